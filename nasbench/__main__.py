@@ -1,0 +1,5 @@
+"""Allow ``python -m nasbench``."""
+
+from nasbench.cli import main
+
+raise SystemExit(main())

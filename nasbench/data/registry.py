@@ -1,0 +1,178 @@
+"""The dataset registry: one :class:`DatasetInfo` and one loader per name.
+
+Sources (MedMNIST, the synthetic default, MONAI sets, user folders) register
+their entries when ``nasbench.data`` is imported; ``load`` looks a name up
+here, so the CLI, the widgets and the tests all see the same list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nasbench.errors import DatasetError, closest_name
+
+TASKS = (
+    "binary",
+    "multi-class",
+    "multi-label",
+    "ordinal",
+    "segmentation",
+    "reconstruction",
+)
+BASE_SPLITS = ("train", "val", "test")
+SEARCH_SPLITS = ("search_train", "search_val")
+SPLITS = BASE_SPLITS + SEARCH_SPLITS
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a person needs to know about a dataset before using it.
+
+    Attributes:
+        name: registry name, lower case (``"breastmnist"``).
+        task: one of ``TASKS``.
+        modality: imaging modality in words (``"ultrasound"``, ``"CT"``).
+        spatial_dims: 2 or 3.
+        in_channels: image channels.
+        num_classes: classes (label columns for multi-label; mask classes,
+            background included, for segmentation; 0 for reconstruction).
+        class_names: one name per class.
+        splits: official split sizes, ``{"train": n, "val": n, "test": n}``.
+        sizes: available image sizes (edge length in pixels or voxels).
+        licence: licence of the data.
+        citation: how to cite it.
+        source: ``"medmnist"``, ``"synthetic"``, ``"monai"`` or ``"folder"``.
+        description: a paragraph on what the images show.
+        homepage: where the data comes from.
+    """
+
+    name: str
+    task: str
+    modality: str
+    spatial_dims: int
+    in_channels: int
+    num_classes: int
+    class_names: tuple[str, ...]
+    splits: dict[str, int] = field(default_factory=dict, hash=False)
+    sizes: tuple[int, ...] = (28,)
+    licence: str = ""
+    citation: str = ""
+    source: str = ""
+    description: str = ""
+    homepage: str = ""
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise DatasetError(f"{self.name}: task {self.task!r} is not one of {', '.join(TASKS)}.")
+        if self.spatial_dims not in (2, 3):
+            raise DatasetError(f"{self.name}: spatial_dims must be 2 or 3, got {self.spatial_dims}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict of every field."""
+        out = asdict(self)
+        out["class_names"] = list(self.class_names)
+        out["sizes"] = list(self.sizes)
+        return out
+
+
+# A loader builds the dataset of one base split:
+#   loader(info, split, root: Path, size: int, download: bool, **options) -> Dataset
+Loader = Callable[..., Any]
+# is_cached(info, root: Path, size: int) -> bool
+CacheCheck = Callable[[DatasetInfo, Path, int], bool]
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """A registered dataset: its info, how to load it, and how to tell it is on disk."""
+
+    info: DatasetInfo
+    loader: Loader
+    is_cached: CacheCheck
+
+
+_ENTRIES: dict[str, DatasetEntry] = {}
+
+
+def register_dataset(info: DatasetInfo, loader: Loader, is_cached: CacheCheck | None = None) -> None:
+    """Add a dataset to the registry.
+
+    Args:
+        info: its description; ``info.name`` is the key.
+        loader: ``loader(info, split, root, size, download, **options)`` returning a
+            torch Dataset for one of ``BASE_SPLITS``.
+        is_cached: ``is_cached(info, root, size)``; defaults to "always available"
+            (right for generated data).
+
+    Example:
+        >>> register_dataset(info, my_loader)  # doctest: +SKIP
+    """
+    _ENTRIES[info.name] = DatasetEntry(info, loader, is_cached or (lambda info, root, size: True))
+
+
+def dataset_names() -> list[str]:
+    """Return every registered name, sorted."""
+    return sorted(_ENTRIES)
+
+
+def get_entry(name: str) -> DatasetEntry:
+    """Return the registry entry for ``name`` or raise a one-line error with a suggestion."""
+    key = str(name).lower()
+    if key not in _ENTRIES:
+        hint = closest_name(key, dataset_names())
+        raise DatasetError(
+            f"unknown dataset {name!r}.{hint} Run `nasbench datasets` to list the registry."
+        )
+    return _ENTRIES[key]
+
+
+def get_info(name: str) -> DatasetInfo:
+    """Return the :class:`DatasetInfo` registered as ``name``.
+
+    Example:
+        >>> get_info("breastmnist").splits["test"]
+        156
+    """
+    return get_entry(name).info
+
+
+def list_datasets(task: str | None = None, spatial_dims: int | None = None) -> list[DatasetInfo]:
+    """Return the registered datasets, optionally filtered by task and dims.
+
+    Args:
+        task: keep only this task (one of ``TASKS``).
+        spatial_dims: keep only 2D or 3D entries.
+
+    Returns:
+        ``DatasetInfo`` objects sorted by name.
+    """
+    infos = [_ENTRIES[n].info for n in dataset_names()]
+    if task is not None:
+        infos = [i for i in infos if i.task == task]
+    if spatial_dims is not None:
+        infos = [i for i in infos if i.spatial_dims == spatial_dims]
+    return infos
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """Return the folder datasets are cached in.
+
+    ``root`` wins, then the ``NASBENCH_DATA`` environment variable, then
+    ``~/.cache/nasbench``.
+    """
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get("NASBENCH_DATA")
+    if env:
+        return Path(env).expanduser()
+    return Path("~/.cache/nasbench").expanduser()
+
+
+def is_cached(name: str, root: str | os.PathLike | None = None, size: int = 28) -> bool:
+    """Tell whether ``name`` at ``size`` can be loaded without a download."""
+    entry = get_entry(name)
+    return bool(entry.is_cached(entry.info, data_root(root), size))

@@ -1,0 +1,55 @@
+"""Errors that reach a person.
+
+Every error raised on bad input is a :class:`NasbenchError` whose message is one
+line that names what is wrong and what to do. The CLI prints the message alone
+(no traceback); notebooks show it as the exception text.
+"""
+
+from __future__ import annotations
+
+
+class NasbenchError(Exception):
+    """Base class for one-line, user-facing errors."""
+
+    def __init__(self, message: str) -> None:
+        # One line keeps CLI output and widget messages readable.
+        super().__init__(" ".join(str(message).split()))
+
+
+class DatasetError(NasbenchError, ValueError):
+    """A dataset name, file, folder or download is unusable."""
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
+    """A dataset file is missing and could not be fetched."""
+
+
+class SpaceError(NasbenchError, ValueError):
+    """A search space, operation or genotype is invalid."""
+
+
+class ConfigError(NasbenchError, ValueError):
+    """A configuration value is invalid."""
+
+
+def closest_name(name: str, choices: list[str] | tuple[str, ...]) -> str:
+    """Return a ' Did you mean ...?' hint for an unknown name, or ''.
+
+    Args:
+        name: the name the person typed.
+        choices: the valid names.
+
+    Returns:
+        A sentence fragment suggesting the closest valid name, or an empty string.
+
+    Example:
+        >>> closest_name("breastmnst", ["breastmnist", "pathmnist"])
+        " Did you mean 'breastmnist'?"
+    """
+    import difflib
+
+    match = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1, cutoff=0.5)
+    if not match:
+        return ""
+    original = next(c for c in choices if c.lower() == match[0])
+    return f" Did you mean '{original}'?"
