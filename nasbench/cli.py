@@ -1,0 +1,186 @@
+"""The ``nasbench`` command line (also ``python -m nasbench``).
+
+Each subcommand is one small function registered in ``COMMANDS`` with the
+``@command`` decorator, together with a function that adds its arguments. A
+:class:`~nasbench.errors.NasbenchError` (and any usage error) ends the command
+with ``nasbench: error: <message>`` on stderr and exit status 2.
+
+Example:
+    $ nasbench datasets --task binary --dims 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+from nasbench import __version__
+from nasbench.errors import ConfigError, NasbenchError
+
+PROG = "nasbench"
+
+
+class UsageError(ConfigError):
+    """A command line that argparse rejected."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its name, one-line help, argument set-up and body."""
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str, help: str, configure: Callable[[argparse.ArgumentParser], None] | None = None
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    """Register the decorated ``run(args) -> exit status`` as subcommand ``name``.
+
+    Args:
+        name: the subcommand (``nasbench <name>``).
+        help: one line shown by ``nasbench --help``.
+        configure: adds the subcommand's arguments to its parser.
+
+    Returns:
+        the decorator; it returns the function unchanged.
+
+    Example:
+        >>> @command("hello", "say hello")  # doctest: +SKIP
+        ... def run_hello(args):
+        ...     print("hello")
+        ...     return 0
+    """
+
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = Command(name, help, configure or (lambda parser: None), run)
+        return run
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser with every registered subcommand."""
+    parser = Parser(prog=PROG, description="Neural architecture search on medical images.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for cmd in COMMANDS.values():
+        cmd.configure(sub.add_parser(cmd.name, help=cmd.help, description=cmd.help))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status.
+
+    Args:
+        argv: the arguments after the program name; ``sys.argv[1:]`` by default.
+
+    Returns:
+        0 on success, 2 on a usage or input error.
+
+    Example:
+        >>> main(["datasets", "--dims", "3"])  # doctest: +SKIP
+        0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return COMMANDS[args.command].run(args)
+    except NasbenchError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help and --version exit through argparse
+        return exc.code if isinstance(exc.code, int) else 0
+
+
+# ---------------------------------------------------------------- datasets
+
+
+def _configure_datasets(parser: argparse.ArgumentParser) -> None:
+    from nasbench.data.registry import TASKS
+
+    parser.add_argument("name", nargs="?", help="show the details of one dataset")
+    parser.add_argument("--task", choices=TASKS, help="only datasets of this task")
+    parser.add_argument("--dims", type=int, choices=(2, 3), help="only 2D or 3D datasets")
+    parser.add_argument("--root", help="data folder (default $NASBENCH_DATA or ~/.cache/nasbench)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+@command("datasets", "list the registered datasets", _configure_datasets)
+def run_datasets(args: argparse.Namespace) -> int:
+    """Print the dataset registry as a table (or JSON), or one dataset's details."""
+    from nasbench import data
+
+    if args.name is not None:
+        infos = [data.get_info(args.name)]
+    else:
+        infos = data.list_datasets(task=args.task, spatial_dims=args.dims)
+    rows = [
+        {**info.to_dict(), "cached": data.is_cached(info.name, args.root, min(info.sizes))}
+        for info in infos
+    ]
+    if args.json:
+        print(json.dumps(rows if args.name is None else rows[0], indent=2))
+    elif args.name is not None:
+        print(_details(rows[0]))
+    else:
+        print(_table(rows))
+    return 0
+
+
+def _table(rows: list[dict]) -> str:
+    header = ("name", "task", "dims", "sizes", "licence", "cached")
+    lines = [
+        (
+            r["name"],
+            r["task"],
+            f"{r['spatial_dims']}D",
+            ",".join(map(str, r["sizes"])),
+            r["licence"] or "-",
+            "yes" if r["cached"] else "no",
+        )
+        for r in rows
+    ]
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *lines, strict=True)]
+    return "\n".join(
+        "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *lines]
+    )
+
+
+def _details(row: dict) -> str:
+    splits = ", ".join(f"{k} {v}" for k, v in row["splits"].items()) or "-"
+    fields = [
+        ("name", row["name"]),
+        ("task", row["task"]),
+        ("modality", row["modality"]),
+        ("dims", f"{row['spatial_dims']}D, {row['in_channels']} channel(s)"),
+        ("classes", f"{row['num_classes']}: " + "; ".join(row["class_names"])),
+        ("splits", splits),
+        ("sizes", ", ".join(map(str, row["sizes"]))),
+        ("licence", row["licence"] or "-"),
+        ("cached", "yes" if row["cached"] else "no"),
+        ("homepage", row["homepage"] or "-"),
+        ("citation", row["citation"] or "-"),
+        ("about", row["description"] or "-"),
+    ]
+    return "\n".join(f"{k + ':':<10} {v}" for k, v in fields)

@@ -1,0 +1,213 @@
+"""``SearchConfig``: the one description of a search, shared by CLI, widgets and tests.
+
+A config is a dataclass tree that round-trips through JSON. ``validate`` checks
+every value with one-line messages before anything is built, so a bad config
+fails in milliseconds, not inside torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nasbench.errors import ConfigError, closest_name
+
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("fp32", "bf16")
+
+
+def default_space() -> dict[str, Any]:
+    """The small DARTS cell space the quickstart and the tests search."""
+    return {
+        "name": "darts",
+        "n_nodes": 4,
+        "skeleton": {"n_cells": 5, "channels": 8},
+    }
+
+
+@dataclass
+class DatasetConfig:
+    """Which data a search reads.
+
+    Attributes:
+        name: a registry name (``nasbench datasets`` lists them).
+        size: image edge length.
+        limit: stratified subsample of the training split, for quick runs.
+        root: folder of the data cache (default ``NASBENCH_DATA`` or ~/.cache/nasbench).
+        download: fetch missing files.
+        batch_size: images per step, for weights and for alphas.
+        augment: light augmentation on the training half.
+    """
+
+    name: str = "synthetic"
+    size: int = 28
+    limit: int | None = None
+    root: str | None = None
+    download: bool = True
+    batch_size: int = 16
+    augment: bool = False
+
+
+@dataclass
+class SearchConfig:
+    """Everything needed to run and reproduce one search.
+
+    Attributes:
+        dataset: the data (see :class:`DatasetConfig`).
+        space: a search-space dict as ``space.to_dict()`` writes it.
+        strategy: a registered strategy name (``darts``, ``gdas``, ``pcdarts``, ``proxyless``).
+        strategy_config: that strategy's hyperparameters (its config dataclass fields).
+        epochs: passes over the search half of the training data.
+        max_steps_per_epoch: cap on steps per epoch (None: the whole half).
+        w_lr, w_lr_min, w_momentum, w_weight_decay, grad_clip: the weight optimiser
+            (SGD with cosine annealing, as in DARTS).
+        alpha_every: record alphas every N steps; 0 picks N so a run keeps about
+            ``max_alpha_snapshots`` snapshots.
+        max_alpha_snapshots: the target for ``alpha_every=0``.
+        eigen_every: record the dominant Hessian eigenvalue every E epochs (0: never).
+        early_stop: stop when the eigenvalue grows (RobustDARTS rule).
+        checkpoint_every: also checkpoint every N steps (0: at epoch ends only).
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        precision: ``fp32`` or ``bf16`` (autocast on CUDA).
+        seed: the only source of randomness.
+        deterministic: ask torch for deterministic kernels.
+
+    Example:
+        >>> cfg = SearchConfig(epochs=1)
+        >>> SearchConfig.from_json(cfg.to_json()) == cfg
+        True
+    """
+
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    space: dict[str, Any] = field(default_factory=default_space)
+    strategy: str = "darts"
+    strategy_config: dict[str, Any] = field(default_factory=dict)
+    epochs: int = 2
+    max_steps_per_epoch: int | None = None
+    w_lr: float = 0.025
+    w_lr_min: float = 0.001
+    w_momentum: float = 0.9
+    w_weight_decay: float = 3e-4
+    grad_clip: float = 5.0
+    alpha_every: int = 0
+    max_alpha_snapshots: int = 2000
+    eigen_every: int = 0
+    early_stop: bool = False
+    checkpoint_every: int = 0
+    device: str = "auto"
+    precision: str = "fp32"
+    seed: int = 0
+    deterministic: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        """Return the config as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchConfig:
+        """Build a config from a dict, rejecting unknown keys with a suggestion."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a search config is a JSON object, got {type(data).__name__}.")
+        data = dict(data)
+        dataset = data.pop("dataset", {})
+        if isinstance(dataset, str):
+            dataset = {"name": dataset}
+        _reject_unknown(data, cls, "search config")
+        _reject_unknown(dataset, DatasetConfig, "dataset")
+        return cls(dataset=DatasetConfig(**dataset), **data)
+
+    @classmethod
+    def from_json(cls, text: str) -> SearchConfig:
+        """Parse a config from JSON text."""
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"config is not valid JSON: {err}.") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> SearchConfig:
+        """Read a config file written by :meth:`save` (or by hand)."""
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist.")
+        return cls.from_json(path.read_text())
+
+    def save(self, path: str | Path) -> None:
+        """Write the config as JSON."""
+        Path(path).write_text(self.to_json() + "\n")
+
+    def validate(self) -> SearchConfig:
+        """Check every value; raise a one-line ConfigError on the first bad one.
+
+        Returns:
+            ``self``, so ``SearchConfig(...).validate()`` chains.
+        """
+        _check_positive("epochs", self.epochs)
+        _check_positive("dataset.batch_size", self.dataset.batch_size)
+        _check_positive("dataset.size", self.dataset.size)
+        if self.dataset.limit is not None:
+            _check_positive("dataset.limit", self.dataset.limit)
+        if self.max_steps_per_epoch is not None:
+            _check_positive("max_steps_per_epoch", self.max_steps_per_epoch)
+        for name in ("alpha_every", "eigen_every", "checkpoint_every", "max_alpha_snapshots"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}.")
+        for name in ("w_lr", "w_lr_min", "w_momentum", "w_weight_decay", "grad_clip"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}.")
+        _check_choice("device", self.device, DEVICES)
+        _check_choice("precision", self.precision, PRECISIONS)
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}.")
+        self._validate_parts()
+        return self
+
+    def _validate_parts(self) -> None:
+        # Imported here: validating the parts needs the registries, building them does not.
+        from nasbench.data import get_info
+        from nasbench.spaces import space_from_dict
+        from nasbench.strategies import get_strategy, make_config
+
+        info = get_info(self.dataset.name)
+        if self.dataset.size not in info.sizes:
+            raise ConfigError(
+                f"dataset {info.name} has sizes {list(info.sizes)}, not {self.dataset.size}."
+            )
+        space = space_from_dict(self.space)
+        dims = space.skeleton.spatial_dims
+        if dims != info.spatial_dims:
+            raise ConfigError(
+                f"dataset {info.name} is {info.spatial_dims}D but the space is {dims}D; "
+                f'set space["skeleton"]["spatial_dims"] = {info.spatial_dims}.'
+            )
+        if get_strategy(self.strategy).kind != "differentiable":
+            raise ConfigError(
+                f"strategy {self.strategy!r} is not differentiable; the bilevel search runs "
+                "darts, gdas, pcdarts or proxyless."
+            )
+        make_config(self.strategy, self.strategy_config)
+
+
+def _reject_unknown(data: dict[str, Any], cls: type, what: str) -> None:
+    known = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in known:
+            hint = closest_name(key, known)
+            raise ConfigError(f"unknown {what} key {key!r}.{hint}")
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}.")

@@ -1,0 +1,257 @@
+"""MedMNIST v2/v3: 12 2D and 6 3D subsets read from the official ``.npz`` files.
+
+The metadata (labels, split sizes, URLs, MD5s, licences) comes from
+``medmnist_info.json``, copied from the official release (Zenodo record 10519652).
+A file is named ``<name>.npz`` at size 28 and ``<name>_<size>.npz`` otherwise and
+holds the keys ``{train,val,test}_{images,labels}``. Images stay in memory as
+uint8 and are turned into float tensors one item at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+import zlib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from nasbench.data.download import download as fetch
+from nasbench.data.registry import DatasetInfo, register_dataset
+from nasbench.errors import DatasetError, DatasetNotFoundError
+
+HOMEPAGE = "https://medmnist.com/"
+CITATION = (
+    "Yang, J., Shi, R., Wei, D., Liu, Z., Zhao, L., Ke, B., Pfister, H., Ni, B. "
+    "MedMNIST v2 - A large-scale lightweight benchmark for 2D and 3D biomedical image "
+    "classification. Scientific Data 10, 41 (2023). "
+    "Please also cite the source dataset of {title} (listed on https://medmnist.com/)."
+)
+TASK_NAMES = {
+    "binary-class": "binary",
+    "multi-class": "multi-class",
+    "multi-label, binary-class": "multi-label",
+    "ordinal-regression": "ordinal",
+}
+MODALITIES = {
+    "pathmnist": "colon pathology",
+    "chestmnist": "chest X-ray",
+    "dermamnist": "dermatoscope",
+    "octmnist": "retinal OCT",
+    "pneumoniamnist": "chest X-ray",
+    "retinamnist": "fundus camera",
+    "breastmnist": "breast ultrasound",
+    "bloodmnist": "blood cell microscope",
+    "tissuemnist": "kidney cortex microscope",
+    "organamnist": "abdominal CT",
+    "organcmnist": "abdominal CT",
+    "organsmnist": "abdominal CT",
+    "organmnist3d": "abdominal CT",
+    "nodulemnist3d": "chest CT",
+    "adrenalmnist3d": "shape from abdominal CT",
+    "fracturemnist3d": "chest CT",
+    "vesselmnist3d": "shape from brain MRA",
+    "synapsemnist3d": "electron microscope",
+}
+KEYS = tuple(
+    f"{split}_{kind}" for split in ("train", "val", "test") for kind in ("images", "labels")
+)
+
+
+@cache
+def metadata() -> dict[str, dict[str, Any]]:
+    """Return the official metadata of every subset, keyed by name (read once)."""
+    text = resources.files("nasbench.data").joinpath("medmnist_info.json").read_text("utf-8")
+    return json.loads(text)["subsets"]
+
+
+def file_name(name: str, size: int) -> str:
+    """Return the official file name of ``name`` at ``size`` (``breastmnist_64.npz``).
+
+    Example:
+        >>> file_name("breastmnist", 28), file_name("breastmnist", 64)
+        ('breastmnist.npz', 'breastmnist_64.npz')
+    """
+    return f"{name}.npz" if size == 28 else f"{name}_{size}.npz"
+
+
+def file_source(name: str, size: int) -> tuple[str, str]:
+    """Return ``(url, md5)`` of the official file of ``name`` at ``size``."""
+    entry = metadata()[name]["files"][str(size)]
+    return entry["url"], entry["md5"]
+
+
+def make_info(name: str) -> DatasetInfo:
+    """Build the :class:`DatasetInfo` of one MedMNIST subset from the official metadata."""
+    meta = metadata()[name]
+    return DatasetInfo(
+        name=name,
+        task=TASK_NAMES[meta["task"]],
+        modality=MODALITIES[name],
+        spatial_dims=3 if name.endswith("3d") else 2,
+        in_channels=int(meta["in_channels"]),
+        num_classes=len(meta["labels"]),
+        class_names=tuple(meta["labels"]),
+        splits={k: int(v) for k, v in meta["splits"].items()},
+        sizes=tuple(sorted(int(s) for s in meta["files"])),
+        licence=meta["licence"],
+        citation=CITATION.format(title=meta["title"]),
+        source="medmnist",
+        description=meta["description"],
+        homepage=HOMEPAGE,
+    )
+
+
+class MedMNISTDataset(Dataset):
+    """One split of a MedMNIST subset, held as uint8 arrays.
+
+    Items are ``(image, target)``: the image a float32 tensor in [0, 1], channel
+    first ((C, H, W) or (1, D, H, W)); the target an int64 scalar tensor, or a
+    float32 (K,) tensor of 0/1 for multi-label subsets.
+
+    Attributes:
+        info: the subset's :class:`DatasetInfo`.
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        targets: labels, (N,) int64, or (N, K) int64 for multi-label.
+        path: the file the arrays came from.
+    """
+
+    def __init__(
+        self, info: DatasetInfo, split: str, images: np.ndarray, labels: np.ndarray, path: Path
+    ) -> None:
+        self.info = info
+        self.split = split
+        self.images = images
+        self.path = path
+        labels = labels.astype(np.int64)
+        self.targets = labels if info.task == "multi-label" else labels.reshape(-1)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image = torch.from_numpy(np.ascontiguousarray(self.images[index])).float().div_(255.0)
+        if self.info.in_channels == 3:  # stored (H, W, 3)
+            image = image.permute(2, 0, 1).contiguous()
+        else:
+            image = image.unsqueeze(0)
+        if self.info.task == "multi-label":
+            target = torch.from_numpy(self.targets[index].astype(np.float32))
+        else:
+            target = torch.tensor(int(self.targets[index]), dtype=torch.int64)
+        return image, target
+
+
+def load_split(
+    info: DatasetInfo,
+    split: str,
+    root: Path,
+    size: int,
+    download: bool,
+    *,
+    opener: Any = None,
+    progress: bool = True,
+    verify: bool = False,
+    **unknown: Any,
+) -> MedMNISTDataset:
+    """Load one official split, downloading the file first if needed.
+
+    Args:
+        info: the subset's info.
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        root: the folder holding (or to receive) the ``.npz`` files.
+        size: image edge length, one of ``info.sizes``.
+        download: fetch the file when it is missing.
+        opener: passed to :func:`nasbench.data.download.download` (tests serve local files).
+        progress: show a download progress bar.
+        verify: check the MD5 of a file already on disk.
+
+    Returns:
+        a :class:`MedMNISTDataset`.
+
+    Example:
+        >>> load_split(get_info("breastmnist"), "test", Path("data"), 28, False)  # doctest: +SKIP
+    """
+    if unknown:
+        raise DatasetError(
+            f"{info.name} does not take the option(s) {', '.join(sorted(unknown))}; "
+            "MedMNIST options are opener, progress and verify."
+        )
+    path = Path(root) / file_name(info.name, size)
+    url, md5 = file_source(info.name, size)
+    if not path.exists() and not download:
+        raise DatasetNotFoundError(
+            f"{path.name} is not in {path.parent} and download=False. Fetch it by hand from "
+            f"{url} into that folder, or load with download=True."
+        )
+    fetch(url, path, md5, progress=progress, opener=opener, verify=verify)
+    images, labels = read_npz(path, split, url)
+    check_arrays(info, size, images, labels, path)
+    return MedMNISTDataset(info, split, images, labels, path)
+
+
+def read_npz(path: Path, split: str, url: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read the images and labels of one split from an official ``.npz`` file."""
+    fix = f"delete it and load again to re-download it from {url}"
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in KEYS if k not in npz.files]
+            if missing:
+                raise DatasetError(
+                    f"{path} lacks the keys {', '.join(missing)} of an official MedMNIST file "
+                    f"(it has {', '.join(npz.files) or 'none'}); {fix}."
+                )
+            return npz[f"{split}_images"], npz[f"{split}_labels"]
+    except DatasetError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DatasetError(
+            f"{path} cannot be read as a .npz file ({type(exc).__name__}: {exc}); it is probably "
+            f"truncated or corrupt: {fix}."
+        ) from exc
+
+
+def check_arrays(
+    info: DatasetInfo, size: int, images: np.ndarray, labels: np.ndarray, path: Path
+) -> None:
+    """Raise a one-line :class:`DatasetError` unless the arrays fit ``info`` and ``size``."""
+    spatial = (size,) * info.spatial_dims
+    channels = (3,) if info.in_channels == 3 else ()
+    expected = ("N", *spatial, *channels)
+    fix = "delete the file and load again to re-download it"
+    if images.ndim != len(expected) or tuple(images.shape[1:]) != expected[1:]:
+        raise DatasetError(
+            f"{path}: images have shape {images.shape}, expected {expected} for "
+            f"{info.name} at size {size}; {fix}."
+        )
+    if images.dtype != np.uint8:
+        raise DatasetError(f"{path}: images are {images.dtype}, expected uint8; {fix}.")
+    columns = info.num_classes if info.task == "multi-label" else 1
+    if labels.shape != (len(images), columns):
+        raise DatasetError(
+            f"{path}: labels have shape {labels.shape}, expected ({len(images)}, {columns}); {fix}."
+        )
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DatasetError(f"{path}: labels are {labels.dtype}, expected integers; {fix}.")
+    high = 1 if info.task == "multi-label" else info.num_classes - 1
+    if labels.size and (labels.min() < 0 or labels.max() > high):
+        raise DatasetError(
+            f"{path}: labels range from {labels.min()} to {labels.max()}, expected 0 to {high} "
+            f"for {info.name}; {fix}."
+        )
+
+
+def is_cached(info: DatasetInfo, root: Path, size: int) -> bool:
+    """Tell whether the file of ``info`` at ``size`` is in ``root``."""
+    return (Path(root) / file_name(info.name, size)).is_file()
+
+
+def register() -> None:
+    """Register all 18 MedMNIST subsets in the dataset registry."""
+    for name in metadata():
+        register_dataset(make_info(name), load_split, is_cached)

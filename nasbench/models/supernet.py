@@ -1,0 +1,251 @@
+"""The weight-sharing supernet of a DARTS/NASNet cell space, 2D and 3D.
+
+Stem, ``n_cells`` cells (normal and reduction cells at the skeleton's positions),
+global average pooling and a linear classifier, as DARTS's ``model_search.py``. The
+cells are :class:`nasbench.models.cells.Cell` (the same wiring as the discrete
+networks) with a mixed edge, made by the search method, on every candidate edge.
+
+The architecture tensors (``alpha`` per cell type, shape ``(n_edges, n_ops)``, plus
+``beta`` for PC-DARTS) are ``nn.Parameter`` s of the supernet so they move with
+``.to(device)`` and live in ``state_dict()``, but :meth:`Supernet.weight_parameters`
+leaves them out, so the weight optimizer never sees them. Once per forward the
+method turns them into one :class:`EdgePlan` per edge and cell type (softmax weights,
+a Gumbel sample, binary gates...), shared by every cell of that type.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+
+from nasbench.errors import ConfigError, SpaceError
+from nasbench.models.cells import Cell, cell_edges
+from nasbench.spaces.blocks import bn_cls, conv_cls
+from nasbench.strategies.differentiable.base import MODES, DifferentiableMethod
+
+CELL_TYPES = ("normal", "reduce")
+ZERO_OP = "none"
+ALPHA_INIT_SCALE = 1e-3  # DARTS initialises alphas as 1e-3 * randn
+
+
+class Supernet(nn.Module):
+    """A DARTS-style supernet whose mixed edges come from a differentiable method.
+
+    Args:
+        op_names: candidate ops on every edge.
+        n_nodes: intermediate nodes per cell.
+        inputs_per_node: edges a derived genotype keeps per node.
+        skeleton: a ``nasbench.spaces.skeleton.Skeleton``.
+        method: a :class:`DifferentiableMethod` (it makes the edges and owns the
+            architecture optimizer).
+        seed: seeds the weight initialisation and the alphas (the global RNG is untouched).
+
+    Attributes:
+        edges: ``(node, input)`` per alpha row (``cell_edges`` order).
+        edge_names: ``"input->state"`` per row, e.g. ``"0->2"``.
+        op_names: one per alpha column.
+        cell_types: the cell types present (``"normal"``, and ``"reduce"`` if any).
+        non_zero_ops: column indices of the ops other than 'none'.
+        zero_op: column of 'none', or None.
+    """
+
+    def __init__(
+        self,
+        op_names: tuple[str, ...],
+        n_nodes: int,
+        inputs_per_node: int,
+        skeleton: Any,
+        method: DifferentiableMethod,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.method = method
+        self.op_names = tuple(op_names)
+        self.n_nodes = int(n_nodes)
+        self.inputs_per_node = int(inputs_per_node)
+        self.skeleton = skeleton
+        self.edges = cell_edges(self.n_nodes)
+        self.edge_names = tuple(f"{i}->{node + 2}" for node, i in self.edges)
+        self.non_zero_ops = tuple(k for k, op in enumerate(self.op_names) if op != ZERO_OP)
+        self.zero_op = self.op_names.index(ZERO_OP) if ZERO_OP in self.op_names else None
+        if not self.non_zero_ops:
+            raise SpaceError("A supernet needs at least one op other than 'none'.")
+        reductions = set(skeleton.reductions())
+        self.cell_type_of = tuple(
+            "reduce" if i in reductions else "normal" for i in range(skeleton.n_cells)
+        )
+        self.cell_types = tuple(ct for ct in CELL_TYPES if ct in self.cell_type_of)
+        self._mode: str | None = None
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self._build_network(skeleton)
+        self._build_arch(seed)
+        method.setup(self)
+
+    def _build_network(self, sk: Any) -> None:
+        dims, C = sk.spatial_dims, sk.channels
+        C_curr = sk.stem_multiplier * C
+        self.stem = nn.Sequential(
+            conv_cls(dims)(sk.in_channels, C_curr, 3, padding=1, bias=False),
+            bn_cls(dims)(C_curr),
+        )
+        C_prev_prev, C_prev, C_curr = C_curr, C_curr, C
+        self.cells = nn.ModuleList()
+        reduction_prev = False
+        for cell_type in self.cell_type_of:
+            reduction = cell_type == "reduce"
+            if reduction:
+                C_curr *= 2
+            cell = Cell(
+                dims,
+                C_prev_prev,
+                C_prev,
+                C_curr,
+                reduction=reduction,
+                reduction_prev=reduction_prev,
+                edges=self.edges,
+                edge_factory=self._edge_factory(dims, C_curr),
+                concat=tuple(range(2, 2 + self.n_nodes)),
+                affine=False,
+            )
+            self.cells.append(cell)
+            reduction_prev = reduction
+            C_prev_prev, C_prev = C_prev, cell.multiplier * C_curr
+        self.global_pooling = nn.AdaptiveAvgPool2d(1) if dims == 2 else nn.AdaptiveAvgPool3d(1)
+        self.classifier = nn.Linear(C_prev, sk.num_classes)
+
+    def _edge_factory(self, dims: int, C: int):
+        def factory(node: int, inp: int, stride: int) -> nn.Module:
+            return self.method.make_edge(dims, C, stride, self.op_names)
+
+        return factory
+
+    def _build_arch(self, seed: int) -> None:
+        gen = torch.Generator().manual_seed(seed)
+        n_edges, n_ops = len(self.edges), len(self.op_names)
+        shapes = {"alpha": (n_edges, n_ops), **self.method.extra_arch_shapes(n_edges, n_ops)}
+        self.arch = nn.ParameterDict()
+        for kind, shape in shapes.items():
+            for ct in self.cell_types:
+                init = ALPHA_INIT_SCALE * torch.randn(shape, generator=gen)
+                self.arch[f"{kind}_{ct}"] = nn.Parameter(init)
+
+    # ---- parameters -------------------------------------------------------------------------
+    def alpha(self, cell_type: str) -> nn.Parameter:
+        """The ``(n_edges, n_ops)`` alpha of ``cell_type``."""
+        return self.arch_tensor("alpha", cell_type)
+
+    def arch_tensor(self, kind: str, cell_type: str) -> nn.Parameter:
+        """An architecture tensor by kind (``"alpha"``, ``"beta"``) and cell type."""
+        key = f"{kind}_{cell_type}"
+        if key not in self.arch:
+            raise ConfigError(
+                f"This supernet has no '{key}'; it has {', '.join(self.arch.keys())}."
+            )
+        return self.arch[key]
+
+    def arch_parameters(self) -> list[nn.Parameter]:
+        """Every architecture tensor (alphas, and betas where the method has them)."""
+        return list(self.arch.values())
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        """Every parameter except the architecture tensors: what the weight optimizer steps."""
+        arch = {id(p) for p in self.arch.values()}
+        return [p for p in self.parameters() if id(p) not in arch]
+
+    # ---- forward ----------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        """``"train"``/``"eval"`` from ``self.training`` unless :meth:`forward_mode` overrides."""
+        return self._mode or ("train" if self.training else "eval")
+
+    @contextlib.contextmanager
+    def forward_mode(self, mode: str) -> Iterator[None]:
+        """Run forwards in ``mode``: ``"train"``, ``"eval"``, ``"relaxed"`` (softmax mixture
+        of every op, for the Hessian) or ``"arch"`` (ProxylessNAS two-path sampling).
+
+        Example:
+            >>> with net.forward_mode("relaxed"):  # doctest: +SKIP
+            ...     logits = net(x)
+        """
+        if mode not in MODES:
+            raise ConfigError(f"Unknown forward mode '{mode}'; use one of {', '.join(MODES)}.")
+        previous, self._mode = self._mode, mode
+        try:
+            yield
+        finally:
+            self._mode = previous
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, num_classes)`` of a batch ``(N, in_channels, *spatial)``."""
+        mode = self.mode
+        plans = {ct: self.method.edge_plans(self, ct, mode) for ct in self.cell_types}
+        s0 = s1 = self.stem(x)
+        for cell, cell_type in zip(self.cells, self.cell_type_of, strict=True):
+            s0, s1 = s1, cell(s0, s1, edge_args=plans[cell_type])
+        return self.classifier(self.global_pooling(s1).flatten(1))
+
+    # ---- reading ----------------------------------------------------------------------------
+    def genotype(self):
+        """The derived genotype now (the method's rule)."""
+        return self.method.derive_genotype(self)
+
+    def alpha_records(self):
+        """The method's snapshot of the architecture state (list of AlphaRecord)."""
+        return self.method.alpha_records(self)
+
+
+def build_supernet(
+    space: Any,
+    method: str | DifferentiableMethod = "darts",
+    method_config: Any = None,
+    skeleton: Any = None,
+    seed: int = 0,
+) -> Supernet:
+    """Build the supernet of a cell space for a differentiable method.
+
+    Args:
+        space: a ``CellSpace`` (anything with ``ops``, ``n_nodes``, ``inputs_per_node``
+            and ``skeleton``).
+        method: a registered differentiable strategy name (``"darts"``, ``"gdas"``,
+            ``"pcdarts"``, ``"proxyless"``) or a method instance.
+        method_config: the method's config (dataclass or dict); only with a name.
+        skeleton: overrides ``space.skeleton``.
+        seed: seeds weights, alphas and the method's sampling generator.
+
+    Returns:
+        A :class:`Supernet`; ``supernet.method`` is the method.
+
+    Example:
+        >>> from nasbench.spaces.cell import CellSpace
+        >>> from nasbench.spaces.skeleton import Skeleton
+        >>> space = CellSpace(n_nodes=2, skeleton=Skeleton(n_cells=3, channels=8))
+        >>> net = build_supernet(space, "gdas", seed=0)
+        >>> net(torch.zeros(2, 1, 16, 16)).shape
+        torch.Size([2, 2])
+    """
+    from nasbench.strategies import create_strategy, get_strategy
+
+    for attr in ("ops", "n_nodes", "inputs_per_node"):
+        if not hasattr(space, attr):
+            name = getattr(space, "name", type(space).__name__)
+            raise SpaceError(
+                f"Space '{name}' has no DARTS-style cells; build a supernet from a CellSpace."
+            )
+    if isinstance(method, str):
+        entry = get_strategy(method)
+        if entry.kind != "differentiable":
+            raise ConfigError(
+                f"Strategy '{entry.name}' is {entry.kind}; a supernet needs a differentiable one."
+            )
+        method = create_strategy(method, method_config, seed=seed)
+    elif method_config is not None:
+        raise ConfigError("Pass method_config only with a method name, not with a method object.")
+    skeleton = skeleton if skeleton is not None else space.skeleton
+    return Supernet(
+        tuple(space.ops), space.n_nodes, space.inputs_per_node, skeleton, method, seed=seed
+    )

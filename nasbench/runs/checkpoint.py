@@ -1,0 +1,263 @@
+"""Atomic checkpoints and RNG state capture, so a resumed search continues exactly.
+
+A checkpoint is ``run_dir/checkpoints/last.pt`` (optionally also ``step-000123.pt``).
+It is written to a temporary file, fsynced and renamed over ``last.pt``, so a
+crash at any moment leaves either the old or the new checkpoint, never half of one.
+
+What the engine puts in ``state`` (by convention): ``model``, ``optimizers``,
+``alphas`` (state_dicts), ``rng`` (from :func:`capture_rng`) and ``data``
+(``{"epoch", "batch", "sampler_seed"}``: where the data stream stands).
+
+Example:
+    >>> state = {"model": model.state_dict(), "rng": capture_rng({"data": gen})}  # doctest: +SKIP
+    >>> save_checkpoint(run_dir, state, step=200)  # doctest: +SKIP
+    >>> state = load_checkpoint(run_dir)  # doctest: +SKIP
+    >>> restore_rng(state["rng"], {"data": gen})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nasbench.errors import ConfigError
+from nasbench.runs.schema import CHECKPOINT_DIR
+
+LAST = "last.pt"
+
+Generator = torch.Generator | np.random.Generator | np.random.RandomState
+
+
+def checkpoint_dir(run_dir: str | Path) -> Path:
+    """Return ``run_dir/checkpoints``."""
+    return Path(run_dir) / CHECKPOINT_DIR
+
+
+def save_checkpoint(
+    run_dir: str | Path, state: Mapping[str, Any], step: int, *, keep: bool = False
+) -> Path:
+    """Write ``state`` atomically as the run's latest checkpoint.
+
+    Args:
+        run_dir: the run folder.
+        state: tensors, state_dicts and plain Python values (no custom classes, so
+            the file loads with ``weights_only=True``). ``step`` is added to it.
+        step: the global step the state belongs to.
+        keep: also keep a copy as ``step-<step:06d>.pt``.
+
+    Returns:
+        The path of ``last.pt``.
+
+    Example:
+        >>> save_checkpoint("runs/x", {"model": net.state_dict()}, step=10)  # doctest: +SKIP
+    """
+    folder = checkpoint_dir(run_dir)
+    if not Path(run_dir).is_dir():
+        raise ConfigError(f"run folder '{run_dir}' does not exist; create the run before saving.")
+    folder.mkdir(exist_ok=True)
+    payload = {**state, "step": int(step)}
+    last = folder / LAST
+    _atomic_save(payload, last)
+    if keep:
+        _atomic_save(payload, folder / f"step-{int(step):06d}.pt")
+    return last
+
+
+def load_checkpoint(
+    run_dir: str | Path,
+    map_location: str | torch.device = "cpu",
+    step: int | None = None,
+    weights_only: bool = True,
+) -> dict[str, Any] | None:
+    """Load the latest checkpoint of a run, or None when it has none.
+
+    Args:
+        run_dir: the run folder.
+        map_location: where tensors go (``"cpu"`` by default).
+        step: load the kept ``step-<step>.pt`` instead of ``last.pt``.
+        weights_only: refuse to unpickle arbitrary objects (safe default).
+
+    Returns:
+        The saved state dict (with its ``step``), or None if no checkpoint exists.
+
+    Example:
+        >>> state = load_checkpoint("runs/x")  # doctest: +SKIP
+        >>> state["step"]  # doctest: +SKIP
+        10
+    """
+    folder = checkpoint_dir(run_dir)
+    path = folder / (LAST if step is None else f"step-{int(step):06d}.pt")
+    if not path.is_file():
+        if step is not None:
+            raise ConfigError(
+                f"no checkpoint for step {step} in '{folder}'; "
+                "only steps saved with keep=True are kept."
+            )
+        return None
+    return torch.load(path, map_location=map_location, weights_only=weights_only)
+
+
+def capture_rng(generators: Mapping[str, Generator] | None = None) -> dict[str, Any]:
+    """Capture every random state a search draws from.
+
+    Covers Python's ``random``, numpy's legacy global state, torch's CPU (and CUDA,
+    when present) default generators, and each named generator passed in.
+
+    Args:
+        generators: name -> torch.Generator, np.random.Generator or RandomState
+            (e.g. the sampler's and the Gumbel noise's generators).
+
+    Returns:
+        A dict of plain values and tensors, safe for :func:`save_checkpoint`.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> state = capture_rng({"sampler": rng})
+        >>> a = rng.random(); restore_rng(state, {"sampler": rng}); a == rng.random()
+        True
+    """
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy_global": _legacy_state(np.random.get_state()),
+        "torch": torch.get_rng_state(),
+        "generators": {},
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    for name, generator in (generators or {}).items():
+        state["generators"][name] = _generator_state(name, generator)
+    return state
+
+
+def restore_rng(
+    state: Mapping[str, Any], generators: Mapping[str, Generator] | None = None
+) -> None:
+    """Put back the random states :func:`capture_rng` captured.
+
+    Args:
+        state: what capture_rng returned (possibly after a save/load round trip).
+        generators: the same names as at capture, mapped to the live generators to set.
+
+    Returns:
+        None.
+
+    Example:
+        >>> restore_rng(checkpoint["rng"], {"sampler": rng})  # doctest: +SKIP
+    """
+    random.setstate(_as_tuple(state["python"]))
+    np.random.set_state(_legacy_tuple(state["numpy_global"]))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    saved = state.get("generators", {})
+    for name, generator in (generators or {}).items():
+        if name not in saved:
+            raise ConfigError(
+                f"the checkpoint has no RNG state for generator '{name}' "
+                f"(it has: {', '.join(saved) or 'none'}); pass the names used at capture."
+            )
+        _set_generator_state(name, generator, saved[name])
+
+
+def _atomic_save(payload: Mapping[str, Any], path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as handle:
+            torch.save(dict(payload), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _generator_state(name: str, generator: Generator) -> dict[str, Any]:
+    if isinstance(generator, torch.Generator):
+        return {"type": "torch", "state": generator.get_state()}
+    if isinstance(generator, np.random.Generator):
+        return {"type": "numpy", "state": _plain(generator.bit_generator.state)}
+    if isinstance(generator, np.random.RandomState):
+        return {"type": "random_state", "state": _legacy_state(generator.get_state())}
+    raise ConfigError(
+        f"generator '{name}' is a {type(generator).__name__}; pass a torch.Generator, "
+        "np.random.Generator or np.random.RandomState."
+    )
+
+
+def _set_generator_state(name: str, generator: Generator, saved: Mapping[str, Any]) -> None:
+    expected = _generator_state(name, generator)["type"]
+    if saved["type"] != expected:
+        raise ConfigError(
+            f"generator '{name}' was saved as {saved['type']} but a {expected} generator was "
+            "passed; pass the same kind of generator as at capture."
+        )
+    if isinstance(generator, torch.Generator):
+        generator.set_state(saved["state"])
+    elif isinstance(generator, np.random.Generator):
+        bit_state = dict(saved["state"])
+        generator.bit_generator.state = _arrays(bit_state)
+    else:
+        generator.set_state(_legacy_tuple(saved["state"]))
+
+
+def _legacy_state(state: tuple) -> dict[str, Any]:
+    # ndarray -> list keeps the checkpoint loadable with weights_only=True.
+    name, keys, pos, has_gauss, cached = state
+    return {
+        "name": name,
+        "keys": np.asarray(keys).tolist(),
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached": float(cached),
+    }
+
+
+def _legacy_tuple(state: Mapping[str, Any]) -> tuple:
+    keys = np.asarray(state["keys"], dtype=np.uint32)
+    return (state["name"], keys, state["pos"], state["has_gauss"], state["cached"])
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _arrays(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return np.asarray(value["__ndarray__"], dtype=value["dtype"])
+        return {key: _arrays(item) for key, item in value.items()}
+    return value
+
+
+def _as_tuple(value: Any) -> Any:
+    # torch.load may hand back lists where random.getstate() had tuples.
+    if isinstance(value, list):
+        return tuple(_as_tuple(item) for item in value)
+    return value

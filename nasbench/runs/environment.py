@@ -1,0 +1,118 @@
+"""What a run ran on: Python, packages, device, threads and the git commit.
+
+Stored with every run so that a result can be traced to the software that made it.
+
+Example:
+    >>> env = capture_environment("cpu")
+    >>> env["device"], env["packages"]["torch"] is not None
+    ('cpu', True)
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+# Distribution names whose versions matter for reproducing a search.
+PACKAGES = ("torch", "monai", "numpy", "pandas", "scikit-learn", "nasbench-workbench")
+
+
+def capture_environment(device: Any = None) -> dict[str, Any]:
+    """Describe the software and hardware a run uses.
+
+    Args:
+        device: the device the search runs on ("cpu", "cuda", "cuda:1", a
+            torch.device, "auto" or None for auto).
+
+    Returns:
+        A JSON-serialisable dict: python, platform, packages (name -> version or
+        None), nasbench_version, device, cuda (availability, versions, device name),
+        threads, cpu_count, deterministic, git (commit and dirty flag, or None).
+
+    Example:
+        >>> capture_environment("cpu")["device"]
+        'cpu'
+    """
+    import torch
+
+    import nasbench
+
+    resolved = _resolve_device(device, torch)
+    cuda_available = torch.cuda.is_available()
+    cuda: dict[str, Any] = {
+        "available": cuda_available,
+        "version": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if cuda_available else None,
+        "device_count": torch.cuda.device_count() if cuda_available else 0,
+        "device_name": None,
+    }
+    if resolved.startswith("cuda") and cuda_available:
+        cuda["device_name"] = torch.cuda.get_device_name(torch.device(resolved))
+    return {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "packages": {name: _version(name) for name in PACKAGES},
+        "nasbench_version": nasbench.__version__,
+        "device": resolved,
+        "cuda": cuda,
+        "threads": torch.get_num_threads(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "cpu_count": os.cpu_count(),
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "git": git_commit(Path(nasbench.__file__).resolve().parent),
+    }
+
+
+def git_commit(folder: Path) -> dict[str, Any] | None:
+    """Return ``{"commit", "dirty"}`` for the git checkout holding ``folder``, or None.
+
+    Args:
+        folder: any folder inside the checkout.
+
+    Returns:
+        The HEAD commit and whether tracked files differ from it; None when
+        ``folder`` is not in a git checkout or git is not installed.
+
+    Example:
+        >>> git_commit(Path("/"))  # doctest: +SKIP
+    """
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": bool(changes.strip())}
+
+
+def _resolve_device(device: Any, torch: Any) -> str:
+    if device is None or str(device) == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(device)
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None

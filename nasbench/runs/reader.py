@@ -1,0 +1,730 @@
+"""The reader side of a run store: pandas DataFrames over a run folder.
+
+A reader opens the database read-only (``mode=ro``), so it can never block or
+damage the writer, and it reads each refresh inside one read transaction, so it
+sees whole writer calls only (never half an alpha snapshot).
+
+Example:
+    >>> run = load("runs/darts-1")  # doctest: +SKIP
+    >>> run.status, run.progress["fraction"]  # doctest: +SKIP
+    ('running', 0.42)
+    >>> run.alphas.query("cell_type == 'normal'").head()  # doctest: +SKIP
+    >>> new = run.refresh()  # only the rows written since  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nasbench.errors import ConfigError
+from nasbench.runs.schema import (
+    APPEND_ONLY_TABLES,
+    DB_NAME,
+    LOCK_NAME,
+    check_version,
+    require_run,
+    schema_version,
+)
+from nasbench.runs.store import connect
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+FRAMES = ("history", "alphas", "genotypes", "candidates", "events")
+
+# Metric names list_runs shows as "best" when the config names none, in order of preference.
+_BEST_METRICS = ("acc", "val_acc", "auc", "val_auc", "dice", "val_dice", "psnr", "val_psnr")
+_LOWER_IS_BETTER = ("loss", "error", "regret")
+
+_HISTORY = {
+    "step": "int64",
+    "epoch": "int64",
+    "phase": "str",
+    "name": "str",
+    "value": "float64",
+    "time": "float64",
+    "elapsed": "float64",
+}
+_ALPHAS = {
+    "step": "int64",
+    "epoch": "int64",
+    "cell_type": "category",
+    "edge": "category",
+    "op": "category",
+    "weight": "float64",
+    "raw": "float64",
+    "kind": "category",
+}
+_GENOTYPES = {
+    "epoch": "int64",
+    "step": "int64",
+    "genotype_json": "str",
+    "genotype": "object",
+    "metrics": "object",
+    "time": "float64",
+}
+_CANDIDATES = {
+    "index": "int64",
+    "candidate_id": "object",
+    "genotype_json": "str",
+    "genotype": "object",
+    "status": "str",
+    "worker": "object",
+    "metrics": "object",
+    "cost": "object",
+    "time": "float64",
+    "elapsed": "float64",
+}
+_EVENTS = {
+    "step": "Int64",
+    "epoch": "Int64",
+    "kind": "str",
+    "payload": "object",
+    "time": "float64",
+}
+_STATUS = {"time": "float64", "status": "str", "message": "str", "pid": "Int64"}
+
+
+def load(run_dir: str | Path) -> Run:
+    """Open a run folder for reading.
+
+    Args:
+        run_dir: a folder written by a search (it holds ``run.sqlite``).
+
+    Returns:
+        A :class:`Run` with every row committed so far.
+
+    Example:
+        >>> run = load("runs/darts-1")  # doctest: +SKIP
+        >>> run.metrics_wide(phase="val").tail()  # doctest: +SKIP
+    """
+    return Run(run_dir)
+
+
+class Run:
+    """A read-only view of a run: config, status, progress and DataFrames.
+
+    Attributes:
+        run_dir: the run folder.
+        config: the search configuration (dict).
+        environment: package versions, device, git commit (dict).
+        created: creation time (seconds since the epoch).
+        history: tidy metrics (step, epoch, phase, name, value, time, elapsed).
+        alphas: tidy architecture weights (step, epoch, cell_type, edge, op, weight,
+            raw, kind); one row per (snapshot, edge, op).
+        genotypes: derived genotype per epoch (epoch, step, genotype_json, genotype,
+            metrics, time, plus one ``metrics.<name>`` column per metric).
+        candidates: evaluated candidates of a discrete search (index, candidate_id,
+            genotype_json, genotype, status, worker, metrics, cost, time, elapsed,
+            plus ``metrics.<name>`` and ``cost.<name>`` columns).
+        events: free-form events (step, epoch, kind, payload, time).
+        status_history: every status change (time, status, message, pid).
+        generation: bumped whenever a refresh dropped rows because the run was resumed
+            from an earlier checkpoint; a live view then redraws from the frames.
+    """
+
+    history: pd.DataFrame
+    alphas: pd.DataFrame
+    genotypes: pd.DataFrame
+    candidates: pd.DataFrame
+    events: pd.DataFrame
+    status_history: pd.DataFrame
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+        self._conn: sqlite3.Connection | None = _open_read_only(require_run(self.run_dir))
+        self._cursors = dict.fromkeys((*APPEND_ONLY_TABLES, "discards"), 0)
+        self.generation = 0
+        self._genotype_cache: dict[str, Any] = {}
+        self._parser: Callable[[str], Any] | None | bool = False  # False = not looked up
+        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        self.config: dict[str, Any] = json.loads(meta.get("config", "{}"))
+        self.environment: dict[str, Any] = json.loads(meta.get("environment", "{}"))
+        self.created: float = float(meta.get("created", "nan"))
+        self.history = _empty(_HISTORY)
+        self.alphas = _empty(_ALPHAS)
+        self.genotypes = _empty(_GENOTYPES)
+        self.candidates = _empty(_CANDIDATES)
+        self.events = _empty(_EVENTS)
+        self.status_history = _empty(_STATUS)
+        self._progress_row: tuple | None = None
+        self._stop_pending = False
+        self.refresh()
+
+    # -------------------------------------------------------------- state
+    @property
+    def status(self) -> str:
+        """The latest status: created, running, stopping, stopped, finished or failed."""
+        if self.status_history.empty:
+            return "created"
+        return str(self.status_history["status"].iloc[-1])
+
+    @property
+    def message(self) -> str:
+        """The message of the latest status (the error text when the run failed)."""
+        if self.status_history.empty:
+            return ""
+        return str(self.status_history["message"].iloc[-1])
+
+    @property
+    def stop_pending(self) -> bool:
+        """True when a stop was requested and the search has not honoured it yet."""
+        return self._stop_pending
+
+    @property
+    def progress(self) -> dict[str, Any]:
+        """Where the search is: step, total_steps, epoch, total_epochs, fraction, eta_s.
+
+        ``fraction`` and ``eta_s`` are None while unknown.
+        """
+        if self._progress_row is None:
+            return {
+                "step": 0,
+                "total_steps": None,
+                "epoch": 0,
+                "total_epochs": None,
+                "time": None,
+                "fraction": None,
+                "eta_s": None,
+            }
+        now, step, total_steps, epoch, total_epochs, start_time, start_step = self._progress_row
+        fraction = step / total_steps if total_steps else None
+        eta = None
+        rate = (step - start_step) / (now - start_time) if now > start_time else 0.0
+        if total_steps is not None and rate > 0:
+            eta = max(total_steps - step, 0) / rate
+        return {
+            "step": step,
+            "total_steps": total_steps,
+            "epoch": epoch,
+            "total_epochs": total_epochs,
+            "time": now,
+            "fraction": fraction,
+            "eta_s": eta,
+        }
+
+    def writer_alive(self) -> bool | None:
+        """Return whether a live process holds this run's writer lock (None if unknown).
+
+        A run whose status says ``running`` but whose writer is gone was killed.
+        """
+        if fcntl is None:  # pragma: no cover
+            return None
+        lock = self.run_dir / LOCK_NAME
+        if not lock.exists():
+            return False
+        with open(lock) as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return False
+
+    # -------------------------------------------------------------- reads
+    def refresh(self) -> dict[str, pd.DataFrame]:
+        """Fetch the rows written since the last refresh and append them.
+
+        Returns:
+            The new rows only, per frame name (history, alphas, genotypes,
+            candidates, events); a live monitor feeds these to its figures.
+
+        Example:
+            >>> new = run.refresh()  # doctest: +SKIP
+            >>> new["history"].empty  # doctest: +SKIP
+            True
+        """
+        db = self._db
+        db.execute("BEGIN")  # one read transaction: a consistent cut of the run
+        try:
+            self._apply_discards(db)
+            new = {
+                "history": self._fetch_history(db),
+                "alphas": self._fetch_alphas(db),
+                "genotypes": self._fetch_genotypes(db),
+                "candidates": self._fetch_candidates(db),
+                "events": self._fetch_events(db),
+            }
+            statuses = self._fetch_status(db)
+            self._progress_row = db.execute(
+                "SELECT time, step, total_steps, epoch, total_epochs, start_time, start_step "
+                "FROM progress WHERE id = 1"
+            ).fetchone()
+            self._stop_pending = (
+                db.execute("SELECT 1 FROM stop_requests WHERE handled IS NULL LIMIT 1").fetchone()
+                is not None
+            )
+        finally:
+            db.execute("COMMIT")
+        for name, rows in new.items():
+            setattr(self, name, _append(getattr(self, name), rows))
+        self.status_history = _append(self.status_history, statuses)
+        return new
+
+    def since(self, step: int) -> dict[str, pd.DataFrame]:
+        """Rows with a step greater than ``step``, read from the database.
+
+        Args:
+            step: the last step the caller has.
+
+        Returns:
+            history, alphas, genotypes and events rows after ``step`` (events without
+            a step are left out). The cached frames are not changed.
+
+        Example:
+            >>> run.since(500)["alphas"]  # doctest: +SKIP
+        """
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            return {
+                "history": self._fetch_history(db, after_step=step),
+                "alphas": self._fetch_alphas(db, after_step=step),
+                "genotypes": self._fetch_genotypes(db, after_step=step),
+                "events": self._fetch_events(db, after_step=step),
+            }
+        finally:
+            db.execute("COMMIT")
+
+    def metrics_wide(self, phase: str | None = None) -> pd.DataFrame:
+        """Pivot ``history`` to one row per step and one column per metric.
+
+        Args:
+            phase: keep one phase (columns are metric names); None keeps every phase
+                (columns are ``"<phase>/<name>"``).
+
+        Returns:
+            A frame with ``step`` and ``epoch`` columns, then the metrics.
+
+        Example:
+            >>> run.metrics_wide("val")[["step", "acc"]]  # doctest: +SKIP
+        """
+        frame = self.history
+        if phase is not None:
+            frame = frame[frame["phase"] == phase]
+            columns = frame["name"]
+        else:
+            columns = frame["phase"] + "/" + frame["name"]
+        if frame.empty:
+            return pd.DataFrame(
+                {"step": pd.Series(dtype="int64"), "epoch": pd.Series(dtype="int64")}
+            )
+        # unstack (not pivot_table) keeps metrics that are all NaN, e.g. a
+        # diverged loss, and the column order of first appearance.
+        order = pd.unique(columns)
+        wide = (
+            frame.assign(column=columns)
+            .drop_duplicates(["step", "epoch", "column"], keep="last")
+            .set_index(["step", "epoch", "column"])["value"]
+            .unstack("column")
+            .reindex(columns=order)
+        )
+        wide.columns.name = None
+        return wide.reset_index().sort_values("step", kind="stable").reset_index(drop=True)
+
+    def alpha_matrix(
+        self,
+        step: int | None = None,
+        cell_type: str = "normal",
+        kind: str = "alpha",
+        value: str = "weight",
+    ) -> pd.DataFrame:
+        """One alpha snapshot as an [edges x ops] frame (for heatmaps).
+
+        Args:
+            step: the latest snapshot at or before this step; None for the last one.
+            cell_type: which cell.
+            kind: "alpha", "beta", ...
+            value: "weight" or "raw".
+
+        Returns:
+            A frame indexed by edge with one column per op, in logging order.
+
+        Example:
+            >>> run.alpha_matrix(cell_type="reduce").round(2)  # doctest: +SKIP
+        """
+        frame = self.alphas[(self.alphas["cell_type"] == cell_type) & (self.alphas["kind"] == kind)]
+        if step is not None:
+            frame = frame[frame["step"] <= step]
+        if frame.empty:
+            raise ConfigError(
+                f"no '{kind}' snapshot for cell '{cell_type}'"
+                + ("" if step is None else f" at or before step {step}")
+                + f" in '{self.run_dir}'; check run.alphas[['cell_type', 'kind']]."
+            )
+        last = frame[frame["step"] == frame["step"].max()]
+        edges = list(dict.fromkeys(last["edge"]))
+        ops = list(dict.fromkeys(last["op"]))
+        matrix = pd.DataFrame(
+            np.nan, index=pd.Index(edges, name="edge"), columns=pd.Index(ops, name="op")
+        )
+        for edge, op, number in zip(last["edge"], last["op"], last[value], strict=True):
+            matrix.at[edge, op] = number
+        return matrix
+
+    def close(self) -> None:
+        """Close the read-only connection (idempotent)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"Run('{self.run_dir}', status={self.status!r}, steps={self.progress['step']}, "
+            f"snapshots={self.alphas[['step', 'cell_type', 'kind']].drop_duplicates().shape[0]}, "
+            f"candidates={len(self.candidates)})"
+        )
+
+    # ----------------------------------------------------------- internals
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ConfigError(f"the run '{self.run_dir}' is closed; call nasbench.runs.load again.")
+        return self._conn
+
+    def _fetch_history(self, db: sqlite3.Connection, after_step: int | None = None) -> pd.DataFrame:
+        where, args = self._where("metrics", after_step)
+        rows = db.execute(
+            f"SELECT id, step, epoch, phase, name, value, time FROM metrics {where} ORDER BY id",
+            args,
+        ).fetchall()
+        frame = pd.DataFrame(
+            rows, columns=["id", "step", "epoch", "phase", "name", "value", "time"]
+        )
+        self._advance("metrics", frame, after_step)
+        frame["value"] = frame["value"].astype("float64")  # NULL (NaN logged) -> NaN
+        frame["elapsed"] = frame["time"] - self.created
+        return _typed(frame, _HISTORY)
+
+    def _fetch_alphas(self, db: sqlite3.Connection, after_step: int | None = None) -> pd.DataFrame:
+        where, args = self._where("alpha_snapshots", after_step)
+        rows = db.execute(
+            "SELECT id, step, epoch, cell_type, kind, edges, ops, raw, weight "
+            f"FROM alpha_snapshots {where} ORDER BY id",
+            args,
+        ).fetchall()
+        if after_step is None and rows:
+            self._cursors["alpha_snapshots"] = int(rows[-1][0])
+        return _tidy_alphas(rows)
+
+    def _fetch_genotypes(
+        self, db: sqlite3.Connection, after_step: int | None = None
+    ) -> pd.DataFrame:
+        where, args = self._where("genotypes", after_step)
+        rows = db.execute(
+            f"SELECT id, epoch, step, genotype, metrics, time FROM genotypes {where} ORDER BY id",
+            args,
+        ).fetchall()
+        frame = pd.DataFrame(
+            rows, columns=["id", "epoch", "step", "genotype_json", "metrics", "time"]
+        )
+        self._advance("genotypes", frame, after_step)
+        frame["metrics"] = [json.loads(text) for text in frame["metrics"]]
+        frame.insert(3, "genotype", [self._genotype(text) for text in frame["genotype_json"]])
+        return _with_flat(_typed(frame, _GENOTYPES), "metrics")
+
+    def _fetch_candidates(self, db: sqlite3.Connection) -> pd.DataFrame:
+        start = len(self.candidates)
+        rows = db.execute(
+            "SELECT id, candidate_id, genotype, status, worker, metrics, cost, time "
+            "FROM candidates WHERE id > ? ORDER BY id",
+            (self._cursors["candidates"],),
+        ).fetchall()
+        frame = pd.DataFrame(
+            rows,
+            columns=[
+                "id", "candidate_id", "genotype_json", "status", "worker", "metrics", "cost",
+                "time",
+            ],
+        )  # fmt: skip
+        self._advance("candidates", frame, None)
+        frame.insert(0, "index", np.arange(start, start + len(frame), dtype=np.int64))
+        frame.insert(3, "genotype", [self._genotype(text) for text in frame["genotype_json"]])
+        frame["metrics"] = [json.loads(text) for text in frame["metrics"]]
+        frame["cost"] = [json.loads(text) for text in frame["cost"]]
+        frame["elapsed"] = frame["time"] - self.created
+        return _with_flat(_with_flat(_typed(frame, _CANDIDATES), "metrics"), "cost")
+
+    def _fetch_events(self, db: sqlite3.Connection, after_step: int | None = None) -> pd.DataFrame:
+        where, args = self._where("events", after_step)
+        rows = db.execute(
+            f"SELECT id, step, epoch, kind, payload, time FROM events {where} ORDER BY id", args
+        ).fetchall()
+        frame = pd.DataFrame(rows, columns=["id", "step", "epoch", "kind", "payload", "time"])
+        self._advance("events", frame, after_step)
+        frame["payload"] = [json.loads(text) for text in frame["payload"]]
+        return _typed(frame, _EVENTS)
+
+    def _fetch_status(self, db: sqlite3.Connection) -> pd.DataFrame:
+        rows = db.execute(
+            "SELECT id, time, status, message, pid FROM status WHERE id > ? ORDER BY id",
+            (self._cursors["status"],),
+        ).fetchall()
+        frame = pd.DataFrame(rows, columns=["id", "time", "status", "message", "pid"])
+        self._advance("status", frame, None)
+        return _typed(frame, _STATUS)
+
+    def _apply_discards(self, db: sqlite3.Connection) -> None:
+        rows = db.execute(
+            "SELECT id, after_step FROM discards WHERE id > ? ORDER BY id",
+            (self._cursors["discards"],),
+        ).fetchall()
+        for row_id, after_step in rows:
+            self._cursors["discards"] = row_id
+            dropped = False
+            for name in ("history", "alphas", "genotypes", "events"):
+                frame = getattr(self, name)
+                keep = ~(frame["step"] > after_step).fillna(False).to_numpy(dtype=bool)
+                if not keep.all():
+                    setattr(self, name, frame[keep].reset_index(drop=True))
+                    dropped = True
+            self.generation += dropped
+
+    def _where(
+        self, table: str, after_step: int | None, column: str = ""
+    ) -> tuple[str, tuple[int, ...]]:
+        if after_step is None:
+            return f"WHERE {column}id > ?", (self._cursors[table],)
+        return f"WHERE {column}step > ?", (int(after_step),)
+
+    def _advance(self, table: str, frame: pd.DataFrame, after_step: int | None) -> None:
+        if after_step is None and len(frame):
+            self._cursors[table] = int(frame["id"].iloc[-1])
+
+    def _genotype(self, text: str) -> Any:
+        # Parsed once per distinct text; None when nasbench.spaces cannot parse it.
+        if text not in self._genotype_cache:
+            parser = self._genotype_parser()
+            value = None
+            if parser is not None:
+                try:
+                    value = parser(text)
+                except Exception:  # noqa: BLE001 - a bad row must not break a monitor
+                    value = None
+            self._genotype_cache[text] = value
+        return self._genotype_cache[text]
+
+    def _genotype_parser(self) -> Callable[[str], Any] | None:
+        if self._parser is False:
+            try:
+                from nasbench.spaces import parse_genotype
+            except ImportError:
+                try:
+                    from nasbench.spaces.genotype import parse_genotype
+                except ImportError:
+                    parse_genotype = None  # type: ignore[assignment]
+            self._parser = parse_genotype
+        return self._parser  # type: ignore[return-value]
+
+
+def list_runs(folder: str | Path) -> pd.DataFrame:
+    """Summarise every run folder directly inside ``folder`` (for the run browser).
+
+    Args:
+        folder: a folder of run folders.
+
+    Returns:
+        One row per run, newest first: run_dir, name, status, message, dataset,
+        strategy, created (Timestamp, UTC), best_metric_name, best_metric. A run
+        that cannot be read is listed with status "unreadable" and the reason.
+
+    Example:
+        >>> list_runs("runs")[["name", "status", "best_metric"]]  # doctest: +SKIP
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise ConfigError(
+            f"runs folder '{root}' does not exist; pass the folder holding run folders."
+        )
+    rows = [
+        _summary(child)
+        for child in sorted(root.iterdir())
+        if child.is_dir() and (child / DB_NAME).is_file()
+    ]
+    columns = [
+        "run_dir", "name", "status", "message", "dataset", "strategy", "created",
+        "best_metric_name", "best_metric",
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["created"] = pd.to_datetime(frame["created"].astype("float64"), unit="s", utc=True)
+    frame["best_metric"] = frame["best_metric"].astype("float64")
+    return frame.sort_values("created", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _summary(run_dir: Path) -> dict[str, Any]:
+    row: dict[str, Any] = {"run_dir": str(run_dir), "name": run_dir.name, "created": math.nan}
+    try:
+        conn = _open_read_only(run_dir / DB_NAME)
+    except (ConfigError, sqlite3.Error) as err:
+        return {**row, "status": "unreadable", "message": str(err)}
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        config = json.loads(meta.get("config", "{}"))
+        last = conn.execute(
+            "SELECT status, message FROM status ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        best_name, best = _best_metric(conn, config)
+        return {
+            **row,
+            "status": last[0] if last else "created",
+            "message": last[1] if last else "",
+            "dataset": _name_of(config.get("dataset")),
+            "strategy": _name_of(config.get("strategy")),
+            "created": float(meta.get("created", "nan")),
+            "best_metric_name": best_name,
+            "best_metric": best,
+        }
+    except (sqlite3.Error, ValueError) as err:
+        return {**row, "status": "unreadable", "message": f"{type(err).__name__}: {err}"}
+    finally:
+        conn.close()
+
+
+def _best_metric(conn: sqlite3.Connection, config: dict[str, Any]) -> tuple[str | None, float]:
+    values: dict[str, list[float]] = {}
+    for name, value in conn.execute(
+        "SELECT name, value FROM metrics WHERE phase IN ('val', 'search') AND value IS NOT NULL"
+    ):
+        values.setdefault(name, []).append(value)
+    for (text,) in conn.execute("SELECT metrics FROM candidates WHERE status = 'done'"):
+        for name, value in json.loads(text).items():
+            if isinstance(value, (int, float)) and not math.isnan(value):
+                values.setdefault(name, []).append(float(value))
+    wanted = _name_of(config.get("metric") or config.get("objective"))
+    order = ((wanted,) if wanted else ()) + _BEST_METRICS
+    name = next((n for n in order if n in values), None)
+    if name is None:
+        return None, math.nan
+    lower = any(word in name for word in _LOWER_IS_BETTER)
+    return name, min(values[name]) if lower else max(values[name])
+
+
+def _name_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("metric") or value.get("type")
+    return None if value is None else str(value)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    conn = connect(path, read_only=True)
+    try:
+        version = schema_version(conn)
+        if version == 0:
+            raise ConfigError(
+                f"'{path.parent}' holds an empty or foreign {DB_NAME}; it is not a run."
+            )
+        check_version(version, f"run '{path.parent}'")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _tidy_alphas(rows: list[tuple]) -> pd.DataFrame:
+    # Built from integer codes with numpy and returned with categorical name columns:
+    # a run of thousands of snapshots (~1M rows) loads in about a second and takes
+    # tens of MB, where object strings would take hundreds.
+    if not rows:
+        return _empty(_ALPHAS)
+    edge_names: dict[str, int] = {}
+    op_names: dict[str, int] = {}
+    cell_names: dict[str, int] = {}
+    kind_names: dict[str, int] = {}
+    groups: dict[tuple[str, str], list[tuple]] = {}
+    for row in rows:
+        groups.setdefault((row[5], row[6]), []).append(row)
+    parts = []
+    for (edges_text, ops_text), group in groups.items():
+        edges = np.asarray(
+            [edge_names.setdefault(e, len(edge_names)) for e in json.loads(edges_text)]
+        )
+        ops = np.asarray([op_names.setdefault(o, len(op_names)) for o in json.loads(ops_text)])
+        count, size = len(group), len(edges) * len(ops)
+        parts.append(
+            {
+                "index": np.repeat(np.asarray([r[0] for r in group], dtype=np.int64), size),
+                "position": np.tile(np.arange(size), count),
+                "step": np.repeat(np.asarray([r[1] for r in group], dtype=np.int64), size),
+                "epoch": np.repeat(np.asarray([r[2] for r in group], dtype=np.int64), size),
+                "cell_type": np.repeat(
+                    [cell_names.setdefault(r[3], len(cell_names)) for r in group], size
+                ),
+                "kind": np.repeat(
+                    [kind_names.setdefault(r[4], len(kind_names)) for r in group], size
+                ),
+                "edge": np.tile(np.repeat(edges, len(ops)), count),
+                "op": np.tile(ops, len(edges) * count),
+                "raw": np.frombuffer(b"".join(r[7] for r in group), dtype="<f8"),
+                "weight": np.frombuffer(b"".join(r[8] for r in group), dtype="<f8"),
+            }
+        )
+    columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    order = np.lexsort((columns["position"], columns["index"]))
+    order = order[~np.isnan(columns["raw"][order])]  # NaN marks holes of ragged matrices
+    frame = pd.DataFrame(
+        {
+            "step": columns["step"][order],
+            "epoch": columns["epoch"][order],
+            "cell_type": _categorical(columns["cell_type"][order], cell_names),
+            "edge": _categorical(columns["edge"][order], edge_names),
+            "op": _categorical(columns["op"][order], op_names),
+            "weight": columns["weight"][order],
+            "raw": columns["raw"][order],
+            "kind": _categorical(columns["kind"][order], kind_names),
+        }
+    )
+    return frame
+
+
+def _categorical(codes: np.ndarray, names: dict[str, int]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))
+
+
+def _empty(dtypes: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
+
+
+def _typed(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
+    return frame[list(dtypes)].astype(dtypes).reset_index(drop=True)
+
+
+def _with_flat(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    # "metrics.acc"-style columns (pandas.json_normalize naming) make plotting one line.
+    if frame.empty:
+        return frame
+    flat = pd.DataFrame.from_records(list(frame[column]), index=frame.index)
+    flat = flat.add_prefix(f"{column}.")
+    return pd.concat([frame, flat], axis=1)
+
+
+def _append(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    if rows.empty:
+        return frame
+    if frame.empty:
+        return rows.reset_index(drop=True)
+    rows = rows.copy()
+    frame = frame.copy(deep=False)
+    for column in frame.columns:
+        old, new = frame[column].dtype, rows[column].dtype if column in rows else None
+        if isinstance(old, pd.CategoricalDtype) and isinstance(new, pd.CategoricalDtype):
+            # Same categories on both sides, or concat would fall back to object strings.
+            categories = old.categories.append(new.categories.difference(old.categories))
+            frame[column] = frame[column].cat.set_categories(categories)
+            rows[column] = rows[column].cat.set_categories(categories)
+    return pd.concat([frame, rows], ignore_index=True)

@@ -1,0 +1,219 @@
+"""The SQL schema of a run store and its version.
+
+A run's database is append-only with one exception. Every table except
+``meta``, ``progress`` and ``stop_requests`` only gains rows (AUTOINCREMENT ids
+are never reused), so a reader fetches "what is new" by id. The exception is a
+resume, which deletes the rows logged after the checkpoint it resumes from and
+records that in ``discards`` so that live readers drop those rows too.
+
+An alpha snapshot is one row holding its [edges x ops] matrices as float64
+blobs: a whole snapshot is written and read at once (never half of one), and
+thousands of snapshots load in a fraction of a second.
+
+The schema version lives in SQLite's ``user_version``; :data:`MIGRATIONS`
+upgrades an old run in place when a writer opens it (readers never write, so
+they only check).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from nasbench.errors import ConfigError
+
+SCHEMA_VERSION = 1
+
+DB_NAME = "run.sqlite"
+CHECKPOINT_DIR = "checkpoints"
+LOCK_NAME = "run.lock"
+
+STATUSES = ("created", "running", "stopping", "stopped", "finished", "failed")
+
+# Tables a reader fetches incrementally: name -> rowid column.
+APPEND_ONLY_TABLES = ("metrics", "alpha_snapshots", "genotypes", "candidates", "events", "status")
+# Tables with a step column whose rows a resume discards past its checkpoint.
+STEP_TABLES = ("metrics", "alpha_snapshots", "genotypes", "events")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    time    REAL NOT NULL,
+    status  TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    pid     INTEGER
+);
+CREATE TABLE IF NOT EXISTS progress (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    time         REAL NOT NULL,
+    step         INTEGER NOT NULL,
+    total_steps  INTEGER,
+    epoch        INTEGER NOT NULL,
+    total_epochs INTEGER,
+    start_time   REAL NOT NULL,
+    start_step   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    step  INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    name  TEXT NOT NULL,
+    value REAL,
+    time  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_step ON metrics (step);
+CREATE TABLE IF NOT EXISTS alpha_snapshots (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    step      INTEGER NOT NULL,
+    epoch     INTEGER NOT NULL,
+    cell_type TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    edges     TEXT NOT NULL,  -- JSON list of edge names (matrix rows)
+    ops       TEXT NOT NULL,  -- JSON list of op names (matrix columns)
+    raw       BLOB NOT NULL,  -- little-endian float64 [edges x ops], NaN = not stored
+    weight    BLOB NOT NULL,  -- same layout
+    time      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alpha_snapshots_step ON alpha_snapshots (step);
+CREATE TABLE IF NOT EXISTS genotypes (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    step     INTEGER NOT NULL,
+    epoch    INTEGER NOT NULL,
+    genotype TEXT NOT NULL,
+    metrics  TEXT NOT NULL DEFAULT '{}',
+    time     REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS candidates (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    candidate_id,
+    genotype     TEXT NOT NULL,
+    metrics      TEXT NOT NULL DEFAULT '{}',
+    cost         TEXT NOT NULL DEFAULT '{}',
+    status       TEXT NOT NULL,
+    worker       TEXT,
+    time         REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    step    INTEGER,
+    epoch   INTEGER,
+    kind    TEXT NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{}',
+    time    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS discards (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    time       REAL NOT NULL,
+    after_step INTEGER NOT NULL  -- rows with a larger step were deleted (resume)
+);
+CREATE TABLE IF NOT EXISTS stop_requests (
+    id       INTEGER PRIMARY KEY,
+    time     REAL NOT NULL,
+    pid      INTEGER,
+    handled  REAL  -- time the writer honoured or cleared it; NULL while pending
+);
+"""
+
+# from_version -> statements that bring a run to from_version + 1.
+MIGRATIONS: dict[int, tuple[str, ...]] = {}
+
+
+def db_path(run_dir: str | Path) -> Path:
+    """Return the path of a run's database file.
+
+    Args:
+        run_dir: the run directory.
+
+    Returns:
+        ``run_dir / "run.sqlite"``.
+
+    Example:
+        >>> db_path("runs/x").name
+        'run.sqlite'
+    """
+    return Path(run_dir) / DB_NAME
+
+
+def apply_schema(conn: sqlite3.Connection) -> None:
+    """Create the tables of a new run, or migrate an older one, to :data:`SCHEMA_VERSION`.
+
+    Args:
+        conn: a read-write connection in autocommit mode.
+
+    Returns:
+        None.
+
+    Example:
+        >>> conn = sqlite3.connect(":memory:", isolation_level=None)
+        >>> apply_schema(conn); schema_version(conn)
+        1
+    """
+    version = schema_version(conn)
+    check_version(version, "this run")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if version == 0:
+            for statement in _statements(SCHEMA):
+                conn.execute(statement)
+        else:
+            for from_version in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[from_version]:
+                    conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """Return the schema version stored in a run database (0 for an empty file)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def check_version(version: int, what: str) -> None:
+    """Raise ConfigError when a run was written by a newer nasbench than this one."""
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"{what} uses run-store schema version {version}, newer than this nasbench "
+            f"supports ({SCHEMA_VERSION}); upgrade nasbench to read it."
+        )
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would COMMIT the open transaction, so split and run one by one.
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def require_run(run_dir: str | Path) -> Path:
+    """Return the database path of an existing run, or raise a one-line ConfigError.
+
+    Args:
+        run_dir: a folder that should hold ``run.sqlite``.
+
+    Returns:
+        The path of the run's database file.
+
+    Example:
+        >>> require_run("/no/such/run")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        nasbench.errors.ConfigError: run folder '/no/such/run' does not exist; ...
+    """
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise ConfigError(
+            f"run folder '{folder}' does not exist; pass the folder a search wrote to."
+        )
+    path = folder / DB_NAME
+    if not path.is_file():
+        raise ConfigError(
+            f"'{folder}' is not a run folder (no {DB_NAME} in it); "
+            "pass a folder created by nasbench search."
+        )
+    return path

@@ -1,0 +1,714 @@
+"""The writer side of a run store: one process appends, any number read.
+
+A run is a folder holding ``run.sqlite`` (SQLite in WAL mode) and ``checkpoints/``.
+Every writer call commits its own transaction, so a killed search loses at most
+the call in flight, and readers (see :mod:`nasbench.runs.reader`) only ever see
+whole calls: an alpha snapshot is one row, and :meth:`RunStore.batch` groups
+several calls (e.g. the normal and reduce cells of one step) into one transaction.
+
+Example:
+    >>> import tempfile, numpy as np
+    >>> run_dir = tempfile.mkdtemp() + "/run"
+    >>> with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+    ...     store.set_status("running")
+    ...     store.log_metrics(step=1, epoch=0, phase="train", metrics={"loss": 0.7})
+    ...     store.log_alphas(1, 0, "normal", np.zeros((2, 3)), ["a", "b", "c"], ["e0", "e1"])
+    ...     store.set_status("finished")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasbench.errors import ConfigError, closest_name
+from nasbench.runs.schema import (
+    CHECKPOINT_DIR,
+    DB_NAME,
+    LOCK_NAME,
+    STATUSES,
+    STEP_TABLES,
+    apply_schema,
+    require_run,
+)
+
+try:  # POSIX advisory locks keep a second writer off a live run.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no fcntl
+    fcntl = None  # type: ignore[assignment]
+
+BUSY_TIMEOUT_MS = 10_000
+TERMINAL_STATUSES = ("stopped", "finished", "failed")
+_LOCK_WAIT_S = 2.0
+
+
+def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
+    """Open a run database with the settings every run connection shares.
+
+    Args:
+        path: the ``run.sqlite`` file.
+        read_only: open through a ``mode=ro`` URI so the connection can never write.
+
+    Returns:
+        An autocommit connection (``isolation_level=None``); transactions are explicit.
+
+    Example:
+        >>> conn = connect(Path(run_dir) / "run.sqlite", read_only=True)  # doctest: +SKIP
+    """
+    mode = "ro" if read_only else "rw"
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode={mode}",
+        uri=True,
+        isolation_level=None,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=False,
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if not read_only:
+        # WAL lets readers run beside the writer; NORMAL is crash-safe for process
+        # kills (only a power cut can lose the last commits) and avoids an fsync per step.
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def to_json(value: Any, what: str) -> str:
+    """Encode a dict (metrics, cost, payload, config) as canonical JSON.
+
+    numpy and torch scalars become Python numbers; anything else unencodable is a
+    one-line ConfigError naming ``what``.
+    """
+
+    def default(obj: Any) -> Any:
+        if hasattr(obj, "tolist"):  # numpy arrays/scalars, torch tensors
+            return obj.tolist()
+        if hasattr(obj, "to_dict"):
+            return obj.to_dict()
+        if isinstance(obj, Path):
+            return str(obj)
+        raise TypeError(type(obj).__name__)
+
+    try:
+        return json.dumps(value, sort_keys=True, default=default)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(
+            f"{what} is not JSON-serialisable ({err}); pass plain numbers/text."
+        ) from None
+
+
+def request_stop(run_dir: str | Path) -> None:
+    """Ask the search writing ``run_dir`` to stop; safe from any process.
+
+    Writes a stop-request row; the engine sees it through
+    :meth:`RunStore.stop_requested` between steps, checkpoints and stops.
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        None.
+
+    Example:
+        >>> request_stop("runs/darts-1")  # doctest: +SKIP
+    """
+    conn = connect(require_run(run_dir))
+    try:
+        conn.execute(
+            "INSERT INTO stop_requests (time, pid) VALUES (?, ?)", (time.time(), os.getpid())
+        )
+    finally:
+        conn.close()
+
+
+class RunStore:
+    """The single writer of a run folder. Create with :meth:`create` or :meth:`open`."""
+
+    def __init__(self, run_dir: Path, conn: sqlite3.Connection, lock_file: Any) -> None:
+        self.run_dir = run_dir
+        self._conn: sqlite3.Connection | None = conn
+        self._lock_file = lock_file
+        self._mutex = threading.RLock()  # executor callbacks may log from other threads
+        self._batch_depth = 0
+        self._progress_start: tuple[float, int] | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+    @classmethod
+    def create(
+        cls,
+        run_dir: str | Path,
+        config: Mapping[str, Any],
+        environment: Mapping[str, Any] | None = None,
+        *,
+        resume: bool = False,
+    ) -> RunStore:
+        """Create a new run folder and return its writer.
+
+        Args:
+            run_dir: folder to create (parents too); it must not hold a run yet.
+            config: the search configuration (a JSON-serialisable dict, or an object
+                with ``to_dict()``).
+            environment: what :func:`nasbench.runs.capture_environment` returns; captured
+                here when None.
+            resume: when the folder already holds a run, open it (keeping its stored
+                config) instead of failing.
+
+        Returns:
+            The writer, status ``created``.
+
+        Example:
+            >>> store = RunStore.create("runs/x", {"strategy": "darts"})  # doctest: +SKIP
+        """
+        folder = Path(run_dir)
+        path = folder / DB_NAME
+        if path.exists():
+            if resume:
+                return cls.open(folder)
+            raise ConfigError(
+                f"'{folder}' already holds a run; choose a new run folder or resume this one."
+            )
+        if hasattr(config, "to_dict") and not isinstance(config, Mapping):
+            config = config.to_dict()
+        if not isinstance(config, Mapping):
+            raise ConfigError(f"config must be a dict, got {type(config).__name__}.")
+        if environment is None:
+            from nasbench.runs.environment import capture_environment
+
+            environment = capture_environment(config.get("device"))
+        meta = {
+            "config": to_json(dict(config), "config"),
+            "environment": to_json(dict(environment), "environment"),
+            "created": repr(time.time()),
+        }
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / CHECKPOINT_DIR).mkdir(exist_ok=True)
+        _create_database(path, meta)
+        store = cls.open(folder)
+        store.set_status("created")
+        return store
+
+    @classmethod
+    def open(cls, run_dir: str | Path) -> RunStore:
+        """Open an existing run as its writer, e.g. to resume it.
+
+        Pending stop requests are cleared: opening for resume means "run again".
+
+        Args:
+            run_dir: a run folder.
+
+        Returns:
+            The writer.
+
+        Example:
+            >>> store = RunStore.open("runs/x")  # doctest: +SKIP
+        """
+        folder = Path(run_dir)
+        path = require_run(folder)
+        lock_file = _acquire_writer_lock(folder)
+        try:
+            conn = connect(path)
+            apply_schema(conn)
+        except BaseException:
+            _release_lock(lock_file)
+            raise
+        store = cls(folder, conn, lock_file)
+        (folder / CHECKPOINT_DIR).mkdir(exist_ok=True)
+        store._clear_stop_requests()
+        return store
+
+    def close(self) -> None:
+        """Close the database and release the writer lock (idempotent)."""
+        with self._mutex:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            _release_lock(self._lock_file)
+            self._lock_file = None
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        # A search that dies inside the block leaves an honest status behind.
+        try:
+            if exc is not None and self._conn is not None and self.status not in TERMINAL_STATUSES:
+                if isinstance(exc, KeyboardInterrupt):
+                    self.set_status("stopped", "interrupted")
+                else:
+                    self.set_status("failed", f"{type(exc).__name__}: {exc}")
+        finally:
+            self.close()
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The stored configuration."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
+        return json.loads(row[0])
+
+    @property
+    def status(self) -> str:
+        """The latest status."""
+        row = self._db.execute("SELECT status FROM status ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else "created"
+
+    # ------------------------------------------------------------------- writes
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[RunStore]:
+        """Group several writer calls into one transaction (readers see all or none).
+
+        Example:
+            >>> with store.batch():  # doctest: +SKIP
+            ...     store.log_alphas(step, epoch, "normal", a_normal, ops, edges)
+            ...     store.log_alphas(step, epoch, "reduce", a_reduce, ops, edges)
+        """
+        with self._transaction():
+            self._batch_depth += 1
+            try:
+                yield self
+            finally:
+                self._batch_depth -= 1
+
+    def set_status(self, status: str, message: str = "") -> None:
+        """Record the run's status.
+
+        Args:
+            status: one of created, running, stopping, stopped, finished, failed.
+            message: free text; for ``failed``, the error a person should read.
+
+        Returns:
+            None.
+
+        Example:
+            >>> store.set_status("failed", "CUDA out of memory")  # doctest: +SKIP
+        """
+        if status not in STATUSES:
+            raise ConfigError(
+                f"unknown run status '{status}'; use one of {', '.join(STATUSES)}."
+                + closest_name(status, STATUSES)
+            )
+        now = time.time()
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO status (time, status, message, pid) VALUES (?, ?, ?, ?)",
+                (now, status, str(message), os.getpid()),
+            )
+            if status in TERMINAL_STATUSES:
+                # The request has been honoured; a later resume must not stop at once.
+                db.execute("UPDATE stop_requests SET handled = ? WHERE handled IS NULL", (now,))
+
+    def log_metrics(self, step: int, epoch: int, phase: str, metrics: Mapping[str, float]) -> None:
+        """Append one tidy row per metric.
+
+        Args:
+            step: global optimisation step.
+            epoch: epoch index.
+            phase: e.g. "train", "val", "test", "search".
+            metrics: name -> number (NaN is kept, as missing).
+
+        Returns:
+            None.
+
+        Example:
+            >>> store.log_metrics(10, 0, "val", {"loss": 0.5, "acc": 0.81})  # doctest: +SKIP
+        """
+        now = time.time()
+        rows = [
+            (int(step), int(epoch), str(phase), str(name), _number(value, name), now)
+            for name, value in metrics.items()
+        ]
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO metrics (step, epoch, phase, name, value, time) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def log_alphas(
+        self,
+        step: int,
+        epoch: int,
+        cell_type: str,
+        matrix_raw: Any,
+        op_names: Sequence[str],
+        edge_names: Sequence[str],
+        weights: Any | None = None,
+        kind: str = "alpha",
+    ) -> None:
+        """Append one architecture-weight snapshot atomically.
+
+        Args:
+            step: global step of the snapshot.
+            epoch: epoch index.
+            cell_type: e.g. "normal", "reduce" (or "network" for single-cell spaces).
+            matrix_raw: raw parameters, shape [edges x ops] (numpy or torch). NaN
+                entries are not stored, which suits ragged matrices such as betas.
+            op_names: one name per column.
+            edge_names: one name per row.
+            weights: the normalised weights; default the softmax of ``matrix_raw``
+                along ops.
+            kind: what the matrix is: "alpha", "beta", "tau", "gate", ...
+
+        Returns:
+            None.
+
+        Example:
+            >>> store.log_alphas(5, 0, "normal", alpha, OPS, EDGES)  # doctest: +SKIP
+        """
+        raw = _matrix(matrix_raw, edge_names, op_names, "matrix_raw")
+        weight = (
+            softmax_rows(raw)
+            if weights is None
+            else _matrix(weights, edge_names, op_names, "weights")
+        )
+        weight = np.where(np.isnan(raw), np.nan, weight)
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO alpha_snapshots "
+                "(step, epoch, cell_type, kind, edges, ops, raw, weight, time) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    int(step),
+                    int(epoch),
+                    str(cell_type),
+                    str(kind),
+                    json.dumps([str(e) for e in edge_names]),
+                    json.dumps([str(o) for o in op_names]),
+                    raw.astype("<f8").tobytes(),
+                    weight.astype("<f8").tobytes(),
+                    time.time(),
+                ),
+            )
+
+    def log_genotype(
+        self,
+        epoch: int,
+        step: int,
+        genotype_json: Any,
+        metrics: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append the genotype derived at an epoch.
+
+        Args:
+            epoch: epoch index.
+            step: global step.
+            genotype_json: canonical JSON text (or a genotype object with ``to_json``).
+            metrics: optional numbers to keep with it (e.g. parameter-free op count).
+
+        Returns:
+            None.
+
+        Example:
+            >>> store.log_genotype(0, 100, genotype.to_json(), {"val_acc": 0.8})  # doctest: +SKIP
+        """
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO genotypes (step, epoch, genotype, metrics, time) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    int(step),
+                    int(epoch),
+                    _genotype_text(genotype_json),
+                    to_json(dict(metrics or {}), "genotype metrics"),
+                    time.time(),
+                ),
+            )
+
+    def log_candidate(
+        self,
+        candidate_id: int | str,
+        genotype_json: Any,
+        metrics: Mapping[str, Any],
+        cost: Mapping[str, Any],
+        status: str = "done",
+        worker: str | None = None,
+    ) -> None:
+        """Append one evaluated (or failed, or pruned) candidate of a discrete search.
+
+        Rows are append-only: logging the same id again (e.g. at a larger budget)
+        adds a row; the reader keeps the order.
+
+        Args:
+            candidate_id: the strategy's id for the candidate.
+            genotype_json: canonical JSON text (or a genotype object with ``to_json``).
+            metrics: e.g. {"val_acc": 0.83, "auc": 0.9}.
+            cost: e.g. {"params": 1.2e5, "macs": 3e7, "seconds": 12.0}.
+            status: "done", "failed", "pruned", ...
+            worker: which executor worker evaluated it.
+
+        Returns:
+            None.
+
+        Example:
+            >>> store.log_candidate(3, g, {"val_acc": 0.8}, {"params": 1e5})  # doctest: +SKIP
+        """
+        if isinstance(candidate_id, (np.integer,)):
+            candidate_id = int(candidate_id)
+        if not isinstance(candidate_id, (int, str)):
+            raise ConfigError(
+                f"candidate_id must be an int or str, got {type(candidate_id).__name__}."
+            )
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO candidates "
+                "(candidate_id, genotype, metrics, cost, status, worker, time) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    candidate_id,
+                    _genotype_text(genotype_json),
+                    to_json(dict(metrics), "candidate metrics"),
+                    to_json(dict(cost), "candidate cost"),
+                    str(status),
+                    None if worker is None else str(worker),
+                    time.time(),
+                ),
+            )
+
+    def log_event(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        step: int | None = None,
+        epoch: int | None = None,
+    ) -> None:
+        """Append a free-form event (collapse warning, eigenvalue, early stop, ...).
+
+        Args:
+            kind: short name the views filter on, e.g. "eigenvalue", "collapse_warning".
+            payload: JSON-serialisable details.
+            step: optional global step.
+            epoch: optional epoch.
+
+        Returns:
+            None.
+
+        Example:
+            >>> store.log_event("eigenvalue", {"value": 0.31}, epoch=4)  # doctest: +SKIP
+        """
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO events (step, epoch, kind, payload, time) VALUES (?, ?, ?, ?, ?)",
+                (
+                    None if step is None else int(step),
+                    None if epoch is None else int(epoch),
+                    str(kind),
+                    to_json(dict(payload), f"payload of event '{kind}'"),
+                    time.time(),
+                ),
+            )
+
+    def set_progress(
+        self, step: int, total_steps: int | None, epoch: int, total_epochs: int | None
+    ) -> None:
+        """Record where the search is (one row, overwritten) for progress bars and ETA.
+
+        Args:
+            step: steps done.
+            total_steps: steps planned (None when unknown, e.g. a wall-time budget).
+            epoch: current epoch.
+            total_epochs: epochs planned.
+
+        Returns:
+            None.
+
+        Example:
+            >>> store.set_progress(120, 1000, 1, 10)  # doctest: +SKIP
+        """
+        now = time.time()
+        if self._progress_start is None:
+            # ETA counts from this writer session, so a resumed run is not judged by
+            # the time it spent stopped.
+            self._progress_start = (now, int(step))
+        start_time, start_step = self._progress_start
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO progress "
+                "(id, time, step, total_steps, epoch, total_epochs, start_time, start_step) "
+                "VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    now,
+                    int(step),
+                    None if total_steps is None else int(total_steps),
+                    int(epoch),
+                    None if total_epochs is None else int(total_epochs),
+                    start_time,
+                    start_step,
+                ),
+            )
+
+    def discard_after(self, step: int) -> None:
+        """Delete the rows logged after ``step`` (when resuming from a checkpoint at ``step``).
+
+        A killed search may have logged steps past its last checkpoint; the resumed
+        search logs them again, so the old ones go. Metrics, alpha snapshots,
+        genotypes and events with a larger step are deleted (events without a step
+        and candidates stay), and a marker row tells live readers to drop them too.
+
+        Args:
+            step: the step of the checkpoint being resumed.
+
+        Returns:
+            None.
+
+        Example:
+            >>> store.discard_after(state["step"])  # doctest: +SKIP
+        """
+        with self._transaction() as db:
+            db.execute("INSERT INTO discards (time, after_step) VALUES (?, ?)", (time.time(), step))
+            for table in STEP_TABLES:
+                db.execute(f"DELETE FROM {table} WHERE step > ?", (int(step),))
+
+    def request_stop(self) -> None:
+        """Write a stop request (same as the module-level :func:`request_stop`)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO stop_requests (time, pid) VALUES (?, ?)", (time.time(), os.getpid())
+            )
+
+    def stop_requested(self) -> bool:
+        """Return True when a stop request is pending; the engine checks this between steps."""
+        row = self._db.execute("SELECT 1 FROM stop_requests WHERE handled IS NULL LIMIT 1")
+        return row.fetchone() is not None
+
+    # ----------------------------------------------------------------- internals
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ConfigError(f"the run store of '{self.run_dir}' is closed; open it again.")
+        return self._conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._mutex:
+            db = self._db
+            if self._batch_depth:
+                yield db
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _clear_stop_requests(self) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE stop_requests SET handled = ? WHERE handled IS NULL", (time.time(),))
+
+
+def softmax_rows(raw: np.ndarray) -> np.ndarray:
+    """Softmax along the last axis, ignoring NaN entries (they stay NaN).
+
+    Example:
+        >>> softmax_rows(np.array([[0.0, 0.0]]))
+        array([[0.5, 0.5]])
+    """
+    mask = np.isnan(raw)
+    filled = np.where(mask, -np.inf, raw)
+    top = np.max(filled, axis=-1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    exp = np.where(mask, 0.0, np.exp(filled - top))
+    total = exp.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = exp / total
+    return np.where(mask, np.nan, out)
+
+
+def _matrix(
+    value: Any, edge_names: Sequence[str], op_names: Sequence[str], what: str
+) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach().float().cpu().numpy()
+    array = np.asarray(value, dtype=np.float64)
+    shape = (len(edge_names), len(op_names))
+    if array.ndim == 1 and shape[0] == 1:
+        array = array.reshape(shape)
+    if array.shape != shape:
+        raise ConfigError(
+            f"{what} has shape {tuple(array.shape)} but {shape[0]} edge names and "
+            f"{shape[1]} op names were given; pass an [edges x ops] matrix."
+        )
+    return array
+
+
+def _number(value: Any, name: str) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"metric '{name}' is {type(value).__name__}, not a number; log numbers only."
+        ) from None
+    return None if math.isnan(number) else number
+
+
+def _genotype_text(genotype: Any) -> str:
+    if isinstance(genotype, str):
+        return genotype
+    if hasattr(genotype, "to_json"):
+        return genotype.to_json()
+    raise ConfigError(
+        f"genotype must be JSON text or a genotype object, got {type(genotype).__name__}."
+    )
+
+
+def _create_database(path: Path, meta: Mapping[str, str]) -> None:
+    # Build the database under a temporary name and link it into place, so a crash
+    # never leaves a run.sqlite without its config, and two creators cannot both win.
+    tmp = path.with_name(f".{DB_NAME}.tmp-{os.getpid()}")
+    for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        stale.unlink(missing_ok=True)
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        apply_schema(conn)
+        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+    finally:
+        conn.close()  # a clean close folds the WAL back into the file
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise ConfigError(
+            f"'{path.parent}' already holds a run; choose a new run folder or resume this one."
+        ) from None
+    except OSError:  # file systems without hard links
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _acquire_writer_lock(folder: Path) -> Any:
+    if fcntl is None:  # pragma: no cover
+        return None
+    handle = open(folder / LOCK_NAME, "a+")  # noqa: SIM115 - held for the writer's lifetime
+    deadline = time.monotonic() + _LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except OSError:
+            # A reader probing liveness holds the lock for microseconds; a writer for hours.
+            if time.monotonic() > deadline:
+                handle.close()
+                raise ConfigError(
+                    f"'{folder}' is being written by another live process; "
+                    "stop that search first or use a new run folder."
+                ) from None
+            time.sleep(0.05)
+
+
+def _release_lock(handle: Any) -> None:
+    if handle is not None and fcntl is not None:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        finally:
+            handle.close()

@@ -1,0 +1,346 @@
+"""The search-space protocol and the space registry.
+
+Every space (``"darts"``, ``"nb201"``, ``"chain"``) follows :class:`SearchSpace`:
+it counts, samples, mutates, lists neighbours, encodes, validates, round-trips
+through a dict, and hands networks over to :mod:`nasbench.models`. Spaces
+register by name (timm style) so a widget dropdown can list them and a
+``SearchConfig`` can name one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from nasbench.errors import SpaceError, closest_name
+
+ENCODINGS = ("onehot", "path")
+# Above this many members, enumerate() refuses: a list that long is never what a person wants.
+ENUMERATE_LIMIT = 1_000_000
+
+
+@runtime_checkable
+class SearchSpace(Protocol):
+    """What strategies, widgets and the CLI may rely on in any space."""
+
+    name: ClassVar[str]
+
+    def size(self) -> int: ...
+    def sample(self, rng: np.random.Generator) -> Any: ...
+    def mutate(self, genotype: Any, rng: np.random.Generator) -> Any: ...
+    def neighbours(self, genotype: Any) -> list[Any]: ...
+    def encode(self, genotype: Any, encoding: str = "onehot") -> np.ndarray: ...
+    def encoding_length(self, encoding: str = "onehot") -> int: ...
+    def contains(self, genotype: Any) -> bool: ...
+    def validate(self, genotype: Any) -> Any: ...
+    def enumerate(self) -> Iterator[Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def build(self, genotype: Any, skeleton: Any = None) -> Any: ...
+    def supernet(self, **kwargs: Any) -> Any: ...
+
+
+class Space(ABC):
+    """Shared behaviour of the concrete spaces; subclasses fill in the abstract methods."""
+
+    name: ClassVar[str] = ""
+
+    @abstractmethod
+    def size(self) -> int:
+        """Return the exact number of genotypes in the space."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator) -> Any:
+        """Return a uniformly random genotype (same rng state, same genotype)."""
+
+    @abstractmethod
+    def neighbours(self, genotype: Any) -> list[Any]:
+        """Return every genotype one change away (all distinct, all inside the space)."""
+
+    @abstractmethod
+    def validate(self, genotype: Any) -> Any:
+        """Return the genotype (parsed if text) or raise a one-line SpaceError."""
+
+    @abstractmethod
+    def encode(self, genotype: Any, encoding: str = "onehot") -> np.ndarray:
+        """Return a fixed-length float32 vector for BO/RL predictors."""
+
+    @abstractmethod
+    def encoding_length(self, encoding: str = "onehot") -> int:
+        """Return the length of :meth:`encode` vectors for this space."""
+
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict with ``"name"`` and every constructor argument."""
+
+    @abstractmethod
+    def _iter_all(self) -> Iterator[Any]:
+        """Yield every genotype (only called when the space is small)."""
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Space:
+        """Build the space from :meth:`to_dict` output.
+
+        Args:
+            d: a dict from ``to_dict()``; ``"name"`` must match this space.
+
+        Returns:
+            The space.
+
+        Example:
+            >>> CellSpace.from_dict(CellSpace().to_dict()) == CellSpace()
+            True
+        """
+        if not isinstance(d, Mapping):
+            raise SpaceError(f"a space must be a dict, got {type(d).__name__}.")
+        d = dict(d)
+        name = d.pop("name", cls.name)
+        if name != cls.name:
+            raise SpaceError(f"expected a {cls.name!r} space, got {name!r}.")
+        try:
+            return cls(**d)
+        except TypeError as err:
+            raise SpaceError(f"bad {cls.name!r} space settings: {err}.") from None
+
+    def mutate(self, genotype: Any, rng: np.random.Generator) -> Any:
+        """Return a random neighbour: one change, different from the parent, inside the space.
+
+        Args:
+            genotype: a member of the space.
+            rng: the random generator.
+
+        Returns:
+            A genotype that differs from ``genotype`` by one change.
+
+        Example:
+            >>> child = space.mutate(parent, np.random.default_rng(0))
+        """
+        options = self.neighbours(genotype)
+        if not options:
+            raise SpaceError(f"the {self.name!r} space has no neighbour of this genotype.")
+        return options[int(rng.integers(len(options)))]
+
+    def contains(self, genotype: Any) -> bool:
+        """Return True when ``genotype`` is a member of this space."""
+        try:
+            self.validate(genotype)
+        except SpaceError:
+            return False
+        return True
+
+    def enumerate(self) -> Iterator[Any]:
+        """Yield every genotype of a small space.
+
+        Returns:
+            An iterator over all members, in a fixed order.
+
+        Example:
+            >>> sum(1 for _ in NB201Space().enumerate())
+            15625
+        """
+        n = self.size()
+        if n > ENUMERATE_LIMIT:
+            raise SpaceError(
+                f"the {self.name!r} space has {n:.3e} members, too many to enumerate "
+                f"(limit {ENUMERATE_LIMIT:,}); use sample() or neighbours() instead."
+            )
+        return self._iter_all()
+
+    def build(self, genotype: Any, skeleton: Any = None) -> Any:
+        """Build the discrete network of ``genotype`` (delegates to :func:`nasbench.models.build`).
+
+        Args:
+            genotype: a member of the space (or its text).
+            skeleton: a :class:`~nasbench.spaces.skeleton.Skeleton`; None uses the space's.
+
+        Returns:
+            A torch ``nn.Module``.
+
+        Example:
+            >>> net = CellSpace().build(zoo["DARTS_V2"])
+        """
+        from nasbench.models import build
+
+        genotype = self.validate(genotype)
+        return build(genotype, skeleton if skeleton is not None else self.default_skeleton())
+
+    def default_skeleton(self) -> Any:
+        """Return the skeleton used when :meth:`build` gets none."""
+        from nasbench.spaces.skeleton import Skeleton
+
+        return getattr(self, "skeleton", None) or Skeleton()
+
+    def supernet(self, **kwargs: Any) -> Any:
+        """Build the weight-sharing supernet of this space.
+
+        Delegates to ``nasbench.models.supernet.build_supernet(self, **kwargs)``.
+
+        Args:
+            **kwargs: passed on (skeleton, mixed-edge kind, ...).
+
+        Returns:
+            A torch ``nn.Module`` holding every candidate op.
+        """
+        from nasbench.models.supernet import build_supernet
+
+        return build_supernet(self, **kwargs)
+
+    def _check_encoding(self, encoding: str) -> None:
+        if encoding not in ENCODINGS:
+            raise SpaceError(
+                f"unknown encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}."
+                f"{closest_name(str(encoding), ENCODINGS)}"
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(repr(sorted(self.to_dict().items())))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+def resolve_ops(ops: str | Sequence[str], default_set: str) -> tuple[str | None, tuple[str, ...]]:
+    """Turn an op-set name or an op list into (set name or None, op names).
+
+    Every name is checked against the op registry (:mod:`nasbench.spaces.ops`).
+
+    Args:
+        ops: an op-set name such as "darts", or a list of op names.
+        default_set: the set name to report when ``ops`` equals that set exactly.
+
+    Returns:
+        (op-set name, or None for a custom list; the op names in order).
+
+    Example:
+        >>> resolve_ops("nb201", "nb201")[1]
+        ('none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3')
+    """
+    from nasbench.spaces import ops as op_registry
+
+    if isinstance(ops, str):
+        if ops not in op_registry.OP_SETS:
+            hint = closest_name(ops, list(op_registry.OP_SETS))
+            raise SpaceError(
+                f"unknown op set {ops!r}; known sets: {', '.join(op_registry.OP_SETS)}.{hint}"
+            )
+        return ops, tuple(op_registry.OP_SETS[ops])
+    names = tuple(ops)
+    if not names:
+        raise SpaceError("a space needs at least one op.")
+    known = op_registry.op_names()
+    for op in names:
+        if not isinstance(op, str) or op not in known:
+            hint = closest_name(str(op), list(known))
+            raise SpaceError(f"unknown op {op!r}; register it first or pick a known op.{hint}")
+    if len(set(names)) != len(names):
+        raise SpaceError(f"the op list {list(names)} repeats an op; list each once.")
+    if names == tuple(op_registry.OP_SETS.get(default_set, ())):
+        return default_set, names
+    return None, names
+
+
+def op_outside_error(
+    op: str, where: str, allowed: Sequence[str], set_name: str | None
+) -> SpaceError:
+    """Return the one-line error for an op that the space does not offer."""
+    label = f"op set {set_name!r}" if set_name else "this space's op list"
+    hint = closest_name(op, list(allowed))
+    return SpaceError(
+        f"{where}: op {op!r} is not in {label} ({', '.join(allowed)}); "
+        f"use one of those or widen the space.{hint}"
+    )
+
+
+_SPACES: dict[str, type[Space]] = {}
+
+
+def register_space(name: str) -> Callable[[type[Space]], type[Space]]:
+    """Class decorator that makes a space creatable by name.
+
+    Args:
+        name: the registry key (e.g. "darts").
+
+    Returns:
+        The decorator; it sets ``cls.name`` and returns the class unchanged otherwise.
+
+    Example:
+        >>> @register_space("tiny")
+        ... class TinySpace(Space): ...
+    """
+
+    def decorator(cls: type[Space]) -> type[Space]:
+        if name in _SPACES and _SPACES[name] is not cls:
+            raise SpaceError(f"a space named {name!r} is already registered.")
+        cls.name = name
+        _SPACES[name] = cls
+        return cls
+
+    return decorator
+
+
+def _ensure_builtin_spaces() -> None:
+    # Importing the modules runs their @register_space decorators.
+    from nasbench.spaces import cell, chain, nb201  # noqa: F401
+
+
+def list_spaces() -> tuple[str, ...]:
+    """Return the names of the registered spaces."""
+    _ensure_builtin_spaces()
+    return tuple(sorted(_SPACES))
+
+
+def create_space(name: str, **kwargs: Any) -> Space:
+    """Create a registered space by name.
+
+    Args:
+        name: "darts", "nb201", "chain" or any registered name.
+        **kwargs: the space's constructor arguments.
+
+    Returns:
+        The space.
+
+    Example:
+        >>> create_space("nb201").size()
+        15625
+    """
+    _ensure_builtin_spaces()
+    if name not in _SPACES:
+        hint = closest_name(str(name), list(_SPACES))
+        raise SpaceError(
+            f"unknown space {name!r}; known spaces: {', '.join(sorted(_SPACES))}.{hint}"
+        )
+    try:
+        return _SPACES[name](**kwargs)
+    except TypeError as err:
+        raise SpaceError(f"bad settings for the {name!r} space: {err}.") from None
+
+
+def space_from_dict(d: Mapping[str, Any]) -> Space:
+    """Create a space from its :meth:`Space.to_dict` form.
+
+    Args:
+        d: a dict with ``"name"`` and the constructor arguments.
+
+    Returns:
+        The space.
+
+    Example:
+        >>> space_from_dict(space.to_dict()) == space
+        True
+    """
+    _ensure_builtin_spaces()
+    if not isinstance(d, Mapping) or "name" not in d:
+        raise SpaceError("a space dict needs a 'name' key such as 'darts', 'nb201' or 'chain'.")
+    name = d["name"]
+    if name not in _SPACES:
+        hint = closest_name(str(name), list(_SPACES))
+        raise SpaceError(
+            f"unknown space {name!r}; known spaces: {', '.join(sorted(_SPACES))}.{hint}"
+        )
+    return _SPACES[name].from_dict(d)

@@ -1,0 +1,127 @@
+"""The macro skeleton a cell is stacked in (DARTS/NASNet style).
+
+The skeleton says how many cells, how wide, where the reduction cells sit, and
+what goes in and out (stem, classes, 2D or 3D). A genotype plus a skeleton is
+everything :func:`nasbench.models.build` needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from nasbench.errors import SpaceError, closest_name
+
+
+def _positive_int(name: str, value: Any, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SpaceError(f"Skeleton.{name} must be an integer >= {minimum}, got {value!r}.")
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A macro network: stem, ``n_cells`` cells (some of them reductions), head.
+
+    Args:
+        n_cells: number of stacked cells (DARTS evaluation: 20; search: 8).
+        channels: initial cell channels C (doubled at every reduction).
+        reduction_at: indices of the reduction cells; None puts them at
+            n_cells // 3 and 2 * n_cells // 3, as DARTS does.
+        stem_multiplier: the stem outputs ``stem_multiplier * channels`` channels.
+        in_channels: image channels.
+        num_classes: classifier outputs.
+        spatial_dims: 2 or 3.
+        auxiliary: add the auxiliary head after the second reduction (training only).
+        drop_path_prob: drop-path probability for cell edges, in [0, 1).
+
+    Example:
+        >>> Skeleton(n_cells=20, channels=36).reductions()
+        (6, 13)
+    """
+
+    n_cells: int = 8
+    channels: int = 16
+    reduction_at: tuple[int, ...] | None = None
+    stem_multiplier: int = 3
+    in_channels: int = 1
+    num_classes: int = 2
+    spatial_dims: int = 2
+    auxiliary: bool = False
+    drop_path_prob: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("n_cells", "channels", "stem_multiplier", "in_channels", "num_classes"):
+            _positive_int(name, getattr(self, name))
+        if self.spatial_dims not in (2, 3) or isinstance(self.spatial_dims, bool):
+            raise SpaceError(f"Skeleton.spatial_dims must be 2 or 3, got {self.spatial_dims!r}.")
+        if not isinstance(self.auxiliary, bool):
+            raise SpaceError(f"Skeleton.auxiliary must be True or False, got {self.auxiliary!r}.")
+        p = self.drop_path_prob
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+            raise SpaceError(f"Skeleton.drop_path_prob must be in [0, 1), got {p!r}.")
+        object.__setattr__(self, "drop_path_prob", float(p))
+        if self.reduction_at is not None:
+            if isinstance(self.reduction_at, (str, bytes)):
+                raise SpaceError("Skeleton.reduction_at must be a list of cell indices.")
+            try:
+                at = tuple(self.reduction_at)
+            except TypeError:
+                raise SpaceError(
+                    f"Skeleton.reduction_at must be a list of cell indices, "
+                    f"got {self.reduction_at!r}."
+                ) from None
+            for r in at:
+                if isinstance(r, bool) or not isinstance(r, int) or not 0 <= r < self.n_cells:
+                    raise SpaceError(
+                        f"Skeleton.reduction_at has {r!r}, outside the cells 0..{self.n_cells - 1}."
+                    )
+            if len(set(at)) != len(at):
+                raise SpaceError(f"Skeleton.reduction_at {list(at)} repeats a cell.")
+            object.__setattr__(self, "reduction_at", tuple(sorted(at)))
+
+    def reductions(self) -> tuple[int, ...]:
+        """Return the indices of the reduction cells.
+
+        Returns:
+            ``reduction_at`` if given, else (n_cells // 3, 2 * n_cells // 3) without repeats.
+
+        Example:
+            >>> Skeleton(n_cells=8).reductions()
+            (2, 5)
+        """
+        if self.reduction_at is not None:
+            return self.reduction_at
+        return tuple(sorted({self.n_cells // 3, 2 * self.n_cells // 3}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        d = asdict(self)
+        if self.reduction_at is not None:
+            d["reduction_at"] = list(self.reduction_at)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Skeleton:
+        """Build a skeleton from :meth:`to_dict` output (missing keys take defaults).
+
+        Args:
+            d: a dict of Skeleton fields.
+
+        Returns:
+            The skeleton.
+
+        Example:
+            >>> Skeleton.from_dict({"n_cells": 20, "channels": 36}).channels
+            36
+        """
+        if not isinstance(d, Mapping):
+            raise SpaceError(f"a skeleton must be a dict, got {type(d).__name__}.")
+        names = [f.name for f in fields(cls)]
+        for key in d:
+            if key not in names:
+                hint = closest_name(str(key), names)
+                raise SpaceError(
+                    f"unknown skeleton key {key!r}; expected {', '.join(names)}.{hint}"
+                )
+        return cls(**dict(d))

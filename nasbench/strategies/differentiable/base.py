@@ -1,0 +1,375 @@
+"""What every differentiable method shares: the mixed edge, the method protocol, configs.
+
+A differentiable method (DARTS, GDAS, PC-DARTS, ProxylessNAS) differs from the
+others in two things only, after DARTS's ``model_search.py`` + ``architect.py``:
+
+1. how a mixed edge combines its candidate ops. The supernet asks the method, once
+   per forward and cell type, for an :class:`EdgePlan` per edge (the op weights,
+   which ops to run, an optional edge scale), and every :class:`MixedEdge` of that
+   cell type follows its plan;
+2. how the architecture weights are stepped (:meth:`DifferentiableMethod.arch_step`).
+
+The bilevel loop around them is shared (``nasbench.search``); it calls, per step,
+``supernet(x)`` for the weight step and ``method.arch_step(...)`` for the
+architecture step, and ``method.on_epoch_start(epoch, epochs)`` per epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from nasbench.errors import ConfigError
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+# Forward modes a supernet can be in (see Supernet.mode).
+MODES = ("train", "eval", "relaxed", "arch")
+
+
+def option(default: Any, help: str, min: float | None = None, max: float | None = None, **extra):
+    """A dataclass field whose metadata a widget turns into a form control.
+
+    Args:
+        default: the default value.
+        help: one sentence shown as the control's tooltip.
+        min: smallest allowed value (inclusive), or None.
+        max: largest allowed value (inclusive), or None.
+        **extra: more metadata, e.g. ``choices=(1, 2)``.
+
+    Returns:
+        A ``dataclasses.field``.
+
+    Example:
+        >>> @dataclass
+        ... class C(MethodConfig):
+        ...     lr: float = option(3e-4, "learning rate", min=0.0)
+    """
+    meta = {"help": help, "min": min, "max": max, **extra}
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class MethodConfig:
+    """Base of the method configs: range checks from field metadata, dict round trip."""
+
+    def validate(self) -> None:
+        """Raise a one-line ConfigError when a field is of the wrong type or out of range."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            where = f"{type(self).__name__}.{f.name}"
+            if (
+                f.type in ("float", float)
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+            ):
+                value = float(value)
+                setattr(self, f.name, value)
+            if f.type in ("int", int) and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ConfigError(f"{where} must be an integer, got {value!r}.")
+            if f.type in ("float", float) and not isinstance(value, float):
+                raise ConfigError(f"{where} must be a number, got {value!r}.")
+            choices = f.metadata.get("choices")
+            if choices is not None and value not in choices:
+                raise ConfigError(f"{where} must be one of {list(choices)}, got {value!r}.")
+            lo, hi = f.metadata.get("min"), f.metadata.get("max")
+            if lo is not None and value < lo:
+                raise ConfigError(f"{where} must be >= {lo}, got {value!r}.")
+            if hi is not None and value > hi:
+                raise ConfigError(f"{where} must be <= {hi}, got {value!r}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-ready dict."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+        }
+
+
+@dataclass
+class EdgePlan:
+    """How one mixed edge computes its output in one forward pass.
+
+    Output = ``scale * (sum_{k in active} weights[k] * op_k(x)
+    + sum_{k in detached} weights[k] * op_k(x).detach())``; ops in neither list are
+    not run at all (that is where the savings of 'none', GDAS and ProxylessNAS are).
+
+    Attributes:
+        weights: op weights, shape ``(n_ops,)``; may carry gradient to the alphas.
+        active: op indices that are run with gradient.
+        detached: op indices run without gradient to the op weights' inputs
+            (ProxylessNAS's inactive path).
+        scale: optional scalar multiplying the edge output (PC-DARTS edge weight beta).
+    """
+
+    weights: torch.Tensor
+    active: tuple[int, ...]
+    detached: tuple[int, ...] = ()
+    scale: torch.Tensor | None = None
+
+
+class MixedEdge(nn.Module):
+    """A supernet edge holding every candidate op; it runs what its plan says.
+
+    Pooling ops get a non-affine BatchNorm after them, as in DARTS's ``MixedOp``.
+
+    Args:
+        spatial_dims: 2 or 3.
+        C: channels in and out.
+        stride: 1, or 2 on the input edges of a reduction cell.
+        op_names: candidate op names (from ``nasbench.spaces.ops``).
+
+    Example:
+        >>> edge = MixedEdge(2, 4, 1, ("none", "skip_connect", "avg_pool_3x3"))
+        >>> plan = EdgePlan(torch.tensor([0.2, 0.5, 0.3]), active=(1, 2))
+        >>> edge(torch.zeros(2, 4, 8, 8), plan).shape
+        torch.Size([2, 4, 8, 8])
+    """
+
+    def __init__(self, spatial_dims: int, C: int, stride: int, op_names: Sequence[str]) -> None:
+        super().__init__()
+        self.op_names = tuple(op_names)
+        self.stride = stride
+        self.ops = nn.ModuleList(_search_op(name, spatial_dims, C, stride) for name in op_names)
+
+    def mix(self, x: torch.Tensor, plan: EdgePlan) -> torch.Tensor:
+        """The weighted sum of the planned ops on ``x`` (no edge scale)."""
+        out = None
+        for k in plan.active:
+            term = plan.weights[k] * self.ops[k](x)
+            out = term if out is None else out + term
+        for k in plan.detached:
+            # The inactive ProxylessNAS path: its output only feeds the gate gradient,
+            # so no graph is kept through the op (the memory of one path).
+            with torch.no_grad():
+                y = self.ops[k](x)
+            term = plan.weights[k] * y
+            out = term if out is None else out + term
+        if out is None:
+            raise ValueError("An EdgePlan must run at least one op.")
+        return out
+
+    def forward(self, x: torch.Tensor, plan: EdgePlan) -> torch.Tensor:
+        out = self.mix(x, plan)
+        return out if plan.scale is None else plan.scale * out
+
+
+def _search_op(name: str, spatial_dims: int, C: int, stride: int) -> nn.Module:
+    from nasbench.spaces.blocks import bn_cls
+    from nasbench.spaces.ops import create_op
+
+    # DARTS search: non-affine BN everywhere in the supernet, and a BN after pools so
+    # that their output scale is comparable with the convolutions'.
+    op = create_op(name, spatial_dims=spatial_dims, C_in=C, C_out=C, stride=stride, affine=False)
+    if "pool" in name:
+        op = nn.Sequential(op, bn_cls(spatial_dims)(C, affine=False))
+    return op
+
+
+@dataclass
+class AlphaRecord:
+    """One snapshot matrix of architecture state, as the run store records it.
+
+    Attributes:
+        cell_type: "normal", "reduce", or "global" (GDAS's tau).
+        kind: "alpha", "beta" (PC-DARTS edge weights), "tau" (GDAS), "gate" (ProxylessNAS).
+        raw: the raw values, shape ``(n_edges, n_cols)``.
+        weights: the normalised values (softmax, or the per-node beta softmax, ...).
+        edge_names: one name per row, e.g. ``"0->2"`` (state 0 into state 2).
+        op_names: one name per column.
+    """
+
+    cell_type: str
+    kind: str
+    raw: np.ndarray
+    weights: np.ndarray
+    edge_names: tuple[str, ...]
+    op_names: tuple[str, ...]
+
+
+class DifferentiableMethod:
+    """Base of the differentiable methods; subclasses override the marked hooks.
+
+    The defaults implement DARTS: softmax-weighted sum of every op except 'none',
+    first-order architecture step with Adam.
+
+    Args:
+        config: the method's config dataclass.
+        seed: seeds the method's own ``torch.Generator`` (sampling), so runs are
+            reproducible without the global RNG.
+    """
+
+    name: ClassVar[str] = "base"
+
+    def __init__(self, config: MethodConfig, seed: int = 0) -> None:
+        self.config = config
+        self.seed = int(seed)
+        self.generator = torch.Generator().manual_seed(self.seed)
+        self.arch_optimizer: torch.optim.Optimizer | None = None
+        self.epoch = 0
+        self.total_epochs = 1
+
+    # ---- building ---------------------------------------------------------------------------
+    def make_edge(
+        self, spatial_dims: int, C: int, stride: int, op_names: Sequence[str]
+    ) -> nn.Module:
+        """The mixed edge placed on every supernet edge."""
+        return MixedEdge(spatial_dims, C, stride, op_names)
+
+    def extra_arch_shapes(self, n_edges: int, n_ops: int) -> dict[str, tuple[int, ...]]:
+        """Shapes of architecture tensors besides ``alpha`` per cell type (PC-DARTS: beta)."""
+        return {}
+
+    def setup(self, supernet: nn.Module) -> None:
+        """Called once by the supernet after its parameters exist: creates the arch optimizer."""
+        cfg = self.config
+        self.arch_optimizer = torch.optim.Adam(
+            self.arch_parameters(supernet),
+            lr=cfg.arch_lr,
+            betas=(cfg.arch_beta1, 0.999),
+            weight_decay=cfg.arch_weight_decay,
+        )
+
+    def arch_parameters(self, supernet: nn.Module) -> list[nn.Parameter]:
+        """The tensors the architecture step updates."""
+        return supernet.arch_parameters()
+
+    # ---- forward ----------------------------------------------------------------------------
+    def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
+        """One plan per edge of ``cell_type`` for a forward pass in ``mode``.
+
+        Default (DARTS): softmax over each alpha row, every op but 'none' runs.
+        """
+        weights = torch.softmax(supernet.alpha(cell_type), dim=-1)
+        active = supernet.non_zero_ops
+        return [EdgePlan(w, active) for w in weights]
+
+    # ---- architecture step ------------------------------------------------------------------
+    def arch_step(
+        self,
+        supernet: nn.Module,
+        train_batch: Batch,
+        val_batch: Batch,
+        loss_fn: LossFn,
+        w_lr: float,
+        w_optimizer: torch.optim.Optimizer,
+    ) -> dict[str, float]:
+        """One architecture update; changes only the architecture parameters.
+
+        Args:
+            supernet: the supernet (in training mode).
+            train_batch: ``(x, y)`` from the training half (second-order DARTS uses it).
+            val_batch: ``(x, y)`` from the validation half.
+            loss_fn: ``loss_fn(logits, y) -> scalar``.
+            w_lr: the weight learning rate now (DARTS's eta).
+            w_optimizer: the weight optimizer (second-order DARTS reads momentum and
+                weight decay from it; it is not stepped).
+
+        Returns:
+            Metrics: ``arch_loss`` (validation loss before the update), ``arch_grad_norm``.
+        """
+        params = self.arch_parameters(supernet)
+        loss, grads = first_order_grads(supernet, val_batch, loss_fn, params)
+        return self._apply(params, grads, loss)
+
+    def _apply(
+        self, params: list[torch.Tensor], grads: Sequence[torch.Tensor], loss: float
+    ) -> dict[str, float]:
+        assert self.arch_optimizer is not None, "call setup(supernet) first"
+        self.arch_optimizer.zero_grad(set_to_none=True)
+        for p, g in zip(params, grads, strict=True):
+            p.grad = g.detach().clone()
+        norm = float(torch.sqrt(sum((g.detach() ** 2).sum() for g in grads)))
+        self.arch_optimizer.step()
+        self.arch_optimizer.zero_grad(set_to_none=True)
+        return {"arch_loss": float(loss), "arch_grad_norm": norm}
+
+    def on_epoch_start(self, epoch: int, total_epochs: int) -> None:
+        """Called by the loop before each epoch (0-based). GDAS anneals tau here."""
+        self.epoch, self.total_epochs = int(epoch), int(total_epochs)
+
+    # ---- reading the architecture -----------------------------------------------------------
+    def op_weights(self, supernet: nn.Module, cell_type: str) -> torch.Tensor:
+        """Normalised op weights ``(n_edges, n_ops)`` of one cell type (softmax of alpha)."""
+        return torch.softmax(supernet.alpha(cell_type).detach().float().cpu(), dim=-1)
+
+    def edge_scores(self, supernet: nn.Module, cell_type: str) -> torch.Tensor:
+        """Weights used to pick each node's input edges; PC-DARTS multiplies by beta."""
+        return self.op_weights(supernet, cell_type)
+
+    def alpha_records(self, supernet: nn.Module) -> list[AlphaRecord]:
+        """Snapshot of the architecture state: raw alphas and their softmax per cell type."""
+        return [
+            AlphaRecord(
+                cell_type=ct,
+                kind="alpha",
+                raw=supernet.alpha(ct).detach().float().cpu().numpy().copy(),
+                weights=self.op_weights(supernet, ct).numpy(),
+                edge_names=supernet.edge_names,
+                op_names=supernet.op_names,
+            )
+            for ct in supernet.cell_types
+        ]
+
+    def derive_genotype(self, supernet: nn.Module):
+        """The discrete genotype the alphas point to (DARTS rule, see ``derive.py``)."""
+        from nasbench.strategies.differentiable.derive import derive_genotype
+
+        return derive_genotype(
+            {ct: self.edge_scores(supernet, ct).numpy() for ct in supernet.cell_types},
+            edges=supernet.edges,
+            op_names=supernet.op_names,
+            n_nodes=supernet.n_nodes,
+            inputs_per_node=supernet.inputs_per_node,
+        )
+
+    # ---- checkpointing ----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Method state for a checkpoint: arch optimizer, generator, epoch counters."""
+        return {
+            "arch_optimizer": None
+            if self.arch_optimizer is None
+            else self.arch_optimizer.state_dict(),
+            "generator": self.generator.get_state(),
+            "epoch": self.epoch,
+            "total_epochs": self.total_epochs,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output (call after ``setup``)."""
+        if state.get("arch_optimizer") is not None and self.arch_optimizer is not None:
+            self.arch_optimizer.load_state_dict(state["arch_optimizer"])
+        self.generator.set_state(state["generator"])
+        self.on_epoch_start(state["epoch"], state["total_epochs"])
+
+
+def first_order_grads(
+    supernet: nn.Module, batch: Batch, loss_fn: LossFn, params: Sequence[torch.Tensor]
+) -> tuple[float, list[torch.Tensor]]:
+    """Validation loss and its gradient w.r.t. ``params``, leaving weight ``.grad`` untouched.
+
+    Args:
+        supernet: the supernet.
+        batch: ``(x, y)``.
+        loss_fn: ``loss_fn(logits, y) -> scalar``.
+        params: tensors to differentiate with respect to.
+
+    Returns:
+        ``(loss value, gradients)``; an unused parameter gets a zero gradient.
+    """
+    x, y = batch
+    loss = loss_fn(supernet(x), y)
+    grads = torch.autograd.grad(loss, list(params), allow_unused=True)
+    return float(loss.detach()), _zeros_for_none(grads, params)
+
+
+def _zeros_for_none(
+    grads: Sequence[torch.Tensor | None], params: Sequence[torch.Tensor]
+) -> list[torch.Tensor]:
+    return [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params, strict=True)]

@@ -1,0 +1,169 @@
+"""ProxylessNAS (Cai et al., 2019): binary gates, two-path sampling, one path in memory.
+
+Weight step: every edge samples one op from ``p = softmax(alpha)`` and runs only that
+op (the memory of one path). Architecture step ("two" mode of the ProxylessNAS code):
+every edge samples two ops from ``p`` without replacement and picks one of them as
+active by the softmax of their two alphas; the edge output is
+``g_a * op_a(x) + g_b * op_b(x).detach()`` with binary gates ``g_a = 1, g_b = 0``. The
+gate gradients ``dL/dg`` (BinaryConnect) give the alpha gradient on the two sampled
+ops, ``dL/dalpha_i = sum_j dL/dg_j * p_j (delta_ij - p_i)`` over the pair, and after the
+optimizer step the pair's alphas are shifted so that their total probability mass is
+unchanged (the other ops' probabilities stay as they were). An edge whose active op is
+'none' gets no alpha gradient, as in the ProxylessNAS code.
+
+Gates are shared by all cells of a cell type (alphas are shared), so their gradients
+sum over those cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from nasbench.errors import SpaceError
+from nasbench.strategies import register_strategy
+from nasbench.strategies.differentiable.base import (
+    AlphaRecord,
+    Batch,
+    DifferentiableMethod,
+    EdgePlan,
+    LossFn,
+    MethodConfig,
+    option,
+)
+
+
+@dataclass
+class ProxylessConfig(MethodConfig):
+    """ProxylessNAS hyperparameters (the paper's gradient-mode defaults)."""
+
+    arch_lr: float = option(6e-3, "Adam learning rate of the architecture weights", min=0.0)
+    arch_beta1: float = option(
+        0.0, "Adam beta1 (0 keeps unsampled alphas still between steps)", min=0.0, max=1.0
+    )
+    arch_weight_decay: float = option(
+        0.0, "weight decay of the architecture weights", min=0.0, max=1.0
+    )
+
+
+@dataclass
+class _TwoPathSample:
+    gates: torch.Tensor  # (n_edges, n_ops) leaf, 1 at the active op
+    pairs: torch.Tensor  # (n_edges, 2) long: [active, inactive]
+
+
+@register_strategy("proxyless", ProxylessConfig, kind="differentiable")
+class Proxyless(DifferentiableMethod):
+    """ProxylessNAS: binary gates with two-path sampling; one op per edge in the weight step.
+
+    Example:
+        >>> from nasbench.strategies import create_strategy
+        >>> method = create_strategy("proxyless", seed=0)
+    """
+
+    name = "proxyless"
+
+    def __init__(self, config: ProxylessConfig, seed: int = 0) -> None:
+        super().__init__(config, seed)
+        self._samples: dict[str, _TwoPathSample] = {}
+
+    def setup(self, supernet: nn.Module) -> None:
+        if len(supernet.op_names) < 2:
+            raise SpaceError("ProxylessNAS needs at least two candidate ops per edge.")
+        super().setup(supernet)
+
+    def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
+        alpha = supernet.alpha(cell_type)
+        if mode == "relaxed":
+            return [EdgePlan(w, supernet.non_zero_ops) for w in torch.softmax(alpha, dim=-1)]
+        ones = torch.ones_like(alpha)
+        if mode == "eval":
+            best = alpha.detach().argmax(dim=-1).tolist()
+            return [EdgePlan(ones[e], (k,)) for e, k in enumerate(best)]
+        probs = torch.softmax(alpha.detach().float().cpu(), dim=-1)
+        if mode == "train":
+            index = torch.multinomial(probs, 1, generator=self.generator)[:, 0]
+            return [EdgePlan(ones[e], (k,)) for e, k in enumerate(index.tolist())]
+        # mode "arch": two paths per edge, one of them active.
+        pairs = torch.multinomial(probs, 2, replacement=False, generator=self.generator)
+        pair_alpha = alpha.detach().float().cpu().gather(1, pairs)
+        first = torch.multinomial(torch.softmax(pair_alpha, dim=-1), 1, generator=self.generator)
+        pairs = torch.where(first == 0, pairs, pairs.flip(1))  # column 0 = active
+        gates = torch.zeros_like(alpha)
+        gates[torch.arange(len(pairs)), pairs[:, 0].to(alpha.device)] = 1.0
+        gates.requires_grad_(True)
+        self._samples[cell_type] = _TwoPathSample(gates, pairs)
+        return [EdgePlan(gates[e], (int(a),), detached=(int(b),)) for e, (a, b) in enumerate(pairs)]
+
+    def arch_step(
+        self,
+        supernet: nn.Module,
+        train_batch: Batch,
+        val_batch: Batch,
+        loss_fn: LossFn,
+        w_lr: float,
+        w_optimizer: torch.optim.Optimizer,
+    ) -> dict[str, float]:
+        x, y = val_batch
+        self._samples.clear()
+        with supernet.forward_mode("arch"):
+            loss = loss_fn(supernet(x), y)
+        cell_types = list(supernet.cell_types)
+        gate_grads = torch.autograd.grad(
+            loss, [self._samples[ct].gates for ct in cell_types], allow_unused=True
+        )
+        params, grads, old = [], [], []
+        for ct, gg in zip(cell_types, gate_grads, strict=True):
+            alpha = supernet.alpha(ct)
+            sample = self._samples[ct]
+            pairs = sample.pairs.to(alpha.device)
+            gg = torch.zeros_like(alpha) if gg is None else gg
+            grads.append(_pair_alpha_grad(alpha.detach(), gg, pairs, supernet.zero_op))
+            params.append(alpha)
+            old.append(alpha.detach().gather(1, pairs).clone())
+        metrics = self._apply(params, grads, float(loss.detach()))
+        with torch.no_grad():
+            for alpha, before, ct in zip(params, old, cell_types, strict=True):
+                pairs = self._samples[ct].pairs.to(alpha.device)
+                after = alpha.gather(1, pairs)
+                # Keep the pair's total probability: only mass within the pair moves.
+                offset = torch.logsumexp(after, 1, keepdim=True) - torch.logsumexp(before, 1, True)
+                alpha.scatter_(1, pairs, after - offset)
+        return metrics
+
+    def arch_parameters(self, supernet: nn.Module) -> list[nn.Parameter]:
+        return [supernet.alpha(ct) for ct in supernet.cell_types]
+
+    def alpha_records(self, supernet: nn.Module) -> list[AlphaRecord]:
+        records = super().alpha_records(supernet)
+        n_edges, n_ops = len(supernet.edges), len(supernet.op_names)
+        for ct in supernet.cell_types:
+            gates = np.zeros((n_edges, n_ops), dtype=np.float32)
+            probs = np.zeros((n_edges, n_ops), dtype=np.float32)
+            sample = self._samples.get(ct)
+            if sample is not None:
+                gates = sample.gates.detach().float().cpu().numpy().copy()
+                pairs = sample.pairs
+                alpha = supernet.alpha(ct).detach().float().cpu()
+                pair_p = torch.softmax(alpha.gather(1, pairs), dim=-1)
+                probs = torch.zeros_like(alpha).scatter_(1, pairs, pair_p).numpy()
+            records.append(
+                AlphaRecord(ct, "gate", gates, probs, supernet.edge_names, supernet.op_names)
+            )
+        return records
+
+
+def _pair_alpha_grad(
+    alpha: torch.Tensor, gate_grad: torch.Tensor, pairs: torch.Tensor, zero_op: int | None
+) -> torch.Tensor:
+    """BinaryConnect gradient of the gates mapped to the two sampled alphas of each edge."""
+    p = torch.softmax(alpha.gather(1, pairs), dim=-1)  # (E, 2)
+    g = gate_grad.gather(1, pairs)  # (E, 2)
+    # dL/dalpha_i = sum_j g_j p_j (delta_ij - p_i) = p_i (g_i - sum_j g_j p_j)
+    pair_grad = p * (g - (g * p).sum(dim=1, keepdim=True))
+    if zero_op is not None:
+        pair_grad = pair_grad * (pairs[:, :1] != zero_op).to(pair_grad)
+    return torch.zeros_like(alpha).scatter_(1, pairs, pair_grad)

@@ -1,0 +1,30 @@
+"""Figures: graphviz drawings of genotypes, supernets and networks (plotly charts join later).
+
+Every drawing is a :class:`NasDigraph` (a ``graphviz.Digraph``) that shows inline in Jupyter and
+exports with :func:`render` / :func:`save`, using the system ``dot`` or, without one, the
+``graphviz-pure`` executable from PyPI.
+"""
+
+from __future__ import annotations
+
+from nasbench.viz.genotype_graph import diff_edges, draw_chain, draw_genotype, draw_nb201
+from nasbench.viz.network_graph import draw_network
+from nasbench.viz.palette import family_color, op_color
+from nasbench.viz.render import GraphvizError, NasDigraph, find_engine, render, save
+from nasbench.viz.supernet_graph import draw_supernet
+
+__all__ = [
+    "GraphvizError",
+    "NasDigraph",
+    "diff_edges",
+    "draw_chain",
+    "draw_genotype",
+    "draw_nb201",
+    "draw_network",
+    "draw_supernet",
+    "family_color",
+    "find_engine",
+    "op_color",
+    "render",
+    "save",
+]

@@ -1,0 +1,391 @@
+"""Plotly figures of architecture weights: trajectories, a heatmap at one step, an animation.
+
+Each function takes a :class:`nasbench.runs.Run` or its tidy ``alphas`` frame (columns step,
+epoch, cell_type, edge, op, weight, raw, kind) and returns a ``plotly.graph_objects.Figure``.
+Op lines use :func:`nasbench.viz.palette.op_color`, the colours of the genotype drawings.
+
+Example:
+    >>> from nasbench.runs import load  # doctest: +SKIP
+    >>> run = load("runs/darts-1")  # doctest: +SKIP
+    >>> plot_alphas(run, cell_type="reduce").show()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from nasbench.errors import ConfigError, closest_name
+from nasbench.viz.palette import op_color
+
+ALPHA_COLUMNS = ("step", "edge", "op", "weight")
+VALUES = ("weight", "raw")
+
+
+def frame_of(
+    run_or_frame: Any, name: str, columns: tuple[str, ...], empty_hint: str
+) -> pd.DataFrame:
+    """Return a run's frame ``name`` (or the frame passed in), checked for ``columns``.
+
+    Args:
+        run_or_frame: a :class:`nasbench.runs.Run` (anything with the attribute ``name``)
+            or a DataFrame.
+        name: the run attribute, e.g. ``"alphas"``.
+        columns: columns the caller needs.
+        empty_hint: the one-line message for an empty frame.
+
+    Returns:
+        The DataFrame.
+
+    Example:
+        >>> frame_of(pd.DataFrame({"step": [1]}), "history", ("step",), "empty")
+           step
+        0     1
+    """
+    frame = run_or_frame if isinstance(run_or_frame, pd.DataFrame) else None
+    if frame is None:
+        frame = getattr(run_or_frame, name, None)
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(
+            f"expected a nasbench Run or its '{name}' DataFrame, got "
+            f"{type(run_or_frame).__name__}; pass nasbench.runs.load(run_dir)."
+        )
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ConfigError(
+            f"the frame lacks column(s) {', '.join(missing)}; pass run.{name} of a "
+            "nasbench Run (nasbench.runs.load(run_dir))."
+        )
+    if frame.empty:
+        raise ConfigError(empty_hint)
+    return frame
+
+
+def select_alphas(
+    run_or_frame: Any, cell_type: str | None, kind: str, value: str = "weight"
+) -> pd.DataFrame:
+    """The rows of one cell type and kind, one row per (step, edge, op), sorted by step.
+
+    Args:
+        run_or_frame: a Run or its ``alphas`` frame.
+        cell_type: e.g. "normal"; None takes the first cell type logged.
+        kind: "alpha", "beta", "tau", "gate", ...
+        value: "weight" (normalised) or "raw".
+
+    Returns:
+        A frame with columns step, epoch (when present), edge, op (plain strings) and ``value``.
+
+    Example:
+        >>> select_alphas(run, "normal", "alpha").head()  # doctest: +SKIP
+    """
+    frame = frame_of(
+        run_or_frame,
+        "alphas",
+        ALPHA_COLUMNS,
+        "this run has no alpha snapshots yet; wait for the search to log some "
+        "(or check that it is a differentiable search).",
+    )
+    if value not in VALUES:
+        raise ConfigError(f"value must be 'weight' or 'raw', got '{value}'.")
+    if value not in frame.columns:
+        raise ConfigError(f"the alphas frame has no '{value}' column; pass run.alphas.")
+    for column, wanted in (("kind", kind), ("cell_type", cell_type)):
+        if column not in frame.columns or wanted is None:
+            continue
+        present = [str(v) for v in pd.unique(frame[column])]
+        if wanted not in present:
+            raise ConfigError(
+                f"this run has no alpha snapshots with {column} '{wanted}'; it has "
+                f"{', '.join(present)}." + closest_name(str(wanted), present)
+            )
+        frame = frame[frame[column] == wanted]
+    if cell_type is None and "cell_type" in frame.columns:
+        frame = frame[frame["cell_type"] == frame["cell_type"].iloc[0]]
+    keep = [c for c in ("step", "epoch", "edge", "op") if c in frame.columns] + [value]
+    out = frame[keep].copy()
+    for column in ("edge", "op"):
+        out[column] = out[column].astype(str)
+    # A step can hold two snapshots (a periodic one and the end-of-epoch one); keep the last.
+    out = out.drop_duplicates(["step", "edge", "op"], keep="last")
+    return out.sort_values("step", kind="stable").reset_index(drop=True)
+
+
+def thin_steps(steps: np.ndarray, limit: int) -> np.ndarray:
+    """Pick at most ``limit`` evenly spread values of sorted unique ``steps`` (first and last kept).
+
+    Args:
+        steps: sorted unique steps.
+        limit: the most to keep (at least 2).
+
+    Returns:
+        The kept steps.
+
+    Example:
+        >>> thin_steps(np.arange(10), 4).tolist()
+        [0, 3, 6, 9]
+    """
+    if len(steps) <= limit:
+        return steps
+    index = np.unique(np.round(np.linspace(0, len(steps) - 1, max(limit, 2))).astype(int))
+    return steps[index]
+
+
+def _label(cell_type: str | None, kind: str) -> str:
+    cell = f"{cell_type} cell" if cell_type else "cell"
+    return f"{kind} of the {cell}"
+
+
+def _cell_of(run_or_frame: Any, cell_type: str | None) -> str | None:
+    if cell_type is not None:
+        return cell_type
+    frame = run_or_frame if isinstance(run_or_frame, pd.DataFrame) else None
+    if frame is None:
+        frame = getattr(run_or_frame, "alphas", None)
+    if isinstance(frame, pd.DataFrame) and "cell_type" in frame.columns and not frame.empty:
+        return str(frame["cell_type"].iloc[0])
+    return None
+
+
+def plot_alphas(
+    run_or_frame: Any,
+    cell_type: str | None = "normal",
+    kind: str = "alpha",
+    value: str = "weight",
+    max_points: int = 500,
+    cols: int = 4,
+) -> go.Figure:
+    """Alpha trajectories: one small chart per edge, one line per op (its weight over steps).
+
+    Args:
+        run_or_frame: a :class:`nasbench.runs.Run` or its ``alphas`` frame.
+        cell_type: which cell ("normal", "reduce", ...); None takes the first logged.
+        kind: which matrices: "alpha", "beta" (PC-DARTS), "tau" (GDAS), "gate" (ProxylessNAS).
+        value: "weight" (softmax) or "raw".
+        max_points: the most snapshots drawn per line; more are thinned evenly (the title says so).
+        cols: charts per row.
+
+    Returns:
+        A figure with one subplot per edge (titled with the edge name, e.g. ``"0->2"``, input
+        state 0 into state 2) and one trace per (edge, op), legend grouped by op.
+
+    Example:
+        >>> fig = plot_alphas(run, cell_type="normal")  # doctest: +SKIP
+        >>> len(fig.data)  # edges x ops  # doctest: +SKIP
+        112
+    """
+    cell_type = _cell_of(run_or_frame, cell_type)
+    frame = select_alphas(run_or_frame, cell_type, kind, value)
+    steps = np.sort(frame["step"].unique())
+    kept = thin_steps(steps, max_points)
+    if len(kept) < len(steps):
+        frame = frame[frame["step"].isin(kept)]
+    edges = list(dict.fromkeys(frame["edge"]))
+    ops = list(dict.fromkeys(frame["op"]))
+    cols = max(1, min(cols, len(edges)))
+    rows = math.ceil(len(edges) / cols)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=edges,
+        shared_xaxes=True,
+        shared_yaxes=value == "weight",
+        vertical_spacing=min(0.3 / rows, 0.08),
+        horizontal_spacing=0.03,
+    )
+    groups = dict(tuple(frame.groupby(["edge", "op"], sort=False)))
+    for index, edge in enumerate(edges):
+        row, col = divmod(index, cols)
+        for op in ops:
+            part = groups.get((edge, op))
+            if part is None:
+                continue
+            epoch = part["epoch"].to_numpy() if "epoch" in part else None
+            fig.add_trace(
+                go.Scatter(
+                    x=part["step"].to_numpy(),
+                    y=part[value].to_numpy(),
+                    customdata=epoch,
+                    mode="lines",
+                    name=op,
+                    legendgroup=op,
+                    showlegend=index == 0,
+                    line={"color": op_color(op), "width": 1.5},
+                    meta=edge,
+                    hovertemplate=f"{op}<br>edge {edge}<br>step %{{x}}"
+                    + ("<br>epoch %{customdata}" if epoch is not None else "")
+                    + f"<br>{value} %{{y:.4f}}<extra></extra>",
+                ),
+                row=row + 1,
+                col=col + 1,
+            )
+    title = f"Architecture weights: {_label(cell_type, kind)} ({value}) per edge"
+    if len(kept) < len(steps):
+        title += f" — {len(kept)} of {len(steps)} snapshots shown"
+    fig.update_layout(
+        title=title,
+        height=max(300, 230 * rows),
+        legend_title_text="op",
+        hovermode="closest",
+        margin={"t": 90},
+    )
+    if value == "weight":
+        fig.update_yaxes(range=[-0.02, 1.02])
+    fig.update_xaxes(title_text="step", row=rows)
+    return fig
+
+
+def _matrix(frame: pd.DataFrame, step: int, value: str) -> pd.DataFrame:
+    at = frame[frame["step"] == step]
+    return at.pivot(index="edge", columns="op", values=value).reindex(
+        index=list(dict.fromkeys(at["edge"])), columns=list(dict.fromkeys(at["op"]))
+    )
+
+
+def plot_alpha_heatmap(
+    run_or_frame: Any,
+    step: int | None = None,
+    cell_type: str | None = "normal",
+    kind: str = "alpha",
+    value: str = "weight",
+) -> go.Figure:
+    """The alpha matrix of one snapshot as an edges x ops heatmap, values written in the cells.
+
+    Args:
+        run_or_frame: a :class:`nasbench.runs.Run` or its ``alphas`` frame.
+        step: the latest snapshot at or before this step; None for the last snapshot.
+        cell_type: which cell; None takes the first logged.
+        kind: "alpha", "beta", "gate", ...
+        value: "weight" (softmax) or "raw".
+
+    Returns:
+        A figure with one ``Heatmap`` trace (y = edges, x = ops, z = the matrix).
+
+    Example:
+        >>> plot_alpha_heatmap(run, step=500, cell_type="reduce")  # doctest: +SKIP
+    """
+    cell_type = _cell_of(run_or_frame, cell_type)
+    frame = select_alphas(run_or_frame, cell_type, kind, value)
+    chosen = frame["step"].max() if step is None else frame.loc[frame["step"] <= step, "step"].max()
+    if pd.isna(chosen):
+        raise ConfigError(
+            f"no {kind} snapshot at or before step {step}; the first is at step "
+            f"{int(frame['step'].min())}."
+        )
+    matrix = _matrix(frame, int(chosen), value)
+    fig = go.Figure(_heatmap(matrix, value))
+    fig.update_layout(
+        title=f"{_label(cell_type, kind).capitalize()} ({value}) at step {int(chosen)}",
+        xaxis_title="op",
+        yaxis_title="edge",
+        yaxis_autorange="reversed",
+        height=max(300, 40 * len(matrix) + 160),
+    )
+    return fig
+
+
+def _heatmap(matrix: pd.DataFrame, value: str) -> go.Heatmap:
+    return go.Heatmap(
+        z=matrix.to_numpy(),
+        x=list(matrix.columns),
+        y=list(matrix.index),
+        zmin=0.0 if value == "weight" else None,
+        zmax=1.0 if value == "weight" else None,
+        colorscale="Viridis",
+        texttemplate="%{z:.2f}",
+        colorbar={"title": value},
+        hovertemplate="edge %{y}<br>op %{x}<br>" + value + " %{z:.4f}<extra></extra>",
+    )
+
+
+def plot_alpha_animation(
+    run_or_frame: Any,
+    cell_type: str | None = "normal",
+    kind: str = "alpha",
+    value: str = "weight",
+    max_frames: int = 60,
+) -> go.Figure:
+    """The alpha heatmap animated over steps, with a slider and a play button.
+
+    Args:
+        run_or_frame: a :class:`nasbench.runs.Run` or its ``alphas`` frame.
+        cell_type: which cell; None takes the first logged.
+        kind: "alpha", "beta", "gate", ...
+        value: "weight" (softmax) or "raw".
+        max_frames: the most frames; more snapshots are thinned evenly (first and last kept)
+            and the title says so, which keeps a long run's figure light.
+
+    Returns:
+        A figure whose ``frames`` are named by step, one per kept snapshot.
+
+    Example:
+        >>> fig = plot_alpha_animation(run, max_frames=30)  # doctest: +SKIP
+        >>> len(fig.frames) <= 30  # doctest: +SKIP
+        True
+    """
+    cell_type = _cell_of(run_or_frame, cell_type)
+    frame = select_alphas(run_or_frame, cell_type, kind, value)
+    steps = np.sort(frame["step"].unique())
+    kept = thin_steps(steps, max_frames)
+    frame = frame[frame["step"].isin(kept)]
+    matrices = {int(s): _matrix(frame, int(s), value) for s in kept}
+    first = matrices[int(kept[0])]
+    frames = [go.Frame(data=[_heatmap(m, value)], name=str(s)) for s, m in matrices.items()]
+    title = f"{_label(cell_type, kind).capitalize()} ({value}) over steps"
+    if len(kept) < len(steps):
+        title += f" — {len(kept)} of {len(steps)} snapshots shown"
+    play = {
+        "frame": {"duration": 200, "redraw": True},
+        "fromcurrent": True,
+        "transition": {"duration": 0},
+    }
+    pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
+    fig = go.Figure(data=[_heatmap(first, value)], frames=frames)
+    fig.update_layout(
+        title=title,
+        xaxis_title="op",
+        yaxis_title="edge",
+        yaxis_autorange="reversed",
+        height=max(360, 40 * len(first) + 240),
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0.0,
+                "y": -0.12,
+                "xanchor": "left",
+                "yanchor": "top",
+                "showactive": False,
+                "buttons": [
+                    {"label": "Play", "method": "animate", "args": [None, play]},
+                    {"label": "Pause", "method": "animate", "args": [[None], pause]},
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": 0,
+                "x": 0.15,
+                "y": -0.12,
+                "len": 0.85,
+                "yanchor": "top",
+                "currentvalue": {"prefix": "step "},
+                "steps": [
+                    {
+                        "label": str(s),
+                        "method": "animate",
+                        "args": [
+                            [str(s)],
+                            {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"},
+                        ],
+                    }
+                    for s in matrices
+                ],
+            }
+        ],
+    )
+    return fig

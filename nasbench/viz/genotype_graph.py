@@ -1,0 +1,285 @@
+"""Drawings of discrete architectures: DARTS/NASNet cells, NAS-Bench-201 cells, chain networks.
+
+The cell drawing follows the DARTS paper's figures: inputs ``c_{k-2}`` and ``c_{k-1}`` in light
+green, intermediate nodes ``0..n-1`` in light blue, the output ``c_{k}`` in yellow, edges labelled
+with their op and coloured by op family, laid out left to right.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from nasbench.errors import SpaceError
+from nasbench.viz.palette import (
+    HIGHLIGHT_COLOR,
+    INPUT_FILL,
+    NODE_FILL,
+    OUTPUT_FILL,
+    family_color,
+    lighten,
+    op_color,
+)
+from nasbench.viz.render import NasDigraph
+
+CELL_TYPES = ("normal", "reduce")
+CELL_TITLES = {"normal": "normal cell", "reduce": "reduction cell"}
+NODE_ATTR = {
+    "style": "filled",
+    "shape": "rect",
+    "fontsize": "20",
+    "height": "0.5",
+    "width": "0.5",
+    "penwidth": "2",
+    "fontname": "times",
+}
+EDGE_ATTR = {"fontsize": "20", "fontname": "times", "penwidth": "1.5"}
+
+
+def _check_cell(cell: str) -> tuple[str, ...]:
+    if cell == "both":
+        return CELL_TYPES
+    if cell in CELL_TYPES:
+        return (cell,)
+    raise SpaceError(f"Unknown cell '{cell}'; use 'both', 'normal' or 'reduce'.")
+
+
+def _node_id(cell_type: str, index: int, n_inputs: int = 2) -> str:
+    """DOT id of a cell's input (index < n_inputs) or intermediate node; unique across clusters."""
+    if index < n_inputs:
+        return f"{cell_type}_in{index}"
+    return f"{cell_type}_n{index - n_inputs}"
+
+
+def input_label(index: int, n_inputs: int = 2) -> str:
+    """Label of cell input ``index``: ``c_{k-2}`` for 0, ``c_{k-1}`` for 1 (DARTS notation)."""
+    return f"c_{{k-{n_inputs - index}}}"
+
+
+def cell_edges_of(genotype: Any, cell_type: str) -> list[tuple[int, int, str]]:
+    """List a cell's edges as ``(node, input, op)``, nodes counted from 0 in node order.
+
+    Args:
+        genotype: a :class:`nasbench.spaces.genotype.Genotype`.
+        cell_type: ``"normal"`` or ``"reduce"``.
+
+    Returns:
+        One tuple per edge; ``input`` follows the DARTS convention (0 = c_{k-2}, 1 = c_{k-1},
+        2.. = intermediate nodes).
+
+    Example:
+        >>> from nasbench.spaces.zoo import zoo
+        >>> cell_edges_of(zoo["DARTS_V2"], "normal")[0]
+        (0, 0, 'sep_conv_3x3')
+    """
+    pairs, _ = genotype.cell(cell_type)
+    per_node = genotype.inputs_per_node
+    return [(k // per_node, int(j), op) for k, (op, j) in enumerate(pairs)]
+
+
+def _highlight_set(highlight: Iterable[tuple] | None) -> tuple[set[tuple], set[tuple]]:
+    """Split highlight entries into (cell, node, input) keys and (cell, node, input, op) keys."""
+    by_edge: set[tuple] = set()
+    by_op: set[tuple] = set()
+    for item in highlight or ():
+        item = tuple(item)
+        if len(item) == 3:
+            by_edge.add(item)
+        elif len(item) == 4:
+            by_op.add(item)
+        else:
+            raise SpaceError(
+                f"Highlight entry {item!r} is not (cell_type, node, input) or "
+                "(cell_type, node, input, op)."
+            )
+    return by_edge, by_op
+
+
+def _draw_cell(
+    graph: NasDigraph, genotype: Any, cell_type: str, highlight: tuple[set, set], titled: bool
+) -> None:
+    pairs, concat = genotype.cell(cell_type)
+    n_nodes = len(pairs) // genotype.inputs_per_node
+    by_edge, by_op = highlight
+    with graph.subgraph(name=f"cluster_{cell_type}") as sub:
+        if titled:
+            sub.attr(label=CELL_TITLES[cell_type], fontsize="22", fontname="times", style="dashed")
+        else:
+            sub.attr(style="invis")
+        for i in range(2):
+            sub.node(_node_id(cell_type, i), input_label(i), fillcolor=INPUT_FILL)
+        for node in range(n_nodes):
+            sub.node(_node_id(cell_type, node + 2), str(node), fillcolor=NODE_FILL)
+        sub.node(f"{cell_type}_out", "c_{k}", fillcolor=OUTPUT_FILL)
+        for node, j, op in cell_edges_of(genotype, cell_type):
+            color = op_color(op)
+            attrs = {"color": color, "fontcolor": color}
+            if (cell_type, node, j) in by_edge or (cell_type, node, j, op) in by_op:
+                attrs = {"color": HIGHLIGHT_COLOR, "fontcolor": HIGHLIGHT_COLOR, "penwidth": "4"}
+            sub.edge(_node_id(cell_type, j), _node_id(cell_type, node + 2), label=op, **attrs)
+        for j in concat:
+            sub.edge(_node_id(cell_type, int(j)), f"{cell_type}_out", color="gray50")
+
+
+def draw_genotype(
+    g: Any, cell: str = "both", highlight: Iterable[tuple] | None = None
+) -> NasDigraph:
+    """Draw a genotype in the DARTS paper's style.
+
+    A DARTS/NASNet :class:`Genotype` gives one cluster per cell; with ``cell="both"`` the normal
+    and reduction cells sit side by side (an invisible edge keeps them in one row). A
+    NAS-Bench-201 or chain genotype is passed on to :func:`draw_nb201` / :func:`draw_chain`.
+
+    Args:
+        g: the genotype.
+        cell: ``"both"``, ``"normal"`` or ``"reduce"`` (DARTS/NASNet genotypes only).
+        highlight: edges drawn thick and red, as ``(cell_type, node, input)`` (any op on that
+            edge) or ``(cell_type, node, input, op)``; see :func:`diff_edges`.
+
+    Returns:
+        A :class:`NasDigraph` (shows inline in Jupyter; ``render``/``save`` export it).
+
+    Raises:
+        SpaceError: for an unknown ``cell`` or a malformed highlight entry.
+
+    Example:
+        >>> from nasbench.spaces.zoo import zoo
+        >>> svg = draw_genotype(zoo["DARTS_V2"]).pipe(format="svg", encoding="utf-8")
+        >>> "c_{k&#45;2}" in svg and "sep_conv_3x3" in svg  # SVG escapes '-' as &#45;
+        True
+    """
+    kind = getattr(g, "kind", "darts")
+    if kind == "nb201":
+        return draw_nb201(g, highlight=highlight)
+    if kind == "chain":
+        return draw_chain(g)
+    cells = _check_cell(cell)
+    marks = _highlight_set(highlight)
+    graph = NasDigraph(
+        name=f"genotype_{cell}", format="svg", node_attr=NODE_ATTR, edge_attr=EDGE_ATTR
+    )
+    graph.attr(rankdir="LR")
+    for cell_type in cells:
+        _draw_cell(graph, g, cell_type, marks, titled=len(cells) > 1)
+    if len(cells) > 1:
+        # Without this, dot stacks the two unconnected clusters vertically.
+        graph.edge("normal_out", "reduce_in0", style="invis")
+    return graph
+
+
+def diff_edges(g1: Any, g2: Any) -> set[tuple[str, int, int]]:
+    """Edges of ``g1`` that ``g2`` does not have (same cell, node, input and op).
+
+    Use it to highlight what changed: ``draw_genotype(g1, highlight=diff_edges(g1, g2))`` and
+    ``draw_genotype(g2, highlight=diff_edges(g2, g1))``. Edges are compared per node as
+    multisets of ``(input, op)``, so the order of a node's two inputs does not count.
+
+    Args:
+        g1: the genotype whose edges are reported.
+        g2: the genotype compared against.
+
+    Returns:
+        A set of ``(cell_type, node, input)``: ``node`` counts intermediate nodes from 0 (as
+        drawn), ``input`` is the DARTS state index (0 = c_{k-2}, 1 = c_{k-1}, 2 + i = node i),
+        the convention of ``nasbench.models.cells.cell_edges``. When one node takes the same
+        input twice with different ops and only one differs, both edges share that key and
+        both are highlighted (pass ``(cell_type, node, input, op)`` to mark just one).
+
+    Example:
+        >>> from nasbench.spaces.zoo import zoo
+        >>> diff_edges(zoo["DARTS_V2"], zoo["DARTS_V2"])
+        set()
+    """
+    out: set[tuple[str, int, int]] = set()
+    for cell_type in CELL_TYPES:
+        mine = cell_edges_of(g1, cell_type)
+        theirs = Counter((node, j, op) for node, j, op in cell_edges_of(g2, cell_type))
+        for node, j, op in mine:
+            if theirs[(node, j, op)] > 0:
+                theirs[(node, j, op)] -= 1
+            else:
+                out.add((cell_type, node, j))
+    return out
+
+
+def draw_nb201(
+    g: Any, show_none: bool = True, highlight: Iterable[tuple] | None = None
+) -> NasDigraph:
+    """Draw a NAS-Bench-201 cell: 4 nodes, an op on every edge ``i -> j`` (i < j).
+
+    Node 0 is the cell input (green), nodes 1 and 2 intermediate (blue), node 3 the output
+    (yellow). ``none`` edges (no connection) are drawn dotted and grey, so the six edges of the
+    cell stay visible; ``show_none=False`` leaves them out.
+
+    Args:
+        g: a :class:`nasbench.spaces.genotype.NB201Genotype`.
+        show_none: draw ``none`` edges (dotted, grey) or omit them.
+        highlight: ``(node, input)`` edges drawn thick and red.
+
+    Returns:
+        A :class:`NasDigraph`.
+
+    Example:
+        >>> from nasbench.spaces.genotype import parse_genotype
+        >>> g = parse_genotype("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|"
+        ...                    "nor_conv_1x1~1|skip_connect~2|")
+        >>> "nor_conv_3x3" in draw_nb201(g).source
+        True
+    """
+    marks = {tuple(h) for h in highlight or ()}
+    graph = NasDigraph(name="nb201_cell", format="svg", node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
+    graph.attr(rankdir="LR")
+    n_nodes = len(g.nodes) + 1
+    for i in range(n_nodes):
+        fill = INPUT_FILL if i == 0 else OUTPUT_FILL if i == n_nodes - 1 else NODE_FILL
+        graph.node(f"n{i}", str(i), fillcolor=fill)
+    for j, inputs in enumerate(g.nodes, start=1):
+        for op, i in inputs:
+            attrs = {"color": op_color(op), "fontcolor": op_color(op)}
+            if op == "none":
+                if not show_none:
+                    continue
+                attrs = {"color": "gray60", "fontcolor": "gray60", "style": "dotted"}
+            if (j, int(i)) in marks:
+                attrs = {"color": HIGHLIGHT_COLOR, "fontcolor": HIGHLIGHT_COLOR, "penwidth": "4"}
+            graph.edge(f"n{i}", f"n{j}", label=op, **attrs)
+    return graph
+
+
+_LAYER_FAMILY = {"conv": "conv", "sep_conv": "sep_conv", "max_pool": "pool", "avg_pool": "pool"}
+
+
+def draw_chain(g: Any) -> NasDigraph:
+    """Draw a chain-space network (NAS-RL / MetaQNN style) as a vertical stack of layers.
+
+    Each layer box reads ``type kh x kw, stride s`` and, for convolutions, the filter count;
+    its fill is the light colour of the layer's op family.
+
+    Args:
+        g: a :class:`nasbench.spaces.genotype.ChainGenotype`.
+
+    Returns:
+        A :class:`NasDigraph`, input at the top, output at the bottom.
+
+    Example:
+        >>> from nasbench.spaces.genotype import ChainGenotype, ChainLayer
+        >>> g = ChainGenotype(layers=(ChainLayer("conv", 3, 3, 1, 32),))
+        >>> "conv 3x3" in draw_chain(g).source
+        True
+    """
+    graph = NasDigraph(name="chain", format="svg", node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
+    graph.attr(rankdir="TB")
+    graph.node("input", "input", fillcolor=INPUT_FILL)
+    previous = "input"
+    for index, layer in enumerate(g.layers):
+        text = f"{layer.layer_type} {layer.kernel_h}x{layer.kernel_w}, stride {layer.stride}"
+        if layer.layer_type.endswith("conv"):
+            text += f", {layer.filters} filters"
+        fill = lighten(family_color(_LAYER_FAMILY.get(layer.layer_type, "other")))
+        graph.node(f"layer{index}", text, fillcolor=fill)
+        graph.edge(previous, f"layer{index}")
+        previous = f"layer{index}"
+    graph.node("output", "output", fillcolor=OUTPUT_FILL)
+    graph.edge(previous, "output")
+    return graph

@@ -1,0 +1,309 @@
+"""Plotly figures of a run's metrics: loss and metric curves, and the collapse watch.
+
+:func:`plot_history` draws the per-step training curves next to the per-epoch validation
+points; :func:`plot_eigenvalues` draws the dominant Hessian eigenvalue of the validation loss with
+respect to alpha (RobustDARTS), its early-stop threshold, and the count of parameter-free ops in
+the derived cell. Both take a :class:`nasbench.runs.Run` or its tidy ``history`` frame.
+
+Example:
+    >>> plot_history(load("runs/darts-1"), metrics=("loss", "acc")).show()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from nasbench.errors import ConfigError, closest_name
+from nasbench.viz.alphas import frame_of
+from nasbench.viz.palette import HIGHLIGHT_COLOR
+
+HISTORY_COLUMNS = ("step", "epoch", "phase", "name", "value")
+DEFAULT_METRICS = ("loss", "acc", "auc", "parameter_free_ops")
+EIGENVALUE = "hessian_eigenvalue"
+PARAMETER_FREE = "parameter_free_ops"
+PHASE_COLORS = {"train": "#0072B2", "val": "#D55E00", "test": "#009E73"}
+# RobustDARTS (Zela et al., 2020) early-stop defaults, as the engine applies them.
+WINDOW, FACTOR, START_EPOCH = 5, 1.3, 10
+
+_EMPTY = "this run has no metrics yet; wait for the search to finish its first step."
+
+
+def _history(run_or_frame: Any) -> pd.DataFrame:
+    return frame_of(run_or_frame, "history", HISTORY_COLUMNS, _EMPTY)
+
+
+def _series(frame: pd.DataFrame, phase: str, metric: str) -> pd.DataFrame:
+    """Rows of one curve; a validation metric may be stored as ``val_<name>`` or ``<name>``."""
+    rows = frame[frame["phase"] == phase]
+    names = (f"{phase}_{metric}", metric) if phase != "train" else (metric,)
+    for name in names:
+        found = rows[rows["name"] == name]
+        if not found.empty:
+            return found.drop_duplicates(["step", "epoch"], keep="last").sort_values("step")
+    return rows.iloc[0:0]
+
+
+def plot_history(
+    run_or_frame: Any,
+    metrics: Sequence[str] | None = None,
+    phases: Sequence[str] = ("train", "val", "test"),
+) -> go.Figure:
+    """Loss and metric curves: one panel per metric, a line per phase.
+
+    Training metrics are drawn per step; validation (``val_<name>`` or ``<name>`` in phase
+    "val") and test metrics are markers at the step where the epoch ended.
+
+    Args:
+        run_or_frame: a :class:`nasbench.runs.Run` or its ``history`` frame.
+        metrics: metric names without a phase prefix, e.g. ``("loss", "acc", "lr")``; None
+            takes those of loss, acc, auc and parameter_free_ops that the run has.
+        phases: phases to draw.
+
+    Returns:
+        A figure with one subplot per metric and one trace per (metric, phase) that has data,
+        named ``"<phase> <metric>"``.
+
+    Example:
+        >>> fig = plot_history(run)  # doctest: +SKIP
+        >>> [t.name for t in fig.data][:2]  # doctest: +SKIP
+        ['train loss', 'val loss']
+    """
+    frame = _history(run_or_frame)
+    frame = frame[frame["value"].notna()]
+    available = {
+        metric: [p for p in phases if not _series(frame, p, metric).empty]
+        for metric in (metrics or DEFAULT_METRICS)
+    }
+    if metrics is not None:
+        missing = [m for m, found in available.items() if not found]
+        if missing:
+            names = sorted({str(n) for n in frame["name"].unique()})
+            raise ConfigError(
+                f"this run has no metric '{missing[0]}' in phases {', '.join(phases)}; it has "
+                f"{', '.join(names)}." + closest_name(missing[0], names)
+            )
+    panels = [m for m, found in available.items() if found]
+    if not panels:
+        raise ConfigError(
+            f"this run has none of the metrics {', '.join(DEFAULT_METRICS)}; pass metrics=... "
+            "with names from run.history['name']."
+        )
+    cols = 2 if len(panels) > 1 else 1
+    rows = math.ceil(len(panels) / cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=panels, horizontal_spacing=0.08)
+    for index, metric in enumerate(panels):
+        row, col = divmod(index, cols)
+        for phase in available[metric]:
+            part = _series(frame, phase, metric)
+            per_step = phase == "train"
+            fig.add_trace(
+                go.Scatter(
+                    x=part["step"].to_numpy(),
+                    y=part["value"].to_numpy(),
+                    customdata=part["epoch"].to_numpy(),
+                    mode="lines" if per_step else "lines+markers",
+                    name=f"{phase} {metric}",
+                    legendgroup=phase,
+                    line={"color": PHASE_COLORS.get(phase), "width": 1 if per_step else 2},
+                    hovertemplate=f"{phase} {metric}<br>step %{{x}}<br>epoch %{{customdata}}"
+                    "<br>%{y:.4g}<extra></extra>",
+                ),
+                row=row + 1,
+                col=col + 1,
+            )
+        fig.update_xaxes(title_text="step", row=row + 1, col=col + 1)
+    fig.update_layout(title="Training history", height=max(320, 280 * rows), hovermode="closest")
+    return fig
+
+
+def threshold_curve(
+    values: Sequence[float], window: int = WINDOW, factor: float = FACTOR
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local averages and the stop threshold RobustDARTS compares them with.
+
+    Args:
+        values: eigenvalues in measurement order.
+        window: local-average window k.
+        factor: growth factor.
+
+    Returns:
+        ``(local, threshold)``: ``local[i]`` is the mean of the last k values up to i (NaN before
+        k values), ``threshold[i]`` is ``factor`` times the mean of the k values before those (NaN
+        before 2k values); the rule fires where ``local > threshold``.
+
+    Example:
+        >>> local, limit = threshold_curve([1.0] * 5 + [2.0] * 5)
+        >>> float(local[-1]), float(limit[-1])
+        (2.0, 1.3)
+    """
+    series = pd.Series(np.asarray(values, dtype=float))
+    local = series.rolling(window).mean()
+    threshold = factor * local.shift(window)
+    return local.to_numpy(), threshold.to_numpy()
+
+
+def plot_eigenvalues(
+    run_or_frame: Any,
+    window: int = WINDOW,
+    factor: float = FACTOR,
+    start_epoch: int = START_EPOCH,
+    early_stop: Any = None,
+) -> go.Figure:
+    """The collapse watch: Hessian eigenvalue per epoch with its early-stop rule, and the
+    parameter-free-op count of the derived cell.
+
+    Args:
+        run_or_frame: a :class:`nasbench.runs.Run` or its ``history`` frame (the
+            ``hessian_eigenvalue`` and ``parameter_free_ops`` metrics of phase "val").
+        window: RobustDARTS local-average window k (default 5).
+        factor: growth factor that stops the search (default 1.3).
+        start_epoch: no stop before this epoch (default 10); that span is shaded grey.
+        early_stop: an ``early_stop`` event payload (dict with ``epoch``, ``return_epoch``) to
+            mark; None reads it from a Run's events.
+
+    Returns:
+        A two-row figure: top, traces ``"eigenvalue"``, ``"local mean"``, ``"stop threshold"``
+        and the shaded ``"stop zone"`` above it; bottom, ``"parameter-free ops"`` (when logged).
+
+    Example:
+        >>> plot_eigenvalues(run).show()  # doctest: +SKIP
+    """
+    frame = _history(run_or_frame)
+    eigen = frame[(frame["name"] == EIGENVALUE) & frame["value"].notna()]
+    if eigen.empty:
+        raise ConfigError(
+            "this run has no Hessian eigenvalues; search with eigen_every > 0 to record them."
+        )
+    eigen = eigen.drop_duplicates("epoch", keep="last").sort_values("epoch")
+    free = frame[(frame["name"] == PARAMETER_FREE) & frame["value"].notna()]
+    free = free.drop_duplicates("epoch", keep="last").sort_values("epoch")
+    epochs, values = eigen["epoch"].to_numpy(), eigen["value"].to_numpy()
+    local, threshold = threshold_curve(values, window, factor)
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.7, 0.3],
+        vertical_spacing=0.08,
+        subplot_titles=[
+            "dominant eigenvalue of the validation Hessian (w.r.t. alpha)",
+            "parameter-free ops in the derived cells",
+        ],
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=epochs,
+            y=values,
+            mode="lines+markers",
+            name="eigenvalue",
+            line={"color": "#0072B2"},
+            hovertemplate="epoch %{x}<br>eigenvalue %{y:.4g}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=epochs,
+            y=local,
+            mode="lines",
+            name=f"local mean ({window})",
+            line={"color": "#56B4E9", "dash": "dot"},
+            hovertemplate="epoch %{x}<br>local mean %{y:.4g}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    finite = np.isfinite(threshold)
+    if finite.any():
+        top = float(np.nanmax(np.concatenate([values, threshold]))) * 1.15
+        fig.add_trace(
+            go.Scatter(
+                x=epochs[finite],
+                y=threshold[finite],
+                mode="lines",
+                name=f"stop threshold ({factor}× earlier mean)",
+                line={"color": HIGHLIGHT_COLOR, "dash": "dash"},
+                hovertemplate="epoch %{x}<br>threshold %{y:.4g}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+        # Filling from the threshold up shades where the local mean would trigger a stop.
+        fig.add_trace(
+            go.Scatter(
+                x=epochs[finite],
+                y=np.full(int(finite.sum()), top),
+                mode="lines",
+                name="stop zone",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(228, 26, 28, 0.10)",
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=1,
+        )
+    if epochs.min() < start_epoch:
+        fig.add_vrect(
+            x0=epochs.min() - 0.5,
+            x1=min(start_epoch, epochs.max() + 1) - 0.5,
+            fillcolor="#999999",
+            opacity=0.12,
+            line_width=0,
+            row=1,
+            col=1,
+            annotation_text=f"no early stop before epoch {start_epoch}",
+            annotation_position="top left",
+        )
+    stop = early_stop if early_stop is not None else _early_stop_event(run_or_frame)
+    if stop:
+        label = f"early stop at epoch {stop.get('epoch')}"
+        if stop.get("return_epoch") is not None:
+            label += f" (returns epoch {stop['return_epoch']})"
+        fig.add_vline(
+            x=stop.get("epoch"),
+            line={"color": HIGHLIGHT_COLOR, "width": 2},
+            annotation_text=label,
+            annotation_position="top right",
+            row=1,
+            col=1,
+        )
+    if not free.empty:
+        fig.add_trace(
+            go.Bar(
+                x=free["epoch"].to_numpy(),
+                y=free["value"].to_numpy(),
+                name="parameter-free ops",
+                marker_color="#009E73",
+                hovertemplate="epoch %{x}<br>%{y:.0f} parameter-free ops<extra></extra>",
+            ),
+            row=2,
+            col=1,
+        )
+    fig.update_xaxes(title_text="epoch", row=2, col=1)
+    fig.update_layout(
+        title=f"Collapse watch (RobustDARTS: stop when the {window}-epoch mean grows "
+        f"by more than {factor}×, from epoch {start_epoch})",
+        height=560,
+        hovermode="closest",
+    )
+    return fig
+
+
+def _early_stop_event(run_or_frame: Any) -> dict[str, Any] | None:
+    events = getattr(run_or_frame, "events", None)
+    if not isinstance(events, pd.DataFrame) or events.empty or "kind" not in events.columns:
+        return None
+    stops = events[events["kind"] == "early_stop"]
+    if stops.empty:
+        return None
+    payload = stops["payload"].iloc[-1]
+    return dict(payload) if isinstance(payload, dict) else None

@@ -1,0 +1,291 @@
+"""``nasbench report RUN``: one self-contained HTML page about a run.
+
+The page holds the config, the status, the final genotype drawn as inline SVG, and the plotly
+figures of :mod:`nasbench.viz` (alpha trajectories, heatmap, animation, genotype timeline,
+history, collapse watch). plotly.js is embedded once, inline, so the file opens offline and can
+be mailed or archived as it is. A figure the run has no data for yet (a run that has just
+started, a search without eigenvalues) is replaced by a one-line note, so even an empty run gives
+a readable page; that page carries no plotly.js at all.
+
+Example:
+    >>> write_report("runs/darts-1")  # doctest: +SKIP
+    PosixPath('runs/darts-1/report.html')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from nasbench.errors import NasbenchError
+from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
+from nasbench.viz.history import EIGENVALUE, plot_eigenvalues, plot_history
+from nasbench.viz.timeline import plot_genotype_timeline
+
+REPORT_NAME = "report.html"
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1200px; padding: 0 1em; color: #222; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+table { border-collapse: collapse; font-size: 0.9em; }
+td, th { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; }
+.note { color: #666; font-style: italic; }
+.status-finished { color: #117733; } .status-failed { color: #CC3311; }
+.status-running { color: #0072B2; } .status-stopped { color: #AA7700; }
+.genotype svg { max-width: 100%; height: auto; }
+pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
+"""
+
+
+def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
+    """Write the HTML report of a run, atomically (a temporary file, then ``os.replace``).
+
+    Args:
+        run_dir: a run folder (it holds ``run.sqlite``); a running search may be writing it.
+        path: where to write; default ``<run_dir>/report.html``.
+
+    Returns:
+        The path of the written file.
+
+    Example:
+        >>> write_report("runs/darts-1", "darts-1.html")  # doctest: +SKIP
+        PosixPath('darts-1.html')
+    """
+    from nasbench.runs import load
+
+    run = load(run_dir)
+    try:
+        text = report_html(run)
+    finally:
+        run.close()
+    target = Path(path) if path is not None else Path(run_dir) / REPORT_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(
+        "w",
+        encoding="utf-8",
+        dir=target.parent,
+        prefix=f".{target.name}.",
+        suffix=".tmp",
+        delete=False,
+    )
+    try:
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def report_html(run: Any) -> str:
+    """Build the report page of a loaded run.
+
+    Args:
+        run: a :class:`nasbench.runs.Run`.
+
+    Returns:
+        The complete HTML document (plotly.js inline once, when there is a figure).
+
+    Example:
+        >>> text = report_html(load("runs/darts-1"))  # doctest: +SKIP
+    """
+    name = Path(run.run_dir).resolve().name
+    sections = [
+        _overview(run),
+        _section("Configuration", _config_table(run.config)),
+        _section("Final genotype", _genotype_block(run)),
+    ]
+    figures = 0
+    for title, blocks in _figure_sections(run):
+        parts = []
+        for block in blocks:
+            if isinstance(block, go.Figure):
+                parts.append(_figure_div(block, f"figure-{figures}"))
+                figures += 1
+            else:
+                parts.append(_note(block))
+        sections.append(_section(title, "\n".join(parts)))
+    sections.append(_section("Events", _events_table(run)))
+    script = f'<script type="text/javascript">{get_plotlyjs()}</script>' if figures else ""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>nasbench report: {html.escape(name)}</title>\n<style>{_STYLE}</style>\n"
+        f"{script}\n</head>\n<body>\n<h1>nasbench report: {html.escape(name)}</h1>\n"
+        + "\n".join(sections)
+        + f'\n<p class="note">Written {dt.datetime.now().isoformat(timespec="seconds")} '
+        "by nasbench.viz.report.</p>\n</body>\n</html>\n"
+    )
+
+
+# ------------------------------------------------------------------------ figures
+def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
+    alphas = run.alphas
+    cells = [str(c) for c in dict.fromkeys(alphas["cell_type"])] if not alphas.empty else []
+    alpha_cells = [
+        c
+        for c in cells
+        if not alphas[(alphas["cell_type"] == c) & (alphas["kind"] == "alpha")].empty
+    ]
+    if not alpha_cells:
+        alpha_cells = [None]  # gives the plots' own "no alpha snapshots yet" note
+    yield "Alpha trajectories", [_try(plot_alphas, run, cell_type=c) for c in alpha_cells]
+    kinds = [str(k) for k in dict.fromkeys(alphas["kind"]) if str(k) != "alpha"] if cells else []
+    for kind in kinds:
+        kind_cells = [
+            c
+            for c in cells
+            if not alphas[(alphas["cell_type"] == c) & (alphas["kind"] == kind)].empty
+        ]
+        yield (
+            f"{kind.capitalize()} trajectories",
+            [_try(plot_alphas, run, cell_type=c, kind=kind) for c in kind_cells],
+        )
+    yield (
+        "Alpha heatmap (last snapshot)",
+        [_try(plot_alpha_heatmap, run, cell_type=c) for c in alpha_cells],
+    )
+    yield "Alpha animation", [_try(plot_alpha_animation, run, cell_type=c) for c in alpha_cells]
+    yield "Genotype timeline", [_try(plot_genotype_timeline, run)]
+    yield "Training history", [_try(plot_history, run)]
+    history = run.history
+    if not history.empty and (history["name"] == EIGENVALUE).any():
+        yield "Collapse watch", [_try(plot_eigenvalues, run)]
+
+
+def _try(plot: Callable[..., go.Figure], run: Any, **options: Any) -> go.Figure | str:
+    # A figure without data is a note on the page, not a failed report.
+    try:
+        return plot(run, **options)
+    except NasbenchError as err:
+        return str(err)
+
+
+def _figure_div(fig: go.Figure, div_id: str) -> str:
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        auto_play=False,
+        config={"responsive": True, "displaylogo": False},
+    )
+
+
+# ------------------------------------------------------------------------ text parts
+def _section(title: str, body: str) -> str:
+    return f"<section>\n<h2>{html.escape(title)}</h2>\n{body}\n</section>"
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
+def _overview(run: Any) -> str:
+    status = run.status
+    progress = run.progress
+    rows = [("status", f'<b class="status-{html.escape(status)}">{html.escape(status)}</b>')]
+    if run.message:
+        rows.append(("message", html.escape(run.message)))
+    config = run.config
+    for key in ("strategy", "dataset", "space"):
+        if key in config:
+            rows.append((key, html.escape(_short(config[key]))))
+    if progress.get("step"):
+        total = progress.get("total_steps")
+        rows.append(("step", f"{progress['step']}" + (f" of {total}" if total else "")))
+        epochs = progress.get("total_epochs")
+        rows.append(("epoch", f"{progress['epoch']}" + (f" of {epochs}" if epochs else "")))
+    created = getattr(run, "created", float("nan"))
+    if created == created:  # not NaN
+        when = dt.datetime.fromtimestamp(created).isoformat(timespec="seconds")
+        rows.append(("created", when))
+    rows.append(("run folder", html.escape(str(run.run_dir))))
+    body = "\n".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return _section("Run", f"<table>\n{body}\n</table>")
+
+
+def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping) and value:
+        for key, item in value.items():
+            yield from _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    else:
+        yield prefix, value
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, Mapping):
+        text = str(value.get("name") or text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _config_table(config: Mapping[str, Any]) -> str:
+    rows = list(_flatten(config))
+    if not rows:
+        return _note("this run stored no configuration.")
+    body = "\n".join(
+        f"<tr><th>{html.escape(key)}</th><td>{html.escape(_short(value))}</td></tr>"
+        for key, value in rows
+    )
+    return f"<table>\n{body}\n</table>"
+
+
+def _genotype_block(run: Any) -> str:
+    genotypes = run.genotypes
+    if genotypes.empty:
+        return _note("this run has no derived genotype yet; a search logs one per epoch.")
+    last = genotypes.iloc[-1]
+    genotype = last["genotype"]
+    caption = f"Derived at epoch {int(last['epoch'])}, step {int(last['step'])}."
+    if genotype is None:
+        return _note(caption + " Its stored form could not be parsed:") + (
+            f"<pre>{html.escape(str(last['genotype_json']))}</pre>"
+        )
+    text = genotype.to_darts_text() if hasattr(genotype, "to_darts_text") else genotype.to_json()
+    try:
+        from nasbench.viz import draw_genotype, render
+
+        svg = render(draw_genotype(genotype), "svg").decode("utf-8")
+        drawing = f'<div class="genotype">{svg[svg.find("<svg") :]}</div>'
+    except NasbenchError as err:
+        drawing = _note(f"drawing unavailable: {err}")
+    return f"<p>{html.escape(caption)}</p>\n{drawing}\n<pre>{html.escape(text)}</pre>"
+
+
+def _events_table(run: Any) -> str:
+    events = run.events
+    if events.empty:
+        return _note("no events logged.")
+    body = "\n".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(_cell(v))}</td>"
+            for v in (row["kind"], row["epoch"], row["step"], row["payload"])
+        )
+        + "</tr>"
+        for _, row in events.tail(200).iterrows()
+    )
+    return (
+        "<table>\n<tr><th>event</th><th>epoch</th><th>step</th><th>details</th></tr>\n"
+        f"{body}\n</table>"
+    )
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return _short(value, 300)
+    return "" if pd.isna(value) else str(value)

@@ -1,0 +1,224 @@
+"""A plotly figure of the derived genotype per epoch: the op each edge held, and when it changed.
+
+Rows are the cell's edges named as in the alpha plots (``"i->j"``: state i into state j, where
+states 0 and 1 are the cell inputs and 2.. the intermediate nodes); a coloured square marks the op
+chosen on that edge at that epoch (colours of :func:`nasbench.viz.palette.op_color`), a small grey
+dot an edge the cell does not use then, and a red ring each epoch where the edge's choice changed.
+
+Example:
+    >>> plot_genotype_timeline(load("runs/darts-1")).show()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from nasbench.errors import ConfigError
+from nasbench.viz.alphas import frame_of
+from nasbench.viz.palette import HIGHLIGHT_COLOR, op_color
+
+NOT_CHOSEN = "—"
+
+
+def edge_choices(genotype: Any) -> dict[str, dict[str, str]]:
+    """Map each cell of a genotype to {edge name: chosen op}.
+
+    Args:
+        genotype: a DARTS/NASNet :class:`~nasbench.spaces.genotype.Genotype` or an
+            :class:`~nasbench.spaces.genotype.NB201Genotype`.
+
+    Returns:
+        ``{cell_type: {"i->j": op}}``, edges in (node, input) order. A node that takes the same
+        input twice (NASNet-A does) shows both ops joined by ``" + "``.
+
+    Example:
+        >>> from nasbench.spaces.zoo import zoo
+        >>> edge_choices(zoo["DARTS_V2"])["normal"]["0->2"]
+        'sep_conv_3x3'
+    """
+    kind = getattr(genotype, "kind", None)
+    if kind == "darts":
+        cells: dict[str, dict[str, str]] = {}
+        per_node = genotype.inputs_per_node
+        for cell_type in ("normal", "reduce"):
+            pairs, _ = genotype.cell(cell_type)
+            found: dict[tuple[int, int], list[str]] = {}
+            for k, (op, source) in enumerate(pairs):
+                found.setdefault((k // per_node + 2, int(source)), []).append(op)
+            cells[cell_type] = {
+                f"{i}->{j}": " + ".join(sorted(ops)) for (j, i), ops in sorted(found.items())
+            }
+        return cells
+    if kind == "nb201":
+        return {
+            "cell": {
+                f"{i}->{j}": op
+                for j, pairs in enumerate(genotype.nodes, start=1)
+                for op, i in pairs
+            }
+        }
+    raise ConfigError(
+        f"a genotype timeline needs cell genotypes (DARTS or NAS-Bench-201), got "
+        f"{type(genotype).__name__}."
+    )
+
+
+def _genotypes(frame: pd.DataFrame) -> list[tuple[int, Any]]:
+    from nasbench.spaces.genotype import parse_genotype
+
+    rows = []
+    for _, row in frame.sort_values("epoch", kind="stable").iterrows():
+        genotype = row["genotype"] if "genotype" in frame.columns else None
+        if genotype is None:
+            genotype = parse_genotype(row["genotype_json"])
+        rows.append((int(row["epoch"]), genotype))
+    return rows
+
+
+def genotype_changes(run_or_frame: Any) -> pd.DataFrame:
+    """Tidy table of the chosen op per (epoch, cell, edge), with a flag where it changed.
+
+    Args:
+        run_or_frame: a :class:`nasbench.runs.Run` or its ``genotypes`` frame.
+
+    Returns:
+        Columns epoch, cell_type, edge, op (``"—"`` when the edge is not used), changed (True
+        where the op differs from the previous logged epoch; False at the first epoch) and
+        previous (the op before a change, else None).
+
+    Example:
+        >>> genotype_changes(run).query("changed")  # doctest: +SKIP
+    """
+    frame = frame_of(
+        run_or_frame,
+        "genotypes",
+        ("epoch",),
+        "this run has no derived genotypes yet; a search logs one at the end of each epoch.",
+    )
+    if "genotype" not in frame.columns and "genotype_json" not in frame.columns:
+        raise ConfigError("the genotypes frame needs a 'genotype' or 'genotype_json' column.")
+    history = [(epoch, edge_choices(g)) for epoch, g in _genotypes(frame)]
+    edges: dict[str, dict[str, None]] = {}
+    for _, cells in history:
+        for cell_type, choices in cells.items():
+            edges.setdefault(cell_type, {}).update(dict.fromkeys(choices))
+    rows = []
+    for cell_type, names in edges.items():
+        order = sorted(names, key=lambda e: tuple(int(p) for p in e.split("->"))[::-1])
+        for edge in order:
+            before = None
+            for index, (epoch, cells) in enumerate(history):
+                op = cells.get(cell_type, {}).get(edge, NOT_CHOSEN)
+                changed = index > 0 and op != before
+                rows.append((epoch, cell_type, edge, op, changed, before if changed else None))
+                before = op
+    return pd.DataFrame(rows, columns=["epoch", "cell_type", "edge", "op", "changed", "previous"])
+
+
+def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Figure:
+    """Which op each edge held at every epoch, with each change ringed in red.
+
+    Args:
+        run_or_frame: a :class:`nasbench.runs.Run` or its ``genotypes`` frame.
+        cell_type: "both" (one panel per cell), or one cell ("normal", "reduce"; "cell" for
+            NAS-Bench-201).
+
+    Returns:
+        A figure with one marker trace per op (legend = ops), a ``"not chosen"`` trace and a
+        ``"changed"`` trace whose points are the (epoch, edge) pairs where the choice changed.
+
+    Example:
+        >>> fig = plot_genotype_timeline(run)  # doctest: +SKIP
+        >>> [t.name for t in fig.data][-1]  # doctest: +SKIP
+        'changed'
+    """
+    table = genotype_changes(run_or_frame)
+    cells = list(dict.fromkeys(table["cell_type"]))
+    if cell_type != "both":
+        if cell_type not in cells:
+            raise ConfigError(
+                f"the genotypes have no cell '{cell_type}'; use 'both' or one of "
+                f"{', '.join(cells)}."
+            )
+        cells = [cell_type]
+    fig = make_subplots(
+        rows=len(cells),
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=[f"{c} cell" for c in cells],
+        vertical_spacing=0.12 / len(cells),
+    )
+    shown: set[str] = set()
+    for row, cell in enumerate(cells, start=1):
+        part = table[table["cell_type"] == cell]
+        for op, group in part.groupby("op", sort=False):
+            chosen = op != NOT_CHOSEN
+            name = op if chosen else "not chosen"
+            fig.add_trace(
+                go.Scatter(
+                    x=group["epoch"],
+                    y=group["edge"],
+                    mode="markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=name not in shown,
+                    marker={
+                        "symbol": "square" if chosen else "circle",
+                        "size": 14 if chosen else 5,
+                        "color": op_color(op.split(" + ")[0]) if chosen else "#BBBBBB",
+                    },
+                    meta=cell,
+                    hovertemplate=f"{cell} edge %{{y}}<br>epoch %{{x}}<br>{name}<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+            shown.add(name)
+        changes = part[part["changed"]]
+        fig.add_trace(
+            go.Scatter(
+                x=changes["epoch"],
+                y=changes["edge"],
+                mode="markers",
+                name="changed",
+                legendgroup="changed",
+                showlegend="changed" not in shown,
+                marker={
+                    "symbol": "circle-open",
+                    "size": 22,
+                    "color": HIGHLIGHT_COLOR,
+                    "line": {"width": 2},
+                },
+                customdata=list(zip(changes["previous"], changes["op"], strict=True)),
+                meta=cell,
+                hovertemplate=(
+                    f"{cell} edge %{{y}}, epoch %{{x}}<br>changed: %{{customdata[0]}} → "
+                    "%{customdata[1]}<extra></extra>"
+                ),
+            ),
+            row=row,
+            col=1,
+        )
+        shown.add("changed")
+        order = list(dict.fromkeys(part["edge"]))
+        fig.update_yaxes(
+            categoryorder="array", categoryarray=order, autorange="reversed", row=row, col=1
+        )
+    n_changes = int(table.loc[table["cell_type"].isin(cells), "changed"].sum())
+    n_rows = sum(table.loc[table["cell_type"] == c, "edge"].nunique() for c in cells)
+    fig.update_layout(
+        title=f"Derived genotype per epoch ({n_changes} change{'s' * (n_changes != 1)} ringed)",
+        height=max(300, 26 * n_rows + 140 * len(cells)),
+        hovermode="closest",
+    )
+    fig.update_xaxes(
+        title_text="epoch",
+        dtick=1 if table["epoch"].nunique() <= 30 else None,
+        row=len(cells),
+        col=1,
+    )
+    return fig

@@ -1,0 +1,172 @@
+"""MedMNIST registry entries and the .npz loader: real files, synthetic files, bad files."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nasbench.data import get_info, list_datasets
+from nasbench.data.medmnist import file_name, file_source, load_split
+from nasbench.errors import DatasetError, DatasetNotFoundError
+
+NAMES_2D = (
+    "pathmnist chestmnist dermamnist octmnist pneumoniamnist retinamnist breastmnist "
+    "bloodmnist tissuemnist organamnist organcmnist organsmnist"
+).split()
+NAMES_3D = (
+    "organmnist3d nodulemnist3d adrenalmnist3d fracturemnist3d vesselmnist3d synapsemnist3d"
+).split()
+
+
+def write_npz(folder: Path, name: str, shape: tuple[int, ...], classes: int, n: int = 6, **over):
+    """Write an official-format .npz with n samples per split; ``over`` replaces arrays."""
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split in ("train", "val", "test"):
+        arrays[f"{split}_images"] = rng.integers(0, 256, (n, *shape), dtype=np.uint8)
+        arrays[f"{split}_labels"] = (np.arange(n) % classes).astype(np.uint8).reshape(n, 1)
+    arrays.update(over)
+    arrays = {k: v for k, v in arrays.items() if v is not None}
+    path = folder / f"{name}.npz"
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+def test_registry_holds_all_18_subsets_with_official_metadata():
+    medmnist = {i.name: i for i in list_datasets() if i.source == "medmnist"}
+    assert sorted(medmnist) == sorted(NAMES_2D + NAMES_3D)
+    assert all(medmnist[n].spatial_dims == 2 and 224 in medmnist[n].sizes for n in NAMES_2D)
+    assert all(medmnist[n].spatial_dims == 3 and medmnist[n].sizes == (28, 64) for n in NAMES_3D)
+    assert get_info("chestmnist").task == "multi-label"
+    assert get_info("chestmnist").num_classes == 14
+    assert get_info("retinamnist").task == "ordinal"
+    assert get_info("pathmnist").in_channels == 3
+    assert get_info("vesselmnist3d").modality == "shape from brain MRA"
+    assert get_info("dermamnist").licence == "CC BY-NC 4.0"
+    info = get_info("breastmnist")
+    assert info.splits == {"train": 546, "val": 78, "test": 156}
+    assert info.modality == "breast ultrasound"
+    assert "Scientific Data 10, 41 (2023)" in info.citation and "BreastMNIST" in info.citation
+
+
+def test_file_names_and_sources_follow_the_official_release():
+    assert file_name("breastmnist", 28) == "breastmnist.npz"
+    assert file_name("organmnist3d", 64) == "organmnist3d_64.npz"
+    url, md5 = file_source("breastmnist", 28)
+    assert url.startswith("https://zenodo.org/") and "breastmnist.npz" in url
+    assert md5 == "750601b1f35ba3300ea97c75c52ff8f6"
+
+
+@pytest.mark.parametrize(
+    ("name", "sizes"), [("breastmnist", (546, 78, 156)), ("pneumoniamnist", (4708, 524, 624))]
+)
+def test_real_files_have_official_split_sizes_and_layout(shared_medmnist, name, sizes):
+    info = get_info(name)
+    for split, expected in zip(("train", "val", "test"), sizes, strict=True):
+        ds = load_split(info, split, shared_medmnist, 28, download=False)
+        assert len(ds) == expected
+        assert ds.images.dtype == np.uint8
+        assert ds.targets.shape == (expected,) and ds.targets.dtype == np.int64
+        assert set(np.unique(ds.targets)) == {0, 1}
+    image, target = ds[0]
+    assert image.shape == (1, 28, 28) and image.dtype == torch.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0
+    assert target.dtype == torch.int64 and target.ndim == 0
+
+
+def test_rgb_multiclass_file_gives_channel_first_images(tmp_path):
+    write_npz(tmp_path, "bloodmnist", (28, 28, 3), classes=8, n=8)
+    ds = load_split(get_info("bloodmnist"), "val", tmp_path, 28, download=False)
+    image, target = ds[3]
+    assert image.shape == (3, 28, 28)
+    raw = ds.images[3]
+    assert torch.allclose(image[2], torch.from_numpy(raw[..., 2]).float() / 255)
+    assert int(target) == 3 and ds.targets.tolist() == list(range(8))
+
+
+def test_3d_file_gives_one_channel_volumes(tmp_path):
+    write_npz(tmp_path, "organmnist3d", (28, 28, 28), classes=11, n=4)
+    ds = load_split(get_info("organmnist3d"), "train", tmp_path, 28, download=False)
+    image, _ = ds[0]
+    assert len(ds) == 4 and image.shape == (1, 28, 28, 28) and image.dtype == torch.float32
+
+
+def test_multilabel_targets_are_float_vectors(tmp_path):
+    labels = np.zeros((4, 14), dtype=np.uint8)
+    labels[1, [2, 5]] = 1
+    write_npz(tmp_path, "chestmnist", (28, 28), classes=2, n=4, test_labels=labels)
+    ds = load_split(get_info("chestmnist"), "test", tmp_path, 28, download=False)
+    assert ds.targets.shape == (4, 14)
+    target = ds[1][1]
+    assert target.dtype == torch.float32 and target.nonzero().flatten().tolist() == [2, 5]
+
+
+def test_missing_file_without_download_names_file_folder_and_url(tmp_path):
+    with pytest.raises(DatasetNotFoundError) as err:
+        load_split(get_info("breastmnist"), "test", tmp_path, 28, download=False)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "breastmnist.npz" in message and str(tmp_path) in message
+    assert "https://zenodo.org/records/10519652/files/breastmnist.npz" in message
+    assert "download=False" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_truncated_file_asks_to_delete_and_redownload(tmp_path, shared_medmnist):
+    data = (shared_medmnist / "breastmnist.npz").read_bytes()
+    (tmp_path / "breastmnist.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DatasetError, match=r"breastmnist\.npz.*truncated.*delete it") as err:
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+    assert "\n" not in str(err.value)
+
+
+def test_garbage_file_is_reported_not_crashing(tmp_path):
+    (tmp_path / "breastmnist.npz").write_bytes(b"not a zip file at all")
+    with pytest.raises(DatasetError, match="cannot be read"):
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+
+
+def test_wrong_keys_are_named(tmp_path):
+    write_npz(tmp_path, "breastmnist", (28, 28), classes=2, val_labels=None)
+    with pytest.raises(DatasetError, match="lacks the keys val_labels") as err:
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+    assert "re-download" in str(err.value)
+
+
+def test_labels_out_of_range_are_reported(tmp_path):
+    labels = np.array([[0], [1], [2], [0], [1], [0]], dtype=np.uint8)
+    write_npz(tmp_path, "breastmnist", (28, 28), classes=2, train_labels=labels)
+    with pytest.raises(DatasetError, match="labels range from 0 to 2, expected 0 to 1"):
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [("breastmnist", (28, 28, 3)), ("bloodmnist", (28, 28)), ("organmnist3d", (28, 28))],
+)
+def test_image_shape_must_match_channels_and_dims(tmp_path, name, shape):
+    write_npz(tmp_path, name, shape, classes=2)
+    with pytest.raises(DatasetError, match="images have shape"):
+        load_split(get_info(name), "test", tmp_path, 28, download=False)
+
+
+def test_image_size_must_match_the_requested_size(tmp_path):
+    write_npz(tmp_path, "breastmnist_64", (28, 28), classes=2)
+    with pytest.raises(DatasetError, match=r"expected \('N', 64, 64\)"):
+        load_split(get_info("breastmnist"), "test", tmp_path, 64, download=False)
+
+
+def test_corrupt_member_is_reported(tmp_path, shared_medmnist):
+    # Flip bytes inside the compressed test_images member: the zip directory stays intact.
+    data = bytearray((shared_medmnist / "breastmnist.npz").read_bytes())
+    with zipfile.ZipFile(shared_medmnist / "breastmnist.npz") as zf:
+        member = zf.getinfo("test_images.npy")
+    start = member.header_offset + 100
+    data[start : start + 200] = bytes(200)
+    (tmp_path / "breastmnist.npz").write_bytes(bytes(data))
+    with pytest.raises(DatasetError, match="breastmnist.npz"):
+        load_split(get_info("breastmnist"), "test", tmp_path, 28, download=False)

@@ -1,0 +1,118 @@
+"""The supernet: shapes in 2D and 3D, parameter split, seeding, the 'none' skip, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nasbench.errors import ConfigError, SpaceError
+from nasbench.models.cells import cell_edges
+from nasbench.models.supernet import Supernet, build_supernet
+from nasbench.spaces.cell import CellSpace
+from nasbench.spaces.skeleton import Skeleton
+from nasbench.strategies.differentiable import MixedEdge
+
+OPS = ("none", "skip_connect", "avg_pool_3x3", "sep_conv_3x3")
+
+
+def tiny_space(spatial_dims: int = 2, n_cells: int = 3, channels: int = 4) -> CellSpace:
+    skeleton = Skeleton(
+        n_cells=n_cells, channels=channels, spatial_dims=spatial_dims, num_classes=3
+    )
+    return CellSpace(ops=list(OPS), n_nodes=2, skeleton=skeleton)
+
+
+@pytest.mark.parametrize("method", ["darts", "gdas", "pcdarts", "proxyless"])
+@pytest.mark.parametrize("spatial_dims,shape", [(2, (16, 16)), (3, (12, 12, 12))])
+def test_forward_shape_2d_and_3d(method, spatial_dims, shape):
+    net = build_supernet(tiny_space(spatial_dims), method, seed=0)
+    x = torch.randn(2, 1, *shape)
+    assert net(x).shape == (2, 3)
+    net.eval()
+    assert net(x).shape == (2, 3)
+
+
+def test_alpha_shapes_and_cell_types():
+    net = build_supernet(tiny_space(n_cells=3), "darts", seed=0)
+    n_edges = len(cell_edges(2))
+    assert net.cell_types == ("normal", "reduce")
+    assert net.cell_type_of == ("normal", "reduce", "reduce")  # reductions at 3//3, 2*3//3
+    for ct in net.cell_types:
+        assert net.alpha(ct).shape == (n_edges, len(OPS))
+        # DARTS initialisation: 1e-3 * randn
+        assert 0 < net.alpha(ct).abs().max() < 1e-2
+    assert net.edge_names == ("0->2", "1->2", "0->3", "1->3", "2->3")
+    assert net.non_zero_ops == (1, 2, 3) and net.zero_op == 0
+
+
+def test_weight_and_arch_parameters_partition_all_parameters():
+    net = build_supernet(tiny_space(), "pcdarts", {"k": 2}, seed=0)
+    arch = {id(p) for p in net.arch_parameters()}
+    weights = {id(p) for p in net.weight_parameters()}
+    assert arch and weights and not arch & weights
+    assert arch | weights == {id(p) for p in net.parameters()}
+    assert len(arch) == 4  # alpha and beta for normal and reduce
+
+
+def test_same_seed_same_supernet_and_global_rng_untouched():
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    a = build_supernet(tiny_space(), "darts", seed=7)
+    assert torch.equal(torch.get_rng_state(), before)
+    b = build_supernet(tiny_space(), "darts", seed=7)
+    c = build_supernet(tiny_space(), "darts", seed=8)
+    for (ka, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.equal(pa, pb), ka
+    assert not torch.equal(a.alpha("normal"), c.alpha("normal"))
+
+
+def test_darts_edge_never_computes_none():
+    net = build_supernet(tiny_space(), "darts", seed=0)
+    calls = {"none": 0, "other": 0}
+    for module in net.modules():
+        if isinstance(module, MixedEdge):
+            for name, op in zip(module.op_names, module.ops, strict=True):
+                key = "none" if name == "none" else "other"
+                op.register_forward_hook(lambda *_, k=key: calls.__setitem__(k, calls[k] + 1))
+    net(torch.randn(2, 1, 16, 16))
+    n_edges = len(cell_edges(2)) * 3
+    assert calls == {"none": 0, "other": n_edges * (len(OPS) - 1)}
+
+
+def test_forward_mode_context_restores_and_rejects_unknown():
+    net = build_supernet(tiny_space(), "darts", seed=0)
+    assert net.mode == "train"
+    with net.forward_mode("relaxed"):
+        assert net.mode == "relaxed"
+    assert net.mode == "train"
+    net.eval()
+    assert net.mode == "eval"
+    with pytest.raises(ConfigError, match="Unknown forward mode"):
+        with net.forward_mode("fast"):
+            pass
+
+
+def test_space_supernet_delegates_and_method_config_dict():
+    net = tiny_space().supernet(method="gdas", method_config={"tau_max": 4.0}, seed=1)
+    assert isinstance(net, Supernet)
+    assert net.method.name == "gdas" and net.method.tau == 4.0
+
+
+def test_skeleton_override_and_no_reduction_cells():
+    space = tiny_space()
+    net = build_supernet(space, "darts", skeleton=Skeleton(n_cells=2, channels=4, reduction_at=()))
+    assert net.cell_types == ("normal",)
+    assert net(torch.randn(2, 1, 8, 8)).shape == (2, 2)
+    genotype = net.genotype()
+    assert genotype.reduce == genotype.normal
+
+
+def test_bad_inputs_give_one_line_errors():
+    with pytest.raises(ConfigError, match="Did you mean 'darts'"):
+        build_supernet(tiny_space(), "dartz")
+    with pytest.raises(SpaceError, match="CellSpace"):
+        build_supernet(object(), "darts")
+    with pytest.raises(ConfigError, match="has no option 'kk'"):
+        build_supernet(tiny_space(), "pcdarts", {"kk": 2})
+    with pytest.raises(ConfigError, match="divisible"):
+        build_supernet(tiny_space(channels=6), "pcdarts", {"k": 4})

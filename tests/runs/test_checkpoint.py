@@ -1,0 +1,140 @@
+"""Checkpoints: atomic saves and exact RNG restore."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from nasbench.errors import ConfigError
+from nasbench.runs import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from nasbench.runs import checkpoint as checkpoint_module
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    return folder
+
+
+def tiny_state(seed: int) -> dict:
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    model(torch.ones(1, 3)).sum().backward()
+    optimizer.step()
+    return {
+        "model": model.state_dict(),
+        "optimizers": {"weights": optimizer.state_dict()},
+        "alphas": {"normal": torch.randn(14, 8)},
+        "data": {"epoch": 2, "batch": 17, "sampler_seed": 1234},
+    }
+
+
+def test_round_trip_and_kept_steps(run_dir):
+    assert load_checkpoint(run_dir) is None
+    state = tiny_state(0)
+    path = save_checkpoint(run_dir, state, step=40, keep=True)
+    assert path == run_dir / "checkpoints" / "last.pt"
+    loaded = load_checkpoint(run_dir)
+    assert loaded["step"] == 40 and loaded["data"] == state["data"]
+    torch.testing.assert_close(loaded["model"], state["model"])
+    torch.testing.assert_close(loaded["alphas"]["normal"], state["alphas"]["normal"])
+    assert loaded["optimizers"]["weights"]["state"][0]["step"] == 1
+    save_checkpoint(run_dir, tiny_state(1), step=80)
+    assert load_checkpoint(run_dir)["step"] == 80
+    assert load_checkpoint(run_dir, step=40)["step"] == 40
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == [
+        "last.pt",
+        "step-000040.pt",
+    ]
+    with pytest.raises(ConfigError) as err:
+        load_checkpoint(run_dir, step=80)
+    assert "keep=True" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_save_into_missing_run_is_one_line_error(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        save_checkpoint(tmp_path / "nope", {}, step=1)
+    assert "nope" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_crash_before_replace_keeps_previous_checkpoint(run_dir, monkeypatch):
+    save_checkpoint(run_dir, tiny_state(0), step=10)
+
+    def crash(src, dst):
+        raise KeyboardInterrupt  # the process dies between the temp write and the rename
+
+    monkeypatch.setattr(checkpoint_module.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(run_dir, tiny_state(1), step=20)
+    monkeypatch.undo()
+    assert load_checkpoint(run_dir)["step"] == 10
+    assert [p.name for p in (run_dir / "checkpoints").iterdir()] == ["last.pt"]
+
+
+def test_crash_mid_write_keeps_previous_checkpoint(run_dir, monkeypatch):
+    save_checkpoint(run_dir, tiny_state(0), step=10)
+    real_save = torch.save
+
+    def half_save(obj, handle):
+        real_save(obj, handle)
+        handle.truncate(handle.tell() // 2)  # a torn write, as if killed mid-way
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint_module.torch, "save", half_save)
+    with pytest.raises(OSError):
+        save_checkpoint(run_dir, tiny_state(1), step=20)
+    monkeypatch.undo()
+    assert load_checkpoint(run_dir)["step"] == 10
+    # A temp file left by a killed process does not disturb the next save.
+    (run_dir / "checkpoints" / ".last.pt.tmp-99999").write_bytes(b"torn")
+    save_checkpoint(run_dir, tiny_state(1), step=30)
+    assert load_checkpoint(run_dir)["step"] == 30
+
+
+def draw(generators: dict) -> list:
+    return [
+        random.random(),
+        float(np.random.rand()),
+        float(torch.rand(1)),
+        float(torch.rand(1, generator=generators["sampler"])),
+        float(generators["gumbel"].random()),
+        float(generators["legacy"].rand()),
+        generators["gumbel"].integers(0, 10**9),
+    ]
+
+
+def test_rng_capture_restore_reproduces_draws_through_a_checkpoint(run_dir):
+    generators = {
+        "sampler": torch.Generator().manual_seed(1),
+        "gumbel": np.random.default_rng(2),
+        "legacy": np.random.RandomState(3),
+    }
+    draw(generators)  # move every stream away from its seed
+    state = capture_rng(generators)
+    expected = draw(generators)
+    save_checkpoint(run_dir, {"rng": state}, step=5)
+    draw(generators)  # drift further before restoring
+    fresh = {
+        "sampler": torch.Generator(),
+        "gumbel": np.random.default_rng(99),
+        "legacy": np.random.RandomState(99),
+    }
+    restore_rng(load_checkpoint(run_dir)["rng"], fresh)  # loaded with weights_only=True
+    assert draw(fresh) == expected
+
+
+def test_restore_rng_names_missing_or_mismatched_generators():
+    state = capture_rng({"sampler": torch.Generator()})
+    with pytest.raises(ConfigError) as err:
+        restore_rng(state, {"noise": torch.Generator()})
+    assert "'noise'" in str(err.value) and "sampler" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        restore_rng(state, {"sampler": np.random.default_rng()})
+    assert "saved as torch" in str(err.value)
+    with pytest.raises(ConfigError):
+        capture_rng({"x": random.Random()})

@@ -1,0 +1,371 @@
+"""The run-store reader: DataFrame round trips, incremental reads, concurrency."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from nasbench.errors import ConfigError
+from nasbench.runs import Run, RunStore, list_runs, load
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OPS = ["none", "skip_connect", "sep_conv_3x3"]
+EDGES = ["(2, 0)", "(2, 1)"]
+
+
+def python_env() -> dict[str, str]:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")])
+    return env
+
+
+@pytest.fixture
+def store(tmp_path):
+    config = {"dataset": "breastmnist", "strategy": {"name": "darts", "lr": 3e-4}}
+    with RunStore.create(tmp_path / "run", config, environment={"device": "cpu"}) as store:
+        yield store
+
+
+def one_line(err: pytest.ExceptionInfo) -> str:
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+def test_meta_status_and_progress(store):
+    run = load(store.run_dir)
+    assert run.config == {"dataset": "breastmnist", "strategy": {"name": "darts", "lr": 3e-4}}
+    assert run.environment == {"device": "cpu"}
+    assert run.status == "created" and run.message == ""
+    assert run.progress["fraction"] is None and run.progress["step"] == 0
+    store.set_status("running")
+    store.set_progress(0, 100, 0, 10)
+    store._progress_start = (store._progress_start[0] - 10.0, 0)  # pretend 10 s have passed
+    store.set_progress(20, 100, 2, 10)
+    store.set_status("failed", "CUDA out of memory")
+    run.refresh()
+    assert (run.status, run.message) == ("failed", "CUDA out of memory")
+    assert list(run.status_history["status"]) == ["created", "running", "failed"]
+    progress = run.progress
+    assert progress["step"] == 20 and progress["epoch"] == 2 and progress["total_epochs"] == 10
+    assert progress["fraction"] == pytest.approx(0.2)
+    assert progress["eta_s"] == pytest.approx(40.0, rel=0.05)  # 80 steps at 2 steps/s
+
+
+def test_history_round_trip(store):
+    store.log_metrics(5, 0, "train", {"loss": 0.7, "acc": 0.5})
+    store.log_metrics(5, 0, "val", {"loss": 0.8, "acc": np.float32(0.25), "auc": float("nan")})
+    store.log_metrics(10, 1, "train", {"loss": torch.tensor(0.5), "acc": 1})
+    history = load(store.run_dir).history
+    assert list(history.columns) == ["step", "epoch", "phase", "name", "value", "time", "elapsed"]
+    assert history["step"].dtype == np.int64 and history["epoch"].dtype == np.int64
+    assert history["value"].dtype == np.float64 and history["time"].dtype == np.float64
+    assert pd.api.types.is_string_dtype(history["name"])
+    assert list(history["name"]) == ["loss", "acc", "loss", "acc", "auc", "loss", "acc"]
+    assert list(history["phase"]) == ["train"] * 2 + ["val"] * 3 + ["train"] * 2
+    np.testing.assert_allclose(history["value"], [0.7, 0.5, 0.8, 0.25, np.nan, 0.5, 1.0])
+    assert (history["elapsed"] >= 0).all() and (history["elapsed"] < 60).all()
+
+
+def test_metrics_wide(store):
+    store.log_metrics(5, 0, "train", {"loss": 0.7})
+    store.log_metrics(5, 0, "val", {"loss": 0.8, "auc": float("nan")})
+    store.log_metrics(10, 1, "train", {"loss": 0.5})
+    run = load(store.run_dir)
+    wide = run.metrics_wide()
+    assert list(wide.columns) == ["step", "epoch", "train/loss", "val/loss", "val/auc"]
+    assert list(wide["step"]) == [5, 10]
+    np.testing.assert_allclose(wide["val/loss"], [0.8, np.nan])
+    val = run.metrics_wide("val")
+    assert list(val.columns) == ["step", "epoch", "loss", "auc"] and len(val) == 1
+    assert list(run.metrics_wide("test").columns) == ["step", "epoch"]
+
+
+def test_alphas_round_trip_with_default_softmax(store):
+    raw = np.array([[0.0, 1.0, 2.0], [3.0, 3.0, 3.0]])
+    store.log_alphas(7, 1, "normal", raw, OPS, EDGES)
+    store.log_alphas(7, 1, "reduce", torch.tensor(raw, requires_grad=True), OPS, EDGES)
+    alphas = load(store.run_dir).alphas
+    assert list(alphas.columns) == [
+        "step", "epoch", "cell_type", "edge", "op", "weight", "raw", "kind",
+    ]  # fmt: skip
+    assert alphas["step"].dtype == np.int64 and alphas["weight"].dtype == np.float64
+    assert all(alphas[c].dtype == "category" for c in ("cell_type", "edge", "op", "kind"))
+    assert len(alphas) == 12 and set(alphas["kind"]) == {"alpha"}
+    normal = alphas[alphas["cell_type"] == "normal"]
+    assert list(normal["edge"]) == ["(2, 0)"] * 3 + ["(2, 1)"] * 3
+    assert list(normal["op"]) == OPS * 2
+    np.testing.assert_allclose(normal["raw"], raw.ravel())
+    expected = np.exp(raw) / np.exp(raw).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(normal["weight"], expected.ravel())
+    reduce = alphas[alphas["cell_type"] == "reduce"]
+    np.testing.assert_allclose(reduce["weight"], expected.ravel(), rtol=1e-6)
+
+
+def test_alphas_other_kinds_explicit_weights_and_ragged(store):
+    betas = np.array([[0.1, 0.2, np.nan], [1.0, 2.0, 3.0]])  # node 2 has two inputs, node 3 three
+    store.log_alphas(3, 0, "normal", betas, ["i0", "i1", "i2"], ["n2", "n3"], kind="beta")
+    store.log_alphas(3, 0, "network", np.array([5.0]), ["tau"], ["tau"], np.array([5.0]), "tau")
+    gates = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    store.log_alphas(3, 0, "normal", np.zeros((2, 3)), OPS, EDGES, weights=gates, kind="gate")
+    run = load(store.run_dir)
+    beta = run.alphas[run.alphas["kind"] == "beta"]
+    assert len(beta) == 5  # NaN entries are not stored
+    np.testing.assert_allclose(beta["weight"].iloc[:2].sum(), 1.0)
+    np.testing.assert_allclose(beta["weight"].iloc[2:].sum(), 1.0)
+    tau = run.alphas[run.alphas["kind"] == "tau"]
+    assert tau[["edge", "op", "weight", "raw"]].values.tolist() == [["tau", "tau", 5.0, 5.0]]
+    gate = run.alpha_matrix(kind="gate")
+    assert list(gate.index) == EDGES and list(gate.columns) == OPS
+    np.testing.assert_array_equal(gate.to_numpy(), gates)
+
+
+def test_alpha_matrix_picks_the_latest_snapshot_at_or_before_a_step(store):
+    for step in (10, 20, 30):
+        store.log_alphas(step, 0, "normal", np.full((2, 3), float(step)), OPS, EDGES)
+    run = load(store.run_dir)
+    assert run.alpha_matrix(step=25, value="raw").to_numpy().max() == 20.0
+    assert run.alpha_matrix(value="raw").to_numpy().max() == 30.0
+    with pytest.raises(ConfigError) as err:
+        run.alpha_matrix(step=5)
+    assert "before step 5" in one_line(err)
+
+
+def test_genotypes_round_trip(store, monkeypatch):
+    store.log_genotype(0, 100, '{"kind": "darts", "n": 1}', {"val_acc": 0.7})
+    store.log_genotype(1, 200, '{"kind": "darts", "n": 2}')
+    monkeypatch.setattr(Run, "_genotype_parser", lambda self: json.loads)
+    genotypes = load(store.run_dir).genotypes
+    assert list(genotypes.columns[:6]) == [
+        "epoch", "step", "genotype_json", "genotype", "metrics", "time",
+    ]  # fmt: skip
+    assert list(genotypes["epoch"]) == [0, 1] and list(genotypes["step"]) == [100, 200]
+    assert genotypes["genotype"].tolist() == [{"kind": "darts", "n": 1}, {"kind": "darts", "n": 2}]
+    assert genotypes["metrics"].tolist() == [{"val_acc": 0.7}, {}]
+    np.testing.assert_allclose(genotypes["metrics.val_acc"], [0.7, np.nan])
+
+
+def test_genotype_parse_failure_gives_none(store, monkeypatch):
+    store.log_genotype(0, 1, "not a genotype")
+
+    def parser(text):
+        raise ValueError(text)
+
+    monkeypatch.setattr(Run, "_genotype_parser", lambda self: parser)
+    assert load(store.run_dir).genotypes["genotype"].tolist() == [None]
+
+
+def test_candidates_round_trip(store):
+    store.log_candidate(0, '{"g": 0}', {"acc": 0.8}, {"params": 1000}, worker="w1")
+    store.log_candidate("b", '{"g": 1}', {"acc": 0.9, "auc": 0.7}, {"params": 2000})
+    store.log_candidate(2, '{"g": 2}', {}, {"seconds": 1.0}, status="failed")
+    candidates = load(store.run_dir).candidates
+    assert list(candidates["index"]) == [0, 1, 2]
+    assert list(candidates["candidate_id"]) == [0, "b", 2]
+    assert list(candidates["status"]) == ["done", "done", "failed"]
+    assert candidates["worker"].tolist()[0] == "w1" and candidates["worker"].isna().tolist()[1:]
+    np.testing.assert_allclose(candidates["metrics.acc"], [0.8, 0.9, np.nan])
+    np.testing.assert_allclose(candidates["cost.params"], [1000, 2000, np.nan])
+    assert candidates["cost"].tolist()[2] == {"seconds": 1.0}
+    assert list(candidates["genotype_json"]) == ['{"g": 0}', '{"g": 1}', '{"g": 2}']
+
+
+def test_events_round_trip(store):
+    store.log_event("eigenvalue", {"value": 0.31, "epoch": 4}, epoch=4)
+    store.log_event("collapse_warning", {"ratio": 1.4}, step=50, epoch=5)
+    events = load(store.run_dir).events
+    assert list(events.columns) == ["step", "epoch", "kind", "payload", "time"]
+    assert events["step"].isna().tolist() == [True, False] and events["step"].iloc[1] == 50
+    assert list(events["kind"]) == ["eigenvalue", "collapse_warning"]
+    assert events["payload"].tolist() == [{"value": 0.31, "epoch": 4}, {"ratio": 1.4}]
+
+
+def test_refresh_returns_only_new_rows_and_since_filters_by_step(store):
+    store.log_metrics(1, 0, "train", {"loss": 1.0})
+    store.log_alphas(1, 0, "normal", np.zeros((2, 3)), OPS, EDGES)
+    run = load(store.run_dir)
+    new = run.refresh()
+    assert all(frame.empty for frame in new.values())
+    store.log_metrics(2, 0, "train", {"loss": 0.5})
+    store.log_alphas(2, 0, "normal", np.ones((2, 3)), OPS, EDGES)
+    store.log_candidate(0, "{}", {"acc": 0.5}, {})
+    store.log_event("eigenvalue", {"value": 1.0}, step=2)
+    new = run.refresh()
+    assert list(new["history"]["step"]) == [2] and set(new["alphas"]["step"]) == {2}
+    assert len(new["alphas"]) == 6 and len(new["candidates"]) == 1 and len(new["events"]) == 1
+    assert list(run.history["step"]) == [1, 2] and len(run.alphas) == 12
+    store.log_candidate(1, "{}", {"acc": 0.6}, {})
+    assert list(run.refresh()["candidates"]["index"]) == [1]
+    since = run.since(1)
+    assert list(since["history"]["step"]) == [2] and set(since["alphas"]["step"]) == {2}
+    assert list(since["events"]["step"]) == [2]
+    assert len(run.history) == 2  # since() does not touch the cached frames
+
+
+def test_discard_after_drops_rows_past_the_checkpoint_for_live_readers(store):
+    for step in (1, 2, 3):
+        store.log_metrics(step, 0, "train", {"loss": 1.0 / step})
+        store.log_alphas(step, 0, "normal", np.full((2, 3), step), OPS, EDGES)
+        store.log_event("tick", {}, step=step)
+    store.log_genotype(0, 3, "{}")
+    store.log_event("search_started", {})
+    run = load(store.run_dir)
+    store.discard_after(1)  # resume from a checkpoint at step 1
+    store.log_metrics(2, 0, "train", {"loss": 0.25})
+    new = run.refresh()
+    assert run.generation == 1
+    assert list(new["history"]["value"]) == [0.25]
+    assert list(run.history["step"]) == [1, 2] and list(run.history["value"]) == [1.0, 0.25]
+    assert set(run.alphas["step"]) == {1} and run.genotypes.empty
+    assert list(run.events["kind"]) == ["tick", "search_started"]
+    fresh = load(store.run_dir)
+    assert fresh.generation == 0
+    pd.testing.assert_frame_equal(fresh.history, run.history)
+    pd.testing.assert_frame_equal(fresh.alphas, run.alphas)
+
+
+def test_reader_never_writes(store):
+    run = load(store.run_dir)
+    with pytest.raises(sqlite3.OperationalError):
+        run._db.execute("INSERT INTO events (kind, payload, time) VALUES ('x', '{}', 0)")
+    run.close()
+    with pytest.raises(ConfigError):
+        run.refresh()
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "foreign"])
+def test_load_bad_folder_is_one_line_error(tmp_path, case):
+    folder = tmp_path / "x"
+    if case != "missing":
+        folder.mkdir()
+    if case == "foreign":
+        sqlite3.connect(folder / "run.sqlite").close()
+    with pytest.raises(ConfigError) as err:
+        load(folder)
+    assert str(folder) in one_line(err)
+
+
+def test_list_runs(tmp_path):
+    with RunStore.create(tmp_path / "a", {"dataset": "breastmnist", "strategy": "darts"}, {}) as s:
+        s.set_status("running")
+        s.log_metrics(1, 0, "val", {"acc": 0.6, "loss": 0.5})
+        s.log_metrics(2, 0, "val", {"acc": 0.7, "loss": 0.4})
+        s.log_metrics(2, 0, "test", {"acc": 0.99})  # test scores never count as "best"
+    with RunStore.create(
+        tmp_path / "b",
+        {"dataset": {"name": "synthetic"}, "strategy": "random", "metric": "loss"},
+        {},
+    ) as s:
+        s.log_candidate(0, "{}", {"loss": 0.3, "acc": 0.5}, {})
+        s.log_candidate(1, "{}", {"loss": 0.2}, {})
+        s.log_candidate(2, "{}", {"loss": 0.1}, {}, status="failed")
+        s.set_status("finished")
+    (tmp_path / "not-a-run").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "run.sqlite").write_bytes(b"garbage" * 100)
+    runs = list_runs(tmp_path).set_index("name")
+    assert set(runs.index) == {"a", "b", "broken"}
+    assert list(runs.columns) == [
+        "run_dir", "status", "message", "dataset", "strategy", "created",
+        "best_metric_name", "best_metric",
+    ]  # fmt: skip
+    assert runs.loc["a", ["status", "dataset", "strategy"]].tolist() == [
+        "running", "breastmnist", "darts",
+    ]  # fmt: skip
+    assert runs.loc["a", "best_metric_name"] == "acc" and runs.loc["a", "best_metric"] == 0.7
+    assert runs.loc["b", ["status", "dataset", "strategy"]].tolist() == [
+        "finished", "synthetic", "random",
+    ]  # fmt: skip
+    assert runs.loc["b", "best_metric_name"] == "loss" and runs.loc["b", "best_metric"] == 0.2
+    assert runs.loc["broken", "status"] == "unreadable"
+    assert isinstance(runs.loc["a", "created"], pd.Timestamp)
+    assert list_runs(tmp_path / "not-a-run").empty
+    with pytest.raises(ConfigError) as err:
+        list_runs(tmp_path / "nope")
+    assert "nope" in one_line(err)
+
+
+CONTINUOUS_WRITER = textwrap.dedent(
+    """
+    import sys, time, numpy as np
+    from nasbench.runs import RunStore
+    ops = [f"op{i}" for i in range(8)]
+    edges = [f"e{i}" for i in range(14)]
+    store = RunStore.create(sys.argv[1], {"strategy": "darts"}, environment={})
+    store.set_status("running")
+    rng = np.random.default_rng(0)
+    print("ready", flush=True)
+    step = 0
+    while True:
+        step += 1
+        store.log_metrics(step, 0, "train", {"loss": 1.0, "acc": 0.5, "lr": 0.1})
+        store.log_alphas(step, 0, "normal", rng.normal(size=(14, 8)), ops, edges)
+        with store.batch():  # both cells of this step appear together
+            store.log_alphas(step, 0, "reduce", rng.normal(size=(14, 8)), ops, edges)
+            beta = rng.normal(size=(2, 8))
+            store.log_alphas(step, 0, "reduce", beta, ops, edges[:2], kind="beta")
+        store.set_progress(step, None, 0, None)
+        time.sleep(0.01)  # a fast search step; keeps the run small enough to reload often
+    """
+)
+
+
+def check_complete(history: pd.DataFrame, alphas: pd.DataFrame) -> None:
+    if len(history):
+        assert (history.groupby("step").size() == 3).all()
+    if len(alphas):
+        sizes = alphas.groupby(["step", "cell_type", "kind"], observed=True).size()
+        assert sizes.xs("alpha", level="kind").eq(14 * 8).all()
+        assert sizes.xs("beta", level="kind").eq(2 * 8).all()
+        reduce = alphas[alphas["cell_type"] == "reduce"].groupby("step")["kind"].nunique()
+        assert reduce.eq(2).all()
+        alpha = alphas[alphas["kind"] == "alpha"]
+        sums = alpha.groupby(["step", "cell_type", "edge"], observed=True)["weight"]
+        np.testing.assert_allclose(sums.sum(), 1.0)
+
+
+def test_reader_sees_only_complete_rows_while_another_process_writes(tmp_path):
+    script = tmp_path / "writer.py"
+    script.write_text(CONTINUOUS_WRITER)
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(run_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=python_env(),
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        live = load(run_dir)
+        loads = refreshes = 0
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            with load(run_dir) as fresh:  # a fresh reader each time, as a browser would
+                check_complete(fresh.history, fresh.alphas)
+                assert fresh.status == "running"
+            loads += 1
+            new = live.refresh()
+            check_complete(new["history"], new["alphas"])
+            refreshes += 1
+        assert proc.poll() is None, "the writer must not fail while readers read"
+        check_complete(live.history, live.alphas)
+        assert live.history["step"].is_monotonic_increasing
+        assert live.progress["step"] >= live.history["step"].max() - 1
+        assert live.writer_alive() is True
+        assert live.history["step"].nunique() > 5 and loads > 3 and refreshes > 3
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()

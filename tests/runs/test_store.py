@@ -1,0 +1,225 @@
+"""The run-store writer: settings, errors, stop requests, crash safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nasbench.errors import ConfigError
+from nasbench.runs import RunStore, load, request_stop
+from nasbench.runs import store as store_module
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OPS = ["none", "skip_connect", "sep_conv_3x3"]
+EDGES = ["(2, 0)", "(2, 1)"]
+
+
+def python_env() -> dict[str, str]:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")])
+    return env
+
+
+def new_store(tmp_path: Path, name: str = "run", **config) -> RunStore:
+    return RunStore.create(tmp_path / name, {"strategy": "darts", **config}, environment={})
+
+
+def one_line(err: pytest.ExceptionInfo) -> str:
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+def test_create_makes_wal_database_and_checkpoint_folder(tmp_path):
+    with new_store(tmp_path, seed=3) as store:
+        assert store.status == "created"
+        assert store.config == {"strategy": "darts", "seed": 3}
+        conn = sqlite3.connect(tmp_path / "run" / "run.sqlite")
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        conn.close()
+        assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert store._db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    assert (tmp_path / "run" / "checkpoints").is_dir()
+    assert not list((tmp_path / "run").glob(".run.sqlite.tmp*"))
+
+
+def test_create_refuses_an_existing_run_unless_resume(tmp_path):
+    new_store(tmp_path).close()
+    with pytest.raises(ConfigError) as err:
+        new_store(tmp_path)
+    assert "already holds a run" in one_line(err)
+    with RunStore.create(tmp_path / "run", {"strategy": "other"}, resume=True) as store:
+        assert store.config == {"strategy": "darts"}  # the stored config wins
+
+
+def test_create_captures_environment_when_none_given(tmp_path):
+    RunStore.create(tmp_path / "run", {"device": "cpu"}).close()
+    env = load(tmp_path / "run").environment
+    assert env["device"] == "cpu"
+    assert env["packages"]["numpy"] == np.__version__
+    assert {"python", "platform", "cuda", "threads", "git"} <= set(env)
+
+
+def test_config_must_be_json(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        RunStore.create(tmp_path / "run", {"f": object()}, environment={})
+    assert "config is not JSON-serialisable" in one_line(err)
+    assert not (tmp_path / "run" / "run.sqlite").exists()
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty"])
+def test_open_non_run_folder_is_one_line_error(tmp_path, kind):
+    folder = tmp_path / "nothing"
+    if kind == "empty":
+        folder.mkdir()
+    with pytest.raises(ConfigError) as err:
+        RunStore.open(folder)
+    assert str(folder) in one_line(err)
+    with pytest.raises(ConfigError):
+        request_stop(folder)
+
+
+def test_second_writer_is_refused_while_first_is_open(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "_LOCK_WAIT_S", 0.1)
+    first = new_store(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        RunStore.open(tmp_path / "run")
+    assert "another live process" in one_line(err)
+    first.close()
+    RunStore.open(tmp_path / "run").close()  # the lock is released on close
+
+
+def test_bad_writer_input_is_one_line_error(tmp_path):
+    with new_store(tmp_path) as store:
+        with pytest.raises(ConfigError) as err:
+            store.set_status("runing")
+        assert "Did you mean 'running'?" in one_line(err)
+        with pytest.raises(ConfigError) as err:
+            store.log_alphas(0, 0, "normal", np.zeros((3, 3)), OPS, EDGES)
+        assert "(3, 3)" in one_line(err)
+        with pytest.raises(ConfigError) as err:
+            store.log_metrics(0, 0, "train", {"loss": "high"})
+        assert "'loss'" in one_line(err)
+        with pytest.raises(ConfigError):
+            store.log_candidate(1.5, "{}", {}, {})
+        with pytest.raises(ConfigError):
+            store.log_event("x", {"bad": object()})
+    run = load(tmp_path / "run")
+    assert run.history.empty and run.alphas.empty and run.events.empty
+
+
+def test_batch_is_one_transaction(tmp_path):
+    with new_store(tmp_path) as store:
+        with pytest.raises(RuntimeError), store.batch():
+            store.log_metrics(1, 0, "train", {"loss": 1.0})
+            store.log_alphas(1, 0, "normal", np.zeros((2, 3)), OPS, EDGES)
+            raise RuntimeError("boom")
+        assert load(tmp_path / "run").history.empty
+        with store.batch():
+            store.log_alphas(2, 0, "normal", np.zeros((2, 3)), OPS, EDGES)
+            store.log_alphas(2, 0, "reduce", np.ones((2, 3)), OPS, EDGES)
+        assert len(load(tmp_path / "run").alphas) == 12
+
+
+def test_exception_inside_with_marks_run_failed(tmp_path):
+    with pytest.raises(ValueError), new_store(tmp_path) as store:
+        store.set_status("running")
+        raise ValueError("loss is NaN at step 7")
+    run = load(tmp_path / "run")
+    assert (run.status, run.message) == ("failed", "ValueError: loss is NaN at step 7")
+    with pytest.raises(ConfigError):
+        store.log_metrics(1, 0, "train", {"loss": 1.0})  # closed
+
+
+def test_request_stop_from_another_process(tmp_path):
+    with new_store(tmp_path) as store:
+        store.set_status("running")
+        assert not store.stop_requested()
+        code = f"from nasbench.runs import request_stop; request_stop({str(tmp_path / 'run')!r})"
+        subprocess.run([sys.executable, "-c", code], check=True, env=python_env(), timeout=60)
+        assert store.stop_requested()
+        assert load(tmp_path / "run").stop_pending
+        store.set_status("stopped")
+        assert not store.stop_requested()  # honoured
+        store.request_stop()
+        assert store.stop_requested()
+    with RunStore.open(tmp_path / "run") as store:
+        assert not store.stop_requested()  # opening to resume clears old requests
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, numpy as np
+    from nasbench.runs import RunStore
+    ops = [f"op{i}" for i in range(8)]
+    edges = [f"e{i}" for i in range(14)]
+    store = RunStore.create(sys.argv[1], {"strategy": "darts"}, environment={})
+    store.set_status("running")
+    rng = np.random.default_rng(0)
+    step = 0
+    while True:
+        step += 1
+        store.log_metrics(step, 0, "train", {"loss": 1.0 / step, "acc": 0.5})
+        store.log_alphas(step, 0, "normal", rng.normal(size=(14, 8)), ops, edges)
+        store.log_alphas(step, 0, "reduce", rng.normal(size=(14, 8)), ops, edges)
+        store.set_progress(step, None, 0, None)
+        print(step, flush=True)
+        if step == int(sys.argv[2]):
+            break
+    store.set_status("finished")
+    store.close()
+    """
+)
+
+
+def test_sigkill_leaves_a_readable_store_with_every_commit(tmp_path):
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(run_dir), "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=python_env(),
+    )
+    try:
+        last_printed = 0
+        while last_printed < 30:
+            last_printed = int(proc.stdout.readline())
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    run = load(run_dir)
+    assert run.status == "running" and run.writer_alive() is False
+    steps = run.history["step"].unique()
+    assert steps.max() >= last_printed
+    assert list(steps) == list(range(1, steps.max() + 1))  # nothing committed was lost
+    sizes = run.alphas.groupby(["step", "cell_type"], observed=True).size()
+    assert (sizes == 14 * 8).all()
+    # The writer can take over again (resume) after the crash.
+    with RunStore.open(run_dir) as store:
+        store.set_status("stopped", "killed")
+    assert load(run_dir).status == "stopped"
+
+
+def test_writer_round_trip_rows_are_plain_json(tmp_path):
+    with new_store(tmp_path) as store:
+        store.log_candidate(np.int64(4), "{}", {"acc": np.float32(0.5)}, {"params": np.int64(7)})
+    conn = sqlite3.connect(tmp_path / "run" / "run.sqlite")
+    cid, metrics, cost = conn.execute(
+        "SELECT candidate_id, metrics, cost FROM candidates"
+    ).fetchone()
+    conn.close()
+    assert cid == 4 and json.loads(metrics) == {"acc": 0.5} and json.loads(cost) == {"params": 7}

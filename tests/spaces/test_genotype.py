@@ -1,0 +1,236 @@
+"""Genotypes: frozen values, canonical JSON, DARTS/NB201 text, one-line errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from nasbench.errors import SpaceError
+from nasbench.spaces.genotype import (
+    ChainGenotype,
+    ChainLayer,
+    Genotype,
+    NB201Genotype,
+    genotype_from_dict,
+    parse_genotype,
+)
+
+DARTS_V2_TEXT = (
+    "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "
+    "('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), "
+    "('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), "
+    "('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), "
+    "('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])"
+)
+NB201_TEXT = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|skip_connect~2|"
+)
+
+
+def small(**overrides):
+    kw = dict(
+        normal=[("sep_conv_3x3", 0), ("skip_connect", 1)],
+        normal_concat=[2],
+        reduce=[("max_pool_3x3", 0), ("max_pool_3x3", 1)],
+        reduce_concat=[2],
+    )
+    kw.update(overrides)
+    return Genotype(**kw)
+
+
+def one_line_error(fn, *args, match: str | None = None, **kwargs) -> str:
+    with pytest.raises(SpaceError, match=match) as info:
+        fn(*args, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_darts_text_parses_with_lists_range_and_assignment():
+    g = parse_genotype(DARTS_V2_TEXT)
+    assert isinstance(g, Genotype)
+    assert g.n_nodes == 4 and g.normal_concat == (2, 3, 4, 5)
+    ranged = DARTS_V2_TEXT.replace("[2, 3, 4, 5]", "range(2, 6)")
+    assert parse_genotype(ranged) == g
+    assert parse_genotype("DARTS_V2 = " + ranged) == g
+    assert parse_genotype("genotypes." + ranged) == g
+
+
+def test_darts_text_round_trip_uses_range_when_contiguous():
+    g = parse_genotype(DARTS_V2_TEXT)
+    text = g.to_darts_text()
+    assert "normal_concat=range(2, 6)" in text
+    assert parse_genotype(text) == g
+    odd = small(normal=[("sep_conv_3x3", 0), ("skip_connect", 1)] * 1, normal_concat=[2])
+    assert parse_genotype(odd.to_darts_text()) == odd
+
+
+def test_darts_text_accepts_gdas_style_nested_nodes_and_positional_fields():
+    nested = (
+        "Genotype([(('skip_connect', 0), ('skip_connect', 1)), (('skip_connect', 0), "
+        "('sep_conv_5x5', 2))], [2, 3], [(('sep_conv_5x5', 0), ('sep_conv_3x3', 1)), "
+        "(('sep_conv_5x5', 2), ('sep_conv_5x5', 1))], range(2, 4))"
+    )
+    g = parse_genotype(nested)
+    assert g.normal[:3] == (("skip_connect", 0), ("skip_connect", 1), ("skip_connect", 0))
+    assert g.reduce_concat == (2, 3) and g.inputs_per_node == 2
+
+
+def test_non_default_inputs_per_node_round_trips():
+    g = Genotype(
+        normal=[("sep_conv_3x3", 0), ("sep_conv_3x3", 2)],
+        normal_concat=[2, 3],
+        reduce=[("max_pool_3x3", 1), ("skip_connect", 2)],
+        reduce_concat=[2, 3],
+        inputs_per_node=1,
+    )
+    assert g.n_nodes == 2
+    assert "inputs_per_node=1" in g.to_darts_text()
+    assert parse_genotype(g.to_darts_text()) == g
+    assert parse_genotype(g.to_json()) == g
+
+
+def test_genotype_is_frozen_hashable_and_normalised():
+    a = small()
+    b = small(normal=(("sep_conv_3x3", 0), ("skip_connect", 1)), normal_concat=range(2, 3))
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert isinstance(a.normal, tuple) and isinstance(a.normal[0], tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.normal = ()  # type: ignore[misc]
+
+
+def test_canonical_json_is_sorted_compact_and_has_kind():
+    g = parse_genotype(DARTS_V2_TEXT)
+    text = g.to_json()
+    assert " " not in text
+    d = json.loads(text)
+    assert d["kind"] == "darts"
+    assert text == json.dumps(d, sort_keys=True, separators=(",", ":"))
+    assert genotype_from_dict(d) == g == parse_genotype(text)
+    assert Genotype.from_dict(g.to_dict()) == g
+
+
+def test_cell_and_nodes_accessors():
+    g = parse_genotype(DARTS_V2_TEXT)
+    pairs, concat = g.cell("reduce")
+    assert pairs == g.reduce and concat == (2, 3, 4, 5)
+    assert g.nodes("normal")[3] == (("skip_connect", 0), ("dil_conv_3x3", 2))
+    assert "skip_connect" in g.ops()
+    one_line_error(g.cell, "middle", match="normal")
+
+
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        ({"normal": [("sep_conv_3x3", 0), ("skip_connect", 2)]}, "cycle"),
+        ({"normal": [("sep_conv_3x3", 0), ("skip_connect", 7)]}, "only has nodes"),
+        ({"normal": [("sep_conv_3x3", 0)]}, "exactly 2"),
+        ({"normal": [("sep_conv_3x3", 0), ("skip_connect", 1), ("sep_conv_3x3", 0)]}, "exactly 2"),
+        ({"normal": []}, "exactly 2"),
+        ({"normal_concat": [3]}, "intermediate nodes are 2..2"),
+        ({"normal_concat": []}, "empty"),
+        ({"normal_concat": [2, 2]}, "repeats"),
+        ({"normal": [("sep conv", 0), ("skip_connect", 1)]}, "not an op name"),
+        ({"normal": [("sep_conv_3x3", -1), ("skip_connect", 1)]}, "input index"),
+        ({"normal": [("sep_conv_3x3", True), ("skip_connect", 1)]}, "input index"),
+        ({"normal": [("sep_conv_3x3", 0, 0.5), ("skip_connect", 1)]}, "pair"),
+        ({"inputs_per_node": 0}, "inputs_per_node"),
+    ],
+)
+def test_bad_cells_give_one_line_errors(overrides, match):
+    one_line_error(small, match=match, **overrides)
+
+
+def test_forward_reference_is_a_cycle_and_unused_node_is_dangling():
+    # Node 2 takes node 3 as input: with node 3 taking node 2 that is a cycle.
+    one_line_error(
+        small,
+        normal=[("sep_conv_3x3", 3), ("skip_connect", 1), ("sep_conv_3x3", 2), ("skip_connect", 0)],
+        normal_concat=[2, 3],
+        match="cycle",
+    )
+    one_line_error(
+        small,
+        normal=[("sep_conv_3x3", 0), ("skip_connect", 1), ("sep_conv_3x3", 0), ("skip_connect", 1)],
+        normal_concat=[3],
+        match="dangling",
+    )
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("Genotype(normal=[('sep_conv_3x3', 0)", "syntax"),
+        ("Genotype(normal=__import__('os').system('true'), normal_concat=[2])", "only call range"),
+        ("Genotype(normal=[x for x in 'ab'], normal_concat=[2])", "not a literal"),
+        ("Genotype(normal=[], normal_concat=range(n), reduce=[], reduce_concat=[])", "range"),
+        (
+            "Genotype(normal=[('a', 0), ('b', 1)], normal_concat=[2], reduce=[('a', 0), ('b', 1)])",
+            "missing reduce_concat",
+        ),
+        (
+            "Genotype(normal=[('a', 0), ('b', 1)], normal_concat=[2], reduce=[('a', 0), ('b', 1)], "
+            "reduce_concat=[2], colour='red')",
+            "unknown field",
+        ),
+        ("Network(normal=[])", "cannot read"),
+        ("print('x'); Genotype()", "exactly one"),
+        ("{not json", "malformed"),
+        ('{"kind": "dartz", "normal": []}', "Did you mean 'darts'"),
+        ('{"normal": []}', "kind"),
+        ('{"kind": "darts", "normal": [["a", 0], ["b", 1]], "normal_concat": [2]}', "missing"),
+        ('{"kind": "darts", "nromal": []}', "Did you mean 'normal'"),
+        ("|nor_conv_3x3~0|+|nor_conv_3x3~0|", "every earlier node"),
+        ("|nor_conv_3x3~1|", "every earlier node"),
+        ("|nor_conv_3x3|", "op~input"),
+        ("|nor_conv_3x3~0|+", "node 2"),
+        ("hello", "cannot read"),
+    ],
+)
+def test_bad_text_gives_one_line_errors(text, match):
+    one_line_error(parse_genotype, text, match=match)
+
+
+def test_parse_genotype_rejects_non_text_and_passes_genotypes_through():
+    g = small()
+    assert parse_genotype(g) is g
+    one_line_error(parse_genotype, 42, match="needs text")
+
+
+def test_nb201_string_round_trip_and_edge_order():
+    g = parse_genotype(NB201_TEXT)
+    assert isinstance(g, NB201Genotype)
+    assert g.to_string() == NB201_TEXT
+    assert g.n_nodes == 4 and g.op(2, 1) == "avg_pool_3x3" and g.op(3, 1) == "none"
+    assert len(g.edges()) == 6
+    assert parse_genotype(g.to_json()) == g
+    assert NB201Genotype.from_dict({"kind": "nb201", "arch": NB201_TEXT}) == g
+    # Edges listed out of input order describe the same cell.
+    shuffled = NB201Genotype(
+        nodes=[
+            [("nor_conv_3x3", 0)],
+            [("avg_pool_3x3", 1), ("nor_conv_3x3", 0)],
+            [("skip_connect", 2), ("none", 1), ("skip_connect", 0)],
+        ]
+    )
+    assert shuffled == g and hash(shuffled) == hash(g)
+
+
+def test_chain_genotype_round_trip_and_validation():
+    g = ChainGenotype((ChainLayer("conv", 3, 5, 1, 36), ChainLayer("max_pool", 3, 3, 2, 0)))
+    assert g.depth == 2
+    assert parse_genotype(g.to_json()) == g and hash(g) == hash(ChainGenotype(list(g.layers)))
+    assert json.loads(g.to_json())["kind"] == "chain"
+    one_line_error(ChainGenotype, (), match="at least one layer")
+    one_line_error(ChainGenotype, ("conv",), match="not a ChainLayer")
+    one_line_error(ChainLayer, "conv", 0, 3, 1, 36, match="kernel_h")
+    one_line_error(ChainLayer, "conv", 3, 3, 1, -1, match="filters")
+    one_line_error(ChainLayer.from_dict, {"layer_type": "conv"}, match="missing")
+    one_line_error(genotype_from_dict, {"kind": "chain", "layers": "conv"}, match="layers")
+
+
+def test_kind_mismatch_is_reported():
+    g = small()
+    one_line_error(NB201Genotype.from_dict, g.to_dict(), match="kind 'nb201'")

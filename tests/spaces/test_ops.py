@@ -1,0 +1,248 @@
+"""Tests for the operation registry nasbench.spaces.ops and its blocks."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nasbench.errors import SpaceError
+from nasbench.spaces import ops
+from nasbench.spaces.blocks import FactorizedReduce, Zero
+
+INPUTS = {2: (2, 8, 16, 16), 3: (2, 8, 8, 8, 8)}
+EXPECTED_SETS = {
+    "darts": (
+        "none", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
+        "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5",
+    ),
+    "nasnet": (
+        "skip_connect", "conv_3x1_1x3", "conv_7x1_1x7", "dil_conv_3x3", "avg_pool_3x3",
+        "max_pool_3x3", "max_pool_5x5", "max_pool_7x7", "conv_1x1", "conv_3x3",
+        "sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7",
+    ),
+    "nb201": ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"),
+    "nasunet_down": (
+        "avg_pool", "max_pool", "down_cweight", "down_dil_conv", "down_dep_conv", "down_conv",
+    ),
+    "nasunet_up": ("up_cweight", "up_dep_conv", "up_conv", "up_dil_conv"),
+    "nasunet_normal": ("identity", "cweight", "dil_conv", "dep_conv", "conv"),
+    "vnas": ("vnas_2d_3x3", "vnas_3d_3x3", "vnas_p3d_3x3"),
+    "elixir": (
+        "sep_conv_3x1_1x3", "sep_conv_3x3", "sep_conv_5x5", "atrous_conv_3x3_r3",
+        "atrous_conv_5x5_r5", "avg_pool_3x3", "skip_connect", "none", "non_local",
+    ),
+    "gdas": (
+        "none", "conv_3x3", "conv_5x5", "dil_conv_3x3", "dil_conv_5x5",
+        "sep_conv_3x3", "sep_conv_5x5", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
+    ),
+}  # fmt: skip
+# Every op the published zoo cells (DARTS genotypes.py, ENAS, GDAS, PC-DARTS) use.
+ZOO_OPS = {
+    "sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7", "avg_pool_3x3", "max_pool_3x3",
+    "skip_connect", "conv_7x1_1x7", "dil_conv_3x3", "dil_conv_5x5",
+}  # fmt: skip
+
+
+def n_params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def expected_shape(name: str, spatial_dims: int, c_out: int, stride: int) -> tuple[int, ...]:
+    n, _, *spatial = INPUTS[spatial_dims]
+    if stride == 2:
+        spatial = [s * 2 if name.startswith("up_") else (s + 1) // 2 for s in spatial]
+    return (n, c_out, *spatial)
+
+
+CASES = [
+    (name, dims, stride, c_out)
+    for name in ops.op_names()
+    for dims in ops.op_spatial_dims(name)
+    for stride in (1, 2)
+    for c_out in (8, 6)
+]
+
+
+@pytest.mark.parametrize(("name", "spatial_dims", "stride", "c_out"), CASES)
+def test_every_op_gives_the_right_shape_and_finite_values(name, spatial_dims, stride, c_out):
+    op = ops.create_op(name, spatial_dims, C_in=8, C_out=c_out, stride=stride)
+    x = torch.randn(INPUTS[spatial_dims], generator=torch.Generator().manual_seed(0))
+    y = op(x.requires_grad_())
+    assert tuple(y.shape) == expected_shape(name, spatial_dims, c_out, stride)
+    assert torch.isfinite(y).all()
+    y.sum().backward()  # every op is differentiable end to end
+    assert x.grad is not None
+
+
+@pytest.mark.parametrize(
+    "name", ["skip_connect", "sep_conv_3x3", "max_pool_3x3", "none", "up_conv"]
+)
+def test_odd_sizes_give_ceil_half_or_double(name):
+    y = ops.create_op(name, 2, 8, 8, stride=2)(torch.randn(1, 8, 7, 5))
+    assert tuple(y.shape) == ((1, 8, 14, 10) if name.startswith("up_") else (1, 8, 4, 3))
+
+
+def test_each_set_contains_exactly_the_listed_ops_in_order():
+    assert dict(ops.OP_SETS) == EXPECTED_SETS
+    for name, expected in EXPECTED_SETS.items():
+        assert ops.op_names(name) == expected
+
+
+def test_zoo_cells_ops_are_all_registered():
+    assert ZOO_OPS <= set(ops.op_names("darts")) | set(ops.op_names("nasnet"))
+
+
+def test_op_sets_are_read_only():
+    with pytest.raises(TypeError):
+        ops.OP_SETS["darts"] = ("none",)
+
+
+def test_sep_and_dil_conv_parameter_counts_match_the_darts_formula():
+    c, k = 16, 3
+    # DARTS SepConv: 2 x (depthwise k*k*C + pointwise C*C + BN 2C); DilConv: one of them.
+    half = c * k * k + c * c + 2 * c
+    assert n_params(ops.create_op("sep_conv_3x3", 2, c, c)) == 2 * half == 864
+    assert n_params(ops.create_op("dil_conv_3x3", 2, c, c)) == half == 432
+    assert n_params(ops.create_op("sep_conv_5x5", 2, c, c)) == 2 * (c * 25 + c * c + 2 * c)
+    assert n_params(ops.create_op("dil_conv_3x3", 2, c, c, affine=False)) == c * k * k + c * c
+    # 3D: the depthwise kernel is k^3.
+    assert n_params(ops.create_op("sep_conv_3x3", 3, c, c)) == 2 * (c * 27 + c * c + 2 * c)
+
+
+def test_factorized_reduce_matches_darts_parameters_and_even_size_values():
+    op = FactorizedReduce(2, 8, 16)
+    assert n_params(op) == 2 * 8 * 8 + 2 * 16
+    x = torch.randn(1, 8, 6, 6)
+    y = op.eval()(x)
+    r = torch.relu(x)
+    darts = torch.cat([op.conv_1(r), op.conv_2(r[:, :, 1:, 1:])], dim=1)  # the DARTS forward
+    torch.testing.assert_close(y, op.bn(darts))
+
+
+def test_none_is_parameter_free_and_outputs_zeros():
+    assert ops.is_parameter_free("none")
+    y = ops.create_op("none", 3, 8, 5, stride=2)(torch.ones(2, 8, 8, 8, 8))
+    assert tuple(y.shape) == (2, 5, 4, 4, 4)
+    assert torch.count_nonzero(y) == 0
+    assert tuple(Zero(1)(torch.ones(1, 3, 4, 4)).shape) == (1, 3, 4, 4)
+
+
+def test_parameter_free_ops():
+    free = {name for name in ops.op_names() if ops.is_parameter_free(name)}
+    assert free == {
+        "none", "skip_connect", "identity", "max_pool_3x3", "avg_pool_3x3",
+        "max_pool_5x5", "max_pool_7x7", "avg_pool", "max_pool",
+    }  # fmt: skip
+
+
+def test_skip_connect_stride_one_is_identity():
+    x = torch.randn(2, 8, 5, 5)
+    assert torch.equal(ops.create_op("skip_connect", 2, 8, 8)(x), x)
+    assert n_params(ops.create_op("skip_connect", 2, 8, 8, stride=2)) > 0
+
+
+def test_avg_pool_does_not_count_padding():
+    y = ops.create_op("avg_pool_3x3", 2, 1, 1)(torch.ones(1, 1, 4, 4))
+    torch.testing.assert_close(y, torch.ones(1, 1, 4, 4))
+
+
+@pytest.mark.parametrize(
+    ("name", "same_as"),
+    [
+        ("nor_conv_3x3", "conv_3x3"),
+        ("nor_conv_1x1", "conv_1x1"),
+        ("dil_conv", "dil_conv_3x3"),
+        ("down_conv", "conv"),
+        ("avg_pool", "avg_pool_3x3"),
+    ],
+)
+def test_names_from_different_papers_for_one_op_build_the_same_module(name, same_as):
+    for stride in (1, 2):
+        a, b = ops.create_op(name, 2, 8, 6, stride), ops.create_op(same_as, 2, 8, 6, stride)
+        assert repr(a) == repr(b)
+
+
+def test_families():
+    assert ops.op_family("sep_conv_3x3") == "sep_conv"
+    assert ops.op_family("dil_conv_5x5") == "dil_conv"
+    assert ops.op_family("max_pool_3x3") == "pool"
+    assert ops.op_family("skip_connect") == "skip"
+    assert ops.op_family("none") == "none"
+    assert ops.op_family("non_local") == "attention"
+    assert all(ops.op_family(n) in ops.FAMILIES for n in ops.op_names())
+
+
+def conv3d_kernels(name: str) -> list[tuple[int, ...]]:
+    op = ops.create_op(name, 3, 4, 4)
+    return [m.kernel_size for m in op.modules() if isinstance(m, torch.nn.Conv3d)]
+
+
+def test_vnas_kernels_and_2d_behaviour():
+    # (N, C, D, H, W) layout: "k x k x 1" is in-plane k x k, 1 along depth.
+    assert conv3d_kernels("vnas_2d_3x3") == [(1, 3, 3)]
+    assert conv3d_kernels("vnas_3d_3x3") == [(3, 3, 3)]
+    assert conv3d_kernels("vnas_p3d_3x3") == [(1, 3, 3), (3, 1, 1)]
+    assert ops.op_spatial_dims("vnas_2d_3x3") == (2, 3)
+    with pytest.raises(SpaceError, match="vnas_p3d_3x3.*spatial_dims"):
+        ops.create_op("vnas_p3d_3x3", 2, 4, 4)
+
+
+def test_non_local_is_residual():
+    op = ops.create_op("non_local", 2, 4, 4)
+    for p in op.out.parameters():
+        torch.nn.init.zeros_(p)  # W(y) = 0 leaves only the residual path
+    x = torch.randn(1, 4, 3, 3)
+    torch.testing.assert_close(op.eval()(x), x)
+
+
+def test_cweight_rescales_channels():
+    se = ops.create_op("cweight", 2, 4, 4).se
+    x = torch.ones(2, 4, 3, 3)
+    y = se(x)
+    assert ((y > 0) & (y < 1)).all()  # sigmoid gates in (0, 1)
+    assert torch.allclose(y, y[:, :, :1, :1].expand_as(y))  # one weight per channel
+
+
+def test_unknown_op_names_the_closest_and_the_valid_set():
+    with pytest.raises(SpaceError) as info:
+        ops.create_op("sep_conv_3x", 2, 8, 8)
+    message = str(info.value)
+    assert "Did you mean 'sep_conv_3x3'?" in message and "dil_conv_5x5" in message
+    assert "\n" not in message
+    with pytest.raises(SpaceError, match="Did you mean 'darts'"):
+        ops.op_names("dart")
+    with pytest.raises(SpaceError, match="Unknown op 'nope'"):
+        ops.op_family("nope")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"spatial_dims": 1}, "spatial_dims must be 2"),
+        ({"spatial_dims": True}, "spatial_dims must be 2"),
+        ({"stride": 3}, "stride must be 1 or 2"),
+        ({"C_in": 0}, "C_in must be a positive int"),
+        ({"C_out": 2.5}, "C_out must be a positive int"),
+        ({"affine": "yes"}, "affine must be True or False"),
+    ],
+)
+def test_bad_arguments_raise_one_line_space_errors(kwargs, match):
+    args = {"name": "sep_conv_3x3", "spatial_dims": 2, "C_in": 8, "C_out": 8, "stride": 1}
+    with pytest.raises(SpaceError, match=match) as info:
+        ops.create_op(**{**args, **kwargs})
+    assert "\n" not in str(info.value)
+
+
+def test_factorized_reduce_needs_two_output_channels():
+    with pytest.raises(SpaceError, match="C_out >= 2"):
+        ops.create_op("skip_connect", 2, 8, 1, stride=2)
+
+
+def test_register_op_rejects_duplicates_and_bad_families():
+    with pytest.raises(SpaceError, match="already registered"):
+        ops.register_op("sep_conv_3x3", "sep_conv")
+    with pytest.raises(SpaceError, match="Unknown op family 'sepconv'.*Did you mean 'sep_conv'"):
+        ops.register_op("my_new_op", "sepconv")
+    with pytest.raises(SpaceError, match="Unknown op 'bogus'"):
+        ops.register_op_set("my_new_set", ["none", "bogus"])
+    assert "my_new_op" not in ops.op_names() and "my_new_set" not in ops.OP_SETS

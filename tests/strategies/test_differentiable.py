@@ -1,0 +1,308 @@
+"""The differentiable methods: alphas move, only alphas change in arch_step, the
+second-order hypergradient is exact, GDAS/PC-DARTS/ProxylessNAS run what they claim,
+derivation gives valid genotypes, and the registry answers by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call
+
+from nasbench.errors import ConfigError
+from nasbench.models.supernet import build_supernet
+from nasbench.spaces.cell import CellSpace
+from nasbench.spaces.genotype import Genotype
+from nasbench.spaces.skeleton import Skeleton
+from nasbench.strategies import create_strategy, get_strategy, make_config, strategy_names
+from nasbench.strategies.differentiable import (
+    MixedEdge,
+    PartialChannelEdge,
+    derive_genotype,
+    unrolled_hypergradient,
+)
+
+OPS = ("none", "skip_connect", "avg_pool_3x3", "sep_conv_3x3")
+METHODS = [("darts", None), ("darts", {"order": 2}), ("gdas", None), ("pcdarts", {"k": 2}),
+           ("proxyless", None)]  # fmt: skip
+
+
+def tiny_space(channels: int = 4, n_cells: int = 3) -> CellSpace:
+    skeleton = Skeleton(n_cells=n_cells, channels=channels, num_classes=2)
+    return CellSpace(ops=list(OPS), n_nodes=2, skeleton=skeleton)
+
+
+def batches(seed: int = 0, n: int = 4, size: int = 8):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(2 * n, 1, size, size, generator=gen)
+    y = torch.randint(0, 2, (2 * n,), generator=gen)
+    return (x[:n], y[:n]), (x[n:], y[n:])
+
+
+def run_search(method, config, steps=2, seed=0):
+    net = build_supernet(tiny_space(), method, config, seed=seed)
+    opt = torch.optim.SGD(net.weight_parameters(), lr=0.1, momentum=0.9, weight_decay=3e-4)
+    train, val = batches(seed)
+    for step in range(steps):
+        net.method.on_epoch_start(step, steps)
+        net.method.arch_step(net, train, val, F.cross_entropy, 0.1, opt)
+        opt.zero_grad()
+        F.cross_entropy(net(train[0]), train[1]).backward()
+        opt.step()
+    return net
+
+
+def arch_snapshot(net):
+    return [p.detach().clone() for p in net.arch_parameters()]
+
+
+@pytest.mark.parametrize("method,config", METHODS)
+def test_arch_step_moves_alphas_and_only_alphas(method, config):
+    net = build_supernet(tiny_space(), method, config, seed=0)
+    opt = torch.optim.SGD(net.weight_parameters(), lr=0.1, momentum=0.9, weight_decay=3e-4)
+    train, val = batches()
+    opt.zero_grad()
+    F.cross_entropy(net(train[0]), train[1]).backward()
+    opt.step()  # fills the momentum buffers the second-order step reads
+    weights = [p.detach().clone() for p in net.weight_parameters()]
+    grads = [None if p.grad is None else p.grad.clone() for p in net.weight_parameters()]
+    alphas = arch_snapshot(net)
+    for _ in range(2):
+        metrics = net.method.arch_step(net, train, val, F.cross_entropy, 0.1, opt)
+    assert np.isfinite(metrics["arch_loss"]) and metrics["arch_grad_norm"] > 0
+    for p, w, g in zip(net.weight_parameters(), weights, grads, strict=True):
+        assert torch.equal(p, w)
+        assert (p.grad is None and g is None) or torch.equal(p.grad, g)
+    moved = [not torch.equal(a, b) for a, b in zip(alphas, arch_snapshot(net), strict=True)]
+    assert any(moved)
+    assert all(p.grad is None for p in net.arch_parameters())
+
+
+@pytest.mark.parametrize("method,config", [("darts", None), ("gdas", None), ("proxyless", None)])
+def test_same_seed_same_alphas_after_steps(method, config):
+    a = arch_snapshot(run_search(method, config, seed=3))
+    b = arch_snapshot(run_search(method, config, seed=3))
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    c = arch_snapshot(run_search(method, config, seed=4))
+    assert not all(torch.equal(x, y) for x, y in zip(a, c, strict=True))
+
+
+def _exact_unrolled(train_loss, val_loss, weights, arch, lr, momentum, decay, bufs):
+    g = torch.autograd.grad(train_loss(weights), weights, create_graph=True)
+    new = [
+        w - lr * (gi + decay * w + momentum * b) for w, gi, b in zip(weights, g, bufs, strict=True)
+    ]
+    return torch.autograd.grad(val_loss(new), arch)
+
+
+def test_second_order_hypergradient_matches_exact_unrolled_gradient_on_toy_problem():
+    gen = torch.Generator().manual_seed(0)
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=gen, dtype=torch.float64)
+
+    X, Y, Xv, Yv = randn(20, 5), randn(20, 3), randn(10, 5), randn(10, 3)
+    W = torch.randn(5, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    alpha = torch.randn(3, generator=gen, dtype=torch.float64, requires_grad=True)
+
+    def loss(ws, x, y):  # a non-quadratic loss coupling weights and alpha
+        return ((torch.tanh(x @ ws[0]) * torch.softmax(alpha, 0) - y) ** 2).mean()
+
+    opt = torch.optim.SGD([W], lr=0.5, momentum=0.9, weight_decay=1e-2)
+    buf = torch.randn(5, 3, generator=gen, dtype=torch.float64)
+    opt.state[W]["momentum_buffer"] = buf
+    _, (got,) = unrolled_hypergradient(
+        lambda: loss([W], X, Y), lambda: loss([W], Xv, Yv), [W], [alpha], 0.5, opt
+    )
+    (exact,) = _exact_unrolled(
+        lambda ws: loss(ws, X, Y), lambda ws: loss(ws, Xv, Yv), [W], [alpha], 0.5, 0.9, 1e-2, [buf]
+    )
+    first_order = torch.autograd.grad(loss([W], Xv, Yv), alpha)[0]
+    assert not torch.allclose(first_order, exact, rtol=1e-2)  # the unrolled term matters here
+    torch.testing.assert_close(got, exact, rtol=1e-4, atol=1e-8)
+
+
+def test_second_order_darts_step_matches_exact_unrolled_gradient_on_supernet():
+    # float64 and a small finite-difference step: the check is of the formula, not of
+    # DARTS's r=0.01 (whose error depends on the curvature, large on a net this tiny).
+    torch.set_default_dtype(torch.float64)
+    try:
+        net = build_supernet(tiny_space(n_cells=2), "darts", {"order": 2, "unrolled_r": 1e-6})
+    finally:
+        torch.set_default_dtype(torch.float32)
+    train, val = batches(1)
+    train = (train[0].double(), train[1])
+    val = (val[0].double(), val[1])
+    opt = torch.optim.SGD(net.weight_parameters(), lr=0.1, momentum=0.9, weight_decay=3e-4)
+    opt.zero_grad()
+    F.cross_entropy(net(train[0]), train[1]).backward()
+    opt.step()
+    buffers = {k: b.clone() for k, b in net.named_buffers()}
+    _, got = net.method.hypergradient(net, train, val, F.cross_entropy, 0.1, opt)
+
+    names = [n for n, p in net.named_parameters() if not n.startswith("arch.")]
+    weights = [dict(net.named_parameters())[n] for n in names]
+    bufs = [opt.state[w]["momentum_buffer"] for w in weights]
+    with torch.no_grad():
+        for k, b in net.named_buffers():
+            b.copy_(buffers[k])
+
+    def loss(ws, batch):
+        logits = functional_call(net, dict(zip(names, ws, strict=True)), (batch[0],))
+        return F.cross_entropy(logits, batch[1])
+
+    exact = _exact_unrolled(
+        lambda ws: loss(ws, train), lambda ws: loss(ws, val), weights, net.arch_parameters(),
+        0.1, 0.9, 3e-4, bufs,
+    )  # fmt: skip
+    first_order = torch.autograd.grad(loss(weights, val), net.arch_parameters())
+    for g, e, f in zip(got, exact, first_order, strict=True):
+        assert (f - e).norm() > 0.1 * e.norm()  # the implicit term is not negligible here
+        torch.testing.assert_close(g, e, rtol=1e-6, atol=1e-9)
+
+
+def _count_op_calls(net, counts):
+    for module in net.modules():
+        if isinstance(module, MixedEdge):
+            for k, op in enumerate(module.ops):
+                op.register_forward_hook(_recorder(counts, (id(module), k)))
+
+
+def _recorder(counts, key):
+    def hook(mod, inputs, output):
+        counts.append((key, torch.is_grad_enabled(), inputs[0].shape[1]))
+
+    return hook
+
+
+def test_gdas_runs_one_op_per_edge_and_anneals_tau():
+    net = build_supernet(tiny_space(), "gdas", {"tau_max": 10.0, "tau_min": 0.1}, seed=0)
+    calls = []
+    _count_op_calls(net, calls)
+    net(torch.randn(2, 1, 8, 8))
+    edges = {key[0] for key, *_ in calls}
+    n_edges = len(net.edges) * len(net.cells)
+    assert len(edges) == n_edges and len(calls) == n_edges
+    method = net.method
+    taus = []
+    for epoch in range(5):
+        method.on_epoch_start(epoch, 5)
+        taus.append(method.tau)
+    assert taus == pytest.approx([10.0, 7.525, 5.05, 2.575, 0.1])
+    tau_record = [r for r in net.alpha_records() if r.kind == "tau"]
+    assert tau_record[0].raw.shape == (1, 1) and tau_record[0].raw[0, 0] == pytest.approx(0.1)
+
+
+def test_gdas_eval_runs_argmax_op():
+    net = build_supernet(tiny_space(), "gdas", seed=0)
+    with torch.no_grad():
+        net.alpha("normal")[:, 3] += 1.0
+    calls = []
+    _count_op_calls(net, calls)
+    net.eval()
+    net(torch.randn(2, 1, 8, 8))
+    first_cell_edges = net.cells[0].edge_ops
+    ids = {id(e) for e in first_cell_edges}
+    assert {key[1] for key, *_ in calls if key[0] in ids} == {3}
+
+
+def test_pcdarts_sends_one_kth_of_channels_through_ops():
+    net = build_supernet(tiny_space(channels=8), "pcdarts", {"k": 4}, seed=0)
+    calls = []
+    _count_op_calls(net, calls)
+    assert net(torch.randn(2, 1, 8, 8)).shape == (2, 2)
+    edge = net.cells[0].edge_ops[0]
+    assert isinstance(edge, PartialChannelEdge)
+    channels = {c for *_, c in calls}
+    assert channels == {8 // 4, 16 // 4, 32 // 4}  # C=8, then 16 and 32 after each reduction
+    kinds = {(r.cell_type, r.kind): r for r in net.alpha_records()}
+    beta = kinds[("normal", "beta")]
+    assert beta.raw.shape == (len(net.edges), 1)
+    assert beta.weights[:2].sum() == pytest.approx(1.0)  # node 0's two incoming edges
+
+
+def test_pcdarts_edge_choice_uses_beta():
+    net = build_supernet(tiny_space(channels=8), "pcdarts", {"k": 4}, seed=0)
+    with torch.no_grad():
+        for ct in net.cell_types:
+            net.alpha(ct).zero_()
+            net.alpha(ct)[:, 3] = 1.0
+            net.alpha(ct)[2, 3] = 2.0  # edge 0->3 has the strongest op ...
+            net.arch_tensor("beta", ct)[2] = -5.0  # ... but a tiny edge weight
+    pairs = net.genotype().normal
+    assert sorted(inp for _, inp in pairs[2:]) == [1, 2]
+
+
+def test_proxyless_weight_step_one_path_arch_step_two_paths():
+    net = build_supernet(tiny_space(), "proxyless", seed=0)
+    n_edges = len(net.edges) * len(net.cells)
+    calls = []
+    _count_op_calls(net, calls)
+    net(torch.randn(2, 1, 8, 8))
+    assert len(calls) == n_edges and len({key[0] for key, *_ in calls}) == n_edges
+    calls.clear()
+    train, val = batches()
+    alpha_before = {ct: net.alpha(ct).detach().clone() for ct in net.cell_types}
+    opt = torch.optim.SGD(net.weight_parameters(), lr=0.1)
+    net.method.arch_step(net, train, val, F.cross_entropy, 0.1, opt)
+    assert len(calls) == 2 * n_edges
+    with_grad = [g for _, g, _ in calls]
+    assert with_grad.count(True) == n_edges and with_grad.count(False) == n_edges
+    for ct in net.cell_types:
+        after = net.alpha(ct).detach()
+        changed = (after != alpha_before[ct]).sum(dim=1)
+        assert (changed <= 2).all() and changed.sum() > 0  # only the sampled pair moves
+        # The pair's probability mass is kept: the row's logsumexp does not change.
+        torch.testing.assert_close(
+            torch.logsumexp(after, 1), torch.logsumexp(alpha_before[ct], 1), rtol=0, atol=1e-6
+        )
+    gates = [r for r in net.alpha_records() if r.kind == "gate"]
+    assert len(gates) == len(net.cell_types)
+    assert (gates[0].raw.sum(axis=1) == 1).all() and ((gates[0].weights > 0).sum(axis=1) == 2).all()
+
+
+@pytest.mark.parametrize("method,config", METHODS)
+def test_derive_genotype_is_valid(method, config):
+    net = run_search(method, config, steps=1)
+    g = net.genotype()
+    assert isinstance(g, Genotype) and g.inputs_per_node == 2 and g.normal_concat == (2, 3)
+    for cell_type in ("normal", "reduce"):
+        for node, pairs in enumerate(g.nodes(cell_type)):
+            assert len(pairs) == 2
+            inputs = [i for _, i in pairs]
+            assert len(set(inputs)) == 2 and all(0 <= i < node + 2 for i in inputs)
+            assert all(op in OPS and op != "none" for op, _ in pairs)
+    records = net.alpha_records()
+    alpha = [r for r in records if r.kind == "alpha"]
+    assert [r.cell_type for r in alpha] == ["normal", "reduce"]
+    np.testing.assert_allclose(alpha[0].weights.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_derive_rule_skips_none_and_keeps_top_edges():
+    edges = [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2)]
+    ops = ["none", "skip_connect", "sep_conv_3x3"]
+    w = np.array(
+        [[0.9, 0.04, 0.06], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8], [0.3, 0.4, 0.3], [0.1, 0.6, 0.3]]
+    )
+    g = derive_genotype({"normal": w}, edges, ops, n_nodes=2)
+    assert g.normal == (("skip_connect", 1), ("sep_conv_3x3", 0), ("sep_conv_3x3", 0),
+                        ("skip_connect", 2))  # fmt: skip
+
+
+def test_registry_lists_creates_and_validates():
+    assert strategy_names("differentiable") == ("darts", "gdas", "pcdarts", "proxyless")
+    assert get_strategy("PC-DARTS".replace("-", "")).name == "pcdarts"
+    method = create_strategy("darts", {"order": 2}, seed=1)
+    assert method.config.order == 2 and method.seed == 1
+    cfg = make_config("gdas")
+    fields = type(cfg).__dataclass_fields__
+    assert all("help" in f.metadata for f in fields.values())
+    with pytest.raises(ConfigError, match="Did you mean 'gdas'"):
+        create_strategy("gdass")
+    with pytest.raises(ConfigError, match="order must be <= 2"):
+        create_strategy("darts", {"order": 3})
+    with pytest.raises(ConfigError, match="must be an integer"):
+        create_strategy("pcdarts", {"k": 2.5})
+    with pytest.raises(ConfigError, match="Unknown strategy kind"):
+        strategy_names("bayesian")

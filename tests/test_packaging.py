@@ -1,0 +1,88 @@
+"""The install files agree with each other and with the package."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+
+
+def _environment() -> dict:
+    return yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower()
+
+
+def test_environment_installs_the_project_with_extras_that_exist():
+    env = _environment()
+    pip_sections = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    assert len(pip_sections) == 1
+    (line,) = pip_sections[0]
+    match = re.fullmatch(r"-e \.\[(.*)\]", line)
+    assert match, f"pip line must install the project with extras, got {line!r}"
+    extras = set(match.group(1).split(","))
+    assert extras == {"notebooks", "dev"}
+    assert extras <= set(_pyproject()["project"]["optional-dependencies"])
+
+
+def test_environment_python_matches_requires_python():
+    env = _environment()
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    python = next(d for d in conda if d.startswith("python"))
+    assert python.removeprefix("python") == _pyproject()["project"]["requires-python"]
+
+
+def test_environment_lists_only_what_pip_cannot_provide():
+    # Every Python package comes from pyproject through pip; conda adds Python, pip and
+    # the Graphviz binary only, so the two files cannot disagree on a version.
+    conda = {_name(d) for d in _environment()["dependencies"] if isinstance(d, str)}
+    assert conda == {"python", "pip", "graphviz"}
+
+
+def test_pyproject_declares_the_required_dependencies():
+    project = _pyproject()["project"]
+    names = {_name(r) for r in project["dependencies"]}
+    assert {"torch", "monai", "numpy", "pandas", "plotly", "graphviz", "tqdm"} <= names
+    extras = project["optional-dependencies"]
+    assert {"jupyterlab", "ipywidgets", "anywidget", "nbclient"} <= {
+        _name(r) for r in extras["notebooks"]
+    }
+    assert {"pytest", "pytest-xdist", "nbmake", "ruff", "hypothesis"} <= {
+        _name(r) for r in extras["dev"]
+    }
+    torch = next(r for r in project["dependencies"] if _name(r) == "torch")
+    assert "==" not in torch, "keep torch a range so GPU users get CUDA builds"
+
+
+def test_console_script_and_module_entry_point_agree():
+    assert _pyproject()["project"]["scripts"]["nasbench"] == "nasbench.cli:main"
+    out = subprocess.run(
+        [sys.executable, "-m", "nasbench", "--version"], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    import nasbench
+
+    assert nasbench.__version__ in out.stdout
+
+
+def test_readme_test_command_is_what_ci_runs():
+    readme = (REPO_ROOT / "README.md").read_text()
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", readme, flags=re.S)
+    setup = [line for block in blocks[:1] for line in block.splitlines() if line.strip()]
+    assert len(setup) == 2, "README set-up is exactly two commands"
+    install, test = setup[1].split(" && ")
+    assert install.replace("pip install", "python3 -m pip install --quiet") in ci
+    assert test.replace("python -m", "python3 -m") in ci

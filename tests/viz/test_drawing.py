@@ -1,0 +1,242 @@
+"""Tests for nasbench.viz graphviz drawings and their rendering without a system Graphviz."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+from xml.etree import ElementTree
+
+import pytest
+
+from nasbench.spaces.cell import CellSpace
+from nasbench.spaces.genotype import ChainGenotype, ChainLayer, NB201Genotype
+from nasbench.spaces.nb201 import NB201Space
+from nasbench.spaces.skeleton import Skeleton
+from nasbench.spaces.zoo import zoo
+from nasbench.viz import (
+    GraphvizError,
+    diff_edges,
+    draw_chain,
+    draw_genotype,
+    draw_nb201,
+    draw_network,
+    draw_supernet,
+    render,
+    save,
+)
+from nasbench.viz.palette import HIGHLIGHT_COLOR, op_color
+
+# The package exports the function render(), which hides the submodule of the same name.
+render_module = importlib.import_module("nasbench.viz.render")
+
+EDGE_RE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?$", re.M)
+NODE_RE = re.compile(r"^\s*(\w+) \[label=", re.M)
+
+
+def edges(source: str) -> list[tuple[str, str, str]]:
+    """(tail, head, attributes) of every edge statement in DOT source."""
+    return [(a, b, attrs or "") for a, b, attrs in EDGE_RE.findall(source)]
+
+
+@pytest.fixture
+def no_system_dot(monkeypatch, tmp_path):
+    """A PATH with no `dot` on it, so the engine must be graphviz-pure from PyPI."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    engine = render_module.find_engine()
+    assert engine.name == "graphviz-pure"
+    return engine
+
+
+@pytest.fixture(scope="module")
+def darts_v2():
+    return zoo["DARTS_V2"]
+
+
+def test_darts_v2_renders_svg_without_system_graphviz(no_system_dot, darts_v2):
+    svg = render(draw_genotype(darts_v2), "svg")
+    root = ElementTree.fromstring(svg)  # well-formed SVG; entities such as &#45; decoded
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    for text in ("c_{k-2}", "c_{k-1}", "c_{k}", "normal cell", "reduction cell"):
+        assert texts.count(text) == (2 if text.startswith("c_") else 1)
+    ops = [op for op, _ in darts_v2.normal + darts_v2.reduce]
+    assert sorted(t for t in texts if t in set(ops)) == sorted(ops)
+
+
+def test_notebook_display_uses_our_engine(no_system_dot, darts_v2):
+    bundle = draw_genotype(darts_v2, cell="normal")._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"]
+    assert "sep_conv_3x3" in bundle["image/svg+xml"]
+
+
+@pytest.mark.parametrize("cell", ["normal", "reduce", "both"])
+def test_genotype_source_matches_the_cells(darts_v2, cell):
+    source = draw_genotype(darts_v2, cell=cell).source
+    cells = ("normal", "reduce") if cell == "both" else (cell,)
+    for cell_type in cells:
+        pairs, concat = darts_v2.cell(cell_type)
+        mine = [e for e in edges(source) if e[1].startswith(cell_type)]
+        op_edges = [e for e in mine if "label=" in e[2]]
+        assert len(op_edges) == len(pairs) == 8
+        drawn = sorted(re.search(r"label=(\w+)", e[2]).group(1) for e in op_edges)
+        assert drawn == sorted(op for op, _ in pairs)
+        assert len([e for e in mine if e[1] == f"{cell_type}_out"]) == len(concat)
+        nodes = [n for n in NODE_RE.findall(source) if n.startswith(cell_type)]
+        assert len(nodes) == 2 + darts_v2.n_nodes + 1
+    # The one edge between the clusters is invisible (it only keeps them side by side).
+    cross = [e for e in edges(source) if e[0].split("_")[0] != e[1].split("_")[0]]
+    assert [e[2] for e in cross] == (["style=invis"] if cell == "both" else [])
+
+
+def test_edge_colour_follows_op_family(darts_v2):
+    source = draw_genotype(darts_v2, cell="reduce").source
+    for _, _, attrs in edges(source):
+        op = re.search(r"label=(\w+)", attrs)
+        if op:
+            assert f'color="{op_color(op.group(1))}"' in attrs
+    assert op_color("sep_conv_3x3") == op_color("sep_conv_5x5") != op_color("max_pool_3x3")
+
+
+def test_unknown_cell_is_a_one_line_error(darts_v2):
+    with pytest.raises(Exception, match="Unknown cell 'normall'") as info:
+        draw_genotype(darts_v2, cell="normall")
+    assert "\n" not in str(info.value)
+
+
+def _changed(g):
+    """DARTS_V2 with normal node 3's dil_conv edge turned into sep_conv_5x5 and reduce node 0
+    reading c_{k-1} twice."""
+    normal = list(g.normal)
+    normal[7] = ("sep_conv_5x5", 2)
+    reduce = list(g.reduce)
+    reduce[0] = ("max_pool_3x3", 1)
+    return dataclasses.replace(g, normal=tuple(normal), reduce=tuple(reduce))
+
+
+def test_diff_edges_and_highlight_mark_exactly_the_differences(darts_v2):
+    other = _changed(darts_v2)
+    assert diff_edges(darts_v2, darts_v2) == set()
+    assert diff_edges(darts_v2, other) == {("normal", 3, 2), ("reduce", 0, 0)}
+    assert diff_edges(other, darts_v2) == {("normal", 3, 2), ("reduce", 0, 1)}
+    source = draw_genotype(other, highlight=diff_edges(other, darts_v2)).source
+    marked = [(a, b) for a, b, attrs in edges(source) if HIGHLIGHT_COLOR in attrs]
+    # Reduce node 0 now reads c_{k-1} twice; both edges share the key (reduce, 0, 1), so a
+    # 3-tuple highlight marks both, and a 4-tuple (with the op) marks one edge only.
+    assert sorted(marked) == [
+        ("normal_n0", "normal_n3"),
+        ("reduce_in1", "reduce_n0"),
+        ("reduce_in1", "reduce_n0"),
+    ]
+    exact = draw_genotype(other, highlight={("normal", 3, 2, "sep_conv_5x5")}).source
+    assert [(a, b) for a, b, attrs in edges(exact) if HIGHLIGHT_COLOR in attrs] == [
+        ("normal_n0", "normal_n3")
+    ]
+
+
+def test_diff_ignores_the_order_of_a_nodes_inputs(darts_v2):
+    normal = list(darts_v2.normal)
+    normal[0], normal[1] = normal[1], normal[0]
+    swapped = dataclasses.replace(darts_v2, normal=tuple(normal))
+    assert diff_edges(darts_v2, swapped) == set()
+
+
+@pytest.mark.parametrize("n_nodes", [4, 3])
+def test_supernet_draws_every_candidate_edge(n_nodes):
+    space = CellSpace(n_nodes=n_nodes)
+    source = draw_supernet(space).source
+    into_nodes = {(a, b) for a, b, _ in edges(source) if b.startswith("n")}
+    expected = {
+        (f"in{j}" if j < 2 else f"n{j - 2}", f"n{node}")
+        for node in range(n_nodes)
+        for j in range(2 + node)
+    }
+    assert into_nodes == expected
+    assert len(expected) == {4: 14, 3: 9}[n_nodes]
+    for op in space.ops:
+        assert op in source  # the legend lists every candidate op
+    assert len([e for e in edges(source) if e[1] == "out"]) == n_nodes
+
+
+def test_nb201_supernet_has_six_edges():
+    source = draw_supernet(NB201Space()).source
+    assert {(a, b) for a, b, _ in edges(source)} == {
+        (f"n{i}", f"n{j}") for j in range(1, 4) for i in range(j)
+    }
+
+
+def test_supernet_rejects_a_chain_space():
+    from nasbench.spaces.chain import ChainSpace
+
+    with pytest.raises(Exception, match="draw_supernet draws cell spaces"):
+        draw_supernet(ChainSpace())
+
+
+def test_network_shows_cells_with_reductions_and_skips(darts_v2):
+    skeleton = Skeleton(n_cells=8, channels=16, auxiliary=True)
+    source = draw_network(darts_v2, skeleton).source
+    labels = dict(re.findall(r'^\s*(cell\d+) \[label="([NR]) ', source, re.M))
+    assert len(labels) == skeleton.n_cells
+    assert {int(c[4:]) for c, letter in labels.items() if letter == "R"} == set(
+        skeleton.reductions()
+    )
+    into_cells = [e for e in edges(source) if e[1].startswith("cell")]
+    skips = [e for e in into_cells if "dashed" in e[2]]
+    assert len(into_cells) == 2 * skeleton.n_cells and len(skips) == skeleton.n_cells
+    assert ("cell3", "cell5") in {(a, b) for a, b, _ in skips}
+    assert "C=64" in source and "aux" in source  # channels double at each reduction
+
+
+def test_nb201_cell_draws_every_edge_and_none_dotted():
+    g = NB201Genotype.from_string(
+        "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_1x1~1|none~2|"
+    )
+    drawn = edges(draw_nb201(g).source)
+    assert len(drawn) == 6
+    assert sum("dotted" in attrs for _, _, attrs in drawn) == 2
+    assert len(edges(draw_nb201(g, show_none=False).source)) == 4
+    assert draw_genotype(g).source == draw_nb201(g).source
+
+
+def test_chain_is_a_vertical_stack():
+    g = ChainGenotype(
+        (ChainLayer("conv", 3, 5, 1, 32), ChainLayer("max_pool", 2, 2, 2, 0)),
+    )
+    source = draw_chain(g).source
+    assert "rankdir=TB" in source
+    assert [(a, b) for a, b, _ in edges(source)] == [
+        ("input", "layer0"),
+        ("layer0", "layer1"),
+        ("layer1", "output"),
+    ]
+    assert "conv 3x5, stride 1, 32 filters" in source
+
+
+def test_png_pdf_svg_export(no_system_dot, darts_v2, tmp_path):
+    graph = draw_genotype(darts_v2, cell="normal")
+    assert render(graph, "png").startswith(b"\x89PNG\r\n\x1a\n")
+    pdf = render(graph, "pdf")
+    assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF")
+    for suffix in ("svg", "png", "pdf"):
+        path = save(graph, tmp_path / f"cell.{suffix}")
+        assert path.stat().st_size > 1000
+    assert graph.render(outfile=tmp_path / "again.svg").endswith("again.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "again.svg",
+        "cell.pdf",
+        "cell.png",
+        "cell.svg",
+    ]  # no temp files left behind
+
+
+def test_bad_suffix_is_a_one_line_error(darts_v2, tmp_path):
+    with pytest.raises(GraphvizError, match=r"end the name with \.svg, \.png or \.pdf"):
+        save(draw_genotype(darts_v2), tmp_path / "cell.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_engine_is_a_one_line_error(monkeypatch, tmp_path, darts_v2):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(render_module, "_pure_candidates", lambda: [])
+    with pytest.raises(GraphvizError, match="pip install graphviz-pure") as info:
+        render(draw_genotype(darts_v2), "svg")
+    assert "\n" not in str(info.value)

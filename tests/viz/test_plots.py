@@ -1,0 +1,199 @@
+"""Tests for the plotly figures of nasbench.viz (alphas, timeline, history) on a synthetic run."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from nasbench.errors import NasbenchError
+from nasbench.runs import RunStore, load
+from nasbench.spaces.zoo import zoo
+from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
+from nasbench.viz.history import plot_eigenvalues, plot_history, threshold_curve
+from nasbench.viz.palette import op_color
+from nasbench.viz.timeline import genotype_changes, plot_genotype_timeline
+
+OPS = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_5x5")
+EDGES = tuple(f"{i}->{j}" for j in range(2, 5) for i in range(j))  # 3 nodes: 9 edges
+STEPS = (0, 5, 10, 15, 20)
+BASE = zoo["DARTS_V2"]
+# Epoch 2 changes the op on 0->2 and moves node 1's second input from state 1 to state 2.
+CHANGED = dataclasses.replace(
+    BASE,
+    normal=(("skip_connect", 0),) + BASE.normal[1:3] + (("sep_conv_3x3", 2),) + BASE.normal[4:],
+)
+GENOTYPES = (BASE, BASE, CHANGED)
+
+
+def softmax(raw: np.ndarray) -> np.ndarray:
+    e = np.exp(raw - raw.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def raw_matrix(step: int, cell_type: str) -> np.ndarray:
+    rng = np.random.default_rng(step * 2 + (cell_type == "reduce"))
+    return rng.normal(size=(len(EDGES), len(OPS)))
+
+
+def make_run(root, eigen: bool = False, early_stop: bool = False):
+    run_dir = root / "run"
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+        store.set_status("running")
+        store.log_event("search_started", {"total_steps": 20})
+        for step in STEPS:
+            for cell_type in ("normal", "reduce"):
+                store.log_alphas(step, step // 10, cell_type, raw_matrix(step, cell_type), OPS, EDGES)
+        store.log_alphas(20, 1, "normal", np.ones((len(EDGES), 1)), ["beta"], EDGES, kind="beta")
+        for step in range(1, 21):
+            store.log_metrics(step, (step - 1) // 10, "train", {"loss": 1 / step, "acc": 0.5})
+        for epoch, genotype in enumerate(GENOTYPES):
+            val = {"val_loss": 0.9 - 0.1 * epoch, "val_acc": 0.6, "parameter_free_ops": 3.0}
+            if eigen:
+                val["hessian_eigenvalue"] = 0.1 * (epoch + 1)
+            store.log_metrics(10 * epoch + 5, epoch, "val", val)
+            store.log_genotype(epoch, 10 * epoch + 5, genotype.to_json(), val)
+        if early_stop:
+            store.log_event("early_stop", {"epoch": 2, "return_epoch": 0}, epoch=2)
+        store.set_status("finished")
+    return load(run_dir)
+
+
+@pytest.fixture
+def run(tmp_path):
+    return make_run(tmp_path)
+
+
+def traces_of(fig: go.Figure, edge: str) -> dict[str, go.Scatter]:
+    return {t.name: t for t in fig.data if t.meta == edge}
+
+
+def test_plot_alphas_one_subplot_per_edge_and_weights_match(run):
+    fig = plot_alphas(run, cell_type="reduce")
+    assert [a.text for a in fig.layout.annotations] == list(EDGES)
+    assert len(fig.data) == len(EDGES) * len(OPS)
+    axes = {(t.xaxis, t.yaxis) for t in fig.data}
+    assert len(axes) == len(EDGES)
+    expected = np.stack([softmax(raw_matrix(s, "reduce")) for s in STEPS])  # steps x edges x ops
+    for e, edge in enumerate(EDGES):
+        lines = traces_of(fig, edge)
+        assert list(lines) == list(OPS)
+        for o, op in enumerate(OPS):
+            assert list(lines[op].x) == list(STEPS)
+            np.testing.assert_allclose(lines[op].y, expected[:, e, o], rtol=1e-12)
+            assert lines[op].line.color == op_color(op)
+    assert sum(t.showlegend is not False for t in fig.data) == len(OPS)
+
+
+def test_plot_alphas_accepts_the_frame_and_thins_long_runs(run):
+    fig = plot_alphas(run.alphas, cell_type="normal", max_points=3)
+    assert "3 of 5 snapshots" in fig.layout.title.text
+    assert list(fig.data[0].x) == [0, 10, 20]
+    beta = plot_alphas(run, cell_type="normal", kind="beta")
+    assert len(beta.data) == len(EDGES) and all(list(t.y) == [1.0] for t in beta.data)
+
+
+def test_plot_alphas_errors_are_one_line(run, tmp_path):
+    with pytest.raises(NasbenchError, match="cell_type 'normall'.*Did you mean 'normal'"):
+        plot_alphas(run, cell_type="normall")
+    with pytest.raises(NasbenchError, match="kind 'tau'"):
+        plot_alphas(run, kind="tau")
+    empty = load(RunStore.create(tmp_path / "empty", {}, environment={}).run_dir)
+    with pytest.raises(NasbenchError, match="no alpha snapshots yet") as err:
+        plot_alphas(empty)
+    assert "\n" not in str(err.value)
+    with pytest.raises(NasbenchError, match="lacks column"):
+        plot_alphas(pd.DataFrame({"step": [1]}))
+    with pytest.raises(NasbenchError, match="expected a nasbench Run"):
+        plot_alphas([1, 2])
+
+
+def test_heatmap_is_the_matrix_at_the_chosen_step(run):
+    fig = plot_alpha_heatmap(run, step=12, cell_type="normal")  # latest at or before: 10
+    (heat,) = fig.data
+    assert list(heat.x) == list(OPS) and list(heat.y) == list(EDGES)
+    np.testing.assert_allclose(heat.z, softmax(raw_matrix(10, "normal")), rtol=1e-12)
+    assert "step 10" in fig.layout.title.text
+    last = plot_alpha_heatmap(run, cell_type="normal", value="raw")
+    np.testing.assert_allclose(last.data[0].z, raw_matrix(20, "normal"))
+    with pytest.raises(NasbenchError, match="before step -1"):
+        plot_alpha_heatmap(run, step=-1)
+
+
+def test_animation_has_one_frame_per_snapshot_and_is_thinned(run):
+    fig = plot_alpha_animation(run, cell_type="normal")
+    assert [f.name for f in fig.frames] == [str(s) for s in STEPS]
+    np.testing.assert_allclose(fig.frames[3].data[0].z, softmax(raw_matrix(15, "normal")))
+    assert len(fig.layout.sliders[0].steps) == len(STEPS)
+    assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["Play", "Pause"]
+    thin = plot_alpha_animation(run, cell_type="normal", max_frames=2)
+    assert [f.name for f in thin.frames] == ["0", "20"]
+    assert "2 of 5 snapshots" in thin.layout.title.text
+
+
+def test_timeline_marks_exactly_the_changed_edges(run):
+    table = genotype_changes(run)
+    changed = table[table["changed"]]
+    assert set(zip(changed["epoch"], changed["cell_type"], changed["edge"], strict=True)) == {
+        (2, "normal", "0->2"),
+        (2, "normal", "1->3"),
+        (2, "normal", "2->3"),
+    }
+    row = changed[changed["edge"] == "0->2"].iloc[0]
+    assert (row["previous"], row["op"]) == ("sep_conv_3x3", "skip_connect")
+    fig = plot_genotype_timeline(run)
+    marks = [t for t in fig.data if t.name == "changed"]
+    assert len(marks) == 2  # one per cell panel
+    normal = next(t for t in marks if t.meta == "normal")
+    assert sorted(zip(normal.x, normal.y, strict=True)) == [(2, "0->2"), (2, "1->3"), (2, "2->3")]
+    assert len(next(t for t in marks if t.meta == "reduce").x) == 0
+    ops = {t.name for t in fig.data} - {"changed", "not chosen"}
+    assert ops == {op for g in GENOTYPES for c in ("normal", "reduce") for op, _ in g.cell(c)[0]}
+    only = plot_genotype_timeline(run.genotypes, cell_type="reduce")
+    assert {t.meta for t in only.data} == {"reduce"}
+
+
+def test_history_has_train_and_val_curves(run):
+    fig = plot_history(run)
+    names = [t.name for t in fig.data]
+    assert names == ["train loss", "val loss", "train acc", "val acc", "val parameter_free_ops"]
+    train = fig.data[0]
+    assert list(train.x) == list(range(1, 21))
+    np.testing.assert_allclose(train.y, [1 / s for s in range(1, 21)])
+    np.testing.assert_allclose(fig.data[1].y, [0.9, 0.8, 0.7])
+    with pytest.raises(NasbenchError, match="no metric 'los'.*Did you mean 'loss'"):
+        plot_history(run, metrics=["los"])
+
+
+def test_eigenvalue_plot_only_when_the_metric_exists(run, tmp_path):
+    with pytest.raises(NasbenchError, match="no Hessian eigenvalues"):
+        plot_eigenvalues(run)
+    with_eigen = make_run(tmp_path / "e", eigen=True, early_stop=True)
+    fig = plot_eigenvalues(with_eigen)
+    eigen = next(t for t in fig.data if t.name == "eigenvalue")
+    np.testing.assert_allclose(eigen.y, [0.1, 0.2, 0.3])
+    assert any(t.name == "parameter-free ops" for t in fig.data)
+    assert any("early stop at epoch 2" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_eigenvalue_threshold_follows_the_robustdarts_rule():
+    values = [1.0] * 6 + [2.0] * 6
+    frame = pd.DataFrame(
+        {
+            "step": range(12),
+            "epoch": range(12),
+            "phase": "val",
+            "name": "hessian_eigenvalue",
+            "value": values,
+        }
+    )
+    fig = plot_eigenvalues(frame, window=3, factor=1.5, start_epoch=4)
+    threshold = next(t for t in fig.data if t.name.startswith("stop threshold"))
+    local, limit = threshold_curve(values, 3, 1.5)
+    assert list(threshold.x) == list(range(5, 12))
+    np.testing.assert_allclose(threshold.y, limit[5:])
+    assert limit[5] == pytest.approx(1.5) and local[8] == pytest.approx(2.0)
+    assert any(t.fill == "tonexty" for t in fig.data)  # the shaded stop zone
