@@ -7,11 +7,15 @@ exports with :func:`render` / :func:`save`, using the system ``dot`` or, without
 
 from __future__ import annotations
 
+from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
 from nasbench.viz.genotype_graph import diff_edges, draw_chain, draw_genotype, draw_nb201
+from nasbench.viz.history import plot_eigenvalues, plot_history
 from nasbench.viz.network_graph import draw_network
 from nasbench.viz.palette import family_color, op_color
 from nasbench.viz.render import GraphvizError, NasDigraph, find_engine, render, save
+from nasbench.viz.report import write_report
 from nasbench.viz.supernet_graph import draw_supernet
+from nasbench.viz.timeline import plot_genotype_timeline
 
 __all__ = [
     "GraphvizError",
@@ -25,6 +29,13 @@ __all__ = [
     "family_color",
     "find_engine",
     "op_color",
+    "plot_alpha_animation",
+    "plot_alpha_heatmap",
+    "plot_alphas",
+    "plot_eigenvalues",
+    "plot_genotype_timeline",
+    "plot_history",
     "render",
     "save",
+    "write_report",
 ]

@@ -46,7 +46,9 @@ def make_run(root, eigen: bool = False, early_stop: bool = False):
         store.log_event("search_started", {"total_steps": 20})
         for step in STEPS:
             for cell_type in ("normal", "reduce"):
-                store.log_alphas(step, step // 10, cell_type, raw_matrix(step, cell_type), OPS, EDGES)
+                store.log_alphas(
+                    step, step // 10, cell_type, raw_matrix(step, cell_type), OPS, EDGES
+                )
         store.log_alphas(20, 1, "normal", np.ones((len(EDGES), 1)), ["beta"], EDGES, kind="beta")
         for step in range(1, 21):
             store.log_metrics(step, (step - 1) // 10, "train", {"loss": 1 / step, "acc": 0.5})

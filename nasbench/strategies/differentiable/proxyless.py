@@ -93,7 +93,7 @@ class Proxyless(DifferentiableMethod):
         first = torch.multinomial(torch.softmax(pair_alpha, dim=-1), 1, generator=self.generator)
         pairs = torch.where(first == 0, pairs, pairs.flip(1))  # column 0 = active
         gates = torch.zeros_like(alpha)
-        gates[torch.arange(len(pairs)), pairs[:, 0].to(alpha.device)] = 1.0
+        gates.scatter_(1, pairs[:, :1].to(alpha.device), 1.0)
         gates.requires_grad_(True)
         self._samples[cell_type] = _TwoPathSample(gates, pairs)
         return [EdgePlan(gates[e], (int(a),), detached=(int(b),)) for e, (a, b) in enumerate(pairs)]

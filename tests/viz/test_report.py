@@ -1,0 +1,80 @@
+"""Tests for nasbench.viz.report: one self-contained HTML page per run."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from plotly.offline import get_plotlyjs
+
+from nasbench.errors import NasbenchError
+from nasbench.runs import RunStore
+from nasbench.spaces.zoo import zoo
+from nasbench.viz.report import write_report
+
+OPS = ("max_pool_3x3", "skip_connect", "sep_conv_3x3")
+EDGES = ("0->2", "1->2", "0->3", "1->3", "2->3")
+BUNDLE_HEAD = get_plotlyjs()[:200]
+SCRIPT_SRC = re.compile(r"<script[^>]*\bsrc\s*=", re.I)
+
+
+def make_run(run_dir, eigen: bool):
+    genotype = zoo["PC-DARTS"]
+    rng = np.random.default_rng(0)
+    with RunStore.create(run_dir, {"strategy": {"name": "darts"}, "seed": 0}, environment={}) as s:
+        s.set_status("running")
+        for step in (0, 4, 8):
+            for cell in ("normal", "reduce"):
+                s.log_alphas(step, step // 4, cell, rng.normal(size=(5, 3)), OPS, EDGES)
+        for step in range(1, 9):
+            s.log_metrics(step, (step - 1) // 4, "train", {"loss": 1.0 / step, "acc": 0.5})
+        for epoch in range(2):
+            val = {"val_loss": 0.5, "val_acc": 0.7, "parameter_free_ops": 2.0}
+            if eigen:
+                val["hessian_eigenvalue"] = 0.2 + epoch
+            s.log_metrics(4 * epoch + 4, epoch, "val", val)
+            s.log_genotype(epoch, 4 * epoch + 4, genotype.to_json(), val)
+        s.log_event("early_stop", {"epoch": 1, "return_epoch": 0}, epoch=1)
+        s.set_status("finished")
+    return run_dir
+
+
+def test_report_is_one_self_contained_file(tmp_path):
+    run_dir = make_run(tmp_path / "run", eigen=True)
+    path = write_report(run_dir)
+    assert path == run_dir / "report.html"
+    assert sorted(
+        p.name for p in run_dir.iterdir() if p.name.startswith((".report", "report"))
+    ) == ["report.html"]  # no temporary file left behind
+    text = path.read_text(encoding="utf-8")
+    assert text.count(BUNDLE_HEAD) == 1
+    assert not SCRIPT_SRC.search(text)  # nothing to fetch: no <script src=...>
+    assert "<svg" in text and "sep_conv_3x3" in text
+    divs = re.findall(r'<div id="(figure-\d+)"', text)
+    # alphas x2 cells, beta-less; heatmap x2; animation x2; timeline; history; collapse watch
+    assert divs == [f"figure-{i}" for i in range(9)]
+    for heading in ("Alpha trajectories", "Alpha animation", "Genotype timeline", "Collapse watch"):
+        assert f"<h2>{heading}</h2>" in text
+    assert "finished" in text and "strategy.name" in text and "early_stop" in text
+
+
+def test_report_without_eigenvalues_leaves_the_collapse_watch_out(tmp_path):
+    run_dir = make_run(tmp_path / "run", eigen=False)
+    text = write_report(run_dir, tmp_path / "out" / "r.html").read_text(encoding="utf-8")
+    assert "Collapse watch" not in text
+    assert text.count(BUNDLE_HEAD) == 1
+
+
+def test_empty_run_gives_a_readable_page_without_plotly(tmp_path):
+    RunStore.create(tmp_path / "empty", {}, environment={}).close()
+    text = write_report(tmp_path / "empty").read_text(encoding="utf-8")
+    assert "no alpha snapshots yet" in text and "no derived genotype yet" in text
+    assert "no metrics yet" in text
+    assert BUNDLE_HEAD not in text and "<svg" not in text
+
+
+def test_missing_run_is_a_one_line_error(tmp_path):
+    with pytest.raises(NasbenchError) as err:
+        write_report(tmp_path / "nope")
+    assert "\n" not in str(err.value)
