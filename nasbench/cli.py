@@ -184,3 +184,43 @@ def _details(row: dict) -> str:
         ("about", row["description"] or "-"),
     ]
     return "\n".join(f"{k + ':':<10} {v}" for k, v in fields)
+
+
+# ---------------------------------------------------------------- search side
+
+
+def _register_search_commands() -> None:
+    from nasbench.engine import commands as c
+
+    for name, help_text, configure, run in (
+        (
+            "quickstart",
+            "run a one-minute DARTS search on the offline default and write its report",
+            c.configure_quickstart,
+            c.run_quickstart_command,
+        ),
+        (
+            "search",
+            "run a search described by a config file",
+            c.configure_search,
+            c.run_search_command,
+        ),
+        ("resume", "continue a stopped or killed search", c.configure_resume, c.run_resume_command),
+        (
+            "stop",
+            "ask a running search to checkpoint and stop",
+            c.configure_run_dir,
+            c.run_stop_command,
+        ),
+        (
+            "report",
+            "write a run's self-contained HTML report",
+            c.configure_report,
+            c.run_report_command,
+        ),
+        ("runs", "list the runs in a folder", c.configure_runs, c.run_runs_command),
+    ):
+        command(name, help_text, configure)(run)
+
+
+_register_search_commands()

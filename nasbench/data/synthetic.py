@@ -220,25 +220,29 @@ def _lesion_kind(rng: np.random.Generator, dims: int, kind: int) -> list[_Lesion
     return [_Lesion(rng, dims, (0.035, 0.055), (1.0, 1.2)) for _ in range(count)]
 
 
-def _classification(dims: int, num_classes: int) -> Callable[..., tuple[Array, int]]:
+def _classification(
+    dims: int,
+    num_classes: int,
+    radius: tuple[float, float] = (0.06, 0.15),
+    contrast: tuple[float, float] = (0.15, 0.4),
+) -> Callable[..., tuple[Array, int]]:
     def generate(rng: np.random.Generator, label: int, size: int) -> tuple[Array, int]:
         scene = _Scene(rng, dims)
         if num_classes == 2:
-            # Binary: a lesion of any shape, sizes from barely visible to obvious.
-            kind = int(rng.integers(1, 3)) if label else 0
+            # Binary: round or irregular, from barely visible to obvious.
+            irregular = bool(rng.integers(2))
             lesions = (
-                [_Lesion(rng, dims, (0.06, 0.15), (1.0, 2.5), irregularity=0.2 * (kind == 2))]
+                [_Lesion(rng, dims, radius, (1.0, 2.5), irregularity=0.2 * irregular)]
                 if label
                 else []
             )
         else:
             lesions = _lesion_kind(rng, dims, label)
-        contrast = _contrast(rng, 0.15, 0.4)
+        lesion_contrast = _contrast(rng, *contrast)
         grid = _grid(size, dims)
         img = scene.tissue(size)
         for lesion in lesions:
-            m = lesion.mask(grid, size)
-            img = img * (1 - m) + m * (img + contrast)
+            img = img + lesion_contrast * lesion.mask(grid, size)
         return scene.finish(img, grid, rng), label
 
     return generate
@@ -427,7 +431,8 @@ def load_synthetic(
 _GENERATORS: dict[str, Callable[..., Callable[..., tuple[Array, Any]]]] = {
     "synthetic": lambda: _classification(2, 2),
     "synthetic-multiclass": lambda: _classification(2, 4),
-    "synthetic3d": lambda: _classification(3, 2),
+    # 3D: noise over many more voxels competes with the lesion, so lesions are larger.
+    "synthetic3d": lambda: _classification(3, 2, radius=(0.08, 0.17), contrast=(0.2, 0.45)),
     "synthetic-seg": lambda: _segmentation(2),
     "synthetic-seg3d": lambda: _segmentation(3),
     "synthetic-recon": _reconstruction,

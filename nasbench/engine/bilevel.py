@@ -147,9 +147,12 @@ def run_search(config: SearchConfig, run_dir: str | Path, resume: bool = False) 
         store = RunStore.create(
             run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
         )
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
     with store:
         try:
             store.set_status("running")
+            # Deterministic kernels for this search only; the caller's setting comes back.
+            torch.use_deterministic_algorithms(config.deterministic, warn_only=True)
             result = _Loop(config, store, run_dir).run(resume)
         except KeyboardInterrupt:
             store.set_status("stopped", "interrupted")
@@ -157,6 +160,8 @@ def run_search(config: SearchConfig, run_dir: str | Path, resume: bool = False) 
         except Exception as err:
             store.set_status("failed", f"{type(err).__name__}: {err}")
             raise
+        finally:
+            torch.use_deterministic_algorithms(was_deterministic)
         store.set_status(result.status)
         return result
 
@@ -168,8 +173,6 @@ class _Loop:
         self.config = config
         self.store = store
         self.run_dir = run_dir
-        if config.deterministic:
-            torch.use_deterministic_algorithms(True, warn_only=True)
         self.parts = _build(config)
         self.per_epoch = steps_per_epoch(config, len(self.parts.train))
         self.total_steps = self.per_epoch * config.epochs
@@ -179,6 +182,7 @@ class _Loop:
         self.batch = 0
         self.eigenvalues: list[tuple[int, float]] = []
         self.last_val: dict[str, float] = {}
+        self._alphas_recorded_at: int | None = None
 
     # ---- checkpoints ------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
@@ -256,7 +260,7 @@ class _Loop:
         p.w_optimizer.step()
         self.step += 1
         self.batch += 1
-        metrics = {"loss": float(loss), "lr": lr, **arch}
+        metrics = {"loss": loss.item(), "lr": lr, **arch}
         metrics.update(classification_metrics(logits, y_train, p.task))
         with self.store.batch():
             self.store.log_metrics(self.step, self.epoch, "train", metrics)
@@ -266,6 +270,9 @@ class _Loop:
         return int(x_train.shape[0])
 
     def _record_alphas(self) -> None:
+        if self._alphas_recorded_at == self.step:
+            return  # an epoch end can coincide with a periodic snapshot
+        self._alphas_recorded_at = self.step
         for record in self.parts.method.alpha_records(self.parts.supernet):
             self.store.log_alphas(
                 self.step,

@@ -1,0 +1,416 @@
+"""A tabular benchmark: precomputed per-epoch results of every architecture of a space.
+
+A :class:`BenchmarkTable` is one pandas frame, one row per (architecture, seed,
+epoch), stored as a Parquet file. Rows are keyed by the *canonical* genotype
+string, so two cells that compute the same function (NAS-Bench-201's isomorphic
+cells) share one key and :meth:`BenchmarkTable.query` answers both the same.
+
+Columns:
+
+- ``key`` (canonical string), ``genotype_json`` (a representative genotype),
+  ``seed``, ``epoch`` (1-based: epochs trained so far);
+- metrics: ``train_loss``, ``val_acc``, ``val_auc``, ``test_acc``, ``test_auc``
+  (accuracies are fractions in [0, 1]; a metric that was not recorded is NaN);
+- costs: ``params``, ``macs``, ``latency_ms``, ``train_seconds_per_epoch``.
+
+The space (``space.to_dict()``), dataset name, training recipe, seeds and a free
+``note`` travel in the Parquet schema metadata under the key ``nasbench``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nasbench.errors import ConfigError, SpaceError, closest_name
+
+ID_COLUMNS = ("key", "genotype_json", "seed", "epoch")
+METRIC_COLUMNS = ("train_loss", "val_acc", "val_auc", "test_acc", "test_auc")
+COST_COLUMNS = ("params", "macs", "latency_ms", "train_seconds_per_epoch")
+COLUMNS = ID_COLUMNS + METRIC_COLUMNS + COST_COLUMNS
+METADATA_KEY = b"nasbench"
+FORMAT_VERSION = 1
+# Metrics where lower is better; every other metric is maximised.
+LOWER_IS_BETTER = frozenset({"train_loss", "params", "macs", "latency_ms", "train_seconds_per_epoch"})
+
+
+def genotype_key(genotype: Any, space: Any = None) -> str:
+    """Return the canonical key of a genotype: the space's ``canonical`` form, else its JSON.
+
+    Args:
+        genotype: a genotype object or its text (NB201 string, DARTS notation, JSON).
+        space: the space it belongs to (validated against); None parses the text only.
+
+    Returns:
+        The key string rows are stored under.
+
+    Example:
+        >>> from nasbench.spaces import NB201Space
+        >>> genotype_key("|skip_connect~0|+|none~0|none~1|+|none~0|skip_connect~1|none~2|",
+        ...              NB201Space())
+        '#+#+0'
+    """
+    from nasbench.spaces.genotype import parse_genotype
+
+    if space is not None:
+        g = space.validate(genotype)
+        canonical = getattr(space, "canonical", None)
+        return canonical(g) if callable(canonical) else g.to_json()
+    return parse_genotype(genotype).to_json()
+
+
+class BenchmarkTable:
+    """Precomputed results of a space's architectures, queried by genotype.
+
+    Args:
+        frame: long frame with (at least) ``key``, ``genotype_json`` and ``epoch``;
+            missing metric/cost columns are added as NaN, a missing ``seed`` as 0.
+        space: the space (object or ``to_dict()`` dict); it gives the canonical keys.
+        dataset: the dataset the results are on.
+        recipe: the training recipe (JSON-ready dict).
+        seeds: training seeds.
+        note: free text, e.g. "SYNTHETIC: not trained".
+
+    Example:
+        >>> from nasbench.bench import synthetic_nb201_table
+        >>> table = synthetic_nb201_table(seed=0)
+        >>> row = table.query("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+        ...                   "+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+        >>> 0.0 < row["val_acc"] <= 1.0
+        True
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        space: Any = None,
+        dataset: str = "",
+        recipe: Mapping[str, Any] | None = None,
+        seeds: Sequence[int] = (0,),
+        note: str = "",
+    ) -> None:
+        from nasbench.spaces import space_from_dict
+
+        if not isinstance(frame, pd.DataFrame):
+            raise ConfigError(f"a BenchmarkTable needs a pandas DataFrame, got {type(frame).__name__}.")
+        missing = [c for c in ("key", "genotype_json", "epoch") if c not in frame.columns]
+        if missing:
+            raise ConfigError(f"benchmark frame lacks column(s) {', '.join(missing)}; see {COLUMNS}.")
+        frame = frame.copy()
+        if "seed" not in frame.columns:
+            frame["seed"] = 0
+        for col in METRIC_COLUMNS + COST_COLUMNS:
+            if col not in frame.columns:
+                frame[col] = np.nan
+        extra = [c for c in frame.columns if c not in COLUMNS]
+        frame = frame[list(COLUMNS) + extra]
+        frame["epoch"] = frame["epoch"].astype("int64")
+        frame["seed"] = frame["seed"].astype("int64")
+        if isinstance(space, Mapping):
+            space = space_from_dict(space)
+        self.frame = frame.sort_values(["key", "epoch", "seed"], kind="stable").reset_index(
+            drop=True
+        )
+        self.space = space
+        self.dataset = str(dataset)
+        self.recipe = dict(recipe or {})
+        self.seeds = [int(s) for s in seeds]
+        self.note = str(note)
+        self._index: dict[str, tuple[int, int]] | None = None
+        self._mean_frame: pd.DataFrame | None = None
+
+    # ---- metadata -------------------------------------------------------------------------
+    def metadata(self) -> dict[str, Any]:
+        """Return the JSON-ready metadata stored with the table."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "space": None if self.space is None else self.space.to_dict(),
+            "dataset": self.dataset,
+            "recipe": self.recipe,
+            "seeds": self.seeds,
+            "note": self.note,
+        }
+
+    def __len__(self) -> int:
+        """Number of architectures (distinct keys)."""
+        return int(self.frame["key"].nunique())
+
+    def __repr__(self) -> str:
+        return (
+            f"BenchmarkTable({len(self)} architectures, {len(self.frame)} rows, "
+            f"dataset={self.dataset!r}, epochs<={self.max_epoch})"
+        )
+
+    @property
+    def max_epoch(self) -> int:
+        """The largest epoch recorded (0 for an empty table)."""
+        return int(self.frame["epoch"].max()) if len(self.frame) else 0
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """Numeric columns that can be queried, ranked or used for regret."""
+        skip = {"seed", "epoch"}
+        return tuple(
+            c
+            for c in self.frame.columns
+            if c not in skip and pd.api.types.is_numeric_dtype(self.frame[c])
+        )
+
+    def keys(self) -> list[str]:
+        """Return every key, sorted."""
+        return sorted(self.frame["key"].unique())
+
+    def __contains__(self, genotype: Any) -> bool:
+        try:
+            return self.key_of(genotype) in self._positions()
+        except SpaceError:
+            return False
+
+    def key_of(self, genotype: Any) -> str:
+        """Return the canonical key of ``genotype`` in this table's space."""
+        return genotype_key(genotype, self.space)
+
+    def genotypes(self) -> list[Any]:
+        """Return one representative genotype per key, in key order."""
+        from nasbench.spaces.genotype import parse_genotype
+
+        firsts = self.frame.drop_duplicates("key")
+        return [parse_genotype(text) for text in firsts["genotype_json"]]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return a copy of the long frame (one row per key, seed and epoch)."""
+        return self.frame.copy()
+
+    # ---- queries --------------------------------------------------------------------------
+    def _means(self) -> pd.DataFrame:
+        # Seed-averaged rows, sorted by (key, epoch): computed once, then sliced by position.
+        if self._mean_frame is None:
+            numeric = list(self.metric_names)
+            grouped = self.frame.groupby(["key", "epoch"], sort=True)
+            means = grouped[numeric].mean()
+            means["n_seeds"] = grouped.size()
+            means = means.reset_index()
+            means["genotype_json"] = grouped["genotype_json"].first().to_numpy()
+            self._mean_frame = means
+        return self._mean_frame
+
+    def _positions(self) -> dict[str, tuple[int, int]]:
+        if self._index is None:
+            keys = self._means()["key"].to_numpy()
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else []
+            stops = list(starts[1:]) + [len(keys)]
+            self._index = {keys[a]: (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
+        return self._index
+
+    def query(self, genotype: Any, epoch: int | None = None, seed: int | None = None) -> dict:
+        """Return the recorded results of a genotype (or any genotype isomorphic to it).
+
+        Args:
+            genotype: a genotype or its text; validated against the table's space.
+            epoch: epochs trained (1-based); None gives the last recorded epoch.
+            seed: one training seed; None averages over the seeds.
+
+        Returns:
+            ``{"key", "genotype_json", "epoch", "n_seeds", <metrics>, <costs>}``.
+
+        Example:
+            >>> table.query(g, epoch=1)["epoch"]  # doctest: +SKIP
+            1
+        """
+        key = self.key_of(genotype)
+        span = self._positions().get(key)
+        if span is None:
+            raise SpaceError(
+                f"genotype {key!r} is not in this benchmark table ({len(self)} architectures); "
+                "query a member of the table's space that was trained."
+            )
+        if seed is not None:
+            rows = self.frame[(self.frame["key"] == key) & (self.frame["seed"] == int(seed))]
+            if rows.empty:
+                raise ConfigError(f"seed {seed} is not recorded for {key!r}; seeds: {self.seeds}.")
+            rows = rows.assign(n_seeds=1)
+        else:
+            rows = self._means().iloc[span[0] : span[1]]
+        epochs = rows["epoch"].to_numpy()
+        if epoch is None:
+            pick = int(np.argmax(epochs))
+        else:
+            hits = np.flatnonzero(epochs == int(epoch))
+            if not len(hits):
+                raise ConfigError(
+                    f"epoch {epoch} is not recorded for {key!r}; recorded epochs: "
+                    f"{int(epochs.min())}..{int(epochs.max())}."
+                )
+            pick = int(hits[0])
+        row = rows.iloc[pick].to_dict()
+        row.pop("seed", None)
+        row["epoch"] = int(row["epoch"])
+        row["n_seeds"] = int(row["n_seeds"])
+        return row
+
+    def final(self, epoch: int | None = None) -> pd.DataFrame:
+        """Return one seed-averaged row per key at ``epoch`` (None: each key's last epoch).
+
+        Example:
+            >>> table.final()["val_acc"].max()  # doctest: +SKIP
+            0.93
+        """
+        means = self._means()
+        if epoch is None:
+            last = means.groupby("key", sort=True)["epoch"].transform("max")
+            out = means[means["epoch"] == last]
+        else:
+            out = means[means["epoch"] == int(epoch)]
+        return out.reset_index(drop=True)
+
+    def _check_metric(self, metric: str) -> None:
+        if metric not in self.metric_names:
+            names = list(self.metric_names)
+            raise ConfigError(
+                f"unknown metric {metric!r}; the table has {', '.join(names)}."
+                f"{closest_name(str(metric), names)}"
+            )
+
+    def best(self, metric: str = "val_acc", epoch: int | None = None) -> dict:
+        """Return the row of the best architecture by ``metric`` (seed-averaged).
+
+        Args:
+            metric: a metric or cost column; costs and losses are minimised.
+            epoch: which epoch to rank at; None uses each architecture's last epoch.
+
+        Returns:
+            The row as a dict (same fields as :meth:`query`).
+
+        Example:
+            >>> table.best("val_acc")["val_acc"] >= table.query(g)["val_acc"]  # doctest: +SKIP
+            True
+        """
+        self._check_metric(metric)
+        rows = self.final(epoch)
+        values = rows[metric].to_numpy(dtype=float)
+        if not np.isfinite(values).any():
+            raise ConfigError(f"metric {metric!r} has no recorded value in this table.")
+        pick = np.nanargmin(values) if metric in LOWER_IS_BETTER else np.nanargmax(values)
+        row = rows.iloc[int(pick)].to_dict()
+        row["epoch"], row["n_seeds"] = int(row["epoch"]), int(row["n_seeds"])
+        return row
+
+    def regret(
+        self,
+        chosen: Any,
+        metric: str = "test_acc",
+        epoch: int | None = None,
+    ) -> float:
+        """Return how far a choice is from the table's best: ``best - value`` (>= 0).
+
+        Args:
+            chosen: a genotype (looked up at ``epoch``) or a metric value.
+            metric: the metric the regret is measured in (losses/costs: ``value - best``).
+            epoch: epoch of the lookup and of the best; None uses the last epochs.
+
+        Returns:
+            The regret; 0 for the table's best architecture.
+
+        Example:
+            >>> table.regret(table.best("test_acc")["genotype_json"])  # doctest: +SKIP
+            0.0
+        """
+        best = float(self.best(metric, epoch)[metric])
+        if isinstance(chosen, (int, float, np.number)) and not isinstance(chosen, bool):
+            value = float(chosen)
+        else:
+            value = float(self.query(chosen, epoch)[metric])
+        return value - best if metric in LOWER_IS_BETTER else best - value
+
+    # ---- combining ------------------------------------------------------------------------
+    def with_rows(self, rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> BenchmarkTable:
+        """Return a new table with ``rows`` appended (same metadata).
+
+        Args:
+            rows: dicts or a frame with at least ``key``, ``genotype_json`` and ``epoch``.
+
+        Returns:
+            A new :class:`BenchmarkTable`.
+        """
+        extra = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+        frame = pd.concat([self.frame, extra], ignore_index=True) if len(self.frame) else extra
+        return BenchmarkTable(frame, self.space, self.dataset, self.recipe, self.seeds, self.note)
+
+    # ---- files ----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the table as Parquet, atomically (temp file, then ``os.replace``).
+
+        Args:
+            path: the ``.parquet`` file to write; its folder is created.
+
+        Returns:
+            The path written.
+
+        Example:
+            >>> table.save(tmp_path / "bench.parquet")  # doctest: +SKIP
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrow = pa.Table.from_pandas(self.frame, preserve_index=False)
+        meta = dict(arrow.schema.metadata or {})
+        meta[METADATA_KEY] = json.dumps(self.metadata(), sort_keys=True).encode()
+        arrow = arrow.replace_schema_metadata(meta)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            pq.write_table(arrow, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> BenchmarkTable:
+        """Read a table written by :meth:`save`.
+
+        Args:
+            path: the Parquet file.
+
+        Returns:
+            The table, with its space, dataset, recipe, seeds and note.
+
+        Example:
+            >>> BenchmarkTable.load(tmp_path / "bench.parquet")  # doctest: +SKIP
+        """
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(
+                f"benchmark table {str(path)!r} does not exist; build one with "
+                "`nasbench bench generate` or import one with nasbench.bench.import_nb201."
+            )
+        try:
+            arrow = pq.read_table(path)
+        except Exception as err:  # pyarrow raises several types for a damaged file
+            raise ConfigError(f"{str(path)!r} is not a readable Parquet file ({err}).") from None
+        raw = (arrow.schema.metadata or {}).get(METADATA_KEY)
+        if raw is None:
+            raise ConfigError(
+                f"{str(path)!r} is Parquet but not a nasbench benchmark table (no metadata)."
+            )
+        meta = json.loads(raw)
+        return cls(
+            arrow.to_pandas(),
+            space=meta.get("space"),
+            dataset=meta.get("dataset", ""),
+            recipe=meta.get("recipe"),
+            seeds=meta.get("seeds", (0,)),
+            note=meta.get("note", ""),
+        )

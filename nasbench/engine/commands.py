@@ -1,0 +1,168 @@
+"""The search-side subcommands of the CLI: search, resume, stop, report, runs, quickstart.
+
+Each is a pair ``configure(parser)`` / ``run(args) -> exit status`` that
+``nasbench.cli`` registers; the work itself is one call into the engine, so the
+CLI, the widgets (which start ``python -m nasbench search`` as a subprocess) and
+the tests run the same code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from nasbench.config import DatasetConfig, SearchConfig
+from nasbench.errors import ConfigError
+
+QUICKSTART_RUN_DIR = "runs/quickstart"
+
+
+def quickstart_config(seed: int = 0) -> SearchConfig:
+    """The README's main job: a short first-order DARTS search on the offline default.
+
+    Five cells of four nodes, eight channels, 256 synthetic images (128 per half),
+    three epochs: about a minute on a laptop CPU.
+    """
+    return SearchConfig(
+        dataset=DatasetConfig(name="synthetic", limit=256, batch_size=16),
+        space={"name": "darts", "n_nodes": 4, "skeleton": {"n_cells": 5, "channels": 8}},
+        strategy="darts",
+        epochs=3,
+        seed=seed,
+    )
+
+
+def configure_search(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``nasbench search``."""
+    parser.add_argument("--config", help="a SearchConfig JSON file (defaults: the quickstart)")
+    parser.add_argument("--run-dir", required=True, help="folder for the run store (new)")
+    parser.add_argument("--dataset", help="override dataset.name")
+    parser.add_argument("--strategy", help="override the strategy (darts, gdas, pcdarts, ...)")
+    parser.add_argument("--epochs", type=int, help="override epochs")
+    parser.add_argument("--limit", type=int, help="override dataset.limit (images searched)")
+    parser.add_argument("--root", help="override dataset.root (data folder)")
+    parser.add_argument("--seed", type=int, help="override the seed")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the device")
+    parser.add_argument("--report", action="store_true", help="write report.html at the end")
+
+
+def config_from_args(args: argparse.Namespace) -> SearchConfig:
+    """The config file (or the quickstart config) with the command-line overrides applied."""
+    config = SearchConfig.load(args.config) if args.config else quickstart_config()
+    for key in ("strategy", "epochs", "seed", "device"):
+        if getattr(args, key) is not None:
+            setattr(config, key, getattr(args, key))
+    for flag, key in (("dataset", "name"), ("limit", "limit"), ("root", "root")):
+        if getattr(args, flag) is not None:
+            setattr(config.dataset, key, getattr(args, flag))
+    return config
+
+
+def run_search_command(args: argparse.Namespace) -> int:
+    """``nasbench search``: run a search to the end (or until a stop request)."""
+    from nasbench.engine.bilevel import search
+
+    result = search(config_from_args(args), args.run_dir)
+    _print_result(result)
+    if args.report:
+        _print_report(args.run_dir)
+    return 0
+
+
+def configure_resume(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``nasbench resume``."""
+    parser.add_argument("run_dir", help="a run folder holding a stopped or killed search")
+    parser.add_argument("--report", action="store_true", help="write report.html at the end")
+
+
+def run_resume_command(args: argparse.Namespace) -> int:
+    """``nasbench resume``: continue a run from its last checkpoint."""
+    from nasbench.engine.bilevel import resume
+
+    _print_result(resume(args.run_dir))
+    if args.report:
+        _print_report(args.run_dir)
+    return 0
+
+
+def configure_run_dir(parser: argparse.ArgumentParser) -> None:
+    """A single positional run folder."""
+    parser.add_argument("run_dir", help="a run folder")
+
+
+def run_stop_command(args: argparse.Namespace) -> int:
+    """``nasbench stop``: ask a running search to checkpoint and stop."""
+    from nasbench.runs import request_stop
+
+    request_stop(args.run_dir)
+    print(f"stop requested for {args.run_dir}; the search stops after its current step.")
+    return 0
+
+
+def configure_report(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``nasbench report``."""
+    parser.add_argument("run_dir", help="a run folder")
+    parser.add_argument("--out", help="HTML file to write (default RUN/report.html)")
+
+
+def run_report_command(args: argparse.Namespace) -> int:
+    """``nasbench report``: write the run's self-contained HTML report."""
+    _print_report(args.run_dir, args.out)
+    return 0
+
+
+def configure_runs(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``nasbench runs``."""
+    parser.add_argument("folder", nargs="?", default="runs", help="folder of run folders")
+
+
+def run_runs_command(args: argparse.Namespace) -> int:
+    """``nasbench runs``: list the runs in a folder."""
+    from nasbench.runs import list_runs
+
+    if not Path(args.folder).is_dir():
+        raise ConfigError(f"folder {args.folder} does not exist; pass the folder holding runs.")
+    frame = list_runs(args.folder)
+    if frame.empty:
+        print(f"no runs in {args.folder}")
+        return 0
+    columns = ["run_dir", "status", "dataset", "strategy", "best_metric_name", "best_metric"]
+    print(frame[columns].to_string(index=False))
+    return 0
+
+
+def configure_quickstart(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``nasbench quickstart``."""
+    parser.add_argument("--run-dir", default=None, help=f"default {QUICKSTART_RUN_DIR}-<time>")
+    parser.add_argument("--seed", type=int, default=0, help="the search seed")
+
+
+def run_quickstart_command(args: argparse.Namespace) -> int:
+    """``nasbench quickstart``: the README's main job, ending with the report's path."""
+    from nasbench.engine.bilevel import search
+
+    run_dir = args.run_dir or f"{QUICKSTART_RUN_DIR}-{time.strftime('%Y%m%d-%H%M%S')}"
+    config = quickstart_config(args.seed)
+    print(
+        f"quickstart: {config.strategy.upper()} on the offline '{config.dataset.name}' dataset, "
+        f"{config.epochs} epochs; run store in {run_dir}"
+    )
+    result = search(config, run_dir)
+    _print_result(result)
+    _print_report(run_dir)
+    return 0
+
+
+def _print_result(result) -> None:
+    metrics = ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items())
+    print(f"{result.status} after {result.steps} steps; {metrics}")
+    print(f"genotype: {result.genotype.to_darts_text()}")
+    print(f"run store: {Path(result.run_dir).resolve()}")
+
+
+def _print_report(run_dir: str | Path, out: str | None = None) -> None:
+    from nasbench.viz.report import write_report
+
+    path = write_report(run_dir, out)
+    print(f"report: {Path(path).resolve()}")

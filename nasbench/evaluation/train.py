@@ -1,0 +1,421 @@
+"""Train a classification network from scratch: one reusable loop.
+
+This is the evaluation recipe of DARTS (``train.py`` of quark0/darts): SGD with
+momentum 0.9 and cosine annealing, gradient clipping, an optional auxiliary
+head weighted into the loss, and drop-path whose probability rises linearly
+over the epochs. The model with the best validation score is kept and scored on
+the test split. The retraining stage (:mod:`nasbench.evaluation.retrain`) and
+the full/partial-training evaluators reuse :func:`train_model` as is.
+
+Batches come from :class:`~nasbench.engine.batches.EpochBatches` and the
+augmentation is drawn from a generator keyed by (seed, epoch, batch), so on the
+CPU the same seed gives the same weights and metrics, and the global torch RNG
+is left as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from nasbench.engine.batches import EpochBatches
+from nasbench.engine.device import autocast, resolve_device
+from nasbench.errors import ConfigError, closest_name
+from nasbench.evaluation.metrics import classification_metrics, loss_for_task
+from nasbench.models.costs import count_parameters
+
+SELECT_METRICS = ("auc", "acc", "loss")
+PRECISIONS = ("fp32", "bf16")
+# Keeps the training and evaluation streams of one seed apart from the search's (0 and 1).
+TRAIN_STREAM = 2
+# Padding of the random crop, in pixels; DARTS pads 32x32 CIFAR by 4, 28x28 images get 2.
+CROP_PADDING = 2
+# Evaluation splits up to this size are held in memory as one tensor.
+EVAL_CACHE_BYTES = 1 << 30
+
+EpochCallback = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class TrainConfig:
+    """How a network is trained from scratch.
+
+    Attributes:
+        epochs: passes over the training split.
+        batch_size: images per step (the last incomplete batch of an epoch is dropped).
+        lr: initial learning rate of SGD (momentum ``momentum``), annealed to
+            ``lr_min`` with a cosine schedule over ``epochs``.
+        lr_min: final learning rate.
+        momentum: SGD momentum.
+        weight_decay: L2 penalty.
+        grad_clip: clip the gradient norm to this (0 disables clipping).
+        auxiliary_weight: weight of the auxiliary head's loss when the model has one
+            (DARTS: 0.4); 0 also tells :func:`~nasbench.evaluation.retrain.retrain`
+            to build the network without the head.
+        drop_path_prob: drop-path probability of the last epoch; epoch ``e`` uses
+            ``drop_path_prob * e / epochs`` (DARTS). Models without a
+            ``drop_path_prob`` attribute ignore it.
+        augment: random horizontal flip and a random crop after padding by
+            ``CROP_PADDING`` pixels (2D images only), drawn per batch from the seed.
+        limit: stratified cap on the images of every split, for quick runs (read by
+            the callers that load data; :func:`train_model` takes datasets as given).
+        select: validation score that picks the kept epoch: ``auc`` (as MedMNIST),
+            ``acc`` or ``loss``.
+        eval_batch_size: images per forward pass when evaluating.
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        precision: ``fp32`` or ``bf16`` (autocast on CUDA only).
+        seed: seeds batch order, augmentation and drop-path.
+
+    Example:
+        >>> TrainConfig(epochs=2).validate().epochs
+        2
+    """
+
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 0.025
+    lr_min: float = 0.0
+    momentum: float = 0.9
+    weight_decay: float = 3e-4
+    grad_clip: float = 5.0
+    auxiliary_weight: float = 0.4
+    drop_path_prob: float = 0.2
+    augment: bool = True
+    limit: int | None = None
+    select: str = "auc"
+    eval_batch_size: int = 256
+    device: str = "auto"
+    precision: str = "fp32"
+    seed: int = 0
+
+    def validate(self) -> TrainConfig:
+        """Check every value; raise a one-line ConfigError on the first bad one.
+
+        Returns:
+            ``self``, so ``TrainConfig(...).validate()`` chains.
+        """
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"TrainConfig.{name} must be an integer >= 1, got {value!r}.")
+        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
+            raise ConfigError(f"TrainConfig.limit must be None or >= 1, got {self.limit!r}.")
+        for name in ("lr", "lr_min", "momentum", "weight_decay", "grad_clip", "auxiliary_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ConfigError(f"TrainConfig.{name} must be a number >= 0, got {value!r}.")
+        if not 0.0 <= self.drop_path_prob < 1.0:
+            raise ConfigError(
+                f"TrainConfig.drop_path_prob must be in [0, 1), got {self.drop_path_prob!r}."
+            )
+        _check_choice("select", self.select, SELECT_METRICS)
+        _check_choice("precision", self.precision, PRECISIONS)
+        resolve_device(self.device)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(
+                f"TrainConfig.seed must be a non-negative integer, got {self.seed!r}."
+            )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Build a config from :meth:`to_dict` output, rejecting unknown keys."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in data:
+            if key not in names:
+                raise ConfigError(
+                    f"unknown TrainConfig key {key!r}; expected one of {', '.join(names)}."
+                    f"{closest_name(str(key), names)}"
+                )
+        return cls(**data)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_model` returns.
+
+    Attributes:
+        history: one dict per epoch run: ``epoch`` (0-based), ``lr``,
+            ``drop_path_prob``, ``train_loss``, ``train_acc``, ``val_loss``,
+            ``val_acc``, ``val_auc``, ``seconds``.
+        test: test metrics of the kept model: ``acc``, ``auc``, ``loss``.
+        best_epoch: the epoch whose weights were kept (best ``select`` score on val).
+        best_val: that epoch's validation metrics (``acc``, ``auc``, ``loss``).
+        params: parameters of the model, auxiliary head excluded.
+        wall_s: seconds spent, training and evaluation together.
+        stopped: True when the callback stopped training before ``epochs``.
+    """
+
+    history: list[dict[str, Any]]
+    test: dict[str, float]
+    best_epoch: int
+    best_val: dict[str, float]
+    params: int
+    wall_s: float
+    stopped: bool = False
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs completed."""
+        return len(self.history)
+
+
+def train_model(
+    model: nn.Module,
+    train_ds: Dataset,
+    val_ds: Dataset,
+    test_ds: Dataset,
+    task: str,
+    config: TrainConfig | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> TrainResult:
+    """Train ``model`` from its current weights, keep the best epoch on val, score it on test.
+
+    The model is trained in place and ends holding the kept (best validation) weights.
+    A model may return ``(logits, aux_logits)`` in training mode; the auxiliary loss
+    is added with weight ``config.auxiliary_weight``.
+
+    Args:
+        model: a classifier mapping ``(N, C, *spatial)`` to ``(N, K)`` logits.
+        train_ds: items ``(image, target)`` to train on.
+        val_ds: items used to pick the kept epoch.
+        test_ds: items the kept model is scored on.
+        task: the dataset's task (binary, multi-class, ordinal or multi-label).
+        config: the recipe; ``TrainConfig()`` when None.
+        on_epoch: called after every epoch with that epoch's history record (plus
+            ``epochs``, the planned total); returning ``False`` stops training there.
+
+    Returns:
+        A :class:`TrainResult`.
+
+    Example:
+        >>> from nasbench.data import load
+        >>> ds = load("synthetic", "train", limit=32)  # doctest: +SKIP
+        >>> net = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2))
+        >>> train_model(net, ds, ds, ds, "binary", TrainConfig(epochs=1)).test  # doctest: +SKIP
+        {'acc': 0.5, 'auc': 0.61, 'loss': 0.69}
+    """
+    config = (config or TrainConfig()).validate()
+    loss_fn = loss_for_task(task)
+    for name, ds in (("train", train_ds), ("val", val_ds), ("test", test_ds)):
+        if len(ds) == 0:
+            raise ConfigError(f"the {name} split is empty; give it at least one image.")
+    device = resolve_device(config.device)
+    start = time.perf_counter()
+    model.to(device)
+    batches = EpochBatches(train_ds, config.batch_size, config.seed, stream=TRAIN_STREAM)
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
+        weight_decay=config.weight_decay,
+    )
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=config.epochs, eta_min=config.lr_min
+    )
+    val_set, test_set = _Evaluation(val_ds), _Evaluation(test_ds)
+    history: list[dict[str, Any]] = []
+    best: tuple[float, int, dict[str, Any], dict[str, float]] | None = None
+    stopped = False
+    # Drop-path and dropout draw from the global RNG; fork it so a caller's stream is untouched.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        for epoch in range(config.epochs):
+            epoch_start = time.perf_counter()
+            record = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
+            record["drop_path_prob"] = _set_drop_path(model, config, epoch)
+            record.update(_train_epoch(model, batches, epoch, optimizer, loss_fn, task, config))
+            scheduler.step()
+            val = _evaluate(model, val_set, loss_fn, task, config, device)
+            record.update({f"val_{k}": v for k, v in val.items()})
+            record["seconds"] = time.perf_counter() - epoch_start
+            history.append(record)
+            score = _selection_score(val, config.select)
+            # Ties go to the earlier epoch, except that any epoch beats an unscorable one.
+            if best is None or score > best[0] or score == best[0] == -math.inf:
+                best = (score, epoch, _state_copy(model), val)
+            if on_epoch is not None and on_epoch({**record, "epochs": config.epochs}) is False:
+                stopped = epoch + 1 < config.epochs
+                break
+    assert best is not None  # epochs >= 1
+    model.load_state_dict(best[2])
+    test = _evaluate(model, test_set, loss_fn, task, config, device)
+    return TrainResult(
+        history=history,
+        test=test,
+        best_epoch=best[1],
+        best_val=best[3],
+        params=count_parameters(model),
+        wall_s=time.perf_counter() - start,
+        stopped=stopped,
+        config=config.to_dict(),
+    )
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(
+            f"TrainConfig.{name} must be one of {', '.join(choices)}, got {value!r}."
+            f"{closest_name(str(value), choices)}"
+        )
+
+
+def _set_drop_path(model: nn.Module, config: TrainConfig, epoch: int) -> float:
+    """DARTS raises drop-path linearly: ``p * epoch / epochs``; models without it ignore it."""
+    prob = config.drop_path_prob * epoch / config.epochs
+    if hasattr(model, "drop_path_prob"):
+        model.drop_path_prob = prob
+        return prob
+    return 0.0
+
+
+def _train_epoch(
+    model: nn.Module,
+    batches: EpochBatches,
+    epoch: int,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    task: str,
+    config: TrainConfig,
+) -> dict[str, float]:
+    device = next(model.parameters()).device
+    model.train()
+    total_loss, logits_seen, targets_seen = 0.0, [], []
+    for index in range(len(batches)):
+        images, targets = batches.batch(epoch, index)
+        if config.augment:
+            images = augment_batch(images, _batch_generator(config.seed, epoch, index))
+        images, targets = images.to(device), _target(targets, task).to(device)
+        with autocast(device, config.precision):
+            out = model(images)
+            logits, aux = out if isinstance(out, tuple) else (out, None)
+            loss = loss_fn(logits.float(), targets)
+            if aux is not None and config.auxiliary_weight > 0:
+                loss = loss + config.auxiliary_weight * loss_fn(aux.float(), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        total_loss += float(loss.detach()) * len(images)
+        logits_seen.append(logits.detach().float().cpu())
+        targets_seen.append(targets.detach().cpu())
+    seen = sum(len(t) for t in targets_seen)
+    metrics = classification_metrics(torch.cat(logits_seen), torch.cat(targets_seen), task)
+    return {"train_loss": total_loss / seen, "train_acc": metrics["acc"]}
+
+
+def augment_batch(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random horizontal flip and padded random crop per image (2D batches only).
+
+    Args:
+        images: ``(N, C, H, W)``; other shapes are returned unchanged.
+        generator: a CPU generator; the same state gives the same batch.
+
+    Returns:
+        The augmented batch, same shape.
+
+    Example:
+        >>> x = torch.arange(16.0).view(1, 1, 4, 4)
+        >>> augment_batch(x, torch.Generator().manual_seed(0)).shape
+        torch.Size([1, 1, 4, 4])
+    """
+    if images.dim() != 4:
+        return images
+    n, _, h, w = images.shape
+    flip = torch.rand(n, generator=generator) < 0.5
+    images = torch.where(flip.view(n, 1, 1, 1), images.flip(-1), images)
+    # Pad with the image minimum (the background of normalised medical images), not zero.
+    low = images.amin(dim=(1, 2, 3), keepdim=True)
+    pad = CROP_PADDING
+    padded = low.expand(n, images.shape[1], h + 2 * pad, w + 2 * pad).clone()
+    padded[:, :, pad : pad + h, pad : pad + w] = images
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
+    rows = (
+        (dy.view(n, 1) + torch.arange(h))
+        .view(n, 1, h, 1)
+        .expand(n, images.shape[1], h, w + 2 * pad)
+    )
+    cropped = padded.gather(2, rows)
+    cols = (dx.view(n, 1) + torch.arange(w)).view(n, 1, 1, w).expand(n, images.shape[1], h, w)
+    return cropped.gather(3, cols)
+
+
+def _batch_generator(seed: int, epoch: int, index: int) -> torch.Generator:
+    return torch.Generator().manual_seed(((seed * 1_000_003 + epoch) * 100_003 + index) % 2**63)
+
+
+def _target(targets: torch.Tensor, task: str) -> torch.Tensor:
+    # Multi-label losses take float 0/1 labels; the others class indices (shape (N,)).
+    return targets.float() if task == "multi-label" else targets.long().view(-1)
+
+
+class _Evaluation:
+    """An evaluation split, stacked once when it fits in memory (val is read every epoch)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        first = dataset[0][0]
+        fits = first.numel() * first.element_size() * len(dataset) <= EVAL_CACHE_BYTES
+        self._cached = _stack(dataset, range(len(dataset))) if fits else None
+
+    def chunks(self, size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.dataset)
+        for start in range(0, n, size):
+            if self._cached is not None:
+                yield self._cached[0][start : start + size], self._cached[1][start : start + size]
+            else:
+                yield _stack(self.dataset, range(start, min(n, start + size)))
+
+
+def _stack(dataset: Dataset, indices: range) -> tuple[torch.Tensor, torch.Tensor]:
+    items = [dataset[i] for i in indices]
+    images = torch.stack([torch.as_tensor(x) for x, _ in items])
+    return images, torch.stack([torch.as_tensor(y) for _, y in items])
+
+
+@torch.no_grad()
+def _evaluate(
+    model: nn.Module,
+    split: _Evaluation,
+    loss_fn: nn.Module,
+    task: str,
+    config: TrainConfig,
+    device: torch.device,
+) -> dict[str, float]:
+    model.eval()
+    logits_all, targets_all = [], []
+    for images, targets in split.chunks(config.eval_batch_size):
+        with autocast(device, config.precision):
+            logits = model(images.to(device))
+        logits_all.append(logits.float().cpu())
+        targets_all.append(_target(targets, task))
+    logits, targets = torch.cat(logits_all), torch.cat(targets_all)
+    metrics = classification_metrics(logits, targets, task)
+    metrics["loss"] = float(loss_fn(logits, targets))
+    return metrics
+
+
+def _selection_score(val: dict[str, float], select: str) -> float:
+    value = -val["loss"] if select == "loss" else val[select]
+    # A NaN score (one class only in a tiny val split) never beats a real one.
+    return value if math.isfinite(value) else -math.inf
+
+
+def _state_copy(model: nn.Module) -> dict[str, Any]:
+    return copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})

@@ -1,0 +1,235 @@
+"""Evolution: regularized (aging) evolution and a genetic algorithm with crossover.
+
+- Regularized evolution (Real et al., 2019, AmoebaNet): a queue of ``population_size``
+  models; each child is a mutation of the best of ``sample_size`` random members, and
+  the oldest member dies, so good genotypes must keep being rediscovered.
+- A generational genetic algorithm: tournament selection, crossover defined per space
+  (DARTS cell: each node from either parent; NB201: each edge; chain: one point),
+  mutation with a probability, elitism, and a stop when the best has not improved for
+  ``patience`` generations.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nasbench.errors import ConfigError
+from nasbench.evaluation.base import Result
+from nasbench.spaces.genotype import ChainGenotype, Genotype, NB201Genotype
+from nasbench.strategies import register_strategy
+from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
+
+
+def _check_population(population_size: int, max_evaluations: int | None) -> None:
+    if max_evaluations is not None and population_size > max_evaluations:
+        raise ConfigError(
+            f"population_size {population_size} is larger than the budget of "
+            f"{max_evaluations} evaluations; lower population_size or raise max_evaluations."
+        )
+
+
+@dataclass
+class EvolutionConfig(DiscreteConfig):
+    """Regularized evolution settings (defaults after Real et al. scaled to small budgets)."""
+
+    population_size: int = option(20, "members alive at once (the aging queue)", min=2)
+    sample_size: int = option(5, "members drawn per tournament; the best becomes a parent", min=1)
+    mutations: int = option(1, "mutation steps applied to each child", min=1)
+
+    def check_budget(self, max_evaluations: int | None) -> None:
+        """The random initial population must fit in the budget."""
+        if self.sample_size > self.population_size:
+            raise ConfigError(
+                f"sample_size {self.sample_size} exceeds population_size "
+                f"{self.population_size}; lower sample_size."
+            )
+        _check_population(self.population_size, max_evaluations)
+
+
+@register_strategy("evolution", EvolutionConfig, kind="discrete")
+class RegularizedEvolution(DiscreteStrategy):
+    """Regularized (aging) evolution: tournament parent, one mutation, the oldest dies.
+
+    Example:
+        >>> s = RegularizedEvolution(EvolutionConfig(population_size=10), space, seed=0)  # doctest: +SKIP
+    """
+
+    name = "evolution"
+
+    def __init__(self, config: EvolutionConfig, space: Any, seed: int = 0) -> None:
+        super().__init__(config, space, seed)
+        config.check_budget(None)
+        self.population: deque[tuple[Any, float]] = deque()
+
+    def _propose(self) -> Any:
+        cfg = self.config
+        # The first population_size proposals (and any asked before they are scored) are random.
+        if self.asked <= cfg.population_size or len(self.population) < cfg.sample_size:
+            return self.space.sample(self.rng)
+        members = list(self.population)
+        picks = self.rng.choice(len(members), size=cfg.sample_size, replace=False)
+        parent = max((members[int(i)] for i in picks), key=lambda m: m[1])[0]
+        child = parent
+        for _ in range(cfg.mutations):
+            child = self.space.mutate(child, self.rng)
+        return child
+
+    def _observe(self, genotype: Any, result: Result) -> None:
+        self.population.append((genotype, result.score))
+        if len(self.population) > self.config.population_size:
+            self.population.popleft()  # aging: the oldest dies, not the worst
+
+
+@dataclass
+class GeneticConfig(DiscreteConfig):
+    """Genetic algorithm settings."""
+
+    population_size: int = option(20, "members per generation", min=2)
+    tournament_size: int = option(3, "members per selection tournament", min=1)
+    crossover_rate: float = option(0.9, "probability that a child comes from crossover", 0, 1)
+    mutation_rate: float = option(0.5, "probability that a child is mutated once", 0, 1)
+    elitism: int = option(1, "best members copied unchanged into the next generation", min=0)
+    patience: int = option(
+        5, "stop after this many generations without improvement (0: never)", min=0
+    )
+    max_generations: int = option(0, "stop after this many generations (0: no limit)", min=0)
+
+    def check_budget(self, max_evaluations: int | None) -> None:
+        """The random initial generation must fit in the budget."""
+        if self.elitism >= self.population_size:
+            raise ConfigError(
+                f"elitism {self.elitism} must be smaller than population_size "
+                f"{self.population_size}."
+            )
+        if self.tournament_size > self.population_size:
+            raise ConfigError(
+                f"tournament_size {self.tournament_size} exceeds population_size "
+                f"{self.population_size}; lower tournament_size."
+            )
+        _check_population(self.population_size, max_evaluations)
+
+
+@register_strategy("genetic", GeneticConfig, kind="discrete")
+class GeneticAlgorithm(DiscreteStrategy):
+    """Genetic algorithm: tournament selection, per-space crossover, mutation, elitism.
+
+    Generations are formed as results arrive: once ``population_size`` children are
+    scored they become the next generation (keeping the ``elitism`` best of the old one in
+    place of the worst children); children asked before that are bred from the current one.
+
+    Example:
+        >>> s = GeneticAlgorithm(GeneticConfig(population_size=8), space, seed=0)  # doctest: +SKIP
+    """
+
+    name = "genetic"
+
+    def __init__(self, config: GeneticConfig, space: Any, seed: int = 0) -> None:
+        super().__init__(config, space, seed)
+        config.check_budget(None)
+        self.population: list[tuple[Any, float]] = []
+        self.children: list[tuple[Any, float]] = []
+        self.generation = 0
+        self.best = -np.inf
+        self.stale = 0
+
+    @property
+    def finished(self) -> bool:
+        """True when the best has stalled for ``patience`` generations or the limit is hit."""
+        cfg = self.config
+        if cfg.max_generations and self.generation >= cfg.max_generations:
+            return True
+        return bool(cfg.patience) and self.stale >= cfg.patience
+
+    def _select(self) -> Any:
+        picks = self.rng.choice(len(self.population), self.config.tournament_size, replace=False)
+        return max((self.population[int(i)] for i in picks), key=lambda m: m[1])[0]
+
+    def _propose(self) -> Any:
+        cfg = self.config
+        if not self.population:
+            return self.space.sample(self.rng)
+        a = self._select()
+        child = a
+        if self.rng.random() < cfg.crossover_rate:
+            child = crossover(self.space, a, self._select(), self.rng)
+        if child == a or self.rng.random() < cfg.mutation_rate:
+            # A child equal to its parent would only re-measure it: mutate it instead.
+            child = self.space.mutate(child, self.rng)
+        return child
+
+    def _observe(self, genotype: Any, result: Result) -> None:
+        self.children.append((genotype, result.score))
+        size = self.config.population_size
+        if len(self.children) < size:
+            return
+        brood, self.children = self.children[:size], self.children[size:]
+        if self.population:
+            elite = sorted(self.population, key=lambda m: -m[1])[: self.config.elitism]
+            brood = sorted(brood, key=lambda m: -m[1])[: size - len(elite)] + elite
+        self.population = brood
+        self.generation += 1
+        best = max(m[1] for m in brood)
+        if best > self.best:
+            self.best, self.stale = best, 0
+        else:
+            self.stale += 1
+
+
+def crossover(space: Any, a: Any, b: Any, rng: np.random.Generator) -> Any:
+    """Combine two parents into a child of the same space.
+
+    DARTS cells take each intermediate node (its inputs and ops) from either parent;
+    NB201 cells take each edge's op from either parent; chains join a prefix of one
+    parent to a suffix of the other (one point), kept inside the space's depth range.
+
+    Args:
+        space: the space both parents belong to.
+        a: first parent.
+        b: second parent.
+        rng: the random generator.
+
+    Returns:
+        A member of ``space``.
+
+    Example:
+        >>> child = crossover(NB201Space(), a, b, np.random.default_rng(0))  # doctest: +SKIP
+    """
+    if isinstance(a, NB201Genotype) and isinstance(b, NB201Genotype):
+        nodes = tuple(
+            tuple(pa if rng.random() < 0.5 else pb for pa, pb in zip(na, nb, strict=True))
+            for na, nb in zip(a.nodes, b.nodes, strict=True)
+        )
+        return NB201Genotype(nodes=nodes)
+    if isinstance(a, Genotype) and isinstance(b, Genotype):
+        k = a.inputs_per_node
+        cells = {}
+        for cell_type in ("normal", "reduce"):
+            pa, pb = a.cell(cell_type)[0], b.cell(cell_type)[0]
+            pairs: list[Any] = []
+            for start in range(0, len(pa), k):
+                pairs += (pa if rng.random() < 0.5 else pb)[start : start + k]
+            cells[cell_type] = tuple(pairs)
+        return Genotype(
+            normal=cells["normal"],
+            normal_concat=a.normal_concat,
+            reduce=cells["reduce"],
+            reduce_concat=a.reduce_concat,
+            inputs_per_node=k,
+        )
+    if isinstance(a, ChainGenotype) and isinstance(b, ChainGenotype):
+        lo, hi = getattr(space, "min_depth", 1), getattr(space, "max_depth", 10**9)
+        for _ in range(20):
+            i = int(rng.integers(a.depth + 1))
+            j = int(rng.integers(b.depth + 1))
+            layers = a.layers[:i] + b.layers[j:]
+            if lo <= len(layers) <= hi:
+                return ChainGenotype(layers)
+        return a
+    raise ConfigError(
+        f"no crossover is defined for {type(a).__name__} genotypes; use regularized "
+        "evolution ('evolution') for this space."
+    )

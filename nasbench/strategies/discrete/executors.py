@@ -1,0 +1,295 @@
+"""Where evaluations run: in this process, in a local process pool, or on Ray.
+
+An executor takes a batch of jobs ``(candidate_id, genotype, fidelity)`` and returns
+one :class:`Outcome` per job, in the order of the jobs. Workers only evaluate; the
+results flow back to the loop, the single writer of the run store. Which executor
+runs a batch never changes the results: they depend on the loop's batch size only.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nasbench.errors import ConfigError, closest_name
+from nasbench.evaluation.base import Result
+
+
+@dataclass(frozen=True)
+class Job:
+    """One evaluation to run.
+
+    Attributes:
+        candidate_id: the loop's id for the candidate.
+        genotype: what to evaluate.
+        fidelity: the evaluator's budget (epochs, ...); None for its full budget.
+    """
+
+    candidate_id: int
+    genotype: Any
+    fidelity: float | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker sends back for one job.
+
+    Attributes:
+        result: the evaluator's :class:`~nasbench.evaluation.base.Result`.
+        worker: which worker ran it (``"main"``, ``"pid-123"``, ``"host:pid-123"``).
+        seconds: wall time of the evaluation inside the worker.
+    """
+
+    result: Result
+    worker: str
+    seconds: float
+
+
+def _run_job(evaluator: Any, job: Job, worker: str) -> Outcome:
+    start = time.perf_counter()
+    result = evaluator.evaluate(job.genotype, job.fidelity)
+    if not isinstance(result, Result):
+        raise ConfigError(
+            f"{type(evaluator).__name__}.evaluate returned {type(result).__name__}, not a Result."
+        )
+    return Outcome(result, worker, time.perf_counter() - start)
+
+
+class Executor(ABC):
+    """Runs batches of evaluations. Use as a context manager, or call open/close.
+
+    Example:
+        >>> with SequentialExecutor() as ex:  # doctest: +SKIP
+        ...     ex.open(evaluator)
+        ...     outcomes = ex.evaluate([Job(0, g)])
+    """
+
+    name: str = "base"
+    workers: int = 1
+
+    def open(self, evaluator: Any) -> None:
+        """Ship ``evaluator`` to the workers (once, not per job)."""
+        if not callable(getattr(evaluator, "evaluate", None)):
+            raise ConfigError(
+                f"an evaluator needs an evaluate(genotype, budget) method; "
+                f"{type(evaluator).__name__} has none."
+            )
+        self.evaluator = evaluator
+
+    @abstractmethod
+    def evaluate(self, jobs: Sequence[Job]) -> list[Outcome]:
+        """Evaluate ``jobs``; return their outcomes in the same order."""
+
+    def close(self) -> None:
+        """Release the workers (idempotent)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class SequentialExecutor(Executor):
+    """Evaluate one job after the other in this process (the default).
+
+    Example:
+        >>> ex = SequentialExecutor(); ex.open(evaluator)  # doctest: +SKIP
+    """
+
+    name = "sequential"
+
+    def evaluate(self, jobs: Sequence[Job]) -> list[Outcome]:
+        """Evaluate ``jobs`` here, in order."""
+        return [_run_job(self.evaluator, job, "main") for job in jobs]
+
+
+# The evaluator of a pool worker process: set once by the pool's initializer so that
+# it is unpickled once per worker, not once per job.
+_WORKER_EVALUATOR: Any = None
+
+
+def _init_worker(payload: bytes) -> None:
+    global _WORKER_EVALUATOR
+    _WORKER_EVALUATOR = pickle.loads(payload)
+
+
+def _pool_job(job: Job) -> Outcome:
+    return _run_job(_WORKER_EVALUATOR, job, f"pid-{os.getpid()}")
+
+
+def _pickled(evaluator: Any, executor: str) -> bytes:
+    try:
+        return pickle.dumps(evaluator)
+    except (pickle.PicklingError, TypeError, AttributeError) as err:
+        raise ConfigError(
+            f"the {executor} executor needs a picklable evaluator; "
+            f"{type(evaluator).__name__} is not ({err}). Use the sequential executor."
+        ) from None
+
+
+class ProcessPoolExecutor(Executor):
+    """Evaluate jobs in local worker processes (``concurrent.futures``, spawn context).
+
+    Spawned workers start clean (no forked torch or CUDA state); the evaluator is
+    pickled once and unpickled once per worker, so it must be picklable and its class
+    importable.
+
+    Args:
+        workers: number of worker processes.
+
+    Example:
+        >>> with ProcessPoolExecutor(workers=2) as ex:  # doctest: +SKIP
+        ...     ex.open(evaluator); ex.evaluate(jobs)
+    """
+
+    name = "process"
+
+    def __init__(self, workers: int = 2) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ConfigError(f"process executor workers must be an integer >= 1, got {workers!r}.")
+        self.workers = workers
+        self._pool: Any = None
+
+    def open(self, evaluator: Any) -> None:
+        """Start the workers with a copy of ``evaluator``."""
+        import concurrent.futures
+        import multiprocessing
+
+        super().open(evaluator)
+        payload = _pickled(evaluator, "process")
+        self.close()
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(payload,),
+        )
+
+    def evaluate(self, jobs: Sequence[Job]) -> list[Outcome]:
+        """Evaluate ``jobs`` on the workers; outcomes come back in job order."""
+        if self._pool is None:
+            raise ConfigError("the process executor is not open; call open(evaluator) first.")
+        return list(self._pool.map(_pool_job, jobs))
+
+    def close(self) -> None:
+        """Shut the workers down."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _ray_job(evaluator: Any, job: Job) -> Outcome:
+    return _run_job(evaluator, job, f"{socket.gethostname()}:pid-{os.getpid()}")
+
+
+class RayExecutor(Executor):
+    """Evaluate jobs as Ray tasks: locally by default, or on a cluster with ``address``.
+
+    Ray is imported only here. Without an ``address`` a local Ray is started with
+    ``num_cpus`` CPUs (and shut down on close); with one, the running cluster is joined.
+
+    Args:
+        num_cpus: CPUs of the local Ray (ignored with ``address``).
+        address: a cluster address such as ``"ray://head:10001"`` or ``"auto"``.
+        cpus_per_job: CPUs each evaluation reserves.
+        gpus_per_job: GPUs each evaluation reserves (e.g. 1 for training evaluators).
+
+    Example:
+        >>> with RayExecutor(num_cpus=2) as ex:  # doctest: +SKIP
+        ...     ex.open(evaluator); ex.evaluate(jobs)
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        num_cpus: int | None = 2,
+        address: str | None = None,
+        cpus_per_job: float = 1.0,
+        gpus_per_job: float = 0.0,
+    ) -> None:
+        if num_cpus is not None and (
+            isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1
+        ):
+            raise ConfigError(f"ray executor num_cpus must be an integer >= 1, got {num_cpus!r}.")
+        self.num_cpus, self.address = num_cpus, address
+        self.cpus_per_job, self.gpus_per_job = float(cpus_per_job), float(gpus_per_job)
+        self.workers = num_cpus or 1
+        self._ray: Any = None
+        self._started = False
+
+    def open(self, evaluator: Any) -> None:
+        """Start (or join) Ray and put ``evaluator`` in its object store once."""
+        super().open(evaluator)
+        _pickled(evaluator, "ray")
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError(
+                'the ray executor needs Ray: pip install "ray[default]"'
+            ) from None
+        self._ray = ray
+        if not ray.is_initialized():
+            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+            if self.address is None:
+                options["num_cpus"] = self.num_cpus
+            else:
+                options["address"] = self.address
+            ray.init(**options)
+            self._started = True
+        self._evaluator_ref = ray.put(evaluator)
+        self._remote = ray.remote(num_cpus=self.cpus_per_job, num_gpus=self.gpus_per_job)(
+            _ray_job
+        )
+
+    def evaluate(self, jobs: Sequence[Job]) -> list[Outcome]:
+        """Evaluate ``jobs`` as Ray tasks; outcomes come back in job order."""
+        if self._ray is None:
+            raise ConfigError("the ray executor is not open; call open(evaluator) first.")
+        refs = [self._remote.remote(self._evaluator_ref, job) for job in jobs]
+        return list(self._ray.get(refs))
+
+    def close(self) -> None:
+        """Shut down the local Ray this executor started (a joined cluster keeps running)."""
+        if self._ray is not None and self._started:
+            self._ray.shutdown()
+        self._ray, self._started = None, False
+
+
+EXECUTORS: dict[str, type[Executor]] = {
+    "sequential": SequentialExecutor,
+    "process": ProcessPoolExecutor,
+    "ray": RayExecutor,
+}
+
+
+def create_executor(name: str = "sequential", config: dict[str, Any] | None = None) -> Executor:
+    """Create an executor by name.
+
+    Args:
+        name: "sequential", "process" or "ray".
+        config: constructor arguments, e.g. ``{"workers": 2}`` or ``{"address": "auto"}``.
+
+    Returns:
+        The executor (not yet open).
+
+    Example:
+        >>> create_executor("process", {"workers": 2}).workers
+        2
+    """
+    if name not in EXECUTORS:
+        raise ConfigError(
+            f"unknown executor {name!r}; use one of {', '.join(EXECUTORS)}."
+            f"{closest_name(str(name), list(EXECUTORS))}"
+        )
+    try:
+        return EXECUTORS[name](**(config or {}))
+    except TypeError as err:
+        raise ConfigError(f"bad settings for the {name!r} executor: {err}.") from None

@@ -1,0 +1,293 @@
+"""The one loop that runs every discrete strategy: ask, evaluate, tell, record.
+
+Per batch: ask the strategy for up to ``batch_size`` new genotypes, have the
+executor evaluate them, tell the strategy each result in order, and record each
+candidate in the run store (the loop is its single writer). Budgets are counted
+in evaluator calls and in wall time; a stop request is honoured between batches.
+
+Duplicates are cached: a genotype whose key (the space's canonical form when it
+has one, e.g. NB201 cells that compute the same function, else the canonical
+JSON) was already evaluated is answered from the cache, told to the strategy,
+recorded with status ``"cached"`` and does not count against the budget. That is
+what a table lookup would return anyway; ``cache="none"`` evaluates every ask.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nasbench.errors import ConfigError
+from nasbench.evaluation.base import Result
+from nasbench.strategies.discrete.base import DiscreteStrategy, genotype_key
+from nasbench.strategies.discrete.executors import Executor, Job, SequentialExecutor
+
+CACHE_MODES = ("canonical", "genotype", "none")
+# A strategy that proposes only already-evaluated genotypes this many times in a row
+# has converged; stopping beats spinning forever on a wall-time-only budget.
+MAX_DUPLICATE_STREAK = 1000
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much a discrete search may spend.
+
+    Attributes:
+        max_evaluations: evaluator calls (cache hits are free); None for no limit.
+        max_seconds: wall time; checked between batches, so the batch in flight finishes.
+
+    Example:
+        >>> Budget(max_evaluations=100).max_evaluations
+        100
+    """
+
+    max_evaluations: int | None = None
+    max_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        n, s = self.max_evaluations, self.max_seconds
+        if n is None and s is None:
+            raise ConfigError("a budget needs max_evaluations or max_seconds (or both).")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+            raise ConfigError(f"max_evaluations must be a positive integer, got {n!r}.")
+        if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or s <= 0):
+            raise ConfigError(f"max_seconds must be a positive number, got {s!r}.")
+
+
+@dataclass
+class Trial:
+    """One answered ask.
+
+    Attributes:
+        candidate_id: position in the ask order (the run store's candidate id).
+        genotype: the genotype.
+        result: its result (from the evaluator or the cache).
+        evaluations: evaluator calls made so far, this one included.
+        cached: True when the result came from the cache.
+        worker: which executor worker evaluated it ("cache" for cache hits).
+        elapsed: seconds since the search started.
+    """
+
+    candidate_id: int
+    genotype: Any
+    result: Result
+    evaluations: int
+    cached: bool
+    worker: str
+    elapsed: float
+
+
+@dataclass
+class DiscreteResult:
+    """What :func:`run_discrete` returns.
+
+    Attributes:
+        best_genotype: the best genotype found (earliest on ties).
+        best_result: its result.
+        history: every answered ask, in order.
+        evaluations: evaluator calls made.
+        stop_reason: "max_evaluations", "max_seconds", "stop_requested", "finished"
+            (the strategy has nothing left), "exhausted" (every member evaluated),
+            "duplicates" (the strategy only repeats itself) or "callback".
+    """
+
+    best_genotype: Any
+    best_result: Result | None
+    history: list[Trial] = field(default_factory=list)
+    evaluations: int = 0
+    stop_reason: str = ""
+
+    def best_so_far(self) -> np.ndarray:
+        """Best score after each evaluator call (cache hits add no entry)."""
+        scores = [t.result.score for t in self.history if not t.cached]
+        return np.maximum.accumulate(np.asarray(scores, dtype=float)) if scores else np.zeros(0)
+
+    def evaluations_to_reach(self, target: float) -> int | None:
+        """Evaluator calls made when a score >= ``target`` was first seen, or None."""
+        for t in self.history:
+            if t.result.score >= target:
+                return t.evaluations
+        return None
+
+
+class _Run:
+    """State of one call of :func:`run_discrete`."""
+
+    def __init__(self, strategy, evaluator, budget, store, executor, on_result, cache, fidelity):
+        self.strategy, self.evaluator, self.budget = strategy, evaluator, budget
+        self.store, self.executor, self.on_result = store, executor, on_result
+        self.cache_mode, self.fidelity = cache, fidelity
+        self.cache: dict[str, Result] = {}
+        self.result = DiscreteResult(None, None)
+        self.start = time.perf_counter()
+        self.streak = 0
+        self.callback_stop = False
+        self.space_size = strategy.space.size()
+
+    def key(self, genotype: Any) -> str | None:
+        if self.cache_mode == "none":
+            return None
+        return genotype_key(self.strategy.space, genotype, self.cache_mode)
+
+    def stop_reason(self) -> str | None:
+        b, r = self.budget, self.result
+        if self.callback_stop:
+            return "callback"
+        if b.max_evaluations is not None and r.evaluations >= b.max_evaluations:
+            return "max_evaluations"
+        if b.max_seconds is not None and time.perf_counter() - self.start >= b.max_seconds:
+            return "max_seconds"
+        if self.store is not None and self.store.stop_requested():
+            return "stop_requested"
+        if self.strategy.finished:
+            return "finished"
+        if self.cache_mode != "none" and len(self.cache) >= self.space_size:
+            return "exhausted"
+        if self.streak >= MAX_DUPLICATE_STREAK:
+            return "duplicates"
+        return None
+
+    def record(self, cid: int, genotype: Any, result: Result, cached: bool, worker: str) -> None:
+        r = self.result
+        if cached:
+            self.streak += 1
+        else:
+            r.evaluations += 1
+            self.streak = 0
+        trial = Trial(
+            cid, genotype, result, r.evaluations, cached, worker, time.perf_counter() - self.start
+        )
+        r.history.append(trial)
+        self.strategy.tell(genotype, result)
+        if r.best_result is None or result.score > r.best_result.score:
+            r.best_genotype, r.best_result = genotype, result
+        if self.store is not None:
+            cost = {} if cached else dict(result.cost)
+            self.store.log_candidate(
+                cid, genotype, result.metrics, cost, "cached" if cached else "done", worker
+            )
+        if self.on_result is not None and self.on_result(trial):
+            self.callback_stop = True
+
+    def batch(self, size: int) -> None:
+        """Ask until ``size`` new genotypes are pending, evaluate them, tell the results."""
+        jobs: list[Job] = []
+        keys: list[str | None] = []
+        waiting: list[tuple[int, Any, int]] = []  # asks that repeat a pending job
+        while len(jobs) < size and not self.strategy.finished and not self.callback_stop:
+            if self.streak >= MAX_DUPLICATE_STREAK or len(self.cache) >= self.space_size:
+                break
+            cid = len(self.result.history) + len(jobs) + len(waiting)
+            genotype = self.strategy.ask()
+            key = self.key(genotype)
+            if key is not None and key in self.cache:
+                self.record(cid, genotype, self.cache[key], True, "cache")
+            elif key is not None and key in keys:
+                waiting.append((cid, genotype, keys.index(key)))
+                self.streak += 1
+            else:
+                jobs.append(Job(cid, genotype, self.fidelity))
+                keys.append(key)
+        outcomes = self.executor.evaluate(jobs) if jobs else []
+        for job, key, outcome in zip(jobs, keys, outcomes, strict=True):
+            if key is not None:
+                self.cache[key] = outcome.result
+            self.record(job.candidate_id, job.genotype, outcome.result, False, outcome.worker)
+        for cid, genotype, index in waiting:
+            self.record(cid, genotype, outcomes[index].result, True, "cache")
+
+    def progress(self) -> None:
+        if self.store is not None:
+            self.store.set_progress(self.result.evaluations, self.budget.max_evaluations, 0, None)
+
+
+def run_discrete(
+    strategy: DiscreteStrategy,
+    evaluator: Any,
+    budget: Budget,
+    store: Any = None,
+    executor: Executor | None = None,
+    on_result: Callable[[Trial], bool | None] | None = None,
+    batch_size: int | None = None,
+    cache: str = "canonical",
+    fidelity: float | None = None,
+) -> DiscreteResult:
+    """Run a discrete strategy against an evaluator until the budget is spent.
+
+    Args:
+        strategy: an ask/tell strategy (``create_strategy(name, cfg, space=..., seed=...)``).
+        evaluator: has ``evaluate(genotype, budget) -> Result``.
+        budget: evaluations and/or wall time.
+        store: a :class:`~nasbench.runs.RunStore` to record every candidate, the progress
+            and start/end events in; None records nothing.
+        executor: where evaluations run; None evaluates here, one by one. The executor
+            is opened with ``evaluator`` and closed here.
+        on_result: called with each :class:`Trial`; returning True stops the search
+            after the current batch.
+        batch_size: genotypes asked before their results are told; None uses the
+            executor's worker count. Results depend on it, never on the executor.
+        cache: "canonical", "genotype" or "none" (see the module docstring).
+        fidelity: the budget passed to ``evaluator.evaluate`` (e.g. epochs).
+
+    Returns:
+        A :class:`DiscreteResult`.
+
+    Raises:
+        ConfigError: a bad budget, batch size or cache mode, or a budget too small for
+            the strategy (e.g. a population larger than the budget).
+
+    Example:
+        >>> space = create_space("nb201")  # doctest: +SKIP
+        >>> strategy = create_strategy("evolution", {}, space=space, seed=0)  # doctest: +SKIP
+        >>> out = run_discrete(strategy, evaluator, Budget(max_evaluations=50))  # doctest: +SKIP
+        >>> out.best_genotype, out.best_result.score  # doctest: +SKIP
+    """
+    if not isinstance(budget, Budget):
+        raise ConfigError(f"budget must be a Budget, got {type(budget).__name__}.")
+    if cache not in CACHE_MODES:
+        raise ConfigError(f"cache must be one of {', '.join(CACHE_MODES)}, got {cache!r}.")
+    if not callable(getattr(strategy, "ask", None)) or not callable(getattr(strategy, "tell", None)):
+        raise ConfigError(f"{type(strategy).__name__} is not an ask/tell strategy.")
+    strategy.check_budget(budget.max_evaluations)
+    executor = executor or SequentialExecutor()
+    size = executor.workers if batch_size is None else batch_size
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ConfigError(f"batch_size must be a positive integer, got {size!r}.")
+    run = _Run(strategy, evaluator, budget, store, executor, on_result, cache, fidelity)
+    if store is not None:
+        store.log_event(
+            "discrete_search_started",
+            {
+                "strategy": getattr(strategy, "name", type(strategy).__name__),
+                "max_evaluations": budget.max_evaluations,
+                "max_seconds": budget.max_seconds,
+                "batch_size": size,
+                "cache": cache,
+                "executor": executor.name,
+            },
+        )
+    executor.open(evaluator)
+    try:
+        while (reason := run.stop_reason()) is None:
+            left = budget.max_evaluations
+            left = size if left is None else min(size, left - run.result.evaluations)
+            run.batch(left)
+            run.progress()
+    finally:
+        executor.close()
+    out = run.result
+    out.stop_reason = reason
+    if store is not None:
+        best = out.best_result.score if out.best_result is not None else math.nan
+        store.log_event(
+            "discrete_search_ended",
+            {"reason": reason, "evaluations": out.evaluations, "best_score": best},
+        )
+        if out.best_genotype is not None:
+            store.log_genotype(0, out.evaluations, out.best_genotype, out.best_result.metrics)
+    return out

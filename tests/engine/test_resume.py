@@ -1,0 +1,126 @@
+"""Killing, stopping and resuming a search; reading a run while it is written."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nasbench.engine.bilevel import resume, search
+from nasbench.runs import load, request_stop
+
+
+def _launch(config, run_dir: Path, tmp_path: Path) -> subprocess.Popen:
+    config_path = tmp_path / "config.json"
+    config.save(config_path)
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nasbench",
+            "search",
+            "--config",
+            str(config_path),
+            "--run-dir",
+            str(run_dir),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_for_step(run_dir: Path, step: int, process: subprocess.Popen, timeout=180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode()
+        if (run_dir / "run.sqlite").exists() and load(run_dir).progress.get("step", 0) >= step:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the search did not reach step {step} in {timeout} s")
+
+
+def _final_alphas(run_dir: Path) -> np.ndarray:
+    alphas = load(run_dir).alphas
+    last = alphas[alphas.step == alphas.step.max()]
+    return last.sort_values(["kind", "cell_type", "edge", "op"]).raw.to_numpy()
+
+
+def _history(run_dir: Path):
+    history = load(run_dir).history
+    return history.sort_values(["step", "phase", "name"])[["step", "phase", "name", "value"]]
+
+
+@pytest.mark.parametrize("strategy", ["darts", "gdas"])
+def test_sigkill_then_resume_matches_an_uninterrupted_run(tiny, tmp_path, strategy):
+    config = tiny(strategy, epochs=2, max_steps_per_epoch=3, checkpoint_every=1)
+    reference = search(config, tmp_path / "reference")
+
+    killed = tmp_path / "killed"
+    process = _launch(config, killed, tmp_path)
+    _wait_for_step(killed, 4, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert load(killed).status == "running"  # nobody told the store: it was killed
+    assert load(killed).writer_alive() is False
+
+    resumed = resume(killed)
+    assert resumed.status == "finished"
+    assert resumed.genotype == reference.genotype
+    assert resumed.metrics == reference.metrics
+    np.testing.assert_array_equal(_final_alphas(killed), _final_alphas(tmp_path / "reference"))
+    # Rows written after the last checkpoint were discarded, so the history has no
+    # duplicate steps and matches the uninterrupted run value for value (time aside).
+    resumed_history = _history(killed)
+    reference_history = _history(tmp_path / "reference")
+    ignored = {"images_per_s", "peak_memory_mb"}
+    keep = ~resumed_history.name.isin(ignored)
+    np.testing.assert_array_equal(
+        resumed_history[keep].to_numpy(),
+        reference_history[~reference_history.name.isin(ignored)].to_numpy(),
+    )
+
+
+def test_stop_request_checkpoints_and_resume_finishes(tiny, tmp_path):
+    config = tiny("gdas", epochs=3, max_steps_per_epoch=3)
+    run_dir = tmp_path / "run"
+    process = _launch(config, run_dir, tmp_path)
+    _wait_for_step(run_dir, 2, process)
+    request_stop(run_dir)
+    assert process.wait(timeout=120) == 0, process.stderr.read().decode()
+    stopped = load(run_dir)
+    assert stopped.status == "stopped"
+    assert stopped.progress["step"] < 9
+
+    result = resume(run_dir)
+    assert result.status == "finished" and result.steps == 9
+    assert load(run_dir).status == "finished"
+
+
+def test_reader_follows_a_search_in_another_process(tiny, tmp_path):
+    config = tiny("gdas", epochs=2, max_steps_per_epoch=4, alpha_every=1)
+    run_dir = tmp_path / "run"
+    process = _launch(config, run_dir, tmp_path)
+    _wait_for_step(run_dir, 1, process)
+    run = load(run_dir)
+    seen_steps = []
+    while process.poll() is None:
+        run.refresh()
+        alphas = run.alphas[run.alphas.kind == "alpha"]
+        # Every snapshot the reader sees is complete: all edges x ops of both cell types.
+        sizes = alphas.groupby("step", observed=True).size()
+        assert sizes.nunique() <= 1
+        seen_steps.append(int(run.progress.get("step", 0)))
+        time.sleep(0.1)
+    assert process.returncode == 0, process.stderr.read().decode()
+    assert seen_steps == sorted(seen_steps)
+    assert len(set(seen_steps)) > 1, "the reader should see the search progress"
+    run.refresh()
+    assert run.status == "finished"

@@ -1,0 +1,86 @@
+"""The bilevel loop: every method runs, alphas move, everything lands in the run store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nasbench.engine.bilevel import search
+from nasbench.runs import load
+from nasbench.spaces import Genotype
+
+METHODS = ("darts", "gdas", "pcdarts", "proxyless")
+
+
+@pytest.mark.parametrize("strategy", METHODS)
+def test_every_method_runs_and_its_alphas_move(tiny, tmp_path, strategy):
+    result = search(tiny(strategy), tmp_path / "run")
+    assert result.status == "finished"
+    assert result.steps == 4
+    assert isinstance(result.genotype, Genotype)
+
+    run = load(tmp_path / "run")
+    assert run.status == "finished"
+    alphas = run.alphas[run.alphas.kind == "alpha"]
+    first, last = alphas.step.min(), alphas.step.max()
+    assert (first, last) == (0, 4)
+    before = alphas[alphas.step == first].sort_values(["cell_type", "edge", "op"]).raw.to_numpy()
+    after = alphas[alphas.step == last].sort_values(["cell_type", "edge", "op"]).raw.to_numpy()
+    assert before.shape == after.shape
+    assert not np.allclose(before, after), "the architecture step must move the alphas"
+    # One derived genotype per epoch, the last one being the result.
+    assert list(run.genotypes.epoch) == [0, 1]
+    assert run.genotypes.genotype.iloc[-1] == result.genotype
+
+
+def test_records_metrics_the_issue_asks_for(tiny, tmp_path):
+    search(tiny("darts", eigen_every=1), tmp_path / "run")
+    run = load(tmp_path / "run")
+    train = set(run.history[run.history.phase == "train"].name)
+    assert {"loss", "acc", "auc", "lr", "arch_loss"} <= train
+    val = run.history[run.history.phase == "val"]
+    assert {
+        "val_loss",
+        "val_acc",
+        "val_auc",
+        "images_per_s",
+        "peak_memory_mb",
+        "parameter_free_ops",
+        "hessian_eigenvalue",
+    } <= set(val.name)
+    eigen = val[val.name == "hessian_eigenvalue"].value
+    assert len(eigen) == 2 and np.isfinite(eigen).all()
+    assert run.environment["packages"]["torch"]
+    assert run.config["strategy"] == "darts"
+
+
+def test_alpha_snapshot_interval_is_configurable(tiny, tmp_path):
+    search(tiny("darts", alpha_every=2), tmp_path / "run")
+    steps = sorted(set(load(tmp_path / "run").alphas.step))
+    # step 0, every second step, and each epoch end (steps 2 and 4).
+    assert steps == [0, 2, 4]
+
+
+def test_same_seed_same_result_on_cpu(tiny, tmp_path):
+    first = search(tiny("gdas"), tmp_path / "a")
+    second = search(tiny("gdas"), tmp_path / "b")
+    assert first.genotype == second.genotype
+    assert first.metrics == second.metrics
+    a = load(tmp_path / "a").alphas
+    b = load(tmp_path / "b").alphas
+    np.testing.assert_array_equal(a.raw.to_numpy(), b.raw.to_numpy())
+
+
+def test_a_run_folder_is_never_overwritten(tiny, tmp_path):
+    search(tiny("gdas", epochs=1), tmp_path / "run")
+    with pytest.raises(Exception, match="already"):
+        search(tiny("gdas", epochs=1), tmp_path / "run")
+
+
+def test_search_on_real_breastmnist(tiny, tmp_path, shared_medmnist):
+    config = tiny("darts")
+    config.dataset.name = "breastmnist"
+    config.dataset.root = str(shared_medmnist)
+    result = search(config, tmp_path / "run")
+    assert result.status == "finished"
+    assert 0.0 <= result.metrics["val_acc"] <= 1.0
