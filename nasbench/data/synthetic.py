@@ -217,14 +217,14 @@ def _lesion_kind(rng: np.random.Generator, dims: int, kind: int) -> list[_Lesion
     if kind == 2:
         return [_Lesion(rng, dims, (0.12, 0.2), (2.2, 3.5), irregularity=0.25)]
     count = int(rng.integers(3, 6))
-    return [_Lesion(rng, dims, (0.035, 0.055), (1.0, 1.2)) for _ in range(count)]
+    return [_Lesion(rng, dims, (0.04, 0.06), (1.0, 1.2)) for _ in range(count)]
 
 
 def _classification(
     dims: int,
     num_classes: int,
     radius: tuple[float, float] = (0.06, 0.15),
-    contrast: tuple[float, float] = (0.15, 0.4),
+    contrast: tuple[float, float] = (0.18, 0.45),
 ) -> Callable[..., tuple[Array, int]]:
     def generate(rng: np.random.Generator, label: int, size: int) -> tuple[Array, int]:
         scene = _Scene(rng, dims)
@@ -405,17 +405,25 @@ class SyntheticDataset(Dataset):
 
 
 def load_synthetic(
-    info: DatasetInfo, split: str, root: Path | None, size: int, download: bool, **options: Any
+    info: DatasetInfo,
+    split: str,
+    root: Path | None,
+    size: int,
+    download: bool,
+    data_seed: int = 0,
+    **options: Any,
 ) -> SyntheticDataset:
-    """Registry loader: build the synthetic dataset of one base split (``root`` is unused).
+    """Registry loader: build the synthetic dataset of one base split (nothing is read or written).
 
     Args:
         info: the registry entry.
         split: one of ``BASE_SPLITS``.
-        root: ignored; nothing is read or written.
+        root: ignored.
         size: edge length.
         download: ignored.
-        **options: ``seed`` (data seed, default 0), ``length`` and generator options.
+        data_seed: seed of the generated data (``load``'s own ``seed`` picks search
+            halves, limits and augmentation, not the data).
+        **options: ``length`` (number of samples) and generator options.
 
     Returns:
         A :class:`SyntheticDataset`.
@@ -425,7 +433,7 @@ def load_synthetic(
         >>> tuple(ds[0][0].shape)
         (1, 32, 32, 32)
     """
-    return SyntheticDataset(info, split, size=size, **options)
+    return SyntheticDataset(info, split, size=size, seed=data_seed, **options)
 
 
 _GENERATORS: dict[str, Callable[..., Callable[..., tuple[Array, Any]]]] = {

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from nasbench.config import SearchConfig
 from nasbench.engine.batches import EpochBatches
@@ -127,13 +128,16 @@ def alpha_interval(config: SearchConfig, total_steps: int) -> int:
     return max(1, math.ceil(total_steps / max(1, config.max_alpha_snapshots)))
 
 
-def run_search(config: SearchConfig, run_dir: str | Path, resume: bool = False) -> SearchResult:
+def run_search(
+    config: SearchConfig, run_dir: str | Path, resume: bool = False, progress: bool = False
+) -> SearchResult:
     """Run (or resume) a differentiable search, recording everything in ``run_dir``.
 
     Args:
         config: the search; validated here.
         run_dir: the run folder (created; must not hold a run unless ``resume``).
         resume: continue the run in ``run_dir`` from its last checkpoint.
+        progress: show a progress bar on stderr (the CLI does).
 
     Returns:
         A :class:`SearchResult`.
@@ -153,7 +157,7 @@ def run_search(config: SearchConfig, run_dir: str | Path, resume: bool = False) 
             store.set_status("running")
             # Deterministic kernels for this search only; the caller's setting comes back.
             torch.use_deterministic_algorithms(config.deterministic, warn_only=True)
-            result = _Loop(config, store, run_dir).run(resume)
+            result = _Loop(config, store, run_dir, progress).run(resume)
         except KeyboardInterrupt:
             store.set_status("stopped", "interrupted")
             raise
@@ -169,8 +173,11 @@ def run_search(config: SearchConfig, run_dir: str | Path, resume: bool = False) 
 class _Loop:
     """One search's loop state; small methods so each concern reads on its own."""
 
-    def __init__(self, config: SearchConfig, store: RunStore, run_dir: Path) -> None:
+    def __init__(
+        self, config: SearchConfig, store: RunStore, run_dir: Path, progress: bool = False
+    ) -> None:
         self.config = config
+        self.progress = progress
         self.store = store
         self.run_dir = run_dir
         self.parts = _build(config)
@@ -183,6 +190,7 @@ class _Loop:
         self.eigenvalues: list[tuple[int, float]] = []
         self.last_val: dict[str, float] = {}
         self._alphas_recorded_at: int | None = None
+        self._last_loss = float("nan")
 
     # ---- checkpoints ------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
@@ -224,6 +232,13 @@ class _Loop:
                 "search_started", {"total_steps": self.total_steps, "alpha_every": self.alpha_every}
             )
             self._record_alphas()
+        with tqdm(
+            total=self.total_steps, initial=self.step, disable=not self.progress, unit="step"
+        ) as bar:
+            status = self._epochs(bar)
+        return self._result(status)
+
+    def _epochs(self, bar: tqdm) -> str:
         p = self.parts
         while self.epoch < self.config.epochs:
             if self.batch == 0:
@@ -233,14 +248,16 @@ class _Loop:
             while self.batch < self.per_epoch:
                 if self.store.stop_requested():
                     self._checkpoint()
-                    return self._result("stopped")
+                    return "stopped"
                 images += self._step()
+                bar.update(1)
+                bar.set_postfix(epoch=self.epoch, loss=f"{self._last_loss:.3f}")
                 if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
                     self._checkpoint()
             self._end_epoch(images / max(time.perf_counter() - started, 1e-9))
             if self._should_stop_early():
-                return self._result("finished")
-        return self._result("finished")
+                break
+        return "finished"
 
     def _step(self) -> int:
         p, cfg = self.parts, self.config
@@ -260,7 +277,8 @@ class _Loop:
         p.w_optimizer.step()
         self.step += 1
         self.batch += 1
-        metrics = {"loss": loss.item(), "lr": lr, **arch}
+        self._last_loss = loss.item()
+        metrics = {"loss": self._last_loss, "lr": lr, **arch}
         metrics.update(classification_metrics(logits, y_train, p.task))
         with self.store.batch():
             self.store.log_metrics(self.step, self.epoch, "train", metrics)
@@ -364,7 +382,9 @@ class _Loop:
         return SearchResult(self.run_dir, status, genotype, dict(self.last_val), self.step)
 
 
-def search(config: SearchConfig | dict, run_dir: str | Path) -> SearchResult:
+def search(
+    config: SearchConfig | dict, run_dir: str | Path, progress: bool = False
+) -> SearchResult:
     """Run a search described by ``config``, writing its run store into ``run_dir``.
 
     The CLI (``nasbench search``), the widgets (through the CLI in a subprocess) and
@@ -373,6 +393,7 @@ def search(config: SearchConfig | dict, run_dir: str | Path) -> SearchResult:
     Args:
         config: a :class:`SearchConfig` or its dict form.
         run_dir: a folder that does not yet hold a run.
+        progress: show a progress bar.
 
     Returns:
         A :class:`SearchResult`.
@@ -385,13 +406,13 @@ def search(config: SearchConfig | dict, run_dir: str | Path) -> SearchResult:
         config = SearchConfig.from_dict(config)
     if not isinstance(config, SearchConfig):
         raise ConfigError(f"search needs a SearchConfig or a dict, got {type(config).__name__}.")
-    return run_search(dataclasses.replace(config), run_dir)
+    return run_search(dataclasses.replace(config), run_dir, progress=progress)
 
 
-def resume(run_dir: str | Path) -> SearchResult:
+def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
     """Continue the search in ``run_dir`` from its last checkpoint.
 
     On CPU with ``deterministic=True`` it ends with the same genotype and metrics as
     an uninterrupted run.
     """
-    return run_search(SearchConfig(), run_dir, resume=True)
+    return run_search(SearchConfig(), run_dir, resume=True, progress=progress)

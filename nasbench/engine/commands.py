@@ -63,7 +63,7 @@ def run_search_command(args: argparse.Namespace) -> int:
     """``nasbench search``: run a search to the end (or until a stop request)."""
     from nasbench.engine.bilevel import search
 
-    result = search(config_from_args(args), args.run_dir)
+    result = search(config_from_args(args), args.run_dir, progress=True)
     _print_result(result)
     if args.report:
         _print_report(args.run_dir)
@@ -80,7 +80,7 @@ def run_resume_command(args: argparse.Namespace) -> int:
     """``nasbench resume``: continue a run from its last checkpoint."""
     from nasbench.engine.bilevel import resume
 
-    _print_result(resume(args.run_dir))
+    _print_result(resume(args.run_dir, progress=True))
     if args.report:
         _print_report(args.run_dir)
     return 0
@@ -148,7 +148,7 @@ def run_quickstart_command(args: argparse.Namespace) -> int:
         f"quickstart: {config.strategy.upper()} on the offline '{config.dataset.name}' dataset, "
         f"{config.epochs} epochs; run store in {run_dir}"
     )
-    result = search(config, run_dir)
+    result = search(config, run_dir, progress=True)
     _print_result(result)
     _print_report(run_dir)
     return 0

@@ -11,6 +11,12 @@ The architecture tensors (``alpha`` per cell type, shape ``(n_edges, n_ops)``, p
 leaves them out, so the weight optimizer never sees them. Once per forward the
 method turns them into one :class:`EdgePlan` per edge and cell type (softmax weights,
 a Gumbel sample, binary gates...), shared by every cell of that type.
+
+Two options trade nothing in the result for speed or memory (``benchmarks/supernet.py``
+measures them): ``checkpoint_cells`` recomputes each cell's activations in the backward
+pass instead of storing them (torch.utils.checkpoint), and ``channels_last`` runs the
+network in the channels-last memory format, whose depthwise convolutions and pools are
+much faster on CPU (and use the tensor cores on CUDA).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.models.cells import Cell, cell_edges
@@ -43,6 +50,11 @@ class Supernet(nn.Module):
         method: a :class:`DifferentiableMethod` (it makes the edges and owns the
             architecture optimizer).
         seed: seeds the weight initialisation and the alphas (the global RNG is untouched).
+        checkpoint_cells: recompute each cell in the backward pass rather than keep its
+            activations (a fraction of the memory, roughly one more forward of time).
+            None: the method config's ``checkpoint_cells`` if it has one, else False.
+        channels_last: run in the channels-last memory format. None: the method
+            config's ``channels_last`` if it has one, else False.
 
     Attributes:
         edges: ``(node, input)`` per alpha row (``cell_edges`` order).
@@ -61,9 +73,13 @@ class Supernet(nn.Module):
         skeleton: Any,
         method: DifferentiableMethod,
         seed: int = 0,
+        checkpoint_cells: bool | None = None,
+        channels_last: bool | None = None,
     ) -> None:
         super().__init__()
         self.method = method
+        self.checkpoint_cells = _option(method, "checkpoint_cells", checkpoint_cells)
+        self.channels_last = _option(method, "channels_last", channels_last)
         self.op_names = tuple(op_names)
         self.n_nodes = int(n_nodes)
         self.inputs_per_node = int(inputs_per_node)
@@ -184,9 +200,25 @@ class Supernet(nn.Module):
         """Logits ``(N, num_classes)`` of a batch ``(N, in_channels, *spatial)``."""
         mode = self.mode
         plans = {ct: self.method.edge_plans(self, ct, mode) for ct in self.cell_types}
+        if self.channels_last and x.dim() in (4, 5):
+            fmt = torch.channels_last if x.dim() == 4 else torch.channels_last_3d
+            x = x.contiguous(memory_format=fmt)
+        # Not in "relaxed" mode: the Hessian differentiates twice through the forward.
+        recompute = self.checkpoint_cells and torch.is_grad_enabled() and mode in ("train", "arch")
         s0 = s1 = self.stem(x)
         for cell, cell_type in zip(self.cells, self.cell_type_of, strict=True):
-            s0, s1 = s1, cell(s0, s1, edge_args=plans[cell_type])
+            if recompute:
+                out = checkpoint(
+                    cell,
+                    s0,
+                    s1,
+                    edge_args=plans[cell_type],
+                    use_reentrant=False,
+                    context_fn=_recompute_contexts(cell),
+                )
+            else:
+                out = cell(s0, s1, edge_args=plans[cell_type])
+            s0, s1 = s1, out
         return self.classifier(self.global_pooling(s1).flatten(1))
 
     # ---- reading ----------------------------------------------------------------------------
@@ -199,12 +231,46 @@ class Supernet(nn.Module):
         return self.method.alpha_records(self)
 
 
+def _option(method: DifferentiableMethod, name: str, value: bool | None) -> bool:
+    if value is not None:
+        return bool(value)
+    return bool(getattr(getattr(method, "config", None), name, False))
+
+
+def _recompute_contexts(module: nn.Module):
+    """``context_fn`` for checkpoint: the recomputation must not move BatchNorm's
+    running statistics a second time, so it runs with momentum 0 and the batch counter
+    restored afterwards."""
+
+    @contextlib.contextmanager
+    def frozen_running_stats() -> Iterator[None]:
+        norms = [
+            m
+            for m in module.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
+        ]
+        saved = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
+        for m in norms:
+            m.momentum = 0.0
+        try:
+            yield
+        finally:
+            for m, (momentum, count) in zip(norms, saved, strict=True):
+                m.momentum = momentum
+                m.num_batches_tracked.copy_(count)
+
+    return lambda: (contextlib.nullcontext(), frozen_running_stats())
+
+
 def build_supernet(
     space: Any,
     method: str | DifferentiableMethod = "darts",
     method_config: Any = None,
     skeleton: Any = None,
     seed: int = 0,
+    *,
+    checkpoint_cells: bool | None = None,
+    channels_last: bool | None = None,
 ) -> Supernet:
     """Build the supernet of a cell space for a differentiable method.
 
@@ -216,6 +282,9 @@ def build_supernet(
         method_config: the method's config (dataclass or dict); only with a name.
         skeleton: overrides ``space.skeleton``.
         seed: seeds weights, alphas and the method's sampling generator.
+        checkpoint_cells: recompute cells in the backward pass to save memory
+            (None: from the method config, else off).
+        channels_last: channels-last memory format (None: from the method config, else off).
 
     Returns:
         A :class:`Supernet`; ``supernet.method`` is the method.
@@ -247,5 +316,12 @@ def build_supernet(
         raise ConfigError("Pass method_config only with a method name, not with a method object.")
     skeleton = skeleton if skeleton is not None else space.skeleton
     return Supernet(
-        tuple(space.ops), space.n_nodes, space.inputs_per_node, skeleton, method, seed=seed
+        tuple(space.ops),
+        space.n_nodes,
+        space.inputs_per_node,
+        skeleton,
+        method,
+        seed=seed,
+        checkpoint_cells=checkpoint_cells,
+        channels_last=channels_last,
     )

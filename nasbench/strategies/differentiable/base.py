@@ -76,6 +76,8 @@ class MethodConfig:
                 raise ConfigError(f"{where} must be an integer, got {value!r}.")
             if f.type in ("float", float) and not isinstance(value, float):
                 raise ConfigError(f"{where} must be a number, got {value!r}.")
+            if f.type in ("bool", bool) and not isinstance(value, bool):
+                raise ConfigError(f"{where} must be true or false, got {value!r}.")
             choices = f.metadata.get("choices")
             if choices is not None and value not in choices:
                 raise ConfigError(f"{where} must be one of {list(choices)}, got {value!r}.")

@@ -53,6 +53,12 @@ class DartsConfig(MethodConfig):
         min=0.0,
         max=1.0,
     )
+    checkpoint_cells: bool = option(
+        False, "recompute each cell in the backward pass: far less memory, some speed"
+    )
+    channels_last: bool = option(
+        False, "channels-last memory format: same result, faster convolutions on CPU and GPU"
+    )
 
 
 @register_strategy("darts", DartsConfig, kind="differentiable")

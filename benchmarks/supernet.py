@@ -1,0 +1,548 @@
+"""Supernet speed and memory per differentiable method, next to the textbook DARTS mixed op.
+
+One full search step (the architecture step, then the weight step: forward, backward,
+gradient clipping, SGD with momentum, as ``nasbench.engine`` runs it) is timed for
+each method and speed/memory option, at the reference configuration (8 cells, C=16,
+28x28, batch 64, 1 input channel, 2 classes) and the small one (5 cells, C=8, batch 16).
+The baseline, measured in the same run, is the textbook DARTS mixed op: a weighted sum
+of every op on every edge, 'none' included (computed as ``x * 0``), as the ``MixedOp``
+of the original DARTS code does, with the first-order architecture step. Second-order
+variants are also compared with the textbook op under the second-order step.
+
+Every measurement runs in a fresh Python process so that peak memory (CPU: the
+growth of the peak resident set size over the steps; CUDA:
+``torch.cuda.max_memory_allocated``) is not polluted by earlier measurements.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/supernet.py --config small --steps 3
+    python benchmarks/supernet.py --config reference --steps 2 --warmup 1 --json ref.json
+    python benchmarks/supernet.py --methods textbook,pcdarts+cl+ckpt --device cuda
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before torch starts OpenMP: spinning worker threads make every process on a shared
+# CPU several times slower.
+os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from nasbench.strategies.differentiable import Darts, DartsConfig, EdgePlan  # noqa: E402
+
+TARGET_SPEEDUP = 2.0  # at least twice the textbook op's steps per second ...
+TARGET_MEMORY = 1.0 / 3.0  # ... in at most a third of its peak memory
+W_LR, W_MOMENTUM, W_DECAY, GRAD_CLIP = 0.025, 0.9, 3e-4, 5.0  # DARTS search defaults
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """A supernet size and batch to measure.
+
+    Attributes:
+        name: label in the table.
+        n_cells: cells in the supernet.
+        channels: initial channels C.
+        size: image side (square images).
+        batch: images per batch (the train and the validation batch alike).
+        in_channels: image channels.
+        num_classes: classifier outputs.
+    """
+
+    name: str
+    n_cells: int
+    channels: int
+    size: int
+    batch: int
+    in_channels: int = 1
+    num_classes: int = 2
+
+
+CONFIGS = {
+    "reference": BenchConfig("reference", n_cells=8, channels=16, size=28, batch=64),
+    "small": BenchConfig("small", n_cells=5, channels=8, size=28, batch=16),
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the table: a method, its config and the supernet's speed/memory options.
+
+    Attributes:
+        name: row label.
+        method: a registered differentiable method, or ``"textbook"``.
+        config: the method config (dict).
+        technique: what the row shows, in a few words.
+        checkpoint_cells: recompute cells in the backward pass.
+        channels_last: channels-last memory format.
+        baseline: the row its ratios are taken against (when measured).
+    """
+
+    name: str
+    method: str
+    config: dict[str, Any] = field(default_factory=dict)
+    technique: str = ""
+    checkpoint_cells: bool = False
+    channels_last: bool = False
+    baseline: str = "textbook"
+
+
+_CL, _CK = "channels-last", "recompute cells"
+VARIANTS: dict[str, Variant] = {
+    v.name: v
+    for v in (
+        Variant("textbook", "textbook", {"order": 1}, "baseline: every op, 'none' as x*0"),
+        Variant("textbook-2nd", "textbook", {"order": 2}, "baseline, second-order step"),
+        Variant("darts-1st", "darts", {"order": 1}, "skip 'none'"),
+        Variant("darts-1st+cl", "darts", {"order": 1}, f"skip 'none' + {_CL}", channels_last=True),
+        Variant(
+            "darts-1st+ckpt", "darts", {"order": 1}, f"skip 'none' + {_CK}", checkpoint_cells=True
+        ),
+        Variant(
+            "darts-1st+cl+ckpt",
+            "darts",
+            {"order": 1},
+            f"skip 'none' + {_CL} + {_CK}",
+            checkpoint_cells=True,
+            channels_last=True,
+        ),
+        Variant("darts-2nd", "darts", {"order": 2}, "skip 'none'", baseline="textbook-2nd"),
+        Variant(
+            "darts-2nd+cl+ckpt",
+            "darts",
+            {"order": 2},
+            f"skip 'none' + {_CL} + {_CK}",
+            checkpoint_cells=True,
+            channels_last=True,
+            baseline="textbook-2nd",
+        ),
+        Variant("gdas", "gdas", {}, "one sampled op per edge"),
+        Variant("gdas+cl", "gdas", {}, f"one sampled op per edge + {_CL}", channels_last=True),
+        Variant("pcdarts", "pcdarts", {"k": 4}, "partial channels K=4"),
+        Variant("pcdarts+cl", "pcdarts", {"k": 4}, f"K=4 + {_CL}", channels_last=True),
+        Variant("pcdarts+ckpt", "pcdarts", {"k": 4}, f"K=4 + {_CK}", checkpoint_cells=True),
+        Variant(
+            "pcdarts+cl+ckpt",
+            "pcdarts",
+            {"k": 4},
+            f"K=4 + {_CL} + {_CK}",
+            checkpoint_cells=True,
+            channels_last=True,
+        ),
+        Variant("proxyless", "proxyless", {}, "one path per edge (two in the arch step)"),
+        Variant("proxyless+cl", "proxyless", {}, f"one path + {_CL}", channels_last=True),
+    )
+}
+
+
+class TextbookDarts(Darts):
+    """The textbook DARTS mixed op: ``sum_k softmax(alpha)_k * op_k(x)`` over EVERY op.
+
+    'none' is computed too (the ``Zero`` op returns ``x * 0``), exactly as the
+    ``MixedOp`` of the original DARTS code; the benchmark's baseline only.
+    """
+
+    name = "textbook"
+
+    def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
+        weights = torch.softmax(supernet.alpha(cell_type), dim=-1)
+        every_op = tuple(range(len(supernet.op_names)))
+        return [EdgePlan(w, every_op) for w in weights]
+
+
+# ---- one measurement (runs in the worker process) --------------------------------------------
+def build_variant(config: BenchConfig, variant: Variant, seed: int = 0) -> nn.Module:
+    """The supernet of ``variant`` at ``config`` over the DARTS op set.
+
+    Args:
+        config: size and batch.
+        variant: method, method config and supernet options.
+        seed: weights, alphas and sampling.
+
+    Returns:
+        A ``Supernet`` (on the CPU).
+
+    Example:
+        >>> net = build_variant(BenchConfig("t", 3, 4, 8, 2), VARIANTS["textbook"])
+    """
+    from nasbench.models.supernet import build_supernet
+    from nasbench.spaces import create_space
+    from nasbench.spaces.skeleton import Skeleton
+
+    skeleton = Skeleton(
+        n_cells=config.n_cells,
+        channels=config.channels,
+        in_channels=config.in_channels,
+        num_classes=config.num_classes,
+    )
+    space = create_space("darts", skeleton=skeleton)
+    options = dict(checkpoint_cells=variant.checkpoint_cells, channels_last=variant.channels_last)
+    if variant.method == "textbook":
+        method_config = DartsConfig(**variant.config)
+        method_config.validate()
+        method = TextbookDarts(method_config, seed=seed)
+        return build_supernet(space, method, seed=seed, **options)
+    return build_supernet(space, variant.method, dict(variant.config), seed=seed, **options)
+
+
+def measure(
+    config: BenchConfig,
+    variant: Variant,
+    steps: int = 3,
+    warmup: int = 1,
+    device: str = "auto",
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Time ``warmup + steps`` full search steps in this process and take the peak memory.
+
+    Call it in a fresh process (see :func:`measure_isolated`) for a clean CPU peak.
+
+    Args:
+        config: size and batch.
+        variant: what to measure.
+        steps: timed steps (the median is reported).
+        warmup: untimed steps first.
+        device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
+        seed: weights, alphas, data.
+
+    Returns:
+        ``{"s_per_step", "steps_per_s", "images_per_s", "peak_mb", "device", "threads"}``.
+
+    Example:
+        >>> row = measure(BenchConfig("t", 3, 4, 8, 2), VARIANTS["gdas"], steps=1, warmup=0)
+        >>> row["steps_per_s"] > 0
+        True
+    """
+    dev = _device(device)
+    net = build_variant(config, variant, seed).to(dev)
+    if variant.channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    method = net.method
+    method.setup(net)  # the architecture optimizer must hold the moved tensors
+    method.on_epoch_start(0, 50)
+    w_optimizer = torch.optim.SGD(
+        net.weight_parameters(), lr=W_LR, momentum=W_MOMENTUM, weight_decay=W_DECAY
+    )
+    gen = torch.Generator().manual_seed(seed)
+    shape = (config.batch, config.in_channels, config.size, config.size)
+    xt, xv = (torch.randn(shape, generator=gen).to(dev) for _ in range(2))
+    yt, yv = (
+        torch.randint(0, config.num_classes, (config.batch,), generator=gen).to(dev)
+        for _ in range(2)
+    )
+    loss_fn = nn.CrossEntropyLoss()
+    net.train()
+
+    def search_step() -> None:
+        method.arch_step(net, (xt, yt), (xv, yv), loss_fn, W_LR, w_optimizer)
+        w_optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(net(xt), yt)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.weight_parameters(), GRAD_CLIP)
+        w_optimizer.step()
+
+    start_bytes = _memory_now(dev)
+    times = []
+    for _ in range(warmup + steps):
+        _sync(dev)
+        started = time.perf_counter()
+        search_step()
+        _sync(dev)
+        times.append(time.perf_counter() - started)
+    peak_mb = max(_peak_memory(dev) - start_bytes, 0) / 2**20
+    s_per_step = statistics.median(times[warmup:])
+    return {
+        "s_per_step": s_per_step,
+        "steps_per_s": 1.0 / s_per_step,
+        "images_per_s": config.batch / s_per_step,
+        "peak_mb": peak_mb,
+        "device": str(dev),
+        "threads": torch.get_num_threads(),
+    }
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device here; use --device cpu or auto.")
+    return torch.device(name)
+
+
+def _sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def _memory_now(dev: torch.device) -> int:
+    """Bytes in use now: CUDA allocations (peak counter reset), or the resident set size."""
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+        torch.cuda.reset_peak_memory_stats(dev)
+        return torch.cuda.memory_allocated(dev)
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: the peak so far is the best starting point there is
+        return _peak_rss()
+
+
+def _peak_memory(dev: torch.device) -> int:
+    if dev.type == "cuda":
+        return torch.cuda.max_memory_allocated(dev)
+    return _peak_rss()
+
+
+def _peak_rss() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS: bytes; Linux: KiB
+
+
+# ---- the table ---------------------------------------------------------------------------------
+def measure_isolated(
+    config: BenchConfig,
+    variant: Variant,
+    steps: int,
+    warmup: int,
+    device: str,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """:func:`measure` in a fresh Python process (this file run with ``--worker``).
+
+    Returns:
+        The measurement, or ``{"error": "..."}`` when the worker failed (e.g. out of memory).
+    """
+    spec = {
+        "config": asdict(config),
+        "variant": asdict(variant),
+        "steps": steps,
+        "warmup": warmup,
+        "device": device,
+        "seed": seed,
+    }
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        return {"error": tail}
+    return json.loads(lines[-1])
+
+
+def run_benchmark(
+    config: BenchConfig,
+    variants: Sequence[str],
+    steps: int = 3,
+    warmup: int = 1,
+    device: str = "auto",
+    isolate: bool = True,
+    seed: int = 0,
+    log: Any = None,
+) -> list[dict[str, Any]]:
+    """Measure every variant at ``config`` (one after the other) and add the ratios.
+
+    The textbook baseline is always measured, first; ``textbook-2nd`` is added when a
+    second-order variant is asked for.
+
+    Args:
+        config: size and batch.
+        variants: names in :data:`VARIANTS`.
+        steps: timed steps per variant.
+        warmup: untimed steps per variant.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        isolate: each measurement in a fresh process (needed for a clean CPU peak).
+        seed: weights, alphas, data.
+        log: optional ``print``-like callable for progress.
+
+    Returns:
+        One dict per variant: name, technique, baseline, the measurement, and
+        ``speedup`` / ``memory_ratio`` (vs its baseline) and ``meets_target``.
+
+    Example:
+        >>> rows = run_benchmark(BenchConfig("t", 3, 4, 8, 2), ["gdas"], steps=1, warmup=0,
+        ...                      isolate=False)
+        >>> [r["variant"] for r in rows]
+        ['textbook', 'gdas']
+    """
+    names = _with_baselines(variants)
+    rows = []
+    for name in names:
+        variant = VARIANTS[name]
+        if log is not None:
+            log(f"  measuring {config.name} / {name} ...")
+        if isolate:
+            result = measure_isolated(config, variant, steps, warmup, device, seed)
+        else:
+            result = measure(config, variant, steps, warmup, device, seed)
+        rows.append(
+            {
+                "config": config.name,
+                "variant": name,
+                "technique": variant.technique,
+                "baseline": variant.baseline,
+                **result,
+            }
+        )
+    return add_ratios(rows)
+
+
+def _with_baselines(variants: Sequence[str]) -> list[str]:
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"Unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}.")
+    needed = ["textbook"] + sorted({VARIANTS[v].baseline for v in variants} - {"textbook"})
+    return needed + [v for v in variants if v not in needed]
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``speedup`` (steps/s over the baseline's), ``memory_ratio`` (peak over the
+    baseline's) and ``meets_target`` (speedup >= 2 and memory ratio <= 1/3) to each row.
+
+    A row whose baseline is missing or failed gets NaN ratios.
+    """
+    by_name = {r["variant"]: r for r in rows}
+    for row in rows:
+        base = by_name.get(row["baseline"]) or by_name.get("textbook")
+        ok = base is not None and "error" not in base and "error" not in row
+        row["speedup"] = row["steps_per_s"] / base["steps_per_s"] if ok else math.nan
+        row["memory_ratio"] = (
+            row["peak_mb"] / base["peak_mb"] if ok and base["peak_mb"] > 0 else math.nan
+        )
+        row["meets_target"] = bool(
+            row["speedup"] >= TARGET_SPEEDUP and row["memory_ratio"] <= TARGET_MEMORY
+        )
+    return rows
+
+
+COLUMNS = (
+    ("variant", "{:<18}"),
+    ("s_per_step", "{:>8.3f}"),
+    ("steps_per_s", "{:>8.3f}"),
+    ("peak_mb", "{:>9.1f}"),
+    ("speedup", "{:>7.2f}x"),
+    ("memory_ratio", "{:>7.3f}"),
+    ("meets_target", "{!s:>6}"),
+    ("baseline", "{:<12}"),
+    ("technique", "{}"),
+)
+HEADERS = ("variant", "s/step", "steps/s", "peak MB", "speedup", "memory", "target", "vs", "")
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The rows as a fixed-width text table (failed rows show their error).
+
+    Example:
+        >>> print(format_table([]).splitlines()[0].split()[:3])
+        ['variant', 's/step', 'steps/s']
+    """
+    widths = (18, 8, 8, 9, 8, 7, 6, 12, 0)
+    header = " ".join(
+        h.ljust(w) if i in (0, 7) else h.rjust(w)
+        for i, (h, w) in enumerate(zip(HEADERS, widths, strict=True))
+    )
+    lines = [header.rstrip()]
+    for row in rows:
+        if "error" in row:
+            lines.append(f"{row['variant']:<18} failed: {row['error']}")
+            continue
+        lines.append(" ".join(fmt.format(row[key]) for key, fmt in COLUMNS))
+    return "\n".join(lines)
+
+
+# ---- command line -------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark from the command line; print the tables; optionally write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", choices=("reference", "small", "both"), default="small")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per variant")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed steps per variant")
+    parser.add_argument(
+        "--methods",
+        default=",".join(VARIANTS),
+        help=f"comma-separated variants (default: all): {', '.join(VARIANTS)}",
+    )
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker is not None:  # one isolated measurement for measure_isolated
+        spec = json.loads(args.worker)
+        result = measure(
+            BenchConfig(**spec["config"]),
+            Variant(**spec["variant"]),
+            spec["steps"],
+            spec["warmup"],
+            spec["device"],
+            spec["seed"],
+        )
+        print(json.dumps(result), flush=True)
+        return 0
+
+    if args.steps < 1 or args.warmup < 0:
+        parser.error("--steps must be >= 1 and --warmup >= 0")
+    variants = [v.strip() for v in args.methods.split(",") if v.strip()]
+    configs = ["reference", "small"] if args.config == "both" else [args.config]
+    dev = _device(args.device)
+    print(
+        f"torch {torch.__version__}, device {dev}, torch threads {torch.get_num_threads()}, "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+        f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}"
+    )
+    print(
+        f"one step = arch step + weight step; median of {args.steps} after {args.warmup} "
+        "warm-up; peak = CUDA max allocated, or CPU peak RSS growth, in a fresh process"
+    )
+    out: dict[str, Any] = {
+        "torch": torch.__version__,
+        "device": str(dev),
+        "threads": torch.get_num_threads(),
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "configs": {},
+    }
+    for name in configs:
+        config = CONFIGS[name]
+        print(f"\n== {name}: {asdict(config)}", flush=True)
+        rows = run_benchmark(
+            config,
+            variants,
+            args.steps,
+            args.warmup,
+            args.device,
+            seed=args.seed,
+            log=lambda msg: print(msg, file=sys.stderr, flush=True),
+        )
+        print(format_table(rows), flush=True)
+        out["configs"][name] = {"config": asdict(config), "rows": rows}
+    print(
+        f"\nspeedup = steps/s over the baseline's; memory = peak over the baseline's; "
+        f"target = speedup >= {TARGET_SPEEDUP:g} and memory <= 1/3."
+    )
+    if args.json is not None:
+        tmp = args.json.with_suffix(args.json.suffix + ".tmp")
+        tmp.write_text(json.dumps(out, indent=2))
+        os.replace(tmp, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

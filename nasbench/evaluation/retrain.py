@@ -1,0 +1,403 @@
+"""The evaluation stage: retrain a searched genotype from scratch, next to ResNet-18.
+
+A one-shot search scores cells with shared, half-trained weights; what a cell is
+worth shows only once it is trained alone. :func:`retrain` reads a run's final
+genotype and dataset, builds the discrete network, trains it with
+:func:`~nasbench.evaluation.train.train_model` (keeping the best epoch on the
+validation split), scores it on the test split, and does the same for
+ResNet-18 (28) with the same recipe, so the two test ACC/AUC figures compare
+like with like. Both go into the run store (phases ``retrain`` and
+``baseline`` plus a ``retrain_finished`` event) for the report to show.
+
+Default skeleton: the search's own skeleton (cells, channels, reductions, stem),
+with the dataset's input channels and classes and DARTS's auxiliary head (when
+``auxiliary_weight > 0``). DARTS retrains a deeper, wider network (20 cells,
+C=36) than it searched, a GPU-day per run; keeping the searched depth and width
+means the cell is evaluated in the network it was chosen in, and the course
+runs on a CPU. Pass ``skeleton=Skeleton(n_cells=20, channels=36, auxiliary=True)``
+for the DARTS recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from nasbench.errors import ConfigError
+from nasbench.evaluation.baselines import resnet18
+from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
+from nasbench.evaluation.train import TrainConfig, TrainResult, train_model
+
+SEARCHED = "searched"
+BASELINE = "resnet18"
+# Run-store phases of each model's metrics.
+PHASES = {SEARCHED: "retrain", BASELINE: "baseline"}
+TABLE_COLUMNS = ("model", "params", "MACs", "test_acc", "test_auc", "wall_s")
+
+ProgressCallback = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class RetrainReport:
+    """What :func:`retrain` returns.
+
+    Attributes:
+        run_dir: the run folder.
+        dataset: the dataset name.
+        genotype: the genotype that was retrained.
+        skeleton: the skeleton it was stacked in.
+        config: the training recipe.
+        results: model name (``"searched"``, ``"resnet18"``) -> its :class:`TrainResult`.
+        macs: model name -> multiply-accumulates of one image.
+    """
+
+    run_dir: Path
+    dataset: str
+    genotype: Any
+    skeleton: Any
+    config: TrainConfig
+    results: dict[str, TrainResult] = field(default_factory=dict)
+    macs: dict[str, int] = field(default_factory=dict)
+
+    def table(self) -> pd.DataFrame:
+        """One row per model: model, params, MACs, test_acc, test_auc, wall_s.
+
+        Returns:
+            A DataFrame, the searched network first.
+
+        Example:
+            >>> retrain("runs/x", TrainConfig(epochs=1)).table()  # doctest: +SKIP
+        """
+        rows = [
+            {
+                "model": name,
+                "params": result.params,
+                "MACs": self.macs[name],
+                "test_acc": result.test["acc"],
+                "test_auc": result.test["auc"],
+                "wall_s": result.wall_s,
+            }
+            for name, result in self.results.items()
+        ]
+        return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary (what the ``retrain_finished`` event holds)."""
+        return {
+            "dataset": self.dataset,
+            "genotype": self.genotype.to_dict() if hasattr(self.genotype, "to_dict") else None,
+            "skeleton": self.skeleton.to_dict(),
+            "train_config": self.config.to_dict(),
+            "models": {
+                name: {
+                    "params": result.params,
+                    "macs": self.macs[name],
+                    "test": _finite(result.test),
+                    "best_epoch": result.best_epoch,
+                    "best_val": _finite(result.best_val),
+                    "epochs_run": result.epochs_run,
+                    "stopped": result.stopped,
+                    "wall_s": result.wall_s,
+                }
+                for name, result in self.results.items()
+            },
+        }
+
+
+def retrain(
+    run_dir: str | Path,
+    config: TrainConfig | None = None,
+    baseline: bool = True,
+    genotype: Any = None,
+    skeleton: Any = None,
+    on_epoch: ProgressCallback | None = None,
+) -> RetrainReport:
+    """Retrain a run's final genotype from scratch (and ResNet-18) and record the results.
+
+    Args:
+        run_dir: a run folder with at least one derived genotype; no search may be
+            writing it (the results are appended to its store).
+        config: the recipe; ``TrainConfig()`` when None. ``config.limit`` caps every
+            split (the search's own ``dataset.limit`` is not inherited).
+        baseline: also train ResNet-18 (28) with the same recipe.
+        genotype: retrain this genotype (object, dict or text) instead of the run's last.
+        skeleton: a ``Skeleton`` to stack the cell in instead of the default (see the
+            module docstring), or a dict of fields to change in the default, e.g.
+            ``{"n_cells": 8, "channels": 16}``; the dataset always sets the input
+            channels, classes and spatial dims.
+        on_epoch: progress callback; gets each epoch's record plus ``model`` (the
+            model name) and ``epochs``; returning ``False`` ends that model's training.
+
+    Returns:
+        A :class:`RetrainReport`; ``.table()`` compares the models.
+
+    Example:
+        >>> report = retrain("runs/darts-1", TrainConfig(epochs=10))  # doctest: +SKIP
+        >>> report.table()  # doctest: +SKIP
+    """
+    from nasbench.data import get_info
+    from nasbench.models import build
+    from nasbench.models.costs import count_macs
+    from nasbench.runs import RunStore, load
+
+    config = (config or TrainConfig()).validate()
+    run_dir = Path(run_dir)
+    with load(run_dir) as run:
+        run_config, genotypes = run.config, run.genotypes
+    data = run_config.get("dataset") or {}
+    if "name" not in data:
+        raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
+    info = get_info(data["name"])
+    if info.task not in CLASSIFICATION_TASKS:
+        raise ConfigError(
+            f"retrain needs a classification dataset, but {info.name} is a {info.task} task; "
+            "retrain a run searched on a classification dataset."
+        )
+    genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
+    skeleton = _skeleton(run_config, info, genotype, config, skeleton)
+    size = int(data.get("size", 28))
+    input_shape = (1, info.in_channels, *([size] * info.spatial_dims))
+
+    with RunStore.open(run_dir) as store:
+        splits = _load_splits(data, config)
+        report = RetrainReport(run_dir, info.name, genotype, skeleton, config)
+        store.log_event(
+            "retrain_started",
+            {
+                "genotype": report.summary()["genotype"],
+                "skeleton": skeleton.to_dict(),
+                "train_config": config.to_dict(),
+                "baseline": baseline,
+                "splits": {name: len(ds) for name, ds in splits.items()},
+            },
+        )
+        models: dict[str, Callable[[], nn.Module]] = {
+            SEARCHED: lambda: build(genotype, skeleton, seed=config.seed)
+        }
+        if baseline:
+            models[BASELINE] = lambda: _seeded(
+                config.seed, resnet18, info.spatial_dims, info.in_channels, info.num_classes
+            )
+        for name, make in models.items():
+            model = make()
+            report.macs[name] = count_macs(model, input_shape)
+            result = train_model(
+                model,
+                splits["train"],
+                splits["val"],
+                splits["test"],
+                info.task,
+                config,
+                on_epoch=_recorder(store, PHASES[name], name, on_epoch),
+            )
+            report.results[name] = result
+            store.log_metrics(
+                result.epochs_run,
+                result.best_epoch,
+                PHASES[name],
+                {
+                    **{f"test_{k}": v for k, v in result.test.items()},
+                    "params": result.params,
+                    "macs": report.macs[name],
+                    "wall_s": result.wall_s,
+                    "best_epoch": result.best_epoch,
+                },
+            )
+        store.log_event("retrain_finished", report.summary())
+    return report
+
+
+def _final_genotype(run_dir: Path, genotypes: pd.DataFrame) -> Any:
+    if genotypes.empty:
+        raise ConfigError(
+            f"run '{run_dir}' has no derived genotype yet; let the search finish an epoch "
+            "or pass genotype= to retrain."
+        )
+    last = genotypes.iloc[-1]
+    return last["genotype"] if last["genotype"] is not None else _parse(last["genotype_json"])
+
+
+def _parse(genotype: Any) -> Any:
+    from nasbench.spaces import parse_genotype
+    from nasbench.spaces.genotype import genotype_from_dict
+
+    if isinstance(genotype, str):
+        return parse_genotype(genotype)
+    if isinstance(genotype, Mapping):
+        return genotype_from_dict(dict(genotype))
+    return genotype
+
+
+def _skeleton(
+    run_config: Mapping[str, Any], info: Any, genotype: Any, config: TrainConfig, override: Any
+) -> Any:
+    """The skeleton to stack the cell in; the dataset always sets what goes in and out.
+
+    A ``Skeleton`` replaces the default; a dict changes some of the default's fields.
+    """
+    from nasbench.spaces import space_from_dict
+    from nasbench.spaces.skeleton import Skeleton
+
+    io = {
+        "in_channels": info.in_channels,
+        "num_classes": info.num_classes,
+        "spatial_dims": info.spatial_dims,
+    }
+    if isinstance(override, Skeleton):
+        return dataclasses.replace(override, **io)
+    if override is not None and not isinstance(override, Mapping):
+        raise ConfigError(
+            f"skeleton must be a Skeleton or a dict of its fields, got {type(override).__name__}."
+        )
+    space = dict(run_config.get("space") or {"name": "darts"})
+    space["skeleton"] = {**(space.get("skeleton") or {}), **io}
+    default = space_from_dict(space).default_skeleton()
+    # DARTS's evaluation adds the auxiliary head; NB-201 and chain networks have none.
+    auxiliary = getattr(genotype, "kind", None) == "darts" and config.auxiliary_weight > 0
+    changes: dict[str, Any] = {"auxiliary": auxiliary, "drop_path_prob": 0.0}
+    if override:
+        # Default reduction positions follow a new depth, not the searched one.
+        if "n_cells" in override and "reduction_at" not in override:
+            changes["reduction_at"] = None
+        changes.update(override)
+    return Skeleton.from_dict({**default.to_dict(), **changes, **io})
+
+
+def _load_splits(data: Mapping[str, Any], config: TrainConfig) -> dict[str, Any]:
+    from nasbench.data import load
+
+    common = {
+        "root": data.get("root"),
+        "size": int(data.get("size", 28)),
+        "download": bool(data.get("download", True)),
+        "limit": config.limit,
+        "seed": config.seed,
+    }
+    # Augmentation happens per batch in train_model (seeded by epoch), so every split
+    # is loaded with the plain normalisation.
+    return {split: load(data["name"], split, **common) for split in ("train", "val", "test")}
+
+
+def _seeded(seed: int, factory: Callable[..., nn.Module], *args: Any) -> nn.Module:
+    """Build a model with seeded initial weights, leaving the global RNG as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return factory(*args)
+
+
+def _recorder(
+    store: Any, phase: str, name: str, on_epoch: ProgressCallback | None
+) -> ProgressCallback:
+    """Log each epoch to the store (step = epochs done), then pass it on."""
+
+    def record(epoch_record: dict[str, Any]) -> Any:
+        epoch = int(epoch_record["epoch"])
+        metrics = {
+            k: v
+            for k, v in epoch_record.items()
+            if k not in ("epoch", "epochs") and isinstance(v, (int, float))
+        }
+        store.log_metrics(epoch + 1, epoch, phase, metrics)
+        if on_epoch is not None:
+            return on_epoch({**epoch_record, "model": name})
+        return None
+
+    return record
+
+
+def _finite(metrics: Mapping[str, float]) -> dict[str, float | None]:
+    # JSON has no NaN; an undefined AUC (one class only) is stored as null.
+    return {k: (float(v) if math.isfinite(v) else None) for k, v in metrics.items()}
+
+
+# ------------------------------------------------------------------------------ CLI
+
+
+def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``nasbench retrain`` arguments to ``parser``.
+
+    Args:
+        parser: the subcommand's parser.
+
+    Returns:
+        None.
+
+    Example:
+        >>> p = argparse.ArgumentParser(); add_cli_arguments(p)
+        >>> p.parse_args(["runs/x", "--epochs", "3"]).epochs
+        3
+    """
+    default = TrainConfig()
+    parser.add_argument("run_dir", metavar="RUN", help="run folder written by a search")
+    parser.add_argument("--epochs", type=int, default=default.epochs, help="training epochs")
+    parser.add_argument("--batch-size", type=int, default=default.batch_size)
+    parser.add_argument("--lr", type=float, default=default.lr, help="initial SGD learning rate")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="at most N images per split (quick runs)"
+    )
+    parser.add_argument("--cells", type=int, default=None, help="cells in the network")
+    parser.add_argument("--channels", type=int, default=None, help="initial channels C")
+    parser.add_argument("--genotype", default=None, help="retrain this genotype (JSON or DARTS)")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the ResNet-18 (28) baseline"
+    )
+    parser.add_argument("--no-augment", action="store_true", help="no flip/crop augmentation")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--precision", default="fp32", help="fp32 or bf16 (CUDA)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    """Run ``nasbench retrain`` from parsed arguments; print progress and the table.
+
+    Args:
+        args: what :func:`add_cli_arguments`'s parser returned.
+
+    Returns:
+        0 on success (bad input raises a NasbenchError, which the CLI prints).
+
+    Example:
+        >>> p = argparse.ArgumentParser(); add_cli_arguments(p)  # doctest: +SKIP
+        >>> cli_main(p.parse_args(["runs/x", "--epochs", "1"]))  # doctest: +SKIP
+        0
+    """
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        limit=args.limit,
+        augment=not args.no_augment,
+        device=args.device,
+        precision=args.precision,
+        seed=args.seed,
+    )
+    changes = {"n_cells": args.cells, "channels": args.channels}
+    skeleton = {k: v for k, v in changes.items() if v is not None} or None
+    report = retrain(
+        args.run_dir,
+        config,
+        baseline=not args.no_baseline,
+        genotype=args.genotype,
+        skeleton=skeleton,
+        on_epoch=_print_progress,
+    )
+    print(report.table().to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def _print_progress(record: dict[str, Any]) -> None:
+    print(
+        f"{record['model']:<9} epoch {record['epoch'] + 1}/{record['epochs']}  "
+        f"train_loss {record['train_loss']:.4f}  val_acc {record['val_acc']:.4f}  "
+        f"val_auc {record['val_auc']:.4f}  {record['seconds']:.1f}s",
+        flush=True,
+    )

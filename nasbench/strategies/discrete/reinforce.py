@@ -1,0 +1,168 @@
+"""NAS-RL: an LSTM controller trained with REINFORCE (Zoph & Le, 2017).
+
+The controller emits the architecture one decision at a time (see
+:mod:`.decisions`): at each step an LSTM cell reads the embedding of the previous
+choice, a per-decision linear head gives the logits, and a choice is sampled. The
+reward is the evaluator's score; the update is REINFORCE with a moving-average
+baseline and an entropy bonus, every ``batch_size`` results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from nasbench.evaluation.base import Result
+from nasbench.strategies import register_strategy
+from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
+from nasbench.strategies.discrete.decisions import Decisions, decisions
+
+
+@dataclass
+class ReinforceConfig(DiscreteConfig):
+    """REINFORCE controller settings."""
+
+    hidden_size: int = option(32, "LSTM controller hidden units", min=1)
+    lr: float = option(0.05, "Adam learning rate of the controller", min=0.0)
+    baseline_decay: float = option(0.9, "moving-average decay of the reward baseline", 0, 1)
+    entropy_weight: float = option(1e-3, "weight of the entropy bonus (keeps exploring)", min=0)
+    batch_size: int = option(1, "results per controller update", min=1)
+    normalize: bool = option(True, "divide the advantage by a moving reward std")
+    temperature: float = option(1.0, "softmax temperature of the controller", min=1e-3)
+
+
+class Controller(nn.Module):
+    """An LSTM cell with one embedding table and one linear head per decision.
+
+    Args:
+        sizes: decision key -> number of choices (from ``Decisions.sizes()``).
+        hidden_size: LSTM hidden units.
+        generator: seeds the uniform(-0.1, 0.1) initialisation (as in NAS-RL/ENAS).
+    """
+
+    def __init__(self, sizes: dict[str, int], hidden_size: int, generator: torch.Generator):
+        super().__init__()
+        self.index = {key: k for k, key in enumerate(sizes)}
+        self.start = nn.Parameter(torch.zeros(1, hidden_size))
+        self.cell = nn.LSTMCell(hidden_size, hidden_size)
+        self.embeddings = nn.ModuleList(nn.Embedding(n, hidden_size) for n in sizes.values())
+        self.heads = nn.ModuleList(nn.Linear(hidden_size, n) for n in sizes.values())
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-0.1, 0.1, generator=generator)
+
+    def run(
+        self,
+        steps: Decisions,
+        temperature: float,
+        generator: torch.Generator | None = None,
+        choices: Sequence[int] | None = None,
+    ) -> tuple[list[int], torch.Tensor, torch.Tensor]:
+        """Sample a decision sequence, or score a given one (``choices``).
+
+        Returns:
+            (choices, summed log-probability, summed entropy).
+        """
+        out: list[int] = []
+        x, state = self.start, None
+        log_prob = torch.zeros(())
+        entropy = torch.zeros(())
+        while (step := steps.next(out)) is not None:
+            key, mask = step
+            k = self.index[key]
+            state = self.cell(x, state)
+            logits = self.heads[k](state[0])[0] / temperature
+            if mask is not None:
+                logits = logits.masked_fill(~torch.as_tensor(mask), float("-inf"))
+            logp = torch.log_softmax(logits, dim=-1)
+            if choices is None:
+                c = int(torch.multinomial(logp.exp(), 1, generator=generator))
+            else:
+                c = int(choices[len(out)])
+            p = logp.exp()
+            entropy = entropy - (p * logp.masked_fill(p == 0, 0.0)).sum()
+            log_prob = log_prob + logp[c]
+            out.append(c)
+            x = self.embeddings[k](torch.tensor([c]))
+        return out, log_prob, entropy
+
+
+@register_strategy("reinforce", ReinforceConfig, kind="discrete")
+class Reinforce(DiscreteStrategy):
+    """NAS-RL: an LSTM controller emits decisions; REINFORCE with a moving-average baseline.
+
+    Example:
+        >>> s = Reinforce(ReinforceConfig(), create_space("nb201"), seed=0)  # doctest: +SKIP
+    """
+
+    name = "reinforce"
+
+    def __init__(self, config: ReinforceConfig, space: Any, seed: int = 0) -> None:
+        super().__init__(config, space, seed)
+        self.decisions = decisions(space)
+        self.generator = torch.Generator().manual_seed(self.seed)
+        self.controller = Controller(self.decisions.sizes(), config.hidden_size, self.generator)
+        self.optimizer = torch.optim.Adam(self.controller.parameters(), lr=config.lr)
+        self.baseline: float | None = None
+        self.variance = 0.0
+        self.pending: list[tuple[list[int], float]] = []
+
+    def _propose(self) -> Any:
+        with torch.no_grad():
+            choices, _, _ = self.controller.run(
+                self.decisions, self.config.temperature, generator=self.generator
+            )
+        return self.decisions.from_decisions(choices)
+
+    def _advantage(self, reward: float) -> float:
+        cfg = self.config
+        if self.baseline is None:
+            self.baseline = reward
+            return 0.0
+        advantage = reward - self.baseline
+        d = cfg.baseline_decay
+        self.baseline = d * self.baseline + (1 - d) * reward
+        self.variance = d * self.variance + (1 - d) * advantage**2
+        if cfg.normalize:
+            advantage /= self.variance**0.5 + 1e-8
+        return advantage
+
+    def _observe(self, genotype: Any, result: Result) -> None:
+        self.pending.append((self.decisions.to_decisions(genotype), self._advantage(result.score)))
+        if len(self.pending) < self.config.batch_size:
+            return
+        loss = torch.zeros(())
+        for choices, advantage in self.pending:
+            _, log_prob, entropy = self.controller.run(
+                self.decisions, self.config.temperature, choices=choices
+            )
+            loss = loss - advantage * log_prob - self.config.entropy_weight * entropy
+        self.optimizer.zero_grad(set_to_none=True)
+        (loss / len(self.pending)).backward()
+        self.optimizer.step()
+        self.pending = []
+
+    def state_dict(self) -> dict[str, Any]:
+        """Base state plus controller, optimizer, baseline and the torch generator."""
+        return {
+            **super().state_dict(),
+            "controller": self.controller.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "baseline": self.baseline,
+            "variance": self.variance,
+            "pending": self.pending,
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
+        super().load_state_dict(state)
+        self.controller.load_state_dict(state["controller"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.baseline, self.variance = state["baseline"], state["variance"]
+        self.pending = list(state["pending"])
+        self.generator.set_state(state["generator"])

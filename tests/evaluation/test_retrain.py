@@ -1,0 +1,114 @@
+"""retrain: searched cell and ResNet-18 side by side, recorded in the run store."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import pytest
+
+from nasbench.config import DatasetConfig, SearchConfig
+from nasbench.errors import ConfigError
+from nasbench.evaluation.baselines import create_baseline, resnet18
+from nasbench.evaluation.retrain import TABLE_COLUMNS, add_cli_arguments, cli_main, retrain
+from nasbench.evaluation.train import TrainConfig
+from nasbench.models import count_parameters
+from nasbench.runs import RunStore, load
+from nasbench.spaces.zoo import zoo
+
+TINY_SPACE = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}}
+QUICK = TrainConfig(epochs=1, batch_size=16, limit=32, device="cpu", seed=0)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from nasbench.engine.bilevel import search
+
+    folder = tmp_path_factory.mktemp("retrain") / "run"
+    config = SearchConfig(
+        dataset=DatasetConfig(name="synthetic", limit=64, batch_size=8),
+        epochs=1,
+        max_steps_per_epoch=2,
+        space=TINY_SPACE,
+        device="cpu",
+    )
+    search(config, folder)
+    return folder
+
+
+def test_retrain_reports_both_models_and_records_them(run_dir):
+    final = load(run_dir).genotypes["genotype"].iloc[-1]
+    report = retrain(run_dir, QUICK)
+    table = report.table()
+    assert list(table.columns) == list(TABLE_COLUMNS)
+    assert list(table["model"]) == ["searched", "resnet18"]
+    assert report.genotype == final
+    assert (report.skeleton.n_cells, report.skeleton.channels) == (3, 4)
+    assert report.skeleton.auxiliary  # DARTS recipe: auxiliary head, weight 0.4
+    searched, base = table.iloc[0], table.iloc[1]
+    assert 10_000_000 < base["params"] < 12_000_000 and base["params"] > 100 * searched["params"]
+    assert base["MACs"] > searched["MACs"] > 0
+    for row in (searched, base):
+        assert 0.0 <= row["test_acc"] <= 1.0 and math.isfinite(row["test_auc"])
+        assert row["wall_s"] > 0
+
+    run = load(run_dir)
+    history = run.history
+    for phase, row in (("retrain", searched), ("baseline", base)):
+        rows = history[history["phase"] == phase].set_index("name")["value"]
+        assert rows["test_acc"] == pytest.approx(row["test_acc"])
+        assert rows["params"] == row["params"]
+        assert {"train_loss", "val_auc", "val_loss"} <= set(rows.index)
+    finished = run.events[run.events["kind"] == "retrain_finished"]
+    assert len(finished) == 1
+    payload = finished["payload"].iloc[0]
+    assert set(payload["models"]) == {"searched", "resnet18"}
+    assert payload["models"]["searched"]["test"]["acc"] == pytest.approx(searched["test_acc"])
+
+
+def test_cli_retrains_given_genotype_in_given_width(run_dir, capsys):
+    parser = argparse.ArgumentParser()
+    add_cli_arguments(parser)
+    args = parser.parse_args(
+        [str(run_dir), "--epochs", "1", "--limit", "32", "--batch-size", "16", "--device", "cpu",
+         "--no-baseline", "--channels", "6", "--genotype", zoo["DARTS_V2"].to_darts_text()]
+    )  # fmt: skip
+    assert cli_main(args) == 0
+    out = capsys.readouterr().out
+    assert "searched  epoch 1/1" in out and "resnet18" not in out
+    assert "test_acc" in out.splitlines()[-2]
+    payload = load(run_dir).events.query("kind == 'retrain_finished'")["payload"].iloc[-1]
+    assert payload["skeleton"]["channels"] == 6 and payload["skeleton"]["n_cells"] == 3
+    assert payload["genotype"] == zoo["DARTS_V2"].to_dict()
+
+
+def test_run_without_genotype_is_one_line_error(tmp_path):
+    config = SearchConfig(space=TINY_SPACE).to_dict()
+    RunStore.create(tmp_path / "empty", config).close()
+    with pytest.raises(ConfigError, match="no derived genotype yet") as err:
+        retrain(tmp_path / "empty", QUICK)
+    assert "\n" not in str(err.value)
+
+
+def test_non_classification_run_is_one_line_error(tmp_path):
+    config = SearchConfig(dataset=DatasetConfig(name="synthetic-seg"), space=TINY_SPACE).to_dict()
+    RunStore.create(tmp_path / "seg", config).close()
+    with pytest.raises(ConfigError, match="classification dataset, but synthetic-seg") as err:
+        retrain(tmp_path / "seg", QUICK, genotype=zoo["DARTS_V2"])
+    assert "\n" not in str(err.value)
+
+
+def test_missing_run_folder_is_one_line_error(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        retrain(tmp_path / "nowhere", QUICK)
+
+
+def test_resnet18_is_adapted_to_28px():
+    import torch
+
+    net = resnet18(2, in_channels=3, num_classes=7)
+    assert 11_000_000 < count_parameters(net) < 11_300_000
+    assert net.conv1.stride == (1, 1) and net.conv1.kernel_size == (3, 3)
+    assert net.eval()(torch.zeros(2, 3, 28, 28)).shape == (2, 7)
+    with pytest.raises(ConfigError, match="Did you mean 'resnet18'"):
+        create_baseline("resnet-18")

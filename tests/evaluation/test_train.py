@@ -1,0 +1,147 @@
+"""train_model: finite metrics, determinism per seed, auxiliary heads, drop-path, stopping."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from nasbench.data import load
+from nasbench.errors import ConfigError, NasbenchError
+from nasbench.evaluation.train import TrainConfig, augment_batch, train_model
+
+FAST = dict(epochs=2, batch_size=16, device="cpu", seed=3)
+
+
+class TinyNet(nn.Module):
+    """A small CNN; with ``aux=True`` it returns (logits, aux_logits) in training mode."""
+
+    def __init__(self, aux: bool = False) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(2)
+        )
+        self.classifier = nn.Linear(16, 2)
+        self.auxiliary_head = nn.Linear(16, 2) if aux else None
+        self.drop_path_prob = 0.0
+        self.seen_drop_path: list[float] = []
+        self.aux_calls = 0
+
+    def forward(self, x: torch.Tensor):
+        h = self.features(x).flatten(1)
+        if self.training:
+            self.seen_drop_path.append(self.drop_path_prob)
+        if self.training and self.auxiliary_head is not None:
+            self.aux_calls += 1
+            return self.classifier(h), self.auxiliary_head(h)
+        return self.classifier(h)
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return {s: load("synthetic", s, limit=48, seed=0) for s in ("train", "val", "test")}
+
+
+def _net(seed: int = 0, aux: bool = False) -> TinyNet:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return TinyNet(aux)
+
+
+def _train(splits, model, **overrides):
+    config = TrainConfig(**{**FAST, **overrides})
+    return train_model(model, splits["train"], splits["val"], splits["test"], "binary", config)
+
+
+def test_metrics_are_finite_and_history_complete(splits):
+    result = _train(splits, _net())
+    assert set(result.test) == {"acc", "auc", "loss"}
+    assert all(math.isfinite(v) for v in result.test.values())
+    assert 0.0 <= result.test["acc"] <= 1.0 and 0.0 <= result.test["auc"] <= 1.0
+    assert [h["epoch"] for h in result.history] == [0, 1]
+    assert result.history[0]["lr"] == pytest.approx(0.025)
+    assert result.history[1]["lr"] < result.history[0]["lr"]  # cosine schedule
+    assert result.best_epoch in (0, 1) and result.params == sum(
+        p.numel() for n, p in _net().named_parameters()
+    )
+    assert result.wall_s > 0 and not result.stopped
+
+
+def test_same_seed_same_weights_and_metrics_and_global_rng_untouched(splits):
+    rng_before = torch.get_rng_state()
+    a, b = _net(), _net()
+    ra, rb = _train(splits, a), _train(splits, b)
+    assert torch.equal(torch.get_rng_state(), rng_before)
+    assert ra.test == rb.test and ra.history[-1]["train_loss"] == rb.history[-1]["train_loss"]
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
+    c = _net()
+    _train(splits, c, seed=4)
+    assert not torch.equal(c.classifier.weight, a.classifier.weight)
+
+
+def test_auxiliary_head_and_drop_path_schedule(splits):
+    net = _net(aux=True)
+    result = _train(splits, net, drop_path_prob=0.2, auxiliary_weight=0.4)
+    assert net.aux_calls == 2 * (48 // 16)  # every training step saw the tuple output
+    assert math.isfinite(result.test["loss"])
+    assert sorted(set(net.seen_drop_path)) == pytest.approx([0.0, 0.1])  # 0.2 * epoch / 2
+    assert [h["drop_path_prob"] for h in result.history] == pytest.approx([0.0, 0.1])
+
+
+def test_callback_stops_training(splits):
+    seen = []
+    config = TrainConfig(**{**FAST, "epochs": 3})
+
+    def stop_after_first(record):
+        seen.append(record)
+        return False
+
+    result = train_model(
+        _net(), splits["train"], splits["val"], splits["test"], "binary", config, stop_after_first
+    )
+    assert result.stopped and len(result.history) == 1 and seen[0]["epochs"] == 3
+    assert {"train_loss", "val_acc", "val_auc", "val_loss", "seconds"} <= set(seen[0])
+
+
+def test_augment_batch_is_seeded_and_keeps_values():
+    x = torch.randn(8, 1, 6, 6)
+    a = augment_batch(x, torch.Generator().manual_seed(1))
+    b = augment_batch(x, torch.Generator().manual_seed(1))
+    assert a.shape == x.shape and torch.equal(a, b)
+    assert not torch.equal(a, x)
+    for img, out in zip(x, a, strict=True):
+        allowed = set(img.flatten().tolist()) | {img.min().item()}
+        assert set(out.flatten().tolist()) <= allowed
+    volume = torch.zeros(2, 1, 4, 4, 4)
+    assert augment_batch(volume, torch.Generator()) is volume
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"lr": -1.0}, "lr"),
+        ({"drop_path_prob": 1.0}, "drop_path_prob"),
+        ({"select": "aucc"}, "Did you mean 'auc'"),
+        ({"device": "tpu"}, "device"),
+    ],
+)
+def test_bad_config_is_one_line_error(overrides, words):
+    with pytest.raises(ConfigError, match=words) as err:
+        TrainConfig(**overrides).validate()
+    assert "\n" not in str(err.value)
+
+
+def test_non_classification_task_is_rejected(splits):
+    with pytest.raises(NasbenchError, match="not a classification task"):
+        train_model(_net(), splits["train"], splits["val"], splits["test"], "segmentation")
+
+
+def test_config_round_trip_and_unknown_key():
+    config = TrainConfig(epochs=3, limit=10)
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ConfigError, match="Did you mean 'epochs'"):
+        TrainConfig.from_dict({"epoch": 3})
