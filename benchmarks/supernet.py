@@ -391,6 +391,8 @@ def run_benchmark(
             result = measure_isolated(config, variant, steps, warmup, device, seed)
         else:
             result = measure(config, variant, steps, warmup, device, seed)
+        if log is not None:
+            log(f"    {json.dumps(result)}")
         rows.append(
             {
                 "config": config.name,

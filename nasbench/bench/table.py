@@ -38,7 +38,9 @@ COLUMNS = ID_COLUMNS + METRIC_COLUMNS + COST_COLUMNS
 METADATA_KEY = b"nasbench"
 FORMAT_VERSION = 1
 # Metrics where lower is better; every other metric is maximised.
-LOWER_IS_BETTER = frozenset({"train_loss", "params", "macs", "latency_ms", "train_seconds_per_epoch"})
+LOWER_IS_BETTER = frozenset(
+    {"train_loss", "params", "macs", "latency_ms", "train_seconds_per_epoch"}
+)
 
 
 def genotype_key(genotype: Any, space: Any = None) -> str:
@@ -99,10 +101,14 @@ class BenchmarkTable:
         from nasbench.spaces import space_from_dict
 
         if not isinstance(frame, pd.DataFrame):
-            raise ConfigError(f"a BenchmarkTable needs a pandas DataFrame, got {type(frame).__name__}.")
+            raise ConfigError(
+                f"a BenchmarkTable needs a pandas DataFrame, got {type(frame).__name__}."
+            )
         missing = [c for c in ("key", "genotype_json", "epoch") if c not in frame.columns]
         if missing:
-            raise ConfigError(f"benchmark frame lacks column(s) {', '.join(missing)}; see {COLUMNS}.")
+            raise ConfigError(
+                f"benchmark frame lacks column(s) {', '.join(missing)}; see {COLUMNS}."
+            )
         frame = frame.copy()
         if "seed" not in frame.columns:
             frame["seed"] = 0

@@ -45,7 +45,14 @@ JACOB_K = 1e-5
 
 
 def _weighted_layers(model: nn.Module) -> list[nn.Module]:
-    conv_linear = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear, nn.ConvTranspose2d, nn.ConvTranspose3d)
+    conv_linear = (
+        nn.Conv1d,
+        nn.Conv2d,
+        nn.Conv3d,
+        nn.Linear,
+        nn.ConvTranspose2d,
+        nn.ConvTranspose3d,
+    )
     return [m for m in model.modules() if isinstance(m, conv_linear)]
 
 
@@ -241,8 +248,15 @@ class ProxyEvaluator:
             from nasbench.data import load
 
             d = self.data
-            ds = load(d.name, "train", root=d.root, size=d.size, download=d.download,
-                      limit=d.limit, seed=self.seed)
+            ds = load(
+                d.name,
+                "train",
+                root=d.root,
+                size=d.size,
+                download=d.download,
+                limit=d.limit,
+                seed=self.seed,
+            )
             self._batch = (seeded_batch(ds, self.config.batch_size, self.seed), ds.info)
         return self._batch
 

@@ -46,7 +46,8 @@ class TableEvaluator:
 
     Example:
         >>> ev = TableEvaluator(seed=0)  # the synthetic NB201 table
-        >>> g = "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
+        >>> g = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|"
+        ...      "+|skip_connect~0|none~1|nor_conv_1x1~2|")
         >>> r = ev.evaluate(g, budget=4)
         >>> r.cost["epochs"], r.info["epoch"]
         (4.0, 4)

@@ -149,14 +149,15 @@ class TrainResult:
 
     Attributes:
         history: one dict per epoch run: ``epoch`` (0-based), ``lr``,
-            ``drop_path_prob``, ``train_loss``, ``train_acc``, ``val_loss``,
-            ``val_acc``, ``val_auc``, ``seconds``.
+            ``drop_path_prob``, ``train_loss`` (the auxiliary term included),
+            ``train_acc``, ``val_loss``, ``val_acc``, ``val_auc``, ``seconds``.
         test: test metrics of the kept model: ``acc``, ``auc``, ``loss``.
         best_epoch: the epoch whose weights were kept (best ``select`` score on val).
         best_val: that epoch's validation metrics (``acc``, ``auc``, ``loss``).
         params: parameters of the model, auxiliary head excluded.
         wall_s: seconds spent, training and evaluation together.
         stopped: True when the callback stopped training before ``epochs``.
+        config: the :class:`TrainConfig` used, as a dict.
     """
 
     history: list[dict[str, Any]]

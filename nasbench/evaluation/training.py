@@ -405,7 +405,9 @@ class SuccessiveHalving:
             scored.sort(key=lambda s: (-s[0], s[1]))
             alive = [s[2] for s in scored]
         best = scored[0]
-        return HalvingReport(best[2], best[3], evaluations, self.planned_budget(len(candidates)), spent)
+        return HalvingReport(
+            best[2], best[3], evaluations, self.planned_budget(len(candidates)), spent
+        )
 
 
 def _score(result: Result) -> float:

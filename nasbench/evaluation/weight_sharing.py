@@ -184,8 +184,8 @@ class WeightSharingEvaluator:
         seed: seeds the supernet weights, the path sampling and the batches.
 
     Example:
-        >>> ev = WeightSharingEvaluator(WeightSharingConfig(epochs=1), space=space)  # doctest: +SKIP
-        >>> ev.evaluate(a).score, ev.evaluate(b).score  # same weights, no retraining  # doctest: +SKIP
+        >>> ev = WeightSharingEvaluator(WeightSharingConfig(epochs=1), space=space)
+        >>> ev.evaluate(a).score, ev.evaluate(b).score  # same weights, no retraining
     """
 
     def __init__(
@@ -339,7 +339,9 @@ class WeightSharingEvaluator:
                 items = [val[i] for i in range(s, min(len(val), s + 256))]
                 x = torch.stack([torch.as_tensor(a) for a, _ in items]).to(device)
                 logits.append(self._forward(x, g).float().cpu())
-                targets.append(_target(torch.stack([torch.as_tensor(b) for _, b in items]), info.task))
+                targets.append(
+                    _target(torch.stack([torch.as_tensor(b) for _, b in items]), info.task)
+                )
         logits_all, targets_all = torch.cat(logits), torch.cat(targets)
         m = classification_metrics(logits_all, targets_all, info.task)
         loss = float(loss_for_task(info.task)(logits_all, targets_all))

@@ -17,7 +17,7 @@ from nasbench.runs import RunStore, load
 from nasbench.spaces.zoo import zoo
 
 TINY_SPACE = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}}
-QUICK = TrainConfig(epochs=1, batch_size=16, limit=32, device="cpu", seed=0)
+QUICK = TrainConfig(epochs=1, batch_size=8, limit=16, device="cpu", seed=0)
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ class ReinforceConfig(DiscreteConfig):
     baseline_decay: float = option(0.9, "moving-average decay of the reward baseline", 0, 1)
     entropy_weight: float = option(1e-3, "weight of the entropy bonus (keeps exploring)", min=0)
     batch_size: int = option(1, "results per controller update", min=1)
-    normalize: bool = option(True, "divide the advantage by a moving reward std")
+    normalize: bool = option(True, "divide the advantage by the std of all rewards so far")
     temperature: float = option(1.0, "softmax temperature of the controller", min=1e-3)
 
 
@@ -106,9 +106,11 @@ class Reinforce(DiscreteStrategy):
         self.decisions = decisions(space)
         self.generator = torch.Generator().manual_seed(self.seed)
         self.controller = Controller(self.decisions.sizes(), config.hidden_size, self.generator)
-        self.optimizer = torch.optim.Adam(self.controller.parameters(), lr=config.lr)
+        self.optimizer = torch.optim.Adam(
+            self.controller.parameters(), lr=config.lr, foreach=True
+        )
         self.baseline: float | None = None
-        self.variance = 0.0
+        self.count, self.mean, self.m2 = 0, 0.0, 0.0
         self.pending: list[tuple[list[int], float]] = []
 
     def _propose(self) -> Any:
@@ -120,15 +122,19 @@ class Reinforce(DiscreteStrategy):
 
     def _advantage(self, reward: float) -> float:
         cfg = self.config
+        # Welford's running mean/variance of every reward: a scale that does not collapse
+        # when the policy does, so the normalised advantage cannot blow up.
+        self.count += 1
+        delta = reward - self.mean
+        self.mean += delta / self.count
+        self.m2 += delta * (reward - self.mean)
         if self.baseline is None:
             self.baseline = reward
             return 0.0
         advantage = reward - self.baseline
-        d = cfg.baseline_decay
-        self.baseline = d * self.baseline + (1 - d) * reward
-        self.variance = d * self.variance + (1 - d) * advantage**2
+        self.baseline = cfg.baseline_decay * self.baseline + (1 - cfg.baseline_decay) * reward
         if cfg.normalize:
-            advantage /= self.variance**0.5 + 1e-8
+            advantage /= (self.m2 / self.count) ** 0.5 + 1e-8
         return advantage
 
     def _observe(self, genotype: Any, result: Result) -> None:
@@ -153,7 +159,7 @@ class Reinforce(DiscreteStrategy):
             "controller": self.controller.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "baseline": self.baseline,
-            "variance": self.variance,
+            "reward_stats": (self.count, self.mean, self.m2),
             "pending": self.pending,
             "generator": self.generator.get_state(),
         }
@@ -163,6 +169,7 @@ class Reinforce(DiscreteStrategy):
         super().load_state_dict(state)
         self.controller.load_state_dict(state["controller"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.baseline, self.variance = state["baseline"], state["variance"]
+        self.baseline = state["baseline"]
+        self.count, self.mean, self.m2 = state["reward_stats"]
         self.pending = list(state["pending"])
         self.generator.set_state(state["generator"])

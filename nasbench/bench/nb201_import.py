@@ -1,0 +1,247 @@
+"""Import results a user already has into a :class:`~nasbench.bench.table.BenchmarkTable`.
+
+1. :func:`import_nb201` reads a NAS-Bench-201 results file (``NAS-Bench-201-v1_0-e61699.pth``
+   or ``NAS-Bench-201-v1_1-096897.pth``; Dong & Yang, 2020). Its layout, as the
+   ``nas_201_api`` saves it: ``{"meta_archs": [arch string per index],
+   "arch2infos": {index: {"less": ArchResults, "full": ArchResults}}, ...}`` where an
+   ArchResults dict holds ``"all_results": {(dataset, seed): ResultsCount}`` and a
+   ResultsCount dict holds ``train_losses`` / ``train_times`` (``{epoch: value}``),
+   ``eval_acc1es`` (``{"x-valid@epoch": acc, "ori-test@epoch": acc, ...}``, percent),
+   ``params`` (millions), ``flop`` (millions) and ``latency`` (seconds per batch).
+   Validation is ``x-valid``; test is ``x-test`` when the dataset has it (CIFAR-100,
+   ImageNet16-120), else ``ori-test``, as the NB201 API reports them.
+   The file is a pickle: ``torch.load(weights_only=False)`` runs code from it, so only
+   import a file you trust (the official download).
+2. :func:`import_records` reads a simple CSV or JSON list of records with columns
+   ``arch`` (any genotype text), ``epoch`` and ``accuracy`` (or any of the table's
+   metric/cost columns), optionally ``dataset`` and ``seed``.
+
+Cells that are isomorphic (same canonical key) share one entry: the first index in
+the file wins, as NAS-Bench-201 itself trained them separately.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nasbench.bench.table import COLUMNS, BenchmarkTable
+from nasbench.errors import ConfigError, closest_name
+
+SETTINGS = ("full", "less")
+EVAL_KEY = re.compile(r"^(?P<name>.+)@(?P<epoch>\d+)$")
+
+
+def _load_pth(path: Path) -> Mapping[str, Any]:
+    import torch
+
+    if not path.is_file():
+        raise ConfigError(
+            f"NAS-Bench-201 file {str(path)!r} does not exist; download "
+            "NAS-Bench-201-v1_1-096897.pth from the NAS-Bench-201 page and pass its path."
+        )
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # torch raises many types for a damaged or foreign file
+        raise ConfigError(
+            f"{str(path)!r} is not a readable NAS-Bench-201 .pth file ({err})."
+        ) from None
+    if not isinstance(data, Mapping) or "meta_archs" not in data or "arch2infos" not in data:
+        raise ConfigError(
+            f"{str(path)!r} has no 'meta_archs'/'arch2infos'; it is not a NAS-Bench-201 "
+            "v1_0/v1_1 results file."
+        )
+    return data
+
+
+def _state(obj: Any) -> Mapping[str, Any]:
+    # The file holds plain dicts; an API object (if someone pickled those) exposes __dict__.
+    return obj if isinstance(obj, Mapping) else vars(obj)
+
+
+def _eval_by_epoch(acc: Mapping[str, float], name: str) -> dict[int, float]:
+    out = {}
+    for key, value in acc.items():
+        m = EVAL_KEY.match(str(key))
+        if m and m.group("name") == name:
+            out[int(m.group("epoch"))] = float(value) / 100.0
+    return out
+
+
+def _run_rows(run: Mapping[str, Any], key: str, genotype_json: str) -> list[dict[str, Any]]:
+    acc = run.get("eval_acc1es") or {}
+    names = {EVAL_KEY.match(str(k)).group("name") for k in acc if EVAL_KEY.match(str(k))}
+    val = _eval_by_epoch(acc, "x-valid") if "x-valid" in names else {}
+    test_name = "x-test" if "x-test" in names else "ori-test"
+    test = _eval_by_epoch(acc, test_name) if test_name in names else {}
+    losses = {int(e): float(v) for e, v in (run.get("train_losses") or {}).items()}
+    times = [float(t) for t in (run.get("train_times") or {}).values() if t is not None]
+    latency = run.get("latency") or []
+    latency = [float(x) for x in latency if x is not None and float(x) >= 0]
+    epochs = sorted(set(val) | set(test) | set(losses))
+    costs = {
+        "params": float(run.get("params", np.nan)) * 1e6,
+        "macs": float(run.get("flop", np.nan)) * 1e6,
+        "latency_ms": 1000.0 * float(np.mean(latency)) if latency else np.nan,
+        "train_seconds_per_epoch": float(np.mean(times)) if times else np.nan,
+    }
+    return [
+        {
+            "key": key,
+            "genotype_json": genotype_json,
+            "seed": int(run.get("seed", 0) or 0),
+            "epoch": e + 1,  # NB201 counts epochs from 0; the table counts epochs trained
+            "train_loss": losses.get(e, np.nan),
+            "val_acc": val.get(e, np.nan),
+            "test_acc": test.get(e, np.nan),
+            **costs,
+        }
+        for e in epochs
+    ]
+
+
+def import_nb201(
+    path: str | os.PathLike,
+    dataset: str = "cifar10-valid",
+    setting: str = "full",
+    limit: int | None = None,
+) -> BenchmarkTable:
+    """Read a NAS-Bench-201 v1_0 / v1_1 ``.pth`` results file into a table.
+
+    Args:
+        path: the ``.pth`` file.
+        dataset: ``"cifar10-valid"``, ``"cifar10"``, ``"cifar100"`` or ``"ImageNet16-120"``.
+        setting: ``"full"`` (200 epochs) or ``"less"`` (12 epochs, v1_0: cifar10-valid only).
+        limit: import only the first ``limit`` architecture indices (quick looks).
+
+    Returns:
+        A :class:`BenchmarkTable` over ``NB201Space()`` with every epoch recorded,
+        accuracies as fractions, ``params``/``macs`` as counts.
+
+    Example:
+        >>> table = import_nb201("NAS-Bench-201-v1_1-096897.pth", "cifar10-valid")  # doctest: +SKIP
+        >>> table.best("val_acc")["test_acc"]  # doctest: +SKIP
+    """
+    from nasbench.spaces import NB201Space
+
+    if setting not in SETTINGS:
+        raise ConfigError(f"setting must be 'full' or 'less', got {setting!r}.")
+    data = _load_pth(Path(path))
+    space = NB201Space()
+    archs = list(data["meta_archs"])
+    infos = data["arch2infos"]
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    datasets_found: set[str] = set()
+    seeds: set[int] = set()
+    for index in sorted(infos)[: limit if limit is not None else None]:
+        g = space.validate(archs[int(index)])
+        key = space.canonical(g)
+        if key in seen:
+            continue
+        entry = _state(infos[index])
+        if setting not in entry:
+            continue
+        results = _state(entry[setting]).get("all_results") or {}
+        for (ds, seed), run in results.items():
+            datasets_found.add(str(ds))
+            if ds == dataset:
+                rows += _run_rows(_state(run), key, g.to_json())
+                seeds.add(int(seed))
+                seen.add(key)
+    if not rows:
+        found = sorted(datasets_found)
+        raise ConfigError(
+            f"no {setting!r} results for dataset {dataset!r} in {str(path)!r}; it has "
+            f"{', '.join(found) or 'none'}.{closest_name(dataset, found)}"
+        )
+    recipe = {"source": Path(path).name, "setting": setting}
+    return BenchmarkTable(
+        pd.DataFrame(rows),
+        space,
+        dataset=dataset,
+        recipe=recipe,
+        seeds=sorted(seeds),
+        note=f"imported from NAS-Bench-201 ({Path(path).name}, {setting})",
+    )
+
+
+def import_records(
+    source: str | os.PathLike | pd.DataFrame,
+    dataset: str | None = None,
+    space: Any = None,
+) -> BenchmarkTable:
+    """Read a CSV/JSON of per-epoch records (``arch``, ``epoch``, ``accuracy``...) into a table.
+
+    Args:
+        source: a ``.csv`` file, a ``.json`` file (a list of records), or a DataFrame.
+        dataset: keep only rows with this ``dataset`` value (when the column exists).
+        space: the space of the archs; default ``NB201Space()``.
+
+    Returns:
+        A :class:`BenchmarkTable`. ``accuracy`` becomes ``val_acc``; accuracies above 1
+        are taken as percent.
+
+    Example:
+        >>> import_records(pd.DataFrame({"arch": [cell], "epoch": [1], "accuracy": [91.2]}))
+        BenchmarkTable(1 architectures, 1 rows, dataset='', epochs<=1)
+    """
+    from nasbench.spaces import NB201Space
+
+    frame = _read_records(source)
+    space = space if space is not None else NB201Space()
+    if "accuracy" in frame.columns and "val_acc" not in frame.columns:
+        frame = frame.rename(columns={"accuracy": "val_acc"})
+    for col in ("arch", "epoch"):
+        if col not in frame.columns:
+            raise ConfigError(
+                f"records need columns 'arch' and 'epoch' (plus 'accuracy' or metric columns); "
+                f"got {', '.join(map(str, frame.columns))}."
+            )
+    if dataset is not None and "dataset" in frame.columns:
+        names = sorted(map(str, frame["dataset"].unique()))
+        frame = frame[frame["dataset"] == dataset]
+        if frame.empty:
+            raise ConfigError(
+                f"no records for dataset {dataset!r}; the file has {', '.join(names)}."
+                f"{closest_name(dataset, names)}"
+            )
+    genotypes = {a: space.validate(a) for a in frame["arch"].unique()}
+    frame = frame.assign(
+        key=[
+            space.canonical(genotypes[a]) if hasattr(space, "canonical") else genotypes[a].to_json()
+            for a in frame["arch"]
+        ],
+        genotype_json=[genotypes[a].to_json() for a in frame["arch"]],
+    )
+    for col in ("val_acc", "test_acc", "train_acc"):
+        if col in frame.columns and frame[col].max() > 1.0:
+            frame[col] = frame[col] / 100.0
+    keep = [c for c in frame.columns if c in COLUMNS]
+    frame = frame[keep]
+    seeds = sorted(int(s) for s in frame["seed"].unique()) if "seed" in frame.columns else [0]
+    name = dataset or ""
+    return BenchmarkTable(frame, space, dataset=name, recipe={"source": "records"}, seeds=seeds)
+
+
+def _read_records(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    path = Path(source)
+    if not path.is_file():
+        raise ConfigError(f"records file {str(path)!r} does not exist.")
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path)
+    if path.suffix.lower() == ".json":
+        data = json.loads(path.read_text())
+        if not isinstance(data, list):
+            raise ConfigError(f"{str(path)!r} must hold a JSON list of records.")
+        return pd.DataFrame(data)
+    raise ConfigError(f"records must be a .csv or .json file, got {path.name!r}.")

@@ -1,0 +1,441 @@
+"""MONAI's datasets behind the registry: MedNIST and the Medical Segmentation Decathlon.
+
+MONAI does the downloading (``download_and_extract`` with its MD5 checks) into
+``data_root(root)``; this module builds MONAI's dataset objects without caching
+(``cache_rate=0``), so items are read lazily, and converts each item into the
+``(image, target)`` pair every nasbench dataset yields.
+
+Layout expected under the data folder (what MONAI's archives extract to):
+    ``MedNIST/<class>/<image>.jpeg`` for MedNIST;
+    ``Task09_Spleen/dataset.json`` plus ``imagesTr/`` and ``labelsTr/`` for a
+    Decathlon task.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from nasbench.data import registry
+from nasbench.data.registry import BASE_SPLITS, DatasetInfo
+from nasbench.errors import DatasetError, DatasetNotFoundError
+
+# MONAI's section names for our base splits.
+_SECTIONS = {"train": "training", "val": "validation", "test": "test"}
+# MONAI splits MedNIST (and we split Decathlon cases) with this seed; changing it
+# would change every published split size and member.
+SPLIT_SEED = 0
+
+MEDNIST_CLASSES = ("AbdomenCT", "BreastMRI", "CXR", "ChestCT", "Hand", "HeadCT")
+MEDNIST_URL = (
+    "https://github.com/Project-MONAI/MONAI-extra-test-data/releases/download/0.8.1/MedNIST.tar.gz"
+)
+
+MSD_LICENCE = "CC BY-SA 4.0"
+MSD_CITATION = (
+    "Antonelli M. et al., The Medical Segmentation Decathlon, Nature Communications 13, 4128 "
+    "(2022); Simpson A. L. et al., A large annotated medical image dataset for the development "
+    "and evaluation of segmentation algorithms, arXiv:1902.09063 (2019)"
+)
+MSD_URL = "https://msd-for-monai.s3-us-west-2.amazonaws.com/{task}.tar"
+# Decathlon cases with public labels are split test/val/train by these fractions.
+MSD_TEST_FRACTION = 0.2
+MSD_VAL_FRACTION = 0.1
+
+# task folder -> (registry name, modality, channel names, label names, numTraining),
+# as in each task's dataset.json.
+MSD_TASKS: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...], int]] = {
+    "Task01_BrainTumour": (
+        "msd-braintumour",
+        "MRI",
+        ("FLAIR", "T1w", "t1gd", "T2w"),
+        ("background", "edema", "non-enhancing tumor", "enhancing tumour"),
+        484,
+    ),
+    "Task02_Heart": ("msd-heart", "MRI", ("MRI",), ("background", "left atrium"), 20),
+    "Task03_Liver": ("msd-liver", "CT", ("CT",), ("background", "liver", "cancer"), 131),
+    "Task04_Hippocampus": (
+        "msd-hippocampus",
+        "MRI",
+        ("MRI",),
+        ("background", "Anterior", "Posterior"),
+        260,
+    ),
+    "Task05_Prostate": (
+        "msd-prostate",
+        "MRI",
+        ("T2", "ADC"),
+        ("background", "PZ", "TZ"),
+        32,
+    ),
+    "Task06_Lung": ("msd-lung", "CT", ("CT",), ("background", "cancer"), 63),
+    "Task07_Pancreas": ("msd-pancreas", "CT", ("CT",), ("background", "pancreas", "cancer"), 281),
+    "Task08_HepaticVessel": (
+        "msd-hepaticvessel",
+        "CT",
+        ("CT",),
+        ("background", "Vessel", "Tumour"),
+        303,
+    ),
+    "Task09_Spleen": ("msd-spleen", "CT", ("CT",), ("background", "spleen"), 41),
+    "Task10_Colon": ("msd-colon", "CT", ("CT",), ("background", "colon cancer primaries"), 126),
+}
+
+
+def _monai_split_sizes(n: int, test_fraction: float, val_fraction: float) -> dict[str, int]:
+    """Split sizes as MONAI computes them: ``int(n * fraction)`` for test and val."""
+    test, val = int(n * test_fraction), int(n * val_fraction)
+    return {"train": n - test - val, "val": val, "test": test}
+
+
+def _check_split(info: DatasetInfo, split: str) -> None:
+    if split not in BASE_SPLITS:
+        raise DatasetError(f"{info.name}: split {split!r} is not one of {', '.join(BASE_SPLITS)}.")
+
+
+def _as_tensor(x: Any, dtype: torch.dtype) -> torch.Tensor:
+    """A plain tensor (MONAI returns MetaTensors, which carry metadata we do not need)."""
+    if hasattr(x, "as_tensor"):
+        x = x.as_tensor()
+    return torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).to(dtype)
+
+
+def _fetch(info: DatasetInfo, folder: Path, archive: Path, url: str, make: Any) -> Any:
+    """Build a MONAI dataset, downloading through MONAI when asked; one-line errors otherwise."""
+    try:
+        return make()
+    except DatasetError:
+        raise
+    except Exception as error:  # MONAI raises URLError, RuntimeError, HashCheckError, OSError...
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DatasetNotFoundError(
+            f"{info.name}: could not get {folder.name}/ in {folder.parent} ({reason}); download "
+            f"{url} by hand and extract it there as {folder.name}/ (or place {archive.name} there)."
+        ) from error
+
+
+def _missing(info: DatasetInfo, folder: Path, archive: Path, url: str) -> DatasetNotFoundError:
+    return DatasetNotFoundError(
+        f"{info.name}: folder {folder.name}/ not found in {folder.parent} and download=False; "
+        f"pass download=True, or fetch {url} by hand and extract it there "
+        f"(or place {archive.name} there)."
+    )
+
+
+# --------------------------------------------------------------------------- MedNIST
+
+
+class MonaiClassification(Dataset):
+    """A MONAI classification dataset seen as ``(image, label)`` pairs.
+
+    Attributes:
+        info: the registry entry.
+        split: the base split.
+        targets: int64 labels, read from MONAI's data list (no image is loaded).
+        monai_dataset: the underlying MONAI dataset.
+    """
+
+    def __init__(self, info: DatasetInfo, split: str, monai_dataset: Any) -> None:
+        self.info = info
+        self.split = split
+        self.monai_dataset = monai_dataset
+        self.targets = np.array([int(d["label"]) for d in monai_dataset.data], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.monai_dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        item = self.monai_dataset[int(index)]
+        image = _as_tensor(item["image"], torch.float32)
+        return image, torch.tensor(int(item["label"]), dtype=torch.int64)
+
+
+def _mednist_transform(size: int) -> Any:
+    from monai.data import PILReader
+    from monai.transforms import Compose, LoadImaged, Resized, ScaleIntensityRanged
+
+    steps = [
+        # reverse_indexing=False keeps rows as rows (MONAI's default transposes PIL images).
+        LoadImaged("image", reader=PILReader(reverse_indexing=False), ensure_channel_first=True),
+        ScaleIntensityRanged("image", a_min=0.0, a_max=255.0, b_min=0.0, b_max=1.0, clip=True),
+    ]
+    if size != 64:
+        steps.append(Resized("image", spatial_size=(size, size), mode="area"))
+    return Compose(steps)
+
+
+def load_mednist(
+    info: DatasetInfo, split: str, root: Path, size: int, download: bool, **options: Any
+) -> MonaiClassification:
+    """Registry loader for MedNIST (six classes of 64x64 grey images).
+
+    MONAI's ``MedNISTDataset`` shuffles the whole set with ``SPLIT_SEED`` and
+    takes 10% for test and 10% for validation; we keep that partition.
+
+    Args:
+        info: the registry entry.
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        root: data folder; ``root/MedNIST/<class>/*.jpeg``.
+        size: edge length (64 is native; 28 is resized with area averaging).
+        download: let MONAI fetch and extract MedNIST.tar.gz when the folder is missing.
+        **options: ignored.
+
+    Returns:
+        A :class:`MonaiClassification`.
+
+    Example:
+        >>> from nasbench.data import load
+        >>> ds = load("mednist", "test", root="data", size=64)  # doctest: +SKIP
+    """
+    from monai.apps import MedNISTDataset
+
+    _check_split(info, split)
+    root = Path(root)
+    folder, archive = root / "MedNIST", root / "MedNIST.tar.gz"
+    fetch = not folder.is_dir() and (download or archive.is_file())
+    if not folder.is_dir() and not fetch:
+        raise _missing(info, folder, archive, MEDNIST_URL)
+    if folder.is_dir():
+        found = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
+        if found != tuple(sorted(MEDNIST_CLASSES)):
+            raise DatasetError(
+                f"{info.name}: {folder} holds class folders {list(found)}; expected "
+                f"{sorted(MEDNIST_CLASSES)}. Remove it and download again."
+            )
+    if fetch:
+        root.mkdir(parents=True, exist_ok=True)
+
+    def make() -> Any:
+        return MedNISTDataset(
+            root_dir=root,
+            section=_SECTIONS[split],
+            transform=_mednist_transform(size),
+            download=fetch,
+            seed=SPLIT_SEED,
+            cache_rate=0.0,
+            progress=fetch,
+        )
+
+    return MonaiClassification(info, split, _fetch(info, folder, archive, MEDNIST_URL, make))
+
+
+# --------------------------------------------------------------------------- Decathlon
+
+
+class MonaiSegmentation(Dataset):
+    """Decathlon cases as ``(image (C,H,W,D), mask (1,H,W,D))`` pairs.
+
+    Attributes:
+        info: the registry entry.
+        split: the base split.
+        targets: None (segmentation).
+        files: ``(image path, label path)`` per case, in order.
+    """
+
+    def __init__(self, info: DatasetInfo, split: str, data: list[dict], transform: Any) -> None:
+        self.info = info
+        self.split = split
+        self.targets = None
+        self._data = data
+        self._transform = transform
+        self.files = [(d["image"], d["label"]) for d in data]
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        case = self._data[int(index)]
+        try:
+            item = self._transform(dict(case))
+        except Exception as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise DatasetError(
+                f"{self.info.name}: cannot read {Path(case['image']).name} / "
+                f"{Path(case['label']).name} ({reason}); check or re-download the file."
+            ) from error
+        image = _as_tensor(item["image"], torch.float32)
+        mask = _as_tensor(item["label"], torch.float32).round().to(torch.int64)
+        if image.shape[0] != self.info.in_channels:
+            raise DatasetError(
+                f"{self.info.name}: {Path(case['image']).name} has {image.shape[0]} channels; "
+                f"expected {self.info.in_channels}."
+            )
+        if int(mask.min()) < 0 or int(mask.max()) >= self.info.num_classes:
+            raise DatasetError(
+                f"{self.info.name}: {Path(case['label']).name} has labels outside "
+                f"0..{self.info.num_classes - 1}."
+            )
+        return image, mask
+
+
+def _decathlon_transform(size: int) -> Any:
+    from monai.transforms import (
+        Compose,
+        LoadImaged,
+        Resized,
+        ScaleIntensityRangePercentilesd,
+    )
+
+    spatial = (size, size, size)
+    return Compose(
+        [
+            LoadImaged(["image", "label"], image_only=True, ensure_channel_first=True),
+            # Percentiles per channel put CT and MRI alike into [0, 1] without a fixed window.
+            ScaleIntensityRangePercentilesd(
+                "image", lower=0.5, upper=99.5, b_min=0.0, b_max=1.0, clip=True, channel_wise=True
+            ),
+            Resized("image", spatial_size=spatial, mode="trilinear"),
+            Resized("label", spatial_size=spatial, mode="nearest"),
+        ]
+    )
+
+
+def _decathlon_split(data: list[dict], split: str) -> list[dict]:
+    """Cut MONAI's seeded shuffle of the labelled cases into test, val, train (in that order)."""
+    sizes = _monai_split_sizes(len(data), MSD_TEST_FRACTION, MSD_VAL_FRACTION)
+    bounds = {
+        "test": (0, sizes["test"]),
+        "val": (sizes["test"], sizes["test"] + sizes["val"]),
+        "train": (sizes["test"] + sizes["val"], len(data)),
+    }
+    start, stop = bounds[split]
+    return data[start:stop]
+
+
+def load_decathlon(
+    info: DatasetInfo, split: str, root: Path, size: int, download: bool, **options: Any
+) -> MonaiSegmentation:
+    """Registry loader for one Medical Segmentation Decathlon task.
+
+    The official test cases have no public labels, so the labelled training cases
+    are shuffled by MONAI's ``DecathlonDataset`` (seed ``SPLIT_SEED``) and cut into
+    test (20%), val (10%) and train (the rest).
+
+    Args:
+        info: the registry entry (``info.homepage`` holds the archive URL).
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        root: data folder; ``root/TaskXX_Name/dataset.json`` and its NIfTI files.
+        size: edge length of the resized cube.
+        download: let MONAI fetch and extract the task's tar when the folder is missing.
+        **options: ignored.
+
+    Returns:
+        A :class:`MonaiSegmentation`.
+
+    Example:
+        >>> from nasbench.data import load
+        >>> ds = load("msd-spleen", "val", root="data", size=64)  # doctest: +SKIP
+    """
+    from monai.apps import DecathlonDataset
+
+    _check_split(info, split)
+    task = _TASK_OF[info.name]
+    url = MSD_URL.format(task=task)
+    root = Path(root)
+    folder, archive = root / task, root / f"{task}.tar"
+    fetch = not folder.is_dir() and (download or archive.is_file())
+    if not folder.is_dir() and not fetch:
+        raise _missing(info, folder, archive, url)
+    if folder.is_dir() and not (folder / "dataset.json").is_file():
+        raise DatasetError(
+            f"{info.name}: {folder} has no dataset.json; remove the folder and download again."
+        )
+    if fetch:
+        root.mkdir(parents=True, exist_ok=True)
+
+    def make() -> Any:
+        # val_frac=0: MONAI returns every labelled case in its seeded order; we cut it.
+        return DecathlonDataset(
+            root_dir=root,
+            task=task,
+            section="training",
+            transform=(),
+            download=fetch,
+            seed=SPLIT_SEED,
+            val_frac=0.0,
+            cache_rate=0.0,
+            progress=fetch,
+        )
+
+    monai_ds = _fetch(info, folder, archive, url, make)
+    data = _decathlon_split(list(monai_ds.data), split)
+    return MonaiSegmentation(info, split, data, _decathlon_transform(size))
+
+
+# --------------------------------------------------------------------------- registry
+
+_TASK_OF = {spec[0]: task for task, spec in MSD_TASKS.items()}
+
+MEDNIST_INFO = DatasetInfo(
+    name="mednist",
+    task="multi-class",
+    modality="CT, MRI, X-ray",
+    spatial_dims=2,
+    in_channels=1,
+    num_classes=6,
+    class_names=MEDNIST_CLASSES,
+    splits=_monai_split_sizes(58954, 0.1, 0.1),
+    sizes=(28, 64),
+    licence="CC BY-SA 4.0",
+    citation=(
+        "MedNIST, gathered from TCIA, the RSNA Bone Age Challenge and the NIH Chest X-ray "
+        "dataset, made available by B. J. Erickson (Mayo Clinic); distributed by Project MONAI"
+    ),
+    source="monai",
+    description=(
+        "58,954 64x64 grey images in six classes (abdomen CT, breast MRI, chest X-ray, chest CT, "
+        "hand X-ray, head CT). Split as monai.apps.MedNISTDataset does with seed 0: 10% test, "
+        "10% validation, the rest train."
+    ),
+    homepage=MEDNIST_URL,
+)
+
+
+def _decathlon_info(task: str) -> DatasetInfo:
+    name, modality, channels, labels, n_training = MSD_TASKS[task]
+    return DatasetInfo(
+        name=name,
+        task="segmentation",
+        modality=modality,
+        spatial_dims=3,
+        in_channels=len(channels),
+        num_classes=len(labels),
+        class_names=labels,
+        splits=_monai_split_sizes(n_training, MSD_TEST_FRACTION, MSD_VAL_FRACTION),
+        sizes=(28, 32, 64, 96, 128),
+        licence=MSD_LICENCE,
+        citation=MSD_CITATION,
+        source="monai",
+        description=(
+            f"Medical Segmentation Decathlon {task}: {modality} volumes "
+            f"(channels: {', '.join(channels)}) with masks of {', '.join(labels)}. "
+            f"The {n_training} labelled cases are split 70/10/20 (train/val/test) after "
+            "MONAI's seed-0 shuffle; volumes are resized to a size^3 cube."
+        ),
+        homepage=MSD_URL.format(task=task),
+    )
+
+
+def _mednist_cached(info: DatasetInfo, root: Path, size: int) -> bool:
+    return (Path(root) / "MedNIST").is_dir()
+
+
+def _decathlon_cached(info: DatasetInfo, root: Path, size: int) -> bool:
+    return (Path(root) / _TASK_OF[info.name] / "dataset.json").is_file()
+
+
+def register() -> None:
+    """Add MedNIST and the ten Decathlon tasks to the dataset registry.
+
+    Example:
+        >>> register()
+        >>> registry.get_info("msd-spleen").num_classes
+        2
+    """
+    registry.register_dataset(MEDNIST_INFO, load_mednist, _mednist_cached)
+    for task in MSD_TASKS:
+        registry.register_dataset(_decathlon_info(task), load_decathlon, _decathlon_cached)

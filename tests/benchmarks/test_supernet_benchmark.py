@@ -1,0 +1,160 @@
+"""benchmarks/supernet.py: the table at a tiny size, and the options it measures are exact."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "supernet.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("nasbench_bench_supernet", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tiny(bench):
+    return bench.BenchConfig("tiny", n_cells=3, channels=4, size=8, batch=4)
+
+
+def test_isolated_table_has_finite_ratios(bench, tiny):
+    rows = bench.run_benchmark(tiny, ["darts-1st", "pcdarts+cl+ckpt"], steps=1, warmup=0)
+    assert [r["variant"] for r in rows] == ["textbook", "darts-1st", "pcdarts+cl+ckpt"]
+    for row in rows:
+        assert "error" not in row, row
+        for key in ("s_per_step", "steps_per_s", "images_per_s", "speedup", "memory_ratio"):
+            assert math.isfinite(row[key]) and row[key] > 0, (key, row)
+        assert row["peak_mb"] > 0 and row["device"] == "cpu" and row["threads"] >= 1
+        assert row["steps_per_s"] == pytest.approx(1.0 / row["s_per_step"])
+    textbook = rows[0]
+    assert textbook["speedup"] == 1.0 and textbook["memory_ratio"] == 1.0
+    table = bench.format_table(rows).splitlines()
+    assert table[0].split()[:7] == [
+        "variant",
+        "s/step",
+        "steps/s",
+        "peak",
+        "MB",
+        "speedup",
+        "memory",
+    ]
+    assert len(table) == 1 + len(rows) and table[2].startswith("darts-1st")
+
+
+def test_ratios_and_target_against_the_rows_baseline(bench):
+    rows = [
+        {"variant": "textbook", "baseline": "textbook", "steps_per_s": 1.0, "peak_mb": 900.0},
+        {"variant": "textbook-2nd", "baseline": "textbook", "steps_per_s": 0.5, "peak_mb": 900.0},
+        {"variant": "fast", "baseline": "textbook", "steps_per_s": 2.5, "peak_mb": 300.0},
+        {"variant": "two", "baseline": "textbook-2nd", "steps_per_s": 0.75, "peak_mb": 450.0},
+        {"variant": "broken", "baseline": "textbook", "error": "killed"},
+    ]
+    out = {r["variant"]: r for r in bench.add_ratios(rows)}
+    assert out["fast"]["speedup"] == 2.5 and out["fast"]["memory_ratio"] == pytest.approx(1 / 3)
+    assert out["fast"]["meets_target"] is True
+    assert out["two"]["speedup"] == 1.5 and out["two"]["meets_target"] is False
+    assert math.isnan(out["broken"]["speedup"]) and out["broken"]["meets_target"] is False
+    assert "failed: killed" in bench.format_table(rows)
+
+
+def test_baselines_are_added_first_and_unknown_names_rejected(bench):
+    assert bench._with_baselines(["darts-2nd", "gdas"]) == [
+        "textbook",
+        "textbook-2nd",
+        "darts-2nd",
+        "gdas",
+    ]
+    with pytest.raises(SystemExit, match="Unknown variant"):
+        bench._with_baselines(["dartz"])
+
+
+def test_textbook_edge_computes_none_and_darts_does_not(bench, tiny):
+    from nasbench.strategies.differentiable import MixedEdge
+
+    def none_calls(variant: str) -> int:
+        net = bench.build_variant(tiny, bench.VARIANTS[variant])
+        calls = []
+        for module in net.modules():
+            if isinstance(module, MixedEdge):
+                zero = module.ops[module.op_names.index("none")]
+                zero.register_forward_hook(lambda *_: calls.append(1))
+        net(torch.randn(2, 1, 8, 8))
+        return len(calls)
+
+    assert none_calls("textbook") == 3 * 14  # every edge of every cell
+    assert none_calls("darts-1st") == 0
+
+
+@pytest.mark.parametrize("method", ["darts", "pcdarts", "proxyless"])
+def test_checkpoint_and_channels_last_give_the_same_step(bench, tiny, method):
+    """The speed/memory options change how, not what: same loss, gradients, BN statistics."""
+    from nasbench.models.supernet import build_supernet
+    from nasbench.spaces import create_space
+    from nasbench.spaces.skeleton import Skeleton
+
+    space = create_space("darts", skeleton=Skeleton(n_cells=3, channels=4))
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(4, 1, 8, 8, generator=gen), torch.randint(0, 2, (4,), generator=gen)
+
+    def step(**options):
+        net = build_supernet(space, method, seed=0, **options)
+        with net.forward_mode("arch" if method == "proxyless" else "train"):
+            loss = torch.nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        grads = [p.grad for p in net.parameters() if p.grad is not None]
+        return loss, grads, [b.clone() for b in net.buffers()]
+
+    loss, grads, buffers = step()
+    for options in ({"checkpoint_cells": True}, {"channels_last": True}):
+        other_loss, other_grads, other_buffers = step(**options)
+        torch.testing.assert_close(other_loss, loss)
+        assert len(other_grads) == len(grads)
+        for a, b in zip(other_grads, grads, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+        for a, b in zip(other_buffers, buffers, strict=True):
+            torch.testing.assert_close(a, b)  # running stats moved once, not twice
+
+
+def test_checkpointed_second_order_hypergradient_matches(bench, tiny):
+    from nasbench.strategies.differentiable import Darts
+
+    grads = []
+    for options in ({}, {"checkpoint_cells": True}):
+        variant = bench.Variant("v", "darts", {"order": 2}, **options)
+        net = bench.build_variant(tiny, variant)
+        method: Darts = net.method
+        w_opt = torch.optim.SGD(net.weight_parameters(), lr=0.025, momentum=0.9)
+        gen = torch.Generator().manual_seed(1)
+        batch = lambda: (  # noqa: E731
+            torch.randn(4, 1, 8, 8, generator=gen),
+            torch.randint(0, 2, (4,), generator=gen),
+        )
+        train, val = batch(), batch()
+        loss_fn = torch.nn.CrossEntropyLoss()
+        grads.append(method.hypergradient(net, train, val, loss_fn, 0.025, w_opt)[1])
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)
+
+
+def test_config_flags_reach_the_supernet():
+    from nasbench.errors import ConfigError
+    from nasbench.models.supernet import build_supernet
+    from nasbench.spaces import create_space
+    from nasbench.spaces.skeleton import Skeleton
+    from nasbench.strategies import create_strategy
+
+    space = create_space("darts", skeleton=Skeleton(n_cells=3, channels=4))
+    net = build_supernet(space, "pcdarts", {"checkpoint_cells": True, "channels_last": True})
+    assert net.checkpoint_cells and net.channels_last
+    plain = build_supernet(space, "gdas")
+    assert not plain.checkpoint_cells and not plain.channels_last
+    with pytest.raises(ConfigError, match="checkpoint_cells must be true or false"):
+        create_strategy("darts", {"checkpoint_cells": "yes"})

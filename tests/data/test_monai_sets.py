@@ -1,0 +1,164 @@
+"""MedNIST and Decathlon entries, read by MONAI from tiny folders in the official layout."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from nasbench.data import monai_sets, registry
+from nasbench.errors import DatasetError, DatasetNotFoundError
+
+nib = pytest.importorskip("nibabel")
+
+monai_sets.register()
+
+
+def _load(name: str, split: str, root: Path, size: int, download: bool = False):
+    entry = registry.get_entry(name)
+    return entry.loader(entry.info, split, root, size, download)
+
+
+@pytest.fixture
+def mednist_root(tmp_path) -> Path:
+    """MedNIST/<class>/<n>.jpeg, 5 images per class, each class a distinct grey level."""
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(monai_sets.MEDNIST_CLASSES):
+        folder = tmp_path / "MedNIST" / name
+        folder.mkdir(parents=True)
+        for i in range(5):
+            pixels = np.clip(40 * c + rng.integers(0, 20, (64, 64)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(folder / f"{i:06d}.jpeg")
+    return tmp_path
+
+
+@pytest.fixture
+def spleen_root(tmp_path) -> Path:
+    """Task09_Spleen with dataset.json and 10 labelled 12x10x8 cases."""
+    task = tmp_path / "Task09_Spleen"
+    (task / "imagesTr").mkdir(parents=True)
+    (task / "labelsTr").mkdir()
+    rng = np.random.default_rng(0)
+    training = []
+    for i in range(10):
+        image = rng.normal(0, 100, (12, 10, 8)).astype(np.float32)
+        label = np.zeros((12, 10, 8), dtype=np.uint8)
+        label[3:8, 2:7, 2:6] = 1
+        nib.save(nib.Nifti1Image(image, np.eye(4)), task / "imagesTr" / f"spleen_{i}.nii.gz")
+        nib.save(nib.Nifti1Image(label, np.eye(4)), task / "labelsTr" / f"spleen_{i}.nii.gz")
+        training.append(
+            {"image": f"./imagesTr/spleen_{i}.nii.gz", "label": f"./labelsTr/spleen_{i}.nii.gz"}
+        )
+    meta = {
+        "name": "Spleen",
+        "description": "Spleen Segmentation",
+        "reference": "Memorial Sloan Kettering Cancer Center",
+        "licence": "CC-BY-SA 4.0",
+        "release": "1.0 06/08/2018",
+        "tensorImageSize": "3D",
+        "modality": {"0": "CT"},
+        "labels": {"0": "background", "1": "spleen"},
+        "numTraining": 10,
+        "numTest": 0,
+        "training": training,
+        "test": [],
+    }
+    (task / "dataset.json").write_text(json.dumps(meta))
+    return tmp_path
+
+
+def test_registry_entries():
+    info = registry.get_info("mednist")
+    assert info.num_classes == 6 and info.class_names[2] == "CXR"
+    assert info.splits == {"train": 47164, "val": 5895, "test": 5895}
+    assert len(monai_sets.MSD_TASKS) == 10
+    brain = registry.get_info("msd-braintumour")
+    assert (brain.in_channels, brain.num_classes, brain.spatial_dims) == (4, 4, 3)
+    assert registry.get_info("msd-prostate").in_channels == 2
+    spleen = registry.get_info("msd-spleen")
+    assert spleen.licence == "CC BY-SA 4.0" and "Antonelli" in spleen.citation
+    assert spleen.class_names == ("background", "spleen")
+    assert sum(spleen.splits.values()) == 41
+
+
+def test_mednist_local_folder(mednist_root):
+    sizes = {s: len(_load("mednist", s, mednist_root, 64)) for s in ("train", "val", "test")}
+    assert sizes == {"train": 24, "val": 3, "test": 3}
+    ds = _load("mednist", "train", mednist_root, 28)
+    image, label = ds[0]
+    assert tuple(image.shape) == (1, 28, 28) and image.dtype == torch.float32
+    assert 0.0 <= float(image.min()) and float(image.max()) <= 1.0
+    assert label.dtype == torch.int64 and int(label) == ds.targets[0]
+    # The class folders were written at grey level ~40 * class: labels follow the folders.
+    for i in range(4):
+        image, label = ds[i]
+        assert abs(float(image.mean()) * 255 - 40 * int(label) - 10) < 6
+    assert registry.is_cached("mednist", root=mednist_root)
+
+
+def test_mednist_split_is_fixed_and_disjoint(mednist_root):
+    first = _load("mednist", "test", mednist_root, 64).monai_dataset.data
+    again = _load("mednist", "test", mednist_root, 64).monai_dataset.data
+    train = _load("mednist", "train", mednist_root, 64).monai_dataset.data
+    assert [d["image"] for d in first] == [d["image"] for d in again]
+    assert not {d["image"] for d in first} & {d["image"] for d in train}
+
+
+def test_mednist_wrong_classes(mednist_root):
+    (mednist_root / "MedNIST" / "Hand").rename(mednist_root / "MedNIST" / "Foot")
+    with pytest.raises(DatasetError, match="expected"):
+        _load("mednist", "train", mednist_root, 64)
+
+
+def test_decathlon_local_folder(spleen_root):
+    sizes = {s: len(_load("msd-spleen", s, spleen_root, 16)) for s in ("train", "val", "test")}
+    assert sizes == {"train": 7, "val": 1, "test": 2}
+    ds = _load("msd-spleen", "train", spleen_root, 16)
+    image, mask = ds[0]
+    assert tuple(image.shape) == (1, 16, 16, 16) and image.dtype == torch.float32
+    assert tuple(mask.shape) == (1, 16, 16, 16) and mask.dtype == torch.int64
+    assert set(np.unique(mask.numpy())) == {0, 1}
+    assert 0.0 <= float(image.min()) and float(image.max()) <= 1.0
+    assert ds.targets is None
+    test_files = {f for f, _ in _load("msd-spleen", "test", spleen_root, 16).files}
+    assert not test_files & {f for f, _ in ds.files}
+
+
+def test_decathlon_label_out_of_range(spleen_root):
+    bad = np.full((12, 10, 8), 5, dtype=np.uint8)
+    for i in range(10):
+        path = spleen_root / "Task09_Spleen" / "labelsTr" / f"spleen_{i}.nii.gz"
+        nib.save(nib.Nifti1Image(bad, np.eye(4)), path)
+    with pytest.raises(DatasetError, match="labels outside 0..1"):
+        _load("msd-spleen", "train", spleen_root, 16)[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "archive"), [("mednist", "MedNIST.tar.gz"), ("msd-spleen", "Task09_Spleen.tar")]
+)
+def test_missing_without_download_is_one_line(tmp_path, name, archive):
+    with pytest.raises(DatasetNotFoundError) as caught:
+        _load(name, "train", tmp_path, 28)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert str(tmp_path) in message and archive in message and "https://" in message
+    assert not registry.is_cached(name, root=tmp_path)
+
+
+def test_offline_download_is_one_line_and_writes_nothing(tmp_path, monkeypatch):
+    import monai.apps.datasets
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("network is unreachable")
+
+    monkeypatch.setattr(monai.apps.datasets, "download_and_extract", offline)
+    for name in ("mednist", "msd-spleen"):
+        with pytest.raises(DatasetNotFoundError, match="network is unreachable") as caught:
+            _load(name, "train", tmp_path, 28, download=True)
+        assert "\n" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
