@@ -224,3 +224,21 @@ def _register_search_commands() -> None:
 
 
 _register_search_commands()
+
+
+def _configure_retrain(parser: argparse.ArgumentParser) -> None:
+    from nasbench.evaluation.retrain import add_cli_arguments
+
+    add_cli_arguments(parser)
+
+
+@command(
+    "retrain",
+    "train a run's derived genotype from scratch and report test ACC and AUC next to ResNet-18",
+    _configure_retrain,
+)
+def run_retrain(args: argparse.Namespace) -> int:
+    """Retrain the searched cell and the ResNet-18 baseline with one recipe."""
+    from nasbench.evaluation.retrain import cli_main
+
+    return cli_main(args)

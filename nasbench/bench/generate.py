@@ -25,7 +25,6 @@ import argparse
 import dataclasses
 import json
 import os
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,7 +57,9 @@ def _metrics(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor
 
     device = next(model.parameters()).device
     model.eval()
-    logits = torch.cat([model(images[s : s + 256].to(device)).float().cpu() for s in range(0, len(images), 256)])
+    logits = torch.cat(
+        [model(images[s : s + 256].to(device)).float().cpu() for s in range(0, len(images), 256)]
+    )
     return classification_metrics(logits, targets, task)
 
 
@@ -69,7 +70,9 @@ def _stack(ds: Any, task: str) -> tuple[torch.Tensor, torch.Tensor]:
     return x, (y.float() if task == "multi-label" else y.long().view(-1))
 
 
-def _check_resume(existing: BenchmarkTable, space: Any, dataset: str, recipe: dict, out: Path) -> None:
+def _check_resume(
+    existing: BenchmarkTable, space: Any, dataset: str, recipe: dict, out: Path
+) -> None:
     same = (
         existing.dataset == dataset
         and existing.recipe == recipe
@@ -129,9 +132,10 @@ def generate_table(
     from nasbench.evaluation.training import DataSpec, load_evaluation_data, skeleton_for
     from nasbench.models import build, count_macs, count_parameters, measure_latency
 
-    recipe = (recipe or TrainConfig()).validate() if recipe is None or isinstance(recipe, TrainConfig) else recipe
+    recipe = TrainConfig() if recipe is None else recipe
     if not isinstance(recipe, TrainConfig):
         raise ConfigError(f"recipe must be a TrainConfig, got {type(recipe).__name__}.")
+    recipe.validate()
     seeds = [int(s) for s in seeds]
     if not seeds or any(s < 0 for s in seeds):
         raise ConfigError(f"seeds must be one or more non-negative integers, got {seeds!r}.")
@@ -141,20 +145,26 @@ def generate_table(
     if sample is not None:
         if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1:
             raise ConfigError(f"sample must be None or an integer >= 1, got {sample!r}.")
-        picks = np.random.default_rng(seeds[0]).permutation(len(members))[: min(sample, len(members))]
+        picks = np.random.default_rng(seeds[0]).permutation(len(members))[
+            : min(sample, len(members))
+        ]
         members = [members[int(i)] for i in sorted(picks)]
     dev = resolve_device(device)
     recipe_dict = {k: v for k, v in recipe.to_dict().items() if k not in ("seed", "device")}
     recipe_dict["size"] = size
 
     out_path = Path(out) if out is not None else None
-    table = BenchmarkTable(pd.DataFrame(columns=["key", "genotype_json", "epoch"]), space, dataset, recipe_dict, seeds)
+    table = BenchmarkTable(
+        pd.DataFrame(columns=["key", "genotype_json", "epoch"]), space, dataset, recipe_dict, seeds
+    )
     if out_path is not None and out_path.exists():
         table = BenchmarkTable.load(out_path)
         _check_resume(table, space, dataset, recipe_dict, out_path)
     done = set(zip(table.frame["key"], table.frame["seed"], strict=True))
 
-    train, val, test, info = load_evaluation_data(DataSpec(dataset, size, recipe.limit, root), seed=0)
+    train, val, test, info = load_evaluation_data(
+        DataSpec(dataset, size, recipe.limit, root), seed=0
+    )
     test_x, test_y = _stack(test, info.task)
     skeleton = skeleton_for(space, info)
     shape = (1, info.in_channels, *(size,) * info.spatial_dims)
@@ -165,12 +175,19 @@ def generate_table(
             if (key, seed) in done:
                 continue
             model = build(g, skeleton, seed=seed)
-            run = dataclasses.replace(recipe, seed=seed, device=str(dev), batch_size=min(recipe.batch_size, len(train)))
-            tests: list[dict[str, float]] = []
-            train_model(
-                model, train, val, test, info.task, run,
-                on_epoch=lambda _rec, m=model: tests.append(_metrics(m, test_x, test_y, info.task)),
+            run = dataclasses.replace(
+                recipe, seed=seed, device=str(dev), batch_size=min(recipe.batch_size, len(train))
             )
+            tests: list[dict[str, float]] = []
+
+            def record_test(
+                _record: dict[str, Any], m: torch.nn.Module = model, out: list = tests
+            ) -> None:
+                out.append(_metrics(m, test_x, test_y, info.task))
+
+            history = train_model(
+                model, train, val, test, info.task, run, on_epoch=record_test
+            ).history
             # train_model keeps the best epoch's weights at the end; costs do not depend on them.
             cpu_model = model.cpu()
             params, macs = count_parameters(cpu_model), count_macs(cpu_model, shape)
@@ -179,7 +196,6 @@ def generate_table(
                 if latency_repeats > 0
                 else float("nan")
             )
-            history = _last_history
             pending += [
                 {
                     "key": key,
@@ -210,3 +226,89 @@ def generate_table(
         if out_path is not None:
             table.save(out_path)
     return table
+
+
+# ---- command line ----------------------------------------------------------------------------
+def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``nasbench bench generate`` options to ``parser``.
+
+    Example:
+        >>> p = argparse.ArgumentParser(); add_cli_arguments(p)
+        >>> p.parse_args(["--out", "t.parquet"]).epochs
+        12
+    """
+    parser.add_argument("--out", required=True, help="Parquet file to write (resumed if present)")
+    parser.add_argument("--dataset", default="synthetic", help="dataset name (default synthetic)")
+    parser.add_argument(
+        "--space",
+        default="nb201",
+        help="space name, or a JSON space dict as space.to_dict() writes it",
+    )
+    parser.add_argument("--ops", help="comma-separated op names of an nb201 space")
+    parser.add_argument("--n-cells", type=int, default=5, help="cells of the macro skeleton")
+    parser.add_argument("--channels", type=int, default=8, help="channels of the first stage")
+    parser.add_argument("--epochs", type=int, default=12, help="training epochs per architecture")
+    parser.add_argument("--batch-size", type=int, default=64, help="images per step")
+    parser.add_argument("--lr", type=float, default=0.025, help="initial learning rate")
+    parser.add_argument("--limit", type=int, help="stratified cap on the images of every split")
+    parser.add_argument("--sample", type=int, help="train only this many architectures")
+    parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--every", type=int, default=10, help="architectures between writes")
+    parser.add_argument("--size", type=int, default=28, help="image edge length")
+    parser.add_argument("--root", help="data folder")
+
+
+def space_from_cli(args: argparse.Namespace) -> Any:
+    """Build the space the CLI options describe."""
+    from nasbench.spaces import create_space, space_from_dict
+    from nasbench.spaces.skeleton import Skeleton
+
+    text = str(args.space).strip()
+    if text.startswith("{"):
+        try:
+            return space_from_dict(json.loads(text))
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"--space is not valid JSON ({err.msg}).") from None
+    kwargs: dict[str, Any] = {"skeleton": Skeleton(n_cells=args.n_cells, channels=args.channels)}
+    if args.ops:
+        kwargs["ops"] = [op.strip() for op in args.ops.split(",") if op.strip()]
+    return create_space(text, **kwargs)
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    """Run ``nasbench bench generate``; prints one line per architecture.
+
+    Returns:
+        The exit status (0).
+    """
+    from nasbench.evaluation.train import TrainConfig
+
+    try:
+        seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]
+    except ValueError:
+        raise ConfigError(
+            f"--seeds must be comma-separated integers, got {args.seeds!r}."
+        ) from None
+    recipe = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, limit=args.limit
+    )
+
+    def report(done: int, total: int, key: str) -> None:
+        print(f"[{done}/{total}] {key}", flush=True)
+
+    table = generate_table(
+        space_from_cli(args),
+        dataset=args.dataset,
+        recipe=recipe,
+        sample=args.sample,
+        seeds=seeds,
+        device=args.device,
+        out=args.out,
+        every=args.every,
+        size=args.size,
+        root=args.root,
+        progress=report,
+    )
+    print(f"wrote {args.out}: {table}")
+    return 0

@@ -181,7 +181,7 @@ class Constraints:
                     "in ConstrainedEvaluator so that it measures it."
                 )
             if result.cost[name] > limit:
-                out.append(f"{name} {result.cost[name]:,.6g} > {limit:,.6g}")
+                out.append(f"{name} {_number(result.cost[name])} > {_number(limit)}")
         return out
 
     def violation(self, result: Result) -> float:
@@ -198,6 +198,11 @@ class Constraints:
         metrics = {**result.metrics, "feasible": 0.0 if broken else 1.0}
         info = {**result.info, "feasible": not broken, "violations": broken}
         return Result(metrics, dict(result.cost), info)
+
+
+def _number(value: float) -> str:
+    value = float(value)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.4g}"
 
 
 def is_feasible(result: Result) -> bool:

@@ -81,7 +81,7 @@ def grad_norm(model: nn.Module, batch: Batch, loss_fn: LossFn) -> float:
 def snip(model: nn.Module, batch: Batch, loss_fn: LossFn) -> float:
     """Sum of ``|w * dL/dw|`` over conv/linear weights (SNIP saliency)."""
     layers = _loss_grads(model, batch, loss_fn)
-    return float(sum((m.weight * m.weight.grad).abs().sum() for m in layers))
+    return float(sum((m.weight.detach() * m.weight.grad).abs().sum() for m in layers))
 
 
 def synflow(model: nn.Module, batch: Batch, loss_fn: LossFn) -> float:
@@ -98,7 +98,7 @@ def synflow(model: nn.Module, batch: Batch, loss_fn: LossFn) -> float:
     ones = torch.ones((1, *x.shape[1:]), dtype=torch.float64, device=x.device)
     _logits(net(ones)).sum().backward()
     layers = [m for m in _weighted_layers(net) if m.weight.grad is not None]
-    return float(sum((m.weight * m.weight.grad).sum() for m in layers))
+    return float(sum((m.weight.detach() * m.weight.grad).sum() for m in layers))
 
 
 def _replace(root: nn.Module, dotted: str, new: nn.Module) -> None:

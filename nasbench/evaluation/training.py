@@ -65,6 +65,8 @@ def data_spec(dataset: Any, size: int = 28, limit: int | None = None) -> DataSpe
         >>> data_spec("breastmnist", limit=64)
         DataSpec(name='breastmnist', size=28, limit=64, root=None, download=True)
     """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"limit must be None or an integer >= 1, got {limit!r}.")
     if dataset is None:
         return DataSpec(size=size, limit=limit)
     if isinstance(dataset, DataSpec):

@@ -160,7 +160,9 @@ class MorphGenotype:
 
     def to_string(self) -> str:
         """Compact text: ``"3x3/1-16 > 3x3/2-32 ; skips 0->2"``."""
-        body = " > ".join(f"{la.kernel}x{la.kernel}/{la.stride}-{la.channels}" for la in self.layers)
+        body = " > ".join(
+            f"{la.kernel}x{la.kernel}/{la.stride}-{la.channels}" for la in self.layers
+        )
         if self.skips:
             body += " ; skips " + ", ".join(f"{i}->{j}" for i, j in sorted(self.skips))
         return body
@@ -207,9 +209,7 @@ class MorphNet(nn.Module):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.layers = nn.ModuleList(
-                ConvBNReLU(
-                    spatial_dims, genotype.channels_at(k), la.channels, la.kernel, la.stride
-                )
+                ConvBNReLU(spatial_dims, genotype.channels_at(k), la.channels, la.kernel, la.stride)
                 for k, la in enumerate(genotype.layers)
             )
             self.skips = nn.ModuleDict(
@@ -457,10 +457,7 @@ def possible_morphisms(
         out.extend(("deepen", (k,)) for k in range(len(g.layers)))
     n = len(g.layers)
     out.extend(
-        ("add_skip", (i, j))
-        for i in range(n)
-        for j in range(i + 1, n + 1)
-        if (i, j) not in g.skips
+        ("add_skip", (i, j)) for i in range(n) for j in range(i + 1, n + 1) if (i, j) not in g.skips
     )
     return out
 

@@ -8,10 +8,13 @@ exports with :func:`render` / :func:`save`, using the system ``dot`` or, without
 from __future__ import annotations
 
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
+from nasbench.viz.comparison import plot_best_so_far
 from nasbench.viz.genotype_graph import diff_edges, draw_chain, draw_genotype, draw_nb201
 from nasbench.viz.history import plot_eigenvalues, plot_history
 from nasbench.viz.network_graph import draw_network
 from nasbench.viz.palette import family_color, op_color
+from nasbench.viz.pareto import plot_pareto
+from nasbench.viz.proxies import plot_proxy_vs_true
 from nasbench.viz.render import GraphvizError, NasDigraph, find_engine, render, save
 from nasbench.viz.report import write_report
 from nasbench.viz.supernet_graph import draw_supernet
@@ -32,9 +35,12 @@ __all__ = [
     "plot_alpha_animation",
     "plot_alpha_heatmap",
     "plot_alphas",
+    "plot_best_so_far",
     "plot_eigenvalues",
     "plot_genotype_timeline",
     "plot_history",
+    "plot_pareto",
+    "plot_proxy_vs_true",
     "render",
     "save",
     "write_report",

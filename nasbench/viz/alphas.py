@@ -158,6 +158,7 @@ def plot_alphas(
     value: str = "weight",
     max_points: int = 500,
     cols: int = 4,
+    y_range: str = "data",
 ) -> go.Figure:
     """Alpha trajectories: one small chart per edge, one line per op (its weight over steps).
 
@@ -168,6 +169,8 @@ def plot_alphas(
         value: "weight" (softmax) or "raw".
         max_points: the most snapshots drawn per line; more are thinned evenly (the title says so).
         cols: charts per row.
+        y_range: "data" zooms every chart to the range the values span (shared by all
+            charts, so edges stay comparable); "full" shows weights on [0, 1].
 
     Returns:
         A figure with one subplot per edge (titled with the edge name, e.g. ``"0->2"``, input
@@ -233,10 +236,24 @@ def plot_alphas(
         hovermode="closest",
         margin={"t": 90},
     )
-    if value == "weight":
-        fig.update_yaxes(range=[-0.02, 1.02])
+    fig.update_yaxes(range=_shared_range(frame[value].to_numpy(), value, y_range))
     fig.update_xaxes(title_text="step", row=rows)
     return fig
+
+
+def _shared_range(values: np.ndarray, value: str, y_range: str) -> list[float] | None:
+    """One y range for every small chart.
+
+    Early in a search the softmax weights all sit near 1/n_ops and move by
+    thousandths; on a [0, 1] axis they look flat, so by default the axis spans the data.
+    """
+    if y_range not in ("data", "full"):
+        raise ConfigError(f'y_range must be "data" or "full", got {y_range!r}.')
+    if y_range == "full" and value == "weight":
+        return [-0.02, 1.02]
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    pad = max((high - low) * 0.08, 1e-6)
+    return [low - pad, high + pad]
 
 
 def _matrix(frame: pd.DataFrame, step: int, value: str) -> pd.DataFrame:

@@ -199,3 +199,13 @@ def test_eigenvalue_threshold_follows_the_robustdarts_rule():
     np.testing.assert_allclose(threshold.y, limit[5:])
     assert limit[5] == pytest.approx(1.5) and local[8] == pytest.approx(2.0)
     assert any(t.fill == "tonexty" for t in fig.data)  # the shaded stop zone
+
+
+def test_plot_alphas_zooms_to_the_data_unless_asked_for_the_full_range(run):
+    weights = run.alphas[(run.alphas.kind == "alpha") & (run.alphas.cell_type == "normal")].weight
+    low, high = plot_alphas(run).layout.yaxis.range
+    assert low < weights.min() and high > weights.max()
+    assert high - low < 1.0
+    assert list(plot_alphas(run, y_range="full").layout.yaxis.range) == [-0.02, 1.02]
+    with pytest.raises(NasbenchError, match="y_range"):
+        plot_alphas(run, y_range="tight")

@@ -28,7 +28,8 @@ because two children may share an architecture yet hold different weights.
 Example:
     >>> nash = NashHillClimbing(NashConfig(n_children=4), ChainSpace(), seed=0)  # doctest: +SKIP
     >>> evaluator = nash.bind(train_ds, val_ds, task="binary")  # doctest: +SKIP
-    >>> out = run_discrete(nash, evaluator, Budget(max_evaluations=17), cache="none")  # doctest: +SKIP
+    >>> budget = Budget(max_evaluations=17)  # doctest: +SKIP
+    >>> out = run_discrete(nash, evaluator, budget, cache="none")  # doctest: +SKIP
 """
 
 from __future__ import annotations

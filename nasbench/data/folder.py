@@ -1,0 +1,529 @@
+"""The user's own data: a folder of class subfolders, or images/ + labels/ for segmentation.
+
+Layouts (files are PNG, JPEG, NIfTI ``.nii``/``.nii.gz`` or DICOM ``.dcm``, read
+with MONAI's readers; hidden files and other suffixes are skipped)::
+
+    classification               segmentation
+    path/<class>/<image>         path/images/<case>   path/labels/<case>
+    path/train/<class>/<image>   path/train/images/... (and val/, test/)
+
+With ``train/``, ``val/`` and ``test/`` subfolders those are the splits;
+otherwise the files are split 70/10/20 with a seed (stratified by class for
+classification). Images are scaled to [0, 1] and resized to ``size`` per axis.
+
+Example:
+    >>> info = register_folder("my_xrays")  # doctest: +SKIP
+    >>> ds = nasbench.data.load(info.name, "train", size=64)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from nasbench.data import registry
+from nasbench.data.registry import BASE_SPLITS, DatasetInfo
+from nasbench.errors import DatasetError
+
+SUFFIXES = (".png", ".jpg", ".jpeg", ".nii", ".nii.gz", ".dcm")
+FOLDER_SIZES = (28, 32, 64, 96, 128, 224)
+SPLIT_FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}
+# Masks probed for their largest label when num_classes is not given.
+_MASKS_PROBED = 20
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
+
+
+def _stem(path: Path) -> str:
+    return path.name[: len(path.name) - len(_suffix(path))]
+
+
+def _reader(path: Path) -> Any:
+    from monai.data import NibabelReader, PILReader, PydicomReader
+
+    suffix = _suffix(path)
+    # Both flags keep array rows = image rows (MONAI transposes PIL and DICOM by default).
+    if suffix in (".png", ".jpg", ".jpeg"):
+        return PILReader(reverse_indexing=False)
+    if suffix == ".dcm":
+        return PydicomReader(swap_ij=False)
+    return NibabelReader()
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read one image file channel-first with MONAI's reader for its format.
+
+    Singleton trailing spatial axes are dropped, so a 2D slice stored as a 3D
+    NIfTI or DICOM reads as 2D.
+
+    Args:
+        path: a PNG, JPEG, NIfTI or DICOM file.
+
+    Returns:
+        An array ``(C, H, W)`` or ``(C, H, W, D)`` in the file's own dtype.
+
+    Example:
+        >>> read_image("case1.png").shape  # doctest: +SKIP
+        (1, 64, 64)
+    """
+    from monai.transforms import LoadImage
+
+    path = Path(path)
+    try:
+        loaded = LoadImage(
+            reader=_reader(path), image_only=True, ensure_channel_first=True, dtype=None
+        )(str(path))
+        array = np.asarray(loaded.as_tensor() if hasattr(loaded, "as_tensor") else loaded)
+    except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = reason.replace(str(path), path.name)
+        raise DatasetError(f"cannot read {path} ({reason}); fix or remove that file.") from error
+    while array.ndim > 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (3, 4):
+        raise DatasetError(f"{path} has shape {array.shape}; expected a 2D or 3D image.")
+    return array
+
+
+def _to_unit(array: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1]: by the dtype range for 8/16-bit files, else by the image's range."""
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    array = array.astype(np.float32)
+    low, high = float(array.min()), float(array.max())
+    return (array - low) / (high - low) if high > low else np.zeros_like(array)
+
+
+def _match_channels(array: np.ndarray, channels: int) -> np.ndarray:
+    """Drop alpha, then turn grey into RGB or RGB into grey to match the folder's channels."""
+    if array.shape[0] == 4:
+        array = array[:3]
+    if array.shape[0] == channels:
+        return array
+    if channels == 1:
+        return array.mean(axis=0, keepdims=True)
+    if array.shape[0] == 1:
+        return np.repeat(array, channels, axis=0)
+    raise DatasetError(f"cannot turn a {array.shape[0]}-channel image into {channels} channels.")
+
+
+def _resize(array: np.ndarray, size: int, mode: str) -> np.ndarray:
+    from monai.transforms import Resize
+
+    spatial = (size,) * (array.ndim - 1)
+    if array.shape[1:] == spatial:
+        return array
+    out = Resize(spatial_size=spatial, mode=mode)(torch.as_tensor(array))
+    return np.asarray(out.as_tensor() if hasattr(out, "as_tensor") else out)
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and _suffix(p) in SUFFIXES
+    )
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+@dataclass(frozen=True)
+class FolderLayout:
+    """What a folder holds: task, class names and the files of each split.
+
+    ``items[split]`` is a list of ``(image path, class index)`` for classification
+    or ``(image path, mask path)`` for segmentation.
+    """
+
+    path: Path
+    task: str
+    class_names: tuple[str, ...]
+    items: dict[str, list[tuple[Path, Any]]]
+
+
+def _split_dirs(path: Path) -> dict[str, Path] | None:
+    present = {s: path / s for s in BASE_SPLITS if (path / s).is_dir()}
+    if not present:
+        return None
+    if len(present) < len(BASE_SPLITS):
+        missing = sorted(set(BASE_SPLITS) - set(present))
+        raise DatasetError(
+            f"{path} has {'/, '.join(sorted(present))}/ but no {'/, '.join(missing)}/; add "
+            "them, or remove the split folders to split 70/10/20 automatically."
+        )
+    return present
+
+
+def _is_segmentation(folder: Path) -> bool:
+    return (folder / "images").is_dir() and (folder / "labels").is_dir()
+
+
+def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> tuple:
+    classes = _subfolders(folder)
+    if not classes:
+        if _image_files(folder):
+            raise DatasetError(
+                f"{folder} holds images but no class subfolders; put each class's images "
+                "in its own subfolder (path/<class>/<image>)."
+            )
+        raise DatasetError(f"{folder} is empty; add class subfolders of {', '.join(SUFFIXES)}.")
+    names = tuple(c.name for c in classes)
+    if class_names is not None and names != class_names:
+        raise DatasetError(
+            f"{folder} has classes {list(names)} but train/ has {list(class_names)}; "
+            "every split needs the same class subfolders."
+        )
+    items = []
+    for label, sub in enumerate(classes):
+        files = _image_files(sub)
+        if not files:
+            raise DatasetError(
+                f"class folder {sub} has no images ({', '.join(SUFFIXES)}); add some or remove it."
+            )
+        items += [(f, label) for f in files]
+    return names, items
+
+
+def _segmentation_items(folder: Path) -> list[tuple[Path, Path]]:
+    images = {_stem(p): p for p in _image_files(folder / "images")}
+    labels = {_stem(p): p for p in _image_files(folder / "labels")}
+    if not images:
+        raise DatasetError(f"{folder / 'images'} is empty; add images ({', '.join(SUFFIXES)}).")
+    if images.keys() != labels.keys():
+        no_mask = sorted(images.keys() - labels.keys())[:3]
+        no_image = sorted(labels.keys() - images.keys())[:3]
+        raise DatasetError(
+            f"images/ and labels/ in {folder} do not match: images without a mask {no_mask}, "
+            f"masks without an image {no_image}; give each pair the same file name."
+        )
+    return [(images[k], labels[k]) for k in sorted(images)]
+
+
+def _seeded_split(labels: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """Indices of a 70/10/20 split, stratified by ``labels``."""
+    rng = np.random.default_rng(seed)
+    out: dict[str, list[int]] = {s: [] for s in BASE_SPLITS}
+    for value in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == value))
+        n_test = round(len(members) * SPLIT_FRACTIONS["test"])
+        n_val = round(len(members) * SPLIT_FRACTIONS["val"])
+        out["test"] += members[:n_test].tolist()
+        out["val"] += members[n_test : n_test + n_val].tolist()
+        out["train"] += members[n_test + n_val :].tolist()
+    return {s: np.array(sorted(v), dtype=np.int64) for s, v in out.items()}
+
+
+def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0) -> FolderLayout:
+    """Find the task, classes and split files of a user folder (no image is read).
+
+    Args:
+        path: the folder.
+        task: ``"segmentation"`` or a classification task (``"binary"``,
+            ``"multi-class"``); None detects it (images/ + labels/ means segmentation).
+        seed: seeds the 70/10/20 split when there are no split folders.
+
+    Returns:
+        A :class:`FolderLayout`.
+
+    Example:
+        >>> scan_folder("my_xrays").class_names  # doctest: +SKIP
+        ('normal', 'pneumonia')
+    """
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise DatasetError(f"folder {path} does not exist; give the path of your image folder.")
+    if not any(p for p in path.iterdir() if not p.name.startswith(".")):
+        raise DatasetError(f"{path} is empty; add class subfolders or images/ + labels/.")
+    splits = _split_dirs(path)
+    first = splits["train"] if splits else path
+    segmentation = _is_segmentation(first) if task is None else task == "segmentation"
+    if segmentation and not _is_segmentation(first):
+        raise DatasetError(f"{first} needs images/ and labels/ subfolders for segmentation.")
+    items: dict[str, list] = {}
+    if segmentation:
+        class_names: tuple[str, ...] = ()
+        if splits:
+            items = {s: _segmentation_items(d) for s, d in splits.items()}
+        else:
+            pairs = _segmentation_items(path)
+            chosen = _seeded_split(np.zeros(len(pairs), dtype=int), seed)
+            items = {s: [pairs[i] for i in idx] for s, idx in chosen.items()}
+        return FolderLayout(path, "segmentation", class_names, items)
+    if splits:
+        class_names, items["train"] = _classification_items(splits["train"], None)
+        for s in ("val", "test"):
+            items[s] = _classification_items(splits[s], class_names)[1]
+    else:
+        class_names, everything = _classification_items(path, None)
+        labels = np.array([label for _, label in everything])
+        chosen = _seeded_split(labels, seed)
+        items = {s: [everything[i] for i in idx] for s, idx in chosen.items()}
+    resolved = task or ("binary" if len(class_names) == 2 else "multi-class")
+    return FolderLayout(path, resolved, class_names, items)
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+class FolderDataset(Dataset):
+    """One split of a user folder, read lazily.
+
+    Attributes:
+        info: the folder's :class:`DatasetInfo`.
+        split: the base split.
+        files: image paths in order.
+        targets: int64 class indices (classification) or None (segmentation).
+    """
+
+    def __init__(
+        self, info: DatasetInfo, split: str, items: list[tuple[Path, Any]], size: int
+    ) -> None:
+        self.info = info
+        self.split = split
+        self.size = int(size)
+        self._items = items
+        self.files = [image for image, _ in items]
+        self.targets = (
+            None
+            if info.task == "segmentation"
+            else np.array([label for _, label in items], dtype=np.int64)
+        )
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _image(self, path: Path) -> np.ndarray:
+        array = read_image(path)
+        if array.ndim - 1 != self.info.spatial_dims:
+            raise DatasetError(
+                f"{path} is {array.ndim - 1}D but {self.info.name} is "
+                f"{self.info.spatial_dims}D; keep 2D and 3D images in separate folders."
+            )
+        return _match_channels(_to_unit(array), self.info.in_channels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        path, target = self._items[int(index)]
+        image = self._image(path)
+        if self.info.task != "segmentation":
+            resized = _resize(image, self.size, "area")
+            return torch.from_numpy(resized.astype(np.float32)), torch.tensor(target)
+        mask = read_image(target)[:1]
+        if mask.shape[1:] != image.shape[1:]:
+            raise DatasetError(
+                f"image {path.name} is {'x'.join(map(str, image.shape[1:]))} but its mask "
+                f"{target.name} is {'x'.join(map(str, mask.shape[1:]))}; they must match."
+            )
+        mask = _mask_values(mask, target)
+        if int(mask.max()) >= self.info.num_classes:
+            raise DatasetError(
+                f"mask {target} has label {int(mask.max())} but {self.info.name} has "
+                f"{self.info.num_classes} classes; pass num_classes= when registering."
+            )
+        image = _resize(image, self.size, "area").astype(np.float32)
+        mask = _resize(mask.astype(np.float32), self.size, "nearest")
+        return torch.from_numpy(image), torch.from_numpy(mask.round().astype(np.int64))
+
+
+def _mask_values(mask: np.ndarray, path: Path) -> np.ndarray:
+    """Class indices of a mask; a 0/255 binary PNG becomes 0/1."""
+    values = np.unique(mask)
+    if values.min() < 0 or not np.allclose(values, np.round(values)):
+        raise DatasetError(f"mask {path} has values that are not class indices 0, 1, 2, ...")
+    if set(values.tolist()) <= {0, 255} and len(values) == 2:
+        return (mask > 0).astype(np.int64)
+    return mask.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def folder_info(
+    path: str | os.PathLike,
+    name: str | None = None,
+    task: str | None = None,
+    num_classes: int | None = None,
+    seed: int = 0,
+    modality: str = "unknown",
+    licence: str = "",
+    citation: str = "",
+) -> tuple[DatasetInfo, FolderLayout]:
+    """Describe a user folder; reads one image (and a few masks) to learn its shape.
+
+    Args:
+        path: the folder.
+        name: registry name; default the folder's name, lower case.
+        task: as in :func:`scan_folder`.
+        num_classes: segmentation classes including background; default probed from masks.
+        seed: seeds the 70/10/20 split.
+        modality, licence, citation: recorded in the info.
+
+    Returns:
+        ``(info, layout)``.
+
+    Example:
+        >>> info, layout = folder_info("my_xrays")  # doctest: +SKIP
+    """
+    layout = scan_folder(path, task, seed)
+    # One image per class (the first train image for segmentation) decides the
+    # channels: colour anywhere means 3, and grey images are repeated to match.
+    probes = {label: image for image, label in reversed(layout.items["train"])}
+    if layout.task == "segmentation":
+        probes = {0: layout.items["train"][0][0]}
+    shapes = [read_image(p).shape for p in probes.values()]
+    if len({len(s) for s in shapes}) > 1:
+        raise DatasetError(f"{layout.path} mixes 2D and 3D images; keep them in separate folders.")
+    channels = 3 if any(s[0] in (3, 4) for s in shapes) else 1
+    spatial_dims = len(shapes[0]) - 1
+    if layout.task == "segmentation":
+        if num_classes is None:
+            probe = [pair[1] for pair in layout.items["train"][:_MASKS_PROBED]]
+            largest = max(int(_mask_values(read_image(p), p).max()) for p in probe)
+            num_classes = max(2, largest + 1)
+        class_names = ("background",) + tuple(f"class {i}" for i in range(1, num_classes))
+    else:
+        class_names = layout.class_names
+        num_classes = len(class_names)
+    info = DatasetInfo(
+        name=(name or layout.path.name).lower(),
+        task=layout.task,
+        modality=modality,
+        spatial_dims=spatial_dims,
+        in_channels=channels,
+        num_classes=num_classes,
+        class_names=class_names,
+        splits={s: len(v) for s, v in layout.items.items()},
+        sizes=FOLDER_SIZES,
+        licence=licence,
+        citation=citation,
+        source="folder",
+        description=f"Images from {layout.path}.",
+        homepage=str(layout.path),
+    )
+    return info, layout
+
+
+def load_folder(
+    info: DatasetInfo,
+    split: str,
+    root: Path | None,
+    size: int,
+    download: bool,
+    path: str | os.PathLike | None = None,
+    task: str | None = None,
+    num_classes: int | None = None,
+    seed: int = 0,
+    **options: Any,
+) -> FolderDataset:
+    """Registry loader for a user folder (``root`` and ``download`` are unused).
+
+    Args:
+        info: the registry entry (the generic ``folder`` entry, or one made by
+            :func:`register_folder`).
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        root: ignored.
+        size: edge length images are resized to.
+        download: ignored.
+        path: the folder; required for the generic ``folder`` entry.
+        task, num_classes, seed: as in :func:`folder_info`.
+        **options: ignored.
+
+    Returns:
+        A :class:`FolderDataset` whose ``info`` describes the folder.
+
+    Example:
+        >>> ds = nasbench.data.load("folder", "train", path="my_xrays")  # doctest: +SKIP
+    """
+    if split not in BASE_SPLITS:
+        raise DatasetError(f"{info.name}: split {split!r} is not one of {', '.join(BASE_SPLITS)}.")
+    if path is None:
+        raise DatasetError(
+            f"{info.name}: no folder given; pass path='your/folder' or use register_folder()."
+        )
+    name = None if info.name == "folder" else info.name
+    folder, layout = folder_info(path, name, task, num_classes, seed, info.modality)
+    if info.name != "folder":
+        folder = info
+    return FolderDataset(folder, split, layout.items[split], size)
+
+
+def register_folder(
+    path: str | os.PathLike,
+    name: str | None = None,
+    task: str | None = None,
+    num_classes: int | None = None,
+    seed: int = 0,
+    modality: str = "unknown",
+    licence: str = "",
+    citation: str = "",
+) -> DatasetInfo:
+    """Register a user folder as a dataset so ``nasbench.data.load(name, ...)`` finds it.
+
+    Args:
+        path: the folder (layouts in this module's docstring).
+        name: registry name; default the folder's name, lower case.
+        task: ``"segmentation"``, ``"binary"`` or ``"multi-class"``; None detects it.
+        num_classes: segmentation classes including background; default probed.
+        seed: seeds the 70/10/20 split when there are no split folders.
+        modality, licence, citation: recorded in the info.
+
+    Returns:
+        The registered :class:`DatasetInfo`.
+
+    Example:
+        >>> info = register_folder("data/my_xrays", name="xrays")  # doctest: +SKIP
+        >>> info.class_names  # doctest: +SKIP
+        ('normal', 'pneumonia')
+    """
+    info, _ = folder_info(path, name, task, num_classes, seed, modality, licence, citation)
+    loader = functools.partial(
+        load_folder, path=str(path), task=info.task, num_classes=info.num_classes, seed=seed
+    )
+    registry.register_dataset(info, loader, lambda info, root, size: Path(path).is_dir())
+    return info
+
+
+GENERIC_INFO = DatasetInfo(
+    name="folder",
+    task="multi-class",
+    modality="any",
+    spatial_dims=2,
+    in_channels=1,
+    num_classes=0,
+    class_names=(),
+    sizes=FOLDER_SIZES,
+    source="folder",
+    description=(
+        "Your own images: load('folder', split, path='your/folder') reads class subfolders "
+        "(or images/ + labels/ for segmentation) of PNG, JPEG, NIfTI or DICOM files; "
+        "register_folder() gives the folder its own name."
+    ),
+)
+
+
+def register() -> None:
+    """Add the generic ``folder`` entry (``load("folder", path=...)``) to the registry.
+
+    Example:
+        >>> register()
+        >>> registry.get_info("folder").source
+        'folder'
+    """
+    registry.register_dataset(GENERIC_INFO, load_folder, lambda info, root, size: True)

@@ -1,0 +1,273 @@
+"""Best-so-far curves of several search strategies, mean and spread over seeds.
+
+The field's fair-comparison habit (Li & Talwalkar, 2019; Lindauer & Hutter, 2020):
+run every strategy on several seeds, plot the best score found so far against the
+number of evaluations (or wall time), as a mean line and a +/- one standard deviation
+band per strategy, with random search drawn dashed as the baseline to beat.
+
+Input forms, all reduced to one long frame (``strategy``, ``seed``, ``evaluation``,
+``elapsed``, ``value``):
+
+- a mapping ``{strategy: [run or candidates frame, ...]}`` (one item per seed);
+- a list of :class:`nasbench.runs.Run` (strategy and seed from ``run.config``);
+- one long DataFrame with ``strategy``, ``seed`` and a score column, rows in
+  evaluation order per (strategy, seed).
+
+Example:
+    >>> fig = plot_best_so_far({"random": runs_r, "evolution": runs_e})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from nasbench.errors import ConfigError, closest_name
+
+AXES = ("evaluations", "wall_time")
+BASELINE = "random"
+BASELINE_COLOR = "#555555"
+# Okabe-Ito hues for the other strategies, in order of appearance.
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+SCORE_NAMES = ("score", "metrics.score", "val_acc", "metrics.val_acc")
+TIME_NAMES = ("elapsed", "wall_time", "time_s")
+WALL_GRID = 200
+
+
+def _score_column(frame: pd.DataFrame, metric: str | None) -> str:
+    names = (metric, f"metrics.{metric}") if metric else SCORE_NAMES
+    for name in names:
+        if name in frame.columns:
+            return name
+    wanted, columns = metric or "score", [str(c) for c in frame.columns]
+    raise ConfigError(
+        f"the frame has no '{wanted}' column; pass metric= one of its columns "
+        f"({', '.join(columns)}).{closest_name(wanted, columns)}"
+    )
+
+
+def _run_label(run: Any, key: str) -> Any:
+    config = getattr(run, "config", {}) or {}
+    value = config.get(key)
+    if isinstance(value, Mapping):
+        value = value.get("name")
+    return value
+
+
+def _one(item: Any, strategy: Any, seed: Any, metric: str | None) -> pd.DataFrame:
+    """Tidy rows of one run (a Run or a candidates frame) of one strategy and seed."""
+    frame = item if isinstance(item, pd.DataFrame) else getattr(item, "candidates", None)
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(
+            f"expected a nasbench Run or a candidates DataFrame, got {type(item).__name__}."
+        )
+    if strategy is None:
+        strategy = _run_label(item, "strategy")
+        if strategy is None and "strategy" in frame.columns and len(frame):
+            strategy = frame["strategy"].iloc[0]
+    if seed is None:
+        seed = _run_label(item, "seed")
+        if seed is None and "seed" in frame.columns and len(frame):
+            seed = frame["seed"].iloc[0]
+    if strategy is None:
+        raise ConfigError(
+            "cannot tell which strategy a run belongs to; pass {strategy: [runs]} instead."
+        )
+    if "status" in frame.columns:
+        # Cache hits cost nothing: they are not evaluations.
+        frame = frame[~frame["status"].isin(["cached", "failed"])]
+    if frame.empty:
+        return pd.DataFrame(columns=["strategy", "seed", "evaluation", "elapsed", "value"])
+    value = frame[_score_column(frame, metric)].to_numpy(dtype=float)
+    time_col = next((c for c in TIME_NAMES if c in frame.columns), None)
+    elapsed = frame[time_col].to_numpy(dtype=float) if time_col else np.full(len(frame), np.nan)
+    return pd.DataFrame(
+        {
+            "strategy": str(strategy),
+            "seed": seed,
+            "evaluation": np.arange(1, len(frame) + 1),
+            "elapsed": elapsed,
+            "value": value,
+        }
+    )
+
+
+def tidy_runs(runs_or_frames: Any, metric: str | None = None) -> pd.DataFrame:
+    """Reduce any accepted input to one long frame of evaluations.
+
+    Args:
+        runs_or_frames: see the module docstring.
+        metric: the score column (None: ``score``, else ``val_acc``).
+
+    Returns:
+        Columns ``strategy``, ``seed``, ``evaluation`` (1-based, cache hits left out),
+        ``elapsed`` (seconds, NaN when unknown) and ``value``.
+
+    Example:
+        >>> tidy_runs({"random": [pd.DataFrame({"score": [0.1, 0.3]})]})["evaluation"].tolist()
+        [1, 2]
+    """
+    parts: list[pd.DataFrame] = []
+    if isinstance(runs_or_frames, pd.DataFrame):
+        frame = runs_or_frames
+        missing = [c for c in ("strategy", "seed") if c not in frame.columns]
+        if missing:
+            raise ConfigError(
+                f"a single frame needs columns strategy and seed (lacks {', '.join(missing)}); "
+                "or pass {strategy: [frame per seed]}."
+            )
+        for (strategy, seed), rows in frame.groupby(["strategy", "seed"], sort=False):
+            parts.append(_one(rows, strategy, seed, metric))
+    elif isinstance(runs_or_frames, Mapping):
+        for strategy, items in runs_or_frames.items():
+            items = [items] if not isinstance(items, Sequence) else items
+            parts.extend(_one(item, strategy, k, metric) for k, item in enumerate(items))
+    elif isinstance(runs_or_frames, Sequence) and not isinstance(runs_or_frames, str):
+        parts.extend(_one(item, None, k, metric) for k, item in enumerate(runs_or_frames))
+    else:
+        raise ConfigError(
+            f"expected runs, candidate frames or {{strategy: [runs]}}, got "
+            f"{type(runs_or_frames).__name__}."
+        )
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        raise ConfigError("no evaluated candidates to plot; run the searches first.")
+    return pd.concat(parts, ignore_index=True)
+
+
+def best_so_far_curves(
+    tidy: pd.DataFrame, x: str = "evaluations", maximize: bool = True
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
+    """Per strategy: grid, mean and std over seeds of the best value so far, and the seed count.
+
+    On the evaluations axis a seed that stopped early keeps its final best; on the
+    wall-time axis a seed counts from its first evaluation on.
+
+    Args:
+        tidy: output of :func:`tidy_runs`.
+        x: ``"evaluations"`` or ``"wall_time"``.
+        maximize: False for losses (best = lowest).
+
+    Returns:
+        ``{strategy: (x_grid, mean, std, n_seeds)}``; std is the population std (ddof 0).
+    """
+    out = {}
+    for strategy, rows in tidy.groupby("strategy", sort=False):
+        seeds = [part for _, part in rows.groupby("seed", sort=False)]
+        best = [
+            (np.maximum if maximize else np.minimum).accumulate(p["value"].to_numpy(float))
+            for p in seeds
+        ]
+        if x == "evaluations":
+            n = max(len(b) for b in best)
+            grid = np.arange(1, n + 1)
+            table = np.stack([np.concatenate([b, np.full(n - len(b), b[-1])]) for b in best])
+        else:
+            times = [p["elapsed"].to_numpy(float) for p in seeds]
+            if any(np.isnan(t).any() for t in times):
+                raise ConfigError(
+                    f"strategy {strategy!r} has candidates without a time; plot x='evaluations'."
+                )
+            top = max(float(t.max()) for t in times)
+            grid = np.linspace(0.0, top, WALL_GRID)
+            table = np.full((len(seeds), len(grid)), np.nan)
+            for k, (t, b) in enumerate(zip(times, best, strict=True)):
+                order = np.argsort(t, kind="stable")
+                t, b = t[order], (np.maximum if maximize else np.minimum).accumulate(b[order])
+                idx = np.searchsorted(t, grid, side="right") - 1
+                table[k] = np.where(idx >= 0, b[np.clip(idx, 0, None)], np.nan)
+        with warnings.catch_warnings():
+            # Grid points before any seed's first evaluation are all-NaN columns: NaN is right.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, std = np.nanmean(table, axis=0), np.nanstd(table, axis=0)
+        out[str(strategy)] = (grid, mean, std, len(seeds))
+    return out
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def plot_best_so_far(
+    runs_or_frames: Any,
+    x: str = "evaluations",
+    metric: str | None = None,
+    maximize: bool = True,
+    baseline: str = BASELINE,
+) -> go.Figure:
+    """Best score so far per strategy: mean line and +/- std band over seeds.
+
+    Args:
+        runs_or_frames: ``{strategy: [Run or candidates frame per seed]}``, a list of Runs,
+            or one long frame with ``strategy`` and ``seed`` columns.
+        x: ``"evaluations"`` (cache hits excluded) or ``"wall_time"`` (seconds).
+        metric: the score column; None uses ``score`` (or ``val_acc``).
+        maximize: False when lower is better.
+        baseline: the strategy drawn dashed grey as the baseline (random search).
+
+    Returns:
+        A figure with, per strategy, a band trace ``"<name> ± std"`` (filled, no legend
+        entry) and a line trace ``"<name> (n seeds)"``; ``trace.meta`` holds the strategy.
+
+    Example:
+        >>> runs = {"random": runs_r, "bayesopt": runs_b}  # doctest: +SKIP
+        >>> fig = plot_best_so_far(runs, x="wall_time")  # doctest: +SKIP
+    """
+    if x not in AXES:
+        raise ConfigError(f"x must be one of {', '.join(AXES)}, got {x!r}.{closest_name(x, AXES)}")
+    curves = best_so_far_curves(tidy_runs(runs_or_frames, metric), x, maximize)
+    fig = go.Figure()
+    others = iter(COLORS * (1 + len(curves) // len(COLORS)))
+    colors = {s: BASELINE_COLOR if s == baseline else next(others) for s in curves}
+    for strategy, (grid, mean, std, _) in curves.items():
+        keep = np.isfinite(mean)
+        gx, lo, hi = grid[keep], (mean - std)[keep], (mean + std)[keep]
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([gx, gx[::-1]]),
+                y=np.concatenate([hi, lo[::-1]]),
+                fill="toself",
+                fillcolor=_rgba(colors[strategy], 0.18),
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=strategy,
+                name=f"{strategy} ± std",
+                meta=strategy,
+            )
+        )
+    for strategy, (grid, mean, std, n) in curves.items():
+        keep = np.isfinite(mean)
+        fig.add_trace(
+            go.Scatter(
+                x=grid[keep],
+                y=mean[keep],
+                customdata=std[keep],
+                mode="lines",
+                name=f"{strategy} ({n} seed{'s' if n != 1 else ''})",
+                legendgroup=strategy,
+                meta=strategy,
+                line={
+                    "color": colors[strategy],
+                    "width": 2,
+                    "dash": "dash" if strategy == baseline else "solid",
+                },
+                hovertemplate=f"{strategy}<br>%{{x:.4g}}<br>best %{{y:.4g}} ± %{{customdata:.3g}}"
+                "<extra></extra>",
+            )
+        )
+    label = "evaluations" if x == "evaluations" else "wall time (s)"
+    seeds = max(c[3] for c in curves.values())
+    fig.update_layout(
+        title=f"Best so far (mean ± std over up to {seeds} seeds; dashed: {baseline} baseline)",
+        xaxis_title=label,
+        yaxis_title=f"best {metric or 'score'} so far",
+        hovermode="x unified",
+    )
+    return fig

@@ -1,0 +1,154 @@
+"""The Pareto front of a search: every candidate, and the non-dominated ones joined.
+
+Multi-objective NAS trades the task metric against cost (parameters, MACs,
+latency). :func:`plot_pareto` scatters every evaluated candidate of a run on two
+objectives and draws the front as a staircase; hovering a point shows its genotype.
+
+Example:
+    >>> plot_pareto(load("runs/evo-1"), x="params", y="val_acc").show()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from nasbench.errors import ConfigError, closest_name
+from nasbench.viz.alphas import frame_of
+
+FRONT_COLOR = "#D55E00"
+POINT_COLOR = "#0072B2"
+# Costs are minimised; every other objective is maximised unless the caller says otherwise.
+MINIMISED = frozenset({"params", "macs", "latency_ms", "wall_s", "train_seconds_per_epoch"})
+
+
+def resolve_column(frame: pd.DataFrame, name: str) -> str:
+    """The column holding ``name``: itself, ``metrics.<name>`` or ``cost.<name>``.
+
+    Args:
+        frame: a candidates frame (``nasbench.runs.Run.candidates``) or any frame.
+        name: a metric or cost name.
+
+    Returns:
+        The column name.
+
+    Raises:
+        ConfigError: no such column (with a closest-name hint).
+
+    Example:
+        >>> resolve_column(pd.DataFrame({"cost.params": [1]}), "params")
+        'cost.params'
+    """
+    for column in (name, f"metrics.{name}", f"cost.{name}"):
+        if column in frame.columns:
+            return column
+    names = sorted({str(c).split(".", 1)[-1] for c in frame.columns})
+    raise ConfigError(
+        f"the frame has no column '{name}'; it has {', '.join(names)}.{closest_name(name, names)}"
+    )
+
+
+def pareto_mask(x: np.ndarray, y: np.ndarray, minimize_x: bool, maximize_y: bool) -> np.ndarray:
+    """Which points are non-dominated (no other point is at least as good on both and better
+    on one).
+
+    Args:
+        x: first objective values.
+        y: second objective values.
+        minimize_x: True when a smaller x is better.
+        maximize_y: True when a larger y is better.
+
+    Returns:
+        A boolean mask, True on the front.
+
+    Example:
+        >>> pareto_mask(np.array([1, 2, 3]), np.array([0.5, 0.4, 0.9]), True, True).tolist()
+        [True, False, True]
+    """
+    a = np.asarray(x, dtype=float) * (1 if minimize_x else -1)
+    b = np.asarray(y, dtype=float) * (-1 if maximize_y else 1)  # both now minimised
+    better_eq = (a[None, :] <= a[:, None]) & (b[None, :] <= b[:, None])
+    strictly = (a[None, :] < a[:, None]) | (b[None, :] < b[:, None])
+    return ~(better_eq & strictly).any(axis=1)
+
+
+def genotype_text(row: pd.Series) -> str:
+    """Hover text of a candidate row: the genotype's own text form, else its JSON."""
+    g = row.get("genotype")
+    for method in ("to_string", "to_darts_text", "to_json"):
+        if g is not None and hasattr(g, method):
+            return str(getattr(g, method)())
+    return str(row.get("genotype_json", row.get("key", "")))
+
+
+def plot_pareto(
+    run_or_frame: Any,
+    x: str = "params",
+    y: str = "val_acc",
+    minimize_x: bool | None = None,
+    maximize_y: bool | None = None,
+) -> go.Figure:
+    """Every candidate on two objectives, with the Pareto front drawn as a staircase.
+
+    Args:
+        run_or_frame: a :class:`nasbench.runs.Run` or its ``candidates`` frame (any frame
+            with the two columns; ``genotype``/``genotype_json`` give the hover text).
+        x: the horizontal objective (``params``, ``macs``, ``latency_ms``, a metric...).
+        y: the vertical objective.
+        minimize_x: None: True for costs (params, MACs, latency), else False.
+        maximize_y: None: False for costs, else True.
+
+    Returns:
+        A figure with traces ``"candidates"`` (every point; hover: genotype, x, y) and
+        ``"Pareto front"`` (the non-dominated points, sorted by x).
+
+    Example:
+        >>> fig = plot_pareto(run, x="latency_ms", y="val_acc")  # doctest: +SKIP
+    """
+    frame = frame_of(run_or_frame, "candidates", (), "this run has no evaluated candidates yet.")
+    xcol, ycol = resolve_column(frame, x), resolve_column(frame, y)
+    minimize_x = x in MINIMISED if minimize_x is None else minimize_x
+    maximize_y = y not in MINIMISED if maximize_y is None else maximize_y
+    rows = frame[np.isfinite(frame[xcol].astype(float)) & np.isfinite(frame[ycol].astype(float))]
+    if rows.empty:
+        raise ConfigError(f"no candidate has both '{x}' and '{y}' recorded; pick other objectives.")
+    xs, ys = rows[xcol].to_numpy(dtype=float), rows[ycol].to_numpy(dtype=float)
+    texts = [genotype_text(row) for _, row in rows.iterrows()]
+    on_front = pareto_mask(xs, ys, minimize_x, maximize_y)
+    order = np.argsort(xs[on_front], kind="stable")
+    hover = f"%{{text}}<br>{x} %{{x:.4g}}<br>{y} %{{y:.4g}}<extra></extra>"
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="markers",
+            name="candidates",
+            text=texts,
+            marker={"color": POINT_COLOR, "opacity": 0.55, "size": 7},
+            hovertemplate=hover,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs[on_front][order],
+            y=ys[on_front][order],
+            mode="lines+markers",
+            name="Pareto front",
+            text=[texts[i] for i in np.flatnonzero(on_front)[order]],
+            line={"color": FRONT_COLOR, "shape": "hv", "width": 2},
+            marker={"color": FRONT_COLOR, "size": 9, "symbol": "diamond"},
+            hovertemplate=hover,
+        )
+    )
+    fig.update_layout(
+        title=f"Pareto front: {y} ({'max' if maximize_y else 'min'}) vs {x} "
+        f"({'min' if minimize_x else 'max'}), {int(on_front.sum())} of {len(xs)} candidates",
+        xaxis_title=x,
+        yaxis_title=y,
+        hovermode="closest",
+    )
+    return fig

@@ -1,0 +1,99 @@
+"""generate_table builds a tiny table on the synthetic default and resumes."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+import nasbench.evaluation.train as train_module
+from nasbench.bench import BenchmarkTable, generate_table
+from nasbench.bench.generate import add_cli_arguments, cli_main
+from nasbench.errors import ConfigError
+from nasbench.evaluation.train import TrainConfig
+from nasbench.spaces import NB201Space
+from nasbench.spaces.skeleton import Skeleton
+
+RECIPE = TrainConfig(epochs=2, limit=32, batch_size=16, augment=False)
+
+
+@pytest.fixture
+def space() -> NB201Space:
+    return NB201Space(ops=["none", "skip_connect", "nor_conv_3x3"], skeleton=Skeleton(5, 4))
+
+
+@pytest.fixture
+def count_trainings(monkeypatch):
+    calls = []
+    original = train_module.train_model
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train_model", counting)
+    return calls
+
+
+def test_generate_tiny_table_and_resume(space, tmp_path, count_trainings):
+    out = tmp_path / "tiny.parquet"
+    table = generate_table(
+        space, "synthetic", RECIPE, sample=2, out=out, every=1, device="cpu", latency_repeats=1
+    )
+    assert len(table) == 2 and table.max_epoch == 2 and len(count_trainings) == 2
+    frame = table.to_frame()
+    assert set(frame["epoch"]) == {1, 2} and (frame["seed"] == 0).all()
+    for col in ("val_acc", "test_acc", "train_loss"):
+        assert frame[col].between(0, 10).all()
+    assert (frame["params"] > 0).all() and (frame["train_seconds_per_epoch"] > 0).all()
+    loaded = BenchmarkTable.load(out)
+    assert loaded.recipe["epochs"] == 2 and loaded.dataset == "synthetic"
+    assert loaded.keys() == table.keys()
+    # A larger sample with the same seed is a superset: only the new architecture trains.
+    bigger = generate_table(
+        space, "synthetic", RECIPE, sample=3, out=out, device="cpu", latency_repeats=0
+    )
+    assert len(bigger) == 3 and len(count_trainings) == 3
+    assert set(table.keys()) < set(bigger.keys())
+    with pytest.raises(ConfigError, match="another space, dataset or recipe"):
+        generate_table(space, "synthetic", TrainConfig(epochs=3, limit=32), sample=1, out=out)
+
+
+def test_generate_rejects_bad_input(space):
+    with pytest.raises(ConfigError, match="sample"):
+        generate_table(space, recipe=RECIPE, sample=0)
+    with pytest.raises(ConfigError, match="seeds"):
+        generate_table(space, recipe=RECIPE, seeds=[])
+    with pytest.raises(ConfigError, match="TrainConfig"):
+        generate_table(space, recipe={"epochs": 1})
+
+
+def test_cli_generates_a_table(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    add_cli_arguments(parser)
+    out = tmp_path / "cli.parquet"
+    args = parser.parse_args(
+        [
+            "--out",
+            str(out),
+            "--ops",
+            "none,nor_conv_3x3",
+            "--n-cells",
+            "5",
+            "--channels",
+            "4",
+            "--epochs",
+            "1",
+            "--limit",
+            "32",
+            "--batch-size",
+            "16",
+            "--sample",
+            "1",
+            "--device",
+            "cpu",
+        ]
+    )
+    assert cli_main(args) == 0
+    assert "[1/1]" in capsys.readouterr().out
+    assert len(BenchmarkTable.load(out)) == 1

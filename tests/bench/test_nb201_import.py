@@ -1,0 +1,134 @@
+"""The NAS-Bench-201 importer on a tiny fake file in the official layout, and CSV/JSON records."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+
+from nasbench.bench import import_nb201, import_records
+from nasbench.errors import ConfigError
+from nasbench.spaces import NB201Space
+
+CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
+POOL = "|avg_pool_3x3~0|+|none~0|skip_connect~1|+|nor_conv_1x1~0|none~1|skip_connect~2|"
+# Node 1 feeds only a 'none' edge, so its op does not matter: isomorphic to POOL's sibling.
+DEAD_A = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|none~1|none~2|"
+DEAD_B = "|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|none~1|none~2|"
+
+
+def _run(seed: int, offset: float, names: tuple[str, ...], epochs: int = 3) -> dict:
+    """A ResultsCount state dict as nas_201_api stores it."""
+    acc = {
+        f"{n}@{e}": 50.0 + 10 * e + offset + (1.0 if n == "x-test" else 0.0)
+        for n in names
+        for e in range(epochs)
+    }
+    return {
+        "name": "fake",
+        "net_state_dict": None,
+        "train_acc1es": {e: 60.0 + e for e in range(epochs)},
+        "train_acc5es": None,
+        "train_losses": {e: 1.0 / (e + 1) for e in range(epochs)},
+        "train_times": {e: 2.0 for e in range(epochs)},
+        "arch_config": {"channel": 16, "num_cells": 5},
+        "params": 0.5,
+        "flop": 80.0,
+        "seed": seed,
+        "epochs": epochs,
+        "latency": [0.004, 0.006],
+        "eval_names": list(names),
+        "eval_acc1es": acc,
+        "eval_times": {},
+        "eval_losses": {k: 0.5 for k in acc},
+    }
+
+
+def _arch_results(index: int, arch: str, offset: float) -> dict:
+    return {
+        "arch_index": index,
+        "arch_str": arch,
+        "all_results": {
+            ("cifar10-valid", 777): _run(777, offset, ("x-valid", "ori-test")),
+            ("cifar10-valid", 888): _run(888, offset + 2.0, ("x-valid", "ori-test")),
+            ("cifar100", 777): _run(777, offset, ("x-valid", "x-test", "ori-test")),
+        },
+        "dataset_seed": {"cifar10-valid": [777, 888], "cifar100": [777]},
+        "clear_net_done": True,
+    }
+
+
+@pytest.fixture
+def fake_pth(tmp_path):
+    archs = [CONV, POOL, DEAD_A, DEAD_B]
+    data = {
+        "meta_archs": archs,
+        "arch2infos": {
+            i: {"less": _arch_results(i, a, i), "full": _arch_results(i, a, 10.0 * i)}
+            for i, a in enumerate(archs)
+        },
+        "evaluated_indexes": list(range(len(archs))),
+        "total_archs": len(archs),
+    }
+    path = tmp_path / "NAS-Bench-201-v1_1-fake.pth"
+    torch.save(data, path)
+    return path
+
+
+def test_import_reads_epochs_seeds_costs(fake_pth):
+    table = import_nb201(fake_pth, "cifar10-valid")
+    space = NB201Space()
+    assert space.canonical(DEAD_A) == space.canonical(DEAD_B)
+    assert len(table) == 3  # DEAD_B is isomorphic to DEAD_A: the first index wins
+    assert table.max_epoch == 3 and table.seeds == [777, 888]
+    row = table.query(CONV, epoch=1, seed=777)
+    assert row["val_acc"] == pytest.approx(0.50) and row["test_acc"] == pytest.approx(0.50)
+    assert table.query(CONV, epoch=3)["val_acc"] == pytest.approx((0.70 + 0.72) / 2)
+    assert row["params"] == pytest.approx(5e5) and row["macs"] == pytest.approx(8e7)
+    assert row["latency_ms"] == pytest.approx(5.0) and row["train_seconds_per_epoch"] == 2.0
+    assert row["train_loss"] == pytest.approx(1.0)
+    pd.testing.assert_series_equal(
+        pd.Series(table.query(DEAD_B)), pd.Series(table.query(DEAD_A))
+    )  # NaN AUCs (NB201 records none) compare equal here
+    assert table.query(POOL, epoch=2, seed=777)["val_acc"] == pytest.approx(0.70)
+
+
+def test_import_uses_x_test_when_present_and_less_setting(fake_pth):
+    c100 = import_nb201(fake_pth, "cifar100")
+    assert c100.query(CONV, epoch=1)["test_acc"] == pytest.approx(0.51)
+    less = import_nb201(fake_pth, "cifar10-valid", setting="less")
+    assert less.query(POOL, epoch=1, seed=777)["val_acc"] == pytest.approx(0.51)
+
+
+def test_import_errors_are_one_line(fake_pth, tmp_path):
+    with pytest.raises(ConfigError, match="Did you mean 'cifar100'"):
+        import_nb201(fake_pth, "cifar1000")
+    with pytest.raises(ConfigError, match="does not exist"):
+        import_nb201(tmp_path / "nope.pth")
+    torch.save({"something": 1}, tmp_path / "other.pth")
+    with pytest.raises(ConfigError, match="not a NAS-Bench-201"):
+        import_nb201(tmp_path / "other.pth")
+    with pytest.raises(ConfigError, match="setting"):
+        import_nb201(fake_pth, setting="half")
+
+
+def test_records_from_csv_and_json(tmp_path):
+    rows = [
+        {"arch": CONV, "dataset": "breast", "epoch": 1, "accuracy": 80.0},
+        {"arch": CONV, "dataset": "breast", "epoch": 2, "accuracy": 85.0},
+        {"arch": POOL, "dataset": "breast", "epoch": 1, "accuracy": 70.0},
+        {"arch": POOL, "dataset": "pneumonia", "epoch": 1, "accuracy": 60.0},
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "r.csv", index=False)
+    (tmp_path / "r.json").write_text(json.dumps(rows))
+    for name in ("r.csv", "r.json"):
+        table = import_records(tmp_path / name, dataset="breast")
+        assert len(table) == 2
+        assert table.query(CONV)["val_acc"] == pytest.approx(0.85)
+        assert table.query(POOL, epoch=1)["val_acc"] == pytest.approx(0.70)
+    with pytest.raises(ConfigError, match="Did you mean 'breast'"):
+        import_records(tmp_path / "r.csv", dataset="breest")
+    with pytest.raises(ConfigError, match="need columns"):
+        import_records(pd.DataFrame({"arch": [CONV]}))

@@ -1,0 +1,263 @@
+"""User folders: class subfolders and images/ + labels/, every format, every bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from nasbench.data import folder, registry
+from nasbench.errors import DatasetError
+
+nib = pytest.importorskip("nibabel")
+pydicom = pytest.importorskip("pydicom")
+
+folder.register()
+
+
+def _png(path: Path, value: int, shape=(20, 16), rgb: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.full(shape, value, dtype=np.uint8)
+    pixels[0, 0] = 0
+    Image.fromarray(np.stack([pixels] * 3, -1) if rgb else pixels).save(path)
+
+
+def _dicom(path: Path, pixels: np.ndarray) -> None:
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = "OT"
+    ds.Rows, ds.Columns = pixels.shape
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.PixelData = pixels.astype(np.uint16).tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+
+
+def _pattern(rows: int, high: int, dtype) -> np.ndarray:
+    pixels = np.zeros((20, 16), dtype)
+    pixels[:rows] = high
+    return pixels
+
+
+@pytest.fixture
+def classes(tmp_path) -> Path:
+    """Two classes of 10 images each, in PNG, JPEG, NIfTI and DICOM.
+
+    Class 0 images are bright in their top quarter, class 1 in their top three quarters,
+    so the class survives any intensity scaling.
+    """
+    root = tmp_path / "Xrays"
+    for i in range(10):
+        kind = i % 4
+        for label, rows in (("normal", 5), ("pneumonia", 15)):
+            target = root / label / f"img{i}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if kind == 0:
+                Image.fromarray(_pattern(rows, 255, np.uint8)).save(target.with_suffix(".png"))
+            elif kind == 1:
+                rgb = np.stack([_pattern(rows, 255, np.uint8)] * 3, -1)
+                Image.fromarray(rgb).save(target.with_suffix(".jpeg"))
+            elif kind == 2:
+                image = nib.Nifti1Image(_pattern(rows, 900, np.float32), np.eye(4))
+                nib.save(image, f"{target}.nii.gz")
+            else:
+                _dicom(target.with_suffix(".dcm"), _pattern(rows, 3000, np.uint16))
+    (root / "normal" / ".DS_Store").write_bytes(b"junk")
+    (root / "normal" / "notes.txt").write_text("skipped")
+    return root
+
+
+@pytest.fixture
+def seg(tmp_path) -> Path:
+    root = tmp_path / "seg"
+    for i in range(10):
+        _png(root / "images" / f"case{i}.png", 120)
+        mask = np.zeros((20, 16), np.uint8)
+        mask[5:10, 4:8] = 1
+        mask[12:15, 4:8] = 2
+        (root / "labels").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(mask).save(root / "labels" / f"case{i}.png")
+    return root
+
+
+def test_classification_folder_all_formats(classes):
+    info = folder.register_folder(classes)
+    assert info.name == "xrays" and info.task == "binary"
+    assert info.class_names == ("normal", "pneumonia")
+    assert info.splits == {"train": 14, "val": 2, "test": 4}
+    entry = registry.get_entry("xrays")
+    seen = set()
+    for split in ("train", "val", "test"):
+        ds = entry.loader(entry.info, split, None, 28, False)
+        assert np.bincount(ds.targets).tolist() == [info.splits[split] // 2] * 2
+        for i in range(len(ds)):
+            image, label = ds[i]
+            assert tuple(image.shape) == (1, 28, 28) and image.dtype == torch.float32
+            assert label.dtype == torch.int64
+            # Mean 0.25 for class 0 and 0.75 for class 1, whatever the file format.
+            assert abs(float(image.mean()) - (0.25 + 0.5 * int(label))) < 0.05
+            seen.add(folder._suffix(ds.files[i]))
+    assert seen == {".png", ".jpeg", ".nii.gz", ".dcm"}
+
+
+def test_split_is_seeded_and_disjoint(classes):
+    a = folder.scan_folder(classes, seed=0).items
+    b = folder.scan_folder(classes, seed=0).items
+    c = folder.scan_folder(classes, seed=1).items
+    assert a == b and a["test"] != c["test"]
+    files = [{p for p, _ in a[s]} for s in ("train", "val", "test")]
+    assert not (files[0] & files[1] or files[0] & files[2] or files[1] & files[2])
+
+
+def test_split_folders_are_used(tmp_path):
+    for split, n in (("train", 3), ("val", 1), ("test", 2)):
+        for label in ("a", "b", "c"):
+            for i in range(n):
+                _png(tmp_path / split / label / f"{i}.png", 100)
+    info, layout = folder.folder_info(tmp_path, name="abc")
+    assert info.task == "multi-class" and info.num_classes == 3
+    assert info.splits == {"train": 9, "val": 3, "test": 6}
+    assert all(p.parts[-3] == "val" for p, _ in layout.items["val"])
+
+
+def test_generic_entry_with_path_option(classes):
+    entry = registry.get_entry("folder")
+    ds = entry.loader(entry.info, "test", None, 32, False, path=classes)
+    assert ds.info.name == "xrays" and len(ds) == 4
+    assert tuple(ds[0][0].shape) == (1, 32, 32)
+    with pytest.raises(DatasetError, match="path="):
+        entry.loader(entry.info, "test", None, 32, False)
+
+
+def test_colour_in_any_class_gives_three_channels(tmp_path):
+    for label in ("a", "b"):
+        for i in range(5):
+            _png(tmp_path / label / f"{i}.png", 90, rgb=label == "b")
+    info, layout = folder.folder_info(tmp_path)
+    assert info.in_channels == 3
+    ds = folder.FolderDataset(info, "train", layout.items["train"], 28)
+    assert {tuple(ds[i][0].shape) for i in range(len(ds))} == {(3, 28, 28)}
+
+
+def test_segmentation_folder(seg):
+    info = folder.register_folder(seg, name="my-seg")
+    assert info.task == "segmentation" and info.num_classes == 3
+    entry = registry.get_entry("my-seg")
+    ds = entry.loader(entry.info, "train", None, 32, False)
+    assert len(ds) == 7 and ds.targets is None
+    image, mask = ds[0]
+    assert tuple(image.shape) == (1, 32, 32) and image.dtype == torch.float32
+    assert tuple(mask.shape) == (1, 32, 32) and mask.dtype == torch.int64
+    assert set(np.unique(mask.numpy())) == {0, 1, 2}
+
+
+def test_segmentation_3d_nifti(tmp_path):
+    for i in range(4):
+        (tmp_path / "images").mkdir(exist_ok=True)
+        (tmp_path / "labels").mkdir(exist_ok=True)
+        image = np.random.default_rng(i).normal(size=(12, 10, 8)).astype(np.float32)
+        mask = (image > 1).astype(np.uint8)
+        nib.save(nib.Nifti1Image(image, np.eye(4)), tmp_path / "images" / f"c{i}.nii.gz")
+        nib.save(nib.Nifti1Image(mask, np.eye(4)), tmp_path / "labels" / f"c{i}.nii.gz")
+    info, layout = folder.folder_info(tmp_path)
+    assert info.spatial_dims == 3 and info.num_classes == 2
+    image, mask = folder.FolderDataset(info, "train", layout.items["train"], 16)[0]
+    assert tuple(image.shape) == (1, 16, 16, 16) and tuple(mask.shape) == (1, 16, 16, 16)
+
+
+def test_binary_255_masks_become_0_1(seg):
+    for i in range(10):
+        mask = np.zeros((20, 16), np.uint8)
+        mask[5:10, 4:8] = 255
+        Image.fromarray(mask).save(seg / "labels" / f"case{i}.png")
+    info, layout = folder.folder_info(seg)
+    assert info.num_classes == 2
+    mask = folder.FolderDataset(info, "train", layout.items["train"], 20)[0][1]
+    assert set(np.unique(mask.numpy())) == {0, 1}
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _one_line(excinfo) -> str:
+    message = str(excinfo.value)
+    assert "\n" not in message
+    return message
+
+
+def test_missing_and_empty_folder(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist") as e:
+        folder.register_folder(tmp_path / "nope")
+    _one_line(e)
+    with pytest.raises(DatasetError, match="is empty") as e:
+        folder.register_folder(tmp_path)
+    _one_line(e)
+
+
+def test_no_class_subfolders(tmp_path):
+    _png(tmp_path / "a.png", 10)
+    with pytest.raises(DatasetError, match="no class subfolders") as e:
+        folder.register_folder(tmp_path)
+    _one_line(e)
+
+
+def test_class_folder_without_images(tmp_path):
+    _png(tmp_path / "a" / "1.png", 10)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "readme.txt").write_text("no images")
+    with pytest.raises(DatasetError, match=r"class folder .*b has no images"):
+        folder.register_folder(tmp_path)
+
+
+def test_unreadable_file_is_named(classes):
+    bad = classes / "pneumonia" / "broken.png"
+    bad.write_bytes(b"not a png at all")
+    with pytest.raises(DatasetError, match="cannot read .*broken.png") as e:
+        info, layout = folder.folder_info(classes)
+        ds = folder.FolderDataset(info, "train", sum(layout.items.values(), []), 28)
+        for i in range(len(ds)):
+            ds[i]
+    _one_line(e)
+
+
+def test_image_and_mask_shapes_differ(seg):
+    Image.fromarray(np.zeros((18, 16), np.uint8)).save(seg / "labels" / "case3.png")
+    info, layout = folder.folder_info(seg)
+    ds = folder.FolderDataset(info, "train", sum(layout.items.values(), []), 28)
+    with pytest.raises(DatasetError, match="case3.png is 20x16 but its mask case3.png is 18x16"):
+        for i in range(len(ds)):
+            ds[i]
+
+
+def test_mismatched_names(seg):
+    (seg / "labels" / "case4.png").rename(seg / "labels" / "case4_mask.png")
+    with pytest.raises(DatasetError, match=r"do not match.*'case4'.*'case4_mask'") as e:
+        folder.register_folder(seg)
+    _one_line(e)
+
+
+def test_incomplete_split_folders(tmp_path):
+    _png(tmp_path / "train" / "a" / "1.png", 10)
+    _png(tmp_path / "test" / "a" / "1.png", 10)
+    with pytest.raises(DatasetError, match="no val/"):
+        folder.register_folder(tmp_path)
+
+
+def test_mask_label_above_num_classes(seg):
+    info, layout = folder.folder_info(seg, num_classes=2)
+    with pytest.raises(DatasetError, match="pass num_classes="):
+        folder.FolderDataset(info, "train", layout.items["train"], 20)[0]

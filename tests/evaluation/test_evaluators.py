@@ -1,0 +1,172 @@
+"""Evaluator registry, table lookup, training, successive halving/Hyperband, weight sharing."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+import torch
+
+from nasbench.bench import synthetic_nb201_table
+from nasbench.errors import ConfigError, SpaceError
+from nasbench.evaluation import Result, create_evaluator, evaluator_names
+from nasbench.evaluation.table_lookup import TableEvaluator
+from nasbench.evaluation.training import Hyperband, SuccessiveHalving
+from nasbench.evaluation.weight_sharing import WeightSharingConfig, WeightSharingEvaluator
+from nasbench.spaces import CellSpace, ChainSpace, NB201Space
+from nasbench.spaces.skeleton import Skeleton
+
+TINY = Skeleton(n_cells=5, channels=4)
+
+
+@pytest.fixture(scope="module")
+def small_table():
+    return synthetic_nb201_table(
+        seed=0, epochs=9, space=NB201Space(ops=["none", "nor_conv_1x1", "nor_conv_3x3"])
+    )
+
+
+class CountingEvaluator:
+    """Score = a fixed quality per genotype, blurred at small budgets; counts epochs trained."""
+
+    def __init__(self, space):
+        self.space = space
+        self.epochs = 0
+        self.calls = []
+
+    def quality(self, g) -> float:
+        return float(np.random.default_rng(zlib.crc32(g.to_json().encode())).random())
+
+    def evaluate(self, g, budget=None):
+        budget = int(budget)
+        self.epochs += budget
+        self.calls.append((g, budget))
+        return Result({"score": self.quality(g) * (1 - 0.1 / budget)}, {"epochs": float(budget)})
+
+
+def test_registry_names_and_errors():
+    assert evaluator_names() == ("proxy", "table", "train", "weight_sharing")
+    with pytest.raises(ConfigError, match="Did you mean 'table'"):
+        create_evaluator("tabel")
+    with pytest.raises(ConfigError, match="has no option 'metrc'.*Did you mean 'metric'"):
+        create_evaluator("table", {"metrc": "val_acc"})
+    with pytest.raises(ConfigError, match="needs a search space"):
+        create_evaluator("train")
+    with pytest.raises(ConfigError, match="seed"):
+        create_evaluator("table", seed=-1)
+
+
+def test_table_evaluator_reads_epochs_and_simulates_time(small_table):
+    ev = create_evaluator("table", table=small_table)
+    g = NB201Space(ops=["none", "nor_conv_1x1", "nor_conv_3x3"]).sample(np.random.default_rng(0))
+    row = small_table.query(g, epoch=3)
+    r = ev.evaluate(g, budget=3)
+    assert r.score == row["val_acc"] and r.metrics["test_acc"] == row["test_acc"]
+    assert r.cost["epochs"] == 3 and r.cost["wall_s"] == pytest.approx(
+        3 * row["train_seconds_per_epoch"]
+    )
+    assert ev.evaluate(g).info["epoch"] == 9
+    with pytest.raises(ConfigError, match="exceeds the table's last epoch 9"):
+        ev.evaluate(g, budget=10)
+    with pytest.raises(ConfigError, match="whole number"):
+        ev.evaluate(g, budget=1.5)
+    with pytest.raises(ConfigError, match="unknown metric 'acc'"):
+        create_evaluator("table", {"metric": "acc"}, table=small_table)
+
+
+def test_successive_halving_spends_exactly_its_claim_and_keeps_the_best():
+    space = NB201Space()
+    rng = np.random.default_rng(0)
+    candidates = [space.sample(rng) for _ in range(20)]
+    sh = SuccessiveHalving(min_budget=1, max_budget=9, eta=3)
+    assert sh.plan(20) == [(20, 1), (6, 3), (2, 9)]
+    ev = CountingEvaluator(space)
+    report = sh.run(ev, candidates)
+    assert ev.epochs == report.spent_budget == report.planned_budget == sh.planned_budget(20) == 56
+    assert report.best == max(candidates, key=ev.quality)
+    assert len(report.to_frame()) == 28
+
+
+def test_hyperband_spends_exactly_its_claim():
+    space = NB201Space()
+    hb = Hyperband(min_budget=1, max_budget=9, eta=3)
+    assert hb.brackets() == [(9, 1), (5, 3), (3, 9)] and hb.n_candidates() == 17
+    ev = CountingEvaluator(space)
+    report = hb.run(ev, space, seed=0)
+    assert ev.epochs == report.spent_budget == report.planned_budget == hb.planned_budget()
+    finalists = {g for g, b in ev.calls if b == 9}
+    assert report.best == max(finalists, key=ev.quality)
+    assert {b for _, b in ev.calls} == {1, 3, 9}
+
+
+def test_halving_on_a_table_and_bad_input(small_table):
+    ev = TableEvaluator(table=small_table)
+    space = small_table.space
+    report = Hyperband(1, 9, 3).run(ev, space, seed=1)
+    assert report.spent_budget == report.planned_budget
+    with pytest.raises(ConfigError, match="eta"):
+        SuccessiveHalving(1, 9, eta=1)
+    with pytest.raises(ConfigError, match="below min_budget"):
+        SuccessiveHalving(5, 2)
+    with pytest.raises(ConfigError, match="at least one candidate"):
+        SuccessiveHalving().run(ev, [])
+    with pytest.raises(ConfigError, match="needs 17 candidates, got 2"):
+        Hyperband(1, 9, 3).run(ev, [space.sample(np.random.default_rng(0))] * 2)
+
+
+def test_train_evaluator_partial_training():
+    space = NB201Space(ops=["none", "nor_conv_3x3"], skeleton=TINY)
+    ev = create_evaluator(
+        "train",
+        {"epochs": 3, "limit": 32, "batch_size": 16, "device": "cpu"},
+        space=space,
+        dataset="synthetic",
+        seed=0,
+    )
+    g = space.sample(np.random.default_rng(1))
+    r = ev.evaluate(g, budget=1)
+    assert r.cost["epochs"] == 1 and len(r.info["history"]) == 1
+    assert 0 <= r.score <= 1 and r.cost["params"] > 0 and r.cost["macs"] > 0
+    again = ev.evaluate(g, budget=1)
+    assert again.metrics == r.metrics  # same seed, same result on CPU
+    with pytest.raises(ConfigError, match="1..3"):
+        ev.evaluate(g, budget=4)
+
+
+def _weights(net):
+    return {k: v.detach().clone() for k, v in net.named_parameters()}
+
+
+@pytest.mark.parametrize(
+    "space",
+    [
+        NB201Space(ops=["none", "skip_connect", "nor_conv_3x3"], skeleton=TINY),
+        CellSpace(
+            n_nodes=2,
+            ops=["none", "skip_connect", "sep_conv_3x3"],
+            skeleton=Skeleton(n_cells=3, channels=4),
+        ),
+    ],
+    ids=["nb201", "darts"],
+)
+def test_weight_sharing_scores_with_inherited_weights(space):
+    cfg = WeightSharingConfig(epochs=1, batch_size=16, limit=32, device="cpu")
+    ev = WeightSharingEvaluator(cfg, space=space, dataset="synthetic", seed=0)
+    rng = np.random.default_rng(3)
+    a, b = space.sample(rng), space.sample(rng)
+    first = ev.evaluate(a)
+    net = ev.supernet
+    before = _weights(net)
+    second = ev.evaluate(b)
+    assert ev.supernet is net  # trained once
+    after = _weights(net)
+    assert all(torch.equal(before[k], after[k]) for k in before)  # no retraining between
+    assert first.cost["epochs"] == 1 and second.cost["epochs"] == 0
+    assert first.info["inherited"] and 0 <= second.metrics["val_acc"] <= 1
+    assert ev.evaluate(a).metrics == first.metrics  # BN recalibration is deterministic
+
+
+def test_weight_sharing_rejects_chain_space():
+    with pytest.raises(SpaceError, match="weight sharing supports"):
+        WeightSharingEvaluator(space=ChainSpace())

@@ -1,0 +1,135 @@
+"""Comparison figures: best-so-far bands over seeds, the Pareto front, proxy correlations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from nasbench.errors import NasbenchError
+from nasbench.runs import RunStore, load
+from nasbench.spaces import NB201Space
+from nasbench.viz import plot_best_so_far, plot_pareto, plot_proxy_vs_true
+from nasbench.viz.comparison import best_so_far_curves, tidy_runs
+from nasbench.viz.pareto import pareto_mask
+
+
+def _frames() -> dict[str, list[pd.DataFrame]]:
+    """Three seeds each; evolution keeps improving, random stalls; one random seed is short."""
+    out = {}
+    for strategy, slope in (("random", 0.01), ("evolution", 0.03)):
+        seeds = []
+        for seed in range(3):
+            n = 8 if (strategy, seed) == ("random", 2) else 10
+            rng = np.random.default_rng(seed)
+            score = 0.5 + slope * np.arange(n) + rng.normal(0, 0.02, n)
+            elapsed = np.cumsum(rng.uniform(0.5, 1.5, n))
+            seeds.append(pd.DataFrame({"metrics.score": score, "elapsed": elapsed}))
+        out[strategy] = seeds
+    return out
+
+
+def test_best_so_far_traces_bands_and_baseline():
+    frames = _frames()
+    fig = plot_best_so_far(frames)
+    names = [t.name for t in fig.data]
+    assert names == [
+        "random ± std",
+        "evolution ± std",
+        "random (3 seeds)",
+        "evolution (3 seeds)",
+    ]
+    band, line = fig.data[0], fig.data[2]
+    assert band.fill == "toself" and line.line.dash == "dash"
+    assert fig.data[3].line.dash == "solid"
+    # Mean and std by hand: a seed that stopped early keeps its final best.
+    best = [np.maximum.accumulate(f["metrics.score"].to_numpy()) for f in frames["random"]]
+    best[2] = np.concatenate([best[2], [best[2][-1]] * 2])
+    mean, std = np.mean(best, axis=0), np.std(best, axis=0)
+    np.testing.assert_allclose(line.y, mean)
+    np.testing.assert_allclose(band.y[:10], mean + std)
+    np.testing.assert_allclose(band.y[10:], (mean - std)[::-1])
+    assert list(line.x) == list(range(1, 11))
+
+
+def test_best_so_far_wall_time_and_long_frame_input():
+    long = pd.concat(
+        [
+            f.assign(strategy=s, seed=k)
+            for s, seeds in _frames().items()
+            for k, f in enumerate(seeds)
+        ]
+    )
+    tidy = tidy_runs(long)
+    assert set(tidy["strategy"]) == {"random", "evolution"}
+    curves = best_so_far_curves(tidy, "wall_time")
+    grid, mean, _, n = curves["evolution"]
+    assert n == 3 and np.isnan(mean[0])  # before any seed's first evaluation
+    finals = [f["metrics.score"].max() for f in _frames()["evolution"]]
+    assert mean[-1] == pytest.approx(np.mean(finals))
+    fig = plot_best_so_far(long, x="wall_time")
+    assert fig.layout.xaxis.title.text == "wall time (s)"
+    with pytest.raises(NasbenchError, match="x must be one of"):
+        plot_best_so_far(long, x="epochs")
+    with pytest.raises(NasbenchError, match="strategy and seed"):
+        plot_best_so_far(pd.DataFrame({"score": [1.0]}))
+
+
+def test_best_so_far_reads_runs_and_skips_cache_hits(tmp_path):
+    runs = []
+    for seed in range(2):
+        with RunStore.create(tmp_path / f"r{seed}", {"strategy": "random", "seed": seed}) as st:
+            g = NB201Space().sample(np.random.default_rng(seed))
+            st.log_candidate(0, g, {"score": 0.4}, {"params": 1e5})
+            st.log_candidate(1, g, {"score": 0.4}, {}, status="cached")
+            st.log_candidate(2, g, {"score": 0.6 + seed / 10}, {"params": 2e5})
+        runs.append(load(tmp_path / f"r{seed}"))
+    fig = plot_best_so_far(runs)
+    line = fig.data[1]
+    assert line.name == "random (2 seeds)"
+    np.testing.assert_allclose(line.y, [0.4, 0.65])
+    # The Pareto front of one run, hover texts are genotypes.
+    pareto = plot_pareto(runs[0], x="params", y="score")
+    assert [t.name for t in pareto.data] == ["candidates", "Pareto front"]
+    assert "|" in pareto.data[0].text[0]  # NB201 string form
+
+
+def test_pareto_front_is_non_dominated_set():
+    frame = pd.DataFrame(
+        {
+            "params": [1, 2, 3, 4, 2.5],
+            "val_acc": [0.5, 0.7, 0.65, 0.9, 0.7],
+            "genotype_json": list("abcde"),
+        }
+    )
+    assert pareto_mask(frame["params"], frame["val_acc"], True, True).tolist() == [
+        True,
+        True,
+        False,
+        True,
+        False,
+    ]
+    fig = plot_pareto(frame)
+    front = fig.data[1]
+    assert list(front.x) == [1, 2, 4] and list(front.text) == ["a", "b", "d"]
+    assert len(fig.data[0].x) == 5
+    with pytest.raises(NasbenchError, match="no column 'macs'"):
+        plot_pareto(frame, x="macs")
+
+
+def test_proxy_vs_true_correlations_equal_scipy():
+    rng = np.random.default_rng(0)
+    true = rng.uniform(0.5, 0.9, 40)
+    frame = pd.DataFrame({"metrics.synflow": true * 10 + rng.normal(0, 1.0, 40), "val_acc": true})
+    frame.loc[3, "val_acc"] = np.nan  # dropped before correlating
+    fig = plot_proxy_vs_true(frame, "synflow", "val_acc")
+    keep = frame.dropna()
+    tau = stats.kendalltau(keep["metrics.synflow"], keep["val_acc"]).statistic
+    rho = stats.spearmanr(keep["metrics.synflow"], keep["val_acc"]).statistic
+    assert fig.layout.meta["kendall_tau"] == pytest.approx(tau)
+    assert fig.layout.meta["spearman_rho"] == pytest.approx(rho)
+    assert f"{tau:.3f}" in fig.layout.title.text and f"{rho:.3f}" in fig.layout.title.text
+    assert len(fig.data[0].x) == 39
+    with pytest.raises(NasbenchError, match="at least 3"):
+        plot_proxy_vs_true(frame.head(2), "synflow", "val_acc")

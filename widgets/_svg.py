@@ -1,0 +1,81 @@
+"""Show a graphviz drawing as inline SVG inside an ``ipywidgets.HTML``.
+
+Inline SVG (not an ``<img>``) keeps the drawing crisp, lets the browser find its
+nodes and text, and needs no files. Drawing errors (no Graphviz engine, a bad
+genotype) are shown in place of the picture, so a view never raises at a person.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import ipywidgets as widgets
+
+from nasbench.errors import NasbenchError
+
+_XML_HEADER = re.compile(r"^\s*<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", re.DOTALL)
+
+
+def svg_markup(digraph: Any) -> str:
+    """Return the SVG of a graphviz drawing, ready to embed in HTML.
+
+    Args:
+        digraph: a ``graphviz.Digraph`` (e.g. from ``nasbench.viz.draw_genotype``).
+
+    Returns:
+        The ``<svg>...</svg>`` text without the XML header.
+
+    Example:
+        >>> from nasbench.spaces import zoo
+        >>> from nasbench.viz import draw_genotype
+        >>> svg_markup(draw_genotype(zoo["DARTS_V2"])).startswith("<svg")
+        True
+    """
+    from nasbench.viz import render
+
+    return _XML_HEADER.sub("", render(digraph, "svg").decode("utf-8"))
+
+
+def message_html(text: str, kind: str = "info") -> str:
+    """Return a one-line message box (``kind``: info, warning or error) as HTML.
+
+    Args:
+        text: the message; escaped here.
+        kind: decides the colour.
+
+    Returns:
+        HTML text.
+    """
+    colours = {"info": "#31708f", "warning": "#8a6d3b", "error": "#a94442"}
+    colour = colours.get(kind, colours["info"])
+    return (
+        f'<div class="nasbench-message nasbench-message-{kind}" '
+        f'style="color:{colour};white-space:pre-wrap">{html.escape(text)}</div>'
+    )
+
+
+def show_drawing(target: widgets.HTML, digraph_factory: Any) -> bool:
+    """Draw into ``target``; on failure put the one-line error there instead.
+
+    Args:
+        target: the HTML widget that shows the drawing.
+        digraph_factory: a callable returning the ``graphviz.Digraph`` (called here, so that
+            errors while building the drawing are caught too).
+
+    Returns:
+        True when the drawing was shown.
+
+    Example:
+        >>> out = widgets.HTML()
+        >>> show_drawing(out, lambda: draw_genotype(zoo["DARTS_V2"]))  # doctest: +SKIP
+        True
+    """
+    try:
+        markup = svg_markup(digraph_factory())
+    except (NasbenchError, ValueError, OSError) as err:
+        target.value = message_html(str(err), "error")
+        return False
+    target.value = f'<div style="overflow:auto">{markup}</div>'
+    return True

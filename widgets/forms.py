@@ -1,0 +1,145 @@
+"""A form generated from a config dataclass (a strategy's hyperparameters).
+
+Each field becomes one control: ``int`` -> ``BoundedIntText`` and ``float`` ->
+``BoundedFloatText`` with the field's ``min``/``max`` metadata as bounds,
+``bool`` -> ``Checkbox``, a field with ``choices`` metadata -> ``Dropdown``,
+anything else -> ``Text`` (JSON for lists). The ``help`` metadata becomes the
+control's tooltip. The form holds values only; the config class validates them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from typing import Any
+
+import ipywidgets as widgets
+
+# Bounds used when the metadata gives none; BoundedIntText/FloatText need finite ones.
+INT_LIMIT = 2**31 - 1
+FLOAT_LIMIT = 1e12
+_DESCRIPTION_STYLE = {"description_width": "160px"}
+
+
+def _field_type(config_cls: type, field: dataclasses.Field) -> Any:
+    """The field's type; string annotations (``from __future__ import annotations``) resolved."""
+    try:
+        return typing.get_type_hints(config_cls)[field.name]
+    except Exception:  # noqa: BLE001 - fall back to the default's type
+        default = field.default
+        return type(default) if default is not dataclasses.MISSING else str
+
+
+def _default(field: dataclasses.Field) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+        return field.default_factory()  # type: ignore[misc]
+    return None
+
+
+def control_for(config_cls: type, field: dataclasses.Field, value: Any = None) -> widgets.Widget:
+    """Return the control for one dataclass field.
+
+    Args:
+        config_cls: the dataclass (to resolve the field's type).
+        field: one of ``dataclasses.fields(config_cls)``.
+        value: the initial value; the field's default when None.
+
+    Returns:
+        An ipywidgets control whose ``description`` is the field name and whose
+        ``tooltip`` is the ``help`` metadata.
+
+    Example:
+        >>> from nasbench.strategies import get_strategy
+        >>> cls = get_strategy("darts").config_cls
+        >>> order = [f for f in dataclasses.fields(cls) if f.name == "order"][0]
+        >>> control_for(cls, order).max
+        2
+    """
+    meta = field.metadata
+    value = _default(field) if value is None else value
+    kind = _field_type(config_cls, field)
+    common = {
+        "description": field.name,
+        "tooltip": meta.get("help", ""),
+        "style": _DESCRIPTION_STYLE,
+        "layout": widgets.Layout(width="360px"),
+    }
+    lo, hi = meta.get("min"), meta.get("max")
+    if meta.get("choices") is not None:
+        options = list(meta["choices"])
+        return widgets.Dropdown(options=options, value=value if value in options else options[0], **common)
+    if kind is bool:
+        return widgets.Checkbox(value=bool(value), indent=False, **common)
+    if kind is int:
+        return widgets.BoundedIntText(
+            value=int(value),
+            min=int(lo) if lo is not None else -INT_LIMIT,
+            max=int(hi) if hi is not None else INT_LIMIT,
+            **common,
+        )
+    if kind is float:
+        low = float(lo) if lo is not None else -FLOAT_LIMIT
+        high = float(hi) if hi is not None else FLOAT_LIMIT
+        # A step of 0.1 would make the arrows useless for learning rates like 3e-4.
+        step = abs(float(value)) / 10 if value else 0.1
+        return widgets.BoundedFloatText(value=float(value), min=low, max=high, step=step, **common)
+    text = value if isinstance(value, str) else json.dumps(value)
+    return widgets.Text(value=text, **common)
+
+
+class ConfigForm(widgets.VBox):
+    """A form over the fields of a config dataclass.
+
+    Args:
+        config_cls: the dataclass (e.g. ``get_strategy("darts").config_cls``).
+        values: initial values by field name; defaults elsewhere.
+
+    Attributes:
+        controls: field name -> control.
+
+    Example:
+        >>> form = ConfigForm(get_strategy("darts").config_cls)  # doctest: +SKIP
+        >>> form.controls["order"].value = 2  # doctest: +SKIP
+        >>> form.values()["order"]  # doctest: +SKIP
+        2
+    """
+
+    def __init__(self, config_cls: type, values: dict[str, Any] | None = None) -> None:
+        values = values or {}
+        self.config_cls = config_cls
+        self.controls: dict[str, widgets.Widget] = {
+            f.name: control_for(config_cls, f, values.get(f.name))
+            for f in dataclasses.fields(config_cls)
+        }
+        super().__init__(children=list(self.controls.values()))
+        self.add_class("nasbench-config-form")
+
+    def values(self) -> dict[str, Any]:
+        """Return the form's values by field name, typed as the dataclass declares them."""
+        out: dict[str, Any] = {}
+        for name, control in self.controls.items():
+            value = control.value
+            if isinstance(control, widgets.Text):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError:
+                    pass  # a plain string field
+            out[name] = value
+        return out
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        """Set controls from a dict (unknown names are ignored)."""
+        for name, value in values.items():
+            control = self.controls.get(name)
+            if control is None:
+                continue
+            if isinstance(control, widgets.Text) and not isinstance(value, str):
+                value = json.dumps(value)
+            control.value = value
+
+    def config(self) -> Any:
+        """Return an instance of the dataclass built from the form's values."""
+        return self.config_cls(**self.values())
