@@ -12,8 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 from collections.abc import Callable
 from typing import Any
@@ -119,13 +117,10 @@ def load(
 
 
 def _register_sources() -> None:
-    medmnist.register()
-    synthetic.register()
-    # These sources are being written alongside; register those present.
-    for module in ("monai_sets", "folder", "fewshot"):
-        full = f"nasbench.data.{module}"
-        if importlib.util.find_spec(full) is not None:
-            importlib.import_module(full).register()
+    from nasbench.data import folder, monai_sets
+
+    for source in (medmnist, synthetic, monai_sets, folder):
+        source.register()
 
 
 # Last, so that a source module may import names defined above (load, DatasetView).

@@ -203,10 +203,3 @@ def _targets(dataset: Any, name: str) -> np.ndarray:
 def _class_name(dataset: Any, value: int) -> str:
     names = getattr(getattr(dataset, "info", None), "class_names", ()) or ()
     return str(names[value]) if 0 <= value < len(names) else str(value)
-
-
-def register() -> None:
-    """Nothing to register: episodes are built over datasets already in the registry.
-
-    Present so that ``nasbench.data`` can call ``register()`` on every source module.
-    """

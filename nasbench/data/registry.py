@@ -69,7 +69,9 @@ class DatasetInfo:
         if self.task not in TASKS:
             raise DatasetError(f"{self.name}: task {self.task!r} is not one of {', '.join(TASKS)}.")
         if self.spatial_dims not in (2, 3):
-            raise DatasetError(f"{self.name}: spatial_dims must be 2 or 3, got {self.spatial_dims}.")
+            raise DatasetError(
+                f"{self.name}: spatial_dims must be 2 or 3, got {self.spatial_dims}."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict of every field."""
@@ -98,7 +100,9 @@ class DatasetEntry:
 _ENTRIES: dict[str, DatasetEntry] = {}
 
 
-def register_dataset(info: DatasetInfo, loader: Loader, is_cached: CacheCheck | None = None) -> None:
+def register_dataset(
+    info: DatasetInfo, loader: Loader, is_cached: CacheCheck | None = None
+) -> None:
     """Add a dataset to the registry.
 
     Args:

@@ -66,6 +66,8 @@ class TableEvaluator:
 
         self.config = config or TableEvalConfig()
         self.config.validate()
+        # Seed of a synthetic table built here: workers rebuild it instead of unpickling 25 MB.
+        self._synthetic_seed = seed if table is None and not self.config.path else None
         if table is None:
             if self.config.path:
                 table = BenchmarkTable.load(self.config.path)
@@ -84,6 +86,19 @@ class TableEvaluator:
                 f"TableEvalConfig.epochs {self.config.epochs} exceeds the table's last epoch "
                 f"{table.max_epoch}; lower it."
             )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if self._synthetic_seed is not None:
+            state["table"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.table is None:
+            from nasbench.bench.synthetic import synthetic_nb201_table
+
+            self.table = synthetic_nb201_table(seed=self._synthetic_seed)
 
     def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
         """Read the table at epoch ``budget`` (None: ``config.epochs`` or the last epoch).

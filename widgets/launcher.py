@@ -1,0 +1,393 @@
+"""Launch a search: strategy, its hyperparameter form, budget, device, seed; Run/Stop/Resume.
+
+Run writes the :class:`~nasbench.config.SearchConfig` as JSON into a new run
+folder ``<runs>/<name>-<time>`` and starts ``python -m nasbench search`` as a
+subprocess (stdout and stderr go to ``stdout.log`` / ``stderr.log`` there), so
+the kernel stays free and a crash of the search cannot take the notebook down.
+Stop writes a stop request into the run store; Resume starts ``python -m
+nasbench resume`` on the run folder.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import traitlets
+
+from nasbench.config import DatasetConfig, SearchConfig, default_space
+from nasbench.errors import NasbenchError
+from widgets._svg import message_html
+from widgets.forms import ConfigForm
+
+CONFIG_NAME = "search_config.json"
+STDOUT_NAME = "stdout.log"
+STDERR_NAME = "stderr.log"
+# Cell spaces the bilevel search (and so the launcher) can run.
+SEARCHABLE_SPACES = ("darts",)
+
+
+def available_devices() -> list[str]:
+    """``auto`` and ``cpu``, plus ``cuda`` when torch sees a GPU.
+
+    Example:
+        >>> available_devices()[:2]
+        ['auto', 'cpu']
+    """
+    import torch
+
+    return ["auto", "cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+
+
+def runnable_strategies() -> list[str]:
+    """Registered strategies that a SearchConfig accepts (differentiable ones today).
+
+    Returns:
+        Names, differentiable first, then any other kind the config validates.
+
+    Example:
+        >>> "darts" in runnable_strategies()
+        True
+    """
+    from nasbench.strategies import strategy_names
+
+    names = list(strategy_names("differentiable"))
+    for name in strategy_names():
+        if name in names:
+            continue
+        try:
+            SearchConfig(strategy=name).validate()
+        except NasbenchError:
+            continue  # e.g. a discrete strategy while the search runs the bilevel loop only
+        names.append(name)
+    return names
+
+
+def search_env() -> dict[str, str]:
+    """The environment of a search subprocess.
+
+    Passive OpenMP waiting keeps a search from starving the kernel (and other
+    searches) of CPU; the folder holding ``nasbench`` goes on ``PYTHONPATH`` so the
+    subprocess imports the same code as the kernel, installed or not.
+    """
+    import nasbench
+
+    env = dict(os.environ)
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    package_parent = str(Path(nasbench.__file__).resolve().parents[1])
+    paths = [package_parent, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_process(args: list[str], run_dir: Path) -> subprocess.Popen:
+    """Start ``python -m nasbench <args>`` with its output appended to the run folder's logs.
+
+    Args:
+        args: the CLI arguments after ``nasbench``.
+        run_dir: the run folder (holds stdout.log and stderr.log).
+
+    Returns:
+        The process (in its own session, so a kernel interrupt does not reach it).
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / STDOUT_NAME, "ab") as out, open(run_dir / STDERR_NAME, "ab") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "nasbench", *args],
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=search_env(),
+            start_new_session=True,
+        )
+
+
+def new_run_dir(folder: Path, name: str) -> Path:
+    """A fresh folder ``<folder>/<name>-<YYYYmmdd-HHMMSS>`` (suffixed when taken)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = folder / f"{name}-{stamp}"
+    candidate, k = base, 1
+    while candidate.exists():
+        k += 1
+        candidate = base.with_name(f"{base.name}-{k}")
+    return candidate
+
+
+class SearchLauncher(widgets.VBox):
+    """Configure and start searches.
+
+    Args:
+        runs_folder: where run folders are created.
+        dataset: the ``dataset`` part of the config (dict or DatasetConfig); see
+            :meth:`set_dataset`.
+        space_config: a space dict (``space.to_dict()``); the quickstart space when None.
+
+    Attributes:
+        run_dir: the folder of the last run started (a traitlet; "" before the first).
+        launches: counts Run and Resume starts (observe it to follow every new process).
+        process: the last search subprocess (or None).
+
+    Example:
+        >>> launcher = SearchLauncher("runs")
+        >>> launcher.strategy.value = "gdas"
+        >>> launcher.build_config().strategy
+        'gdas'
+    """
+
+    run_dir = traitlets.Unicode("")
+    launches = traitlets.Int(0)
+
+    def __init__(
+        self,
+        runs_folder: str | os.PathLike = "runs",
+        dataset: dict[str, Any] | DatasetConfig | None = None,
+        space_config: dict[str, Any] | None = None,
+    ) -> None:
+        self.runs_folder = Path(runs_folder)
+        self.dataset = DatasetConfig()
+        self.space_config: dict[str, Any] = dict(space_config or default_space())
+        self.space_error = ""
+        self.process: subprocess.Popen | None = None
+        style = {"description_width": "160px"}
+        self.strategy = widgets.Dropdown(
+            options=runnable_strategies(), value="darts", description="strategy", style=style
+        )
+        self.strategy.add_class("nasbench-strategy")
+        self.form_box = widgets.VBox()
+        self.form: ConfigForm = ConfigForm(self._config_cls())
+        self.form_box.children = [self.form]
+        self.epochs = widgets.BoundedIntText(value=2, min=1, max=10_000, description="epochs",
+                                             style=style)  # fmt: skip
+        self.max_steps = widgets.BoundedIntText(
+            value=0, min=0, max=10**9, description="max steps / epoch", style=style,
+            tooltip="0: the whole search half each epoch",
+        )  # fmt: skip
+        self.limit = widgets.BoundedIntText(
+            value=0, min=0, max=10**9, description="image limit", style=style,
+            tooltip="stratified subsample of the training split; 0: all images",
+        )  # fmt: skip
+        self.batch_size = widgets.BoundedIntText(value=16, min=1, max=4096,
+                                                 description="batch size", style=style)
+        self.device = widgets.Dropdown(
+            options=available_devices(), value="auto", description="device", style=style
+        )
+        self.seed = widgets.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed",
+                                           style=style)  # fmt: skip
+        self.run_name = widgets.Text(value="", placeholder="strategy name",
+                                     description="run name", style=style)  # fmt: skip
+        self.run_button = widgets.Button(description="Run", icon="play", button_style="success")
+        self.run_button.add_class("nasbench-run")
+        self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger",
+                                          disabled=True)  # fmt: skip
+        self.stop_button.add_class("nasbench-stop")
+        self.resume_button = widgets.Button(description="Resume", icon="repeat", disabled=True)
+        self.resume_button.add_class("nasbench-resume")
+        self.summary = widgets.HTML()
+        self.summary.add_class("nasbench-launcher-summary")
+        self.message = widgets.HTML()
+        self.message.add_class("nasbench-launcher-message")
+
+        self.strategy.observe(self._on_strategy, "value")
+        self.run_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.resume_button.on_click(lambda _: self.resume())
+        super().__init__(
+            children=[
+                self.summary,
+                self.strategy,
+                widgets.HTML("<b>strategy hyperparameters</b>"),
+                self.form_box,
+                widgets.HTML("<b>budget</b>"),
+                self.epochs,
+                self.max_steps,
+                self.limit,
+                self.batch_size,
+                self.device,
+                self.seed,
+                self.run_name,
+                widgets.HBox([self.run_button, self.stop_button, self.resume_button]),
+                self.message,
+            ]
+        )
+        self.add_class("nasbench-launcher")
+        if dataset is not None:
+            self.set_dataset(dataset)
+        self._refresh_summary()
+
+    # ----------------------------------------------------------------- inputs
+    def _config_cls(self) -> type:
+        from nasbench.strategies import get_strategy
+
+        return get_strategy(self.strategy.value).config_cls
+
+    def _on_strategy(self, _: Any) -> None:
+        self.form = ConfigForm(self._config_cls())
+        self.form_box.children = [self.form]
+
+    def set_dataset(self, dataset: dict[str, Any] | DatasetConfig) -> None:
+        """Search this dataset (a DatasetConfig or its dict: name, size, root, ...)."""
+        if isinstance(dataset, dict):
+            dataset = DatasetConfig(**{**DatasetConfig().__dict__, **dataset})
+        self.dataset = dataset
+        self.batch_size.value = dataset.batch_size if dataset.batch_size else 16
+        if dataset.limit:
+            self.limit.value = dataset.limit
+        self._refresh_summary()
+
+    def set_space(self, space_config: dict[str, Any], valid: bool = True, error: str = "") -> None:
+        """Search this space; an invalid one disables Run and shows ``error``.
+
+        Args:
+            space_config: ``space.to_dict()`` of the space.
+            valid: False when the space builder rejects the current choices.
+            error: the builder's message.
+        """
+        self.space_config = dict(space_config)
+        self.space_error = "" if valid else (error or "the search space is not valid.")
+        self._refresh_summary()
+
+    def _blocker(self) -> str:
+        """Why Run is not possible now ('' when it is)."""
+        if self.space_error:
+            return f"search space: {self.space_error}"
+        name = self.space_config.get("name")
+        if name not in SEARCHABLE_SPACES:
+            return (
+                f"the {name!r} space is not searchable from here: the bilevel search runs on "
+                "DARTS cell spaces; pick 'DARTS / NASNet cell' in the space builder."
+            )
+        return ""
+
+    def _refresh_summary(self) -> None:
+        space = self.space_config
+        skeleton = space.get("skeleton", {})
+        self.summary.value = (
+            f"<b>dataset</b>: {self.dataset.name} ({self.dataset.size}px) · <b>space</b>: "
+            f"{space.get('name')} · ops {space.get('ops')} · {space.get('n_nodes')} nodes · "
+            f"{skeleton.get('n_cells', '-')} cells · C={skeleton.get('channels', '-')}"
+        )
+        blocker = self._blocker()
+        self.run_button.disabled = bool(blocker) or self.running
+        self.message.value = message_html(blocker, "error") if blocker else ""
+
+    # ----------------------------------------------------------------- config
+    def build_config(self) -> SearchConfig:
+        """The validated SearchConfig the controls describe.
+
+        Raises:
+            NasbenchError: a value is out of range (one line naming it).
+        """
+        dataset = DatasetConfig(
+            **{
+                **self.dataset.__dict__,
+                "batch_size": self.batch_size.value,
+                "limit": self.limit.value or None,
+            }
+        )
+        config = SearchConfig(
+            dataset=dataset,
+            space=dict(self.space_config),
+            strategy=self.strategy.value,
+            strategy_config=self.form.values(),
+            epochs=self.epochs.value,
+            max_steps_per_epoch=self.max_steps.value or None,
+            device=self.device.value,
+            seed=self.seed.value,
+        )
+        return config.validate()
+
+    # ---------------------------------------------------------------- actions
+    @property
+    def running(self) -> bool:
+        """True while the last search subprocess is alive."""
+        return self.process is not None and self.process.poll() is None
+
+    def run(self) -> Path | None:
+        """Write the config into a new run folder and start the search subprocess.
+
+        Returns:
+            The run folder, or None when the inputs are invalid (the message says why).
+        """
+        blocker = self._blocker()
+        if blocker:
+            self.message.value = message_html(blocker, "error")
+            return None
+        if self.running:
+            self.message.value = message_html("a search is already running; stop it first.")
+            return None
+        try:
+            config = self.build_config()
+        except NasbenchError as err:
+            self.message.value = message_html(str(err), "error")
+            return None
+        name = self.run_name.value.strip() or config.strategy
+        run_dir = new_run_dir(self.runs_folder, name)
+        run_dir.mkdir(parents=True)
+        tmp = run_dir / f".{CONFIG_NAME}.tmp"
+        config.save(tmp)
+        os.replace(tmp, run_dir / CONFIG_NAME)
+        self.process = start_process(
+            ["search", "--config", str(run_dir / CONFIG_NAME), "--run-dir", str(run_dir)], run_dir
+        )
+        self.message.value = message_html(f"started {run_dir} (pid {self.process.pid})", "info")
+        self.stop_button.disabled = False
+        self.resume_button.disabled = True
+        self.run_button.disabled = True
+        self.run_dir = str(run_dir)
+        self.launches += 1
+        return run_dir
+
+    def stop(self) -> bool:
+        """Ask the current search to stop (it checkpoints first).
+
+        Returns:
+            True when the request was written.
+        """
+        from nasbench.runs import request_stop
+
+        if not self.run_dir:
+            return False
+        try:
+            request_stop(self.run_dir)
+        except NasbenchError:
+            self.message.value = message_html(
+                "the search has not opened its run store yet; press Stop again in a moment.",
+                "warning",
+            )
+            return False
+        self.message.value = message_html(f"stop requested for {self.run_dir}", "info")
+        self.resume_button.disabled = False
+        return True
+
+    def resume(self, run_dir: str | os.PathLike | None = None) -> bool:
+        """Continue a stopped or killed run from its last checkpoint (a new subprocess).
+
+        Args:
+            run_dir: the run folder; the last one started when None.
+
+        Returns:
+            True when the subprocess started.
+        """
+        if run_dir is not None:
+            self.run_dir = str(run_dir)
+        if not self.run_dir or self.running:
+            return False
+        folder = Path(self.run_dir)
+        self.process = start_process(["resume", str(folder)], folder)
+        self.message.value = message_html(f"resumed {folder} (pid {self.process.pid})", "info")
+        self.stop_button.disabled = False
+        self.run_button.disabled = True
+        self.launches += 1
+        return True
+
+    def process_ended(self) -> None:
+        """Re-enable Run (the monitor calls this when the search process exits)."""
+        self.stop_button.disabled = True
+        self.resume_button.disabled = not self.run_dir
+        self._refresh_summary()
