@@ -464,7 +464,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         if "error" in row:
             lines.append(f"{row['variant']:<18} failed: {row['error']}")
             continue
-        lines.append(" ".join(fmt.format(row[key]) for key, fmt in COLUMNS))
+        lines.append(" ".join(fmt.format(row.get(key, "")) for key, fmt in COLUMNS).rstrip())
     return "\n".join(lines)
 
 

@@ -58,8 +58,15 @@ class SearchConfig:
     Attributes:
         dataset: the data (see :class:`DatasetConfig`).
         space: a search-space dict as ``space.to_dict()`` writes it.
-        strategy: a registered strategy name (``darts``, ``gdas``, ``pcdarts``, ``proxyless``).
+        strategy: a registered strategy name: differentiable (``darts``, ``gdas``,
+            ``pcdarts``, ``proxyless``) or discrete (``random``, ``evolution``, ...).
         strategy_config: that strategy's hyperparameters (its config dataclass fields).
+        evaluator: discrete search only: the evaluator name (``train``, ``table``, ...).
+        evaluator_config: that evaluator's settings.
+        max_evaluations: discrete search only: evaluator calls allowed (None: no limit).
+        max_seconds: discrete search only: wall time allowed (None: no limit).
+        executor: discrete search only: ``sequential``, ``process`` or ``ray``.
+        executor_config: that executor's settings (``workers``, ``num_cpus``, ``address``).
         epochs: passes over the search half of the training data.
         max_steps_per_epoch: cap on steps per epoch (None: the whole half).
         w_lr, w_lr_min, w_momentum, w_weight_decay, grad_clip: the weight optimiser
@@ -85,6 +92,12 @@ class SearchConfig:
     space: dict[str, Any] = field(default_factory=default_space)
     strategy: str = "darts"
     strategy_config: dict[str, Any] = field(default_factory=dict)
+    evaluator: str = "train"
+    evaluator_config: dict[str, Any] = field(default_factory=dict)
+    max_evaluations: int | None = 100
+    max_seconds: float | None = None
+    executor: str = "sequential"
+    executor_config: dict[str, Any] = field(default_factory=dict)
     epochs: int = 2
     max_steps_per_epoch: int | None = None
     w_lr: float = 0.025
@@ -187,12 +200,38 @@ class SearchConfig:
                 f"dataset {info.name} is {info.spatial_dims}D but the space is {dims}D; "
                 f'set space["skeleton"]["spatial_dims"] = {info.spatial_dims}.'
             )
-        if get_strategy(self.strategy).kind != "differentiable":
+        kind = get_strategy(self.strategy).kind
+        if kind == "discrete":
+            self._validate_discrete()
+            return
+        if kind != "differentiable":
             raise ConfigError(
-                f"strategy {self.strategy!r} is not differentiable; the bilevel search runs "
-                "darts, gdas, pcdarts or proxyless."
+                f"strategy {self.strategy!r} is neither differentiable nor discrete; a search "
+                "runs darts, gdas, pcdarts, proxyless or a discrete strategy."
             )
         make_config(self.strategy, self.strategy_config)
+
+    def _validate_discrete(self) -> None:
+        from nasbench.evaluation import make_evaluator_config
+        from nasbench.strategies import get_strategy, make_config
+        from nasbench.strategies.discrete import EXECUTORS, Budget
+
+        budget = Budget(self.max_evaluations, self.max_seconds)
+        strategy_config = make_config(self.strategy, self.strategy_config)
+        strategy_config.check_budget(budget.max_evaluations)
+        make_evaluator_config(self.evaluator, self.evaluator_config)
+        _check_choice("executor", self.executor, tuple(EXECUTORS))
+        # A strategy with ``bind`` (NASH, ENAS) evaluates its own candidates.
+        self_evaluating = callable(getattr(get_strategy(self.strategy).cls, "bind", None))
+        if self_evaluating and self.executor != "sequential":
+            raise ConfigError(
+                f"strategy {self.strategy!r} trains networks it keeps between candidates, so "
+                f'it runs with executor "sequential", not {self.executor!r}.'
+            )
+        if not isinstance(self.executor_config, dict):
+            raise ConfigError(
+                f"executor_config must be a dict, got {type(self.executor_config).__name__}."
+            )
 
 
 def _reject_unknown(data: dict[str, Any], cls: type, what: str) -> None:

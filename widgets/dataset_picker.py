@@ -99,9 +99,7 @@ def _png_data_uri(image: np.ndarray, scale: int = 2) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def sample_grid(
-    name: str, size: int, per_class: int = 6, root: Any = None, seed: int = 0
-) -> str:
+def sample_grid(name: str, size: int, per_class: int = 6, root: Any = None, seed: int = 0) -> str:
     """Return an HTML grid of sample training images, one row per class.
 
     Args:
@@ -142,9 +140,7 @@ def sample_grid(
             f"title='{html.escape(label)} #{i}'/>"
             for i in indices
         )
-        parts.append(
-            f"<div><div style='font-size:85%'>{html.escape(label)}</div>{images}</div>"
-        )
+        parts.append(f"<div><div style='font-size:85%'>{html.escape(label)}</div>{images}</div>")
     return "<div class='nasbench-sample-grid'>" + "".join(parts) + "</div>"
 
 
@@ -207,9 +203,7 @@ class DatasetPicker(widgets.VBox):
     ) -> None:
         self.root = root
         self.opener = opener
-        self.task = widgets.Dropdown(
-            options=[ALL, *data.TASKS], value=ALL, description="task"
-        )
+        self.task = widgets.Dropdown(options=[ALL, *data.TASKS], value=ALL, description="task")
         self.dims = widgets.Dropdown(
             options=[(ALL, ALL), ("2D", 2), ("3D", 3)], value=ALL, description="dims"
         )

@@ -70,7 +70,9 @@ def control_for(config_cls: type, field: dataclasses.Field, value: Any = None) -
     lo, hi = meta.get("min"), meta.get("max")
     if meta.get("choices") is not None:
         options = list(meta["choices"])
-        return widgets.Dropdown(options=options, value=value if value in options else options[0], **common)
+        return widgets.Dropdown(
+            options=options, value=value if value in options else options[0], **common
+        )
     if kind is bool:
         return widgets.Checkbox(value=bool(value), indent=False, **common)
     if kind is int:

@@ -28,7 +28,7 @@ from widgets.forms import ConfigForm
 CONFIG_NAME = "search_config.json"
 STDOUT_NAME = "stdout.log"
 STDERR_NAME = "stderr.log"
-# Cell spaces the bilevel search (and so the launcher) can run.
+# Spaces the bilevel (differentiable) search can run; discrete strategies take any space.
 SEARCHABLE_SPACES = ("darts",)
 
 
@@ -172,8 +172,9 @@ class SearchLauncher(widgets.VBox):
             value=0, min=0, max=10**9, description="image limit", style=style,
             tooltip="stratified subsample of the training split; 0: all images",
         )  # fmt: skip
-        self.batch_size = widgets.BoundedIntText(value=16, min=1, max=4096,
-                                                 description="batch size", style=style)
+        self.batch_size = widgets.BoundedIntText(
+            value=16, min=1, max=4096, description="batch size", style=style
+        )
         self.device = widgets.Dropdown(
             options=available_devices(), value="auto", description="device", style=style
         )
@@ -229,6 +230,7 @@ class SearchLauncher(widgets.VBox):
     def _on_strategy(self, _: Any) -> None:
         self.form = ConfigForm(self._config_cls())
         self.form_box.children = [self.form]
+        self._refresh_summary()
 
     def set_dataset(self, dataset: dict[str, Any] | DatasetConfig) -> None:
         """Search this dataset (a DatasetConfig or its dict: name, size, root, ...)."""
@@ -256,8 +258,11 @@ class SearchLauncher(widgets.VBox):
         """Why Run is not possible now ('' when it is)."""
         if self.space_error:
             return f"search space: {self.space_error}"
+        from nasbench.strategies import get_strategy
+
         name = self.space_config.get("name")
-        if name not in SEARCHABLE_SPACES:
+        differentiable = get_strategy(self.strategy.value).kind == "differentiable"
+        if differentiable and name not in SEARCHABLE_SPACES:
             return (
                 f"the {name!r} space is not searchable from here: the bilevel search runs on "
                 "DARTS cell spaces; pick 'DARTS / NASNet cell' in the space builder."

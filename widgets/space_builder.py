@@ -29,7 +29,7 @@ import traitlets
 from nasbench.errors import NasbenchError
 from nasbench.spaces import OP_SETS, op_family, op_spatial_dims, space_from_dict
 from widgets._svg import message_html, show_drawing
-from widgets._tasks import Debouncer
+from widgets._tasks import Debouncer, running_loop
 
 SPACE_TYPES = (
     ("DARTS / NASNet cell", "darts"),
@@ -189,6 +189,7 @@ class SpaceBuilder(widgets.VBox):
         self.num_classes = 2
         self.live_costs = live_costs
         self._held = 0
+        self._cost_ticket = 0
         self._last_space: Any = None
         self.costs: dict[str, Any] = {}
         style = {"description_width": "130px"}
@@ -215,12 +216,17 @@ class SpaceBuilder(widgets.VBox):
                                                 style=style)  # fmt: skip
         self.n_cells = widgets.BoundedIntText(value=5, min=1, max=40, description="cells",
                                               style=style)  # fmt: skip
-        self.reduction_at = widgets.Text(value="auto", description="reduction at", style=style,
-                                         tooltip="cell indices, e.g. 1, 3; auto: n/3 and 2n/3")
+        self.reduction_at = widgets.Text(
+            value="auto",
+            description="reduction at",
+            style=style,
+            tooltip="cell indices, e.g. 1, 3; auto: n/3 and 2n/3",
+        )
         self.channels = widgets.BoundedIntText(value=8, min=1, max=512, description="channels",
                                                style=style)  # fmt: skip
-        self.batch_size = widgets.BoundedIntText(value=16, min=1, max=4096,
-                                                 description="batch size", style=style)
+        self.batch_size = widgets.BoundedIntText(
+            value=16, min=1, max=4096, description="batch size", style=style
+        )
         self.message = widgets.HTML()
         self.message.add_class("nasbench-space-message")
         self.size_label = widgets.HTML()
@@ -452,7 +458,7 @@ class SpaceBuilder(widgets.VBox):
         self._schedule_costs()
 
     def _draw(self, space: Any) -> None:
-        from nasbench.viz import draw_chain, draw_genotype, draw_network, draw_supernet
+        from nasbench.viz import draw_chain, draw_network, draw_supernet
 
         example = space.sample(np.random.default_rng(0))
         if space.name == "chain":
@@ -480,8 +486,19 @@ class SpaceBuilder(widgets.VBox):
             self._costs_later()
 
     def _live_costs(self) -> None:
-        if self.live_costs:
+        if not self.live_costs or self._last_space is None:
+            return
+        loop = running_loop()
+        if loop is None:
             self.update_costs()
+            return
+        # In Jupyter: measure in a worker thread so the kernel stays responsive.
+        self._cost_ticket += 1
+        ticket, space, batch = self._cost_ticket, self._last_space, self.batch_size.value
+        future = loop.run_in_executor(None, self._measure, space, batch)
+        future.add_done_callback(
+            lambda f: self._show_costs(f.result(), batch) if ticket == self._cost_ticket else None
+        )
 
     def update_costs(self) -> dict[str, Any]:
         """Build the supernet at a tiny batch and measure params, MACs and memory.
@@ -490,17 +507,18 @@ class SpaceBuilder(widgets.VBox):
             ``{"params", "macs", "memory"}`` (memory: :func:`estimate_memory`'s dict), or {}
             when the space has no supernet here (only DARTS cell spaces have one).
         """
-        space = self._last_space
-        if space is None:
+        if self._last_space is None:
             return {}
+        batch = self.batch_size.value
+        return self._show_costs(self._measure(self._last_space, batch), batch)
+
+    def _measure(self, space: Any, batch: int) -> dict[str, Any] | str:
+        """The costs of ``space``'s supernet, or the one-line reason there are none."""
         if space.name != "darts":
-            self.costs = {}
-            self.cost_label.value = message_html(
+            return (
                 "supernet cost: the bilevel search (and its supernet) covers DARTS cell "
-                "spaces; NB201 and chain spaces are searched by discrete strategies.",
-                "info",
+                "spaces; NB201 and chain spaces are searched by discrete strategies."
             )
-            return {}
         import torch
 
         from nasbench.models.costs import count_macs, count_parameters
@@ -512,15 +530,21 @@ class SpaceBuilder(widgets.VBox):
                 net = build_supernet(space, "darts", seed=0)
                 params = count_parameters(net)
                 macs = count_macs(net, (1, *sample))
-                memory = estimate_memory(net, sample, self.batch_size.value)
+                memory = estimate_memory(net, sample, batch)
         except (NasbenchError, RuntimeError, ValueError) as err:
+            return f"supernet cost: {err}"
+        return {"params": params, "macs": macs, "memory": memory}
+
+    def _show_costs(self, result: dict[str, Any] | str, batch: int) -> dict[str, Any]:
+        if isinstance(result, str):
             self.costs = {}
-            self.cost_label.value = message_html(f"supernet cost: {err}", "error")
+            self.cost_label.value = message_html(result, "info")
             return {}
-        self.costs = {"params": params, "macs": macs, "memory": memory}
+        params, macs, memory = result["params"], result["macs"], result["memory"]
+        self.costs = dict(result)
         self.cost_label.value = (
             f"<b>supernet</b>: {_human(params)} parameters, {_human(macs, 'MAC')} per image; "
-            f"<b>est. memory</b> at batch {self.batch_size.value}: {_bytes(memory['total'])} "
+            f"<b>est. memory</b> at batch {batch}: {_bytes(memory['total'])} "
             f"<span title='activations saved for backward at batch 1 and 2, scaled linearly, "
             f"plus 3x the weights; a lower bound of the real peak'>(?)</span>"
             f"<br><small>{html.escape(str(self.image_size))}px input, "

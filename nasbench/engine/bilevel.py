@@ -9,9 +9,11 @@ store as it happens; a checkpoint at every epoch end (and every
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,7 +154,10 @@ def run_search(
             run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
         )
     was_deterministic = torch.are_deterministic_algorithms_enabled()
-    with store:
+    # CPU kernels sum in an order that depends on the thread count, so a resumed run
+    # uses the count the run started with to reach the same numbers bit for bit.
+    threads = store.environment.get("threads") if resume else None
+    with store, _torch_threads(threads):
         try:
             store.set_status("running")
             # Deterministic kernels for this search only; the caller's setting comes back.
@@ -168,6 +173,18 @@ def run_search(
             torch.use_deterministic_algorithms(was_deterministic)
         store.set_status(result.status)
         return result
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` CPU threads (None: leave them); restore after."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class _Loop:
@@ -406,6 +423,13 @@ def search(
         config = SearchConfig.from_dict(config)
     if not isinstance(config, SearchConfig):
         raise ConfigError(f"search needs a SearchConfig or a dict, got {type(config).__name__}.")
+    from nasbench.strategies import get_strategy
+
+    if get_strategy(config.strategy).kind == "discrete":
+        # Discrete strategies share one ask/tell loop of their own (no bilevel training).
+        from nasbench.engine.discrete import run_discrete_search
+
+        return run_discrete_search(dataclasses.replace(config), run_dir)
     return run_search(dataclasses.replace(config), run_dir, progress=progress)
 
 

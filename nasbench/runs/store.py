@@ -255,6 +255,12 @@ class RunStore:
         return json.loads(row[0])
 
     @property
+    def environment(self) -> dict[str, Any]:
+        """The environment captured when the run was created (versions, device, threads)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'environment'").fetchone()
+        return json.loads(row[0]) if row else {}
+
+    @property
     def status(self) -> str:
         """The latest status."""
         row = self._db.execute("SELECT status FROM status ORDER BY id DESC LIMIT 1").fetchone()

@@ -34,6 +34,10 @@ KINDS = ("differentiable", "discrete", "meta")
 _BUILTIN_MODULES = (
     "nasbench.strategies.differentiable",
     "nasbench.strategies.discrete",
+    "nasbench.strategies.discrete.hill_climbing",
+    "nasbench.strategies.discrete.nash",
+    "nasbench.strategies.discrete.enas",
+    "nasbench.evaluation.objectives",
     "nasbench.strategies.meta",
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,12 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "supernet.py"
 def bench():
     spec = importlib.util.spec_from_file_location("nasbench_bench_supernet", SCRIPT)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(spec.name, None)
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +56,34 @@ def test_isolated_table_has_finite_ratios(bench, tiny):
 
 def test_ratios_and_target_against_the_rows_baseline(bench):
     rows = [
-        {"variant": "textbook", "baseline": "textbook", "steps_per_s": 1.0, "peak_mb": 900.0},
-        {"variant": "textbook-2nd", "baseline": "textbook", "steps_per_s": 0.5, "peak_mb": 900.0},
-        {"variant": "fast", "baseline": "textbook", "steps_per_s": 2.5, "peak_mb": 300.0},
-        {"variant": "two", "baseline": "textbook-2nd", "steps_per_s": 0.75, "peak_mb": 450.0},
+        {
+            "variant": "textbook",
+            "baseline": "textbook",
+            "steps_per_s": 1.0,
+            "s_per_step": 1 / 1.0,
+            "peak_mb": 900.0,
+        },
+        {
+            "variant": "textbook-2nd",
+            "baseline": "textbook",
+            "steps_per_s": 0.5,
+            "s_per_step": 1 / 0.5,
+            "peak_mb": 900.0,
+        },
+        {
+            "variant": "fast",
+            "baseline": "textbook",
+            "steps_per_s": 2.5,
+            "s_per_step": 1 / 2.5,
+            "peak_mb": 300.0,
+        },
+        {
+            "variant": "two",
+            "baseline": "textbook-2nd",
+            "steps_per_s": 0.75,
+            "s_per_step": 1 / 0.75,
+            "peak_mb": 450.0,
+        },
         {"variant": "broken", "baseline": "textbook", "error": "killed"},
     ]
     out = {r["variant"]: r for r in bench.add_ratios(rows)}
@@ -133,15 +162,15 @@ def test_checkpointed_second_order_hypergradient_matches(bench, tiny):
         method: Darts = net.method
         w_opt = torch.optim.SGD(net.weight_parameters(), lr=0.025, momentum=0.9)
         gen = torch.Generator().manual_seed(1)
-        batch = lambda: (  # noqa: E731
-            torch.randn(4, 1, 8, 8, generator=gen),
-            torch.randint(0, 2, (4,), generator=gen),
-        )
-        train, val = batch(), batch()
+        train, val = _batch(gen), _batch(gen)
         loss_fn = torch.nn.CrossEntropyLoss()
         grads.append(method.hypergradient(net, train, val, loss_fn, 0.025, w_opt)[1])
     for a, b in zip(*grads, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)
+
+
+def _batch(gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.randn(4, 1, 8, 8, generator=gen), torch.randint(0, 2, (4,), generator=gen)
 
 
 def test_config_flags_reach_the_supernet():

@@ -28,7 +28,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("NASBENCH_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(os.environ.get("NASBENCH_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts")) / "browser"
+ARTIFACTS = Path(os.environ.get("NASBENCH_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts"))
+ARTIFACTS = ARTIFACTS / "browser"
 # Flags that let Chromium start offline, as root, in a container without a GPU.
 CHROMIUM_ARGS = (
     "--headless",
@@ -46,8 +47,9 @@ VIEWPORT = {"width": 1600, "height": 1000}
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "browser: drives JupyterLab in headless Chromium (needs /usr/bin/chromium "
-        "and the playwright package; .ci/install-browser installs both)"
+        "markers",
+        "browser: drives JupyterLab in headless Chromium (needs /usr/bin/chromium "
+        "and the playwright package; .ci/install-browser installs both)",
     )
 
 
@@ -97,15 +99,27 @@ class LabServer:
 
     def notebook_url(self, name: str) -> str:
         """URL that opens notebook ``name`` (relative to root_dir) and logs in with the token."""
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
+        # ?reset starts from an empty layout, so notebooks of earlier tests do not reopen.
+        return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
 
-    def api(self, path: str) -> object:
-        """GET ``/api/<path>`` and return the decoded JSON."""
+    def api(self, path: str, method: str = "GET") -> object:
+        """Call ``/api/<path>`` and return the decoded JSON (None for an empty answer)."""
         request = urllib.request.Request(
-            f"{self.url}/api/{path}", headers={"Authorization": f"token {self.token}"}
+            f"{self.url}/api/{path}",
+            headers={"Authorization": f"token {self.token}"},
+            method=method,
         )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.load(response)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        """Shut every kernel down, so the next test does not share the CPU with idle ones."""
+        for kernel in self.api("kernels"):
+            try:
+                self.api(f"kernels/{kernel['id']}", method="DELETE")
+            except urllib.error.HTTPError:
+                pass  # already gone
 
     def log_tail(self, n_chars: int = 4000) -> str:
         """The end of the server's stdout/stderr, for failure messages."""
@@ -206,7 +220,8 @@ def _start_server(
 def _wait_until_answers(process: subprocess.Popen, url: str, token: str, timeout: float) -> bool:
     """Poll ``/api/status`` until it answers 200; False when the process exits first."""
     deadline = time.monotonic() + timeout
-    request = urllib.request.Request(f"{url}/api/status", headers={"Authorization": f"token {token}"})
+    headers = {"Authorization": f"token {token}"}
+    request = urllib.request.Request(f"{url}/api/status", headers=headers)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
@@ -317,6 +332,8 @@ def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object
 @pytest.fixture
 def page(browser_context, request: pytest.FixtureRequest) -> Iterator[object]:
     """A new browser tab; screenshotted into the artifacts folder if the test fails."""
+    for stale in ARTIFACTS.glob(f"FAILED-{request.node.name}.*"):
+        stale.unlink()  # a pass must not leave an older failure's picture behind
     tab = browser_context.new_page()
     tab.set_default_timeout(30_000)
     messages: list[str] = []
@@ -334,6 +351,8 @@ def page(browser_context, request: pytest.FixtureRequest) -> Iterator[object]:
             messages.append(f"screenshot failed: {exc}")
         Path(f"{stem}.console.txt").write_text("\n".join(messages))
     tab.close()
+    if "lab_server" in request.fixturenames:
+        request.getfixturevalue("lab_server").shutdown_kernels()
 
 
 @pytest.fixture

@@ -9,30 +9,58 @@ Screenshots go to ``test-artifacts/browser/``.
 
 from __future__ import annotations
 
-import nbformat
+import re
+import time
+
 import pytest
 
 pytestmark = pytest.mark.browser
 
-KERNEL_IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+# The status bar reads "No Kernel | Idle" before the kernel exists, so "Idle" alone is not enough.
+KERNEL_IDLE_TEXT = re.compile(r"^(?!No Kernel).+ \| Idle$")
 STDERR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 
 
 def write_notebook(server, name: str, cells: list[str]) -> None:
     """Write a python3 notebook with ``cells`` (code) into the server's root folder."""
+    import nbformat  # with jupyterlab; imported here so collection works without it
+
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     nbformat.write(nb, server.root_dir / name)
 
 
-def open_and_run_all(page, server, name: str) -> None:
-    """Open notebook ``name``, wait for its kernel, then Run > Run All Cells."""
+def open_and_run_all(page, server, name: str, attempts: int = 3) -> None:
+    """Open notebook ``name``, wait for its kernel, then Run > Run All Cells.
+
+    Run All clicked while the kernel is still connecting can be dropped without a word, so
+    it is clicked again (up to ``attempts`` times) until every prompt leaves ``[ ]:``.
+    """
     page.goto(server.notebook_url(name))
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-    page.wait_for_selector(KERNEL_IDLE, timeout=60_000)
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
+    panel.locator(".jp-Cell").first.wait_for(state="visible", timeout=60_000)
+    kernel_idle = page.locator(".jp-StatusBar-TextItem", has_text=KERNEL_IDLE_TEXT)
+    for attempt in range(attempts):
+        kernel_idle.first.wait_for(state="visible", timeout=90_000)
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        try:
+            # "[*]:" once a cell is queued, "[1]:" once it ran.
+            page.wait_for_function(
+                "() => [...document.querySelectorAll("
+                "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .jp-InputPrompt')]"
+                ".every(p => p.textContent.trim() !== '[ ]:')",
+                timeout=20_000,
+            )
+            return
+        except Exception:  # playwright's TimeoutError
+            if attempt == attempts - 1:
+                raise
 
 
 def stderr_text(page) -> str:
@@ -46,8 +74,10 @@ def wait_for(page, selector: str, timeout_ms: int, what: str):
     try:
         locator.wait_for(state="visible", timeout=timeout_ms)
     except Exception as exc:  # playwright's TimeoutError; re-raised with context
-        pytest.fail(f"{what} ({selector}) did not appear in {timeout_ms / 1000:.0f} s: {exc}\n"
-                    f"notebook stderr:\n{stderr_text(page)}")
+        pytest.fail(
+            f"{what} ({selector}) did not appear in {timeout_ms / 1000:.0f} s: {exc}\n"
+            f"notebook stderr:\n{stderr_text(page)}"
+        )
     return locator
 
 
@@ -71,3 +101,132 @@ def test_harness_renders_widgets(lab_server, page, artifacts) -> None:
     assert trace.get_attribute("d"), "the plotly line has no path data"
     # The news toast is switched off in the fixture; it must not cover the page.
     assert page.locator(".jp-toast-message", has_text="Jupyter news").count() == 0
+
+
+# The tiny search of issue 6: a 2-node DARTS cell in a 3-cell, 4-channel network, two epochs
+# of two steps each on 64 synthetic images. Entered in the page, field by field, as a person would.
+TINY_SPACE = {"nodes": 2, "cells": 3, "channels": 4, "batch size": 8}
+TINY_BUDGET = {"epochs": 2, "max steps / epoch": 2, "image limit": 64}
+SEARCH_TIMEOUT_S = 180
+# The FigureWidget's own element carries both .nasbench-alpha-figure and .js-plotly-plot.
+ALPHA_PATHS = ".nasbench-alpha-figure .scatterlayer .trace path.js-line"
+
+
+def alpha_line_drawn(page) -> bool:
+    """True once some alpha trace is drawn as a line through two or more points ("M..L..").
+
+    Plotly draws an empty trace too (no or a one-point path), so mere presence is not enough.
+    """
+    return page.locator(ALPHA_PATHS).evaluate_all(
+        "paths => paths.some(p => /^M[^L]+L/.test(p.getAttribute('d') || ''))"
+    )
+
+
+def workbench_tab(page, title: str) -> None:
+    """Select the workbench tab called ``title``."""
+    page.locator(".nasbench-workbench .lm-TabBar-tab", has_text=title).first.click()
+
+
+def set_int_field(page, container: str, label: str, value: int) -> None:
+    """Type ``value`` into the ipywidgets int box labelled ``label`` inside ``container``.
+
+    The box sends its value to the kernel on ``change``, hence the Tab after typing.
+    """
+    row = page.locator(f"{container} .widget-inline-hbox").filter(
+        has=page.locator("label.widget-label", has_text=re.compile(rf"^{re.escape(label)}$"))
+    )
+    field = row.locator("input").first
+    field.fill(str(value))
+    field.press("Tab")
+
+
+def search_outcome(page) -> str:
+    """'finished' once the monitor says so and both drawings are on the page, 'failed' when
+    the search failed, '' while it runs."""
+    status = page.locator(".nasbench-status").first.inner_text()
+    if "failed" in status:
+        return "failed"
+    drawn = alpha_line_drawn(page) and page.locator(".nasbench-genotype svg").count() > 0
+    return "finished" if "finished" in status and drawn else ""
+
+
+def expect_text(locator, text: str, timeout_ms: int = 30_000) -> None:
+    """Wait until ``locator`` contains ``text``."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_contain_text(text, timeout=timeout_ms)
+
+
+def expect_enabled(locator, timeout_ms: int = 30_000) -> None:
+    """Wait until ``locator`` is enabled (Run is disabled while the space is invalid)."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_be_enabled(timeout=timeout_ms)
+
+
+def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
+    write_notebook(
+        lab_server,
+        "workbench.ipynb",
+        ["from widgets import Workbench\n\nwb = Workbench()\nwb"],
+    )
+    started = time.monotonic()
+    open_and_run_all(page, lab_server, "workbench.ipynb")
+    # Importing torch and building the first supernet drawing is slow on a busy CPU.
+    wait_for(page, ".nasbench-workbench .lm-TabBar-tab", 120_000, "the workbench")
+    page.screenshot(path=str(artifacts / "workbench-1-opened.png"), full_page=True)
+
+    workbench_tab(page, "Space")
+    for label, value in TINY_SPACE.items():
+        set_int_field(page, ".nasbench-space-builder", label, value)
+    workbench_tab(page, "Search")
+    for label, value in TINY_BUDGET.items():
+        set_int_field(page, ".nasbench-launcher", label, value)
+    # The summary is written by the kernel, so it proves the edits reached Python.
+    summary = page.locator(".nasbench-launcher-summary").first
+    expect_text(summary, "2 nodes · 3 cells · C=4")
+    page.screenshot(path=str(artifacts / "workbench-2-configured.png"), full_page=True)
+
+    run = page.locator(".nasbench-launcher .nasbench-run").first
+    expect_enabled(run)
+    run.click()
+    clicked = time.monotonic()
+
+    # Run switches to the Monitor tab; the alpha curves grow while the search runs.
+    deadline = clicked + SEARCH_TIMEOUT_S
+    while not alpha_line_drawn(page):
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"no alpha line drawn in {SEARCH_TIMEOUT_S} s; status: "
+                f"{page.locator('.nasbench-status').all_inner_texts()}; error: "
+                f"{page.locator('.nasbench-error').all_inner_texts()}\n{stderr_text(page)}"
+            )
+        page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / "workbench-3-running.png"), full_page=True)
+    outcome = ""
+    while not outcome and time.monotonic() < deadline:
+        page.wait_for_timeout(1000)
+        outcome = search_outcome(page)
+    print(
+        f"workbench shown and configured in {clicked - started:.0f} s, "
+        f"search seen through in {time.monotonic() - clicked:.0f} s"
+    )
+    page.screenshot(path=str(artifacts / "workbench-4-finished.png"), full_page=True)
+    # JupyterLab scrolls inside its notebook panel, so the drawings get pictures of their own.
+    page.locator(".nasbench-alpha-figure").first.screenshot(
+        path=str(artifacts / "workbench-5-alpha-figure.png")
+    )
+    page.locator(".nasbench-genotype").first.screenshot(
+        path=str(artifacts / "workbench-6-genotype.png")
+    )
+
+    error = " ".join(page.locator(".nasbench-error").all_inner_texts())
+    status = page.locator(".nasbench-status").first.inner_text()
+    assert outcome == "finished", f"search did not finish: status {status!r}; error {error!r}"
+    assert alpha_line_drawn(page), "the alpha figure has no drawn line"
+    svg = page.locator(".nasbench-genotype svg").first
+    assert svg.is_visible()
+    box, frame = svg.bounding_box(), page.locator(".nasbench-genotype").first.bounding_box()
+    print(f"genotype svg {box['width']:.0f} px wide in a {frame['width']:.0f} px output")
+    # A DARTS cell drawing names its ops; an empty svg would not.
+    assert svg.locator("text").count() >= 4, "the genotype drawing has no labelled nodes/edges"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from nasbench.engine.bilevel import resume, search
 from nasbench.runs import load, request_stop
@@ -61,7 +62,15 @@ def _history(run_dir: Path):
 @pytest.mark.parametrize("strategy", ["darts", "gdas"])
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tiny, tmp_path, strategy):
     config = tiny(strategy, epochs=2, max_steps_per_epoch=3, checkpoint_every=1)
-    reference = search(config, tmp_path / "reference")
+    # The killed search runs on one thread (see _launch); so does the reference, and
+    # resume must pick that count up from the run store whatever this process uses.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        reference = search(config, tmp_path / "reference")
+    finally:
+        torch.set_num_threads(threads)
+    torch.set_num_threads(2)
 
     killed = tmp_path / "killed"
     process = _launch(config, killed, tmp_path)
@@ -71,7 +80,11 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tiny, tmp_path, strate
     assert load(killed).status == "running"  # nobody told the store: it was killed
     assert load(killed).writer_alive() is False
 
-    resumed = resume(killed)
+    try:
+        resumed = resume(killed)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.get_num_threads() == threads
     assert resumed.status == "finished"
     assert resumed.genotype == reference.genotype
     assert resumed.metrics == reference.metrics

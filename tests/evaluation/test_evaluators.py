@@ -170,3 +170,13 @@ def test_weight_sharing_scores_with_inherited_weights(space):
 def test_weight_sharing_rejects_chain_space():
     with pytest.raises(SpaceError, match="weight sharing supports"):
         WeightSharingEvaluator(space=ChainSpace())
+
+
+def test_synthetic_table_evaluator_pickles_small_and_rebuilds():
+    import pickle
+
+    ev = create_evaluator("table", seed=0)
+    blob = pickle.dumps(ev)
+    assert len(blob) < 10_000  # workers rebuild the synthetic table from its seed
+    g = NB201Space().sample(np.random.default_rng(0))
+    assert pickle.loads(blob).evaluate(g, 5).metrics == ev.evaluate(g, 5).metrics

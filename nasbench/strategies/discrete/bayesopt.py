@@ -34,7 +34,7 @@ class BayesOptConfig(DiscreteConfig):
     encoding: str = option("onehot", "architecture encoding of the GP", choices=ENCODINGS)
     n_initial: int = option(10, "random proposals before the GP is used", min=1)
     pool_size: int = option(200, "random candidates scored per ask", min=1)
-    n_mutations: int = option(100, "mutations of the best genotypes scored per ask", min=0)
+    n_mutations: int = option(100, "neighbours of the best genotypes scored per ask", min=0)
     n_parents: int = option(5, "best genotypes whose mutations join the pool", min=1)
     xi: float = option(0.01, "exploration margin of expected improvement", min=0.0)
     nu: float = option(2.5, "Matern smoothness", choices=(0.5, 1.5, 2.5))
@@ -45,7 +45,8 @@ class BayesOpt(DiscreteStrategy):
     """Bayesian optimisation: GP (Matern) over an encoding, expected improvement.
 
     Example:
-        >>> s = BayesOpt(BayesOptConfig(encoding="path"), create_space("nb201"), seed=0)  # doctest: +SKIP
+        >>> cfg = BayesOptConfig(encoding="path")
+        >>> s = BayesOpt(cfg, create_space("nb201"), seed=0)  # doctest: +SKIP
     """
 
     name = "bayesopt"
@@ -57,6 +58,7 @@ class BayesOpt(DiscreteStrategy):
         self.y: list[float] = []
         self.observed: list[Any] = []
         self.seen: set[str] = set()  # asked or told: never propose twice
+        self._nearby: dict[str, list[Any]] = {}
 
     def _key(self, genotype: Any) -> str:
         return genotype_key(self.space, genotype, "genotype")
@@ -87,13 +89,21 @@ class BayesOpt(DiscreteStrategy):
             gp.fit(np.stack(self.X), np.asarray(self.y))
         return gp
 
+    def _neighbours(self, genotype: Any) -> list[Any]:
+        # The best few change rarely, so their neighbour lists are kept, not rebuilt per ask.
+        key = self._key(genotype)
+        if key not in self._nearby:
+            self._nearby[key] = self.space.neighbours(genotype)
+        return self._nearby[key]
+
     def _pool(self) -> list[Any]:
         cfg = self.config
         pool = [self.space.sample(self.rng) for _ in range(cfg.pool_size)]
-        best = np.argsort(self.y)[::-1][: cfg.n_parents]
-        for k in range(cfg.n_mutations):
-            parent = self.observed[int(best[k % len(best)])]
-            pool.append(self.space.mutate(parent, self.rng))
+        best = np.argsort(self.y, kind="stable")[::-1][: cfg.n_parents]
+        nearby = [n for k in best for n in self._neighbours(self.observed[int(k)])]
+        if nearby and cfg.n_mutations:
+            picks = self.rng.choice(len(nearby), min(cfg.n_mutations, len(nearby)), replace=False)
+            pool += [nearby[int(k)] for k in picks]
         unique: dict[str, Any] = {}
         for g in pool:
             key = self._key(g)

@@ -96,9 +96,13 @@ class NB201Decisions(_FixedDecisions):
         return [self.space.ops.index(g.op(j, i)) for i, j in self.space.edges]
 
     def from_decisions(self, choices: Sequence[int]) -> NB201Genotype:
-        ops = {edge: self.space.ops[int(c)] for edge, c in zip(self.space.edges, choices, strict=True)}
+        ops = {
+            edge: self.space.ops[int(c)] for edge, c in zip(self.space.edges, choices, strict=True)
+        }
         n = self.space.n_nodes
-        return NB201Genotype(nodes=tuple(tuple((ops[(i, j)], i) for i in range(j)) for j in range(1, n)))
+        return NB201Genotype(
+            nodes=tuple(tuple((ops[(i, j)], i) for i in range(j)) for j in range(1, n))
+        )
 
 
 class CellDecisions(_FixedDecisions):

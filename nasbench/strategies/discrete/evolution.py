@@ -55,7 +55,8 @@ class RegularizedEvolution(DiscreteStrategy):
     """Regularized (aging) evolution: tournament parent, one mutation, the oldest dies.
 
     Example:
-        >>> s = RegularizedEvolution(EvolutionConfig(population_size=10), space, seed=0)  # doctest: +SKIP
+        >>> cfg = EvolutionConfig(population_size=10)
+        >>> s = RegularizedEvolution(cfg, space, seed=0)  # doctest: +SKIP
     """
 
     name = "evolution"

@@ -86,7 +86,7 @@ class Executor(ABC):
     def evaluate(self, jobs: Sequence[Job]) -> list[Outcome]:
         """Evaluate ``jobs``; return their outcomes in the same order."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most executors hold nothing to release
         """Release the workers (idempotent)."""
 
     def __enter__(self) -> Executor:
@@ -232,9 +232,7 @@ class RayExecutor(Executor):
         try:
             import ray
         except ImportError:
-            raise ConfigError(
-                'the ray executor needs Ray: pip install "ray[default]"'
-            ) from None
+            raise ConfigError('the ray executor needs Ray: pip install "ray>=2.10"') from None
         self._ray = ray
         if not ray.is_initialized():
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
@@ -245,9 +243,7 @@ class RayExecutor(Executor):
             ray.init(**options)
             self._started = True
         self._evaluator_ref = ray.put(evaluator)
-        self._remote = ray.remote(num_cpus=self.cpus_per_job, num_gpus=self.gpus_per_job)(
-            _ray_job
-        )
+        self._remote = ray.remote(num_cpus=self.cpus_per_job, num_gpus=self.gpus_per_job)(_ray_job)
 
     def evaluate(self, jobs: Sequence[Job]) -> list[Outcome]:
         """Evaluate ``jobs`` as Ray tasks; outcomes come back in job order."""

@@ -43,9 +43,7 @@ class GridSearch(DiscreteStrategy):
                 f"{space.name!r} space has {n:.3e}. Shrink it or use random search."
             )
         self._members = list(space.enumerate())
-        self._order = (
-            self.rng.permutation(len(self._members)) if config.shuffle else range(n)
-        )
+        self._order = self.rng.permutation(len(self._members)) if config.shuffle else range(n)
         self._cursor = 0
 
     @property

@@ -251,7 +251,9 @@ def run_discrete(
         raise ConfigError(f"budget must be a Budget, got {type(budget).__name__}.")
     if cache not in CACHE_MODES:
         raise ConfigError(f"cache must be one of {', '.join(CACHE_MODES)}, got {cache!r}.")
-    if not callable(getattr(strategy, "ask", None)) or not callable(getattr(strategy, "tell", None)):
+    if not callable(getattr(strategy, "ask", None)) or not callable(
+        getattr(strategy, "tell", None)
+    ):
         raise ConfigError(f"{type(strategy).__name__} is not an ask/tell strategy.")
     strategy.check_budget(budget.max_evaluations)
     executor = executor or SequentialExecutor()

@@ -27,12 +27,15 @@ class ReinforceConfig(DiscreteConfig):
     """REINFORCE controller settings."""
 
     hidden_size: int = option(32, "LSTM controller hidden units", min=1)
-    lr: float = option(0.05, "Adam learning rate of the controller", min=0.0)
+    lr: float = option(0.02, "Adam learning rate of the controller", min=0.0)
     baseline_decay: float = option(0.9, "moving-average decay of the reward baseline", 0, 1)
-    entropy_weight: float = option(1e-3, "weight of the entropy bonus (keeps exploring)", min=0)
+    entropy_weight: float = option(0.03, "weight of the entropy bonus (keeps exploring)", min=0)
     batch_size: int = option(1, "results per controller update", min=1)
     normalize: bool = option(True, "divide the advantage by the std of all rewards so far")
     temperature: float = option(1.0, "softmax temperature of the controller", min=1e-3)
+    tanh_constant: float = option(
+        1.5, "logits become c * tanh(logits / T), so no choice is ever certain (0: off)", min=0
+    )
 
 
 class Controller(nn.Module):
@@ -59,6 +62,7 @@ class Controller(nn.Module):
         self,
         steps: Decisions,
         temperature: float,
+        tanh_constant: float = 0.0,
         generator: torch.Generator | None = None,
         choices: Sequence[int] | None = None,
     ) -> tuple[list[int], torch.Tensor, torch.Tensor]:
@@ -76,6 +80,9 @@ class Controller(nn.Module):
             k = self.index[key]
             state = self.cell(x, state)
             logits = self.heads[k](state[0])[0] / temperature
+            if tanh_constant:
+                # ENAS's bound on the logits keeps the policy from collapsing early.
+                logits = tanh_constant * torch.tanh(logits)
             if mask is not None:
                 logits = logits.masked_fill(~torch.as_tensor(mask), float("-inf"))
             logp = torch.log_softmax(logits, dim=-1)
@@ -106,9 +113,7 @@ class Reinforce(DiscreteStrategy):
         self.decisions = decisions(space)
         self.generator = torch.Generator().manual_seed(self.seed)
         self.controller = Controller(self.decisions.sizes(), config.hidden_size, self.generator)
-        self.optimizer = torch.optim.Adam(
-            self.controller.parameters(), lr=config.lr, foreach=True
-        )
+        self.optimizer = torch.optim.Adam(self.controller.parameters(), lr=config.lr, foreach=True)
         self.baseline: float | None = None
         self.count, self.mean, self.m2 = 0, 0.0, 0.0
         self.pending: list[tuple[list[int], float]] = []
@@ -116,7 +121,10 @@ class Reinforce(DiscreteStrategy):
     def _propose(self) -> Any:
         with torch.no_grad():
             choices, _, _ = self.controller.run(
-                self.decisions, self.config.temperature, generator=self.generator
+                self.decisions,
+                self.config.temperature,
+                self.config.tanh_constant,
+                generator=self.generator,
             )
         return self.decisions.from_decisions(choices)
 
@@ -144,7 +152,7 @@ class Reinforce(DiscreteStrategy):
         loss = torch.zeros(())
         for choices, advantage in self.pending:
             _, log_prob, entropy = self.controller.run(
-                self.decisions, self.config.temperature, choices=choices
+                self.decisions, self.config.temperature, self.config.tanh_constant, choices=choices
             )
             loss = loss - advantage * log_prob - self.config.entropy_weight * entropy
         self.optimizer.zero_grad(set_to_none=True)

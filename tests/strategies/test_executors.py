@@ -1,0 +1,96 @@
+"""Executors: where evaluations run never changes what a search finds."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+
+from nasbench.errors import ConfigError
+from nasbench.evaluation import create_evaluator
+from nasbench.spaces import NB201Space
+from nasbench.strategies import create_strategy
+from nasbench.strategies.discrete import (
+    Budget,
+    Job,
+    ProcessPoolExecutor,
+    RayExecutor,
+    SequentialExecutor,
+    create_executor,
+    run_discrete,
+)
+
+
+@pytest.fixture(scope="module")
+def table_evaluator():
+    # The synthetic NB201 table: a real, picklable evaluator from nasbench.evaluation.
+    return create_evaluator("table", seed=0, space=NB201Space())
+
+
+def search(evaluator, executor, seed):
+    strategy = create_strategy(
+        "evolution", {"population_size": 6, "sample_size": 3}, space=NB201Space(), seed=seed
+    )
+    out = run_discrete(strategy, evaluator, Budget(max_evaluations=12), executor=executor,
+                       batch_size=2)  # fmt: skip
+    return [(t.genotype, t.result.score, t.cached) for t in out.history], out
+
+
+def test_process_pool_matches_sequential(table_evaluator):
+    expected, _ = search(table_evaluator, SequentialExecutor(), 3)
+    got, out = search(table_evaluator, ProcessPoolExecutor(workers=2), 3)
+    assert got == expected
+    workers = {t.worker for t in out.history if not t.cached}
+    assert workers and all(w.startswith("pid-") for w in workers)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None,
+    reason='ray is not installed (pip install "ray>=2.10")',
+)
+def test_ray_matches_sequential(table_evaluator):
+    expected, _ = search(table_evaluator, SequentialExecutor(), 0)
+    got, out = search(table_evaluator, RayExecutor(num_cpus=2), 0)
+    assert got == expected
+    assert all(":pid-" in t.worker for t in out.history if not t.cached)
+
+
+def test_sequential_keeps_job_order(table_evaluator):
+    space = NB201Space()
+    jobs = [Job(k, g) for k, g in enumerate(space.enumerate()) if k < 5]
+    with SequentialExecutor() as ex:
+        ex.open(table_evaluator)
+        outcomes = ex.evaluate(jobs)
+    assert [o.result.score for o in outcomes] == [
+        table_evaluator.evaluate(j.genotype).score for j in jobs
+    ]
+    assert {o.worker for o in outcomes} == {"main"}
+
+
+def test_ray_missing_gives_the_install_line(monkeypatch, table_evaluator):
+    monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` fail
+    with pytest.raises(ConfigError, match=r'pip install "ray>=2\.10"'):
+        RayExecutor().open(table_evaluator)
+
+
+def test_bad_executor_settings_are_refused():
+    with pytest.raises(ConfigError, match="Did you mean 'process'"):
+        create_executor("proces")
+    with pytest.raises(ConfigError, match="workers"):
+        create_executor("process", {"workers": 0})
+    with pytest.raises(ConfigError, match="bad settings"):
+        create_executor("sequential", {"workers": 2})
+    assert create_executor("process", {"workers": 3}).workers == 3
+
+    class Local:
+        def __init__(self):
+            self.fn = lambda g: 0.0  # lambdas cannot be pickled
+
+        def evaluate(self, g, budget=None):
+            raise AssertionError
+
+    with pytest.raises(ConfigError, match="picklable"):
+        ProcessPoolExecutor(workers=1).open(Local())
+    with pytest.raises(ConfigError, match="evaluate"):
+        SequentialExecutor().open(object())

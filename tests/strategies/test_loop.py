@@ -1,0 +1,233 @@
+"""The shared discrete loop: records every candidate, honours stops, caches duplicates."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from nasbench.config import DatasetConfig, SearchConfig
+from nasbench.errors import ConfigError
+from nasbench.evaluation.base import Result
+from nasbench.runs import RunStore, load
+from nasbench.spaces import NB201Space
+from nasbench.strategies import create_strategy, strategy_names
+from nasbench.strategies.discrete import Budget, run_discrete
+
+
+class Counting:
+    """Scores a cell by its number of convolutions and counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def evaluate(self, g, budget=None):
+        self.calls += 1
+        convs = sum(op.startswith("nor_conv") for _, _, op in g.edges())
+        return Result({"score": convs / 6, "val_acc": convs / 6}, {"params": 100.0 * convs})
+
+
+def open_store(tmp_path):
+    return RunStore.create(tmp_path / "run", {"strategy": "random"}, environment={})
+
+
+def test_every_candidate_is_recorded(tmp_path):
+    space = NB201Space(ops=["none", "skip_connect", "nor_conv_3x3"])
+    strategy = create_strategy("random", {}, space=space, seed=0)
+    ev = Counting()
+    with open_store(tmp_path) as store:
+        out = run_discrete(strategy, ev, Budget(max_evaluations=30), store=store)
+    assert out.evaluations == ev.calls == 30
+    assert out.stop_reason == "max_evaluations"
+    run = load(tmp_path / "run")
+    cands = run.candidates
+    assert len(cands) == len(out.history) >= 30
+    assert list(cands["candidate_id"]) == [t.candidate_id for t in out.history]
+    assert (cands["status"] == "done").sum() == 30
+    assert set(cands["status"]) <= {"done", "cached"}
+    assert list(cands["metrics.score"]) == [t.result.score for t in out.history]
+    assert run.progress["step"] == 30 and run.progress["total_steps"] == 30
+    assert out.best_result.score == max(t.result.score for t in out.history)
+    assert out.best_so_far()[-1] == out.best_result.score
+    assert len(out.best_so_far()) == 30
+    kinds = list(run.events["kind"])
+    assert kinds[0] == "discrete_search_started" and kinds[-1] == "discrete_search_ended"
+
+
+def test_stop_request_is_honoured_between_evaluations(tmp_path):
+    strategy = create_strategy("random", {}, space=NB201Space(), seed=0)
+    with open_store(tmp_path) as store:
+
+        def stop_after_three(trial):
+            if trial.evaluations == 3:
+                store.request_stop()
+
+        out = run_discrete(
+            strategy,
+            Counting(),
+            Budget(max_evaluations=50),
+            store=store,
+            on_result=stop_after_three,
+        )
+    assert out.stop_reason == "stop_requested"
+    assert out.evaluations == 3
+    assert len(load(tmp_path / "run").candidates) == 3
+
+
+def test_isomorphic_cells_share_one_evaluation():
+    space = NB201Space()
+    # Both cells have a dead input edge (0->1 is 'none'), so they compute the same function.
+    a = space.validate("|none~0|+|nor_conv_3x3~0|skip_connect~1|+|none~0|none~1|skip_connect~2|")
+    b = space.validate("|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|none~0|none~1|skip_connect~2|")
+    assert space.canonical(a) == space.canonical(b)
+
+    class Fixed:
+        """Proposes a fixed list, then is finished."""
+
+        name = "fixed"
+
+        def __init__(self, queue):
+            self.space, self.queue, self.told = space, list(queue), []
+
+        @property
+        def finished(self):
+            return not self.queue
+
+        def check_budget(self, n):
+            pass
+
+        def ask(self):
+            return self.queue.pop(0)
+
+        def tell(self, g, r):
+            self.told.append((g, r.score))
+
+    ev, strategy = Counting(), Fixed([a, b, a, a])
+    out = run_discrete(strategy, ev, Budget(max_evaluations=5), cache="canonical")
+    assert ev.calls == 1 and out.evaluations == 1
+    assert [g for g, _ in strategy.told] == [a, b, a, a]  # every ask is answered
+    assert [t.cached for t in out.history] == [False, True, True, True]
+    assert out.stop_reason == "finished"
+    ev, strategy = Counting(), Fixed([a, b, a])
+    run_discrete(strategy, ev, Budget(max_evaluations=5), cache="genotype")
+    assert ev.calls == 2  # a and b differ as genotypes
+    ev, strategy = Counting(), Fixed([a, a])
+    run_discrete(strategy, ev, Budget(max_evaluations=5), cache="none", batch_size=2)
+    assert ev.calls == 2
+
+
+def test_batch_and_callback_and_wall_time():
+    space = NB201Space()
+    strategy = create_strategy("random", {}, space=space, seed=1)
+    out = run_discrete(
+        strategy, Counting(), Budget(max_evaluations=100), batch_size=4,
+        on_result=lambda t: t.evaluations >= 6,
+    )  # fmt: skip
+    assert out.stop_reason == "callback" and out.evaluations == 8  # the batch in flight ends
+
+    class Slow(Counting):
+        def evaluate(self, g, budget=None):
+            time.sleep(0.05)
+            return super().evaluate(g, budget)
+
+    strategy = create_strategy("random", {}, space=space, seed=1)
+    out = run_discrete(strategy, Slow(), Budget(max_seconds=0.3))
+    assert out.stop_reason == "max_seconds" and 3 <= out.evaluations <= 8
+
+
+def test_loop_rejects_bad_arguments():
+    strategy = create_strategy("random", {}, space=NB201Space(), seed=0)
+    with pytest.raises(ConfigError, match="cache must be one of"):
+        run_discrete(strategy, Counting(), Budget(max_evaluations=3), cache="sometimes")
+    with pytest.raises(ConfigError, match="batch_size"):
+        run_discrete(strategy, Counting(), Budget(max_evaluations=3), batch_size=0)
+    with pytest.raises(ConfigError, match="Budget"):
+        run_discrete(strategy, Counting(), 10)
+
+
+def test_search_config_runs_a_discrete_search(tmp_path):
+    from nasbench import search
+
+    cfg = SearchConfig(
+        strategy="evolution",
+        strategy_config={"population_size": 4, "sample_size": 2},
+        evaluator="table",
+        space={"name": "nb201"},
+        max_evaluations=10,
+    )
+    assert SearchConfig.from_json(cfg.to_json()) == cfg
+    result = search(cfg, tmp_path / "run")
+    assert result.status == "finished" and result.steps == 10
+    run = load(tmp_path / "run")
+    assert run.status == "finished"
+    assert (run.candidates["status"] == "done").sum() == 10
+    assert result.metrics["score"] == max(run.candidates["metrics.score"])
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"strategy_config": {"population_size": 50}, "max_evaluations": 20}, "population_size"),
+        ({"max_evaluations": 0}, "max_evaluations"),
+        ({"max_evaluations": None}, "a budget needs"),
+        ({"executor": "threads"}, "executor"),
+        ({"evaluator": "oracle"}, "oracle"),
+    ],
+)
+def test_search_config_validates_discrete_fields(changes, message):
+    base = {"strategy": "evolution", "evaluator": "table", "space": {"name": "nb201"}}
+    cfg = SearchConfig(**{**base, **changes})
+    with pytest.raises(ConfigError, match=message):
+        cfg.validate()
+
+
+def test_every_discrete_strategy_is_registered_by_name():
+    names = strategy_names("discrete")
+    for name in ("hill_climbing", "nash", "enas", "nsga2"):
+        assert name in names
+
+
+@pytest.mark.parametrize(
+    "strategy, strategy_config, space, evaluations",
+    [
+        ("hill_climbing", {}, {"name": "nb201"}, 12),
+        (
+            "nash",
+            {"n_children": 2, "n_morphisms": 1, "epochs": 1, "start_epochs": 1,
+             "start_channels": 4, "start_layers": 2, "batch_size": 16},
+            {"name": "chain", "max_depth": 4},
+            3,
+        ),
+        (
+            "enas",
+            {"controller_steps": 2, "shared_steps": 2, "data_batch_size": 8, "hidden_size": 8},
+            {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 2, "channels": 4}},
+            4,
+        ),
+    ],
+)  # fmt: skip
+def test_search_runs_strategies_that_need_more_than_ask_and_tell(
+    tmp_path, strategy, strategy_config, space, evaluations
+):
+    from nasbench import search
+
+    cfg = SearchConfig(
+        dataset=DatasetConfig(name="synthetic", limit=48),
+        strategy=strategy,
+        strategy_config=strategy_config,
+        evaluator="table" if space["name"] == "nb201" else "train",
+        space=space,
+        max_evaluations=evaluations,
+        device="cpu",
+    )
+    result = search(cfg, tmp_path / "run")
+    run = load(tmp_path / "run")
+    assert result.status == "finished" and run.status == "finished"
+    assert (run.candidates["status"] == "done").sum() == evaluations
+    assert result.genotype is not None
+
+
+def test_weight_carrying_strategies_refuse_a_process_pool():
+    cfg = SearchConfig(strategy="nash", space={"name": "chain"}, executor="process")
+    with pytest.raises(ConfigError, match='executor "sequential"'):
+        cfg.validate()

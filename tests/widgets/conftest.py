@@ -1,0 +1,55 @@
+"""Fixtures for the widget tests: a small hand-written run store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+OPS = ["none", "skip_connect", "sep_conv_3x3"]
+EDGES = ["0->2", "1->2"]
+# Normal cell of 2 nodes x 2 inputs; three of four edges are parameter-free (collapse pattern).
+GENOTYPE = (
+    "Genotype(normal=[('skip_connect', 0), ('skip_connect', 1), ('max_pool_3x3', 0), "
+    "('sep_conv_3x3', 2)], normal_concat=range(2, 4), reduce=[('sep_conv_3x3', 0), "
+    "('sep_conv_3x3', 1), ('skip_connect', 2), ('sep_conv_3x3', 0)], reduce_concat=range(2, 4))"
+)
+
+
+def write_snapshot(store, step: int, sharpness: float) -> None:
+    """One alpha snapshot per cell; ``sharpness`` pushes weight onto sep_conv_3x3."""
+    raw = np.array([[0.0, 0.0, sharpness], [0.0, sharpness / 2, 0.0]])
+    for cell in ("normal", "reduce"):
+        store.log_alphas(step, step // 2, cell, raw, OPS, EDGES)
+
+
+@pytest.fixture
+def fake_run(tmp_path) -> Path:
+    """A finished run folder: 3 alpha snapshots, train/val metrics, 2 genotypes, events."""
+    from nasbench.runs import RunStore
+    from nasbench.spaces import parse_genotype
+
+    run_dir = tmp_path / "runs" / "fake-1"
+    config = {"dataset": {"name": "synthetic"}, "strategy": "darts"}
+    with RunStore.create(run_dir, config, environment={}) as store:
+        store.set_status("running")
+        for step, sharpness in ((0, 0.0), (1, 1.0), (2, 3.0)):
+            write_snapshot(store, step, sharpness)
+            store.log_metrics(step, step // 2, "train", {"loss": 1.0 / (step + 1), "acc": 0.5})
+            store.set_progress(step, 2, step // 2, 2)
+        genotype = parse_genotype(GENOTYPE).to_json()
+        for epoch, eigen in ((0, 0.1), (1, 0.5)):
+            store.log_metrics(
+                2, epoch, "val", {"val_acc": 0.6 + epoch / 10, "hessian_eigenvalue": eigen}
+            )
+            store.log_genotype(epoch, 2, genotype, {"val_acc": 0.6})
+        store.log_event("early_stop", {"epoch": 1, "return_epoch": 0, "rule": "RobustDARTS"})
+        store.set_status("finished")
+    return run_dir
+
+
+@pytest.fixture
+def snapshot_writer():
+    """The function that writes one alpha snapshot per cell into a store."""
+    return write_snapshot

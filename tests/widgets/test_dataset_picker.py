@@ -1,0 +1,70 @@
+"""The dataset picker: grouping, info card, samples, download with progress, offline message."""
+
+from __future__ import annotations
+
+import urllib.error
+
+from nasbench import data
+from widgets.dataset_picker import DatasetPicker, dataset_options
+
+
+def test_options_are_grouped_by_task_then_dims():
+    options = dataset_options()
+    tasks = [label.split(" · ")[0] for label, _ in options]
+    order = [data.TASKS.index(t) for t in tasks]
+    assert order == sorted(order) and len(options) == len(data.list_datasets())
+    assert all(" · 3D · " in label for label, _ in dataset_options(dims=3))
+    picker = DatasetPicker(show_samples=False)
+    picker.task.value = "segmentation"
+    assert all(v in {i.name for i in data.list_datasets(task="segmentation")}
+               for _, v in picker.dropdown.options)  # fmt: skip
+    assert picker.dataset == picker.dropdown.value
+
+
+def test_synthetic_card_and_one_sample_row_per_class():
+    picker = DatasetPicker()
+    assert picker.dataset == "synthetic" and picker.download_button.disabled
+    assert "cached</th><td>yes" in picker.card.value
+    info = data.get_info("synthetic")
+    for name in info.class_names:
+        assert f">{name}</div>" in picker.samples.value
+    assert picker.samples.value.count("<img") == 6 * len(info.class_names)
+
+
+def test_offline_download_shows_the_not_found_message(tmp_path):
+    def offline(url, timeout=30.0):
+        raise urllib.error.URLError("network is unreachable")
+
+    picker = DatasetPicker(root=tmp_path, value="breastmnist", opener=offline)
+    assert "cached</th><td>no" in picker.card.value
+    assert "not on disk yet" in picker.samples.value and "<img" not in picker.samples.value
+    picker.download_button.click()
+    picker.wait(60)
+    assert "could not be downloaded" in picker.message.value
+    assert "network is unreachable" in picker.message.value
+    assert not picker.is_cached() and not picker.download_button.disabled
+
+
+def test_download_feeds_the_progress_bar(tmp_path, shared_medmnist):
+    source = shared_medmnist / "breastmnist.npz"
+
+    class Response:
+        headers = {"Content-Length": str(source.stat().st_size)}
+
+        def __init__(self):
+            self._file = open(source, "rb")
+
+        def read(self, n=-1):
+            return self._file.read(n)
+
+        def close(self):
+            self._file.close()
+
+    picker = DatasetPicker(
+        root=tmp_path, value="breastmnist", opener=lambda url, timeout: Response()
+    )
+    picker.download(block=True)
+    assert picker.is_cached() and picker.progress.value == 100
+    assert "MB" in picker.progress.description
+    assert "malignant" in picker.samples.value and "<img" in picker.samples.value
+    assert picker.dataset_config() == {"name": "breastmnist", "size": 28, "root": str(tmp_path)}

@@ -1,0 +1,51 @@
+"""The form generated from a config dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ipywidgets as widgets
+
+from nasbench.strategies import get_strategy, make_config
+from widgets.forms import ConfigForm
+
+
+@dataclass
+class _Config:
+    steps: int = field(default=3, metadata={"help": "how many", "min": 1, "max": 5})
+    rate: float = field(default=0.5, metadata={"help": "a rate", "min": 0.0, "max": 1.0})
+    flag: bool = field(default=False, metadata={"help": "on or off"})
+    mode: str = field(default="a", metadata={"help": "which", "choices": ("a", "b")})
+    name: str = "x"
+
+
+def test_controls_follow_types_and_metadata():
+    form = ConfigForm(_Config)
+    c = form.controls
+    assert isinstance(c["steps"], widgets.BoundedIntText)
+    assert (c["steps"].min, c["steps"].max) == (1, 5)
+    assert isinstance(c["rate"], widgets.BoundedFloatText)
+    assert (c["rate"].min, c["rate"].max) == (0.0, 1.0)
+    assert isinstance(c["flag"], widgets.Checkbox)
+    assert isinstance(c["mode"], widgets.Dropdown) and list(c["mode"].options) == ["a", "b"]
+    assert isinstance(c["name"], widgets.Text)
+    assert c["steps"].tooltip == "how many"
+
+
+def test_bounds_clamp_values_out_of_range():
+    form = ConfigForm(_Config)
+    form.controls["steps"].value = 50
+    form.controls["rate"].value = -3.0
+    assert form.values()["steps"] == 5
+    assert form.values()["rate"] == 0.0
+    form.set_values({"steps": 2, "mode": "b", "name": "y", "unknown": 1})
+    assert form.config() == _Config(steps=2, rate=0.0, mode="b", name="y")
+
+
+def test_strategy_form_round_trips_through_make_config():
+    form = ConfigForm(get_strategy("darts").config_cls)
+    assert form.controls["order"].max == 2
+    form.controls["order"].value = 2
+    form.controls["arch_lr"].value = 1e-3
+    config = make_config("darts", form.values())
+    assert config.order == 2 and config.arch_lr == 1e-3

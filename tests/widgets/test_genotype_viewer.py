@@ -1,0 +1,51 @@
+"""The genotype viewer: zoo, pasted text, runs, costs and side-by-side differences."""
+
+from __future__ import annotations
+
+from nasbench.spaces import zoo
+from nasbench.viz import diff_edges
+from nasbench.viz.palette import HIGHLIGHT_COLOR
+from widgets.genotype_viewer import GenotypeViewer
+
+
+def test_zoo_genotype_is_drawn_with_costs():
+    viewer = GenotypeViewer()
+    assert viewer.source_a.genotype == zoo["DARTS_V2"]
+    assert "<svg" in viewer.drawing_a.value
+    assert viewer.costs_a["params"] > 0 and "parameters" in viewer.costs_label_a.value
+    viewer.channels.value = 8
+    assert 0 < viewer.costs_a["params"]
+
+
+def test_pasted_darts_text_parses_and_bad_text_shows_one_line():
+    viewer = GenotypeViewer()
+    source = viewer.source_a
+    source.kind.value = "text"
+    source.text.value = zoo["DARTS_V1"].to_darts_text()
+    assert source.genotype == zoo["DARTS_V1"] and source.error == ""
+    source.text.value = "Genotype(normal=[('sep_conv_3x3', 0)"
+    assert source.genotype is None and source.error and "\n" not in source.error
+    assert "nasbench-message-error" in source.message.value
+    assert viewer.drawing_a.value == ""
+
+
+def test_compare_highlights_the_differing_edges():
+    viewer = GenotypeViewer()
+    viewer.compare.value = True
+    viewer.source_b.zoo.value = "DARTS_V1"
+    expected = diff_edges(zoo["DARTS_V2"], zoo["DARTS_V1"])
+    assert viewer.highlight_a == expected and len(expected) > 0
+    assert viewer.highlight_b == diff_edges(zoo["DARTS_V1"], zoo["DARTS_V2"])
+    assert f"<b>{len(expected)}</b>" in viewer.diff_label.value
+    assert HIGHLIGHT_COLOR.lower() in viewer.drawing_a.value.lower()
+    viewer.source_b.zoo.value = "DARTS_V2"
+    assert viewer.highlight_a == set()
+    assert HIGHLIGHT_COLOR.lower() not in viewer.drawing_a.value.lower()
+
+
+def test_run_genotypes_are_a_source(fake_run):
+    viewer = GenotypeViewer()
+    viewer.show_run(fake_run)
+    assert len(viewer.source_a.epoch.options) == 2
+    assert viewer.source_a.genotype.kind == "darts"
+    assert "<svg" in viewer.drawing_a.value

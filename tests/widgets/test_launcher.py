@@ -1,0 +1,90 @@
+"""The launcher: the config it writes, the command it starts, Run disabled on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nasbench.config import SearchConfig
+from widgets import launcher as launcher_module
+from widgets.launcher import CONFIG_NAME, SearchLauncher, available_devices
+
+TINY_SPACE = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}}
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Record start_process calls instead of starting a search."""
+    calls = []
+
+    class _Done:
+        pid = 1234
+
+        def poll(self):
+            return 0
+
+    def fake_start(args, run_dir):
+        calls.append((args, run_dir))
+        return _Done()
+
+    monkeypatch.setattr(launcher_module, "start_process", fake_start)
+    return calls
+
+
+def test_run_writes_the_chosen_config(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", dataset={"name": "synthetic", "size": 28},
+                              space_config=TINY_SPACE)  # fmt: skip
+    launcher.strategy.value = "gdas"
+    launcher.form.controls["tau_max"].value = 5.0
+    launcher.epochs.value = 3
+    launcher.max_steps.value = 2
+    launcher.limit.value = 64
+    launcher.batch_size.value = 8
+    launcher.seed.value = 7
+    launcher.device.value = "cpu"
+    launcher.run_name.value = "mine"
+    launcher.run_button.click()
+    ((args, run_dir),) = started
+    assert run_dir.parent == tmp_path / "runs" and run_dir.name.startswith("mine-")
+    assert args == ["search", "--config", str(run_dir / CONFIG_NAME), "--run-dir", str(run_dir)]
+    written = json.loads((run_dir / CONFIG_NAME).read_text())
+    config = SearchConfig.from_dict(written).validate()
+    assert config.strategy == "gdas" and config.strategy_config["tau_max"] == 5.0
+    assert config.space == TINY_SPACE
+    assert (config.dataset.name, config.dataset.limit, config.dataset.batch_size) == (
+        "synthetic", 64, 8,
+    )  # fmt: skip
+    assert (config.epochs, config.max_steps_per_epoch, config.seed, config.device) == (
+        3, 2, 7, "cpu",
+    )  # fmt: skip
+    assert launcher.run_dir == str(run_dir) and launcher.launches == 1
+
+
+def test_invalid_space_disables_run(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs")
+    launcher.set_space({}, valid=False, error="choose at least one op from the palette.")
+    assert launcher.run_button.disabled
+    assert "at least one op" in launcher.message.value
+    assert launcher.run() is None and started == []
+    launcher.set_space({"name": "nb201", "ops": "nb201"})
+    assert launcher.run_button.disabled and "DARTS cell" in launcher.message.value
+    launcher.set_space(TINY_SPACE)
+    assert not launcher.run_button.disabled and launcher.message.value == ""
+
+
+def test_bad_value_shows_the_config_error(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", dataset={"name": "synthetic", "size": 13})
+    assert launcher.run() is None and started == []
+    assert "sizes" in launcher.message.value
+
+
+def test_devices_and_strategies():
+    import torch
+
+    assert available_devices()[:2] == ["auto", "cpu"]
+    assert ("cuda" in available_devices()) == torch.cuda.is_available()
+    launcher = SearchLauncher()
+    assert {"darts", "gdas", "pcdarts", "proxyless"} <= set(launcher.strategy.options)
+    launcher.strategy.value = "pcdarts"
+    assert "k" in launcher.form.controls

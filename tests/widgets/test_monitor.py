@@ -1,0 +1,172 @@
+"""The monitor: rows of real subprocess searches, Stop, failures, warnings, in-place figures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from widgets.launcher import SearchLauncher
+from widgets.monitor import RunMonitor, collapse_warnings, format_eta
+
+TINY_SPACE = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}}
+TIMEOUT_S = 150
+
+
+def _launch(folder, epochs: int, name: str) -> SearchLauncher:
+    launcher = SearchLauncher(folder, dataset={"name": "synthetic", "limit": 64},
+                              space_config=TINY_SPACE)  # fmt: skip
+    launcher.batch_size.value = 8
+    launcher.epochs.value = epochs
+    launcher.max_steps.value = 2
+    launcher.device.value = "cpu"
+    launcher.run_name.value = name
+    launcher.run_button.click()
+    assert launcher.process is not None, launcher.message.value
+    return launcher
+
+
+@pytest.fixture(scope="module")
+def searches(tmp_path_factory):
+    """Two tiny searches started at once: one runs to the end, one is stopped."""
+    folder = tmp_path_factory.mktemp("runs")
+    finishing = _launch(folder, epochs=2, name="finish")
+    stopping = _launch(folder, epochs=40, name="stop")
+    yield finishing, stopping
+    for launcher in (finishing, stopping):
+        if launcher.running:
+            launcher.process.kill()
+            launcher.process.wait()
+
+
+def _poll_until(monitor: RunMonitor, done, timeout: float = TIMEOUT_S) -> str:
+    deadline = time.monotonic() + timeout
+    status = monitor.poll_once()
+    while not done(status) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        status = monitor.poll_once()
+    return status
+
+
+def test_monitor_follows_a_subprocess_search(searches):
+    launcher, _ = searches
+    monitor = RunMonitor(launcher.run_dir, launcher.process)
+    figure = monitor.alpha_figure
+    status = _poll_until(monitor, lambda s: s in ("finished", "failed"))
+    assert status == "finished", monitor.error.value
+    assert monitor.alpha_figure is figure  # updated in place, never replaced
+    assert len(figure.data) == 5 * 8  # 5 edges of a 2-node cell x 8 DARTS ops
+    assert all(len(trace.x) == 5 for trace in figure.data)  # snapshots at steps 0..4
+    names = {trace.name for trace in monitor.history_figure.data}
+    assert {"train/loss", "val/val_loss", "val/val_acc"} <= names
+    assert monitor.progress.value == monitor.progress.max == 4
+    assert "<svg" in monitor.genotype.value and "epoch 1" in monitor.genotype_title.value
+    assert "finished" in monitor.status_text.value
+    monitor.cell_type.value = "reduce"
+    assert "reduce" in figure.layout.title.text and len(figure.data[0].x) == 5
+
+
+def test_stop_stops_the_search(searches):
+    _, launcher = searches
+    monitor = RunMonitor(launcher.run_dir, launcher.process)
+    status = _poll_until(monitor, lambda s: s == "running" and monitor.run.progress["step"] >= 1)
+    assert status == "running", monitor.error.value
+    launcher.stop_button.click()
+    status = _poll_until(monitor, lambda s: s in ("stopped", "finished", "failed"))
+    assert status == "stopped"
+    assert launcher.process.wait(timeout=60) == 0
+    assert monitor.run.progress["step"] < monitor.run.progress["total_steps"]
+
+
+def test_process_failure_shows_exit_code_and_stderr(tmp_path):
+    run_dir = tmp_path / "broken"
+    run_dir.mkdir()
+    with open(run_dir / "stderr.log", "wb") as err:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; sys.stderr.write('boom: bad things\\n'); sys.exit(3)",
+            ],
+            stderr=err,
+        )
+    process.wait()
+    monitor = RunMonitor(run_dir, process)
+    assert monitor.status == "failed"
+    assert "code 3" in monitor.error.value and "boom: bad things" in monitor.error.value
+
+
+def test_warnings_and_incremental_rows(fake_run, snapshot_writer):
+    from nasbench.runs import RunStore
+
+    monitor = RunMonitor(fake_run)
+    warnings = collapse_warnings(monitor.run)
+    assert len(warnings) == 3
+    assert warnings[0].startswith("early stop") and "RobustDARTS" in warnings[0]
+    assert "3 of 4 normal-cell edges are parameter-free" in warnings[1]
+    assert "0.1 -> 0.5" in warnings[2]
+    assert monitor.warnings.value.count("nasbench-message-warning") == 3
+    figure, first = monitor.alpha_figure, monitor.alpha_figure.data[0]
+    assert list(first.x) == [0, 1, 2]
+    with RunStore.open(fake_run) as store:
+        snapshot_writer(store, 3, 5.0)
+    monitor.poll_once()
+    assert monitor.alpha_figure is figure and figure.data[0] is first
+    assert list(first.x) == [0, 1, 2, 3]
+
+
+def test_format_eta():
+    assert format_eta(None) == ""
+    assert format_eta(12.4) == "12 s"
+    assert format_eta(185) == "3 min 05 s"
+    assert format_eta(3720) == "1 h 02 min"
+
+
+def test_polling_runs_on_the_event_loop(tmp_path):
+    import asyncio
+
+    from nasbench.runs import RunStore
+
+    async def main(store) -> tuple[int, bool, int, bool]:
+        monitor = RunMonitor(interval=0.01)
+        calls = []
+        real = monitor.poll_once
+        monitor.poll_once = lambda: calls.append(1) or real()
+        monitor.watch(tmp_path / "live")
+        await asyncio.sleep(0.3)
+        while_running, active = len(calls), monitor._poller.active
+        store.set_status("finished")
+        await asyncio.sleep(0.3)
+        return while_running, active, len(calls), monitor._poller.active
+
+    with RunStore.create(tmp_path / "live", {"strategy": "darts"}, environment={}) as store:
+        store.set_status("running")
+        while_running, active, total, still_active = asyncio.run(main(store))
+    assert while_running >= 3 and active  # polled repeatedly while the run was live
+    assert not still_active and total > while_running  # saw "finished", then stopped polling
+
+
+def test_space_costs_are_measured_off_the_loop():
+    import asyncio
+
+    from widgets.space_builder import SpaceBuilder
+
+    async def main() -> dict:
+        builder = SpaceBuilder(live_costs=False)
+        with builder.hold_updates():
+            builder.n_nodes.value = 1
+            builder.n_cells.value = 2
+            builder.channels.value = 2
+        builder.live_costs = True
+        builder._costs_later.delay = 0.01
+        builder.batch_size.value = 4  # debounced, then measured in a worker thread
+        for _ in range(300):
+            await asyncio.sleep(0.05)
+            if builder.costs:
+                break
+        return builder.costs
+
+    costs = asyncio.run(main())
+    assert costs["params"] > 0 and costs["memory"]["total"] > 0

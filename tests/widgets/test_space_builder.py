@@ -1,0 +1,95 @@
+"""The visual search-space builder."""
+
+from __future__ import annotations
+
+from nasbench.spaces import space_from_dict
+from widgets.space_builder import SpaceBuilder, estimate_memory, parse_positions
+
+
+def test_controls_produce_the_space_config():
+    builder = SpaceBuilder(live_costs=False)
+    with builder.hold_updates():
+        builder.set_ops(["skip_connect", "sep_conv_3x3", "max_pool_3x3"])
+        builder.n_nodes.value = 3
+        builder.inputs_per_node.value = 1
+        builder.n_cells.value = 4
+        builder.reduction_at.value = "1, 3"
+        builder.channels.value = 6
+    config = builder.space_config
+    assert builder.valid and builder.error == ""
+    assert config["ops"] == ["max_pool_3x3", "skip_connect", "sep_conv_3x3"]
+    assert (config["n_nodes"], config["inputs_per_node"]) == (3, 1)
+    assert config["skeleton"]["reduction_at"] == [1, 3]
+    assert config["skeleton"]["channels"] == 6
+    space = space_from_dict(config)
+    assert f"{space.size():.3e}" in builder.size_label.value
+    assert "<svg" in builder.cell_drawing.value and "<svg" in builder.skeleton_drawing.value
+    assert "nasbench-space-builder" in builder._dom_classes
+
+
+def test_named_op_set_is_kept_by_name():
+    builder = SpaceBuilder(live_costs=False)
+    builder.op_set.value = "nb201"
+    assert builder.space_config["ops"] == "nb201"
+    builder.op_buttons["sep_conv_3x3"].value = True
+    assert builder.op_set.value == "custom"
+
+
+def test_invalid_choices_show_a_message():
+    builder = SpaceBuilder(live_costs=False)
+    builder.set_ops([])
+    assert not builder.valid and builder.space_config == {}
+    assert "at least one op" in builder.message.value
+    builder.set_ops(["sep_conv_3x3"])
+    assert builder.valid and builder.message.value == ""
+    builder.n_nodes.value = 0
+    assert not builder.valid and "at least 1 node" in builder.error
+    builder.n_nodes.value = 2
+    builder.reduction_at.value = "one"
+    assert not builder.valid and "reduction positions" in builder.error
+    builder.reduction_at.value = "9"
+    assert not builder.valid and "reduction_at" in builder.error
+
+
+def test_other_space_types():
+    builder = SpaceBuilder(live_costs=False)
+    builder.space_type.value = "nb201"
+    assert builder.space_config["name"] == "nb201"
+    assert builder.space_config["ops"] == "nb201"
+    builder.space_type.value = "chain"
+    builder.layer_types["sep_conv"].value = False
+    assert builder.space_config["layer_types"] == ["conv", "max_pool", "avg_pool"]
+    for button in builder.layer_types.values():
+        button.value = False
+    assert not builder.valid and "layer type" in builder.error
+
+
+def test_costs_and_memory_scale_with_batch():
+    builder = SpaceBuilder(live_costs=False)
+    with builder.hold_updates():
+        builder.n_nodes.value = 2
+        builder.n_cells.value = 3
+        builder.channels.value = 4
+        builder.batch_size.value = 4
+    small = builder.update_costs()
+    builder.batch_size.value = 16
+    large = builder.update_costs()
+    assert small["params"] == large["params"] > 0 and small["macs"] > 0
+    assert large["memory"]["activations"] > 3 * small["memory"]["activations"] > 0
+    assert "est. memory" in builder.cost_label.value
+
+
+def test_estimate_memory_is_linear_in_batch():
+    import torch
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 4, 3))
+    one = estimate_memory(net, (1, 12, 12), 1)
+    ten = estimate_memory(net, (1, 12, 12), 10)
+    per_image = ten["activations"] - one["activations"]
+    assert per_image > 0 and per_image % 9 == 0
+    assert one["weights"] == 3 * 4 * sum(p.numel() for p in net.parameters())
+
+
+def test_parse_positions():
+    assert parse_positions("auto") is None and parse_positions(" ") is None
+    assert parse_positions("2; 5") == (2, 5)

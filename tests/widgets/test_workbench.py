@@ -1,0 +1,82 @@
+"""The workbench: tabs, wiring between the views, stable CSS classes for browser tests."""
+
+from __future__ import annotations
+
+from widgets import Workbench
+from widgets.launcher import CONFIG_NAME
+
+CSS = {
+    "nasbench-workbench": lambda w: w,
+    "nasbench-run": lambda w: w.launcher.run_button,
+    "nasbench-stop": lambda w: w.launcher.stop_button,
+    "nasbench-alpha-figure": lambda w: w.monitor.alpha_figure,
+    "nasbench-genotype": lambda w: w.monitor.genotype,
+    "nasbench-progress": lambda w: w.monitor.progress,
+    "nasbench-status": lambda w: w.monitor.status_text,
+}
+
+
+def _workbench(tmp_path) -> Workbench:
+    return Workbench(runs_folder=tmp_path / "runs", live_costs=False)
+
+
+def test_tabs_and_css_classes(tmp_path):
+    bench = _workbench(tmp_path)
+    assert bench.titles == ("Dataset", "Space", "Search", "Monitor", "Genotypes", "Alphas", "Runs")
+    for css, element in CSS.items():
+        assert css in element(bench)._dom_classes, css
+
+
+def test_dataset_and_space_feed_the_launcher(tmp_path):
+    bench = _workbench(tmp_path)
+    bench.picker.dropdown.value = "synthetic-multiclass"
+    assert bench.launcher.dataset.name == "synthetic-multiclass"
+    assert bench.builder.num_classes == 4
+    with bench.builder.hold_updates():
+        bench.builder.n_nodes.value = 2
+        bench.builder.n_cells.value = 3
+        bench.builder.channels.value = 4
+    assert bench.launcher.space_config["n_nodes"] == 2
+    assert bench.launcher.space_config["skeleton"]["channels"] == 4
+    bench.builder.batch_size.value = 8
+    assert bench.launcher.batch_size.value == 8
+    bench.builder.set_ops([])
+    assert bench.launcher.run_button.disabled
+    assert "at least one op" in bench.builder.message.value
+    assert "at least one op" in bench.launcher.message.value
+    bench.builder.set_ops(["skip_connect", "sep_conv_3x3"])
+    assert not bench.launcher.run_button.disabled
+    config = bench.launcher.build_config()
+    assert config.space["ops"] == ["skip_connect", "sep_conv_3x3"]
+    assert config.dataset.name == "synthetic-multiclass" and config.dataset.batch_size == 8
+
+
+def test_launch_opens_the_monitor_and_a_finished_run_reaches_the_viewers(tmp_path, monkeypatch,
+                                                                       fake_run):  # fmt: skip
+    from widgets import launcher as launcher_module
+
+    bench = _workbench(tmp_path)
+    started = []
+
+    class _Running:
+        pid, returncode = 1, None
+
+        def poll(self):
+            return None
+
+    monkeypatch.setattr(launcher_module, "start_process",
+                        lambda args, run_dir: started.append(run_dir) or _Running())  # fmt: skip
+    bench.launcher.run_button.click()
+    (run_dir,) = started
+    assert (run_dir / CONFIG_NAME).is_file()
+    assert bench.monitor.run_dir == str(run_dir)
+    assert bench.selected_index == 3 and bench.monitor.status == "starting"
+    # A finished run opened from the browser reaches the monitor, the viewer and the explorer.
+    bench.browser.folder = fake_run.parent
+    bench.browser.refresh()
+    bench.browser.select.value = (str(fake_run),)
+    bench.browser.open_button.click()
+    assert bench.monitor.status == "finished"
+    assert bench.viewer.source_a.kind.value == "run"
+    assert "<svg" in bench.viewer.drawing_a.value
+    assert list(bench.explorer.steps) == [0, 1, 2]

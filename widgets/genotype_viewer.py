@@ -1,0 +1,294 @@
+"""Draw any genotype (a run's, the zoo's, or pasted text) and compare two side by side.
+
+Each side picks its source: the zoo, a run's derived genotypes, or pasted text
+(canonical JSON, the DARTS ``Genotype(...)`` notation or an NB201 string, read
+by ``nasbench.spaces.parse_genotype``; a bad text shows its one-line error).
+Both cells are drawn, with the network's parameters and MACs in the chosen
+skeleton; in compare mode the edges that differ are drawn thick and red
+(``nasbench.viz.diff_edges``).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+import ipywidgets as widgets
+import traitlets
+
+from nasbench.errors import NasbenchError
+from nasbench.spaces import parse_genotype, zoo, zoo_info
+from widgets._svg import message_html, show_drawing
+
+SOURCES = (("zoo", "zoo"), ("run", "run"), ("pasted text", "text"))
+
+
+class GenotypeSource(widgets.VBox):
+    """Where one genotype comes from: the zoo, a run, or pasted text.
+
+    Attributes:
+        genotype_json: canonical JSON of the chosen genotype ("" when none or invalid).
+        error: the parse error of pasted text ("" when fine).
+
+    Example:
+        >>> source = GenotypeSource()
+        >>> source.kind.value = "text"
+        >>> source.text.value = "Genotype(normal=[('skip', 0)"
+        >>> source.genotype is None and source.error != ""
+        True
+    """
+
+    genotype_json = traitlets.Unicode("")
+    error = traitlets.Unicode("")
+
+    def __init__(self, label: str = "genotype", zoo_name: str = "DARTS_V2") -> None:
+        self._genotypes: list[Any] = []
+        self.kind = widgets.Dropdown(options=SOURCES, value="zoo", description=label)
+        self.zoo = widgets.Dropdown(options=sorted(zoo), value=zoo_name, description="zoo")
+        self.run = widgets.Dropdown(options=[], description="run",
+                                    layout=widgets.Layout(width="420px"))  # fmt: skip
+        self.epoch = widgets.Dropdown(options=[], description="epoch")
+        self.text = widgets.Textarea(
+            placeholder="Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=range(2, 6), "
+            "reduce=[...], reduce_concat=range(2, 6))",
+            description="text",
+            continuous_update=False,
+            layout=widgets.Layout(width="600px", height="80px"),
+        )
+        self.message = widgets.HTML()
+        self.message.add_class("nasbench-genotype-error")
+        self.kind.observe(self._on_kind, "value")
+        self.run.observe(self._on_run, "value")
+        for control in (self.zoo, self.epoch, self.text):
+            control.observe(lambda _: self._update(), "value")
+        super().__init__(
+            children=[self.kind, self.zoo, self.run, self.epoch, self.text, self.message]
+        )
+        self._on_kind()
+
+    @property
+    def genotype(self) -> Any:
+        """The chosen genotype object, or None."""
+        return parse_genotype(self.genotype_json) if self.genotype_json else None
+
+    def set_runs(self, run_dirs: list[str]) -> None:
+        """Offer these run folders as sources (keeps the current choice when it is listed)."""
+        current = self.run.value
+        self.run.options = list(run_dirs)
+        if current in run_dirs:
+            self.run.value = current
+
+    def _on_kind(self, _: Any = None) -> None:
+        kind = self.kind.value
+        self.zoo.layout.display = None if kind == "zoo" else "none"
+        for control in (self.run, self.epoch):
+            control.layout.display = None if kind == "run" else "none"
+        self.text.layout.display = None if kind == "text" else "none"
+        self._update()
+
+    def _on_run(self, _: Any = None) -> None:
+        from nasbench.runs import load
+
+        self._genotypes = []
+        options: list[tuple[str, int]] = []
+        if self.run.value:
+            try:
+                with load(self.run.value) as run:
+                    frame = run.genotypes
+            except NasbenchError as err:
+                self.message.value = message_html(str(err), "error")
+            else:
+                self._genotypes = list(frame["genotype"])
+                options = [
+                    (f"epoch {int(e)} (step {int(s)})", i)
+                    for i, (e, s) in enumerate(zip(frame["epoch"], frame["step"], strict=True))
+                ]
+        self.epoch.options = options
+        if options:
+            self.epoch.value = options[-1][1]
+        self._update()
+
+    def _update(self) -> None:
+        kind = self.kind.value
+        genotype, error = None, ""
+        if kind == "zoo":
+            genotype = zoo[self.zoo.value]
+            info = zoo_info(self.zoo.value)
+            self.message.value = (
+                f"<small>{html.escape(info.authors)}, <i>{html.escape(info.paper)}</i>, "
+                f"{html.escape(info.venue)} {info.year}; {info.search_method}, "
+                f"{info.search_cost_gpu_days} GPU days</small>"
+            )
+        elif kind == "run":
+            index = self.epoch.value
+            if index is not None and index < len(self._genotypes):
+                genotype = self._genotypes[index]
+            self.message.value = (
+                ""
+                if genotype is not None
+                else message_html("pick a run with derived genotypes.", "info")
+            )
+        else:
+            text = self.text.value.strip()
+            if text:
+                try:
+                    genotype = parse_genotype(text)
+                except (NasbenchError, ValueError, SyntaxError) as err:
+                    error = str(err).splitlines()[0] if str(err) else type(err).__name__
+            self.message.value = message_html(error, "error") if error else ""
+        self.error = error
+        self.genotype_json = genotype.to_json() if genotype is not None else ""
+
+
+def _skeleton(genotype: Any, n_cells: int, channels: int, dataset: dict[str, int]) -> Any:
+    from nasbench.spaces import Skeleton
+
+    return Skeleton(n_cells=n_cells, channels=channels, **dataset)
+
+
+def genotype_costs(genotype: Any, skeleton: Any, image_size: int) -> dict[str, float]:
+    """Parameters and MACs of ``genotype`` built in ``skeleton`` for one image."""
+    from nasbench.models import network_costs
+
+    return network_costs(genotype, skeleton, image_size, repeats=0)
+
+
+class GenotypeViewer(widgets.VBox):
+    """Draw a genotype with its costs; compare two with the differing edges highlighted.
+
+    Args:
+        run_dirs: run folders offered as sources.
+
+    Attributes:
+        highlight_a: edges of A not in B (as drawn), empty unless comparing.
+        highlight_b: edges of B not in A.
+
+    Example:
+        >>> viewer = GenotypeViewer()
+        >>> viewer.compare.value = True
+        >>> viewer.source_b.zoo.value = "DARTS_V1"
+        >>> len(viewer.highlight_a) > 0
+        True
+    """
+
+    def __init__(self, run_dirs: list[str] | None = None) -> None:
+        self.dataset = {"in_channels": 1, "num_classes": 2, "spatial_dims": 2}
+        self.highlight_a: set = set()
+        self.highlight_b: set = set()
+        self.costs_a: dict[str, float] = {}
+        self.costs_b: dict[str, float] = {}
+        self.source_a = GenotypeSource("genotype A")
+        self.source_b = GenotypeSource("genotype B", zoo_name="DARTS_V1")
+        self.compare = widgets.Checkbox(value=False, description="compare with B")
+        self.compare.add_class("nasbench-genotype-compare")
+        style = {"description_width": "90px"}
+        self.n_cells = widgets.BoundedIntText(value=8, min=1, max=40, description="cells",
+                                              style=style)  # fmt: skip
+        self.channels = widgets.BoundedIntText(value=16, min=1, max=512, description="channels",
+                                               style=style)  # fmt: skip
+        self.image_size = widgets.BoundedIntText(
+            value=28, min=8, max=512, description="image size", style=style
+        )
+        self.drawing_a = widgets.HTML()
+        self.drawing_a.add_class("nasbench-genotype-a")
+        self.drawing_b = widgets.HTML()
+        self.drawing_b.add_class("nasbench-genotype-b")
+        self.costs_label_a = widgets.HTML()
+        self.costs_label_b = widgets.HTML()
+        self.diff_label = widgets.HTML()
+        self.diff_label.add_class("nasbench-genotype-diff")
+        self.side_b = widgets.VBox([self.source_b, self.costs_label_b, self.drawing_b])
+        for control in (self.source_a, self.source_b):
+            control.observe(lambda _: self.update(), "genotype_json")
+        for control in (self.compare, self.n_cells, self.channels, self.image_size):
+            control.observe(lambda _: self.update(), "value")
+        super().__init__(
+            children=[
+                widgets.HBox([self.compare, self.n_cells, self.channels, self.image_size]),
+                self.diff_label,
+                widgets.HBox(
+                    [widgets.VBox([self.source_a, self.costs_label_a, self.drawing_a]), self.side_b]
+                ),  # fmt: skip
+            ]
+        )
+        self.add_class("nasbench-genotype-viewer")
+        if run_dirs:
+            self.set_runs(run_dirs)
+        self.update()
+
+    def set_runs(self, run_dirs: list[str]) -> None:
+        """Offer these run folders as genotype sources on both sides."""
+        self.source_a.set_runs(run_dirs)
+        self.source_b.set_runs(run_dirs)
+
+    def show_run(self, run_dir: str | os.PathLike) -> None:
+        """Show the last genotype derived in ``run_dir`` as genotype A."""
+        run_dir = str(run_dir)
+        options = list(self.source_a.run.options)
+        if run_dir not in options:
+            self.set_runs([run_dir, *options])
+        self.source_a.run.value = run_dir
+        self.source_a._on_run()
+        self.source_a.kind.value = "run"
+
+    def set_dataset(self, info: Any, size: int) -> None:
+        """Cost networks for this dataset's channels, classes, dims and image size."""
+        self.dataset = {
+            "in_channels": info.in_channels,
+            "num_classes": max(1, info.num_classes),
+            "spatial_dims": info.spatial_dims,
+        }
+        self.image_size.value = size
+        self.update()
+
+    def _side(self, genotype: Any, drawing: widgets.HTML, label: widgets.HTML,
+              highlight: set) -> dict[str, float]:  # fmt: skip
+        from nasbench.viz import draw_genotype
+
+        if genotype is None:
+            drawing.value = ""
+            label.value = ""
+            return {}
+        kind = getattr(genotype, "kind", "")
+        show_drawing(
+            drawing,
+            lambda: draw_genotype(genotype, highlight=highlight or None)
+            if kind == "darts" else draw_genotype(genotype),
+        )  # fmt: skip
+        try:
+            skeleton = _skeleton(genotype, self.n_cells.value, self.channels.value, self.dataset)
+            costs = genotype_costs(genotype, skeleton, self.image_size.value)
+        except (NasbenchError, RuntimeError, ValueError) as err:
+            label.value = message_html(f"costs: {err}", "error")
+            return {}
+        label.value = (
+            f"<b>{costs['params'] / 1e6:.3f} M</b> parameters, "
+            f"<b>{costs['macs'] / 1e6:.1f} M</b> MACs per image "
+            f"({self.n_cells.value} cells, C={self.channels.value}, {self.image_size.value}px)"
+        )
+        return costs
+
+    def update(self) -> None:
+        """Redraw both sides, their costs and the highlighted differences."""
+        from nasbench.viz import diff_edges
+
+        a = self.source_a.genotype
+        b = self.source_b.genotype if self.compare.value else None
+        self.side_b.layout.display = None if self.compare.value else "none"
+        self.highlight_a, self.highlight_b = set(), set()
+        self.diff_label.value = ""
+        if a is not None and b is not None:
+            if getattr(a, "kind", "") == getattr(b, "kind", "") == "darts":
+                self.highlight_a = diff_edges(a, b)
+                self.highlight_b = diff_edges(b, a)
+                self.diff_label.value = (
+                    f"<b>{len(self.highlight_a)}</b> edge(s) of A differ from B "
+                    "(thick red); identical cells have none."
+                )
+            else:
+                self.diff_label.value = message_html(
+                    "edge differences are drawn for two DARTS/NASNet genotypes.", "info"
+                )
+        self.costs_a = self._side(a, self.drawing_a, self.costs_label_a, self.highlight_a)
+        self.costs_b = self._side(b, self.drawing_b, self.costs_label_b, self.highlight_b)

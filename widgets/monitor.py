@@ -1,0 +1,500 @@
+"""Watch a search live: progress and ETA, alpha trajectories, curves, genotype, warnings.
+
+The monitor reads the run store only (``nasbench.runs.load`` + ``Run.refresh``,
+which returns just the rows written since the last poll). In Jupyter it polls
+about once a second from an asyncio task on the kernel's loop, so the kernel
+stays free; elsewhere (tests, scripts) call :meth:`RunMonitor.poll_once`.
+Figures are plotly ``FigureWidget`` objects created once; polls change their
+trace data in place (``batch_update``), so the browser updates, not re-renders.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import traitlets
+from plotly.subplots import make_subplots
+
+from nasbench.errors import NasbenchError
+from widgets._svg import message_html, show_drawing
+from widgets._tasks import Poller
+from widgets.launcher import STDERR_NAME
+
+TERMINAL = ("finished", "stopped", "failed")
+DB_NAME = "run.sqlite"
+STDERR_TAIL_LINES = 25
+# A normal cell with at least this share of parameter-free ops (skip, pooling) is the
+# DARTS collapse pattern (Zela et al., 2020; DARTS+ stops at 2 skips of 8 edges).
+PARAMETER_FREE_SHARE = 0.5
+# RobustDARTS: a dominant Hessian eigenvalue growing by this factor signals collapse.
+EIGENVALUE_GROWTH = 1.3
+LOSS_NAMES = ("loss", "arch_loss", "val_loss")
+METRIC_SUFFIXES = ("acc", "auc", "dice", "f1")
+
+
+def stderr_tail(run_dir: str | os.PathLike, lines: int = STDERR_TAIL_LINES) -> str:
+    """The last ``lines`` lines of the run's ``stderr.log`` (progress-bar redraws dropped).
+
+    Args:
+        run_dir: the run folder.
+        lines: how many lines.
+
+    Returns:
+        The text, or "" when there is no log.
+    """
+    path = Path(run_dir) / STDERR_NAME
+    if not path.is_file():
+        return ""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 64_000))
+        text = handle.read().decode("utf-8", errors="replace")
+    # tqdm redraws with carriage returns; keep only what each line ended with.
+    kept = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
+    return "\n".join([line for line in kept if line.strip()][-lines:])
+
+
+def format_eta(seconds: float | None) -> str:
+    """``"1 h 02 min"``, ``"3 min 05 s"``, ``"12 s"``; "" when unknown."""
+    if seconds is None or not np.isfinite(seconds):
+        return ""
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"
+
+
+def collapse_warnings(run: Any) -> list[str]:
+    """Warnings that a differentiable search is collapsing, from a run's rows.
+
+    Looks at ``early_stop`` (and any ``*collapse*``) events, the share of
+    parameter-free ops in the latest derived normal cell, and a rising dominant
+    Hessian eigenvalue (``hessian_eigenvalue`` metric).
+
+    Args:
+        run: a :class:`nasbench.runs.Run`.
+
+    Returns:
+        One line per warning (empty when all is well).
+    """
+    from nasbench.spaces import is_parameter_free
+
+    out = []
+    events = run.events
+    for kind, payload in zip(events["kind"], events["payload"], strict=True):
+        if kind == "early_stop":
+            out.append(
+                f"early stop: {payload.get('rule', 'collapse rule fired')} "
+                f"(epoch {payload.get('epoch')}, best genotype at epoch "
+                f"{payload.get('return_epoch')})."
+            )
+        elif "collapse" in str(kind):
+            out.append(f"{kind}: {payload}")
+    if len(run.genotypes):
+        genotype = run.genotypes["genotype"].iloc[-1]
+        if getattr(genotype, "kind", None) == "darts":
+            ops = [op for op, _ in genotype.cell("normal")[0]]
+            free = sum(is_parameter_free(op) for op in ops)
+            if ops and free / len(ops) >= PARAMETER_FREE_SHARE:
+                out.append(
+                    f"collapse risk: {free} of {len(ops)} normal-cell edges are parameter-free "
+                    "(skip/pool); DARTS tends to this when searched too long."
+                )
+    history = run.history
+    eigen = history.loc[history["name"] == "hessian_eigenvalue", "value"].dropna().to_numpy()
+    if len(eigen) >= 2 and eigen[-1] > EIGENVALUE_GROWTH * eigen[:-1].min():
+        out.append(
+            f"rising Hessian eigenvalue: {eigen[:-1].min():.3g} -> {eigen[-1]:.3g} "
+            "(RobustDARTS: sharp minima precede collapse)."
+        )
+    return out
+
+
+def _is_plotted_metric(name: str) -> bool:
+    return name in LOSS_NAMES or name.endswith(METRIC_SUFFIXES)
+
+
+class RunMonitor(widgets.VBox):
+    """A live view of one run folder.
+
+    Args:
+        run_dir: the run to watch (or open one later with :meth:`watch`).
+        process: the search subprocess, if this session started it (its exit code
+            and stderr explain failures that happen before the run store exists).
+        interval: seconds between polls in Jupyter.
+
+    Attributes:
+        status: the run's status (a traitlet: "", "starting", "running", "finished", ...).
+        run: the :class:`nasbench.runs.Run` once the store exists.
+
+    Example:
+        >>> monitor = RunMonitor("runs/darts-20260101-120000")  # doctest: +SKIP
+        >>> monitor.poll_once()  # doctest: +SKIP
+        'running'
+    """
+
+    status = traitlets.Unicode("")
+    run_dir = traitlets.Unicode("")
+
+    def __init__(
+        self,
+        run_dir: str | os.PathLike | None = None,
+        process: subprocess.Popen | None = None,
+        interval: float = 1.0,
+    ) -> None:
+        self.run: Any = None
+        self.process: subprocess.Popen | None = None
+        self.alpha_kind = "alpha"
+        self._poller = Poller(self._poll_and_continue, interval)
+        self.title = widgets.HTML("<i>no run open</i>")
+        self.title.add_class("nasbench-monitor-title")
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
+        self.progress.add_class("nasbench-progress")
+        self.status_text = widgets.HTML()
+        self.status_text.add_class("nasbench-status")
+        self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
+        self.stop_button.add_class("nasbench-monitor-stop")
+        self.stop_button.on_click(lambda _: self.request_stop())
+        self.warnings = widgets.HTML()
+        self.warnings.add_class("nasbench-warnings")
+        self.error = widgets.HTML()
+        self.error.add_class("nasbench-error")
+        self.cell_type = widgets.ToggleButtons(options=["normal", "reduce"], value="normal")
+        self.cell_type.observe(lambda _: self._draw_alphas(force=True), "value")
+        self.alpha_figure = go.FigureWidget(
+            layout={"title": "architecture weights (waiting for the first snapshot)",
+                    "height": 320}
+        )  # fmt: skip
+        self.alpha_figure.add_class("nasbench-alpha-figure")
+        self.history_figure = go.FigureWidget(
+            make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("loss", "metrics"))
+        )
+        self.history_figure.update_layout(height=420, title="loss and metrics", hovermode="x")
+        self.history_figure.update_xaxes(title_text="step", row=2, col=1)
+        self.history_figure.add_class("nasbench-history-figure")
+        self.genotype_title = widgets.HTML()
+        self.genotype = widgets.HTML()
+        self.genotype.add_class("nasbench-genotype")
+        self._reset_buffers()
+        super().__init__(
+            children=[
+                self.title,
+                widgets.HBox([self.progress, self.stop_button]),
+                self.status_text,
+                self.warnings,
+                self.error,
+                self.cell_type,
+                self.alpha_figure,
+                self.history_figure,
+                self.genotype_title,
+                self.genotype,
+            ]
+        )
+        self.add_class("nasbench-monitor")
+        if run_dir is not None:
+            self.watch(run_dir, process)
+
+    # ------------------------------------------------------------------ state
+    def _reset_buffers(self) -> None:
+        self._generation = 0
+        self._alphas: dict[tuple[str, str, str], tuple[list[int], list[float]]] = {}
+        self._alpha_structure: dict[str, tuple[list[str], list[str]]] = {}
+        self._drawn_alpha: tuple[str, tuple] | None = None
+        self._sent: dict[Any, int] = {}
+        self._history: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        self._genotype_json = ""
+
+    def watch(self, run_dir: str | os.PathLike, process: subprocess.Popen | None = None) -> None:
+        """Watch ``run_dir`` (and ``process``, when this session started it); starts polling.
+
+        Args:
+            run_dir: the run folder (it may not hold a run store yet).
+            process: the search subprocess writing it, if known.
+        """
+        self._poller.stop()
+        if self.run is not None:
+            self.run.close()
+        self.run = None
+        self.process = process
+        self._reset_buffers()
+        with self.alpha_figure.batch_update():
+            self.alpha_figure.data = ()
+        with self.history_figure.batch_update():
+            self.history_figure.data = ()
+        self.genotype.value = ""
+        self.genotype_title.value = ""
+        self.error.value = ""
+        self.warnings.value = ""
+        self.run_dir = str(run_dir)
+        self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
+        self.status = "starting"
+        self.poll_once()
+        self.start()
+
+    def start(self) -> bool:
+        """Poll in the background on the running loop (Jupyter); False when there is none."""
+        if self.status in TERMINAL and not self._process_alive():
+            return False
+        return self._poller.start()
+
+    def stop_polling(self) -> None:
+        """Stop the background polling (the run goes on)."""
+        self._poller.stop()
+
+    def request_stop(self) -> None:
+        """Ask the watched search to stop."""
+        from nasbench.runs import request_stop
+
+        if self.run is not None:
+            request_stop(self.run_dir)
+            self.status_text.value += " · <i>stop requested</i>"
+
+    def _process_alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _poll_and_continue(self) -> bool:
+        try:
+            status = self.poll_once()
+        except Exception as err:  # noqa: BLE001 - a background poll must never die silently
+            self.error.value = message_html(f"monitor error: {type(err).__name__}: {err}", "error")
+            return False
+        return status not in TERMINAL or self._process_alive()
+
+    # ------------------------------------------------------------------- poll
+    def poll_once(self) -> str:
+        """Read what the search wrote since the last poll and update every view.
+
+        Returns:
+            The run's status ("starting" before the store exists; "failed" when the
+            process died before creating it).
+        """
+        if not self.run_dir:
+            return ""
+        if self.run is None and not self._open_store():
+            return self.status
+        run = self.run
+        new = run.refresh()
+        if run.generation != self._generation:
+            # A resume discarded rows: start again from the full frames.
+            self._reset_buffers()
+            self._generation = run.generation
+            new = {"history": run.history, "alphas": run.alphas}
+        self._ingest_alphas(new["alphas"])
+        self._ingest_history(new["history"])
+        self._draw_alphas()
+        self._draw_history()
+        self._draw_genotype()
+        self._show_state()
+        return self.status
+
+    def _open_store(self) -> bool:
+        from nasbench.runs import load
+
+        if (Path(self.run_dir) / DB_NAME).is_file():
+            try:
+                self.run = load(self.run_dir)
+            except NasbenchError:
+                self.run = None  # the writer is still creating it
+            else:
+                # load() read every row so far; later refresh() calls return newer ones only.
+                self._generation = self.run.generation
+                self._ingest_alphas(self.run.alphas)
+                self._ingest_history(self.run.history)
+                return True
+        if self.process is not None and self.process.poll() is not None:
+            self.status = "failed"
+            self._show_error(f"the search process exited with code {self.process.returncode} "
+                             "before it created the run store.")  # fmt: skip
+        else:
+            self.status = "starting"
+            self.status_text.value = "starting the search …"
+        return False
+
+    # ----------------------------------------------------------------- alphas
+    def _ingest_alphas(self, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        kinds = list(frame["kind"].unique())
+        if self.alpha_kind not in kinds and not self._alphas:
+            self.alpha_kind = str(kinds[0])
+        frame = frame[frame["kind"] == self.alpha_kind]
+        for (cell, edge, op), part in frame.groupby(
+            ["cell_type", "edge", "op"], observed=True, sort=False
+        ):
+            xs, ys = self._alphas.setdefault((str(cell), str(edge), str(op)), ([], []))
+            xs.extend(part["step"].tolist())
+            ys.extend(part["weight"].tolist())
+            edges, ops = self._alpha_structure.setdefault(str(cell), ([], []))
+            if str(edge) not in edges:
+                edges.append(str(edge))
+            if str(op) not in ops:
+                ops.append(str(op))
+
+    def _alpha_template(self, cell: str) -> go.Figure:
+        edges, ops = self._alpha_structure[cell]
+        cols = max(1, min(4, len(edges)))
+        rows = -(-len(edges) // cols)
+        fig = make_subplots(
+            rows=rows, cols=cols, subplot_titles=edges, shared_xaxes=True, shared_yaxes=True,
+            vertical_spacing=min(0.3 / rows, 0.08), horizontal_spacing=0.03,
+        )  # fmt: skip
+        from nasbench.viz import op_color
+
+        for index, edge in enumerate(edges):
+            row, col = divmod(index, cols)
+            for op in ops:
+                if (cell, edge, op) not in self._alphas:
+                    continue
+                fig.add_trace(
+                    go.Scatter(
+                        x=[], y=[], mode="lines", name=op, legendgroup=op, meta=edge,
+                        showlegend=index == 0, line={"color": op_color(op), "width": 1.5},
+                        hovertemplate=f"{op}<br>edge {edge}<br>step %{{x}}<br>weight "
+                        "%{y:.4f}<extra></extra>",
+                    ),
+                    row=row + 1, col=col + 1,
+                )  # fmt: skip
+        fig.update_layout(
+            title=f"architecture weights ({self.alpha_kind}, softmax) — {cell} cell",
+            height=max(320, 210 * rows),
+            legend_title_text="op",
+            margin={"t": 80},
+        )
+        fig.update_yaxes(range=[-0.02, 1.02])
+        return fig
+
+    def _draw_alphas(self, force: bool = False) -> None:
+        cell = self.cell_type.value
+        if cell not in self._alpha_structure:
+            if self._alpha_structure:
+                # e.g. a single-cell space logs "network" only: show what there is.
+                options = list(self._alpha_structure)
+                self.cell_type.options = options
+                return  # the toggle's observer redraws
+            return
+        edges, ops = self._alpha_structure[cell]
+        structure = (cell, tuple(edges), tuple(ops))
+        fig = self.alpha_figure
+        with fig.batch_update():
+            if force or self._drawn_alpha != structure:
+                template = self._alpha_template(cell)
+                fig.data = ()
+                fig.layout = template.layout
+                fig.add_traces(template.data)
+                self._drawn_alpha = structure
+                self._sent = {k: v for k, v in self._sent.items() if k[0] != "alpha"}
+            for trace in fig.data:
+                key = (cell, trace.meta, trace.name)
+                xs, ys = self._alphas.get(key, ([], []))
+                if self._sent.get(("alpha", *key)) == len(xs):
+                    continue
+                trace.x, trace.y = np.asarray(xs), np.asarray(ys)
+                self._sent[("alpha", *key)] = len(xs)
+
+    # ---------------------------------------------------------------- history
+    def _ingest_history(self, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        frame = frame[frame["name"].map(_is_plotted_metric)]
+        for (phase, name), part in frame.groupby(["phase", "name"], sort=False):
+            xs, ys = self._history.setdefault((str(phase), str(name)), ([], []))
+            xs.extend(part["step"].tolist())
+            ys.extend(part["value"].tolist())
+
+    def _draw_history(self) -> None:
+        fig = self.history_figure
+        with fig.batch_update():
+            have = {(t.meta, t.name) for t in fig.data}
+            for phase, name in self._history:
+                if (phase, name) in have:
+                    continue
+                row = 1 if name in LOSS_NAMES else 2
+                fig.add_scatter(
+                    x=[], y=[], mode="lines+markers" if phase != "train" else "lines",
+                    name=f"{phase}/{name}", meta=phase, row=row, col=1,
+                )  # fmt: skip
+            for trace in fig.data:
+                name = trace.name.split("/", 1)[1]
+                xs, ys = self._history.get((trace.meta, name), ([], []))
+                key = ("history", trace.meta, name)
+                if self._sent.get(key) == len(xs):
+                    continue
+                trace.x, trace.y = np.asarray(xs), np.asarray(ys)
+                self._sent[key] = len(xs)
+
+    # --------------------------------------------------------------- genotype
+    def _draw_genotype(self) -> None:
+        from nasbench.viz import draw_genotype
+
+        frame = self.run.genotypes
+        if frame.empty:
+            return
+        last = frame.iloc[-1]
+        if last["genotype_json"] == self._genotype_json:
+            return
+        self._genotype_json = last["genotype_json"]
+        genotype = last["genotype"]
+        self.genotype_title.value = (
+            f"<b>derived genotype</b> after epoch {int(last['epoch'])} (step {int(last['step'])})"
+        )
+        if genotype is None:
+            self.genotype.value = message_html("this genotype could not be parsed.", "error")
+            return
+        show_drawing(self.genotype, lambda: draw_genotype(genotype))
+
+    # ------------------------------------------------------------------ state
+    def _show_error(self, headline: str) -> None:
+        tail = stderr_tail(self.run_dir)
+        body = html.escape(headline)
+        if tail:
+            body += f"<pre style='max-height:16em;overflow:auto'>{html.escape(tail)}</pre>"
+        self.error.value = f"<div style='color:#a94442'><b>error</b>: {body}</div>"
+
+    def _show_state(self) -> None:
+        run = self.run
+        status = run.status
+        alive = run.writer_alive()
+        if status == "running" and alive is False and not self._process_alive():
+            status = "failed"
+            self._show_error(
+                "the search process is gone (killed?); Resume continues from the last checkpoint."
+            )
+        elif status == "failed":
+            self._show_error(run.message or "the search failed.")
+        elif (
+            self.process is not None
+            and self.process.poll() not in (None, 0)
+            and status not in TERMINAL
+        ):
+            status = "failed"
+            self._show_error(f"the search process exited with code {self.process.returncode}.")
+        progress = run.progress
+        total = progress["total_steps"]
+        self.progress.max = max(1, int(total or 1))
+        self.progress.value = min(int(progress["step"]), self.progress.max)
+        self.progress.bar_style = {"finished": "success", "failed": "danger",
+                                   "stopped": "warning"}.get(status, "")  # fmt: skip
+        parts = [f"<b>{html.escape(status)}</b>"]
+        if total:
+            parts.append(f"step {progress['step']}/{total}")
+        if progress["total_epochs"]:
+            parts.append(f"epoch {min(progress['epoch'] + 1, progress['total_epochs'])}"
+                         f"/{progress['total_epochs']}")  # fmt: skip
+        if status == "running" and format_eta(progress["eta_s"]):
+            parts.append(f"ETA {format_eta(progress['eta_s'])}")
+        if status == "running" and run.stop_pending:
+            parts.append("<i>stop requested</i>")
+        self.status_text.value = " · ".join(parts)
+        self.stop_button.disabled = status in TERMINAL
+        warnings = collapse_warnings(run)
+        self.warnings.value = "".join(message_html(w, "warning") for w in warnings)
+        self.status = status

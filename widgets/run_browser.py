@@ -1,0 +1,163 @@
+"""Browse the runs in a folder: a table (status, dataset, strategy, best metric) and a comparison.
+
+The table comes from ``nasbench.runs.list_runs``; selecting several runs and
+pressing Compare overlays their validation curves (one trace per run) in a
+FigureWidget that is reused, not re-created.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from pathlib import Path
+
+import ipywidgets as widgets
+import pandas as pd
+import plotly.graph_objects as go
+import traitlets
+
+from nasbench.errors import NasbenchError
+from widgets._svg import message_html
+
+METRICS = ("val_acc", "val_auc", "val_loss", "loss")
+
+
+def runs_table(frame: pd.DataFrame) -> str:
+    """Return the run summaries as an HTML table (newest first).
+
+    Args:
+        frame: what ``nasbench.runs.list_runs`` returns.
+
+    Returns:
+        HTML text.
+    """
+    if frame.empty:
+        return "<i>no runs in this folder yet</i>"
+    head = "".join(
+        f"<th style='text-align:left;padding-right:1em'>{h}</th>"
+        for h in ("run", "status", "dataset", "strategy", "best", "created")
+    )
+    rows = []
+    for _, r in frame.iterrows():
+        best = r["best_metric"]
+        best_text = (
+            "-" if best is None or math.isnan(best) else f"{r['best_metric_name']} {best:.3f}"
+        )
+        created = r["created"].strftime("%Y-%m-%d %H:%M") if not pd.isna(r["created"]) else "-"
+        cells = (r["name"], r["status"], r["dataset"] or "-", r["strategy"] or "-", best_text,
+                 created)  # fmt: skip
+        rows.append(
+            "<tr>" + "".join(f"<td style='padding-right:1em'>{html.escape(str(c))}</td>"
+                             for c in cells) + "</tr>"
+        )  # fmt: skip
+    return f"<table class='nasbench-runs'><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+class RunBrowser(widgets.VBox):
+    """The runs of a folder, with multi-select comparison of their validation curves.
+
+    Args:
+        folder: the folder holding run folders.
+
+    Attributes:
+        frame: the latest ``list_runs`` table.
+        opened: the run folder the person asked to open (a traitlet; the workbench
+            shows it in the monitor and the explorers).
+
+    Example:
+        >>> browser = RunBrowser("runs")  # doctest: +SKIP
+        >>> browser.select.value = tuple(browser.frame["run_dir"][:2])  # doctest: +SKIP
+        >>> browser.compare()  # doctest: +SKIP
+    """
+
+    opened = traitlets.Unicode("")
+
+    def __init__(self, folder: str | os.PathLike = "runs") -> None:
+        self.folder = Path(folder)
+        self.frame = pd.DataFrame()
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
+        self.refresh_button.add_class("nasbench-runs-refresh")
+        self.table = widgets.HTML()
+        self.table.add_class("nasbench-run-table")
+        self.select = widgets.SelectMultiple(
+            options=[], description="runs", layout=widgets.Layout(width="640px", height="140px")
+        )
+        self.select.add_class("nasbench-run-select")
+        self.metric = widgets.Dropdown(options=METRICS, value="val_acc", description="metric")
+        self.compare_button = widgets.Button(description="Compare", icon="line-chart")
+        self.compare_button.add_class("nasbench-runs-compare")
+        self.open_button = widgets.Button(description="Open", icon="folder-open")
+        self.open_button.add_class("nasbench-runs-open")
+        self.message = widgets.HTML()
+        self.figure = go.FigureWidget(
+            layout={"title": "validation curves", "xaxis_title": "step", "height": 360}
+        )
+        self.figure.add_class("nasbench-compare-figure")
+        self.refresh_button.on_click(lambda _: self.refresh())
+        self.compare_button.on_click(lambda _: self.compare())
+        self.open_button.on_click(lambda _: self.open_selected())
+        self.metric.observe(lambda _: self.compare(), "value")
+        super().__init__(
+            children=[
+                widgets.HBox(
+                    [self.refresh_button, widgets.HTML(f"<b>{html.escape(str(folder))}</b>")]
+                ),
+                self.table,
+                self.select,
+                widgets.HBox([self.metric, self.compare_button, self.open_button]),
+                self.message,
+                self.figure,
+            ]
+        )
+        self.add_class("nasbench-run-browser")
+        self.refresh()
+
+    def refresh(self) -> pd.DataFrame:
+        """Re-read the folder and redraw the table and the run list."""
+        from nasbench.runs import list_runs
+
+        if self.folder.is_dir():
+            self.frame = list_runs(self.folder)
+        else:
+            self.frame = pd.DataFrame(columns=["run_dir", "name", "status"])
+        self.table.value = runs_table(self.frame)
+        selected = set(self.select.value)
+        options = [(f"{r['name']} · {r['status']}", r["run_dir"]) for _, r in self.frame.iterrows()]
+        self.select.options = options
+        self.select.value = tuple(v for _, v in options if v in selected)
+        return self.frame
+
+    def run_dirs(self) -> list[str]:
+        """Every listed run folder, newest first."""
+        return [str(d) for d in self.frame.get("run_dir", [])]
+
+    def open_selected(self) -> None:
+        """Ask the workbench to show the first selected run."""
+        if self.select.value:
+            self.opened = self.select.value[0]
+
+    def compare(self) -> None:
+        """Overlay the chosen metric of every selected run (one trace per run)."""
+        from nasbench.runs import load
+
+        traces, missing = [], []
+        for run_dir in self.select.value:
+            try:
+                with load(run_dir) as run:
+                    history = run.history
+            except NasbenchError as err:
+                missing.append(f"{Path(run_dir).name}: {err}")
+                continue
+            part = history[history["name"] == self.metric.value]
+            if part.empty:
+                missing.append(f"{Path(run_dir).name}: no {self.metric.value}")
+                continue
+            traces.append(go.Scatter(x=part["step"].to_numpy(), y=part["value"].to_numpy(),
+                                     mode="lines+markers", name=Path(run_dir).name))  # fmt: skip
+        with self.figure.batch_update():
+            self.figure.data = ()
+            self.figure.add_traces(traces)
+            self.figure.layout.title = f"{self.metric.value} of the selected runs"
+            self.figure.layout.yaxis.title = self.metric.value
+        self.message.value = message_html("; ".join(missing), "warning") if missing else ""
