@@ -16,7 +16,7 @@ from typing import Any
 from nasbench.errors import ConfigError, closest_name
 
 DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def default_space() -> dict[str, Any]:
@@ -75,10 +75,15 @@ class SearchConfig:
             ``max_alpha_snapshots`` snapshots.
         max_alpha_snapshots: the target for ``alpha_every=0``.
         eigen_every: record the dominant Hessian eigenvalue every E epochs (0: never).
-        early_stop: stop when the eigenvalue grows (RobustDARTS rule).
+        early_stop: stop when the eigenvalue grows (RobustDARTS rule) and return the
+            cell of the epoch ``early_stop_window`` measurements back.
+        early_stop_window, early_stop_factor, early_stop_start: the rule: stop when the
+            mean of the last ``window`` eigenvalues exceeds ``factor`` times the mean of
+            the ``window`` before, from epoch ``start`` on (RobustDARTS: 5, 1.3, 10).
         checkpoint_every: also checkpoint every N steps (0: at epoch ends only).
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
-        precision: ``fp32`` or ``bf16`` (autocast on CUDA).
+        precision: ``auto`` (bf16 autocast on a CUDA GPU that has it, fp32 on the CPU),
+            ``fp32`` or ``bf16``.
         seed: the only source of randomness.
         deterministic: ask torch for deterministic kernels.
 
@@ -109,9 +114,12 @@ class SearchConfig:
     max_alpha_snapshots: int = 2000
     eigen_every: int = 0
     early_stop: bool = False
+    early_stop_window: int = 5
+    early_stop_factor: float = 1.3
+    early_stop_start: int = 10
     checkpoint_every: int = 0
     device: str = "auto"
-    precision: str = "fp32"
+    precision: str = "auto"
     seed: int = 0
     deterministic: bool = True
 
@@ -175,6 +183,18 @@ class SearchConfig:
         for name in ("w_lr", "w_lr_min", "w_momentum", "w_weight_decay", "grad_clip"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}.")
+        _check_positive("early_stop_window", self.early_stop_window)
+        if not self.early_stop_factor > 1.0:
+            raise ConfigError(
+                f"early_stop_factor must be > 1 (a growth factor), got {self.early_stop_factor}."
+            )
+        if self.early_stop_start < 0:
+            raise ConfigError(f"early_stop_start must be >= 0, got {self.early_stop_start}.")
+        if self.early_stop and not self.eigen_every:
+            raise ConfigError(
+                "early_stop watches the Hessian eigenvalue, which is never computed with "
+                "eigen_every = 0; set eigen_every = 1 (or more)."
+            )
         _check_choice("device", self.device, DEVICES)
         _check_choice("precision", self.precision, PRECISIONS)
         if not isinstance(self.seed, int) or self.seed < 0:

@@ -93,3 +93,85 @@ def test_no_subcommand_prints_help_and_fails(capsys):
 
 def test_subcommands_are_registered_in_one_table():
     assert "datasets" in COMMANDS and COMMANDS["datasets"].help
+
+
+def _tiny_search_config(tmp_path):
+    from nasbench.config import DatasetConfig, SearchConfig
+
+    config = SearchConfig(
+        dataset=DatasetConfig(name="synthetic", limit=32, batch_size=8),
+        space={"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}},
+        epochs=1,
+        max_steps_per_epoch=2,
+    )
+    path = tmp_path / "tiny.json"
+    config.save(path)
+    return config, path
+
+
+def test_search_report_and_runs_commands(capsys, tmp_path):
+    _, config_path = _tiny_search_config(tmp_path)
+    run_dir = tmp_path / "runs" / "tiny"
+    code, out, _ = run(capsys, "search", "--config", str(config_path), "--run-dir", str(run_dir),
+                       "--strategy", "gdas", "--seed", "4")  # fmt: skip
+    assert code == 0 and "finished after 2 steps" in out and "genotype: Genotype(" in out
+    from nasbench.runs import load
+
+    stored = load(run_dir).config
+    assert stored["strategy"] == "gdas" and stored["seed"] == 4  # the flags override the file
+
+    code, out, _ = run(capsys, "report", str(run_dir), "--out", str(tmp_path / "r.html"))
+    assert code == 0 and out.strip() == f"report: {(tmp_path / 'r.html').resolve()}"
+    assert "plotly" in (tmp_path / "r.html").read_text()
+
+    code, out, _ = run(capsys, "runs", str(tmp_path / "runs"))
+    assert code == 0 and "tiny" in out and "finished" in out and "gdas" in out
+    code, _, err = run(capsys, "runs", str(tmp_path / "nowhere"))
+    assert code == 2 and "does not exist" in err
+
+    code, _, err = run(capsys, "resume", str(tmp_path / "nowhere"))
+    assert code == 2 and err.count("\n") == 1
+
+
+def test_stop_then_resume_commands(capsys, tmp_path):
+    import threading
+    import time
+
+    from nasbench.runs import load
+
+    config, config_path = _tiny_search_config(tmp_path)
+    config.epochs, config.max_steps_per_epoch = 3, 3
+    config.save(config_path)
+    run_dir = tmp_path / "run"
+    codes = []
+    searching = threading.Thread(
+        target=lambda: codes.append(
+            main(["search", "--config", str(config_path), "--run-dir", str(run_dir)])
+        )
+    )
+    searching.start()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and searching.is_alive():
+        if (run_dir / "run.sqlite").exists() and load(run_dir).progress.get("step", 0) >= 1:
+            break
+        time.sleep(0.05)
+    code, out, _ = run(capsys, "stop", str(run_dir))
+    searching.join(timeout=120)
+    assert code == 0 and "stop requested" in out and codes == [0]
+    assert load(run_dir).status == "stopped" and load(run_dir).progress["step"] < 6
+
+    code, out, _ = run(capsys, "resume", str(run_dir), "--report")
+    assert code == 0 and "finished after 6 steps" in out
+    assert (run_dir / "report.html").exists() and load(run_dir).status == "finished"
+
+
+def test_quickstart_prints_where_the_report_is(capsys, tmp_path, monkeypatch):
+    from nasbench.engine import commands
+
+    tiny, _ = _tiny_search_config(tmp_path)
+    full = commands.quickstart_config()
+    assert full.validate() and full.strategy == "darts" and full.dataset.name == "synthetic"
+    monkeypatch.setattr(commands, "quickstart_config", lambda seed=0: tiny)
+    code, out, _ = run(capsys, "quickstart", "--run-dir", str(tmp_path / "qs"))
+    assert code == 0 and "quickstart: DARTS on the offline 'synthetic' dataset" in out
+    assert f"report: {(tmp_path / 'qs' / 'report.html').resolve()}" in out

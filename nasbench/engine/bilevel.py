@@ -24,7 +24,14 @@ from tqdm.auto import tqdm
 
 from nasbench.config import SearchConfig
 from nasbench.engine.batches import EpochBatches
-from nasbench.engine.device import autocast, peak_memory_mb, reset_peak_memory, resolve_device
+from nasbench.engine.device import (
+    autocast,
+    peak_memory_mb,
+    reset_peak_memory,
+    resolve_device,
+    to_channels_last,
+    wants_channels_last,
+)
 from nasbench.errors import ConfigError
 from nasbench.evaluation.metrics import classification_metrics, loss_for_task
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
@@ -39,8 +46,10 @@ class SearchResult:
     Attributes:
         run_dir: the run folder.
         status: ``finished`` or ``stopped``.
-        genotype: the last derived genotype.
-        metrics: the last validation metrics (``val_loss``, ``val_acc``, ``val_auc``).
+        genotype: the last derived genotype; after an early stop, the one of the epoch
+            the RobustDARTS rule returns to.
+        metrics: the validation metrics (``val_loss``, ``val_acc``, ``val_auc``) of
+            that genotype's epoch.
         steps: steps done.
     """
 
@@ -91,8 +100,10 @@ def _build(config: SearchConfig) -> _Parts:
     supernet = build_supernet(space, config.strategy, config.strategy_config, seed=config.seed).to(
         device
     )
-    if device.type == "cuda":
-        supernet = supernet.to(memory_format=torch.channels_last)
+    if wants_channels_last(device, supernet.channels_last):
+        # Inputs (Supernet.forward) and weights both, or the convs convert every call.
+        supernet.channels_last = True
+        to_channels_last(supernet, space.skeleton.spatial_dims)
     supernet.method.setup(supernet)  # the arch optimizer must see the moved tensors
     w_optimizer = torch.optim.SGD(
         supernet.weight_parameters(),
@@ -206,6 +217,9 @@ class _Loop:
         self.batch = 0
         self.eigenvalues: list[tuple[int, float]] = []
         self.last_val: dict[str, float] = {}
+        # Epoch -> (genotype JSON, validation metrics): an early stop returns an earlier one.
+        self.epoch_results: dict[int, tuple[str, dict[str, float]]] = {}
+        self.return_epoch: int | None = None
         self._alphas_recorded_at: int | None = None
         self._last_loss = float("nan")
 
@@ -221,6 +235,7 @@ class _Loop:
             "batch": self.batch,
             "eigenvalues": self.eigenvalues,
             "last_val": self.last_val,
+            "epoch_results": self.epoch_results,
         }
 
     def _checkpoint(self) -> None:
@@ -238,6 +253,7 @@ class _Loop:
         self.step, self.epoch, self.batch = state["step"], state["epoch"], state["batch"]
         self.eigenvalues = [tuple(e) for e in state["eigenvalues"]]
         self.last_val = dict(state["last_val"])
+        self.epoch_results = dict(state.get("epoch_results", {}))
         self.store.discard_after(self.step)
 
     # ---- the loop ---------------------------------------------------------------------------
@@ -295,7 +311,7 @@ class _Loop:
         self.step += 1
         self.batch += 1
         self._last_loss = loss.item()
-        metrics = {"loss": self._last_loss, "lr": lr, **arch}
+        metrics = {"loss": self._last_loss, "lr": lr, **self._arch_lrs(), **arch}
         metrics.update(classification_metrics(logits, y_train, p.task))
         with self.store.batch():
             self.store.log_metrics(self.step, self.epoch, "train", metrics)
@@ -303,6 +319,12 @@ class _Loop:
             if self.step % self.alpha_every == 0:
                 self._record_alphas()
         return int(x_train.shape[0])
+
+    def _arch_lrs(self) -> dict[str, float]:
+        arch_optimizer = getattr(self.parts.method, "arch_optimizer", None)
+        if arch_optimizer is None:
+            return {}
+        return {"arch_lr": float(arch_optimizer.param_groups[0]["lr"])}
 
     def _record_alphas(self) -> None:
         if self._alphas_recorded_at == self.step:
@@ -339,6 +361,7 @@ class _Loop:
         if eigen_every and (self.epoch + 1) % eigen_every == 0:
             epoch_metrics["hessian_eigenvalue"] = self._eigenvalue()
         p.scheduler.step()
+        self.epoch_results[self.epoch] = (genotype.to_json(), dict(self.last_val))
         with self.store.batch():
             self.store.log_metrics(self.step, self.epoch, "val", epoch_metrics)
             self.store.log_genotype(self.epoch, self.step, genotype.to_json(), epoch_metrics)
@@ -381,20 +404,34 @@ class _Loop:
 
         if not (self.config.early_stop and self.eigenvalues):
             return False
-        watch = EigenvalueEarlyStop()
+        cfg = self.config
+        watch = EigenvalueEarlyStop(
+            window=cfg.early_stop_window,
+            factor=cfg.early_stop_factor,
+            start_epoch=cfg.early_stop_start,
+        )
         fired = [watch.update(epoch, value) for epoch, value in self.eigenvalues][-1]
         if fired:
+            self.return_epoch = watch.stop_epoch
             self.store.log_event(
                 "early_stop",
                 {
                     "epoch": self.eigenvalues[-1][0],
                     "return_epoch": watch.stop_epoch,
-                    "rule": "RobustDARTS: eigenvalue local average grew by > 1.3x over 5",
+                    "rule": f"RobustDARTS: the eigenvalue's mean over {cfg.early_stop_window} "
+                    f"measurements grew by more than {cfg.early_stop_factor}x",
                 },
             )
         return fired
 
     def _result(self, status: str) -> SearchResult:
+        if self.return_epoch in self.epoch_results:
+            # RobustDARTS: return the cell of the epoch before the eigenvalue took off.
+            from nasbench.spaces.genotype import parse_genotype
+
+            genotype_json, metrics = self.epoch_results[self.return_epoch]
+            genotype = parse_genotype(genotype_json)
+            return SearchResult(self.run_dir, status, genotype, metrics, self.step)
         genotype = self.parts.method.derive_genotype(self.parts.supernet)
         return SearchResult(self.run_dir, status, genotype, dict(self.last_val), self.step)
 

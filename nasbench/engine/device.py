@@ -33,15 +33,50 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    """A bf16 autocast context on CUDA when asked for; a no-op otherwise.
+def resolve_precision(device: torch.device, precision: str = "auto") -> str:
+    """The precision a search runs in: ``"bf16"`` or ``"fp32"``.
 
-    bf16 on CPU is slower than fp32 for these small convolutions, so it is used on
-    CUDA only; the config records what was asked, the environment what ran.
+    Args:
+        device: the device the search runs on.
+        precision: ``auto`` takes bf16 autocast on a CUDA GPU that supports it and fp32
+            everywhere else; ``bf16`` asks for it (still fp32 on the CPU, where bf16 is
+            slower than fp32 for these small convolutions); ``fp32`` never autocasts.
+
+    Returns:
+        ``"bf16"`` or ``"fp32"``.
+
+    Example:
+        >>> resolve_precision(torch.device("cpu"), "auto")
+        'fp32'
     """
-    if precision == "bf16" and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ConfigError(f'precision must be "auto", "bf16" or "fp32", got {precision!r}.')
+    if device.type != "cuda" or precision == "fp32":
+        return "fp32"
+    if precision == "auto" and not torch.cuda.is_bf16_supported():
+        return "fp32"
+    return "bf16"
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """A bf16 autocast context when :func:`resolve_precision` says bf16; else a no-op."""
+    if resolve_precision(device, precision) == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+def wants_channels_last(device: torch.device, asked: bool) -> bool:
+    """Channels-last on CUDA always (tensor-core convolutions), elsewhere when asked."""
+    return asked or device.type == "cuda"
+
+
+def to_channels_last(module: torch.nn.Module, spatial_dims: int) -> torch.nn.Module:
+    """Move a network's conv weights to the channels-last format of its dims (in place)."""
+    fmt = torch.channels_last if spatial_dims == 2 else torch.channels_last_3d
+    for param in module.parameters():
+        if param.dim() == spatial_dims + 2:
+            param.data = param.data.contiguous(memory_format=fmt)
+    return module
 
 
 def reset_peak_memory(device: torch.device) -> None:

@@ -1,4 +1,4 @@
-"""Figures: graphviz drawings of genotypes, supernets and networks (plotly charts join later).
+"""Figures: graphviz drawings of genotypes, supernets and networks, and plotly charts.
 
 Every drawing is a :class:`NasDigraph` (a ``graphviz.Digraph``) that shows inline in Jupyter and
 exports with :func:`render` / :func:`save`, using the system ``dot`` or, without one, the

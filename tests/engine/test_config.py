@@ -65,3 +65,44 @@ def test_unknown_dataset_is_rejected():
 def test_invalid_json_is_one_line():
     with pytest.raises(ConfigError, match="not valid JSON"):
         SearchConfig.from_json("{not json")
+
+
+def test_early_stop_needs_the_eigenvalue_and_a_growth_factor():
+    with pytest.raises(ConfigError, match="eigen_every = 1"):
+        SearchConfig(early_stop=True).validate()
+    with pytest.raises(ConfigError, match="early_stop_factor must be > 1"):
+        SearchConfig(early_stop=True, eigen_every=1, early_stop_factor=0.9).validate()
+    SearchConfig(early_stop=True, eigen_every=1).validate()
+
+
+def test_precision_auto_is_fp32_on_the_cpu_and_unknown_is_refused():
+    import torch
+
+    from nasbench.engine.device import autocast, resolve_precision
+
+    cpu = torch.device("cpu")
+    assert [resolve_precision(cpu, p) for p in ("auto", "bf16", "fp32")] == ["fp32"] * 3
+    with autocast(cpu, "auto"):
+        assert not torch.is_autocast_enabled()
+    with pytest.raises(ConfigError, match="precision must be"):
+        resolve_precision(cpu, "fp16")
+    assert SearchConfig().precision == "auto"
+    with pytest.raises(ConfigError, match="precision"):
+        SearchConfig(precision="fp16").validate()
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_channels_last_moves_conv_weights_of_either_dims(dims):
+    import torch
+    from torch import nn
+
+    from nasbench.engine.device import to_channels_last, wants_channels_last
+
+    conv = (nn.Conv2d if dims == 2 else nn.Conv3d)(3, 4, 3)
+    net = to_channels_last(nn.Sequential(conv, nn.Linear(4, 2)), dims)
+    fmt = torch.channels_last if dims == 2 else torch.channels_last_3d
+    assert net[0].weight.is_contiguous(memory_format=fmt)
+    assert net[1].weight.is_contiguous()  # 2-D weights are left alone
+    assert wants_channels_last(torch.device("cuda"), False)
+    assert not wants_channels_last(torch.device("cpu"), False)
+    assert wants_channels_last(torch.device("cpu"), True)

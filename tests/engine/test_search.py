@@ -37,7 +37,9 @@ def test_records_metrics_the_issue_asks_for(tiny, tmp_path):
     search(tiny("darts", eigen_every=1), tmp_path / "run")
     run = load(tmp_path / "run")
     train = set(run.history[run.history.phase == "train"].name)
-    assert {"loss", "acc", "auc", "lr", "arch_loss"} <= train
+    assert {"loss", "acc", "auc", "lr", "arch_lr", "arch_loss"} <= train
+    arch_lr = run.history[run.history.name == "arch_lr"].value
+    assert np.allclose(arch_lr, 3e-4)  # DARTS's Adam learning rate for alpha
     val = run.history[run.history.phase == "val"]
     assert {
         "val_loss",
@@ -77,10 +79,45 @@ def test_a_run_folder_is_never_overwritten(tiny, tmp_path):
         search(tiny("gdas", epochs=1), tmp_path / "run")
 
 
-def test_search_on_real_breastmnist(tiny, tmp_path, shared_medmnist):
-    config = tiny("darts")
+@pytest.mark.parametrize("strategy", METHODS)
+def test_search_on_real_breastmnist(tiny, tmp_path, shared_medmnist, strategy):
+    config = tiny(strategy)
     config.dataset.name = "breastmnist"
     config.dataset.root = str(shared_medmnist)
     result = search(config, tmp_path / "run")
     assert result.status == "finished"
     assert 0.0 <= result.metrics["val_acc"] <= 1.0
+    alphas = load(tmp_path / "run").alphas
+    alphas = alphas[alphas.kind == "alpha"].sort_values(["step", "cell_type", "edge", "op"])
+    first = alphas[alphas.step == alphas.step.min()].raw.to_numpy()
+    last = alphas[alphas.step == alphas.step.max()].raw.to_numpy()
+    assert not np.allclose(first, last), "the alphas must move on real images too"
+
+
+def test_early_stop_returns_the_cell_of_the_epoch_before_the_rise(tiny, tmp_path, monkeypatch):
+    from nasbench.strategies.differentiable import hessian
+
+    # A sharp curvature rise from the fourth measurement on, as in a collapsing search.
+    measured = iter([1.0, 1.0, 1.0, 5.0, 5.0, 5.0, 5.0, 5.0])
+    monkeypatch.setattr(hessian, "supernet_hessian_eigenvalue", lambda *a, **k: next(measured))
+    config = tiny(
+        "darts",
+        epochs=8,
+        max_steps_per_epoch=1,
+        eigen_every=1,
+        early_stop=True,
+        early_stop_window=2,
+        early_stop_start=3,
+    )
+    result = search(config, tmp_path / "run")
+    run = load(tmp_path / "run")
+    # Means over 2: epochs 2-3 give 3.0 against 1.0 before: the rule fires at epoch 3 ...
+    assert result.steps == 4 and list(run.genotypes.epoch) == [0, 1, 2, 3]
+    stop = run.events[run.events.kind == "early_stop"]
+    assert len(stop) == 1
+    # ... and returns the cell of epoch 1, two measurements back, with that epoch's metrics.
+    returned = run.genotypes[run.genotypes.epoch == 1].iloc[0]
+    assert result.genotype == returned.genotype
+    val = run.history[(run.history.phase == "val") & (run.history.name == "val_loss")]
+    assert result.metrics["val_loss"] == pytest.approx(val.value.iloc[1])
+    assert result.status == "finished" and run.status == "finished"
