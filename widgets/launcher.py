@@ -180,6 +180,44 @@ class SearchLauncher(widgets.VBox):
         )
         self.seed = widgets.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed",
                                            style=style)  # fmt: skip
+        # Discrete strategies: the evaluator (an evaluation strategy of its own), the
+        # budget in evaluations and wall time, and where the evaluations run.
+        from nasbench.evaluation import evaluator_names
+        from nasbench.strategies.discrete import EXECUTORS
+
+        self.evaluator = widgets.Dropdown(
+            options=list(evaluator_names()), value="train", description="evaluator", style=style
+        )
+        self.evaluator.add_class("nasbench-evaluator")
+        self.evaluator_form_box = widgets.VBox()
+        self.evaluator_form: ConfigForm = ConfigForm(self._evaluator_config_cls())
+        self.evaluator_form_box.children = [self.evaluator_form]
+        self.max_evaluations = widgets.BoundedIntText(
+            value=100, min=0, max=10**9, description="max evaluations", style=style,
+            tooltip="evaluator calls allowed (cache hits are free); 0: no limit",
+        )  # fmt: skip
+        self.max_seconds = widgets.BoundedFloatText(
+            value=0.0, min=0.0, max=1e9, description="max seconds", style=style,
+            tooltip="wall time allowed; 0: no limit",
+        )  # fmt: skip
+        self.executor = widgets.Dropdown(
+            options=list(EXECUTORS), value="sequential", description="executor", style=style
+        )
+        self.workers = widgets.BoundedIntText(
+            value=2, min=1, max=1024, description="workers", style=style,
+            tooltip="processes (or Ray CPUs) evaluating at once",
+        )  # fmt: skip
+        self.bilevel_budget = widgets.VBox([self.epochs, self.max_steps])
+        self.discrete_budget = widgets.VBox(
+            [
+                self.evaluator,
+                self.evaluator_form_box,
+                self.max_evaluations,
+                self.max_seconds,
+                self.executor,
+                self.workers,
+            ]
+        )
         self.run_name = widgets.Text(value="", placeholder="strategy name",
                                      description="run name", style=style)  # fmt: skip
         self.run_button = widgets.Button(description="Run", icon="play", button_style="success")
@@ -195,6 +233,8 @@ class SearchLauncher(widgets.VBox):
         self.message.add_class("nasbench-launcher-message")
 
         self.strategy.observe(self._on_strategy, "value")
+        self.evaluator.observe(self._on_evaluator, "value")
+        self.executor.observe(lambda _: self._show_budget(), "value")
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
         self.resume_button.on_click(lambda _: self.resume())
@@ -205,8 +245,8 @@ class SearchLauncher(widgets.VBox):
                 widgets.HTML("<b>strategy hyperparameters</b>"),
                 self.form_box,
                 widgets.HTML("<b>budget</b>"),
-                self.epochs,
-                self.max_steps,
+                self.bilevel_budget,
+                self.discrete_budget,
                 self.limit,
                 self.batch_size,
                 self.device,
@@ -219,6 +259,7 @@ class SearchLauncher(widgets.VBox):
         self.add_class("nasbench-launcher")
         if dataset is not None:
             self.set_dataset(dataset)
+        self._show_budget()
         self._refresh_summary()
 
     # ----------------------------------------------------------------- inputs
@@ -227,10 +268,36 @@ class SearchLauncher(widgets.VBox):
 
         return get_strategy(self.strategy.value).config_cls
 
+    def _evaluator_config_cls(self) -> type:
+        from nasbench.evaluation import get_evaluator
+
+        return get_evaluator(self.evaluator.value).config_cls
+
+    @property
+    def discrete(self) -> bool:
+        """True when the chosen strategy is discrete (ask/tell with an evaluator)."""
+        from nasbench.strategies import get_strategy
+
+        return get_strategy(self.strategy.value).kind == "discrete"
+
     def _on_strategy(self, _: Any) -> None:
         self.form = ConfigForm(self._config_cls())
         self.form_box.children = [self.form]
+        self._show_budget()
         self._refresh_summary()
+
+    def _on_evaluator(self, _: Any) -> None:
+        self.evaluator_form = ConfigForm(self._evaluator_config_cls())
+        self.evaluator_form_box.children = [self.evaluator_form]
+
+    def _show_budget(self) -> None:
+        """Epochs and steps for a bilevel search; evaluator, evaluations, executor for a
+        discrete one (workers only when the executor has more than one)."""
+        discrete = self.discrete
+        self.bilevel_budget.layout.display = "none" if discrete else None
+        self.discrete_budget.layout.display = None if discrete else "none"
+        parallel = self.executor.value != "sequential"
+        self.workers.layout.display = None if parallel else "none"
 
     def set_dataset(self, dataset: dict[str, Any] | DatasetConfig) -> None:
         """Search this dataset (a DatasetConfig or its dict: name, size, root, ...)."""
@@ -305,6 +372,15 @@ class SearchLauncher(widgets.VBox):
             device=self.device.value,
             seed=self.seed.value,
         )
+        if self.discrete:
+            config.evaluator = self.evaluator.value
+            config.evaluator_config = self.evaluator_form.values()
+            config.max_evaluations = self.max_evaluations.value or None
+            config.max_seconds = self.max_seconds.value or None
+            config.executor = self.executor.value
+            parallel = self.executor.value != "sequential"
+            key = "num_cpus" if self.executor.value == "ray" else "workers"
+            config.executor_config = {key: self.workers.value} if parallel else {}
         return config.validate()
 
     # ---------------------------------------------------------------- actions

@@ -474,6 +474,17 @@ def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
     """Continue the search in ``run_dir`` from its last checkpoint.
 
     On CPU with ``deterministic=True`` it ends with the same genotype and metrics as
-    an uninterrupted run.
+    an uninterrupted run. Discrete searches resume by replaying their recorded
+    candidates (:func:`nasbench.engine.discrete.resume_discrete_search`).
     """
+    from nasbench.runs import RunStore
+    from nasbench.strategies import get_strategy
+
+    store = RunStore.open(run_dir)  # checks it is a run, and that no writer holds it
+    strategy = store.config.get("strategy", "darts")
+    store.close()
+    if get_strategy(strategy).kind == "discrete":
+        from nasbench.engine.discrete import resume_discrete_search
+
+        return resume_discrete_search(run_dir)
     return run_search(SearchConfig(), run_dir, resume=True, progress=progress)

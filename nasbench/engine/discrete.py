@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.config import SearchConfig
+from nasbench.errors import ConfigError
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
 
@@ -43,42 +44,105 @@ def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
         ...                    space={"name": "nb201"})  # doctest: +SKIP
         >>> run_discrete_search(cfg, "runs/random-1").genotype  # doctest: +SKIP
     """
-    from nasbench.engine.bilevel import SearchResult
     from nasbench.engine.device import resolve_device
-    from nasbench.evaluation import create_evaluator
-    from nasbench.strategies import create_strategy
-    from nasbench.strategies.discrete import Budget, create_executor, run_discrete
 
     config.validate()
-    run_dir = Path(run_dir)
-    space = build_space(config)
-    strategy = create_strategy(
-        config.strategy, config.strategy_config, space=space, seed=config.seed
-    )
-    cache = "canonical"
-    if callable(getattr(strategy, "bind", None)):
-        # NASH and ENAS carry network weights between candidates, so they evaluate
-        # their own candidates, here, one at a time, never from a cache.
-        evaluator = _bind_to_data(strategy, config)
-        cache = "none"
-    else:
-        evaluator = create_evaluator(
-            config.evaluator,
-            config.evaluator_config,
-            space=space,
-            dataset=config.dataset,
-            seed=config.seed,
-        )
-    executor = create_executor(config.executor, config.executor_config)
-    budget = Budget(config.max_evaluations, config.max_seconds)
+    parts = _Parts(config)  # built before the store: a bad dataset leaves no folder behind
     store = RunStore.create(
         run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
     )
+    return _run(parts, store, Path(run_dir))
+
+
+def resume_discrete_search(run_dir: str | Path) -> Any:
+    """Continue a stopped or killed discrete search from what its run store recorded.
+
+    The strategy is rebuilt from the run's seed, asked again and told every recorded
+    result in the original order (nothing is evaluated twice), so it proposes what
+    the uninterrupted search would have; then the search goes on until the budget
+    is spent. A wall-time budget counts the time already spent.
+
+    Args:
+        run_dir: a run folder holding a discrete search.
+
+    Returns:
+        A :class:`~nasbench.engine.bilevel.SearchResult`, as :func:`run_discrete_search`.
+
+    Raises:
+        ConfigError: the strategy keeps trained networks between candidates (NASH,
+            ENAS), which a run store does not hold; or the recorded candidates no
+            longer match what the strategy proposes (the code or config changed).
+
+    Example:
+        >>> resume_discrete_search("runs/evolution-1").status  # doctest: +SKIP
+        'finished'
+    """
+    from nasbench.runs import load
+
+    store = RunStore.open(run_dir)
+    try:
+        config = SearchConfig.from_dict(store.config).validate()
+        parts = _Parts(config)
+        if parts.carries_weights:
+            raise ConfigError(
+                f"a {config.strategy} search cannot be resumed: it trains networks it keeps "
+                "between candidates, and the run store does not hold them; start a new run."
+            )
+        run = load(run_dir)
+    except BaseException:
+        store.close()
+        raise
+    return _run(parts, store, Path(run_dir), _recorded_trials(run), _elapsed(run))
+
+
+class _Parts:
+    """The space, strategy, evaluator and executor a config names (fresh, from its seed)."""
+
+    def __init__(self, config: SearchConfig) -> None:
+        from nasbench.evaluation import create_evaluator
+        from nasbench.strategies import create_strategy
+        from nasbench.strategies.discrete import Budget, create_executor
+
+        self.config = config
+        space = build_space(config)
+        self.strategy = create_strategy(
+            config.strategy, config.strategy_config, space=space, seed=config.seed
+        )
+        self.carries_weights = callable(getattr(self.strategy, "bind", None))
+        self.cache = "canonical"
+        if self.carries_weights:
+            # NASH and ENAS carry network weights between candidates, so they evaluate
+            # their own candidates, here, one at a time, never from a cache.
+            self.evaluator = _bind_to_data(self.strategy, config)
+            self.cache = "none"
+        else:
+            self.evaluator = create_evaluator(
+                config.evaluator,
+                config.evaluator_config,
+                space=space,
+                dataset=config.dataset,
+                seed=config.seed,
+            )
+        self.executor = create_executor(config.executor, config.executor_config)
+        self.budget = Budget(config.max_evaluations, config.max_seconds)
+
+
+def _run(parts: _Parts, store: RunStore, run_dir: Path, replay=None, elapsed=0.0) -> Any:
+    from nasbench.engine.bilevel import SearchResult
+    from nasbench.strategies.discrete import run_discrete
+
     with store:
         try:
             store.set_status("running")
             out = run_discrete(
-                strategy, evaluator, budget, store=store, executor=executor, cache=cache
+                parts.strategy,
+                parts.evaluator,
+                parts.budget,
+                store=store,
+                executor=parts.executor,
+                cache=parts.cache,
+                replay=replay,
+                replay_elapsed=elapsed,
             )
         except KeyboardInterrupt:
             store.set_status("stopped", "interrupted")
@@ -90,6 +154,31 @@ def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
         store.set_status(status, out.stop_reason)
     metrics = {} if out.best_result is None else dict(out.best_result.metrics)
     return SearchResult(run_dir, status, out.best_genotype, metrics, out.evaluations)
+
+
+def _recorded_trials(run: Any) -> list[Any]:
+    """The candidates a run recorded, one per ask (the first row of each candidate id)."""
+    from nasbench.evaluation.base import Result
+    from nasbench.strategies.discrete.loop import RecordedTrial
+
+    trials, seen = [], set()
+    for row in run.candidates.itertuples(index=False):
+        cid = int(row.candidate_id)
+        if cid in seen or row.status not in ("done", "cached"):
+            continue
+        seen.add(cid)
+        result = Result(dict(row.metrics), dict(row.cost), dict(row.info))
+        trials.append(
+            RecordedTrial(cid, row.genotype_json, result, row.status == "cached", row.worker or "")
+        )
+    return trials
+
+
+def _elapsed(run: Any) -> float:
+    """Seconds from the search's start to its last recorded candidate."""
+    if run.candidates.empty:
+        return 0.0
+    return float(run.candidates["elapsed"].max())
 
 
 def _bind_to_data(strategy: Any, config: SearchConfig) -> Any:

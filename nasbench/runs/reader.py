@@ -82,6 +82,7 @@ _CANDIDATES = {
     "worker": "object",
     "metrics": "object",
     "cost": "object",
+    "info": "object",
     "time": "float64",
     "elapsed": "float64",
 }
@@ -125,7 +126,7 @@ class Run:
         genotypes: derived genotype per epoch (epoch, step, genotype_json, genotype,
             metrics, time, plus one ``metrics.<name>`` column per metric).
         candidates: evaluated candidates of a discrete search (index, candidate_id,
-            genotype_json, genotype, status, worker, metrics, cost, time, elapsed,
+            genotype_json, genotype, status, worker, metrics, cost, info, time, elapsed,
             plus ``metrics.<name>`` and ``cost.<name>`` columns).
         events: free-form events (step, epoch, kind, payload, time).
         status_history: every status change (time, status, message, pid).
@@ -442,7 +443,7 @@ class Run:
     def _fetch_candidates(self, db: sqlite3.Connection) -> pd.DataFrame:
         start = len(self.candidates)
         rows = db.execute(
-            "SELECT id, candidate_id, genotype, status, worker, metrics, cost, time "
+            "SELECT id, candidate_id, genotype, status, worker, metrics, cost, info, time "
             "FROM candidates WHERE id > ? ORDER BY id",
             (self._cursors["candidates"],),
         ).fetchall()
@@ -450,7 +451,7 @@ class Run:
             rows,
             columns=[
                 "id", "candidate_id", "genotype_json", "status", "worker", "metrics", "cost",
-                "time",
+                "info", "time",
             ],
         )  # fmt: skip
         self._advance("candidates", frame, None)
@@ -458,6 +459,7 @@ class Run:
         frame.insert(3, "genotype", [self._genotype(text) for text in frame["genotype_json"]])
         frame["metrics"] = [json.loads(text) for text in frame["metrics"]]
         frame["cost"] = [json.loads(text) for text in frame["cost"]]
+        frame["info"] = [json.loads(text) for text in frame["info"]]
         frame["elapsed"] = frame["time"] - self.created
         return _with_flat(_with_flat(_typed(frame, _CANDIDATES), "metrics"), "cost")
 

@@ -94,6 +94,7 @@ CREATE TABLE IF NOT EXISTS candidates (
     genotype     TEXT NOT NULL,
     metrics      TEXT NOT NULL DEFAULT '{}',
     cost         TEXT NOT NULL DEFAULT '{}',
+    info         TEXT NOT NULL DEFAULT '{}',
     status       TEXT NOT NULL,
     worker       TEXT,
     time         REAL NOT NULL

@@ -436,6 +436,7 @@ class RunStore:
         cost: Mapping[str, Any],
         status: str = "done",
         worker: str | None = None,
+        info: Mapping[str, Any] | None = None,
     ) -> None:
         """Append one evaluated (or failed, or pruned) candidate of a discrete search.
 
@@ -449,6 +450,8 @@ class RunStore:
             cost: e.g. {"params": 1.2e5, "macs": 3e7, "seconds": 12.0}.
             status: "done", "failed", "pruned", ...
             worker: which executor worker evaluated it.
+            info: what else the evaluator said (e.g. constraint feasibility); kept so a
+                resumed search can tell its strategy exactly what it was told.
 
         Returns:
             None.
@@ -465,13 +468,14 @@ class RunStore:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO candidates "
-                "(candidate_id, genotype, metrics, cost, status, worker, time) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "(candidate_id, genotype, metrics, cost, info, status, worker, time) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     candidate_id,
                     _genotype_text(genotype_json),
                     to_json(dict(metrics), "candidate metrics"),
                     to_json(dict(cost), "candidate cost"),
+                    to_json(dict(info or {}), "candidate info"),
                     str(status),
                     None if worker is None else str(worker),
                     time.time(),

@@ -231,3 +231,83 @@ def test_weight_carrying_strategies_refuse_a_process_pool():
     cfg = SearchConfig(strategy="nash", space={"name": "chain"}, executor="process")
     with pytest.raises(ConfigError, match='executor "sequential"'):
         cfg.validate()
+
+
+def _table_search(strategy: str, strategy_config: dict, **overrides) -> SearchConfig:
+    return SearchConfig(
+        strategy=strategy,
+        strategy_config=strategy_config,
+        evaluator="table",
+        space={"name": "nb201"},
+        max_evaluations=30,
+        seed=5,
+        **overrides,
+    )
+
+
+def _sequence(run_dir) -> list[tuple]:
+    frame = load(run_dir).candidates
+    return [
+        (int(c), g, s, m["score"])
+        for c, g, s, m in zip(
+            frame.candidate_id, frame.genotype_json, frame.status, frame.metrics, strict=True
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "strategy, strategy_config, overrides",
+    [
+        ("evolution", {"population_size": 6, "sample_size": 3}, {}),
+        ("bayesopt", {"n_initial": 5, "pool_size": 50}, {}),
+        ("reinforce", {}, {"executor": "process", "executor_config": {"workers": 2}}),
+    ],
+)
+def test_a_stopped_discrete_search_resumes_to_the_uninterrupted_result(
+    tmp_path, monkeypatch, strategy, strategy_config, overrides
+):
+    from nasbench import resume, search
+
+    config = _table_search(strategy, strategy_config, **overrides)
+    reference = search(config, tmp_path / "reference")
+
+    # The store (the loop's single writer, whatever the executor) asks for a stop as
+    # it records the tenth candidate; the loop honours it after that batch.
+    log_candidate = RunStore.log_candidate
+
+    def log_then_stop(self, candidate_id, *args, **kwargs):
+        log_candidate(self, candidate_id, *args, **kwargs)
+        if candidate_id == 9:
+            self.request_stop()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunStore, "log_candidate", log_then_stop)
+        stopped = search(config, tmp_path / "stopped")
+    assert stopped.status == "stopped" and 10 <= stopped.steps < 30
+
+    resumed = resume(tmp_path / "stopped")
+    assert resumed.status == "finished" and resumed.steps == reference.steps == 30
+    assert resumed.genotype == reference.genotype and resumed.metrics == reference.metrics
+    assert _sequence(tmp_path / "stopped") == _sequence(tmp_path / "reference")
+    events = load(tmp_path / "stopped").events
+    assert list(events.kind).count("discrete_search_resumed") == 1
+
+
+def test_resume_refuses_strategies_that_keep_networks(tmp_path):
+    from nasbench import resume, search
+    from nasbench.runs import request_stop
+
+    cfg = SearchConfig(
+        dataset=DatasetConfig(name="synthetic", limit=48),
+        strategy="nash",
+        strategy_config={"n_children": 1, "n_morphisms": 1, "epochs": 1, "start_epochs": 1,
+                         "start_channels": 4, "start_layers": 1, "batch_size": 16},
+        space={"name": "chain", "max_depth": 3},
+        max_evaluations=2,
+        device="cpu",
+    )  # fmt: skip
+    search(cfg, tmp_path / "run")
+    request_stop(tmp_path / "run")
+    with pytest.raises(ConfigError, match="cannot be resumed"):
+        resume(tmp_path / "run")
+    assert load(tmp_path / "run").status == "finished"  # the failed resume changed nothing

@@ -88,3 +88,38 @@ def test_devices_and_strategies():
     assert {"darts", "gdas", "pcdarts", "proxyless"} <= set(launcher.strategy.options)
     launcher.strategy.value = "pcdarts"
     assert "k" in launcher.form.controls
+
+
+def test_a_discrete_strategy_shows_and_writes_its_evaluator_and_budget(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", space_config={"name": "nb201"})
+    assert launcher.discrete_budget.layout.display == "none"  # darts: epochs and steps
+    launcher.strategy.value = "evolution"
+    assert launcher.bilevel_budget.layout.display == "none"
+    assert launcher.discrete_budget.layout.display is None
+    assert {"nsga2", "hill_climbing", "random", "bayesopt"} <= set(launcher.strategy.options)
+    launcher.form.controls["population_size"].value = 8
+    launcher.evaluator.value = "table"
+    assert "metric" in launcher.evaluator_form.controls  # the form follows the evaluator
+    launcher.max_evaluations.value = 40
+    launcher.max_seconds.value = 90.0
+    assert launcher.workers.layout.display == "none"
+    launcher.executor.value = "process"
+    assert launcher.workers.layout.display is None
+    launcher.workers.value = 3
+    launcher.run_button.click()
+    ((_, run_dir),) = started
+    config = SearchConfig.load(run_dir / CONFIG_NAME).validate()
+    assert (config.strategy, config.evaluator) == ("evolution", "table")
+    assert config.strategy_config["population_size"] == 8
+    assert (config.max_evaluations, config.max_seconds) == (40, 90.0)
+    assert (config.executor, config.executor_config) == ("process", {"workers": 3})
+
+
+def test_a_budget_too_small_for_the_strategy_is_an_inline_error(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", space_config={"name": "nb201"})
+    launcher.strategy.value = "evolution"
+    launcher.evaluator.value = "table"
+    launcher.form.controls["population_size"].value = 50
+    launcher.max_evaluations.value = 10
+    assert launcher.run() is None and started == []
+    assert "population_size" in launcher.message.value

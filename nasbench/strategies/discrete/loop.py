@@ -25,7 +25,7 @@ import numpy as np
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
 from nasbench.strategies.discrete.base import DiscreteStrategy, genotype_key
-from nasbench.strategies.discrete.executors import Executor, Job, SequentialExecutor
+from nasbench.strategies.discrete.executors import Executor, Job, Outcome, SequentialExecutor
 
 CACHE_MODES = ("canonical", "genotype", "none")
 # A strategy that proposes only already-evaluated genotypes this many times in a row
@@ -115,6 +115,51 @@ class DiscreteResult:
         return None
 
 
+@dataclass(frozen=True)
+class RecordedTrial:
+    """A candidate as a run store holds it, to replay when a stopped search resumes.
+
+    Attributes:
+        candidate_id: its position in the ask order.
+        genotype_json: the canonical JSON of the genotype recorded.
+        result: metrics, cost and info as recorded.
+        cached: True when it was answered from the cache.
+        worker: who evaluated it.
+    """
+
+    candidate_id: int
+    genotype_json: str
+    result: Result
+    cached: bool
+    worker: str
+
+    def outcome(self) -> Outcome:
+        """The recorded result as an executor would have returned it."""
+        return Outcome(self.result, self.worker, float(self.result.cost.get("wall_s", 0.0)))
+
+    def check(self, cid: int, genotype: Any) -> None:
+        """Fail when the resumed strategy proposes another genotype than the run did."""
+        if genotype.to_json() != self.genotype_json:
+            raise ConfigError(
+                f"cannot resume: candidate {cid} differs from the one the run recorded, so "
+                "the code or the config changed since; start a new run instead."
+            )
+
+
+def _recordable(info: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-serialisable part of a result's info (flags, numbers, text, lists)."""
+    import json
+
+    kept = {}
+    for key, value in info.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            continue
+        kept[key] = value
+    return kept
+
+
 class _Run:
     """State of one call of :func:`run_discrete`."""
 
@@ -128,6 +173,12 @@ class _Run:
         self.streak = 0
         self.callback_stop = False
         self.space_size = strategy.space.size()
+        self.replay: dict[int, RecordedTrial] = {}
+
+    def resume_from(self, replay: list[RecordedTrial], elapsed: float) -> None:
+        """Answer the first asks from ``replay`` (what a stopped run recorded)."""
+        self.replay = {trial.candidate_id: trial for trial in replay}
+        self.start -= elapsed  # a wall-time budget counts the time already spent
 
     def key(self, genotype: Any) -> str | None:
         if self.cache_mode == "none":
@@ -154,6 +205,7 @@ class _Run:
 
     def record(self, cid: int, genotype: Any, result: Result, cached: bool, worker: str) -> None:
         r = self.result
+        replayed = cid in self.replay
         if cached:
             self.streak += 1
         else:
@@ -166,10 +218,16 @@ class _Run:
         self.strategy.tell(genotype, result)
         if r.best_result is None or result.score > r.best_result.score:
             r.best_genotype, r.best_result = genotype, result
-        if self.store is not None:
+        if self.store is not None and not replayed:  # a replayed row is in the store already
             cost = {} if cached else dict(result.cost)
             self.store.log_candidate(
-                cid, genotype, result.metrics, cost, "cached" if cached else "done", worker
+                cid,
+                genotype,
+                result.metrics,
+                cost,
+                "cached" if cached else "done",
+                worker,
+                info=_recordable(result.info),
             )
         if self.on_result is not None and self.on_result(trial):
             self.callback_stop = True
@@ -185,6 +243,8 @@ class _Run:
             cid = len(self.result.history) + len(jobs) + len(waiting)
             genotype = self.strategy.ask()
             key = self.key(genotype)
+            if cid in self.replay:
+                self.replay[cid].check(cid, genotype)
             if key is not None and key in self.cache:
                 self.record(cid, genotype, self.cache[key], True, "cache")
             elif key is not None and key in keys:
@@ -193,13 +253,24 @@ class _Run:
             else:
                 jobs.append(Job(cid, genotype, self.fidelity))
                 keys.append(key)
-        outcomes = self.executor.evaluate(jobs) if jobs else []
+        outcomes = self.evaluate(jobs)
         for job, key, outcome in zip(jobs, keys, outcomes, strict=True):
             if key is not None:
                 self.cache[key] = outcome.result
             self.record(job.candidate_id, job.genotype, outcome.result, False, outcome.worker)
         for cid, genotype, index in waiting:
             self.record(cid, genotype, outcomes[index].result, True, "cache")
+
+    def evaluate(self, jobs: list[Job]) -> list[Outcome]:
+        """Outcomes of ``jobs`` in order; a resumed search takes recorded ones from the store."""
+        fresh = [job for job in jobs if job.candidate_id not in self.replay]
+        evaluated = iter(self.executor.evaluate(fresh) if fresh else [])
+        return [
+            self.replay[job.candidate_id].outcome()
+            if job.candidate_id in self.replay
+            else next(evaluated)
+            for job in jobs
+        ]
 
     def progress(self) -> None:
         if self.store is not None:
@@ -216,6 +287,8 @@ def run_discrete(
     batch_size: int | None = None,
     cache: str = "canonical",
     fidelity: float | None = None,
+    replay: list[RecordedTrial] | None = None,
+    replay_elapsed: float = 0.0,
 ) -> DiscreteResult:
     """Run a discrete strategy against an evaluator until the budget is spent.
 
@@ -233,6 +306,10 @@ def run_discrete(
             executor's worker count. Results depend on it, never on the executor.
         cache: "canonical", "genotype" or "none" (see the module docstring).
         fidelity: the budget passed to ``evaluator.evaluate`` (e.g. epochs).
+        replay: to resume a stopped search: the candidates its store recorded. The
+            strategy, rebuilt from the same seed, is asked again and told the recorded
+            results (nothing is evaluated twice), so it reaches the state it had.
+        replay_elapsed: wall time the stopped search had spent.
 
     Returns:
         A :class:`DiscreteResult`.
@@ -261,9 +338,11 @@ def run_discrete(
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ConfigError(f"batch_size must be a positive integer, got {size!r}.")
     run = _Run(strategy, evaluator, budget, store, executor, on_result, cache, fidelity)
+    if replay:
+        run.resume_from(replay, replay_elapsed)
     if store is not None:
         store.log_event(
-            "discrete_search_started",
+            "discrete_search_resumed" if replay else "discrete_search_started",
             {
                 "strategy": getattr(strategy, "name", type(strategy).__name__),
                 "max_evaluations": budget.max_evaluations,
