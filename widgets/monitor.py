@@ -175,12 +175,24 @@ class RunMonitor(widgets.VBox):
                     "height": 320}
         )  # fmt: skip
         self.alpha_figure.add_class("nasbench-alpha-figure")
+        self.alpha_box = widgets.Box([self.alpha_figure])
         self.history_figure = go.FigureWidget(
             make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("loss", "metrics"))
         )
         self.history_figure.update_layout(height=420, title="loss and metrics", hovermode="x")
         self.history_figure.update_xaxes(title_text="step", row=2, col=1)
         self.history_figure.add_class("nasbench-history-figure")
+        # Discrete searches: each evaluation's score and the best so far.
+        self.candidate_figure = go.FigureWidget(
+            layout={"title": "candidates: score per evaluation", "height": 320,
+                    "xaxis": {"title": "evaluation"}, "yaxis": {"title": "score"}}
+        )  # fmt: skip
+        self.candidate_figure.add_scatter(x=[], y=[], mode="markers", name="evaluated")
+        self.candidate_figure.add_scatter(x=[], y=[], mode="lines", name="best so far",
+                                          line={"shape": "hv"})  # fmt: skip
+        self.candidate_figure.add_class("nasbench-candidate-figure")
+        self.candidate_box = widgets.Box([self.candidate_figure])
+        self.candidate_box.layout.display = "none"
         self.genotype_title = widgets.HTML()
         self.genotype = widgets.HTML()
         self.genotype.add_class("nasbench-genotype")
@@ -193,7 +205,8 @@ class RunMonitor(widgets.VBox):
                 self.warnings,
                 self.error,
                 self.cell_type,
-                self.alpha_figure,
+                self.alpha_box,
+                self.candidate_box,
                 self.history_figure,
                 self.genotype_title,
                 self.genotype,
@@ -212,6 +225,8 @@ class RunMonitor(widgets.VBox):
         self._sent: dict[Any, int] = {}
         self._history: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
         self._genotype_json = ""
+        self._scores: list[float] = []
+        self._best_candidate: tuple[float, Any, str] | None = None  # score, genotype, json
 
     def watch(self, run_dir: str | os.PathLike, process: subprocess.Popen | None = None) -> None:
         """Watch ``run_dir`` (and ``process``, when this session started it); starts polling.
@@ -230,6 +245,10 @@ class RunMonitor(widgets.VBox):
             self.alpha_figure.data = ()
         with self.history_figure.batch_update():
             self.history_figure.data = ()
+        with self.candidate_figure.batch_update():
+            for trace in self.candidate_figure.data:
+                trace.x, trace.y = [], []
+        self.candidate_box.layout.display = "none"
         self.genotype.value = ""
         self.genotype_title.value = ""
         self.error.value = ""
@@ -287,11 +306,13 @@ class RunMonitor(widgets.VBox):
             # A resume discarded rows: start again from the full frames.
             self._reset_buffers()
             self._generation = run.generation
-            new = {"history": run.history, "alphas": run.alphas}
+            new = {"history": run.history, "alphas": run.alphas, "candidates": run.candidates}
         self._ingest_alphas(new["alphas"])
         self._ingest_history(new["history"])
+        self._ingest_candidates(new["candidates"])
         self._draw_alphas()
         self._draw_history()
+        self._draw_candidates()
         self._draw_genotype()
         self._show_state()
         return self.status
@@ -309,6 +330,7 @@ class RunMonitor(widgets.VBox):
                 self._generation = self.run.generation
                 self._ingest_alphas(self.run.alphas)
                 self._ingest_history(self.run.history)
+                self._ingest_candidates(self.run.candidates)
                 return True
         if self.process is not None and self.process.poll() is not None:
             self.status = "failed"
@@ -431,12 +453,44 @@ class RunMonitor(widgets.VBox):
                 trace.x, trace.y = np.asarray(xs), np.asarray(ys)
                 self._sent[key] = len(xs)
 
+    # ------------------------------------------------------------- candidates
+    def _ingest_candidates(self, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        done = frame[frame["status"] == "done"]
+        for genotype, text, metrics in zip(
+            done["genotype"], done["genotype_json"], done["metrics"], strict=True
+        ):
+            score = float(metrics.get("score", np.nan))
+            self._scores.append(score)
+            best = self._best_candidate
+            if np.isfinite(score) and (best is None or score > best[0]):
+                self._best_candidate = (score, genotype, text)
+
+    def _draw_candidates(self) -> None:
+        if not self._scores or self._sent.get("candidates") == len(self._scores):
+            return
+        self.candidate_box.layout.display = None
+        # A discrete search has no alphas: its candidates take the alpha figure's place.
+        no_alphas = self.run.alphas.empty
+        for view in (self.alpha_box, self.cell_type):
+            view.layout.display = "none" if no_alphas else None
+        xs = np.arange(1, len(self._scores) + 1)
+        scores = np.asarray(self._scores, dtype=float)
+        best = np.fmax.accumulate(scores)
+        with self.candidate_figure.batch_update():
+            evaluated, best_line = self.candidate_figure.data
+            evaluated.x, evaluated.y = xs, scores
+            best_line.x, best_line.y = xs, best
+        self._sent["candidates"] = len(self._scores)
+
     # --------------------------------------------------------------- genotype
     def _draw_genotype(self) -> None:
         from nasbench.viz import draw_genotype
 
         frame = self.run.genotypes
         if frame.empty:
+            self._draw_best_candidate()
             return
         last = frame.iloc[-1]
         if last["genotype_json"] == self._genotype_json:
@@ -446,10 +500,26 @@ class RunMonitor(widgets.VBox):
         self.genotype_title.value = (
             f"<b>derived genotype</b> after epoch {int(last['epoch'])} (step {int(last['step'])})"
         )
+        if not self.run.candidates.empty:
+            self.genotype_title.value = (
+                f"<b>best genotype</b> after {int(last['step'])} evaluations"
+            )
         if genotype is None:
             self.genotype.value = message_html("this genotype could not be parsed.", "error")
             return
         show_drawing(self.genotype, lambda: draw_genotype(genotype))
+
+    def _draw_best_candidate(self) -> None:
+        """While a discrete search runs, draw the best candidate evaluated so far."""
+        from nasbench.viz import draw_genotype
+
+        if self._best_candidate is None or self._best_candidate[2] == self._genotype_json:
+            return
+        score, genotype, text = self._best_candidate
+        self._genotype_json = text
+        self.genotype_title.value = f"<b>best candidate so far</b> (score {score:.4g})"
+        if genotype is not None:
+            show_drawing(self.genotype, lambda: draw_genotype(genotype))
 
     # ------------------------------------------------------------------ state
     def _show_error(self, headline: str) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from widgets.launcher import SearchLauncher
@@ -170,3 +171,30 @@ def test_space_costs_are_measured_off_the_loop():
 
     costs = asyncio.run(main())
     assert costs["params"] > 0 and costs["memory"]["total"] > 0
+
+
+def test_a_discrete_search_shows_its_candidates_and_best_cell(tmp_path):
+    from nasbench import search
+    from nasbench.config import SearchConfig
+    from nasbench.runs import RunStore
+    from nasbench.spaces import NB201Space
+
+    config = SearchConfig(strategy="random", evaluator="table", space={"name": "nb201"},
+                          max_evaluations=12, seed=1)  # fmt: skip
+    search(config, tmp_path / "run")
+    monitor = RunMonitor(tmp_path / "run")
+    assert monitor.status == "finished"
+    evaluated, best = monitor.candidate_figure.data
+    assert monitor.candidate_box.layout.display is None
+    assert list(evaluated.x) == list(range(1, 13)) and len(evaluated.y) == 12
+    assert np.all(np.diff(best.y) >= 0) and best.y[-1] == max(evaluated.y)
+    assert monitor.cell_type.layout.display == "none"  # no alphas in a discrete run
+    assert "best genotype" in monitor.genotype_title.value and "<svg" in monitor.genotype.value
+
+    # Rows written later arrive as updates of the same traces.
+    with RunStore.open(tmp_path / "run") as store:
+        g = NB201Space().sample(np.random.default_rng(0))
+        store.log_candidate(99, g, {"score": best.y[-1] + 1.0}, {})
+    monitor.poll_once()
+    assert monitor.candidate_figure.data[0] is evaluated and len(evaluated.y) == 13
+    assert best.y[-1] == evaluated.y[-1]
