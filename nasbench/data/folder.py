@@ -51,16 +51,25 @@ def _stem(path: Path) -> str:
     return path.name[: len(path.name) - len(_suffix(path))]
 
 
-def _reader(path: Path) -> Any:
-    from monai.data import NibabelReader, PILReader, PydicomReader
+@functools.cache
+def _loader(suffix: str) -> Any:
+    """MONAI's ``LoadImage`` for one file suffix, built once per process.
 
-    suffix = _suffix(path)
+    Building a ``LoadImage`` constructs every reader MONAI knows (one of them logs a
+    warning when nvImageCodec is missing), so one per image would spam the log and
+    slow every read.
+    """
+    from monai.data import NibabelReader, PILReader, PydicomReader
+    from monai.transforms import LoadImage
+
     # Both flags keep array rows = image rows (MONAI transposes PIL and DICOM by default).
     if suffix in (".png", ".jpg", ".jpeg"):
-        return PILReader(reverse_indexing=False)
-    if suffix == ".dcm":
-        return PydicomReader(swap_ij=False)
-    return NibabelReader()
+        reader = PILReader(reverse_indexing=False)
+    elif suffix == ".dcm":
+        reader = PydicomReader(swap_ij=False)
+    else:
+        reader = NibabelReader()
+    return LoadImage(reader=reader, image_only=True, ensure_channel_first=True, dtype=None)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -79,13 +88,9 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         >>> read_image("case1.png").shape  # doctest: +SKIP
         (1, 64, 64)
     """
-    from monai.transforms import LoadImage
-
     path = Path(path)
     try:
-        loaded = LoadImage(
-            reader=_reader(path), image_only=True, ensure_channel_first=True, dtype=None
-        )(str(path))
+        loaded = _loader(_suffix(path))(str(path))
         array = np.asarray(loaded.as_tensor() if hasattr(loaded, "as_tensor") else loaded)
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__

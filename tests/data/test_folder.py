@@ -261,3 +261,26 @@ def test_mask_label_above_num_classes(seg):
     info, layout = folder.folder_info(seg, num_classes=2)
     with pytest.raises(DatasetError, match="pass num_classes="):
         folder.FolderDataset(info, "train", layout.items["train"], 20)[0]
+
+
+def test_each_format_builds_its_monai_loader_once(classes, monkeypatch):
+    import monai.transforms
+
+    built = []
+    original = monai.transforms.LoadImage
+
+    def counting(*args, **kwargs):
+        built.append(kwargs.get("reader"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(monai.transforms, "LoadImage", counting)
+    folder._loader.cache_clear()
+    info = folder.register_folder(classes, name="xrays_once")
+    ds = registry.get_entry(info.name).loader(info, "train", None, 28, False)
+    for i in range(len(ds)):
+        ds[i]
+    for i in range(len(ds)):
+        ds[i]
+    # One loader per suffix seen, however many images were read.
+    assert len(built) == len({folder._suffix(f) for f in ds.files}) <= 4
+    folder._loader.cache_clear()

@@ -102,6 +102,24 @@ def test_bayesopt_beats_random(toy, random_mean):
     assert np.mean(qs) < 0.3 * random_mean, (qs, random_mean)
 
 
+def test_bayesopt_fits_its_gp_with_one_blas_thread(toy, monkeypatch):
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from threadpoolctl import threadpool_info
+
+    space, ev, _ = toy
+    seen = []
+    fit = GaussianProcessRegressor.fit
+
+    def recording_fit(self, X, y):
+        seen.append({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+        return fit(self, X, y)
+
+    monkeypatch.setattr(GaussianProcessRegressor, "fit", recording_fit)
+    strategy = create_strategy("bayesopt", {"n_initial": 3, "pool_size": 10}, space=space, seed=0)
+    run_discrete(strategy, ev, Budget(max_evaluations=6))
+    assert len(seen) == 3 and all(threads <= {1} for threads in seen), seen
+
+
 def test_same_seed_same_proposals(toy):
     space, ev, _ = toy
     for name in ("random", "evolution", "reinforce", "bayesopt", "genetic"):

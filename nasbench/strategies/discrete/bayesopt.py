@@ -64,11 +64,16 @@ class BayesOpt(DiscreteStrategy):
         return genotype_key(self.space, genotype, "genotype")
 
     def _propose(self) -> Any:
+        from threadpoolctl import threadpool_limits
+
         cfg = self.config
         if len(self.y) < cfg.n_initial:
             g = self.space.sample(self.rng)
         else:
-            g = self._maximise_ei(self._fit())
+            # The GP's matrices are tiny (one row per result): threaded BLAS only adds
+            # overhead, several times the work itself when other processes share the cores.
+            with threadpool_limits(limits=1, user_api="blas"):
+                g = self._maximise_ei(self._fit())
         self.seen.add(self._key(g))
         return g
 

@@ -1,0 +1,55 @@
+"""Lesson 00: a DARTS search from the notebook, its cell, its alpha curves, the workbench."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from tests.notebooks.conftest import (
+    PLOTLY_MIME,
+    SVG_MIME,
+    WIDGET_MIME,
+    count_mime,
+    outputs,
+    reference_answers,
+    text_output,
+)
+
+STEM = "00_quickstart"
+
+
+def test_reference_answers_assign_an_answer():
+    answers = reference_answers(STEM)
+    assert set(answers) == {"edges", "derive", "parameter_free"}
+    for source in answers.values():
+        assigned = {
+            target.id
+            for node in ast.parse(source).body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        assert "answer" in assigned, source
+
+
+@pytest.mark.slow
+def test_quickstart_searches_and_shows_the_cell_and_the_alphas(run_lesson, tmp_path):
+    import nasbench
+
+    nb = run_lesson(STEM)
+    assert not [o for o in outputs(nb) if o.get("output_type") == "error"]
+    text = text_output(nb)
+    assert "Traceback" not in text
+    assert text.count("correct.") == len(reference_answers(STEM)), text
+
+    (run_dir,) = sorted((tmp_path / "runs").glob("quickstart-*"))
+    with nasbench.runs.load(run_dir) as run:
+        assert run.status == "finished"
+        assert run.config["strategy"] == "darts"
+        assert run.alphas["step"].nunique() >= 3  # the initial snapshot and one per step
+        assert set(run.alphas["cell_type"]) == {"normal", "reduce"}
+        assert len(run.genotypes) == run.config["epochs"]
+    assert count_mime(nb, SVG_MIME) >= 1  # the derived cell
+    assert count_mime(nb, PLOTLY_MIME) >= 1  # the alpha curves
+    assert count_mime(nb, WIDGET_MIME) >= 2  # the dataset picker and the workbench

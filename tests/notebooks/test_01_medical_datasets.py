@@ -1,0 +1,59 @@
+"""Lesson 01: the registry, MedMNIST files and the offline errors, a user folder, synthetic data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.notebooks.conftest import (
+    PLOTLY_MIME,
+    WIDGET_MIME,
+    count_mime,
+    outputs,
+    reference_answers,
+    text_output,
+)
+
+STEM = "01_medical_datasets"
+HTML_MIME = "text/html"
+
+
+def test_reference_answers_cover_the_exercises():
+    assert set(reference_answers(STEM)) == {"volumes", "folder_test", "non_commercial"}
+
+
+def _stand_in_breastmnist(folder) -> None:
+    """A tiny file in the official layout, so the lesson's "file on disk" branch runs offline."""
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 24), ("val", 4), ("test", 8)):
+        arrays[f"{split}_images"] = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        arrays[f"{split}_labels"] = (np.arange(n) % 2).reshape(n, 1).astype(np.int64)
+    folder.mkdir(parents=True)
+    np.savez(folder / "breastmnist.npz", **arrays)
+
+
+@pytest.mark.slow
+def test_datasets_lesson_runs_offline_and_registers_a_folder(run_lesson, tmp_path):
+    from nasbench import data
+
+    medmnist_root = tmp_path / "medmnist"
+    _stand_in_breastmnist(medmnist_root)
+    nb = run_lesson(STEM, MEDMNIST_ROOT=str(medmnist_root))
+    assert not [o for o in outputs(nb) if o.get("output_type") == "error"]
+    text = text_output(nb)
+    assert "Traceback" not in text
+    assert text.count("correct.") == len(reference_answers(STEM)), text
+    # The offline messages name the file, the folder and where to fetch it.
+    assert "breastmnist.npz is not in" in text and "download=False" in text
+    assert "could not be downloaded" in text and "zenodo.org/records/10519652" in text
+    assert "Task02_Heart" in text
+    # The user folder was written and registered (in the kernel; here the PNGs remain).
+    pngs = list((tmp_path / "runs" / STEM / "my_scans").rglob("*.png"))
+    assert len(pngs) == 60
+    # The stand-in file was read: its class balance and a MedMNIST sample grid appear.
+    html = [o["data"][HTML_MIME] for o in outputs(nb) if HTML_MIME in o.get("data", {})]
+    assert any("nasbench-sample-grid" in h and "malignant" in h for h in html)
+    assert count_mime(nb, PLOTLY_MIME) >= 2  # the 3D slices and the class balance
+    assert count_mime(nb, WIDGET_MIME) >= 1  # the dataset picker
+    assert data.is_cached("breastmnist", medmnist_root)
