@@ -242,3 +242,22 @@ def run_retrain(args: argparse.Namespace) -> int:
     from nasbench.evaluation.retrain import cli_main
 
     return cli_main(args)
+
+
+def _configure_bench(parser: argparse.ArgumentParser) -> None:
+    from nasbench.bench.generate import add_cli_arguments
+
+    actions = parser.add_subparsers(dest="bench_command", metavar="ACTION", required=True)
+    generate = actions.add_parser(
+        "generate", help="train every architecture of a small space into a Parquet table"
+    )
+    add_cli_arguments(generate)
+
+
+@command("bench", "build tabular benchmarks (bench generate --out table.parquet ...)",
+         _configure_bench)  # fmt: skip
+def run_bench(args: argparse.Namespace) -> int:
+    """``nasbench bench generate``: a table for the table evaluator and the benchmarks."""
+    from nasbench.bench.generate import cli_main
+
+    return cli_main(args)

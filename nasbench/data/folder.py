@@ -407,7 +407,8 @@ def folder_info(
         class_names = layout.class_names
         num_classes = len(class_names)
     info = DatasetInfo(
-        name=(name or layout.path.name).lower(),
+        # A folder:<path> name keeps its case: paths are case-sensitive.
+        name=name if name and name.startswith("folder:") else (name or layout.path.name).lower(),
         task=layout.task,
         modality=modality,
         spatial_dims=spatial_dims,
@@ -491,6 +492,10 @@ def register_folder(
 
     Returns:
         The registered :class:`DatasetInfo`.
+
+    A name is known to this process only. For a search run in another process (the
+    workbench's Run button, ``nasbench search``, resume), name the folder
+    ``"folder:<path>"`` instead: any process registers it on first use.
 
     Example:
         >>> info = register_folder("data/my_xrays", name="xrays")  # doctest: +SKIP

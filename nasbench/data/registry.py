@@ -123,8 +123,18 @@ def dataset_names() -> list[str]:
     return sorted(_ENTRIES)
 
 
+# ``folder:<path>`` names a user folder by itself, so a config that carries it works in any
+# process (a search subprocess, a resumed run) without registering the folder there first.
+FOLDER_PREFIX = "folder:"
+
+
 def get_entry(name: str) -> DatasetEntry:
-    """Return the registry entry for ``name`` or raise a one-line error with a suggestion."""
+    """Return the registry entry for ``name`` or raise a one-line error with a suggestion.
+
+    ``folder:<path>`` is registered on first use (:func:`nasbench.data.folder.register_folder`).
+    """
+    if str(name).startswith(FOLDER_PREFIX):
+        return _folder_entry(str(name))
     key = str(name).lower()
     if key not in _ENTRIES:
         hint = closest_name(key, dataset_names())
@@ -132,6 +142,17 @@ def get_entry(name: str) -> DatasetEntry:
             f"unknown dataset {name!r}.{hint} Run `nasbench datasets` to list the registry."
         )
     return _ENTRIES[key]
+
+
+def _folder_entry(name: str) -> DatasetEntry:
+    if name not in _ENTRIES:
+        from nasbench.data.folder import register_folder
+
+        path = name[len(FOLDER_PREFIX) :]
+        if not path:
+            raise DatasetError("a folder dataset is named folder:<path>; give the folder's path.")
+        register_folder(path, name=name)
+    return _ENTRIES[name]
 
 
 def get_info(name: str) -> DatasetInfo:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
 
 import nasbench.evaluation.train as train_module
 from nasbench.bench import BenchmarkTable, generate_table
-from nasbench.bench.generate import add_cli_arguments, cli_main
 from nasbench.errors import ConfigError
 from nasbench.evaluation.train import TrainConfig
 from nasbench.spaces import NB201Space
@@ -69,31 +66,14 @@ def test_generate_rejects_bad_input(space):
 
 
 def test_cli_generates_a_table(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    add_cli_arguments(parser)
+    from nasbench.cli import main
+
     out = tmp_path / "cli.parquet"
-    args = parser.parse_args(
-        [
-            "--out",
-            str(out),
-            "--ops",
-            "none,nor_conv_3x3",
-            "--n-cells",
-            "5",
-            "--channels",
-            "4",
-            "--epochs",
-            "1",
-            "--limit",
-            "32",
-            "--batch-size",
-            "16",
-            "--sample",
-            "1",
-            "--device",
-            "cpu",
-        ]
-    )
-    assert cli_main(args) == 0
+    argv = ["bench", "generate", "--out", str(out), "--ops", "none,nor_conv_3x3",
+            "--n-cells", "5", "--channels", "4", "--epochs", "1", "--limit", "32",
+            "--batch-size", "16", "--sample", "1", "--device", "cpu"]  # fmt: skip
+    assert main(argv) == 0
     assert "[1/1]" in capsys.readouterr().out
     assert len(BenchmarkTable.load(out)) == 1
+    assert main(["bench"]) == 2  # an action is required
+    assert "ACTION" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+import nasbench.data
 from nasbench.data import folder, registry
 from nasbench.errors import DatasetError
 
@@ -284,3 +285,24 @@ def test_each_format_builds_its_monai_loader_once(classes, monkeypatch):
     # One loader per suffix seen, however many images were read.
     assert len(built) == len({folder._suffix(f) for f in ds.files}) <= 4
     folder._loader.cache_clear()
+
+
+def test_a_folder_path_name_works_in_any_process(classes, tmp_path):
+    import subprocess
+    import sys
+
+    from nasbench.config import DatasetConfig, SearchConfig
+
+    name = f"folder:{classes}"  # the folder is .../Xrays: the name keeps its case
+    ds = nasbench.data.load(name, "train", size=28)
+    assert ds.info.name == name and ds.info.class_names == ("normal", "pneumonia")
+    SearchConfig(dataset=DatasetConfig(name=name)).validate()
+    # A new process (a search subprocess, a resume) needs no register_folder call.
+    code = f"import nasbench.data as d; print(len(d.load({name!r}, 'train', size=28)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert int(out.stdout) == len(ds)
+    with pytest.raises(DatasetError, match="folder"):
+        nasbench.data.load(f"folder:{tmp_path / 'missing'}", "train")
+    with pytest.raises(DatasetError, match="give the folder's path"):
+        nasbench.data.load("folder:", "train")

@@ -1,0 +1,64 @@
+"""Lesson 07: costs, Pareto fronts, constraints and NSGA-II on the benchmark table."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from tests.notebooks.conftest import (
+    PLOTLY_MIME,
+    WIDGET_MIME,
+    count_mime,
+    outputs,
+    reference_answers,
+    text_output,
+)
+
+STEM = "07_multi_objective"
+
+
+def test_reference_answers_assign_an_answer():
+    answers = reference_answers(STEM)
+    assert set(answers) == {"front", "front_size", "best_feasible"}
+    for source in answers.values():
+        assigned = {
+            target.id
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        assert "answer" in assigned, source
+
+
+@pytest.mark.slow
+def test_multi_objective_lesson_searches_fronts_under_a_constraint(run_lesson, tmp_path):
+    import nasbench
+
+    nb = run_lesson(STEM)
+    assert not [o for o in outputs(nb) if o.get("output_type") == "error"]
+    text = text_output(nb)
+    assert "Traceback" not in text
+    assert text.count("correct.") == len(reference_answers(STEM)), text
+
+    runs = tmp_path / "runs"
+    (nsga_dir,) = sorted(runs.glob("nsga2-2*"))  # the unconstrained run (name-timestamp)
+    (random_dir,) = sorted(runs.glob("random-*"))
+    (constrained_dir,) = sorted(runs.glob("nsga2-constrained-*"))
+    for run_dir, strategy in (
+        (nsga_dir, "nsga2"),
+        (random_dir, "random"),
+        (constrained_dir, "nsga2"),
+    ):
+        with nasbench.runs.load(run_dir) as run:
+            assert run.status == "finished"
+            assert run.config["strategy"] == strategy
+            assert run.config["evaluator"] == "table"
+            done = run.candidates[run.candidates["status"] == "done"]
+            assert len(done) == run.config["max_evaluations"]
+            assert done["cost.params"].notna().all()
+    with nasbench.runs.load(constrained_dir) as run:
+        assert run.config["strategy_config"]["max_params"] == 300_000
+    assert count_mime(nb, PLOTLY_MIME) >= 6  # toy front, MACs vs latency, 2 landscapes, 2 runs
+    assert count_mime(nb, WIDGET_MIME) >= 2  # the launcher and the genotype viewer
