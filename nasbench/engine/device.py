@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import resource
 import sys
+from pathlib import Path
 
 import torch
 
@@ -79,16 +80,38 @@ def to_channels_last(module: torch.nn.Module, spatial_dims: int) -> torch.nn.Mod
     return module
 
 
+# Linux resets a process's peak resident set size (VmHWM) when "5" is written here.
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+_STATUS = Path("/proc/self/status")
+
+
 def reset_peak_memory(device: torch.device) -> None:
-    """Start a new peak-memory window (CUDA only; the CPU figure is the process peak)."""
+    """Start a new peak-memory window.
+
+    CUDA: the allocator's peak. CPU on Linux: the process's peak resident set size,
+    so each epoch reports its own peak, not the largest since the process started
+    (elsewhere the CPU figure stays the process peak).
+    """
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+        return
+    try:
+        _CLEAR_REFS.write_text("5")
+    except OSError:
+        pass  # not Linux, or not allowed: the figure stays the process peak
 
 
 def peak_memory_mb(device: torch.device) -> float:
-    """Peak memory in MiB: allocated tensors on CUDA, the process's peak RSS on CPU."""
+    """Peak memory in MiB since :func:`reset_peak_memory`: allocated tensors on CUDA,
+    resident memory on CPU (the process's peak where the window cannot be reset)."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**10  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # ru_maxrss is KiB on Linux and bytes on macOS.
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10

@@ -106,3 +106,22 @@ def test_channels_last_moves_conv_weights_of_either_dims(dims):
     assert wants_channels_last(torch.device("cuda"), False)
     assert not wants_channels_last(torch.device("cpu"), False)
     assert wants_channels_last(torch.device("cpu"), True)
+
+
+def test_cpu_peak_memory_window_restarts_on_linux():
+    from pathlib import Path
+
+    import torch
+
+    from nasbench.engine.device import peak_memory_mb, reset_peak_memory
+
+    if not Path("/proc/self/clear_refs").exists():
+        pytest.skip("the peak can only be reset on Linux")
+    cpu = torch.device("cpu")
+    reset_peak_memory(cpu)
+    block = torch.ones(64 * 2**20 // 4)  # 64 MiB, touched
+    block.add_(1.0)
+    during = peak_memory_mb(cpu)
+    del block
+    reset_peak_memory(cpu)
+    assert peak_memory_mb(cpu) < during - 32  # an epoch reports its own peak
