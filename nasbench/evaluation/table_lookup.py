@@ -31,6 +31,9 @@ class TableEvalConfig(MethodConfig):
     path: str = option("", "Parquet benchmark table; empty: the SYNTHETIC NB201 table")
     metric: str = option("val_acc", "table column used as the score (maximised)")
     epochs: int = option(0, "budget None reads this epoch; 0: the last recorded epoch", min=0)
+    table_seed: int = option(
+        0, "seed of the SYNTHETIC table (not the search seed: every seed meets one table)", min=0
+    )
 
 
 @register_evaluator("table", TableEvalConfig)
@@ -41,7 +44,8 @@ class TableEvaluator:
         config: a :class:`TableEvalConfig`.
         space: optional; when given, genotypes are validated against it.
         dataset: unused (the table fixes the data); accepted for the registry call.
-        seed: seeds the synthetic table when ``config.path`` is empty.
+        seed: unused: the synthetic table comes from ``config.table_seed``, so searches
+            with different seeds compare on the same table.
         table: a :class:`~nasbench.bench.table.BenchmarkTable` to use instead of ``path``.
 
     Example:
@@ -67,14 +71,15 @@ class TableEvaluator:
         self.config = config or TableEvalConfig()
         self.config.validate()
         # Seed of a synthetic table built here: workers rebuild it instead of unpickling 25 MB.
-        self._synthetic_seed = seed if table is None and not self.config.path else None
+        synthetic = table is None and not self.config.path
+        self._synthetic_seed = self.config.table_seed if synthetic else None
         if table is None:
             if self.config.path:
                 table = BenchmarkTable.load(self.config.path)
             else:
                 from nasbench.bench.synthetic import synthetic_nb201_table
 
-                table = synthetic_nb201_table(seed=seed)
+                table = synthetic_nb201_table(seed=self.config.table_seed)
         if not isinstance(table, BenchmarkTable):
             raise ConfigError(f"table must be a BenchmarkTable, got {type(table).__name__}.")
         table._check_metric(self.config.metric)

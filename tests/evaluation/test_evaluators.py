@@ -180,3 +180,14 @@ def test_synthetic_table_evaluator_pickles_small_and_rebuilds():
     assert len(blob) < 10_000  # workers rebuild the synthetic table from its seed
     g = NB201Space().sample(np.random.default_rng(0))
     assert pickle.loads(blob).evaluate(g, 5).metrics == ev.evaluate(g, 5).metrics
+
+
+def test_the_synthetic_table_does_not_change_with_the_search_seed():
+    from nasbench.evaluation import create_evaluator
+    from nasbench.spaces import NB201Space
+
+    g = NB201Space().sample(np.random.default_rng(3))
+    one, other = (create_evaluator("table", {}, seed=s) for s in (0, 7))
+    assert one.evaluate(g).score == other.evaluate(g).score
+    moved = create_evaluator("table", {"table_seed": 1}, seed=0)
+    assert moved.evaluate(g).score != one.evaluate(g).score
