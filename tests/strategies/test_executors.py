@@ -94,3 +94,31 @@ def test_bad_executor_settings_are_refused():
         ProcessPoolExecutor(workers=1).open(Local())
     with pytest.raises(ConfigError, match="evaluate"):
         SequentialExecutor().open(object())
+
+
+def test_ray_that_is_slow_to_start_is_tried_again(monkeypatch):
+    from nasbench.strategies.discrete import executors
+
+    class SlowRay:
+        def __init__(self, failures: int, message: str) -> None:
+            self.failures, self.message, self.inits, self.shutdowns = failures, message, 0, 0
+
+        def init(self, **options):
+            self.inits += 1
+            if self.inits <= self.failures:
+                raise Exception(self.message)
+
+        def shutdown(self):
+            self.shutdowns += 1
+
+    slow = SlowRay(2, "The current node timed out during startup. This could happen ...")
+    executors._start_ray(slow, {"num_cpus": 2})
+    assert (slow.inits, slow.shutdowns) == (3, 2)
+    never = SlowRay(9, "The current node timed out during startup.")
+    with pytest.raises(ConfigError, match=r"Ray did not start \(The current node timed out"):
+        executors._start_ray(never, {})
+    assert never.inits == executors.RAY_START_ATTEMPTS
+    broken = SlowRay(1, "address 1.2.3.4:6379 is unreachable")
+    with pytest.raises(ConfigError, match="unreachable.*process"):
+        executors._start_ray(broken, {"address": "1.2.3.4:6379"})
+    assert broken.inits == 1  # only a slow start is worth another try

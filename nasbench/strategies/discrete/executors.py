@@ -240,7 +240,7 @@ class RayExecutor(Executor):
                 options["num_cpus"] = self.num_cpus
             else:
                 options["address"] = self.address
-            ray.init(**options)
+            _start_ray(ray, options)
             self._started = True
         self._evaluator_ref = ray.put(evaluator)
         self._remote = ray.remote(num_cpus=self.cpus_per_job, num_gpus=self.gpus_per_job)(_ray_job)
@@ -257,6 +257,26 @@ class RayExecutor(Executor):
         if self._ray is not None and self._started:
             self._ray.shutdown()
         self._ray, self._started = None, False
+
+
+# Ray gives its local node 30 s to register; a busy machine can miss that once.
+RAY_START_ATTEMPTS = 3
+
+
+def _start_ray(ray: Any, options: dict[str, Any]) -> None:
+    """``ray.init(**options)``, tried again when a local node is slow to start."""
+    for attempt in range(1, RAY_START_ATTEMPTS + 1):
+        try:
+            ray.init(**options)
+            return
+        except Exception as err:  # noqa: BLE001 - Ray raises a bare Exception here
+            ray.shutdown()
+            if "timed out during startup" not in str(err) or attempt == RAY_START_ATTEMPTS:
+                first = str(err).splitlines()[0] if str(err) else type(err).__name__
+                raise ConfigError(
+                    f"Ray did not start ({first}); check `ray status`, or use the "
+                    '"process" executor.'
+                ) from None
 
 
 EXECUTORS: dict[str, type[Executor]] = {
