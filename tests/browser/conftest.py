@@ -304,9 +304,13 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
 # ------------------------------------------------------------------------ browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A headless Chromium with a fresh profile (Playwright BrowserContext)."""
+    """A headless Chromium with a fresh profile (Playwright BrowserContext).
+
+    Module-scoped: Playwright's sync API keeps an asyncio loop running in this thread
+    while it lives, and later tests in the same worker call ``asyncio.run()``.
+    """
     reason = browser_skip_reason()
     if reason is not None:
         pytest.skip(reason)
