@@ -82,7 +82,8 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         path: a PNG, JPEG, NIfTI or DICOM file.
 
     Returns:
-        An array ``(C, H, W)`` or ``(C, H, W, D)`` in the file's own dtype.
+        An array ``(C, H, W)`` or, for a volume, ``(C, D, H, W)`` (slice axis first, as
+        every nasbench volume: MONAI reads NIfTI as ``(C, H, W, D)``), in the file's dtype.
 
     Example:
         >>> read_image("case1.png").shape  # doctest: +SKIP
@@ -100,7 +101,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         array = array[..., 0]
     if array.ndim not in (3, 4):
         raise DatasetError(f"{path} has shape {array.shape}; expected a 2D or 3D image.")
-    return array
+    return array.transpose(0, 3, 1, 2) if array.ndim == 4 else array
 
 
 def _to_unit(array: np.ndarray) -> np.ndarray:

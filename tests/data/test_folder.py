@@ -180,6 +180,15 @@ def test_segmentation_3d_nifti(tmp_path):
     assert tuple(image.shape) == (1, 16, 16, 16) and tuple(mask.shape) == (1, 16, 16, 16)
 
 
+def test_volumes_read_slice_axis_first(tmp_path):
+    # A NIfTI volume stored (H, W, D) = (12, 10, 4) with slice k holding the value k.
+    volume = np.broadcast_to(np.arange(4, dtype=np.float32), (12, 10, 4)).copy()
+    nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / "vol.nii.gz")
+    array = folder.read_image(tmp_path / "vol.nii.gz")
+    assert array.shape == (1, 4, 12, 10)  # (C, D, H, W), like Decathlon and MedMNIST3D
+    assert [float(array[0, k].mean()) for k in range(4)] == [0.0, 1.0, 2.0, 3.0]
+
+
 def test_binary_255_masks_become_0_1(seg):
     for i in range(10):
         mask = np.zeros((20, 16), np.uint8)
