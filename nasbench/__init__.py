@@ -42,6 +42,7 @@ _SUBPACKAGES = (
 _EXPORTS = {
     "search": "nasbench.engine.bilevel",
     "resume": "nasbench.engine.bilevel",
+    "memory_estimate": "nasbench.engine.bilevel",
     "SearchConfig": "nasbench.config",
     "DatasetConfig": "nasbench.config",
 }

@@ -59,7 +59,8 @@ class SearchConfig:
         dataset: the data (see :class:`DatasetConfig`).
         space: a search-space dict as ``space.to_dict()`` writes it.
         strategy: a registered strategy name: differentiable (``darts``, ``gdas``,
-            ``pcdarts``, ``proxyless``) or discrete (``random``, ``evolution``, ...).
+            ``pcdarts``, ``proxyless``), topology (``dints``, for the ``dints`` space)
+            or discrete (``random``, ``evolution``, ...).
         strategy_config: that strategy's hyperparameters (its config dataclass fields).
         evaluator: discrete search only: the evaluator name (``train``, ``table``, ...).
         evaluator_config: that evaluator's settings.
@@ -81,6 +82,9 @@ class SearchConfig:
             mean of the last ``window`` eigenvalues exceeds ``factor`` times the mean of
             the ``window`` before, from epoch ``start`` on (RobustDARTS: 5, 1.3, 10).
         checkpoint_every: also checkpoint every N steps (0: at epoch ends only).
+        roi_size: segmentation only: validate with MONAI's sliding-window inference over
+            windows of this edge (None: one window, the whole image; 3D volumes always
+            go through the sliding-window inferer).
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         precision: ``auto`` (bf16 autocast on a CUDA GPU that has it, fp32 on the CPU),
             ``fp32`` or ``bf16``.
@@ -118,6 +122,7 @@ class SearchConfig:
     early_stop_factor: float = 1.3
     early_stop_start: int = 10
     checkpoint_every: int = 0
+    roi_size: int | None = None
     device: str = "auto"
     precision: str = "auto"
     seed: int = 0
@@ -177,6 +182,8 @@ class SearchConfig:
             _check_positive("dataset.limit", self.dataset.limit)
         if self.max_steps_per_epoch is not None:
             _check_positive("max_steps_per_epoch", self.max_steps_per_epoch)
+        if self.roi_size is not None:
+            _check_positive("roi_size", self.roi_size)
         for name in ("alpha_every", "eigen_every", "checkpoint_every", "max_alpha_snapshots"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}.")
@@ -220,14 +227,32 @@ class SearchConfig:
                 f"dataset {info.name} is {info.spatial_dims}D but the space is {dims}D; "
                 f'set space["skeleton"]["spatial_dims"] = {info.spatial_dims}.'
             )
-        kind = get_strategy(self.strategy).kind
+        check_task(info, space)
+        check_size = getattr(space, "check_input_size", None)
+        if check_size is not None:
+            check_size(self.dataset.size)
+        entry = get_strategy(self.strategy)
+        _check_strategy(space, entry)
+        _check_supernet(space, entry)
+        if self.roi_size is not None and info.task != "segmentation":
+            raise ConfigError("roi_size is for segmentation; leave it None for classification.")
+        if self.roi_size is not None and self.roi_size > self.dataset.size:
+            raise ConfigError(
+                f"roi_size {self.roi_size} exceeds the image size {self.dataset.size}; "
+                "use at most the image size."
+            )
+        kind = entry.kind
         if kind == "discrete":
             self._validate_discrete()
             return
-        if kind != "differentiable":
+        if kind not in ("differentiable", "topology"):
             raise ConfigError(
                 f"strategy {self.strategy!r} is neither differentiable nor discrete; a search "
-                "runs darts, gdas, pcdarts, proxyless or a discrete strategy."
+                "runs darts, gdas, pcdarts, proxyless, dints or a discrete strategy."
+            )
+        if kind == "topology" and self.eigen_every:
+            raise ConfigError(
+                f"strategy {self.strategy!r} has no alpha Hessian to watch; set eigen_every = 0."
             )
         make_config(self.strategy, self.strategy_config)
 
@@ -252,6 +277,56 @@ class SearchConfig:
             raise ConfigError(
                 f"executor_config must be a dict, got {type(self.executor_config).__name__}."
             )
+
+
+def check_task(info: Any, space: Any) -> None:
+    """Raise a one-line ConfigError unless the space's networks fit the dataset's task:
+    segmentation data needs a segmentation space (a U-Net), classification data a classifier.
+
+    Args:
+        info: a :class:`~nasbench.data.DatasetInfo`.
+        space: a search space.
+    """
+    space_task = getattr(space, "task", "classification")
+    data_task = "segmentation" if info.task == "segmentation" else "classification"
+    if space_task == data_task:
+        return
+    if data_task == "segmentation":
+        raise ConfigError(
+            f"dataset {info.name} is a segmentation set but space {space.name!r} builds "
+            'classifiers; use space "nasunet", "vnas" (3D) or "dints" (3D).'
+        )
+    raise ConfigError(
+        f"space {space.name!r} builds segmentation networks but dataset {info.name} is "
+        f"{info.task} classification; use a segmentation dataset such as synthetic-seg."
+    )
+
+
+def _check_strategy(space: Any, entry: Any) -> None:
+    """A space may limit the strategies that search it, and a strategy the spaces it searches."""
+    allowed = getattr(space, "strategies", None)
+    if allowed is not None and entry.name not in allowed:
+        raise ConfigError(
+            f"space {space.name!r} is searched by {', '.join(allowed)}, not {entry.name!r}."
+        )
+    spaces = getattr(entry.cls, "spaces", None)
+    if spaces is not None and space.name not in spaces:
+        raise ConfigError(
+            f"strategy {entry.name!r} searches the {', '.join(spaces)} space, not "
+            f'{space.name!r}; set space["name"] = "{spaces[0]}".'
+        )
+
+
+def _check_supernet(space: Any, entry: Any) -> None:
+    """A differentiable search trains a supernet: the space must have one."""
+    from nasbench.models.supernet import has_supernet
+
+    if entry.kind in ("differentiable", "topology") and not has_supernet(space):
+        raise ConfigError(
+            f"space {space.name!r} has no supernet, so {entry.name!r} cannot search it; "
+            "search it with a discrete strategy (random, evolution, ...) or pick a DARTS "
+            "cell, NAS-Unet or V-NAS space."
+        )
 
 
 def _reject_unknown(data: dict[str, Any], cls: type, what: str) -> None:

@@ -28,8 +28,8 @@ from widgets.forms import ConfigForm
 CONFIG_NAME = "search_config.json"
 STDOUT_NAME = "stdout.log"
 STDERR_NAME = "stderr.log"
-# Spaces the bilevel (differentiable) search can run; discrete strategies take any space.
-SEARCHABLE_SPACES = ("darts",)
+# Strategy kinds a search runs, in the order the dropdown lists them.
+RUNNABLE_KINDS = ("differentiable", "topology", "discrete")
 
 
 def available_devices() -> list[str]:
@@ -45,10 +45,8 @@ def available_devices() -> list[str]:
 
 
 def runnable_strategies() -> list[str]:
-    """Registered strategies that a SearchConfig accepts (differentiable ones today).
-
-    Returns:
-        Names, differentiable first, then any other kind the config validates.
+    """Registered strategies a search can run: differentiable first, then the topology
+    search (DiNTS), then the discrete ones.
 
     Example:
         >>> "darts" in runnable_strategies()
@@ -56,16 +54,7 @@ def runnable_strategies() -> list[str]:
     """
     from nasbench.strategies import strategy_names
 
-    names = list(strategy_names("differentiable"))
-    for name in strategy_names():
-        if name in names:
-            continue
-        try:
-            SearchConfig(strategy=name).validate()
-        except NasbenchError:
-            continue  # e.g. a discrete strategy while the search runs the bilevel loop only
-        names.append(name)
-    return names
+    return [name for kind in RUNNABLE_KINDS for name in strategy_names(kind)]
 
 
 def search_env() -> dict[str, str]:
@@ -322,27 +311,31 @@ class SearchLauncher(widgets.VBox):
         self._refresh_summary()
 
     def _blocker(self) -> str:
-        """Why Run is not possible now ('' when it is)."""
+        """Why Run is not possible now ('' when it is): the builder's complaint, or the
+        config's one-line error (a space the strategy cannot search, a bad value)."""
         if self.space_error:
             return f"search space: {self.space_error}"
-        from nasbench.strategies import get_strategy
-
-        name = self.space_config.get("name")
-        differentiable = get_strategy(self.strategy.value).kind == "differentiable"
-        if differentiable and name not in SEARCHABLE_SPACES:
-            return (
-                f"the {name!r} space is not searchable from here: the bilevel search runs on "
-                "DARTS cell spaces; pick 'DARTS / NASNet cell' in the space builder."
-            )
+        try:
+            self.build_config()
+        except NasbenchError as err:
+            return str(err)
         return ""
 
     def _refresh_summary(self) -> None:
         space = self.space_config
         skeleton = space.get("skeleton", {})
-        self.summary.value = (
-            f"<b>dataset</b>: {self.dataset.name} ({self.dataset.size}px) · <b>space</b>: "
-            f"{space.get('name')} · ops {space.get('ops')} · {space.get('n_nodes')} nodes · "
-            f"{skeleton.get('n_cells', '-')} cells · C={skeleton.get('channels', '-')}"
+        details = [
+            f"ops {space['ops']}" if "ops" in space else "",
+            f"{space['n_nodes']} nodes" if "n_nodes" in space else "",
+            f"{skeleton['n_cells']} cells" if "n_cells" in skeleton else "",
+            f"C={skeleton['channels']}" if "channels" in skeleton else "",
+        ]
+        self.summary.value = " · ".join(
+            [
+                f"<b>dataset</b>: {self.dataset.name} ({self.dataset.size}px)",
+                f"<b>space</b>: {space.get('name')}",
+                *filter(None, details),
+            ]
         )
         blocker = self._blocker()
         self.run_button.disabled = bool(blocker) or self.running

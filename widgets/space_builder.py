@@ -5,14 +5,15 @@ space size, and the supernet cost: parameters, MACs and an estimated training
 memory at the chosen batch size. Invalid choices (no ops, zero nodes) show an
 inline message and set ``valid`` to False, which disables Run in the launcher.
 
-Memory estimate (see :func:`estimate_memory`): the supernet is run forward at
-batch 1 and batch 2 with ``torch.autograd.graph.saved_tensors_hooks`` counting
-the bytes autograd keeps for the backward pass (the activations, each storage
-counted once); the per-image cost is the difference, so activations at batch B
-are ``a1 + (B - 1) * (a2 - a1)``. Add the weights three times (weights,
-gradients, SGD momentum). It is a lower bound of the peak of one DARTS step:
-allocator slack, cuDNN workspaces and the second-order step's weight copy are
-not counted.
+Segmentation spaces (NAS-Unet, V-NAS, DiNTS) have fixed op sets per edge role, so
+they show depth (and nodes or blocks) instead of the palette, a sampled member
+instead of the supernet cell, and the memory estimate before launch: for U-Nets
+and 3D data it decides whether a search fits at all.
+
+Memory estimate: :func:`nasbench.models.memory.estimate_memory` (activations saved
+for backward at batch 1 and 2, scaled linearly, plus 3x the weights; a lower bound
+of the real peak). For U-Net spaces (NAS-Unet, V-NAS, DiNTS) and 3D data it is the
+figure to read before launching; DiNTS also shows MONAI's own estimate.
 """
 
 from __future__ import annotations
@@ -27,15 +28,28 @@ import numpy as np
 import traitlets
 
 from nasbench.errors import NasbenchError
+from nasbench.models.memory import estimate_memory, saved_activation_bytes
 from nasbench.spaces import OP_SETS, op_family, op_spatial_dims, space_from_dict
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Debouncer, running_loop
+
+__all__ = [
+    "SpaceBuilder",
+    "estimate_memory",
+    "palette_ops",
+    "parse_positions",
+    "saved_activation_bytes",
+]
 
 SPACE_TYPES = (
     ("DARTS / NASNet cell", "darts"),
     ("NAS-Bench-201 cell", "nb201"),
     ("Chain (NAS-RL / MetaQNN)", "chain"),
+    ("NAS-Unet cells (segmentation)", "nasunet"),
+    ("V-NAS 2D/3D/P3D (3D segmentation)", "vnas"),
+    ("DiNTS topology (MONAI, segmentation)", "dints"),
 )
+SEGMENTATION_TYPES = ("nasunet", "vnas", "dints")
 # The op sets a cell palette offers (the U-Net sets need the U-Net space).
 PALETTE_SETS = ("darts", "nasnet", "gdas", "nb201", "elixir", "vnas")
 CHAIN_LAYER_TYPES = ("conv", "sep_conv", "max_pool", "avg_pool")
@@ -64,64 +78,6 @@ def palette_ops(spatial_dims: int = 2) -> dict[str, list[str]]:
             if op not in family:
                 family.append(op)
     return out
-
-
-def _storage_key(tensor: Any) -> tuple[int, int]:
-    try:
-        storage = tensor.untyped_storage()
-        return storage.data_ptr(), storage.nbytes()
-    except (RuntimeError, NotImplementedError):  # e.g. sparse or meta tensors
-        return id(tensor), tensor.numel() * tensor.element_size()
-
-
-def saved_activation_bytes(model: Any, x: Any) -> int:
-    """Bytes autograd saves for the backward pass of ``model(x)`` (each storage once).
-
-    Args:
-        model: a torch module in training mode.
-        x: its input batch.
-
-    Returns:
-        The bytes of the distinct storages saved for backward.
-    """
-    import torch
-
-    seen: dict[int, int] = {}
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        key, size = _storage_key(tensor)
-        seen[key] = size
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        model(x)
-    return int(sum(seen.values()))
-
-
-def estimate_memory(model: Any, sample_shape: tuple[int, ...], batch_size: int) -> dict[str, int]:
-    """Estimate the training memory of one step at ``batch_size`` (module docstring: method).
-
-    Args:
-        model: the supernet (or any module).
-        sample_shape: one input without the batch dim, e.g. ``(1, 28, 28)``.
-        batch_size: the batch to estimate for.
-
-    Returns:
-        ``{"weights": bytes, "activations": bytes, "total": bytes}``; weights counts
-        weights, gradients and momentum.
-
-    Example:
-        >>> estimate_memory(torch.nn.Conv2d(1, 4, 3), (1, 8, 8), 16)["total"] > 0  # doctest: +SKIP
-        True
-    """
-    import torch
-
-    model.train()
-    a1 = saved_activation_bytes(model, torch.zeros(1, *sample_shape))
-    a2 = saved_activation_bytes(model, torch.zeros(2, *sample_shape))
-    activations = a1 + (batch_size - 1) * max(a2 - a1, 0)
-    weights = 3 * sum(p.numel() * p.element_size() for p in model.parameters())
-    return {"weights": weights, "activations": activations, "total": weights + activations}
 
 
 def _human(n: float, unit: str = "") -> str:
@@ -224,6 +180,14 @@ class SpaceBuilder(widgets.VBox):
         )
         self.channels = widgets.BoundedIntText(value=8, min=1, max=512, description="channels",
                                                style=style)  # fmt: skip
+        self.depth = widgets.BoundedIntText(
+            value=2, min=1, max=6, description="depth", style=style,
+            tooltip="resolution levels below the input",
+        )  # fmt: skip
+        self.blocks = widgets.BoundedIntText(
+            value=3, min=1, max=16, description="blocks", style=style,
+            tooltip="DiNTS topology blocks",
+        )  # fmt: skip
         self.batch_size = widgets.BoundedIntText(
             value=16, min=1, max=4096, description="batch size", style=style
         )
@@ -246,7 +210,8 @@ class SpaceBuilder(widgets.VBox):
         self._build_palette()
         for control in (
             self.n_nodes, self.inputs_per_node, self.max_depth, self.n_cells,
-            self.reduction_at, self.channels, *self.layer_types.values(),
+            self.reduction_at, self.channels, self.depth, self.blocks,
+            *self.layer_types.values(),
         ):  # fmt: skip
             control.observe(self._changed, "value")
         self.batch_size.observe(lambda _: self._schedule_costs(), "value")
@@ -265,6 +230,8 @@ class SpaceBuilder(widgets.VBox):
                                 self.chain_box,
                                 self.n_cells,
                                 self.reduction_at,
+                                self.depth,
+                                self.blocks,
                                 self.channels,
                                 self.batch_size,
                             ]
@@ -359,14 +326,18 @@ class SpaceBuilder(widgets.VBox):
                 self.reduction_at.value = "auto"
             elif kind == "darts" and self.op_set.value == "nb201":
                 self.op_set.value = "darts"
-        is_chain = kind == "chain"
-        self.cell_box.layout.display = "none" if is_chain else None
+        is_chain, is_unet = kind == "chain", kind in SEGMENTATION_TYPES
+        no_nodes = is_chain or kind in ("vnas", "dints")
+        self.cell_box.layout.display = "none" if no_nodes else None
         self.inputs_per_node.layout.display = None if kind == "darts" else "none"
         self.chain_box.layout.display = None if is_chain else "none"
-        self.palette_box.layout.display = "none" if is_chain else None
-        self.op_set.layout.display = "none" if is_chain else None
-        for control in (self.reduction_at, self.channels):
-            control.layout.display = "none" if is_chain else None
+        for control in (self.palette_box, self.op_set):
+            control.layout.display = "none" if is_chain or is_unet else None
+        for control in (self.n_cells, self.reduction_at):
+            control.layout.display = "none" if is_chain or is_unet else None
+        self.channels.layout.display = "none" if is_chain else None
+        self.depth.layout.display = None if is_unet else "none"
+        self.blocks.layout.display = None if kind == "dints" else "none"
 
     def set_dataset(self, info: Any, size: int) -> None:
         """Follow a dataset: its dims, channels, classes and image size.
@@ -398,6 +369,15 @@ class SpaceBuilder(widgets.VBox):
         positions = parse_positions(self.reduction_at.value)
         if positions is not None:
             skeleton["reduction_at"] = list(positions)
+        if kind in SEGMENTATION_TYPES:
+            unet = {k: skeleton[k] for k in ("channels", "spatial_dims", "in_channels")}
+            unet.update({"depth": self.depth.value, "num_classes": max(2, self.num_classes)})
+            out: dict[str, Any] = {"name": kind, "skeleton": unet}
+            if kind == "nasunet":
+                out["n_nodes"] = self.n_nodes.value
+            if kind == "dints":
+                out["num_blocks"] = self.blocks.value
+            return out
         if kind == "chain":
             layer_types = [t for t, b in self.layer_types.items() if b.value]
             return {"name": "chain", "layer_types": layer_types, "max_depth": self.max_depth.value,
@@ -412,6 +392,10 @@ class SpaceBuilder(widgets.VBox):
     def _check(self) -> Any:
         """Build the space or raise a one-line error (ValueError or NasbenchError)."""
         kind = self.space_type.value
+        if kind in SEGMENTATION_TYPES:
+            if kind == "nasunet" and self.n_nodes.value < 1:
+                raise ValueError(f"a nasunet cell needs at least 1 node; got {self.n_nodes.value}.")
+            return space_from_dict(self.space_dict())
         if kind == "chain":
             if not any(b.value for b in self.layer_types.values()):
                 raise ValueError("choose at least one layer type.")
@@ -458,9 +442,18 @@ class SpaceBuilder(widgets.VBox):
         self._schedule_costs()
 
     def _draw(self, space: Any) -> None:
-        from nasbench.viz import draw_chain, draw_network, draw_supernet
+        from nasbench.viz import draw_chain, draw_genotype, draw_network, draw_supernet
 
         example = space.sample(np.random.default_rng(0))
+        if space.task == "segmentation":
+            show_drawing(self.cell_drawing, lambda: draw_genotype(example))
+            widths = ", ".join(str(w) for w in space.skeleton.widths())
+            self.skeleton_drawing.value = message_html(
+                f"above: one sampled member. U-shaped, depth {space.skeleton.depth}, "
+                f"widths {widths} per level, {space.skeleton.spatial_dims}D.",
+                "info",
+            )
+            return
         if space.name == "chain":
             self.cell_drawing.value = message_html(
                 "a chain space has no cell; below: one sampled member.", "info"
@@ -504,8 +497,9 @@ class SpaceBuilder(widgets.VBox):
         """Build the supernet at a tiny batch and measure params, MACs and memory.
 
         Returns:
-            ``{"params", "macs", "memory"}`` (memory: :func:`estimate_memory`'s dict), or {}
-            when the space has no supernet here (only DARTS cell spaces have one).
+            ``{"params", "macs", "memory"}`` (memory: :func:`estimate_memory`'s dict; for
+            DiNTS also ``"monai"``, MONAI's estimate in MiB), or {} when the space has no
+            supernet here (NB201 and chain spaces are searched by discrete strategies).
         """
         if self._last_space is None:
             return {}
@@ -514,26 +508,33 @@ class SpaceBuilder(widgets.VBox):
 
     def _measure(self, space: Any, batch: int) -> dict[str, Any] | str:
         """The costs of ``space``'s supernet, or the one-line reason there are none."""
-        if space.name != "darts":
+        if space.name != "darts" and space.task != "segmentation":
             return (
-                "supernet cost: the bilevel search (and its supernet) covers DARTS cell "
-                "spaces; NB201 and chain spaces are searched by discrete strategies."
+                "supernet cost: the bilevel search (and its supernet) covers DARTS cell and "
+                "U-Net spaces; NB201 and chain spaces are searched by discrete strategies."
             )
         import torch
 
         from nasbench.models.costs import count_macs, count_parameters
-        from nasbench.models.supernet import build_supernet
 
         sample = (self.in_channels, *([self.image_size] * self.spatial_dims))
+        method = (space.strategies or ("darts",))[0]
         try:
+            check_size = getattr(space, "check_input_size", None)
+            if check_size is not None:
+                check_size(self.image_size)
             with torch.random.fork_rng():
-                net = build_supernet(space, "darts", seed=0)
+                net = space.supernet(method=method, seed=0)
                 params = count_parameters(net)
                 macs = count_macs(net, (1, *sample))
                 memory = estimate_memory(net, sample, batch)
+                monai = getattr(net, "memory_estimate", None)
         except (NasbenchError, RuntimeError, ValueError) as err:
             return f"supernet cost: {err}"
-        return {"params": params, "macs": macs, "memory": memory}
+        out = {"params": params, "macs": macs, "memory": memory}
+        if monai is not None:
+            out["monai"] = monai((batch, *sample))
+        return out
 
     def _show_costs(self, result: dict[str, Any] | str, batch: int) -> dict[str, Any]:
         if isinstance(result, str):
@@ -542,11 +543,21 @@ class SpaceBuilder(widgets.VBox):
             return {}
         params, macs, memory = result["params"], result["macs"], result["memory"]
         self.costs = dict(result)
+        monai = ""
+        if "monai" in result:
+            m = result["monai"]
+            monai = (
+                f"<br><b>MONAI DiNTS estimate</b>: {m['monai_mb']:.1f} MiB "
+                f"(every path on: {m['monai_full_mb']:.1f} MiB)"
+            )
+        check = ""
+        if self.spatial_dims == 3 or self._last_space.task == "segmentation":
+            check = " <b>check it fits your GPU (or RAM) before launch.</b>"
         self.cost_label.value = (
             f"<b>supernet</b>: {_human(params)} parameters, {_human(macs, 'MAC')} per image; "
             f"<b>est. memory</b> at batch {batch}: {_bytes(memory['total'])} "
             f"<span title='activations saved for backward at batch 1 and 2, scaled linearly, "
-            f"plus 3x the weights; a lower bound of the real peak'>(?)</span>"
+            f"plus 3x the weights; a lower bound of the real peak'>(?)</span>{check}{monai}"
             f"<br><small>{html.escape(str(self.image_size))}px input, "
             f"{self.in_channels} channel(s)</small>"
         )

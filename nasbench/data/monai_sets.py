@@ -227,7 +227,11 @@ def load_mednist(
 
 
 class MonaiSegmentation(Dataset):
-    """Decathlon cases as ``(image (C,H,W,D), mask (1,H,W,D))`` pairs.
+    """Decathlon cases as ``(image (C,D,H,W), mask (1,D,H,W))`` pairs.
+
+    MONAI reads NIfTI volumes as ``(C, H, W, D)``; they are returned slice axis first,
+    ``(C, D, H, W)``, the layout of every nasbench volume (MedMNIST3D, the synthetic sets),
+    so in-plane ops (V-NAS's 2D 1x3x3 conv) work in the acquisition plane.
 
     Attributes:
         info: the registry entry.
@@ -269,7 +273,13 @@ class MonaiSegmentation(Dataset):
                 f"{self.info.name}: {Path(case['label']).name} has labels outside "
                 f"0..{self.info.num_classes - 1}."
             )
-        return image, mask
+        if image.shape[1:] != mask.shape[1:]:
+            raise DatasetError(
+                f"{self.info.name}: {Path(case['image']).name} is "
+                f"{'x'.join(map(str, image.shape[1:]))} but its mask is "
+                f"{'x'.join(map(str, mask.shape[1:]))}; they must match."
+            )
+        return image.permute(0, 3, 1, 2).contiguous(), mask.permute(0, 3, 1, 2).contiguous()
 
 
 def _decathlon_transform(size: int) -> Any:

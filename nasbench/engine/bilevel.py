@@ -5,6 +5,13 @@ then a weight step on a training batch; per epoch: validation metrics, the
 derived genotype, optionally the Hessian eigenvalue. Everything goes to the run
 store as it happens; a checkpoint at every epoch end (and every
 ``checkpoint_every`` steps) makes ``resume`` continue bit-for-bit on CPU.
+
+What depends on the dataset's task (classification or segmentation) is a task
+object (:mod:`nasbench.evaluation.tasks`): its loss (cross-entropy, or MONAI's
+DiceCE), its step metrics (ACC/AUC, or Dice) and its validation scores (``val_acc``
+and ``val_auc``, or ``val_dice``, ``val_dice_<class>`` and ``val_hd95``, volumes
+predicted by sliding windows). What depends on the space (a DARTS cell, NAS-Unet,
+V-NAS, DiNTS) is its supernet. The loop itself is the same for all of them.
 """
 
 from __future__ import annotations
@@ -33,10 +40,10 @@ from nasbench.engine.device import (
     wants_channels_last,
 )
 from nasbench.errors import ConfigError
-from nasbench.evaluation.metrics import classification_metrics, loss_for_task
+from nasbench.evaluation.tasks import Task, task_of_info
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
 from nasbench.runs.environment import capture_environment
-from nasbench.spaces.ops import is_parameter_free
+from nasbench.spaces.ops import is_parameter_free, op_names
 
 
 @dataclass
@@ -48,8 +55,9 @@ class SearchResult:
         status: ``finished`` or ``stopped``.
         genotype: the last derived genotype; after an early stop, the one of the epoch
             the RobustDARTS rule returns to.
-        metrics: the validation metrics (``val_loss``, ``val_acc``, ``val_auc``) of
-            that genotype's epoch.
+        metrics: the validation metrics of that genotype's epoch: ``val_loss`` and, for
+            classification, ``val_acc``, ``val_auc``; for segmentation ``val_dice``,
+            ``val_dice_<class>`` per foreground class and ``val_hd95``.
         steps: steps done.
     """
 
@@ -65,7 +73,7 @@ class _Parts:
     """Everything built from a config; rebuilt identically on resume."""
 
     device: torch.device
-    task: str
+    task: Task
     train: EpochBatches
     val: EpochBatches
     supernet: nn.Module
@@ -77,12 +85,11 @@ class _Parts:
 
 def _build(config: SearchConfig) -> _Parts:
     from nasbench.data import get_info, load
-    from nasbench.models.supernet import build_supernet
-    from nasbench.spaces import space_from_dict
 
     data = config.dataset
     info = get_info(data.name)
-    loss_fn = loss_for_task(info.task)
+    task = task_of_info(info, roi_size=config.roi_size)
+    loss_fn = task.loss()
     half = None if data.limit is None else max(data.batch_size, data.limit // 2)
     common = dict(root=data.root, size=data.size, download=data.download, limit=half)
     common["seed"] = config.seed
@@ -91,15 +98,10 @@ def _build(config: SearchConfig) -> _Parts:
     )
     val = load(data.name, "search_val", **common)
     device = resolve_device(config.device)
-
-    space_dict = dict(config.space)
-    # The dataset decides the stem's input channels and the classifier's outputs.
-    skeleton = {**space_dict.get("skeleton", {}), "in_channels": info.in_channels}
-    skeleton["num_classes"] = info.num_classes
-    space = space_from_dict({**space_dict, "skeleton": skeleton})
-    supernet = build_supernet(space, config.strategy, config.strategy_config, seed=config.seed).to(
-        device
-    )
+    space = search_space(config, info)
+    supernet = space.supernet(
+        method=config.strategy, method_config=config.strategy_config, seed=config.seed
+    ).to(device)
     if wants_channels_last(device, supernet.channels_last):
         # Inputs (Supernet.forward) and weights both, or the convs convert every call.
         supernet.channels_last = True
@@ -116,7 +118,7 @@ def _build(config: SearchConfig) -> _Parts:
     )
     return _Parts(
         device=device,
-        task=info.task,
+        task=task,
         train=EpochBatches(train, data.batch_size, config.seed, stream=0),
         val=EpochBatches(val, data.batch_size, config.seed, stream=1),
         supernet=supernet,
@@ -124,6 +126,55 @@ def _build(config: SearchConfig) -> _Parts:
         w_optimizer=w_optimizer,
         scheduler=scheduler,
         loss_fn=loss_fn,
+    )
+
+
+def search_space(config: SearchConfig, info: Any = None) -> Any:
+    """The space a search builds its supernet from: the config's, fitted to the dataset.
+
+    Args:
+        config: the search.
+        info: the dataset's info (default: looked up from ``config.dataset.name``).
+
+    Returns:
+        The space, its skeleton's ``in_channels`` and ``num_classes`` set by the dataset.
+    """
+    from nasbench.data import get_info
+    from nasbench.spaces import space_from_dict
+
+    info = info or get_info(config.dataset.name)
+    space_dict = dict(config.space)
+    # The dataset decides the stem's input channels and the classifier's outputs.
+    skeleton = {**space_dict.get("skeleton", {}), "in_channels": info.in_channels}
+    skeleton["num_classes"] = info.num_classes
+    return space_from_dict({**space_dict, "skeleton": skeleton})
+
+
+def memory_estimate(config: SearchConfig) -> dict[str, float]:
+    """The memory a search step will need, estimated before launch (MiB).
+
+    Args:
+        config: the search; validated here (a bad one stops with a one-line error).
+
+    Returns:
+        The space's own estimate (DiNTS: MONAI's ``get_ram_cost_usage``) when it has one,
+        plus ``activations_mb``, ``weights_mb`` and ``total_mb``, the training memory of one
+        step at the configured batch size measured on the CPU
+        (:func:`nasbench.models.memory.estimate_memory`).
+
+    Example:
+        >>> memory_estimate(SearchConfig())["total_mb"] > 0  # doctest: +SKIP
+        True
+    """
+    from nasbench.data import get_info
+    from nasbench.models.memory import supernet_memory
+
+    config.validate()
+    info = get_info(config.dataset.name)
+    space = search_space(config, info)
+    sample = (info.in_channels, *([config.dataset.size] * info.spatial_dims))
+    return supernet_memory(
+        space, sample, config.dataset.batch_size, config.strategy, config.strategy_config
     )
 
 
@@ -256,14 +307,29 @@ class _Loop:
         self.epoch_results = dict(state.get("epoch_results", {}))
         self.store.discard_after(self.step)
 
+    def _launch_estimate(self) -> dict[str, Any]:
+        """The supernet's own memory estimate of a training batch (DiNTS: MONAI's), shown
+        on the progress line and kept in the ``search_started`` event."""
+        estimate = getattr(self.parts.supernet, "memory_estimate", None)
+        if estimate is None:
+            return {}
+        shape = tuple(self.parts.train.batch(0, 0)[0].shape)
+        mb = estimate(shape)
+        if self.progress:
+            tqdm.write(
+                f"memory estimate (MONAI) for a batch of {shape}: {mb['monai_mb']:.1f} MiB "
+                f"(every path on: {mb['monai_full_mb']:.1f} MiB)"
+            )
+        return {"memory_estimate_mb": mb}
+
     # ---- the loop ---------------------------------------------------------------------------
     def run(self, resume: bool) -> SearchResult:
         if resume:
             self._restore()
         else:
-            self.store.log_event(
-                "search_started", {"total_steps": self.total_steps, "alpha_every": self.alpha_every}
-            )
+            payload = {"total_steps": self.total_steps, "alpha_every": self.alpha_every}
+            payload.update(self._launch_estimate())
+            self.store.log_event("search_started", payload)
             self._record_alphas()
         with tqdm(
             total=self.total_steps, initial=self.step, disable=not self.progress, unit="step"
@@ -312,7 +378,7 @@ class _Loop:
         self.batch += 1
         self._last_loss = loss.item()
         metrics = {"loss": self._last_loss, "lr": lr, **self._arch_lrs(), **arch}
-        metrics.update(classification_metrics(logits, y_train, p.task))
+        metrics.update(p.task.batch_metrics(logits, y_train))
         with self.store.batch():
             self.store.log_metrics(self.step, self.epoch, "train", metrics)
             self.store.set_progress(self.step, self.total_steps, self.epoch, cfg.epochs)
@@ -346,16 +412,11 @@ class _Loop:
         p = self.parts
         self.last_val = self._evaluate()
         genotype = p.method.derive_genotype(p.supernet)
-        parameter_free = sum(
-            is_parameter_free(op)
-            for cell in ("normal", "reduce")
-            for op, _ in genotype.cell(cell)[0]
-        )
         epoch_metrics = {
             **self.last_val,
             "images_per_s": images_per_s,
             "peak_memory_mb": peak_memory_mb(p.device),
-            "parameter_free_ops": float(parameter_free),
+            "parameter_free_ops": float(parameter_free_ops(genotype)),
         }
         eigen_every = self.config.eigen_every
         if eigen_every and (self.epoch + 1) % eigen_every == 0:
@@ -373,22 +434,17 @@ class _Loop:
     def _evaluate(self) -> dict[str, float]:
         p = self.parts
         p.supernet.eval()
-        logits, targets, total = [], [], 0.0
+        meter, total, seen = p.task.meter(), 0.0, 0
         with torch.no_grad(), autocast(p.device, self.config.precision):
             for index in range(len(p.val)):
                 x, y = (t.to(p.device) for t in p.val.batch(0, index))
-                out = p.supernet(x)
+                out = p.task.infer(p.supernet, x)
                 total += float(p.loss_fn(out, y)) * len(y)
-                logits.append(out.float().cpu())
-                targets.append(y.cpu())
+                seen += len(y)
+                meter.update(out.float(), y)
         p.supernet.train()
-        logits_all, targets_all = torch.cat(logits), torch.cat(targets)
-        scores = classification_metrics(logits_all, targets_all, p.task)
-        return {
-            "val_loss": total / len(targets_all),
-            "val_acc": scores["acc"],
-            "val_auc": scores["auc"],
-        }
+        scores = meter.result()
+        return {"val_loss": total / seen, **{f"val_{k}": v for k, v in scores.items()}}
 
     def _eigenvalue(self) -> float:
         from nasbench.strategies.differentiable.hessian import supernet_hessian_eigenvalue
@@ -434,6 +490,13 @@ class _Loop:
             return SearchResult(self.run_dir, status, genotype, metrics, self.step)
         genotype = self.parts.method.derive_genotype(self.parts.supernet)
         return SearchResult(self.run_dir, status, genotype, dict(self.last_val), self.step)
+
+
+def parameter_free_ops(genotype: Any) -> int:
+    """How many edges of a genotype carry a parameter-free op (skip, pool); DARTS collapse
+    shows as this count growing. Ops outside the op registry (DiNTS's cells) count as not."""
+    known = set(op_names())
+    return sum(is_parameter_free(op) for op in genotype.edge_ops() if op in known)
 
 
 def search(

@@ -160,7 +160,9 @@ def run_quickstart_command(args: argparse.Namespace) -> int:
 def _print_result(result) -> None:
     metrics = ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items())
     print(f"{result.status} after {result.steps} steps; {metrics}")
-    print(f"genotype: {result.genotype.to_darts_text()}")
+    genotype = result.genotype
+    text = genotype.to_darts_text() if hasattr(genotype, "to_darts_text") else genotype.to_json()
+    print(f"genotype: {text}")
     print(f"run store: {Path(result.run_dir).resolve()}")
 
 

@@ -16,18 +16,6 @@ from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
 
 
-def build_space(config: SearchConfig) -> Any:
-    """The config's space, with the dataset's input channels and classes in its skeleton."""
-    from nasbench.data import get_info
-    from nasbench.spaces import space_from_dict
-
-    info = get_info(config.dataset.name)
-    space_dict = dict(config.space)
-    skeleton = {**space_dict.get("skeleton", {}), "in_channels": info.in_channels}
-    skeleton["num_classes"] = info.num_classes
-    return space_from_dict({**space_dict, "skeleton": skeleton})
-
-
 def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
     """Run a discrete search described by ``config``, recording it in ``run_dir``.
 
@@ -104,7 +92,9 @@ class _Parts:
         from nasbench.strategies.discrete import Budget, create_executor
 
         self.config = config
-        space = build_space(config)
+        from nasbench.engine.bilevel import search_space
+
+        space = search_space(config)
         self.strategy = create_strategy(
             config.strategy, config.strategy_config, space=space, seed=config.seed
         )

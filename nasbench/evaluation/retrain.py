@@ -1,21 +1,24 @@
-"""The evaluation stage: retrain a searched genotype from scratch, next to ResNet-18.
+"""The evaluation stage: retrain a searched genotype from scratch, next to a baseline.
 
 A one-shot search scores cells with shared, half-trained weights; what a cell is
 worth shows only once it is trained alone. :func:`retrain` reads a run's final
 genotype and dataset, builds the discrete network, trains it with
 :func:`~nasbench.evaluation.train.train_model` (keeping the best epoch on the
-validation split), scores it on the test split, and does the same for
-ResNet-18 (28) with the same recipe, so the two test ACC/AUC figures compare
-like with like. Both go into the run store (phases ``retrain`` and
-``baseline`` plus a ``retrain_finished`` event) for the report to show.
+validation split), scores it on the test split, and does the same for a
+hand-designed baseline with the same recipe, so the test figures compare like with
+like: ResNet-18 (28) and test ACC/AUC for classification; MONAI's U-Net and test
+Dice/HD95 for segmentation, plus the thresholding floor
+(:class:`~nasbench.evaluation.baselines.IntensityThresholds`, no training). All go
+into the run store (phases ``retrain``, ``baseline`` and ``threshold`` plus a
+``retrain_finished`` event) for the report to show.
 
-Default skeleton: the search's own skeleton (cells, channels, reductions, stem),
-with the dataset's input channels and classes and DARTS's auxiliary head (when
-``auxiliary_weight > 0``). DARTS retrains a deeper, wider network (20 cells,
-C=36) than it searched, a GPU-day per run; keeping the searched depth and width
-means the cell is evaluated in the network it was chosen in, and the course
-runs on a CPU. Pass ``skeleton=Skeleton(n_cells=20, channels=36, auxiliary=True)``
-for the DARTS recipe.
+Default skeleton: the search's own skeleton (cells, channels, reductions, stem;
+for a U-Net space its depth and channels), with the dataset's input channels and
+classes and DARTS's auxiliary head (when ``auxiliary_weight > 0``). DARTS
+retrains a deeper, wider network (20 cells, C=36) than it searched, a GPU-day
+per run; keeping the searched depth and width means the cell is evaluated in
+the network it was chosen in, and the course runs on a CPU. Pass
+``skeleton=Skeleton(n_cells=20, channels=36, auxiliary=True)`` for the DARTS recipe.
 """
 
 from __future__ import annotations
@@ -33,15 +36,19 @@ import torch
 from torch import nn
 
 from nasbench.errors import ConfigError
-from nasbench.evaluation.baselines import resnet18
+from nasbench.evaluation.baselines import IntensityThresholds, resnet18, unet
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
-from nasbench.evaluation.train import TrainConfig, TrainResult, train_model
+from nasbench.evaluation.train import TrainConfig, TrainResult, evaluate_model, train_model
 
 SEARCHED = "searched"
 BASELINE = "resnet18"
+SEGMENTATION_BASELINE = "unet"
+THRESHOLD = "threshold"
 # Run-store phases of each model's metrics.
-PHASES = {SEARCHED: "retrain", BASELINE: "baseline"}
+PHASES = {SEARCHED: "retrain", BASELINE: "baseline", SEGMENTATION_BASELINE: "baseline"}
+PHASES[THRESHOLD] = "threshold"
 TABLE_COLUMNS = ("model", "params", "MACs", "test_acc", "test_auc", "wall_s")
+SEGMENTATION_COLUMNS = ("model", "params", "MACs", "test_dice", "test_hd95", "wall_s")
 
 ProgressCallback = Callable[[dict[str, Any]], Any]
 
@@ -69,7 +76,8 @@ class RetrainReport:
     macs: dict[str, int] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
-        """One row per model: model, params, MACs, test_acc, test_auc, wall_s.
+        """One row per model: model, params, MACs, test_acc, test_auc, wall_s
+        (segmentation: test_dice and test_hd95 in place of ACC and AUC).
 
         Returns:
             A DataFrame, the searched network first.
@@ -77,18 +85,14 @@ class RetrainReport:
         Example:
             >>> retrain("runs/x", TrainConfig(epochs=1)).table()  # doctest: +SKIP
         """
-        rows = [
-            {
-                "model": name,
-                "params": result.params,
-                "MACs": self.macs[name],
-                "test_acc": result.test["acc"],
-                "test_auc": result.test["auc"],
-                "wall_s": result.wall_s,
-            }
-            for name, result in self.results.items()
-        ]
-        return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+        segmentation = any("dice" in r.test for r in self.results.values())
+        columns = SEGMENTATION_COLUMNS if segmentation else TABLE_COLUMNS
+        rows = []
+        for name, result in self.results.items():
+            row = {"model": name, "params": result.params, "MACs": self.macs[name]}
+            row.update({c: result.test.get(c[len("test_") :]) for c in columns[3:5]})
+            rows.append({**row, "wall_s": result.wall_s})
+        return pd.DataFrame(rows, columns=list(columns))
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary (what the ``retrain_finished`` event holds)."""
@@ -116,19 +120,21 @@ class RetrainReport:
 def retrain(
     run_dir: str | Path,
     config: TrainConfig | None = None,
-    baseline: bool = True,
+    baseline: bool | str = True,
     genotype: Any = None,
     skeleton: Any = None,
     on_epoch: ProgressCallback | None = None,
 ) -> RetrainReport:
-    """Retrain a run's final genotype from scratch (and ResNet-18) and record the results.
+    """Retrain a run's final genotype from scratch (and a baseline) and record the results.
 
     Args:
         run_dir: a run folder with at least one derived genotype; no search may be
             writing it (the results are appended to its store).
         config: the recipe; ``TrainConfig()`` when None. ``config.limit`` caps every
             split (the search's own ``dataset.limit`` is not inherited).
-        baseline: also train ResNet-18 (28) with the same recipe.
+        baseline: True: also train ResNet-18 (28) with the same recipe (segmentation:
+            MONAI's U-Net, and score the thresholding baseline); False: none; or one
+            baseline by name (``"resnet18"``, ``"unet"``, ``"threshold"``).
         genotype: retrain this genotype (object, dict or text) instead of the run's last.
         skeleton: a ``Skeleton`` to stack the cell in instead of the default (see the
             module docstring), or a dict of fields to change in the default, e.g.
@@ -144,10 +150,12 @@ def retrain(
         >>> report = retrain("runs/darts-1", TrainConfig(epochs=10))  # doctest: +SKIP
         >>> report.table()  # doctest: +SKIP
     """
+    from nasbench.config import check_task
     from nasbench.data import get_info
     from nasbench.models import build
     from nasbench.models.costs import count_macs
     from nasbench.runs import RunStore, load
+    from nasbench.spaces import space_from_dict
 
     config = (config or TrainConfig()).validate()
     run_dir = Path(run_dir)
@@ -157,11 +165,12 @@ def retrain(
     if "name" not in data:
         raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
     info = get_info(data["name"])
-    if info.task not in CLASSIFICATION_TASKS:
+    if info.task not in (*CLASSIFICATION_TASKS, "segmentation"):
         raise ConfigError(
-            f"retrain needs a classification dataset, but {info.name} is a {info.task} task; "
-            "retrain a run searched on a classification dataset."
+            f"retrain needs a classification or segmentation dataset, but {info.name} is a "
+            f"{info.task} task."
         )
+    check_task(info, space_from_dict(run_config.get("space") or {"name": "darts"}))
     genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
     size = int(data.get("size", 28))
@@ -183,9 +192,15 @@ def retrain(
         models: dict[str, Callable[[], nn.Module]] = {
             SEARCHED: lambda: build(genotype, skeleton, seed=config.seed)
         }
-        if baseline:
-            models[BASELINE] = lambda: _seeded(
-                config.seed, resnet18, info.spatial_dims, info.in_channels, info.num_classes
+        wanted = _baselines(baseline, info.task)
+        hand_designed = {BASELINE: resnet18, SEGMENTATION_BASELINE: unet}
+        for name in (n for n in wanted if n in hand_designed):
+            models[name] = lambda name=name: _seeded(
+                config.seed,
+                hand_designed[name],
+                info.spatial_dims,
+                info.in_channels,
+                info.num_classes,
             )
         for name, make in models.items():
             model = make()
@@ -212,8 +227,62 @@ def retrain(
                     "best_epoch": result.best_epoch,
                 },
             )
+        if THRESHOLD in wanted:
+            report.results[THRESHOLD] = threshold_result(splits, info, config)
+            report.macs[THRESHOLD] = 0
+            store.log_metrics(
+                0,
+                0,
+                PHASES[THRESHOLD],
+                {f"test_{k}": v for k, v in report.results[THRESHOLD].test.items()},
+            )
         store.log_event("retrain_finished", report.summary())
     return report
+
+
+def _baselines(baseline: bool | str, task: str) -> tuple[str, ...]:
+    """The baselines ``retrain`` runs for a task: all, none, or one by name."""
+    segmentation = task == "segmentation"
+    every = (SEGMENTATION_BASELINE, THRESHOLD) if segmentation else (BASELINE,)
+    if baseline is True:
+        return every
+    if baseline is False or baseline is None:
+        return ()
+    if baseline not in every:
+        raise ConfigError(
+            f"baseline {baseline!r} does not fit a {task} run; use True, False or one of "
+            f"{', '.join(every)}."
+        )
+    return (baseline,)
+
+
+def threshold_result(splits: Mapping[str, Any], info: Any, config: TrainConfig) -> TrainResult:
+    """Fit :class:`IntensityThresholds` on the training split, score it on val and test.
+
+    Args:
+        splits: ``train``, ``val`` and ``test`` datasets of a segmentation set.
+        info: the dataset's info.
+        config: the recipe (its ``limit`` already applied, its ``roi_size`` for volumes).
+
+    Returns:
+        A :class:`TrainResult` with no history and no parameters.
+    """
+    import time
+
+    from nasbench.evaluation.tasks import task_of_info
+
+    start = time.perf_counter()
+    images, masks = _stack_all(splits["train"])
+    model = IntensityThresholds(info.num_classes).fit(images, masks)
+    task = task_of_info(info, config.roi_size)
+    val = evaluate_model(model, splits["val"], task, config)
+    test = evaluate_model(model, splits["test"], task, config)
+    return TrainResult([], test, 0, val, 0, time.perf_counter() - start, config=config.to_dict())
+
+
+def _stack_all(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    items = [dataset[i] for i in range(len(dataset))]
+    return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
 
 
 def _final_genotype(run_dir: Path, genotypes: pd.DataFrame) -> Any:
@@ -245,14 +314,14 @@ def _skeleton(
     A ``Skeleton`` replaces the default; a dict changes some of the default's fields.
     """
     from nasbench.spaces import space_from_dict
-    from nasbench.spaces.skeleton import Skeleton
+    from nasbench.spaces.skeleton import Skeleton, UNetSkeleton
 
     io = {
         "in_channels": info.in_channels,
         "num_classes": info.num_classes,
         "spatial_dims": info.spatial_dims,
     }
-    if isinstance(override, Skeleton):
+    if isinstance(override, (Skeleton, UNetSkeleton)):
         return dataclasses.replace(override, **io)
     if override is not None and not isinstance(override, Mapping):
         raise ConfigError(
@@ -261,6 +330,8 @@ def _skeleton(
     space = dict(run_config.get("space") or {"name": "darts"})
     space["skeleton"] = {**(space.get("skeleton") or {}), **io}
     default = space_from_dict(space).default_skeleton()
+    if isinstance(default, UNetSkeleton):
+        return UNetSkeleton.from_dict({**default.to_dict(), **dict(override or {}), **io})
     # DARTS's evaluation adds the auxiliary head; NB-201 and chain networks have none.
     auxiliary = getattr(genotype, "kind", None) == "darts" and config.auxiliary_weight > 0
     changes: dict[str, Any] = {"auxiliary": auxiliary, "drop_path_prob": 0.0}
@@ -395,9 +466,13 @@ def cli_main(args: argparse.Namespace) -> int:
 
 
 def _print_progress(record: dict[str, Any]) -> None:
+    scores = "  ".join(
+        f"{name} {record[name]:.4f}"
+        for name in ("val_acc", "val_auc", "val_dice")
+        if name in record
+    )
     print(
         f"{record['model']:<9} epoch {record['epoch'] + 1}/{record['epochs']}  "
-        f"train_loss {record['train_loss']:.4f}  val_acc {record['val_acc']:.4f}  "
-        f"val_auc {record['val_auc']:.4f}  {record['seconds']:.1f}s",
+        f"train_loss {record['train_loss']:.4f}  {scores}  {record['seconds']:.1f}s",
         flush=True,
     )

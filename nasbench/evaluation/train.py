@@ -1,4 +1,4 @@
-"""Train a classification network from scratch: one reusable loop.
+"""Train a network from scratch: one reusable loop for classifiers and segmenters.
 
 This is the evaluation recipe of DARTS (``train.py`` of quark0/darts): SGD with
 momentum 0.9 and cosine annealing, gradient clipping, an optional auxiliary
@@ -6,6 +6,11 @@ head weighted into the loss, and drop-path whose probability rises linearly
 over the epochs. The model with the best validation score is kept and scored on
 the test split. The retraining stage (:mod:`nasbench.evaluation.retrain`) and
 the full/partial-training evaluators reuse :func:`train_model` as is.
+
+What the task decides (the loss, the metrics, how a volume is predicted) comes from
+a task object (:mod:`nasbench.evaluation.tasks`): classification as MedMNIST scores
+it (ACC, AUC), segmentation as MONAI does (DiceCE loss, Dice per class, HD95,
+sliding-window inference for volumes).
 
 Batches come from :class:`~nasbench.engine.batches.EpochBatches` and the
 augmentation is drawn from a generator keyed by (seed, epoch, batch), so on the
@@ -30,10 +35,11 @@ from torch.utils.data import Dataset
 from nasbench.engine.batches import EpochBatches
 from nasbench.engine.device import autocast, resolve_device
 from nasbench.errors import ConfigError, closest_name
-from nasbench.evaluation.metrics import classification_metrics, loss_for_task
+from nasbench.evaluation.tasks import Task, task_for, task_of_info
 from nasbench.models.costs import count_parameters
 
-SELECT_METRICS = ("auc", "acc", "loss")
+SELECT_METRICS = ("auc", "acc", "loss", "dice")
+OPTIMIZERS = ("sgd", "adam")
 PRECISIONS = ("fp32", "bf16")
 # Keeps the training and evaluation streams of one seed apart from the search's (0 and 1).
 TRAIN_STREAM = 2
@@ -52,10 +58,12 @@ class TrainConfig:
     Attributes:
         epochs: passes over the training split.
         batch_size: images per step (the last incomplete batch of an epoch is dropped).
-        lr: initial learning rate of SGD (momentum ``momentum``), annealed to
-            ``lr_min`` with a cosine schedule over ``epochs``.
+        lr: initial learning rate, annealed to ``lr_min`` with a cosine schedule over
+            ``epochs``.
         lr_min: final learning rate.
         momentum: SGD momentum.
+        optimizer: ``sgd`` (with ``momentum``, the DARTS recipe) or ``adam`` (the usual
+            segmentation recipe, as in MONAI's tutorials).
         weight_decay: L2 penalty.
         grad_clip: clip the gradient norm to this (0 disables clipping).
         auxiliary_weight: weight of the auxiliary head's loss when the model has one
@@ -65,11 +73,14 @@ class TrainConfig:
             ``drop_path_prob * e / epochs`` (DARTS). Models without a
             ``drop_path_prob`` attribute ignore it.
         augment: random horizontal flip and a random crop after padding by
-            ``CROP_PADDING`` pixels (2D images only), drawn per batch from the seed.
+            ``CROP_PADDING`` pixels (2D classification only), drawn per batch from the seed.
         limit: stratified cap on the images of every split, for quick runs (read by
             the callers that load data; :func:`train_model` takes datasets as given).
         select: validation score that picks the kept epoch: ``auc`` (as MedMNIST),
-            ``acc`` or ``loss``.
+            ``acc``, ``dice`` or ``loss``; a segmentation task keeps the best ``dice``
+            unless this is ``loss``.
+        roi_size: segmentation: evaluate by sliding windows of this edge (None: the
+            whole image; volumes always go through MONAI's sliding-window inferer).
         eval_batch_size: images per forward pass when evaluating.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         precision: ``fp32`` or ``bf16`` (autocast on CUDA only).
@@ -85,6 +96,7 @@ class TrainConfig:
     lr: float = 0.025
     lr_min: float = 0.0
     momentum: float = 0.9
+    optimizer: str = "sgd"
     weight_decay: float = 3e-4
     grad_clip: float = 5.0
     auxiliary_weight: float = 0.4
@@ -92,6 +104,7 @@ class TrainConfig:
     augment: bool = True
     limit: int | None = None
     select: str = "auc"
+    roi_size: int | None = None
     eval_batch_size: int = 256
     device: str = "auto"
     precision: str = "fp32"
@@ -107,8 +120,12 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"TrainConfig.{name} must be an integer >= 1, got {value!r}.")
-        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
-            raise ConfigError(f"TrainConfig.limit must be None or >= 1, got {self.limit!r}.")
+        for name in ("limit", "roi_size"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ConfigError(f"TrainConfig.{name} must be None or >= 1, got {value!r}.")
         for name in ("lr", "lr_min", "momentum", "weight_decay", "grad_clip", "auxiliary_weight"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
@@ -118,6 +135,7 @@ class TrainConfig:
                 f"TrainConfig.drop_path_prob must be in [0, 1), got {self.drop_path_prob!r}."
             )
         _check_choice("select", self.select, SELECT_METRICS)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("precision", self.precision, PRECISIONS)
         resolve_device(self.device)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -151,9 +169,10 @@ class TrainResult:
         history: one dict per epoch run: ``epoch`` (0-based), ``lr``,
             ``drop_path_prob``, ``train_loss`` (the auxiliary term included),
             ``train_acc``, ``val_loss``, ``val_acc``, ``val_auc``, ``seconds``.
-        test: test metrics of the kept model: ``acc``, ``auc``, ``loss``.
+        test: test metrics of the kept model: ``acc``, ``auc``, ``loss`` (segmentation:
+            ``dice``, ``dice_<class>``, ``hd95``, ``loss``).
         best_epoch: the epoch whose weights were kept (best ``select`` score on val).
-        best_val: that epoch's validation metrics (``acc``, ``auc``, ``loss``).
+        best_val: that epoch's validation metrics (the keys of ``test``).
         params: parameters of the model, auxiliary head excluded.
         wall_s: seconds spent, training and evaluation together.
         stopped: True when the callback stopped training before ``epochs``.
@@ -180,7 +199,7 @@ def train_model(
     train_ds: Dataset,
     val_ds: Dataset,
     test_ds: Dataset,
-    task: str,
+    task: str | Task,
     config: TrainConfig | None = None,
     on_epoch: EpochCallback | None = None,
 ) -> TrainResult:
@@ -191,11 +210,14 @@ def train_model(
     is added with weight ``config.auxiliary_weight``.
 
     Args:
-        model: a classifier mapping ``(N, C, *spatial)`` to ``(N, K)`` logits.
+        model: a classifier mapping ``(N, C, *spatial)`` to ``(N, K)`` logits, or a
+            segmenter mapping it to ``(N, K, *spatial)``.
         train_ds: items ``(image, target)`` to train on.
         val_ds: items used to pick the kept epoch.
         test_ds: items the kept model is scored on.
-        task: the dataset's task (binary, multi-class, ordinal or multi-label).
+        task: the dataset's task (binary, multi-class, ordinal, multi-label,
+            segmentation) or a task object; segmentation class names come from
+            ``train_ds.info`` when it has one.
         config: the recipe; ``TrainConfig()`` when None.
         on_epoch: called after every epoch with that epoch's history record (plus
             ``epochs``, the planned total); returning ``False`` stops training there.
@@ -211,7 +233,8 @@ def train_model(
         {'acc': 0.5, 'auc': 0.61, 'loss': 0.69}
     """
     config = (config or TrainConfig()).validate()
-    loss_fn = loss_for_task(task)
+    task = _task(task, train_ds, config)
+    loss_fn = task.loss()
     for name, ds in (("train", train_ds), ("val", val_ds), ("test", test_ds)):
         if len(ds) == 0:
             raise ConfigError(f"the {name} split is empty; give it at least one image.")
@@ -219,12 +242,7 @@ def train_model(
     start = time.perf_counter()
     model.to(device)
     batches = EpochBatches(train_ds, config.batch_size, config.seed, stream=TRAIN_STREAM)
-    optimizer = torch.optim.SGD(
-        model.parameters(),
-        lr=config.lr,
-        momentum=config.momentum,
-        weight_decay=config.weight_decay,
-    )
+    optimizer = _optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=config.epochs, eta_min=config.lr_min
     )
@@ -241,11 +259,11 @@ def train_model(
             record["drop_path_prob"] = _set_drop_path(model, config, epoch)
             record.update(_train_epoch(model, batches, epoch, optimizer, loss_fn, task, config))
             scheduler.step()
-            val = _evaluate(model, val_set, loss_fn, task, config, device)
+            val = _evaluate(model, val_set, loss_fn, task, config, device, full=False)
             record.update({f"val_{k}": v for k, v in val.items()})
             record["seconds"] = time.perf_counter() - epoch_start
             history.append(record)
-            score = _selection_score(val, config.select)
+            score = _selection_score(val, config.select, task)
             # Ties go to the earlier epoch, except that any epoch beats an unscorable one.
             if best is None or score > best[0] or score == best[0] == -math.inf:
                 best = (score, epoch, _state_copy(model), val)
@@ -265,6 +283,51 @@ def train_model(
         stopped=stopped,
         config=config.to_dict(),
     )
+
+
+def evaluate_model(
+    model: nn.Module, dataset: Dataset, task: str | Task, config: TrainConfig | None = None
+) -> dict[str, float]:
+    """Score a model on a dataset as :func:`train_model` scores its splits.
+
+    Args:
+        model: a classifier or segmenter.
+        dataset: items ``(image, target)``.
+        task: the task name or object.
+        config: batch size, device, precision, ``roi_size`` (defaults when None).
+
+    Returns:
+        The task's metrics plus ``loss``.
+
+    Example:
+        >>> evaluate_model(net, load("synthetic-seg", "test"), "segmentation")  # doctest: +SKIP
+        {'dice': 0.71, 'dice_organ': 0.8, 'dice_lesion': 0.62, 'hd95': 3.1, 'loss': 0.4}
+    """
+    config = (config or TrainConfig()).validate()
+    task = _task(task, dataset, config)
+    device = resolve_device(config.device)
+    model.to(device)
+    return _evaluate(model, _Evaluation(dataset), task.loss(), task, config, device)
+
+
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.SGD(
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
+        weight_decay=config.weight_decay,
+    )
+
+
+def _task(task: str | Task, dataset: Any, config: TrainConfig) -> Task:
+    if not isinstance(task, str):
+        return task
+    info = getattr(dataset, "info", None)
+    if info is not None and info.task == task:
+        return task_of_info(info, roi_size=config.roi_size)
+    return task_for(task, roi_size=config.roi_size)
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -290,17 +353,17 @@ def _train_epoch(
     epoch: int,
     optimizer: torch.optim.Optimizer,
     loss_fn: nn.Module,
-    task: str,
+    task: Task,
     config: TrainConfig,
 ) -> dict[str, float]:
     device = next(model.parameters()).device
     model.train()
-    total_loss, logits_seen, targets_seen = 0.0, [], []
+    total_loss, seen, meter = 0.0, 0, task.meter(full=False)
     for index in range(len(batches)):
         images, targets = batches.batch(epoch, index)
-        if config.augment:
+        if config.augment and task.kind == "classification":
             images = augment_batch(images, _batch_generator(config.seed, epoch, index))
-        images, targets = images.to(device), _target(targets, task).to(device)
+        images, targets = images.to(device), task.target(targets).to(device)
         with autocast(device, config.precision):
             out = model(images)
             logits, aux = out if isinstance(out, tuple) else (out, None)
@@ -313,11 +376,10 @@ def _train_epoch(
             nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
         total_loss += float(loss.detach()) * len(images)
-        logits_seen.append(logits.detach().float().cpu())
-        targets_seen.append(targets.detach().cpu())
-    seen = sum(len(t) for t in targets_seen)
-    metrics = classification_metrics(torch.cat(logits_seen), torch.cat(targets_seen), task)
-    return {"train_loss": total_loss / seen, "train_acc": metrics["acc"]}
+        seen += len(targets)
+        meter.update(logits.detach().float(), targets)
+    metrics = meter.result()
+    return {"train_loss": total_loss / seen, f"train_{task.primary}": metrics[task.primary]}
 
 
 def augment_batch(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -361,11 +423,6 @@ def _batch_generator(seed: int, epoch: int, index: int) -> torch.Generator:
     return torch.Generator().manual_seed(((seed * 1_000_003 + epoch) * 100_003 + index) % 2**63)
 
 
-def _target(targets: torch.Tensor, task: str) -> torch.Tensor:
-    # Multi-label losses take float 0/1 labels; the others class indices (shape (N,)).
-    return targets.float() if task == "multi-label" else targets.long().view(-1)
-
-
 class _Evaluation:
     """An evaluation split, stacked once when it fits in memory (val is read every epoch)."""
 
@@ -395,24 +452,24 @@ def _evaluate(
     model: nn.Module,
     split: _Evaluation,
     loss_fn: nn.Module,
-    task: str,
+    task: Task,
     config: TrainConfig,
     device: torch.device,
+    full: bool = True,
 ) -> dict[str, float]:
+    # full=False leaves out the costly scores (HD95) that model selection does not read.
     model.eval()
-    logits_all, targets_all = [], []
+    meter = task.meter(loss_fn, full=full)
     for images, targets in split.chunks(config.eval_batch_size):
         with autocast(device, config.precision):
-            logits = model(images.to(device))
-        logits_all.append(logits.float().cpu())
-        targets_all.append(_target(targets, task))
-    logits, targets = torch.cat(logits_all), torch.cat(targets_all)
-    metrics = classification_metrics(logits, targets, task)
-    metrics["loss"] = float(loss_fn(logits, targets))
-    return metrics
+            logits = task.infer(model, images.to(device))
+        meter.update(logits.float().cpu(), task.target(targets))
+    return meter.result()
 
 
-def _selection_score(val: dict[str, float], select: str) -> float:
+def _selection_score(val: dict[str, float], select: str, task: Task) -> float:
+    if select != "loss" and select not in val:
+        select = task.select  # a segmenter has no AUC: it keeps its best Dice
     value = -val["loss"] if select == "loss" else val[select]
     # A NaN score (one class only in a tiny val split) never beats a real one.
     return value if math.isfinite(value) else -math.inf

@@ -68,7 +68,18 @@ def build(genotype: Any, skeleton: Any, seed: int | None = None) -> nn.Module:
 
 
 def _builders() -> dict[str, Any]:
-    return {"darts": Network, "nb201": NB201Network, "chain": ChainNetwork}
+    from nasbench.models.dints import DintsNetwork
+    from nasbench.models.unet import UnetNetwork
+    from nasbench.models.vnas import VnasNetwork
+
+    return {
+        "darts": Network,
+        "nb201": NB201Network,
+        "chain": ChainNetwork,
+        "nasunet": UnetNetwork,
+        "vnas": VnasNetwork,
+        "dints": DintsNetwork,
+    }
 
 
 def _as_genotype(genotype: Any) -> Any:

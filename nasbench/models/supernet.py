@@ -32,47 +32,34 @@ from torch.utils.checkpoint import checkpoint
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.models.cells import Cell, cell_edges
 from nasbench.spaces.blocks import bn_cls, conv_cls
-from nasbench.strategies.differentiable.base import MODES, DifferentiableMethod
+from nasbench.strategies.differentiable.base import MODES, ArchGroup, DifferentiableMethod
 
 CELL_TYPES = ("normal", "reduce")
-ZERO_OP = "none"
 ALPHA_INIT_SCALE = 1e-3  # DARTS initialises alphas as 1e-3 * randn
 
 
-class Supernet(nn.Module):
-    """A DARTS-style supernet whose mixed edges come from a differentiable method.
+class SupernetBase(nn.Module):
+    """What every weight-sharing supernet shares: architecture tensors, forward modes, options.
+
+    A subclass builds its network, sets ``cell_types`` (its architecture groups) and
+    answers :meth:`group` and :meth:`derive`; then :meth:`_build_arch` creates one
+    ``alpha_<group>`` tensor per group (plus the method's extra tensors) and
+    ``method.setup(self)`` creates the architecture optimizer.
 
     Args:
-        op_names: candidate ops on every edge.
-        n_nodes: intermediate nodes per cell.
-        inputs_per_node: edges a derived genotype keeps per node.
-        skeleton: a ``nasbench.spaces.skeleton.Skeleton``.
         method: a :class:`DifferentiableMethod` (it makes the edges and owns the
             architecture optimizer).
-        seed: seeds the weight initialisation and the alphas (the global RNG is untouched).
-        checkpoint_cells: recompute each cell in the backward pass rather than keep its
-            activations (a fraction of the memory, roughly one more forward of time).
-            None: the method config's ``checkpoint_cells`` if it has one, else False.
-        channels_last: run in the channels-last memory format. None: the method
-            config's ``channels_last`` if it has one, else False.
-
-    Attributes:
-        edges: ``(node, input)`` per alpha row (``cell_edges`` order).
-        edge_names: ``"input->state"`` per row, e.g. ``"0->2"``.
-        op_names: one per alpha column.
-        cell_types: the cell types present (``"normal"``, and ``"reduce"`` if any).
-        non_zero_ops: column indices of the ops other than 'none'.
-        zero_op: column of 'none', or None.
+        checkpoint_cells: recompute each cell in the backward pass (None: the method
+            config's ``checkpoint_cells``, else False).
+        channels_last: run in the channels-last memory format (None: from the method
+            config, else False).
     """
+
+    cell_types: tuple[str, ...] = ()
 
     def __init__(
         self,
-        op_names: tuple[str, ...],
-        n_nodes: int,
-        inputs_per_node: int,
-        skeleton: Any,
         method: DifferentiableMethod,
-        seed: int = 0,
         checkpoint_cells: bool | None = None,
         channels_last: bool | None = None,
     ) -> None:
@@ -80,75 +67,33 @@ class Supernet(nn.Module):
         self.method = method
         self.checkpoint_cells = _option(method, "checkpoint_cells", checkpoint_cells)
         self.channels_last = _option(method, "channels_last", channels_last)
-        self.op_names = tuple(op_names)
-        self.n_nodes = int(n_nodes)
-        self.inputs_per_node = int(inputs_per_node)
-        self.skeleton = skeleton
-        self.edges = cell_edges(self.n_nodes)
-        self.edge_names = tuple(f"{i}->{node + 2}" for node, i in self.edges)
-        self.non_zero_ops = tuple(k for k, op in enumerate(self.op_names) if op != ZERO_OP)
-        self.zero_op = self.op_names.index(ZERO_OP) if ZERO_OP in self.op_names else None
-        if not self.non_zero_ops:
-            raise SpaceError("A supernet needs at least one op other than 'none'.")
-        reductions = set(skeleton.reductions())
-        self.cell_type_of = tuple(
-            "reduce" if i in reductions else "normal" for i in range(skeleton.n_cells)
-        )
-        self.cell_types = tuple(ct for ct in CELL_TYPES if ct in self.cell_type_of)
         self._mode: str | None = None
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self._build_network(skeleton)
-        self._build_arch(seed)
-        method.setup(self)
 
-    def _build_network(self, sk: Any) -> None:
-        dims, C = sk.spatial_dims, sk.channels
-        C_curr = sk.stem_multiplier * C
-        self.stem = nn.Sequential(
-            conv_cls(dims)(sk.in_channels, C_curr, 3, padding=1, bias=False),
-            bn_cls(dims)(C_curr),
-        )
-        C_prev_prev, C_prev, C_curr = C_curr, C_curr, C
-        self.cells = nn.ModuleList()
-        reduction_prev = False
-        for cell_type in self.cell_type_of:
-            reduction = cell_type == "reduce"
-            if reduction:
-                C_curr *= 2
-            cell = Cell(
-                dims,
-                C_prev_prev,
-                C_prev,
-                C_curr,
-                reduction=reduction,
-                reduction_prev=reduction_prev,
-                edges=self.edges,
-                edge_factory=self._edge_factory(dims, C_curr),
-                concat=tuple(range(2, 2 + self.n_nodes)),
-                affine=False,
-            )
-            self.cells.append(cell)
-            reduction_prev = reduction
-            C_prev_prev, C_prev = C_prev, cell.multiplier * C_curr
-        self.global_pooling = nn.AdaptiveAvgPool2d(1) if dims == 2 else nn.AdaptiveAvgPool3d(1)
-        self.classifier = nn.Linear(C_prev, sk.num_classes)
+    def group(self, cell_type: str) -> ArchGroup:
+        """The rows (edges) and columns (ops) of the architecture matrix ``cell_type``."""
+        raise NotImplementedError
 
-    def _edge_factory(self, dims: int, C: int):
-        def factory(node: int, inp: int, stride: int) -> nn.Module:
-            return self.method.make_edge(dims, C, stride, self.op_names)
-
-        return factory
+    def derive(self, scores: dict[str, Any]) -> Any:
+        """The genotype that per-group edge scores ``(n_edges, n_ops)`` point to."""
+        raise NotImplementedError
 
     def _build_arch(self, seed: int) -> None:
         gen = torch.Generator().manual_seed(seed)
-        n_edges, n_ops = len(self.edges), len(self.op_names)
-        shapes = {"alpha": (n_edges, n_ops), **self.method.extra_arch_shapes(n_edges, n_ops)}
+        shapes = {}
+        for ct in self.cell_types:
+            n_edges, n_ops = len(self.group(ct).edges), len(self.group(ct).op_names)
+            shapes[ct] = {
+                "alpha": (n_edges, n_ops),
+                **self.method.extra_arch_shapes(n_edges, n_ops),
+            }
+        kinds = dict.fromkeys(kind for ct in self.cell_types for kind in shapes[ct])
         self.arch = nn.ParameterDict()
-        for kind, shape in shapes.items():
+        # Kinds outer, groups inner: the draw order of the DARTS supernet.
+        for kind in kinds:
             for ct in self.cell_types:
-                init = ALPHA_INIT_SCALE * torch.randn(shape, generator=gen)
-                self.arch[f"{kind}_{ct}"] = nn.Parameter(init)
+                if kind in shapes[ct]:
+                    init = ALPHA_INIT_SCALE * torch.randn(shapes[ct][kind], generator=gen)
+                    self.arch[f"{kind}_{ct}"] = nn.Parameter(init)
 
     # ---- parameters -------------------------------------------------------------------------
     def alpha(self, cell_type: str) -> nn.Parameter:
@@ -196,30 +141,29 @@ class Supernet(nn.Module):
         finally:
             self._mode = previous
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(N, num_classes)`` of a batch ``(N, in_channels, *spatial)``."""
+    def _plans(self) -> tuple[str, dict[str, list]]:
+        """The forward mode and the method's edge plans of every group for one forward."""
         mode = self.mode
-        plans = {ct: self.method.edge_plans(self, ct, mode) for ct in self.cell_types}
+        return mode, {ct: self.method.edge_plans(self, ct, mode) for ct in self.cell_types}
+
+    def _memory_format(self, x: torch.Tensor) -> torch.Tensor:
         if self.channels_last and x.dim() in (4, 5):
             fmt = torch.channels_last if x.dim() == 4 else torch.channels_last_3d
             x = x.contiguous(memory_format=fmt)
+        return x
+
+    def _run_cell(self, cell: nn.Module, mode: str, *inputs: torch.Tensor, edge_args) -> Any:
+        """``cell(*inputs, edge_args=...)``, recomputed in the backward pass when asked."""
         # Not in "relaxed" mode: the Hessian differentiates twice through the forward.
-        recompute = self.checkpoint_cells and torch.is_grad_enabled() and mode in ("train", "arch")
-        s0 = s1 = self.stem(x)
-        for cell, cell_type in zip(self.cells, self.cell_type_of, strict=True):
-            if recompute:
-                out = checkpoint(
-                    cell,
-                    s0,
-                    s1,
-                    edge_args=plans[cell_type],
-                    use_reentrant=False,
-                    context_fn=_recompute_contexts(cell),
-                )
-            else:
-                out = cell(s0, s1, edge_args=plans[cell_type])
-            s0, s1 = s1, out
-        return self.classifier(self.global_pooling(s1).flatten(1))
+        if self.checkpoint_cells and torch.is_grad_enabled() and mode in ("train", "arch"):
+            return checkpoint(
+                cell,
+                *inputs,
+                edge_args=edge_args,
+                use_reentrant=False,
+                context_fn=_recompute_contexts(cell),
+            )
+        return cell(*inputs, edge_args=edge_args)
 
     # ---- reading ----------------------------------------------------------------------------
     def genotype(self):
@@ -229,6 +173,131 @@ class Supernet(nn.Module):
     def alpha_records(self):
         """The method's snapshot of the architecture state (list of AlphaRecord)."""
         return self.method.alpha_records(self)
+
+
+class Supernet(SupernetBase):
+    """A DARTS-style supernet whose mixed edges come from a differentiable method.
+
+    Args:
+        op_names: candidate ops on every edge.
+        n_nodes: intermediate nodes per cell.
+        inputs_per_node: edges a derived genotype keeps per node.
+        skeleton: a ``nasbench.spaces.skeleton.Skeleton``.
+        method: a :class:`DifferentiableMethod` (it makes the edges and owns the
+            architecture optimizer).
+        seed: seeds the weight initialisation and the alphas (the global RNG is untouched).
+        checkpoint_cells: recompute each cell in the backward pass rather than keep its
+            activations (a fraction of the memory, roughly one more forward of time).
+            None: the method config's ``checkpoint_cells`` if it has one, else False.
+        channels_last: run in the channels-last memory format. None: the method
+            config's ``channels_last`` if it has one, else False.
+
+    Attributes:
+        edges: ``(node, input)`` per alpha row (``cell_edges`` order).
+        edge_names: ``"input->state"`` per row, e.g. ``"0->2"``.
+        op_names: one per alpha column.
+        cell_types: the cell types present (``"normal"``, and ``"reduce"`` if any).
+        non_zero_ops: column indices of the ops other than 'none'.
+        zero_op: column of 'none', or None.
+    """
+
+    def __init__(
+        self,
+        op_names: tuple[str, ...],
+        n_nodes: int,
+        inputs_per_node: int,
+        skeleton: Any,
+        method: DifferentiableMethod,
+        seed: int = 0,
+        checkpoint_cells: bool | None = None,
+        channels_last: bool | None = None,
+    ) -> None:
+        super().__init__(method, checkpoint_cells, channels_last)
+        self.op_names = tuple(op_names)
+        self.n_nodes = int(n_nodes)
+        self.inputs_per_node = int(inputs_per_node)
+        self.skeleton = skeleton
+        self.edges = cell_edges(self.n_nodes)
+        self.edge_names = tuple(f"{i}->{node + 2}" for node, i in self.edges)
+        self._group = ArchGroup(tuple(self.edges), self.edge_names, self.op_names)
+        self.non_zero_ops = self._group.non_zero_ops
+        self.zero_op = self._group.zero_op
+        if not self.non_zero_ops:
+            raise SpaceError("A supernet needs at least one op other than 'none'.")
+        reductions = set(skeleton.reductions())
+        self.cell_type_of = tuple(
+            "reduce" if i in reductions else "normal" for i in range(skeleton.n_cells)
+        )
+        self.cell_types = tuple(ct for ct in CELL_TYPES if ct in self.cell_type_of)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self._build_network(skeleton)
+        self._build_arch(seed)
+        method.setup(self)
+
+    def _build_network(self, sk: Any) -> None:
+        dims, C = sk.spatial_dims, sk.channels
+        C_curr = sk.stem_multiplier * C
+        self.stem = nn.Sequential(
+            conv_cls(dims)(sk.in_channels, C_curr, 3, padding=1, bias=False),
+            bn_cls(dims)(C_curr),
+        )
+        C_prev_prev, C_prev, C_curr = C_curr, C_curr, C
+        self.cells = nn.ModuleList()
+        reduction_prev = False
+        for cell_type in self.cell_type_of:
+            reduction = cell_type == "reduce"
+            if reduction:
+                C_curr *= 2
+            cell = Cell(
+                dims,
+                C_prev_prev,
+                C_prev,
+                C_curr,
+                reduction=reduction,
+                reduction_prev=reduction_prev,
+                edges=self.edges,
+                edge_factory=self._edge_factory(dims, C_curr),
+                concat=tuple(range(2, 2 + self.n_nodes)),
+                affine=False,
+            )
+            self.cells.append(cell)
+            reduction_prev = reduction
+            C_prev_prev, C_prev = C_prev, cell.multiplier * C_curr
+        self.global_pooling = nn.AdaptiveAvgPool2d(1) if dims == 2 else nn.AdaptiveAvgPool3d(1)
+        self.classifier = nn.Linear(C_prev, sk.num_classes)
+
+    def _edge_factory(self, dims: int, C: int):
+        def factory(node: int, inp: int, stride: int) -> nn.Module:
+            return self.method.make_edge(dims, C, stride, self.op_names)
+
+        return factory
+
+    def group(self, cell_type: str) -> ArchGroup:
+        """Every cell type shares the edges and ops of the DARTS cell."""
+        return self._group
+
+    def derive(self, scores: dict[str, Any]):
+        """The DARTS rule (``nasbench.strategies.differentiable.derive``)."""
+        from nasbench.strategies.differentiable.derive import derive_genotype
+
+        return derive_genotype(
+            scores,
+            edges=self.edges,
+            op_names=self.op_names,
+            n_nodes=self.n_nodes,
+            inputs_per_node=self.inputs_per_node,
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, num_classes)`` of a batch ``(N, in_channels, *spatial)``."""
+        mode, plans = self._plans()
+        x = self._memory_format(x)
+        s0 = s1 = self.stem(x)
+        for cell, cell_type in zip(self.cells, self.cell_type_of, strict=True):
+            out = self._run_cell(cell, mode, s0, s1, edge_args=plans[cell_type])
+            s0, s1 = s1, out
+        return self.classifier(self.global_pooling(s1).flatten(1))
 
 
 def _option(method: DifferentiableMethod, name: str, value: bool | None) -> bool:
@@ -260,6 +329,27 @@ def _recompute_contexts(module: nn.Module):
                 m.num_batches_tracked.copy_(count)
 
     return lambda: (contextlib.nullcontext(), frozen_running_stats())
+
+
+def has_cells(space: Any) -> bool:
+    """True when ``space`` has DARTS-style cells (ops, nodes, inputs per node), the
+    structure :func:`build_supernet` stacks into a supernet."""
+    return all(hasattr(space, attr) for attr in ("ops", "n_nodes", "inputs_per_node"))
+
+
+def has_supernet(space: Any) -> bool:
+    """True when a differentiable search can run on ``space``: it has DARTS-style cells,
+    or builds a supernet of its own (NAS-Unet, V-NAS, DiNTS).
+
+    Example:
+        >>> from nasbench.spaces import create_space
+        >>> has_supernet(create_space("darts")), has_supernet(create_space("nb201"))
+        (True, False)
+    """
+    from nasbench.spaces.base import Space
+
+    own = getattr(type(space), "supernet", Space.supernet) is not Space.supernet
+    return own or has_cells(space)
 
 
 def build_supernet(
@@ -297,23 +387,12 @@ def build_supernet(
         >>> net(torch.zeros(2, 1, 16, 16)).shape
         torch.Size([2, 2])
     """
-    from nasbench.strategies import create_strategy, get_strategy
-
-    for attr in ("ops", "n_nodes", "inputs_per_node"):
-        if not hasattr(space, attr):
-            name = getattr(space, "name", type(space).__name__)
-            raise SpaceError(
-                f"Space '{name}' has no DARTS-style cells; build a supernet from a CellSpace."
-            )
-    if isinstance(method, str):
-        entry = get_strategy(method)
-        if entry.kind != "differentiable":
-            raise ConfigError(
-                f"Strategy '{entry.name}' is {entry.kind}; a supernet needs a differentiable one."
-            )
-        method = create_strategy(method, method_config, seed=seed)
-    elif method_config is not None:
-        raise ConfigError("Pass method_config only with a method name, not with a method object.")
+    if not has_cells(space):
+        name = getattr(space, "name", type(space).__name__)
+        raise SpaceError(
+            f"Space '{name}' has no DARTS-style cells; build a supernet from a CellSpace."
+        )
+    method = make_method(method, method_config, seed)
     skeleton = skeleton if skeleton is not None else space.skeleton
     return Supernet(
         tuple(space.ops),
@@ -325,3 +404,38 @@ def build_supernet(
         checkpoint_cells=checkpoint_cells,
         channels_last=channels_last,
     )
+
+
+def make_method(
+    method: str | DifferentiableMethod,
+    method_config: Any = None,
+    seed: int = 0,
+    kinds: tuple[str, ...] = ("differentiable",),
+) -> DifferentiableMethod:
+    """The search method a supernet is built for.
+
+    Args:
+        method: a registered strategy name or a method instance.
+        method_config: the method's config (dataclass or dict); only with a name.
+        seed: seeds the method's sampling generator.
+        kinds: the strategy kinds the caller accepts.
+
+    Returns:
+        The method instance.
+
+    Example:
+        >>> make_method("gdas", {"tau_max": 5.0}).config.tau_max
+        5.0
+    """
+    from nasbench.strategies import create_strategy, get_strategy
+
+    if isinstance(method, str):
+        entry = get_strategy(method)
+        if entry.kind not in kinds:
+            raise ConfigError(
+                f"Strategy '{entry.name}' is {entry.kind}; a supernet needs a differentiable one."
+            )
+        return create_strategy(method, method_config, seed=seed)
+    if method_config is not None:
+        raise ConfigError("Pass method_config only with a method name, not with a method object.")
+    return method

@@ -6,6 +6,9 @@
 - :mod:`~nasbench.spaces.base`: the space protocol and registry
   (:func:`create_space`, :func:`space_from_dict`).
 - :class:`CellSpace` ("darts"), :class:`NB201Space` ("nb201"), :class:`ChainSpace` ("chain").
+- segmentation: :class:`NasUnetSpace` ("nasunet"), :class:`VnasSpace` ("vnas", 3D) and
+  :class:`DintsSpace` ("dints", MONAI's DiNTS); their genotypes in
+  :mod:`~nasbench.spaces.seg_genotypes`.
 - :mod:`~nasbench.spaces.zoo`: published cells (``zoo["DARTS_V2"]``) and their citations.
 
 Example:
@@ -27,6 +30,7 @@ from nasbench.spaces.base import (
 )
 from nasbench.spaces.cell import CellSpace
 from nasbench.spaces.chain import ChainSpace
+from nasbench.spaces.dints import DintsSpace
 from nasbench.spaces.genotype import (
     ChainGenotype,
     ChainLayer,
@@ -35,6 +39,7 @@ from nasbench.spaces.genotype import (
     genotype_from_dict,
     parse_genotype,
 )
+from nasbench.spaces.nasunet import NasUnetSpace
 from nasbench.spaces.nb201 import NB201Space
 from nasbench.spaces.ops import (
     FAMILIES,
@@ -48,7 +53,9 @@ from nasbench.spaces.ops import (
     register_op,
     register_op_set,
 )
-from nasbench.spaces.skeleton import Skeleton
+from nasbench.spaces.seg_genotypes import DintsGenotype, NasUnetGenotype, VnasGenotype
+from nasbench.spaces.skeleton import Skeleton, UNetSkeleton
+from nasbench.spaces.vnas import VnasSpace
 from nasbench.spaces.zoo import ZooInfo, zoo, zoo_citation, zoo_info
 
 __all__ = [
@@ -59,12 +66,19 @@ __all__ = [
     "ChainGenotype",
     "ChainLayer",
     "ChainSpace",
+    "DintsGenotype",
+    "DintsSpace",
     "Genotype",
     "NB201Genotype",
     "NB201Space",
+    "NasUnetGenotype",
+    "NasUnetSpace",
     "OpSpec",
     "SearchSpace",
     "Skeleton",
+    "UNetSkeleton",
+    "VnasGenotype",
+    "VnasSpace",
     "Space",
     "ZooInfo",
     "create_op",

@@ -1,6 +1,7 @@
 """The search-space protocol and the space registry.
 
-Every space (``"darts"``, ``"nb201"``, ``"chain"``) follows :class:`SearchSpace`:
+Every space (``"darts"``, ``"nb201"``, ``"chain"``; for segmentation ``"nasunet"``,
+``"vnas"``, ``"dints"``) follows :class:`SearchSpace`:
 it counts, samples, mutates, lists neighbours, encodes, validates, round-trips
 through a dict, and hands networks over to :mod:`nasbench.models`. Spaces
 register by name (timm style) so a widget dropdown can list them and a
@@ -43,9 +44,17 @@ class SearchSpace(Protocol):
 
 
 class Space(ABC):
-    """Shared behaviour of the concrete spaces; subclasses fill in the abstract methods."""
+    """Shared behaviour of the concrete spaces; subclasses fill in the abstract methods.
+
+    Attributes:
+        name: the registry name.
+        task: what its networks do: ``"classification"`` or ``"segmentation"``.
+        strategies: the strategies that can search it (None: any that fits its kind).
+    """
 
     name: ClassVar[str] = ""
+    task: ClassVar[str] = "classification"
+    strategies: ClassVar[tuple[str, ...] | None] = None
 
     @abstractmethod
     def size(self) -> int:
@@ -286,7 +295,7 @@ def register_space(name: str) -> Callable[[type[Space]], type[Space]]:
 
 def _ensure_builtin_spaces() -> None:
     # Importing the modules runs their @register_space decorators.
-    from nasbench.spaces import cell, chain, nb201  # noqa: F401
+    from nasbench.spaces import cell, chain, dints, nasunet, nb201, vnas  # noqa: F401
 
 
 def list_spaces() -> tuple[str, ...]:

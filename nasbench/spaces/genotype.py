@@ -169,6 +169,10 @@ class Genotype:
         """Return the set of op names used in either cell."""
         return frozenset(op for op, _ in self.normal + self.reduce)
 
+    def edge_ops(self) -> tuple[str, ...]:
+        """Return every edge's op, normal cell first, repeats kept."""
+        return tuple(op for op, _ in self.normal + self.reduce)
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (with ``"kind": "darts"``)."""
         return {
@@ -499,6 +503,24 @@ GENOTYPE_KINDS: dict[str, type] = {
 }
 
 
+def register_genotype_kind(cls: type) -> type:
+    """Class decorator: make a genotype kind readable by :func:`genotype_from_dict` and
+    :func:`parse_genotype` (its ``kind`` class attribute names it).
+
+    Example:
+        >>> @register_genotype_kind  # doctest: +SKIP
+        ... @dataclass(frozen=True)
+        ... class MyGenotype: kind: ClassVar[str] = "mine"
+    """
+    kind = getattr(cls, "kind", None)
+    if not isinstance(kind, str) or not kind:
+        raise SpaceError(f"{cls.__name__} needs a 'kind' class attribute to be registered.")
+    if kind in GENOTYPE_KINDS and GENOTYPE_KINDS[kind] is not cls:
+        raise SpaceError(f"a genotype kind {kind!r} is already registered.")
+    GENOTYPE_KINDS[kind] = cls
+    return cls
+
+
 def genotype_from_dict(d: Mapping[str, Any]) -> AnyGenotype:
     """Build any genotype from its dict form, dispatching on ``d["kind"]``.
 
@@ -558,6 +580,10 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
     if stripped.startswith("|"):
         return NB201Genotype.from_string(stripped)
     if "Genotype(" in stripped:
+        # NAS-Unet prints its cells in the same notation with down/up for normal/reduce.
+        unet = GENOTYPE_KINDS.get("nasunet")
+        if unet is not None and re.search(r"\bdown\s*=", stripped):
+            return _parse_darts_text(stripped, unet.CELL_TYPES, unet)
         return _parse_darts_text(stripped)
     raise SpaceError(
         f"cannot read {stripped[:40]!r} as a genotype; give JSON, DARTS "
@@ -568,7 +594,10 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
 _DARTS_FIELDS = ("normal", "normal_concat", "reduce", "reduce_concat")
 
 
-def _parse_darts_text(text: str) -> Genotype:
+def _parse_darts_text(text: str, cell_types: tuple[str, ...] = CELL_TYPES, cls: type = None) -> Any:
+    """Read ``Genotype(<cell>=[...], <cell>_concat=..., ...)`` for the given cell names."""
+    cls = cls or Genotype
+    fields = tuple(f for ct in cell_types for f in (ct, f"{ct}_concat"))
     try:
         tree = ast.parse(text, mode="exec")
     except SyntaxError as err:
@@ -586,23 +615,23 @@ def _parse_darts_text(text: str) -> Genotype:
     name = getattr(func, "id", None) or getattr(func, "attr", None)
     if not isinstance(call, ast.Call) or name != "Genotype":
         raise SpaceError("DARTS genotype text must be a call to Genotype(...).")
-    if len(call.args) > len(_DARTS_FIELDS):
-        raise SpaceError(f"Genotype(...) takes at most {len(_DARTS_FIELDS)} positional fields.")
+    if len(call.args) > len(fields):
+        raise SpaceError(f"Genotype(...) takes at most {len(fields)} positional fields.")
     values: dict[str, Any] = dict(
-        zip(_DARTS_FIELDS[: len(call.args)], map(_literal, call.args), strict=True)
+        zip(fields[: len(call.args)], map(_literal, call.args), strict=True)
     )
     for kw in call.keywords:
-        if kw.arg not in (*_DARTS_FIELDS, "inputs_per_node"):
+        if kw.arg not in (*fields, "inputs_per_node"):
             raise SpaceError(
                 f"Genotype(...) has unknown field {kw.arg!r}; expected "
-                f"{', '.join(_DARTS_FIELDS)} (and optionally inputs_per_node)."
+                f"{', '.join(fields)} (and optionally inputs_per_node)."
             )
         values[kw.arg] = _literal(kw.value)
-    missing = [f for f in _DARTS_FIELDS if f not in values]
+    missing = [f for f in fields if f not in values]
     if missing:
         raise SpaceError(f"Genotype(...) is missing {', '.join(missing)}.")
     ipn = values.get("inputs_per_node")
-    for cell_type in CELL_TYPES:
+    for cell_type in cell_types:
         pairs, group = _flatten_nodes(values[cell_type], cell_type)
         values[cell_type] = pairs
         if group is not None:
@@ -611,7 +640,7 @@ def _parse_darts_text(text: str) -> Genotype:
             ipn = group
     if ipn is not None:
         values["inputs_per_node"] = ipn
-    return Genotype(**values)
+    return cls(**values)
 
 
 def _flatten_nodes(pairs: Any, cell_type: str) -> tuple[Any, int | None]:

@@ -1,7 +1,8 @@
-"""The macro skeleton a cell is stacked in (DARTS/NASNet style).
+"""The macro skeletons cells are stacked in: DARTS/NASNet stacks and U-shaped networks.
 
-The skeleton says how many cells, how wide, where the reduction cells sit, and
-what goes in and out (stem, classes, 2D or 3D). A genotype plus a skeleton is
+:class:`Skeleton` says how many cells, how wide, where the reduction cells sit, and
+what goes in and out (stem, classes, 2D or 3D). :class:`UNetSkeleton` says how deep
+and wide an encoder-decoder segmentation network is. A genotype plus a skeleton is
 everything :func:`nasbench.models.build` needs.
 """
 
@@ -14,9 +15,9 @@ from typing import Any
 from nasbench.errors import SpaceError, closest_name
 
 
-def _positive_int(name: str, value: Any, minimum: int = 1) -> None:
+def _positive_int(name: str, value: Any, minimum: int = 1, kind: str = "Skeleton") -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SpaceError(f"Skeleton.{name} must be an integer >= {minimum}, got {value!r}.")
+        raise SpaceError(f"{kind}.{name} must be an integer >= {minimum}, got {value!r}.")
 
 
 @dataclass(frozen=True)
@@ -125,3 +126,76 @@ class Skeleton:
                     f"unknown skeleton key {key!r}; expected {', '.join(names)}.{hint}"
                 )
         return cls(**dict(d))
+
+
+@dataclass(frozen=True)
+class UNetSkeleton:
+    """The macro frame of an encoder-decoder segmentation network (NAS-Unet, V-NAS, DiNTS).
+
+    Args:
+        depth: resolution levels below the input: NAS-Unet's DownSC cells (the decoder
+            has ``depth + 1`` UpSC cells), V-NAS's encoder downsamplings, DiNTS's
+            ``num_depths``.
+        channels: width at the top resolution (doubled at every level down). DiNTS:
+            MONAI's ``32 * channel_mul``.
+        in_channels: image channels.
+        num_classes: segmentation classes, the background included.
+        spatial_dims: 2 or 3.
+
+    Example:
+        >>> UNetSkeleton(depth=3, channels=8).widths()
+        (8, 16, 32, 64)
+    """
+
+    depth: int = 2
+    channels: int = 8
+    in_channels: int = 1
+    num_classes: int = 2
+    spatial_dims: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("depth", "channels", "in_channels"):
+            _positive_int(name, getattr(self, name), kind="UNetSkeleton")
+        _positive_int("num_classes", self.num_classes, minimum=2, kind="UNetSkeleton")
+        if self.spatial_dims not in (2, 3) or isinstance(self.spatial_dims, bool):
+            raise SpaceError(
+                f"UNetSkeleton.spatial_dims must be 2 or 3, got {self.spatial_dims!r}."
+            )
+
+    def widths(self) -> tuple[int, ...]:
+        """Channels per resolution level, top first: ``channels * 2**level``."""
+        return tuple(self.channels * 2**level for level in range(self.depth + 1))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> UNetSkeleton:
+        """Build a skeleton from :meth:`to_dict` output (missing keys take defaults).
+
+        Example:
+            >>> UNetSkeleton.from_dict({"depth": 3}).depth
+            3
+        """
+        if not isinstance(d, Mapping):
+            raise SpaceError(f"a skeleton must be a dict, got {type(d).__name__}.")
+        names = [f.name for f in fields(cls)]
+        for key in d:
+            if key not in names:
+                hint = closest_name(str(key), names)
+                raise SpaceError(
+                    f"unknown U-Net skeleton key {key!r}; expected {', '.join(names)}.{hint}"
+                )
+        return cls(**dict(d))
+
+    @classmethod
+    def coerce(cls, skeleton: Any, **defaults: Any) -> UNetSkeleton:
+        """A skeleton from None (``defaults``), a dict (over ``defaults``) or a skeleton."""
+        if skeleton is None:
+            return cls(**defaults)
+        if isinstance(skeleton, Mapping):
+            return cls.from_dict({**defaults, **dict(skeleton)})
+        if not isinstance(skeleton, cls):
+            raise SpaceError(f"skeleton must be a UNetSkeleton or a dict, got {skeleton!r}.")
+        return skeleton

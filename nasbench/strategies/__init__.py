@@ -1,9 +1,11 @@
 """Search strategies, discoverable by name (timm-style registry).
 
 A strategy is a class registered under a name together with its config
-dataclass and a kind: ``"differentiable"`` (DARTS and relatives: a supernet
-plus architecture weights), ``"discrete"`` (ask/tell over genotypes) or
-``"meta"`` (meta-learning NAS). Widgets list names per kind and build a form
+dataclass and a kind: ``"differentiable"`` (DARTS and relatives: a mixed edge
+on every edge of a cell space's supernet, plus architecture weights),
+``"topology"`` (MONAI's DiNTS: a whole multi-resolution topology and its cell ops,
+searched in its own space by the same bilevel loop), ``"discrete"`` (ask/tell over
+genotypes) or ``"meta"`` (meta-learning NAS). Widgets list names per kind and build a form
 from the config dataclass's field metadata (``help``, ``min``, ``max``).
 
 Built-in strategies register themselves when their subpackage is imported;
@@ -27,12 +29,13 @@ from typing import Any
 
 from nasbench.errors import ConfigError, closest_name
 
-KINDS = ("differentiable", "discrete", "meta")
+KINDS = ("differentiable", "topology", "discrete", "meta")
 
 # Subpackages whose import registers built-in strategies; missing ones are skipped
 # so that kinds can land independently.
 _BUILTIN_MODULES = (
     "nasbench.strategies.differentiable",
+    "nasbench.strategies.topology",
     "nasbench.strategies.discrete",
     "nasbench.strategies.discrete.hill_climbing",
     "nasbench.strategies.discrete.nash",
@@ -50,7 +53,7 @@ class StrategyEntry:
         name: registry name (lower case), e.g. ``"darts"``.
         cls: the strategy class; called as ``cls(config, **kwargs)``.
         config_cls: the config dataclass (fields carry ``help``/``min``/``max`` metadata).
-        kind: ``"differentiable"``, ``"discrete"`` or ``"meta"``.
+        kind: ``"differentiable"``, ``"topology"``, ``"discrete"`` or ``"meta"``.
         summary: first line of the class docstring, for dropdown tooltips.
     """
 
@@ -142,7 +145,7 @@ def strategy_names(kind: str | None = None) -> tuple[str, ...]:
     """Names of the registered strategies, sorted, optionally of one kind.
 
     Args:
-        kind: ``"differentiable"``, ``"discrete"``, ``"meta"`` or None for all.
+        kind: ``"differentiable"``, ``"topology"``, ``"discrete"``, ``"meta"`` or None for all.
 
     Returns:
         A tuple of names.

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
 from nasbench.viz.comparison import plot_best_so_far
+from nasbench.viz.dice import plot_dice_per_class
+from nasbench.viz.dints_graph import draw_dints
 from nasbench.viz.genotype_graph import diff_edges, draw_chain, draw_genotype, draw_nb201
 from nasbench.viz.history import plot_eigenvalues, plot_history
 from nasbench.viz.network_graph import draw_network
+from nasbench.viz.overlay import plot_overlays
 from nasbench.viz.palette import family_color, op_color
 from nasbench.viz.pareto import plot_pareto
 from nasbench.viz.proxies import plot_proxy_vs_true
@@ -19,16 +22,21 @@ from nasbench.viz.render import GraphvizError, NasDigraph, find_engine, render, 
 from nasbench.viz.report import write_report
 from nasbench.viz.supernet_graph import draw_supernet
 from nasbench.viz.timeline import plot_genotype_timeline
+from nasbench.viz.unet_graph import draw_unet_cells
+from nasbench.viz.vnas_graph import draw_vnas
 
 __all__ = [
     "GraphvizError",
     "NasDigraph",
     "diff_edges",
     "draw_chain",
+    "draw_dints",
     "draw_genotype",
     "draw_nb201",
     "draw_network",
     "draw_supernet",
+    "draw_unet_cells",
+    "draw_vnas",
     "family_color",
     "find_engine",
     "op_color",
@@ -36,9 +44,11 @@ __all__ = [
     "plot_alpha_heatmap",
     "plot_alphas",
     "plot_best_so_far",
+    "plot_dice_per_class",
     "plot_eigenvalues",
     "plot_genotype_timeline",
     "plot_history",
+    "plot_overlays",
     "plot_pareto",
     "plot_proxy_vs_true",
     "render",

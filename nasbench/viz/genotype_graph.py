@@ -129,7 +129,9 @@ def draw_genotype(
 
     A DARTS/NASNet :class:`Genotype` gives one cluster per cell; with ``cell="both"`` the normal
     and reduction cells sit side by side (an invisible edge keeps them in one row). A
-    NAS-Bench-201 or chain genotype is passed on to :func:`draw_nb201` / :func:`draw_chain`.
+    NAS-Bench-201 or chain genotype is passed on to :func:`draw_nb201` / :func:`draw_chain`;
+    a NAS-Unet genotype to ``draw_unet_cells`` (``cell`` may be ``"down"`` or ``"up"``), a
+    V-NAS one to ``draw_vnas`` and a DiNTS one to ``draw_dints``.
 
     Args:
         g: the genotype.
@@ -154,6 +156,8 @@ def draw_genotype(
         return draw_nb201(g, highlight=highlight)
     if kind == "chain":
         return draw_chain(g)
+    if kind in ("nasunet", "vnas", "dints"):
+        return _draw_segmentation(g, cell)
     cells = _check_cell(cell)
     marks = _highlight_set(highlight)
     graph = NasDigraph(
@@ -166,6 +170,21 @@ def draw_genotype(
         # Without this, dot stacks the two unconnected clusters vertically.
         graph.edge("normal_out", "reduce_in0", style="invis")
     return graph
+
+
+def _draw_segmentation(g: Any, cell: str) -> NasDigraph:
+    """NAS-Unet cells, the V-NAS network or the DiNTS topology (their own modules)."""
+    if g.kind == "nasunet":
+        from nasbench.viz.unet_graph import draw_unet_cells
+
+        return draw_unet_cells(g, "both" if cell in ("both", "normal", "reduce") else cell)
+    if g.kind == "vnas":
+        from nasbench.viz.vnas_graph import draw_vnas
+
+        return draw_vnas(g)
+    from nasbench.viz.dints_graph import draw_dints
+
+    return draw_dints(g)
 
 
 def diff_edges(g1: Any, g2: Any) -> set[tuple[str, int, int]]:

@@ -25,7 +25,7 @@ from nasbench.viz.alphas import frame_of
 from nasbench.viz.palette import HIGHLIGHT_COLOR
 
 HISTORY_COLUMNS = ("step", "epoch", "phase", "name", "value")
-DEFAULT_METRICS = ("loss", "acc", "auc", "parameter_free_ops")
+DEFAULT_METRICS = ("loss", "acc", "auc", "dice", "parameter_free_ops")
 EIGENVALUE = "hessian_eigenvalue"
 PARAMETER_FREE = "parameter_free_ops"
 PHASE_COLORS = {"train": "#0072B2", "val": "#D55E00", "test": "#009E73"}
@@ -63,7 +63,7 @@ def plot_history(
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``history`` frame.
         metrics: metric names without a phase prefix, e.g. ``("loss", "acc", "lr")``; None
-            takes those of loss, acc, auc and parameter_free_ops that the run has.
+            takes those of loss, acc, auc, dice and parameter_free_ops that the run has.
         phases: phases to draw.
 
     Returns:

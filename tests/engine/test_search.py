@@ -121,3 +121,11 @@ def test_early_stop_returns_the_cell_of_the_epoch_before_the_rise(tiny, tmp_path
     val = run.history[(run.history.phase == "val") & (run.history.name == "val_loss")]
     assert result.metrics["val_loss"] == pytest.approx(val.value.iloc[1])
     assert result.status == "finished" and run.status == "finished"
+
+
+def test_a_two_cell_skeleton_of_reductions_only_searches(tiny, tmp_path):
+    config = tiny("darts", epochs=1)
+    config.space = {**config.space, "skeleton": {"n_cells": 2, "channels": 4}}
+    result = search(config, tmp_path / "run")
+    assert result.status == "finished"
+    assert set(load(tmp_path / "run").alphas.cell_type) == {"reduce"}

@@ -90,10 +90,16 @@ def test_run_without_genotype_is_one_line_error(tmp_path):
     assert "\n" not in str(err.value)
 
 
-def test_non_classification_run_is_one_line_error(tmp_path):
-    config = SearchConfig(dataset=DatasetConfig(name="synthetic-seg"), space=TINY_SPACE).to_dict()
-    RunStore.create(tmp_path / "seg", config).close()
-    with pytest.raises(ConfigError, match="classification dataset, but synthetic-seg") as err:
+def test_unsupported_task_or_space_is_one_line_error(tmp_path):
+    config = SearchConfig(dataset=DatasetConfig(name="synthetic-recon"), space=TINY_SPACE)
+    RunStore.create(tmp_path / "recon", config.to_dict()).close()
+    with pytest.raises(ConfigError, match="segmentation dataset, but synthetic-recon") as err:
+        retrain(tmp_path / "recon", QUICK, genotype=zoo["DARTS_V2"])
+    assert "\n" not in str(err.value)
+    # A segmentation set searched with a classification space cannot be retrained either.
+    config = SearchConfig(dataset=DatasetConfig(name="synthetic-seg"), space=TINY_SPACE)
+    RunStore.create(tmp_path / "seg", config.to_dict()).close()
+    with pytest.raises(ConfigError, match="builds classifiers") as err:
         retrain(tmp_path / "seg", QUICK, genotype=zoo["DARTS_V2"])
     assert "\n" not in str(err.value)
 

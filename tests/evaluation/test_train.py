@@ -135,9 +135,12 @@ def test_bad_config_is_one_line_error(overrides, words):
     assert "\n" not in str(err.value)
 
 
-def test_non_classification_task_is_rejected(splits):
-    with pytest.raises(NasbenchError, match="not a classification task"):
+def test_classifier_on_a_segmentation_task_is_a_one_line_error(splits):
+    with pytest.raises(NasbenchError, match="is the network a classifier") as err:
         train_model(_net(), splits["train"], splits["val"], splits["test"], "segmentation")
+    assert "\n" not in str(err.value)
+    with pytest.raises(NasbenchError, match="no training loop"):
+        train_model(_net(), splits["train"], splits["val"], splits["test"], "reconstruction")
 
 
 def test_config_round_trip_and_unknown_key():

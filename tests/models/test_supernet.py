@@ -107,6 +107,15 @@ def test_skeleton_override_and_no_reduction_cells():
     assert genotype.reduce == genotype.normal
 
 
+def test_reduction_cells_only():
+    # Two cells put both reductions at 0 and 1: no normal cell is ever built.
+    net = build_supernet(tiny_space(), "darts", skeleton=Skeleton(n_cells=2, channels=4))
+    assert net.cell_types == ("reduce",)
+    assert net(torch.randn(2, 1, 8, 8)).shape == (2, 2)
+    genotype = net.genotype()
+    assert genotype.normal == genotype.reduce
+
+
 def test_bad_inputs_give_one_line_errors():
     with pytest.raises(ConfigError, match="Did you mean 'darts'"):
         build_supernet(tiny_space(), "dartz")

@@ -68,7 +68,7 @@ def test_invalid_space_disables_run(tmp_path, started):
     assert "at least one op" in launcher.message.value
     assert launcher.run() is None and started == []
     launcher.set_space({"name": "nb201", "ops": "nb201"})
-    assert launcher.run_button.disabled and "DARTS cell" in launcher.message.value
+    assert launcher.run_button.disabled and "has no supernet" in launcher.message.value
     launcher.set_space(TINY_SPACE)
     assert not launcher.run_button.disabled and launcher.message.value == ""
 
@@ -123,3 +123,17 @@ def test_a_budget_too_small_for_the_strategy_is_an_inline_error(tmp_path, starte
     launcher.max_evaluations.value = 10
     assert launcher.run() is None and started == []
     assert "population_size" in launcher.message.value
+
+
+def test_segmentation_spaces_run_from_the_launcher(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", dataset={"name": "synthetic-seg", "size": 64},
+                              space_config={"name": "nasunet"})  # fmt: skip
+    assert "dints" in launcher.strategy.options
+    assert not launcher.run_button.disabled, launcher.message.value
+    launcher.strategy.value = "pcdarts"  # partial channels cannot up-sample
+    assert launcher.run_button.disabled and "is searched by darts" in launcher.message.value
+    launcher.strategy.value = "darts"
+    launcher.run_button.click()
+    ((_, run_dir),) = started
+    config = SearchConfig.load(run_dir / CONFIG_NAME)
+    assert (config.space["name"], config.dataset.name) == ("nasunet", "synthetic-seg")

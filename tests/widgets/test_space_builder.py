@@ -93,3 +93,28 @@ def test_estimate_memory_is_linear_in_batch():
 def test_parse_positions():
     assert parse_positions("auto") is None and parse_positions(" ") is None
     assert parse_positions("2; 5") == (2, 5)
+
+
+def test_unet_spaces_show_their_memory_before_launch():
+    from nasbench.data import get_info
+
+    builder = SpaceBuilder(live_costs=False)
+    builder.space_type.value = "nasunet"
+    with builder.hold_updates():
+        builder.n_nodes.value = 1
+        builder.depth.value = 1
+        builder.channels.value = 2
+        builder.batch_size.value = 2
+    assert builder.valid and builder.space_config["name"] == "nasunet"
+    assert builder.palette_box.layout.display == "none" and "<svg" in builder.cell_drawing.value
+    costs = builder.update_costs()
+    assert costs["memory"]["total"] > 0 and "check it fits" in builder.cost_label.value
+    builder.space_type.value = "vnas"
+    assert not builder.valid and "spatial_dims = 3" in builder.error
+    builder.set_dataset(get_info("synthetic-seg3d"), 32)
+    builder.space_type.value = "dints"
+    with builder.hold_updates():
+        builder.blocks.value = 1
+        builder.depth.value = 1
+    assert builder.valid and builder.space_config["num_blocks"] == 1
+    assert "monai" in builder.update_costs() and "MONAI DiNTS estimate" in builder.cost_label.value

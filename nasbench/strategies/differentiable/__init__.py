@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from nasbench.strategies.differentiable.base import (
     AlphaRecord,
+    ArchGroup,
     DifferentiableMethod,
     EdgePlan,
     MethodConfig,
@@ -36,6 +37,7 @@ from nasbench.strategies.differentiable.proxyless import Proxyless, ProxylessCon
 
 __all__ = [
     "AlphaRecord",
+    "ArchGroup",
     "Darts",
     "DartsConfig",
     "DifferentiableMethod",

@@ -12,6 +12,14 @@ others in two things only, after DARTS's ``model_search.py`` + ``architect.py``:
 The bilevel loop around them is shared (``nasbench.search``); it calls, per step,
 ``supernet(x)`` for the weight step and ``method.arch_step(...)`` for the
 architecture step, and ``method.on_epoch_start(epoch, epochs)`` per epoch.
+
+A method reads a supernet only through its architecture groups: ``supernet.cell_types``
+names them, ``supernet.alpha(ct)`` is a group's ``(n_edges, n_ops)`` matrix and
+``supernet.group(ct)`` (an :class:`ArchGroup`) its rows and columns. A DARTS supernet
+has the groups "normal" and "reduce" over one op set; a NAS-Unet supernet has one group
+per edge role (down, up, normal), each with its own op set. Turning the scores into a
+genotype is the supernet's rule (``supernet.derive(scores)``), so the same methods
+search every space.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 # Forward modes a supernet can be in (see Supernet.mode).
 MODES = ("train", "eval", "relaxed", "arch")
+ZERO_OP = "none"
 
 
 def option(default: Any, help: str, min: float | None = None, max: float | None = None, **extra):
@@ -92,6 +101,36 @@ class MethodConfig:
         return {
             k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
         }
+
+
+@dataclass(frozen=True)
+class ArchGroup:
+    """The rows and columns of one architecture matrix.
+
+    Attributes:
+        edges: ``(node, input)`` per row.
+        edge_names: a name per row, e.g. ``"0->2"``.
+        op_names: the candidate ops, one per column.
+
+    Example:
+        >>> g = ArchGroup(((0, 0),), ("0->2",), ("none", "skip_connect"))
+        >>> g.non_zero_ops, g.zero_op
+        ((1,), 0)
+    """
+
+    edges: tuple[tuple[int, int], ...]
+    edge_names: tuple[str, ...]
+    op_names: tuple[str, ...]
+
+    @property
+    def non_zero_ops(self) -> tuple[int, ...]:
+        """Column indices of the ops other than 'none'."""
+        return tuple(k for k, op in enumerate(self.op_names) if op != ZERO_OP)
+
+    @property
+    def zero_op(self) -> int | None:
+        """Column of 'none', or None."""
+        return self.op_names.index(ZERO_OP) if ZERO_OP in self.op_names else None
 
 
 @dataclass
@@ -249,7 +288,7 @@ class DifferentiableMethod:
         Default (DARTS): softmax over each alpha row, every op but 'none' runs.
         """
         weights = torch.softmax(supernet.alpha(cell_type), dim=-1)
-        active = supernet.non_zero_ops
+        active = supernet.group(cell_type).non_zero_ops
         return [EdgePlan(w, active) for w in weights]
 
     # ---- architecture step ------------------------------------------------------------------
@@ -313,22 +352,17 @@ class DifferentiableMethod:
                 kind="alpha",
                 raw=supernet.alpha(ct).detach().float().cpu().numpy().copy(),
                 weights=self.op_weights(supernet, ct).numpy(),
-                edge_names=supernet.edge_names,
-                op_names=supernet.op_names,
+                edge_names=supernet.group(ct).edge_names,
+                op_names=supernet.group(ct).op_names,
             )
             for ct in supernet.cell_types
         ]
 
     def derive_genotype(self, supernet: nn.Module):
-        """The discrete genotype the alphas point to (DARTS rule, see ``derive.py``)."""
-        from nasbench.strategies.differentiable.derive import derive_genotype
-
-        return derive_genotype(
-            {ct: self.edge_scores(supernet, ct).numpy() for ct in supernet.cell_types},
-            edges=supernet.edges,
-            op_names=supernet.op_names,
-            n_nodes=supernet.n_nodes,
-            inputs_per_node=supernet.inputs_per_node,
+        """The discrete genotype the scores point to, by the supernet's rule (DARTS:
+        ``derive.py``; NAS-Unet: :func:`nasbench.models.unet_supernet.derive_unet`)."""
+        return supernet.derive(
+            {ct: self.edge_scores(supernet, ct).numpy() for ct in supernet.cell_types}
         )
 
     # ---- checkpointing ----------------------------------------------------------------------

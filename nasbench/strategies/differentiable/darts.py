@@ -74,7 +74,7 @@ class Darts(DifferentiableMethod):
 
     def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
         weights = torch.softmax(supernet.alpha(cell_type), dim=-1)
-        active = supernet.non_zero_ops
+        active = supernet.group(cell_type).non_zero_ops
         threshold = self.config.skip_below
         if threshold <= 0.0 or mode == "relaxed":
             return [EdgePlan(w, active) for w in weights]

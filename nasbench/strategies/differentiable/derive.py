@@ -75,8 +75,9 @@ def derive_genotype(
     """The genotype (normal + reduction cell) that per-cell-type scores point to.
 
     Args:
-        scores: ``{"normal": (n_edges, n_ops), "reduce": ...}``; a missing ``"reduce"``
-            reuses the normal scores (a skeleton without reduction cells).
+        scores: ``{"normal": (n_edges, n_ops), "reduce": ...}``; a missing cell type
+            (a skeleton without reduction cells, or one of reduction cells only) takes
+            the scores of the other.
         edges: ``(node, input)`` per row.
         op_names: one name per column.
         n_nodes: intermediate nodes; all of them are concatenated into the output.
@@ -93,8 +94,13 @@ def derive_genotype(
         >>> len(g.normal), g.normal_concat
         (4, (2, 3))
     """
-    normal = derive_cell(scores["normal"], edges, op_names, inputs_per_node)
-    reduce = derive_cell(scores.get("reduce", scores["normal"]), edges, op_names, inputs_per_node)
+    if not scores:
+        raise SpaceError("derive_genotype needs the scores of at least one cell type.")
+    # A skeleton may lack one cell type (no reduction cells; or 2 cells, both reductions):
+    # the missing cell is never built, so it takes the present one's cell.
+    present = scores.get("normal", scores.get("reduce"))
+    normal = derive_cell(scores.get("normal", present), edges, op_names, inputs_per_node)
+    reduce = derive_cell(scores.get("reduce", present), edges, op_names, inputs_per_node)
     concat = tuple(range(2, 2 + n_nodes))
     return Genotype(
         normal=tuple(normal),

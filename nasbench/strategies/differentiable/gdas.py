@@ -71,7 +71,8 @@ class Gdas(DifferentiableMethod):
     def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
         alpha = supernet.alpha(cell_type)
         if mode == "relaxed":
-            return [EdgePlan(w, supernet.non_zero_ops) for w in torch.softmax(alpha, dim=-1)]
+            active = supernet.group(cell_type).non_zero_ops
+            return [EdgePlan(w, active) for w in torch.softmax(alpha, dim=-1)]
         if mode == "eval":
             best = alpha.detach().argmax(dim=-1).tolist()
             ones = torch.ones_like(alpha)

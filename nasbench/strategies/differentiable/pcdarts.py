@@ -103,7 +103,8 @@ class PcDarts(Darts):
 
     def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
         plans = super().edge_plans(supernet, cell_type, mode)
-        scale = edge_normalisation(supernet.arch_tensor("beta", cell_type), supernet.edges)
+        edges = supernet.group(cell_type).edges
+        scale = edge_normalisation(supernet.arch_tensor("beta", cell_type), edges)
         for plan, s in zip(plans, scale, strict=True):
             plan.scale = s
         return plans
@@ -111,7 +112,7 @@ class PcDarts(Darts):
     def beta_weights(self, supernet: nn.Module, cell_type: str) -> torch.Tensor:
         """Per-edge weights: softmax of beta over each node's incoming edges, ``(n_edges,)``."""
         beta = supernet.arch_tensor("beta", cell_type).detach().float().cpu()
-        return edge_normalisation(beta, supernet.edges)
+        return edge_normalisation(beta, supernet.group(cell_type).edges)
 
     def edge_scores(self, supernet: nn.Module, cell_type: str) -> torch.Tensor:
         return (
@@ -128,7 +129,7 @@ class PcDarts(Darts):
                     kind="beta",
                     raw=raw.numpy()[:, None].copy(),
                     weights=self.beta_weights(supernet, ct).numpy()[:, None],
-                    edge_names=supernet.edge_names,
+                    edge_names=supernet.group(ct).edge_names,
                     op_names=("beta",),
                 )
             )

@@ -71,14 +71,15 @@ class Proxyless(DifferentiableMethod):
         self._samples: dict[str, _TwoPathSample] = {}
 
     def setup(self, supernet: nn.Module) -> None:
-        if len(supernet.op_names) < 2:
+        if any(len(supernet.group(ct).op_names) < 2 for ct in supernet.cell_types):
             raise SpaceError("ProxylessNAS needs at least two candidate ops per edge.")
         super().setup(supernet)
 
     def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
         alpha = supernet.alpha(cell_type)
         if mode == "relaxed":
-            return [EdgePlan(w, supernet.non_zero_ops) for w in torch.softmax(alpha, dim=-1)]
+            active = supernet.group(cell_type).non_zero_ops
+            return [EdgePlan(w, active) for w in torch.softmax(alpha, dim=-1)]
         ones = torch.ones_like(alpha)
         if mode == "eval":
             best = alpha.detach().argmax(dim=-1).tolist()
@@ -121,7 +122,8 @@ class Proxyless(DifferentiableMethod):
             sample = self._samples[ct]
             pairs = sample.pairs.to(alpha.device)
             gg = torch.zeros_like(alpha) if gg is None else gg
-            grads.append(_pair_alpha_grad(alpha.detach(), gg, pairs, supernet.zero_op))
+            zero_op = supernet.group(ct).zero_op
+            grads.append(_pair_alpha_grad(alpha.detach(), gg, pairs, zero_op))
             params.append(alpha)
             old.append(alpha.detach().gather(1, pairs).clone())
         metrics = self._apply(params, grads, float(loss.detach()))
@@ -139,8 +141,9 @@ class Proxyless(DifferentiableMethod):
 
     def alpha_records(self, supernet: nn.Module) -> list[AlphaRecord]:
         records = super().alpha_records(supernet)
-        n_edges, n_ops = len(supernet.edges), len(supernet.op_names)
         for ct in supernet.cell_types:
+            group = supernet.group(ct)
+            n_edges, n_ops = len(group.edges), len(group.op_names)
             gates = np.zeros((n_edges, n_ops), dtype=np.float32)
             probs = np.zeros((n_edges, n_ops), dtype=np.float32)
             sample = self._samples.get(ct)
@@ -150,9 +153,7 @@ class Proxyless(DifferentiableMethod):
                 alpha = supernet.alpha(ct).detach().float().cpu()
                 pair_p = torch.softmax(alpha.gather(1, pairs), dim=-1)
                 probs = torch.zeros_like(alpha).scatter_(1, pairs, pair_p).numpy()
-            records.append(
-                AlphaRecord(ct, "gate", gates, probs, supernet.edge_names, supernet.op_names)
-            )
+            records.append(AlphaRecord(ct, "gate", gates, probs, group.edge_names, group.op_names))
         return records
 
 

@@ -1,0 +1,136 @@
+"""Dice and time of a searched NAS-Unet against MONAI's U-Net trained on the same data.
+
+One run does four things on one dataset and prints one table:
+
+1. a NAS-Unet search (``proxyless``: binary gates, one path in memory, as NAS-Unet
+   searched; ``--strategy`` picks another) through ``nasbench.search``;
+2. the derived genotype built as a discrete network and trained from scratch;
+3. MONAI's residual ``UNet`` trained with the same recipe (optimizer, epochs, batch,
+   seed) on the same splits: the baseline the ratios are taken against;
+4. the thresholding floor (intensity bands fitted on the training masks).
+
+Steps 2-4 are :func:`nasbench.evaluation.retrain.retrain`, so the numbers are the ones a
+user gets from ``nasbench retrain``. Ratios (``dice_vs_unet``, ``time_vs_unet``) compare
+with the U-Net measured in the same run: the machine's load moves absolute times, not
+ratios much. Test Dice is the mean over foreground classes (organ, lesion).
+
+Usage::
+
+    python benchmarks/segmentation.py                          # 2D, 64x64, CPU-sized
+    python benchmarks/segmentation.py --dims 3 --size 32       # 3D volumes
+    python benchmarks/segmentation.py --device cuda --limit 400 --train-epochs 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The benchmark's options."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dims", type=int, choices=(2, 3), default=2)
+    p.add_argument("--size", type=int, default=64, help="image edge (64 in 2D, 32 in 3D)")
+    p.add_argument("--limit", type=int, default=160, help="images per split")
+    p.add_argument("--strategy", default="proxyless", help="darts, gdas or proxyless")
+    p.add_argument("--search-epochs", type=int, default=3)
+    p.add_argument("--train-epochs", type=int, default=12)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=0.005, help="Adam learning rate (both nets)")
+    p.add_argument("--nodes", type=int, default=2, help="NAS-Unet nodes per cell")
+    p.add_argument("--depth", type=int, default=2, help="DownSC cells (U-Net levels)")
+    p.add_argument("--channels", type=int, default=8)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", default=None, help="also write the table here")
+    return p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> pd.DataFrame:
+    """Search, retrain, compare; returns the table (one row per model)."""
+    import torch
+
+    from nasbench.config import DatasetConfig, SearchConfig
+    from nasbench.engine.bilevel import search
+    from nasbench.evaluation.retrain import retrain
+    from nasbench.evaluation.train import TrainConfig
+
+    dataset = "synthetic-seg3d" if args.dims == 3 else "synthetic-seg"
+    space = {
+        "name": "nasunet",
+        "n_nodes": args.nodes,
+        "skeleton": {"depth": args.depth, "channels": args.channels, "spatial_dims": args.dims},
+    }
+    config = SearchConfig(
+        dataset=DatasetConfig(
+            name=dataset, size=args.size, limit=args.limit, batch_size=args.batch_size
+        ),
+        space=space,
+        strategy=args.strategy,
+        epochs=args.search_epochs,
+        w_lr=0.05,
+        device=args.device,
+        seed=args.seed,
+    )
+    recipe = TrainConfig(
+        epochs=args.train_epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer="adam",
+        limit=args.limit,
+        augment=False,
+        device=args.device,
+        seed=args.seed,
+    )
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
+    print(f"dataset {dataset} at {args.size}^{args.dims}, {args.limit} images per split")
+    with tempfile.TemporaryDirectory() as folder:
+        run_dir = Path(folder) / "run"
+        start = time.perf_counter()
+        result = search(config, run_dir)
+        search_s = time.perf_counter() - start
+        print(f"searched in {search_s:.1f}s: {result.genotype.to_darts_text()}")
+        report = retrain(run_dir, recipe, baseline=True)
+    rows = []
+    for name, res in report.results.items():
+        rows.append(
+            {
+                "model": {"searched": "NAS-Unet (searched)", "unet": "MONAI UNet"}.get(name, name),
+                "params": res.params,
+                "test_dice": res.test["dice"],
+                **{k: v for k, v in res.test.items() if k.startswith("dice_")},
+                "test_hd95": res.test.get("hd95"),
+                "train_s": res.wall_s,
+                "search_s": search_s if name == "searched" else 0.0,
+            }
+        )
+    table = pd.DataFrame(rows)
+    unet = table[table.model == "MONAI UNet"].iloc[0]
+    table["dice_vs_unet"] = table.test_dice / unet.test_dice
+    table["time_vs_unet"] = (table.train_s + table.search_s) / unet.train_s
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table."""
+    args = parse_args(argv)
+    table = run(args)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.json:
+        Path(args.json).write_text(json.dumps(table.to_dict("records"), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

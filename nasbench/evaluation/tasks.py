@@ -1,0 +1,196 @@
+"""What a loop needs to know about a task: its loss, step metrics, inference and split scores.
+
+The bilevel search loop (``nasbench.engine.bilevel``) and the training loop
+(``nasbench.evaluation.train``) are written once; what differs between a classifier
+and a segmenter sits behind five small calls of a task object:
+
+- ``task.loss()``: the training loss module;
+- ``task.target(y)``: targets in the form the loss takes;
+- ``task.batch_metrics(out, y)``: cheap numbers for one training step;
+- ``task.infer(model, x)``: the evaluation forward (sliding windows for 3D segmentation);
+- ``task.meter(loss_fn)``: accumulates a split and returns its scores.
+
+Example:
+    >>> task = task_for("binary")
+    >>> task.select, task.primary
+    ('auc', 'acc')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from nasbench.errors import ConfigError
+from nasbench.evaluation.metrics import CLASSIFICATION_TASKS, classification_metrics, loss_for_task
+from nasbench.evaluation.segmentation import (
+    SegmentationMeter,
+    as_mask,
+    dice_scores,
+    segmentation_loss,
+    sliding_window_segment,
+)
+
+TASK_KINDS = (*CLASSIFICATION_TASKS, "segmentation")
+
+
+class ClassificationMeter:
+    """Collects logits and targets; scores them at the end as MedMNIST does (ACC, AUC).
+
+    Args:
+        task: a classification task name.
+        loss_fn: when given, ``result()`` also holds ``loss`` over the whole split.
+    """
+
+    def __init__(self, task: str, loss_fn: nn.Module | None = None) -> None:
+        self.task = task
+        self.loss_fn = loss_fn
+        self._logits: list[torch.Tensor] = []
+        self._targets: list[torch.Tensor] = []
+
+    def update(self, logits: torch.Tensor, target: torch.Tensor) -> None:
+        """Add a batch of logits ``(N, K)`` and targets."""
+        self._logits.append(logits.detach().float().cpu())
+        self._targets.append(target.detach().cpu())
+
+    def result(self) -> dict[str, float]:
+        """``acc`` and ``auc`` (and ``loss`` with a loss function)."""
+        logits, targets = torch.cat(self._logits), torch.cat(self._targets)
+        out = classification_metrics(logits, targets, self.task)
+        if self.loss_fn is not None:
+            out["loss"] = float(self.loss_fn(logits, targets))
+        return out
+
+
+class ClassificationTask:
+    """Binary, multi-class, ordinal or multi-label classification (MedMNIST's metrics).
+
+    Args:
+        task: the dataset's task.
+    """
+
+    kind = "classification"
+    select = "auc"
+    primary = "acc"
+
+    def __init__(self, task: str) -> None:
+        if task not in CLASSIFICATION_TASKS:
+            raise ConfigError(f"task {task!r} is not one of {', '.join(CLASSIFICATION_TASKS)}.")
+        self.name = task
+
+    def loss(self) -> nn.Module:
+        """Cross-entropy (BCE with logits for multi-label)."""
+        return loss_for_task(self.name)
+
+    def target(self, y: torch.Tensor) -> torch.Tensor:
+        """Float 0/1 labels for multi-label, class indices ``(N,)`` otherwise."""
+        return y.float() if self.name == "multi-label" else y.long().view(-1)
+
+    def batch_metrics(self, logits: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+        """``acc`` and ``auc`` of the batch."""
+        return classification_metrics(logits, y, self.name)
+
+    def infer(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """A plain forward pass."""
+        return model(x)
+
+    def meter(self, loss_fn: nn.Module | None = None, full: bool = True) -> ClassificationMeter:
+        """A split accumulator (``full`` is for the segmentation meter's HD95)."""
+        return ClassificationMeter(self.name, loss_fn)
+
+
+class SegmentationTask:
+    """Semantic segmentation scored with MONAI (DiceCE loss, Dice, HD95).
+
+    Args:
+        class_names: class names, the background first (names the per-class metrics).
+        spatial_dims: 2 or 3; volumes are evaluated with sliding-window inference.
+        roi_size: the sliding-window edge (None: one window, the whole image).
+        hausdorff: also report the 95% Hausdorff distance of a split.
+
+    Example:
+        >>> task = SegmentationTask(("background", "organ"), spatial_dims=3, roi_size=16)
+        >>> task.meter().result  # doctest: +ELLIPSIS
+        <bound method SegmentationMeter.result of ...>
+    """
+
+    kind = "segmentation"
+    select = "dice"
+    primary = "dice"
+    name = "segmentation"
+
+    def __init__(
+        self,
+        class_names: Sequence[str] = (),
+        spatial_dims: int = 2,
+        roi_size: int | None = None,
+        hausdorff: bool = True,
+    ) -> None:
+        self.class_names = tuple(class_names)
+        self.spatial_dims = int(spatial_dims)
+        self.roi_size = roi_size
+        self.hausdorff = hausdorff
+
+    def loss(self) -> nn.Module:
+        """``DiceCELoss(to_onehot_y=True, softmax=True)``."""
+        return segmentation_loss()
+
+    def target(self, y: torch.Tensor) -> torch.Tensor:
+        """Index masks ``(N, 1, *spatial)``."""
+        return as_mask(y)
+
+    def batch_metrics(self, logits: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+        """``dice``: the batch's mean foreground Dice."""
+        return {"dice": dice_scores(logits, y, self.class_names)["dice"]}
+
+    def infer(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Volumes (and 2D images with a ``roi_size``) by sliding windows; else a forward."""
+        if self.spatial_dims == 3 or self.roi_size is not None:
+            return sliding_window_segment(model, x, self.roi_size)
+        return model(x)
+
+    def meter(self, loss_fn: nn.Module | None = None, full: bool = True) -> SegmentationMeter:
+        """A split accumulator: Dice per class, and HD95 when ``full`` (validation, test)."""
+        hausdorff = self.hausdorff and full
+        return SegmentationMeter(self.class_names, hausdorff=hausdorff, loss_fn=loss_fn)
+
+
+Task = ClassificationTask | SegmentationTask
+
+
+def task_for(
+    task: str,
+    class_names: Sequence[str] = (),
+    spatial_dims: int = 2,
+    roi_size: int | None = None,
+) -> Task:
+    """The task object of a dataset task name.
+
+    Args:
+        task: ``DatasetInfo.task`` (binary, multi-class, ordinal, multi-label, segmentation).
+        class_names: the dataset's class names (segmentation metric names).
+        spatial_dims: 2 or 3.
+        roi_size: segmentation only: the sliding-window edge.
+
+    Returns:
+        A :class:`ClassificationTask` or :class:`SegmentationTask`.
+
+    Example:
+        >>> task_for("segmentation", ("background", "organ")).select
+        'dice'
+    """
+    if task == "segmentation":
+        return SegmentationTask(class_names, spatial_dims, roi_size)
+    if task in CLASSIFICATION_TASKS:
+        return ClassificationTask(task)
+    raise ConfigError(
+        f"task {task!r} has no training loop here; use one of {', '.join(TASK_KINDS)}."
+    )
+
+
+def task_of_info(info: Any, roi_size: int | None = None) -> Task:
+    """:func:`task_for` from a :class:`~nasbench.data.DatasetInfo`."""
+    return task_for(info.task, info.class_names, info.spatial_dims, roi_size)

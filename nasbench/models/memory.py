@@ -1,0 +1,116 @@
+"""Training memory of one step, estimated before launch.
+
+The network is run forward at batch 1 and batch 2 with
+``torch.autograd.graph.saved_tensors_hooks`` counting the bytes autograd keeps for
+the backward pass (the activations, each storage counted once); the per-image cost
+is the difference, so activations at batch B are ``a1 + (B - 1) * (a2 - a1)``. The
+weights count three times (weights, gradients, SGD momentum). It is a lower bound of
+the peak of one DARTS step: allocator slack, cuDNN workspaces and the second-order
+step's weight copy are not counted. A supernet that has its own estimate (DiNTS:
+MONAI's ``TopologySearch.get_ram_cost_usage``) reports it next to this one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+MIB = 2**20
+
+
+def _storage_key(tensor: torch.Tensor) -> tuple[int, int]:
+    try:
+        storage = tensor.untyped_storage()
+        return storage.data_ptr(), storage.nbytes()
+    except (RuntimeError, NotImplementedError):  # e.g. sparse or meta tensors
+        return id(tensor), tensor.numel() * tensor.element_size()
+
+
+def saved_activation_bytes(model: nn.Module, x: torch.Tensor) -> int:
+    """Bytes autograd saves for the backward pass of ``model(x)`` (each storage once).
+
+    Args:
+        model: a torch module in training mode.
+        x: its input batch.
+
+    Returns:
+        The bytes of the distinct storages saved for backward.
+
+    Example:
+        >>> saved_activation_bytes(torch.nn.Conv2d(1, 2, 3), torch.zeros(1, 1, 8, 8)) > 0
+        True
+    """
+    seen: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        key, size = _storage_key(tensor)
+        seen[key] = size
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(x)
+    return int(sum(seen.values()))
+
+
+def estimate_memory(
+    model: nn.Module, sample_shape: tuple[int, ...], batch_size: int
+) -> dict[str, int]:
+    """Estimate the training memory of one step at ``batch_size`` (module docstring: method).
+
+    Args:
+        model: the supernet (or any module).
+        sample_shape: one input without the batch dim, e.g. ``(1, 28, 28)``.
+        batch_size: the batch to estimate for.
+
+    Returns:
+        ``{"weights": bytes, "activations": bytes, "total": bytes}``; weights counts
+        weights, gradients and momentum.
+
+    Example:
+        >>> estimate_memory(torch.nn.Conv2d(1, 4, 3), (1, 8, 8), 16)["total"] > 0
+        True
+    """
+    model.train()
+    a1 = saved_activation_bytes(model, torch.zeros(1, *sample_shape))
+    a2 = saved_activation_bytes(model, torch.zeros(2, *sample_shape))
+    activations = a1 + (batch_size - 1) * max(a2 - a1, 0)
+    weights = 3 * sum(p.numel() * p.element_size() for p in model.parameters())
+    return {"weights": weights, "activations": activations, "total": weights + activations}
+
+
+def supernet_memory(
+    space: Any,
+    sample_shape: tuple[int, ...],
+    batch_size: int,
+    method: str = "darts",
+    method_config: Any = None,
+) -> dict[str, float]:
+    """The memory one search step of ``space`` needs, in MiB, measured on the CPU.
+
+    Args:
+        space: a space with a supernet (DARTS cells, NAS-Unet, V-NAS, DiNTS).
+        sample_shape: one input without the batch dim.
+        batch_size: images per step.
+        method: the search strategy (its mixed edge decides what is kept).
+        method_config: the strategy's settings.
+
+    Returns:
+        ``weights_mb``, ``activations_mb``, ``total_mb``; for DiNTS also ``monai_mb`` and
+        ``monai_full_mb`` (MONAI's estimate at the current and at all-ones path
+        probabilities).
+
+    Example:
+        >>> from nasbench.spaces import create_space
+        >>> supernet_memory(create_space("nasunet"), (1, 32, 32), 4)["total_mb"] > 0
+        True
+    """
+    with torch.random.fork_rng(devices=[]):
+        net = space.supernet(method=method, method_config=method_config, seed=0)
+        measured = estimate_memory(net, sample_shape, batch_size)
+    out = {f"{k}_mb": v / MIB for k, v in measured.items()}
+    monai = getattr(net, "memory_estimate", None)
+    if monai is not None:
+        out.update(monai((batch_size, *sample_shape)))
+    return out

@@ -1,0 +1,41 @@
+"""Task objects: what the bilevel and training loops dispatch on."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nasbench.errors import ConfigError
+from nasbench.evaluation.baselines import IntensityThresholds
+from nasbench.evaluation.tasks import ClassificationTask, SegmentationTask, task_for
+
+
+def test_dispatch_on_the_task_name():
+    assert isinstance(task_for("multi-label"), ClassificationTask)
+    seg = task_for("segmentation", ("background", "organ"), spatial_dims=3)
+    assert isinstance(seg, SegmentationTask) and (seg.select, seg.primary) == ("dice", "dice")
+    with pytest.raises(ConfigError, match="no training loop"):
+        task_for("reconstruction")
+
+
+def test_classification_task_scores_as_before():
+    task = task_for("binary")
+    logits, y = torch.tensor([[2.0, 0.0], [0.0, 2.0]]), torch.tensor([0, 1])
+    meter = task.meter(task.loss())
+    meter.update(logits, y)
+    result = meter.result()
+    assert (result["acc"], result["auc"]) == (1.0, 1.0) and result["loss"] > 0
+    assert task.target(torch.tensor([[1], [0]])).shape == (2,)
+
+
+def test_volumes_go_through_the_sliding_window_inferer():
+    task = task_for("segmentation", ("background", "organ"), spatial_dims=3, roi_size=4)
+    net = torch.nn.Conv3d(1, 2, 1)
+    assert task.infer(net, torch.zeros(1, 1, 8, 8, 8)).shape == (1, 2, 8, 8, 8)
+
+
+def test_threshold_baseline_cuts_between_class_means():
+    x = torch.tensor([[[[0.1, 0.5, 0.9, 0.45]]]])
+    y = torch.tensor([[[[0, 1, 2, 1]]]])
+    model = IntensityThresholds(3).fit(x, y)
+    assert model(x).argmax(1).tolist() == [[[0, 1, 2, 1]]]

@@ -1,0 +1,54 @@
+"""NAS-Unet networks: the discrete network and the supernet, 2D (odd sizes) and 3D."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nasbench.models import build
+from nasbench.models.unet import edge_role, fit_to
+from nasbench.spaces import NasUnetSpace
+
+SKELETON = {"depth": 2, "channels": 4, "num_classes": 3}
+
+
+@pytest.mark.parametrize(("dims", "shape"), [(2, (28, 30)), (3, (16, 16, 16))])
+def test_discrete_network_keeps_the_input_size(dims, shape):
+    space = NasUnetSpace(n_nodes=2, skeleton={**SKELETON, "spatial_dims": dims})
+    net = build(space.sample(np.random.default_rng(0)), space.skeleton, seed=0)
+    assert net(torch.zeros(2, 1, *shape)).shape == (2, 3, *shape)
+
+
+def test_supernet_groups_follow_the_edge_roles():
+    space = NasUnetSpace(n_nodes=2, skeleton=SKELETON)
+    net = space.supernet(method="darts", seed=0)
+    assert net.cell_types == ("down", "down_normal", "up", "up_normal")
+    # 5 edges per cell: DownSC 4 from the inputs + 1 between nodes; UpSC 2 from input 1.
+    shapes = {ct: tuple(net.alpha(ct).shape) for ct in net.cell_types}
+    assert shapes == {"down": (4, 6), "down_normal": (1, 5), "up": (2, 4), "up_normal": (3, 5)}
+    assert net.group("up").edge_names == ("1->2", "1->3")
+    assert {id(p) for p in net.arch_parameters()}.isdisjoint(map(id, net.weight_parameters()))
+    out = net(torch.zeros(2, 1, 32, 32))
+    assert out.shape == (2, 3, 32, 32)
+    assert space.validate(net.genotype()) == net.genotype()
+
+
+def test_derive_prefers_the_strongest_edges_relative_to_uniform():
+    space = NasUnetSpace(n_nodes=1, skeleton=SKELETON)
+    net = space.supernet(method="darts", seed=0)
+    with torch.no_grad():
+        for ct in net.cell_types:
+            net.alpha(ct).zero_()
+        net.alpha("up")[0, 2] = 5.0  # up_conv on the only up edge
+    g = net.genotype()
+    assert ("up_conv", 1) in g.up
+    assert edge_role("up", 1) == "up" and edge_role("down", 2) == "normal"
+    assert fit_to(torch.zeros(1, 1, 8, 8), (7, 9)).shape == (1, 1, 7, 9)
+
+
+def test_same_seed_same_supernet():
+    space = NasUnetSpace(n_nodes=1, skeleton=SKELETON)
+    a, b = (space.supernet(method="proxyless", seed=3) for _ in range(2))
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert ka == kb and torch.equal(va, vb)

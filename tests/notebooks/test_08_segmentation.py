@@ -1,0 +1,65 @@
+"""Lesson 08: NAS-Unet search with binary gates, retraining against thresholds, V-NAS, DiNTS."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from tests.notebooks.conftest import (
+    PLOTLY_MIME,
+    SVG_MIME,
+    WIDGET_MIME,
+    count_mime,
+    outputs,
+    reference_answers,
+    text_output,
+)
+
+STEM = "08_segmentation"
+
+
+def test_reference_answers_assign_an_answer():
+    answers = reference_answers(STEM)
+    assert set(answers) == {"foreground", "up_edges", "up_op", "beats_floor", "dints_paths"}
+    for source in answers.values():
+        assigned = {
+            target.id
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        assert "answer" in assigned, source
+
+
+@pytest.mark.slow
+def test_segmentation_lesson_searches_nasunet_and_shows_cells_alphas_overlays(
+    run_lesson, tmp_path
+):
+    import nasbench
+
+    nb = run_lesson(STEM)
+    assert not [o for o in outputs(nb) if o.get("output_type") == "error"]
+    text = text_output(nb)
+    assert "Traceback" not in text
+    assert text.count("✓") == len(reference_answers(STEM)), text
+
+    (nasunet_dir,) = sorted((tmp_path / "runs").glob("nasunet-*"))
+    with nasbench.runs.load(nasunet_dir) as run:
+        assert run.status == "finished" and run.config["strategy"] == "proxyless"
+        assert run.alphas["step"].nunique() >= 2  # alpha snapshots over the search
+        assert {"down", "up"} <= set(run.alphas["cell_type"])
+        assert "val_dice" in run.metrics_wide("val")
+        assert run.genotypes.genotype.iloc[-1].kind == "nasunet"
+    for name in ("vnas", "dints"):
+        assert len(list((tmp_path / "runs").glob(f"{name}-*"))) == 1
+
+    svgs = [o["data"][SVG_MIME] for o in outputs(nb) if SVG_MIME in o.get("data", {})]
+    assert any("DownSC cell" in s and "UpSC cell" in s for s in svgs)  # the cells drawn
+    plots = [o["data"][PLOTLY_MIME] for o in outputs(nb) if PLOTLY_MIME in o.get("data", {})]
+    titles = [p["layout"].get("title", {}).get("text", "") for p in plots]
+    assert any(t.startswith("Architecture weights") for t in titles)  # alpha curves
+    assert any(t.startswith("Segmentation: image") for t in titles)  # overlays
+    assert any(t.startswith("Dice per class") for t in titles)
+    assert count_mime(nb, WIDGET_MIME) >= 1  # the space builder with its memory estimate

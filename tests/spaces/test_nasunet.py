@@ -1,0 +1,64 @@
+"""The NAS-Unet space: counting, sampling, moves, encodings, validation by edge role."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nasbench.errors import SpaceError
+from nasbench.spaces import NasUnetGenotype, NasUnetSpace, parse_genotype, space_from_dict
+
+SMALL = {"down_ops": ["max_pool", "down_conv"], "up_ops": ["up_conv"], "normal_ops": ["conv"]}
+
+
+def test_size_counts_every_member_and_samples_are_members():
+    space = NasUnetSpace(**SMALL, n_nodes=2)
+    members = list(space.enumerate())
+    assert len(members) == len(set(members)) == space.size()
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        assert space.sample(rng) in set(members)
+
+
+def test_edges_from_the_inputs_resample_and_the_rest_keep_the_size():
+    g = NasUnetSpace(n_nodes=2).sample(np.random.default_rng(1))
+    for op, j in g.cell("down")[0]:
+        assert op.startswith("down_") or op.endswith("pool") if j < 2 else not op.startswith("up")
+    for op, j in g.cell("up")[0]:
+        assert op.startswith("up_") == (j == 1)
+
+
+def test_neighbours_differ_by_one_edge_and_stay_inside():
+    space = NasUnetSpace(n_nodes=2)
+    g = space.sample(np.random.default_rng(2))
+    neighbours = space.neighbours(g)
+    assert neighbours and g not in neighbours
+    for n in neighbours[:25]:
+        space.validate(n)
+        changed = sum(a != b for a, b in zip(g.edge_ops() + tuple(p[1] for p in g.down + g.up),
+                                             n.edge_ops() + tuple(p[1] for p in n.down + n.up),
+                                             strict=True))  # fmt: skip
+        assert changed == 1
+
+
+def test_round_trips_and_nasunet_notation():
+    space = NasUnetSpace(n_nodes=3, skeleton={"depth": 3, "channels": 6, "spatial_dims": 3})
+    assert space_from_dict(space.to_dict()) == space
+    g = space.sample(np.random.default_rng(0))
+    assert parse_genotype(g.to_json()) == g == parse_genotype(g.to_darts_text())
+    assert g.to_darts_text().startswith("Genotype(down=[")
+    assert space.encode(g).shape == (space.encoding_length(),)
+    assert space.encode(g).sum() == 2 * 2 * 3
+
+
+def test_wrong_role_op_is_a_one_line_error():
+    space = NasUnetSpace(n_nodes=1)
+    bad = NasUnetGenotype([("conv", 0), ("max_pool", 1)], [2], [("conv", 0), ("up_conv", 1)], [2])
+    with pytest.raises(SpaceError, match="down cell, down edge 0->2: op 'conv'") as err:
+        space.validate(bad)
+    assert "\n" not in str(err.value)
+    with pytest.raises(SpaceError, match="searched by darts, gdas, proxyless"):
+        space.supernet(method="pcdarts")
+    with pytest.raises(SpaceError, match="same number of nodes"):
+        up = [("conv", 0), ("up_conv", 1), ("conv", 0), ("up_conv", 1)]
+        NasUnetGenotype([("down_conv", 0), ("max_pool", 1)], [2], up, [2, 3])
