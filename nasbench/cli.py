@@ -195,7 +195,7 @@ def _register_search_commands() -> None:
     for name, help_text, configure, run in (
         (
             "quickstart",
-            "run a one-minute DARTS search on the offline default and write its report",
+            "run a short DARTS search on the offline default and write its report",
             c.configure_quickstart,
             c.run_quickstart_command,
         ),
