@@ -99,6 +99,17 @@ def count_mime(nb: nbformat.NotebookNode, mime: str) -> int:
     return sum(1 for out in outputs(nb) if mime in out.get("data", {}))
 
 
+def checked_text(nb: nbformat.NotebookNode, stem: str) -> str:
+    """The lesson's printed text, once it is shown that the lesson ran cleanly: no cell
+    raised, nothing printed a traceback, and every exercise said its answer is correct."""
+    errors = [out for out in outputs(nb) if out.get("output_type") == "error"]
+    assert not errors, errors[0].get("ename", "") + ": " + errors[0].get("evalue", "")
+    text = text_output(nb)
+    assert "Traceback" not in text
+    assert text.count("✓") == len(reference_answers(stem)), text
+    return text
+
+
 def text_output(nb: nbformat.NotebookNode) -> str:
     """All printed text (streams and text/plain results), joined."""
     parts = []

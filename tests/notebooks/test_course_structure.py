@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import nbformat
 import pytest
 
@@ -42,6 +44,17 @@ def test_every_exercise_has_a_reference_answer_and_a_check(path):
         if tag.startswith("exercise:")
     ]
     assert exercises, f"{path.name} has no exercise (a cell tagged exercise:<id>)"
+    answers = reference_answers(path.stem)
+    assert set(answers) == {exercise for _, exercise in exercises}, "answers without exercises"
+    for exercise, source in answers.items():
+        assigned = {
+            target.id
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        assert "answer" in assigned, f"the answer to {exercise} does not set `answer`"
     for index, exercise in exercises:
         assert exercise in reference_answers(path.stem), f"no reference answer for {exercise}"
         assert "..." in nb.cells[index].source, "an unanswered exercise holds ..."
