@@ -264,7 +264,9 @@ class SearchConfig:
         budget = Budget(self.max_evaluations, self.max_seconds)
         strategy_config = make_config(self.strategy, self.strategy_config)
         strategy_config.check_budget(budget.max_evaluations)
-        make_evaluator_config(self.evaluator, self.evaluator_config)
+        evaluator_config = make_evaluator_config(self.evaluator, self.evaluator_config)
+        if callable(getattr(get_strategy(self.strategy).cls, "race", None)):
+            _check_race(self.strategy, strategy_config, self.evaluator, evaluator_config)
         _check_choice("executor", self.executor, tuple(EXECUTORS))
         # A strategy with ``bind`` (NASH, ENAS) evaluates its own candidates.
         self_evaluating = callable(getattr(get_strategy(self.strategy).cls, "bind", None))
@@ -277,6 +279,23 @@ class SearchConfig:
             raise ConfigError(
                 f"executor_config must be a dict, got {type(self.executor_config).__name__}."
             )
+
+
+def _check_race(strategy: str, race: Any, evaluator: str, evaluator_config: Any) -> None:
+    """Successive halving and Hyperband race over epochs: the evaluator must have them."""
+    from nasbench.evaluation import get_evaluator
+
+    if not hasattr(get_evaluator(evaluator).cls, "max_budget"):
+        raise ConfigError(
+            f'strategy {strategy!r} races over epochs and needs the evaluator "train" or '
+            f'"table"; {evaluator!r} scores without an epoch budget.'
+        )
+    epochs = getattr(evaluator_config, "epochs", None)  # the table's last epoch is checked later
+    if evaluator == "train" and race.max_budget > epochs:
+        raise ConfigError(
+            f"max_budget {race.max_budget} exceeds the train evaluator's epochs {epochs}; "
+            "lower max_budget or raise evaluator_config epochs."
+        )
 
 
 def check_task(info: Any, space: Any) -> None:

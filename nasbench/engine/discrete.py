@@ -80,7 +80,8 @@ def resume_discrete_search(run_dir: str | Path) -> Any:
     except BaseException:
         store.close()
         raise
-    return _run(parts, store, Path(run_dir), _recorded_trials(run), _elapsed(run))
+    trials = _recorded_trials(run, every_row=parts.races)
+    return _run(parts, store, Path(run_dir), trials, _elapsed(run))
 
 
 class _Parts:
@@ -113,6 +114,9 @@ class _Parts:
                 dataset=config.dataset,
                 seed=config.seed,
             )
+        self.races = callable(getattr(self.strategy, "race", None))
+        if self.races:
+            self.strategy.check_evaluator(self.evaluator)  # before the store exists
         self.executor = create_executor(config.executor, config.executor_config)
         self.budget = Budget(config.max_evaluations, config.max_seconds)
 
@@ -146,15 +150,18 @@ def _run(parts: _Parts, store: RunStore, run_dir: Path, replay=None, elapsed=0.0
     return SearchResult(run_dir, status, out.best_genotype, metrics, out.evaluations)
 
 
-def _recorded_trials(run: Any) -> list[Any]:
-    """The candidates a run recorded, one per ask (the first row of each candidate id)."""
+def _recorded_trials(run: Any, every_row: bool = False) -> list[Any]:
+    """The candidates a run recorded, one per ask (the first row of each candidate id).
+
+    ``every_row`` keeps every row instead: a race logs a candidate once per rung.
+    """
     from nasbench.evaluation.base import Result
     from nasbench.strategies.discrete.loop import RecordedTrial
 
     trials, seen = [], set()
     for row in run.candidates.itertuples(index=False):
         cid = int(row.candidate_id)
-        if cid in seen or row.status not in ("done", "cached"):
+        if (cid in seen and not every_row) or row.status not in ("done", "cached"):
             continue
         seen.add(cid)
         result = Result(dict(row.metrics), dict(row.cost), dict(row.info))

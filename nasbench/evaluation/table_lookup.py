@@ -92,6 +92,11 @@ class TableEvaluator:
                 f"{table.max_epoch}; lower it."
             )
 
+    @property
+    def max_budget(self) -> int:
+        """The largest budget :meth:`evaluate` takes: the table's last epoch."""
+        return int(self.table.max_epoch)
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         if self._synthetic_seed is not None:

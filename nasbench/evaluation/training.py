@@ -200,6 +200,11 @@ class TrainEvaluator:
         # Workers of a process pool reload the data rather than receive pickled tensors.
         return {**self.__dict__, "_splits": None}
 
+    @property
+    def max_budget(self) -> int:
+        """The largest budget :meth:`evaluate` takes: ``config.epochs``."""
+        return int(self.config.epochs)
+
     def splits(self) -> tuple:
         """``(train, val, test, info)``, loaded once."""
         if self._splits is None:

@@ -38,6 +38,7 @@ _BUILTIN_MODULES = (
     "nasbench.strategies.topology",
     "nasbench.strategies.discrete",
     "nasbench.strategies.discrete.hill_climbing",
+    "nasbench.strategies.discrete.halving",
     "nasbench.strategies.discrete.nash",
     "nasbench.strategies.discrete.enas",
     "nasbench.evaluation.objectives",

@@ -10,6 +10,11 @@ has one, e.g. NB201 cells that compute the same function, else the canonical
 JSON) was already evaluated is answered from the cache, told to the strategy,
 recorded with status ``"cached"`` and does not count against the budget. That is
 what a table lookup would return anyway; ``cache="none"`` evaluates every ask.
+
+Successive halving and Hyperband (:mod:`.halving`) choose their next evaluations
+from a whole rung's results, not one ask at a time; a strategy with a ``race``
+method is handed the executor, the budget and the store and runs its own rungs,
+under the same events, budget checks and records.
 """
 
 from __future__ import annotations
@@ -277,6 +282,18 @@ class _Run:
             self.store.set_progress(self.result.evaluations, self.budget.max_evaluations, 0, None)
 
 
+def _ask_tell(run: _Run, size: int) -> DiscreteResult:
+    """Ask, evaluate and tell in batches of ``size`` until ``run`` has a stop reason."""
+    budget = run.budget
+    while (reason := run.stop_reason()) is None:
+        left = budget.max_evaluations
+        left = size if left is None else min(size, left - run.result.evaluations)
+        run.batch(left)
+        run.progress()
+    run.result.stop_reason = reason
+    return run.result
+
+
 def run_discrete(
     strategy: DiscreteStrategy,
     evaluator: Any,
@@ -293,7 +310,8 @@ def run_discrete(
     """Run a discrete strategy against an evaluator until the budget is spent.
 
     Args:
-        strategy: an ask/tell strategy (``create_strategy(name, cfg, space=..., seed=...)``).
+        strategy: an ask/tell strategy (``create_strategy(name, cfg, space=..., seed=...)``),
+            or a racing one (successive halving, Hyperband) that runs its own rungs.
         evaluator: has ``evaluate(genotype, budget) -> Result``.
         budget: evaluations and/or wall time.
         store: a :class:`~nasbench.runs.RunStore` to record every candidate, the progress
@@ -337,9 +355,6 @@ def run_discrete(
     size = executor.workers if batch_size is None else batch_size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ConfigError(f"batch_size must be a positive integer, got {size!r}.")
-    run = _Run(strategy, evaluator, budget, store, executor, on_result, cache, fidelity)
-    if replay:
-        run.resume_from(replay, replay_elapsed)
     if store is not None:
         store.log_event(
             "discrete_search_resumed" if replay else "discrete_search_started",
@@ -352,22 +367,26 @@ def run_discrete(
                 "executor": executor.name,
             },
         )
+    race = getattr(strategy, "race", None)
+    if callable(race):
+        # Successive halving and Hyperband pick their next evaluations from whole rungs.
+        strategy.check_evaluator(evaluator)
     executor.open(evaluator)
     try:
-        while (reason := run.stop_reason()) is None:
-            left = budget.max_evaluations
-            left = size if left is None else min(size, left - run.result.evaluations)
-            run.batch(left)
-            run.progress()
+        if callable(race):
+            out = race(evaluator, budget, executor, store, on_result, size, replay, replay_elapsed)
+        else:
+            run = _Run(strategy, evaluator, budget, store, executor, on_result, cache, fidelity)
+            if replay:
+                run.resume_from(replay, replay_elapsed)
+            out = _ask_tell(run, size)
     finally:
         executor.close()
-    out = run.result
-    out.stop_reason = reason
     if store is not None:
         best = out.best_result.score if out.best_result is not None else math.nan
         store.log_event(
             "discrete_search_ended",
-            {"reason": reason, "evaluations": out.evaluations, "best_score": best},
+            {"reason": out.stop_reason, "evaluations": out.evaluations, "best_score": best},
         )
         if out.best_genotype is not None:
             store.log_genotype(0, out.evaluations, out.best_genotype, out.best_result.metrics)

@@ -1,0 +1,337 @@
+"""Successive halving and Hyperband as searches: every rung recorded in the run store.
+
+:class:`~nasbench.evaluation.training.SuccessiveHalving` and
+:class:`~nasbench.evaluation.training.Hyperband` are schedules over a list of
+candidates. Here they become strategies of kind ``"discrete"`` that ``nasbench.search``
+runs like any other: they sample their candidates from the space with their seed,
+then race them, a rung at a time, through the run's executor (a rung's evaluations
+are independent, so a process pool or Ray runs them side by side) and record every
+evaluation as a candidate row whose info holds ``bracket``, ``rung`` and ``budget``.
+A candidate that survives a rung is logged again at the next, larger budget under the
+same id, so the candidates table reads as the race did.
+
+They cannot be driven by ask/tell: which candidate runs next depends on a whole rung's
+results. :func:`~nasbench.strategies.discrete.loop.run_discrete` sees their ``race``
+method and hands the run to it. A stop request and a wall-time budget are honoured
+between batches of a rung; a stopped race resumes by replaying the recorded rows.
+
+Example:
+    >>> from nasbench.spaces import create_space
+    >>> from nasbench.strategies import create_strategy
+    >>> space = create_space("nb201")
+    >>> hb = create_strategy("hyperband", {"min_budget": 1, "max_budget": 9}, space=space)
+    >>> hb.planned_evaluations()
+    22
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nasbench.errors import ConfigError
+from nasbench.evaluation.base import Result
+from nasbench.evaluation.training import Hyperband, SuccessiveHalving
+from nasbench.strategies import register_strategy
+from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, genotype_key, option
+from nasbench.strategies.discrete.executors import Executor, Job, Outcome
+from nasbench.strategies.discrete.loop import (
+    Budget,
+    DiscreteResult,
+    RecordedTrial,
+    Trial,
+    _recordable,
+)
+
+# Draws tried to find a candidate not already in the pool before accepting a repeat.
+_DISTINCT_DRAWS = 100
+
+
+@dataclass
+class _RaceConfig(DiscreteConfig):
+    """Budgets of a race, in the evaluator's unit (epochs)."""
+
+    min_budget: int = option(1, "epochs of the first rung", min=1)
+    max_budget: int = option(9, "epochs of the last rung", min=1)
+    eta: int = option(3, "keep the best 1/eta of each rung", min=2)
+
+    def schedule(self) -> list[tuple[int, int]]:
+        """``(candidates, first-rung epochs)`` per bracket."""
+        raise NotImplementedError
+
+    def check_budget(self, max_evaluations: int | None) -> None:
+        """The whole race must fit in the evaluation budget."""
+        need = _planned_evaluations(self.schedule(), self.max_budget, self.eta)
+        if max_evaluations is not None and max_evaluations < need:
+            raise ConfigError(
+                f"this race makes {need} evaluations but max_evaluations is "
+                f"{max_evaluations}; raise max_evaluations or race fewer candidates."
+            )
+
+
+@dataclass
+class HalvingConfig(_RaceConfig):
+    """Successive-halving settings."""
+
+    n_candidates: int = option(27, "architectures sampled and raced in the first rung", min=1)
+
+    def schedule(self) -> list[tuple[int, int]]:
+        """One bracket: ``n_candidates`` at ``min_budget`` epochs."""
+        SuccessiveHalving(self.min_budget, self.max_budget, self.eta)  # argument checks
+        return [(self.n_candidates, self.min_budget)]
+
+
+@dataclass
+class HyperbandConfig(_RaceConfig):
+    """Hyperband settings (``min_budget`` is the smallest budget of any rung)."""
+
+    def schedule(self) -> list[tuple[int, int]]:
+        """``(candidates, first-rung epochs)`` per bracket, most aggressive first."""
+        return Hyperband(self.min_budget, self.max_budget, self.eta).brackets()
+
+
+def _planned_evaluations(schedule: list[tuple[int, int]], max_budget: int, eta: int) -> int:
+    """Evaluator calls of every rung of every bracket."""
+    total = 0
+    for n, r in schedule:
+        # The same argument checks (max_budget >= min_budget) as the schedule itself.
+        total += sum(k for k, _ in SuccessiveHalving(r, max_budget, eta).plan(n))
+    return total
+
+
+class _Race(DiscreteStrategy):
+    """What successive halving and Hyperband share: the pool, the race, the records."""
+
+    def __init__(self, config: Any, space: Any, seed: int = 0) -> None:
+        super().__init__(config, space, seed)
+        self.brackets = config.schedule()
+        self.pool = self._sample_pool(sum(n for n, _ in self.brackets))
+
+    def planned_evaluations(self) -> int:
+        """Evaluator calls the race makes when nothing stops it."""
+        return _planned_evaluations(self.brackets, self.config.max_budget, self.config.eta)
+
+    def planned_budget(self) -> int:
+        """Epochs the race spends: the sum over its evaluations of their budgets."""
+        c = self.config
+        return sum(
+            SuccessiveHalving(r, c.max_budget, c.eta).planned_budget(n) for n, r in self.brackets
+        )
+
+    def _sample_pool(self, n: int) -> list[Any]:
+        """``n`` samples of the space, distinct (by canonical key) while the space allows."""
+        pool, keys = [], set()
+        for _ in range(n):
+            for _ in range(_DISTINCT_DRAWS):
+                g = self.space.sample(self.rng)
+                if genotype_key(self.space, g) not in keys:
+                    break
+            keys.add(genotype_key(self.space, g))
+            pool.append(g)
+        return pool
+
+    def _propose(self) -> Any:
+        raise ConfigError(
+            f"'{self.name}' races whole rungs and cannot be asked one genotype at a time; "
+            "run it with nasbench.search or run_discrete."
+        )
+
+    def check_evaluator(self, evaluator: Any) -> None:
+        """Fail before the search when ``evaluator`` has no budget to race over.
+
+        Args:
+            evaluator: must expose ``max_budget`` (the train and table evaluators do)
+                at least this race's ``max_budget``.
+        """
+        limit = getattr(evaluator, "max_budget", None)
+        if limit is None:
+            raise ConfigError(
+                f"'{self.name}' needs an evaluator with an epoch budget (train or table); "
+                f"{type(evaluator).__name__} scores without one."
+            )
+        if self.config.max_budget > limit:
+            raise ConfigError(
+                f"max_budget {self.config.max_budget} exceeds the evaluator's largest budget "
+                f"{limit}; lower max_budget or raise the evaluator's epochs."
+            )
+
+    def race(
+        self,
+        evaluator: Any,
+        budget: Budget,
+        executor: Executor,
+        store: Any = None,
+        on_result: Callable[[Trial], bool | None] | None = None,
+        batch_size: int | None = None,
+        replay: list[RecordedTrial] | None = None,
+        replay_elapsed: float = 0.0,
+    ) -> DiscreteResult:
+        """Race the pool, bracket by bracket, rung by rung.
+
+        Args:
+            evaluator: has ``evaluate(genotype, budget) -> Result``; opened in ``executor``.
+            budget: a wall-time limit is checked between batches; ``max_evaluations`` was
+                checked against the plan before the race.
+            executor: an open executor; each rung runs in batches of its worker count.
+            store: a run store that gets one candidate row per evaluation, or None.
+            on_result: called with each :class:`Trial`; returning True stops the race.
+            batch_size: evaluations sent to the executor at once; None: its worker count.
+            replay: recorded rows of a stopped race; they are reused, not re-evaluated.
+            replay_elapsed: wall time the stopped race had spent.
+
+        Returns:
+            A :class:`DiscreteResult`: the best candidate at the largest budget of any
+            bracket that finished, every evaluation, and why the race ended.
+        """
+        self.check_evaluator(evaluator)
+        size = executor.workers if batch_size is None else batch_size
+        state = _RaceState(budget, store, on_result, replay or [], replay_elapsed)
+        state.planned = self.planned_evaluations()
+        start = 0
+        c = self.config
+        for index, (n, r) in enumerate(self.brackets):
+            ids = list(range(start, start + n))
+            start += n
+            for rung, (keep, epochs) in enumerate(
+                SuccessiveHalving(r, c.max_budget, c.eta).plan(n)
+            ):
+                ids = ids[:keep]
+                scored = state.run_rung(self, executor, size, (index, rung, epochs), ids)
+                if scored is None:
+                    return state.result
+                # Best first; ties keep the earlier candidate, so races are deterministic.
+                ids = [cid for _, _, cid in sorted(scored, key=lambda s: (-s[0], s[1]))]
+            state.finish_bracket(self.pool[ids[0]], state.last[ids[0]])
+        state.result.stop_reason = "finished"
+        return state.result
+
+
+class _RaceState:
+    """Counters, records and the best finished candidate of one race."""
+
+    def __init__(self, budget, store, on_result, replay, elapsed) -> None:
+        self.budget, self.store, self.on_result = budget, store, on_result
+        self.replay = {(t.candidate_id, t.result.info.get("budget")): t for t in replay}
+        self.start = time.perf_counter() - elapsed
+        self.result = DiscreteResult(None, None)
+        self.last: dict[int, Result] = {}
+        self.stop = False
+        self.planned: int | None = None
+
+    def stop_reason(self) -> str | None:
+        if self.stop:
+            return "callback"
+        limit = self.budget.max_seconds
+        if limit is not None and time.perf_counter() - self.start >= limit:
+            return "max_seconds"
+        if self.store is not None and self.store.stop_requested():
+            return "stop_requested"
+        return None
+
+    def run_rung(self, race, executor, size, where, ids):
+        """Evaluate ``ids`` at rung ``where = (bracket, rung, epochs)``.
+
+        Returns ``(score, order, id)`` per candidate, or None when the race must stop.
+        """
+        bracket, rung, epochs = where
+        scored = []
+        for at in range(0, len(ids), size):
+            if (reason := self.stop_reason()) is not None:
+                self.result.stop_reason = reason
+                return None
+            batch = ids[at : at + size]
+            jobs = [Job(cid, race.pool[cid], float(epochs)) for cid in batch]
+            for order, (job, outcome) in enumerate(
+                zip(jobs, self._outcomes(executor, jobs), strict=True)
+            ):
+                info = {"bracket": bracket, "rung": rung, "budget": epochs}
+                self.record(job, outcome, info)
+                value = outcome.result.score
+                value = value if math.isfinite(value) else -math.inf
+                scored.append((value, at + order, job.candidate_id))
+            if self.store is not None:
+                self.store.set_progress(self.result.evaluations, self.planned, 0, None)
+        return scored
+
+    def _outcomes(self, executor, jobs) -> list[Outcome]:
+        def recorded(job):
+            return self.replay.get((job.candidate_id, int(job.fidelity)))
+
+        for job in jobs:
+            if (trial := recorded(job)) is not None:
+                trial.check(job.candidate_id, job.genotype)
+        fresh = [job for job in jobs if recorded(job) is None]
+        evaluated = iter(executor.evaluate(fresh) if fresh else [])
+        return [recorded(job).outcome() if recorded(job) else next(evaluated) for job in jobs]
+
+    def record(self, job: Job, outcome: Outcome, info: dict[str, Any]) -> None:
+        r = self.result
+        r.evaluations += 1
+        result = Result(
+            outcome.result.metrics, outcome.result.cost, {**outcome.result.info, **info}
+        )
+        self.last[job.candidate_id] = result
+        trial = Trial(
+            job.candidate_id,
+            job.genotype,
+            result,
+            r.evaluations,
+            False,
+            outcome.worker,
+            time.perf_counter() - self.start,
+        )
+        r.history.append(trial)
+        replayed = (job.candidate_id, info["budget"]) in self.replay
+        if self.store is not None and not replayed:  # a replayed row is in the store already
+            self.store.log_candidate(
+                job.candidate_id,
+                job.genotype,
+                result.metrics,
+                dict(result.cost),
+                "done",
+                outcome.worker,
+                info=_recordable(result.info),
+            )
+        if self.on_result is not None and self.on_result(trial):
+            self.stop = True
+
+    def finish_bracket(self, genotype: Any, result: Result) -> None:
+        """Keep the bracket's winner when it beats the winners of earlier brackets."""
+        r = self.result
+        if r.best_result is None or result.score > r.best_result.score:
+            r.best_genotype, r.best_result = genotype, result
+
+
+@register_strategy("successive_halving", HalvingConfig, kind="discrete")
+class SuccessiveHalvingSearch(_Race):
+    """Successive halving: race random candidates, keep the best 1/eta at each rung.
+
+    Jamieson & Talwalkar (2016). Rung ``i`` trains the survivors for
+    ``min_budget * eta**i`` epochs (the last rung exactly ``max_budget``).
+
+    Example:
+        >>> s = SuccessiveHalvingSearch(HalvingConfig(), create_space("nb201"))  # doctest: +SKIP
+        >>> s.planned_evaluations()  # doctest: +SKIP
+        39
+    """
+
+    name = "successive_halving"
+
+
+@register_strategy("hyperband", HyperbandConfig, kind="discrete")
+class HyperbandSearch(_Race):
+    """Hyperband: successive-halving brackets from aggressive to conservative.
+
+    Li et al. (2018). The candidates of every bracket are fresh random samples; the
+    result is the best last-rung candidate over all brackets.
+
+    Example:
+        >>> s = HyperbandSearch(HyperbandConfig(1, 9, 3), create_space("nb201"))  # doctest: +SKIP
+        >>> s.brackets  # doctest: +SKIP
+        [(9, 1), (5, 3), (3, 9)]
+    """
+
+    name = "hyperband"
