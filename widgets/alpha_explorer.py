@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from widgets._figures import sync_view_state
 from widgets._svg import message_html
 
 
@@ -184,6 +185,8 @@ class AlphaExplorer(widgets.VBox):
         with self.entropy.batch_update():
             self.entropy.data[0].x = self.edges
             self.entropy.layout.yaxis.range = [0, np.log(max(len(self.ops), 2)) * 1.05]
+        sync_view_state(self.heatmap)
+        sync_view_state(self.entropy)
         self.play.max = last
         self.slider.max = last
         if self.slider.value != last:
@@ -211,6 +214,8 @@ class AlphaExplorer(widgets.VBox):
             if self.lines.layout.shapes:
                 self.lines.layout.shapes[0].x0 = step
                 self.lines.layout.shapes[0].x1 = step
+        for figure in (self.heatmap, self.entropy, self.lines):
+            sync_view_state(figure)
 
     def _draw_lines(self) -> None:
         from nasbench.viz import op_color
@@ -232,6 +237,7 @@ class AlphaExplorer(widgets.VBox):
                  "line": {"dash": "dot", "color": "grey"}}
             ]  # fmt: skip
             self.lines.layout.title = f"edge {edge}: {self.kind.value} weights over steps"
+        sync_view_state(self.lines)
 
     def _show_mode(self) -> None:
         # The figures have no ipywidgets Layout; their wrapping boxes are shown or hidden.

@@ -24,6 +24,7 @@ import traitlets
 from plotly.subplots import make_subplots
 
 from nasbench.errors import NasbenchError
+from widgets._figures import sync_view_state
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
 from widgets.launcher import STDERR_NAME
@@ -248,6 +249,8 @@ class RunMonitor(widgets.VBox):
         with self.candidate_figure.batch_update():
             for trace in self.candidate_figure.data:
                 trace.x, trace.y = [], []
+        for figure in (self.alpha_figure, self.history_figure, self.candidate_figure):
+            sync_view_state(figure)
         self.candidate_box.layout.display = "none"
         self.genotype.value = ""
         self.genotype_title.value = ""
@@ -406,8 +409,9 @@ class RunMonitor(widgets.VBox):
         edges, ops = self._alpha_structure[cell]
         structure = (cell, tuple(edges), tuple(ops))
         fig = self.alpha_figure
+        changed = force or self._drawn_alpha != structure
         with fig.batch_update():
-            if force or self._drawn_alpha != structure:
+            if changed:
                 template = self._alpha_template(cell)
                 fig.data = ()
                 fig.layout = template.layout
@@ -421,6 +425,9 @@ class RunMonitor(widgets.VBox):
                     continue
                 trace.x, trace.y = np.asarray(xs), np.asarray(ys)
                 self._sent[("alpha", *key)] = len(xs)
+                changed = True
+        if changed:
+            sync_view_state(fig)
 
     # ---------------------------------------------------------------- history
     def _ingest_history(self, frame: pd.DataFrame) -> None:
@@ -434,6 +441,7 @@ class RunMonitor(widgets.VBox):
 
     def _draw_history(self) -> None:
         fig = self.history_figure
+        changed = False
         with fig.batch_update():
             have = {(t.meta, t.name) for t in fig.data}
             for phase, name in self._history:
@@ -452,6 +460,9 @@ class RunMonitor(widgets.VBox):
                     continue
                 trace.x, trace.y = np.asarray(xs), np.asarray(ys)
                 self._sent[key] = len(xs)
+                changed = True
+        if changed:
+            sync_view_state(fig)
 
     # ------------------------------------------------------------- candidates
     def _ingest_candidates(self, frame: pd.DataFrame) -> None:
@@ -482,6 +493,7 @@ class RunMonitor(widgets.VBox):
             evaluated, best_line = self.candidate_figure.data
             evaluated.x, evaluated.y = xs, scores
             best_line.x, best_line.y = xs, best
+        sync_view_state(self.candidate_figure)
         self._sent["candidates"] = len(self._scores)
 
     # --------------------------------------------------------------- genotype

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import traitlets
 
 from nasbench.errors import NasbenchError
+from widgets._figures import sync_view_state
 from widgets._svg import message_html
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
@@ -160,4 +161,5 @@ class RunBrowser(widgets.VBox):
             self.figure.add_traces(traces)
             self.figure.layout.title = f"{self.metric.value} of the selected runs"
             self.figure.layout.yaxis.title = self.metric.value
+        sync_view_state(self.figure)
         self.message.value = message_html("; ".join(missing), "warning") if missing else ""

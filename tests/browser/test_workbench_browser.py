@@ -122,6 +122,18 @@ def alpha_line_drawn(page) -> bool:
     )
 
 
+def drawn_figure_state(page) -> str:
+    """What plotly.js holds for the alpha figure: traces, points and title (for failures)."""
+    return page.locator(
+        ".nasbench-alpha-figure.js-plotly-plot, .nasbench-alpha-figure .js-plotly-plot"
+    ).evaluate_all(
+        """plots => plots.map(p => `${(p.data || []).length} traces, `
+            + `${(p.data || []).reduce((n, t) => n + ((t.x || []).length), 0)} points, `
+            + `title ${JSON.stringify(p.layout?.title?.text ?? p.layout?.title ?? null)}`
+        ).join('; ') || 'no plot element'"""
+    )
+
+
 def workbench_tab(page, title: str) -> None:
     """Select the workbench tab called ``title``."""
     page.locator(".nasbench-workbench .lm-TabBar-tab", has_text=title).first.click()
@@ -176,6 +188,10 @@ def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
     wait_for(page, ".nasbench-workbench .lm-TabBar-tab", 120_000, "the workbench")
     page.screenshot(path=str(artifacts / "workbench-1-opened.png"), full_page=True)
 
+    # The monitor's figures draw in the browser once plotly.js has loaded (seconds on a busy
+    # CPU); their title proves the figure widget has its state before the search writes rows.
+    workbench_tab(page, "Monitor")
+    wait_for(page, ".nasbench-alpha-figure .gtitle", 120_000, "the monitor's alpha figure")
     workbench_tab(page, "Space")
     for label, value in TINY_SPACE.items():
         set_int_field(page, ".nasbench-space-builder", label, value)
@@ -199,7 +215,8 @@ def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
             pytest.fail(
                 f"no alpha line drawn in {SEARCH_TIMEOUT_S} s; status: "
                 f"{page.locator('.nasbench-status').all_inner_texts()}; error: "
-                f"{page.locator('.nasbench-error').all_inner_texts()}\n{stderr_text(page)}"
+                f"{page.locator('.nasbench-error').all_inner_texts()}; the figure in the "
+                f"browser: {drawn_figure_state(page)}\n{stderr_text(page)}"
             )
         page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts / "workbench-3-running.png"), full_page=True)
@@ -209,7 +226,8 @@ def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
         outcome = search_outcome(page)
     print(
         f"workbench shown and configured in {clicked - started:.0f} s, "
-        f"search seen through in {time.monotonic() - clicked:.0f} s"
+        f"search seen through in {time.monotonic() - clicked:.0f} s; "
+        f"alpha figure: {drawn_figure_state(page)}"
     )
     page.screenshot(path=str(artifacts / "workbench-4-finished.png"), full_page=True)
     # JupyterLab scrolls inside its notebook panel, so the drawings get pictures of their own.

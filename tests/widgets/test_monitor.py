@@ -60,6 +60,12 @@ def test_monitor_follows_a_subprocess_search(searches):
     assert monitor.alpha_figure is figure  # updated in place, never replaced
     assert len(figure.data) == 5 * 8  # 5 edges of a 2-node cell x 8 DARTS ops
     assert all(len(trace.x) == 5 for trace in figure.data)  # snapshots at steps 0..4
+    # A browser view drawn only now (a tab laid out late) starts from the synced state.
+    synced = figure._widget_data
+    assert [t["name"] for t in synced] == [t.name for t in figure.data]
+    assert all(len(t["x"]) == 5 for t in synced)
+    assert "normal cell" in figure._widget_layout["title"]["text"]
+    assert len(monitor.history_figure._widget_data) == len(monitor.history_figure.data)
     names = {trace.name for trace in monitor.history_figure.data}
     assert {"train/loss", "val/val_loss", "val/val_acc"} <= names
     assert monitor.progress.value == monitor.progress.max == 4

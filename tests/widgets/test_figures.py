@@ -1,0 +1,24 @@
+"""Figure widgets keep the state a late browser view draws from current."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+
+from widgets._figures import sync_view_state
+
+
+def test_a_late_view_would_draw_the_figure_as_created_without_a_sync():
+    figure = go.FigureWidget(layout={"title": "waiting"})
+    widgets.Box([figure])  # inside a container: plotly never refreshes the state itself
+    figure.add_scatter(x=[0, 1, 2], y=[0.2, 0.5, 0.9], name="sep_conv_3x3")
+    figure.layout.title = "alphas"
+    assert figure._widget_data == [] and figure._widget_layout["title"]["text"] == "waiting"
+
+    sync_view_state(figure)
+    (trace,) = figure._widget_data
+    assert trace["name"] == "sep_conv_3x3" and list(trace["y"]) == [0.2, 0.5, 0.9]
+    assert figure._widget_layout["title"]["text"] == "alphas"
+    # The state is a copy: later edits reach it only through the next sync.
+    figure.data[0].y = [0.1, 0.1, 0.1]
+    assert list(figure._widget_data[0]["y"]) == [0.2, 0.5, 0.9]
