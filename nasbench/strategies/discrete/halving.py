@@ -188,8 +188,10 @@ class _Race(DiscreteStrategy):
         """
         self.check_evaluator(evaluator)
         size = executor.workers if batch_size is None else batch_size
-        state = _RaceState(budget, store, on_result, replay or [], replay_elapsed)
-        state.planned = self.planned_evaluations()
+        replay = replay or []
+        state = _RaceState(
+            budget, store, on_result, replay, replay_elapsed, self.planned_evaluations()
+        )
         start = 0
         c = self.config
         for index, (n, r) in enumerate(self.brackets):
@@ -212,14 +214,14 @@ class _Race(DiscreteStrategy):
 class _RaceState:
     """Counters, records and the best finished candidate of one race."""
 
-    def __init__(self, budget, store, on_result, replay, elapsed) -> None:
+    def __init__(self, budget, store, on_result, replay, elapsed, planned) -> None:
         self.budget, self.store, self.on_result = budget, store, on_result
+        self.planned = planned  # evaluations of the whole race, for the progress bar
         self.replay = {(t.candidate_id, t.result.info.get("budget")): t for t in replay}
         self.start = time.perf_counter() - elapsed
         self.result = DiscreteResult(None, None)
         self.last: dict[int, Result] = {}
         self.stop = False
-        self.planned: int | None = None
 
     def stop_reason(self) -> str | None:
         if self.stop:
