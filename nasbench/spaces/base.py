@@ -56,6 +56,22 @@ class Space(ABC):
     task: ClassVar[str] = "classification"
     strategies: ClassVar[tuple[str, ...] | None] = None
 
+    def check_strategy(self, method: Any) -> None:
+        """Raise a one-line SpaceError when ``method`` (a name) cannot search this space.
+
+        Args:
+            method: a strategy name, or a method object (not checked: the caller built it).
+
+        Example:
+            >>> space.check_strategy("pcdarts")  # doctest: +SKIP
+            SpaceError: the vnas space is searched by darts, gdas, proxyless, not 'pcdarts'.
+        """
+        allowed = self.strategies
+        if isinstance(method, str) and allowed is not None and method not in allowed:
+            raise SpaceError(
+                f"the {self.name} space is searched by {', '.join(allowed)}, not {method!r}."
+            )
+
     @abstractmethod
     def size(self) -> int:
         """Return the exact number of genotypes in the space."""

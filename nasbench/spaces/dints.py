@@ -291,8 +291,7 @@ class DintsSpace(Space):
         from nasbench.models.dints import DintsSupernet
         from nasbench.models.supernet import make_method
 
-        if isinstance(method, str) and method not in self.strategies:
-            raise SpaceError(f"the dints space is searched by the dints strategy, not {method!r}.")
+        self.check_strategy(method)
         return DintsSupernet(
             UNetSkeleton.coerce(skeleton) if skeleton is not None else self.skeleton,
             self.num_blocks,

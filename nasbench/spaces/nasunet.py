@@ -295,10 +295,7 @@ class NasUnetSpace(Space):
         from nasbench.models.supernet import make_method
         from nasbench.models.unet_supernet import UnetSupernet
 
-        if isinstance(method, str) and method not in self.strategies:
-            raise SpaceError(
-                f"the nasunet space is searched by {', '.join(self.strategies)}, not {method!r}."
-            )
+        self.check_strategy(method)
         return UnetSupernet(
             self.role_ops,
             self.n_nodes,

@@ -163,10 +163,7 @@ class VnasSpace(Space):
         from nasbench.models.supernet import make_method
         from nasbench.models.vnas import VnasSupernet
 
-        if isinstance(method, str) and method not in self.strategies:
-            raise SpaceError(
-                f"the vnas space is searched by {', '.join(self.strategies)}, not {method!r}."
-            )
+        self.check_strategy(method)
         return VnasSupernet(
             self.ops,
             self.blocks_per_level,

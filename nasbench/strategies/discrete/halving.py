@@ -172,7 +172,8 @@ class _Race(DiscreteStrategy):
         """Race the pool, bracket by bracket, rung by rung.
 
         Args:
-            evaluator: has ``evaluate(genotype, budget) -> Result``; opened in ``executor``.
+            evaluator: has ``evaluate(genotype, budget) -> Result``; opened in ``executor``
+                and checked by :meth:`check_evaluator` (``run_discrete`` does both).
             budget: a wall-time limit is checked between batches; ``max_evaluations`` was
                 checked against the plan before the race.
             executor: an open executor; each rung runs in batches of its worker count.
@@ -186,7 +187,6 @@ class _Race(DiscreteStrategy):
             A :class:`DiscreteResult`: the best candidate at the largest budget of any
             bracket that finished, every evaluation, and why the race ended.
         """
-        self.check_evaluator(evaluator)
         size = executor.workers if batch_size is None else batch_size
         replay = replay or []
         state = _RaceState(
@@ -259,15 +259,14 @@ class _RaceState:
         return scored
 
     def _outcomes(self, executor, jobs) -> list[Outcome]:
-        def recorded(job):
-            return self.replay.get((job.candidate_id, int(job.fidelity)))
-
-        for job in jobs:
-            if (trial := recorded(job)) is not None:
+        """Outcomes of ``jobs`` in order; a resumed race takes recorded ones from the store."""
+        recorded = [self.replay.get((job.candidate_id, int(job.fidelity))) for job in jobs]
+        for job, trial in zip(jobs, recorded, strict=True):
+            if trial is not None:
                 trial.check(job.candidate_id, job.genotype)
-        fresh = [job for job in jobs if recorded(job) is None]
+        fresh = [job for job, trial in zip(jobs, recorded, strict=True) if trial is None]
         evaluated = iter(executor.evaluate(fresh) if fresh else [])
-        return [recorded(job).outcome() if recorded(job) else next(evaluated) for job in jobs]
+        return [trial.outcome() if trial else next(evaluated) for trial in recorded]
 
     def record(self, job: Job, outcome: Outcome, info: dict[str, Any]) -> None:
         r = self.result
