@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from widgets._figures import sync_view_state
+from widgets._figures import LiveFigure, sync_view_state
 from widgets._svg import message_html
 
 
@@ -102,24 +102,24 @@ class AlphaExplorer(widgets.VBox):
         self.edge = widgets.Dropdown(options=[], description="edge")
         self.mode = widgets.ToggleButtons(options=["heatmap", "lines"], value="heatmap")
         self.mode.add_class("nasbench-alpha-mode")
-        self.heatmap = go.FigureWidget(
+        self.heatmap = LiveFigure(
             data=[go.Heatmap(z=[[0.0]], zmin=0.0, zmax=1.0, colorscale="Viridis",
                              texttemplate="%{z:.2f}", colorbar={"title": "weight"})],
             layout={"xaxis_title": "op", "yaxis_title": "edge", "yaxis_autorange": "reversed",
                     "height": 360},
+            classes=("nasbench-alpha-heatmap",),
         )  # fmt: skip
-        self.heatmap.add_class("nasbench-alpha-heatmap")
-        self.lines = go.FigureWidget(
+        self.lines = LiveFigure(
             layout={"xaxis_title": "step", "yaxis_title": "weight", "height": 360,
-                    "yaxis_range": [-0.02, 1.02]}
+                    "yaxis_range": [-0.02, 1.02]},
+            classes=("nasbench-alpha-lines",),
         )  # fmt: skip
-        self.lines.add_class("nasbench-alpha-lines")
-        self.entropy = go.FigureWidget(
+        self.entropy = LiveFigure(
             data=[go.Bar(x=[], y=[], marker_color="#4c72b0", name="entropy")],
             layout={"title": "entropy of each edge's op weights (nats; lower = more decided)",
                     "xaxis_title": "edge", "yaxis_title": "entropy", "height": 300},
+            classes=("nasbench-alpha-entropy",),
         )  # fmt: skip
-        self.entropy.add_class("nasbench-alpha-entropy")
         self.message = widgets.HTML()
         self.heatmap_box = widgets.Box([self.heatmap])
         self.lines_box = widgets.Box([self.lines])

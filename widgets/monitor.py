@@ -24,7 +24,7 @@ import traitlets
 from plotly.subplots import make_subplots
 
 from nasbench.errors import NasbenchError
-from widgets._figures import sync_view_state
+from widgets._figures import LiveFigure, sync_view_state
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
 from widgets.launcher import STDERR_NAME
@@ -171,27 +171,27 @@ class RunMonitor(widgets.VBox):
         self.error.add_class("nasbench-error")
         self.cell_type = widgets.ToggleButtons(options=["normal", "reduce"], value="normal")
         self.cell_type.observe(lambda _: self._draw_alphas(force=True), "value")
-        self.alpha_figure = go.FigureWidget(
+        self.alpha_figure = LiveFigure(
             layout={"title": "architecture weights (waiting for the first snapshot)",
-                    "height": 320}
+                    "height": 320},
+            classes=("nasbench-alpha-figure",),
         )  # fmt: skip
-        self.alpha_figure.add_class("nasbench-alpha-figure")
         self.alpha_box = widgets.Box([self.alpha_figure])
-        self.history_figure = go.FigureWidget(
-            make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("loss", "metrics"))
+        history = make_subplots(
+            rows=2, cols=1, shared_xaxes=True, subplot_titles=("loss", "metrics")
         )
-        self.history_figure.update_layout(height=420, title="loss and metrics", hovermode="x")
-        self.history_figure.update_xaxes(title_text="step", row=2, col=1)
-        self.history_figure.add_class("nasbench-history-figure")
+        history.update_layout(height=420, title="loss and metrics", hovermode="x")
+        history.update_xaxes(title_text="step", row=2, col=1)
+        self.history_figure = LiveFigure(history, classes=("nasbench-history-figure",))
         # Discrete searches: each evaluation's score and the best so far.
-        self.candidate_figure = go.FigureWidget(
+        candidates = go.Figure(
             layout={"title": "candidates: score per evaluation", "height": 320,
                     "xaxis": {"title": "evaluation"}, "yaxis": {"title": "score"}}
         )  # fmt: skip
-        self.candidate_figure.add_scatter(x=[], y=[], mode="markers", name="evaluated")
-        self.candidate_figure.add_scatter(x=[], y=[], mode="lines", name="best so far",
-                                          line={"shape": "hv"})  # fmt: skip
-        self.candidate_figure.add_class("nasbench-candidate-figure")
+        candidates.add_scatter(x=[], y=[], mode="markers", name="evaluated")
+        candidates.add_scatter(x=[], y=[], mode="lines", name="best so far",
+                               line={"shape": "hv"})  # fmt: skip
+        self.candidate_figure = LiveFigure(candidates, classes=("nasbench-candidate-figure",))
         self.candidate_box = widgets.Box([self.candidate_figure])
         self.candidate_box.layout.display = "none"
         self.genotype_title = widgets.HTML()

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import traitlets
 
 from nasbench.errors import NasbenchError
-from widgets._figures import sync_view_state
+from widgets._figures import LiveFigure, sync_view_state
 from widgets._svg import message_html
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
@@ -91,10 +91,10 @@ class RunBrowser(widgets.VBox):
         self.open_button = widgets.Button(description="Open", icon="folder-open")
         self.open_button.add_class("nasbench-runs-open")
         self.message = widgets.HTML()
-        self.figure = go.FigureWidget(
-            layout={"title": "validation curves", "xaxis_title": "step", "height": 360}
+        self.figure = LiveFigure(
+            layout={"title": "validation curves", "xaxis_title": "step", "height": 360},
+            classes=("nasbench-compare-figure",),
         )
-        self.figure.add_class("nasbench-compare-figure")
         self.refresh_button.on_click(lambda _: self.refresh())
         self.compare_button.on_click(lambda _: self.compare())
         self.open_button.on_click(lambda _: self.open_selected())
