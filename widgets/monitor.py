@@ -533,6 +533,25 @@ class RunMonitor(widgets.VBox):
         if genotype is not None:
             show_drawing(self.genotype, lambda: draw_genotype(genotype))
 
+    def _renew_figures(self) -> None:
+        """At the end of a run, put fresh figures in place of the live ones.
+
+        Under load a browser can miss plotly's live-update messages and keep drawing a
+        stale figure; a new LiveFigure carries the whole figure in its opening message,
+        so the final curves are shown whatever was missed.
+        """
+        live_alpha, live_history = self.alpha_figure, self.history_figure
+        self.alpha_figure = LiveFigure(go.Figure(live_alpha), classes=("nasbench-alpha-figure",))
+        self.alpha_box.children = (self.alpha_figure,)
+        self.history_figure = LiveFigure(
+            go.Figure(live_history), classes=("nasbench-history-figure",)
+        )
+        self.children = tuple(
+            self.history_figure if c is live_history else c for c in self.children
+        )
+        live_alpha.close()
+        live_history.close()
+
     # ------------------------------------------------------------------ state
     def _show_error(self, headline: str) -> None:
         tail = stderr_tail(self.run_dir)
@@ -577,6 +596,8 @@ class RunMonitor(widgets.VBox):
             parts.append("<i>stop requested</i>")
         self.status_text.value = " · ".join(parts)
         self.stop_button.disabled = status in TERMINAL
+        if status in TERMINAL and self.status not in TERMINAL:
+            self._renew_figures()
         warnings = collapse_warnings(run)
         self.warnings.value = "".join(message_html(w, "warning") for w in warnings)
         self.status = status

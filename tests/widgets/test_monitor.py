@@ -54,10 +54,14 @@ def _poll_until(monitor: RunMonitor, done, timeout: float = TIMEOUT_S) -> str:
 def test_monitor_follows_a_subprocess_search(searches):
     launcher, _ = searches
     monitor = RunMonitor(launcher.run_dir, launcher.process)
-    figure = monitor.alpha_figure
+    live = monitor.alpha_figure
     status = _poll_until(monitor, lambda s: s in ("finished", "failed"))
     assert status == "finished", monitor.error.value
-    assert monitor.alpha_figure is figure  # updated in place, never replaced
+    # Updated in place while the run goes on; at its end a fresh figure with the same
+    # traces takes its place, so a browser that missed live updates still draws them.
+    figure = monitor.alpha_figure
+    assert figure is not live and live.comm is None
+    assert monitor.alpha_box.children == (figure,) and monitor.history_figure in monitor.children
     assert len(figure.data) == 5 * 8  # 5 edges of a 2-node cell x 8 DARTS ops
     assert all(len(trace.x) == 5 for trace in figure.data)  # snapshots at steps 0..4
     # A browser view drawn only now (a tab laid out late) starts from the synced state.
