@@ -77,5 +77,9 @@ def show_drawing(target: widgets.HTML, digraph_factory: Any) -> bool:
     except (NasbenchError, ValueError, OSError) as err:
         target.value = message_html(str(err), "error")
         return False
+    # Graphviz sizes its SVG in points, so a DARTS cell pair is wider than a notebook
+    # output; scaled to the output's width (its viewBox keeps the proportions) the whole
+    # cell is in view without a scroll bar.
+    markup = markup.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
     target.value = f'<div style="overflow:auto">{markup}</div>'
     return True

@@ -183,6 +183,10 @@ class RunMonitor(widgets.VBox):
         history.update_layout(height=420, title="loss and metrics", hovermode="x")
         history.update_xaxes(title_text="step", row=2, col=1)
         self.history_figure = LiveFigure(history, classes=("nasbench-history-figure",))
+        # Each figure sits in a box of its own, so swapping it (_renew_figures) leaves the
+        # monitor's children as they are: a browser re-creates the views of every child after
+        # the first changed one, which would redraw the genotype drawing below.
+        self.history_box = widgets.Box([self.history_figure])
         # Discrete searches: each evaluation's score and the best so far.
         candidates = go.Figure(
             layout={"title": "candidates: score per evaluation", "height": 320,
@@ -208,7 +212,7 @@ class RunMonitor(widgets.VBox):
                 self.cell_type,
                 self.alpha_box,
                 self.candidate_box,
-                self.history_figure,
+                self.history_box,
                 self.genotype_title,
                 self.genotype,
             ]
@@ -546,9 +550,7 @@ class RunMonitor(widgets.VBox):
         self.history_figure = LiveFigure(
             go.Figure(live_history), classes=("nasbench-history-figure",)
         )
-        self.children = tuple(
-            self.history_figure if c is live_history else c for c in self.children
-        )
+        self.history_box.children = (self.history_figure,)
         live_alpha.close()
         live_history.close()
 

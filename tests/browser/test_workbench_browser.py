@@ -219,6 +219,9 @@ def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
                 f"browser: {drawn_figure_state(page)}\n{stderr_text(page)}"
             )
         page.wait_for_timeout(500)
+    # Whether the line came from a live update (status still running) or from the figure
+    # put in place at the end; printed, as a tiny search can finish between two looks.
+    first_drawn_status = page.locator(".nasbench-status").first.inner_text()
     page.screenshot(path=str(artifacts / "workbench-3-running.png"), full_page=True)
     outcome = ""
     while not outcome and time.monotonic() < deadline:
@@ -227,7 +230,8 @@ def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
     print(
         f"workbench shown and configured in {clicked - started:.0f} s, "
         f"search seen through in {time.monotonic() - clicked:.0f} s; "
-        f"alpha figure: {drawn_figure_state(page)}"
+        f"alpha figure: {drawn_figure_state(page)}; first line drawn at status "
+        f"{first_drawn_status!r}"
     )
     page.screenshot(path=str(artifacts / "workbench-4-finished.png"), full_page=True)
     # JupyterLab scrolls inside its notebook panel, so the drawings get pictures of their own.
@@ -243,8 +247,12 @@ def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
     assert outcome == "finished", f"search did not finish: status {status!r}; error {error!r}"
     assert alpha_line_drawn(page), "the alpha figure has no drawn line"
     svg = page.locator(".nasbench-genotype svg").first
-    assert svg.is_visible()
-    box, frame = svg.bounding_box(), page.locator(".nasbench-genotype").first.bounding_box()
+    # The drawing of the last epoch's cell can land just after the status: wait for it.
+    svg.wait_for(state="visible", timeout=10_000)
+    box = svg.bounding_box(timeout=10_000)
+    frame = page.locator(".nasbench-genotype").first.bounding_box(timeout=10_000)
+    assert box is not None and frame is not None, "the genotype drawing is not laid out"
     print(f"genotype svg {box['width']:.0f} px wide in a {frame['width']:.0f} px output")
+    assert box["width"] <= frame["width"] + 1, "the genotype drawing is wider than its output"
     # A DARTS cell drawing names its ops; an empty svg would not.
     assert svg.locator("text").count() >= 4, "the genotype drawing has no labelled nodes/edges"
