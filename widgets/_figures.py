@@ -11,9 +11,19 @@ draw the figure as it was created, empty, and every later message would miss it.
 
 from __future__ import annotations
 
+import time
 from copy import deepcopy
 
+import ipywidgets as widgets
 import plotly.graph_objects as go
+
+from widgets._tasks import Debouncer
+
+# The clock edits are timed by; a module attribute so tests can move time on.
+clock = time.monotonic
+# A browser view that has drawn a figure acknowledges each later edit within a second or
+# two, even under load; one left unacknowledged this long was missed (see FigureBox).
+STALE_VIEW_S = 8.0
 
 
 def sync_view_state(figure: go.FigureWidget) -> None:
@@ -66,10 +76,135 @@ class LiveFigure(go.FigureWidget):
         self._opening_deferred = False
         self._dom_classes = tuple(classes)
         sync_view_state(self)
+        # Each trace edit plotly sends carries an id; a view acknowledges the edits it has
+        # drawn with the newest id it applied. See unacknowledged_s.
+        self._edit_sent_at: dict[int, float] = {}
+        self._acknowledged_edit: int | None = None
+        self.observe(self._note_edit_sent, names="_last_trace_edit_id")
+        self.observe(self._note_view_ack, names="_js2py_traceDeltas")
         self.open()
+
+    def _note_edit_sent(self, change) -> None:
+        self._edit_sent_at[change["new"]] = clock()
+
+    def _note_view_ack(self, change) -> None:
+        message = change["new"]
+        if not message or "trace_edit_id" not in message:
+            return
+        edit = int(message["trace_edit_id"])
+        if self._acknowledged_edit is None or edit > self._acknowledged_edit:
+            self._acknowledged_edit = edit
+        self._edit_sent_at = {k: t for k, t in self._edit_sent_at.items() if k > edit}
+
+    def unacknowledged_s(self, now: float | None = None) -> float:
+        """Seconds the oldest edit a drawn view has not acknowledged has waited.
+
+        A browser view acknowledges its first drawing and then every edit it applies.
+        Under load a view can miss edits and keep drawing a stale figure without an error
+        on either side; an edit left unacknowledged for seconds says so. Before any view
+        has acknowledged anything (no browser, as under nbclient or in tests) nothing is
+        waiting, so a headless kernel never sees a stale figure.
+
+        Args:
+            now: the ``clock()`` reading to measure against (default: now).
+
+        Returns:
+            0.0 when no view has drawn the figure yet or every sent edit is acknowledged.
+
+        Example:
+            >>> fig = LiveFigure()
+            >>> _ = fig.add_scatter(y=[1, 2])
+            >>> fig.unacknowledged_s()  # no browser has drawn it
+            0.0
+        """
+        if self._acknowledged_edit is None or not self._edit_sent_at:
+            return 0.0
+        now = clock() if now is None else now
+        return max(0.0, now - min(self._edit_sent_at.values()))
+
+    def renewed(self) -> LiveFigure:
+        """A new LiveFigure holding this figure's data, layout and CSS classes.
+
+        Its comm opens with the whole figure, so the views it gets draw the figure as it
+        is now, whatever the views of this one missed.
+
+        Returns:
+            The new figure; this one is left open (close it once it is off the page).
+        """
+        return LiveFigure(go.Figure(self), classes=tuple(self._dom_classes))
 
     def open(self) -> None:
         """Open the comm, unless the constructor is still filling the figure in."""
         if getattr(self, "_opening_deferred", False):
             return
         super().open()
+
+
+class FigureBox(widgets.Box):
+    """A box showing one LiveFigure, put back whole when its browser view goes deaf.
+
+    anywidget (0.9-0.11) gives a figure's browser model 2 s to load plotly's module (5 MB
+    of JavaScript, parsed again for every figure); a model that takes longer, as on a busy
+    machine or when a page opens many figures at once, passes none of its later updates
+    on, so its view keeps its first drawing and nothing says so in the kernel. A drawn
+    view that has left an edit unacknowledged for ``STALE_VIEW_S`` is taken to be such a
+    view, and the figure is replaced by a fresh copy (its new model starts over).
+
+    Args:
+        figure: the figure to show.
+
+    Example:
+        >>> box = FigureBox(LiveFigure(layout={"title": "alphas"}))
+        >>> box.renew_if_stale()  # no browser has drawn it: never stale
+        False
+        >>> box.renew().layout.title.text
+        'alphas'
+    """
+
+    def __init__(self, figure: LiveFigure, **kwargs) -> None:
+        super().__init__([figure], **kwargs)
+        self._check = Debouncer(self.renew_if_stale, delay=STALE_VIEW_S + 1.0)
+
+    @property
+    def figure(self) -> LiveFigure:
+        """The figure shown now (a renewal replaces it)."""
+        return self.children[0]
+
+    def renew(self) -> LiveFigure:
+        """Show a fresh copy of the figure and close the old one.
+
+        Returns:
+            The new figure.
+        """
+        old = self.figure
+        fresh = old.renewed()
+        self.children = (fresh,)
+        old.close()
+        return fresh
+
+    def renew_if_stale(self, now: float | None = None) -> bool:
+        """Renew the figure if its drawn view left an edit unacknowledged too long.
+
+        Args:
+            now: the ``clock()`` reading to judge by (default: now).
+
+        Returns:
+            True when the figure was renewed.
+        """
+        if self.figure.unacknowledged_s(now) <= STALE_VIEW_S:
+            return False
+        self.renew()
+        return True
+
+    def changed(self) -> None:
+        """Say the figure was just edited: sync its view state, then check_soon."""
+        sync_view_state(self.figure)
+        self.check_soon()
+
+    def check_soon(self) -> None:
+        """Check for a deaf view once the edits just made have had time to be drawn.
+
+        For figures that change on a person's action rather than on a poll; in a kernel it
+        runs on the event loop, without one (tests) at once.
+        """
+        self._check()

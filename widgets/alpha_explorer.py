@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from widgets._figures import LiveFigure, sync_view_state
+from widgets._figures import FigureBox, LiveFigure
 from widgets._svg import message_html
 
 
@@ -102,27 +102,29 @@ class AlphaExplorer(widgets.VBox):
         self.edge = widgets.Dropdown(options=[], description="edge")
         self.mode = widgets.ToggleButtons(options=["heatmap", "lines"], value="heatmap")
         self.mode.add_class("nasbench-alpha-mode")
-        self.heatmap = LiveFigure(
+        heatmap = LiveFigure(
             data=[go.Heatmap(z=[[0.0]], zmin=0.0, zmax=1.0, colorscale="Viridis",
                              texttemplate="%{z:.2f}", colorbar={"title": "weight"})],
             layout={"xaxis_title": "op", "yaxis_title": "edge", "yaxis_autorange": "reversed",
                     "height": 360},
             classes=("nasbench-alpha-heatmap",),
         )  # fmt: skip
-        self.lines = LiveFigure(
+        lines = LiveFigure(
             layout={"xaxis_title": "step", "yaxis_title": "weight", "height": 360,
                     "yaxis_range": [-0.02, 1.02]},
             classes=("nasbench-alpha-lines",),
         )  # fmt: skip
-        self.entropy = LiveFigure(
+        entropy = LiveFigure(
             data=[go.Bar(x=[], y=[], marker_color="#4c72b0", name="entropy")],
             layout={"title": "entropy of each edge's op weights (nats; lower = more decided)",
                     "xaxis_title": "edge", "yaxis_title": "entropy", "height": 300},
             classes=("nasbench-alpha-entropy",),
         )  # fmt: skip
         self.message = widgets.HTML()
-        self.heatmap_box = widgets.Box([self.heatmap])
-        self.lines_box = widgets.Box([self.lines])
+        # Each figure in a FigureBox: it is put back whole if its browser view goes deaf.
+        self.heatmap_box = FigureBox(heatmap)
+        self.lines_box = FigureBox(lines)
+        self.entropy_box = FigureBox(entropy)
         self.slider.observe(lambda _: self.show_step(), "value")
         self.cell_type.observe(lambda _: self._load_cell(), "value")
         self.kind.observe(lambda _: self._load_cell(), "value")
@@ -137,7 +139,7 @@ class AlphaExplorer(widgets.VBox):
                 self.message,
                 self.heatmap_box,
                 self.lines_box,
-                self.entropy,
+                self.entropy_box,
             ]
         )
         self.add_class("nasbench-alpha-explorer")
@@ -185,8 +187,8 @@ class AlphaExplorer(widgets.VBox):
         with self.entropy.batch_update():
             self.entropy.data[0].x = self.edges
             self.entropy.layout.yaxis.range = [0, np.log(max(len(self.ops), 2)) * 1.05]
-        sync_view_state(self.heatmap)
-        sync_view_state(self.entropy)
+        self.heatmap_box.changed()
+        self.entropy_box.changed()
         self.play.max = last
         self.slider.max = last
         if self.slider.value != last:
@@ -214,8 +216,8 @@ class AlphaExplorer(widgets.VBox):
             if self.lines.layout.shapes:
                 self.lines.layout.shapes[0].x0 = step
                 self.lines.layout.shapes[0].x1 = step
-        for figure in (self.heatmap, self.entropy, self.lines):
-            sync_view_state(figure)
+        for box in (self.heatmap_box, self.entropy_box, self.lines_box):
+            box.changed()
 
     def _draw_lines(self) -> None:
         from nasbench.viz import op_color
@@ -237,7 +239,22 @@ class AlphaExplorer(widgets.VBox):
                  "line": {"dash": "dot", "color": "grey"}}
             ]  # fmt: skip
             self.lines.layout.title = f"edge {edge}: {self.kind.value} weights over steps"
-        sync_view_state(self.lines)
+        self.lines_box.changed()
+
+    @property
+    def heatmap(self) -> LiveFigure:
+        """The heatmap of one snapshot (a renewal replaces it; see FigureBox)."""
+        return self.heatmap_box.figure
+
+    @property
+    def lines(self) -> LiveFigure:
+        """One edge's op weights over the steps."""
+        return self.lines_box.figure
+
+    @property
+    def entropy(self) -> LiveFigure:
+        """The entropy of each edge's op weights."""
+        return self.entropy_box.figure
 
     def _show_mode(self) -> None:
         # The figures have no ipywidgets Layout; their wrapping boxes are shown or hidden.

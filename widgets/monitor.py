@@ -6,6 +6,10 @@ about once a second from an asyncio task on the kernel's loop, so the kernel
 stays free; elsewhere (tests, scripts) call :meth:`RunMonitor.poll_once`.
 Figures are plotly ``FigureWidget`` objects created once; polls change their
 trace data in place (``batch_update``), so the browser updates, not re-renders.
+A browser view acknowledges each edit it draws; a figure whose drawn view has left an
+edit unacknowledged for ``STALE_VIEW_S`` (a browser model that started too slowly passes
+no update on, silently; see ``FigureBox``) is replaced by a fresh copy, as every figure
+is when a run ends.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import traitlets
 from plotly.subplots import make_subplots
 
 from nasbench.errors import NasbenchError
-from widgets._figures import LiveFigure, sync_view_state
+from widgets._figures import FigureBox, LiveFigure, sync_view_state
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
 from widgets.launcher import STDERR_NAME
@@ -171,22 +175,20 @@ class RunMonitor(widgets.VBox):
         self.error.add_class("nasbench-error")
         self.cell_type = widgets.ToggleButtons(options=["normal", "reduce"], value="normal")
         self.cell_type.observe(lambda _: self._draw_alphas(force=True), "value")
-        self.alpha_figure = LiveFigure(
+        # Each figure sits in a box of its own, so renewing it (FigureBox) leaves the
+        # monitor's children as they are: a browser re-creates the views of every child after
+        # the first changed one, which would redraw the genotype drawing below.
+        self.alpha_box = FigureBox(LiveFigure(
             layout={"title": "architecture weights (waiting for the first snapshot)",
                     "height": 320},
             classes=("nasbench-alpha-figure",),
-        )  # fmt: skip
-        self.alpha_box = widgets.Box([self.alpha_figure])
+        ))  # fmt: skip
         history = make_subplots(
             rows=2, cols=1, shared_xaxes=True, subplot_titles=("loss", "metrics")
         )
         history.update_layout(height=420, title="loss and metrics", hovermode="x")
         history.update_xaxes(title_text="step", row=2, col=1)
-        self.history_figure = LiveFigure(history, classes=("nasbench-history-figure",))
-        # Each figure sits in a box of its own, so swapping it (_renew_figures) leaves the
-        # monitor's children as they are: a browser re-creates the views of every child after
-        # the first changed one, which would redraw the genotype drawing below.
-        self.history_box = widgets.Box([self.history_figure])
+        self.history_box = FigureBox(LiveFigure(history, classes=("nasbench-history-figure",)))
         # Discrete searches: each evaluation's score and the best so far.
         candidates = go.Figure(
             layout={"title": "candidates: score per evaluation", "height": 320,
@@ -195,8 +197,9 @@ class RunMonitor(widgets.VBox):
         candidates.add_scatter(x=[], y=[], mode="markers", name="evaluated")
         candidates.add_scatter(x=[], y=[], mode="lines", name="best so far",
                                line={"shape": "hv"})  # fmt: skip
-        self.candidate_figure = LiveFigure(candidates, classes=("nasbench-candidate-figure",))
-        self.candidate_box = widgets.Box([self.candidate_figure])
+        self.candidate_box = FigureBox(
+            LiveFigure(candidates, classes=("nasbench-candidate-figure",))
+        )
         self.candidate_box.layout.display = "none"
         self.genotype_title = widgets.HTML()
         self.genotype = widgets.HTML()
@@ -321,6 +324,7 @@ class RunMonitor(widgets.VBox):
         self._draw_history()
         self._draw_candidates()
         self._draw_genotype()
+        self._renew_stale_figures()
         self._show_state()
         return self.status
 
@@ -447,9 +451,9 @@ class RunMonitor(widgets.VBox):
         fig = self.history_figure
         changed = False
         with fig.batch_update():
-            have = {(t.meta, t.name) for t in fig.data}
+            have = {t.name for t in fig.data}
             for phase, name in self._history:
-                if (phase, name) in have:
+                if f"{phase}/{name}" in have:
                     continue
                 row = 1 if name in LOSS_NAMES else 2
                 fig.add_scatter(
@@ -537,22 +541,42 @@ class RunMonitor(widgets.VBox):
         if genotype is not None:
             show_drawing(self.genotype, lambda: draw_genotype(genotype))
 
+    @property
+    def alpha_figure(self) -> LiveFigure:
+        """The live alpha figure (a renewal replaces it; see FigureBox)."""
+        return self.alpha_box.figure
+
+    @property
+    def history_figure(self) -> LiveFigure:
+        """The live loss and metric figure."""
+        return self.history_box.figure
+
+    @property
+    def candidate_figure(self) -> LiveFigure:
+        """The live figure of a discrete search's evaluations."""
+        return self.candidate_box.figure
+
+    def _figure_boxes(self) -> tuple[FigureBox, ...]:
+        return (self.alpha_box, self.history_box, self.candidate_box)
+
     def _renew_figures(self) -> None:
         """At the end of a run, put fresh figures in place of the live ones.
 
-        Under load a browser can miss plotly's live-update messages and keep drawing a
-        stale figure; a new LiveFigure carries the whole figure in its opening message,
-        so the final curves are shown whatever was missed.
+        Whatever live updates a browser missed, it then shows the final curves.
         """
-        live_alpha, live_history = self.alpha_figure, self.history_figure
-        self.alpha_figure = LiveFigure(go.Figure(live_alpha), classes=("nasbench-alpha-figure",))
-        self.alpha_box.children = (self.alpha_figure,)
-        self.history_figure = LiveFigure(
-            go.Figure(live_history), classes=("nasbench-history-figure",)
-        )
-        self.history_box.children = (self.history_figure,)
-        live_alpha.close()
-        live_history.close()
+        for box in self._figure_boxes():
+            box.renew()
+
+    def _renew_stale_figures(self, now: float | None = None) -> list[FigureBox]:
+        """Renew each figure whose browser view left an edit unacknowledged too long.
+
+        Args:
+            now: the ``widgets._figures.clock()`` reading to judge by (default: now).
+
+        Returns:
+            The boxes whose figure was renewed.
+        """
+        return [box for box in self._figure_boxes() if box.renew_if_stale(now)]
 
     # ------------------------------------------------------------------ state
     def _show_error(self, headline: str) -> None:

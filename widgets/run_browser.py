@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import traitlets
 
 from nasbench.errors import NasbenchError
-from widgets._figures import LiveFigure, sync_view_state
+from widgets._figures import FigureBox, LiveFigure
 from widgets._svg import message_html
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
@@ -91,9 +91,12 @@ class RunBrowser(widgets.VBox):
         self.open_button = widgets.Button(description="Open", icon="folder-open")
         self.open_button.add_class("nasbench-runs-open")
         self.message = widgets.HTML()
-        self.figure = LiveFigure(
-            layout={"title": "validation curves", "xaxis_title": "step", "height": 360},
-            classes=("nasbench-compare-figure",),
+        # In a FigureBox: it is put back whole if its browser view goes deaf.
+        self.figure_box = FigureBox(
+            LiveFigure(
+                layout={"title": "validation curves", "xaxis_title": "step", "height": 360},
+                classes=("nasbench-compare-figure",),
+            )
         )
         self.refresh_button.on_click(lambda _: self.refresh())
         self.compare_button.on_click(lambda _: self.compare())
@@ -108,11 +111,16 @@ class RunBrowser(widgets.VBox):
                 self.select,
                 widgets.HBox([self.metric, self.compare_button, self.open_button]),
                 self.message,
-                self.figure,
+                self.figure_box,
             ]
         )
         self.add_class("nasbench-run-browser")
         self.refresh()
+
+    @property
+    def figure(self) -> LiveFigure:
+        """The comparison figure (a renewal replaces it; see FigureBox)."""
+        return self.figure_box.figure
 
     def refresh(self) -> pd.DataFrame:
         """Re-read the folder and redraw the table and the run list."""
@@ -161,5 +169,5 @@ class RunBrowser(widgets.VBox):
             self.figure.add_traces(traces)
             self.figure.layout.title = f"{self.metric.value} of the selected runs"
             self.figure.layout.yaxis.title = self.metric.value
-        sync_view_state(self.figure)
+        self.figure_box.changed()
         self.message.value = message_html("; ".join(missing), "warning") if missing else ""

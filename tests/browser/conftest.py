@@ -342,18 +342,21 @@ def page(browser_context, request: pytest.FixtureRequest) -> Iterator[object]:
     tab.set_default_timeout(30_000)
     messages: list[str] = []
     tab.on("console", lambda msg: messages.append(f"{msg.type}: {msg.text}"))
-    tab.on("pageerror", lambda exc: messages.append(f"pageerror: {exc}"))
+    tab.on("pageerror", lambda exc: messages.append(f"pageerror: {exc}\n{exc.stack or ''}"))
     tab.console_messages = messages  # type: ignore[attr-defined]
     yield tab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         stem = ARTIFACTS / f"FAILED-{request.node.name}"
         try:
             tab.screenshot(path=f"{stem}.png", full_page=True)
         except Exception as exc:  # a dead page must not hide the test's own failure
             messages.append(f"screenshot failed: {exc}")
-        Path(f"{stem}.console.txt").write_text("\n".join(messages))
+    else:
+        stem = ARTIFACTS / request.node.name
+    # Kept for passes too: a console error in a passing run is worth reading.
+    Path(f"{stem}.console.txt").write_text("\n".join(messages))
     tab.close()
     if "lab_server" in request.fixturenames:
         request.getfixturevalue("lab_server").shutdown_kernels()

@@ -2,8 +2,10 @@
 
 ``test_harness_renders_widgets`` proves the harness itself (an ipywidgets slider and a plotly
 FigureWidget render), so a failure there points at the browser set-up, not at the workbench.
-``test_workbench_tiny_search`` is issue 6's acceptance check: ``Workbench()`` on the synthetic
-default, Run on a tiny DARTS search, then the live alpha figure and the final cell drawing.
+``test_views_acknowledge_live_edits_and_a_deaf_view_is_noticed`` checks what the
+monitor's stale-figure watchdog relies on. ``test_workbench_tiny_search`` is issue 6's
+acceptance check: ``Workbench()`` on the synthetic default, Run on a tiny DARTS search, then
+the live alpha figure and the final cell drawing.
 Screenshots go to ``test-artifacts/browser/``.
 """
 
@@ -66,6 +68,14 @@ def open_and_run_all(page, server, name: str, attempts: int = 3) -> None:
 def stderr_text(page) -> str:
     """Text of any stderr/traceback outputs, to make a failed wait say why."""
     return "\n".join(page.locator(STDERR_OUTPUT).all_inner_texts())[-3000:]
+
+
+def console_errors(page) -> str:
+    """The page's console errors and uncaught exceptions (widget models log theirs there)."""
+    lines = [
+        m for m in getattr(page, "console_messages", []) if m.startswith(("error", "pageerror"))
+    ]
+    return "\n".join(lines)[-3000:]
 
 
 def wait_for(page, selector: str, timeout_ms: int, what: str):
@@ -216,7 +226,8 @@ def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
                 f"no alpha line drawn in {SEARCH_TIMEOUT_S} s; status: "
                 f"{page.locator('.nasbench-status').all_inner_texts()}; error: "
                 f"{page.locator('.nasbench-error').all_inner_texts()}; the figure in the "
-                f"browser: {drawn_figure_state(page)}\n{stderr_text(page)}"
+                f"browser: {drawn_figure_state(page)}\n{stderr_text(page)}\n"
+                f"console errors:\n{console_errors(page)}"
             )
         page.wait_for_timeout(500)
     # Whether the line came from a live update (status still running) or from the figure
@@ -231,7 +242,7 @@ def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
         f"workbench shown and configured in {clicked - started:.0f} s, "
         f"search seen through in {time.monotonic() - clicked:.0f} s; "
         f"alpha figure: {drawn_figure_state(page)}; first line drawn at status "
-        f"{first_drawn_status!r}"
+        f"{first_drawn_status!r}; console errors: {console_errors(page) or 'none'}"
     )
     page.screenshot(path=str(artifacts / "workbench-4-finished.png"), full_page=True)
     # JupyterLab scrolls inside its notebook panel, so the drawings get pictures of their own.
@@ -244,7 +255,10 @@ def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
 
     error = " ".join(page.locator(".nasbench-error").all_inner_texts())
     status = page.locator(".nasbench-status").first.inner_text()
-    assert outcome == "finished", f"search did not finish: status {status!r}; error {error!r}"
+    assert outcome == "finished", (
+        f"search did not finish: status {status!r}; error {error!r}; "
+        f"console errors:\n{console_errors(page)}"
+    )
     assert alpha_line_drawn(page), "the alpha figure has no drawn line"
     svg = page.locator(".nasbench-genotype svg").first
     # The drawing of the last epoch's cell can land just after the status: wait for it.
@@ -256,3 +270,106 @@ def test_workbench_tiny_search(lab_server, page, artifacts) -> None:
     assert box["width"] <= frame["width"] + 1, "the genotype drawing is wider than its output"
     # A DARTS cell drawing names its ops; an empty svg would not.
     assert svg.locator("text").count() >= 4, "the genotype drawing has no labelled nodes/edges"
+
+
+# Plotly figure views acknowledge the edits they draw; the monitor judges a figure stale by
+# those acknowledgements (LiveFigure.unacknowledged_s, RunMonitor._renew_stale_figures).
+# The failure they catch: anywidget (0.9-0.11) gives a model 2 s to load and initialise its
+# module (plotly's is 5 MB of JavaScript, parsed again for every figure, so a loaded machine
+# takes longer); past that, the model passes none of its later update messages on. The view
+# is drawn from the opening state and then stays as it is, with no error in the kernel. The
+# probe's "slow" figure is plotly's own widget module with a 3 s pause in front of its
+# initialize, which gives exactly that start.
+PROBE = r"""
+import asyncio
+import re
+from pathlib import Path
+
+import ipywidgets as w
+import plotly
+import plotly.graph_objects as go
+
+from widgets._figures import STALE_VIEW_S, FigureBox, LiveFigure
+
+bundle = (Path(plotly.__file__).parent / "package_data" / "widgetbundle.js").read_text()
+*_, export = re.finditer(r"export\{[^{}]*?(\w+) as default\}", bundle)
+factory = export.group(1)
+slow_start = (
+    "const slowStart = () => { const widget = " + factory + "(); return {"
+    " async initialize(context) { await new Promise(r => setTimeout(r, 3000));"
+    " return widget.initialize(context); }, render: widget.render }; };\n"
+)
+SLOW_ESM = (bundle[: export.start()] + slow_start
+            + export.group(0).replace(f"{factory} as default", "slowStart as default")
+            + bundle[export.end():])
+
+
+class SlowStartFigure(LiveFigure):
+    _esm = SLOW_ESM
+
+
+def probe_figure(name, kind=LiveFigure):
+    return kind(go.Figure(go.Scatter(x=[0, 1], y=[0, 1], name=name)),
+                classes=("probe-figure", f"probe-{name}"))
+
+
+async def drawn(figure):
+    while figure._acknowledged_edit is None:  # until a view has drawn the figure
+        await asyncio.sleep(0.2)
+
+
+live = probe_figure("live")
+slow = probe_figure("slow", SlowStartFigure)
+live_box, slow_box = FigureBox(live), FigureBox(slow)
+report = w.HTML("waiting for the views")
+report.add_class("probe-report")
+
+
+async def probe():
+    await drawn(live)
+    await drawn(slow)
+    waits = []
+    for value in (2, 3, 4):  # live edits, as the monitor makes them
+        live.data[0].y = slow.data[0].y = [0, value]
+        await asyncio.sleep(2)
+        waits.append(live.unacknowledged_s())
+    while slow.unacknowledged_s() <= STALE_VIEW_S and slow.unacknowledged_s() > 0:
+        await asyncio.sleep(0.5)
+    waited = slow.unacknowledged_s()
+    renewed = [box.renew_if_stale() for box in (live_box, slow_box)]
+    report.value = (f"live waits {max(waits):.1f} s; slow figure's edits waited {waited:.1f} s; "
+                    f"renewed (live, slow) {renewed}; "
+                    f"renewed figure last y {list(slow_box.figure.data[0].y)[-1]}")
+
+
+asyncio.get_running_loop().create_task(probe())
+w.VBox([live_box, slow_box, report])
+"""
+
+
+def test_views_acknowledge_live_edits_and_a_deaf_view_is_noticed(lab_server, page, artifacts):
+    write_notebook(lab_server, "figure_views.ipynb", [PROBE])
+    open_and_run_all(page, lab_server, "figure_views.ipynb")
+    report = page.locator(".probe-report").first
+    try:
+        page.wait_for_function(
+            "() => document.querySelector('.probe-report')?.textContent.includes('renewed')",
+            timeout=90_000,
+        )
+    except Exception:  # playwright's TimeoutError
+        pytest.fail(f"the probe did not finish: {report.all_inner_texts()}; console errors:\n"
+                    f"{console_errors(page)}\n{stderr_text(page)}")  # fmt: skip
+    text = report.inner_text()
+    print(f"{text}; console errors: {console_errors(page) or 'none'}")
+    page.screenshot(path=str(artifacts / "figure-views.png"), full_page=True)
+    live = float(text.split("live waits ")[1].split(" s")[0])
+    waited = float(text.split("edits waited ")[1].split(" s")[0])
+    assert live < 1.5, f"a drawing view did not acknowledge live edits: {text}"
+    assert waited > 3.0, f"the slow-starting figure's view applied its edits after all: {text}"
+    assert "renewed (live, slow) [False, True]" in text, text
+    # The fresh figure's view is drawn from its opening message: the latest data.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.probe-slow.js-plotly-plot')]"
+        ".some(p => p.data && p.data[0].y[1] === 4)",
+        timeout=30_000,
+    )

@@ -42,3 +42,26 @@ def test_edge_entropy():
         np.array([[0.25, 0.25, 0.25, 0.25], [1.0, 0.0, 0.0, 0.0], [0.5, 0.5, np.nan, 0]])
     )
     assert np.allclose(h, [np.log(4), 0.0, np.log(2)])
+
+
+def test_a_heatmap_whose_browser_view_went_deaf_is_put_back_and_keeps_following(
+    fake_run, monkeypatch
+):
+    from widgets import _figures
+
+    now = [1000.0]
+    monkeypatch.setattr(_figures, "clock", lambda: now[0])
+    explorer = AlphaExplorer(fake_run)
+    heatmap = explorer.heatmap
+    heatmap._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": heatmap._last_trace_edit_id}
+    explorer.slider.value = 0  # an edit the (deaf) view never acknowledges
+    assert explorer.heatmap is heatmap  # just sent: not stale
+    now[0] += _figures.STALE_VIEW_S + 1
+    assert explorer.heatmap_box.renew_if_stale()
+    fresh = explorer.heatmap
+    assert fresh is not heatmap and heatmap.comm is None
+    assert explorer.heatmap_box.children == (fresh,)
+    assert np.allclose(np.array(fresh.data[0].z, dtype=float), 1 / 3)  # step 0, as shown
+    explorer.slider.value = 2  # later moves edit the fresh figure
+    assert "step 2" in fresh.layout.title.text
+    assert not np.allclose(np.array(fresh.data[0].z, dtype=float), 1 / 3)

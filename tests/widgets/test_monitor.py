@@ -75,8 +75,9 @@ def test_monitor_follows_a_subprocess_search(searches):
     assert all(len(t["x"]) == 5 for t in synced)
     assert "normal cell" in figure._widget_layout["title"]["text"]
     assert len(monitor.history_figure._widget_data) == len(monitor.history_figure.data)
-    names = {trace.name for trace in monitor.history_figure.data}
-    assert {"train/loss", "val/val_loss", "val/val_acc"} <= names
+    names = [trace.name for trace in monitor.history_figure.data]
+    assert {"train/loss", "val/val_loss", "val/val_acc"} <= set(names)
+    assert len(names) == len(set(names)), f"a metric is drawn twice: {names}"
     assert monitor.progress.value == monitor.progress.max == 4
     assert "<svg" in monitor.genotype.value and "epoch 1" in monitor.genotype_title.value
     assert "finished" in monitor.status_text.value
@@ -131,6 +132,11 @@ def test_warnings_and_incremental_rows(fake_run, snapshot_writer):
     monitor.poll_once()
     assert monitor.alpha_figure is figure and figure.data[0] is first
     assert list(first.x) == [0, 1, 2, 3]
+    # Polls add a metric's trace once: its name is not repeated however often they run.
+    names = [trace.name for trace in monitor.history_figure.data]
+    monitor.poll_once()
+    assert [trace.name for trace in monitor.history_figure.data] == names
+    assert sorted(names) == ["train/acc", "train/loss", "val/val_acc"]
 
 
 def test_format_eta():
@@ -151,10 +157,15 @@ def test_polling_runs_on_the_event_loop(tmp_path):
         real = monitor.poll_once
         monitor.poll_once = lambda: calls.append(1) or real()
         monitor.watch(tmp_path / "live")
-        await asyncio.sleep(0.3)
+        # Waits end on what they wait for (a loaded machine polls more slowly), within 10 s.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while len(calls) < 3 and loop.time() < deadline:
+            await asyncio.sleep(0.05)
         while_running, active = len(calls), monitor._poller.active
         store.set_status("finished")
-        await asyncio.sleep(0.3)
+        while monitor._poller.active and loop.time() < deadline + 10:
+            await asyncio.sleep(0.05)
         return while_running, active, len(calls), monitor._poller.active
 
     with RunStore.create(tmp_path / "live", {"strategy": "darts"}, environment={}) as store:
@@ -213,3 +224,39 @@ def test_a_discrete_search_shows_its_candidates_and_best_cell(tmp_path):
     monitor.poll_once()
     assert monitor.candidate_figure.data[0] is evaluated and len(evaluated.y) == 13
     assert best.y[-1] == evaluated.y[-1]
+
+
+def test_a_figure_whose_browser_view_stopped_applying_edits_is_put_back_whole(
+    fake_run, snapshot_writer, monkeypatch
+):
+    from nasbench.runs import RunStore
+    from widgets import _figures
+    from widgets._figures import STALE_VIEW_S
+
+    now = [1000.0]
+    monkeypatch.setattr(_figures, "clock", lambda: now[0])
+    monitor = RunMonitor(fake_run)
+    figure, history = monitor.alpha_figure, monitor.history_figure
+    # A browser view drew both figures; later only the history view keeps acknowledging.
+    for drawn in (figure, history):
+        drawn._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": drawn._last_trace_edit_id}
+    with RunStore.open(fake_run) as store:
+        snapshot_writer(store, 3, 5.0)
+    monitor.poll_once()  # the new snapshot goes out as an edit
+    assert monitor.alpha_figure is figure and list(figure.data[0].x) == [0, 1, 2, 3]
+    now[0] += STALE_VIEW_S / 2
+    assert monitor.poll_once() and monitor.alpha_figure is figure  # not stale yet
+
+    now[0] += STALE_VIEW_S
+    monitor.poll_once()
+    fresh = monitor.alpha_figure
+    assert fresh is not figure and figure.comm is None
+    assert monitor.alpha_box.children == (fresh,)
+    assert [list(t.x) for t in fresh.data] == [list(t.x) for t in figure.data]
+    assert [t["name"] for t in fresh._widget_data] == [t.name for t in figure.data]
+    assert fresh.layout.title.text == figure.layout.title.text
+    # The history view acknowledged everything (and the fresh figure has no view yet).
+    assert monitor.history_figure is history
+    now[0] += 10 * STALE_VIEW_S
+    monitor.poll_once()
+    assert monitor.alpha_figure is fresh and monitor.history_figure is history
