@@ -85,6 +85,10 @@ class LiveFigure(go.FigureWidget):
         self.open()
 
     def _note_edit_sent(self, change) -> None:
+        if self._acknowledged_edit is None:
+            # No view yet: the first one acknowledges what it drew, newer edits stay
+            # waiting. Keeping only the newest bounds a headless kernel's bookkeeping.
+            self._edit_sent_at.clear()
         self._edit_sent_at[change["new"]] = clock()
 
     def _note_view_ack(self, change) -> None:

@@ -76,8 +76,12 @@ def test_edits_a_drawn_view_leaves_unacknowledged_are_timed(monkeypatch):
     figure = LiveFigure()
     figure.add_scatter(x=[0], y=[0.5])
     clock.now += 60
-    # No browser has drawn the figure (a headless kernel): nothing is waiting on a view.
+    # No browser has drawn the figure (a headless kernel): nothing is waiting on a view,
+    # and however many edits go out, only the newest is remembered.
     assert figure.unacknowledged_s() == 0.0
+    for value in range(100):
+        figure.data[0].y = [value]
+    assert len(figure._edit_sent_at) == 1
 
     _view_acknowledges(figure, figure._last_trace_edit_id)  # a view drew it
     assert figure.unacknowledged_s() == 0.0
