@@ -1,12 +1,15 @@
-"""Keep a plotly FigureWidget's synced state current, so late views show the figure as it is.
+"""Plotly figures that a browser keeps drawing as they are: synced state, whole renewal.
 
-A ``FigureWidget`` sends its changes to the views that exist as one-off messages; a
-view created or first rendered after them (a tab the browser lays out late, a slow
-browser still loading plotly.js, a notebook opened again) draws from the widget's
-synced state (``_widget_data`` and ``_widget_layout``) instead. plotly refreshes that
-state only when the figure itself is displayed (``_repr_mimebundle_``), never for a
-figure inside a container, as every figure of the workbench is; so such a view would
-draw the figure as it was created, empty, and every later message would miss it.
+Three pieces, one per way a browser view can fall behind a ``FigureWidget``:
+
+- ``sync_view_state``: a view created or first rendered late (a tab laid out late, a
+  notebook opened again) draws from the widget's synced state (``_widget_data`` and
+  ``_widget_layout``), which plotly refreshes only when the figure itself is displayed,
+  never for a figure inside a container, as every figure of the workbench is.
+- ``LiveFigure``: opens its comm once complete, so the first view is born with the data
+  and layout; and times the trace edits its views have not acknowledged yet.
+- ``FigureBox``: puts a fresh copy in place of a figure whose drawn view stopped applying
+  edits (anywidget drops every update of a model that took over 2 s to start).
 """
 
 from __future__ import annotations
@@ -103,9 +106,10 @@ class LiveFigure(go.FigureWidget):
     def unacknowledged_s(self, now: float | None = None) -> float:
         """Seconds the oldest edit a drawn view has not acknowledged has waited.
 
-        A browser view acknowledges its first drawing and then every edit it applies.
-        Under load a view can miss edits and keep drawing a stale figure without an error
-        on either side; an edit left unacknowledged for seconds says so. Before any view
+        A browser view acknowledges its first drawing and then every trace edit it
+        applies. A view that stops applying them (see FigureBox) keeps drawing a stale
+        figure without an error on either side; an edit left unacknowledged for seconds
+        says so. Before any view
         has acknowledged anything (no browser, as under nbclient or in tests) nothing is
         waiting, so a headless kernel never sees a stale figure.
 
