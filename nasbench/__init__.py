@@ -25,6 +25,30 @@ from nasbench.errors import NasbenchError
 
 __version__ = "0.1.0"
 
+# The layer order, bottom first. A module imports from its own package and from the
+# layers below it, never from a layer above or beside it; lazy imports (inside
+# functions) count too, and tests/test_layers.py parses every import to check it.
+# Registries name their built-in modules as strings and import them on first use, so
+# looking a name up never imports upward. An entry names a package or module below
+# ``nasbench`` (the longest entry that prefixes a module is the one it belongs to):
+# ``bench.generate`` and ``engine.commands`` drive whole searches, so they sit under the CLI;
+# ``__init__`` is this module, which imports only errors and loads its exports by name.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("errors",),
+    ("__init__", "registry", "options", "protocols", "device"),
+    ("data", "spaces"),
+    ("runs",),
+    ("models", "bench"),
+    ("config",),
+    ("evaluation",),
+    ("strategies",),
+    ("engine",),
+    ("viz",),
+    ("bench.generate", "engine.commands", "course"),
+    ("cli",),
+    ("__main__",),
+)
+
 _SUBPACKAGES = (
     "bench",
     "config",
