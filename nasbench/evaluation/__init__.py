@@ -4,9 +4,8 @@
 - :mod:`~nasbench.evaluation.registry`: :func:`register_evaluator`,
   :func:`create_evaluator`, :func:`evaluator_names` (``"train"``, ``"table"``,
   ``"weight_sharing"``, ``"proxy"``).
-- :mod:`~nasbench.evaluation.training`: full/partial training, :class:`SuccessiveHalving`,
-  :class:`Hyperband`.
-- :mod:`~nasbench.evaluation.objectives`: objectives, constraints, Pareto fronts, NSGA-II.
+- :mod:`~nasbench.evaluation.training`: full/partial training.
+- :mod:`~nasbench.evaluation.objectives`: objectives, constraints, Pareto fronts.
 
 The evaluator and objective modules import torch and the strategies package, so
 they load on first attribute access, not with this package.
@@ -33,8 +32,6 @@ from nasbench.evaluation.registry import (
 
 _LAZY = {
     "TrainEvaluator": "nasbench.evaluation.training",
-    "SuccessiveHalving": "nasbench.evaluation.training",
-    "Hyperband": "nasbench.evaluation.training",
     "TableEvaluator": "nasbench.evaluation.table_lookup",
     "WeightSharingEvaluator": "nasbench.evaluation.weight_sharing",
     "ProxyEvaluator": "nasbench.evaluation.proxies",

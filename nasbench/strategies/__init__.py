@@ -41,8 +41,7 @@ _BUILTIN_MODULES = (
     "nasbench.strategies.discrete.halving",
     "nasbench.strategies.discrete.nash",
     "nasbench.strategies.discrete.enas",
-    "nasbench.evaluation.objectives",
-    "nasbench.strategies.meta",
+    "nasbench.strategies.discrete.nsga2",
 )
 
 

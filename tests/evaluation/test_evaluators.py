@@ -12,10 +12,10 @@ from nasbench.bench import synthetic_nb201_table
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.evaluation import Result, create_evaluator, evaluator_names
 from nasbench.evaluation.table_lookup import TableEvaluator
-from nasbench.evaluation.training import Hyperband, SuccessiveHalving
 from nasbench.evaluation.weight_sharing import WeightSharingConfig, WeightSharingEvaluator
 from nasbench.spaces import CellSpace, ChainSpace, NB201Space
 from nasbench.spaces.skeleton import Skeleton
+from nasbench.strategies.discrete.halving import Hyperband, SuccessiveHalving
 
 TINY = Skeleton(n_cells=5, channels=4)
 

@@ -1,18 +1,15 @@
-"""Objectives, constraints, Pareto fronts, hypervolume and the NSGA-II strategy."""
+"""Objectives, constraints, Pareto fronts and hypervolume."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nasbench.bench import synthetic_nb201_table
 from nasbench.errors import ConfigError
 from nasbench.evaluation import Result
 from nasbench.evaluation.objectives import (
-    NSGA2,
     ConstrainedEvaluator,
     Constraints,
-    NSGA2Config,
     Objective,
     ParetoArchive,
     crowding_distance,
@@ -20,10 +17,8 @@ from nasbench.evaluation.objectives import (
     non_dominated_sort,
     pareto_front,
 )
-from nasbench.evaluation.table_lookup import TableEvaluator
 from nasbench.spaces import NB201Space
 from nasbench.spaces.skeleton import Skeleton
-from nasbench.strategies import create_strategy, strategy_names
 
 SENSES = ["max", "min"]  # accuracy up, parameters down
 
@@ -116,58 +111,3 @@ def test_pareto_archive_tracks_the_front():
     assert not archive.add("e", flagged)
     assert [item for item, _ in archive.front()] == ["b", "d"]
     assert archive.front()[1][1] == {"score": 0.85, "params": 400.0}
-
-
-@pytest.fixture(scope="module")
-def table():
-    return synthetic_nb201_table(seed=0, epochs=1)
-
-
-def _hypervolume(points):
-    return hypervolume_2d(points, SENSES, [0.5, 1.6e6])
-
-
-def test_nsga2_improves_hypervolume_over_random_search(table):
-    assert "nsga2" in strategy_names("discrete")
-    space, ev, budget = NB201Space(), TableEvaluator(table=table), 120
-    nsga, rand = [], []
-    for seed in range(3):
-        strategy = create_strategy("nsga2", {"population_size": 16}, space=space, seed=seed)
-        points = []
-        for _ in range(budget):
-            g = strategy.ask()
-            r = ev.evaluate(g)
-            strategy.tell(g, r)
-            points.append([r.score, r.cost["params"]])
-        nsga.append(_hypervolume(points))
-        rng = np.random.default_rng(seed)
-        rand.append(
-            _hypervolume(
-                [
-                    [r.score, r.cost["params"]]
-                    for r in (ev.evaluate(space.sample(rng)) for _ in range(budget))
-                ]
-            )
-        )
-        assert strategy.generation >= 5 and strategy.pareto()
-    assert np.mean(nsga) > np.mean(rand) * 1.01
-
-
-def test_nsga2_respects_constraints_and_checkpoints(table):
-    space, ev = NB201Space(), TableEvaluator(table=table)
-    cfg = NSGA2Config(population_size=8, max_params=4e5)
-    s = NSGA2(cfg, space, seed=0)
-    for _ in range(40):
-        g = s.ask()
-        s.tell(g, ev.evaluate(g))
-    assert all(values[1] <= 4e5 for _, values in s.pareto())
-    twin = NSGA2(NSGA2Config(population_size=8, max_params=4e5), space, seed=0)
-    twin.load_state_dict(s.state_dict())
-    assert [twin.ask() for _ in range(5)] == [s.ask() for _ in range(5)]
-
-
-def test_nsga2_bad_config():
-    with pytest.raises(ConfigError, match="larger than the budget"):
-        NSGA2Config(population_size=30).check_budget(10)
-    with pytest.raises(ConfigError, match="unknown objective"):
-        NSGA2(NSGA2Config(objectives=("score", "flops")), NB201Space())

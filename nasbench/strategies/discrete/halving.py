@@ -1,13 +1,19 @@
-"""Successive halving and Hyperband as searches: every rung recorded in the run store.
+"""Successive halving and Hyperband: the rung schedules, and the searches built on them.
 
-:class:`~nasbench.evaluation.training.SuccessiveHalving` and
-:class:`~nasbench.evaluation.training.Hyperband` are schedules over a list of
-candidates. Here they become strategies of kind ``"discrete"`` that ``nasbench.search``
-runs like any other: they sample their candidates from the space with their seed,
-then race them, a rung at a time, through the run's executor (a rung's evaluations
-are independent, so a process pool or Ray runs them side by side) and record every
-evaluation as a candidate row whose info holds ``bracket``, ``rung`` and ``budget``.
-A candidate that survives a rung is logged again at the next, larger budget under the
+:class:`SuccessiveHalving` (Jamieson & Talwalkar, 2016) and :class:`Hyperband`
+(Li et al., 2018) spend a budget of epochs over many candidates: evaluate all at a
+small budget, keep the best ``1/eta``, multiply the budget by ``eta``, repeat.
+Every evaluation starts from scratch (evaluators do not resume), so the budget
+spent is ``sum(n_i * r_i)`` over the rungs, and :meth:`SuccessiveHalving.planned_budget`
+states it before anything runs. Both race a list of candidates through any evaluator.
+
+:class:`SuccessiveHalvingSearch` and :class:`HyperbandSearch` are them as strategies
+of kind ``"discrete"`` that ``nasbench.search`` runs like any other: they sample their
+candidates from the space with their seed, then race them, a rung at a time, through
+the run's executor (a rung's evaluations are independent, so a process pool or Ray
+runs them side by side) and record every evaluation as a candidate row whose info
+holds ``bracket``, ``rung`` and ``budget``. A candidate that survives a rung is logged
+again at the next, larger budget under the
 same id, so the candidates table reads as the race did.
 
 They cannot be driven by ask/tell: which candidate runs next depends on a whole rung's
@@ -16,6 +22,9 @@ method and hands the run to it. A stop request and a wall-time budget are honour
 between batches of a rung; a stopped race resumes by replaying the recorded rows.
 
 Example:
+    >>> sh = SuccessiveHalving(min_budget=1, max_budget=9, eta=3)
+    >>> sh.plan(9), sh.planned_budget(9)
+    ([(9, 1), (3, 3), (1, 9)], 27)
     >>> from nasbench.spaces import create_space
     >>> from nasbench.strategies import create_strategy
     >>> space = create_space("nb201")
@@ -28,13 +37,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
-from nasbench.evaluation.training import Hyperband, SuccessiveHalving
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, genotype_key, option
 from nasbench.strategies.discrete.executors import Executor, Job, Outcome
@@ -46,6 +56,233 @@ from nasbench.strategies.discrete.loop import (
     _recordable,
 )
 
+
+# ---- the rung schedules -----------------------------------------------------------------------
+@dataclass
+class Evaluation:
+    """One evaluation made by successive halving or Hyperband."""
+
+    bracket: int
+    rung: int
+    budget: int
+    genotype: Any
+    result: Result
+
+
+@dataclass
+class HalvingReport:
+    """What a successive-halving or Hyperband run did.
+
+    Attributes:
+        best: the genotype with the best score at the largest budget.
+        best_result: its result.
+        evaluations: every evaluation, in order.
+        planned_budget: epochs the schedule claims before running.
+        spent_budget: epochs the evaluators report (``cost["epochs"]``, else the budget asked).
+    """
+
+    best: Any
+    best_result: Result
+    evaluations: list[Evaluation] = field(default_factory=list)
+    planned_budget: int = 0
+    spent_budget: float = 0.0
+
+    def to_frame(self):
+        """One row per evaluation: bracket, rung, budget, genotype (JSON), score."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "bracket": e.bracket,
+                    "rung": e.rung,
+                    "budget": e.budget,
+                    "genotype": e.genotype.to_json(),
+                    "score": e.result.score,
+                }
+                for e in self.evaluations
+            ]
+        )
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+class SuccessiveHalving:
+    """Successive halving over a list of candidates, in whole epochs.
+
+    Rung ``i`` evaluates ``n_i`` candidates at ``min_budget * eta**i`` epochs (the last
+    rung at exactly ``max_budget``); the best ``n_i // eta`` (at least one) go on.
+
+    Args:
+        min_budget: epochs of the first rung.
+        max_budget: epochs of the last rung.
+        eta: the keep-one-in-``eta`` factor (>= 2).
+
+    Example:
+        >>> report = SuccessiveHalving(1, 9, 3).run(evaluator, candidates)  # doctest: +SKIP
+        >>> report.spent_budget == report.planned_budget  # doctest: +SKIP
+        True
+    """
+
+    def __init__(self, min_budget: int = 1, max_budget: int = 9, eta: int = 3) -> None:
+        self.min_budget = _check_int("min_budget", min_budget, 1)
+        self.max_budget = _check_int("max_budget", max_budget, 1)
+        self.eta = _check_int("eta", eta, 2)
+        if self.max_budget < self.min_budget:
+            raise ConfigError(
+                f"max_budget {max_budget} is below min_budget {min_budget}; swap or raise it."
+            )
+
+    def budgets(self) -> list[int]:
+        """Epochs of each rung, smallest first, ending at ``max_budget``."""
+        out, r = [], self.min_budget
+        while r * self.eta <= self.max_budget:
+            out.append(r)
+            r *= self.eta
+        if not out or out[-1] != self.max_budget:
+            out.append(self.max_budget)
+        return out
+
+    def plan(self, n_candidates: int) -> list[tuple[int, int]]:
+        """``(candidates, epochs)`` per rung for ``n_candidates`` starting candidates."""
+        n = _check_int("the number of candidates", n_candidates, 1)
+        plan = []
+        for r in self.budgets():
+            plan.append((n, r))
+            n = max(1, n // self.eta)
+        return plan
+
+    def planned_budget(self, n_candidates: int) -> int:
+        """Epochs the run will spend: ``sum(n_i * r_i)``."""
+        return sum(n * r for n, r in self.plan(n_candidates))
+
+    def run(self, evaluator: Any, candidates: Sequence[Any], bracket: int = 0) -> HalvingReport:
+        """Run successive halving.
+
+        Args:
+            evaluator: anything with ``evaluate(genotype, budget) -> Result``.
+            candidates: the genotypes to race (at least one).
+            bracket: a label stored with every evaluation (Hyperband's bracket index).
+
+        Returns:
+            A :class:`HalvingReport`; its ``best`` survived every rung.
+        """
+        alive = list(candidates)
+        if not alive:
+            raise ConfigError("successive halving needs at least one candidate; got none.")
+        plan = self.plan(len(alive))
+        evaluations: list[Evaluation] = []
+        spent = 0.0
+        scored: list[tuple[float, int, Any, Result]] = []
+        for rung, (n, budget) in enumerate(plan):
+            alive = alive[:n]
+            scored = []
+            for order, g in enumerate(alive):
+                result = evaluator.evaluate(g, budget)
+                spent += float(result.cost.get("epochs", budget))
+                evaluations.append(Evaluation(bracket, rung, budget, g, result))
+                scored.append((_score(result), order, g, result))
+            # Best first; ties keep the earlier candidate so runs are deterministic.
+            scored.sort(key=lambda s: (-s[0], s[1]))
+            alive = [s[2] for s in scored]
+        best = scored[0]
+        return HalvingReport(
+            best[2], best[3], evaluations, self.planned_budget(len(candidates)), spent
+        )
+
+
+def _score(result: Result) -> float:
+    value = result.score
+    return value if math.isfinite(value) else -math.inf
+
+
+class Hyperband:
+    """Hyperband: successive-halving brackets from aggressive to conservative.
+
+    With ``s_max = floor(log_eta(max_budget / min_budget))``, bracket ``s`` (``s_max``
+    down to 0) starts ``ceil((s_max + 1) / (s + 1) * eta**s)`` candidates at
+    ``max_budget / eta**s`` epochs (rounded, at least ``min_budget``).
+
+    Args:
+        min_budget: the smallest budget of any rung.
+        max_budget: the budget of every bracket's last rung.
+        eta: the keep-one-in-``eta`` factor.
+
+    Example:
+        >>> Hyperband(1, 9, 3).brackets()
+        [(9, 1), (5, 3), (3, 9)]
+    """
+
+    def __init__(self, min_budget: int = 1, max_budget: int = 27, eta: int = 3) -> None:
+        SuccessiveHalving(min_budget, max_budget, eta)  # the same argument checks
+        self.min_budget, self.max_budget, self.eta = int(min_budget), int(max_budget), int(eta)
+        s = 0
+        while self.min_budget * self.eta ** (s + 1) <= self.max_budget:
+            s += 1
+        self.s_max = s
+
+    def brackets(self) -> list[tuple[int, int]]:
+        """``(candidates, first-rung epochs)`` per bracket, most aggressive first."""
+        out = []
+        for s in range(self.s_max, -1, -1):
+            n = math.ceil((self.s_max + 1) / (s + 1) * self.eta**s)
+            r = max(self.min_budget, round(self.max_budget / self.eta**s))
+            out.append((n, r))
+        return out
+
+    def _halving(self, r: int) -> SuccessiveHalving:
+        return SuccessiveHalving(r, self.max_budget, self.eta)
+
+    def n_candidates(self) -> int:
+        """Candidates the run consumes over all brackets."""
+        return sum(n for n, _ in self.brackets())
+
+    def planned_budget(self) -> int:
+        """Epochs the whole run will spend."""
+        return sum(self._halving(r).planned_budget(n) for n, r in self.brackets())
+
+    def run(self, evaluator: Any, candidates: Any, seed: int = 0) -> HalvingReport:
+        """Run every bracket.
+
+        Args:
+            evaluator: anything with ``evaluate(genotype, budget) -> Result``.
+            candidates: a sequence of at least :meth:`n_candidates` genotypes (used in
+                order), or a space to sample them from with ``seed``.
+            seed: seeds the sampling when ``candidates`` is a space.
+
+        Returns:
+            A :class:`HalvingReport`; ``best`` is the best final-rung candidate of all brackets.
+        """
+        need = self.n_candidates()
+        if hasattr(candidates, "sample"):
+            rng = np.random.default_rng(seed)
+            pool = [candidates.sample(rng) for _ in range(need)]
+        else:
+            pool = list(candidates)
+            if len(pool) < need:
+                raise ConfigError(
+                    f"Hyperband({self.min_budget}, {self.max_budget}, eta={self.eta}) needs "
+                    f"{need} candidates, got {len(pool)}; pass more or a space to sample from."
+                )
+        evaluations: list[Evaluation] = []
+        spent, best = 0.0, None
+        start = 0
+        for index, (n, r) in enumerate(self.brackets()):
+            report = self._halving(r).run(evaluator, pool[start : start + n], bracket=index)
+            start += n
+            evaluations += report.evaluations
+            spent += report.spent_budget
+            if best is None or _score(report.best_result) > _score(best.best_result):
+                best = report
+        assert best is not None
+        return HalvingReport(best.best, best.best_result, evaluations, self.planned_budget(), spent)
+
+
+# ---- the searches -----------------------------------------------------------------------------
 # Draws tried to find a candidate not already in the pool before accepting a repeat.
 _DISTINCT_DRAWS = 100
 
