@@ -1,8 +1,9 @@
-"""The dataset registry: one :class:`DatasetInfo` and one loader per name.
+"""Datasets by name: one :class:`DatasetInfo` and one loader per name.
 
 Sources (MedMNIST, the synthetic default, MONAI sets, user folders) register
-their entries when ``nasbench.data`` is imported; ``load`` looks a name up
-here, so the CLI, the widgets and the tests all see the same list.
+their entries in the ``"dataset"`` registry of :mod:`nasbench.registry` when
+``nasbench.data`` is imported; ``load`` looks a name up there, so the CLI, the
+widgets and the tests all see the same list.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nasbench.errors import DatasetError, closest_name
+from nasbench import registry
+from nasbench.errors import DatasetError
 
 TASKS = (
     "binary",
@@ -97,9 +99,6 @@ class DatasetEntry:
     is_cached: CacheCheck
 
 
-_ENTRIES: dict[str, DatasetEntry] = {}
-
-
 def register_dataset(
     info: DatasetInfo, loader: Loader, is_cached: CacheCheck | None = None
 ) -> None:
@@ -115,12 +114,15 @@ def register_dataset(
     Example:
         >>> register_dataset(info, my_loader)  # doctest: +SKIP
     """
-    _ENTRIES[info.name] = DatasetEntry(info, loader, is_cached or (lambda info, root, size: True))
+    entry = DatasetEntry(info, loader, is_cached or (lambda info, root, size: True))
+    registry.register(
+        "dataset", info.name, entry, kind=info.task, summary=info.modality, replace=True
+    )
 
 
 def dataset_names() -> list[str]:
     """Return every registered name, sorted."""
-    return sorted(_ENTRIES)
+    return list(registry.names("dataset"))
 
 
 # ``folder:<path>`` names a user folder by itself, so a config that carries it works in any
@@ -135,24 +137,18 @@ def get_entry(name: str) -> DatasetEntry:
     """
     if str(name).startswith(FOLDER_PREFIX):
         return _folder_entry(str(name))
-    key = str(name).lower()
-    if key not in _ENTRIES:
-        hint = closest_name(key, dataset_names())
-        raise DatasetError(
-            f"unknown dataset {name!r}.{hint} Run `nasbench datasets` to list the registry."
-        )
-    return _ENTRIES[key]
+    return registry.get("dataset", name).obj
 
 
 def _folder_entry(name: str) -> DatasetEntry:
-    if name not in _ENTRIES:
+    if not registry.is_registered("dataset", name):
         from nasbench.data.folder import register_folder
 
         path = name[len(FOLDER_PREFIX) :]
         if not path:
             raise DatasetError("a folder dataset is named folder:<path>; give the folder's path.")
         register_folder(path, name=name)
-    return _ENTRIES[name]
+    return registry.get("dataset", name).obj
 
 
 def get_info(name: str) -> DatasetInfo:
@@ -175,7 +171,7 @@ def list_datasets(task: str | None = None, spatial_dims: int | None = None) -> l
     Returns:
         ``DatasetInfo`` objects sorted by name.
     """
-    infos = [_ENTRIES[n].info for n in dataset_names()]
+    infos = [get_entry(n).info for n in dataset_names()]
     if task is not None:
         infos = [i for i in infos if i.task == task]
     if spatial_dims is not None:

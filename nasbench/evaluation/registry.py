@@ -22,41 +22,15 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from nasbench.errors import ConfigError, closest_name
+from nasbench import registry
+from nasbench.errors import ConfigError
+from nasbench.registry import Entry
 
-_BUILTIN_MODULES = (
-    "nasbench.evaluation.training",
-    "nasbench.evaluation.table_lookup",
-    "nasbench.evaluation.weight_sharing",
-    "nasbench.evaluation.proxies",
-)
-
-
-@dataclass(frozen=True)
-class EvaluatorEntry:
-    """What the registry knows about one evaluator.
-
-    Attributes:
-        name: registry name (lower case).
-        cls: the evaluator class.
-        config_cls: its config dataclass (fields carry ``help``/``min``/``max`` metadata).
-        summary: first line of the class docstring, for dropdown tooltips.
-    """
-
-    name: str
-    cls: type
-    config_cls: type
-    summary: str
-
-
-_REGISTRY: dict[str, EvaluatorEntry] = {}
-_builtins_loaded = False
+# The registry's entry type for evaluators.
+EvaluatorEntry = Entry
 
 
 def register_evaluator(name: str, config_cls: type) -> Callable[[type], type]:
@@ -73,44 +47,17 @@ def register_evaluator(name: str, config_cls: type) -> Callable[[type], type]:
         >>> @register_evaluator("my_eval", MyConfig)  # doctest: +SKIP
         ... class MyEvaluator: ...
     """
-    if not dataclasses.is_dataclass(config_cls):
-        raise ConfigError(f"evaluator '{name}': config_cls must be a dataclass.")
-    key = str(name).lower()
-
-    def decorator(cls: type) -> type:
-        if key in _REGISTRY and _REGISTRY[key].cls is not cls:
-            raise ConfigError(f"evaluator '{key}' is already registered; pick another name.")
-        doc = (cls.__doc__ or "").strip().splitlines()
-        _REGISTRY[key] = EvaluatorEntry(key, cls, config_cls, doc[0] if doc else "")
-        return cls
-
-    return decorator
+    return registry.register("evaluator", name, config_cls=config_cls)
 
 
-def _load_builtins() -> None:
-    global _builtins_loaded
-    if _builtins_loaded:
-        return
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(module)
-    _builtins_loaded = True
-
-
-def get_evaluator(name: str) -> EvaluatorEntry:
+def get_evaluator(name: str) -> Entry:
     """Return the registry entry for ``name`` (case-insensitive).
 
     Example:
         >>> get_evaluator("proxy").config_cls.__name__
         'ProxyConfig'
     """
-    _load_builtins()
-    key = str(name).lower()
-    if key not in _REGISTRY:
-        names = sorted(_REGISTRY)
-        raise ConfigError(
-            f"unknown evaluator '{name}'; known: {', '.join(names)}.{closest_name(key, names)}"
-        )
-    return _REGISTRY[key]
+    return registry.get("evaluator", name)
 
 
 def evaluator_names() -> tuple[str, ...]:
@@ -120,8 +67,7 @@ def evaluator_names() -> tuple[str, ...]:
         >>> evaluator_names()
         ('proxy', 'table', 'train', 'weight_sharing')
     """
-    _load_builtins()
-    return tuple(sorted(_REGISTRY))
+    return registry.names("evaluator")
 
 
 def make_evaluator_config(name: str, config: Any = None) -> Any:
@@ -138,27 +84,7 @@ def make_evaluator_config(name: str, config: Any = None) -> Any:
         >>> make_evaluator_config("train", {"epochs": 2}).epochs
         2
     """
-    entry = get_evaluator(name)
-    if config is None:
-        config = entry.config_cls()
-    elif isinstance(config, dict):
-        names = [f.name for f in dataclasses.fields(entry.config_cls)]
-        for key in config:
-            if key not in names:
-                raise ConfigError(
-                    f"evaluator '{entry.name}' has no option '{key}'; options: "
-                    f"{', '.join(names)}.{closest_name(str(key), names)}"
-                )
-        config = entry.config_cls(**config)
-    elif not isinstance(config, entry.config_cls):
-        raise ConfigError(
-            f"evaluator '{entry.name}' expects a {entry.config_cls.__name__} or a dict, "
-            f"got {type(config).__name__}."
-        )
-    validate = getattr(config, "validate", None)
-    if callable(validate):
-        validate()
-    return config
+    return registry.make_config("evaluator", name, config)
 
 
 def create_evaluator(
@@ -188,9 +114,9 @@ def create_evaluator(
         >>> ev = create_evaluator("proxy", {"proxy": "naswot"}, space=space,
         ...                       dataset="synthetic", seed=0)  # doctest: +SKIP
     """
-    entry = get_evaluator(name)
+    get_evaluator(name)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
-    return entry.cls(
-        make_evaluator_config(name, config), space=space, dataset=dataset, seed=seed, **extra
+    return registry.create(
+        "evaluator", name, config, space=space, dataset=dataset, seed=seed, **extra
     )

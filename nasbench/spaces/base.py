@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from nasbench import registry
 from nasbench.errors import SpaceError, closest_name
 
 ENCODINGS = ("onehot", "path")
@@ -282,9 +283,6 @@ def op_outside_error(
     )
 
 
-_SPACES: dict[str, type[Space]] = {}
-
-
 def register_space(name: str) -> Callable[[type[Space]], type[Space]]:
     """Class decorator that makes a space creatable by name.
 
@@ -300,24 +298,16 @@ def register_space(name: str) -> Callable[[type[Space]], type[Space]]:
     """
 
     def decorator(cls: type[Space]) -> type[Space]:
-        if name in _SPACES and _SPACES[name] is not cls:
-            raise SpaceError(f"a space named {name!r} is already registered.")
+        registry.register("space", name, cls)
         cls.name = name
-        _SPACES[name] = cls
         return cls
 
     return decorator
 
 
-def _ensure_builtin_spaces() -> None:
-    # Importing the modules runs their @register_space decorators.
-    from nasbench.spaces import cell, chain, dints, nasunet, nb201, vnas  # noqa: F401
-
-
 def list_spaces() -> tuple[str, ...]:
     """Return the names of the registered spaces."""
-    _ensure_builtin_spaces()
-    return tuple(sorted(_SPACES))
+    return registry.names("space")
 
 
 def create_space(name: str, **kwargs: Any) -> Space:
@@ -334,14 +324,9 @@ def create_space(name: str, **kwargs: Any) -> Space:
         >>> create_space("nb201").size()
         15625
     """
-    _ensure_builtin_spaces()
-    if name not in _SPACES:
-        hint = closest_name(str(name), list(_SPACES))
-        raise SpaceError(
-            f"unknown space {name!r}; known spaces: {', '.join(sorted(_SPACES))}.{hint}"
-        )
+    cls = registry.get("space", name).obj
     try:
-        return _SPACES[name](**kwargs)
+        return cls(**kwargs)
     except TypeError as err:
         raise SpaceError(f"bad settings for the {name!r} space: {err}.") from None
 
@@ -359,13 +344,6 @@ def space_from_dict(d: Mapping[str, Any]) -> Space:
         >>> space_from_dict(space.to_dict()) == space
         True
     """
-    _ensure_builtin_spaces()
     if not isinstance(d, Mapping) or "name" not in d:
         raise SpaceError("a space dict needs a 'name' key such as 'darts', 'nb201' or 'chain'.")
-    name = d["name"]
-    if name not in _SPACES:
-        hint = closest_name(str(name), list(_SPACES))
-        raise SpaceError(
-            f"unknown space {name!r}; known spaces: {', '.join(sorted(_SPACES))}.{hint}"
-        )
-    return _SPACES[name].from_dict(d)
+    return registry.get("space", d["name"]).obj.from_dict(d)

@@ -33,6 +33,7 @@ from types import MappingProxyType
 import torch  # noqa: F401  (used by the doctest examples)
 from torch import nn
 
+from nasbench import registry
 from nasbench.errors import SpaceError, closest_name
 from nasbench.spaces.blocks import (
     CWeight,
@@ -86,8 +87,8 @@ class OpSpec:
     spatial_dims: tuple[int, ...] = (2, 3)
 
 
-# The registries: op name -> spec, set name -> op names in canonical order.
-_OPS: dict[str, OpSpec] = {}
+# Ops are entries of the "op" registry (nasbench.registry), their OpSpec the object;
+# op sets are named orderings of them: set name -> op names in canonical order.
 _SETS: dict[str, tuple[str, ...]] = {}
 OP_SETS: Mapping[str, tuple[str, ...]] = MappingProxyType(_SETS)
 """Read-only view: op-set name -> op names in canonical order."""
@@ -119,7 +120,7 @@ def register_op(
     """
     if not isinstance(name, str) or not name.strip():
         raise SpaceError(f"An op name must be a non-empty string, got {name!r}.")
-    if name in _OPS:
+    if registry.is_registered("op", name):
         raise SpaceError(f"Op {name!r} is already registered; pick another name.")
     if family not in FAMILIES:
         raise SpaceError(
@@ -132,7 +133,7 @@ def register_op(
     sets = (sets,) if isinstance(sets, str) else tuple(sets)
 
     def decorator(factory: OpFactory) -> OpFactory:
-        _OPS[name] = OpSpec(name, family, factory, dims)
+        registry.register("op", name, OpSpec(name, family, factory, dims), kind=family)
         for op_set in sets:
             _SETS[op_set] = (*_SETS.get(op_set, ()), name)
         return factory
@@ -163,13 +164,7 @@ def register_op_set(name: str, ops: Sequence[str]) -> None:
 
 
 def _spec(name: str) -> OpSpec:
-    try:
-        return _OPS[name]
-    except (KeyError, TypeError):
-        valid = tuple(_OPS)
-        raise SpaceError(
-            f"Unknown op {name!r}.{closest_name(str(name), valid)} Valid ops: {', '.join(valid)}."
-        ) from None
+    return registry.get("op", name).obj
 
 
 def op_names(op_set: str | None = None) -> tuple[str, ...]:
@@ -186,7 +181,7 @@ def op_names(op_set: str | None = None) -> tuple[str, ...]:
         ('none', 'max_pool_3x3', 'avg_pool_3x3')
     """
     if op_set is None:
-        return tuple(_OPS)
+        return tuple(entry.name for entry in registry.entries("op"))
     try:
         return _SETS[op_set]
     except (KeyError, TypeError):
