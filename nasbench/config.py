@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nasbench import registry
 from nasbench.errors import ConfigError, closest_name
+from nasbench.options import Budget
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -213,7 +215,6 @@ class SearchConfig:
         # Imported here: validating the parts needs the registries, building them does not.
         from nasbench.data import get_info
         from nasbench.spaces import space_from_dict
-        from nasbench.strategies import get_strategy, make_config
 
         info = get_info(self.dataset.name)
         if self.dataset.size not in info.sizes:
@@ -231,7 +232,7 @@ class SearchConfig:
         check_size = getattr(space, "check_input_size", None)
         if check_size is not None:
             check_size(self.dataset.size)
-        entry = get_strategy(self.strategy)
+        entry = registry.get("strategy", self.strategy)
         _check_strategy(space, entry)
         _check_supernet(space, entry)
         if self.roi_size is not None and info.task != "segmentation":
@@ -254,22 +255,19 @@ class SearchConfig:
             raise ConfigError(
                 f"strategy {self.strategy!r} has no alpha Hessian to watch; set eigen_every = 0."
             )
-        make_config(self.strategy, self.strategy_config)
+        registry.make_config("strategy", self.strategy, self.strategy_config)
 
     def _validate_discrete(self) -> None:
-        from nasbench.evaluation import make_evaluator_config
-        from nasbench.strategies import get_strategy, make_config
-        from nasbench.strategies.discrete import EXECUTORS, Budget
-
         budget = Budget(self.max_evaluations, self.max_seconds)
-        strategy_config = make_config(self.strategy, self.strategy_config)
+        strategy_config = registry.make_config("strategy", self.strategy, self.strategy_config)
         strategy_config.check_budget(budget.max_evaluations)
-        evaluator_config = make_evaluator_config(self.evaluator, self.evaluator_config)
-        if callable(getattr(get_strategy(self.strategy).cls, "race", None)):
+        evaluator_config = registry.make_config("evaluator", self.evaluator, self.evaluator_config)
+        strategy_cls = registry.get("strategy", self.strategy).cls
+        if callable(getattr(strategy_cls, "race", None)):
             _check_race(self.strategy, strategy_config, self.evaluator, evaluator_config)
-        _check_choice("executor", self.executor, tuple(EXECUTORS))
+        _check_choice("executor", self.executor, registry.names("executor"))
         # A strategy with ``bind`` (NASH, ENAS) evaluates its own candidates.
-        self_evaluating = callable(getattr(get_strategy(self.strategy).cls, "bind", None))
+        self_evaluating = callable(getattr(strategy_cls, "bind", None))
         if self_evaluating and self.executor != "sequential":
             raise ConfigError(
                 f"strategy {self.strategy!r} trains networks it keeps between candidates, so "
@@ -283,9 +281,7 @@ class SearchConfig:
 
 def _check_race(strategy: str, race: Any, evaluator: str, evaluator_config: Any) -> None:
     """Successive halving and Hyperband race over epochs: the evaluator must have them."""
-    from nasbench.evaluation import get_evaluator
-
-    if not hasattr(get_evaluator(evaluator).cls, "max_budget"):
+    if not hasattr(registry.get("evaluator", evaluator).cls, "max_budget"):
         raise ConfigError(
             f'strategy {strategy!r} races over epochs and needs the evaluator "train" or '
             f'"table"; {evaluator!r} scores without an epoch budget.'

@@ -312,8 +312,10 @@ def create(registry: str, name: str, config: Any = None, /, **kwargs: Any) -> An
     return entry.obj(make_config(registry, name, config), **kwargs)
 
 
-# The five built-in registries and the modules that fill them. Their own packages add the
-# per-registry helpers (``nasbench.strategies.create_strategy``...) on top of these.
+# The built-in registries and the modules that fill them: the five the workbench lists
+# (datasets, ops, spaces, strategies, evaluators), and the builders a space hands its
+# genotypes (networks, by genotype kind) and itself (supernets, by space name) to. Their
+# own packages add the per-registry helpers (``nasbench.strategies.create_strategy``...).
 declare(
     "strategy",
     builtins=(
@@ -354,3 +356,19 @@ declare(
     error=SpaceError,
     lower=False,
 )
+declare(
+    "network",
+    builtins=tuple(
+        f"nasbench.models.{m}"
+        for m in ("network", "nb201_network", "chain_network", "unet", "vnas", "dints")
+    ),
+    error=SpaceError,
+    lower=False,
+)
+declare(
+    "supernet",
+    builtins=tuple(f"nasbench.models.{m}" for m in ("supernet", "unet_supernet", "vnas", "dints")),
+    error=SpaceError,
+    lower=False,
+)
+declare("executor", builtins=("nasbench.strategies.discrete.executors",))

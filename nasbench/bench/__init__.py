@@ -19,7 +19,9 @@ Example:
 
 from __future__ import annotations
 
-from nasbench.bench.generate import generate_table
+import importlib
+from typing import Any
+
 from nasbench.bench.nb201_import import import_nb201, import_records
 from nasbench.bench.synthetic import synthetic_nb201_table
 from nasbench.bench.table import (
@@ -29,6 +31,15 @@ from nasbench.bench.table import (
     BenchmarkTable,
     genotype_key,
 )
+
+
+def __getattr__(name: str) -> Any:
+    # generate_table trains networks with the evaluation layer, which sits above the
+    # tables (the table evaluator reads them), so it loads by name on first use.
+    if name == "generate_table":
+        return importlib.import_module("nasbench.bench.generate").generate_table
+    raise AttributeError(f"module 'nasbench.bench' has no attribute {name!r}")
+
 
 __all__ = [
     "COLUMNS",

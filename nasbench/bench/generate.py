@@ -127,7 +127,7 @@ def generate_table(
         ...                        TrainConfig(epochs=1, limit=32), sample=2)  # doctest: +SKIP
     """
     from nasbench.bench.table import genotype_key
-    from nasbench.engine.device import resolve_device
+    from nasbench.device import resolve_device
     from nasbench.evaluation.train import TrainConfig, train_model
     from nasbench.evaluation.training import DataSpec, load_evaluation_data, skeleton_for
     from nasbench.models import build, count_macs, count_parameters, measure_latency

@@ -30,8 +30,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nasbench.config import SearchConfig
-from nasbench.engine.batches import EpochBatches
-from nasbench.engine.device import (
+from nasbench.data.batches import EpochBatches
+from nasbench.device import (
     autocast,
     peak_memory_mb,
     reset_peak_memory,
@@ -39,33 +39,12 @@ from nasbench.engine.device import (
     to_channels_last,
     wants_channels_last,
 )
+from nasbench.engine.result import SearchResult
 from nasbench.errors import ConfigError
 from nasbench.evaluation.tasks import Task, task_of_info
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
 from nasbench.runs.environment import capture_environment
 from nasbench.spaces.ops import is_parameter_free, op_names
-
-
-@dataclass
-class SearchResult:
-    """What a finished (or stopped) search returns.
-
-    Attributes:
-        run_dir: the run folder.
-        status: ``finished`` or ``stopped``.
-        genotype: the last derived genotype; after an early stop, the one of the epoch
-            the RobustDARTS rule returns to.
-        metrics: the validation metrics of that genotype's epoch: ``val_loss`` and, for
-            classification, ``val_acc``, ``val_auc``; for segmentation ``val_dice``,
-            ``val_dice_<class>`` per foreground class and ``val_hd95``.
-        steps: steps done.
-    """
-
-    run_dir: Path
-    status: str
-    genotype: Any
-    metrics: dict[str, float]
-    steps: int
 
 
 @dataclass

@@ -32,7 +32,7 @@ def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
         ...                    space={"name": "nb201"})  # doctest: +SKIP
         >>> run_discrete_search(cfg, "runs/random-1").genotype  # doctest: +SKIP
     """
-    from nasbench.engine.device import resolve_device
+    from nasbench.device import resolve_device
 
     config.validate()
     parts = _Parts(config)  # built before the store: a bad dataset leaves no folder behind
@@ -122,7 +122,7 @@ class _Parts:
 
 
 def _run(parts: _Parts, store: RunStore, run_dir: Path, replay=None, elapsed=0.0) -> Any:
-    from nasbench.engine.bilevel import SearchResult
+    from nasbench.engine.result import SearchResult
     from nasbench.strategies.discrete import run_discrete
 
     with store:

@@ -37,7 +37,7 @@ from torch import nn
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
-from nasbench.strategies.differentiable.base import MethodConfig, option
+from nasbench.options import MethodConfig, option
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

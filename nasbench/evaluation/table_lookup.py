@@ -18,7 +18,7 @@ import numpy as np
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
-from nasbench.strategies.differentiable.base import MethodConfig, option
+from nasbench.options import MethodConfig, option
 
 RESULT_METRICS = ("val_acc", "val_auc", "test_acc", "test_auc", "train_loss")
 RESULT_COSTS = ("params", "macs", "latency_ms")

@@ -12,7 +12,7 @@ a task object (:mod:`nasbench.evaluation.tasks`): classification as MedMNIST sco
 it (ACC, AUC), segmentation as MONAI does (DiceCE loss, Dice per class, HD95,
 sliding-window inference for volumes).
 
-Batches come from :class:`~nasbench.engine.batches.EpochBatches` and the
+Batches come from :class:`~nasbench.data.batches.EpochBatches` and the
 augmentation is drawn from a generator keyed by (seed, epoch, batch), so on the
 CPU the same seed gives the same weights and metrics, and the global torch RNG
 is left as it was.
@@ -32,8 +32,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from nasbench.engine.batches import EpochBatches
-from nasbench.engine.device import autocast, resolve_device
+from nasbench.data.batches import EpochBatches
+from nasbench.device import autocast, resolve_device
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.tasks import Task, task_for, task_of_info
 from nasbench.models.costs import count_parameters

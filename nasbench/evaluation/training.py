@@ -20,7 +20,7 @@ import numpy as np
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
-from nasbench.strategies.differentiable.base import MethodConfig, option
+from nasbench.options import MethodConfig, option
 
 SCORE_METRICS = ("val_acc", "val_auc")
 

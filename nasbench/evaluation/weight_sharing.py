@@ -31,14 +31,9 @@ from torch import nn
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
-from nasbench.strategies.differentiable.base import (
-    DifferentiableMethod,
-    EdgePlan,
-    MethodConfig,
-    option,
-)
-
-ZERO_OP = "none"
+from nasbench.models.mixed_edge import EdgePlan, MixedEdge
+from nasbench.options import MethodConfig, option
+from nasbench.protocols import ZERO_OP
 
 
 # ---- NAS-Bench-201 supernet ------------------------------------------------------------------
@@ -116,19 +111,30 @@ class UniformPathConfig(MethodConfig):
     """No settings: the path is set from outside (sampled uniformly, or a candidate)."""
 
 
-class UniformPath(DifferentiableMethod):
+class UniformPath:
     """Edge plans that run exactly the ops of one genotype (single-path supernet).
 
     Set :attr:`path` to a DARTS ``Genotype`` before a forward; every edge the genotype
     uses runs its op with weight 1, every other edge contributes zero. There are no
-    architecture weights to step.
+    architecture weights to step, so of a differentiable method's interface
+    (:class:`nasbench.protocols.DifferentiableMethod`) it has what a supernet calls
+    while it is built and run: the edges, their plans and no extra tensors.
     """
 
     name = "uniform_path"
 
     def __init__(self, config: UniformPathConfig | None = None, seed: int = 0) -> None:
-        super().__init__(config or UniformPathConfig(), seed)
+        self.config = config or UniformPathConfig()
+        self.seed = int(seed)
         self.path: Any = None
+
+    def make_edge(self, spatial_dims: int, C: int, stride: int, op_names: Any) -> nn.Module:
+        """The ordinary mixed edge; the plans pick its ops."""
+        return MixedEdge(spatial_dims, C, stride, op_names)
+
+    def extra_arch_shapes(self, n_edges: int, n_ops: int) -> dict[str, tuple[int, ...]]:
+        """No architecture tensors besides the (unused) alphas."""
+        return {}
 
     def setup(self, supernet: nn.Module) -> None:
         """Nothing to optimise: the architecture is sampled, not learned."""
@@ -218,7 +224,7 @@ class WeightSharingEvaluator:
 
     # ---- supernet -------------------------------------------------------------------------
     def _device(self) -> torch.device:
-        from nasbench.engine.device import resolve_device
+        from nasbench.device import resolve_device
 
         return resolve_device(self.config.device)
 
@@ -262,7 +268,7 @@ class WeightSharingEvaluator:
         """
         if self.supernet is not None:
             return self.supernet
-        from nasbench.engine.batches import EpochBatches
+        from nasbench.data.batches import EpochBatches
         from nasbench.evaluation.metrics import loss_for_task
 
         start = time.perf_counter()
@@ -295,7 +301,7 @@ class WeightSharingEvaluator:
     # ---- scoring --------------------------------------------------------------------------
     @torch.no_grad()
     def _recalibrate_bn(self, genotype: Any, train: Any, task: str) -> None:
-        from nasbench.engine.batches import EpochBatches
+        from nasbench.data.batches import EpochBatches
 
         bns = [m for m in self.supernet.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         if self.config.bn_batches == 0 or not bns:

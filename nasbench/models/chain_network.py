@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from nasbench import registry
 from nasbench.errors import SpaceError, closest_name
 from nasbench.spaces.blocks import avg_pool_cls, bn_cls, conv_cls, max_pool_cls
 
@@ -62,6 +63,7 @@ def chain_layer(spatial_dims: int, layer: Any, C_in: int) -> tuple[nn.Module, in
     return nn.Sequential(*convs, bn_cls(spatial_dims)(layer.filters), nn.ReLU()), layer.filters
 
 
+@registry.register("network", "chain")
 class ChainNetwork(nn.Module):
     """A ``ChainGenotype`` as a plain sequence of layers, then GAP and a linear classifier.
 

@@ -30,10 +30,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasbench import registry
 from nasbench.errors import SpaceError
-from nasbench.models.supernet import SupernetBase
+from nasbench.models.supernet import SupernetBase, make_method
+from nasbench.protocols import ArchGroup, DifferentiableMethod
 from nasbench.spaces.dints import cell_op_names, path_names
-from nasbench.strategies.differentiable.base import ArchGroup, DifferentiableMethod
+from nasbench.spaces.skeleton import UNetSkeleton
 
 GROUPS = ("topology", "cell_ops")
 # MONAI's TopologySearch filters are 32 * 2**level * channel_mul.
@@ -184,6 +186,7 @@ class DintsSupernet(SupernetBase):
         return self.net(self._memory_format(x))
 
 
+@registry.register("network", "dints")
 class DintsNetwork(nn.Module):
     """The searched DiNTS architecture: MONAI's ``TopologyInstance`` inside ``DiNTS``.
 
@@ -230,3 +233,35 @@ class DintsNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(N, num_classes, *spatial)``."""
         return self.net(x)
+
+
+@registry.register("supernet", "dints")
+def build_dints_supernet(
+    space: Any,
+    method: Any = "dints",
+    method_config: Any = None,
+    seed: int = 0,
+    skeleton: Any = None,
+    checkpoint_cells: bool | None = None,
+    channels_last: bool | None = None,
+) -> DintsSupernet:
+    """MONAI's DiNTS search network for a ``DintsSpace`` (``space.supernet(...)`` calls this).
+
+    Args:
+        space: the DiNTS space.
+        method: ``"dints"`` or a topology method instance.
+        method_config: its settings.
+        seed: seeds weights, alphas and the method's sampling.
+        skeleton: overrides the space's skeleton.
+        checkpoint_cells: accepted for a uniform call; DiNTS does not recompute cells.
+        channels_last: channels-last memory format.
+    """
+    space.check_strategy(method)
+    return DintsSupernet(
+        UNetSkeleton.coerce(skeleton) if skeleton is not None else space.skeleton,
+        space.num_blocks,
+        space.use_downsample,
+        make_method(method, method_config, seed, kinds=("topology",)),
+        seed=seed,
+        channels_last=channels_last,
+    )

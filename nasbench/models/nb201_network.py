@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.cells import check_op_names
 from nasbench.spaces.blocks import ReLUConvBN, avg_pool_cls, bn_cls, conv_cls
@@ -78,6 +79,7 @@ class NB201Cell(nn.Module):
         return nodes[-1]
 
 
+@registry.register("network", "nb201")
 class NB201Network(nn.Module):
     """The NAS-Bench-201 network around one cell genotype (see the module docstring).
 

@@ -16,10 +16,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.cells import Cell, check_op_names
-from nasbench.models.chain_network import ChainNetwork
-from nasbench.models.nb201_network import NB201Network
 from nasbench.spaces.blocks import bn_cls, conv_cls
 from nasbench.spaces.genotype import genotype_from_dict, parse_genotype
 from nasbench.spaces.ops import create_op
@@ -52,7 +51,7 @@ def build(genotype: Any, skeleton: Any, seed: int | None = None) -> nn.Module:
     """
     genotype = _as_genotype(genotype)
     kind = getattr(genotype, "kind", None)
-    builders = _builders()
+    builders = registry.names("network")
     if kind not in builders:
         raise SpaceError(
             f"Cannot build a network from {type(genotype).__name__} (kind {kind!r}); "
@@ -60,26 +59,12 @@ def build(genotype: Any, skeleton: Any, seed: int | None = None) -> nn.Module:
         )
     if skeleton.spatial_dims not in (2, 3):
         raise SpaceError(f"skeleton.spatial_dims must be 2 or 3, got {skeleton.spatial_dims!r}.")
+    network = registry.get("network", kind).obj
     if seed is None:
-        return builders[kind](genotype, skeleton)
+        return network(genotype, skeleton)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return builders[kind](genotype, skeleton)
-
-
-def _builders() -> dict[str, Any]:
-    from nasbench.models.dints import DintsNetwork
-    from nasbench.models.unet import UnetNetwork
-    from nasbench.models.vnas import VnasNetwork
-
-    return {
-        "darts": Network,
-        "nb201": NB201Network,
-        "chain": ChainNetwork,
-        "nasunet": UnetNetwork,
-        "vnas": VnasNetwork,
-        "dints": DintsNetwork,
-    }
+        return network(genotype, skeleton)
 
 
 def _as_genotype(genotype: Any) -> Any:
@@ -127,6 +112,7 @@ class AuxiliaryHead(nn.Module):
         return self.classifier(self.features(x).flatten(1))
 
 
+@registry.register("network", "darts")
 class Network(nn.Module):
     """A DARTS/NASNet genotype stacked as DARTS's ``NetworkCIFAR``, 2D or 3D.
 

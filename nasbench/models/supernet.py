@@ -29,10 +29,12 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from nasbench import registry
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.models.cells import Cell, cell_edges
+from nasbench.protocols import MODES, ArchGroup, DifferentiableMethod
+from nasbench.spaces.base import supernet_builder
 from nasbench.spaces.blocks import bn_cls, conv_cls
-from nasbench.strategies.differentiable.base import MODES, ArchGroup, DifferentiableMethod
 
 CELL_TYPES = ("normal", "reduce")
 ALPHA_INIT_SCALE = 1e-3  # DARTS initialises alphas as 1e-3 * randn
@@ -278,8 +280,8 @@ class Supernet(SupernetBase):
         return self._group
 
     def derive(self, scores: dict[str, Any]):
-        """The DARTS rule (``nasbench.strategies.differentiable.derive``)."""
-        from nasbench.strategies.differentiable.derive import derive_genotype
+        """The DARTS rule (``nasbench.models.derive``)."""
+        from nasbench.models.derive import derive_genotype
 
         return derive_genotype(
             scores,
@@ -346,12 +348,10 @@ def has_supernet(space: Any) -> bool:
         >>> has_supernet(create_space("darts")), has_supernet(create_space("nb201"))
         (True, False)
     """
-    from nasbench.spaces.base import Space
-
-    own = getattr(type(space), "supernet", Space.supernet) is not Space.supernet
-    return own or has_cells(space)
+    return supernet_builder(space) != "darts" or has_cells(space)
 
 
+@registry.register("supernet", "darts")
 def build_supernet(
     space: Any,
     method: str | DifferentiableMethod = "darts",
@@ -427,15 +427,13 @@ def make_method(
         >>> make_method("gdas", {"tau_max": 5.0}).config.tau_max
         5.0
     """
-    from nasbench.strategies import create_strategy, get_strategy
-
     if isinstance(method, str):
-        entry = get_strategy(method)
+        entry = registry.get("strategy", method)
         if entry.kind not in kinds:
             raise ConfigError(
                 f"Strategy '{entry.name}' is {entry.kind}; a supernet needs a differentiable one."
             )
-        return create_strategy(method, method_config, seed=seed)
+        return registry.create("strategy", method, method_config, seed=seed)
     if method_config is not None:
         raise ConfigError("Pass method_config only with a method name, not with a method object.")
     return method

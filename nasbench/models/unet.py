@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.cells import check_op_names
 from nasbench.spaces.blocks import ReLUConvBN, bn_cls, conv_cls
@@ -185,6 +186,7 @@ class UShape(nn.Module):
         return self.head(fit_to(s1, x.shape[2:]))
 
 
+@registry.register("network", "nasunet")
 class UnetNetwork(nn.Module):
     """The discrete NAS-Unet network of a :class:`NasUnetGenotype`.
 

@@ -28,13 +28,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.cells import cell_edges
-from nasbench.models.supernet import SupernetBase
+from nasbench.models.supernet import SupernetBase, make_method
 from nasbench.models.unet import UnetCell, UShape
+from nasbench.protocols import ZERO_OP, ArchGroup, DifferentiableMethod
 from nasbench.spaces.seg_genotypes import UNET_CELL_TYPES as CELL_TYPES
 from nasbench.spaces.seg_genotypes import NasUnetGenotype, edge_role
-from nasbench.strategies.differentiable.base import ZERO_OP, ArchGroup, DifferentiableMethod
+from nasbench.spaces.skeleton import UNetSkeleton
 
 GROUPS = ("down", "down_normal", "up", "up_normal")
 
@@ -196,3 +198,37 @@ def derive_unet(
         cells[ct] = pairs
     concat = tuple(range(2, 2 + n_nodes))
     return NasUnetGenotype(cells["down"], concat, cells["up"], concat, inputs_per_node)
+
+
+@registry.register("supernet", "nasunet")
+def build_unet_supernet(
+    space: Any,
+    method: Any = "darts",
+    method_config: Any = None,
+    seed: int = 0,
+    skeleton: Any = None,
+    checkpoint_cells: bool | None = None,
+    channels_last: bool | None = None,
+) -> UnetSupernet:
+    """The NAS-Unet supernet of a ``NasUnetSpace`` (``space.supernet(...)`` calls this).
+
+    Args:
+        space: the NAS-Unet space.
+        method: ``"darts"``, ``"gdas"``, ``"proxyless"`` or a method instance.
+        method_config: its settings.
+        seed: seeds weights, alphas and the method's sampling.
+        skeleton: overrides the space's skeleton.
+        checkpoint_cells: recompute cells in the backward pass.
+        channels_last: channels-last memory format.
+    """
+    space.check_strategy(method)
+    return UnetSupernet(
+        space.role_ops,
+        space.n_nodes,
+        space.inputs_per_node,
+        UNetSkeleton.coerce(skeleton) if skeleton is not None else space.skeleton,
+        make_method(method, method_config, seed),
+        seed=seed,
+        checkpoint_cells=checkpoint_cells,
+        channels_last=channels_last,
+    )

@@ -35,12 +35,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasbench import registry
 from nasbench.errors import SpaceError
-from nasbench.models.supernet import SupernetBase
+from nasbench.models.supernet import SupernetBase, make_method
+from nasbench.protocols import ZERO_OP, ArchGroup, DifferentiableMethod
 from nasbench.spaces.blocks import ReLUConvBN, bn_cls, conv_cls
 from nasbench.spaces.ops import create_op
+from nasbench.spaces.skeleton import UNetSkeleton
 from nasbench.spaces.vnas import row_names
-from nasbench.strategies.differentiable.base import ZERO_OP, ArchGroup, DifferentiableMethod
 
 GROUPS = ("encoder", "decoder")
 
@@ -129,6 +131,7 @@ class VnasBackbone(nn.Module):
         return F.interpolate(logits, size=x.shape[2:], mode=self._mode, align_corners=False)
 
 
+@registry.register("network", "vnas")
 class VnasNetwork(nn.Module):
     """The discrete V-NAS network of a :class:`~nasbench.spaces.seg_genotypes.VnasGenotype`.
 
@@ -238,3 +241,35 @@ class VnasSupernet(SupernetBase):
         """Logits ``(N, num_classes, *spatial)``."""
         _, plans = self._plans()
         return self.net(self._memory_format(x), plans)
+
+
+@registry.register("supernet", "vnas")
+def build_vnas_supernet(
+    space: Any,
+    method: Any = "darts",
+    method_config: Any = None,
+    seed: int = 0,
+    skeleton: Any = None,
+    checkpoint_cells: bool | None = None,
+    channels_last: bool | None = None,
+) -> VnasSupernet:
+    """The V-NAS supernet of a ``VnasSpace`` (``space.supernet(...)`` calls this).
+
+    Args:
+        space: the V-NAS space.
+        method: ``"darts"``, ``"gdas"``, ``"proxyless"`` or a method instance.
+        method_config: its settings.
+        seed: seeds weights, alphas and the method's sampling.
+        skeleton: overrides the space's skeleton.
+        checkpoint_cells: accepted for a uniform call; V-NAS does not recompute cells.
+        channels_last: channels-last memory format.
+    """
+    space.check_strategy(method)
+    return VnasSupernet(
+        space.ops,
+        space.blocks_per_level,
+        UNetSkeleton.coerce(skeleton) if skeleton is not None else space.skeleton,
+        make_method(method, method_config, seed),
+        seed=seed,
+        channels_last=channels_last,
+    )

@@ -175,7 +175,10 @@ class Space(ABC):
         return self._iter_all()
 
     def build(self, genotype: Any, skeleton: Any = None) -> Any:
-        """Build the discrete network of ``genotype`` (delegates to :func:`nasbench.models.build`).
+        """Build the discrete network of ``genotype`` (what :func:`nasbench.models.build` does).
+
+        The network class is the ``"network"`` registry's entry for the genotype's kind,
+        filled by :mod:`nasbench.models`, so spaces never import the models layer.
 
         Args:
             genotype: a member of the space (or its text).
@@ -185,12 +188,11 @@ class Space(ABC):
             A torch ``nn.Module``.
 
         Example:
-            >>> net = CellSpace().build(zoo["DARTS_V2"])
+            >>> net = CellSpace().build(zoo["DARTS_V2"])  # doctest: +SKIP
         """
-        from nasbench.models import build
-
         genotype = self.validate(genotype)
-        return build(genotype, skeleton if skeleton is not None else self.default_skeleton())
+        network = registry.get("network", genotype.kind).obj
+        return network(genotype, skeleton if skeleton is not None else self.default_skeleton())
 
     def default_skeleton(self) -> Any:
         """Return the skeleton used when :meth:`build` gets none."""
@@ -201,17 +203,16 @@ class Space(ABC):
     def supernet(self, **kwargs: Any) -> Any:
         """Build the weight-sharing supernet of this space.
 
-        Delegates to ``nasbench.models.supernet.build_supernet(self, **kwargs)``.
+        The builder is the ``"supernet"`` registry's entry for this space (NAS-Unet, V-NAS,
+        DiNTS), else the DARTS cell supernet's (:func:`supernet_builder`).
 
         Args:
-            **kwargs: passed on (skeleton, mixed-edge kind, ...).
+            **kwargs: passed on (method, method_config, seed, skeleton, ...).
 
         Returns:
             A torch ``nn.Module`` holding every candidate op.
         """
-        from nasbench.models.supernet import build_supernet
-
-        return build_supernet(self, **kwargs)
+        return registry.get("supernet", supernet_builder(self)).obj(self, **kwargs)
 
     def _check_encoding(self, encoding: str) -> None:
         if encoding not in ENCODINGS:
@@ -303,6 +304,23 @@ def register_space(name: str) -> Callable[[type[Space]], type[Space]]:
         return cls
 
     return decorator
+
+
+def supernet_builder(space: Any) -> str:
+    """The ``"supernet"`` registry name that builds ``space``'s supernet.
+
+    A space class (or a base of it) registered there has its own supernet builder;
+    every other space gets the DARTS cell supernet's, ``"darts"``, which needs cells.
+
+    Example:
+        >>> supernet_builder(create_space("nasunet")), supernet_builder(create_space("nb201"))
+        ('nasunet', 'darts')
+    """
+    for cls in type(space).__mro__:
+        name = cls.__dict__.get("name")
+        if name and registry.is_registered("supernet", name):
+            return name
+    return "darts"
 
 
 def list_spaces() -> tuple[str, ...]:

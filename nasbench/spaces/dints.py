@@ -278,29 +278,6 @@ class DintsSpace(Space):
         """The space's skeleton."""
         return self.skeleton
 
-    def supernet(
-        self,
-        method: Any = "dints",
-        method_config: Any = None,
-        seed: int = 0,
-        skeleton: Any = None,
-        checkpoint_cells: bool | None = None,
-        channels_last: bool | None = None,
-    ) -> Any:
-        """MONAI's DiNTS search network (:class:`~nasbench.models.dints.DintsSupernet`)."""
-        from nasbench.models.dints import DintsSupernet
-        from nasbench.models.supernet import make_method
-
-        self.check_strategy(method)
-        return DintsSupernet(
-            UNetSkeleton.coerce(skeleton) if skeleton is not None else self.skeleton,
-            self.num_blocks,
-            self.use_downsample,
-            make_method(method, method_config, seed, kinds=("topology",)),
-            seed=seed,
-            channels_last=channels_last,
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :func:`space_from_dict` rebuilds an equal space."""
         return {

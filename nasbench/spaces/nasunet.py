@@ -273,40 +273,6 @@ class NasUnetSpace(Space):
         """The space's U-Net skeleton."""
         return self.skeleton
 
-    def supernet(
-        self,
-        method: Any = "darts",
-        method_config: Any = None,
-        seed: int = 0,
-        skeleton: Any = None,
-        checkpoint_cells: bool | None = None,
-        channels_last: bool | None = None,
-    ) -> Any:
-        """The NAS-Unet supernet (:class:`~nasbench.models.unet_supernet.UnetSupernet`).
-
-        Args:
-            method: ``"darts"``, ``"gdas"``, ``"proxyless"`` or a method instance.
-            method_config: its settings.
-            seed: seeds weights, alphas and the method's sampling.
-            skeleton: overrides the space's skeleton.
-            checkpoint_cells: recompute cells in the backward pass.
-            channels_last: channels-last memory format.
-        """
-        from nasbench.models.supernet import make_method
-        from nasbench.models.unet_supernet import UnetSupernet
-
-        self.check_strategy(method)
-        return UnetSupernet(
-            self.role_ops,
-            self.n_nodes,
-            self.inputs_per_node,
-            UNetSkeleton.coerce(skeleton) if skeleton is not None else self.skeleton,
-            make_method(method, method_config, seed),
-            seed=seed,
-            checkpoint_cells=checkpoint_cells,
-            channels_last=channels_last,
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :func:`space_from_dict` rebuilds an equal space."""
         ops = {

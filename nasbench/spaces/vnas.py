@@ -150,29 +150,6 @@ class VnasSpace(Space):
         """The space's 3D U-Net skeleton."""
         return self.skeleton
 
-    def supernet(
-        self,
-        method: Any = "darts",
-        method_config: Any = None,
-        seed: int = 0,
-        skeleton: Any = None,
-        checkpoint_cells: bool | None = None,
-        channels_last: bool | None = None,
-    ) -> Any:
-        """The V-NAS supernet (:class:`~nasbench.models.vnas.VnasSupernet`)."""
-        from nasbench.models.supernet import make_method
-        from nasbench.models.vnas import VnasSupernet
-
-        self.check_strategy(method)
-        return VnasSupernet(
-            self.ops,
-            self.blocks_per_level,
-            UNetSkeleton.coerce(skeleton) if skeleton is not None else self.skeleton,
-            make_method(method, method_config, seed),
-            seed=seed,
-            channels_last=channels_last,
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :func:`space_from_dict` rebuilds an equal space."""
         return {

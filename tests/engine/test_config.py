@@ -78,7 +78,7 @@ def test_early_stop_needs_the_eigenvalue_and_a_growth_factor():
 def test_precision_auto_is_fp32_on_the_cpu_and_unknown_is_refused():
     import torch
 
-    from nasbench.engine.device import autocast, resolve_precision
+    from nasbench.device import autocast, resolve_precision
 
     cpu = torch.device("cpu")
     assert [resolve_precision(cpu, p) for p in ("auto", "bf16", "fp32")] == ["fp32"] * 3
@@ -96,7 +96,7 @@ def test_channels_last_moves_conv_weights_of_either_dims(dims):
     import torch
     from torch import nn
 
-    from nasbench.engine.device import to_channels_last, wants_channels_last
+    from nasbench.device import to_channels_last, wants_channels_last
 
     conv = (nn.Conv2d if dims == 2 else nn.Conv3d)(3, 4, 3)
     net = to_channels_last(nn.Sequential(conv, nn.Linear(4, 2)), dims)
@@ -113,7 +113,7 @@ def test_cpu_peak_memory_window_restarts_on_linux():
 
     import torch
 
-    from nasbench.engine.device import peak_memory_mb, reset_peak_memory
+    from nasbench.device import peak_memory_mb, reset_peak_memory
 
     if not Path("/proc/self/clear_refs").exists():
         pytest.skip("the peak can only be reset on Linux")

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from nasbench.models.derive import derive_cell, derive_genotype
 from nasbench.strategies.differentiable.base import (
     AlphaRecord,
     ArchGroup,
@@ -23,7 +24,6 @@ from nasbench.strategies.differentiable.base import (
     MixedEdge,
 )
 from nasbench.strategies.differentiable.darts import Darts, DartsConfig, unrolled_hypergradient
-from nasbench.strategies.differentiable.derive import derive_cell, derive_genotype
 from nasbench.strategies.differentiable.gdas import Gdas, GdasConfig
 from nasbench.strategies.differentiable.hessian import (
     EigenvalueEarlyStop,

@@ -1,12 +1,12 @@
-"""What every differentiable method shares: the mixed edge, the method protocol, configs.
+"""What every differentiable method shares: the base class with DARTS's defaults.
 
 A differentiable method (DARTS, GDAS, PC-DARTS, ProxylessNAS) differs from the
 others in two things only, after DARTS's ``model_search.py`` + ``architect.py``:
 
 1. how a mixed edge combines its candidate ops. The supernet asks the method, once
-   per forward and cell type, for an :class:`EdgePlan` per edge (the op weights,
-   which ops to run, an optional edge scale), and every :class:`MixedEdge` of that
-   cell type follows its plan;
+   per forward and cell type, for an ``EdgePlan`` per edge (the op weights, which ops
+   to run, an optional edge scale), and every ``MixedEdge`` of that cell type follows
+   its plan (both in :mod:`nasbench.models.mixed_edge`, the supernet's side);
 2. how the architecture weights are stepped (:meth:`DifferentiableMethod.arch_step`).
 
 The bilevel loop around them is shared (``nasbench.search``); it calls, per step,
@@ -15,202 +15,44 @@ architecture step, and ``method.on_epoch_start(epoch, epochs)`` per epoch.
 
 A method reads a supernet only through its architecture groups: ``supernet.cell_types``
 names them, ``supernet.alpha(ct)`` is a group's ``(n_edges, n_ops)`` matrix and
-``supernet.group(ct)`` (an :class:`ArchGroup`) its rows and columns. A DARTS supernet
-has the groups "normal" and "reduce" over one op set; a NAS-Unet supernet has one group
-per edge role (down, up, normal), each with its own op set. Turning the scores into a
-genotype is the supernet's rule (``supernet.derive(scores)``), so the same methods
-search every space.
+``supernet.group(ct)`` (an ``ArchGroup``, :mod:`nasbench.protocols`) its rows and
+columns. A DARTS supernet has the groups "normal" and "reduce" over one op set; a
+NAS-Unet supernet has one group per edge role (down, up, normal), each with its own op
+set. Turning the scores into a genotype is the supernet's rule (``supernet.derive(scores)``),
+so the same methods search every space. Config fields come from :mod:`nasbench.options`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from nasbench.errors import ConfigError
+from nasbench.models.mixed_edge import EdgePlan, MixedEdge
+from nasbench.options import MethodConfig, option
+from nasbench.protocols import MODES, ZERO_OP, ArchGroup
+
+__all__ = [
+    "MODES",
+    "ZERO_OP",
+    "AlphaRecord",
+    "ArchGroup",
+    "Batch",
+    "DifferentiableMethod",
+    "EdgePlan",
+    "LossFn",
+    "MethodConfig",
+    "MixedEdge",
+    "first_order_grads",
+    "option",
+]
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-# Forward modes a supernet can be in (see Supernet.mode).
-MODES = ("train", "eval", "relaxed", "arch")
-ZERO_OP = "none"
-
-
-def option(default: Any, help: str, min: float | None = None, max: float | None = None, **extra):
-    """A dataclass field whose metadata a widget turns into a form control.
-
-    Args:
-        default: the default value.
-        help: one sentence shown as the control's tooltip.
-        min: smallest allowed value (inclusive), or None.
-        max: largest allowed value (inclusive), or None.
-        **extra: more metadata, e.g. ``choices=(1, 2)``.
-
-    Returns:
-        A ``dataclasses.field``.
-
-    Example:
-        >>> @dataclass
-        ... class C(MethodConfig):
-        ...     lr: float = option(3e-4, "learning rate", min=0.0)
-    """
-    meta = {"help": help, "min": min, "max": max, **extra}
-    return field(default=default, metadata=meta)
-
-
-@dataclass
-class MethodConfig:
-    """Base of the method configs: range checks from field metadata, dict round trip."""
-
-    def validate(self) -> None:
-        """Raise a one-line ConfigError when a field is of the wrong type or out of range."""
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            where = f"{type(self).__name__}.{f.name}"
-            if (
-                f.type in ("float", float)
-                and isinstance(value, int)
-                and not isinstance(value, bool)
-            ):
-                value = float(value)
-                setattr(self, f.name, value)
-            if f.type in ("int", int) and (isinstance(value, bool) or not isinstance(value, int)):
-                raise ConfigError(f"{where} must be an integer, got {value!r}.")
-            if f.type in ("float", float) and not isinstance(value, float):
-                raise ConfigError(f"{where} must be a number, got {value!r}.")
-            if f.type in ("bool", bool) and not isinstance(value, bool):
-                raise ConfigError(f"{where} must be true or false, got {value!r}.")
-            choices = f.metadata.get("choices")
-            if choices is not None and value not in choices:
-                raise ConfigError(f"{where} must be one of {list(choices)}, got {value!r}.")
-            lo, hi = f.metadata.get("min"), f.metadata.get("max")
-            if lo is not None and value < lo:
-                raise ConfigError(f"{where} must be >= {lo}, got {value!r}.")
-            if hi is not None and value > hi:
-                raise ConfigError(f"{where} must be <= {hi}, got {value!r}.")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields as a JSON-ready dict."""
-        return {
-            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
-        }
-
-
-@dataclass(frozen=True)
-class ArchGroup:
-    """The rows and columns of one architecture matrix.
-
-    Attributes:
-        edges: ``(node, input)`` per row.
-        edge_names: a name per row, e.g. ``"0->2"``.
-        op_names: the candidate ops, one per column.
-
-    Example:
-        >>> g = ArchGroup(((0, 0),), ("0->2",), ("none", "skip_connect"))
-        >>> g.non_zero_ops, g.zero_op
-        ((1,), 0)
-    """
-
-    edges: tuple[tuple[int, int], ...]
-    edge_names: tuple[str, ...]
-    op_names: tuple[str, ...]
-
-    @property
-    def non_zero_ops(self) -> tuple[int, ...]:
-        """Column indices of the ops other than 'none'."""
-        return tuple(k for k, op in enumerate(self.op_names) if op != ZERO_OP)
-
-    @property
-    def zero_op(self) -> int | None:
-        """Column of 'none', or None."""
-        return self.op_names.index(ZERO_OP) if ZERO_OP in self.op_names else None
-
-
-@dataclass
-class EdgePlan:
-    """How one mixed edge computes its output in one forward pass.
-
-    Output = ``scale * (sum_{k in active} weights[k] * op_k(x)
-    + sum_{k in detached} weights[k] * op_k(x).detach())``; ops in neither list are
-    not run at all (that is where the savings of 'none', GDAS and ProxylessNAS are).
-
-    Attributes:
-        weights: op weights, shape ``(n_ops,)``; may carry gradient to the alphas.
-        active: op indices that are run with gradient.
-        detached: op indices run without gradient to the op weights' inputs
-            (ProxylessNAS's inactive path).
-        scale: optional scalar multiplying the edge output (PC-DARTS edge weight beta).
-    """
-
-    weights: torch.Tensor
-    active: tuple[int, ...]
-    detached: tuple[int, ...] = ()
-    scale: torch.Tensor | None = None
-
-
-class MixedEdge(nn.Module):
-    """A supernet edge holding every candidate op; it runs what its plan says.
-
-    Pooling ops get a non-affine BatchNorm after them, as in DARTS's ``MixedOp``.
-
-    Args:
-        spatial_dims: 2 or 3.
-        C: channels in and out.
-        stride: 1, or 2 on the input edges of a reduction cell.
-        op_names: candidate op names (from ``nasbench.spaces.ops``).
-
-    Example:
-        >>> edge = MixedEdge(2, 4, 1, ("none", "skip_connect", "avg_pool_3x3"))
-        >>> plan = EdgePlan(torch.tensor([0.2, 0.5, 0.3]), active=(1, 2))
-        >>> edge(torch.zeros(2, 4, 8, 8), plan).shape
-        torch.Size([2, 4, 8, 8])
-    """
-
-    def __init__(self, spatial_dims: int, C: int, stride: int, op_names: Sequence[str]) -> None:
-        super().__init__()
-        self.op_names = tuple(op_names)
-        self.stride = stride
-        self.ops = nn.ModuleList(_search_op(name, spatial_dims, C, stride) for name in op_names)
-
-    def mix(self, x: torch.Tensor, plan: EdgePlan) -> torch.Tensor:
-        """The weighted sum of the planned ops on ``x`` (no edge scale)."""
-        out = None
-        for k in plan.active:
-            term = plan.weights[k] * self.ops[k](x)
-            out = term if out is None else out + term
-        for k in plan.detached:
-            # The inactive ProxylessNAS path: its output only feeds the gate gradient,
-            # so no graph is kept through the op (the memory of one path).
-            with torch.no_grad():
-                y = self.ops[k](x)
-            term = plan.weights[k] * y
-            out = term if out is None else out + term
-        if out is None:
-            raise ValueError("An EdgePlan must run at least one op.")
-        return out
-
-    def forward(self, x: torch.Tensor, plan: EdgePlan) -> torch.Tensor:
-        out = self.mix(x, plan)
-        return out if plan.scale is None else plan.scale * out
-
-
-def _search_op(name: str, spatial_dims: int, C: int, stride: int) -> nn.Module:
-    from nasbench.spaces.blocks import bn_cls
-    from nasbench.spaces.ops import create_op
-
-    # DARTS search: non-affine BN everywhere in the supernet, and a BN after pools so
-    # that their output scale is comparable with the convolutions'.
-    op = create_op(name, spatial_dims=spatial_dims, C_in=C, C_out=C, stride=stride, affine=False)
-    if "pool" in name:
-        op = nn.Sequential(op, bn_cls(spatial_dims)(C, affine=False))
-    return op
 
 
 @dataclass

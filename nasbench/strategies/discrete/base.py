@@ -14,7 +14,7 @@ import numpy as np
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
-from nasbench.strategies.differentiable.base import MethodConfig, option
+from nasbench.options import MethodConfig, option
 
 __all__ = ["DiscreteConfig", "DiscreteStrategy", "MethodConfig", "genotype_key", "option"]
 

@@ -233,8 +233,8 @@ class EnasEvaluator:
     def __init__(
         self, strategy: Enas, train_ds: Dataset, val_ds: Dataset, task: str, device: str = "auto"
     ) -> None:
-        from nasbench.engine.batches import EpochBatches
-        from nasbench.engine.device import resolve_device
+        from nasbench.data.batches import EpochBatches
+        from nasbench.device import resolve_device
         from nasbench.evaluation.metrics import loss_for_task
 
         for label, ds in (("train", train_ds), ("val", val_ds)):

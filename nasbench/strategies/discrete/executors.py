@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nasbench import registry
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.base import Result
 
@@ -284,6 +285,8 @@ EXECUTORS: dict[str, type[Executor]] = {
     "process": ProcessPoolExecutor,
     "ray": RayExecutor,
 }
+for _name, _cls in EXECUTORS.items():
+    registry.register("executor", _name, _cls)
 
 
 def create_executor(name: str = "sequential", config: dict[str, Any] | None = None) -> Executor:

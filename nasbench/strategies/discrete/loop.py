@@ -29,6 +29,7 @@ import numpy as np
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
+from nasbench.options import Budget
 from nasbench.strategies.discrete.base import DiscreteStrategy, genotype_key
 from nasbench.strategies.discrete.executors import Executor, Job, Outcome, SequentialExecutor
 
@@ -36,32 +37,6 @@ CACHE_MODES = ("canonical", "genotype", "none")
 # A strategy that proposes only already-evaluated genotypes this many times in a row
 # has converged; stopping beats spinning forever on a wall-time-only budget.
 MAX_DUPLICATE_STREAK = 1000
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How much a discrete search may spend.
-
-    Attributes:
-        max_evaluations: evaluator calls (cache hits are free); None for no limit.
-        max_seconds: wall time; checked between batches, so the batch in flight finishes.
-
-    Example:
-        >>> Budget(max_evaluations=100).max_evaluations
-        100
-    """
-
-    max_evaluations: int | None = None
-    max_seconds: float | None = None
-
-    def __post_init__(self) -> None:
-        n, s = self.max_evaluations, self.max_seconds
-        if n is None and s is None:
-            raise ConfigError("a budget needs max_evaluations or max_seconds (or both).")
-        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
-            raise ConfigError(f"max_evaluations must be a positive integer, got {n!r}.")
-        if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or s <= 0):
-            raise ConfigError(f"max_seconds must be a positive number, got {s!r}.")
 
 
 @dataclass

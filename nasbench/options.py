@@ -1,0 +1,117 @@
+"""Settings: fields a widget turns into a form (:func:`option`, :class:`MethodConfig`), budgets.
+
+Every strategy, evaluator and method config is a dataclass deriving from
+:class:`MethodConfig`, its fields made with :func:`option` (a default, one sentence
+of help, and an optional range or choices). The registry validates a config with
+:meth:`MethodConfig.validate`; a widget reads the same metadata to build its form.
+
+Example:
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class C(MethodConfig):
+    ...     lr: float = option(3e-4, "learning rate", min=0.0)
+    >>> C(lr=-1.0).validate()
+    Traceback (most recent call last):
+    ...
+    nasbench.errors.ConfigError: C.lr must be >= 0.0, got -1.0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nasbench.errors import ConfigError
+
+__all__ = ["Budget", "MethodConfig", "option"]
+
+
+def option(default: Any, help: str, min: float | None = None, max: float | None = None, **extra):
+    """A dataclass field whose metadata a widget turns into a form control.
+
+    Args:
+        default: the default value.
+        help: one sentence shown as the control's tooltip.
+        min: smallest allowed value (inclusive), or None.
+        max: largest allowed value (inclusive), or None.
+        **extra: more metadata, e.g. ``choices=(1, 2)``.
+
+    Returns:
+        A ``dataclasses.field``.
+
+    Example:
+        >>> @dataclass
+        ... class C(MethodConfig):
+        ...     lr: float = option(3e-4, "learning rate", min=0.0)
+        >>> C().lr
+        0.0003
+    """
+    meta = {"help": help, "min": min, "max": max, **extra}
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class MethodConfig:
+    """Base of the method configs: range checks from field metadata, dict round trip."""
+
+    def validate(self) -> None:
+        """Raise a one-line ConfigError when a field is of the wrong type or out of range."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            where = f"{type(self).__name__}.{f.name}"
+            if (
+                f.type in ("float", float)
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+            ):
+                value = float(value)
+                setattr(self, f.name, value)
+            if f.type in ("int", int) and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ConfigError(f"{where} must be an integer, got {value!r}.")
+            if f.type in ("float", float) and not isinstance(value, float):
+                raise ConfigError(f"{where} must be a number, got {value!r}.")
+            if f.type in ("bool", bool) and not isinstance(value, bool):
+                raise ConfigError(f"{where} must be true or false, got {value!r}.")
+            choices = f.metadata.get("choices")
+            if choices is not None and value not in choices:
+                raise ConfigError(f"{where} must be one of {list(choices)}, got {value!r}.")
+            lo, hi = f.metadata.get("min"), f.metadata.get("max")
+            if lo is not None and value < lo:
+                raise ConfigError(f"{where} must be >= {lo}, got {value!r}.")
+            if hi is not None and value > hi:
+                raise ConfigError(f"{where} must be <= {hi}, got {value!r}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-ready dict."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+        }
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much a discrete search may spend.
+
+    Attributes:
+        max_evaluations: evaluator calls (cache hits are free); None for no limit.
+        max_seconds: wall time; checked between batches, so the batch in flight finishes.
+
+    Example:
+        >>> Budget(max_evaluations=100).max_evaluations
+        100
+    """
+
+    max_evaluations: int | None = None
+    max_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        n, s = self.max_evaluations, self.max_seconds
+        if n is None and s is None:
+            raise ConfigError("a budget needs max_evaluations or max_seconds (or both).")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+            raise ConfigError(f"max_evaluations must be a positive integer, got {n!r}.")
+        if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or s <= 0):
+            raise ConfigError(f"max_seconds must be a positive number, got {s!r}.")

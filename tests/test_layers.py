@@ -1,0 +1,64 @@
+"""Imports point down the layer order ``nasbench.LAYERS`` declares, lazy ones included."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+import nasbench
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "architecture.py"
+
+
+@pytest.fixture(scope="module")
+def arch():
+    spec = importlib.util.spec_from_file_location("nasbench_bench_architecture", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(spec.name, None)
+
+
+def test_no_import_points_up_or_sideways(arch):
+    layers = arch.read_layers()
+    assert layers == nasbench.LAYERS
+    edges = arch.import_edges(arch.package_modules())
+    bad = [
+        f"{e.source}:{e.line} imports {e.target} ({a} -> {b})"
+        for e, a, b in arch.layer_violations(edges, layers)
+    ]
+    assert not bad, "imports against nasbench.LAYERS:\n" + "\n".join(bad)
+
+
+def test_every_package_is_placed_in_a_layer(arch):
+    placed = arch.layer_index(nasbench.LAYERS)
+    for module in arch.package_modules():
+        assert arch.unit_of(module, nasbench.LAYERS) in placed, module
+
+
+def test_the_checker_sees_lazy_upward_imports(arch, tmp_path):
+    pkg = tmp_path / "nasbench"
+    (pkg / "spaces").mkdir(parents=True)
+    (pkg / "models").mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "models" / "__init__.py").write_text("from nasbench.spaces import grid\n")
+    (pkg / "spaces" / "__init__.py").write_text("")
+    (pkg / "spaces" / "grid.py").write_text(
+        "def build():\n    from nasbench.models import net\n    return net\n"
+    )
+    (pkg / "models" / "net.py").write_text("")
+    layers = (("spaces",), ("models",))
+    edges = arch.import_edges(arch.package_modules(pkg))
+    bad = arch.layer_violations(edges, layers)
+    assert [(e.source, e.target, e.line, a, b) for e, a, b in bad] == [
+        ("nasbench.spaces.grid", "nasbench.models.net", 2, "spaces", "models")
+    ]
+    graph = arch.unit_graph(edges, layers)
+    assert arch.cycles(graph) == [["models", "spaces"]]
+    assert arch.mutual_pairs(graph) == [("models", "spaces")]
