@@ -190,6 +190,7 @@ def import_records(
         are taken as percent.
 
     Example:
+        >>> cell = "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|"
         >>> import_records(pd.DataFrame({"arch": [cell], "epoch": [1], "accuracy": [91.2]}))
         BenchmarkTable(1 architectures, 1 rows, dataset='', epochs<=1)
     """

@@ -141,7 +141,11 @@ class Space(ABC):
             A genotype that differs from ``genotype`` by one change.
 
         Example:
-            >>> child = space.mutate(parent, np.random.default_rng(0))
+            >>> space = NB201Space()
+            >>> parent = space.sample(np.random.default_rng(0))
+            >>> child = space.mutate(parent, np.random.default_rng(1))
+            >>> child != parent and space.contains(child)
+            True
         """
         options = self.neighbours(genotype)
         if not options:
@@ -359,6 +363,7 @@ def space_from_dict(d: Mapping[str, Any]) -> Space:
         The space.
 
     Example:
+        >>> space = create_space("nb201", ops=["none", "skip_connect"])
         >>> space_from_dict(space.to_dict()) == space
         True
     """

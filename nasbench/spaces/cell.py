@@ -262,7 +262,7 @@ class CellSpace(Space):
             A float32 vector of length ``encoding_length(encoding)``.
 
         Example:
-            >>> CellSpace().encode(zoo["DARTS_V2"]).sum()
+            >>> float(CellSpace().encode(zoo["DARTS_V2"]).sum())
             16.0
         """
         self._check_encoding(encoding)

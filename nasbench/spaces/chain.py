@@ -270,7 +270,10 @@ class ChainSpace(Space):
             A member that differs from ``genotype`` by one change.
 
         Example:
-            >>> child = ChainSpace().mutate(parent, np.random.default_rng(0))
+            >>> parent = ChainSpace().sample(np.random.default_rng(0))
+            >>> child = ChainSpace().mutate(parent, np.random.default_rng(1))
+            >>> ChainSpace().contains(child)
+            True
         """
         moves = [m for m in self._moves(self.validate(genotype)).values() if m]
         if not moves:
@@ -314,6 +317,7 @@ class ChainSpace(Space):
             A float32 vector of length ``encoding_length(encoding)``.
 
         Example:
+            >>> g = ChainSpace().sample(np.random.default_rng(0))
             >>> ChainSpace().encode(g).shape
             (114,)
         """

@@ -142,7 +142,10 @@ class Genotype:
             The cell's (op, input) pairs and its concat indices.
 
         Example:
+            >>> g = zoo["DARTS_V2"]
             >>> pairs, concat = g.cell("reduce")
+            >>> len(pairs), concat
+            (8, (2, 3, 4, 5))
         """
         if cell_type not in CELL_TYPES:
             raise SpaceError(f"cell_type must be 'normal' or 'reduce', got {cell_type!r}.")
@@ -158,8 +161,9 @@ class Genotype:
             One tuple of ``inputs_per_node`` pairs per intermediate node.
 
         Example:
+            >>> g = zoo["DARTS_V2"]
             >>> g.nodes("normal")[0]
-            (('sep_conv_3x3', 0), ('skip_connect', 1))
+            (('sep_conv_3x3', 0), ('sep_conv_3x3', 1))
         """
         pairs, _ = self.cell(cell_type)
         k = self.inputs_per_node
@@ -196,6 +200,7 @@ class Genotype:
             The genotype.
 
         Example:
+            >>> g = zoo["DARTS_V2"]
             >>> Genotype.from_dict(g.to_dict()) == g
             True
         """
@@ -228,6 +233,7 @@ class Genotype:
             :func:`parse_genotype` reads it back to an equal genotype.
 
         Example:
+            >>> g = zoo["DARTS_V2"]
             >>> parse_genotype(g.to_darts_text()) == g
             True
         """
@@ -363,6 +369,9 @@ class NB201Genotype:
             The genotype.
 
         Example:
+            >>> g = NB201Genotype.from_string(
+            ...     "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|"
+            ... )
             >>> NB201Genotype.from_string(g.to_string()) == g
             True
         """
@@ -531,6 +540,7 @@ def genotype_from_dict(d: Mapping[str, Any]) -> AnyGenotype:
         A :class:`Genotype`, :class:`NB201Genotype` or :class:`ChainGenotype`.
 
     Example:
+        >>> g = zoo["DARTS_V2"]
         >>> genotype_from_dict(g.to_dict()) == g
         True
     """

@@ -243,7 +243,7 @@ class NasUnetSpace(Space):
 
         Example:
             >>> space = NasUnetSpace(n_nodes=2)
-            >>> space.encode(space.sample(np.random.default_rng(0))).sum()
+            >>> float(space.encode(space.sample(np.random.default_rng(0))).sum())
             8.0
         """
         self._check_onehot(encoding)

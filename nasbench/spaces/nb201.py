@@ -203,6 +203,7 @@ class NB201Space(Space):
             A float32 vector of length ``encoding_length(encoding)``.
 
         Example:
+            >>> g = NB201Space().sample(np.random.default_rng(0))
             >>> NB201Space().encode(g).shape
             (30,)
         """

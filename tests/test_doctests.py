@@ -1,0 +1,90 @@
+"""Every ``>>>`` example in nasbench runs and holds (illustrative ones say ``+SKIP``).
+
+Examples see their module's names plus a few the docs use everywhere (numpy, torch,
+pandas, the zoo, the common spaces, ``Skeleton``), as pytest's doctest namespace would
+give them. They run in a temporary folder so anything they write lands there.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import nasbench
+
+# Modules whose examples train or build networks for a few seconds.
+SLOW = {
+    "nasbench.bench",
+    "nasbench.bench.synthetic",
+    "nasbench.bench.table",
+    "nasbench.evaluation",
+    "nasbench.evaluation.baselines",
+    "nasbench.evaluation.registry",
+    "nasbench.evaluation.table_lookup",
+    "nasbench.models.costs",
+    "nasbench.strategies.differentiable",
+}
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def _modules() -> list[str]:
+    names = ["nasbench"] + [m.name for m in pkgutil.walk_packages(nasbench.__path__, "nasbench.")]
+    return [n for n in names if not n.endswith("__main__")]
+
+
+def _namespace() -> dict:
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from nasbench.spaces import (
+        CellSpace,
+        ChainSpace,
+        NasUnetSpace,
+        NB201Space,
+        create_space,
+        parse_genotype,
+        zoo,
+    )
+    from nasbench.spaces.skeleton import Skeleton
+
+    return {
+        "np": np,
+        "pd": pd,
+        "torch": torch,
+        "zoo": zoo,
+        "CellSpace": CellSpace,
+        "ChainSpace": ChainSpace,
+        "NasUnetSpace": NasUnetSpace,
+        "NB201Space": NB201Space,
+        "Skeleton": Skeleton,
+        "create_space": create_space,
+        "parse_genotype": parse_genotype,
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in _modules()],
+)
+def test_examples_hold(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    failures = []
+    for test in finder.find(module, name, extraglobs=_namespace()):
+        report: list[str] = []
+        result = doctest.DocTestRunner(optionflags=FLAGS).run(test, out=report.append)
+        if result.failed:
+            failures.append("".join(report))
+    assert not failures, "\n".join(failures)
+
+
+def test_the_examples_are_found():
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    module = importlib.import_module("nasbench.registry")
+    examples = sum(len(t.examples) for t in finder.find(module, "nasbench.registry"))
+    assert examples >= 5
