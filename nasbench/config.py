@@ -16,6 +16,7 @@ from typing import Any
 from nasbench import registry
 from nasbench.errors import ConfigError, closest_name
 from nasbench.options import Budget
+from nasbench.protocols import Space
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -294,7 +295,7 @@ def _check_race(strategy: str, race: Any, evaluator: str, evaluator_config: Any)
         )
 
 
-def check_task(info: Any, space: Any) -> None:
+def check_task(info: Any, space: Space) -> None:
     """Raise a one-line ConfigError unless the space's networks fit the dataset's task:
     segmentation data needs a segmentation space (a U-Net), classification data a classifier.
 
@@ -317,7 +318,7 @@ def check_task(info: Any, space: Any) -> None:
     )
 
 
-def _check_strategy(space: Any, entry: Any) -> None:
+def _check_strategy(space: Space, entry: Any) -> None:
     """A space may limit the strategies that search it, and a strategy the spaces it searches."""
     allowed = getattr(space, "strategies", None)
     if allowed is not None and entry.name not in allowed:
@@ -332,7 +333,7 @@ def _check_strategy(space: Any, entry: Any) -> None:
         )
 
 
-def _check_supernet(space: Any, entry: Any) -> None:
+def _check_supernet(space: Space, entry: Any) -> None:
     """A differentiable search trains a supernet: the space must have one."""
     from nasbench.models.supernet import has_supernet
 

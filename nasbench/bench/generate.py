@@ -35,11 +35,12 @@ import torch
 
 from nasbench.bench.table import BenchmarkTable
 from nasbench.errors import ConfigError
+from nasbench.protocols import Space
 
 ProgressFn = Callable[[int, int, str], Any]
 
 
-def _unique_members(space: Any) -> list[Any]:
+def _unique_members(space: Space) -> list[Any]:
     from nasbench.bench.table import genotype_key
 
     seen, out = set(), []
@@ -71,7 +72,7 @@ def _stack(ds: Any, task: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _check_resume(
-    existing: BenchmarkTable, space: Any, dataset: str, recipe: dict, out: Path
+    existing: BenchmarkTable, space: Space, dataset: str, recipe: dict, out: Path
 ) -> None:
     same = (
         existing.dataset == dataset
@@ -86,7 +87,7 @@ def _check_resume(
 
 
 def generate_table(
-    space: Any,
+    space: Space,
     dataset: str = "synthetic",
     recipe: Any = None,
     sample: int | None = None,

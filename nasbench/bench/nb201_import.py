@@ -34,6 +34,7 @@ import pandas as pd
 
 from nasbench.bench.table import COLUMNS, BenchmarkTable
 from nasbench.errors import ConfigError, closest_name
+from nasbench.protocols import Space
 
 SETTINGS = ("full", "less")
 EVAL_KEY = re.compile(r"^(?P<name>.+)@(?P<epoch>\d+)$")
@@ -176,7 +177,7 @@ def import_nb201(
 def import_records(
     source: str | os.PathLike | pd.DataFrame,
     dataset: str | None = None,
-    space: Any = None,
+    space: Space = None,
 ) -> BenchmarkTable:
     """Read a CSV/JSON of per-epoch records (``arch``, ``epoch``, ``accuracy``...) into a table.
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from nasbench.errors import ConfigError, SpaceError, closest_name
+from nasbench.protocols import Genotype, Space
 
 ID_COLUMNS = ("key", "genotype_json", "seed", "epoch")
 METRIC_COLUMNS = ("train_loss", "val_acc", "val_auc", "test_acc", "test_auc")
@@ -43,7 +44,7 @@ LOWER_IS_BETTER = frozenset(
 )
 
 
-def genotype_key(genotype: Any, space: Any = None) -> str:
+def genotype_key(genotype: Genotype, space: Space = None) -> str:
     """Return the canonical key of a genotype: the space's ``canonical`` form, else its JSON.
 
     Args:
@@ -92,7 +93,7 @@ class BenchmarkTable:
     def __init__(
         self,
         frame: pd.DataFrame,
-        space: Any = None,
+        space: Space = None,
         dataset: str = "",
         recipe: Mapping[str, Any] | None = None,
         seeds: Sequence[int] = (0,),
@@ -173,13 +174,13 @@ class BenchmarkTable:
         """Return every key, sorted."""
         return sorted(self.frame["key"].unique())
 
-    def __contains__(self, genotype: Any) -> bool:
+    def __contains__(self, genotype: Genotype) -> bool:
         try:
             return self.key_of(genotype) in self._positions()
         except SpaceError:
             return False
 
-    def key_of(self, genotype: Any) -> str:
+    def key_of(self, genotype: Genotype) -> str:
         """Return the canonical key of ``genotype`` in this table's space."""
         return genotype_key(genotype, self.space)
 
@@ -215,7 +216,7 @@ class BenchmarkTable:
             self._index = {keys[a]: (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
         return self._index
 
-    def query(self, genotype: Any, epoch: int | None = None, seed: int | None = None) -> dict:
+    def query(self, genotype: Genotype, epoch: int | None = None, seed: int | None = None) -> dict:
         """Return the recorded results of a genotype (or any genotype isomorphic to it).
 
         Args:

@@ -42,6 +42,7 @@ from nasbench.device import (
 from nasbench.engine.result import SearchResult
 from nasbench.errors import ConfigError
 from nasbench.evaluation.tasks import Task, task_of_info
+from nasbench.protocols import Genotype
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
 from nasbench.runs.environment import capture_environment
 from nasbench.spaces.ops import is_parameter_free, op_names
@@ -471,7 +472,7 @@ class _Loop:
         return SearchResult(self.run_dir, status, genotype, dict(self.last_val), self.step)
 
 
-def parameter_free_ops(genotype: Any) -> int:
+def parameter_free_ops(genotype: Genotype) -> int:
     """How many edges of a genotype carry a parameter-free op (skip, pool); DARTS collapse
     shows as this count growing. Ops outside the op registry (DiNTS's cells) count as not."""
     known = set(op_names())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from nasbench.protocols import Genotype
 
 __all__ = ["SearchResult"]
 
@@ -26,6 +27,6 @@ class SearchResult:
 
     run_dir: Path
     status: str
-    genotype: Any
+    genotype: Genotype
     metrics: dict[str, float]
     steps: int

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from nasbench.protocols import Genotype
+
 
 @dataclass(frozen=True)
 class Result:
@@ -44,6 +46,6 @@ class Evaluator(Protocol):
     table lookup or a zero-cost proxy); None means the evaluator's full budget.
     """
 
-    def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
+    def evaluate(self, genotype: Genotype, budget: float | None = None) -> Result:
         """Score one genotype."""
         ...

@@ -27,6 +27,7 @@ import numpy as np
 
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.base import Result
+from nasbench.protocols import Genotype, Space
 
 SENSES = ("max", "min")
 # Default sense of the values results carry; anything else must say ":max" or ":min".
@@ -218,7 +219,7 @@ class ConstrainedEvaluator:
         self,
         evaluator: Any,
         constraints: Constraints | None = None,
-        space: Any = None,
+        space: Space = None,
         input_size: int = 28,
         latency_repeats: int = 10,
         device: str = "cpu",
@@ -230,7 +231,7 @@ class ConstrainedEvaluator:
         self.latency_repeats = int(latency_repeats)
         self.device = device
 
-    def _missing_costs(self, genotype: Any, cost: dict[str, float]) -> dict[str, float]:
+    def _missing_costs(self, genotype: Genotype, cost: dict[str, float]) -> dict[str, float]:
         from nasbench.models.costs import network_costs
 
         wanted = {"params", "macs"} | ({"latency_ms"} if self.latency_repeats > 0 else set())
@@ -245,7 +246,7 @@ class ConstrainedEvaluator:
         )
         return {k: float(v) for k, v in measured.items() if k not in cost and k in wanted}
 
-    def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
+    def evaluate(self, genotype: Genotype, budget: float | None = None) -> Result:
         """Evaluate, complete the costs, flag infeasibility."""
         result = self.evaluator.evaluate(genotype, budget)
         start = time.perf_counter()

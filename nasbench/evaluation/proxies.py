@@ -38,6 +38,7 @@ from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
 from nasbench.options import MethodConfig, option
+from nasbench.protocols import Genotype, Space
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -226,7 +227,7 @@ class ProxyEvaluator:
         self,
         config: ProxyConfig | None = None,
         *,
-        space: Any = None,
+        space: Space = None,
         dataset: Any = None,
         seed: int = 0,
     ) -> None:
@@ -260,7 +261,7 @@ class ProxyEvaluator:
             self._batch = (seeded_batch(ds, self.config.batch_size, self.seed), ds.info)
         return self._batch
 
-    def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
+    def evaluate(self, genotype: Genotype, budget: float | None = None) -> Result:
         """Build ``genotype`` at initialisation (seeded) and score it; ``budget`` is ignored.
 
         Returns:

@@ -27,6 +27,7 @@ from typing import Any
 
 from nasbench import registry
 from nasbench.errors import ConfigError
+from nasbench.protocols import Space
 from nasbench.registry import Entry
 
 # The registry's entry type for evaluators.
@@ -91,7 +92,7 @@ def create_evaluator(
     name: str,
     config: Any = None,
     *,
-    space: Any = None,
+    space: Space = None,
     dataset: Any = None,
     seed: int = 0,
     **extra: Any,

@@ -39,6 +39,7 @@ from nasbench.errors import ConfigError
 from nasbench.evaluation.baselines import IntensityThresholds, resnet18, unet
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
 from nasbench.evaluation.train import TrainConfig, TrainResult, evaluate_model, train_model
+from nasbench.protocols import Genotype
 
 SEARCHED = "searched"
 BASELINE = "resnet18"
@@ -69,7 +70,7 @@ class RetrainReport:
 
     run_dir: Path
     dataset: str
-    genotype: Any
+    genotype: Genotype
     skeleton: Any
     config: TrainConfig
     results: dict[str, TrainResult] = field(default_factory=dict)
@@ -121,7 +122,7 @@ def retrain(
     run_dir: str | Path,
     config: TrainConfig | None = None,
     baseline: bool | str = True,
-    genotype: Any = None,
+    genotype: Genotype = None,
     skeleton: Any = None,
     on_epoch: ProgressCallback | None = None,
 ) -> RetrainReport:
@@ -295,7 +296,7 @@ def _final_genotype(run_dir: Path, genotypes: pd.DataFrame) -> Any:
     return last["genotype"] if last["genotype"] is not None else _parse(last["genotype_json"])
 
 
-def _parse(genotype: Any) -> Any:
+def _parse(genotype: Genotype) -> Any:
     from nasbench.spaces import parse_genotype
     from nasbench.spaces.genotype import genotype_from_dict
 
@@ -307,7 +308,7 @@ def _parse(genotype: Any) -> Any:
 
 
 def _skeleton(
-    run_config: Mapping[str, Any], info: Any, genotype: Any, config: TrainConfig, override: Any
+    run_config: Mapping[str, Any], info: Any, genotype: Genotype, config: TrainConfig, override: Any
 ) -> Any:
     """The skeleton to stack the cell in; the dataset always sets what goes in and out.
 

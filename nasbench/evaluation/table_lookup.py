@@ -19,6 +19,7 @@ from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
 from nasbench.options import MethodConfig, option
+from nasbench.protocols import Genotype, Space
 
 RESULT_METRICS = ("val_acc", "val_auc", "test_acc", "test_auc", "train_loss")
 RESULT_COSTS = ("params", "macs", "latency_ms")
@@ -61,7 +62,7 @@ class TableEvaluator:
         self,
         config: TableEvalConfig | None = None,
         *,
-        space: Any = None,
+        space: Space = None,
         dataset: Any = None,
         seed: int = 0,
         table: Any = None,
@@ -110,7 +111,7 @@ class TableEvaluator:
 
             self.table = synthetic_nb201_table(seed=self._synthetic_seed)
 
-    def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
+    def evaluate(self, genotype: Genotype, budget: float | None = None) -> Result:
         """Read the table at epoch ``budget`` (None: ``config.epochs`` or the last epoch).
 
         Args:

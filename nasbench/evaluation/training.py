@@ -21,6 +21,7 @@ from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
 from nasbench.options import MethodConfig, option
+from nasbench.protocols import Genotype, Space
 
 SCORE_METRICS = ("val_acc", "val_auc")
 
@@ -104,7 +105,7 @@ def load_evaluation_data(spec: DataSpec, seed: int = 0, augment: bool = False):
     return train, one("val", "default"), one("test", "default"), train.info
 
 
-def skeleton_for(space: Any, info: Any, skeleton: dict | None = None) -> Any:
+def skeleton_for(space: Space, info: Any, skeleton: dict | None = None) -> Any:
     """The space's skeleton (or ``skeleton``) with channels, classes and dims of the data.
 
     Args:
@@ -126,7 +127,7 @@ def skeleton_for(space: Any, info: Any, skeleton: dict | None = None) -> Any:
     )
 
 
-def require_space(space: Any, who: str) -> Any:
+def require_space(space: Space, who: str) -> Any:
     """Raise a one-line ConfigError when an evaluator that builds networks got no space."""
     if space is None or not hasattr(space, "validate"):
         raise ConfigError(
@@ -173,7 +174,7 @@ class TrainEvaluator:
         self,
         config: TrainEvalConfig | None = None,
         *,
-        space: Any = None,
+        space: Space = None,
         dataset: Any = None,
         seed: int = 0,
     ) -> None:
@@ -199,7 +200,7 @@ class TrainEvaluator:
             self._splits = load_evaluation_data(self.data, self.seed, self.config.augment)
         return self._splits
 
-    def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
+    def evaluate(self, genotype: Genotype, budget: float | None = None) -> Result:
         """Train ``genotype`` for ``budget`` epochs (None: ``config.epochs``) and score it.
 
         Args:

@@ -33,7 +33,7 @@ from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
 from nasbench.models.mixed_edge import EdgePlan, MixedEdge
 from nasbench.options import MethodConfig, option
-from nasbench.protocols import ZERO_OP
+from nasbench.protocols import ZERO_OP, Genotype, Space
 
 
 # ---- NAS-Bench-201 supernet ------------------------------------------------------------------
@@ -199,7 +199,7 @@ class WeightSharingEvaluator:
         self,
         config: WeightSharingConfig | None = None,
         *,
-        space: Any = None,
+        space: Space = None,
         dataset: Any = None,
         seed: int = 0,
     ) -> None:
@@ -246,7 +246,7 @@ class WeightSharingEvaluator:
             seed=self.seed,
         )
 
-    def _forward(self, x: torch.Tensor, genotype: Any) -> torch.Tensor:
+    def _forward(self, x: torch.Tensor, genotype: Genotype) -> torch.Tensor:
         if isinstance(self.supernet, NB201Supernet):
             return self.supernet(x, [op for _, _, op in genotype.edges()])
         self.supernet.method.path = genotype
@@ -301,7 +301,7 @@ class WeightSharingEvaluator:
 
     # ---- scoring --------------------------------------------------------------------------
     @torch.no_grad()
-    def _recalibrate_bn(self, genotype: Any, train: Any, task: str) -> None:
+    def _recalibrate_bn(self, genotype: Genotype, train: Any, task: str) -> None:
         from nasbench.data.batches import EpochBatches
 
         bns = [m for m in self.supernet.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -317,7 +317,7 @@ class WeightSharingEvaluator:
             x, _ = batches.batch(0, index)
             self._forward(x.to(device), genotype)
 
-    def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
+    def evaluate(self, genotype: Genotype, budget: float | None = None) -> Result:
         """Score ``genotype`` with the supernet's weights on the validation split.
 
         The first call trains the supernet; its time and epochs are charged to that

@@ -17,6 +17,7 @@ from torch import nn
 
 from nasbench import registry
 from nasbench.errors import SpaceError, closest_name
+from nasbench.protocols import Genotype
 from nasbench.spaces.blocks import avg_pool_cls, bn_cls, conv_cls, max_pool_cls
 
 LAYER_TYPES = ("conv", "sep_conv", "max_pool", "avg_pool")
@@ -72,7 +73,7 @@ class ChainNetwork(nn.Module):
         skeleton: a ``Skeleton``; uses in_channels, num_classes and spatial_dims only.
     """
 
-    def __init__(self, genotype: Any, skeleton: Any) -> None:
+    def __init__(self, genotype: Genotype, skeleton: Any) -> None:
         super().__init__()
         if skeleton.auxiliary:
             raise SpaceError(

@@ -21,6 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from nasbench.errors import ConfigError
 from nasbench.models.network import build
+from nasbench.protocols import Genotype
 
 
 def count_parameters(model: nn.Module, exclude_auxiliary: bool = True) -> int:
@@ -118,7 +119,7 @@ def measure_latency(
 
 
 def network_costs(
-    genotype: Any,
+    genotype: Genotype,
     skeleton: Any,
     input_size: int | Sequence[int],
     repeats: int = 10,

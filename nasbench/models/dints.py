@@ -33,7 +33,7 @@ from torch import nn
 from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.supernet import SupernetBase, make_method
-from nasbench.protocols import ArchGroup, DifferentiableMethod
+from nasbench.protocols import ArchGroup, DifferentiableMethod, Genotype, Space
 from nasbench.spaces.dints import cell_op_names, path_names
 from nasbench.spaces.skeleton import UNetSkeleton
 
@@ -196,7 +196,7 @@ class DintsNetwork(nn.Module):
         seed: seeds the weights (None: the global RNG).
     """
 
-    def __init__(self, genotype: Any, skeleton: Any, seed: int | None = None) -> None:
+    def __init__(self, genotype: Genotype, skeleton: Any, seed: int | None = None) -> None:
         super().__init__()
         from monai.networks.nets import DiNTS, TopologyInstance
 
@@ -237,8 +237,8 @@ class DintsNetwork(nn.Module):
 
 @registry.register("supernet", "dints")
 def build_dints_supernet(
-    space: Any,
-    method: Any = "dints",
+    space: Space,
+    method: str | DifferentiableMethod = "dints",
     method_config: Any = None,
     seed: int = 0,
     skeleton: Any = None,

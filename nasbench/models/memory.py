@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from nasbench.protocols import Space
+
 MIB = 2**20
 
 
@@ -81,7 +83,7 @@ def estimate_memory(
 
 
 def supernet_memory(
-    space: Any,
+    space: Space,
     sample_shape: tuple[int, ...],
     batch_size: int,
     method: str = "darts",

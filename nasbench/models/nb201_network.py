@@ -19,6 +19,7 @@ from torch import nn
 from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.cells import check_op_names
+from nasbench.protocols import Genotype
 from nasbench.spaces.blocks import ReLUConvBN, avg_pool_cls, bn_cls, conv_cls
 from nasbench.spaces.ops import create_op
 
@@ -62,7 +63,7 @@ class NB201Cell(nn.Module):
         C: channels of every node.
     """
 
-    def __init__(self, genotype: Any, spatial_dims: int, C: int) -> None:
+    def __init__(self, genotype: Genotype, spatial_dims: int, C: int) -> None:
         super().__init__()
         self.edges = [(i, j) for i, j, _ in genotype.edges()]
         self.n_nodes = genotype.n_nodes
@@ -89,7 +90,7 @@ class NB201Network(nn.Module):
             num_classes and spatial_dims.
     """
 
-    def __init__(self, genotype: Any, skeleton: Any) -> None:
+    def __init__(self, genotype: Genotype, skeleton: Any) -> None:
         super().__init__()
         if skeleton.auxiliary:
             raise SpaceError(

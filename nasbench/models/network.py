@@ -19,6 +19,7 @@ from torch import nn
 from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.cells import Cell, check_op_names
+from nasbench.protocols import Genotype
 from nasbench.spaces.blocks import bn_cls, conv_cls
 from nasbench.spaces.genotype import genotype_from_dict, parse_genotype
 from nasbench.spaces.ops import create_op
@@ -27,7 +28,7 @@ AUX_HIDDEN = 128  # DARTS AuxiliaryHeadCIFAR widths
 AUX_FEATURES = 768
 
 
-def build(genotype: Any, skeleton: Any, seed: int | None = None) -> nn.Module:
+def build(genotype: Genotype, skeleton: Any, seed: int | None = None) -> nn.Module:
     """Build the network a genotype describes, stacked in a macro skeleton.
 
     Args:
@@ -67,7 +68,7 @@ def build(genotype: Any, skeleton: Any, seed: int | None = None) -> nn.Module:
         return network(genotype, skeleton)
 
 
-def _as_genotype(genotype: Any) -> Any:
+def _as_genotype(genotype: Genotype) -> Any:
     if isinstance(genotype, Mapping):
         return genotype_from_dict(genotype)
     if isinstance(genotype, str):
@@ -75,7 +76,9 @@ def _as_genotype(genotype: Any) -> Any:
     return genotype
 
 
-def genotype_cell(genotype: Any, cell_type: str) -> tuple[list[tuple[int, int]], list[str], tuple]:
+def genotype_cell(
+    genotype: Genotype, cell_type: str
+) -> tuple[list[tuple[int, int]], list[str], tuple]:
     """Edges ``(node, input)``, op names and concat of one cell of a DARTS genotype."""
     pairs, concat = genotype.cell(cell_type)
     per_node = genotype.inputs_per_node
@@ -123,7 +126,7 @@ class Network(nn.Module):
             global torch RNG.
     """
 
-    def __init__(self, genotype: Any, skeleton: Any) -> None:
+    def __init__(self, genotype: Genotype, skeleton: Any) -> None:
         super().__init__()
         dims = skeleton.spatial_dims
         n_cells, C = skeleton.n_cells, skeleton.channels

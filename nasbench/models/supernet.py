@@ -32,7 +32,7 @@ from torch.utils.checkpoint import checkpoint
 from nasbench import registry
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.models.cells import Cell, cell_edges
-from nasbench.protocols import MODES, ArchGroup, DifferentiableMethod
+from nasbench.protocols import MODES, ArchGroup, DifferentiableMethod, Space
 from nasbench.spaces.base import supernet_builder
 from nasbench.spaces.blocks import bn_cls, conv_cls
 
@@ -333,13 +333,13 @@ def _recompute_contexts(module: nn.Module):
     return lambda: (contextlib.nullcontext(), frozen_running_stats())
 
 
-def has_cells(space: Any) -> bool:
+def has_cells(space: Space) -> bool:
     """True when ``space`` has DARTS-style cells (ops, nodes, inputs per node), the
     structure :func:`build_supernet` stacks into a supernet."""
     return all(hasattr(space, attr) for attr in ("ops", "n_nodes", "inputs_per_node"))
 
 
-def has_supernet(space: Any) -> bool:
+def has_supernet(space: Space) -> bool:
     """True when a differentiable search can run on ``space``: it has DARTS-style cells,
     or builds a supernet of its own (NAS-Unet, V-NAS, DiNTS).
 
@@ -353,7 +353,7 @@ def has_supernet(space: Any) -> bool:
 
 @registry.register("supernet", "darts")
 def build_supernet(
-    space: Any,
+    space: Space,
     method: str | DifferentiableMethod = "darts",
     method_config: Any = None,
     skeleton: Any = None,

@@ -41,6 +41,7 @@ from torch import nn
 from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.cells import check_op_names
+from nasbench.protocols import Genotype
 from nasbench.spaces.blocks import ReLUConvBN, bn_cls, conv_cls
 from nasbench.spaces.ops import create_op
 from nasbench.spaces.seg_genotypes import edge_role
@@ -196,7 +197,7 @@ class UnetNetwork(nn.Module):
         seed: seeds the weights without touching the global RNG (None: the global RNG).
     """
 
-    def __init__(self, genotype: Any, skeleton: Any, seed: int | None = None) -> None:
+    def __init__(self, genotype: Genotype, skeleton: Any, seed: int | None = None) -> None:
         super().__init__()
         from nasbench.spaces.genotype import parse_genotype
         from nasbench.spaces.skeleton import UNetSkeleton

@@ -33,7 +33,7 @@ from nasbench.errors import SpaceError
 from nasbench.models.cells import cell_edges
 from nasbench.models.supernet import SupernetBase, make_method
 from nasbench.models.unet import UnetCell, UShape
-from nasbench.protocols import ZERO_OP, ArchGroup, DifferentiableMethod
+from nasbench.protocols import ZERO_OP, ArchGroup, DifferentiableMethod, Space
 from nasbench.spaces.seg_genotypes import UNET_CELL_TYPES as CELL_TYPES
 from nasbench.spaces.seg_genotypes import NasUnetGenotype, edge_role
 from nasbench.spaces.skeleton import UNetSkeleton
@@ -202,8 +202,8 @@ def derive_unet(
 
 @registry.register("supernet", "nasunet")
 def build_unet_supernet(
-    space: Any,
-    method: Any = "darts",
+    space: Space,
+    method: str | DifferentiableMethod = "darts",
     method_config: Any = None,
     seed: int = 0,
     skeleton: Any = None,

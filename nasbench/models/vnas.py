@@ -38,7 +38,7 @@ from torch import nn
 from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.supernet import SupernetBase, make_method
-from nasbench.protocols import ZERO_OP, ArchGroup, DifferentiableMethod
+from nasbench.protocols import ZERO_OP, ArchGroup, DifferentiableMethod, Genotype, Space
 from nasbench.spaces.blocks import ReLUConvBN, bn_cls, conv_cls
 from nasbench.spaces.ops import create_op
 from nasbench.spaces.skeleton import UNetSkeleton
@@ -141,7 +141,7 @@ class VnasNetwork(nn.Module):
         seed: seeds the weights (None: the global RNG).
     """
 
-    def __init__(self, genotype: Any, skeleton: Any, seed: int | None = None) -> None:
+    def __init__(self, genotype: Genotype, skeleton: Any, seed: int | None = None) -> None:
         super().__init__()
         from nasbench.spaces.skeleton import UNetSkeleton
 
@@ -245,8 +245,8 @@ class VnasSupernet(SupernetBase):
 
 @registry.register("supernet", "vnas")
 def build_vnas_supernet(
-    space: Any,
-    method: Any = "darts",
+    space: Space,
+    method: str | DifferentiableMethod = "darts",
     method_config: Any = None,
     seed: int = 0,
     skeleton: Any = None,

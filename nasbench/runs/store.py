@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import ConfigError, closest_name
+from nasbench.protocols import Genotype
 from nasbench.runs.schema import (
     CHECKPOINT_DIR,
     DB_NAME,
@@ -661,7 +662,7 @@ def _number(value: Any, name: str) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _genotype_text(genotype: Any) -> str:
+def _genotype_text(genotype: Genotype) -> str:
     if isinstance(genotype, str):
         return genotype
     if hasattr(genotype, "to_json"):

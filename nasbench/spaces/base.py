@@ -12,36 +12,23 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
 import numpy as np
 
 from nasbench import registry
 from nasbench.errors import SpaceError, closest_name
+from nasbench.protocols import Genotype
+from nasbench.protocols import Space as SpaceProtocol
 
 ENCODINGS = ("onehot", "path")
 # Above this many members, enumerate() refuses: a list that long is never what a person wants.
 ENUMERATE_LIMIT = 1_000_000
 
 
-@runtime_checkable
-class SearchSpace(Protocol):
-    """What strategies, widgets and the CLI may rely on in any space."""
-
-    name: ClassVar[str]
-
-    def size(self) -> int: ...
-    def sample(self, rng: np.random.Generator) -> Any: ...
-    def mutate(self, genotype: Any, rng: np.random.Generator) -> Any: ...
-    def neighbours(self, genotype: Any) -> list[Any]: ...
-    def encode(self, genotype: Any, encoding: str = "onehot") -> np.ndarray: ...
-    def encoding_length(self, encoding: str = "onehot") -> int: ...
-    def contains(self, genotype: Any) -> bool: ...
-    def validate(self, genotype: Any) -> Any: ...
-    def enumerate(self) -> Iterator[Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def build(self, genotype: Any, skeleton: Any = None) -> Any: ...
-    def supernet(self, **kwargs: Any) -> Any: ...
+# What strategies, widgets and the CLI may rely on in any space, as a protocol (torch-free,
+# below every layer that receives a space); kept here under its old name.
+SearchSpace = SpaceProtocol
 
 
 class Space(ABC):
@@ -82,15 +69,15 @@ class Space(ABC):
         """Return a uniformly random genotype (same rng state, same genotype)."""
 
     @abstractmethod
-    def neighbours(self, genotype: Any) -> list[Any]:
+    def neighbours(self, genotype: Genotype) -> list[Any]:
         """Return every genotype one change away (all distinct, all inside the space)."""
 
     @abstractmethod
-    def validate(self, genotype: Any) -> Any:
+    def validate(self, genotype: Genotype) -> Any:
         """Return the genotype (parsed if text) or raise a one-line SpaceError."""
 
     @abstractmethod
-    def encode(self, genotype: Any, encoding: str = "onehot") -> np.ndarray:
+    def encode(self, genotype: Genotype, encoding: str = "onehot") -> np.ndarray:
         """Return a fixed-length float32 vector for BO/RL predictors."""
 
     @abstractmethod
@@ -130,7 +117,7 @@ class Space(ABC):
         except TypeError as err:
             raise SpaceError(f"bad {cls.name!r} space settings: {err}.") from None
 
-    def mutate(self, genotype: Any, rng: np.random.Generator) -> Any:
+    def mutate(self, genotype: Genotype, rng: np.random.Generator) -> Any:
         """Return a random neighbour: one change, different from the parent, inside the space.
 
         Args:
@@ -152,7 +139,7 @@ class Space(ABC):
             raise SpaceError(f"the {self.name!r} space has no neighbour of this genotype.")
         return options[int(rng.integers(len(options)))]
 
-    def contains(self, genotype: Any) -> bool:
+    def contains(self, genotype: Genotype) -> bool:
         """Return True when ``genotype`` is a member of this space."""
         try:
             self.validate(genotype)
@@ -178,7 +165,7 @@ class Space(ABC):
             )
         return self._iter_all()
 
-    def build(self, genotype: Any, skeleton: Any = None) -> Any:
+    def build(self, genotype: Genotype, skeleton: Any = None) -> Any:
         """Build the discrete network of ``genotype`` (what :func:`nasbench.models.build` does).
 
         The network class is the ``"network"`` registry's entry for the genotype's kind,

@@ -34,7 +34,7 @@ from torch import nn
 
 from nasbench.models.mixed_edge import EdgePlan, MixedEdge
 from nasbench.options import MethodConfig, option
-from nasbench.protocols import MODES, ZERO_OP, ArchGroup
+from nasbench.protocols import MODES, ZERO_OP, ArchGroup, Supernet
 
 __all__ = [
     "MODES",
@@ -109,7 +109,7 @@ class DifferentiableMethod:
         """Shapes of architecture tensors besides ``alpha`` per cell type (PC-DARTS: beta)."""
         return {}
 
-    def setup(self, supernet: nn.Module) -> None:
+    def setup(self, supernet: Supernet) -> None:
         """Called once by the supernet after its parameters exist: creates the arch optimizer."""
         cfg = self.config
         self.arch_optimizer = torch.optim.Adam(
@@ -119,12 +119,12 @@ class DifferentiableMethod:
             weight_decay=cfg.arch_weight_decay,
         )
 
-    def arch_parameters(self, supernet: nn.Module) -> list[nn.Parameter]:
+    def arch_parameters(self, supernet: Supernet) -> list[nn.Parameter]:
         """The tensors the architecture step updates."""
         return supernet.arch_parameters()
 
     # ---- forward ----------------------------------------------------------------------------
-    def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
+    def edge_plans(self, supernet: Supernet, cell_type: str, mode: str) -> list[EdgePlan]:
         """One plan per edge of ``cell_type`` for a forward pass in ``mode``.
 
         Default (DARTS): softmax over each alpha row, every op but 'none' runs.
@@ -136,7 +136,7 @@ class DifferentiableMethod:
     # ---- architecture step ------------------------------------------------------------------
     def arch_step(
         self,
-        supernet: nn.Module,
+        supernet: Supernet,
         train_batch: Batch,
         val_batch: Batch,
         loss_fn: LossFn,
@@ -178,15 +178,15 @@ class DifferentiableMethod:
         self.epoch, self.total_epochs = int(epoch), int(total_epochs)
 
     # ---- reading the architecture -----------------------------------------------------------
-    def op_weights(self, supernet: nn.Module, cell_type: str) -> torch.Tensor:
+    def op_weights(self, supernet: Supernet, cell_type: str) -> torch.Tensor:
         """Normalised op weights ``(n_edges, n_ops)`` of one cell type (softmax of alpha)."""
         return torch.softmax(supernet.alpha(cell_type).detach().float().cpu(), dim=-1)
 
-    def edge_scores(self, supernet: nn.Module, cell_type: str) -> torch.Tensor:
+    def edge_scores(self, supernet: Supernet, cell_type: str) -> torch.Tensor:
         """Weights used to pick each node's input edges; PC-DARTS multiplies by beta."""
         return self.op_weights(supernet, cell_type)
 
-    def alpha_records(self, supernet: nn.Module) -> list[AlphaRecord]:
+    def alpha_records(self, supernet: Supernet) -> list[AlphaRecord]:
         """Snapshot of the architecture state: raw alphas and their softmax per cell type."""
         return [
             AlphaRecord(
@@ -200,7 +200,7 @@ class DifferentiableMethod:
             for ct in supernet.cell_types
         ]
 
-    def derive_genotype(self, supernet: nn.Module):
+    def derive_genotype(self, supernet: Supernet):
         """The discrete genotype the scores point to, by the supernet's rule (DARTS:
         ``derive.py``; NAS-Unet: :func:`nasbench.models.unet_supernet.derive_unet`)."""
         return supernet.derive(
@@ -228,7 +228,7 @@ class DifferentiableMethod:
 
 
 def first_order_grads(
-    supernet: nn.Module, batch: Batch, loss_fn: LossFn, params: Sequence[torch.Tensor]
+    supernet: Supernet, batch: Batch, loss_fn: LossFn, params: Sequence[torch.Tensor]
 ) -> tuple[float, list[torch.Tensor]]:
     """Validation loss and its gradient w.r.t. ``params``, leaving weight ``.grad`` untouched.
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
+from nasbench.protocols import Supernet
 from nasbench.strategies import register_strategy
 from nasbench.strategies.differentiable.base import (
     Batch,
@@ -72,7 +72,7 @@ class Darts(DifferentiableMethod):
 
     name = "darts"
 
-    def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
+    def edge_plans(self, supernet: Supernet, cell_type: str, mode: str) -> list[EdgePlan]:
         weights = torch.softmax(supernet.alpha(cell_type), dim=-1)
         active = supernet.group(cell_type).non_zero_ops
         threshold = self.config.skip_below
@@ -88,7 +88,7 @@ class Darts(DifferentiableMethod):
 
     def arch_step(
         self,
-        supernet: nn.Module,
+        supernet: Supernet,
         train_batch: Batch,
         val_batch: Batch,
         loss_fn: LossFn,
@@ -105,7 +105,7 @@ class Darts(DifferentiableMethod):
 
     def hypergradient(
         self,
-        supernet: nn.Module,
+        supernet: Supernet,
         train_batch: Batch,
         val_batch: Batch,
         loss_fn: LossFn,

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
+from nasbench.protocols import Supernet
 from nasbench.strategies import register_strategy
 from nasbench.strategies.differentiable.base import (
     AlphaRecord,
@@ -68,7 +68,7 @@ class Gdas(DifferentiableMethod):
         frac = epoch / (total_epochs - 1) if total_epochs > 1 else 1.0
         self.tau = cfg.tau_max - (cfg.tau_max - cfg.tau_min) * min(max(frac, 0.0), 1.0)
 
-    def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
+    def edge_plans(self, supernet: Supernet, cell_type: str, mode: str) -> list[EdgePlan]:
         alpha = supernet.alpha(cell_type)
         if mode == "relaxed":
             active = supernet.group(cell_type).non_zero_ops
@@ -87,7 +87,7 @@ class Gdas(DifferentiableMethod):
         weights = hard - probs.detach() + probs
         return [EdgePlan(weights[e], (k,)) for e, k in enumerate(index.tolist())]
 
-    def alpha_records(self, supernet: nn.Module) -> list[AlphaRecord]:
+    def alpha_records(self, supernet: Supernet) -> list[AlphaRecord]:
         tau = np.array([[self.tau]], dtype=np.float32)
         record = AlphaRecord("global", "tau", tau, tau.copy(), ("tau",), ("tau",))
         return super().alpha_records(supernet) + [record]

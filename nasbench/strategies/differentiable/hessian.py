@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
-from torch import nn
+
+from nasbench.protocols import Supernet
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -138,7 +139,7 @@ def dominant_eigenvalue(
 
 
 def supernet_hessian_eigenvalue(
-    supernet: nn.Module,
+    supernet: Supernet,
     batches: Sequence[Batch],
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     iters: int = 20,

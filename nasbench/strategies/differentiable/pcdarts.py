@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from nasbench.errors import ConfigError
+from nasbench.protocols import Supernet
 from nasbench.strategies import register_strategy
 from nasbench.strategies.differentiable.base import (
     AlphaRecord,
@@ -101,7 +102,7 @@ class PcDarts(Darts):
     def extra_arch_shapes(self, n_edges: int, n_ops: int) -> dict[str, tuple[int, ...]]:
         return {"beta": (n_edges,)}
 
-    def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
+    def edge_plans(self, supernet: Supernet, cell_type: str, mode: str) -> list[EdgePlan]:
         plans = super().edge_plans(supernet, cell_type, mode)
         edges = supernet.group(cell_type).edges
         scale = edge_normalisation(supernet.arch_tensor("beta", cell_type), edges)
@@ -109,17 +110,17 @@ class PcDarts(Darts):
             plan.scale = s
         return plans
 
-    def beta_weights(self, supernet: nn.Module, cell_type: str) -> torch.Tensor:
+    def beta_weights(self, supernet: Supernet, cell_type: str) -> torch.Tensor:
         """Per-edge weights: softmax of beta over each node's incoming edges, ``(n_edges,)``."""
         beta = supernet.arch_tensor("beta", cell_type).detach().float().cpu()
         return edge_normalisation(beta, supernet.group(cell_type).edges)
 
-    def edge_scores(self, supernet: nn.Module, cell_type: str) -> torch.Tensor:
+    def edge_scores(self, supernet: Supernet, cell_type: str) -> torch.Tensor:
         return (
             self.op_weights(supernet, cell_type) * self.beta_weights(supernet, cell_type)[:, None]
         )
 
-    def alpha_records(self, supernet: nn.Module) -> list[AlphaRecord]:
+    def alpha_records(self, supernet: Supernet) -> list[AlphaRecord]:
         records = super().alpha_records(supernet)
         for ct in supernet.cell_types:
             raw = supernet.arch_tensor("beta", ct).detach().float().cpu()

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from nasbench.errors import SpaceError
+from nasbench.protocols import Supernet
 from nasbench.strategies import register_strategy
 from nasbench.strategies.differentiable.base import (
     AlphaRecord,
@@ -70,12 +71,12 @@ class Proxyless(DifferentiableMethod):
         super().__init__(config, seed)
         self._samples: dict[str, _TwoPathSample] = {}
 
-    def setup(self, supernet: nn.Module) -> None:
+    def setup(self, supernet: Supernet) -> None:
         if any(len(supernet.group(ct).op_names) < 2 for ct in supernet.cell_types):
             raise SpaceError("ProxylessNAS needs at least two candidate ops per edge.")
         super().setup(supernet)
 
-    def edge_plans(self, supernet: nn.Module, cell_type: str, mode: str) -> list[EdgePlan]:
+    def edge_plans(self, supernet: Supernet, cell_type: str, mode: str) -> list[EdgePlan]:
         alpha = supernet.alpha(cell_type)
         if mode == "relaxed":
             active = supernet.group(cell_type).non_zero_ops
@@ -101,7 +102,7 @@ class Proxyless(DifferentiableMethod):
 
     def arch_step(
         self,
-        supernet: nn.Module,
+        supernet: Supernet,
         train_batch: Batch,
         val_batch: Batch,
         loss_fn: LossFn,
@@ -136,10 +137,10 @@ class Proxyless(DifferentiableMethod):
                 alpha.scatter_(1, pairs, after - offset)
         return metrics
 
-    def arch_parameters(self, supernet: nn.Module) -> list[nn.Parameter]:
+    def arch_parameters(self, supernet: Supernet) -> list[nn.Parameter]:
         return [supernet.alpha(ct) for ct in supernet.cell_types]
 
-    def alpha_records(self, supernet: nn.Module) -> list[AlphaRecord]:
+    def alpha_records(self, supernet: Supernet) -> list[AlphaRecord]:
         records = super().alpha_records(supernet)
         for ct in supernet.cell_types:
             group = supernet.group(ct)

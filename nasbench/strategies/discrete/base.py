@@ -15,6 +15,7 @@ import numpy as np
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
 from nasbench.options import MethodConfig, option
+from nasbench.protocols import Genotype, Space
 
 __all__ = ["DiscreteConfig", "DiscreteStrategy", "MethodConfig", "genotype_key", "option"]
 
@@ -46,7 +47,7 @@ class DiscreteStrategy:
 
     name: ClassVar[str] = "base"
 
-    def __init__(self, config: DiscreteConfig, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: DiscreteConfig, space: Space, seed: int = 0) -> None:
         if space is None or not hasattr(space, "sample"):
             raise ConfigError(
                 f"strategy '{self.name}' needs a search space (nasbench.spaces.create_space), "
@@ -77,7 +78,7 @@ class DiscreteStrategy:
         self.asked += 1
         return self._propose()
 
-    def tell(self, genotype: Any, result: Result) -> None:
+    def tell(self, genotype: Genotype, result: Result) -> None:
         """Learn from the result of evaluating ``genotype`` (results may arrive in batches)."""
         self.told += 1
         self._observe(genotype, result)
@@ -85,7 +86,7 @@ class DiscreteStrategy:
     def _propose(self) -> Any:
         raise NotImplementedError
 
-    def _observe(self, genotype: Any, result: Result) -> None:
+    def _observe(self, genotype: Genotype, result: Result) -> None:
         """Default: nothing to learn (random and grid search)."""
 
     def state_dict(self) -> dict[str, Any]:
@@ -102,7 +103,7 @@ class DiscreteStrategy:
         self.asked, self.told = int(state["asked"]), int(state["told"])
 
 
-def genotype_key(space: Any, genotype: Any, mode: str = "canonical") -> str:
+def genotype_key(space: Space, genotype: Genotype, mode: str = "canonical") -> str:
     """A key equal for genotypes that must share one evaluation.
 
     Args:

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.stats import norm
 
 from nasbench.evaluation.base import Result
+from nasbench.protocols import Genotype, Space
 from nasbench.spaces.base import ENCODINGS
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import (
@@ -51,7 +52,7 @@ class BayesOpt(DiscreteStrategy):
 
     name = "bayesopt"
 
-    def __init__(self, config: BayesOptConfig, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: BayesOptConfig, space: Space, seed: int = 0) -> None:
         super().__init__(config, space, seed)
         space.encoding_length(config.encoding)  # an encoding the space lacks fails here
         self.X: list[np.ndarray] = []
@@ -60,7 +61,7 @@ class BayesOpt(DiscreteStrategy):
         self.seen: set[str] = set()  # asked or told: never propose twice
         self._nearby: dict[str, list[Any]] = {}
 
-    def _key(self, genotype: Any) -> str:
+    def _key(self, genotype: Genotype) -> str:
         return genotype_key(self.space, genotype, "genotype")
 
     def _propose(self) -> Any:
@@ -94,7 +95,7 @@ class BayesOpt(DiscreteStrategy):
             gp.fit(np.stack(self.X), np.asarray(self.y))
         return gp
 
-    def _neighbours(self, genotype: Any) -> list[Any]:
+    def _neighbours(self, genotype: Genotype) -> list[Any]:
         # The best few change rarely, so their neighbour lists are kept, not rebuilt per ask.
         key = self._key(genotype)
         if key not in self._nearby:
@@ -126,7 +127,7 @@ class BayesOpt(DiscreteStrategy):
             mu, sigma = gp.predict(X, return_std=True)
         return pool[int(np.argmax(expected_improvement(mu, sigma, max(self.y), self.config.xi)))]
 
-    def _observe(self, genotype: Any, result: Result) -> None:
+    def _observe(self, genotype: Genotype, result: Result) -> None:
         self.X.append(self.space.encode(genotype, self.config.encoding))
         self.y.append(result.score)
         self.observed.append(genotype)

@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from nasbench import protocols
 from nasbench.errors import ConfigError
+from nasbench.protocols import Space
 from nasbench.spaces.chain import POOL_TYPES
 from nasbench.spaces.genotype import ChainGenotype, ChainLayer, Genotype, NB201Genotype
 
@@ -34,7 +36,7 @@ Step = tuple[str, "np.ndarray | None"]
 class Decisions(ABC):
     """A space's decision sequence (see the module docstring)."""
 
-    def __init__(self, space: Any) -> None:
+    def __init__(self, space: Space) -> None:
         self.space = space
 
     @abstractmethod
@@ -46,7 +48,7 @@ class Decisions(ABC):
         """The next decision after ``prefix``: (key, mask of allowed choices or None), or None."""
 
     @abstractmethod
-    def to_decisions(self, genotype: Any) -> list[int]:
+    def to_decisions(self, genotype: protocols.Genotype) -> list[int]:
         """The choices that produce ``genotype``."""
 
     @abstractmethod
@@ -69,7 +71,7 @@ class Decisions(ABC):
 class _FixedDecisions(Decisions):
     """Spaces whose decision sequence does not depend on earlier choices."""
 
-    def __init__(self, space: Any) -> None:
+    def __init__(self, space: Space) -> None:
         super().__init__(space)
         self._sizes = self._build()
         self._keys = list(self._sizes)
@@ -91,7 +93,7 @@ class NB201Decisions(_FixedDecisions):
     def _build(self) -> dict[str, int]:
         return {f"edge {i}->{j}": len(self.space.ops) for i, j in self.space.edges}
 
-    def to_decisions(self, genotype: Any) -> list[int]:
+    def to_decisions(self, genotype: protocols.Genotype) -> list[int]:
         g = self.space.validate(genotype)
         return [self.space.ops.index(g.op(j, i)) for i, j in self.space.edges]
 
@@ -121,7 +123,7 @@ class CellDecisions(_FixedDecisions):
                     sizes[f"{cell_type} node {i + 2} op {k}"] = len(s.choices)
         return sizes
 
-    def to_decisions(self, genotype: Any) -> list[int]:
+    def to_decisions(self, genotype: protocols.Genotype) -> list[int]:
         s = self.space
         g = s.validate(genotype)
         out: list[int] = []
@@ -151,7 +153,7 @@ class ChainDecisions(Decisions):
     CONV_FIELDS = ("kernel_h", "kernel_w", "stride", "filters")
     POOL_FIELDS = ("pool_kernel", "stride")
 
-    def __init__(self, space: Any) -> None:
+    def __init__(self, space: Space) -> None:
         super().__init__(space)
         s = space
         self.types = tuple(s.layer_types) + ("stop",)
@@ -194,7 +196,7 @@ class ChainDecisions(Decisions):
             raise ConfigError(f"chain decision sequence has {len(prefix) - t} extra choices.")
         return None
 
-    def to_decisions(self, genotype: Any) -> list[int]:
+    def to_decisions(self, genotype: protocols.Genotype) -> list[int]:
         g = self.space.validate(genotype)
         out: list[int] = []
         for layer in g.layers:
@@ -233,7 +235,7 @@ class ChainDecisions(Decisions):
         return ChainGenotype(tuple(layers))
 
 
-def decisions(space: Any) -> Decisions:
+def decisions(space: Space) -> Decisions:
     """Return the decision sequence of ``space``.
 
     Args:

@@ -44,6 +44,7 @@ from torch.utils.data import Dataset
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
+from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.differentiable.base import (
     DifferentiableMethod,
@@ -86,7 +87,7 @@ class EnasMethod(DifferentiableMethod):
 
     def __init__(self, config: EnasMethodConfig | None = None, seed: int = 0) -> None:
         super().__init__(config or EnasMethodConfig(), seed)
-        self.genotype: Any = None
+        self.genotype: Genotype = None
 
     def make_edge(
         self, spatial_dims: int, C: int, stride: int, op_names: Sequence[str]
@@ -152,7 +153,7 @@ class Enas(Reinforce):
 
     name = "enas"
 
-    def __init__(self, config: EnasConfig, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: EnasConfig, space: Space, seed: int = 0) -> None:
         from nasbench.models.supernet import build_supernet
         from nasbench.spaces import CellSpace
 
@@ -257,7 +258,7 @@ class EnasEvaluator:
         y = y.float() if self.task == "multi-label" else y.long().view(-1)
         return x.to(self.device), y.to(self.device)
 
-    def shared_step(self, genotype: Any) -> float:
+    def shared_step(self, genotype: Genotype) -> float:
         """One SGD step of the shared weights along ``genotype`` on the next training batch.
 
         Returns:
@@ -288,7 +289,7 @@ class EnasEvaluator:
         return sum(losses) / len(losses) if losses else float("nan")
 
     @torch.no_grad()
-    def reward(self, genotype: Any) -> dict[str, float]:
+    def reward(self, genotype: Genotype) -> dict[str, float]:
         """Accuracy and loss of ``genotype`` with the shared weights on the next val batch."""
         from nasbench.evaluation.metrics import classification_metrics
 
@@ -302,7 +303,7 @@ class EnasEvaluator:
         metrics = classification_metrics(logits, y, self.task)
         return {"acc": float(metrics["acc"]), "loss": float(self.loss_fn(logits, y))}
 
-    def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
+    def evaluate(self, genotype: Genotype, budget: float | None = None) -> Result:
         """Run any due shared-weight phase, then score ``genotype`` on one val batch.
 
         Args:

@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from nasbench import protocols
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
+from nasbench.protocols import Space
 from nasbench.spaces.genotype import ChainGenotype, Genotype, NB201Genotype
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
@@ -61,7 +63,7 @@ class RegularizedEvolution(DiscreteStrategy):
 
     name = "evolution"
 
-    def __init__(self, config: EvolutionConfig, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: EvolutionConfig, space: Space, seed: int = 0) -> None:
         super().__init__(config, space, seed)
         config.check_budget(None)
         self.population: deque[tuple[Any, float]] = deque()
@@ -79,7 +81,7 @@ class RegularizedEvolution(DiscreteStrategy):
             child = self.space.mutate(child, self.rng)
         return child
 
-    def _observe(self, genotype: Any, result: Result) -> None:
+    def _observe(self, genotype: protocols.Genotype, result: Result) -> None:
         self.population.append((genotype, result.score))
         if len(self.population) > self.config.population_size:
             self.population.popleft()  # aging: the oldest dies, not the worst
@@ -128,7 +130,7 @@ class GeneticAlgorithm(DiscreteStrategy):
 
     name = "genetic"
 
-    def __init__(self, config: GeneticConfig, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: GeneticConfig, space: Space, seed: int = 0) -> None:
         super().__init__(config, space, seed)
         config.check_budget(None)
         self.population: list[tuple[Any, float]] = []
@@ -162,7 +164,7 @@ class GeneticAlgorithm(DiscreteStrategy):
             child = self.space.mutate(child, self.rng)
         return child
 
-    def _observe(self, genotype: Any, result: Result) -> None:
+    def _observe(self, genotype: protocols.Genotype, result: Result) -> None:
         self.children.append((genotype, result.score))
         size = self.config.population_size
         if len(self.children) < size:
@@ -180,7 +182,7 @@ class GeneticAlgorithm(DiscreteStrategy):
             self.stale += 1
 
 
-def crossover(space: Any, a: Any, b: Any, rng: np.random.Generator) -> Any:
+def crossover(space: Space, a: Any, b: Any, rng: np.random.Generator) -> Any:
     """Combine two parents into a child of the same space.
 
     DARTS cells take each intermediate node (its inputs and ops) from either parent;

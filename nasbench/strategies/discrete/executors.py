@@ -20,6 +20,7 @@ from typing import Any
 from nasbench import registry
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.base import Result
+from nasbench.protocols import Genotype
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Job:
     """
 
     candidate_id: int
-    genotype: Any
+    genotype: Genotype
     fidelity: float | None = None
 
 

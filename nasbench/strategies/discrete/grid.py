@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nasbench.errors import ConfigError
+from nasbench.protocols import Space
 from nasbench.spaces.base import ENUMERATE_LIMIT
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
@@ -34,7 +35,7 @@ class GridSearch(DiscreteStrategy):
 
     name = "grid"
 
-    def __init__(self, config: GridConfig, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: GridConfig, space: Space, seed: int = 0) -> None:
         super().__init__(config, space, seed)
         n = space.size()
         if n > ENUMERATE_LIMIT:

@@ -45,6 +45,7 @@ import numpy as np
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
+from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, genotype_key, option
 from nasbench.strategies.discrete.executors import Executor, Job, Outcome
@@ -65,7 +66,7 @@ class Evaluation:
     bracket: int
     rung: int
     budget: int
-    genotype: Any
+    genotype: Genotype
     result: Result
 
 
@@ -342,7 +343,7 @@ def _planned_evaluations(schedule: list[tuple[int, int]], max_budget: int, eta: 
 class _Race(DiscreteStrategy):
     """What successive halving and Hyperband share: the pool, the race, the records."""
 
-    def __init__(self, config: Any, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: Any, space: Space, seed: int = 0) -> None:
         super().__init__(config, space, seed)
         self.brackets = config.schedule()
         self.pool = self._sample_pool(sum(n for n, _ in self.brackets))
@@ -536,7 +537,7 @@ class _RaceState:
         if self.on_result is not None and self.on_result(trial):
             self.stop = True
 
-    def finish_bracket(self, genotype: Any, result: Result) -> None:
+    def finish_bracket(self, genotype: Genotype, result: Result) -> None:
         """Keep the bracket's winner when it beats the winners of earlier brackets."""
         r = self.result
         if r.best_result is None or result.score > r.best_result.score:

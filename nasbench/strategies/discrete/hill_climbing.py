@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nasbench.evaluation.base import Result
+from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, genotype_key, option
 
@@ -42,7 +43,7 @@ class HillClimbing(DiscreteStrategy):
 
     name = "hill_climbing"
 
-    def __init__(self, config: HillClimbingConfig, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: HillClimbingConfig, space: Space, seed: int = 0) -> None:
         super().__init__(config, space, seed)
         self.current: tuple[Any, float] | None = None
         self.untried: list[Any] = []
@@ -56,7 +57,7 @@ class HillClimbing(DiscreteStrategy):
         """True at a local optimum when restarts are off, or when no unvisited start is found."""
         return self._done
 
-    def _key(self, genotype: Any) -> str:
+    def _key(self, genotype: Genotype) -> str:
         return genotype_key(self.space, genotype)
 
     def _restart_point(self) -> Any:
@@ -87,14 +88,14 @@ class HillClimbing(DiscreteStrategy):
         self.visited.add(self._key(g))
         return g
 
-    def _move_to(self, genotype: Any, score: float) -> None:
+    def _move_to(self, genotype: Genotype, score: float) -> None:
         self.current = (genotype, score)
         options = self.space.neighbours(genotype)
         order = self.rng.permutation(len(options))
         # pop() takes from the end, so the list holds the shuffled order reversed.
         self.untried = [options[int(i)] for i in order[::-1]]
 
-    def _observe(self, genotype: Any, result: Result) -> None:
+    def _observe(self, genotype: Genotype, result: Result) -> None:
         # With batched asks a result may come from an older neighbourhood; any better
         # genotype is still a valid uphill move.
         if self.current is None or result.score > self.current[1]:

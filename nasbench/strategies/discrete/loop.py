@@ -30,6 +30,7 @@ import numpy as np
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
 from nasbench.options import Budget
+from nasbench.protocols import Genotype
 from nasbench.strategies.discrete.base import DiscreteStrategy, genotype_key
 from nasbench.strategies.discrete.executors import Executor, Job, Outcome, SequentialExecutor
 
@@ -54,7 +55,7 @@ class Trial:
     """
 
     candidate_id: int
-    genotype: Any
+    genotype: Genotype
     result: Result
     evaluations: int
     cached: bool
@@ -117,7 +118,7 @@ class RecordedTrial:
         """The recorded result as an executor would have returned it."""
         return Outcome(self.result, self.worker, float(self.result.cost.get("wall_s", 0.0)))
 
-    def check(self, cid: int, genotype: Any) -> None:
+    def check(self, cid: int, genotype: Genotype) -> None:
         """Fail when the resumed strategy proposes another genotype than the run did."""
         if genotype.to_json() != self.genotype_json:
             raise ConfigError(
@@ -160,7 +161,7 @@ class _Run:
         self.replay = {trial.candidate_id: trial for trial in replay}
         self.start -= elapsed  # a wall-time budget counts the time already spent
 
-    def key(self, genotype: Any) -> str | None:
+    def key(self, genotype: Genotype) -> str | None:
         if self.cache_mode == "none":
             return None
         return genotype_key(self.strategy.space, genotype, self.cache_mode)
@@ -183,7 +184,9 @@ class _Run:
             return "duplicates"
         return None
 
-    def record(self, cid: int, genotype: Any, result: Result, cached: bool, worker: str) -> None:
+    def record(
+        self, cid: int, genotype: Genotype, result: Result, cached: bool, worker: str
+    ) -> None:
         r = self.result
         replayed = cid in self.replay
         if cached:

@@ -43,6 +43,7 @@ from torch.utils.data import Dataset
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
 from nasbench.models.morphism import MorphGenotype, MorphNet, random_morphisms
+from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
 
@@ -97,7 +98,7 @@ class NashHillClimbing(DiscreteStrategy):
 
     name = "nash"
 
-    def __init__(self, config: NashConfig, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: NashConfig, space: Space, seed: int = 0) -> None:
         super().__init__(config, space, seed)
         skeleton = getattr(space, "skeleton", None)
         if skeleton is None:
@@ -156,7 +157,7 @@ class NashHillClimbing(DiscreteStrategy):
         self.steps_of[child.genotype] = steps
         return child.genotype
 
-    def _observe(self, genotype: Any, result: Result) -> None:
+    def _observe(self, genotype: Genotype, result: Result) -> None:
         if genotype not in self.pending or not result.info.get("trained", False):
             return  # a cache hit or a foreign genotype: no weights to climb from
         if genotype == self._start and self.parent is None:
@@ -233,7 +234,7 @@ class MorphismEvaluator:
         self.device = device
         self.calls = 0
 
-    def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
+    def evaluate(self, genotype: Genotype, budget: float | None = None) -> Result:
         """Train the child of ``genotype`` for its epochs (or ``budget``) and score it.
 
         Args:

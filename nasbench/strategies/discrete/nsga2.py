@@ -26,6 +26,7 @@ from nasbench.evaluation.objectives import (
     objective_matrix,
     parse_objectives,
 )
+from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import (
     DiscreteConfig,
@@ -75,7 +76,7 @@ class NSGA2Config(DiscreteConfig):
 
 @dataclass
 class _Member:
-    genotype: Any
+    genotype: Genotype
     values: np.ndarray  # minimised objective values
     violation: float
 
@@ -91,7 +92,7 @@ class NSGA2(DiscreteStrategy):
 
     name = "nsga2"
 
-    def __init__(self, config: NSGA2Config, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: NSGA2Config, space: Space, seed: int = 0) -> None:
         super().__init__(config, space, seed)
         config.validate()
         self.objectives = parse_objectives(config.objectives)
@@ -161,7 +162,7 @@ class NSGA2(DiscreteStrategy):
         return [self._fresh(child) for _ in range(count)]
 
     # ---- learning -------------------------------------------------------------------------
-    def _observe(self, genotype: Any, result: Result) -> None:
+    def _observe(self, genotype: Genotype, result: Result) -> None:
         values = objective_matrix([result], self.objectives)[0]
         if not np.isfinite(values).all():
             values = np.where(np.isfinite(values), values, np.inf)

@@ -19,6 +19,7 @@ import numpy as np
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
+from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
 
@@ -48,7 +49,7 @@ class QLearning(DiscreteStrategy):
 
     name = "qlearning"
 
-    def __init__(self, config: QLearningConfig, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: QLearningConfig, space: Space, seed: int = 0) -> None:
         from nasbench.spaces import ChainSpace
 
         if not isinstance(space, ChainSpace):
@@ -104,7 +105,7 @@ class QLearning(DiscreteStrategy):
 
         return ChainGenotype(tuple(layers))
 
-    def _transitions(self, genotype: Any) -> list[tuple[State, int]]:
+    def _transitions(self, genotype: Genotype) -> list[tuple[State, int]]:
         state, out = (0, -1), []
         for layer in genotype.layers:
             action = self.layer_index[layer]
@@ -127,7 +128,7 @@ class QLearning(DiscreteStrategy):
             q = self._values(state)
             q[action] = (1 - cfg.lr) * q[action] + cfg.lr * target
 
-    def _observe(self, genotype: Any, result: Result) -> None:
+    def _observe(self, genotype: Genotype, result: Result) -> None:
         episode = (self._transitions(genotype), result.score)
         self.replay.append(episode)
         self._update(*episode)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from nasbench.evaluation.base import Result
+from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
 from nasbench.strategies.discrete.decisions import Decisions, decisions
@@ -108,7 +109,7 @@ class Reinforce(DiscreteStrategy):
 
     name = "reinforce"
 
-    def __init__(self, config: ReinforceConfig, space: Any, seed: int = 0) -> None:
+    def __init__(self, config: ReinforceConfig, space: Space, seed: int = 0) -> None:
         super().__init__(config, space, seed)
         self.decisions = decisions(space)
         self.generator = torch.Generator().manual_seed(self.seed)
@@ -145,7 +146,7 @@ class Reinforce(DiscreteStrategy):
             advantage /= (self.m2 / self.count) ** 0.5 + 1e-8
         return advantage
 
-    def _observe(self, genotype: Any, result: Result) -> None:
+    def _observe(self, genotype: Genotype, result: Result) -> None:
         self.pending.append((self.decisions.to_decisions(genotype), self._advantage(result.score)))
         if len(self.pending) < self.config.batch_size:
             return

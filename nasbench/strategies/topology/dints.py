@@ -24,8 +24,8 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from nasbench.protocols import Supernet
 from nasbench.strategies import register_strategy
 from nasbench.strategies.differentiable.base import (
     AlphaRecord,
@@ -74,7 +74,7 @@ class Dints(DifferentiableMethod):
 
     def arch_step(
         self,
-        supernet: nn.Module,
+        supernet: Supernet,
         train_batch: Batch,
         val_batch: Batch,
         loss_fn: LossFn,
@@ -114,7 +114,7 @@ class Dints(DifferentiableMethod):
         )
         return metrics
 
-    def alpha_records(self, supernet: nn.Module) -> list[AlphaRecord]:
+    def alpha_records(self, supernet: Supernet) -> list[AlphaRecord]:
         """``topology``: path logits and MONAI's path probabilities per block;
         ``cell_ops``: op logits and their softmax per (block, path)."""
         space = supernet.topology
@@ -133,13 +133,13 @@ class Dints(DifferentiableMethod):
             ),
         ]  # fmt: skip
 
-    def op_weights(self, supernet: nn.Module, cell_type: str) -> torch.Tensor:
+    def op_weights(self, supernet: Supernet, cell_type: str) -> torch.Tensor:
         """Path probabilities (``topology``) or the op softmax (``cell_ops``)."""
         if cell_type == "topology":
             return supernet.path_probabilities().detach().float().cpu()
         raw = supernet.alpha("cell_ops").detach().float().cpu()
         return F.softmax(raw.reshape(-1, raw.shape[-1]), dim=-1)
 
-    def derive_genotype(self, supernet: nn.Module):
+    def derive_genotype(self, supernet: Supernet):
         """MONAI's ``decode()``."""
         return supernet.decode()
