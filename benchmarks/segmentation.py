@@ -9,7 +9,7 @@ One run does four things on one dataset and prints one table:
    seed) on the same splits: the baseline the ratios are taken against;
 4. the thresholding floor (intensity bands fitted on the training masks).
 
-Steps 2-4 are :func:`nasbench.evaluation.retrain.retrain`, so the numbers are the ones a
+Steps 2-4 are :func:`nasbench.evaluation.final_evaluation.retrain`, so the numbers are the ones a
 user gets from ``nasbench retrain``. Ratios (``dice_vs_unet``, ``time_vs_unet``) compare
 with the U-Net measured in the same run: the machine's load moves absolute times, not
 ratios much. Test Dice is the mean over foreground classes (organ, lesion).
@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
 
     from nasbench.config import DatasetConfig, SearchConfig
     from nasbench.engine.bilevel import search
-    from nasbench.evaluation.retrain import retrain
-    from nasbench.evaluation.train import TrainConfig
+    from nasbench.evaluation.final_evaluation import retrain
+    from nasbench.evaluation.train_loop import TrainConfig
 
     dataset = "synthetic-seg3d" if args.dims == 3 else "synthetic-seg"
     space = {

@@ -227,7 +227,7 @@ _register_search_commands()
 
 
 def _configure_retrain(parser: argparse.ArgumentParser) -> None:
-    from nasbench.evaluation.retrain import add_cli_arguments
+    from nasbench.evaluation.final_evaluation import add_cli_arguments
 
     add_cli_arguments(parser)
 
@@ -239,7 +239,7 @@ def _configure_retrain(parser: argparse.ArgumentParser) -> None:
 )
 def run_retrain(args: argparse.Namespace) -> int:
     """Retrain the searched cell and the ResNet-18 baseline with one recipe."""
-    from nasbench.evaluation.retrain import cli_main
+    from nasbench.evaluation.final_evaluation import cli_main
 
     return cli_main(args)
 

@@ -333,7 +333,7 @@ declare(
 declare(
     "evaluator",
     builtins=(
-        "nasbench.evaluation.training",
+        "nasbench.evaluation.train_evaluator",
         "nasbench.evaluation.table_lookup",
         "nasbench.evaluation.weight_sharing",
         "nasbench.evaluation.proxies",

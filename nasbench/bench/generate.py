@@ -1,7 +1,7 @@
 """Build a tabular benchmark by training every (or a sample of) architecture of a space.
 
 :func:`generate_table` trains each architecture of a small cell space with the
-shared training loop (:func:`nasbench.evaluation.train.train_model`) and records,
+shared training loop (:func:`nasbench.evaluation.train_loop.train_model`) and records,
 per epoch, the training loss and validation and test ACC/AUC of the weights *at
 that epoch* (the epoch-``e`` row is what ``e`` epochs of the recipe's schedule
 give, as in NAS-Bench-201), plus the network's parameters, MACs, latency on the
@@ -105,7 +105,7 @@ def generate_table(
     Args:
         space: a small space with ``enumerate()`` (e.g. ``NB201Space(ops=[...])``).
         dataset: a dataset name (default the offline ``"synthetic"``).
-        recipe: a :class:`~nasbench.evaluation.train.TrainConfig` (its ``limit`` caps
+        recipe: a :class:`~nasbench.evaluation.train_loop.TrainConfig` (its ``limit`` caps
             every split; its ``seed`` and ``device`` are replaced per run).
         sample: train only this many architectures, chosen with ``seeds[0]``; None: all.
         seeds: training seeds; each architecture is trained once per seed.
@@ -123,14 +123,14 @@ def generate_table(
 
     Example:
         >>> from nasbench.spaces import NB201Space
-        >>> from nasbench.evaluation.train import TrainConfig
+        >>> from nasbench.evaluation.train_loop import TrainConfig
         >>> table = generate_table(NB201Space(ops=["none", "nor_conv_3x3"]), "synthetic",
         ...                        TrainConfig(epochs=1, limit=32), sample=2)  # doctest: +SKIP
     """
     from nasbench.bench.table import genotype_key
     from nasbench.device import resolve_device
-    from nasbench.evaluation.train import TrainConfig, train_model
-    from nasbench.evaluation.training import DataSpec, load_evaluation_data, skeleton_for
+    from nasbench.evaluation.train_evaluator import DataSpec, load_evaluation_data, skeleton_for
+    from nasbench.evaluation.train_loop import TrainConfig, train_model
     from nasbench.models import build, count_macs, count_parameters, measure_latency
 
     recipe = TrainConfig() if recipe is None else recipe
@@ -283,7 +283,7 @@ def cli_main(args: argparse.Namespace) -> int:
     Returns:
         The exit status (0).
     """
-    from nasbench.evaluation.train import TrainConfig
+    from nasbench.evaluation.train_loop import TrainConfig
 
     try:
         seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]

@@ -180,7 +180,7 @@ def _elapsed(run: Any) -> float:
 
 def _bind_to_data(strategy: Any, config: SearchConfig) -> Any:
     """The evaluator of a weight-carrying strategy, bound to the config's data splits."""
-    from nasbench.evaluation.training import data_spec, load_evaluation_data
+    from nasbench.evaluation.train_evaluator import data_spec, load_evaluation_data
 
     train, val, _, info = load_evaluation_data(
         data_spec(config.dataset), seed=config.seed, augment=config.dataset.augment

@@ -4,7 +4,7 @@
 - :mod:`~nasbench.evaluation.registry`: :func:`register_evaluator`,
   :func:`create_evaluator`, :func:`evaluator_names` (``"train"``, ``"table"``,
   ``"weight_sharing"``, ``"proxy"``).
-- :mod:`~nasbench.evaluation.training`: full/partial training.
+- :mod:`~nasbench.evaluation.train_evaluator`: full/partial training.
 - :mod:`~nasbench.evaluation.objectives`: objectives, constraints, Pareto fronts.
 
 The evaluator and objective modules import torch and the strategies package, so
@@ -31,7 +31,7 @@ from nasbench.evaluation.registry import (
 )
 
 _LAZY = {
-    "TrainEvaluator": "nasbench.evaluation.training",
+    "TrainEvaluator": "nasbench.evaluation.train_evaluator",
     "TableEvaluator": "nasbench.evaluation.table_lookup",
     "WeightSharingEvaluator": "nasbench.evaluation.weight_sharing",
     "ProxyEvaluator": "nasbench.evaluation.proxies",

@@ -231,7 +231,7 @@ class ProxyEvaluator:
         dataset: Any = None,
         seed: int = 0,
     ) -> None:
-        from nasbench.evaluation.training import data_spec, require_space
+        from nasbench.evaluation.train_evaluator import data_spec, require_space
 
         self.config = config or ProxyConfig()
         self.config.validate()
@@ -268,7 +268,7 @@ class ProxyEvaluator:
             A Result: ``score`` and ``<proxy name>``; cost ``params``, ``wall_s``, ``epochs=0``.
         """
         from nasbench.evaluation.metrics import loss_for_task
-        from nasbench.evaluation.training import skeleton_for
+        from nasbench.evaluation.train_evaluator import skeleton_for
         from nasbench.models import build, count_parameters
 
         start = time.perf_counter()

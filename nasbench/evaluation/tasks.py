@@ -1,7 +1,7 @@
 """What a loop needs to know about a task: its loss, step metrics, inference and split scores.
 
 The bilevel search loop (``nasbench.engine.bilevel``) and the training loop
-(``nasbench.evaluation.train``) are written once; what differs between a classifier
+(``nasbench.evaluation.train_loop``) are written once; what differs between a classifier
 and a segmenter sits behind five small calls of a task object:
 
 - ``task.loss()``: the training loss module;

@@ -203,7 +203,7 @@ class WeightSharingEvaluator:
         dataset: Any = None,
         seed: int = 0,
     ) -> None:
-        from nasbench.evaluation.training import data_spec, require_space
+        from nasbench.evaluation.train_evaluator import data_spec, require_space
         from nasbench.spaces import CellSpace, NB201Space
 
         self.config = config or WeightSharingConfig()
@@ -230,7 +230,7 @@ class WeightSharingEvaluator:
         return resolve_device(self.config.device)
 
     def _build(self, info: Any) -> nn.Module:
-        from nasbench.evaluation.training import skeleton_for
+        from nasbench.evaluation.train_evaluator import skeleton_for
         from nasbench.models.supernet import Supernet
         from nasbench.spaces import NB201Space
 
@@ -254,7 +254,7 @@ class WeightSharingEvaluator:
 
     def splits(self) -> tuple:
         """``(train, val, test, info)``, loaded once."""
-        from nasbench.evaluation.training import load_evaluation_data
+        from nasbench.evaluation.train_evaluator import load_evaluation_data
 
         if self._splits is None:
             self._splits = load_evaluation_data(self.data, self.seed)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import nasbench.evaluation.train as train_module
+import nasbench.evaluation.train_loop as train_module
 from nasbench.bench import BenchmarkTable, generate_table
 from nasbench.errors import ConfigError
-from nasbench.evaluation.train import TrainConfig
+from nasbench.evaluation.train_loop import TrainConfig
 from nasbench.spaces import NB201Space
 from nasbench.spaces.skeleton import Skeleton
 

@@ -9,8 +9,8 @@ import pytest
 from nasbench.config import DatasetConfig, SearchConfig
 from nasbench.engine.bilevel import memory_estimate, search
 from nasbench.errors import ConfigError
-from nasbench.evaluation.retrain import retrain
-from nasbench.evaluation.train import TrainConfig
+from nasbench.evaluation.final_evaluation import retrain
+from nasbench.evaluation.train_loop import TrainConfig
 from nasbench.runs import load
 from nasbench.spaces import NasUnetGenotype, VnasGenotype, space_from_dict
 

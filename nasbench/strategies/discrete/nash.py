@@ -16,7 +16,7 @@ weights, so it comes with its own evaluator:
   inside the strategy;
 - ``strategy.bind(train_ds, val_ds, task)`` returns a :class:`MorphismEvaluator`
   whose ``evaluate(genotype)`` trains *that* network (``train_model`` from
-  :mod:`nasbench.evaluation.train`) and scores it on validation accuracy;
+  :mod:`nasbench.evaluation.train_loop`) and scores it on validation accuracy;
 - ``tell()`` records the score; when a generation is complete the best child
   becomes the parent.
 
@@ -246,7 +246,7 @@ class MorphismEvaluator:
             ``params``, ``epochs``, ``wall_s``; info ``trained=True``, ``genotype``
             text and the morphisms that made it.
         """
-        from nasbench.evaluation.train import TrainConfig, train_model
+        from nasbench.evaluation.train_loop import TrainConfig, train_model
 
         net = self.strategy.network(genotype)
         cfg = self.strategy.config

@@ -3,7 +3,7 @@
 A one-shot search scores cells with shared, half-trained weights; what a cell is
 worth shows only once it is trained alone. :func:`retrain` reads a run's final
 genotype and dataset, builds the discrete network, trains it with
-:func:`~nasbench.evaluation.train.train_model` (keeping the best epoch on the
+:func:`~nasbench.evaluation.train_loop.train_model` (keeping the best epoch on the
 validation split), scores it on the test split, and does the same for a
 hand-designed baseline with the same recipe, so the test figures compare like with
 like: ResNet-18 (28) and test ACC/AUC for classification; MONAI's U-Net and test
@@ -38,7 +38,7 @@ from torch import nn
 from nasbench.errors import ConfigError
 from nasbench.evaluation.baselines import IntensityThresholds, resnet18, unet
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
-from nasbench.evaluation.train import TrainConfig, TrainResult, evaluate_model, train_model
+from nasbench.evaluation.train_loop import TrainConfig, TrainResult, evaluate_model, train_model
 from nasbench.protocols import Genotype
 
 SEARCHED = "searched"

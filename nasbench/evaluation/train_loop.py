@@ -4,7 +4,7 @@ This is the evaluation recipe of DARTS (``train.py`` of quark0/darts): SGD with
 momentum 0.9 and cosine annealing, gradient clipping, an optional auxiliary
 head weighted into the loss, and drop-path whose probability rises linearly
 over the epochs. The model with the best validation score is kept and scored on
-the test split. The retraining stage (:mod:`nasbench.evaluation.retrain`) and
+the test split. The retraining stage (:mod:`nasbench.evaluation.final_evaluation`) and
 the full/partial-training evaluators reuse :func:`train_model` as is.
 
 What the task decides (the loss, the metrics, how a volume is predicted) comes from
@@ -67,7 +67,7 @@ class TrainConfig:
         weight_decay: L2 penalty.
         grad_clip: clip the gradient norm to this (0 disables clipping).
         auxiliary_weight: weight of the auxiliary head's loss when the model has one
-            (DARTS: 0.4); 0 also tells :func:`~nasbench.evaluation.retrain.retrain`
+            (DARTS: 0.4); 0 also tells :func:`~nasbench.evaluation.final_evaluation.retrain`
             to build the network without the head.
         drop_path_prob: drop-path probability of the last epoch; epoch ``e`` uses
             ``drop_path_prob * e / epochs`` (DARTS). Models without a

@@ -10,7 +10,7 @@ from torch import nn
 
 from nasbench.data import load
 from nasbench.errors import ConfigError, NasbenchError
-from nasbench.evaluation.train import TrainConfig, augment_batch, train_model
+from nasbench.evaluation.train_loop import TrainConfig, augment_batch, train_model
 
 FAST = dict(epochs=2, batch_size=16, device="cpu", seed=3)
 

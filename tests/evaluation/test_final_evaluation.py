@@ -10,8 +10,8 @@ import pytest
 from nasbench.config import DatasetConfig, SearchConfig
 from nasbench.errors import ConfigError
 from nasbench.evaluation.baselines import create_baseline, resnet18
-from nasbench.evaluation.retrain import TABLE_COLUMNS, add_cli_arguments, cli_main, retrain
-from nasbench.evaluation.train import TrainConfig
+from nasbench.evaluation.final_evaluation import TABLE_COLUMNS, add_cli_arguments, cli_main, retrain
+from nasbench.evaluation.train_loop import TrainConfig
 from nasbench.models import count_parameters
 from nasbench.runs import RunStore, load
 from nasbench.spaces.zoo import zoo

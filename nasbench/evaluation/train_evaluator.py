@@ -1,7 +1,7 @@
 """The training evaluator: full or partial training of a genotype's network.
 
 :class:`TrainEvaluator` builds the network of a genotype and trains it with the
-shared loop (:func:`nasbench.evaluation.train.train_model`). A ``budget`` below
+shared loop (:func:`nasbench.evaluation.train_loop.train_model`). A ``budget`` below
 the configured epochs is *partial training*: the run follows the full recipe's
 learning-rate schedule and stops after ``budget`` epochs, which is exactly what a
 tabular benchmark's epoch-``budget`` entry records, so the two evaluators agree.
@@ -212,7 +212,7 @@ class TrainEvaluator:
             ``val_auc``, ``test_acc``, ``test_auc``; cost ``params``, ``macs``, ``wall_s``,
             ``epochs``; info ``history`` (per-epoch records).
         """
-        from nasbench.evaluation.train import TrainConfig, train_model
+        from nasbench.evaluation.train_loop import TrainConfig, train_model
         from nasbench.models import build, count_macs
 
         cfg = self.config
