@@ -24,7 +24,7 @@ def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
         run_dir: a folder that does not yet hold a run.
 
     Returns:
-        A :class:`~nasbench.engine.bilevel.SearchResult`: status ``finished`` or
+        A :class:`~nasbench.engine.result.SearchResult`: status ``finished`` or
         ``stopped``, the best genotype, its metrics, and the evaluations made.
 
     Example:
@@ -54,7 +54,7 @@ def resume_discrete_search(run_dir: str | Path) -> Any:
         run_dir: a run folder holding a discrete search.
 
     Returns:
-        A :class:`~nasbench.engine.bilevel.SearchResult`, as :func:`run_discrete_search`.
+        A :class:`~nasbench.engine.result.SearchResult`, as :func:`run_discrete_search`.
 
     Raises:
         ConfigError: the strategy keeps trained networks between candidates (NASH,
