@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     import torch
 
     from nasbench.config import DatasetConfig, SearchConfig
-    from nasbench.engine.bilevel import search
+    from nasbench.engine.search import search
     from nasbench.evaluation.final_evaluation import retrain
     from nasbench.evaluation.train_loop import TrainConfig
 

@@ -64,8 +64,8 @@ _SUBPACKAGES = (
 # Top-level names and the module that defines them; imported lazily so that
 # `import nasbench` stays fast and does not pull torch in.
 _EXPORTS = {
-    "search": "nasbench.engine.bilevel",
-    "resume": "nasbench.engine.bilevel",
+    "search": "nasbench.engine.search",
+    "resume": "nasbench.engine.search",
     "memory_estimate": "nasbench.engine.bilevel",
     "SearchConfig": "nasbench.config",
     "DatasetConfig": "nasbench.config",

@@ -17,7 +17,6 @@ V-NAS, DiNTS) is its supernet. The loop itself is the same for all of them.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import time
 from collections.abc import Iterator
@@ -40,7 +39,6 @@ from nasbench.device import (
     wants_channels_last,
 )
 from nasbench.engine.result import SearchResult
-from nasbench.errors import ConfigError
 from nasbench.evaluation.tasks import Task, task_of_info
 from nasbench.protocols import Genotype
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
@@ -477,57 +475,3 @@ def parameter_free_ops(genotype: Genotype) -> int:
     shows as this count growing. Ops outside the op registry (DiNTS's cells) count as not."""
     known = set(op_names())
     return sum(is_parameter_free(op) for op in genotype.edge_ops() if op in known)
-
-
-def search(
-    config: SearchConfig | dict, run_dir: str | Path, progress: bool = False
-) -> SearchResult:
-    """Run a search described by ``config``, writing its run store into ``run_dir``.
-
-    The CLI (``nasbench search``), the widgets (through the CLI in a subprocess) and
-    the tests all come through here.
-
-    Args:
-        config: a :class:`SearchConfig` or its dict form.
-        run_dir: a folder that does not yet hold a run.
-        progress: show a progress bar.
-
-    Returns:
-        A :class:`SearchResult`.
-
-    Example:
-        >>> cfg = SearchConfig(epochs=1, max_steps_per_epoch=2)  # doctest: +SKIP
-        >>> search(cfg, "runs/demo").genotype  # doctest: +SKIP
-    """
-    if isinstance(config, dict):
-        config = SearchConfig.from_dict(config)
-    if not isinstance(config, SearchConfig):
-        raise ConfigError(f"search needs a SearchConfig or a dict, got {type(config).__name__}.")
-    from nasbench.strategies import get_strategy
-
-    if get_strategy(config.strategy).kind == "discrete":
-        # Discrete strategies share one ask/tell loop of their own (no bilevel training).
-        from nasbench.engine.discrete import run_discrete_search
-
-        return run_discrete_search(dataclasses.replace(config), run_dir)
-    return run_search(dataclasses.replace(config), run_dir, progress=progress)
-
-
-def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
-    """Continue the search in ``run_dir`` from its last checkpoint.
-
-    On CPU with ``deterministic=True`` it ends with the same genotype and metrics as
-    an uninterrupted run. Discrete searches resume by replaying their recorded
-    candidates (:func:`nasbench.engine.discrete.resume_discrete_search`).
-    """
-    from nasbench.runs import RunStore
-    from nasbench.strategies import get_strategy
-
-    store = RunStore.open(run_dir)  # checks it is a run, and that no writer holds it
-    strategy = store.config.get("strategy", "darts")
-    store.close()
-    if get_strategy(strategy).kind == "discrete":
-        from nasbench.engine.discrete import resume_discrete_search
-
-        return resume_discrete_search(run_dir)
-    return run_search(SearchConfig(), run_dir, resume=True, progress=progress)

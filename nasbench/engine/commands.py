@@ -65,7 +65,7 @@ def config_from_args(args: argparse.Namespace) -> SearchConfig:
 
 def run_search_command(args: argparse.Namespace) -> int:
     """``nasbench search``: run a search to the end (or until a stop request)."""
-    from nasbench.engine.bilevel import search
+    from nasbench.engine.search import search
 
     result = search(config_from_args(args), args.run_dir, progress=True)
     _print_result(result)
@@ -82,7 +82,7 @@ def configure_resume(parser: argparse.ArgumentParser) -> None:
 
 def run_resume_command(args: argparse.Namespace) -> int:
     """``nasbench resume``: continue a run from its last checkpoint."""
-    from nasbench.engine.bilevel import resume
+    from nasbench.engine.search import resume
 
     _print_result(resume(args.run_dir, progress=True))
     if args.report:
@@ -144,7 +144,7 @@ def configure_quickstart(parser: argparse.ArgumentParser) -> None:
 
 def run_quickstart_command(args: argparse.Namespace) -> int:
     """``nasbench quickstart``: the README's main job, ending with the report's path."""
-    from nasbench.engine.bilevel import search
+    from nasbench.engine.search import search
 
     run_dir = args.run_dir or f"{QUICKSTART_RUN_DIR}-{time.strftime('%Y%m%d-%H%M%S')}"
     config = quickstart_config(args.seed)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from nasbench.engine.bilevel import resume, search
+from nasbench.engine.search import resume, search
 from nasbench.runs import load, request_stop
 
 

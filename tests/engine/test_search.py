@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasbench.engine.bilevel import search
+from nasbench.engine.search import search
 from nasbench.runs import load
 from nasbench.spaces import Genotype
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from nasbench.config import DatasetConfig, SearchConfig
-from nasbench.engine.bilevel import memory_estimate, search
+from nasbench.engine.bilevel import memory_estimate
+from nasbench.engine.search import search
 from nasbench.errors import ConfigError
 from nasbench.evaluation.final_evaluation import retrain
 from nasbench.evaluation.train_loop import TrainConfig

@@ -22,7 +22,7 @@ QUICK = TrainConfig(epochs=1, batch_size=8, limit=16, device="cpu", seed=0)
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from nasbench.engine.bilevel import search
+    from nasbench.engine.search import search
 
     folder = tmp_path_factory.mktemp("retrain") / "run"
     config = SearchConfig(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nasbench.config import DatasetConfig, SearchConfig
-from nasbench.engine.bilevel import search
+from nasbench.engine.search import search
 from nasbench.errors import ConfigError
 from nasbench.runs import load
 from nasbench.spaces import DintsGenotype, space_from_dict
