@@ -24,14 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.schema import (
     APPEND_ONLY_TABLES,
     DB_NAME,
     LOCK_NAME,
-    check_version,
+    check_run_database,
+    damaged_database,
     require_run,
-    schema_version,
 )
 from nasbench.runs.store import connect
 
@@ -143,7 +143,15 @@ class Run:
 
     def __init__(self, run_dir: str | Path) -> None:
         self.run_dir = Path(run_dir)
-        self._conn: sqlite3.Connection | None = _open_read_only(require_run(self.run_dir))
+        path = require_run(self.run_dir)
+        self._conn: sqlite3.Connection | None = _open_read_only(path)
+        try:
+            self._read_all()
+        except (sqlite3.DatabaseError, json.JSONDecodeError) as err:
+            self.close()
+            raise damaged_database(path, err) from None
+
+    def _read_all(self) -> None:
         self._cursors = dict.fromkeys((*APPEND_ONLY_TABLES, "discards"), 0)
         self.generation = 0
         self._genotype_cache: dict[str, Any] = {}
@@ -573,7 +581,7 @@ def _summary(run_dir: Path) -> dict[str, Any]:
     row: dict[str, Any] = {"run_dir": str(run_dir), "name": run_dir.name, "created": math.nan}
     try:
         conn = _open_read_only(run_dir / DB_NAME)
-    except (ConfigError, sqlite3.Error) as err:
+    except (NasbenchError, sqlite3.Error) as err:
         return {**row, "status": "unreadable", "message": str(err)}
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -624,14 +632,12 @@ def _name_of(value: Any) -> str | None:
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
-    conn = connect(path, read_only=True)
     try:
-        version = schema_version(conn)
-        if version == 0:
-            raise ConfigError(
-                f"'{path.parent}' holds an empty or foreign {DB_NAME}; it is not a run."
-            )
-        check_version(version, f"run '{path.parent}'")
+        conn = connect(path, read_only=True)
+    except sqlite3.DatabaseError as err:
+        raise damaged_database(path, err) from None
+    try:
+        check_run_database(conn, path)
     except BaseException:
         conn.close()
         raise
