@@ -47,7 +47,6 @@ from nasbench.runs.faults import fault_point
 from nasbench.runs.store import check_new_run_dir
 from nasbench.spaces.ops import is_parameter_free, op_names
 
-
 # Architecture weights beyond this magnitude count as diverged: exp(-1e4) is 0 in float32.
 ALPHA_LIMIT = 1e4
 
