@@ -84,6 +84,30 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """Open a run database for reading, checking it is one.
+
+    Args:
+        path: the ``run.sqlite`` file.
+
+    Returns:
+        A read-only connection.
+
+    Raises:
+        RunStoreError: the file is damaged, empty or not a run database.
+    """
+    try:
+        conn = connect(path, read_only=True)
+    except sqlite3.DatabaseError as err:
+        raise damaged_database(path, err) from None
+    try:
+        check_run_database(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def to_json(value: Any, what: str) -> str:
     """Encode a dict (metrics, cost, payload, config) as canonical JSON.
 
