@@ -14,6 +14,7 @@ from nasbench.config import SearchConfig
 from nasbench.errors import ConfigError
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
+from nasbench.runs.store import check_new_run_dir
 
 
 def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
@@ -35,6 +36,7 @@ def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
     from nasbench.engine.device import resolve_device
 
     config.validate()
+    check_new_run_dir(run_dir)
     parts = _Parts(config)  # built before the store: a bad dataset leaves no folder behind
     store = RunStore.create(
         run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
