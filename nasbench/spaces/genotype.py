@@ -380,6 +380,7 @@ class NB201Genotype:
                     raise SpaceError(f"NB201 text: edge {item!r} of node {j} is not 'op~input'.")
                 pairs.append((op, int(idx)))
             nodes.append(pairs)
+        _check_nb201_ops(op for pairs in nodes for op, _ in pairs)
         return cls(nodes=nodes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -545,6 +546,21 @@ def genotype_from_dict(d: Mapping[str, Any]) -> AnyGenotype:
             f"unknown genotype kind {kind!r}; expected one of {', '.join(GENOTYPE_KINDS)}.{hint}"
         )
     return GENOTYPE_KINDS[kind].from_dict(d)
+
+
+def _check_nb201_ops(ops: Iterable[str]) -> None:
+    """NB201 text names ops of the NAS-Bench-201 table only; raise a one-line SpaceError
+    naming any other (a typo must not be parsed into a cell no benchmark knows)."""
+    from nasbench.errors import closest_name
+    from nasbench.spaces.ops import op_names
+
+    known = op_names("nb201")
+    for op in ops:
+        if op not in known:
+            raise SpaceError(
+                f"NB201 text: op {op!r} is not in op set 'nb201'; use one of {', '.join(known)}."
+                + closest_name(op, known)
+            )
 
 
 def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
