@@ -300,6 +300,7 @@ class _Loop:
         self.return_epoch: int | None = None
         self._alphas_recorded_at: int | None = None
         self._last_loss = float("nan")
+        self._checkpoint_step: int | None = None
 
     # ---- checkpoints ------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
@@ -318,6 +319,7 @@ class _Loop:
 
     def _checkpoint(self) -> None:
         save_checkpoint(self.run_dir, self._state(), step=self.step)
+        self._checkpoint_step = self.step
 
     def _restore(self) -> bool:
         """Continue from the last checkpoint; False when there is none to continue from."""
@@ -332,6 +334,7 @@ class _Loop:
         p.w_optimizer.load_state_dict(state["w_optimizer"])
         p.scheduler.load_state_dict(state["scheduler"])
         self.step, self.epoch, self.batch = state["step"], state["epoch"], state["batch"]
+        self._checkpoint_step = self.step
         self.eigenvalues = [tuple(e) for e in state["eigenvalues"]]
         self.last_val = dict(state["last_val"])
         self.epoch_results = dict(state.get("epoch_results", {}))
@@ -431,17 +434,23 @@ class _Loop:
         return max((float(a.detach().abs().max()) for a in params), default=0.0)
 
     def _require_finite(
-        self, quantity: str, value: float, advice: str, limit: float = math.inf
+        self, quantity: str, value: float, advice: str, limit: float = math.inf, where: str = ""
     ) -> None:
         """Stop the search (status ``failed``) when ``value`` is not a finite number within
         ``limit``; the step in flight is neither logged nor checkpointed, so the last good
         checkpoint stays."""
         if abs(value) <= limit:  # False for NaN too
             return
+        where = where or f"step {self.step + 1} (epoch {self.epoch})"
         found = f"is {value}" if not math.isfinite(value) else f"reached {value:.3g} (> {limit:g})"
+        kept = (
+            "no checkpoint was written yet"
+            if self._checkpoint_step is None
+            else f"the checkpoint of step {self._checkpoint_step} is kept"
+        )
         raise DivergenceError(
-            f"the search diverged at step {self.step + 1} (epoch {self.epoch}): the {quantity} "
-            f"{found}; {advice} and start a new run (the last good checkpoint is kept)."
+            f"the search diverged at {where}: the {quantity} {found}; {advice} and start a "
+            f"new run ({kept})."
         )
 
     def _arch_lrs(self) -> dict[str, float]:
@@ -502,7 +511,12 @@ class _Loop:
                 seen += len(y)
                 meter.update(out.float(), y)
         p.supernet.train()
-        self._require_finite("validation loss", total / seen, "lower w_lr or arch_lr")
+        self._require_finite(
+            "validation loss",
+            total / seen,
+            "lower w_lr or arch_lr",
+            where=f"the end of epoch {self.epoch} (step {self.step})",
+        )
         scores = meter.result()
         return {"val_loss": total / seen, **{f"val_{k}": v for k, v in scores.items()}}
 
