@@ -113,8 +113,8 @@ def load_checkpoint(
         path = folder / f"step-{int(step):06d}.pt"
         if not path.is_file():
             raise ConfigError(
-                f"no checkpoint for step {step} in '{folder}'; "
-                "only steps saved with keep=True are kept."
+                f"no checkpoint for step {step} in '{folder}'; pass a step saved with "
+                "keep=True (only those are kept)."
             )
         return _load_whole(path, map_location, weights_only)
     last, previous = folder / LAST, folder / PREVIOUS

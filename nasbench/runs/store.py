@@ -96,15 +96,20 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     Raises:
         RunStoreError: the file is damaged, empty or not a run database.
     """
+    # SQLite makes -wal/-shm files even to read; a file that is no run must not gain them.
+    sidecars = [p for p in (Path(f"{path}-wal"), Path(f"{path}-shm")) if not p.exists()]
+    conn = None
     try:
         conn = connect(path, read_only=True)
-    except sqlite3.DatabaseError as err:
-        raise damaged_database(path, err) from None
-    try:
         check_run_database(conn, path)
-    except BaseException:
-        conn.close()
-        raise
+    except (sqlite3.DatabaseError, RunStoreError) as err:
+        if conn is not None:
+            conn.close()
+        for made in sidecars:
+            made.unlink(missing_ok=True)
+        if isinstance(err, RunStoreError):
+            raise
+        raise damaged_database(path, err) from None
     return conn
 
 
@@ -147,11 +152,15 @@ def request_stop(run_dir: str | Path) -> None:
     Example:
         >>> request_stop("runs/darts-1")  # doctest: +SKIP
     """
-    conn = connect(require_run(run_dir))
+    path = require_run(run_dir)
+    open_read_only(path).close()  # a damaged file is reported, never written to
+    conn = connect(path)
     try:
         conn.execute(
             "INSERT INTO stop_requests (time, pid) VALUES (?, ?)", (time.time(), os.getpid())
         )
+    except sqlite3.DatabaseError as err:
+        raise damaged_database(path, err) from None
     finally:
         conn.close()
 
@@ -245,11 +254,11 @@ class RunStore:
         """
         folder = Path(run_dir)
         path = require_run(folder)
+        open_read_only(path).close()  # a damaged file is reported, never written to
         lock_file = _acquire_writer_lock(folder)
         conn = None
         try:
             conn = connect(path)
-            check_run_database(conn, path)
             apply_schema(conn)
         except BaseException as err:
             if conn is not None:

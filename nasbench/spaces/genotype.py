@@ -617,7 +617,10 @@ def _parse_darts_text(text: str, cell_types: tuple[str, ...] = CELL_TYPES, cls: 
     try:
         tree = ast.parse(text, mode="exec")
     except SyntaxError as err:
-        raise SpaceError(f"DARTS genotype text is not valid Python syntax: {err.msg}.") from None
+        raise SpaceError(
+            f"DARTS genotype text is not valid Python syntax: {err.msg}; paste the whole "
+            "Genotype(normal=[...], normal_concat=..., reduce=[...], reduce_concat=...) text."
+        ) from None
     if len(tree.body) != 1:
         raise SpaceError("DARTS genotype text must hold exactly one Genotype(...) expression.")
     stmt = tree.body[0]
