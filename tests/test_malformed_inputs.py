@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nasbench.cli import main
 from nasbench.errors import NasbenchError
@@ -638,3 +640,38 @@ def test_stop_imports_no_torch(tmp_path):
         done = cli("-X", "importtime", "-m", "nasbench", *argv)
         assert done.returncode == 0
         assert "torch" not in {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
+
+
+# ---- property-based: any JSON value in any config field ---------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+FIELDS = [
+    "w_lr", "w_lr_min", "w_momentum", "w_weight_decay", "grad_clip", "epochs", "seed",
+    "max_steps_per_epoch", "deterministic", "early_stop", "alpha_every", "eigen_every",
+    "checkpoint_every", "device", "precision", "strategy", "dataset", "dataset.name",
+    "dataset.size", "dataset.batch_size", "dataset.limit", "dataset.augment", "space",
+    "strategy_config", "roi_size", "max_seconds", "early_stop_factor",
+]  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(FIELDS), value=json_values)
+def test_any_json_value_in_a_config_field_is_accepted_or_one_line(key, value):
+    """Validation never lets a Python error through: a value is valid, or one line says why."""
+    from nasbench.config import SearchConfig
+
+    text = json.dumps(with_key(key, value), allow_nan=True)
+    try:
+        SearchConfig.from_json(text).validate()
+    except NasbenchError as err:
+        assert "\n" not in str(err) and str(err)
