@@ -675,3 +675,23 @@ def test_any_json_value_in_a_config_field_is_accepted_or_one_line(key, value):
         SearchConfig.from_json(text).validate()
     except NasbenchError as err:
         assert "\n" not in str(err) and str(err)
+
+
+# ---- the notebook launcher's run name ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["../../../tmp/escape", "/tmp/abs", "a/b", "..", ".hidden", "-rf", "a\\b", "x" * 101]
+)
+def test_launcher_refuses_a_run_name_that_leaves_the_runs_folder(name, tmp_path, monkeypatch):
+    from widgets import launcher as launcher_module
+
+    started = []
+    monkeypatch.setattr(launcher_module, "start_process", lambda *args: started.append(args))
+    launcher = launcher_module.SearchLauncher(
+        tmp_path / "runs", dataset={"name": "synthetic", "size": 28}, space_config=BASE["space"]
+    )
+    launcher.run_name.value = name
+    launcher.run_button.click()
+    assert started == [] and list(tmp_path.iterdir()) == []
+    assert "run name" in launcher.message.value and "rename it" in launcher.message.value
