@@ -664,7 +664,7 @@ FIELDS = [
 ]  # fmt: skip
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(key=st.sampled_from(FIELDS), value=json_values)
 def test_any_json_value_in_a_config_field_is_accepted_or_one_line(key, value):
     """Validation never lets a Python error through: a value is valid, or one line says why."""
