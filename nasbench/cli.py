@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,14 +76,30 @@ def command(
     return register
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser with every registered subcommand."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Return the parser with every registered subcommand.
+
+    Args:
+        only: configure the arguments of this subcommand alone; the others keep their
+            name and help line. Arguments of some commands come from modules that import
+            torch, so ``nasbench stop`` configuring only ``stop`` answers in a blink.
+
+    Returns:
+        The parser.
+    """
     parser = Parser(prog=PROG, description="Neural architecture search on medical images.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS.values():
-        cmd.configure(sub.add_parser(cmd.name, help=cmd.help, description=cmd.help))
+        subparser = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        if only is None or cmd.name == only:
+            cmd.configure(subparser)
     return parser
+
+
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` runs: its first word that is not an option."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,18 +115,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         >>> main(["datasets", "--dims", "3"])  # doctest: +SKIP
         0
     """
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        parser = build_parser(only=_command_named(argv) or "")
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
             return 2
         return COMMANDS[args.command].run(args)
     except NasbenchError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
+    except (OSError, sqlite3.Error) as exc:
+        # Disk full, a read-only folder, a vanished file: say which and what to do.
+        return _fail(f"{_describe_os_error(exc)}; free some space, fix the permissions or "
+                     "choose another folder, then run the command again.")  # fmt: skip
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else 0
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def _describe_os_error(exc: OSError | sqlite3.Error) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"cannot read or write a file{where}: {exc.strerror}"
+    return f"cannot read or write a file: {exc}"
 
 
 # ---------------------------------------------------------------- datasets

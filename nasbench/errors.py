@@ -32,6 +32,18 @@ class ConfigError(NasbenchError, ValueError):
     """A configuration value is invalid."""
 
 
+class RunStoreError(NasbenchError, ValueError):
+    """A run folder's database is damaged or cannot be written."""
+
+
+class CheckpointError(NasbenchError, ValueError):
+    """A checkpoint file is damaged and no earlier one can stand in for it."""
+
+
+class DivergenceError(NasbenchError, ArithmeticError):
+    """A search's loss, gradient or architecture weights stopped being finite numbers."""
+
+
 def closest_name(name: str, choices: list[str] | tuple[str, ...]) -> str:
     """Return a ' Did you mean ...?' hint for an unknown name, or ''.
 

@@ -11,6 +11,7 @@ nasbench resume`` on the run folder.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -95,6 +96,9 @@ def start_process(args: list[str], run_dir: Path) -> subprocess.Popen:
             env=search_env(),
             start_new_session=True,
         )
+
+
+RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
 
 
 def new_run_dir(folder: Path, name: str) -> Path:
@@ -401,6 +405,14 @@ class SearchLauncher(widgets.VBox):
             self.message.value = message_html(str(err), "error")
             return None
         name = self.run_name.value.strip() or config.strategy
+        if not RUN_NAME.fullmatch(name):
+            # The name becomes a folder name: '../x' or '/tmp/x' would write outside runs_folder.
+            self.message.value = message_html(
+                f"run name {name!r} may hold only letters, digits, '.', '_' and '-' (not "
+                "starting with '.' or '-'); rename it.",
+                "error",
+            )
+            return None
         run_dir = new_run_dir(self.runs_folder, name)
         run_dir.mkdir(parents=True)
         tmp = run_dir / f".{CONFIG_NAME}.tmp"

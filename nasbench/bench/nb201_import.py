@@ -10,8 +10,8 @@
    ``params`` (millions), ``flop`` (millions) and ``latency`` (seconds per batch).
    Validation is ``x-valid``; test is ``x-test`` when the dataset has it (CIFAR-100,
    ImageNet16-120), else ``ori-test``, as the NB201 API reports them.
-   The file is a pickle: ``torch.load(weights_only=False)`` runs code from it, so only
-   import a file you trust (the official download).
+   The file is read with ``torch.load(weights_only=True)``: plain dicts, lists and
+   numbers load; a file that would run code while loading is refused.
 2. :func:`import_records` reads a simple CSV or JSON list of records with columns
    ``arch`` (any genotype text), ``epoch`` and ``accuracy`` (or any of the table's
    metric/cost columns), optionally ``dataset`` and ``seed``.
@@ -49,10 +49,12 @@ def _load_pth(path: Path) -> Mapping[str, Any]:
             "NAS-Bench-201-v1_1-096897.pth from the NAS-Bench-201 page and pass its path."
         )
     try:
-        data = torch.load(path, map_location="cpu", weights_only=False)
+        data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for a damaged or foreign file
+        reason = " ".join(str(err).split())[:200]
         raise ConfigError(
-            f"{str(path)!r} is not a readable NAS-Bench-201 .pth file ({err})."
+            f"{str(path)!r} is not a readable NAS-Bench-201 .pth file of plain data ({reason}); "
+            "pass the official NAS-Bench-201 v1_0/v1_1 download."
         ) from None
     if not isinstance(data, Mapping) or "meta_archs" not in data or "arch2infos" not in data:
         raise ConfigError(

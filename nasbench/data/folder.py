@@ -192,6 +192,12 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
             )
         raise DatasetError(f"{folder} is empty; add class subfolders of {', '.join(SUFFIXES)}.")
     names = tuple(c.name for c in classes)
+    if len(names) < 2:
+        # One class gives nothing to tell apart: every loss is 0 and AUC is undefined.
+        raise DatasetError(
+            f"{folder} has one class subfolder ({names[0]}); a classifier needs at least two, "
+            "so add a subfolder per class."
+        )
     if class_names is not None and names != class_names:
         raise DatasetError(
             f"{folder} has classes {list(names)} but train/ has {list(class_names)}; "

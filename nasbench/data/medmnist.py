@@ -209,7 +209,16 @@ def read_npz(path: Path, split: str, url: str) -> tuple[np.ndarray, np.ndarray]:
             return npz[f"{split}_images"], npz[f"{split}_labels"]
     except DatasetError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        RuntimeError,
+        NotImplementedError,  # a flipped byte in a zip header ("zip file version 23.5")
+        zipfile.BadZipFile,
+        zlib.error,
+    ) as exc:
         raise DatasetError(
             f"{path} cannot be read as a .npz file ({type(exc).__name__}: {exc}); it is probably "
             f"truncated or corrupt: {fix}."

@@ -39,11 +39,17 @@ from nasbench.device import (
     wants_channels_last,
 )
 from nasbench.engine.result import SearchResult
+from nasbench.errors import ConfigError, DivergenceError, NasbenchError
 from nasbench.evaluation.tasks import Task, task_of_info
 from nasbench.protocols import Genotype
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
 from nasbench.runs.environment import capture_environment
+from nasbench.runs.faults import fault_point
+from nasbench.runs.store import check_new_run_dir
 from nasbench.spaces.ops import is_parameter_free, op_names
+
+# Architecture weights beyond this magnitude count as diverged: exp(-1e4) is 0 in float32.
+ALPHA_LIMIT = 1e4
 
 
 @dataclass
@@ -185,11 +191,16 @@ def run_search(
         A :class:`SearchResult`.
     """
     run_dir = Path(run_dir)
+    parts = None
     if resume:
         store = RunStore.open(run_dir)
-        config = SearchConfig.from_dict(store.config).validate()
+        with _closed_on_error(store):
+            config = SearchConfig.from_dict(store.config).validate()
     else:
         config.validate()
+        check_new_run_dir(run_dir)
+        # Data and supernet first: a file that does not load leaves no run folder behind.
+        parts = _build(config)
         store = RunStore.create(
             run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
         )
@@ -202,17 +213,29 @@ def run_search(
             store.set_status("running")
             # Deterministic kernels for this search only; the caller's setting comes back.
             torch.use_deterministic_algorithms(config.deterministic, warn_only=True)
-            result = _Loop(config, store, run_dir, progress).run(resume)
+            result = _Loop(config, store, run_dir, progress, parts).run(resume)
         except KeyboardInterrupt:
             store.set_status("stopped", "interrupted")
             raise
         except Exception as err:
-            store.set_status("failed", f"{type(err).__name__}: {err}")
+            # A person reads a NasbenchError as it is; anything else keeps its type's name.
+            reason = str(err) if isinstance(err, NasbenchError) else f"{type(err).__name__}: {err}"
+            store.set_status("failed", reason)
             raise
         finally:
             torch.use_deterministic_algorithms(was_deterministic)
         store.set_status(result.status)
         return result
+
+
+@contextlib.contextmanager
+def _closed_on_error(store: RunStore) -> Iterator[None]:
+    """Release the writer lock when opening a run for resume fails half-way."""
+    try:
+        yield
+    except BaseException:
+        store.close()
+        raise
 
 
 @contextlib.contextmanager
@@ -231,13 +254,18 @@ class _Loop:
     """One search's loop state; small methods so each concern reads on its own."""
 
     def __init__(
-        self, config: SearchConfig, store: RunStore, run_dir: Path, progress: bool = False
+        self,
+        config: SearchConfig,
+        store: RunStore,
+        run_dir: Path,
+        progress: bool = False,
+        parts: _Parts | None = None,
     ) -> None:
         self.config = config
         self.progress = progress
         self.store = store
         self.run_dir = run_dir
-        self.parts = _build(config)
+        self.parts = parts or _build(config)
         self.per_epoch = steps_per_epoch(config, len(self.parts.train))
         self.total_steps = self.per_epoch * config.epochs
         self.alpha_every = alpha_interval(config, self.total_steps)
@@ -251,6 +279,7 @@ class _Loop:
         self.return_epoch: int | None = None
         self._alphas_recorded_at: int | None = None
         self._last_loss = float("nan")
+        self._checkpoint_step: int | None = None
 
     # ---- checkpoints ------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
@@ -269,21 +298,27 @@ class _Loop:
 
     def _checkpoint(self) -> None:
         save_checkpoint(self.run_dir, self._state(), step=self.step)
+        self._checkpoint_step = self.step
 
-    def _restore(self) -> None:
+    def _restore(self) -> bool:
+        """Continue from the last checkpoint; False when there is none to continue from."""
         state = load_checkpoint(self.run_dir, map_location=self.parts.device)
         if state is None:
-            return  # killed before the first checkpoint: start from the beginning
+            # Killed before the first checkpoint: start again, without the rows logged so far.
+            self.store.discard_after(-1)
+            return False
         p = self.parts
         p.supernet.load_state_dict(state["supernet"])
         p.method.load_state_dict(state["method"])
         p.w_optimizer.load_state_dict(state["w_optimizer"])
         p.scheduler.load_state_dict(state["scheduler"])
         self.step, self.epoch, self.batch = state["step"], state["epoch"], state["batch"]
+        self._checkpoint_step = self.step
         self.eigenvalues = [tuple(e) for e in state["eigenvalues"]]
         self.last_val = dict(state["last_val"])
         self.epoch_results = dict(state.get("epoch_results", {}))
         self.store.discard_after(self.step)
+        return True
 
     def _launch_estimate(self) -> dict[str, Any]:
         """The supernet's own memory estimate of a training batch (DiNTS: MONAI's), shown
@@ -302,12 +337,11 @@ class _Loop:
 
     # ---- the loop ---------------------------------------------------------------------------
     def run(self, resume: bool) -> SearchResult:
-        if resume:
-            self._restore()
-        else:
+        if not (resume and self._restore()):
             payload = {"total_steps": self.total_steps, "alpha_every": self.alpha_every}
             payload.update(self._launch_estimate())
-            self.store.log_event("search_started", payload)
+            # At step 0, so a resume without a checkpoint discards it with the rest.
+            self.store.log_event("search_started", payload, step=0)
             self._record_alphas()
         with tqdm(
             total=self.total_steps, initial=self.step, disable=not self.progress, unit="step"
@@ -329,7 +363,9 @@ class _Loop:
                 images += self._step()
                 bar.update(1)
                 bar.set_postfix(epoch=self.epoch, loss=f"{self._last_loss:.3f}")
-                if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+                # The epoch's last step is checkpointed with the epoch end, after its rows.
+                every = self.config.checkpoint_every
+                if every and self.step % every == 0 and self.batch < self.per_epoch:
                     self._checkpoint()
             self._end_epoch(images / max(time.perf_counter() - started, 1e-9))
             if self._should_stop_early():
@@ -349,8 +385,14 @@ class _Loop:
             p.w_optimizer.zero_grad(set_to_none=True)
             logits = p.supernet(x_train)
             loss = p.loss_fn(logits, y_train)
+        self._require_finite("training loss", loss.item(), f"lower w_lr (now {cfg.w_lr:g})")
+        # Past ALPHA_LIMIT a softmax over the alphas is one-hot in float32: the search stalls.
+        self._require_finite(
+            "largest architecture weight", self._largest_alpha(), "lower arch_lr", ALPHA_LIMIT
+        )
         loss.backward()
-        nn.utils.clip_grad_norm_(p.supernet.weight_parameters(), cfg.grad_clip)
+        norm = nn.utils.clip_grad_norm_(p.supernet.weight_parameters(), cfg.grad_clip)
+        self._require_finite("weight gradient norm", float(norm), "lower w_lr or grad_clip")
         p.w_optimizer.step()
         self.step += 1
         self.batch += 1
@@ -362,7 +404,33 @@ class _Loop:
             self.store.set_progress(self.step, self.total_steps, self.epoch, cfg.epochs)
             if self.step % self.alpha_every == 0:
                 self._record_alphas()
+        fault_point("step")
         return int(x_train.shape[0])
+
+    def _largest_alpha(self) -> float:
+        """The largest architecture weight in magnitude (NaN when any is NaN)."""
+        params = self.parts.method.arch_parameters(self.parts.supernet)
+        return max((float(a.detach().abs().max()) for a in params), default=0.0)
+
+    def _require_finite(
+        self, quantity: str, value: float, advice: str, limit: float = math.inf, where: str = ""
+    ) -> None:
+        """Stop the search (status ``failed``) when ``value`` is not a finite number within
+        ``limit``; the step in flight is neither logged nor checkpointed, so the last good
+        checkpoint stays."""
+        if abs(value) <= limit:  # False for NaN too
+            return
+        where = where or f"step {self.step + 1} (epoch {self.epoch})"
+        found = f"is {value}" if not math.isfinite(value) else f"reached {value:.3g} (> {limit:g})"
+        kept = (
+            "no checkpoint was written yet"
+            if self._checkpoint_step is None
+            else f"the checkpoint of step {self._checkpoint_step} is kept"
+        )
+        raise DivergenceError(
+            f"the search diverged at {where}: the {quantity} {found}; {advice} and start a "
+            f"new run ({kept})."
+        )
 
     def _arch_lrs(self) -> dict[str, float]:
         arch_optimizer = getattr(self.parts.method, "arch_optimizer", None)
@@ -407,6 +475,7 @@ class _Loop:
             self._record_alphas()
         self.epoch += 1
         self.batch = 0
+        fault_point("epoch_end")
         self._checkpoint()
 
     def _evaluate(self) -> dict[str, float]:
@@ -421,6 +490,12 @@ class _Loop:
                 seen += len(y)
                 meter.update(out.float(), y)
         p.supernet.train()
+        self._require_finite(
+            "validation loss",
+            total / seen,
+            "lower w_lr or arch_lr",
+            where=f"the end of epoch {self.epoch} (step {self.step})",
+        )
         scores = meter.result()
         return {"val_loss": total / seen, **{f"val_{k}": v for k, v in scores.items()}}
 

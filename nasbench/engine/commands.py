@@ -97,7 +97,7 @@ def configure_run_dir(parser: argparse.ArgumentParser) -> None:
 
 def run_stop_command(args: argparse.Namespace) -> int:
     """``nasbench stop``: ask a running search to checkpoint and stop."""
-    from nasbench.runs import request_stop
+    from nasbench.runs.store import request_stop
 
     request_stop(args.run_dir)
     print(f"stop requested for {args.run_dir}; the search stops after its current step.")
@@ -123,17 +123,32 @@ def configure_runs(parser: argparse.ArgumentParser) -> None:
 
 def run_runs_command(args: argparse.Namespace) -> int:
     """``nasbench runs``: list the runs in a folder."""
-    from nasbench.runs import list_runs
+    from nasbench.runs.summary import run_summaries
 
     if not Path(args.folder).is_dir():
         raise ConfigError(f"folder {args.folder} does not exist; pass the folder holding runs.")
-    frame = list_runs(args.folder)
-    if frame.empty:
+    # Newest first, as nasbench.runs.list_runs orders them (without importing pandas).
+    rows = sorted(run_summaries(args.folder), key=_created, reverse=True)
+    if not rows:
         print(f"no runs in {args.folder}")
         return 0
     columns = ["run_dir", "status", "dataset", "strategy", "best_metric_name", "best_metric"]
-    print(frame[columns].to_string(index=False))
+    cells = [columns] + [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    for line in cells:
+        print("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)).rstrip())
     return 0
+
+
+def _created(row: dict) -> float:
+    created = row.get("created")
+    return created if created == created else float("-inf")  # NaN (unreadable) sorts last
+
+
+def _cell(value: object) -> str:
+    if value is None or value != value:  # None and NaN print as pandas does
+        return "NaN" if isinstance(value, float) else "None"
+    return f"{value:.6f}" if isinstance(value, float) else str(value)
 
 
 def configure_quickstart(parser: argparse.ArgumentParser) -> None:

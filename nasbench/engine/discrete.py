@@ -14,6 +14,7 @@ from nasbench.config import SearchConfig
 from nasbench.errors import ConfigError
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
+from nasbench.runs.store import check_new_run_dir
 
 
 def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
@@ -35,6 +36,7 @@ def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
     from nasbench.device import resolve_device
 
     config.validate()
+    check_new_run_dir(run_dir)
     parts = _Parts(config)  # built before the store: a bad dataset leaves no folder behind
     store = RunStore.create(
         run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
@@ -114,11 +116,36 @@ class _Parts:
                 dataset=config.dataset,
                 seed=config.seed,
             )
+            self.evaluator = _measuring_requested_costs(
+                self.evaluator, self.strategy, space, config
+            )
         self.races = callable(getattr(self.strategy, "race", None))
         if self.races:
             self.strategy.check_evaluator(self.evaluator)  # before the store exists
         self.executor = create_executor(config.executor, config.executor_config)
         self.budget = Budget(config.max_evaluations, config.max_seconds)
+
+
+def _measuring_requested_costs(
+    evaluator: Any, strategy: Any, space: Any, config: SearchConfig
+) -> Any:
+    """The evaluator, wrapped so it measures the ``macs`` and ``latency_ms`` the strategy's
+    objectives (NSGA-II's) name, when the evaluator does not report them itself (only the
+    table does): otherwise the search would fail after its first evaluation."""
+    from nasbench.engine.device import resolve_device
+    from nasbench.evaluation.objectives import ConstrainedEvaluator, parse_objectives
+
+    specs = getattr(getattr(strategy, "config", None), "objectives", None) or ()
+    wanted = {objective.name for objective in parse_objectives(specs)} & {"macs", "latency_ms"}
+    if not wanted:
+        return evaluator
+    return ConstrainedEvaluator(
+        evaluator,
+        space=space,
+        input_size=config.dataset.size,
+        latency_repeats=10 if "latency_ms" in wanted else 0,
+        device=str(resolve_device(config.device)),
+    )
 
 
 def _run(parts: _Parts, store: RunStore, run_dir: Path, replay=None, elapsed=0.0) -> Any:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -194,7 +195,7 @@ def retrain(
             SEARCHED: lambda: build(genotype, skeleton, seed=config.seed)
         }
         wanted = _baselines(baseline, info.task)
-        hand_designed = {BASELINE: resnet18, SEGMENTATION_BASELINE: unet}
+        hand_designed = {BASELINE: resnet18, SEGMENTATION_BASELINE: unet_for_size(size)}
         for name in (n for n in wanted if n in hand_designed):
             models[name] = lambda name=name: _seeded(
                 config.seed,
@@ -357,6 +358,34 @@ def _load_splits(data: Mapping[str, Any], config: TrainConfig) -> dict[str, Any]
     # Augmentation happens per batch in train_model (seeded by epoch), so every split
     # is loaded with the plain normalisation.
     return {split: load(data["name"], split, **common) for split in ("train", "val", "test")}
+
+
+def unet_for_size(
+    size: int, widths: tuple[int, ...] = (16, 32, 64, 128)
+) -> Callable[..., nn.Module]:
+    """MONAI's U-Net baseline with as many stride-2 levels (at most ``len(widths) - 1``)
+    as ``size`` halves evenly, so a 28-px image (28 = 4 x 7) gets two levels, not three.
+
+    Args:
+        size: the images' edge length.
+        widths: channels per level, top first.
+
+    Returns:
+        A ``unet(spatial_dims, in_channels, num_classes)`` factory.
+
+    Example:
+        >>> unet_for_size(28)(2, 1, 2)(torch.zeros(1, 1, 28, 28)).shape
+        torch.Size([1, 2, 28, 28])
+    """
+    levels = 0
+    while levels < len(widths) - 1 and size % 2 ** (levels + 1) == 0:
+        levels += 1
+    if levels == 0:
+        raise ConfigError(
+            f"the U-Net baseline halves the image at least once, but the run's size {size} "
+            "is odd; retrain with baseline 'threshold' or search at an even size."
+        )
+    return functools.partial(unet, channels=widths[: levels + 1])
 
 
 def _seeded(seed: int, factory: Callable[..., nn.Module], *args: Any) -> nn.Module:

@@ -1,8 +1,8 @@
 """Segmentation with MONAI: DiceCE loss, Dice and 95% Hausdorff metrics, sliding windows.
 
 Networks output logits ``(N, K, *spatial)``; masks are class indices ``(N, 1, *spatial)``
-(0 is the background). The Dice and Hausdorff scores are MONAI's ``DiceMetric`` and
-``HausdorffDistanceMetric`` on the arg-max prediction, foreground classes only: a
+(0 is the background). The Dice and Hausdorff scores are MONAI's ``compute_dice`` and
+``compute_hausdorff_distance`` on the arg-max prediction, foreground classes only: a
 class absent from an image's mask is left out of that image's mean (MONAI's
 ``ignore_empty``), and a class absent from every mask of a split is NaN. Volumes are
 predicted with ``monai.inferers.sliding_window_inference``, so a network trained on

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from nasbench.runs.reader import Run, list_runs, load
 from nasbench.runs.schema import SCHEMA_VERSION, STATUSES
 from nasbench.runs.store import RunStore, request_stop
 
@@ -35,8 +34,12 @@ __all__ = [
     "save_checkpoint",
 ]
 
-# These need torch; importing them lazily keeps `load()` light for notebooks and monitors.
+# The readers need pandas and the checkpoints torch; importing them on first use keeps
+# `nasbench stop` and `nasbench runs` quick to answer.
 _LAZY = {
+    "Run": "nasbench.runs.reader",
+    "list_runs": "nasbench.runs.reader",
+    "load": "nasbench.runs.reader",
     "capture_rng": "nasbench.runs.checkpoint",
     "restore_rng": "nasbench.runs.checkpoint",
     "save_checkpoint": "nasbench.runs.checkpoint",

@@ -1,8 +1,12 @@
 """Atomic checkpoints and RNG state capture, so a resumed search continues exactly.
 
 A checkpoint is ``run_dir/checkpoints/last.pt`` (optionally also ``step-000123.pt``).
-It is written to a temporary file, fsynced and renamed over ``last.pt``, so a
-crash at any moment leaves either the old or the new checkpoint, never half of one.
+It is written to a temporary file and fsynced; the previous ``last.pt`` becomes
+``prev.pt`` and the new file is renamed into place, so a crash at any moment leaves
+a whole checkpoint behind, never half of one. When ``last.pt`` is missing (killed
+between the two renames) or damaged (a disk error, a truncated copy), loading falls
+back to ``prev.pt``, as Lightning users expect of ``last.ckpt``; when neither loads
+the error names the file and how to recover.
 
 What the engine puts in ``state`` (by convention): ``model``, ``optimizers``,
 ``alphas`` (state_dicts), ``rng`` (from :func:`capture_rng`) and ``data``
@@ -18,7 +22,10 @@ Example:
 from __future__ import annotations
 
 import os
+import pickle
 import random
+import warnings
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,10 +33,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from nasbench.errors import ConfigError
+from nasbench.errors import CheckpointError, ConfigError
+from nasbench.runs.faults import fault_point
 from nasbench.runs.schema import CHECKPOINT_DIR
 
 LAST = "last.pt"
+PREVIOUS = "prev.pt"
+# What torch.load raises on a truncated, empty or foreign file.
+_DAMAGE = (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile)
 
 Generator = torch.Generator | np.random.Generator | np.random.RandomState
 
@@ -63,7 +74,7 @@ def save_checkpoint(
     folder.mkdir(exist_ok=True)
     payload = {**state, "step": int(step)}
     last = folder / LAST
-    _atomic_save(payload, last)
+    _atomic_save(payload, last, previous=folder / PREVIOUS)
     if keep:
         _atomic_save(payload, folder / f"step-{int(step):06d}.pt")
     return last
@@ -77,6 +88,9 @@ def load_checkpoint(
 ) -> dict[str, Any] | None:
     """Load the latest checkpoint of a run, or None when it has none.
 
+    A damaged or missing ``last.pt`` falls back to ``prev.pt`` (with a warning
+    when ``last.pt`` exists but does not load).
+
     Args:
         run_dir: the run folder.
         map_location: where tensors go (``"cpu"`` by default).
@@ -86,21 +100,53 @@ def load_checkpoint(
     Returns:
         The saved state dict (with its ``step``), or None if no checkpoint exists.
 
+    Raises:
+        CheckpointError: the checkpoint and its predecessor are both damaged.
+
     Example:
         >>> state = load_checkpoint("runs/x")  # doctest: +SKIP
         >>> state["step"]  # doctest: +SKIP
         10
     """
     folder = checkpoint_dir(run_dir)
-    path = folder / (LAST if step is None else f"step-{int(step):06d}.pt")
-    if not path.is_file():
-        if step is not None:
+    if step is not None:
+        path = folder / f"step-{int(step):06d}.pt"
+        if not path.is_file():
             raise ConfigError(
-                f"no checkpoint for step {step} in '{folder}'; "
-                "only steps saved with keep=True are kept."
+                f"no checkpoint for step {step} in '{folder}'; pass a step saved with "
+                "keep=True (only those are kept)."
             )
-        return None
-    return torch.load(path, map_location=map_location, weights_only=weights_only)
+        return _load_whole(path, map_location, weights_only)
+    last, previous = folder / LAST, folder / PREVIOUS
+    if not last.is_file():
+        # Killed between rotating last.pt to prev.pt and renaming the new file in.
+        return _load_whole(previous, map_location, weights_only) if previous.is_file() else None
+    try:
+        return _load_whole(last, map_location, weights_only)
+    except CheckpointError as damage:
+        if not previous.is_file():
+            raise
+        state = _load_whole(previous, map_location, weights_only)
+        warnings.warn(f"{damage}; resuming from {previous} (step {state['step']}).", stacklevel=2)
+        return state
+
+
+def _load_whole(path: Path, map_location: Any, weights_only: bool) -> dict[str, Any]:
+    """Load one checkpoint file; a damaged one is a one-line CheckpointError."""
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=weights_only)
+    except _DAMAGE as err:
+        reason = " ".join(str(err).split())[:120] or type(err).__name__
+        raise CheckpointError(
+            f"checkpoint {path} is damaged ({reason}); delete it to resume from the "
+            "previous checkpoint (or from step 0 when there is none), or start a new run."
+        ) from None
+    if not isinstance(state, dict) or not isinstance(state.get("step"), int):
+        raise CheckpointError(
+            f"checkpoint {path} holds no search state (no step); delete it to resume from "
+            "the previous checkpoint (or from step 0 when there is none)."
+        )
+    return state
 
 
 def capture_rng(generators: Mapping[str, Generator] | None = None) -> dict[str, Any]:
@@ -165,13 +211,17 @@ def restore_rng(
         _set_generator_state(name, generator, saved[name])
 
 
-def _atomic_save(payload: Mapping[str, Any], path: Path) -> None:
+def _atomic_save(payload: Mapping[str, Any], path: Path, previous: Path | None = None) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as handle:
             torch.save(dict(payload), handle)
+            fault_point("checkpoint_write")
             handle.flush()
             os.fsync(handle.fileno())
+        if previous is not None and path.exists():
+            os.replace(path, previous)  # the last good checkpoint stays until the new one is in
+            fault_point("checkpoint_rotate")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

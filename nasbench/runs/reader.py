@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -27,13 +26,12 @@ import pandas as pd
 from nasbench.errors import ConfigError
 from nasbench.runs.schema import (
     APPEND_ONLY_TABLES,
-    DB_NAME,
     LOCK_NAME,
-    check_version,
+    damaged_database,
     require_run,
-    schema_version,
 )
-from nasbench.runs.store import connect
+from nasbench.runs.store import open_read_only
+from nasbench.runs.summary import run_summaries
 
 try:
     import fcntl
@@ -43,8 +41,6 @@ except ImportError:  # pragma: no cover - Windows
 FRAMES = ("history", "alphas", "genotypes", "candidates", "events")
 
 # Metric names list_runs shows as "best" when the config names none, in order of preference.
-_BEST_METRICS = ("acc", "val_acc", "auc", "val_auc", "dice", "val_dice", "psnr", "val_psnr")
-_LOWER_IS_BETTER = ("loss", "error", "regret")
 
 _HISTORY = {
     "step": "int64",
@@ -143,7 +139,15 @@ class Run:
 
     def __init__(self, run_dir: str | Path) -> None:
         self.run_dir = Path(run_dir)
-        self._conn: sqlite3.Connection | None = _open_read_only(require_run(self.run_dir))
+        path = require_run(self.run_dir)
+        self._conn: sqlite3.Connection | None = open_read_only(path)
+        try:
+            self._read_all()
+        except (sqlite3.DatabaseError, json.JSONDecodeError) as err:
+            self.close()
+            raise damaged_database(path, err) from None
+
+    def _read_all(self) -> None:
         self._cursors = dict.fromkeys((*APPEND_ONLY_TABLES, "discards"), 0)
         self.generation = 0
         self._genotype_cache: dict[str, Any] = {}
@@ -554,11 +558,7 @@ def list_runs(folder: str | Path) -> pd.DataFrame:
         raise ConfigError(
             f"runs folder '{root}' does not exist; pass the folder holding run folders."
         )
-    rows = [
-        _summary(child)
-        for child in sorted(root.iterdir())
-        if child.is_dir() and (child / DB_NAME).is_file()
-    ]
+    rows = run_summaries(root)
     columns = [
         "run_dir", "name", "status", "message", "dataset", "strategy", "created",
         "best_metric_name", "best_metric",
@@ -567,75 +567,6 @@ def list_runs(folder: str | Path) -> pd.DataFrame:
     frame["created"] = pd.to_datetime(frame["created"].astype("float64"), unit="s", utc=True)
     frame["best_metric"] = frame["best_metric"].astype("float64")
     return frame.sort_values("created", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _summary(run_dir: Path) -> dict[str, Any]:
-    row: dict[str, Any] = {"run_dir": str(run_dir), "name": run_dir.name, "created": math.nan}
-    try:
-        conn = _open_read_only(run_dir / DB_NAME)
-    except (ConfigError, sqlite3.Error) as err:
-        return {**row, "status": "unreadable", "message": str(err)}
-    try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        config = json.loads(meta.get("config", "{}"))
-        last = conn.execute(
-            "SELECT status, message FROM status ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        best_name, best = _best_metric(conn, config)
-        return {
-            **row,
-            "status": last[0] if last else "created",
-            "message": last[1] if last else "",
-            "dataset": _name_of(config.get("dataset")),
-            "strategy": _name_of(config.get("strategy")),
-            "created": float(meta.get("created", "nan")),
-            "best_metric_name": best_name,
-            "best_metric": best,
-        }
-    except (sqlite3.Error, ValueError) as err:
-        return {**row, "status": "unreadable", "message": f"{type(err).__name__}: {err}"}
-    finally:
-        conn.close()
-
-
-def _best_metric(conn: sqlite3.Connection, config: dict[str, Any]) -> tuple[str | None, float]:
-    values: dict[str, list[float]] = {}
-    for name, value in conn.execute(
-        "SELECT name, value FROM metrics WHERE phase IN ('val', 'search') AND value IS NOT NULL"
-    ):
-        values.setdefault(name, []).append(value)
-    for (text,) in conn.execute("SELECT metrics FROM candidates WHERE status = 'done'"):
-        for name, value in json.loads(text).items():
-            if isinstance(value, (int, float)) and not math.isnan(value):
-                values.setdefault(name, []).append(float(value))
-    wanted = _name_of(config.get("metric") or config.get("objective"))
-    order = ((wanted,) if wanted else ()) + _BEST_METRICS
-    name = next((n for n in order if n in values), None)
-    if name is None:
-        return None, math.nan
-    lower = any(word in name for word in _LOWER_IS_BETTER)
-    return name, min(values[name]) if lower else max(values[name])
-
-
-def _name_of(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("metric") or value.get("type")
-    return None if value is None else str(value)
-
-
-def _open_read_only(path: Path) -> sqlite3.Connection:
-    conn = connect(path, read_only=True)
-    try:
-        version = schema_version(conn)
-        if version == 0:
-            raise ConfigError(
-                f"'{path.parent}' holds an empty or foreign {DB_NAME}; it is not a run."
-            )
-        check_version(version, f"run '{path.parent}'")
-    except BaseException:
-        conn.close()
-        raise
-    return conn
 
 
 def _tidy_alphas(rows: list[tuple]) -> pd.DataFrame:

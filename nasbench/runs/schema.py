@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, RunStoreError
 
 SCHEMA_VERSION = 1
 
@@ -184,6 +184,43 @@ def check_version(version: int, what: str) -> None:
             f"{what} uses run-store schema version {version}, newer than this nasbench "
             f"supports ({SCHEMA_VERSION}); upgrade nasbench to read it."
         )
+
+
+def damaged_database(path: Path, err: Exception) -> RunStoreError:
+    """The one-line error for a run database SQLite cannot read (torn, truncated, foreign).
+
+    Args:
+        path: the ``run.sqlite`` file.
+        err: what sqlite3 (or the JSON decoder, for its meta rows) raised.
+
+    Returns:
+        A :class:`~nasbench.errors.RunStoreError` naming the file and how to recover.
+    """
+    reason = " ".join(str(err).split()) or type(err).__name__
+    return RunStoreError(
+        f"{path} is damaged or not a run database ({reason}); start the search again in a "
+        f"new run folder (`sqlite3 {path} .recover` may salvage its rows)."
+    )
+
+
+def check_run_database(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise a one-line error unless ``conn`` holds a run (an empty file holds none).
+
+    Args:
+        conn: a connection to ``path``.
+        path: the ``run.sqlite`` file.
+    """
+    try:
+        version = schema_version(conn)
+        config = version and conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
+    except sqlite3.DatabaseError as err:
+        raise damaged_database(path, err) from None
+    if not config:
+        raise RunStoreError(
+            f"{path} is empty or holds no run (no config); it is not a run database: "
+            "start the search again in a new run folder."
+        )
+    check_version(version, f"run '{path.parent}'")
 
 
 def _statements(script: str) -> list[str]:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbench.errors import ConfigError, closest_name
+from nasbench.errors import ConfigError, RunStoreError, closest_name
 from nasbench.protocols import Genotype
 from nasbench.runs.schema import (
     CHECKPOINT_DIR,
@@ -40,6 +40,8 @@ from nasbench.runs.schema import (
     STATUSES,
     STEP_TABLES,
     apply_schema,
+    check_run_database,
+    damaged_database,
     require_run,
 )
 
@@ -83,6 +85,35 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """Open a run database for reading, checking it is one.
+
+    Args:
+        path: the ``run.sqlite`` file.
+
+    Returns:
+        A read-only connection.
+
+    Raises:
+        RunStoreError: the file is damaged, empty or not a run database.
+    """
+    # SQLite makes -wal/-shm files even to read; a file that is no run must not gain them.
+    sidecars = [p for p in (Path(f"{path}-wal"), Path(f"{path}-shm")) if not p.exists()]
+    conn = None
+    try:
+        conn = connect(path, read_only=True)
+        check_run_database(conn, path)
+    except (sqlite3.DatabaseError, RunStoreError) as err:
+        if conn is not None:
+            conn.close()
+        for made in sidecars:
+            made.unlink(missing_ok=True)
+        if isinstance(err, RunStoreError):
+            raise
+        raise damaged_database(path, err) from None
+    return conn
+
+
 def to_json(value: Any, what: str) -> str:
     """Encode a dict (metrics, cost, payload, config) as canonical JSON.
 
@@ -122,11 +153,15 @@ def request_stop(run_dir: str | Path) -> None:
     Example:
         >>> request_stop("runs/darts-1")  # doctest: +SKIP
     """
-    conn = connect(require_run(run_dir))
+    path = require_run(run_dir)
+    open_read_only(path).close()  # a damaged file is reported, never written to
+    conn = connect(path)
     try:
         conn.execute(
             "INSERT INTO stop_requests (time, pid) VALUES (?, ?)", (time.time(), os.getpid())
         )
+    except sqlite3.DatabaseError as err:
+        raise damaged_database(path, err) from None
     finally:
         conn.close()
 
@@ -171,12 +206,9 @@ class RunStore:
         """
         folder = Path(run_dir)
         path = folder / DB_NAME
-        if path.exists():
-            if resume:
-                return cls.open(folder)
-            raise ConfigError(
-                f"'{folder}' already holds a run; choose a new run folder or resume this one."
-            )
+        if path.exists() and resume:
+            return cls.open(folder)
+        check_new_run_dir(folder)
         if hasattr(config, "to_dict") and not isinstance(config, Mapping):
             config = config.to_dict()
         if not isinstance(config, Mapping):
@@ -190,11 +222,20 @@ class RunStore:
             "environment": to_json(dict(environment), "environment"),
             "created": repr(time.time()),
         }
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / CHECKPOINT_DIR).mkdir(exist_ok=True)
-        _create_database(path, meta)
-        store = cls.open(folder)
-        store.set_status("created")
+        created = _missing_folders(folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / CHECKPOINT_DIR).mkdir(exist_ok=True)
+            _create_database(path, meta)
+            store = cls.open(folder)
+            store.set_status("created")
+        except (OSError, sqlite3.Error) as err:
+            # Disk full, a read-only mount: leave nothing half-written behind.
+            _remove_new_run(folder, created)
+            raise RunStoreError(
+                f"cannot write the run folder '{folder}' ({_reason(err)}); free some space or "
+                "choose a writable run folder."
+            ) from None
         return store
 
     @classmethod
@@ -214,15 +255,22 @@ class RunStore:
         """
         folder = Path(run_dir)
         path = require_run(folder)
+        open_read_only(path).close()  # a damaged file is reported, never written to
         lock_file = _acquire_writer_lock(folder)
+        conn = None
         try:
             conn = connect(path)
             apply_schema(conn)
-        except BaseException:
+        except BaseException as err:
+            if conn is not None:
+                conn.close()
             _release_lock(lock_file)
+            if isinstance(err, sqlite3.DatabaseError):
+                raise damaged_database(path, err) from None
             raise
         store = cls(folder, conn, lock_file)
         (folder / CHECKPOINT_DIR).mkdir(exist_ok=True)
+        _remove_temporary_files(folder / CHECKPOINT_DIR)
         store._clear_stop_requests()
         return store
 
@@ -695,6 +743,72 @@ def _create_database(path: Path, meta: Mapping[str, str]) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def check_new_run_dir(run_dir: str | Path) -> None:
+    """Raise a one-line error unless a new run can be created at ``run_dir``.
+
+    Checked before any data loads, so a bad folder wastes no time and writes nothing.
+
+    Args:
+        run_dir: the folder a new search would create.
+
+    Example:
+        >>> check_new_run_dir("/no/such/parent/run")  # doctest: +SKIP
+    """
+    folder = Path(run_dir)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"run folder '{folder}' is a file, not a folder; choose a new run folder."
+        )
+    if (folder / DB_NAME).exists():
+        raise ConfigError(
+            f"'{folder}' already holds a run; choose a new run folder or resume this one."
+        )
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"'{existing}' is a file, so run folder '{folder}' cannot be made in it.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"cannot write in '{existing}' (permission denied); choose a writable run folder."
+        )
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders mkdir(parents=True) would create for ``folder``, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_new_run(folder: Path, created: list[Path]) -> None:
+    """Delete what a failed :meth:`RunStore.create` wrote (never an older run)."""
+    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", LOCK_NAME):
+        with contextlib.suppress(OSError):
+            (folder / name).unlink(missing_ok=True)
+    for stale in folder.glob(f".{DB_NAME}.tmp-*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    with contextlib.suppress(OSError):
+        (folder / CHECKPOINT_DIR).rmdir()
+    for made in created:
+        with contextlib.suppress(OSError):
+            made.rmdir()
+
+
+def _reason(err: BaseException) -> str:
+    """An OSError's text without its errno prefix (or sqlite's message)."""
+    return getattr(err, "strerror", None) or str(err) or type(err).__name__
+
+
+def _remove_temporary_files(folder: Path) -> None:
+    # Left by a checkpoint write that was killed; the writer lock says no live process owns them.
+    for stale in folder.glob(".*.tmp-*"):
+        stale.unlink(missing_ok=True)
 
 
 def _acquire_writer_lock(folder: Path) -> Any:

@@ -389,6 +389,7 @@ class NB201Genotype:
                     raise SpaceError(f"NB201 text: edge {item!r} of node {j} is not 'op~input'.")
                 pairs.append((op, int(idx)))
             nodes.append(pairs)
+        _check_nb201_ops(op for pairs in nodes for op, _ in pairs)
         return cls(nodes=nodes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -557,6 +558,21 @@ def genotype_from_dict(d: Mapping[str, Any]) -> AnyGenotype:
     return GENOTYPE_KINDS[kind].from_dict(d)
 
 
+def _check_nb201_ops(ops: Iterable[str]) -> None:
+    """NB201 text names ops of the NAS-Bench-201 table only; raise a one-line SpaceError
+    naming any other (a typo must not be parsed into a cell no benchmark knows)."""
+    from nasbench.errors import closest_name
+    from nasbench.spaces.ops import op_names
+
+    known = op_names("nb201")
+    for op in ops:
+        if op not in known:
+            raise SpaceError(
+                f"NB201 text: op {op!r} is not in op set 'nb201'; use one of {', '.join(known)}."
+                + closest_name(op, known)
+            )
+
+
 def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
     """Read a genotype from text.
 
@@ -611,7 +627,10 @@ def _parse_darts_text(text: str, cell_types: tuple[str, ...] = CELL_TYPES, cls: 
     try:
         tree = ast.parse(text, mode="exec")
     except SyntaxError as err:
-        raise SpaceError(f"DARTS genotype text is not valid Python syntax: {err.msg}.") from None
+        raise SpaceError(
+            f"DARTS genotype text is not valid Python syntax: {err.msg}; paste the whole "
+            "Genotype(normal=[...], normal_concat=..., reduce=[...], reduce_concat=...) text."
+        ) from None
     if len(tree.body) != 1:
         raise SpaceError("DARTS genotype text must hold exactly one Genotype(...) expression.")
     stmt = tree.body[0]

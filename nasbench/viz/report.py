@@ -85,6 +85,7 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(handle.name, 0o644)  # readable like any written file, not mkstemp's 0600
         os.replace(handle.name, target)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)

@@ -129,3 +129,19 @@ def test_a_two_cell_skeleton_of_reductions_only_searches(tiny, tmp_path):
     result = search(config, tmp_path / "run")
     assert result.status == "finished"
     assert set(load(tmp_path / "run").alphas.cell_type) == {"reduce"}
+
+
+def test_nsga2_latency_objective_is_measured_when_the_evaluator_lacks_it(tmp_path, tiny):
+    """Only the table evaluator reports latency_ms; for the others the engine measures it,
+    so NSGA-II no longer fails after its first evaluation."""
+    config = tiny(
+        strategy="nsga2",
+        strategy_config={"population_size": 2, "objectives": ["score", "latency_ms:min"]},
+        evaluator="proxy",
+        max_evaluations=3,
+        device="cpu",
+    )
+    result = search(config, tmp_path / "run")
+    assert result.status == "finished"
+    candidates = load(tmp_path / "run").candidates
+    assert len(candidates) == 3 and (candidates["cost.latency_ms"] > 0).all()

@@ -118,3 +118,18 @@ def test_resnet18_is_adapted_to_28px():
     assert net.eval()(torch.zeros(2, 3, 28, 28)).shape == (2, 7)
     with pytest.raises(ConfigError, match="Did you mean 'resnet18'"):
         create_baseline("resnet-18")
+
+
+def test_unet_baseline_fits_the_image_size():
+    """28 px halves evenly twice only: MONAI's U-Net baseline gets two stride-2 levels, not
+    three (which failed with a size mismatch on a 28-px segmentation run)."""
+    import torch
+
+    from nasbench.evaluation.retrain import unet_for_size
+
+    for size, levels in ((28, 2), (32, 3), (64, 3), (6, 1)):
+        net = unet_for_size(size)(2, 1, 3)
+        assert net(torch.zeros(1, 1, size, size)).shape == (1, 3, size, size)
+        assert len(net.channels) == levels + 1
+    with pytest.raises(ConfigError, match="size 27 is odd"):
+        unet_for_size(27)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from nasbench.errors import ConfigError
+from nasbench.errors import CheckpointError, ConfigError
 from nasbench.runs import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from nasbench.runs import checkpoint as checkpoint_module
 
@@ -49,6 +49,7 @@ def test_round_trip_and_kept_steps(run_dir):
     assert load_checkpoint(run_dir, step=40)["step"] == 40
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == [
         "last.pt",
+        "prev.pt",  # the step-40 state, kept until a newer one is in place
         "step-000040.pt",
     ]
     with pytest.raises(ConfigError) as err:
@@ -138,3 +139,48 @@ def test_restore_rng_names_missing_or_mismatched_generators():
     assert "saved as torch" in str(err.value)
     with pytest.raises(ConfigError):
         capture_rng({"x": random.Random()})
+
+
+DAMAGE = {
+    "truncated": lambda good: good[: len(good) // 2],
+    "empty": lambda good: b"",
+    "garbage": lambda good: b"not a checkpoint at all" * 10,
+    "flipped": lambda good: good[:200] + bytes(b ^ 0xFF for b in good[200:260]) + good[260:],
+    "foreign": lambda good: _saved_bytes([1, 2, 3]),
+}
+
+
+def _saved_bytes(obj) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_last_falls_back_to_the_previous_checkpoint(run_dir, damage):
+    save_checkpoint(run_dir, tiny_state(0), step=10)
+    save_checkpoint(run_dir, tiny_state(1), step=20)
+    last = run_dir / "checkpoints" / "last.pt"
+    last.write_bytes(DAMAGE[damage](last.read_bytes()))
+    with pytest.warns(UserWarning, match=r"last\.pt.*resuming from .*prev\.pt \(step 10\)"):
+        assert load_checkpoint(run_dir)["step"] == 10
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_only_checkpoint_is_one_line_naming_the_file(run_dir, damage):
+    save_checkpoint(run_dir, tiny_state(0), step=10)
+    last = run_dir / "checkpoints" / "last.pt"
+    last.write_bytes(DAMAGE[damage](last.read_bytes()))
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(run_dir)
+    message = str(err.value)
+    assert str(last) in message and "delete it" in message and "\n" not in message
+
+
+def test_kill_between_rotation_and_rename_resumes_from_prev(run_dir):
+    save_checkpoint(run_dir, tiny_state(0), step=10)
+    save_checkpoint(run_dir, tiny_state(1), step=20)
+    (run_dir / "checkpoints" / "last.pt").unlink()  # as if killed between the two renames
+    assert load_checkpoint(run_dir)["step"] == 10

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import torch
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs import Run, RunStore, list_runs, load
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -245,16 +245,37 @@ def test_reader_never_writes(store):
         run.refresh()
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "foreign"])
-def test_load_bad_folder_is_one_line_error(tmp_path, case):
+@pytest.mark.parametrize(
+    "case", ["missing", "empty", "foreign", "zero-bytes", "garbage", "other-sqlite", "torn"]
+)
+def test_load_bad_folder_is_one_line_error(tmp_path, store, case):
     folder = tmp_path / "x"
     if case != "missing":
         folder.mkdir()
+    db = folder / "run.sqlite"
     if case == "foreign":
-        sqlite3.connect(folder / "run.sqlite").close()
-    with pytest.raises(ConfigError) as err:
+        sqlite3.connect(db).close()
+    elif case == "zero-bytes":
+        db.write_bytes(b"")
+    elif case == "garbage":
+        db.write_bytes(b"this is not a database, just text\n" * 200)
+    elif case == "other-sqlite":
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("PRAGMA user_version = 1")
+        conn.commit()
+        conn.close()
+    elif case == "torn":
+        store.log_metrics(1, 0, "train", {"loss": 1.0})
+        store.close()
+        good = (store.run_dir / "run.sqlite").read_bytes()
+        db.write_bytes(good[:100] + b"\xff" * 3000 + good[3100:])
+    with pytest.raises(NasbenchError) as err:
         load(folder)
-    assert str(folder) in one_line(err)
+    message = one_line(err)
+    assert str(folder) in message
+    if case not in ("missing", "empty"):
+        assert "new run folder" in message
 
 
 def test_list_runs(tmp_path):

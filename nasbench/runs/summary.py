@@ -1,0 +1,96 @@
+"""One-line summaries of the runs in a folder, read without pandas or torch.
+
+The CLI's ``nasbench runs`` prints them as they are; :func:`nasbench.runs.list_runs`
+turns them into a DataFrame for the run browser.
+
+Example:
+    >>> run_summaries("runs")[0]["status"]  # doctest: +SKIP
+    'finished'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from nasbench.errors import NasbenchError
+from nasbench.runs.schema import DB_NAME
+from nasbench.runs.store import open_read_only
+
+_BEST_METRICS = ("acc", "val_acc", "auc", "val_auc", "dice", "val_dice", "psnr", "val_psnr")
+_LOWER_IS_BETTER = ("loss", "error", "regret")
+
+
+def run_summaries(folder: str | Path) -> list[dict[str, Any]]:
+    """Summarise each run folder directly inside ``folder``, in name order.
+
+    Args:
+        folder: an existing folder of run folders.
+
+    Returns:
+        One dict per run: run_dir, name, status, message, dataset, strategy, created
+        (seconds since the epoch), best_metric_name, best_metric. A run that cannot be
+        read has status "unreadable" and the reason as its message.
+    """
+    return [
+        _summary(child)
+        for child in sorted(Path(folder).iterdir())
+        if child.is_dir() and (child / DB_NAME).is_file()
+    ]
+
+
+def _summary(run_dir: Path) -> dict[str, Any]:
+    row: dict[str, Any] = {"run_dir": str(run_dir), "name": run_dir.name, "created": math.nan}
+    try:
+        conn = open_read_only(run_dir / DB_NAME)
+    except (NasbenchError, sqlite3.Error) as err:
+        return {**row, "status": "unreadable", "message": str(err)}
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        config = json.loads(meta.get("config", "{}"))
+        last = conn.execute(
+            "SELECT status, message FROM status ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        best_name, best = _best_metric(conn, config)
+        return {
+            **row,
+            "status": last[0] if last else "created",
+            "message": last[1] if last else "",
+            "dataset": _name_of(config.get("dataset")),
+            "strategy": _name_of(config.get("strategy")),
+            "created": float(meta.get("created", "nan")),
+            "best_metric_name": best_name,
+            "best_metric": best,
+        }
+    except (sqlite3.Error, ValueError) as err:
+        return {**row, "status": "unreadable", "message": f"{type(err).__name__}: {err}"}
+    finally:
+        conn.close()
+
+
+def _best_metric(conn: sqlite3.Connection, config: dict[str, Any]) -> tuple[str | None, float]:
+    values: dict[str, list[float]] = {}
+    for name, value in conn.execute(
+        "SELECT name, value FROM metrics WHERE phase IN ('val', 'search') AND value IS NOT NULL"
+    ):
+        values.setdefault(name, []).append(value)
+    for (text,) in conn.execute("SELECT metrics FROM candidates WHERE status = 'done'"):
+        for name, value in json.loads(text).items():
+            if isinstance(value, (int, float)) and not math.isnan(value):
+                values.setdefault(name, []).append(float(value))
+    wanted = _name_of(config.get("metric") or config.get("objective"))
+    order = ((wanted,) if wanted else ()) + _BEST_METRICS
+    name = next((n for n in order if n in values), None)
+    if name is None:
+        return None, math.nan
+    lower = any(word in name for word in _LOWER_IS_BETTER)
+    return name, min(values[name]) if lower else max(values[name])
+
+
+def _name_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("metric") or value.get("type")
+    return None if value is None else str(value)

@@ -1,0 +1,95 @@
+"""Divergence and damage: a search whose numbers stop being finite fails with one line and
+keeps its last good checkpoint; a damaged checkpoint falls back to the previous one."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import torch
+
+from nasbench.engine.bilevel import resume, search
+from nasbench.errors import CheckpointError, DivergenceError
+from nasbench.runs import load, load_checkpoint
+
+from .test_kill_anywhere import config, killed_at, tables
+
+
+def _failed(run_dir, **overrides) -> str:
+    cfg = config()
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    with pytest.raises(DivergenceError) as err:
+        search(cfg, run_dir)
+    message = str(err.value)
+    assert "\n" not in message
+    run = load(run_dir)
+    assert run.status == "failed" and run.message == message
+    return message
+
+
+def test_nan_training_loss_fails_naming_the_step_and_keeps_what_was_done(tmp_path):
+    message = _failed(tmp_path / "run", w_lr=1e30)
+    assert message.startswith("the search diverged at step 2 (epoch 0): the training loss is nan")
+    assert "lower w_lr (now 1e+30)" in message and "checkpoint of step 1 is kept" in message
+    run = load(tmp_path / "run")
+    assert sorted(set(run.history.step)) == [1]  # the completed step, not the diverged one
+    assert load_checkpoint(tmp_path / "run")["step"] == 1
+
+
+def test_exploding_alphas_fail_at_the_first_step(tmp_path):
+    message = _failed(tmp_path / "run", strategy_config={"arch_lr": 1e8})
+    assert "step 1 (epoch 0): the largest architecture weight reached 1e+08 (> 10000)" in message
+    assert "lower arch_lr" in message and "no checkpoint was written yet" in message
+
+
+def test_non_finite_gradient_norm_fails(tmp_path, monkeypatch):
+    def nan_norm(parameters, max_norm, *args, **kwargs):
+        return torch.tensor(float("nan"))
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", nan_norm)
+    message = _failed(tmp_path / "run")
+    assert "step 1 (epoch 0): the weight gradient norm is nan" in message
+
+
+def test_non_finite_validation_loss_names_the_epoch_end(tmp_path):
+    message = _failed(tmp_path / "run", w_lr=1e8)
+    assert "diverged at" in message and "loss is nan" in message
+
+
+@pytest.mark.slow
+def test_damaged_last_checkpoint_falls_back_to_prev_and_resumes_exactly(tmp_path):
+    whole = tmp_path / "whole"
+    search(config(), whole)
+    run_dir = tmp_path / "run"
+    killed_at("step", 4, run_dir)  # last.pt holds step 3, prev.pt step 2
+    last = run_dir / "checkpoints" / "last.pt"
+    last.write_bytes(last.read_bytes()[:1000])
+    with pytest.warns(UserWarning, match=r"last\.pt is damaged .* resuming from .*prev\.pt"):
+        resume(run_dir)
+    assert tables(run_dir) == tables(whole)
+
+
+def test_both_checkpoints_damaged_is_one_line_and_leaves_the_rows(tmp_path):
+    run_dir = tmp_path / "run"
+    killed_at("step", 4, run_dir)
+    for name in ("last.pt", "prev.pt"):
+        (run_dir / "checkpoints" / name).write_bytes(b"")
+    before = tables(run_dir)
+    with pytest.raises(CheckpointError) as err:
+        resume(run_dir)
+    assert "last.pt is damaged" not in str(err.value)  # it names the one it fell back to
+    assert "prev.pt is damaged" in str(err.value) and "delete it" in str(err.value)
+    assert tables(run_dir) == before  # nothing discarded on a failed resume
+
+
+def test_damaged_database_is_one_line_for_resume(tmp_path):
+    run_dir = tmp_path / "run"
+    killed_at("step", 1, run_dir)
+    (run_dir / "run.sqlite").write_bytes(b"garbage" * 1000)
+    for suffix in ("-wal", "-shm"):
+        (run_dir / f"run.sqlite{suffix}").unlink(missing_ok=True)
+    with pytest.raises(Exception) as err:
+        resume(run_dir)
+    assert "run.sqlite is damaged or not a run database" in str(err.value)
+    assert not isinstance(err.value, sqlite3.Error)

@@ -1,0 +1,697 @@
+"""Malformed inputs, table-driven: every one ends in exit status 2 and exactly one line
+``nasbench: error: ...`` that names the bad value and what to do, with no traceback and
+nothing written (for a run already under way: status ``failed`` with that message and
+its completed steps kept).
+
+Most cases run the CLI's ``main`` in-process (or call the API); a handful go through
+real subprocesses, as a person types them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nasbench.cli import main
+from nasbench.errors import NasbenchError
+
+# Words of advice: every message says what to do, not only what is wrong.
+ADVICE = (
+    "use", "set", "choose", "pass", "add", "delete", "lower", "fix", "write", "start",
+    "free", "rename", "remove", "resume", "download", "fetch", "put", "see", "give",
+    "search", "raise", "leave", "drop", "make", "pick", "try", "stop", "name",
+    "must be", "one of", "known", "did you mean", "options:", "expected", "needs", "paste",
+)  # fmt: skip
+
+BASE = {
+    "dataset": {"name": "synthetic", "limit": 16, "batch_size": 4},
+    "space": {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 2, "channels": 2}},
+    "epochs": 1,
+    "max_steps_per_epoch": 1,
+    "device": "cpu",
+}
+
+
+@dataclass
+class Case:
+    """One malformed input: the argv (``{tmp}`` is the case's folder), what to set up
+    first, and a fragment the error line must contain (the bad value)."""
+
+    id: str
+    argv: list[str]
+    names: str
+    setup: Callable[[Path], None] = lambda tmp: None
+    run_under_way: bool = False  # a resume: status failed and rows kept, not "nothing written"
+    extra: dict = field(default_factory=dict)
+
+
+def write_config(text_or_dict) -> Callable[[Path], None]:
+    def setup(tmp: Path) -> None:
+        data = text_or_dict
+        if isinstance(data, dict):
+            data = json.dumps(data, allow_nan=True)
+        if isinstance(data, str):
+            data = data.encode()
+        (tmp / "c.json").write_bytes(data)
+
+    return setup
+
+
+def search_argv() -> list[str]:
+    return ["search", "--config", "{tmp}/c.json", "--run-dir", "{tmp}/run"]
+
+
+def with_key(key: str, value) -> dict:
+    """BASE with ``key`` (dotted for nested) set to ``value``."""
+    config = json.loads(json.dumps(BASE))
+    target = config
+    *parents, last = key.split(".")
+    for parent in parents:
+        target = target.setdefault(parent, {})
+    target[last] = value
+    return config
+
+
+NAN, INF = float("nan"), float("inf")
+
+# (key, value, fragment the message must hold)
+CONFIG_VALUES = [
+    ("w_lr", "fast", "'fast'"), ("w_lr", None, "None"), ("w_lr", NAN, "nan"),
+    ("w_lr", INF, "inf"), ("w_lr", -INF, "-inf"), ("w_lr", -1, "-1"),
+    ("w_lr", True, "True"), ("w_lr", [0.1], "[0.1]"), ("w_lr", {"v": 1}, "{'v': 1}"),
+    ("w_lr_min", "x", "'x'"), ("w_lr_min", -0.5, "-0.5"), ("w_momentum", None, "None"),
+    ("w_momentum", NAN, "nan"), ("w_weight_decay", "3e-4", "'3e-4'"),
+    ("w_weight_decay", -1, "-1"), ("grad_clip", INF, "inf"), ("grad_clip", "5", "'5'"),
+    ("epochs", 0, "0"), ("epochs", -3, "-3"), ("epochs", 1.5, "1.5"), ("epochs", "2", "'2'"),
+    ("epochs", None, "None"), ("epochs", True, "True"), ("max_steps_per_epoch", 0, "0"),
+    ("max_steps_per_epoch", "a", "'a'"), ("max_steps_per_epoch", 2.5, "2.5"),
+    ("seed", -1, "-1"), ("seed", "0", "'0'"), ("seed", 1.5, "1.5"), ("seed", True, "True"),
+    ("seed", None, "None"), ("deterministic", "yes", "'yes'"), ("deterministic", 1, "1"),
+    ("deterministic", None, "None"), ("early_stop", "no", "'no'"), ("early_stop", 0, "0"),
+    ("early_stop", True, "eigen_every"), ("alpha_every", -1, "-1"), ("alpha_every", "1", "'1'"),
+    ("eigen_every", -2, "-2"), ("checkpoint_every", -1, "-1"), ("checkpoint_every", 1.5, "1.5"),
+    ("checkpoint_every", "1", "'1'"), ("max_alpha_snapshots", -5, "-5"),
+    ("early_stop_window", 0, "0"), ("early_stop_factor", 1.0, "1.0"),
+    ("early_stop_factor", NAN, "nan"), ("early_stop_start", -1, "-1"), ("device", "gpu", "'gpu'"),
+    ("device", 5, "5"), ("precision", "fp16", "'fp16'"), ("precision", None, "None"),
+    ("strategy", "dartz", "dartz"), ("strategy", 5, "5"), ("strategy", None, "None"),
+    ("roi_size", 8, "roi_size"), ("roi_size", 0, "0"), ("roi_size", "8", "'8'"),
+    ("dataset", 5, "5"), ("dataset", [1], "[1]"), ("dataset", None, "None"),
+    ("dataset", "nonexistent", "nonexistent"), ("dataset.name", 5, "5"),
+    ("dataset.name", "breastmnst", "breastmnst"), ("dataset.size", 29, "29"),
+    ("dataset.size", "28", "'28'"), ("dataset.size", 0, "0"), ("dataset.batch_size", 0, "0"),
+    ("dataset.batch_size", -4, "-4"), ("dataset.batch_size", 2.5, "2.5"),
+    ("dataset.limit", 0, "0"), ("dataset.limit", "x", "'x'"), ("dataset.augment", "yes", "'yes'"),
+    ("dataset.download", "no", "'no'"), ("dataset.root", 5, "5"), ("dataset.colour", 1, "colour"),
+    ("space", 5, "5"), ("space", "darts", "'darts'"), ("space.name", "nope", "nope"),
+    ("space.n_nodes", 0, "n_nodes"), ("space.skeleton.channels", 0, "channels"),
+    ("space.skeleton", "big", "skeleton"), ("strategy_config", 5, "5"),
+    ("strategy_config", {"arch_lr": NAN}, "arch_lr"),
+    ("strategy_config", {"arch_lr": "x"}, "arch_lr"),
+    ("strategy_config", {"arch_lrr": 1e-3}, "arch_lrr"), ("w_lrr", 0.1, "w_lrr"),
+    ("epoch", 3, "'epoch'"), ("evaluator_config", [1], "[1]"), ("executor_config", 3, "3"),
+    ("max_seconds", "ten", "'ten'"), ("max_seconds", INF, "inf"),
+    ("max_evaluations", 1.5, "1.5"), ("space.skeleton.n_cells", -1, "n_cells"),
+]  # fmt: skip
+
+DISCRETE = {**BASE, "strategy": "random", "evaluator": "proxy", "max_evaluations": 4}
+DISCRETE_VALUES = [
+    ("executor", "threads", "'threads'"), ("evaluator", "nope", "nope"),
+    ("max_evaluations", 0, "0"), ("evaluator_config", {"proxy": "nope"}, "nope"),
+]  # fmt: skip
+
+RAW_CONFIGS = [
+    ("empty-file", "", "not valid JSON"), ("open-brace", "{", "not valid JSON"),
+    ("list", "[]", "list"), ("null", "null", "NoneType"), ("number", "5", "int"),
+    ("string", '"darts"', "str"), ("nan-literal", '{"w_lr": NaN}', "nan"),
+    ("infinity-literal", '{"seed": Infinity}', "inf"),
+    ("minus-infinity", '{"grad_clip": -Infinity}', "-inf"),
+    ("trailing-comma", '{"epochs": 1,}', "not valid JSON"),
+    ("not-utf8", b"\xff\xfe\x00{", "cannot be read as text"),
+]  # fmt: skip
+
+
+def config_cases() -> list[Case]:
+    cases = []
+    for key, value, names in CONFIG_VALUES:
+        cases.append(Case(f"config-{key}={value!r}", search_argv(), names,
+                          write_config(with_key(key, value))))  # fmt: skip
+    for key, value, names in DISCRETE_VALUES:
+        config = {**DISCRETE, key: value}
+        cases.append(Case(f"discrete-{key}={value!r}", search_argv(), names, write_config(config)))
+    nsga = {**DISCRETE, "strategy": "nsga2", "strategy_config": {"population_size": 9}}
+    cases.append(Case("nsga2-population-over-budget", search_argv(), "9", write_config(nsga)))
+    nsga = {**DISCRETE, "strategy": "nsga2", "strategy_config": {"objectives": ["nope"]}}
+    cases.append(Case("nsga2-unknown-objective", search_argv(), "nope", write_config(nsga)))
+    for name, text, names in RAW_CONFIGS:
+        cases.append(Case(f"raw-config-{name}", search_argv(), names, write_config(text)))
+    cases.append(Case("config-missing", search_argv(), "c.json"))
+    cases.append(Case("config-is-a-folder", search_argv(), "c.json",
+                      lambda tmp: (tmp / "c.json").mkdir()))  # fmt: skip
+    return cases
+
+
+def flag_cases() -> list[Case]:
+    good = write_config(BASE)
+    run = ["search", "--config", "{tmp}/c.json", "--run-dir", "{tmp}/run"]
+    return [
+        Case("flag-no-run-dir", ["search", "--config", "{tmp}/c.json"], "--run-dir", good),
+        Case("flag-epochs-text", [*run, "--epochs", "x"], "'x'", good),
+        Case("flag-epochs-zero", [*run, "--epochs", "0"], "0", good),
+        Case("flag-seed-negative", [*run, "--seed", "-1"], "-1", good),
+        Case("flag-seed-float", [*run, "--seed", "1.5"], "'1.5'", good),
+        Case("flag-device", [*run, "--device", "tpu"], "'tpu'", good),
+        Case("flag-limit-zero", [*run, "--limit", "0"], "0", good),
+        Case("flag-limit-text", [*run, "--limit", "many"], "'many'", good),
+        Case("flag-dataset-unknown", [*run, "--dataset", "breastmnst"], "breastmnst", good),
+        Case("flag-strategy-unknown", [*run, "--strategy", "dartz"], "dartz", good),
+        Case("flag-unknown", [*run, "--fast"], "--fast", good),
+        Case("flag-unknown-command", ["serach"], "serach"),
+        Case("flag-top-level-unknown", ["--verbose"], "--verbose"),
+        Case("flag-resume-no-folder", ["resume"], "run_dir"),
+        Case("flag-stop-two-folders", ["stop", "a", "b"], "b"),
+        Case("flag-datasets-dims", ["datasets", "--dims", "4"], "4"),
+        Case("flag-datasets-task", ["datasets", "--task", "regression"], "regression"),
+        Case("flag-datasets-unknown-name", ["datasets", "pneumoniamnst"], "pneumoniamnst"),
+        Case("flag-runs-missing-folder", ["runs", "{tmp}/nope"], "nope"),
+        Case("flag-runs-file", ["runs", "{tmp}/c.json"], "c.json", good),
+        Case("flag-retrain-missing-run", ["retrain", "{tmp}/nope"], "nope"),
+        Case("flag-retrain-epochs", ["retrain", "{tmp}/nope", "--epochs", "x"], "'x'"),
+        Case("flag-bench-no-action", ["bench"], "ACTION"),
+        Case("flag-quickstart-seed", ["quickstart", "--seed", "x"], "'x'"),
+    ]
+
+
+def run_dir_cases() -> list[Case]:
+    good = write_config(BASE)
+
+    def file_at(name: str) -> Callable[[Path], None]:
+        def setup(tmp: Path) -> None:
+            good(tmp)
+            (tmp / name).write_text("not a folder")
+
+        return setup
+
+    def existing_run(tmp: Path) -> None:
+        good(tmp)
+        shutil.copytree(FINISHED_RUN, tmp / "run")
+
+    return [
+        Case(
+            "run-dir-is-a-file",
+            ["search", "--config", "{tmp}/c.json", "--run-dir", "{tmp}/afile"],
+            "afile",
+            file_at("afile"),
+        ),  # fmt: skip
+        Case(
+            "run-dir-inside-a-file",
+            ["search", "--config", "{tmp}/c.json", "--run-dir", "{tmp}/afile/run"],
+            "afile",
+            file_at("afile"),
+        ),  # fmt: skip
+        Case("run-dir-holds-a-run", search_argv(), "already holds a run", existing_run),
+        Case("resume-missing", ["resume", "{tmp}/nope"], "nope"),
+        Case("resume-a-file", ["resume", "{tmp}/afile"], "afile", file_at("afile")),
+        Case("resume-not-a-run", ["resume", "{tmp}"], "not a run folder"),
+        Case("report-missing", ["report", "{tmp}/nope"], "nope"),
+        Case("report-not-a-run", ["report", "{tmp}"], "not a run folder"),
+        Case("stop-missing", ["stop", "{tmp}/nope"], "nope"),
+        Case("stop-not-a-run", ["stop", "{tmp}"], "not a run folder"),
+        Case("stop-a-file", ["stop", "{tmp}/afile"], "afile", file_at("afile")),
+    ]
+
+
+# ---- datasets: .npz files and folders ---------------------------------------------------
+
+
+def npz_bytes(**changes) -> bytes:
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 12), ("val", 4), ("test", 4)):
+        arrays[f"{split}_images"] = rng.integers(0, 255, (n, 28, 28), dtype=np.uint8)
+        arrays[f"{split}_labels"] = (np.arange(n) % 2).reshape(n, 1).astype(np.uint8)
+    arrays.update(changes)
+    arrays = {k: v for k, v in arrays.items() if v is not None}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def flip_zip_version(data: bytes) -> bytes:
+    # "version needed to extract" of the central directory entries: 23.5, as the issue saw.
+    out = bytearray(data)
+    start = 0
+    while (start := out.find(b"PK\x01\x02", start)) != -1:
+        out[start + 6 : start + 8] = (235).to_bytes(2, "little")
+        start += 4
+    return bytes(out)
+
+
+NPZ_DAMAGE = {
+    "truncated": lambda: npz_bytes()[:300],
+    "empty": lambda: b"",
+    "garbage": lambda: os.urandom(2000),
+    "zip-version-flipped": lambda: flip_zip_version(npz_bytes()),
+    "crc-flipped": lambda: (
+        npz_bytes()[:100] + bytes(b ^ 0x55 for b in npz_bytes()[100:140]) + npz_bytes()[140:]
+    ),
+    "missing-keys": lambda: npz_bytes(test_images=None, test_labels=None),
+    "wrong-shape": lambda: npz_bytes(train_images=np.zeros((12, 32, 32), np.uint8)),
+    "wrong-dtype": lambda: npz_bytes(train_images=np.zeros((12, 28, 28), np.float32)),
+    "labels-mismatch": lambda: npz_bytes(train_labels=np.zeros((5, 1), np.uint8)),
+    "a-zip-of-text": lambda: _zip_of_text(),
+}
+
+
+def _zip_of_text() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    return buffer.getvalue()
+
+
+def npz_config(tmp: Path) -> dict:
+    return with_key("dataset", {"name": "breastmnist", "root": str(tmp / "data"),
+                                "download": False, "limit": 16, "batch_size": 4})  # fmt: skip
+
+
+def npz_case(kind: str) -> Case:
+    def setup(tmp: Path) -> None:
+        (tmp / "data").mkdir()
+        (tmp / "data" / "breastmnist.npz").write_bytes(NPZ_DAMAGE[kind]())
+        write_config(npz_config(tmp))(tmp)
+
+    return Case(f"npz-{kind}", search_argv(), "breastmnist.npz", setup)
+
+
+def png(path: Path, value: int = 0) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((8, 8), value, np.uint8)).save(path)
+
+
+FOLDER_LAYOUTS = {
+    "one-class": lambda root: [png(root / "only" / f"{i}.png", i) for i in range(4)],
+    "empty": lambda root: root.mkdir(),
+    "images-without-classes": lambda root: [png(root / f"{i}.png") for i in range(3)],
+    "class-without-images": lambda root: (png(root / "a" / "0.png"), (root / "b").mkdir()),
+    "unreadable-image": lambda root: (
+        png(root / "a" / "0.png"),
+        png(root / "b" / "0.png"),
+        (root / "b" / "1.png").write_bytes(b"not a png"),
+    ),
+    "missing": lambda root: None,
+    "a-file": lambda root: root.write_text("x"),
+}
+
+
+def folder_case(kind: str) -> Case:
+    def setup(tmp: Path) -> None:
+        FOLDER_LAYOUTS[kind](tmp / "imgs")
+        write_config(with_key("dataset", {"name": f"folder:{tmp / 'imgs'}", "batch_size": 4}))(tmp)
+
+    return Case(f"folder-{kind}", search_argv(), "imgs", setup)
+
+
+# ---- checkpoints and databases of an existing run ---------------------------------------
+
+CHECKPOINT_DAMAGE = {
+    "empty": lambda good: b"",
+    "truncated": lambda good: good[: len(good) // 3],
+    "garbage": lambda good: b"\x00garbage" * 100,
+    "foreign-pickle": lambda good: _torch_bytes([1, 2, 3]),
+    "no-step": lambda good: _torch_bytes({"supernet": {}}),
+}
+
+
+def _torch_bytes(obj) -> bytes:
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def checkpoint_case(kind: str) -> Case:
+    def setup(tmp: Path) -> None:
+        shutil.copytree(FINISHED_RUN, tmp / "run")
+        last = tmp / "run" / "checkpoints" / "last.pt"
+        last.write_bytes(CHECKPOINT_DAMAGE[kind](last.read_bytes()))
+        (tmp / "run" / "checkpoints" / "prev.pt").unlink(missing_ok=True)
+
+    return Case(f"checkpoint-{kind}", ["resume", "{tmp}/run"], "last.pt", setup,
+                run_under_way=True)  # fmt: skip
+
+
+DATABASE_DAMAGE = {
+    "zero-bytes": lambda good: b"",
+    "garbage": lambda good: b"garbage!" * 512,
+    "truncated": lambda good: good[:1024],
+    "torn-pages": lambda good: good[:100] + b"\xff" * 4000 + good[4100:],
+    "other-sqlite": None,
+}
+
+
+def _other_sqlite(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (text)")
+    conn.commit()
+    conn.close()
+
+
+def database_case(kind: str, command: str) -> Case:
+    def setup(tmp: Path) -> None:
+        shutil.copytree(FINISHED_RUN, tmp / "run")
+        db = tmp / "run" / "run.sqlite"
+        damage = DATABASE_DAMAGE[kind]
+        if damage is None:
+            db.unlink()
+            _other_sqlite(db)
+        else:
+            db.write_bytes(damage(db.read_bytes()))
+
+    argv = [command, "{tmp}/run"] if command != "report" else ["report", "{tmp}/run"]
+    return Case(f"database-{kind}-{command}", argv, "run.sqlite", setup)
+
+
+def all_cli_cases() -> list[Case]:
+    cases = config_cases() + flag_cases() + run_dir_cases()
+    cases += [npz_case(kind) for kind in NPZ_DAMAGE]
+    cases += [folder_case(kind) for kind in FOLDER_LAYOUTS]
+    cases += [checkpoint_case(kind) for kind in CHECKPOINT_DAMAGE]
+    cases += [database_case(kind, cmd) for kind in DATABASE_DAMAGE
+              for cmd in ("resume", "report", "stop")]  # fmt: skip
+    return cases
+
+
+CASES = all_cli_cases()
+FINISHED_RUN: Path = Path()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def finished_run(tmp_path_factory):
+    """One tiny finished search the run-folder cases copy (a second or two)."""
+    global FINISHED_RUN
+    from nasbench.engine.bilevel import search
+
+    FINISHED_RUN = tmp_path_factory.mktemp("finished") / "run"
+    search({**BASE, "epochs": 1}, FINISHED_RUN)
+    return FINISHED_RUN
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every path under ``folder`` with its size and mtime (folders: presence only)."""
+    return {
+        str(p.relative_to(folder)): None if p.is_dir() else (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def rows(run_dir: Path) -> dict[str, list]:
+    conn = sqlite3.connect(run_dir / "run.sqlite")
+    try:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+            for table in ("metrics", "alpha_snapshots", "genotypes")
+        }
+    finally:
+        conn.close()
+
+
+def assert_one_error_line(code: int, err: str, names: str) -> str:
+    lines = err.splitlines()
+    assert code == 2, err
+    assert len(lines) == 1, err
+    line = lines[0]
+    assert line.startswith("nasbench: error: "), line
+    assert "Traceback" not in err
+    assert names in line, f"{names!r} not named in: {line}"
+    assert any(word in line.lower() for word in ADVICE), f"no advice in: {line}"
+    return line
+
+
+def test_at_least_150_cases():
+    assert len(CASES) + len(API_CASES) >= 150
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_malformed_cli_input(case: Case, tmp_path, capsys):
+    case.setup(tmp_path)
+    before = snapshot(tmp_path)
+    kept = rows(tmp_path / "run") if case.run_under_way else None
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in case.argv]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    line = assert_one_error_line(code, err, case.names)
+    if case.run_under_way:
+        from nasbench.runs import load
+
+        run = load(tmp_path / "run")
+        assert run.status == "failed" and run.message == line.removeprefix("nasbench: error: ")
+        assert rows(tmp_path / "run") == kept  # every completed step is still there
+    else:
+        assert snapshot(tmp_path) == before, "the command wrote files"
+        assert not (tmp_path / "run").exists() or (tmp_path / "run").exists() == ("run" in before)
+
+
+# ---- API arguments --------------------------------------------------------------------------
+
+
+def _api(call: Callable[[], object]) -> Callable[[], object]:
+    return call
+
+
+def api_cases() -> list[tuple[str, Callable[[Path], object], str]]:
+    import nasbench
+    from nasbench.config import SearchConfig
+    from nasbench.runs import load, load_checkpoint, request_stop
+    from nasbench.spaces.genotype import parse_genotype
+
+    genotype_texts = [
+        ("nb201-unknown-op", "|nor_conv_9x9~0|+|none~0|skip_connect~1|+|skip_connect~0|"
+         "skip_connect~1|skip_connect~2|", "nor_conv_9x9"),
+        ("nb201-not-op-input", "|nor_conv_3x3|+|none~0|none~1|", "nor_conv_3x3"),
+        ("nb201-bad-index", "|nor_conv_3x3~x|", "nor_conv_3x3~x"),
+        ("nb201-skips-a-node", "|nor_conv_3x3~0|+|none~0|none~2|", "every earlier node"),
+        ("nb201-empty-node", "|nor_conv_3x3~0|+||", "node 2"),
+        ("darts-unclosed", "Genotype(normal=[('sep_conv_3x3', 0)", "genotype text"),
+        ("json-unknown-kind", '{"kind": "nope"}', "nope"),
+        ("empty", "", "genotype"),
+        ("blank", "   ", "genotype"),
+        ("json-list", "[1, 2]", "genotype"),
+        ("plain-word", "resnet", "resnet"),
+    ]  # fmt: skip
+    cases = [
+        (f"genotype-{name}", lambda tmp, text=text: parse_genotype(text), names)
+        for name, text, names in genotype_texts
+    ]
+    cases += [
+        ("search-config-int", lambda tmp: nasbench.search(5, tmp / "run"), "int"),
+        ("search-config-list", lambda tmp: nasbench.search([], tmp / "run"), "list"),
+        ("search-dict-bad-key", lambda tmp: nasbench.search({"epochz": 1}, tmp / "run"), "epochz"),
+        ("searchconfig-dataset-int", lambda tmp: SearchConfig(dataset=5).validate(), "5"),
+        (
+            "searchconfig-dataset-dict-bad-key",
+            lambda tmp: SearchConfig(dataset={"nme": "synthetic"}),
+            "nme",
+        ),  # fmt: skip
+        ("searchconfig-w-lr-nan", lambda tmp: SearchConfig(w_lr=NAN).validate(), "nan"),
+        ("searchconfig-from-dict-list", lambda tmp: SearchConfig.from_dict([]), "list"),
+        ("resume-missing", lambda tmp: nasbench.resume(tmp / "nope"), "nope"),
+        ("load-missing", lambda tmp: load(tmp / "nope"), "nope"),
+        ("load-a-file", lambda tmp: (tmp / "f").write_text("x") and load(tmp / "f"), "f"),
+        ("request-stop-missing", lambda tmp: request_stop(tmp / "nope"), "nope"),
+        (
+            "load-checkpoint-unkept-step",
+            lambda tmp: load_checkpoint(FINISHED_RUN, step=3),
+            "step 3",
+        ),  # fmt: skip
+        (
+            "memory-estimate-bad",
+            lambda tmp: nasbench.memory_estimate(SearchConfig(epochs=0)),
+            "epochs",
+        ),  # fmt: skip
+    ]
+    for kind in DATABASE_DAMAGE:
+
+        def damaged(tmp, kind=kind):
+            database_case(kind, "resume").setup(tmp)
+            return load(tmp / "run")
+
+        cases.append((f"load-database-{kind}", damaged, "run.sqlite"))
+    return cases
+
+
+API_CASES = api_cases()
+
+
+@pytest.mark.parametrize(("name", "call", "names"), API_CASES, ids=[c[0] for c in API_CASES])
+def test_malformed_api_argument(name, call, names, tmp_path):
+    with pytest.raises(NasbenchError) as err:
+        call(tmp_path)
+    message = str(err.value)
+    assert "\n" not in message and names in message, message
+    assert any(word in message.lower() for word in ADVICE), f"no advice in: {message}"
+    if not name.startswith("load-database"):  # those set up a (damaged) run folder first
+        assert not (tmp_path / "run").exists()
+
+
+# ---- faults of the disk -----------------------------------------------------------------
+
+
+def test_disk_full_while_creating_the_run_leaves_nothing(tmp_path, capsys, monkeypatch):
+    from nasbench.runs import store
+
+    write_config(BASE)(tmp_path)
+    before = snapshot(tmp_path)
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store.sqlite3, "connect", full)
+    code = main(search_argv()[:2] + [f"{tmp_path}/c.json", "--run-dir", f"{tmp_path}/run"])
+    line = assert_one_error_line(code, capsys.readouterr().err, "disk is full")
+    assert "run" in line and snapshot(tmp_path) == before
+
+
+def test_read_only_folder_is_refused_before_anything_loads(tmp_path, capsys, monkeypatch):
+    write_config(BASE)(tmp_path)
+    before = snapshot(tmp_path)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == tmp_path
+                        else real_access(path, mode))  # fmt: skip
+    code = main(["search", "--config", f"{tmp_path}/c.json", "--run-dir", f"{tmp_path}/run"])
+    assert_one_error_line(code, capsys.readouterr().err, "permission denied")
+    assert snapshot(tmp_path) == before
+
+
+def test_disk_full_while_writing_a_report_is_one_line(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "report.html"))
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", full)
+    code = main(["report", str(FINISHED_RUN), "--out", str(tmp_path / "report.html")])
+    assert_one_error_line(code, capsys.readouterr().err, "No space left on device")
+    assert not (tmp_path / "report.html").exists()
+
+
+# ---- through real processes, as typed ---------------------------------------------------
+
+
+def cli(*argv: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE", **env},
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["-m", "nasbench", "resume", "{tmp}/nope"], "nope"),
+        (
+            ["-m", "nasbench", "search", "--config", "{tmp}/c.json", "--run-dir", "{tmp}/run"],
+            "'yes'",
+        ),  # fmt: skip
+        (["-m", "nasbench", "--bogus"], "--bogus"),
+        (["-m", "nasbench", "report", "{tmp}/run"], "run.sqlite"),
+    ],
+    ids=["resume-missing", "search-bad-config", "bad-flag", "report-damaged-db"],
+)
+def test_malformed_input_in_a_real_process(argv, names, tmp_path):
+    write_config(with_key("deterministic", "yes"))(tmp_path)
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run.sqlite").write_bytes(b"garbage" * 100)
+    before = snapshot(tmp_path)
+    done = cli(*[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert_one_error_line(done.returncode, done.stderr, names)
+    assert snapshot(tmp_path) == before
+
+
+def test_stop_imports_no_torch(tmp_path):
+    """`nasbench stop` answers without torch (or pandas): it must land while a search runs."""
+    done = cli("-X", "importtime", "-m", "nasbench", "stop", str(tmp_path / "nope"))
+    assert done.returncode == 2
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "nasbench.cli" in imported
+    assert "torch" not in imported and "pandas" not in imported
+    for argv in (["--help"], ["runs", str(tmp_path)]):
+        done = cli("-X", "importtime", "-m", "nasbench", *argv)
+        assert done.returncode == 0
+        assert "torch" not in {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
+
+
+# ---- property-based: any JSON value in any config field ---------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+FIELDS = [
+    "w_lr", "w_lr_min", "w_momentum", "w_weight_decay", "grad_clip", "epochs", "seed",
+    "max_steps_per_epoch", "deterministic", "early_stop", "alpha_every", "eigen_every",
+    "checkpoint_every", "device", "precision", "strategy", "dataset", "dataset.name",
+    "dataset.size", "dataset.batch_size", "dataset.limit", "dataset.augment", "space",
+    "strategy_config", "roi_size", "max_seconds", "early_stop_factor",
+]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(FIELDS), value=json_values)
+def test_any_json_value_in_a_config_field_is_accepted_or_one_line(key, value):
+    """Validation never lets a Python error through: a value is valid, or one line says why."""
+    from nasbench.config import SearchConfig
+
+    text = json.dumps(with_key(key, value), allow_nan=True)
+    try:
+        SearchConfig.from_json(text).validate()
+    except NasbenchError as err:
+        assert "\n" not in str(err) and str(err)
+
+
+# ---- the notebook launcher's run name ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["../../../tmp/escape", "/tmp/abs", "a/b", "..", ".hidden", "-rf", "a\\b", "x" * 101]
+)
+def test_launcher_refuses_a_run_name_that_leaves_the_runs_folder(name, tmp_path, monkeypatch):
+    from widgets import launcher as launcher_module
+
+    started = []
+    monkeypatch.setattr(launcher_module, "start_process", lambda *args: started.append(args))
+    launcher = launcher_module.SearchLauncher(
+        tmp_path / "runs", dataset={"name": "synthetic", "size": 28}, space_config=BASE["space"]
+    )
+    launcher.run_name.value = name
+    launcher.run_button.click()
+    assert started == [] and list(tmp_path.iterdir()) == []
+    assert "run name" in launcher.message.value and "rename it" in launcher.message.value
