@@ -2,7 +2,7 @@
 
 The table comes from ``nasbench.runs.list_runs``; selecting several runs and
 pressing Compare overlays their validation curves (one trace per run) in a
-FigureWidget that is reused, not re-created.
+``LivePlot`` that is reused, not re-created.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import traitlets
 
 from nasbench.errors import NasbenchError
-from widgets._figures import FigureBox, LiveFigure
+from widgets._figures import LivePlot
 from widgets._svg import message_html
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
@@ -91,12 +91,9 @@ class RunBrowser(widgets.VBox):
         self.open_button = widgets.Button(description="Open", icon="folder-open")
         self.open_button.add_class("nasbench-runs-open")
         self.message = widgets.HTML()
-        # In a FigureBox: it is put back whole if its browser view goes deaf.
-        self.figure_box = FigureBox(
-            LiveFigure(
-                layout={"title": "validation curves", "xaxis_title": "step", "height": 360},
-                classes=("nasbench-compare-figure",),
-            )
+        self.plot = LivePlot(
+            go.Figure(layout={"title": "validation curves", "xaxis_title": "step", "height": 360}),
+            classes=("nasbench-compare-figure",),
         )
         self.refresh_button.on_click(lambda _: self.refresh())
         self.compare_button.on_click(lambda _: self.compare())
@@ -111,16 +108,16 @@ class RunBrowser(widgets.VBox):
                 self.select,
                 widgets.HBox([self.metric, self.compare_button, self.open_button]),
                 self.message,
-                self.figure_box,
+                self.plot,
             ]
         )
         self.add_class("nasbench-run-browser")
         self.refresh()
 
     @property
-    def figure(self) -> LiveFigure:
-        """The comparison figure (a renewal replaces it; see FigureBox)."""
-        return self.figure_box.figure
+    def figure(self) -> go.Figure:
+        """The comparison figure (edit it, then ``plot.push()``)."""
+        return self.plot.figure
 
     def refresh(self) -> pd.DataFrame:
         """Re-read the folder and redraw the table and the run list."""
@@ -164,10 +161,9 @@ class RunBrowser(widgets.VBox):
                 continue
             traces.append(go.Scatter(x=part["step"].to_numpy(), y=part["value"].to_numpy(),
                                      mode="lines+markers", name=Path(run_dir).name))  # fmt: skip
-        with self.figure.batch_update():
-            self.figure.data = ()
-            self.figure.add_traces(traces)
-            self.figure.layout.title = f"{self.metric.value} of the selected runs"
-            self.figure.layout.yaxis.title = self.metric.value
-        self.figure_box.changed()
+        self.figure.data = ()
+        self.figure.add_traces(traces)
+        self.figure.layout.title = f"{self.metric.value} of the selected runs"
+        self.figure.layout.yaxis.title = self.metric.value
+        self.plot.push()
         self.message.value = message_html("; ".join(missing), "warning") if missing else ""
