@@ -162,6 +162,21 @@ def _plain(values: np.ndarray) -> list:
     return values.tolist()
 
 
+def _jsonable(value: Any) -> Any:
+    """``value`` with arrays as lists and NaN or inf as None, recursively."""
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def _same_prefix(old: np.ndarray, new: np.ndarray) -> bool:
     if len(new) < len(old):
         return False
@@ -268,7 +283,12 @@ class LivePlot(anywidget.AnyWidget):
         return "full"
 
     def _send_whole(self) -> None:
-        whole = json.loads(self.figure.to_json())
+        # Plain lists, not plotly's base64 arrays: the browser appends points to them.
+        figure = {
+            "data": [trace.to_plotly_json() for trace in self.figure.data],
+            "layout": self.figure.layout.to_plotly_json(),
+        }
+        whole = json.loads(to_json_plotly(_jsonable(figure)))
         whole.setdefault("layout", {}).setdefault("uirevision", UI_REVISION)
         with self.channel.hold_sync():
             self.channel.figure = whole

@@ -78,6 +78,11 @@ def _waiting_alpha_figure() -> go.Figure:
     )
 
 
+def _length(values: Any) -> int:
+    """How many points a trace's ``x`` holds (plotly keeps None, a tuple or an array)."""
+    return 0 if values is None else len(values)
+
+
 def _is_plotted_metric(name: str) -> bool:
     return name in LOSS_NAMES or name.endswith(METRIC_SUFFIXES)
 
@@ -385,7 +390,7 @@ class RunMonitor(widgets.VBox):
             for trace in fig.data:
                 key = (cell, trace.meta, trace.name)
                 xs, ys = self._alphas.get(key, ([], []))
-                if len(trace.x or ()) == len(xs):
+                if _length(trace.x) == len(xs):
                     continue
                 # K: how many ops this edge mixes, so uniform weights read 0.
                 k = sum((cell, trace.meta, op) in self._alphas for op in ops)
@@ -418,7 +423,7 @@ class RunMonitor(widgets.VBox):
             for trace in fig.data:
                 name = trace.name.split("/", 1)[1]
                 xs, ys = self._history.get((trace.meta, name), ([], []))
-                if len(trace.x or ()) != len(xs):
+                if _length(trace.x) != len(xs):
                     trace.x, trace.y = np.asarray(xs), np.asarray(ys)
         self.history_plot.push()
 
@@ -438,7 +443,7 @@ class RunMonitor(widgets.VBox):
 
     def _draw_candidates(self) -> None:
         evaluated, best_line = self.candidate_figure.data
-        if not self._scores or len(evaluated.x or ()) == len(self._scores):
+        if not self._scores or _length(evaluated.x) == len(self._scores):
             return
         self.candidate_plot.layout.display = None
         # A discrete search has no alphas: its candidates take the alpha figure's place.
