@@ -204,6 +204,11 @@ class RunMonitor(widgets.VBox):
             self.run.close()
         self.run = None
         self.process = process
+        # A process started on a folder that already holds a run is resuming it; until it
+        # takes the store over, the store still says how the last process left it.
+        self._booting = "resuming" if (Path(run_dir) / DB_NAME).is_file() else "starting"
+        if not self._process_alive():
+            self._booting = ""
         self._reset_buffers()
         # A new run starts from empty figures: no curves and no subplots of the last one.
         self.alpha_figure.data = ()
@@ -305,7 +310,7 @@ class RunMonitor(widgets.VBox):
                              "before it created the run store.")  # fmt: skip
         else:
             self.status = "starting"
-            self.status_text.value = "starting the search …"
+            self.status_text.value = "<b>starting…</b> (the search process is loading)"
         return False
 
     # ----------------------------------------------------------------- alphas
@@ -536,13 +541,20 @@ class RunMonitor(widgets.VBox):
         ):
             status = "failed"
             self._show_error(f"the search process exited with code {self.process.returncode}.")
+        if self._booting and not self._process_alive():
+            self._booting = ""
+        elif self._booting and status not in TERMINAL and alive is not False:
+            self._booting = ""  # the new process writes the store now
+        if self._booting:
+            status = self._booting
+            self.error.value = ""
         progress = run.progress
         total = progress["total_steps"]
         self.progress.max = max(1, int(total or 1))
         self.progress.value = min(int(progress["step"]), self.progress.max)
         self.progress.bar_style = {"finished": "success", "failed": "danger",
                                    "stopped": "warning"}.get(status, "")  # fmt: skip
-        parts = [f"<b>{html.escape(status)}</b>"]
+        parts = [f"<b>{html.escape(status)}{'…' if status == self._booting else ''}</b>"]
         if total:
             parts.append(f"step {progress['step']}/{total}")
         if progress["total_epochs"]:

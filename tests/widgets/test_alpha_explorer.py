@@ -60,7 +60,9 @@ def test_weights_show_as_change_from_uniform_with_a_fitted_scale_or_absolute(fak
     heatmap = explorer.heatmap.data[0]
     reach = np.nanmax(np.abs(explorer.cube - 1 / 3))
     assert explorer.scale.value == "deviation"
-    assert heatmap.zmid == 0 and np.isclose(heatmap.zmax, reach) and np.isclose(heatmap.zmin, -reach)
+    assert (
+        heatmap.zmid == 0 and np.isclose(heatmap.zmax, reach) and np.isclose(heatmap.zmin, -reach)
+    )
     assert np.allclose(np.array(heatmap.z, dtype=float), explorer.cube[-1] - 1 / 3)
     explorer.scale.value = "absolute"
     heatmap = explorer.heatmap.data[0]

@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from widgets.launcher import SearchLauncher
 from nasbench.runs.alpha_summary import collapse_warnings
+from widgets.launcher import SearchLauncher
 from widgets.monitor import RunMonitor, format_eta
 
 TINY_SPACE = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}}
@@ -223,3 +223,21 @@ def test_a_discrete_search_shows_its_candidates_and_best_cell(tmp_path):
     monitor.poll_once()
     assert monitor.candidate_figure.data[0] is evaluated and len(evaluated.y) == 13
     assert best.y[-1] == evaluated.y[-1]
+
+
+def test_a_resumed_run_reads_resuming_until_its_process_takes_the_store_over(fake_run):
+    import sys
+
+    from nasbench.runs import RunStore
+
+    with RunStore.open(fake_run) as store:
+        store.set_status("stopped")
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        monitor = RunMonitor(fake_run, process)
+        assert monitor.status == "resuming" and "resuming…" in monitor.status_text.value
+        assert monitor.stop_button.disabled is False
+    finally:
+        process.kill()
+        process.wait()
+    assert monitor.poll_once() == "stopped"  # the process is gone: the store's word again
