@@ -96,7 +96,7 @@ async function render({ model, el }) {
   const graph = document.createElement("div");
   el.appendChild(graph);
   const record = recordOf(channel);
-  const config = { displaylogo: false, responsive: true };
+  const config = { displaylogo: false };
   const view = {
     redraw() {
       const { data, layout } = structuredClone(record.figure);
@@ -108,8 +108,14 @@ async function render({ model, el }) {
   };
   view.redraw();
   record.views.add(view);
-  // A figure first drawn in a hidden tab has no width; draw it again once it has one.
-  const resized = new ResizeObserver(() => { if (graph.offsetWidth) Plotly.Plots.resize(graph); });
+  // A figure first drawn in a hidden tab has no width: fit it again when the width changes
+  // (only the width; the height is the figure's own).
+  let width = el.clientWidth;
+  const resized = new ResizeObserver(() => {
+    if (!el.clientWidth || el.clientWidth === width) return;
+    width = el.clientWidth;
+    Plotly.relayout(graph, { width });
+  });
   resized.observe(el);
   return () => { resized.disconnect(); record.views.delete(view); Plotly.purge(graph); };
 }
