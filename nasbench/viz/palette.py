@@ -109,6 +109,7 @@ def lighten(color: str, amount: float = 0.7) -> str:
 
 # Ops of one family share a colour; the dash tells them apart (max vs avg pool, 3x3 vs 5x5).
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("square", "diamond", "triangle-up", "circle", "cross", "star")
 
 
 def op_dash(op: str, ops: list[str] | tuple[str, ...] | None = None) -> str:
@@ -129,9 +130,30 @@ def op_dash(op: str, ops: list[str] | tuple[str, ...] | None = None) -> str:
         >>> op_dash("avg_pool_3x3", ops), op_dash("max_pool_3x3", ops)
         ('solid', 'dash')
     """
+    return DASHES[_rank_in_family(op, ops) % len(DASHES)]
+
+
+def op_symbol(op: str, ops: list[str] | tuple[str, ...] | None = None) -> str:
+    """Return the plotly marker symbol of an op among ``ops`` (the dash's twin for markers).
+
+    Args:
+        op: an operation name.
+        ops: every op of the space or figure (default: ``op`` alone, a square).
+
+    Returns:
+        A plotly marker symbol.
+
+    Example:
+        >>> op_symbol("max_pool_3x3", ["avg_pool_3x3", "max_pool_3x3"])
+        'diamond'
+    """
+    return SYMBOLS[_rank_in_family(op, ops) % len(SYMBOLS)]
+
+
+def _rank_in_family(op: str, ops: list[str] | tuple[str, ...] | None) -> int:
     family = family_of(op)
     members = sorted({o for o in (ops or ()) if family_of(o) == family} | {op})
-    return DASHES[members.index(op) % len(DASHES)]
+    return members.index(op)
 
 
 def op_line(op: str, ops: list[str] | tuple[str, ...] | None = None) -> dict[str, str]:

@@ -240,3 +240,18 @@ def test_missing_engine_is_a_one_line_error(monkeypatch, tmp_path, darts_v2):
     with pytest.raises(GraphvizError, match="pip install graphviz-pure") as info:
         render(draw_genotype(darts_v2), "svg")
     assert "\n" not in str(info.value)
+
+
+def test_no_two_ops_of_a_space_share_colour_and_dash():
+    from nasbench.spaces.ops import OP_SETS
+    from nasbench.viz.palette import op_line, op_symbol
+
+    assert OP_SETS  # the registry's own sets: DARTS, NAS-Bench-201, U-Net, DiNTS, ...
+    for name, ops in OP_SETS.items():
+        looks = [tuple(op_line(op, ops).values()) for op in ops]
+        assert len(set(looks)) == len(ops), f"{name}: two ops look alike: {looks}"
+        marks = [(op_line(op, ops)["color"], op_symbol(op, ops)) for op in ops]
+        assert len(set(marks)) == len(ops), f"{name}: two ops share a marker: {marks}"
+    darts = OP_SETS["darts"]
+    assert op_line("max_pool_3x3", darts)["color"] == op_line("avg_pool_3x3", darts)["color"]
+    assert op_line("max_pool_3x3", darts)["dash"] != op_line("avg_pool_3x3", darts)["dash"]
