@@ -244,7 +244,8 @@ class SearchWatch:
             self.page.wait_for_timeout(200)
         shown = self.page.evaluate(PAGE_POINTS)
         pytest.fail(
-            f"{self.run_dir}: store {store_rows(self.run_dir)}, page {shown}, status {self.page.locator('.nasbench-status').all_inner_texts()}, error "
+            f"{self.run_dir}: store {store_rows(self.run_dir)}, page {shown}, status "
+            f"{self.page.locator('.nasbench-status').all_inner_texts()}, error "
             f"{self.page.locator('.nasbench-error').all_inner_texts()}\n{stderr_text(self.page)}"
             f"\nconsole errors:\n{console_errors(self.page)}"
         )
