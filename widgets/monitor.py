@@ -128,6 +128,14 @@ class RunMonitor(widgets.VBox):
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
         self.stop_button.add_class("nasbench-monitor-stop")
         self.stop_button.on_click(lambda _: self.request_stop())
+        self.report_button = widgets.Button(
+            description="Write report", icon="file-text", disabled=True,
+            tooltip="write report.html (results, genotype, alphas, events) into the run folder",
+        )  # fmt: skip
+        self.report_button.add_class("nasbench-write-report")
+        self.report_button.on_click(lambda _: self.write_report())
+        self.report_message = widgets.HTML()
+        self.report_message.add_class("nasbench-report-message")
         self.warnings = widgets.HTML()
         self.warnings.add_class("nasbench-warnings")
         self.error = widgets.HTML()
@@ -165,7 +173,8 @@ class RunMonitor(widgets.VBox):
         super().__init__(
             children=[
                 self.title,
-                widgets.HBox([self.progress, self.stop_button]),
+                widgets.HBox([self.progress, self.stop_button, self.report_button]),
+                self.report_message,
                 self.status_text,
                 self.warnings,
                 self.error,
@@ -225,6 +234,8 @@ class RunMonitor(widgets.VBox):
         self.genotype_title.value = ""
         self.error.value = ""
         self.warnings.value = ""
+        self.report_message.value = ""
+        self.report_button.disabled = True
         self.run_dir = str(run_dir)
         self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
         self.status = "starting"
@@ -248,6 +259,22 @@ class RunMonitor(widgets.VBox):
         if self.run is not None:
             request_stop(self.run_dir)
             self.status_text.value += " · <i>stop requested</i>"
+
+    def write_report(self) -> Path | None:
+        """Write the watched run's HTML report into its folder and say where.
+
+        Returns:
+            The report's path, or None when the run store does not exist yet.
+        """
+        from nasbench.viz.report import write_report
+
+        if self.run is None:
+            return None
+        path = write_report(self.run_dir)
+        self.report_message.value = message_html(
+            f"report written: {path} (open it in a browser; it works offline)", "info"
+        )
+        return path
 
     def _process_alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -566,6 +593,7 @@ class RunMonitor(widgets.VBox):
             parts.append("<i>stop requested</i>")
         self.status_text.value = " · ".join(parts)
         self.stop_button.disabled = status in TERMINAL
+        self.report_button.disabled = False
         warnings = collapse_warnings(run)
         self.warnings.value = "".join(message_html(w, "warning") for w in warnings)
         self.status = status

@@ -241,3 +241,13 @@ def test_a_resumed_run_reads_resuming_until_its_process_takes_the_store_over(fak
         process.kill()
         process.wait()
     assert monitor.poll_once() == "stopped"  # the process is gone: the store's word again
+
+
+def test_write_report_writes_the_watched_runs_page(fake_run):
+    monitor = RunMonitor(fake_run)
+    assert not monitor.report_button.disabled
+    monitor.report_button.click()
+    path = fake_run / "report.html"
+    assert path.is_file() and str(path) in monitor.report_message.value
+    assert "<h2>Final genotype</h2>" in path.read_text(encoding="utf-8")
+    assert RunMonitor().write_report() is None  # nothing watched: nothing written
