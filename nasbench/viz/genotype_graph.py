@@ -53,8 +53,19 @@ def _node_id(cell_type: str, index: int, n_inputs: int = 2) -> str:
 
 
 def input_label(index: int, n_inputs: int = 2) -> str:
-    """Label of cell input ``index``: ``c_{k-2}`` for 0, ``c_{k-1}`` for 1 (DARTS notation)."""
-    return f"c_{{k-{n_inputs - index}}}"
+    """Label of cell input ``index``: c<sub>k−2</sub> for 0, c<sub>k−1</sub> for 1 (DARTS).
+
+    A Graphviz HTML-like label, so the drawing shows a real subscript.
+
+    Example:
+        >>> input_label(1)
+        '<c<SUB>k−1</SUB>>'
+    """
+    return f"<c<SUB>k−{n_inputs - index}</SUB>>"
+
+
+# The cell output, c_k, with a real subscript (see input_label).
+OUTPUT_LABEL = "<c<SUB>k</SUB>>"
 
 
 def cell_edges_of(genotype: Any, cell_type: str) -> list[tuple[int, int, str]]:
@@ -111,7 +122,7 @@ def _draw_cell(
             sub.node(_node_id(cell_type, i), input_label(i), fillcolor=INPUT_FILL)
         for node in range(n_nodes):
             sub.node(_node_id(cell_type, node + 2), str(node), fillcolor=NODE_FILL)
-        sub.node(f"{cell_type}_out", "c_{k}", fillcolor=OUTPUT_FILL)
+        sub.node(f"{cell_type}_out", OUTPUT_LABEL, fillcolor=OUTPUT_FILL)
         for node, j, op in cell_edges_of(genotype, cell_type):
             color = op_color(op)
             attrs = {"color": color, "fontcolor": color}
@@ -148,7 +159,7 @@ def draw_genotype(
     Example:
         >>> from nasbench.spaces.zoo import zoo
         >>> svg = draw_genotype(zoo["DARTS_V2"]).pipe(format="svg", encoding="utf-8")
-        >>> "c_{k&#45;2}" in svg and "sep_conv_3x3" in svg  # SVG escapes '-' as &#45;
+        >>> 'baseline-shift="sub"' in svg and "k−2" in svg and "sep_conv_3x3" in svg
         True
     """
     kind = getattr(g, "kind", "darts")
