@@ -76,7 +76,7 @@ def test_notebook_display_uses_our_engine(no_system_dot, darts_v2):
 
 @pytest.mark.parametrize("cell", ["normal", "reduce", "both"])
 def test_genotype_source_matches_the_cells(darts_v2, cell):
-    source = draw_genotype(darts_v2, cell=cell).source
+    source = draw_genotype(darts_v2, cell=cell, stacked=False).source
     cells = ("normal", "reduce") if cell == "both" else (cell,)
     for cell_type in cells:
         pairs, concat = darts_v2.cell(cell_type)
@@ -260,3 +260,30 @@ def test_no_two_ops_of_a_space_share_colour_and_dash():
     darts = OP_SETS["darts"]
     assert op_line("max_pool_3x3", darts)["color"] == op_line("avg_pool_3x3", darts)["color"]
     assert op_line("max_pool_3x3", darts)["dash"] != op_line("avg_pool_3x3", darts)["dash"]
+
+
+def test_a_darts_size_pair_is_stacked_normal_on_top_and_small_cells_sit_side_by_side(darts_v2):
+    import re
+
+    from nasbench.spaces import parse_genotype
+
+    def size_and_title_heights(genotype, **options):
+        svg = draw_genotype(genotype, **options).pipe(format="svg", encoding="utf-8")
+        size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+        width, height = map(float, size.groups())
+        titles = {m.group(2): float(m.group(1)) for m in re.finditer(
+            r'y="(-?[\d.]+)"[^>]*>(normal cell|reduction cell)<', svg)}  # fmt: skip
+        return width, height, titles
+
+    wide, _, _ = size_and_title_heights(darts_v2, stacked=False)
+    width, height, titles = size_and_title_heights(darts_v2)
+    assert width < 0.6 * wide and height > width  # one above the other, half as wide
+    assert titles["normal cell"] < titles["reduction cell"]  # SVG y grows downwards
+    tiny = parse_genotype(
+        "Genotype(normal=[('skip_connect', 0), ('sep_conv_3x3', 1), ('max_pool_3x3', 0), "
+        "('sep_conv_3x3', 2)], normal_concat=range(2, 4), reduce=[('skip_connect', 0), "
+        "('sep_conv_3x3', 1), ('max_pool_3x3', 0), ('sep_conv_3x3', 2)], "
+        "reduce_concat=range(2, 4))"
+    )
+    width, height, _ = size_and_title_heights(tiny)
+    assert width > height  # two small cells side by side
