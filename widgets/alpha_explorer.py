@@ -24,6 +24,18 @@ from widgets._figures import LivePlot
 from widgets._svg import message_html
 
 
+def decimals_for(reach: float) -> int:
+    """Decimals that show values up to ``reach`` with two significant digits, at least 3.
+
+    Example:
+        >>> decimals_for(0.2), decimals_for(0.00025)
+        (3, 5)
+    """
+    if not np.isfinite(reach) or reach <= 0:
+        return 3
+    return max(3, int(np.ceil(-np.log10(reach))) + 1)
+
+
 class AlphaExplorer(widgets.VBox):
     """Step through a run's alpha snapshots.
 
@@ -145,6 +157,9 @@ class AlphaExplorer(widgets.VBox):
         # One colour scale for every snapshot of the run, fitted to its values: the slider
         # then shows change, and 8 near-uniform weights do not all read the same colour.
         reach = float(np.nanmax(np.abs(self.shown))) if np.isfinite(self.shown).any() else 1.0
+        digits = decimals_for(reach)
+        heatmap.texttemplate = f"%{{z:.{digits}f}}"
+        heatmap.hovertemplate = f"%{{y}} · %{{x}}<br>%{{z:.{digits}f}}<extra></extra>"
         if self.deviation:
             heatmap.update(zmid=0.0, zmin=-reach, zmax=reach, colorscale="RdBu",
                            colorbar={"title": "α − 1/K"})  # fmt: skip

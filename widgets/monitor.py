@@ -143,7 +143,7 @@ class RunMonitor(widgets.VBox):
         self.cell_type = widgets.ToggleButtons(options=["normal", "reduce"], value="normal")
         self.cell_type.observe(lambda _: self._draw_alphas(force=True), "value")
         self.alpha_scale = widgets.ToggleButtons(
-            options=[("α − 1/K (change from uniform)", "deviation"), ("α (absolute)", "absolute")],
+            options=[("α − 1/K", "deviation"), ("α", "absolute")],
             value="deviation", tooltips=["each op's weight minus the uniform 1/K of its edge",
                                          "softmax weights on a 0-1 axis"],
         )  # fmt: skip
