@@ -153,7 +153,9 @@ class RunMonitor(widgets.VBox):
         history = make_subplots(
             rows=2, cols=1, shared_xaxes=True, subplot_titles=("loss", "metrics")
         )
-        history.update_layout(height=420, title="loss and metrics", hovermode="x")
+        # Whole trace names and 4 significant digits in the hover labels.
+        history.update_layout(height=420, title="loss and metrics", hovermode="x",
+                              hoverlabel={"namelength": -1})  # fmt: skip
         history.update_xaxes(title_text="step", row=2, col=1)
         self.history_plot = LivePlot(history, classes=("nasbench-history-figure",))
         # Discrete searches: each evaluation's score and the best so far.
@@ -451,6 +453,7 @@ class RunMonitor(widgets.VBox):
                 fig.add_scatter(
                     x=[], y=[], mode="lines+markers" if phase != "train" else "lines",
                     name=f"{phase}/{name}", meta=phase, row=row, col=1,
+                    hovertemplate="%{y:.4g}",
                 )  # fmt: skip
             for trace in fig.data:
                 name = trace.name.split("/", 1)[1]
@@ -504,7 +507,9 @@ class RunMonitor(widgets.VBox):
         self._genotype_json = last["genotype_json"]
         genotype = last["genotype"]
         self.genotype_title.value = (
-            f"<b>derived genotype</b> after epoch {int(last['epoch'])} (step {int(last['step'])})"
+            # Epochs counted from 1, as the status line counts them.
+            f"<b>derived genotype</b> after epoch {int(last['epoch']) + 1} "
+            f"(step {int(last['step'])})"
         )
         if not self.run.candidates.empty:
             self.genotype_title.value = (

@@ -276,7 +276,7 @@ def _genotype_block(run: Any) -> str:
         return _note("this run has no derived genotype yet; a search logs one per epoch.")
     last = genotypes.iloc[-1]
     genotype = last["genotype"]
-    caption = f"Derived at epoch {int(last['epoch'])}, step {int(last['step'])}."
+    caption = f"Derived after epoch {int(last['epoch']) + 1}, step {int(last['step'])}."
     if genotype is None:
         return _note(caption + " Its stored form could not be parsed:") + (
             f"<pre>{html.escape(str(last['genotype_json']))}</pre>"
