@@ -1,8 +1,8 @@
 """Browse the runs in a folder: a table (status, dataset, strategy, best metric) and a comparison.
 
 The table comes from ``nasbench.runs.list_runs``; selecting several runs and
-pressing Compare overlays their validation curves (one trace per run) in a
-``LivePlot`` that is reused, not re-created.
+the selection's validation curves are overlaid (one trace per run) in a ``LivePlot``
+that is reused, not re-created; the newest run is selected until a person picks others.
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ class RunBrowser(widgets.VBox):
         self.compare_button.on_click(lambda _: self.compare())
         self.open_button.on_click(lambda _: self.open_selected())
         self.metric.observe(lambda _: self.compare(), "value")
+        self.select.observe(lambda _: self.compare(), "value")
         super().__init__(
             children=[
                 widgets.HBox(
@@ -131,7 +132,9 @@ class RunBrowser(widgets.VBox):
         selected = set(self.select.value)
         options = [(f"{r['name']} · {r['status']}", r["run_dir"]) for _, r in self.frame.iterrows()]
         self.select.options = options
-        self.select.value = tuple(v for _, v in options if v in selected)
+        kept = tuple(v for _, v in options if v in selected)
+        # Nothing chosen yet: the newest run, so the figure is never empty axes.
+        self.select.value = kept or tuple(v for _, v in options[:1])
         return self.frame
 
     def run_dirs(self) -> list[str]:
