@@ -1,218 +1,314 @@
-"""Plotly figures that a browser keeps drawing as they are: synced state, whole renewal.
+"""Live plotly figures that no start-up deadline can silence: plotly.js once per page.
 
-Three pieces, one per way a browser view can fall behind a ``FigureWidget``:
+A plotly ``FigureWidget`` is an anywidget model that imports plotly's 5 MB module anew, and
+anywidget gives each model 2 s to start; a model that misses it drops every later update
+without a word (see benchmarks/README.md, "Live figures"). Here the work is split so that
+no message depends on such a deadline:
 
-- ``sync_view_state``: a view created or first rendered late (a tab laid out late, a
-  notebook opened again) draws from the widget's synced state (``_widget_data`` and
-  ``_widget_layout``), which plotly refreshes only when the figure itself is displayed,
-  never for a figure inside a container, as every figure of the workbench is.
-- ``LiveFigure``: opens its comm once complete, so the first view is born with the data
-  and layout; and times the trace edits its views have not acknowledged yet.
-- ``FigureBox``: puts a fresh copy in place of a figure whose drawn view stopped applying
-  edits (anywidget drops every update of a model that took over 2 s to start).
+- ``PlotlyLibrary``: plotly.js itself, shipped once per kernel as the binary state of a
+  plain ipywidgets model; the browser evaluates it once per page and shares it.
+- ``FigureChannel``: a plain ipywidgets model (no module to load, so no deadline) that
+  carries the figure: its whole state when the figure changes shape, and messages holding
+  only the new points when traces just grow.
+- ``LivePlot``: the view, an anywidget with a module of a few kilobytes. Its own model
+  never changes after it opens; its views draw what the channel says with
+  ``Plotly.react`` / ``Plotly.extendTraces``, so hover, zoom and legend toggles survive.
+
+The kernel edits ``LivePlot.figure`` (a ``go.Figure``) and calls ``LivePlot.push()``.
 """
 
 from __future__ import annotations
 
-import time
-from copy import deepcopy
+import json
+from pathlib import Path
+from typing import Any
 
+import anywidget
 import ipywidgets as widgets
+import numpy as np
+import plotly
 import plotly.graph_objects as go
+import traitlets
+from plotly.io.json import to_json_plotly
 
-from widgets._tasks import Debouncer
+# Trace types whose growth is sent as new points; any other change sends the whole figure.
+EXTENDABLE = ("scatter", "scattergl")
+# Keeps a person's zoom, pan and legend toggles across redraws (plotly's uirevision).
+UI_REVISION = "nasbench"
 
-# The clock edits are timed by; a module attribute so tests can move time on.
-clock = time.monotonic
-# A browser view that has drawn a figure acknowledges each later edit within a second or
-# two, even under load; one left unacknowledged this long was missed (see FigureBox).
-STALE_VIEW_S = 8.0
+_ESM = r"""
+const pages = (globalThis.__nasbenchPlotly ??= { libraries: {}, channels: new WeakMap() });
 
+async function modelOf(model, ref) {
+  return model.widget_manager.get_model(String(ref).replace(/^IPY_MODEL_/, ""));
+}
 
-def sync_view_state(figure: go.FigureWidget) -> None:
-    """Copy the figure's current data and layout into the state new views draw from.
+// plotly.js, evaluated once per page whatever the number of figures or kernels.
+function loadPlotly(library) {
+  const version = library.get("version");
+  if (globalThis.Plotly?.version === version) return Promise.resolve(globalThis.Plotly);
+  return (pages.libraries[version] ??= new Promise((resolve, reject) => {
+    const source = library.get("source");
+    const blob = new Blob([source.buffer ?? source], { type: "text/javascript" });
+    const url = URL.createObjectURL(blob);
+    const script = document.createElement("script");
+    script.src = url;
+    script.onload = () => { URL.revokeObjectURL(url); resolve(globalThis.Plotly); };
+    script.onerror = () => reject(new Error("plotly.js did not load"));
+    document.head.appendChild(script);
+  }));
+}
 
-    Views already drawn ignore this state (they follow the change messages), so calling
-    it after each update costs one state message and changes nothing on screen.
+// One record per channel: the figure as the kernel last described it, and the views showing it.
+function recordOf(channel) {
+  let record = pages.channels.get(channel);
+  if (record) return record;
+  record = { figure: channel.get("figure"), revision: channel.get("revision"), views: new Set() };
+  pages.channels.set(channel, record);
+  channel.on("change", () => {
+    record.figure = channel.get("figure");
+    record.revision = channel.get("revision");
+    for (const view of record.views) view.redraw();
+  });
+  channel.on("msg:custom", (message) => {
+    if (message.kind !== "extend") return;
+    if (message.revision !== record.revision + 1) {
+      channel.send({ kind: "resync", revision: record.revision });  // missed a message
+      return;
+    }
+    record.revision = message.revision;
+    message.traces.forEach((index, k) => {
+      const trace = record.figure.data[index];
+      (trace.x ??= []).push(...message.x[k]);
+      (trace.y ??= []).push(...message.y[k]);
+    });
+    for (const view of record.views) view.extend(message);
+  });
+  // The kernel may have moved on before this record existed: ask it to say so.
+  channel.send({ kind: "resync", revision: record.revision });
+  return record;
+}
 
-    Args:
-        figure: the FigureWidget just updated.
+async function render({ model, el }) {
+  const [channel, library] = await Promise.all(
+    [modelOf(model, model.get("channel")), modelOf(model, model.get("library"))]);
+  const Plotly = await loadPlotly(library);
+  const graph = document.createElement("div");
+  el.appendChild(graph);
+  const record = recordOf(channel);
+  const config = { displaylogo: false };
+  const view = {
+    redraw() {
+      const { data, layout } = structuredClone(record.figure);
+      Plotly.react(graph, data ?? [], layout ?? {}, config);
+    },
+    extend(message) {
+      Plotly.extendTraces(graph, { x: message.x, y: message.y }, message.traces);
+    },
+  };
+  view.redraw();
+  record.views.add(view);
+  // A figure first drawn in a hidden tab has no width: fit it again when the width changes
+  // (only the width; the height is the figure's own).
+  let width = el.clientWidth;
+  const resized = new ResizeObserver(() => {
+    if (!el.clientWidth || el.clientWidth === width) return;
+    width = el.clientWidth;
+    Plotly.relayout(graph, { width });
+  });
+  resized.observe(el);
+  return () => { resized.disconnect(); record.views.delete(view); Plotly.purge(graph); };
+}
 
-    Returns:
-        None.
-
-    Example:
-        >>> fig = go.FigureWidget()
-        >>> _ = fig.add_scatter(x=[0, 1], y=[1, 2])
-        >>> sync_view_state(fig)
-        >>> list(fig._widget_data[0]["x"])
-        [0, 1]
-    """
-    # The same two assignments plotly's own _repr_mimebundle_ makes before a display.
-    figure._widget_data = deepcopy(figure._data)
-    figure._widget_layout = deepcopy(figure._layout_obj._props)
-
-
-class LiveFigure(go.FigureWidget):
-    """A FigureWidget whose browser model is born with its data and layout.
-
-    plotly opens a figure's comm at the start of its constructor, before it has any
-    data or layout, and sends both as a separate update afterwards; a browser that
-    builds the model slowly (plotly.js is a 5 MB module) can draw the view before that
-    update lands and never redraws it. Here the comm opens once the figure is complete,
-    so the opening message itself carries what the first view must draw.
-
-    Args:
-        *args: what ``go.FigureWidget`` takes (a figure, or data).
-        classes: CSS classes of the widget, set before the comm opens too.
-        **kwargs: what ``go.FigureWidget`` takes (layout, ...).
-
-    Example:
-        >>> fig = LiveFigure(layout={"title": "alphas"}, classes=("nasbench-alpha-figure",))
-        >>> fig._widget_layout["title"]["text"], fig._dom_classes
-        ('alphas', ('nasbench-alpha-figure',))
-    """
-
-    def __init__(self, *args, classes: tuple[str, ...] = (), **kwargs) -> None:
-        self._opening_deferred = True
-        super().__init__(*args, **kwargs)
-        self._opening_deferred = False
-        self._dom_classes = tuple(classes)
-        sync_view_state(self)
-        # Each trace edit plotly sends carries an id; a view acknowledges the edits it has
-        # drawn with the newest id it applied. See unacknowledged_s.
-        self._edit_sent_at: dict[int, float] = {}
-        self._acknowledged_edit: int | None = None
-        self.observe(self._note_edit_sent, names="_last_trace_edit_id")
-        self.observe(self._note_view_ack, names="_js2py_traceDeltas")
-        self.open()
-
-    def _note_edit_sent(self, change) -> None:
-        if self._acknowledged_edit is None:
-            # No view yet: the first one acknowledges what it drew, newer edits stay
-            # waiting. Keeping only the newest bounds a headless kernel's bookkeeping.
-            self._edit_sent_at.clear()
-        self._edit_sent_at[change["new"]] = clock()
-
-    def _note_view_ack(self, change) -> None:
-        message = change["new"]
-        if not message or "trace_edit_id" not in message:
-            return
-        edit = int(message["trace_edit_id"])
-        if self._acknowledged_edit is None or edit > self._acknowledged_edit:
-            self._acknowledged_edit = edit
-        self._edit_sent_at = {k: t for k, t in self._edit_sent_at.items() if k > edit}
-
-    def unacknowledged_s(self, now: float | None = None) -> float:
-        """Seconds the oldest edit a drawn view has not acknowledged has waited.
-
-        A browser view acknowledges its first drawing and then every trace edit it
-        applies. A view that stops applying them (see FigureBox) keeps drawing a stale
-        figure without an error on either side; an edit left unacknowledged for seconds
-        says so. Before any view
-        has acknowledged anything (no browser, as under nbclient or in tests) nothing is
-        waiting, so a headless kernel never sees a stale figure.
-
-        Args:
-            now: the ``clock()`` reading to measure against (default: now).
-
-        Returns:
-            0.0 when no view has drawn the figure yet or every sent edit is acknowledged.
-
-        Example:
-            >>> fig = LiveFigure()
-            >>> _ = fig.add_scatter(y=[1, 2])
-            >>> fig.unacknowledged_s()  # no browser has drawn it
-            0.0
-        """
-        if self._acknowledged_edit is None or not self._edit_sent_at:
-            return 0.0
-        now = clock() if now is None else now
-        return max(0.0, now - min(self._edit_sent_at.values()))
-
-    def renewed(self) -> LiveFigure:
-        """A new LiveFigure holding this figure's data, layout and CSS classes.
-
-        Its comm opens with the whole figure, so the views it gets draw the figure as it
-        is now, whatever the views of this one missed.
-
-        Returns:
-            The new figure; this one is left open (close it once it is off the page).
-        """
-        return LiveFigure(go.Figure(self), classes=tuple(self._dom_classes))
-
-    def open(self) -> None:
-        """Open the comm, unless the constructor is still filling the figure in."""
-        if getattr(self, "_opening_deferred", False):
-            return
-        super().open()
+export default { render };
+"""
 
 
-class FigureBox(widgets.Box):
-    """A box showing one LiveFigure, put back whole when its browser view goes deaf.
+class PlotlyLibrary(widgets.Widget):
+    """plotly.js as the binary state of a plain widget model: sent once per kernel.
 
-    anywidget (0.9-0.11) gives a figure's browser model 2 s to load plotly's module (5 MB
-    of JavaScript, parsed again for every figure); a model that takes longer, as on a busy
-    machine or when a page opens many figures at once, passes none of its later updates
-    on, so its view keeps its first drawing and nothing says so in the kernel. A drawn
-    view that has left an edit unacknowledged for ``STALE_VIEW_S`` is taken to be such a
-    view, and the figure is replaced by a fresh copy (its new model starts over).
-
-    Args:
-        figure: the figure to show.
+    Use :meth:`shared`; every LivePlot of a kernel refers to the same one.
 
     Example:
-        >>> box = FigureBox(LiveFigure(layout={"title": "alphas"}))
-        >>> box.renew_if_stale()  # no browser has drawn it: never stale
-        False
-        >>> box.renew().layout.title.text
-        'alphas'
+        >>> PlotlyLibrary.shared() is PlotlyLibrary.shared()
+        True
     """
 
-    def __init__(self, figure: LiveFigure, **kwargs) -> None:
-        super().__init__([figure], **kwargs)
-        self._check = Debouncer(self.renew_if_stale, delay=STALE_VIEW_S + 1.0)
+    source = traitlets.Bytes().tag(sync=True)
+    version = traitlets.Unicode().tag(sync=True)
+    _shared: PlotlyLibrary | None = None
+
+    @classmethod
+    def shared(cls) -> PlotlyLibrary:
+        """The kernel's one library model (made again if it was closed)."""
+        if cls._shared is None or cls._shared.comm is None:
+            path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+            from plotly.offline import get_plotlyjs_version
+
+            cls._shared = cls(source=path.read_bytes(), version=get_plotlyjs_version())
+        return cls._shared
+
+
+class FigureChannel(widgets.Widget):
+    """The figure a LivePlot shows, carried by a plain widget model.
+
+    ``figure`` is the whole figure as of ``revision``; growth after it arrives as
+    ``extend`` messages numbered ``revision + 1, + 2, ...``. A browser that missed one
+    asks for a ``resync`` and is sent the whole figure again.
+    """
+
+    figure = traitlets.Dict().tag(sync=True)
+    revision = traitlets.Int(0).tag(sync=True)
+
+
+def _plain(values: np.ndarray) -> list:
+    """JSON-ready list: NaN and inf become None (Jupyter messages are strict JSON)."""
+    if values.dtype.kind == "f":
+        return [None if not np.isfinite(v) else float(v) for v in values]
+    return values.tolist()
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with arrays as lists and NaN or inf as None, recursively."""
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _same_prefix(old: np.ndarray, new: np.ndarray) -> bool:
+    if len(new) < len(old):
+        return False
+    head = new[: len(old)]
+    if old.dtype.kind == "f" or head.dtype.kind == "f":
+        try:
+            return bool(np.array_equal(old, head, equal_nan=True))
+        except TypeError:
+            return False
+    return bool(np.array_equal(old, head))
+
+
+class LivePlot(anywidget.AnyWidget):
+    """A plotly figure drawn in the browser and kept live by :meth:`push`.
+
+    Edit :attr:`figure` as any ``go.Figure`` (``batch_update``, ``add_trace``, assign
+    ``trace.x``, ``layout``), then call :meth:`push`. When the edit only appended points
+    to scatter traces, the browser is sent just those points; otherwise the whole figure.
+
+    Args:
+        figure: the starting figure (anything ``go.Figure`` takes).
+        classes: CSS classes of the view.
+
+    Example:
+        >>> plot = LivePlot(go.Figure(go.Scatter(x=[0], y=[1.0])), classes=("alphas",))
+        >>> plot.figure.data[0].x, plot.figure.data[0].y = [0, 1], [1.0, 0.5]
+        >>> plot.push()
+        'extend'
+        >>> plot.figure.layout.title = "alphas"
+        >>> plot.push()
+        'full'
+    """
+
+    _esm = _ESM
+    channel = traitlets.Instance(FigureChannel).tag(sync=True, **widgets.widget_serialization)
+    library = traitlets.Instance(PlotlyLibrary).tag(sync=True, **widgets.widget_serialization)
+
+    def __init__(self, figure: Any = None, classes: tuple[str, ...] = ()) -> None:
+        self.figure = go.Figure(figure)
+        self._revision = 0
+        self._shapes: tuple[str, list[str]] | None = None  # layout, trace props (sent)
+        self._points: list[tuple[np.ndarray, np.ndarray]] = []  # each trace's x, y (sent)
+        channel = FigureChannel()
+        channel.on_msg(self._on_channel_message)
+        # Everything this model will ever hold is set before its comm opens: a model whose
+        # module started late ignores later changes (anywidget's 2 s deadline).
+        super().__init__(
+            channel=channel, library=PlotlyLibrary.shared(), _dom_classes=tuple(classes)
+        )
+        self.push()
 
     @property
-    def figure(self) -> LiveFigure:
-        """The figure shown now (a renewal replaces it)."""
-        return self.children[0]
+    def revision(self) -> int:
+        """How many changes have been pushed (each full figure or batch of points is one)."""
+        return self._revision
 
-    def renew(self) -> LiveFigure:
-        """Show a fresh copy of the figure and close the old one.
-
-        Returns:
-            The new figure.
-        """
-        old = self.figure
-        fresh = old.renewed()
-        self.children = (fresh,)
-        old.close()
-        return fresh
-
-    def renew_if_stale(self, now: float | None = None) -> bool:
-        """Renew the figure if its drawn view left an edit unacknowledged too long.
-
-        Args:
-            now: the ``clock()`` reading to judge by (default: now).
+    def push(self) -> str:
+        """Send what changed in :attr:`figure` since the last push.
 
         Returns:
-            True when the figure was renewed.
+            "none" (nothing changed), "extend" (only new points of scatter traces were
+            sent) or "full" (the whole figure was sent).
         """
-        if self.figure.unacknowledged_s(now) <= STALE_VIEW_S:
-            return False
-        self.renew()
-        return True
+        layout = to_json_plotly(self.figure.layout)
+        props, points = [], []
+        for trace in self.figure.data:
+            spec = trace.to_plotly_json()
+            if spec.get("type", "scatter") in EXTENDABLE:
+                xs = np.asarray(spec.pop("x", ()))
+                ys = np.asarray(spec.pop("y", ()))
+            else:
+                xs = ys = np.zeros(0)
+            props.append(to_json_plotly(spec))
+            points.append((xs, ys))
+        shapes = (layout, props)
+        if shapes == self._shapes and all(
+            _same_prefix(old_x, new_x) and _same_prefix(old_y, new_y)
+            for (old_x, old_y), (new_x, new_y) in zip(self._points, points, strict=True)
+        ):
+            grown = [
+                i
+                for i, ((old_x, old_y), (new_x, new_y)) in enumerate(
+                    zip(self._points, points, strict=True)
+                )
+                if len(new_x) > len(old_x) or len(new_y) > len(old_y)
+            ]
+            if not grown:
+                return "none"
+            self._revision += 1
+            self.channel.send(
+                {
+                    "kind": "extend",
+                    "revision": self._revision,
+                    "traces": grown,
+                    "x": [_plain(points[i][0][len(self._points[i][0]) :]) for i in grown],
+                    "y": [_plain(points[i][1][len(self._points[i][1]) :]) for i in grown],
+                }
+            )
+            self._points = points
+            return "extend"
+        self._shapes, self._points = shapes, points
+        self._revision += 1
+        self._send_whole()
+        return "full"
 
-    def changed(self) -> None:
-        """Say the figure was just edited: sync its view state, then check_soon."""
-        sync_view_state(self.figure)
-        self.check_soon()
+    def _send_whole(self) -> None:
+        # Plain lists, not plotly's base64 arrays: the browser appends points to them.
+        figure = {
+            "data": [trace.to_plotly_json() for trace in self.figure.data],
+            "layout": self.figure.layout.to_plotly_json(),
+        }
+        whole = json.loads(to_json_plotly(_jsonable(figure)))
+        whole.setdefault("layout", {}).setdefault("uirevision", UI_REVISION)
+        with self.channel.hold_sync():
+            self.channel.figure = whole
+            self.channel.revision = self._revision
 
-    def check_soon(self) -> None:
-        """Check for a deaf view once the edits just made have had time to be drawn.
+    def _on_channel_message(self, _channel: Any, content: dict, _buffers: Any) -> None:
+        if content.get("kind") != "resync":
+            return
+        self.push()  # whatever was edited since the last push goes out first
+        if content.get("revision") != self._revision:
+            self._send_whole()
+            self.channel.send_state(["figure", "revision"])
 
-        For figures that change on a person's action rather than on a poll; in a kernel it
-        runs on the event loop, without one (tests) at once.
-        """
-        self._check()
+    def close(self) -> None:
+        """Close the view's model and its channel (the shared library stays)."""
+        self.channel.close()
+        super().close()

@@ -1,10 +1,12 @@
 """Explore the alpha snapshots of a run: step slider + play, heatmap or lines, edge entropy.
 
 The snapshots of one cell are held as a cube ``[snapshot, edge, op]`` of
-softmax weights, so moving the slider only swaps the heatmap's ``z`` and the
-entropy bars' ``y`` in place (no new figure). The Play button is linked to the
-slider in the browser (``jslink``), so an animation needs no kernel round trip
-per frame beyond the slider's own update.
+softmax weights (``nasbench.runs.alpha_summary.alpha_cube``), so moving the slider
+only swaps the heatmap's ``z`` and the entropy bars' ``y``. By default the weights
+are shown as their change from uniform (alpha - 1/K) on a colour scale centred on 0
+and fitted to the run; a toggle shows the absolute weights. The Play button is
+linked to the slider in the browser (``jslink``), so an animation needs no kernel
+round trip per frame beyond the slider's own update.
 """
 
 from __future__ import annotations
@@ -17,59 +19,21 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from widgets._figures import FigureBox, LiveFigure
+from nasbench.runs.alpha_summary import alpha_cube, deviation_from_uniform, edge_entropy
+from widgets._figures import LivePlot
 from widgets._svg import message_html
 
 
-def alpha_cube(
-    alphas: pd.DataFrame, cell_type: str, kind: str = "alpha"
-) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
-    """Arrange one cell's snapshots as a ``[snapshot, edge, op]`` array of weights.
-
-    Args:
-        alphas: a run's ``alphas`` frame.
-        cell_type: which cell.
-        kind: which matrices ("alpha", "beta", ...).
-
-    Returns:
-        ``(steps, edges, ops, cube)``; missing entries (ragged matrices) are NaN.
+def decimals_for(reach: float) -> int:
+    """Decimals that show values up to ``reach`` with two significant digits, at least 3.
 
     Example:
-        >>> steps, edges, ops, cube = alpha_cube(run.alphas, "normal")  # doctest: +SKIP
-        >>> cube.shape == (len(steps), len(edges), len(ops))  # doctest: +SKIP
-        True
+        >>> decimals_for(0.2), decimals_for(0.00025)
+        (3, 5)
     """
-    frame = alphas[(alphas["cell_type"] == cell_type) & (alphas["kind"] == kind)]
-    edges = [str(e) for e in dict.fromkeys(frame["edge"])]
-    ops = [str(o) for o in dict.fromkeys(frame["op"])]
-    steps = np.sort(frame["step"].unique())
-    cube = np.full((len(steps), len(edges), len(ops)), np.nan)
-    if len(frame):
-        si = np.searchsorted(steps, frame["step"].to_numpy())
-        ei = pd.Categorical(frame["edge"].astype(str), categories=edges).codes
-        oi = pd.Categorical(frame["op"].astype(str), categories=ops).codes
-        cube[si, ei, oi] = frame["weight"].to_numpy()
-    return steps, edges, ops, cube
-
-
-def edge_entropy(weights: np.ndarray) -> np.ndarray:
-    """Entropy (nats) of each edge's op distribution; NaN entries are left out.
-
-    Args:
-        weights: ``[edges, ops]`` softmax weights.
-
-    Returns:
-        ``[edges]``: 0 when one op has all the weight, ``log(n_ops)`` when uniform.
-
-    Example:
-        >>> edge_entropy(np.array([[0.5, 0.5], [1.0, 0.0]])).round(3).tolist()
-        [0.693, 0.0]
-    """
-    p = np.where(np.isnan(weights), 0.0, weights)
-    p = p / np.clip(p.sum(axis=1, keepdims=True), 1e-12, None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, -p * np.log(p), 0.0)
-    return terms.sum(axis=1)
+    if not np.isfinite(reach) or reach <= 0:
+        return 3
+    return max(3, int(np.ceil(-np.log10(reach))) + 1)
 
 
 class AlphaExplorer(widgets.VBox):
@@ -89,6 +53,7 @@ class AlphaExplorer(widgets.VBox):
         self.edges: list[str] = []
         self.ops: list[str] = []
         self.cube = np.zeros((0, 0, 0))
+        self.shown = self.cube  # what the figures show: the cube, or its change from uniform
         self.title = widgets.HTML("<i>no run open</i>")
         self.cell_type = widgets.ToggleButtons(options=["normal", "reduce"], value="normal")
         self.kind = widgets.Dropdown(options=["alpha"], value="alpha", description="matrices")
@@ -102,44 +67,50 @@ class AlphaExplorer(widgets.VBox):
         self.edge = widgets.Dropdown(options=[], description="edge")
         self.mode = widgets.ToggleButtons(options=["heatmap", "lines"], value="heatmap")
         self.mode.add_class("nasbench-alpha-mode")
-        heatmap = LiveFigure(
-            data=[go.Heatmap(z=[[0.0]], zmin=0.0, zmax=1.0, colorscale="Viridis",
-                             texttemplate="%{z:.2f}", colorbar={"title": "weight"})],
-            layout={"xaxis_title": "op", "yaxis_title": "edge", "yaxis_autorange": "reversed",
-                    "height": 360},
+        self.scale = widgets.ToggleButtons(
+            options=[("α − 1/K", "deviation"), ("α", "absolute")], value="deviation",
+            tooltips=["each op's weight minus the uniform 1/K of its edge", "softmax weights"],
+        )  # fmt: skip
+        self.scale.add_class("nasbench-alpha-scale")
+        self.heatmap_plot = LivePlot(
+            go.Figure(
+                [go.Heatmap(z=[], colorscale="RdBu", reversescale=True, texttemplate="%{z:.3f}",
+                            hovertemplate="%{y} · %{x}<br>%{z:.3f}<extra></extra>")],
+                layout={"xaxis_title": "op", "yaxis_title": "edge",
+                        "yaxis_autorange": "reversed", "height": 360},
+            ),
             classes=("nasbench-alpha-heatmap",),
         )  # fmt: skip
-        lines = LiveFigure(
-            layout={"xaxis_title": "step", "yaxis_title": "weight", "height": 360,
-                    "yaxis_range": [-0.02, 1.02]},
+        self.lines_plot = LivePlot(
+            go.Figure(layout={"xaxis_title": "step", "height": 360}),
             classes=("nasbench-alpha-lines",),
-        )  # fmt: skip
-        entropy = LiveFigure(
-            data=[go.Bar(x=[], y=[], marker_color="#4c72b0", name="entropy")],
-            layout={"title": "entropy of each edge's op weights (nats; lower = more decided)",
-                    "xaxis_title": "edge", "yaxis_title": "entropy", "height": 300},
+        )
+        self.entropy_plot = LivePlot(
+            go.Figure(
+                [go.Bar(x=[], y=[], marker_color="#4c72b0", name="entropy",
+                        hovertemplate="edge %{x}<br>%{y:.3f} nats<extra></extra>")],
+                layout={"title": "entropy of each edge's op weights (nats; lower = more decided)",
+                        "xaxis_title": "edge", "yaxis_title": "entropy", "height": 300},
+            ),
             classes=("nasbench-alpha-entropy",),
         )  # fmt: skip
         self.message = widgets.HTML()
-        # Each figure in a FigureBox: it is put back whole if its browser view goes deaf.
-        self.heatmap_box = FigureBox(heatmap)
-        self.lines_box = FigureBox(lines)
-        self.entropy_box = FigureBox(entropy)
         self.slider.observe(lambda _: self.show_step(), "value")
         self.cell_type.observe(lambda _: self._load_cell(), "value")
         self.kind.observe(lambda _: self._load_cell(), "value")
         self.edge.observe(lambda _: self._draw_lines(), "value")
         self.mode.observe(lambda _: self._show_mode(), "value")
+        self.scale.observe(lambda _: self._load_cell(), "value")
         super().__init__(
             children=[
                 self.title,
                 widgets.HBox([self.cell_type, self.kind]),
                 widgets.HBox([self.play, self.slider, self.step_label]),
-                widgets.HBox([self.mode, self.edge]),
+                widgets.HBox([self.mode, self.scale, self.edge]),
                 self.message,
-                self.heatmap_box,
-                self.lines_box,
-                self.entropy_box,
+                self.heatmap_plot,
+                self.lines_plot,
+                self.entropy_plot,
             ]
         )
         self.add_class("nasbench-alpha-explorer")
@@ -174,21 +145,31 @@ class AlphaExplorer(widgets.VBox):
         self.steps, self.edges, self.ops, self.cube = alpha_cube(
             self.alphas, self.cell_type.value, self.kind.value
         )
+        self.shown = deviation_from_uniform(self.cube) if self.deviation else self.cube
         last = max(len(self.steps) - 1, 0)
         self.message.value = ""
         current = self.edge.value
         self.edge.options = self.edges
         if self.edges:
             self.edge.value = current if current in self.edges else self.edges[0]
-        with self.heatmap.batch_update():
-            self.heatmap.data[0].x = self.ops
-            self.heatmap.data[0].y = self.edges
-            self.heatmap.layout.height = max(300, 40 * len(self.edges) + 160)
-        with self.entropy.batch_update():
-            self.entropy.data[0].x = self.edges
-            self.entropy.layout.yaxis.range = [0, np.log(max(len(self.ops), 2)) * 1.05]
-        self.heatmap_box.changed()
-        self.entropy_box.changed()
+        heatmap = self.heatmap.data[0]
+        heatmap.x, heatmap.y = self.ops, self.edges
+        # One colour scale for every snapshot of the run, fitted to its values: the slider
+        # then shows change, and 8 near-uniform weights do not all read the same colour.
+        reach = float(np.nanmax(np.abs(self.shown))) if np.isfinite(self.shown).any() else 1.0
+        digits = decimals_for(reach)
+        heatmap.texttemplate = f"%{{z:.{digits}f}}"
+        heatmap.hovertemplate = f"%{{y}} · %{{x}}<br>%{{z:.{digits}f}}<extra></extra>"
+        if self.deviation:
+            heatmap.update(zmid=0.0, zmin=-reach, zmax=reach, colorscale="RdBu",
+                           colorbar={"title": "α − 1/K"})  # fmt: skip
+        else:
+            low = float(np.nanmin(self.shown)) if np.isfinite(self.shown).any() else 0.0
+            heatmap.update(zmid=None, zmin=low, zmax=max(reach, low + 1e-3),
+                           colorscale="Viridis", colorbar={"title": "α"})  # fmt: skip
+        self.heatmap.layout.height = max(300, 40 * len(self.edges) + 160)
+        self.entropy.data[0].x = self.edges
+        self.entropy.layout.yaxis.range = [0, np.log(max(len(self.ops), 2)) * 1.05]
         self.play.max = last
         self.slider.max = last
         if self.slider.value != last:
@@ -197,67 +178,70 @@ class AlphaExplorer(widgets.VBox):
             self.show_step()
         self._draw_lines()
 
+    @property
+    def deviation(self) -> bool:
+        """True when weights are shown as their change from uniform (alpha - 1/K)."""
+        return self.scale.value == "deviation"
+
     def show_step(self, index: int | None = None) -> None:
         """Show snapshot ``index`` (the slider's value when None) in the heatmap and bars."""
         if not len(self.steps):
             return
         index = self.slider.value if index is None else index
-        weights = self.cube[index]
         step = int(self.steps[index])
         self.step_label.value = f"step <b>{step}</b> ({index + 1}/{len(self.steps)})"
-        with self.heatmap.batch_update():
-            self.heatmap.data[0].z = weights
-            self.heatmap.layout.title = (
-                f"{self.cell_type.value} cell {self.kind.value} weights at step {step}"
-            )
-        with self.entropy.batch_update():
-            self.entropy.data[0].y = edge_entropy(weights)
-        with self.lines.batch_update():
-            if self.lines.layout.shapes:
-                self.lines.layout.shapes[0].x0 = step
-                self.lines.layout.shapes[0].x1 = step
-        for box in (self.heatmap_box, self.entropy_box, self.lines_box):
-            box.changed()
+        self.heatmap.data[0].z = self.shown[index]
+        self.heatmap.layout.title = (
+            f"{self.cell_type.value} cell {self.kind.value} weights"
+            f"{' − 1/K' if self.deviation else ''} at step {step}"
+        )
+        self.entropy.data[0].y = edge_entropy(self.cube[index])
+        if self.lines.layout.shapes:
+            self.lines.layout.shapes[0].x0 = step
+            self.lines.layout.shapes[0].x1 = step
+        for plot in (self.heatmap_plot, self.entropy_plot, self.lines_plot):
+            plot.push()
 
     def _draw_lines(self) -> None:
-        from nasbench.viz import op_color
+        from nasbench.viz import op_line
 
         edge = self.edge.value
         if edge is None or edge not in self.edges:
             return
         e = self.edges.index(edge)
         step = int(self.steps[self.slider.value]) if len(self.steps) else 0
-        with self.lines.batch_update():
-            self.lines.data = ()
-            for o, op in enumerate(self.ops):
-                self.lines.add_scatter(
-                    x=self.steps, y=self.cube[:, e, o], mode="lines", name=op,
-                    line={"color": op_color(op)},
-                )  # fmt: skip
-            self.lines.layout.shapes = [
-                {"type": "line", "x0": step, "x1": step, "y0": 0, "y1": 1, "yref": "paper",
-                 "line": {"dash": "dot", "color": "grey"}}
-            ]  # fmt: skip
-            self.lines.layout.title = f"edge {edge}: {self.kind.value} weights over steps"
-        self.lines_box.changed()
+        value = "α − 1/K" if self.deviation else "α"
+        self.lines.data = ()
+        for o, op in enumerate(self.ops):
+            self.lines.add_scatter(
+                x=self.steps, y=self.shown[:, e, o], mode="lines", name=op,
+                line=op_line(op, self.ops),
+                hovertemplate=f"{op}<br>step %{{x}}<br>{value} %{{y:.3f}}<extra></extra>",
+            )  # fmt: skip
+        self.lines.layout.shapes = [
+            {"type": "line", "x0": step, "x1": step, "y0": 0, "y1": 1, "yref": "paper",
+             "line": {"dash": "dot", "color": "grey"}}
+        ]  # fmt: skip
+        self.lines.layout.title = f"edge {edge}: {self.kind.value} weights over steps"
+        self.lines.layout.yaxis.title = value
+        self.lines_plot.push()
 
     @property
-    def heatmap(self) -> LiveFigure:
-        """The heatmap of one snapshot (a renewal replaces it; see FigureBox)."""
-        return self.heatmap_box.figure
+    def heatmap(self) -> go.Figure:
+        """The heatmap of one snapshot (edit it, then ``heatmap_plot.push()``)."""
+        return self.heatmap_plot.figure
 
     @property
-    def lines(self) -> LiveFigure:
+    def lines(self) -> go.Figure:
         """One edge's op weights over the steps."""
-        return self.lines_box.figure
+        return self.lines_plot.figure
 
     @property
-    def entropy(self) -> LiveFigure:
+    def entropy(self) -> go.Figure:
         """The entropy of each edge's op weights."""
-        return self.entropy_box.figure
+        return self.entropy_plot.figure
 
     def _show_mode(self) -> None:
-        # The figures have no ipywidgets Layout; their wrapping boxes are shown or hidden.
         heat = self.mode.value == "heatmap"
-        self.heatmap_box.layout.display = None if heat else "none"
-        self.lines_box.layout.display = "none" if heat else None
+        self.heatmap_plot.layout.display = None if heat else "none"
+        self.lines_plot.layout.display = "none" if heat else None

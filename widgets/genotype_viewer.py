@@ -20,6 +20,7 @@ import traitlets
 from nasbench.errors import NasbenchError
 from nasbench.spaces import parse_genotype, zoo, zoo_info
 from widgets._svg import message_html, show_drawing
+from widgets._tasks import Debouncer
 
 SOURCES = (("zoo", "zoo"), ("run", "run"), ("pasted text", "text"))
 
@@ -199,10 +200,13 @@ class GenotypeViewer(widgets.VBox):
         self.diff_label = widgets.HTML()
         self.diff_label.add_class("nasbench-genotype-diff")
         self.side_b = widgets.VBox([self.source_b, self.costs_label_b, self.drawing_b])
+        # Costs build two networks (seconds on a CPU): in Jupyter they run once the cell that
+        # made the viewer has returned, and once per burst of changes (see Debouncer).
+        self.update_soon = Debouncer(self.update, delay=0.05)
         for control in (self.source_a, self.source_b):
-            control.observe(lambda _: self.update(), "genotype_json")
+            control.observe(lambda _: self.update_soon(), "genotype_json")
         for control in (self.compare, self.n_cells, self.channels, self.image_size):
-            control.observe(lambda _: self.update(), "value")
+            control.observe(lambda _: self.update_soon(), "value")
         super().__init__(
             children=[
                 widgets.HBox([self.compare, self.n_cells, self.channels, self.image_size]),
@@ -215,7 +219,7 @@ class GenotypeViewer(widgets.VBox):
         self.add_class("nasbench-genotype-viewer")
         if run_dirs:
             self.set_runs(run_dirs)
-        self.update()
+        self.update_soon()
 
     def set_runs(self, run_dirs: list[str]) -> None:
         """Offer these run folders as genotype sources on both sides."""
@@ -240,7 +244,7 @@ class GenotypeViewer(widgets.VBox):
             "spatial_dims": info.spatial_dims,
         }
         self.image_size.value = size
-        self.update()
+        self.update_soon()
 
     def _side(self, genotype: Any, drawing: widgets.HTML, label: widgets.HTML,
               highlight: set) -> dict[str, float]:  # fmt: skip

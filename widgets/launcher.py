@@ -24,9 +24,12 @@ import traitlets
 from nasbench.config import DatasetConfig, SearchConfig, default_space
 from nasbench.errors import NasbenchError
 from widgets._svg import message_html
+from widgets._tasks import Poller
 from widgets.forms import ConfigForm
 
 CONFIG_NAME = "search_config.json"
+# Seconds between looks at the search process (Run comes back this soon after it exits).
+PROCESS_WATCH_S = 0.5
 STDOUT_NAME = "stdout.log"
 STDERR_NAME = "stderr.log"
 # Strategy kinds a search runs, in the order the dropdown lists them.
@@ -147,6 +150,8 @@ class SearchLauncher(widgets.VBox):
         self.space_config: dict[str, Any] = dict(space_config or default_space())
         self.space_error = ""
         self.process: subprocess.Popen | None = None
+        # Watches the search process on the kernel loop: Run comes back however it ends.
+        self._process_watch = Poller(self.check_process, PROCESS_WATCH_S)
         style = {"description_width": "160px"}
         self.strategy = widgets.Dropdown(
             options=runnable_strategies(), value="darts", description="strategy", style=style
@@ -427,6 +432,7 @@ class SearchLauncher(widgets.VBox):
         self.run_button.disabled = True
         self.run_dir = str(run_dir)
         self.launches += 1
+        self._process_watch.start()
         return run_dir
 
     def stop(self) -> bool:
@@ -468,12 +474,39 @@ class SearchLauncher(widgets.VBox):
         self.process = start_process(["resume", str(folder)], folder)
         self.message.value = message_html(f"resumed {folder} (pid {self.process.pid})", "info")
         self.stop_button.disabled = False
+        self.resume_button.disabled = True
         self.run_button.disabled = True
         self.launches += 1
+        self._process_watch.start()
         return True
 
+    def check_process(self) -> bool:
+        """Re-enable the controls once the search process has exited, however it ended.
+
+        Runs every ``PROCESS_WATCH_S`` on the kernel loop while a search runs; call it
+        yourself without one.
+
+        Returns:
+            True while the process is still running.
+        """
+        if self.running:
+            return True
+        if self.process is not None:
+            self.process_ended()
+        return False
+
     def process_ended(self) -> None:
-        """Re-enable Run (the monitor calls this when the search process exits)."""
+        """Re-enable Run and Resume once the search process has exited.
+
+        Says how the process ended when it failed or was killed (the monitor explains
+        why from the run store).
+        """
+        self._process_watch.stop()
         self.stop_button.disabled = True
         self.resume_button.disabled = not self.run_dir
+        code = None if self.process is None else self.process.poll()
         self._refresh_summary()
+        if code:
+            self.message.value = message_html(
+                f"the search process exited with code {code}; see the Monitor tab.", "warning"
+            )

@@ -4,12 +4,9 @@ The monitor reads the run store only (``nasbench.runs.load`` + ``Run.refresh``,
 which returns just the rows written since the last poll). In Jupyter it polls
 about once a second from an asyncio task on the kernel's loop, so the kernel
 stays free; elsewhere (tests, scripts) call :meth:`RunMonitor.poll_once`.
-Figures are plotly ``FigureWidget`` objects created once; polls change their
-trace data in place (``batch_update``), so the browser updates, not re-renders.
-A browser view acknowledges each edit it draws; a figure whose drawn view has left an
-edit unacknowledged for ``STALE_VIEW_S`` (a browser model that started too slowly passes
-no update on, silently; see ``FigureBox``) is replaced by a fresh copy, as every figure
-is when a run ends.
+Figures are ``LivePlot`` views created once; a poll edits their figures and pushes
+the change, which reaches the browser as the new points only while curves just grow
+(see ``widgets._figures``), so the browser updates, not re-renders.
 """
 
 from __future__ import annotations
@@ -28,7 +25,8 @@ import traitlets
 from plotly.subplots import make_subplots
 
 from nasbench.errors import NasbenchError
-from widgets._figures import FigureBox, LiveFigure, sync_view_state
+from nasbench.runs.alpha_summary import collapse_warnings
+from widgets._figures import LivePlot
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
 from widgets.launcher import STDERR_NAME
@@ -36,11 +34,6 @@ from widgets.launcher import STDERR_NAME
 TERMINAL = ("finished", "stopped", "failed")
 DB_NAME = "run.sqlite"
 STDERR_TAIL_LINES = 25
-# A normal cell with at least this share of parameter-free ops (skip, pooling) is the
-# DARTS collapse pattern (Zela et al., 2020; DARTS+ stops at 2 skips of 8 edges).
-PARAMETER_FREE_SHARE = 0.5
-# RobustDARTS: a dominant Hessian eigenvalue growing by this factor signals collapse.
-EIGENVALUE_GROWTH = 1.3
 LOSS_NAMES = ("loss", "arch_loss", "val_loss")
 METRIC_SUFFIXES = ("acc", "auc", "dice", "f1")
 
@@ -78,50 +71,16 @@ def format_eta(seconds: float | None) -> str:
     return f"{seconds} s"
 
 
-def collapse_warnings(run: Any) -> list[str]:
-    """Warnings that a differentiable search is collapsing, from a run's rows.
+def _waiting_alpha_figure() -> go.Figure:
+    """The alpha figure before a run's first snapshot."""
+    return go.Figure(
+        layout={"title": "architecture weights (waiting for the first snapshot)", "height": 320}
+    )
 
-    Looks at ``early_stop`` (and any ``*collapse*``) events, the share of
-    parameter-free ops in the latest derived normal cell, and a rising dominant
-    Hessian eigenvalue (``hessian_eigenvalue`` metric).
 
-    Args:
-        run: a :class:`nasbench.runs.Run`.
-
-    Returns:
-        One line per warning (empty when all is well).
-    """
-    from nasbench.spaces import is_parameter_free
-
-    out = []
-    events = run.events
-    for kind, payload in zip(events["kind"], events["payload"], strict=True):
-        if kind == "early_stop":
-            out.append(
-                f"early stop: {payload.get('rule', 'collapse rule fired')} "
-                f"(epoch {payload.get('epoch')}, best genotype at epoch "
-                f"{payload.get('return_epoch')})."
-            )
-        elif "collapse" in str(kind):
-            out.append(f"{kind}: {payload}")
-    if len(run.genotypes):
-        genotype = run.genotypes["genotype"].iloc[-1]
-        if getattr(genotype, "kind", None) == "darts":
-            ops = [op for op, _ in genotype.cell("normal")[0]]
-            free = sum(is_parameter_free(op) for op in ops)
-            if ops and free / len(ops) >= PARAMETER_FREE_SHARE:
-                out.append(
-                    f"collapse risk: {free} of {len(ops)} normal-cell edges are parameter-free "
-                    "(skip/pool); DARTS tends to this when searched too long."
-                )
-    history = run.history
-    eigen = history.loc[history["name"] == "hessian_eigenvalue", "value"].dropna().to_numpy()
-    if len(eigen) >= 2 and eigen[-1] > EIGENVALUE_GROWTH * eigen[:-1].min():
-        out.append(
-            f"rising Hessian eigenvalue: {eigen[:-1].min():.3g} -> {eigen[-1]:.3g} "
-            "(RobustDARTS: sharp minima precede collapse)."
-        )
-    return out
+def _length(values: Any) -> int:
+    """How many points a trace's ``x`` holds (plotly keeps None, a tuple or an array)."""
+    return 0 if values is None else len(values)
 
 
 def _is_plotted_metric(name: str) -> bool:
@@ -169,26 +128,36 @@ class RunMonitor(widgets.VBox):
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
         self.stop_button.add_class("nasbench-monitor-stop")
         self.stop_button.on_click(lambda _: self.request_stop())
+        self.report_button = widgets.Button(
+            description="Write report", icon="file-text", disabled=True,
+            tooltip="write report.html (results, genotype, alphas, events) into the run folder",
+        )  # fmt: skip
+        self.report_button.add_class("nasbench-write-report")
+        self.report_button.on_click(lambda _: self.write_report())
+        self.report_message = widgets.HTML()
+        self.report_message.add_class("nasbench-report-message")
         self.warnings = widgets.HTML()
         self.warnings.add_class("nasbench-warnings")
         self.error = widgets.HTML()
         self.error.add_class("nasbench-error")
         self.cell_type = widgets.ToggleButtons(options=["normal", "reduce"], value="normal")
         self.cell_type.observe(lambda _: self._draw_alphas(force=True), "value")
-        # Each figure sits in a box of its own, so renewing it (FigureBox) leaves the
-        # monitor's children as they are: a browser re-creates the views of every child after
-        # the first changed one, which would redraw the genotype drawing below.
-        self.alpha_box = FigureBox(LiveFigure(
-            layout={"title": "architecture weights (waiting for the first snapshot)",
-                    "height": 320},
-            classes=("nasbench-alpha-figure",),
-        ))  # fmt: skip
+        self.alpha_scale = widgets.ToggleButtons(
+            options=[("α − 1/K", "deviation"), ("α", "absolute")],
+            value="deviation", tooltips=["each op's weight minus the uniform 1/K of its edge",
+                                         "softmax weights on a 0-1 axis"],
+        )  # fmt: skip
+        self.alpha_scale.add_class("nasbench-alpha-scale")
+        self.alpha_scale.observe(lambda _: self._draw_alphas(force=True), "value")
+        self.alpha_plot = LivePlot(_waiting_alpha_figure(), classes=("nasbench-alpha-figure",))
         history = make_subplots(
             rows=2, cols=1, shared_xaxes=True, subplot_titles=("loss", "metrics")
         )
-        history.update_layout(height=420, title="loss and metrics", hovermode="x")
+        # Whole trace names and 4 significant digits in the hover labels.
+        history.update_layout(height=420, title="loss and metrics", hovermode="x",
+                              hoverlabel={"namelength": -1})  # fmt: skip
         history.update_xaxes(title_text="step", row=2, col=1)
-        self.history_box = FigureBox(LiveFigure(history, classes=("nasbench-history-figure",)))
+        self.history_plot = LivePlot(history, classes=("nasbench-history-figure",))
         # Discrete searches: each evaluation's score and the best so far.
         candidates = go.Figure(
             layout={"title": "candidates: score per evaluation", "height": 320,
@@ -197,10 +166,8 @@ class RunMonitor(widgets.VBox):
         candidates.add_scatter(x=[], y=[], mode="markers", name="evaluated")
         candidates.add_scatter(x=[], y=[], mode="lines", name="best so far",
                                line={"shape": "hv"})  # fmt: skip
-        self.candidate_box = FigureBox(
-            LiveFigure(candidates, classes=("nasbench-candidate-figure",))
-        )
-        self.candidate_box.layout.display = "none"
+        self.candidate_plot = LivePlot(candidates, classes=("nasbench-candidate-figure",))
+        self.candidate_plot.layout.display = "none"
         self.genotype_title = widgets.HTML()
         self.genotype = widgets.HTML()
         self.genotype.add_class("nasbench-genotype")
@@ -208,14 +175,15 @@ class RunMonitor(widgets.VBox):
         super().__init__(
             children=[
                 self.title,
-                widgets.HBox([self.progress, self.stop_button]),
+                widgets.HBox([self.progress, self.stop_button, self.report_button]),
+                self.report_message,
                 self.status_text,
                 self.warnings,
                 self.error,
-                self.cell_type,
-                self.alpha_box,
-                self.candidate_box,
-                self.history_box,
+                widgets.HBox([self.cell_type, self.alpha_scale]),
+                self.alpha_plot,
+                self.candidate_plot,
+                self.history_plot,
                 self.genotype_title,
                 self.genotype,
             ]
@@ -229,8 +197,7 @@ class RunMonitor(widgets.VBox):
         self._generation = 0
         self._alphas: dict[tuple[str, str, str], tuple[list[int], list[float]]] = {}
         self._alpha_structure: dict[str, tuple[list[str], list[str]]] = {}
-        self._drawn_alpha: tuple[str, tuple] | None = None
-        self._sent: dict[Any, int] = {}
+        self._drawn_alpha: tuple | None = None
         self._history: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
         self._genotype_json = ""
         self._scores: list[float] = []
@@ -248,21 +215,29 @@ class RunMonitor(widgets.VBox):
             self.run.close()
         self.run = None
         self.process = process
+        # A process started on a folder that already holds a run is resuming it; until it
+        # takes the store over, the store still says how the last process left it.
+        self._booting = "resuming" if (Path(run_dir) / DB_NAME).is_file() else "starting"
+        if not self._process_alive():
+            self._booting = ""
         self._reset_buffers()
-        with self.alpha_figure.batch_update():
-            self.alpha_figure.data = ()
-        with self.history_figure.batch_update():
-            self.history_figure.data = ()
-        with self.candidate_figure.batch_update():
-            for trace in self.candidate_figure.data:
-                trace.x, trace.y = [], []
-        for figure in (self.alpha_figure, self.history_figure, self.candidate_figure):
-            sync_view_state(figure)
-        self.candidate_box.layout.display = "none"
+        # A new run starts from empty figures: no curves and no subplots of the last one.
+        self.alpha_figure.data = ()
+        self.alpha_figure.layout = _waiting_alpha_figure().layout
+        self.history_figure.data = ()
+        for trace in self.candidate_figure.data:
+            trace.x, trace.y = [], []
+        for plot in (self.alpha_plot, self.history_plot, self.candidate_plot):
+            plot.push()
+        self.candidate_plot.layout.display = "none"
+        self.alpha_plot.layout.display = None
+        self.cell_type.layout.display = None
         self.genotype.value = ""
         self.genotype_title.value = ""
         self.error.value = ""
         self.warnings.value = ""
+        self.report_message.value = ""
+        self.report_button.disabled = True
         self.run_dir = str(run_dir)
         self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
         self.status = "starting"
@@ -286,6 +261,22 @@ class RunMonitor(widgets.VBox):
         if self.run is not None:
             request_stop(self.run_dir)
             self.status_text.value += " · <i>stop requested</i>"
+
+    def write_report(self) -> Path | None:
+        """Write the watched run's HTML report into its folder and say where.
+
+        Returns:
+            The report's path, or None when the run store does not exist yet.
+        """
+        from nasbench.viz.report import write_report
+
+        if self.run is None:
+            return None
+        path = write_report(self.run_dir)
+        self.report_message.value = message_html(
+            f"report written: {path} (open it in a browser; it works offline)", "info"
+        )
+        return path
 
     def _process_alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -324,7 +315,6 @@ class RunMonitor(widgets.VBox):
         self._draw_history()
         self._draw_candidates()
         self._draw_genotype()
-        self._renew_stale_figures()
         self._show_state()
         return self.status
 
@@ -349,7 +339,7 @@ class RunMonitor(widgets.VBox):
                              "before it created the run store.")  # fmt: skip
         else:
             self.status = "starting"
-            self.status_text.value = "starting the search …"
+            self.status_text.value = "<b>starting…</b> (the search process is loading)"
         return False
 
     # ----------------------------------------------------------------- alphas
@@ -380,8 +370,10 @@ class RunMonitor(widgets.VBox):
             rows=rows, cols=cols, subplot_titles=edges, shared_xaxes=True, shared_yaxes=True,
             vertical_spacing=min(0.3 / rows, 0.08), horizontal_spacing=0.03,
         )  # fmt: skip
-        from nasbench.viz import op_color
+        from nasbench.viz import op_line
 
+        deviation = self.alpha_scale.value == "deviation"
+        value = "α − 1/K" if deviation else "α"
         for index, edge in enumerate(edges):
             row, col = divmod(index, cols)
             for op in ops:
@@ -390,19 +382,23 @@ class RunMonitor(widgets.VBox):
                 fig.add_trace(
                     go.Scatter(
                         x=[], y=[], mode="lines", name=op, legendgroup=op, meta=edge,
-                        showlegend=index == 0, line={"color": op_color(op), "width": 1.5},
-                        hovertemplate=f"{op}<br>edge {edge}<br>step %{{x}}<br>weight "
-                        "%{y:.4f}<extra></extra>",
+                        showlegend=index == 0, line={**op_line(op, ops), "width": 1.5},
+                        hovertemplate=f"{op}<br>edge {edge}<br>step %{{x}}<br>{value} "
+                        "%{y:.3f}<extra></extra>",
                     ),
                     row=row + 1, col=col + 1,
                 )  # fmt: skip
         fig.update_layout(
-            title=f"architecture weights ({self.alpha_kind}, softmax) — {cell} cell",
+            title=f"architecture weights ({self.alpha_kind}, softmax"
+            f"{', minus the uniform 1/K' if deviation else ''}) — {cell} cell",
             height=max(320, 210 * rows),
             legend_title_text="op",
             margin={"t": 80},
         )
-        fig.update_yaxes(range=[-0.02, 1.02])
+        if deviation:
+            fig.add_hline(y=0.0, line={"color": "#999", "width": 1, "dash": "dot"})
+        else:
+            fig.update_yaxes(range=[-0.02, 1.02])
         return fig
 
     def _draw_alphas(self, force: bool = False) -> None:
@@ -415,27 +411,26 @@ class RunMonitor(widgets.VBox):
                 return  # the toggle's observer redraws
             return
         edges, ops = self._alpha_structure[cell]
-        structure = (cell, tuple(edges), tuple(ops))
+        structure = (cell, tuple(edges), tuple(ops), self.alpha_scale.value)
         fig = self.alpha_figure
-        changed = force or self._drawn_alpha != structure
+        if force or self._drawn_alpha != structure:
+            template = self._alpha_template(cell)
+            fig.data = ()
+            fig.layout = template.layout
+            fig.add_traces(template.data)
+            self._drawn_alpha = structure
+        deviation = self.alpha_scale.value == "deviation"
         with fig.batch_update():
-            if changed:
-                template = self._alpha_template(cell)
-                fig.data = ()
-                fig.layout = template.layout
-                fig.add_traces(template.data)
-                self._drawn_alpha = structure
-                self._sent = {k: v for k, v in self._sent.items() if k[0] != "alpha"}
             for trace in fig.data:
                 key = (cell, trace.meta, trace.name)
                 xs, ys = self._alphas.get(key, ([], []))
-                if self._sent.get(("alpha", *key)) == len(xs):
+                if _length(trace.x) == len(xs):
                     continue
-                trace.x, trace.y = np.asarray(xs), np.asarray(ys)
-                self._sent[("alpha", *key)] = len(xs)
-                changed = True
-        if changed:
-            sync_view_state(fig)
+                # K: how many ops this edge mixes, so uniform weights read 0.
+                k = sum((cell, trace.meta, op) in self._alphas for op in ops)
+                trace.x = np.asarray(xs)
+                trace.y = np.asarray(ys) - (1.0 / k if deviation else 0.0)
+        self.alpha_plot.push()
 
     # ---------------------------------------------------------------- history
     def _ingest_history(self, frame: pd.DataFrame) -> None:
@@ -449,7 +444,6 @@ class RunMonitor(widgets.VBox):
 
     def _draw_history(self) -> None:
         fig = self.history_figure
-        changed = False
         with fig.batch_update():
             have = {t.name for t in fig.data}
             for phase, name in self._history:
@@ -459,18 +453,14 @@ class RunMonitor(widgets.VBox):
                 fig.add_scatter(
                     x=[], y=[], mode="lines+markers" if phase != "train" else "lines",
                     name=f"{phase}/{name}", meta=phase, row=row, col=1,
+                    hovertemplate="%{y:.4g}",
                 )  # fmt: skip
             for trace in fig.data:
                 name = trace.name.split("/", 1)[1]
                 xs, ys = self._history.get((trace.meta, name), ([], []))
-                key = ("history", trace.meta, name)
-                if self._sent.get(key) == len(xs):
-                    continue
-                trace.x, trace.y = np.asarray(xs), np.asarray(ys)
-                self._sent[key] = len(xs)
-                changed = True
-        if changed:
-            sync_view_state(fig)
+                if _length(trace.x) != len(xs):
+                    trace.x, trace.y = np.asarray(xs), np.asarray(ys)
+        self.history_plot.push()
 
     # ------------------------------------------------------------- candidates
     def _ingest_candidates(self, frame: pd.DataFrame) -> None:
@@ -487,22 +477,21 @@ class RunMonitor(widgets.VBox):
                 self._best_candidate = (score, genotype, text)
 
     def _draw_candidates(self) -> None:
-        if not self._scores or self._sent.get("candidates") == len(self._scores):
+        evaluated, best_line = self.candidate_figure.data
+        if not self._scores or _length(evaluated.x) == len(self._scores):
             return
-        self.candidate_box.layout.display = None
+        self.candidate_plot.layout.display = None
         # A discrete search has no alphas: its candidates take the alpha figure's place.
         no_alphas = self.run.alphas.empty
-        for view in (self.alpha_box, self.cell_type):
+        for view in (self.alpha_plot, self.cell_type, self.alpha_scale):
             view.layout.display = "none" if no_alphas else None
         xs = np.arange(1, len(self._scores) + 1)
         scores = np.asarray(self._scores, dtype=float)
         best = np.fmax.accumulate(scores)
         with self.candidate_figure.batch_update():
-            evaluated, best_line = self.candidate_figure.data
             evaluated.x, evaluated.y = xs, scores
             best_line.x, best_line.y = xs, best
-        sync_view_state(self.candidate_figure)
-        self._sent["candidates"] = len(self._scores)
+        self.candidate_plot.push()
 
     # --------------------------------------------------------------- genotype
     def _draw_genotype(self) -> None:
@@ -518,7 +507,9 @@ class RunMonitor(widgets.VBox):
         self._genotype_json = last["genotype_json"]
         genotype = last["genotype"]
         self.genotype_title.value = (
-            f"<b>derived genotype</b> after epoch {int(last['epoch'])} (step {int(last['step'])})"
+            # Epochs counted from 1, as the status line counts them.
+            f"<b>derived genotype</b> after epoch {int(last['epoch']) + 1} "
+            f"(step {int(last['step'])})"
         )
         if not self.run.candidates.empty:
             self.genotype_title.value = (
@@ -542,41 +533,19 @@ class RunMonitor(widgets.VBox):
             show_drawing(self.genotype, lambda: draw_genotype(genotype))
 
     @property
-    def alpha_figure(self) -> LiveFigure:
-        """The live alpha figure (a renewal replaces it; see FigureBox)."""
-        return self.alpha_box.figure
+    def alpha_figure(self) -> go.Figure:
+        """The live alpha figure (edit it, then ``alpha_plot.push()``)."""
+        return self.alpha_plot.figure
 
     @property
-    def history_figure(self) -> LiveFigure:
+    def history_figure(self) -> go.Figure:
         """The live loss and metric figure."""
-        return self.history_box.figure
+        return self.history_plot.figure
 
     @property
-    def candidate_figure(self) -> LiveFigure:
+    def candidate_figure(self) -> go.Figure:
         """The live figure of a discrete search's evaluations."""
-        return self.candidate_box.figure
-
-    def _figure_boxes(self) -> tuple[FigureBox, ...]:
-        return (self.alpha_box, self.history_box, self.candidate_box)
-
-    def _renew_figures(self) -> None:
-        """At the end of a run, put fresh figures in place of the live ones.
-
-        Whatever live updates a browser missed, it then shows the final curves.
-        """
-        for box in self._figure_boxes():
-            box.renew()
-
-    def _renew_stale_figures(self, now: float | None = None) -> list[FigureBox]:
-        """Renew each figure whose browser view left an edit unacknowledged too long.
-
-        Args:
-            now: the ``widgets._figures.clock()`` reading to judge by (default: now).
-
-        Returns:
-            The boxes whose figure was renewed.
-        """
-        return [box for box in self._figure_boxes() if box.renew_if_stale(now)]
+        return self.candidate_plot.figure
 
     # ------------------------------------------------------------------ state
     def _show_error(self, headline: str) -> None:
@@ -604,13 +573,20 @@ class RunMonitor(widgets.VBox):
         ):
             status = "failed"
             self._show_error(f"the search process exited with code {self.process.returncode}.")
+        if self._booting and not self._process_alive():
+            self._booting = ""
+        elif self._booting and status not in TERMINAL and alive is not False:
+            self._booting = ""  # the new process writes the store now
+        if self._booting:
+            status = self._booting
+            self.error.value = ""
         progress = run.progress
         total = progress["total_steps"]
         self.progress.max = max(1, int(total or 1))
         self.progress.value = min(int(progress["step"]), self.progress.max)
         self.progress.bar_style = {"finished": "success", "failed": "danger",
                                    "stopped": "warning"}.get(status, "")  # fmt: skip
-        parts = [f"<b>{html.escape(status)}</b>"]
+        parts = [f"<b>{html.escape(status)}{'…' if status == self._booting else ''}</b>"]
         if total:
             parts.append(f"step {progress['step']}/{total}")
         if progress["total_epochs"]:
@@ -622,8 +598,7 @@ class RunMonitor(widgets.VBox):
             parts.append("<i>stop requested</i>")
         self.status_text.value = " · ".join(parts)
         self.stop_button.disabled = status in TERMINAL
-        if status in TERMINAL and self.status not in TERMINAL:
-            self._renew_figures()
+        self.report_button.disabled = False
         warnings = collapse_warnings(run)
         self.warnings.value = "".join(message_html(w, "warning") for w in warnings)
         self.status = status

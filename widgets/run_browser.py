@@ -1,8 +1,8 @@
 """Browse the runs in a folder: a table (status, dataset, strategy, best metric) and a comparison.
 
 The table comes from ``nasbench.runs.list_runs``; selecting several runs and
-pressing Compare overlays their validation curves (one trace per run) in a
-FigureWidget that is reused, not re-created.
+the selection's validation curves are overlaid (one trace per run) in a ``LivePlot``
+that is reused, not re-created; the newest run is selected until a person picks others.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import traitlets
 
 from nasbench.errors import NasbenchError
-from widgets._figures import FigureBox, LiveFigure
+from widgets._figures import LivePlot
 from widgets._svg import message_html
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
@@ -91,17 +91,15 @@ class RunBrowser(widgets.VBox):
         self.open_button = widgets.Button(description="Open", icon="folder-open")
         self.open_button.add_class("nasbench-runs-open")
         self.message = widgets.HTML()
-        # In a FigureBox: it is put back whole if its browser view goes deaf.
-        self.figure_box = FigureBox(
-            LiveFigure(
-                layout={"title": "validation curves", "xaxis_title": "step", "height": 360},
-                classes=("nasbench-compare-figure",),
-            )
+        self.plot = LivePlot(
+            go.Figure(layout={"title": "validation curves", "xaxis_title": "step", "height": 360}),
+            classes=("nasbench-compare-figure",),
         )
         self.refresh_button.on_click(lambda _: self.refresh())
         self.compare_button.on_click(lambda _: self.compare())
         self.open_button.on_click(lambda _: self.open_selected())
         self.metric.observe(lambda _: self.compare(), "value")
+        self.select.observe(lambda _: self.compare(), "value")
         super().__init__(
             children=[
                 widgets.HBox(
@@ -111,16 +109,16 @@ class RunBrowser(widgets.VBox):
                 self.select,
                 widgets.HBox([self.metric, self.compare_button, self.open_button]),
                 self.message,
-                self.figure_box,
+                self.plot,
             ]
         )
         self.add_class("nasbench-run-browser")
         self.refresh()
 
     @property
-    def figure(self) -> LiveFigure:
-        """The comparison figure (a renewal replaces it; see FigureBox)."""
-        return self.figure_box.figure
+    def figure(self) -> go.Figure:
+        """The comparison figure (edit it, then ``plot.push()``)."""
+        return self.plot.figure
 
     def refresh(self) -> pd.DataFrame:
         """Re-read the folder and redraw the table and the run list."""
@@ -134,7 +132,9 @@ class RunBrowser(widgets.VBox):
         selected = set(self.select.value)
         options = [(f"{r['name']} · {r['status']}", r["run_dir"]) for _, r in self.frame.iterrows()]
         self.select.options = options
-        self.select.value = tuple(v for _, v in options if v in selected)
+        kept = tuple(v for _, v in options if v in selected)
+        # Nothing chosen yet: the newest run, so the figure is never empty axes.
+        self.select.value = kept or tuple(v for _, v in options[:1])
         return self.frame
 
     def run_dirs(self) -> list[str]:
@@ -164,10 +164,9 @@ class RunBrowser(widgets.VBox):
                 continue
             traces.append(go.Scatter(x=part["step"].to_numpy(), y=part["value"].to_numpy(),
                                      mode="lines+markers", name=Path(run_dir).name))  # fmt: skip
-        with self.figure.batch_update():
-            self.figure.data = ()
-            self.figure.add_traces(traces)
-            self.figure.layout.title = f"{self.metric.value} of the selected runs"
-            self.figure.layout.yaxis.title = self.metric.value
-        self.figure_box.changed()
+        self.figure.data = ()
+        self.figure.add_traces(traces)
+        self.figure.layout.title = f"{self.metric.value} of the selected runs"
+        self.figure.layout.yaxis.title = self.metric.value
+        self.plot.push()
         self.message.value = message_html("; ".join(missing), "warning") if missing else ""

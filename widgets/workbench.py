@@ -105,7 +105,7 @@ class Workbench(widgets.Tab):
         if change["new"] not in TERMINAL:
             return
         if self.monitor.run_dir == self.launcher.run_dir:
-            self.launcher.process_ended()
+            self.launcher.check_process()  # its own watch catches a process still exiting
         self.show_run(self.monitor.run_dir, monitor=False)
 
     def _on_open(self, change: dict) -> None:

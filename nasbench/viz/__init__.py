@@ -15,7 +15,7 @@ from nasbench.viz.genotype_graph import diff_edges, draw_chain, draw_genotype, d
 from nasbench.viz.history import plot_eigenvalues, plot_history
 from nasbench.viz.network_graph import draw_network
 from nasbench.viz.overlay import plot_overlays
-from nasbench.viz.palette import family_color, op_color
+from nasbench.viz.palette import family_color, op_color, op_dash, op_line
 from nasbench.viz.pareto import plot_pareto
 from nasbench.viz.proxies import plot_proxy_vs_true
 from nasbench.viz.render import GraphvizError, NasDigraph, find_engine, render, save
@@ -40,6 +40,8 @@ __all__ = [
     "family_color",
     "find_engine",
     "op_color",
+    "op_dash",
+    "op_line",
     "plot_alpha_animation",
     "plot_alpha_heatmap",
     "plot_alphas",

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError, closest_name
-from nasbench.viz.palette import op_color
+from nasbench.viz.palette import op_line
 
 ALPHA_COLUMNS = ("step", "edge", "op", "weight")
 VALUES = ("weight", "raw")
@@ -217,11 +217,11 @@ def plot_alphas(
                     name=op,
                     legendgroup=op,
                     showlegend=index == 0,
-                    line={"color": op_color(op), "width": 1.5},
+                    line={**op_line(op, ops), "width": 1.5},
                     meta=edge,
                     hovertemplate=f"{op}<br>edge {edge}<br>step %{{x}}"
                     + ("<br>epoch %{customdata}" if epoch is not None else "")
-                    + f"<br>{value} %{{y:.4f}}<extra></extra>",
+                    + f"<br>{value} %{{y:.3f}}<extra></extra>",
                 ),
                 row=row + 1,
                 col=col + 1,

@@ -21,10 +21,11 @@ from typing import Any
 from nasbench.errors import SpaceError
 from nasbench.spaces.dints import path_ends
 from nasbench.viz.genotype_graph import NODE_ATTR
-from nasbench.viz.palette import NODE_FILL
+from nasbench.viz.palette import NODE_FILL, op_color
 from nasbench.viz.render import NasDigraph
 
-PATH_COLORS = {0: "#000000", 1: "#0072B2", -1: "#E69F00"}  # same level, down, up
+# A path's colour is its op's (as everywhere); its line says where it goes.
+PATH_STYLES = {0: "solid", 1: "dashed", -1: "dotted"}  # same level, down, up
 
 
 def draw_dints(genotype: Any, show_inactive: bool = True) -> NasDigraph:
@@ -68,8 +69,9 @@ def draw_dints(genotype: Any, show_inactive: bool = True) -> NasDigraph:
                 graph.edge(f"n{column}_{level}", f"n{column}_{level + 1}", style="invis")
     for block, path, op in genotype.active_paths():
         source, target = ends[path]
-        color = PATH_COLORS[(target > source) - (target < source)]
+        color = op_color(op)
         graph.edge(
-            f"n{block}_{source}", f"n{block + 1}_{target}", label=op, color=color, fontcolor=color
-        )
+            f"n{block}_{source}", f"n{block + 1}_{target}", label=op, color=color,
+            fontcolor=color, style=PATH_STYLES[(target > source) - (target < source)],
+        )  # fmt: skip
     return graph

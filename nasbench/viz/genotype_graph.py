@@ -35,6 +35,8 @@ NODE_ATTR = {
     "fontname": "times",
 }
 EDGE_ATTR = {"fontsize": "20", "fontname": "times", "penwidth": "1.5"}
+# Cells of this many intermediate nodes are drawn one above the other (too wide side by side).
+STACK_FROM_NODES = 4
 
 
 def _check_cell(cell: str) -> tuple[str, ...]:
@@ -53,8 +55,19 @@ def _node_id(cell_type: str, index: int, n_inputs: int = 2) -> str:
 
 
 def input_label(index: int, n_inputs: int = 2) -> str:
-    """Label of cell input ``index``: ``c_{k-2}`` for 0, ``c_{k-1}`` for 1 (DARTS notation)."""
-    return f"c_{{k-{n_inputs - index}}}"
+    """Label of cell input ``index``: c<sub>k−2</sub> for 0, c<sub>k−1</sub> for 1 (DARTS).
+
+    A Graphviz HTML-like label, so the drawing shows a real subscript.
+
+    Example:
+        >>> input_label(1)
+        '<c<SUB>k−1</SUB>>'
+    """
+    return f"<c<SUB>k−{n_inputs - index}</SUB>>"
+
+
+# The cell output, c_k, with a real subscript (see input_label).
+OUTPUT_LABEL = "<c<SUB>k</SUB>>"
 
 
 def cell_edges_of(genotype: Any, cell_type: str) -> list[tuple[int, int, str]]:
@@ -104,14 +117,16 @@ def _draw_cell(
     by_edge, by_op = highlight
     with graph.subgraph(name=f"cluster_{cell_type}") as sub:
         if titled:
-            sub.attr(label=CELL_TITLES[cell_type], fontsize="22", fontname="times", style="dashed")
+            # The margin keeps edge labels off the title above them.
+            sub.attr(label=CELL_TITLES[cell_type], fontsize="22", fontname="times",
+                     style="dashed", labelloc="t", margin="24")  # fmt: skip
         else:
             sub.attr(style="invis")
         for i in range(2):
             sub.node(_node_id(cell_type, i), input_label(i), fillcolor=INPUT_FILL)
         for node in range(n_nodes):
             sub.node(_node_id(cell_type, node + 2), str(node), fillcolor=NODE_FILL)
-        sub.node(f"{cell_type}_out", "c_{k}", fillcolor=OUTPUT_FILL)
+        sub.node(f"{cell_type}_out", OUTPUT_LABEL, fillcolor=OUTPUT_FILL)
         for node, j, op in cell_edges_of(genotype, cell_type):
             color = op_color(op)
             attrs = {"color": color, "fontcolor": color}
@@ -123,12 +138,17 @@ def _draw_cell(
 
 
 def draw_genotype(
-    g: Any, cell: str = "both", highlight: Iterable[tuple] | None = None
+    g: Any,
+    cell: str = "both",
+    highlight: Iterable[tuple] | None = None,
+    stacked: bool | None = None,
 ) -> NasDigraph:
     """Draw a genotype in the DARTS paper's style.
 
     A DARTS/NASNet :class:`Genotype` gives one cluster per cell; with ``cell="both"`` the normal
-    and reduction cells sit side by side (an invisible edge keeps them in one row). A
+    and reduction cells sit side by side (an invisible edge keeps them in one row) when they
+    are small, and one above the other when side by side would be too wide for a notebook
+    (cells of ``STACK_FROM_NODES`` or more nodes: the DARTS pair is 1333 pt wide). A
     NAS-Bench-201 or chain genotype is passed on to :func:`draw_nb201` / :func:`draw_chain`;
     a NAS-Unet genotype to ``draw_unet_cells`` (``cell`` may be ``"down"`` or ``"up"``), a
     V-NAS one to ``draw_vnas`` and a DiNTS one to ``draw_dints``.
@@ -138,6 +158,8 @@ def draw_genotype(
         cell: ``"both"``, ``"normal"`` or ``"reduce"`` (DARTS/NASNet genotypes only).
         highlight: edges drawn thick and red, as ``(cell_type, node, input)`` (any op on that
             edge) or ``(cell_type, node, input, op)``; see :func:`diff_edges`.
+        stacked: draw the two cells one above the other (True) or side by side (False);
+            None decides by their size.
 
     Returns:
         A :class:`NasDigraph` (shows inline in Jupyter; ``render``/``save`` export it).
@@ -148,7 +170,7 @@ def draw_genotype(
     Example:
         >>> from nasbench.spaces.zoo import zoo
         >>> svg = draw_genotype(zoo["DARTS_V2"]).pipe(format="svg", encoding="utf-8")
-        >>> "c_{k&#45;2}" in svg and "sep_conv_3x3" in svg  # SVG escapes '-' as &#45;
+        >>> 'baseline-shift="sub"' in svg and "k−2" in svg and "sep_conv_3x3" in svg
         True
     """
     kind = getattr(g, "kind", "darts")
@@ -164,9 +186,12 @@ def draw_genotype(
         name=f"genotype_{cell}", format="svg", node_attr=NODE_ATTR, edge_attr=EDGE_ATTR
     )
     graph.attr(rankdir="LR")
-    for cell_type in cells:
+    if stacked is None:
+        stacked = len(g.normal) // g.inputs_per_node >= STACK_FROM_NODES
+    # dot lays unconnected clusters out last first: reversed, the normal cell is on top.
+    for cell_type in reversed(cells) if stacked else cells:
         _draw_cell(graph, g, cell_type, marks, titled=len(cells) > 1)
-    if len(cells) > 1:
+    if len(cells) > 1 and not stacked:
         # Without this, dot stacks the two unconnected clusters vertically.
         graph.edge("normal_out", "reduce_in0", style="invis")
     return graph

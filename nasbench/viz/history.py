@@ -21,6 +21,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError, closest_name
+from nasbench.runs.alpha_summary import (
+    COLLAPSE_FACTOR,
+    COLLAPSE_START_EPOCH,
+    COLLAPSE_WINDOW,
+    collapse_threshold,
+)
 from nasbench.viz.alphas import frame_of
 from nasbench.viz.palette import HIGHLIGHT_COLOR
 
@@ -29,8 +35,6 @@ DEFAULT_METRICS = ("loss", "acc", "auc", "dice", "parameter_free_ops")
 EIGENVALUE = "hessian_eigenvalue"
 PARAMETER_FREE = "parameter_free_ops"
 PHASE_COLORS = {"train": "#0072B2", "val": "#D55E00", "test": "#009E73"}
-# RobustDARTS (Zela et al., 2020) early-stop defaults, as the engine applies them.
-WINDOW, FACTOR, START_EPOCH = 5, 1.3, 10
 
 _EMPTY = "this run has no metrics yet; wait for the search to finish its first step."
 
@@ -123,37 +127,11 @@ def plot_history(
     return fig
 
 
-def threshold_curve(
-    values: Sequence[float], window: int = WINDOW, factor: float = FACTOR
-) -> tuple[np.ndarray, np.ndarray]:
-    """Local averages and the stop threshold RobustDARTS compares them with.
-
-    Args:
-        values: eigenvalues in measurement order.
-        window: local-average window k.
-        factor: growth factor.
-
-    Returns:
-        ``(local, threshold)``: ``local[i]`` is the mean of the last k values up to i (NaN before
-        k values), ``threshold[i]`` is ``factor`` times the mean of the k values before those (NaN
-        before 2k values); the rule fires where ``local > threshold``.
-
-    Example:
-        >>> local, limit = threshold_curve([1.0] * 5 + [2.0] * 5)
-        >>> float(local[-1]), float(limit[-1])
-        (2.0, 1.3)
-    """
-    series = pd.Series(np.asarray(values, dtype=float))
-    local = series.rolling(window).mean()
-    threshold = factor * local.shift(window)
-    return local.to_numpy(), threshold.to_numpy()
-
-
 def plot_eigenvalues(
     run_or_frame: Any,
-    window: int = WINDOW,
-    factor: float = FACTOR,
-    start_epoch: int = START_EPOCH,
+    window: int = COLLAPSE_WINDOW,
+    factor: float = COLLAPSE_FACTOR,
+    start_epoch: int = COLLAPSE_START_EPOCH,
     early_stop: Any = None,
 ) -> go.Figure:
     """The collapse watch: Hessian eigenvalue per epoch with its early-stop rule, and the
@@ -185,7 +163,7 @@ def plot_eigenvalues(
     free = frame[(frame["name"] == PARAMETER_FREE) & frame["value"].notna()]
     free = free.drop_duplicates("epoch", keep="last").sort_values("epoch")
     epochs, values = eigen["epoch"].to_numpy(), eigen["value"].to_numpy()
-    local, threshold = threshold_curve(values, window, factor)
+    local, threshold = collapse_threshold(values, window, factor)
     fig = make_subplots(
         rows=2,
         cols=1,

@@ -105,3 +105,69 @@ def lighten(color: str, amount: float = 0.7) -> str:
     rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
     mixed = [round(c + (255 - c) * amount) for c in rgb]
     return "#" + "".join(f"{c:02X}" for c in mixed)
+
+
+# Ops of one family share a colour; the dash tells them apart (max vs avg pool, 3x3 vs 5x5).
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("square", "diamond", "triangle-up", "circle", "cross", "star")
+
+
+def op_dash(op: str, ops: list[str] | tuple[str, ...] | None = None) -> str:
+    """Return the plotly dash of an op among the ops drawn beside it.
+
+    Ops of one family (same colour) get distinct dashes, in sorted name order, so no
+    two ops of a space look alike as long as a family has at most ``len(DASHES)`` ops.
+
+    Args:
+        op: an operation name.
+        ops: every op of the space or figure (default: ``op`` alone, which is solid).
+
+    Returns:
+        A plotly dash name.
+
+    Example:
+        >>> ops = ["max_pool_3x3", "avg_pool_3x3", "skip_connect"]
+        >>> op_dash("avg_pool_3x3", ops), op_dash("max_pool_3x3", ops)
+        ('solid', 'dash')
+    """
+    return DASHES[_rank_in_family(op, ops) % len(DASHES)]
+
+
+def op_symbol(op: str, ops: list[str] | tuple[str, ...] | None = None) -> str:
+    """Return the plotly marker symbol of an op among ``ops`` (the dash's twin for markers).
+
+    Args:
+        op: an operation name.
+        ops: every op of the space or figure (default: ``op`` alone, a square).
+
+    Returns:
+        A plotly marker symbol.
+
+    Example:
+        >>> op_symbol("max_pool_3x3", ["avg_pool_3x3", "max_pool_3x3"])
+        'diamond'
+    """
+    return SYMBOLS[_rank_in_family(op, ops) % len(SYMBOLS)]
+
+
+def _rank_in_family(op: str, ops: list[str] | tuple[str, ...] | None) -> int:
+    family = family_of(op)
+    members = sorted({o for o in (ops or ()) if family_of(o) == family} | {op})
+    return members.index(op)
+
+
+def op_line(op: str, ops: list[str] | tuple[str, ...] | None = None) -> dict[str, str]:
+    """Return a plotly line style (colour and dash) for an op among ``ops``.
+
+    Args:
+        op: an operation name.
+        ops: every op of the space or figure.
+
+    Returns:
+        ``{"color": ..., "dash": ...}``.
+
+    Example:
+        >>> op_line("sep_conv_5x5", ["sep_conv_3x3", "sep_conv_5x5"])["dash"]
+        'dash'
+    """
+    return {"color": op_color(op), "dash": op_dash(op, ops)}

@@ -1,11 +1,13 @@
 """``nasbench report RUN``: one self-contained HTML page about a run.
 
-The page holds the config, the status, the final genotype drawn as inline SVG, and the plotly
-figures of :mod:`nasbench.viz` (alpha trajectories, heatmap, animation, genotype timeline,
-history, collapse watch). plotly.js is embedded once, inline, so the file opens offline and can
-be mailed or archived as it is. A figure the run has no data for yet (a run that has just
-started, a search without eigenvalues) is replaced by a one-line note, so even an empty run gives
-a readable page; that page carries no plotly.js at all.
+The page opens with what a reader wants first: the status with the headline validation
+metrics, the final genotype drawn as inline SVG, collapse warnings and the final alphas; then
+the plotly figures of :mod:`nasbench.viz` (alpha trajectories, animation, genotype timeline,
+history, collapse watch), the events, and the configuration folded at the end. plotly.js is
+embedded once, inline, so the file opens offline and can be mailed or archived as it is. A
+figure the run has no data for yet (a run that has just started, a search without eigenvalues)
+is replaced by a one-line note, so even an empty run gives a readable page; that page carries
+no plotly.js at all. The file is readable by all (0644).
 
 Example:
     >>> write_report("runs/darts-1")  # doctest: +SKIP
@@ -28,11 +30,13 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from nasbench.errors import NasbenchError
+from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
 from nasbench.viz.history import EIGENVALUE, plot_eigenvalues, plot_history
 from nasbench.viz.timeline import plot_genotype_timeline
 
 REPORT_NAME = "report.html"
+REPORT_MODE = 0o644
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -85,7 +89,8 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)  # readable like any written file, not mkstemp's 0600
+        # A report is for reading and sharing: rw-r--r-- (a temporary file starts rw-------).
+        os.chmod(handle.name, REPORT_MODE)
         os.replace(handle.name, target)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
@@ -106,11 +111,11 @@ def report_html(run: Any) -> str:
         >>> text = report_html(load("runs/darts-1"))  # doctest: +SKIP
     """
     name = Path(run.run_dir).resolve().name
-    sections = [
-        _overview(run),
-        _section("Configuration", _config_table(run.config)),
-        _section("Final genotype", _genotype_block(run)),
-    ]
+    # What a reader wants first: how it went, what it found, where the alphas ended.
+    sections = [_overview(run), _section("Final genotype", _genotype_block(run))]
+    warnings = collapse_warnings(run)
+    if warnings:
+        sections.append(_section("Warnings", "\n".join(_note(w) for w in warnings)))
     figures = 0
     for title, blocks in _figure_sections(run):
         parts = []
@@ -122,6 +127,10 @@ def report_html(run: Any) -> str:
                 parts.append(_note(block))
         sections.append(_section(title, "\n".join(parts)))
     sections.append(_section("Events", _events_table(run)))
+    sections.append(
+        "<section>\n<details>\n<summary><h2 style='display:inline'>Configuration</h2></summary>\n"
+        f"{_config_table(run.config)}\n</details>\n</section>"
+    )
     script = f'<script type="text/javascript">{get_plotlyjs()}</script>' if figures else ""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -144,6 +153,10 @@ def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
     ]
     if not alpha_cells:
         alpha_cells = [None]  # gives the plots' own "no alpha snapshots yet" note
+    yield (
+        "Final alphas (last snapshot)",
+        [_try(plot_alpha_heatmap, run, cell_type=c) for c in alpha_cells],
+    )
     yield "Alpha trajectories", [_try(plot_alphas, run, cell_type=c) for c in alpha_cells]
     kinds = [str(k) for k in dict.fromkeys(alphas["kind"]) if str(k) != "alpha"] if cells else []
     for kind in kinds:
@@ -156,10 +169,6 @@ def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
             f"{kind.capitalize()} trajectories",
             [_try(plot_alphas, run, cell_type=c, kind=kind) for c in kind_cells],
         )
-    yield (
-        "Alpha heatmap (last snapshot)",
-        [_try(plot_alpha_heatmap, run, cell_type=c) for c in alpha_cells],
-    )
     yield "Alpha animation", [_try(plot_alpha_animation, run, cell_type=c) for c in alpha_cells]
     yield "Genotype timeline", [_try(plot_genotype_timeline, run)]
     yield "Training history", [_try(plot_history, run)]
@@ -209,14 +218,30 @@ def _overview(run: Any) -> str:
         total = progress.get("total_steps")
         rows.append(("step", f"{progress['step']}" + (f" of {total}" if total else "")))
         epochs = progress.get("total_epochs")
-        rows.append(("epoch", f"{progress['epoch']}" + (f" of {epochs}" if epochs else "")))
+        # Numbered from 1, as the monitor numbers them.
+        shown = min(progress["epoch"] + 1, epochs) if epochs else progress["epoch"] + 1
+        rows.append(("epoch", f"{shown}" + (f" of {epochs}" if epochs else "")))
     created = getattr(run, "created", float("nan"))
     if created == created:  # not NaN
         when = dt.datetime.fromtimestamp(created).isoformat(timespec="seconds")
         rows.append(("created", when))
+    rows.extend(_headline_metrics(run.history))
     rows.append(("run folder", html.escape(str(run.run_dir))))
     body = "\n".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return _section("Run", f"<table>\n{body}\n</table>")
+
+
+def _headline_metrics(history: pd.DataFrame) -> list[tuple[str, str]]:
+    """Last and best value of each validation metric (best: lowest for a loss)."""
+    rows = []
+    if history.empty:
+        return rows
+    val = history[(history["phase"] == "val") & history["value"].notna()]
+    for name, part in val.groupby("name", sort=False):
+        values = part.sort_values("step")["value"]
+        best = values.min() if "loss" in str(name) else values.max()
+        rows.append((html.escape(str(name)), f"<b>{values.iloc[-1]:.4g}</b> (best {best:.4g})"))
+    return rows
 
 
 def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -251,7 +276,7 @@ def _genotype_block(run: Any) -> str:
         return _note("this run has no derived genotype yet; a search logs one per epoch.")
     last = genotypes.iloc[-1]
     genotype = last["genotype"]
-    caption = f"Derived at epoch {int(last['epoch'])}, step {int(last['step'])}."
+    caption = f"Derived after epoch {int(last['epoch']) + 1}, step {int(last['step'])}."
     if genotype is None:
         return _note(caption + " Its stored form could not be parsed:") + (
             f"<pre>{html.escape(str(last['genotype_json']))}</pre>"

@@ -13,7 +13,7 @@ from html import escape
 from nasbench.errors import SpaceError
 from nasbench.spaces.cell import CellSpace
 from nasbench.spaces.nb201 import NB201Space
-from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, input_label
+from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, OUTPUT_LABEL, input_label
 from nasbench.viz.palette import INPUT_FILL, NODE_FILL, OUTPUT_FILL, family_color, family_of
 from nasbench.viz.render import NasDigraph
 
@@ -51,7 +51,7 @@ def _cell_supernet(ops: tuple[str, ...], n_nodes: int, n_inputs: int = 2) -> Nas
         graph.node(f"in{i}", input_label(i, n_inputs), fillcolor=INPUT_FILL)
     for node in range(n_nodes):
         graph.node(f"n{node}", str(node), fillcolor=NODE_FILL)
-    graph.node("out", "c_{k}", fillcolor=OUTPUT_FILL)
+    graph.node("out", OUTPUT_LABEL, fillcolor=OUTPUT_FILL)
     n_edges = 0
     for node in range(n_nodes):
         for j in range(n_inputs + node):

@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError
 from nasbench.viz.alphas import frame_of
-from nasbench.viz.palette import HIGHLIGHT_COLOR, op_color
+from nasbench.viz.palette import HIGHLIGHT_COLOR, op_color, op_symbol
 
 NOT_CHOSEN = "—"
 
@@ -119,6 +119,11 @@ def genotype_changes(run_or_frame: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["epoch", "cell_type", "edge", "op", "changed", "previous"])
 
 
+def first_op(label: str) -> str:
+    """The first op of a timeline label (an edge may read ``"op_a + op_b"``)."""
+    return label.split(" + ")[0]
+
+
 def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Figure:
     """Which op each edge held at every epoch, with each change ringed in red.
 
@@ -153,6 +158,7 @@ def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Fig
         vertical_spacing=0.12 / len(cells),
     )
     shown: set[str] = set()
+    space_ops = sorted({first_op(op) for op in table["op"] if op != NOT_CHOSEN})
     for row, cell in enumerate(cells, start=1):
         part = table[table["cell_type"] == cell]
         for op, group in part.groupby("op", sort=False):
@@ -167,9 +173,9 @@ def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Fig
                     legendgroup=name,
                     showlegend=name not in shown,
                     marker={
-                        "symbol": "square" if chosen else "circle",
+                        "symbol": op_symbol(first_op(op), space_ops) if chosen else "circle",
                         "size": 14 if chosen else 5,
-                        "color": op_color(op.split(" + ")[0]) if chosen else "#BBBBBB",
+                        "color": op_color(first_op(op)) if chosen else "#BBBBBB",
                     },
                     meta=cell,
                     hovertemplate=f"{cell} edge %{{y}}<br>epoch %{{x}}<br>{name}<extra></extra>",

@@ -19,7 +19,7 @@ from typing import Any
 
 from nasbench.errors import SpaceError
 from nasbench.spaces.seg_genotypes import UNET_CELL_TYPES, edge_role
-from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR
+from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, OUTPUT_LABEL
 from nasbench.viz.palette import INPUT_FILL, NODE_FILL, OUTPUT_FILL, op_color
 from nasbench.viz.render import NasDigraph
 
@@ -48,7 +48,7 @@ def _draw_cell(graph: NasDigraph, genotype: Any, cell_type: str, titled: bool) -
             sub.node(f"{cell_type}_in{i}", label, fillcolor=INPUT_FILL)
         for node in range(len(pairs) // per_node):
             sub.node(f"{cell_type}_n{node}", str(node), fillcolor=NODE_FILL)
-        sub.node(f"{cell_type}_out", "c_{k}", fillcolor=OUTPUT_FILL)
+        sub.node(f"{cell_type}_out", OUTPUT_LABEL, fillcolor=OUTPUT_FILL)
         for k, (op, j) in enumerate(pairs):
             source = f"{cell_type}_in{j}" if j < 2 else f"{cell_type}_n{j - 2}"
             role = edge_role(cell_type, j)

@@ -29,6 +29,8 @@ def test_quickstart_searches_and_shows_the_cell_and_the_alphas(run_lesson, tmp_p
         assert run.alphas["step"].nunique() >= 3  # the initial snapshot and one per step
         assert set(run.alphas["cell_type"]) == {"normal", "reduce"}
         assert len(run.genotypes) == run.config["epochs"]
+    report = run_dir / "report.html"  # the lesson writes the run's report
+    assert report.is_file() and "<h2>Final genotype</h2>" in report.read_text(encoding="utf-8")
     assert count_mime(nb, SVG_MIME) >= 1  # the derived cell
     assert count_mime(nb, PLOTLY_MIME) >= 1  # the alpha curves
     assert count_mime(nb, WIDGET_MIME) >= 2  # the dataset picker and the workbench

@@ -26,6 +26,7 @@ def test_darts_lesson_runs_both_orders_and_watches_the_eigenvalue(run_lesson, tm
     runs = tmp_path / "runs"
     (first_dir,) = sorted(runs.glob("darts-1st-*"))
     (second_dir,) = sorted(runs.glob("darts-2nd-*"))
+    assert (first_dir / "report.html").is_file() and (second_dir / "report.html").is_file()
     with nasbench.runs.load(first_dir) as first, nasbench.runs.load(second_dir) as second:
         for run, order in ((first, 1), (second, 2)):
             assert run.status == "finished"

@@ -57,8 +57,13 @@ def test_darts_v2_renders_svg_without_system_graphviz(no_system_dot, darts_v2):
     svg = render(draw_genotype(darts_v2), "svg")
     root = ElementTree.fromstring(svg)  # well-formed SVG; entities such as &#45; decoded
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
-    for text in ("c_{k-2}", "c_{k-1}", "c_{k}", "normal cell", "reduction cell"):
-        assert texts.count(text) == (2 if text.startswith("c_") else 1)
+    for text in ("normal cell", "reduction cell"):
+        assert texts.count(text) == 1
+    # c_{k-2}, c_{k-1}, c_k with real subscripts (Graphviz HTML labels), once per cell.
+    subscripts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")
+                  if t.get("baseline-shift") == "sub"]  # fmt: skip
+    assert sorted(subscripts) == sorted(["k−2", "k−1", "k"] * 2)
+    assert texts.count("c") == 6 and not any("{" in (t or "") for t in texts)
     ops = [op for op, _ in darts_v2.normal + darts_v2.reduce]
     assert sorted(t for t in texts if t in set(ops)) == sorted(ops)
 
@@ -71,7 +76,7 @@ def test_notebook_display_uses_our_engine(no_system_dot, darts_v2):
 
 @pytest.mark.parametrize("cell", ["normal", "reduce", "both"])
 def test_genotype_source_matches_the_cells(darts_v2, cell):
-    source = draw_genotype(darts_v2, cell=cell).source
+    source = draw_genotype(darts_v2, cell=cell, stacked=False).source
     cells = ("normal", "reduce") if cell == "both" else (cell,)
     for cell_type in cells:
         pairs, concat = darts_v2.cell(cell_type)
@@ -240,3 +245,45 @@ def test_missing_engine_is_a_one_line_error(monkeypatch, tmp_path, darts_v2):
     with pytest.raises(GraphvizError, match="pip install graphviz-pure") as info:
         render(draw_genotype(darts_v2), "svg")
     assert "\n" not in str(info.value)
+
+
+def test_no_two_ops_of_a_space_share_colour_and_dash():
+    from nasbench.spaces.ops import OP_SETS
+    from nasbench.viz.palette import op_line, op_symbol
+
+    assert OP_SETS  # the registry's own sets: DARTS, NAS-Bench-201, U-Net, DiNTS, ...
+    for name, ops in OP_SETS.items():
+        looks = [tuple(op_line(op, ops).values()) for op in ops]
+        assert len(set(looks)) == len(ops), f"{name}: two ops look alike: {looks}"
+        marks = [(op_line(op, ops)["color"], op_symbol(op, ops)) for op in ops]
+        assert len(set(marks)) == len(ops), f"{name}: two ops share a marker: {marks}"
+    darts = OP_SETS["darts"]
+    assert op_line("max_pool_3x3", darts)["color"] == op_line("avg_pool_3x3", darts)["color"]
+    assert op_line("max_pool_3x3", darts)["dash"] != op_line("avg_pool_3x3", darts)["dash"]
+
+
+def test_a_darts_size_pair_is_stacked_normal_on_top_and_small_cells_sit_side_by_side(darts_v2):
+    import re
+
+    from nasbench.spaces import parse_genotype
+
+    def size_and_title_heights(genotype, **options):
+        svg = draw_genotype(genotype, **options).pipe(format="svg", encoding="utf-8")
+        size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+        width, height = map(float, size.groups())
+        titles = {m.group(2): float(m.group(1)) for m in re.finditer(
+            r'y="(-?[\d.]+)"[^>]*>(normal cell|reduction cell)<', svg)}  # fmt: skip
+        return width, height, titles
+
+    wide, _, _ = size_and_title_heights(darts_v2, stacked=False)
+    width, height, titles = size_and_title_heights(darts_v2)
+    assert width < 0.6 * wide and height > width  # one above the other, half as wide
+    assert titles["normal cell"] < titles["reduction cell"]  # SVG y grows downwards
+    tiny = parse_genotype(
+        "Genotype(normal=[('skip_connect', 0), ('sep_conv_3x3', 1), ('max_pool_3x3', 0), "
+        "('sep_conv_3x3', 2)], normal_concat=range(2, 4), reduce=[('skip_connect', 0), "
+        "('sep_conv_3x3', 1), ('max_pool_3x3', 0), ('sep_conv_3x3', 2)], "
+        "reduce_concat=range(2, 4))"
+    )
+    width, height, _ = size_and_title_heights(tiny)
+    assert width > height  # two small cells side by side

@@ -11,9 +11,10 @@ import pytest
 
 from nasbench.errors import NasbenchError
 from nasbench.runs import RunStore, load
+from nasbench.runs.alpha_summary import collapse_threshold
 from nasbench.spaces.zoo import zoo
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
-from nasbench.viz.history import plot_eigenvalues, plot_history, threshold_curve
+from nasbench.viz.history import plot_eigenvalues, plot_history
 from nasbench.viz.palette import op_color
 from nasbench.viz.timeline import genotype_changes, plot_genotype_timeline
 
@@ -194,7 +195,7 @@ def test_eigenvalue_threshold_follows_the_robustdarts_rule():
     )
     fig = plot_eigenvalues(frame, window=3, factor=1.5, start_epoch=4)
     threshold = next(t for t in fig.data if t.name.startswith("stop threshold"))
-    local, limit = threshold_curve(values, 3, 1.5)
+    local, limit = collapse_threshold(values, 3, 1.5)
     assert list(threshold.x) == list(range(5, 12))
     np.testing.assert_allclose(threshold.y, limit[5:])
     assert limit[5] == pytest.approx(1.5) and local[8] == pytest.approx(2.0)

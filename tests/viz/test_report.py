@@ -36,6 +36,7 @@ def make_run(run_dir, eigen: bool):
             s.log_metrics(4 * epoch + 4, epoch, "val", val)
             s.log_genotype(epoch, 4 * epoch + 4, genotype.to_json(), val)
         s.log_event("early_stop", {"epoch": 1, "return_epoch": 0}, epoch=1)
+        s.set_progress(8, 8, 1, 2)  # the last step of epoch index 1 of 2
         s.set_status("finished")
     return run_dir
 
@@ -57,6 +58,14 @@ def test_report_is_one_self_contained_file(tmp_path):
     for heading in ("Alpha trajectories", "Alpha animation", "Genotype timeline", "Collapse watch"):
         assert f"<h2>{heading}</h2>" in text
     assert "finished" in text and "strategy.name" in text and "early_stop" in text
+    # Results first, the configuration folded at the end; epochs counted from 1.
+    order = [text.index(h) for h in ("<h2>Run</h2>", "<h2>Final genotype</h2>",
+             "<h2>Final alphas (last snapshot)</h2>", "<h2>Alpha trajectories</h2>",
+             "<h2>Events</h2>", "Configuration</h2></summary>")]  # fmt: skip
+    assert order == sorted(order)
+    assert "<th>val_acc</th><td><b>0.7</b> (best 0.7)</td>" in text
+    assert "<th>epoch</th><td>2 of 2</td>" in text  # the monitor's "epoch 2/2"
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_report_without_eigenvalues_leaves_the_collapse_watch_out(tmp_path):

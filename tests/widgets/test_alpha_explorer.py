@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from widgets.alpha_explorer import AlphaExplorer, edge_entropy
+from nasbench.runs.alpha_summary import edge_entropy
+from widgets.alpha_explorer import AlphaExplorer
 
 
 def test_slider_changes_the_heatmap_and_entropy(fake_run):
@@ -15,7 +16,7 @@ def test_slider_changes_the_heatmap_and_entropy(fake_run):
     last = np.array(explorer.heatmap.data[0].z, dtype=float)
     explorer.slider.value = 0
     first = np.array(explorer.heatmap.data[0].z, dtype=float)
-    assert np.allclose(first, 1 / 3)  # uniform at step 0
+    assert np.allclose(first, 0.0)  # uniform at step 0: no change from 1/K
     assert not np.allclose(first, last)
     assert "step 0" in explorer.heatmap.layout.title.text
     assert np.allclose(explorer.entropy.data[0].y, np.log(3))
@@ -26,7 +27,7 @@ def test_slider_changes_the_heatmap_and_entropy(fake_run):
 def test_lines_mode_and_edge_picker(fake_run):
     explorer = AlphaExplorer(fake_run)
     explorer.mode.value = "lines"
-    assert explorer.heatmap_box.layout.display == "none"
+    assert explorer.heatmap_plot.layout.display == "none"
     explorer.edge.value = "1->2"
     assert len(explorer.lines.data) == 3
     skip = [t for t in explorer.lines.data if t.name == "skip_connect"][0]
@@ -44,24 +45,29 @@ def test_edge_entropy():
     assert np.allclose(h, [np.log(4), 0.0, np.log(2)])
 
 
-def test_a_heatmap_whose_browser_view_went_deaf_is_put_back_and_keeps_following(
-    fake_run, monkeypatch
-):
-    from widgets import _figures
-
-    now = [1000.0]
-    monkeypatch.setattr(_figures, "clock", lambda: now[0])
+def test_the_first_frame_sent_holds_the_runs_edges_by_ops(fake_run):
     explorer = AlphaExplorer(fake_run)
-    heatmap = explorer.heatmap
-    heatmap._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": heatmap._last_trace_edit_id}
-    explorer.slider.value = 0  # an edit the (deaf) view never acknowledges
-    assert explorer.heatmap is heatmap  # just sent: not stale
-    now[0] += _figures.STALE_VIEW_S + 1
-    assert explorer.heatmap_box.renew_if_stale()
-    fresh = explorer.heatmap
-    assert fresh is not heatmap and heatmap.comm is None
-    assert explorer.heatmap_box.children == (fresh,)
-    assert np.allclose(np.array(fresh.data[0].z, dtype=float), 1 / 3)  # step 0, as shown
-    explorer.slider.value = 2  # later moves edit the fresh figure
-    assert "step 2" in fresh.layout.title.text
-    assert not np.allclose(np.array(fresh.data[0].z, dtype=float), 1 / 3)
+    (heatmap,) = explorer.heatmap_plot.channel.figure["data"]  # what a browser first draws
+    assert heatmap["y"] == explorer.edges and heatmap["x"] == explorer.ops
+    assert np.array(heatmap["z"], dtype=float).shape == (len(explorer.edges), len(explorer.ops))
+    assert heatmap["texttemplate"] == "%{z:.3f}"  # deviations of 0.1-0.6: 3 decimals
+    (bars,) = explorer.entropy_plot.channel.figure["data"]
+    assert len(bars["y"]) == len(explorer.edges)
+
+
+def test_weights_show_as_change_from_uniform_with_a_fitted_scale_or_absolute(fake_run):
+    explorer = AlphaExplorer(fake_run)
+    heatmap = explorer.heatmap.data[0]
+    reach = np.nanmax(np.abs(explorer.cube - 1 / 3))
+    assert explorer.scale.value == "deviation"
+    assert (
+        heatmap.zmid == 0 and np.isclose(heatmap.zmax, reach) and np.isclose(heatmap.zmin, -reach)
+    )
+    assert np.allclose(np.array(heatmap.z, dtype=float), explorer.cube[-1] - 1 / 3)
+    explorer.scale.value = "absolute"
+    heatmap = explorer.heatmap.data[0]
+    assert np.allclose(np.array(heatmap.z, dtype=float), explorer.cube[-1])
+    assert np.isclose(heatmap.zmin, np.nanmin(explorer.cube))  # fitted, not 0-1
+    assert np.isclose(heatmap.zmax, np.nanmax(explorer.cube))
+    skip = [t for t in explorer.lines.data if t.name == "skip_connect"][0]
+    assert np.allclose(skip.y[0], 1 / 3)

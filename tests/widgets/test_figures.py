@@ -1,137 +1,81 @@
-"""Figure widgets keep the state a late browser view draws from current."""
+"""LivePlot: what it sends the browser (whole figures, only new points, resyncs)."""
 
 from __future__ import annotations
 
-import ipywidgets as widgets
+import math
+
 import plotly.graph_objects as go
 
-from widgets._figures import sync_view_state
+from widgets._figures import FigureChannel, LivePlot, PlotlyLibrary
 
 
-def test_a_late_view_would_draw_the_figure_as_created_without_a_sync():
-    figure = go.FigureWidget(layout={"title": "waiting"})
-    widgets.Box([figure])  # inside a container: plotly never refreshes the state itself
-    figure.add_scatter(x=[0, 1, 2], y=[0.2, 0.5, 0.9], name="sep_conv_3x3")
-    figure.layout.title = "alphas"
-    assert figure._widget_data == [] and figure._widget_layout["title"]["text"] == "waiting"
-
-    sync_view_state(figure)
-    (trace,) = figure._widget_data
-    assert trace["name"] == "sep_conv_3x3" and list(trace["y"]) == [0.2, 0.5, 0.9]
-    assert figure._widget_layout["title"]["text"] == "alphas"
-    # The state is a copy: later edits reach it only through the next sync.
-    figure.data[0].y = [0.1, 0.1, 0.1]
-    assert list(figure._widget_data[0]["y"]) == [0.2, 0.5, 0.9]
+def sent_messages(plot: LivePlot, monkeypatch) -> list[dict]:
+    """Record the custom messages the plot's channel sends from now on."""
+    sent: list[dict] = []
+    monkeypatch.setattr(plot.channel, "send", lambda content, buffers=None: sent.append(content))
+    return sent
 
 
-def test_a_live_figure_opens_its_comm_with_its_data_and_layout(monkeypatch):
-    import comm
-
-    from widgets._figures import LiveFigure
-
-    opened = []
-    create = comm.create_comm
-
-    def spy(**kwargs):
-        opened.append(kwargs["data"]["state"])
-        return create(**kwargs)
-
-    monkeypatch.setattr(comm, "create_comm", spy)
-    figure = go.Figure(go.Scatter(x=[0, 1], y=[1, 0], name="skip_connect"))
-    figure.update_layout(title="alphas", height=320)
-    plain, live = go.FigureWidget(figure), LiveFigure(figure, classes=("nasbench-x",))
-    plain_state, live_state = opened
-    # plotly's own widget opens empty and sends data and layout in a later message.
-    assert plain_state["_widget_data"] == [] and plain_state["_widget_layout"] == {}
-    (trace,) = live_state["_widget_data"]
-    assert trace["name"] == "skip_connect" and live_state["_widget_layout"]["height"] == 320
-    assert live_state["_widget_layout"]["title"]["text"] == "alphas"
-    assert list(live_state["_dom_classes"]) == ["nasbench-x"]
-    assert live.comm is not None and plain.comm is not None and live.model_id != plain.model_id
-    live.add_scatter(x=[0], y=[0.5])
-    assert len(live.data) == 2
+def test_the_channel_opens_with_the_whole_figure_and_the_view_refers_to_it():
+    plot = LivePlot(go.Figure(go.Scatter(x=[0, 1], y=[1.0, 2.0], name="skip")),
+                    classes=("nasbench-x",))  # fmt: skip
+    assert isinstance(plot.channel, FigureChannel)
+    assert plot.library is PlotlyLibrary.shared()
+    assert plot.library.source.startswith(b"/**\n* plotly.js") and plot.library.version
+    (trace,) = plot.channel.figure["data"]
+    assert trace["x"] == [0, 1] and trace["name"] == "skip"
+    assert plot.channel.figure["layout"]["uirevision"] == "nasbench"  # zoom survives redraws
+    assert plot.channel.revision == plot.revision == 1
+    assert plot._dom_classes == ("nasbench-x",)
+    # The view's module is small: plotly.js travels once, in the shared library.
+    assert len(plot._esm) < 10_000
 
 
-class _Clock:
-    """A clock the test moves on by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _view_acknowledges(figure, edit_id: int) -> None:
-    """What a browser view sends once it has drawn the edits up to ``edit_id``."""
-    figure._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": edit_id}
+def test_growing_scatter_traces_send_only_the_new_points(monkeypatch):
+    plot = LivePlot(go.Figure([go.Scatter(x=[0], y=[0.5], name=n) for n in ("a", "b")]))
+    sent = sent_messages(plot, monkeypatch)
+    a, b = plot.figure.data
+    a.x, a.y = [0, 1, 2], [0.5, 0.25, math.nan]
+    assert plot.push() == "extend"
+    assert sent == [
+        {"kind": "extend", "revision": 2, "traces": [0], "x": [[1, 2]], "y": [[0.25, None]]}
+    ]  # NaN goes out as null: Jupyter messages are strict JSON
+    assert plot.push() == "none" and len(sent) == 1
+    assert plot.channel.revision == 1  # the whole figure is still the first one
 
 
-def test_edits_a_drawn_view_leaves_unacknowledged_are_timed(monkeypatch):
-    from widgets import _figures
-    from widgets._figures import LiveFigure
-
-    clock = _Clock()
-    monkeypatch.setattr(_figures, "clock", clock)
-    figure = LiveFigure()
-    figure.add_scatter(x=[0], y=[0.5])
-    clock.now += 60
-    # No browser has drawn the figure (a headless kernel): nothing is waiting on a view,
-    # and however many edits go out, only the newest is remembered.
-    assert figure.unacknowledged_s() == 0.0
-    for value in range(100):
-        figure.data[0].y = [value]
-    assert len(figure._edit_sent_at) == 1
-
-    _view_acknowledges(figure, figure._last_trace_edit_id)  # a view drew it
-    assert figure.unacknowledged_s() == 0.0
-    figure.data[0].y = [0.4]  # edit sent at t
-    sent = clock.now
-    clock.now += 3
-    figure.data[0].y = [0.3]  # edit sent at t + 3
-    clock.now += 2
-    assert figure.unacknowledged_s() == clock.now - sent == 5.0
-    # A view one edit behind is alive: the wait counts from the edit it has not applied.
-    _view_acknowledges(figure, figure._last_trace_edit_id - 1)
-    assert figure.unacknowledged_s() == 2.0
-    _view_acknowledges(figure, figure._last_trace_edit_id)
-    assert figure.unacknowledged_s() == 0.0
+def test_any_other_change_sends_the_whole_figure(monkeypatch):
+    plot = LivePlot(go.Figure(go.Scatter(x=[0, 1], y=[0.5, 0.5])))
+    sent = sent_messages(plot, monkeypatch)
+    plot.figure.data[0].y = [0.5, 0.7]  # a changed point, not a new one
+    assert plot.push() == "full"
+    assert plot.channel.figure["data"][0]["y"] == [0.5, 0.7]
+    plot.figure.layout.title = "alphas"
+    assert plot.push() == "full"
+    assert plot.channel.figure["layout"]["title"]["text"] == "alphas"
+    plot.figure.data = ()
+    assert plot.push() == "full" and plot.channel.figure["data"] == []
+    assert sent == [] and plot.channel.revision == plot.revision == 4
 
 
-def test_a_renewed_figure_is_a_new_widget_with_the_same_figure():
-    from widgets._figures import LiveFigure
-
-    figure = LiveFigure(go.Figure(go.Scatter(x=[0, 1], y=[1, 0], name="skip_connect")),
-                        classes=("nasbench-x",))  # fmt: skip
-    figure.update_layout(title="alphas")
-    fresh = figure.renewed()
-    assert fresh.model_id != figure.model_id and fresh.comm is not None
-    assert fresh._dom_classes == ("nasbench-x",) and fresh.layout.title.text == "alphas"
-    (trace,) = fresh._widget_data  # born with the figure, as every LiveFigure
-    assert trace["name"] == "skip_connect" and list(trace["y"]) == [1, 0]
+def test_a_heatmap_is_always_sent_whole():
+    plot = LivePlot(go.Figure(go.Heatmap(z=[[0.1, 0.2]])))
+    plot.figure.data[0].z = [[0.1, 0.2], [0.3, 0.4]]
+    assert plot.push() == "full"
+    assert plot.channel.figure["data"][0]["z"] == [[0.1, 0.2], [0.3, 0.4]]
 
 
-def test_a_figure_box_renews_only_a_drawn_view_that_went_quiet(monkeypatch):
-    from widgets import _figures
-    from widgets._figures import STALE_VIEW_S, FigureBox, LiveFigure
-
-    clock = _Clock()
-    monkeypatch.setattr(_figures, "clock", clock)
-    box = FigureBox(LiveFigure(go.Figure(go.Scatter(x=[0, 1], y=[1, 0]))))
-    figure = box.figure
-    figure.data[0].y = [0, 0]
-    box.changed()  # no event loop: the check runs at once; nothing drew the figure
-    clock.now += 10 * STALE_VIEW_S
-    assert not box.renew_if_stale() and box.figure is figure
-
-    _view_acknowledges(figure, figure._last_trace_edit_id)
-    figure.data[0].y = [2, 2]
-    box.changed()
-    assert box.figure is figure  # just sent
-    clock.now += STALE_VIEW_S / 2
-    assert not box.renew_if_stale()
-    clock.now += STALE_VIEW_S
-    assert box.renew_if_stale()
-    fresh = box.figure
-    assert fresh is not figure and figure.comm is None and list(fresh.data[0].y) == [2, 2]
-    assert list(fresh._widget_data[0]["y"]) == [2, 2]
+def test_a_browser_that_missed_points_is_sent_the_whole_figure(monkeypatch):
+    plot = LivePlot(go.Figure(go.Scatter(x=[0], y=[1.0])))
+    plot.figure.data[0].x, plot.figure.data[0].y = [0, 1], [1.0, 2.0]
+    assert plot.push() == "extend"
+    states: list[list[str]] = []
+    monkeypatch.setattr(plot.channel, "send_state", lambda keys=None: states.append(keys))
+    # A view that drew revision 1 asks; the channel's whole figure catches up to revision 2.
+    plot._on_channel_message(plot.channel, {"kind": "resync", "revision": 1}, [])
+    assert plot.channel.revision == 2 and plot.channel.figure["data"][0]["x"] == [0, 1]
+    assert states[-1] == ["figure", "revision"]
+    asked = len(states)
+    # A view that is up to date is left alone.
+    plot._on_channel_message(plot.channel, {"kind": "resync", "revision": 2}, [])
+    assert len(states) == asked

@@ -137,3 +137,26 @@ def test_segmentation_spaces_run_from_the_launcher(tmp_path, started):
     ((_, run_dir),) = started
     config = SearchConfig.load(run_dir / CONFIG_NAME)
     assert (config.space["name"], config.dataset.name) == ("nasunet", "synthetic-seg")
+
+
+def test_run_comes_back_however_the_process_ends(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    def start_exiting(code):
+        def start(args, run_dir):
+            return subprocess.Popen([sys.executable, "-c", f"import sys; sys.exit({code})"])
+
+        return start
+
+    launcher = SearchLauncher(tmp_path / "runs")
+    launcher.set_space(TINY_SPACE)
+    for code in (0, 3):  # finished, then failed (killed from outside reads the same)
+        monkeypatch.setattr(launcher_module, "start_process", start_exiting(code))
+        assert launcher.run() is not None
+        assert launcher.run_button.disabled and not launcher.stop_button.disabled
+        launcher.process.wait(timeout=30)
+        assert launcher.check_process() is False
+        assert not launcher.run_button.disabled and launcher.stop_button.disabled
+        assert not launcher.resume_button.disabled
+        assert ("code 3" in launcher.message.value) == (code == 3)

@@ -9,7 +9,9 @@ def test_table_lists_runs_and_compare_overlays_curves(fake_run, tmp_path):
     browser = RunBrowser(fake_run.parent)
     assert "fake-1" in browser.table.value and "finished" in browser.table.value
     assert "val_acc 0.700" in browser.table.value
-    browser.select.value = (str(fake_run),)
+    # The newest run is selected and drawn from the start: no empty axes.
+    assert browser.select.value == (str(fake_run),)
+    assert [t.name for t in browser.figure.data] == ["fake-1"]
     browser.compare_button.click()
     assert [t.name for t in browser.figure.data] == ["fake-1"]
     assert list(browser.figure.data[0].y) == [0.6, 0.7]

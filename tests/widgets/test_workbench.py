@@ -9,7 +9,7 @@ CSS = {
     "nasbench-workbench": lambda w: w,
     "nasbench-run": lambda w: w.launcher.run_button,
     "nasbench-stop": lambda w: w.launcher.stop_button,
-    "nasbench-alpha-figure": lambda w: w.monitor.alpha_figure,
+    "nasbench-alpha-figure": lambda w: w.monitor.alpha_plot,
     "nasbench-genotype": lambda w: w.monitor.genotype,
     "nasbench-progress": lambda w: w.monitor.progress,
     "nasbench-status": lambda w: w.monitor.status_text,

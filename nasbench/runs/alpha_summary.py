@@ -1,0 +1,202 @@
+"""Summaries of a run's alphas and the collapse rule, defined once for every viewer.
+
+The monitor, the alpha explorer, the report and the CLI read the same numbers from here:
+one cell's snapshots as a ``[snapshot, edge, op]`` cube, the entropy of each edge, how far
+the weights have moved from uniform, and the warnings that a differentiable search is
+collapsing (RobustDARTS's eigenvalue rule, the parameter-free share of the derived cell).
+Pure functions over the run store's frames; nothing here imports above ``runs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# RobustDARTS (Zela et al., 2020) early stop: local mean over WINDOW eigenvalues above
+# FACTOR times the mean of the WINDOW before, from epoch START_EPOCH on.
+COLLAPSE_WINDOW, COLLAPSE_FACTOR, COLLAPSE_START_EPOCH = 5, 1.3, 10
+# A normal cell with at least this share of parameter-free ops (skip, pooling) is the
+# DARTS collapse pattern (Zela et al., 2020; DARTS+ stops at 2 skips of 8 edges).
+PARAMETER_FREE_SHARE = 0.5
+# Below this share of log(K) in mean edge entropy the alphas have decided something; above
+# it a derived cell is still a coin toss and its make-up says nothing about collapse.
+DECIDED_ENTROPY_SHARE = 0.95
+
+
+def alpha_cube(
+    alphas: pd.DataFrame, cell_type: str, kind: str = "alpha"
+) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
+    """Arrange one cell's snapshots as a ``[snapshot, edge, op]`` array of weights.
+
+    Args:
+        alphas: a run's ``alphas`` frame (columns step, kind, cell_type, edge, op, weight).
+        cell_type: which cell.
+        kind: which matrices ("alpha", "beta", ...).
+
+    Returns:
+        ``(steps, edges, ops, cube)``; missing entries (ragged matrices) are NaN.
+
+    Example:
+        >>> frame = pd.DataFrame({"step": [1, 1], "kind": "alpha", "cell_type": "normal",
+        ...                       "edge": "0-2", "op": ["skip", "pool"], "weight": [0.6, 0.4]})
+        >>> steps, edges, ops, cube = alpha_cube(frame, "normal")
+        >>> cube.shape, ops
+        ((1, 1, 2), ['skip', 'pool'])
+    """
+    frame = alphas[(alphas["cell_type"] == cell_type) & (alphas["kind"] == kind)]
+    edges = [str(e) for e in dict.fromkeys(frame["edge"])]
+    ops = [str(o) for o in dict.fromkeys(frame["op"])]
+    steps = np.sort(frame["step"].unique())
+    cube = np.full((len(steps), len(edges), len(ops)), np.nan)
+    if len(frame):
+        si = np.searchsorted(steps, frame["step"].to_numpy())
+        ei = pd.Categorical(frame["edge"].astype(str), categories=edges).codes
+        oi = pd.Categorical(frame["op"].astype(str), categories=ops).codes
+        cube[si, ei, oi] = frame["weight"].to_numpy()
+    return steps, edges, ops, cube
+
+
+def edge_entropy(weights: np.ndarray) -> np.ndarray:
+    """Entropy (nats) of each edge's op distribution; NaN entries are left out.
+
+    Args:
+        weights: ``[edges, ops]`` softmax weights.
+
+    Returns:
+        ``[edges]``: 0 when one op has all the weight, ``log(n_ops)`` when uniform.
+
+    Example:
+        >>> edge_entropy(np.array([[0.5, 0.5], [1.0, 0.0]])).round(3).tolist()
+        [0.693, 0.0]
+    """
+    p = np.where(np.isnan(weights), 0.0, weights)
+    p = p / np.clip(p.sum(axis=1, keepdims=True), 1e-12, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log(p), 0.0)
+    return terms.sum(axis=1)
+
+
+def deviation_from_uniform(weights: np.ndarray) -> np.ndarray:
+    """Each weight minus its edge's uniform share 1/K (K: the edge's ops that are present).
+
+    Args:
+        weights: ``[..., edges, ops]`` softmax weights (NaN where an edge lacks an op).
+
+    Returns:
+        The same shape: 0 everywhere while the alphas are uniform.
+
+    Example:
+        >>> deviation_from_uniform(np.array([[0.5, 0.25, 0.25]])).tolist()
+        [[0.16666666666666669, -0.08333333333333331, -0.08333333333333331]]
+    """
+    k = np.sum(~np.isnan(weights), axis=-1, keepdims=True)
+    return weights - 1.0 / np.clip(k, 1, None)
+
+
+def alphas_decided(weights: np.ndarray) -> bool:
+    """Whether a snapshot has moved away from uniform (mean edge entropy < 95% of log K).
+
+    Args:
+        weights: ``[edges, ops]`` softmax weights.
+
+    Returns:
+        False for uniform or nearly uniform alphas.
+
+    Example:
+        >>> alphas_decided(np.full((3, 4), 0.25)), alphas_decided(np.eye(3))
+        (False, True)
+    """
+    k = np.sum(~np.isnan(weights), axis=-1)
+    most = np.log(np.clip(k, 2, None))
+    return bool(np.mean(edge_entropy(weights) / most) < DECIDED_ENTROPY_SHARE)
+
+
+def collapse_threshold(
+    values: Sequence[float], window: int = COLLAPSE_WINDOW, factor: float = COLLAPSE_FACTOR
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local averages of eigenvalues and the stop threshold RobustDARTS compares them with.
+
+    Args:
+        values: eigenvalues in measurement order.
+        window: local-average window k.
+        factor: growth factor.
+
+    Returns:
+        ``(local, threshold)``: ``local[i]`` is the mean of the last k values up to i (NaN before
+        k values), ``threshold[i]`` is ``factor`` times the mean of the k values before those (NaN
+        before 2k values); the rule fires where ``local > threshold``.
+
+    Example:
+        >>> local, limit = collapse_threshold([1.0] * 5 + [2.0] * 5)
+        >>> float(local[-1]), float(limit[-1])
+        (2.0, 1.3)
+    """
+    series = pd.Series(np.asarray(values, dtype=float))
+    local = series.rolling(window).mean()
+    threshold = factor * local.shift(window)
+    return local.to_numpy(), threshold.to_numpy()
+
+
+def collapse_warnings(run: Any) -> list[str]:
+    """Warnings that a differentiable search is collapsing, from a run's rows.
+
+    Looks at ``early_stop`` (and any ``*collapse*``) events; the share of parameter-free
+    ops in the latest derived normal cell, once the alphas have decided something; and
+    RobustDARTS's eigenvalue rule (``hessian_eigenvalue`` metric).
+
+    Args:
+        run: a :class:`nasbench.runs.Run` (``events``, ``genotypes``, ``history``,
+            ``alphas``).
+
+    Returns:
+        One line per warning (empty when all is well).
+
+    Example:
+        >>> collapse_warnings(load("runs/darts-1"))  # doctest: +SKIP
+        []
+    """
+    from nasbench.spaces import is_parameter_free
+
+    out = []
+    events = run.events
+    for kind, payload in zip(events["kind"], events["payload"], strict=True):
+        if kind == "early_stop":
+            out.append(
+                f"early stop: {payload.get('rule', 'collapse rule fired')} "
+                f"(epoch {payload.get('epoch')}, best genotype at epoch "
+                f"{payload.get('return_epoch')})."
+            )
+        elif "collapse" in str(kind):
+            out.append(f"{kind}: {payload}")
+    if len(run.genotypes) and _latest_normal_decided(run.alphas):
+        genotype = run.genotypes["genotype"].iloc[-1]
+        if getattr(genotype, "kind", None) == "darts":
+            ops = [op for op, _ in genotype.cell("normal")[0]]
+            free = sum(is_parameter_free(op) for op in ops)
+            if ops and free / len(ops) >= PARAMETER_FREE_SHARE:
+                out.append(
+                    f"collapse risk: {free} of {len(ops)} normal-cell edges are parameter-free "
+                    "(skip/pool); DARTS tends to this when searched too long."
+                )
+    history = run.history
+    eigen = history.loc[history["name"] == "hessian_eigenvalue", "value"].dropna().to_numpy()
+    local, threshold = collapse_threshold(eigen)
+    if len(eigen) and local[-1] > threshold[-1]:
+        out.append(
+            f"rising Hessian eigenvalue: mean of the last {COLLAPSE_WINDOW} is {local[-1]:.3g}, "
+            f"over {COLLAPSE_FACTOR} x the {COLLAPSE_WINDOW} before "
+            "(RobustDARTS: sharp minima precede collapse)."
+        )
+    return out
+
+
+def _latest_normal_decided(alphas: pd.DataFrame) -> bool:
+    if alphas.empty:
+        return True  # nothing to judge by (e.g. a genotype pasted in): trust the cell
+    cells = [str(c) for c in dict.fromkeys(alphas["cell_type"])]
+    cell = "normal" if "normal" in cells else cells[0]
+    _, _, _, cube = alpha_cube(alphas, cell)
+    return len(cube) > 0 and alphas_decided(cube[-1])
