@@ -26,6 +26,7 @@ from torch import nn
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS, classification_metrics, loss_for_task
+from nasbench.evaluation.reconstruction import ReconstructionTask
 from nasbench.evaluation.segmentation import (
     SegmentationMeter,
     as_mask,
@@ -33,8 +34,6 @@ from nasbench.evaluation.segmentation import (
     segmentation_loss,
     sliding_window_segment,
 )
-
-from nasbench.evaluation.reconstruction import ReconstructionTask
 
 TASK_KINDS = (*CLASSIFICATION_TASKS, "segmentation", "reconstruction")
 

@@ -70,6 +70,7 @@ def build(genotype: Any, skeleton: Any, seed: int | None = None) -> nn.Module:
 def _builders() -> dict[str, Any]:
     from nasbench.models.dints import DintsNetwork
     from nasbench.models.unet import UnetNetwork
+    from nasbench.models.unrolled import UnrolledNetwork
     from nasbench.models.vnas import VnasNetwork
 
     return {
@@ -79,6 +80,7 @@ def _builders() -> dict[str, Any]:
         "nasunet": UnetNetwork,
         "vnas": VnasNetwork,
         "dints": DintsNetwork,
+        "recon": UnrolledNetwork,
     }
 
 

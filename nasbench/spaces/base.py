@@ -311,7 +311,7 @@ def register_space(name: str) -> Callable[[type[Space]], type[Space]]:
 
 def _ensure_builtin_spaces() -> None:
     # Importing the modules runs their @register_space decorators.
-    from nasbench.spaces import cell, chain, dints, nasunet, nb201, vnas  # noqa: F401
+    from nasbench.spaces import cell, chain, dints, nasunet, nb201, recon, vnas  # noqa: F401
 
 
 def list_spaces() -> tuple[str, ...]:

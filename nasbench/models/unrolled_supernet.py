@@ -1,0 +1,68 @@
+"""The unrolled reconstruction supernet: a mixed edge on every cell edge of every cascade.
+
+The DARTS supernet (:class:`~nasbench.models.supernet.Supernet`) with its stem,
+stacked cells and classifier swapped for the cascades of
+:class:`~nasbench.models.unrolled.Unrolled`. Every cell of every cascade is a
+normal cell, so there is one architecture matrix, ``alpha_normal``, shared by all
+of them; DARTS's softmax mixture, GDAS's Gumbel sample and PC-DARTS's partial
+channels (with its edge betas) work unchanged, and the DARTS rule derives the cell,
+returned as a :class:`~nasbench.spaces.recon.ReconGenotype`.
+
+Example:
+    >>> from nasbench.spaces.recon import ReconSpace
+    >>> net = ReconSpace(n_nodes=2, skeleton={"cascades": 2, "channels": 4}).supernet(seed=0)
+    >>> net(torch.zeros(2, 3, 16, 16)).shape, net.cell_types
+    (torch.Size([2, 1, 16, 16]), ('normal',))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from nasbench.models.cells import Cell
+from nasbench.models.supernet import Supernet
+from nasbench.models.unrolled import Unrolled
+from nasbench.spaces.recon import ReconGenotype
+
+
+class UnrolledSupernet(Supernet):
+    """The weight-sharing unrolled network of a differentiable method.
+
+    Args: as :class:`~nasbench.models.supernet.Supernet`; ``skeleton`` is a
+    :class:`~nasbench.spaces.recon.ReconSkeleton`.
+    """
+
+    def _build_network(self, sk: Any) -> None:
+        concat = tuple(range(2, 2 + self.n_nodes))
+
+        def make_cell(C_pp: int, C_p: int, C: int) -> Cell:
+            return Cell(
+                2,
+                C_pp,
+                C_p,
+                C,
+                reduction=False,
+                reduction_prev=False,
+                edges=self.edges,
+                edge_factory=self._edge_factory(2, C),
+                concat=concat,
+                affine=False,
+            )
+
+        self.unrolled = Unrolled(sk, make_cell)
+
+    def derive(self, scores: dict[str, Any]) -> ReconGenotype:
+        """The DARTS rule on the one cell."""
+        return ReconGenotype.from_darts(super().derive(scores))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Magnitudes ``(N, 1, H, W)`` of samples ``(N, 3, H, W)``."""
+        mode, plans = self._plans()
+
+        def run(cell: nn.Module, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
+            return self._run_cell(cell, mode, s0, s1, edge_args=plans["normal"])
+
+        return self.unrolled(x, run)
