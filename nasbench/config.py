@@ -313,7 +313,7 @@ def check_task(info: Any, space: Any) -> None:
     if "reconstruction" in (space_task, data_task):
         raise ConfigError(
             f"dataset {info.name} is a {info.task} set and space {space.name!r} builds "
-            f"{space_task} networks; reconstruction data goes with space \"unrolled\" and "
+            f'{space_task} networks; reconstruction data goes with space "unrolled" and '
             "the other way round."
         )
     if data_task == "segmentation":
