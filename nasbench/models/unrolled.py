@@ -92,7 +92,12 @@ class Unrolled(nn.Module):
                 cells.append(cell)
                 C_pp, C_p = C_p, cell.multiplier * C
             self.cells.append(cells)
-            self.heads.append(nn.Sequential(nn.ReLU(), nn.Conv2d(C_p, 2, 1)))
+            head = nn.Conv2d(C_p, 2, 1)
+            # Zero-initialised, so an untrained cascade passes its input through and the
+            # network starts at the zero-filled image rather than below it.
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
+            self.heads.append(nn.Sequential(nn.ReLU(), head))
             self.consistency.append(DataConsistency(skeleton.data_consistency))
 
     def forward(self, x: torch.Tensor, run_cell: RunCell) -> torch.Tensor:
