@@ -50,6 +50,19 @@ def ifft2c(kspace: torch.Tensor) -> torch.Tensor:
     return torch.fft.fftshift(torch.fft.ifft2(shifted, norm="ortho"), dim=(-2, -1))
 
 
+def check_real(image: np.ndarray | torch.Tensor, where: str = "image") -> None:
+    """Raise a one-line DatasetError when ``image`` holds complex values.
+
+    Example:
+        >>> check_real(np.zeros((2, 2)))  # real: no error
+    """
+    if torch.is_tensor(image) and image.is_complex() or np.iscomplexobj(image):
+        raise DatasetError(
+            f"{where} holds complex values; reconstruction targets are magnitude images, so "
+            "pass abs(image) (or the real part)."
+        )
+
+
 def check_magnitude_image(image: np.ndarray | torch.Tensor, where: str = "image") -> None:
     """Raise a one-line DatasetError unless ``image`` is a real 2D image of even size.
 
@@ -57,11 +70,7 @@ def check_magnitude_image(image: np.ndarray | torch.Tensor, where: str = "image"
         image: an ``(H, W)`` array.
         where: what it is, for the message (a file name).
     """
-    if torch.is_tensor(image) and image.is_complex() or np.iscomplexobj(image):
-        raise DatasetError(
-            f"{where} holds complex values; reconstruction targets are magnitude images, so "
-            "pass abs(image) (or the real part)."
-        )
+    check_real(image, where)
     if image.ndim != 2:
         raise DatasetError(f"{where} has shape {tuple(image.shape)}; expected one 2D slice (H, W).")
     odd = [n for n in image.shape if n % 2]

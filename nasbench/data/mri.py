@@ -11,7 +11,9 @@ Every sample is simulated on the fly by :mod:`nasbench.data.kspace`: a seeded ma
 per sample (MONAI's random or equispaced Cartesian lines at 4x or 8x, fully sampled
 centre), the zero-filled image as the input, the magnitude image as the target.
 
-Splits are subject-free in the only way a single template allows: by slab. Along
+The template is symmetric, so only one hemisphere's sagittal slices are used (the
+other's are the same images). Splits are subject-free in the only way a single
+template allows: by slab. Along
 each axis the brain's slices are cut into slabs of ``SLAB`` neighbours, dealt to
 train, train, train, val, test in turn, and the first slice of every slab is
 dropped, so no two neighbouring (nearly identical) slices sit in different splits.
@@ -36,7 +38,13 @@ import torch
 from torch.utils.data import Dataset
 
 from nasbench.data import registry
-from nasbench.data.kspace import CENTER_FRACTIONS, check_magnitude_image, draw_mask, undersample
+from nasbench.data.kspace import (
+    CENTER_FRACTIONS,
+    check_magnitude_image,
+    check_real,
+    draw_mask,
+    undersample,
+)
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError
 
@@ -143,8 +151,12 @@ def mni_slices(size: int, orientations: tuple[str, ...] = ORIENTATIONS) -> dict[
     for orientation in orientations:
         axis = ORIENTATIONS.index(orientation)
         stack = np.moveaxis(volume, axis, 0)
-        brain = (stack > 0.1 * volume.max()).mean(axis=(1, 2))
-        for split, indices in slab_split(len(stack), brain >= MIN_BRAIN_FRACTION).items():
+        keep = (stack > 0.1 * volume.max()).mean(axis=(1, 2)) >= MIN_BRAIN_FRACTION
+        if orientation == "sagittal":
+            # The template is symmetric: the sagittal slices of the right hemisphere are
+            # those of the left, which would put copies of one image in two splits.
+            keep &= np.arange(len(stack)) <= len(stack) // 2
+        for split, indices in slab_split(len(stack), keep).items():
             # Rotate so the head's top is up, as radiologists view the slice.
             out[split] += [square_slice(np.rot90(stack[i]), size) for i in indices]
     stacked = {split: np.stack(images) for split, images in out.items()}
@@ -292,14 +304,9 @@ def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str
 
 
 def _file_slices(path: Path, read_image: Any, size: int) -> list[np.ndarray]:
-    array = np.asarray(read_image(path))
-    if np.iscomplexobj(array):
-        check_magnitude_image(array[..., 0] if array.ndim > 2 else array, str(path))
-    array = array.astype(np.float32)
-    if array.ndim == 3 and array.shape[0] in (1, 3, 4):
-        array = array.mean(axis=0)  # channels first: a 2D image
-    elif array.ndim == 4:
-        array = array.mean(axis=0)
+    array = np.asarray(read_image(path))  # channels first
+    check_real(array, str(path))
+    array = array.astype(np.float32).mean(axis=0)  # colour (or coil magnitudes) to grey
     if array.ndim == 2:
         return [square_slice(array, size)]
     depth = array.shape[-1]
@@ -369,7 +376,7 @@ def _mni_info(name: str, acceleration: int) -> DatasetInfo:
         num_classes=0,
         class_names=(),
         # Brain slices at 64 px (the counts do not depend on the size).
-        splits={"train": 210, "val": 63, "test": 55},
+        splits={"train": 185, "val": 49, "test": 42},
         sizes=RECON_SIZES,
         licence=MNI_LICENCE,
         citation=MNI_CITATION,
