@@ -266,7 +266,7 @@ def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str
     """A user folder's images as magnitude slices per split, split by file.
 
     2D images are used whole (colour is averaged to grey); a 3D volume gives the
-    slices of the middle half of its last axis. Files are dealt 70/10/20 with a seed
+    slices of the middle half of its slice axis. Files are dealt 70/10/20 with a seed
     (every split gets at least one file when there are three or more).
 
     Args:
@@ -309,8 +309,8 @@ def _file_slices(path: Path, read_image: Any, size: int) -> list[np.ndarray]:
     array = array.astype(np.float32).mean(axis=0)  # colour (or coil magnitudes) to grey
     if array.ndim == 2:
         return [square_slice(array, size)]
-    depth = array.shape[-1]
-    return [square_slice(array[..., k], size) for k in range(depth // 4, depth - depth // 4)]
+    depth = array.shape[0]  # read_image puts a volume's slice axis first
+    return [square_slice(array[k], size) for k in range(depth // 4, depth - depth // 4)]
 
 
 def register_recon_folder(

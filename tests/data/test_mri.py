@@ -48,7 +48,7 @@ def test_mni_splits_are_disjoint_and_samples_deterministic(mni_available):
     assert not (flat["train"] & flat["val"]) and not (flat["train"] & flat["test"])
     assert nasbench.data.get_info("mni152-recon").splits == {k: len(v) for k, v in slices.items()}
     ds = nasbench.data.load("mni152-recon", "val", size=32)
-    (x, y), (x2, y2) = ds[2], ds[2]
+    (x, y), (x2, _) = ds[2], ds[2]
     assert x.shape == (3, 32, 32) and y.shape == (1, 32, 32)
     assert torch.equal(x, x2) and float(y.max()) == pytest.approx(1.0)
     assert not torch.equal(ds[2][0][2], ds[3][0][2])  # a new mask per sample
