@@ -33,6 +33,7 @@ VARNET = "varnet"
 TRAINED_BASELINES = (UNET, VARNET)
 MAX_WIDTH = 64
 SENSITIVITY_FEATURES = (2, 2, 4, 8, 16, 2)
+UNET_FACTOR = 16  # BasicUNet halves the image four times
 
 
 class ZeroFilled(nn.Module):
@@ -67,7 +68,10 @@ class ResidualUNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         image = zero_filled_magnitude(x)
-        return image + self.unet(image)
+        # Four poolings: pad to a multiple of 16 (as MONAI's ComplexUnet does), crop back.
+        h, w = image.shape[-2:]
+        padded = nn.functional.pad(image, (0, -w % UNET_FACTOR, 0, -h % UNET_FACTOR))
+        return image + self.unet(padded)[..., :h, :w]
 
 
 class VarNet(nn.Module):
