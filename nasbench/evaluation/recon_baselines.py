@@ -5,8 +5,8 @@
 - :class:`ResidualUNet`: MONAI's ``BasicUNet`` on the zero-filled magnitude, adding its
   output to it (the image-domain U-Net of fastMRI's baseline, residual as is usual).
 - :class:`VarNet`: MONAI's ``VariationalNetworkModel`` (Sriram et al., 2020): cascades of
-  ``ComplexUnet`` refinements with learned soft data consistency on single-coil k-space,
-  coil sensitivities estimated from the centre lines (one coil here).
+  ``ComplexUnet`` refinements with learned soft data consistency on single-coil k-space
+  (one coil: the sensitivity map is 1).
 
 :func:`matched_baseline` picks the width whose parameter count is closest to the
 searched network's, so a comparison is not won by size.
@@ -32,7 +32,6 @@ UNET = "unet"
 VARNET = "varnet"
 TRAINED_BASELINES = (UNET, VARNET)
 MAX_WIDTH = 64
-SENSITIVITY_FEATURES = (2, 2, 4, 8, 16, 2)
 UNET_FACTOR = 16  # BasicUNet halves the image four times
 
 
@@ -74,12 +73,22 @@ class ResidualUNet(nn.Module):
         return image + self.unet(padded)[..., :h, :w]
 
 
+class UnitSensitivity(nn.Module):
+    """The coil sensitivity of a single-coil acquisition: 1 everywhere (MONAI's layout
+    ``(N, coils, H, W, 2)``, real part 1, imaginary part 0)."""
+
+    def forward(self, masked_kspace: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        ones = torch.ones_like(masked_kspace[..., :1])
+        return torch.cat([ones, torch.zeros_like(ones)], dim=-1)
+
+
 class VarNet(nn.Module):
     """MONAI's ``VariationalNetworkModel`` on the sample's single-coil k-space.
 
-    MONAI's model takes one mask per batch, and here every sample has its own, so the
-    batch is run one sample at a time (its ``ComplexUnet`` uses instance norm, so the
-    result is the same).
+    With one coil the sensitivity map is 1 (:class:`UnitSensitivity`), so MONAI's
+    estimation network is not needed; it would also take one mask per batch, where
+    every sample here has its own. The soft data consistency and the ``ComplexUnet``
+    refinements are MONAI's.
 
     Args:
         width: the refinement ``ComplexUnet``'s first-level features.
@@ -88,28 +97,21 @@ class VarNet(nn.Module):
 
     def __init__(self, width: int = 4, cascades: int = 3) -> None:
         super().__init__()
-        from monai.apps.reconstruction.networks.nets.coil_sensitivity_model import (
-            CoilSensitivityModel,
-        )
         from monai.apps.reconstruction.networks.nets.complex_unet import ComplexUnet
         from monai.apps.reconstruction.networks.nets.varnet import VariationalNetworkModel
 
         features = (width, width, 2 * width, 4 * width, 8 * width, width)
         self.varnet = VariationalNetworkModel(
-            CoilSensitivityModel(features=SENSITIVITY_FEATURES),
-            ComplexUnet(features=features),
-            num_cascades=cascades,
+            UnitSensitivity(), ComplexUnet(features=features), num_cascades=cascades
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, kspace, mask = unpack(x)
+        # MONAI's layout: k-space (N, coils, H, W, 2), a mask over the columns (W).
+        masked = torch.view_as_real(kspace)[:, None]
+        columns = mask.bool().reshape(len(x), 1, 1, -1, 1)
         with torch.autocast(x.device.type, enabled=False):
-            out = []
-            for k, m in zip(kspace, mask, strict=True):
-                # MONAI's layout: (batch, coils, H, W, 2) and a mask (1, 1, 1, W, 1).
-                masked = torch.view_as_real(k)[None, None]
-                out.append(self.varnet(masked, m.bool().reshape(1, 1, 1, -1, 1)))
-        return torch.cat(out)[:, None]
+            return self.varnet(masked.float(), columns)[:, None]
 
 
 def _factory(name: str, cascades: int) -> Callable[[int], nn.Module]:

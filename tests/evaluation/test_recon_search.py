@@ -67,3 +67,24 @@ def test_baselines_are_sized_to_the_searched_network():
         small, large = (count_parameters(matched_baseline(name, n)) for n in (40_000, 400_000))
         assert small < large
         assert abs(large - 400_000) / 400_000 < 0.3
+
+
+def test_varnet_reads_the_same_kspace_and_mask_as_the_data():
+    # With its refinements switched off, MONAI's VarNet is data consistency alone, so it
+    # must return the zero-filled image exactly: k-space, mask and FFT conventions agree.
+    import torch
+
+    from nasbench.data.kspace import draw_mask, undersample, zero_filled_magnitude
+    from nasbench.evaluation.recon_baselines import VarNet
+
+    class Silent(torch.nn.Module):
+        def forward(self, x):
+            return torch.zeros_like(x)
+
+    pairs = [undersample(torch.rand(16, 16), draw_mask(16, 4, 0.25, seed=i)) for i in range(3)]
+    x = torch.stack([p[0] for p in pairs])
+    net = VarNet(width=2, cascades=2).eval()
+    for cascade in net.varnet.cascades:
+        cascade.model = Silent()
+    with torch.no_grad():
+        assert torch.allclose(net(x), zero_filled_magnitude(x), atol=1e-5)
