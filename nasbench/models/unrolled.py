@@ -18,18 +18,18 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
 from nasbench.data.kspace import fft2c, ifft2c, unpack
-from nasbench.models.cells import Cell, check_op_names
+from nasbench.models.cells import Cell, EdgeFactory, check_op_names
 from nasbench.models.network import _op_factory, genotype_cell
 
-# cell_factory(C_prev_prev, C_prev, C) -> a Cell; run_cell(cell, s0, s1) -> its output.
-CellFactory = Callable[[int, int, int], Cell]
+# edges_for(C) -> the edge factory of a cell of width C; run_cell(cell, s0, s1) -> its output.
+EdgesFor = Callable[[int], EdgeFactory]
 RunCell = Callable[[Cell, torch.Tensor, torch.Tensor], torch.Tensor]
 LEARNED_DC_INIT = 2.0  # sigmoid(2) ~ 0.88 of the measured value at the start
 
@@ -70,14 +70,24 @@ class DataConsistency(nn.Module):
 
 
 class Unrolled(nn.Module):
-    """The cascades around the cells; the cells come from ``cell_factory``.
+    """The cascades around the cells; what sits on a cell's edges comes from ``edges_for``.
 
     Args:
         skeleton: a :class:`~nasbench.spaces.recon.ReconSkeleton`.
-        cell_factory: builds one cell from ``(C_prev_prev, C_prev, C)``.
+        edges: the cells' ``(node, input)`` edges.
+        concat: the states a cell concatenates.
+        edges_for: the edge factory (:class:`~nasbench.models.cells.Cell`) of width ``C``.
+        affine: learnable batch-norm in the cells' preprocessing (search: False).
     """
 
-    def __init__(self, skeleton: Any, cell_factory: CellFactory) -> None:
+    def __init__(
+        self,
+        skeleton: Any,
+        edges: Sequence[tuple[int, int]],
+        concat: Sequence[int],
+        edges_for: EdgesFor,
+        affine: bool = True,
+    ) -> None:
         super().__init__()
         C = skeleton.channels
         self.stems = nn.ModuleList()
@@ -88,7 +98,18 @@ class Unrolled(nn.Module):
             self.stems.append(nn.Conv2d(2, C, 3, padding=1))
             cells, C_pp, C_p = nn.ModuleList(), C, C
             for _ in range(skeleton.cells):
-                cell = cell_factory(C_pp, C_p, C)
+                cell = Cell(
+                    2,
+                    C_pp,
+                    C_p,
+                    C,
+                    reduction=False,
+                    reduction_prev=False,
+                    edges=edges,
+                    edge_factory=edges_for(C),
+                    concat=concat,
+                    affine=affine,
+                )
                 cells.append(cell)
                 C_pp, C_p = C_p, cell.multiplier * C
             self.cells.append(cells)
@@ -139,21 +160,7 @@ class UnrolledNetwork(nn.Module):
         super().__init__()
         edges, names, concat = genotype_cell(genotype, "normal")
         check_op_names(names, "The genotype")
-
-        def make_cell(C_pp: int, C_p: int, C: int) -> Cell:
-            return Cell(
-                2,
-                C_pp,
-                C_p,
-                C,
-                reduction=False,
-                reduction_prev=False,
-                edges=edges,
-                edge_factory=_op_factory(names, 2, C),
-                concat=concat,
-            )
-
-        self.unrolled = Unrolled(skeleton, make_cell)
+        self.unrolled = Unrolled(skeleton, edges, concat, lambda C: _op_factory(names, 2, C))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Magnitudes ``(N, 1, H, W)`` of samples ``(N, 3, H, W)``."""

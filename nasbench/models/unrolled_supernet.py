@@ -22,7 +22,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from nasbench.models.cells import Cell
 from nasbench.models.supernet import Supernet
 from nasbench.models.unrolled import Unrolled
 from nasbench.spaces.recon import ReconGenotype
@@ -37,22 +36,9 @@ class UnrolledSupernet(Supernet):
 
     def _build_network(self, sk: Any) -> None:
         concat = tuple(range(2, 2 + self.n_nodes))
-
-        def make_cell(C_pp: int, C_p: int, C: int) -> Cell:
-            return Cell(
-                2,
-                C_pp,
-                C_p,
-                C,
-                reduction=False,
-                reduction_prev=False,
-                edges=self.edges,
-                edge_factory=self._edge_factory(2, C),
-                concat=concat,
-                affine=False,
-            )
-
-        self.unrolled = Unrolled(sk, make_cell)
+        self.unrolled = Unrolled(
+            sk, self.edges, concat, lambda C: self._edge_factory(2, C), affine=False
+        )
 
     def derive(self, scores: dict[str, Any]) -> ReconGenotype:
         """The DARTS rule on the one cell."""
