@@ -57,12 +57,10 @@ MIN_BRAIN_FRACTION = 0.15
 RECON_SIZES = (32, 64, 128)
 _SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
 
-MNI_LICENCE = (
-    "MNI ICBM152 2009 template: Copyright (C) 1993-2009 Louis Collins, McConnell Brain "
-    "Imaging Centre, Montreal Neurological Institute, McGill University; permission to use, "
-    "copy, modify and distribute for any purpose without fee, the copyright notice kept "
-    "(shipped in nilearn, BSD-3-Clause)."
-)
+# The template's notice: Copyright (C) 1993-2009 Louis Collins, McConnell Brain Imaging
+# Centre, Montreal Neurological Institute, McGill University; permission to use, copy,
+# modify and distribute for any purpose without fee, provided the notice is kept.
+MNI_LICENCE = "free use with the MNI/McGill copyright notice (nilearn's copy: BSD-3-Clause)"
 MNI_CITATION = (
     "Fonov V, Evans AC, Botteron K, Almli CR, McKinstry RC, Collins DL. Unbiased average "
     "age-appropriate atlases for pediatric studies. NeuroImage 54(1), 2011. Fonov V, Evans "

@@ -52,7 +52,7 @@ def test_mni_splits_are_disjoint_and_samples_deterministic(mni_available):
     assert x.shape == (3, 32, 32) and y.shape == (1, 32, 32)
     assert torch.equal(x, x2) and float(y.max()) == pytest.approx(1.0)
     assert not torch.equal(ds[2][0][2], ds[3][0][2])  # a new mask per sample
-    assert "Fonov" in ds.info.citation and "McGill" in ds.info.licence
+    assert "Fonov" in ds.info.citation and "copyright notice" in ds.info.licence
     eight = nasbench.data.load("mni152-recon-8x", "val", size=32)[2][0]
     assert float(eight[2, 0].sum()) < float(x[2, 0].sum())
     zero_filled = zero_filled_magnitude(x[None])[0]
