@@ -452,7 +452,10 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN", help="run folder written by a search")
     parser.add_argument("--epochs", type=int, default=default.epochs, help="training epochs")
     parser.add_argument("--batch-size", type=int, default=default.batch_size)
-    parser.add_argument("--lr", type=float, default=default.lr, help="initial SGD learning rate")
+    parser.add_argument("--lr", type=float, default=default.lr, help="initial learning rate")
+    parser.add_argument(
+        "--optimizer", default=default.optimizer, help="sgd, or adam (reconstruction's usual)"
+    )
     parser.add_argument(
         "--limit", type=int, default=None, help="at most N images per split (quick runs)"
     )
@@ -486,6 +489,7 @@ def cli_main(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
+        optimizer=args.optimizer,
         limit=args.limit,
         augment=not args.no_augment,
         device=args.device,

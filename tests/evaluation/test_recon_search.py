@@ -56,7 +56,9 @@ def test_retrain_compares_with_zero_filled_unet_and_varnet(run_dir, capsys):
         assert {"retrain", "baseline", "varnet", "zero-filled"} <= set(run.history["phase"])
     parser = argparse.ArgumentParser()
     add_cli_arguments(parser)
-    args = parser.parse_args([str(run_dir), "--epochs", "1", "--limit", "4", "--no-baseline"])
+    args = parser.parse_args(
+        [str(run_dir), "--epochs", "1", "--limit", "4", "--no-baseline", "--optimizer", "adam"]
+    )
     assert cli_main(args) == 0
     out = capsys.readouterr().out
     assert "val_psnr" in out and "test_psnr" in out.splitlines()[-2]
