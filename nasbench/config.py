@@ -300,7 +300,8 @@ def _check_race(strategy: str, race: Any, evaluator: str, evaluator_config: Any)
 
 def check_task(info: Any, space: Any) -> None:
     """Raise a one-line ConfigError unless the space's networks fit the dataset's task:
-    segmentation data needs a segmentation space (a U-Net), classification data a classifier.
+    segmentation data needs a segmentation space (a U-Net), reconstruction data the
+    ``unrolled`` space, classification data a classifier.
 
     Args:
         info: a :class:`~nasbench.data.DatasetInfo`.
