@@ -18,18 +18,20 @@ from nasbench.spaces.recon import ReconGenotype
 SPACE = {"name": "unrolled", "n_nodes": 1, "skeleton": {"cascades": 2, "channels": 4}}
 
 
+CONFIG = SearchConfig(
+    dataset=DatasetConfig(name="synthetic-recon", size=28, limit=8, batch_size=4),
+    space=SPACE,
+    strategy="gdas",
+    epochs=1,
+    max_steps_per_epoch=2,
+    seed=0,
+)
+
+
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("recon") / "run"
-    config = SearchConfig(
-        dataset=DatasetConfig(name="synthetic-recon", size=28, limit=8, batch_size=4),
-        space=SPACE,
-        strategy="gdas",
-        epochs=1,
-        max_steps_per_epoch=2,
-        seed=0,
-    )
-    nasbench.search(config, path)
+    nasbench.search(CONFIG, path)
     return path
 
 
@@ -41,6 +43,15 @@ def test_search_records_psnr_ssim_and_alphas(run_dir):
         assert 5 < float(val["val_psnr"].iloc[-1]) < 60
         assert "normal" in set(run.alphas["cell_type"])
         assert isinstance(run.genotypes["genotype"].iloc[-1], ReconGenotype)
+
+
+@pytest.mark.slow
+def test_same_seed_same_search(run_dir, tmp_path):
+    again = nasbench.search(CONFIG, tmp_path / "again")
+    with load(run_dir) as run:
+        first = run.metrics_wide(phase="val")["val_psnr"].iloc[-1]
+        assert run.genotypes["genotype"].iloc[-1] == again.genotype
+    assert again.metrics["val_psnr"] == first
 
 
 @pytest.mark.slow
