@@ -352,10 +352,5 @@ class ReconSpace(Space):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :func:`space_from_dict` rebuilds an equal space."""
-        return {
-            "name": self.name,
-            "ops": self.op_set if self.op_set is not None else list(self.ops),
-            "n_nodes": self.n_nodes,
-            "inputs_per_node": self.inputs_per_node,
-            "skeleton": self.skeleton.to_dict(),
-        }
+        # The cell's settings are CellSpace's; the name and the skeleton are this space's.
+        return {**self._cells.to_dict(), "name": self.name, "skeleton": self.skeleton.to_dict()}
