@@ -45,7 +45,12 @@ def fft2c(image: torch.Tensor) -> torch.Tensor:
 
 
 def ifft2c(kspace: torch.Tensor) -> torch.Tensor:
-    """The inverse of :func:`fft2c`."""
+    """The inverse of :func:`fft2c`.
+
+    Example:
+        >>> image = torch.randn(4, 4, dtype=torch.complex64)
+        >>> bool(torch.allclose(ifft2c(fft2c(image)), image, atol=1e-6))
+        True"""
     shifted = torch.fft.ifftshift(kspace, dim=(-2, -1))
     return torch.fft.fftshift(torch.fft.ifft2(shifted, norm="ortho"), dim=(-2, -1))
 
@@ -143,6 +148,11 @@ def undersample(image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, 
     Returns:
         ``x`` ``(3, H, W)``: zero-filled real and imaginary parts and the mask;
         ``y`` ``(1, H, W)``: the image.
+
+    Example:
+        >>> x, y = undersample(torch.rand(8, 8), torch.tensor([0, 0, 1, 1, 1, 1, 0, 1.0]))
+        >>> x[2, 0].tolist()
+        [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0]
     """
     check_magnitude_image(image)
     image = torch.as_tensor(image, dtype=torch.float32)
@@ -185,5 +195,10 @@ def unpack(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 
 
 def zero_filled_magnitude(x: torch.Tensor) -> torch.Tensor:
-    """``|zero-filled image|`` ``(N, 1, H, W)`` of a batch ``(N, 3, H, W)``."""
+    """``|zero-filled image|`` ``(N, 1, H, W)`` of a batch ``(N, 3, H, W)``.
+
+    Example:
+        >>> x, y = undersample(torch.rand(8, 8), torch.ones(8))
+        >>> bool(torch.allclose(zero_filled_magnitude(x[None])[0], y, atol=1e-5))
+        True"""
     return unpack(x)[0].abs()[:, None]

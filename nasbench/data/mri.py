@@ -95,6 +95,10 @@ def square_slice(image: np.ndarray, size: int) -> np.ndarray:
 
     Returns:
         ``(size, size)`` float32 with maximum 1 (an empty slice stays 0).
+
+    Example:
+        >>> square_slice(np.pad(np.ones((4, 6)), 5), 16).shape
+        (16, 16)
     """
     rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
     if rows.size:
@@ -135,6 +139,10 @@ def mni_slices(size: int, orientations: tuple[str, ...] = ORIENTATIONS) -> dict[
 
     Returns:
         split -> stacked slices (axis by axis, in slice order).
+
+    Example:
+        >>> mni_slices(32)["val"].shape  # doctest: +SKIP
+        (49, 32, 32)
     """
     import nibabel as nib
 

@@ -135,6 +135,11 @@ def matched_baseline(name: str, target_params: int, cascades: int = 3, seed: int
 
     Returns:
         The model (the narrowest one when even that is larger than the target).
+
+    Example:
+        >>> net = matched_baseline("varnet", target_params=20_000, cascades=2)
+        >>> net(torch.zeros(2, 3, 32, 32)).shape
+        torch.Size([2, 1, 32, 32])
     """
     make = _factory(name, cascades)
 

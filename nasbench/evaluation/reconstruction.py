@@ -80,6 +80,11 @@ def per_image_scores(output: torch.Tensor, target: torch.Tensor) -> dict[str, to
 
     Returns:
         ``{"psnr": (N,), "ssim": (N,), "nmse": (N,)}``.
+
+    Example:
+        >>> y = torch.rand(2, 1, 16, 16)
+        >>> per_image_scores(y, y)["psnr"].tolist()
+        [100.0, 100.0]
     """
     from monai.metrics import PSNRMetric, SSIMMetric
 

@@ -144,7 +144,11 @@ class Unrolled(nn.Module):
 
 
 def magnitude(image: torch.Tensor) -> torch.Tensor:
-    """``|image|`` ``(N, 1, H, W)`` of a 2-channel complex image; differentiable at 0."""
+    """``|image|`` ``(N, 1, H, W)`` of a 2-channel complex image; differentiable at 0.
+
+    Example:
+        >>> magnitude(torch.tensor([[[[3.0]], [[4.0]]]])).item()
+        5.0"""
     return torch.sqrt(image.pow(2).sum(dim=1, keepdim=True) + 1e-12)
 
 
@@ -154,6 +158,8 @@ class UnrolledNetwork(nn.Module):
     Args:
         genotype: the cell every cascade uses.
         skeleton: a :class:`~nasbench.spaces.recon.ReconSkeleton`.
+
+    Example: see the module docstring; ``nasbench.models.build(genotype, skeleton)`` makes one.
     """
 
     def __init__(self, genotype: Any, skeleton: Any) -> None:

@@ -53,6 +53,12 @@ def plot_reconstructions(
 
     Returns:
         A figure of ``5 * rows`` heatmaps (traces named as the panels), grey, in [0, 1].
+
+    Example:
+        >>> from nasbench.data.kspace import draw_mask, undersample
+        >>> x, y = undersample(torch.rand(16, 16), draw_mask(16, 4, 0.25))
+        >>> len(plot_reconstructions(y[None], x[None], y[None]).data)
+        5
     """
     from nasbench.data.kspace import zero_filled_magnitude
     from nasbench.evaluation.reconstruction import per_image_scores
