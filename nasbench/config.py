@@ -325,16 +325,23 @@ def _check_race(strategy: str, race: Any, evaluator: str, evaluator_config: Any)
 
 def check_task(info: Any, space: Space) -> None:
     """Raise a one-line ConfigError unless the space's networks fit the dataset's task:
-    segmentation data needs a segmentation space (a U-Net), classification data a classifier.
+    segmentation data needs a segmentation space (a U-Net), reconstruction data the
+    ``unrolled`` space, classification data a classifier.
 
     Args:
         info: a :class:`~nasbench.data.DatasetInfo`.
         space: a search space.
     """
     space_task = getattr(space, "task", "classification")
-    data_task = "segmentation" if info.task == "segmentation" else "classification"
+    data_task = info.task if info.task in ("segmentation", "reconstruction") else "classification"
     if space_task == data_task:
         return
+    if "reconstruction" in (space_task, data_task):
+        raise ConfigError(
+            f"dataset {info.name} is a {info.task} set and space {space.name!r} builds "
+            f'{space_task} networks; reconstruction data goes with space "unrolled" and '
+            "the other way round."
+        )
     if data_task == "segmentation":
         raise ConfigError(
             f"dataset {info.name} is a segmentation set but space {space.name!r} builds "

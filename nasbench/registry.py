@@ -351,7 +351,8 @@ declare("op", builtins=("nasbench.spaces.ops",), error=SpaceError, lower=False)
 declare(
     "space",
     builtins=tuple(
-        f"nasbench.spaces.{m}" for m in ("cell", "chain", "dints", "nasunet", "nb201", "vnas")
+        f"nasbench.spaces.{m}"
+        for m in ("cell", "chain", "dints", "nasunet", "nb201", "recon", "vnas")
     ),
     error=SpaceError,
     lower=False,
@@ -360,14 +361,17 @@ declare(
     "network",
     builtins=tuple(
         f"nasbench.models.{m}"
-        for m in ("network", "nb201_network", "chain_network", "unet", "vnas", "dints")
+        for m in ("network", "nb201_network", "chain_network", "unet", "unrolled", "vnas", "dints")
     ),
     error=SpaceError,
     lower=False,
 )
 declare(
     "supernet",
-    builtins=tuple(f"nasbench.models.{m}" for m in ("supernet", "unet_supernet", "vnas", "dints")),
+    builtins=tuple(
+        f"nasbench.models.{m}"
+        for m in ("supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints")
+    ),
     error=SpaceError,
     lower=False,
 )

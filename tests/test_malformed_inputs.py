@@ -407,7 +407,7 @@ FINISHED_RUN: Path = Path()
 def finished_run(tmp_path_factory):
     """One tiny finished search the run-folder cases copy (a second or two)."""
     global FINISHED_RUN
-    from nasbench.engine.bilevel import search
+    from nasbench.engine.search import search
 
     FINISHED_RUN = tmp_path_factory.mktemp("finished") / "run"
     search({**BASE, "epochs": 1}, FINISHED_RUN)

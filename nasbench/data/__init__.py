@@ -117,9 +117,9 @@ def load(
 
 
 def _register_sources() -> None:
-    from nasbench.data import folder, monai_sets
+    from nasbench.data import folder, monai_sets, mri
 
-    for source in (medmnist, synthetic, monai_sets, folder):
+    for source in (medmnist, synthetic, monai_sets, folder, mri):
         source.register()
 
 

@@ -314,13 +314,13 @@ def _cartesian_mask(
 def _reconstruction(
     acceleration: int = 4, center_fraction: float = 0.08
 ) -> Callable[..., tuple[Array, Array]]:
+    from nasbench.data.kspace import undersample
+
     def generate(rng: np.random.Generator, label: int, size: int) -> tuple[Array, Array]:
         target = _phantom(rng, size)
         lines = _cartesian_mask(rng, size, acceleration, center_fraction)
-        kspace = np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(target)))
-        kspace[:, ~lines] = 0
-        zero_filled = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(kspace)))
-        return np.clip(np.abs(zero_filled), 0.0, 1.0).astype(np.float32), target[None]
+        x, y = undersample(torch.from_numpy(target), torch.from_numpy(lines.astype(np.float32)))
+        return x.numpy(), y.numpy()
 
     return generate
 
@@ -396,9 +396,10 @@ class SyntheticDataset(Dataset):
             raise IndexError(f"{self.info.name}: index {index} out of range 0..{self._length - 1}")
         label = int(self.targets[index]) if self.targets is not None else 0
         image, target = self._generate(self._rng(index, 1), label, self.size)
-        image_t = torch.from_numpy(np.ascontiguousarray(image)[None])
         if self.info.task == "reconstruction":
-            return image_t, torch.from_numpy(np.ascontiguousarray(target))
+            # Already (3, H, W) and (1, H, W): nasbench.data.kspace's sample layout.
+            return torch.from_numpy(image), torch.from_numpy(target)
+        image_t = torch.from_numpy(np.ascontiguousarray(image)[None])
         if self.info.task == "segmentation":
             return image_t, torch.from_numpy(np.ascontiguousarray(target)[None])
         return image_t, torch.tensor(target, dtype=torch.int64)
@@ -538,16 +539,17 @@ INFOS = (
         task="reconstruction",
         modality="synthetic MRI (k-space)",
         spatial_dims=2,
-        in_channels=1,
+        in_channels=3,
         num_classes=0,
         class_names=(),
         splits={"train": 1000, "val": 200, "test": 200},
         sizes=(28, 64, 128),
         description=(
             "Target: a random Shepp-Logan-like head phantom in [0, 1] (1 channel). Input "
-            "(1 channel): the magnitude of the zero-filled reconstruction of its k-space "
-            "undersampled by a seeded Cartesian mask along the second axis (4x acceleration, "
-            "central 8% of lines fully sampled; a new mask per sample), clipped to [0, 1]. "
+            "(3 channels, nasbench.data.kspace's layout): the zero-filled image (real, "
+            "imaginary) of its k-space undersampled by a seeded Cartesian mask along the "
+            "second axis (4x acceleration, central 8% of lines fully sampled; a new mask per "
+            "sample) and the mask. "
             "Options acceleration= and center_fraction= change the mask."
         ),
         **_COMMON,

@@ -2,8 +2,9 @@
 
 Base datasets give images in [0, 1]. ``"default"`` normalises them to [-1, 1];
 ``"augment"`` first applies a seeded random flip and 90-degree rotation (to the
-mask or reference image too, for segmentation and reconstruction) and then
-normalises. MONAI is imported only when a transform is built: it is slow to
+mask too, for segmentation) and then
+normalises. Reconstruction samples are left as they are (their input holds k-space).
+MONAI is imported only when a transform is built: it is slow to
 import and listing datasets does not need it.
 """
 
@@ -119,6 +120,10 @@ def make_transform(
         return None
     if callable(transform):
         return ImageOnly(transform)
+    if transform in TRANSFORMS and info.task == "reconstruction":
+        # The input carries measured k-space and its mask (nasbench.data.kspace): rescaling
+        # or flipping it alone would break data consistency; each sample draws its own mask.
+        return None
     if transform == "default":
         return Normalize()
     if transform == "augment":

@@ -39,7 +39,7 @@ from nasbench.device import (
     wants_channels_last,
 )
 from nasbench.engine.result import SearchResult
-from nasbench.errors import ConfigError, DivergenceError, NasbenchError
+from nasbench.errors import DivergenceError, NasbenchError
 from nasbench.evaluation.tasks import Task, task_of_info
 from nasbench.protocols import Genotype
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint

@@ -132,7 +132,7 @@ def _measuring_requested_costs(
     """The evaluator, wrapped so it measures the ``macs`` and ``latency_ms`` the strategy's
     objectives (NSGA-II's) name, when the evaluator does not report them itself (only the
     table does): otherwise the search would fail after its first evaluation."""
-    from nasbench.engine.device import resolve_device
+    from nasbench.device import resolve_device
     from nasbench.evaluation.objectives import ConstrainedEvaluator, parse_objectives
 
     specs = getattr(getattr(strategy, "config", None), "objectives", None) or ()

@@ -8,7 +8,10 @@ validation split), scores it on the test split, and does the same for a
 hand-designed baseline with the same recipe, so the test figures compare like with
 like: ResNet-18 (28) and test ACC/AUC for classification; MONAI's U-Net and test
 Dice/HD95 for segmentation, plus the thresholding floor
-(:class:`~nasbench.evaluation.baselines.IntensityThresholds`, no training). All go
+(:class:`~nasbench.evaluation.baselines.IntensityThresholds`, no training); for
+reconstruction the zero-filled floor, MONAI's U-Net and VarNet at the searched
+network's parameter count, and test PSNR/SSIM
+(:mod:`~nasbench.evaluation.recon_baselines`). All go
 into the run store (phases ``retrain``, ``baseline`` and ``threshold`` plus a
 ``retrain_finished`` event) for the report to show.
 
@@ -39,6 +42,7 @@ from torch import nn
 from nasbench.errors import ConfigError
 from nasbench.evaluation.baselines import IntensityThresholds, resnet18, unet
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
+from nasbench.evaluation.recon_baselines import VARNET, ZERO_FILLED
 from nasbench.evaluation.train_loop import TrainConfig, TrainResult, evaluate_model, train_model
 from nasbench.protocols import Genotype
 
@@ -49,8 +53,11 @@ THRESHOLD = "threshold"
 # Run-store phases of each model's metrics.
 PHASES = {SEARCHED: "retrain", BASELINE: "baseline", SEGMENTATION_BASELINE: "baseline"}
 PHASES[THRESHOLD] = "threshold"
+# Reconstruction (nasbench.evaluation.recon_baselines): zero-filled, U-Net and VarNet.
+PHASES.update({ZERO_FILLED: "zero-filled", VARNET: "varnet"})
 TABLE_COLUMNS = ("model", "params", "MACs", "test_acc", "test_auc", "wall_s")
 SEGMENTATION_COLUMNS = ("model", "params", "MACs", "test_dice", "test_hd95", "wall_s")
+RECONSTRUCTION_COLUMNS = ("model", "params", "MACs", "test_psnr", "test_ssim", "wall_s")
 
 ProgressCallback = Callable[[dict[str, Any]], Any]
 
@@ -89,6 +96,8 @@ class RetrainReport:
         """
         segmentation = any("dice" in r.test for r in self.results.values())
         columns = SEGMENTATION_COLUMNS if segmentation else TABLE_COLUMNS
+        if any("psnr" in r.test for r in self.results.values()):
+            columns = RECONSTRUCTION_COLUMNS
         rows = []
         for name, result in self.results.items():
             row = {"model": name, "params": result.params, "MACs": self.macs[name]}
@@ -135,8 +144,10 @@ def retrain(
         config: the recipe; ``TrainConfig()`` when None. ``config.limit`` caps every
             split (the search's own ``dataset.limit`` is not inherited).
         baseline: True: also train ResNet-18 (28) with the same recipe (segmentation:
-            MONAI's U-Net, and score the thresholding baseline); False: none; or one
-            baseline by name (``"resnet18"``, ``"unet"``, ``"threshold"``).
+            MONAI's U-Net, and score the thresholding baseline; reconstruction: score the
+            zero-filled image, train MONAI's U-Net and VarNet sized to the searched
+            network's parameters); False: none; or one baseline by name (``"resnet18"``,
+            ``"unet"``, ``"threshold"``, ``"zero-filled"``, ``"varnet"``).
         genotype: retrain this genotype (object, dict or text) instead of the run's last.
         skeleton: a ``Skeleton`` to stack the cell in instead of the default (see the
             module docstring), or a dict of fields to change in the default, e.g.
@@ -167,10 +178,10 @@ def retrain(
     if "name" not in data:
         raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
     info = get_info(data["name"])
-    if info.task not in (*CLASSIFICATION_TASKS, "segmentation"):
+    if info.task not in (*CLASSIFICATION_TASKS, "segmentation", "reconstruction"):
         raise ConfigError(
-            f"retrain needs a classification or segmentation dataset, but {info.name} is a "
-            f"{info.task} task."
+            f"retrain needs a classification, segmentation or reconstruction dataset, but "
+            f"{info.name} is a {info.task} task."
         )
     check_task(info, space_from_dict(run_config.get("space") or {"name": "darts"}))
     genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
@@ -196,6 +207,9 @@ def retrain(
         }
         wanted = _baselines(baseline, info.task)
         hand_designed = {BASELINE: resnet18, SEGMENTATION_BASELINE: unet_for_size(size)}
+        if info.task == "reconstruction":
+            hand_designed = {}
+            models.update(_reconstruction_baselines(wanted, models[SEARCHED](), skeleton, config))
         for name in (n for n in wanted if n in hand_designed):
             models[name] = lambda name=name: _seeded(
                 config.seed,
@@ -229,6 +243,13 @@ def retrain(
                     "best_epoch": result.best_epoch,
                 },
             )
+        if ZERO_FILLED in wanted:
+            from nasbench.evaluation.recon_baselines import ZeroFilled
+
+            test = evaluate_model(ZeroFilled(), splits["test"], info.task, config)
+            report.results[ZERO_FILLED] = TrainResult([], test, 0, {}, 0, 0.0, config={})
+            report.macs[ZERO_FILLED] = 0
+            store.log_metrics(0, 0, PHASES[ZERO_FILLED], {f"test_{k}": v for k, v in test.items()})
         if THRESHOLD in wanted:
             report.results[THRESHOLD] = threshold_result(splits, info, config)
             report.macs[THRESHOLD] = 0
@@ -246,6 +267,8 @@ def _baselines(baseline: bool | str, task: str) -> tuple[str, ...]:
     """The baselines ``retrain`` runs for a task: all, none, or one by name."""
     segmentation = task == "segmentation"
     every = (SEGMENTATION_BASELINE, THRESHOLD) if segmentation else (BASELINE,)
+    if task == "reconstruction":
+        every = (ZERO_FILLED, SEGMENTATION_BASELINE, VARNET)
     if baseline is True:
         return every
     if baseline is False or baseline is None:
@@ -256,6 +279,21 @@ def _baselines(baseline: bool | str, task: str) -> tuple[str, ...]:
             f"{', '.join(every)}."
         )
     return (baseline,)
+
+
+def _reconstruction_baselines(
+    wanted: tuple[str, ...], searched: nn.Module, skeleton: Any, config: TrainConfig
+) -> dict[str, Callable[[], nn.Module]]:
+    """U-Net and VarNet factories sized to the searched network's parameter count."""
+    from nasbench.evaluation.recon_baselines import TRAINED_BASELINES, matched_baseline
+    from nasbench.models.costs import count_parameters
+
+    target = count_parameters(searched)
+    return {
+        name: lambda name=name: matched_baseline(name, target, skeleton.cascades, config.seed)
+        for name in wanted
+        if name in TRAINED_BASELINES
+    }
 
 
 def threshold_result(splits: Mapping[str, Any], info: Any, config: TrainConfig) -> TrainResult:
@@ -316,6 +354,7 @@ def _skeleton(
     A ``Skeleton`` replaces the default; a dict changes some of the default's fields.
     """
     from nasbench.spaces import space_from_dict
+    from nasbench.spaces.recon import ReconSkeleton
     from nasbench.spaces.skeleton import Skeleton, UNetSkeleton
 
     io = {
@@ -323,7 +362,7 @@ def _skeleton(
         "num_classes": info.num_classes,
         "spatial_dims": info.spatial_dims,
     }
-    if isinstance(override, (Skeleton, UNetSkeleton)):
+    if isinstance(override, (Skeleton, UNetSkeleton, ReconSkeleton)):
         return dataclasses.replace(override, **io)
     if override is not None and not isinstance(override, Mapping):
         raise ConfigError(
@@ -334,6 +373,8 @@ def _skeleton(
     default = space_from_dict(space).default_skeleton()
     if isinstance(default, UNetSkeleton):
         return UNetSkeleton.from_dict({**default.to_dict(), **dict(override or {}), **io})
+    if isinstance(default, ReconSkeleton):
+        return ReconSkeleton.from_dict({**default.to_dict(), **dict(override or {}), **io})
     # DARTS's evaluation adds the auxiliary head; NB-201 and chain networks have none.
     auxiliary = getattr(genotype, "kind", None) == "darts" and config.auxiliary_weight > 0
     changes: dict[str, Any] = {"auxiliary": auxiliary, "drop_path_prob": 0.0}
@@ -441,7 +482,10 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN", help="run folder written by a search")
     parser.add_argument("--epochs", type=int, default=default.epochs, help="training epochs")
     parser.add_argument("--batch-size", type=int, default=default.batch_size)
-    parser.add_argument("--lr", type=float, default=default.lr, help="initial SGD learning rate")
+    parser.add_argument("--lr", type=float, default=default.lr, help="initial learning rate")
+    parser.add_argument(
+        "--optimizer", default=default.optimizer, help="sgd, or adam (reconstruction's usual)"
+    )
     parser.add_argument(
         "--limit", type=int, default=None, help="at most N images per split (quick runs)"
     )
@@ -475,6 +519,7 @@ def cli_main(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
+        optimizer=args.optimizer,
         limit=args.limit,
         augment=not args.no_augment,
         device=args.device,
@@ -498,7 +543,7 @@ def cli_main(args: argparse.Namespace) -> int:
 def _print_progress(record: dict[str, Any]) -> None:
     scores = "  ".join(
         f"{name} {record[name]:.4f}"
-        for name in ("val_acc", "val_auc", "val_dice")
+        for name in ("val_acc", "val_auc", "val_dice", "val_psnr", "val_ssim")
         if name in record
     )
     print(

@@ -1,8 +1,8 @@
 """What a loop needs to know about a task: its loss, step metrics, inference and split scores.
 
 The bilevel search loop (``nasbench.engine.bilevel``) and the training loop
-(``nasbench.evaluation.train_loop``) are written once; what differs between a classifier
-and a segmenter sits behind five small calls of a task object:
+(``nasbench.evaluation.train_loop``) are written once; what differs between a classifier,
+a segmenter and a reconstruction network sits behind five small calls of a task object:
 
 - ``task.loss()``: the training loss module;
 - ``task.target(y)``: targets in the form the loss takes;
@@ -26,6 +26,7 @@ from torch import nn
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS, classification_metrics, loss_for_task
+from nasbench.evaluation.reconstruction import ReconstructionTask
 from nasbench.evaluation.segmentation import (
     SegmentationMeter,
     as_mask,
@@ -34,7 +35,7 @@ from nasbench.evaluation.segmentation import (
     sliding_window_segment,
 )
 
-TASK_KINDS = (*CLASSIFICATION_TASKS, "segmentation")
+TASK_KINDS = (*CLASSIFICATION_TASKS, "segmentation", "reconstruction")
 
 
 class ClassificationMeter:
@@ -158,7 +159,7 @@ class SegmentationTask:
         return SegmentationMeter(self.class_names, hausdorff=hausdorff, loss_fn=loss_fn)
 
 
-Task = ClassificationTask | SegmentationTask
+Task = ClassificationTask | SegmentationTask | ReconstructionTask
 
 
 def task_for(
@@ -170,13 +171,15 @@ def task_for(
     """The task object of a dataset task name.
 
     Args:
-        task: ``DatasetInfo.task`` (binary, multi-class, ordinal, multi-label, segmentation).
+        task: ``DatasetInfo.task`` (binary, multi-class, ordinal, multi-label, segmentation,
+            reconstruction).
         class_names: the dataset's class names (segmentation metric names).
         spatial_dims: 2 or 3.
         roi_size: segmentation only: the sliding-window edge.
 
     Returns:
-        A :class:`ClassificationTask` or :class:`SegmentationTask`.
+        A :class:`ClassificationTask`, :class:`SegmentationTask` or
+        :class:`~nasbench.evaluation.reconstruction.ReconstructionTask`.
 
     Example:
         >>> task_for("segmentation", ("background", "organ")).select
@@ -184,6 +187,8 @@ def task_for(
     """
     if task == "segmentation":
         return SegmentationTask(class_names, spatial_dims, roi_size)
+    if task == "reconstruction":
+        return ReconstructionTask()
     if task in CLASSIFICATION_TASKS:
         return ClassificationTask(task)
     raise ConfigError(

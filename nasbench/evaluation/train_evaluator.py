@@ -23,7 +23,7 @@ from nasbench.evaluation.registry import register_evaluator
 from nasbench.options import MethodConfig, option
 from nasbench.protocols import Genotype, Space
 
-SCORE_METRICS = ("val_acc", "val_auc")
+SCORE_METRICS = ("val_acc", "val_auc", "val_psnr", "val_ssim")
 
 
 # ---- data and networks shared by the evaluators ----------------------------------------------
@@ -116,9 +116,9 @@ def skeleton_for(space: Space, info: Any, skeleton: dict | None = None) -> Any:
     Returns:
         A ``Skeleton`` whose ``in_channels``, ``num_classes`` and ``spatial_dims`` match the data.
     """
-    from nasbench.spaces.skeleton import Skeleton
-
-    base = Skeleton.from_dict(skeleton) if skeleton else space.default_skeleton()
+    base = space.default_skeleton()
+    if skeleton:
+        base = type(base).from_dict(skeleton)  # a Skeleton, or a U-Net or unrolled one
     return dataclasses.replace(
         base,
         in_channels=info.in_channels,
@@ -208,10 +208,13 @@ class TrainEvaluator:
             budget: epochs to train, 1..``config.epochs``.
 
         Returns:
-            A Result: ``score`` (= ``config.metric`` of the kept epoch), ``val_acc``,
-            ``val_auc``, ``test_acc``, ``test_auc``; cost ``params``, ``macs``, ``wall_s``,
+            A Result: ``score`` (= ``config.metric`` of the kept epoch, or the task's own
+            selection metric when the task has no such score), ``val_acc``,
+            ``val_auc``, ``test_acc``, ``test_auc`` (reconstruction: ``val_psnr``, ``val_ssim``,
+            ``val_nmse`` and their ``test_`` twins); cost ``params``, ``macs``, ``wall_s``,
             ``epochs``; info ``history`` (per-epoch records).
         """
+        from nasbench.evaluation.tasks import task_of_info
         from nasbench.evaluation.train_loop import TrainConfig, train_model
         from nasbench.models import build, count_macs
 
@@ -236,13 +239,11 @@ class TrainEvaluator:
 
         out = train_model(model, train, val, test, info.task, recipe, on_epoch=stop_at_budget)
         shape = (1, info.in_channels, *(self.data.size,) * info.spatial_dims)
-        metrics = {
-            "val_acc": out.best_val["acc"],
-            "val_auc": out.best_val["auc"],
-            "test_acc": out.test["acc"],
-            "test_auc": out.test["auc"],
-        }
-        metrics["score"] = metrics[cfg.metric]
+        # The task's scores (ACC/AUC, Dice, PSNR/SSIM) under val_/test_ names.
+        metrics = {f"val_{k}": v for k, v in out.best_val.items() if k != "loss"}
+        metrics.update({f"test_{k}": v for k, v in out.test.items() if k != "loss"})
+        select = f"val_{task_of_info(info).select}"
+        metrics["score"] = metrics.get(cfg.metric, metrics[select])
         cost = {
             "params": float(out.params),
             "macs": float(count_macs(model.cpu(), shape)),

@@ -38,7 +38,7 @@ from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.tasks import Task, task_for, task_of_info
 from nasbench.models.costs import count_parameters
 
-SELECT_METRICS = ("auc", "acc", "loss", "dice")
+SELECT_METRICS = ("auc", "acc", "loss", "dice", "psnr", "ssim")
 OPTIMIZERS = ("sgd", "adam")
 PRECISIONS = ("fp32", "bf16")
 # Keeps the training and evaluation streams of one seed apart from the search's (0 and 1).

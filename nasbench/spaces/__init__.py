@@ -9,6 +9,8 @@
 - segmentation: :class:`NasUnetSpace` ("nasunet"), :class:`VnasSpace` ("vnas", 3D) and
   :class:`DintsSpace` ("dints", MONAI's DiNTS); their genotypes in
   :mod:`~nasbench.spaces.seg_genotypes`.
+- reconstruction: :class:`ReconSpace` ("unrolled"), cascades of a searched cell with
+  k-space data consistency; :class:`ReconGenotype`, :class:`ReconSkeleton`.
 - :mod:`~nasbench.spaces.zoo`: published cells (``zoo["DARTS_V2"]``) and their citations.
 
 Example:
@@ -53,6 +55,7 @@ from nasbench.spaces.ops import (
     register_op,
     register_op_set,
 )
+from nasbench.spaces.recon import ReconGenotype, ReconSkeleton, ReconSpace
 from nasbench.spaces.seg_genotypes import DintsGenotype, NasUnetGenotype, VnasGenotype
 from nasbench.spaces.skeleton import Skeleton, UNetSkeleton
 from nasbench.spaces.vnas import VnasSpace
@@ -74,6 +77,9 @@ __all__ = [
     "NasUnetGenotype",
     "NasUnetSpace",
     "OpSpec",
+    "ReconGenotype",
+    "ReconSkeleton",
+    "ReconSpace",
     "SearchSpace",
     "Skeleton",
     "UNetSkeleton",

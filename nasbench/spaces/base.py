@@ -36,7 +36,8 @@ class Space(ABC):
 
     Attributes:
         name: the registry name.
-        task: what its networks do: ``"classification"`` or ``"segmentation"``.
+        task: what its networks do: ``"classification"``, ``"segmentation"`` or
+            ``"reconstruction"``.
         strategies: the strategies that can search it (None: any that fits its kind).
     """
 

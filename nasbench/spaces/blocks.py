@@ -610,3 +610,44 @@ class NonLocalBlock(nn.Module):
         attention = torch.softmax(theta @ phi, dim=-1)  # (N, L, L)
         y = (attention @ g).transpose(1, 2).reshape(x.shape[0], -1, *x.shape[2:])
         return x + self.out(y)
+
+
+class ResidualConv(nn.Module):
+    """Two ReLU-conv-BN layers plus the input (a ResNet basic block, pre-activation):
+    the residual and dilated convolutions of NAS for MRI reconstruction.
+
+    Args:
+        spatial_dims: 2 or 3.
+        C_in: input channels.
+        C_out: output channels.
+        stride: stride of the first layer; with a change of size or width the shortcut
+            is a 1x1 ReLU-conv-BN.
+        dilation: dilation of both 3x3 convolutions.
+        affine: learn the batch-norm scale and shift.
+
+    Example:
+        >>> ResidualConv(2, 8, 8)(torch.zeros(1, 8, 6, 6)).shape
+        torch.Size([1, 8, 6, 6])
+    """
+
+    def __init__(
+        self,
+        spatial_dims: int,
+        C_in: int,
+        C_out: int,
+        stride: int = 1,
+        dilation: int = 1,
+        affine: bool = True,
+    ) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            ReLUConvBN(spatial_dims, C_in, C_out, 3, stride, dilation, affine, dilation),
+            ReLUConvBN(spatial_dims, C_out, C_out, 3, 1, dilation, affine, dilation),
+        )
+        same = stride == 1 and C_in == C_out
+        self.shortcut = (
+            nn.Identity() if same else ReLUConvBN(spatial_dims, C_in, C_out, 1, stride, 0, affine)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.shortcut(x) + self.body(x)

@@ -44,6 +44,7 @@ from nasbench.spaces.blocks import (
     NonLocalBlock,
     PreprocessedPool,
     ReLUConvBN,
+    ResidualConv,
     SepConv,
     Zero,
     check_spatial_dims,
@@ -352,6 +353,9 @@ def _builtin_ops() -> dict[str, tuple[str, OpFactory]]:
             sd, ci, co, kernel, s, affine, depthwise=depthwise
         )
 
+    def residual(dilation: int) -> OpFactory:
+        return lambda sd, ci, co, s, affine=True: ResidualConv(sd, ci, co, s, dilation, affine)
+
     def cweight(up: bool = False) -> OpFactory:
         return lambda sd, ci, co, s, affine=True: CWeight(sd, ci, co, s, affine, upsample=up)
 
@@ -403,6 +407,9 @@ def _builtin_ops() -> dict[str, tuple[str, OpFactory]]:
         "atrous_conv_3x3_r3": ("dil_conv", dil(3, 3)),
         "atrous_conv_5x5_r5": ("dil_conv", dil(5, 5)),
         "non_local": ("attention", _non_local),
+        # MRI reconstruction (NAS for reconstruction, EMR-NAS): residual blocks
+        "res_conv_3x3": ("conv", residual(1)),
+        "res_dil_conv_3x3": ("dil_conv", residual(2)),
     }
 
 
@@ -470,6 +477,18 @@ def _builtin_sets() -> dict[str, tuple[str, ...]]:
             "max_pool_3x3",
             "avg_pool_3x3",
             "skip_connect",
+        ),
+        # The unrolled reconstruction cell: plain, residual, dilated and depthwise-separable
+        # convolutions (EMR-NAS's efficient ops); no pools, which blur the detail it restores.
+        "recon": (
+            "none",
+            "skip_connect",
+            "conv_1x1",
+            "conv_3x3",
+            "res_conv_3x3",
+            "res_dil_conv_3x3",
+            "sep_conv_3x3",
+            "dil_conv_3x3",
         ),
     }
 

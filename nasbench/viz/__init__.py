@@ -18,6 +18,7 @@ from nasbench.viz.overlay import plot_overlays
 from nasbench.viz.palette import family_color, op_color, op_dash, op_line
 from nasbench.viz.pareto import plot_pareto
 from nasbench.viz.proxies import plot_proxy_vs_true
+from nasbench.viz.recon import draw_unrolled, plot_reconstructions
 from nasbench.viz.render import GraphvizError, NasDigraph, find_engine, render, save
 from nasbench.viz.report import write_report
 from nasbench.viz.supernet_graph import draw_supernet
@@ -36,6 +37,7 @@ __all__ = [
     "draw_network",
     "draw_supernet",
     "draw_unet_cells",
+    "draw_unrolled",
     "draw_vnas",
     "family_color",
     "find_engine",
@@ -53,6 +55,7 @@ __all__ = [
     "plot_overlays",
     "plot_pareto",
     "plot_proxy_vs_true",
+    "plot_reconstructions",
     "render",
     "save",
     "write_report",

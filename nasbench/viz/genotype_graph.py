@@ -151,7 +151,8 @@ def draw_genotype(
     (cells of ``STACK_FROM_NODES`` or more nodes: the DARTS pair is 1333 pt wide). A
     NAS-Bench-201 or chain genotype is passed on to :func:`draw_nb201` / :func:`draw_chain`;
     a NAS-Unet genotype to ``draw_unet_cells`` (``cell`` may be ``"down"`` or ``"up"``), a
-    V-NAS one to ``draw_vnas`` and a DiNTS one to ``draw_dints``.
+    V-NAS one to ``draw_vnas``, a DiNTS one to ``draw_dints`` and a reconstruction one to
+    ``draw_unrolled`` (three cascades; call it for another count).
 
     Args:
         g: the genotype.
@@ -180,6 +181,10 @@ def draw_genotype(
         return draw_chain(g)
     if kind in ("nasunet", "vnas", "dints"):
         return _draw_segmentation(g, cell)
+    if kind == "recon":
+        from nasbench.viz.recon import draw_unrolled
+
+        return draw_unrolled(g)
     cells = _check_cell(cell)
     marks = _highlight_set(highlight)
     graph = NasDigraph(

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from nasbench.data import registry, synthetic
+from nasbench.data.kspace import zero_filled_magnitude
 from nasbench.errors import DatasetError
 
 synthetic.register()
@@ -58,7 +59,6 @@ def test_splits_differ():
         ("synthetic3d", 28, (1, 28, 28, 28), (), torch.int64),
         ("synthetic-seg", 28, (1, 28, 28), (1, 28, 28), torch.int64),
         ("synthetic-seg3d", 32, (1, 32, 32, 32), (1, 32, 32, 32), torch.int64),
-        ("synthetic-recon", 28, (1, 28, 28), (1, 28, 28), torch.float32),
     ],
 )
 def test_shapes_dtypes_and_range(name, size, image_shape, target_shape, target_dtype):
@@ -106,13 +106,17 @@ def test_segmentation_masks_take_declared_classes():
 
 def test_reconstruction_input_is_degraded_target():
     ds = _load("synthetic-recon", size=64)
-    image, target = ds[0]
+    x, target = ds[0]
+    assert tuple(x.shape) == (3, 64, 64) and tuple(target.shape) == (1, 64, 64)
     assert 0.0 <= float(target.min()) and float(target.max()) <= 1.0
+    image = zero_filled_magnitude(x[None])[0]
     error = float((image - target).abs().mean())
     assert 0.0 < error < float(target.mean())
+    # The mask channel holds whole k-space columns, about a quarter of them at 4x.
+    assert torch.equal(x[2], x[2, :1].expand(64, 64)) and 10 <= int(x[2, 0].sum()) <= 20
     # Fully sampled k-space gives the target back: the degradation is the undersampling.
-    full = _load("synthetic-recon", size=64, acceleration=1)[0][0]
-    assert float((full - target).abs().max()) < 1e-4
+    full = zero_filled_magnitude(_load("synthetic-recon", size=64, acceleration=1)[0][0][None])
+    assert float((full[0] - target).abs().max()) < 1e-4
     assert "zero-filled" in ds.info.description
 
 

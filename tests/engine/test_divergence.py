@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 import torch
 
-from nasbench.engine.bilevel import resume, search
+from nasbench.engine.search import resume, search
 from nasbench.errors import CheckpointError, DivergenceError
 from nasbench.runs import load, load_checkpoint
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from nasbench.config import DatasetConfig
-from nasbench.engine.bilevel import resume, search
+from nasbench.engine.search import resume, search
 from nasbench.runs.faults import ENV
 
 from .conftest import tiny_config

@@ -93,7 +93,8 @@ def test_run_without_genotype_is_one_line_error(tmp_path):
 def test_unsupported_task_or_space_is_one_line_error(tmp_path):
     config = SearchConfig(dataset=DatasetConfig(name="synthetic-recon"), space=TINY_SPACE)
     RunStore.create(tmp_path / "recon", config.to_dict()).close()
-    with pytest.raises(ConfigError, match="segmentation dataset, but synthetic-recon") as err:
+    # A reconstruction set searched with a classification space.
+    with pytest.raises(ConfigError, match='space "unrolled"') as err:
         retrain(tmp_path / "recon", QUICK, genotype=zoo["DARTS_V2"])
     assert "\n" not in str(err.value)
     # A segmentation set searched with a classification space cannot be retrained either.
@@ -125,7 +126,7 @@ def test_unet_baseline_fits_the_image_size():
     three (which failed with a size mismatch on a 28-px segmentation run)."""
     import torch
 
-    from nasbench.evaluation.retrain import unet_for_size
+    from nasbench.evaluation.final_evaluation import unet_for_size
 
     for size, levels in ((28, 2), (32, 3), (64, 3), (6, 1)):
         net = unet_for_size(size)(2, 1, 3)

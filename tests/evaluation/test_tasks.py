@@ -7,6 +7,7 @@ import torch
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.baselines import IntensityThresholds
+from nasbench.evaluation.reconstruction import ReconstructionTask
 from nasbench.evaluation.tasks import ClassificationTask, SegmentationTask, task_for
 
 
@@ -14,8 +15,30 @@ def test_dispatch_on_the_task_name():
     assert isinstance(task_for("multi-label"), ClassificationTask)
     seg = task_for("segmentation", ("background", "organ"), spatial_dims=3)
     assert isinstance(seg, SegmentationTask) and (seg.select, seg.primary) == ("dice", "dice")
+    recon = task_for("reconstruction")
+    assert isinstance(recon, ReconstructionTask) and recon.select == "psnr"
     with pytest.raises(ConfigError, match="no training loop"):
-        task_for("reconstruction")
+        task_for("detection")
+
+
+def test_reconstruction_task_scores_images():
+    task = task_for("reconstruction")
+    target = torch.rand(3, 1, 16, 16)
+    noisy = (target + 0.1 * torch.randn_like(target)).clamp(0, 1)
+    meter = task.meter(task.loss())
+    meter.update(noisy, target)
+    scores = meter.result()
+    mse = float(((noisy - target) ** 2).mean(dim=(1, 2, 3)).log10().mean())
+    assert scores["psnr"] == pytest.approx(-10 * mse, rel=1e-4)
+    assert 0 < scores["ssim"] < 1 and 0 < scores["nmse"] < 1 and scores["loss"] > 0
+    perfect = task.meter()
+    perfect.update(target, target)
+    assert perfect.result()["ssim"] == pytest.approx(1.0) and perfect.result()["nmse"] == 0
+    with pytest.raises(ConfigError, match="is the network a classifier") as err:
+        task.batch_metrics(torch.zeros(3, 2), target)
+    assert "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match="magnitude images"):
+        task.loss()(torch.zeros(3, 1, 16, 16, dtype=torch.complex64), target)
 
 
 def test_classification_task_scores_as_before():

@@ -35,6 +35,10 @@ EXPECTED_SETS = {
         "none", "conv_3x3", "conv_5x5", "dil_conv_3x3", "dil_conv_5x5",
         "sep_conv_3x3", "sep_conv_5x5", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
     ),
+    "recon": (
+        "none", "skip_connect", "conv_1x1", "conv_3x3", "res_conv_3x3", "res_dil_conv_3x3",
+        "sep_conv_3x3", "dil_conv_3x3",
+    ),
 }  # fmt: skip
 # Every op the published zoo cells (DARTS genotypes.py, ENAS, GDAS, PC-DARTS) use.
 ZOO_OPS = {
@@ -193,6 +197,18 @@ def test_non_local_is_residual():
         torch.nn.init.zeros_(p)  # W(y) = 0 leaves only the residual path
     x = torch.randn(1, 4, 3, 3)
     torch.testing.assert_close(op.eval()(x), x)
+
+
+def test_residual_convs_add_their_input():
+    for name, dilation in (("res_conv_3x3", 1), ("res_dil_conv_3x3", 2)):
+        op = ops.create_op(name, spatial_dims=2, C_in=4, C_out=4, stride=1)
+        # Two 3x3 convs (no bias) and two batch norms; the shortcut is the identity.
+        assert n_params(op) == 2 * (4 * 4 * 9) + 2 * (2 * 4)
+        assert op.body[0].op[1].dilation == (dilation, dilation)
+        for module in op.body:
+            torch.nn.init.zeros_(module.op[2].weight)  # silence the residual branch
+        x = torch.randn(2, 4, 6, 6)
+        assert torch.equal(op(x), x)
 
 
 def test_cweight_rescales_channels():

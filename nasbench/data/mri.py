@@ -1,0 +1,419 @@
+"""MRI reconstruction sets: real anatomy undersampled retrospectively, offline.
+
+- ``mni152-recon`` / ``mni152-recon-8x``: 2D slices of the MNI152 2009 T1 template
+  (ICBM 2009a nonlinear symmetric, an average of 152 adults' brains at 1 mm), which
+  nilearn's wheel ships, cut axially, coronally and sagittally. Only that one file
+  is read (with nibabel); nilearn's fetchers, which download, are never called.
+- ``recon_folder(path)``: the user's own NIfTI/DICOM/PNG images, read with the
+  folder loader's reader; 3D volumes are cut into slices.
+
+Every sample is simulated on the fly by :mod:`nasbench.data.kspace`: a seeded mask
+per sample (MONAI's random or equispaced Cartesian lines at 4x or 8x, fully sampled
+centre), the zero-filled image as the input, the magnitude image as the target.
+
+The template is symmetric, so only one hemisphere's sagittal slices are used (the
+other's are the same images). Splits are subject-free in the only way a single
+template allows: by slab. Along
+each axis the brain's slices are cut into slabs of ``SLAB`` neighbours, dealt to
+train, train, train, val, test in turn, and the first slice of every slab is
+dropped, so no two neighbouring (nearly identical) slices sit in different splits.
+A user folder is split by file (one file per subject), never by slice.
+
+Example:
+    >>> ds = load_mni_recon(get_info("mni152-recon"), "val", None, 64, False)  # doctest: +SKIP
+    >>> x, y = ds[0]; tuple(x.shape), tuple(y.shape)  # doctest: +SKIP
+    ((3, 64, 64), (1, 64, 64))
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from nasbench.data import registry
+from nasbench.data.kspace import (
+    CENTER_FRACTIONS,
+    check_magnitude_image,
+    check_real,
+    draw_mask,
+    undersample,
+)
+from nasbench.data.registry import BASE_SPLITS, DatasetInfo
+from nasbench.errors import DatasetError
+
+TEMPLATE = "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
+ORIENTATIONS = ("sagittal", "coronal", "axial")  # the template's axes 0, 1, 2
+SLAB = 8
+SLAB_SPLITS = ("train", "train", "train", "val", "test")
+# A slice joins the set when the brain covers at least this fraction of its frame.
+MIN_BRAIN_FRACTION = 0.15
+RECON_SIZES = (32, 64, 128)
+_SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
+
+# The template's notice: Copyright (C) 1993-2009 Louis Collins, McConnell Brain Imaging
+# Centre, Montreal Neurological Institute, McGill University; permission to use, copy,
+# modify and distribute for any purpose without fee, provided the notice is kept.
+MNI_LICENCE = "free use with the MNI/McGill copyright notice (nilearn's copy: BSD-3-Clause)"
+MNI_CITATION = (
+    "Fonov V, Evans AC, Botteron K, Almli CR, McKinstry RC, Collins DL. Unbiased average "
+    "age-appropriate atlases for pediatric studies. NeuroImage 54(1), 2011. Fonov V, Evans "
+    "A, McKinstry R, Almli C, Collins D. Unbiased nonlinear average age-appropriate brain "
+    "templates from birth to adulthood. NeuroImage 47, S102, 2009."
+)
+
+
+def template_path() -> Path:
+    """Where nilearn's wheel keeps the MNI152 2009 T1 template (nilearn is not imported).
+
+    Raises:
+        DatasetError: nilearn is not installed, or its wheel lacks the file.
+    """
+    spec = importlib.util.find_spec("nilearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetError(
+            "mni152-recon reads the MNI152 template that nilearn ships; `pip install nilearn`."
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / TEMPLATE
+    if not path.is_file():
+        raise DatasetError(f"nilearn is installed but {path} is missing; reinstall nilearn.")
+    return path
+
+
+def square_slice(image: np.ndarray, size: int) -> np.ndarray:
+    """Crop a slice to its content's bounding square (zero-padded), resize, scale to [0, 1].
+
+    Args:
+        image: a real 2D slice, background 0.
+        size: output edge (even).
+
+    Returns:
+        ``(size, size)`` float32 with maximum 1 (an empty slice stays 0).
+
+    Example:
+        >>> square_slice(np.pad(np.ones((4, 6)), 5), 16).shape
+        (16, 16)
+    """
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    if rows.size:
+        image = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    edge = max(image.shape) + 2  # one pixel of background all round
+    canvas = np.zeros((edge, edge), dtype=np.float32)
+    top, left = (edge - image.shape[0]) // 2, (edge - image.shape[1]) // 2
+    canvas[top : top + image.shape[0], left : left + image.shape[1]] = image
+    resized = torch.nn.functional.interpolate(
+        torch.from_numpy(canvas)[None, None], size=(size, size), mode="area"
+    )[0, 0].numpy()
+    peak = float(resized.max())
+    return resized / peak if peak > 0 else resized
+
+
+def slab_split(n: int, keep: np.ndarray) -> dict[str, list[int]]:
+    """Deal the kept slice indices ``0..n-1`` to splits slab by slab (module docstring).
+
+    Example:
+        >>> s = slab_split(40, np.ones(40, bool)); [len(s[k]) for k in ("train", "val", "test")]
+        [21, 7, 7]
+    """
+    kept = [i for i in range(n) if keep[i]]
+    out: dict[str, list[int]] = {split: [] for split in BASE_SPLITS}
+    for slab, start in enumerate(range(0, len(kept), SLAB)):
+        split = SLAB_SPLITS[slab % len(SLAB_SPLITS)]
+        out[split].extend(kept[start + 1 : start + SLAB])
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def mni_slices(size: int, orientations: tuple[str, ...] = ORIENTATIONS) -> dict[str, np.ndarray]:
+    """The template's brain slices per split, ``(n, size, size)`` in [0, 1], read-only.
+
+    Args:
+        size: slice edge.
+        orientations: any of ``ORIENTATIONS``.
+
+    Returns:
+        split -> stacked slices (axis by axis, in slice order).
+
+    Example:
+        >>> mni_slices(32)["val"].shape  # doctest: +SKIP
+        (49, 32, 32)
+    """
+    import nibabel as nib
+
+    unknown = [o for o in orientations if o not in ORIENTATIONS]
+    if unknown or not orientations:
+        raise DatasetError(
+            f"orientations {list(orientations)} must be a non-empty subset of "
+            f"{', '.join(ORIENTATIONS)}."
+        )
+    volume = np.asarray(nib.load(str(template_path())).dataobj, dtype=np.float32)
+    out: dict[str, list[np.ndarray]] = {split: [] for split in BASE_SPLITS}
+    for orientation in orientations:
+        axis = ORIENTATIONS.index(orientation)
+        stack = np.moveaxis(volume, axis, 0)
+        keep = (stack > 0.1 * volume.max()).mean(axis=(1, 2)) >= MIN_BRAIN_FRACTION
+        if orientation == "sagittal":
+            # The template is symmetric: the sagittal slices of the right hemisphere are
+            # those of the left, which would put copies of one image in two splits.
+            keep &= np.arange(len(stack)) <= len(stack) // 2
+        for split, indices in slab_split(len(stack), keep).items():
+            # Rotate so the head's top is up, as radiologists view the slice.
+            out[split] += [square_slice(np.rot90(stack[i]), size) for i in indices]
+    stacked = {split: np.stack(images) for split, images in out.items()}
+    for array in stacked.values():
+        array.setflags(write=False)
+    return stacked
+
+
+class SliceReconDataset(Dataset):
+    """Undersampled single-coil acquisitions of a stack of magnitude slices.
+
+    Args:
+        info: the registry entry.
+        split: one of ``BASE_SPLITS`` (picks the mask stream).
+        slices: ``(n, size, size)`` magnitude images in [0, 1].
+        acceleration: 4 or 8 (any integer >= 1).
+        mask: ``"random"`` or ``"equispaced"``.
+        center_fraction: the fully sampled centre (default: fastMRI's for the acceleration).
+        seed: seeds the masks; a sample's mask depends on (seed, split, index) only.
+
+    Example:
+        >>> ds = SliceReconDataset(info, "train", np.zeros((2, 32, 32)))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        info: DatasetInfo,
+        split: str,
+        slices: np.ndarray,
+        acceleration: int = 4,
+        mask: str = "random",
+        center_fraction: float | None = None,
+        seed: int = 0,
+    ) -> None:
+        if split not in BASE_SPLITS:
+            raise DatasetError(
+                f"{info.name}: split {split!r} is not one of {', '.join(BASE_SPLITS)}."
+            )
+        if len(slices):
+            check_magnitude_image(slices[0], f"{info.name} slice 0")
+        self.info, self.split, self.slices = info, split, slices
+        self.acceleration, self.mask_kind = acceleration, mask
+        self.center_fraction, self.seed = center_fraction, int(seed)
+        draw_mask(slices.shape[-1] if len(slices) else 32, acceleration, center_fraction, mask)
+        self.targets = None
+
+    def __len__(self) -> int:
+        return len(self.slices)
+
+    def mask(self, index: int) -> torch.Tensor:
+        """The k-space columns sample ``index`` measures."""
+        # Distinct streams per split: validation masks never repeat training masks.
+        stream = np.random.SeedSequence((self.seed, _SPLIT_IDS[self.split], index))
+        seed = int(stream.generate_state(1)[0])
+        columns = self.slices.shape[-1]
+        return draw_mask(columns, self.acceleration, self.center_fraction, self.mask_kind, seed)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        index = int(index)
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"{self.info.name}: index {index} out of range 0..{len(self) - 1}")
+        index %= len(self)
+        return undersample(torch.from_numpy(np.array(self.slices[index])), self.mask(index))
+
+
+def load_mni_recon(
+    info: DatasetInfo,
+    split: str,
+    root: Path | None,
+    size: int,
+    download: bool,
+    acceleration: int | None = None,
+    mask: str = "random",
+    center_fraction: float | None = None,
+    orientations: tuple[str, ...] = ORIENTATIONS,
+    data_seed: int = 0,
+    **options: Any,
+) -> SliceReconDataset:
+    """Registry loader of the MNI152 sets (``root`` and ``download`` are unused).
+
+    Args:
+        info: the registry entry (its name sets the default acceleration).
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        root: ignored.
+        size: slice edge (32, 64 or 128).
+        download: ignored; nothing is downloaded.
+        acceleration: overrides the entry's (4 or 8).
+        mask: ``"random"`` or ``"equispaced"``.
+        center_fraction: the fully sampled centre.
+        orientations: which of sagittal, coronal, axial to cut.
+        data_seed: seeds the masks.
+        **options: ignored.
+
+    Returns:
+        A :class:`SliceReconDataset`.
+    """
+    slices = mni_slices(int(size), tuple(orientations))[split]
+    acceleration = acceleration or _acceleration_of(info)
+    return SliceReconDataset(info, split, slices, acceleration, mask, center_fraction, data_seed)
+
+
+def _acceleration_of(info: DatasetInfo) -> int:
+    return 8 if info.name.endswith("-8x") else 4
+
+
+def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """A user folder's images as magnitude slices per split, split by file.
+
+    2D images are used whole (colour is averaged to grey); a 3D volume gives the
+    slices of the middle half of its slice axis. Files are dealt 70/10/20 with a seed
+    (every split gets at least one file when there are three or more).
+
+    Args:
+        path: a folder of NIfTI, DICOM, PNG or JPEG files (subfolders are searched).
+        size: slice edge.
+        seed: seeds the split.
+
+    Returns:
+        split -> ``(n, size, size)`` slices in [0, 1].
+    """
+    from nasbench.data.folder import SUFFIXES, read_image
+
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise DatasetError(f"{folder} is not a folder; give a folder of MR images.")
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not p.name.startswith(".")
+        and any(p.name.lower().endswith(s) for s in SUFFIXES)
+    )
+    if not files:
+        raise DatasetError(f"{folder} holds no images ({', '.join(SUFFIXES)}); add some.")
+    order = np.random.default_rng(seed).permutation(len(files))
+    n_val = max(1, round(0.1 * len(files))) if len(files) >= 3 else 0
+    n_test = max(1, round(0.2 * len(files))) if len(files) >= 3 else 0
+    bounds = {"train": order[n_val + n_test :], "val": order[:n_val]}
+    bounds["test"] = order[n_val : n_val + n_test]
+    out = {}
+    for split, chosen in bounds.items():
+        slices = [s for i in sorted(chosen) for s in _file_slices(files[i], read_image, size)]
+        out[split] = np.stack(slices) if slices else np.zeros((0, size, size), np.float32)
+    return out
+
+
+def _file_slices(path: Path, read_image: Any, size: int) -> list[np.ndarray]:
+    array = np.asarray(read_image(path))  # channels first
+    check_real(array, str(path))
+    array = array.astype(np.float32).mean(axis=0)  # colour (or coil magnitudes) to grey
+    if array.ndim == 2:
+        return [square_slice(array, size)]
+    depth = array.shape[0]  # read_image puts a volume's slice axis first
+    return [square_slice(array[k], size) for k in range(depth // 4, depth - depth // 4)]
+
+
+def register_recon_folder(
+    path: str | os.PathLike,
+    name: str | None = None,
+    acceleration: int = 4,
+    mask: str = "random",
+    seed: int = 0,
+    licence: str = "",
+) -> DatasetInfo:
+    """Register a folder of the user's MR images as a reconstruction set.
+
+    Args:
+        path: the folder (:func:`folder_slices`).
+        name: registry name; default ``<folder name>-recon``.
+        acceleration: 4 or 8.
+        mask: ``"random"`` or ``"equispaced"``.
+        seed: seeds the split and the masks.
+        licence: the data's licence, recorded in the info.
+
+    Returns:
+        The registered :class:`DatasetInfo`.
+
+    Example:
+        >>> info = register_recon_folder("my_brains", acceleration=8)  # doctest: +SKIP
+        >>> nasbench.data.load(info.name, "train", size=64)[0][0].shape  # doctest: +SKIP
+        torch.Size([3, 64, 64])
+    """
+    folder = Path(path).expanduser()
+    draw_mask(32, acceleration, None, mask)  # a bad acceleration or kind fails now
+    counts = {k: len(v) for k, v in folder_slices(folder, RECON_SIZES[0], seed).items()}
+    info = DatasetInfo(
+        name=(name or f"{folder.name}-recon").lower(),
+        task="reconstruction",
+        modality="MRI (your images, single-coil simulation)",
+        spatial_dims=2,
+        in_channels=3,
+        num_classes=0,
+        class_names=(),
+        splits=counts,
+        sizes=RECON_SIZES,
+        licence=licence,
+        source="folder",
+        description=f"Slices of {folder}, undersampled {acceleration}x ({mask} mask).",
+        homepage=str(folder),
+    )
+
+    def loader(info: DatasetInfo, split: str, root: Any, size: int, download: bool, **_: Any):
+        slices = folder_slices(folder, size, seed)[split]
+        return SliceReconDataset(info, split, slices, acceleration, mask, None, seed)
+
+    registry.register_dataset(info, loader, lambda info, root, size: folder.is_dir())
+    return info
+
+
+def _mni_info(name: str, acceleration: int) -> DatasetInfo:
+    return DatasetInfo(
+        name=name,
+        task="reconstruction",
+        modality="MRI (T1, single-coil simulation)",
+        spatial_dims=2,
+        in_channels=3,
+        num_classes=0,
+        class_names=(),
+        # Brain slices at 64 px (the counts do not depend on the size).
+        splits={"train": 185, "val": 49, "test": 42},
+        sizes=RECON_SIZES,
+        licence=MNI_LICENCE,
+        citation=MNI_CITATION,
+        source="nilearn",
+        description=(
+            "Sagittal, coronal and axial slices of the MNI152 2009 T1 brain template "
+            "(nilearn's copy), cropped to the head, scaled to [0, 1]. Input (3 channels): "
+            "the zero-filled image (real, imaginary) of its k-space undersampled "
+            f"{acceleration}x by a new MONAI random Cartesian mask per sample (fully sampled "
+            f"centre: {int(100 * CENTER_FRACTIONS[acceleration])}% of the lines) and "
+            "the mask; target: the magnitude image. Split by slab, so neighbouring slices "
+            "never sit in different splits."
+        ),
+        homepage="https://nist.mni.mcgill.ca/icbm-152-nonlinear-atlases-2009/",
+    )
+
+
+INFOS = (_mni_info("mni152-recon", 4), _mni_info("mni152-recon-8x", 8))
+
+
+def register() -> None:
+    """Add the MNI152 reconstruction sets to the dataset registry.
+
+    Example:
+        >>> register()
+        >>> registry.get_info("mni152-recon").task
+        'reconstruction'
+    """
+    for info in INFOS:
+        registry.register_dataset(
+            info,
+            load_mni_recon,
+            lambda info, root, size: importlib.util.find_spec("nilearn") is not None,
+        )

@@ -1,0 +1,156 @@
+"""Reconstruction figures: images side by side, and the unrolled network drawn as a cascade.
+
+- :func:`plot_reconstructions`: one row per sample, five panels: ground truth,
+  zero-filled, reconstruction, the absolute error map and the k-space mask, with
+  each image's PSNR/SSIM in the row's titles.
+- :func:`draw_unrolled`: the zero-filled input, T cascades (cell, then ``DC``, data
+  consistency) and the magnitude output, above the searched cell in the DARTS style.
+
+Example:
+    >>> y = torch.rand(2, 1, 16, 16)
+    >>> x = torch.cat([y, torch.zeros_like(y), torch.ones_like(y)], 1)
+    >>> len(plot_reconstructions(y, x, y).data)
+    10
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from nasbench.errors import ConfigError, SpaceError
+from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, _draw_cell, _highlight_set
+from nasbench.viz.palette import INPUT_FILL, NODE_FILL, OUTPUT_FILL
+from nasbench.viz.render import NasDigraph
+
+PANELS = ("ground truth", "zero-filled", "reconstruction", "|error| x{gain}", "k-space mask")
+ERROR_GAIN = 5  # errors are small next to the image; the map is brightened by this factor
+
+
+def _batch(x: Any, name: str, channels: int) -> torch.Tensor:
+    x = torch.as_tensor(x).detach().float().cpu()
+    if x.ndim != 4 or x.shape[1] != channels:
+        raise ConfigError(f"{name} must be a batch (N, {channels}, H, W), got {tuple(x.shape)}.")
+    return x
+
+
+def plot_reconstructions(
+    target: Any, inputs: Any, reconstruction: Any, max_images: int = 3, title: str = ""
+) -> go.Figure:
+    """Ground truth, zero-filled, reconstruction, error map and mask of a few samples.
+
+    Args:
+        target: fully sampled magnitudes ``(N, 1, H, W)``.
+        inputs: the samples ``(N, 3, H, W)`` (:mod:`nasbench.data.kspace`); they give the
+            zero-filled image and the mask.
+        reconstruction: the network's output ``(N, 1, H, W)``.
+        max_images: rows at most.
+        title: the figure title (default names the panels).
+
+    Returns:
+        A figure of ``5 * rows`` heatmaps (traces named as the panels), grey, in [0, 1].
+
+    Example:
+        >>> from nasbench.data.kspace import draw_mask, undersample
+        >>> x, y = undersample(torch.rand(16, 16), draw_mask(16, 4, 0.25))
+        >>> len(plot_reconstructions(y[None], x[None], y[None]).data)
+        5
+    """
+    from nasbench.data.kspace import zero_filled_magnitude
+    from nasbench.evaluation.reconstruction import per_image_scores
+
+    target = _batch(target, "target", 1)
+    inputs = _batch(inputs, "inputs", 3)
+    output = _batch(reconstruction, "reconstruction", 1)
+    if not target.shape == output.shape == inputs[:, :1].shape:
+        raise ConfigError(
+            f"target {tuple(target.shape)}, inputs {tuple(inputs.shape)} and reconstruction "
+            f"{tuple(output.shape)} must hold the same images."
+        )
+    zero_filled = zero_filled_magnitude(inputs)
+    scores = {
+        "zero-filled": per_image_scores(zero_filled.clamp(0, 1), target),
+        "reconstruction": per_image_scores(output.clamp(0, 1), target),
+    }
+    rows = max(1, min(int(max_images), len(target)))
+    titles = []
+    for i in range(rows):
+        for panel in PANELS:
+            name = panel.split(" x")[0]
+            text = panel.format(gain=ERROR_GAIN)
+            if name in scores:
+                psnr, ssim = scores[name]["psnr"][i], scores[name]["ssim"][i]
+                text = f"{panel}<br>{float(psnr):.1f} dB, SSIM {float(ssim):.3f}"
+            titles.append(text)
+    fig = make_subplots(rows=rows, cols=len(PANELS), subplot_titles=titles, horizontal_spacing=0.01)
+    for i in range(rows):
+        error = (output[i, 0] - target[i, 0]).abs() * ERROR_GAIN
+        panels = (target[i, 0], zero_filled[i, 0], output[i, 0], error, inputs[i, 2])
+        for col, (panel, image) in enumerate(zip(PANELS, panels, strict=True), start=1):
+            fig.add_trace(
+                go.Heatmap(
+                    z=np.flipud(image.clamp(0, 1).numpy()),
+                    colorscale="gray" if col != 4 else "inferno",
+                    zmin=0.0,
+                    zmax=1.0,
+                    showscale=False,
+                    name=panel.split(" x")[0],
+                ),
+                row=i + 1,
+                col=col,
+            )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
+    fig.update_annotations(font_size=11)
+    fig.update_layout(
+        title=title or "Reconstruction: ground truth, zero-filled, network, error, mask",
+        height=230 * rows + 80,
+        margin={"l": 10, "r": 10, "t": 90, "b": 10},
+    )
+    return fig
+
+
+def draw_unrolled(genotype: Any, cascades: int = 3, cells: int = 1) -> NasDigraph:
+    """The unrolled network of a recon genotype: the cascade, then its cell.
+
+    Args:
+        genotype: a :class:`~nasbench.spaces.recon.ReconGenotype`.
+        cascades: T, the cascades drawn.
+        cells: cells per cascade.
+
+    Returns:
+        A :class:`NasDigraph` (inline in Jupyter; ``render``/``save`` export it).
+
+    Example:
+        >>> from nasbench.spaces.recon import ReconGenotype
+        >>> g = ReconGenotype([("conv_3x3", 0), ("res_conv_3x3", 1)], [2])
+        >>> "DC 2" in draw_unrolled(g, cascades=2).source
+        True
+    """
+    if getattr(genotype, "kind", None) != "recon":
+        raise SpaceError(f"draw_unrolled draws recon genotypes, not {genotype!r}.")
+    if cascades < 1 or cells < 1:
+        raise SpaceError(f"cascades and cells must be >= 1, got {cascades} and {cells}.")
+    graph = NasDigraph(name="unrolled", format="svg", node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
+    graph.attr(rankdir="LR", compound="true")
+    with graph.subgraph(name="cluster_cascade") as sub:
+        sub.attr(label="unrolled network", fontsize="22", fontname="times", style="dashed")
+        sub.node("zf", "zero-filled", fillcolor=INPUT_FILL)
+        previous = "zf"
+        for t in range(1, cascades + 1):
+            label = "cell" if cells == 1 else f"{cells} cells"
+            sub.node(f"cell{t}", f"{label} {t}", fillcolor=NODE_FILL)
+            sub.node(f"dc{t}", f"DC {t}", fillcolor="white", shape="ellipse")
+            sub.edge(previous, f"cell{t}")
+            sub.edge(f"cell{t}", f"dc{t}", label="+ input")
+            sub.edge("zf", f"dc{t}", label="k-space", style="dashed", color="gray50")
+            previous = f"dc{t}"
+        sub.node("out", "|image|", fillcolor=OUTPUT_FILL)
+        sub.edge(previous, "out")
+    _draw_cell(graph, genotype, "normal", _highlight_set(None), titled=True)
+    graph.edge("out", "normal_in0", style="invis")
+    return graph

@@ -1,0 +1,87 @@
+"""MRI reconstruction sets: MNI152 slices split by slab, user folders split by file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import nasbench.data
+from nasbench.data import mri
+from nasbench.data.kspace import zero_filled_magnitude
+from nasbench.errors import DatasetError
+
+nib = pytest.importorskip("nibabel")
+
+
+def test_slab_split_keeps_neighbours_in_one_split():
+    keep = np.zeros(60, dtype=bool)
+    keep[5:55] = True
+    splits = mri.slab_split(60, keep)
+    owner = {i: name for name, indices in splits.items() for i in indices}
+    assert set(owner) <= set(range(5, 55))
+    for i in owner:
+        # The next slice is in the same split or dropped: never in another split.
+        assert owner.get(i + 1, owner[i]) == owner[i]
+    assert len(splits["train"]) > len(splits["val"]) > 0 and len(splits["test"]) > 0
+
+
+def test_square_slice_crops_pads_and_scales():
+    image = np.zeros((40, 30), np.float32)
+    image[10:20, 5:25] = 3.0
+    out = mri.square_slice(image, 16)
+    assert out.shape == (16, 16) and out.max() == pytest.approx(1.0)
+    assert out[0].max() == 0  # background margin kept
+
+
+@pytest.fixture(scope="module")
+def mni_available():
+    try:
+        mri.template_path()
+    except DatasetError as err:
+        pytest.skip(str(err))
+
+
+def test_mni_splits_are_disjoint_and_samples_deterministic(mni_available):
+    slices = mri.mni_slices(32)
+    flat = {name: {a.tobytes() for a in slices[name]} for name in ("train", "val", "test")}
+    assert not (flat["train"] & flat["val"]) and not (flat["train"] & flat["test"])
+    assert nasbench.data.get_info("mni152-recon").splits == {k: len(v) for k, v in slices.items()}
+    ds = nasbench.data.load("mni152-recon", "val", size=32)
+    (x, y), (x2, _) = ds[2], ds[2]
+    assert x.shape == (3, 32, 32) and y.shape == (1, 32, 32)
+    assert torch.equal(x, x2) and float(y.max()) == pytest.approx(1.0)
+    assert not torch.equal(ds[2][0][2], ds[3][0][2])  # a new mask per sample
+    assert "Fonov" in ds.info.citation and "copyright notice" in ds.info.licence
+    eight = nasbench.data.load("mni152-recon-8x", "val", size=32)[2][0]
+    assert float(eight[2, 0].sum()) < float(x[2, 0].sum())
+    zero_filled = zero_filled_magnitude(x[None])[0]
+    assert 0 < float((zero_filled - y).abs().mean()) < float(y.mean())
+
+
+def _volume(path, seed):
+    rng = np.random.default_rng(seed)
+    volume = np.zeros((24, 24, 8), np.float32)
+    volume[4:20, 6:18] = 100 + 10 * rng.random((16, 12, 8))
+    nib.save(nib.Nifti1Image(volume, np.eye(4)), path)
+
+
+def test_recon_folder_splits_by_file(tmp_path):
+    for i in range(5):
+        _volume(tmp_path / f"subject{i}.nii.gz", i)
+    info = mri.register_recon_folder(tmp_path, name="my-brains", acceleration=8)
+    assert info.task == "reconstruction" and info.in_channels == 3
+    assert sum(info.splits.values()) == 5 * 4  # middle half of 8 slices per file
+    assert info.splits["val"] == 4 and info.splits["test"] == 4
+    x, y = nasbench.data.load("my-brains", "train", size=32)[0]
+    assert x.shape == (3, 32, 32) and float(y.max()) == pytest.approx(1.0)
+
+
+def test_recon_folder_bad_input(tmp_path):
+    with pytest.raises(DatasetError, match="holds no images"):
+        mri.register_recon_folder(tmp_path)
+    complex_volume = (np.ones((8, 8, 4)) + 1j).astype(np.complex64)
+    nib.save(nib.Nifti1Image(complex_volume, np.eye(4)), tmp_path / "c.nii.gz")
+    with pytest.raises(DatasetError, match="complex values") as err:
+        mri.register_recon_folder(tmp_path)
+    assert "\n" not in str(err.value)

@@ -1,0 +1,52 @@
+"""Reconstruction figures: the five-panel comparison and the cascade drawing."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nasbench.data.kspace import draw_mask, undersample
+from nasbench.errors import ConfigError, SpaceError
+from nasbench.spaces import zoo
+from nasbench.spaces.recon import ReconGenotype
+from nasbench.viz import draw_genotype, draw_unrolled, plot_reconstructions
+
+GENOTYPE = ReconGenotype([("res_conv_3x3", 0), ("sep_conv_3x3", 1)], [2])
+
+
+def _samples(n=3, size=16):
+    pairs = [
+        undersample(torch.rand(size, size), draw_mask(size, 4, 0.25, seed=i)) for i in range(n)
+    ]
+    return torch.stack([x for x, _ in pairs]), torch.stack([y for _, y in pairs])
+
+
+def test_five_panels_per_row_with_scores_in_the_titles():
+    x, y = _samples()
+    fig = plot_reconstructions(y, x, y, max_images=2)
+    names = [trace.name for trace in fig.data]
+    assert names[:5] == ["ground truth", "zero-filled", "reconstruction", "|error|", "k-space mask"]
+    assert len(fig.data) == 10
+    titles = [a.text for a in fig.layout.annotations]
+    assert "100.0 dB, SSIM 1.000" in titles[2]  # a perfect reconstruction, PSNR capped
+    assert "dB" in titles[1] and "dB" not in titles[0]
+    # The mask panel holds the sampled columns as whole columns of ones.
+    assert set(fig.data[4].z.flatten().tolist()) == {0.0, 1.0}
+
+
+def test_mismatched_inputs_are_one_line_errors():
+    x, y = _samples()
+    with pytest.raises(ConfigError, match=r"\(N, 3, H, W\)"):
+        plot_reconstructions(y, y, y)
+    with pytest.raises(ConfigError, match="same images") as err:
+        plot_reconstructions(y, x, y[:2])
+    assert "\n" not in str(err.value)
+
+
+def test_cascade_drawing_shows_every_cascade_and_the_cell():
+    source = draw_unrolled(GENOTYPE, cascades=4).source
+    assert all(f"DC {t}" in source for t in range(1, 5)) and "DC 5" not in source
+    assert "res_conv_3x3" in source and "zero-filled" in source
+    assert "DC 3" in draw_genotype(GENOTYPE).source
+    with pytest.raises(SpaceError, match="recon genotypes"):
+        draw_unrolled(zoo["DARTS_V2"])
