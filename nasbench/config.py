@@ -257,7 +257,8 @@ class SearchConfig:
         make_config(self.strategy, self.strategy_config)
 
     def _validate_discrete(self) -> None:
-        from nasbench.evaluation import make_evaluator_config
+        from nasbench.evaluation import get_evaluator, make_evaluator_config
+        from nasbench.spaces import space_from_dict
         from nasbench.strategies import get_strategy, make_config
         from nasbench.strategies.discrete import EXECUTORS, Budget
 
@@ -265,6 +266,9 @@ class SearchConfig:
         strategy_config = make_config(self.strategy, self.strategy_config)
         strategy_config.check_budget(budget.max_evaluations)
         evaluator_config = make_evaluator_config(self.evaluator, self.evaluator_config)
+        check_space = getattr(get_evaluator(self.evaluator).cls, "check_space", None)
+        if check_space is not None:  # an evaluator for some spaces only (e.g. "smash")
+            check_space(space_from_dict(self.space))
         if callable(getattr(get_strategy(self.strategy).cls, "race", None)):
             _check_race(self.strategy, strategy_config, self.evaluator, evaluator_config)
         _check_choice("executor", self.executor, tuple(EXECUTORS))
