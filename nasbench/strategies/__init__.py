@@ -41,6 +41,7 @@ _BUILTIN_MODULES = (
     "nasbench.strategies.discrete.halving",
     "nasbench.strategies.discrete.nash",
     "nasbench.strategies.discrete.enas",
+    "nasbench.strategies.discrete.autohas",  # joint architecture + HP search (issue 18)
     "nasbench.evaluation.objectives",
     "nasbench.strategies.meta",
 )
