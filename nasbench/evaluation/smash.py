@@ -97,7 +97,9 @@ class _Reduction(nn.Module):
 
         self.conv = conv_cls(dims)(C_in, C_out, 3, stride=2, padding=1, bias=False)
         self.shortcut = conv_cls(dims)(C_in, C_out, 1, bias=False)
-        self.pool = nn.AvgPool2d(2) if dims == 2 else nn.AvgPool3d(2)
+        # ceil_mode: an odd edge (7) halves to the stride-2 conv's size (4), not one less.
+        pool = nn.AvgPool2d if dims == 2 else nn.AvgPool3d
+        self.pool = pool(2, ceil_mode=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return _batch_norm(self.conv(F.relu(x))) + self.shortcut(self.pool(x))

@@ -230,7 +230,8 @@ class AutoHas(DiscreteStrategy):
 
 def augment_batch(x: torch.Tensor, strength: float, generator: torch.Generator) -> torch.Tensor:
     """Random horizontal flips (probability ``strength / 2``) and a random shift of up to
-    ``round(2 * strength)`` pixels per axis (circular), drawn from ``generator``.
+    ``round(2 * strength)`` pixels per axis (circular, one shift per batch), drawn from
+    ``generator``.
 
     Example:
         >>> augment_batch(torch.zeros(2, 1, 4, 4), 0.0, torch.Generator()).shape
