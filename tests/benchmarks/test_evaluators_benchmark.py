@@ -30,13 +30,14 @@ def _load(name: str):
 def test_the_evaluator_table_has_every_evaluator_with_its_cost():
     bench = _load("evaluators")
     settings = bench.BenchSettings(
-        n=4, channels=4, n_cells=3, limit=32, train_epochs=2, smash_epochs=1, ws_epochs=1
+        n=4, channels=4, n_cells=3, limit=32, train_epochs=1, smash_epochs=1, ws_epochs=1
     )
     table, scores = bench.run_benchmark(settings, log=lambda line: None)
     names = list(table["evaluator"])
-    assert names[-1].startswith("from scratch") and "smash (1 ep)" in names
+    assert names[-1] == "from scratch (1 ep), seed vs seed" and "smash (1 ep)" in names
     assert {f"proxy:{p}" for p in bench.PROXY_NAMES} <= set(names)
     assert len(scores) == 4 and scores["genotype"].nunique() == 4
+    assert scores["scratch_test_auc"].between(0, 1).all()
     rows = table.set_index("evaluator")
     assert (
         rows.loc["smash (1 ep)", "once_s"] > 0 and rows.loc["weight_sharing (1 ep)", "once_s"] > 0
