@@ -54,8 +54,10 @@ def test_the_joint_comparison_trains_each_pick_at_equal_budget():
     bench = _load("joint_search")
     settings = bench.JointSettings(seeds=1, budget=4, epochs=1, n_cells=2, channels=4, limit=32)
     frame = bench.run_comparison(settings, log=lambda line: None)
-    assert list(frame["method"]) == ["joint", "two_stage"]
+    assert list(frame["method"]) == ["joint", "two_stage", "two_stage_bo"]
     assert frame["test_acc"].between(0, 1).all() and (frame["search_s"] > 0).all()
     stage = frame.set_index("method").loc["two_stage"]
     assert stage["lr"] in (0.01, 0.05, 0.1) and stage["batch_size"] in (16, 32, 64)
-    assert set(bench.summarise(frame).index) == {"joint", "two_stage"}
+    bo = frame.set_index("method").loc["two_stage_bo"]
+    assert bo["cell"] == stage["cell"] and bo["images"] > 0  # one architecture stage, two HP stages
+    assert set(bench.summarise(frame).index) == {"joint", "two_stage", "two_stage_bo"}
