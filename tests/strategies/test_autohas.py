@@ -45,6 +45,7 @@ def test_a_fixed_architecture_searches_hyper_parameters_only():
     "config, message",
     [
         ({"lr": []}, "lr must be a non-empty list"),
+        ({"lr": [0.1, 0.1]}, "lr lists a value twice"),
         ({"augment": [0.5, 2.0]}, "augment choices must be in range"),
         ({"batch_size": [16.5]}, "batch_size choices must be integers"),
         ({"reward": "auc"}, "reward must be one of"),
@@ -55,9 +56,11 @@ def test_bad_choices_are_refused_in_one_line(config, message):
         _autohas(**config)
 
 
-def test_autohas_needs_the_nb201_space():
+def test_autohas_needs_the_nb201_space_and_a_cell_of_it():
     with pytest.raises(SpaceError, match="use 'nb201'"):
         create_strategy("autohas", {}, space=CellSpace(), seed=0)
+    with pytest.raises(SpaceError):
+        _autohas(architecture="|nor_conv_3x3~0|")
 
 
 def test_augmentation_is_reproducible_and_keeps_the_images():

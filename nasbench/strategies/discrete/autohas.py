@@ -81,6 +81,8 @@ class AutoHasConfig(DiscreteConfig):
             bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))]
             if not isinstance(values, tuple) or not values or bad:
                 raise ConfigError(f"AutoHasConfig.{name} must be a non-empty list of numbers.")
+            if len(set(values)) != len(values):
+                raise ConfigError(f"AutoHasConfig.{name} lists a value twice: {list(values)}.")
             if min(values) < 0 or (name == "augment" and max(values) > 1):
                 raise ConfigError(f"AutoHasConfig.{name} choices must be in range, got {values}.")
         if any(int(v) != v or v < 1 for v in self.batch_size):
