@@ -415,28 +415,6 @@ class SmashEvaluator:
         return Result(metrics, cost, result_info)
 
 
-def hypernet_curve(run: Any) -> Any:
-    """The hypernetwork's training curve a SMASH search recorded in its run store.
-
-    Args:
-        run: a :class:`nasbench.runs.Run` (or its ``candidates`` DataFrame).
-
-    Returns:
-        A DataFrame with ``epoch``, ``train_loss``, ``train_acc`` (empty when the run
-        has no SMASH candidate).
-
-    Example:
-        >>> hypernet_curve(nasbench.runs.load("runs/smash-1"))  # doctest: +SKIP
-    """
-    import pandas as pd
-
-    frame = getattr(run, "candidates", run)
-    for info in frame.get("info", []):
-        if isinstance(info, dict) and info.get("hypernet_curve"):
-            return pd.DataFrame(info["hypernet_curve"])
-    return pd.DataFrame(columns=["epoch", "train_loss", "train_acc"])
-
-
 def _path(genotype: Any) -> list[str]:
     return [op for _, _, op in genotype.edges()]
 

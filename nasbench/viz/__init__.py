@@ -15,6 +15,7 @@ from nasbench.viz.evaluator_correlation import plot_evaluator_correlations
 from nasbench.viz.genotype_graph import diff_edges, draw_chain, draw_genotype, draw_nb201
 from nasbench.viz.history import plot_eigenvalues, plot_history
 from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
+from nasbench.viz.hypernet_curve import hypernet_curve, plot_hypernet_curve
 from nasbench.viz.network_graph import draw_network
 from nasbench.viz.overlay import plot_overlays
 from nasbench.viz.palette import family_color, op_color
@@ -42,6 +43,7 @@ __all__ = [
     "family_color",
     "find_engine",
     "hp_distribution",
+    "hypernet_curve",
     "op_color",
     "plot_alpha_animation",
     "plot_alpha_heatmap",
@@ -53,6 +55,7 @@ __all__ = [
     "plot_genotype_timeline",
     "plot_history",
     "plot_hp_distribution",
+    "plot_hypernet_curve",
     "plot_overlays",
     "plot_pareto",
     "plot_proxy_vs_true",

@@ -10,10 +10,11 @@ import torch
 from nasbench.config import DatasetConfig, SearchConfig
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.evaluation import create_evaluator
-from nasbench.evaluation.smash import SmashNetwork, hypernet_curve
+from nasbench.evaluation.smash import SmashNetwork
 from nasbench.runs import load
 from nasbench.spaces import CellSpace, NB201Space
 from nasbench.spaces.skeleton import Skeleton
+from nasbench.viz import hypernet_curve, plot_hypernet_curve
 
 TINY = {
     "epochs": 2,
@@ -97,4 +98,9 @@ def test_a_search_with_smash_records_the_hypernetwork_curve(tmp_path):
     assert result.status == "finished" and (run.candidates["status"] == "done").sum() == 5
     curve = hypernet_curve(run)
     assert list(curve["epoch"]) == [0.0, 1.0] and np.isfinite(curve["train_loss"]).all()
+    fig = plot_hypernet_curve(run)
+    assert [t.name for t in fig.data] == ["train_loss", "train_acc"]
+    assert list(fig.data[0].y) == list(curve["train_loss"])
+    with pytest.raises(ConfigError, match="no hypernetwork curve"):
+        plot_hypernet_curve(run.candidates.assign(info=[{}] * len(run.candidates)))
     assert result.metrics["score"] == max(run.candidates["metrics.score"])
