@@ -46,6 +46,7 @@ def test_generated_weights_depend_on_the_whole_architecture_and_train_the_hypern
     assert net.heads["nor_conv_1x1_4"].weight.grad is None  # an op a never runs
 
 
+@pytest.mark.slow
 def test_smash_trains_once_scores_by_validation_loss_and_is_reproducible():
     space = NB201Space()
     rng = np.random.default_rng(0)
