@@ -287,10 +287,15 @@ class SearchConfig:
         registry.make_config("strategy", self.strategy, self.strategy_config)
 
     def _validate_discrete(self) -> None:
+        from nasbench.spaces import space_from_dict
+
         budget = Budget(self.max_evaluations, self.max_seconds)
         strategy_config = registry.make_config("strategy", self.strategy, self.strategy_config)
         strategy_config.check_budget(budget.max_evaluations)
         evaluator_config = registry.make_config("evaluator", self.evaluator, self.evaluator_config)
+        check_space = getattr(registry.get("evaluator", self.evaluator).cls, "check_space", None)
+        if check_space is not None:  # an evaluator for some spaces only (e.g. "smash")
+            check_space(space_from_dict(self.space))
         strategy_cls = registry.get("strategy", self.strategy).cls
         if callable(getattr(strategy_cls, "race", None)):
             _check_race(self.strategy, strategy_config, self.evaluator, evaluator_config)

@@ -325,6 +325,7 @@ declare(
         "nasbench.strategies.discrete.hill_climbing",
         "nasbench.strategies.discrete.halving",
         "nasbench.strategies.discrete.nash",
+        "nasbench.strategies.discrete.autohas",
         "nasbench.strategies.discrete.enas",
         "nasbench.strategies.discrete.nsga2",
     ),
@@ -337,6 +338,7 @@ declare(
         "nasbench.evaluation.table_lookup",
         "nasbench.evaluation.weight_sharing",
         "nasbench.evaluation.proxies",
+        "nasbench.evaluation.smash",
     ),
 )
 declare(

@@ -7,7 +7,8 @@ the evaluation strategy is chosen independently of the search strategy:
 - ``"train"``: full training, or partial training with an epoch budget;
 - ``"table"``: lookup in a tabular benchmark (:mod:`nasbench.bench`);
 - ``"weight_sharing"``: a supernet trained once, candidates scored with its weights;
-- ``"proxy"``: a zero-cost proxy at initialisation.
+- ``"proxy"``: a zero-cost proxy at initialisation;
+- ``"smash"``: a hypernetwork trained once generates each candidate's weights.
 
 Every evaluator class is called as ``cls(config, space=..., dataset=..., seed=...,
 **extra)``. Built-in evaluators register when their module is imported;
@@ -66,7 +67,7 @@ def evaluator_names() -> tuple[str, ...]:
 
     Example:
         >>> evaluator_names()
-        ('proxy', 'table', 'train', 'weight_sharing')
+        ('proxy', 'smash', 'table', 'train', 'weight_sharing')
     """
     return registry.names("evaluator")
 

@@ -11,8 +11,11 @@ from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_a
 from nasbench.viz.comparison import plot_best_so_far
 from nasbench.viz.dice import plot_dice_per_class
 from nasbench.viz.dints_graph import draw_dints
+from nasbench.viz.evaluator_correlation import plot_evaluator_correlations
 from nasbench.viz.genotype_graph import diff_edges, draw_chain, draw_genotype, draw_nb201
 from nasbench.viz.history import plot_eigenvalues, plot_history
+from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
+from nasbench.viz.hypernet_curve import hypernet_curve, plot_hypernet_curve
 from nasbench.viz.network_graph import draw_network
 from nasbench.viz.overlay import plot_overlays
 from nasbench.viz.palette import family_color, op_color, op_dash, op_line
@@ -41,6 +44,8 @@ __all__ = [
     "draw_vnas",
     "family_color",
     "find_engine",
+    "hp_distribution",
+    "hypernet_curve",
     "op_color",
     "op_dash",
     "op_line",
@@ -50,8 +55,11 @@ __all__ = [
     "plot_best_so_far",
     "plot_dice_per_class",
     "plot_eigenvalues",
+    "plot_evaluator_correlations",
     "plot_genotype_timeline",
     "plot_history",
+    "plot_hp_distribution",
+    "plot_hypernet_curve",
     "plot_overlays",
     "plot_pareto",
     "plot_proxy_vs_true",

@@ -46,7 +46,7 @@ class CountingEvaluator:
 
 
 def test_registry_names_and_errors():
-    assert evaluator_names() == ("proxy", "table", "train", "weight_sharing")
+    assert evaluator_names() == ("proxy", "smash", "table", "train", "weight_sharing")
     with pytest.raises(ConfigError, match="Did you mean 'table'"):
         create_evaluator("tabel")
     with pytest.raises(ConfigError, match="has no option 'metrc'.*Did you mean 'metric'"):

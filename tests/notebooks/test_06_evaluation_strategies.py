@@ -31,6 +31,7 @@ def test_evaluation_lesson_ranks_every_estimator(run_lesson):
     for estimator in (
         "partial (1 epoch)",
         "weight sharing",
+        "smash",
         "synflow",
         "naswot",
         "grad_norm",
@@ -39,7 +40,7 @@ def test_evaluation_lesson_ranks_every_estimator(run_lesson):
         "params",
     ):
         assert estimator in text
-    assert count_mime(nb, PLOTLY_MIME) >= 4  # tau per epoch, epoch-1 scatter, two proxy scatters
+    assert count_mime(nb, PLOTLY_MIME) >= 5  # tau per epoch, epoch-1, SMASH curve, two scatters
     # plot_proxy_vs_true puts its rank correlations in layout.meta.
     metas = [m for m in _figure_metas(nb) if isinstance(m, dict) and "kendall_tau" in m]
     assert len(metas) >= 3

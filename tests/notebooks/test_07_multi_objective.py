@@ -39,5 +39,11 @@ def test_multi_objective_lesson_searches_fronts_under_a_constraint(run_lesson, t
             assert done["cost.params"].notna().all()
     with nasbench.runs.load(constrained_dir) as run:
         assert run.config["strategy_config"]["max_params"] == 300_000
-    assert count_mime(nb, PLOTLY_MIME) >= 6  # toy front, MACs vs latency, 2 landscapes, 2 runs
+    (autohas_dir,) = sorted(runs.glob("autohas-*"))
+    with nasbench.runs.load(autohas_dir) as run:
+        assert run.status == "finished" and run.config["strategy"] == "autohas"
+        policies = [info["hp_probs"] for info in run.candidates["info"]]
+        assert len(policies) == run.config["max_evaluations"]
+        assert all(abs(sum(p["lr"].values()) - 1) < 1e-6 for p in policies)
+    assert count_mime(nb, PLOTLY_MIME) >= 7  # toy front, MACs/latency, 2 landscapes, 2 runs, HPs
     assert count_mime(nb, WIDGET_MIME) >= 2  # the launcher and the genotype viewer

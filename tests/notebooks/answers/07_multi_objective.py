@@ -17,4 +17,10 @@ ANSWERS = {
         'answer = int(pareto_mask(c["cost.params"], c["metrics.val_acc"], True, True).sum())'
     ),
     "best_feasible": ('answer = landscape[landscape["params"] <= MAX_PARAMS]["val_acc"].max()'),
+    "favoured_lr": (
+        "policy = hp_distribution(autohas_run)\n"
+        'last = policy[policy["candidate_id"] == policy["candidate_id"].max()]\n'
+        'last = last[last["hp"] == "lr"]\n'
+        'answer = float(last.loc[last["probability"].idxmax(), "choice"])'
+    ),
 }

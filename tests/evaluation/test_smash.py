@@ -1,0 +1,107 @@
+"""SMASH: the hypernetwork generates architecture-dependent weights, trains once, scores
+candidates by validation loss, records its curve, and refuses spaces it cannot serve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nasbench.config import DatasetConfig, SearchConfig
+from nasbench.errors import ConfigError, SpaceError
+from nasbench.evaluation import create_evaluator
+from nasbench.evaluation.smash import SmashNetwork
+from nasbench.runs import load
+from nasbench.spaces import CellSpace, NB201Space
+from nasbench.spaces.skeleton import Skeleton
+from nasbench.viz import hypernet_curve, plot_hypernet_curve
+
+TINY = {
+    "epochs": 2,
+    "batch_size": 8,
+    "limit": 32,
+    "hidden": 8,
+    "skeleton": {"n_cells": 3, "channels": 4},
+    "device": "cpu",
+}
+
+
+def _smash(space, seed=0, **changes):
+    return create_evaluator("smash", {**TINY, **changes}, space=space, seed=seed)
+
+
+def test_generated_weights_depend_on_the_whole_architecture_and_train_the_hypernetwork():
+    space = NB201Space()
+    net = SmashNetwork(space.ops, 4, 30, Skeleton(n_cells=3, channels=4), hidden=8, seed=0)
+    a = space.validate("|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|none~0|none~1|nor_conv_3x3~2|")
+    b = space.validate("|nor_conv_3x3~0|+|avg_pool_3x3~0|none~1|+|none~0|none~1|nor_conv_3x3~2|")
+    features_a = net.generate(torch.from_numpy(space.encode(a)))
+    features_b = net.generate(torch.from_numpy(space.encode(b)))
+    head = net.heads["nor_conv_3x3_4"]
+    # Edge 0 runs conv3x3 in both; its kernel changes because another edge changed.
+    assert not torch.allclose(head(features_a[0]), head(features_b[0]))
+    x = torch.randn(4, 1, 8, 8)
+    net(x, torch.from_numpy(space.encode(a)), [op for _, _, op in a.edges()]).sum().backward()
+    assert net.trunk[0].weight.grad.abs().sum() > 0  # the loss reaches the hypernetwork
+    assert net.heads["nor_conv_1x1_4"].weight.grad is None  # an op a never runs
+
+
+@pytest.mark.slow
+def test_smash_trains_once_scores_by_validation_loss_and_is_reproducible():
+    space = NB201Space()
+    rng = np.random.default_rng(0)
+    genotypes = [space.sample(rng) for _ in range(3)]
+    ev = _smash(space)
+    results = [ev.evaluate(g) for g in genotypes]
+    first, later = results[0], results[1:]
+    assert first.cost["epochs"] == 2 and first.cost["hypernet_s"] > 0
+    assert [row["epoch"] for row in first.info["hypernet_curve"]] == [0.0, 1.0]
+    assert all(r.cost["epochs"] == 0 and "hypernet_curve" not in r.info for r in later)
+    for r in results:
+        assert r.score == pytest.approx(-r.metrics["val_loss"]) and 0 <= r.metrics["val_acc"] <= 1
+    assert len({r.score for r in results}) == 3  # generated weights differ per candidate
+    again = _smash(space)
+    assert [again.evaluate(g).score for g in genotypes] == [r.score for r in results]
+    assert _smash(space, metric="val_acc").evaluate(genotypes[0]).score == pytest.approx(
+        first.metrics["val_acc"]
+    )
+
+
+def test_smash_refuses_spaces_and_ops_it_cannot_generate_weights_for():
+    with pytest.raises(SpaceError, match="supports the 'nb201' space, not 'darts'"):
+        _smash(CellSpace())
+    with pytest.raises(SpaceError, match="cannot generate weights for op.*sep_conv_3x3"):
+        _smash(NB201Space(ops=["none", "sep_conv_3x3"]))
+    with pytest.raises(ConfigError, match="needs a search space"):
+        create_evaluator("smash")
+    with pytest.raises(ConfigError, match="encoding"):
+        _smash(NB201Space(), encoding="graph")
+    cfg = SearchConfig(strategy="random", evaluator="smash", space={"name": "darts"})
+    with pytest.raises(SpaceError, match="supports the 'nb201' space"):
+        cfg.validate()
+
+
+def test_a_search_with_smash_records_the_hypernetwork_curve(tmp_path):
+    from nasbench import search
+
+    cfg = SearchConfig(
+        dataset=DatasetConfig(name="synthetic", limit=32),
+        strategy="evolution",
+        strategy_config={"population_size": 3, "sample_size": 2},
+        evaluator="smash",
+        evaluator_config=TINY,
+        space={"name": "nb201"},
+        max_evaluations=5,
+        device="cpu",
+    )
+    result = search(cfg, tmp_path / "run")
+    run = load(tmp_path / "run")
+    assert result.status == "finished" and (run.candidates["status"] == "done").sum() == 5
+    curve = hypernet_curve(run)
+    assert list(curve["epoch"]) == [0.0, 1.0] and np.isfinite(curve["train_loss"]).all()
+    fig = plot_hypernet_curve(run)
+    assert [t.name for t in fig.data] == ["train_loss", "train_acc"]
+    assert list(fig.data[0].y) == list(curve["train_loss"])
+    with pytest.raises(ConfigError, match="no hypernetwork curve"):
+        plot_hypernet_curve(run.candidates.assign(info=[{}] * len(run.candidates)))
+    assert result.metrics["score"] == max(run.candidates["metrics.score"])
