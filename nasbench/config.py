@@ -18,6 +18,7 @@ from nasbench import registry
 from nasbench.errors import ConfigError, closest_name
 from nasbench.options import Budget
 from nasbench.protocols import Space
+from nasbench.runs.alpha_summary import COLLAPSE_FACTOR, COLLAPSE_START_EPOCH, COLLAPSE_WINDOW
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -125,9 +126,9 @@ class SearchConfig:
     max_alpha_snapshots: int = 2000
     eigen_every: int = 0
     early_stop: bool = False
-    early_stop_window: int = 5
-    early_stop_factor: float = 1.3
-    early_stop_start: int = 10
+    early_stop_window: int = COLLAPSE_WINDOW
+    early_stop_factor: float = COLLAPSE_FACTOR
+    early_stop_start: int = COLLAPSE_START_EPOCH
     checkpoint_every: int = 1
     roi_size: int | None = None
     device: str = "auto"

@@ -10,10 +10,14 @@ Pure functions over the run store's frames; nothing here imports above ``runs``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+# pandas is imported where a frame is built: SearchConfig reads the collapse rule's
+# constants from here, and the command line must start without pandas.
+if TYPE_CHECKING:
+    import pandas as pd
 
 # RobustDARTS (Zela et al., 2020) early stop: local mean over WINDOW eigenvalues above
 # FACTOR times the mean of the WINDOW before, from epoch START_EPOCH on.
@@ -40,12 +44,15 @@ def alpha_cube(
         ``(steps, edges, ops, cube)``; missing entries (ragged matrices) are NaN.
 
     Example:
+        >>> import pandas as pd
         >>> frame = pd.DataFrame({"step": [1, 1], "kind": "alpha", "cell_type": "normal",
         ...                       "edge": "0-2", "op": ["skip", "pool"], "weight": [0.6, 0.4]})
         >>> steps, edges, ops, cube = alpha_cube(frame, "normal")
         >>> cube.shape, ops
         ((1, 1, 2), ['skip', 'pool'])
     """
+    import pandas as pd
+
     frame = alphas[(alphas["cell_type"] == cell_type) & (alphas["kind"] == kind)]
     edges = [str(e) for e in dict.fromkeys(frame["edge"])]
     ops = [str(o) for o in dict.fromkeys(frame["op"])]
@@ -134,6 +141,8 @@ def collapse_threshold(
         >>> float(local[-1]), float(limit[-1])
         (2.0, 1.3)
     """
+    import pandas as pd
+
     series = pd.Series(np.asarray(values, dtype=float))
     local = series.rolling(window).mean()
     threshold = factor * local.shift(window)

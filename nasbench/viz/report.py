@@ -126,6 +126,7 @@ def report_html(run: Any) -> str:
             else:
                 parts.append(_note(block))
         sections.append(_section(title, "\n".join(parts)))
+    sections.append(_section("Run history", _status_table(run)))
     sections.append(_section("Events", _events_table(run)))
     sections.append(
         "<section>\n<details>\n<summary><h2 style='display:inline'>Configuration</h2></summary>\n"
@@ -290,6 +291,28 @@ def _genotype_block(run: Any) -> str:
     except NasbenchError as err:
         drawing = _note(f"drawing unavailable: {err}")
     return f"<p>{html.escape(caption)}</p>\n{drawing}\n<pre>{html.escape(text)}</pre>"
+
+
+def _status_table(run: Any) -> str:
+    """Every status change: when the search started, stopped, was resumed, failed, ended."""
+    history = run.status_history
+    if history.empty:
+        return _note("no status recorded.")
+    rows, started = [], False
+    for _, row in history.iterrows():
+        status = str(row["status"])
+        # Every "running" after the first is a resume (after a stop, a failure or a kill,
+        # which leaves no status of its own); the pid says which process went on.
+        label = "running (resumed)" if status == "running" and started else status
+        started = started or status == "running"
+        when = dt.datetime.fromtimestamp(float(row["time"])).isoformat(sep=" ", timespec="seconds")
+        cells = (when, label, row["message"], row["pid"])
+        rows.append("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in cells) + "</tr>")
+    return (
+        "<table>\n<tr><th>time</th><th>status</th><th>message</th><th>process</th></tr>\n"
+        + "\n".join(rows)
+        + "\n</table>"
+    )
 
 
 def _events_table(run: Any) -> str:

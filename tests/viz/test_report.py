@@ -68,6 +68,25 @@ def test_report_is_one_self_contained_file(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o644
 
 
+def test_report_lists_stops_resumes_and_failures(tmp_path):
+    run_dir = tmp_path / "run"
+    with RunStore.create(run_dir, {"strategy": {"name": "darts"}}, environment={}) as store:
+        store.set_status("running")
+        store.set_status("stopped", "stop requested")
+        store.set_status("running")
+        store.set_status("failed", "DivergenceError: the loss is NaN")
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    history = text[text.index("<h2>Run history</h2>") : text.index("<h2>Events</h2>")]
+    statuses = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>", history)
+    assert statuses == [
+        ("created", ""),
+        ("running", ""),
+        ("stopped", "stop requested"),
+        ("running (resumed)", ""),
+        ("failed", "DivergenceError: the loss is NaN"),
+    ]
+
+
 def test_report_without_eigenvalues_leaves_the_collapse_watch_out(tmp_path):
     run_dir = make_run(tmp_path / "run", eigen=False)
     text = write_report(run_dir, tmp_path / "out" / "r.html").read_text(encoding="utf-8")

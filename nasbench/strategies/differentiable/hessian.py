@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 import torch
 
 from nasbench.protocols import Supernet
+from nasbench.runs.alpha_summary import (
+    COLLAPSE_FACTOR,
+    COLLAPSE_START_EPOCH,
+    COLLAPSE_WINDOW,
+)
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -180,7 +185,9 @@ def supernet_hessian_eigenvalue(
                 b.copy_(buffers[k])
 
 
-def should_stop_early(values: Sequence[float], window: int = 5, factor: float = 1.3) -> bool:
+def should_stop_early(
+    values: Sequence[float], window: int = COLLAPSE_WINDOW, factor: float = COLLAPSE_FACTOR
+) -> bool:
     """RobustDARTS's rule on a sequence of eigenvalue measurements.
 
     Args:
@@ -222,9 +229,9 @@ class EigenvalueEarlyStop:
         5
     """
 
-    window: int = 5
-    factor: float = 1.3
-    start_epoch: int = 10
+    window: int = COLLAPSE_WINDOW
+    factor: float = COLLAPSE_FACTOR
+    start_epoch: int = COLLAPSE_START_EPOCH
     epochs: list[int] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     stop_epoch: int | None = None
