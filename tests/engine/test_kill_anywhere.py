@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import torch
 
 from nasbench.config import DatasetConfig
 from nasbench.engine.search import resume, search
@@ -31,6 +32,17 @@ EPOCHS, STEPS = 2, 2
 # end), 3, 4 (epoch end), and 3 of those writes rotate an older last.pt to prev.pt.
 REACHED = {"step": 4, "epoch_end": 2, "checkpoint_write": 4, "checkpoint_rotate": 3}
 TIMING = {"images_per_s", "peak_memory_mb"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """A forked child must not enter an OpenMP parallel region: the parent's thread team
+    does not survive fork, and the child would wait on it for ever. With one thread torch
+    runs every loop inline, in the parent (the uninterrupted run) and in the children."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def config():
