@@ -354,7 +354,7 @@ declare(
     "space",
     builtins=tuple(
         f"nasbench.spaces.{m}"
-        for m in ("cell", "chain", "dints", "nasunet", "nb201", "recon", "vnas")
+        for m in ("cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "vnas")
     ),
     error=SpaceError,
     lower=False,

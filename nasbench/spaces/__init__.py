@@ -5,7 +5,8 @@
 - :mod:`~nasbench.spaces.skeleton`: the macro :class:`Skeleton` cells are stacked in.
 - :mod:`~nasbench.spaces.base`: the space protocol and registry
   (:func:`create_space`, :func:`space_from_dict`).
-- :class:`CellSpace` ("darts"), :class:`NB201Space` ("nb201"), :class:`ChainSpace` ("chain").
+- :class:`CellSpace` ("darts"), :class:`NB201Space` ("nb201"), :class:`ChainSpace` ("chain"),
+  :class:`NB101Space` ("nb101", the NAS-Bench-101 DAG cells, :class:`NB101Genotype`).
 - segmentation: :class:`NasUnetSpace` ("nasunet"), :class:`VnasSpace` ("vnas", 3D) and
   :class:`DintsSpace` ("dints", MONAI's DiNTS); their genotypes in
   :mod:`~nasbench.spaces.seg_genotypes`.
@@ -42,6 +43,7 @@ from nasbench.spaces.genotype import (
     parse_genotype,
 )
 from nasbench.spaces.nasunet import NasUnetSpace
+from nasbench.spaces.nb101 import NB101Genotype, NB101Space
 from nasbench.spaces.nb201 import NB201Space
 from nasbench.spaces.ops import (
     FAMILIES,
@@ -72,6 +74,8 @@ __all__ = [
     "DintsGenotype",
     "DintsSpace",
     "Genotype",
+    "NB101Genotype",
+    "NB101Space",
     "NB201Genotype",
     "NB201Space",
     "NasUnetGenotype",

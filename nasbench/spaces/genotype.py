@@ -603,6 +603,11 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
         except json.JSONDecodeError as err:
             raise SpaceError(f"genotype JSON is malformed: {err.msg} at char {err.pos}.") from None
         return genotype_from_dict(d)
+    for cls in GENOTYPE_KINDS.values():
+        # A kind with its own text notation names the prefix that marks it.
+        prefix = getattr(cls, "TEXT_PREFIX", "")
+        if prefix and stripped.startswith(prefix):
+            return cls.from_string(stripped)
     if stripped.startswith("|"):
         return NB201Genotype.from_string(stripped)
     if "Genotype(" in stripped:

@@ -47,7 +47,9 @@ from nasbench.spaces.blocks import (
     ResidualConv,
     SepConv,
     Zero,
+    bn_cls,
     check_spatial_dims,
+    conv_cls,
 )
 
 __all__ = [
@@ -324,6 +326,19 @@ def _vnas_p3d(sd: int, ci: int, co: int, s: int, affine: bool = True) -> nn.Modu
     )
 
 
+def _conv_bn_relu(kernel: int) -> OpFactory:
+    """NAS-Bench-101's ``conv_bn_relu``: convolution, batch norm, ReLU (post-activation)."""
+
+    def factory(sd: int, ci: int, co: int, s: int, affine: bool = True) -> nn.Module:
+        return nn.Sequential(
+            conv_cls(sd)(ci, co, kernel, stride=s, padding=kernel // 2, bias=False),
+            bn_cls(sd)(co, affine=affine),
+            nn.ReLU(inplace=False),
+        )
+
+    return factory
+
+
 def _builtin_ops() -> dict[str, tuple[str, OpFactory]]:
     """name -> (family, factory). Lambdas take (spatial_dims, C_in, C_out, stride, affine)."""
 
@@ -410,6 +425,11 @@ def _builtin_ops() -> dict[str, tuple[str, OpFactory]]:
         # MRI reconstruction (NAS for reconstruction, EMR-NAS): residual blocks
         "res_conv_3x3": ("conv", residual(1)),
         "res_dil_conv_3x3": ("dil_conv", residual(2)),
+        # NAS-Bench-101: post-activation Conv-BN-ReLU (its conv3x3-bn-relu, conv1x1-bn-relu)
+        # and a 3x3 max pool (its maxpool3x3; the cell sizes its input, so no 1x1 first)
+        "conv3x3_bn_relu": ("conv", _conv_bn_relu(3)),
+        "conv1x1_bn_relu": ("conv", _conv_bn_relu(1)),
+        "maxpool3x3": ("pool", pool(3, "max")),
     }
 
 
@@ -478,6 +498,8 @@ def _builtin_sets() -> dict[str, tuple[str, ...]]:
             "avg_pool_3x3",
             "skip_connect",
         ),
+        # NAS-Bench-101's three vertex ops, in its code's order (Ying et al., 2019)
+        "nb101": ("conv3x3_bn_relu", "conv1x1_bn_relu", "maxpool3x3"),
         # The unrolled reconstruction cell: plain, residual, dilated and depthwise-separable
         # convolutions (EMR-NAS's efficient ops); no pools, which blur the detail it restores.
         "recon": (
