@@ -129,7 +129,8 @@ def cell_hash(matrix: Matrix, labels: Sequence[str]) -> str:
 
     Example:
         >>> a = ((0, 1, 1, 0), (0, 0, 0, 1), (0, 0, 0, 1), (0, 0, 0, 0))
-        >>> cell_hash(a, ["input", "x", "y", "output"]) == cell_hash(a, ["input", "y", "x", "output"])
+        >>> x_first, y_first = ["input", "x", "y", "output"], ["input", "y", "x", "output"]
+        >>> cell_hash(a, x_first) == cell_hash(a, y_first)
         True
     """
 
@@ -507,7 +508,7 @@ class NB101Space(Space):
         every op sequence, how many input-to-output paths carry it (BANANAS's encoding).
 
         Example:
-            >>> NB101Space().encode("nb101|011,001,000|maxpool3x3").sum()
+            >>> float(NB101Space().encode("nb101|011,001,000|maxpool3x3").sum())
             4.0
         """
         self._check_encoding(encoding)
