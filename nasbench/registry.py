@@ -363,7 +363,16 @@ declare(
     "network",
     builtins=tuple(
         f"nasbench.models.{m}"
-        for m in ("network", "nb201_network", "chain_network", "unet", "unrolled", "vnas", "dints")
+        for m in (
+            "network",
+            "nb101_network",
+            "nb201_network",
+            "chain_network",
+            "unet",
+            "unrolled",
+            "vnas",
+            "dints",
+        )
     ),
     error=SpaceError,
     lower=False,

@@ -16,6 +16,7 @@ from nasbench.viz.genotype_graph import diff_edges, draw_chain, draw_genotype, d
 from nasbench.viz.history import plot_eigenvalues, plot_history
 from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
 from nasbench.viz.hypernet_curve import hypernet_curve, plot_hypernet_curve
+from nasbench.viz.nb101_graph import draw_nb101
 from nasbench.viz.network_graph import draw_network
 from nasbench.viz.overlay import plot_overlays
 from nasbench.viz.palette import family_color, op_color, op_dash, op_line
@@ -36,6 +37,7 @@ __all__ = [
     "draw_chain",
     "draw_dints",
     "draw_genotype",
+    "draw_nb101",
     "draw_nb201",
     "draw_network",
     "draw_supernet",

@@ -149,7 +149,8 @@ def draw_genotype(
     and reduction cells sit side by side (an invisible edge keeps them in one row) when they
     are small, and one above the other when side by side would be too wide for a notebook
     (cells of ``STACK_FROM_NODES`` or more nodes: the DARTS pair is 1333 pt wide). A
-    NAS-Bench-201 or chain genotype is passed on to :func:`draw_nb201` / :func:`draw_chain`;
+    NAS-Bench-201 or chain genotype is passed on to :func:`draw_nb201` / :func:`draw_chain`,
+    a NAS-Bench-101 one to ``draw_nb101``;
     a NAS-Unet genotype to ``draw_unet_cells`` (``cell`` may be ``"down"`` or ``"up"``), a
     V-NAS one to ``draw_vnas``, a DiNTS one to ``draw_dints`` and a reconstruction one to
     ``draw_unrolled`` (three cascades; call it for another count).
@@ -179,6 +180,10 @@ def draw_genotype(
         return draw_nb201(g, highlight=highlight)
     if kind == "chain":
         return draw_chain(g)
+    if kind == "nb101":
+        from nasbench.viz.nb101_graph import draw_nb101
+
+        return draw_nb101(g)
     if kind in ("nasunet", "vnas", "dints"):
         return _draw_segmentation(g, cell)
     if kind == "recon":
