@@ -9,10 +9,12 @@ batch-norm statistics are re-estimated on a few training batches for that path
 (SPOS's recalibration: it changes running statistics, never a learned weight),
 then the validation split gives the score. No candidate is ever trained.
 
-Two supernets:
+Three supernets:
 
 - NAS-Bench-201 spaces: :class:`NB201Supernet`, the NB201 macro network with every
   op on every cell edge;
+- NAS-Bench-101 spaces: :class:`nasbench.models.nb101_supernet.NB101Supernet`, every op
+  on every vertex, sliced to the width the sampled cell gives the vertex;
 - DARTS cell spaces: :class:`nasbench.models.supernet.Supernet` with the
   :class:`UniformPath` method, whose edge plans run the ops of one set path.
 """
@@ -185,7 +187,7 @@ class WeightSharingEvaluator:
 
     Args:
         config: a :class:`WeightSharingConfig`.
-        space: an NB201 space or a DARTS cell space.
+        space: an NB201, NB101 or DARTS cell space.
         dataset: a dataset name or DatasetConfig-like object (default ``"synthetic"``).
         seed: seeds the supernet weights, the path sampling and the batches.
 
@@ -204,21 +206,29 @@ class WeightSharingEvaluator:
         seed: int = 0,
     ) -> None:
         from nasbench.evaluation.train_evaluator import data_spec, require_space
-        from nasbench.spaces import CellSpace, NB201Space
 
         self.config = config or WeightSharingConfig()
         self.config.validate()
         self.space = require_space(space, "weight_sharing")
-        if not isinstance(self.space, (NB201Space, CellSpace)):
-            raise SpaceError(
-                f"weight sharing supports the 'nb201' and 'darts' spaces, not {self.space.name!r}."
-            )
+        self.check_space(self.space)
         self.data = data_spec(dataset, self.config.size, self.config.limit)
         self.seed = int(seed)
         self.supernet: nn.Module | None = None
         self.train_seconds = 0.0
         self._charged = False
         self._splits: tuple | None = None
+
+    @staticmethod
+    def check_space(space: Space) -> None:
+        """Raise a one-line SpaceError unless the evaluator has a supernet for ``space``
+        (``SearchConfig.validate`` calls it before a run folder exists)."""
+        from nasbench.spaces import CellSpace, NB101Space, NB201Space
+
+        if not isinstance(space, (NB201Space, NB101Space, CellSpace)):
+            raise SpaceError(
+                "weight sharing supports the 'nb201', 'nb101' and 'darts' spaces, not "
+                f"{space.name!r}; use the 'train' or 'proxy' evaluator."
+            )
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_splits": None}
@@ -231,12 +241,15 @@ class WeightSharingEvaluator:
 
     def _build(self, info: Any) -> nn.Module:
         from nasbench.evaluation.train_evaluator import skeleton_for
+        from nasbench.models.nb101_supernet import NB101Supernet
         from nasbench.models.supernet import Supernet
-        from nasbench.spaces import NB201Space
+        from nasbench.spaces import NB101Space, NB201Space
 
         skeleton = skeleton_for(self.space, info, self.config.skeleton)
         if isinstance(self.space, NB201Space):
             return NB201Supernet(tuple(self.space.ops), self.space.n_nodes, skeleton, self.seed)
+        if isinstance(self.space, NB101Space):
+            return NB101Supernet(self.space.ops, self.space.n_vertices, skeleton, self.seed)
         return Supernet(
             tuple(self.space.ops),
             self.space.n_nodes,
@@ -249,6 +262,8 @@ class WeightSharingEvaluator:
     def _forward(self, x: torch.Tensor, genotype: Genotype) -> torch.Tensor:
         if isinstance(self.supernet, NB201Supernet):
             return self.supernet(x, [op for _, _, op in genotype.edges()])
+        if getattr(genotype, "kind", None) == "nb101":
+            return self.supernet(x, genotype)
         self.supernet.method.path = genotype
         return self.supernet(x)
 

@@ -7,6 +7,9 @@ sequence:
 - NB201 (``"nb201"``): one op per edge, in edge order;
 - DARTS cells (``"darts"``): per cell type and intermediate node, the set of inputs
   (one of the C(i + 2, k) combinations), then one op per input;
+- NAS-Bench-101 (``"nb101"``): the op of each interior vertex, then one bit per edge of
+  the upper triangle; a bit is masked when no completion could keep the cell within its
+  edge limit and connected from input to output, so every sequence is a member;
 - chains (``"chain"``): per layer, its type or a stop token (not allowed before
   ``min_depth``), then its fields (kernel height and width, stride and filters for
   convolutions; kernel and stride for pooling), up to ``max_depth`` layers.
@@ -29,6 +32,7 @@ from nasbench.errors import ConfigError
 from nasbench.protocols import Space
 from nasbench.spaces.chain import POOL_TYPES
 from nasbench.spaces.genotype import ChainGenotype, ChainLayer, Genotype, NB201Genotype
+from nasbench.spaces.nb101 import NB101Genotype
 
 Step = tuple[str, "np.ndarray | None"]
 
@@ -235,11 +239,69 @@ class ChainDecisions(Decisions):
         return ChainGenotype(tuple(layers))
 
 
+class NB101Decisions(Decisions):
+    """The op of every interior vertex, then one bit per edge (masked to stay a member)."""
+
+    def __init__(self, space: Space) -> None:
+        super().__init__(space)
+        self._n_ops = space.n_vertices - 2
+
+    def sizes(self) -> dict[str, int]:
+        out = {f"vertex {v} op": len(self.space.ops) for v in range(1, self._n_ops + 1)}
+        out.update({f"edge {i}->{j}": 2 for i, j in self.space.edges})
+        return out
+
+    def _completable(self, bits: Sequence[int]) -> bool:
+        """Whether the edges decided so far (``bits``, a prefix in edge order) can still
+        end as a member: at most ``max_edges`` edges, with an input-to-output path."""
+        s = self.space
+        budget = s.max_edges - sum(bits)
+        if budget < 0:
+            return False
+        # Cheapest path 0 -> n-1: a chosen edge costs 0, an undecided one 1 (it must be added).
+        cost: dict[tuple[int, int], int | None] = {}
+        for e, edge in enumerate(s.edges):
+            cost[edge] = (0 if bits[e] else None) if e < len(bits) else 1
+        dist = [0] + [s.max_edges + 1] * (s.n_vertices - 1)
+        for j in range(1, s.n_vertices):
+            for i in range(j):
+                c = cost[(i, j)]
+                if c is not None:
+                    dist[j] = min(dist[j], dist[i] + c)
+        return dist[-1] <= budget
+
+    def next(self, prefix: Sequence[int]) -> Step | None:
+        t = len(prefix)
+        if t < self._n_ops:
+            return f"vertex {t + 1} op", None
+        e = t - self._n_ops
+        if e >= len(self.space.edges):
+            return None
+        bits = [int(b) for b in prefix[self._n_ops :]]
+        mask = np.array([self._completable(bits + [b]) for b in (0, 1)])
+        i, j = self.space.edges[e]
+        return f"edge {i}->{j}", mask
+
+    def to_decisions(self, genotype: protocols.Genotype) -> list[int]:
+        g = self.space.validate(genotype)
+        return [self.space.ops.index(op) for op in g.ops] + [
+            g.matrix[i][j] for i, j in self.space.edges
+        ]
+
+    def from_decisions(self, choices: Sequence[int]) -> Any:
+        ops = [self.space.ops[int(c)] for c in choices[: self._n_ops]]
+        n = self.space.n_vertices
+        matrix = [[0] * n for _ in range(n)]
+        for (i, j), b in zip(self.space.edges, choices[self._n_ops :], strict=True):
+            matrix[i][j] = int(b)
+        return self.space.validate(NB101Genotype(matrix, ops))
+
+
 def decisions(space: Space) -> Decisions:
     """Return the decision sequence of ``space``.
 
     Args:
-        space: an NB201, DARTS-cell or chain space.
+        space: an NB201, NB101, DARTS-cell or chain space.
 
     Returns:
         A :class:`Decisions` with ``sizes()``, ``next(prefix)``, ``to_decisions(g)`` and
@@ -250,15 +312,17 @@ def decisions(space: Space) -> Decisions:
         >>> len(d.sizes()), d.from_decisions(d.to_decisions(g)) == g  # doctest: +SKIP
         (6, True)
     """
-    from nasbench.spaces import CellSpace, ChainSpace, NB201Space
+    from nasbench.spaces import CellSpace, ChainSpace, NB101Space, NB201Space
 
     if isinstance(space, NB201Space):
         return NB201Decisions(space)
+    if isinstance(space, NB101Space):
+        return NB101Decisions(space)
     if isinstance(space, CellSpace):
         return CellDecisions(space)
     if isinstance(space, ChainSpace):
         return ChainDecisions(space)
     raise ConfigError(
         f"no decision sequence is defined for the {getattr(space, 'name', space)!r} space; "
-        "use an nb201, darts or chain space."
+        "use an nb201, nb101, darts or chain space."
     )

@@ -4,7 +4,8 @@
   models; each child is a mutation of the best of ``sample_size`` random members, and
   the oldest member dies, so good genotypes must keep being rediscovered.
 - A generational genetic algorithm: tournament selection, crossover defined per space
-  (DARTS cell: each node from either parent; NB201: each edge; chain: one point),
+  (DARTS cell: each node from either parent; NB201: each edge; NB101: each vertex's op and
+  incoming edges; chain: one point),
   mutation with a probability, elitism, and a stop when the best has not improved for
   ``patience`` generations.
 """
@@ -18,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from nasbench import protocols
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, SpaceError
 from nasbench.evaluation.base import Result
 from nasbench.protocols import Space
 from nasbench.spaces.genotype import ChainGenotype, Genotype, NB201Genotype
+from nasbench.spaces.nb101 import NB101Genotype
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
 
@@ -186,8 +188,10 @@ def crossover(space: Space, a: Any, b: Any, rng: np.random.Generator) -> Any:
     """Combine two parents into a child of the same space.
 
     DARTS cells take each intermediate node (its inputs and ops) from either parent;
-    NB201 cells take each edge's op from either parent; chains join a prefix of one
-    parent to a suffix of the other (one point), kept inside the space's depth range.
+    NB201 cells take each edge's op from either parent; NB101 cells take each vertex's op
+    and incoming edges from either parent (redrawn up to 20 times while the child is not a
+    member, then the first parent); chains join a prefix of one parent to a suffix of the
+    other (one point), kept inside the space's depth range.
 
     Args:
         space: the space both parents belong to.
@@ -223,6 +227,8 @@ def crossover(space: Space, a: Any, b: Any, rng: np.random.Generator) -> Any:
             reduce_concat=a.reduce_concat,
             inputs_per_node=k,
         )
+    if isinstance(a, NB101Genotype) and isinstance(b, NB101Genotype):
+        return _nb101_crossover(space, space.validate(a), space.validate(b), rng)
     if isinstance(a, ChainGenotype) and isinstance(b, ChainGenotype):
         lo, hi = getattr(space, "min_depth", 1), getattr(space, "max_depth", 10**9)
         for _ in range(20):
@@ -236,3 +242,18 @@ def crossover(space: Space, a: Any, b: Any, rng: np.random.Generator) -> Any:
         f"no crossover is defined for {type(a).__name__} genotypes; use regularized "
         "evolution ('evolution') for this space."
     )
+
+
+def _nb101_crossover(space: Space, a: Any, b: Any, rng: np.random.Generator) -> Any:
+    """Each vertex (its op and its column of incoming edges) from either parent."""
+    n = a.n_vertices
+    for _ in range(20):
+        pick = [a if rng.random() < 0.5 else b for _ in range(n)]
+        matrix = [[pick[j].matrix[i][j] for j in range(n)] for i in range(n)]
+        ops = [pick[v].ops[v - 1] for v in range(1, n - 1)]
+        if sum(map(sum, matrix)) <= space.max_edges and any(matrix[i][n - 1] for i in range(n)):
+            try:
+                return space.validate(NB101Genotype(matrix, ops))
+            except SpaceError:
+                continue  # the output is not reachable from the input: draw again
+    return a
