@@ -68,9 +68,10 @@ def _as_matrix(matrix: Any) -> Matrix:
     rows = [list(r) if isinstance(r, Iterable) and not isinstance(r, str) else r for r in matrix]
     n = len(rows)
     if n < 2 or any(not isinstance(r, list) or len(r) != n for r in rows):
+        lengths = [len(r) if isinstance(r, list) else r for r in rows]
         raise SpaceError(
-            f"an NB101 matrix must be square with at least 2 rows (input and output), got {n} "
-            "rows of other lengths."
+            "an NB101 matrix must be square, n rows of n 0/1 entries with n >= 2 (input and "
+            f"output); got row lengths {lengths}."
         )
     for i, row in enumerate(rows):
         for j, v in enumerate(row):
