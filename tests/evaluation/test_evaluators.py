@@ -13,7 +13,7 @@ from nasbench.errors import ConfigError, SpaceError
 from nasbench.evaluation import Result, create_evaluator, evaluator_names
 from nasbench.evaluation.table_lookup import TableEvaluator
 from nasbench.evaluation.weight_sharing import WeightSharingConfig, WeightSharingEvaluator
-from nasbench.spaces import CellSpace, ChainSpace, NB201Space
+from nasbench.spaces import CellSpace, ChainSpace, NB101Space, NB201Space
 from nasbench.spaces.skeleton import Skeleton
 from nasbench.strategies.discrete.halving import Hyperband, SuccessiveHalving
 
@@ -147,8 +147,9 @@ def _weights(net):
             ops=["none", "skip_connect", "sep_conv_3x3"],
             skeleton=Skeleton(n_cells=3, channels=4),
         ),
+        NB101Space(n_vertices=5, skeleton=Skeleton(n_cells=3, channels=4)),
     ],
-    ids=["nb201", "darts"],
+    ids=["nb201", "darts", "nb101"],
 )
 def test_weight_sharing_scores_with_inherited_weights(space):
     cfg = WeightSharingConfig(epochs=1, batch_size=16, limit=32, device="cpu")
