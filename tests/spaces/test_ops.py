@@ -39,6 +39,7 @@ EXPECTED_SETS = {
         "none", "skip_connect", "conv_1x1", "conv_3x3", "res_conv_3x3", "res_dil_conv_3x3",
         "sep_conv_3x3", "dil_conv_3x3",
     ),
+    "nb101": ("conv3x3_bn_relu", "conv1x1_bn_relu", "maxpool3x3"),
 }  # fmt: skip
 # Every op the published zoo cells (DARTS genotypes.py, ENAS, GDAS, PC-DARTS) use.
 ZOO_OPS = {
@@ -135,7 +136,7 @@ def test_parameter_free_ops():
     free = {name for name in ops.op_names() if ops.is_parameter_free(name)}
     assert free == {
         "none", "skip_connect", "identity", "max_pool_3x3", "avg_pool_3x3",
-        "max_pool_5x5", "max_pool_7x7", "avg_pool", "max_pool",
+        "max_pool_5x5", "max_pool_7x7", "avg_pool", "max_pool", "maxpool3x3",
     }  # fmt: skip
 
 
