@@ -111,6 +111,18 @@ def check_op_names(names: Sequence[str], where: str) -> None:
             )
 
 
+def refuse_auxiliary(skeleton: Any, network: str) -> None:
+    """Raise a one-line SpaceError when ``skeleton`` asks for an auxiliary head that the
+    macro network ``network`` (e.g. "The NAS-Bench-201 network") does not have.
+
+    Example:
+        >>> from nasbench.spaces.skeleton import Skeleton
+        >>> refuse_auxiliary(Skeleton(auxiliary=False), "A chain network")
+    """
+    if skeleton.auxiliary:
+        raise SpaceError(f"{network} has no auxiliary head; use a skeleton with auxiliary=False.")
+
+
 def is_identity(module: nn.Module) -> bool:
     """True for an identity edge, which DARTS exempts from drop-path."""
     return isinstance(module, (nn.Identity, Identity))

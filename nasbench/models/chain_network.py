@@ -17,6 +17,7 @@ from torch import nn
 
 from nasbench import registry
 from nasbench.errors import SpaceError, closest_name
+from nasbench.models.cells import refuse_auxiliary
 from nasbench.protocols import Genotype
 from nasbench.spaces.blocks import avg_pool_cls, bn_cls, conv_cls, max_pool_cls
 
@@ -75,10 +76,7 @@ class ChainNetwork(nn.Module):
 
     def __init__(self, genotype: Genotype, skeleton: Any) -> None:
         super().__init__()
-        if skeleton.auxiliary:
-            raise SpaceError(
-                "A chain network has no auxiliary head; use a skeleton with auxiliary=False."
-            )
+        refuse_auxiliary(skeleton, "A chain network")
         layers, C = [], skeleton.in_channels
         for layer in genotype.layers:
             module, C = chain_layer(skeleton.spatial_dims, layer, C)

@@ -30,7 +30,7 @@ from torch import nn
 
 from nasbench import registry
 from nasbench.errors import SpaceError
-from nasbench.models.cells import check_op_names
+from nasbench.models.cells import check_op_names, refuse_auxiliary
 from nasbench.protocols import Genotype
 from nasbench.spaces.blocks import max_pool_cls
 from nasbench.spaces.ops import create_op
@@ -156,11 +156,7 @@ class NB101Network(nn.Module):
 
     def __init__(self, genotype: Genotype, skeleton: Any) -> None:
         super().__init__()
-        if skeleton.auxiliary:
-            raise SpaceError(
-                "The NAS-Bench-101 network has no auxiliary head; use a skeleton with "
-                "auxiliary=False."
-            )
+        refuse_auxiliary(skeleton, "The NAS-Bench-101 network")
         check_op_names(sorted(genotype.ops_used()), "The NB101 genotype")
         dims, C = skeleton.spatial_dims, skeleton.channels
         reductions = set(skeleton.reductions())

@@ -17,8 +17,7 @@ import torch
 from torch import nn
 
 from nasbench import registry
-from nasbench.errors import SpaceError
-from nasbench.models.cells import check_op_names
+from nasbench.models.cells import check_op_names, refuse_auxiliary
 from nasbench.protocols import Genotype
 from nasbench.spaces.blocks import ReLUConvBN, avg_pool_cls, bn_cls, conv_cls
 from nasbench.spaces.ops import create_op
@@ -92,11 +91,7 @@ class NB201Network(nn.Module):
 
     def __init__(self, genotype: Genotype, skeleton: Any) -> None:
         super().__init__()
-        if skeleton.auxiliary:
-            raise SpaceError(
-                "The NAS-Bench-201 network has no auxiliary head; use a skeleton with "
-                "auxiliary=False."
-            )
+        refuse_auxiliary(skeleton, "The NAS-Bench-201 network")
         check_op_names(sorted(genotype.ops()), "The NB201 genotype")
         dims, C = skeleton.spatial_dims, skeleton.channels
         reductions = set(skeleton.reductions())

@@ -59,6 +59,21 @@ INPUT, OUTPUT = "input", "output"
 TEXT_PREFIX = "nb101|"
 UNIQUE_CELLS_NB101 = 423_624
 """Unique cells of the benchmark's space (7 vertices, 3 ops, <= 9 edges; Ying et al., 2019)."""
+INCEPTION_LIKE_CELL: dict[str, Any] = {
+    "matrix": [
+        [0, 1, 1, 1, 0, 1, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 1, 0, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 0],
+    ],
+    "ops": ["input", "conv1x1-bn-relu", "conv3x3-bn-relu", "conv3x3-bn-relu", "conv3x3-bn-relu",
+            "maxpool3x3", "output"],
+}  # fmt: skip
+"""The benchmark README's example cell, in its API's spec form (1x1, 3x3, two stacked 3x3
+standing for a 5x5, and a max pool, as an Inception module); ``NB101Space().validate`` reads it."""
 
 
 def _as_matrix(matrix: Any) -> Matrix:

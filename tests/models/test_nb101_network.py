@@ -11,27 +11,16 @@ from nasbench.models import build, count_parameters
 from nasbench.models.nb101_network import NB101Cell, NB101Network, vertex_channels
 from nasbench.models.nb101_supernet import NB101SharedCell, NB101Supernet
 from nasbench.spaces import NB101Genotype, NB101Space, Skeleton
+from nasbench.spaces.nb101 import INCEPTION_LIKE_CELL
 
 C3, C1, MP = "conv3x3_bn_relu", "conv1x1_bn_relu", "maxpool3x3"
-INCEPTION = {
-    "matrix": [
-        [0, 1, 1, 1, 0, 1, 0],
-        [0, 0, 0, 0, 0, 0, 1],
-        [0, 0, 0, 0, 0, 0, 1],
-        [0, 0, 0, 0, 1, 0, 0],
-        [0, 0, 0, 0, 0, 0, 1],
-        [0, 0, 0, 0, 0, 0, 1],
-        [0, 0, 0, 0, 0, 0, 0],
-    ],
-    "ops": [C1, C3, C3, C3, MP],
-}
 TINY = Skeleton(n_cells=3, channels=8)
 
 
 def test_parameter_count_matches_the_benchmark_for_its_inception_cell():
     """NAS-Bench-101's README lists 2,694,282 trainable parameters for this cell on CIFAR-10
     (stem 128, 3 stacks of 3 cells, 10 classes)."""
-    g = NB101Space().validate(INCEPTION)
+    g = NB101Space().validate(INCEPTION_LIKE_CELL)
     skeleton = Skeleton(n_cells=9, channels=128, in_channels=3, num_classes=10)
     assert count_parameters(build(g, skeleton, seed=0)) == 2_694_282
 
@@ -66,7 +55,7 @@ def test_networks_of_sampled_cells_run_in_2d_and_3d(dims):
 
 
 def test_stacks_downsample_and_double_channels_at_the_reductions():
-    g = NB101Space().validate(INCEPTION)
+    g = NB101Space().validate(INCEPTION_LIKE_CELL)
     net = NB101Network(g, Skeleton(n_cells=9, channels=8))
     cells = [m for m in net.cells if isinstance(m, NB101Cell)]
     pools = [m for m in net.cells if isinstance(m, torch.nn.MaxPool2d)]
@@ -85,7 +74,7 @@ def test_a_cell_with_only_an_input_to_output_edge_is_a_projection():
 
 def test_auxiliary_head_is_refused_in_one_line():
     with pytest.raises(SpaceError, match="no auxiliary head"):
-        build(NB101Space().validate(INCEPTION), Skeleton(n_cells=3, auxiliary=True))
+        build(NB101Space().validate(INCEPTION_LIKE_CELL), Skeleton(n_cells=3, auxiliary=True))
 
 
 def test_the_shared_cell_computes_the_discrete_cell_with_the_same_weights():

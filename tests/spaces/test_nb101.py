@@ -18,25 +18,11 @@ from nasbench.spaces import (
     parse_genotype,
     space_from_dict,
 )
-from nasbench.spaces.nb101 import cell_hash, live_vertices
+from nasbench.spaces.nb101 import INCEPTION_LIKE_CELL, cell_hash, live_vertices
 from nasbench.strategies.discrete.decisions import decisions
 from nasbench.strategies.discrete.evolution import crossover
 
 C3, C1, MP = "conv3x3_bn_relu", "conv1x1_bn_relu", "maxpool3x3"
-# The benchmark README's Inception-like cell, as its API spells a spec.
-INCEPTION_SPEC = {
-    "matrix": [
-        [0, 1, 1, 1, 0, 1, 0],
-        [0, 0, 0, 0, 0, 0, 1],
-        [0, 0, 0, 0, 0, 0, 1],
-        [0, 0, 0, 0, 1, 0, 0],
-        [0, 0, 0, 0, 0, 0, 1],
-        [0, 0, 0, 0, 0, 0, 1],
-        [0, 0, 0, 0, 0, 0, 0],
-    ],
-    "ops": ["input", "conv1x1-bn-relu", "conv3x3-bn-relu", "conv3x3-bn-relu", "conv3x3-bn-relu",
-            "maxpool3x3", "output"],
-}  # fmt: skip
 
 
 def one_line_error(fn, *args, match: str) -> str:
@@ -124,7 +110,7 @@ def test_hash_is_invariant_to_renumbering_and_to_pruned_parts():
     for _ in range(30):
         g = space.sample(rng)
         assert relabel(g, rng).hash() == g.hash()
-    spec = space.validate(INCEPTION_SPEC)
+    spec = space.validate(INCEPTION_LIKE_CELL)
     assert space.canonical(relabel(spec, rng)) == space.canonical(spec)
     # A dangling vertex with any op changes nothing.
     dead = NB101Genotype([[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]], [C3, C1])
@@ -160,9 +146,9 @@ def test_text_dict_and_benchmark_spec_round_trip():
     g = space.sample(np.random.default_rng(4))
     assert parse_genotype(g.to_string()) == g == parse_genotype(g.to_json())
     assert genotype_from_dict(json.loads(g.to_json())) == g
-    spec = NB101Genotype.from_dict(INCEPTION_SPEC)
+    spec = NB101Genotype.from_dict(INCEPTION_LIKE_CELL)
     assert spec.ops == (C1, C3, C3, C3, MP) and spec.n_edges == 9
-    assert space.validate(INCEPTION_SPEC) == spec
+    assert space.validate(INCEPTION_LIKE_CELL) == spec
 
 
 def test_a_pruned_cell_is_padded_to_the_space_and_keeps_its_hash():
@@ -242,8 +228,9 @@ def test_encodings_describe_the_live_cell():
     a = NB101Genotype([[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]], [C3, C1])
     b = NB101Genotype([[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]], [C3, MP])
     for encoding in ("onehot", "path"):
+        inception = space.encode(INCEPTION_LIKE_CELL, encoding)
         assert np.array_equal(space.encode(a, encoding), space.encode(b, encoding))
-        assert not np.array_equal(space.encode(a, encoding), space.encode(INCEPTION_SPEC, encoding))
+        assert not np.array_equal(space.encode(a, encoding), inception)
     one_line_error(space.encode, g, "paths", match="unknown encoding")
 
 
