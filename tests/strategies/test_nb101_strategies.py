@@ -44,6 +44,8 @@ def test_strategy_searches_nb101_members_and_reports_the_best(name, config):
     evaluator = HashScore(space)
     out = run_discrete(strategy, evaluator, Budget(max_evaluations=12))
     assert out.evaluations >= 1 and all(space.contains(g) for g in evaluator.seen)
+    # The loop keys its cache on the graph hash: an isomorphic cell is never evaluated twice.
+    assert len({space.canonical(g) for g in evaluator.seen}) == len(evaluator.seen)
     assert out.best_result.score == max(
         zlib.crc32(space.canonical(g).encode()) / 2**32 for g in evaluator.seen
     )
