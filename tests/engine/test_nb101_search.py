@@ -7,8 +7,11 @@ import pytest
 from nasbench.config import DatasetConfig, SearchConfig
 from nasbench.engine.search import search
 from nasbench.errors import NasbenchError
+from nasbench.evaluation import create_evaluator
+from nasbench.models import build, count_parameters
 from nasbench.runs import load
-from nasbench.spaces import NB101Space, parse_genotype
+from nasbench.spaces import NB101Space, Skeleton, parse_genotype
+from nasbench.spaces.nb101 import INCEPTION_LIKE_CELL
 from nasbench.viz import draw_genotype
 
 SPACE = {"name": "nb101", "skeleton": {"n_cells": 3, "channels": 8}}
@@ -52,3 +55,19 @@ def test_what_cannot_search_a_space_is_refused_before_the_run_exists(tmp_path, o
     with pytest.raises(NasbenchError, match=match) as info:
         search(nb101_config(**overrides), tmp_path / "run")
     assert "\n" not in str(info.value) and not (tmp_path / "run").exists()
+
+
+def test_the_train_evaluator_trains_the_nb101_network_of_a_cell():
+    space = NB101Space()
+    config = {
+        "epochs": 1,
+        "batch_size": 16,
+        "limit": 32,
+        "device": "cpu",
+        "skeleton": SPACE["skeleton"],
+    }
+    evaluator = create_evaluator("train", config, space=space, dataset="synthetic", seed=0)
+    result = evaluator.evaluate(INCEPTION_LIKE_CELL)
+    network = build(space.validate(INCEPTION_LIKE_CELL), Skeleton(**SPACE["skeleton"]), seed=0)
+    assert result.cost["params"] == count_parameters(network)
+    assert len(result.info["history"]) == 1 and 0 <= result.metrics["val_acc"] <= 1
