@@ -70,7 +70,10 @@ class SearchConfig:
         evaluator: discrete search only: the evaluator name (``train``, ``table``, ...).
         evaluator_config: that evaluator's settings.
         max_evaluations: discrete search only: evaluator calls allowed (None: no limit).
-        max_seconds: discrete search only: wall time allowed (None: no limit).
+        max_seconds: wall time allowed (None: no limit). A discrete search stops when
+            it is spent; a differentiable one times its first steps and a validation
+            batch, then runs fewer epochs (or, when one epoch does not fit, fewer steps)
+            so that it fits, says so, and derives the cell at the end as usual.
         executor: discrete search only: ``sequential``, ``process`` or ``ray``.
         executor_config: that executor's settings (``workers``, ``num_cpus``, ``address``).
         epochs: passes over the search half of the training data.
@@ -214,6 +217,11 @@ class SearchConfig:
             _check_positive("dataset.limit", self.dataset.limit)
         if self.max_steps_per_epoch is not None:
             _check_positive("max_steps_per_epoch", self.max_steps_per_epoch)
+        if self.max_seconds is not None and self.max_seconds <= 0:
+            raise ConfigError(
+                f"max_seconds must be a positive number of seconds, got {self.max_seconds}; "
+                "use null for no limit."
+            )
         if self.roi_size is not None:
             _check_positive("roi_size", self.roi_size)
         for name in ("alpha_every", "eigen_every", "checkpoint_every", "max_alpha_snapshots"):
