@@ -69,7 +69,9 @@ def test_a_spent_budget_ends_after_the_probe_with_a_derived_cell(tiny, tmp_path,
     assert plan["step_s"] > 0 and plan["eval_s"] > 0
     assert len(run.genotypes) == 1 and result.genotype is not None  # the epoch end's cell
     assert run.progress["total_steps"] == PROBE_STEPS
-    assert "would not fit" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "would not fit" in out
+    assert "validation, epoch 0" in err  # the validation's own bar, not a silent full one
 
 
 def test_a_generous_budget_changes_nothing(tiny, tmp_path):
