@@ -295,11 +295,29 @@ class SearchConfig:
             )
         registry.make_config("strategy", self.strategy, self.strategy_config)
 
+    def strategy_budget_changes(self) -> dict[str, Any]:
+        """The strategy settings a discrete search changes to fit ``max_evaluations``:
+        population-based strategies shrink a default population the budget would mostly
+        spend on random members; settings named in ``strategy_config`` stay as given.
+
+        Returns:
+            Setting name -> value (empty when nothing changes); the search runs with
+            ``{**strategy_config, **changes}`` and records them (a ``strategy_fitted`` event).
+
+        Example:
+            >>> SearchConfig(strategy="evolution", max_evaluations=30).strategy_budget_changes()
+            {'population_size': 7}
+        """
+        config = registry.make_config("strategy", self.strategy, self.strategy_config)
+        fit = getattr(config, "fit_to_budget", None)
+        return {} if fit is None else fit(self.max_evaluations, given=self.strategy_config)
+
     def _validate_discrete(self) -> None:
         from nasbench.spaces import space_from_dict
 
         budget = Budget(self.max_evaluations, self.max_seconds)
-        strategy_config = registry.make_config("strategy", self.strategy, self.strategy_config)
+        fitted = {**self.strategy_config, **self.strategy_budget_changes()}
+        strategy_config = registry.make_config("strategy", self.strategy, fitted)
         strategy_config.check_budget(budget.max_evaluations)
         evaluator_config = registry.make_config("evaluator", self.evaluator, self.evaluator_config)
         check_space = getattr(registry.get("evaluator", self.evaluator).cls, "check_space", None)

@@ -220,13 +220,11 @@ def test_a_discrete_search_shows_evaluations_best_and_eta(capsys, tmp_path):
 
     path = tmp_path / "evolution.json"
     SearchConfig(
-        strategy="evolution",
-        strategy_config={"population_size": 4, "sample_size": 2},
-        evaluator="table",
-        space={"name": "nb201"},
-        max_evaluations=10,
+        strategy="evolution", evaluator="table", space={"name": "nb201"}, max_evaluations=10
     ).save(path)
     code, out, err = run(capsys, "search", "--config", str(path), "--run-dir",
                          str(tmp_path / "run"))  # fmt: skip
     assert code == 0 and "finished after 10 steps" in out
     assert "10/10" in err and "best=" in err and "eval" in err
+    # The default population of 20 would not fit 10 evaluations: it shrinks, and says so.
+    assert "evolution: population_size 2, sample_size 2 to fit max_evaluations 10" in out

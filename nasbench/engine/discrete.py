@@ -42,7 +42,26 @@ def run_discrete_search(config: SearchConfig, run_dir: str | Path, progress: boo
     store = RunStore.create(
         run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
     )
+    if parts.strategy_changes:
+        _say_fitted(store, config, parts.strategy_changes, progress)
     return _run(parts, store, Path(run_dir), progress=progress)
+
+
+def _say_fitted(store: RunStore, config: SearchConfig, changes: dict, progress: bool) -> None:
+    """Record (and with ``progress`` print) the strategy settings fitted to the budget."""
+    from tqdm.auto import tqdm
+
+    settings = ", ".join(f"{name} {value}" for name, value in changes.items())
+    line = (
+        f"{config.strategy}: {settings} to fit max_evaluations {config.max_evaluations} "
+        "(set them in strategy_config to keep your own)"
+    )
+    store.log_event(
+        "strategy_fitted",
+        {"changes": changes, "max_evaluations": config.max_evaluations, "message": line},
+    )
+    if progress:
+        tqdm.write(line)
 
 
 def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
@@ -100,8 +119,12 @@ class _Parts:
         from nasbench.engine.bilevel import search_space
 
         space = search_space(config)
+        self.strategy_changes = config.strategy_budget_changes()
         self.strategy = create_strategy(
-            config.strategy, config.strategy_config, space=space, seed=config.seed
+            config.strategy,
+            {**config.strategy_config, **self.strategy_changes},
+            space=space,
+            seed=config.seed,
         )
         self.carries_weights = callable(getattr(self.strategy, "bind", None))
         self.cache = "canonical"
