@@ -39,6 +39,8 @@ def quickstart_config(seed: int = 0) -> SearchConfig:
 
 def configure_search(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``nasbench search``."""
+    from nasbench.evaluation.final_evaluation import add_no_download_flag
+
     parser.add_argument(
         "--config",
         help="a SearchConfig JSON file (README: 'A search config'); without one, "
@@ -58,11 +60,7 @@ def configure_search(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="wall-time budget; a differentiable search runs fewer epochs or steps to fit it",
     )
-    parser.add_argument(
-        "--no-download",
-        action="store_true",
-        help="never download: a missing data file is an error naming the file and folder",
-    )
+    add_no_download_flag(parser)
     parser.add_argument(
         "--estimate",
         action="store_true",

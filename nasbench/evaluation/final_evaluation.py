@@ -565,15 +565,32 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-baseline", action="store_true", help="same as --baselines none")
     parser.add_argument("--no-augment", action="store_true", help="no flip/crop augmentation")
-    parser.add_argument(
-        "--no-download",
-        action="store_true",
-        help="never download: a missing data file is an error naming the file and folder",
-    )
+    add_no_download_flag(parser)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--precision", default="fp32", help="fp32 or bf16 (CUDA)")
     parser.add_argument(
         "--seed", type=int, default=0, help="seeds weights, batch order, augmentation"
+    )
+
+
+def add_no_download_flag(parser: argparse.ArgumentParser) -> None:
+    """``--no-download``, shared by ``nasbench retrain`` and ``nasbench search``.
+
+    Args:
+        parser: a subcommand's parser.
+
+    Returns:
+        None.
+
+    Example:
+        >>> p = argparse.ArgumentParser(); add_no_download_flag(p)
+        >>> p.parse_args(["--no-download"]).no_download
+        True
+    """
+    parser.add_argument(
+        "--no-download",
+        action="store_true",
+        help="never download: a missing data file is an error naming the file and folder",
     )
 
 
