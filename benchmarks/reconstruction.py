@@ -91,6 +91,7 @@ def run_seed(args: argparse.Namespace, seed: int) -> pd.DataFrame:
         optimizer="adam",
         weight_decay=0.0,
         limit=args.limit,
+        test_limit=args.limit,  # "slices per split", the test split too, as measured
         device=args.device,
         seed=seed,
     )

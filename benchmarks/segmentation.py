@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
         lr=args.lr,
         optimizer="adam",
         limit=args.limit,
+        test_limit=args.limit,  # "images per split", the test split too, as measured
         augment=False,
         device=args.device,
         seed=args.seed,

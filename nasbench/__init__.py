@@ -67,6 +67,7 @@ _EXPORTS = {
     "search": "nasbench.engine.search",
     "resume": "nasbench.engine.search",
     "memory_estimate": "nasbench.engine.bilevel",
+    "time_estimate": "nasbench.engine.bilevel",
     "SearchConfig": "nasbench.config",
     "DatasetConfig": "nasbench.config",
 }

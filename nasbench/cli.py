@@ -267,11 +267,11 @@ def _configure_retrain(parser: argparse.ArgumentParser) -> None:
 
 @command(
     "retrain",
-    "train a run's derived genotype from scratch and report test ACC and AUC next to ResNet-18",
+    "train a run's derived genotype from scratch; test figures next to baselines (--baselines)",
     _configure_retrain,
 )
 def run_retrain(args: argparse.Namespace) -> int:
-    """Retrain the searched cell and the ResNet-18 baseline with one recipe."""
+    """Retrain the searched cell and the chosen baselines with one recipe."""
     from nasbench.evaluation.final_evaluation import cli_main
 
     return cli_main(args)

@@ -70,7 +70,10 @@ class SearchConfig:
         evaluator: discrete search only: the evaluator name (``train``, ``table``, ...).
         evaluator_config: that evaluator's settings.
         max_evaluations: discrete search only: evaluator calls allowed (None: no limit).
-        max_seconds: discrete search only: wall time allowed (None: no limit).
+        max_seconds: wall time allowed (None: no limit). A discrete search stops when
+            it is spent; a differentiable one times its first steps and a validation
+            batch, then runs fewer epochs (or, when one epoch does not fit, fewer steps)
+            so that it fits, says so, and derives the cell at the end as usual.
         executor: discrete search only: ``sequential``, ``process`` or ``ray``.
         executor_config: that executor's settings (``workers``, ``num_cpus``, ``address``).
         epochs: passes over the search half of the training data.
@@ -214,6 +217,11 @@ class SearchConfig:
             _check_positive("dataset.limit", self.dataset.limit)
         if self.max_steps_per_epoch is not None:
             _check_positive("max_steps_per_epoch", self.max_steps_per_epoch)
+        if self.max_seconds is not None and self.max_seconds <= 0:
+            raise ConfigError(
+                f"max_seconds must be a positive number of seconds, got {self.max_seconds}; "
+                "use null for no limit."
+            )
         if self.roi_size is not None:
             _check_positive("roi_size", self.roi_size)
         for name in ("alpha_every", "eigen_every", "checkpoint_every", "max_alpha_snapshots"):
@@ -287,11 +295,29 @@ class SearchConfig:
             )
         registry.make_config("strategy", self.strategy, self.strategy_config)
 
+    def strategy_budget_changes(self) -> dict[str, Any]:
+        """The strategy settings a discrete search changes to fit ``max_evaluations``:
+        population-based strategies shrink a default population the budget would mostly
+        spend on random members; settings named in ``strategy_config`` stay as given.
+
+        Returns:
+            Setting name -> value (empty when nothing changes); the search runs with
+            ``{**strategy_config, **changes}`` and records them (a ``strategy_fitted`` event).
+
+        Example:
+            >>> SearchConfig(strategy="evolution", max_evaluations=30).strategy_budget_changes()
+            {'population_size': 7}
+        """
+        config = registry.make_config("strategy", self.strategy, self.strategy_config)
+        fit = getattr(config, "fit_to_budget", None)
+        return {} if fit is None else fit(self.max_evaluations, given=self.strategy_config)
+
     def _validate_discrete(self) -> None:
         from nasbench.spaces import space_from_dict
 
         budget = Budget(self.max_evaluations, self.max_seconds)
-        strategy_config = registry.make_config("strategy", self.strategy, self.strategy_config)
+        fitted = {**self.strategy_config, **self.strategy_budget_changes()}
+        strategy_config = registry.make_config("strategy", self.strategy, fitted)
         strategy_config.check_budget(budget.max_evaluations)
         evaluator_config = registry.make_config("evaluator", self.evaluator, self.evaluator_config)
         check_space = getattr(registry.get("evaluator", self.evaluator).cls, "check_space", None)

@@ -175,3 +175,56 @@ def test_quickstart_prints_where_the_report_is(capsys, tmp_path, monkeypatch):
     code, out, _ = run(capsys, "quickstart", "--run-dir", str(tmp_path / "qs"))
     assert code == 0 and "quickstart: DARTS on the offline 'synthetic' dataset" in out
     assert f"report: {(tmp_path / 'qs' / 'report.html').resolve()}" in out
+
+
+def test_search_without_a_config_starts_from_the_documented_defaults(tmp_path):
+    from nasbench.cli import build_parser
+    from nasbench.config import SearchConfig
+    from nasbench.engine.commands import config_from_args
+
+    parse = build_parser(only="search").parse_args
+    plain = config_from_args(parse(["search", "--run-dir", str(tmp_path / "r")]))
+    assert plain == SearchConfig()  # not the quickstart's 256 images and raised arch_lr
+    flags = parse(["search", "--run-dir", "r", "--dataset", "breastmnist", "--no-download",
+                   "--max-seconds", "600"])  # fmt: skip
+    config = config_from_args(flags)
+    assert (config.dataset.name, config.dataset.download, config.max_seconds) == (
+        "breastmnist",
+        False,
+        600.0,
+    )
+    assert config.dataset.limit is None
+
+
+def test_no_download_names_the_file_to_place_and_leaves_no_run(capsys, tmp_path):
+    run_dir = tmp_path / "run"
+    code, _, err = run(capsys, "search", "--run-dir", str(run_dir), "--dataset", "breastmnist",
+                       "--root", str(tmp_path / "data"), "--no-download")  # fmt: skip
+    assert code == 2 and err.count("\n") == 1
+    assert "breastmnist.npz is not in" in err and str(tmp_path / "data") in err
+    assert "zenodo.org" in err and not run_dir.exists()
+
+
+def test_search_estimate_prints_time_and_memory_and_writes_nothing(capsys, tmp_path):
+    _, config_path = _tiny_search_config(tmp_path)
+    run_dir = tmp_path / "run"
+    code, out, _ = run(capsys, "search", "--config", str(config_path), "--run-dir", str(run_dir),
+                       "--estimate", "--max-seconds", "0.001")  # fmt: skip
+    assert code == 0 and not run_dir.exists()
+    assert "s/step" in out and "MiB per step" in out
+    assert "with max_seconds 0.001: 1 epoch(s)" in out
+
+
+def test_a_discrete_search_shows_evaluations_best_and_eta(capsys, tmp_path):
+    from nasbench.config import SearchConfig
+
+    path = tmp_path / "evolution.json"
+    SearchConfig(
+        strategy="evolution", evaluator="table", space={"name": "nb201"}, max_evaluations=10
+    ).save(path)
+    code, out, err = run(capsys, "search", "--config", str(path), "--run-dir",
+                         str(tmp_path / "run"))  # fmt: skip
+    assert code == 0 and "finished after 10 steps" in out
+    assert "10/10" in err and "best=" in err and "eval" in err
+    # The default population of 20 would not fit 10 evaluations: it shrinks, and says so.
+    assert "evolution: population_size 2, sample_size 2 to fit max_evaluations 10" in out

@@ -186,8 +186,8 @@ def load_split(
     url, md5 = file_source(info.name, size)
     if not path.exists() and not download:
         raise DatasetNotFoundError(
-            f"{path.name} is not in {path.parent} and download=False. Fetch it by hand from "
-            f"{url} into that folder, or load with download=True."
+            f"{path.name} is not in {path.parent} and download=False (--no-download). Place "
+            f"the file in that folder (fetch it from {url}), or allow downloads."
         )
     fetch(url, path, md5, progress=progress, opener=opener, verify=verify)
     images, labels = read_npz(path, split, url)

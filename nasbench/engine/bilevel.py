@@ -6,6 +6,10 @@ derived genotype, optionally the Hessian eigenvalue. Everything goes to the run
 store as it happens; a checkpoint at every epoch end (and every
 ``checkpoint_every`` steps) makes ``resume`` continue bit-for-bit on CPU.
 
+With ``max_seconds`` the loop times its first steps and a validation batch and
+fits the epochs and steps into the budget (:mod:`nasbench.engine.budget`); the
+plan goes into the run store (a ``search_budget`` event) and every checkpoint.
+
 What depends on the dataset's task (classification or segmentation) is a task
 object (:mod:`nasbench.evaluation.tasks`): its loss (cross-entropy, or MONAI's
 DiceCE), its step metrics (ACC/AUC, or Dice) and its validation scores (``val_acc``
@@ -38,6 +42,7 @@ from nasbench.device import (
     to_channels_last,
     wants_channels_last,
 )
+from nasbench.engine.budget import PROBE_STEPS, BudgetPlan, fit_budget
 from nasbench.engine.result import SearchResult
 from nasbench.errors import DivergenceError, NasbenchError
 from nasbench.evaluation.tasks import Task, task_of_info
@@ -162,6 +167,65 @@ def memory_estimate(config: SearchConfig) -> dict[str, float]:
     )
 
 
+def time_estimate(config: SearchConfig, probe_steps: int = 2) -> dict[str, Any]:
+    """How long a search will take, estimated before launch from a short probe.
+
+    Builds the data and the supernet as the search would, times ``probe_steps`` real
+    training steps (architecture and weight step) and one validation batch, and
+    records nothing anywhere. Costs the build plus those steps: a few seconds for a
+    small 2D cell, minutes for a large 3D DARTS supernet on a CPU (a reason to run it).
+
+    Args:
+        config: the search; validated here.
+        probe_steps: training steps timed (the slowest, usually the first, is dropped
+            when there are more than one).
+
+    Returns:
+        ``build_s`` (data and supernet), ``step_s`` (seconds per step), ``eval_s``
+        (one epoch-end validation), ``epochs``, ``steps_per_epoch``, ``total_s`` (the
+        whole search as configured), and with ``max_seconds`` the ``plan`` the search
+        would make (:meth:`~nasbench.engine.budget.BudgetPlan.to_dict`).
+
+    Example:
+        >>> estimate = time_estimate(SearchConfig(max_steps_per_epoch=4))  # doctest: +SKIP
+        >>> estimate["total_s"] > estimate["build_s"]  # doctest: +SKIP
+        True
+    """
+    config.validate()
+    if not isinstance(probe_steps, int) or isinstance(probe_steps, bool) or probe_steps < 1:
+        raise NasbenchError(f"probe_steps must be a positive integer, got {probe_steps!r}.")
+    started = time.perf_counter()
+    loop = _Loop(config, store=None, run_dir=None, parts=_build(config), started=started)
+    build_s = time.perf_counter() - started
+    loop.parts.method.on_epoch_start(0, loop.epochs)
+    seconds = []
+    for _ in range(min(probe_steps, loop.per_epoch)):
+        step_started = time.perf_counter()
+        loop._step()
+        seconds.append(time.perf_counter() - step_started)
+    eval_s = loop._validation_seconds()
+    step_s = seconds[0] if len(seconds) == 1 else _mean_without_max(seconds)
+    epochs, per_epoch = loop.epochs, loop.per_epoch
+    estimate: dict[str, Any] = {
+        "build_s": build_s,
+        "step_s": step_s,
+        "eval_s": eval_s,
+        "epochs": epochs,
+        "steps_per_epoch": per_epoch,
+        "total_s": build_s + epochs * (per_epoch * step_s + eval_s),
+    }
+    if config.max_seconds is not None:
+        plan = fit_budget(config.max_seconds, build_s, step_s, eval_s, epochs, per_epoch, 0)
+        estimate["plan"] = plan.to_dict()
+    return estimate
+
+
+def _mean_without_max(values: list[float]) -> float:
+    """The mean after dropping the largest value (a first step's warm-up)."""
+    kept = sorted(values)[:-1]
+    return sum(kept) / len(kept)
+
+
 def steps_per_epoch(config: SearchConfig, n_batches: int) -> int:
     """Steps in one epoch: the training half's batches, capped by the config."""
     cap = config.max_steps_per_epoch
@@ -190,6 +254,7 @@ def run_search(
     Returns:
         A :class:`SearchResult`.
     """
+    started = time.perf_counter()  # a budget counts building the data and supernet too
     run_dir = Path(run_dir)
     parts = None
     if resume:
@@ -213,7 +278,7 @@ def run_search(
             store.set_status("running")
             # Deterministic kernels for this search only; the caller's setting comes back.
             torch.use_deterministic_algorithms(config.deterministic, warn_only=True)
-            result = _Loop(config, store, run_dir, progress, parts).run(resume)
+            result = _Loop(config, store, run_dir, progress, parts, started).run(resume)
         except KeyboardInterrupt:
             store.set_status("stopped", "interrupted")
             raise
@@ -256,19 +321,25 @@ class _Loop:
     def __init__(
         self,
         config: SearchConfig,
-        store: RunStore,
-        run_dir: Path,
+        store: RunStore | None,
+        run_dir: Path | None,
         progress: bool = False,
         parts: _Parts | None = None,
+        started: float | None = None,
     ) -> None:
         self.config = config
         self.progress = progress
-        self.store = store
+        self.store = store  # None: a probe (time_estimate) that records nothing
         self.run_dir = run_dir
+        self.started = time.perf_counter() if started is None else started
         self.parts = parts or _build(config)
+        self.epochs = config.epochs  # a budget plan may lower these two
         self.per_epoch = steps_per_epoch(config, len(self.parts.train))
         self.total_steps = self.per_epoch * config.epochs
+        # From the configured steps, so snapshots before and after a budget plan agree.
         self.alpha_every = alpha_interval(config, self.total_steps)
+        self.plan: BudgetPlan | None = None
+        self.step_seconds: list[float] = []
         self.step = 0
         self.epoch = 0
         self.batch = 0
@@ -294,6 +365,7 @@ class _Loop:
             "eigenvalues": self.eigenvalues,
             "last_val": self.last_val,
             "epoch_results": self.epoch_results,
+            "budget_plan": None if self.plan is None else self.plan.to_dict(),
         }
 
     def _checkpoint(self) -> None:
@@ -317,6 +389,9 @@ class _Loop:
         self.eigenvalues = [tuple(e) for e in state["eigenvalues"]]
         self.last_val = dict(state["last_val"])
         self.epoch_results = dict(state.get("epoch_results", {}))
+        if state.get("budget_plan") is not None:
+            # The plan the first process made, not a new measurement: the same rows follow.
+            self._apply_plan(BudgetPlan.from_dict(state["budget_plan"]))
         self.store.discard_after(self.step)
         return True
 
@@ -351,16 +426,20 @@ class _Loop:
 
     def _epochs(self, bar: tqdm) -> str:
         p = self.parts
-        while self.epoch < self.config.epochs:
+        while self.epoch < self.epochs:
             if self.batch == 0:
-                p.method.on_epoch_start(self.epoch, self.config.epochs)
+                p.method.on_epoch_start(self.epoch, self.epochs)
             reset_peak_memory(p.device)
             started, images = time.perf_counter(), 0
             while self.batch < self.per_epoch:
                 if self.store.stop_requested():
                     self._checkpoint()
                     return "stopped"
+                step_started = time.perf_counter()
                 images += self._step()
+                self.step_seconds.append(time.perf_counter() - step_started)
+                if self._plan_due():
+                    self._plan_budget(bar)
                 bar.update(1)
                 bar.set_postfix(epoch=self.epoch, loss=f"{self._last_loss:.3f}")
                 # The epoch's last step is checkpointed with the epoch end, after its rows.
@@ -399,13 +478,72 @@ class _Loop:
         self._last_loss = loss.item()
         metrics = {"loss": self._last_loss, "lr": lr, **self._arch_lrs(), **arch}
         metrics.update(p.task.batch_metrics(logits, y_train))
+        if self.store is None:
+            return int(x_train.shape[0])
         with self.store.batch():
             self.store.log_metrics(self.step, self.epoch, "train", metrics)
-            self.store.set_progress(self.step, self.total_steps, self.epoch, cfg.epochs)
+            self.store.set_progress(self.step, self.total_steps, self.epoch, self.epochs)
             if self.step % self.alpha_every == 0:
                 self._record_alphas()
         fault_point("step")
         return int(x_train.shape[0])
+
+    # ---- the budget -------------------------------------------------------------------------
+    def _plan_due(self) -> bool:
+        """A plan is made once, in the first epoch, after the same step in every process
+        that runs this search (the probe's last, or the epoch's last when that comes
+        sooner), so a resumed search that lost the first plan decides where it was made."""
+        if self.config.max_seconds is None or self.plan is not None:
+            return False
+        return self.step >= min(PROBE_STEPS, self.per_epoch)
+
+    def _plan_budget(self, bar: tqdm) -> None:
+        """Measure, fit the epochs and steps to ``max_seconds``, apply, record, say so."""
+        step_s = sorted(self.step_seconds)[len(self.step_seconds) // 2]  # the median
+        plan = fit_budget(
+            self.config.max_seconds,
+            spent_s=time.perf_counter() - self.started,
+            step_s=step_s,
+            eval_s=self._validation_seconds(),
+            epochs=self.epochs,
+            steps_per_epoch=self.per_epoch,
+            steps_done=self.step,
+        )
+        self._apply_plan(plan)
+        bar.total = self.total_steps
+        bar.refresh()
+        if self.progress:
+            tqdm.write(plan.describe())
+        with self.store.batch():
+            self.store.log_event("search_budget", plan.to_dict(), step=self.step)
+            self.store.set_progress(self.step, self.total_steps, self.epoch, self.epochs)
+
+    def _apply_plan(self, plan: BudgetPlan) -> None:
+        self.plan = plan
+        self.epochs, self.per_epoch = plan.epochs, plan.steps_per_epoch
+        self.total_steps = plan.epochs * plan.steps_per_epoch
+        # Still in the first epoch: as if the config had named these epochs (cosine
+        # schedule length, GDAS's temperature).
+        self.parts.scheduler.T_max = plan.epochs
+        self.parts.method.on_epoch_start(self.epoch, self.epochs)
+
+    def _validation_seconds(self) -> float:
+        """One epoch-end validation, estimated from one timed batch; the search's random
+        state is left as it was, so a budget changes how long a run is, not its numbers."""
+        p = self.parts
+        generator = getattr(p.method, "generator", None)
+        saved = None if generator is None else generator.get_state()
+        p.supernet.eval()
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            x, _ = (t.to(p.device) for t in p.val.batch(0, 0))
+            started = time.perf_counter()
+            with autocast(p.device, self.config.precision):
+                float(p.task.infer(p.supernet, x).float().sum())  # waits for a GPU too
+            seconds = time.perf_counter() - started
+        p.supernet.train()
+        if saved is not None:
+            generator.set_state(saved)
+        return seconds * len(p.val)
 
     def _largest_alpha(self) -> float:
         """The largest architecture weight in magnitude (NaN when any is NaN)."""
@@ -482,8 +620,16 @@ class _Loop:
         p = self.parts
         p.supernet.eval()
         meter, total, seen = p.task.meter(), 0.0, 0
-        with torch.no_grad(), autocast(p.device, self.config.precision):
-            for index in range(len(p.val)):
+        # Its own bar: a long validation would otherwise sit silent under a full step bar.
+        batches = tqdm(
+            range(len(p.val)),
+            desc=f"validation, epoch {self.epoch}",
+            unit="batch",
+            leave=False,
+            disable=not self.progress,
+        )
+        with batches, torch.no_grad(), autocast(p.device, self.config.precision):
+            for index in batches:
                 x, y = (t.to(p.device) for t in p.val.batch(0, index))
                 out = p.task.infer(p.supernet, x)
                 total += float(p.loss_fn(out, y)) * len(y)

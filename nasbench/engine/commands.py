@@ -39,7 +39,14 @@ def quickstart_config(seed: int = 0) -> SearchConfig:
 
 def configure_search(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``nasbench search``."""
-    parser.add_argument("--config", help="a SearchConfig JSON file (defaults: the quickstart)")
+    from nasbench.evaluation.final_evaluation import add_no_download_flag
+
+    parser.add_argument(
+        "--config",
+        help="a SearchConfig JSON file (README: 'A search config'); without one, "
+        "SearchConfig's documented defaults (the synthetic set, whole, DARTS, 2 epochs), "
+        "not the quickstart's shortened settings",
+    )
     parser.add_argument("--run-dir", required=True, help="folder for the run store (new)")
     parser.add_argument("--dataset", help="override dataset.name")
     parser.add_argument("--strategy", help="override the strategy (darts, gdas, pcdarts, ...)")
@@ -48,18 +55,32 @@ def configure_search(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", help="override dataset.root (data folder)")
     parser.add_argument("--seed", type=int, help="override the seed")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the device")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        help="wall-time budget; a differentiable search runs fewer epochs or steps to fit it",
+    )
+    add_no_download_flag(parser)
+    parser.add_argument(
+        "--estimate",
+        action="store_true",
+        help="print the time (from a 2-step probe) and memory a differentiable search "
+        "will need, then exit without creating the run folder",
+    )
     parser.add_argument("--report", action="store_true", help="write report.html at the end")
 
 
 def config_from_args(args: argparse.Namespace) -> SearchConfig:
-    """The config file (or the quickstart config) with the command-line overrides applied."""
-    config = SearchConfig.load(args.config) if args.config else quickstart_config()
-    for key in ("strategy", "epochs", "seed", "device"):
+    """The config file (or ``SearchConfig()``'s defaults) with the command-line overrides."""
+    config = SearchConfig.load(args.config) if args.config else SearchConfig()
+    for key in ("strategy", "epochs", "seed", "device", "max_seconds"):
         if getattr(args, key) is not None:
             setattr(config, key, getattr(args, key))
     for flag, key in (("dataset", "name"), ("limit", "limit"), ("root", "root")):
         if getattr(args, flag) is not None:
             setattr(config.dataset, key, getattr(args, flag))
+    if args.no_download:
+        config.dataset.download = False
     return config
 
 
@@ -67,11 +88,42 @@ def run_search_command(args: argparse.Namespace) -> int:
     """``nasbench search``: run a search to the end (or until a stop request)."""
     from nasbench.engine.search import search
 
-    result = search(config_from_args(args), args.run_dir, progress=True)
+    config = config_from_args(args)
+    if args.estimate:
+        _print_estimate(config)
+        return 0
+    result = search(config, args.run_dir, progress=True)
     _print_result(result)
     if args.report:
         _print_report(args.run_dir)
     return 0
+
+
+def _print_estimate(config: SearchConfig) -> None:
+    """``nasbench search --estimate``: time and memory before launch; nothing is written."""
+    from nasbench.engine.bilevel import memory_estimate, time_estimate
+    from nasbench.strategies import get_strategy
+
+    if get_strategy(config.strategy).kind == "discrete":
+        raise ConfigError(
+            f"--estimate probes the supernet of a differentiable search; {config.strategy!r} "
+            "is discrete, so bound it with max_evaluations or --max-seconds instead."
+        )
+    seconds = time_estimate(config)
+    memory = memory_estimate(config)
+    print(
+        f"estimate: {seconds['step_s']:.2f} s/step x {seconds['steps_per_epoch']} steps x "
+        f"{seconds['epochs']} epochs + {seconds['eval_s']:.1f} s validation per epoch + "
+        f"{seconds['build_s']:.1f} s to build = about {seconds['total_s']:.0f} s; "
+        f"memory about {memory['total_mb']:.0f} MiB per step"
+    )
+    if "plan" in seconds:
+        plan = seconds["plan"]
+        print(
+            f"with max_seconds {plan['max_seconds']:g}: {plan['epochs']} epoch(s) x "
+            f"{plan['steps_per_epoch']} steps, about {plan['estimate_s']:.0f} s "
+            "(the search measures again on its first steps)"
+        )
 
 
 def configure_resume(parser: argparse.ArgumentParser) -> None:

@@ -17,12 +17,13 @@ from nasbench.runs.environment import capture_environment
 from nasbench.runs.store import check_new_run_dir
 
 
-def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
+def run_discrete_search(config: SearchConfig, run_dir: str | Path, progress: bool = False) -> Any:
     """Run a discrete search described by ``config``, recording it in ``run_dir``.
 
     Args:
         config: a search config whose strategy is of kind ``"discrete"``; validated here.
         run_dir: a folder that does not yet hold a run.
+        progress: show evaluations done, the best score so far and the ETA on stderr.
 
     Returns:
         A :class:`~nasbench.engine.result.SearchResult`: status ``finished`` or
@@ -41,10 +42,29 @@ def run_discrete_search(config: SearchConfig, run_dir: str | Path) -> Any:
     store = RunStore.create(
         run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
     )
-    return _run(parts, store, Path(run_dir))
+    if parts.strategy_changes:
+        _say_fitted(store, config, parts.strategy_changes, progress)
+    return _run(parts, store, Path(run_dir), progress=progress)
 
 
-def resume_discrete_search(run_dir: str | Path) -> Any:
+def _say_fitted(store: RunStore, config: SearchConfig, changes: dict, progress: bool) -> None:
+    """Record (and with ``progress`` print) the strategy settings fitted to the budget."""
+    from tqdm.auto import tqdm
+
+    settings = ", ".join(f"{name} {value}" for name, value in changes.items())
+    line = (
+        f"{config.strategy}: {settings} to fit max_evaluations {config.max_evaluations} "
+        "(set them in strategy_config to keep your own)"
+    )
+    store.log_event(
+        "strategy_fitted",
+        {"changes": changes, "max_evaluations": config.max_evaluations, "message": line},
+    )
+    if progress:
+        tqdm.write(line)
+
+
+def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
     """Continue a stopped or killed discrete search from what its run store recorded.
 
     The strategy is rebuilt from the run's seed, asked again and told every recorded
@@ -54,6 +74,7 @@ def resume_discrete_search(run_dir: str | Path) -> Any:
 
     Args:
         run_dir: a run folder holding a discrete search.
+        progress: show a progress bar (as :func:`run_discrete_search`).
 
     Returns:
         A :class:`~nasbench.engine.result.SearchResult`, as :func:`run_discrete_search`.
@@ -83,7 +104,7 @@ def resume_discrete_search(run_dir: str | Path) -> Any:
         store.close()
         raise
     trials = _recorded_trials(run, every_row=parts.races)
-    return _run(parts, store, Path(run_dir), trials, _elapsed(run))
+    return _run(parts, store, Path(run_dir), trials, _elapsed(run), progress)
 
 
 class _Parts:
@@ -98,8 +119,12 @@ class _Parts:
         from nasbench.engine.bilevel import search_space
 
         space = search_space(config)
+        self.strategy_changes = config.strategy_budget_changes()
         self.strategy = create_strategy(
-            config.strategy, config.strategy_config, space=space, seed=config.seed
+            config.strategy,
+            {**config.strategy_config, **self.strategy_changes},
+            space=space,
+            seed=config.seed,
         )
         self.carries_weights = callable(getattr(self.strategy, "bind", None))
         self.cache = "canonical"
@@ -150,10 +175,41 @@ def _measuring_requested_costs(
     )
 
 
-def _run(parts: _Parts, store: RunStore, run_dir: Path, replay=None, elapsed=0.0) -> Any:
+class _ProgressBar:
+    """A trial callback for :func:`run_discrete` that draws evaluations done (out of
+    ``max_evaluations``, with tqdm's ETA) and the best score so far; with a wall-time
+    budget only, the bar counts seconds instead."""
+
+    def __init__(self, budget: Any) -> None:
+        from tqdm.auto import tqdm
+
+        self.by_time = budget.max_evaluations is None
+        total = budget.max_seconds if self.by_time else budget.max_evaluations
+        self.bar = tqdm(total=total, unit="s" if self.by_time else "eval", desc="search")
+        self.best = float("-inf")
+
+    def __call__(self, trial: Any) -> None:
+        self.best = max(self.best, trial.result.score)
+        done = round(trial.elapsed, 1) if self.by_time else trial.evaluations
+        self.bar.update(max(0, min(done, self.bar.total) - self.bar.n))
+        self.bar.set_postfix(best=f"{self.best:.4f}", cached=trial.cached)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _run(
+    parts: _Parts,
+    store: RunStore,
+    run_dir: Path,
+    replay: list[Any] | None = None,
+    elapsed: float = 0.0,
+    progress: bool = False,
+) -> Any:
     from nasbench.engine.result import SearchResult
     from nasbench.strategies.discrete import run_discrete
 
+    bar = _ProgressBar(parts.budget) if progress else None
     with store:
         try:
             store.set_status("running")
@@ -163,6 +219,7 @@ def _run(parts: _Parts, store: RunStore, run_dir: Path, replay=None, elapsed=0.0
                 parts.budget,
                 store=store,
                 executor=parts.executor,
+                on_result=bar,
                 cache=parts.cache,
                 replay=replay,
                 replay_elapsed=elapsed,
@@ -173,6 +230,9 @@ def _run(parts: _Parts, store: RunStore, run_dir: Path, replay=None, elapsed=0.0
         except Exception as err:
             store.set_status("failed", f"{type(err).__name__}: {err}")
             raise
+        finally:
+            if bar is not None:
+                bar.close()
         status = "stopped" if out.stop_reason == "stop_requested" else "finished"
         store.set_status(status, out.stop_reason)
     metrics = {} if out.best_result is None else dict(out.best_result.metrics)

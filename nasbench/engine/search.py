@@ -47,7 +47,7 @@ def search(
         # Discrete strategies share one ask/tell loop of their own (no bilevel training).
         from nasbench.engine.discrete import run_discrete_search
 
-        return run_discrete_search(dataclasses.replace(config), run_dir)
+        return run_discrete_search(dataclasses.replace(config), run_dir, progress=progress)
     return run_search(dataclasses.replace(config), run_dir, progress=progress)
 
 
@@ -67,5 +67,5 @@ def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
     if get_strategy(strategy).kind == "discrete":
         from nasbench.engine.discrete import resume_discrete_search
 
-        return resume_discrete_search(run_dir)
+        return resume_discrete_search(run_dir, progress=progress)
     return run_search(SearchConfig(), run_dir, resume=True, progress=progress)

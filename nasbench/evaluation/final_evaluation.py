@@ -6,8 +6,9 @@ genotype and dataset, builds the discrete network, trains it with
 :func:`~nasbench.evaluation.train_loop.train_model` (keeping the best epoch on the
 validation split), scores it on the test split, and does the same for a
 hand-designed baseline with the same recipe, so the test figures compare like with
-like: ResNet-18 (28) and test ACC/AUC for classification; MONAI's U-Net and test
-Dice/HD95 for segmentation, plus the thresholding floor
+like: ResNet-18 (28) by default, and on request a small fixed CNN
+(:func:`~nasbench.evaluation.baselines.small_cnn`), and test ACC/AUC for
+classification; MONAI's U-Net and test Dice/HD95 for segmentation, plus the thresholding floor
 (:class:`~nasbench.evaluation.baselines.IntensityThresholds`, no training); for
 reconstruction the zero-filled floor, MONAI's U-Net and VarNet at the searched
 network's parameter count, and test PSNR/SSIM
@@ -30,7 +31,7 @@ import argparse
 import dataclasses
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ import torch
 from torch import nn
 
 from nasbench.errors import ConfigError
-from nasbench.evaluation.baselines import IntensityThresholds, resnet18, unet
+from nasbench.evaluation.baselines import IntensityThresholds, resnet18, small_cnn, unet
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
 from nasbench.evaluation.recon_baselines import VARNET, ZERO_FILLED
 from nasbench.evaluation.train_loop import TrainConfig, TrainResult, evaluate_model, train_model
@@ -48,13 +49,26 @@ from nasbench.protocols import Genotype
 
 SEARCHED = "searched"
 BASELINE = "resnet18"
+SMALL_CNN = "cnn"
 SEGMENTATION_BASELINE = "unet"
 THRESHOLD = "threshold"
 # Run-store phases of each model's metrics.
 PHASES = {SEARCHED: "retrain", BASELINE: "baseline", SEGMENTATION_BASELINE: "baseline"}
 PHASES[THRESHOLD] = "threshold"
+PHASES[SMALL_CNN] = "cnn"
 # Reconstruction (nasbench.evaluation.recon_baselines): zero-filled, U-Net and VarNet.
 PHASES.update({ZERO_FILLED: "zero-filled", VARNET: "varnet"})
+# Per task: the baselines ``retrain`` can run, and those it runs by default (``True``).
+AVAILABLE_BASELINES = {
+    "classification": (SMALL_CNN, BASELINE),
+    "segmentation": (SEGMENTATION_BASELINE, THRESHOLD),
+    "reconstruction": (ZERO_FILLED, SEGMENTATION_BASELINE, VARNET),
+}
+DEFAULT_BASELINES = {
+    "classification": (BASELINE,),
+    "segmentation": (SEGMENTATION_BASELINE, THRESHOLD),
+    "reconstruction": (ZERO_FILLED, SEGMENTATION_BASELINE, VARNET),
+}
 TABLE_COLUMNS = ("model", "params", "MACs", "test_acc", "test_auc", "wall_s")
 SEGMENTATION_COLUMNS = ("model", "params", "MACs", "test_dice", "test_hd95", "wall_s")
 RECONSTRUCTION_COLUMNS = ("model", "params", "MACs", "test_psnr", "test_ssim", "wall_s")
@@ -131,23 +145,27 @@ class RetrainReport:
 def retrain(
     run_dir: str | Path,
     config: TrainConfig | None = None,
-    baseline: bool | str = True,
+    baseline: bool | str | Sequence[str] = True,
     genotype: Genotype = None,
     skeleton: Any = None,
     on_epoch: ProgressCallback | None = None,
+    download: bool | None = None,
 ) -> RetrainReport:
     """Retrain a run's final genotype from scratch (and a baseline) and record the results.
 
     Args:
         run_dir: a run folder with at least one derived genotype; no search may be
             writing it (the results are appended to its store).
-        config: the recipe; ``TrainConfig()`` when None. ``config.limit`` caps every
-            split (the search's own ``dataset.limit`` is not inherited).
-        baseline: True: also train ResNet-18 (28) with the same recipe (segmentation:
-            MONAI's U-Net, and score the thresholding baseline; reconstruction: score the
-            zero-filled image, train MONAI's U-Net and VarNet sized to the searched
-            network's parameters); False: none; or one baseline by name (``"resnet18"``,
-            ``"unet"``, ``"threshold"``, ``"zero-filled"``, ``"varnet"``).
+        config: the recipe; ``TrainConfig()`` when None. ``config.limit`` caps the
+            training and validation splits, ``config.test_limit`` the test split (None:
+            all of it); the search's own ``dataset.limit`` is not inherited.
+        baseline: True: the task's default baselines, trained with the same recipe
+            (classification: ResNet-18 (28); segmentation: MONAI's U-Net, and the
+            thresholding baseline scored; reconstruction: the zero-filled image scored,
+            MONAI's U-Net and VarNet sized to the searched network's parameters); False
+            or ``"none"``: none; or names, as a list or comma-separated text
+            (classification ``"cnn"``, ``"resnet18"``; segmentation ``"unet"``,
+            ``"threshold"``; reconstruction ``"zero-filled"``, ``"unet"``, ``"varnet"``).
         genotype: retrain this genotype (object, dict or text) instead of the run's last.
         skeleton: a ``Skeleton`` to stack the cell in instead of the default (see the
             module docstring), or a dict of fields to change in the default, e.g.
@@ -155,6 +173,7 @@ def retrain(
             channels, classes and spatial dims.
         on_epoch: progress callback; gets each epoch's record plus ``model`` (the
             model name) and ``epochs``; returning ``False`` ends that model's training.
+        download: fetch missing data files (None: as the search's ``dataset.download``).
 
     Returns:
         A :class:`RetrainReport`; ``.table()`` compares the models.
@@ -186,8 +205,11 @@ def retrain(
     check_task(info, space_from_dict(run_config.get("space") or {"name": "darts"}))
     genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
+    wanted = _baselines(baseline, info.task)
     size = int(data.get("size", 28))
     input_shape = (1, info.in_channels, *([size] * info.spatial_dims))
+    if download is not None:
+        data = {**data, "download": bool(download)}
 
     with RunStore.open(run_dir) as store:
         splits = _load_splits(data, config)
@@ -198,15 +220,18 @@ def retrain(
                 "genotype": report.summary()["genotype"],
                 "skeleton": skeleton.to_dict(),
                 "train_config": config.to_dict(),
-                "baseline": baseline,
+                "baseline": list(wanted),
                 "splits": {name: len(ds) for name, ds in splits.items()},
             },
         )
         models: dict[str, Callable[[], nn.Module]] = {
             SEARCHED: lambda: build(genotype, skeleton, seed=config.seed)
         }
-        wanted = _baselines(baseline, info.task)
-        hand_designed = {BASELINE: resnet18, SEGMENTATION_BASELINE: unet_for_size(size)}
+        hand_designed = {
+            BASELINE: resnet18,
+            SMALL_CNN: small_cnn,
+            SEGMENTATION_BASELINE: unet_for_size(size),
+        }
         if info.task == "reconstruction":
             hand_designed = {}
             models.update(_reconstruction_baselines(wanted, models[SEARCHED](), skeleton, config))
@@ -263,22 +288,25 @@ def retrain(
     return report
 
 
-def _baselines(baseline: bool | str, task: str) -> tuple[str, ...]:
-    """The baselines ``retrain`` runs for a task: all, none, or one by name."""
-    segmentation = task == "segmentation"
-    every = (SEGMENTATION_BASELINE, THRESHOLD) if segmentation else (BASELINE,)
-    if task == "reconstruction":
-        every = (ZERO_FILLED, SEGMENTATION_BASELINE, VARNET)
+def _baselines(baseline: bool | str | Sequence[str] | None, task: str) -> tuple[str, ...]:
+    """The baselines ``retrain`` runs for a task: the defaults, none, or those named."""
+    family = task if task in ("segmentation", "reconstruction") else "classification"
+    available = AVAILABLE_BASELINES[family]
     if baseline is True:
-        return every
+        return DEFAULT_BASELINES[family]
     if baseline is False or baseline is None:
         return ()
-    if baseline not in every:
-        raise ConfigError(
-            f"baseline {baseline!r} does not fit a {task} run; use True, False or one of "
-            f"{', '.join(every)}."
-        )
-    return (baseline,)
+    names = baseline.split(",") if isinstance(baseline, str) else list(baseline)
+    names = [str(name).strip() for name in names if str(name).strip()]
+    if names == ["none"]:
+        return ()
+    for name in names:
+        if name not in available:
+            raise ConfigError(
+                f"baseline {name!r} does not fit a {task} run; use True, False, none or "
+                f"names from {', '.join(available)}."
+            )
+    return tuple(dict.fromkeys(names))
 
 
 def _reconstruction_baselines(
@@ -393,12 +421,16 @@ def _load_splits(data: Mapping[str, Any], config: TrainConfig) -> dict[str, Any]
         "root": data.get("root"),
         "size": int(data.get("size", 28)),
         "download": bool(data.get("download", True)),
-        "limit": config.limit,
         "seed": config.seed,
     }
+    # A quick retrain subsamples training and validation; its test figures still come
+    # from the whole test split unless test_limit says otherwise.
+    limits = {"train": config.limit, "val": config.limit, "test": config.test_limit}
     # Augmentation happens per batch in train_model (seeded by epoch), so every split
     # is loaded with the plain normalisation.
-    return {split: load(data["name"], split, **common) for split in ("train", "val", "test")}
+    return {
+        split: load(data["name"], split, limit=limit, **common) for split, limit in limits.items()
+    }
 
 
 def unet_for_size(
@@ -465,7 +497,7 @@ def _finite(metrics: Mapping[str, float]) -> dict[str, float | None]:
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``nasbench retrain`` arguments to ``parser``.
+    """Add the ``nasbench retrain`` arguments to ``parser``; its help shows every default.
 
     Args:
         parser: the subcommand's parser.
@@ -479,26 +511,87 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         3
     """
     default = TrainConfig()
+    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+    parser.description = (
+        "Train a run's derived genotype from scratch, next to hand-designed baselines "
+        "trained with the same recipe, and print their test figures. Baselines: "
+        "classification cnn (a 3-block CNN, ~94K parameters) and resnet18 (ResNet-18 (28), "
+        "11M parameters, most of the CPU time), default resnet18; segmentation unet and "
+        "threshold, default both; reconstruction zero-filled, unet and varnet, default all."
+    )
+    parser.epilog = (
+        f"Fixed parts of the recipe: momentum {default.momentum}, weight decay "
+        f"{default.weight_decay:g}, cosine schedule to {default.lr_min:g}, gradient clip "
+        f"{default.grad_clip:g}, drop-path {default.drop_path_prob:g}, auxiliary head weight "
+        f"{default.auxiliary_weight:g} (DARTS cells); the epoch with the best validation "
+        f"{default.select.upper()} is kept and scored on the test split."
+    )
     parser.add_argument("run_dir", metavar="RUN", help="run folder written by a search")
     parser.add_argument("--epochs", type=int, default=default.epochs, help="training epochs")
-    parser.add_argument("--batch-size", type=int, default=default.batch_size)
-    parser.add_argument("--lr", type=float, default=default.lr, help="initial learning rate")
+    parser.add_argument(
+        "--batch-size", type=int, default=default.batch_size, help="images per step"
+    )
+    parser.add_argument(
+        "--lr", type=float, default=default.lr, help="initial learning rate (cosine schedule)"
+    )
     parser.add_argument(
         "--optimizer", default=default.optimizer, help="sgd, or adam (reconstruction's usual)"
     )
     parser.add_argument(
-        "--limit", type=int, default=None, help="at most N images per split (quick runs)"
+        "--limit",
+        type=int,
+        default=None,
+        help="at most N training and N validation images (quick runs); the test split stays whole",
     )
-    parser.add_argument("--cells", type=int, default=None, help="cells in the network")
-    parser.add_argument("--channels", type=int, default=None, help="initial channels C")
-    parser.add_argument("--genotype", default=None, help="retrain this genotype (JSON or DARTS)")
     parser.add_argument(
-        "--no-baseline", action="store_true", help="skip the ResNet-18 (28) baseline"
+        "--test-limit", type=int, default=None, help="at most N test images; None: all"
     )
+    parser.add_argument(
+        "--cells", type=int, default=None, help="cells in the network; None: as searched"
+    )
+    parser.add_argument(
+        "--channels", type=int, default=None, help="initial channels C; None: as searched"
+    )
+    parser.add_argument(
+        "--genotype",
+        default=None,
+        help="retrain this genotype (JSON or DARTS text); None: the run's last",
+    )
+    parser.add_argument(
+        "--baselines",
+        default="default",
+        help="comma-separated baselines to train next to the searched network "
+        "(e.g. cnn,resnet18), 'none', or 'default' (the task's, listed above)",
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="same as --baselines none")
     parser.add_argument("--no-augment", action="store_true", help="no flip/crop augmentation")
+    add_no_download_flag(parser)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--precision", default="fp32", help="fp32 or bf16 (CUDA)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seeds weights, batch order, augmentation"
+    )
+
+
+def add_no_download_flag(parser: argparse.ArgumentParser) -> None:
+    """``--no-download``, shared by ``nasbench retrain`` and ``nasbench search``.
+
+    Args:
+        parser: a subcommand's parser.
+
+    Returns:
+        None.
+
+    Example:
+        >>> p = argparse.ArgumentParser(); add_no_download_flag(p)
+        >>> p.parse_args(["--no-download"]).no_download
+        True
+    """
+    parser.add_argument(
+        "--no-download",
+        action="store_true",
+        help="never download: a missing data file is an error naming the file and folder",
+    )
 
 
 def cli_main(args: argparse.Namespace) -> int:
@@ -521,6 +614,7 @@ def cli_main(args: argparse.Namespace) -> int:
         lr=args.lr,
         optimizer=args.optimizer,
         limit=args.limit,
+        test_limit=args.test_limit,
         augment=not args.no_augment,
         device=args.device,
         precision=args.precision,
@@ -528,13 +622,15 @@ def cli_main(args: argparse.Namespace) -> int:
     )
     changes = {"n_cells": args.cells, "channels": args.channels}
     skeleton = {k: v for k, v in changes.items() if v is not None} or None
+    baselines = True if args.baselines == "default" else args.baselines
     report = retrain(
         args.run_dir,
         config,
-        baseline=not args.no_baseline,
+        baseline=False if args.no_baseline else baselines,
         genotype=args.genotype,
         skeleton=skeleton,
         on_epoch=_print_progress,
+        download=False if args.no_download else None,
     )
     print(report.table().to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0

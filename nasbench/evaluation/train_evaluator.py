@@ -12,6 +12,7 @@ are strategies: :mod:`nasbench.strategies.discrete.halving`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +150,11 @@ class TrainEvalConfig(MethodConfig):
     augment: bool = option(False, "random flips and crops on the training split")
     size: int = option(28, "image edge length", min=1)
     limit: int | None = option(None, "stratified cap on the images of every split")
-    metric: str = option("val_acc", "validation metric used as the score", choices=SCORE_METRICS)
+    metric: str = option(
+        "val_auc",
+        "validation metric used as the score (MedMNIST ranks by AUC; ACC when AUC is undefined)",
+        choices=SCORE_METRICS,
+    )
     skeleton: dict | None = option(None, "macro skeleton override (Skeleton.to_dict())")
     device: str = option("auto", "auto (CUDA when present), cpu or cuda")
 
@@ -208,8 +213,10 @@ class TrainEvaluator:
             budget: epochs to train, 1..``config.epochs``.
 
         Returns:
-            A Result: ``score`` (= ``config.metric`` of the kept epoch, or the task's own
-            selection metric when the task has no such score), ``val_acc``,
+            A Result: ``score`` (= ``config.metric`` of the kept epoch, ``val_auc`` by
+            default as MedMNIST ranks; ``val_acc`` when the AUC is undefined, a validation
+            split with one class; the task's own selection metric when the task has no
+            such score), ``val_acc``,
             ``val_auc``, ``test_acc``, ``test_auc`` (reconstruction: ``val_psnr``, ``val_ssim``,
             ``val_nmse`` and their ``test_`` twins); cost ``params``, ``macs``, ``wall_s``,
             ``epochs``; info ``history`` (per-epoch records).
@@ -243,7 +250,10 @@ class TrainEvaluator:
         metrics = {f"val_{k}": v for k, v in out.best_val.items() if k != "loss"}
         metrics.update({f"test_{k}": v for k, v in out.test.items() if k != "loss"})
         select = f"val_{task_of_info(info).select}"
-        metrics["score"] = metrics.get(cfg.metric, metrics[select])
+        score = metrics.get(cfg.metric, metrics[select])
+        if not math.isfinite(score) and "val_acc" in metrics:
+            score = metrics["val_acc"]  # an AUC needs both classes in the validation split
+        metrics["score"] = score
         cost = {
             "params": float(out.params),
             "macs": float(count_macs(model.cpu(), shape)),

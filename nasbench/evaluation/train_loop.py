@@ -74,8 +74,11 @@ class TrainConfig:
             ``drop_path_prob`` attribute ignore it.
         augment: random horizontal flip and a random crop after padding by
             ``CROP_PADDING`` pixels (2D classification only), drawn per batch from the seed.
-        limit: stratified cap on the images of every split, for quick runs (read by
-            the callers that load data; :func:`train_model` takes datasets as given).
+        limit: stratified cap on the images of the training and validation splits, for
+            quick runs (read by the callers that load data; :func:`train_model` takes
+            datasets as given).
+        test_limit: stratified cap on the test split (None: the whole split, so quick
+            runs are still scored on every test image).
         select: validation score that picks the kept epoch: ``auc`` (as MedMNIST),
             ``acc``, ``dice`` or ``loss``; a segmentation task keeps the best ``dice``
             unless this is ``loss``.
@@ -103,6 +106,7 @@ class TrainConfig:
     drop_path_prob: float = 0.2
     augment: bool = True
     limit: int | None = None
+    test_limit: int | None = None
     select: str = "auc"
     roi_size: int | None = None
     eval_batch_size: int = 256
@@ -120,7 +124,7 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"TrainConfig.{name} must be an integer >= 1, got {value!r}.")
-        for name in ("limit", "roi_size"):
+        for name in ("limit", "test_limit", "roi_size"):
             value = getattr(self, name)
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value < 1

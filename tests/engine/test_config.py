@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from nasbench.config import DatasetConfig, SearchConfig
@@ -125,3 +127,22 @@ def test_cpu_peak_memory_window_restarts_on_linux():
     del block
     reset_peak_memory(cpu)
     assert peak_memory_mb(cpu) < during - 32  # an epoch reports its own peak
+
+
+def test_the_readme_search_config_is_complete_and_valid():
+    """The README's config example names every key and validates as it stands."""
+    import dataclasses
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### A search config", 1)[1]
+    text = re.search(r"```json\n(.*?)```", section, re.S).group(1)
+    config = SearchConfig.from_json(text).validate()
+    data = json.loads(text)
+    assert set(data) == {f.name for f in dataclasses.fields(SearchConfig)}
+    assert set(data["dataset"]) == {f.name for f in dataclasses.fields(DatasetConfig)}
+    assert (config.dataset.name, config.max_seconds) == ("breastmnist", 1200)
+    table = section.split("```")[2]  # the text after the JSON block
+    for key in data:  # the table says what each key does
+        assert f"`{key}`" in table, key

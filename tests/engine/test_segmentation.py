@@ -68,7 +68,14 @@ def test_nasunet_2d_search_then_retrain_beats_thresholding(tmp_path):
     assert run.genotypes.genotype.iloc[-1] == result.genotype
 
     recipe = TrainConfig(
-        epochs=6, batch_size=4, lr=0.005, optimizer="adam", limit=32, augment=False, seed=0
+        epochs=6,
+        batch_size=4,
+        lr=0.005,
+        optimizer="adam",
+        limit=32,
+        test_limit=32,
+        augment=False,
+        seed=0,
     )
     _beats_thresholds(retrain(tmp_path / "run", recipe, baseline="threshold"))
 
@@ -82,7 +89,14 @@ def test_vnas_3d_search_then_retrain_beats_thresholding(tmp_path):
     assert set(run.alphas.cell_type) == {"encoder", "decoder"}
     assert _alphas_moved(run)
     recipe = TrainConfig(
-        epochs=5, batch_size=4, lr=0.01, optimizer="adam", limit=24, augment=False, seed=0
+        epochs=5,
+        batch_size=4,
+        lr=0.01,
+        optimizer="adam",
+        limit=24,
+        test_limit=24,
+        augment=False,
+        seed=0,
     )
     _beats_thresholds(retrain(tmp_path / "run", recipe, baseline="threshold"))
 

@@ -128,6 +128,7 @@ def test_train_evaluator_partial_training():
     r = ev.evaluate(g, budget=1)
     assert r.cost["epochs"] == 1 and len(r.info["history"]) == 1
     assert 0 <= r.score <= 1 and r.cost["params"] > 0 and r.cost["macs"] > 0
+    assert r.score == r.metrics["val_auc"]  # ranked by AUC, MedMNIST's main metric
     again = ev.evaluate(g, budget=1)
     assert again.metrics == r.metrics  # same seed, same result on CPU
     with pytest.raises(ConfigError, match="1..3"):

@@ -17,7 +17,7 @@ from nasbench.runs import RunStore, load
 from nasbench.spaces.zoo import zoo
 
 TINY_SPACE = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}}
-QUICK = TrainConfig(epochs=1, batch_size=8, limit=16, device="cpu", seed=0)
+QUICK = TrainConfig(epochs=1, batch_size=8, limit=16, test_limit=16, device="cpu", seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,8 @@ def test_cli_retrains_given_genotype_in_given_width(run_dir, capsys):
     parser = argparse.ArgumentParser()
     add_cli_arguments(parser)
     args = parser.parse_args(
-        [str(run_dir), "--epochs", "1", "--limit", "32", "--batch-size", "16", "--device", "cpu",
+        [str(run_dir), "--epochs", "1", "--limit", "32", "--test-limit", "32", "--batch-size", "16",
+         "--device", "cpu",
          "--no-baseline", "--channels", "6", "--genotype", zoo["DARTS_V2"].to_darts_text()]
     )  # fmt: skip
     assert cli_main(args) == 0
@@ -134,3 +135,50 @@ def test_unet_baseline_fits_the_image_size():
         assert len(net.channels) == levels + 1
     with pytest.raises(ConfigError, match="size 27 is odd"):
         unet_for_size(27)
+
+
+@pytest.mark.parametrize(
+    ("asked", "task", "expected"),
+    [
+        (True, "binary", ("resnet18",)),
+        ("cnn,resnet18", "multi-class", ("cnn", "resnet18")),
+        (["resnet18", "cnn", "resnet18"], "binary", ("resnet18", "cnn")),
+        ("none", "binary", ()),
+        (False, "segmentation", ()),
+        (True, "segmentation", ("unet", "threshold")),
+        ("threshold", "segmentation", ("threshold",)),
+    ],
+)
+def test_baselines_are_chosen_by_name(asked, task, expected):
+    from nasbench.evaluation.final_evaluation import _baselines
+
+    assert _baselines(asked, task) == expected
+
+
+def test_a_baseline_that_does_not_fit_the_task_is_one_line(run_dir):
+    before = len(load(run_dir).events)
+    with pytest.raises(ConfigError, match="baseline 'unet' does not fit a binary run"):
+        retrain(run_dir, QUICK, baseline="cnn,unet")
+    assert len(load(run_dir).events) == before  # refused before anything was recorded
+
+
+def test_a_quick_retrain_is_scored_on_the_whole_test_split(run_dir):
+    recipe = TrainConfig(epochs=1, batch_size=8, limit=16, device="cpu", seed=0)
+    report = retrain(run_dir, recipe, baseline="cnn")
+    assert list(report.table()["model"]) == ["searched", "cnn"]
+    assert 50_000 < report.results["cnn"].params < 150_000
+    started = load(run_dir).events.query("kind == 'retrain_started'")["payload"].iloc[-1]
+    assert started["baseline"] == ["cnn"]
+    assert started["splits"]["train"] == 16 and started["splits"]["test"] == 400  # all of it
+    assert "cnn" in set(load(run_dir).history["phase"])
+
+
+def test_retrain_help_shows_every_default_and_the_baselines(capsys):
+    from nasbench.cli import main
+
+    assert main(["retrain", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for default in ("(default: 10)", "(default: 64)", "(default: 0.025)", "(default: sgd)"):
+        assert default in text
+    assert "--baselines" in text and "cnn" in text and "resnet18" in text
+    assert "the test split stays whole" in text and "weight decay 0.0003" in text

@@ -56,7 +56,7 @@ def test_same_seed_same_search(run_dir, tmp_path):
 
 @pytest.mark.slow
 def test_retrain_compares_with_zero_filled_unet_and_varnet(run_dir, capsys):
-    report = retrain(run_dir, TrainConfig(epochs=1, batch_size=4, limit=4, seed=0))
+    report = retrain(run_dir, TrainConfig(epochs=1, batch_size=4, limit=4, test_limit=4, seed=0))
     table = report.table()
     assert list(table.columns) == ["model", "params", "MACs", "test_psnr", "test_ssim", "wall_s"]
     assert list(table["model"]) == ["searched", "unet", "varnet", "zero-filled"]
@@ -68,7 +68,18 @@ def test_retrain_compares_with_zero_filled_unet_and_varnet(run_dir, capsys):
     parser = argparse.ArgumentParser()
     add_cli_arguments(parser)
     args = parser.parse_args(
-        [str(run_dir), "--epochs", "1", "--limit", "4", "--no-baseline", "--optimizer", "adam"]
+        [
+            str(run_dir),
+            "--epochs",
+            "1",
+            "--limit",
+            "4",
+            "--test-limit",
+            "4",
+            "--no-baseline",
+            "--optimizer",
+            "adam",
+        ]
     )
     assert cli_main(args) == 0
     out = capsys.readouterr().out

@@ -164,6 +164,23 @@ def test_search_config_runs_a_discrete_search(tmp_path):
     assert result.metrics["score"] == max(run.candidates["metrics.score"])
 
 
+def test_a_default_population_shrinks_to_fit_a_small_budget(tmp_path):
+    from nasbench import search
+
+    config = SearchConfig(
+        strategy="evolution", evaluator="table", space={"name": "nb201"}, max_evaluations=12
+    )
+    assert config.strategy_budget_changes() == {"population_size": 3, "sample_size": 3}
+    result = search(config, tmp_path / "run")
+    assert result.status == "finished" and result.steps == 12
+    events = load(tmp_path / "run").events
+    fitted = events[events.kind == "strategy_fitted"].iloc[0].payload
+    assert fitted["changes"] == {"population_size": 3, "sample_size": 3}
+    chosen = SearchConfig(strategy="evolution", strategy_config={"population_size": 6},
+                          max_evaluations=12)  # fmt: skip
+    assert chosen.strategy_budget_changes() == {}  # a population the user chose stays
+
+
 @pytest.mark.parametrize(
     "changes, message",
     [

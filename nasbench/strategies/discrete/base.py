@@ -7,6 +7,7 @@ strategy the same way (Optuna's ask/tell), so a strategy is only the algorithm.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -30,6 +31,21 @@ class DiscreteConfig(MethodConfig):
         Args:
             max_evaluations: the evaluation budget, or None for a wall-time budget only.
         """
+
+    def fit_to_budget(
+        self, max_evaluations: int | None, given: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Settings to change so that defaults suit a small evaluation budget (none here;
+        population-based strategies shrink their population).
+
+        Args:
+            max_evaluations: the evaluation budget, or None for a wall-time budget only.
+            given: names of the settings the user chose; those are never changed.
+
+        Returns:
+            Setting name -> new value; empty when the config fits as it is.
+        """
+        return {}
 
 
 class DiscreteStrategy:

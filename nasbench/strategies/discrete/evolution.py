@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,26 @@ from nasbench.spaces.genotype import ChainGenotype, Genotype, NB201Genotype
 from nasbench.spaces.nb101 import NB101Genotype
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
+
+# At most this share of a small budget goes to the random initial population, so most
+# evaluations are still children of the fittest (Real et al.: 100 of 20,000).
+POPULATION_SHARE = 0.25
+
+
+def _fitted_population(
+    config: Any, max_evaluations: int | None, given: Iterable[str], tournament: str
+) -> dict[str, Any]:
+    """A smaller default population (and tournament) for a budget the default would eat."""
+    given = set(given)
+    if max_evaluations is None or "population_size" in given:
+        return {}
+    size = max(2, int(max_evaluations * POPULATION_SHARE))
+    if size >= config.population_size:
+        return {}
+    changes: dict[str, Any] = {"population_size": size}
+    if tournament not in given and getattr(config, tournament) > size:
+        changes[tournament] = size
+    return changes
 
 
 def _check_population(population_size: int, max_evaluations: int | None) -> None:
@@ -52,6 +73,19 @@ class EvolutionConfig(DiscreteConfig):
                 f"{self.population_size}; lower sample_size."
             )
         _check_population(self.population_size, max_evaluations)
+
+    def fit_to_budget(
+        self, max_evaluations: int | None, given: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Unless chosen, a population of at most a quarter of ``max_evaluations``.
+
+        Example:
+            >>> EvolutionConfig().fit_to_budget(30)
+            {'population_size': 7}
+            >>> EvolutionConfig().fit_to_budget(30, given=["population_size"])
+            {}
+        """
+        return _fitted_population(self, max_evaluations, given, "sample_size")
 
 
 @register_strategy("evolution", EvolutionConfig, kind="discrete")
@@ -116,6 +150,12 @@ class GeneticConfig(DiscreteConfig):
                 f"{self.population_size}; lower tournament_size."
             )
         _check_population(self.population_size, max_evaluations)
+
+    def fit_to_budget(
+        self, max_evaluations: int | None, given: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Unless chosen, a generation of at most a quarter of ``max_evaluations``."""
+        return _fitted_population(self, max_evaluations, given, "tournament_size")
 
 
 @register_strategy("genetic", GeneticConfig, kind="discrete")

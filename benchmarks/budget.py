@@ -1,0 +1,60 @@
+"""How well a differentiable search keeps a wall-time budget (``max_seconds``).
+
+Runs the quickstart's search (first-order DARTS, 5 cells, C=8, 256 synthetic images,
+3 epochs of 8 steps) under each budget given, and prints the plan the search made
+(epochs x steps of the configured ones), its estimate, the wall time it took and the
+ratio wall / budget; the unbudgeted run's wall time is the baseline measured in the
+same run (``--budgets`` without ``0`` leaves it out).
+
+    OMP_NUM_THREADS=1 python benchmarks/budget.py --budgets 0,45,150
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
+
+from nasbench.engine.commands import quickstart_config  # noqa: E402
+from nasbench.engine.search import search  # noqa: E402
+from nasbench.runs import load  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--budgets", default="0,45,150", help="seconds, comma-separated; 0: none")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load {os.getloadavg()}")
+    print("budget_s  plan   of     estimate_s  wall_s  wall/budget")
+    for budget in (float(b) for b in args.budgets.split(",")):
+        config = quickstart_config(args.seed)
+        config.device = "cpu"
+        config.max_seconds = budget or None
+        with tempfile.TemporaryDirectory() as folder:
+            run_dir = Path(folder) / "run"
+            started = time.perf_counter()
+            result = search(config, run_dir)
+            wall = time.perf_counter() - started
+            events = load(run_dir).events
+        plans = events[events.kind == "search_budget"]
+        if plans.empty:
+            print(f"{'none':>8}  {config.epochs}x{result.steps // config.epochs:<4} -      "
+                  f"{'-':>10}  {wall:6.1f}  -")  # fmt: skip
+            continue
+        plan = plans.iloc[0].payload
+        print(
+            f"{budget:8.0f}  {plan['epochs']}x{plan['steps_per_epoch']:<4} "
+            f"{plan['configured_epochs']}x{plan['configured_steps_per_epoch']:<4} "
+            f"{plan['estimate_s']:10.1f}  {wall:6.1f}  {wall / budget:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
