@@ -135,7 +135,9 @@ def _measuring_requested_costs(
     from nasbench.device import resolve_device
     from nasbench.evaluation.objectives import ConstrainedEvaluator, parse_objectives
 
-    specs = getattr(getattr(strategy, "config", None), "objectives", None) or ()
+    specs = getattr(getattr(strategy, "config", None), "objectives", None)
+    if not specs:  # a single-objective strategy (parse_objectives refuses an empty list)
+        return evaluator
     wanted = {objective.name for objective in parse_objectives(specs)} & {"macs", "latency_ms"}
     if not wanted:
         return evaluator
