@@ -128,7 +128,27 @@ class _Reduction(nn.Module):
         return batch_norm(self.conv(F.relu(x))) + self.shortcut(self.pool(x))
 
 
-class SmashNetwork(nn.Module):
+class SlotHypernetwork(nn.Module):
+    """What every SMASH network shares: a learned embedding per op slot, and the MLP trunk
+    that maps ``[architecture code, slot embedding]`` to the slot's features, which the
+    ``heads`` (one :func:`weight_head` per op and width) turn into kernels."""
+
+    def init_generator(self, code_length: int, slots: int, hidden: int, embedding: int) -> None:
+        """Create the slot embeddings, the trunk and an empty ``heads`` dict (in that order,
+        which fixes what a seed gives)."""
+        self.slot_embedding = nn.Embedding(slots, embedding)
+        self.trunk = nn.Sequential(
+            nn.Linear(code_length + embedding, hidden), nn.ReLU(), nn.Linear(hidden, hidden)
+        )
+        self.heads = nn.ModuleDict()
+
+    def generate(self, code: torch.Tensor) -> torch.Tensor:
+        """Trunk features ``(slots, hidden)`` of every op slot for the architecture ``code``."""
+        slots = self.slot_embedding.weight
+        return self.trunk(torch.cat([code.expand(len(slots), -1), slots], dim=1))
+
+
+class SmashNetwork(SlotHypernetwork):
     """The NB201 macro network whose cell-op weights a hypernetwork generates.
 
     Args:
@@ -180,11 +200,7 @@ class SmashNetwork(nn.Module):
                 else:
                     self.layout.append(("cell", C))
                     n_cells += 1
-            self.slot_embedding = nn.Embedding(n_cells * len(self.edges), embedding)
-            self.trunk = nn.Sequential(
-                nn.Linear(code_length + embedding, hidden), nn.ReLU(), nn.Linear(hidden, hidden)
-            )
-            self.heads = nn.ModuleDict()
+            self.init_generator(code_length, n_cells * len(self.edges), hidden, embedding)
             widths = sorted({width for kind, width in self.layout if kind == "cell"})
             for op in self.ops:
                 kind, k = SMASH_OPS[op]
@@ -197,11 +213,6 @@ class SmashNetwork(nn.Module):
     def route(genotype: Any) -> list[str]:
         """What :meth:`forward` runs: the op of every edge, in the space's edge order."""
         return [op for _, _, op in genotype.edges()]
-
-    def generate(self, code: torch.Tensor) -> torch.Tensor:
-        """Trunk features ``(slots, hidden)`` of every op slot for the architecture ``code``."""
-        slots = self.slot_embedding.weight
-        return self.trunk(torch.cat([code.expand(len(slots), -1), slots], dim=1))
 
     def forward(
         self, x: torch.Tensor, code: torch.Tensor, path: list[str] | tuple[str, ...]

@@ -33,7 +33,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nasbench.evaluation.smash import batch_norm, pool_op, split_kernels, weight_head
+from nasbench.evaluation.smash import (
+    SlotHypernetwork,
+    batch_norm,
+    pool_op,
+    split_kernels,
+    weight_head,
+)
 
 # op name -> (kind, kernel size, dilation); the kinds with kernels get generated weights.
 SMASH_CELL_OPS: dict[str, tuple[str, int, int]] = {
@@ -109,7 +115,7 @@ class _Preprocess(nn.Module):
         return batch_norm(conv(F.relu(x), self.kernels[0]))
 
 
-class SmashCellNetwork(nn.Module):
+class SmashCellNetwork(SlotHypernetwork):
     """The DARTS macro network whose cell-op weights a hypernetwork generates.
 
     Args:
@@ -159,11 +165,8 @@ class SmashCellNetwork(nn.Module):
                 inputs.append(_Preprocess(dims, C_p, C, False))
                 self.preprocess.append(nn.ModuleList(inputs))
                 C_pp, C_p, reduction_prev = C_p, len(self.concat) * C, reduction
-            self.slot_embedding = nn.Embedding(len(self.layout) * len(self.slot_of), embedding)
-            self.trunk = nn.Sequential(
-                nn.Linear(code_length + embedding, hidden), nn.ReLU(), nn.Linear(hidden, hidden)
-            )
-            self.heads = nn.ModuleDict()
+            slots = len(self.layout) * len(self.slot_of)
+            self.init_generator(code_length, slots, hidden, embedding)
             for op in space.choices:
                 # A stride-1 skip is the identity: its kernels exist for reduction widths only.
                 widths = {w for t, w in self.layout if op != "skip_connect" or t == "reduce"}
@@ -177,11 +180,6 @@ class SmashCellNetwork(nn.Module):
     def route(genotype: Any) -> dict[str, tuple]:
         """What :meth:`forward` runs: each cell type's (op, input) pairs per node."""
         return {cell_type: genotype.nodes(cell_type) for cell_type in CELL_TYPES}
-
-    def generate(self, code: torch.Tensor) -> torch.Tensor:
-        """Trunk features ``(slots, hidden)`` of every op slot for the architecture ``code``."""
-        slots = self.slot_embedding.weight
-        return self.trunk(torch.cat([code.expand(len(slots), -1), slots], dim=1))
 
     def forward(self, x: torch.Tensor, code: torch.Tensor, route: dict[str, tuple]) -> torch.Tensor:
         """Logits when each cell runs ``route`` (see :meth:`route`) with generated weights."""
