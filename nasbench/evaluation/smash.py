@@ -7,8 +7,9 @@ ops. Training samples a random architecture per mini-batch and trains the
 hypernetwork through the generated weights; scoring a candidate generates its
 weights once and measures its validation loss, so no candidate is ever trained.
 
-This CPU-sized version works on the NAS-Bench-201 cell space (here) and on the DARTS
-cell space (:mod:`nasbench.evaluation.smash_cells`). On NB201 the memory banks are the
+This CPU-sized version works on the NAS-Bench-201 cell space (here), the DARTS cell
+space (:mod:`nasbench.evaluation.smash_cells`) and the chain space
+(:mod:`nasbench.evaluation.smash_chain`). On NB201 the memory banks are the
 cell's nodes and each edge reads node ``i``, applies its op and adds into node ``j``:
 
 - the architecture code is the space's own encoder (``space.encode(g)``);
@@ -20,10 +21,8 @@ cell's nodes and each edge reads node ``i``, applies its op and adds into node `
   (SMASH's fixed transition layers); every batch norm normalises with the batch's
   own statistics, so generated weights need no per-architecture recalibration.
 
-The chain space is left out: its layers choose their own widths and kernel shapes, so a
-slot's kernel would have to be generated at the largest shape of every choice (64 x 64 x
-7 x 7 with the defaults) and cut down, a hypernetwork head of millions of outputs per
-slot; ``check_smash_space`` refuses it (and any other space) in one line.
+Other spaces (U-Net, reconstruction, DiNTS) are refused in one line by
+:func:`check_smash_space`.
 
 Example:
     >>> ev = create_evaluator("smash", {"epochs": 1, "limit": 64}, space=space)  # doctest: +SKIP
@@ -70,18 +69,20 @@ def check_smash_space(space: Any) -> Any:
 
     Example:
         >>> check_smash_space(create_space("chain"))  # doctest: +SKIP
-        SpaceError: the 'smash' evaluator supports the 'nb201' and 'darts' spaces ...
+        SpaceError: the 'smash' evaluator supports the 'nb201', 'darts' and 'chain' spaces ...
     """
     from nasbench.evaluation.smash_cells import SMASH_CELL_OPS
-    from nasbench.spaces import CellSpace, NB201Space
+    from nasbench.spaces import CellSpace, ChainSpace, NB201Space
 
+    if isinstance(space, ChainSpace):
+        return space  # every chain layer type has a generator
     if isinstance(space, NB201Space):
         known, ops = SMASH_OPS, space.ops
     elif isinstance(space, CellSpace):
         known, ops = SMASH_CELL_OPS, space.choices
     else:
         raise SpaceError(
-            f"the 'smash' evaluator supports the 'nb201' and 'darts' spaces, not "
+            f"the 'smash' evaluator supports the 'nb201', 'darts' and 'chain' spaces, not "
             f"{space.name!r}; use 'weight_sharing', 'proxy' or 'train' for it."
         )
     unknown = [op for op in ops if op not in known]
@@ -286,20 +287,23 @@ def smash_network(space: Any, code_length: int, skeleton: Any, **options: Any) -
     """The SMASH network of ``space`` (checked by :func:`check_smash_space`).
 
     Args:
-        space: an NB201 or DARTS cell space.
+        space: an NB201, DARTS cell or chain space.
         code_length: length of the architecture code.
         skeleton: the macro ``Skeleton``.
         **options: ``hidden``, ``embedding``, ``seed``.
 
     Returns:
-        A :class:`SmashNetwork` or a ``SmashCellNetwork``; either is called as
-        ``net(x, code, net.route(genotype))``.
+        A :class:`SmashNetwork`, ``SmashCellNetwork`` or ``SmashChainNetwork``; each is
+        called as ``net(x, code, net.route(genotype))``.
     """
     from nasbench.evaluation.smash_cells import SmashCellNetwork
-    from nasbench.spaces import NB201Space
+    from nasbench.evaluation.smash_chain import SmashChainNetwork
+    from nasbench.spaces import ChainSpace, NB201Space
 
     if isinstance(space, NB201Space):
         return SmashNetwork(tuple(space.ops), space.n_nodes, code_length, skeleton, **options)
+    if isinstance(space, ChainSpace):
+        return SmashChainNetwork(space, code_length, skeleton, **options)
     return SmashCellNetwork(space, code_length, skeleton, **options)
 
 
@@ -331,8 +335,8 @@ class SmashEvaluator:
 
     Args:
         config: a :class:`SmashConfig`.
-        space: an NB201 space whose ops are in :data:`SMASH_OPS`, or a DARTS cell space
-            whose choices are in ``smash_cells.SMASH_CELL_OPS``.
+        space: an NB201 space whose ops are in :data:`SMASH_OPS`, a DARTS cell space
+            whose choices are in ``smash_cells.SMASH_CELL_OPS``, or a chain space.
         dataset: a dataset name or DatasetConfig-like object (default ``"synthetic"``).
         seed: seeds the hypernetwork, the architecture sampling and the batches.
 

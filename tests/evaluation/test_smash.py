@@ -12,8 +12,10 @@ from nasbench.errors import ConfigError, SpaceError
 from nasbench.evaluation import create_evaluator
 from nasbench.evaluation.smash import SmashNetwork
 from nasbench.evaluation.smash_cells import SmashCellNetwork
+from nasbench.evaluation.smash_chain import SmashChainNetwork
 from nasbench.runs import load
-from nasbench.spaces import CellSpace, ChainSpace, NB201Space
+from nasbench.spaces import CellSpace, ChainSpace, NasUnetSpace, NB201Space
+from nasbench.spaces.genotype import ChainGenotype, ChainLayer
 from nasbench.spaces.skeleton import Skeleton
 from nasbench.viz import hypernet_curve, plot_hypernet_curve
 
@@ -69,8 +71,8 @@ def test_smash_trains_once_scores_by_validation_loss_and_is_reproducible():
 
 
 def test_smash_refuses_spaces_and_ops_it_cannot_generate_weights_for():
-    with pytest.raises(SpaceError, match="supports the 'nb201' and 'darts' spaces, not 'chain'"):
-        _smash(ChainSpace())
+    with pytest.raises(SpaceError, match="supports the 'nb201', 'darts' and 'chain' spaces, not"):
+        _smash(NasUnetSpace())
     with pytest.raises(SpaceError, match="cannot generate weights for op.*sep_conv_3x3"):
         _smash(NB201Space(ops=["none", "sep_conv_3x3"]))
     with pytest.raises(SpaceError, match="op.*conv_7x1_1x7 of the 'darts' space"):
@@ -79,11 +81,8 @@ def test_smash_refuses_spaces_and_ops_it_cannot_generate_weights_for():
         create_evaluator("smash")
     with pytest.raises(ConfigError, match="encoding"):
         _smash(NB201Space(), encoding="graph")
-    cfg = SearchConfig(strategy="random", evaluator="smash", space={"name": "chain"})
-    with pytest.raises(SpaceError, match="supports the 'nb201' and 'darts' spaces") as err:
-        cfg.validate()
-    assert "\n" not in str(err.value)
-    SearchConfig(strategy="random", evaluator="smash", space={"name": "darts"}).validate()
+    for name in ("darts", "chain"):
+        SearchConfig(strategy="random", evaluator="smash", space={"name": name}).validate()
 
 
 def test_a_search_with_smash_records_the_hypernetwork_curve(tmp_path):
@@ -141,9 +140,28 @@ def test_darts_cells_get_generated_weights_that_depend_on_both_cells():
     assert net.heads["sep_conv_3x3_8"].weight.grad is None  # the reduction cell has none
 
 
+def test_chain_layers_get_slices_of_kernels_generated_from_the_whole_chain():
+    space = ChainSpace(kernels=(1, 3), pool_kernels=(3,), filters=(4, 8), max_depth=3)
+    net = SmashChainNetwork(space, space.encoding_length(), Skeleton(), hidden=8)
+    conv = ChainLayer("conv", 3, 1, 1, 8)
+    a = ChainGenotype([conv, ChainLayer("sep_conv", 1, 3, 2, 4)])
+    b = ChainGenotype([conv, ChainLayer("max_pool", 3, 3, 1, 0), ChainLayer("conv", 1, 1, 1, 4)])
+    head = net.heads["conv"]
+    # Layer 0 is the same conv in a and b; its kernel changes with the layers after it.
+    kernel_a, kernel_b = (head(net.generate(torch.from_numpy(space.encode(g)))[0]) for g in (a, b))
+    assert kernel_a.shape == (8 * 8 * 3 * 3,) and not torch.allclose(kernel_a, kernel_b)
+    x = torch.randn(4, 1, 8, 8)
+    for g in (a, b):
+        logits = net(x, torch.from_numpy(space.encode(g)), net.route(g))
+        assert logits.shape == (4, 2)
+    logits.sum().backward()  # b: conv, pool, conv (4 filters read from 8 channels)
+    assert net.trunk[0].weight.grad.abs().sum() > 0 and net.heads["sep_conv"].weight.grad is None
+    assert net.classifier.weight.grad[:, 4:].abs().sum() == 0  # b ends with 4 channels
+
+
 @pytest.mark.slow
-def test_smash_scores_darts_cells_reproducibly_with_one_hypernetwork():
-    space = CellSpace(n_nodes=2)
+@pytest.mark.parametrize("space", [CellSpace(n_nodes=2), ChainSpace(filters=(4, 8), max_depth=3)])
+def test_smash_scores_darts_cells_and_chains_reproducibly_with_one_hypernetwork(space):
     rng = np.random.default_rng(0)
     genotypes = [space.sample(rng) for _ in range(3)]
     tiny = {**TINY, "epochs": 1}
