@@ -65,7 +65,7 @@ class BenchSettings:
         return {"n_cells": self.n_cells, "channels": self.channels}
 
     def data(self) -> Any:
-        from nasbench.evaluation.training import DataSpec
+        from nasbench.evaluation.train_evaluator import DataSpec
 
         return DataSpec(self.dataset, 28, self.limit, self.root, download=self.root is None)
 

@@ -149,7 +149,7 @@ def run_comparison(settings: JointSettings, log: Any = print) -> pd.DataFrame:
         One row per (method, seed): ``cell``, the picked HPs, ``test_acc``, ``val_acc``,
         ``search_s``, ``images``.
     """
-    from nasbench.evaluation.training import DataSpec, load_evaluation_data
+    from nasbench.evaluation.train_evaluator import DataSpec, load_evaluation_data
 
     s = settings
     spec = DataSpec(s.dataset, 28, s.limit, s.root, download=s.root is None)

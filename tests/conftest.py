@@ -24,3 +24,25 @@ def private_data_cache(tmp_path_factory, monkeypatch) -> Path:
     cache = tmp_path_factory.mktemp("nasbench-cache")
     monkeypatch.setenv("NASBENCH_DATA", str(cache))
     return cache
+
+
+@pytest.fixture
+def autohas_run(tmp_path) -> Path:
+    """A finished AutoHAS-like run folder: 4 candidates whose policy moves onto lr=0.1."""
+    import numpy as np
+
+    from nasbench.runs import RunStore
+    from nasbench.spaces import NB201Space
+
+    run_dir = tmp_path / "runs" / "autohas-1"
+    space, rng = NB201Space(), np.random.default_rng(0)
+    config = {"strategy": {"name": "autohas"}, "space": {"name": "nb201"}}
+    with RunStore.create(run_dir, config, environment={}) as store:
+        store.set_status("running")
+        for k, p in enumerate((0.5, 0.6, 0.7, 0.8)):
+            policy = {"lr": {"0.01": 1 - p, "0.1": p}, "batch_size": {"16": 0.5, "32": 0.5}}
+            hps = {"lr": 0.1, "batch_size": 16}
+            store.log_candidate(k, space.sample(rng).to_json(), {"score": p}, {"wall_s": 0.1},
+                                info={"hp": hps, "hp_probs": policy})  # fmt: skip
+        store.set_status("finished")
+    return run_dir

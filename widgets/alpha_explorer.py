@@ -7,6 +7,11 @@ are shown as their change from uniform (alpha - 1/K) on a colour scale centred o
 and fitted to the run; a toggle shows the absolute weights. The Play button is
 linked to the slider in the browser (``jslink``), so an animation needs no kernel
 round trip per frame beyond the slider's own update.
+
+A joint architecture + hyper-parameter search (AutoHAS) records its policy over each
+hyper-parameter's choices with every candidate; for such a run the explorer also draws
+that policy over the search (``nasbench.viz.plot_hp_distribution``), the hyper-parameter
+counterpart of the alpha trajectories.
 """
 
 from __future__ import annotations
@@ -94,6 +99,8 @@ class AlphaExplorer(widgets.VBox):
             ),
             classes=("nasbench-alpha-entropy",),
         )  # fmt: skip
+        self.hp_plot = LivePlot(go.Figure(), classes=("nasbench-hp-policy",))
+        self.hp_plot.layout.display = "none"
         self.message = widgets.HTML()
         self.slider.observe(lambda _: self.show_step(), "value")
         self.cell_type.observe(lambda _: self._load_cell(), "value")
@@ -101,16 +108,20 @@ class AlphaExplorer(widgets.VBox):
         self.edge.observe(lambda _: self._draw_lines(), "value")
         self.mode.observe(lambda _: self._show_mode(), "value")
         self.scale.observe(lambda _: self._load_cell(), "value")
+        self.alpha_controls = (
+            widgets.HBox([self.cell_type, self.kind]),
+            widgets.HBox([self.play, self.slider, self.step_label]),
+            widgets.HBox([self.mode, self.scale, self.edge]),
+        )
         super().__init__(
             children=[
                 self.title,
-                widgets.HBox([self.cell_type, self.kind]),
-                widgets.HBox([self.play, self.slider, self.step_label]),
-                widgets.HBox([self.mode, self.scale, self.edge]),
+                *self.alpha_controls,
                 self.message,
                 self.heatmap_plot,
                 self.lines_plot,
                 self.entropy_plot,
+                self.hp_plot,
             ]
         )
         self.add_class("nasbench-alpha-explorer")
@@ -121,14 +132,16 @@ class AlphaExplorer(widgets.VBox):
     def set_run(self, run: Any) -> None:
         """Explore the snapshots of ``run`` (a run folder or a Run)."""
         from nasbench.runs import load
+        from nasbench.viz import hp_distribution
 
         if isinstance(run, (str, os.PathLike)):
             with load(run) as opened:
-                self.alphas = opened.alphas
+                self.alphas, candidates = opened.alphas, opened.candidates
             self.title.value = f"<b>run</b>: {run}"
         else:
-            self.alphas = run.alphas
+            self.alphas, candidates = run.alphas, run.candidates
             self.title.value = f"<b>run</b>: {run.run_dir}"
+        self._draw_hp_policy(hp_distribution(candidates))
         kinds = [str(k) for k in dict.fromkeys(self.alphas["kind"])] or ["alpha"]
         cells = [str(c) for c in dict.fromkeys(self.alphas["cell_type"])] or ["normal"]
         with self.hold_trait_notifications():
@@ -138,9 +151,36 @@ class AlphaExplorer(widgets.VBox):
             self.cell_type.value = cells[0]
         self._load_cell()
 
+    def _draw_hp_policy(self, policy: pd.DataFrame) -> None:
+        """Show the run's hyper-parameter policy, or hide its figure when it has none."""
+        from nasbench.viz import plot_hp_distribution
+
+        figure = self.hp_figure
+        figure.data = ()
+        if policy.empty:
+            figure.layout = {}
+        else:
+            drawn = plot_hp_distribution(policy)
+            figure.layout = drawn.layout
+            figure.add_traces(drawn.data)
+        self.hp_plot.layout.display = "none" if policy.empty else None
+        self.hp_plot.push()
+        # A joint HP search of a discrete strategy has no alphas: no alpha views to show.
+        alpha_views = (*self.alpha_controls, self.heatmap_plot, self.lines_plot, self.entropy_plot)
+        hide = self.alphas.empty and not policy.empty
+        for view in alpha_views:
+            view.layout.display = "none" if hide else None
+        if not hide:
+            self._show_mode()
+
     def _load_cell(self) -> None:
         if self.alphas.empty:
-            self.message.value = message_html("this run has no alpha snapshots yet.", "info")
+            note = (
+                "this run has no alpha snapshots; below: its hyper-parameter policy."
+                if self.hp_figure.data
+                else "this run has no alpha snapshots yet."
+            )
+            self.message.value = message_html(note, "info")
             return
         self.steps, self.edges, self.ops, self.cube = alpha_cube(
             self.alphas, self.cell_type.value, self.kind.value
@@ -235,6 +275,11 @@ class AlphaExplorer(widgets.VBox):
     def lines(self) -> go.Figure:
         """One edge's op weights over the steps."""
         return self.lines_plot.figure
+
+    @property
+    def hp_figure(self) -> go.Figure:
+        """The hyper-parameter policy over the search (empty for a run without one)."""
+        return self.hp_plot.figure
 
     @property
     def entropy(self) -> go.Figure:

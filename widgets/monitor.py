@@ -1,4 +1,5 @@
-"""Watch a search live: progress and ETA, alpha trajectories, curves, genotype, warnings.
+"""Watch a search live: progress and ETA, alpha trajectories, curves, genotype, warnings;
+for a joint architecture + hyper-parameter search (AutoHAS), its HP policy as it moves.
 
 The monitor reads the run store only (``nasbench.runs.load`` + ``Run.refresh``,
 which returns just the rows written since the last poll). In Jupyter it polls
@@ -168,6 +169,9 @@ class RunMonitor(widgets.VBox):
                                line={"shape": "hv"})  # fmt: skip
         self.candidate_plot = LivePlot(candidates, classes=("nasbench-candidate-figure",))
         self.candidate_plot.layout.display = "none"
+        # AutoHAS: the policy over each hyper-parameter's choices, one candidate at a time.
+        self.hp_plot = LivePlot(go.Figure(), classes=("nasbench-hp-policy",))
+        self.hp_plot.layout.display = "none"
         self.genotype_title = widgets.HTML()
         self.genotype = widgets.HTML()
         self.genotype.add_class("nasbench-genotype")
@@ -183,6 +187,7 @@ class RunMonitor(widgets.VBox):
                 widgets.HBox([self.cell_type, self.alpha_scale]),
                 self.alpha_plot,
                 self.candidate_plot,
+                self.hp_plot,
                 self.history_plot,
                 self.genotype_title,
                 self.genotype,
@@ -202,6 +207,8 @@ class RunMonitor(widgets.VBox):
         self._genotype_json = ""
         self._scores: list[float] = []
         self._best_candidate: tuple[float, Any, str] | None = None  # score, genotype, json
+        self._hp_policy: list[pd.DataFrame] = []  # hp_distribution of each batch of candidates
+        self._hp_drawn = 0  # how many of those batches the HP figure shows
 
     def watch(self, run_dir: str | os.PathLike, process: subprocess.Popen | None = None) -> None:
         """Watch ``run_dir`` (and ``process``, when this session started it); starts polling.
@@ -227,9 +234,11 @@ class RunMonitor(widgets.VBox):
         self.history_figure.data = ()
         for trace in self.candidate_figure.data:
             trace.x, trace.y = [], []
-        for plot in (self.alpha_plot, self.history_plot, self.candidate_plot):
+        self.hp_figure.data = ()
+        for plot in (self.alpha_plot, self.history_plot, self.candidate_plot, self.hp_plot):
             plot.push()
         self.candidate_plot.layout.display = "none"
+        self.hp_plot.layout.display = "none"
         self.alpha_plot.layout.display = None
         self.cell_type.layout.display = None
         self.genotype.value = ""
@@ -314,6 +323,7 @@ class RunMonitor(widgets.VBox):
         self._draw_alphas()
         self._draw_history()
         self._draw_candidates()
+        self._draw_hp_policy()
         self._draw_genotype()
         self._show_state()
         return self.status
@@ -464,8 +474,13 @@ class RunMonitor(widgets.VBox):
 
     # ------------------------------------------------------------- candidates
     def _ingest_candidates(self, frame: pd.DataFrame) -> None:
+        from nasbench.viz import hp_distribution
+
         if frame.empty:
             return
+        policy = hp_distribution(frame)
+        if not policy.empty:
+            self._hp_policy.append(policy)
         done = frame[frame["status"] == "done"]
         for genotype, text, metrics in zip(
             done["genotype"], done["genotype_json"], done["metrics"], strict=True
@@ -492,6 +507,27 @@ class RunMonitor(widgets.VBox):
             evaluated.x, evaluated.y = xs, scores
             best_line.x, best_line.y = xs, best
         self.candidate_plot.push()
+
+    def _draw_hp_policy(self) -> None:
+        """Redraw the HP policy when new candidates carried one: the same traces grow, so
+        the browser is sent the new points only."""
+        from nasbench.viz import plot_hp_distribution
+
+        if len(self._hp_policy) == self._hp_drawn:
+            return
+        drawn = plot_hp_distribution(pd.concat(self._hp_policy, ignore_index=True))
+        figure = self.hp_figure
+        if [t.name for t in figure.data] != [t.name for t in drawn.data]:
+            figure.data = ()
+            figure.layout = drawn.layout
+            figure.add_traces(drawn.data)
+        else:
+            with figure.batch_update():
+                for trace, new in zip(figure.data, drawn.data, strict=True):
+                    trace.x, trace.y = new.x, new.y
+        self._hp_drawn = len(self._hp_policy)
+        self.hp_plot.layout.display = None
+        self.hp_plot.push()
 
     # --------------------------------------------------------------- genotype
     def _draw_genotype(self) -> None:
@@ -541,6 +577,11 @@ class RunMonitor(widgets.VBox):
     def history_figure(self) -> go.Figure:
         """The live loss and metric figure."""
         return self.history_plot.figure
+
+    @property
+    def hp_figure(self) -> go.Figure:
+        """The live hyper-parameter policy of a joint search (empty for other runs)."""
+        return self.hp_plot.figure
 
     @property
     def candidate_figure(self) -> go.Figure:

@@ -8,7 +8,8 @@ Wiring (views hold view state; every action calls nasbench):
   Run) and its batch size to the launcher;
 - Run opens the monitor on the new run folder and switches to its tab;
 - when a run ends, the run browser refreshes and the genotype viewer and the
-  alpha explorer show it; Open in the browser does the same for any run.
+  alpha explorer show it (the explorer: its alphas, or the hyper-parameter policy of
+  an AutoHAS search); Open in the browser does the same for any run.
 """
 
 from __future__ import annotations
@@ -127,5 +128,12 @@ class Workbench(widgets.Tab):
         run = self.monitor.run if self.monitor.run_dir == str(run_dir) else None
         if run is not None and len(run.genotypes):
             self.viewer.show_run(run_dir)
-        if run is not None and len(run.alphas):
+        if run is not None and (len(run.alphas) or _has_hp_policy(run)):
             self.explorer.set_run(run)
+
+
+def _has_hp_policy(run: Any) -> bool:
+    """True for a joint architecture + hyper-parameter search (its candidates carry a policy)."""
+    from nasbench.viz import hp_distribution
+
+    return not hp_distribution(run).empty

@@ -7,9 +7,10 @@ ops. Training samples a random architecture per mini-batch and trains the
 hypernetwork through the generated weights; scoring a candidate generates its
 weights once and measures its validation loss, so no candidate is ever trained.
 
-This CPU-sized version works on the NAS-Bench-201 cell space, where the memory
-banks are the cell's nodes and each edge reads node ``i``, applies its op and adds
-into node ``j``:
+This CPU-sized version works on the NAS-Bench-201 cell space (here), the DARTS cell
+space (:mod:`nasbench.evaluation.smash_cells`) and the chain space
+(:mod:`nasbench.evaluation.smash_chain`). On NB201 the memory banks are the
+cell's nodes and each edge reads node ``i``, applies its op and adds into node ``j``:
 
 - the architecture code is the space's own encoder (``space.encode(g)``);
 - for each weighted op slot (a cell, an edge) the hypernetwork maps
@@ -19,6 +20,9 @@ into node ``j``:
 - the stem, the reduction blocks and the classifier are ordinary learned weights
   (SMASH's fixed transition layers); every batch norm normalises with the batch's
   own statistics, so generated weights need no per-architecture recalibration.
+
+Other spaces (U-Net, reconstruction, DiNTS) are refused in one line by
+:func:`check_smash_space`.
 
 Example:
     >>> ev = create_evaluator("smash", {"epochs": 1, "limit": 64}, space=space)  # doctest: +SKIP
@@ -64,28 +68,48 @@ def check_smash_space(space: Any) -> Any:
         The space, unchanged.
 
     Example:
-        >>> check_smash_space(create_space("darts"))  # doctest: +SKIP
-        SpaceError: the 'smash' evaluator supports the 'nb201' space ...
+        >>> check_smash_space(create_space("chain"))  # doctest: +SKIP
+        SpaceError: the 'smash' evaluator supports the 'nb201', 'darts' and 'chain' spaces ...
     """
-    from nasbench.spaces import NB201Space
+    from nasbench.evaluation.smash_cells import SMASH_CELL_OPS
+    from nasbench.spaces import CellSpace, ChainSpace, NB201Space
 
-    if not isinstance(space, NB201Space):
+    if isinstance(space, ChainSpace):
+        return space  # every chain layer type has a generator
+    if isinstance(space, NB201Space):
+        known, ops = SMASH_OPS, space.ops
+    elif isinstance(space, CellSpace):
+        known, ops = SMASH_CELL_OPS, space.choices
+    else:
         raise SpaceError(
-            f"the 'smash' evaluator supports the 'nb201' space, not {space.name!r}; "
-            "use 'weight_sharing', 'proxy' or 'train' for it."
+            f"the 'smash' evaluator supports the 'nb201', 'darts' and 'chain' spaces, not "
+            f"{space.name!r}; use 'weight_sharing', 'proxy' or 'train' for it."
         )
-    unknown = [op for op in space.ops if op not in SMASH_OPS]
+    unknown = [op for op in ops if op not in known]
     if unknown:
         raise SpaceError(
-            f"the 'smash' evaluator cannot generate weights for op(s) {', '.join(unknown)}; "
-            f"it knows {', '.join(SMASH_OPS)}."
+            f"the 'smash' evaluator cannot generate weights for op(s) {', '.join(unknown)} "
+            f"of the {space.name!r} space; it knows {', '.join(known)}."
         )
     return space
 
 
-def _batch_norm(x: torch.Tensor) -> torch.Tensor:
+def batch_norm(x: torch.Tensor) -> torch.Tensor:
     """Affine-free batch norm with the batch's own statistics (no running averages)."""
     return F.batch_norm(x, None, None, training=True)
+
+
+def pool_op(kind: str, x: torch.Tensor, k: int, stride: int, dims: int) -> torch.Tensor:
+    """A ``k``-wide max or average pool ("max" / "avg") that keeps the size at stride 1
+    (averages count real pixels only, as the project's pooling ops do)."""
+    pool = {
+        ("avg", 2): F.avg_pool2d,
+        ("avg", 3): F.avg_pool3d,
+        ("max", 2): F.max_pool2d,
+        ("max", 3): F.max_pool3d,
+    }[kind, dims]
+    extra = {"count_include_pad": False} if kind == "avg" else {}
+    return pool(x, k, stride=stride, padding=k // 2, **extra)
 
 
 class _Reduction(nn.Module):
@@ -102,10 +126,30 @@ class _Reduction(nn.Module):
         self.pool = pool(2, ceil_mode=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _batch_norm(self.conv(F.relu(x))) + self.shortcut(self.pool(x))
+        return batch_norm(self.conv(F.relu(x))) + self.shortcut(self.pool(x))
 
 
-class SmashNetwork(nn.Module):
+class SlotHypernetwork(nn.Module):
+    """What every SMASH network shares: a learned embedding per op slot, and the MLP trunk
+    that maps ``[architecture code, slot embedding]`` to the slot's features, which the
+    ``heads`` (one :func:`weight_head` per op and width) turn into kernels."""
+
+    def init_generator(self, code_length: int, slots: int, hidden: int, embedding: int) -> None:
+        """Create the slot embeddings, the trunk and an empty ``heads`` dict (in that order,
+        which fixes what a seed gives)."""
+        self.slot_embedding = nn.Embedding(slots, embedding)
+        self.trunk = nn.Sequential(
+            nn.Linear(code_length + embedding, hidden), nn.ReLU(), nn.Linear(hidden, hidden)
+        )
+        self.heads = nn.ModuleDict()
+
+    def generate(self, code: torch.Tensor) -> torch.Tensor:
+        """Trunk features ``(slots, hidden)`` of every op slot for the architecture ``code``."""
+        slots = self.slot_embedding.weight
+        return self.trunk(torch.cat([code.expand(len(slots), -1), slots], dim=1))
+
+
+class SmashNetwork(SlotHypernetwork):
     """The NB201 macro network whose cell-op weights a hypernetwork generates.
 
     Args:
@@ -157,29 +201,26 @@ class SmashNetwork(nn.Module):
                 else:
                     self.layout.append(("cell", C))
                     n_cells += 1
-            self.slot_embedding = nn.Embedding(n_cells * len(self.edges), embedding)
-            self.trunk = nn.Sequential(
-                nn.Linear(code_length + embedding, hidden), nn.ReLU(), nn.Linear(hidden, hidden)
-            )
-            self.heads = nn.ModuleDict()
+            self.init_generator(code_length, n_cells * len(self.edges), hidden, embedding)
             widths = sorted({width for kind, width in self.layout if kind == "cell"})
             for op in self.ops:
                 kind, k = SMASH_OPS[op]
                 for width in widths if kind == "conv" else ():
-                    self.heads[_head_name(op, width)] = _weight_head(hidden, width, k, dims)
+                    shape = (width, width, *(k,) * dims)
+                    self.heads[_head_name(op, width)] = weight_head(hidden, [shape])
             self.classifier = nn.Linear(C, skeleton.num_classes)
 
-    def generate(self, code: torch.Tensor) -> torch.Tensor:
-        """Trunk features ``(slots, hidden)`` of every op slot for the architecture ``code``."""
-        slots = self.slot_embedding.weight
-        return self.trunk(torch.cat([code.expand(len(slots), -1), slots], dim=1))
+    @staticmethod
+    def route(genotype: Any) -> list[str]:
+        """What :meth:`forward` runs: the op of every edge, in the space's edge order."""
+        return [op for _, _, op in genotype.edges()]
 
     def forward(
         self, x: torch.Tensor, code: torch.Tensor, path: list[str] | tuple[str, ...]
     ) -> torch.Tensor:
         """Logits when edge ``e`` runs ``path[e]`` with weights generated from ``code``."""
         features = self.generate(code)
-        x = _batch_norm(self.stem(x))
+        x = batch_norm(self.stem(x))
         slot = 0
         for kind, value in self.layout:
             if kind == "reduce":
@@ -192,7 +233,7 @@ class SmashNetwork(nn.Module):
                 slot += 1
             out = nodes[-1]
             x = out if torch.is_tensor(out) else torch.zeros_like(x)
-        pooled = F.relu(_batch_norm(x)).flatten(2).mean(dim=2)
+        pooled = F.relu(batch_norm(x)).flatten(2).mean(dim=2)
         return self.classifier(pooled)
 
     def _run_op(self, op: str, x: torch.Tensor, feature: torch.Tensor, width: int) -> torch.Tensor:
@@ -200,33 +241,70 @@ class SmashNetwork(nn.Module):
         if kind == "skip":
             return x
         if kind in ("avg", "max"):
-            pool = {
-                ("avg", 2): F.avg_pool2d,
-                ("avg", 3): F.avg_pool3d,
-                ("max", 2): F.max_pool2d,
-                ("max", 3): F.max_pool3d,
-            }[kind, self.dims]
-            extra = {"count_include_pad": False} if kind == "avg" else {}
-            return pool(x, k, stride=1, padding=k // 2, **extra)
+            return pool_op(kind, x, k, 1, self.dims)
         weight = self.heads[_head_name(op, width)](feature).view(width, width, *(k,) * self.dims)
         conv = F.conv2d if self.dims == 2 else F.conv3d
-        return _batch_norm(conv(F.relu(x), weight, padding=k // 2))
+        return batch_norm(conv(F.relu(x), weight, padding=k // 2))
 
 
 def _head_name(op: str, width: int) -> str:
     return f"{op}_{width}"
 
 
-def _weight_head(hidden: int, width: int, k: int, dims: int) -> nn.Linear:
-    """A linear map from trunk features to one conv kernel, initialised so that a freshly
-    generated kernel has He-initialisation scale: the bias holds the shared kernel, the
-    weights a small architecture-dependent change to it."""
-    fan_in = width * k**dims
-    head = nn.Linear(hidden, width * fan_in)
+def weight_head(hidden: int, shapes: list[tuple[int, ...]]) -> nn.Linear:
+    """A linear map from trunk features to the kernels ``shapes`` (flattened, in order),
+    initialised so that freshly generated kernels have He-initialisation scale: the bias
+    holds the shared kernels, the weights a small architecture-dependent change to them.
+
+    Example:
+        >>> weight_head(8, [(4, 1, 3, 3), (4, 4, 1, 1)]).out_features
+        52
+    """
+    sizes = [math.prod(shape) for shape in shapes]
+    head = nn.Linear(hidden, sum(sizes))
     with torch.no_grad():
-        head.bias.normal_(0.0, math.sqrt(2.0 / fan_in))
-        head.weight.normal_(0.0, 0.1 * math.sqrt(2.0 / fan_in) / math.sqrt(hidden))
+        for bias, weight, shape in zip(
+            head.bias.split(sizes), head.weight.split(sizes), shapes, strict=True
+        ):
+            scale = math.sqrt(2.0 / math.prod(shape[1:]))  # fan-in of one output channel
+            bias.normal_(0.0, scale)
+            weight.normal_(0.0, 0.1 * scale / math.sqrt(hidden))
     return head
+
+
+def split_kernels(flat: torch.Tensor, shapes: list[tuple[int, ...]]) -> list[torch.Tensor]:
+    """The kernels of ``shapes`` from one generated vector (the output of a :func:`weight_head`).
+
+    Example:
+        >>> [k.shape for k in split_kernels(torch.zeros(52), [(4, 1, 3, 3), (4, 4, 1, 1)])]
+        [torch.Size([4, 1, 3, 3]), torch.Size([4, 4, 1, 1])]
+    """
+    pieces = flat.split([math.prod(shape) for shape in shapes])
+    return [piece.view(shape) for piece, shape in zip(pieces, shapes, strict=True)]
+
+
+def smash_network(space: Any, code_length: int, skeleton: Any, **options: Any) -> nn.Module:
+    """The SMASH network of ``space`` (checked by :func:`check_smash_space`).
+
+    Args:
+        space: an NB201, DARTS cell or chain space.
+        code_length: length of the architecture code.
+        skeleton: the macro ``Skeleton``.
+        **options: ``hidden``, ``embedding``, ``seed``.
+
+    Returns:
+        A :class:`SmashNetwork`, ``SmashCellNetwork`` or ``SmashChainNetwork``; each is
+        called as ``net(x, code, net.route(genotype))``.
+    """
+    from nasbench.evaluation.smash_cells import SmashCellNetwork
+    from nasbench.evaluation.smash_chain import SmashChainNetwork
+    from nasbench.spaces import ChainSpace, NB201Space
+
+    if isinstance(space, NB201Space):
+        return SmashNetwork(tuple(space.ops), space.n_nodes, code_length, skeleton, **options)
+    if isinstance(space, ChainSpace):
+        return SmashChainNetwork(space, code_length, skeleton, **options)
+    return SmashCellNetwork(space, code_length, skeleton, **options)
 
 
 # ---- the evaluator ---------------------------------------------------------------------------
@@ -257,13 +335,14 @@ class SmashEvaluator:
 
     Args:
         config: a :class:`SmashConfig`.
-        space: an NB201 space whose ops are in :data:`SMASH_OPS`.
+        space: an NB201 space whose ops are in :data:`SMASH_OPS`, a DARTS cell space
+            whose choices are in ``smash_cells.SMASH_CELL_OPS``, or a chain space.
         dataset: a dataset name or DatasetConfig-like object (default ``"synthetic"``).
         seed: seeds the hypernetwork, the architecture sampling and the batches.
 
     Example:
         >>> ev = SmashEvaluator(SmashConfig(epochs=1, limit=64), space=NB201Space())
-        >>> ev.evaluate(a).score, ev.evaluate(b).score  # one hypernetwork, no retraining
+        >>> ev.evaluate(a).score, ev.evaluate(b).score  # no retraining  # doctest: +SKIP
     """
 
     def __init__(
@@ -281,7 +360,7 @@ class SmashEvaluator:
         self.space = check_smash_space(require_space(space, "smash"))
         self.data = data_spec(dataset, self.config.size, self.config.limit)
         self.seed = int(seed)
-        self.network: SmashNetwork | None = None
+        self.network: nn.Module | None = None
         self.curve: list[dict[str, float]] = []
         self.train_seconds = 0.0
         self._charged = False
@@ -309,12 +388,12 @@ class SmashEvaluator:
         """The architecture code the hypernetwork reads: the space's encoding of ``genotype``."""
         return torch.from_numpy(self.space.encode(genotype, self.config.encoding))
 
-    def train_hypernetwork(self) -> SmashNetwork:
+    def train_hypernetwork(self) -> nn.Module:
         """Train the hypernetwork with one random architecture per step (once; later calls
         return it). The mean training loss and accuracy of each epoch go to :attr:`curve`.
 
         Returns:
-            The trained :class:`SmashNetwork`.
+            The trained network (see :func:`smash_network`).
         """
         if self.network is not None:
             return self.network
@@ -326,9 +405,8 @@ class SmashEvaluator:
         cfg = self.config
         train, _, _, info = self.splits()
         device = self._device()
-        net = SmashNetwork(
-            tuple(self.space.ops),
-            self.space.n_nodes,
+        net = smash_network(
+            self.space,
             self.space.encoding_length(cfg.encoding),
             skeleton_for(self.space, info, cfg.skeleton),
             hidden=cfg.hidden,
@@ -345,7 +423,7 @@ class SmashEvaluator:
                 x, y = batches.batch(epoch, index)
                 g = self.space.sample(rng)
                 target = _target(y, info.task).to(device)
-                logits = net(x.to(device), self.code(g).to(device), _path(g))
+                logits = net(x.to(device), self.code(g).to(device), net.route(g))
                 loss = loss_fn(logits, target)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -396,7 +474,7 @@ class SmashEvaluator:
         for chunk in np.array_split(np.arange(len(val)), math.ceil(len(val) / 256)):
             items = [val[int(i)] for i in chunk]
             x = torch.stack([torch.as_tensor(a) for a, _ in items]).to(device)
-            logits.append(net(x, code, _path(g)).float().cpu())
+            logits.append(net(x, code, net.route(g)).float().cpu())
             targets.append(_target(torch.stack([torch.as_tensor(b) for _, b in items]), info.task))
         logits_all, targets_all = torch.cat(logits), torch.cat(targets)
         m = classification_metrics(logits_all, targets_all, info.task)
@@ -413,10 +491,6 @@ class SmashEvaluator:
             result_info["hypernet_curve"] = list(self.curve)
             self._charged = True
         return Result(metrics, cost, result_info)
-
-
-def _path(genotype: Any) -> list[str]:
-    return [op for _, _, op in genotype.edges()]
 
 
 def _target(y: torch.Tensor, task: str) -> torch.Tensor:

@@ -3,11 +3,12 @@
 The page opens with what a reader wants first: the status with the headline validation
 metrics, the final genotype drawn as inline SVG, collapse warnings and the final alphas; then
 the plotly figures of :mod:`nasbench.viz` (alpha trajectories, animation, genotype timeline,
-history, collapse watch), the events, and the configuration folded at the end. plotly.js is
-embedded once, inline, so the file opens offline and can be mailed or archived as it is. A
-figure the run has no data for yet (a run that has just started, a search without eigenvalues)
-is replaced by a one-line note, so even an empty run gives a readable page; that page carries
-no plotly.js at all. The file is readable by all (0644).
+history, collapse watch; the hyper-parameter policy of a joint search, AutoHAS, when the run
+recorded one), the events, and the configuration folded at the end. plotly.js is embedded
+once, inline, so the file opens offline and can be mailed or archived as it is. A figure the
+run has no data for yet (a run that has just started, a search without eigenvalues) is
+replaced by a one-line note, so even an empty run gives a readable page; that page carries no
+plotly.js at all. The file is readable by all (0644).
 
 Example:
     >>> write_report("runs/darts-1")  # doctest: +SKIP
@@ -33,6 +34,7 @@ from nasbench.errors import NasbenchError
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
 from nasbench.viz.history import EIGENVALUE, plot_eigenvalues, plot_history
+from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
 from nasbench.viz.timeline import plot_genotype_timeline
 
 REPORT_NAME = "report.html"
@@ -176,6 +178,9 @@ def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
     history = run.history
     if not history.empty and (history["name"] == EIGENVALUE).any():
         yield "Collapse watch", [_try(plot_eigenvalues, run)]
+    policy = hp_distribution(run)
+    if not policy.empty:  # a joint architecture + hyper-parameter search (AutoHAS)
+        yield "Hyper-parameter policy", [plot_hp_distribution(policy)]
 
 
 def _try(plot: Callable[..., go.Figure], run: Any, **options: Any) -> go.Figure | str:

@@ -106,3 +106,13 @@ def test_missing_run_is_a_one_line_error(tmp_path):
     with pytest.raises(NasbenchError) as err:
         write_report(tmp_path / "nope")
     assert "\n" not in str(err.value)
+
+
+def test_an_autohas_run_has_a_hyper_parameter_policy_section_and_darts_none(tmp_path, autohas_run):
+    text = write_report(autohas_run).read_text(encoding="utf-8")
+    section = text[text.index("<h2>Hyper-parameter policy</h2>") : text.index("<h2>Run history")]
+    (div,) = re.findall(r'<div id="(figure-\d+)"', section)
+    assert "lr=0.1" in section and "batch_size=32" in section  # the traces of the figure
+    assert text.count(BUNDLE_HEAD) == 1
+    darts = write_report(make_run(tmp_path / "darts", eigen=False)).read_text(encoding="utf-8")
+    assert "Hyper-parameter policy" not in darts and "lr=0.1" not in darts

@@ -71,3 +71,21 @@ def test_weights_show_as_change_from_uniform_with_a_fitted_scale_or_absolute(fak
     assert np.isclose(heatmap.zmax, np.nanmax(explorer.cube))
     skip = [t for t in explorer.lines.data if t.name == "skip_connect"][0]
     assert np.allclose(skip.y[0], 1 / 3)
+
+
+def test_an_autohas_run_shows_its_hyper_parameter_policy_and_a_darts_run_hides_it(
+    fake_run, autohas_run
+):
+    explorer = AlphaExplorer(autohas_run)
+    names = [t.name for t in explorer.hp_figure.data]
+    assert names == ["batch_size=16", "batch_size=32", "lr=0.01", "lr=0.1"]
+    lr = explorer.hp_figure.data[3]
+    assert list(lr.x) == [0, 1, 2, 3] and np.allclose(lr.y, [0.5, 0.6, 0.7, 0.8])
+    assert explorer.hp_plot.layout.display is None
+    assert explorer.heatmap_plot.layout.display == "none"  # no alphas: no alpha views
+    assert "hyper-parameter policy" in explorer.message.value
+    sent = explorer.hp_plot.channel.figure["data"]  # what a browser draws
+    assert [t["name"] for t in sent] == names
+    explorer.set_run(fake_run)
+    assert explorer.hp_figure.data == () and explorer.hp_plot.layout.display == "none"
+    assert explorer.heatmap_plot.layout.display is None and list(explorer.steps) == [0, 1, 2]

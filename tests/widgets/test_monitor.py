@@ -254,3 +254,24 @@ def test_write_report_writes_the_watched_runs_page(fake_run):
     assert path.is_file() and str(path) in monitor.report_message.value
     assert "<h2>Final genotype</h2>" in path.read_text(encoding="utf-8")
     assert RunMonitor().write_report() is None  # nothing watched: nothing written
+
+
+def test_a_joint_search_shows_its_hyper_parameter_policy_live(autohas_run, fake_run):
+    from nasbench.runs import RunStore
+    from nasbench.spaces import NB201Space
+
+    monitor = RunMonitor(autohas_run)
+    assert monitor.hp_plot.layout.display is None
+    lr = [t for t in monitor.hp_figure.data if t.name == "lr=0.1"][0]
+    assert list(lr.x) == [0, 1, 2, 3] and np.allclose(lr.y, [0.5, 0.6, 0.7, 0.8])
+    revision = monitor.hp_plot.revision
+    with RunStore.open(autohas_run) as store:
+        policy = {"lr": {"0.01": 0.1, "0.1": 0.9}, "batch_size": {"16": 0.5, "32": 0.5}}
+        g = NB201Space().sample(np.random.default_rng(1))
+        store.log_candidate(4, g, {"score": 0.9}, {}, info={"hp_probs": policy})
+    monitor.poll_once()
+    assert monitor.hp_figure.data[3] is lr and np.allclose(lr.y[-1], 0.9)
+    assert monitor.hp_plot.revision == revision + 1
+    assert len(monitor.hp_plot.channel.figure["data"][3]["y"]) == 4  # sent as new points only
+    monitor.watch(fake_run)  # a DARTS run has no HP policy: the figure goes away
+    assert monitor.hp_plot.layout.display == "none" and monitor.hp_figure.data == ()

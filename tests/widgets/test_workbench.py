@@ -51,8 +51,9 @@ def test_dataset_and_space_feed_the_launcher(tmp_path):
     assert config.dataset.name == "synthetic-multiclass" and config.dataset.batch_size == 8
 
 
-def test_launch_opens_the_monitor_and_a_finished_run_reaches_the_viewers(tmp_path, monkeypatch,
-                                                                       fake_run):  # fmt: skip
+def test_launch_opens_the_monitor_and_a_finished_run_reaches_the_viewers(
+    tmp_path, monkeypatch, fake_run, autohas_run
+):
     from widgets import launcher as launcher_module
 
     bench = _workbench(tmp_path)
@@ -80,3 +81,7 @@ def test_launch_opens_the_monitor_and_a_finished_run_reaches_the_viewers(tmp_pat
     assert bench.viewer.source_a.kind.value == "run"
     assert "<svg" in bench.viewer.drawing_a.value
     assert list(bench.explorer.steps) == [0, 1, 2]
+    # A joint HP search has no alphas: the explorer shows its hyper-parameter policy.
+    bench.show_run(autohas_run)
+    assert bench.monitor.status == "finished"
+    assert "lr=0.1" in [t.name for t in bench.explorer.hp_figure.data]

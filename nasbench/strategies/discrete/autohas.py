@@ -15,6 +15,16 @@ One search step, as in AutoHAS:
    its update produced;
 4. REINFORCE with a moving-average baseline updates the policy (``tell``).
 
+Differentiably where possible (``relax=["lr", "weight_decay"]``): the learning rate and
+the weight decay enter the SGD update linearly, so, as in AutoHAS, each can be relaxed
+into the softmax mixture of its choices. A relaxed HP is not sampled: the step uses its
+expected value under the policy, and its logits follow the hypergradient of the
+validation loss through that one step. With ``W' = W - lr (g + wd W)``,
+``dL_val(W')/dlr = -<v, g + wd W>`` and ``dL_val(W')/dwd = -lr <v, W>`` (``v`` the
+validation gradient at ``W'``), which the chain rule carries through the mixture to the
+logits. Augmentation strength, batch size and the cell change which loss is computed,
+not how much a step moves, so they stay with REINFORCE.
+
 The policy over hyper-parameters is a distribution a person can watch: every
 candidate the run store records carries it (``info["hp_probs"]``), and
 :func:`nasbench.viz.plot_hp_distribution` draws it over the search. Fixing the
@@ -48,6 +58,8 @@ from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
 
 HP_NAMES = ("lr", "weight_decay", "augment", "batch_size")
+# The hyper-parameters that enter the SGD update linearly: they can be relaxed.
+RELAXABLE = ("lr", "weight_decay")
 
 
 @dataclass
@@ -60,6 +72,9 @@ class AutoHasConfig(DiscreteConfig):
         (0.0, 0.5, 1.0), "augmentation-strength choices in [0, 1] (flip probability / 2, shift)"
     )
     batch_size: tuple = option((16, 32, 64), "batch-size choices of the shared step")
+    relax: tuple = option(
+        (), "HPs stepped with their policy's mean and tuned by hypergradient (lr, weight_decay)"
+    )
     architecture: str | None = option(None, "fix the cell (NB201 string): search HPs only")
     steps_per_candidate: int = option(1, "shared SGD steps per candidate before its reward", min=1)
     policy_lr: float = option(0.05, "Adam learning rate of the policy logits", min=0.0)
@@ -71,11 +86,17 @@ class AutoHasConfig(DiscreteConfig):
 
     def validate(self) -> None:
         """Range checks, plus: every HP has at least one valid choice."""
-        for name in HP_NAMES:
+        for name in (*HP_NAMES, "relax"):
             value = getattr(self, name)
             if isinstance(value, list):
                 setattr(self, name, tuple(value))
         super().validate()
+        wrong = [name for name in self.relax if name not in RELAXABLE]
+        if not isinstance(self.relax, tuple) or wrong or len(set(self.relax)) != len(self.relax):
+            raise ConfigError(
+                f"AutoHasConfig.relax can name {' and '.join(RELAXABLE)} (once each), "
+                f"got {list(self.relax) if isinstance(self.relax, tuple) else self.relax!r}."
+            )
         for name in HP_NAMES:
             values = getattr(self, name)
             bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))]
@@ -92,7 +113,8 @@ class AutoHasConfig(DiscreteConfig):
 @register_strategy("autohas", AutoHasConfig, kind="discrete")
 class AutoHas(DiscreteStrategy):
     """AutoHAS: one policy samples a cell and its hyper-parameters; shared weights train
-    along each sample with its hyper-parameters; REINFORCE rewards both.
+    along each sample with its hyper-parameters; REINFORCE rewards both (relaxed HPs, see
+    ``AutoHasConfig.relax``, follow their hypergradient instead).
 
     Args:
         config: an :class:`AutoHasConfig`.
@@ -102,6 +124,7 @@ class AutoHas(DiscreteStrategy):
     Attributes:
         arch_logits: ``(edges, ops)`` logits of the cell policy.
         hp_logits: one logits vector per hyper-parameter.
+        relaxed: the hyper-parameters stepped with their mixture (``config.relax``).
     """
 
     name = "autohas"
@@ -122,8 +145,14 @@ class AutoHas(DiscreteStrategy):
         self.hp_logits = {
             name: torch.zeros(len(getattr(config, name)), requires_grad=True) for name in HP_NAMES
         }
-        self.optimizer = torch.optim.Adam(
-            [self.arch_logits, *self.hp_logits.values()], lr=config.policy_lr
+        self.relaxed = tuple(config.relax)
+        sampled = [logits for name, logits in self.hp_logits.items() if name not in self.relaxed]
+        self.optimizer = torch.optim.Adam([self.arch_logits, *sampled], lr=config.policy_lr)
+        # Relaxed HPs follow a hypergradient, not REINFORCE: their own optimizer state.
+        self.relaxed_optimizer = (
+            torch.optim.Adam([self.hp_logits[name] for name in self.relaxed], lr=config.policy_lr)
+            if self.relaxed
+            else None
         )
         self.baseline: float | None = None
         self.pending: list[tuple[str, list[int], dict[str, int]]] = []
@@ -147,6 +176,31 @@ class AutoHas(DiscreteStrategy):
             }
             for name, logits in self.hp_logits.items()
         }
+
+    def mixture(self, name: str) -> torch.Tensor:
+        """The expected value of hyper-parameter ``name`` under the policy (differentiable in
+        its logits): the value a relaxed HP's step uses.
+
+        Example:
+            >>> AutoHas(AutoHasConfig(lr=(0.1, 0.3)), NB201Space()).mixture("lr").item()
+            0.20000000298023224
+        """
+        values = torch.tensor(getattr(self.config, name), dtype=torch.float32)
+        return torch.softmax(self.hp_logits[name], 0) @ values
+
+    def step_relaxed(self, sensitivities: dict[str, float]) -> None:
+        """One policy step on the relaxed HPs along the hypergradient of the validation loss.
+
+        Args:
+            sensitivities: ``dL_val / d value`` of each relaxed HP (what a small increase
+                of its value does to the validation loss after the shared step).
+        """
+        if self.relaxed_optimizer is None:
+            return
+        surrogate = sum(self.mixture(name) * float(sensitivities[name]) for name in self.relaxed)
+        self.relaxed_optimizer.zero_grad(set_to_none=True)
+        surrogate.backward()  # d surrogate / d logits = dL_val / d logits (chain rule)
+        self.relaxed_optimizer.step()
 
     def best_hps(self) -> dict[str, float]:
         """The most probable value of each hyper-parameter."""
@@ -180,16 +234,22 @@ class AutoHas(DiscreteStrategy):
             hps = {
                 name: int(torch.multinomial(torch.softmax(logits, 0), 1, generator=self.generator))
                 for name, logits in self.hp_logits.items()
+                if name not in self.relaxed
             }
         genotype = self.fixed if self.fixed is not None else self._cell(picks.tolist())
         self.pending.append((genotype.to_json(), picks.tolist(), hps))
         return genotype
 
     def pending_hps(self, genotype: Any) -> dict[str, float]:
-        """The hyper-parameter values sampled with ``genotype`` (the oldest such ask)."""
+        """The hyper-parameter values sampled with ``genotype`` (the oldest such ask); a
+        relaxed HP has its expected value under the current policy."""
         for key, _, hps in self.pending:
             if key == genotype.to_json():
-                return {name: getattr(self.config, name)[k] for name, k in hps.items()}
+                relaxed = {name: float(self.mixture(name).detach()) for name in self.relaxed}
+                return {
+                    **{name: getattr(self.config, name)[k] for name, k in hps.items()},
+                    **relaxed,
+                }
         raise ConfigError("AutoHAS: this genotype was not asked; evaluate what ask() returns.")
 
     def tell(self, genotype: Any, result: Result) -> None:
@@ -295,6 +355,8 @@ class AutoHasEvaluator:
         self.val_batches = EpochBatches(val_ds, cfg.val_batch_size, strategy.seed, stream=6)
         self.generator = torch.Generator().manual_seed(strategy.seed + 1)
         self.val_step = 0
+        # The last shared step, for relaxed HPs: (parameter, W before, g + wd W) each.
+        self.last_update: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
     def _target(self, y: torch.Tensor) -> torch.Tensor:
         y = y.float() if self.task == "multi-label" else y.long().view(-1)
@@ -315,25 +377,61 @@ class AutoHasEvaluator:
         )
         params = [p for p in self.supernet.parameters() if p.requires_grad]
         grads = torch.autograd.grad(loss, params, allow_unused=True)
+        self.last_update = []
         with torch.no_grad():
             for p, g in zip(params, grads, strict=True):
-                if g is not None:  # ops off the path get no update, not even weight decay
-                    p.sub_(hps["lr"] * (g.clamp(-5.0, 5.0) + hps["weight_decay"] * p))
+                if g is None:  # ops off the path get no update, not even weight decay
+                    continue
+                direction = g.clamp(-5.0, 5.0) + hps["weight_decay"] * p
+                if self.strategy.relaxed:  # what the hypergradient needs: W and g + wd W
+                    self.last_update.append((p, p.clone(), direction))
+                p.sub_(hps["lr"] * direction)
         return float(loss.detach())
 
-    @torch.no_grad()
-    def reward(self, path: list[str]) -> dict[str, float]:
-        """Accuracy and loss of ``path`` with the current shared weights on the next val batch."""
+    def sensitivities(self, val_loss: torch.Tensor, lr: float) -> dict[str, float]:
+        """``dL_val / d lr`` and ``dL_val / d wd`` through the last shared step (with
+        ``steps_per_candidate > 1``, the last one: AutoHAS's one-step approximation).
+
+        With ``W' = W - lr (g + wd W)`` and ``v = dL_val / dW'``:
+        ``dL_val / d lr = -<v, g + wd W>`` and ``dL_val / d wd = -lr <v, W>``.
+
+        Args:
+            val_loss: the validation loss at the updated weights (with its graph).
+            lr: the learning rate the step used.
+
+        Returns:
+            ``{"lr": ..., "weight_decay": ...}``.
+        """
+        params = [p for p, _, _ in self.last_update]
+        grads = torch.autograd.grad(val_loss, params, allow_unused=True)
+        d_lr = d_wd = 0.0
+        for v, (_, before, direction) in zip(grads, self.last_update, strict=True):
+            if v is not None:
+                d_lr -= float((v * direction).sum())
+                d_wd -= lr * float((v * before).sum())
+        return {"lr": d_lr, "weight_decay": d_wd}
+
+    def reward(self, path: list[str], lr: float | None = None) -> dict[str, float]:
+        """Accuracy and loss of ``path`` with the current shared weights on the next val batch.
+
+        With relaxed HPs (and ``lr``, the last step's learning rate) the same loss also
+        steps their logits along its hypergradient (:meth:`AutoHas.step_relaxed`).
+        """
         from nasbench.evaluation.metrics import classification_metrics
 
         x, y = self.val_batches.batch(
             self.val_step // len(self.val_batches), self.val_step % len(self.val_batches)
         )
         self.val_step += 1
-        logits = self.supernet(x.to(self.device), path)  # batch statistics, as in training
-        target = self._target(y)
-        metrics = classification_metrics(logits, target, self.task)
-        return {"acc": float(metrics["acc"]), "loss": float(self.loss_fn(logits, target))}
+        relaxed = bool(self.strategy.relaxed and self.last_update and lr is not None)
+        with torch.set_grad_enabled(relaxed):
+            logits = self.supernet(x.to(self.device), path)  # batch statistics, as in training
+            target = self._target(y)
+            loss = self.loss_fn(logits, target)
+        if relaxed:
+            self.strategy.step_relaxed(self.sensitivities(loss, lr))
+        metrics = classification_metrics(logits.detach(), target, self.task)
+        return {"acc": float(metrics["acc"]), "loss": float(loss.detach())}
 
     def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
         """Train the shared weights along ``genotype`` with its sampled HPs, then reward it.
@@ -345,7 +443,8 @@ class AutoHasEvaluator:
         Returns:
             A Result: ``score`` (val_acc, or -val_loss), ``val_acc``, ``val_loss``,
             ``train_loss``; cost ``wall_s``, ``steps``, ``images``; info ``hp`` (the
-            sampled values) and ``hp_probs`` (the policy before this candidate's update).
+            values; a relaxed HP's is its mixture) and ``hp_probs`` (the policy before this
+            candidate's REINFORCE update, after its hypergradient step).
         """
         start = time.perf_counter()
         s = self.strategy
@@ -355,7 +454,7 @@ class AutoHasEvaluator:
         steps = s.config.steps_per_candidate
         with torch.enable_grad():
             losses = [self.shared_step(path, hps) for _ in range(steps)]
-        val = self.reward(path)
+        val = self.reward(path, hps["lr"])
         score = val["acc"] if s.config.reward == "val_acc" else -val["loss"]
         metrics = {
             "score": score,
