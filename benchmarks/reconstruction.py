@@ -44,7 +44,9 @@ NAMES = {"searched": "searched (unrolled)", "unet": "MONAI BasicUNet", "varnet":
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The benchmark's options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--dataset", default="mni152-recon", help="mni152-recon (4x) or -8x")
+    p.add_argument(
+        "--dataset", default="mni152-recon", help="mni152-recon (4x), -8x or -4coil (4 coils, 4x)"
+    )
     p.add_argument("--size", type=int, default=32, help="slice edge: 32, 64 or 128")
     p.add_argument("--search-limit", type=int, default=96, help="slices searched (halved)")
     p.add_argument("--limit", type=int, default=None, help="slices per split when retraining")
