@@ -20,6 +20,7 @@ Entries:
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from scipy import ndimage
 from torch.utils.data import Dataset
 
 from nasbench.data import registry
+from nasbench.data.kspace import info_for_coils
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError
 
@@ -380,8 +382,6 @@ class SyntheticDataset(Dataset):
         factory = _GENERATORS[info.name]
         self._generate = factory(**options)
         if info.task == "reconstruction" and "coils" in options:
-            from nasbench.data.kspace import info_for_coils
-
             self.info = info_for_coils(info, options["coils"])
         self.targets: Array | None = None
         if info.task in ("binary", "multi-class"):
@@ -565,16 +565,12 @@ INFOS = (
         ),
         **_COMMON,
     ),
-    DatasetInfo(
+)
+
+INFOS += (
+    dataclasses.replace(
+        info_for_coils(next(info for info in INFOS if info.name == "synthetic-recon"), 4),
         name="synthetic-recon-4coil",
-        task="reconstruction",
-        modality="synthetic MRI (4-coil k-space)",
-        spatial_dims=2,
-        in_channels=17,
-        num_classes=0,
-        class_names=(),
-        splits={"train": 1000, "val": 200, "test": 200},
-        sizes=(28, 64, 128),
         description=(
             "synthetic-recon acquired with 4 simulated birdcage coils. Input (17 channels, "
             "nasbench.data.kspace's multi-coil layout): each coil's k-space (real, imaginary) "
@@ -582,7 +578,6 @@ INFOS = (
             "the mask; target: the phantom. Options acceleration=, center_fraction= and "
             "coils= change the acquisition."
         ),
-        **_COMMON,
     ),
 )
 
