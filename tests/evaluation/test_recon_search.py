@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import pytest
 
@@ -103,13 +104,10 @@ def test_varnet_reads_the_same_kspace_and_mask_as_the_data():
         assert torch.allclose(net(x), zero_filled_magnitude(x), atol=1e-5)
 
 
-MULTI_COIL = SearchConfig(
-    dataset=DatasetConfig(name="synthetic-recon-4coil", size=28, limit=8, batch_size=4),
-    space=SPACE,
+MULTI_COIL = dataclasses.replace(
+    CONFIG,
+    dataset=dataclasses.replace(CONFIG.dataset, name="synthetic-recon-4coil"),
     strategy="darts",
-    epochs=1,
-    max_steps_per_epoch=2,
-    seed=0,
 )
 
 
