@@ -229,7 +229,7 @@ def _birdcage_maps(coils: int, size: int, relative_radius: float) -> torch.Tenso
     check_coils(coils)
     if not relative_radius > 2**0.5:
         raise DatasetError(
-            f"relative_radius {relative_radius!r} puts a coil inside the image; use more "
+            f"relative_radius {relative_radius!r} can put a coil inside the image; use more "
             "than sqrt(2) (1.5 is SigPy's default)."
         )
     c, y, x = np.mgrid[:coils, :size, :size].astype(np.float64)

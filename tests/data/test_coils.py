@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -154,3 +155,20 @@ def test_inconsistent_multi_coil_input_is_a_one_line_error():
         with pytest.raises(DatasetError, match=message) as err:
             call()
         assert "\n" not in str(err.value)
+
+
+def test_coils_option_on_a_recon_folder(tmp_path):
+    nib = pytest.importorskip("nibabel")
+    from nasbench.data import mri
+
+    for i in range(3):
+        volume = np.zeros((24, 24, 4), np.float32)
+        volume[4:20, 6:18] = 100 + i
+        nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / f"s{i}.nii.gz")
+    info = mri.register_recon_folder(tmp_path, name="two-coil-brains", coils=2)
+    assert info.in_channels == 9 and "2-coil" in info.modality
+    x, y = nasbench.data.load("two-coil-brains", "train", size=32)[0]
+    assert x.shape == (9, 32, 32) and y.shape == (1, 32, 32)
+    assert torch.equal(unpack(x[None]).maps[0], birdcage_maps(2, 32))
+    with pytest.raises(DatasetError, match="coils must be"):
+        mri.register_recon_folder(tmp_path, coils=0)
