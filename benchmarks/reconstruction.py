@@ -19,6 +19,7 @@ Usage::
 
     python benchmarks/reconstruction.py                         # 3 seeds, 32x32, CPU-sized
     python benchmarks/reconstruction.py --size 64 --seeds 0 1 2 --train-epochs 20
+    python benchmarks/reconstruction.py --dataset mni152-recon-4coil --seeds 0  # 4 coils
     python benchmarks/reconstruction.py --device cuda --size 64 --search-epochs 20
 """
 
