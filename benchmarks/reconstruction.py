@@ -19,6 +19,7 @@ Usage::
 
     python benchmarks/reconstruction.py                         # 3 seeds, 32x32, CPU-sized
     python benchmarks/reconstruction.py --size 64 --seeds 0 1 2 --train-epochs 20
+    python benchmarks/reconstruction.py --dataset mni152-recon-4coil --seeds 0  # 4 coils
     python benchmarks/reconstruction.py --device cuda --size 64 --search-epochs 20
 """
 
@@ -44,7 +45,9 @@ NAMES = {"searched": "searched (unrolled)", "unet": "MONAI BasicUNet", "varnet":
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The benchmark's options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--dataset", default="mni152-recon", help="mni152-recon (4x) or -8x")
+    p.add_argument(
+        "--dataset", default="mni152-recon", help="mni152-recon (4x), -8x or -4coil (4 coils, 4x)"
+    )
     p.add_argument("--size", type=int, default=32, help="slice edge: 32, 64 or 128")
     p.add_argument("--search-limit", type=int, default=96, help="slices searched (halved)")
     p.add_argument("--limit", type=int, default=None, help="slices per split when retraining")

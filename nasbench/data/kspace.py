@@ -1,16 +1,24 @@
-"""The single-coil MRI forward model: image -> k-space -> mask -> zero-filled image.
+"""The MRI forward model: image -> (coil maps) -> k-space -> mask -> zero-filled image.
 
 A reconstruction sample is stored in one tensor so that every loop, loader and
-network of the project carries it unchanged: ``x`` has three channels, the real and
-imaginary parts of the zero-filled image and the sampling mask (one value per
-k-space column, repeated down the rows); ``y`` is the fully sampled magnitude image.
-The measured k-space is ``fft2c(zero_filled)``, so a network recovers it, and the
-mask, from ``x`` alone (:func:`unpack`).
+network of the project carries it unchanged; its channel count says its layout.
+
+- Single coil (3 channels, the default): the real and imaginary parts of the
+  zero-filled image and the sampling mask (one value per k-space column, repeated
+  down the rows). The measured k-space is ``fft2c(zero_filled)``.
+- ``C`` coils (``4C + 1`` channels): channels ``2c, 2c + 1`` are the real and imaginary
+  parts of coil ``c``'s measured (masked) k-space, ``2C + 2c, 2C + 2c + 1`` those of its
+  sensitivity map, and the last channel is the mask. Every coil shares the mask.
+  Coil ``c`` measures ``mask * fft2c(S_c * image)`` (SENSE, Pruessmann et al., 1999).
+
+``y`` is the fully sampled magnitude image ``(1, H, W)`` in both layouts, and
+:func:`unpack` gives any network what it needs from ``x`` alone.
 
 The centred orthonormal FFT is MONAI's convention (``fftn_centered_t``), so MONAI's
 VarNet reads the same k-space. Masks come from MONAI's ``RandomKspaceMask`` and
 ``EquispacedKspaceMask``: Cartesian lines along the second image axis with a fully
-sampled centre, as fastMRI draws them.
+sampled centre, as fastMRI draws them. Sensitivity maps are simulated birdcage maps
+(:func:`birdcage_maps`).
 
 Example:
     >>> image = torch.rand(64, 64)
@@ -18,14 +26,25 @@ Example:
     >>> x, y = undersample(image, mask)
     >>> tuple(x.shape), tuple(y.shape)
     ((3, 64, 64), (1, 64, 64))
+    >>> x4, _ = undersample(image, mask, birdcage_maps(4, 64))
+    >>> tuple(x4.shape), coils_of(x4.shape[0])
+    ((17, 64, 64), 4)
 """
 
 from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
 
 from nasbench.errors import DatasetError
+
+if TYPE_CHECKING:
+    from nasbench.data.registry import DatasetInfo
 
 MASK_KINDS = ("random", "equispaced")
 # fastMRI's pairs: 8% of the centre lines at 4x, 4% at 8x.
@@ -138,16 +157,148 @@ def draw_mask(
     return mask
 
 
-def undersample(image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Simulate a single-coil acquisition of a magnitude image: the sample ``(x, y)``.
+def sample_channels(coils: int) -> int:
+    """Channels of a sample acquired with ``coils`` coils: 3 for one, ``4C + 1`` for more.
+
+    Example:
+        >>> sample_channels(1), sample_channels(4)
+        (3, 17)
+    """
+    check_coils(coils)
+    return 3 if coils == 1 else 4 * coils + 1
+
+
+def coils_of(channels: int) -> int:
+    """The coil count of a sample of ``channels`` channels (:func:`sample_channels` inverted).
+
+    Example:
+        >>> coils_of(3), coils_of(9)
+        (1, 2)
+    """
+    if channels == 3:
+        return 1
+    if channels < 5 or (channels - 1) % 4:
+        raise DatasetError(
+            "a reconstruction batch is (N, 3, H, W) (one coil: zero-filled real, imaginary, "
+            f"mask) or (N, 4C+1, H, W) (C coils: k-space, maps, mask); got {channels} channels."
+        )
+    return (channels - 1) // 4
+
+
+def check_coils(coils: int) -> None:
+    """Raise a one-line DatasetError unless ``coils`` is an integer >= 1.
+
+    Example:
+        >>> check_coils(8)  # fine: no error
+    """
+    if isinstance(coils, bool) or not isinstance(coils, int) or coils < 1:
+        raise DatasetError(f"coils must be an integer >= 1 (1: single coil), got {coils!r}.")
+
+
+def birdcage_maps(coils: int, size: int, relative_radius: float = 1.5) -> torch.Tensor:
+    """Simulated sensitivity maps of ``coils`` coils on a birdcage round the image.
+
+    SigPy's model (``sigpy.mri.birdcage_maps``; Ong and Lustig, SigPy, ISMRM 2019),
+    written out here so as not to pull numba in: coil ``c`` sits at angle
+    ``2 pi c / C`` on a circle of ``relative_radius`` half-widths round the image
+    centre; its sensitivity falls off as ``1 / r`` with the distance ``r`` to the
+    coil and turns in phase with the angle round it. The maps are then divided by
+    their root sum of squares, so ``sum_c |S_c|^2 = 1`` at every pixel (object and
+    background alike), which makes the SENSE combination of fully sampled coil
+    images the image itself.
+
+    Args:
+        coils: how many coils (>= 1).
+        size: the image edge (square images).
+        relative_radius: the birdcage's radius in half-widths; above sqrt(2) every
+            coil lies outside the image, so ``r`` is never 0 (SigPy's default, 1.5).
+
+    Returns:
+        complex64 ``(coils, size, size)``.
+
+    Example:
+        >>> maps = birdcage_maps(4, 32)
+        >>> bool(torch.allclose(maps.abs().pow(2).sum(0), torch.ones(32, 32)))
+        True
+    """
+    return _birdcage_maps(coils, size, relative_radius).clone()
+
+
+@functools.lru_cache(maxsize=16)
+def _birdcage_maps(coils: int, size: int, relative_radius: float) -> torch.Tensor:
+    check_coils(coils)
+    if not relative_radius > 2**0.5:
+        raise DatasetError(
+            f"relative_radius {relative_radius!r} can put a coil inside the image; use more "
+            "than sqrt(2) (1.5 is SigPy's default)."
+        )
+    c, y, x = np.mgrid[:coils, :size, :size].astype(np.float64)
+    angle = 2 * np.pi * c / coils
+    x_to_coil = (x - size / 2) / (size / 2) - relative_radius * np.cos(angle)
+    y_to_coil = (y - size / 2) / (size / 2) - relative_radius * np.sin(angle)
+    phase = np.arctan2(x_to_coil, -y_to_coil) - angle
+    maps = np.exp(1j * phase) / np.hypot(x_to_coil, y_to_coil)
+    maps /= np.sqrt((np.abs(maps) ** 2).sum(axis=0))
+    return torch.from_numpy(maps.astype(np.complex64))
+
+
+def sense_expand(image: torch.Tensor, maps: torch.Tensor | None) -> torch.Tensor:
+    """Coil k-spaces of an image: ``fft2c(S_c * image)`` for every coil (the SENSE forward
+    operator without its mask).
+
+    Args:
+        image: complex ``(N, H, W)``.
+        maps: complex ``(N, C, H, W)``, or None for one coil of sensitivity 1.
+
+    Returns:
+        Complex ``(N, C, H, W)`` (``C = 1`` without maps).
+
+    Example:
+        >>> sense_expand(torch.ones(2, 4, 4, dtype=torch.complex64), None).shape
+        torch.Size([2, 1, 4, 4])
+    """
+    if maps is None:
+        return fft2c(image)[:, None]
+    return fft2c(maps * image[:, None])
+
+
+def sense_reduce(kspace: torch.Tensor, maps: torch.Tensor | None) -> torch.Tensor:
+    """One image from coil k-spaces: ``sum_c conj(S_c) * ifft2c(k_c)``, the adjoint of
+    :func:`sense_expand` (with maps whose squares sum to 1, also its left inverse).
+
+    Args:
+        kspace: complex ``(N, C, H, W)``.
+        maps: complex ``(N, C, H, W)``, or None for one coil of sensitivity 1.
+
+    Returns:
+        Complex ``(N, H, W)``.
+
+    Example:
+        >>> image = torch.randn(1, 8, 8, dtype=torch.complex64)
+        >>> maps = birdcage_maps(3, 8)[None]
+        >>> bool(torch.allclose(sense_reduce(sense_expand(image, maps), maps), image, atol=1e-5))
+        True
+    """
+    if maps is None:
+        return ifft2c(kspace[:, 0])
+    return (maps.conj() * ifft2c(kspace)).sum(dim=1)
+
+
+def undersample(
+    image: torch.Tensor, mask: torch.Tensor, maps: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Simulate an acquisition of a magnitude image: the sample ``(x, y)``.
 
     Args:
         image: the fully sampled magnitude image ``(H, W)``, real, even edges.
         mask: ``(W,)`` 0/1 columns (:func:`draw_mask`), at least one sampled.
+        maps: complex sensitivity maps ``(C, H, W)`` (:func:`birdcage_maps`), or None
+            for a single coil.
 
     Returns:
-        ``x`` ``(3, H, W)``: zero-filled real and imaginary parts and the mask;
-        ``y`` ``(1, H, W)``: the image.
+        ``x``: single coil ``(3, H, W)``, the zero-filled real and imaginary parts and
+        the mask; with maps ``(4C + 1, H, W)``, the coils' masked k-spaces, the maps and
+        the mask (module docstring). ``y`` ``(1, H, W)``: the image.
 
     Example:
         >>> x, y = undersample(torch.rand(8, 8), torch.tensor([0, 0, 1, 1, 1, 1, 0, 1.0]))
@@ -162,43 +313,112 @@ def undersample(image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, 
             f"the mask must have one 0/1 value per k-space column ({image.shape[-1]}) and "
             f"sample at least one; got {mask.shape[0]} values summing to {float(mask.sum())}."
         )
-    kspace = fft2c(image.to(torch.complex64)) * mask
-    zero_filled = ifft2c(kspace)
     rows = mask.expand(image.shape)
-    x = torch.stack([zero_filled.real, zero_filled.imag, rows])
+    if maps is None:
+        kspace = fft2c(image.to(torch.complex64)) * mask
+        zero_filled = ifft2c(kspace)
+        x = torch.stack([zero_filled.real, zero_filled.imag, rows])
+        return x.contiguous(), image[None].contiguous()
+    maps = torch.as_tensor(maps).to(torch.complex64)
+    if maps.ndim != 3 or maps.shape[1:] != image.shape:
+        raise DatasetError(
+            f"sensitivity maps must be (coils, H, W) = (C, {image.shape[0]}, {image.shape[1]}) "
+            f"for this image; got {tuple(maps.shape)}."
+        )
+    coil_kspace = sense_expand(image.to(torch.complex64)[None], maps[None])[0] * mask
+    x = torch.cat([complex_to_channels(coil_kspace), complex_to_channels(maps), rows[None]])
     return x.contiguous(), image[None].contiguous()
 
 
-def unpack(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Split a batch of samples into the zero-filled image, its k-space and the mask.
+def complex_to_channels(z: torch.Tensor) -> torch.Tensor:
+    """``(..., C, H, W)`` complex to ``(..., 2C, H, W)`` real: real and imaginary per coil.
+
+    Example:
+        >>> complex_to_channels(torch.tensor([[[1 + 2j]]])).flatten().tolist()
+        [1.0, 2.0]
+    """
+    return torch.view_as_real(z).movedim(-1, -3).flatten(-4, -3)
+
+
+def channels_to_complex(x: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`complex_to_channels`: ``(..., 2C, H, W)`` to ``(..., C, H, W)``."""
+    pairs = x.unflatten(-3, (x.shape[-3] // 2, 2))
+    return torch.complex(pairs[..., 0, :, :], pairs[..., 1, :, :])
+
+
+class Acquisition(NamedTuple):
+    """What a batch of samples holds, as :func:`unpack` splits it.
+
+    Attributes:
+        zero_filled: complex ``(N, H, W)``: the inverse FFT of the measured k-space,
+            combined over coils by SENSE (``sense_reduce``).
+        kspace: complex ``(N, C, H, W)``: every coil's measured k-space (``C = 1`` for a
+            single coil).
+        mask: real ``(N, 1, 1, W)``: the sampled columns, shared by the coils.
+        maps: complex ``(N, C, H, W)`` sensitivity maps, or None for one coil of
+            sensitivity 1.
+    """
+
+    zero_filled: torch.Tensor
+    kspace: torch.Tensor
+    mask: torch.Tensor
+    maps: torch.Tensor | None
+
+
+def unpack(x: torch.Tensor) -> Acquisition:
+    """Split a batch of samples (either layout) into images, k-space, mask and maps.
 
     Args:
-        x: ``(N, 3, H, W)`` as :func:`undersample` makes them.
+        x: ``(N, 3, H, W)`` or ``(N, 4C + 1, H, W)`` as :func:`undersample` makes them.
 
     Returns:
-        ``(zero_filled, kspace, mask)``: complex ``(N, H, W)``, complex ``(N, H, W)`` and
-        real ``(N, 1, W)``.
+        An :class:`Acquisition`.
 
     Example:
         >>> x, _ = undersample(torch.rand(8, 8), draw_mask(8, 2, 0.5, seed=0))
-        >>> [tuple(t.shape) for t in unpack(x[None])]
-        [(1, 8, 8), (1, 8, 8), (1, 1, 8)]
+        >>> [tuple(t.shape) for t in unpack(x[None])[:3]]
+        [(1, 8, 8), (1, 1, 8, 8), (1, 1, 1, 8)]
     """
-    if x.ndim != 4 or x.shape[1] != 3:
-        raise DatasetError(
-            f"a reconstruction batch is (N, 3, H, W) (zero-filled real, imaginary, mask); "
-            f"got {tuple(x.shape)}."
-        )
+    if x.ndim != 4:
+        raise DatasetError(f"a reconstruction batch is (N, channels, H, W); got {tuple(x.shape)}.")
+    coils = coils_of(x.shape[1])
     x = x.float()
-    zero_filled = torch.complex(x[:, 0], x[:, 1])
-    return zero_filled, fft2c(zero_filled), x[:, 2, :1]
+    if x.shape[1] == 3:
+        zero_filled = torch.complex(x[:, 0], x[:, 1])
+        return Acquisition(zero_filled, fft2c(zero_filled)[:, None], x[:, 2, None, :1], None)
+    kspace = channels_to_complex(x[:, : 2 * coils])
+    maps = channels_to_complex(x[:, 2 * coils : 4 * coils])
+    return Acquisition(sense_reduce(kspace, maps), kspace, x[:, -1, None, :1], maps)
 
 
 def zero_filled_magnitude(x: torch.Tensor) -> torch.Tensor:
-    """``|zero-filled image|`` ``(N, 1, H, W)`` of a batch ``(N, 3, H, W)``.
+    """``|zero-filled image|`` ``(N, 1, H, W)`` of a batch of samples (either layout).
+
+    With several coils this is the magnitude of the SENSE combination
+    ``sum_c conj(S_c) ifft2c(k_c)``, not the root sum of squares of the coil images:
+    the maps are known here, and with ``sum_c |S_c|^2 = 1`` the SENSE image is the
+    image itself when nothing is missing (the root sum of squares is too, in
+    magnitude), it keeps the phase, and it is the image the unrolled network starts
+    from, so the zero-filled floor and the networks' first step agree.
 
     Example:
         >>> x, y = undersample(torch.rand(8, 8), torch.ones(8))
         >>> bool(torch.allclose(zero_filled_magnitude(x[None])[0], y, atol=1e-5))
         True"""
-    return unpack(x)[0].abs()[:, None]
+    return unpack(x).zero_filled.abs()[:, None]
+
+
+def info_for_coils(info: DatasetInfo, coils: int) -> DatasetInfo:
+    """A reconstruction set's info with the input channels of ``coils`` coils.
+
+    Example:
+        >>> from nasbench.data import get_info
+        >>> info_for_coils(get_info("synthetic-recon"), 4).in_channels
+        17
+    """
+    channels = sample_channels(coils)
+    if channels == info.in_channels:
+        return info
+    words = "single-coil" if coils == 1 else f"{coils}-coil"
+    modality = re.sub(r"(single|\d+)-coil", words, info.modality)
+    return dataclasses.replace(info, in_channels=channels, modality=modality)

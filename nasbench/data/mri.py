@@ -1,15 +1,19 @@
 """MRI reconstruction sets: real anatomy undersampled retrospectively, offline.
 
-- ``mni152-recon`` / ``mni152-recon-8x``: 2D slices of the MNI152 2009 T1 template
-  (ICBM 2009a nonlinear symmetric, an average of 152 adults' brains at 1 mm), which
-  nilearn's wheel ships, cut axially, coronally and sagittally. Only that one file
-  is read (with nibabel); nilearn's fetchers, which download, are never called.
+- ``mni152-recon`` / ``mni152-recon-8x`` / ``mni152-recon-4coil``: 2D slices of the
+  MNI152 2009 T1 template (ICBM 2009a nonlinear symmetric, an average of 152 adults'
+  brains at 1 mm), which nilearn's wheel ships, cut axially, coronally and sagittally.
+  Only that one file is read (with nibabel); nilearn's fetchers, which download, are never called.
 - ``recon_folder(path)``: the user's own NIfTI/DICOM/PNG images, read with the
   folder loader's reader; 3D volumes are cut into slices.
 
 Every sample is simulated on the fly by :mod:`nasbench.data.kspace`: a seeded mask
 per sample (MONAI's random or equispaced Cartesian lines at 4x or 8x, fully sampled
-centre), the zero-filled image as the input, the magnitude image as the target.
+centre), the zero-filled image as the input, the magnitude image as the target. The
+``coils`` option (``mni152-recon-4coil``: 4) simulates a multi-coil acquisition
+instead: birdcage sensitivity maps (the same for every slice), every coil's k-space
+undersampled by the sample's one mask, packed with the maps as
+:mod:`nasbench.data.kspace` describes.
 
 The template is symmetric, so only one hemisphere's sagittal slices are used (the
 other's are the same images). Splits are subject-free in the only way a single
@@ -40,9 +44,13 @@ from torch.utils.data import Dataset
 from nasbench.data import registry
 from nasbench.data.kspace import (
     CENTER_FRACTIONS,
+    birdcage_maps,
     check_magnitude_image,
     check_real,
+    coils_of,
     draw_mask,
+    info_for_coils,
+    sample_channels,
     undersample,
 )
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
@@ -172,7 +180,7 @@ def mni_slices(size: int, orientations: tuple[str, ...] = ORIENTATIONS) -> dict[
 
 
 class SliceReconDataset(Dataset):
-    """Undersampled single-coil acquisitions of a stack of magnitude slices.
+    """Undersampled single- or multi-coil acquisitions of a stack of magnitude slices.
 
     Args:
         info: the registry entry.
@@ -182,6 +190,8 @@ class SliceReconDataset(Dataset):
         mask: ``"random"`` or ``"equispaced"``.
         center_fraction: the fully sampled centre (default: fastMRI's for the acceleration).
         seed: seeds the masks; a sample's mask depends on (seed, split, index) only.
+        coils: 1 (the 3-channel single-coil layout) or more (birdcage maps, the
+            ``4C + 1``-channel layout); ``info.in_channels`` follows.
 
     Example:
         >>> ds = SliceReconDataset(info, "train", np.zeros((2, 32, 32)))  # doctest: +SKIP
@@ -196,6 +206,7 @@ class SliceReconDataset(Dataset):
         mask: str = "random",
         center_fraction: float | None = None,
         seed: int = 0,
+        coils: int = 1,
     ) -> None:
         if split not in BASE_SPLITS:
             raise DatasetError(
@@ -203,10 +214,12 @@ class SliceReconDataset(Dataset):
             )
         if len(slices):
             check_magnitude_image(slices[0], f"{info.name} slice 0")
-        self.info, self.split, self.slices = info, split, slices
+        self.info, self.split, self.slices = info_for_coils(info, coils), split, slices
         self.acceleration, self.mask_kind = acceleration, mask
         self.center_fraction, self.seed = center_fraction, int(seed)
-        draw_mask(slices.shape[-1] if len(slices) else 32, acceleration, center_fraction, mask)
+        columns = slices.shape[-1] if len(slices) else 32
+        draw_mask(columns, acceleration, center_fraction, mask)
+        self.maps = birdcage_maps(coils, columns) if coils > 1 else None
         self.targets = None
 
     def __len__(self) -> int:
@@ -225,7 +238,8 @@ class SliceReconDataset(Dataset):
         if not -len(self) <= index < len(self):
             raise IndexError(f"{self.info.name}: index {index} out of range 0..{len(self) - 1}")
         index %= len(self)
-        return undersample(torch.from_numpy(np.array(self.slices[index])), self.mask(index))
+        image = torch.from_numpy(np.array(self.slices[index]))
+        return undersample(image, self.mask(index), self.maps)
 
 
 def load_mni_recon(
@@ -239,6 +253,7 @@ def load_mni_recon(
     center_fraction: float | None = None,
     orientations: tuple[str, ...] = ORIENTATIONS,
     data_seed: int = 0,
+    coils: int | None = None,
     **options: Any,
 ) -> SliceReconDataset:
     """Registry loader of the MNI152 sets (``root`` and ``download`` are unused).
@@ -254,6 +269,7 @@ def load_mni_recon(
         center_fraction: the fully sampled centre.
         orientations: which of sagittal, coronal, axial to cut.
         data_seed: seeds the masks.
+        coils: overrides the entry's coil count (1 for the single-coil sets).
         **options: ignored.
 
     Returns:
@@ -261,7 +277,10 @@ def load_mni_recon(
     """
     slices = mni_slices(int(size), tuple(orientations))[split]
     acceleration = acceleration or _acceleration_of(info)
-    return SliceReconDataset(info, split, slices, acceleration, mask, center_fraction, data_seed)
+    coils = coils_of(info.in_channels) if coils is None else coils
+    return SliceReconDataset(
+        info, split, slices, acceleration, mask, center_fraction, data_seed, coils
+    )
 
 
 def _acceleration_of(info: DatasetInfo) -> int:
@@ -326,6 +345,7 @@ def register_recon_folder(
     mask: str = "random",
     seed: int = 0,
     licence: str = "",
+    coils: int = 1,
 ) -> DatasetInfo:
     """Register a folder of the user's MR images as a reconstruction set.
 
@@ -336,6 +356,7 @@ def register_recon_folder(
         mask: ``"random"`` or ``"equispaced"``.
         seed: seeds the split and the masks.
         licence: the data's licence, recorded in the info.
+        coils: simulated coils (1: single coil; more: birdcage maps).
 
     Returns:
         The registered :class:`DatasetInfo`.
@@ -346,14 +367,15 @@ def register_recon_folder(
         torch.Size([3, 64, 64])
     """
     folder = Path(path).expanduser()
-    draw_mask(32, acceleration, None, mask)  # a bad acceleration or kind fails now
+    draw_mask(32, acceleration, None, mask)  # a bad acceleration, kind or coil count fails now
+    channels = sample_channels(coils)
     counts = {k: len(v) for k, v in folder_slices(folder, RECON_SIZES[0], seed).items()}
     info = DatasetInfo(
         name=(name or f"{folder.name}-recon").lower(),
         task="reconstruction",
-        modality="MRI (your images, single-coil simulation)",
+        modality=f"MRI (your images, {_coil_words(coils)} simulation)",
         spatial_dims=2,
-        in_channels=3,
+        in_channels=channels,
         num_classes=0,
         class_names=(),
         splits=counts,
@@ -366,19 +388,34 @@ def register_recon_folder(
 
     def loader(info: DatasetInfo, split: str, root: Any, size: int, download: bool, **_: Any):
         slices = folder_slices(folder, size, seed)[split]
-        return SliceReconDataset(info, split, slices, acceleration, mask, None, seed)
+        return SliceReconDataset(info, split, slices, acceleration, mask, None, seed, coils)
 
     registry.register_dataset(info, loader, lambda info, root, size: folder.is_dir())
     return info
 
 
-def _mni_info(name: str, acceleration: int) -> DatasetInfo:
+def _coil_words(coils: int) -> str:
+    return "single-coil" if coils == 1 else f"{coils}-coil"
+
+
+def _mni_info(name: str, acceleration: int, coils: int = 1) -> DatasetInfo:
+    if coils == 1:
+        inputs = (
+            "Input (3 channels): the zero-filled image (real, imaginary) of its k-space "
+            f"undersampled {acceleration}x"
+        )
+    else:
+        inputs = (
+            f"Input ({sample_channels(coils)} channels, nasbench.data.kspace's {coils}-coil "
+            f"layout): the k-space of each of {coils} simulated birdcage coils (real, "
+            f"imaginary), their sensitivity maps, undersampled {acceleration}x"
+        )
     return DatasetInfo(
         name=name,
         task="reconstruction",
-        modality="MRI (T1, single-coil simulation)",
+        modality=f"MRI (T1, {_coil_words(coils)} simulation)",
         spatial_dims=2,
-        in_channels=3,
+        in_channels=sample_channels(coils),
         num_classes=0,
         class_names=(),
         # Brain slices at 64 px (the counts do not depend on the size).
@@ -389,9 +426,8 @@ def _mni_info(name: str, acceleration: int) -> DatasetInfo:
         source="nilearn",
         description=(
             "Sagittal, coronal and axial slices of the MNI152 2009 T1 brain template "
-            "(nilearn's copy), cropped to the head, scaled to [0, 1]. Input (3 channels): "
-            "the zero-filled image (real, imaginary) of its k-space undersampled "
-            f"{acceleration}x by a new MONAI random Cartesian mask per sample (fully sampled "
+            f"(nilearn's copy), cropped to the head, scaled to [0, 1]. {inputs} by a new "
+            "MONAI random Cartesian mask per sample (fully sampled "
             f"centre: {int(100 * CENTER_FRACTIONS[acceleration])}% of the lines) and "
             "the mask; target: the magnitude image. Split by slab, so neighbouring slices "
             "never sit in different splits."
@@ -400,7 +436,11 @@ def _mni_info(name: str, acceleration: int) -> DatasetInfo:
     )
 
 
-INFOS = (_mni_info("mni152-recon", 4), _mni_info("mni152-recon-8x", 8))
+INFOS = (
+    _mni_info("mni152-recon", 4),
+    _mni_info("mni152-recon-8x", 8),
+    _mni_info("mni152-recon-4coil", 4, coils=4),
+)
 
 
 def register() -> None:

@@ -20,6 +20,7 @@ Entries:
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from scipy import ndimage
 from torch.utils.data import Dataset
 
 from nasbench.data import registry
+from nasbench.data.kspace import info_for_coils
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError
 
@@ -312,14 +314,19 @@ def _cartesian_mask(
 
 
 def _reconstruction(
-    acceleration: int = 4, center_fraction: float = 0.08
+    acceleration: int = 4, center_fraction: float = 0.08, coils: int = 1
 ) -> Callable[..., tuple[Array, Array]]:
-    from nasbench.data.kspace import undersample
+    from nasbench.data.kspace import birdcage_maps, check_coils, undersample
+
+    check_coils(coils)
 
     def generate(rng: np.random.Generator, label: int, size: int) -> tuple[Array, Array]:
         target = _phantom(rng, size)
         lines = _cartesian_mask(rng, size, acceleration, center_fraction)
-        x, y = undersample(torch.from_numpy(target), torch.from_numpy(lines.astype(np.float32)))
+        maps = birdcage_maps(coils, size) if coils > 1 else None
+        x, y = undersample(
+            torch.from_numpy(target), torch.from_numpy(lines.astype(np.float32)), maps
+        )
         return x.numpy(), y.numpy()
 
     return generate
@@ -337,8 +344,8 @@ class SyntheticDataset(Dataset):
         size: edge length in pixels or voxels (any value >= 16; see ``info.sizes``).
         seed: data seed; same seed and index give the same sample.
         length: number of samples; defaults to ``info.splits[split]``.
-        **options: generator options (``acceleration``, ``center_fraction`` for
-            ``synthetic-recon``).
+        **options: generator options (``acceleration``, ``center_fraction`` and ``coils``
+            for ``synthetic-recon``).
 
     Example:
         >>> ds = SyntheticDataset(registry.get_info("synthetic"), "train", size=28)
@@ -374,6 +381,8 @@ class SyntheticDataset(Dataset):
         self._code = zlib.crc32(info.name.encode())
         factory = _GENERATORS[info.name]
         self._generate = factory(**options)
+        if info.task == "reconstruction" and "coils" in options:
+            self.info = info_for_coils(info, options["coils"])
         self.targets: Array | None = None
         if info.task in ("binary", "multi-class"):
             self.targets = np.array([self._label(i) for i in range(self._length)], dtype=np.int64)
@@ -445,6 +454,7 @@ _GENERATORS: dict[str, Callable[..., Callable[..., tuple[Array, Any]]]] = {
     "synthetic-seg": lambda: _segmentation(2),
     "synthetic-seg3d": lambda: _segmentation(3),
     "synthetic-recon": _reconstruction,
+    "synthetic-recon-4coil": lambda **options: _reconstruction(**{"coils": 4, **options}),
 }
 
 _TEXTURE = (
@@ -537,7 +547,7 @@ INFOS = (
     DatasetInfo(
         name="synthetic-recon",
         task="reconstruction",
-        modality="synthetic MRI (k-space)",
+        modality="synthetic MRI (single-coil k-space)",
         spatial_dims=2,
         in_channels=3,
         num_classes=0,
@@ -550,9 +560,24 @@ INFOS = (
             "imaginary) of its k-space undersampled by a seeded Cartesian mask along the "
             "second axis (4x acceleration, central 8% of lines fully sampled; a new mask per "
             "sample) and the mask. "
-            "Options acceleration= and center_fraction= change the mask."
+            "Options acceleration= and center_fraction= change the mask; coils= simulates "
+            "a multi-coil acquisition (synthetic-recon-4coil)."
         ),
         **_COMMON,
+    ),
+)
+
+INFOS += (
+    dataclasses.replace(
+        info_for_coils(next(info for info in INFOS if info.name == "synthetic-recon"), 4),
+        name="synthetic-recon-4coil",
+        description=(
+            "synthetic-recon acquired with 4 simulated birdcage coils. Input (17 channels, "
+            "nasbench.data.kspace's multi-coil layout): each coil's k-space (real, imaginary) "
+            "undersampled by the sample's one Cartesian mask, the coils' sensitivity maps and "
+            "the mask; target: the phantom. Options acceleration=, center_fraction= and "
+            "coils= change the acquisition."
+        ),
     ),
 )
 

@@ -5,8 +5,10 @@
 - :class:`ResidualUNet`: MONAI's ``BasicUNet`` on the zero-filled magnitude, adding its
   output to it (the image-domain U-Net of fastMRI's baseline, residual as is usual).
 - :class:`VarNet`: MONAI's ``VariationalNetworkModel`` (Sriram et al., 2020): cascades of
-  ``ComplexUnet`` refinements with learned soft data consistency on single-coil k-space
-  (one coil: the sensitivity map is 1).
+  ``ComplexUnet`` refinements with learned soft data consistency on the coils' k-space
+  (one coil: the sensitivity map is 1; several: the sample's maps).
+
+Every baseline reads both sample layouts (one coil or ``C``; :mod:`nasbench.data.kspace`).
 
 :func:`matched_baseline` picks the width whose parameter count is closest to the
 searched network's, so a comparison is not won by size.
@@ -83,12 +85,17 @@ class UnitSensitivity(nn.Module):
 
 
 class VarNet(nn.Module):
-    """MONAI's ``VariationalNetworkModel`` on the sample's single-coil k-space.
+    """MONAI's ``VariationalNetworkModel`` on the sample's coil k-spaces.
 
-    With one coil the sensitivity map is 1 (:class:`UnitSensitivity`), so MONAI's
-    estimation network is not needed; it would also take one mask per batch, where
-    every sample here has its own. The soft data consistency and the ``ComplexUnet``
-    refinements are MONAI's.
+    With one coil the sensitivity map is 1 (:class:`UnitSensitivity`). With several,
+    the sample carries its maps, and MONAI's ``VarNetBlock`` cascades (soft data
+    consistency per coil, ``ComplexUnet`` refinement between MONAI's
+    ``sensitivity_map_reduce`` and ``sensitivity_map_expand``) are run with them, as
+    the searched network runs with them. MONAI's ``CoilSensitivityModel``, which
+    estimates maps from the fully sampled centre, is not used: the maps are known,
+    so estimating them would only handicap the baseline, and it takes one mask per
+    batch where every sample here has its own. The output is MONAI's: the root sum of
+    squares of the coil images (with maps whose squares sum to 1, the magnitude).
 
     Args:
         width: the refinement ``ComplexUnet``'s first-level features.
@@ -106,12 +113,28 @@ class VarNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, kspace, mask = unpack(x)
+        acquired = unpack(x)
         # MONAI's layout: k-space (N, coils, H, W, 2), a mask over the columns (W).
-        masked = torch.view_as_real(kspace)[:, None]
-        columns = mask.bool().reshape(len(x), 1, 1, -1, 1)
+        masked = torch.view_as_real(acquired.kspace).float()
+        columns = acquired.mask.bool().reshape(len(x), 1, 1, -1, 1)
         with torch.autocast(x.device.type, enabled=False):
-            return self.varnet(masked.float(), columns)[:, None]
+            if acquired.maps is None:
+                return self.varnet(masked, columns)[:, None]
+            return self._with_maps(masked, columns, torch.view_as_real(acquired.maps))
+
+    def _with_maps(
+        self, masked: torch.Tensor, columns: torch.Tensor, maps: torch.Tensor
+    ) -> torch.Tensor:
+        # VariationalNetworkModel.forward with the given maps in place of its estimate.
+        from monai.apps.reconstruction.complex_utils import complex_abs_t
+        from monai.apps.reconstruction.mri_utils import root_sum_of_squares_t
+        from monai.networks.blocks.fft_utils_t import ifftn_centered_t
+
+        kspace = masked.clone()
+        for cascade in self.varnet.cascades:
+            kspace = cascade(kspace, masked, columns, maps)
+        coil_images = complex_abs_t(ifftn_centered_t(kspace, spatial_dims=2))
+        return root_sum_of_squares_t(coil_images, spatial_dim=1)[:, None]
 
 
 def _factory(name: str, cascades: int) -> Callable[[int], nn.Module]:

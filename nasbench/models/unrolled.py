@@ -8,6 +8,10 @@ is called. Per cascade: the complex image (2 channels) -> 3x3 stem -> ``cells``
 DARTS cells -> ReLU, 1x1 head to 2 channels, added to the cascade's input ->
 :class:`DataConsistency`. The output is the magnitude ``(N, 1, H, W)``.
 
+The cascades work on one coil-combined image whatever the coil count, so one network
+reads single-coil samples ``(N, 3, H, W)`` and ``C``-coil ones ``(N, 4C + 1, H, W)``
+(:mod:`nasbench.data.kspace`); only data consistency sees the coils.
+
 Example:
     >>> from nasbench.spaces.recon import ReconGenotype, ReconSkeleton
     >>> g = ReconGenotype([("conv_3x3", 0), ("res_conv_3x3", 1)], [2])
@@ -25,7 +29,7 @@ import torch
 from torch import nn
 
 from nasbench import registry
-from nasbench.data.kspace import fft2c, ifft2c, unpack
+from nasbench.data.kspace import sense_expand, sense_reduce, unpack
 from nasbench.models.cells import Cell, EdgeFactory, check_op_names
 from nasbench.models.network import _op_factory, genotype_cell
 
@@ -38,17 +42,21 @@ LEARNED_DC_INIT = 2.0  # sigmoid(2) ~ 0.88 of the measured value at the start
 class DataConsistency(nn.Module):
     """Put the measured k-space back into a predicted image.
 
-    ``hard``: at sampled columns the prediction's k-space is replaced by the measured
-    one. ``learned``: it moves a learned fraction ``sigmoid(w)`` of the way there
-    (Schlemper et al.'s soft consistency for noisy data). Runs in float32, outside
-    autocast: the FFT has no bfloat16 kernel.
+    The predicted image is spread over the coils and taken to k-space
+    (:func:`~nasbench.data.kspace.sense_expand`: ``fft2c(S_c * image)``); at sampled
+    columns each coil's k-space is then replaced by the measured one (``hard``) or
+    moved a learned fraction ``sigmoid(w)`` of the way there (``learned``, Schlemper et
+    al.'s soft consistency for noisy data); the coils are brought back to one image
+    by :func:`~nasbench.data.kspace.sense_reduce` (``sum_c conj(S_c) ifft2c(k_c)``).
+    With one coil and no maps that is plain FFT, merge, inverse FFT. Runs in float32,
+    outside autocast: the FFT has no bfloat16 kernel.
 
     Args:
         kind: ``"hard"`` or ``"learned"``.
 
     Example:
         >>> dc = DataConsistency("hard")
-        >>> k0, mask = torch.zeros(1, 4, 4, dtype=torch.complex64), torch.ones(1, 1, 4)
+        >>> k0, mask = torch.zeros(1, 1, 4, 4, dtype=torch.complex64), torch.ones(1, 1, 1, 4)
         >>> float(dc(torch.ones(1, 2, 4, 4), k0, mask).abs().max())
         0.0
     """
@@ -59,15 +67,33 @@ class DataConsistency(nn.Module):
         self.weight = nn.Parameter(torch.tensor(LEARNED_DC_INIT)) if kind == "learned" else None
 
     def forward(
-        self, image: torch.Tensor, kspace: torch.Tensor, mask: torch.Tensor
+        self,
+        image: torch.Tensor,
+        kspace: torch.Tensor,
+        mask: torch.Tensor,
+        maps: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``image`` ``(N, 2, H, W)``; measured ``kspace`` ``(N, H, W)``; ``mask`` ``(N, 1, W)``."""
+        """The consistent image ``(N, 2, H, W)``.
+
+        Args:
+            image: the prediction ``(N, 2, H, W)`` (real, imaginary).
+            kspace: the measured coil k-spaces, complex ``(N, C, H, W)``.
+            mask: the sampled columns ``(N, 1, 1, W)``.
+            maps: complex ``(N, C, H, W)`` sensitivity maps, None for one coil.
+        """
         with torch.autocast(image.device.type, enabled=False):
             image = image.float()
-            predicted = fft2c(torch.complex(image[:, 0], image[:, 1]))
-            step = mask if self.weight is None else mask * torch.sigmoid(self.weight)
-            merged = ifft2c(predicted + step * (kspace - predicted))
+            predicted = sense_expand(torch.complex(image[:, 0], image[:, 1]), maps)
+            merged = sense_reduce(self.merge(predicted, kspace, mask), maps)
             return torch.stack([merged.real, merged.imag], dim=1)
+
+    def merge(
+        self, predicted: torch.Tensor, kspace: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
+        """Coil k-spaces ``(N, C, H, W)``: measured where sampled (or the learned blend),
+        predicted elsewhere."""
+        step = mask if self.weight is None else mask * torch.sigmoid(self.weight)
+        return predicted + step * (kspace - predicted)
 
 
 class Unrolled(nn.Module):
@@ -123,7 +149,7 @@ class Unrolled(nn.Module):
             self.consistency.append(DataConsistency(skeleton.data_consistency))
 
     def forward(self, x: torch.Tensor, run_cell: RunCell) -> torch.Tensor:
-        """Magnitudes ``(N, 1, H, W)`` of a batch of samples ``(N, 3, H, W)``."""
+        """Magnitudes ``(N, 1, H, W)`` of a batch of samples (either layout)."""
         return magnitude(self.images(x, run_cell)[-1])
 
     def cascade_images(self, x: torch.Tensor, run_cell: RunCell) -> list[torch.Tensor]:
@@ -132,7 +158,8 @@ class Unrolled(nn.Module):
 
     def images(self, x: torch.Tensor, run_cell: RunCell) -> list[torch.Tensor]:
         """The complex image ``(N, 2, H, W)``: zero-filled, then after every cascade."""
-        zero_filled, kspace, mask = unpack(x)
+        acquired = unpack(x)
+        zero_filled = acquired.zero_filled
         images = [torch.stack([zero_filled.real, zero_filled.imag], dim=1)]
         for stem, cells, head, dc in zip(
             self.stems, self.cells, self.heads, self.consistency, strict=True
@@ -140,7 +167,8 @@ class Unrolled(nn.Module):
             s0 = s1 = stem(images[-1])
             for cell in cells:
                 s0, s1 = s1, run_cell(cell, s0, s1)
-            images.append(dc(images[-1] + head(s1).float(), kspace, mask))
+            predicted = images[-1] + head(s1).float()
+            images.append(dc(predicted, acquired.kspace, acquired.mask, acquired.maps))
         return images
 
 
@@ -171,7 +199,7 @@ class UnrolledNetwork(nn.Module):
         self.unrolled = Unrolled(skeleton, edges, concat, lambda C: _op_factory(names, 2, C))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Magnitudes ``(N, 1, H, W)`` of samples ``(N, 3, H, W)``."""
+        """Magnitudes ``(N, 1, H, W)`` of samples ``(N, 3 or 4C + 1, H, W)``."""
         return self.unrolled(x, _call_cell)
 
     def cascade_images(self, x: torch.Tensor) -> list[torch.Tensor]:

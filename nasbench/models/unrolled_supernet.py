@@ -47,7 +47,7 @@ class UnrolledSupernet(Supernet):
         return ReconGenotype.from_darts(super().derive(scores))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Magnitudes ``(N, 1, H, W)`` of samples ``(N, 3, H, W)``."""
+        """Magnitudes ``(N, 1, H, W)`` of samples ``(N, 3 or 4C + 1, H, W)``."""
         mode, plans = self._plans()
 
         def run(cell: nn.Module, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:

@@ -154,7 +154,7 @@ class ReconSkeleton:
         channels: cell width C (the stem maps the 2-channel image to C).
         data_consistency: ``"hard"`` (measured k-space replaces the prediction's) or
             ``"learned"`` (a learned per-cascade weighted average of the two).
-        in_channels: sample channels (3: zero-filled real, imaginary, mask); set by the data.
+        in_channels: sample channels (3 for one coil, 4C + 1 for C coils); set by the data.
         num_classes: unused (0); kept so the search loop fits it like any skeleton.
         spatial_dims: 2.
 
@@ -181,11 +181,12 @@ class ReconSkeleton:
                 f"ReconSkeleton.data_consistency must be one of {', '.join(DATA_CONSISTENCY)}, "
                 f"got {self.data_consistency!r}."
             )
-        if self.in_channels != 3:
+        # nasbench.data.kspace's layouts: 3 channels for one coil, 4C + 1 for C coils.
+        if self.in_channels != 3 and (self.in_channels < 5 or (self.in_channels - 1) % 4):
             raise SpaceError(
-                f"an unrolled network reads 3-channel reconstruction samples (zero-filled "
-                f"real, imaginary, mask), not {self.in_channels}; use a reconstruction dataset "
-                "such as mni152-recon."
+                f"an unrolled network reads reconstruction samples of 3 channels (one coil: "
+                f"zero-filled real, imaginary, mask) or 4C+1 (C coils), not {self.in_channels}; "
+                "use a reconstruction dataset such as mni152-recon."
             )
         if self.spatial_dims != 2:
             raise SpaceError(f"ReconSkeleton is 2D; got spatial_dims={self.spatial_dims!r}.")

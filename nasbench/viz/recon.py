@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from nasbench.errors import ConfigError, SpaceError
+from nasbench.errors import ConfigError, DatasetError, SpaceError
 from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, _draw_cell, _highlight_set
 from nasbench.viz.palette import INPUT_FILL, NODE_FILL, OUTPUT_FILL
 from nasbench.viz.render import NasDigraph
@@ -31,10 +31,11 @@ PANELS = ("ground truth", "zero-filled", "reconstruction", "|error| x{gain}", "k
 ERROR_GAIN = 5  # errors are small next to the image; the map is brightened by this factor
 
 
-def _batch(x: Any, name: str, channels: int) -> torch.Tensor:
+def _batch(x: Any, name: str, channels: int | None) -> torch.Tensor:
     x = torch.as_tensor(x).detach().float().cpu()
-    if x.ndim != 4 or x.shape[1] != channels:
-        raise ConfigError(f"{name} must be a batch (N, {channels}, H, W), got {tuple(x.shape)}.")
+    if x.ndim != 4 or channels is not None and x.shape[1] != channels:
+        shape = f"(N, {channels}, H, W)" if channels else "(N, channels, H, W)"
+        raise ConfigError(f"{name} must be a batch {shape}, got {tuple(x.shape)}.")
     return x
 
 
@@ -45,8 +46,8 @@ def plot_reconstructions(
 
     Args:
         target: fully sampled magnitudes ``(N, 1, H, W)``.
-        inputs: the samples ``(N, 3, H, W)`` (:mod:`nasbench.data.kspace`); they give the
-            zero-filled image and the mask.
+        inputs: the samples ``(N, 3, H, W)``, or ``(N, 4C + 1, H, W)`` with ``C`` coils
+            (:mod:`nasbench.data.kspace`); they give the zero-filled image and the mask.
         reconstruction: the network's output ``(N, 1, H, W)``.
         max_images: rows at most.
         title: the figure title (default names the panels).
@@ -60,18 +61,23 @@ def plot_reconstructions(
         >>> len(plot_reconstructions(y[None], x[None], y[None]).data)
         5
     """
-    from nasbench.data.kspace import zero_filled_magnitude
+    from nasbench.data.kspace import unpack
     from nasbench.evaluation.reconstruction import per_image_scores
 
     target = _batch(target, "target", 1)
-    inputs = _batch(inputs, "inputs", 3)
+    inputs = _batch(inputs, "inputs", None)
     output = _batch(reconstruction, "reconstruction", 1)
-    if not target.shape == output.shape == inputs[:, :1].shape:
+    if not target.shape == output.shape == (len(inputs), 1, *inputs.shape[2:]):
         raise ConfigError(
             f"target {tuple(target.shape)}, inputs {tuple(inputs.shape)} and reconstruction "
             f"{tuple(output.shape)} must hold the same images."
         )
-    zero_filled = zero_filled_magnitude(inputs)
+    try:
+        acquired = unpack(inputs)
+    except DatasetError as err:  # a figure's bad argument, not bad data
+        raise ConfigError(f"inputs: {err}") from None
+    zero_filled = acquired.zero_filled.abs()[:, None]
+    masks = acquired.mask[:, 0].expand(target[:, 0].shape)
     scores = {
         "zero-filled": per_image_scores(zero_filled.clamp(0, 1), target),
         "reconstruction": per_image_scores(output.clamp(0, 1), target),
@@ -89,7 +95,7 @@ def plot_reconstructions(
     fig = make_subplots(rows=rows, cols=len(PANELS), subplot_titles=titles, horizontal_spacing=0.01)
     for i in range(rows):
         error = (output[i, 0] - target[i, 0]).abs() * ERROR_GAIN
-        panels = (target[i, 0], zero_filled[i, 0], output[i, 0], error, inputs[i, 2])
+        panels = (target[i, 0], zero_filled[i, 0], output[i, 0], error, masks[i])
         for col, (panel, image) in enumerate(zip(PANELS, panels, strict=True), start=1):
             fig.add_trace(
                 go.Heatmap(

@@ -48,10 +48,11 @@ def test_sample_layout_round_trips_the_measured_kspace():
     mask = draw_mask(16, 4, 0.25, seed=0)
     x, y = undersample(image, mask)
     assert x.shape == (3, 16, 16) and torch.equal(y[0], image)
-    zero_filled, kspace, unpacked_mask = unpack(x[None])
-    assert torch.equal(unpacked_mask[0, 0], mask)
+    zero_filled, kspace, unpacked_mask, maps = unpack(x[None])
+    assert torch.equal(unpacked_mask[0, 0, 0], mask) and maps is None
     expected = fft2c(image.to(torch.complex64)) * mask
-    assert torch.allclose(kspace[0], expected, atol=1e-5)
+    assert kspace.shape == (1, 1, 16, 16)
+    assert torch.allclose(kspace[0, 0], expected, atol=1e-5)
     assert torch.allclose(zero_filled_magnitude(x[None])[0, 0], zero_filled[0].abs())
     # Fully sampled: the zero-filled image is the image.
     full, _ = undersample(image, torch.ones(16))

@@ -1,11 +1,21 @@
-"""Unrolled reconstruction networks: data consistency, the discrete network, the supernet."""
+"""Unrolled reconstruction networks: data consistency (one coil or several), the discrete
+network, the supernet."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from nasbench.data.kspace import draw_mask, fft2c, undersample, zero_filled_magnitude
+from nasbench.data.kspace import (
+    birdcage_maps,
+    draw_mask,
+    fft2c,
+    ifft2c,
+    sense_expand,
+    undersample,
+    unpack,
+    zero_filled_magnitude,
+)
 from nasbench.models import build
 from nasbench.models.unrolled import DataConsistency, magnitude
 from nasbench.spaces.recon import ReconGenotype, ReconSkeleton, ReconSpace
@@ -29,7 +39,7 @@ def test_data_consistency_restores_the_measured_lines(kind):
     prediction = torch.randn(2, 2, 16, 16)
     predicted = fft2c(torch.complex(prediction[:, 0], prediction[:, 1]))
     with torch.no_grad():
-        out = DataConsistency(kind)(prediction, kspace, mask)
+        out = DataConsistency(kind)(prediction, kspace[:, None], mask[:, None])
     merged = fft2c(torch.complex(out[:, 0], out[:, 1]))
     measured = mask.expand_as(kspace).bool()
     # Hard: the measured value; learned: sigmoid(2) of the way to it (its initial weight).
@@ -82,3 +92,74 @@ def test_magnitude_has_finite_gradients_at_zero():
     image = torch.zeros(1, 2, 4, 4, requires_grad=True)
     magnitude(image).sum().backward()
     assert torch.isfinite(image.grad).all()
+
+
+def _coil_batch(n=2, size=16, coils=3):
+    maps = birdcage_maps(coils, size)
+    pairs = [
+        undersample(torch.rand(size, size), draw_mask(size, 4, 0.25, seed=i), maps)
+        for i in range(n)
+    ]
+    return torch.stack([x for x, _ in pairs]), torch.stack([y for _, y in pairs])
+
+
+def _as_channels(image):
+    return torch.stack([image.real, image.imag], dim=1)
+
+
+@pytest.mark.parametrize("kind", ["hard", "learned"])
+def test_multi_coil_consistency_is_exact_on_the_sampled_points(kind):
+    x, y = _coil_batch()
+    acquired = unpack(x)
+    dc = DataConsistency(kind)
+    predicted = sense_expand(torch.randn(2, 16, 16, dtype=torch.complex64), acquired.maps)
+    merged = dc.merge(predicted, acquired.kspace, acquired.mask)
+    measured = acquired.mask.expand_as(merged).bool()
+    weight = 1.0 if kind == "hard" else float(torch.sigmoid(torch.tensor(2.0)))
+    expected = predicted + weight * (acquired.kspace - predicted)
+    assert torch.allclose(merged[measured], expected[measured], atol=1e-5)
+    assert torch.equal(merged[~measured], predicted[~measured])
+    if kind == "hard":  # every coil's measured k-space, to float rounding
+        assert torch.allclose(merged[measured], acquired.kspace[measured], rtol=0, atol=2e-6)
+    # The truth is a fixed point: its coil k-spaces already agree with the measurement.
+    truth = torch.cat([y, torch.zeros_like(y)], dim=1)
+    with torch.no_grad():
+        out = DataConsistency("hard")(truth, acquired.kspace, acquired.mask, acquired.maps)
+    assert torch.allclose(out, truth, atol=1e-5)
+
+
+def test_fully_sampled_multi_coil_input_comes_back_from_any_prediction():
+    image = torch.rand(16, 16)
+    x, y = undersample(image, torch.ones(16), birdcage_maps(4, 16))
+    net = build(GENOTYPE, ReconSkeleton(cascades=2, channels=4), seed=0)
+    torch.nn.init.normal_(net.unrolled.heads[0][1].weight)
+    assert torch.allclose(net.eval()(x[None]), y[None], atol=1e-4)
+
+
+def test_one_coil_consistency_is_the_old_formula_bit_for_bit():
+    x, _ = _batch()
+    prediction = torch.randn(2, 2, 16, 16)
+    acquired = unpack(x)
+    for kind in ("hard", "learned"):
+        dc = DataConsistency(kind)
+        with torch.no_grad():
+            out = dc(prediction, acquired.kspace, acquired.mask, acquired.maps)
+            # The single-coil step before coils existed: (N, H, W) k-space, (N, 1, W) mask.
+            kspace, mask = fft2c(torch.complex(x[:, 0], x[:, 1])), x[:, 2, :1]
+            step = mask if dc.weight is None else mask * torch.sigmoid(dc.weight)
+            predicted = fft2c(torch.complex(prediction[:, 0], prediction[:, 1]))
+            old = ifft2c(predicted + step * (kspace - predicted))
+        assert torch.equal(out, torch.stack([old.real, old.imag], dim=1))
+
+
+@pytest.mark.parametrize("method", ["darts", "pcdarts"])
+def test_networks_read_multi_coil_samples(method):
+    x, y = _coil_batch(coils=2)
+    net = build(GENOTYPE, ReconSkeleton(cascades=2, channels=4), seed=0)
+    assert net(x).shape == y.shape and len(net.cascade_images(x)) == 3
+    space = ReconSpace(n_nodes=2, skeleton={"cascades": 2, "channels": 4})
+    supernet = space.supernet(method=method, seed=0)
+    for head in supernet.unrolled.heads:
+        torch.nn.init.normal_(head[1].weight, std=0.1)
+    (supernet(x) - y).abs().mean().backward()
+    assert supernet.alpha("normal").grad.abs().sum() > 0

@@ -58,7 +58,8 @@ def test_space_serialises_and_rejects_bad_settings():
     for bad, message in [
         ({"cascades": 0}, "cascades"),
         ({"data_consistency": "soft"}, "data_consistency"),
-        ({"in_channels": 1}, "3-channel"),
+        ({"in_channels": 1}, "of 3 channels"),
+        ({"in_channels": 8}, r"or 4C\+1 \(C coils\), not 8"),
         ({"cascade": 3}, "Did you mean 'cascades'"),
     ]:
         with pytest.raises(SpaceError, match=message) as err:
