@@ -261,7 +261,10 @@ def test_op_outside_the_registry_is_a_one_line_error():
     with pytest.raises(SpaceError) as err:
         build(g, SMALL_2D)
     assert "'sep_conv_3x5'" in one_line(err) and "Did you mean" in one_line(err)
-    bad_nb201 = NB201Genotype.from_string("|conv_9x9~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    # The text form refuses the op when parsed; a genotype built in code, when built.
+    with pytest.raises(SpaceError, match="conv_9x9"):
+        NB201Genotype.from_string("|conv_9x9~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    bad_nb201 = NB201Genotype(((("conv_9x9", 0),), (("none", 0), ("none", 1))))
     with pytest.raises(SpaceError, match="conv_9x9"):
         build(bad_nb201, SMALL_2D)
 
