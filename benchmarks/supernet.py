@@ -44,6 +44,7 @@ from typing import Any  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from nasbench.device import autocast, resolve_precision  # noqa: E402
 from nasbench.strategies.differentiable import Darts, DartsConfig, EdgePlan  # noqa: E402
 
 TARGET_SPEEDUP = 2.0  # at least twice the textbook op's steps per second ...
@@ -208,6 +209,7 @@ def measure(
     warmup: int = 1,
     device: str = "auto",
     seed: int = 0,
+    precision: str = "fp32",
 ) -> dict[str, Any]:
     """Time ``warmup + steps`` full search steps in this process and take the peak memory.
 
@@ -220,9 +222,12 @@ def measure(
         warmup: untimed steps first.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         seed: weights, alphas, data.
+        precision: ``"fp32"``, or ``"bf16"`` autocast (CUDA only, as the search loop;
+            fp32 on the CPU).
 
     Returns:
-        ``{"s_per_step", "steps_per_s", "images_per_s", "peak_mb", "device", "threads"}``.
+        ``{"s_per_step", "steps_per_s", "images_per_s", "peak_mb", "device", "threads",
+        "precision"}`` (the precision actually used).
 
     Example:
         >>> row = measure(BenchConfig("t", 3, 4, 8, 2), VARIANTS["gdas"], steps=1, warmup=0)
@@ -250,9 +255,10 @@ def measure(
     net.train()
 
     def search_step() -> None:
-        method.arch_step(net, (xt, yt), (xv, yv), loss_fn, W_LR, w_optimizer)
-        w_optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(net(xt), yt)
+        with autocast(dev, precision):  # as nasbench.engine.bilevel's step
+            method.arch_step(net, (xt, yt), (xv, yv), loss_fn, W_LR, w_optimizer)
+            w_optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(net(xt), yt)
         loss.backward()
         nn.utils.clip_grad_norm_(net.weight_parameters(), GRAD_CLIP)
         w_optimizer.step()
@@ -274,7 +280,16 @@ def measure(
         "peak_mb": peak_mb,
         "device": str(dev),
         "threads": torch.get_num_threads(),
+        "precision": resolve_precision(dev, precision),
     }
+
+
+def _load_average() -> str:
+    """The 1/5/15-minute load average, for the figures' record ("n/a" where unknown)."""
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 def _device(name: str) -> torch.device:
@@ -322,6 +337,7 @@ def measure_isolated(
     warmup: int,
     device: str,
     seed: int = 0,
+    precision: str = "fp32",
 ) -> dict[str, Any]:
     """:func:`measure` in a fresh Python process (this file run with ``--worker``).
 
@@ -335,6 +351,7 @@ def measure_isolated(
         "warmup": warmup,
         "device": device,
         "seed": seed,
+        "precision": precision,
     }
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
@@ -355,6 +372,7 @@ def run_benchmark(
     isolate: bool = True,
     seed: int = 0,
     log: Any = None,
+    precision: str = "fp32",
 ) -> list[dict[str, Any]]:
     """Measure every variant at ``config`` (one after the other) and add the ratios.
 
@@ -370,6 +388,7 @@ def run_benchmark(
         isolate: each measurement in a fresh process (needed for a clean CPU peak).
         seed: weights, alphas, data.
         log: optional ``print``-like callable for progress.
+        precision: ``"fp32"`` or ``"bf16"`` (autocast, CUDA only).
 
     Returns:
         One dict per variant: name, technique, baseline, the measurement, and
@@ -388,9 +407,9 @@ def run_benchmark(
         if log is not None:
             log(f"  measuring {config.name} / {name} ...")
         if isolate:
-            result = measure_isolated(config, variant, steps, warmup, device, seed)
+            result = measure_isolated(config, variant, steps, warmup, device, seed, precision)
         else:
-            result = measure(config, variant, steps, warmup, device, seed)
+            result = measure(config, variant, steps, warmup, device, seed, precision)
         if log is not None:
             log(f"    {json.dumps(result)}")
         rows.append(
@@ -482,6 +501,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--precision", choices=("fp32", "bf16"), default="fp32", help="bf16: autocast (CUDA only)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -495,6 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec["warmup"],
             spec["device"],
             spec["seed"],
+            spec["precision"],
         )
         print(json.dumps(result), flush=True)
         return 0
@@ -507,7 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"torch {torch.__version__}, device {dev}, torch threads {torch.get_num_threads()}, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
-        f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}"
+        f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, "
+        f"precision {resolve_precision(dev, args.precision)}, load average {_load_average()}"
     )
     print(
         f"one step = arch step + weight step; median of {args.steps} after {args.warmup} "
@@ -519,6 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
         "steps": args.steps,
         "warmup": args.warmup,
+        "precision": args.precision,
         "configs": {},
     }
     for name in configs:
@@ -531,6 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.warmup,
             args.device,
             seed=args.seed,
+            precision=args.precision,
             log=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
         print(format_table(rows), flush=True)
