@@ -37,7 +37,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
-from dataclasses import asdict, dataclass, field  # noqa: E402
+from dataclasses import asdict, dataclass, field, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -231,6 +231,7 @@ def measure(
     device: str = "auto",
     seed: int = 0,
     precision: str = "fp32",
+    clock: str = "wall",
 ) -> dict[str, Any]:
     """Time ``warmup + steps`` full search steps in this process and take the peak memory.
 
@@ -245,10 +246,14 @@ def measure(
         seed: weights, alphas, data.
         precision: ``"fp32"``, or ``"bf16"`` autocast (CUDA only, as the search loop;
             fp32 on the CPU).
+        clock: what ``s_per_step`` counts: ``"wall"`` seconds, or ``"cpu"`` seconds of
+            this process (on a shared CPU with one torch thread, what other users' load
+            changes least).
 
     Returns:
-        ``{"s_per_step", "steps_per_s", "images_per_s", "peak_mb", "device", "threads",
-        "precision"}`` (the precision actually used).
+        ``{"s_per_step", "wall_s_per_step", "cpu_s_per_step", "clock", "steps_per_s",
+        "images_per_s", "peak_mb", "device", "threads", "precision"}`` (the precision
+        actually used).
 
     Example:
         >>> row = measure(BenchConfig("t", 3, 4, 8, 2), VARIANTS["gdas"], steps=1, warmup=0)
@@ -285,17 +290,22 @@ def measure(
         w_optimizer.step()
 
     start_bytes = _memory_now(dev)
-    times = []
+    wall, cpu = [], []
     for _ in range(warmup + steps):
         _sync(dev)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         search_step()
         _sync(dev)
-        times.append(time.perf_counter() - started)
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
     peak_mb = max(_peak_memory(dev) - start_bytes, 0) / 2**20
-    s_per_step = statistics.median(times[warmup:])
+    wall_s, cpu_s = statistics.median(wall[warmup:]), statistics.median(cpu[warmup:])
+    s_per_step = cpu_s if clock == "cpu" else wall_s
     return {
         "s_per_step": s_per_step,
+        "wall_s_per_step": wall_s,
+        "cpu_s_per_step": cpu_s,
+        "clock": clock,
         "steps_per_s": 1.0 / s_per_step,
         "images_per_s": config.batch / s_per_step,
         "peak_mb": peak_mb,
@@ -359,6 +369,7 @@ def measure_isolated(
     device: str,
     seed: int = 0,
     precision: str = "fp32",
+    clock: str = "wall",
 ) -> dict[str, Any]:
     """:func:`measure` in a fresh Python process (this file run with ``--worker``).
 
@@ -373,6 +384,7 @@ def measure_isolated(
         "device": device,
         "seed": seed,
         "precision": precision,
+        "clock": clock,
     }
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
@@ -394,6 +406,7 @@ def run_benchmark(
     seed: int = 0,
     log: Any = None,
     precision: str = "fp32",
+    clock: str = "wall",
 ) -> list[dict[str, Any]]:
     """Measure every variant at ``config`` (one after the other) and add the ratios.
 
@@ -410,6 +423,7 @@ def run_benchmark(
         seed: weights, alphas, data.
         log: optional ``print``-like callable for progress.
         precision: ``"fp32"`` or ``"bf16"`` (autocast, CUDA only).
+        clock: ``"wall"`` or ``"cpu"`` seconds (see :func:`measure`).
 
     Returns:
         One dict per variant: name, technique, baseline, the measurement, and
@@ -428,9 +442,11 @@ def run_benchmark(
         if log is not None:
             log(f"  measuring {config.name} / {name} ...")
         if isolate:
-            result = measure_isolated(config, variant, steps, warmup, device, seed, precision)
+            result = measure_isolated(
+                config, variant, steps, warmup, device, seed, precision, clock
+            )
         else:
-            result = measure(config, variant, steps, warmup, device, seed, precision)
+            result = measure(config, variant, steps, warmup, device, seed, precision, clock)
         if log is not None:
             log(f"    {json.dumps(result)}")
         rows.append(
@@ -508,6 +524,136 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# ---- cost growth ---------------------------------------------------------------------------------
+# One axis at a time around the base config; CPU-sized defaults (the issue's GPU ranges are
+# batch 8-128, channels 8-36, cells 5-20, image 28-64: pass them with --sweep-range).
+SWEEP_RANGES: dict[str, tuple[int, ...]] = {
+    "batch": (8, 16, 32),
+    "channels": (4, 8, 16),
+    "n_cells": (5, 8),
+    "size": (28, 40),
+}
+# How the work of a step should grow with each axis (the convolutions' FLOPs): linear in
+# the batch and the cells, with the pixel count (size squared), and between linear
+# (depthwise convs) and quadratic (pointwise convs) in the channels.
+EXPECTED_EXPONENT = {"batch": 1.0, "n_cells": 1.0, "size": 2.0, "channels": 1.0}
+
+
+def sweep_configs(
+    base: BenchConfig, ranges: dict[str, Sequence[int]]
+) -> list[tuple[str, int, BenchConfig]]:
+    """The configs of a cost-growth sweep: ``base`` with one axis changed at a time.
+
+    Args:
+        base: the config every point starts from.
+        ranges: axis (a :class:`BenchConfig` field: ``batch``, ``channels``, ``n_cells``,
+            ``size``) to the values it takes.
+
+    Returns:
+        ``(axis, value, config)`` per point, axes in the order given.
+
+    Example:
+        >>> points = sweep_configs(CONFIGS["small"], {"batch": (8, 32)})
+        >>> [(axis, v, c.batch, c.channels) for axis, v, c in points]
+        [('batch', 8, 8, 8), ('batch', 32, 32, 8)]
+    """
+    fields = set(BenchConfig.__dataclass_fields__) - {"name"}
+    points = []
+    for axis, values in ranges.items():
+        if axis not in fields:
+            raise SystemExit(
+                f"Unknown sweep axis '{axis}'; use one of {', '.join(sorted(fields))}."
+            )
+        for value in values:
+            config = replace(base, name=f"{axis}={value}", **{axis: int(value)})
+            points.append((axis, int(value), config))
+    return points
+
+
+def run_sweep(
+    base: BenchConfig,
+    ranges: dict[str, Sequence[int]],
+    variants: Sequence[str],
+    steps: int = 1,
+    warmup: int = 1,
+    device: str = "auto",
+    isolate: bool = True,
+    precision: str = "fp32",
+    log: Any = None,
+    clock: str = "wall",
+) -> list[dict[str, Any]]:
+    """Step time and peak memory of each variant at every sweep point.
+
+    Each row gets ``time_growth`` and ``memory_growth``: its figure over the same
+    variant's at the axis's smallest value, and ``expected_growth``, the growth of the
+    convolutions' work (:data:`EXPECTED_EXPONENT`) over the same span.
+
+    Returns:
+        One dict per (point, variant): ``axis``, ``value``, ``variant`` and the measurement.
+
+    Example:
+        >>> rows = run_sweep(BenchConfig("t", 3, 4, 8, 2), {"batch": (2, 4)}, ["gdas"],
+        ...                  isolate=False, warmup=0)
+        >>> [(r["value"], r["expected_growth"]) for r in rows]
+        [(2, 1.0), (4, 2.0)]
+    """
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"Unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}.")
+    rows = []
+    for axis, value, config in sweep_configs(base, ranges):
+        for name in variants:
+            if log is not None:
+                log(f"  measuring {config.name} / {name} ...")
+            measure_fn = measure_isolated if isolate else measure
+            result = measure_fn(config, VARIANTS[name], steps, warmup, device, 0, precision, clock)
+            rows.append({"axis": axis, "value": value, "variant": name, **result})
+    for row in rows:
+        first = next(r for r in rows if r["axis"] == row["axis"] and r["variant"] == row["variant"])
+        ok = "error" not in row and "error" not in first
+        row["time_growth"] = row["s_per_step"] / first["s_per_step"] if ok else math.nan
+        row["memory_growth"] = (
+            row["peak_mb"] / first["peak_mb"] if ok and first["peak_mb"] > 0 else math.nan
+        )
+        row["expected_growth"] = (row["value"] / first["value"]) ** EXPECTED_EXPONENT[row["axis"]]
+    return rows
+
+
+def format_sweep(rows: Sequence[dict[str, Any]]) -> str:
+    """The sweep rows as a fixed-width table.
+
+    Example:
+        >>> format_sweep([]).split()[:4]
+        ['axis', 'value', 'variant', 's/step']
+    """
+    lines = [
+        f"{'axis':<9}{'value':>6}  {'variant':<24}{'s/step':>8}{'peak MB':>10}"
+        f"{'time x':>8}{'memory x':>10}{'work x':>8}"
+    ]
+    for r in rows:
+        head = f"{r['axis']:<9}{r['value']:>6}  {r['variant']:<24}"
+        if "error" in r:
+            lines.append(f"{head}failed: {r['error']}")
+            continue
+        lines.append(
+            f"{head}{r['s_per_step']:>8.3f}{r['peak_mb']:>10.1f}{r['time_growth']:>8.2f}"
+            f"{r['memory_growth']:>10.2f}{r['expected_growth']:>8.2f}"
+        )
+    return "\n".join(lines)
+
+
+def _parse_ranges(specs: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """The axes given (``AXIS=N,N,...`` each), or every default range when none is."""
+    ranges: dict[str, tuple[int, ...]] = {} if specs else dict(SWEEP_RANGES)
+    for spec in specs:
+        axis, _, values = spec.partition("=")
+        try:
+            ranges[axis.strip()] = tuple(int(v) for v in values.split(",") if v.strip())
+        except ValueError:
+            raise SystemExit(f"--sweep-range {spec!r}: write AXIS=N,N,... (integers).") from None
+    return ranges
+
+
 # ---- command line -------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark from the command line; print the tables; optionally write JSON."""
@@ -525,7 +671,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--precision", choices=("fp32", "bf16"), default="fp32", help="bf16: autocast (CUDA only)"
     )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="s/step in wall seconds, or in the process's CPU seconds (a shared CPU, 1 thread)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="cost growth: time and memory of --methods (default darts-1st+cl+recompute) "
+        "with batch, channels, cells and image size changed one at a time around --config",
+    )
+    parser.add_argument(
+        "--sweep-range",
+        action="append",
+        default=[],
+        metavar="AXIS=N,N,...",
+        help=f"sweep only these axes, with these values (default: {SWEEP_RANGES})",
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -539,6 +704,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec["device"],
             spec["seed"],
             spec["precision"],
+            spec["clock"],
         )
         print(json.dumps(result), flush=True)
         return 0
@@ -546,6 +712,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.steps < 1 or args.warmup < 0:
         parser.error("--steps must be >= 1 and --warmup >= 0")
     variants = [v.strip() for v in args.methods.split(",") if v.strip()]
+    if args.sweep:
+        return _main_sweep(args, variants)
     configs = ["reference", "small"] if args.config == "both" else [args.config]
     dev = _device(args.device)
     print(
@@ -555,7 +723,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"precision {resolve_precision(dev, args.precision)}, load average {_load_average()}"
     )
     print(
-        f"one step = arch step + weight step; median of {args.steps} after {args.warmup} "
+        f"one step = arch step + weight step, {args.clock} seconds; median of {args.steps} after "
+        f"{args.warmup} "
         "warm-up; peak = CUDA max allocated, or CPU peak RSS growth, in a fresh process"
     )
     out: dict[str, Any] = {
@@ -565,6 +734,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "steps": args.steps,
         "warmup": args.warmup,
         "precision": args.precision,
+        "clock": args.clock,
         "configs": {},
     }
     for name in configs:
@@ -578,6 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.device,
             seed=args.seed,
             precision=args.precision,
+            clock=args.clock,
             log=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
         print(format_table(rows), flush=True)
@@ -586,10 +757,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"\nspeedup = steps/s over the baseline's; memory = peak over the baseline's; "
         f"target = speedup >= {TARGET_SPEEDUP:g} and memory <= 1/3."
     )
-    if args.json is not None:
-        tmp = args.json.with_suffix(args.json.suffix + ".tmp")
+    _write_json(args.json, out)
+    return 0
+
+
+def _write_json(path: Path | None, out: dict[str, Any]) -> None:
+    if path is not None:
+        tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(json.dumps(out, indent=2))
-        os.replace(tmp, args.json)
+        os.replace(tmp, path)
+
+
+def _main_sweep(args: argparse.Namespace, variants: list[str]) -> int:
+    if args.methods == ",".join(VARIANTS):  # not given: the exact low-memory DARTS
+        variants = ["darts-1st+cl+recompute"]
+    base = CONFIGS["small" if args.config == "both" else args.config]
+    ranges = _parse_ranges(args.sweep_range)
+    print(
+        f"torch {torch.__version__}, device {_device(args.device)}, torch threads "
+        f"{torch.get_num_threads()}, load average {_load_average()}; base {asdict(base)}; "
+        f"median of {args.steps} steps after {args.warmup} warm-up, each point in a fresh process"
+    )
+    rows = run_sweep(
+        base,
+        ranges,
+        variants,
+        args.steps,
+        args.warmup,
+        args.device,
+        precision=args.precision,
+        log=lambda msg: print(msg, file=sys.stderr, flush=True),
+        clock=args.clock,
+    )
+    print(format_sweep(rows))
+    print(
+        "time x / memory x: over the same variant at the axis's first value; work x: the "
+        f"convolutions' work over that span (exponents {EXPECTED_EXPONENT}); "
+        f"load average now {_load_average()}"
+    )
+    _write_json(args.json, {"base": asdict(base), "ranges": ranges, "rows": rows})
     return 0
 
 

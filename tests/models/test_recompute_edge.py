@@ -81,9 +81,7 @@ def test_second_order_hypergradient_matches():
     grads = []
     for net in (stored, recomputed):
         w_opt = torch.optim.SGD(net.weight_parameters(), lr=0.1, momentum=0.9)
-        loss, g = net.method.hypergradient(
-            net, train, val, nn.functional.cross_entropy, 0.1, w_opt
-        )
+        loss, g = net.method.hypergradient(net, train, val, nn.functional.cross_entropy, 0.1, w_opt)
         grads.append((loss, g))
     assert grads[0][0] == pytest.approx(grads[1][0], abs=1e-12)
     for a, b in zip(grads[0][1], grads[1][1], strict=True):
