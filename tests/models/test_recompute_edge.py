@@ -1,4 +1,4 @@
-"""The recomputing mixed edge (DARTS ``memory="recompute-edge"``) gives the stored graph's numbers."""
+"""The recomputing mixed edge (DARTS memory="recompute-edge") gives the stored graph's numbers."""
 
 from __future__ import annotations
 
