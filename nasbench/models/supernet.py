@@ -16,7 +16,9 @@ Two options trade nothing in the result for speed or memory (``benchmarks/supern
 measures them): ``checkpoint_cells`` recomputes each cell's activations in the backward
 pass instead of storing them (torch.utils.checkpoint), and ``channels_last`` runs the
 network in the channels-last memory format, whose depthwise convolutions and pools are
-much faster on CPU (and use the tensor cores on CUDA).
+much faster on CPU (and use the tensor cores on CUDA). A third, finer one belongs to the
+edges: DARTS's ``memory="recompute-edge"`` keeps only each mixed edge's input and
+recomputes its ops in the backward pass (:mod:`nasbench.models.mixed_edge`).
 """
 
 from __future__ import annotations
