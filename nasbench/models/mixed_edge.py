@@ -129,37 +129,37 @@ class _RecomputedMix(torch.autograd.Function):
     def backward(ctx: Any, grad_out: torch.Tensor):
         x, weights = ctx.saved_tensors
         want_x, want_w = ctx.needs_input_grad[:2]
-        param_needs = iter(ctx.needs_input_grad[4:])
-        grad_x = None
-        grad_w = torch.zeros_like(weights) if want_w else None
-        grad_params: list[torch.Tensor | None] = []
+        param_needs = ctx.needs_input_grad[4:]
+        ops = [ctx.edge.ops[k] for k in ctx.active]
+        # Only what this backward is asked for: the first-order architecture step
+        # freezes the weights, so their gradients are not computed at all.
+        params = [p for op in ops for p in op.parameters()]
+        wanted = [p for p, need in zip(params, param_needs, strict=True) if need]
         enabled, dtype = ctx.autocast
-        for k in ctx.active:
-            op = ctx.edge.ops[k]
-            # Only what this backward is asked for: the first-order architecture step
-            # freezes the weights, so their gradients are not computed at all.
-            params = [(p, next(param_needs)) for p in op.parameters()]
-            inputs = ([x.detach().requires_grad_()] if want_x else []) + [
-                p for p, need in params if need
-            ]
-            with (
-                torch.enable_grad(),
-                torch.autocast(x.device.type, dtype=dtype, enabled=enabled),
-                frozen_running_stats(op),
-            ):
-                y = op(inputs[0] if want_x else x)
-            if want_w:
+        x_in = x.detach().requires_grad_(want_x)
+        # All ops of the edge at once, one engine call: the graph of one edge lives for
+        # the length of this call (per-op calls cost more in overhead than they save).
+        with (
+            torch.enable_grad(),
+            torch.autocast(x.device.type, dtype=dtype) if enabled else contextlib.nullcontext(),
+            frozen_running_stats(ctx.edge),
+        ):
+            ys = [op(x_in) for op in ops]
+        grad_w = None
+        if want_w:
+            grad_w = torch.zeros_like(weights)
+            for k, y in zip(ctx.active, ys, strict=True):
                 grad_w[k] = (grad_out * y.detach()).sum()
-            grads = iter(
-                torch.autograd.grad(y, inputs, weights[k] * grad_out, allow_unused=True)
-                if inputs and y.requires_grad
-                else [None] * len(inputs)
-            )
-            if want_x:
-                g = next(grads)
-                if g is not None:
-                    grad_x = g if grad_x is None else grad_x + g
-            grad_params += [next(grads) if need else None for _, need in params]
+        inputs = ([x_in] if want_x else []) + wanted
+        outputs = [(y, weights[k] * grad_out) for k, y in zip(ctx.active, ys, strict=True)]
+        outputs = [(y, g) for y, g in outputs if y.requires_grad]
+        grads = [None] * len(inputs)
+        if inputs and outputs:
+            outs, seeds = zip(*outputs, strict=True)
+            grads = list(torch.autograd.grad(outs, inputs, seeds, allow_unused=True))
+        grad_x = grads.pop(0) if want_x else None
+        found = iter(grads)
+        grad_params = [next(found) if need else None for need in param_needs]
         return (grad_x, grad_w, None, None, *grad_params)
 
 
