@@ -490,7 +490,7 @@ def add_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 COLUMNS = (
-    ("variant", "{:<18}"),
+    ("variant", "{:<22}"),
     ("s_per_step", "{:>8.3f}"),
     ("steps_per_s", "{:>8.3f}"),
     ("peak_mb", "{:>9.1f}"),
@@ -510,7 +510,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         >>> print(format_table([]).splitlines()[0].split()[:3])
         ['variant', 's/step', 'steps/s']
     """
-    widths = (18, 8, 8, 9, 8, 7, 6, 12, 0)
+    widths = (22, 8, 8, 9, 8, 7, 6, 12, 0)
     header = " ".join(
         h.ljust(w) if i in (0, 7) else h.rjust(w)
         for i, (h, w) in enumerate(zip(HEADERS, widths, strict=True))
@@ -518,7 +518,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     lines = [header.rstrip()]
     for row in rows:
         if "error" in row:
-            lines.append(f"{row['variant']:<18} failed: {row['error']}")
+            lines.append(f"{row['variant']:<22} failed: {row['error']}")
             continue
         lines.append(" ".join(fmt.format(row.get(key, "")) for key, fmt in COLUMNS).rstrip())
     return "\n".join(lines)
