@@ -16,6 +16,7 @@ those of every op of every edge.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -169,7 +170,8 @@ def frozen_running_stats(module: nn.Module) -> Iterator[None]:
 
     Inside the block every tracking BatchNorm of ``module`` has momentum 0 (its
     running mean and variance stay as they are) and its batch counter is put back
-    afterwards; the batch statistics used for the output are unchanged.
+    afterwards; the batch statistics used for the output are unchanged, and so are the
+    tensors BatchNorm saves for its backward (``torch.utils.checkpoint`` checks that).
 
     Example:
         >>> bn = nn.BatchNorm2d(2)
@@ -178,11 +180,7 @@ def frozen_running_stats(module: nn.Module) -> Iterator[None]:
         >>> float(bn.running_mean.abs().sum()), int(bn.num_batches_tracked)
         (0.0, 0)
     """
-    norms = [
-        m
-        for m in module.modules()
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
-    ]
+    norms = [m for m in _norms(module) if m.track_running_stats]
     saved = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
     for m in norms:
         m.momentum = 0.0
@@ -192,6 +190,18 @@ def frozen_running_stats(module: nn.Module) -> Iterator[None]:
         for m, (momentum, count) in zip(norms, saved, strict=True):
             m.momentum = momentum
             m.num_batches_tracked.copy_(count)
+
+
+# The BatchNorms under a module, found once: a backward pass freezes every edge's.
+_NORMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _norms(module: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    if module not in _NORMS:
+        _NORMS[module] = [
+            m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+        ]
+    return _NORMS[module]
 
 
 def _search_op(name: str, spatial_dims: int, C: int, stride: int) -> nn.Module:

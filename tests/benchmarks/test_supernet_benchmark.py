@@ -207,7 +207,10 @@ def test_recomputed_edges_give_the_textbook_step(bench, tiny):
         torch.testing.assert_close(other_loss, loss, rtol=1e-6, atol=1e-7)
         assert other_grads.keys() == grads.keys()
         for key, grad in grads.items():
-            torch.testing.assert_close(other_grads[key], grad, rtol=1e-5, atol=1e-7, msg=key)
+            # float32 sums in another order: within 1e-6 of the tensor's largest entry
+            # (float64 agrees to 1e-12: tests/models/test_recompute_edge.py).
+            atol = 1e-6 * float(grad.abs().max())
+            torch.testing.assert_close(other_grads[key], grad, rtol=1e-5, atol=atol, msg=key)
         for key, value in buffers.items():
             torch.testing.assert_close(other_buffers[key], value, rtol=1e-6, atol=1e-7, msg=key)
 
