@@ -127,6 +127,28 @@ def test_bf16_autocast_step_computes_in_bf16_and_keeps_fp32_gradients():
     assert all(torch.isfinite(a.grad).all() for a in net.arch_parameters())
 
 
+def test_recomputed_edges_match_the_stored_graph_on_cuda_and_run_in_bf16():
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    x = torch.randn(4, 1, 16, 16, device=CUDA)
+    y = torch.tensor([0, 1, 0, 1], device=CUDA)
+    grads = []
+    for memory in ("store", "recompute-edge"):
+        net = _tiny_supernet("darts", {"memory": memory}).to(CUDA)
+        nn.functional.cross_entropy(net(x), y).backward()
+        grads.append([p.grad for p in net.parameters()])
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
+    if torch.cuda.is_bf16_supported():
+        from nasbench.device import autocast
+
+        net = _tiny_supernet("darts", {"memory": "recompute-edge"}).to(CUDA)
+        with autocast(CUDA, "bf16"):
+            loss = nn.functional.cross_entropy(net(x), y)
+        loss.backward()  # the backward recomputes the ops under the forward's autocast
+        assert all(torch.isfinite(a.grad).all() for a in net.arch_parameters())
+
+
 def test_channels_last_supernet_gives_the_same_logits_on_cuda():
     from nasbench.device import to_channels_last
 
