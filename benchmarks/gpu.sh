@@ -74,3 +74,4 @@ print(f"step time: {64 / val.images_per_s.median() * 1000:.1f} ms (median over e
 print(f"peak memory: {val.peak_memory_mb.max():.0f} MiB (CUDA max allocated, worst epoch)")
 print(f"wall time: {wall / 60:.1f} min for {epochs} epochs (target: 50 epochs in <= 15 min)")
 EOF
+echo; echo "gpu.sh: all done in $((SECONDS / 60)) min $((SECONDS % 60)) s; outputs in $OUT"
