@@ -37,13 +37,14 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
-from dataclasses import asdict, dataclass, field  # noqa: E402
+from dataclasses import asdict, dataclass, field, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from nasbench.device import autocast, resolve_precision  # noqa: E402
 from nasbench.strategies.differentiable import Darts, DartsConfig, EdgePlan  # noqa: E402
 
 TARGET_SPEEDUP = 2.0  # at least twice the textbook op's steps per second ...
@@ -77,6 +78,10 @@ class BenchConfig:
 CONFIGS = {
     "reference": BenchConfig("reference", n_cells=8, channels=16, size=28, batch=64),
     "small": BenchConfig("small", n_cells=5, channels=8, size=28, batch=16),
+    # The reference network at a batch a shared 2-core machine can hold (textbook ~1.8 GB),
+    # and the small one at the reference batch (textbook ~2.4 GB).
+    "reference-b16": BenchConfig("reference-b16", n_cells=8, channels=16, size=28, batch=16),
+    "small-b64": BenchConfig("small-b64", n_cells=5, channels=8, size=28, batch=64),
 }
 
 
@@ -103,7 +108,8 @@ class Variant:
     baseline: str = "textbook"
 
 
-_CL, _CK = "channels-last", "recompute cells"
+_CL, _CK, _RE = "channels-last", "recompute cells", "recompute edges"
+_RECOMPUTE = {"memory": "recompute-edge"}
 VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (
@@ -122,7 +128,23 @@ VARIANTS: dict[str, Variant] = {
             checkpoint_cells=True,
             channels_last=True,
         ),
+        Variant("darts-1st+recompute", "darts", {"order": 1, **_RECOMPUTE}, f"skip 'none' + {_RE}"),
+        Variant(
+            "darts-1st+cl+recompute",
+            "darts",
+            {"order": 1, **_RECOMPUTE},
+            f"skip 'none' + {_CL} + {_RE}",
+            channels_last=True,
+        ),
         Variant("darts-2nd", "darts", {"order": 2}, "skip 'none'", baseline="textbook-2nd"),
+        Variant(
+            "darts-2nd+cl+recompute",
+            "darts",
+            {"order": 2, **_RECOMPUTE},
+            f"skip 'none' + {_CL} + {_RE}",
+            channels_last=True,
+            baseline="textbook-2nd",
+        ),
         Variant(
             "darts-2nd+cl+ckpt",
             "darts",
@@ -208,6 +230,8 @@ def measure(
     warmup: int = 1,
     device: str = "auto",
     seed: int = 0,
+    precision: str = "fp32",
+    clock: str = "wall",
 ) -> dict[str, Any]:
     """Time ``warmup + steps`` full search steps in this process and take the peak memory.
 
@@ -220,9 +244,16 @@ def measure(
         warmup: untimed steps first.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         seed: weights, alphas, data.
+        precision: ``"fp32"``, or ``"bf16"`` autocast (CUDA only, as the search loop;
+            fp32 on the CPU).
+        clock: what ``s_per_step`` counts: ``"wall"`` seconds, or ``"cpu"`` seconds of
+            this process (on a shared CPU with one torch thread, what other users' load
+            changes least).
 
     Returns:
-        ``{"s_per_step", "steps_per_s", "images_per_s", "peak_mb", "device", "threads"}``.
+        ``{"s_per_step", "wall_s_per_step", "cpu_s_per_step", "clock", "steps_per_s",
+        "images_per_s", "peak_mb", "device", "threads", "precision"}`` (the precision
+        actually used).
 
     Example:
         >>> row = measure(BenchConfig("t", 3, 4, 8, 2), VARIANTS["gdas"], steps=1, warmup=0)
@@ -250,31 +281,46 @@ def measure(
     net.train()
 
     def search_step() -> None:
-        method.arch_step(net, (xt, yt), (xv, yv), loss_fn, W_LR, w_optimizer)
-        w_optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(net(xt), yt)
+        with autocast(dev, precision):  # as nasbench.engine.bilevel's step
+            method.arch_step(net, (xt, yt), (xv, yv), loss_fn, W_LR, w_optimizer)
+            w_optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(net(xt), yt)
         loss.backward()
         nn.utils.clip_grad_norm_(net.weight_parameters(), GRAD_CLIP)
         w_optimizer.step()
 
     start_bytes = _memory_now(dev)
-    times = []
+    wall, cpu = [], []
     for _ in range(warmup + steps):
         _sync(dev)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         search_step()
         _sync(dev)
-        times.append(time.perf_counter() - started)
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
     peak_mb = max(_peak_memory(dev) - start_bytes, 0) / 2**20
-    s_per_step = statistics.median(times[warmup:])
+    wall_s, cpu_s = statistics.median(wall[warmup:]), statistics.median(cpu[warmup:])
+    s_per_step = cpu_s if clock == "cpu" else wall_s
     return {
         "s_per_step": s_per_step,
+        "wall_s_per_step": wall_s,
+        "cpu_s_per_step": cpu_s,
+        "clock": clock,
         "steps_per_s": 1.0 / s_per_step,
         "images_per_s": config.batch / s_per_step,
         "peak_mb": peak_mb,
         "device": str(dev),
         "threads": torch.get_num_threads(),
+        "precision": resolve_precision(dev, precision),
     }
+
+
+def _load_average() -> str:
+    """The 1/5/15-minute load average, for the figures' record ("n/a" where unknown)."""
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 def _device(name: str) -> torch.device:
@@ -322,6 +368,8 @@ def measure_isolated(
     warmup: int,
     device: str,
     seed: int = 0,
+    precision: str = "fp32",
+    clock: str = "wall",
 ) -> dict[str, Any]:
     """:func:`measure` in a fresh Python process (this file run with ``--worker``).
 
@@ -335,6 +383,8 @@ def measure_isolated(
         "warmup": warmup,
         "device": device,
         "seed": seed,
+        "precision": precision,
+        "clock": clock,
     }
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
@@ -355,6 +405,8 @@ def run_benchmark(
     isolate: bool = True,
     seed: int = 0,
     log: Any = None,
+    precision: str = "fp32",
+    clock: str = "wall",
 ) -> list[dict[str, Any]]:
     """Measure every variant at ``config`` (one after the other) and add the ratios.
 
@@ -370,6 +422,8 @@ def run_benchmark(
         isolate: each measurement in a fresh process (needed for a clean CPU peak).
         seed: weights, alphas, data.
         log: optional ``print``-like callable for progress.
+        precision: ``"fp32"`` or ``"bf16"`` (autocast, CUDA only).
+        clock: ``"wall"`` or ``"cpu"`` seconds (see :func:`measure`).
 
     Returns:
         One dict per variant: name, technique, baseline, the measurement, and
@@ -388,9 +442,11 @@ def run_benchmark(
         if log is not None:
             log(f"  measuring {config.name} / {name} ...")
         if isolate:
-            result = measure_isolated(config, variant, steps, warmup, device, seed)
+            result = measure_isolated(
+                config, variant, steps, warmup, device, seed, precision, clock
+            )
         else:
-            result = measure(config, variant, steps, warmup, device, seed)
+            result = measure(config, variant, steps, warmup, device, seed, precision, clock)
         if log is not None:
             log(f"    {json.dumps(result)}")
         rows.append(
@@ -434,7 +490,7 @@ def add_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 COLUMNS = (
-    ("variant", "{:<18}"),
+    ("variant", "{:<22}"),
     ("s_per_step", "{:>8.3f}"),
     ("steps_per_s", "{:>8.3f}"),
     ("peak_mb", "{:>9.1f}"),
@@ -454,7 +510,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         >>> print(format_table([]).splitlines()[0].split()[:3])
         ['variant', 's/step', 'steps/s']
     """
-    widths = (18, 8, 8, 9, 8, 7, 6, 12, 0)
+    widths = (22, 8, 8, 9, 8, 7, 6, 12, 0)
     header = " ".join(
         h.ljust(w) if i in (0, 7) else h.rjust(w)
         for i, (h, w) in enumerate(zip(HEADERS, widths, strict=True))
@@ -462,17 +518,147 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     lines = [header.rstrip()]
     for row in rows:
         if "error" in row:
-            lines.append(f"{row['variant']:<18} failed: {row['error']}")
+            lines.append(f"{row['variant']:<22} failed: {row['error']}")
             continue
         lines.append(" ".join(fmt.format(row.get(key, "")) for key, fmt in COLUMNS).rstrip())
     return "\n".join(lines)
+
+
+# ---- cost growth ---------------------------------------------------------------------------------
+# One axis at a time around the base config; CPU-sized defaults (the issue's GPU ranges are
+# batch 8-128, channels 8-36, cells 5-20, image 28-64: pass them with --sweep-range).
+SWEEP_RANGES: dict[str, tuple[int, ...]] = {
+    "batch": (8, 16, 32),
+    "channels": (4, 8, 16),
+    "n_cells": (5, 8),
+    "size": (28, 40),
+}
+# How the work of a step should grow with each axis (the convolutions' FLOPs): linear in
+# the batch and the cells, with the pixel count (size squared), and between linear
+# (depthwise convs) and quadratic (pointwise convs) in the channels.
+EXPECTED_EXPONENT = {"batch": 1.0, "n_cells": 1.0, "size": 2.0, "channels": 1.0}
+
+
+def sweep_configs(
+    base: BenchConfig, ranges: dict[str, Sequence[int]]
+) -> list[tuple[str, int, BenchConfig]]:
+    """The configs of a cost-growth sweep: ``base`` with one axis changed at a time.
+
+    Args:
+        base: the config every point starts from.
+        ranges: axis (a :class:`BenchConfig` field: ``batch``, ``channels``, ``n_cells``,
+            ``size``) to the values it takes.
+
+    Returns:
+        ``(axis, value, config)`` per point, axes in the order given.
+
+    Example:
+        >>> points = sweep_configs(CONFIGS["small"], {"batch": (8, 32)})
+        >>> [(axis, v, c.batch, c.channels) for axis, v, c in points]
+        [('batch', 8, 8, 8), ('batch', 32, 32, 8)]
+    """
+    fields = set(BenchConfig.__dataclass_fields__) - {"name"}
+    points = []
+    for axis, values in ranges.items():
+        if axis not in fields:
+            raise SystemExit(
+                f"Unknown sweep axis '{axis}'; use one of {', '.join(sorted(fields))}."
+            )
+        for value in values:
+            config = replace(base, name=f"{axis}={value}", **{axis: int(value)})
+            points.append((axis, int(value), config))
+    return points
+
+
+def run_sweep(
+    base: BenchConfig,
+    ranges: dict[str, Sequence[int]],
+    variants: Sequence[str],
+    steps: int = 1,
+    warmup: int = 1,
+    device: str = "auto",
+    isolate: bool = True,
+    precision: str = "fp32",
+    log: Any = None,
+    clock: str = "wall",
+) -> list[dict[str, Any]]:
+    """Step time and peak memory of each variant at every sweep point.
+
+    Each row gets ``time_growth`` and ``memory_growth``: its figure over the same
+    variant's at the axis's smallest value, and ``expected_growth``, the growth of the
+    convolutions' work (:data:`EXPECTED_EXPONENT`) over the same span.
+
+    Returns:
+        One dict per (point, variant): ``axis``, ``value``, ``variant`` and the measurement.
+
+    Example:
+        >>> rows = run_sweep(BenchConfig("t", 3, 4, 8, 2), {"batch": (2, 4)}, ["gdas"],
+        ...                  isolate=False, warmup=0)
+        >>> [(r["value"], r["expected_growth"]) for r in rows]
+        [(2, 1.0), (4, 2.0)]
+    """
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"Unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}.")
+    rows = []
+    for axis, value, config in sweep_configs(base, ranges):
+        for name in variants:
+            if log is not None:
+                log(f"  measuring {config.name} / {name} ...")
+            measure_fn = measure_isolated if isolate else measure
+            result = measure_fn(config, VARIANTS[name], steps, warmup, device, 0, precision, clock)
+            rows.append({"axis": axis, "value": value, "variant": name, **result})
+    for row in rows:
+        first = next(r for r in rows if r["axis"] == row["axis"] and r["variant"] == row["variant"])
+        ok = "error" not in row and "error" not in first
+        row["time_growth"] = row["s_per_step"] / first["s_per_step"] if ok else math.nan
+        row["memory_growth"] = (
+            row["peak_mb"] / first["peak_mb"] if ok and first["peak_mb"] > 0 else math.nan
+        )
+        row["expected_growth"] = (row["value"] / first["value"]) ** EXPECTED_EXPONENT[row["axis"]]
+    return rows
+
+
+def format_sweep(rows: Sequence[dict[str, Any]]) -> str:
+    """The sweep rows as a fixed-width table.
+
+    Example:
+        >>> format_sweep([]).split()[:4]
+        ['axis', 'value', 'variant', 's/step']
+    """
+    lines = [
+        f"{'axis':<9}{'value':>6}  {'variant':<24}{'s/step':>8}{'peak MB':>10}"
+        f"{'time x':>8}{'memory x':>10}{'work x':>8}"
+    ]
+    for r in rows:
+        head = f"{r['axis']:<9}{r['value']:>6}  {r['variant']:<24}"
+        if "error" in r:
+            lines.append(f"{head}failed: {r['error']}")
+            continue
+        lines.append(
+            f"{head}{r['s_per_step']:>8.3f}{r['peak_mb']:>10.1f}{r['time_growth']:>8.2f}"
+            f"{r['memory_growth']:>10.2f}{r['expected_growth']:>8.2f}"
+        )
+    return "\n".join(lines)
+
+
+def _parse_ranges(specs: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """The axes given (``AXIS=N,N,...`` each), or every default range when none is."""
+    ranges: dict[str, tuple[int, ...]] = {} if specs else dict(SWEEP_RANGES)
+    for spec in specs:
+        axis, _, values = spec.partition("=")
+        try:
+            ranges[axis.strip()] = tuple(int(v) for v in values.split(",") if v.strip())
+        except ValueError:
+            raise SystemExit(f"--sweep-range {spec!r}: write AXIS=N,N,... (integers).") from None
+    return ranges
 
 
 # ---- command line -------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark from the command line; print the tables; optionally write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", choices=("reference", "small", "both"), default="small")
+    parser.add_argument("--config", choices=(*CONFIGS, "both"), default="small")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per variant")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps per variant")
     parser.add_argument(
@@ -482,7 +668,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--precision", choices=("fp32", "bf16"), default="fp32", help="bf16: autocast (CUDA only)"
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="s/step in wall seconds, or in the process's CPU seconds (a shared CPU, 1 thread)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="cost growth: time and memory of --methods (default darts-1st+cl+recompute) "
+        "with batch, channels, cells and image size changed one at a time around --config",
+    )
+    parser.add_argument(
+        "--sweep-range",
+        action="append",
+        default=[],
+        metavar="AXIS=N,N,...",
+        help=f"sweep only these axes, with these values (default: {SWEEP_RANGES})",
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -495,6 +703,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec["warmup"],
             spec["device"],
             spec["seed"],
+            spec["precision"],
+            spec["clock"],
         )
         print(json.dumps(result), flush=True)
         return 0
@@ -502,15 +712,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.steps < 1 or args.warmup < 0:
         parser.error("--steps must be >= 1 and --warmup >= 0")
     variants = [v.strip() for v in args.methods.split(",") if v.strip()]
+    if args.sweep:
+        return _main_sweep(args, variants)
     configs = ["reference", "small"] if args.config == "both" else [args.config]
     dev = _device(args.device)
     print(
         f"torch {torch.__version__}, device {dev}, torch threads {torch.get_num_threads()}, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
-        f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}"
+        f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, "
+        f"precision {resolve_precision(dev, args.precision)}, load average {_load_average()}"
     )
     print(
-        f"one step = arch step + weight step; median of {args.steps} after {args.warmup} "
+        f"one step = arch step + weight step, {args.clock} seconds; median of {args.steps} after "
+        f"{args.warmup} "
         "warm-up; peak = CUDA max allocated, or CPU peak RSS growth, in a fresh process"
     )
     out: dict[str, Any] = {
@@ -519,6 +733,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
         "steps": args.steps,
         "warmup": args.warmup,
+        "precision": args.precision,
+        "clock": args.clock,
         "configs": {},
     }
     for name in configs:
@@ -531,6 +747,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.warmup,
             args.device,
             seed=args.seed,
+            precision=args.precision,
+            clock=args.clock,
             log=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
         print(format_table(rows), flush=True)
@@ -539,10 +757,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"\nspeedup = steps/s over the baseline's; memory = peak over the baseline's; "
         f"target = speedup >= {TARGET_SPEEDUP:g} and memory <= 1/3."
     )
-    if args.json is not None:
-        tmp = args.json.with_suffix(args.json.suffix + ".tmp")
+    _write_json(args.json, out)
+    return 0
+
+
+def _write_json(path: Path | None, out: dict[str, Any]) -> None:
+    if path is not None:
+        tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(json.dumps(out, indent=2))
-        os.replace(tmp, args.json)
+        os.replace(tmp, path)
+
+
+def _main_sweep(args: argparse.Namespace, variants: list[str]) -> int:
+    if args.methods == ",".join(VARIANTS):  # not given: the exact low-memory DARTS
+        variants = ["darts-1st+cl+recompute"]
+    base = CONFIGS["small" if args.config == "both" else args.config]
+    ranges = _parse_ranges(args.sweep_range)
+    print(
+        f"torch {torch.__version__}, device {_device(args.device)}, torch threads "
+        f"{torch.get_num_threads()}, load average {_load_average()}; base {asdict(base)}; "
+        f"median of {args.steps} steps after {args.warmup} warm-up, each point in a fresh process"
+    )
+    rows = run_sweep(
+        base,
+        ranges,
+        variants,
+        args.steps,
+        args.warmup,
+        args.device,
+        precision=args.precision,
+        log=lambda msg: print(msg, file=sys.stderr, flush=True),
+        clock=args.clock,
+    )
+    print(format_sweep(rows))
+    print(
+        "time x / memory x: over the same variant at the axis's first value; work x: the "
+        f"convolutions' work over that span (exponents {EXPECTED_EXPONENT}); "
+        f"load average now {_load_average()}"
+    )
+    _write_json(args.json, {"base": asdict(base), "ranges": ranges, "rows": rows})
     return 0
 
 

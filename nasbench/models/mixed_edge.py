@@ -4,12 +4,22 @@ After DARTS's ``MixedOp`` (``model_search.py``). A differentiable method decides
 once per forward and cell type, an :class:`EdgePlan` per edge (op weights, which ops
 run, an optional edge scale); every :class:`MixedEdge` follows its plan. The method
 creates the edges (``method.make_edge``), so a method may also bring its own edge.
+
+A plan may ask for the **recomputing** mixed op (``EdgePlan.recompute``, DARTS's
+``memory="recompute-edge"``): the forward runs every op without a graph and keeps only
+the edge input; the backward runs each op again, one at a time, and accumulates
+``dL/dweight_k = <dL/dout, op_k(x)>`` and the op's input and parameter gradients. Same
+numbers as the stored graph, with the activations of one op alive at a time instead of
+those of every op of every edge.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -17,7 +27,7 @@ from torch import nn
 from nasbench.spaces.blocks import bn_cls
 from nasbench.spaces.ops import create_op
 
-__all__ = ["EdgePlan", "MixedEdge"]
+__all__ = ["EdgePlan", "MixedEdge", "frozen_running_stats"]
 
 
 @dataclass
@@ -34,12 +44,15 @@ class EdgePlan:
         detached: op indices run without gradient to the op weights' inputs
             (ProxylessNAS's inactive path).
         scale: optional scalar multiplying the edge output (PC-DARTS edge weight beta).
+        recompute: keep only the edge input and recompute the active ops in the
+            backward pass (no effect without gradient, or with detached ops).
     """
 
     weights: torch.Tensor
     active: tuple[int, ...]
     detached: tuple[int, ...] = ()
     scale: torch.Tensor | None = None
+    recompute: bool = False
 
 
 class MixedEdge(nn.Module):
@@ -68,6 +81,9 @@ class MixedEdge(nn.Module):
 
     def mix(self, x: torch.Tensor, plan: EdgePlan) -> torch.Tensor:
         """The weighted sum of the planned ops on ``x`` (no edge scale)."""
+        if plan.recompute and not plan.detached and plan.active and torch.is_grad_enabled():
+            params = [p for k in plan.active for p in self.ops[k].parameters()]
+            return _RecomputedMix.apply(x, plan.weights, self, plan.active, *params)
         out = None
         for k in plan.active:
             term = plan.weights[k] * self.ops[k](x)
@@ -86,6 +102,106 @@ class MixedEdge(nn.Module):
     def forward(self, x: torch.Tensor, plan: EdgePlan) -> torch.Tensor:
         out = self.mix(x, plan)
         return out if plan.scale is None else plan.scale * out
+
+
+class _RecomputedMix(torch.autograd.Function):
+    """``sum_k weights[k] * op_k(x)`` over ``active``, storing ``x`` and ``weights`` only.
+
+    Inputs: ``x, weights, edge, active, *params``, where ``params`` are the active ops'
+    parameters in ``edge.ops[k].parameters()`` order: their gradients return through
+    autograd, so ``backward()`` accumulates them and ``torch.autograd.grad`` leaves them
+    alone, as for any other tensor.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x, weights, edge, active, *params):  # noqa: ANN001
+        ctx.edge, ctx.active = edge, active
+        device = x.device.type
+        ctx.autocast = (torch.is_autocast_enabled(device), torch.get_autocast_dtype(device))
+        ctx.save_for_backward(x, weights)
+        out = None
+        for k in active:
+            # The stored path's expression, so that the output is bit-identical.
+            term = weights[k] * edge.ops[k](x)
+            out = term if out is None else out.add_(term)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: torch.Tensor):
+        x, weights = ctx.saved_tensors
+        want_x, want_w = ctx.needs_input_grad[:2]
+        param_needs = ctx.needs_input_grad[4:]
+        ops = [ctx.edge.ops[k] for k in ctx.active]
+        # Only what this backward is asked for: the first-order architecture step
+        # freezes the weights, so their gradients are not computed at all.
+        params = [p for op in ops for p in op.parameters()]
+        wanted = [p for p, need in zip(params, param_needs, strict=True) if need]
+        enabled, dtype = ctx.autocast
+        x_in = x.detach().requires_grad_(want_x)
+        # All ops of the edge at once, one engine call: the graph of one edge lives for
+        # the length of this call (per-op calls cost more in overhead than they save).
+        with (
+            torch.enable_grad(),
+            torch.autocast(x.device.type, dtype=dtype) if enabled else contextlib.nullcontext(),
+            frozen_running_stats(ctx.edge),
+        ):
+            ys = [op(x_in) for op in ops]
+        grad_w = None
+        if want_w:
+            grad_w = torch.zeros_like(weights)
+            for k, y in zip(ctx.active, ys, strict=True):
+                grad_w[k] = (grad_out * y.detach()).sum()
+        inputs = ([x_in] if want_x else []) + wanted
+        outputs = [(y, weights[k] * grad_out) for k, y in zip(ctx.active, ys, strict=True)]
+        outputs = [(y, g) for y, g in outputs if y.requires_grad]
+        grads = [None] * len(inputs)
+        if inputs and outputs:
+            outs, seeds = zip(*outputs, strict=True)
+            grads = list(torch.autograd.grad(outs, inputs, seeds, allow_unused=True))
+        grad_x = grads.pop(0) if want_x else None
+        found = iter(grads)
+        grad_params = [next(found) if need else None for need in param_needs]
+        return (grad_x, grad_w, None, None, *grad_params)
+
+
+@contextlib.contextmanager
+def frozen_running_stats(module: nn.Module) -> Iterator[None]:
+    """Run ``module`` again without moving its BatchNorm running statistics a second time.
+
+    Inside the block every tracking BatchNorm of ``module`` has momentum 0 (its
+    running mean and variance stay as they are) and its batch counter is put back
+    afterwards; the batch statistics used for the output are unchanged, and so are the
+    tensors BatchNorm saves for its backward (``torch.utils.checkpoint`` checks that).
+
+    Example:
+        >>> bn = nn.BatchNorm2d(2)
+        >>> with frozen_running_stats(bn):
+        ...     _ = bn(torch.randn(4, 2, 3, 3))
+        >>> float(bn.running_mean.abs().sum()), int(bn.num_batches_tracked)
+        (0.0, 0)
+    """
+    norms = [m for m in _norms(module) if m.track_running_stats]
+    saved = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, (momentum, count) in zip(norms, saved, strict=True):
+            m.momentum = momentum
+            m.num_batches_tracked.copy_(count)
+
+
+# The BatchNorms under a module, found once: a backward pass freezes every edge's.
+_NORMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _norms(module: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    if module not in _NORMS:
+        _NORMS[module] = [
+            m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+        ]
+    return _NORMS[module]
 
 
 def _search_op(name: str, spatial_dims: int, C: int, stride: int) -> nn.Module:

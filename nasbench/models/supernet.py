@@ -16,7 +16,9 @@ Two options trade nothing in the result for speed or memory (``benchmarks/supern
 measures them): ``checkpoint_cells`` recomputes each cell's activations in the backward
 pass instead of storing them (torch.utils.checkpoint), and ``channels_last`` runs the
 network in the channels-last memory format, whose depthwise convolutions and pools are
-much faster on CPU (and use the tensor cores on CUDA).
+much faster on CPU (and use the tensor cores on CUDA). A third, finer one belongs to the
+edges: DARTS's ``memory="recompute-edge"`` keeps only each mixed edge's input and
+recomputes its ops in the backward pass (:mod:`nasbench.models.mixed_edge`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from torch.utils.checkpoint import checkpoint
 from nasbench import registry
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.models.cells import Cell, cell_edges
+from nasbench.models.mixed_edge import frozen_running_stats
 from nasbench.protocols import MODES, ArchGroup, DifferentiableMethod, Space
 from nasbench.spaces.base import supernet_builder
 from nasbench.spaces.blocks import bn_cls, conv_cls
@@ -310,27 +313,8 @@ def _option(method: DifferentiableMethod, name: str, value: bool | None) -> bool
 
 def _recompute_contexts(module: nn.Module):
     """``context_fn`` for checkpoint: the recomputation must not move BatchNorm's
-    running statistics a second time, so it runs with momentum 0 and the batch counter
-    restored afterwards."""
-
-    @contextlib.contextmanager
-    def frozen_running_stats() -> Iterator[None]:
-        norms = [
-            m
-            for m in module.modules()
-            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
-        ]
-        saved = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
-        for m in norms:
-            m.momentum = 0.0
-        try:
-            yield
-        finally:
-            for m, (momentum, count) in zip(norms, saved, strict=True):
-                m.momentum = momentum
-                m.num_batches_tracked.copy_(count)
-
-    return lambda: (contextlib.nullcontext(), frozen_running_stats())
+    running statistics a second time."""
+    return lambda: (contextlib.nullcontext(), frozen_running_stats(module))
 
 
 def has_cells(space: Space) -> bool:

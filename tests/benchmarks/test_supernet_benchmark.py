@@ -187,3 +187,56 @@ def test_config_flags_reach_the_supernet():
     assert not plain.checkpoint_cells and not plain.channels_last
     with pytest.raises(ConfigError, match="checkpoint_cells must be true or false"):
         create_strategy("darts", {"checkpoint_cells": "yes"})
+
+
+def test_recomputed_edges_give_the_textbook_step(bench, tiny):
+    """The row the issue's target is about: recompute-edge against the textbook op itself."""
+    gen = torch.Generator().manual_seed(2)
+    x, y = _batch(gen)
+
+    def step(name: str):
+        net = bench.build_variant(tiny, bench.VARIANTS[name])
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        grads = {n: p.grad for n, p in net.named_parameters()}
+        return loss.detach(), grads, {n: b.clone() for n, b in net.named_buffers()}
+
+    loss, grads, buffers = step("textbook")
+    for name in ("darts-1st+recompute", "darts-1st+cl+recompute"):
+        other_loss, other_grads, other_buffers = step(name)
+        torch.testing.assert_close(other_loss, loss, rtol=1e-6, atol=1e-7)
+        assert other_grads.keys() == grads.keys()
+        for key, grad in grads.items():
+            # float32 sums in another order: within 1e-6 of the tensor's largest entry
+            # (float64 agrees to 1e-12: tests/models/test_recompute_edge.py).
+            atol = 1e-6 * float(grad.abs().max())
+            torch.testing.assert_close(other_grads[key], grad, rtol=1e-5, atol=atol, msg=key)
+        for key, value in buffers.items():
+            torch.testing.assert_close(other_buffers[key], value, rtol=1e-6, atol=1e-7, msg=key)
+
+
+def test_sweep_changes_one_axis_at_a_time_and_reports_growth(bench, tiny):
+    points = bench.sweep_configs(tiny, {"batch": (2, 4), "channels": (4, 8)})
+    assert [(axis, v) for axis, v, _ in points] == [
+        ("batch", 2),
+        ("batch", 4),
+        ("channels", 4),
+        ("channels", 8),
+    ]
+    assert points[1][2].batch == 4 and points[1][2].channels == tiny.channels
+    assert points[3][2].channels == 8 and points[3][2].batch == tiny.batch
+    rows = bench.run_sweep(
+        tiny, {"batch": (2, 4)}, ["darts-1st+recompute"], steps=1, warmup=0, isolate=False
+    )
+    assert [r["value"] for r in rows] == [2, 4]
+    first = rows[0]  # in one process a later point may find its peak already reached
+    assert first["time_growth"] == 1.0
+    assert first["memory_growth"] == 1.0 or math.isnan(first["memory_growth"])
+    assert rows[1]["expected_growth"] == 2.0 and rows[1]["time_growth"] > 0
+    table = bench.format_sweep(rows).splitlines()
+    assert len(table) == 3 and table[2].split()[:3] == ["batch", "4", "darts-1st+recompute"]
+    with pytest.raises(SystemExit, match="Unknown sweep axis 'depth'"):
+        bench.sweep_configs(tiny, {"depth": (1,)})
+    assert bench._parse_ranges(["size=28,32"]) == {"size": (28, 32)}
+    with pytest.raises(SystemExit, match="write AXIS=N,N"):
+        bench._parse_ranges(["size=big"])

@@ -24,7 +24,8 @@ so the same methods search every space. Config fields come from :mod:`nasbench.o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -242,9 +243,29 @@ def first_order_grads(
         ``(loss value, gradients)``; an unused parameter gets a zero gradient.
     """
     x, y = batch
-    loss = loss_fn(supernet(x), y)
-    grads = torch.autograd.grad(loss, list(params), allow_unused=True)
+    with _frozen_except(supernet, params):
+        loss = loss_fn(supernet(x), y)
+        grads = torch.autograd.grad(loss, list(params), allow_unused=True)
     return float(loss.detach()), _zeros_for_none(grads, params)
+
+
+@contextlib.contextmanager
+def _frozen_except(module: nn.Module, params: Sequence[torch.Tensor]) -> Iterator[None]:
+    """Every parameter of ``module`` but ``params`` without ``requires_grad`` in the block.
+
+    Autograd prunes the weight gradients of ``torch.autograd.grad(loss, params)`` by
+    itself; a custom backward (the recomputing mixed edge) learns from ``requires_grad``
+    that it need not compute them.
+    """
+    keep = {id(p) for p in params}
+    frozen = [p for p in module.parameters() if p.requires_grad and id(p) not in keep]
+    for p in frozen:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
 
 
 def _zeros_for_none(

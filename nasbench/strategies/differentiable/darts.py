@@ -31,6 +31,8 @@ from nasbench.strategies.differentiable.base import (
     option,
 )
 
+MEMORY_MODES = ("store", "recompute-edge")
+
 
 @dataclass
 class DartsConfig(MethodConfig):
@@ -59,6 +61,13 @@ class DartsConfig(MethodConfig):
     channels_last: bool = option(
         False, "channels-last memory format: same result, faster convolutions on CPU and GPU"
     )
+    memory: str = option(
+        "store",
+        "store: keep every op's activations for the backward pass; recompute-edge: keep "
+        "only each edge's input and recompute its ops in the backward pass (same numbers, "
+        "a fraction of the memory)",
+        choices=MEMORY_MODES,
+    )
 
 
 @register_strategy("darts", DartsConfig, kind="differentiable")
@@ -75,15 +84,17 @@ class Darts(DifferentiableMethod):
     def edge_plans(self, supernet: Supernet, cell_type: str, mode: str) -> list[EdgePlan]:
         weights = torch.softmax(supernet.alpha(cell_type), dim=-1)
         active = supernet.group(cell_type).non_zero_ops
+        # Not in "relaxed" mode: the Hessian differentiates twice through the forward.
+        recompute = self.config.memory == "recompute-edge" and mode != "relaxed"
         threshold = self.config.skip_below
         if threshold <= 0.0 or mode == "relaxed":
-            return [EdgePlan(w, active) for w in weights]
+            return [EdgePlan(w, active, recompute=recompute) for w in weights]
         keep = (weights.detach() >= threshold).cpu()
         best = weights.detach()[:, list(active)].argmax(dim=1).cpu()
         plans = []
         for e, w in enumerate(weights):
             ops = tuple(k for k in active if keep[e, k]) or (active[int(best[e])],)
-            plans.append(EdgePlan(w, ops))
+            plans.append(EdgePlan(w, ops, recompute=recompute))
         return plans
 
     def arch_step(

@@ -1,0 +1,260 @@
+"""The CUDA-only code paths: run where a GPU is visible, skipped everywhere else.
+
+``pytest -m cuda`` selects them (``benchmarks/gpu.sh`` does). What only CUDA exercises:
+the device choice, bf16 autocast (``nasbench.device.autocast``: the search loop, the
+training loop), channels-last by default on CUDA (``wants_channels_last``), the CUDA
+peak-memory figures (``reset_peak_memory`` / ``peak_memory_mb``, the benchmark's
+``max_memory_allocated``), the CUDA RNG state in checkpoints (``capture_rng``), a
+checkpoint loaded back onto the GPU by ``resume``, latency with synchronisation, and the
+recomputing mixed edge on the GPU.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nasbench.config import DatasetConfig, SearchConfig
+
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"),
+]
+
+CUDA = torch.device("cuda")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_cuda_config(**overrides) -> SearchConfig:
+    """Three DARTS cells of two nodes on the GPU, two epochs of three steps."""
+    config = SearchConfig(
+        dataset=DatasetConfig(name="synthetic", limit=64, batch_size=8),
+        space={"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}},
+        strategy="darts",
+        epochs=2,
+        max_steps_per_epoch=3,
+        device="cuda",
+        precision="fp32",
+        checkpoint_every=1,
+        seed=3,
+    )
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+def _history(run_dir: Path):
+    from nasbench.runs import load
+
+    history = load(run_dir).history
+    history = history[~history.name.isin({"images_per_s", "peak_memory_mb"})]
+    return history.sort_values(["step", "phase", "name"])[["step", "phase", "name", "value"]]
+
+
+def _tiny_supernet(method: str = "darts", method_config: dict | None = None):
+    from nasbench.models.supernet import build_supernet
+    from nasbench.spaces.cell import CellSpace
+    from nasbench.spaces.skeleton import Skeleton
+
+    space = CellSpace(n_nodes=2, skeleton=Skeleton(n_cells=3, channels=4))
+    return build_supernet(space, method, method_config, seed=0)
+
+
+def test_device_choice_and_precision_on_cuda():
+    from nasbench.device import resolve_device, resolve_precision, wants_channels_last
+
+    assert resolve_device("auto").type == "cuda"
+    assert resolve_device("cuda").type == "cuda"
+    expected = "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    assert resolve_precision(CUDA, "auto") == expected
+    assert resolve_precision(CUDA, "fp32") == "fp32"
+    assert wants_channels_last(CUDA, False) is True
+
+
+def test_tiny_darts_search_on_cuda_records_gpu_figures(tmp_path):
+    from nasbench.engine.search import search
+    from nasbench.runs import load
+
+    result = search(tiny_cuda_config(), tmp_path / "run")
+    assert result.status == "finished" and result.steps == 6
+    run = load(tmp_path / "run")
+    assert run.environment["cuda"]["available"] is True
+    assert run.environment["cuda"]["device_name"]
+    val = run.history[run.history.phase == "val"]
+    peaks = val[val.name == "peak_memory_mb"].value.to_numpy()
+    assert len(peaks) == 2 and np.all(peaks > 0)
+    losses = run.history[(run.history.phase == "train") & (run.history.name == "loss")]
+    assert len(losses) == 6 and np.isfinite(losses.value.to_numpy()).all()
+
+
+def test_bf16_search_on_cuda_finishes_with_finite_losses(tmp_path):
+    if not torch.cuda.is_bf16_supported():
+        pytest.skip("this GPU has no bf16")
+    from nasbench.engine.search import search
+    from nasbench.runs import load
+
+    result = search(tiny_cuda_config(precision="bf16"), tmp_path / "run")
+    assert result.status == "finished"
+    history = load(tmp_path / "run").history
+    assert np.isfinite(history.value.to_numpy()).all()
+    assert load(tmp_path / "run").config["precision"] == "bf16"
+
+
+def test_bf16_autocast_step_computes_in_bf16_and_keeps_fp32_gradients():
+    if not torch.cuda.is_bf16_supported():
+        pytest.skip("this GPU has no bf16")
+    from nasbench.device import autocast
+
+    net = _tiny_supernet().to(CUDA)
+    x = torch.randn(4, 1, 16, 16, device=CUDA)
+    y = torch.tensor([0, 1, 0, 1], device=CUDA)
+    with autocast(CUDA, "bf16"):
+        logits = net(x)
+        loss = nn.functional.cross_entropy(logits, y)
+    assert logits.dtype == torch.bfloat16
+    loss.backward()
+    grads = [p.grad for p in net.weight_parameters() if p.grad is not None]
+    assert grads and all(g.dtype == torch.float32 and torch.isfinite(g).all() for g in grads)
+    assert all(torch.isfinite(a.grad).all() for a in net.arch_parameters())
+
+
+def test_recomputed_edges_match_the_stored_graph_on_cuda_and_run_in_bf16():
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    x = torch.randn(4, 1, 16, 16, device=CUDA)
+    y = torch.tensor([0, 1, 0, 1], device=CUDA)
+    grads = []
+    for memory in ("store", "recompute-edge"):
+        net = _tiny_supernet("darts", {"memory": memory}).to(CUDA)
+        nn.functional.cross_entropy(net(x), y).backward()
+        grads.append([p.grad for p in net.parameters()])
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
+    if torch.cuda.is_bf16_supported():
+        from nasbench.device import autocast
+
+        net = _tiny_supernet("darts", {"memory": "recompute-edge"}).to(CUDA)
+        with autocast(CUDA, "bf16"):
+            loss = nn.functional.cross_entropy(net(x), y)
+        loss.backward()  # the backward recomputes the ops under the forward's autocast
+        assert all(torch.isfinite(a.grad).all() for a in net.arch_parameters())
+
+
+def test_channels_last_supernet_gives_the_same_logits_on_cuda():
+    from nasbench.device import to_channels_last
+
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    plain = _tiny_supernet().to(CUDA).eval()
+    fast = _tiny_supernet().to(CUDA).eval()
+    fast.channels_last = True
+    to_channels_last(fast, 2)
+    x = torch.randn(4, 1, 16, 16, device=CUDA)
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x), plain(x), rtol=1e-4, atol=1e-5)
+
+
+def test_peak_memory_figures_on_cuda():
+    from nasbench.device import peak_memory_mb, reset_peak_memory
+
+    reset_peak_memory(CUDA)
+    block = torch.empty(64 * 2**20, dtype=torch.uint8, device=CUDA)
+    assert peak_memory_mb(CUDA) >= 64
+    del block
+    torch.cuda.synchronize()
+    reset_peak_memory(CUDA)
+    assert peak_memory_mb(CUDA) < 64
+
+
+def test_cuda_rng_state_round_trips_through_a_checkpoint(tmp_path):
+    from nasbench.runs import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+
+    torch.cuda.manual_seed_all(11)
+    state = capture_rng()
+    assert "cuda" in state
+    save_checkpoint(tmp_path, {"rng": state}, step=1)
+    first = torch.randn(5, device=CUDA)
+    restore_rng(load_checkpoint(tmp_path, map_location="cpu")["rng"])
+    torch.testing.assert_close(torch.randn(5, device=CUDA), first, rtol=0, atol=0)
+
+
+def test_killed_cuda_search_resumes_to_the_same_rows(tmp_path):
+    from nasbench.engine.search import resume, search
+    from nasbench.runs import load
+
+    config = tiny_cuda_config()
+    reference = search(config, tmp_path / "reference")
+    config_path = tmp_path / "config.json"
+    config.save(config_path)
+    env = {**os.environ, "NASBENCH_FAULT": "step:4", "OMP_NUM_THREADS": "1"}
+    killed = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "nasbench", "search", "--config", str(config_path)]
+    done = subprocess.run(
+        [*cmd, "--run-dir", str(killed)], env=env, capture_output=True, check=False
+    )
+    assert done.returncode != 0, "the fault point should have killed the search"
+    assert load(killed).progress["step"] == 4
+
+    resumed = resume(killed)
+    assert resumed.status == "finished" and resumed.steps == reference.steps
+    assert resumed.genotype == reference.genotype
+    got, want = _history(killed), _history(tmp_path / "reference")
+    assert got[["step", "phase", "name"]].to_numpy().tolist() == (
+        want[["step", "phase", "name"]].to_numpy().tolist()
+    )
+    # GPU kernels may sum in another order from one process to the next.
+    np.testing.assert_allclose(
+        got.value.to_numpy(float), want.value.to_numpy(float), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_bf16_training_loop_on_cuda():
+    if not torch.cuda.is_bf16_supported():
+        pytest.skip("this GPU has no bf16")
+    from nasbench.data import load
+    from nasbench.evaluation.train_loop import TrainConfig, train_model
+
+    datasets = [load("synthetic", split, limit=32) for split in ("train", "val", "test")]
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()
+    )
+    model.append(nn.Linear(8, datasets[0].info.num_classes))
+    config = TrainConfig(epochs=1, batch_size=8, device="cuda", precision="bf16", augment=False)
+    result = train_model(model, *datasets, task=datasets[0].info.task, config=config)
+    assert result.epochs_run == 1
+    assert math.isfinite(result.history[0]["train_loss"]) and math.isfinite(result.test["loss"])
+
+
+def test_latency_on_cuda_synchronises():
+    from nasbench.models.costs import measure_latency
+
+    row = measure_latency(nn.Linear(64, 64), (32, 64), repeats=5, device="cuda")
+    assert row["median_ms"] > 0 and row["p90_ms"] >= row["median_ms"]
+
+
+def test_supernet_benchmark_measures_on_cuda():
+    spec = importlib.util.spec_from_file_location(
+        "nasbench_bench_supernet_cuda", ROOT / "benchmarks" / "supernet.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(bench)
+        tiny = bench.BenchConfig("tiny", n_cells=3, channels=4, size=8, batch=4)
+        for precision in ("fp32", "bf16"):
+            row = bench.measure(
+                tiny, bench.VARIANTS["darts-1st"], 1, 0, "cuda", precision=precision
+            )
+            assert row["device"].startswith("cuda") and row["peak_mb"] > 0
+            assert row["precision"] == precision
+    finally:
+        sys.modules.pop(spec.name, None)
