@@ -14,7 +14,7 @@ from nasbench.runs import RunStore, load
 from nasbench.runs.alpha_summary import collapse_threshold
 from nasbench.spaces.zoo import zoo
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
-from nasbench.viz.history import plot_eigenvalues, plot_history
+from nasbench.viz.history import _get_eigenvalue_info, plot_eigenvalues, plot_history
 from nasbench.viz.palette import op_color
 from nasbench.viz.timeline import genotype_changes, plot_genotype_timeline
 
@@ -200,6 +200,27 @@ def test_eigenvalue_threshold_follows_the_robustdarts_rule():
     np.testing.assert_allclose(threshold.y, limit[5:])
     assert limit[5] == pytest.approx(1.5) and local[8] == pytest.approx(2.0)
     assert any(t.fill == "tonexty" for t in fig.data)  # the shaded stop zone
+
+
+def test_eigenvalue_info_holds_the_series_threshold_and_marks(tmp_path):
+    rows = [(e, e, "val", "hessian_eigenvalue", v) for e, v in enumerate([1.0, 1.0, 2.0, 4.0])]
+    rows += [(e, e, "val", "parameter_free_ops", n) for e, n in enumerate([0.0, 1.0, 1.0, 2.0])]
+    rows += [(3, 3, "val", "parameter_free_ops", 5.0)]  # a re-logged epoch: the last row wins
+    frame = pd.DataFrame(rows, columns=["step", "epoch", "phase", "name", "value"])
+    stop = {"epoch": 3, "return_epoch": 1}
+    info = _get_eigenvalue_info(frame, window=1, factor=2.0, start_epoch=2, early_stop=stop)
+    assert list(info.epochs) == [0, 1, 2, 3]
+    np.testing.assert_allclose(info.local_mean, [1.0, 1.0, 2.0, 4.0])
+    np.testing.assert_allclose(info.threshold, [np.nan, 2.0, 2.0, 4.0])
+    assert info.stop_zone_top == pytest.approx(4.0 * 1.15)
+    assert info.no_stop_span == (-0.5, 1.5)
+    assert info.early_stop == (3, "early stop at epoch 3 (returns epoch 1)")
+    assert list(info.free_epochs) == [0, 1, 2, 3] and list(info.free_counts) == [0, 1, 1, 5]
+    logged = _get_eigenvalue_info(make_run(tmp_path, eigen=True, early_stop=True), 5, 1.3, 10, None)
+    assert logged.stop_zone_top is None  # fewer than 2 windows of values: no threshold yet
+    assert logged.no_stop_span == (-0.5, 2.5)
+    assert logged.early_stop == (2, "early stop at epoch 2 (returns epoch 0)")
+    assert list(logged.free_counts) == [3.0, 3.0, 3.0]
 
 
 def test_plot_alphas_zooms_to_the_data_unless_asked_for_the_full_range(run):
