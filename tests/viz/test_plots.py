@@ -16,7 +16,7 @@ from nasbench.spaces.zoo import zoo
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
 from nasbench.viz.history import _get_eigenvalue_info, plot_eigenvalues, plot_history
 from nasbench.viz.palette import op_color
-from nasbench.viz.timeline import genotype_changes, plot_genotype_timeline
+from nasbench.viz.timeline import _get_timeline_info, genotype_changes, plot_genotype_timeline
 
 OPS = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_5x5")
 EDGES = tuple(f"{i}->{j}" for j in range(2, 5) for i in range(j))  # 3 nodes: 9 edges
@@ -157,6 +157,20 @@ def test_timeline_marks_exactly_the_changed_edges(run):
     assert ops == {op for g in GENOTYPES for c in ("normal", "reduce") for op, _ in g.cell(c)[0]}
     only = plot_genotype_timeline(run.genotypes, cell_type="reduce")
     assert {t.meta for t in only.data} == {"reduce"}
+
+
+def test_timeline_info_counts_edges_changes_and_ops(run):
+    info = _get_timeline_info(run, "both")
+    assert info.cells == ["normal", "reduce"] and info.n_epochs == 3
+    # normal: 8 edges of DARTS_V2 plus 2->3 that epoch 2 adds; reduce: 8 edges.
+    assert info.n_rows == 9 + 8 and info.n_changes == 3
+    assert info.space_ops == ["dil_conv_3x3", "max_pool_3x3", "sep_conv_3x3", "skip_connect"]
+    assert len(info.table) == info.n_rows * info.n_epochs
+    reduce = _get_timeline_info(run.genotypes, "reduce")
+    assert (reduce.cells, reduce.n_rows, reduce.n_changes) == (["reduce"], 8, 0)
+    assert reduce.space_ops == info.space_ops  # symbols stay those of the whole space
+    with pytest.raises(NasbenchError, match="no cell 'cell'"):
+        _get_timeline_info(run, "cell")
 
 
 def test_history_has_train_and_val_curves(run):
