@@ -13,7 +13,13 @@ from nasbench.errors import NasbenchError
 from nasbench.runs import RunStore, load
 from nasbench.runs.alpha_summary import collapse_threshold
 from nasbench.spaces.zoo import zoo
-from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
+from nasbench.viz.alphas import (
+    _get_alpha_animation_info,
+    _get_alpha_info,
+    plot_alpha_animation,
+    plot_alpha_heatmap,
+    plot_alphas,
+)
 from nasbench.viz.history import _get_eigenvalue_info, plot_eigenvalues, plot_history
 from nasbench.viz.palette import op_color
 from nasbench.viz.timeline import _get_timeline_info, genotype_changes, plot_genotype_timeline
@@ -135,6 +141,33 @@ def test_animation_has_one_frame_per_snapshot_and_is_thinned(run):
     thin = plot_alpha_animation(run, cell_type="normal", max_frames=2)
     assert [f.name for f in thin.frames] == ["0", "20"]
     assert "2 of 5 snapshots" in thin.layout.title.text
+
+
+def test_alpha_info_groups_thinned_trajectories_per_edge_and_op(run):
+    info = _get_alpha_info(run, "reduce", "alpha", "weight", 500, "data")
+    assert (info.cell_type, info.edges, info.ops) == ("reduce", list(EDGES), list(OPS))
+    assert (info.n_steps, info.n_kept) == (5, 5) and len(info.curves) == len(EDGES) * len(OPS)
+    curve = info.curves[("1->3", "skip_connect")]
+    expected = [softmax(raw_matrix(s, "reduce"))[EDGES.index("1->3"), 2] for s in STEPS]
+    assert list(curve["step"]) == list(STEPS)
+    np.testing.assert_allclose(curve["weight"], expected)
+    weights = np.concatenate([softmax(raw_matrix(s, "reduce")).ravel() for s in STEPS])
+    pad = (weights.max() - weights.min()) * 0.08
+    np.testing.assert_allclose(info.y_range, [weights.min() - pad, weights.max() + pad])
+    thin = _get_alpha_info(run.alphas, None, "alpha", "weight", 3, "full")
+    assert thin.cell_type == "normal" and (thin.n_steps, thin.n_kept) == (5, 3)
+    assert list(thin.curves[("0->2", "max_pool_3x3")]["step"]) == [0, 10, 20]
+    assert thin.y_range == [-0.02, 1.02]
+
+
+def test_alpha_animation_info_has_one_matrix_per_kept_snapshot(run):
+    info = _get_alpha_animation_info(run, "normal", "alpha", "raw", 2)
+    assert list(info.matrices) == [0, 20] and info.n_steps == 5
+    last = info.matrices[20]
+    assert list(last.index) == list(EDGES) and list(last.columns) == list(OPS)
+    np.testing.assert_allclose(last.to_numpy(), raw_matrix(20, "normal"))
+    every = _get_alpha_animation_info(run, "normal", "alpha", "weight", 60)
+    assert list(every.matrices) == list(STEPS)
 
 
 def test_timeline_marks_exactly_the_changed_edges(run):
