@@ -54,6 +54,40 @@ def _series(frame: pd.DataFrame, phase: str, metric: str) -> pd.DataFrame:
     return rows.iloc[0:0]
 
 
+class _HistoryInfo(NamedTuple):
+    """The curves plot_history draws (its data step)."""
+
+    # metric -> {phase: rows with step, epoch, value}; one panel per metric, in this order.
+    curves: dict[str, dict[str, pd.DataFrame]]
+
+
+def _get_history_info(
+    run_or_frame: Any, metrics: Sequence[str] | None, phases: Sequence[str]
+) -> _HistoryInfo:
+    """The rows of every (metric, phase) curve the run has; asked-for metrics must exist."""
+    frame = _history(run_or_frame)
+    frame = frame[frame["value"].notna()]
+    found = {
+        metric: {p: part for p in phases if not (part := _series(frame, p, metric)).empty}
+        for metric in (metrics or DEFAULT_METRICS)
+    }
+    if metrics is not None:
+        missing = [m for m, curves in found.items() if not curves]
+        if missing:
+            names = sorted({str(n) for n in frame["name"].unique()})
+            raise ConfigError(
+                f"this run has no metric '{missing[0]}' in phases {', '.join(phases)}; it has "
+                f"{', '.join(names)}." + closest_name(missing[0], names)
+            )
+    curves = {m: parts for m, parts in found.items() if parts}
+    if not curves:
+        raise ConfigError(
+            f"this run has none of the metrics {', '.join(DEFAULT_METRICS)}; pass metrics=... "
+            "with names from run.history['name']."
+        )
+    return _HistoryInfo(curves=curves)
+
+
 def plot_history(
     run_or_frame: Any,
     metrics: Sequence[str] | None = None,
@@ -79,33 +113,13 @@ def plot_history(
         >>> [t.name for t in fig.data][:2]  # doctest: +SKIP
         ['train loss', 'val loss']
     """
-    frame = _history(run_or_frame)
-    frame = frame[frame["value"].notna()]
-    available = {
-        metric: [p for p in phases if not _series(frame, p, metric).empty]
-        for metric in (metrics or DEFAULT_METRICS)
-    }
-    if metrics is not None:
-        missing = [m for m, found in available.items() if not found]
-        if missing:
-            names = sorted({str(n) for n in frame["name"].unique()})
-            raise ConfigError(
-                f"this run has no metric '{missing[0]}' in phases {', '.join(phases)}; it has "
-                f"{', '.join(names)}." + closest_name(missing[0], names)
-            )
-    panels = [m for m, found in available.items() if found]
-    if not panels:
-        raise ConfigError(
-            f"this run has none of the metrics {', '.join(DEFAULT_METRICS)}; pass metrics=... "
-            "with names from run.history['name']."
-        )
+    panels = _get_history_info(run_or_frame, metrics, phases).curves
     cols = 2 if len(panels) > 1 else 1
     rows = math.ceil(len(panels) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=panels, horizontal_spacing=0.08)
-    for index, metric in enumerate(panels):
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(panels), horizontal_spacing=0.08)
+    for index, (metric, curves) in enumerate(panels.items()):
         row, col = divmod(index, cols)
-        for phase in available[metric]:
-            part = _series(frame, phase, metric)
+        for phase, part in curves.items():
             per_step = phase == "train"
             fig.add_trace(
                 go.Scatter(

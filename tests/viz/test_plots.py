@@ -20,7 +20,12 @@ from nasbench.viz.alphas import (
     plot_alpha_heatmap,
     plot_alphas,
 )
-from nasbench.viz.history import _get_eigenvalue_info, plot_eigenvalues, plot_history
+from nasbench.viz.history import (
+    _get_eigenvalue_info,
+    _get_history_info,
+    plot_eigenvalues,
+    plot_history,
+)
 from nasbench.viz.palette import op_color
 from nasbench.viz.timeline import _get_timeline_info, genotype_changes, plot_genotype_timeline
 
@@ -216,6 +221,25 @@ def test_history_has_train_and_val_curves(run):
     np.testing.assert_allclose(fig.data[1].y, [0.9, 0.8, 0.7])
     with pytest.raises(NasbenchError, match="no metric 'los'.*Did you mean 'loss'"):
         plot_history(run, metrics=["los"])
+
+
+def test_history_info_has_one_curve_per_logged_metric_and_phase(run):
+    curves = _get_history_info(run, None, ("train", "val", "test")).curves
+    assert {m: list(parts) for m, parts in curves.items()} == {
+        "loss": ["train", "val"],
+        "acc": ["train", "val"],
+        "parameter_free_ops": ["val"],
+    }
+    train = curves["loss"]["train"]
+    assert list(train["step"]) == list(range(1, 21))
+    np.testing.assert_allclose(train["value"], 1 / np.arange(1, 21))
+    val = curves["loss"]["val"]  # stored as val_loss, one row per epoch
+    assert list(val["step"]) == [5, 15, 25] and list(val["epoch"]) == [0, 1, 2]
+    np.testing.assert_allclose(val["value"], [0.9, 0.8, 0.7])
+    only = _get_history_info(run.history, ["acc"], ("val",)).curves
+    assert list(only) == ["acc"] and list(only["acc"]) == ["val"]
+    with pytest.raises(NasbenchError, match="no metric 'lr' in phases train"):
+        _get_history_info(run, ["lr"], ("train",))
 
 
 def test_eigenvalue_plot_only_when_the_metric_exists(run, tmp_path):
