@@ -12,7 +12,7 @@ from nasbench.runs import RunStore, load
 from nasbench.spaces import NB201Space
 from nasbench.viz import plot_best_so_far, plot_pareto, plot_proxy_vs_true
 from nasbench.viz.comparison import _get_best_so_far_info, best_so_far_curves, tidy_runs
-from nasbench.viz.pareto import pareto_mask
+from nasbench.viz.pareto import _get_pareto_info, pareto_mask
 
 
 def _frames() -> dict[str, list[pd.DataFrame]]:
@@ -135,6 +135,24 @@ def test_pareto_front_is_non_dominated_set():
     assert len(fig.data[0].x) == 5
     with pytest.raises(NasbenchError, match="no column 'macs'"):
         plot_pareto(frame, x="macs")
+
+
+def test_pareto_info_keeps_finite_points_and_sorts_the_front_by_x():
+    frame = pd.DataFrame(
+        {
+            "params": [4, 1, 5, 2, 3, np.nan],
+            "score": [0.8, 0.1, 0.7, 0.5, 0.4, 0.9],
+            "genotype_json": list("abcdef"),
+        }
+    )
+    info = _get_pareto_info(frame, "params", "score", None, None)
+    assert (info.minimize_x, info.maximize_y) == (True, True)  # params is a cost
+    assert list(info.xs) == [4, 1, 5, 2, 3] and info.texts == list("abcde")
+    assert list(info.front) == [1, 3, 0]  # x = 1, 2, 4
+    both_min = _get_pareto_info(frame, "params", "score", None, False)
+    assert list(both_min.front) == [1] and not both_min.maximize_y
+    with pytest.raises(NasbenchError, match="no candidate has both"):
+        _get_pareto_info(frame.assign(score=np.nan), "params", "score", None, None)
 
 
 def test_proxy_vs_true_correlations_equal_scipy():
