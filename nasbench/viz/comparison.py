@@ -203,9 +203,15 @@ class _BestSoFarCurve(NamedTuple):
     n_seeds: int
 
 
+class _BestSoFarInfo(NamedTuple):
+    """The curves plot_best_so_far draws (its data step)."""
+
+    curves: dict[str, _BestSoFarCurve]  # strategy -> its curve, in input order
+
+
 def _get_best_so_far_info(
     runs_or_frames: Any, x: str, metric: str | None, maximize: bool
-) -> dict[str, _BestSoFarCurve]:
+) -> _BestSoFarInfo:
     """Per strategy, the mean and std over seeds of the best value so far (the data step)."""
     if x not in AXES:
         raise ConfigError(f"x must be one of {', '.join(AXES)}, got {x!r}.{closest_name(x, AXES)}")
@@ -215,7 +221,7 @@ def _get_best_so_far_info(
     ).items():
         keep = np.isfinite(mean)
         curves[strategy] = _BestSoFarCurve(grid[keep], mean[keep], std[keep], n)
-    return curves
+    return _BestSoFarInfo(curves=curves)
 
 
 def plot_best_so_far(
@@ -243,7 +249,7 @@ def plot_best_so_far(
         >>> runs = {"random": runs_r, "bayesopt": runs_b}  # doctest: +SKIP
         >>> fig = plot_best_so_far(runs, x="wall_time")  # doctest: +SKIP
     """
-    curves = _get_best_so_far_info(runs_or_frames, x, metric, maximize)
+    curves = _get_best_so_far_info(runs_or_frames, x, metric, maximize).curves
     fig = go.Figure()
     others = iter(COLORS * (1 + len(curves) // len(COLORS)))
     colors = {s: BASELINE_COLOR if s == baseline else next(others) for s in curves}

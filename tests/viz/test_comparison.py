@@ -58,14 +58,14 @@ def test_best_so_far_info_is_the_mean_and_std_over_seeds():
         pd.DataFrame({"score": [0.2, 0.5, 0.3], "elapsed": [1.0, 2.0, 3.0]}),
         pd.DataFrame({"score": [0.4, 0.1], "elapsed": [2.0, 4.0]}),
     ]
-    curve = _get_best_so_far_info({"random": seeds}, "evaluations", None, True)["random"]
+    curve = _get_best_so_far_info({"random": seeds}, "evaluations", None, True).curves["random"]
     # Best so far [0.2, 0.5, 0.5] and [0.4, 0.4] (kept after its last evaluation).
     assert list(curve.x) == [1, 2, 3] and curve.n_seeds == 2
     np.testing.assert_allclose(curve.mean, [0.3, 0.45, 0.45])
     np.testing.assert_allclose(curve.std, [0.1, 0.05, 0.05])
-    lowest = _get_best_so_far_info({"random": seeds}, "evaluations", None, False)["random"]
+    lowest = _get_best_so_far_info({"random": seeds}, "evaluations", None, False).curves["random"]
     np.testing.assert_allclose(lowest.mean, [0.3, 0.15, 0.15])
-    timed = _get_best_so_far_info({"random": seeds}, "wall_time", None, True)["random"]
+    timed = _get_best_so_far_info({"random": seeds}, "wall_time", None, True).curves["random"]
     assert timed.x.min() >= 1.0 and np.isfinite(timed.mean).all()  # no point before t=1 s
     assert timed.mean[-1] == pytest.approx(0.45)
     with pytest.raises(NasbenchError, match="x must be one of"):
