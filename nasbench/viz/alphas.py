@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -151,6 +151,49 @@ def _cell_of(run_or_frame: Any, cell_type: str | None) -> str | None:
     return None
 
 
+class _AlphaInfo(NamedTuple):
+    """The trajectories plot_alphas draws (its data step)."""
+
+    cell_type: str | None
+    curves: dict[tuple[str, str], pd.DataFrame]  # (edge, op) -> rows of the kept snapshots
+    edges: list[str]  # in logged order, one small chart each
+    ops: list[str]
+    n_steps: int  # snapshots logged
+    n_kept: int  # snapshots drawn after thinning
+    y_range: list[float] | None  # shared by every chart
+
+
+def _thinned(frame: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, int, np.ndarray]:
+    """Rows of at most ``limit`` evenly spread snapshots, the count logged, the steps kept."""
+    steps = np.sort(frame["step"].unique())
+    kept = thin_steps(steps, limit)
+    if len(kept) < len(steps):
+        frame = frame[frame["step"].isin(kept)]
+    return frame, len(steps), kept
+
+
+def _get_alpha_info(
+    run_or_frame: Any,
+    cell_type: str | None,
+    kind: str,
+    value: str,
+    max_points: int,
+    y_range: str,
+) -> _AlphaInfo:
+    """One cell's alphas, thinned to ``max_points`` snapshots and grouped per (edge, op)."""
+    cell_type = _cell_of(run_or_frame, cell_type)
+    frame, n_steps, kept = _thinned(select_alphas(run_or_frame, cell_type, kind, value), max_points)
+    return _AlphaInfo(
+        cell_type=cell_type,
+        curves=dict(tuple(frame.groupby(["edge", "op"], sort=False))),
+        edges=list(dict.fromkeys(frame["edge"])),
+        ops=list(dict.fromkeys(frame["op"])),
+        n_steps=n_steps,
+        n_kept=len(kept),
+        y_range=_shared_range(frame[value].to_numpy(), value, y_range),
+    )
+
+
 def plot_alphas(
     run_or_frame: Any,
     cell_type: str | None = "normal",
@@ -181,14 +224,8 @@ def plot_alphas(
         >>> len(fig.data)  # edges x ops  # doctest: +SKIP
         112
     """
-    cell_type = _cell_of(run_or_frame, cell_type)
-    frame = select_alphas(run_or_frame, cell_type, kind, value)
-    steps = np.sort(frame["step"].unique())
-    kept = thin_steps(steps, max_points)
-    if len(kept) < len(steps):
-        frame = frame[frame["step"].isin(kept)]
-    edges = list(dict.fromkeys(frame["edge"]))
-    ops = list(dict.fromkeys(frame["op"]))
+    info = _get_alpha_info(run_or_frame, cell_type, kind, value, max_points, y_range)
+    edges, ops = info.edges, info.ops
     cols = max(1, min(cols, len(edges)))
     rows = math.ceil(len(edges) / cols)
     fig = make_subplots(
@@ -200,11 +237,10 @@ def plot_alphas(
         vertical_spacing=min(0.3 / rows, 0.08),
         horizontal_spacing=0.03,
     )
-    groups = dict(tuple(frame.groupby(["edge", "op"], sort=False)))
     for index, edge in enumerate(edges):
         row, col = divmod(index, cols)
         for op in ops:
-            part = groups.get((edge, op))
+            part = info.curves.get((edge, op))
             if part is None:
                 continue
             epoch = part["epoch"].to_numpy() if "epoch" in part else None
@@ -226,9 +262,9 @@ def plot_alphas(
                 row=row + 1,
                 col=col + 1,
             )
-    title = f"Architecture weights: {_label(cell_type, kind)} ({value}) per edge"
-    if len(kept) < len(steps):
-        title += f" — {len(kept)} of {len(steps)} snapshots shown"
+    title = f"Architecture weights: {_label(info.cell_type, kind)} ({value}) per edge"
+    if info.n_kept < info.n_steps:
+        title += f" — {info.n_kept} of {info.n_steps} snapshots shown"
     fig.update_layout(
         title=title,
         height=max(300, 230 * rows),
@@ -236,7 +272,7 @@ def plot_alphas(
         hovermode="closest",
         margin={"t": 90},
     )
-    fig.update_yaxes(range=_shared_range(frame[value].to_numpy(), value, y_range))
+    fig.update_yaxes(range=info.y_range)
     fig.update_xaxes(title_text="step", row=rows)
     return fig
 
@@ -319,6 +355,27 @@ def _heatmap(matrix: pd.DataFrame, value: str) -> go.Heatmap:
     )
 
 
+class _AlphaAnimationInfo(NamedTuple):
+    """The matrices plot_alpha_animation shows (its data step)."""
+
+    cell_type: str | None
+    matrices: dict[int, pd.DataFrame]  # step -> edges x ops, one frame each, in step order
+    n_steps: int  # snapshots logged; more than len(matrices) when thinned
+
+
+def _get_alpha_animation_info(
+    run_or_frame: Any, cell_type: str | None, kind: str, value: str, max_frames: int
+) -> _AlphaAnimationInfo:
+    """One cell's alpha matrix at each of at most ``max_frames`` evenly spread snapshots."""
+    cell_type = _cell_of(run_or_frame, cell_type)
+    frame, n_steps, kept = _thinned(select_alphas(run_or_frame, cell_type, kind, value), max_frames)
+    return _AlphaAnimationInfo(
+        cell_type=cell_type,
+        matrices={int(s): _matrix(frame, int(s), value) for s in kept},
+        n_steps=n_steps,
+    )
+
+
 def plot_alpha_animation(
     run_or_frame: Any,
     cell_type: str | None = "normal",
@@ -344,17 +401,13 @@ def plot_alpha_animation(
         >>> len(fig.frames) <= 30  # doctest: +SKIP
         True
     """
-    cell_type = _cell_of(run_or_frame, cell_type)
-    frame = select_alphas(run_or_frame, cell_type, kind, value)
-    steps = np.sort(frame["step"].unique())
-    kept = thin_steps(steps, max_frames)
-    frame = frame[frame["step"].isin(kept)]
-    matrices = {int(s): _matrix(frame, int(s), value) for s in kept}
-    first = matrices[int(kept[0])]
+    info = _get_alpha_animation_info(run_or_frame, cell_type, kind, value, max_frames)
+    matrices = info.matrices
+    first = next(iter(matrices.values()))
     frames = [go.Frame(data=[_heatmap(m, value)], name=str(s)) for s, m in matrices.items()]
-    title = f"{_label(cell_type, kind).capitalize()} ({value}) over steps"
-    if len(kept) < len(steps):
-        title += f" — {len(kept)} of {len(steps)} snapshots shown"
+    title = f"{_label(info.cell_type, kind).capitalize()} ({value}) over steps"
+    if len(matrices) < info.n_steps:
+        title += f" — {len(matrices)} of {info.n_steps} snapshots shown"
     play = {
         "frame": {"duration": 200, "redraw": True},
         "fromcurrent": True,

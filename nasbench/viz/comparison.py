@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -194,6 +194,36 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
+class _BestSoFarCurve(NamedTuple):
+    """One strategy's best-so-far statistics at the grid points where some seed has a value."""
+
+    x: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    n_seeds: int
+
+
+class _BestSoFarInfo(NamedTuple):
+    """The curves plot_best_so_far draws (its data step)."""
+
+    curves: dict[str, _BestSoFarCurve]  # strategy -> its curve, in input order
+
+
+def _get_best_so_far_info(
+    runs_or_frames: Any, x: str, metric: str | None, maximize: bool
+) -> _BestSoFarInfo:
+    """Per strategy, the mean and std over seeds of the best value so far (the data step)."""
+    if x not in AXES:
+        raise ConfigError(f"x must be one of {', '.join(AXES)}, got {x!r}.{closest_name(x, AXES)}")
+    curves = {}
+    for strategy, (grid, mean, std, n) in best_so_far_curves(
+        tidy_runs(runs_or_frames, metric), x, maximize
+    ).items():
+        keep = np.isfinite(mean)
+        curves[strategy] = _BestSoFarCurve(grid[keep], mean[keep], std[keep], n)
+    return _BestSoFarInfo(curves=curves)
+
+
 def plot_best_so_far(
     runs_or_frames: Any,
     x: str = "evaluations",
@@ -219,19 +249,15 @@ def plot_best_so_far(
         >>> runs = {"random": runs_r, "bayesopt": runs_b}  # doctest: +SKIP
         >>> fig = plot_best_so_far(runs, x="wall_time")  # doctest: +SKIP
     """
-    if x not in AXES:
-        raise ConfigError(f"x must be one of {', '.join(AXES)}, got {x!r}.{closest_name(x, AXES)}")
-    curves = best_so_far_curves(tidy_runs(runs_or_frames, metric), x, maximize)
+    curves = _get_best_so_far_info(runs_or_frames, x, metric, maximize).curves
     fig = go.Figure()
     others = iter(COLORS * (1 + len(curves) // len(COLORS)))
     colors = {s: BASELINE_COLOR if s == baseline else next(others) for s in curves}
-    for strategy, (grid, mean, std, _) in curves.items():
-        keep = np.isfinite(mean)
-        gx, lo, hi = grid[keep], (mean - std)[keep], (mean + std)[keep]
+    for strategy, curve in curves.items():
         fig.add_trace(
             go.Scatter(
-                x=np.concatenate([gx, gx[::-1]]),
-                y=np.concatenate([hi, lo[::-1]]),
+                x=np.concatenate([curve.x, curve.x[::-1]]),
+                y=np.concatenate([curve.mean + curve.std, (curve.mean - curve.std)[::-1]]),
                 fill="toself",
                 fillcolor=_rgba(colors[strategy], 0.18),
                 line={"width": 0},
@@ -242,13 +268,13 @@ def plot_best_so_far(
                 meta=strategy,
             )
         )
-    for strategy, (grid, mean, std, n) in curves.items():
-        keep = np.isfinite(mean)
+    for strategy, curve in curves.items():
+        n = curve.n_seeds
         fig.add_trace(
             go.Scatter(
-                x=grid[keep],
-                y=mean[keep],
-                customdata=std[keep],
+                x=curve.x,
+                y=curve.mean,
+                customdata=curve.std,
                 mode="lines",
                 name=f"{strategy} ({n} seed{'s' if n != 1 else ''})",
                 legendgroup=strategy,
@@ -263,7 +289,7 @@ def plot_best_so_far(
             )
         )
     label = "evaluations" if x == "evaluations" else "wall time (s)"
-    seeds = max(c[3] for c in curves.values())
+    seeds = max(c.n_seeds for c in curves.values())
     fig.update_layout(
         title=f"Best so far (mean ± std over up to {seeds} seeds; dashed: {baseline} baseline)",
         xaxis_title=label,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,40 @@ def _series(frame: pd.DataFrame, phase: str, metric: str) -> pd.DataFrame:
     return rows.iloc[0:0]
 
 
+class _HistoryInfo(NamedTuple):
+    """The curves plot_history draws (its data step)."""
+
+    # metric -> {phase: rows with step, epoch, value}; one panel per metric, in this order.
+    curves: dict[str, dict[str, pd.DataFrame]]
+
+
+def _get_history_info(
+    run_or_frame: Any, metrics: Sequence[str] | None, phases: Sequence[str]
+) -> _HistoryInfo:
+    """The rows of every (metric, phase) curve the run has; asked-for metrics must exist."""
+    frame = _history(run_or_frame)
+    frame = frame[frame["value"].notna()]
+    found = {
+        metric: {p: part for p in phases if not (part := _series(frame, p, metric)).empty}
+        for metric in (metrics or DEFAULT_METRICS)
+    }
+    if metrics is not None:
+        missing = [m for m, curves in found.items() if not curves]
+        if missing:
+            names = sorted({str(n) for n in frame["name"].unique()})
+            raise ConfigError(
+                f"this run has no metric '{missing[0]}' in phases {', '.join(phases)}; it has "
+                f"{', '.join(names)}." + closest_name(missing[0], names)
+            )
+    curves = {m: parts for m, parts in found.items() if parts}
+    if not curves:
+        raise ConfigError(
+            f"this run has none of the metrics {', '.join(DEFAULT_METRICS)}; pass metrics=... "
+            "with names from run.history['name']."
+        )
+    return _HistoryInfo(curves=curves)
+
+
 def plot_history(
     run_or_frame: Any,
     metrics: Sequence[str] | None = None,
@@ -79,33 +113,13 @@ def plot_history(
         >>> [t.name for t in fig.data][:2]  # doctest: +SKIP
         ['train loss', 'val loss']
     """
-    frame = _history(run_or_frame)
-    frame = frame[frame["value"].notna()]
-    available = {
-        metric: [p for p in phases if not _series(frame, p, metric).empty]
-        for metric in (metrics or DEFAULT_METRICS)
-    }
-    if metrics is not None:
-        missing = [m for m, found in available.items() if not found]
-        if missing:
-            names = sorted({str(n) for n in frame["name"].unique()})
-            raise ConfigError(
-                f"this run has no metric '{missing[0]}' in phases {', '.join(phases)}; it has "
-                f"{', '.join(names)}." + closest_name(missing[0], names)
-            )
-    panels = [m for m, found in available.items() if found]
-    if not panels:
-        raise ConfigError(
-            f"this run has none of the metrics {', '.join(DEFAULT_METRICS)}; pass metrics=... "
-            "with names from run.history['name']."
-        )
+    panels = _get_history_info(run_or_frame, metrics, phases).curves
     cols = 2 if len(panels) > 1 else 1
     rows = math.ceil(len(panels) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=panels, horizontal_spacing=0.08)
-    for index, metric in enumerate(panels):
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(panels), horizontal_spacing=0.08)
+    for index, (metric, curves) in enumerate(panels.items()):
         row, col = divmod(index, cols)
-        for phase in available[metric]:
-            part = _series(frame, phase, metric)
+        for phase, part in curves.items():
             per_step = phase == "train"
             fig.add_trace(
                 go.Scatter(
@@ -125,6 +139,61 @@ def plot_history(
         fig.update_xaxes(title_text="step", row=row + 1, col=col + 1)
     fig.update_layout(title="Training history", height=max(320, 280 * rows), hovermode="closest")
     return fig
+
+
+class _EigenvalueInfo(NamedTuple):
+    """What the collapse watch draws, as plain arrays (the data step of plot_eigenvalues)."""
+
+    epochs: np.ndarray
+    values: np.ndarray
+    local_mean: np.ndarray
+    threshold: np.ndarray  # NaN where fewer than 2 windows precede the epoch
+    stop_zone_top: float | None  # upper edge of the shaded stop zone; None: no threshold yet
+    no_stop_span: tuple[float, float] | None  # epochs before start_epoch, as x0, x1
+    early_stop: tuple[Any, str] | None  # (epoch, label) of the early-stop line
+    free_epochs: np.ndarray
+    free_counts: np.ndarray
+
+
+def _get_eigenvalue_info(
+    run_or_frame: Any, window: int, factor: float, start_epoch: int, early_stop: Any
+) -> _EigenvalueInfo:
+    """The eigenvalue series, its RobustDARTS threshold and the marks of the collapse watch."""
+    frame = _history(run_or_frame)
+    eigen = frame[(frame["name"] == EIGENVALUE) & frame["value"].notna()]
+    if eigen.empty:
+        raise ConfigError(
+            "this run has no Hessian eigenvalues; search with eigen_every > 0 to record them."
+        )
+    eigen = eigen.drop_duplicates("epoch", keep="last").sort_values("epoch")
+    free = frame[(frame["name"] == PARAMETER_FREE) & frame["value"].notna()]
+    free = free.drop_duplicates("epoch", keep="last").sort_values("epoch")
+    epochs, values = eigen["epoch"].to_numpy(), eigen["value"].to_numpy()
+    local, threshold = collapse_threshold(values, window, factor)
+    top = None
+    if np.isfinite(threshold).any():
+        top = float(np.nanmax(np.concatenate([values, threshold]))) * 1.15
+    span = None
+    if epochs.min() < start_epoch:
+        span = (epochs.min() - 0.5, min(start_epoch, epochs.max() + 1) - 0.5)
+    stop = early_stop if early_stop is not None else _early_stop_event(run_or_frame)
+    mark = None
+    if stop:
+        label = f"early stop at epoch {stop.get('epoch')}"
+        if stop.get("return_epoch") is not None:
+            label += f" (returns epoch {stop['return_epoch']})"
+        mark = (stop.get("epoch"), label)
+    return _EigenvalueInfo(
+        epochs=epochs,
+        values=values,
+        local_mean=local,
+        threshold=threshold,
+        stop_zone_top=top,
+        no_stop_span=span,
+        early_stop=mark,
+        free_epochs=free["epoch"].to_numpy(),
+        free_counts=free["value"].to_numpy(),
+    )
 
 
 def plot_eigenvalues(
@@ -153,17 +222,8 @@ def plot_eigenvalues(
     Example:
         >>> plot_eigenvalues(run).show()  # doctest: +SKIP
     """
-    frame = _history(run_or_frame)
-    eigen = frame[(frame["name"] == EIGENVALUE) & frame["value"].notna()]
-    if eigen.empty:
-        raise ConfigError(
-            "this run has no Hessian eigenvalues; search with eigen_every > 0 to record them."
-        )
-    eigen = eigen.drop_duplicates("epoch", keep="last").sort_values("epoch")
-    free = frame[(frame["name"] == PARAMETER_FREE) & frame["value"].notna()]
-    free = free.drop_duplicates("epoch", keep="last").sort_values("epoch")
-    epochs, values = eigen["epoch"].to_numpy(), eigen["value"].to_numpy()
-    local, threshold = collapse_threshold(values, window, factor)
+    info = _get_eigenvalue_info(run_or_frame, window, factor, start_epoch, early_stop)
+    epochs = info.epochs
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -178,7 +238,7 @@ def plot_eigenvalues(
     fig.add_trace(
         go.Scatter(
             x=epochs,
-            y=values,
+            y=info.values,
             mode="lines+markers",
             name="eigenvalue",
             line={"color": "#0072B2"},
@@ -190,7 +250,7 @@ def plot_eigenvalues(
     fig.add_trace(
         go.Scatter(
             x=epochs,
-            y=local,
+            y=info.local_mean,
             mode="lines",
             name=f"local mean ({window})",
             line={"color": "#56B4E9", "dash": "dot"},
@@ -199,13 +259,12 @@ def plot_eigenvalues(
         row=1,
         col=1,
     )
-    finite = np.isfinite(threshold)
-    if finite.any():
-        top = float(np.nanmax(np.concatenate([values, threshold]))) * 1.15
+    if info.stop_zone_top is not None:
+        finite = np.isfinite(info.threshold)
         fig.add_trace(
             go.Scatter(
                 x=epochs[finite],
-                y=threshold[finite],
+                y=info.threshold[finite],
                 mode="lines",
                 name=f"stop threshold ({factor}× earlier mean)",
                 line={"color": HIGHLIGHT_COLOR, "dash": "dash"},
@@ -218,7 +277,7 @@ def plot_eigenvalues(
         fig.add_trace(
             go.Scatter(
                 x=epochs[finite],
-                y=np.full(int(finite.sum()), top),
+                y=np.full(int(finite.sum()), info.stop_zone_top),
                 mode="lines",
                 name="stop zone",
                 line={"width": 0},
@@ -229,10 +288,10 @@ def plot_eigenvalues(
             row=1,
             col=1,
         )
-    if epochs.min() < start_epoch:
+    if info.no_stop_span is not None:
         fig.add_vrect(
-            x0=epochs.min() - 0.5,
-            x1=min(start_epoch, epochs.max() + 1) - 0.5,
+            x0=info.no_stop_span[0],
+            x1=info.no_stop_span[1],
             fillcolor="#999999",
             opacity=0.12,
             line_width=0,
@@ -241,24 +300,21 @@ def plot_eigenvalues(
             annotation_text=f"no early stop before epoch {start_epoch}",
             annotation_position="top left",
         )
-    stop = early_stop if early_stop is not None else _early_stop_event(run_or_frame)
-    if stop:
-        label = f"early stop at epoch {stop.get('epoch')}"
-        if stop.get("return_epoch") is not None:
-            label += f" (returns epoch {stop['return_epoch']})"
+    if info.early_stop:
+        epoch, label = info.early_stop
         fig.add_vline(
-            x=stop.get("epoch"),
+            x=epoch,
             line={"color": HIGHLIGHT_COLOR, "width": 2},
             annotation_text=label,
             annotation_position="top right",
             row=1,
             col=1,
         )
-    if not free.empty:
+    if len(info.free_epochs):
         fig.add_trace(
             go.Bar(
-                x=free["epoch"].to_numpy(),
-                y=free["value"].to_numpy(),
+                x=info.free_epochs,
+                y=info.free_counts,
                 name="parameter-free ops",
                 marker_color="#009E73",
                 hovertemplate="epoch %{x}<br>%{y:.0f} parameter-free ops<extra></extra>",

@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -70,6 +70,59 @@ def _colorscale(k: int) -> list[list[Any]]:
     return scale
 
 
+class _OverlayInfo(NamedTuple):
+    """The 2D slices an overlay figure shows (the data step of plot_overlays)."""
+
+    images: list[np.ndarray]  # one (H, W) slice per row, first channel
+    truths: list[np.ndarray]  # index masks, same slices
+    predictions: list[np.ndarray]
+    n_classes: int  # highest class index k; the colour scale spans 0..k
+    class_labels: list[str]  # legend labels of classes 1..k
+
+
+def _get_overlay_info(
+    images: Any,
+    truth: Any,
+    prediction: Any,
+    class_names: Sequence[str],
+    max_images: int,
+    axis: int,
+    slice_index: int | None,
+) -> _OverlayInfo:
+    """Checks the batches and cuts each shown sample to its 2D slice."""
+    images, truth, pred = (
+        _array(images, "images"),
+        _labels(truth, "truth"),
+        _labels(prediction, "prediction"),
+    )
+    if not (len(images) == len(truth) == len(pred)):
+        raise ConfigError("images, truth and prediction must hold the same number of samples.")
+    if truth.shape != pred.shape or truth.shape != images.shape[:1] + images.shape[2:]:
+        raise ConfigError(
+            f"truth {truth.shape} and prediction {pred.shape} must match the images' "
+            f"spatial size {images.shape[2:]}."
+        )
+    if images.ndim == 5 and not 0 <= axis < 3:
+        raise ConfigError(f"axis must be 0, 1 or 2 for volumes, got {axis}.")
+    rows = max(1, min(int(max_images), len(images)))
+    k = int(max(truth.max(), pred.max(), len(class_names) - 1, 1))
+    names = list(class_names) or ["background"] + [f"class {i}" for i in range(1, k + 1)]
+    shown: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
+    for r in range(rows):
+        index = slice_index
+        if images.ndim == 5 and index is None:
+            index = _best_slice(truth[r], axis)
+        for out, volume in zip(shown, (images[r, 0], truth[r], pred[r]), strict=True):
+            out.append(_slice(volume, axis, index or 0))
+    return _OverlayInfo(
+        images=shown[0],
+        truths=shown[1],
+        predictions=shown[2],
+        n_classes=k,
+        class_labels=[names[i] if i < len(names) else f"class {i}" for i in range(1, k + 1)],
+    )
+
+
 def plot_overlays(
     images: Any,
     truth: Any,
@@ -94,23 +147,8 @@ def plot_overlays(
         A figure with ``3 * rows`` heatmap panels (traces named ``image``, ``truth``,
         ``prediction``) and one legend entry per foreground class.
     """
-    images, truth, pred = (
-        _array(images, "images"),
-        _labels(truth, "truth"),
-        _labels(prediction, "prediction"),
-    )
-    if not (len(images) == len(truth) == len(pred)):
-        raise ConfigError("images, truth and prediction must hold the same number of samples.")
-    if truth.shape != pred.shape or truth.shape != images.shape[:1] + images.shape[2:]:
-        raise ConfigError(
-            f"truth {truth.shape} and prediction {pred.shape} must match the images' "
-            f"spatial size {images.shape[2:]}."
-        )
-    if images.ndim == 5 and not 0 <= axis < 3:
-        raise ConfigError(f"axis must be 0, 1 or 2 for volumes, got {axis}.")
-    rows = max(1, min(int(max_images), len(images)))
-    k = int(max(truth.max(), pred.max(), len(class_names) - 1, 1))
-    names = list(class_names) or ["background"] + [f"class {i}" for i in range(1, k + 1)]
+    info = _get_overlay_info(images, truth, prediction, class_names, max_images, axis, slice_index)
+    rows, k = len(info.images), info.n_classes
     fig = make_subplots(
         rows=rows,
         cols=3,
@@ -119,12 +157,9 @@ def plot_overlays(
         vertical_spacing=0.02,
     )
     scale = _colorscale(k)
-    for r in range(rows):
-        index = slice_index
-        if images.ndim == 5 and index is None:
-            index = _best_slice(truth[r], axis)
-        image = _slice(images[r, 0], axis, index or 0)
-        for c, (name, mask) in enumerate((("image", None), ("truth", truth), ("prediction", pred))):
+    for r, image in enumerate(info.images):
+        panels = (("image", None), ("truth", info.truths[r]), ("prediction", info.predictions[r]))
+        for c, (name, mask) in enumerate(panels):
             fig.add_trace(
                 go.Heatmap(
                     z=image, colorscale="gray", showscale=False, name=name, hoverinfo="skip"
@@ -135,7 +170,7 @@ def plot_overlays(
             if mask is not None:
                 fig.add_trace(
                     go.Heatmap(
-                        z=_slice(mask[r], axis, index or 0),
+                        z=mask,
                         zmin=-0.5,
                         zmax=k + 0.5,
                         colorscale=scale,
@@ -147,8 +182,7 @@ def plot_overlays(
                     row=r + 1,
                     col=c + 1,
                 )
-    for i in range(1, k + 1):
-        label = names[i] if i < len(names) else f"class {i}"
+    for i, label in enumerate(info.class_labels, start=1):
         fig.add_trace(
             go.Scatter(
                 x=[None], y=[None], mode="markers", name=label,

@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -84,6 +84,40 @@ def genotype_text(row: pd.Series) -> str:
     return str(row.get("genotype_json", row.get("key", "")))
 
 
+class _ParetoInfo(NamedTuple):
+    """The points plot_pareto draws (its data step)."""
+
+    xs: np.ndarray  # candidates with both objectives finite
+    ys: np.ndarray
+    texts: list[str]  # hover text (genotype) per candidate
+    front: np.ndarray  # indices of the non-dominated candidates, sorted by x
+    minimize_x: bool
+    maximize_y: bool
+
+
+def _get_pareto_info(
+    run_or_frame: Any, x: str, y: str, minimize_x: bool | None, maximize_y: bool | None
+) -> _ParetoInfo:
+    """Both objectives of every candidate that has them, and which are on the front."""
+    frame = frame_of(run_or_frame, "candidates", (), "this run has no evaluated candidates yet.")
+    xcol, ycol = resolve_column(frame, x), resolve_column(frame, y)
+    minimize_x = x in MINIMISED if minimize_x is None else minimize_x
+    maximize_y = y not in MINIMISED if maximize_y is None else maximize_y
+    rows = frame[np.isfinite(frame[xcol].astype(float)) & np.isfinite(frame[ycol].astype(float))]
+    if rows.empty:
+        raise ConfigError(f"no candidate has both '{x}' and '{y}' recorded; pick other objectives.")
+    xs, ys = rows[xcol].to_numpy(dtype=float), rows[ycol].to_numpy(dtype=float)
+    front = np.flatnonzero(pareto_mask(xs, ys, minimize_x, maximize_y))
+    return _ParetoInfo(
+        xs=xs,
+        ys=ys,
+        texts=[genotype_text(row) for _, row in rows.iterrows()],
+        front=front[np.argsort(xs[front], kind="stable")],
+        minimize_x=minimize_x,
+        maximize_y=maximize_y,
+    )
+
+
 def plot_pareto(
     run_or_frame: Any,
     x: str = "params",
@@ -108,17 +142,8 @@ def plot_pareto(
     Example:
         >>> fig = plot_pareto(run, x="latency_ms", y="val_acc")  # doctest: +SKIP
     """
-    frame = frame_of(run_or_frame, "candidates", (), "this run has no evaluated candidates yet.")
-    xcol, ycol = resolve_column(frame, x), resolve_column(frame, y)
-    minimize_x = x in MINIMISED if minimize_x is None else minimize_x
-    maximize_y = y not in MINIMISED if maximize_y is None else maximize_y
-    rows = frame[np.isfinite(frame[xcol].astype(float)) & np.isfinite(frame[ycol].astype(float))]
-    if rows.empty:
-        raise ConfigError(f"no candidate has both '{x}' and '{y}' recorded; pick other objectives.")
-    xs, ys = rows[xcol].to_numpy(dtype=float), rows[ycol].to_numpy(dtype=float)
-    texts = [genotype_text(row) for _, row in rows.iterrows()]
-    on_front = pareto_mask(xs, ys, minimize_x, maximize_y)
-    order = np.argsort(xs[on_front], kind="stable")
+    info = _get_pareto_info(run_or_frame, x, y, minimize_x, maximize_y)
+    xs, ys, front = info.xs, info.ys, info.front
     hover = f"%{{text}}<br>{x} %{{x:.4g}}<br>{y} %{{y:.4g}}<extra></extra>"
     fig = go.Figure()
     fig.add_trace(
@@ -127,26 +152,26 @@ def plot_pareto(
             y=ys,
             mode="markers",
             name="candidates",
-            text=texts,
+            text=info.texts,
             marker={"color": POINT_COLOR, "opacity": 0.55, "size": 7},
             hovertemplate=hover,
         )
     )
     fig.add_trace(
         go.Scatter(
-            x=xs[on_front][order],
-            y=ys[on_front][order],
+            x=xs[front],
+            y=ys[front],
             mode="lines+markers",
             name="Pareto front",
-            text=[texts[i] for i in np.flatnonzero(on_front)[order]],
+            text=[info.texts[i] for i in front],
             line={"color": FRONT_COLOR, "shape": "hv", "width": 2},
             marker={"color": FRONT_COLOR, "size": 9, "symbol": "diamond"},
             hovertemplate=hover,
         )
     )
     fig.update_layout(
-        title=f"Pareto front: {y} ({'max' if maximize_y else 'min'}) vs {x} "
-        f"({'min' if minimize_x else 'max'}), {int(on_front.sum())} of {len(xs)} candidates",
+        title=f"Pareto front: {y} ({'max' if info.maximize_y else 'min'}) vs {x} "
+        f"({'min' if info.minimize_x else 'max'}), {len(front)} of {len(xs)} candidates",
         xaxis_title=x,
         yaxis_title=y,
         hovermode="closest",

@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -37,6 +37,56 @@ def _batch(x: Any, name: str, channels: int | None) -> torch.Tensor:
         shape = f"(N, {channels}, H, W)" if channels else "(N, channels, H, W)"
         raise ConfigError(f"{name} must be a batch {shape}, got {tuple(x.shape)}.")
     return x
+
+
+class _ReconstructionInfo(NamedTuple):
+    """The images and scores plot_reconstructions shows (its data step)."""
+
+    # Per row, the panels' (H, W) images in PANELS order, clamped to [0, 1]; the error map
+    # is already multiplied by ERROR_GAIN.
+    images: list[tuple[np.ndarray, ...]]
+    # Per row, {"zero-filled" | "reconstruction": (PSNR in dB, SSIM)} against the target.
+    scores: list[dict[str, tuple[float, float]]]
+
+
+def _get_reconstruction_info(
+    target: Any, inputs: Any, reconstruction: Any, max_images: int
+) -> _ReconstructionInfo:
+    """Checks the batches, unpacks the zero-filled image and mask, and scores each row."""
+    from nasbench.data.kspace import unpack
+    from nasbench.evaluation.reconstruction import per_image_scores
+
+    target = _batch(target, "target", 1)
+    inputs = _batch(inputs, "inputs", None)
+    output = _batch(reconstruction, "reconstruction", 1)
+    if not target.shape == output.shape == (len(inputs), 1, *inputs.shape[2:]):
+        raise ConfigError(
+            f"target {tuple(target.shape)}, inputs {tuple(inputs.shape)} and reconstruction "
+            f"{tuple(output.shape)} must hold the same images."
+        )
+    try:
+        acquired = unpack(inputs)
+    except DatasetError as err:  # a figure's bad argument, not bad data
+        raise ConfigError(f"inputs: {err}") from None
+    zero_filled = acquired.zero_filled.abs()[:, None]
+    masks = acquired.mask[:, 0].expand(target[:, 0].shape)
+    scores = {
+        "zero-filled": per_image_scores(zero_filled.clamp(0, 1), target),
+        "reconstruction": per_image_scores(output.clamp(0, 1), target),
+    }
+    rows = max(1, min(int(max_images), len(target)))
+    images, row_scores = [], []
+    for i in range(rows):
+        error = (output[i, 0] - target[i, 0]).abs() * ERROR_GAIN
+        panels = (target[i, 0], zero_filled[i, 0], output[i, 0], error, masks[i])
+        images.append(tuple(image.clamp(0, 1).numpy() for image in panels))
+        row_scores.append(
+            {
+                name: (float(score["psnr"][i]), float(score["ssim"][i]))
+                for name, score in scores.items()
+            }
+        )
+    return _ReconstructionInfo(images=images, scores=row_scores)
 
 
 def plot_reconstructions(
@@ -61,45 +111,23 @@ def plot_reconstructions(
         >>> len(plot_reconstructions(y[None], x[None], y[None]).data)
         5
     """
-    from nasbench.data.kspace import unpack
-    from nasbench.evaluation.reconstruction import per_image_scores
-
-    target = _batch(target, "target", 1)
-    inputs = _batch(inputs, "inputs", None)
-    output = _batch(reconstruction, "reconstruction", 1)
-    if not target.shape == output.shape == (len(inputs), 1, *inputs.shape[2:]):
-        raise ConfigError(
-            f"target {tuple(target.shape)}, inputs {tuple(inputs.shape)} and reconstruction "
-            f"{tuple(output.shape)} must hold the same images."
-        )
-    try:
-        acquired = unpack(inputs)
-    except DatasetError as err:  # a figure's bad argument, not bad data
-        raise ConfigError(f"inputs: {err}") from None
-    zero_filled = acquired.zero_filled.abs()[:, None]
-    masks = acquired.mask[:, 0].expand(target[:, 0].shape)
-    scores = {
-        "zero-filled": per_image_scores(zero_filled.clamp(0, 1), target),
-        "reconstruction": per_image_scores(output.clamp(0, 1), target),
-    }
-    rows = max(1, min(int(max_images), len(target)))
+    info = _get_reconstruction_info(target, inputs, reconstruction, max_images)
+    rows = len(info.images)
     titles = []
-    for i in range(rows):
+    for scores in info.scores:
         for panel in PANELS:
             name = panel.split(" x")[0]
             text = panel.format(gain=ERROR_GAIN)
             if name in scores:
-                psnr, ssim = scores[name]["psnr"][i], scores[name]["ssim"][i]
-                text = f"{panel}<br>{float(psnr):.1f} dB, SSIM {float(ssim):.3f}"
+                psnr, ssim = scores[name]
+                text = f"{panel}<br>{psnr:.1f} dB, SSIM {ssim:.3f}"
             titles.append(text)
     fig = make_subplots(rows=rows, cols=len(PANELS), subplot_titles=titles, horizontal_spacing=0.01)
-    for i in range(rows):
-        error = (output[i, 0] - target[i, 0]).abs() * ERROR_GAIN
-        panels = (target[i, 0], zero_filled[i, 0], output[i, 0], error, masks[i])
-        for col, (panel, image) in enumerate(zip(PANELS, panels, strict=True), start=1):
+    for i, images in enumerate(info.images):
+        for col, (panel, image) in enumerate(zip(PANELS, images, strict=True), start=1):
             fig.add_trace(
                 go.Heatmap(
-                    z=np.flipud(image.clamp(0, 1).numpy()),
+                    z=np.flipud(image),
                     colorscale="gray" if col != 4 else "inferno",
                     zmin=0.0,
                     zmax=1.0,

@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -124,6 +124,38 @@ def first_op(label: str) -> str:
     return label.split(" + ")[0]
 
 
+class _TimelineInfo(NamedTuple):
+    """What the genotype timeline draws (the data step of plot_genotype_timeline)."""
+
+    table: pd.DataFrame  # genotype_changes of every cell
+    cells: list[str]  # the cells shown, one panel each
+    space_ops: list[str]  # ops seen in any cell, sorted: fixes each op's marker symbol
+    n_changes: int  # changes in the shown cells
+    n_rows: int  # edges over the shown panels
+    n_epochs: int
+
+
+def _get_timeline_info(run_or_frame: Any, cell_type: str) -> _TimelineInfo:
+    """The per-epoch choices table, the cells to show and the counts the layout needs."""
+    table = genotype_changes(run_or_frame)
+    cells = list(dict.fromkeys(table["cell_type"]))
+    if cell_type != "both":
+        if cell_type not in cells:
+            raise ConfigError(
+                f"the genotypes have no cell '{cell_type}'; use 'both' or one of "
+                f"{', '.join(cells)}."
+            )
+        cells = [cell_type]
+    return _TimelineInfo(
+        table=table,
+        cells=cells,
+        space_ops=sorted({first_op(op) for op in table["op"] if op != NOT_CHOSEN}),
+        n_changes=int(table.loc[table["cell_type"].isin(cells), "changed"].sum()),
+        n_rows=sum(table.loc[table["cell_type"] == c, "edge"].nunique() for c in cells),
+        n_epochs=table["epoch"].nunique(),
+    )
+
+
 def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Figure:
     """Which op each edge held at every epoch, with each change ringed in red.
 
@@ -141,15 +173,8 @@ def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Fig
         >>> [t.name for t in fig.data][-1]  # doctest: +SKIP
         'changed'
     """
-    table = genotype_changes(run_or_frame)
-    cells = list(dict.fromkeys(table["cell_type"]))
-    if cell_type != "both":
-        if cell_type not in cells:
-            raise ConfigError(
-                f"the genotypes have no cell '{cell_type}'; use 'both' or one of "
-                f"{', '.join(cells)}."
-            )
-        cells = [cell_type]
+    info = _get_timeline_info(run_or_frame, cell_type)
+    table, cells, space_ops = info.table, info.cells, info.space_ops
     fig = make_subplots(
         rows=len(cells),
         cols=1,
@@ -158,7 +183,6 @@ def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Fig
         vertical_spacing=0.12 / len(cells),
     )
     shown: set[str] = set()
-    space_ops = sorted({first_op(op) for op in table["op"] if op != NOT_CHOSEN})
     for row, cell in enumerate(cells, start=1):
         part = table[table["cell_type"] == cell]
         for op, group in part.groupby("op", sort=False):
@@ -214,16 +238,15 @@ def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Fig
         fig.update_yaxes(
             categoryorder="array", categoryarray=order, autorange="reversed", row=row, col=1
         )
-    n_changes = int(table.loc[table["cell_type"].isin(cells), "changed"].sum())
-    n_rows = sum(table.loc[table["cell_type"] == c, "edge"].nunique() for c in cells)
+    n_changes = info.n_changes
     fig.update_layout(
         title=f"Derived genotype per epoch ({n_changes} change{'s' * (n_changes != 1)} ringed)",
-        height=max(300, 26 * n_rows + 140 * len(cells)),
+        height=max(300, 26 * info.n_rows + 140 * len(cells)),
         hovermode="closest",
     )
     fig.update_xaxes(
         title_text="epoch",
-        dtick=1 if table["epoch"].nunique() <= 30 else None,
+        dtick=1 if info.n_epochs <= 30 else None,
         row=len(cells),
         col=1,
     )

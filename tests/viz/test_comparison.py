@@ -11,8 +11,8 @@ from nasbench.errors import NasbenchError
 from nasbench.runs import RunStore, load
 from nasbench.spaces import NB201Space
 from nasbench.viz import plot_best_so_far, plot_pareto, plot_proxy_vs_true
-from nasbench.viz.comparison import best_so_far_curves, tidy_runs
-from nasbench.viz.pareto import pareto_mask
+from nasbench.viz.comparison import _get_best_so_far_info, best_so_far_curves, tidy_runs
+from nasbench.viz.pareto import _get_pareto_info, pareto_mask
 
 
 def _frames() -> dict[str, list[pd.DataFrame]]:
@@ -51,6 +51,25 @@ def test_best_so_far_traces_bands_and_baseline():
     np.testing.assert_allclose(band.y[:10], mean + std)
     np.testing.assert_allclose(band.y[10:], (mean - std)[::-1])
     assert list(line.x) == list(range(1, 11))
+
+
+def test_best_so_far_info_is_the_mean_and_std_over_seeds():
+    seeds = [
+        pd.DataFrame({"score": [0.2, 0.5, 0.3], "elapsed": [1.0, 2.0, 3.0]}),
+        pd.DataFrame({"score": [0.4, 0.1], "elapsed": [2.0, 4.0]}),
+    ]
+    curve = _get_best_so_far_info({"random": seeds}, "evaluations", None, True).curves["random"]
+    # Best so far [0.2, 0.5, 0.5] and [0.4, 0.4] (kept after its last evaluation).
+    assert list(curve.x) == [1, 2, 3] and curve.n_seeds == 2
+    np.testing.assert_allclose(curve.mean, [0.3, 0.45, 0.45])
+    np.testing.assert_allclose(curve.std, [0.1, 0.05, 0.05])
+    lowest = _get_best_so_far_info({"random": seeds}, "evaluations", None, False).curves["random"]
+    np.testing.assert_allclose(lowest.mean, [0.3, 0.15, 0.15])
+    timed = _get_best_so_far_info({"random": seeds}, "wall_time", None, True).curves["random"]
+    assert timed.x.min() >= 1.0 and np.isfinite(timed.mean).all()  # no point before t=1 s
+    assert timed.mean[-1] == pytest.approx(0.45)
+    with pytest.raises(NasbenchError, match="x must be one of"):
+        _get_best_so_far_info({"random": seeds}, "epochs", None, True)
 
 
 def test_best_so_far_wall_time_and_long_frame_input():
@@ -116,6 +135,24 @@ def test_pareto_front_is_non_dominated_set():
     assert len(fig.data[0].x) == 5
     with pytest.raises(NasbenchError, match="no column 'macs'"):
         plot_pareto(frame, x="macs")
+
+
+def test_pareto_info_keeps_finite_points_and_sorts_the_front_by_x():
+    frame = pd.DataFrame(
+        {
+            "params": [4, 1, 5, 2, 3, np.nan],
+            "score": [0.8, 0.1, 0.7, 0.5, 0.4, 0.9],
+            "genotype_json": list("abcdef"),
+        }
+    )
+    info = _get_pareto_info(frame, "params", "score", None, None)
+    assert (info.minimize_x, info.maximize_y) == (True, True)  # params is a cost
+    assert list(info.xs) == [4, 1, 5, 2, 3] and info.texts == list("abcde")
+    assert list(info.front) == [1, 3, 0]  # x = 1, 2, 4
+    both_min = _get_pareto_info(frame, "params", "score", None, False)
+    assert list(both_min.front) == [1] and not both_min.maximize_y
+    with pytest.raises(NasbenchError, match="no candidate has both"):
+        _get_pareto_info(frame.assign(score=np.nan), "params", "score", None, None)
 
 
 def test_proxy_vs_true_correlations_equal_scipy():

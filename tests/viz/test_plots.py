@@ -13,10 +13,21 @@ from nasbench.errors import NasbenchError
 from nasbench.runs import RunStore, load
 from nasbench.runs.alpha_summary import collapse_threshold
 from nasbench.spaces.zoo import zoo
-from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
-from nasbench.viz.history import plot_eigenvalues, plot_history
+from nasbench.viz.alphas import (
+    _get_alpha_animation_info,
+    _get_alpha_info,
+    plot_alpha_animation,
+    plot_alpha_heatmap,
+    plot_alphas,
+)
+from nasbench.viz.history import (
+    _get_eigenvalue_info,
+    _get_history_info,
+    plot_eigenvalues,
+    plot_history,
+)
 from nasbench.viz.palette import op_color
-from nasbench.viz.timeline import genotype_changes, plot_genotype_timeline
+from nasbench.viz.timeline import _get_timeline_info, genotype_changes, plot_genotype_timeline
 
 OPS = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_5x5")
 EDGES = tuple(f"{i}->{j}" for j in range(2, 5) for i in range(j))  # 3 nodes: 9 edges
@@ -137,6 +148,33 @@ def test_animation_has_one_frame_per_snapshot_and_is_thinned(run):
     assert "2 of 5 snapshots" in thin.layout.title.text
 
 
+def test_alpha_info_groups_thinned_trajectories_per_edge_and_op(run):
+    info = _get_alpha_info(run, "reduce", "alpha", "weight", 500, "data")
+    assert (info.cell_type, info.edges, info.ops) == ("reduce", list(EDGES), list(OPS))
+    assert (info.n_steps, info.n_kept) == (5, 5) and len(info.curves) == len(EDGES) * len(OPS)
+    curve = info.curves[("1->3", "skip_connect")]
+    expected = [softmax(raw_matrix(s, "reduce"))[EDGES.index("1->3"), 2] for s in STEPS]
+    assert list(curve["step"]) == list(STEPS)
+    np.testing.assert_allclose(curve["weight"], expected)
+    weights = np.concatenate([softmax(raw_matrix(s, "reduce")).ravel() for s in STEPS])
+    pad = (weights.max() - weights.min()) * 0.08
+    np.testing.assert_allclose(info.y_range, [weights.min() - pad, weights.max() + pad])
+    thin = _get_alpha_info(run.alphas, None, "alpha", "weight", 3, "full")
+    assert thin.cell_type == "normal" and (thin.n_steps, thin.n_kept) == (5, 3)
+    assert list(thin.curves[("0->2", "max_pool_3x3")]["step"]) == [0, 10, 20]
+    assert thin.y_range == [-0.02, 1.02]
+
+
+def test_alpha_animation_info_has_one_matrix_per_kept_snapshot(run):
+    info = _get_alpha_animation_info(run, "normal", "alpha", "raw", 2)
+    assert list(info.matrices) == [0, 20] and info.n_steps == 5
+    last = info.matrices[20]
+    assert list(last.index) == list(EDGES) and list(last.columns) == list(OPS)
+    np.testing.assert_allclose(last.to_numpy(), raw_matrix(20, "normal"))
+    every = _get_alpha_animation_info(run, "normal", "alpha", "weight", 60)
+    assert list(every.matrices) == list(STEPS)
+
+
 def test_timeline_marks_exactly_the_changed_edges(run):
     table = genotype_changes(run)
     changed = table[table["changed"]]
@@ -159,6 +197,20 @@ def test_timeline_marks_exactly_the_changed_edges(run):
     assert {t.meta for t in only.data} == {"reduce"}
 
 
+def test_timeline_info_counts_edges_changes_and_ops(run):
+    info = _get_timeline_info(run, "both")
+    assert info.cells == ["normal", "reduce"] and info.n_epochs == 3
+    # normal: 8 edges of DARTS_V2 plus 2->3 that epoch 2 adds; reduce: 8 edges.
+    assert info.n_rows == 9 + 8 and info.n_changes == 3
+    assert info.space_ops == ["dil_conv_3x3", "max_pool_3x3", "sep_conv_3x3", "skip_connect"]
+    assert len(info.table) == info.n_rows * info.n_epochs
+    reduce = _get_timeline_info(run.genotypes, "reduce")
+    assert (reduce.cells, reduce.n_rows, reduce.n_changes) == (["reduce"], 8, 0)
+    assert reduce.space_ops == info.space_ops  # symbols stay those of the whole space
+    with pytest.raises(NasbenchError, match="no cell 'cell'"):
+        _get_timeline_info(run, "cell")
+
+
 def test_history_has_train_and_val_curves(run):
     fig = plot_history(run)
     names = [t.name for t in fig.data]
@@ -169,6 +221,25 @@ def test_history_has_train_and_val_curves(run):
     np.testing.assert_allclose(fig.data[1].y, [0.9, 0.8, 0.7])
     with pytest.raises(NasbenchError, match="no metric 'los'.*Did you mean 'loss'"):
         plot_history(run, metrics=["los"])
+
+
+def test_history_info_has_one_curve_per_logged_metric_and_phase(run):
+    curves = _get_history_info(run, None, ("train", "val", "test")).curves
+    assert {m: list(parts) for m, parts in curves.items()} == {
+        "loss": ["train", "val"],
+        "acc": ["train", "val"],
+        "parameter_free_ops": ["val"],
+    }
+    train = curves["loss"]["train"]
+    assert list(train["step"]) == list(range(1, 21))
+    np.testing.assert_allclose(train["value"], 1 / np.arange(1, 21))
+    val = curves["loss"]["val"]  # stored as val_loss, one row per epoch
+    assert list(val["step"]) == [5, 15, 25] and list(val["epoch"]) == [0, 1, 2]
+    np.testing.assert_allclose(val["value"], [0.9, 0.8, 0.7])
+    only = _get_history_info(run.history, ["acc"], ("val",)).curves
+    assert list(only) == ["acc"] and list(only["acc"]) == ["val"]
+    with pytest.raises(NasbenchError, match="no metric 'lr' in phases train"):
+        _get_history_info(run, ["lr"], ("train",))
 
 
 def test_eigenvalue_plot_only_when_the_metric_exists(run, tmp_path):
@@ -200,6 +271,27 @@ def test_eigenvalue_threshold_follows_the_robustdarts_rule():
     np.testing.assert_allclose(threshold.y, limit[5:])
     assert limit[5] == pytest.approx(1.5) and local[8] == pytest.approx(2.0)
     assert any(t.fill == "tonexty" for t in fig.data)  # the shaded stop zone
+
+
+def test_eigenvalue_info_holds_the_series_threshold_and_marks(tmp_path):
+    rows = [(e, e, "val", "hessian_eigenvalue", v) for e, v in enumerate([1.0, 1.0, 2.0, 4.0])]
+    rows += [(e, e, "val", "parameter_free_ops", n) for e, n in enumerate([0.0, 1.0, 1.0, 2.0])]
+    rows += [(3, 3, "val", "parameter_free_ops", 5.0)]  # a re-logged epoch: the last row wins
+    frame = pd.DataFrame(rows, columns=["step", "epoch", "phase", "name", "value"])
+    stop = {"epoch": 3, "return_epoch": 1}
+    info = _get_eigenvalue_info(frame, window=1, factor=2.0, start_epoch=2, early_stop=stop)
+    assert list(info.epochs) == [0, 1, 2, 3]
+    np.testing.assert_allclose(info.local_mean, [1.0, 1.0, 2.0, 4.0])
+    np.testing.assert_allclose(info.threshold, [np.nan, 2.0, 2.0, 4.0])
+    assert info.stop_zone_top == pytest.approx(4.0 * 1.15)
+    assert info.no_stop_span == (-0.5, 1.5)
+    assert info.early_stop == (3, "early stop at epoch 3 (returns epoch 1)")
+    assert list(info.free_epochs) == [0, 1, 2, 3] and list(info.free_counts) == [0, 1, 1, 5]
+    logged = _get_eigenvalue_info(make_run(tmp_path, eigen=True, early_stop=True), 5, 1.3, 10, None)
+    assert logged.stop_zone_top is None  # fewer than 2 windows of values: no threshold yet
+    assert logged.no_stop_span == (-0.5, 2.5)
+    assert logged.early_stop == (2, "early stop at epoch 2 (returns epoch 0)")
+    assert list(logged.free_counts) == [3.0, 3.0, 3.0]
 
 
 def test_plot_alphas_zooms_to_the_data_unless_asked_for_the_full_range(run):

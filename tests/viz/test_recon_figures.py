@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -10,6 +11,7 @@ from nasbench.errors import ConfigError, SpaceError
 from nasbench.spaces import zoo
 from nasbench.spaces.recon import ReconGenotype
 from nasbench.viz import draw_genotype, draw_unrolled, plot_reconstructions
+from nasbench.viz.recon import _get_reconstruction_info
 
 GENOTYPE = ReconGenotype([("res_conv_3x3", 0), ("sep_conv_3x3", 1)], [2])
 
@@ -32,6 +34,24 @@ def test_five_panels_per_row_with_scores_in_the_titles():
     assert "dB" in titles[1] and "dB" not in titles[0]
     # The mask panel holds the sampled columns as whole columns of ones.
     assert set(fig.data[4].z.flatten().tolist()) == {0.0, 1.0}
+
+
+def test_reconstruction_info_holds_the_panels_and_scores_per_row():
+    x, y = _samples()
+    target = y * 0.5  # leaves room above for an offset output, so nothing is clamped
+    info = _get_reconstruction_info(target, x, target + 0.1, max_images=2)
+    assert len(info.images) == len(info.scores) == 2
+    truth, _, output, error, mask = info.images[1]
+    np.testing.assert_allclose(truth, target[1, 0].numpy())
+    np.testing.assert_allclose(output, target[1, 0].numpy() + 0.1, rtol=1e-6)
+    np.testing.assert_allclose(error, 0.5, rtol=1e-5)  # |0.1| x ERROR_GAIN 5
+    columns = draw_mask(16, 4, 0.25, seed=1).numpy()
+    np.testing.assert_array_equal(mask, np.broadcast_to(columns, (16, 16)))
+    assert set(info.scores[0]) == {"zero-filled", "reconstruction"}
+    psnr, ssim = info.scores[0]["reconstruction"]
+    assert psnr == pytest.approx(20.0, abs=0.01) and ssim < 1.0  # MSE 0.01 on a [0, 1] range
+    perfect = _get_reconstruction_info(y, x, y, max_images=9)
+    assert len(perfect.images) == 3 and perfect.scores[2]["reconstruction"] == (100.0, 1.0)
 
 
 def test_mismatched_inputs_are_one_line_errors():

@@ -19,6 +19,7 @@ from nasbench.viz import (
     plot_overlays,
     render,
 )
+from nasbench.viz.overlay import _get_overlay_info
 
 
 def test_overlays_2d_and_3d_slices():
@@ -31,6 +32,23 @@ def test_overlays_2d_and_3d_slices():
     assert len(plot_overlays(volume, (volume > 0.5).long(), (volume > 0.4).long()).data) == 6
     with pytest.raises(ConfigError, match="spatial size"):
         plot_overlays(image, mask[:, :, :8], mask)
+
+
+def test_overlay_info_cuts_each_volume_at_its_most_foreground_slice():
+    images = np.arange(2 * 3 * 4 * 4, dtype=float).reshape(2, 1, 3, 4, 4)
+    truth = np.zeros((2, 1, 3, 4, 4), dtype=int)
+    truth[0, 0, 2, 0, 0], truth[0, 0, 2, 1, 1], truth[0, 0, 0, 3, 3] = 1, 2, 1
+    truth[1, 0, 1, 3, 3] = 1
+    logits = np.zeros((2, 4, 3, 4, 4))
+    logits[:, 3, 0] = 1.0  # predicts class 3 on depth slice 0, background elsewhere
+    info = _get_overlay_info(images, truth, logits, (), 4, 0, None)
+    np.testing.assert_array_equal(info.images[0], images[0, 0, 2])  # 2 voxels beat 1
+    np.testing.assert_array_equal(info.truths[1], truth[1, 0, 1])
+    assert info.predictions[0].sum() == 0 and info.n_classes == 3
+    assert info.class_labels == ["class 1", "class 2", "class 3"]
+    fixed = _get_overlay_info(images, truth, truth, ("bg", "organ"), 1, 2, 3)
+    assert len(fixed.images) == 1 and fixed.class_labels == ["organ", "class 2"]
+    np.testing.assert_array_equal(fixed.truths[0], truth[0, 0, :, :, 3])
 
 
 def test_dice_per_class_over_epochs():
