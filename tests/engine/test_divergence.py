@@ -12,7 +12,7 @@ from nasbench.engine.search import resume, search
 from nasbench.errors import CheckpointError, DivergenceError
 from nasbench.runs import load, load_checkpoint
 
-from .test_kill_anywhere import config, killed_at, tables
+from .test_kill_anywhere import config, killed_at, one_torch_thread, tables  # noqa: F401 (autouse)
 
 
 def _failed(run_dir, **overrides) -> str:
