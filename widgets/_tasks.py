@@ -50,6 +50,18 @@ class Debouncer:
             self._handle.cancel()
         self._handle = loop.call_later(self.delay, self._fire)
 
+    def flush(self) -> None:
+        """Run a call still waiting for its quiet time now (nothing when none waits).
+
+        Example:
+            >>> calls = []
+            >>> Debouncer(lambda: calls.append(1)).flush(); calls  # nothing was waiting
+            []
+        """
+        if self._handle is not None:
+            self._handle.cancel()
+            self._fire()
+
     def _fire(self) -> None:
         self._handle = None
         self.fn()

@@ -175,10 +175,10 @@ class GenotypeViewer(widgets.VBox):
 
     def __init__(self, run_dirs: list[str] | None = None) -> None:
         self.dataset = {"in_channels": 1, "num_classes": 2, "spatial_dims": 2}
-        self.highlight_a: set = set()
-        self.highlight_b: set = set()
-        self.costs_a: dict[str, float] = {}
-        self.costs_b: dict[str, float] = {}
+        self._highlight_a: set = set()
+        self._highlight_b: set = set()
+        self._costs_a: dict[str, float] = {}
+        self._costs_b: dict[str, float] = {}
         self.source_a = GenotypeSource("genotype A")
         self.source_b = GenotypeSource("genotype B", zoo_name="DARTS_V1")
         self.compare = widgets.Checkbox(value=False, description="compare with B")
@@ -273,6 +273,32 @@ class GenotypeViewer(widgets.VBox):
         )
         return costs
 
+    # What a notebook reads is current: a redraw still waiting for its quiet time runs first
+    # (a lesson reads the counts in the cell that changed the genotypes).
+    @property
+    def highlight_a(self) -> set:
+        """Edges of A not in B (as drawn), empty unless comparing."""
+        self.update_soon.flush()
+        return self._highlight_a
+
+    @property
+    def highlight_b(self) -> set:
+        """Edges of B not in A."""
+        self.update_soon.flush()
+        return self._highlight_b
+
+    @property
+    def costs_a(self) -> dict[str, float]:
+        """Parameters and MACs of A in the chosen skeleton."""
+        self.update_soon.flush()
+        return self._costs_a
+
+    @property
+    def costs_b(self) -> dict[str, float]:
+        """Parameters and MACs of B (empty unless comparing)."""
+        self.update_soon.flush()
+        return self._costs_b
+
     def update(self) -> None:
         """Redraw both sides, their costs and the highlighted differences."""
         from nasbench.viz import diff_edges
@@ -280,19 +306,19 @@ class GenotypeViewer(widgets.VBox):
         a = self.source_a.genotype
         b = self.source_b.genotype if self.compare.value else None
         self.side_b.layout.display = None if self.compare.value else "none"
-        self.highlight_a, self.highlight_b = set(), set()
+        self._highlight_a, self._highlight_b = set(), set()
         self.diff_label.value = ""
         if a is not None and b is not None:
             if getattr(a, "kind", "") == getattr(b, "kind", "") == "darts":
-                self.highlight_a = diff_edges(a, b)
-                self.highlight_b = diff_edges(b, a)
+                self._highlight_a = diff_edges(a, b)
+                self._highlight_b = diff_edges(b, a)
                 self.diff_label.value = (
-                    f"<b>{len(self.highlight_a)}</b> edge(s) of A differ from B "
+                    f"<b>{len(self._highlight_a)}</b> edge(s) of A differ from B "
                     "(thick red); identical cells have none."
                 )
             else:
                 self.diff_label.value = message_html(
                     "edge differences are drawn for two DARTS/NASNet genotypes.", "info"
                 )
-        self.costs_a = self._side(a, self.drawing_a, self.costs_label_a, self.highlight_a)
-        self.costs_b = self._side(b, self.drawing_b, self.costs_label_b, self.highlight_b)
+        self._costs_a = self._side(a, self.drawing_a, self.costs_label_a, self._highlight_a)
+        self._costs_b = self._side(b, self.drawing_b, self.costs_label_b, self._highlight_b)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from nasbench.spaces import zoo
 from nasbench.viz import diff_edges
 from nasbench.viz.palette import HIGHLIGHT_COLOR
@@ -49,3 +51,21 @@ def test_run_genotypes_are_a_source(fake_run):
     assert len(viewer.source_a.epoch.options) == 2
     assert viewer.source_a.genotype.kind == "darts"
     assert "<svg" in viewer.drawing_a.value
+
+
+def test_reading_the_counts_runs_a_redraw_still_waiting_in_jupyter():
+    """In a kernel the redraw waits for the cell to return; a read in that cell gets the
+    new counts, not the old ones."""
+
+    async def change_then_read():
+        viewer = GenotypeViewer()  # built inside a running loop: its redraw is scheduled
+        viewer.update()
+        viewer.compare.value = True
+        viewer.source_b.zoo.value = "DARTS_V1"
+        waiting = viewer.update_soon._handle is not None
+        return waiting, viewer.highlight_a, viewer.costs_b, viewer.update_soon._handle
+
+    waiting, highlight, costs_b, handle_after = asyncio.run(change_then_read())
+    assert waiting and handle_after is None
+    assert highlight == diff_edges(zoo["DARTS_V2"], zoo["DARTS_V1"]) and len(highlight) > 0
+    assert costs_b["params"] > 0
