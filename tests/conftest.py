@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,28 @@ def autohas_run(tmp_path) -> Path:
                                 info={"hp": hps, "hp_probs": policy})  # fmt: skip
         store.set_status("finished")
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """A function that imports ``benchmarks/<name>.py`` as a module, once per session.
+
+    The module stays in ``sys.modules`` until the session ends: dataclasses defined in
+    a script look their module up there.
+    """
+    loaded: dict[str, object] = {}
+
+    def load(name: str):
+        if name not in loaded:
+            spec = importlib.util.spec_from_file_location(
+                f"nasbench_bench_{name}", REPO_ROOT / "benchmarks" / f"{name}.py"
+            )
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+            loaded[name] = module
+        return loaded[name]
+
+    yield load
+    for name in loaded:
+        sys.modules.pop(f"nasbench_bench_{name}", None)

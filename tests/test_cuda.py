@@ -11,7 +11,6 @@ recomputing mixed edge on the GPU.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import subprocess
@@ -31,7 +30,6 @@ pytestmark = [
 ]
 
 CUDA = torch.device("cuda")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_cuda_config(**overrides) -> SearchConfig:
@@ -241,20 +239,10 @@ def test_latency_on_cuda_synchronises():
     assert row["median_ms"] > 0 and row["p90_ms"] >= row["median_ms"]
 
 
-def test_supernet_benchmark_measures_on_cuda():
-    spec = importlib.util.spec_from_file_location(
-        "nasbench_bench_supernet_cuda", ROOT / "benchmarks" / "supernet.py"
-    )
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(bench)
-        tiny = bench.BenchConfig("tiny", n_cells=3, channels=4, size=8, batch=4)
-        for precision in ("fp32", "bf16"):
-            row = bench.measure(
-                tiny, bench.VARIANTS["darts-1st"], 1, 0, "cuda", precision=precision
-            )
-            assert row["device"].startswith("cuda") and row["peak_mb"] > 0
-            assert row["precision"] == precision
-    finally:
-        sys.modules.pop(spec.name, None)
+def test_supernet_benchmark_measures_on_cuda(load_benchmark):
+    bench = load_benchmark("supernet")
+    tiny = bench.BenchConfig("tiny", n_cells=3, channels=4, size=8, batch=4)
+    for precision in ("fp32", "bf16"):
+        row = bench.measure(tiny, bench.VARIANTS["darts-1st"], 1, 0, "cuda", precision=precision)
+        assert row["device"].startswith("cuda") and row["peak_mb"] > 0
+        assert row["precision"] == precision

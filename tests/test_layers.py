@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 import nasbench
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "architecture.py"
-
 
 @pytest.fixture(scope="module")
-def arch():
-    spec = importlib.util.spec_from_file_location("nasbench_bench_architecture", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
+def arch(load_benchmark):
+    return load_benchmark("architecture")
 
 
 def test_no_import_points_up_or_sideways(arch):

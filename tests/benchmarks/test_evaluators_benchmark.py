@@ -3,32 +3,14 @@ filled, the ground truth correlates perfectly with itself, costs are positive.""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f"nasbench_bench_{name}", BENCHMARKS / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
-    return module
-
 
 @pytest.mark.slow
-def test_the_evaluator_table_has_every_evaluator_with_its_cost():
-    bench = _load("evaluators")
+def test_the_evaluator_table_has_every_evaluator_with_its_cost(load_benchmark):
+    bench = load_benchmark("evaluators")
     settings = bench.BenchSettings(
         n=4, channels=4, n_cells=3, limit=32, train_epochs=1, smash_epochs=1, ws_epochs=1
     )
@@ -50,8 +32,8 @@ def test_the_evaluator_table_has_every_evaluator_with_its_cost():
 
 
 @pytest.mark.slow
-def test_the_joint_comparison_trains_each_pick_at_equal_budget():
-    bench = _load("joint_search")
+def test_the_joint_comparison_trains_each_pick_at_equal_budget(load_benchmark):
+    bench = load_benchmark("joint_search")
     settings = bench.JointSettings(seeds=1, budget=4, epochs=1, n_cells=2, channels=4, limit=32)
     frame = bench.run_comparison(settings, log=lambda line: None)
     assert list(frame["method"]) == ["joint", "two_stage", "two_stage_bo"]
