@@ -18,22 +18,29 @@ Example:
 
 from __future__ import annotations
 
-from widgets.alpha_explorer import AlphaExplorer
-from widgets.dataset_picker import DatasetPicker
-from widgets.genotype_viewer import GenotypeViewer
-from widgets.launcher import SearchLauncher
-from widgets.monitor import RunMonitor
-from widgets.run_browser import RunBrowser
-from widgets.space_builder import SpaceBuilder
-from widgets.workbench import Workbench
+import importlib
+from typing import Any
 
-__all__ = [
-    "AlphaExplorer",
-    "DatasetPicker",
-    "GenotypeViewer",
-    "RunBrowser",
-    "RunMonitor",
-    "SearchLauncher",
-    "SpaceBuilder",
-    "Workbench",
-]
+# Each view's module is imported when the view is first asked for (PEP 562), so
+# ``from widgets import Workbench`` costs ipywidgets only and torch loads with the first tab.
+_MODULES = {
+    "AlphaExplorer": "widgets.alpha_explorer",
+    "DatasetPicker": "widgets.dataset_picker",
+    "GenotypeViewer": "widgets.genotype_viewer",
+    "RunBrowser": "widgets.run_browser",
+    "RunMonitor": "widgets.monitor",
+    "SearchLauncher": "widgets.launcher",
+    "SpaceBuilder": "widgets.space_builder",
+    "Workbench": "widgets.workbench",
+}
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module 'widgets' has no attribute '{name}'")
+    return getattr(importlib.import_module(_MODULES[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MODULES])

@@ -160,7 +160,9 @@ class SpaceBuilder(widgets.VBox):
         self.palette_box.add_class("nasbench-op-palette")
         self.op_buttons: dict[str, widgets.ToggleButton] = {}
         self.layer_types = {
-            t: widgets.ToggleButton(value=True, description=t, layout=widgets.Layout(width="auto"))
+            t: widgets.ToggleButton(
+                value=True, description=t, layout=widgets.Layout(width="auto", flex="0 0 auto")
+            )
             for t in CHAIN_LAYER_TYPES
         }
         self.n_nodes = widgets.BoundedIntText(value=4, min=0, max=12, description="nodes",
@@ -203,7 +205,12 @@ class SpaceBuilder(widgets.VBox):
         self.skeleton_drawing.add_class("nasbench-skeleton-drawing")
         self.cell_box = widgets.VBox([self.n_nodes, self.inputs_per_node])
         self.chain_box = widgets.VBox(
-            [widgets.HBox(list(self.layer_types.values())), self.max_depth]
+            [
+                widgets.HBox(
+                    list(self.layer_types.values()), layout=widgets.Layout(flex_flow="row wrap")
+                ),
+                self.max_depth,
+            ]
         )
         self._costs_later = Debouncer(self._live_costs, delay=0.6)
 
@@ -262,14 +269,20 @@ class SpaceBuilder(widgets.VBox):
                     value=op in selected,
                     description=op,
                     tooltip=f"{op} ({family})",
-                    layout=widgets.Layout(width="auto"),
+                    # never shrink below the name ("con…"): the row wraps instead
+                    layout=widgets.Layout(width="auto", flex="0 0 auto"),
                 )
                 button.add_class(f"nasbench-op-{family}")
                 button.observe(self._on_op_toggle, "value")
                 self.op_buttons[op] = button
                 buttons.append(button)
             rows.append(
-                widgets.HBox([widgets.Label(family, layout=widgets.Layout(width="80px")), *buttons])
+                widgets.HBox(
+                    [
+                        widgets.Label(family, layout=widgets.Layout(width="80px")),
+                        widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap")),
+                    ]
+                )
             )
         self.palette_box.children = rows
 

@@ -10,24 +10,51 @@ Wiring (views hold view state; every action calls nasbench):
 - when a run ends, the run browser refreshes and the genotype viewer and the
   alpha explorer show it (the explorer: its alphas, or the hyper-parameter policy of
   an AutoHAS search); Open in the browser does the same for any run.
+
+Start-up: a view is built (and its module, with torch behind it, imported) when its tab
+is first opened, when another view needs it, or when its attribute is first read. In
+Jupyter the tabs are on the page before any of that: the selected tab is built on the
+kernel's loop just after the cell returns, and the monitor next (its figures load
+plotly.js into the page, which a live figure would otherwise wait for after Run).
+Without a running loop (plain Python, tests) every view is built at once, as a script
+expects.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
 import ipywidgets as widgets
 
-from widgets.alpha_explorer import AlphaExplorer
-from widgets.dataset_picker import DatasetPicker
-from widgets.genotype_viewer import GenotypeViewer
-from widgets.launcher import SearchLauncher
-from widgets.monitor import TERMINAL, RunMonitor
-from widgets.run_browser import RunBrowser
-from widgets.space_builder import SpaceBuilder
+from widgets._tasks import running_loop
 
 TITLES = ("Dataset", "Space", "Search", "Monitor", "Genotypes", "Alphas", "Runs")
+# attribute -> (tab title, "module:class"); the order is the tabs' order.
+VIEWS = {
+    "picker": ("Dataset", "widgets.dataset_picker:DatasetPicker"),
+    "builder": ("Space", "widgets.space_builder:SpaceBuilder"),
+    "launcher": ("Search", "widgets.launcher:SearchLauncher"),
+    "monitor": ("Monitor", "widgets.monitor:RunMonitor"),
+    "viewer": ("Genotypes", "widgets.genotype_viewer:GenotypeViewer"),
+    "explorer": ("Alphas", "widgets.alpha_explorer:AlphaExplorer"),
+    "browser": ("Runs", "widgets.run_browser:RunBrowser"),
+}
+LOADING = "<i style='color:#666'>loading {title}…</i>"
+
+
+def _view_class(path: str) -> type:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _lazy_view(attribute: str) -> property:
+    def get(self: Workbench) -> Any:
+        return self.view(attribute)
+
+    get.__doc__ = f"The {VIEWS[attribute][0]} tab's view (built on first use)."
+    return property(get)
 
 
 class Workbench(widgets.Tab):
@@ -45,6 +72,14 @@ class Workbench(widgets.Tab):
         >>> Workbench()  # doctest: +SKIP
     """
 
+    picker = _lazy_view("picker")
+    builder = _lazy_view("builder")
+    launcher = _lazy_view("launcher")
+    monitor = _lazy_view("monitor")
+    viewer = _lazy_view("viewer")
+    explorer = _lazy_view("explorer")
+    browser = _lazy_view("browser")
+
     def __init__(
         self,
         runs_folder: str | os.PathLike = "runs",
@@ -52,46 +87,114 @@ class Workbench(widgets.Tab):
         dataset: str = "synthetic",
         live_costs: bool = True,
     ) -> None:
-        self.picker = DatasetPicker(root=root, value=dataset)
-        self.builder = SpaceBuilder(live_costs=live_costs)
-        self.launcher = SearchLauncher(runs_folder)
-        self.monitor = RunMonitor()
-        self.viewer = GenotypeViewer()
-        self.explorer = AlphaExplorer()
-        self.browser = RunBrowser(runs_folder)
-        super().__init__(
-            children=[
-                self.picker,
-                self.builder,
-                self.launcher,
-                self.monitor,
-                self.viewer,
-                self.explorer,
-                self.browser,
-            ],
-            titles=TITLES,
-        )
+        self._runs_folder = runs_folder
+        self._root = root
+        self._dataset = dataset
+        self._live_costs = live_costs
+        self._views: dict[str, widgets.Widget] = {}
+        self._shown_run: str | None = None  # the last run shown, for views built later
+        self._slots = [
+            widgets.VBox([widgets.HTML(LOADING.format(title=title))]) for title in TITLES
+        ]
+        super().__init__(children=self._slots, titles=TITLES)
         self.add_class("nasbench-workbench")
-        widgets.link((self.builder.batch_size, "value"), (self.launcher.batch_size, "value"))
-        self.picker.observe(self._on_dataset, ["dataset", "size"])
-        self.builder.observe(self._on_space, ["space_config", "valid"])
-        self.launcher.observe(self._on_launch, "launches")
-        self.monitor.observe(self._on_status, "status")
-        self.browser.observe(self._on_open, "opened")
-        self._on_dataset()
-        self._on_space()
-        self.viewer.set_runs(self.browser.run_dirs())
+        self.observe(self._on_tab, "selected_index")
+        loop = running_loop()
+        if loop is None:
+            for attribute in VIEWS:
+                self.view(attribute)
+        else:
+            # After the cell's output is sent, so the tabs show while torch imports; then the
+            # monitor, whose figures bring plotly.js to the page before the first Run needs it.
+            loop.call_later(0.05, self._on_tab)
+            loop.call_later(0.5, self.view, "monitor")
+
+    # ------------------------------------------------------------------ views
+    @property
+    def built(self) -> tuple[str, ...]:
+        """The views built so far (attribute names, in tab order)."""
+        return tuple(a for a in VIEWS if a in self._views)
+
+    def view(self, attribute: str) -> widgets.Widget:
+        """Return the view called ``attribute`` (``"picker"``...), building it if needed.
+
+        Args:
+            attribute: one of ``VIEWS``.
+
+        Returns:
+            The view widget, placed in its tab.
+
+        Example:
+            >>> Workbench(live_costs=False).view("picker").dropdown.value  # doctest: +SKIP
+            'synthetic'
+        """
+        if attribute not in self._views:
+            self._build(attribute)
+        return self._views[attribute]
+
+    def _build(self, attribute: str) -> None:
+        title, path = VIEWS[attribute]
+        cls = _view_class(path)
+        if attribute == "picker":
+            view = cls(root=self._root, value=self._dataset)
+        elif attribute == "builder":
+            view = cls(live_costs=self._live_costs)
+        elif attribute in ("launcher", "browser"):
+            view = cls(self._runs_folder)
+        else:
+            view = cls()
+        self._views[attribute] = view
+        getattr(self, f"_wire_{attribute}")(view)
+        self._slots[TITLES.index(title)].children = (view,)
+
+    def _on_tab(self, _: Any = None) -> None:
+        if self.selected_index is not None:
+            self.view(list(VIEWS)[self.selected_index])
 
     # ----------------------------------------------------------------- wiring
+    def _wire_picker(self, picker: Any) -> None:
+        picker.observe(self._on_dataset, ["dataset", "size"])
+
+    def _wire_builder(self, builder: Any) -> None:
+        builder.set_dataset(self.picker.info, self.picker.size)
+        builder.observe(self._on_space, ["space_config", "valid"])
+
+    def _wire_launcher(self, launcher: Any) -> None:
+        widgets.link((self.builder.batch_size, "value"), (launcher.batch_size, "value"))
+        launcher.observe(self._on_launch, "launches")
+        self._on_dataset()
+        self._on_space()
+
+    def _wire_monitor(self, monitor: Any) -> None:
+        monitor.observe(self._on_status, "status")
+
+    def _wire_viewer(self, viewer: Any) -> None:
+        viewer.set_dataset(self.picker.info, self.picker.size)
+        viewer.set_runs(self.browser.run_dirs())
+        if self._shown_run is not None:
+            self._show_in_viewer(self._shown_run)
+
+    def _wire_explorer(self, explorer: Any) -> None:
+        if self._shown_run is not None:
+            self._show_in_explorer(self._shown_run)
+
+    def _wire_browser(self, browser: Any) -> None:
+        browser.observe(self._on_open, "opened")
+
     def _on_dataset(self, _: Any = None) -> None:
         info, size = self.picker.info, self.picker.size
-        self.builder.set_dataset(info, size)
-        self.launcher.set_dataset(
-            {**self.picker.dataset_config(), "batch_size": self.builder.batch_size.value}
-        )
-        self.viewer.set_dataset(info, size)
+        if "builder" in self._views:
+            self.builder.set_dataset(info, size)
+        if "launcher" in self._views:
+            self.launcher.set_dataset(
+                {**self.picker.dataset_config(), "batch_size": self.builder.batch_size.value}
+            )
+        if "viewer" in self._views:
+            self.viewer.set_dataset(info, size)
 
     def _on_space(self, _: Any = None) -> None:
+        if "launcher" not in self._views:
+            return  # the launcher reads the space when it is built
         self.launcher.set_space(
             self.builder.space_config or self.launcher.space_config,
             valid=self.builder.valid,
@@ -103,9 +206,11 @@ class Workbench(widgets.Tab):
         self.selected_index = TITLES.index("Monitor")
 
     def _on_status(self, change: dict) -> None:
+        from widgets.monitor import TERMINAL  # built already: it sent this change
+
         if change["new"] not in TERMINAL:
             return
-        if self.monitor.run_dir == self.launcher.run_dir:
+        if "launcher" in self._views and self.monitor.run_dir == self.launcher.run_dir:
             self.launcher.check_process()  # its own watch catches a process still exiting
         self.show_run(self.monitor.run_dir, monitor=False)
 
@@ -117,17 +222,35 @@ class Workbench(widgets.Tab):
     def show_run(self, run_dir: str | os.PathLike, monitor: bool = True) -> None:
         """Show a run everywhere: monitor, genotype viewer, alpha explorer, browser.
 
+        Views not built yet show it when their tab is first opened.
+
         Args:
             run_dir: the run folder.
             monitor: also open it in the monitor.
         """
+        self._shown_run = str(run_dir)
         self.browser.refresh()
-        self.viewer.set_runs(self.browser.run_dirs())
         if monitor:
             self.monitor.watch(run_dir)
-        run = self.monitor.run if self.monitor.run_dir == str(run_dir) else None
+        if "viewer" in self._views:
+            self.viewer.set_runs(self.browser.run_dirs())
+            self._show_in_viewer(self._shown_run)
+        if "explorer" in self._views:
+            self._show_in_explorer(self._shown_run)
+
+    def _run(self, run_dir: str) -> Any:
+        """The monitor's loaded run when it watches ``run_dir`` (else None)."""
+        if "monitor" in self._views and self.monitor.run_dir == run_dir:
+            return self.monitor.run
+        return None
+
+    def _show_in_viewer(self, run_dir: str) -> None:
+        run = self._run(run_dir)
         if run is not None and len(run.genotypes):
             self.viewer.show_run(run_dir)
+
+    def _show_in_explorer(self, run_dir: str) -> None:
+        run = self._run(run_dir)
         if run is not None and (len(run.alphas) or _has_hp_policy(run)):
             self.explorer.set_run(run)
 

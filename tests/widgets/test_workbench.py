@@ -85,3 +85,54 @@ def test_launch_opens_the_monitor_and_a_finished_run_reaches_the_viewers(
     bench.show_run(autohas_run)
     assert bench.monitor.status == "finished"
     assert "lr=0.1" in [t.name for t in bench.explorer.hp_figure.data]
+
+
+def test_importing_the_workbench_leaves_torch_for_the_first_tab():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom widgets import Workbench\n"
+        "print(sorted(m for m in ('torch', 'nasbench.data', 'plotly') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_in_jupyter_the_tabs_come_first_and_each_view_when_its_tab_opens(
+    tmp_path, fake_run
+):
+    import asyncio
+
+    async def session() -> dict:
+        bench = Workbench(runs_folder=tmp_path / "runs", live_costs=False)
+        seen = {"at construction": bench.built}
+        assert all("loading" in slot.children[0].value for slot in bench.children)
+        await asyncio.sleep(0.2)  # the cell has returned: the selected tab is built
+        seen["after the cell"] = bench.built
+        await asyncio.sleep(0.6)  # ...then the monitor, so plotly.js is on the page early
+        seen["a moment later"] = bench.built
+        bench.show_run(fake_run)  # before the viewers exist: they show it when opened
+        bench.selected_index = 2  # Search: needs the space builder (and it, the picker)
+        seen["after Search"] = bench.built
+        seen["launcher dataset"] = bench.launcher.dataset.name
+        seen["search tab holds"] = bench.children[2].children == (bench.launcher,)
+        bench.selected_index = 5
+        seen["explorer steps"] = list(bench.explorer.steps)
+        return seen
+
+    seen = asyncio.run(session())
+    assert seen["at construction"] == ()
+    assert seen["after the cell"] in (("picker",), ("picker", "monitor"))  # the picker first
+    assert seen["a moment later"] == ("picker", "monitor")
+    assert seen["after Search"] == ("picker", "builder", "launcher", "monitor", "browser")
+    assert seen["launcher dataset"] == "synthetic" and seen["search tab holds"]
+    assert seen["explorer steps"] == [0, 1, 2]
+
+
+def test_op_buttons_wrap_instead_of_shrinking_their_names(tmp_path):
+    builder = _workbench(tmp_path).builder
+    rows = builder.palette_box.children
+    assert rows and all(row.children[1].layout.flex_flow == "row wrap" for row in rows)
+    buttons = [*builder.op_buttons.values(), *builder.layer_types.values()]
+    assert all(button.layout.flex == "0 0 auto" for button in buttons)
