@@ -196,7 +196,8 @@ class SearchLauncher(widgets.VBox):
         )  # fmt: skip
         self.max_seconds = widgets.BoundedFloatText(
             value=0.0, min=0.0, max=1e9, description="max seconds", style=style,
-            tooltip="wall time allowed; 0: no limit",
+            tooltip="wall time allowed (a differentiable search fits its epochs to it after "
+            "probing a few steps); 0: no limit",
         )  # fmt: skip
         self.executor = widgets.Dropdown(
             options=list(EXECUTORS), value="sequential", description="executor", style=style
@@ -211,7 +212,6 @@ class SearchLauncher(widgets.VBox):
                 self.evaluator,
                 self.evaluator_form_box,
                 self.max_evaluations,
-                self.max_seconds,
                 self.executor,
                 self.workers,
             ]
@@ -245,6 +245,7 @@ class SearchLauncher(widgets.VBox):
                 widgets.HTML("<b>budget</b>"),
                 self.bilevel_budget,
                 self.discrete_budget,
+                self.max_seconds,  # every kind of search honours a wall-time budget
                 self.limit,
                 self.batch_size,
                 self.device,
@@ -373,12 +374,12 @@ class SearchLauncher(widgets.VBox):
             max_steps_per_epoch=self.max_steps.value or None,
             device=self.device.value,
             seed=self.seed.value,
+            max_seconds=self.max_seconds.value or None,
         )
         if self.discrete:
             config.evaluator = self.evaluator.value
             config.evaluator_config = self.evaluator_form.values()
             config.max_evaluations = self.max_evaluations.value or None
-            config.max_seconds = self.max_seconds.value or None
             config.executor = self.executor.value
             parallel = self.executor.value != "sequential"
             key = "num_cpus" if self.executor.value == "ray" else "workers"

@@ -61,6 +61,19 @@ def test_run_writes_the_chosen_config(tmp_path, started):
     assert launcher.run_dir == str(run_dir) and launcher.launches == 1
 
 
+def test_a_differentiable_search_takes_a_wall_time_budget(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", dataset={"name": "synthetic", "size": 28},
+                              space_config=TINY_SPACE)  # fmt: skip
+    launcher.strategy.value = "darts"
+    assert launcher.max_seconds.layout.display != "none"
+    assert launcher.discrete_budget.layout.display == "none"
+    launcher.max_seconds.value = 600.0
+    launcher.run_button.click()
+    ((_, run_dir),) = started
+    written = json.loads((run_dir / CONFIG_NAME).read_text())
+    assert SearchConfig.from_dict(written).validate().max_seconds == 600.0
+
+
 def test_invalid_space_disables_run(tmp_path, started):
     launcher = SearchLauncher(tmp_path / "runs")
     launcher.set_space({}, valid=False, error="choose at least one op from the palette.")

@@ -99,9 +99,7 @@ def test_importing_the_workbench_leaves_torch_for_the_first_tab():
     assert done.stdout.strip() == "[]"
 
 
-def test_in_jupyter_the_tabs_come_first_and_each_view_when_its_tab_opens(
-    tmp_path, fake_run
-):
+def test_in_jupyter_the_tabs_come_first_and_each_view_when_its_tab_opens(tmp_path, fake_run):
     import asyncio
 
     async def session() -> dict:
