@@ -1,0 +1,230 @@
+"""The MedMNIST protocol: search + retrain over seeds, next to MedMNIST v2's published rows.
+
+For each seed: a search (any strategy, bounded by a wall-time budget) on a MedMNIST set,
+then ``retrain`` of its derived cell from scratch beside the small CNN and ResNet-18 (28)
+trained in the same run with the same recipe, all scored on the official test split with
+MedMNIST's metrics (``nasbench.evaluation.metrics``: AUC one-vs-rest, ACC of the arg-max;
+multi-label averaged over labels at 0.5, ordinal as multi-class, as the official evaluator
+does). The table gives mean ± standard deviation over the seeds, with parameters and wall
+time (search + retrain for the searched cell), then the published rows for the same set.
+
+Published rows: J. Yang et al., "MedMNIST v2 - A large-scale lightweight benchmark for 2D
+and 3D biomedical image classification", Scientific Data 10, 41 (2023), the 2D benchmark
+table (test AUC / ACC; ResNets trained 100 epochs, AutoML tools with their own budgets).
+
+Usage:
+    python benchmarks/medmnist.py --dataset breastmnist --root ../shared/data/medmnist
+    python benchmarks/medmnist.py --dataset pneumoniamnist --root ../shared/data/medmnist \\
+        --search-seconds 900 --retrain-epochs 30 --seeds 0 1 2
+    python benchmarks/medmnist.py --quick   # seconds: tiny budgets, a check of the plumbing
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data" / "medmnist"
+
+# (test AUC, test ACC) of the MedMNIST v2 paper's 2D benchmark, 28x28 inputs unless named.
+METHODS = ("ResNet-18 (28)", "ResNet-18 (224)", "ResNet-50 (28)", "ResNet-50 (224)",
+           "auto-sklearn", "AutoKeras", "Google AutoML Vision")  # fmt: skip
+_TABLE = """
+# AUC ACC for each of METHODS, in order (0.xxx written .xxx)
+pathmnist      .983 .907 .989 .909 .990 .911 .989 .892 .934 .716 .959 .834 .944 .728
+chestmnist     .768 .947 .773 .947 .769 .947 .773 .948 .649 .779 .742 .937 .778 .948
+dermamnist     .917 .735 .920 .754 .913 .735 .912 .731 .902 .719 .915 .749 .914 .768
+octmnist       .943 .743 .958 .763 .952 .762 .958 .776 .887 .601 .955 .763 .963 .771
+pneumoniamnist .944 .854 .956 .864 .948 .854 .962 .884 .942 .855 .947 .878 .991 .946
+retinamnist    .717 .524 .710 .493 .726 .528 .716 .511 .690 .515 .719 .503 .750 .531
+breastmnist    .901 .863 .891 .833 .857 .812 .866 .842 .836 .803 .871 .831 .919 .861
+bloodmnist     .998 .958 .998 .963 .997 .956 .997 .950 .984 .878 .998 .961 .998 .966
+tissuemnist    .930 .676 .933 .681 .931 .680 .932 .680 .828 .532 .921 .642 .924 .673
+organamnist    .997 .935 .998 .951 .997 .935 .998 .947 .963 .762 .994 .905 .990 .886
+organcmnist    .992 .900 .994 .920 .992 .905 .993 .911 .976 .829 .990 .879 .988 .877
+organsmnist    .972 .782 .974 .778 .972 .770 .975 .785 .945 .672 .974 .813 .964 .749
+"""
+MODELS = {"searched": "searched cell", "cnn": "small CNN", "resnet18": "ResNet-18 (28), same run"}
+
+
+def published(dataset: str) -> pd.DataFrame:
+    """The MedMNIST v2 paper's rows for ``dataset`` (empty for a set it does not tabulate).
+
+    Args:
+        dataset: a MedMNIST 2D name, e.g. ``"breastmnist"``.
+
+    Returns:
+        Columns ``model, test_auc, test_acc``.
+
+    Example:
+        >>> published("breastmnist").set_index("model").loc["Google AutoML Vision", "test_auc"]
+        0.919
+    """
+    rows = {line.split()[0]: line.split()[1:] for line in _TABLE.strip().splitlines()[1:]}
+    numbers = [float(v) for v in rows.get(dataset, [])]
+    rows = [{"model": m, "test_auc": numbers[2 * i], "test_acc": numbers[2 * i + 1]}
+            for i, m in enumerate(METHODS) if numbers]  # fmt: skip
+    return pd.DataFrame(rows, columns=["model", "test_auc", "test_acc"])
+
+
+def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
+    """Search then retrain with one seed; one row per model (searched, cnn, resnet18)."""
+    from nasbench import search
+    from nasbench.config import DatasetConfig, SearchConfig
+    from nasbench.evaluation.final_evaluation import retrain
+    from nasbench.evaluation.train_loop import TrainConfig
+
+    dataset = DatasetConfig(name=args.dataset, root=args.root, download=False,
+                            batch_size=args.batch_size, augment=True, limit=args.limit)  # fmt: skip
+    config = SearchConfig(
+        dataset=dataset,
+        space={"name": "darts", "n_nodes": args.nodes,
+               "skeleton": {"n_cells": args.cells, "channels": args.channels}},  # fmt: skip
+        strategy=args.strategy,
+        epochs=args.search_epochs,
+        max_steps_per_epoch=args.max_steps,
+        max_seconds=args.search_seconds,
+        device="cpu",
+        seed=seed,
+    )
+    started = time.monotonic()
+    run_dir = runs / f"{args.strategy}-{args.dataset}-seed{seed}"
+    search(config, run_dir)
+    search_s = time.monotonic() - started
+    recipe = TrainConfig(epochs=args.retrain_epochs, limit=args.limit, seed=seed,
+                         device="cpu", test_limit=args.test_limit)  # fmt: skip
+    report = retrain(run_dir, recipe, baseline="cnn,resnet18", download=False)
+    rows = []
+    for row in report.table().to_dict("records"):
+        extra = search_s if row["model"] == "searched" else 0.0
+        rows.append({**row, "seed": seed, "wall_s": row["wall_s"] + extra,
+                     "search_s": extra})  # fmt: skip
+    return rows
+
+
+def summarise(rows: list[dict]) -> pd.DataFrame:
+    """Mean ± std over seeds per model: AUC, ACC, params and wall time.
+
+    Args:
+        rows: what :func:`run_seed` returned, over seeds.
+
+    Returns:
+        One row per model with ``test_auc``, ``test_acc`` as ``"0.912 ± 0.004"`` text,
+        ``auc_mean``/``acc_mean`` as numbers, ``params`` and mean ``wall_s``.
+
+    Example:
+        >>> rows = [{"model": "cnn", "seed": s, "test_auc": a, "test_acc": 0.8, "params": 9,
+        ...          "wall_s": 1.0} for s, a in enumerate((0.9, 0.8))]
+        >>> summarise(rows).loc[0, "test_auc"]
+        '0.850 ± 0.071'
+    """
+    frame = pd.DataFrame(rows)
+    out = []
+    for model, group in frame.groupby("model", sort=False):
+        std = {m: group[m].std(ddof=1) if len(group) > 1 else 0.0 for m in ("test_auc", "test_acc")}
+        out.append({
+            "model": MODELS.get(model, model),
+            "test_auc": f"{group['test_auc'].mean():.3f} ± {std['test_auc']:.3f}",
+            "test_acc": f"{group['test_acc'].mean():.3f} ± {std['test_acc']:.3f}",
+            "auc_mean": group["test_auc"].mean(),
+            "acc_mean": group["test_acc"].mean(),
+            "params": int(group["params"].iloc[0]),
+            "wall_s": round(float(group["wall_s"].mean()), 1),
+            "seeds": len(group),
+        })  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def verdict(ours: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
+    """Lines saying whether the searched cell beat the same-run baselines and the paper's best.
+
+    Args:
+        ours: :func:`summarise`'s table.
+        paper: :func:`published`'s rows (may be empty).
+
+    Returns:
+        Human-readable lines, one per comparison.
+    """
+    table = ours.set_index("model")
+    searched = table.loc[MODELS["searched"]]
+    lines = []
+    for name in (MODELS["cnn"], MODELS["resnet18"]):
+        if name in table.index:
+            other = table.loc[name]
+            wins = (searched["auc_mean"] > other["auc_mean"]
+                    and searched["acc_mean"] > other["acc_mean"])  # fmt: skip
+            said = "beats" if wins else "does not beat"
+            lines.append(f"searched vs {name}: AUC {searched['auc_mean']:.3f} vs "
+                         f"{other['auc_mean']:.3f}, ACC {searched['acc_mean']:.3f} vs "
+                         f"{other['acc_mean']:.3f}: {said}")  # fmt: skip
+    if len(paper):
+        auc, acc = paper["test_auc"].max(), paper["test_acc"].max()
+        reached = searched["auc_mean"] >= auc and searched["acc_mean"] >= acc
+        lines.append(f"best published AUC {auc:.3f} / ACC {acc:.3f}: "
+                     f"{'reached' if reached else 'not reached'}")  # fmt: skip
+    return lines
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="breastmnist", help="a MedMNIST 2D set")
+    parser.add_argument("--root", default=str(SHARED), help="folder holding <dataset>.npz")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--strategy", default="darts", help="a differentiable strategy")
+    parser.add_argument("--search-seconds", type=float, default=600.0, help="search budget")
+    parser.add_argument("--search-epochs", type=int, default=10, help="the most epochs")
+    parser.add_argument("--max-steps", type=int, default=None, help="steps per epoch cap")
+    parser.add_argument("--retrain-epochs", type=int, default=30)
+    parser.add_argument("--nodes", type=int, default=4)
+    parser.add_argument("--cells", type=int, default=5)
+    parser.add_argument("--channels", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--limit", type=int, default=None, help="train/val images (all)")
+    parser.add_argument("--test-limit", type=int, default=None, help="test images (all)")
+    parser.add_argument("--runs", default=None, help="keep run folders here (default: temp)")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny budgets on a tiny set: checks the plumbing")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds = args.seeds[:2] if len(args.seeds) > 1 else args.seeds
+        args.search_seconds, args.search_epochs, args.max_steps = None, 1, 2
+        args.retrain_epochs, args.nodes, args.cells, args.channels = 1, 2, 3, 4
+        args.batch_size, args.limit, args.test_limit = 8, 32, 32
+    root = Path(args.root)
+    if not (root / f"{args.dataset}.npz").is_file():
+        parser.error(f"no {args.dataset}.npz in {root}; pass --root <folder holding it>")
+    return args
+
+
+def main(argv: list[str] | None = None) -> pd.DataFrame:
+    """Run the protocol; print and return the summary table."""
+    args = parse_args(argv)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = Path(args.runs or tmp)
+        rows = [row for seed in args.seeds for row in run_seed(args, seed, runs)]
+    ours = summarise(rows)
+    paper = published(args.dataset)
+    print(f"{args.dataset}: {args.strategy} search ({args.search_seconds} s budget, "
+          f"{args.cells} cells, C={args.channels}) + retrain {args.retrain_epochs} epochs, "
+          f"seeds {args.seeds}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(ours.drop(columns=["auc_mean", "acc_mean"]).to_string(index=False))
+    if len(paper):
+        print("\nMedMNIST v2 (Yang et al., Scientific Data 2023), test set:")
+        print(paper.to_string(index=False))
+    for line in verdict(ours, paper):
+        print(line)
+    print(f"benchmark took {time.monotonic() - started:.0f} s")
+    return ours
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() is not None else 1)

@@ -1,0 +1,66 @@
+"""benchmarks/medmnist.py: the protocol's plumbing on a small MedMNIST-format file, its tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def write_medmnist(folder, name: str = "breastmnist", seed: int = 0) -> None:
+    """A small file in the official layout (uint8 images, (N, 1) labels), learnable."""
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for split, n in (("train", 48), ("val", 16), ("test", 24)):
+        labels = (np.arange(n) % 2).astype(np.uint8)
+        images = rng.integers(0, 80, (n, 28, 28)).astype(np.uint8)
+        images[labels == 1, 8:20, 8:20] += 150  # a bright square marks class 1
+        arrays[f"{split}_images"] = images
+        arrays[f"{split}_labels"] = labels.reshape(n, 1)
+    np.savez_compressed(folder / f"{name}.npz", **arrays)
+
+
+def test_published_rows_are_the_papers(load_benchmark):
+    bench = load_benchmark("medmnist")
+    rows = bench.published("pneumoniamnist").set_index("model")
+    assert len(rows) == 7
+    assert tuple(rows.loc["Google AutoML Vision"]) == (0.991, 0.946)
+    assert tuple(rows.loc["ResNet-18 (28)"]) == (0.944, 0.854)
+    assert bench.published("breastmnist")["test_auc"].max() == 0.919
+    assert bench.published("not-a-set").empty
+
+
+def test_summary_and_verdict(load_benchmark):
+    bench = load_benchmark("medmnist")
+    rows = [
+        {"model": m, "seed": s, "test_auc": auc + 0.01 * s, "test_acc": acc, "params": 10,
+         "wall_s": 2.0}  # fmt: skip
+        for s in (0, 1)
+        for m, auc, acc in (("searched", 0.95, 0.90), ("cnn", 0.90, 0.91), ("resnet18", 0.8, 0.8))
+    ]
+    table = bench.summarise(rows)
+    assert list(table["model"]) == ["searched cell", "small CNN", "ResNet-18 (28), same run"]
+    assert table.loc[0, "test_auc"] == "0.955 ± 0.007" and table.loc[0, "seeds"] == 2
+    lines = bench.verdict(table, bench.published("breastmnist"))
+    assert "does not beat" in lines[0]  # ACC 0.90 < the CNN's 0.91
+    assert lines[1].endswith(": beats")
+    assert lines[2].endswith("reached") and "not reached" not in lines[2]
+
+
+@pytest.mark.slow
+def test_quick_protocol_runs_search_retrain_and_baselines(tmp_path, load_benchmark, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    write_medmnist(tmp_path)
+    bench = load_benchmark("medmnist")
+    table = bench.main(["--quick", "--seeds", "0", "--root", str(tmp_path),
+                        "--runs", str(tmp_path / "runs")])  # fmt: skip
+    assert list(table["model"]) == ["searched cell", "small CNN", "ResNet-18 (28), same run"]
+    assert table["params"].iloc[2] > table["params"].iloc[0] > 0
+    assert ((table["auc_mean"] >= 0) & (table["auc_mean"] <= 1)).all()
+    assert (tmp_path / "runs" / "darts-breastmnist-seed0" / "run.sqlite").is_file()
+
+
+def test_a_missing_file_is_one_line(tmp_path, load_benchmark, capsys):
+    bench = load_benchmark("medmnist")
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--root", str(tmp_path)])
+    assert "no breastmnist.npz in" in capsys.readouterr().err
