@@ -99,7 +99,9 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
     search(config, run_dir)
     search_s = time.monotonic() - started
     recipe = TrainConfig(epochs=args.retrain_epochs, limit=args.limit, seed=seed,
-                         device="cpu", test_limit=args.test_limit)  # fmt: skip
+                         device="cpu", test_limit=args.test_limit,
+                         class_weight=args.class_weight,
+                         label_smoothing=args.label_smoothing)  # fmt: skip
     report = retrain(run_dir, recipe, baseline="cnn,resnet18", download=False)
     rows = []
     for row in report.table().to_dict("records"):
@@ -182,6 +184,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--search-epochs", type=int, default=10, help="the most epochs")
     parser.add_argument("--max-steps", type=int, default=None, help="steps per epoch cap")
     parser.add_argument("--retrain-epochs", type=int, default=30)
+    parser.add_argument("--class-weight", default="none", choices=("none", "balanced"))
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
     parser.add_argument("--nodes", type=int, default=4)
     parser.add_argument("--cells", type=int, default=5)
     parser.add_argument("--channels", type=int, default=8)

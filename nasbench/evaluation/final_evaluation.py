@@ -565,6 +565,19 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-baseline", action="store_true", help="same as --baselines none")
     parser.add_argument("--no-augment", action="store_true", help="no flip/crop augmentation")
+    parser.add_argument(
+        "--class-weight",
+        default=default.class_weight,
+        choices=("none", "balanced"),
+        help="'balanced' weighs the training loss by inverse class frequency (skewed sets) "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--label-smoothing",
+        type=float,
+        default=default.label_smoothing,
+        help="cross-entropy label smoothing in [0, 1) (default: %(default)s)",
+    )
     add_no_download_flag(parser)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--precision", default="fp32", help="fp32 or bf16 (CUDA)")
@@ -619,6 +632,8 @@ def cli_main(args: argparse.Namespace) -> int:
         device=args.device,
         precision=args.precision,
         seed=args.seed,
+        class_weight=args.class_weight,
+        label_smoothing=args.label_smoothing,
     )
     changes = {"n_cells": args.cells, "channels": args.channels}
     skeleton = {k: v for k, v in changes.items() if v is not None} or None

@@ -35,6 +35,7 @@ from torch.utils.data import Dataset
 from nasbench.data.batches import EpochBatches
 from nasbench.device import autocast, resolve_device
 from nasbench.errors import ConfigError, closest_name
+from nasbench.evaluation.metrics import CLASS_WEIGHTS, training_loss
 from nasbench.evaluation.tasks import Task, task_for, task_of_info
 from nasbench.models.costs import count_parameters
 
@@ -88,6 +89,10 @@ class TrainConfig:
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         precision: ``fp32`` or ``bf16`` (autocast on CUDA only).
         seed: seeds batch order, augmentation and drop-path.
+        class_weight: classification: ``"balanced"`` weighs the training loss by inverse
+            class frequency of the training split (skewed sets, e.g. the 3D ones), or
+            ``"none"``. Validation and test losses stay unweighted.
+        label_smoothing: classification: cross-entropy label smoothing in [0, 1).
 
     Example:
         >>> TrainConfig(epochs=2).validate().epochs
@@ -113,6 +118,8 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "fp32"
     seed: int = 0
+    class_weight: str = "none"
+    label_smoothing: float = 0.0
 
     def validate(self) -> TrainConfig:
         """Check every value; raise a one-line ConfigError on the first bad one.
@@ -139,6 +146,16 @@ class TrainConfig:
                 f"TrainConfig.drop_path_prob must be in [0, 1), got {self.drop_path_prob!r}."
             )
         _check_choice("select", self.select, SELECT_METRICS)
+        _check_choice("class_weight", self.class_weight, CLASS_WEIGHTS)
+        smoothing = self.label_smoothing
+        if (
+            isinstance(smoothing, bool)
+            or not isinstance(smoothing, (int, float))
+            or not (0.0 <= smoothing < 1.0)
+        ):
+            raise ConfigError(
+                f"TrainConfig.label_smoothing must be a number in [0, 1), got {smoothing!r}."
+            )
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("precision", self.precision, PRECISIONS)
         resolve_device(self.device)
@@ -243,6 +260,7 @@ def train_model(
         if len(ds) == 0:
             raise ConfigError(f"the {name} split is empty; give it at least one image.")
     device = resolve_device(config.device)
+    train_loss = _training_loss(task, train_ds, config).to(device)
     start = time.perf_counter()
     model.to(device)
     batches = EpochBatches(train_ds, config.batch_size, config.seed, stream=TRAIN_STREAM)
@@ -261,7 +279,7 @@ def train_model(
             epoch_start = time.perf_counter()
             record = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
             record["drop_path_prob"] = _set_drop_path(model, config, epoch)
-            record.update(_train_epoch(model, batches, epoch, optimizer, loss_fn, task, config))
+            record.update(_train_epoch(model, batches, epoch, optimizer, train_loss, task, config))
             scheduler.step()
             val = _evaluate(model, val_set, loss_fn, task, config, device, full=False)
             record.update({f"val_{k}": v for k, v in val.items()})
@@ -349,6 +367,22 @@ def _set_drop_path(model: nn.Module, config: TrainConfig, epoch: int) -> float:
         model.drop_path_prob = prob
         return prob
     return 0.0
+
+
+def _training_loss(task: Task, train_ds: Any, config: TrainConfig) -> nn.Module:
+    """The task's loss, class-weighted and smoothed as the recipe asks (classification)."""
+    if task.kind != "classification" or (
+        config.class_weight == "none" and not config.label_smoothing
+    ):
+        return task.loss()
+    info = getattr(train_ds, "info", None)
+    return training_loss(
+        task.name,
+        getattr(train_ds, "targets", None),
+        config.class_weight,
+        config.label_smoothing,
+        num_classes=getattr(info, "num_classes", None),
+    )
 
 
 def _train_epoch(

@@ -148,3 +148,64 @@ def test_config_round_trip_and_unknown_key():
     assert TrainConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ConfigError, match="Did you mean 'epochs'"):
         TrainConfig.from_dict({"epoch": 3})
+
+
+class _Skewed(torch.utils.data.Dataset):
+    """Nine of ten images are class 0; ``targets`` as the project's datasets give them."""
+
+    def __init__(self, n: int = 40) -> None:
+        generator = torch.Generator().manual_seed(0)
+        self.images = torch.randn(n, 1, 8, 8, generator=generator)
+        self.targets = torch.tensor([1 if i % 10 == 0 else 0 for i in range(n)]).numpy()
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int):
+        return self.images[index], int(self.targets[index])
+
+
+def test_balanced_class_weights_weigh_the_training_loss_only():
+    from nasbench.evaluation.metrics import training_loss
+
+    data = _Skewed()
+
+    def run(**recipe):
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+        config = TrainConfig(epochs=1, batch_size=40, lr=0.0, augment=False, device="cpu",
+                             drop_path_prob=0.0, **recipe)  # fmt: skip
+        return net, train_model(net, data, data, data, "binary", config).history[0]
+
+    net, plain = run()
+    _, balanced = run(class_weight="balanced")
+    with torch.no_grad():
+        logits = net(data.images)
+    targets = torch.as_tensor(data.targets)
+    weighted = training_loss("binary", data.targets, "balanced")(logits, targets)
+    assert balanced["train_loss"] == pytest.approx(float(weighted), rel=1e-5)
+    assert plain["train_loss"] == pytest.approx(float(nn.CrossEntropyLoss()(logits, targets)),
+                                                rel=1e-5)  # fmt: skip
+    assert balanced["train_loss"] != pytest.approx(plain["train_loss"])
+    assert balanced["val_loss"] == pytest.approx(plain["val_loss"])  # scoring is unweighted
+
+
+def test_training_loss_weights_and_errors():
+    import numpy as np
+
+    from nasbench.evaluation.metrics import training_loss
+
+    loss = training_loss("multi-class", np.array([0, 0, 1, 2, 2, 2]), "balanced", num_classes=4)
+    # N / (K * count): 6 / (4 * 2), 6 / (4 * 1), 6 / (4 * 3); the absent class weighs 0
+    assert loss.weight.tolist() == pytest.approx([0.75, 1.5, 0.5, 0.0])
+    multi = training_loss("multi-label", np.array([[1, 0], [0, 0], [0, 1], [0, 1]]), "balanced")
+    assert multi.pos_weight.tolist() == [3.0, 1.0]
+    assert training_loss("binary", label_smoothing=0.1).label_smoothing == 0.1
+    with pytest.raises(ConfigError, match="needs the training labels"):
+        training_loss("binary", None, "balanced")
+    with pytest.raises(ConfigError, match="single-label"):
+        training_loss("multi-label", None, label_smoothing=0.1)
+    with pytest.raises(ConfigError, match="class_weight must be one of none, balanced"):
+        training_loss("binary", None, "inverse")
+    with pytest.raises(ConfigError, match=r"label_smoothing must be a number in \[0, 1\)"):
+        TrainConfig(label_smoothing=1.0).validate()
