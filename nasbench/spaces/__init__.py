@@ -60,6 +60,7 @@ from nasbench.spaces.ops import (
 from nasbench.spaces.recon import ReconGenotype, ReconSkeleton, ReconSpace
 from nasbench.spaces.seg_genotypes import DintsGenotype, NasUnetGenotype, VnasGenotype
 from nasbench.spaces.skeleton import Skeleton, UNetSkeleton
+from nasbench.spaces.trellis import TrellisGenotype, TrellisSpace
 from nasbench.spaces.vnas import VnasSpace
 from nasbench.spaces.zoo import ZooInfo, zoo, zoo_citation, zoo_info
 
@@ -90,6 +91,8 @@ __all__ = [
     "VnasGenotype",
     "VnasSpace",
     "Space",
+    "TrellisGenotype",
+    "TrellisSpace",
     "ZooInfo",
     "create_op",
     "create_space",
