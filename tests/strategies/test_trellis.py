@@ -1,0 +1,104 @@
+"""The trellis space searched by PC-DARTS through ``nasbench.search``: store, drawings, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nasbench.config import DatasetConfig, SearchConfig
+from nasbench.engine.bilevel import memory_estimate
+from nasbench.engine.search import search
+from nasbench.errors import ConfigError
+from nasbench.runs import load
+from nasbench.spaces import TrellisGenotype, space_from_dict
+from nasbench.spaces.trellis import normalise_betas, trellis_mask, viterbi_path
+from nasbench.viz import draw_trellis, plot_trellis_betas, render, trellis_weights
+
+SPACE = {
+    "name": "trellis",
+    "num_layers": 2,
+    "ops": ["skip_connect", "sep_conv_3x3"],
+    "n_nodes": 1,
+    "skeleton": {"depth": 1, "channels": 4},
+}
+
+
+def trellis_config(**overrides) -> SearchConfig:
+    config = SearchConfig(
+        dataset=DatasetConfig(name="synthetic-seg", size=28, limit=4, batch_size=2),
+        space=SPACE,
+        strategy="pcdarts",
+        strategy_config={"k": 2},
+        epochs=1,
+        max_steps_per_epoch=2,
+        seed=0,
+    )
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("trellis") / "run"
+    result = search(trellis_config(), run_dir, progress=False)
+    return result, load(run_dir)
+
+
+def test_search_records_alphas_and_betas(searched):
+    result, run = searched
+    assert result.status == "finished" and result.steps == 1
+    assert isinstance(result.genotype, TrellisGenotype)
+    assert space_from_dict(SPACE).validate(result.genotype) == result.genotype
+    kinds = set(zip(run.alphas.cell_type, run.alphas.kind, strict=True))
+    assert kinds == {("cell", "alpha"), ("cell", "beta"), ("trellis", "beta")}
+    betas = run.alphas[(run.alphas.cell_type == "trellis") & (run.alphas.kind == "beta")]
+    # 2 layers over 2 scales: L1 s0 (same), L1 s1 (down), L2 s0 (same, up), L2 s1 (down, same).
+    assert len(betas[betas.step == 0]) == 6
+    first, last = (
+        betas[betas.step == s].sort_values(["edge", "op"]).raw.to_numpy()
+        for s in (0, betas.step.max())
+    )
+    assert not np.allclose(first, last), "the architecture step moves the scale weights"
+    # The stored weights are per-node softmaxes, and their Viterbi path is the genotype's.
+    weights = trellis_weights(run)
+    mask = trellis_mask(2, 2)
+    assert np.allclose(weights.sum(-1)[mask.any(-1)], 1.0)
+    assert viterbi_path(weights, mask) == result.genotype.path
+    assert len(plot_trellis_betas(run).data) == 6
+    assert b"<svg" in render(draw_trellis(result.genotype, weights), "svg")
+
+
+def test_same_seed_same_search(searched, tmp_path):
+    result, run = searched
+    again = search(trellis_config(), tmp_path / "again", progress=False)
+    rerun = load(tmp_path / "again")
+    assert again.genotype == result.genotype
+    cols = ["step", "cell_type", "kind", "edge", "op"]
+    a = run.alphas.sort_values(cols).raw.to_numpy()
+    b = rerun.alphas.sort_values(cols).raw.to_numpy()
+    assert np.array_equal(a, b)
+
+
+def test_memory_estimate_before_launch():
+    small = memory_estimate(trellis_config())
+    wider = memory_estimate(trellis_config(space={**SPACE, "num_layers": 3}))
+    assert 0 < small["weights_mb"] and 0 < small["activations_mb"] < wider["activations_mb"]
+
+
+def test_config_errors_are_one_line():
+    with pytest.raises(ConfigError, match="searched by pcdarts, darts, not 'gdas'") as err:
+        trellis_config(strategy="gdas", strategy_config={}).validate()
+    assert "\n" not in str(err.value)
+    deeper = {**SPACE, "skeleton": {"depth": 3, "channels": 4}}
+    with pytest.raises(ConfigError, match="multiple of 8; 28 is not") as err:
+        trellis_config(space=deeper).validate()
+    assert "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match="builds segmentation networks"):
+        trellis_config(dataset=DatasetConfig(name="synthetic", size=28)).validate()
+
+
+def test_normalised_betas_are_what_the_viterbi_reads():
+    w = normalise_betas(__import__("torch").zeros(2, 2, 3), trellis_mask(2, 2))
+    # Uniform betas: every path ties; ties go to the finer scale.
+    assert viterbi_path(w) == (0, 0)
