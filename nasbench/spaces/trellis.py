@@ -21,7 +21,7 @@ Example:
     >>> space = TrellisSpace(num_layers=3, ops=["skip_connect", "sep_conv_3x3"], n_nodes=1,
     ...                      inputs_per_node=1, skeleton={"depth": 1})
     >>> space.n_paths(), space.size()
-    (4, 16)
+    (8, 32)
 """
 
 from __future__ import annotations
