@@ -10,7 +10,13 @@ from nasbench.errors import ConfigError, SpaceError
 from nasbench.models.trellis import TrellisNetwork
 from nasbench.spaces import TrellisGenotype, create_space, parse_genotype, space_from_dict
 from nasbench.spaces.skeleton import UNetSkeleton
-from nasbench.spaces.trellis import normalise_betas, path_transitions, trellis_mask, viterbi_path
+from nasbench.spaces.trellis import (
+    TRANSITIONS,
+    normalise_betas,
+    path_transitions,
+    trellis_mask,
+    viterbi_path,
+)
 from nasbench.viz import draw_genotype, draw_trellis, render
 
 OPS = ["skip_connect", "sep_conv_3x3", "max_pool_3x3"]
@@ -78,13 +84,16 @@ def test_viterbi_on_a_hand_made_beta_table():
     # A greedy trap: the strongest layer-3 weight leads to a node whose exits are all 0.1.
     w[2, 1, 2] = 0.95
     assert viterbi_path(w, mask) == (1, 2, 2, 2)
-    # Brute force agrees with the dynamic programme.
+    # Brute force over every path agrees with the dynamic programme.
     space = create_space("trellis", num_layers=4, ops=OPS, n_nodes=1, skeleton={"depth": 2})
-    best = max(
-        (g.path for g in space._iter_all() if g.cell == space._iter_all().__next__().cell),
-        key=lambda p: np.prod([w[k, s, ["down", "same", "up"].index(t)]
-                               for k, (s, t) in enumerate(zip(p, path_transitions(p)))]),
-    )  # fmt: skip
+    paths = {g.path for g in space.enumerate()}
+    assert len(paths) == space.n_paths()
+
+    def score(path):
+        steps = zip(path, path_transitions(path), strict=True)
+        return np.prod([w[k, s, TRANSITIONS.index(t)] for k, (s, t) in enumerate(steps)])
+
+    best = max(sorted(paths), key=score)
     assert viterbi_path(w, mask) == best
     w[3, 2, 1] = 0.05
     assert viterbi_path(torch.as_tensor(w), mask) == (1, 2, 2, 1)
