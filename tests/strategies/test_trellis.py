@@ -102,3 +102,19 @@ def test_normalised_betas_are_what_the_viterbi_reads():
     w = normalise_betas(__import__("torch").zeros(2, 2, 3), trellis_mask(2, 2))
     # Uniform betas: every path ties; ties go to the finer scale.
     assert viterbi_path(w) == (0, 0)
+
+
+def test_retrain_trains_the_decoded_network(searched):
+    from nasbench.evaluation.final_evaluation import retrain
+    from nasbench.evaluation.train_loop import TrainConfig
+    from nasbench.models.trellis import TrellisNetwork
+
+    result, _ = searched
+    recipe = TrainConfig(epochs=1, batch_size=2, limit=4, test_limit=4, augment=False, seed=0)
+    report = retrain(result.run_dir, recipe, baseline=False)
+    searched_result = report.results["searched"]
+    assert report.genotype == result.genotype
+    skeleton = {"depth": 1, "channels": 4, "num_classes": 3}
+    expected = TrellisNetwork(result.genotype, skeleton, seed=0)
+    assert searched_result.params == sum(p.numel() for p in expected.parameters())
+    assert 0.0 <= searched_result.test["dice"] <= 1.0
