@@ -9,7 +9,8 @@
   :class:`NB101Space` ("nb101", the NAS-Bench-101 DAG cells, :class:`NB101Genotype`).
 - segmentation: :class:`NasUnetSpace` ("nasunet"), :class:`VnasSpace` ("vnas", 3D) and
   :class:`DintsSpace` ("dints", MONAI's DiNTS); their genotypes in
-  :mod:`~nasbench.spaces.seg_genotypes`.
+  :mod:`~nasbench.spaces.seg_genotypes`; :class:`TrellisSpace` ("trellis", the
+  Auto-DeepLab / MS-NAS path over scales and cell, :class:`TrellisGenotype`).
 - reconstruction: :class:`ReconSpace` ("unrolled"), cascades of a searched cell with
   k-space data consistency; :class:`ReconGenotype`, :class:`ReconSkeleton`.
 - :mod:`~nasbench.spaces.zoo`: published cells (``zoo["DARTS_V2"]``) and their citations.
