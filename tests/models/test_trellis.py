@@ -114,6 +114,10 @@ def test_space_counts_sampling_and_round_trips():
     assert space.encode(g).shape == (space.encoding_length(),)
     with pytest.raises(SpaceError, match="moves from scale 0 to 2"):
         TrellisGenotype((2,), [("skip_connect", 0), ("skip_connect", 1)], [2], 3)
+    with pytest.raises(SpaceError, match="needs num_scales; it is missing"):
+        TrellisGenotype.from_dict({k: v for k, v in g.to_dict().items() if k != "num_scales"})
+    with pytest.raises(SpaceError, match="genotype has 3 layers"):
+        space.validate(TrellisGenotype((0, 1, 1), g.cell, g.concat, 2))
 
 
 def test_derived_network_shapes_follow_the_path():
