@@ -118,3 +118,43 @@ def test_retrain_trains_the_decoded_network(searched):
     expected = TrellisNetwork(result.genotype, skeleton, seed=0)
     assert searched_result.params == sum(p.numel() for p in expected.parameters())
     assert 0.0 <= searched_result.test["dice"] <= 1.0
+
+
+@pytest.fixture
+def one_torch_thread():
+    """A forked child must not enter an OpenMP region of the parent's thread team
+    (see tests/engine/test_kill_anywhere.py)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.slow
+def test_killed_search_resumes_to_the_uninterrupted_betas(one_torch_thread, tmp_path):
+    import os
+    import signal
+
+    from nasbench.engine.search import resume
+    from nasbench.runs.faults import ENV
+
+    config = trellis_config(epochs=2, max_steps_per_epoch=1)
+    whole = search(config, tmp_path / "whole")
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.environ[ENV] = "step:2"
+            search(config, tmp_path / "killed")
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    result = resume(tmp_path / "killed")
+    assert (result.steps, result.genotype) == (whole.steps, whole.genotype)
+    cols = ["step", "cell_type", "kind", "edge", "op"]
+    a = load(tmp_path / "whole").alphas.sort_values(cols)
+    b = load(tmp_path / "killed").alphas.sort_values(cols)
+    assert np.array_equal(a[cols].to_numpy(), b[cols].to_numpy())
+    assert np.array_equal(a.raw.to_numpy(), b.raw.to_numpy())
