@@ -51,6 +51,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--nodes", type=int, default=2, help="NAS-Unet nodes per cell")
     p.add_argument("--depth", type=int, default=2, help="DownSC cells (U-Net levels)")
     p.add_argument("--channels", type=int, default=8)
+    p.add_argument(
+        "--trellis-layers", type=int, default=4, help="trellis row's layers (0: no trellis row)"
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, help="also write the table here")
@@ -116,11 +119,55 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
                 "search_s": search_s if name == "searched" else 0.0,
             }
         )
+    if args.trellis_layers:
+        rows.append(trellis_row(args, recipe, dataset))
     table = pd.DataFrame(rows)
     unet = table[table.model == "MONAI UNet"].iloc[0]
     table["dice_vs_unet"] = table.test_dice / unet.test_dice
     table["time_vs_unet"] = (table.train_s + table.search_s) / unet.train_s
     return table
+
+
+def trellis_row(args: argparse.Namespace, recipe, dataset: str) -> dict:
+    """The Auto-DeepLab / MS-NAS trellis searched by PC-DARTS (cell alphas and scale betas),
+    its Viterbi path + cell retrained with the NAS-Unet's recipe on the same splits."""
+    from nasbench.config import DatasetConfig, SearchConfig
+    from nasbench.engine.search import search
+    from nasbench.evaluation.final_evaluation import retrain
+
+    space = {
+        "name": "trellis",
+        "num_layers": args.trellis_layers,
+        "n_nodes": args.nodes,
+        "skeleton": {"depth": args.depth, "channels": args.channels, "spatial_dims": args.dims},
+    }
+    config = SearchConfig(
+        dataset=DatasetConfig(
+            name=dataset, size=args.size, limit=args.limit, batch_size=args.batch_size
+        ),
+        space=space,
+        strategy="pcdarts",
+        epochs=args.search_epochs,
+        w_lr=0.05,
+        device=args.device,
+        seed=args.seed,
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        run_dir = Path(folder) / "run"
+        start = time.perf_counter()
+        result = search(config, run_dir)
+        search_s = time.perf_counter() - start
+        print(f"trellis searched in {search_s:.1f}s: path {result.genotype.path}")
+        res = retrain(run_dir, recipe, baseline=False).results["searched"]
+    return {
+        "model": "Trellis (searched)",
+        "params": res.params,
+        "test_dice": res.test["dice"],
+        **{k: v for k, v in res.test.items() if k.startswith("dice_")},
+        "test_hd95": res.test.get("hd95"),
+        "train_s": res.wall_s,
+        "search_s": search_s,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -354,7 +354,9 @@ declare(
     "space",
     builtins=tuple(
         f"nasbench.spaces.{m}"
-        for m in ("cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "vnas")
+        for m in (
+            "cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "trellis", "vnas"
+        )
     ),
     error=SpaceError,
     lower=False,
@@ -372,6 +374,7 @@ declare(
             "unrolled",
             "vnas",
             "dints",
+            "trellis",
         )
     ),
     error=SpaceError,
@@ -381,7 +384,9 @@ declare(
     "supernet",
     builtins=tuple(
         f"nasbench.models.{m}"
-        for m in ("supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints")
+        for m in (
+            "supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints", "trellis"
+        )
     ),
     error=SpaceError,
     lower=False,

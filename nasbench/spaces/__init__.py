@@ -9,7 +9,8 @@
   :class:`NB101Space` ("nb101", the NAS-Bench-101 DAG cells, :class:`NB101Genotype`).
 - segmentation: :class:`NasUnetSpace` ("nasunet"), :class:`VnasSpace` ("vnas", 3D) and
   :class:`DintsSpace` ("dints", MONAI's DiNTS); their genotypes in
-  :mod:`~nasbench.spaces.seg_genotypes`.
+  :mod:`~nasbench.spaces.seg_genotypes`; :class:`TrellisSpace` ("trellis", the
+  Auto-DeepLab / MS-NAS path over scales and cell, :class:`TrellisGenotype`).
 - reconstruction: :class:`ReconSpace` ("unrolled"), cascades of a searched cell with
   k-space data consistency; :class:`ReconGenotype`, :class:`ReconSkeleton`.
 - :mod:`~nasbench.spaces.zoo`: published cells (``zoo["DARTS_V2"]``) and their citations.
@@ -60,6 +61,7 @@ from nasbench.spaces.ops import (
 from nasbench.spaces.recon import ReconGenotype, ReconSkeleton, ReconSpace
 from nasbench.spaces.seg_genotypes import DintsGenotype, NasUnetGenotype, VnasGenotype
 from nasbench.spaces.skeleton import Skeleton, UNetSkeleton
+from nasbench.spaces.trellis import TrellisGenotype, TrellisSpace
 from nasbench.spaces.vnas import VnasSpace
 from nasbench.spaces.zoo import ZooInfo, zoo, zoo_citation, zoo_info
 
@@ -90,6 +92,8 @@ __all__ = [
     "VnasGenotype",
     "VnasSpace",
     "Space",
+    "TrellisGenotype",
+    "TrellisSpace",
     "ZooInfo",
     "create_op",
     "create_space",

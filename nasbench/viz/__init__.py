@@ -27,6 +27,7 @@ from nasbench.viz.render import GraphvizError, NasDigraph, find_engine, render, 
 from nasbench.viz.report import write_report
 from nasbench.viz.supernet_graph import draw_supernet
 from nasbench.viz.timeline import plot_genotype_timeline
+from nasbench.viz.trellis_graph import draw_trellis, plot_trellis_betas, trellis_weights
 from nasbench.viz.unet_graph import draw_unet_cells
 from nasbench.viz.vnas_graph import draw_vnas
 
@@ -41,6 +42,7 @@ __all__ = [
     "draw_nb201",
     "draw_network",
     "draw_supernet",
+    "draw_trellis",
     "draw_unet_cells",
     "draw_unrolled",
     "draw_vnas",
@@ -66,7 +68,9 @@ __all__ = [
     "plot_pareto",
     "plot_proxy_vs_true",
     "plot_reconstructions",
+    "plot_trellis_betas",
     "render",
     "save",
+    "trellis_weights",
     "write_report",
 ]

@@ -152,8 +152,9 @@ def draw_genotype(
     NAS-Bench-201 or chain genotype is passed on to :func:`draw_nb201` / :func:`draw_chain`,
     a NAS-Bench-101 one to ``draw_nb101``;
     a NAS-Unet genotype to ``draw_unet_cells`` (``cell`` may be ``"down"`` or ``"up"``), a
-    V-NAS one to ``draw_vnas``, a DiNTS one to ``draw_dints`` and a reconstruction one to
-    ``draw_unrolled`` (three cascades; call it for another count).
+    V-NAS one to ``draw_vnas``, a DiNTS one to ``draw_dints``, a trellis one to
+    ``draw_trellis`` and a reconstruction one to ``draw_unrolled`` (three cascades; call
+    it for another count).
 
     Args:
         g: the genotype.
@@ -186,6 +187,10 @@ def draw_genotype(
         return draw_nb101(g)
     if kind in ("nasunet", "vnas", "dints"):
         return _draw_segmentation(g, cell)
+    if kind == "trellis":
+        from nasbench.viz.trellis_graph import draw_trellis
+
+        return draw_trellis(g)
     if kind == "recon":
         from nasbench.viz.recon import draw_unrolled
 

@@ -188,7 +188,10 @@ class DifferentiableMethod:
         return self.op_weights(supernet, cell_type)
 
     def alpha_records(self, supernet: Supernet) -> list[AlphaRecord]:
-        """Snapshot of the architecture state: raw alphas and their softmax per cell type."""
+        """Snapshot of the architecture state: raw alphas and their softmax per cell type,
+        then any matrices the supernet keeps beside its groups (``extra_arch_records``: the
+        trellis's scale weights)."""
+        extra = getattr(supernet, "extra_arch_records", None)
         return [
             AlphaRecord(
                 cell_type=ct,
@@ -199,7 +202,7 @@ class DifferentiableMethod:
                 op_names=supernet.group(ct).op_names,
             )
             for ct in supernet.cell_types
-        ]
+        ] + [AlphaRecord(*fields) for fields in (extra() if extra is not None else [])]
 
     def derive_genotype(self, supernet: Supernet):
         """The discrete genotype the scores point to, by the supernet's rule (DARTS:
