@@ -354,7 +354,9 @@ declare(
     "space",
     builtins=tuple(
         f"nasbench.spaces.{m}"
-        for m in ("cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "vnas")
+        for m in (
+            "cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "vnas", "c2fnas"
+        )
     ),
     error=SpaceError,
     lower=False,
@@ -372,6 +374,7 @@ declare(
             "unrolled",
             "vnas",
             "dints",
+            "c2fnas",
         )
     ),
     error=SpaceError,
@@ -381,7 +384,7 @@ declare(
     "supernet",
     builtins=tuple(
         f"nasbench.models.{m}"
-        for m in ("supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints")
+        for m in ("supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints", "c2fnas")
     ),
     error=SpaceError,
     lower=False,

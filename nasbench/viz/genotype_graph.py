@@ -186,6 +186,10 @@ def draw_genotype(
         return draw_nb101(g)
     if kind in ("nasunet", "vnas", "dints"):
         return _draw_segmentation(g, cell)
+    if kind == "c2fnas":
+        from nasbench.viz.c2fnas_graph import draw_c2fnas
+
+        return draw_c2fnas(g)
     if kind == "recon":
         from nasbench.viz.recon import draw_unrolled
 
