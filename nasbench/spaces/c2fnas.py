@@ -17,7 +17,16 @@ C2FNAS searches a 3D segmentation network coarse to fine, in two stages:
 
 A space without ``topology`` holds every (topology, ops) pair; with one it holds the
 ops of that topology only (stage 2's space). The genotype is a
-:class:`C2fnasGenotype` (levels and ops).
+:class:`C2fnasGenotype` (levels and ops). Stage 1 is recorded as a ``c2fnas_topologies``
+event, stage 2 as the alphas of group ``cells``; a resumed search runs stage 1 again
+(same seed, same choice) before it loads stage 2's checkpoint.
+
+BiX-NAS (which multi-scale skips a recurrent bi-directional U-Net keeps at each
+iteration, searched by progressive evolutionary shrinking) is not implemented: the
+project has no recurrent BiO-Net, its supernets choose ops on edges rather than sets
+of feature maps across iterations, and its discrete strategies do not shrink one shared
+supernet phase by phase. For which connections between scales a network needs, it
+offers this space's topology stage and ``dints`` (README, Segmentation).
 
 Example:
     >>> space = C2fnasSpace(num_cells=4, skeleton={"depth": 1})
