@@ -267,7 +267,7 @@ class C2fnasSpace(Space):
         """The topology with the most activation memory: 3D maps shrink 8x and widen 2x a
         level down, so the one with the most cells near level 0 (memory is estimated on it
         before stage 1 has chosen)."""
-        return max(self.topologies(), key=lambda t: (sum(4.0 ** -lv for lv in t), t))
+        return max(self.topologies(), key=lambda t: (sum(4.0**-lv for lv in t), t))
 
     def with_topology(self, levels: Sequence[int]) -> C2fnasSpace:
         """This space with its topology fixed (stage 2's space)."""

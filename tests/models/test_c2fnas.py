@@ -30,9 +30,9 @@ def test_every_topology_runs_each_cell_at_its_scale():
             h.remove()
         assert out.shape == (1, 3, 16, 16, 16)
         # the stem halves: level l runs at 16 / 2 / 2**l, 2 * 2**l channels wide
-        assert [s[1:] for s in shapes] == [
-            (2 * 2**lv, *(3 * (8 // 2**lv,))) for lv in levels
-        ], levels
+        assert [s[1:] for s in shapes] == [(2 * 2**lv, *(3 * (8 // 2**lv,))) for lv in levels], (
+            levels
+        )
 
 
 def test_skips_reach_the_up_path():
