@@ -161,7 +161,8 @@ def memory_estimate(config: SearchConfig) -> dict[str, float]:
         The space's own estimate (DiNTS: MONAI's ``get_ram_cost_usage``) when it has one,
         plus ``activations_mb``, ``weights_mb`` and ``total_mb``, the training memory of one
         step at the configured batch size measured on the CPU
-        (:func:`nasbench.models.memory.estimate_memory`).
+        (:func:`nasbench.models.memory.estimate_memory`). C2FNAS, whose topology stage 1
+        chooses only after launch, is measured on its largest topology.
 
     Example:
         >>> memory_estimate(SearchConfig())["total_mb"] > 0  # doctest: +SKIP
