@@ -355,7 +355,8 @@ declare(
     builtins=tuple(
         f"nasbench.spaces.{m}"
         for m in (
-            "cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "trellis", "vnas"
+            "cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "trellis", "vnas",
+            "c2fnas"
         )
     ),
     error=SpaceError,
@@ -375,6 +376,7 @@ declare(
             "vnas",
             "dints",
             "trellis",
+            "c2fnas",
         )
     ),
     error=SpaceError,
@@ -385,7 +387,7 @@ declare(
     builtins=tuple(
         f"nasbench.models.{m}"
         for m in (
-            "supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints", "trellis"
+            "supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints", "trellis", "c2fnas"
         )
     ),
     error=SpaceError,

@@ -70,6 +70,7 @@ class _Parts:
     w_optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     loss_fn: nn.Module
+    macro: Any = None  # a two-stage space's first stage (C2FNAS: the topology ranking)
 
 
 def _build(config: SearchConfig) -> _Parts:
@@ -88,6 +89,16 @@ def _build(config: SearchConfig) -> _Parts:
     val = load(data.name, "search_val", **common)
     device = resolve_device(config.device)
     space = search_space(config, info)
+    train_batches = EpochBatches(train, data.batch_size, config.seed, stream=0)
+    val_batches = EpochBatches(val, data.batch_size, config.seed, stream=1)
+    macro = None
+    if getattr(space, "name", None) == "c2fnas" and space.topology is None:
+        # C2FNAS's coarse stage picks the topology the supernet (its fine stage) is built on;
+        # deterministic, so a resume that rebuilds the parts chooses the same one.
+        from nasbench.strategies.topology.c2fnas import macro_search
+
+        macro = macro_search(space, train_batches, val_batches, task, loss_fn, device, config.seed)
+        space = space.with_topology(macro.topology)
     supernet = space.supernet(
         method=config.strategy, method_config=config.strategy_config, seed=config.seed
     ).to(device)
@@ -108,13 +119,14 @@ def _build(config: SearchConfig) -> _Parts:
     return _Parts(
         device=device,
         task=task,
-        train=EpochBatches(train, data.batch_size, config.seed, stream=0),
-        val=EpochBatches(val, data.batch_size, config.seed, stream=1),
+        train=train_batches,
+        val=val_batches,
         supernet=supernet,
         method=supernet.method,
         w_optimizer=w_optimizer,
         scheduler=scheduler,
         loss_fn=loss_fn,
+        macro=macro,
     )
 
 
@@ -149,7 +161,8 @@ def memory_estimate(config: SearchConfig) -> dict[str, float]:
         The space's own estimate (DiNTS: MONAI's ``get_ram_cost_usage``) when it has one,
         plus ``activations_mb``, ``weights_mb`` and ``total_mb``, the training memory of one
         step at the configured batch size measured on the CPU
-        (:func:`nasbench.models.memory.estimate_memory`).
+        (:func:`nasbench.models.memory.estimate_memory`). C2FNAS, whose topology stage 1
+        chooses only after launch, is measured on its largest topology.
 
     Example:
         >>> memory_estimate(SearchConfig())["total_mb"] > 0  # doctest: +SKIP
@@ -417,6 +430,8 @@ class _Loop:
             payload.update(self._launch_estimate())
             # At step 0, so a resume without a checkpoint discards it with the rest.
             self.store.log_event("search_started", payload, step=0)
+            if self.parts.macro is not None:
+                self.store.log_event("c2fnas_topologies", self.parts.macro.to_dict(), step=0)
             self._record_alphas()
         with tqdm(
             total=self.total_steps, initial=self.step, disable=not self.progress, unit="step"

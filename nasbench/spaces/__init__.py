@@ -32,6 +32,7 @@ from nasbench.spaces.base import (
     register_space,
     space_from_dict,
 )
+from nasbench.spaces.c2fnas import C2fnasGenotype, C2fnasSpace
 from nasbench.spaces.cell import CellSpace
 from nasbench.spaces.chain import ChainSpace
 from nasbench.spaces.dints import DintsSpace
@@ -69,6 +70,8 @@ __all__ = [
     "ENCODINGS",
     "FAMILIES",
     "OP_SETS",
+    "C2fnasGenotype",
+    "C2fnasSpace",
     "CellSpace",
     "ChainGenotype",
     "ChainLayer",

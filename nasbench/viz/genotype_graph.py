@@ -191,6 +191,10 @@ def draw_genotype(
         from nasbench.viz.trellis_graph import draw_trellis
 
         return draw_trellis(g)
+    if kind == "c2fnas":
+        from nasbench.viz.c2fnas_graph import draw_c2fnas
+
+        return draw_c2fnas(g)
     if kind == "recon":
         from nasbench.viz.recon import draw_unrolled
 

@@ -115,6 +115,9 @@ def report_html(run: Any) -> str:
     name = Path(run.run_dir).resolve().name
     # What a reader wants first: how it went, what it found, where the alphas ended.
     sections = [_overview(run), _section("Final genotype", _genotype_block(run))]
+    ranking = _topology_ranking(run)
+    if ranking:
+        sections.append(_section("Stage 1: topology ranking (C2FNAS)", ranking))
     warnings = collapse_warnings(run)
     if warnings:
         sections.append(_section("Warnings", "\n".join(_note(w) for w in warnings)))
@@ -318,6 +321,38 @@ def _status_table(run: Any) -> str:
         + "\n".join(rows)
         + "\n</table>"
     )
+
+
+def _topology_ranking(run: Any) -> str:
+    """A two-stage search's first stage (C2FNAS): its topologies, best first, with their
+    proxy scores; empty for every other run. Stage 2's alphas are the usual alpha figures."""
+    events = run.events
+    rows = events[events.kind == "c2fnas_topologies"] if not events.empty else events
+    if rows.empty:
+        return ""
+    payload = rows.iloc[-1]["payload"]
+    candidates = payload.get("candidates", [])
+    scores = sorted({k for c in candidates for k in c if k.startswith("val_")})
+    head = ["rank", "topology (level per cell)", *scores, "params", "seconds"]
+    lines = []
+    for c in candidates:
+        cells = [_number(c.get("rank")), "-".join(map(str, c.get("topology", [])))]
+        cells += [_number(c.get(k)) for k in (*scores, "params", "seconds")]
+        lines.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+    body = "\n".join(lines)
+    chosen = "-".join(map(str, payload.get("topology", [])))
+    return (
+        f"<p>Stage 2 searched the convs of topology <b>{html.escape(chosen)}</b>, the lowest "
+        "validation loss after the proxy training.</p>\n<table>\n<tr>"
+        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        + f"</tr>\n{body}\n</table>"
+    )
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)
 
 
 def _events_table(run: Any) -> str:
