@@ -377,7 +377,8 @@ def check_task(info: Any, space: Space) -> None:
     if data_task == "segmentation":
         raise ConfigError(
             f"dataset {info.name} is a segmentation set but space {space.name!r} builds "
-            'classifiers; use space "nasunet", "trellis", "vnas" (3D), "dints" (3D) or "c2fnas" (3D).'
+            'classifiers; use space "nasunet", "trellis", "vnas" (3D), "dints" (3D) or '
+            '"c2fnas" (3D).'
         )
     raise ConfigError(
         f"space {space.name!r} builds segmentation networks but dataset {info.name} is "
