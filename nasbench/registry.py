@@ -354,7 +354,7 @@ declare(
     "space",
     builtins=tuple(
         f"nasbench.spaces.{m}"
-        for m in ("cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "vnas")
+        for m in ("alb", "cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "vnas")
     ),
     error=SpaceError,
     lower=False,
@@ -372,6 +372,7 @@ declare(
             "unrolled",
             "vnas",
             "dints",
+            "detector",
         )
     ),
     error=SpaceError,
@@ -381,7 +382,7 @@ declare(
     "supernet",
     builtins=tuple(
         f"nasbench.models.{m}"
-        for m in ("supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints")
+        for m in ("supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints", "detector")
     ),
     error=SpaceError,
     lower=False,
