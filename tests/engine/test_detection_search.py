@@ -68,3 +68,21 @@ def test_detection_data_needs_the_alb_space_and_back():
     config.dataset = DatasetConfig(name="synthetic", size=28, limit=16, batch_size=4)
     with pytest.raises(ConfigError, match="detection"):
         config.validate()
+
+
+def test_retrain_scores_the_searched_detector_next_to_a_matched_resnet_backbone(tmp_path):
+    from nasbench.evaluation.final_evaluation import retrain
+    from nasbench.evaluation.train_loop import TrainConfig
+
+    search(det_config("darts", epochs=1), tmp_path / "run")
+    recipe = TrainConfig(epochs=1, batch_size=8, limit=16, test_limit=8, lr=0.01)
+    report = retrain(tmp_path / "run", recipe)
+    table = report.table().set_index("model")
+    assert list(table.columns[2:4]) == ["test_ap50", "test_froc"]
+    assert list(table.index) == ["searched", "resnet-detector"]
+    searched, fixed = table.loc["searched", "params"], table.loc["resnet-detector", "params"]
+    assert abs(fixed - searched) < 0.25 * searched  # matched size
+    assert "map" in report.results["searched"].test
+    with load(tmp_path / "run") as run:
+        phases = set(run.history.phase)
+    assert {"retrain", "baseline"} <= phases
