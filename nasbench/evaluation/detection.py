@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -252,3 +253,36 @@ class DetectionTask:
     def meter(self, loss_fn: nn.Module | None = None, full: bool = True) -> DetectionMeter:
         """A split accumulator."""
         return DetectionMeter(loss_fn)
+
+
+def predict_split(
+    model: nn.Module, dataset: Any, limit: int | None = None, batch_size: int = 32
+) -> tuple[torch.Tensor, Detections, Detections]:
+    """Run a detector over (the first ``limit`` items of) a detection split.
+
+    Args:
+        model: a detector (its output ``(N, L, K + 8)``); put in eval mode here.
+        dataset: items ``(image, padded target)``.
+        limit: items to take (None: all).
+        batch_size: images per forward.
+
+    Returns:
+        ``(images, detections, truths)``: the images ``(N, C, H, W)``, and per image the
+        decoded detections and the ground truth.
+
+    Example:
+        >>> test = load("synthetic-lesions", "test")  # doctest: +SKIP
+        >>> images, found, truths = predict_split(net, test, limit=8)  # doctest: +SKIP
+    """
+    n = len(dataset) if limit is None else min(int(limit), len(dataset))
+    items = [dataset[i] for i in range(n)]
+    images = torch.stack([torch.as_tensor(x) for x, _ in items])
+    targets = torch.stack([torch.as_tensor(y) for _, y in items])
+    model.eval()
+    size = tuple(images.shape[-2:])
+    detections: Detections = []
+    with torch.no_grad():
+        for start in range(0, n, batch_size):
+            out = model(images[start : start + batch_size])
+            detections += decode_detections(out, image_size=size)
+    return images, detections, truths_of(targets)
