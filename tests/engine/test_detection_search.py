@@ -31,6 +31,7 @@ def det_config(strategy: str, **overrides) -> SearchConfig:
     return config
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["darts", "gdas"])
 def test_search_records_detection_scores_alphas_and_an_alb_genotype(tmp_path, strategy):
     result = search(det_config(strategy), tmp_path / "run")
@@ -55,6 +56,7 @@ def test_search_records_detection_scores_alphas_and_an_alb_genotype(tmp_path, st
     assert type(net).__name__ == "AlbDetector"
 
 
+@pytest.mark.slow
 def test_same_seed_same_search(tmp_path):
     a = search(det_config("gdas", epochs=1), tmp_path / "a")
     b = search(det_config("gdas", epochs=1), tmp_path / "b")
@@ -70,6 +72,7 @@ def test_detection_data_needs_the_alb_space_and_back():
         config.validate()
 
 
+@pytest.mark.slow
 def test_retrain_scores_the_searched_detector_next_to_a_matched_resnet_backbone(tmp_path):
     from nasbench.evaluation.final_evaluation import retrain
     from nasbench.evaluation.train_loop import TrainConfig

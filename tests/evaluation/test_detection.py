@@ -90,6 +90,7 @@ def test_head_locations_and_decoding_recover_an_encoded_box():
     assert found["boxes"].tolist() == [pytest.approx([3.0, 4.0, 9.0, 12.0])]
 
 
+@pytest.mark.slow
 def test_the_loss_falls_when_a_detector_fits_a_few_slices():
     torch.manual_seed(0)
     ds = SyntheticLesions("train", size=32, length=4)
