@@ -102,6 +102,7 @@ def run_seed(args: argparse.Namespace, seed: int) -> list[dict]:
         result = search(config, run_dir)
         search_s = time.perf_counter() - start
         print(f"seed {seed}: searched in {search_s:.1f}s: {result.genotype.to_darts_text()}")
+        sys.stdout.flush()
         report = retrain(run_dir, recipe, baseline=True)
     names = {"searched": SEARCHED, "resnet-detector": FIXED}
     return [
@@ -154,10 +155,14 @@ def main(argv: list[str] | None = None) -> int:
         f"synthetic-lesions at {args.size}x{args.size}: search on {args.search_limit} images, "
         f"retrain on {args.limit} per split, seeds {args.seeds}"
     )
-    rows = [row for seed in args.seeds for row in run_seed(args, seed)]
+    fmt = lambda v: f"{v:.3f}"  # noqa: E731
+    rows = []
+    for seed in args.seeds:
+        rows += run_seed(args, seed)
+        # Each seed's rows as they come: a long run shows its progress.
+        print(pd.DataFrame(rows[-2:]).to_string(index=False, float_format=fmt), flush=True)
     table = pd.DataFrame(rows)
     summary, verdicts = summarise(table)
-    fmt = lambda v: f"{v:.3f}"  # noqa: E731
     print(table.to_string(index=False, float_format=fmt))
     print(summary.to_string(float_format=fmt))
     print("\n".join(verdicts))
