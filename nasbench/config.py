@@ -357,17 +357,24 @@ def _check_race(strategy: str, race: Any, evaluator: str, evaluator_config: Any)
 
 def check_task(info: Any, space: Space) -> None:
     """Raise a one-line ConfigError unless the space's networks fit the dataset's task:
-    segmentation data needs a segmentation space (a U-Net), reconstruction data the
-    ``unrolled`` space, classification data a classifier.
+    segmentation data needs a segmentation space (a U-Net), detection data the ``alb``
+    space, reconstruction data the ``unrolled`` space, classification data a classifier.
 
     Args:
         info: a :class:`~nasbench.data.DatasetInfo`.
         space: a search space.
     """
     space_task = getattr(space, "task", "classification")
-    data_task = info.task if info.task in ("segmentation", "reconstruction") else "classification"
+    own_tasks = ("segmentation", "detection", "reconstruction")
+    data_task = info.task if info.task in own_tasks else "classification"
     if space_task == data_task:
         return
+    if "detection" in (space_task, data_task):
+        raise ConfigError(
+            f"dataset {info.name} is a {info.task} set and space {space.name!r} builds "
+            f"{space_task} networks; detection data (such as synthetic-lesions) goes with "
+            'space "alb" and the other way round.'
+        )
     if "reconstruction" in (space_task, data_task):
         raise ConfigError(
             f"dataset {info.name} is a {info.task} set and space {space.name!r} builds "

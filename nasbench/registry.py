@@ -355,8 +355,8 @@ declare(
     builtins=tuple(
         f"nasbench.spaces.{m}"
         for m in (
-            "cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "trellis", "vnas",
-            "c2fnas"
+            "alb", "cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "trellis",
+            "vnas", "c2fnas"
         )
     ),
     error=SpaceError,
@@ -377,6 +377,7 @@ declare(
             "dints",
             "trellis",
             "c2fnas",
+            "detector",
         )
     ),
     error=SpaceError,
@@ -387,7 +388,8 @@ declare(
     builtins=tuple(
         f"nasbench.models.{m}"
         for m in (
-            "supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints", "trellis", "c2fnas"
+            "supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints", "trellis",
+            "c2fnas", "detector"
         )
     ),
     error=SpaceError,

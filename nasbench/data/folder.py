@@ -1,11 +1,15 @@
-"""The user's own data: a folder of class subfolders, or images/ + labels/ for segmentation.
+"""The user's own data: class subfolders, images/ + labels/ for segmentation, or COCO boxes.
 
 Layouts (files are PNG, JPEG, NIfTI ``.nii``/``.nii.gz`` or DICOM ``.dcm``, read
 with MONAI's readers; hidden files and other suffixes are skipped)::
 
-    classification               segmentation
-    path/<class>/<image>         path/images/<case>   path/labels/<case>
-    path/train/<class>/<image>   path/train/images/... (and val/, test/)
+    classification               segmentation                              detection
+    path/<class>/<image>         path/images/<case>   path/labels/<case>   path/annotations.json
+    path/train/<class>/<image>   path/train/images/... (and val/, test/)   path/<image> (or images/)
+
+Detection folders hold COCO JSON boxes (:mod:`nasbench.data.coco`, which checks them);
+an item's target is the padded box tensor of :mod:`nasbench.data.lesions`, its boxes
+scaled with the image.
 
 With ``train/``, ``val/`` and ``test/`` subfolders those are the splits;
 otherwise the files are split 70/10/20 with a seed (stratified by class for
@@ -29,6 +33,8 @@ import torch
 from torch.utils.data import Dataset
 
 from nasbench.data import registry
+from nasbench.data.coco import is_coco_folder, read_coco
+from nasbench.data.lesions import pack_boxes
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError
 
@@ -155,8 +161,9 @@ def _subfolders(folder: Path) -> list[Path]:
 class FolderLayout:
     """What a folder holds: task, class names and the files of each split.
 
-    ``items[split]`` is a list of ``(image path, class index)`` for classification
-    or ``(image path, mask path)`` for segmentation.
+    ``items[split]`` is a list of ``(image path, class index)`` for classification,
+    ``(image path, mask path)`` for segmentation, or ``(image path, (boxes, class
+    indices, (height, width)))`` for detection.
     """
 
     path: Path
@@ -266,6 +273,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         raise DatasetError(f"{path} is empty; add class subfolders or images/ + labels/.")
     splits = _split_dirs(path)
     first = splits["train"] if splits else path
+    if task == "detection" or (task is None and is_coco_folder(first)):
+        return _detection_layout(path, splits, seed)
     segmentation = _is_segmentation(first) if task is None else task == "segmentation"
     if segmentation and not _is_segmentation(first):
         raise DatasetError(f"{first} needs images/ and labels/ subfolders for segmentation.")
@@ -292,6 +301,26 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
     return FolderLayout(path, resolved, class_names, items)
 
 
+def _detection_layout(path: Path, splits: dict[str, Path] | None, seed: int) -> FolderLayout:
+    """The layout of a COCO folder: per split, or one annotations.json split 70/10/20."""
+
+    def items_of(coco_items: list) -> list:
+        return [(image, (boxes, labels, hw)) for image, boxes, labels, hw in coco_items]
+
+    if splits:
+        class_names, train = read_coco(splits["train"])
+        items = {"train": items_of(train)}
+        for s in ("val", "test"):
+            items[s] = items_of(read_coco(splits[s], class_names)[1])
+    else:
+        class_names, everything = read_coco(path)
+        # Stratified by box count, so every split sees crowded and empty slices alike.
+        counts = np.array([min(len(boxes), 5) for _, boxes, _, _ in everything])
+        chosen = _seeded_split(counts, seed)
+        items = {s: items_of([everything[i] for i in idx]) for s, idx in chosen.items()}
+    return FolderLayout(path, "detection", class_names, items)
+
+
 # --------------------------------------------------------------------------- dataset
 
 
@@ -302,22 +331,31 @@ class FolderDataset(Dataset):
         info: the folder's :class:`DatasetInfo`.
         split: the base split.
         files: image paths in order.
-        targets: int64 class indices (classification) or None (segmentation).
+        targets: int64 class indices (classification), boxes per image (detection) or
+            None (segmentation).
+        max_boxes: rows of a detection target (the most boxes any image of the folder has).
     """
 
     def __init__(
-        self, info: DatasetInfo, split: str, items: list[tuple[Path, Any]], size: int
+        self,
+        info: DatasetInfo,
+        split: str,
+        items: list[tuple[Path, Any]],
+        size: int,
+        max_boxes: int = 1,
     ) -> None:
         self.info = info
         self.split = split
         self.size = int(size)
         self._items = items
         self.files = [image for image, _ in items]
-        self.targets = (
-            None
-            if info.task == "segmentation"
-            else np.array([label for _, label in items], dtype=np.int64)
-        )
+        self.max_boxes = max(1, int(max_boxes))
+        if info.task == "segmentation":
+            self.targets = None
+        elif info.task == "detection":
+            self.targets = np.array([len(target[0]) for _, target in items], dtype=np.int64)
+        else:
+            self.targets = np.array([label for _, label in items], dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -334,6 +372,8 @@ class FolderDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         path, target = self._items[int(index)]
         image = self._image(path)
+        if self.info.task == "detection":
+            return self._detection_item(path, image, *target)
         if self.info.task != "segmentation":
             resized = _resize(image, self.size, "area")
             return torch.from_numpy(resized.astype(np.float32)), torch.tensor(target)
@@ -352,6 +392,19 @@ class FolderDataset(Dataset):
         image = _resize(image, self.size, "area").astype(np.float32)
         mask = _resize(mask.astype(np.float32), self.size, "nearest")
         return torch.from_numpy(image), torch.from_numpy(mask.round().astype(np.int64))
+
+    def _detection_item(
+        self, path: Path, image: np.ndarray, boxes: tuple, labels: tuple, hw: tuple[int, int]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if tuple(image.shape[1:]) != tuple(hw):
+            raise DatasetError(
+                f"image {path.name} is {image.shape[2]}x{image.shape[1]} but annotations.json "
+                f"says {hw[1]}x{hw[0]}; fix its width and height there."
+            )
+        scale = np.array([self.size / hw[1], self.size / hw[0]] * 2, dtype=np.float32)
+        scaled = [tuple(np.asarray(box, dtype=np.float32) * scale) for box in boxes]
+        resized = _resize(image, self.size, "area").astype(np.float32)
+        return torch.from_numpy(resized), pack_boxes(scaled, labels, self.max_boxes)
 
 
 def _mask_values(mask: np.ndarray, path: Path) -> np.ndarray:
@@ -397,7 +450,7 @@ def folder_info(
     # One image per class (the first train image for segmentation) decides the
     # channels: colour anywhere means 3, and grey images are repeated to match.
     probes = {label: image for image, label in reversed(layout.items["train"])}
-    if layout.task == "segmentation":
+    if layout.task in ("segmentation", "detection"):
         probes = {0: layout.items["train"][0][0]}
     shapes = [read_image(p).shape for p in probes.values()]
     if len({len(s) for s in shapes}) > 1:
@@ -410,6 +463,8 @@ def folder_info(
             largest = max(int(_mask_values(read_image(p), p).max()) for p in probe)
             num_classes = max(2, largest + 1)
         class_names = ("background",) + tuple(f"class {i}" for i in range(1, num_classes))
+    elif layout.task == "detection":
+        class_names, num_classes = layout.class_names, len(layout.class_names)
     else:
         class_names = layout.class_names
         num_classes = len(class_names)
@@ -474,7 +529,10 @@ def load_folder(
     folder, layout = folder_info(path, name, task, num_classes, seed, info.modality)
     if info.name != "folder":
         folder = info
-    return FolderDataset(folder, split, layout.items[split], size)
+    max_boxes = 1
+    if layout.task == "detection":
+        max_boxes = max(len(t[0]) for items in layout.items.values() for _, t in items)
+    return FolderDataset(folder, split, layout.items[split], size, max_boxes)
 
 
 def register_folder(
@@ -492,7 +550,8 @@ def register_folder(
     Args:
         path: the folder (layouts in this module's docstring).
         name: registry name; default the folder's name, lower case.
-        task: ``"segmentation"``, ``"binary"`` or ``"multi-class"``; None detects it.
+        task: ``"segmentation"``, ``"detection"``, ``"binary"`` or ``"multi-class"``; None
+            detects it (``annotations.json`` means detection).
         num_classes: segmentation classes including background; default probed.
         seed: seeds the 70/10/20 split when there are no split folders.
         modality, licence, citation: recorded in the info.

@@ -23,6 +23,7 @@ TASKS = (
     "multi-label",
     "ordinal",
     "segmentation",
+    "detection",
     "reconstruction",
 )
 BASE_SPLITS = ("train", "val", "test")

@@ -126,6 +126,9 @@ def make_transform(
         return None
     if transform == "default":
         return Normalize()
+    if transform == "augment" and info.task == "detection":
+        # A flip or turn would have to move the boxes too; detection trains unaugmented.
+        return Normalize()
     if transform == "augment":
         return Compose(Augment(info.task in SPATIAL_TARGETS, seed), Normalize())
     raise DatasetError(

@@ -12,7 +12,9 @@ classification; MONAI's U-Net and test Dice/HD95 for segmentation, plus the thre
 (:class:`~nasbench.evaluation.baselines.IntensityThresholds`, no training); for
 reconstruction the zero-filled floor, MONAI's U-Net and VarNet at the searched
 network's parameter count, and test PSNR/SSIM
-(:mod:`~nasbench.evaluation.recon_baselines`). All go
+(:mod:`~nasbench.evaluation.recon_baselines`); for detection (the ``alb`` space) the
+same detector on a fixed ResNet-style backbone of matched size, and test AP50/FROC
+(:mod:`~nasbench.evaluation.detection_baselines`). All go
 into the run store (phases ``retrain``, ``baseline`` and ``threshold`` plus a
 ``retrain_finished`` event) for the report to show.
 
@@ -42,6 +44,7 @@ from torch import nn
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.baselines import IntensityThresholds, resnet18, small_cnn, unet
+from nasbench.evaluation.detection_baselines import RESNET_DETECTOR, matched_resnet_detector
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
 from nasbench.evaluation.recon_baselines import VARNET, ZERO_FILLED
 from nasbench.evaluation.train_loop import TrainConfig, TrainResult, evaluate_model, train_model
@@ -58,20 +61,25 @@ PHASES[THRESHOLD] = "threshold"
 PHASES[SMALL_CNN] = "cnn"
 # Reconstruction (nasbench.evaluation.recon_baselines): zero-filled, U-Net and VarNet.
 PHASES.update({ZERO_FILLED: "zero-filled", VARNET: "varnet"})
+# Detection: the same detector on a fixed ResNet-style backbone of matched size.
+PHASES[RESNET_DETECTOR] = "baseline"
 # Per task: the baselines ``retrain`` can run, and those it runs by default (``True``).
 AVAILABLE_BASELINES = {
     "classification": (SMALL_CNN, BASELINE),
     "segmentation": (SEGMENTATION_BASELINE, THRESHOLD),
     "reconstruction": (ZERO_FILLED, SEGMENTATION_BASELINE, VARNET),
+    "detection": (RESNET_DETECTOR,),
 }
 DEFAULT_BASELINES = {
     "classification": (BASELINE,),
     "segmentation": (SEGMENTATION_BASELINE, THRESHOLD),
     "reconstruction": (ZERO_FILLED, SEGMENTATION_BASELINE, VARNET),
+    "detection": (RESNET_DETECTOR,),
 }
 TABLE_COLUMNS = ("model", "params", "MACs", "test_acc", "test_auc", "wall_s")
 SEGMENTATION_COLUMNS = ("model", "params", "MACs", "test_dice", "test_hd95", "wall_s")
 RECONSTRUCTION_COLUMNS = ("model", "params", "MACs", "test_psnr", "test_ssim", "wall_s")
+DETECTION_COLUMNS = ("model", "params", "MACs", "test_ap50", "test_froc", "wall_s")
 
 ProgressCallback = Callable[[dict[str, Any]], Any]
 
@@ -112,6 +120,8 @@ class RetrainReport:
         columns = SEGMENTATION_COLUMNS if segmentation else TABLE_COLUMNS
         if any("psnr" in r.test for r in self.results.values()):
             columns = RECONSTRUCTION_COLUMNS
+        if any("ap50" in r.test for r in self.results.values()):
+            columns = DETECTION_COLUMNS
         rows = []
         for name, result in self.results.items():
             row = {"model": name, "params": result.params, "MACs": self.macs[name]}
@@ -197,12 +207,13 @@ def retrain(
     if "name" not in data:
         raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
     info = get_info(data["name"])
-    if info.task not in (*CLASSIFICATION_TASKS, "segmentation", "reconstruction"):
+    if info.task not in (*CLASSIFICATION_TASKS, "segmentation", "detection", "reconstruction"):
         raise ConfigError(
-            f"retrain needs a classification, segmentation or reconstruction dataset, but "
-            f"{info.name} is a {info.task} task."
+            f"retrain needs a classification, segmentation, detection or reconstruction "
+            f"dataset, but {info.name} is a {info.task} task."
         )
-    check_task(info, space_from_dict(run_config.get("space") or {"name": "darts"}))
+    space = space_from_dict(run_config.get("space") or {"name": "darts"})
+    check_task(info, space)
     genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
     wanted = _baselines(baseline, info.task)
@@ -227,6 +238,10 @@ def retrain(
         models: dict[str, Callable[[], nn.Module]] = {
             SEARCHED: lambda: build(genotype, skeleton, seed=config.seed)
         }
+        if info.task == "detection":
+            # The detector around the cells is the space's (alb), not the classifier's.
+            models[SEARCHED] = lambda: _seeded(config.seed, space.build, genotype, skeleton)
+            models.update(_detection_baselines(wanted, models[SEARCHED](), info, space, config))
         hand_designed = {
             BASELINE: resnet18,
             SMALL_CNN: small_cnn,
@@ -290,7 +305,7 @@ def retrain(
 
 def _baselines(baseline: bool | str | Sequence[str] | None, task: str) -> tuple[str, ...]:
     """The baselines ``retrain`` runs for a task: the defaults, none, or those named."""
-    family = task if task in ("segmentation", "reconstruction") else "classification"
+    family = task if task in ("segmentation", "detection", "reconstruction") else "classification"
     available = AVAILABLE_BASELINES[family]
     if baseline is True:
         return DEFAULT_BASELINES[family]
@@ -307,6 +322,27 @@ def _baselines(baseline: bool | str | Sequence[str] | None, task: str) -> tuple[
                 f"names from {', '.join(available)}."
             )
     return tuple(dict.fromkeys(names))
+
+
+def _detection_baselines(
+    wanted: tuple[str, ...], searched: nn.Module, info: Any, space: Any, config: TrainConfig
+) -> dict[str, Callable[[], nn.Module]]:
+    """The fixed-backbone detector, sized to the searched detector's parameter count."""
+    from nasbench.models.costs import count_parameters
+
+    target = count_parameters(searched)
+    if RESNET_DETECTOR not in wanted:
+        return {}
+    return {
+        RESNET_DETECTOR: lambda: _seeded(
+            config.seed,
+            matched_resnet_detector,
+            target,
+            info.in_channels,
+            info.num_classes,
+            space.head_width,
+        )
+    }
 
 
 def _reconstruction_baselines(
@@ -405,6 +441,7 @@ def _skeleton(
         return ReconSkeleton.from_dict({**default.to_dict(), **dict(override or {}), **io})
     # DARTS's evaluation adds the auxiliary head; NB-201 and chain networks have none.
     auxiliary = getattr(genotype, "kind", None) == "darts" and config.auxiliary_weight > 0
+    auxiliary = auxiliary and getattr(space_from_dict(space), "task", "") != "detection"
     changes: dict[str, Any] = {"auxiliary": auxiliary, "drop_path_prob": 0.0}
     if override:
         # Default reduction positions follow a new depth, not the searched one.
@@ -517,7 +554,9 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         "trained with the same recipe, and print their test figures. Baselines: "
         "classification cnn (a 3-block CNN, ~94K parameters) and resnet18 (ResNet-18 (28), "
         "11M parameters, most of the CPU time), default resnet18; segmentation unet and "
-        "threshold, default both; reconstruction zero-filled, unet and varnet, default all."
+        "threshold, default both; reconstruction zero-filled, unet and varnet, default all; "
+        "detection resnet-detector (the same detector on a ResNet-style backbone of the "
+        "searched one's size), default it."
     )
     parser.epilog = (
         f"Fixed parts of the recipe: momentum {default.momentum}, weight decay "

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from nasbench.errors import ConfigError
+from nasbench.evaluation.detection import DetectionTask
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS, classification_metrics, loss_for_task
 from nasbench.evaluation.reconstruction import ReconstructionTask
 from nasbench.evaluation.segmentation import (
@@ -35,7 +36,7 @@ from nasbench.evaluation.segmentation import (
     sliding_window_segment,
 )
 
-TASK_KINDS = (*CLASSIFICATION_TASKS, "segmentation", "reconstruction")
+TASK_KINDS = (*CLASSIFICATION_TASKS, "segmentation", "detection", "reconstruction")
 
 
 class ClassificationMeter:
@@ -159,7 +160,7 @@ class SegmentationTask:
         return SegmentationMeter(self.class_names, hausdorff=hausdorff, loss_fn=loss_fn)
 
 
-Task = ClassificationTask | SegmentationTask | ReconstructionTask
+Task = ClassificationTask | SegmentationTask | DetectionTask | ReconstructionTask
 
 
 def task_for(
@@ -172,13 +173,14 @@ def task_for(
 
     Args:
         task: ``DatasetInfo.task`` (binary, multi-class, ordinal, multi-label, segmentation,
-            reconstruction).
+            detection, reconstruction).
         class_names: the dataset's class names (segmentation metric names).
         spatial_dims: 2 or 3.
         roi_size: segmentation only: the sliding-window edge.
 
     Returns:
-        A :class:`ClassificationTask`, :class:`SegmentationTask` or
+        A :class:`ClassificationTask`, :class:`SegmentationTask`,
+        :class:`~nasbench.evaluation.detection.DetectionTask` or
         :class:`~nasbench.evaluation.reconstruction.ReconstructionTask`.
 
     Example:
@@ -189,6 +191,8 @@ def task_for(
         return SegmentationTask(class_names, spatial_dims, roi_size)
     if task == "reconstruction":
         return ReconstructionTask()
+    if task == "detection":
+        return DetectionTask()
     if task in CLASSIFICATION_TASKS:
         return ClassificationTask(task)
     raise ConfigError(

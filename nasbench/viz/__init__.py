@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
 from nasbench.viz.comparison import plot_best_so_far
+from nasbench.viz.detection import plot_detections, plot_froc
 from nasbench.viz.dice import plot_dice_per_class
 from nasbench.viz.dints_graph import draw_dints
 from nasbench.viz.evaluator_correlation import plot_evaluator_correlations
@@ -57,9 +58,11 @@ __all__ = [
     "plot_alpha_heatmap",
     "plot_alphas",
     "plot_best_so_far",
+    "plot_detections",
     "plot_dice_per_class",
     "plot_eigenvalues",
     "plot_evaluator_correlations",
+    "plot_froc",
     "plot_genotype_timeline",
     "plot_history",
     "plot_hp_distribution",

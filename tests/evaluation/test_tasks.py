@@ -17,8 +17,9 @@ def test_dispatch_on_the_task_name():
     assert isinstance(seg, SegmentationTask) and (seg.select, seg.primary) == ("dice", "dice")
     recon = task_for("reconstruction")
     assert isinstance(recon, ReconstructionTask) and recon.select == "psnr"
+    assert task_for("detection").select == "ap50"
     with pytest.raises(ConfigError, match="no training loop"):
-        task_for("detection")
+        task_for("keypoints")
 
 
 def test_reconstruction_task_scores_images():

@@ -1,0 +1,137 @@
+"""Box annotations of a user folder in COCO JSON: read, check, turn into items.
+
+A detection folder holds its images and one ``annotations.json`` in the COCO layout
+(``images`` with ``id``, ``file_name``, ``width``, ``height``; ``annotations`` with
+``image_id``, ``category_id`` and ``bbox = [x, y, width, height]`` in pixels;
+``categories`` with ``id`` and ``name``). ``file_name`` is relative to the folder (or to
+its ``images/`` subfolder). Every box is checked: four numbers, positive width and
+height, inside its image; a bad one stops the load with a one-line error naming the
+file and the box. Images without annotations are kept (slices without a lesion).
+
+Example:
+    >>> names, items = read_coco("my_lesions")  # doctest: +SKIP
+    >>> items[0]  # doctest: +SKIP
+    (PosixPath('my_lesions/a.png'), ((3.0, 4.0, 12.0, 10.0),), (0,), (64, 64))
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nasbench.errors import DatasetError
+
+ANNOTATIONS = "annotations.json"
+
+# (image path, boxes (x1, y1, x2, y2), class indices, (height, width))
+CocoItem = tuple[Path, tuple[tuple[float, ...], ...], tuple[int, ...], tuple[int, int]]
+
+
+def is_coco_folder(folder: Path) -> bool:
+    """True when ``folder`` holds an ``annotations.json``."""
+    return (Path(folder) / ANNOTATIONS).is_file()
+
+
+def _image_path(folder: Path, file_name: str, where: str) -> Path:
+    for candidate in (folder / file_name, folder / "images" / file_name):
+        if candidate.is_file():
+            return candidate
+    raise DatasetError(
+        f"{where}: image {file_name!r} is neither in {folder} nor in {folder / 'images'}; "
+        "fix its file_name or add the file."
+    )
+
+
+def _check_box(bbox: Any, image: dict, width: int, height: int, where: str) -> tuple[float, ...]:
+    """``(x1, y1, x2, y2)`` of a COCO ``[x, y, w, h]`` box, or a one-line error."""
+    name = image.get("file_name", image.get("id"))
+    if (
+        not isinstance(bbox, list)
+        or len(bbox) != 4
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox)
+    ):
+        raise DatasetError(
+            f"{where}: image {name!r} has box {bbox!r}; a COCO bbox is [x, y, width, height]."
+        )
+    x, y, w, h = (float(v) for v in bbox)
+    if w <= 0 or h <= 0:
+        raise DatasetError(
+            f"{where}: image {name!r} has box {bbox} with a width or height <= 0; "
+            "fix or drop that annotation."
+        )
+    if x < 0 or y < 0 or x + w > width or y + h > height:
+        raise DatasetError(
+            f"{where}: image {name!r} has box {bbox} outside its {width}x{height} pixels; "
+            "fix or drop that annotation."
+        )
+    return (x, y, x + w, y + h)
+
+
+def read_coco(
+    folder: str | Path, class_names: tuple[str, ...] | None = None
+) -> tuple[tuple[str, ...], list[CocoItem]]:
+    """Read and check the ``annotations.json`` of a folder.
+
+    Args:
+        folder: the folder (holding ``annotations.json`` and the images).
+        class_names: the classes another split of the same set has; this one must match.
+
+    Returns:
+        ``(class names in category-id order, items)``, an item per image in id order.
+    """
+    folder = Path(folder)
+    where = str(folder / ANNOTATIONS)
+    try:
+        data = json.loads((folder / ANNOTATIONS).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise DatasetError(f"cannot read {where} ({error}); write it as COCO JSON.") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k), list) for k in ("images", "annotations", "categories")
+    ):
+        raise DatasetError(f"{where} needs the lists images, annotations and categories.")
+    try:
+        categories = sorted(data["categories"], key=lambda c: c["id"])
+        names = tuple(str(c.get("name", c["id"])) for c in categories)
+        category_index = {c["id"]: i for i, c in enumerate(categories)}
+        images = {im["id"]: im for im in data["images"]}
+    except (KeyError, TypeError):
+        raise DatasetError(f"{where}: every image and category needs an id.") from None
+    if not names:
+        raise DatasetError(f"{where} lists no categories; add one per lesion class.")
+    if class_names is not None and names != class_names:
+        raise DatasetError(
+            f"{where} has categories {list(names)} but train/ has {list(class_names)}; "
+            "every split needs the same categories."
+        )
+    boxes: dict[Any, list] = {i: [] for i in images}
+    for ann in data["annotations"]:
+        image = images.get(ann.get("image_id"))
+        if image is None:
+            raise DatasetError(
+                f"{where}: annotation {ann.get('id')} names image_id {ann.get('image_id')!r}, "
+                "which is not in images."
+            )
+        if ann.get("category_id") not in category_index:
+            raise DatasetError(
+                f"{where}: annotation {ann.get('id')} has category_id "
+                f"{ann.get('category_id')!r}, which is not in categories."
+            )
+        try:
+            width, height = int(image["width"]), int(image["height"])
+        except (KeyError, TypeError, ValueError):
+            raise DatasetError(
+                f"{where}: image {image.get('file_name')!r} needs its width and height."
+            ) from None
+        box = _check_box(ann.get("bbox"), image, width, height, where)
+        boxes[image["id"]].append((box, category_index[ann["category_id"]]))
+    items = []
+    for image_id in sorted(images, key=str):
+        image = images[image_id]
+        path = _image_path(folder, str(image.get("file_name", "")), where)
+        pairs = boxes[image_id]
+        size = (int(image.get("height", 0)), int(image.get("width", 0)))
+        items.append((path, tuple(b for b, _ in pairs), tuple(c for _, c in pairs), size))
+    if not items:
+        raise DatasetError(f"{where} lists no images; add them.")
+    return names, items

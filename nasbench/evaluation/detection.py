@@ -1,0 +1,288 @@
+"""Lesion detection scores: COCO mAP and AP50 (pycocotools), FROC sensitivities, the task.
+
+- :func:`coco_map`: mAP@[.5:.95] and AP50 by pycocotools' ``COCOeval`` (the reference
+  implementation behind torchmetrics' ``MeanAveragePrecision``, which itself needs
+  torchvision, whose compiled ops do not load beside this CPU torch).
+- :func:`froc`: the free-response ROC of lesion detection (LUNA16, DeepLesion): the
+  sensitivity reached at 0.5, 1, 2 and 4 false positives per image, a detection being a
+  hit when its IoU with a not-yet-found lesion reaches ``iou_threshold``.
+- :class:`DetectionTask`: what the search and training loops call (loss, step metrics,
+  inference, split meter); see :mod:`nasbench.evaluation.tasks`.
+
+Example:
+    >>> det = [{"boxes": torch.tensor([[0., 0, 4, 4]]), "scores": torch.tensor([0.9]),
+    ...         "labels": torch.tensor([0])}]
+    >>> gt = [{"boxes": torch.tensor([[0., 0, 4, 4]]), "labels": torch.tensor([0])}]
+    >>> froc(det, gt)["froc_1"]
+    1.0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from nasbench.errors import NasbenchError
+from nasbench.models.boxes import box_iou
+from nasbench.models.detector import FcosLoss, decode_detections
+
+FP_RATES = (0.5, 1.0, 2.0, 4.0)
+
+Detections = list[dict[str, torch.Tensor]]
+
+
+def froc_curve(
+    detections: Detections, truths: Detections, iou_threshold: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Free-response ROC points: false positives per image and sensitivity, per threshold.
+
+    Detections of every image are pooled and sorted by score; walking down the list, a
+    detection is a true positive when it matches (IoU >= ``iou_threshold``, same label)
+    a lesion of its image that no higher-scoring detection matched, else a false positive.
+
+    Args:
+        detections: per image ``boxes``, ``scores``, ``labels``.
+        truths: per image ``boxes``, ``labels``.
+        iou_threshold: the IoU a hit needs.
+
+    Returns:
+        ``(fps_per_image, sensitivity)``, one entry per detection in score order.
+    """
+    if len(detections) != len(truths):
+        raise NasbenchError(f"{len(detections)} detection lists for {len(truths)} images.")
+    n_lesions = sum(len(t["boxes"]) for t in truths)
+    rows = []  # (score, image, detection index)
+    for i, det in enumerate(detections):
+        rows += [(float(s), i, j) for j, s in enumerate(det["scores"])]
+    rows.sort(key=lambda r: -r[0])
+    found = [torch.zeros(len(t["boxes"]), dtype=torch.bool) for t in truths]
+    ious = [
+        box_iou(d["boxes"].float(), t["boxes"].float()) if len(t["boxes"]) else None
+        for d, t in zip(detections, truths, strict=True)
+    ]
+    tp = fp = 0
+    fps, sens = [], []
+    for _, i, j in rows:
+        hit = False
+        if ious[i] is not None:
+            same = truths[i]["labels"] == detections[i]["labels"][j]
+            candidates = (ious[i][j] >= iou_threshold) & same & ~found[i]
+            if candidates.any():
+                best = torch.where(candidates, ious[i][j], torch.tensor(-1.0)).argmax()
+                found[i][best] = True
+                hit = True
+        tp, fp = tp + hit, fp + (not hit)
+        fps.append(fp / len(truths))
+        sens.append(tp / max(n_lesions, 1))
+    return np.asarray(fps, dtype=float), np.asarray(sens, dtype=float)
+
+
+def froc(
+    detections: Detections,
+    truths: Detections,
+    rates: Sequence[float] = FP_RATES,
+    iou_threshold: float = 0.5,
+) -> dict[str, float]:
+    """Sensitivity at given false-positive rates per image, and their mean (``froc``).
+
+    The sensitivity at a rate is the highest reached while the false positives per image
+    stay at or below it (0 when even the first detection is a false positive beyond it).
+
+    Args:
+        detections: per image ``boxes``, ``scores``, ``labels``.
+        truths: per image ``boxes``, ``labels``.
+        rates: false positives per image.
+        iou_threshold: the IoU a hit needs.
+
+    Returns:
+        ``froc_<rate>`` per rate (``froc_0.5``, ``froc_1``, ...) and ``froc`` (their mean).
+    """
+    fps, sens = froc_curve(detections, truths, iou_threshold)
+    out = {}
+    for rate in rates:
+        within = sens[fps <= rate + 1e-12]
+        out[f"froc_{rate:g}"] = float(within.max()) if len(within) else 0.0
+    out["froc"] = float(np.mean([out[f"froc_{r:g}"] for r in rates]))
+    return out
+
+
+def coco_map(
+    detections: Detections, truths: Detections, image_size: tuple[int, int]
+) -> dict[str, float]:
+    """mAP@[.5:.95] (``map``) and AP50 (``ap50``) by pycocotools' ``COCOeval``.
+
+    Args:
+        detections: per image ``boxes`` ``(x1, y1, x2, y2)``, ``scores``, ``labels``.
+        truths: per image ``boxes``, ``labels``.
+        image_size: ``(H, W)`` of the images.
+
+    Returns:
+        ``map`` and ``ap50`` in [0, 1] (0 when there are no detections at all).
+    """
+    try:
+        from pycocotools.coco import COCO
+        from pycocotools.cocoeval import COCOeval
+    except ImportError:
+        raise NasbenchError(
+            "detection mAP needs pycocotools; install it with `pip install pycocotools`."
+        ) from None
+    h, w = image_size
+    labels = sorted({int(c) for t in truths for c in t["labels"]} | {0})
+    gt = {"images": [], "annotations": [], "categories": [{"id": c + 1} for c in labels]}
+    results = []
+    for i, (det, truth) in enumerate(zip(detections, truths, strict=True)):
+        gt["images"].append({"id": i + 1, "height": h, "width": w})
+        for box, label in zip(truth["boxes"].tolist(), truth["labels"].tolist(), strict=True):
+            bw, bh = box[2] - box[0], box[3] - box[1]
+            gt["annotations"].append(
+                {
+                    "id": len(gt["annotations"]) + 1,
+                    "image_id": i + 1,
+                    "category_id": int(label) + 1,
+                    "bbox": [box[0], box[1], bw, bh],
+                    "area": bw * bh,
+                    "iscrowd": 0,
+                }
+            )
+        for box, score, label in zip(
+            det["boxes"].tolist(), det["scores"].tolist(), det["labels"].tolist(), strict=True
+        ):
+            results.append(
+                {
+                    "image_id": i + 1,
+                    "category_id": int(label) + 1,
+                    "bbox": [box[0], box[1], box[2] - box[0], box[3] - box[1]],
+                    "score": float(score),
+                }
+            )
+    if not results or not gt["annotations"]:
+        return {"map": 0.0, "ap50": 0.0}
+    # pycocotools prints its progress; a split's scores are all we want from it.
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO()
+        coco_gt.dataset = gt
+        coco_gt.createIndex()
+        coco_dt = coco_gt.loadRes(results)
+        evaluator = COCOeval(coco_gt, coco_dt, "bbox")
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    stats = evaluator.stats
+    return {"map": max(float(stats[0]), 0.0), "ap50": max(float(stats[1]), 0.0)}
+
+
+def truths_of(target: torch.Tensor) -> Detections:
+    """Ground truth per image from a batch of padded targets ``(N, MAX_BOXES, 5)``."""
+    out = []
+    for t in target:
+        keep = t[:, 4] >= 0
+        out.append({"boxes": t[keep, :4].float(), "labels": t[keep, 4].long()})
+    return out
+
+
+class DetectionMeter:
+    """Collects a split's detections and boxes; scores them at the end.
+
+    Args:
+        loss_fn: when given, ``result()`` also holds ``loss`` (mean over batches).
+    """
+
+    def __init__(self, loss_fn: nn.Module | None = None) -> None:
+        self.loss_fn = loss_fn
+        self.detections: Detections = []
+        self.truths: Detections = []
+        self.image_size: tuple[int, int] | None = None
+        self._losses: list[float] = []
+
+    def update(self, out: torch.Tensor, target: torch.Tensor) -> None:
+        """Add a batch of detector outputs ``(N, L, K + 8)`` and padded targets."""
+        out, target = out.detach().float().cpu(), target.detach().cpu()
+        # The image edge is twice the last location's centre (a location grid covers it).
+        edge = float(out[0, -1, -3] + out[0, -1, -1] / 2)
+        self.image_size = (round(edge), round(edge))
+        self.detections += decode_detections(out, image_size=self.image_size)
+        self.truths += truths_of(target)
+        if self.loss_fn is not None:
+            self._losses.append(float(self.loss_fn(out, target)))
+
+    def result(self) -> dict[str, float]:
+        """``map``, ``ap50``, ``froc`` and ``froc_<rate>`` (and ``loss``)."""
+        out = coco_map(self.detections, self.truths, self.image_size or (1, 1))
+        out.update(froc(self.detections, self.truths))
+        if self.loss_fn is not None:
+            out["loss"] = float(np.mean(self._losses))
+        return out
+
+
+class DetectionTask:
+    """Lesion detection: FCOS losses, AP50 to select on, mAP and FROC per split.
+
+    Example:
+        >>> task = DetectionTask()
+        >>> task.select, task.primary
+        ('ap50', 'ap50')
+    """
+
+    kind = "detection"
+    select = "ap50"
+    primary = "ap50"
+    name = "detection"
+
+    def loss(self) -> nn.Module:
+        """:class:`~nasbench.models.detector.FcosLoss`."""
+        return FcosLoss()
+
+    def target(self, y: torch.Tensor) -> torch.Tensor:
+        """Padded box targets ``(N, MAX_BOXES, 5)`` as floats."""
+        return y.float()
+
+    def batch_metrics(self, out: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+        """``froc``: the batch's mean FROC sensitivity (cheap; no COCO evaluation)."""
+        return {"froc": froc(decode_detections(out), truths_of(y))["froc"]}
+
+    def infer(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """A plain forward pass (the per-location predictions)."""
+        return model(x)
+
+    def meter(self, loss_fn: nn.Module | None = None, full: bool = True) -> DetectionMeter:
+        """A split accumulator."""
+        return DetectionMeter(loss_fn)
+
+
+def predict_split(
+    model: nn.Module, dataset: Any, limit: int | None = None, batch_size: int = 32
+) -> tuple[torch.Tensor, Detections, Detections]:
+    """Run a detector over (the first ``limit`` items of) a detection split.
+
+    Args:
+        model: a detector (its output ``(N, L, K + 8)``); put in eval mode here.
+        dataset: items ``(image, padded target)``.
+        limit: items to take (None: all).
+        batch_size: images per forward.
+
+    Returns:
+        ``(images, detections, truths)``: the images ``(N, C, H, W)``, and per image the
+        decoded detections and the ground truth.
+
+    Example:
+        >>> test = load("synthetic-lesions", "test")  # doctest: +SKIP
+        >>> images, found, truths = predict_split(net, test, limit=8)  # doctest: +SKIP
+    """
+    n = len(dataset) if limit is None else min(int(limit), len(dataset))
+    items = [dataset[i] for i in range(n)]
+    images = torch.stack([torch.as_tensor(x) for x, _ in items])
+    targets = torch.stack([torch.as_tensor(y) for _, y in items])
+    model.eval()
+    size = tuple(images.shape[-2:])
+    detections: Detections = []
+    with torch.no_grad():
+        for start in range(0, n, batch_size):
+            out = model(images[start : start + batch_size])
+            detections += decode_detections(out, image_size=size)
+    return images, detections, truths_of(targets)

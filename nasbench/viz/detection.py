@@ -1,0 +1,189 @@
+"""Detection figures: predicted and true boxes over images, and the FROC curve.
+
+Both follow the two-step shape of ``viz``: a ``_get_*_info`` step returns the numbers
+(a NamedTuple, no plotly), and ``plot_*`` draws them. The inputs are what
+:func:`nasbench.evaluation.detection.predict_split` returns.
+
+Example:
+    >>> images, found, truths = predict_split(net, test_split, limit=8)  # doctest: +SKIP
+    >>> plot_detections(images, found, truths).show()  # doctest: +SKIP
+    >>> plot_froc({"searched": (found, truths)}).show()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from nasbench.errors import ConfigError
+from nasbench.evaluation.detection import FP_RATES, froc, froc_curve
+
+TRUTH_COLOR = "#2ca02c"
+PREDICTION_COLOR = "#d62728"
+CURVE_COLORS = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2")
+
+
+class DetectionsInfo(NamedTuple):
+    """What :func:`plot_detections` draws."""
+
+    images: list[np.ndarray]  # (H, W) each, the first channel
+    truths: list[np.ndarray]  # (M, 4) boxes per image
+    boxes: list[np.ndarray]  # (D, 4) predicted boxes at or above the threshold
+    scores: list[np.ndarray]  # (D,)
+
+
+def _get_detections_info(
+    images: Any, detections: Sequence[Mapping], truths: Sequence[Mapping] | None,
+    score_threshold: float, max_images: int,
+) -> DetectionsInfo:  # fmt: skip
+    n = min(len(images), len(detections), max_images)
+    if n == 0:
+        raise ConfigError("no images to draw; pass at least one image and its detections.")
+    shown, kept_boxes, kept_scores, true_boxes = [], [], [], []
+    for i in range(n):
+        image = np.asarray(images[i], dtype=float)
+        shown.append(image[0] if image.ndim == 3 else image)
+        scores = np.asarray(detections[i]["scores"], dtype=float)
+        keep = scores >= score_threshold
+        kept_boxes.append(np.asarray(detections[i]["boxes"], dtype=float).reshape(-1, 4)[keep])
+        kept_scores.append(scores[keep])
+        truth = truths[i]["boxes"] if truths is not None else np.zeros((0, 4))
+        true_boxes.append(np.asarray(truth, dtype=float).reshape(-1, 4))
+    return DetectionsInfo(shown, true_boxes, kept_boxes, kept_scores)
+
+
+def _outline(boxes: np.ndarray) -> tuple[list, list]:
+    """x and y of every box's closed outline, separated by None (one trace for all)."""
+    xs: list = []
+    ys: list = []
+    for x1, y1, x2, y2 in boxes:
+        xs += [x1, x2, x2, x1, x1, None]
+        ys += [y1, y1, y2, y2, y1, None]
+    return xs, ys
+
+
+def plot_detections(
+    images: Any,
+    detections: Sequence[Mapping],
+    truths: Sequence[Mapping] | None = None,
+    score_threshold: float = 0.3,
+    max_images: int = 8,
+    cols: int = 4,
+) -> go.Figure:
+    """Images with the true boxes (green) and the predicted ones (red, score on hover).
+
+    Args:
+        images: ``(N, C, H, W)`` (or ``(N, H, W)``) tensor or array.
+        detections: per image ``boxes`` and ``scores`` (pixel units).
+        truths: per image ``boxes``; None draws predictions only.
+        score_threshold: predictions scoring less are left out.
+        max_images: images drawn (the first ones).
+        cols: images per row.
+
+    Returns:
+        A figure, one panel per image.
+    """
+    info = _get_detections_info(images, detections, truths, score_threshold, max_images)
+    n = len(info.images)
+    cols = max(1, min(cols, n))
+    rows = math.ceil(n / cols)
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.02, vertical_spacing=0.04)
+    for i in range(n):
+        row, col = i // cols + 1, i % cols + 1
+        fig.add_trace(
+            go.Heatmap(z=info.images[i], colorscale="gray", showscale=False, hoverinfo="skip"),
+            row=row,
+            col=col,
+        )
+        for boxes, color, name, text in (
+            (info.truths[i], TRUTH_COLOR, "lesion", None),
+            (info.boxes[i], PREDICTION_COLOR, "detection", info.scores[i]),
+        ):
+            xs, ys = _outline(boxes)
+            hover = None if text is None else [f"{s:.2f}" for s in text for _ in range(6)]
+            fig.add_trace(
+                go.Scatter(
+                    x=xs, y=ys, mode="lines", line={"color": color, "width": 2}, name=name,
+                    legendgroup=name, showlegend=i == 0, text=hover,
+                    hovertemplate=None if text is None else "score %{text}<extra></extra>",
+                ),
+                row=row,
+                col=col,
+            )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
+    fig.update_xaxes(showticklabels=False)
+    fig.update_layout(
+        title=f"Detections (score >= {score_threshold:g}) and lesions",
+        height=260 * rows,
+        width=260 * cols,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    return fig
+
+
+class FrocInfo(NamedTuple):
+    """What :func:`plot_froc` draws, per model."""
+
+    names: list[str]
+    fps: list[np.ndarray]  # false positives per image, per detection in score order
+    sensitivity: list[np.ndarray]
+    at_rates: list[dict[str, float]]  # froc_<rate> and froc
+
+
+def _get_froc_info(curves: Mapping[str, tuple[Sequence, Sequence]]) -> FrocInfo:
+    if not curves:
+        raise ConfigError("no curves to draw; pass {name: (detections, truths)}.")
+    names, fps, sens, at = [], [], [], []
+    for name, (detections, truths) in curves.items():
+        f, s = froc_curve(list(detections), list(truths))
+        names.append(str(name))
+        fps.append(f)
+        sens.append(s)
+        at.append(froc(list(detections), list(truths)))
+    return FrocInfo(names, fps, sens, at)
+
+
+def plot_froc(curves: Mapping[str, tuple[Sequence, Sequence]], max_fps: float = 8.0) -> go.Figure:
+    """FROC curves: sensitivity against false positives per image, one line per model.
+
+    Markers sit at 0.5, 1, 2 and 4 false positives per image (the reported figures).
+
+    Args:
+        curves: model name -> ``(detections, truths)`` over the same images.
+        max_fps: the x-axis limit.
+
+    Returns:
+        A figure with a line and a marker trace per model.
+    """
+    info = _get_froc_info(curves)
+    fig = go.Figure()
+    for i, name in enumerate(info.names):
+        color = CURVE_COLORS[i % len(CURVE_COLORS)]
+        # A step curve from (0, 0): sensitivity holds until the next detection.
+        x = np.concatenate([[0.0], info.fps[i]])
+        y = np.concatenate([[0.0], info.sensitivity[i]])
+        label = f"{name} (FROC {info.at_rates[i]['froc']:.3f})"
+        fig.add_trace(
+            go.Scatter(x=x, y=y, mode="lines", line={"color": color, "shape": "hv"}, name=label)
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=list(FP_RATES),
+                y=[info.at_rates[i][f"froc_{r:g}"] for r in FP_RATES],
+                mode="markers",
+                marker={"color": color, "size": 9},
+                name=f"{name} at 0.5/1/2/4 FP",
+                showlegend=False,
+            )
+        )
+    fig.update_layout(
+        title="FROC: lesions found against false positives per image",
+        xaxis={"title": "false positives per image", "range": [0, max_fps]},
+        yaxis={"title": "sensitivity", "range": [0, 1.02]},
+    )
+    return fig

@@ -1,0 +1,123 @@
+"""Detection scores (FROC by hand, COCO mAP/AP50 by pycocotools), the loss and decoding."""
+
+import pytest
+import torch
+
+from nasbench.data.lesions import SyntheticLesions
+from nasbench.evaluation.detection import DetectionMeter, DetectionTask, coco_map, froc, froc_curve
+from nasbench.evaluation.tasks import task_for
+from nasbench.models.detector import (
+    DetectionHead,
+    FcosLoss,
+    ResNetDetector,
+    assign_targets,
+    decode_detections,
+)
+
+
+def _det(boxes, scores):
+    return {
+        "boxes": torch.tensor(boxes, dtype=torch.float32).view(-1, 4),
+        "scores": torch.tensor(scores, dtype=torch.float32),
+        "labels": torch.zeros(len(scores), dtype=torch.long),
+    }
+
+
+def _truth(boxes):
+    return {
+        "boxes": torch.tensor(boxes, dtype=torch.float32).view(-1, 4),
+        "labels": torch.zeros(len(boxes), dtype=torch.long),
+    }
+
+
+def _hand_case():
+    # Image A: lesions G1, G2; image B: lesion G3. Scores in order 0.9 TP(G1), 0.8 FP,
+    # 0.7 FP (B), 0.4 TP(G2), 0.3 TP(G3, B), 0.2 FP (a second box on G1, already found).
+    g1, g2, g3 = [0, 0, 10, 10], [20, 20, 30, 30], [0, 0, 10, 10]
+    dets = [
+        _det([g1, [50, 50, 60, 60], g2, g1], [0.9, 0.8, 0.4, 0.2]),
+        _det([[40, 40, 50, 50], g3], [0.7, 0.3]),
+    ]
+    return dets, [_truth([g1, g2]), _truth([g3])]
+
+
+def test_froc_curve_and_sensitivities_match_the_hand_computed_case():
+    dets, truths = _hand_case()
+    fps, sens = froc_curve(dets, truths)
+    assert fps.tolist() == [0.0, 0.5, 1.0, 1.0, 1.0, 1.5]
+    assert sens.tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3, 2 / 3, 1.0, 1.0])
+    scores = froc(dets, truths)
+    assert scores["froc_0.5"] == pytest.approx(1 / 3)
+    assert scores["froc_1"] == scores["froc_2"] == scores["froc_4"] == pytest.approx(1.0)
+    assert scores["froc"] == pytest.approx((1 / 3 + 3) / 4)
+
+
+def test_froc_needs_the_iou_threshold_and_one_list_per_image():
+    dets = [_det([[0, 0, 10, 5]], [0.9])]  # IoU 0.5 with the lesion
+    assert froc(dets, [_truth([[0, 0, 10, 10]])], iou_threshold=0.6)["froc_4"] == 0.0
+    assert froc(dets, [_truth([[0, 0, 10, 10]])], iou_threshold=0.5)["froc_4"] == 1.0
+    with pytest.raises(Exception, match="2 images"):
+        froc(dets, [_truth([]), _truth([])])
+
+
+def test_coco_map_is_one_for_perfect_boxes_and_ap50_only_for_loose_ones():
+    truths = [_truth([[0, 0, 10, 10]]), _truth([[5, 5, 25, 15]])]
+    perfect = [_det([[0, 0, 10, 10]], [0.9]), _det([[5, 5, 25, 15]], [0.8])]
+    assert coco_map(perfect, truths, (32, 32)) == pytest.approx({"map": 1.0, "ap50": 1.0})
+    # IoU 0.62 each: a hit at thresholds .50, .55, .60 of the ten -> mAP 0.3.
+    loose = [_det([[0, 0, 10, 6.2]], [0.9]), _det([[5, 5, 17.4, 15]], [0.8])]
+    scores = coco_map(loose, truths, (32, 32))
+    assert scores["ap50"] == pytest.approx(1.0) and scores["map"] == pytest.approx(0.3, abs=0.01)
+    assert coco_map([_det([], []), _det([], [])], truths, (32, 32)) == {"map": 0.0, "ap50": 0.0}
+
+
+def test_assignment_takes_the_smaller_box_and_leaves_far_locations_background():
+    points = torch.tensor([[5.0, 5.0], [3.0, 3.0], [30.0, 30.0]])
+    boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [2.0, 2.0, 8.0, 8.0]])
+    assert assign_targets(points, torch.full((3,), 4.0), boxes).tolist() == [1, 1, -1]
+
+
+def test_head_locations_and_decoding_recover_an_encoded_box():
+    out = DetectionHead(4, 1, 4)(torch.zeros(1, 4, 8, 8), stride=2)
+    assert out.shape == (1, 64, 9)
+    assert out[0, 0, -3:].tolist() == [1.0, 1.0, 2.0] and out[0, -1, -3:].tolist() == [15, 15, 2]
+    # Encode box (3, 4, 9, 12) at location (7, 7): distances 4, 3, 2, 5 strides' log.
+    out = out.detach().clone()
+    row = 3 * 8 + 3
+    out[0, row, 0], out[0, row, 5] = 10.0, 10.0
+    out[0, row, 1:5] = torch.log(torch.tensor([4.0, 3.0, 2.0, 5.0]) / 2)
+    found = decode_detections(out, score_threshold=0.5)[0]
+    assert found["boxes"].tolist() == [pytest.approx([3.0, 4.0, 9.0, 12.0])]
+
+
+@pytest.mark.slow
+def test_the_loss_falls_when_a_detector_fits_a_few_slices():
+    torch.manual_seed(0)
+    ds = SyntheticLesions("train", size=32, length=4)
+    x = torch.stack([ds[i][0] for i in range(4)]) * 2 - 1
+    y = torch.stack([ds[i][1] for i in range(4)])
+    net, loss_fn = ResNetDetector(1, 1, channels=8, head_width=16), FcosLoss()
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(25):
+        opt.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.6 * losses[0]
+
+
+def test_task_and_meter_report_the_split_scores():
+    task = task_for("detection")
+    assert isinstance(task, DetectionTask) and task.select == "ap50"
+    ds = SyntheticLesions("val", size=32, length=2)
+    x = torch.stack([ds[i][0] for i in range(2)])
+    y = torch.stack([ds[i][1] for i in range(2)])
+    out = ResNetDetector(1, 1, channels=8, head_width=8).eval()(x)
+    meter = DetectionMeter(task.loss())
+    meter.update(out, y)
+    assert meter.image_size == (32, 32) and len(meter.truths) == 2
+    scores = meter.result()
+    assert set(scores) >= {"map", "ap50", "froc", "froc_0.5", "froc_4", "loss"}
+    assert all(0.0 <= scores[k] <= 1.0 for k in ("map", "ap50", "froc"))
