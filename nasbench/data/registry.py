@@ -24,6 +24,7 @@ TASKS = (
     "ordinal",
     "segmentation",
     "reconstruction",
+    "regression",  # pretext tasks that predict pixels (nasbench.data.pretext)
 )
 BASE_SPLITS = ("train", "val", "test")
 SEARCH_SPLITS = ("search_train", "search_val")
