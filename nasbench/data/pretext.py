@@ -144,7 +144,9 @@ def shuffle_tiles(image: torch.Tensor, permutation: Any, grid: int) -> torch.Ten
     """
     c, h, w = image.shape
     th, tw = h // grid, w // grid
-    tiles = image.reshape(c, grid, th, grid, tw).permute(1, 3, 0, 2, 4).reshape(grid * grid, c, th, tw)
+    tiles = (
+        image.reshape(c, grid, th, grid, tw).permute(1, 3, 0, 2, 4).reshape(grid * grid, c, th, tw)
+    )
     shuffled = tiles[torch.as_tensor(np.asarray(permutation), dtype=torch.long)]
     return shuffled.reshape(grid, grid, c, th, tw).permute(2, 0, 3, 1, 4).reshape(c, h, w)
 
@@ -304,7 +306,12 @@ def check_pretext(
             f"unknown pretext task {pretext!r}; use one of {', '.join(PRETEXT_TASKS)}."
             f"{closest_name(str(pretext), PRETEXT_TASKS)}"
         )
-    if info.spatial_dims != 2 or info.task not in ("binary", "multi-class", "multi-label", "ordinal"):
+    if info.spatial_dims != 2 or info.task not in (
+        "binary",
+        "multi-class",
+        "multi-label",
+        "ordinal",
+    ):
         raise ConfigError(
             f"pretext tasks are made from 2D classification images; {info.name} is "
             f"{info.spatial_dims}D {info.task}. Pick a 2D MedMNIST set or synthetic."
@@ -330,8 +337,7 @@ def check_pretext(
             )
     if pretext == "inpainting" and not 1 <= patch < size:
         raise ConfigError(
-            f"inpainting patch {patch} must be at least 1 and smaller than the image "
-            f"size {size}."
+            f"inpainting patch {patch} must be at least 1 and smaller than the image size {size}."
         )
 
 

@@ -56,7 +56,11 @@ class UnnasConfig(DartsConfig):
     def wrapper_settings(self) -> dict[str, int]:
         """The settings :func:`~nasbench.data.pretext.pretext_dataset` takes for this task."""
         grid = self.colour_grid if self.pretext == "colourisation" else self.jigsaw_grid
-        return {"grid": grid, "n_permutations": self.jigsaw_permutations, "patch": self.inpaint_patch}
+        return {
+            "grid": grid,
+            "n_permutations": self.jigsaw_permutations,
+            "patch": self.inpaint_patch,
+        }
 
 
 @register_strategy("unnas", UnnasConfig, kind="self-supervised")
