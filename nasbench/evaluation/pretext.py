@@ -127,7 +127,8 @@ def rank_correlation(x: Sequence[float], y: Sequence[float]) -> dict[str, float]
         y: scores of the same architectures, same order (e.g. on the labelled task).
 
     Returns:
-        ``spearman_rho``, ``spearman_p``, ``kendall_tau``, ``kendall_p``, ``n``.
+        ``spearman_rho``, ``spearman_p``, ``kendall_tau``, ``kendall_p``, ``n``; NaN
+        correlations when either list is constant (no ranking).
 
     Example:
         >>> rank_correlation([1, 2, 3, 4, 5], [2, 1, 4, 3, 5])["kendall_tau"]
@@ -141,6 +142,16 @@ def rank_correlation(x: Sequence[float], y: Sequence[float]) -> dict[str, float]
             f"rank correlation needs two score lists of one length >= 2, got {x.shape} and "
             f"{y.shape}."
         )
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        # Every architecture scored alike: no ranking to correlate (scipy would warn).
+        nan = float("nan")
+        return {
+            "spearman_rho": nan,
+            "spearman_p": nan,
+            "kendall_tau": nan,
+            "kendall_p": nan,
+            "n": int(len(x)),
+        }
     rho = stats.spearmanr(x, y)
     tau = stats.kendalltau(x, y)
     return {
