@@ -14,7 +14,7 @@ Two parts, after Liu et al. (2020), CPU-sized (28 px, tiny networks, few epochs)
     are retrained on the labelled task with that seed; test ACC and AUC are printed
     with their means over the seeds.
 
-Run (full, about 15 minutes on one core):
+Run (full, about 10 minutes of one core's time):
 
     OMP_NUM_THREADS=1 python benchmarks/unnas.py --root ../shared/data/medmnist
 
@@ -51,11 +51,11 @@ class UnnasSettings:
     root: str | None = None
     archs: int = 20
     seeds: int = 3
-    limit: int = 160  # labelled training images (val and test: half of it)
+    limit: int = 96  # labelled training images (val and test: half of it)
     epochs: int = 2  # training epochs of a sampled or found cell
     n_nodes: int = 3
     n_cells: int = 3
-    channels: int = 8
+    channels: int = 6
     batch_size: int = 32
     search_epochs: int = 2
     search_steps: int = 6
@@ -263,6 +263,21 @@ def summarise(comparison: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+CORRELATION_COLUMNS = [
+    "dataset",
+    "pretext",
+    "spearman_rho",
+    "spearman_p",
+    "kendall_tau",
+    "n",
+    "spearman_rho_auc",
+]
+
+
+def _format(frame: pd.DataFrame) -> str:
+    return frame.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+
+
 def run(settings: UnnasSettings, log: Callable[[str], Any] = print) -> dict[str, pd.DataFrame]:
     """Both parts on every dataset; returns ``scores``, ``correlations``, ``comparison``,
     ``summary`` frames."""
@@ -272,8 +287,10 @@ def run(settings: UnnasSettings, log: Callable[[str], Any] = print) -> dict[str,
         frame, corr = correlation_study(settings, dataset, log)
         scores.append(frame)
         corrs.append(corr)
+        log(_format(corr[CORRELATION_COLUMNS]))
         log(f"(b) {dataset}: unnas vs darts vs random cell, {settings.seeds} seed(s)")
         comps.append(cell_comparison(settings, dataset, log))
+        log(_format(summarise(comps[-1])))
     comparison = pd.concat(comps, ignore_index=True)
     return {
         "scores": pd.concat(scores, ignore_index=True),
@@ -309,14 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     tables = run(settings)
     pd.set_option("display.width", 160)
     print("\n(a) rank correlation with the labelled test accuracy over sampled cells")
-    print(
-        tables["correlations"][
-            ["dataset", "pretext", "spearman_rho", "spearman_p", "kendall_tau", "n"]
-            + ["spearman_rho_auc"]
-        ].to_string(index=False, float_format=lambda v: f"{v:.3f}")
-    )
+    print(_format(tables["correlations"][CORRELATION_COLUMNS]))
     print("\n(b) retrained on the labelled task: mean (std) over seeds")
-    print(tables["summary"].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(_format(tables["summary"]))
     total = time.perf_counter() - started
     print(f"\ntotal {total:.0f} s")
     if args.csv:
