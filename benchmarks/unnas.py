@@ -51,8 +51,8 @@ class UnnasSettings:
     root: str | None = None
     archs: int = 20
     seeds: int = 3
-    limit: int = 96  # labelled training images (val and test: half of it)
-    epochs: int = 2  # training epochs of a sampled or found cell
+    limit: int = 128  # labelled training images (val and test: half of it)
+    epochs: int = 3  # training epochs of a sampled or found cell
     n_nodes: int = 3
     n_cells: int = 3
     channels: int = 6

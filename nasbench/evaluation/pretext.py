@@ -197,7 +197,8 @@ def pretext_correlations(frame: Any, pretexts: Sequence[str], target: str = "tar
 
 
 def sample_cells(space: Space, n: int, seed: int = 0) -> list[Genotype]:
-    """``n`` distinct cells (by canonical form where the space has one) drawn uniformly from ``space`` with ``seed``.
+    """``n`` distinct cells (by canonical form where the space has one), drawn uniformly
+    from ``space`` with ``seed``.
 
     Example:
         >>> from nasbench.spaces import create_space

@@ -149,7 +149,12 @@ def test_wrappers_keep_the_base_info_turned_into_the_pretext_info():
     ("dataset", "pretext", "kwargs", "message"),
     [
         ("breastmnist", "rotate", {}, "unknown pretext task 'rotate'.*Did you mean 'rotation'"),
-        ("breastmnist", "colourisation", {}, "needs colour .* breastmnist has 1 channel \\(grey\\)"),
+        (
+            "breastmnist",
+            "colourisation",
+            {},
+            "needs colour .* breastmnist has 1 channel \\(grey\\)",
+        ),
         ("breastmnist", "jigsaw", {"grid": 3}, "grid 3 does not divide the image size 28"),
         ("breastmnist", "jigsaw", {"n_permutations": 30}, "between 2 and 24"),
         ("breastmnist", "inpainting", {"patch": 28}, "smaller than the image size 28"),

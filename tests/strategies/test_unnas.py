@@ -95,7 +95,9 @@ def test_colourisation_validates_on_colour_images():
     assert (info.in_channels, info.num_classes, info.task) == (1, 48, "regression")
 
 
-@pytest.mark.parametrize(("pretext", "outputs"), [("rotation", 4), ("jigsaw", 6), ("inpainting", 16)])
+@pytest.mark.parametrize(
+    ("pretext", "outputs"), [("rotation", 4), ("jigsaw", 6), ("inpainting", 16)]
+)
 def test_a_tiny_search_writes_the_store_and_alphas(tmp_path, pretext, outputs):
     config = tiny(pretext)
     result = search(config, tmp_path / "run")
