@@ -66,8 +66,9 @@ class SearchConfig:
         dataset: the data (see :class:`DatasetConfig`).
         space: a search-space dict as ``space.to_dict()`` writes it.
         strategy: a registered strategy name: differentiable (``darts``, ``gdas``,
-            ``pcdarts``, ``proxyless``), topology (``dints``, for the ``dints`` space)
-            or discrete (``random``, ``evolution``, ...).
+            ``pcdarts``, ``proxyless``), self-supervised (``unnas``: DARTS on a pretext
+            task), topology (``dints``, for the ``dints`` space) or discrete
+            (``random``, ``evolution``, ...).
         strategy_config: that strategy's hyperparameters (its config dataclass fields).
         evaluator: discrete search only: the evaluator name (``train``, ``table``, ...).
         evaluator_config: that evaluator's settings.
