@@ -14,7 +14,7 @@ Two parts, after Liu et al. (2020), CPU-sized (28 px, tiny networks, few epochs)
     are retrained on the labelled task with that seed; test ACC and AUC are printed
     with their means over the seeds.
 
-Run (full, about 10 minutes of one core's time):
+Run (part (a) on one dataset took about 6 CPU minutes here; benchmarks/README.md):
 
     OMP_NUM_THREADS=1 python benchmarks/unnas.py --root ../shared/data/medmnist
 
