@@ -21,6 +21,8 @@ from nasbench.protocols import Space
 from nasbench.runs.alpha_summary import COLLAPSE_FACTOR, COLLAPSE_START_EPOCH, COLLAPSE_WINDOW
 
 DEVICES = ("auto", "cpu", "cuda")
+# Strategy kinds whose search trains a supernet in the bilevel loop.
+BILEVEL_KINDS = ("differentiable", "topology", "self-supervised")
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
@@ -64,8 +66,9 @@ class SearchConfig:
         dataset: the data (see :class:`DatasetConfig`).
         space: a search-space dict as ``space.to_dict()`` writes it.
         strategy: a registered strategy name: differentiable (``darts``, ``gdas``,
-            ``pcdarts``, ``proxyless``), topology (``dints``, for the ``dints`` space)
-            or discrete (``random``, ``evolution``, ...).
+            ``pcdarts``, ``proxyless``), self-supervised (``unnas``: DARTS on a pretext
+            task), topology (``dints``, for the ``dints`` space) or discrete
+            (``random``, ``evolution``, ...).
         strategy_config: that strategy's hyperparameters (its config dataclass fields).
         evaluator: discrete search only: the evaluator name (``train``, ``table``, ...).
         evaluator_config: that evaluator's settings.
@@ -284,16 +287,19 @@ class SearchConfig:
         if kind == "discrete":
             self._validate_discrete()
             return
-        if kind not in ("differentiable", "topology"):
+        if kind not in BILEVEL_KINDS:
             raise ConfigError(
                 f"strategy {self.strategy!r} is neither differentiable nor discrete; a search "
-                "runs darts, gdas, pcdarts, proxyless, dints or a discrete strategy."
+                "runs darts, gdas, pcdarts, proxyless, dints, unnas or a discrete strategy."
             )
         if kind == "topology" and self.eigen_every:
             raise ConfigError(
                 f"strategy {self.strategy!r} has no alpha Hessian to watch; set eigen_every = 0."
             )
-        registry.make_config("strategy", self.strategy, self.strategy_config)
+        strategy_config = registry.make_config("strategy", self.strategy, self.strategy_config)
+        check_dataset = getattr(entry.cls, "check_dataset", None)
+        if check_dataset is not None:  # UnNAS: can its pretext task be made from this data?
+            check_dataset(strategy_config, info, self.dataset.size)
 
     def strategy_budget_changes(self) -> dict[str, Any]:
         """The strategy settings a discrete search changes to fit ``max_evaluations``:
@@ -412,7 +418,7 @@ def _check_supernet(space: Space, entry: Any) -> None:
     """A differentiable search trains a supernet: the space must have one."""
     from nasbench.models.supernet import has_supernet
 
-    if entry.kind in ("differentiable", "topology") and not has_supernet(space):
+    if entry.kind in BILEVEL_KINDS and not has_supernet(space):
         raise ConfigError(
             f"space {space.name!r} has no supernet, so {entry.name!r} cannot search it; "
             "search it with a discrete strategy (random, evolution, ...) or pick a DARTS "

@@ -328,8 +328,9 @@ declare(
         "nasbench.strategies.discrete.autohas",
         "nasbench.strategies.discrete.enas",
         "nasbench.strategies.discrete.nsga2",
+        "nasbench.strategies.selfsupervised",
     ),
-    kinds=("differentiable", "topology", "discrete", "meta"),
+    kinds=("differentiable", "topology", "discrete", "meta", "self-supervised"),
 )
 declare(
     "evaluator",

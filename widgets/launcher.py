@@ -33,7 +33,7 @@ PROCESS_WATCH_S = 0.5
 STDOUT_NAME = "stdout.log"
 STDERR_NAME = "stderr.log"
 # Strategy kinds a search runs, in the order the dropdown lists them.
-RUNNABLE_KINDS = ("differentiable", "topology", "discrete")
+RUNNABLE_KINDS = ("differentiable", "self-supervised", "topology", "discrete")
 
 
 def available_devices() -> list[str]:

@@ -25,6 +25,7 @@ TASKS = (
     "segmentation",
     "detection",
     "reconstruction",
+    "regression",  # pretext tasks that predict pixels (nasbench.data.pretext)
 )
 BASE_SPLITS = ("train", "val", "test")
 SEARCH_SPLITS = ("search_train", "search_val")

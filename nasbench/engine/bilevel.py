@@ -74,10 +74,10 @@ class _Parts:
 
 
 def _build(config: SearchConfig) -> _Parts:
-    from nasbench.data import get_info, load
+    from nasbench.data import load
 
     data = config.dataset
-    info = get_info(data.name)
+    info = search_info(config)
     task = task_of_info(info, roi_size=config.roi_size)
     loss_fn = task.loss()
     half = None if data.limit is None else max(data.batch_size, data.limit // 2)
@@ -87,6 +87,9 @@ def _build(config: SearchConfig) -> _Parts:
         data.name, "search_train", transform="augment" if data.augment else "default", **common
     )
     val = load(data.name, "search_val", **common)
+    hooks = _strategy_hooks(config)
+    if hooks is not None:  # UnNAS: the search halves become a pretext task
+        train, val = hooks[0].search_data(hooks[1], train, val, config.seed)
     device = resolve_device(config.device)
     space = search_space(config, info)
     train_batches = EpochBatches(train, data.batch_size, config.seed, stream=0)
@@ -130,6 +133,27 @@ def _build(config: SearchConfig) -> _Parts:
     )
 
 
+def _strategy_hooks(config: SearchConfig) -> tuple[Any, Any] | None:
+    """``(strategy class, its config)`` when the strategy changes the data it searches on
+    (a ``search_data`` hook, as UnNAS's pretext tasks), else None."""
+    from nasbench.strategies import get_strategy, make_config
+
+    cls = get_strategy(config.strategy).cls
+    if not callable(getattr(cls, "search_data", None)):
+        return None
+    return cls, make_config(config.strategy, config.strategy_config)
+
+
+def search_info(config: SearchConfig) -> Any:
+    """The info of the data a search trains its supernet on: the dataset's, or the pretext
+    task's a self-supervised strategy makes of it (its outputs, task and channels)."""
+    from nasbench.data import get_info
+
+    info = get_info(config.dataset.name)
+    hooks = _strategy_hooks(config)
+    return info if hooks is None else hooks[0].search_info(hooks[1], info)
+
+
 def search_space(config: SearchConfig, info: Any = None) -> Any:
     """The space a search builds its supernet from: the config's, fitted to the dataset.
 
@@ -140,10 +164,9 @@ def search_space(config: SearchConfig, info: Any = None) -> Any:
     Returns:
         The space, its skeleton's ``in_channels`` and ``num_classes`` set by the dataset.
     """
-    from nasbench.data import get_info
     from nasbench.spaces import space_from_dict
 
-    info = info or get_info(config.dataset.name)
+    info = info or search_info(config)
     space_dict = dict(config.space)
     # The dataset decides the stem's input channels and the classifier's outputs.
     skeleton = {**space_dict.get("skeleton", {}), "in_channels": info.in_channels}
@@ -168,11 +191,10 @@ def memory_estimate(config: SearchConfig) -> dict[str, float]:
         >>> memory_estimate(SearchConfig())["total_mb"] > 0  # doctest: +SKIP
         True
     """
-    from nasbench.data import get_info
     from nasbench.models.memory import supernet_memory
 
     config.validate()
-    info = get_info(config.dataset.name)
+    info = search_info(config)
     space = search_space(config, info)
     sample = (info.in_channels, *([config.dataset.size] * info.spatial_dims))
     return supernet_memory(

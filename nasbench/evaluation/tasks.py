@@ -36,7 +36,9 @@ from nasbench.evaluation.segmentation import (
     sliding_window_segment,
 )
 
-TASK_KINDS = (*CLASSIFICATION_TASKS, "segmentation", "detection", "reconstruction")
+TASK_KINDS = (
+    *CLASSIFICATION_TASKS, "segmentation", "detection", "reconstruction", "regression"
+)  # fmt: skip
 
 
 class ClassificationMeter:
@@ -160,7 +162,74 @@ class SegmentationTask:
         return SegmentationMeter(self.class_names, hausdorff=hausdorff, loss_fn=loss_fn)
 
 
-Task = ClassificationTask | SegmentationTask | DetectionTask | ReconstructionTask
+class RegressionMeter:
+    """Accumulates the squared error of vector predictions over a split.
+
+    Args:
+        loss_fn: accepted for a uniform call; the loss is the mean squared error itself.
+
+    Example:
+        >>> meter = RegressionMeter()
+        >>> meter.update(torch.zeros(2, 3), torch.ones(2, 3))
+        >>> meter.result()
+        {'mse': 1.0, 'loss': 1.0}
+    """
+
+    def __init__(self, loss_fn: nn.Module | None = None) -> None:
+        self._squared, self._count = 0.0, 0
+
+    def update(self, output: torch.Tensor, target: torch.Tensor) -> None:
+        """Add a batch of predictions ``(N, D)`` and targets of the same shape."""
+        diff = output.detach().float().cpu() - target.detach().float().cpu().view_as(output)
+        self._squared += float((diff**2).sum())
+        self._count += diff.numel()
+
+    def result(self) -> dict[str, float]:
+        """``mse`` (and ``loss``, the same number) over every value seen."""
+        mse = self._squared / max(self._count, 1)
+        return {"mse": mse, "loss": mse}
+
+
+class RegressionTask:
+    """Vector regression with the mean squared error: the pixel-predicting pretext tasks
+    (in-painting, colourisation) of :mod:`nasbench.data.pretext`.
+
+    The network is the usual classifier with one output per target value. Lower is
+    better, so a training loop keeps the epoch with the lowest loss.
+
+    Example:
+        >>> task = task_for("regression")
+        >>> task.batch_metrics(torch.zeros(1, 2), torch.zeros(1, 2))
+        {'mse': 0.0}
+    """
+
+    kind = "regression"
+    select = "loss"
+    primary = "mse"
+    name = "regression"
+
+    def loss(self) -> nn.Module:
+        """``MSELoss``."""
+        return nn.MSELoss()
+
+    def target(self, y: torch.Tensor) -> torch.Tensor:
+        """Float targets ``(N, D)``."""
+        return y.float().view(y.shape[0], -1)
+
+    def batch_metrics(self, output: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+        """``mse`` of the batch."""
+        return {"mse": float(nn.functional.mse_loss(output.detach().float(), y.float()))}
+
+    def infer(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """A plain forward pass."""
+        return model(x)
+
+    def meter(self, loss_fn: nn.Module | None = None, full: bool = True) -> RegressionMeter:
+        """A split accumulator."""
+        return RegressionMeter(loss_fn)
+
+
+Task = ClassificationTask | SegmentationTask | DetectionTask | ReconstructionTask | RegressionTask
 
 
 def task_for(
@@ -193,6 +262,8 @@ def task_for(
         return ReconstructionTask()
     if task == "detection":
         return DetectionTask()
+    if task == "regression":
+        return RegressionTask()
     if task in CLASSIFICATION_TASKS:
         return ClassificationTask(task)
     raise ConfigError(

@@ -394,7 +394,7 @@ def make_method(
     method: str | DifferentiableMethod,
     method_config: Any = None,
     seed: int = 0,
-    kinds: tuple[str, ...] = ("differentiable",),
+    kinds: tuple[str, ...] = ("differentiable", "self-supervised"),
 ) -> DifferentiableMethod:
     """The search method a supernet is built for.
 

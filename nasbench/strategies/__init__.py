@@ -5,7 +5,8 @@ dataclass and a kind: ``"differentiable"`` (DARTS and relatives: a mixed edge
 on every edge of a cell space's supernet, plus architecture weights),
 ``"topology"`` (MONAI's DiNTS: a whole multi-resolution topology and its cell ops,
 searched in its own space by the same bilevel loop), ``"discrete"`` (ask/tell over
-genotypes) or ``"meta"`` (meta-learning NAS; none built in yet). Widgets list names per
+genotypes), ``"self-supervised"`` (UnNAS: DARTS on a pretext task, searched by the
+bilevel loop) or ``"meta"`` (meta-learning NAS). Widgets list names per
 kind and build a form from the config dataclass's field metadata (``help``, ``min``, ``max``).
 
 Built-in strategies register themselves when their module is imported; the registry

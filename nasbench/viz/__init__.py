@@ -22,6 +22,7 @@ from nasbench.viz.network_graph import draw_network
 from nasbench.viz.overlay import plot_overlays
 from nasbench.viz.palette import family_color, op_color, op_dash, op_line
 from nasbench.viz.pareto import plot_pareto
+from nasbench.viz.pretext import plot_pretext_correlation
 from nasbench.viz.proxies import plot_proxy_vs_true
 from nasbench.viz.recon import draw_unrolled, plot_reconstructions
 from nasbench.viz.render import GraphvizError, NasDigraph, find_engine, render, save
@@ -69,6 +70,7 @@ __all__ = [
     "plot_hypernet_curve",
     "plot_overlays",
     "plot_pareto",
+    "plot_pretext_correlation",
     "plot_proxy_vs_true",
     "plot_reconstructions",
     "plot_trellis_betas",
