@@ -65,7 +65,8 @@ class SearchConfig:
         space: a search-space dict as ``space.to_dict()`` writes it.
         strategy: a registered strategy name: differentiable (``darts``, ``gdas``,
             ``pcdarts``, ``proxyless``), topology (``dints``, for the ``dints`` space)
-            or discrete (``random``, ``evolution``, ...).
+            discrete (``random``, ``evolution``, ...) or meta (``metanas``: ``epochs`` are
+            meta-epochs, ``dataset`` the meta-training set).
         strategy_config: that strategy's hyperparameters (its config dataclass fields).
         evaluator: discrete search only: the evaluator name (``train``, ``table``, ...).
         evaluator_config: that evaluator's settings.
@@ -284,10 +285,14 @@ class SearchConfig:
         if kind == "discrete":
             self._validate_discrete()
             return
+        if kind == "meta":
+            meta_config = registry.make_config("strategy", self.strategy, self.strategy_config)
+            entry.cls.check_search(self, meta_config)
+            return
         if kind not in ("differentiable", "topology"):
             raise ConfigError(
                 f"strategy {self.strategy!r} is neither differentiable nor discrete; a search "
-                "runs darts, gdas, pcdarts, proxyless, dints or a discrete strategy."
+                "runs darts, gdas, pcdarts, proxyless, dints, metanas or a discrete strategy."
             )
         if kind == "topology" and self.eigen_every:
             raise ConfigError(

@@ -328,6 +328,7 @@ declare(
         "nasbench.strategies.discrete.autohas",
         "nasbench.strategies.discrete.enas",
         "nasbench.strategies.discrete.nsga2",
+        "nasbench.strategies.meta",
     ),
     kinds=("differentiable", "topology", "discrete", "meta"),
 )
