@@ -23,7 +23,15 @@ from __future__ import annotations
 from typing import Any
 
 from nasbench.strategies import register_strategy
-from nasbench.strategies.meta.adaptation import Curve, adapt, meta_step, pooled_step, trial
+from nasbench.strategies.meta.adaptation import (
+    Curve,
+    adapt,
+    meta_step,
+    pooled_step,
+    query_gradients,
+    query_scores,
+    trial,
+)
 from nasbench.strategies.meta.config import ALGORITHMS, MetaNasConfig
 from nasbench.strategies.meta.loop import LEARNERS, MetaLoop, MetaParts, mean_ci95
 from nasbench.strategies.meta.results import adaptation_curves, fewshot_summary
@@ -71,6 +79,8 @@ __all__ = [
     "mean_ci95",
     "meta_step",
     "pooled_step",
+    "query_gradients",
+    "query_scores",
     "task_samplers",
     "task_supernet",
     "trial",
