@@ -29,7 +29,6 @@ numbers of an uninterrupted one.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -278,7 +277,6 @@ class MetaLoop:
         """Score every learner on the meta-test episodes, after ``test_inner_steps``."""
         m, step = self.meta, self.total_steps + 1
         accs: dict[str, list[float]] = {name: [] for name in self.parts.nets}
-        started = time.perf_counter()
         for index in range(m.test_episodes):
             episode = self.parts.test.episode(index)
             row: dict[str, float] = {}
@@ -306,7 +304,6 @@ class MetaLoop:
                     "n_way": m.n_way,
                     "k_shot": m.k_shot,
                     "n_query": m.n_query,
-                    "seconds": time.perf_counter() - started,
                     "learners": self.summary,
                 },
                 step=step,
