@@ -46,11 +46,12 @@ class FewShotSettings:
     n_way: int = 2
     k_shot: int = 5
     n_query: int = 10
-    epochs: int = 5
+    epochs: int = 4
     meta_steps: int = 10
     meta_batch_size: int = 4
     inner_steps: int = 5
-    test_inner_steps: int = 10
+    inner_arch_lr: float = 3.0
+    test_inner_steps: int = 5
     test_episodes: int = 200
     seed: int = 0
 
@@ -83,6 +84,7 @@ def search_config(s: FewShotSettings) -> Any:
             "meta_steps": s.meta_steps,
             "meta_batch_size": s.meta_batch_size,
             "inner_steps": s.inner_steps,
+            "inner_arch_lr": s.inner_arch_lr,
             "test_inner_steps": s.test_inner_steps,
             "test_episodes": s.test_episodes,
             "val_episodes": 2,
@@ -121,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meta-test", default=FewShotSettings.meta_test)
     parser.add_argument("--episodes", type=int, default=FewShotSettings.test_episodes)
     parser.add_argument("--epochs", type=int, default=FewShotSettings.epochs)
+    parser.add_argument("--inner-arch-lr", type=float, default=FewShotSettings.inner_arch_lr)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.quick:
@@ -132,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             root=args.root,
             test_episodes=args.episodes,
             epochs=args.epochs,
+            inner_arch_lr=args.inner_arch_lr,
             seed=args.seed,
         )
     with tempfile.TemporaryDirectory() as folder:
