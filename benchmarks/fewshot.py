@@ -115,6 +115,24 @@ def compare(s: FewShotSettings, run_dir: str | Path) -> dict[str, Any]:
     return {"table": table, "diff": diff, "seconds": seconds}
 
 
+def report(s: FewShotSettings, out: dict[str, Any]) -> list[str]:
+    """The printed lines: the setting, one line per learner, the paired difference, the ratio."""
+    lines = [
+        f"{s.n_way}-way {s.k_shot}-shot, meta-train {s.meta_train}, meta-test "
+        f"{s.meta_test or 'held-out classes'}, {s.test_episodes} test episodes, "
+        f"{s.test_inner_steps} adaptation steps ({out['seconds']:.0f} s)"
+    ]
+    for name, (mean, ci) in out["table"].items():
+        lines.append(f"  {name:<13} {100 * mean:5.1f}% ± {100 * ci:4.1f}")
+    mean, ci = out["diff"]
+    reptile = out["table"]["reptile"][0]
+    lines.append(f"  metanas - reptile (paired): {100 * mean:+.1f} ± {100 * ci:.1f} points")
+    lines.append(
+        f"  ratio metanas / reptile: {out['table']['metanas'][0] / max(reptile, 1e-9):.3f}"
+    )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny synthetic run (tests)")
@@ -140,18 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     with tempfile.TemporaryDirectory() as folder:
         out = compare(settings, Path(folder) / "metanas")
-    s = settings
-    print(
-        f"{s.n_way}-way {s.k_shot}-shot, meta-train {s.meta_train}, meta-test "
-        f"{s.meta_test or 'held-out classes'}, {s.test_episodes} test episodes, "
-        f"{s.test_inner_steps} adaptation steps ({out['seconds']:.0f} s)"
-    )
-    for name, (mean, ci) in out["table"].items():
-        print(f"  {name:<13} {100 * mean:5.1f}% ± {100 * ci:4.1f}")
-    mean, ci = out["diff"]
-    reptile = out["table"]["reptile"][0]
-    print(f"  metanas - reptile (paired): {100 * mean:+.1f} ± {100 * ci:.1f} points")
-    print(f"  ratio metanas / reptile: {out['table']['metanas'][0] / max(reptile, 1e-9):.3f}")
+    print("\n".join(report(settings, out)))
     return 0
 
 
