@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default=None, help="folder of the MedMNIST .npz files")
     parser.add_argument("--meta-train", default=FewShotSettings.meta_train)
     parser.add_argument("--meta-test", default=FewShotSettings.meta_test)
+    parser.add_argument("--k-shot", type=int, default=FewShotSettings.k_shot, help="1 or 5")
     parser.add_argument("--episodes", type=int, default=FewShotSettings.test_episodes)
     parser.add_argument("--epochs", type=int, default=FewShotSettings.epochs)
     parser.add_argument("--inner-arch-lr", type=float, default=FewShotSettings.inner_arch_lr)
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             meta_train=args.meta_train,
             meta_test=args.meta_test,
             root=args.root,
+            k_shot=args.k_shot,
             test_episodes=args.episodes,
             epochs=args.epochs,
             inner_arch_lr=args.inner_arch_lr,
