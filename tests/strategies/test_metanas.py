@@ -328,3 +328,16 @@ def test_resume_after_a_kill_equals_the_uninterrupted_run(whole, tmp_path, point
     got = rows(run_dir)
     for table in expected:
         assert got[table] == expected[table], f"{table} differs after a kill at {point} #{count}"
+
+
+@pytest.mark.slow
+def test_the_alpha_explorer_offers_the_meta_and_the_adapted_alphas(whole):
+    pytest.importorskip("ipywidgets")
+    from widgets import AlphaExplorer
+
+    run_dir, _, _ = whole
+    with nasbench.runs.load(run_dir) as run:
+        explorer = AlphaExplorer(run)
+        assert set(explorer.kind.options) == {"alpha", "adapted"}
+        explorer.kind.value = "adapted"
+        assert explorer.cube.shape[0] == 2  # one adapted snapshot per meta-epoch
