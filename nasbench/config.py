@@ -67,8 +67,9 @@ class SearchConfig:
         space: a search-space dict as ``space.to_dict()`` writes it.
         strategy: a registered strategy name: differentiable (``darts``, ``gdas``,
             ``pcdarts``, ``proxyless``), self-supervised (``unnas``: DARTS on a pretext
-            task), topology (``dints``, for the ``dints`` space) or discrete
-            (``random``, ``evolution``, ...).
+            task), topology (``dints``, for the ``dints`` space), discrete
+            (``random``, ``evolution``, ...) or meta (``metanas``: ``epochs`` are
+            meta-epochs, ``dataset`` the meta-training set).
         strategy_config: that strategy's hyperparameters (its config dataclass fields).
         evaluator: discrete search only: the evaluator name (``train``, ``table``, ...).
         evaluator_config: that evaluator's settings.
@@ -287,10 +288,15 @@ class SearchConfig:
         if kind == "discrete":
             self._validate_discrete()
             return
+        if kind == "meta":
+            meta_config = registry.make_config("strategy", self.strategy, self.strategy_config)
+            entry.cls.check_search(self, meta_config)
+            return
         if kind not in BILEVEL_KINDS:
             raise ConfigError(
                 f"strategy {self.strategy!r} is neither differentiable nor discrete; a search "
-                "runs darts, gdas, pcdarts, proxyless, dints, unnas or a discrete strategy."
+                "runs darts, gdas, pcdarts, proxyless, dints, unnas, metanas or a discrete "
+                "strategy."
             )
         if kind == "topology" and self.eigen_every:
             raise ConfigError(

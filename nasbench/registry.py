@@ -329,6 +329,7 @@ declare(
         "nasbench.strategies.discrete.enas",
         "nasbench.strategies.discrete.nsga2",
         "nasbench.strategies.selfsupervised",
+        "nasbench.strategies.meta",
     ),
     kinds=("differentiable", "topology", "discrete", "meta", "self-supervised"),
 )

@@ -167,6 +167,38 @@ class EpisodeSampler:
         return torch.stack([torch.as_tensor(self.datasets[p][i][0]) for p, i in where])
 
 
+class ClassSubset:
+    """The samples of some classes of a single-label dataset (for disjoint meta-train and
+    meta-test classes).
+
+    Labels keep their values, so class names still resolve through ``info``.
+
+    Args:
+        dataset: a dataset with ``.targets``.
+        classes: the class values to keep.
+
+    Example:
+        >>> import types
+        >>> data = types.SimpleNamespace(targets=[0, 1, 2, 1])
+        >>> ClassSubset(data, [1]).targets.tolist()
+        [1, 1]
+    """
+
+    def __init__(self, dataset: Any, classes: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.info = getattr(dataset, "info", None)
+        targets = _targets(dataset, _name(dataset, 0))
+        self.classes = tuple(int(c) for c in classes)
+        self.indices = np.flatnonzero(np.isin(targets, self.classes))
+        self.targets = targets[self.indices]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.dataset[int(self.indices[index])]
+
+
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str | os.PathLike) or not isinstance(value, Sequence):
         return [value]

@@ -1,7 +1,7 @@
 """The public entry points: :func:`search` runs a search described by a config, :func:`resume`
 continues one from its run store. Differentiable searches run the bilevel loop
 (:mod:`nasbench.engine.bilevel`), discrete ones the ask/tell runner
-(:mod:`nasbench.engine.discrete`).
+(:mod:`nasbench.engine.discrete`), meta-learning ones (METANAS) :mod:`nasbench.engine.meta`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,12 @@ def search(
         raise ConfigError(f"search needs a SearchConfig or a dict, got {type(config).__name__}.")
     from nasbench.strategies import get_strategy
 
-    if get_strategy(config.strategy).kind == "discrete":
+    kind = get_strategy(config.strategy).kind
+    if kind == "meta":
+        from nasbench.engine.meta import run_meta_search
+
+        return run_meta_search(dataclasses.replace(config), run_dir, progress=progress)
+    if kind == "discrete":
         # Discrete strategies share one ask/tell loop of their own (no bilevel training).
         from nasbench.engine.discrete import run_discrete_search
 
@@ -64,6 +69,10 @@ def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
     store = RunStore.open(run_dir)  # checks it is a run, and that no writer holds it
     strategy = store.config.get("strategy", "darts")
     store.close()
+    if get_strategy(strategy).kind == "meta":
+        from nasbench.engine.meta import run_meta_search
+
+        return run_meta_search(SearchConfig(), run_dir, resume=True, progress=progress)
     if get_strategy(strategy).kind == "discrete":
         from nasbench.engine.discrete import resume_discrete_search
 

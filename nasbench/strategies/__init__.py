@@ -6,13 +6,13 @@ on every edge of a cell space's supernet, plus architecture weights),
 ``"topology"`` (MONAI's DiNTS: a whole multi-resolution topology and its cell ops,
 searched in its own space by the same bilevel loop), ``"discrete"`` (ask/tell over
 genotypes), ``"self-supervised"`` (UnNAS: DARTS on a pretext task, searched by the
-bilevel loop) or ``"meta"`` (meta-learning NAS). Widgets list names per
+bilevel loop) or ``"meta"`` (meta-learning NAS: ``metanas``). Widgets list names per
 kind and build a form from the config dataclass's field metadata (``help``, ``min``, ``max``).
 
 Built-in strategies register themselves when their module is imported; the registry
 imports those modules on first use, so ``import nasbench.strategies`` stays cheap.
 Every algorithm has its own module: ``differentiable/{darts,gdas,pcdarts,proxyless}.py``,
-``topology/dints.py`` and ``discrete/<name>.py``.
+``topology/dints.py``, ``discrete/<name>.py`` and ``meta/`` (METANAS).
 
 Example:
     >>> from nasbench.strategies import create_strategy, strategy_names

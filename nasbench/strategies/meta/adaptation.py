@@ -1,0 +1,225 @@
+"""The task learner and the meta-update: a few DARTS steps on a task's support set, then
+Reptile or first-order MAML over a batch of tasks.
+
+Inner loop (one task, METANAS's DARTS task learner)::
+
+    w     <- w     - inner_lr      * dL_support/dw
+    alpha <- alpha - inner_arch_lr * dL_support/dalpha      (when alphas are learned)
+
+Meta-update over tasks ``i`` from the meta-parameters ``phi`` (weights and alphas)::
+
+    reptile: phi <- phi + eps * mean_i(phi_i - phi)         phi_i: adapted to task i
+    fomaml:  phi <- phi - eps * mean_i(dL_query_i/dphi at phi_i)
+
+with separate ``eps`` for weights and alphas. Both are first-order: no gradient flows
+through the inner loop, so a meta-step costs the inner steps and one more backward pass.
+
+The network runs in training mode throughout (batch statistics, as MAML does), and the
+buffers (BatchNorm running statistics) are restored after every task, so a task leaves
+no trace but the meta-update.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from nasbench.data.fewshot import Episode
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Query accuracy and loss after 0, 1, ... adaptation steps of one task."""
+
+    query_acc: tuple[float, ...]
+    query_loss: tuple[float, ...]
+
+
+def parameter_groups(net: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """``(weights, alphas)`` of a supernet (anything with ``weight_parameters`` and
+    ``arch_parameters``; a plain module has weights only)."""
+    if hasattr(net, "arch_parameters"):
+        return list(net.weight_parameters()), list(net.arch_parameters())
+    return list(net.parameters()), []
+
+
+@torch.no_grad()
+def query_scores(net: nn.Module, episode: Episode) -> tuple[float, float]:
+    """``(accuracy, cross-entropy)`` of ``net`` on the episode's query set."""
+    logits = net(episode.query_images)
+    loss = F.cross_entropy(logits, episode.query_labels)
+    acc = (logits.argmax(dim=1) == episode.query_labels).float().mean()
+    return float(acc), float(loss)
+
+
+def adapt(
+    net: nn.Module,
+    episode: Episode,
+    steps: int,
+    lr: float,
+    arch_lr: float = 0.0,
+    learn_alphas: bool = True,
+    record: bool = False,
+) -> Curve | None:
+    """Adapt ``net`` in place to one task by ``steps`` SGD steps on its support set.
+
+    Args:
+        net: the task learner (a supernet, or any module).
+        episode: the task.
+        steps: inner steps.
+        lr: the weights' learning rate.
+        arch_lr: the alphas' learning rate.
+        learn_alphas: step the alphas too (METANAS); False keeps the architecture fixed.
+        record: score the query set before and after every step.
+
+    Returns:
+        The :class:`Curve` (``steps + 1`` points) when ``record``, else None.
+
+    Example:
+        >>> curve = adapt(net, episode, 5, 0.05, 0.5, record=True)  # doctest: +SKIP
+        >>> len(curve.query_acc)  # doctest: +SKIP
+        6
+    """
+    weights, alphas = parameter_groups(net)
+    params = weights + (alphas if learn_alphas else [])
+    rates = [lr] * len(weights) + [arch_lr] * (len(params) - len(weights))
+    net.train()
+    points = [query_scores(net, episode)] if record else []
+    for _ in range(steps):
+        loss = F.cross_entropy(net(episode.support_images), episode.support_labels)
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        with torch.no_grad():
+            for p, g, rate in zip(params, grads, rates, strict=True):
+                if g is not None:
+                    p.sub_(rate * g)
+        if record:
+            points.append(query_scores(net, episode))
+    if not record:
+        return None
+    return Curve(tuple(a for a, _ in points), tuple(loss for _, loss in points))
+
+
+def query_gradients(net: nn.Module, episode: Episode, params: Sequence[torch.Tensor]):
+    """The query loss's gradient w.r.t. ``params`` (zeros where unused)."""
+    loss = F.cross_entropy(net(episode.query_images), episode.query_labels)
+    grads = torch.autograd.grad(loss, list(params), allow_unused=True)
+    return [
+        torch.zeros_like(p) if g is None else g.detach() for p, g in zip(params, grads, strict=True)
+    ]
+
+
+def meta_step(
+    net: nn.Module,
+    episodes: Sequence[Episode],
+    *,
+    algorithm: str,
+    inner_steps: int,
+    inner_lr: float,
+    inner_arch_lr: float,
+    meta_lr: float,
+    meta_arch_lr: float,
+    learn_alphas: bool = True,
+) -> dict[str, float]:
+    """One meta-update of ``net`` (weights and, with ``learn_alphas``, alphas) over tasks.
+
+    Args:
+        net: the meta-learner's network; its parameters are the meta-parameters ``phi``.
+        episodes: the tasks of this meta-batch.
+        algorithm: ``"reptile"`` or ``"fomaml"``.
+        inner_steps, inner_lr, inner_arch_lr: the task learner (:func:`adapt`).
+        meta_lr, meta_arch_lr: ``eps`` of the weights and of the alphas.
+        learn_alphas: meta-learn the alphas (METANAS) or keep them fixed (the baseline).
+
+    Returns:
+        ``query_acc`` and ``query_loss``: the mean over the tasks after adaptation.
+
+    Example:
+        >>> meta_step(net, [episode], algorithm="reptile", inner_steps=5, inner_lr=0.05,
+        ...           inner_arch_lr=0.5, meta_lr=1.0, meta_arch_lr=1.0)  # doctest: +SKIP
+        {'query_acc': 0.7, 'query_loss': 0.61}
+    """
+    weights, alphas = parameter_groups(net)
+    params = weights + (alphas if learn_alphas else [])
+    rates = [meta_lr] * len(weights) + [meta_arch_lr] * (len(params) - len(weights))
+    initial = [p.detach().clone() for p in params]
+    buffers = [b.detach().clone() for b in net.buffers()]
+    direction = [torch.zeros_like(p) for p in params]
+    acc = loss = 0.0
+    for episode in episodes:
+        adapt(net, episode, inner_steps, inner_lr, inner_arch_lr, learn_alphas)
+        if algorithm == "reptile":
+            moved = [p.detach() - p0 for p, p0 in zip(params, initial, strict=True)]
+        else:
+            moved = [-g for g in query_gradients(net, episode, params)]
+        task_acc, task_loss = query_scores(net, episode)
+        acc, loss = acc + task_acc, loss + task_loss
+        for d, m in zip(direction, moved, strict=True):
+            d.add_(m)
+        _restore(net, params, initial, buffers)
+    with torch.no_grad():
+        for p, d, rate in zip(params, direction, rates, strict=True):
+            p.add_(d, alpha=rate / len(episodes))
+    return {"query_acc": acc / len(episodes), "query_loss": loss / len(episodes)}
+
+
+@contextlib.contextmanager
+def trial(net: nn.Module) -> Iterator[nn.Module]:
+    """Adapt ``net`` inside the block; its parameters and buffers come back afterwards.
+
+    Example:
+        >>> with trial(net):  # doctest: +SKIP
+        ...     curve = adapt(net, episode, 10, 0.05, record=True)
+    """
+    params = list(net.parameters())
+    initial = [p.detach().clone() for p in params]
+    buffers = [b.detach().clone() for b in net.buffers()]
+    try:
+        yield net
+    finally:
+        _restore(net, params, initial, buffers)
+
+
+def _restore(net: nn.Module, params, initial, buffers) -> None:
+    with torch.no_grad():
+        for p, p0 in zip(params, initial, strict=True):
+            p.copy_(p0)
+        for b, b0 in zip(net.buffers(), buffers, strict=True):
+            b.copy_(b0)
+
+
+def pooled_step(
+    net: nn.Module,
+    episode: Episode,
+    steps: int,
+    lr: float,
+    arch_lr: float,
+) -> dict[str, float]:
+    """DARTS on the pooled tasks (the no-meta-learning baseline): ``steps`` first-order
+    DARTS steps, alphas on the query set and weights on the support set, kept (no reset).
+
+    Returns:
+        ``query_acc`` and ``query_loss`` after the steps.
+    """
+    weights, alphas = parameter_groups(net)
+    net.train()
+    for _ in range(steps):
+        if alphas:
+            loss = F.cross_entropy(net(episode.query_images), episode.query_labels)
+            grads = torch.autograd.grad(loss, alphas, allow_unused=True)
+            with torch.no_grad():
+                for a, g in zip(alphas, grads, strict=True):
+                    if g is not None:
+                        a.sub_(arch_lr * g)
+        loss = F.cross_entropy(net(episode.support_images), episode.support_labels)
+        grads = torch.autograd.grad(loss, weights, allow_unused=True)
+        with torch.no_grad():
+            for w, g in zip(weights, grads, strict=True):
+                if g is not None:
+                    w.sub_(lr * g)
+    acc, loss = query_scores(net, episode)
+    return {"query_acc": acc, "query_loss": loss}

@@ -1,0 +1,75 @@
+"""``MetaNasConfig``: the settings of a METANAS search (and of its two baselines).
+
+A METANAS search reads the rest of its settings from the :class:`~nasbench.config.SearchConfig`:
+``epochs`` are meta-epochs, ``dataset`` is the meta-training set, ``seed`` seeds the
+supernet and every episode, ``checkpoint_every`` counts meta-steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nasbench.errors import ConfigError
+from nasbench.options import MethodConfig, option
+
+ALGORITHMS = ("reptile", "fomaml")
+
+
+@dataclass
+class MetaNasConfig(MethodConfig):
+    """METANAS hyperparameters (a CPU-sized default: 2-way 5-shot, 5 inner steps)."""
+
+    algorithm: str = option(
+        "reptile",
+        "meta-update: reptile (move towards the adapted parameters) or fomaml (first-order "
+        "MAML: step along the query-loss gradient at the adapted parameters)",
+        choices=ALGORITHMS,
+    )
+    n_way: int = option(2, "classes per task", min=2, max=20)
+    k_shot: int = option(5, "labelled support images per class", min=1, max=100)
+    n_query: int = option(10, "query images per class (scored after adaptation)", min=1, max=100)
+    meta_test_dataset: str = option(
+        "",
+        "dataset whose tasks test the meta-learner; empty: the search dataset's last n_way "
+        "classes (meta-training then uses the others, so the classes are disjoint)",
+    )
+    meta_batch_size: int = option(4, "tasks per meta-step", min=1, max=64)
+    meta_steps: int = option(10, "meta-steps per meta-epoch", min=1, max=100000)
+    inner_steps: int = option(5, "adaptation steps per task during meta-training", min=1, max=100)
+    inner_lr: float = option(0.05, "SGD learning rate of the weights in a task", min=0.0)
+    inner_arch_lr: float = option(
+        0.5, "SGD learning rate of the alphas in a task (DARTS step on the support set)", min=0.0
+    )
+    meta_lr: float = option(
+        1.0,
+        "meta step size epsilon of the weights (reptile: 1 moves to the task's weights)",
+        min=0.0,
+    )
+    meta_arch_lr: float = option(1.0, "meta step size epsilon of the alphas", min=0.0)
+    test_episodes: int = option(200, "meta-test episodes scored at the end", min=1, max=100000)
+    test_inner_steps: int = option(10, "adaptation steps on a meta-test task", min=0, max=1000)
+    curve_episodes: int = option(
+        20,
+        "scored meta-test episodes whose whole adaptation curve is recorded (the "
+        "others: the final query score only, which is cheaper)",
+        min=0,
+        max=100000,
+    )
+    val_episodes: int = option(
+        4,
+        "meta-test episodes (not among the scored ones) watched after each meta-epoch",
+        min=1,
+        max=1000,
+    )
+    baselines: bool = option(
+        True, "also train fixed-architecture Reptile and DARTS on the pooled tasks, same budget"
+    )
+
+    def validate(self) -> None:
+        """Range checks, plus the dataset name's type."""
+        super().validate()
+        if not isinstance(self.meta_test_dataset, str):
+            raise ConfigError(
+                f"MetaNasConfig.meta_test_dataset must be a dataset name or empty, got "
+                f"{self.meta_test_dataset!r}."
+            )

@@ -1,0 +1,310 @@
+"""The METANAS meta-training loop and its two baselines, recorded in a run store.
+
+Three learners start from the same supernet and see the same tasks in the same order:
+
+- ``metanas``: weights and alphas meta-learned (Reptile or first-order MAML), DARTS as
+  the task learner;
+- ``reptile``: the same meta-learning with the architecture fixed (alphas held at zero:
+  every op of every edge mixed equally);
+- ``pooled_darts``: no meta-learning, first-order DARTS on the tasks one after another.
+
+What the run store gets:
+
+- per meta-step, phase ``train``: ``<learner>_query_acc`` / ``_query_loss`` after
+  adaptation, averaged over the meta-batch;
+- per meta-epoch, phase ``val``: ``<learner>_val_acc`` / ``_val_loss`` on watched
+  meta-test episodes, one ``adaptation_curve`` event per learner and episode, the
+  meta-alphas (kind ``alpha``) and the alphas adapted to the first watched task (kind
+  ``adapted``), and the genotype the meta-alphas derive;
+- at the end, at step ``total_steps + 1``: per scored meta-test episode (``epoch`` = its
+  index), phase ``test``: ``<learner>_acc`` / ``_loss`` after ``test_inner_steps``, its
+  ``adaptation_curve`` events, and a ``fewshot_test`` event with mean accuracy and 95%
+  confidence interval per learner (also phase ``test_summary``).
+
+A checkpoint after every ``checkpoint_every`` meta-steps and every meta-epoch holds the
+three networks; tasks are regenerated from their index, so a resumed run ends with the
+numbers of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nasbench.data.fewshot import Episode
+from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
+from nasbench.runs.faults import fault_point
+from nasbench.strategies.meta.adaptation import (
+    Curve,
+    adapt,
+    meta_step,
+    pooled_step,
+    query_scores,
+    trial,
+)
+from nasbench.strategies.meta.config import MetaNasConfig
+from nasbench.strategies.meta.tasks import task_samplers, task_supernet
+
+LEARNERS = ("metanas", "reptile", "pooled_darts")
+# Two-sided 95% normal quantile: test episodes are many (>= 200 in the benchmark).
+Z95 = 1.959963984540054
+
+
+def mean_ci95(values: Any) -> tuple[float, float]:
+    """Mean and half-width of its 95% confidence interval (normal approximation).
+
+    Example:
+        >>> mean_ci95([0.5, 0.7, 0.6, 0.6])
+        (0.6, 0.08001...)
+    """
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return float(x.mean()) if len(x) else math.nan, math.nan
+    return float(x.mean()), float(Z95 * x.std(ddof=1) / math.sqrt(len(x)))
+
+
+class MetaParts:
+    """The samplers and the learners' networks of one METANAS search (rebuilt on resume)."""
+
+    def __init__(self, config: Any, meta: MetaNasConfig) -> None:
+        self.train, self.test = task_samplers(config, meta)
+        names = LEARNERS if meta.baselines else LEARNERS[:1]
+        self.nets: dict[str, torch.nn.Module] = {}
+        for name in names:
+            net = task_supernet(config, meta)  # same seed: every learner starts alike
+            if name == "reptile":
+                with torch.no_grad():
+                    for alpha in net.arch_parameters():
+                        alpha.zero_()
+            self.nets[name] = net
+
+
+class MetaLoop:
+    """One METANAS search's loop state.
+
+    Args:
+        config: the search config.
+        meta: its METANAS settings.
+        store: the open run store.
+        run_dir: the run folder (checkpoints).
+        parts: built already (a new run builds them before creating its folder).
+        progress: print a line per meta-epoch.
+    """
+
+    def __init__(
+        self,
+        config: Any,
+        meta: MetaNasConfig,
+        store: RunStore,
+        run_dir: Path,
+        parts: MetaParts | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.config, self.meta, self.store, self.run_dir = config, meta, store, Path(run_dir)
+        self.parts = parts or MetaParts(config, meta)
+        self.progress = progress
+        self.total_steps = config.epochs * meta.meta_steps
+        self.step = self.epoch = self.batch = 0
+        self.summary: dict[str, dict[str, float]] = {}
+
+    # ---- checkpoints ------------------------------------------------------------------------
+    def _checkpoint(self) -> None:
+        state = {
+            "nets": {name: net.state_dict() for name, net in self.parts.nets.items()},
+            "epoch": self.epoch,
+            "batch": self.batch,
+        }
+        save_checkpoint(self.run_dir, state, step=self.step)
+
+    def _restore(self) -> bool:
+        state = load_checkpoint(self.run_dir)
+        if state is None:
+            self.store.discard_after(-1)
+            return False
+        for name, net in self.parts.nets.items():
+            net.load_state_dict(state["nets"][name])
+        self.step, self.epoch, self.batch = state["step"], state["epoch"], state["batch"]
+        self.store.discard_after(self.step)
+        return True
+
+    # ---- the loop ---------------------------------------------------------------------------
+    def run(self, resume: bool = False) -> str:
+        """Meta-train (or continue), then score the meta-test episodes.
+
+        Returns:
+            ``"finished"`` or ``"stopped"``.
+        """
+        if not (resume and self._restore()):
+            self.store.log_event(
+                "search_started",
+                {"total_steps": self.total_steps, "learners": list(self.parts.nets)},
+                step=0,
+            )
+            self._log_records(self.parts.nets["metanas"].alpha_records(), "alpha")
+        while self.epoch < self.config.epochs:
+            while self.batch < self.meta.meta_steps:
+                if self.store.stop_requested():
+                    self._checkpoint()
+                    return "stopped"
+                self._meta_step()
+                every = self.config.checkpoint_every
+                if every and self.step % every == 0 and self.batch < self.meta.meta_steps:
+                    self._checkpoint()
+            self._end_epoch()
+        self._meta_test()
+        return "finished"
+
+    def _episodes(self) -> list[Episode]:
+        first = self.step * self.meta.meta_batch_size
+        return [self.parts.train.episode(first + j) for j in range(self.meta.meta_batch_size)]
+
+    def _meta_step(self) -> None:
+        m, episodes = self.meta, self._episodes()
+        metrics: dict[str, float] = {}
+        for name, net in self.parts.nets.items():
+            if name == "pooled_darts":
+                scores = [
+                    pooled_step(net, e, m.inner_steps, m.inner_lr, m.inner_arch_lr)
+                    for e in episodes
+                ]
+                out = {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+            else:
+                out = meta_step(
+                    net,
+                    episodes,
+                    algorithm=m.algorithm,
+                    inner_steps=m.inner_steps,
+                    inner_lr=m.inner_lr,
+                    inner_arch_lr=m.inner_arch_lr,
+                    meta_lr=m.meta_lr,
+                    meta_arch_lr=m.meta_arch_lr,
+                    learn_alphas=name == "metanas",
+                )
+            metrics.update({f"{name}_{k}": v for k, v in out.items()})
+        self.step += 1
+        self.batch += 1
+        with self.store.batch():
+            self.store.log_metrics(self.step, self.epoch, "train", metrics)
+            self.store.set_progress(self.step, self.total_steps, self.epoch, self.config.epochs)
+        fault_point("step")
+
+    def _adapted(
+        self, name: str, episode: Episode, steps: int, whole: bool = True
+    ) -> tuple[Curve, list]:
+        """Adapt a learner to ``episode`` on trial; its curve (``whole``: every step, else
+        the final score only) and adapted alpha records."""
+        net = self.parts.nets[name]
+        m = self.meta
+        with trial(net):
+            curve = adapt(
+                net,
+                episode,
+                steps,
+                m.inner_lr,
+                m.inner_arch_lr,
+                learn_alphas=name != "reptile",
+                record=whole,
+            )
+            if not whole:
+                acc, loss = query_scores(net, episode)
+                curve = Curve((acc,), (loss,))
+            records = net.alpha_records() if name == "metanas" else []
+        return curve, records
+
+    def _log_curve(
+        self, name: str, phase: str, index: int, curve: Curve, step: int, epoch: int
+    ) -> None:
+        self.store.log_event(
+            "adaptation_curve",
+            {
+                "learner": name,
+                "phase": phase,
+                "episode": index,
+                "query_acc": list(curve.query_acc),
+                "query_loss": list(curve.query_loss),
+            },
+            step=step,
+            epoch=epoch,
+        )
+
+    def _end_epoch(self) -> None:
+        m = self.meta
+        watched = range(m.test_episodes, m.test_episodes + m.val_episodes)
+        metrics: dict[str, float] = {}
+        curves: list[tuple[str, int, Curve]] = []
+        adapted: list = []
+        for name in self.parts.nets:
+            finals = []
+            for index in watched:
+                curve, records = self._adapted(name, self.parts.test.episode(index), m.inner_steps)
+                finals.append((curve.query_acc[-1], curve.query_loss[-1]))
+                curves.append((name, index, curve))
+                if index == watched[0] and records:
+                    adapted = records
+            metrics[f"{name}_val_acc"] = float(np.mean([a for a, _ in finals]))
+            metrics[f"{name}_val_loss"] = float(np.mean([loss for _, loss in finals]))
+        genotype = self.parts.nets["metanas"].genotype()
+        with self.store.batch():
+            self.store.log_metrics(self.step, self.epoch, "val", metrics)
+            for name, index, curve in curves:
+                self._log_curve(name, "meta-epoch", index, curve, self.step, self.epoch)
+            self.store.log_genotype(self.epoch, self.step, genotype.to_json(), metrics)
+            self._log_records(self.parts.nets["metanas"].alpha_records(), "alpha")
+            self._log_records(adapted, "adapted")
+        if self.progress:
+            print(
+                f"meta-epoch {self.epoch}: "
+                + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k.endswith("_acc")),
+                flush=True,
+            )
+        self.epoch += 1
+        self.batch = 0
+        fault_point("epoch_end")
+        self._checkpoint()
+
+    def _log_records(self, records: list, kind: str) -> None:
+        for r in records:
+            self.store.log_alphas(
+                self.step, self.epoch, r.cell_type, r.raw, r.op_names, r.edge_names,
+                weights=r.weights, kind=kind,
+            )  # fmt: skip
+
+    def _meta_test(self) -> None:
+        """Score every learner on the meta-test episodes, after ``test_inner_steps``."""
+        m, step = self.meta, self.total_steps + 1
+        accs: dict[str, list[float]] = {name: [] for name in self.parts.nets}
+        for index in range(m.test_episodes):
+            episode = self.parts.test.episode(index)
+            row: dict[str, float] = {}
+            curves = []
+            for name in self.parts.nets:
+                whole = index < m.curve_episodes
+                curve, _ = self._adapted(name, episode, m.test_inner_steps, whole)
+                row[f"{name}_acc"], row[f"{name}_loss"] = curve.query_acc[-1], curve.query_loss[-1]
+                accs[name].append(curve.query_acc[-1])
+                if whole:
+                    curves.append((name, curve))
+            with self.store.batch():
+                self.store.log_metrics(step, index, "test", row)
+                for name, curve in curves:
+                    self._log_curve(name, "meta-test", index, curve, step, index)
+        for name, values in accs.items():
+            mean, ci = mean_ci95(values)
+            self.summary[name] = {"acc_mean": mean, "acc_ci95": ci, "episodes": len(values)}
+        flat = {f"{n}_{k}": float(v) for n, s in self.summary.items() for k, v in s.items()}
+        with self.store.batch():
+            self.store.log_metrics(step, self.config.epochs, "test_summary", flat)
+            self.store.log_event(
+                "fewshot_test",
+                {
+                    "n_way": m.n_way,
+                    "k_shot": m.k_shot,
+                    "n_query": m.n_query,
+                    "learners": self.summary,
+                },
+                step=step,
+            )

@@ -1,0 +1,29 @@
+"""benchmarks/fewshot.py: the quick comparison runs and prints every learner with an interval."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+
+@pytest.mark.slow
+def test_quick_comparison_gives_three_learners_and_the_paired_difference(load_benchmark, tmp_path):
+    bench = load_benchmark("fewshot")
+    out = bench.compare(bench.QUICK, tmp_path / "run")
+    assert set(out["table"]) == {"metanas", "reptile", "pooled_darts"}
+    for mean, ci in out["table"].values():
+        assert 0.0 <= mean <= 1.0 and math.isfinite(ci) and ci >= 0.0
+    mean, ci = out["diff"]
+    assert -1.0 <= mean <= 1.0 and math.isfinite(ci)
+    lines = bench.report(bench.QUICK, out)
+    assert lines[0].startswith("2-way 5-shot") and len(lines) == 6
+    assert "metanas - reptile (paired)" in lines[4]
+
+
+def test_the_benchmark_config_validates_for_the_shared_medmnist_sets(load_benchmark):
+    bench = load_benchmark("fewshot")
+    config = bench.search_config(bench.FewShotSettings())
+    assert config.strategy == "metanas"
+    assert config.strategy_config["meta_test_dataset"] == "breastmnist"
+    assert config.strategy_config["test_episodes"] >= 200
