@@ -328,8 +328,9 @@ declare(
         "nasbench.strategies.discrete.autohas",
         "nasbench.strategies.discrete.enas",
         "nasbench.strategies.discrete.nsga2",
+        "nasbench.strategies.differentiable.marl_gdas",
     ),
-    kinds=("differentiable", "topology", "discrete", "meta"),
+    kinds=("differentiable", "topology", "discrete", "meta", "multi-agent"),
 )
 declare(
     "evaluator",

@@ -24,6 +24,7 @@ TASKS = (
     "ordinal",
     "segmentation",
     "reconstruction",
+    "localisation",
 )
 BASE_SPLITS = ("train", "val", "test")
 SEARCH_SPLITS = ("search_train", "search_val")

@@ -43,6 +43,11 @@ def search(
         raise ConfigError(f"search needs a SearchConfig or a dict, got {type(config).__name__}.")
     from nasbench.strategies import get_strategy
 
+    if get_strategy(config.strategy).kind == "multi-agent":
+        # Landmark localisation by collaborating Q-learning agents: a loop of its own.
+        from nasbench.engine.localisation import run_localisation_search
+
+        return run_localisation_search(dataclasses.replace(config), run_dir, progress=progress)
     if get_strategy(config.strategy).kind == "discrete":
         # Discrete strategies share one ask/tell loop of their own (no bilevel training).
         from nasbench.engine.discrete import run_discrete_search
@@ -64,6 +69,11 @@ def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
     store = RunStore.open(run_dir)  # checks it is a run, and that no writer holds it
     strategy = store.config.get("strategy", "darts")
     store.close()
+    if get_strategy(strategy).kind == "multi-agent":
+        raise ConfigError(
+            f"a {strategy} search cannot be resumed (its replay buffer is not checkpointed); "
+            "start a new run."
+        )
     if get_strategy(strategy).kind == "discrete":
         from nasbench.engine.discrete import resume_discrete_search
 
