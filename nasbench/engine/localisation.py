@@ -17,7 +17,8 @@
    coordinates directly; all are scored on the test volumes from the same start
    positions: distance error per landmark in voxels and mm (phase ``test``, metric
    names ``<arm>_dist_vox_<landmark>``..., arms ``searched``, ``hand``, ``regression``,
-   plus ``start`` for the error of not moving at all).
+   plus ``start`` for the error of not moving at all); the wall seconds of the search
+   and of each arm's training go to a ``localisation_seconds`` event.
 
 Runs on the CPU (the volumes are small); resume is not supported.
 """
@@ -25,6 +26,7 @@ Runs on the CPU (the volumes are small); resume is not supported.
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +164,7 @@ class _Search:
             self.method.on_epoch_start(r, rounds)
             return False
 
+        started = time.perf_counter()
         history = train_dqn(
             supernet,
             volumes,
@@ -178,7 +181,10 @@ class _Search:
         steps = len(history) * updates
         if self.stopped:
             return SearchResult(self.run_dir, "stopped", genotypes["shared"], {}, steps)
+        self.seconds = {"search": time.perf_counter() - started}
         metrics = self._score(genotypes, train, test, ds)
+        # Wall seconds are an event, not metrics: metrics stay equal for equal seeds.
+        self.store.log_event("localisation_seconds", self.seconds, step=steps)
         self.store.log_metrics(steps, rounds - 1, "test", metrics)
         return SearchResult(self.run_dir, "finished", genotypes["shared"], metrics, steps)
 
@@ -255,14 +261,18 @@ class _Search:
         if m.baselines:
             arms["hand"] = MarlNetwork.hand_designed(targets.shape[1], n_nodes=m.n_nodes, **layout)
         for arm, net in arms.items():
+            started = time.perf_counter()
             train_dqn(net, volumes, targets, retrain, seed=seed + 2)
+            self.seconds[arm] = time.perf_counter() - started
             found = localise(net, test_volumes, test_targets, retrain, starts)
             errors = distance_errors(found, test_targets, spacing, names)
             out.update({f"{arm}_{k}": v for k, v in errors.items()})
             out[f"{arm}_params"] = float(sum(p.numel() for p in net.parameters()))
         if m.baselines:
             model = LandmarkRegressor(targets.shape[1], channels=2 * m.channels, seed=seed)
+            started = time.perf_counter()
             train_regressor(model, volumes, targets, m.regressor_epochs, seed=seed + 3)
+            self.seconds["regression"] = time.perf_counter() - started
             errors = distance_errors(regress(model, test_volumes), test_targets, spacing, names)
             out.update({f"regression_{k}": v for k, v in errors.items()})
             out["regression_params"] = float(sum(p.numel() for p in model.parameters()))

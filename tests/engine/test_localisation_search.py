@@ -56,6 +56,8 @@ def test_search_writes_alphas_of_every_agent_genotypes_and_test_metrics(tiny_run
     assert set(run.alphas["op"].astype(str)) >= {"conv_5x5", "dil_conv_3x3", "skip_connect"}
     assert sorted(set(run.alphas["epoch"])) == [0, 1]
     assert len(run.genotypes) == 2
+    seconds = run.events[run.events["kind"] == "localisation_seconds"].iloc[-1]["payload"]
+    assert set(seconds) == {"search", "searched", "hand", "regression"}
     agents = run.events[run.events["kind"] == "agent_genotypes"]
     assert len(agents) == 2 and set(agents.iloc[-1]["payload"]) == {
         "shared",
