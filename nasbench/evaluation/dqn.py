@@ -90,7 +90,7 @@ def epsilon_at(round_: int, rounds: int, start: float, end: float) -> float:
         (1.0, 0.1)
     """
     frac = round_ / (rounds - 1) if rounds > 1 else 1.0
-    return start + (end - start) * frac
+    return start * (1.0 - frac) + end * frac  # exact at both ends
 
 
 class ReplayBuffer:
@@ -290,8 +290,8 @@ def distance_errors(
 
     Example:
         >>> p, t = torch.zeros(1, 1, 3), torch.tensor([[[3.0, 4.0, 0.0]]])
-        >>> distance_errors(p, t, (1.0, 2.0, 1.0), ("a",))["dist_mm_a"]
-        8.54400374531753
+        >>> round(distance_errors(p, t, (1.0, 2.0, 1.0), ("a",))["dist_mm_a"], 4)
+        8.544
     """
     diff = predicted.float() - targets.float()
     vox = diff.norm(dim=-1).mean(dim=0)

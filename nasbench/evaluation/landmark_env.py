@@ -11,7 +11,8 @@ The environment is vectorised over ``E`` volumes run in lockstep, so one network
 forward serves every agent of every volume.
 
 Example:
-    >>> env = LandmarkEnv(torch.zeros(1, 8, 8, 8), torch.tensor([[[4.0, 4.0, 4.0]]]), patch=3)
+    >>> env = LandmarkEnv(torch.zeros(1, 8, 8, 8), torch.tensor([[[4.0, 4.0, 4.0]]]), patch=3,
+    ...                   steps=(2, 1))
     >>> _ = env.reset(torch.tensor([[[2, 4, 4]]]))
     >>> env.step(torch.tensor([[0]]))[1]  # +d by the coarse step 2: distance 2 -> 0
     tensor([[2.]])

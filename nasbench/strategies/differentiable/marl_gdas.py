@@ -72,4 +72,3 @@ class MarlGdas(Gdas):
     """
 
     name = "marl-gdas"
-    task = "localisation"
