@@ -64,8 +64,10 @@ class SearchConfig:
         dataset: the data (see :class:`DatasetConfig`).
         space: a search-space dict as ``space.to_dict()`` writes it.
         strategy: a registered strategy name: differentiable (``darts``, ``gdas``,
-            ``pcdarts``, ``proxyless``), topology (``dints``, for the ``dints`` space)
-            or discrete (``random``, ``evolution``, ...).
+            ``pcdarts``, ``proxyless``), topology (``dints``, for the ``dints`` space),
+            discrete (``random``, ``evolution``, ...) or multi-agent (``marl-gdas``, for a
+            localisation dataset; its settings are all in ``strategy_config``, ``epochs``
+            counts rounds of episodes and ``max_steps_per_epoch`` updates per round).
         strategy_config: that strategy's hyperparameters (its config dataclass fields).
         evaluator: discrete search only: the evaluator name (``train``, ``table``, ...).
         evaluator_config: that evaluator's settings.

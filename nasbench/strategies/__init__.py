@@ -5,7 +5,9 @@ dataclass and a kind: ``"differentiable"`` (DARTS and relatives: a mixed edge
 on every edge of a cell space's supernet, plus architecture weights),
 ``"topology"`` (MONAI's DiNTS: a whole multi-resolution topology and its cell ops,
 searched in its own space by the same bilevel loop), ``"discrete"`` (ask/tell over
-genotypes) or ``"meta"`` (meta-learning NAS; none built in yet). Widgets list names per
+genotypes), ``"meta"`` (meta-learning NAS; none built in yet) or ``"multi-agent"``
+(``marl-gdas``: GDAS over the cells of Q-learning agents that localise landmarks, run by
+``nasbench.engine.localisation``). Widgets list names per
 kind and build a form from the config dataclass's field metadata (``help``, ``min``, ``max``).
 
 Built-in strategies register themselves when their module is imported; the registry
