@@ -56,6 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=6, help="episode batches (search and retrain)")
     p.add_argument("--updates", type=int, default=10, help="Q-learning updates per round")
     p.add_argument("--batch-size", type=int, default=8, help="transitions per update")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of the agents")
     p.add_argument("--patch", type=int, default=11, help="patch edge each agent sees")
     p.add_argument("--episode-steps", type=int, default=24)
     p.add_argument("--channels", type=int, default=4)
@@ -77,7 +78,7 @@ def config_for(args: argparse.Namespace, seed: int):
         agent = {
             "patch": args.patch, "episode_steps": args.episode_steps, "channels": args.channels,
             "n_nodes": args.nodes, "regressor_epochs": args.regressor_epochs,
-            "batch_size": args.batch_size,
+            "batch_size": args.batch_size, "lr": args.lr,
         }  # fmt: skip
         size, limit, rounds, updates = args.size, args.limit, args.rounds, args.updates
     return SearchConfig(
