@@ -10,7 +10,8 @@ Per seed, one ``nasbench.search(SearchConfig(strategy="marl-gdas", ...))`` on
    the hand-designed 3x3-conv cell in the same layout (same rounds, same episodes),
    and a 3D CNN regressing the coordinates from the whole volume;
 3. all scored on the test volumes from the same start positions: mean Euclidean
-   error per landmark (voxels and mm); ``start`` is the error of not moving at all.
+   error per landmark (voxels and mm) and the angle between the true plane and the plane
+   through the three estimates; ``start`` is the error of not moving at all.
 
 Ratios are the searched agents' mean mm error over each baseline's (below 1: better).
 Times are wall seconds on this machine (its load moves them).
@@ -104,7 +105,8 @@ def run_seed(args: argparse.Namespace, seed: int, folder: Path) -> list[dict]:
     rows = []
     for arm in ARMS:
         row = {"seed": seed, "arm": arm, "dist_vox": m[f"{arm}_dist_vox"],
-               "dist_mm": m[f"{arm}_dist_mm"], "params": m.get(f"{arm}_params", 0.0),
+               "dist_mm": m[f"{arm}_dist_mm"], "plane_deg": m[f"{arm}_plane_angle_deg"],
+               "params": m.get(f"{arm}_params", 0.0),
                "train_s": seconds.get(arm, 0.0), "search_s": seconds["search"]}  # fmt: skip
         for name in sorted(k for k in m if k.startswith(f"{arm}_dist_mm_")):
             row[name[len(arm) + 1 :]] = m[name]

@@ -17,7 +17,9 @@
    coordinates directly; all are scored on the test volumes from the same start
    positions: distance error per landmark in voxels and mm (phase ``test``, metric
    names ``<arm>_dist_vox_<landmark>``..., arms ``searched``, ``hand``, ``regression``,
-   plus ``start`` for the error of not moving at all); the wall seconds of the search
+   plus ``start`` for the error of not moving at all; with 3 or more landmarks also
+   ``<arm>_plane_angle_deg`` and ``<arm>_plane_offset_vox``, the errors of the plane
+   through the first three estimates, the plane-localisation view); the wall seconds of the search
    and of each arm's training go to a ``localisation_seconds`` event.
 
 Runs on the CPU (the volumes are small); resume is not supported.
@@ -225,6 +227,7 @@ class _Search:
         from nasbench.evaluation.dqn import (
             distance_errors,
             localise,
+            plane_errors,
             regress,
             train_dqn,
             train_regressor,
@@ -246,10 +249,14 @@ class _Search:
             test_volumes.shape[1],
             torch.Generator().manual_seed(seed + 1),
         )
-        out = {
-            f"start_{k}": v
-            for k, v in distance_errors(starts, test_targets, spacing, names).items()
-        }
+
+        def score(arm: str, found: torch.Tensor) -> dict[str, float]:
+            errors = distance_errors(found, test_targets, spacing, names)
+            if len(names) >= 3:
+                errors.update(plane_errors(found, test_targets))
+            return {f"{arm}_{k}": v for k, v in errors.items()}
+
+        out = score("start", starts.float())
         layout = {
             "channels": m.channels,
             "shared": self.shared,
@@ -265,15 +272,13 @@ class _Search:
             train_dqn(net, volumes, targets, retrain, seed=seed + 2)
             self.seconds[arm] = time.perf_counter() - started
             found = localise(net, test_volumes, test_targets, retrain, starts)
-            errors = distance_errors(found, test_targets, spacing, names)
-            out.update({f"{arm}_{k}": v for k, v in errors.items()})
+            out.update(score(arm, found))
             out[f"{arm}_params"] = float(sum(p.numel() for p in net.parameters()))
         if m.baselines:
             model = LandmarkRegressor(targets.shape[1], channels=2 * m.channels, seed=seed)
             started = time.perf_counter()
             train_regressor(model, volumes, targets, m.regressor_epochs, seed=seed + 3)
             self.seconds["regression"] = time.perf_counter() - started
-            errors = distance_errors(regress(model, test_volumes), test_targets, spacing, names)
-            out.update({f"regression_{k}": v for k, v in errors.items()})
+            out.update(score("regression", regress(model, test_volumes)))
             out["regression_params"] = float(sum(p.numel() for p in model.parameters()))
         return out

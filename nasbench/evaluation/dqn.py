@@ -304,6 +304,44 @@ def distance_errors(
     return out
 
 
+def plane_errors(predicted: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
+    """Errors of the plane through the first three predicted landmarks, per volume averaged.
+
+    The angle is between the two planes' normals (0 to 90 degrees); the offset is the
+    distance from the true landmarks' centroid to the predicted plane (voxels). A volume
+    whose three predicted landmarks are collinear has no plane and counts as 90 degrees
+    and the distance to the nearest predicted landmark.
+
+    Args:
+        predicted, targets: ``(N, K >= 3, 3)`` voxel coordinates.
+
+    Returns:
+        ``plane_angle_deg`` and ``plane_offset_vox``.
+
+    Example:
+        >>> t = torch.tensor([[[0.0, 0, 0], [1, 0, 0], [0, 1, 0]]])
+        >>> p = t + torch.tensor([0.0, 0.0, 2.0])
+        >>> plane_errors(p, t)
+        {'plane_angle_deg': 0.0, 'plane_offset_vox': 2.0}
+    """
+    if predicted.shape[1] < 3:
+        raise ConfigError(f"a plane needs 3 landmarks per volume, got {predicted.shape[1]}.")
+    angles, offsets = [], []
+    for p, t in zip(predicted.double(), targets.double(), strict=True):
+        n_true = torch.linalg.cross(t[1] - t[0], t[2] - t[0])
+        n_pred = torch.linalg.cross(p[1] - p[0], p[2] - p[0])
+        centre = t[:3].mean(dim=0)
+        if float(n_pred.norm()) < 1e-9:
+            angles.append(90.0)
+            offsets.append(float((p[:3] - centre).norm(dim=1).min()))
+            continue
+        n_true, n_pred = n_true / n_true.norm(), n_pred / n_pred.norm()
+        cos = float((n_true @ n_pred).abs().clamp(max=1.0))
+        angles.append(float(np.degrees(np.arccos(cos))))
+        offsets.append(float((n_pred @ (centre - p[0])).abs()))
+    return {"plane_angle_deg": float(np.mean(angles)), "plane_offset_vox": float(np.mean(offsets))}
+
+
 def train_regressor(
     model: nn.Module,
     volumes: torch.Tensor,

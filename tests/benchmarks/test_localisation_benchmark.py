@@ -13,8 +13,9 @@ def bench(load_benchmark):
 
 def _rows(seed, searched, hand, regression):
     errors = {"start": 6.0, "searched": searched, "hand": hand, "regression": regression}
-    return [{"seed": seed, "arm": a, "dist_vox": e, "dist_mm": e, "params": 1.0, "train_s": 1.0,
-             "search_s": 2.0} for a, e in errors.items()]  # fmt: skip
+    return [{"seed": seed, "arm": a, "dist_vox": e, "dist_mm": e, "plane_deg": 9.0,
+             "params": 1.0, "train_s": 1.0, "search_s": 2.0}
+            for a, e in errors.items()]  # fmt: skip
 
 
 def test_ratios_take_the_mean_over_seeds(bench):

@@ -72,6 +72,7 @@ def test_search_writes_alphas_of_every_agent_genotypes_and_test_metrics(tiny_run
         for name in ("dist_vox", "dist_mm", "dist_vox_landmark2", "dist_mm_landmark0"):
             assert test[f"{arm}_{name}"] == pytest.approx(result.metrics[f"{arm}_{name}"])
             assert 0.0 <= result.metrics[f"{arm}_{name}"] < 16 * 3**0.5 * 1.2
+        assert 0.0 <= result.metrics[f"{arm}_plane_angle_deg"] <= 90.0
     assert result.metrics["searched_params"] > 0 and result.metrics["hand_params"] > 0
 
 

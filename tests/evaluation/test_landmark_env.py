@@ -14,6 +14,7 @@ from nasbench.evaluation.dqn import (
     distance_errors,
     epsilon_at,
     localise,
+    plane_errors,
     q_targets,
     td_loss,
     train_dqn,
@@ -121,6 +122,20 @@ def test_distance_errors_in_voxels_and_mm():
     assert out["dist_vox_a"] == pytest.approx(2.5) and out["dist_vox_b"] == pytest.approx(2.0)
     assert out["dist_mm_a"] == pytest.approx(math.sqrt(52) / 2)
     assert out["dist_vox"] == pytest.approx(2.25)
+
+
+def test_plane_errors_angle_offset_and_collinear_estimates():
+    t = torch.tensor([[[0.0, 0, 0], [4, 0, 0], [0, 4, 0]]])
+    tilted = torch.tensor([[[0.0, 0, 0], [4, 0, 4], [0, 4, 0]]])  # normal (-1, 0, 1)/sqrt2
+    out = plane_errors(tilted, t)
+    assert out["plane_angle_deg"] == pytest.approx(45.0)
+    centre = torch.tensor([4 / 3, 4 / 3, 0.0])
+    assert out["plane_offset_vox"] == pytest.approx(abs(float(centre @ torch.tensor([-1.0, 0, 1])))
+                                                    / 2**0.5)  # fmt: skip
+    line = torch.tensor([[[0.0, 0, 0], [1, 1, 1], [2, 2, 2]]])
+    assert plane_errors(line, t)["plane_angle_deg"] == 90.0
+    with pytest.raises(ConfigError, match="needs 3 landmarks"):
+        plane_errors(t[:, :2], t[:, :2])
 
 
 class _Oracle(torch.nn.Module):
