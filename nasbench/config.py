@@ -68,8 +68,11 @@ class SearchConfig:
         strategy: a registered strategy name: differentiable (``darts``, ``gdas``,
             ``pcdarts``, ``proxyless``), self-supervised (``unnas``: DARTS on a pretext
             task), topology (``dints``, for the ``dints`` space), discrete
-            (``random``, ``evolution``, ...) or meta (``metanas``: ``epochs`` are
-            meta-epochs, ``dataset`` the meta-training set).
+            (``random``, ``evolution``, ...), meta (``metanas``: ``epochs`` are
+            meta-epochs, ``dataset`` the meta-training set) or multi-agent (``marl-gdas``,
+            for a localisation dataset; its settings are all in ``strategy_config``,
+            ``epochs`` counts rounds of episodes and ``max_steps_per_epoch`` updates per
+            round).
         strategy_config: that strategy's hyperparameters (its config dataclass fields).
         evaluator: discrete search only: the evaluator name (``train``, ``table``, ...).
         evaluator_config: that evaluator's settings.
@@ -263,6 +266,15 @@ class SearchConfig:
             raise ConfigError(
                 f"dataset {info.name} has sizes {list(info.sizes)}, not {self.dataset.size}."
             )
+        entry = registry.get("strategy", self.strategy)
+        if entry.kind == "multi-agent":  # its own network and loop: no space to check
+            self._validate_localisation(info)
+            return
+        if info.task == "localisation":
+            raise ConfigError(
+                f"dataset {info.name} is a landmark localisation set; search it with strategy "
+                '"marl-gdas".'
+            )
         space = space_from_dict(self.space)
         dims = space.skeleton.spatial_dims
         if dims != info.spatial_dims:
@@ -274,7 +286,6 @@ class SearchConfig:
         check_size = getattr(space, "check_input_size", None)
         if check_size is not None:
             check_size(self.dataset.size)
-        entry = registry.get("strategy", self.strategy)
         _check_strategy(space, entry)
         _check_supernet(space, entry)
         if self.roi_size is not None and info.task != "segmentation":
@@ -306,6 +317,31 @@ class SearchConfig:
         check_dataset = getattr(entry.cls, "check_dataset", None)
         if check_dataset is not None:  # UnNAS: can its pretext task be made from this data?
             check_dataset(strategy_config, info, self.dataset.size)
+
+    def _validate_localisation(self, info: Any) -> None:
+        """A multi-agent localisation search (``marl-gdas``): its data and settings."""
+        if info.task != "localisation":
+            raise ConfigError(
+                f"strategy {self.strategy!r} localises landmarks but dataset {info.name} is a "
+                f"{info.task} set; use a localisation dataset such as synthetic-landmarks3d."
+            )
+        m = registry.make_config("strategy", self.strategy, self.strategy_config)
+        if m.patch % 2 == 0:
+            raise ConfigError(f"strategy_config patch must be odd (a centre voxel), got {m.patch}.")
+        if m.patch > self.dataset.size:
+            raise ConfigError(
+                f"strategy_config patch {m.patch} exceeds the volume size {self.dataset.size}; "
+                "use a smaller patch."
+            )
+        if m.shared_normal + m.shared_reduce < 1:
+            raise ConfigError("the agents need at least one shared cell; raise shared_normal.")
+        if m.tau_min > m.tau_max:
+            raise ConfigError(f"strategy_config tau_min {m.tau_min} exceeds tau_max {m.tau_max}.")
+        if self.eigen_every or self.early_stop:
+            raise ConfigError(
+                f"strategy {self.strategy!r} has no Hessian watch; set eigen_every = 0 and "
+                "early_stop = false."
+            )
 
     def strategy_budget_changes(self) -> dict[str, Any]:
         """The strategy settings a discrete search changes to fit ``max_evaluations``:

@@ -330,8 +330,9 @@ declare(
         "nasbench.strategies.discrete.nsga2",
         "nasbench.strategies.selfsupervised",
         "nasbench.strategies.meta",
+        "nasbench.strategies.differentiable.marl_gdas",
     ),
-    kinds=("differentiable", "topology", "discrete", "meta", "self-supervised"),
+    kinds=("differentiable", "topology", "discrete", "meta", "self-supervised", "multi-agent"),
 )
 declare(
     "evaluator",

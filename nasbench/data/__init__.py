@@ -117,9 +117,9 @@ def load(
 
 
 def _register_sources() -> None:
-    from nasbench.data import folder, lesions, monai_sets, mri
+    from nasbench.data import folder, landmarks, lesions, monai_sets, mri
 
-    for source in (medmnist, synthetic, lesions, monai_sets, folder, mri):
+    for source in (medmnist, synthetic, lesions, monai_sets, folder, mri, landmarks):
         source.register()
 
 

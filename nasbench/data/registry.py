@@ -26,6 +26,7 @@ TASKS = (
     "detection",
     "reconstruction",
     "regression",  # pretext tasks that predict pixels (nasbench.data.pretext)
+    "localisation",
 )
 BASE_SPLITS = ("train", "val", "test")
 SEARCH_SPLITS = ("search_train", "search_val")

@@ -48,6 +48,11 @@ def search(
         from nasbench.engine.meta import run_meta_search
 
         return run_meta_search(dataclasses.replace(config), run_dir, progress=progress)
+    if kind == "multi-agent":
+        # Landmark localisation by collaborating Q-learning agents: a loop of its own.
+        from nasbench.engine.localisation import run_localisation_search
+
+        return run_localisation_search(dataclasses.replace(config), run_dir, progress=progress)
     if kind == "discrete":
         # Discrete strategies share one ask/tell loop of their own (no bilevel training).
         from nasbench.engine.discrete import run_discrete_search
@@ -73,6 +78,11 @@ def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
         from nasbench.engine.meta import run_meta_search
 
         return run_meta_search(SearchConfig(), run_dir, resume=True, progress=progress)
+    if get_strategy(strategy).kind == "multi-agent":
+        raise ConfigError(
+            f"a {strategy} search cannot be resumed (its replay buffer is not checkpointed); "
+            "start a new run."
+        )
     if get_strategy(strategy).kind == "discrete":
         from nasbench.engine.discrete import resume_discrete_search
 

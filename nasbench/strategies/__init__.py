@@ -6,7 +6,9 @@ on every edge of a cell space's supernet, plus architecture weights),
 ``"topology"`` (MONAI's DiNTS: a whole multi-resolution topology and its cell ops,
 searched in its own space by the same bilevel loop), ``"discrete"`` (ask/tell over
 genotypes), ``"self-supervised"`` (UnNAS: DARTS on a pretext task, searched by the
-bilevel loop) or ``"meta"`` (meta-learning NAS: ``metanas``). Widgets list names per
+bilevel loop), ``"meta"`` (meta-learning NAS: ``metanas``) or ``"multi-agent"``
+(``marl-gdas``: GDAS over the cells of Q-learning agents that localise landmarks, run by
+``nasbench.engine.localisation``). Widgets list names per
 kind and build a form from the config dataclass's field metadata (``help``, ``min``, ``max``).
 
 Built-in strategies register themselves when their module is imported; the registry

@@ -1,4 +1,4 @@
-"""Lesson 11, part 1: few-shot tasks, the Reptile step, a METANAS run with its baselines."""
+"""Lesson 11: few-shot tasks, Reptile, METANAS with its baselines; then UnNAS without labels."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ STEM = "11_few_labels"
 
 
 @pytest.mark.slow
-def test_few_labels_lesson_runs_metanas_and_its_baselines(run_lesson, tmp_path):
+def test_few_labels_lesson_runs_metanas_its_baselines_and_unnas(run_lesson, tmp_path):
     import nasbench
 
     started = time.perf_counter()
@@ -29,6 +29,12 @@ def test_few_labels_lesson_runs_metanas_and_its_baselines(run_lesson, tmp_path):
         assert len(run.metrics_wide("val")) == run.config["epochs"]
     assert count_mime(nb, PLOTLY_MIME) >= 1  # the adaptation curves
     assert count_mime(nb, WIDGET_MIME) >= 1  # the alpha explorer
-    assert nb.cells[-1].source.startswith("## Part 2: search without labels (UnNAS)")
+    # Part 2: an UnNAS search through nasbench.search, and colourisation refused on grey images.
+    assert any(c.source.startswith("## Part 2: search without labels (UnNAS)") for c in nb.cells)
+    assert "ConfigError:" in text and "colour" in text
+    (unnas_dir,) = sorted((tmp_path / "runs").glob("unnas-*"))
+    with nasbench.runs.load(unnas_dir) as run:
+        assert run.status == "finished" and run.config["strategy"] == "unnas"
+        assert run.config["strategy_config"]["pretext"] == "rotation" and len(run.alphas)
     assert seconds < 180  # the lesson's own budget is 90 s of computing; startup aside
 

@@ -11,4 +11,8 @@ ANSWERS = {
         "answer = float(1.959964 * values.std() / math.sqrt(len(values)))"
     ),
     "paired": "answer = float((test['metanas_acc'] - test['reptile_acc']).mean())",
+    "unnas_outputs": "answer = get_info(UNNAS_DATASET).in_channels * 6 * 6",
+    "unnas_best_pretext": (
+        'answer = correlations.set_index("pretext")["spearman_rho"].fillna(-np.inf).idxmax()'
+    ),
 }

@@ -1,0 +1,156 @@
+"""Landmark distance error of MARL-GDAS agents against hand-designed agents and a regressor.
+
+Per seed, one ``nasbench.search(SearchConfig(strategy="marl-gdas", ...))`` on
+``synthetic-landmarks3d`` (3 landmarks per volume, 1.2 x 0.8 x 0.8 mm voxels):
+
+1. the search: K = 3 deep Q-learning agents whose Q-network is the GDAS supernet of
+   shared cells (5 normal + 3 reduce) and per-agent cells (3 normal + 1 reduce) over
+   the ten GDAS ops; GDAS architecture step after each weight step;
+2. in the same run: agents with the derived cells retrained from scratch, agents with
+   the hand-designed 3x3-conv cell in the same layout (same rounds, same episodes),
+   and a 3D CNN regressing the coordinates from the whole volume;
+3. all scored on the test volumes from the same start positions: mean Euclidean
+   error per landmark (voxels and mm) and the angle between the true plane and the plane
+   through the three estimates; ``start`` is the error of not moving at all.
+
+Ratios are the searched agents' mean mm error over each baseline's (below 1: better).
+Times are wall seconds on this machine (its load moves them).
+
+Usage::
+
+    python benchmarks/localisation.py --quick           # seconds: the test's size
+    python benchmarks/localisation.py                   # minutes on a CPU: 32^3, patch 11
+    python benchmarks/localisation.py --seeds 0 1 --rounds 12 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+ARMS = ("start", "searched", "hand", "regression")
+
+QUICK = {
+    "size": 16, "limit": 4, "rounds": 2, "updates": 2, "patch": 5, "episode_steps": 4,
+    "agent": {"channels": 2, "n_nodes": 1, "shared_normal": 1, "shared_reduce": 1,
+              "agent_normal": 1, "agent_reduce": 0, "coarse_step": 2, "envs": 2,
+              "batch_size": 4, "buffer_size": 64, "regressor_epochs": 2},
+}  # fmt: skip
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The benchmark's options."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="the test's tiny size (seconds)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--size", type=int, default=32, help="volume edge: 16, 24, 32 or 48")
+    p.add_argument("--limit", type=int, default=16, help="volumes per split")
+    p.add_argument("--rounds", type=int, default=6, help="episode batches (search and retrain)")
+    p.add_argument("--updates", type=int, default=10, help="Q-learning updates per round")
+    p.add_argument("--batch-size", type=int, default=8, help="transitions per update")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of the agents")
+    p.add_argument("--patch", type=int, default=11, help="patch edge each agent sees")
+    p.add_argument("--episode-steps", type=int, default=24)
+    p.add_argument("--channels", type=int, default=4)
+    p.add_argument("--nodes", type=int, default=2, help="intermediate nodes per cell")
+    p.add_argument("--regressor-epochs", type=int, default=60)
+    p.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    return p.parse_args(argv)
+
+
+def config_for(args: argparse.Namespace, seed: int):
+    """The search config of one seed."""
+    from nasbench.config import SearchConfig
+
+    if args.quick:
+        q = QUICK
+        agent = {**q["agent"], "patch": q["patch"], "episode_steps": q["episode_steps"]}
+        size, limit, rounds, updates = q["size"], q["limit"], q["rounds"], q["updates"]
+    else:
+        agent = {
+            "patch": args.patch, "episode_steps": args.episode_steps, "channels": args.channels,
+            "n_nodes": args.nodes, "regressor_epochs": args.regressor_epochs,
+            "batch_size": args.batch_size, "lr": args.lr,
+        }  # fmt: skip
+        size, limit, rounds, updates = args.size, args.limit, args.rounds, args.updates
+    return SearchConfig(
+        strategy="marl-gdas",
+        dataset={"name": "synthetic-landmarks3d", "size": size, "limit": limit},
+        strategy_config=agent,
+        epochs=rounds,
+        max_steps_per_epoch=updates,
+        device="cpu",
+        seed=seed,
+    )
+
+
+def run_seed(args: argparse.Namespace, seed: int, folder: Path) -> list[dict]:
+    """Search (and retrain and score, in the same run) for one seed; one row per arm."""
+    import nasbench
+    from nasbench.runs import load
+
+    result = nasbench.search(config_for(args, seed), folder / f"seed{seed}")
+    events = load(folder / f"seed{seed}").events
+    seconds = events[events["kind"] == "localisation_seconds"].iloc[-1]["payload"]
+    m = result.metrics
+    rows = []
+    for arm in ARMS:
+        row = {"seed": seed, "arm": arm, "dist_vox": m[f"{arm}_dist_vox"],
+               "dist_mm": m[f"{arm}_dist_mm"], "plane_deg": m[f"{arm}_plane_angle_deg"],
+               "params": m.get(f"{arm}_params", 0.0),
+               "train_s": seconds.get(arm, 0.0), "search_s": seconds["search"]}  # fmt: skip
+        for name in sorted(k for k in m if k.startswith(f"{arm}_dist_mm_")):
+            row[name[len(arm) + 1 :]] = m[name]
+        rows.append(row)
+    return rows
+
+
+def summarise(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Mean over seeds per arm, and the searched agents' error ratios to each baseline.
+
+    Returns:
+        ``(summary indexed by arm, lines of ratios)``.
+    """
+    summary = table.groupby("arm", sort=False).mean(numeric_only=True).drop(columns="seed")
+    searched = summary.loc["searched", "dist_mm"]
+    lines = []
+    for arm in ("hand", "regression", "start"):
+        if arm in summary.index:
+            ratio = searched / summary.loc[arm, "dist_mm"]
+            verdict = "better" if ratio < 1 else "not better"
+            lines.append(f"searched / {arm}: {ratio:.3f} of the mm error ({verdict})")
+    return summary, lines
+
+
+def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Run the benchmark and print its table."""
+    import torch
+
+    args = parse_args(argv)
+    print(f"torch threads {torch.get_num_threads()}, CPU, load {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [r for seed in args.seeds for r in run_seed(args, seed, Path(tmp))]
+    table = pd.DataFrame(rows)
+    summary, lines = summarise(table)
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(table.round(3).to_string(index=False))
+        print("\nmean over seeds:")
+        print(summary.round(3).to_string())
+    for line in lines:
+        print(line)
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return summary, lines
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,284 @@
+"""Glue from a :class:`~nasbench.config.SearchConfig` to the multi-agent localisation search.
+
+``nasbench.search`` dispatches here for strategies of kind ``"multi-agent"``
+(``marl-gdas``). One run:
+
+1. loads the train and test volumes of a localisation dataset
+   (``synthetic-landmarks3d`` or a registered folder);
+2. searches: deep Q-learning of the K agents whose network is a
+   :class:`~nasbench.models.marl_network.MarlSupernet`, with a GDAS architecture step
+   after each weight step (``epochs`` rounds of episodes, ``max_steps_per_epoch``
+   updates each, default 20); per round it records the TD loss, the reward, the
+   alphas of the shared cells and of every agent's cells (cell types
+   ``shared_normal``, ``agent0_reduce``...), the derived shared cell (genotypes) and
+   every part's cell (``agent_genotypes`` events);
+3. retrains agents with the derived cells from scratch and, with ``baselines``, agents
+   of the hand-designed cell (the same layout, 3x3 convs) and a CNN that regresses the
+   coordinates directly; all are scored on the test volumes from the same start
+   positions: distance error per landmark in voxels and mm (phase ``test``, metric
+   names ``<arm>_dist_vox_<landmark>``..., arms ``searched``, ``hand``, ``regression``,
+   plus ``start`` for the error of not moving at all; with 3 or more landmarks also
+   ``<arm>_plane_angle_deg`` and ``<arm>_plane_offset_vox``, the errors of the plane
+   through the first three estimates, the plane-localisation view); the wall seconds of the search
+   and of each arm's training go to a ``localisation_seconds`` event.
+
+Runs on the CPU (the volumes are small); resume is not supported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nasbench.config import SearchConfig
+from nasbench.engine.result import SearchResult
+from nasbench.errors import NasbenchError
+from nasbench.runs import RunStore
+from nasbench.runs.environment import capture_environment
+from nasbench.runs.store import check_new_run_dir
+
+DEFAULT_UPDATES = 20
+
+
+def dqn_settings(config: SearchConfig, method_config: Any, rounds: int | None = None) -> Any:
+    """The Q-learning settings a config describes (``rounds`` overrides ``epochs``)."""
+    from nasbench.evaluation.dqn import DqnSettings
+
+    m = method_config
+    return DqnSettings(
+        rounds=config.epochs if rounds is None else rounds,
+        updates=config.max_steps_per_epoch or DEFAULT_UPDATES,
+        envs=m.envs,
+        episode_steps=m.episode_steps,
+        coarse_step=m.coarse_step,
+        patch=m.patch,
+        batch_size=m.batch_size,
+        buffer_size=m.buffer_size,
+        gamma=m.gamma,
+        lr=m.lr,
+        epsilon_start=m.epsilon_start,
+        epsilon_end=m.epsilon_end,
+        target_every=m.target_every,
+    )
+
+
+def _volumes(config: SearchConfig, split: str) -> tuple[torch.Tensor, torch.Tensor, Any]:
+    from nasbench.data import load
+
+    ds = load(
+        config.dataset.name,
+        split,
+        root=config.dataset.root,
+        size=config.dataset.size,
+        download=config.dataset.download,
+        transform=None,
+    )
+    n = len(ds) if config.dataset.limit is None else min(len(ds), config.dataset.limit)
+    items = [ds[i] for i in range(n)]
+    volumes = torch.stack([v[0] for v, _ in items])
+    targets = torch.stack([t for _, t in items])
+    return volumes, targets, ds.base  # the LandmarkDataset: names, spacing
+
+
+def run_localisation_search(
+    config: SearchConfig, run_dir: str | Path, progress: bool = False
+) -> SearchResult:
+    """Run a multi-agent localisation search, recording it in ``run_dir``.
+
+    Args:
+        config: a search config whose strategy is of kind ``"multi-agent"``; validated here.
+        run_dir: a folder that does not yet hold a run.
+        progress: print one line per round on stderr.
+
+    Returns:
+        A :class:`SearchResult`: the derived shared cell as ``genotype``, the test metrics
+        of every arm as ``metrics``.
+
+    Example:
+        >>> cfg = SearchConfig(strategy="marl-gdas", epochs=2,
+        ...                    dataset={"name": "synthetic-landmarks3d", "size": 32})
+        >>> run_localisation_search(cfg, "runs/marl").metrics["searched_dist_mm"]  # doctest: +SKIP
+    """
+    config.validate()
+    check_new_run_dir(run_dir)
+    train = _volumes(config, "train")  # before the store: bad data leaves no folder behind
+    test = _volumes(config, "test")
+    store = RunStore.create(run_dir, config.to_dict(), capture_environment("cpu"))
+    with store:
+        try:
+            store.set_status("running")
+            result = _Search(config, store, Path(run_dir), progress).run(train, test)
+        except KeyboardInterrupt:
+            store.set_status("stopped", "interrupted")
+            raise
+        except Exception as err:
+            reason = str(err) if isinstance(err, NasbenchError) else f"{type(err).__name__}: {err}"
+            store.set_status("failed", reason)
+            raise
+        store.set_status(result.status)
+        return result
+
+
+class _Search:
+    def __init__(self, config: SearchConfig, store: RunStore, run_dir: Path, progress: bool):
+        from nasbench.strategies import create_strategy
+
+        self.config, self.store, self.run_dir, self.progress = config, store, run_dir, progress
+        self.method = create_strategy(config.strategy, config.strategy_config, seed=config.seed)
+        self.m = self.method.config
+        self.settings = dqn_settings(config, self.m)
+        self.shared = (self.m.shared_normal, self.m.shared_reduce)
+        self.own = (self.m.agent_normal, self.m.agent_reduce)
+        self.stopped = False
+
+    def run(self, train: tuple, test: tuple) -> SearchResult:
+        from nasbench.evaluation.dqn import train_dqn
+        from nasbench.models.marl_network import MarlSupernet
+
+        volumes, targets, ds = train
+        n_agents = targets.shape[1]
+        supernet = MarlSupernet(
+            n_agents,
+            self.method,
+            channels=self.m.channels,
+            n_nodes=self.m.n_nodes,
+            shared=self.shared,
+            own=self.own,
+            patch=self.m.patch,
+            seed=self.config.seed,
+        )
+        rounds, updates = self.settings.rounds, self.settings.updates
+
+        def arch_step(batch: dict, loss_fn: Any) -> dict:
+            val = (batch["obs"], batch["target"])
+            return self.method.arch_step(supernet, val, val, loss_fn, self.m.lr, None)
+
+        def on_round(r: int, last: dict) -> bool:
+            if r > 0:
+                self._end_round(supernet, r - 1, last)
+            if self.store.stop_requested():
+                self.stopped = True
+                return True
+            self.method.on_epoch_start(r, rounds)
+            return False
+
+        started = time.perf_counter()
+        history = train_dqn(
+            supernet,
+            volumes,
+            targets,
+            self.settings,
+            seed=self.config.seed,
+            weight_parameters=supernet.weight_parameters(),
+            arch_step=arch_step,
+            on_round=on_round,
+        )
+        if not self.stopped:
+            self._end_round(supernet, rounds - 1, history[-1])
+        genotypes = self.method.derive_genotype(supernet)
+        steps = len(history) * updates
+        if self.stopped:
+            return SearchResult(self.run_dir, "stopped", genotypes["shared"], {}, steps)
+        self.seconds = {"search": time.perf_counter() - started}
+        metrics = self._score(genotypes, train, test, ds)
+        # Wall seconds are an event, not metrics: metrics stay equal for equal seeds.
+        self.store.log_event("localisation_seconds", self.seconds, step=steps)
+        self.store.log_metrics(steps, rounds - 1, "test", metrics)
+        return SearchResult(self.run_dir, "finished", genotypes["shared"], metrics, steps)
+
+    def _end_round(self, supernet: Any, r: int, metrics: dict) -> None:
+        step = (r + 1) * self.settings.updates
+        with self.store.batch():
+            self.store.log_metrics(step, r, "search", {**metrics, "tau": self.method.tau})
+            for rec in self.method.alpha_records(supernet):
+                self.store.log_alphas(
+                    step,
+                    r,
+                    rec.cell_type,
+                    rec.raw,
+                    rec.op_names,
+                    rec.edge_names,
+                    weights=rec.weights,
+                    kind=rec.kind,
+                )
+            genotypes = self.method.derive_genotype(supernet)
+            self.store.log_genotype(r, step, genotypes["shared"], {"part": "shared"})
+            self.store.log_event(
+                "agent_genotypes",
+                {part: g.to_dict() for part, g in genotypes.items()},
+                step=step,
+                epoch=r,
+            )
+            self.store.set_progress(
+                step, self.settings.rounds * self.settings.updates, r, self.settings.rounds
+            )
+        if self.progress:
+            import sys
+
+            line = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+            print(f"round {r + 1}/{self.settings.rounds}: {line}", file=sys.stderr)
+
+    def _score(self, genotypes: dict, train: tuple, test: tuple, ds: Any) -> dict[str, float]:
+        """Retrain the derived agents (and the baselines) and score them on the test set."""
+        from nasbench.evaluation.dqn import (
+            distance_errors,
+            localise,
+            plane_errors,
+            regress,
+            train_dqn,
+            train_regressor,
+        )
+        from nasbench.evaluation.landmark_env import random_starts
+        from nasbench.models.marl_network import LandmarkRegressor, MarlNetwork
+
+        volumes, targets, _ = train
+        test_volumes, test_targets, _ = test
+        seed, m = self.config.seed, self.m
+        retrain = dataclasses.replace(
+            self.settings, rounds=m.retrain_rounds or self.settings.rounds
+        )
+        names = tuple(ds.landmark_names)
+        spacing = tuple(ds.spacing)
+        starts = random_starts(
+            len(test_volumes),
+            targets.shape[1],
+            test_volumes.shape[1],
+            torch.Generator().manual_seed(seed + 1),
+        )
+
+        def score(arm: str, found: torch.Tensor) -> dict[str, float]:
+            errors = distance_errors(found, test_targets, spacing, names)
+            if len(names) >= 3:
+                errors.update(plane_errors(found, test_targets))
+            return {f"{arm}_{k}": v for k, v in errors.items()}
+
+        out = score("start", starts.float())
+        layout = {
+            "channels": m.channels,
+            "shared": self.shared,
+            "own": self.own,
+            "patch": m.patch,
+            "seed": seed,
+        }
+        arms = {"searched": MarlNetwork(genotypes, **layout)}
+        if m.baselines:
+            arms["hand"] = MarlNetwork.hand_designed(targets.shape[1], n_nodes=m.n_nodes, **layout)
+        for arm, net in arms.items():
+            started = time.perf_counter()
+            train_dqn(net, volumes, targets, retrain, seed=seed + 2)
+            self.seconds[arm] = time.perf_counter() - started
+            found = localise(net, test_volumes, test_targets, retrain, starts)
+            out.update(score(arm, found))
+            out[f"{arm}_params"] = float(sum(p.numel() for p in net.parameters()))
+        if m.baselines:
+            model = LandmarkRegressor(targets.shape[1], channels=2 * m.channels, seed=seed)
+            started = time.perf_counter()
+            train_regressor(model, volumes, targets, m.regressor_epochs, seed=seed + 3)
+            self.seconds["regression"] = time.perf_counter() - started
+            out.update(score("regression", regress(model, test_volumes)))
+            out["regression_params"] = float(sum(p.numel() for p in model.parameters()))
+        return out

@@ -1,0 +1,382 @@
+"""Deep Q-learning of K collaborating agents on plain torch, and the regression baseline.
+
+One Q-network (``net((patches, positions)) -> Q (B, K, 6)``) serves all agents; each
+agent's loss is the Huber loss between ``Q_k(s, a_k)`` and its target
+``r_k + gamma * (1 - done) * max_a Q'_k(s', a)`` from a target network ``Q'`` copied
+every ``target_every`` updates. Experience comes from epsilon-greedy episodes (epsilon
+falls linearly over the rounds) on the training volumes and lands in a replay buffer.
+
+A round is: one batch of episodes, then ``updates`` gradient steps on replay batches.
+A differentiable search hooks in through ``arch_step(batch, loss_fn)`` (called after
+each weight step, on its own replay batch) and ``on_round(round)``.
+
+Example:
+    >>> q_targets(torch.tensor([[1.0]]), torch.tensor([[[0.0, 2.0]]]), torch.tensor([0.0]), 0.5)
+    tensor([[2.]])
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nasbench.errors import ConfigError
+from nasbench.evaluation.landmark_env import N_ACTIONS, LandmarkEnv, random_starts, step_schedule
+
+
+@dataclass
+class DqnSettings:
+    """Settings of the Q-learning loop.
+
+    Attributes:
+        rounds: episode batches.
+        updates: gradient steps per round.
+        envs: volumes per episode batch.
+        episode_steps: actions per episode.
+        coarse_step: the first step size (halved down to 1 over the episode).
+        patch: observed patch edge.
+        batch_size: transitions per update.
+        buffer_size: replay capacity (transitions).
+        gamma: discount.
+        lr: Adam learning rate of the weights.
+        epsilon_start, epsilon_end: exploration, linear over the rounds.
+        target_every: updates between target-network copies.
+    """
+
+    rounds: int = 10
+    updates: int = 20
+    envs: int = 4
+    episode_steps: int = 24
+    coarse_step: int = 4
+    patch: int = 11
+    batch_size: int = 16
+    buffer_size: int = 4000
+    gamma: float = 0.9
+    lr: float = 1e-3
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.1
+    target_every: int = 10
+
+
+def q_targets(
+    rewards: torch.Tensor, next_q: torch.Tensor, dones: torch.Tensor, gamma: float
+) -> torch.Tensor:
+    """Q-learning targets ``r + gamma * (1 - done) * max_a Q'(s', a)`` per agent.
+
+    Args:
+        rewards: ``(B, K)``.
+        next_q: ``(B, K, A)`` target-network values of the next states.
+        dones: ``(B,)`` 1 where the episode ended with this transition.
+        gamma: discount.
+
+    Returns:
+        ``(B, K)``.
+    """
+    return rewards + gamma * (1.0 - dones.float())[:, None] * next_q.max(dim=-1).values
+
+
+def epsilon_at(round_: int, rounds: int, start: float, end: float) -> float:
+    """Linear exploration schedule from ``start`` (round 0) to ``end`` (last round).
+
+    Example:
+        >>> epsilon_at(0, 5, 1.0, 0.1), epsilon_at(4, 5, 1.0, 0.1)
+        (1.0, 0.1)
+    """
+    frac = round_ / (rounds - 1) if rounds > 1 else 1.0
+    return start * (1.0 - frac) + end * frac  # exact at both ends
+
+
+class ReplayBuffer:
+    """A ring buffer of transitions ``(obs, actions, rewards, next_obs, done)``.
+
+    Args:
+        capacity: transitions kept (the oldest are overwritten).
+        n_agents, patch: observation shape.
+    """
+
+    def __init__(self, capacity: int, n_agents: int, patch: int) -> None:
+        if capacity < 1:
+            raise ConfigError(f"the replay buffer needs a positive capacity, got {capacity}.")
+        shape = (capacity, n_agents, 1, patch, patch, patch)
+        self.patches = torch.zeros(shape)
+        self.next_patches = torch.zeros(shape)
+        self.positions = torch.zeros(capacity, n_agents, 3)
+        self.next_positions = torch.zeros(capacity, n_agents, 3)
+        self.actions = torch.zeros(capacity, n_agents, dtype=torch.long)
+        self.rewards = torch.zeros(capacity, n_agents)
+        self.dones = torch.zeros(capacity)
+        self.capacity, self.size, self._next = capacity, 0, 0
+
+    def add(
+        self, obs: tuple, actions: torch.Tensor, rewards: torch.Tensor, next_obs: tuple, done: bool
+    ) -> None:
+        """Add one transition per environment (the leading dim of every tensor)."""
+        for e in range(actions.shape[0]):
+            i = self._next
+            self.patches[i], self.positions[i] = obs[0][e], obs[1][e]
+            self.next_patches[i], self.next_positions[i] = next_obs[0][e], next_obs[1][e]
+            self.actions[i], self.rewards[i], self.dones[i] = actions[e], rewards[e], float(done)
+            self._next = (i + 1) % self.capacity
+            self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, n: int, generator: torch.Generator) -> dict[str, Any]:
+        """``n`` transitions drawn uniformly (with replacement)."""
+        idx = torch.randint(0, self.size, (n,), generator=generator)
+        return {
+            "obs": (self.patches[idx], self.positions[idx]),
+            "next_obs": (self.next_patches[idx], self.next_positions[idx]),
+            "actions": self.actions[idx],
+            "rewards": self.rewards[idx],
+            "dones": self.dones[idx],
+        }
+
+
+def td_loss(q: torch.Tensor, target: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Huber loss between ``Q(s, a)`` and the targets; ``target = (actions, y)``."""
+    actions, y = target
+    chosen = q.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+    return F.smooth_l1_loss(chosen, y)
+
+
+def greedy_actions(q: torch.Tensor) -> torch.Tensor:
+    """``(B, K)`` argmax actions."""
+    return q.argmax(dim=-1)
+
+
+def _act(net: nn.Module, obs: tuple, epsilon: float, generator: torch.Generator) -> torch.Tensor:
+    was_training = net.training
+    net.eval()
+    with torch.no_grad():
+        actions = greedy_actions(net(obs))
+    net.train(was_training)
+    explore = torch.rand(actions.shape, generator=generator) < epsilon
+    random = torch.randint(0, N_ACTIONS, actions.shape, generator=generator)
+    return torch.where(explore, random, actions)
+
+
+def train_dqn(
+    net: nn.Module,
+    volumes: torch.Tensor,
+    targets: torch.Tensor,
+    settings: DqnSettings,
+    seed: int = 0,
+    weight_parameters: list[torch.Tensor] | None = None,
+    arch_step: Callable[[dict, Callable], dict] | None = None,
+    on_round: Callable[[int, dict], bool | None] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``net`` by deep Q-learning on the training volumes.
+
+    Args:
+        net: the Q-network.
+        volumes: ``(N, S, S, S)`` training volumes.
+        targets: ``(N, K, 3)`` their landmarks.
+        settings: the loop's settings.
+        seed: seeds the episodes, exploration and replay sampling.
+        weight_parameters: what the weight optimizer steps (default every parameter).
+        arch_step: ``arch_step({"obs": ..., "target": (actions, y)}, td_loss)`` after each
+            weight step (a differentiable search's architecture update).
+        on_round: called before round ``r`` with the last round's metrics; returning True
+            stops the loop (a stop request).
+
+    Returns:
+        One metrics dict per round: ``td_loss``, ``reward`` (mean per step and agent),
+        ``epsilon`` and, with ``arch_step``, its metrics.
+    """
+    s = settings
+    gen = torch.Generator().manual_seed(seed)
+    buffer = ReplayBuffer(s.buffer_size, targets.shape[1], s.patch)
+    params = list(net.parameters()) if weight_parameters is None else weight_parameters
+    optimizer = torch.optim.Adam(params, lr=s.lr)
+    target_net = copy.deepcopy(net)
+    steps, updates, history, last = step_schedule(s.coarse_step), 0, [], {}
+    for r in range(s.rounds):
+        if on_round is not None and on_round(r, last):
+            break
+        epsilon = epsilon_at(r, s.rounds, s.epsilon_start, s.epsilon_end)
+        pick = torch.randint(0, volumes.shape[0], (s.envs,), generator=gen)
+        env = LandmarkEnv(volumes[pick], targets[pick], s.patch, steps, s.episode_steps)
+        obs = env.reset(random_starts(s.envs, targets.shape[1], volumes.shape[1], gen))
+        rewards, done = [], False
+        while not done:
+            actions = _act(net, obs, epsilon, gen)
+            next_obs, reward, done = env.step(actions)
+            buffer.add(obs, actions, reward, next_obs, done)
+            rewards.append(float(reward.mean()))
+            obs = next_obs
+        losses, arch = [], []
+        net.train()
+        for _ in range(s.updates):
+            batch = buffer.sample(s.batch_size, gen)
+            y = _targets(target_net, batch, s.gamma)
+            loss = td_loss(net(batch["obs"]), (batch["actions"], y))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, 10.0)
+            optimizer.step()
+            losses.append(float(loss.detach()))
+            if arch_step is not None:
+                other = buffer.sample(s.batch_size, gen)
+                y2 = _targets(target_net, other, s.gamma)
+                arch.append(
+                    arch_step({"obs": other["obs"], "target": (other["actions"], y2)}, td_loss)
+                )
+            updates += 1
+            if updates % s.target_every == 0:
+                target_net.load_state_dict(net.state_dict())
+        last = {
+            "td_loss": float(np.mean(losses)),
+            "reward": float(np.mean(rewards)),
+            "epsilon": epsilon,
+        }
+        for key in arch[0] if arch else ():
+            last[key] = float(np.mean([a[key] for a in arch]))
+        history.append(last)
+    return history
+
+
+def _targets(target_net: nn.Module, batch: dict, gamma: float) -> torch.Tensor:
+    # The target network runs in eval mode: its BatchNorm uses running statistics, so
+    # targets do not depend on which transitions share the batch.
+    target_net.eval()
+    with torch.no_grad():
+        return q_targets(batch["rewards"], target_net(batch["next_obs"]), batch["dones"], gamma)
+
+
+def localise(
+    net: nn.Module,
+    volumes: torch.Tensor,
+    targets: torch.Tensor,
+    settings: DqnSettings,
+    starts: torch.Tensor,
+) -> torch.Tensor:
+    """Greedy episodes from ``starts``; returns the final positions ``(N, K, 3)``."""
+    net.eval()
+    env = LandmarkEnv(
+        volumes,
+        targets,
+        settings.patch,
+        step_schedule(settings.coarse_step),
+        settings.episode_steps,
+    )
+    obs, done = env.reset(starts), False
+    with torch.no_grad():
+        while not done:
+            obs, _, done = env.step(greedy_actions(net(obs)))
+    return env.positions.float()
+
+
+def distance_errors(
+    predicted: torch.Tensor,
+    targets: torch.Tensor,
+    spacing: tuple[float, float, float],
+    names: tuple[str, ...],
+) -> dict[str, float]:
+    """Mean distance error per landmark and overall, in voxels and in mm.
+
+    Args:
+        predicted, targets: ``(N, K, 3)`` voxel coordinates.
+        spacing: mm per voxel along ``d, h, w``.
+        names: one name per landmark.
+
+    Returns:
+        ``dist_vox_<name>``, ``dist_mm_<name>``, ``dist_vox``, ``dist_mm``.
+
+    Example:
+        >>> p, t = torch.zeros(1, 1, 3), torch.tensor([[[3.0, 4.0, 0.0]]])
+        >>> round(distance_errors(p, t, (1.0, 2.0, 1.0), ("a",))["dist_mm_a"], 4)
+        8.544
+    """
+    diff = predicted.float() - targets.float()
+    vox = diff.norm(dim=-1).mean(dim=0)
+    mm = (diff * torch.tensor(spacing, dtype=torch.float32)).norm(dim=-1).mean(dim=0)
+    out: dict[str, float] = {}
+    for k, name in enumerate(names):
+        out[f"dist_vox_{name}"] = float(vox[k])
+        out[f"dist_mm_{name}"] = float(mm[k])
+    out["dist_vox"], out["dist_mm"] = float(vox.mean()), float(mm.mean())
+    return out
+
+
+def plane_errors(predicted: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
+    """Errors of the plane through the first three predicted landmarks, per volume averaged.
+
+    The angle is between the two planes' normals (0 to 90 degrees); the offset is the
+    distance from the true landmarks' centroid to the predicted plane (voxels). A volume
+    whose three predicted landmarks are collinear has no plane and counts as 90 degrees
+    and the distance to the nearest predicted landmark.
+
+    Args:
+        predicted, targets: ``(N, K >= 3, 3)`` voxel coordinates.
+
+    Returns:
+        ``plane_angle_deg`` and ``plane_offset_vox``.
+
+    Example:
+        >>> t = torch.tensor([[[0.0, 0, 0], [1, 0, 0], [0, 1, 0]]])
+        >>> p = t + torch.tensor([0.0, 0.0, 2.0])
+        >>> plane_errors(p, t)
+        {'plane_angle_deg': 0.0, 'plane_offset_vox': 2.0}
+    """
+    if predicted.shape[1] < 3:
+        raise ConfigError(f"a plane needs 3 landmarks per volume, got {predicted.shape[1]}.")
+    angles, offsets = [], []
+    for p, t in zip(predicted.double(), targets.double(), strict=True):
+        n_true = torch.linalg.cross(t[1] - t[0], t[2] - t[0])
+        n_pred = torch.linalg.cross(p[1] - p[0], p[2] - p[0])
+        centre = t[:3].mean(dim=0)
+        if float(n_pred.norm()) < 1e-9:
+            angles.append(90.0)
+            offsets.append(float((p[:3] - centre).norm(dim=1).min()))
+            continue
+        n_true, n_pred = n_true / n_true.norm(), n_pred / n_pred.norm()
+        cos = float((n_true @ n_pred).abs().clamp(max=1.0))
+        angles.append(float(np.degrees(np.arccos(cos))))
+        offsets.append(float((n_pred @ (centre - p[0])).abs()))
+    return {"plane_angle_deg": float(np.mean(angles)), "plane_offset_vox": float(np.mean(offsets))}
+
+
+def train_regressor(
+    model: nn.Module,
+    volumes: torch.Tensor,
+    targets: torch.Tensor,
+    epochs: int,
+    batch_size: int = 8,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> list[float]:
+    """Fit the direct regression baseline (MSE on coordinates as fractions of the edge).
+
+    Returns:
+        The mean training loss per epoch.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    scale = max(volumes.shape[1] - 1, 1)
+    losses = []
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(volumes.shape[0], generator=gen)
+        epoch = []
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            loss = F.mse_loss(model(volumes[idx, None]), targets[idx] / scale)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            epoch.append(float(loss.detach()))
+        losses.append(float(np.mean(epoch)))
+    return losses
+
+
+def regress(model: nn.Module, volumes: torch.Tensor) -> torch.Tensor:
+    """The regressor's landmarks ``(N, K, 3)`` in voxels."""
+    model.eval()
+    with torch.no_grad():
+        return model(volumes[:, None]) * max(volumes.shape[1] - 1, 1)

@@ -1,0 +1,43 @@
+"""benchmarks/localisation.py: ratios read the table right; --quick runs end to end."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="module")
+def bench(load_benchmark):
+    return load_benchmark("localisation")
+
+
+def _rows(seed, searched, hand, regression):
+    errors = {"start": 6.0, "searched": searched, "hand": hand, "regression": regression}
+    return [{"seed": seed, "arm": a, "dist_vox": e, "dist_mm": e, "plane_deg": 9.0,
+             "params": 1.0, "train_s": 1.0, "search_s": 2.0}
+            for a, e in errors.items()]  # fmt: skip
+
+
+def test_ratios_take_the_mean_over_seeds(bench):
+    table = pd.DataFrame(_rows(0, 2.0, 4.0, 1.0) + _rows(1, 4.0, 4.0, 3.0))
+    summary, lines = bench.summarise(table)
+    assert summary.loc["searched", "dist_mm"] == pytest.approx(3.0)
+    assert lines[0] == "searched / hand: 0.750 of the mm error (better)"
+    assert lines[1] == "searched / regression: 1.500 of the mm error (not better)"
+    assert lines[2].startswith("searched / start: 0.500")
+
+
+def test_quick_config_is_the_tiny_one(bench):
+    config = bench.config_for(bench.parse_args(["--quick"]), seed=3)
+    assert config.strategy == "marl-gdas" and config.dataset.size == 16 and config.seed == 3
+    full = bench.config_for(bench.parse_args([]), seed=0)
+    assert full.strategy_config["patch"] == 11 and full.epochs == 6
+    full.validate()
+
+
+@pytest.mark.slow
+def test_quick_run_prints_every_arm(bench, capsys):
+    summary, lines = bench.main(["--quick"])
+    assert list(summary.index) == ["start", "searched", "hand", "regression"]
+    assert bool((summary["dist_mm"] > 0).all()) and len(lines) == 3
+    assert "searched / hand" in capsys.readouterr().out

@@ -1,0 +1,119 @@
+"""marl-gdas through nasbench.search: validation, the run store it writes, determinism."""
+
+from __future__ import annotations
+
+import pytest
+
+import nasbench
+from nasbench.config import SearchConfig
+from nasbench.errors import ConfigError
+from nasbench.runs import load
+
+TINY_AGENTS = {
+    "channels": 2,
+    "n_nodes": 1,
+    "shared_normal": 1,
+    "shared_reduce": 1,
+    "agent_normal": 1,
+    "agent_reduce": 0,
+    "patch": 5,
+    "episode_steps": 4,
+    "coarse_step": 2,
+    "envs": 2,
+    "batch_size": 4,
+    "buffer_size": 64,
+    "regressor_epochs": 2,
+}
+
+
+def tiny_marl(**overrides) -> SearchConfig:
+    """Two rounds of two updates; 16^3 volumes, four of them; 5^3 patches."""
+    config = SearchConfig(
+        strategy="marl-gdas",
+        dataset={"name": "synthetic-landmarks3d", "size": 16, "limit": 4},
+        strategy_config=dict(TINY_AGENTS),
+        epochs=2,
+        max_steps_per_epoch=2,
+        seed=5,
+    )
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("marl") / "run"
+    return nasbench.search(tiny_marl(), run_dir), run_dir
+
+
+def test_search_writes_alphas_of_every_agent_genotypes_and_test_metrics(tiny_run):
+    result, run_dir = tiny_run
+    run = load(run_dir)
+    assert result.status == "finished" and run.status == "finished" and result.steps == 4
+    cells = set(run.alphas["cell_type"].astype(str))
+    assert {"shared_normal", "shared_reduce", "agent0_normal", "agent2_normal"} <= cells
+    assert set(run.alphas["op"].astype(str)) >= {"conv_5x5", "dil_conv_3x3", "skip_connect"}
+    assert sorted(set(run.alphas["epoch"])) == [0, 1]
+    assert len(run.genotypes) == 2
+    seconds = run.events[run.events["kind"] == "localisation_seconds"].iloc[-1]["payload"]
+    assert set(seconds) == {"search", "searched", "hand", "regression"}
+    agents = run.events[run.events["kind"] == "agent_genotypes"]
+    assert len(agents) == 2 and set(agents.iloc[-1]["payload"]) == {
+        "shared",
+        "agent0",
+        "agent1",
+        "agent2",
+    }
+    search = run.metrics_wide(phase="search")
+    assert {"td_loss", "reward", "arch_loss", "tau", "epsilon"} <= set(search.columns)
+    test = run.metrics_wide(phase="test").iloc[-1]
+    for arm in ("start", "searched", "hand", "regression"):
+        for name in ("dist_vox", "dist_mm", "dist_vox_landmark2", "dist_mm_landmark0"):
+            assert test[f"{arm}_{name}"] == pytest.approx(result.metrics[f"{arm}_{name}"])
+            assert 0.0 <= result.metrics[f"{arm}_{name}"] < 16 * 3**0.5 * 1.2
+        assert 0.0 <= result.metrics[f"{arm}_plane_angle_deg"] <= 90.0
+    assert result.metrics["searched_params"] > 0 and result.metrics["hand_params"] > 0
+
+
+def test_the_alpha_view_draws_one_agent(tiny_run):
+    from nasbench.viz import plot_alphas
+
+    fig = plot_alphas(load(tiny_run[1]), cell_type="agent1_normal")
+    assert len(fig.data) > 0
+
+
+@pytest.mark.slow
+def test_same_seed_same_run(tiny_run, tmp_path):
+    result, run_dir = tiny_run
+    again = nasbench.search(tiny_marl(), tmp_path / "again")
+    assert again.metrics == result.metrics and again.genotype == result.genotype
+    a, b = load(run_dir).alphas, load(tmp_path / "again").alphas
+    assert a["raw"].tolist() == b["raw"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"dataset": {"name": "synthetic3d", "size": 32}}, "localises landmarks but dataset"),
+        ({"strategy_config": {"patch": 6}}, "patch must be odd"),
+        ({"strategy_config": {"patch": 21}}, "patch 21 exceeds the volume size 16"),
+        ({"strategy_config": {"gamma": 1.5}}, "gamma"),
+        ({"strategy_config": {"shared_normal": 0, "shared_reduce": 0}}, "at least one shared"),
+        ({"strategy_config": {"lr_typo": 1.0}}, "lr_typo"),
+        ({"eigen_every": 1}, "no Hessian watch"),
+    ],
+)
+def test_bad_configs_are_one_line_errors(tmp_path, changes, message):
+    config = tiny_marl(**changes)
+    with pytest.raises(ConfigError, match=message) as err:
+        nasbench.search(config, tmp_path / "run")
+    assert "\n" not in str(err.value) and not (tmp_path / "run").exists()
+
+
+def test_a_localisation_set_needs_marl_gdas_and_a_marl_run_cannot_resume(tiny_run):
+    config = SearchConfig(dataset={"name": "synthetic-landmarks3d", "size": 16})
+    with pytest.raises(ConfigError, match='search it with strategy "marl-gdas"'):
+        config.validate()
+    with pytest.raises(ConfigError, match="cannot be resumed"):
+        nasbench.resume(tiny_run[1])

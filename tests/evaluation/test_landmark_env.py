@@ -1,0 +1,236 @@
+"""The multi-agent landmark environment and the Q-learning pieces, on hand-worked cases."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from nasbench.errors import ConfigError
+from nasbench.evaluation.dqn import (
+    DqnSettings,
+    ReplayBuffer,
+    distance_errors,
+    epsilon_at,
+    localise,
+    plane_errors,
+    q_targets,
+    td_loss,
+    train_dqn,
+)
+from nasbench.evaluation.landmark_env import (
+    LandmarkEnv,
+    extract_patches,
+    random_starts,
+    step_schedule,
+)
+
+
+def _env(targets, steps=(1,), max_steps=4, size=8):
+    targets = torch.tensor(targets, dtype=torch.float32)
+    return LandmarkEnv(
+        torch.zeros(targets.shape[0], size, size, size), targets, 3, steps, max_steps
+    )
+
+
+def test_reward_is_the_decrease_in_distance_per_agent():
+    env = _env([[[4.0, 4.0, 4.0], [0.0, 0.0, 0.0]]])
+    env.reset(torch.tensor([[[1, 4, 4], [3, 4, 0]]]))
+    _, reward, done = env.step(torch.tensor([[0, 1]]))  # agent 0: +d, agent 1: -d
+    assert torch.allclose(reward, torch.tensor([[1.0, 5.0 - math.sqrt(20.0)]]))
+    assert env.positions.tolist() == [[[2, 4, 4], [2, 4, 0]]] and not done
+    _, reward, _ = env.step(torch.tensor([[1, 2]]))  # away from the target: negative
+    assert reward[0, 0].item() == pytest.approx(-1.0)
+
+
+def test_moves_are_clipped_at_the_volume_boundary():
+    env = _env([[[3.0, 3.0, 3.0]]], steps=(4,))
+    env.reset(torch.tensor([[[0, 7, 2]]]))
+    _, reward, _ = env.step(torch.tensor([[1]]))  # -d from 0: stays at 0
+    assert env.positions.tolist() == [[[0, 7, 2]]] and reward.item() == 0.0
+    env.step(torch.tensor([[2]]))  # +h by 4 from 7: clipped to 7
+    assert env.positions[0, 0, 1].item() == 7
+    env.step(torch.tensor([[4]]))  # +w by 4 from 2: 6
+    assert env.positions[0, 0, 2].item() == 6
+    env.reset(torch.tensor([[[-3, 12, 4]]]))  # starts are clipped too
+    assert env.positions.tolist() == [[[0, 7, 4]]]
+
+
+def test_step_size_shrinks_over_the_episode_and_the_episode_ends():
+    assert step_schedule(4) == (4, 2, 1) and step_schedule(3) == (3, 1)
+    env = _env([[[0.0, 0.0, 0.0]]], steps=(4, 2, 1), max_steps=6, size=32)
+    env.reset(torch.tensor([[[0, 0, 0]]]))
+    sizes, done = [], False
+    while not done:
+        sizes.append(env.step_size)
+        _, _, done = env.step(torch.tensor([[0]]))
+    assert sizes == [4, 4, 2, 2, 1, 1] and env.positions[0, 0, 0].item() == 14
+    with pytest.raises(ConfigError, match="at least 1 voxel"):
+        step_schedule(0)
+
+
+def test_patches_are_centred_and_zero_outside():
+    v = torch.arange(5.0**3).view(1, 5, 5, 5)
+    p = extract_patches(v, torch.tensor([[[2, 2, 2], [0, 4, 1]]]), 3)
+    assert p.shape == (1, 2, 1, 3, 3, 3)
+    assert torch.equal(p[0, 0, 0], v[0, 1:4, 1:4, 1:4])
+    assert p[0, 1, 0, 1, 1, 1].item() == v[0, 0, 4, 1].item()
+    assert p[0, 1, 0, 0].abs().sum().item() == 0.0 and p[0, 1, 0, :, 2].abs().sum().item() == 0.0
+    with pytest.raises(ConfigError, match="positive odd number"):
+        extract_patches(v, torch.zeros(1, 1, 3, dtype=torch.long), 4)
+
+
+def test_bad_shapes_are_one_line_errors():
+    env = _env([[[1.0, 1.0, 1.0]]])
+    env.reset(torch.zeros(1, 1, 3))
+    with pytest.raises(ConfigError, match=r"actions must be \(E, K\) = \(1, 1\)"):
+        env.step(torch.tensor([0]))
+    with pytest.raises(ConfigError, match="volumes must be"):
+        LandmarkEnv(torch.zeros(8, 8, 8), torch.zeros(1, 1, 3))
+
+
+def test_q_learning_targets_on_a_hand_case():
+    rewards = torch.tensor([[1.0, -0.5], [2.0, 0.0]])
+    next_q = torch.tensor([[[0.0, 3.0, 1.0], [-1.0, -2.0, -4.0]], [[5.0, 5.0, 5.0], [9, 9, 9]]])
+    dones = torch.tensor([0.0, 1.0])
+    y = q_targets(rewards, next_q, dones, gamma=0.5)
+    assert torch.allclose(y, torch.tensor([[1.0 + 1.5, -0.5 - 0.5], [2.0, 0.0]]))
+    q = torch.tensor([[[1.0, 2.5, 0.0], [0.0, 0.0, -1.0]]])
+    loss = td_loss(q, (torch.tensor([[1, 0]]), torch.tensor([[2.5, 1.0]])))
+    assert loss.item() == pytest.approx((0.0 + 0.5) / 2)  # Huber: |1| -> 0.5
+
+
+def test_epsilon_schedule_and_replay_ring():
+    assert epsilon_at(2, 5, 1.0, 0.0) == pytest.approx(0.5)
+    assert epsilon_at(0, 1, 1.0, 0.2) == pytest.approx(0.2)
+    buf = ReplayBuffer(3, n_agents=1, patch=1)
+    for i in range(4):
+        obs = (torch.full((1, 1, 1, 1, 1, 1), float(i)), torch.zeros(1, 1, 3))
+        buf.add(obs, torch.tensor([[i % 6]]), torch.tensor([[float(i)]]), obs, i == 3)
+    assert buf.size == 3 and sorted(buf.rewards[:, 0].tolist()) == [1.0, 2.0, 3.0]
+    batch = buf.sample(5, torch.Generator().manual_seed(0))
+    assert batch["obs"][0].shape == (5, 1, 1, 1, 1, 1) and batch["actions"].shape == (5, 1)
+    with pytest.raises(ConfigError, match="positive capacity"):
+        ReplayBuffer(0, 1, 3)
+
+
+def test_distance_errors_in_voxels_and_mm():
+    p = torch.zeros(2, 2, 3)
+    t = torch.tensor([[[3.0, 4.0, 0.0], [0, 0, 1]], [[0.0, 0.0, 0.0], [0, 0, 3]]])
+    out = distance_errors(p, t, (2.0, 1.0, 1.0), ("a", "b"))
+    assert out["dist_vox_a"] == pytest.approx(2.5) and out["dist_vox_b"] == pytest.approx(2.0)
+    assert out["dist_mm_a"] == pytest.approx(math.sqrt(52) / 2)
+    assert out["dist_vox"] == pytest.approx(2.25)
+
+
+def test_plane_errors_angle_offset_and_collinear_estimates():
+    t = torch.tensor([[[0.0, 0, 0], [4, 0, 0], [0, 4, 0]]])
+    tilted = torch.tensor([[[0.0, 0, 0], [4, 0, 4], [0, 4, 0]]])  # normal (-1, 0, 1)/sqrt2
+    out = plane_errors(tilted, t)
+    assert out["plane_angle_deg"] == pytest.approx(45.0)
+    centre = torch.tensor([4 / 3, 4 / 3, 0.0])
+    assert out["plane_offset_vox"] == pytest.approx(abs(float(centre @ torch.tensor([-1.0, 0, 1])))
+                                                    / 2**0.5)  # fmt: skip
+    line = torch.tensor([[[0.0, 0, 0], [1, 1, 1], [2, 2, 2]]])
+    assert plane_errors(line, t)["plane_angle_deg"] == 90.0
+    with pytest.raises(ConfigError, match="needs 3 landmarks"):
+        plane_errors(t[:, :2], t[:, :2])
+
+
+class _Oracle(torch.nn.Module):
+    """Q = -distance after each action, from the positions alone (a known-good policy)."""
+
+    def __init__(self, targets):
+        super().__init__()
+        self.targets = targets
+        self.scale = torch.nn.Parameter(torch.ones(()))
+
+    def forward(self, obs):
+        pos = obs[1] * 15
+        moves = torch.tensor([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])
+        after = pos[:, :, None, :] + moves
+        return -self.scale * (after - self.targets[: pos.shape[0], :, None]).norm(dim=-1)
+
+
+def test_greedy_localisation_reaches_the_target_with_a_good_q_function():
+    # No 'stay' action: at its target an agent steps off and back, so the targets are an
+    # even number of moves away and the episode an even number of steps long.
+    targets = torch.tensor([[[3.0, 12.0, 7.0], [10.0, 2.0, 8.0]]])
+    s = DqnSettings(episode_steps=30, coarse_step=1, patch=3)
+    found = localise(
+        _Oracle(targets),
+        torch.zeros(1, 16, 16, 16),
+        targets,
+        s,
+        torch.tensor([[[8, 8, 8], [8, 8, 8]]]),
+    )
+    assert torch.equal(found, targets)
+    assert random_starts(1, 2, 16, torch.Generator().manual_seed(1)).shape == (1, 2, 3)
+
+
+def test_dqn_loop_is_deterministic_and_calls_its_hooks():
+    volumes = torch.rand(2, 8, 8, 8, generator=torch.Generator().manual_seed(0))
+    targets = torch.tensor([[[2.0, 2.0, 2.0]], [[5.0, 5.0, 5.0]]])
+    s = DqnSettings(rounds=2, updates=2, envs=2, episode_steps=3, patch=3, batch_size=4)
+
+    def run():
+        torch.manual_seed(123)  # only the seed below may matter
+        net = torch.nn.Sequential(torch.nn.Flatten(2), torch.nn.Linear(27, 6))
+        seen = []
+        hist = train_dqn(
+            lambda_net(net),
+            volumes,
+            targets,
+            s,
+            seed=3,
+            on_round=lambda r, last: seen.append(r) and False,
+            arch_step=lambda batch, loss: {"arch_loss": 1.0},
+        )
+        return hist, seen, net[1].weight.detach().clone()
+
+    (h1, seen, w1), (h2, _, w2) = run(), run()
+    assert seen == [0, 1] and len(h1) == 2 and h1 == h2 and torch.equal(w1, w2)
+    assert h1[0]["epsilon"] == 1.0 and h1[0]["arch_loss"] == 1.0
+
+
+def lambda_net(inner):
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, obs):
+            return self.inner(obs[0][:, :, 0])
+
+    return Net()
+
+
+class _PositionNet(torch.nn.Module):
+    """Q from the agent's position alone: enough when the landmark never moves."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.f = torch.nn.Sequential(
+            torch.nn.Linear(3, 64), torch.nn.ReLU(), torch.nn.Linear(64, 6)
+        )
+
+    def forward(self, obs):
+        return self.f(obs[1])
+
+
+@pytest.mark.slow
+def test_q_learning_learns_to_walk_to_a_fixed_landmark():
+    volumes = torch.zeros(8, 16, 16, 16)
+    targets = torch.tensor([[[4.0, 11.0, 6.0]]]).repeat(8, 1, 1)
+    s = DqnSettings(rounds=30, updates=10, envs=4, episode_steps=12, coarse_step=2, patch=3,
+                    batch_size=32, lr=3e-3)  # fmt: skip
+    net = _PositionNet()
+    history = train_dqn(net, volumes, targets, s, seed=0)
+    starts = random_starts(8, 1, 16, torch.Generator().manual_seed(1))
+    before = distance_errors(starts, targets, (1, 1, 1), ("a",))["dist_vox"]
+    after = distance_errors(localise(net, volumes, targets, s, starts), targets, (1, 1, 1),
+                            ("a",))["dist_vox"]  # fmt: skip
+    assert after < 0.3 * before  # about 5.3 voxels -> under 1
+    assert history[-1]["reward"] > 0
