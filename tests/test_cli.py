@@ -69,7 +69,7 @@ def test_datasets_details_of_one_entry(capsys):
     [
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["datasets", "breastmnst"], "Did you mean 'breastmnist'?"),
-        (["datasets", "--task", "regression"], "invalid choice: 'regression'"),
+        (["datasets", "--task", "forecasting"], "invalid choice: 'forecasting'"),
         (["datasets", "--dims", "4"], "invalid choice: 4"),
     ],
 )

@@ -185,7 +185,7 @@ def flag_cases() -> list[Case]:
         Case("flag-resume-no-folder", ["resume"], "run_dir"),
         Case("flag-stop-two-folders", ["stop", "a", "b"], "b"),
         Case("flag-datasets-dims", ["datasets", "--dims", "4"], "4"),
-        Case("flag-datasets-task", ["datasets", "--task", "regression"], "regression"),
+        Case("flag-datasets-task", ["datasets", "--task", "forecasting"], "forecasting"),
         Case("flag-datasets-unknown-name", ["datasets", "pneumoniamnst"], "pneumoniamnst"),
         Case("flag-runs-missing-folder", ["runs", "{tmp}/nope"], "nope"),
         Case("flag-runs-file", ["runs", "{tmp}/c.json"], "c.json", good),
