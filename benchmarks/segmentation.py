@@ -137,8 +137,6 @@ def trellis_row(args: argparse.Namespace, recipe, dataset: str) -> dict:
     """The Auto-DeepLab / MS-NAS trellis searched by PC-DARTS (cell alphas and scale betas),
     its Viterbi path + cell retrained with the NAS-Unet's recipe on the same splits."""
     from nasbench.config import DatasetConfig, SearchConfig
-    from nasbench.engine.search import search
-    from nasbench.evaluation.final_evaluation import retrain
 
     space = {
         "name": "trellis",
@@ -157,22 +155,7 @@ def trellis_row(args: argparse.Namespace, recipe, dataset: str) -> dict:
         device=args.device,
         seed=args.seed,
     )
-    with tempfile.TemporaryDirectory() as folder:
-        run_dir = Path(folder) / "run"
-        start = time.perf_counter()
-        result = search(config, run_dir)
-        search_s = time.perf_counter() - start
-        print(f"trellis searched in {search_s:.1f}s: path {result.genotype.path}")
-        res = retrain(run_dir, recipe, baseline=False).results["searched"]
-    return {
-        "model": "Trellis (searched)",
-        "params": res.params,
-        "test_dice": res.test["dice"],
-        **{k: v for k, v in res.test.items() if k.startswith("dice_")},
-        "test_hd95": res.test.get("hd95"),
-        "train_s": res.wall_s,
-        "search_s": search_s,
-    }
+    return searched_row("Trellis (searched)", config, recipe, lambda g: f"path {g.path}")
 
 
 def c2fnas_row(args: argparse.Namespace, recipe) -> dict:
@@ -180,8 +163,6 @@ def c2fnas_row(args: argparse.Namespace, recipe) -> dict:
     short proxy training, stage 2 searches each cell's 2D/3D/P3D conv (``--strategy``,
     ``--search-epochs``); the genotype is retrained with the recipe of the other rows."""
     from nasbench.config import DatasetConfig, SearchConfig
-    from nasbench.engine.search import search
-    from nasbench.evaluation.final_evaluation import retrain
 
     if args.dims != 3:
         raise SystemExit("--c2fnas searches 3D volumes; add --dims 3.")
@@ -203,15 +184,24 @@ def c2fnas_row(args: argparse.Namespace, recipe) -> dict:
         device=args.device,
         seed=args.seed,
     )
+    return searched_row("C2FNAS (searched)", config, recipe, lambda g: g.to_json())
+
+
+def searched_row(model: str, config, recipe, describe) -> dict:
+    """Search ``config`` in a temporary folder, retrain its genotype with ``recipe``, and
+    return the table row (``describe(genotype)`` is printed with the search time)."""
+    from nasbench.engine.search import search
+    from nasbench.evaluation.final_evaluation import retrain
+
     with tempfile.TemporaryDirectory() as folder:
         run_dir = Path(folder) / "run"
         start = time.perf_counter()
         result = search(config, run_dir)
         search_s = time.perf_counter() - start
-        print(f"C2FNAS searched in {search_s:.1f}s: {result.genotype.to_json()}")
+        print(f"{model} searched in {search_s:.1f}s: {describe(result.genotype)}")
         res = retrain(run_dir, recipe, baseline=False).results["searched"]
     return {
-        "model": "C2FNAS (searched)",
+        "model": model,
         "params": res.params,
         "test_dice": res.test["dice"],
         **{k: v for k, v in res.test.items() if k.startswith("dice_")},

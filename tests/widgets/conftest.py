@@ -53,3 +53,24 @@ def fake_run(tmp_path) -> Path:
 def snapshot_writer():
     """The function that writes one alpha snapshot per cell into a store."""
     return write_snapshot
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Record the launcher's start_process calls instead of starting a search."""
+    from widgets import launcher as launcher_module
+
+    calls = []
+
+    class _Done:
+        pid = 1234
+
+        def poll(self):
+            return 0
+
+    def fake_start(args, run_dir):
+        calls.append((args, run_dir))
+        return _Done()
+
+    monkeypatch.setattr(launcher_module, "start_process", fake_start)
+    return calls

@@ -4,32 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from nasbench.config import SearchConfig
 from widgets import launcher as launcher_module
 from widgets.launcher import CONFIG_NAME, SearchLauncher, available_devices
 
 TINY_SPACE = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}}
-
-
-@pytest.fixture
-def started(monkeypatch):
-    """Record start_process calls instead of starting a search."""
-    calls = []
-
-    class _Done:
-        pid = 1234
-
-        def poll(self):
-            return 0
-
-    def fake_start(args, run_dir):
-        calls.append((args, run_dir))
-        return _Done()
-
-    monkeypatch.setattr(launcher_module, "start_process", fake_start)
-    return calls
 
 
 def test_run_writes_the_chosen_config(tmp_path, started):

@@ -4,31 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from nasbench.config import SearchConfig
-from widgets import launcher as launcher_module
 from widgets.launcher import CONFIG_NAME, SearchLauncher, runnable_strategies
 
 TINY_SPACE = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}}
-
-
-@pytest.fixture
-def started(monkeypatch):
-    calls = []
-
-    class _Done:
-        pid = 1234
-
-        def poll(self):
-            return 0
-
-    def fake_start(args, run_dir):
-        calls.append((args, run_dir))
-        return _Done()
-
-    monkeypatch.setattr(launcher_module, "start_process", fake_start)
-    return calls
 
 
 def test_unnas_is_listed_and_launches_with_its_pretext_task(tmp_path, started):
