@@ -61,7 +61,9 @@ def _history(run_dir: Path):
 
 @pytest.mark.parametrize("strategy", ["darts", "gdas"])
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tiny, tmp_path, strategy):
-    config = tiny(strategy, epochs=2, max_steps_per_epoch=3, checkpoint_every=1)
+    # Nine steps, killed after the second: a fast step (GDAS on a tiny net) must not let
+    # the search finish between the poll that sees step 2 and the kill.
+    config = tiny(strategy, epochs=3, max_steps_per_epoch=3, checkpoint_every=1)
     # The killed search runs on one thread (see _launch); so does the reference, and
     # resume must pick that count up from the run store whatever this process uses.
     threads = torch.get_num_threads()
@@ -74,7 +76,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tiny, tmp_path, strate
 
     killed = tmp_path / "killed"
     process = _launch(config, killed, tmp_path)
-    _wait_for_step(killed, 4, process)
+    _wait_for_step(killed, 2, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert load(killed).status == "running"  # nobody told the store: it was killed
