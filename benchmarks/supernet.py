@@ -749,6 +749,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             precision=args.precision,
             clock=args.clock,
+            # CUDA's peak counter is reset per measurement, so only a CPU peak (the
+            # process's resident set) needs a fresh process; on a GPU that would cost a
+            # torch import and a CUDA start per variant.
+            isolate=dev.type != "cuda",
             log=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
         print(format_table(rows), flush=True)
