@@ -34,14 +34,26 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def resolve_precision(device: torch.device, precision: str = "auto") -> str:
+# Inputs of at most this many pixels (or voxels) per image keep a search step on a GPU
+# bound by kernel launches, not arithmetic: on an H200, the DARTS search step at 28x28
+# (C=16, 8 cells, batch 64) took 0.52 s in fp32 and 0.70 s under bf16 autocast (the casts
+# are extra kernels), 0.64 s in fp32 with channels-last (benchmarks/README.md, "GPU").
+# There "auto" keeps fp32 and the default memory format.
+LAUNCH_BOUND_PIXELS = 32 * 32
+
+
+def resolve_precision(
+    device: torch.device, precision: str = "auto", input_pixels: int | None = None
+) -> str:
     """The precision a search runs in: ``"bf16"`` or ``"fp32"``.
 
     Args:
         device: the device the search runs on.
         precision: ``auto`` takes bf16 autocast on a CUDA GPU that supports it and fp32
-            everywhere else; ``bf16`` asks for it (still fp32 on the CPU, where bf16 is
-            slower than fp32 for these small convolutions); ``fp32`` never autocasts.
+            everywhere else, and for inputs of at most :data:`LAUNCH_BOUND_PIXELS`;
+            ``bf16`` asks for it (still fp32 on the CPU, where bf16 is slower than fp32
+            for these small convolutions); ``fp32`` never autocasts.
+        input_pixels: pixels (or voxels) of one input image, when known.
 
     Returns:
         ``"bf16"`` or ``"fp32"``.
@@ -54,9 +66,13 @@ def resolve_precision(device: torch.device, precision: str = "auto") -> str:
         raise ConfigError(f'precision must be "auto", "bf16" or "fp32", got {precision!r}.')
     if device.type != "cuda" or precision == "fp32":
         return "fp32"
-    if precision == "auto" and not torch.cuda.is_bf16_supported():
+    if precision == "auto" and (_launch_bound(input_pixels) or not torch.cuda.is_bf16_supported()):
         return "fp32"
     return "bf16"
+
+
+def _launch_bound(input_pixels: int | None) -> bool:
+    return input_pixels is not None and input_pixels <= LAUNCH_BOUND_PIXELS
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
@@ -66,9 +82,15 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     return contextlib.nullcontext()
 
 
-def wants_channels_last(device: torch.device, asked: bool) -> bool:
-    """Channels-last on CUDA always (tensor-core convolutions), elsewhere when asked."""
-    return asked or device.type == "cuda"
+def wants_channels_last(device: torch.device, asked: bool, input_pixels: int | None = None) -> bool:
+    """Channels-last when asked, and on CUDA (tensor-core convolutions) unless the inputs
+    are small enough (:data:`LAUNCH_BOUND_PIXELS`) that the format changes cost more.
+
+    Example:
+        >>> wants_channels_last(torch.device("cpu"), False)
+        False
+    """
+    return asked or (device.type == "cuda" and not _launch_bound(input_pixels))
 
 
 def to_channels_last(module: torch.nn.Module, spatial_dims: int) -> torch.nn.Module:

@@ -39,6 +39,7 @@ from nasbench.device import (
     peak_memory_mb,
     reset_peak_memory,
     resolve_device,
+    resolve_precision,
     to_channels_last,
     wants_channels_last,
 )
@@ -70,6 +71,7 @@ class _Parts:
     w_optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     loss_fn: nn.Module
+    precision: str = "fp32"  # resolved: "bf16" or "fp32"
     macro: Any = None  # a two-stage space's first stage (C2FNAS: the topology ranking)
 
 
@@ -105,7 +107,9 @@ def _build(config: SearchConfig) -> _Parts:
     supernet = space.supernet(
         method=config.strategy, method_config=config.strategy_config, seed=config.seed
     ).to(device)
-    if wants_channels_last(device, supernet.channels_last):
+    input_pixels = math.prod(train_batches.batch(0, 0)[0].shape[2:])
+    precision = resolve_precision(device, config.precision, input_pixels)
+    if wants_channels_last(device, supernet.channels_last, input_pixels):
         # Inputs (Supernet.forward) and weights both, or the convs convert every call.
         supernet.channels_last = True
         to_channels_last(supernet, space.skeleton.spatial_dims)
@@ -128,6 +132,7 @@ def _build(config: SearchConfig) -> _Parts:
         method=supernet.method,
         w_optimizer=w_optimizer,
         scheduler=scheduler,
+        precision=precision,
         loss_fn=loss_fn,
         macro=macro,
     )
@@ -494,7 +499,7 @@ class _Loop:
         x_val, y_val = (t.to(p.device) for t in p.val.batch(self.epoch, self.batch))
         lr = p.w_optimizer.param_groups[0]["lr"]
         p.supernet.train()
-        with autocast(p.device, cfg.precision):
+        with autocast(p.device, p.precision):
             arch = p.method.arch_step(
                 p.supernet, (x_train, y_train), (x_val, y_val), p.loss_fn, lr, p.w_optimizer
             )
@@ -574,7 +579,7 @@ class _Loop:
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             x, _ = (t.to(p.device) for t in p.val.batch(0, 0))
             started = time.perf_counter()
-            with autocast(p.device, self.config.precision):
+            with autocast(p.device, p.precision):
                 float(p.task.infer(p.supernet, x).float().sum())  # waits for a GPU too
             seconds = time.perf_counter() - started
         p.supernet.train()
@@ -665,7 +670,7 @@ class _Loop:
             leave=False,
             disable=not self.progress,
         )
-        with batches, torch.no_grad(), autocast(p.device, self.config.precision):
+        with batches, torch.no_grad(), autocast(p.device, p.precision):
             for index in batches:
                 x, y = (t.to(p.device) for t in p.val.batch(0, index))
                 out = p.task.infer(p.supernet, x)

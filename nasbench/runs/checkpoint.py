@@ -263,7 +263,7 @@ def _set_generator_state(name: str, generator: Generator, saved: Mapping[str, An
             "passed; pass the same kind of generator as at capture."
         )
     if isinstance(generator, torch.Generator):
-        generator.set_state(saved["state"])
+        generator.set_state(saved["state"].cpu())  # set_state takes a CPU ByteTensor only
     elif isinstance(generator, np.random.Generator):
         bit_state = dict(saved["state"])
         generator.bit_generator.state = _arrays(bit_state)

@@ -110,6 +110,21 @@ def test_channels_last_moves_conv_weights_of_either_dims(dims):
     assert wants_channels_last(torch.device("cpu"), True)
 
 
+def test_small_inputs_keep_fp32_and_the_plain_format_on_a_gpu():
+    """At MedMNIST's 28 px a GPU step is launch-bound: casts and format changes only add
+    kernels, so "auto" keeps fp32 and channels-first there (a GPU is not needed to ask)."""
+    import torch
+
+    from nasbench.device import LAUNCH_BOUND_PIXELS, resolve_precision, wants_channels_last
+
+    cuda = torch.device("cuda")
+    assert resolve_precision(cuda, "auto", 28 * 28) == "fp32"
+    assert resolve_precision(cuda, "bf16", 28 * 28) == "bf16"  # asked for: given
+    assert not wants_channels_last(cuda, False, LAUNCH_BOUND_PIXELS)
+    assert wants_channels_last(cuda, False, LAUNCH_BOUND_PIXELS + 1)
+    assert wants_channels_last(cuda, True, 28 * 28)
+
+
 def test_cpu_peak_memory_window_restarts_on_linux():
     from pathlib import Path
 

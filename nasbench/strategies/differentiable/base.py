@@ -227,7 +227,8 @@ class DifferentiableMethod:
         """Restore :meth:`state_dict` output (call after ``setup``)."""
         if state.get("arch_optimizer") is not None and self.arch_optimizer is not None:
             self.arch_optimizer.load_state_dict(state["arch_optimizer"])
-        self.generator.set_state(state["generator"])
+        # A checkpoint loaded onto the GPU brings this CPU generator's state there too.
+        self.generator.set_state(state["generator"].cpu())
         self.on_epoch_start(state["epoch"], state["total_epochs"])
 
 
