@@ -104,8 +104,8 @@ class SearchConfig:
             windows of this edge (None: one window, the whole image; 3D volumes always
             go through the sliding-window inferer).
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
-        precision: ``auto`` (bf16 autocast on a CUDA GPU that has it, fp32 on the CPU),
-            ``fp32`` or ``bf16``.
+        precision: ``auto`` (bf16 autocast on a CUDA GPU that has it for images over
+            32x32, fp32 for smaller ones and on the CPU), ``fp32`` or ``bf16``.
         seed: the only source of randomness.
         deterministic: ask torch for deterministic kernels.
 
