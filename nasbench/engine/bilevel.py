@@ -20,10 +20,8 @@ V-NAS, DiNTS) is its supernet. The loop itself is the same for all of them.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,13 +43,12 @@ from nasbench.device import (
 )
 from nasbench.engine.budget import PROBE_STEPS, BudgetPlan, fit_budget
 from nasbench.engine.result import SearchResult
+from nasbench.engine.run_setup import open_or_create_run, recording_status, search_settings
 from nasbench.errors import DivergenceError, NasbenchError
 from nasbench.evaluation.tasks import Task, task_of_info
 from nasbench.protocols import Genotype
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
-from nasbench.runs.environment import capture_environment
 from nasbench.runs.faults import fault_point
-from nasbench.runs.store import check_new_run_dir
 from nasbench.spaces.ops import is_parameter_free, op_names
 
 # Architecture weights beyond this magnitude count as diverged: exp(-1e4) is 0 in float32.
@@ -296,63 +293,14 @@ def run_search(
     """
     started = time.perf_counter()  # a budget counts building the data and supernet too
     run_dir = Path(run_dir)
-    parts = None
-    if resume:
-        store = RunStore.open(run_dir)
-        with _closed_on_error(store):
-            config = SearchConfig.from_dict(store.config).validate()
-    else:
-        config.validate()
-        check_new_run_dir(run_dir)
-        # Data and supernet first: a file that does not load leaves no run folder behind.
-        parts = _build(config)
-        store = RunStore.create(
-            run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
-        )
-    was_deterministic = torch.are_deterministic_algorithms_enabled()
-    # CPU kernels sum in an order that depends on the thread count, so a resumed run
-    # uses the count the run started with to reach the same numbers bit for bit.
-    threads = store.environment.get("threads") if resume else None
-    with store, _torch_threads(threads):
-        try:
-            store.set_status("running")
-            # Deterministic kernels for this search only; the caller's setting comes back.
-            torch.use_deterministic_algorithms(config.deterministic, warn_only=True)
+    # Data and supernet first: a file that does not load leaves no run folder behind.
+    config, store, parts = open_or_create_run(config, run_dir, resume, _build)
+    threads = store.environment.get("threads") if resume else None  # resume: same sums
+    with store, search_settings(config.deterministic, threads):
+        with recording_status(store):
             result = _Loop(config, store, run_dir, progress, parts, started).run(resume)
-        except KeyboardInterrupt:
-            store.set_status("stopped", "interrupted")
-            raise
-        except Exception as err:
-            # A person reads a NasbenchError as it is; anything else keeps its type's name.
-            reason = str(err) if isinstance(err, NasbenchError) else f"{type(err).__name__}: {err}"
-            store.set_status("failed", reason)
-            raise
-        finally:
-            torch.use_deterministic_algorithms(was_deterministic)
         store.set_status(result.status)
         return result
-
-
-@contextlib.contextmanager
-def _closed_on_error(store: RunStore) -> Iterator[None]:
-    """Release the writer lock when opening a run for resume fails half-way."""
-    try:
-        yield
-    except BaseException:
-        store.close()
-        raise
-
-
-@contextlib.contextmanager
-def _torch_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``threads`` CPU threads (None: leave them); restore after."""
-    before = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(int(threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class _Loop:

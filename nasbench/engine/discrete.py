@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.config import SearchConfig
+from nasbench.engine.run_setup import recording_status
 from nasbench.errors import ConfigError
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
@@ -212,24 +213,18 @@ def _run(
     bar = _ProgressBar(parts.budget) if progress else None
     with store:
         try:
-            store.set_status("running")
-            out = run_discrete(
-                parts.strategy,
-                parts.evaluator,
-                parts.budget,
-                store=store,
-                executor=parts.executor,
-                on_result=bar,
-                cache=parts.cache,
-                replay=replay,
-                replay_elapsed=elapsed,
-            )
-        except KeyboardInterrupt:
-            store.set_status("stopped", "interrupted")
-            raise
-        except Exception as err:
-            store.set_status("failed", f"{type(err).__name__}: {err}")
-            raise
+            with recording_status(store):
+                out = run_discrete(
+                    parts.strategy,
+                    parts.evaluator,
+                    parts.budget,
+                    store=store,
+                    executor=parts.executor,
+                    on_result=bar,
+                    cache=parts.cache,
+                    replay=replay,
+                    replay_elapsed=elapsed,
+                )
         finally:
             if bar is not None:
                 bar.close()

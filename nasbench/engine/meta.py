@@ -7,16 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from nasbench.config import SearchConfig
-from nasbench.device import resolve_device
-from nasbench.engine.bilevel import _closed_on_error, _torch_threads
 from nasbench.engine.result import SearchResult
-from nasbench.errors import NasbenchError
-from nasbench.runs import RunStore
-from nasbench.runs.environment import capture_environment
-from nasbench.runs.store import check_new_run_dir
+from nasbench.engine.run_setup import open_or_create_run, recording_status, search_settings
 
 
 def run_meta_search(
@@ -43,37 +36,17 @@ def run_meta_search(
     from nasbench.strategies.meta.loop import MetaLoop, MetaParts
 
     run_dir = Path(run_dir)
-    parts = None
-    if resume:
-        store = RunStore.open(run_dir)
-        with _closed_on_error(store):
-            config = SearchConfig.from_dict(store.config).validate()
-    else:
-        config.validate()
-        check_new_run_dir(run_dir)
-        meta = make_config("strategy", config.strategy, config.strategy_config)
-        parts = MetaParts(config, meta)  # data first: a set that does not load leaves no folder
-        store = RunStore.create(
-            run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
-        )
+
+    def build(config: SearchConfig) -> MetaParts:
+        return MetaParts(config, make_config("strategy", config.strategy, config.strategy_config))
+
+    config, store, parts = open_or_create_run(config, run_dir, resume, build)
     meta = make_config("strategy", config.strategy, config.strategy_config)
-    was_deterministic = torch.are_deterministic_algorithms_enabled()
     threads = store.environment.get("threads") if resume else None
-    with store, _torch_threads(threads):
-        try:
-            store.set_status("running")
-            torch.use_deterministic_algorithms(config.deterministic, warn_only=True)
+    with store, search_settings(config.deterministic, threads):
+        with recording_status(store):
             loop = MetaLoop(config, meta, store, run_dir, parts, progress)
             status = loop.run(resume)
-        except KeyboardInterrupt:
-            store.set_status("stopped", "interrupted")
-            raise
-        except Exception as err:
-            reason = str(err) if isinstance(err, NasbenchError) else f"{type(err).__name__}: {err}"
-            store.set_status("failed", reason)
-            raise
-        finally:
-            torch.use_deterministic_algorithms(was_deterministic)
         store.set_status(status)
     metrics = {
         f"{name}_{key}": float(value)

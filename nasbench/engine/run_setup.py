@@ -1,0 +1,133 @@
+"""What every search loop does around its steps: open or create its run, and record how
+it ended.
+
+A new run validates its config, checks the folder is new and builds its data *before*
+the store exists, so a file that does not load leaves no run folder behind. A resumed run
+reads its own config back from the store. While the loop runs, the store's status says
+``running``; an interrupt leaves ``stopped``, an error ``failed`` with a reason a person
+can read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+
+from nasbench.config import SearchConfig
+from nasbench.device import resolve_device
+from nasbench.errors import NasbenchError
+from nasbench.runs import RunStore
+from nasbench.runs.environment import capture_environment
+from nasbench.runs.store import check_new_run_dir
+
+Parts = TypeVar("Parts")
+
+
+def open_or_create_run(
+    config: SearchConfig,
+    run_dir: str | Path,
+    resume: bool,
+    build: Callable[[SearchConfig], Parts],
+) -> tuple[SearchConfig, RunStore, Parts | None]:
+    """Open the run to resume, or build a new search's parts and then create its run.
+
+    Args:
+        config: the search; ignored when ``resume`` (the run's own config is read back).
+        run_dir: the run folder (must not hold a run unless ``resume``).
+        resume: open the run in ``run_dir`` instead of creating one.
+        build: makes the loop's parts (data first) from the validated config; called for a
+            new run only, before its folder exists.
+
+    Returns:
+        ``(config, store, parts)``: the validated config, the open store, and the parts
+        (None on resume: the loop rebuilds them from the read-back config).
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp()) / "run"
+        >>> cfg, store, parts = open_or_create_run(SearchConfig(), folder, False, lambda c: 1)
+        >>> parts, store.status
+        (1, 'created')
+        >>> store.close()
+    """
+    run_dir = Path(run_dir)
+    if resume:
+        store = RunStore.open(run_dir)
+        with _closed_on_error(store):
+            return SearchConfig.from_dict(store.config).validate(), store, None
+    config.validate()
+    check_new_run_dir(run_dir)
+    parts = build(config)  # a set that does not load leaves no run folder behind
+    environment = capture_environment(resolve_device(config.device))
+    return config, RunStore.create(run_dir, config.to_dict(), environment), parts
+
+
+@contextlib.contextmanager
+def recording_status(store: RunStore) -> Iterator[None]:
+    """Mark the run ``running`` for the block; ``stopped`` or ``failed`` if it ends early.
+
+    A :class:`~nasbench.errors.NasbenchError` is recorded as its message (written for a
+    person); any other error keeps its type's name. The error is raised again.
+
+    Example:
+        >>> import tempfile
+        >>> store = RunStore.create(Path(tempfile.mkdtemp()) / "run", {}, {})
+        >>> with recording_status(store):
+        ...     store.status
+        'running'
+        >>> store.close()
+    """
+    store.set_status("running")
+    try:
+        yield
+    except KeyboardInterrupt:
+        store.set_status("stopped", "interrupted")
+        raise
+    except Exception as err:
+        reason = str(err) if isinstance(err, NasbenchError) else f"{type(err).__name__}: {err}"
+        store.set_status("failed", reason)
+        raise
+
+
+@contextlib.contextmanager
+def search_settings(deterministic: bool, threads: int | None = None) -> Iterator[None]:
+    """Deterministic kernels and the CPU thread count for one search; the caller's back after.
+
+    Args:
+        deterministic: ask torch for deterministic kernels inside the block.
+        threads: CPU threads inside the block (None: leave them). CPU kernels sum in an
+            order that depends on the thread count, so a resumed run uses the count it
+            started with to reach the same numbers bit for bit.
+
+    Example:
+        >>> before = torch.get_num_threads()
+        >>> with search_settings(False, threads=1):
+        ...     torch.get_num_threads()
+        1
+        >>> torch.get_num_threads() == before
+        True
+    """
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(int(threads))
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def _closed_on_error(store: RunStore) -> Iterator[Any]:
+    """Release the writer lock when opening a run for resume fails half-way."""
+    try:
+        yield
+    except BaseException:
+        store.close()
+        raise
