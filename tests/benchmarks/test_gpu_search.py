@@ -1,0 +1,59 @@
+"""benchmarks/gpu.sh and its search part (benchmarks/gpu_search.py), checked without a GPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_search_config_is_the_darts_papers(load_benchmark, tmp_path):
+    bench = load_benchmark("gpu_search")
+    path = bench.write_config(tmp_path, "some/data", 50)
+    config = json.loads(path.read_text())
+    assert config["strategy"] == "darts" and config["strategy_config"] == {"order": 1}
+    assert config["space"]["skeleton"] == {"n_cells": 8, "channels": 16}
+    assert config["epochs"] == 50 and config["device"] == "cuda"
+    dataset = config["dataset"]
+    assert dataset["name"] == "pneumoniamnist" and dataset["batch_size"] == 64
+    assert dataset["download"] is False and Path(dataset["root"]).is_absolute()
+
+
+def test_the_report_reads_the_epochs_a_stopped_search_finished(load_benchmark, tmp_path, capsys):
+    from nasbench import search
+    from nasbench.config import DatasetConfig, SearchConfig
+
+    config = SearchConfig(
+        dataset=DatasetConfig(name="synthetic", limit=32, batch_size=8),
+        space={"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}},
+        epochs=2,
+        max_steps_per_epoch=2,
+        device="cpu",
+        seed=0,
+    )
+    search(config, tmp_path / "search")
+    load_benchmark("gpu_search").report(tmp_path, 50, 120.0)
+    out = capsys.readouterr().out
+    assert "epochs done 2 of 50" in out
+    assert "60.0 s/epoch" in out and "50 epochs: 50.0 min" in out  # 120 s over 2 epochs
+    assert "step time:" in out and "peak memory:" in out
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal without a GPU")
+def test_gpu_sh_refuses_in_one_line_without_a_gpu():
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / "benchmarks" / "gpu.sh")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("benchmarks/gpu.sh: error: no CUDA GPU is visible")
+    assert len(done.stderr.strip().splitlines()) == 1
