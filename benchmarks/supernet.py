@@ -97,6 +97,8 @@ class Variant:
         checkpoint_cells: recompute cells in the backward pass.
         channels_last: channels-last memory format.
         baseline: the row its ratios are taken against (when measured).
+        cuda_graph: capture the whole first-order step in one CUDA graph and replay it
+            (CUDA only; see :func:`graphed_first_order_step`).
     """
 
     name: str
@@ -106,6 +108,7 @@ class Variant:
     checkpoint_cells: bool = False
     channels_last: bool = False
     baseline: str = "textbook"
+    cuda_graph: bool = False
 
 
 _CL, _CK, _RE = "channels-last", "recompute cells", "recompute edges"
@@ -153,6 +156,15 @@ VARIANTS: dict[str, Variant] = {
             checkpoint_cells=True,
             channels_last=True,
             baseline="textbook-2nd",
+        ),
+        # A GPU step at 28x28 is bound by kernel launches (benchmarks/README.md, "GPU"):
+        # one graph replay launches the whole step at once.
+        Variant(
+            "darts-1st+graph",
+            "darts",
+            {"order": 1},
+            "skip 'none' + one CUDA graph per step",
+            cuda_graph=True,
         ),
         Variant("gdas", "gdas", {}, "one sampled op per edge"),
         Variant("gdas+cl", "gdas", {}, f"one sampled op per edge + {_CL}", channels_last=True),
@@ -289,6 +301,13 @@ def measure(
         nn.utils.clip_grad_norm_(net.weight_parameters(), GRAD_CLIP)
         w_optimizer.step()
 
+    if variant.cuda_graph:
+        if dev.type != "cuda":
+            raise SystemExit(f"{variant.name} needs a CUDA GPU; use --device cuda on one.")
+        search_step = graphed_first_order_step(
+            net, w_optimizer, loss_fn, (xt, yt), (xv, yv), precision
+        )
+
     start_bytes = _memory_now(dev)
     wall, cpu = [], []
     for _ in range(warmup + steps):
@@ -313,6 +332,73 @@ def measure(
         "threads": torch.get_num_threads(),
         "precision": resolve_precision(dev, precision),
     }
+
+
+def graphed_first_order_step(
+    net: nn.Module,
+    w_optimizer: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    train_batch: tuple[torch.Tensor, torch.Tensor],
+    val_batch: tuple[torch.Tensor, torch.Tensor],
+    precision: str = "fp32",
+) -> Any:
+    """A first-order DARTS step (arch step, then weight step) captured in one CUDA graph.
+
+    PyTorch's whole-network capture recipe: a few warm-up steps on a side stream (they
+    create the optimizers' state), the gradients set to None so the captured backward
+    writes them afresh, then one capture; each call replays it. The arch step is the
+    method's (validation loss, gradient w.r.t. the alphas only, Adam), with a capturable
+    Adam of the same settings; the weight step as in :func:`measure`. The batches are
+    the graph's static inputs (a search loop copies each new batch into them).
+
+    Args:
+        net: a DARTS supernet on the GPU whose forward reads no value back to the CPU.
+        w_optimizer: the weights' SGD.
+        loss_fn: the loss.
+        train_batch, val_batch: the static ``(x, y)`` tensors.
+        precision: as :func:`measure`.
+
+    Returns:
+        A function with no arguments that runs one step.
+    """
+    alphas = list(net.method.arch_parameters(net))
+    group = net.method.arch_optimizer.param_groups[0]
+    arch_optimizer = torch.optim.Adam(
+        alphas,
+        lr=group["lr"],
+        betas=group["betas"],
+        weight_decay=group["weight_decay"],
+        capturable=True,
+    )
+    weights = list(net.weight_parameters())
+    (xt, yt), (xv, yv) = train_batch, val_batch
+
+    def step() -> None:
+        with autocast(xt.device, precision):
+            val_loss = loss_fn(net(xv), yv)
+        for alpha, grad in zip(alphas, torch.autograd.grad(val_loss, alphas), strict=True):
+            alpha.grad = grad
+        arch_optimizer.step()
+        with autocast(xt.device, precision):
+            loss = loss_fn(net(xt), yt)
+        loss.backward()
+        nn.utils.clip_grad_norm_(weights, GRAD_CLIP)
+        w_optimizer.step()
+
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            w_optimizer.zero_grad(set_to_none=True)
+            arch_optimizer.zero_grad(set_to_none=True)
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    w_optimizer.zero_grad(set_to_none=True)
+    arch_optimizer.zero_grad(set_to_none=True)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        step()
+    return graph.replay
 
 
 def _load_average() -> str:
@@ -446,7 +532,12 @@ def run_benchmark(
                 config, variant, steps, warmup, device, seed, precision, clock
             )
         else:
-            result = measure(config, variant, steps, warmup, device, seed, precision, clock)
+            try:
+                result = measure(config, variant, steps, warmup, device, seed, precision, clock)
+            except (RuntimeError, SystemExit) as err:  # e.g. out of memory, a failed capture
+                result = {"error": str(err).strip().splitlines()[0][:200]}
+                if device != "cpu" and torch.cuda.is_available():
+                    torch.cuda.empty_cache()
         if log is not None:
             log(f"    {json.dumps(result)}")
         rows.append(

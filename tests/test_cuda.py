@@ -251,3 +251,23 @@ def test_supernet_benchmark_measures_on_cuda(load_benchmark):
         row = bench.measure(tiny, bench.VARIANTS["darts-1st"], 1, 0, "cuda", precision=precision)
         assert row["device"].startswith("cuda") and row["peak_mb"] > 0
         assert row["precision"] == precision
+
+
+def test_graphed_search_step_replays_and_moves_weights_and_alphas(load_benchmark):
+    bench = load_benchmark("supernet")
+    tiny = bench.BenchConfig("tiny", n_cells=3, channels=4, size=8, batch=4)
+    row = bench.measure(tiny, bench.VARIANTS["darts-1st+graph"], 2, 1, "cuda")
+    assert math.isfinite(row["s_per_step"]) and row["peak_mb"] > 0
+
+    net = bench.build_variant(tiny, bench.VARIANTS["darts-1st"]).to(CUDA)
+    net.method.setup(net)
+    w_optimizer = torch.optim.SGD(net.weight_parameters(), lr=0.025, momentum=0.9)
+    x = torch.randn(4, 1, 8, 8, device=CUDA)
+    y = torch.tensor([0, 1, 0, 1], device=CUDA)
+    step = bench.graphed_first_order_step(net, w_optimizer, nn.CrossEntropyLoss(), (x, y), (x, y))
+    alphas = [a.detach().clone() for a in net.arch_parameters()]
+    weights = [w.detach().clone() for w in net.weight_parameters()]
+    step()
+    torch.cuda.synchronize()
+    assert any(not torch.equal(a, b) for a, b in zip(alphas, net.arch_parameters(), strict=True))
+    assert any(not torch.equal(w, v) for w, v in zip(weights, net.weight_parameters(), strict=True))

@@ -228,3 +228,14 @@ def test_sweep_changes_one_axis_at_a_time_and_reports_growth(bench, tiny):
     assert bench._parse_ranges(["size=28,32"]) == {"size": (28, 32)}
     with pytest.raises(SystemExit, match="write AXIS=N,N"):
         bench._parse_ranges(["size=big"])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal without a GPU")
+def test_graph_variant_is_a_failed_row_without_a_gpu_and_the_others_still_measure(bench, tiny):
+    rows = bench.run_benchmark(
+        tiny, ["darts-1st+graph", "gdas"], steps=1, warmup=0, device="cpu", isolate=False
+    )
+    by_name = {row["variant"]: row for row in rows}
+    assert "needs a CUDA GPU" in by_name["darts-1st+graph"]["error"]
+    assert "error" not in by_name["gdas"] and by_name["gdas"]["steps_per_s"] > 0
+    assert "darts-1st+graph" in bench.format_table(rows)
