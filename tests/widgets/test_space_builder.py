@@ -197,7 +197,7 @@ def test_c2fnas_stage_knobs_make_the_config_the_search_takes(tmp_path, started):
     assert (config["num_cells"], config["candidates"], config["proxy_steps"]) == (4, 2, 1)
     assert config["topology"] is None and config["skeleton"]["spatial_dims"] == 3
     # 4 cells of depth 1 have 3 U-shaped topologies; stage 1 trains 2 of them.
-    assert "trains 2 of the 3 U-shaped topologies for 1 steps" in builder.skeleton_drawing.value
+    assert "trains 2 of the 3 U-shaped topologies for 1 step(s)" in builder.skeleton_drawing.value
     assert "<svg" in builder.cell_drawing.value and "L1: vnas_" in builder.cell_drawing.value
     costs = builder.update_costs()  # stage 2's supernet on the largest topology
     assert costs["memory"]["total"] > 0 and "check it fits" in builder.cost_label.value
@@ -212,6 +212,9 @@ def test_c2fnas_stage_knobs_make_the_config_the_search_takes(tmp_path, started):
     assert not builder.valid and "not U-shaped" in builder.error
     builder.topology.value = "deep"
     assert not builder.valid and "a level per cell" in builder.error
+    builder.topology.value = "auto"
+    builder.n_cells.value = 24  # 1.7 million topologies at depth 5: refused, not listed
+    assert not builder.valid and "at most 16" in builder.error
 
 
 def test_nb101_knobs_make_the_config_the_search_takes(tmp_path, started):
