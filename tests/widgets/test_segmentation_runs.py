@@ -99,3 +99,37 @@ def test_the_monitor_and_explorer_show_both_c2fnas_stages(c2fnas_run):
     explorer = AlphaExplorer(c2fnas_run)
     assert explorer.cell_type.options == ("cells",) and sorted(explorer.edges) == sorted(cells)
     assert explorer.ops == ["vnas_2d_3x3", "vnas_3d_3x3", "vnas_p3d_3x3"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fixture", "dataset", "size"),
+    [("trellis_run", "synthetic-seg", 28), ("c2fnas_run", "synthetic-seg3d", 32)],
+)
+def test_the_genotype_viewer_costs_a_runs_genotype_in_the_runs_skeleton(
+    request, fixture, dataset, size
+):
+    from nasbench.data import get_info
+    from nasbench.models import build, count_parameters
+    from nasbench.spaces import UNetSkeleton
+    from widgets.genotype_viewer import GenotypeViewer
+
+    run_dir = request.getfixturevalue(fixture)
+    info = get_info(dataset)
+    viewer = GenotypeViewer()
+    viewer.set_dataset(info, size)
+    viewer.show_run(run_dir)
+    genotype = viewer.source_a.genotype
+    assert genotype.kind == fixture.split("_")[0] and "<svg" in viewer.drawing_a.value
+    config = TRELLIS if fixture == "trellis_run" else C2FNAS
+    frame = config.space["skeleton"]
+    skeleton = UNetSkeleton(
+        **frame, in_channels=info.in_channels, num_classes=info.num_classes,
+        spatial_dims=info.spatial_dims,
+    )  # fmt: skip
+    assert viewer.costs_a["params"] == count_parameters(build(genotype, skeleton))
+    assert f"depth {frame['depth']}, C={frame['channels']}" in viewer.costs_label_a.value
+    # Pasted, the genotype alone fixes the depth; the viewer's channels give the width.
+    viewer.source_a.kind.value = "text"
+    viewer.source_a.text.value = genotype.to_json()
+    assert viewer.costs_a["params"] > 0 and "costs:" not in viewer.costs_label_a.value
