@@ -103,7 +103,7 @@ class AlphaExplorer(widgets.VBox):
         self.hp_plot.layout.display = "none"
         self.message = widgets.HTML()
         self.slider.observe(lambda _: self.show_step(), "value")
-        self.cell_type.observe(lambda _: self._load_cell(), "value")
+        self.cell_type.observe(lambda _: self._on_cell_type(), "value")
         self.kind.observe(lambda _: self._load_cell(), "value")
         self.edge.observe(lambda _: self._draw_lines(), "value")
         self.mode.observe(lambda _: self._show_mode(), "value")
@@ -142,13 +142,30 @@ class AlphaExplorer(widgets.VBox):
             self.alphas, candidates = run.alphas, run.candidates
             self.title.value = f"<b>run</b>: {run.run_dir}"
         self._draw_hp_policy(hp_distribution(candidates))
-        kinds = [str(k) for k in dict.fromkeys(self.alphas["kind"])] or ["alpha"]
         cells = [str(c) for c in dict.fromkeys(self.alphas["cell_type"])] or ["normal"]
         with self.hold_trait_notifications():
-            self.kind.options = kinds
-            self.kind.value = "alpha" if "alpha" in kinds else kinds[0]
             self.cell_type.options = cells
             self.cell_type.value = cells[0]
+            self._offer_kinds()
+        self._load_cell()
+
+    def _offer_kinds(self) -> None:
+        """Offer the kinds of matrix the chosen cell type recorded (a trellis run: the cell's
+        alphas and PC-DARTS edge betas, the trellis's scale betas), alphas first."""
+        frame = self.alphas
+        if frame.empty:
+            kinds = ["alpha"]
+        else:
+            mine = frame.loc[frame["cell_type"].astype(str) == self.cell_type.value, "kind"]
+            kinds = [str(k) for k in dict.fromkeys(mine)] or ["alpha"]
+        current = self.kind.value
+        self.kind.options = kinds
+        self.kind.value = current if current in kinds else ("alpha" if "alpha" in kinds
+                                                            else kinds[0])  # fmt: skip
+
+    def _on_cell_type(self) -> None:
+        with self.hold_trait_notifications():
+            self._offer_kinds()
         self._load_cell()
 
     def _draw_hp_policy(self, policy: pd.DataFrame) -> None:

@@ -45,6 +45,7 @@ class GenotypeSource(widgets.VBox):
 
     def __init__(self, label: str = "genotype", zoo_name: str = "DARTS_V2") -> None:
         self._genotypes: list[Any] = []
+        self.run_skeleton: dict[str, Any] = {}  # the chosen run's space skeleton
         self.kind = widgets.Dropdown(options=SOURCES, value="zoo", description=label)
         self.zoo = widgets.Dropdown(options=sorted(zoo), value=zoo_name, description="zoo")
         self.run = widgets.Dropdown(options=[], description="run",
@@ -92,11 +93,13 @@ class GenotypeSource(widgets.VBox):
         from nasbench.runs import load
 
         self._genotypes = []
+        self.run_skeleton = {}
         options: list[tuple[str, int]] = []
         if self.run.value:
             try:
                 with load(self.run.value) as run:
                     frame = run.genotypes
+                    self.run_skeleton = dict(run.config.get("space", {}).get("skeleton") or {})
             except NasbenchError as err:
                 self.message.value = message_html(str(err), "error")
             else:
@@ -142,10 +145,36 @@ class GenotypeSource(widgets.VBox):
         self.genotype_json = genotype.to_json() if genotype is not None else ""
 
 
-def _skeleton(genotype: Any, n_cells: int, channels: int, dataset: dict[str, int]) -> Any:
-    from nasbench.spaces import Skeleton
+def _skeleton(
+    genotype: Any,
+    n_cells: int,
+    channels: int,
+    dataset: dict[str, int],
+    run_skeleton: dict[str, Any] | None = None,
+) -> Any:
+    """The frame to cost ``genotype`` in: a cell stack, or for the network-level kinds
+    (trellis, C2FNAS) a U-Net skeleton whose depth the genotype fixes; a run's own skeleton
+    (its depth, channels, dims) when the genotype comes from a run of an encoder-decoder."""
+    from nasbench.spaces import Skeleton, UNetSkeleton
 
+    kind = getattr(genotype, "kind", "")
+    if run_skeleton and "depth" in run_skeleton:
+        keep = {
+            k: run_skeleton[k] for k in ("depth", "channels", "spatial_dims") if k in run_skeleton
+        }
+        return UNetSkeleton(**{**_unet_dataset(dataset), **keep})
+    if kind == "trellis":
+        return UNetSkeleton(depth=genotype.num_scales - 1, channels=channels,
+                            **_unet_dataset(dataset))  # fmt: skip
+    if kind == "c2fnas":
+        return UNetSkeleton(depth=max(genotype.levels), channels=channels,
+                            **{**_unet_dataset(dataset), "spatial_dims": 3})  # fmt: skip
     return Skeleton(n_cells=n_cells, channels=channels, **dataset)
+
+
+def _unet_dataset(dataset: dict[str, int]) -> dict[str, int]:
+    """The dataset's part of a U-Net skeleton (a mask has at least 2 classes)."""
+    return {**dataset, "num_classes": max(2, dataset["num_classes"])}
 
 
 def genotype_costs(genotype: Any, skeleton: Any, image_size: int) -> dict[str, float]:
@@ -247,7 +276,7 @@ class GenotypeViewer(widgets.VBox):
         self.update_soon()
 
     def _side(self, genotype: Any, drawing: widgets.HTML, label: widgets.HTML,
-              highlight: set) -> dict[str, float]:  # fmt: skip
+              highlight: set, source: GenotypeSource) -> dict[str, float]:  # fmt: skip
         from nasbench.viz import draw_genotype
 
         if genotype is None:
@@ -261,15 +290,20 @@ class GenotypeViewer(widgets.VBox):
             if kind == "darts" else draw_genotype(genotype),
         )  # fmt: skip
         try:
-            skeleton = _skeleton(genotype, self.n_cells.value, self.channels.value, self.dataset)
+            frame = source.run_skeleton if source.kind.value == "run" else None
+            skeleton = _skeleton(
+                genotype, self.n_cells.value, self.channels.value, self.dataset, frame
+            )
             costs = genotype_costs(genotype, skeleton, self.image_size.value)
         except (NasbenchError, RuntimeError, ValueError) as err:
             label.value = message_html(f"costs: {err}", "error")
             return {}
+        depth = getattr(skeleton, "depth", None)
+        frame_text = f"depth {depth}" if depth is not None else f"{skeleton.n_cells} cells"
         label.value = (
             f"<b>{costs['params'] / 1e6:.3f} M</b> parameters, "
             f"<b>{costs['macs'] / 1e6:.1f} M</b> MACs per image "
-            f"({self.n_cells.value} cells, C={self.channels.value}, {self.image_size.value}px)"
+            f"({frame_text}, C={skeleton.channels}, {self.image_size.value}px)"
         )
         return costs
 
@@ -320,5 +354,9 @@ class GenotypeViewer(widgets.VBox):
                 self.diff_label.value = message_html(
                     "edge differences are drawn for two DARTS/NASNet genotypes.", "info"
                 )
-        self._costs_a = self._side(a, self.drawing_a, self.costs_label_a, self._highlight_a)
-        self._costs_b = self._side(b, self.drawing_b, self.costs_label_b, self._highlight_b)
+        self._costs_a = self._side(
+            a, self.drawing_a, self.costs_label_a, self._highlight_a, self.source_a
+        )
+        self._costs_b = self._side(
+            b, self.drawing_b, self.costs_label_b, self._highlight_b, self.source_b
+        )

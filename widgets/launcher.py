@@ -337,6 +337,9 @@ class SearchLauncher(widgets.VBox):
         details = [
             f"ops {space['ops']}" if "ops" in space else "",
             f"{space['n_nodes']} nodes" if "n_nodes" in space else "",
+            f"{space['num_layers']} layers" if "num_layers" in space else "",
+            f"{space['num_cells']} cells" if "num_cells" in space else "",
+            f"{space['n_vertices']} vertices" if "n_vertices" in space else "",
             f"{skeleton['n_cells']} cells" if "n_cells" in skeleton else "",
             f"C={skeleton['channels']}" if "channels" in skeleton else "",
         ]

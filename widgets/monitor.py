@@ -172,6 +172,9 @@ class RunMonitor(widgets.VBox):
         # AutoHAS: the policy over each hyper-parameter's choices, one candidate at a time.
         self.hp_plot = LivePlot(go.Figure(), classes=("nasbench-hp-policy",))
         self.hp_plot.layout.display = "none"
+        # A two-stage search (C2FNAS): what its first stage chose, once it has.
+        self.stages = widgets.HTML()
+        self.stages.add_class("nasbench-stages")
         self.genotype_title = widgets.HTML()
         self.genotype = widgets.HTML()
         self.genotype.add_class("nasbench-genotype")
@@ -184,6 +187,7 @@ class RunMonitor(widgets.VBox):
                 self.status_text,
                 self.warnings,
                 self.error,
+                self.stages,
                 widgets.HBox([self.cell_type, self.alpha_scale]),
                 self.alpha_plot,
                 self.candidate_plot,
@@ -202,6 +206,7 @@ class RunMonitor(widgets.VBox):
         self._generation = 0
         self._alphas: dict[tuple[str, str, str], tuple[list[int], list[float]]] = {}
         self._alpha_structure: dict[str, tuple[list[str], list[str]]] = {}
+        self._cell_kind: dict[str, str] = {}  # cell type -> the kind of matrix it shows
         self._drawn_alpha: tuple | None = None
         self._history: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
         self._genotype_json = ""
@@ -243,6 +248,7 @@ class RunMonitor(widgets.VBox):
         self.cell_type.layout.display = None
         self.genotype.value = ""
         self.genotype_title.value = ""
+        self.stages.value = ""
         self.error.value = ""
         self.warnings.value = ""
         self.report_message.value = ""
@@ -316,8 +322,10 @@ class RunMonitor(widgets.VBox):
             # A resume discarded rows: start again from the full frames.
             self._reset_buffers()
             self._generation = run.generation
-            new = {"history": run.history, "alphas": run.alphas, "candidates": run.candidates}
+            new = {"history": run.history, "alphas": run.alphas, "candidates": run.candidates,
+                   "events": run.events}  # fmt: skip
         self._ingest_alphas(new["alphas"])
+        self._ingest_stages(new.get("events"))
         self._ingest_history(new["history"])
         self._ingest_candidates(new["candidates"])
         self._draw_alphas()
@@ -342,6 +350,7 @@ class RunMonitor(widgets.VBox):
                 self._ingest_alphas(self.run.alphas)
                 self._ingest_history(self.run.history)
                 self._ingest_candidates(self.run.candidates)
+                self._ingest_stages(self.run.events)
                 return True
         if self.process is not None and self.process.poll() is not None:
             self.status = "failed"
@@ -359,7 +368,16 @@ class RunMonitor(widgets.VBox):
         kinds = list(frame["kind"].unique())
         if self.alpha_kind not in kinds and not self._alphas:
             self.alpha_kind = str(kinds[0])
-        frame = frame[frame["kind"] == self.alpha_kind]
+        # Each cell type shows one kind of matrix: the run's (alphas), or, for a cell type
+        # that records none of those, its own (the trellis's scale betas, cell type "trellis").
+        for cell in frame["cell_type"].unique():
+            if str(cell) not in self._cell_kind:
+                own = frame.loc[frame["cell_type"] == cell, "kind"].unique()
+                self._cell_kind[str(cell)] = (
+                    self.alpha_kind if self.alpha_kind in own else str(own[0])
+                )
+        shown = frame["kind"] == frame["cell_type"].astype(str).map(self._cell_kind)
+        frame = frame[shown]
         for (cell, edge, op), part in frame.groupby(
             ["cell_type", "edge", "op"], observed=True, sort=False
         ):
@@ -399,7 +417,7 @@ class RunMonitor(widgets.VBox):
                     row=row + 1, col=col + 1,
                 )  # fmt: skip
         fig.update_layout(
-            title=f"architecture weights ({self.alpha_kind}, softmax"
+            title=f"architecture weights ({self._cell_kind.get(cell, self.alpha_kind)}, softmax"
             f"{', minus the uniform 1/K' if deviation else ''}) — {cell} cell",
             height=max(320, 210 * rows),
             legend_title_text="op",
@@ -441,6 +459,27 @@ class RunMonitor(widgets.VBox):
                 trace.x = np.asarray(xs)
                 trace.y = np.asarray(ys) - (1.0 / k if deviation else 0.0)
         self.alpha_plot.push()
+
+    # ----------------------------------------------------------------- stages
+    def _ingest_stages(self, frame: pd.DataFrame | None) -> None:
+        """Show C2FNAS's stage 1 (the ``c2fnas_topologies`` event): the topologies it
+        ranked by proxy validation loss and the one stage 2 searches the convs of."""
+        if frame is None or frame.empty:
+            return
+        rows = frame[frame["kind"] == "c2fnas_topologies"]
+        if rows.empty:
+            return
+        payload = rows.iloc[-1]["payload"]
+        ranked = ", ".join(
+            f"{'-'.join(map(str, c['topology']))} (loss {c['val_loss']:.4g})"
+            for c in payload.get("candidates", [])
+        )
+        chosen = "-".join(map(str, payload.get("topology", [])))
+        self.stages.value = message_html(
+            f"stage 1 (topology by proxy): chose {chosen}; ranked {ranked}. "
+            "Below: stage 2's alphas, one conv per cell.",
+            "info",
+        )
 
     # ---------------------------------------------------------------- history
     def _ingest_history(self, frame: pd.DataFrame) -> None:

@@ -10,6 +10,12 @@ they show depth (and nodes or blocks) instead of the palette, a sampled member
 instead of the supernet cell, and the memory estimate before launch: for U-Nets
 and 3D data it decides whether a search fits at all.
 
+Network-level spaces: the Auto-DeepLab / MS-NAS trellis (layers over ``depth + 1``
+scales and one cell from the palette; drawn as the trellis with a sampled path),
+C2FNAS (cells, depth and stage 1's candidates and proxy steps, or a fixed topology;
+drawn as a sampled U-shaped member) and the NAS-Bench-101 cell (vertices and edges;
+drawn as a sampled cell, pruned vertices dashed).
+
 Memory estimate: :func:`nasbench.models.memory.estimate_memory` (activations saved
 for backward at batch 1 and 2, scaled linearly, plus 3x the weights; a lower bound
 of the real peak). For U-Net spaces (NAS-Unet, V-NAS, DiNTS) and 3D data it is the
@@ -30,6 +36,8 @@ import traitlets
 from nasbench.errors import NasbenchError
 from nasbench.models.memory import estimate_memory, saved_activation_bytes
 from nasbench.spaces import OP_SETS, op_family, op_spatial_dims, space_from_dict
+from nasbench.spaces.c2fnas import all_topologies
+from nasbench.spaces.nb101 import UNIQUE_CELLS_NB101
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Debouncer, running_loop
 
@@ -48,12 +56,19 @@ SPACE_TYPES = (
     ("NAS-Unet cells (segmentation)", "nasunet"),
     ("V-NAS 2D/3D/P3D (3D segmentation)", "vnas"),
     ("DiNTS topology (MONAI, segmentation)", "dints"),
+    ("Auto-DeepLab / MS-NAS trellis (segmentation)", "trellis"),
+    ("C2FNAS topology, then cells (3D segmentation)", "c2fnas"),
+    ("NAS-Bench-101 cell", "nb101"),
 )
-SEGMENTATION_TYPES = ("nasunet", "vnas", "dints")
+# Spaces on a U-Net skeleton (depth, channels); the trellis also takes a palette cell.
+SEGMENTATION_TYPES = ("nasunet", "vnas", "dints", "trellis", "c2fnas")
 # The op sets a cell palette offers (the U-Net sets need the U-Net space).
 PALETTE_SETS = ("darts", "nasnet", "gdas", "nb201", "elixir", "vnas")
 CHAIN_LAYER_TYPES = ("conv", "sep_conv", "max_pool", "avg_pool")
 CUSTOM = "custom"
+# C2FNAS lists every U-shaped topology of its cells: 16 cells make at most 16,368 (0.2 s),
+# 24 cells 1.7 million (seconds, on every change); the paper used 12.
+C2FNAS_MAX_CELLS = 16
 
 
 def palette_ops(spatial_dims: int = 2) -> dict[str, list[str]]:
@@ -106,11 +121,47 @@ def parse_positions(text: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in text.replace(";", ",").split(",") if part.strip())
 
 
+def _network_note(space: Any) -> str:
+    """What a network-level space searches, in a sentence or two (under its drawing)."""
+    if space.name == "trellis":
+        widths = ", ".join(str(w) for w in space.skeleton.widths())
+        return (
+            f"{space.num_layers} layers over {space.num_scales} scales (widths {widths}): "
+            f"{space.n_paths():,} paths x {space.cell_size():,} cells. The search weighs every "
+            "transition (betas) beside the cell's alphas and decodes the path by Viterbi."
+        )
+    if space.name == "c2fnas":
+        every = len(all_topologies(space.num_cells, space.skeleton.depth))
+        if space.topology is not None:
+            stage1 = f"topology {'-'.join(map(str, space.topology))} fixed: no stage 1"
+        else:
+            stage1 = (
+                f"stage 1 trains {min(space.candidates, every)} of the {every} U-shaped "
+                f"topologies for {space.proxy_steps} step(s) each and keeps the lowest loss"
+            )
+        return (
+            f"{space.num_cells} cells, depth {space.skeleton.depth}; {stage1}; stage 2 "
+            f"searches each cell's conv ({', '.join(space.choices)})."
+        )
+    benchmark = (
+        f" The benchmark's space (7 vertices, at most 9 edges) holds "
+        f"{UNIQUE_CELLS_NB101:,} unique cells once isomorphic ones are merged; the size "
+        "above counts matrices x ops, isomorphic ones included."
+        if (space.n_vertices, space.max_edges) == (7, 9)
+        else ""
+    )
+    return (
+        f"{space.skeleton.n_cells} cells, {space.skeleton.channels} channels, reductions at "
+        f"{list(space.skeleton.reductions())}.{benchmark}"
+    )
+
+
 class SpaceBuilder(widgets.VBox):
     """Build a search space and see its size and supernet cost.
 
     Args:
-        space_type: "darts", "nb201" or "chain".
+        space_type: a value of ``SPACE_TYPES`` ("darts", "nb201", "chain", "nasunet", "vnas",
+            "dints", "trellis", "c2fnas", "nb101").
         spatial_dims: 2 or 3 (the dataset decides; see :meth:`set_dataset`).
         image_size: image edge length used for MACs and memory.
         live_costs: compute the supernet cost on every change (debounced in Jupyter);
@@ -190,6 +241,32 @@ class SpaceBuilder(widgets.VBox):
             value=3, min=1, max=16, description="blocks", style=style,
             tooltip="DiNTS topology blocks",
         )  # fmt: skip
+        self.layers = widgets.BoundedIntText(
+            value=4, min=1, max=24, description="layers", style=style,
+            tooltip="trellis layers (Auto-DeepLab: 12)",
+        )  # fmt: skip
+        self.candidates = widgets.BoundedIntText(
+            value=4, min=1, max=256, description="stage-1 candidates", style=style,
+            tooltip="U-shaped topologies C2FNAS's stage 1 trains briefly and ranks",
+        )  # fmt: skip
+        self.proxy_steps = widgets.BoundedIntText(
+            value=4, min=0, max=10_000, description="proxy steps", style=style,
+            tooltip="training steps of each stage-1 candidate",
+        )  # fmt: skip
+        self.topology = widgets.Text(
+            value="auto", description="topology", style=style,
+            tooltip="auto: stage 1 searches it; or a level per cell, e.g. 0, 1, 1, 0",
+        )  # fmt: skip
+        self.c2fnas_box = widgets.VBox([self.candidates, self.proxy_steps, self.topology])
+        self.vertices = widgets.BoundedIntText(
+            value=7, min=2, max=9, description="vertices", style=style,
+            tooltip="NAS-Bench-101: 7, input and output included",
+        )  # fmt: skip
+        self.max_edges = widgets.BoundedIntText(
+            value=9, min=1, max=36, description="max edges", style=style,
+            tooltip="NAS-Bench-101: 9",
+        )  # fmt: skip
+        self.nb101_box = widgets.VBox([self.vertices, self.max_edges])
         self.batch_size = widgets.BoundedIntText(
             value=16, min=1, max=4096, description="batch size", style=style
         )
@@ -199,6 +276,7 @@ class SpaceBuilder(widgets.VBox):
         self.size_label.add_class("nasbench-space-size")
         self.cost_label = widgets.HTML()
         self.cost_label.add_class("nasbench-space-cost")
+        self.cell_heading = widgets.HTML("<b>supernet cell</b>")
         self.cell_drawing = widgets.HTML()
         self.cell_drawing.add_class("nasbench-supernet-drawing")
         self.skeleton_drawing = widgets.HTML()
@@ -217,7 +295,8 @@ class SpaceBuilder(widgets.VBox):
         self._build_palette()
         for control in (
             self.n_nodes, self.inputs_per_node, self.max_depth, self.n_cells,
-            self.reduction_at, self.channels, self.depth, self.blocks,
+            self.reduction_at, self.channels, self.depth, self.blocks, self.layers,
+            self.candidates, self.proxy_steps, self.topology, self.vertices, self.max_edges,
             *self.layer_types.values(),
         ):  # fmt: skip
             control.observe(self._changed, "value")
@@ -235,6 +314,9 @@ class SpaceBuilder(widgets.VBox):
                                 self.palette_box,
                                 self.cell_box,
                                 self.chain_box,
+                                self.nb101_box,
+                                self.layers,
+                                self.c2fnas_box,
                                 self.n_cells,
                                 self.reduction_at,
                                 self.depth,
@@ -246,7 +328,7 @@ class SpaceBuilder(widgets.VBox):
                         widgets.VBox([self.message, self.size_label, self.cost_label]),
                     ]
                 ),
-                widgets.HTML("<b>supernet cell</b>"),
+                self.cell_heading,
                 self.cell_drawing,
                 widgets.HTML("<b>macro skeleton</b>"),
                 self.skeleton_drawing,
@@ -337,20 +419,25 @@ class SpaceBuilder(widgets.VBox):
                 self.op_set.value = "nb201"
                 self.n_nodes.value = 4
                 self.reduction_at.value = "auto"
-            elif kind == "darts" and self.op_set.value == "nb201":
+            elif kind in ("darts", "trellis") and self.op_set.value == "nb201":
                 self.op_set.value = "darts"
-        is_chain, is_unet = kind == "chain", kind in SEGMENTATION_TYPES
-        no_nodes = is_chain or kind in ("vnas", "dints")
-        self.cell_box.layout.display = "none" if no_nodes else None
-        self.inputs_per_node.layout.display = None if kind == "darts" else "none"
-        self.chain_box.layout.display = None if is_chain else "none"
-        for control in (self.palette_box, self.op_set):
-            control.layout.display = "none" if is_chain or is_unet else None
-        for control in (self.n_cells, self.reduction_at):
-            control.layout.display = "none" if is_chain or is_unet else None
-        self.channels.layout.display = "none" if is_chain else None
-        self.depth.layout.display = None if is_unet else "none"
-        self.blocks.layout.display = None if kind == "dints" else "none"
+        shown = {
+            self.cell_box: kind in ("darts", "nb201", "nasunet", "trellis"),
+            self.inputs_per_node: kind in ("darts", "trellis"),
+            self.chain_box: kind == "chain",
+            self.palette_box: kind in ("darts", "nb201", "trellis"),
+            self.op_set: kind in ("darts", "nb201", "trellis"),
+            self.n_cells: kind in ("darts", "nb201", "nb101", "c2fnas"),
+            self.reduction_at: kind in ("darts", "nb201", "nb101"),
+            self.channels: kind != "chain",
+            self.depth: kind in SEGMENTATION_TYPES,
+            self.blocks: kind == "dints",
+            self.layers: kind == "trellis",
+            self.c2fnas_box: kind == "c2fnas",
+            self.nb101_box: kind == "nb101",
+        }
+        for control, visible in shown.items():
+            control.layout.display = None if visible else "none"
 
     def set_dataset(self, info: Any, size: int) -> None:
         """Follow a dataset: its dims, channels, classes and image size.
@@ -379,9 +466,15 @@ class SpaceBuilder(widgets.VBox):
             "in_channels": self.in_channels,
             "num_classes": self.num_classes,
         }
-        positions = parse_positions(self.reduction_at.value)
+        # Only cell stacks have reduction cells (the control is hidden for the others).
+        positions = (
+            parse_positions(self.reduction_at.value)
+            if kind in ("darts", "nb201", "nb101")
+            else None
+        )
         if positions is not None:
             skeleton["reduction_at"] = list(positions)
+        ops: Any = self.op_set.value if self.op_set.value != CUSTOM else self.selected_ops()
         if kind in SEGMENTATION_TYPES:
             unet = {k: skeleton[k] for k in ("channels", "spatial_dims", "in_channels")}
             unet.update({"depth": self.depth.value, "num_classes": max(2, self.num_classes)})
@@ -390,13 +483,23 @@ class SpaceBuilder(widgets.VBox):
                 out["n_nodes"] = self.n_nodes.value
             if kind == "dints":
                 out["num_blocks"] = self.blocks.value
+            if kind == "trellis":
+                out.update(num_layers=self.layers.value, ops=ops, n_nodes=self.n_nodes.value,
+                           inputs_per_node=self.inputs_per_node.value)  # fmt: skip
+            if kind == "c2fnas":
+                levels = parse_positions(self.topology.value)
+                out.update(num_cells=self.n_cells.value, candidates=self.candidates.value,
+                           proxy_steps=self.proxy_steps.value,
+                           topology=None if levels is None else list(levels))  # fmt: skip
             return out
+        if kind == "nb101":
+            return {"name": "nb101", "ops": "nb101", "n_vertices": self.vertices.value,
+                    "max_edges": self.max_edges.value, "skeleton": skeleton}  # fmt: skip
         if kind == "chain":
             layer_types = [t for t, b in self.layer_types.items() if b.value]
             return {"name": "chain", "layer_types": layer_types, "max_depth": self.max_depth.value,
                     "skeleton": {k: skeleton[k] for k in
                                  ("spatial_dims", "in_channels", "num_classes")}}  # fmt: skip
-        ops: Any = self.op_set.value if self.op_set.value != CUSTOM else self.selected_ops()
         out = {"name": kind, "ops": ops, "n_nodes": self.n_nodes.value, "skeleton": skeleton}
         if kind == "darts":
             out["inputs_per_node"] = self.inputs_per_node.value
@@ -406,17 +509,29 @@ class SpaceBuilder(widgets.VBox):
         """Build the space or raise a one-line error (ValueError or NasbenchError)."""
         kind = self.space_type.value
         if kind in SEGMENTATION_TYPES:
-            if kind == "nasunet" and self.n_nodes.value < 1:
-                raise ValueError(f"a nasunet cell needs at least 1 node; got {self.n_nodes.value}.")
+            if kind in ("nasunet", "trellis") and self.n_nodes.value < 1:
+                raise ValueError(f"a {kind} cell needs at least 1 node; got {self.n_nodes.value}.")
+            if kind == "trellis":
+                self._check_palette(kind)
+            if kind == "c2fnas":
+                if self.n_cells.value > C2FNAS_MAX_CELLS:
+                    raise ValueError(
+                        f"C2FNAS with {self.n_cells.value} cells has too many topologies to list "
+                        f"here; use at most {C2FNAS_MAX_CELLS} (C2FNAS used 12)."
+                    )
+                try:
+                    parse_positions(self.topology.value)
+                except ValueError:
+                    raise ValueError(
+                        f"topology {self.topology.value!r}: write a level per cell like "
+                        "'0, 1, 1, 0', or 'auto' (stage 1 searches it)."
+                    ) from None
             return space_from_dict(self.space_dict())
         if kind == "chain":
             if not any(b.value for b in self.layer_types.values()):
                 raise ValueError("choose at least one layer type.")
-        else:
-            if not self.selected_ops():
-                raise ValueError("choose at least one op from the palette.")
-            if kind == "darts" and self.selected_ops() == ["none"]:
-                raise ValueError("choose at least one op other than 'none'.")
+        elif kind != "nb101":  # NAS-Bench-101 cells have their own three vertex ops
+            self._check_palette(kind)
             minimum = 2 if kind == "nb201" else 1
             if self.n_nodes.value < minimum:
                 raise ValueError(
@@ -432,6 +547,13 @@ class SpaceBuilder(widgets.VBox):
         del positions
         return space_from_dict(self.space_dict())
 
+    def _check_palette(self, kind: str) -> None:
+        """Raise a one-line ValueError unless the palette makes a cell."""
+        if not self.selected_ops():
+            raise ValueError("choose at least one op from the palette.")
+        if kind in ("darts", "trellis") and self.selected_ops() == ["none"]:
+            raise ValueError("choose at least one op other than 'none'.")
+
     def update(self) -> None:
         """Validate, then redraw the size, the drawings and (debounced) the cost."""
         try:
@@ -444,6 +566,9 @@ class SpaceBuilder(widgets.VBox):
             self.space_config = {}
             self.size_label.value = ""
             self.cost_label.value = ""
+            # No drawing of the last valid space under a message about this one.
+            self.cell_drawing.value = ""
+            self.skeleton_drawing.value = ""
             return
         self._last_space = space
         self.error = ""
@@ -458,6 +583,14 @@ class SpaceBuilder(widgets.VBox):
         from nasbench.viz import draw_chain, draw_genotype, draw_network, draw_supernet
 
         example = space.sample(np.random.default_rng(0))
+        headings = {"trellis": "the trellis: one sampled path (thick) and cell",
+                    "c2fnas": "one sampled member (levels L0, L1, ... and convs)",
+                    "nb101": "one sampled cell (pruned vertices dashed)"}  # fmt: skip
+        self.cell_heading.value = f"<b>{headings.get(space.name, self._default_heading(space))}</b>"
+        if space.name in ("trellis", "c2fnas", "nb101"):
+            show_drawing(self.cell_drawing, lambda: draw_genotype(example))
+            self.skeleton_drawing.value = message_html(_network_note(space), "info")
+            return
         if space.task == "segmentation":
             show_drawing(self.cell_drawing, lambda: draw_genotype(example))
             widths = ", ".join(str(w) for w in space.skeleton.widths())
@@ -482,6 +615,12 @@ class SpaceBuilder(widgets.VBox):
                 f"reductions at {list(space.skeleton.reductions())}.",
                 "info",
             )
+
+    @staticmethod
+    def _default_heading(space: Any) -> str:
+        if space.task == "segmentation":
+            return "one sampled member"
+        return "cell" if space.name == "chain" else "supernet cell"
 
     # ------------------------------------------------------------------ costs
     def _schedule_costs(self) -> None:
@@ -512,7 +651,7 @@ class SpaceBuilder(widgets.VBox):
         Returns:
             ``{"params", "macs", "memory"}`` (memory: :func:`estimate_memory`'s dict; for
             DiNTS also ``"monai"``, MONAI's estimate in MiB), or {} when the space has no
-            supernet here (NB201 and chain spaces are searched by discrete strategies).
+            supernet here (NB201, NB101 and chain spaces are searched by discrete strategies).
         """
         if self._last_space is None:
             return {}
@@ -524,7 +663,8 @@ class SpaceBuilder(widgets.VBox):
         if space.name != "darts" and space.task != "segmentation":
             return (
                 "supernet cost: the bilevel search (and its supernet) covers DARTS cell and "
-                "U-Net spaces; NB201 and chain spaces are searched by discrete strategies."
+                "segmentation spaces; NB201, NB101 and chain spaces are searched by discrete "
+                "strategies."
             )
         import torch
 

@@ -221,7 +221,9 @@ def time_estimate(config: SearchConfig, probe_steps: int = 2) -> dict[str, Any]:
         ``build_s`` (data and supernet), ``step_s`` (seconds per step), ``eval_s``
         (one epoch-end validation), ``epochs``, ``steps_per_epoch``, ``total_s`` (the
         whole search as configured), and with ``max_seconds`` the ``plan`` the search
-        would make (:meth:`~nasbench.engine.budget.BudgetPlan.to_dict`).
+        would make (:meth:`~nasbench.engine.budget.BudgetPlan.to_dict`). A two-stage
+        space (C2FNAS) runs its first stage inside the build, as the search does:
+        ``stage1_s`` (part of ``build_s``) and ``stage1_candidates`` say what it took.
 
     Example:
         >>> estimate = time_estimate(SearchConfig(max_steps_per_epoch=4))  # doctest: +SKIP
@@ -251,6 +253,10 @@ def time_estimate(config: SearchConfig, probe_steps: int = 2) -> dict[str, Any]:
         "steps_per_epoch": per_epoch,
         "total_s": build_s + epochs * (per_epoch * step_s + eval_s),
     }
+    macro = loop.parts.macro
+    if macro is not None:  # C2FNAS: stage 1 ran inside the build, as it will in the search
+        estimate["stage1_s"] = sum(c["seconds"] for c in macro.candidates)
+        estimate["stage1_candidates"] = len(macro.candidates)
     if config.max_seconds is not None:
         plan = fit_budget(config.max_seconds, build_s, step_s, eval_s, epochs, per_epoch, 0)
         estimate["plan"] = plan.to_dict()

@@ -111,11 +111,18 @@ def _print_estimate(config: SearchConfig) -> None:
         )
     seconds = time_estimate(config)
     memory = memory_estimate(config)
+    stage1 = ""
+    if "stage1_s" in seconds:
+        stage1 = (
+            f" (of which {seconds['stage1_s']:.1f} s C2FNAS stage 1: "
+            f"{seconds['stage1_candidates']} topologies trained)"
+        )
+    largest = " (C2FNAS: on its largest topology)" if "stage1_s" in seconds else ""
     print(
         f"estimate: {seconds['step_s']:.2f} s/step x {seconds['steps_per_epoch']} steps x "
         f"{seconds['epochs']} epochs + {seconds['eval_s']:.1f} s validation per epoch + "
-        f"{seconds['build_s']:.1f} s to build = about {seconds['total_s']:.0f} s; "
-        f"memory about {memory['total_mb']:.0f} MiB per step"
+        f"{seconds['build_s']:.1f} s to build{stage1} = about {seconds['total_s']:.0f} s; "
+        f"memory about {memory['total_mb']:.0f} MiB per step{largest}"
     )
     if "plan" in seconds:
         plan = seconds["plan"]

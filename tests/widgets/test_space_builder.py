@@ -118,3 +118,125 @@ def test_unet_spaces_show_their_memory_before_launch():
         builder.depth.value = 1
     assert builder.valid and builder.space_config["num_blocks"] == 1
     assert "monai" in builder.update_costs() and "MONAI DiNTS estimate" in builder.cost_label.value
+
+
+def _launch(tmp_path, builder, dataset, strategy, **controls):
+    """Hand the builder's space to a launcher as the workbench does, press Run, and read
+    the config the search subprocess would get."""
+    from nasbench.config import SearchConfig
+    from widgets.launcher import CONFIG_NAME, SearchLauncher
+
+    launcher = SearchLauncher(tmp_path / "runs", dataset=dataset)
+    launcher.set_space(builder.space_config, builder.valid, builder.error)
+    launcher.strategy.value = strategy
+    for name, value in controls.items():
+        getattr(launcher, name).value = value
+    run_dir = launcher.run()
+    assert run_dir is not None, launcher.message.value
+    return SearchConfig.load(run_dir / CONFIG_NAME), launcher
+
+
+def test_trellis_knobs_make_the_config_the_search_takes(tmp_path, started):
+    from nasbench.config import SearchConfig
+    from nasbench.data import get_info
+    from nasbench.spaces import TrellisSpace
+
+    builder = SpaceBuilder(live_costs=False)
+    builder.set_dataset(get_info("synthetic-seg"), 64)
+    builder.space_type.value = "trellis"
+    assert builder.layers.layout.display is None and builder.palette_box.layout.display is None
+    assert builder.n_cells.layout.display == "none" and builder.depth.layout.display is None
+    with builder.hold_updates():
+        builder.layers.value = 3
+        builder.depth.value = 2
+        builder.channels.value = 4
+        builder.n_nodes.value = 1
+        builder.inputs_per_node.value = 1
+        builder.set_ops(["skip_connect", "sep_conv_3x3"])
+    config = builder.space_config
+    assert builder.valid, builder.error
+    assert (config["name"], config["num_layers"], config["n_nodes"]) == ("trellis", 3, 1)
+    assert config["skeleton"]["depth"] == 2
+    assert sorted(config["ops"]) == ["sep_conv_3x3", "skip_connect"]
+    space = space_from_dict(config)
+    assert isinstance(space, TrellisSpace) and space.num_scales == 3
+    assert f"{space.size():.3e}" in builder.size_label.value
+    # The drawing is the trellis (nodes L1..L3, a thick path) and the note counts its paths.
+    assert "<svg" in builder.cell_drawing.value and "L3" in builder.cell_drawing.value
+    assert f"{space.n_paths():,} paths" in builder.skeleton_drawing.value
+    assert builder.update_costs()["memory"]["total"] > 0
+    searched, launcher = _launch(
+        tmp_path, builder, {"name": "synthetic-seg", "size": 64}, "pcdarts"
+    )
+    assert searched.space == config and searched.strategy == "pcdarts"
+    again = SearchConfig.from_json(searched.to_json()).validate()
+    assert space_from_dict(again.space) == space
+    assert "3 layers" in launcher.summary.value
+    builder.set_ops(["none"])
+    assert not builder.valid and "other than 'none'" in builder.error
+    assert builder.cell_drawing.value == ""  # no drawing of the last valid space
+
+
+def test_c2fnas_stage_knobs_make_the_config_the_search_takes(tmp_path, started):
+    from nasbench.data import get_info
+
+    builder = SpaceBuilder(live_costs=False)
+    builder.space_type.value = "c2fnas"
+    assert not builder.valid and "spatial_dims = 3" in builder.error  # a 2D dataset
+    builder.set_dataset(get_info("synthetic-seg3d"), 32)
+    assert builder.palette_box.layout.display == "none"
+    assert builder.c2fnas_box.layout.display is None and builder.n_cells.layout.display is None
+    with builder.hold_updates():
+        builder.n_cells.value = 4
+        builder.depth.value = 1
+        builder.channels.value = 2
+        builder.candidates.value = 2
+        builder.proxy_steps.value = 1
+    config = builder.space_config
+    assert builder.valid, builder.error
+    assert (config["num_cells"], config["candidates"], config["proxy_steps"]) == (4, 2, 1)
+    assert config["topology"] is None and config["skeleton"]["spatial_dims"] == 3
+    # 4 cells of depth 1 have 3 U-shaped topologies; stage 1 trains 2 of them.
+    assert "trains 2 of the 3 U-shaped topologies for 1 step(s)" in builder.skeleton_drawing.value
+    assert "<svg" in builder.cell_drawing.value and "L1: vnas_" in builder.cell_drawing.value
+    costs = builder.update_costs()  # stage 2's supernet on the largest topology
+    assert costs["memory"]["total"] > 0 and "check it fits" in builder.cost_label.value
+    searched, _ = _launch(tmp_path, builder, {"name": "synthetic-seg3d", "size": 32}, "darts")
+    assert searched.space == config and space_from_dict(searched.space).topologies() == (
+        (0, 0, 1, 0), (0, 1, 0, 0), (0, 1, 1, 0),
+    )  # fmt: skip
+    builder.topology.value = "0, 1, 1, 0"  # skip stage 1
+    assert builder.valid and builder.space_config["topology"] == [0, 1, 1, 0]
+    assert "fixed: no stage 1" in builder.skeleton_drawing.value
+    builder.topology.value = "0, 1, 0, 1"
+    assert not builder.valid and "not U-shaped" in builder.error
+    builder.topology.value = "deep"
+    assert not builder.valid and "a level per cell" in builder.error
+    builder.topology.value = "auto"
+    builder.n_cells.value = 24  # 1.7 million topologies at depth 5: refused, not listed
+    assert not builder.valid and "at most 16" in builder.error
+
+
+def test_nb101_knobs_make_the_config_the_search_takes(tmp_path, started):
+    from nasbench.spaces import NB101Space
+
+    builder = SpaceBuilder(live_costs=False)
+    builder.space_type.value = "nb101"
+    assert builder.palette_box.layout.display == "none" and builder.nb101_box.layout.display is None
+    assert builder.valid and "423,624 unique cells" in builder.skeleton_drawing.value
+    with builder.hold_updates():
+        builder.vertices.value = 5
+        builder.max_edges.value = 6
+        builder.n_cells.value = 3
+        builder.channels.value = 8
+    config = builder.space_config
+    assert (config["name"], config["n_vertices"], config["max_edges"]) == ("nb101", 5, 6)
+    space = space_from_dict(config)
+    assert space == NB101Space(n_vertices=5, max_edges=6, skeleton=config["skeleton"])
+    assert "unique cells" not in builder.skeleton_drawing.value  # not the benchmark's space
+    assert "<svg" in builder.cell_drawing.value and "output" in builder.cell_drawing.value
+    assert builder.update_costs() == {} and "discrete strategies" in builder.cost_label.value
+    searched, _ = _launch(tmp_path, builder, {"name": "synthetic"}, "evolution",
+                          evaluator="proxy", max_evaluations=40)  # fmt: skip
+    assert searched.space == config and searched.strategy == "evolution"
+    assert space_from_dict(searched.validate().space) == space
