@@ -73,3 +73,28 @@ def load_benchmark():
     yield load
     for name in loaded:
         sys.modules.pop(f"nasbench_bench_{name}", None)
+
+
+@pytest.fixture(scope="session")
+def tiny_segmentation_config():
+    """A function ``name -> SearchConfig``: the smallest trellis ("trellis", 2D) and C2FNAS
+    ("c2fnas", 3D) searches that still record every kind of row (a new config per call)."""
+    from nasbench.config import DatasetConfig, SearchConfig
+
+    def make(name: str) -> SearchConfig:
+        if name == "trellis":
+            return SearchConfig(
+                dataset=DatasetConfig(name="synthetic-seg", size=28, limit=4, batch_size=2),
+                space={"name": "trellis", "num_layers": 2, "ops": ["skip_connect", "sep_conv_3x3"],
+                       "n_nodes": 1, "skeleton": {"depth": 1, "channels": 4}},
+                strategy="pcdarts", strategy_config={"k": 2}, epochs=1, max_steps_per_epoch=2,
+                seed=0,
+            )  # fmt: skip
+        return SearchConfig(
+            dataset=DatasetConfig(name="synthetic-seg3d", size=32, limit=4, batch_size=2),
+            space={"name": "c2fnas", "num_cells": 4, "candidates": 2, "proxy_steps": 1,
+                   "skeleton": {"depth": 1, "channels": 2}},
+            strategy="darts", epochs=1, max_steps_per_epoch=1, w_lr=0.05, seed=0,
+        )  # fmt: skip
+
+    return make

@@ -10,38 +10,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasbench.config import DatasetConfig, SearchConfig
 from nasbench.engine.search import search
 from widgets.alpha_explorer import AlphaExplorer
 from widgets.monitor import RunMonitor
 
-TRELLIS = SearchConfig(
-    dataset=DatasetConfig(name="synthetic-seg", size=28, limit=4, batch_size=2),
-    space={"name": "trellis", "num_layers": 2, "ops": ["skip_connect", "sep_conv_3x3"],
-           "n_nodes": 1, "skeleton": {"depth": 1, "channels": 4}},
-    strategy="pcdarts", strategy_config={"k": 2}, epochs=1, max_steps_per_epoch=2, seed=0,
-)  # fmt: skip
-C2FNAS = SearchConfig(
-    dataset=DatasetConfig(name="synthetic-seg3d", size=32, limit=4, batch_size=2),
-    space={"name": "c2fnas", "num_cells": 4, "candidates": 2, "proxy_steps": 1,
-           "skeleton": {"depth": 1, "channels": 2}},
-    strategy="darts", epochs=1, max_steps_per_epoch=1, w_lr=0.05, seed=0,
-)  # fmt: skip
 # 2 layers over 2 scales: L1 s0 (same), L1 s1 (down), L2 s0 (same, up), L2 s1 (down, same).
 TRELLIS_NODES = ["L1 s0", "L1 s1", "L2 s0", "L2 s1"]
 
 
 @pytest.fixture(scope="module")
-def trellis_run(tmp_path_factory):
+def trellis_run(tmp_path_factory, tiny_segmentation_config):
     run_dir = tmp_path_factory.mktemp("trellis") / "run"
-    search(TRELLIS, run_dir, progress=False)
+    search(tiny_segmentation_config("trellis"), run_dir, progress=False)
     return run_dir
 
 
 @pytest.fixture(scope="module")
-def c2fnas_run(tmp_path_factory):
+def c2fnas_run(tmp_path_factory, tiny_segmentation_config):
     run_dir = tmp_path_factory.mktemp("c2fnas") / "run"
-    search(C2FNAS, run_dir, progress=False)
+    search(tiny_segmentation_config("c2fnas"), run_dir, progress=False)
     return run_dir
 
 
@@ -107,7 +94,7 @@ def test_the_monitor_and_explorer_show_both_c2fnas_stages(c2fnas_run):
     [("trellis_run", "synthetic-seg", 28), ("c2fnas_run", "synthetic-seg3d", 32)],
 )
 def test_the_genotype_viewer_costs_a_runs_genotype_in_the_runs_skeleton(
-    request, fixture, dataset, size
+    request, fixture, dataset, size, tiny_segmentation_config
 ):
     from nasbench.data import get_info
     from nasbench.models import build, count_parameters
@@ -121,7 +108,7 @@ def test_the_genotype_viewer_costs_a_runs_genotype_in_the_runs_skeleton(
     viewer.show_run(run_dir)
     genotype = viewer.source_a.genotype
     assert genotype.kind == fixture.split("_")[0] and "<svg" in viewer.drawing_a.value
-    config = TRELLIS if fixture == "trellis_run" else C2FNAS
+    config = tiny_segmentation_config(fixture.split("_")[0])
     frame = config.space["skeleton"]
     skeleton = UNetSkeleton(
         **frame, in_channels=info.in_channels, num_classes=info.num_classes,
