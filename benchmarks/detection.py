@@ -18,6 +18,7 @@ Usage::
 
     python benchmarks/detection.py                 # 3 seeds, 64x64, CPU-sized
     python benchmarks/detection.py --quick         # seconds: the tests' size
+    python benchmarks/detection.py --augment       # retrain with box-aware augmentation
     python benchmarks/detection.py --device cuda --limit 600 --train-epochs 30
 """
 
@@ -52,6 +53,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=0.002, help="Adam learning rate (both nets)")
     p.add_argument("--channels", type=int, default=8, help="ALB cell channels")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument(
+        "--augment",
+        action="store_true",
+        help="box-aware flips, turns, zoom/shift and intensity jitter while retraining",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--quick", action="store_true", help="tiny sizes, one seed (tests)")
     p.add_argument("--json", default=None, help="also write the table here")
@@ -92,7 +98,7 @@ def run_seed(args: argparse.Namespace, seed: int) -> list[dict]:
         optimizer="adam",
         limit=args.limit,
         test_limit=args.limit,
-        augment=False,
+        augment=args.augment,
         device=args.device,
         seed=seed,
     )
@@ -153,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     print(
         f"synthetic-lesions at {args.size}x{args.size}: search on {args.search_limit} images, "
-        f"retrain on {args.limit} per split, seeds {args.seeds}"
+        f"retrain on {args.limit} per split, seeds {args.seeds}, "
+        f"augmentation {'on' if args.augment else 'off'}"
     )
     fmt = lambda v: f"{v:.3f}"  # noqa: E731
     rows = []

@@ -127,7 +127,8 @@ def make_transform(
     if transform == "default":
         return Normalize()
     if transform == "augment" and info.task == "detection":
-        # A flip or turn would have to move the boxes too; detection trains unaugmented.
+        # A flip or turn must move the boxes too: the training loop augments detection
+        # batches box-aware (nasbench.data.box_augment); the item transform only normalises.
         return Normalize()
     if transform == "augment":
         return Compose(Augment(info.task in SPATIAL_TARGETS, seed), Normalize())

@@ -603,7 +603,11 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         "(e.g. cnn,resnet18), 'none', or 'default' (the task's, listed above)",
     )
     parser.add_argument("--no-baseline", action="store_true", help="same as --baselines none")
-    parser.add_argument("--no-augment", action="store_true", help="no flip/crop augmentation")
+    parser.add_argument(
+        "--no-augment",
+        action="store_true",
+        help="no training augmentation (flip/crop; box-aware for detection)",
+    )
     parser.add_argument(
         "--class-weight",
         default=default.class_weight,

@@ -13,9 +13,9 @@ it (ACC, AUC), segmentation as MONAI does (DiceCE loss, Dice per class, HD95,
 sliding-window inference for volumes).
 
 Batches come from :class:`~nasbench.data.batches.EpochBatches` and the
-augmentation is drawn from a generator keyed by (seed, epoch, batch), so on the
-CPU the same seed gives the same weights and metrics, and the global torch RNG
-is left as it was.
+augmentation (box-aware for detection) is drawn from a generator keyed by
+(seed, epoch, batch), so on the CPU the same seed gives the same weights and
+metrics, and the global torch RNG is left as it was.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from nasbench.data.batches import EpochBatches
+from nasbench.data.box_augment import augment_detection_batch
 from nasbench.device import autocast, resolve_device
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.metrics import CLASS_WEIGHTS, training_loss
@@ -73,8 +74,11 @@ class TrainConfig:
         drop_path_prob: drop-path probability of the last epoch; epoch ``e`` uses
             ``drop_path_prob * e / epochs`` (DARTS). Models without a
             ``drop_path_prob`` attribute ignore it.
-        augment: random horizontal flip and a random crop after padding by
-            ``CROP_PADDING`` pixels (2D classification only), drawn per batch from the seed.
+        augment: drawn per batch from the seed, on the training split only. 2D
+            classification: random horizontal flip and a random crop after padding by
+            ``CROP_PADDING`` pixels. Detection: flips, quarter turns, zoom/shift and
+            intensity jitter that move the boxes with the pixels
+            (:func:`~nasbench.data.box_augment.augment_detection_batch`).
         limit: stratified cap on the images of the training and validation splits, for
             quick runs (read by the callers that load data; :func:`train_model` takes
             datasets as given).
@@ -401,6 +405,10 @@ def _train_epoch(
         images, targets = batches.batch(epoch, index)
         if config.augment and task.kind == "classification":
             images = augment_batch(images, _batch_generator(config.seed, epoch, index))
+        elif config.augment and task.kind == "detection":
+            images, targets = augment_detection_batch(
+                images, targets, _batch_generator(config.seed, epoch, index)
+            )
         images, targets = images.to(device), task.target(targets).to(device)
         with autocast(device, config.precision):
             out = model(images)

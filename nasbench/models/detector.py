@@ -20,9 +20,38 @@ the four log-distances (in strides), the centre-ness logit and the location itse
 and the padded box target (:mod:`nasbench.data.lesions`) alone, so the one search loop
 and training loop handle detection as they handle segmentation: through a task object.
 
-3D: every block here takes ``spatial_dims`` except the head's location grid and the
-box algebra (``(x1, y1, x2, y2)``); a 3D detector needs ``(x1, y1, z1, x2, y2, z2)``
-boxes, six distances per location and a 3D IoU, which this module does not provide yet.
+Training augmentation (flips, quarter turns, zoom/shift, intensity jitter that move the
+boxes with the pixels) is :mod:`nasbench.data.box_augment`, applied per batch by the
+training loop when ``TrainConfig.augment`` is on; the search trains unaugmented.
+
+3D (not built; what a volumetric version needs):
+
+- Boxes ``(x1, y1, z1, x2, y2, z2)`` (MONAI's ``StandardMode``, ``"xyzxyz"``), a ``(B, 7)``
+  padded target, and a 3D lesion set or COCO-style 3D folder to train on.
+- A 3D FCOS head: location grid ``(x, y, z, stride)`` per voxel of each level, six
+  log-distances to the faces per location, a 3D centre-ness (the cube root of the
+  product over the three axes of ``min(d_lo, d_hi) / max(d_lo, d_hi)``; 2D takes the
+  square root over two), assignment by the smallest containing box in volume; output
+  ``(N, L, K + 11)``.
+- 3D box algebra: volume, IoU and GIoU over three axes, and 3D NMS. ``boxes.py`` is
+  2D only; ``monai.data.box_utils`` (``box_iou``, ``box_giou``,
+  ``non_max_suppression``) already handles 2D and 3D boxes in plain torch and could
+  replace it, once its axis order (first box coordinate along the array's first spatial
+  axis) is reconciled with this module's ``x``-along-the-width convention.
+- 3D cells and neck: the ``elixir`` ops and the upsampling neck with ``spatial_dims=3``
+  (a non-local block's attention is quadratic in the number of voxels), and
+  sliding-window inference for volumes larger than the training patch.
+- 3D scores: COCO mAP and FROC over 3D IoU (pycocotools is 2D only; LUNA16's FROC
+  counts a hit by centre distance, DeepLesion's by IoU).
+- Alternatively MONAI's ``RetinaNetDetector`` (``monai.apps.detection``): an
+  anchor-based 2D/3D RetinaNet with a ResNet-FPN backbone,
+  ``AnchorGeneratorWithAnchorShape``, ``BoxCoder``, ATSS matching and hard-negative
+  sampling, box-aware 3D transforms (``RandFlipBoxd``, ``RandRotateBox90d``,
+  ``RandZoomBoxd``) and sliding-window inference; an ALB backbone would replace its
+  feature extractor. Its default matcher and sampler import torchvision
+  (``optional_import``), which does not load on this CPU-only install; its ATSS matcher
+  and hard-negative sampler are MONAI's own, but training it here without torchvision
+  is untested.
 """
 
 from __future__ import annotations

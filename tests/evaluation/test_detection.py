@@ -121,3 +121,37 @@ def test_task_and_meter_report_the_split_scores():
     scores = meter.result()
     assert set(scores) >= {"map", "ap50", "froc", "froc_0.5", "froc_4", "loss"}
     assert all(0.0 <= scores[k] <= 1.0 for k in ("map", "ap50", "froc"))
+
+
+def _train_detector(augment: bool, monkeypatch=None, calls=None):
+    from nasbench.evaluation import train_loop
+    from nasbench.evaluation.train_loop import TrainConfig, train_model
+
+    if monkeypatch is not None:
+        real = train_loop.augment_detection_batch
+
+        def spy(images, targets, generator, config=None):
+            calls.append(tuple(images.shape))
+            return real(images, targets, generator, config)
+
+        monkeypatch.setattr(train_loop, "augment_detection_batch", spy)
+    ds = SyntheticLesions("train", size=32, length=8)
+    val = SyntheticLesions("val", size=32, length=4)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        net = ResNetDetector(1, 1, channels=4, head_width=8)
+    config = TrainConfig(
+        epochs=1, batch_size=4, lr=1e-3, optimizer="adam", augment=augment, device="cpu", seed=3
+    )
+    train_model(net, ds, val, val, "detection", config)
+    return torch.cat([p.detach().flatten() for p in net.parameters()])
+
+
+@pytest.mark.slow
+def test_retraining_augments_detection_batches_only_in_training(monkeypatch):
+    calls = []
+    weights = _train_detector(True, monkeypatch, calls)
+    # Two training batches of 4 slices; validation and test (4 slices) are not augmented.
+    assert calls == [(4, 1, 32, 32), (4, 1, 32, 32)]
+    assert torch.equal(weights, _train_detector(True))  # same seed, same weights
+    assert not torch.equal(weights, _train_detector(False))
