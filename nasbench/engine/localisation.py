@@ -36,7 +36,7 @@ import torch
 
 from nasbench.config import SearchConfig
 from nasbench.engine.result import SearchResult
-from nasbench.errors import NasbenchError
+from nasbench.engine.run_setup import recording_status
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
 from nasbench.runs.store import check_new_run_dir
@@ -109,16 +109,8 @@ def run_localisation_search(
     test = _volumes(config, "test")
     store = RunStore.create(run_dir, config.to_dict(), capture_environment("cpu"))
     with store:
-        try:
-            store.set_status("running")
+        with recording_status(store):
             result = _Search(config, store, Path(run_dir), progress).run(train, test)
-        except KeyboardInterrupt:
-            store.set_status("stopped", "interrupted")
-            raise
-        except Exception as err:
-            reason = str(err) if isinstance(err, NasbenchError) else f"{type(err).__name__}: {err}"
-            store.set_status("failed", reason)
-            raise
         store.set_status(result.status)
         return result
 
