@@ -146,6 +146,8 @@ class RetrainReport:
                     "epochs_run": result.epochs_run,
                     "stopped": result.stopped,
                     "wall_s": result.wall_s,
+                    "class_weight": result.class_weight,
+                    "class_weight_reason": result.class_weight_reason,
                 }
                 for name, result in self.results.items()
             },
@@ -607,8 +609,9 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--class-weight",
         default=default.class_weight,
-        choices=("none", "balanced"),
-        help="'balanced' weighs the training loss by inverse class frequency (skewed sets) "
+        choices=("auto", "none", "balanced"),
+        help="'balanced' weighs the training loss by inverse class frequency (skewed sets); "
+        "'auto' does so for a volume set with skewed training labels and prints its choice "
         "(default: %(default)s)",
     )
     parser.add_argument(
@@ -687,6 +690,9 @@ def cli_main(args: argparse.Namespace) -> int:
         download=False if args.no_download else None,
     )
     print(report.table().to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    reasons = {r.class_weight_reason for r in report.results.values() if r.class_weight_reason}
+    for reason in sorted(reasons):
+        print(f"training loss: {reason}")
     return 0
 
 

@@ -35,7 +35,7 @@ from torch.utils.data import Dataset
 from nasbench.data.batches import EpochBatches
 from nasbench.device import autocast, resolve_device
 from nasbench.errors import ConfigError, closest_name
-from nasbench.evaluation.metrics import CLASS_WEIGHTS, training_loss
+from nasbench.evaluation.metrics import AUTO, CLASS_WEIGHTS, resolve_class_weight, training_loss
 from nasbench.evaluation.tasks import Task, task_for, task_of_info
 from nasbench.models.costs import count_parameters
 
@@ -90,8 +90,11 @@ class TrainConfig:
         precision: ``fp32`` or ``bf16`` (autocast on CUDA only).
         seed: seeds batch order, augmentation and drop-path.
         class_weight: classification: ``"balanced"`` weighs the training loss by inverse
-            class frequency of the training split (skewed sets, e.g. the 3D ones), or
-            ``"none"``. Validation and test losses stay unweighted.
+            class frequency of the training split (skewed sets, e.g. the 3D ones),
+            ``"none"``, or ``"auto"`` (the default): ``"balanced"`` for a volume set whose
+            training labels are skewed, ``"none"`` otherwise
+            (:func:`~nasbench.evaluation.metrics.resolve_class_weight`; the choice is in
+            :attr:`TrainResult.class_weight`). Validation and test losses stay unweighted.
         label_smoothing: classification: cross-entropy label smoothing in [0, 1).
 
     Example:
@@ -118,7 +121,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "fp32"
     seed: int = 0
-    class_weight: str = "none"
+    class_weight: str = AUTO
     label_smoothing: float = 0.0
 
     def validate(self) -> TrainConfig:
@@ -146,7 +149,7 @@ class TrainConfig:
                 f"TrainConfig.drop_path_prob must be in [0, 1), got {self.drop_path_prob!r}."
             )
         _check_choice("select", self.select, SELECT_METRICS)
-        _check_choice("class_weight", self.class_weight, CLASS_WEIGHTS)
+        _check_choice("class_weight", self.class_weight, (AUTO, *CLASS_WEIGHTS))
         smoothing = self.label_smoothing
         if (
             isinstance(smoothing, bool)
@@ -198,6 +201,8 @@ class TrainResult:
         wall_s: seconds spent, training and evaluation together.
         stopped: True when the callback stopped training before ``epochs``.
         config: the :class:`TrainConfig` used, as a dict.
+        class_weight: the training loss's class weighting, ``"none"`` or ``"balanced"``
+            (what ``"auto"`` chose), and ``class_weight_reason``, why.
     """
 
     history: list[dict[str, Any]]
@@ -208,6 +213,8 @@ class TrainResult:
     wall_s: float
     stopped: bool = False
     config: dict[str, Any] = field(default_factory=dict)
+    class_weight: str = "none"
+    class_weight_reason: str = ""
 
     @property
     def epochs_run(self) -> int:
@@ -260,7 +267,8 @@ def train_model(
         if len(ds) == 0:
             raise ConfigError(f"the {name} split is empty; give it at least one image.")
     device = resolve_device(config.device)
-    train_loss = _training_loss(task, train_ds, config).to(device)
+    weighting = _class_weight(task, train_ds, config)
+    train_loss = _training_loss(task, train_ds, config, weighting[0]).to(device)
     start = time.perf_counter()
     model.to(device)
     batches = EpochBatches(train_ds, config.batch_size, config.seed, stream=TRAIN_STREAM)
@@ -304,6 +312,8 @@ def train_model(
         wall_s=time.perf_counter() - start,
         stopped=stopped,
         config=config.to_dict(),
+        class_weight=weighting[0],
+        class_weight_reason=weighting[1],
     )
 
 
@@ -369,17 +379,29 @@ def _set_drop_path(model: nn.Module, config: TrainConfig, epoch: int) -> float:
     return 0.0
 
 
-def _training_loss(task: Task, train_ds: Any, config: TrainConfig) -> nn.Module:
+def _class_weight(task: Task, train_ds: Any, config: TrainConfig) -> tuple[str, str]:
+    """The weighting the training loss uses (``"auto"`` resolved) and why."""
+    if task.kind != "classification":
+        return "none", f"no class weighting for a {task.kind} task"
+    info = getattr(train_ds, "info", None)
+    return resolve_class_weight(
+        config.class_weight,
+        task.name,
+        getattr(train_ds, "targets", None),
+        spatial_dims=getattr(info, "spatial_dims", None),
+        num_classes=getattr(info, "num_classes", None),
+    )
+
+
+def _training_loss(task: Task, train_ds: Any, config: TrainConfig, class_weight: str) -> nn.Module:
     """The task's loss, class-weighted and smoothed as the recipe asks (classification)."""
-    if task.kind != "classification" or (
-        config.class_weight == "none" and not config.label_smoothing
-    ):
+    if task.kind != "classification" or (class_weight == "none" and not config.label_smoothing):
         return task.loss()
     info = getattr(train_ds, "info", None)
     return training_loss(
         task.name,
         getattr(train_ds, "targets", None),
-        config.class_weight,
+        class_weight,
         config.label_smoothing,
         num_classes=getattr(info, "num_classes", None),
     )
