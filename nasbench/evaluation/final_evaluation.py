@@ -96,6 +96,8 @@ class RetrainReport:
         config: the training recipe.
         results: model name (``"searched"``, ``"resnet18"``) -> its :class:`TrainResult`.
         macs: model name -> multiply-accumulates of one image.
+        models: model name -> the trained network (holding its kept, best-validation
+            weights), to predict with or inspect.
     """
 
     run_dir: Path
@@ -105,6 +107,7 @@ class RetrainReport:
     config: TrainConfig
     results: dict[str, TrainResult] = field(default_factory=dict)
     macs: dict[str, int] = field(default_factory=dict)
+    models: dict[str, nn.Module] = field(default_factory=dict, repr=False)
 
     def table(self) -> pd.DataFrame:
         """One row per model: model, params, MACs, test_acc, test_auc, wall_s
@@ -273,6 +276,7 @@ def retrain(
                 on_epoch=_recorder(store, PHASES[name], name, on_epoch),
             )
             report.results[name] = result
+            report.models[name] = model
             store.log_metrics(
                 result.epochs_run,
                 result.best_epoch,

@@ -3,9 +3,10 @@
 This is the evaluation recipe of DARTS (``train.py`` of quark0/darts): SGD with
 momentum 0.9 and cosine annealing, gradient clipping, an optional auxiliary
 head weighted into the loss, and drop-path whose probability rises linearly
-over the epochs. The model with the best validation score is kept and scored on
-the test split. The retraining stage (:mod:`nasbench.evaluation.final_evaluation`) and
-the full/partial-training evaluators reuse :func:`train_model` as is.
+over the epochs. The model with the best validation score (ties: the lower validation
+loss) is kept and scored on the test split. The retraining stage
+(:mod:`nasbench.evaluation.final_evaluation`) and the full/partial-training evaluators
+reuse :func:`train_model` as is.
 
 What the task decides (the loss, the metrics, how a volume is predicted) comes from
 a task object (:mod:`nasbench.evaluation.tasks`): classification as MedMNIST scores
@@ -293,9 +294,9 @@ def train_model(
             record.update({f"val_{k}": v for k, v in val.items()})
             record["seconds"] = time.perf_counter() - epoch_start
             history.append(record)
-            score = _selection_score(val, config.select, task)
-            # Ties go to the earlier epoch, except that any epoch beats an unscorable one.
-            if best is None or score > best[0] or score == best[0] == -math.inf:
+            score = _selection_key(val, config.select, task)
+            # Equal scores go to the lower validation loss, then to the earlier epoch.
+            if best is None or score > best[0]:
                 best = (score, epoch, _state_copy(model), val)
             if on_epoch is not None and on_epoch({**record, "epochs": config.epochs}) is False:
                 stopped = epoch + 1 < config.epochs
@@ -527,12 +528,23 @@ def _evaluate(
     return meter.result()
 
 
-def _selection_score(val: dict[str, float], select: str, task: Task) -> float:
+def _selection_key(val: dict[str, float], select: str, task: Task) -> tuple[float, float]:
+    """``(score, -loss)``: the higher key is the better epoch.
+
+    The loss breaks ties: a small validation split often ranks perfectly (AUC 1.0) from
+    the first epoch on, while that epoch's decision threshold still answers one class
+    for every case (a skewed 3D set did: ACC = the class share); keeping the first of
+    the tied epochs kept that one.
+    """
     if select != "loss" and select not in val:
         select = task.select  # a segmenter has no AUC: it keeps its best Dice
     value = -val["loss"] if select == "loss" else val[select]
+    loss = -val.get("loss", math.nan)
     # A NaN score (one class only in a tiny val split) never beats a real one.
-    return value if math.isfinite(value) else -math.inf
+    return (
+        value if math.isfinite(value) else -math.inf,
+        loss if math.isfinite(loss) else -math.inf,
+    )
 
 
 def _state_copy(model: nn.Module) -> dict[str, Any]:
