@@ -118,7 +118,7 @@ def run_seed(args: argparse.Namespace, root: Path, seed: int, runs: Path) -> lis
                 "test_acc": row["test_acc"],
                 "majority_acc": majority_acc,
                 "pred_majority": predicted_majority(report.models[name], test, majority),
-                "class_weight": report.results[name].class_weight,
+                "class_weight": getattr(report.results[name], "class_weight", args.class_weight),
                 "params": row["params"],
                 "search_s": search_s if name == "searched" else 0.0,
                 "train_s": row["wall_s"],
