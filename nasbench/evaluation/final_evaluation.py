@@ -693,10 +693,10 @@ def cli_main(args: argparse.Namespace) -> int:
         on_epoch=_print_progress,
         download=False if args.no_download else None,
     )
-    print(report.table().to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     reasons = {r.class_weight_reason for r in report.results.values() if r.class_weight_reason}
     for reason in sorted(reasons):
         print(f"training loss: {reason}")
+    print(report.table().to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
 
 
