@@ -18,7 +18,7 @@ by default, label 1 an ellipsoidal lesion in textured tissue):
 loss (``balanced``) because the volume set is skewed; ``none`` is the recipe before.
 
 Usage:
-    python benchmarks/volumes.py                       # about 10 minutes on one core
+    python benchmarks/volumes.py                       # 15 min at load 3-4 (2 cores)
     python benchmarks/volumes.py --class-weight none   # the unweighted recipe
     python benchmarks/volumes.py --quick               # a minute: checks the plumbing
 """
