@@ -80,10 +80,12 @@ def resolve_class_weight(
     """Turn ``"auto"`` into ``"none"`` or ``"balanced"``; other choices pass through.
 
     ``"auto"`` weighs the loss (``"balanced"``) for a single-label volume set (3D) whose
-    training labels are skewed (``class_skew >= SKEW_RATIO``): unweighted, a network
-    trained on a 75/25 volume set for a few epochs answered the majority class for every
-    case (benchmarks/volumes.py). 2D sets and multi-label sets stay ``"none"`` (the
-    recipe the 2D MedMNIST figures were measured with); ask for ``"balanced"`` there.
+    training labels are skewed (``class_skew >= SKEW_RATIO``): unweighted, a small 3D CNN
+    trained 4 epochs on 48 volumes at 75/25 answered the majority class for every test
+    case, weighted it answered both; on benchmarks/volumes.py's 28³ set the searched
+    cell's test AUC rose from 0.968 to 0.995. 2D sets and multi-label sets stay
+    ``"none"`` (the recipe the 2D MedMNIST figures were measured with); ask for
+    ``"balanced"`` there.
 
     Args:
         class_weight: ``"auto"``, ``"none"`` or ``"balanced"``.
