@@ -96,6 +96,8 @@ class RetrainReport:
         config: the training recipe.
         results: model name (``"searched"``, ``"resnet18"``) -> its :class:`TrainResult`.
         macs: model name -> multiply-accumulates of one image.
+        models: model name -> the trained network (holding its kept, best-validation
+            weights), to predict with or inspect.
     """
 
     run_dir: Path
@@ -105,6 +107,7 @@ class RetrainReport:
     config: TrainConfig
     results: dict[str, TrainResult] = field(default_factory=dict)
     macs: dict[str, int] = field(default_factory=dict)
+    models: dict[str, nn.Module] = field(default_factory=dict, repr=False)
 
     def table(self) -> pd.DataFrame:
         """One row per model: model, params, MACs, test_acc, test_auc, wall_s
@@ -146,6 +149,8 @@ class RetrainReport:
                     "epochs_run": result.epochs_run,
                     "stopped": result.stopped,
                     "wall_s": result.wall_s,
+                    "class_weight": result.class_weight,
+                    "class_weight_reason": result.class_weight_reason,
                 }
                 for name, result in self.results.items()
             },
@@ -271,6 +276,7 @@ def retrain(
                 on_epoch=_recorder(store, PHASES[name], name, on_epoch),
             )
             report.results[name] = result
+            report.models[name] = model
             store.log_metrics(
                 result.epochs_run,
                 result.best_epoch,
@@ -611,8 +617,9 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--class-weight",
         default=default.class_weight,
-        choices=("none", "balanced"),
-        help="'balanced' weighs the training loss by inverse class frequency (skewed sets) "
+        choices=("auto", "none", "balanced"),
+        help="'balanced' weighs the training loss by inverse class frequency (skewed sets); "
+        "'auto' does so for a volume set with skewed training labels and prints its choice "
         "(default: %(default)s)",
     )
     parser.add_argument(
@@ -690,6 +697,9 @@ def cli_main(args: argparse.Namespace) -> int:
         on_epoch=_print_progress,
         download=False if args.no_download else None,
     )
+    reasons = {r.class_weight_reason for r in report.results.values() if r.class_weight_reason}
+    for reason in sorted(reasons):
+        print(f"training loss: {reason}")
     print(report.table().to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
 

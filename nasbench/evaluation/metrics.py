@@ -40,6 +40,82 @@ def loss_for_task(task: str) -> nn.Module:
 
 
 CLASS_WEIGHTS = ("none", "balanced")
+# TrainConfig.class_weight also takes "auto", resolved by resolve_class_weight.
+AUTO = "auto"
+# "auto" weighs a split whose largest class holds at least this many times the images of
+# its smallest (a 75/25 split is 3.0; the synthetic sets' near-50/50 splits stay unweighted).
+SKEW_RATIO = 1.5
+SINGLE_LABEL_TASKS = ("binary", "multi-class", "ordinal")
+
+
+def class_skew(targets: np.ndarray | None, num_classes: int | None = None) -> float:
+    """How skewed single-label training labels are: largest class count / smallest.
+
+    Args:
+        targets: ``(N,)`` class indices (None: unknown labels).
+        num_classes: the number of classes; a class with no image makes the skew infinite.
+
+    Returns:
+        The ratio (1.0 for balanced labels), ``inf`` when a class is absent, NaN when
+        ``targets`` is None or empty.
+
+    Example:
+        >>> class_skew(np.array([0, 0, 0, 1]))
+        3.0
+    """
+    if targets is None or len(targets) == 0:
+        return float("nan")
+    labels = np.asarray(targets, dtype=np.int64).reshape(-1)
+    counts = np.bincount(labels, minlength=int(num_classes or labels.max() + 1))
+    return float("inf") if counts.min() == 0 else float(counts.max() / counts.min())
+
+
+def resolve_class_weight(
+    class_weight: str,
+    task: str,
+    targets: np.ndarray | None,
+    spatial_dims: int | None = None,
+    num_classes: int | None = None,
+) -> tuple[str, str]:
+    """Turn ``"auto"`` into ``"none"`` or ``"balanced"``; other choices pass through.
+
+    ``"auto"`` weighs the loss (``"balanced"``) for a single-label volume set (3D) whose
+    training labels are skewed (``class_skew >= SKEW_RATIO``): unweighted, a small 3D CNN
+    trained 4 epochs on 48 volumes at 75/25 answered the majority class for every test
+    case, weighted it answered both; on benchmarks/volumes.py's 28³ set the searched
+    cell's test AUC rose from 0.968 to 0.995. 2D sets and multi-label sets stay
+    ``"none"`` (the recipe the 2D MedMNIST figures were measured with); ask for
+    ``"balanced"`` there.
+
+    Args:
+        class_weight: ``"auto"``, ``"none"`` or ``"balanced"``.
+        task: a ``DatasetInfo.task``.
+        targets: the training labels (None: unknown, then ``"none"``).
+        spatial_dims: 2 or 3 (None: unknown, treated as 2D).
+        num_classes: the number of classes.
+
+    Returns:
+        ``(choice, reason)``: the weighting used and a short sentence saying why.
+
+    Example:
+        >>> resolve_class_weight("auto", "binary", np.array([0, 0, 0, 1]), spatial_dims=3)[0]
+        'balanced'
+        >>> resolve_class_weight("auto", "binary", np.array([0, 0, 0, 1]), spatial_dims=2)[0]
+        'none'
+    """
+    if class_weight != AUTO:
+        return class_weight, f"class_weight={class_weight!r} as configured"
+    if task not in SINGLE_LABEL_TASKS:
+        return "none", f"auto: no weighting for a {task} task"
+    if spatial_dims != 3:
+        return "none", "auto: no weighting for 2D images"
+    skew = class_skew(targets, num_classes)
+    if not skew >= SKEW_RATIO:  # NaN (no labels) also lands here
+        return "none", f"auto: training labels not skewed (largest/smallest class {skew:.2f})"
+    return "balanced", (
+        f"auto: balanced weights, the training labels are skewed (largest/smallest class "
+        f"{skew:.2f} >= {SKEW_RATIO})"
+    )
 
 
 def training_loss(

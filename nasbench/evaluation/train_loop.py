@@ -3,9 +3,10 @@
 This is the evaluation recipe of DARTS (``train.py`` of quark0/darts): SGD with
 momentum 0.9 and cosine annealing, gradient clipping, an optional auxiliary
 head weighted into the loss, and drop-path whose probability rises linearly
-over the epochs. The model with the best validation score is kept and scored on
-the test split. The retraining stage (:mod:`nasbench.evaluation.final_evaluation`) and
-the full/partial-training evaluators reuse :func:`train_model` as is.
+over the epochs. The model with the best validation score (ties: the lower validation
+loss) is kept and scored on the test split. The retraining stage
+(:mod:`nasbench.evaluation.final_evaluation`) and the full/partial-training evaluators
+reuse :func:`train_model` as is.
 
 What the task decides (the loss, the metrics, how a volume is predicted) comes from
 a task object (:mod:`nasbench.evaluation.tasks`): classification as MedMNIST scores
@@ -36,7 +37,7 @@ from nasbench.data.batches import EpochBatches
 from nasbench.data.box_augment import augment_detection_batch
 from nasbench.device import autocast, resolve_device
 from nasbench.errors import ConfigError, closest_name
-from nasbench.evaluation.metrics import CLASS_WEIGHTS, training_loss
+from nasbench.evaluation.metrics import AUTO, CLASS_WEIGHTS, resolve_class_weight, training_loss
 from nasbench.evaluation.tasks import Task, task_for, task_of_info
 from nasbench.models.costs import count_parameters
 
@@ -94,8 +95,11 @@ class TrainConfig:
         precision: ``fp32`` or ``bf16`` (autocast on CUDA only).
         seed: seeds batch order, augmentation and drop-path.
         class_weight: classification: ``"balanced"`` weighs the training loss by inverse
-            class frequency of the training split (skewed sets, e.g. the 3D ones), or
-            ``"none"``. Validation and test losses stay unweighted.
+            class frequency of the training split (skewed sets, e.g. the 3D ones),
+            ``"none"``, or ``"auto"`` (the default): ``"balanced"`` for a volume set whose
+            training labels are skewed, ``"none"`` otherwise
+            (:func:`~nasbench.evaluation.metrics.resolve_class_weight`; the choice is in
+            :attr:`TrainResult.class_weight`). Validation and test losses stay unweighted.
         label_smoothing: classification: cross-entropy label smoothing in [0, 1).
 
     Example:
@@ -122,7 +126,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "fp32"
     seed: int = 0
-    class_weight: str = "none"
+    class_weight: str = AUTO
     label_smoothing: float = 0.0
 
     def validate(self) -> TrainConfig:
@@ -150,7 +154,7 @@ class TrainConfig:
                 f"TrainConfig.drop_path_prob must be in [0, 1), got {self.drop_path_prob!r}."
             )
         _check_choice("select", self.select, SELECT_METRICS)
-        _check_choice("class_weight", self.class_weight, CLASS_WEIGHTS)
+        _check_choice("class_weight", self.class_weight, (AUTO, *CLASS_WEIGHTS))
         smoothing = self.label_smoothing
         if (
             isinstance(smoothing, bool)
@@ -202,6 +206,8 @@ class TrainResult:
         wall_s: seconds spent, training and evaluation together.
         stopped: True when the callback stopped training before ``epochs``.
         config: the :class:`TrainConfig` used, as a dict.
+        class_weight: the training loss's class weighting, ``"none"`` or ``"balanced"``
+            (what ``"auto"`` chose), and ``class_weight_reason``, why.
     """
 
     history: list[dict[str, Any]]
@@ -212,6 +218,8 @@ class TrainResult:
     wall_s: float
     stopped: bool = False
     config: dict[str, Any] = field(default_factory=dict)
+    class_weight: str = "none"
+    class_weight_reason: str = ""
 
     @property
     def epochs_run(self) -> int:
@@ -264,7 +272,8 @@ def train_model(
         if len(ds) == 0:
             raise ConfigError(f"the {name} split is empty; give it at least one image.")
     device = resolve_device(config.device)
-    train_loss = _training_loss(task, train_ds, config).to(device)
+    weighting = _class_weight(task, train_ds, config)
+    train_loss = _training_loss(task, train_ds, config, weighting[0]).to(device)
     start = time.perf_counter()
     model.to(device)
     batches = EpochBatches(train_ds, config.batch_size, config.seed, stream=TRAIN_STREAM)
@@ -289,9 +298,9 @@ def train_model(
             record.update({f"val_{k}": v for k, v in val.items()})
             record["seconds"] = time.perf_counter() - epoch_start
             history.append(record)
-            score = _selection_score(val, config.select, task)
-            # Ties go to the earlier epoch, except that any epoch beats an unscorable one.
-            if best is None or score > best[0] or score == best[0] == -math.inf:
+            score = _selection_key(val, config.select, task)
+            # Equal scores go to the lower validation loss, then to the earlier epoch.
+            if best is None or score > best[0]:
                 best = (score, epoch, _state_copy(model), val)
             if on_epoch is not None and on_epoch({**record, "epochs": config.epochs}) is False:
                 stopped = epoch + 1 < config.epochs
@@ -308,6 +317,8 @@ def train_model(
         wall_s=time.perf_counter() - start,
         stopped=stopped,
         config=config.to_dict(),
+        class_weight=weighting[0],
+        class_weight_reason=weighting[1],
     )
 
 
@@ -373,17 +384,29 @@ def _set_drop_path(model: nn.Module, config: TrainConfig, epoch: int) -> float:
     return 0.0
 
 
-def _training_loss(task: Task, train_ds: Any, config: TrainConfig) -> nn.Module:
+def _class_weight(task: Task, train_ds: Any, config: TrainConfig) -> tuple[str, str]:
+    """The weighting the training loss uses (``"auto"`` resolved) and why."""
+    if task.kind != "classification":
+        return "none", f"no class weighting for a {task.kind} task"
+    info = getattr(train_ds, "info", None)
+    return resolve_class_weight(
+        config.class_weight,
+        task.name,
+        getattr(train_ds, "targets", None),
+        spatial_dims=getattr(info, "spatial_dims", None),
+        num_classes=getattr(info, "num_classes", None),
+    )
+
+
+def _training_loss(task: Task, train_ds: Any, config: TrainConfig, class_weight: str) -> nn.Module:
     """The task's loss, class-weighted and smoothed as the recipe asks (classification)."""
-    if task.kind != "classification" or (
-        config.class_weight == "none" and not config.label_smoothing
-    ):
+    if task.kind != "classification" or (class_weight == "none" and not config.label_smoothing):
         return task.loss()
     info = getattr(train_ds, "info", None)
     return training_loss(
         task.name,
         getattr(train_ds, "targets", None),
-        config.class_weight,
+        class_weight,
         config.label_smoothing,
         num_classes=getattr(info, "num_classes", None),
     )
@@ -513,12 +536,23 @@ def _evaluate(
     return meter.result()
 
 
-def _selection_score(val: dict[str, float], select: str, task: Task) -> float:
+def _selection_key(val: dict[str, float], select: str, task: Task) -> tuple[float, float]:
+    """``(score, -loss)``: the higher key is the better epoch.
+
+    The loss breaks ties: a small validation split often ranks perfectly (AUC 1.0) from
+    the first epoch on, while that epoch's decision threshold still answers one class
+    for every case (a skewed 3D set did: ACC = the class share); keeping the first of
+    the tied epochs kept that one.
+    """
     if select != "loss" and select not in val:
         select = task.select  # a segmenter has no AUC: it keeps its best Dice
     value = -val["loss"] if select == "loss" else val[select]
+    loss = -val.get("loss", math.nan)
     # A NaN score (one class only in a tiny val split) never beats a real one.
-    return value if math.isfinite(value) else -math.inf
+    return (
+        value if math.isfinite(value) else -math.inf,
+        loss if math.isfinite(loss) else -math.inf,
+    )
 
 
 def _state_copy(model: nn.Module) -> dict[str, Any]:

@@ -77,6 +77,7 @@ def test_cli_retrains_given_genotype_in_given_width(run_dir, capsys):
     assert cli_main(args) == 0
     out = capsys.readouterr().out
     assert "searched  epoch 1/1" in out and "resnet18" not in out
+    assert "training loss: auto: no weighting for 2D images" in out  # says what auto chose
     assert "test_acc" in out.splitlines()[-2]
     payload = load(run_dir).events.query("kind == 'retrain_finished'")["payload"].iloc[-1]
     assert payload["skeleton"]["channels"] == 6 and payload["skeleton"]["n_cells"] == 3

@@ -1,0 +1,34 @@
+"""benchmarks/volumes.py: its summary and verdict tables."""
+
+from __future__ import annotations
+
+
+def _rows(searched_acc: float, searched_auc: float, cnn_auc: float) -> list[dict]:
+    common = {"seed": 0, "majority_acc": 0.75, "params": 10, "search_s": 0.0, "train_s": 1.0,
+              "class_weight": "balanced"}  # fmt: skip
+    return [
+        {**common, "model": "searched", "test_acc": searched_acc, "test_auc": searched_auc,
+         "pred_majority": 1.0 if searched_acc == 0.75 else 0.8},
+        {**common, "model": "cnn", "test_acc": 0.8, "test_auc": cnn_auc, "pred_majority": 0.8},
+    ]  # fmt: skip
+
+
+def test_verdict_names_the_collapse_and_the_win(load_benchmark):
+    bench = load_benchmark("volumes")
+    collapsed = bench.verdict(_rows(0.75, 0.6, 0.7))[0]
+    assert "ACC 0.750 vs majority 0.750 (does not beat)" in collapsed
+    assert "AUC 0.600 vs CNN 0.700 (does not beat)" in collapsed
+    assert "predicted majority for 100% of cases" in collapsed
+    won = bench.verdict(_rows(0.95, 0.99, 0.9))[0]
+    assert "(beats)" in won and "does not" not in won
+
+
+def test_summary_keeps_one_row_per_model_with_the_majority_rate(load_benchmark):
+    bench = load_benchmark("volumes")
+    table = bench.summarise(_rows(0.95, 0.99, 0.9)).set_index("model")
+    assert list(table.index) == ["searched", "cnn"]
+    assert table.loc["searched", "test_auc"] == "0.990 ± 0.000"
+    assert table.loc["searched", "pred_majority"] == 0.8
+    assert table.loc["cnn", "majority_acc"] == 0.75
+    args = bench.parse_args(["--quick"])
+    assert (args.train, args.retrain_epochs, args.class_weight) == (32, 1, "auto")
