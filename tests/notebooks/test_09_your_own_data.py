@@ -1,0 +1,42 @@
+"""Lesson 09: BreastMNIST from disk, the estimate, a budgeted search, retraining beside the
+small CNN, the published rows, and the honest comparison."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.notebooks.conftest import checked_text
+
+STEM = "09_your_own_data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "medmnist"
+
+
+@pytest.mark.slow
+def test_own_data_lesson_on_a_stand_in_runs_offline(run_lesson, tmp_path):
+    import nasbench
+
+    started = time.monotonic()
+    nb = run_lesson(STEM, MEDMNIST_ROOT=str(tmp_path / "empty"))
+    elapsed = time.monotonic() - started
+    text = checked_text(nb, STEM)
+    assert "STAND-IN" in text  # offline and no file: it says the images are generated
+    assert "s per step" in text and "MiB per step" in text
+    assert elapsed < 180, f"QUICK mode took {elapsed:.0f} s"
+
+    (run_dir,) = sorted((tmp_path / "runs" / "09_your_own_data").glob("darts-*"))
+    with nasbench.runs.load(run_dir) as run:
+        assert run.status == "finished" and run.config["dataset"]["name"] == "breastmnist"
+        assert {"retrain", "cnn"} <= set(run.history["phase"])
+        assert run.config["max_seconds"] == 20
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED / "breastmnist.npz").is_file(), reason="no real BreastMNIST")
+def test_own_data_lesson_reads_the_real_file(run_lesson):
+    nb = run_lesson(STEM, MEDMNIST_ROOT=str(SHARED))
+    text = checked_text(nb, STEM)
+    assert "STAND-IN" not in text and f"reading breastmnist from {SHARED}" in text
+    assert "Google AutoML Vision (published)" in text
