@@ -40,7 +40,8 @@ def published(dataset: str) -> pd.DataFrame:
         Columns ``model, test_auc, test_acc``.
 
     Example:
-        >>> float(published("breastmnist").set_index("model").loc["Google AutoML Vision", "test_auc"])
+        >>> rows = published("breastmnist").set_index("model")
+        >>> float(rows.loc["Google AutoML Vision", "test_auc"])
         0.919
     """
     rows = {line.split()[0]: line.split()[1:] for line in _TABLE.strip().splitlines()[1:]}
