@@ -57,6 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--c2fnas", action="store_true", help="3D: add a C2FNAS row (two stages)")
     p.add_argument("--c2fnas-cells", type=int, default=5, help="C2FNAS cells")
     p.add_argument("--c2fnas-candidates", type=int, default=4, help="C2FNAS stage-1 topologies")
+    p.add_argument("--vnas", action="store_true", help="3D: add a V-NAS row (2D/3D/P3D per layer)")
+    p.add_argument("--dints", action="store_true", help="3D: add a DiNTS row (MONAI's DiNTS)")
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, help="also write the table here")
@@ -126,6 +128,10 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
         rows.append(trellis_row(args, recipe, dataset))
     if args.c2fnas:
         rows.append(c2fnas_row(args, recipe))
+    if args.vnas:
+        rows.append(volume_row(args, recipe, "V-NAS", {"name": "vnas"}, args.strategy))
+    if args.dints:
+        rows.append(volume_row(args, recipe, "DiNTS", {"name": "dints", "num_blocks": 4}, "dints"))
     table = pd.DataFrame(rows)
     unet = table[table.model == "MONAI UNet"].iloc[0]
     table["dice_vs_unet"] = table.test_dice / unet.test_dice
@@ -185,6 +191,31 @@ def c2fnas_row(args: argparse.Namespace, recipe) -> dict:
         seed=args.seed,
     )
     return searched_row("C2FNAS (searched)", config, recipe, lambda g: g.to_json())
+
+
+def volume_row(args: argparse.Namespace, recipe, name: str, space: dict, strategy: str) -> dict:
+    """A 3D space searched on the same volumes (V-NAS: a 2D, 3D or pseudo-3D conv per
+    layer; DiNTS: MONAI's topology and cell search), with the NAS-Unet's depth, width,
+    search epochs and retraining recipe."""
+    from nasbench.config import DatasetConfig, SearchConfig
+
+    if args.dims != 3:
+        raise SystemExit(f"--{space['name']} searches 3D volumes; add --dims 3.")
+    config = SearchConfig(
+        dataset=DatasetConfig(
+            name="synthetic-seg3d", size=args.size, limit=args.limit, batch_size=args.batch_size
+        ),
+        space={
+            **space,
+            "skeleton": {"depth": args.depth, "channels": args.channels, "spatial_dims": 3},
+        },  # fmt: skip
+        strategy=strategy,
+        epochs=args.search_epochs,
+        w_lr=0.05,
+        device=args.device,
+        seed=args.seed,
+    )
+    return searched_row(f"{name} (searched)", config, recipe, lambda g: g.to_json())
 
 
 def searched_row(model: str, config, recipe, describe) -> dict:
