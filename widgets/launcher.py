@@ -33,7 +33,14 @@ PROCESS_WATCH_S = 0.5
 STDOUT_NAME = "stdout.log"
 STDERR_NAME = "stderr.log"
 # Strategy kinds a search runs, in the order the dropdown lists them.
-RUNNABLE_KINDS = ("differentiable", "self-supervised", "topology", "discrete", "meta")
+RUNNABLE_KINDS = (
+    "differentiable",
+    "self-supervised",
+    "topology",
+    "discrete",
+    "meta",
+    "multi-agent",
+)
 
 
 def available_devices() -> list[str]:
@@ -50,7 +57,8 @@ def available_devices() -> list[str]:
 
 def runnable_strategies() -> list[str]:
     """Registered strategies a search can run: differentiable first, then the topology
-    search (DiNTS), then the discrete ones, then the meta-learning ones (METANAS).
+    search (DiNTS), then the discrete ones, then the meta-learning ones (METANAS), then
+    the multi-agent landmark search (MARL-GDAS).
 
     Example:
         >>> "darts" in runnable_strategies()

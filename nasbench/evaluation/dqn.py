@@ -256,7 +256,35 @@ def localise(
     settings: DqnSettings,
     starts: torch.Tensor,
 ) -> torch.Tensor:
-    """Greedy episodes from ``starts``; returns the final positions ``(N, K, 3)``."""
+    """Greedy episodes from ``starts`` with oscillation stopping; final positions ``(N, K, 3)``.
+
+    As in the DQN / MARL landmark papers, an agent that returns to a position it visited
+    at the finest step size is oscillating around its landmark: it stops there, and its
+    estimate is the mean of the positions of that cycle rather than whichever end of the
+    cycle the step budget happens to hit. With no 'stay' action an agent on its landmark
+    steps off and back, so a perfect agent's estimate is half a voxel off. An agent that
+    never oscillates ends where the episode's step budget leaves it. Simplification: the
+    step size still shrinks on the episode's fixed schedule (``LandmarkEnv.step_size``)
+    rather than on each agent's own oscillation.
+
+    Args:
+        net: the Q-network.
+        volumes, targets: ``(N, S, S, S)`` and ``(N, K, 3)``.
+        settings: the loop's settings (patch, steps, episode length).
+        starts: ``(N, K, 3)`` start voxels.
+
+    Returns:
+        ``(N, K, 3)`` float voxel estimates.
+
+    Example:
+        >>> class Plus(nn.Module):
+        ...     def forward(self, obs):  # always +d
+        ...         q = torch.zeros(*obs[1].shape[:2], 6); q[..., 0] = 1; return q
+        >>> localise(Plus(), torch.zeros(1, 8, 8, 8), torch.zeros(1, 1, 3),
+        ...          DqnSettings(patch=3, episode_steps=3, coarse_step=1),
+        ...          torch.tensor([[[1, 4, 4]]]))
+        tensor([[[4., 4., 4.]]])
+    """
     net.eval()
     env = LandmarkEnv(
         volumes,
@@ -266,10 +294,31 @@ def localise(
         settings.episode_steps,
     )
     obs, done = env.reset(starts), False
+    n, k = env.positions.shape[:2]
+    history = [env.positions.clone()]
+    stopped = torch.zeros(n, k, dtype=torch.bool)
+    estimate = env.positions.float().clone()
     with torch.no_grad():
-        while not done:
+        while not done and not bool(stopped.all()):
+            fine = env.step_size == 1
+            before = env.positions.clone()
             obs, _, done = env.step(greedy_actions(net(obs)))
-    return env.positions.float()
+            # Stopped agents stay put (their observation is ignored hereafter).
+            env.positions = torch.where(stopped[..., None], before, env.positions)
+            history.append(env.positions.clone())
+            if fine:
+                for i, j in zip(*torch.nonzero(~stopped, as_tuple=True), strict=True):
+                    now = history[-1][i, j]
+                    seen = [
+                        t for t in range(len(history) - 1) if torch.equal(history[t][i, j], now)
+                    ]
+                    if seen:  # a cycle: positions from the earlier visit up to now
+                        cycle = torch.stack([h[i, j] for h in history[seen[-1] : -1]])
+                        estimate[i, j] = cycle.float().mean(dim=0)
+                        stopped[i, j] = True
+            if not done:
+                obs = env.observe()
+    return torch.where(stopped[..., None], estimate, env.positions.float())
 
 
 def distance_errors(
