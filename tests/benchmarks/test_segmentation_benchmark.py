@@ -18,7 +18,7 @@ def test_volume_rows_refuse_2d_in_one_line(load_benchmark):
 def test_3d_table_has_the_vnas_dints_and_c2fnas_rows_beside_the_unet(load_benchmark):
     bench = load_benchmark("segmentation")
     args = bench.parse_args(
-        ["--dims", "3", "--size", "16", "--limit", "4", "--search-epochs", "1",
+        ["--dims", "3", "--size", "32", "--limit", "4", "--search-epochs", "1",
          "--train-epochs", "1", "--batch-size", "2", "--channels", "2", "--depth", "1",
          "--trellis-layers", "0", "--c2fnas", "--c2fnas-cells", "3",
          "--c2fnas-candidates", "2", "--vnas", "--dints", "--device", "cpu"]
