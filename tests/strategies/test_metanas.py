@@ -102,7 +102,7 @@ def test_the_launcher_lists_and_builds_metanas():
     pytest.importorskip("ipywidgets")
     from widgets.launcher import SearchLauncher, runnable_strategies
 
-    assert runnable_strategies()[-1] == "metanas"
+    assert "metanas" in runnable_strategies()
     launcher = SearchLauncher()
     launcher.set_dataset({"name": "synthetic-multiclass"})
     launcher.strategy.value = "metanas"
