@@ -190,7 +190,12 @@ def test_recomputed_edges_give_the_textbook_step(bench, tiny):
         return loss.detach(), grads, {n: b.clone() for n, b in net.named_buffers()}
 
     loss, grads, buffers = step("textbook")
-    for name in ("darts-1st+recompute", "darts-1st+cl+recompute"):
+    for name in (
+        "darts-1st+recompute",
+        "darts-1st+cl+recompute",
+        "darts-1st+cl+fused",
+        "darts-1st+cl+fused+recompute",
+    ):
         other_loss, other_grads, other_buffers = step(name)
         torch.testing.assert_close(other_loss, loss, rtol=1e-6, atol=1e-7)
         assert other_grads.keys() == grads.keys()
