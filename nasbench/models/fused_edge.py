@@ -6,9 +6,10 @@ small tensors the cost of a search step is the number of calls, not the arithmet
 this module runs them together (DARTS ``fuse_ops``):
 
 - ``ReLU(x)`` once;
-- the first depthwise convs as one depthwise call per dilation on the input repeated
-  once per op (a smaller kernel is zero-padded to the largest of its dilation, which
-  keeps its output: the padding it needs grows with the kernel);
+- the first depthwise convs as one depthwise call per kernel size and dilation, or,
+  with :data:`PAD_KERNELS`, one per dilation on the input repeated once per op (a
+  smaller kernel zero-padded to the largest of its dilation keeps its output: the
+  padding it needs grows with the kernel);
 - the 1x1 convs of all ops as one grouped conv (one group per op);
 - their BatchNorms as one batch norm over the concatenated channels (statistics are per
   channel, so each op's are what its own BatchNorm computes; running statistics and
@@ -31,7 +32,13 @@ from torch import nn
 
 from nasbench.spaces.blocks import DilConv, SepConv
 
-__all__ = ["fusable", "fused_outputs"]
+__all__ = ["PAD_KERNELS", "fusable", "fused_outputs"]
+
+# Zero-pad a smaller depthwise kernel to the largest of its dilation so that one call
+# runs both (sep 3x3 beside sep 5x5, dil 3x3 beside dil 5x5). Off: on CPU (torch 2.13,
+# oneDNN, channels-last) a 5x5 depthwise call costs 2.5-4x a 3x3 one, so the padded 3x3
+# costs more than the call it saves (benchmarks/README.md, "fused convolutions").
+PAD_KERNELS = False
 
 
 def fusable(op: nn.Module) -> bool:
@@ -91,14 +98,14 @@ def fused_outputs(ops: Sequence[nn.Module], x: torch.Tensor) -> list[torch.Tenso
     h = _stage([stages[i][0] for i in order], relu_x, repeat=True)
     n_two = sum(len(stages[i]) == 2 for i in order)
     C = h.shape[1] // len(order)
-    outs: dict[int, torch.Tensor] = {}
-    for slot, i in enumerate(order[n_two:], start=n_two):
-        outs[i] = h[:, slot * C : (slot + 1) * C]
+    # split, not slicing: its backward concatenates the gradients (keeping the memory
+    # format) where a slice's writes into zeros in the default format, which the
+    # channels-last batch norm and convolution backward then convert.
+    parts = h.split([n_two * C] * bool(n_two) + [C] * (len(order) - n_two), 1)
+    outs: dict[int, torch.Tensor] = dict(zip(order[n_two:], parts[bool(n_two) :], strict=True))
     if n_two:
-        g = _stage([stages[i][1] for i in order[:n_two]], F.relu(h[:, : n_two * C]), repeat=False)
-        C2 = g.shape[1] // n_two
-        for slot, i in enumerate(order[:n_two]):
-            outs[i] = g[:, slot * C2 : (slot + 1) * C2]
+        g = _stage([stages[i][1] for i in order[:n_two]], F.relu(parts[0]), repeat=False)
+        outs.update(zip(order[:n_two], g.split(g.shape[1] // n_two, 1), strict=True))
     return [outs[i] for i in range(len(ops))]
 
 
@@ -119,23 +126,24 @@ def _stage(
     n = len(parts)
     conv = F.conv2d if x.dim() == 4 else F.conv3d
     spatial = x.dim() - 2
-    # Depthwise: one call per dilation (ops of one dilation share a zero-padded kernel).
+    # Depthwise: one call per kernel and dilation, or per dilation with PAD_KERNELS.
     by_dilation: dict[int, list[int]] = {}
     for i, (dw, _, _) in enumerate(parts):
-        by_dilation.setdefault(dw.dilation[0], []).append(i)
+        key = dw.dilation[0] if PAD_KERNELS else (dw.dilation[0], dw.kernel_size[0])
+        by_dilation.setdefault(key, []).append(i)
     order = [i for ids in by_dilation.values() for i in ids]
     C = parts[0][0].in_channels
     pieces = []
-    for d, ids in by_dilation.items():
+    for ids in by_dilation.values():
+        d = parts[ids[0]][0].dilation[0]
         k = max(parts[i][0].kernel_size[0] for i in ids)
         weight = torch.cat([_pad_kernel(parts[i][0].weight, k, spatial) for i in ids])
-        inp = (
-            torch.cat([x] * len(ids), 1)
-            if repeat
-            else torch.cat([x[:, i * C : (i + 1) * C] for i in ids], 1)
-            if ids != list(range(ids[0], ids[0] + len(ids)))
-            else x[:, ids[0] * C : (ids[-1] + 1) * C]
-        )
+        if repeat:
+            inp = torch.cat([x] * len(ids), 1) if len(ids) > 1 else x
+        elif ids == list(range(n)):
+            inp = x
+        else:
+            inp = torch.cat([x.split(C, 1)[i] for i in ids], 1)
         stride = parts[ids[0]][0].stride[0]
         pieces.append(
             conv(inp, weight, None, stride, d * (k - 1) // 2, d, groups=C * len(ids)),
@@ -147,9 +155,8 @@ def _stage(
     h = _batch_norm([parts[i][2] for i in order], h)
     if order == list(range(n)):
         return h
-    C_out = h.shape[1] // n
-    slot = {i: s for s, i in enumerate(order)}
-    return torch.cat([h[:, slot[i] * C_out : (slot[i] + 1) * C_out] for i in range(n)], 1)
+    chunks = dict(zip(order, h.split(h.shape[1] // n, 1), strict=True))
+    return torch.cat([chunks[i] for i in range(n)], 1)
 
 
 def _pad_kernel(weight: torch.Tensor, k: int, spatial: int) -> torch.Tensor:
@@ -178,12 +185,40 @@ def _batch_norm(norms: Sequence[nn.modules.batchnorm._BatchNorm], h: torch.Tenso
     bias = torch.cat([bn.bias for bn in norms]) if first.affine else None
     use_batch = training or not stats
     out = F.batch_norm(h, mean, var, weight, bias, use_batch, factor, first.eps)
+    if out.requires_grad and not out.is_contiguous():
+        out = _GradLike.apply(out)
     if use_batch and stats:
         # F.batch_norm moved the concatenated copies; write them back per BatchNorm.
         for bn, m, v in zip(norms, mean.chunk(len(norms)), var.chunk(len(norms)), strict=True):
             bn.running_mean.copy_(m)
             bn.running_var.copy_(v)
     return out
+
+
+class _GradLike(torch.autograd.Function):
+    """Identity whose backward gives the gradient the memory format of its input.
+
+    The gradient of a fused output arrives concatenated from its slices' gradients,
+    often in the default format; the channels-last batch norm backward is several times
+    slower on mixed formats than one copy costs.
+    """
+
+    @staticmethod
+    def forward(ctx, x):  # noqa: ANN001, ANN205
+        ctx.format = _memory_format(x)
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: ANN001, ANN205
+        return grad.contiguous(memory_format=ctx.format)
+
+
+def _memory_format(x: torch.Tensor) -> torch.memory_format:
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        return torch.channels_last
+    if x.dim() == 5 and x.is_contiguous(memory_format=torch.channels_last_3d):
+        return torch.channels_last_3d
+    return torch.contiguous_format
 
 
 def same_norm_settings(ops: Sequence[nn.Module]) -> bool:

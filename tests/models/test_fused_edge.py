@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+import nasbench.models.fused_edge as fused_edge
 import nasbench.models.mixed_edge as mixed_edge
 from nasbench.models.fused_edge import fusable, fused_outputs
 from nasbench.models.mixed_edge import EdgePlan, MixedEdge
@@ -38,8 +39,12 @@ def _edge_step(edge: MixedEdge, x, w, plan_kwargs):
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("recompute", [False, True])
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_fused_edge_matches_the_unfused_edge_in_float64(stride, recompute, channels_last):
+@pytest.mark.parametrize("pad_kernels", [False, True])
+def test_fused_edge_matches_the_unfused_edge_in_float64(
+    stride, recompute, channels_last, pad_kernels, monkeypatch
+):
     """Every DARTS op, 'none' included; normal and reduction (FactorizedReduce) edges."""
+    monkeypatch.setattr(fused_edge, "PAD_KERNELS", pad_kernels)
     gen = torch.Generator().manual_seed(3)
     ref = MixedEdge(2, 4, stride, DARTS_OPS).double().train()
     fused = MixedEdge(2, 4, stride, DARTS_OPS).double().train()
