@@ -52,7 +52,8 @@ def cpu_ms(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
 
 
 def edge_times(batch: int, channels: int, size: int, stride: int, repeats: int) -> dict[str, float]:
-    """Forward+backward CPU ms of one channels-last edge, unfused / fused / fused+padded.
+    """Median forward+backward CPU ms of one channels-last edge, unfused / fused /
+    fused+padded, measured in interleaved rounds.
 
     Example:
         >>> sorted(edge_times(2, 4, 8, 1, repeats=1))
@@ -63,22 +64,30 @@ def edge_times(batch: int, channels: int, size: int, stride: int, repeats: int) 
     x = torch.randn(batch, channels, size, size, generator=gen)
     x = x.contiguous(memory_format=torch.channels_last).requires_grad_()
     w = torch.softmax(torch.randn(len(DARTS_OPS), generator=gen), 0).requires_grad_()
-    out = {}
-    for name, fused, pad in (
+    configs = (
         ("unfused", False, False),
         ("fused", True, False),
         ("fused+padded kernels", True, True),
-    ):
+    )
 
-        def step(fused: bool = fused) -> None:
-            y = edge(x, EdgePlan(w, tuple(range(1, len(DARTS_OPS))), fused=fused))
-            y.backward(torch.ones_like(y))
-
+    def step(fused: bool, pad: bool) -> float:
         saved, fused_edge.PAD_KERNELS = fused_edge.PAD_KERNELS, pad
         try:
-            out[name] = cpu_ms(step, repeats)
+            start = time.process_time()
+            y = edge(x, EdgePlan(w, tuple(range(1, len(DARTS_OPS))), fused=fused))
+            y.backward(torch.ones_like(y))
+            return time.process_time() - start
         finally:
             fused_edge.PAD_KERNELS = saved
+
+    # Interleaved rounds, so that drifting load and warm caches fall on every config.
+    times: dict[str, list[float]] = {name: [] for name, _, _ in configs}
+    for round_ in range(2 + repeats):
+        for name, fused, pad in configs:
+            t = step(fused, pad)
+            if round_ >= 2:
+                times[name].append(t)
+    out = {name: 1e3 * sorted(ts)[len(ts) // 2] for name, ts in times.items()}
     return out
 
 
