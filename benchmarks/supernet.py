@@ -111,8 +111,9 @@ class Variant:
     cuda_graph: bool = False
 
 
-_CL, _CK, _RE = "channels-last", "recompute cells", "recompute edges"
+_CL, _CK, _RE, _FU = "channels-last", "recompute cells", "recompute edges", "fused convs"
 _RECOMPUTE = {"memory": "recompute-edge"}
+_FUSED = {"fuse_ops": True}
 VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (
@@ -137,6 +138,20 @@ VARIANTS: dict[str, Variant] = {
             "darts",
             {"order": 1, **_RECOMPUTE},
             f"skip 'none' + {_CL} + {_RE}",
+            channels_last=True,
+        ),
+        Variant(
+            "darts-1st+cl+fused",
+            "darts",
+            {"order": 1, **_FUSED},
+            f"skip 'none' + {_CL} + {_FU}",
+            channels_last=True,
+        ),
+        Variant(
+            "darts-1st+cl+fused+recompute",
+            "darts",
+            {"order": 1, **_FUSED, **_RECOMPUTE},
+            f"skip 'none' + {_CL} + {_FU} + {_RE}",
             channels_last=True,
         ),
         Variant("darts-2nd", "darts", {"order": 2}, "skip 'none'", baseline="textbook-2nd"),

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from nasbench.models.fused_edge import fusable, fused_outputs, same_norm_settings
 from nasbench.spaces.blocks import bn_cls
 from nasbench.spaces.ops import create_op
 
@@ -46,6 +47,8 @@ class EdgePlan:
         scale: optional scalar multiplying the edge output (PC-DARTS edge weight beta).
         recompute: keep only the edge input and recompute the active ops in the
             backward pass (no effect without gradient, or with detached ops).
+        fused: run the active separable and dilated convolutions together in a few
+            larger calls (:mod:`nasbench.models.fused_edge`; same numbers up to rounding).
     """
 
     weights: torch.Tensor
@@ -53,6 +56,7 @@ class EdgePlan:
     detached: tuple[int, ...] = ()
     scale: torch.Tensor | None = None
     recompute: bool = False
+    fused: bool = False
 
 
 class MixedEdge(nn.Module):
@@ -78,15 +82,25 @@ class MixedEdge(nn.Module):
         self.op_names = tuple(op_names)
         self.stride = stride
         self.ops = nn.ModuleList(_search_op(name, spatial_dims, C, stride) for name in op_names)
+        self.fusable_ops = frozenset(k for k, op in enumerate(self.ops) if fusable(op))
+
+    def outputs(self, x: torch.Tensor, ops: Sequence[int], fused: bool = False) -> list:
+        """``[self.ops[k](x) for k in ops]``; with ``fused``, the separable and dilated
+        convolutions among them run together (:func:`fused_outputs`)."""
+        group = [k for k in ops if k in self.fusable_ops] if fused else []
+        if len(group) < 2 or not same_norm_settings([self.ops[k] for k in group]):
+            return [self.ops[k](x) for k in ops]
+        found = dict(zip(group, fused_outputs([self.ops[k] for k in group], x), strict=True))
+        return [found[k] if k in found else self.ops[k](x) for k in ops]
 
     def mix(self, x: torch.Tensor, plan: EdgePlan) -> torch.Tensor:
         """The weighted sum of the planned ops on ``x`` (no edge scale)."""
         if plan.recompute and not plan.detached and plan.active and torch.is_grad_enabled():
             params = [p for k in plan.active for p in self.ops[k].parameters()]
-            return _RecomputedMix.apply(x, plan.weights, self, plan.active, *params)
+            return _RecomputedMix.apply(x, plan.weights, self, plan.active, plan.fused, *params)
         out = None
-        for k in plan.active:
-            term = plan.weights[k] * self.ops[k](x)
+        for k, y in zip(plan.active, self.outputs(x, plan.active, plan.fused), strict=True):
+            term = plan.weights[k] * y
             out = term if out is None else out + term
         for k in plan.detached:
             # The inactive ProxylessNAS path: its output only feeds the gate gradient,
@@ -107,22 +121,22 @@ class MixedEdge(nn.Module):
 class _RecomputedMix(torch.autograd.Function):
     """``sum_k weights[k] * op_k(x)`` over ``active``, storing ``x`` and ``weights`` only.
 
-    Inputs: ``x, weights, edge, active, *params``, where ``params`` are the active ops'
+    Inputs: ``x, weights, edge, active, fused, *params``, where ``params`` are the active ops'
     parameters in ``edge.ops[k].parameters()`` order: their gradients return through
     autograd, so ``backward()`` accumulates them and ``torch.autograd.grad`` leaves them
     alone, as for any other tensor.
     """
 
     @staticmethod
-    def forward(ctx: Any, x, weights, edge, active, *params):  # noqa: ANN001
-        ctx.edge, ctx.active = edge, active
+    def forward(ctx: Any, x, weights, edge, active, fused, *params):  # noqa: ANN001
+        ctx.edge, ctx.active, ctx.fused = edge, active, fused
         device = x.device.type
         ctx.autocast = (torch.is_autocast_enabled(device), torch.get_autocast_dtype(device))
         ctx.save_for_backward(x, weights)
         out = None
-        for k in active:
+        for k, y in zip(active, edge.outputs(x, active, fused), strict=True):
             # The stored path's expression, so that the output is bit-identical.
-            term = weights[k] * edge.ops[k](x)
+            term = weights[k] * y
             out = term if out is None else out.add_(term)
         return out
 
@@ -130,7 +144,7 @@ class _RecomputedMix(torch.autograd.Function):
     def backward(ctx: Any, grad_out: torch.Tensor):
         x, weights = ctx.saved_tensors
         want_x, want_w = ctx.needs_input_grad[:2]
-        param_needs = ctx.needs_input_grad[4:]
+        param_needs = ctx.needs_input_grad[5:]
         ops = [ctx.edge.ops[k] for k in ctx.active]
         # Only what this backward is asked for: the first-order architecture step
         # freezes the weights, so their gradients are not computed at all.
@@ -145,7 +159,7 @@ class _RecomputedMix(torch.autograd.Function):
             torch.autocast(x.device.type, dtype=dtype) if enabled else contextlib.nullcontext(),
             frozen_running_stats(ctx.edge),
         ):
-            ys = [op(x_in) for op in ops]
+            ys = ctx.edge.outputs(x_in, ctx.active, ctx.fused)
         grad_w = None
         if want_w:
             grad_w = torch.zeros_like(weights)
@@ -161,7 +175,7 @@ class _RecomputedMix(torch.autograd.Function):
         grad_x = grads.pop(0) if want_x else None
         found = iter(grads)
         grad_params = [next(found) if need else None for need in param_needs]
-        return (grad_x, grad_w, None, None, *grad_params)
+        return (grad_x, grad_w, None, None, None, *grad_params)
 
 
 @contextlib.contextmanager

@@ -18,7 +18,9 @@ pass instead of storing them (torch.utils.checkpoint), and ``channels_last`` run
 network in the channels-last memory format, whose depthwise convolutions and pools are
 much faster on CPU (and use the tensor cores on CUDA). A third, finer one belongs to the
 edges: DARTS's ``memory="recompute-edge"`` keeps only each mixed edge's input and
-recomputes its ops in the backward pass (:mod:`nasbench.models.mixed_edge`).
+recomputes its ops in the backward pass (:mod:`nasbench.models.mixed_edge`), and
+DARTS's ``fuse_ops`` runs an edge's separable and dilated convolutions as a few fused
+calls (:mod:`nasbench.models.fused_edge`).
 """
 
 from __future__ import annotations

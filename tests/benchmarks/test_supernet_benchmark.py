@@ -190,7 +190,12 @@ def test_recomputed_edges_give_the_textbook_step(bench, tiny):
         return loss.detach(), grads, {n: b.clone() for n, b in net.named_buffers()}
 
     loss, grads, buffers = step("textbook")
-    for name in ("darts-1st+recompute", "darts-1st+cl+recompute"):
+    for name in (
+        "darts-1st+recompute",
+        "darts-1st+cl+recompute",
+        "darts-1st+cl+fused",
+        "darts-1st+cl+fused+recompute",
+    ):
         other_loss, other_grads, other_buffers = step(name)
         torch.testing.assert_close(other_loss, loss, rtol=1e-6, atol=1e-7)
         assert other_grads.keys() == grads.keys()
@@ -239,3 +244,28 @@ def test_graph_variant_is_a_failed_row_without_a_gpu_and_the_others_still_measur
     assert "needs a CUDA GPU" in by_name["darts-1st+graph"]["error"]
     assert "error" not in by_name["gdas"] and by_name["gdas"]["steps_per_s"] > 0
     assert "darts-1st+graph" in bench.format_table(rows)
+
+
+@pytest.mark.parametrize("name", ["darts-1st+cl+fused", "darts-1st+cl+fused+recompute"])
+def test_fused_convolutions_give_the_textbook_step_in_float64(bench, tiny, name):
+    """Issue 19's rows against the textbook op itself: loss, every gradient, BN buffers."""
+    gen = torch.Generator().manual_seed(4)
+    x, y = _batch(gen)
+
+    def step(variant: str):
+        net = bench.build_variant(tiny, bench.VARIANTS[variant]).double()
+        loss = torch.nn.functional.cross_entropy(net(x.double()), y)
+        loss.backward()
+        grads = {n: p.grad for n, p in net.named_parameters()}
+        return loss.detach(), grads, {n: b.clone() for n, b in net.named_buffers()}
+
+    loss, grads, buffers = step("textbook")
+    other_loss, other_grads, other_buffers = step(name)
+    torch.testing.assert_close(other_loss, loss, rtol=1e-12, atol=1e-12)
+    assert other_grads.keys() == grads.keys()
+    assert grads["arch.alpha_normal"].abs().max() > 0
+    assert grads["arch.alpha_reduce"].abs().max() > 0
+    for key, grad in grads.items():
+        torch.testing.assert_close(other_grads[key], grad, rtol=1e-10, atol=1e-10, msg=key)
+    for key, value in buffers.items():
+        torch.testing.assert_close(other_buffers[key], value, rtol=1e-12, atol=1e-12, msg=key)

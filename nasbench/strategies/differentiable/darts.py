@@ -68,6 +68,11 @@ class DartsConfig(MethodConfig):
         "a fraction of the memory)",
         choices=MEMORY_MODES,
     )
+    fuse_ops: bool = option(
+        False,
+        "run each edge's separable and dilated convolutions together in a few larger calls "
+        "(same numbers up to float rounding; faster on small tensors)",
+    )
 
 
 @register_strategy("darts", DartsConfig, kind="differentiable")
@@ -86,15 +91,16 @@ class Darts(DifferentiableMethod):
         active = supernet.group(cell_type).non_zero_ops
         # Not in "relaxed" mode: the Hessian differentiates twice through the forward.
         recompute = self.config.memory == "recompute-edge" and mode != "relaxed"
+        fused = self.config.fuse_ops
         threshold = self.config.skip_below
         if threshold <= 0.0 or mode == "relaxed":
-            return [EdgePlan(w, active, recompute=recompute) for w in weights]
+            return [EdgePlan(w, active, recompute=recompute, fused=fused) for w in weights]
         keep = (weights.detach() >= threshold).cpu()
         best = weights.detach()[:, list(active)].argmax(dim=1).cpu()
         plans = []
         for e, w in enumerate(weights):
             ops = tuple(k for k in active if keep[e, k]) or (active[int(best[e])],)
-            plans.append(EdgePlan(w, ops, recompute=recompute))
+            plans.append(EdgePlan(w, ops, recompute=recompute, fused=fused))
         return plans
 
     def arch_step(
