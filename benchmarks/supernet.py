@@ -140,6 +140,7 @@ VARIANTS: dict[str, Variant] = {
             f"skip 'none' + {_CL} + {_RE}",
             channels_last=True,
         ),
+        Variant("darts-1st+fused", "darts", {"order": 1, **_FUSED}, f"skip 'none' + {_FU}"),
         Variant(
             "darts-1st+cl+fused",
             "darts",

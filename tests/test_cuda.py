@@ -6,7 +6,7 @@ training loop), channels-last by default on CUDA (``wants_channels_last``), the 
 peak-memory figures (``reset_peak_memory`` / ``peak_memory_mb``, the benchmark's
 ``max_memory_allocated``), the CUDA RNG state in checkpoints (``capture_rng``), a
 checkpoint loaded back onto the GPU by ``resume``, latency with synchronisation, and the
-recomputing mixed edge on the GPU.
+recomputing and the fused mixed edge on the GPU.
 """
 
 from __future__ import annotations
@@ -148,6 +148,22 @@ def test_recomputed_edges_match_the_stored_graph_on_cuda_and_run_in_bf16():
             loss = nn.functional.cross_entropy(net(x), y)
         loss.backward()  # the backward recomputes the ops under the forward's autocast
         assert all(torch.isfinite(a.grad).all() for a in net.arch_parameters())
+
+
+def test_fused_convolutions_match_the_unfused_supernet_on_cuda():
+    """``fuse_ops`` cuts the kernel launches of an edge, which is what binds a GPU step."""
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    x = torch.randn(4, 1, 16, 16, device=CUDA)
+    y = torch.tensor([0, 1, 0, 1], device=CUDA)
+    grads = []
+    for config in ({}, {"fuse_ops": True}, {"fuse_ops": True, "memory": "recompute-edge"}):
+        net = _tiny_supernet("darts", config).to(CUDA)
+        nn.functional.cross_entropy(net(x), y).backward()
+        grads.append([p.grad for p in net.parameters()])
+    for fused in grads[1:]:
+        for a, b in zip(grads[0], fused, strict=True):
+            torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
 
 
 def test_channels_last_supernet_gives_the_same_logits_on_cuda():
