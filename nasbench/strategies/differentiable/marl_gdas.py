@@ -53,6 +53,8 @@ class MarlGdasConfig(GdasConfig):
     epsilon_start: float = option(1.0, "exploration rate of the first round", min=0.0, max=1.0)
     epsilon_end: float = option(0.1, "exploration rate of the last round", min=0.0, max=1.0)
     target_every: int = option(10, "updates between target-network copies", min=1)
+    multiscale: bool = option(True, "patch sampled every step voxels (coarse view at big steps)")
+    double_dqn: bool = option(True, "Double DQN targets (online net picks, target net values)")
     retrain_rounds: int = option(
         0, "rounds to retrain derived/baseline agents (0: as search)", min=0
     )
