@@ -45,7 +45,7 @@ class MarlGdasConfig(GdasConfig):
     patch: int = option(11, "edge of the patch each agent sees (odd, voxels)", min=3, max=31)
     episode_steps: int = option(24, "actions per episode", min=1)
     coarse_step: int = option(4, "first step size (voxels), halved to 1 over an episode", min=1)
-    envs: int = option(4, "volumes per batch of episodes", min=1)
+    envs: int = option(16, "volumes per batch of episodes", min=1)
     batch_size: int = option(16, "transitions per update", min=1)
     buffer_size: int = option(4000, "replay buffer capacity (transitions)", min=1)
     gamma: float = option(0.9, "discount factor", min=0.0, max=1.0)
