@@ -60,12 +60,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--updates", type=int, default=25, help="Q-learning updates per round")
     p.add_argument("--batch-size", type=int, default=16, help="transitions per update")
     p.add_argument("--envs", type=int, default=16, help="volumes per batch of episodes")
-    p.add_argument("--shared", type=int, nargs=2, default=(1, 1), metavar=("NORMAL", "REDUCE"),
-                   help="shared cells (the paper: 5 3)")
-    p.add_argument("--own", type=int, nargs=2, default=(1, 0), metavar=("NORMAL", "REDUCE"),
-                   help="cells of each agent (the paper: 3 1)")
-    p.add_argument("--single-scale", action="store_true",
-                   help="full-resolution patches at every step (the old observation)")
+    p.add_argument(
+        "--shared",
+        type=int,
+        nargs=2,
+        default=(1, 1),
+        metavar=("NORMAL", "REDUCE"),
+        help="shared cells (the paper: 5 3)",
+    )
+    p.add_argument(
+        "--own",
+        type=int,
+        nargs=2,
+        default=(1, 0),
+        metavar=("NORMAL", "REDUCE"),
+        help="cells of each agent (the paper: 3 1)",
+    )
+    p.add_argument(
+        "--single-scale",
+        action="store_true",
+        help="full-resolution patches at every step (the old observation)",
+    )
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of the agents")
     p.add_argument("--patch", type=int, default=11, help="patch edge each agent sees")
     p.add_argument("--episode-steps", type=int, default=24)
