@@ -11,10 +11,11 @@ Observation (multi-scale, as the multi-scale DQN landmark agents): agent ``k`` s
 volume) from the volume smoothed over about ``step`` voxels (a box mean, so a small
 landmark between the samples is not lost), so at the coarse step a patch of the same
 voxel count covers a field ``step`` times wider (patch 11 at step 4: 41 voxels, a whole
-32^3 volume) and the landmark is in view; at step 1 it is the full-resolution patch. Beside the patch each agent observes
-its state ``(d, h, w, scale)``: its position in [0, 1] and the current step as a
-fraction of the coarsest (1 at the coarse step), so the network knows the scale it acts
-at. ``multiscale=False`` gives the single-scale patch (always full resolution).
+32^3 volume) and the landmark is in view; at step 1 it is the full-resolution patch.
+Beside the patch each agent observes its state ``(d, h, w, scale)``: its position in
+[0, 1] and the current step as a fraction of the coarsest (1 at the coarse step), so the
+network knows the scale it acts at. ``multiscale=False`` gives the single-scale patch
+(always full resolution).
 
 The environment is vectorised over ``E`` volumes run in lockstep, so one network
 forward serves every agent of every volume.
