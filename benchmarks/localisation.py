@@ -19,7 +19,9 @@ Times are wall seconds on this machine (its load moves them).
 Usage::
 
     python benchmarks/localisation.py --quick           # seconds: the test's size
-    python benchmarks/localisation.py                   # minutes on a CPU: 32^3, patch 11
+    python benchmarks/localisation.py                   # minutes on a CPU: 32^3, patch 11,
+                                                        # 1+1 shared and 1+0 own cells
+    python benchmarks/localisation.py --shared 5 3 --own 3 1   # the paper's layout (slower)
     python benchmarks/localisation.py --seeds 0 1 --rounds 12 --json out.json
 """
 
@@ -54,9 +56,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--size", type=int, default=32, help="volume edge: 16, 24, 32 or 48")
     p.add_argument("--limit", type=int, default=16, help="volumes per split")
-    p.add_argument("--rounds", type=int, default=6, help="episode batches (search and retrain)")
-    p.add_argument("--updates", type=int, default=10, help="Q-learning updates per round")
-    p.add_argument("--batch-size", type=int, default=8, help="transitions per update")
+    p.add_argument("--rounds", type=int, default=8, help="episode batches (search and retrain)")
+    p.add_argument("--updates", type=int, default=25, help="Q-learning updates per round")
+    p.add_argument("--batch-size", type=int, default=16, help="transitions per update")
+    p.add_argument("--envs", type=int, default=16, help="volumes per batch of episodes")
+    p.add_argument(
+        "--shared",
+        type=int,
+        nargs=2,
+        default=(1, 1),
+        metavar=("NORMAL", "REDUCE"),
+        help="shared cells (the paper: 5 3)",
+    )
+    p.add_argument(
+        "--own",
+        type=int,
+        nargs=2,
+        default=(1, 0),
+        metavar=("NORMAL", "REDUCE"),
+        help="cells of each agent (the paper: 3 1)",
+    )
+    p.add_argument(
+        "--single-scale",
+        action="store_true",
+        help="full-resolution patches at every step (the old observation)",
+    )
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of the agents")
     p.add_argument("--patch", type=int, default=11, help="patch edge each agent sees")
     p.add_argument("--episode-steps", type=int, default=24)
@@ -79,7 +103,10 @@ def config_for(args: argparse.Namespace, seed: int):
         agent = {
             "patch": args.patch, "episode_steps": args.episode_steps, "channels": args.channels,
             "n_nodes": args.nodes, "regressor_epochs": args.regressor_epochs,
-            "batch_size": args.batch_size, "lr": args.lr,
+            "batch_size": args.batch_size, "lr": args.lr, "envs": args.envs,
+            "shared_normal": args.shared[0], "shared_reduce": args.shared[1],
+            "agent_normal": args.own[0], "agent_reduce": args.own[1],
+            "multiscale": not args.single_scale,
         }  # fmt: skip
         size, limit, rounds, updates = args.size, args.limit, args.rounds, args.updates
     return SearchConfig(

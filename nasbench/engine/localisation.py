@@ -63,6 +63,8 @@ def dqn_settings(config: SearchConfig, method_config: Any, rounds: int | None = 
         epsilon_start=m.epsilon_start,
         epsilon_end=m.epsilon_end,
         target_every=m.target_every,
+        multiscale=m.multiscale,
+        double_dqn=m.double_dqn,
     )
 
 

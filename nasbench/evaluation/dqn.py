@@ -1,10 +1,18 @@
 """Deep Q-learning of K collaborating agents on plain torch, and the regression baseline.
 
-One Q-network (``net((patches, positions)) -> Q (B, K, 6)``) serves all agents; each
-agent's loss is the Huber loss between ``Q_k(s, a_k)`` and its target
-``r_k + gamma * (1 - done) * max_a Q'_k(s', a)`` from a target network ``Q'`` copied
-every ``target_every`` updates. Experience comes from epsilon-greedy episodes (epsilon
-falls linearly over the rounds) on the training volumes and lands in a replay buffer.
+One Q-network (``net((patches, states)) -> Q (B, K, 6)``) serves all agents; each
+agent's loss is the Huber loss between ``Q_k(s, a_k)`` and its Double DQN target
+``r_k + gamma * (1 - done) * Q'_k(s', argmax_a Q_k(s', a))`` (the online network picks
+the action, the target network ``Q'``, copied every ``target_every`` updates, values
+it; ``double_dqn=False``: plain ``max_a Q'_k(s', a)``). Experience comes from
+epsilon-greedy episodes (epsilon falls linearly over the rounds) on the training volumes
+and lands in a replay buffer.
+
+As in the multi-scale DQN landmark agents, the observation is multi-scale (see
+:mod:`nasbench.evaluation.landmark_env`), the learner's reward is the distance decrease
+in units of the current step, clipped to [-1, 1] (so every scale's Q-values have the same
+range), and a change of step size ends the transition chain: the last transition of a
+scale is terminal for bootstrapping, each scale a task of its own.
 
 A round is: one batch of episodes, then ``updates`` gradient steps on replay batches.
 A differentiable search hooks in through ``arch_step(batch, loss_fn)`` (called after
@@ -28,7 +36,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench.errors import ConfigError
-from nasbench.evaluation.landmark_env import N_ACTIONS, LandmarkEnv, random_starts, step_schedule
+from nasbench.evaluation.landmark_env import (
+    N_ACTIONS,
+    STATE_DIM,
+    LandmarkEnv,
+    random_starts,
+    step_schedule,
+)
 
 
 @dataclass
@@ -48,6 +62,11 @@ class DqnSettings:
         lr: Adam learning rate of the weights.
         epsilon_start, epsilon_end: exploration, linear over the rounds.
         target_every: updates between target-network copies.
+        multiscale: patches sampled every ``step`` voxels (False: full resolution).
+        double_dqn: Double DQN targets (False: plain max over the target network).
+        scale_rewards: the learner's reward is the distance decrease over the step size,
+            clipped to [-1, 1] (False: the raw decrease in voxels).
+        scale_terminal: the last transition at each step size is terminal.
     """
 
     rounds: int = 10
@@ -63,23 +82,42 @@ class DqnSettings:
     epsilon_start: float = 1.0
     epsilon_end: float = 0.1
     target_every: int = 10
+    multiscale: bool = True
+    double_dqn: bool = True
+    scale_rewards: bool = True
+    scale_terminal: bool = True
 
 
 def q_targets(
-    rewards: torch.Tensor, next_q: torch.Tensor, dones: torch.Tensor, gamma: float
+    rewards: torch.Tensor,
+    next_q: torch.Tensor,
+    dones: torch.Tensor,
+    gamma: float,
+    next_online: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Q-learning targets ``r + gamma * (1 - done) * max_a Q'(s', a)`` per agent.
+    """Q-learning targets ``r + gamma * (1 - done) * Q'(s', a*)`` per agent.
 
     Args:
         rewards: ``(B, K)``.
         next_q: ``(B, K, A)`` target-network values of the next states.
-        dones: ``(B,)`` 1 where the episode ended with this transition.
+        dones: ``(B,)`` 1 where the episode (or the scale) ended with this transition.
         gamma: discount.
+        next_online: ``(B, K, A)`` online-network values of the next states: Double DQN,
+            ``a* = argmax next_online``; None: ``a* = argmax next_q``.
 
     Returns:
         ``(B, K)``.
+
+    Example:
+        >>> q_targets(torch.tensor([[0.0]]), torch.tensor([[[1.0, 3.0]]]), torch.tensor([0.0]),
+        ...           1.0, next_online=torch.tensor([[[5.0, 0.0]]]))
+        tensor([[1.]])
     """
-    return rewards + gamma * (1.0 - dones.float())[:, None] * next_q.max(dim=-1).values
+    if next_online is None:
+        value = next_q.max(dim=-1).values
+    else:
+        value = next_q.gather(-1, next_online.argmax(dim=-1, keepdim=True)).squeeze(-1)
+    return rewards + gamma * (1.0 - dones.float())[:, None] * value
 
 
 def epsilon_at(round_: int, rounds: int, start: float, end: float) -> float:
@@ -107,8 +145,8 @@ class ReplayBuffer:
         shape = (capacity, n_agents, 1, patch, patch, patch)
         self.patches = torch.zeros(shape)
         self.next_patches = torch.zeros(shape)
-        self.positions = torch.zeros(capacity, n_agents, 3)
-        self.next_positions = torch.zeros(capacity, n_agents, 3)
+        self.positions = torch.zeros(capacity, n_agents, STATE_DIM)
+        self.next_positions = torch.zeros(capacity, n_agents, STATE_DIM)
         self.actions = torch.zeros(capacity, n_agents, dtype=torch.long)
         self.rewards = torch.zeros(capacity, n_agents)
         self.dones = torch.zeros(capacity)
@@ -201,20 +239,25 @@ def train_dqn(
             break
         epsilon = epsilon_at(r, s.rounds, s.epsilon_start, s.epsilon_end)
         pick = torch.randint(0, volumes.shape[0], (s.envs,), generator=gen)
-        env = LandmarkEnv(volumes[pick], targets[pick], s.patch, steps, s.episode_steps)
+        env = LandmarkEnv(
+            volumes[pick], targets[pick], s.patch, steps, s.episode_steps, s.multiscale
+        )
         obs = env.reset(random_starts(s.envs, targets.shape[1], volumes.shape[1], gen))
         rewards, done = [], False
         while not done:
             actions = _act(net, obs, epsilon, gen)
+            step = env.step_size
             next_obs, reward, done = env.step(actions)
-            buffer.add(obs, actions, reward, next_obs, done)
+            learn = (reward / step).clamp(-1.0, 1.0) if s.scale_rewards else reward
+            end = done or (s.scale_terminal and env.step_size != step)
+            buffer.add(obs, actions, learn, next_obs, end)
             rewards.append(float(reward.mean()))
             obs = next_obs
         losses, arch = [], []
         net.train()
         for _ in range(s.updates):
             batch = buffer.sample(s.batch_size, gen)
-            y = _targets(target_net, batch, s.gamma)
+            y = _targets(target_net, batch, s.gamma, net if s.double_dqn else None)
             loss = td_loss(net(batch["obs"]), (batch["actions"], y))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -223,7 +266,7 @@ def train_dqn(
             losses.append(float(loss.detach()))
             if arch_step is not None:
                 other = buffer.sample(s.batch_size, gen)
-                y2 = _targets(target_net, other, s.gamma)
+                y2 = _targets(target_net, other, s.gamma, net if s.double_dqn else None)
                 arch.append(
                     arch_step({"obs": other["obs"], "target": (other["actions"], y2)}, td_loss)
                 )
@@ -241,12 +284,22 @@ def train_dqn(
     return history
 
 
-def _targets(target_net: nn.Module, batch: dict, gamma: float) -> torch.Tensor:
+def _targets(
+    target_net: nn.Module, batch: dict, gamma: float, online: nn.Module | None = None
+) -> torch.Tensor:
     # The target network runs in eval mode: its BatchNorm uses running statistics, so
-    # targets do not depend on which transitions share the batch.
+    # targets do not depend on which transitions share the batch. The online network
+    # (Double DQN's action choice) likewise, then back to its own mode.
     target_net.eval()
     with torch.no_grad():
-        return q_targets(batch["rewards"], target_net(batch["next_obs"]), batch["dones"], gamma)
+        next_online = None
+        if online is not None:
+            was_training = online.training
+            online.eval()
+            next_online = online(batch["next_obs"])
+            online.train(was_training)
+        next_q = target_net(batch["next_obs"])
+        return q_targets(batch["rewards"], next_q, batch["dones"], gamma, next_online)
 
 
 def localise(
@@ -292,6 +345,7 @@ def localise(
         settings.patch,
         step_schedule(settings.coarse_step),
         settings.episode_steps,
+        settings.multiscale,
     )
     obs, done = env.reset(starts), False
     n, k = env.positions.shape[:2]

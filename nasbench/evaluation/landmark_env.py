@@ -1,11 +1,21 @@
 """The multi-agent landmark environment: K agents walk a volume towards K landmarks.
 
-Agent ``k`` sits at an integer voxel ``p_k`` and observes the ``P x P x P`` patch centred
-there (zero outside the volume). An action moves it by ``+-step`` along one axis
-(6 actions: ``+d, -d, +h, -h, +w, -w``); positions are clipped to the volume. The
+Agent ``k`` sits at an integer voxel ``p_k``. An action moves it by ``+-step`` along one
+axis (6 actions: ``+d, -d, +h, -h, +w, -w``); positions are clipped to the volume. The
 step shrinks over an episode (e.g. 4, 2, 1 voxels over equal thirds of its steps),
 so agents move coarsely first, then finely. The reward of agent ``k`` is the decrease
 of its Euclidean distance to its landmark, ``|p_k - t_k| - |p_k' - t_k|`` (voxels).
+
+Observation (multi-scale, as the multi-scale DQN landmark agents): agent ``k`` sees the
+``P x P x P`` patch centred at ``p_k`` sampled every ``step`` voxels (zero outside the
+volume) from the volume smoothed over about ``step`` voxels (a box mean, so a small
+landmark between the samples is not lost), so at the coarse step a patch of the same
+voxel count covers a field ``step`` times wider (patch 11 at step 4: 41 voxels, a whole
+32^3 volume) and the landmark is in view; at step 1 it is the full-resolution patch.
+Beside the patch each agent observes its state ``(d, h, w, scale)``: its position in
+[0, 1] and the current step as a fraction of the coarsest (1 at the coarse step), so the
+network knows the scale it acts at. ``multiscale=False`` gives the single-scale patch
+(always full resolution).
 
 The environment is vectorised over ``E`` volumes run in lockstep, so one network
 forward serves every agent of every volume.
@@ -28,6 +38,7 @@ import torch.nn.functional as F
 from nasbench.errors import ConfigError
 
 N_ACTIONS = 6
+STATE_DIM = 4  # position (d, h, w) in [0, 1] and the step size over the coarsest
 # action -> (axis, sign)
 _MOVES = torch.tensor([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])
 
@@ -47,13 +58,21 @@ def step_schedule(coarse: int) -> tuple[int, ...]:
     return tuple(steps)
 
 
-def extract_patches(volumes: torch.Tensor, positions: torch.Tensor, patch: int) -> torch.Tensor:
-    """Patches centred at each agent's position, zero outside the volume.
+def extract_patches(
+    volumes: torch.Tensor, positions: torch.Tensor, patch: int, spacing: int = 1
+) -> torch.Tensor:
+    """Patches centred at each agent's position, sampled every ``spacing`` voxels.
+
+    With ``spacing = 1`` a patch is the full-resolution ``P x P x P`` block around the
+    agent; with ``spacing = s`` it has the same ``P^3`` voxels but covers a field of
+    ``s * (P - 1) + 1`` voxels (every ``s``-th voxel), the coarse view of the
+    multi-scale agents. Samples outside the volume are zero.
 
     Args:
         volumes: ``(E, S, S, S)``.
         positions: ``(E, K, 3)`` integer voxel positions.
         patch: odd patch edge ``P``.
+        spacing: voxels between neighbouring samples (at least 1).
 
     Returns:
         ``(E, K, 1, P, P, P)``.
@@ -62,18 +81,40 @@ def extract_patches(volumes: torch.Tensor, positions: torch.Tensor, patch: int) 
         >>> v = torch.arange(27.0).view(1, 3, 3, 3)
         >>> extract_patches(v, torch.tensor([[[0, 0, 0]]]), 3)[0, 0, 0, 1:, 1:, 1:].flatten()
         tensor([ 0.,  1.,  3.,  4.,  9., 10., 12., 13.])
+        >>> extract_patches(v, torch.tensor([[[0, 0, 0]]]), 3, spacing=2)[0, 0, 0, 2, 2, 2]
+        tensor(26.)
     """
     if patch < 1 or patch % 2 == 0:
         raise ConfigError(f"the patch edge must be a positive odd number, got {patch}.")
-    r = patch // 2
-    padded = F.pad(volumes, (r, r) * 3)
+    if spacing < 1:
+        raise ConfigError(f"the patch spacing must be at least 1 voxel, got {spacing}.")
     E, K = positions.shape[:2]
-    out = volumes.new_empty((E, K, 1, patch, patch, patch))
-    for e in range(E):
-        for k in range(K):
-            d, h, w = (int(c) for c in positions[e, k])
-            out[e, k, 0] = padded[e, d : d + patch, h : h + patch, w : w + patch]
-    return out
+    S = volumes.shape[1:]
+    offsets = (torch.arange(patch) - patch // 2) * int(spacing)
+    idx = positions.long()[..., None] + offsets  # (E, K, 3, P)
+    inside = [(idx[:, :, a] >= 0) & (idx[:, :, a] < S[a]) for a in range(3)]
+    d, h, w = (idx[:, :, a].clamp(0, S[a] - 1) for a in range(3))
+    e = torch.arange(E).view(E, 1, 1, 1, 1)
+    out = volumes[e, d[..., :, None, None], h[..., None, :, None], w[..., None, None, :]]
+    mask = inside[0][..., :, None, None] & inside[1][..., None, :, None]
+    mask = mask & inside[2][..., None, None, :]
+    return (out * mask).unsqueeze(2)
+
+
+def smooth(volumes: torch.Tensor, step: int) -> torch.Tensor:
+    """The volumes averaged over a cube of ``2 * (step // 2) + 1`` voxels (step 1: as is).
+
+    Example:
+        >>> v = torch.zeros(1, 5, 5, 5); v[0, 2, 2, 2] = 27.0
+        >>> float(smooth(v, 2)[0, 1, 1, 1]), float(smooth(v, 1)[0, 1, 1, 1])
+        (1.0, 0.0)
+    """
+    r = int(step) // 2
+    if r == 0:
+        return volumes
+    return F.avg_pool3d(volumes[:, None], 2 * r + 1, stride=1, padding=r, count_include_pad=False)[
+        :, 0
+    ]
 
 
 class LandmarkEnv:
@@ -86,6 +127,8 @@ class LandmarkEnv:
         steps: step sizes over the episode, coarse to fine.
         max_steps: actions per episode; the step size index is
             ``t * len(steps) // max_steps``.
+        multiscale: sample the patch every ``step`` voxels (True) or at full
+            resolution whatever the step (False).
     """
 
     def __init__(
@@ -95,6 +138,7 @@ class LandmarkEnv:
         patch: int = 11,
         steps: Sequence[int] = (4, 2, 1),
         max_steps: int = 24,
+        multiscale: bool = True,
     ) -> None:
         if volumes.dim() != 4 or targets.dim() != 3 or targets.shape[0] != volumes.shape[0]:
             raise ConfigError(
@@ -106,6 +150,11 @@ class LandmarkEnv:
         self.patch = int(patch)
         self.steps = tuple(int(s) for s in steps)
         self.max_steps = int(max_steps)
+        self.multiscale = bool(multiscale)
+        # The volume each step size samples: smoothed over about that many voxels.
+        self._views = {
+            step: smooth(self.volumes, step if self.multiscale else 1) for step in self.steps
+        }
         self.size = volumes.shape[1]
         self.t = 0
         self.positions = torch.zeros_like(self.targets, dtype=torch.long)
@@ -116,9 +165,17 @@ class LandmarkEnv:
         return self.steps[min(self.t * len(self.steps) // self.max_steps, len(self.steps) - 1)]
 
     def observe(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(patches (E, K, 1, P, P, P), positions (E, K, 3) in [0, 1])``."""
-        scale = max(self.size - 1, 1)
-        return extract_patches(self.volumes, self.positions, self.patch), self.positions / scale
+        """``(patches (E, K, 1, P, P, P), states (E, K, STATE_DIM))``.
+
+        A state is the position in [0, 1] along ``d, h, w`` and the step size now over
+        the coarsest step size.
+        """
+        step = self.step_size
+        spacing = step if self.multiscale else 1
+        patches = extract_patches(self._views[step], self.positions, self.patch, spacing)
+        where = self.positions / max(self.size - 1, 1)
+        scale = torch.full_like(where[..., :1], step / max(self.steps))
+        return patches, torch.cat([where, scale], dim=-1)
 
     def distances(self) -> torch.Tensor:
         """``(E, K)`` Euclidean distance of each agent to its landmark (voxels)."""

@@ -5,25 +5,31 @@ every agent, a few cells searched per agent), here with DARTS cells in 3D:
 
     patch of agent k (1, P, P, P) -> stem -> shared cells (normal and reduce, one
     alpha per cell type, the same weights for every agent) -> agent k's own cells
-    (their own alphas and weights) -> global pool -> h_k
-    Q_k = head_k([h_k, mean_j h_j, positions of all agents])   (6 actions)
+    (their own alphas and weights) -> pool to a 3 x 3 x 3 grid, flatten -> h_k
+    Q_k = head_k([h_k, mean_j h_j, states of all agents])   (6 actions)
+
+The features keep a coarse 3 x 3 x 3 layout (as the DQN landmark agents' conv + fully
+connected Q-networks do) rather than a global pool: which way to move depends on where
+in the patch the landmark lies, which a global average throws away. A state is an
+agent's position in [0, 1] and its current step size over the coarsest (the scale of
+its multi-scale patch; see :mod:`nasbench.evaluation.landmark_env`).
 
 Communication between agents is simplified to the last line: each agent's head sees
-its own features, the mean of every agent's features and every agent's (normalised)
-position, instead of a learned message-passing module.
+its own features, the mean of every agent's features and every agent's state, instead
+of a learned message-passing module.
 
 :class:`MarlSupernet` carries mixed edges (made by a differentiable method, e.g. GDAS)
 and architecture groups ``shared_normal``, ``shared_reduce``, ``agent<k>_normal``,
 ``agent<k>_reduce``; :class:`MarlNetwork` is the same network with fixed ops, built from
 one genotype per part (the derived cells, or the hand-designed :func:`hand_genotype`).
 
-Inputs are ``(patches (B, K, 1, P, P, P), positions (B, K, 3) in [0, 1])``; the output is
+Inputs are ``(patches (B, K, 1, P, P, P), states (B, K, 4))``; the output is
 ``Q (B, K, 6)``.
 
 Example:
     >>> net = MarlNetwork.hand_designed(n_agents=2, channels=4, n_nodes=2, shared=(2, 1),
     ...                                 own=(1, 1))
-    >>> net((torch.zeros(3, 2, 1, 9, 9, 9), torch.zeros(3, 2, 3))).shape
+    >>> net((torch.zeros(3, 2, 1, 9, 9, 9), torch.zeros(3, 2, STATE_DIM))).shape
     torch.Size([3, 2, 6])
 """
 
@@ -47,6 +53,8 @@ from nasbench.spaces.ops import create_op, op_names
 N_ACTIONS = 6  # +-1 step along d, h and w
 MARL_OPS = op_names("gdas")  # the ten-op GDAS cell space
 HEAD_HIDDEN = 64
+STATE_DIM = 4  # an agent's state: position (d, h, w) in [0, 1], step over the coarsest
+POOL_EDGE = 3  # features keep a POOL_EDGE^3 spatial grid (where the landmark lies)
 MIN_REDUCE_EDGE = 6
 
 
@@ -122,9 +130,9 @@ class _Body(nn.Module):
             cells, end = chain(f"agent{k}", self.own_kinds, start)
             self.agent_cells.append(cells)
         C_p = end[1]
-        self.features = C_p
-        self.pool = nn.AdaptiveAvgPool3d(1)
-        head_in = 2 * C_p + 3 * n_agents
+        self.features = C_p * POOL_EDGE**3
+        self.pool = nn.AdaptiveAvgPool3d(POOL_EDGE)
+        head_in = 2 * self.features + STATE_DIM * n_agents
         self.heads = nn.ModuleList(
             nn.Sequential(
                 nn.Linear(head_in, HEAD_HIDDEN), nn.ReLU(), nn.Linear(HEAD_HIDDEN, N_ACTIONS)
@@ -133,10 +141,15 @@ class _Body(nn.Module):
         )
 
     def forward(self, obs: Sequence[torch.Tensor], args: Callable[[str, str], Any]) -> torch.Tensor:
-        patches, positions = obs
+        patches, states = obs
         B, K = patches.shape[:2]
         if K != self.n_agents:
             raise ConfigError(f"the network has {self.n_agents} agents, the input {K} patches.")
+        if states.shape[-1] != STATE_DIM:
+            raise ConfigError(
+                f"agent states must have {STATE_DIM} numbers (position d, h, w and scale), "
+                f"got {states.shape[-1]}."
+            )
         x = patches.reshape(B * K, *patches.shape[2:])
         s0 = s1 = self.stem(x)
         for cell, kind in zip(self.shared_cells, self.shared_kinds, strict=True):
@@ -150,7 +163,7 @@ class _Body(nn.Module):
                 a0, a1 = a1, cell(a0, a1, edge_args=args(f"agent{k}", kind))
             feats.append(self.pool(a1).flatten(1))
         h = torch.stack(feats, dim=1)  # (B, K, F)
-        context = torch.cat([h.mean(dim=1), positions.reshape(B, -1)], dim=1)
+        context = torch.cat([h.mean(dim=1), states.reshape(B, -1)], dim=1)
         q = [head(torch.cat([h[:, k], context], dim=1)) for k, head in enumerate(self.heads)]
         return torch.stack(q, dim=1)
 
@@ -247,7 +260,7 @@ class MarlSupernet(SupernetBase):
         }
 
     def forward(self, obs: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Q-values ``(B, K, 6)`` of ``(patches, positions)``."""
+        """Q-values ``(B, K, 6)`` of ``(patches, states)``."""
         _, plans = self._plans()
         return self.body(obs, lambda part, kind: plans[f"{part}_{kind}"])
 
@@ -306,7 +319,7 @@ class MarlNetwork(nn.Module):
         return cls({"shared": g, **{f"agent{k}": g for k in range(n_agents)}}, **kwargs)
 
     def forward(self, obs: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Q-values ``(B, K, 6)`` of ``(patches, positions)``."""
+        """Q-values ``(B, K, 6)`` of ``(patches, states)``."""
         return self.body(obs, lambda part, kind: None)
 
 

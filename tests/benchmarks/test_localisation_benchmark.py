@@ -31,8 +31,12 @@ def test_quick_config_is_the_tiny_one(bench):
     config = bench.config_for(bench.parse_args(["--quick"]), seed=3)
     assert config.strategy == "marl-gdas" and config.dataset.size == 16 and config.seed == 3
     full = bench.config_for(bench.parse_args([]), seed=0)
-    assert full.strategy_config["patch"] == 11 and full.epochs == 6
+    assert full.strategy_config["patch"] == 11 and full.epochs == 8
+    assert full.strategy_config["multiscale"] and full.strategy_config["envs"] == 16
+    assert (full.strategy_config["shared_normal"], full.strategy_config["agent_reduce"]) == (1, 0)
     full.validate()
+    old = bench.config_for(bench.parse_args(["--single-scale", "--shared", "5", "3"]), seed=0)
+    assert not old.strategy_config["multiscale"] and old.strategy_config["shared_reduce"] == 3
 
 
 @pytest.mark.slow

@@ -99,6 +99,8 @@ def test_same_seed_same_run(tiny_run, tmp_path):
         ({"strategy_config": {"patch": 6}}, "patch must be odd"),
         ({"strategy_config": {"patch": 21}}, "patch 21 exceeds the volume size 16"),
         ({"strategy_config": {"gamma": 1.5}}, "gamma"),
+        ({"strategy_config": {"multiscale": "yes"}}, "multiscale must be true or false"),
+        ({"strategy_config": {"double_dqn": 2}}, "double_dqn must be true or false"),
         ({"strategy_config": {"shared_normal": 0, "shared_reduce": 0}}, "at least one shared"),
         ({"strategy_config": {"lr_typo": 1.0}}, "lr_typo"),
         ({"eigen_every": 1}, "no Hessian watch"),

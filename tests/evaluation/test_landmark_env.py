@@ -21,9 +21,11 @@ from nasbench.evaluation.dqn import (
     train_dqn,
 )
 from nasbench.evaluation.landmark_env import (
+    STATE_DIM,
     LandmarkEnv,
     extract_patches,
     random_starts,
+    smooth,
     step_schedule,
 )
 
@@ -82,6 +84,64 @@ def test_patches_are_centred_and_zero_outside():
         extract_patches(v, torch.zeros(1, 1, 3, dtype=torch.long), 4)
 
 
+def test_a_coarse_patch_samples_every_step_voxels_over_a_wider_field():
+    # v[d, h, w] = 100 d + 10 h + w: every sample says where it came from.
+    v = (torch.arange(9.0)[:, None, None] * 100 + torch.arange(9.0)[:, None] * 10
+         + torch.arange(9.0)).view(1, 9, 9, 9)  # fmt: skip
+    p = extract_patches(v, torch.tensor([[[4, 4, 4]]]), 3, spacing=4)
+    assert p.shape == (1, 1, 1, 3, 3, 3)
+    assert p[0, 0, 0, :, 1, 1].tolist() == [44.0, 444.0, 844.0]  # d = 0, 4, 8
+    assert p[0, 0, 0, 0, 0, 0].item() == 0.0 and p[0, 0, 0, 2, 2, 2].item() == 888.0
+    # Off-centre, samples beyond the edge are zero, the others still every 4 voxels.
+    q = extract_patches(v, torch.tensor([[[1, 4, 4]]]), 3, spacing=4)
+    assert q[0, 0, 0, :, 1, 1].tolist() == [0.0, 144.0, 544.0]
+    assert torch.equal(extract_patches(v, torch.tensor([[[4, 4, 4]]]), 9, spacing=1)[0, 0, 0],
+                       v[0])  # fmt: skip
+    with pytest.raises(ConfigError, match="spacing must be at least 1"):
+        extract_patches(v, torch.tensor([[[4, 4, 4]]]), 3, spacing=0)
+
+
+def test_the_coarse_view_covers_the_volume_and_keeps_a_small_landmark_visible():
+    # A one-voxel landmark 12 voxels away: outside an 11^3 full-resolution patch, inside
+    # the 41-voxel field of the step-4 patch, and not lost between its samples.
+    v = torch.zeros(1, 32, 32, 32)
+    v[0, 4, 17, 15] = 1.0
+    env = LandmarkEnv(v, torch.tensor([[[4.0, 17.0, 15.0]]]), 11, (4, 2, 1), 6)
+    patches, states = env.reset(torch.tensor([[[16, 16, 16]]]))
+    assert patches.shape == (1, 1, 1, 11, 11, 11) and float(patches.sum()) > 0
+    hot = torch.nonzero(patches[0, 0, 0] == patches.max())[0]
+    assert hot.tolist()[0] == 2  # 16 + 4 * (2 - 5) = 4: the landmark's row along d
+    flat = LandmarkEnv(v, env.targets, 11, (4, 2, 1), 6, multiscale=False)
+    assert float(flat.reset(torch.tensor([[[16, 16, 16]]]))[0].sum()) == 0.0
+    assert torch.equal(smooth(v, 1), v) and float(smooth(v, 4).sum()) > 0
+
+
+def test_the_state_holds_the_position_and_the_scale():
+    env = _env([[[0.0, 0.0, 0.0]]], steps=(4, 2, 1), max_steps=6, size=9)
+    _, states = env.reset(torch.tensor([[[8, 4, 0]]]))
+    assert states.shape == (1, 1, STATE_DIM)
+    assert states[0, 0].tolist() == [1.0, 0.5, 0.0, 1.0]
+    scales, done = [], False
+    while not done:
+        (_, states), _, done = env.step(torch.tensor([[1]]))
+        scales.append(states[0, 0, 3].item())
+    assert scales == [1.0, 0.5, 0.5, 0.25, 0.25, 0.25]  # the step of the next action / 4
+
+
+def test_double_dqn_values_the_online_networks_choice():
+    next_q = torch.tensor([[[1.0, 3.0, 2.0]]])
+    online = torch.tensor([[[0.0, -1.0, 7.0]]])
+    plain = q_targets(torch.zeros(1, 1), next_q, torch.zeros(1), 0.5)
+    double = q_targets(torch.zeros(1, 1), next_q, torch.zeros(1), 0.5, next_online=online)
+    assert plain.item() == 1.5 and double.item() == 1.0
+
+
+def test_states_have_the_same_width_in_the_environment_and_the_network():
+    from nasbench.models.marl_network import STATE_DIM as NET_STATE_DIM
+
+    assert NET_STATE_DIM == STATE_DIM == 4
+
+
 def test_bad_shapes_are_one_line_errors():
     env = _env([[[1.0, 1.0, 1.0]]])
     env.reset(torch.zeros(1, 1, 3))
@@ -107,7 +167,7 @@ def test_epsilon_schedule_and_replay_ring():
     assert epsilon_at(0, 1, 1.0, 0.2) == pytest.approx(0.2)
     buf = ReplayBuffer(3, n_agents=1, patch=1)
     for i in range(4):
-        obs = (torch.full((1, 1, 1, 1, 1, 1), float(i)), torch.zeros(1, 1, 3))
+        obs = (torch.full((1, 1, 1, 1, 1, 1), float(i)), torch.zeros(1, 1, STATE_DIM))
         buf.add(obs, torch.tensor([[i % 6]]), torch.tensor([[float(i)]]), obs, i == 3)
     assert buf.size == 3 and sorted(buf.rewards[:, 0].tolist()) == [1.0, 2.0, 3.0]
     batch = buf.sample(5, torch.Generator().manual_seed(0))
@@ -148,7 +208,7 @@ class _Oracle(torch.nn.Module):
         self.scale = torch.nn.Parameter(torch.ones(()))
 
     def forward(self, obs):
-        pos = obs[1] * 15
+        pos = obs[1][..., :3] * 15  # the state's position part
         moves = torch.tensor([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])
         after = pos[:, :, None, :] + moves
         return -self.scale * (after - self.targets[: pos.shape[0], :, None]).norm(dim=-1)
@@ -243,7 +303,7 @@ class _PositionNet(torch.nn.Module):
         )
 
     def forward(self, obs):
-        return self.f(obs[1])
+        return self.f(obs[1][..., :3])
 
 
 @pytest.mark.slow
@@ -274,3 +334,33 @@ def test_the_optimal_action_reduces_the_distance_by_the_reward():
         after = float(env.distances())
         assert math.isclose(float(reward), before - after, abs_tol=1e-5)
         assert (after < before) == better
+
+
+def _blob_volumes(n, seed, size=16):
+    """One bright blob per volume at a random place; the landmark is its centre."""
+    g = torch.Generator().manual_seed(seed)
+    targets = torch.randint(3, size - 3, (n, 1, 3), generator=g).float()
+    grid = torch.stack(torch.meshgrid(*[torch.arange(size).float()] * 3, indexing="ij"), -1)
+    dist2 = ((grid[None] - targets[:, 0, None, None, None]) ** 2).sum(-1)
+    return torch.exp(-dist2 / (2 * 1.5**2)), targets
+
+
+@pytest.mark.slow
+def test_patch_reading_agents_learn_to_walk_to_a_landmark_that_moves():
+    # The landmark is somewhere else in every volume: the agent must read it off its
+    # multi-scale patch. 120 updates; about 6 voxels at the start, about 2.4 after.
+    from nasbench.models.marl_network import MarlNetwork
+
+    train_v, train_t = _blob_volumes(16, 0)
+    test_v, test_t = _blob_volumes(16, 1)
+    s = DqnSettings(rounds=8, updates=15, envs=16, episode_steps=12, coarse_step=2, patch=7,
+                    batch_size=16, lr=3e-3)  # fmt: skip
+    net = MarlNetwork.hand_designed(1, n_nodes=1, channels=2, shared=(1, 1), own=(0, 0),
+                                    patch=7, seed=0)  # fmt: skip
+    history = train_dqn(net, train_v, train_t, s, seed=0)
+    starts = random_starts(16, 1, 16, torch.Generator().manual_seed(1))
+    before = distance_errors(starts, test_t, (1, 1, 1), ("a",))["dist_vox"]
+    found = localise(net, test_v, test_t, s, starts)
+    after = distance_errors(found, test_t, (1, 1, 1), ("a",))["dist_vox"]
+    assert after < 0.6 * before
+    assert history[-1]["reward"] > 0

@@ -8,6 +8,7 @@ import torch
 from nasbench.errors import ConfigError
 from nasbench.models.marl_network import (
     MARL_OPS,
+    STATE_DIM,
     LandmarkRegressor,
     MarlNetwork,
     MarlSupernet,
@@ -24,7 +25,7 @@ FIXED = {k: v for k, v in TINY.items() if k != "n_nodes"}  # a genotype has its 
 def _obs(batch=3, agents=2, patch=7, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.rand(batch, agents, 1, patch, patch, patch, generator=g), torch.rand(
-        batch, agents, 3, generator=g
+        batch, agents, STATE_DIM, generator=g
     )
 
 

@@ -45,7 +45,7 @@ class MarlGdasConfig(GdasConfig):
     patch: int = option(11, "edge of the patch each agent sees (odd, voxels)", min=3, max=31)
     episode_steps: int = option(24, "actions per episode", min=1)
     coarse_step: int = option(4, "first step size (voxels), halved to 1 over an episode", min=1)
-    envs: int = option(4, "volumes per batch of episodes", min=1)
+    envs: int = option(16, "volumes per batch of episodes", min=1)
     batch_size: int = option(16, "transitions per update", min=1)
     buffer_size: int = option(4000, "replay buffer capacity (transitions)", min=1)
     gamma: float = option(0.9, "discount factor", min=0.0, max=1.0)
@@ -53,6 +53,8 @@ class MarlGdasConfig(GdasConfig):
     epsilon_start: float = option(1.0, "exploration rate of the first round", min=0.0, max=1.0)
     epsilon_end: float = option(0.1, "exploration rate of the last round", min=0.0, max=1.0)
     target_every: int = option(10, "updates between target-network copies", min=1)
+    multiscale: bool = option(True, "patch sampled every step voxels (coarse view at big steps)")
+    double_dqn: bool = option(True, "Double DQN targets (online net picks, target net values)")
     retrain_rounds: int = option(
         0, "rounds to retrain derived/baseline agents (0: as search)", min=0
     )
