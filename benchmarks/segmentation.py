@@ -21,9 +21,12 @@ Usage::
     python benchmarks/segmentation.py --device cuda --limit 400 --train-epochs 30
     python benchmarks/segmentation.py --seeds 0 1 2             # mean ± std over seeds
 
-Search small, retrain larger: the derived NAS-Unet is retrained at ``--retrain-channels``
-and ``--retrain-depth`` (0: as searched), and the script checks and prints that its
-parameters stay at most the same-run U-Net's (``params_vs_unet``).
+Search small, retrain larger: the derived NAS-Unet is retrained at ``--retrain-depth``
+(default 3) and ``--retrain-channels`` (default: the widest width whose parameters stay at
+most the same-run U-Net's; 0 for either: as searched), with the U-Net's recipe; each run
+checks and prints the parameters against the U-Net's (``params check``, ``params_vs_unet``).
+In 3D the fitted network matches the 3D U-Net's 1.2M parameters, which is slow on a CPU:
+add ``--retrain-channels 0 --retrain-depth 0`` for the searched skeleton.
 """
 
 from __future__ import annotations
