@@ -133,7 +133,7 @@ def test_two_seeds_print_the_mean_table_the_params_check_and_the_verdict(
     bench = load_benchmark("segmentation")
     out = tmp_path / "seg.json"
     bench.main(
-        ["--size", "16", "--limit", "4", "--search-epochs", "1", "--train-epochs", "1",
+        ["--size", "28", "--limit", "4", "--search-epochs", "1", "--train-epochs", "1",
          "--batch-size", "2", "--channels", "2", "--depth", "1", "--retrain-depth", "2",
          "--trellis-layers", "0", "--device", "cpu", "--seeds", "0", "1", "--json", str(out)]
     )  # fmt: skip
