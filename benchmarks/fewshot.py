@@ -12,6 +12,12 @@ Usage::
 
     python benchmarks/fewshot.py --root ../shared/data/medmnist             # pneumonia -> breast
     python benchmarks/fewshot.py --quick                                     # synthetic, seconds
+    # meta-validation: tasks from the meta-train set's val split (pick settings here)
+    python benchmarks/fewshot.py --root ../shared/data/medmnist --meta-test pneumoniamnist \
+        --split val
+    # METANAS's relaxation: temperature annealing, soft pruning, alpha warm-up
+    python benchmarks/fewshot.py --root ../shared/data/medmnist --temperature-min 0.05 \
+        --prune-below 0.01 --meta-arch-lr 0.6 --warmup-fraction 0.5
 """
 
 from __future__ import annotations
