@@ -60,4 +60,4 @@ def annealed_temperature(step: int, total_steps: int, t_min: float, t_max: float
         (1.0, 0.05)
     """
     fraction = min(max(step / max(total_steps, 1), 0.0), 1.0)
-    return t_max + (t_min - t_max) * fraction
+    return t_max * (1.0 - fraction) + t_min * fraction
