@@ -12,6 +12,12 @@ Usage::
 
     python benchmarks/fewshot.py --root ../shared/data/medmnist             # pneumonia -> breast
     python benchmarks/fewshot.py --quick                                     # synthetic, seconds
+    # meta-validation: tasks from the meta-train set's val split (pick settings here)
+    python benchmarks/fewshot.py --root ../shared/data/medmnist --meta-test pneumoniamnist \
+        --split val
+    # METANAS's relaxation: temperature annealing, soft pruning, alpha warm-up
+    python benchmarks/fewshot.py --root ../shared/data/medmnist --temperature-min 0.05 \
+        --prune-below 0.01 --meta-arch-lr 0.6 --warmup-fraction 0.5
 """
 
 from __future__ import annotations
@@ -51,6 +57,12 @@ class FewShotSettings:
     meta_batch_size: int = 4
     inner_steps: int = 5
     inner_arch_lr: float = 3.0
+    meta_arch_lr: float = 1.0
+    temperature_min: float = 1.0
+    prune_below: float = 0.0
+    warmup_fraction: float = 0.0
+    split: str = "test"
+    pooled: bool = True
     test_inner_steps: int = 5
     test_episodes: int = 200
     seed: int = 0
@@ -85,6 +97,12 @@ def search_config(s: FewShotSettings) -> Any:
             "meta_batch_size": s.meta_batch_size,
             "inner_steps": s.inner_steps,
             "inner_arch_lr": s.inner_arch_lr,
+            "meta_arch_lr": s.meta_arch_lr,
+            "temperature_min": s.temperature_min,
+            "prune_below": s.prune_below,
+            "warmup_fraction": s.warmup_fraction,
+            "meta_test_split": s.split,
+            "pooled_baseline": s.pooled,
             "test_inner_steps": s.test_inner_steps,
             "test_episodes": s.test_episodes,
             "val_episodes": 2,
@@ -119,7 +137,7 @@ def report(s: FewShotSettings, out: dict[str, Any]) -> list[str]:
     """The printed lines: the setting, one line per learner, the paired difference, the ratio."""
     lines = [
         f"{s.n_way}-way {s.k_shot}-shot, meta-train {s.meta_train}, meta-test "
-        f"{s.meta_test or 'held-out classes'}, {s.test_episodes} test episodes, "
+        f"{s.meta_test or 'held-out classes'} ({s.split}), {s.test_episodes} episodes, "
         f"{s.test_inner_steps} adaptation steps ({out['seconds']:.0f} s)"
     ]
     for name, (mean, ci) in out["table"].items():
@@ -143,6 +161,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=FewShotSettings.test_episodes)
     parser.add_argument("--epochs", type=int, default=FewShotSettings.epochs)
     parser.add_argument("--inner-arch-lr", type=float, default=FewShotSettings.inner_arch_lr)
+    parser.add_argument("--meta-steps", type=int, default=FewShotSettings.meta_steps)
+    parser.add_argument("--meta-arch-lr", type=float, default=FewShotSettings.meta_arch_lr)
+    parser.add_argument("--temperature-min", type=float, default=FewShotSettings.temperature_min)
+    parser.add_argument("--prune-below", type=float, default=FewShotSettings.prune_below)
+    parser.add_argument("--warmup-fraction", type=float, default=FewShotSettings.warmup_fraction)
+    parser.add_argument(
+        "--split",
+        default="test",
+        choices=("test", "val"),
+        help="val: meta-validation tasks (pick settings here; --meta-test may then be "
+        "the meta-train set, whose val split meta-training never sees)",
+    )
+    parser.add_argument(
+        "--no-pooled", action="store_true", help="leave out pooled DARTS (a third cheaper)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.quick:
@@ -156,6 +189,13 @@ def main(argv: list[str] | None = None) -> int:
             test_episodes=args.episodes,
             epochs=args.epochs,
             inner_arch_lr=args.inner_arch_lr,
+            meta_steps=args.meta_steps,
+            meta_arch_lr=args.meta_arch_lr,
+            temperature_min=args.temperature_min,
+            prune_below=args.prune_below,
+            warmup_fraction=args.warmup_fraction,
+            split=args.split,
+            pooled=not args.no_pooled,
             seed=args.seed,
         )
     with tempfile.TemporaryDirectory() as folder:

@@ -9,6 +9,7 @@ through :mod:`nasbench.engine.meta`.
 - :mod:`~nasbench.strategies.meta.config`: :class:`MetaNasConfig`;
 - :mod:`~nasbench.strategies.meta.adaptation`: the inner loop and the meta-update;
 - :mod:`~nasbench.strategies.meta.tasks`: task samplers with disjoint classes, the supernet;
+- :mod:`~nasbench.strategies.meta.relaxation`: its tempered, soft-pruned DARTS edges;
 - :mod:`~nasbench.strategies.meta.loop`: meta-training, the baselines, the run store rows;
 - :mod:`~nasbench.strategies.meta.results`: the rows back as tables.
 

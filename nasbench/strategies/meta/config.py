@@ -13,6 +13,7 @@ from nasbench.errors import ConfigError
 from nasbench.options import MethodConfig, option
 
 ALGORITHMS = ("reptile", "fomaml")
+TEST_SPLITS = ("test", "val")
 
 
 @dataclass
@@ -33,6 +34,13 @@ class MetaNasConfig(MethodConfig):
         "dataset whose tasks test the meta-learner; empty: the search dataset's last n_way "
         "classes (meta-training then uses the others, so the classes are disjoint)",
     )
+    meta_test_split: str = option(
+        "test",
+        "split the meta-test tasks come from; val: the meta-validation tasks settings are "
+        "picked on (then meta_test_dataset may be the search dataset: its val split's "
+        "images, never seen in meta-training)",
+        choices=TEST_SPLITS,
+    )
     meta_batch_size: int = option(4, "tasks per meta-step", min=1, max=64)
     meta_steps: int = option(10, "meta-steps per meta-epoch", min=1, max=100000)
     inner_steps: int = option(5, "adaptation steps per task during meta-training", min=1, max=100)
@@ -46,6 +54,27 @@ class MetaNasConfig(MethodConfig):
         min=0.0,
     )
     meta_arch_lr: float = option(1.0, "meta step size epsilon of the alphas", min=0.0)
+    temperature_min: float = option(
+        1.0,
+        "softmax temperature of the alphas, annealed linearly from 1 to this over "
+        "meta-training and kept at the meta-test (METANAS: 0.05; 1: no annealing)",
+        min=1e-3,
+        max=1.0,
+    )
+    prune_below: float = option(
+        0.0,
+        "soft pruning: ops whose tempered softmax weight is below this are not run "
+        "(METANAS: 0.01; 0: every op always runs)",
+        min=0.0,
+        max=1.0,
+    )
+    warmup_fraction: float = option(
+        0.0,
+        "fraction of the meta-steps, at the start, in which the alphas stay fixed and only "
+        "the weights are meta-learned (METANAS: 0.5)",
+        min=0.0,
+        max=1.0,
+    )
     test_episodes: int = option(200, "meta-test episodes scored at the end", min=1, max=100000)
     test_inner_steps: int = option(10, "adaptation steps on a meta-test task", min=0, max=1000)
     curve_episodes: int = option(
@@ -63,6 +92,9 @@ class MetaNasConfig(MethodConfig):
     )
     baselines: bool = option(
         True, "also train fixed-architecture Reptile and DARTS on the pooled tasks, same budget"
+    )
+    pooled_baseline: bool = option(
+        True, "with baselines: include DARTS on the pooled tasks (False: Reptile only, cheaper)"
     )
 
     def validate(self) -> None:

@@ -3,7 +3,8 @@
 Three learners start from the same supernet and see the same tasks in the same order:
 
 - ``metanas``: weights and alphas meta-learned (Reptile or first-order MAML), DARTS as
-  the task learner;
+  the task learner; optionally METANAS's softmax temperature annealing and soft pruning
+  (``temperature_min``, ``prune_below``) and an alpha warm-up (``warmup_fraction``);
 - ``reptile``: the same meta-learning with the architecture fixed (alphas held at zero:
   every op of every edge mixed equally);
 - ``pooled_darts``: no meta-learning, first-order DARTS on the tasks one after another.
@@ -47,6 +48,7 @@ from nasbench.strategies.meta.adaptation import (
     trial,
 )
 from nasbench.strategies.meta.config import MetaNasConfig
+from nasbench.strategies.meta.relaxation import annealed_temperature
 from nasbench.strategies.meta.tasks import task_samplers, task_supernet
 
 LEARNERS = ("metanas", "reptile", "pooled_darts")
@@ -73,6 +75,8 @@ class MetaParts:
     def __init__(self, config: Any, meta: MetaNasConfig) -> None:
         self.train, self.test = task_samplers(config, meta)
         names = LEARNERS if meta.baselines else LEARNERS[:1]
+        if not meta.pooled_baseline:
+            names = tuple(n for n in names if n != "pooled_darts")
         self.nets: dict[str, torch.nn.Module] = {}
         for name in names:
             net = task_supernet(config, meta)  # same seed: every learner starts alike
@@ -158,12 +162,26 @@ class MetaLoop:
         self._meta_test()
         return "finished"
 
+    def _anneal(self) -> None:
+        """Set METANAS's softmax temperature for the current meta-step (linear from 1 to
+        ``temperature_min`` over meta-training; the last one afterwards)."""
+        method = self.parts.nets["metanas"].method
+        method.temperature = annealed_temperature(
+            self.step, self.total_steps, self.meta.temperature_min
+        )
+
+    def _warming_up(self) -> bool:
+        """True in the first ``warmup_fraction`` of the meta-steps (alphas held)."""
+        return self.step < self.meta.warmup_fraction * self.total_steps
+
     def _episodes(self) -> list[Episode]:
         first = self.step * self.meta.meta_batch_size
         return [self.parts.train.episode(first + j) for j in range(self.meta.meta_batch_size)]
 
     def _meta_step(self) -> None:
         m, episodes = self.meta, self._episodes()
+        self._anneal()
+        learn_alphas = not self._warming_up()
         metrics: dict[str, float] = {}
         for name, net in self.parts.nets.items():
             if name == "pooled_darts":
@@ -182,7 +200,7 @@ class MetaLoop:
                     inner_arch_lr=m.inner_arch_lr,
                     meta_lr=m.meta_lr,
                     meta_arch_lr=m.meta_arch_lr,
-                    learn_alphas=name == "metanas",
+                    learn_alphas=name == "metanas" and learn_alphas,
                 )
             metrics.update({f"{name}_{k}": v for k, v in out.items()})
         self.step += 1
@@ -233,6 +251,7 @@ class MetaLoop:
 
     def _end_epoch(self) -> None:
         m = self.meta
+        self._anneal()
         watched = range(m.test_episodes, m.test_episodes + m.val_episodes)
         metrics: dict[str, float] = {}
         curves: list[tuple[str, int, Curve]] = []
@@ -276,6 +295,7 @@ class MetaLoop:
     def _meta_test(self) -> None:
         """Score every learner on the meta-test episodes, after ``test_inner_steps``."""
         m, step = self.meta, self.total_steps + 1
+        self._anneal()
         accs: dict[str, list[float]] = {name: [] for name in self.parts.nets}
         for index in range(m.test_episodes):
             episode = self.parts.test.episode(index)

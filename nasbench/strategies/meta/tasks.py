@@ -1,9 +1,10 @@
 """What a METANAS search is built from: the meta-train and meta-test task samplers, with
 disjoint classes, and the supernet every learner starts from.
 
-Meta-test tasks come from ``meta_test_dataset`` (its ``test`` split) when one is named,
-else from the search dataset's last ``n_way`` classes (its ``test`` split), which
-meta-training then never sees.
+Meta-test tasks come from ``meta_test_dataset`` (its ``meta_test_split``, ``test`` unless
+meta-validating) when one is named, else from the search dataset's last ``n_way`` classes
+(same split), which meta-training then never sees. Meta-validation
+(``meta_test_split="val"``) may name the search dataset itself: its val split's images.
 """
 
 from __future__ import annotations
@@ -46,10 +47,14 @@ def check_meta_search(config: Any, meta: MetaNasConfig) -> None:
                 "name another set in strategy_config.meta_test_dataset."
             )
         return
-    if meta.meta_test_dataset.lower() == info.name.lower():
+    same = meta.meta_test_dataset.lower() == info.name.lower()
+    if same and meta.meta_test_split == "val":
+        return  # meta-validation on the search set's val split: same classes, other images
+    if same:
         raise ConfigError(
             "meta_test_dataset is the search dataset, so meta-train and meta-test classes "
-            "overlap; leave it empty to hold out the dataset's last n_way classes."
+            "overlap; leave it empty to hold out the dataset's last n_way classes (or set "
+            "meta_test_split = 'val' to meta-validate on its val split)."
         )
     test_info = get_info(meta.meta_test_dataset)
     _check_single_label(test_info, "meta_test_dataset")
@@ -106,11 +111,12 @@ def task_samplers(config: Any, meta: MetaNasConfig) -> tuple[Any, Any]:
     common = dict(root=data.root, size=data.size, download=data.download, seed=config.seed)
     train = load(data.name, "train", limit=data.limit, **common)
     if meta.meta_test_dataset:
-        test = load(meta.meta_test_dataset, "test", **common)
+        test = load(meta.meta_test_dataset, meta.meta_test_split, **common)
     else:
         classes = list(range(get_info(data.name).num_classes))
         train = ClassSubset(train, classes[: -meta.n_way])
-        test = ClassSubset(load(data.name, "test", **common), classes[-meta.n_way :])
+        held_out = load(data.name, meta.meta_test_split, **common)
+        test = ClassSubset(held_out, classes[-meta.n_way :])
     shots = (meta.n_way, meta.k_shot, meta.n_query)
     n_train = config.epochs * meta.meta_steps * meta.meta_batch_size
     return (
@@ -132,7 +138,9 @@ def task_supernet(config: Any, meta: MetaNasConfig) -> Any:
         meta: the METANAS settings (``n_way``).
 
     Returns:
-        A :class:`~nasbench.models.supernet.Supernet` seeded by ``config.seed``.
+        A :class:`~nasbench.models.supernet.Supernet` seeded by ``config.seed``, its edges
+        METANAS's tempered, soft-pruned DARTS edges
+        (:class:`~nasbench.strategies.meta.relaxation.TemperedDarts`).
     """
     from nasbench.data import get_info
     from nasbench.models.supernet import build_supernet
@@ -143,4 +151,7 @@ def task_supernet(config: Any, meta: MetaNasConfig) -> Any:
     skeleton = {**space_dict.get("skeleton", {}), "in_channels": info.in_channels}
     skeleton["num_classes"] = meta.n_way
     space = space_from_dict({**space_dict, "skeleton": skeleton})
-    return build_supernet(space, "darts", seed=config.seed)
+    from nasbench.strategies.meta.relaxation import TemperedDarts
+
+    method = TemperedDarts(seed=config.seed, prune_below=meta.prune_below)
+    return build_supernet(space, method, seed=config.seed)
