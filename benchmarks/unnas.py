@@ -260,17 +260,25 @@ def _predicts_one_class(acc: float, test: Any) -> bool:
     return bool(np.isclose(shares, acc).any())
 
 
-def write_figure(scores: pd.DataFrame, settings: UnnasSettings, path: str | Path) -> list[Path]:
-    """Part (a)'s figure: each pretext score (and the second seed) against the target
-    metric, one scatter panel per task, one HTML file per dataset.
+def write_figure(
+    scores: pd.DataFrame, settings: UnnasSettings, path: str | Path, metric: str | None = None
+) -> list[Path]:
+    """Part (a)'s figure: each pretext score (and the second seed) against the labelled
+    test metric, one scatter panel per task, one HTML file per dataset (plotly.js from
+    its CDN, so the file stays small).
 
     Args:
         scores: the ``scores`` table of :func:`run`.
         settings: gives the pretext tasks and the target metric.
         path: an ``.html`` file; with several datasets each gets ``<stem>-<dataset>.html``.
+        metric: ``auc`` or ``acc`` (None: ``settings.target``).
 
     Returns:
         The files written.
+
+    Example:
+        >>> write_figure(tables["scores"], settings, "unnas.html")  # doctest: +SKIP
+        [PosixPath('unnas.html')]
     """
     from nasbench.viz import plot_pretext_correlation
 
@@ -279,15 +287,16 @@ def write_figure(scores: pd.DataFrame, settings: UnnasSettings, path: str | Path
     written = []
     for dataset in datasets:
         frame = scores[scores.dataset == dataset]
-        target = f"target_{settings.target}"
+        metric = metric or settings.target
+        target = f"target_{metric}"
         fig = plot_pretext_correlation(
             frame.rename(columns={f"{target}_seed1": "seed 1"}),
             [*settings.pretexts, "seed 1"],
             target=target,
-            target_label=f"labelled test {settings.target.upper()} (seed 0)",
+            target_label=f"labelled test {metric.upper()} (seed 0)",
         )
         fig.update_layout(
-            title=f"{dataset}: pretext score vs labelled test {settings.target.upper()}, "
+            title=f"{dataset}: pretext score vs labelled test {metric.upper()}, "
             f"{len(frame)} sampled cells (last panel: a second seed, the ceiling)"
         )
         out = path if len(datasets) == 1 else path.with_name(f"{path.stem}-{dataset}.html")
@@ -542,8 +551,13 @@ def main(argv: list[str] | None = None) -> int:
             if len(frame):
                 frame.to_csv(f"{args.csv}_{name}.csv", index=False)
     if args.figure and "a" in args.parts:
-        for path in write_figure(tables["scores"], settings, args.figure):
-            print(f"figure: {path}")
+        # The target metric at the given path, the other one beside it (<stem>-<metric>).
+        for metric in (settings.target, *(m for m in TARGETS if m != settings.target)):
+            path = Path(args.figure)
+            if metric != settings.target:
+                path = path.with_name(f"{path.stem}-{metric}.html")
+            for written in write_figure(tables["scores"], settings, path, metric):
+                print(f"figure: {written}")
     return 0
 
 

@@ -100,6 +100,7 @@ def test_quick_run_fills_both_parts_and_writes_tables_and_figure(load_benchmark,
         assert all(math.isnan(v) or 0 <= v <= 1 for v in corr[column])
     html = figure.read_text()
     assert "plotly" in html and "rotation" in html and "seed 1" in html
+    assert "labelled test ACC" in (tmp_path / "corr-acc.html").read_text()
     comparison = pd.read_csv(f"{prefix}_comparison.csv")
     assert comparison.cell.tolist() == ["unnas", "darts", "random"]
     assert comparison.test_acc.between(0, 1).all()
