@@ -4,21 +4,26 @@ cell a label-free search finds as good as the supervised one?
 Two parts, after Liu et al. (2020), CPU-sized (28 px, tiny networks, few epochs):
 
 (a) correlation: ``--archs`` cells sampled from the DARTS space are each trained from
-    scratch, briefly, on every pretext task (rotation, jigsaw, in-painting) and on the
-    labelled task; each pretext task's test score (accuracy; minus the MSE for
-    in-painting) is rank-correlated (Spearman, Kendall) with the labelled test accuracy.
-    A second training seed of the labelled task gives the ceiling: how well the
-    labelled task agrees with itself at this budget.
+    scratch, briefly, on every pretext task (rotation, jigsaw, in-painting; made from
+    ``--pretext-limit`` images per split) and on the labelled task (``--limit`` training
+    images, class-balanced loss, cosine learning rate, the epoch with the best
+    validation AUC kept); each pretext task's test score (accuracy; minus the MSE for
+    in-painting) is rank-correlated (Spearman, Kendall, with p-values) with the labelled
+    test AUC and ACC. A second training seed of the labelled task gives the ceiling: how
+    well the labelled task agrees with itself at this budget. ``--figure`` draws one
+    scatter per pretext task (HTML).
 (b) comparison: per seed, an ``unnas`` search (rotation, labels unused) and a
     supervised ``darts`` search with the same budget, and a random cell; the three cells
     are retrained on the labelled task with that seed; test ACC and AUC are printed
     with their means over the seeds.
 
-Run (part (a) on one dataset took about 6 CPU minutes here; benchmarks/README.md):
+Run (sizes, times and results in benchmarks/README.md):
 
-    OMP_NUM_THREADS=1 python benchmarks/unnas.py --root ../shared/data/medmnist
+    OMP_NUM_THREADS=1 python benchmarks/unnas.py --root ../shared/data/medmnist \\
+        --datasets breastmnist --parts a --figure unnas-breastmnist.html
 
-``--quick`` shrinks everything for the tests (synthetic data by default).
+``--old-budget`` restores the first, too small budget (128 images, 3 epochs, unweighted
+loss, ranked by ACC); ``--quick`` shrinks everything for the tests (synthetic data).
 """
 
 from __future__ import annotations
@@ -45,14 +50,32 @@ CELLS = ("unnas", "darts", "random")
 
 @dataclass
 class UnnasSettings:
-    """Sizes of one benchmark run (the defaults are the full run)."""
+    """Sizes of one benchmark run (the defaults are the full run; :data:`OLD_BUDGET` is
+    the first, too small one, kept for comparison).
+
+    ``limit``, ``val_limit``, ``test_limit`` cap the labelled splits (stratified; None:
+    the whole split), ``pretext_limit`` the images each split's pretext tasks are made
+    from (None: the labelled ones). ``epochs`` trains the labelled task (cosine learning
+    rate from ``lr`` to 0), ``pretext_epochs`` the pretext tasks. ``class_weight``
+    (``balanced``: inverse class frequency) and ``select`` (the validation metric that
+    keeps an epoch) apply to the labelled task; ``target`` is the test metric the
+    pretext scores are ranked against first (``auc`` or ``acc``; both are reported).
+    """
 
     datasets: tuple[str, ...] = ("breastmnist", "pneumoniamnist")
     root: str | None = None
     archs: int = 20
     seeds: int = 3
-    limit: int = 128  # labelled training images (val and test: half of it)
-    epochs: int = 3  # training epochs of a sampled or found cell
+    limit: int | None = None
+    val_limit: int | None = None
+    test_limit: int | None = None
+    pretext_limit: int | None = 200
+    epochs: int = 6
+    pretext_epochs: int = 2
+    lr: float = 0.025
+    class_weight: str = "balanced"
+    select: str = "auc"
+    target: str = "auc"
     n_nodes: int = 3
     n_cells: int = 3
     channels: int = 6
@@ -71,12 +94,31 @@ class UnnasSettings:
         return {"name": "darts", "n_nodes": self.n_nodes, "skeleton": self.skeleton()}
 
 
+# The first budget (128 labelled images, val and test 64 each, 3 epochs, unweighted
+# loss, kept epoch by validation loss): 17 of 20 cells predicted the majority class.
+OLD_BUDGET = dict(
+    limit=128,
+    val_limit=64,
+    test_limit=64,
+    pretext_limit=None,
+    epochs=3,
+    pretext_epochs=3,
+    lr=0.025,
+    class_weight="none",
+    select="loss",
+    target="acc",
+)
+
 QUICK = dict(
     datasets=("synthetic",),
     archs=4,
     seeds=1,
     limit=48,
+    val_limit=24,
+    test_limit=24,
+    pretext_limit=24,
     epochs=1,
+    pretext_epochs=1,
     n_nodes=2,
     n_cells=2,
     channels=4,
@@ -86,6 +128,8 @@ QUICK = dict(
     n_permutations=4,
 )
 
+TARGETS = ("auc", "acc")
+
 
 def _space(settings: UnnasSettings) -> Any:
     from nasbench.spaces import create_space
@@ -93,29 +137,42 @@ def _space(settings: UnnasSettings) -> Any:
     return create_space("darts", n_nodes=settings.n_nodes)
 
 
-def _train_config(settings: UnnasSettings, seed: int) -> Any:
+def _train_config(settings: UnnasSettings, seed: int, labelled: bool = True) -> Any:
+    """The recipe of the labelled task (``labelled``) or of a pretext task."""
     from nasbench.evaluation.train_loop import TrainConfig
 
     # Plain recipe: no augmentation (it would alter the pretext images), no auxiliary head.
     return TrainConfig(
-        epochs=settings.epochs,
+        epochs=settings.epochs if labelled else settings.pretext_epochs,
         batch_size=settings.batch_size,
+        lr=settings.lr,
         augment=False,
         auxiliary_weight=0.0,
         drop_path_prob=0.0,
-        select="loss",
+        select=settings.select if labelled else "loss",
+        class_weight=settings.class_weight if labelled else "none",
         device="cpu",
         seed=seed,
     )
 
 
-def labelled_splits(settings: UnnasSettings, dataset: str, seed: int = 0) -> dict[str, Any]:
-    """Stratified train/val/test subsets of ``dataset`` (val and test half the train size)."""
+def labelled_splits(
+    settings: UnnasSettings, dataset: str, seed: int = 0, pretext: bool = False
+) -> dict[str, Any]:
+    """Stratified train/val/test subsets of ``dataset``, capped by ``settings.limit``,
+    ``val_limit`` and ``test_limit`` (or all by ``pretext_limit`` when ``pretext``)."""
     from nasbench.data import load
 
     common = dict(root=settings.root, download=settings.root is None, seed=seed)
-    sizes = {"train": settings.limit, "val": settings.limit // 2, "test": settings.limit // 2}
+    sizes = {"train": settings.limit, "val": settings.val_limit, "test": settings.test_limit}
+    if pretext:
+        # Never more pretext images than labelled ones of the same split.
+        sizes = {split: _min(settings.pretext_limit, n) for split, n in sizes.items()}
     return {split: load(dataset, split, limit=n, **common) for split, n in sizes.items()}
+
+
+def _min(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 def correlation_study(
@@ -125,10 +182,12 @@ def correlation_study(
 
     Returns:
         ``(scores, correlations)``: one row per cell (``genotype``, one column per pretext
-        task, ``target`` = test ACC, ``target_auc``, ``target_seed1`` and
-        ``target_auc_seed1`` = the same of a second training seed), and one row per
-        pretext task (plus ``target, seed 1``, the ceiling) with ``spearman_rho``,
-        ``kendall_tau``, their p-values, ``n`` and ``spearman_rho_auc``.
+        task, ``target_auc`` and ``target_acc`` = test AUC and ACC of the labelled task,
+        ``target_auc_seed1`` and ``target_acc_seed1`` = the same of a second training
+        seed, ``majority`` = whether seed 0 predicts one class for every test image,
+        ``seconds``), and one row per (target metric, pretext task), plus the ceiling row
+        ``target, seed 1`` that correlates the two seeds on that metric: ``metric``,
+        ``pretext``, ``spearman_rho``, ``spearman_p``, ``kendall_tau``, ``kendall_p``, ``n``.
     """
     from nasbench.evaluation.pretext import (
         pretext_correlations,
@@ -139,9 +198,10 @@ def correlation_study(
 
     space = _space(settings)
     labelled = labelled_splits(settings, dataset)
+    base = labelled_splits(settings, dataset, pretext=True)
     tasks = {
         p: pretext_splits(
-            labelled, p, seed=0, n_permutations=settings.n_permutations, patch=settings.patch
+            base, p, seed=0, n_permutations=settings.n_permutations, patch=settings.patch
         )
         for p in settings.pretexts
     }
@@ -152,37 +212,106 @@ def correlation_study(
         row: dict[str, Any] = {"genotype": genotype.to_json()}
         for pretext, splits in tasks.items():
             row[pretext] = score_cell(
-                genotype, space, splits, _train_config(settings, 0), settings.skeleton()
+                genotype,
+                space,
+                splits,
+                _train_config(settings, 0, labelled=False),
+                settings.skeleton(),
             )["score"]
-        for seed, column in ((0, "target"), (1, "target_seed1")):
+        for seed, suffix in ((0, ""), (1, "_seed1")):
             out = score_cell(
                 genotype, space, labelled, _train_config(settings, seed), settings.skeleton(), seed
             )
-            row[column] = out["score"]
-            row[column.replace("target", "target_auc")] = out["test"]["auc"]
+            row[f"target_auc{suffix}"] = out["test"]["auc"]
+            row[f"target_acc{suffix}"] = out["test"]["acc"]
+        row["majority"] = _predicts_one_class(row["target_acc"], labelled["test"])
+        row["seconds"] = time.perf_counter() - started
         rows.append(row)
         scores = ", ".join(f"{p} {row[p]:.3f}" for p in settings.pretexts)
         log(
-            f"  [{dataset}] cell {index + 1}/{len(cells)}: {scores}, target acc "
-            f"{row['target']:.3f} ({time.perf_counter() - started:.1f} s)"
+            f"  [{dataset}] cell {index + 1}/{len(cells)}: {scores}, target auc "
+            f"{row['target_auc']:.3f} / {row['target_auc_seed1']:.3f}, acc "
+            f"{row['target_acc']:.3f} / {row['target_acc_seed1']:.3f} ({row['seconds']:.1f} s)"
         )
     frame = pd.DataFrame(rows)
-    corr = pretext_correlations(frame, [*settings.pretexts, "target_seed1"])
-    corr["pretext"] = corr["pretext"].replace({"target_seed1": "target, seed 1 (ceiling)"})
-    # Against the test AUC; the ceiling row compares the two seeds' AUCs.
-    corr["spearman_rho_auc"] = pretext_correlations(
-        frame, [*settings.pretexts, "target_auc_seed1"], target="target_auc"
-    )["spearman_rho"]
+    metrics = [settings.target, *(m for m in TARGETS if m != settings.target)]
+    parts = []
+    for metric in metrics:
+        corr = pretext_correlations(
+            frame, [*settings.pretexts, f"target_{metric}_seed1"], target=f"target_{metric}"
+        )
+        corr["pretext"] = corr["pretext"].replace({f"target_{metric}_seed1": CEILING})
+        corr.insert(0, "metric", metric)
+        parts.append(corr)
+    corr = pd.concat(parts, ignore_index=True)
     corr.insert(0, "dataset", dataset)
     frame.insert(0, "dataset", dataset)
     return frame, corr
+
+
+CEILING = "target, seed 1 (ceiling)"
+
+
+def _predicts_one_class(acc: float, test: Any) -> bool:
+    """Whether a test accuracy is exactly the share of one class (a constant prediction;
+    a mixed prediction can hit it by chance, so this over-counts slightly)."""
+    targets = np.asarray(test.targets).reshape(-1)
+    shares = np.bincount(targets.astype(int)) / len(targets)
+    return bool(np.isclose(shares, acc).any())
+
+
+def write_figure(
+    scores: pd.DataFrame, settings: UnnasSettings, path: str | Path, metric: str | None = None
+) -> list[Path]:
+    """Part (a)'s figure: each pretext score (and the second seed) against the labelled
+    test metric, one scatter panel per task, one HTML file per dataset (plotly.js from
+    its CDN, so the file stays small).
+
+    Args:
+        scores: the ``scores`` table of :func:`run`.
+        settings: gives the pretext tasks and the target metric.
+        path: an ``.html`` file; with several datasets each gets ``<stem>-<dataset>.html``.
+        metric: ``auc`` or ``acc`` (None: ``settings.target``).
+
+    Returns:
+        The files written.
+
+    Example:
+        >>> write_figure(tables["scores"], settings, "unnas.html")  # doctest: +SKIP
+        [PosixPath('unnas.html')]
+    """
+    from nasbench.viz import plot_pretext_correlation
+
+    path = Path(path)
+    datasets = list(dict.fromkeys(scores.dataset))
+    written = []
+    for dataset in datasets:
+        frame = scores[scores.dataset == dataset]
+        metric = metric or settings.target
+        target = f"target_{metric}"
+        fig = plot_pretext_correlation(
+            frame.rename(columns={f"{target}_seed1": "seed 1"}),
+            [*settings.pretexts, "seed 1"],
+            target=target,
+            target_label=f"labelled test {metric.upper()} (seed 0)",
+        )
+        fig.update_layout(
+            title=f"{dataset}: pretext score vs labelled test {metric.upper()}, "
+            f"{len(frame)} sampled cells (last panel: a second seed, the ceiling)"
+        )
+        out = path if len(datasets) == 1 else path.with_name(f"{path.stem}-{dataset}.html")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.write_html(out, include_plotlyjs="cdn")
+        written.append(out)
+    return written
 
 
 def _search(settings: UnnasSettings, dataset: str, strategy: str, seed: int, run_dir: Path):
     from nasbench import search
     from nasbench.config import SearchConfig
 
-    # The search reads the two halves of the same labelled training subset (limit).
+    # The search reads the two halves of the same labelled training subset (limit;
+    # None: the whole training split).
     config = SearchConfig(
         dataset={
             "name": dataset,
@@ -266,12 +395,13 @@ def summarise(comparison: pd.DataFrame) -> pd.DataFrame:
 
 CORRELATION_COLUMNS = [
     "dataset",
+    "metric",
     "pretext",
     "spearman_rho",
     "spearman_p",
     "kendall_tau",
+    "kendall_p",
     "n",
-    "spearman_rho_auc",
 ]
 
 
@@ -279,62 +409,155 @@ def _format(frame: pd.DataFrame) -> str:
     return frame.to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
 
-def run(settings: UnnasSettings, log: Callable[[str], Any] = print) -> dict[str, pd.DataFrame]:
-    """Both parts on every dataset; returns ``scores``, ``correlations``, ``comparison``,
-    ``summary`` frames."""
+def run(
+    settings: UnnasSettings,
+    log: Callable[[str], Any] = print,
+    parts: str = "ab",
+) -> dict[str, pd.DataFrame]:
+    """The parts named in ``parts`` (``a``: correlation, ``b``: comparison) on every
+    dataset; returns ``scores``, ``correlations`` (part a), ``comparison``, ``summary``
+    (part b) frames, empty where a part did not run."""
+    if not parts or set(parts) - {"a", "b"}:
+        raise ValueError(f"parts must be made of 'a' and 'b', got {parts!r}.")
     scores, corrs, comps = [], [], []
     for dataset in settings.datasets:
-        log(f"(a) {dataset}: {settings.archs} sampled cells on {', '.join(settings.pretexts)}")
-        frame, corr = correlation_study(settings, dataset, log)
-        scores.append(frame)
-        corrs.append(corr)
-        log(_format(corr[CORRELATION_COLUMNS]))
-        log(f"(b) {dataset}: unnas vs darts vs random cell, {settings.seeds} seed(s)")
-        comps.append(cell_comparison(settings, dataset, log))
-        log(_format(summarise(comps[-1])))
-    comparison = pd.concat(comps, ignore_index=True)
+        if "a" in parts:
+            log(f"(a) {dataset}: {settings.archs} sampled cells on {', '.join(settings.pretexts)}")
+            frame, corr = correlation_study(settings, dataset, log)
+            scores.append(frame)
+            corrs.append(corr)
+            log(_format(corr[CORRELATION_COLUMNS]))
+            log(f"  majority-class cells: {int(frame.majority.sum())} of {len(frame)}")
+        if "b" in parts:
+            log(f"(b) {dataset}: unnas vs darts vs random cell, {settings.seeds} seed(s)")
+            comps.append(cell_comparison(settings, dataset, log))
+            log(_format(summarise(comps[-1])))
+    comparison = pd.concat(comps, ignore_index=True) if comps else pd.DataFrame()
     return {
-        "scores": pd.concat(scores, ignore_index=True),
-        "correlations": pd.concat(corrs, ignore_index=True),
+        "scores": pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(),
+        "correlations": pd.concat(corrs, ignore_index=True) if corrs else pd.DataFrame(),
         "comparison": comparison,
-        "summary": summarise(comparison),
+        "summary": summarise(comparison) if comps else pd.DataFrame(),
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def _optional_int(text: str) -> int | None:
+    """``none``/``all`` for no cap, else a positive integer (argparse type)."""
+    if text.strip().lower() in ("none", "all"):
+        return None
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'all', got {text!r}")
+    return value
+
+
+# CLI flag -> (settings field, argparse type)
+SIZE_FLAGS = {
+    "archs": int,
+    "seeds": int,
+    "limit": _optional_int,
+    "val_limit": _optional_int,
+    "test_limit": _optional_int,
+    "pretext_limit": _optional_int,
+    "epochs": int,
+    "pretext_epochs": int,
+    "lr": float,
+    "channels": int,
+    "n_cells": int,
+    "batch_size": int,
+    "search_epochs": int,
+    "search_steps": int,
+}
+
+
+def parse_settings(argv: list[str] | None = None) -> tuple[UnnasSettings, argparse.Namespace]:
+    """The settings and the other options of a command line (see ``--help``).
+
+    ``--old-budget`` starts from :data:`OLD_BUDGET`, ``--quick`` from :data:`QUICK`;
+    every size flag then overrides one field.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=None, help="comma-separated dataset names")
     parser.add_argument("--root", default=None, help="folder of the MedMNIST .npz files")
-    parser.add_argument("--archs", type=int, default=None, help="sampled cells in part (a)")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds in part (b)")
+    parser.add_argument("--parts", default="ab", help="a (correlation), b (comparison) or ab")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (tests)")
-    parser.add_argument("--csv", default=None, help="write the four tables to <prefix>_*.csv")
+    parser.add_argument(
+        "--old-budget",
+        action="store_true",
+        help="the first budget: 128 images, val/test 64, 3 epochs, unweighted loss, ACC",
+    )
+    defaults = UnnasSettings()
+    for name, kind in SIZE_FLAGS.items():
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=kind,
+            default=argparse.SUPPRESS,
+            help=f"(default {getattr(defaults, name)})",
+        )
+    parser.add_argument("--class-weight", choices=("balanced", "none"), default=argparse.SUPPRESS)
+    parser.add_argument("--select", choices=("auc", "acc", "loss"), default=argparse.SUPPRESS)
+    parser.add_argument("--target", choices=TARGETS, default=argparse.SUPPRESS)
+    parser.add_argument("--csv", default=None, help="write the tables to <prefix>_*.csv")
+    parser.add_argument(
+        "--figure", default=None, help="write part (a)'s scatter plots to this .html file"
+    )
     args = parser.parse_args(argv)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    settings = UnnasSettings(**(QUICK if args.quick else {}))
+    if args.figure and not args.figure.lower().endswith(".html"):
+        parser.error(
+            f"--figure {args.figure}: the figure is written as HTML (plotly); "
+            "end the name with .html"
+        )
+    if set(args.parts) - {"a", "b"} or not args.parts:
+        parser.error(f"--parts {args.parts}: use a, b or ab")
+    base: dict[str, Any] = {}
+    if args.old_budget:
+        base.update(OLD_BUDGET)
+    if args.quick:
+        base.update(QUICK)
     changes: dict[str, Any] = {"root": args.root}
     if args.datasets:
         changes["datasets"] = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
-    if args.archs is not None:
-        changes["archs"] = args.archs
-    if args.seeds is not None:
-        changes["seeds"] = args.seeds
-    settings = dataclasses.replace(settings, **changes)
+    for name in (*SIZE_FLAGS, "class_weight", "select", "target"):
+        if hasattr(args, name):
+            changes[name] = getattr(args, name)
+    return dataclasses.replace(UnnasSettings(**base), **changes), args
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings, args = parse_settings(argv)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f}")
-    started = time.perf_counter()
-    tables = run(settings)
+    print(f"settings: {dataclasses.asdict(settings)}")
+    started, cpu = time.perf_counter(), time.process_time()
+    tables = run(settings, parts=args.parts)
     pd.set_option("display.width", 160)
-    print("\n(a) rank correlation with the labelled test accuracy over sampled cells")
-    print(_format(tables["correlations"][CORRELATION_COLUMNS]))
-    print("\n(b) retrained on the labelled task: mean (std) over seeds")
-    print(_format(tables["summary"]))
+    if "a" in args.parts:
+        print("\n(a) rank correlation with the labelled test metric over sampled cells")
+        print(_format(tables["correlations"][CORRELATION_COLUMNS]))
+        majority = tables["scores"].groupby("dataset", sort=False).majority.sum()
+        print(f"majority-class cells (seed 0): {majority.to_dict()}")
+    if "b" in args.parts:
+        print("\n(b) retrained on the labelled task: mean (std) over seeds")
+        print(_format(tables["summary"]))
     total = time.perf_counter() - started
-    print(f"\ntotal {total:.0f} s")
+    print(
+        f"\ntotal {total:.0f} s wall, {time.process_time() - cpu:.0f} s CPU, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     if args.csv:
         for name, frame in tables.items():
-            frame.to_csv(f"{args.csv}_{name}.csv", index=False)
+            if len(frame):
+                frame.to_csv(f"{args.csv}_{name}.csv", index=False)
+    if args.figure and "a" in args.parts:
+        # The target metric at the given path, the other one beside it (<stem>-<metric>).
+        for metric in (settings.target, *(m for m in TARGETS if m != settings.target)):
+            path = Path(args.figure)
+            if metric != settings.target:
+                path = path.with_name(f"{path.stem}-{metric}.html")
+            for written in write_figure(tables["scores"], settings, path, metric):
+                print(f"figure: {written}")
     return 0
 
 
