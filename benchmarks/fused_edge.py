@@ -21,17 +21,9 @@ import torch.nn.functional as F
 
 import nasbench.models.fused_edge as fused_edge
 from nasbench.models.mixed_edge import EdgePlan, MixedEdge
+from nasbench.spaces.ops import op_names
 
-DARTS_OPS = (
-    "none",
-    "max_pool_3x3",
-    "avg_pool_3x3",
-    "skip_connect",
-    "sep_conv_3x3",
-    "sep_conv_5x5",
-    "dil_conv_3x3",
-    "dil_conv_5x5",
-)
+DARTS_OPS = op_names("darts")  # every op, 'none' included, as the textbook op
 
 
 def cpu_ms(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:

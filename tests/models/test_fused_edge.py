@@ -13,18 +13,10 @@ from nasbench.models.mixed_edge import EdgePlan, MixedEdge
 from nasbench.models.supernet import build_supernet
 from nasbench.spaces.blocks import DilConv, SepConv
 from nasbench.spaces.cell import CellSpace
+from nasbench.spaces.ops import op_names
 from nasbench.spaces.skeleton import Skeleton
 
-DARTS_OPS = (
-    "none",
-    "max_pool_3x3",
-    "avg_pool_3x3",
-    "skip_connect",
-    "sep_conv_3x3",
-    "sep_conv_5x5",
-    "dil_conv_3x3",
-    "dil_conv_5x5",
-)
+DARTS_OPS = op_names("darts")  # every op, 'none' included, as the textbook op
 TOL = 1e-12
 
 
