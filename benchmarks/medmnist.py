@@ -69,17 +69,62 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
                          device="cpu", test_limit=args.test_limit,
                          class_weight=args.class_weight,
                          label_smoothing=args.label_smoothing)  # fmt: skip
-    # Searched small, retrained larger, as DARTS does (5 cells C=8 -> 8 cells C=16 at 28 px:
-    # about 0.25M parameters; at the searched size the cell lost to the small CNN).
-    grown = {"n_cells": args.retrain_cells, "channels": args.retrain_channels}
+    # Searched small, retrained larger, as DARTS does (5 cells C=8 -> 8 cells at the widest
+    # width under --max-params; at the searched size the cell lost to the small CNN).
+    channels = args.retrain_channels
+    if channels == -1:
+        channels = fit_channels(run_dir, recipe, args.retrain_cells, args.max_params,
+                                start=args.channels)  # fmt: skip
+    grown = {"n_cells": args.retrain_cells, "channels": channels}
     skeleton = {k: v for k, v in grown.items() if v} or None
     report = retrain(run_dir, recipe, baseline=args.baselines, skeleton=skeleton, download=False)
     rows = []
     for row in report.table().to_dict("records"):
         extra = search_s if row["model"] == "searched" else 0.0
         rows.append({**row, "seed": seed, "wall_s": row["wall_s"] + extra,
-                     "search_s": extra})  # fmt: skip
+                     "search_s": extra, "channels": channels or args.channels})  # fmt: skip
     return rows
+
+
+def fit_channels(run_dir: Path, recipe, n_cells: int, max_params: int, start: int = 1) -> int:
+    """The widest retrained network for the run's cell with at most ``max_params``.
+
+    Args:
+        run_dir: the search's run folder (its derived cell sets the parameters per width).
+        recipe: the retraining ``TrainConfig`` (the auxiliary head counts as retrain builds
+            it; its parameters are excluded, as the report excludes them).
+        n_cells: cells of the retrained network (0: as searched).
+        max_params: the parameter budget.
+        start: the narrowest width tried (the searched one); returned even when over
+            the budget, so a cell too large at any width still retrains.
+
+    Returns:
+        The channel count.
+
+    Example:
+        >>> run = Path("runs/darts-breastmnist-seed0")
+        >>> fit_channels(run, TrainConfig(), 8, 300_000)  # doctest: +SKIP
+        14
+    """
+    from nasbench.evaluation.final_evaluation import retrained_network
+    from nasbench.models.costs import count_parameters
+
+    def params(channels: int) -> int:
+        skeleton = {"channels": channels, **({"n_cells": n_cells} if n_cells else {})}
+        return count_parameters(retrained_network(run_dir, recipe, skeleton=skeleton))
+
+    channels = max(1, start)
+    while params(channels + 1) <= max_params:
+        channels += 1
+    return channels
+
+
+def retrained_width(args: argparse.Namespace, rows: list[dict]) -> str:
+    """The retrained width for the header: fixed, or fitted per seed under the budget."""
+    if args.retrain_channels != -1:
+        return str(args.retrain_channels or args.channels)
+    widths = [row["channels"] for row in rows if row["model"] == "searched"]
+    return f"{'/'.join(map(str, widths))} (widest under {args.max_params:,} parameters)"
 
 
 def summarise(rows: list[dict]) -> pd.DataFrame:
@@ -162,8 +207,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--retrain-cells", type=int, default=8,
                         help="cells of the retrained network (0: as searched)")  # fmt: skip
-    parser.add_argument("--retrain-channels", type=int, default=16,
-                        help="channels of the retrained network (0: as searched)")  # fmt: skip
+    parser.add_argument("--retrain-channels", type=int, default=-1,
+                        help="channels of the retrained network (0: as searched; -1: the "
+                             "widest with at most --max-params parameters)")  # fmt: skip
+    parser.add_argument("--max-params", type=int, default=300_000,
+                        help="parameter budget of --retrain-channels -1 (0.3M)")  # fmt: skip
     parser.add_argument("--baselines", default="cnn,resnet18",
                         help="baselines trained with the same recipe")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=32)
@@ -179,6 +227,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.retrain_epochs, args.nodes, args.cells, args.channels = 1, 2, 3, 4
         args.retrain_cells, args.retrain_channels = 0, 0
         args.batch_size, args.limit, args.test_limit = 8, 32, 32
+    if args.retrain_channels < -1 or args.max_params < 1:
+        parser.error("--retrain-channels takes -1 (fit), 0 (as searched) or a width; "
+                     "--max-params a positive count")  # fmt: skip
     root = Path(args.root)
     if not (root / f"{args.dataset}.npz").is_file():
         parser.error(f"no {args.dataset}.npz in {root}; pass --root <folder holding it>")
@@ -198,7 +249,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     print(f"{args.dataset}: {args.strategy} search ({args.search_seconds} s budget, "
           f"{args.cells} cells, C={args.channels}) + retrain {args.retrain_epochs} epochs "
           f"({args.retrain_cells or args.cells} cells, "
-          f"C={args.retrain_channels or args.channels}), "
+          f"C={retrained_width(args, rows)}), "
           f"seeds {args.seeds}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(ours.drop(columns=["auc_mean", "acc_mean"]).to_string(index=False))
     if len(paper):

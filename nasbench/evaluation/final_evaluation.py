@@ -309,6 +309,50 @@ def retrain(
     return report
 
 
+def retrained_network(
+    run_dir: str | Path,
+    config: TrainConfig | None = None,
+    genotype: Genotype = None,
+    skeleton: Any = None,
+) -> nn.Module:
+    """The network :func:`retrain` would train for a run's cell, built but not trained.
+
+    Use it to size a retraining before paying for it, e.g. the widest skeleton under a
+    parameter budget.
+
+    Args:
+        run_dir: a run folder with at least one derived genotype.
+        config: the recipe (its ``auxiliary_weight`` decides DARTS's auxiliary head and
+            its ``seed`` the initial weights); ``TrainConfig()`` when None.
+        genotype: this genotype instead of the run's last.
+        skeleton: a ``Skeleton`` or a dict of fields to change, as :func:`retrain` takes.
+
+    Returns:
+        The untrained module (classification and segmentation spaces).
+
+    Example:
+        >>> grown = {"n_cells": 8, "channels": 14}
+        >>> net = retrained_network("runs/darts-1", skeleton=grown)  # doctest: +SKIP
+        >>> count_parameters(net)  # doctest: +SKIP
+        281234
+    """
+    from nasbench.data import get_info
+    from nasbench.models import build
+    from nasbench.runs import load
+
+    config = (config or TrainConfig()).validate()
+    run_dir = Path(run_dir)
+    with load(run_dir) as run:
+        run_config, genotypes = run.config, run.genotypes
+    data = run_config.get("dataset") or {}
+    if "name" not in data:
+        raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
+    info = get_info(data["name"])
+    genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
+    skeleton = _skeleton(run_config, info, genotype, config, skeleton)
+    return build(genotype, skeleton, seed=config.seed)
+
+
 def _baselines(baseline: bool | str | Sequence[str] | None, task: str) -> tuple[str, ...]:
     """The baselines ``retrain`` runs for a task: the defaults, none, or those named."""
     family = task if task in ("segmentation", "detection", "reconstruction") else "classification"

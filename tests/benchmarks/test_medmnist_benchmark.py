@@ -56,7 +56,25 @@ def test_quick_protocol_runs_search_retrain_and_baselines(tmp_path, load_benchma
     assert list(table["model"]) == ["searched cell", "small CNN", "ResNet-18 (28), same run"]
     assert table["params"].iloc[2] > table["params"].iloc[0] > 0
     assert ((table["auc_mean"] >= 0) & (table["auc_mean"] <= 1)).all()
-    assert (tmp_path / "runs" / "darts-breastmnist-seed0" / "run.sqlite").is_file()
+    run_dir = tmp_path / "runs" / "darts-breastmnist-seed0"
+    assert (run_dir / "run.sqlite").is_file()
+
+    # The default retrained width: the widest whose network stays within the budget.
+    from nasbench.evaluation.final_evaluation import retrained_network
+    from nasbench.evaluation.train_loop import TrainConfig
+    from nasbench.models.costs import count_parameters
+
+    recipe = TrainConfig(epochs=1)
+
+    def params(channels: int) -> int:
+        net = retrained_network(run_dir, recipe, skeleton={"n_cells": 5, "channels": channels})
+        return count_parameters(net)
+
+    budget = (params(6) + params(7)) // 2
+    assert bench.fit_channels(run_dir, recipe, 5, budget, start=4) == 6
+    assert params(6) <= budget < params(7)
+    # Over budget even at the searched width: that width is kept, not a zero-width net.
+    assert bench.fit_channels(run_dir, recipe, 5, 10, start=4) == 4
 
 
 def test_a_missing_file_is_one_line(tmp_path, load_benchmark, capsys):
