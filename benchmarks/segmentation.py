@@ -67,6 +67,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--depth", type=int, default=2, help="DownSC cells (U-Net levels)")
     p.add_argument("--channels", type=int, default=8)
     p.add_argument(
+        "--stem-kernel", type=int, default=1,
+        help="kernel of the NAS-Unet's full-resolution stem, searched and retrained (1: as "
+        "NAS-Unet; 3: sees each pixel's neighbourhood)",
+    )  # fmt: skip
+    p.add_argument(
         "--retrain-channels", type=int, default=-1,
         help="channels of the retrained NAS-Unet (0: as searched; -1: the widest whose "
         "parameters stay at most the same-run U-Net's)",
@@ -115,7 +120,12 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     space = {
         "name": "nasunet",
         "n_nodes": args.nodes,
-        "skeleton": {"depth": args.depth, "channels": args.channels, "spatial_dims": args.dims},
+        "skeleton": {
+            "depth": args.depth,
+            "channels": args.channels,
+            "spatial_dims": args.dims,
+            "stem_kernel": args.stem_kernel,
+        },
     }
     config = SearchConfig(
         dataset=DatasetConfig(
@@ -195,7 +205,9 @@ def retrain_skeleton(args: argparse.Namespace, genotype, dataset: str) -> dict:
     depth = args.retrain_depth or args.depth
     channels = args.retrain_channels
     if channels == -1:
-        channels = fit_channels(genotype, dataset, args.size, depth, start=args.channels)
+        channels = fit_channels(
+            genotype, dataset, args.size, depth, start=args.channels, stem_kernel=args.stem_kernel
+        )
     grown = {"channels": channels, "depth": args.retrain_depth}
     return {name: value for name, value in grown.items() if value}
 
@@ -214,7 +226,9 @@ def unet_params(dataset: str, size: int) -> int:
     return count_params(unet_for_size(size)(info.spatial_dims, info.in_channels, info.num_classes))
 
 
-def fit_channels(genotype, dataset: str, size: int, depth: int, start: int = 1) -> int:
+def fit_channels(
+    genotype, dataset: str, size: int, depth: int, start: int = 1, stem_kernel: int = 1
+) -> int:
     """The widest NAS-Unet (``genotype`` at ``depth``) with at most the U-Net's parameters.
 
     Args:
@@ -224,6 +238,7 @@ def fit_channels(genotype, dataset: str, size: int, depth: int, start: int = 1) 
         depth: DownSC cells of the network built.
         start: the smallest width tried (the searched one); returned even when it is
             over the U-Net's parameters (the check after training says so).
+        stem_kernel: kernel of the full-resolution stem (the skeleton's ``stem_kernel``).
 
     Returns:
         The channel count.
@@ -242,6 +257,7 @@ def fit_channels(genotype, dataset: str, size: int, depth: int, start: int = 1) 
             in_channels=info.in_channels,
             num_classes=info.num_classes,
             spatial_dims=info.spatial_dims,
+            stem_kernel=stem_kernel,
         )
         return count_params(build(genotype, skeleton, seed=0))
 

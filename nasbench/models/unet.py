@@ -3,8 +3,9 @@
 NAS-Unet (Weng et al., 2019; the NasUnet code's ``SearchULikeCNN``) stacks ``depth``
 DownSC cells and ``depth + 1`` UpSC cells in a U shape:
 
-- two stems read the image: ``stem0`` a 1x1 conv at full resolution, ``stem1`` a 3x3
-  conv at stride 2;
+- two stems read the image: ``stem0`` a 1x1 conv at full resolution (the skeleton's
+  ``stem_kernel``: 3 makes it a 3x3 conv that sees each pixel's neighbourhood), ``stem1``
+  a 3x3 conv at stride 2;
 - DownSC cell ``i`` reads the outputs of the two cells (or stems) before it; its edges
   from the two inputs down-sample (the "down" ops: pools, strided convs), the edges
   between its nodes keep the size ("normal" ops), and its width doubles;
@@ -152,7 +153,8 @@ class UShape(nn.Module):
         dims, C, depth = skeleton.spatial_dims, skeleton.channels, skeleton.depth
         conv, bn = conv_cls(dims), bn_cls(dims)
         c_in, c_stem = skeleton.in_channels, stem_channels
-        self.stem0 = nn.Sequential(conv(c_in, c_stem, 1, bias=False), bn(c_stem))
+        k0 = getattr(skeleton, "stem_kernel", 1)
+        self.stem0 = nn.Sequential(conv(c_in, c_stem, k0, 1, k0 // 2, bias=False), bn(c_stem))
         self.stem1 = nn.Sequential(conv(c_in, c_stem, 3, 2, 1, bias=False), bn(c_stem))
         widths = [c_stem, c_stem]  # channels of every feature the decoder may read
         c_pp, c_p, c = c_stem, c_stem, C
