@@ -63,6 +63,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--train-epochs", type=int, default=12)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=0.005, help="Adam learning rate (both nets)")
+    p.add_argument(
+        "--seg-loss", default="dicece", choices=("dicece", "dicece_batch"),
+        help="training loss of every retrained network (dicece_batch: Dice over the batch)",
+    )  # fmt: skip
     p.add_argument("--nodes", type=int, default=2, help="NAS-Unet nodes per cell")
     p.add_argument("--depth", type=int, default=2, help="DownSC cells (U-Net levels)")
     p.add_argument("--channels", type=int, default=8)
@@ -148,6 +152,7 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
         augment=False,
         device=args.device,
         seed=args.seed,
+        seg_loss=args.seg_loss,
     )
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     print(f"dataset {dataset} at {args.size}^{args.dims}, {args.limit} images per split")
