@@ -76,6 +76,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "NAS-Unet; 3: sees each pixel's neighbourhood)",
     )  # fmt: skip
     p.add_argument(
+        "--stem-convs", type=int, default=1,
+        help="convolutions per NAS-Unet stem, searched and retrained (1: as NAS-Unet)",
+    )  # fmt: skip
+    p.add_argument(
         "--retrain-channels", type=int, default=-1,
         help="channels of the retrained NAS-Unet (0: as searched; -1: the widest whose "
         "parameters stay at most the same-run U-Net's)",
@@ -129,6 +133,7 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
             "channels": args.channels,
             "spatial_dims": args.dims,
             "stem_kernel": args.stem_kernel,
+            "stem_convs": args.stem_convs,
         },
     }
     config = SearchConfig(
@@ -210,9 +215,8 @@ def retrain_skeleton(args: argparse.Namespace, genotype, dataset: str) -> dict:
     depth = args.retrain_depth or args.depth
     channels = args.retrain_channels
     if channels == -1:
-        channels = fit_channels(
-            genotype, dataset, args.size, depth, start=args.channels, stem_kernel=args.stem_kernel
-        )
+        stem = {"stem_kernel": args.stem_kernel, "stem_convs": args.stem_convs}
+        channels = fit_channels(genotype, dataset, args.size, depth, start=args.channels, **stem)
     grown = {"channels": channels, "depth": args.retrain_depth}
     return {name: value for name, value in grown.items() if value}
 
@@ -232,7 +236,13 @@ def unet_params(dataset: str, size: int) -> int:
 
 
 def fit_channels(
-    genotype, dataset: str, size: int, depth: int, start: int = 1, stem_kernel: int = 1
+    genotype,
+    dataset: str,
+    size: int,
+    depth: int,
+    start: int = 1,
+    stem_kernel: int = 1,
+    stem_convs: int = 1,
 ) -> int:
     """The widest NAS-Unet (``genotype`` at ``depth``) with at most the U-Net's parameters.
 
@@ -244,6 +254,7 @@ def fit_channels(
         start: the smallest width tried (the searched one); returned even when it is
             over the U-Net's parameters (the check after training says so).
         stem_kernel: kernel of the full-resolution stem (the skeleton's ``stem_kernel``).
+        stem_convs: convolutions per stem (the skeleton's ``stem_convs``).
 
     Returns:
         The channel count.
@@ -263,6 +274,7 @@ def fit_channels(
             num_classes=info.num_classes,
             spatial_dims=info.spatial_dims,
             stem_kernel=stem_kernel,
+            stem_convs=stem_convs,
         )
         return count_params(build(genotype, skeleton, seed=0))
 

@@ -144,6 +144,9 @@ class UNetSkeleton:
         stem_kernel: kernel of NAS-Unet's full-resolution stem (``stem0``), odd: 1 as
             in NAS-Unet (each pixel alone until the last UpSC cell), 3 to let it see each
             pixel's neighbourhood (small structures). Other U-shaped spaces ignore it.
+        stem_convs: convolutions in each NAS-Unet stem: 1 as in NAS-Unet (one conv and
+            BatchNorm, linear), more adds ReLU, 3x3 conv, BatchNorm per extra conv, so the
+            full- and half-resolution features the decoder reads are non-linear.
 
     Example:
         >>> UNetSkeleton(depth=3, channels=8).widths()
@@ -156,9 +159,10 @@ class UNetSkeleton:
     num_classes: int = 2
     spatial_dims: int = 2
     stem_kernel: int = 1
+    stem_convs: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("depth", "channels", "in_channels", "stem_kernel"):
+        for name in ("depth", "channels", "in_channels", "stem_kernel", "stem_convs"):
             _positive_int(name, getattr(self, name), kind="UNetSkeleton")
         if self.stem_kernel % 2 == 0:
             raise SpaceError(
