@@ -122,6 +122,13 @@ def test_fit_channels_is_the_widest_nasunet_under_the_unets_params(load_benchmar
     assert bench.retrain_skeleton(args, genotype, "synthetic-seg") == {
         "channels": channels, "depth": 2,
     }  # fmt: skip
+    # The stem options count: a deeper stem leaves no more room than a plain one.
+    deep = bench.parse_args(["--size", "16", "--retrain-depth", "2", "--channels", "2",
+                             "--stem-kernel", "3", "--stem-convs", "2"])  # fmt: skip
+    wide = bench.retrain_skeleton(deep, genotype, "synthetic-seg")["channels"]
+    stem = {"stem_kernel": 3, "stem_convs": 2}
+    deep_net = build(genotype, UNetSkeleton(depth=2, channels=wide, num_classes=3, **stem), seed=0)
+    assert wide <= channels and bench.count_params(deep_net) <= limit
     as_searched = bench.parse_args(["--retrain-channels", "0", "--retrain-depth", "0"])
     assert bench.retrain_skeleton(as_searched, genotype, "synthetic-seg") == {}
 

@@ -94,3 +94,27 @@ def test_stem_kernel_round_trips_and_must_be_odd():
         UNetSkeleton(stem_kernel=2)
     with pytest.raises(SpaceError, match="stem_kernel must be an integer >= 1"):
         UNetSkeleton(stem_kernel=0)
+
+
+def test_stem_convs_make_both_stems_non_linear_and_keep_the_first_convs_keys():
+    g = NasUnetSpace(n_nodes=1, skeleton=SKELETON).sample(np.random.default_rng(0))
+    plain = build(g, UNetSkeleton(**SKELETON), seed=0)
+    deep = build(g, UNetSkeleton(**SKELETON, stem_kernel=3, stem_convs=2), seed=0)
+    for stem in (deep.net.stem0, deep.net.stem1):
+        assert [type(m).__name__ for m in stem] == [
+            "Conv2d", "BatchNorm2d", "ReLU", "Conv2d", "BatchNorm2d",
+        ]  # fmt: skip
+        assert tuple(stem[3].weight.shape) == (4, 4, 3, 3)  # stem width: nodes x channels
+    # A one-conv stem's keys are a subset: its state dict loads into the first two modules.
+    assert set(plain.state_dict()) < set(deep.state_dict())
+    x = torch.randn(2, 1, 28, 30, generator=torch.Generator().manual_seed(0))
+    deep.eval()
+    with torch.no_grad():
+        s0 = deep.net.stem0(x)
+        linear = deep.net.stem0[1](deep.net.stem0[0](x))
+        # The ReLU between the convs: the stem is not one linear map of the image.
+        relu_free = deep.net.stem0[4](deep.net.stem0[3](linear))
+    assert s0.shape == (2, 4, 28, 30) and not torch.allclose(s0, relu_free)
+    assert deep(x).shape == (2, 3, 28, 30)
+    with pytest.raises(Exception, match="stem_convs must be an integer >= 1"):
+        UNetSkeleton(stem_convs=0)
