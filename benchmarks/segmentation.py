@@ -27,6 +27,11 @@ most the same-run U-Net's; 0 for either: as searched), with the U-Net's recipe; 
 checks and prints the parameters against the U-Net's (``params check``, ``params_vs_unet``).
 In 3D the fitted network matches the 3D U-Net's 1.2M parameters, which is slow on a CPU:
 add ``--retrain-channels 0 --retrain-depth 0`` for the searched skeleton.
+
+``--stem-kernel 3 --stem-convs 2`` gives the NAS-Unet non-linear stems (a 3x3 full-resolution
+stem, two convs per stem), searched and retrained alike; ``--seg-loss dicece_batch`` trains
+every retrained network with Dice over the batch. Both are off by default (NAS-Unet as
+published, the plain DiceCE); benchmarks/README.md has what they measured.
 """
 
 from __future__ import annotations
