@@ -40,3 +40,16 @@ def test_train_config_picks_the_training_loss_and_names_bad_choices():
     assert float(batch(logits, target)) == pytest.approx(expected)
     with pytest.raises(ConfigError, match="seg_loss must be one of dicece, dicece_batch"):
         TrainConfig(seg_loss="dice").validate()
+
+
+def test_retrain_cli_takes_the_segmentation_loss():
+    import argparse
+
+    from nasbench.evaluation.final_evaluation import add_cli_arguments
+
+    parser = argparse.ArgumentParser()
+    add_cli_arguments(parser)
+    assert parser.parse_args(["run"]).seg_loss == "dicece"
+    assert parser.parse_args(["run", "--seg-loss", "dicece_batch"]).seg_loss == "dicece_batch"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--seg-loss", "dice"])
