@@ -28,10 +28,11 @@ checks and prints the parameters against the U-Net's (``params check``, ``params
 In 3D the fitted network matches the 3D U-Net's 1.2M parameters, which is slow on a CPU:
 add ``--retrain-channels 0 --retrain-depth 0`` for the searched skeleton.
 
-``--stem-kernel 3 --stem-convs 2`` gives the NAS-Unet non-linear stems (a 3x3 full-resolution
-stem, two convs per stem), searched and retrained alike; ``--seg-loss dicece_batch`` trains
-every retrained network with Dice over the batch. Both are off by default (NAS-Unet as
-published, the plain DiceCE); benchmarks/README.md has what they measured.
+The NAS-Unet gets non-linear stems by default (``--stem-kernel 3 --stem-convs 3``: a 3x3
+full-resolution stem, three convs per stem), searched and retrained alike; ``--stem-kernel 1
+--stem-convs 1`` is NAS-Unet as published. ``--seg-loss dicece_batch`` trains every
+retrained network with Dice over the batch (default: the plain DiceCE).
+benchmarks/README.md has what each measured.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ import pandas as pd
 # retrained at this depth (the U-Net's three levels) and, by default, the widest width whose
 # parameters stay at most the same-run U-Net's.
 RETRAIN_DEPTH = 3
+# The NAS-Unet's stems (searched and retrained alike): a 3x3 full-resolution stem and three
+# convs per stem, so the decoder's full- and half-resolution skips are non-linear. NAS-Unet
+# as published is --stem-kernel 1 --stem-convs 1 (benchmarks/README.md, issue 20).
+STEM_KERNEL = 3
+STEM_CONVS = 3
 SEARCHED_MODEL = "NAS-Unet (searched)"
 UNET_MODEL = "MONAI UNet"
 
@@ -76,12 +82,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--depth", type=int, default=2, help="DownSC cells (U-Net levels)")
     p.add_argument("--channels", type=int, default=8)
     p.add_argument(
-        "--stem-kernel", type=int, default=1,
+        "--stem-kernel", type=int, default=STEM_KERNEL,
         help="kernel of the NAS-Unet's full-resolution stem, searched and retrained (1: as "
         "NAS-Unet; 3: sees each pixel's neighbourhood)",
     )  # fmt: skip
     p.add_argument(
-        "--stem-convs", type=int, default=1,
+        "--stem-convs", type=int, default=STEM_CONVS,
         help="convolutions per NAS-Unet stem, searched and retrained (1: as NAS-Unet)",
     )  # fmt: skip
     p.add_argument(

@@ -40,6 +40,8 @@ def test_3d_table_has_the_vnas_dints_and_c2fnas_rows_beside_the_unet(load_benchm
 def test_seeds_default_to_seed_and_bad_flags_fail_in_one_line(load_benchmark, capsys):
     bench = load_benchmark("segmentation")
     assert bench.parse_args([]).seeds == [0]
+    defaults = bench.parse_args([])
+    assert (defaults.stem_kernel, defaults.stem_convs, defaults.seg_loss) == (3, 3, "dicece")
     assert bench.parse_args(["--seed", "4"]).seeds == [4]
     assert bench.parse_args(["--seeds", "0", "1", "2"]).seeds == [0, 1, 2]
     for argv, message in (
@@ -118,7 +120,8 @@ def test_fit_channels_is_the_widest_nasunet_under_the_unets_params(load_benchmar
         return bench.count_params(build(genotype, skeleton, seed=0))
 
     assert channels > 2 and params(channels) <= limit < params(channels + 1)
-    args = bench.parse_args(["--size", "16", "--retrain-depth", "2", "--channels", "2"])
+    plain = ["--stem-kernel", "1", "--stem-convs", "1"]  # NAS-Unet's stems, as fitted above
+    args = bench.parse_args(["--size", "16", "--retrain-depth", "2", "--channels", "2", *plain])
     assert bench.retrain_skeleton(args, genotype, "synthetic-seg") == {
         "channels": channels, "depth": 2,
     }  # fmt: skip
