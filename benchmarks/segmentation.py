@@ -27,6 +27,12 @@ most the same-run U-Net's; 0 for either: as searched), with the U-Net's recipe; 
 checks and prints the parameters against the U-Net's (``params check``, ``params_vs_unet``).
 In 3D the fitted network matches the 3D U-Net's 1.2M parameters, which is slow on a CPU:
 add ``--retrain-channels 0 --retrain-depth 0`` for the searched skeleton.
+
+The NAS-Unet gets non-linear stems by default (``--stem-kernel 3 --stem-convs 3``: a 3x3
+full-resolution stem, three convs per stem), searched and retrained alike; ``--stem-kernel 1
+--stem-convs 1`` is NAS-Unet as published. ``--seg-loss dicece_batch`` trains every
+retrained network with Dice over the batch (default: the plain DiceCE).
+benchmarks/README.md has what each measured.
 """
 
 from __future__ import annotations
@@ -45,6 +51,11 @@ import pandas as pd
 # retrained at this depth (the U-Net's three levels) and, by default, the widest width whose
 # parameters stay at most the same-run U-Net's.
 RETRAIN_DEPTH = 3
+# The NAS-Unet's stems (searched and retrained alike): a 3x3 full-resolution stem and three
+# convs per stem, so the decoder's full- and half-resolution skips are non-linear. NAS-Unet
+# as published is --stem-kernel 1 --stem-convs 1 (benchmarks/README.md, issue 20).
+STEM_KERNEL = 3
+STEM_CONVS = 3
 SEARCHED_MODEL = "NAS-Unet (searched)"
 UNET_MODEL = "MONAI UNet"
 
@@ -63,9 +74,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--train-epochs", type=int, default=12)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=0.005, help="Adam learning rate (both nets)")
+    p.add_argument(
+        "--seg-loss", default="dicece", choices=("dicece", "dicece_batch"),
+        help="training loss of every retrained network (dicece_batch: Dice over the batch)",
+    )  # fmt: skip
     p.add_argument("--nodes", type=int, default=2, help="NAS-Unet nodes per cell")
     p.add_argument("--depth", type=int, default=2, help="DownSC cells (U-Net levels)")
     p.add_argument("--channels", type=int, default=8)
+    p.add_argument(
+        "--stem-kernel", type=int, default=STEM_KERNEL,
+        help="kernel of the NAS-Unet's full-resolution stem, searched and retrained (1: as "
+        "NAS-Unet; 3: sees each pixel's neighbourhood)",
+    )  # fmt: skip
+    p.add_argument(
+        "--stem-convs", type=int, default=STEM_CONVS,
+        help="convolutions per NAS-Unet stem, searched and retrained (1: as NAS-Unet)",
+    )  # fmt: skip
     p.add_argument(
         "--retrain-channels", type=int, default=-1,
         help="channels of the retrained NAS-Unet (0: as searched; -1: the widest whose "
@@ -115,7 +139,13 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     space = {
         "name": "nasunet",
         "n_nodes": args.nodes,
-        "skeleton": {"depth": args.depth, "channels": args.channels, "spatial_dims": args.dims},
+        "skeleton": {
+            "depth": args.depth,
+            "channels": args.channels,
+            "spatial_dims": args.dims,
+            "stem_kernel": args.stem_kernel,
+            "stem_convs": args.stem_convs,
+        },
     }
     config = SearchConfig(
         dataset=DatasetConfig(
@@ -138,6 +168,7 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
         augment=False,
         device=args.device,
         seed=args.seed,
+        seg_loss=args.seg_loss,
     )
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     print(f"dataset {dataset} at {args.size}^{args.dims}, {args.limit} images per split")
@@ -195,7 +226,8 @@ def retrain_skeleton(args: argparse.Namespace, genotype, dataset: str) -> dict:
     depth = args.retrain_depth or args.depth
     channels = args.retrain_channels
     if channels == -1:
-        channels = fit_channels(genotype, dataset, args.size, depth, start=args.channels)
+        stem = {"stem_kernel": args.stem_kernel, "stem_convs": args.stem_convs}
+        channels = fit_channels(genotype, dataset, args.size, depth, start=args.channels, **stem)
     grown = {"channels": channels, "depth": args.retrain_depth}
     return {name: value for name, value in grown.items() if value}
 
@@ -214,7 +246,15 @@ def unet_params(dataset: str, size: int) -> int:
     return count_params(unet_for_size(size)(info.spatial_dims, info.in_channels, info.num_classes))
 
 
-def fit_channels(genotype, dataset: str, size: int, depth: int, start: int = 1) -> int:
+def fit_channels(
+    genotype,
+    dataset: str,
+    size: int,
+    depth: int,
+    start: int = 1,
+    stem_kernel: int = 1,
+    stem_convs: int = 1,
+) -> int:
     """The widest NAS-Unet (``genotype`` at ``depth``) with at most the U-Net's parameters.
 
     Args:
@@ -224,6 +264,8 @@ def fit_channels(genotype, dataset: str, size: int, depth: int, start: int = 1) 
         depth: DownSC cells of the network built.
         start: the smallest width tried (the searched one); returned even when it is
             over the U-Net's parameters (the check after training says so).
+        stem_kernel: kernel of the full-resolution stem (the skeleton's ``stem_kernel``).
+        stem_convs: convolutions per stem (the skeleton's ``stem_convs``).
 
     Returns:
         The channel count.
@@ -242,6 +284,8 @@ def fit_channels(genotype, dataset: str, size: int, depth: int, start: int = 1) 
             in_channels=info.in_channels,
             num_classes=info.num_classes,
             spatial_dims=info.spatial_dims,
+            stem_kernel=stem_kernel,
+            stem_convs=stem_convs,
         )
         return count_params(build(genotype, skeleton, seed=0))
 

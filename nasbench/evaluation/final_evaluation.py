@@ -672,6 +672,13 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         default=default.label_smoothing,
         help="cross-entropy label smoothing in [0, 1) (default: %(default)s)",
     )
+    parser.add_argument(
+        "--seg-loss",
+        default=default.seg_loss,
+        choices=("dicece", "dicece_batch"),
+        help="segmentation training loss; 'dicece_batch' takes each class's Dice over the "
+        "batch (small, rare classes) (default: %(default)s)",
+    )
     add_no_download_flag(parser)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--precision", default="fp32", help="fp32 or bf16 (CUDA)")
@@ -728,6 +735,7 @@ def cli_main(args: argparse.Namespace) -> int:
         seed=args.seed,
         class_weight=args.class_weight,
         label_smoothing=args.label_smoothing,
+        seg_loss=args.seg_loss,
     )
     changes = {"n_cells": args.cells, "channels": args.channels}
     skeleton = {k: v for k, v in changes.items() if v is not None} or None

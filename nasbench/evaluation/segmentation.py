@@ -34,14 +34,14 @@ HAUSDORFF_PERCENTILE = 95
 
 
 class SegmentationLoss(nn.Module):
-    """MONAI's ``DiceCELoss(to_onehot_y=True, softmax=True)``, after a one-line check that
-    the logits fit the masks (shape, labels within the classes)."""
+    """MONAI's ``DiceCELoss(to_onehot_y=True, softmax=True, batch=batch)``, after a one-line
+    check that the logits fit the masks (shape, labels within the classes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, batch: bool = False) -> None:
         super().__init__()
         from monai.losses import DiceCELoss
 
-        self.dice_ce = DiceCELoss(to_onehot_y=True, softmax=True)
+        self.dice_ce = DiceCELoss(to_onehot_y=True, softmax=True, batch=batch)
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         check_logits(logits, target)
@@ -68,8 +68,14 @@ def check_logits(logits: torch.Tensor, target: torch.Tensor) -> None:
         )
 
 
-def segmentation_loss() -> nn.Module:
+def segmentation_loss(batch: bool = False) -> nn.Module:
     """MONAI's Dice + cross-entropy loss on logits and index masks.
+
+    Args:
+        batch: compute each class's Dice over the whole batch (MONAI's ``batch=True``)
+            instead of per image and then averaged: an image without a small structure
+            (a lesion) then no longer scores that class's Dice near 0 or 1 on its own,
+            so rare, small classes get a steadier gradient.
 
     Returns:
         A :class:`SegmentationLoss`: ``DiceCELoss(to_onehot_y=True, softmax=True)`` (softmax
@@ -81,7 +87,7 @@ def segmentation_loss() -> nn.Module:
         >>> float(loss(torch.zeros(2, 3, 8, 8), torch.zeros(2, 1, 8, 8))) > 0
         True
     """
-    return SegmentationLoss()
+    return SegmentationLoss(batch=batch)
 
 
 def as_mask(target: torch.Tensor) -> torch.Tensor:

@@ -38,12 +38,14 @@ from nasbench.data.box_augment import augment_detection_batch
 from nasbench.device import autocast, resolve_device
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.metrics import AUTO, CLASS_WEIGHTS, resolve_class_weight, training_loss
+from nasbench.evaluation.segmentation import segmentation_loss
 from nasbench.evaluation.tasks import Task, task_for, task_of_info
 from nasbench.models.costs import count_parameters
 
 SELECT_METRICS = ("auc", "acc", "loss", "dice", "psnr", "ssim")
 OPTIMIZERS = ("sgd", "adam")
 PRECISIONS = ("fp32", "bf16")
+SEG_LOSSES = ("dicece", "dicece_batch")
 # Keeps the training and evaluation streams of one seed apart from the search's (0 and 1).
 TRAIN_STREAM = 2
 # Padding of the random crop, in pixels; DARTS pads 32x32 CIFAR by 4, 28x28 images get 2.
@@ -101,6 +103,9 @@ class TrainConfig:
             (:func:`~nasbench.evaluation.metrics.resolve_class_weight`; the choice is in
             :attr:`TrainResult.class_weight`). Validation and test losses stay unweighted.
         label_smoothing: classification: cross-entropy label smoothing in [0, 1).
+        seg_loss: segmentation training loss: ``dicece`` (MONAI's ``DiceCELoss``, Dice
+            per image) or ``dicece_batch`` (Dice per class over the whole batch, kinder to
+            small, rare structures). Validation and test losses stay ``dicece``.
 
     Example:
         >>> TrainConfig(epochs=2).validate().epochs
@@ -128,6 +133,7 @@ class TrainConfig:
     seed: int = 0
     class_weight: str = AUTO
     label_smoothing: float = 0.0
+    seg_loss: str = "dicece"
 
     def validate(self) -> TrainConfig:
         """Check every value; raise a one-line ConfigError on the first bad one.
@@ -165,6 +171,7 @@ class TrainConfig:
                 f"TrainConfig.label_smoothing must be a number in [0, 1), got {smoothing!r}."
             )
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("seg_loss", self.seg_loss, SEG_LOSSES)
         _check_choice("precision", self.precision, PRECISIONS)
         resolve_device(self.device)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -399,7 +406,10 @@ def _class_weight(task: Task, train_ds: Any, config: TrainConfig) -> tuple[str, 
 
 
 def _training_loss(task: Task, train_ds: Any, config: TrainConfig, class_weight: str) -> nn.Module:
-    """The task's loss, class-weighted and smoothed as the recipe asks (classification)."""
+    """The task's loss, class-weighted and smoothed as the recipe asks (classification), or
+    with batch Dice (segmentation, ``seg_loss="dicece_batch"``)."""
+    if task.kind == "segmentation" and config.seg_loss == "dicece_batch":
+        return segmentation_loss(batch=True)
     if task.kind != "classification" or (class_weight == "none" and not config.label_smoothing):
         return task.loss()
     info = getattr(train_ds, "info", None)

@@ -3,8 +3,10 @@
 NAS-Unet (Weng et al., 2019; the NasUnet code's ``SearchULikeCNN``) stacks ``depth``
 DownSC cells and ``depth + 1`` UpSC cells in a U shape:
 
-- two stems read the image: ``stem0`` a 1x1 conv at full resolution, ``stem1`` a 3x3
-  conv at stride 2;
+- two stems read the image: ``stem0`` a 1x1 conv at full resolution (the skeleton's
+  ``stem_kernel``: 3 makes it a 3x3 conv that sees each pixel's neighbourhood), ``stem1``
+  a 3x3 conv at stride 2, each followed by BatchNorm (``stem_convs`` > 1 adds ReLU, 3x3
+  conv, BatchNorm per extra conv);
 - DownSC cell ``i`` reads the outputs of the two cells (or stems) before it; its edges
   from the two inputs down-sample (the "down" ops: pools, strided convs), the edges
   between its nodes keep the size ("normal" ops), and its width doubles;
@@ -133,6 +135,19 @@ class UnetCell(nn.Module):
         return torch.cat([states[i] for i in self.concat], dim=1)
 
 
+def _stem(first: nn.Module, bn: Callable, width: int, extra: int) -> nn.Sequential:
+    """``first`` and BatchNorm, then ``extra`` times ReLU, 3x3 conv, BatchNorm (same size).
+
+    Modules 0 and 1 are NAS-Unet's conv and BatchNorm whatever ``extra`` is, so a
+    one-conv stem keeps its state-dict keys.
+    """
+    layers = [first, bn(width)]
+    conv = type(first)
+    for _ in range(extra):
+        layers += [nn.ReLU(inplace=False), conv(width, width, 3, 1, 1, bias=False), bn(width)]
+    return nn.Sequential(*layers)
+
+
 class UShape(nn.Module):
     """The stems, DownSC cells, UpSC cells and head of NAS-Unet.
 
@@ -152,8 +167,10 @@ class UShape(nn.Module):
         dims, C, depth = skeleton.spatial_dims, skeleton.channels, skeleton.depth
         conv, bn = conv_cls(dims), bn_cls(dims)
         c_in, c_stem = skeleton.in_channels, stem_channels
-        self.stem0 = nn.Sequential(conv(c_in, c_stem, 1, bias=False), bn(c_stem))
-        self.stem1 = nn.Sequential(conv(c_in, c_stem, 3, 2, 1, bias=False), bn(c_stem))
+        k0 = getattr(skeleton, "stem_kernel", 1)
+        extra = getattr(skeleton, "stem_convs", 1) - 1
+        self.stem0 = _stem(conv(c_in, c_stem, k0, 1, k0 // 2, bias=False), bn, c_stem, extra)
+        self.stem1 = _stem(conv(c_in, c_stem, 3, 2, 1, bias=False), bn, c_stem, extra)
         widths = [c_stem, c_stem]  # channels of every feature the decoder may read
         c_pp, c_p, c = c_stem, c_stem, C
         self.down_cells = nn.ModuleList()

@@ -141,6 +141,12 @@ class UNetSkeleton:
         in_channels: image channels.
         num_classes: segmentation classes, the background included.
         spatial_dims: 2 or 3.
+        stem_kernel: kernel of NAS-Unet's full-resolution stem (``stem0``), odd: 1 as
+            in NAS-Unet (each pixel alone until the last UpSC cell), 3 to let it see each
+            pixel's neighbourhood (small structures). Other U-shaped spaces ignore it.
+        stem_convs: convolutions in each NAS-Unet stem: 1 as in NAS-Unet (one conv and
+            BatchNorm, linear), more adds ReLU, 3x3 conv, BatchNorm per extra conv, so the
+            full- and half-resolution features the decoder reads are non-linear.
 
     Example:
         >>> UNetSkeleton(depth=3, channels=8).widths()
@@ -152,10 +158,17 @@ class UNetSkeleton:
     in_channels: int = 1
     num_classes: int = 2
     spatial_dims: int = 2
+    stem_kernel: int = 1
+    stem_convs: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("depth", "channels", "in_channels"):
+        for name in ("depth", "channels", "in_channels", "stem_kernel", "stem_convs"):
             _positive_int(name, getattr(self, name), kind="UNetSkeleton")
+        if self.stem_kernel % 2 == 0:
+            raise SpaceError(
+                f"UNetSkeleton.stem_kernel must be odd (1, 3, 5, ...) to keep the image size, "
+                f"got {self.stem_kernel}."
+            )
         _positive_int("num_classes", self.num_classes, minimum=2, kind="UNetSkeleton")
         if self.spatial_dims not in (2, 3) or isinstance(self.spatial_dims, bool):
             raise SpaceError(

@@ -40,6 +40,8 @@ def test_3d_table_has_the_vnas_dints_and_c2fnas_rows_beside_the_unet(load_benchm
 def test_seeds_default_to_seed_and_bad_flags_fail_in_one_line(load_benchmark, capsys):
     bench = load_benchmark("segmentation")
     assert bench.parse_args([]).seeds == [0]
+    defaults = bench.parse_args([])
+    assert (defaults.stem_kernel, defaults.stem_convs, defaults.seg_loss) == (3, 3, "dicece")
     assert bench.parse_args(["--seed", "4"]).seeds == [4]
     assert bench.parse_args(["--seeds", "0", "1", "2"]).seeds == [0, 1, 2]
     for argv, message in (
@@ -118,10 +120,18 @@ def test_fit_channels_is_the_widest_nasunet_under_the_unets_params(load_benchmar
         return bench.count_params(build(genotype, skeleton, seed=0))
 
     assert channels > 2 and params(channels) <= limit < params(channels + 1)
-    args = bench.parse_args(["--size", "16", "--retrain-depth", "2", "--channels", "2"])
+    plain = ["--stem-kernel", "1", "--stem-convs", "1"]  # NAS-Unet's stems, as fitted above
+    args = bench.parse_args(["--size", "16", "--retrain-depth", "2", "--channels", "2", *plain])
     assert bench.retrain_skeleton(args, genotype, "synthetic-seg") == {
         "channels": channels, "depth": 2,
     }  # fmt: skip
+    # The stem options count: a deeper stem leaves no more room than a plain one.
+    deep = bench.parse_args(["--size", "16", "--retrain-depth", "2", "--channels", "2",
+                             "--stem-kernel", "3", "--stem-convs", "2"])  # fmt: skip
+    wide = bench.retrain_skeleton(deep, genotype, "synthetic-seg")["channels"]
+    stem = {"stem_kernel": 3, "stem_convs": 2}
+    deep_net = build(genotype, UNetSkeleton(depth=2, channels=wide, num_classes=3, **stem), seed=0)
+    assert wide <= channels and bench.count_params(deep_net) <= limit
     as_searched = bench.parse_args(["--retrain-channels", "0", "--retrain-depth", "0"])
     assert bench.retrain_skeleton(as_searched, genotype, "synthetic-seg") == {}
 
