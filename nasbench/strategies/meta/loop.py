@@ -4,7 +4,10 @@ Three learners start from the same supernet and see the same tasks in the same o
 
 - ``metanas``: weights and alphas meta-learned (Reptile or first-order MAML), DARTS as
   the task learner; optionally METANAS's softmax temperature annealing and soft pruning
-  (``temperature_min``, ``prune_below``) and an alpha warm-up (``warmup_fraction``);
+  (``temperature_min``, ``prune_below``), an alpha warm-up (``warmup_fraction``),
+  Adam alpha steps in the task learner (``inner_arch_optimizer``) and a smaller alpha
+  learning rate, or none, when adapting to the scored meta-test tasks
+  (``test_arch_lr_scale``);
 - ``reptile``: the same meta-learning with the architecture fixed (alphas held at zero:
   every op of every edge mixed equally);
 - ``pooled_darts``: no meta-learning, first-order DARTS on the tasks one after another.
