@@ -15,6 +15,10 @@ Usage::
     # meta-validation: tasks from the meta-train set's val split (pick settings here)
     python benchmarks/fewshot.py --root ../shared/data/medmnist --meta-test pneumoniamnist \
         --split val
+    # the meta-learned alphas fixed at the meta-test; METANAS's Adam alpha steps in a task
+    python benchmarks/fewshot.py --root ../shared/data/medmnist --test-arch-lr-scale 0
+    python benchmarks/fewshot.py --root ../shared/data/medmnist --inner-arch-optimizer adam \
+        --inner-arch-lr 0.005
     # METANAS's relaxation: temperature annealing, soft pruning, alpha warm-up
     python benchmarks/fewshot.py --root ../shared/data/medmnist --temperature-min 0.05 \
         --prune-below 0.01 --meta-arch-lr 0.6 --warmup-fraction 0.5
@@ -57,6 +61,8 @@ class FewShotSettings:
     meta_batch_size: int = 4
     inner_steps: int = 5
     inner_arch_lr: float = 3.0
+    inner_arch_optimizer: str = "sgd"
+    test_arch_lr_scale: float = 1.0
     meta_arch_lr: float = 1.0
     temperature_min: float = 1.0
     prune_below: float = 0.0
@@ -97,6 +103,8 @@ def search_config(s: FewShotSettings) -> Any:
             "meta_batch_size": s.meta_batch_size,
             "inner_steps": s.inner_steps,
             "inner_arch_lr": s.inner_arch_lr,
+            "inner_arch_optimizer": s.inner_arch_optimizer,
+            "test_arch_lr_scale": s.test_arch_lr_scale,
             "meta_arch_lr": s.meta_arch_lr,
             "temperature_min": s.temperature_min,
             "prune_below": s.prune_below,
@@ -161,6 +169,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=FewShotSettings.test_episodes)
     parser.add_argument("--epochs", type=int, default=FewShotSettings.epochs)
     parser.add_argument("--inner-arch-lr", type=float, default=FewShotSettings.inner_arch_lr)
+    parser.add_argument(
+        "--inner-arch-optimizer",
+        default=FewShotSettings.inner_arch_optimizer,
+        choices=("sgd", "adam"),
+        help="the task learner's alpha optimizer (METANAS: adam, --inner-arch-lr 0.005)",
+    )
+    parser.add_argument(
+        "--test-arch-lr-scale",
+        type=float,
+        default=FewShotSettings.test_arch_lr_scale,
+        help="alpha lr at the meta-test adaptation over --inner-arch-lr (0: alphas fixed)",
+    )
     parser.add_argument("--meta-steps", type=int, default=FewShotSettings.meta_steps)
     parser.add_argument("--meta-arch-lr", type=float, default=FewShotSettings.meta_arch_lr)
     parser.add_argument("--temperature-min", type=float, default=FewShotSettings.temperature_min)
@@ -189,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             test_episodes=args.episodes,
             epochs=args.epochs,
             inner_arch_lr=args.inner_arch_lr,
+            inner_arch_optimizer=args.inner_arch_optimizer,
+            test_arch_lr_scale=args.test_arch_lr_scale,
             meta_steps=args.meta_steps,
             meta_arch_lr=args.meta_arch_lr,
             temperature_min=args.temperature_min,

@@ -27,3 +27,13 @@ def test_the_benchmark_config_validates_for_the_shared_medmnist_sets(load_benchm
     assert config.strategy == "metanas"
     assert config.strategy_config["meta_test_dataset"] == "breastmnist"
     assert config.strategy_config["test_episodes"] >= 200
+
+
+def test_the_alpha_step_settings_reach_the_validated_strategy_config(load_benchmark):
+    bench = load_benchmark("fewshot")
+    settings = bench.FewShotSettings(inner_arch_optimizer="adam", test_arch_lr_scale=0.0)
+    config = bench.search_config(settings).validate()
+    assert config.strategy_config["inner_arch_optimizer"] == "adam"
+    assert config.strategy_config["test_arch_lr_scale"] == 0.0
+    default = bench.search_config(bench.FewShotSettings()).strategy_config
+    assert default["inner_arch_optimizer"] == "sgd" and default["test_arch_lr_scale"] == 1.0

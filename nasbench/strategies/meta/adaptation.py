@@ -65,6 +65,7 @@ def adapt(
     arch_lr: float = 0.0,
     learn_alphas: bool = True,
     record: bool = False,
+    arch_optimizer: str = "sgd",
 ) -> Curve | None:
     """Adapt ``net`` in place to one task by ``steps`` SGD steps on its support set.
 
@@ -76,6 +77,9 @@ def adapt(
         arch_lr: the alphas' learning rate.
         learn_alphas: step the alphas too (METANAS); False keeps the architecture fixed.
         record: score the query set before and after every step.
+        arch_optimizer: ``"sgd"``, or ``"adam"`` for the alphas (METANAS's task learner:
+            fresh moments per task, betas 0.5 and 0.999, so each step moves an alpha by
+            about ``arch_lr`` whatever the gradient's scale).
 
     Returns:
         The :class:`Curve` (``steps + 1`` points) when ``record``, else None.
@@ -88,20 +92,44 @@ def adapt(
     weights, alphas = parameter_groups(net)
     params = weights + (alphas if learn_alphas else [])
     rates = [lr] * len(weights) + [arch_lr] * (len(params) - len(weights))
+    adam = _Adam(params[len(weights) :], arch_lr) if arch_optimizer == "adam" else None
     net.train()
     points = [query_scores(net, episode)] if record else []
     for _ in range(steps):
         loss = F.cross_entropy(net(episode.support_images), episode.support_labels)
         grads = torch.autograd.grad(loss, params, allow_unused=True)
         with torch.no_grad():
-            for p, g, rate in zip(params, grads, rates, strict=True):
-                if g is not None:
+            for i, (p, g, rate) in enumerate(zip(params, grads, rates, strict=True)):
+                if g is None:
+                    continue
+                if adam is not None and i >= len(weights):
+                    adam.step(i - len(weights), p, g)
+                else:
                     p.sub_(rate * g)
         if record:
             points.append(query_scores(net, episode))
     if not record:
         return None
     return Curve(tuple(a for a, _ in points), tuple(loss for _, loss in points))
+
+
+class _Adam:
+    """Adam on a list of tensors, stepped one tensor at a time (betas 0.5, 0.999, as the
+    DARTS and METANAS alpha optimizers)."""
+
+    def __init__(self, params: Sequence[torch.Tensor], lr: float) -> None:
+        self.lr, self.beta1, self.beta2, self.eps = lr, 0.5, 0.999, 1e-8
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.t = [0] * len(self.m)
+
+    def step(self, i: int, p: torch.Tensor, g: torch.Tensor) -> None:
+        self.t[i] += 1
+        self.m[i].mul_(self.beta1).add_(g, alpha=1 - self.beta1)
+        self.v[i].mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
+        m_hat = self.m[i] / (1 - self.beta1 ** self.t[i])
+        v_hat = self.v[i] / (1 - self.beta2 ** self.t[i])
+        p.sub_(self.lr * m_hat / (v_hat.sqrt() + self.eps))
 
 
 def query_gradients(net: nn.Module, episode: Episode, params: Sequence[torch.Tensor]):
@@ -124,6 +152,7 @@ def meta_step(
     meta_lr: float,
     meta_arch_lr: float,
     learn_alphas: bool = True,
+    arch_optimizer: str = "sgd",
 ) -> dict[str, float]:
     """One meta-update of ``net`` (weights and, with ``learn_alphas``, alphas) over tasks.
 
@@ -134,6 +163,7 @@ def meta_step(
         inner_steps, inner_lr, inner_arch_lr: the task learner (:func:`adapt`).
         meta_lr, meta_arch_lr: ``eps`` of the weights and of the alphas.
         learn_alphas: meta-learn the alphas (METANAS) or keep them fixed (the baseline).
+        arch_optimizer: the task learner's alpha optimizer (:func:`adapt`).
 
     Returns:
         ``query_acc`` and ``query_loss``: the mean over the tasks after adaptation.
@@ -151,7 +181,10 @@ def meta_step(
     direction = [torch.zeros_like(p) for p in params]
     acc = loss = 0.0
     for episode in episodes:
-        adapt(net, episode, inner_steps, inner_lr, inner_arch_lr, learn_alphas)
+        adapt(
+            net, episode, inner_steps, inner_lr, inner_arch_lr, learn_alphas,
+            arch_optimizer=arch_optimizer,
+        )  # fmt: skip
         if algorithm == "reptile":
             moved = [p.detach() - p0 for p, p0 in zip(params, initial, strict=True)]
         else:

@@ -14,6 +14,7 @@ from nasbench.options import MethodConfig, option
 
 ALGORITHMS = ("reptile", "fomaml")
 TEST_SPLITS = ("test", "val")
+ARCH_OPTIMIZERS = ("sgd", "adam")
 
 
 @dataclass
@@ -48,6 +49,12 @@ class MetaNasConfig(MethodConfig):
     inner_arch_lr: float = option(
         0.5, "SGD learning rate of the alphas in a task (DARTS step on the support set)", min=0.0
     )
+    inner_arch_optimizer: str = option(
+        "sgd",
+        "optimizer of the alphas in a task: sgd, or adam (fresh per task, betas 0.5 and "
+        "0.999 as METANAS: each step moves an alpha by about inner_arch_lr)",
+        choices=ARCH_OPTIMIZERS,
+    )
     meta_lr: float = option(
         1.0,
         "meta step size epsilon of the weights (reptile: 1 moves to the task's weights)",
@@ -72,6 +79,13 @@ class MetaNasConfig(MethodConfig):
         0.0,
         "fraction of the meta-steps, at the start, in which the alphas stay fixed and only "
         "the weights are meta-learned (METANAS: 0.5)",
+        min=0.0,
+        max=1.0,
+    )
+    test_arch_lr_scale: float = option(
+        1.0,
+        "the alphas' learning rate when adapting to a meta-test task, as a fraction of "
+        "inner_arch_lr (0: the meta-learned alphas stay fixed, only the weights adapt)",
         min=0.0,
         max=1.0,
     )

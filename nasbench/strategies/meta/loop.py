@@ -4,7 +4,10 @@ Three learners start from the same supernet and see the same tasks in the same o
 
 - ``metanas``: weights and alphas meta-learned (Reptile or first-order MAML), DARTS as
   the task learner; optionally METANAS's softmax temperature annealing and soft pruning
-  (``temperature_min``, ``prune_below``) and an alpha warm-up (``warmup_fraction``);
+  (``temperature_min``, ``prune_below``), an alpha warm-up (``warmup_fraction``),
+  Adam alpha steps in the task learner (``inner_arch_optimizer``) and a smaller alpha
+  learning rate, or none, when adapting to the scored meta-test tasks
+  (``test_arch_lr_scale``);
 - ``reptile``: the same meta-learning with the architecture fixed (alphas held at zero:
   every op of every edge mixed equally);
 - ``pooled_darts``: no meta-learning, first-order DARTS on the tasks one after another.
@@ -201,6 +204,7 @@ class MetaLoop:
                     meta_lr=m.meta_lr,
                     meta_arch_lr=m.meta_arch_lr,
                     learn_alphas=name == "metanas" and learn_alphas,
+                    arch_optimizer=m.inner_arch_optimizer,
                 )
             metrics.update({f"{name}_{k}": v for k, v in out.items()})
         self.step += 1
@@ -211,21 +215,24 @@ class MetaLoop:
         fault_point("step")
 
     def _adapted(
-        self, name: str, episode: Episode, steps: int, whole: bool = True
+        self, name: str, episode: Episode, steps: int, whole: bool = True, test: bool = False
     ) -> tuple[Curve, list]:
         """Adapt a learner to ``episode`` on trial; its curve (``whole``: every step, else
-        the final score only) and adapted alpha records."""
+        the final score only) and adapted alpha records. ``test``: a scored meta-test
+        episode, whose alphas adapt at ``test_arch_lr_scale`` times ``inner_arch_lr``."""
         net = self.parts.nets[name]
         m = self.meta
+        arch_lr = m.inner_arch_lr * (m.test_arch_lr_scale if test else 1.0)
         with trial(net):
             curve = adapt(
                 net,
                 episode,
                 steps,
                 m.inner_lr,
-                m.inner_arch_lr,
-                learn_alphas=name != "reptile",
+                arch_lr,
+                learn_alphas=name != "reptile" and arch_lr > 0,
                 record=whole,
+                arch_optimizer=m.inner_arch_optimizer,
             )
             if not whole:
                 acc, loss = query_scores(net, episode)
@@ -303,7 +310,7 @@ class MetaLoop:
             curves = []
             for name in self.parts.nets:
                 whole = index < m.curve_episodes
-                curve, _ = self._adapted(name, episode, m.test_inner_steps, whole)
+                curve, _ = self._adapted(name, episode, m.test_inner_steps, whole, test=True)
                 row[f"{name}_acc"], row[f"{name}_loss"] = curve.query_acc[-1], curve.query_loss[-1]
                 accs[name].append(curve.query_acc[-1])
                 if whole:
