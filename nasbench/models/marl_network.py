@@ -98,6 +98,7 @@ class _Body(nn.Module):
         if n_agents < 1:
             raise ConfigError(f"n_agents must be at least 1, got {n_agents}.")
         self.n_agents = n_agents
+        self.channels_last = True
         C = int(channels)
         C_curr = 2 * C
         self.stem = nn.Sequential(
@@ -152,6 +153,8 @@ class _Body(nn.Module):
             )
         x = patches.reshape(B * K, *patches.shape[2:])
         s0 = s1 = self.stem(x)
+        if self.channels_last:
+            s0 = s1 = s0.contiguous(memory_format=torch.channels_last_3d)
         for cell, kind in zip(self.shared_cells, self.shared_kinds, strict=True):
             s0, s1 = s1, cell(s0, s1, edge_args=args("shared", kind))
         s0 = s0.reshape(B, K, *s0.shape[1:])

@@ -176,6 +176,49 @@ def test_epsilon_schedule_and_replay_ring():
         ReplayBuffer(0, 1, 3)
 
 
+def _loop_add(buf, obs, actions, rewards, next_obs, done):
+    """The reference: one slot per environment, in order, round the ring."""
+    for e in range(actions.shape[0]):
+        i = buf._next
+        buf.patches[i], buf.positions[i] = obs[0][e], obs[1][e]
+        buf.next_patches[i], buf.next_positions[i] = next_obs[0][e], next_obs[1][e]
+        buf.actions[i], buf.rewards[i], buf.dones[i] = actions[e], rewards[e], float(done)
+        buf._next = (i + 1) % buf.capacity
+        buf.size = min(buf.size + 1, buf.capacity)
+
+
+@pytest.mark.parametrize("capacity", [1, 5, 7, 64])
+def test_batched_replay_add_equals_the_per_environment_loop(capacity):
+    g = torch.Generator().manual_seed(capacity)
+    fast, slow = ReplayBuffer(capacity, 2, 3), ReplayBuffer(capacity, 2, 3)
+    for n in (3, 4, 9, 2, 6):  # batches smaller and larger than the ring, wrapping round
+        obs = (torch.rand(n, 2, 1, 3, 3, 3, generator=g), torch.rand(n, 2, STATE_DIM, generator=g))
+        nxt = (torch.rand(n, 2, 1, 3, 3, 3, generator=g), torch.rand(n, 2, STATE_DIM, generator=g))
+        actions = torch.randint(0, 6, (n, 2), generator=g)
+        rewards = torch.rand(n, 2, generator=g)
+        done = n % 2 == 0
+        fast.add(obs, actions, rewards, nxt, done)
+        _loop_add(slow, obs, actions, rewards, nxt, done)
+        assert (fast.size, fast._next) == (slow.size, slow._next)
+        for name in ("patches", "next_patches", "positions", "next_positions", "actions"):
+            assert torch.equal(getattr(fast, name), getattr(slow, name)), name
+        assert torch.equal(fast.rewards, slow.rewards) and torch.equal(fast.dones, slow.dones)
+
+
+def test_the_cached_mode_switch_sets_every_module_as_train_and_eval_do():
+    from nasbench.evaluation.dqn import _Modes
+
+    net = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.BatchNorm1d(2), nn.Dropout()))
+    modes = _Modes(net)
+    modes.set(False)
+    assert not any(m.training for m in net.modules())
+    modes.set(True)
+    assert all(m.training for m in net.modules())
+    net.eval()
+    modes.set(True)
+    assert all(m.training for m in net.modules())
+
+
 def test_distance_errors_in_voxels_and_mm():
     p = torch.zeros(2, 2, 3)
     t = torch.tensor([[[3.0, 4.0, 0.0], [0, 0, 1]], [[0.0, 0.0, 0.0], [0, 0, 3]]])
