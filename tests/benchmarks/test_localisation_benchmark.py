@@ -32,6 +32,7 @@ def test_quick_config_is_the_tiny_one(bench):
     assert config.strategy == "marl-gdas" and config.dataset.size == 16 and config.seed == 3
     full = bench.config_for(bench.parse_args([]), seed=0)
     assert full.strategy_config["patch"] == 11 and full.epochs == 8
+    assert full.strategy_config["retrain_rounds"] == 14 and full.max_steps_per_epoch == 32
     assert full.strategy_config["multiscale"] and full.strategy_config["envs"] == 16
     assert (full.strategy_config["shared_normal"], full.strategy_config["agent_reduce"]) == (1, 0)
     full.validate()
