@@ -64,6 +64,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=14,
         help="episode batches of the searched and hand-designed agents' training (0: --rounds)",
     )
+    p.add_argument(
+        "--curriculum",
+        type=float,
+        default=0.0,
+        help="fraction of the rounds whose episodes start near the landmarks (0: off)",
+    )
     p.add_argument("--updates", type=int, default=32, help="Q-learning updates per round")
     p.add_argument("--batch-size", type=int, default=16, help="transitions per update")
     p.add_argument("--envs", type=int, default=16, help="volumes per batch of episodes")
@@ -114,6 +120,7 @@ def config_for(args: argparse.Namespace, seed: int):
             "shared_normal": args.shared[0], "shared_reduce": args.shared[1],
             "agent_normal": args.own[0], "agent_reduce": args.own[1],
             "multiscale": not args.single_scale, "retrain_rounds": args.retrain_rounds,
+            "start_curriculum": args.curriculum,
         }  # fmt: skip
         size, limit, rounds, updates = args.size, args.limit, args.rounds, args.updates
     return SearchConfig(

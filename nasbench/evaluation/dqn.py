@@ -40,6 +40,8 @@ from nasbench.evaluation.landmark_env import (
     N_ACTIONS,
     STATE_DIM,
     LandmarkEnv,
+    curriculum_radius,
+    near_starts,
     random_starts,
     step_schedule,
 )
@@ -67,6 +69,10 @@ class DqnSettings:
         scale_rewards: the learner's reward is the distance decrease over the step size,
             clipped to [-1, 1] (False: the raw decrease in voxels).
         scale_terminal: the last transition at each step size is terminal.
+        curriculum: start curriculum, the fraction of the rounds whose episodes start
+            near the landmarks, in a box widening over those rounds
+            (:func:`~nasbench.evaluation.landmark_env.curriculum_radius`); 0: every
+            episode starts in the central box.
     """
 
     rounds: int = 10
@@ -86,6 +92,7 @@ class DqnSettings:
     double_dqn: bool = True
     scale_rewards: bool = True
     scale_terminal: bool = True
+    curriculum: float = 0.0
 
 
 def q_targets(
@@ -277,7 +284,12 @@ def train_dqn(
         env = LandmarkEnv(
             volumes[pick], targets[pick], s.patch, steps, s.episode_steps, s.multiscale
         )
-        obs = env.reset(random_starts(s.envs, targets.shape[1], volumes.shape[1], gen))
+        radius = curriculum_radius(r, s.rounds, s.curriculum, volumes.shape[1])
+        if radius is None:
+            starts = random_starts(s.envs, targets.shape[1], volumes.shape[1], gen)
+        else:
+            starts = near_starts(targets[pick], radius, volumes.shape[1], gen)
+        obs = env.reset(starts)
         rewards, done = [], False
         while not done:
             actions = _act(net, obs, epsilon, gen, modes)

@@ -26,6 +26,11 @@ one genotype per part (the derived cells, or the hand-designed :func:`hand_genot
 Inputs are ``(patches (B, K, 1, P, P, P), states (B, K, 4))``; the output is
 ``Q (B, K, 6)``.
 
+The cells run in the channels-last 3D memory format (``body.channels_last``, on by
+default): on the CPU oneDNN's 3D convolutions, above all their backward pass, are 1.5 to
+3 times faster on few channels in that layout (``benchmarks/README.md``, issue 22). The
+values are those of the contiguous layout up to float rounding.
+
 Example:
     >>> net = MarlNetwork.hand_designed(n_agents=2, channels=4, n_nodes=2, shared=(2, 1),
     ...                                 own=(1, 1))

@@ -323,6 +323,50 @@ def test_dqn_loop_is_deterministic_and_calls_its_hooks():
     assert h1[0]["epsilon"] == 1.0 and h1[0]["arch_loss"] == 1.0
 
 
+def test_the_start_curriculum_widens_from_the_landmark_to_the_central_box():
+    from nasbench.evaluation.landmark_env import curriculum_radius, near_starts
+
+    assert [curriculum_radius(r, 4, 0.75, 32) for r in range(4)] == [2, 4, 6, None]
+    assert [curriculum_radius(r, 4, 0.0, 32) for r in range(4)] == [None] * 4
+    with pytest.raises(ConfigError, match="fraction of the rounds"):
+        curriculum_radius(0, 4, 1.5, 32)
+    g = torch.Generator().manual_seed(0)
+    near = near_starts(torch.tensor([[[0.4, 7.0, 3.6]]]).repeat(50, 1, 1), 2, 8, g)
+    assert int(near.min()) == 0 and int(near.max()) == 7  # clipped to the 8-voxel volume
+    assert bool(((near - torch.tensor([0, 7, 4])).abs() <= 2).all())
+
+
+def test_with_a_curriculum_the_first_episodes_start_next_to_the_landmark():
+    volumes = torch.zeros(2, 16, 16, 16)
+    targets = torch.tensor([[[3.0, 12.0, 5.0]]]).repeat(2, 1, 1)  # outside the central box
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                self.f = torch.nn.Linear(3, 6)
+
+        def forward(self, obs):
+            seen.append(obs[1][..., :3].detach() * 15)  # the positions, in voxels
+            return self.f(obs[1][..., :3])
+
+    def run(curriculum):
+        seen.clear()
+        s = DqnSettings(rounds=3, updates=1, envs=2, episode_steps=2, patch=3, batch_size=2,
+                        coarse_step=1, curriculum=curriculum)  # fmt: skip
+        history = train_dqn(Recorder(), volumes, targets, s, seed=0)
+        return history, seen[0].round()
+
+    history, first = run(1.0)  # round 0: within 1 voxel of the landmark (16 / 4 / 4)
+    assert bool(((first - targets).abs() <= 1).all())
+    again, _ = run(1.0)
+    assert again == history  # deterministic
+    _, plain = run(0.0)  # the central box [4, 12]: never within 1 voxel of d = 3
+    assert bool((plain[..., 0] >= 4).all())
+
+
 def lambda_net(inner):
     class Net(torch.nn.Module):
         def __init__(self):
