@@ -46,3 +46,18 @@ def test_quick_run_prints_every_arm(bench, capsys):
     assert list(summary.index) == ["start", "searched", "hand", "regression"]
     assert bool((summary["dist_mm"] > 0).all()) and len(lines) == 3
     assert "searched / hand" in capsys.readouterr().out
+
+
+def test_step_timer_builds_both_layouts(load_benchmark):
+    step = load_benchmark("localisation_step")
+    net, extra = step.build("hand", contiguous=True, patch=5)
+    assert not net.body.channels_last and extra == {}
+    net, extra = step.build("supernet", contiguous=False, patch=5)
+    assert net.body.channels_last and set(extra) == {"weight_parameters", "arch_step"}
+    assert step.parse_args([]).net == "hand"
+
+
+@pytest.mark.slow
+def test_step_timer_reports_positive_seconds(load_benchmark):
+    out = load_benchmark("localisation_step").main(["--size", "16", "--updates", "1"])
+    assert out["episodes_s"] > 0 and set(out) == {"episodes_s", "update_s"}
