@@ -19,9 +19,10 @@ Times are wall seconds on this machine (its load moves them).
 Usage::
 
     python benchmarks/localisation.py --quick           # seconds: the test's size
-    python benchmarks/localisation.py                   # ~18 minutes on a CPU: 32^3, patch 11,
-                                                        # 1+1 shared and 1+0 own cells, search
-                                                        # 8 x 32 updates, agents 14 x 32
+    python benchmarks/localisation.py                   # ~16 minutes on a CPU: 32^3, patch 11,
+                                                        # 48 train volumes, 1+1 shared and 1+0
+                                                        # own cells, search 8 x 32 updates,
+                                                        # agents 14 x 32
     python benchmarks/localisation.py --shared 5 3 --own 3 1   # the paper's layout (slower)
     python benchmarks/localisation.py --seeds 0 1 --retrain-rounds 20 --json out.json
 """
@@ -56,7 +57,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="the test's tiny size (seconds)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--size", type=int, default=32, help="volume edge: 16, 24, 32 or 48")
-    p.add_argument("--limit", type=int, default=16, help="volumes per split")
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=48,
+        help="volumes per split at most (48: every training volume; the test split has 12)",
+    )
     p.add_argument("--rounds", type=int, default=8, help="episode batches of the search")
     p.add_argument(
         "--retrain-rounds",
