@@ -19,10 +19,12 @@ Times are wall seconds on this machine (its load moves them).
 Usage::
 
     python benchmarks/localisation.py --quick           # seconds: the test's size
-    python benchmarks/localisation.py                   # minutes on a CPU: 32^3, patch 11,
-                                                        # 1+1 shared and 1+0 own cells
+    python benchmarks/localisation.py                   # ~16 minutes on a CPU: 32^3, patch 11,
+                                                        # 48 train volumes, 1+1 shared and 1+0
+                                                        # own cells, search 8 x 32 updates,
+                                                        # agents 14 x 32
     python benchmarks/localisation.py --shared 5 3 --own 3 1   # the paper's layout (slower)
-    python benchmarks/localisation.py --seeds 0 1 --rounds 12 --json out.json
+    python benchmarks/localisation.py --seeds 0 1 --retrain-rounds 20 --json out.json
 """
 
 from __future__ import annotations
@@ -55,9 +57,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="the test's tiny size (seconds)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--size", type=int, default=32, help="volume edge: 16, 24, 32 or 48")
-    p.add_argument("--limit", type=int, default=16, help="volumes per split")
-    p.add_argument("--rounds", type=int, default=8, help="episode batches (search and retrain)")
-    p.add_argument("--updates", type=int, default=25, help="Q-learning updates per round")
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=48,
+        help="volumes per split at most (48: every training volume; the test split has 12)",
+    )
+    p.add_argument("--rounds", type=int, default=8, help="episode batches of the search")
+    p.add_argument(
+        "--retrain-rounds",
+        type=int,
+        default=14,
+        help="episode batches of the searched and hand-designed agents' training (0: --rounds)",
+    )
+    p.add_argument(
+        "--curriculum",
+        type=float,
+        default=0.0,
+        help="fraction of the rounds whose episodes start near the landmarks (0: off)",
+    )
+    p.add_argument("--updates", type=int, default=32, help="Q-learning updates per round")
     p.add_argument("--batch-size", type=int, default=16, help="transitions per update")
     p.add_argument("--envs", type=int, default=16, help="volumes per batch of episodes")
     p.add_argument(
@@ -106,7 +125,8 @@ def config_for(args: argparse.Namespace, seed: int):
             "batch_size": args.batch_size, "lr": args.lr, "envs": args.envs,
             "shared_normal": args.shared[0], "shared_reduce": args.shared[1],
             "agent_normal": args.own[0], "agent_reduce": args.own[1],
-            "multiscale": not args.single_scale,
+            "multiscale": not args.single_scale, "retrain_rounds": args.retrain_rounds,
+            "start_curriculum": args.curriculum,
         }  # fmt: skip
         size, limit, rounds, updates = args.size, args.limit, args.rounds, args.updates
     return SearchConfig(

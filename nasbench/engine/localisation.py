@@ -65,6 +65,7 @@ def dqn_settings(config: SearchConfig, method_config: Any, rounds: int | None = 
         target_every=m.target_every,
         multiscale=m.multiscale,
         double_dqn=m.double_dqn,
+        curriculum=m.start_curriculum,
     )
 
 

@@ -40,6 +40,8 @@ from nasbench.evaluation.landmark_env import (
     N_ACTIONS,
     STATE_DIM,
     LandmarkEnv,
+    curriculum_radius,
+    near_starts,
     random_starts,
     step_schedule,
 )
@@ -67,6 +69,10 @@ class DqnSettings:
         scale_rewards: the learner's reward is the distance decrease over the step size,
             clipped to [-1, 1] (False: the raw decrease in voxels).
         scale_terminal: the last transition at each step size is terminal.
+        curriculum: start curriculum, the fraction of the rounds whose episodes start
+            near the landmarks, in a box widening over those rounds
+            (:func:`~nasbench.evaluation.landmark_env.curriculum_radius`); 0: every
+            episode starts in the central box.
     """
 
     rounds: int = 10
@@ -86,6 +92,7 @@ class DqnSettings:
     double_dqn: bool = True
     scale_rewards: bool = True
     scale_terminal: bool = True
+    curriculum: float = 0.0
 
 
 def q_targets(
@@ -155,14 +162,22 @@ class ReplayBuffer:
     def add(
         self, obs: tuple, actions: torch.Tensor, rewards: torch.Tensor, next_obs: tuple, done: bool
     ) -> None:
-        """Add one transition per environment (the leading dim of every tensor)."""
-        for e in range(actions.shape[0]):
-            i = self._next
-            self.patches[i], self.positions[i] = obs[0][e], obs[1][e]
-            self.next_patches[i], self.next_positions[i] = next_obs[0][e], next_obs[1][e]
-            self.actions[i], self.rewards[i], self.dones[i] = actions[e], rewards[e], float(done)
-            self._next = (i + 1) % self.capacity
-            self.size = min(self.size + 1, self.capacity)
+        """Add one transition per environment (the leading dim of every tensor), in order.
+
+        Environment ``e`` lands in the slot after environment ``e - 1``'s, wrapping round
+        the ring; with more environments than slots only the last ``capacity`` stay.
+        """
+        n = actions.shape[0]
+        keep = min(n, self.capacity)  # the earlier ones would be overwritten in order anyway
+        first = self._next + (n - keep)
+        idx = (first + torch.arange(keep)) % self.capacity
+        src = slice(n - keep, n)
+        self.patches[idx], self.positions[idx] = obs[0][src], obs[1][src]
+        self.next_patches[idx], self.next_positions[idx] = next_obs[0][src], next_obs[1][src]
+        self.actions[idx], self.rewards[idx] = actions[src], rewards[src]
+        self.dones[idx] = float(done)
+        self._next = (self._next + n) % self.capacity
+        self.size = min(self.size + n, self.capacity)
 
     def sample(self, n: int, generator: torch.Generator) -> dict[str, Any]:
         """``n`` transitions drawn uniformly (with replacement)."""
@@ -188,12 +203,38 @@ def greedy_actions(q: torch.Tensor) -> torch.Tensor:
     return q.argmax(dim=-1)
 
 
-def _act(net: nn.Module, obs: tuple, epsilon: float, generator: torch.Generator) -> torch.Tensor:
+class _Modes:
+    """Train/eval switching of a network through a cached module list.
+
+    ``nn.Module.train`` walks the whole module tree and goes through ``__setattr__`` for
+    every module; a supernet holds thousands (ten ops per edge), and the loop switches
+    modes several times per update. Setting the flag on the cached list is the same
+    state (no module of this project overrides ``train``) at a fraction of the cost.
+    """
+
+    def __init__(self, net: nn.Module) -> None:
+        self.net = net
+        self.modules = list(net.modules())
+
+    def set(self, training: bool) -> None:
+        """Put every module in training (True) or evaluation (False) mode."""
+        for m in self.modules:
+            object.__setattr__(m, "training", training)
+
+
+def _act(
+    net: nn.Module,
+    obs: tuple,
+    epsilon: float,
+    generator: torch.Generator,
+    modes: _Modes | None = None,
+) -> torch.Tensor:
+    modes = modes or _Modes(net)
     was_training = net.training
-    net.eval()
+    modes.set(False)
     with torch.no_grad():
         actions = greedy_actions(net(obs))
-    net.train(was_training)
+    modes.set(was_training)
     explore = torch.rand(actions.shape, generator=generator) < epsilon
     random = torch.randint(0, N_ACTIONS, actions.shape, generator=generator)
     return torch.where(explore, random, actions)
@@ -233,6 +274,7 @@ def train_dqn(
     params = list(net.parameters()) if weight_parameters is None else weight_parameters
     optimizer = torch.optim.Adam(params, lr=s.lr)
     target_net = copy.deepcopy(net)
+    modes, target_modes = _Modes(net), _Modes(target_net)
     steps, updates, history, last = step_schedule(s.coarse_step), 0, [], {}
     for r in range(s.rounds):
         if on_round is not None and on_round(r, last):
@@ -242,10 +284,15 @@ def train_dqn(
         env = LandmarkEnv(
             volumes[pick], targets[pick], s.patch, steps, s.episode_steps, s.multiscale
         )
-        obs = env.reset(random_starts(s.envs, targets.shape[1], volumes.shape[1], gen))
+        radius = curriculum_radius(r, s.rounds, s.curriculum, volumes.shape[1])
+        if radius is None:
+            starts = random_starts(s.envs, targets.shape[1], volumes.shape[1], gen)
+        else:
+            starts = near_starts(targets[pick], radius, volumes.shape[1], gen)
+        obs = env.reset(starts)
         rewards, done = [], False
         while not done:
-            actions = _act(net, obs, epsilon, gen)
+            actions = _act(net, obs, epsilon, gen, modes)
             step = env.step_size
             next_obs, reward, done = env.step(actions)
             learn = (reward / step).clamp(-1.0, 1.0) if s.scale_rewards else reward
@@ -254,10 +301,11 @@ def train_dqn(
             rewards.append(float(reward.mean()))
             obs = next_obs
         losses, arch = [], []
-        net.train()
+        modes.set(True)
+        online = modes if s.double_dqn else None
         for _ in range(s.updates):
             batch = buffer.sample(s.batch_size, gen)
-            y = _targets(target_net, batch, s.gamma, net if s.double_dqn else None)
+            y = _targets(target_modes, batch, s.gamma, online)
             loss = td_loss(net(batch["obs"]), (batch["actions"], y))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -266,7 +314,7 @@ def train_dqn(
             losses.append(float(loss.detach()))
             if arch_step is not None:
                 other = buffer.sample(s.batch_size, gen)
-                y2 = _targets(target_net, other, s.gamma, net if s.double_dqn else None)
+                y2 = _targets(target_modes, other, s.gamma, online)
                 arch.append(
                     arch_step({"obs": other["obs"], "target": (other["actions"], y2)}, td_loss)
                 )
@@ -285,20 +333,20 @@ def train_dqn(
 
 
 def _targets(
-    target_net: nn.Module, batch: dict, gamma: float, online: nn.Module | None = None
+    target: _Modes, batch: dict, gamma: float, online: _Modes | None = None
 ) -> torch.Tensor:
     # The target network runs in eval mode: its BatchNorm uses running statistics, so
     # targets do not depend on which transitions share the batch. The online network
     # (Double DQN's action choice) likewise, then back to its own mode.
-    target_net.eval()
+    target.set(False)
     with torch.no_grad():
         next_online = None
         if online is not None:
-            was_training = online.training
-            online.eval()
-            next_online = online(batch["next_obs"])
-            online.train(was_training)
-        next_q = target_net(batch["next_obs"])
+            was_training = online.net.training
+            online.set(False)
+            next_online = online.net(batch["next_obs"])
+            online.set(was_training)
+        next_q = target.net(batch["next_obs"])
         return q_targets(batch["rewards"], next_q, batch["dones"], gamma, next_online)
 
 

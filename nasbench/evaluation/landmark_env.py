@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -215,3 +216,39 @@ def random_starts(
     """
     low, high = int(size * margin), int(round(size * (1 - margin)))
     return torch.randint(low, high + 1, (n, n_agents, 3), generator=generator)
+
+
+def curriculum_radius(round_: int, rounds: int, fraction: float, size: int) -> int | None:
+    """Half-width of the start box around the landmark in round ``round_`` (None: no box).
+
+    The first ``ceil(fraction * rounds)`` rounds start the agents near their landmarks,
+    in a box whose half-width grows linearly to about a quarter of the volume edge (the
+    half-width of :func:`random_starts`' central box); later rounds, and every round
+    with ``fraction = 0``, start in the central box.
+
+    Example:
+        >>> [curriculum_radius(r, 6, 0.5, 32) for r in range(6)]
+        [2, 4, 6, None, None, None]
+    """
+    if not 0.0 <= fraction <= 1.0:
+        raise ConfigError(f"the start curriculum is a fraction of the rounds, got {fraction}.")
+    n = math.ceil(fraction * rounds)
+    if round_ >= n:
+        return None
+    return max(1, round(size / 4 * (round_ + 1) / (n + 1)))
+
+
+def near_starts(
+    targets: torch.Tensor, radius: int, size: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Start positions ``(n, K, 3)`` uniform in the box of half-width ``radius`` voxels
+    around each landmark (rounded), clipped to the volume.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> p = near_starts(torch.full((2, 3, 3), 10.2), 2, 32, g)
+        >>> bool(((p - 10).abs() <= 2).all())
+        True
+    """
+    offsets = torch.randint(-radius, radius + 1, targets.shape, generator=generator)
+    return (targets.round().long() + offsets).clamp(0, size - 1)

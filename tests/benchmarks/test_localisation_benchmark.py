@@ -32,6 +32,7 @@ def test_quick_config_is_the_tiny_one(bench):
     assert config.strategy == "marl-gdas" and config.dataset.size == 16 and config.seed == 3
     full = bench.config_for(bench.parse_args([]), seed=0)
     assert full.strategy_config["patch"] == 11 and full.epochs == 8
+    assert full.strategy_config["retrain_rounds"] == 14 and full.max_steps_per_epoch == 32
     assert full.strategy_config["multiscale"] and full.strategy_config["envs"] == 16
     assert (full.strategy_config["shared_normal"], full.strategy_config["agent_reduce"]) == (1, 0)
     full.validate()
@@ -45,3 +46,18 @@ def test_quick_run_prints_every_arm(bench, capsys):
     assert list(summary.index) == ["start", "searched", "hand", "regression"]
     assert bool((summary["dist_mm"] > 0).all()) and len(lines) == 3
     assert "searched / hand" in capsys.readouterr().out
+
+
+def test_step_timer_builds_both_layouts(load_benchmark):
+    step = load_benchmark("localisation_step")
+    net, extra = step.build("hand", contiguous=True, patch=5)
+    assert not net.body.channels_last and extra == {}
+    net, extra = step.build("supernet", contiguous=False, patch=5)
+    assert net.body.channels_last and set(extra) == {"weight_parameters", "arch_step"}
+    assert step.parse_args([]).net == "hand"
+
+
+@pytest.mark.slow
+def test_step_timer_reports_positive_seconds(load_benchmark):
+    out = load_benchmark("localisation_step").main(["--size", "16", "--updates", "1"])
+    assert out["episodes_s"] > 0 and set(out) == {"episodes_s", "update_s"}

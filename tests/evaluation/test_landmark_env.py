@@ -176,6 +176,49 @@ def test_epsilon_schedule_and_replay_ring():
         ReplayBuffer(0, 1, 3)
 
 
+def _loop_add(buf, obs, actions, rewards, next_obs, done):
+    """The reference: one slot per environment, in order, round the ring."""
+    for e in range(actions.shape[0]):
+        i = buf._next
+        buf.patches[i], buf.positions[i] = obs[0][e], obs[1][e]
+        buf.next_patches[i], buf.next_positions[i] = next_obs[0][e], next_obs[1][e]
+        buf.actions[i], buf.rewards[i], buf.dones[i] = actions[e], rewards[e], float(done)
+        buf._next = (i + 1) % buf.capacity
+        buf.size = min(buf.size + 1, buf.capacity)
+
+
+@pytest.mark.parametrize("capacity", [1, 5, 7, 64])
+def test_batched_replay_add_equals_the_per_environment_loop(capacity):
+    g = torch.Generator().manual_seed(capacity)
+    fast, slow = ReplayBuffer(capacity, 2, 3), ReplayBuffer(capacity, 2, 3)
+    for n in (3, 4, 9, 2, 6):  # batches smaller and larger than the ring, wrapping round
+        obs = (torch.rand(n, 2, 1, 3, 3, 3, generator=g), torch.rand(n, 2, STATE_DIM, generator=g))
+        nxt = (torch.rand(n, 2, 1, 3, 3, 3, generator=g), torch.rand(n, 2, STATE_DIM, generator=g))
+        actions = torch.randint(0, 6, (n, 2), generator=g)
+        rewards = torch.rand(n, 2, generator=g)
+        done = n % 2 == 0
+        fast.add(obs, actions, rewards, nxt, done)
+        _loop_add(slow, obs, actions, rewards, nxt, done)
+        assert (fast.size, fast._next) == (slow.size, slow._next)
+        for name in ("patches", "next_patches", "positions", "next_positions", "actions"):
+            assert torch.equal(getattr(fast, name), getattr(slow, name)), name
+        assert torch.equal(fast.rewards, slow.rewards) and torch.equal(fast.dones, slow.dones)
+
+
+def test_the_cached_mode_switch_sets_every_module_as_train_and_eval_do():
+    from nasbench.evaluation.dqn import _Modes
+
+    net = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.BatchNorm1d(2), nn.Dropout()))
+    modes = _Modes(net)
+    modes.set(False)
+    assert not any(m.training for m in net.modules())
+    modes.set(True)
+    assert all(m.training for m in net.modules())
+    net.eval()
+    modes.set(True)
+    assert all(m.training for m in net.modules())
+
+
 def test_distance_errors_in_voxels_and_mm():
     p = torch.zeros(2, 2, 3)
     t = torch.tensor([[[3.0, 4.0, 0.0], [0, 0, 1]], [[0.0, 0.0, 0.0], [0, 0, 3]]])
@@ -278,6 +321,50 @@ def test_dqn_loop_is_deterministic_and_calls_its_hooks():
     (h1, seen, w1), (h2, _, w2) = run(), run()
     assert seen == [0, 1] and len(h1) == 2 and h1 == h2 and torch.equal(w1, w2)
     assert h1[0]["epsilon"] == 1.0 and h1[0]["arch_loss"] == 1.0
+
+
+def test_the_start_curriculum_widens_from_the_landmark_to_the_central_box():
+    from nasbench.evaluation.landmark_env import curriculum_radius, near_starts
+
+    assert [curriculum_radius(r, 4, 0.75, 32) for r in range(4)] == [2, 4, 6, None]
+    assert [curriculum_radius(r, 4, 0.0, 32) for r in range(4)] == [None] * 4
+    with pytest.raises(ConfigError, match="fraction of the rounds"):
+        curriculum_radius(0, 4, 1.5, 32)
+    g = torch.Generator().manual_seed(0)
+    near = near_starts(torch.tensor([[[0.4, 7.0, 3.6]]]).repeat(50, 1, 1), 2, 8, g)
+    assert int(near.min()) == 0 and int(near.max()) == 7  # clipped to the 8-voxel volume
+    assert bool(((near - torch.tensor([0, 7, 4])).abs() <= 2).all())
+
+
+def test_with_a_curriculum_the_first_episodes_start_next_to_the_landmark():
+    volumes = torch.zeros(2, 16, 16, 16)
+    targets = torch.tensor([[[3.0, 12.0, 5.0]]]).repeat(2, 1, 1)  # outside the central box
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                self.f = torch.nn.Linear(3, 6)
+
+        def forward(self, obs):
+            seen.append(obs[1][..., :3].detach() * 15)  # the positions, in voxels
+            return self.f(obs[1][..., :3])
+
+    def run(curriculum):
+        seen.clear()
+        s = DqnSettings(rounds=3, updates=1, envs=2, episode_steps=2, patch=3, batch_size=2,
+                        coarse_step=1, curriculum=curriculum)  # fmt: skip
+        history = train_dqn(Recorder(), volumes, targets, s, seed=0)
+        return history, seen[0].round()
+
+    history, first = run(1.0)  # round 0: within 1 voxel of the landmark (16 / 4 / 4)
+    assert bool(((first - targets).abs() <= 1).all())
+    again, _ = run(1.0)
+    assert again == history  # deterministic
+    _, plain = run(0.0)  # the central box [4, 12]: never within 1 voxel of d = 3
+    assert bool((plain[..., 0] >= 4).all())
 
 
 def lambda_net(inner):

@@ -129,3 +129,30 @@ def test_same_seed_same_weights_and_alphas():
 def test_regressor_outputs_fractions():
     out = LandmarkRegressor(4, channels=2)(torch.rand(2, 1, 16, 16, 16))
     assert out.shape == (2, 4, 3) and bool(((out > 0) & (out < 1)).all())
+
+
+@pytest.mark.parametrize("kind", ["supernet", "hand"])
+def test_channels_last_cells_give_the_contiguous_values_and_gradients(kind):
+    def build():
+        if kind == "hand":
+            return MarlNetwork.hand_designed(2, n_nodes=2, **FIXED)
+        net = _supernet()
+        net.method.on_epoch_start(0, 2)
+        return net
+
+    obs = _obs()
+    outs = []
+    for channels_last in (True, False):
+        net = build()
+        net.body.channels_last = channels_last
+        if kind == "supernet":
+            net.method.generator.manual_seed(0)  # the same Gumbel sample in both
+        q = net(obs)
+        q.square().sum().backward()
+        grads = [p.grad.clone() for p in net.parameters() if p.grad is not None]
+        outs.append((q.detach(), grads))
+    (q1, g1), (q0, g0) = outs
+    assert torch.allclose(q1, q0, atol=1e-5, rtol=1e-4)
+    assert len(g1) == len(g0) and len(g1) > 10
+    for a, b in zip(g1, g0, strict=True):
+        assert torch.allclose(a, b, atol=1e-4, rtol=1e-3)

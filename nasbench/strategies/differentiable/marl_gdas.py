@@ -55,6 +55,12 @@ class MarlGdasConfig(GdasConfig):
     target_every: int = option(10, "updates between target-network copies", min=1)
     multiscale: bool = option(True, "patch sampled every step voxels (coarse view at big steps)")
     double_dqn: bool = option(True, "Double DQN targets (online net picks, target net values)")
+    start_curriculum: float = option(
+        0.0,
+        "fraction of the rounds whose episodes start near the landmarks, widening (0: off)",
+        min=0.0,
+        max=1.0,
+    )
     retrain_rounds: int = option(
         0, "rounds to retrain derived/baseline agents (0: as search)", min=0
     )
