@@ -198,20 +198,15 @@ def retrain(
         >>> report.table()  # doctest: +SKIP
     """
     from nasbench.config import check_task
-    from nasbench.data import get_info
     from nasbench.models import build
     from nasbench.models.costs import count_macs
-    from nasbench.runs import RunStore, load
+    from nasbench.runs import RunStore
     from nasbench.spaces import space_from_dict
 
     config = (config or TrainConfig()).validate()
     run_dir = Path(run_dir)
-    with load(run_dir) as run:
-        run_config, genotypes = run.config, run.genotypes
-    data = run_config.get("dataset") or {}
-    if "name" not in data:
-        raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
-    info = get_info(data["name"])
+    run_config, genotypes, info = _recorded_search(run_dir)
+    data = run_config["dataset"]
     if info.task not in (*CLASSIFICATION_TASKS, "segmentation", "detection", "reconstruction"):
         raise ConfigError(
             f"retrain needs a classification, segmentation, detection or reconstruction "
@@ -336,18 +331,11 @@ def retrained_network(
         >>> count_parameters(net)  # doctest: +SKIP
         281234
     """
-    from nasbench.data import get_info
     from nasbench.models import build
-    from nasbench.runs import load
 
     config = (config or TrainConfig()).validate()
     run_dir = Path(run_dir)
-    with load(run_dir) as run:
-        run_config, genotypes = run.config, run.genotypes
-    data = run_config.get("dataset") or {}
-    if "name" not in data:
-        raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
-    info = get_info(data["name"])
+    run_config, genotypes, info = _recorded_search(run_dir)
     genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
     return build(genotype, skeleton, seed=config.seed)
@@ -437,6 +425,19 @@ def threshold_result(splits: Mapping[str, Any], info: Any, config: TrainConfig) 
 def _stack_all(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
     items = [dataset[i] for i in range(len(dataset))]
     return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
+
+
+def _recorded_search(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame, Any]:
+    """The run's config, its derived genotypes and its dataset's info; one line if no search."""
+    from nasbench.data import get_info
+    from nasbench.runs import load
+
+    with load(run_dir) as run:
+        run_config, genotypes = run.config, run.genotypes
+    data = run_config.get("dataset") or {}
+    if "name" not in data:
+        raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
+    return run_config, genotypes, get_info(data["name"])
 
 
 def _final_genotype(run_dir: Path, genotypes: pd.DataFrame) -> Any:

@@ -25,13 +25,8 @@ from nasbench.strategies.meta import (
     meta_step,
     query_gradients,
 )
+from tests.strategies.conftest import TINY_METANAS_SPACE
 
-TINY_SPACE = {
-    "name": "darts",
-    "ops": ["skip_connect", "conv_3x3", "avg_pool_3x3"],
-    "n_nodes": 1,
-    "skeleton": {"n_cells": 2, "channels": 2},
-}
 TINY_META = {
     "meta_steps": 2,
     "meta_batch_size": 2,
@@ -44,20 +39,14 @@ TINY_META = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """A forked child must not enter an OpenMP region of the parent (see test_kill_anywhere)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny(**overrides) -> SearchConfig:
     strategy_config = {**TINY_META, **overrides.pop("strategy_config", {})}
     settings = {
         "dataset": {"name": "synthetic-multiclass", "limit": 200},
-        "space": TINY_SPACE,
+        "space": TINY_METANAS_SPACE,
         "strategy": "metanas",
         "epochs": 2,
         "device": "cpu",

@@ -13,13 +13,8 @@ from nasbench.strategies.meta import task_supernet
 from nasbench.strategies.meta.adaptation import adapt, meta_step
 from nasbench.strategies.meta.config import MetaNasConfig
 from nasbench.strategies.meta.loop import MetaLoop, MetaParts
+from tests.strategies.conftest import metanas_config
 
-SPACE = {
-    "name": "darts",
-    "ops": ["skip_connect", "conv_3x3", "avg_pool_3x3"],
-    "n_nodes": 1,
-    "skeleton": {"n_cells": 2, "channels": 2},
-}
 META = {
     "meta_steps": 1,
     "meta_batch_size": 2,
@@ -33,23 +28,11 @@ META = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def config(**strategy_config) -> SearchConfig:
-    return SearchConfig(
-        dataset={"name": "synthetic-multiclass", "limit": 200},
-        space=SPACE,
-        strategy="metanas",
-        strategy_config={**META, **strategy_config},
-        epochs=1,
-        device="cpu",
-    )
+    return metanas_config(META, epochs=1, **strategy_config)
 
 
 def alphas_of(net) -> list[torch.Tensor]:

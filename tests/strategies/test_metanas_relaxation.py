@@ -15,13 +15,8 @@ from nasbench.strategies.meta import task_samplers, task_supernet
 from nasbench.strategies.meta.config import MetaNasConfig
 from nasbench.strategies.meta.loop import MetaLoop, MetaParts
 from nasbench.strategies.meta.relaxation import TemperedDarts, annealed_temperature
+from tests.strategies.conftest import metanas_config
 
-SPACE = {
-    "name": "darts",
-    "ops": ["skip_connect", "conv_3x3", "avg_pool_3x3"],
-    "n_nodes": 1,
-    "skeleton": {"n_cells": 2, "channels": 2},
-}
 META = {
     "meta_steps": 2,
     "meta_batch_size": 2,
@@ -34,23 +29,11 @@ META = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def config(**strategy_config) -> SearchConfig:
-    return SearchConfig(
-        dataset={"name": "synthetic-multiclass", "limit": 200},
-        space=SPACE,
-        strategy="metanas",
-        strategy_config={**META, **strategy_config},
-        epochs=2,
-        device="cpu",
-    )
+    return metanas_config(META, epochs=2, **strategy_config)
 
 
 def test_the_temperature_falls_linearly_from_one_to_its_minimum():

@@ -7,7 +7,6 @@ import signal
 
 import numpy as np
 import pytest
-import torch
 
 from nasbench.config import DatasetConfig, SearchConfig
 from nasbench.engine.bilevel import search_info
@@ -38,13 +37,7 @@ def tiny(pretext="rotation", **overrides) -> SearchConfig:
     return config
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """A forked child must not enter an OpenMP region its parent's threads owned."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_unnas_is_a_self_supervised_darts():
