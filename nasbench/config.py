@@ -264,7 +264,8 @@ class SearchConfig:
         info = get_info(self.dataset.name)
         if self.dataset.size not in info.sizes:
             raise ConfigError(
-                f"dataset {info.name} has sizes {list(info.sizes)}, not {self.dataset.size}."
+                f"dataset {info.name} has sizes {list(info.sizes)}, not {self.dataset.size}; "
+                "set dataset.size to one of them."
             )
         entry = registry.get("strategy", self.strategy)
         if entry.kind == "multi-agent":  # its own network and loop: no space to check
@@ -336,11 +337,27 @@ class SearchConfig:
         if m.shared_normal + m.shared_reduce < 1:
             raise ConfigError("the agents need at least one shared cell; raise shared_normal.")
         if m.tau_min > m.tau_max:
-            raise ConfigError(f"strategy_config tau_min {m.tau_min} exceeds tau_max {m.tau_max}.")
+            raise ConfigError(
+                f"strategy_config tau_min {m.tau_min} exceeds tau_max {m.tau_max}; lower tau_min "
+                "or raise tau_max."
+            )
+        if m.coarse_step >= self.dataset.size:
+            # The first steps look at the volume averaged over about coarse_step voxels.
+            raise ConfigError(
+                f"strategy_config coarse_step {m.coarse_step} must be smaller than the volume "
+                f"size {self.dataset.size}; lower coarse_step."
+            )
         if self.eigen_every or self.early_stop:
             raise ConfigError(
                 f"strategy {self.strategy!r} has no Hessian watch; set eigen_every = 0 and "
                 "early_stop = false."
+            )
+        if self.roi_size is not None:
+            raise ConfigError("roi_size is for segmentation; leave it null for localisation.")
+        if self.max_seconds is not None:
+            raise ConfigError(
+                f"strategy {self.strategy!r} runs a fixed number of rounds (epochs) and has no "
+                "time budget; set max_seconds = null and bound the run with epochs."
             )
 
     def strategy_budget_changes(self) -> dict[str, Any]:
@@ -368,6 +385,9 @@ class SearchConfig:
         strategy_config = registry.make_config("strategy", self.strategy, fitted)
         strategy_config.check_budget(budget.max_evaluations)
         evaluator_config = registry.make_config("evaluator", self.evaluator, self.evaluator_config)
+        skeleton = getattr(evaluator_config, "skeleton", None)
+        if skeleton:  # an override of the space's skeleton: check it before the run starts
+            type(space_from_dict(self.space).default_skeleton()).from_dict(skeleton)
         check_space = getattr(registry.get("evaluator", self.evaluator).cls, "check_space", None)
         if check_space is not None:  # an evaluator for some spaces only (e.g. "smash")
             check_space(space_from_dict(self.space))

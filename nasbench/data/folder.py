@@ -107,6 +107,10 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         array = array[..., 0]
     if array.ndim not in (3, 4):
         raise DatasetError(f"{path} has shape {array.shape}; expected a 2D or 3D image.")
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        raise DatasetError(
+            f"{path} holds NaN or infinite values; fix the image (e.g. set them to 0)."
+        )
     return array.transpose(0, 3, 1, 2) if array.ndim == 4 else array
 
 
@@ -381,7 +385,8 @@ class FolderDataset(Dataset):
         if mask.shape[1:] != image.shape[1:]:
             raise DatasetError(
                 f"image {path.name} is {'x'.join(map(str, image.shape[1:]))} but its mask "
-                f"{target.name} is {'x'.join(map(str, mask.shape[1:]))}; they must match."
+                f"{target.name} is {'x'.join(map(str, mask.shape[1:]))}; they must match, so "
+                "resize the mask to its image (nearest neighbour)."
             )
         mask = _mask_values(mask, target)
         if int(mask.max()) >= self.info.num_classes:

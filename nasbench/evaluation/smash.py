@@ -325,7 +325,9 @@ class SmashConfig(MethodConfig):
         "val_loss", "score (val_loss is negated)", choices=("val_loss", "val_acc", "val_auc")
     )
     skeleton: dict | None = option(None, "macro skeleton override (Skeleton.to_dict())")
-    device: str = option("auto", "auto (CUDA when present), cpu or cuda")
+    device: str = option(
+        "auto", "auto (CUDA when present), cpu or cuda", choices=("auto", "cpu", "cuda")
+    )
 
 
 @register_evaluator("smash", SmashConfig)

@@ -99,11 +99,17 @@ class AutoHasConfig(DiscreteConfig):
             )
         for name in HP_NAMES:
             values = getattr(self, name)
-            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))]
-            if not isinstance(values, tuple) or not values or bad:
-                raise ConfigError(f"AutoHasConfig.{name} must be a non-empty list of numbers.")
+            bad = not isinstance(values, tuple) or not values
+            bad = bad or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values)
+            if bad:
+                raise ConfigError(
+                    f"AutoHasConfig.{name} must be a non-empty list of numbers, such as "
+                    f"[0.1, 0.2]; got {values!r}."
+                )
             if len(set(values)) != len(values):
-                raise ConfigError(f"AutoHasConfig.{name} lists a value twice: {list(values)}.")
+                raise ConfigError(
+                    f"AutoHasConfig.{name} lists a value twice: {list(values)}; drop the repeat."
+                )
             if min(values) < 0 or (name == "augment" and max(values) > 1):
                 raise ConfigError(f"AutoHasConfig.{name} choices must be in range, got {values}.")
         if any(int(v) != v or v < 1 for v in self.batch_size):
