@@ -298,7 +298,7 @@ class SearchConfig:
             )
         kind = entry.kind
         if kind == "discrete":
-            self._validate_discrete()
+            self._validate_discrete(info)
             return
         if kind == "meta":
             meta_config = registry.make_config("strategy", self.strategy, self.strategy_config)
@@ -377,7 +377,7 @@ class SearchConfig:
         fit = getattr(config, "fit_to_budget", None)
         return {} if fit is None else fit(self.max_evaluations, given=self.strategy_config)
 
-    def _validate_discrete(self) -> None:
+    def _validate_discrete(self, info: Any) -> None:
         from nasbench.spaces import space_from_dict
 
         budget = Budget(self.max_evaluations, self.max_seconds)
@@ -388,9 +388,13 @@ class SearchConfig:
         skeleton = getattr(evaluator_config, "skeleton", None)
         if skeleton:  # an override of the space's skeleton: check it before the run starts
             type(space_from_dict(self.space).default_skeleton()).from_dict(skeleton)
-        check_space = getattr(registry.get("evaluator", self.evaluator).cls, "check_space", None)
+        evaluator_cls = registry.get("evaluator", self.evaluator).cls
+        check_space = getattr(evaluator_cls, "check_space", None)
         if check_space is not None:  # an evaluator for some spaces only (e.g. "smash")
             check_space(space_from_dict(self.space))
+        check_data = getattr(evaluator_cls, "check_data", None)
+        if check_data is not None:  # an evaluator for some tasks only (e.g. "proxy")
+            check_data(info)
         strategy_cls = registry.get("strategy", self.strategy).cls
         if callable(getattr(strategy_cls, "race", None)):
             _check_race(self.strategy, strategy_config, self.evaluator, evaluator_config)

@@ -196,7 +196,14 @@ def _is_segmentation(folder: Path) -> bool:
 def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> tuple:
     classes = _subfolders(folder)
     if not classes:
-        if _image_files(folder):
+        volumes = _image_files(folder)
+        if any(p.with_name(_stem(p) + ".json").is_file() for p in volumes):
+            raise DatasetError(
+                f"{folder} holds volumes with landmark JSON files: a landmark folder, which "
+                "folder: does not read; register it in Python with nasbench.data.landmarks."
+                "register_landmark_folder(path, name), then call nasbench.search there."
+            )
+        if volumes:
             raise DatasetError(
                 f"{folder} holds images but no class subfolders; put each class's images "
                 "in its own subfolder (path/<class>/<image>)."

@@ -89,7 +89,8 @@ def check_smash_space(space: Any) -> Any:
     if unknown:
         raise SpaceError(
             f"the 'smash' evaluator cannot generate weights for op(s) {', '.join(unknown)} "
-            f"of the {space.name!r} space; it knows {', '.join(known)}."
+            f"of the {space.name!r} space; it knows {', '.join(known)}, so drop those ops or "
+            "use the 'train' evaluator."
         )
     return space
 

@@ -10,6 +10,7 @@ register by name (timm style) so a widget dropdown can list them and a
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -113,6 +114,13 @@ class Space(ABC):
         name = d.pop("name", cls.name)
         if name != cls.name:
             raise SpaceError(f"expected a {cls.name!r} space, got {name!r}.")
+        known = [k for k in inspect.signature(cls).parameters if k not in ("self", "name")]
+        for key in d:
+            if key not in known:
+                raise SpaceError(
+                    f"the {cls.name!r} space has no setting {key!r}; use one of "
+                    f"{', '.join(known)}.{closest_name(str(key), known)}"
+                )
         try:
             return cls(**d)
         except TypeError as err:
