@@ -91,8 +91,9 @@ class AutoHasConfig(DiscreteConfig):
             if isinstance(value, list):
                 setattr(self, name, tuple(value))
         super().validate()
-        wrong = [name for name in self.relax if name not in RELAXABLE]
-        if not isinstance(self.relax, tuple) or wrong or len(set(self.relax)) != len(self.relax):
+        relax = self.relax if isinstance(self.relax, tuple) else ()
+        wrong = [name for name in relax if name not in RELAXABLE]
+        if not isinstance(self.relax, tuple) or wrong or len(set(relax)) != len(relax):
             raise ConfigError(
                 f"AutoHasConfig.relax can name {' and '.join(RELAXABLE)} (once each), "
                 f"got {list(self.relax) if isinstance(self.relax, tuple) else self.relax!r}."
