@@ -834,6 +834,17 @@ def test_malformed_input_in_a_real_process(argv, names, tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_a_folder_error_in_a_real_process_is_one_line(tmp_path):
+    """MONAI's image readers warn on stderr (no nvImageCodec, read-only arrays): a person
+    typing the command still sees the one error line alone."""
+    folder_case("unreadable-image").setup(tmp_path)
+    before = snapshot(tmp_path)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in search_argv()]
+    done = cli("-m", "nasbench", *argv)
+    assert_one_error_line(done.returncode, done.stderr, "1.png")
+    assert snapshot(tmp_path) == before
+
+
 def test_stop_imports_no_torch(tmp_path):
     """`nasbench stop` answers without torch (or pandas): it must land while a search runs."""
     done = cli("-X", "importtime", "-m", "nasbench", "stop", str(tmp_path / "nope"))

@@ -23,7 +23,9 @@ Example:
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,17 @@ def _loader(suffix: str) -> Any:
         reader = PydicomReader(swap_ij=False)
     else:
         reader = NibabelReader()
-    return LoadImage(reader=reader, image_only=True, ensure_channel_first=True, dtype=None)
+    # LoadImage also builds MONAI's optional GPU DICOM decoder, which logs and warns when
+    # nvImageCodec is absent: two lines on stderr that bury a CLI's one-line error.
+    plugin_log = logging.getLogger("monai.data.nvimgcodec_pydicom_plugin")
+    level = plugin_log.level
+    plugin_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*nvImageCodec", category=UserWarning)
+            return LoadImage(reader=reader, image_only=True, ensure_channel_first=True, dtype=None)
+    finally:
+        plugin_log.setLevel(level)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -97,7 +109,10 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     try:
-        loaded = _loader(_suffix(path))(str(path))
+        load = _loader(_suffix(path))
+        with warnings.catch_warnings():  # PIL's array is read-only; nothing here writes to it
+            warnings.filterwarnings("ignore", message=".*NumPy array is not writable")
+            loaded = load(str(path))
         array = np.asarray(loaded.as_tensor() if hasattr(loaded, "as_tensor") else loaded)
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
