@@ -305,6 +305,21 @@ def png(path: Path, value: int = 0) -> None:
     Image.fromarray(np.full((8, 8), value, np.uint8)).save(path)
 
 
+def _mask(path: Path, edge: int) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray((np.arange(edge * edge).reshape(edge, edge) % 2).astype(np.uint8)).save(path)
+
+
+def _float_mask(path: Path) -> None:
+    import nibabel
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mask = np.full((8, 8), -1.5, np.float32)
+    nibabel.save(nibabel.Nifti1Image(mask, np.eye(4)), str(path))
+
+
 FOLDER_LAYOUTS = {
     "one-class": lambda root: [png(root / "only" / f"{i}.png", i) for i in range(4)],
     "empty": lambda root: root.mkdir(),
@@ -316,6 +331,14 @@ FOLDER_LAYOUTS = {
         (root / "b" / "1.png").write_bytes(b"not a png"),
     ),
     "missing": lambda root: None,
+    "mask-size-differs": lambda root: [
+        (png(root / "images" / f"{i}.png", i), _mask(root / "labels" / f"{i}.png", 6))
+        for i in range(4)
+    ],
+    "mask-labels-negative-float": lambda root: [
+        (png(root / "images" / f"{i}.png", i), _float_mask(root / "labels" / f"{i}.nii.gz"))
+        for i in range(4)
+    ],
     "a-file": lambda root: root.write_text("x"),
 }
 
@@ -323,9 +346,13 @@ FOLDER_LAYOUTS = {
 def folder_case(kind: str) -> Case:
     def setup(tmp: Path) -> None:
         FOLDER_LAYOUTS[kind](tmp / "imgs")
-        write_config(with_key("dataset", {"name": f"folder:{tmp / 'imgs'}", "batch_size": 4}))(tmp)
+        config = with_key("dataset", {"name": f"folder:{tmp / 'imgs'}", "batch_size": 4})
+        if kind.startswith("mask-"):  # a segmentation folder: search a U-Net on it
+            config["space"] = {"name": "nasunet", "skeleton": {"depth": 1, "channels": 2}}
+        write_config(config)(tmp)
 
-    return Case(f"folder-{kind}", search_argv(), "imgs", setup)
+    names = {"mask-size-differs": "its mask", "mask-labels-negative-float": "class"}
+    return Case(f"folder-{kind}", search_argv(), names.get(kind, "imgs"), setup)
 
 
 # ---- checkpoints and databases of an existing run ---------------------------------------

@@ -408,7 +408,7 @@ class FolderDataset(Dataset):
             raise DatasetError(
                 f"image {path.name} is {'x'.join(map(str, image.shape[1:]))} but its mask "
                 f"{target.name} is {'x'.join(map(str, mask.shape[1:]))}; they must match, so "
-                "resize the mask to its image (nearest neighbour)."
+                "make each mask the size of its image (nearest-neighbour resizing)."
             )
         mask = _mask_values(mask, target)
         if int(mask.max()) >= self.info.num_classes:
@@ -438,7 +438,10 @@ def _mask_values(mask: np.ndarray, path: Path) -> np.ndarray:
     """Class indices of a mask; a 0/255 binary PNG becomes 0/1."""
     values = np.unique(mask)
     if values.min() < 0 or not np.allclose(values, np.round(values)):
-        raise DatasetError(f"mask {path} has values that are not class indices 0, 1, 2, ...")
+        raise DatasetError(
+            f"mask {path} has values that are not class indices 0, 1, 2, ...; write each "
+            "pixel as the index of its class (0: background)."
+        )
     if set(values.tolist()) <= {0, 255} and len(values) == 2:
         return (mask > 0).astype(np.int64)
     return mask.astype(np.int64)
