@@ -549,7 +549,7 @@ def _reject_unknown(data: dict[str, Any], cls: type, what: str) -> None:
     for key in data:
         if key not in known:
             hint = closest_name(key, known)
-            raise ConfigError(f"unknown {what} key {key!r}.{hint}")
+            raise ConfigError(f"unknown {what} key {key!r}; use one of {', '.join(known)}.{hint}")
 
 
 def _check_positive(name: str, value: Any) -> None:

@@ -594,6 +594,14 @@ def rows(run_dir: Path) -> dict[str, list]:
         conn.close()
 
 
+def gives_advice(message: str) -> bool:
+    """True when ``message`` holds one of the ADVICE words as a word ("set", not "dataset")."""
+    import re
+
+    return any(re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", message.lower())
+               for word in ADVICE)  # fmt: skip
+
+
 def assert_one_error_line(code: int, err: str, names: str) -> str:
     lines = err.splitlines()
     assert code == 2, err
@@ -602,7 +610,7 @@ def assert_one_error_line(code: int, err: str, names: str) -> str:
     assert line.startswith("nasbench: error: "), line
     assert "Traceback" not in err
     assert names in line, f"{names!r} not named in: {line}"
-    assert any(word in line.lower() for word in ADVICE), f"no advice in: {line}"
+    assert gives_advice(line), f"no advice in: {line}"
     return line
 
 
@@ -779,7 +787,7 @@ def test_malformed_api_argument(name, call, names, tmp_path):
         call(tmp_path)
     message = str(err.value)
     assert "\n" not in message and names in message, message
-    assert any(word in message.lower() for word in ADVICE), f"no advice in: {message}"
+    assert gives_advice(message), f"no advice in: {message}"
     if not name.startswith("load-database"):  # those set up a (damaged) run folder first
         assert not (tmp_path / "run").exists()
 
