@@ -775,6 +775,40 @@ def newer_api_cases() -> list[tuple[str, Callable[[Path], object], str]]:
          "'x'"),
         ("trainconfig-lr-bool", lambda tmp: TrainConfig(lr=True).validate(), "True"),
         ("trainconfig-seg-loss", lambda tmp: TrainConfig(seg_loss="dice").validate(), "'dice'"),
+    ] + notebook_api_cases()  # fmt: skip
+
+
+def notebook_api_cases() -> list[tuple[str, Callable[[Path], object], str]]:
+    """Functions the few-shot, detection and reconstruction lessons call with their data."""
+    import torch
+
+    from nasbench import data
+    from nasbench.data.fewshot import ClassSubset, EpisodeSampler
+    from nasbench.evaluation.detection import coco_map, froc
+    from nasbench.evaluation.reconstruction import reconstruction_scores
+
+    def four_classes() -> object:
+        return data.load("synthetic-multiclass", "train", limit=40)
+
+    truth = {"boxes": torch.tensor([[1.0, 1.0, 5.0, 5.0]]), "labels": torch.tensor([0])}
+    found = {**truth, "scores": torch.tensor([0.9])}
+    return [
+        ("episodes-n-way-text", lambda tmp: EpisodeSampler("synthetic", n_way="x"), "'x'"),
+        ("episodes-n-query-null", lambda tmp: EpisodeSampler("synthetic", n_way=2, n_query=None),
+         "None"),
+        ("class-subset-unknown-class", lambda tmp: ClassSubset(four_classes(), [0, 9]), "[9]"),
+        ("class-subset-empty", lambda tmp: ClassSubset(four_classes(), []), "[]"),
+        ("class-subset-null", lambda tmp: ClassSubset(four_classes(), None), "None"),
+        ("froc-missing-scores", lambda tmp: froc([truth], [truth]), "scores"),
+        ("froc-nan-score", lambda tmp: froc([{**found, "scores": torch.tensor([float("nan")])}],
+                                            [truth]), "NaN"),
+        ("froc-flat-boxes", lambda tmp: froc([{**found, "boxes": torch.ones(4)}], [truth]),
+         "(4,)"),
+        ("froc-iou-over-one", lambda tmp: froc([found], [truth], iou_threshold=2), "2"),
+        ("coco-map-count-mismatch", lambda tmp: coco_map([found, found], [truth], (8, 8)),
+         "2 detection lists for 1 images"),
+        ("recon-scores-2d", lambda tmp: reconstruction_scores(torch.rand(8, 8), torch.rand(8, 8)),
+         "(8, 8)"),
     ]  # fmt: skip
 
 
