@@ -183,7 +183,8 @@ def coils_of(channels: int) -> int:
     if channels < 5 or (channels - 1) % 4:
         raise DatasetError(
             "a reconstruction batch is (N, 3, H, W) (one coil: zero-filled real, imaginary, "
-            f"mask) or (N, 4C+1, H, W) (C coils: k-space, maps, mask); got {channels} channels."
+            f"mask) or (N, 4C+1, H, W) (C coils: k-space, maps, mask); got {channels} channels, "
+            "so pass a batch of a reconstruction dataset."
         )
     return (channels - 1) // 4
 
