@@ -966,6 +966,46 @@ def test_any_json_value_in_a_config_field_is_accepted_or_one_line(key, value):
         assert "\n" not in str(err) and str(err)
 
 
+# Settings of the newer strategies and evaluators: (search config, "strategy_config" or
+# "evaluator_config", its field names).
+NEWER_SETTINGS = [
+    (MARL, "strategy_config", "marl-gdas"),
+    (AUTOHAS, "strategy_config", "autohas"),
+    (
+        {**BASE, "strategy": "metanas", "dataset": {"name": "synthetic-multiclass", "limit": 200}},
+        "strategy_config",
+        "metanas",
+    ),
+    ({**BASE, "strategy": "unnas"}, "strategy_config", "unnas"),
+    (SMASH, "evaluator_config", "smash"),
+    ({**DISCRETE, "evaluator": "proxy"}, "evaluator_config", "proxy"),
+]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.integers(0, len(NEWER_SETTINGS) - 1), field_index=st.integers(0, 40),
+       value=json_values)  # fmt: skip
+def test_any_json_value_in_a_newer_strategy_setting_is_accepted_or_one_line(
+    which, field_index, value
+):
+    """The same for every setting of marl-gdas, AutoHAS, METANAS, UnNAS, SMASH and the proxy
+    evaluator (an AutoHAS choice given as one number once raised a TypeError)."""
+    import dataclasses
+
+    from nasbench import registry
+    from nasbench.config import SearchConfig
+
+    base, where, name = NEWER_SETTINGS[which]
+    kind = "strategy" if where == "strategy_config" else "evaluator"
+    fields = [f.name for f in dataclasses.fields(registry.get(kind, name).config_cls)]
+    config = json.loads(json.dumps(base))
+    config[where] = {**config.get(where, {}), fields[field_index % len(fields)]: value}
+    try:
+        SearchConfig.from_json(json.dumps(config, allow_nan=True)).validate()
+    except NasbenchError as err:
+        assert "\n" not in str(err) and str(err)
+
+
 # ---- the notebook launcher's run name ----------------------------------------------------
 
 

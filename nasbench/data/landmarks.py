@@ -133,7 +133,10 @@ def plane_through(points: Array) -> tuple[Array, float]:
     normal = np.cross(p[1] - p[0], p[2] - p[0])
     norm = np.linalg.norm(normal)
     if norm < 1e-9:
-        raise DatasetError("the three landmarks are collinear, so they define no plane.")
+        raise DatasetError(
+            "the three landmarks are collinear, so they define no plane; put the plane's "
+            "landmarks first, three that are not on one line."
+        )
     normal = normal / norm
     first = normal[np.flatnonzero(np.abs(normal) > 1e-12)[0]]
     normal = normal * np.sign(first)
