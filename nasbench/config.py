@@ -264,7 +264,8 @@ class SearchConfig:
         info = get_info(self.dataset.name)
         if self.dataset.size not in info.sizes:
             raise ConfigError(
-                f"dataset {info.name} has sizes {list(info.sizes)}, not {self.dataset.size}."
+                f"dataset {info.name} has sizes {list(info.sizes)}, not {self.dataset.size}; "
+                "set dataset.size to one of them."
             )
         entry = registry.get("strategy", self.strategy)
         if entry.kind == "multi-agent":  # its own network and loop: no space to check
@@ -297,7 +298,7 @@ class SearchConfig:
             )
         kind = entry.kind
         if kind == "discrete":
-            self._validate_discrete()
+            self._validate_discrete(info)
             return
         if kind == "meta":
             meta_config = registry.make_config("strategy", self.strategy, self.strategy_config)
@@ -336,11 +337,27 @@ class SearchConfig:
         if m.shared_normal + m.shared_reduce < 1:
             raise ConfigError("the agents need at least one shared cell; raise shared_normal.")
         if m.tau_min > m.tau_max:
-            raise ConfigError(f"strategy_config tau_min {m.tau_min} exceeds tau_max {m.tau_max}.")
+            raise ConfigError(
+                f"strategy_config tau_min {m.tau_min} exceeds tau_max {m.tau_max}; lower tau_min "
+                "or raise tau_max."
+            )
+        if m.coarse_step >= self.dataset.size:
+            # The first steps look at the volume averaged over about coarse_step voxels.
+            raise ConfigError(
+                f"strategy_config coarse_step {m.coarse_step} must be smaller than the volume "
+                f"size {self.dataset.size}; lower coarse_step."
+            )
         if self.eigen_every or self.early_stop:
             raise ConfigError(
                 f"strategy {self.strategy!r} has no Hessian watch; set eigen_every = 0 and "
                 "early_stop = false."
+            )
+        if self.roi_size is not None:
+            raise ConfigError("roi_size is for segmentation; leave it null for localisation.")
+        if self.max_seconds is not None:
+            raise ConfigError(
+                f"strategy {self.strategy!r} runs a fixed number of rounds (epochs) and has no "
+                "time budget; set max_seconds = null and bound the run with epochs."
             )
 
     def strategy_budget_changes(self) -> dict[str, Any]:
@@ -360,7 +377,7 @@ class SearchConfig:
         fit = getattr(config, "fit_to_budget", None)
         return {} if fit is None else fit(self.max_evaluations, given=self.strategy_config)
 
-    def _validate_discrete(self) -> None:
+    def _validate_discrete(self, info: Any) -> None:
         from nasbench.spaces import space_from_dict
 
         budget = Budget(self.max_evaluations, self.max_seconds)
@@ -368,9 +385,16 @@ class SearchConfig:
         strategy_config = registry.make_config("strategy", self.strategy, fitted)
         strategy_config.check_budget(budget.max_evaluations)
         evaluator_config = registry.make_config("evaluator", self.evaluator, self.evaluator_config)
-        check_space = getattr(registry.get("evaluator", self.evaluator).cls, "check_space", None)
+        skeleton = getattr(evaluator_config, "skeleton", None)
+        if skeleton:  # an override of the space's skeleton: check it before the run starts
+            type(space_from_dict(self.space).default_skeleton()).from_dict(skeleton)
+        evaluator_cls = registry.get("evaluator", self.evaluator).cls
+        check_space = getattr(evaluator_cls, "check_space", None)
         if check_space is not None:  # an evaluator for some spaces only (e.g. "smash")
             check_space(space_from_dict(self.space))
+        check_data = getattr(evaluator_cls, "check_data", None)
+        if check_data is not None:  # an evaluator for some tasks only (e.g. "proxy")
+            check_data(info)
         strategy_cls = registry.get("strategy", self.strategy).cls
         if callable(getattr(strategy_cls, "race", None)):
             _check_race(self.strategy, strategy_config, self.evaluator, evaluator_config)
@@ -525,7 +549,7 @@ def _reject_unknown(data: dict[str, Any], cls: type, what: str) -> None:
     for key in data:
         if key not in known:
             hint = closest_name(key, known)
-            raise ConfigError(f"unknown {what} key {key!r}.{hint}")
+            raise ConfigError(f"unknown {what} key {key!r}; use one of {', '.join(known)}.{hint}")
 
 
 def _check_positive(name: str, value: Any) -> None:

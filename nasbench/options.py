@@ -75,6 +75,9 @@ class MethodConfig:
                 raise ConfigError(f"{where} must be a number, got {value!r}.")
             if f.type in ("bool", bool) and not isinstance(value, bool):
                 raise ConfigError(f"{where} must be true or false, got {value!r}.")
+            if str(f.type).split("|")[0].strip() == "dict" and not isinstance(value, dict):
+                if value is not None or "None" not in str(f.type):
+                    raise ConfigError(f"{where} must be a JSON object, got {value!r}.")
             choices = f.metadata.get("choices")
             if choices is not None and value not in choices:
                 raise ConfigError(f"{where} must be one of {list(choices)}, got {value!r}.")

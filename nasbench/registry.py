@@ -349,7 +349,7 @@ declare(
     builtins=("nasbench.data",),
     noun="dataset",
     error=DatasetError,
-    hint=" Run `nasbench datasets` to list the registry.",
+    hint=" Run `nasbench datasets` to list the registry, and pick a name it shows.",
     list_known=False,
 )
 declare("op", builtins=("nasbench.spaces.ops",), error=SpaceError, lower=False)

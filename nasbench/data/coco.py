@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,20 @@ def _image_path(folder: Path, file_name: str, where: str) -> Path:
     )
 
 
+def _image_size(image: dict, where: str) -> tuple[int, int]:
+    """``(height, width)`` of a COCO image entry, or a one-line error."""
+    try:
+        height, width = int(image["height"]), int(image["width"])
+    except (KeyError, TypeError, ValueError):
+        height = width = 0
+    if height < 1 or width < 1:
+        raise DatasetError(
+            f"{where}: image {image.get('file_name')!r} needs its width and height in pixels "
+            f"(positive integers), got {image.get('width')!r} x {image.get('height')!r}."
+        )
+    return height, width
+
+
 def _check_box(bbox: Any, image: dict, width: int, height: int, where: str) -> tuple[float, ...]:
     """``(x1, y1, x2, y2)`` of a COCO ``[x, y, w, h]`` box, or a one-line error."""
     name = image.get("file_name", image.get("id"))
@@ -50,9 +65,11 @@ def _check_box(bbox: Any, image: dict, width: int, height: int, where: str) -> t
         not isinstance(bbox, list)
         or len(bbox) != 4
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox)
+        or not all(math.isfinite(v) for v in bbox)
     ):
         raise DatasetError(
-            f"{where}: image {name!r} has box {bbox!r}; a COCO bbox is [x, y, width, height]."
+            f"{where}: image {name!r} has box {bbox!r}; a COCO bbox is four finite numbers "
+            "[x, y, width, height] in pixels, so fix that annotation."
         )
     x, y, w, h = (float(v) for v in bbox)
     if w <= 0 or h <= 0:
@@ -83,8 +100,8 @@ def read_coco(
     folder = Path(folder)
     where = str(folder / ANNOTATIONS)
     try:
-        data = json.loads((folder / ANNOTATIONS).read_text())
-    except (OSError, json.JSONDecodeError) as error:
+        data = json.loads((folder / ANNOTATIONS).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:  # ValueError: bad JSON or not UTF-8 text
         raise DatasetError(f"cannot read {where} ({error}); write it as COCO JSON.") from None
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k), list) for k in ("images", "annotations", "categories")
@@ -97,6 +114,12 @@ def read_coco(
         images = {im["id"]: im for im in data["images"]}
     except (KeyError, TypeError):
         raise DatasetError(f"{where}: every image and category needs an id.") from None
+    if len(images) != len(data["images"]):
+        raise DatasetError(f"{where}: two images share an id; give every image its own id.")
+    if not all(isinstance(ann, dict) for ann in data["annotations"]):
+        raise DatasetError(
+            f"{where}: every annotation must be an object with image_id, category_id and bbox."
+        )
     if not names:
         raise DatasetError(f"{where} lists no categories; add one per lesion class.")
     if class_names is not None and names != class_names:
@@ -106,23 +129,25 @@ def read_coco(
         )
     boxes: dict[Any, list] = {i: [] for i in images}
     for ann in data["annotations"]:
-        image = images.get(ann.get("image_id"))
+        image_id = ann.get("image_id")
+        image = images.get(image_id) if isinstance(image_id, (int, str)) else None
         if image is None:
             raise DatasetError(
                 f"{where}: annotation {ann.get('id')} names image_id {ann.get('image_id')!r}, "
-                "which is not in images."
+                "which is not in images; fix it or add that image."
             )
-        if ann.get("category_id") not in category_index:
+        category = ann.get("category_id")
+        if (
+            not isinstance(category, (int, str))
+            or isinstance(category, bool)
+            or (category not in category_index)
+        ):
             raise DatasetError(
-                f"{where}: annotation {ann.get('id')} has category_id "
-                f"{ann.get('category_id')!r}, which is not in categories."
+                f"{where}: annotation {ann.get('id')} has category_id {category!r}, which is "
+                f"not in categories ({', '.join(map(repr, category_index))}); fix it or add "
+                "that category."
             )
-        try:
-            width, height = int(image["width"]), int(image["height"])
-        except (KeyError, TypeError, ValueError):
-            raise DatasetError(
-                f"{where}: image {image.get('file_name')!r} needs its width and height."
-            ) from None
+        height, width = _image_size(image, where)
         box = _check_box(ann.get("bbox"), image, width, height, where)
         boxes[image["id"]].append((box, category_index[ann["category_id"]]))
     items = []
@@ -130,7 +155,7 @@ def read_coco(
         image = images[image_id]
         path = _image_path(folder, str(image.get("file_name", "")), where)
         pairs = boxes[image_id]
-        size = (int(image.get("height", 0)), int(image.get("width", 0)))
+        size = _image_size(image, where)
         items.append((path, tuple(b for b, _ in pairs), tuple(c for _, c in pairs), size))
     if not items:
         raise DatasetError(f"{where} lists no images; add them.")

@@ -85,10 +85,10 @@ class EpisodeSampler:
         **load_options: Any,
     ) -> None:
         for label, value in (("n_way", n_way), ("k_shot", k_shot), ("episodes", episodes)):
-            if int(value) < 1:
-                raise DatasetError(f"{label} must be at least 1, got {value}.")
-        if int(n_query) < 0:
-            raise DatasetError(f"n_query must be 0 or more, got {n_query}.")
+            if not _is_int(value) or value < 1:
+                raise DatasetError(f"{label} must be at least 1 (an integer), got {value!r}.")
+        if not _is_int(n_query) or n_query < 0:
+            raise DatasetError(f"n_query must be 0 or more (an integer), got {n_query!r}.")
         self.n_way, self.k_shot, self.n_query = int(n_way), int(k_shot), int(n_query)
         self.seed, self.episodes = int(seed), int(episodes)
         self.datasets = [
@@ -187,7 +187,22 @@ class ClassSubset:
     def __init__(self, dataset: Any, classes: Sequence[int]) -> None:
         self.dataset = dataset
         self.info = getattr(dataset, "info", None)
-        targets = _targets(dataset, _name(dataset, 0))
+        name = _name(dataset, 0)
+        targets = _targets(dataset, name)
+        if isinstance(classes, str) or not isinstance(classes, Sequence | np.ndarray):
+            raise DatasetError(f"classes must be a list of class values, got {classes!r}.")
+        bad = [c for c in classes if not _is_int(c)]
+        if bad or len(classes) == 0:
+            raise DatasetError(
+                f"classes must be a non-empty list of integer class values, got {classes!r}; "
+                "pass e.g. [0, 1]."
+            )
+        present = sorted(set(np.unique(targets).tolist()))
+        missing = sorted({int(c) for c in classes} - set(present))
+        if missing:
+            raise DatasetError(
+                f"{name} has no class {missing}; choose among its classes {present}."
+            )
         self.classes = tuple(int(c) for c in classes)
         self.indices = np.flatnonzero(np.isin(targets, self.classes))
         self.targets = targets[self.indices]
@@ -197,6 +212,10 @@ class ClassSubset:
 
     def __getitem__(self, index: int) -> Any:
         return self.dataset[int(self.indices[index])]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _as_list(value: Any) -> list[Any]:

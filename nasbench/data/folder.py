@@ -23,7 +23,9 @@ Example:
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,17 @@ def _loader(suffix: str) -> Any:
         reader = PydicomReader(swap_ij=False)
     else:
         reader = NibabelReader()
-    return LoadImage(reader=reader, image_only=True, ensure_channel_first=True, dtype=None)
+    # LoadImage also builds MONAI's optional GPU DICOM decoder, which logs and warns when
+    # nvImageCodec is absent: two lines on stderr that bury a CLI's one-line error.
+    plugin_log = logging.getLogger("monai.data.nvimgcodec_pydicom_plugin")
+    level = plugin_log.level
+    plugin_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*nvImageCodec", category=UserWarning)
+            return LoadImage(reader=reader, image_only=True, ensure_channel_first=True, dtype=None)
+    finally:
+        plugin_log.setLevel(level)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -97,7 +109,10 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     try:
-        loaded = _loader(_suffix(path))(str(path))
+        load = _loader(_suffix(path))
+        with warnings.catch_warnings():  # PIL's array is read-only; nothing here writes to it
+            warnings.filterwarnings("ignore", message=".*NumPy array is not writable")
+            loaded = load(str(path))
         array = np.asarray(loaded.as_tensor() if hasattr(loaded, "as_tensor") else loaded)
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -107,6 +122,10 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         array = array[..., 0]
     if array.ndim not in (3, 4):
         raise DatasetError(f"{path} has shape {array.shape}; expected a 2D or 3D image.")
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        raise DatasetError(
+            f"{path} holds NaN or infinite values; fix the image (e.g. set them to 0)."
+        )
     return array.transpose(0, 3, 1, 2) if array.ndim == 4 else array
 
 
@@ -192,7 +211,14 @@ def _is_segmentation(folder: Path) -> bool:
 def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> tuple:
     classes = _subfolders(folder)
     if not classes:
-        if _image_files(folder):
+        volumes = _image_files(folder)
+        if any(p.with_name(_stem(p) + ".json").is_file() for p in volumes):
+            raise DatasetError(
+                f"{folder} holds volumes with landmark JSON files: a landmark folder, which "
+                "folder: does not read; register it in Python with nasbench.data.landmarks."
+                "register_landmark_folder(path, name), then call nasbench.search there."
+            )
+        if volumes:
             raise DatasetError(
                 f"{folder} holds images but no class subfolders; put each class's images "
                 "in its own subfolder (path/<class>/<image>)."
@@ -381,7 +407,8 @@ class FolderDataset(Dataset):
         if mask.shape[1:] != image.shape[1:]:
             raise DatasetError(
                 f"image {path.name} is {'x'.join(map(str, image.shape[1:]))} but its mask "
-                f"{target.name} is {'x'.join(map(str, mask.shape[1:]))}; they must match."
+                f"{target.name} is {'x'.join(map(str, mask.shape[1:]))}; they must match, so "
+                "make each mask the size of its image (nearest-neighbour resizing)."
             )
         mask = _mask_values(mask, target)
         if int(mask.max()) >= self.info.num_classes:
@@ -411,7 +438,10 @@ def _mask_values(mask: np.ndarray, path: Path) -> np.ndarray:
     """Class indices of a mask; a 0/255 binary PNG becomes 0/1."""
     values = np.unique(mask)
     if values.min() < 0 or not np.allclose(values, np.round(values)):
-        raise DatasetError(f"mask {path} has values that are not class indices 0, 1, 2, ...")
+        raise DatasetError(
+            f"mask {path} has values that are not class indices 0, 1, 2, ...; write each "
+            "pixel as the index of its class (0: background)."
+        )
     if set(values.tolist()) <= {0, 255} and len(values) == 2:
         return (mask > 0).astype(np.int64)
     return mask.astype(np.int64)

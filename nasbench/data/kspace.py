@@ -135,11 +135,14 @@ def draw_mask(
 
     if kind not in MASK_KINDS:
         raise DatasetError(f"mask kind {kind!r} is not one of {', '.join(MASK_KINDS)}.")
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise DatasetError(f"a mask needs at least one k-space column, got {columns!r}.")
     if isinstance(acceleration, bool) or not isinstance(acceleration, int) or acceleration < 1:
         raise DatasetError(f"acceleration must be an integer >= 1, got {acceleration!r}.")
     if center_fraction is None:
         center_fraction = CENTER_FRACTIONS.get(acceleration, min(1.0, 0.32 / acceleration))
-    if not 0.0 <= center_fraction <= 1.0:
+    number = isinstance(center_fraction, (int, float)) and not isinstance(center_fraction, bool)
+    if not number or not 0.0 <= center_fraction <= 1.0:
         raise DatasetError(f"center_fraction must be in [0, 1], got {center_fraction!r}.")
     if acceleration == 1:
         return torch.ones(columns)
@@ -180,7 +183,8 @@ def coils_of(channels: int) -> int:
     if channels < 5 or (channels - 1) % 4:
         raise DatasetError(
             "a reconstruction batch is (N, 3, H, W) (one coil: zero-filled real, imaginary, "
-            f"mask) or (N, 4C+1, H, W) (C coils: k-space, maps, mask); got {channels} channels."
+            f"mask) or (N, 4C+1, H, W) (C coils: k-space, maps, mask); got {channels} channels, "
+            "so pass a batch of a reconstruction dataset."
         )
     return (channels - 1) // 4
 

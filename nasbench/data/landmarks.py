@@ -41,7 +41,7 @@ from torch.utils.data import Dataset
 
 from nasbench.data import registry
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
-from nasbench.errors import DatasetError
+from nasbench.errors import DatasetError, closest_name
 
 NAME = "synthetic-landmarks3d"
 _CODE = 0x1A4D
@@ -133,7 +133,10 @@ def plane_through(points: Array) -> tuple[Array, float]:
     normal = np.cross(p[1] - p[0], p[2] - p[0])
     norm = np.linalg.norm(normal)
     if norm < 1e-9:
-        raise DatasetError("the three landmarks are collinear, so they define no plane.")
+        raise DatasetError(
+            "the three landmarks are collinear, so they define no plane; put the plane's "
+            "landmarks first, three that are not on one line."
+        )
     normal = normal / norm
     first = normal[np.flatnonzero(np.abs(normal) > 1e-12)[0]]
     normal = normal * np.sign(first)
@@ -168,10 +171,12 @@ class LandmarkDataset(Dataset):
         self.split, self.size = split, int(size)
         self.info = INFO if info is None else info
         if cases is None:
-            if not 1 <= n_landmarks <= MAX_LANDMARKS:
+            if not _is_int(n_landmarks) or not 1 <= n_landmarks <= MAX_LANDMARKS:
                 raise DatasetError(
-                    f"n_landmarks must be 1 to {MAX_LANDMARKS}, got {n_landmarks!r}."
+                    f"n_landmarks must be 1 to {MAX_LANDMARKS} (an integer), got {n_landmarks!r}."
                 )
+            if length is not None and (not _is_int(length) or length < 1):
+                raise DatasetError(f"length must be an integer >= 1 (or None), got {length!r}.")
             n = _LENGTHS[split] if length is None else int(length)
             made = [synthetic_case(seed, split, i, self.size, n_landmarks) for i in range(n)]
             self.volumes = [v for v, _ in made]
@@ -192,6 +197,13 @@ class LandmarkDataset(Dataset):
     def plane(self, i: int) -> tuple[Array, float]:
         """Plane through the first three landmarks of item ``i`` (:func:`plane_through`)."""
         return plane_through(self.landmarks[i])
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+OPTIONS = ("length", "n_landmarks")
 
 
 def load_landmarks(
@@ -216,6 +228,12 @@ def load_landmarks(
     Returns:
         A :class:`LandmarkDataset`.
     """
+    for key in options:
+        if key not in OPTIONS:
+            raise DatasetError(
+                f"{info.name} has no option {key!r}; its options: {', '.join(OPTIONS)}."
+                f"{closest_name(str(key), OPTIONS)}"
+            )
     return LandmarkDataset(split, size=size, seed=data_seed, info=info, **options)
 
 
@@ -228,12 +246,16 @@ def _stem(path: Path) -> str:
 
 
 def _read_annotation(path: Path, shape: tuple[int, ...]) -> dict[str, list[float]]:
-    if not path.exists():
+    if not path.is_file():
         raise DatasetError(f'{path}: missing; write {{"landmarks": {{name: [d, h, w]}}}} there.')
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path}: not UTF-8 text; write it as UTF-8 JSON.") from None
     except json.JSONDecodeError as err:
-        raise DatasetError(f"{path}: not valid JSON ({err.msg} at line {err.lineno}).") from None
+        raise DatasetError(
+            f"{path}: not valid JSON ({err.msg} at line {err.lineno}); fix the file."
+        ) from None
     marks = data.get("landmarks") if isinstance(data, dict) else None
     if not isinstance(marks, dict) or not marks:
         raise DatasetError(f'{path}: needs a non-empty object "landmarks": {{name: [d, h, w]}}.')
@@ -244,7 +266,8 @@ def _read_annotation(path: Path, shape: tuple[int, ...]) -> dict[str, list[float
             raise DatasetError(f"{path}: landmark {name!r} must be three numbers, got {point!r}.")
         if any(c < 0 or c > n - 1 for c, n in zip(point, shape, strict=True)):
             raise DatasetError(
-                f"{path}: landmark {name!r} at {point} lies outside the volume of shape {shape}."
+                f"{path}: landmark {name!r} at {point} lies outside the volume of shape {shape}; "
+                "give voxel indices (d, h, w) of the stored array, from 0 to the shape minus 1."
             )
     return marks
 
@@ -268,28 +291,37 @@ def read_landmark_folder(folder: str | Path, size: int = 32) -> list[tuple]:
     """
     import nibabel
 
+    if not _is_int(size) or size < 2:
+        raise DatasetError(f"size must be an integer >= 2 (the volume edge), got {size!r}.")
     root = Path(folder)
     if not root.is_dir():
-        raise DatasetError(f"{root}: no such folder of landmark volumes.")
+        raise DatasetError(f"{root}: no such folder of landmark volumes; give an existing folder.")
     files = sorted([*root.glob("*.nii"), *root.glob("*.nii.gz")])
     if not files:
-        raise DatasetError(f"{root}: holds no .nii or .nii.gz volume.")
+        raise DatasetError(f"{root}: holds no .nii or .nii.gz volume; put the volumes there.")
     cases, names = [], None
     for path in files:
         try:
             image = nibabel.load(str(path))
             array = np.asarray(image.dataobj, dtype=np.float32)
         except Exception as err:  # nibabel raises several types for broken files
-            raise DatasetError(f"{path}: cannot be read as NIfTI ({err}).") from None
-        if array.ndim != 3:
+            raise DatasetError(
+                f"{path}: cannot be read as NIfTI ({err}); fix or remove that file."
+            ) from None
+        if array.ndim != 3 or min(array.shape) < 1:
             raise DatasetError(f"{path}: needs a 3D volume, got shape {array.shape}.")
+        if not np.isfinite(array).all():
+            raise DatasetError(
+                f"{path}: holds NaN or infinite voxels; fix the volume (e.g. set them to 0)."
+            )
         annotation = path.with_name(_stem(path) + ".json")
         marks = _read_annotation(annotation, array.shape)
         if names is None:
             names = tuple(marks)
         elif tuple(marks) != names:
             raise DatasetError(
-                f"{annotation}: lists landmarks {list(marks)}, the first case {list(names)}."
+                f"{annotation}: lists landmarks {list(marks)}, the first case {list(names)}; "
+                "every file must name the same landmarks in the same order."
             )
         factors = np.array([(size - 1) / max(n - 1, 1) for n in array.shape])
         zoom = np.array([size / n for n in array.shape])

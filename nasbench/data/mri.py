@@ -54,7 +54,7 @@ from nasbench.data.kspace import (
     undersample,
 )
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
-from nasbench.errors import DatasetError
+from nasbench.errors import DatasetError, closest_name
 
 TEMPLATE = "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
 ORIENTATIONS = ("sagittal", "coronal", "axial")  # the template's axes 0, 1, 2
@@ -270,13 +270,20 @@ def load_mni_recon(
         orientations: which of sagittal, coronal, axial to cut.
         data_seed: seeds the masks.
         coils: overrides the entry's coil count (1 for the single-coil sets).
-        **options: ignored.
+        **options: none are known; a mistyped option is an error, not silently ignored.
 
     Returns:
         A :class:`SliceReconDataset`.
     """
+    known = ("acceleration", "mask", "center_fraction", "orientations", "coils")
+    if options:
+        key = next(iter(options))
+        raise DatasetError(
+            f"{info.name} has no option {key!r}; its options: {', '.join(known)}."
+            f"{closest_name(str(key), known)}"
+        )
     slices = mni_slices(int(size), tuple(orientations))[split]
-    acceleration = acceleration or _acceleration_of(info)
+    acceleration = _acceleration_of(info) if acceleration is None else acceleration
     coils = coils_of(info.in_channels) if coils is None else coils
     return SliceReconDataset(
         info, split, slices, acceleration, mask, center_fraction, data_seed, coils

@@ -117,6 +117,13 @@ def register_dataset(
     Example:
         >>> register_dataset(info, my_loader)  # doctest: +SKIP
     """
+    if info.source == "folder" and registry.is_registered("dataset", info.name):
+        old = registry.get("dataset", info.name).obj.info
+        if old.source != "folder":  # a user folder must not take over a built-in set's name
+            raise DatasetError(
+                f"{info.name!r} is the name of a built-in dataset; register your folder "
+                "under another name."
+            )
     entry = DatasetEntry(info, loader, is_cached or (lambda info, root, size: True))
     registry.register(
         "dataset", info.name, entry, kind=info.task, summary=info.modality, replace=True

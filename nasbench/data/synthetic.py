@@ -21,6 +21,8 @@ Entries:
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +36,7 @@ from torch.utils.data import Dataset
 from nasbench.data import registry
 from nasbench.data.kspace import info_for_coils
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
-from nasbench.errors import DatasetError
+from nasbench.errors import DatasetError, closest_name
 
 LICENCE = "CC0 (generated)"
 CITATION = "nasbench synthetic default"
@@ -319,6 +321,11 @@ def _reconstruction(
     from nasbench.data.kspace import birdcage_maps, check_coils, undersample
 
     check_coils(coils)
+    if isinstance(acceleration, bool) or not isinstance(acceleration, int) or acceleration < 1:
+        raise DatasetError(f"acceleration must be an integer >= 1, got {acceleration!r}.")
+    number = isinstance(center_fraction, (int, float)) and not isinstance(center_fraction, bool)
+    if not number or not 0.0 < center_fraction <= 1.0:
+        raise DatasetError(f"center_fraction must be in (0, 1], got {center_fraction!r}.")
 
     def generate(rng: np.random.Generator, label: int, size: int) -> tuple[Array, Array]:
         target = _phantom(rng, size)
@@ -380,6 +387,13 @@ class SyntheticDataset(Dataset):
         self._length = int(info.splits[split] if length is None else length)
         self._code = zlib.crc32(info.name.encode())
         factory = _GENERATORS[info.name]
+        known = tuple(inspect.signature(factory).parameters)
+        for key in options:
+            if key not in known:
+                raise DatasetError(
+                    f"{info.name} has no option {key!r}; its options: "
+                    f"{', '.join(('length', *known))}.{closest_name(str(key), known)}"
+                )
         self._generate = factory(**options)
         if info.task == "reconstruction" and "coils" in options:
             self.info = info_for_coils(info, options["coils"])
@@ -454,7 +468,7 @@ _GENERATORS: dict[str, Callable[..., Callable[..., tuple[Array, Any]]]] = {
     "synthetic-seg": lambda: _segmentation(2),
     "synthetic-seg3d": lambda: _segmentation(3),
     "synthetic-recon": _reconstruction,
-    "synthetic-recon-4coil": lambda **options: _reconstruction(**{"coils": 4, **options}),
+    "synthetic-recon-4coil": functools.partial(_reconstruction, coils=4),
 }
 
 _TEXTURE = (

@@ -104,10 +104,17 @@ def _print_estimate(config: SearchConfig) -> None:
     from nasbench.engine.bilevel import memory_estimate, time_estimate
     from nasbench.strategies import get_strategy
 
-    if get_strategy(config.strategy).kind == "discrete":
+    kind = get_strategy(config.strategy).kind
+    if kind == "discrete":
         raise ConfigError(
             f"--estimate probes the supernet of a differentiable search; {config.strategy!r} "
             "is discrete, so bound it with max_evaluations or --max-seconds instead."
+        )
+    if kind in ("meta", "multi-agent"):  # loops of their own, sized by epochs, not probed
+        raise ConfigError(
+            f"--estimate probes the supernet of a differentiable search; {config.strategy!r} "
+            f"is {kind} and runs a loop of its own, so size it with epochs instead (try a "
+            "run with epochs = 1 to time one)."
         )
     seconds = time_estimate(config)
     memory = memory_estimate(config)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,48 @@ from nasbench.models.detector import FcosLoss, decode_detections
 FP_RATES = (0.5, 1.0, 2.0, 4.0)
 
 Detections = list[dict[str, torch.Tensor]]
+
+
+def check_detections(detections: Detections, truths: Detections) -> None:
+    """Raise a one-line NasbenchError unless both are per-image lists of dicts of tensors:
+    ``boxes`` ``(N, 4)`` (x1, y1, x2, y2) with one ``labels`` entry (and for detections one
+    finite ``scores`` entry) per box, as many detection lists as truth lists.
+
+    Example:
+        >>> check_detections([], [])  # no images: nothing to check
+    """
+    if len(detections) != len(truths):
+        raise NasbenchError(
+            f"{len(detections)} detection lists for {len(truths)} images; pass one per image, "
+            "in the same order."
+        )
+    for what, items, keys in (
+        ("detections", detections, ("boxes", "scores", "labels")),
+        ("truths", truths, ("boxes", "labels")),
+    ):
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping) or any(key not in item for key in keys):
+                raise NasbenchError(
+                    f"{what}[{i}] must be a dict of tensors {', '.join(keys)}, got "
+                    f"{sorted(item) if isinstance(item, Mapping) else type(item).__name__}."
+                )
+            boxes = torch.as_tensor(item["boxes"])
+            if boxes.numel() and (boxes.dim() != 2 or boxes.shape[1] != 4):
+                raise NasbenchError(
+                    f"{what}[{i}] boxes must be (N, 4) rows x1, y1, x2, y2, got shape "
+                    f"{tuple(boxes.shape)}."
+                )
+            n = len(boxes) if boxes.numel() else 0
+            for key in keys[1:]:
+                values = torch.as_tensor(item[key]).reshape(-1)
+                if len(values) != n:
+                    raise NasbenchError(
+                        f"{what}[{i}] has {n} boxes but {len(values)} {key}; give one per box."
+                    )
+                if key == "scores" and not torch.isfinite(values.float()).all():
+                    raise NasbenchError(
+                        f"{what}[{i}] has NaN or infinite scores; pass finite scores."
+                    )
 
 
 def froc_curve(
@@ -54,8 +96,9 @@ def froc_curve(
     Returns:
         ``(fps_per_image, sensitivity)``, one entry per detection in score order.
     """
-    if len(detections) != len(truths):
-        raise NasbenchError(f"{len(detections)} detection lists for {len(truths)} images.")
+    check_detections(detections, truths)
+    if not 0.0 < iou_threshold <= 1.0:
+        raise NasbenchError(f"iou_threshold must be in (0, 1], got {iou_threshold!r}.")
     n_lesions = sum(len(t["boxes"]) for t in truths)
     rows = []  # (score, image, detection index)
     for i, det in enumerate(detections):
@@ -103,6 +146,8 @@ def froc(
     Returns:
         ``froc_<rate>`` per rate (``froc_0.5``, ``froc_1``, ...) and ``froc`` (their mean).
     """
+    if any(not 0 <= rate < float("inf") for rate in rates):
+        raise NasbenchError(f"rates must be false positives per image >= 0, got {list(rates)}.")
     fps, sens = froc_curve(detections, truths, iou_threshold)
     out = {}
     for rate in rates:
@@ -132,6 +177,7 @@ def coco_map(
         raise NasbenchError(
             "detection mAP needs pycocotools; install it with `pip install pycocotools`."
         ) from None
+    check_detections(detections, truths)
     h, w = image_size
     labels = sorted({int(c) for t in truths for c in t["labels"]} | {0})
     gt = {"images": [], "annotations": [], "categories": [{"id": c + 1} for c in labels]}

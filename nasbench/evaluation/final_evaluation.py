@@ -42,7 +42,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.baselines import IntensityThresholds, resnet18, small_cnn, unet
 from nasbench.evaluation.detection_baselines import RESNET_DETECTOR, matched_resnet_detector
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
@@ -353,11 +353,16 @@ def _baselines(baseline: bool | str | Sequence[str] | None, task: str) -> tuple[
     names = [str(name).strip() for name in names if str(name).strip()]
     if names == ["none"]:
         return ()
+    if not names and isinstance(baseline, str):  # "" or "," (an empty list means none)
+        raise ConfigError(
+            f"no baseline named in {baseline!r}; name some from {', '.join(available)}, or "
+            "none for no baseline."
+        )
     for name in names:
         if name not in available:
             raise ConfigError(
                 f"baseline {name!r} does not fit a {task} run; use True, False, none or "
-                f"names from {', '.join(available)}."
+                f"names from {', '.join(available)}.{closest_name(name, available)}"
             )
     return tuple(dict.fromkeys(names))
 

@@ -243,6 +243,18 @@ class ProxyEvaluator:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_batch": None}
 
+    @staticmethod
+    def check_data(info: Any) -> None:
+        """Raise a one-line ConfigError unless ``info`` is a classification set: the proxies
+        score a classifier's loss at initialisation."""
+        from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
+
+        if info.task not in CLASSIFICATION_TASKS:
+            raise ConfigError(
+                f"the 'proxy' evaluator scores classifiers; dataset {info.name} is a "
+                f"{info.task} set, so use the 'train' evaluator."
+            )
+
     def batch(self) -> tuple[Batch, Any]:
         """The seeded mini-batch and the dataset info, loaded once."""
         if self._batch is None:

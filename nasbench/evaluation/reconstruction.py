@@ -33,10 +33,10 @@ def check_images(output: torch.Tensor, target: torch.Tensor) -> None:
     """
     if output.is_complex():
         raise ConfigError(
-            "a reconstruction network must output magnitude images (real); take .abs() of "
+            "a reconstruction network must output magnitude images (real); pass .abs() of "
             "the complex image."
         )
-    if output.shape != target.shape:
+    if output.shape != target.shape or output.dim() != 4:
         raise ConfigError(
             f"reconstruction needs images (N, 1, H, W) the size of the targets; got "
             f"{tuple(output.shape)} for targets {tuple(target.shape)} (is the network a "

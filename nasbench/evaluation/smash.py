@@ -89,7 +89,8 @@ def check_smash_space(space: Any) -> Any:
     if unknown:
         raise SpaceError(
             f"the 'smash' evaluator cannot generate weights for op(s) {', '.join(unknown)} "
-            f"of the {space.name!r} space; it knows {', '.join(known)}."
+            f"of the {space.name!r} space; it knows {', '.join(known)}, so drop those ops or "
+            "use the 'train' evaluator."
         )
     return space
 
@@ -325,7 +326,9 @@ class SmashConfig(MethodConfig):
         "val_loss", "score (val_loss is negated)", choices=("val_loss", "val_acc", "val_auc")
     )
     skeleton: dict | None = option(None, "macro skeleton override (Skeleton.to_dict())")
-    device: str = option("auto", "auto (CUDA when present), cpu or cuda")
+    device: str = option(
+        "auto", "auto (CUDA when present), cpu or cuda", choices=("auto", "cpu", "cuda")
+    )
 
 
 @register_evaluator("smash", SmashConfig)

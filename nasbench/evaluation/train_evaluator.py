@@ -156,7 +156,9 @@ class TrainEvalConfig(MethodConfig):
         choices=SCORE_METRICS,
     )
     skeleton: dict | None = option(None, "macro skeleton override (Skeleton.to_dict())")
-    device: str = option("auto", "auto (CUDA when present), cpu or cuda")
+    device: str = option(
+        "auto", "auto (CUDA when present), cpu or cuda", choices=("auto", "cpu", "cuda")
+    )
 
 
 @register_evaluator("train", TrainEvalConfig)

@@ -153,9 +153,9 @@ class TrainConfig:
                 raise ConfigError(f"TrainConfig.{name} must be None or >= 1, got {value!r}.")
         for name in ("lr", "lr_min", "momentum", "weight_decay", "grad_clip", "auxiliary_weight"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            if not _is_number(value) or not math.isfinite(value) or value < 0:
                 raise ConfigError(f"TrainConfig.{name} must be a number >= 0, got {value!r}.")
-        if not 0.0 <= self.drop_path_prob < 1.0:
+        if not _is_number(self.drop_path_prob) or not 0.0 <= self.drop_path_prob < 1.0:
             raise ConfigError(
                 f"TrainConfig.drop_path_prob must be in [0, 1), got {self.drop_path_prob!r}."
             )
@@ -195,6 +195,10 @@ class TrainConfig:
                     f"{closest_name(str(key), names)}"
                 )
         return cls(**data)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass

@@ -178,7 +178,9 @@ class WeightSharingConfig(MethodConfig):
     limit: int | None = option(None, "stratified cap on the images of every split")
     metric: str = option("val_acc", "score", choices=("val_acc", "val_auc"))
     skeleton: dict | None = option(None, "macro skeleton override (Skeleton.to_dict())")
-    device: str = option("auto", "auto (CUDA when present), cpu or cuda")
+    device: str = option(
+        "auto", "auto (CUDA when present), cpu or cuda", choices=("auto", "cpu", "cuda")
+    )
 
 
 @register_evaluator("weight_sharing", WeightSharingConfig)

@@ -769,7 +769,10 @@ def check_new_run_dir(run_dir: str | Path) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise ConfigError(f"'{existing}' is a file, so run folder '{folder}' cannot be made in it.")
+        raise ConfigError(
+            f"'{existing}' is a file, so run folder '{folder}' cannot be made in it; choose "
+            "another run folder."
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ConfigError(
             f"cannot write in '{existing}' (permission denied); choose a writable run folder."

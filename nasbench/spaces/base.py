@@ -10,6 +10,7 @@ register by name (timm style) so a widget dropdown can list them and a
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -24,6 +25,26 @@ from nasbench.protocols import Space as SpaceProtocol
 ENCODINGS = ("onehot", "path")
 # Above this many members, enumerate() refuses: a list that long is never what a person wants.
 ENUMERATE_LIMIT = 1_000_000
+# Nodes of a cell: edges (and a supernet's mixed ops) grow with their square, so a typo such
+# as 1000000 would fill the memory before any error; no published cell has more than 7.
+MAX_NODES = 32
+
+
+def check_n_nodes(space: str, n_nodes: int) -> None:
+    """Raise a one-line SpaceError when an integer ``n_nodes`` exceeds :data:`MAX_NODES`.
+
+    Args:
+        space: the space's class name, for the message.
+        n_nodes: the nodes asked for (its type and lower bound are checked by the caller).
+
+    Example:
+        >>> check_n_nodes("CellSpace", 4)
+    """
+    if n_nodes > MAX_NODES:
+        raise SpaceError(
+            f"{space} n_nodes {n_nodes} is too many (the edges grow with its square); use at "
+            f"most {MAX_NODES}."
+        )
 
 
 # What strategies, widgets and the CLI may rely on in any space, as a protocol (torch-free,
@@ -113,6 +134,13 @@ class Space(ABC):
         name = d.pop("name", cls.name)
         if name != cls.name:
             raise SpaceError(f"expected a {cls.name!r} space, got {name!r}.")
+        known = [k for k in inspect.signature(cls).parameters if k not in ("self", "name")]
+        for key in d:
+            if key not in known:
+                raise SpaceError(
+                    f"the {cls.name!r} space has no setting {key!r}; use one of "
+                    f"{', '.join(known)}.{closest_name(str(key), known)}"
+                )
         try:
             return cls(**d)
         except TypeError as err:

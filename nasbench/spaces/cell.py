@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import SpaceError
-from nasbench.spaces.base import Space, op_outside_error, register_space, resolve_ops
+from nasbench.spaces.base import (
+    Space,
+    check_n_nodes,
+    op_outside_error,
+    register_space,
+    resolve_ops,
+)
 from nasbench.spaces.genotype import CELL_TYPES, Genotype, Pair, parse_genotype
 from nasbench.spaces.skeleton import Skeleton
 
@@ -59,6 +65,7 @@ class CellSpace(Space):
         for label, value in (("n_nodes", n_nodes), ("inputs_per_node", inputs_per_node)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SpaceError(f"CellSpace {label} must be an integer >= 1, got {value!r}.")
+        check_n_nodes("CellSpace", n_nodes)
         if inputs_per_node > 2:
             # Node 0 only has the two cell inputs to choose from.
             raise SpaceError(

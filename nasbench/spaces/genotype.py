@@ -330,8 +330,8 @@ class NB201Genotype:
             inputs = sorted(i for _, i in pairs)
             if inputs != list(range(j)):
                 raise SpaceError(
-                    f"NB201 node {j} has inputs {inputs}; it must take every earlier node "
-                    f"0..{j - 1} exactly once (a larger index would be a cycle)."
+                    f"NB201 node {j} has inputs {inputs}; give it one edge from every earlier "
+                    f"node 0..{j - 1}, each once (a larger index would be a cycle)."
                 )
         # Store edges in input order so that equal cells compare and hash equal.
         nodes = tuple(tuple(sorted(pairs, key=lambda p: p[1])) for pairs in nodes)
@@ -386,7 +386,10 @@ class NB201Genotype:
             for item in part[1:-1].split("|"):
                 op, sep, idx = item.partition("~")
                 if not sep or not idx.isdigit():
-                    raise SpaceError(f"NB201 text: edge {item!r} of node {j} is not 'op~input'.")
+                    raise SpaceError(
+                        f"NB201 text: edge {item!r} of node {j} is not 'op~input'; write each "
+                        "edge as op~input, e.g. nor_conv_3x3~0."
+                    )
                 pairs.append((op, int(idx)))
             nodes.append(pairs)
         _check_nb201_ops(op for pairs in nodes for op, _ in pairs)

@@ -31,7 +31,13 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import SpaceError
-from nasbench.spaces.base import Space, op_outside_error, register_space, resolve_ops
+from nasbench.spaces.base import (
+    Space,
+    check_n_nodes,
+    op_outside_error,
+    register_space,
+    resolve_ops,
+)
 from nasbench.spaces.genotype import parse_genotype
 from nasbench.spaces.seg_genotypes import UNET_CELL_TYPES as CELL_TYPES
 from nasbench.spaces.seg_genotypes import NasUnetGenotype, edge_role
@@ -73,6 +79,7 @@ class NasUnetSpace(Space):
         for label, value in (("n_nodes", n_nodes), ("inputs_per_node", inputs_per_node)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SpaceError(f"NasUnetSpace {label} must be an integer >= 1, got {value!r}.")
+        check_n_nodes("NasUnetSpace", n_nodes)
         if inputs_per_node > 2:
             raise SpaceError(
                 f"NasUnetSpace inputs_per_node={inputs_per_node} exceeds the 2 inputs the "

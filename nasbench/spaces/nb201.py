@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import SpaceError
-from nasbench.spaces.base import Space, op_outside_error, register_space, resolve_ops
+from nasbench.spaces.base import (
+    Space,
+    check_n_nodes,
+    op_outside_error,
+    register_space,
+    resolve_ops,
+)
 from nasbench.spaces.genotype import NB201Genotype, parse_genotype
 from nasbench.spaces.skeleton import Skeleton
 
@@ -60,6 +66,7 @@ class NB201Space(Space):
     ) -> None:
         if isinstance(n_nodes, bool) or not isinstance(n_nodes, int) or n_nodes < 2:
             raise SpaceError(f"NB201Space n_nodes must be an integer >= 2, got {n_nodes!r}.")
+        check_n_nodes("NB201Space", n_nodes)
         self.op_set, self.ops = resolve_ops(ops, "nb201")
         self.n_nodes = n_nodes
         if isinstance(skeleton, Mapping):

@@ -189,7 +189,9 @@ class ReconSkeleton:
                 "use a reconstruction dataset such as mni152-recon."
             )
         if self.spatial_dims != 2:
-            raise SpaceError(f"ReconSkeleton is 2D; got spatial_dims={self.spatial_dims!r}.")
+            raise SpaceError(
+                f"ReconSkeleton is 2D; got spatial_dims={self.spatial_dims!r}, so set it to 2."
+            )
 
     @property
     def n_cells(self) -> int:

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from nasbench.errors import ConfigError, SpaceError
-from nasbench.spaces.base import Space, register_space, resolve_ops
+from nasbench.spaces.base import Space, check_n_nodes, register_space, resolve_ops
 from nasbench.spaces.genotype import (
     Pair,
     _as_pairs,
@@ -300,6 +300,7 @@ class TrellisSpace(Space):
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SpaceError(f"TrellisSpace {label} must be an integer >= 1, got {value!r}.")
+        check_n_nodes("TrellisSpace", n_nodes)
         if inputs_per_node > 2:
             raise SpaceError(
                 f"TrellisSpace inputs_per_node={inputs_per_node} exceeds the 2 inputs the first "
@@ -333,9 +334,7 @@ class TrellisSpace(Space):
         for layer in reversed(range(self.num_layers)):
             for s in range(self.num_scales):
                 counts[layer][s] = sum(
-                    counts[layer + 1][s2]
-                    for s2 in (s - 1, s, s + 1)
-                    if 0 <= s2 < self.num_scales
+                    counts[layer + 1][s2] for s2 in (s - 1, s, s + 1) if 0 <= s2 < self.num_scales
                 )
         return counts
 

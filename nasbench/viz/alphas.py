@@ -100,8 +100,8 @@ def select_alphas(
         present = [str(v) for v in pd.unique(frame[column])]
         if wanted not in present:
             raise ConfigError(
-                f"this run has no alpha snapshots with {column} '{wanted}'; it has "
-                f"{', '.join(present)}." + closest_name(str(wanted), present)
+                f"this run has no alpha snapshots with {column} '{wanted}'; pass {column}= "
+                f"one of {', '.join(present)}." + closest_name(str(wanted), present)
             )
         frame = frame[frame[column] == wanted]
     if cell_type is None and "cell_type" in frame.columns:

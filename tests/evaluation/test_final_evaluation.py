@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 
 import pytest
 
@@ -161,6 +162,23 @@ def test_a_baseline_that_does_not_fit_the_task_is_one_line(run_dir):
     with pytest.raises(ConfigError, match="baseline 'unet' does not fit a binary run"):
         retrain(run_dir, QUICK, baseline="cnn,unet")
     assert len(load(run_dir).events) == before  # refused before anything was recorded
+
+
+@pytest.mark.parametrize(
+    ("asked", "message"),
+    [
+        ("resnet1", "Did you mean 'resnet18'?"),
+        ("", "no baseline named in ''; name some from cnn, resnet18, or none"),
+        (" , ", "no baseline named in ' , '"),
+    ],
+)
+def test_a_mistyped_or_empty_baseline_list_is_one_line(run_dir, asked, message):
+    from nasbench.evaluation.final_evaluation import _baselines
+
+    with pytest.raises(ConfigError, match=re.escape(message)) as err:
+        retrain(run_dir, QUICK, baseline=asked)
+    assert "\n" not in str(err.value)
+    assert _baselines([], "binary") == ()  # an empty list from Python still means none
 
 
 def test_a_quick_retrain_is_scored_on_the_whole_test_split(run_dir):

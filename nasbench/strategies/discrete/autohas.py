@@ -91,19 +91,26 @@ class AutoHasConfig(DiscreteConfig):
             if isinstance(value, list):
                 setattr(self, name, tuple(value))
         super().validate()
-        wrong = [name for name in self.relax if name not in RELAXABLE]
-        if not isinstance(self.relax, tuple) or wrong or len(set(self.relax)) != len(self.relax):
+        relax = self.relax if isinstance(self.relax, tuple) else ()
+        wrong = [name for name in relax if name not in RELAXABLE]
+        if not isinstance(self.relax, tuple) or wrong or len(set(relax)) != len(relax):
             raise ConfigError(
                 f"AutoHasConfig.relax can name {' and '.join(RELAXABLE)} (once each), "
                 f"got {list(self.relax) if isinstance(self.relax, tuple) else self.relax!r}."
             )
         for name in HP_NAMES:
             values = getattr(self, name)
-            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))]
-            if not isinstance(values, tuple) or not values or bad:
-                raise ConfigError(f"AutoHasConfig.{name} must be a non-empty list of numbers.")
+            bad = not isinstance(values, tuple) or not values
+            bad = bad or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values)
+            if bad:
+                raise ConfigError(
+                    f"AutoHasConfig.{name} must be a non-empty list of numbers, such as "
+                    f"[0.1, 0.2]; got {values!r}."
+                )
             if len(set(values)) != len(values):
-                raise ConfigError(f"AutoHasConfig.{name} lists a value twice: {list(values)}.")
+                raise ConfigError(
+                    f"AutoHasConfig.{name} lists a value twice: {list(values)}; drop the repeat."
+                )
             if min(values) < 0 or (name == "augment" and max(values) > 1):
                 raise ConfigError(f"AutoHasConfig.{name} choices must be in range, got {values}.")
         if any(int(v) != v or v < 1 for v in self.batch_size):
