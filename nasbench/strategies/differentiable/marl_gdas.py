@@ -64,6 +64,10 @@ class MarlGdasConfig(GdasConfig):
     retrain_rounds: int = option(
         0, "rounds to retrain derived/baseline agents (0: as search)", min=0
     )
+    select_on_val: bool = option(
+        True,
+        "retrained agents keep the round's weights that localise the validation volumes best",
+    )
     baselines: bool = option(True, "also train the hand-designed agents and the regressor")
     regressor_epochs: int = option(40, "epochs of the direct regression baseline", min=1)
 
