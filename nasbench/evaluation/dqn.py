@@ -69,7 +69,10 @@ class DqnSettings:
         gamma: discount.
         lr: Adam learning rate of the weights.
         epsilon_start, epsilon_end: exploration, linear over the rounds.
-        target_every: updates between target-network copies.
+        target_every: updates between target-network copies. 32 (a round's updates in
+            the localisation benchmark): copied every 10 updates the target chased the
+            online network and the Q-values of some runs grew past their bound
+            ``1 / (1 - gamma)`` (issue 22, ``benchmarks/README.md``).
         multiscale: patches sampled every ``step`` voxels (False: full resolution).
         double_dqn: Double DQN targets (False: plain max over the target network).
         scale_rewards: the learner's reward is the distance decrease over the step size,
@@ -93,7 +96,7 @@ class DqnSettings:
     lr: float = 1e-3
     epsilon_start: float = 1.0
     epsilon_end: float = 0.1
-    target_every: int = 10
+    target_every: int = 32
     multiscale: bool = True
     double_dqn: bool = True
     scale_rewards: bool = True
