@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -351,6 +352,40 @@ def test_with_validation_the_loop_ends_with_the_best_rounds_weights():
     # The same loop without validation keeps the last round's weights (same trajectory).
     last, plain = _tiny_loop(4)
     assert torch.equal(plain[1].weight, seen[3]) and "val" not in last[0]
+
+
+class _Recorder(nn.Module):
+    """Q = a learned bias; every forward records which copy ran it and its bias."""
+
+    def __init__(self, log):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(6))
+        self.record = log.append  # a builtin method: the target's deepcopy shares the log
+
+    def forward(self, obs):
+        self.record((id(self), float(self.bias.detach().sum())))
+        return self.bias.expand(*obs[1].shape[:2], 6) + 0 * obs[0].sum()
+
+
+@pytest.mark.parametrize(("every", "copies"), [(4, 2), (1, 8), (32, 1)])
+def test_the_target_network_is_copied_every_target_every_updates(every, copies):
+    volumes = torch.rand(2, 8, 8, 8, generator=torch.Generator().manual_seed(0))
+    targets = torch.tensor([[[2.0, 2.0, 2.0]], [[5.0, 5.0, 5.0]]])
+    s = DqnSettings(rounds=1, updates=8, envs=2, episode_steps=3, patch=3, batch_size=4)
+    log = []
+    net = _Recorder(log)
+    train_dqn(net, volumes, targets, dataclasses.replace(s, target_every=every), seed=0)
+    # One target forward per update (Double DQN's online pick is the online net's).
+    seen = [b for who, b in log if who != id(net)]
+    assert len(seen) == 8 and len(dict.fromkeys(seen)) == copies
+
+
+def test_the_default_target_period_is_a_benchmark_rounds_updates():
+    from nasbench.strategies import create_strategy
+
+    # 10 let the Q-values of some runs diverge (benchmarks/README.md, issue 22).
+    assert DqnSettings().target_every == 32
+    assert create_strategy("marl-gdas").config.target_every == 32
 
 
 def test_the_validation_score_is_the_mean_greedy_distance_in_voxels():
