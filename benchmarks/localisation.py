@@ -13,6 +13,11 @@ Per seed, one ``nasbench.search(SearchConfig(strategy="marl-gdas", ...))`` on
    error per landmark (voxels and mm) and the angle between the true plane and the plane
    through the three estimates; ``start`` is the error of not moving at all.
 
+Each arm of agents keeps the weights of its round that localised the 12 validation
+volumes best (``val_vox``, ``best_round``; ``--last-round``: the last round's weights,
+the behaviour before). ``free_ops`` is the share of the searched agents' cell edges that
+carry a parameter-free op (skip, pools).
+
 Ratios are the searched agents' mean mm error over each baseline's (below 1: better).
 Times are wall seconds on this machine (its load moves them).
 
@@ -25,6 +30,7 @@ Usage::
                                                         # agents 14 x 32
     python benchmarks/localisation.py --shared 5 3 --own 3 1   # the paper's layout (slower)
     python benchmarks/localisation.py --seeds 0 1 --retrain-rounds 20 --json out.json
+    python benchmarks/localisation.py --last-round      # no validation selection
 """
 
 from __future__ import annotations
@@ -100,6 +106,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="full-resolution patches at every step (the old observation)",
     )
+    p.add_argument(
+        "--last-round",
+        action="store_true",
+        help="agents keep their last round's weights (default: the best on validation)",
+    )
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of the agents")
     p.add_argument("--patch", type=int, default=11, help="patch edge each agent sees")
     p.add_argument("--episode-steps", type=int, default=24)
@@ -116,7 +127,8 @@ def config_for(args: argparse.Namespace, seed: int):
 
     if args.quick:
         q = QUICK
-        agent = {**q["agent"], "patch": q["patch"], "episode_steps": q["episode_steps"]}
+        agent = {**q["agent"], "patch": q["patch"], "episode_steps": q["episode_steps"],
+                 "select_on_val": not args.last_round}  # fmt: skip
         size, limit, rounds, updates = q["size"], q["limit"], q["rounds"], q["updates"]
     else:
         agent = {
@@ -126,7 +138,7 @@ def config_for(args: argparse.Namespace, seed: int):
             "shared_normal": args.shared[0], "shared_reduce": args.shared[1],
             "agent_normal": args.own[0], "agent_reduce": args.own[1],
             "multiscale": not args.single_scale, "retrain_rounds": args.retrain_rounds,
-            "start_curriculum": args.curriculum,
+            "start_curriculum": args.curriculum, "select_on_val": not args.last_round,
         }  # fmt: skip
         size, limit, rounds, updates = args.size, args.limit, args.rounds, args.updates
     return SearchConfig(
@@ -148,17 +160,47 @@ def run_seed(args: argparse.Namespace, seed: int, folder: Path) -> list[dict]:
     result = nasbench.search(config_for(args, seed), folder / f"seed{seed}")
     events = load(folder / f"seed{seed}").events
     seconds = events[events["kind"] == "localisation_seconds"].iloc[-1]["payload"]
+    cells = events[events["kind"] == "agent_genotypes"].iloc[-1]["payload"]
+    free = free_op_share(cells, config_for(args, seed).strategy_config)
     m = result.metrics
     rows = []
+    nan = float("nan")
     for arm in ARMS:
         row = {"seed": seed, "arm": arm, "dist_vox": m[f"{arm}_dist_vox"],
                "dist_mm": m[f"{arm}_dist_mm"], "plane_deg": m[f"{arm}_plane_angle_deg"],
                "params": m.get(f"{arm}_params", 0.0),
+               "val_vox": m.get(f"{arm}_val_dist_vox", nan),
+               "best_round": m.get(f"{arm}_best_round", nan),
+               "free_ops": free if arm == "searched" else nan,
                "train_s": seconds.get(arm, 0.0), "search_s": seconds["search"]}  # fmt: skip
         for name in sorted(k for k in m if k.startswith(f"{arm}_dist_mm_")):
             row[name[len(arm) + 1 :]] = m[name]
         rows.append(row)
     return rows
+
+
+def free_op_share(genotypes: dict, agent: dict) -> float:
+    """Share of the edges of the cells the searched agents build that are parameter-free.
+
+    Args:
+        genotypes: ``{part: genotype dict}`` (the ``agent_genotypes`` event).
+        agent: the strategy config (how many shared and own cells of each kind).
+
+    Returns:
+        Parameter-free edges (skip, pools) over all edges, each built cell counted once
+        per copy in the layout.
+    """
+    from nasbench.spaces import is_parameter_free
+
+    free = total = 0
+    for part, g in genotypes.items():
+        where = "shared" if part == "shared" else "agent"
+        for kind in ("normal", "reduce"):
+            copies = int(agent.get(f"{where}_{kind}", 0))
+            ops = [op for op, _ in g[kind]]
+            free += copies * sum(is_parameter_free(op) for op in ops)
+            total += copies * len(ops)
+    return free / total if total else 0.0
 
 
 def summarise(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -17,7 +17,10 @@
    coordinates directly; all are scored on the test volumes from the same start
    positions: distance error per landmark in voxels and mm (phase ``test``, metric
    names ``<arm>_dist_vox_<landmark>``..., arms ``searched``, ``hand``, ``regression``,
-   plus ``start`` for the error of not moving at all; with 3 or more landmarks also
+   plus ``start`` for the error of not moving at all; with ``select_on_val`` (default)
+   each arm of agents keeps the weights of its round that localised the validation
+   volumes best (``<arm>_val_dist_vox``, ``<arm>_best_round``; every round's metrics
+   go to a ``retrain_history`` event per arm); with 3 or more landmarks also
    ``<arm>_plane_angle_deg`` and ``<arm>_plane_offset_vox``, the errors of the plane
    through the first three estimates, the plane-localisation view); the wall seconds of the search
    and of each arm's training go to a ``localisation_seconds`` event.
@@ -110,10 +113,11 @@ def run_localisation_search(
     check_new_run_dir(run_dir)
     train = _volumes(config, "train")  # before the store: bad data leaves no folder behind
     test = _volumes(config, "test")
+    val = _volumes(config, "val")
     store = RunStore.create(run_dir, config.to_dict(), capture_environment("cpu"))
     with store:
         with recording_status(store):
-            result = _Search(config, store, Path(run_dir), progress).run(train, test)
+            result = _Search(config, store, Path(run_dir), progress).run(train, test, val)
         store.set_status(result.status)
         return result
 
@@ -130,7 +134,7 @@ class _Search:
         self.own = (self.m.agent_normal, self.m.agent_reduce)
         self.stopped = False
 
-    def run(self, train: tuple, test: tuple) -> SearchResult:
+    def run(self, train: tuple, test: tuple, val: tuple | None = None) -> SearchResult:
         from nasbench.evaluation.dqn import train_dqn
         from nasbench.models.marl_network import MarlSupernet
 
@@ -179,7 +183,7 @@ class _Search:
         if self.stopped:
             return SearchResult(self.run_dir, "stopped", genotypes["shared"], {}, steps)
         self.seconds = {"search": time.perf_counter() - started}
-        metrics = self._score(genotypes, train, test, ds)
+        metrics = self._score(genotypes, train, test, ds, val)
         # Wall seconds are an event, not metrics: metrics stay equal for equal seeds.
         self.store.log_event("localisation_seconds", self.seconds, step=steps)
         self.store.log_metrics(steps, rounds - 1, "test", metrics)
@@ -217,8 +221,15 @@ class _Search:
             line = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
             print(f"round {r + 1}/{self.settings.rounds}: {line}", file=sys.stderr)
 
-    def _score(self, genotypes: dict, train: tuple, test: tuple, ds: Any) -> dict[str, float]:
-        """Retrain the derived agents (and the baselines) and score them on the test set."""
+    def _score(
+        self, genotypes: dict, train: tuple, test: tuple, ds: Any, val: tuple | None = None
+    ) -> dict[str, float]:
+        """Retrain the derived agents (and the baselines) and score them on the test set.
+
+        With ``val`` (and ``select_on_val``) each arm of agents ends with the weights of
+        its round that localised the validation volumes best (the same seeded starts for
+        every arm and round), not the last round's.
+        """
         from nasbench.evaluation.dqn import (
             distance_errors,
             localise,
@@ -226,6 +237,7 @@ class _Search:
             regress,
             train_dqn,
             train_regressor,
+            validation_score,
         )
         from nasbench.evaluation.landmark_env import random_starts
         from nasbench.models.marl_network import LandmarkRegressor, MarlNetwork
@@ -252,6 +264,16 @@ class _Search:
             return {f"{arm}_{k}": v for k, v in errors.items()}
 
         out = score("start", starts.float())
+        validate = None
+        if val is not None and m.select_on_val:
+            val_volumes, val_targets, _ = val
+            val_starts = random_starts(
+                len(val_volumes),
+                targets.shape[1],
+                val_volumes.shape[1],
+                torch.Generator().manual_seed(seed + 4),
+            )
+            validate = validation_score(val_volumes, val_targets, retrain, val_starts)
         layout = {
             "channels": m.channels,
             "shared": self.shared,
@@ -264,8 +286,13 @@ class _Search:
             arms["hand"] = MarlNetwork.hand_designed(targets.shape[1], n_nodes=m.n_nodes, **layout)
         for arm, net in arms.items():
             started = time.perf_counter()
-            train_dqn(net, volumes, targets, retrain, seed=seed + 2)
+            history = train_dqn(net, volumes, targets, retrain, seed=seed + 2, validate=validate)
             self.seconds[arm] = time.perf_counter() - started
+            self.store.log_event("retrain_history", {"arm": arm, "rounds": history})
+            if validate is not None:
+                kept = next(r for r, h in enumerate(history) if h["best"])
+                out[f"{arm}_val_dist_vox"] = history[kept]["val"]
+                out[f"{arm}_best_round"] = float(kept)
             found = localise(net, test_volumes, test_targets, retrain, starts)
             out.update(score(arm, found))
             out[f"{arm}_params"] = float(sum(p.numel() for p in net.parameters()))

@@ -18,6 +18,12 @@ A round is: one batch of episodes, then ``updates`` gradient steps on replay bat
 A differentiable search hooks in through ``arch_step(batch, loss_fn)`` (called after
 each weight step, on its own replay batch) and ``on_round(round)``.
 
+With ``validate`` (a score of the network, lower better; :func:`validation_score`:
+the mean distance of greedy episodes on held-out volumes) the loop keeps the weights of
+the round that scored best and ends with them, as the DQN landmark agents select their
+model on validation volumes: the greedy policy of a Q-network still learning swings from
+one round to the next, and the last round's weights are one draw of that swing.
+
 Example:
     >>> q_targets(torch.tensor([[1.0]]), torch.tensor([[[0.0, 2.0]]]), torch.tensor([0.0]), 0.5)
     tensor([[2.]])
@@ -63,7 +69,10 @@ class DqnSettings:
         gamma: discount.
         lr: Adam learning rate of the weights.
         epsilon_start, epsilon_end: exploration, linear over the rounds.
-        target_every: updates between target-network copies.
+        target_every: updates between target-network copies. 32 (a round's updates in
+            the localisation benchmark): copied every 10 updates the target chased the
+            online network and the Q-values of some runs grew past their bound
+            ``1 / (1 - gamma)`` (issue 22, ``benchmarks/README.md``).
         multiscale: patches sampled every ``step`` voxels (False: full resolution).
         double_dqn: Double DQN targets (False: plain max over the target network).
         scale_rewards: the learner's reward is the distance decrease over the step size,
@@ -87,7 +96,7 @@ class DqnSettings:
     lr: float = 1e-3
     epsilon_start: float = 1.0
     epsilon_end: float = 0.1
-    target_every: int = 10
+    target_every: int = 32
     multiscale: bool = True
     double_dqn: bool = True
     scale_rewards: bool = True
@@ -249,6 +258,7 @@ def train_dqn(
     weight_parameters: list[torch.Tensor] | None = None,
     arch_step: Callable[[dict, Callable], dict] | None = None,
     on_round: Callable[[int, dict], bool | None] | None = None,
+    validate: Callable[[nn.Module], float] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``net`` by deep Q-learning on the training volumes.
 
@@ -263,10 +273,14 @@ def train_dqn(
             weight step (a differentiable search's architecture update).
         on_round: called before round ``r`` with the last round's metrics; returning True
             stops the loop (a stop request).
+        validate: scores the network after each round (lower is better, e.g.
+            :func:`validation_score`); the network ends with the weights of the best
+            round (the earliest on ties) instead of the last one's. None: the last round's.
 
     Returns:
         One metrics dict per round: ``td_loss``, ``reward`` (mean per step and agent),
-        ``epsilon`` and, with ``arch_step``, its metrics.
+        ``epsilon``, with ``validate`` its score ``val`` and ``best`` (1.0 on the kept
+        round, else 0.0), and, with ``arch_step``, its metrics.
     """
     s = settings
     gen = torch.Generator().manual_seed(seed)
@@ -276,6 +290,7 @@ def train_dqn(
     target_net = copy.deepcopy(net)
     modes, target_modes = _Modes(net), _Modes(target_net)
     steps, updates, history, last = step_schedule(s.coarse_step), 0, [], {}
+    best: tuple[float, int, dict] | None = None  # (score, round, weights)
     for r in range(s.rounds):
         if on_round is not None and on_round(r, last):
             break
@@ -328,8 +343,51 @@ def train_dqn(
         }
         for key in arch[0] if arch else ():
             last[key] = float(np.mean([a[key] for a in arch]))
+        if validate is not None:
+            last["val"] = float(validate(net))
+            modes.set(True)
+            if best is None or last["val"] < best[0]:
+                best = (last["val"], r, copy.deepcopy(net.state_dict()))
         history.append(last)
+    if best is not None:
+        net.load_state_dict(best[2])
+        for r, h in enumerate(history):
+            h["best"] = float(r == best[1])
     return history
+
+
+def validation_score(
+    volumes: torch.Tensor, targets: torch.Tensor, settings: DqnSettings, starts: torch.Tensor
+) -> Callable[[nn.Module], float]:
+    """A ``validate`` for :func:`train_dqn`: mean voxel distance of greedy episodes.
+
+    Args:
+        volumes, targets: ``(N, S, S, S)`` and ``(N, K, 3)`` held-out (validation) volumes.
+        settings: the loop's settings (patch, steps, episode length).
+        starts: ``(N, K, 3)`` start voxels, the same for every round.
+
+    Returns:
+        ``score(net)``: the mean distance in voxels over every volume and landmark where
+        :func:`localise` leaves the agents (the network is left in evaluation mode).
+
+    Example:
+        >>> class Plus(nn.Module):
+        ...     def forward(self, obs):  # always +d
+        ...         q = torch.zeros(*obs[1].shape[:2], 6); q[..., 0] = 1; return q
+        >>> score = validation_score(torch.zeros(1, 8, 8, 8), torch.tensor([[[4, 4, 4]]]),
+        ...                          DqnSettings(patch=3, episode_steps=3, coarse_step=1),
+        ...                          torch.tensor([[[1, 4, 4]]]))
+        >>> score(Plus())
+        0.0
+    """
+    if volumes.shape[0] == 0:
+        raise ConfigError("validation needs at least one volume; the split is empty.")
+
+    def score(net: nn.Module) -> float:
+        found = localise(net, volumes, targets, settings, starts)
+        return float((found - targets.float()).norm(dim=-1).mean())
+
+    return score
 
 
 def _targets(

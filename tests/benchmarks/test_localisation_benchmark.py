@@ -36,8 +36,23 @@ def test_quick_config_is_the_tiny_one(bench):
     assert full.strategy_config["multiscale"] and full.strategy_config["envs"] == 16
     assert (full.strategy_config["shared_normal"], full.strategy_config["agent_reduce"]) == (1, 0)
     full.validate()
+    assert full.strategy_config["select_on_val"]
+    assert not bench.config_for(bench.parse_args(["--last-round"]), 0).strategy_config[
+        "select_on_val"
+    ]
     old = bench.config_for(bench.parse_args(["--single-scale", "--shared", "5", "3"]), seed=0)
     assert not old.strategy_config["multiscale"] and old.strategy_config["shared_reduce"] == 3
+
+
+def test_the_share_of_parameter_free_edges_counts_every_built_cell(bench):
+    pool, conv = ["max_pool_3x3", 0], ["conv_3x3", 1]
+    cells = {
+        "shared": {"normal": [pool, conv], "reduce": [pool, pool]},
+        "agent0": {"normal": [conv, conv], "reduce": [pool, pool]},
+    }
+    agent = {"shared_normal": 2, "shared_reduce": 1, "agent_normal": 1, "agent_reduce": 0}
+    # shared: 2 x (1 of 2) + 1 x (2 of 2); agent0: 1 x (0 of 2); its reduce is not built
+    assert bench.free_op_share(cells, agent) == pytest.approx(4 / 8)
 
 
 @pytest.mark.slow

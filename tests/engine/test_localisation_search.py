@@ -76,6 +76,31 @@ def test_search_writes_alphas_of_every_agent_genotypes_and_test_metrics(tiny_run
     assert result.metrics["searched_params"] > 0 and result.metrics["hand_params"] > 0
 
 
+def test_each_arm_of_agents_keeps_its_best_round_on_the_validation_volumes(tiny_run):
+    result, run_dir = tiny_run
+    events = load(run_dir).events
+    histories = {
+        e["arm"]: e["rounds"] for e in events[events["kind"] == "retrain_history"]["payload"]
+    }
+    assert set(histories) == {"searched", "hand"}
+    for arm, rounds in histories.items():
+        vals = [h["val"] for h in rounds]
+        kept = int(result.metrics[f"{arm}_best_round"])
+        assert len(rounds) == 2 and [h["best"] for h in rounds].count(1.0) == 1
+        assert rounds[kept]["best"] == 1.0 and vals[kept] == min(vals)
+        assert result.metrics[f"{arm}_val_dist_vox"] == min(vals)
+
+
+@pytest.mark.slow
+def test_without_selection_the_agents_end_with_their_last_round(tmp_path):
+    config = tiny_marl(strategy_config={**TINY_AGENTS, "select_on_val": False})
+    result = nasbench.search(config, tmp_path / "run")
+    events = load(tmp_path / "run").events
+    histories = events[events["kind"] == "retrain_history"]["payload"]
+    assert len(histories) == 2 and all("val" not in h["rounds"][0] for h in histories)
+    assert not any(k.endswith(("_best_round", "_val_dist_vox")) for k in result.metrics)
+
+
 def test_the_alpha_view_draws_one_agent(tiny_run):
     from nasbench.viz import plot_alphas
 

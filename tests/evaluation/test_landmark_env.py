@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -19,6 +20,7 @@ from nasbench.evaluation.dqn import (
     q_targets,
     td_loss,
     train_dqn,
+    validation_score,
 )
 from nasbench.evaluation.landmark_env import (
     STATE_DIM,
@@ -321,6 +323,91 @@ def test_dqn_loop_is_deterministic_and_calls_its_hooks():
     (h1, seen, w1), (h2, _, w2) = run(), run()
     assert seen == [0, 1] and len(h1) == 2 and h1 == h2 and torch.equal(w1, w2)
     assert h1[0]["epsilon"] == 1.0 and h1[0]["arch_loss"] == 1.0
+
+
+def _tiny_loop(rounds, validate=None):
+    volumes = torch.rand(2, 8, 8, 8, generator=torch.Generator().manual_seed(0))
+    targets = torch.tensor([[[2.0, 2.0, 2.0]], [[5.0, 5.0, 5.0]]])
+    s = DqnSettings(rounds=rounds, updates=2, envs=2, episode_steps=3, patch=3, batch_size=4)
+    net = torch.nn.Sequential(torch.nn.Flatten(2), torch.nn.Linear(27, 6))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net[1].reset_parameters()
+    hist = train_dqn(lambda_net(net), volumes, targets, s, seed=3, validate=validate)
+    return hist, net
+
+
+def test_with_validation_the_loop_ends_with_the_best_rounds_weights():
+    scores, seen = iter([3.0, 1.0, 2.0, 1.0]), []
+
+    def validate(net):
+        seen.append(net.inner[1].weight.detach().clone())
+        return next(scores)
+
+    hist, net = _tiny_loop(4, validate)
+    # Round 1 scored best (round 3 ties it later: the earlier one stays).
+    assert torch.equal(net[1].weight, seen[1]) and not torch.equal(seen[1], seen[3])
+    assert [h["val"] for h in hist] == [3.0, 1.0, 2.0, 1.0]
+    assert [h["best"] for h in hist] == [0.0, 1.0, 0.0, 0.0]
+    # The same loop without validation keeps the last round's weights (same trajectory).
+    last, plain = _tiny_loop(4)
+    assert torch.equal(plain[1].weight, seen[3]) and "val" not in last[0]
+
+
+class _Recorder(nn.Module):
+    """Q = a learned bias; every forward records which copy ran it and its bias."""
+
+    def __init__(self, log):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(6))
+        self.record = log.append  # a builtin method: the target's deepcopy shares the log
+
+    def forward(self, obs):
+        self.record((id(self), float(self.bias.detach().sum())))
+        return self.bias.expand(*obs[1].shape[:2], 6) + 0 * obs[0].sum()
+
+
+@pytest.mark.parametrize(("every", "copies"), [(4, 2), (1, 8), (32, 1)])
+def test_the_target_network_is_copied_every_target_every_updates(every, copies):
+    volumes = torch.rand(2, 8, 8, 8, generator=torch.Generator().manual_seed(0))
+    targets = torch.tensor([[[2.0, 2.0, 2.0]], [[5.0, 5.0, 5.0]]])
+    s = DqnSettings(rounds=1, updates=8, envs=2, episode_steps=3, patch=3, batch_size=4)
+    log = []
+    net = _Recorder(log)
+    train_dqn(net, volumes, targets, dataclasses.replace(s, target_every=every), seed=0)
+    # One target forward per update (Double DQN's online pick is the online net's).
+    seen = [b for who, b in log if who != id(net)]
+    assert len(seen) == 8 and len(dict.fromkeys(seen)) == copies
+
+
+def test_the_default_target_period_is_a_benchmark_rounds_updates():
+    from nasbench.strategies import create_strategy
+
+    # 10 let the Q-values of some runs diverge (benchmarks/README.md, issue 22).
+    assert DqnSettings().target_every == 32
+    assert create_strategy("marl-gdas").config.target_every == 32
+
+
+def test_the_validation_score_is_the_mean_greedy_distance_in_voxels():
+    targets = torch.tensor([[[4.0, 8.0, 8.0], [8.0, 4.0, 8.0]]])
+    s = DqnSettings(episode_steps=12, coarse_step=1, patch=3)
+    starts = torch.tensor([[[8, 8, 8], [8, 8, 8]]])
+    score = validation_score(torch.zeros(1, 16, 16, 16), targets, s, starts)
+    assert score(_Oracle(targets)) <= 0.5  # walks there (and oscillates round it)
+
+    class Plus(nn.Module):  # always +d: two steps from (4, 4, 4) end at (6, 4, 4)
+        def forward(self, obs):
+            q = torch.zeros(*obs[1].shape[:2], 6)
+            q[..., 0] = 1.0
+            return q
+
+    targets = torch.tensor([[[6.0, 4.0, 4.0], [4.0, 4.0, 7.0]]])
+    s = DqnSettings(episode_steps=2, coarse_step=1, patch=3)
+    starts = torch.tensor([[[4, 4, 4], [4, 4, 4]]])
+    score = validation_score(torch.zeros(1, 16, 16, 16), targets, s, starts)
+    assert score(Plus()) == pytest.approx((0.0 + 13**0.5) / 2)
+    with pytest.raises(ConfigError, match="at least one volume"):
+        validation_score(torch.zeros(0, 16, 16, 16), targets[:0], s, starts[:0])
 
 
 def test_the_start_curriculum_widens_from_the_landmark_to_the_central_box():

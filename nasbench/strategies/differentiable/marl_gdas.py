@@ -52,7 +52,9 @@ class MarlGdasConfig(GdasConfig):
     lr: float = option(1e-3, "Adam learning rate of the network weights", min=0.0)
     epsilon_start: float = option(1.0, "exploration rate of the first round", min=0.0, max=1.0)
     epsilon_end: float = option(0.1, "exploration rate of the last round", min=0.0, max=1.0)
-    target_every: int = option(10, "updates between target-network copies", min=1)
+    target_every: int = option(
+        32, "updates between target-network copies (10 let the Q-values diverge)", min=1
+    )
     multiscale: bool = option(True, "patch sampled every step voxels (coarse view at big steps)")
     double_dqn: bool = option(True, "Double DQN targets (online net picks, target net values)")
     start_curriculum: float = option(
@@ -63,6 +65,10 @@ class MarlGdasConfig(GdasConfig):
     )
     retrain_rounds: int = option(
         0, "rounds to retrain derived/baseline agents (0: as search)", min=0
+    )
+    select_on_val: bool = option(
+        True,
+        "retrained agents keep the round's weights that localise the validation volumes best",
     )
     baselines: bool = option(True, "also train the hand-designed agents and the regressor")
     regressor_epochs: int = option(40, "epochs of the direct regression baseline", min=1)
