@@ -216,6 +216,7 @@ def retrain(
     check_task(info, space)
     genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
+    _check_recipe_fits(config, info.task)
     wanted = _baselines(baseline, info.task)
     size = int(data.get("size", 28))
     input_shape = (1, info.in_channels, *([size] * info.spatial_dims))
@@ -339,6 +340,29 @@ def retrained_network(
     genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
     return build(genotype, skeleton, seed=config.seed)
+
+
+def _check_recipe_fits(config: TrainConfig, task: str) -> None:
+    """Refuse a recipe setting that this task's training loss would silently ignore.
+
+    ``seg_loss`` shapes the segmentation loss only; ``label_smoothing`` and a
+    ``"balanced"`` ``class_weight`` the classification loss only. Asked for on another
+    task they would change nothing, while the person believes they did.
+    """
+    ignored = []
+    if task != "segmentation" and config.seg_loss != TrainConfig.seg_loss:
+        ignored.append(("seg_loss", config.seg_loss, "segmentation"))
+    if task not in CLASSIFICATION_TASKS:
+        if config.label_smoothing:
+            ignored.append(("label_smoothing", config.label_smoothing, "classification"))
+        if config.class_weight == "balanced":
+            ignored.append(("class_weight", config.class_weight, "classification"))
+    if ignored:
+        name, value, kind = ignored[0]
+        raise ConfigError(
+            f"{name}={value!r} applies to {kind} runs only, but this run's data is a {task} "
+            f"task; leave --{name.replace('_', '-')} at its default."
+        )
 
 
 def _baselines(baseline: bool | str | Sequence[str] | None, task: str) -> tuple[str, ...]:

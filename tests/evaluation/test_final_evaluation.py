@@ -165,6 +165,32 @@ def test_a_baseline_that_does_not_fit_the_task_is_one_line(run_dir):
 
 
 @pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"seg_loss": "dicece_batch"}, "seg_loss='dicece_batch' applies to segmentation runs"),
+        ({"label_smoothing": 0.1}, None),
+        ({"class_weight": "balanced"}, None),
+    ],
+)
+def test_a_recipe_setting_the_task_would_ignore_is_one_line(run_dir, change, message):
+    from nasbench.evaluation.final_evaluation import _check_recipe_fits
+
+    recipe = TrainConfig(**{**QUICK.to_dict(), **change})
+    if message is None:  # classification settings on a classification run are used
+        _check_recipe_fits(recipe, "binary")
+        with pytest.raises(ConfigError, match="applies to classification runs only") as err:
+            _check_recipe_fits(recipe, "segmentation")
+    else:
+        before = len(load(run_dir).events)
+        with pytest.raises(ConfigError, match=re.escape(message)) as err:
+            retrain(run_dir, recipe, baseline="none")
+        assert len(load(run_dir).events) == before  # refused before anything was recorded
+        assert "leave --seg-loss at its default" in str(err.value)
+        _check_recipe_fits(recipe, "segmentation")  # where it applies, it is accepted
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
     ("asked", "message"),
     [
         ("resnet1", "Did you mean 'resnet18'?"),
