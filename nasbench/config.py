@@ -268,6 +268,8 @@ class SearchConfig:
                 "set dataset.size to one of them."
             )
         entry = registry.get("strategy", self.strategy)
+        if entry.kind != "discrete":
+            self._refuse_evaluator_settings()
         if entry.kind == "multi-agent":  # its own network and loop: no space to check
             self._validate_localisation(info)
             return
@@ -318,6 +320,22 @@ class SearchConfig:
         check_dataset = getattr(entry.cls, "check_dataset", None)
         if check_dataset is not None:  # UnNAS: can its pretext task be made from this data?
             check_dataset(strategy_config, info, self.dataset.size)
+
+    def _refuse_evaluator_settings(self) -> None:
+        """Only a discrete strategy scores candidates with an evaluator; any other would
+        silently ignore ``evaluator``/``evaluator_config``, so a changed one is refused."""
+        changed = []
+        if self.evaluator != "train":
+            changed.append(f"evaluator {self.evaluator!r}")
+        if self.evaluator_config:
+            changed.append(f"evaluator_config {self.evaluator_config!r}")
+        if changed:
+            discrete = ", ".join(registry.names("strategy", kind="discrete"))
+            raise ConfigError(
+                f"{' and '.join(changed)} would be ignored: strategy {self.strategy!r} trains "
+                "its supernet (or networks) itself and uses no evaluator; remove evaluator and "
+                f"evaluator_config, or pick a discrete strategy ({discrete})."
+            )
 
     def _validate_localisation(self, info: Any) -> None:
         """A multi-agent localisation search (``marl-gdas``): its data and settings."""

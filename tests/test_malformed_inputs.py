@@ -126,6 +126,8 @@ CONFIG_VALUES = [
     ("epoch", 3, "'epoch'"), ("evaluator_config", [1], "[1]"), ("executor_config", 3, "3"),
     ("max_seconds", "ten", "'ten'"), ("max_seconds", INF, "inf"),
     ("max_evaluations", 1.5, "1.5"), ("space.skeleton.n_cells", -1, "n_cells"),
+    ("evaluator_config", {"epochs": 3}, "evaluator_config {'epochs': 3}"),
+    ("evaluator", "proxy", "evaluator 'proxy'"),
 ]  # fmt: skip
 
 DISCRETE = {**BASE, "strategy": "random", "evaluator": "proxy", "max_evaluations": 4}
@@ -458,6 +460,9 @@ NEWER_CONFIGS = [
     ("marl-roi-size", _changed(MARL, roi_size=8), "roi_size"),
     ("marl-max-seconds", _changed(MARL, max_seconds=5), "max_seconds"),
     ("marl-unknown-option", _changed(MARL, strategy_config__patchh=5), "'patchh'"),
+    ("marl-evaluator-config", _changed(MARL, evaluator_config={"epochs": 2}),
+     "evaluator_config {'epochs': 2}"),
+    ("unnas-evaluator", _changed(BASE, strategy="unnas", evaluator="table"), "'table'"),
     ("darts-nodes-over-cap", _changed(BASE, space__n_nodes=33), "n_nodes 33"),
     ("nb201-nodes-over-cap", {**DISCRETE, "space": {"name": "nb201", "n_nodes": 33}},
      "n_nodes 33"),
