@@ -751,6 +751,16 @@ def newer_api_cases() -> list[tuple[str, Callable[[Path], object], str]]:
             nibabel.save(nibabel.Nifti1Image(array, np.eye(4)), str(tmp / "mr" / f"{i}.nii.gz"))
         return register_recon_folder(tmp / "mr", name="nan-slices")
 
+    def recon_folder_with_option(tmp: Path) -> object:
+        import nibabel
+
+        (tmp / "mr").mkdir()
+        for i in range(3):
+            array = np.full((4, 8, 8), float(i), np.float32)
+            nibabel.save(nibabel.Nifti1Image(array, np.eye(4)), str(tmp / "mr" / f"{i}.nii.gz"))
+        info = register_recon_folder(tmp / "mr", name="option-slices")
+        return data.load(info.name, size=32, acceleration=4)
+
     moved = {"landmarks": {"apex": [1, 2, 9], "base": [4, 4, 4]}}
     fewer = {"landmarks": {"apex": [1, 2, 3]}}
     return [
@@ -777,9 +787,21 @@ def newer_api_cases() -> list[tuple[str, Callable[[Path], object], str]]:
                                                               acceleration=0), "got 0"),
         ("mni-recon-option-typo", lambda tmp: data.load("mni152-recon", size=32, mask_kind="x"),
          "'mask_kind'"),
+        ("medmnist-option-typo", lambda tmp: data.load("breastmnist", root=tmp, download=False,
+                                                       verfy=True), "'verfy'"),
+        ("mednist-option", lambda tmp: data.load("mednist", root=tmp, size=64, download=False,
+                                                 cache_rate=1.0), "'cache_rate'"),
+        ("decathlon-option", lambda tmp: data.load("msd-spleen", root=tmp, size=32,
+                                                   download=False, fold=2), "'fold'"),
+        ("folder-option-typo", lambda tmp: data.load("folder", path=tmp, num_class=2),
+         "'num_class'"),
+        ("landmark-folder-option", lambda tmp: data.load(
+            register_landmark_folder(landmark_folder(tmp), "lm-f", 8).name, size=8, length=3),
+         "'length'"),
         ("recon-mask-centre-text", lambda tmp: draw_mask(32, 4, "x"), "'x'"),
         ("recon-mask-no-columns", lambda tmp: draw_mask(0, 4), "got 0"),
         ("recon-folder-nan-slices", nan_recon_folder, "1.nii.gz"),
+        ("recon-folder-option", recon_folder_with_option, "'acceleration'"),
         ("trainconfig-drop-path-text", lambda tmp: TrainConfig(drop_path_prob="x").validate(),
          "'x'"),
         ("trainconfig-lr-bool", lambda tmp: TrainConfig(lr=True).validate(), "True"),
