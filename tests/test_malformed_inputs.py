@@ -234,7 +234,19 @@ def run_dir_cases() -> list[Case]:
         Case("stop-missing", ["stop", "{tmp}/nope"], "nope"),
         Case("stop-not-a-run", ["stop", "{tmp}"], "not a run folder"),
         Case("stop-a-file", ["stop", "{tmp}/afile"], "afile", file_at("afile")),
-    ]
+        # A refused retrain reads the run first: its folder must not gain -wal/-shm files.
+        Case("retrain-refused-recipe", ["retrain", "{tmp}/run", "--seg-loss", "dicece_batch"],
+             "seg_loss", existing_run),
+        Case("retrain-bad-genotype", ["retrain", "{tmp}/run", "--genotype", "nope"], "'nope'",
+             existing_run),
+        Case("retrain-cells-zero", ["retrain", "{tmp}/run", "--cells", "0"], "n_cells",
+             existing_run),
+        Case("retrain-a-file", ["retrain", "{tmp}/afile"], "afile", file_at("afile")),
+        Case("retrain-not-a-run", ["retrain", "{tmp}"], "not a run folder"),
+        Case("report-a-finished-run-out-in-a-file",
+             ["report", "{tmp}/run", "--out", "{tmp}/afile/r.html"], "afile",
+             lambda tmp: (existing_run(tmp), file_at("afile")(tmp))),
+    ]  # fmt: skip
 
 
 # ---- datasets: .npz files and folders ---------------------------------------------------
