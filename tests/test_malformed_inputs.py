@@ -946,6 +946,30 @@ def test_malformed_input_in_a_real_process(argv, names, tmp_path):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("estimate", [False, True], ids=["search", "estimate"])
+def test_a_network_too_large_for_memory_is_one_line(estimate, tmp_path):
+    """Widths pass validation (it cannot know the machine); allocating them fails in torch.
+    Under a 6 GiB address-space limit the supernet's first convolution cannot be allocated:
+    one line says how much it asked for and which sizes to lower, and no run is left."""
+    import resource
+
+    huge = with_key("space.skeleton", {"n_cells": 2, "channels": 100_000})
+    write_config(huge)(tmp_path)
+    before = snapshot(tmp_path)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in search_argv()]
+    limit = 6 * 2**30
+    done = subprocess.run(
+        [sys.executable, "-m", "nasbench", *argv, *(["--estimate"] if estimate else [])],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
+    )  # fmt: skip
+    line = assert_one_error_line(done.returncode, done.stderr, "'channels': 100000")
+    assert "does not fit in memory" in line and "GiB" in line and "batch_size 4" in line
+    assert snapshot(tmp_path) == before
+
+
 def test_a_folder_error_in_a_real_process_is_one_line(tmp_path):
     """MONAI's image readers warn on stderr (no nvImageCodec, read-only arrays): a person
     typing the command still sees the one error line alone."""

@@ -102,6 +102,7 @@ def run_search_command(args: argparse.Namespace) -> int:
 def _print_estimate(config: SearchConfig) -> None:
     """``nasbench search --estimate``: time and memory before launch; nothing is written."""
     from nasbench.engine.bilevel import memory_estimate, time_estimate
+    from nasbench.engine.run_setup import network_must_fit
     from nasbench.strategies import get_strategy
 
     kind = get_strategy(config.strategy).kind
@@ -116,8 +117,9 @@ def _print_estimate(config: SearchConfig) -> None:
             f"is {kind} and runs a loop of its own, so size it with epochs instead (try a "
             "run with epochs = 1 to time one)."
         )
-    seconds = time_estimate(config)
-    memory = memory_estimate(config)
+    with network_must_fit(config, estimate_hint=False):
+        seconds = time_estimate(config)
+        memory = memory_estimate(config)
     stage1 = ""
     if "stage1_s" in seconds:
         stage1 = (
