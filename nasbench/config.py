@@ -24,6 +24,8 @@ DEVICES = ("auto", "cpu", "cuda")
 # Strategy kinds whose search trains a supernet in the bilevel loop.
 BILEVEL_KINDS = ("differentiable", "topology", "self-supervised")
 PRECISIONS = ("auto", "fp32", "bf16")
+# Every integer setting (counts, sizes, the seed) stays below this.
+MAX_INT = 2**31
 
 
 def default_space() -> dict[str, Any]:
@@ -523,6 +525,12 @@ def _check_types(config: Any, prefix: str) -> None:
         if checker is None or checker(value):
             if isinstance(value, dict):
                 _check_finite_numbers(value, prefix + f.name)
+            if kind == "int" and abs(value) >= MAX_INT:
+                # Seeds are mixed into 64-bit generator seeds and counts are multiplied
+                # (epochs x steps) into the run store's 64-bit integers.
+                raise ConfigError(
+                    f"{prefix}{f.name} {value} is too large; use a number below 2**31 ({MAX_INT})."
+                )
             continue
         optional = " (or null)" if "None" in allowed else ""
         raise ConfigError(

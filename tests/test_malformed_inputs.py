@@ -128,6 +128,9 @@ CONFIG_VALUES = [
     ("max_evaluations", 1.5, "1.5"), ("space.skeleton.n_cells", -1, "n_cells"),
     ("evaluator_config", {"epochs": 3}, "evaluator_config {'epochs': 3}"),
     ("evaluator", "proxy", "evaluator 'proxy'"),
+    ("epochs", 10**20, "epochs 100000000000000000000"), ("seed", 2**40, "seed 1099511627776"),
+    ("dataset.limit", 10**20, "dataset.limit 100000000000000000000"),
+    ("dataset.batch_size", 2**31, "dataset.batch_size 2147483648"),
 ]  # fmt: skip
 
 DISCRETE = {**BASE, "strategy": "random", "evaluator": "proxy", "max_evaluations": 4}
@@ -179,6 +182,19 @@ def flag_cases() -> list[Case]:
         Case("flag-device", [*run, "--device", "tpu"], "'tpu'", good),
         Case("flag-limit-zero", [*run, "--limit", "0"], "0", good),
         Case("flag-limit-text", [*run, "--limit", "many"], "'many'", good),
+        Case(
+            "flag-epochs-huge",
+            [*run, "--epochs", "99999999999999999999"],
+            "99999999999999999999",
+            good,
+        ),
+        Case("flag-seed-huge", [*run, "--seed", str(2**40)], str(2**40), good),
+        Case(
+            "flag-root-a-file",
+            [*run, "--root", "{tmp}/c.json", "--dataset", "breastmnist"],
+            "c.json",
+            good,
+        ),
         Case("flag-dataset-unknown", [*run, "--dataset", "breastmnst"], "breastmnst", good),
         Case("flag-strategy-unknown", [*run, "--strategy", "dartz"], "dartz", good),
         Case("flag-unknown", [*run, "--fast"], "--fast", good),
