@@ -257,7 +257,11 @@ def run_dir_cases() -> list[Case]:
              existing_run),
         Case("retrain-cells-zero", ["retrain", "{tmp}/run", "--cells", "0"], "n_cells",
              existing_run),
-        Case("retrain-a-file", ["retrain", "{tmp}/afile"], "afile", file_at("afile")),
+        Case("retrain-a-file", ["retrain", "{tmp}/afile"], "is a file", file_at("afile")),
+        Case("retrain-seed-huge", ["retrain", "{tmp}/run", "--seed", str(10**20)], str(10**20),
+             existing_run),
+        Case("retrain-epochs-huge", ["retrain", "{tmp}/run", "--epochs", str(10**20)],
+             str(10**20), existing_run),
         Case("retrain-not-a-run", ["retrain", "{tmp}"], "not a run folder"),
         Case("report-a-finished-run-out-in-a-file",
              ["report", "{tmp}/run", "--out", "{tmp}/afile/r.html"], "afile",
@@ -963,26 +967,31 @@ def test_malformed_input_in_a_real_process(argv, names, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("estimate", [False, True], ids=["search", "estimate"])
-def test_a_network_too_large_for_memory_is_one_line(estimate, tmp_path):
+@pytest.mark.parametrize("command", ["search", "estimate", "retrain"])
+def test_a_network_too_large_for_memory_is_one_line(command, tmp_path):
     """Widths pass validation (it cannot know the machine); allocating them fails in torch.
-    Under a 6 GiB address-space limit the supernet's first convolution cannot be allocated:
-    one line says how much it asked for and which sizes to lower, and no run is left."""
+    Under a 6 GiB address-space limit the network's first convolution cannot be allocated:
+    one line says how much it asked for and which sizes to lower, and nothing is written
+    (no run folder; a retrained run records nothing)."""
     import resource
 
-    huge = with_key("space.skeleton", {"n_cells": 2, "channels": 100_000})
-    write_config(huge)(tmp_path)
+    write_config(with_key("space.skeleton", {"n_cells": 2, "channels": 100_000}))(tmp_path)
+    shutil.copytree(FINISHED_RUN, tmp_path / "finished")
     before = snapshot(tmp_path)
-    argv = [a.replace("{tmp}", str(tmp_path)) for a in search_argv()]
+    argv = {
+        "search": search_argv(),
+        "estimate": [*search_argv(), "--estimate"],
+        "retrain": ["retrain", "{tmp}/finished", "--channels", "100000", "--no-baseline"],
+    }[command]
     limit = 6 * 2**30
     done = subprocess.run(
-        [sys.executable, "-m", "nasbench", *argv, *(["--estimate"] if estimate else [])],
+        [sys.executable, "-m", "nasbench", *[a.replace("{tmp}", str(tmp_path)) for a in argv]],
         capture_output=True, text=True, timeout=120,
         env={**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"},
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
     )  # fmt: skip
     line = assert_one_error_line(done.returncode, done.stderr, "'channels': 100000")
-    assert "does not fit in memory" in line and "GiB" in line and "batch_size 4" in line
+    assert "does not fit in memory" in line and "GiB" in line and "batch" in line
     assert snapshot(tmp_path) == before
 
 

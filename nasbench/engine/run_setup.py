@@ -11,7 +11,6 @@ can read.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +19,8 @@ import torch
 
 from nasbench.config import SearchConfig
 from nasbench.device import resolve_device
-from nasbench.errors import ConfigError, NasbenchError
+from nasbench.errors import NasbenchError
+from nasbench.models.memory import must_fit_in_memory
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
 from nasbench.runs.store import check_new_run_dir
@@ -68,15 +68,17 @@ def open_or_create_run(
     return config, RunStore.create(run_dir, config.to_dict(), environment), parts
 
 
-@contextlib.contextmanager
-def network_must_fit(config: SearchConfig, estimate_hint: bool = True) -> Iterator[None]:
-    """Turn an allocation failure inside the block (building or probing the search's
-    network) into a one-line error naming the sizes to lower, not an allocator traceback:
-    validation cannot know how much memory the machine has.
+def network_must_fit(config: SearchConfig, estimate_hint: bool = True) -> Any:
+    """A block in which an allocation failure (building or probing the search's network)
+    becomes a one-line error naming the search's sizes to lower
+    (:func:`nasbench.models.memory.must_fit_in_memory`).
 
     Args:
         config: the search whose network the block builds.
         estimate_hint: end the message by pointing at ``nasbench search --estimate``.
+
+    Returns:
+        The context manager.
 
     Example:
         >>> with network_must_fit(SearchConfig()):
@@ -85,23 +87,13 @@ def network_must_fit(config: SearchConfig, estimate_hint: bool = True) -> Iterat
         ...
         nasbench.errors.ConfigError: the search's network does not fit in memory; lower space.skeleton {'n_cells': 5, 'channels': 8} (channels, cells) or dataset.batch_size 16, and check with `nasbench search --estimate`.
     """  # noqa: E501
-    try:
-        yield
-    except (MemoryError, RuntimeError) as err:  # torch.OutOfMemoryError is a RuntimeError
-        text = str(err)
-        if not isinstance(err, MemoryError) and not any(
-            words in text.lower() for words in ("can't allocate memory", "out of memory")
-        ):
-            raise
-        asked = re.search(r"allocate (\d+) bytes", text)
-        asked_for = f" (it asked for {int(asked[1]) / 2**30:.1f} GiB at once)" if asked else ""
-        skeleton = (config.space or {}).get("skeleton", "the default")
-        hint = ", and check with `nasbench search --estimate`" if estimate_hint else ""
-        raise ConfigError(
-            f"the search's network does not fit in memory{asked_for}; lower space.skeleton "
-            f"{skeleton!r} (channels, cells) or dataset.batch_size {config.dataset.batch_size}"
-            f"{hint}."
-        ) from None
+    skeleton = (config.space or {}).get("skeleton", "the default")
+    hint = ", and check with `nasbench search --estimate`" if estimate_hint else ""
+    return must_fit_in_memory(
+        "the search's network",
+        f"lower space.skeleton {skeleton!r} (channels, cells) or dataset.batch_size "
+        f"{config.dataset.batch_size}{hint}",
+    )
 
 
 @contextlib.contextmanager
