@@ -165,8 +165,14 @@ def configure_run_dir(parser: argparse.ArgumentParser) -> None:
 
 def run_stop_command(args: argparse.Namespace) -> int:
     """``nasbench stop``: ask a running search to checkpoint and stop."""
-    from nasbench.runs.store import request_stop
+    from nasbench.runs.store import request_stop, run_status
 
+    status = run_status(args.run_dir)
+    if status in ("finished", "failed", "stopped"):  # no search writes it: the row would wait
+        raise ConfigError(
+            f"run '{args.run_dir}' is {status}; no search is running there, so there is "
+            f"nothing to stop (continue it with `nasbench resume {args.run_dir}`)."
+        )
     request_stop(args.run_dir)
     print(f"stop requested for {args.run_dir}; the search stops after its current step.")
     return 0
@@ -194,7 +200,8 @@ def run_runs_command(args: argparse.Namespace) -> int:
     from nasbench.runs.summary import run_summaries
 
     if not Path(args.folder).is_dir():
-        raise ConfigError(f"folder {args.folder} does not exist; pass the folder holding runs.")
+        problem = "is a file" if Path(args.folder).exists() else "does not exist"
+        raise ConfigError(f"folder {args.folder} {problem}; pass the folder holding runs.")
     # Newest first, as nasbench.runs.list_runs orders them (without importing pandas).
     rows = sorted(run_summaries(args.folder), key=_created, reverse=True)
     if not rows:

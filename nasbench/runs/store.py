@@ -202,6 +202,31 @@ def request_stop(run_dir: str | Path) -> None:
         conn.close()
 
 
+def run_status(run_dir: str | Path) -> str:
+    """The latest status of the run in ``run_dir`` (``created`` before any), read without
+    pandas or torch, so that ``nasbench stop`` stays fast.
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        created, running, stopping, stopped, finished or failed.
+
+    Example:
+        >>> run_status("runs/darts-1")  # doctest: +SKIP
+        'finished'
+    """
+    path = require_run(run_dir)
+    conn = open_read_only(path)
+    try:
+        row = conn.execute("SELECT status FROM status ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.DatabaseError as err:
+        raise damaged_database(path, err) from None
+    finally:
+        conn.close()
+    return "created" if row is None else str(row[0])
+
+
 class RunStore:
     """The single writer of a run folder. Create with :meth:`create` or :meth:`open`."""
 
