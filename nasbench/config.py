@@ -430,6 +430,33 @@ class SearchConfig:
             raise ConfigError(
                 f"executor_config must be a dict, got {type(self.executor_config).__name__}."
             )
+        check_executor_settings(self.executor, self.executor_config)
+
+
+def check_executor_settings(name: str, settings: dict[str, Any]) -> None:
+    """Refuse, in one line, a setting the executor ``name`` does not take.
+
+    Args:
+        name: a registered executor (``sequential``, ``process``, ``ray``).
+        settings: its ``executor_config``.
+
+    Example:
+        >>> check_executor_settings("process", {"workers": 2})
+        >>> check_executor_settings("process", {"wrkers": 2})
+        Traceback (most recent call last):
+        ...
+        nasbench.errors.ConfigError: executor_config has no setting 'wrkers' for the 'process' executor; its settings: workers. Did you mean 'workers'?
+    """  # noqa: E501
+    import inspect
+
+    known = tuple(inspect.signature(registry.get("executor", name).obj).parameters)
+    for key in settings:
+        if key not in known:
+            listing = f"its settings: {', '.join(known)}" if known else "it takes none; remove it"
+            raise ConfigError(
+                f"executor_config has no setting {key!r} for the {name!r} executor; "
+                f"{listing}.{closest_name(str(key), known)}"
+            )
 
 
 def _check_race(strategy: str, race: Any, evaluator: str, evaluator_config: Any) -> None:

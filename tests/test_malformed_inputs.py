@@ -137,6 +137,7 @@ DISCRETE = {**BASE, "strategy": "random", "evaluator": "proxy", "max_evaluations
 DISCRETE_VALUES = [
     ("executor", "threads", "'threads'"), ("evaluator", "nope", "nope"),
     ("max_evaluations", 0, "0"), ("evaluator_config", {"proxy": "nope"}, "nope"),
+    ("executor_config", {"workers": 2}, "'workers'"),
 ]  # fmt: skip
 
 RAW_CONFIGS = [
@@ -158,6 +159,9 @@ def config_cases() -> list[Case]:
     for key, value, names in DISCRETE_VALUES:
         config = {**DISCRETE, key: value}
         cases.append(Case(f"discrete-{key}={value!r}", search_argv(), names, write_config(config)))
+    process = {**DISCRETE, "executor": "process", "executor_config": {"wrkers": 2}}
+    cases.append(Case("discrete-process-executor-typo", search_argv(), "'wrkers'",
+                      write_config(process)))  # fmt: skip
     nsga = {**DISCRETE, "strategy": "nsga2", "strategy_config": {"population_size": 9}}
     cases.append(Case("nsga2-population-over-budget", search_argv(), "9", write_config(nsga)))
     nsga = {**DISCRETE, "strategy": "nsga2", "strategy_config": {"objectives": ["nope"]}}
