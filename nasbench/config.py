@@ -183,9 +183,14 @@ class SearchConfig:
     def from_json(cls, text: str) -> SearchConfig:
         """Parse a config from JSON text."""
         try:
-            data = json.loads(text)  # NaN and Infinity parse; validate() names where they are
+            # NaN and Infinity parse; validate() names where they are.
+            data = json.loads(text, object_pairs_hook=_object_without_repeats)
         except json.JSONDecodeError as err:
             raise ConfigError(f"config is not valid JSON: {err}; fix the file.") from None
+        except RecursionError:
+            raise ConfigError(
+                "config is nested too deeply to read (brackets within brackets); fix the file."
+            ) from None
         return cls.from_dict(data)
 
     @classmethod
@@ -195,7 +200,7 @@ class SearchConfig:
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist; pass a SearchConfig JSON file.")
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is no error
         except (OSError, UnicodeDecodeError) as err:
             raise ConfigError(f"config file {path} cannot be read as text ({err}).") from None
         try:
@@ -457,6 +462,19 @@ def check_executor_settings(name: str, settings: dict[str, Any]) -> None:
                 f"executor_config has no setting {key!r} for the {name!r} executor; "
                 f"{listing}.{closest_name(str(key), known)}"
             )
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: with a key given twice, one of the two
+    values would be silently ignored."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ConfigError(
+                f"config gives the key {key!r} twice ({out[key]!r} and {value!r}); delete one of them."
+            )
+        out[key] = value
+    return out
 
 
 def _check_race(strategy: str, race: Any, evaluator: str, evaluator_config: Any) -> None:

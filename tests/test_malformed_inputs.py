@@ -148,6 +148,10 @@ RAW_CONFIGS = [
     ("minus-infinity", '{"grad_clip": -Infinity}', "-inf"),
     ("trailing-comma", '{"epochs": 1,}', "not valid JSON"),
     ("not-utf8", b"\xff\xfe\x00{", "cannot be read as text"),
+    ("repeated-key", '{"epochs": 1, "epochs": 2}', "'epochs' twice (1 and 2)"),
+    ("repeated-nested-key", '{"dataset": {"name": "synthetic", "limit": 16, "limit": 8}}',
+     "'limit' twice"),
+    ("nested-too-deep", '{"epochs": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
 ]  # fmt: skip
 
 
