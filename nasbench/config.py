@@ -471,7 +471,8 @@ def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         if key in out:
             raise ConfigError(
-                f"config gives the key {key!r} twice ({out[key]!r} and {value!r}); delete one of them."
+                f"config gives the key {key!r} twice ({out[key]!r} and {value!r}); delete one "
+                "of them."
             )
         out[key] = value
     return out
