@@ -24,6 +24,8 @@ DEVICES = ("auto", "cpu", "cuda")
 # Strategy kinds whose search trains a supernet in the bilevel loop.
 BILEVEL_KINDS = ("differentiable", "topology", "self-supervised")
 PRECISIONS = ("auto", "fp32", "bf16")
+# Every integer setting (counts, sizes, the seed) stays below this.
+MAX_INT = 2**31
 
 
 def default_space() -> dict[str, Any]:
@@ -181,9 +183,14 @@ class SearchConfig:
     def from_json(cls, text: str) -> SearchConfig:
         """Parse a config from JSON text."""
         try:
-            data = json.loads(text)  # NaN and Infinity parse; validate() names where they are
+            # NaN and Infinity parse; validate() names where they are.
+            data = json.loads(text, object_pairs_hook=_object_without_repeats)
         except json.JSONDecodeError as err:
             raise ConfigError(f"config is not valid JSON: {err}; fix the file.") from None
+        except RecursionError:
+            raise ConfigError(
+                "config is nested too deeply to read (brackets within brackets); fix the file."
+            ) from None
         return cls.from_dict(data)
 
     @classmethod
@@ -193,7 +200,7 @@ class SearchConfig:
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist; pass a SearchConfig JSON file.")
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is no error
         except (OSError, UnicodeDecodeError) as err:
             raise ConfigError(f"config file {path} cannot be read as text ({err}).") from None
         try:
@@ -268,6 +275,8 @@ class SearchConfig:
                 "set dataset.size to one of them."
             )
         entry = registry.get("strategy", self.strategy)
+        if entry.kind != "discrete":
+            self._refuse_evaluator_settings()
         if entry.kind == "multi-agent":  # its own network and loop: no space to check
             self._validate_localisation(info)
             return
@@ -318,6 +327,22 @@ class SearchConfig:
         check_dataset = getattr(entry.cls, "check_dataset", None)
         if check_dataset is not None:  # UnNAS: can its pretext task be made from this data?
             check_dataset(strategy_config, info, self.dataset.size)
+
+    def _refuse_evaluator_settings(self) -> None:
+        """Only a discrete strategy scores candidates with an evaluator; any other would
+        silently ignore ``evaluator``/``evaluator_config``, so a changed one is refused."""
+        changed = []
+        if self.evaluator != "train":
+            changed.append(f"evaluator {self.evaluator!r}")
+        if self.evaluator_config:
+            changed.append(f"evaluator_config {self.evaluator_config!r}")
+        if changed:
+            discrete = ", ".join(registry.names("strategy", kind="discrete"))
+            raise ConfigError(
+                f"{' and '.join(changed)} would be ignored: strategy {self.strategy!r} trains "
+                "its supernet (or networks) itself and uses no evaluator; remove evaluator and "
+                f"evaluator_config, or pick a discrete strategy ({discrete})."
+            )
 
     def _validate_localisation(self, info: Any) -> None:
         """A multi-agent localisation search (``marl-gdas``): its data and settings."""
@@ -410,6 +435,47 @@ class SearchConfig:
             raise ConfigError(
                 f"executor_config must be a dict, got {type(self.executor_config).__name__}."
             )
+        check_executor_settings(self.executor, self.executor_config)
+
+
+def check_executor_settings(name: str, settings: dict[str, Any]) -> None:
+    """Refuse, in one line, a setting the executor ``name`` does not take.
+
+    Args:
+        name: a registered executor (``sequential``, ``process``, ``ray``).
+        settings: its ``executor_config``.
+
+    Example:
+        >>> check_executor_settings("process", {"workers": 2})
+        >>> check_executor_settings("process", {"wrkers": 2})
+        Traceback (most recent call last):
+        ...
+        nasbench.errors.ConfigError: executor_config has no setting 'wrkers' for the 'process' executor; its settings: workers. Did you mean 'workers'?
+    """  # noqa: E501
+    import inspect
+
+    known = tuple(inspect.signature(registry.get("executor", name).obj).parameters)
+    for key in settings:
+        if key not in known:
+            listing = f"its settings: {', '.join(known)}" if known else "it takes none; remove it"
+            raise ConfigError(
+                f"executor_config has no setting {key!r} for the {name!r} executor; "
+                f"{listing}.{closest_name(str(key), known)}"
+            )
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: with a key given twice, one of the two
+    values would be silently ignored."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ConfigError(
+                f"config gives the key {key!r} twice ({out[key]!r} and {value!r}); delete one "
+                "of them."
+            )
+        out[key] = value
+    return out
 
 
 def _check_race(strategy: str, race: Any, evaluator: str, evaluator_config: Any) -> None:
@@ -505,6 +571,12 @@ def _check_types(config: Any, prefix: str) -> None:
         if checker is None or checker(value):
             if isinstance(value, dict):
                 _check_finite_numbers(value, prefix + f.name)
+            if kind == "int" and abs(value) >= MAX_INT:
+                # Seeds are mixed into 64-bit generator seeds and counts are multiplied
+                # (epochs x steps) into the run store's 64-bit integers.
+                raise ConfigError(
+                    f"{prefix}{f.name} {value} is too large; use a number below 2**31 ({MAX_INT})."
+                )
             continue
         optional = " (or null)" if "None" in allowed else ""
         raise ConfigError(

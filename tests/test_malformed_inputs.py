@@ -126,12 +126,18 @@ CONFIG_VALUES = [
     ("epoch", 3, "'epoch'"), ("evaluator_config", [1], "[1]"), ("executor_config", 3, "3"),
     ("max_seconds", "ten", "'ten'"), ("max_seconds", INF, "inf"),
     ("max_evaluations", 1.5, "1.5"), ("space.skeleton.n_cells", -1, "n_cells"),
+    ("evaluator_config", {"epochs": 3}, "evaluator_config {'epochs': 3}"),
+    ("evaluator", "proxy", "evaluator 'proxy'"),
+    ("epochs", 10**20, "epochs 100000000000000000000"), ("seed", 2**40, "seed 1099511627776"),
+    ("dataset.limit", 10**20, "dataset.limit 100000000000000000000"),
+    ("dataset.batch_size", 2**31, "dataset.batch_size 2147483648"),
 ]  # fmt: skip
 
 DISCRETE = {**BASE, "strategy": "random", "evaluator": "proxy", "max_evaluations": 4}
 DISCRETE_VALUES = [
     ("executor", "threads", "'threads'"), ("evaluator", "nope", "nope"),
     ("max_evaluations", 0, "0"), ("evaluator_config", {"proxy": "nope"}, "nope"),
+    ("executor_config", {"workers": 2}, "'workers'"),
 ]  # fmt: skip
 
 RAW_CONFIGS = [
@@ -142,6 +148,10 @@ RAW_CONFIGS = [
     ("minus-infinity", '{"grad_clip": -Infinity}', "-inf"),
     ("trailing-comma", '{"epochs": 1,}', "not valid JSON"),
     ("not-utf8", b"\xff\xfe\x00{", "cannot be read as text"),
+    ("repeated-key", '{"epochs": 1, "epochs": 2}', "'epochs' twice (1 and 2)"),
+    ("repeated-nested-key", '{"dataset": {"name": "synthetic", "limit": 16, "limit": 8}}',
+     "'limit' twice"),
+    ("nested-too-deep", '{"epochs": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
 ]  # fmt: skip
 
 
@@ -153,6 +163,9 @@ def config_cases() -> list[Case]:
     for key, value, names in DISCRETE_VALUES:
         config = {**DISCRETE, key: value}
         cases.append(Case(f"discrete-{key}={value!r}", search_argv(), names, write_config(config)))
+    process = {**DISCRETE, "executor": "process", "executor_config": {"wrkers": 2}}
+    cases.append(Case("discrete-process-executor-typo", search_argv(), "'wrkers'",
+                      write_config(process)))  # fmt: skip
     nsga = {**DISCRETE, "strategy": "nsga2", "strategy_config": {"population_size": 9}}
     cases.append(Case("nsga2-population-over-budget", search_argv(), "9", write_config(nsga)))
     nsga = {**DISCRETE, "strategy": "nsga2", "strategy_config": {"objectives": ["nope"]}}
@@ -177,6 +190,19 @@ def flag_cases() -> list[Case]:
         Case("flag-device", [*run, "--device", "tpu"], "'tpu'", good),
         Case("flag-limit-zero", [*run, "--limit", "0"], "0", good),
         Case("flag-limit-text", [*run, "--limit", "many"], "'many'", good),
+        Case(
+            "flag-epochs-huge",
+            [*run, "--epochs", "99999999999999999999"],
+            "99999999999999999999",
+            good,
+        ),
+        Case("flag-seed-huge", [*run, "--seed", str(2**40)], str(2**40), good),
+        Case(
+            "flag-root-a-file",
+            [*run, "--root", "{tmp}/c.json", "--dataset", "breastmnist"],
+            "c.json",
+            good,
+        ),
         Case("flag-dataset-unknown", [*run, "--dataset", "breastmnst"], "breastmnst", good),
         Case("flag-strategy-unknown", [*run, "--strategy", "dartz"], "dartz", good),
         Case("flag-unknown", [*run, "--fast"], "--fast", good),
@@ -232,7 +258,35 @@ def run_dir_cases() -> list[Case]:
         Case("stop-missing", ["stop", "{tmp}/nope"], "nope"),
         Case("stop-not-a-run", ["stop", "{tmp}"], "not a run folder"),
         Case("stop-a-file", ["stop", "{tmp}/afile"], "afile", file_at("afile")),
-    ]
+        # A refused retrain reads the run first: its folder must not gain -wal/-shm files.
+        Case("retrain-refused-recipe", ["retrain", "{tmp}/run", "--seg-loss", "dicece_batch"],
+             "seg_loss", existing_run),
+        Case("retrain-bad-genotype", ["retrain", "{tmp}/run", "--genotype", "nope"], "'nope'",
+             existing_run),
+        Case("retrain-cells-zero", ["retrain", "{tmp}/run", "--cells", "0"], "n_cells",
+             existing_run),
+        Case("retrain-a-file", ["retrain", "{tmp}/afile"], "is a file", file_at("afile")),
+        Case("retrain-seed-huge", ["retrain", "{tmp}/run", "--seed", str(10**20)], str(10**20),
+             existing_run),
+        Case("retrain-epochs-huge", ["retrain", "{tmp}/run", "--epochs", str(10**20)],
+             str(10**20), existing_run),
+        Case("retrain-not-a-run", ["retrain", "{tmp}"], "not a run folder"),
+        Case("runs-a-file", ["runs", "{tmp}/afile"], "afile is a file", file_at("afile")),
+        Case("stop-a-finished-run", ["stop", "{tmp}/run"], "is finished", existing_run),
+        Case("report-out-a-folder", ["report", "{tmp}/run", "--out", "{tmp}/run/checkpoints"],
+             "checkpoints is a folder", existing_run),
+        Case("bench-table-not-parquet", ["bench", "generate", "--out", "{tmp}/c.json"],
+             "c.json", good),
+        Case("bench-out-a-folder", ["bench", "generate", "--out", "{tmp}/run"],
+             "run is a folder", existing_run),
+        Case("bench-out-inside-a-file", ["bench", "generate", "--out", "{tmp}/afile/t.parquet"],
+             "afile is a file", file_at("afile")),
+        Case("bench-seed-huge", ["bench", "generate", "--out", "{tmp}/t.parquet", "--seeds",
+                                 str(10**20)], str(10**20)),
+        Case("report-a-finished-run-out-in-a-file",
+             ["report", "{tmp}/run", "--out", "{tmp}/afile/r.html"], "afile",
+             lambda tmp: (existing_run(tmp), file_at("afile")(tmp))),
+    ]  # fmt: skip
 
 
 # ---- datasets: .npz files and folders ---------------------------------------------------
@@ -458,6 +512,9 @@ NEWER_CONFIGS = [
     ("marl-roi-size", _changed(MARL, roi_size=8), "roi_size"),
     ("marl-max-seconds", _changed(MARL, max_seconds=5), "max_seconds"),
     ("marl-unknown-option", _changed(MARL, strategy_config__patchh=5), "'patchh'"),
+    ("marl-evaluator-config", _changed(MARL, evaluator_config={"epochs": 2}),
+     "evaluator_config {'epochs': 2}"),
+    ("unnas-evaluator", _changed(BASE, strategy="unnas", evaluator="table"), "'table'"),
     ("darts-nodes-over-cap", _changed(BASE, space__n_nodes=33), "n_nodes 33"),
     ("nb201-nodes-over-cap", {**DISCRETE, "space": {"name": "nb201", "n_nodes": 33}},
      "n_nodes 33"),
@@ -746,6 +803,16 @@ def newer_api_cases() -> list[tuple[str, Callable[[Path], object], str]]:
             nibabel.save(nibabel.Nifti1Image(array, np.eye(4)), str(tmp / "mr" / f"{i}.nii.gz"))
         return register_recon_folder(tmp / "mr", name="nan-slices")
 
+    def recon_folder_with_option(tmp: Path) -> object:
+        import nibabel
+
+        (tmp / "mr").mkdir()
+        for i in range(3):
+            array = np.full((4, 8, 8), float(i), np.float32)
+            nibabel.save(nibabel.Nifti1Image(array, np.eye(4)), str(tmp / "mr" / f"{i}.nii.gz"))
+        info = register_recon_folder(tmp / "mr", name="option-slices")
+        return data.load(info.name, size=32, acceleration=4)
+
     moved = {"landmarks": {"apex": [1, 2, 9], "base": [4, 4, 4]}}
     fewer = {"landmarks": {"apex": [1, 2, 3]}}
     return [
@@ -772,9 +839,21 @@ def newer_api_cases() -> list[tuple[str, Callable[[Path], object], str]]:
                                                               acceleration=0), "got 0"),
         ("mni-recon-option-typo", lambda tmp: data.load("mni152-recon", size=32, mask_kind="x"),
          "'mask_kind'"),
+        ("medmnist-option-typo", lambda tmp: data.load("breastmnist", root=tmp, download=False,
+                                                       verfy=True), "'verfy'"),
+        ("mednist-option", lambda tmp: data.load("mednist", root=tmp, size=64, download=False,
+                                                 cache_rate=1.0), "'cache_rate'"),
+        ("decathlon-option", lambda tmp: data.load("msd-spleen", root=tmp, size=32,
+                                                   download=False, fold=2), "'fold'"),
+        ("folder-option-typo", lambda tmp: data.load("folder", path=tmp, num_class=2),
+         "'num_class'"),
+        ("landmark-folder-option", lambda tmp: data.load(
+            register_landmark_folder(landmark_folder(tmp), "lm-f", 8).name, size=8, length=3),
+         "'length'"),
         ("recon-mask-centre-text", lambda tmp: draw_mask(32, 4, "x"), "'x'"),
         ("recon-mask-no-columns", lambda tmp: draw_mask(0, 4), "got 0"),
         ("recon-folder-nan-slices", nan_recon_folder, "1.nii.gz"),
+        ("recon-folder-option", recon_folder_with_option, "'acceleration'"),
         ("trainconfig-drop-path-text", lambda tmp: TrainConfig(drop_path_prob="x").validate(),
          "'x'"),
         ("trainconfig-lr-bool", lambda tmp: TrainConfig(lr=True).validate(), "True"),
@@ -904,6 +983,35 @@ def test_malformed_input_in_a_real_process(argv, names, tmp_path):
     before = snapshot(tmp_path)
     done = cli(*[a.replace("{tmp}", str(tmp_path)) for a in argv])
     assert_one_error_line(done.returncode, done.stderr, names)
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["search", "estimate", "retrain"])
+def test_a_network_too_large_for_memory_is_one_line(command, tmp_path):
+    """Widths pass validation (it cannot know the machine); allocating them fails in torch.
+    Under a 6 GiB address-space limit the network's first convolution cannot be allocated:
+    one line says how much it asked for and which sizes to lower, and nothing is written
+    (no run folder; a retrained run records nothing)."""
+    import resource
+
+    write_config(with_key("space.skeleton", {"n_cells": 2, "channels": 100_000}))(tmp_path)
+    shutil.copytree(FINISHED_RUN, tmp_path / "finished")
+    before = snapshot(tmp_path)
+    argv = {
+        "search": search_argv(),
+        "estimate": [*search_argv(), "--estimate"],
+        "retrain": ["retrain", "{tmp}/finished", "--channels", "100000", "--no-baseline"],
+    }[command]
+    limit = 6 * 2**30
+    done = subprocess.run(
+        [sys.executable, "-m", "nasbench", *[a.replace("{tmp}", str(tmp_path)) for a in argv]],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
+    )  # fmt: skip
+    line = assert_one_error_line(done.returncode, done.stderr, "'channels': 100000")
+    assert "does not fit in memory" in line and "GiB" in line and "batch" in line
     assert snapshot(tmp_path) == before
 
 

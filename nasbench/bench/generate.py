@@ -34,6 +34,7 @@ import pandas as pd
 import torch
 
 from nasbench.bench.table import BenchmarkTable
+from nasbench.config import MAX_INT
 from nasbench.errors import ConfigError
 from nasbench.protocols import Space
 
@@ -138,8 +139,10 @@ def generate_table(
         raise ConfigError(f"recipe must be a TrainConfig, got {type(recipe).__name__}.")
     recipe.validate()
     seeds = [int(s) for s in seeds]
-    if not seeds or any(s < 0 for s in seeds):
-        raise ConfigError(f"seeds must be one or more non-negative integers, got {seeds!r}.")
+    if not seeds or any(not 0 <= s < MAX_INT for s in seeds):
+        raise ConfigError(
+            f"seeds must be one or more non-negative integers below 2**31, got {seeds!r}."
+        )
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ConfigError(f"every must be an integer >= 1, got {every!r}.")
     members = _unique_members(space)
@@ -155,6 +158,8 @@ def generate_table(
     recipe_dict["size"] = size
 
     out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        _check_writable(out_path)
     table = BenchmarkTable(
         pd.DataFrame(columns=["key", "genotype_json", "epoch"]), space, dataset, recipe_dict, seeds
     )
@@ -275,6 +280,22 @@ def space_from_cli(args: argparse.Namespace) -> Any:
     if args.ops:
         kwargs["ops"] = [op.strip() for op in args.ops.split(",") if op.strip()]
     return create_space(text, **kwargs)
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before hours of training, an output path that can never be written."""
+    if path.is_dir():
+        raise ConfigError(
+            f"--out {path} is a folder; give a Parquet file path such as {path / 'bench.parquet'}."
+        )
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"--out {path} cannot be written: {folder} is a file, not a folder; choose "
+            "another path."
+        )
 
 
 def cli_main(args: argparse.Namespace) -> int:

@@ -406,11 +406,15 @@ class BenchmarkTable:
         try:
             arrow = pq.read_table(path)
         except Exception as err:  # pyarrow raises several types for a damaged file
-            raise ConfigError(f"{str(path)!r} is not a readable Parquet file ({err}).") from None
+            raise ConfigError(
+                f"{str(path)!r} is not a readable Parquet file ({err}); rebuild it with "
+                "`nasbench bench generate`, or name another file."
+            ) from None
         raw = (arrow.schema.metadata or {}).get(METADATA_KEY)
         if raw is None:
             raise ConfigError(
-                f"{str(path)!r} is Parquet but not a nasbench benchmark table (no metadata)."
+                f"{str(path)!r} is Parquet but not a nasbench benchmark table (no metadata); "
+                "name a table `nasbench bench generate` wrote."
             )
         meta = json.loads(raw)
         return cls(

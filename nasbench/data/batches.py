@@ -50,8 +50,8 @@ class EpochBatches:
         """The permutation of sample indices used in ``epoch``."""
         if self._order is None or self._order[0] != epoch:
             generator = torch.Generator().manual_seed(
-                (self.seed * 1_000_003 + self.stream) * 10_007 + int(epoch)
-            )
+                ((self.seed * 1_000_003 + self.stream) * 10_007 + int(epoch)) % 2**63
+            )  # unchanged below 2**63: a large seed wraps instead of overflowing
             self._order = (epoch, torch.randperm(len(self.dataset), generator=generator))
         return self._order[1]
 

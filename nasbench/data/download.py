@@ -177,7 +177,11 @@ def _make_folder(folder: Path) -> bool:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatasetError(f"cannot create the data folder {folder} ({exc}); pass root=.") from exc
+        what = "a file has that name" if folder.exists() else (exc.strerror or str(exc))
+        raise DatasetError(
+            f"cannot create the data folder {folder} ({what}); set dataset.root (--root, or "
+            "root= in Python) to a folder you can write to."
+        ) from exc
     return True
 
 

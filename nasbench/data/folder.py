@@ -541,7 +541,7 @@ def load_folder(
         download: ignored.
         path: the folder; required for the generic ``folder`` entry.
         task, num_classes, seed: as in :func:`folder_info`.
-        **options: ignored.
+        **options: none other are known; a name here is an error.
 
     Returns:
         A :class:`FolderDataset` whose ``info`` describes the folder.
@@ -549,6 +549,7 @@ def load_folder(
     Example:
         >>> ds = nasbench.data.load("folder", "train", path="my_xrays")  # doctest: +SKIP
     """
+    registry.reject_unknown_options(info.name, options, ("path", "task", "num_classes", "seed"))
     if split not in BASE_SPLITS:
         raise DatasetError(f"{info.name}: split {split!r} is not one of {', '.join(BASE_SPLITS)}.")
     if path is None:

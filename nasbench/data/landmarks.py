@@ -41,7 +41,7 @@ from torch.utils.data import Dataset
 
 from nasbench.data import registry
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
-from nasbench.errors import DatasetError, closest_name
+from nasbench.errors import DatasetError
 
 NAME = "synthetic-landmarks3d"
 _CODE = 0x1A4D
@@ -228,12 +228,7 @@ def load_landmarks(
     Returns:
         A :class:`LandmarkDataset`.
     """
-    for key in options:
-        if key not in OPTIONS:
-            raise DatasetError(
-                f"{info.name} has no option {key!r}; its options: {', '.join(OPTIONS)}."
-                f"{closest_name(str(key), OPTIONS)}"
-            )
+    registry.reject_unknown_options(info.name, options, OPTIONS)
     return LandmarkDataset(split, size=size, seed=data_seed, info=info, **options)
 
 
@@ -383,7 +378,8 @@ def register_landmark_folder(folder: str | Path, name: str, size: int = 32) -> D
         description=f"Landmark volumes read from {folder}.",
     )
 
-    def loader(info: DatasetInfo, split: str, root: Any, size: int, download: bool, **_: Any):
+    def loader(info: DatasetInfo, split: str, root: Any, size: int, download: bool, **options):
+        registry.reject_unknown_options(info.name, options, ())
         chosen = [cases[i] for i in ranges[split]]
         held = ([c[1] for c in chosen], [c[2] for c in chosen], spacing, names)
         return LandmarkDataset(split, size=size, cases=held, info=info)

@@ -243,8 +243,7 @@ def load_lesions(
     Returns:
         A :class:`SyntheticLesions`.
     """
-    if options:
-        raise DatasetError(f"{info.name} takes no options; got {', '.join(options)}.")
+    registry.reject_unknown_options(info.name, options, ())
     return SyntheticLesions(split, size=size, seed=data_seed)
 
 

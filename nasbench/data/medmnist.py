@@ -22,7 +22,7 @@ import torch
 from torch.utils.data import Dataset
 
 from nasbench.data.download import download as fetch
-from nasbench.data.registry import DatasetInfo, register_dataset
+from nasbench.data.registry import DatasetInfo, register_dataset, reject_unknown_options
 from nasbench.errors import DatasetError, DatasetNotFoundError
 
 HOMEPAGE = "https://medmnist.com/"
@@ -177,11 +177,7 @@ def load_split(
     Example:
         >>> load_split(get_info("breastmnist"), "test", Path("data"), 28, False)  # doctest: +SKIP
     """
-    if unknown:
-        raise DatasetError(
-            f"{info.name} does not take the option(s) {', '.join(sorted(unknown))}; "
-            "MedMNIST options are opener, progress and verify."
-        )
+    reject_unknown_options(info.name, unknown, ("opener", "progress", "verify"))
     path = Path(root) / file_name(info.name, size)
     url, md5 = file_source(info.name, size)
     if not path.exists() and not download:

@@ -182,7 +182,7 @@ def load_mednist(
         root: data folder; ``root/MedNIST/<class>/*.jpeg``.
         size: edge length (64 is native; 28 is resized with area averaging).
         download: let MONAI fetch and extract MedNIST.tar.gz when the folder is missing.
-        **options: ignored.
+        **options: none are known; a name here is an error.
 
     Returns:
         A :class:`MonaiClassification`.
@@ -191,6 +191,7 @@ def load_mednist(
         >>> from nasbench.data import load
         >>> ds = load("mednist", "test", root="data", size=64)  # doctest: +SKIP
     """
+    registry.reject_unknown_options(info.name, options, ())
     from monai.apps import MedNISTDataset
 
     _check_split(info, split)
@@ -331,7 +332,7 @@ def load_decathlon(
         root: data folder; ``root/TaskXX_Name/dataset.json`` and its NIfTI files.
         size: edge length of the resized cube.
         download: let MONAI fetch and extract the task's tar when the folder is missing.
-        **options: ignored.
+        **options: none are known; a name here is an error.
 
     Returns:
         A :class:`MonaiSegmentation`.
@@ -340,6 +341,7 @@ def load_decathlon(
         >>> from nasbench.data import load
         >>> ds = load("msd-spleen", "val", root="data", size=64)  # doctest: +SKIP
     """
+    registry.reject_unknown_options(info.name, options, ())
     from monai.apps import DecathlonDataset
 
     _check_split(info, split)

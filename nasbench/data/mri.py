@@ -54,7 +54,7 @@ from nasbench.data.kspace import (
     undersample,
 )
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
-from nasbench.errors import DatasetError, closest_name
+from nasbench.errors import DatasetError
 
 TEMPLATE = "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
 ORIENTATIONS = ("sagittal", "coronal", "axial")  # the template's axes 0, 1, 2
@@ -276,12 +276,7 @@ def load_mni_recon(
         A :class:`SliceReconDataset`.
     """
     known = ("acceleration", "mask", "center_fraction", "orientations", "coils")
-    if options:
-        key = next(iter(options))
-        raise DatasetError(
-            f"{info.name} has no option {key!r}; its options: {', '.join(known)}."
-            f"{closest_name(str(key), known)}"
-        )
+    registry.reject_unknown_options(info.name, options, known)
     slices = mni_slices(int(size), tuple(orientations))[split]
     acceleration = _acceleration_of(info) if acceleration is None else acceleration
     coils = coils_of(info.in_channels) if coils is None else coils
@@ -393,7 +388,8 @@ def register_recon_folder(
         homepage=str(folder),
     )
 
-    def loader(info: DatasetInfo, split: str, root: Any, size: int, download: bool, **_: Any):
+    def loader(info: DatasetInfo, split: str, root: Any, size: int, download: bool, **options):
+        registry.reject_unknown_options(info.name, options, ())
         slices = folder_slices(folder, size, seed)[split]
         return SliceReconDataset(info, split, slices, acceleration, mask, None, seed, coils)
 

@@ -9,13 +9,13 @@ widgets and the tests all see the same list.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nasbench import registry
-from nasbench.errors import DatasetError
+from nasbench.errors import DatasetError, closest_name
 
 TASKS = (
     "binary",
@@ -100,6 +100,34 @@ class DatasetEntry:
     info: DatasetInfo
     loader: Loader
     is_cached: CacheCheck
+
+
+def reject_unknown_options(name: str, options: Mapping[str, Any], known: Iterable[str]) -> None:
+    """Refuse, in one line, the first loader option ``name`` does not take: a mistyped
+    option is an error, never silently ignored.
+
+    Args:
+        name: the dataset's name, for the message.
+        options: the ``**options`` the loader was given.
+        known: the option names it takes (may be empty).
+
+    Raises:
+        DatasetError: naming the option and listing the known ones.
+
+    Example:
+        >>> reject_unknown_options("breastmnist", {"verify": True}, ("opener", "verify"))
+        >>> reject_unknown_options("breastmnist", {"verfy": True}, ("opener", "verify"))
+        Traceback (most recent call last):
+        ...
+        nasbench.errors.DatasetError: breastmnist has no option 'verfy'; its options: opener, verify. Did you mean 'verify'?
+    """  # noqa: E501
+    known = tuple(known)
+    for key in options:
+        if key not in known:
+            listing = f"its options: {', '.join(known)}" if known else "it takes none; remove it"
+            raise DatasetError(
+                f"{name} has no option {key!r}; {listing}.{closest_name(str(key), known)}"
+            )
 
 
 def register_dataset(

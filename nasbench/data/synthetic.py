@@ -36,7 +36,7 @@ from torch.utils.data import Dataset
 from nasbench.data import registry
 from nasbench.data.kspace import info_for_coils
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
-from nasbench.errors import DatasetError, closest_name
+from nasbench.errors import DatasetError
 
 LICENCE = "CC0 (generated)"
 CITATION = "nasbench synthetic default"
@@ -388,12 +388,7 @@ class SyntheticDataset(Dataset):
         self._code = zlib.crc32(info.name.encode())
         factory = _GENERATORS[info.name]
         known = tuple(inspect.signature(factory).parameters)
-        for key in options:
-            if key not in known:
-                raise DatasetError(
-                    f"{info.name} has no option {key!r}; its options: "
-                    f"{', '.join(('length', *known))}.{closest_name(str(key), known)}"
-                )
+        registry.reject_unknown_options(info.name, options, ("length", *known))
         self._generate = factory(**options)
         if info.task == "reconstruction" and "coils" in options:
             self.info = info_for_coils(info, options["coils"])

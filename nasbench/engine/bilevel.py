@@ -460,11 +460,17 @@ class _Loop:
             p.w_optimizer.zero_grad(set_to_none=True)
             logits = p.supernet(x_train)
             loss = p.loss_fn(logits, y_train)
-        self._require_finite("training loss", loss.item(), f"lower w_lr (now {cfg.w_lr:g})")
+        arch_lr = self._arch_lrs().get("arch_lr")
+        arch_advice = "arch_lr" + ("" if arch_lr is None else f" (now {arch_lr:g})")
+        loss_advice = f"lower w_lr (now {cfg.w_lr:g})"
+        if not abs(self._largest_alpha()) <= ALPHA_LIMIT:  # NaN alphas make a NaN loss too
+            loss_advice += f" or {arch_advice}"
+        self._require_finite("training loss", loss.item(), loss_advice)
         # Past ALPHA_LIMIT a softmax over the alphas is one-hot in float32: the search stalls.
         self._require_finite(
-            "largest architecture weight", self._largest_alpha(), "lower arch_lr", ALPHA_LIMIT
-        )
+            "largest architecture weight", self._largest_alpha(), f"lower {arch_advice}",
+            ALPHA_LIMIT,
+        )  # fmt: skip
         loss.backward()
         norm = nn.utils.clip_grad_norm_(p.supernet.weight_parameters(), cfg.grad_clip)
         self._require_finite("weight gradient norm", float(norm), "lower w_lr or grad_clip")

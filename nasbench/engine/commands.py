@@ -102,6 +102,7 @@ def run_search_command(args: argparse.Namespace) -> int:
 def _print_estimate(config: SearchConfig) -> None:
     """``nasbench search --estimate``: time and memory before launch; nothing is written."""
     from nasbench.engine.bilevel import memory_estimate, time_estimate
+    from nasbench.engine.run_setup import network_must_fit
     from nasbench.strategies import get_strategy
 
     kind = get_strategy(config.strategy).kind
@@ -116,8 +117,9 @@ def _print_estimate(config: SearchConfig) -> None:
             f"is {kind} and runs a loop of its own, so size it with epochs instead (try a "
             "run with epochs = 1 to time one)."
         )
-    seconds = time_estimate(config)
-    memory = memory_estimate(config)
+    with network_must_fit(config, estimate_hint=False):
+        seconds = time_estimate(config)
+        memory = memory_estimate(config)
     stage1 = ""
     if "stage1_s" in seconds:
         stage1 = (
@@ -163,8 +165,14 @@ def configure_run_dir(parser: argparse.ArgumentParser) -> None:
 
 def run_stop_command(args: argparse.Namespace) -> int:
     """``nasbench stop``: ask a running search to checkpoint and stop."""
-    from nasbench.runs.store import request_stop
+    from nasbench.runs.store import request_stop, run_status
 
+    status = run_status(args.run_dir)
+    if status in ("finished", "failed", "stopped"):  # no search writes it: the row would wait
+        raise ConfigError(
+            f"run '{args.run_dir}' is {status}; no search is running there, so there is "
+            f"nothing to stop (continue it with `nasbench resume {args.run_dir}`)."
+        )
     request_stop(args.run_dir)
     print(f"stop requested for {args.run_dir}; the search stops after its current step.")
     return 0
@@ -192,7 +200,8 @@ def run_runs_command(args: argparse.Namespace) -> int:
     from nasbench.runs.summary import run_summaries
 
     if not Path(args.folder).is_dir():
-        raise ConfigError(f"folder {args.folder} does not exist; pass the folder holding runs.")
+        problem = "is a file" if Path(args.folder).exists() else "does not exist"
+        raise ConfigError(f"folder {args.folder} {problem}; pass the folder holding runs.")
     # Newest first, as nasbench.runs.list_runs orders them (without importing pandas).
     rows = sorted(run_summaries(args.folder), key=_created, reverse=True)
     if not rows:

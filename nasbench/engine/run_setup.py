@@ -20,6 +20,7 @@ import torch
 from nasbench.config import SearchConfig
 from nasbench.device import resolve_device
 from nasbench.errors import NasbenchError
+from nasbench.models.memory import must_fit_in_memory
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
 from nasbench.runs.store import check_new_run_dir
@@ -61,9 +62,38 @@ def open_or_create_run(
             return SearchConfig.from_dict(store.config).validate(), store, None
     config.validate()
     check_new_run_dir(run_dir)
-    parts = build(config)  # a set that does not load leaves no run folder behind
+    with network_must_fit(config):
+        parts = build(config)  # a set that does not load leaves no run folder behind
     environment = capture_environment(resolve_device(config.device))
     return config, RunStore.create(run_dir, config.to_dict(), environment), parts
+
+
+def network_must_fit(config: SearchConfig, estimate_hint: bool = True) -> Any:
+    """A block in which an allocation failure (building or probing the search's network)
+    becomes a one-line error naming the search's sizes to lower
+    (:func:`nasbench.models.memory.must_fit_in_memory`).
+
+    Args:
+        config: the search whose network the block builds.
+        estimate_hint: end the message by pointing at ``nasbench search --estimate``.
+
+    Returns:
+        The context manager.
+
+    Example:
+        >>> with network_must_fit(SearchConfig()):
+        ...     raise MemoryError()
+        Traceback (most recent call last):
+        ...
+        nasbench.errors.ConfigError: the search's network does not fit in memory; lower space.skeleton {'n_cells': 5, 'channels': 8} (channels, cells) or dataset.batch_size 16, and check with `nasbench search --estimate`.
+    """  # noqa: E501
+    skeleton = (config.space or {}).get("skeleton", "the default")
+    hint = ", and check with `nasbench search --estimate`" if estimate_hint else ""
+    return must_fit_in_memory(
+        "the search's network",
+        f"lower space.skeleton {skeleton!r} (channels, cells) or dataset.batch_size "
+        f"{config.dataset.batch_size}{hint}",
+    )
 
 
 @contextlib.contextmanager

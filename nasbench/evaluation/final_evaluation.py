@@ -200,6 +200,7 @@ def retrain(
     from nasbench.config import check_task
     from nasbench.models import build
     from nasbench.models.costs import count_macs
+    from nasbench.models.memory import must_fit_in_memory
     from nasbench.runs import RunStore
     from nasbench.spaces import space_from_dict
 
@@ -223,7 +224,21 @@ def retrain(
     if download is not None:
         data = {**data, "download": bool(download)}
 
-    with RunStore.open(run_dir) as store:
+    sizes = {k: v for k, v in skeleton.to_dict().items() if k in ("n_cells", "channels", "depth")}
+
+    def fits() -> Any:
+        return must_fit_in_memory(
+            "the retrained network",
+            f"lower --cells/--channels (now {sizes}) or --batch-size {config.batch_size}",
+        )
+
+    with fits():  # a network too large to allocate is refused before the run records anything
+        if info.task == "detection":
+            _seeded(config.seed, space.build, genotype, skeleton)
+        else:
+            build(genotype, skeleton, seed=config.seed)
+
+    with RunStore.open(run_dir) as store, fits():
         splits = _load_splits(data, config)
         report = RetrainReport(run_dir, info.name, genotype, skeleton, config)
         store.log_event(

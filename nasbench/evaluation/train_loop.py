@@ -33,6 +33,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from nasbench.config import MAX_INT
 from nasbench.data.batches import EpochBatches
 from nasbench.data.box_augment import augment_detection_batch
 from nasbench.device import autocast, resolve_device
@@ -145,6 +146,13 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"TrainConfig.{name} must be an integer >= 1, got {value!r}.")
+        for name in ("epochs", "batch_size", "eval_batch_size", "limit", "test_limit", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, int) and value >= MAX_INT:  # seeds are mixed into 64 bits
+                raise ConfigError(
+                    f"TrainConfig.{name} {value} is too large; use a number below 2**31 "
+                    f"({MAX_INT})."
+                )
         for name in ("limit", "test_limit", "roi_size"):
             value = getattr(self, name)
             if value is not None and (

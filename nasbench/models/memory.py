@@ -12,11 +12,15 @@ MONAI's ``TopologySearch.get_ram_cost_usage``) reports it next to this one.
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 from torch import nn
 
+from nasbench.errors import ConfigError
 from nasbench.protocols import Space
 
 MIB = 2**20
@@ -116,3 +120,38 @@ def supernet_memory(
     if monai is not None:
         out.update(monai((batch_size, *sample_shape)))
     return out
+
+
+@contextlib.contextmanager
+def must_fit_in_memory(what: str, advice: str) -> Iterator[None]:
+    """Turn an allocation failure inside the block into a one-line error that says how
+    much was asked for and what to lower, not an allocator traceback: validation cannot
+    know how much memory the machine (or the GPU) has.
+
+    Args:
+        what: the thing being built, e.g. ``"the search's network"``.
+        advice: what to lower, e.g. ``"lower --channels 100000 or --batch-size 64"``.
+
+    Raises:
+        ConfigError: when the block raised ``MemoryError`` or torch's out-of-memory error
+            (CPU allocator or CUDA); other errors pass through unchanged.
+
+    Example:
+        >>> with must_fit_in_memory("the network", "lower its width"):
+        ...     raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried "
+        ...                        "to allocate 240000000000 bytes.")
+        Traceback (most recent call last):
+        ...
+        nasbench.errors.ConfigError: the network does not fit in memory (it asked for 223.5 GiB at once); lower its width.
+    """  # noqa: E501
+    try:
+        yield
+    except (MemoryError, RuntimeError) as err:  # torch.OutOfMemoryError is a RuntimeError
+        text = str(err)
+        if not isinstance(err, MemoryError) and not any(
+            words in text.lower() for words in ("can't allocate memory", "out of memory")
+        ):
+            raise
+        asked = re.search(r"allocate (\d+) bytes", text)
+        asked_for = f" (it asked for {int(asked[1]) / 2**30:.1f} GiB at once)" if asked else ""
+        raise ConfigError(f"{what} does not fit in memory{asked_for}; {advice}.") from None

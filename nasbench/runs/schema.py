@@ -245,9 +245,8 @@ def require_run(run_dir: str | Path) -> Path:
     """
     folder = Path(run_dir)
     if not folder.is_dir():
-        raise ConfigError(
-            f"run folder '{folder}' does not exist; pass the folder a search wrote to."
-        )
+        problem = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise ConfigError(f"run folder '{folder}' {problem}; pass the folder a search wrote to.")
     path = folder / DB_NAME
     if not path.is_file():
         raise ConfigError(

@@ -55,6 +55,39 @@ TERMINAL_STATUSES = ("stopped", "finished", "failed")
 _LOCK_WAIT_S = 2.0
 
 
+class _ReadOnlyConnection(sqlite3.Connection):
+    """A read-only connection that, when closed, has SQLite remove the ``-wal``/``-shm``
+    files its opening made: reading a WAL database makes them, and only a read-write
+    connection (the last one to close) deletes them, so each ``report``, ``runs`` or
+    failed ``retrain`` would otherwise leave two files beside a finished run."""
+
+    made_sidecars: Path | None = None  # the database whose sidecars this open made
+
+    def close(self) -> None:
+        super().close()
+        path, self.made_sidecars = self.made_sidecars, None
+        if path is not None:
+            _fold_sidecars(path)
+
+
+def _fold_sidecars(path: Path) -> None:
+    """Open and close ``path`` read-write so that, when no other connection has it open,
+    SQLite checkpoints the (empty) WAL and deletes ``-wal`` and ``-shm``; a writer or a
+    reader still at work keeps them, exactly as SQLite's own last-close rule decides."""
+    try:
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=rw", uri=True, isolation_level=None, timeout=0.1
+        )
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the WAL
+    except sqlite3.Error:
+        pass  # busy or a read-only folder: the files stay, as they were before
+    finally:
+        conn.close()
+
+
 def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """Open a run database with the settings every run connection shares.
 
@@ -75,6 +108,7 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
         isolation_level=None,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=False,
+        factory=_ReadOnlyConnection if read_only else sqlite3.Connection,
     )
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if not read_only:
@@ -111,6 +145,8 @@ def open_read_only(path: Path) -> sqlite3.Connection:
         if isinstance(err, RunStoreError):
             raise
         raise damaged_database(path, err) from None
+    if Path(f"{path}-wal") in sidecars:  # no writer had it open: close removes what we made
+        conn.made_sidecars = path
     return conn
 
 
@@ -164,6 +200,31 @@ def request_stop(run_dir: str | Path) -> None:
         raise damaged_database(path, err) from None
     finally:
         conn.close()
+
+
+def run_status(run_dir: str | Path) -> str:
+    """The latest status of the run in ``run_dir`` (``created`` before any), read without
+    pandas or torch, so that ``nasbench stop`` stays fast.
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        created, running, stopping, stopped, finished or failed.
+
+    Example:
+        >>> run_status("runs/darts-1")  # doctest: +SKIP
+        'finished'
+    """
+    path = require_run(run_dir)
+    conn = open_read_only(path)
+    try:
+        row = conn.execute("SELECT status FROM status ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.DatabaseError as err:
+        raise damaged_database(path, err) from None
+    finally:
+        conn.close()
+    return "created" if row is None else str(row[0])
 
 
 class RunStore:

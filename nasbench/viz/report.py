@@ -30,7 +30,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from nasbench.errors import NasbenchError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
 from nasbench.viz.history import EIGENVALUE, plot_eigenvalues, plot_history
@@ -71,12 +71,17 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
     """
     from nasbench.runs import load
 
+    target = Path(path) if path is not None else Path(run_dir) / REPORT_NAME
+    if target.is_dir():
+        raise ConfigError(
+            f"report path {target} is a folder; give a file name such as "
+            f"{target / REPORT_NAME} (--out)."
+        )
     run = load(run_dir)
     try:
         text = report_html(run)
     finally:
         run.close()
-    target = Path(path) if path is not None else Path(run_dir) / REPORT_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(
         "w",

@@ -62,5 +62,5 @@ def test_mask_box_and_pack_round_trip():
 
 
 def test_unknown_option_is_one_line_error():
-    with pytest.raises(DatasetError, match="takes no options"):
+    with pytest.raises(DatasetError, match="has no option 'contrast'; it takes none; remove it"):
         load("synthetic-lesions", "val", size=32, contrast=3)

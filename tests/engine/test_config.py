@@ -31,6 +31,13 @@ def test_json_round_trip_keeps_every_field(tmp_path):
     assert SearchConfig.load(tmp_path / "cfg.json") == config
 
 
+def test_a_config_file_saved_with_a_byte_order_mark_loads(tmp_path):
+    """Windows editors (Notepad) start a UTF-8 file with a BOM; it is no reason to refuse it."""
+    path = tmp_path / "cfg.json"
+    path.write_bytes(b"\xef\xbb\xbf" + SearchConfig(epochs=3).to_json().encode())
+    assert SearchConfig.load(path) == SearchConfig(epochs=3)
+
+
 def test_default_config_validates():
     assert SearchConfig().validate().strategy == "darts"
 

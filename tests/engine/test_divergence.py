@@ -93,3 +93,11 @@ def test_damaged_database_is_one_line_for_resume(tmp_path):
         resume(run_dir)
     assert "run.sqlite is damaged or not a run database" in str(err.value)
     assert not isinstance(err.value, sqlite3.Error)
+
+
+def test_a_nan_loss_from_nan_alphas_names_arch_lr_too(tmp_path):
+    """An arch_lr far too high makes the alphas, and so the loss, NaN at the first step:
+    the message must not blame w_lr alone."""
+    message = _failed(tmp_path / "run", strategy_config={"arch_lr": 1e308})
+    assert "the training loss is nan" in message
+    assert "lower w_lr (now 0.025) or arch_lr (now 1e+308)" in message

@@ -223,3 +223,36 @@ def test_writer_round_trip_rows_are_plain_json(tmp_path):
     ).fetchone()
     conn.close()
     assert cid == 4 and json.loads(metrics) == {"acc": 0.5} and json.loads(cost) == {"params": 7}
+
+
+def listing(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
+
+
+def test_reading_a_finished_run_leaves_its_folder_as_it_was(tmp_path):
+    """A read-only open of a WAL database makes -wal/-shm files; closing it removes them."""
+    with new_store(tmp_path) as store:
+        store.log_metrics(1, 0, "train", {"loss": 0.5})
+    before = listing(tmp_path / "run")
+    assert not {"run.sqlite-wal", "run.sqlite-shm"} & set(before)
+    with load(tmp_path / "run") as run:
+        assert "run.sqlite-wal" in os.listdir(tmp_path / "run")  # SQLite needs them to read
+        assert list(run.history["value"]) == [0.5]
+    assert listing(tmp_path / "run") == before
+
+
+def test_a_reader_closing_beside_a_writer_keeps_the_writers_wal(tmp_path):
+    """The reader opened first (it made the sidecars) and closes while a writer has the
+    database: SQLite's last-close rule keeps the WAL, and every commit stays readable."""
+    with new_store(tmp_path) as store:
+        store.log_metrics(1, 0, "train", {"loss": 0.5})
+    reader = load(tmp_path / "run")
+    writer = RunStore.open(tmp_path / "run")
+    writer.log_metrics(2, 0, "train", {"loss": 0.25})
+    reader.close()
+    assert (tmp_path / "run" / "run.sqlite-wal").exists()
+    writer.log_metrics(3, 0, "train", {"loss": 0.125})
+    with load(tmp_path / "run") as run:
+        assert list(run.history["value"]) == [0.5, 0.25, 0.125]
+    writer.close()
+    assert not (tmp_path / "run" / "run.sqlite-wal").exists()

@@ -79,7 +79,7 @@ def test_bad_executor_settings_are_refused():
         create_executor("proces")
     with pytest.raises(ConfigError, match="workers"):
         create_executor("process", {"workers": 0})
-    with pytest.raises(ConfigError, match="bad settings"):
+    with pytest.raises(ConfigError, match="no setting 'workers' for the 'sequential' executor"):
         create_executor("sequential", {"workers": 2})
     assert create_executor("process", {"workers": 3}).workers == 3
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nasbench import registry
+from nasbench.config import check_executor_settings
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.base import Result
 from nasbench.protocols import Genotype
@@ -309,7 +310,5 @@ def create_executor(name: str = "sequential", config: dict[str, Any] | None = No
             f"unknown executor {name!r}; use one of {', '.join(EXECUTORS)}."
             f"{closest_name(str(name), list(EXECUTORS))}"
         )
-    try:
-        return EXECUTORS[name](**(config or {}))
-    except TypeError as err:
-        raise ConfigError(f"bad settings for the {name!r} executor: {err}.") from None
+    check_executor_settings(name, config or {})
+    return EXECUTORS[name](**(config or {}))
