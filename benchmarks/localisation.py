@@ -7,8 +7,10 @@ Per seed, one ``nasbench.search(SearchConfig(strategy="marl-gdas", ...))`` on
    shared cells (5 normal + 3 reduce) and per-agent cells (3 normal + 1 reduce) over
    the ten GDAS ops; GDAS architecture step after each weight step;
 2. in the same run: agents with the derived cells retrained from scratch, agents with
-   the hand-designed 3x3-conv cell in the same layout (same rounds, same episodes),
-   and a 3D CNN regressing the coordinates from the whole volume;
+   cells drawn uniformly at random from the same ops (``random``, seeded, trained
+   exactly as the searched ones: the random-search baseline), agents with the
+   hand-designed 3x3-conv cell in the same layout (same rounds, same episodes), and a
+   3D CNN regressing the coordinates from the whole volume;
 3. all scored on the test volumes from the same start positions: mean Euclidean
    error per landmark (voxels and mm) and the angle between the true plane and the plane
    through the three estimates; ``start`` is the error of not moving at all.
@@ -16,7 +18,10 @@ Per seed, one ``nasbench.search(SearchConfig(strategy="marl-gdas", ...))`` on
 Each arm of agents keeps the weights of its round that localised the 12 validation
 volumes best (``val_vox``, ``best_round``; ``--last-round``: the last round's weights,
 the behaviour before). ``free_ops`` is the share of the searched agents' cell edges that
-carry a parameter-free op (skip, pools).
+carry a parameter-free op (skip, pools), for the searched and the random cells.
+``amax_start`` / ``amax_end`` (searched row): the mean largest softmax weight of an
+edge's alphas before and after the search (0.1 is uniform over the ten ops, 1 decided);
+``aent_start`` / ``aent_end``: their mean entropy in nats (2.303 uniform).
 
 Ratios are the searched agents' mean mm error over each baseline's (below 1: better).
 Times are wall seconds on this machine (its load moves them).
@@ -31,6 +36,9 @@ Usage::
     python benchmarks/localisation.py --shared 5 3 --own 3 1   # the paper's layout (slower)
     python benchmarks/localisation.py --seeds 0 1 --retrain-rounds 20 --json out.json
     python benchmarks/localisation.py --last-round      # no validation selection
+    python benchmarks/localisation.py --old-arch        # the architecture step before
+                                                        # issue 22's fix
+    python benchmarks/localisation.py --no-random       # without the random-cell arm
 """
 
 from __future__ import annotations
@@ -47,14 +55,16 @@ import pandas as pd
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-ARMS = ("start", "searched", "hand", "regression")
+ARMS = ("start", "searched", "random", "hand", "regression")
 
 QUICK = {
     "size": 16, "limit": 4, "rounds": 2, "updates": 2, "patch": 5, "episode_steps": 4,
     "agent": {"channels": 2, "n_nodes": 1, "shared_normal": 1, "shared_reduce": 1,
               "agent_normal": 1, "agent_reduce": 0, "coarse_step": 2, "envs": 2,
-              "batch_size": 4, "buffer_size": 64, "regressor_epochs": 2},
+              "batch_size": 4, "buffer_size": 64, "regressor_epochs": 2, "random_cell": True},
 }  # fmt: skip
+
+OLD_ARCH = {"arch_lr": 3e-3, "arch_beta1": 0.5, "arch_weight_decay": 1e-3, "arch_warmup": 0.0}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -112,6 +122,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="agents keep their last round's weights (default: the best on validation)",
     )
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of the agents")
+    p.add_argument(
+        "--no-random",
+        action="store_true",
+        help="leave out the agents of randomly drawn cells (the random-search baseline)",
+    )
+    p.add_argument(
+        "--old-arch",
+        action="store_true",
+        help="the architecture step before issue 22's fix: Adam lr 3e-3, beta1 0.5, weight "
+        "decay 1e-3, no warm-up",
+    )
     p.add_argument("--patch", type=int, default=11, help="patch edge each agent sees")
     p.add_argument("--episode-steps", type=int, default=24)
     p.add_argument("--channels", type=int, default=4)
@@ -141,6 +162,9 @@ def config_for(args: argparse.Namespace, seed: int):
             "start_curriculum": args.curriculum, "select_on_val": not args.last_round,
         }  # fmt: skip
         size, limit, rounds, updates = args.size, args.limit, args.rounds, args.updates
+    agent["random_cell"] = not args.no_random
+    if args.old_arch:
+        agent.update(OLD_ARCH)
     return SearchConfig(
         strategy="marl-gdas",
         dataset={"name": "synthetic-landmarks3d", "size": size, "limit": limit},
@@ -160,19 +184,29 @@ def run_seed(args: argparse.Namespace, seed: int, folder: Path) -> list[dict]:
     result = nasbench.search(config_for(args, seed), folder / f"seed{seed}")
     events = load(folder / f"seed{seed}").events
     seconds = events[events["kind"] == "localisation_seconds"].iloc[-1]["payload"]
+    agent = config_for(args, seed).strategy_config
     cells = events[events["kind"] == "agent_genotypes"].iloc[-1]["payload"]
-    free = free_op_share(cells, config_for(args, seed).strategy_config)
+    free = {"searched": free_op_share(cells, agent)}
+    drawn = events[events["kind"] == "random_genotypes"]
+    if len(drawn):
+        free["random"] = free_op_share(drawn.iloc[-1]["payload"], agent)
     m = result.metrics
     rows = []
     nan = float("nan")
     for arm in ARMS:
+        if f"{arm}_dist_vox" not in m:
+            continue
         row = {"seed": seed, "arm": arm, "dist_vox": m[f"{arm}_dist_vox"],
                "dist_mm": m[f"{arm}_dist_mm"], "plane_deg": m[f"{arm}_plane_angle_deg"],
                "params": m.get(f"{arm}_params", 0.0),
                "val_vox": m.get(f"{arm}_val_dist_vox", nan),
                "best_round": m.get(f"{arm}_best_round", nan),
-               "free_ops": free if arm == "searched" else nan,
+               "free_ops": free.get(arm, nan),
                "train_s": seconds.get(arm, 0.0), "search_s": seconds["search"]}  # fmt: skip
+        if arm == "searched":  # how far the search moved its alphas from uniform
+            for key, short in (("alpha_max_softmax", "amax"), ("alpha_entropy", "aent")):
+                row[f"{short}_start"] = m[f"search_{key}_start"]
+                row[f"{short}_end"] = m[f"search_{key}_end"]
         for name in sorted(k for k in m if k.startswith(f"{arm}_dist_mm_")):
             row[name[len(arm) + 1 :]] = m[name]
         rows.append(row)
@@ -212,7 +246,7 @@ def summarise(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     summary = table.groupby("arm", sort=False).mean(numeric_only=True).drop(columns="seed")
     searched = summary.loc["searched", "dist_mm"]
     lines = []
-    for arm in ("hand", "regression", "start"):
+    for arm in ("random", "hand", "regression", "start"):
         if arm in summary.index:
             ratio = searched / summary.loc[arm, "dist_mm"]
             verdict = "better" if ratio < 1 else "not better"
@@ -230,7 +264,7 @@ def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
         rows = [r for seed in args.seeds for r in run_seed(args, seed, Path(tmp))]
     table = pd.DataFrame(rows)
     summary, lines = summarise(table)
-    with pd.option_context("display.width", 160, "display.max_columns", 20):
+    with pd.option_context("display.width", 160, "display.max_columns", 40):
         print(table.round(3).to_string(index=False))
         print("\nmean over seeds:")
         print(summary.round(3).to_string())

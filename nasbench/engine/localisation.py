@@ -8,16 +8,23 @@
 2. searches: deep Q-learning of the K agents whose network is a
    :class:`~nasbench.models.marl_network.MarlSupernet`, with a GDAS architecture step
    after each weight step (``epochs`` rounds of episodes, ``max_steps_per_epoch``
-   updates each, default 20); per round it records the TD loss, the reward, the
-   alphas of the shared cells and of every agent's cells (cell types
-   ``shared_normal``, ``agent0_reduce``...), the derived shared cell (genotypes) and
-   every part's cell (``agent_genotypes`` events);
-3. retrains agents with the derived cells from scratch and, with ``baselines``, agents
+   updates each, default 20; the first ``arch_warmup`` fraction of the rounds trains
+   the Q-network only, tau anneals over the rest); per round it records the TD loss,
+   the reward, how decided the alphas are (``alpha_max_softmax``, ``alpha_entropy``:
+   means over every edge), the alphas of the shared cells and of every agent's cells
+   (cell types ``shared_normal``, ``agent0_reduce``...), the derived shared cell
+   (genotypes) and every part's cell (``agent_genotypes`` events);
+3. retrains agents with the derived cells from scratch, with ``random_cell`` agents of
+   cells drawn at random from the same space (seeded by the run's seed; arm ``random``,
+   trained exactly as the derived ones; the draw is a ``random_genotypes`` event)
+   and, with ``baselines``, agents
    of the hand-designed cell (the same layout, 3x3 convs) and a CNN that regresses the
    coordinates directly; all are scored on the test volumes from the same start
    positions: distance error per landmark in voxels and mm (phase ``test``, metric
-   names ``<arm>_dist_vox_<landmark>``..., arms ``searched``, ``hand``, ``regression``,
-   plus ``start`` for the error of not moving at all; with ``select_on_val`` (default)
+   names ``<arm>_dist_vox_<landmark>``..., arms ``searched``, ``random``, ``hand``,
+   ``regression``, plus ``start`` for the error of not moving at all; the alpha summary
+   before and after the search as ``search_alpha_max_softmax_start`` / ``_end`` and
+   ``search_alpha_entropy_start`` / ``_end``; with ``select_on_val`` (default)
    each arm of agents keeps the weights of its round that localised the validation
    volumes best (``<arm>_val_dist_vox``, ``<arm>_best_round``; every round's metrics
    go to a ``retrain_history`` event per arm); with 3 or more landmarks also
@@ -151,8 +158,13 @@ class _Search:
             seed=self.config.seed,
         )
         rounds, updates = self.settings.rounds, self.settings.updates
+        warmup = warmup_rounds(self.m.arch_warmup, rounds)
+        now = {"round": 0}
+        alphas_start = alpha_summary(self.method, supernet)
 
         def arch_step(batch: dict, loss_fn: Any) -> dict:
+            if now["round"] < warmup:  # the Q-network learns first: no arch signal yet
+                return {}
             val = (batch["obs"], batch["target"])
             return self.method.arch_step(supernet, val, val, loss_fn, self.m.lr, None)
 
@@ -162,7 +174,9 @@ class _Search:
             if self.store.stop_requested():
                 self.stopped = True
                 return True
-            self.method.on_epoch_start(r, rounds)
+            now["round"] = r
+            # tau stays at tau_max through the warm-up, then anneals to tau_min
+            self.method.on_epoch_start(max(r - warmup, 0), rounds - warmup)
             return False
 
         started = time.perf_counter()
@@ -183,7 +197,18 @@ class _Search:
         if self.stopped:
             return SearchResult(self.run_dir, "stopped", genotypes["shared"], {}, steps)
         self.seconds = {"search": time.perf_counter() - started}
-        metrics = self._score(genotypes, train, test, ds, val)
+        random_cells = (
+            supernet.random_genotypes(self.config.seed + 5) if self.m.random_cell else None
+        )
+        if random_cells is not None:
+            self.store.log_event(
+                "random_genotypes", {part: g.to_dict() for part, g in random_cells.items()}
+            )
+        metrics = self._score(genotypes, train, test, ds, val, random_cells)
+        end = alpha_summary(self.method, supernet)
+        for key in end:
+            metrics[f"search_{key}_start"] = alphas_start[key]
+            metrics[f"search_{key}_end"] = end[key]
         # Wall seconds are an event, not metrics: metrics stay equal for equal seeds.
         self.store.log_event("localisation_seconds", self.seconds, step=steps)
         self.store.log_metrics(steps, rounds - 1, "test", metrics)
@@ -192,7 +217,10 @@ class _Search:
     def _end_round(self, supernet: Any, r: int, metrics: dict) -> None:
         step = (r + 1) * self.settings.updates
         with self.store.batch():
-            self.store.log_metrics(step, r, "search", {**metrics, "tau": self.method.tau})
+            summary = alpha_summary(self.method, supernet)
+            self.store.log_metrics(
+                step, r, "search", {**metrics, "tau": self.method.tau, **summary}
+            )
             for rec in self.method.alpha_records(supernet):
                 self.store.log_alphas(
                     step,
@@ -222,9 +250,18 @@ class _Search:
             print(f"round {r + 1}/{self.settings.rounds}: {line}", file=sys.stderr)
 
     def _score(
-        self, genotypes: dict, train: tuple, test: tuple, ds: Any, val: tuple | None = None
+        self,
+        genotypes: dict,
+        train: tuple,
+        test: tuple,
+        ds: Any,
+        val: tuple | None = None,
+        random_cells: dict | None = None,
     ) -> dict[str, float]:
         """Retrain the derived agents (and the baselines) and score them on the test set.
+
+        ``random_cells`` (cells drawn at random from the same space) are trained and
+        scored exactly as the derived ones, as the arm ``random``.
 
         With ``val`` (and ``select_on_val``) each arm of agents ends with the weights of
         its round that localised the validation volumes best (the same seeded starts for
@@ -282,6 +319,8 @@ class _Search:
             "seed": seed,
         }
         arms = {"searched": MarlNetwork(genotypes, **layout)}
+        if random_cells is not None:
+            arms["random"] = MarlNetwork(random_cells, **layout)
         if m.baselines:
             arms["hand"] = MarlNetwork.hand_designed(targets.shape[1], n_nodes=m.n_nodes, **layout)
         for arm, net in arms.items():
@@ -304,3 +343,43 @@ class _Search:
             out.update(score("regression", regress(model, test_volumes)))
             out["regression_params"] = float(sum(p.numel() for p in model.parameters()))
         return out
+
+
+def warmup_rounds(fraction: float, rounds: int) -> int:
+    """Rounds of Q-learning before the first architecture step: ``fraction`` of
+    ``rounds``, rounded down, leaving at least one round of search.
+
+    Example:
+        >>> warmup_rounds(0.25, 8), warmup_rounds(0.25, 2), warmup_rounds(0.9, 2)
+        (2, 0, 1)
+    """
+    return max(0, min(int(fraction * rounds), rounds - 1))
+
+
+def alpha_summary(method: Any, supernet: Any) -> dict[str, float]:
+    """How decided the architecture is: softmax of the alphas, mean over every edge of
+    every cell type.
+
+    Args:
+        method: the differentiable method (its ``op_weights``).
+        supernet: the supernet whose alphas to read.
+
+    Returns:
+        ``alpha_max_softmax`` (mean largest op weight of an edge: 1/n_ops when uniform,
+        1 when one op has all of it) and ``alpha_entropy`` (mean entropy of an edge's op
+        weights in nats: log(n_ops) when uniform, 0 when decided).
+
+    Example:
+        >>> from nasbench.strategies import create_strategy
+        >>> from nasbench.models.marl_network import MarlSupernet
+        >>> method = create_strategy("marl-gdas")
+        >>> net = MarlSupernet(1, method, shared=(1, 0), own=(1, 0))
+        >>> round(alpha_summary(method, net)["alpha_max_softmax"], 2)
+        0.1
+    """
+    weights = torch.cat([method.op_weights(supernet, ct) for ct in supernet.cell_types])
+    entropy = -(weights * weights.clamp_min(1e-12).log()).sum(dim=-1)
+    return {
+        "alpha_max_softmax": float(weights.max(dim=-1).values.mean()),
+        "alpha_entropy": float(entropy.mean()),
+    }

@@ -267,6 +267,30 @@ class MarlSupernet(SupernetBase):
             for part in parts
         }
 
+    def random_genotypes(self, seed: int) -> dict[str, Genotype]:
+        """Cells drawn uniformly at random from this supernet's space, one per part.
+
+        Every score is an independent uniform draw and the cells are derived by the
+        same rule as the searched ones (:meth:`derive`), so each edge's op is uniform
+        over the ops but 'none' and each node's two inputs uniform over the pairs of
+        earlier states: the random-search baseline of the same space.
+
+        Args:
+            seed: seeds the draw (its own generator; the global RNG is untouched).
+
+        Returns:
+            ``{"shared": g, "agent0": g0, ...}`` as :meth:`derive`.
+
+        Example:
+            >>> from nasbench.strategies import create_strategy
+            >>> net = MarlSupernet(1, create_strategy("gdas"), shared=(1, 0), own=(1, 0))
+            >>> net.random_genotypes(3) == net.random_genotypes(3)
+            True
+        """
+        gen = torch.Generator().manual_seed(int(seed))
+        shape = (len(self.edges), len(self.op_names))
+        return self.derive({ct: torch.rand(shape, generator=gen).numpy() for ct in self.cell_types})
+
     def forward(self, obs: Sequence[torch.Tensor]) -> torch.Tensor:
         """Q-values ``(B, K, 6)`` of ``(patches, states)``."""
         _, plans = self._plans()

@@ -11,8 +11,9 @@ def bench(load_benchmark):
     return load_benchmark("localisation")
 
 
-def _rows(seed, searched, hand, regression):
-    errors = {"start": 6.0, "searched": searched, "hand": hand, "regression": regression}
+def _rows(seed, searched, hand, regression, random=5.0):
+    errors = {"start": 6.0, "searched": searched, "random": random, "hand": hand,
+              "regression": regression}  # fmt: skip
     return [{"seed": seed, "arm": a, "dist_vox": e, "dist_mm": e, "plane_deg": 9.0,
              "params": 1.0, "train_s": 1.0, "search_s": 2.0}
             for a, e in errors.items()]  # fmt: skip
@@ -22,9 +23,10 @@ def test_ratios_take_the_mean_over_seeds(bench):
     table = pd.DataFrame(_rows(0, 2.0, 4.0, 1.0) + _rows(1, 4.0, 4.0, 3.0))
     summary, lines = bench.summarise(table)
     assert summary.loc["searched", "dist_mm"] == pytest.approx(3.0)
-    assert lines[0] == "searched / hand: 0.750 of the mm error (better)"
-    assert lines[1] == "searched / regression: 1.500 of the mm error (not better)"
-    assert lines[2].startswith("searched / start: 0.500")
+    assert lines[0] == "searched / random: 0.600 of the mm error (better)"
+    assert lines[1] == "searched / hand: 0.750 of the mm error (better)"
+    assert lines[2] == "searched / regression: 1.500 of the mm error (not better)"
+    assert lines[3].startswith("searched / start: 0.500")
 
 
 def test_quick_config_is_the_tiny_one(bench):
@@ -40,6 +42,13 @@ def test_quick_config_is_the_tiny_one(bench):
     assert not bench.config_for(bench.parse_args(["--last-round"]), 0).strategy_config[
         "select_on_val"
     ]
+    assert full.strategy_config["random_cell"]
+    assert bench.config_for(bench.parse_args(["--quick"]), 0).strategy_config["random_cell"]
+    assert not bench.config_for(bench.parse_args(["--no-random"]), 0).strategy_config["random_cell"]
+    before = bench.config_for(bench.parse_args(["--old-arch"]), seed=0)
+    assert before.strategy_config["arch_lr"] == 3e-3 and before.strategy_config["arch_warmup"] == 0
+    before.validate()
+    assert "arch_lr" not in full.strategy_config  # the strategy's defaults
     old = bench.config_for(bench.parse_args(["--single-scale", "--shared", "5", "3"]), seed=0)
     assert not old.strategy_config["multiscale"] and old.strategy_config["shared_reduce"] == 3
 
@@ -58,8 +67,13 @@ def test_the_share_of_parameter_free_edges_counts_every_built_cell(bench):
 @pytest.mark.slow
 def test_quick_run_prints_every_arm(bench, capsys):
     summary, lines = bench.main(["--quick"])
-    assert list(summary.index) == ["start", "searched", "hand", "regression"]
-    assert bool((summary["dist_mm"] > 0).all()) and len(lines) == 3
+    assert list(summary.index) == ["start", "searched", "random", "hand", "regression"]
+    assert bool((summary["dist_mm"] > 0).all()) and len(lines) == 4
+    # the alpha movement of the search, on the searched row only
+    assert summary.loc["searched", "amax_start"] == pytest.approx(0.1, abs=0.01)
+    assert summary.loc["searched", "aent_end"] <= summary.loc["searched", "aent_start"]
+    assert pd.isna(summary.loc["hand", "amax_end"])
+    assert 0.0 <= summary.loc["random", "free_ops"] <= 1.0
     assert "searched / hand" in capsys.readouterr().out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import nasbench
@@ -23,6 +24,7 @@ TINY_AGENTS = {
     "batch_size": 4,
     "buffer_size": 64,
     "regressor_epochs": 2,
+    "random_cell": True,
 }
 
 
@@ -57,7 +59,7 @@ def test_search_writes_alphas_of_every_agent_genotypes_and_test_metrics(tiny_run
     assert sorted(set(run.alphas["epoch"])) == [0, 1]
     assert len(run.genotypes) == 2
     seconds = run.events[run.events["kind"] == "localisation_seconds"].iloc[-1]["payload"]
-    assert set(seconds) == {"search", "searched", "hand", "regression"}
+    assert set(seconds) == {"search", "searched", "random", "hand", "regression"}
     agents = run.events[run.events["kind"] == "agent_genotypes"]
     assert len(agents) == 2 and set(agents.iloc[-1]["payload"]) == {
         "shared",
@@ -67,8 +69,9 @@ def test_search_writes_alphas_of_every_agent_genotypes_and_test_metrics(tiny_run
     }
     search = run.metrics_wide(phase="search")
     assert {"td_loss", "reward", "arch_loss", "tau", "epsilon"} <= set(search.columns)
+    assert {"alpha_max_softmax", "alpha_entropy"} <= set(search.columns)
     test = run.metrics_wide(phase="test").iloc[-1]
-    for arm in ("start", "searched", "hand", "regression"):
+    for arm in ("start", "searched", "random", "hand", "regression"):
         for name in ("dist_vox", "dist_mm", "dist_vox_landmark2", "dist_mm_landmark0"):
             assert test[f"{arm}_{name}"] == pytest.approx(result.metrics[f"{arm}_{name}"])
             assert 0.0 <= result.metrics[f"{arm}_{name}"] < 16 * 3**0.5 * 1.2
@@ -82,7 +85,7 @@ def test_each_arm_of_agents_keeps_its_best_round_on_the_validation_volumes(tiny_
     histories = {
         e["arm"]: e["rounds"] for e in events[events["kind"] == "retrain_history"]["payload"]
     }
-    assert set(histories) == {"searched", "hand"}
+    assert set(histories) == {"searched", "random", "hand"}
     for arm, rounds in histories.items():
         vals = [h["val"] for h in rounds]
         kept = int(result.metrics[f"{arm}_best_round"])
@@ -97,7 +100,7 @@ def test_without_selection_the_agents_end_with_their_last_round(tmp_path):
     result = nasbench.search(config, tmp_path / "run")
     events = load(tmp_path / "run").events
     histories = events[events["kind"] == "retrain_history"]["payload"]
-    assert len(histories) == 2 and all("val" not in h["rounds"][0] for h in histories)
+    assert len(histories) == 3 and all("val" not in h["rounds"][0] for h in histories)
     assert not any(k.endswith(("_best_round", "_val_dist_vox")) for k in result.metrics)
 
 
@@ -117,6 +120,64 @@ def test_same_seed_same_run(tiny_run, tmp_path):
     assert a["raw"].tolist() == b["raw"].tolist()
 
 
+def test_the_random_arm_trains_a_seeded_draw_of_the_same_space(tiny_run):
+    from nasbench.models.marl_network import MarlSupernet
+    from nasbench.strategies import create_strategy
+
+    result, run_dir = tiny_run
+    events = load(run_dir).events
+    drawn = events[events["kind"] == "random_genotypes"].iloc[-1]["payload"]
+    assert set(drawn) == {"shared", "agent0", "agent1", "agent2"}
+    net = MarlSupernet(3, create_strategy("marl-gdas"), channels=2, n_nodes=1,
+                       shared=(1, 1), own=(1, 0), patch=5)  # fmt: skip
+    again = net.random_genotypes(5 + 5)  # the run's seed + 5
+    assert {part: g.to_dict() for part, g in again.items()} == drawn
+    assert result.metrics["random_params"] > 0
+    draws = [net.random_genotypes(s) for s in range(12)]
+    ops = {op for d in draws for g in d.values() for op, _ in g.normal + g.reduce}
+    assert "none" not in ops and len(ops) >= 7  # spread over the nine ops, never 'none'
+    assert len({str(d) for d in draws}) == 12
+
+
+def _alpha_moves(tmp_path, name, **arch):
+    """Alphas of a 4-round tiny search (round 0 the warm-up): start and end per cell type."""
+    agents = {**TINY_AGENTS, "baselines": False, "random_cell": False, "arch_warmup": 0.25}
+    config = tiny_marl(strategy_config={**agents, **arch}, epochs=4, max_steps_per_epoch=4)
+    result = nasbench.search(config, tmp_path / name)
+    alphas = load(tmp_path / name).alphas
+    alphas = alphas[alphas["kind"] == "alpha"]
+    by_round = {
+        e: {
+            ct: np.asarray(g.sort_values(["edge", "op"])["raw"]) for ct, g in a.groupby("cell_type")
+        }
+        for e, a in alphas.groupby("epoch")
+    }
+    return result.metrics, by_round
+
+
+@pytest.mark.slow
+def test_the_architecture_step_moves_every_cells_alphas_after_the_warm_up(tmp_path):
+    from nasbench.strategies import create_strategy
+
+    metrics, rounds = _alpha_moves(tmp_path, "new")
+    init = create_strategy("marl-gdas").config
+    assert (init.arch_lr, init.arch_beta1, init.arch_weight_decay) == (3e-2, 0.9, 0.0)
+    # round 0 is the warm-up: the alphas still hold their init (scale 1e-3)
+    assert max(np.abs(a).max() for a in rounds[0].values()) < 0.01
+    moved = {ct: np.abs(rounds[3][ct] - rounds[0][ct]).max() for ct in rounds[0]}
+    assert set(moved) == {"shared_normal", "shared_reduce", "agent0_normal", "agent1_normal",
+                          "agent2_normal"}  # fmt: skip
+    # 12 Adam steps at lr 3e-2: every cell type's alphas, shared and each agent's, move
+    assert min(moved.values()) > 0.05
+    assert metrics["search_alpha_max_softmax_end"] > metrics["search_alpha_max_softmax_start"]
+    assert metrics["search_alpha_entropy_end"] < metrics["search_alpha_entropy_start"]
+    # the step before this change (lr 3e-3, GDAS's beta1 0.5 and weight decay 1e-3)
+    # moved them a tenth as far
+    _, old = _alpha_moves(tmp_path, "old", arch_lr=3e-3, arch_beta1=0.5, arch_weight_decay=1e-3)
+    old_moved = {ct: np.abs(old[3][ct] - old[0][ct]).max() for ct in old[0]}
+    assert max(old_moved.values()) < min(moved.values()) / 3
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -129,6 +190,9 @@ def test_same_seed_same_run(tiny_run, tmp_path):
         ({"strategy_config": {"shared_normal": 0, "shared_reduce": 0}}, "at least one shared"),
         ({"strategy_config": {"lr_typo": 1.0}}, "lr_typo"),
         ({"eigen_every": 1}, "no Hessian watch"),
+        ({"strategy_config": {"arch_warmup": 1.0}}, "arch_warmup"),
+        ({"strategy_config": {"arch_lr": -1.0}}, "arch_lr"),
+        ({"strategy_config": {"random_cell": "yes"}}, "random_cell must be true or false"),
     ],
 )
 def test_bad_configs_are_one_line_errors(tmp_path, changes, message):

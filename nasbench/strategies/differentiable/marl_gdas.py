@@ -10,6 +10,14 @@ unchanged; what differs is the loop around it: the weight step and the architect
 step both minimise the temporal-difference loss of replayed transitions, on two
 different replay batches (the RL stand-in for DARTS's train and validation halves).
 
+The architecture optimizer differs from GDAS's image-classification settings (issue
+22): the TD loss of a replay batch gives each alpha a gradient of about 1e-5 whose
+noise is about six times its mean, so GDAS's Adam (lr 3e-4, beta1 0.5, weight decay
+1e-3) held the alphas near zero (the decay term outweighs the gradient once an alpha
+passes about 0.01) and moved them by a random walk. Here: lr 3e-2, beta1 0.9 (momentum
+averages the noise), no weight decay, and the first quarter of the rounds trains the
+Q-network only (``arch_warmup``), tau annealing 10 -> 0.1 over the rest.
+
 The network is :class:`nasbench.models.marl_network.MarlSupernet`; the loop, the
 derived networks' retraining and the baselines are ``nasbench.engine.localisation``.
 A search runs through ``nasbench.search(SearchConfig(strategy="marl-gdas",
@@ -35,7 +43,32 @@ from nasbench.strategies.differentiable.gdas import Gdas, GdasConfig
 class MarlGdasConfig(GdasConfig):
     """GDAS settings plus the agents' network and Q-learning settings."""
 
-    arch_lr: float = option(3e-3, "Adam learning rate of the architecture weights", min=0.0)
+    arch_lr: float = option(
+        3e-2,
+        "Adam learning rate of the architecture weights (the TD gradient is noisy: 3e-3 "
+        "moved the alphas by a random walk of about 0.03)",
+        min=0.0,
+    )
+    arch_beta1: float = option(
+        0.9,
+        "Adam beta1 of the architecture optimizer (averages the noisy TD gradient)",
+        min=0.0,
+        max=1.0,
+    )
+    arch_weight_decay: float = option(
+        0.0,
+        "weight decay of the architecture weights (GDAS's 1e-3 outweighs a TD gradient of "
+        "1e-5 per alpha and pins the alphas near zero)",
+        min=0.0,
+        max=1.0,
+    )
+    arch_warmup: float = option(
+        0.25,
+        "fraction of the rounds of Q-learning before the first architecture step (tau "
+        "anneals after it)",
+        min=0.0,
+        max=0.9,
+    )
     channels: int = option(4, "channels of the first cells", min=1)
     n_nodes: int = option(2, "intermediate nodes per cell", min=1, max=4)
     shared_normal: int = option(5, "shared normal cells", min=0)
@@ -71,6 +104,9 @@ class MarlGdasConfig(GdasConfig):
         "retrained agents keep the round's weights that localise the validation volumes best",
     )
     baselines: bool = option(True, "also train the hand-designed agents and the regressor")
+    random_cell: bool = option(
+        False, "also train agents of cells drawn at random from the ops (seeded), as searched"
+    )
     regressor_epochs: int = option(40, "epochs of the direct regression baseline", min=1)
 
 
