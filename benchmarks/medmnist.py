@@ -68,7 +68,8 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
     recipe = TrainConfig(epochs=args.retrain_epochs, limit=args.limit, seed=seed,
                          device="cpu", test_limit=args.test_limit,
                          class_weight=args.class_weight,
-                         label_smoothing=args.label_smoothing)  # fmt: skip
+                         label_smoothing=args.label_smoothing,
+                         ema_decay=args.ema_decay, tta_flip=args.tta_flip)  # fmt: skip
     # Searched small, retrained larger, as DARTS does (5 cells C=8 -> 8 cells at the widest
     # width under --max-params; at the searched size the cell lost to the small CNN).
     channels = args.retrain_channels
@@ -202,6 +203,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--retrain-epochs", type=int, default=30)
     parser.add_argument("--class-weight", default="none", choices=("none", "balanced"))
     parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--ema-decay", type=float, default=0.0,
+                        help="retrain: score and keep a moving average of the weights "
+                             "with this per-step decay (0: off)")  # fmt: skip
+    parser.add_argument("--tta-flip", action="store_true",
+                        help="retrain: score images with their mirror too")  # fmt: skip
     parser.add_argument("--nodes", type=int, default=4)
     parser.add_argument("--cells", type=int, default=5)
     parser.add_argument("--channels", type=int, default=8)
