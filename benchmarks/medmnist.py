@@ -256,7 +256,9 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
           f"{args.cells} cells, C={args.channels}) + retrain {args.retrain_epochs} epochs "
           f"({args.retrain_cells or args.cells} cells, "
           f"C={retrained_width(args, rows)}), "
-          f"seeds {args.seeds}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"seeds {args.seeds}, EMA decay {args.ema_decay:g}, flip TTA "
+          f"{'on' if args.tta_flip else 'off'}, "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(ours.drop(columns=["auc_mean", "acc_mean"]).to_string(index=False))
     if len(paper):
         print("\nMedMNIST v2 (Yang et al., Scientific Data 2023), test set:")
