@@ -4,7 +4,9 @@ This is the evaluation recipe of DARTS (``train.py`` of quark0/darts): SGD with
 momentum 0.9 and cosine annealing, gradient clipping, an optional auxiliary
 head weighted into the loss, and drop-path whose probability rises linearly
 over the epochs. The model with the best validation score (ties: the lower validation
-loss) is kept and scored on the test split. The retraining stage
+loss) is kept and scored on the test split. On request (``ema_decay``, ``tta_flip``) what
+is scored and kept is a moving average of the weights, and each 2D image is scored with its
+mirror; both are off by default. The retraining stage
 (:mod:`nasbench.evaluation.final_evaluation`) and the full/partial-training evaluators
 reuse :func:`train_model` as is.
 
