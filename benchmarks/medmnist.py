@@ -68,7 +68,8 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
     recipe = TrainConfig(epochs=args.retrain_epochs, limit=args.limit, seed=seed,
                          device="cpu", test_limit=args.test_limit,
                          class_weight=args.class_weight,
-                         label_smoothing=args.label_smoothing)  # fmt: skip
+                         label_smoothing=args.label_smoothing,
+                         ema_decay=args.ema_decay, tta_flip=args.tta_flip)  # fmt: skip
     # Searched small, retrained larger, as DARTS does (5 cells C=8 -> 8 cells at the widest
     # width under --max-params; at the searched size the cell lost to the small CNN).
     channels = args.retrain_channels
@@ -191,7 +192,10 @@ def verdict(ours: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--dataset", default="breastmnist", help="a MedMNIST 2D set")
     parser.add_argument("--root", default=str(SHARED), help="folder holding <dataset>.npz")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -202,6 +206,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--retrain-epochs", type=int, default=30)
     parser.add_argument("--class-weight", default="none", choices=("none", "balanced"))
     parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--ema-decay", type=float, default=0.99,
+                        help="retrain: score and keep a moving average of the weights with "
+                             "this per-step decay, every model alike (0: off)")  # fmt: skip
+    parser.add_argument("--tta-flip", action=argparse.BooleanOptionalAction, default=True,
+                        help="retrain: score images with their mirror too, every model "
+                             "alike")  # fmt: skip
     parser.add_argument("--nodes", type=int, default=4)
     parser.add_argument("--cells", type=int, default=5)
     parser.add_argument("--channels", type=int, default=8)
@@ -227,6 +237,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.retrain_epochs, args.nodes, args.cells, args.channels = 1, 2, 3, 4
         args.retrain_cells, args.retrain_channels = 0, 0
         args.batch_size, args.limit, args.test_limit = 8, 32, 32
+    if not (args.ema_decay == 0 or 0 < args.ema_decay < 1):
+        parser.error(f"--ema-decay takes 0 (off) or a number in (0, 1), got {args.ema_decay}")
     if args.retrain_channels < -1 or args.max_params < 1:
         parser.error("--retrain-channels takes -1 (fit), 0 (as searched) or a width; "
                      "--max-params a positive count")  # fmt: skip
@@ -250,7 +262,9 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
           f"{args.cells} cells, C={args.channels}) + retrain {args.retrain_epochs} epochs "
           f"({args.retrain_cells or args.cells} cells, "
           f"C={retrained_width(args, rows)}), "
-          f"seeds {args.seeds}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"seeds {args.seeds}, EMA decay {args.ema_decay:g}, flip TTA "
+          f"{'on' if args.tta_flip else 'off'}, "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(ours.drop(columns=["auc_mean", "acc_mean"]).to_string(index=False))
     if len(paper):
         print("\nMedMNIST v2 (Yang et al., Scientific Data 2023), test set:")

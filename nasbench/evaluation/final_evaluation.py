@@ -372,6 +372,8 @@ def _check_recipe_fits(config: TrainConfig, task: str) -> None:
             ignored.append(("label_smoothing", config.label_smoothing, "classification"))
         if config.class_weight == "balanced":
             ignored.append(("class_weight", config.class_weight, "classification"))
+        if config.tta_flip:
+            ignored.append(("tta_flip", config.tta_flip, "classification"))
     if ignored:
         name, value, kind = ignored[0]
         raise ConfigError(
@@ -658,7 +660,8 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         f"{default.weight_decay:g}, cosine schedule to {default.lr_min:g}, gradient clip "
         f"{default.grad_clip:g}, drop-path {default.drop_path_prob:g}, auxiliary head weight "
         f"{default.auxiliary_weight:g} (DARTS cells); the epoch with the best validation "
-        f"{default.select.upper()} is kept and scored on the test split."
+        f"{default.select.upper()} is kept (its weight average with --ema-decay) and scored "
+        "on the test split."
     )
     parser.add_argument("run_dir", metavar="RUN", help="run folder written by a search")
     parser.add_argument("--epochs", type=int, default=default.epochs, help="training epochs")
@@ -724,6 +727,20 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         help="segmentation training loss; 'dicece_batch' takes each class's Dice over the "
         "batch (small, rare classes) (default: %(default)s)",
     )
+    parser.add_argument(
+        "--ema-decay",
+        type=float,
+        default=default.ema_decay,
+        help="0: off; else the per-step decay of a moving average of the weights that is "
+        "scored and kept instead of the raw weights, for every model alike "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--tta-flip",
+        action="store_true",
+        help="2D classification: score each image with its horizontal mirror, logits "
+        "averaged, for every model alike (default: off)",
+    )
     add_no_download_flag(parser)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--precision", default="fp32", help="fp32 or bf16 (CUDA)")
@@ -781,6 +798,8 @@ def cli_main(args: argparse.Namespace) -> int:
         class_weight=args.class_weight,
         label_smoothing=args.label_smoothing,
         seg_loss=args.seg_loss,
+        ema_decay=args.ema_decay,
+        tta_flip=args.tta_flip,
     )
     changes = {"n_cells": args.cells, "channels": args.channels}
     skeleton = {k: v for k, v in changes.items() if v is not None} or None

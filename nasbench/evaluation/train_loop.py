@@ -4,7 +4,9 @@ This is the evaluation recipe of DARTS (``train.py`` of quark0/darts): SGD with
 momentum 0.9 and cosine annealing, gradient clipping, an optional auxiliary
 head weighted into the loss, and drop-path whose probability rises linearly
 over the epochs. The model with the best validation score (ties: the lower validation
-loss) is kept and scored on the test split. The retraining stage
+loss) is kept and scored on the test split. On request (``ema_decay``, ``tta_flip``) what
+is scored and kept is a moving average of the weights, and each 2D image is scored with its
+mirror; both are off by default. The retraining stage
 (:mod:`nasbench.evaluation.final_evaluation`) and the full/partial-training evaluators
 reuse :func:`train_model` as is.
 
@@ -107,6 +109,14 @@ class TrainConfig:
         seg_loss: segmentation training loss: ``dicece`` (MONAI's ``DiceCELoss``, Dice
             per image) or ``dicece_batch`` (Dice per class over the whole batch, kinder to
             small, rare structures). Validation and test losses stay ``dicece``.
+        ema_decay: 0 (off) or the per-step decay in (0, 1) of an exponential moving
+            average of the weights (parameters and BatchNorm statistics, as timm's
+            ``ModelEmaV2``), with the usual warm-up ``min(decay, (1 + t) / (10 + t))`` at
+            step ``t``. When on, the average is what is scored on validation each epoch,
+            kept, and scored on test; the raw weights only train.
+        tta_flip: 2D classification: score each image as the mean of the logits of it
+            and its horizontal mirror (the training augmentation flips, so the mirror is
+            in distribution); validation and test alike. Needs ``augment``.
 
     Example:
         >>> TrainConfig(epochs=2).validate().epochs
@@ -135,6 +145,8 @@ class TrainConfig:
     class_weight: str = AUTO
     label_smoothing: float = 0.0
     seg_loss: str = "dicece"
+    ema_decay: float = 0.0
+    tta_flip: bool = False
 
     def validate(self) -> TrainConfig:
         """Check every value; raise a one-line ConfigError on the first bad one.
@@ -177,6 +189,19 @@ class TrainConfig:
         ):
             raise ConfigError(
                 f"TrainConfig.label_smoothing must be a number in [0, 1), got {smoothing!r}."
+            )
+        decay = self.ema_decay
+        if not _is_number(decay) or not (decay == 0 or 0.0 < decay < 1.0):
+            raise ConfigError(
+                f"TrainConfig.ema_decay must be 0 (off) or a number in (0, 1), e.g. 0.99, "
+                f"got {decay!r}."
+            )
+        if not isinstance(self.tta_flip, bool):
+            raise ConfigError(f"TrainConfig.tta_flip must be True or False, got {self.tta_flip!r}.")
+        if self.tta_flip and not self.augment:
+            raise ConfigError(
+                "TrainConfig.tta_flip scores mirrored images, which only training with "
+                "augment=True (random flips) has seen; set augment=True or tta_flip=False."
             )
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("seg_loss", self.seg_loss, SEG_LOSSES)
@@ -286,6 +311,11 @@ def train_model(
     """
     config = (config or TrainConfig()).validate()
     task = _task(task, train_ds, config)
+    if config.tta_flip and task.kind != "classification":
+        raise ConfigError(
+            f"TrainConfig.tta_flip is for 2D classification, not a {task.kind} task; "
+            "set tta_flip=False."
+        )
     loss_fn = task.loss()
     for name, ds in (("train", train_ds), ("val", val_ds), ("test", test_ds)):
         if len(ds) == 0:
@@ -301,6 +331,14 @@ def train_model(
         optimizer, T_max=config.epochs, eta_min=config.lr_min
     )
     val_set, test_set = _Evaluation(val_ds), _Evaluation(test_ds)
+    if config.tta_flip and val_set.dataset[0][0].dim() != 3:
+        raise ConfigError(
+            "TrainConfig.tta_flip mirrors 2D images (C, H, W), but this dataset's images "
+            f"have shape {tuple(val_set.dataset[0][0].shape)}; set tta_flip=False."
+        )
+    # With ema_decay, the moving average is what is scored and kept; the model only trains.
+    ema = WeightAverage(model, config.ema_decay) if config.ema_decay else None
+    scored = ema.model if ema is not None else model
     history: list[dict[str, Any]] = []
     best: tuple[float, int, dict[str, Any], dict[str, float]] | None = None
     stopped = False
@@ -311,16 +349,18 @@ def train_model(
             epoch_start = time.perf_counter()
             record = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
             record["drop_path_prob"] = _set_drop_path(model, config, epoch)
-            record.update(_train_epoch(model, batches, epoch, optimizer, train_loss, task, config))
+            record.update(
+                _train_epoch(model, batches, epoch, optimizer, train_loss, task, config, ema)
+            )
             scheduler.step()
-            val = _evaluate(model, val_set, loss_fn, task, config, device, full=False)
+            val = _evaluate(scored, val_set, loss_fn, task, config, device, full=False)
             record.update({f"val_{k}": v for k, v in val.items()})
             record["seconds"] = time.perf_counter() - epoch_start
             history.append(record)
             score = _selection_key(val, config.select, task)
             # Equal scores go to the lower validation loss, then to the earlier epoch.
             if best is None or score > best[0]:
-                best = (score, epoch, _state_copy(model), val)
+                best = (score, epoch, _state_copy(scored), val)
             if on_epoch is not None and on_epoch({**record, "epochs": config.epochs}) is False:
                 stopped = epoch + 1 < config.epochs
                 break
@@ -442,6 +482,7 @@ def _train_epoch(
     loss_fn: nn.Module,
     task: Task,
     config: TrainConfig,
+    ema: WeightAverage | None = None,
 ) -> dict[str, float]:
     device = next(model.parameters()).device
     model.train()
@@ -466,6 +507,8 @@ def _train_epoch(
         if config.grad_clip > 0:
             nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
+        if ema is not None:
+            ema.update(model)
         total_loss += float(loss.detach()) * len(images)
         seen += len(targets)
         meter.update(logits.detach().float(), targets)
@@ -508,6 +551,47 @@ def augment_batch(images: torch.Tensor, generator: torch.Generator) -> torch.Ten
     cropped = padded.gather(2, rows)
     cols = (dx.view(n, 1) + torch.arange(w)).view(n, 1, 1, w).expand(n, images.shape[1], h, w)
     return cropped.gather(3, cols)
+
+
+class WeightAverage:
+    """An exponential moving average of a model's weights (parameters and buffers).
+
+    Floating-point parameters and buffers (BatchNorm's running statistics) are averaged
+    after every optimiser step; integer buffers (``num_batches_tracked``) are copied. The
+    decay warms up as ``min(decay, (1 + t) / (10 + t))`` at update ``t``, so early
+    averages are not dominated by the random initial weights (timm's ``ModelEmaV2``).
+
+    Args:
+        model: the model being trained; copied, not changed.
+        decay: the per-step decay in (0, 1).
+
+    Example:
+        >>> net = nn.Linear(2, 1)
+        >>> avg = WeightAverage(net, 0.9)
+        >>> with torch.no_grad():
+        ...     _ = net.weight.add_(1.0)
+        >>> avg.update(net)  # first step: decay (1 + 0) / (10 + 0) = 0.1, 0.9 of the way
+        >>> bool(torch.allclose(avg.model.weight, net.weight - 0.1))
+        True
+    """
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.model = copy.deepcopy(model)
+        self.model.requires_grad_(False)
+        self.decay = decay
+        self.updates = 0
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        """Move the average towards ``model``'s current weights by one step."""
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        self.updates += 1
+        current = model.state_dict()
+        for name, value in self.model.state_dict().items():
+            if value.dtype.is_floating_point:
+                value.lerp_(current[name].detach().to(value.dtype), 1.0 - decay)
+            else:
+                value.copy_(current[name])
 
 
 def _batch_generator(seed: int, epoch: int, index: int) -> torch.Generator:
@@ -554,6 +638,8 @@ def _evaluate(
     for images, targets in split.chunks(config.eval_batch_size):
         with autocast(device, config.precision):
             logits = task.infer(model, images.to(device))
+            if config.tta_flip:
+                logits = (logits + task.infer(model, images.to(device).flip(-1))) / 2
         meter.update(logits.float().cpu(), task.target(targets))
     return meter.result()
 

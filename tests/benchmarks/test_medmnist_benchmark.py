@@ -32,8 +32,14 @@ def test_published_rows_are_the_papers(load_benchmark):
 def test_summary_and_verdict(load_benchmark):
     bench = load_benchmark("medmnist")
     rows = [
-        {"model": m, "seed": s, "test_auc": auc + 0.01 * s, "test_acc": acc, "params": 10,
-         "wall_s": 2.0}  # fmt: skip
+        {
+            "model": m,
+            "seed": s,
+            "test_auc": auc + 0.01 * s,
+            "test_acc": acc,
+            "params": 10,
+            "wall_s": 2.0,
+        }  # fmt: skip
         for s in (0, 1)
         for m, auc, acc in (("searched", 0.95, 0.90), ("cnn", 0.90, 0.91), ("resnet18", 0.8, 0.8))
     ]
@@ -58,6 +64,14 @@ def test_quick_protocol_runs_search_retrain_and_baselines(tmp_path, load_benchma
     assert ((table["auc_mean"] >= 0) & (table["auc_mean"] <= 1)).all()
     run_dir = tmp_path / "runs" / "darts-breastmnist-seed0"
     assert (run_dir / "run.sqlite").is_file()
+    # The protocol's recipe (EMA of the weights, flip TTA) reached every model's training.
+    from nasbench.runs import load
+
+    payload = load(run_dir).events.query("kind == 'retrain_finished'")["payload"].iloc[-1]
+    assert (payload["train_config"]["ema_decay"], payload["train_config"]["tta_flip"]) == (
+        0.99,
+        True,
+    )
 
     # The default retrained width: the widest whose network stays within the budget.
     from nasbench.evaluation.final_evaluation import retrained_network
@@ -75,6 +89,19 @@ def test_quick_protocol_runs_search_retrain_and_baselines(tmp_path, load_benchma
     assert params(6) <= budget < params(7)
     # Over budget even at the searched width: that width is kept, not a zero-width net.
     assert bench.fit_channels(run_dir, recipe, 5, 10, start=4) == 4
+
+
+def test_recipe_flags_default_and_bad_decay_is_one_line(tmp_path, load_benchmark, capsys):
+    write_medmnist(tmp_path)
+    bench = load_benchmark("medmnist")
+    args = bench.parse_args(["--root", str(tmp_path)])
+    assert (args.ema_decay, args.tta_flip) == (0.99, True)
+    args = bench.parse_args(["--root", str(tmp_path), "--ema-decay", "0", "--no-tta-flip"])
+    assert (args.ema_decay, args.tta_flip) == (0.0, False)
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--root", str(tmp_path), "--ema-decay", "1"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("--ema-decay takes 0 (off) or a number in (0, 1), got 1.0")
 
 
 def test_a_missing_file_is_one_line(tmp_path, load_benchmark, capsys):
