@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ TERMINAL = ("finished", "stopped", "failed")
 DB_NAME = "run.sqlite"
 STDERR_TAIL_LINES = 25
 LOSS_NAMES = ("loss", "arch_loss", "val_loss")
+AGENT_METRIC = re.compile(r"^agent(\d+)_(reward|dist_vox)$")  # a localisation search's agents
 METRIC_SUFFIXES = ("acc", "auc", "dice", "f1")
 
 
@@ -159,6 +161,16 @@ class RunMonitor(widgets.VBox):
                               hoverlabel={"namelength": -1})  # fmt: skip
         history.update_xaxes(title_text="step", row=2, col=1)
         self.history_plot = LivePlot(history, classes=("nasbench-history-figure",))
+        # A multi-agent localisation search (marl-gdas): each agent's reward and distance.
+        agents = make_subplots(
+            rows=2, cols=1, shared_xaxes=True,
+            subplot_titles=("mean reward per step", "distance at the episode's end (voxels)"),
+        )  # fmt: skip
+        agents.update_layout(height=420, title="per-agent reward and distance", hovermode="x",
+                             hoverlabel={"namelength": -1})  # fmt: skip
+        agents.update_xaxes(title_text="step", row=2, col=1)
+        self.agent_plot = LivePlot(agents, classes=("nasbench-agent-figure",))
+        self.agent_plot.layout.display = "none"
         # Discrete searches: each evaluation's score and the best so far.
         candidates = go.Figure(
             layout={"title": "candidates: score per evaluation", "height": 320,
@@ -193,6 +205,7 @@ class RunMonitor(widgets.VBox):
                 self.candidate_plot,
                 self.hp_plot,
                 self.history_plot,
+                self.agent_plot,
                 self.genotype_title,
                 self.genotype,
             ]
@@ -209,6 +222,7 @@ class RunMonitor(widgets.VBox):
         self._cell_kind: dict[str, str] = {}  # cell type -> the kind of matrix it shows
         self._drawn_alpha: tuple | None = None
         self._history: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        self._agents: dict[str, tuple[list[int], list[float]]] = {}  # agent<k>_reward...
         self._genotype_json = ""
         self._scores: list[float] = []
         self._best_candidate: tuple[float, Any, str] | None = None  # score, genotype, json
@@ -237,12 +251,15 @@ class RunMonitor(widgets.VBox):
         self.alpha_figure.data = ()
         self.alpha_figure.layout = _waiting_alpha_figure().layout
         self.history_figure.data = ()
+        self.agent_figure.data = ()
         for trace in self.candidate_figure.data:
             trace.x, trace.y = [], []
         self.hp_figure.data = ()
-        for plot in (self.alpha_plot, self.history_plot, self.candidate_plot, self.hp_plot):
+        for plot in (self.alpha_plot, self.history_plot, self.candidate_plot, self.hp_plot,
+                     self.agent_plot):  # fmt: skip
             plot.push()
         self.candidate_plot.layout.display = "none"
+        self.agent_plot.layout.display = "none"
         self.hp_plot.layout.display = "none"
         self.alpha_plot.layout.display = None
         self.cell_type.layout.display = None
@@ -330,6 +347,7 @@ class RunMonitor(widgets.VBox):
         self._ingest_candidates(new["candidates"])
         self._draw_alphas()
         self._draw_history()
+        self._draw_agents()
         self._draw_candidates()
         self._draw_hp_policy()
         self._draw_genotype()
@@ -431,6 +449,10 @@ class RunMonitor(widgets.VBox):
 
     def _draw_alphas(self, force: bool = False) -> None:
         cell = self.cell_type.value
+        new = [c for c in self._alpha_structure if c not in self.cell_type.options]
+        if new and cell in self._alpha_structure:
+            # more cell types than the toggle offers (e.g. every agent's own cells)
+            self.cell_type.options = [*self.cell_type.options, *new]
         if cell not in self._alpha_structure:
             if self._alpha_structure:
                 # e.g. a single-cell space logs "network" only: show what there is.
@@ -485,6 +507,13 @@ class RunMonitor(widgets.VBox):
     def _ingest_history(self, frame: pd.DataFrame) -> None:
         if frame.empty:
             return
+        agents = frame[
+            (frame["phase"] == "search") & frame["name"].astype(str).str.match(AGENT_METRIC)
+        ]
+        for name, part in agents.groupby("name", sort=False):
+            xs, ys = self._agents.setdefault(str(name), ([], []))
+            xs.extend(part["step"].tolist())
+            ys.extend(part["value"].tolist())
         frame = frame[frame["name"].map(_is_plotted_metric)]
         for (phase, name), part in frame.groupby(["phase", "name"], sort=False):
             xs, ys = self._history.setdefault((str(phase), str(name)), ([], []))
@@ -510,6 +539,33 @@ class RunMonitor(widgets.VBox):
                 if _length(trace.x) != len(xs):
                     trace.x, trace.y = np.asarray(xs), np.asarray(ys)
         self.history_plot.push()
+
+    def _draw_agents(self) -> None:
+        """A localisation search's per-agent curves: reward (row 1), end distance (row 2)."""
+        if not self._agents:
+            return
+        from nasbench.viz.landmarks import LANDMARK_COLORS
+
+        fig = self.agent_figure
+        with fig.batch_update():
+            have = {t.meta for t in fig.data}
+            for name in sorted(self._agents, key=lambda n: (len(n), n)):
+                if name in have:
+                    continue
+                match = AGENT_METRIC.match(name)
+                agent, what = int(match.group(1)), match.group(2)
+                fig.add_scatter(
+                    x=[], y=[], mode="lines+markers", name=f"agent{agent}", meta=name,
+                    legendgroup=f"agent{agent}", showlegend=what == "reward",
+                    line={"color": LANDMARK_COLORS[agent % len(LANDMARK_COLORS)]},
+                    row=1 if what == "reward" else 2, col=1, hovertemplate="%{y:.4g}",
+                )  # fmt: skip
+            for trace in fig.data:
+                xs, ys = self._agents.get(trace.meta, ([], []))
+                if _length(trace.x) != len(xs):
+                    trace.x, trace.y = np.asarray(xs), np.asarray(ys)
+        self.agent_plot.layout.display = None
+        self.agent_plot.push()
 
     # ------------------------------------------------------------- candidates
     def _ingest_candidates(self, frame: pd.DataFrame) -> None:
@@ -616,6 +672,11 @@ class RunMonitor(widgets.VBox):
     def history_figure(self) -> go.Figure:
         """The live loss and metric figure."""
         return self.history_plot.figure
+
+    @property
+    def agent_figure(self) -> go.Figure:
+        """The live per-agent reward and distance of a localisation search (else empty)."""
+        return self.agent_plot.figure
 
     @property
     def hp_figure(self) -> go.Figure:

@@ -30,7 +30,9 @@
    go to a ``retrain_history`` event per arm); with 3 or more landmarks also
    ``<arm>_plane_angle_deg`` and ``<arm>_plane_offset_vox``, the errors of the plane
    through the first three estimates, the plane-localisation view); the wall seconds of the search
-   and of each arm's training go to a ``localisation_seconds`` event.
+   and of each arm's training go to a ``localisation_seconds`` event, and every arm's
+   estimates on the first ``ESTIMATE_VOLUMES`` test volumes to a ``landmark_estimates``
+   event (see :func:`estimate_records`; ``nasbench.viz.landmarks`` draws them in 3D).
 
 Runs on the CPU (the volumes are small); resume is not supported.
 """
@@ -52,6 +54,7 @@ from nasbench.runs.environment import capture_environment
 from nasbench.runs.store import check_new_run_dir
 
 DEFAULT_UPDATES = 20
+ESTIMATE_VOLUMES = 3  # test volumes whose every estimate is recorded (for the 3D view)
 
 
 def dqn_settings(config: SearchConfig, method_config: Any, rounds: int | None = None) -> Any:
@@ -301,6 +304,8 @@ class _Search:
             return {f"{arm}_{k}": v for k, v in errors.items()}
 
         out = score("start", starts.float())
+        shown = min(ESTIMATE_VOLUMES, len(test_volumes))
+        estimates = {"start": starts[:shown].float()}
         validate = None
         if val is not None and m.select_on_val:
             val_volumes, val_targets, _ = val
@@ -333,6 +338,7 @@ class _Search:
                 out[f"{arm}_val_dist_vox"] = history[kept]["val"]
                 out[f"{arm}_best_round"] = float(kept)
             found = localise(net, test_volumes, test_targets, retrain, starts)
+            estimates[arm] = found[:shown]
             out.update(score(arm, found))
             out[f"{arm}_params"] = float(sum(p.numel() for p in net.parameters()))
         if m.baselines:
@@ -340,8 +346,13 @@ class _Search:
             started = time.perf_counter()
             train_regressor(model, volumes, targets, m.regressor_epochs, seed=seed + 3)
             self.seconds["regression"] = time.perf_counter() - started
-            out.update(score("regression", regress(model, test_volumes)))
+            found = regress(model, test_volumes)
+            estimates["regression"] = found[:shown]
+            out.update(score("regression", found))
             out["regression_params"] = float(sum(p.numel() for p in model.parameters()))
+        self.store.log_event(
+            "landmark_estimates", estimate_records(estimates, test_targets, spacing, names)
+        )
         return out
 
 
@@ -383,3 +394,52 @@ def alpha_summary(method: Any, supernet: Any) -> dict[str, float]:
         "alpha_max_softmax": float(weights.max(dim=-1).values.mean()),
         "alpha_entropy": float(entropy.mean()),
     }
+
+
+def estimate_records(
+    estimates: dict[str, torch.Tensor],
+    truth: torch.Tensor,
+    spacing: tuple[float, ...],
+    names: tuple[str, ...],
+) -> dict[str, Any]:
+    """Every arm's landmark estimates on a few test volumes, as an event payload.
+
+    Args:
+        estimates: arm -> ``(V, K, 3)`` voxel estimates on the first V test volumes.
+        truth: ``(N, K, 3)`` true landmarks (N >= V).
+        spacing: voxel spacing in mm along (d, h, w).
+        names: the K landmark names.
+
+    Returns:
+        ``{"spacing", "names", "records"}``; one record per (volume, arm, agent):
+        ``volume`` (test index), ``arm``, ``agent``, ``landmark``, ``estimate_vox``,
+        ``truth_vox``, ``estimate_mm``, ``truth_mm`` (``[d, h, w]``) and ``dist_vox``,
+        ``dist_mm``.
+
+    Example:
+        >>> rec = estimate_records({"start": torch.zeros(1, 1, 3)}, torch.ones(1, 1, 3),
+        ...                        (2.0, 1.0, 1.0), ("apex",))["records"][0]
+        >>> rec["arm"], rec["estimate_mm"], rec["truth_mm"], round(rec["dist_mm"], 3)
+        ('start', [0.0, 0.0, 0.0], [2.0, 1.0, 1.0], 2.449)
+    """
+    mm = torch.tensor(spacing, dtype=torch.float64)
+    records = []
+    for arm, found in estimates.items():
+        for v in range(found.shape[0]):
+            for k, name in enumerate(names):
+                est, true = found[v, k].double(), truth[v, k].double()
+                records.append(
+                    {
+                        "volume": v,
+                        "arm": arm,
+                        "agent": k,
+                        "landmark": name,
+                        "estimate_vox": [round(float(x), 3) for x in est],
+                        "truth_vox": [round(float(x), 3) for x in true],
+                        "estimate_mm": [round(float(x), 3) for x in est * mm],
+                        "truth_mm": [round(float(x), 3) for x in true * mm],
+                        "dist_vox": float((est - true).norm()),
+                        "dist_mm": float(((est - true) * mm).norm()),
+                    }
+                )
+    return {"spacing": list(spacing), "names": list(names), "records": records}

@@ -279,8 +279,10 @@ def train_dqn(
 
     Returns:
         One metrics dict per round: ``td_loss``, ``reward`` (mean per step and agent),
-        ``epsilon``, with ``validate`` its score ``val`` and ``best`` (1.0 on the kept
-        round, else 0.0), and, with ``arch_step``, its metrics.
+        ``epsilon``, per agent k ``agent<k>_reward`` (its mean reward per step) and
+        ``agent<k>_dist_vox`` (its mean distance to its landmark at the episode's end),
+        with ``validate`` its score ``val`` and ``best`` (1.0 on the kept round, else
+        0.0), and, with ``arch_step``, its metrics.
     """
     s = settings
     gen = torch.Generator().manual_seed(seed)
@@ -305,7 +307,7 @@ def train_dqn(
         else:
             starts = near_starts(targets[pick], radius, volumes.shape[1], gen)
         obs = env.reset(starts)
-        rewards, done = [], False
+        rewards, agent_rewards, done = [], [], False
         while not done:
             actions = _act(net, obs, epsilon, gen, modes)
             step = env.step_size
@@ -314,6 +316,7 @@ def train_dqn(
             end = done or (s.scale_terminal and env.step_size != step)
             buffer.add(obs, actions, learn, next_obs, end)
             rewards.append(float(reward.mean()))
+            agent_rewards.append(reward.mean(dim=0))
             obs = next_obs
         losses, arch = [], []
         modes.set(True)
@@ -341,6 +344,11 @@ def train_dqn(
             "reward": float(np.mean(rewards)),
             "epsilon": epsilon,
         }
+        per_agent = torch.stack(agent_rewards).mean(dim=0)
+        end_dist = env.distances().mean(dim=0)
+        for k in range(targets.shape[1]):
+            last[f"agent{k}_reward"] = float(per_agent[k])
+            last[f"agent{k}_dist_vox"] = float(end_dist[k])
         for key in arch[0] if arch else ():
             last[key] = float(np.mean([a[key] for a in arch]))
         if validate is not None:

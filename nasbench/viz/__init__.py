@@ -17,6 +17,7 @@ from nasbench.viz.genotype_graph import diff_edges, draw_chain, draw_genotype, d
 from nasbench.viz.history import plot_eigenvalues, plot_history
 from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
 from nasbench.viz.hypernet_curve import hypernet_curve, plot_hypernet_curve
+from nasbench.viz.landmarks import plot_agent_rewards, plot_landmark_estimates
 from nasbench.viz.nb101_graph import draw_nb101
 from nasbench.viz.network_graph import draw_network
 from nasbench.viz.overlay import plot_overlays
@@ -57,6 +58,7 @@ __all__ = [
     "op_line",
     "plot_alpha_animation",
     "plot_alpha_heatmap",
+    "plot_agent_rewards",
     "plot_alphas",
     "plot_best_so_far",
     "plot_detections",
@@ -68,6 +70,7 @@ __all__ = [
     "plot_history",
     "plot_hp_distribution",
     "plot_hypernet_curve",
+    "plot_landmark_estimates",
     "plot_overlays",
     "plot_pareto",
     "plot_pretext_correlation",

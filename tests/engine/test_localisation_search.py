@@ -208,3 +208,33 @@ def test_a_localisation_set_needs_marl_gdas_and_a_marl_run_cannot_resume(tiny_ru
         config.validate()
     with pytest.raises(ConfigError, match="cannot be resumed"):
         nasbench.resume(tiny_run[1])
+
+
+def test_search_records_per_agent_rewards_and_every_arms_test_estimates(tiny_run):
+    result, run_dir = tiny_run
+    run = load(run_dir)
+    search = run.metrics_wide(phase="search")
+    for k in range(3):
+        assert search[f"agent{k}_reward"].notna().all()
+        assert (search[f"agent{k}_dist_vox"] >= 0).all()
+    # the mean of the agents' rewards is the round's reward
+    agents = search[[f"agent{k}_reward" for k in range(3)]].mean(axis=1)
+    np.testing.assert_allclose(agents.to_numpy(), search["reward"].to_numpy(), rtol=1e-5)
+    payload = run.events[run.events["kind"] == "landmark_estimates"].iloc[-1]["payload"]
+    records = payload["records"]
+    arms = {r["arm"] for r in records}
+    assert arms == {"start", "searched", "random", "hand", "regression"}
+    assert payload["names"] == ["landmark0", "landmark1", "landmark2"]
+    assert {r["volume"] for r in records} == {0, 1, 2}
+    assert len(records) == 5 * 3 * 3
+    spacing = np.array(payload["spacing"])
+    for r in records:
+        np.testing.assert_allclose(
+            np.array(r["estimate_mm"]), np.array(r["estimate_vox"]) * spacing, atol=2e-3
+        )
+        assert r["dist_vox"] == pytest.approx(
+            np.linalg.norm(np.subtract(r["estimate_vox"], r["truth_vox"])), abs=1e-2
+        )
+    # the recorded start distances average to the start metric's over these volumes
+    start = [r["dist_vox"] for r in records if r["arm"] == "start" and r["volume"] < 3]
+    assert all(d >= 0 for d in start) and result.metrics["start_dist_vox"] > 0
