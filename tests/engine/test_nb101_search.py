@@ -47,7 +47,7 @@ def test_evolution_with_the_proxy_evaluator_searches_nb101_cells(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        ({"strategy": "darts", "strategy_config": {}}, "has no supernet"),
+        ({"strategy": "darts", "strategy_config": {}, "evaluator": "train"}, "has no supernet"),
         ({"evaluator": "weight_sharing", "space": {"name": "chain"}}, "weight sharing supports"),
     ],
 )
