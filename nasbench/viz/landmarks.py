@@ -98,6 +98,20 @@ def _plane_patch(points: np.ndarray, margin: float = 1.4) -> go.Mesh3d:
     )  # fmt: skip
 
 
+def _volume_array(image: Any) -> np.ndarray:
+    """The ``(S, S, S)`` array of a volume given as ``(S, S, S)`` or ``(1, S, S, S)``
+    (as the dataset yields it), numpy or torch; anything else is a one-line error."""
+    array = np.asarray(image, dtype=float)
+    if array.ndim == 4 and array.shape[0] == 1:
+        array = array[0]  # the dataset's single channel
+    if array.ndim != 3:
+        raise ConfigError(
+            f"image must be one volume of shape (S, S, S) or (1, S, S, S), got shape "
+            f"{tuple(array.shape)}; pass the dataset's volume, e.g. test[0][0]."
+        )
+    return array
+
+
 def _slices(image: np.ndarray, spacing: np.ndarray, every: int) -> list[go.Surface]:
     """Three orthogonal grey slices through the volume's centre (mm axes)."""
     image = np.asarray(image, dtype=float)[::every, ::every, ::every]
@@ -165,7 +179,7 @@ def plot_landmark_estimates(
     colors = [LANDMARK_COLORS[k % len(LANDMARK_COLORS)] for k in range(len(info.names))]
     fig = go.Figure()
     if image is not None:
-        fig.add_traces(_slices(np.asarray(image), info.spacing, every))
+        fig.add_traces(_slices(_volume_array(image), info.spacing, every))
     if plane and len(info.names) >= 3:
         fig.add_trace(_plane_patch(info.truth[:3]))
     t = info.truth

@@ -52,6 +52,15 @@ def test_estimates_figure_with_slices_stays_small(run):
     assert len(fig.to_json()) < 60_000
 
 
+def test_estimates_figure_takes_the_dataset_volume_as_it_comes_and_refuses_other_shapes(run):
+    volume = load_data("synthetic-landmarks3d", "test", size=16)[0][0]  # (1, S, S, S) tensor
+    with_channel = plot_landmark_estimates(run, volume=0, image=volume)
+    without = plot_landmark_estimates(run, volume=0, image=volume[0].numpy())
+    assert with_channel.to_json() == without.to_json()
+    with pytest.raises(ConfigError, match=r"one volume .* got shape \(3, 16, 16, 16\)"):
+        plot_landmark_estimates(run, volume=0, image=np.zeros((3, 16, 16, 16)))
+
+
 def test_estimates_figure_refuses_unknown_volume_and_arm(run):
     with pytest.raises(ConfigError, match="volume 9 has no recorded estimates"):
         plot_landmark_estimates(run, volume=9)
