@@ -210,9 +210,10 @@ def plot_landmark_estimates(
         )  # fmt: skip
     mean = ", ".join(f"{a} {d.mean():.1f}" for a, d in info.distances.items())
     fig.update_layout(
-        title=f"Landmark estimates on test volume {volume} (mean error mm: {mean})",
+        # the means go on a second line: with five arms one line overruns the figure
+        title=f"Landmark estimates on test volume {volume}<br><sup>mean error mm: {mean}</sup>",
         height=520,
-        margin={"l": 0, "r": 0, "t": 50, "b": 0},
+        margin={"l": 0, "r": 0, "t": 70, "b": 0},
         scene={
             "xaxis_title": "d (mm)",
             "yaxis_title": "h (mm)",
@@ -290,5 +291,7 @@ def plot_agent_rewards(run_or_frame: Any) -> go.Figure:
                 row=row, col=1,
             )  # fmt: skip
     fig.update_xaxes(title_text="search round", row=2, col=1)
+    n_rounds = max((len(r) for r in curves.rounds.values()), default=1)
+    fig.update_xaxes(tick0=0, dtick=max(1, -(-n_rounds // 10)))  # whole rounds only
     fig.update_layout(title="Per-agent reward and distance", height=460, hovermode="x")
     return fig
