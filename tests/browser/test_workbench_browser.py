@@ -465,3 +465,43 @@ def test_live_plot_extends_in_place_and_a_late_view_catches_up(lab_server, page,
     page.screenshot(path=str(artifacts / "live-plot.png"), full_page=True)
     assert "30 extend, 1 full" in text, text
     assert not widget_errors(page), widget_errors(page)
+
+
+# Issue 22: a localisation search's monitor in the page: each agent's reward and distance
+# (a live figure only marl-gdas runs show) and the agents' own cells in the alpha toggle.
+MARL_SEARCH = """\
+import nasbench
+from nasbench.config import SearchConfig
+
+agents = {"channels": 2, "n_nodes": 1, "shared_normal": 1, "shared_reduce": 1,
+          "agent_normal": 1, "agent_reduce": 0, "patch": 5, "episode_steps": 4,
+          "coarse_step": 2, "envs": 2, "batch_size": 4, "buffer_size": 64,
+          "regressor_epochs": 2}
+config = SearchConfig(strategy="marl-gdas", epochs=2, max_steps_per_epoch=2, seed=5,
+                      dataset={"name": "synthetic-landmarks3d", "size": 16, "limit": 4},
+                      strategy_config=agents)
+print(nasbench.search(config, "marl-run").status)"""
+
+
+def test_localisation_monitor_draws_every_agents_curves(lab_server, page, artifacts) -> None:
+    write_notebook(
+        lab_server,
+        "marl_monitor.ipynb",
+        [MARL_SEARCH, "from widgets.monitor import RunMonitor\n\nRunMonitor('marl-run')"],
+    )
+    open_and_run_all(page, lab_server, "marl_monitor.ipynb")
+    wait_for(page, ".jp-OutputArea-output:has-text('finished')", 240_000, "the tiny search")
+    figure = wait_for(page, ".nasbench-agent-figure .js-plotly-plot", 120_000, "agent curves")
+    lines = figure.locator(".scatterlayer .trace")
+    deadline = time.monotonic() + 60
+    while lines.count() < 6 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    figure.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "marl-monitor.png"), full_page=True)
+
+    assert lines.count() == 6, "a reward and a distance line per agent (3 agents)"
+    legend = figure.locator(".legend .legendtext").all_text_contents()
+    assert legend == ["agent0", "agent1", "agent2"]
+    toggle = page.locator(".widget-toggle-buttons button").all_inner_texts()
+    assert {"shared_normal", "agent0_normal", "agent2_normal"} <= set(toggle)
+    assert not console_errors(page), console_errors(page)
