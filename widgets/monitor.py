@@ -36,9 +36,10 @@ from widgets.launcher import STDERR_NAME
 TERMINAL = ("finished", "stopped", "failed")
 DB_NAME = "run.sqlite"
 STDERR_TAIL_LINES = 25
-LOSS_NAMES = ("loss", "arch_loss", "val_loss")
+LOSS_NAMES = ("loss", "arch_loss", "val_loss", "td_loss")  # td_loss: a Q-learning search
 AGENT_METRIC = re.compile(r"^agent(\d+)_(reward|dist_vox)$")  # a localisation search's agents
 METRIC_SUFFIXES = ("acc", "auc", "dice", "f1")
+METRIC_NAMES = ("reward",)  # a localisation search's mean reward (agents' own: agent_plot)
 
 
 def stderr_tail(run_dir: str | os.PathLike, lines: int = STDERR_TAIL_LINES) -> str:
@@ -87,7 +88,7 @@ def _length(values: Any) -> int:
 
 
 def _is_plotted_metric(name: str) -> bool:
-    return name in LOSS_NAMES or name.endswith(METRIC_SUFFIXES)
+    return name in LOSS_NAMES or name in METRIC_NAMES or name.endswith(METRIC_SUFFIXES)
 
 
 class RunMonitor(widgets.VBox):

@@ -71,3 +71,13 @@ def test_other_runs_keep_the_agent_view_hidden(fake_run):
     monitor = RunMonitor(fake_run)
     assert monitor.agent_plot.layout.display == "none"
     assert len(monitor.agent_figure.data) == 0
+
+
+def test_the_metrics_figure_draws_the_q_learning_loss_and_the_mean_reward(marl_run):
+    monitor = RunMonitor(marl_run)
+    by_name = {t.name: t for t in monitor.history_figure.data}
+    loss, reward = by_name["search/td_loss"], by_name["search/reward"]
+    assert loss.yaxis == "y" and reward.yaxis == "y2"  # losses above, metrics below
+    assert not any("agent" in name for name in by_name)  # those are agent_plot's
+    search = monitor.run.metrics_wide(phase="search")
+    np.testing.assert_allclose(reward.y, search["reward"].to_numpy())
