@@ -50,6 +50,7 @@ from nasbench.protocols import Genotype
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
 from nasbench.runs.faults import fault_point
 from nasbench.spaces.ops import is_parameter_free, op_names
+from nasbench.strategies.differentiable.base import warmup_steps
 
 # Architecture weights beyond this magnitude count as diverged: exp(-1e4) is 0 in float32.
 ALPHA_LIMIT = 1e4
@@ -454,9 +455,11 @@ class _Loop:
         lr = p.w_optimizer.param_groups[0]["lr"]
         p.supernet.train()
         with autocast(p.device, p.precision):
-            arch = p.method.arch_step(
-                p.supernet, (x_train, y_train), (x_val, y_val), p.loss_fn, lr, p.w_optimizer
-            )
+            arch = {}
+            if self.step >= self._warmup_steps():
+                arch = p.method.arch_step(
+                    p.supernet, (x_train, y_train), (x_val, y_val), p.loss_fn, lr, p.w_optimizer
+                )
             p.w_optimizer.zero_grad(set_to_none=True)
             logits = p.supernet(x_train)
             loss = p.loss_fn(logits, y_train)
@@ -489,6 +492,13 @@ class _Loop:
                 self._record_alphas()
         fault_point("step")
         return int(x_train.shape[0])
+
+    def _warmup_steps(self) -> int:
+        """Leading steps that move the weights only (the strategy's ``arch_warmup``); a
+        fraction of the steps now planned, so a budget that shortens the search shortens
+        the warm-up with it."""
+        fraction = float(getattr(self.parts.method.config, "arch_warmup", 0.0))
+        return warmup_steps(fraction, self.total_steps) if fraction else 0
 
     # ---- the budget -------------------------------------------------------------------------
     def _plan_due(self) -> bool:

@@ -52,6 +52,7 @@ from nasbench.engine.run_setup import recording_status
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
 from nasbench.runs.store import check_new_run_dir
+from nasbench.strategies.differentiable.base import warmup_steps
 
 DEFAULT_UPDATES = 20
 ESTIMATE_VOLUMES = 3  # test volumes whose every estimate is recorded (for the 3D view)
@@ -161,7 +162,7 @@ class _Search:
             seed=self.config.seed,
         )
         rounds, updates = self.settings.rounds, self.settings.updates
-        warmup = warmup_rounds(self.m.arch_warmup, rounds)
+        warmup = warmup_steps(self.m.arch_warmup, rounds)
         now = {"round": 0}
         alphas_start = alpha_summary(self.method, supernet)
 
@@ -354,17 +355,6 @@ class _Search:
             "landmark_estimates", estimate_records(estimates, test_targets, spacing, names)
         )
         return out
-
-
-def warmup_rounds(fraction: float, rounds: int) -> int:
-    """Rounds of Q-learning before the first architecture step: ``fraction`` of
-    ``rounds``, rounded down, leaving at least one round of search.
-
-    Example:
-        >>> warmup_rounds(0.25, 8), warmup_rounds(0.25, 2), warmup_rounds(0.9, 2)
-        (2, 0, 1)
-    """
-    return max(0, min(int(fraction * rounds), rounds - 1))
 
 
 def alpha_summary(method: Any, supernet: Any) -> dict[str, float]:

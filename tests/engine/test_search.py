@@ -33,6 +33,36 @@ def test_every_method_runs_and_its_alphas_move(tiny, tmp_path, strategy):
     assert run.genotypes.genotype.iloc[-1] == result.genotype
 
 
+@pytest.mark.parametrize("strategy", ("darts", "pcdarts", "gdas"))
+def test_arch_warmup_trains_weights_only_for_its_fraction_of_the_steps(tiny, tmp_path, strategy):
+    config = tiny(strategy, alpha_every=1)
+    config.strategy_config = {"arch_warmup": 0.5}
+    search(config, tmp_path / "run")
+    run = load(tmp_path / "run")
+    alphas = run.alphas[run.alphas.kind == "alpha"].sort_values(["cell_type", "edge", "op"])
+    raw = {step: group.raw.to_numpy() for step, group in alphas.groupby("step")}
+    assert sorted(raw) == [0, 1, 2, 3, 4]
+    # Half of the 4 steps move the weights only; the alphas move from step 3 on.
+    assert np.array_equal(raw[0], raw[1]) and np.array_equal(raw[1], raw[2])
+    assert not np.allclose(raw[2], raw[3])
+    arch_steps = run.history[run.history.name == "arch_loss"].step
+    assert list(arch_steps) == [3, 4]
+    # The weights trained from the first step on (the loss is logged at every step).
+    assert list(run.history[run.history.name == "loss"].step) == [1, 2, 3, 4]
+
+
+def test_arch_warmup_keeps_one_search_step_and_is_validated(tiny, tmp_path):
+    from nasbench.errors import NasbenchError
+    from nasbench.strategies.differentiable.base import warmup_steps
+
+    assert [warmup_steps(0.9, n) for n in (1, 2, 10)] == [0, 1, 9]
+    config = tiny("darts")
+    config.strategy_config = {"arch_warmup": 0.95}
+    with pytest.raises(NasbenchError, match="arch_warmup"):
+        search(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
 def test_records_metrics_the_issue_asks_for(tiny, tmp_path):
     search(tiny("darts", eigen_every=1), tmp_path / "run")
     run = load(tmp_path / "run")

@@ -276,3 +276,21 @@ def _zeros_for_none(
     grads: Sequence[torch.Tensor | None], params: Sequence[torch.Tensor]
 ) -> list[torch.Tensor]:
     return [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params, strict=True)]
+
+
+def warmup_steps(fraction: float, steps: int) -> int:
+    """Steps (or rounds) that train the weights only before the first architecture step:
+    ``fraction`` of ``steps``, rounded down, leaving at least one step of search.
+
+    Args:
+        fraction: the config's ``arch_warmup``, in [0, 1).
+        steps: the search's steps (rounds) in all.
+
+    Returns:
+        The number of leading steps without an architecture step.
+
+    Example:
+        >>> warmup_steps(0.25, 8), warmup_steps(0.25, 2), warmup_steps(0.9, 2)
+        (2, 0, 1)
+    """
+    return max(0, min(int(fraction * steps), steps - 1))
