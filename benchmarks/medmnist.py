@@ -22,6 +22,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -35,7 +36,16 @@ from nasbench.evaluation.published import METHODS, published  # noqa: F401 (test
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "medmnist"
 
-MODELS = {"searched": "searched cell", "cnn": "small CNN", "resnet18": "ResNet-18 (28), same run"}
+# A discrete search's candidates are trained at DARTS's width before the winner's width
+# is fitted to the parameter budget (every candidate fitted first would cost a build each).
+CANDIDATE_WIDTH = 16
+
+MODELS = {
+    "searched": "searched cell",
+    "random": "random cell, same space",
+    "cnn": "small CNN",
+    "resnet18": "ResNet-18 (28), same run",
+}
 
 
 def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
@@ -44,6 +54,7 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
     from nasbench.config import DatasetConfig, SearchConfig
     from nasbench.evaluation.final_evaluation import retrain
     from nasbench.evaluation.train_loop import TrainConfig
+    from nasbench.strategies import get_strategy
 
     dataset = DatasetConfig(name=args.dataset, root=args.root, download=False,
                             batch_size=args.batch_size, augment=True, limit=args.limit)  # fmt: skip
@@ -55,12 +66,29 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
             "skeleton": {"n_cells": args.cells, "channels": args.channels},
         },  # fmt: skip
         strategy=args.strategy,
+        strategy_config=args.strategy_config,
         epochs=args.search_epochs,
         max_steps_per_epoch=args.max_steps,
         max_seconds=args.search_seconds,
         device="cpu",
         seed=seed,
     )
+    if get_strategy(args.strategy).kind == "discrete":
+        # Candidates are trained briefly in the network they will be retrained in, and
+        # ranked by validation AUC, as MedMNIST ranks.
+        width = {-1: CANDIDATE_WIDTH, 0: args.channels}.get(args.retrain_channels)
+        grown = {"n_cells": args.retrain_cells or args.cells,
+                 "channels": width or args.retrain_channels}  # fmt: skip
+        config.evaluator = "train"
+        config.evaluator_config = {
+            "epochs": 5, "batch_size": args.batch_size, "augment": True, "metric": "val_auc",
+            "skeleton": grown, "device": "cpu", "limit": args.limit, **args.evaluator_config,
+        }  # fmt: skip
+        config.max_evaluations = args.max_evaluations
+    if args.search_steps:
+        config.epochs, config.max_steps_per_epoch = search_schedule(
+            search_batches(config), args.search_steps
+        )
     started = time.monotonic()
     run_dir = runs / f"{args.strategy}-{args.dataset}-seed{seed}"
     search(config, run_dir)
@@ -84,10 +112,89 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
         extra = search_s if row["model"] == "searched" else 0.0
         rows.append({**row, "seed": seed, "wall_s": row["wall_s"] + extra,
                      "search_s": extra, "channels": channels or args.channels})  # fmt: skip
+    if args.random_cell:
+        rows.append(random_cell_row(args, config, seed, run_dir, recipe))
     return rows
 
 
-def fit_channels(run_dir: Path, recipe, n_cells: int, max_params: int, start: int = 1) -> int:
+def search_batches(config) -> int:
+    """Batches in one pass over the search's training half (the last partial one dropped)."""
+    from nasbench.data import load
+
+    data = config.dataset
+    half = None if data.limit is None else max(data.batch_size, data.limit // 2)
+    train = load(data.name, "search_train", root=data.root, size=data.size,
+                 download=data.download, limit=half, seed=config.seed)  # fmt: skip
+    return max(1, len(train) // data.batch_size)
+
+
+def search_schedule(batches: int, steps: int) -> tuple[int, int]:
+    """Epochs and steps per epoch for about ``steps`` search steps, whatever the set's size.
+
+    A fixed number of steps, not of epochs or seconds, makes the search the same on a
+    small set and a large one, and on a busy machine and an idle one (a time budget
+    derives another cell at another load).
+
+    Args:
+        batches: batches in one pass over the search's training half.
+        steps: the steps wanted.
+
+    Returns:
+        ``(epochs, max_steps_per_epoch)``, whose product is ``steps`` or at most one
+        epoch's worth of rounding above it.
+
+    Example:
+        >>> search_schedule(8, 240), search_schedule(73, 240), search_schedule(500, 240)
+        ((30, 8), (4, 60), (1, 240))
+    """
+    epochs = -(-steps // batches)
+    return epochs, -(-steps // epochs)
+
+
+def random_cell(config, seed: int):
+    """A cell drawn uniformly from the searched space, seeded apart from the search.
+
+    Args:
+        config: the search's ``SearchConfig`` (its space, fitted to the dataset).
+        seed: the protocol's seed.
+
+    Returns:
+        A genotype of the space (the same draw for the same seed and space).
+
+    Example:
+        >>> random_cell(config, 0)  # doctest: +SKIP
+        Genotype(normal=[('sep_conv_3x3', 0), ...], ...)
+    """
+    import numpy as np
+
+    from nasbench.engine.bilevel import search_space
+
+    return search_space(config).sample(np.random.default_rng([seed, 2024]))
+
+
+def random_cell_row(args: argparse.Namespace, config, seed: int, run_dir: Path, recipe) -> dict:
+    """The random-cell control: a seeded random cell of the same space, sized to the same
+    parameter budget and retrained with the same recipe, no search time (random search
+    is the baseline a search has to beat, not only hand-made networks)."""
+    from nasbench.evaluation.final_evaluation import retrain
+
+    drawn = random_cell(config, seed)
+    channels = args.retrain_channels
+    if channels == -1:
+        channels = fit_channels(run_dir, recipe, args.retrain_cells, args.max_params,
+                                start=args.channels, genotype=drawn)  # fmt: skip
+    grown = {"n_cells": args.retrain_cells, "channels": channels}
+    skeleton = {k: v for k, v in grown.items() if v} or None
+    report = retrain(run_dir, recipe, baseline="none", genotype=drawn, skeleton=skeleton,
+                     download=False)  # fmt: skip
+    row = report.table().to_dict("records")[0]
+    return {**row, "model": "random", "seed": seed, "search_s": 0.0,
+            "channels": channels or args.channels, "genotype": str(drawn)}  # fmt: skip
+
+
+def fit_channels(
+    run_dir: Path, recipe, n_cells: int, max_params: int, start: int = 1, genotype=None
+) -> int:
     """The widest retrained network for the run's cell with at most ``max_params``.
 
     Args:
@@ -98,6 +205,7 @@ def fit_channels(run_dir: Path, recipe, n_cells: int, max_params: int, start: in
         max_params: the parameter budget.
         start: the narrowest width tried (the searched one); returned even when over
             the budget, so a cell too large at any width still retrains.
+        genotype: size this cell instead of the run's derived one.
 
     Returns:
         The channel count.
@@ -112,7 +220,8 @@ def fit_channels(run_dir: Path, recipe, n_cells: int, max_params: int, start: in
 
     def params(channels: int) -> int:
         skeleton = {"channels": channels, **({"n_cells": n_cells} if n_cells else {})}
-        return count_parameters(retrained_network(run_dir, recipe, skeleton=skeleton))
+        network = retrained_network(run_dir, recipe, genotype=genotype, skeleton=skeleton)
+        return count_parameters(network)
 
     channels = max(1, start)
     while params(channels + 1) <= max_params:
@@ -174,7 +283,7 @@ def verdict(ours: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
     table = ours.set_index("model")
     searched = table.loc[MODELS["searched"]]
     lines = []
-    for name in (MODELS["cnn"], MODELS["resnet18"]):
+    for name in (MODELS["random"], MODELS["cnn"], MODELS["resnet18"]):
         if name in table.index:
             other = table.loc[name]
             wins = (searched["auc_mean"] > other["auc_mean"]
@@ -199,9 +308,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dataset", default="breastmnist", help="a MedMNIST 2D set")
     parser.add_argument("--root", default=str(SHARED), help="folder holding <dataset>.npz")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--strategy", default="darts", help="a differentiable strategy")
+    parser.add_argument("--strategy", default="darts",
+                        help="differentiable, or discrete with the train evaluator")  # fmt: skip
+    parser.add_argument("--strategy-config", type=json.loads, default={},
+                        help="the strategy's settings as JSON, e.g. "
+                             "'{\"arch_lr\": 3e-3, \"arch_warmup\": 0.25}'")  # fmt: skip
+    parser.add_argument("--evaluator-config", type=json.loads, default={},
+                        help="a discrete strategy's train evaluator settings as JSON "
+                             "(default: 5 epochs in the retrained network, ranked by "
+                             "validation AUC)")  # fmt: skip
+    parser.add_argument("--max-evaluations", type=int, default=12,
+                        help="a discrete strategy's candidates")  # fmt: skip
     parser.add_argument("--search-seconds", type=float, default=600.0, help="search budget")
     parser.add_argument("--search-epochs", type=int, default=10, help="the most epochs")
+    parser.add_argument("--search-steps", type=int, default=0,
+                        help="search steps, spread over epochs to suit the set's size (sets "
+                             "--search-epochs and --max-steps; 0: use those)")  # fmt: skip
     parser.add_argument("--max-steps", type=int, default=None, help="steps per epoch cap")
     parser.add_argument("--retrain-epochs", type=int, default=30)
     parser.add_argument("--class-weight", default="none", choices=("none", "balanced"))
@@ -224,6 +346,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="parameter budget of --retrain-channels -1 (0.3M)")  # fmt: skip
     parser.add_argument("--baselines", default="cnn,resnet18",
                         help="baselines trained with the same recipe")  # fmt: skip
+    parser.add_argument("--random-cell", action=argparse.BooleanOptionalAction, default=True,
+                        help="also retrain a seeded random cell of the same space at the same "
+                             "parameter budget (the control a search has to beat)")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--limit", type=int, default=None, help="train/val images (all)")
     parser.add_argument("--test-limit", type=int, default=None, help="test images (all)")
@@ -234,6 +359,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.seeds = args.seeds[:2] if len(args.seeds) > 1 else args.seeds
         args.search_seconds, args.search_epochs, args.max_steps = None, 1, 2
+        args.search_steps = 0
         args.retrain_epochs, args.nodes, args.cells, args.channels = 1, 2, 3, 4
         args.retrain_cells, args.retrain_channels = 0, 0
         args.batch_size, args.limit, args.test_limit = 8, 32, 32

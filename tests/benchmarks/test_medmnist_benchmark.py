@@ -59,7 +59,8 @@ def test_quick_protocol_runs_search_retrain_and_baselines(tmp_path, load_benchma
     bench = load_benchmark("medmnist")
     table = bench.main(["--quick", "--seeds", "0", "--root", str(tmp_path),
                         "--runs", str(tmp_path / "runs")])  # fmt: skip
-    assert list(table["model"]) == ["searched cell", "small CNN", "ResNet-18 (28), same run"]
+    models = ["searched cell", "small CNN", "ResNet-18 (28), same run", "random cell, same space"]
+    assert list(table["model"]) == models
     assert table["params"].iloc[2] > table["params"].iloc[0] > 0
     assert ((table["auc_mean"] >= 0) & (table["auc_mean"] <= 1)).all()
     run_dir = tmp_path / "runs" / "darts-breastmnist-seed0"
@@ -67,7 +68,16 @@ def test_quick_protocol_runs_search_retrain_and_baselines(tmp_path, load_benchma
     # The protocol's recipe (EMA of the weights, flip TTA) reached every model's training.
     from nasbench.runs import load
 
-    payload = load(run_dir).events.query("kind == 'retrain_finished'")["payload"].iloc[-1]
+    finished = load(run_dir).events.query("kind == 'retrain_finished'")["payload"]
+    payload = finished.iloc[0]
+    # The random control retrained its own cell: the draw random_cell gives for the seed.
+    from nasbench.config import SearchConfig
+
+    config = SearchConfig.from_dict(load(run_dir).config)
+    drawn = bench.random_cell(config, 0)
+    assert len(finished) == 2 and finished.iloc[-1]["genotype"] == drawn.to_dict()
+    assert set(finished.iloc[-1]["models"]) == {"searched"}  # no baselines retrained twice
+    assert bench.random_cell(config, 0) == drawn and bench.random_cell(config, 1) != drawn
     assert (payload["train_config"]["ema_decay"], payload["train_config"]["tta_flip"]) == (
         0.99,
         True,
@@ -109,3 +119,38 @@ def test_a_missing_file_is_one_line(tmp_path, load_benchmark, capsys):
     with pytest.raises(SystemExit):
         bench.parse_args(["--root", str(tmp_path)])
     assert "no breastmnist.npz in" in capsys.readouterr().err
+
+
+def test_search_steps_are_spread_over_epochs_whatever_the_set_size(tmp_path, load_benchmark):
+    bench = load_benchmark("medmnist")
+    for batches, steps in ((8, 240), (73, 240), (500, 240), (1, 5), (7, 7), (3, 10)):
+        epochs, per_epoch = bench.search_schedule(batches, steps)
+        assert per_epoch <= batches, "an epoch cannot take more batches than the set has"
+        assert steps <= epochs * per_epoch < steps + epochs
+    write_medmnist(tmp_path)  # 48 training images: a search half of 24, 3 batches of 8
+    from nasbench.config import DatasetConfig, SearchConfig
+
+    data = DatasetConfig(name="breastmnist", root=str(tmp_path), download=False, batch_size=8)
+    assert bench.search_batches(SearchConfig(dataset=data)) == 3
+    args = bench.parse_args(["--root", str(tmp_path), "--search-steps", "10"])
+    assert args.search_steps == 10
+
+
+@pytest.mark.slow
+def test_a_discrete_strategy_trains_candidates_in_the_retrained_network(tmp_path, load_benchmark,
+                                                                         monkeypatch):  # fmt: skip
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    write_medmnist(tmp_path)
+    bench = load_benchmark("medmnist")
+    table = bench.main(["--quick", "--seeds", "0", "--root", str(tmp_path), "--strategy",
+                        "random", "--max-evaluations", "2", "--baselines", "cnn",
+                        "--no-random-cell", "--evaluator-config", '{"epochs": 1}',
+                        "--runs", str(tmp_path / "runs")])  # fmt: skip
+    assert list(table["model"]) == ["searched cell", "small CNN"]
+    from nasbench.runs import load
+
+    run = load(tmp_path / "runs" / "random-breastmnist-seed0")
+    assert run.config["evaluator"] == "train" and len(run.candidates) == 2
+    settings = run.config["evaluator_config"]
+    assert settings["metric"] == "val_auc" and settings["epochs"] == 1
+    assert settings["skeleton"] == {"n_cells": 3, "channels": 4}  # quick: as searched
