@@ -2,7 +2,8 @@
 
 For each seed: a search (any strategy, bounded by a wall-time budget) on a MedMNIST set,
 then ``retrain`` of its derived cell from scratch beside the small CNN and ResNet-18 (28)
-trained in the same run with the same recipe, all scored on the official test split with
+and a random cell of the same space (the control a search has to beat), trained in the
+same run with the same recipe, all scored on the official test split with
 MedMNIST's metrics (``nasbench.evaluation.metrics``: AUC one-vs-rest, ACC of the arg-max;
 multi-label averaged over labels at 0.5, ordinal as multi-class, as the official evaluator
 does). The table gives mean ± standard deviation over the seeds, with parameters and wall
