@@ -278,6 +278,18 @@ def _zeros_for_none(
     return [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params, strict=True)]
 
 
+def arch_warmup_option() -> Any:
+    """The ``arch_warmup`` setting of a differentiable strategy's config (off by default,
+    as in the DARTS and GDAS papers; PC-DARTS's paper trained 15 of 50 epochs first)."""
+    return option(
+        0.0,
+        "fraction of the search's steps that train the weights only before the first "
+        "architecture step (untrained weights' alpha gradients favour parameter-free ops)",
+        min=0.0,
+        max=0.9,
+    )
+
+
 def warmup_steps(fraction: float, steps: int) -> int:
     """Steps (or rounds) that train the weights only before the first architecture step:
     ``fraction`` of ``steps``, rounded down, leaving at least one step of search.

@@ -28,6 +28,7 @@ from nasbench.strategies.differentiable.base import (
     LossFn,
     MethodConfig,
     _zeros_for_none,
+    arch_warmup_option,
     option,
 )
 
@@ -46,13 +47,7 @@ class DartsConfig(MethodConfig):
     arch_weight_decay: float = option(
         1e-3, "weight decay of the architecture weights", min=0.0, max=1.0
     )
-    arch_warmup: float = option(
-        0.0,
-        "fraction of the search's steps that train the weights only before the first "
-        "architecture step (untrained weights' alpha gradients favour parameter-free ops)",
-        min=0.0,
-        max=0.9,
-    )
+    arch_warmup: float = arch_warmup_option()
     unrolled_r: float = option(
         1e-2, "finite-difference step r of the second-order step (eps = r / ||v||)", min=1e-8
     )

@@ -28,6 +28,7 @@ from nasbench.strategies.differentiable.base import (
     DifferentiableMethod,
     EdgePlan,
     MethodConfig,
+    arch_warmup_option,
     option,
 )
 
@@ -43,13 +44,7 @@ class GdasConfig(MethodConfig):
     arch_weight_decay: float = option(
         1e-3, "weight decay of the architecture weights", min=0.0, max=1.0
     )
-    arch_warmup: float = option(
-        0.0,
-        "fraction of the search's steps that train the weights only before the first "
-        "architecture step (untrained weights' alpha gradients favour parameter-free ops)",
-        min=0.0,
-        max=0.9,
-    )
+    arch_warmup: float = arch_warmup_option()
 
 
 @register_strategy("gdas", GdasConfig, kind="differentiable")
