@@ -364,6 +364,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.retrain_epochs, args.nodes, args.cells, args.channels = 1, 2, 3, 4
         args.retrain_cells, args.retrain_channels = 0, 0
         args.batch_size, args.limit, args.test_limit = 8, 32, 32
+    for flag in ("strategy_config", "evaluator_config"):
+        if not isinstance(getattr(args, flag), dict):
+            parser.error(f"--{flag.replace('_', '-')} takes a JSON object ({{...}}), "
+                         f"got {getattr(args, flag)!r}")  # fmt: skip
     if not (args.ema_decay == 0 or 0 < args.ema_decay < 1):
         parser.error(f"--ema-decay takes 0 (off) or a number in (0, 1), got {args.ema_decay}")
     if args.retrain_channels < -1 or args.max_params < 1:

@@ -136,6 +136,15 @@ def test_search_steps_are_spread_over_epochs_whatever_the_set_size(tmp_path, loa
     assert args.search_steps == 10
 
 
+def test_settings_that_are_not_a_json_object_are_one_line(tmp_path, load_benchmark, capsys):
+    write_medmnist(tmp_path)
+    bench = load_benchmark("medmnist")
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--root", str(tmp_path), "--strategy-config", "[1]"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("--strategy-config takes a JSON object ({...}), got [1]")
+
+
 @pytest.mark.slow
 def test_a_discrete_strategy_trains_candidates_in_the_retrained_network(tmp_path, load_benchmark,
                                                                          monkeypatch):  # fmt: skip
