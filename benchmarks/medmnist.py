@@ -121,9 +121,9 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
 def search_batches(config) -> int:
     """Batches in one pass over the search's training half (the last partial one dropped)."""
     from nasbench.data import load
+    from nasbench.engine.bilevel import search_half_limit
 
-    data = config.dataset
-    half = None if data.limit is None else max(data.batch_size, data.limit // 2)
+    data, half = config.dataset, search_half_limit(config.dataset)
     train = load(data.name, "search_train", root=data.root, size=data.size,
                  download=data.download, limit=half, seed=config.seed)  # fmt: skip
     return max(1, len(train) // data.batch_size)

@@ -73,6 +73,20 @@ class _Parts:
     macro: Any = None  # a two-stage space's first stage (C2FNAS: the topology ranking)
 
 
+def search_half_limit(data: Any) -> int | None:
+    """Images in each search half (train, val) for a dataset config: half its ``limit``,
+    at least one batch; None (all) when it has no limit.
+
+    Example:
+        >>> from nasbench.config import DatasetConfig
+        >>> search_half_limit(DatasetConfig(limit=64, batch_size=8))
+        32
+        >>> search_half_limit(DatasetConfig()) is None
+        True
+    """
+    return None if data.limit is None else max(data.batch_size, data.limit // 2)
+
+
 def _build(config: SearchConfig) -> _Parts:
     from nasbench.data import load
 
@@ -80,7 +94,7 @@ def _build(config: SearchConfig) -> _Parts:
     info = search_info(config)
     task = task_of_info(info, roi_size=config.roi_size)
     loss_fn = task.loss()
-    half = None if data.limit is None else max(data.batch_size, data.limit // 2)
+    half = search_half_limit(data)
     common = dict(root=data.root, size=data.size, download=data.download, limit=half)
     common["seed"] = config.seed
     train = load(
