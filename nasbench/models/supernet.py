@@ -284,6 +284,26 @@ class Supernet(SupernetBase):
         """Every cell type shares the edges and ops of the DARTS cell."""
         return self._group
 
+    def op_costs(self, cell_type: str) -> torch.Tensor:
+        """Parameters of each candidate op on each alpha row, summed over the cells of
+        ``cell_type`` (what a derived network pays for picking it; 'none', skips and
+        pools cost nothing, a reduction cell's skip its factorized reduce).
+
+        Args:
+            cell_type: one of :attr:`cell_types`.
+
+        Returns:
+            A float tensor ``(n_edges, n_ops)``, laid out as :meth:`alpha`.
+        """
+        costs = torch.zeros(len(self.edges), len(self.op_names))
+        for cell, kind in zip(self.cells, self.cell_type_of, strict=True):
+            if kind != cell_type:
+                continue
+            for row, edge in enumerate(cell.edge_ops):
+                for column, op in enumerate(edge.ops):
+                    costs[row, column] += sum(p.numel() for p in op.parameters())
+        return costs
+
     def derive(self, scores: dict[str, Any]):
         """The DARTS rule (``nasbench.models.derive``)."""
         from nasbench.models.derive import derive_genotype

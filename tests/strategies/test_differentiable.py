@@ -306,3 +306,89 @@ def test_registry_lists_creates_and_validates():
         create_strategy("pcdarts", {"k": 2.5})
     with pytest.raises(ConfigError, match="Unknown strategy kind"):
         strategy_names("bayesian")
+
+
+# ---- cost_weight: the parameter-cost term of the architecture loss --------------------------
+
+
+def test_op_costs_count_each_candidate_ops_parameters_over_its_cells():
+    from nasbench.spaces.ops import is_parameter_free
+
+    net = build_supernet(tiny_space(channels=4, n_cells=3), "darts", None, seed=0)
+    for ct in net.cell_types:
+        costs = net.op_costs(ct)
+        assert costs.shape == net.alpha(ct).shape
+        expected = torch.zeros_like(costs)
+        for cell, kind in zip(net.cells, net.cell_type_of, strict=True):
+            if kind == ct:
+                for row, edge in enumerate(cell.edge_ops):
+                    for col, op in enumerate(edge.ops):
+                        expected[row, col] += sum(p.numel() for p in op.parameters())
+        assert torch.equal(costs, expected)
+        sep = OPS.index("sep_conv_3x3")
+        assert (costs[:, sep] > 0).all()
+        for col, name in enumerate(OPS):
+            if is_parameter_free(name) and name != "skip_connect":
+                assert (costs[:, col] == 0).all(), name
+    # A reduction cell's skip on its stride-2 rows is a factorized reduce: it has weights.
+    reduce_skip = net.op_costs("reduce")[:, OPS.index("skip_connect")]
+    strided = [row for row, (_, inp) in enumerate(net.edges) if inp < 2]
+    assert (reduce_skip[strided] > 0).all()
+    assert (net.op_costs("normal")[:, OPS.index("skip_connect")] == 0).all()
+
+
+def test_expected_cost_share_is_the_mean_row_share_and_leaves_none_out():
+    from nasbench.strategies.differentiable.base import expected_cost_share
+
+    costs = {"a": torch.tensor([[0.0, 0.0, 4.0, 8.0], [0.0, 2.0, 2.0, 2.0]])}
+    # 'none' (column 0) is not a candidate: a huge 'none' weight must not lower the share.
+    alpha = torch.tensor([[50.0, 0.0, 0.0, 0.0], [50.0, 0.0, 0.0, 0.0]], requires_grad=True)
+    share = expected_cost_share({"a": alpha}, costs, {"a": (1, 2, 3)})
+    assert float(share.detach()) == pytest.approx((0 + 0.5 + 1) / 3 / 2 + 1 / 2)
+    (grad,) = torch.autograd.grad(share, alpha)
+    assert torch.all(grad[:, 0] == 0)
+    assert grad[0, 1] < 0 < grad[0, 3]  # cheaper ops are pulled up, costlier ones down
+    assert torch.allclose(grad[1], torch.zeros(4))  # equal costs: nothing to prefer
+
+
+@pytest.mark.parametrize(
+    "method,config",
+    [("darts", None), ("darts", {"order": 2}), ("gdas", None), ("pcdarts", {"k": 2})],
+)
+def test_cost_weight_steers_the_derived_cell_to_parameter_free_ops(method, config):
+    from nasbench.spaces.ops import is_parameter_free
+
+    heavy = {**(config or {}), "cost_weight": 50.0, "arch_lr": 0.05}
+    net = build_supernet(tiny_space(), method, heavy, seed=0)
+    opt = torch.optim.SGD(net.weight_parameters(), lr=0.1)
+    train, val = batches()
+    shares = []
+    for step in range(30):
+        net.method.on_epoch_start(step, 30)
+        metrics = net.method.arch_step(net, train, val, F.cross_entropy, 0.1, opt)
+        shares.append(metrics["arch_cost_share"])
+    assert shares[-1] < 0.25 * shares[0]
+    genotype = net.method.derive_genotype(net)
+    assert all(is_parameter_free(op) for op, _ in genotype.normal)
+
+
+def test_cost_weight_zero_is_the_plain_architecture_step():
+    plain = build_supernet(tiny_space(), "darts", None, seed=0)
+    off = build_supernet(tiny_space(), "darts", {"cost_weight": 0.0}, seed=0)
+    opt = [torch.optim.SGD(n.weight_parameters(), lr=0.1) for n in (plain, off)]
+    train, val = batches()
+    for net, o in zip((plain, off), opt, strict=True):
+        metrics = net.method.arch_step(net, train, val, F.cross_entropy, 0.1, o)
+        assert "arch_cost_share" not in metrics
+    for a, b in zip(arch_snapshot(plain), arch_snapshot(off), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_cost_weight_on_a_space_without_op_costs_is_a_one_line_error():
+    from nasbench.spaces import NasUnetSpace
+
+    space = NasUnetSpace(n_nodes=1, skeleton={"depth": 1, "channels": 2})
+    with pytest.raises(ConfigError, match="cost_weight .* set cost_weight to 0"):
+        space.supernet(method="darts", method_config={"cost_weight": 1.0}, seed=0)
+    with pytest.raises(ConfigError, match="cost_weight"):
+        build_supernet(tiny_space(), "darts", {"cost_weight": -1.0}, seed=0)

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasbench.errors import ConfigError
 from nasbench.models.mixed_edge import EdgePlan, MixedEdge
 from nasbench.options import MethodConfig, option
 from nasbench.protocols import MODES, ZERO_OP, ArchGroup, Supernet
@@ -48,6 +49,8 @@ __all__ = [
     "LossFn",
     "MethodConfig",
     "MixedEdge",
+    "cost_weight_option",
+    "expected_cost_share",
     "first_order_grads",
     "option",
 ]
@@ -98,6 +101,8 @@ class DifferentiableMethod:
         self.arch_optimizer: torch.optim.Optimizer | None = None
         self.epoch = 0
         self.total_epochs = 1
+        # Parameters of each candidate op per alpha row, when the config's cost_weight is on.
+        self.op_costs: dict[str, torch.Tensor] | None = None
 
     # ---- building ---------------------------------------------------------------------------
     def make_edge(
@@ -119,6 +124,8 @@ class DifferentiableMethod:
             betas=(cfg.arch_beta1, 0.999),
             weight_decay=cfg.arch_weight_decay,
         )
+        if float(getattr(cfg, "cost_weight", 0.0)) > 0.0:
+            self.op_costs = _op_cost_tables(supernet)
 
     def arch_parameters(self, supernet: Supernet) -> list[nn.Parameter]:
         """The tensors the architecture step updates."""
@@ -160,19 +167,47 @@ class DifferentiableMethod:
         """
         params = self.arch_parameters(supernet)
         loss, grads = first_order_grads(supernet, val_batch, loss_fn, params)
-        return self._apply(params, grads, loss)
+        return self._apply(params, grads, loss, supernet)
 
     def _apply(
-        self, params: list[torch.Tensor], grads: Sequence[torch.Tensor], loss: float
+        self,
+        params: list[torch.Tensor],
+        grads: Sequence[torch.Tensor],
+        loss: float,
+        supernet: Supernet | None = None,
     ) -> dict[str, float]:
+        """Step the architecture optimizer on ``grads`` (plus the cost term's gradient
+        when ``cost_weight`` is on and ``supernet`` is given)."""
         assert self.arch_optimizer is not None, "call setup(supernet) first"
+        extra: dict[str, float] = {}
+        if self.op_costs is not None and supernet is not None:
+            share, cost_grads = self._cost_gradients(supernet, params)
+            grads = [g + c for g, c in zip(grads, cost_grads, strict=True)]
+            extra["arch_cost_share"] = share
         self.arch_optimizer.zero_grad(set_to_none=True)
         for p, g in zip(params, grads, strict=True):
             p.grad = g.detach().clone()
         norm = float(torch.sqrt(sum((g.detach() ** 2).sum() for g in grads)))
         self.arch_optimizer.step()
         self.arch_optimizer.zero_grad(set_to_none=True)
-        return {"arch_loss": float(loss), "arch_grad_norm": norm}
+        return {"arch_loss": float(loss), "arch_grad_norm": norm, **extra}
+
+    def _cost_gradients(
+        self, supernet: Supernet, params: Sequence[torch.Tensor]
+    ) -> tuple[float, list[torch.Tensor]]:
+        """The cost term ``cost_weight * expected_cost_share`` and its gradient w.r.t.
+        ``params`` (the alphas get it; other architecture tensors, e.g. PC-DARTS's beta,
+        get zeros)."""
+        assert self.op_costs is not None
+        with torch.enable_grad():
+            share = expected_cost_share(
+                {ct: supernet.alpha(ct) for ct in supernet.cell_types},
+                self.op_costs,
+                {ct: supernet.group(ct).non_zero_ops for ct in supernet.cell_types},
+            )
+            term = float(self.config.cost_weight) * share
+            grads = torch.autograd.grad(term, list(params), allow_unused=True)
+        return float(share.detach()), _zeros_for_none(grads, params)
 
     def on_epoch_start(self, epoch: int, total_epochs: int) -> None:
         """Called by the loop before each epoch (0-based). GDAS anneals tau here."""
@@ -288,6 +323,68 @@ def arch_warmup_option() -> Any:
         min=0.0,
         max=0.9,
     )
+
+
+def cost_weight_option() -> Any:
+    """The ``cost_weight`` setting of a differentiable strategy's config (off by default,
+    as in the DARTS, PC-DARTS and GDAS papers)."""
+    return option(
+        0.0,
+        "weight of the cell's expected parameter share (0-1) in the architecture loss: the "
+        "validation loss a cell of the costliest ops must beat a parameter-free one by (0: "
+        "off). Steers the search to cheap ops, whose cells retrain wider under a parameter "
+        "budget",
+        min=0.0,
+        max=100.0,
+    )
+
+
+def expected_cost_share(
+    alphas: dict[str, torch.Tensor],
+    op_costs: dict[str, torch.Tensor],
+    candidates: dict[str, Sequence[int]],
+) -> torch.Tensor:
+    """The expected parameter share of the ops a derivation would pick, in [0, 1].
+
+    Per alpha row, the softmax over the candidate ops (those a derived cell may keep,
+    so 'none' is left out) weighs each op's parameter count, divided by the row's
+    costliest op; the share is the mean over every row of every group. Differentiable
+    in the alphas: it is the resource term of ProxylessNAS and FBNet with parameters as
+    the resource, normalised so that its weight reads in units of validation loss.
+
+    Args:
+        alphas: ``(n_edges, n_ops)`` architecture matrix per group.
+        op_costs: parameters per row and op, same shapes (summed over a group's cells).
+        candidates: column indices a derived op may take, per group.
+
+    Returns:
+        A scalar tensor: 0 when every row picks a parameter-free op, 1 when every row
+        picks its costliest one.
+
+    Example:
+        >>> alpha = torch.tensor([[0.0, 0.0, 0.0]])
+        >>> costs = torch.tensor([[0.0, 0.0, 10.0]])
+        >>> round(float(expected_cost_share({"n": alpha}, {"n": costs}, {"n": (1, 2)})), 3)
+        0.5
+    """
+    shares = []
+    for name, alpha in alphas.items():
+        columns = list(candidates[name])
+        cost = op_costs[name][:, columns].to(alpha.device, alpha.dtype)
+        top = cost.max(dim=1, keepdim=True).values.clamp_min(1.0)
+        weights = torch.softmax(alpha[:, columns], dim=-1)
+        shares.append((weights * cost / top).sum(dim=1))
+    return torch.cat(shares).mean()
+
+
+def _op_cost_tables(supernet: Supernet) -> dict[str, torch.Tensor]:
+    op_costs = getattr(supernet, "op_costs", None)
+    if op_costs is None:
+        raise ConfigError(
+            f"cost_weight needs a supernet that counts its ops' parameters (the DARTS cell "
+            f"spaces); {type(supernet).__name__} does not: set cost_weight to 0."
+        )
+    return {ct: op_costs(ct) for ct in supernet.cell_types}
 
 
 def warmup_steps(fraction: float, steps: int) -> int:

@@ -29,6 +29,7 @@ from nasbench.strategies.differentiable.base import (
     MethodConfig,
     _zeros_for_none,
     arch_warmup_option,
+    cost_weight_option,
     option,
 )
 
@@ -48,6 +49,7 @@ class DartsConfig(MethodConfig):
         1e-3, "weight decay of the architecture weights", min=0.0, max=1.0
     )
     arch_warmup: float = arch_warmup_option()
+    cost_weight: float = cost_weight_option()
     unrolled_r: float = option(
         1e-2, "finite-difference step r of the second-order step (eps = r / ||v||)", min=1e-8
     )
@@ -120,7 +122,7 @@ class Darts(DifferentiableMethod):
         loss, grads = self.hypergradient(
             supernet, train_batch, val_batch, loss_fn, w_lr, w_optimizer
         )
-        return self._apply(params, grads, loss)
+        return self._apply(params, grads, loss, supernet)
 
     def hypergradient(
         self,

@@ -29,6 +29,7 @@ from nasbench.strategies.differentiable.base import (
     EdgePlan,
     MethodConfig,
     arch_warmup_option,
+    cost_weight_option,
     option,
 )
 
@@ -45,6 +46,7 @@ class GdasConfig(MethodConfig):
         1e-3, "weight decay of the architecture weights", min=0.0, max=1.0
     )
     arch_warmup: float = arch_warmup_option()
+    cost_weight: float = cost_weight_option()
 
 
 @register_strategy("gdas", GdasConfig, kind="differentiable")
