@@ -37,6 +37,11 @@ from nasbench.evaluation.published import METHODS, published  # noqa: F401 (test
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "medmnist"
 
+# The architecture loss's weight on the cell's expected parameter share (the strategies'
+# ``cost_weight``): the protocol retrains at the widest width under a parameter budget, so
+# cheap ops buy width (see benchmarks/README.md, "A search that knows the budget").
+COST_WEIGHT = 1.0
+
 # A discrete search's candidates are trained at DARTS's width before the winner's width
 # is fitted to the parameter budget (every candidate fitted first would cost a build each).
 CANDIDATE_WIDTH = 16
@@ -67,7 +72,7 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
             "skeleton": {"n_cells": args.cells, "channels": args.channels},
         },  # fmt: skip
         strategy=args.strategy,
-        strategy_config=args.strategy_config,
+        strategy_config=strategy_settings(args),
         epochs=args.search_epochs,
         max_steps_per_epoch=args.max_steps,
         max_seconds=args.search_seconds,
@@ -116,6 +121,22 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
     if args.random_cell:
         rows.append(random_cell_row(args, config, seed, run_dir, recipe))
     return rows
+
+
+def strategy_settings(args: argparse.Namespace) -> dict:
+    """The search strategy's settings: ``--cost-weight`` for a strategy that has the
+    option (DARTS, PC-DARTS, GDAS), under whatever ``--strategy-config`` gives.
+
+    Example:
+        >>> strategy_settings(argparse.Namespace(strategy="darts", cost_weight=None,
+        ...                                      strategy_config={"arch_lr": 0.003}))
+        {'cost_weight': 1.0, 'arch_lr': 0.003}
+    """
+    from nasbench.strategies import get_strategy
+
+    weight = COST_WEIGHT if args.cost_weight is None else args.cost_weight
+    has_option = hasattr(get_strategy(args.strategy).config_cls, "cost_weight")
+    return {**({"cost_weight": weight} if has_option else {}), **args.strategy_config}
 
 
 def search_batches(config) -> int:
@@ -314,6 +335,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--strategy-config", type=json.loads, default={},
                         help="the strategy's settings as JSON, e.g. "
                              "'{\"arch_lr\": 3e-3, \"arch_warmup\": 0.25}'")  # fmt: skip
+    parser.add_argument("--cost-weight", type=float, default=None,
+                        help="DARTS, PC-DARTS, GDAS: weight of the cell's expected parameter "
+                             f"share in the architecture loss (default {COST_WEIGHT}; 0: "
+                             "off, the papers' search)")  # fmt: skip
     parser.add_argument("--evaluator-config", type=json.loads, default={},
                         help="a discrete strategy's train evaluator settings as JSON "
                              "(default: 5 epochs in the retrained network, ranked by "
@@ -368,6 +393,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if not isinstance(getattr(args, flag), dict):
             parser.error(f"--{flag.replace('_', '-')} takes a JSON object ({{...}}), "
                          f"got {getattr(args, flag)!r}")  # fmt: skip
+    if args.cost_weight is not None:
+        from nasbench.strategies import get_strategy
+
+        if not hasattr(get_strategy(args.strategy).config_cls, "cost_weight"):
+            parser.error(f"--cost-weight applies to darts, pcdarts and gdas, not "
+                         f"{args.strategy}; leave it out")  # fmt: skip
     if not (args.ema_decay == 0 or 0 < args.ema_decay < 1):
         parser.error(f"--ema-decay takes 0 (off) or a number in (0, 1), got {args.ema_decay}")
     if args.retrain_channels < -1 or args.max_params < 1:

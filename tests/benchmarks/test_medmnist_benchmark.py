@@ -65,6 +65,10 @@ def test_quick_protocol_runs_search_retrain_and_baselines(tmp_path, load_benchma
     assert ((table["auc_mean"] >= 0) & (table["auc_mean"] <= 1)).all()
     run_dir = tmp_path / "runs" / "darts-breastmnist-seed0"
     assert (run_dir / "run.sqlite").is_file()
+    from nasbench.runs import load
+
+    # The search knew the parameter budget: the protocol's cost weight reached DARTS.
+    assert load(run_dir).config["strategy_config"] == {"cost_weight": bench.COST_WEIGHT}
     # The protocol's recipe (EMA of the weights, flip TTA) reached every model's training.
     from nasbench.runs import load
 
@@ -163,3 +167,26 @@ def test_a_discrete_strategy_trains_candidates_in_the_retrained_network(tmp_path
     settings = run.config["evaluator_config"]
     assert settings["metric"] == "val_auc" and settings["epochs"] == 1
     assert settings["skeleton"] == {"n_cells": 3, "channels": 4}  # quick: as searched
+
+
+def test_cost_weight_reaches_the_strategies_that_have_it(tmp_path, load_benchmark, capsys):
+    write_medmnist(tmp_path)
+    bench = load_benchmark("medmnist")
+
+    def settings(*argv: str) -> dict:
+        return bench.strategy_settings(bench.parse_args(["--root", str(tmp_path), *argv]))
+
+    assert settings() == {"cost_weight": bench.COST_WEIGHT}
+    assert settings("--strategy", "gdas", "--cost-weight", "0") == {"cost_weight": 0.0}
+    # The strategy's own JSON has the last word; strategies without the option get none.
+    assert settings("--cost-weight", "2", "--strategy-config", '{"cost_weight": 0.5}') == {
+        "cost_weight": 0.5
+    }
+    assert settings("--strategy", "proxyless") == {}
+    assert settings("--strategy", "random") == {}
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--root", str(tmp_path), "--strategy", "random", "--cost-weight", "1"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith(
+        "--cost-weight applies to darts, pcdarts and gdas, not random; leave it out"
+    )
