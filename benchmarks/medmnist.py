@@ -217,38 +217,13 @@ def random_cell_row(args: argparse.Namespace, config, seed: int, run_dir: Path, 
 def fit_channels(
     run_dir: Path, recipe, n_cells: int, max_params: int, start: int = 1, genotype=None
 ) -> int:
-    """The widest retrained network for the run's cell with at most ``max_params``.
+    """The widest retrained network for the run's cell with at most ``max_params``
+    (:func:`nasbench.evaluation.final_evaluation.widest_channels`; ``n_cells`` 0: as
+    searched; ``start``, the searched width, is kept even when over the budget)."""
+    from nasbench.evaluation.final_evaluation import widest_channels
 
-    Args:
-        run_dir: the search's run folder (its derived cell sets the parameters per width).
-        recipe: the retraining ``TrainConfig`` (the auxiliary head counts as retrain builds
-            it; its parameters are excluded, as the report excludes them).
-        n_cells: cells of the retrained network (0: as searched).
-        max_params: the parameter budget.
-        start: the narrowest width tried (the searched one); returned even when over
-            the budget, so a cell too large at any width still retrains.
-        genotype: size this cell instead of the run's derived one.
-
-    Returns:
-        The channel count.
-
-    Example:
-        >>> run = Path("runs/darts-breastmnist-seed0")
-        >>> fit_channels(run, TrainConfig(), 8, 300_000)  # doctest: +SKIP
-        14
-    """
-    from nasbench.evaluation.final_evaluation import retrained_network
-    from nasbench.models.costs import count_parameters
-
-    def params(channels: int) -> int:
-        skeleton = {"channels": channels, **({"n_cells": n_cells} if n_cells else {})}
-        network = retrained_network(run_dir, recipe, genotype=genotype, skeleton=skeleton)
-        return count_parameters(network)
-
-    channels = max(1, start)
-    while params(channels + 1) <= max_params:
-        channels += 1
-    return channels
+    return widest_channels(run_dir, recipe, max_params, n_cells=n_cells or None, start=start,
+                           genotype=genotype)  # fmt: skip
 
 
 def retrained_width(args: argparse.Namespace, rows: list[dict]) -> str:

@@ -357,6 +357,56 @@ def retrained_network(
     return build(genotype, skeleton, seed=config.seed)
 
 
+def widest_channels(
+    run_dir: str | Path,
+    config: TrainConfig | None = None,
+    max_params: int = 300_000,
+    n_cells: int | None = None,
+    start: int = 1,
+    genotype: Genotype = None,
+) -> int:
+    """The widest initial channel count C at which a run's cell retrains within a budget.
+
+    The network is the one :func:`retrain` builds (auxiliary head included when the
+    recipe has one, but not counted, as the report counts). Parameters grow with C, so
+    the widths are searched by doubling, then bisection: a few builds, no training.
+
+    Args:
+        run_dir: a run folder with at least one derived genotype.
+        config: the recipe; ``TrainConfig()`` when None.
+        max_params: the parameter budget.
+        n_cells: cells of the retrained network (None: as searched).
+        start: the narrowest width considered; returned even when over the budget, so a
+            cell too large at any width still retrains (check the report's parameters).
+        genotype: size this genotype instead of the run's last.
+
+    Returns:
+        The channel count.
+
+    Example:
+        >>> widest_channels("runs/darts-1", max_params=300_000, n_cells=8)  # doctest: +SKIP
+        21
+    """
+    from nasbench.models.costs import count_parameters
+
+    def fits(channels: int) -> bool:
+        skeleton = {"channels": channels, **({"n_cells": n_cells} if n_cells else {})}
+        network = retrained_network(run_dir, config, genotype=genotype, skeleton=skeleton)
+        return count_parameters(network) <= max_params
+
+    low = max(1, int(start))
+    if not fits(low + 1):
+        return low
+    high = low + 1
+    while fits(2 * high):
+        high *= 2
+    low, high = high, 2 * high  # fits(low), not fits(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return low
+
+
 def _check_recipe_fits(config: TrainConfig, task: str) -> None:
     """Refuse a recipe setting that this task's training loss would silently ignore.
 
@@ -690,6 +740,13 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         "--channels", type=int, default=None, help="initial channels C; None: as searched"
     )
     parser.add_argument(
+        "--max-params",
+        type=int,
+        default=None,
+        help="retrain at the widest C whose network has at most N parameters (instead of "
+        "--channels; pairs with a search's cost_weight); None: off",
+    )
+    parser.add_argument(
         "--genotype",
         default=None,
         help="retrain this genotype (JSON or DARTS text); None: the run's last",
@@ -801,7 +858,10 @@ def cli_main(args: argparse.Namespace) -> int:
         ema_decay=args.ema_decay,
         tta_flip=args.tta_flip,
     )
-    changes = {"n_cells": args.cells, "channels": args.channels}
+    channels = args.channels
+    if args.max_params is not None:
+        channels = _channels_within(args, config)
+    changes = {"n_cells": args.cells, "channels": channels}
     skeleton = {k: v for k, v in changes.items() if v is not None} or None
     baselines = True if args.baselines == "default" else args.baselines
     report = retrain(
@@ -818,6 +878,27 @@ def cli_main(args: argparse.Namespace) -> int:
         print(f"training loss: {reason}")
     print(report.table().to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
+
+
+def _channels_within(args: argparse.Namespace, config: TrainConfig) -> int:
+    """``--max-params``: the widest width within the budget, or a one-line error."""
+    from nasbench.models.costs import count_parameters
+
+    if args.channels is not None:
+        raise ConfigError("Give --channels or --max-params, not both.")
+    if args.max_params < 1:
+        raise ConfigError(f"--max-params must be a positive count, got {args.max_params}.")
+    channels = widest_channels(args.run_dir, config, args.max_params, n_cells=args.cells,
+                               genotype=args.genotype)  # fmt: skip
+    skeleton = {"channels": channels, **({"n_cells": args.cells} if args.cells else {})}
+    network = retrained_network(args.run_dir, config, genotype=args.genotype, skeleton=skeleton)
+    if count_parameters(network) > args.max_params:
+        raise ConfigError(
+            f"No width fits --max-params {args.max_params}: at C=1 the network has "
+            f"{count_parameters(network)} parameters; raise it or pass fewer --cells."
+        )
+    print(f"retraining at C={channels}: the widest within {args.max_params} parameters")
+    return channels
 
 
 def _print_progress(record: dict[str, Any]) -> None:

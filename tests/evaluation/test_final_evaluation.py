@@ -227,3 +227,39 @@ def test_retrain_help_shows_every_default_and_the_baselines(capsys):
         assert default in text
     assert "--baselines" in text and "cnn" in text and "resnet18" in text
     assert "the test split stays whole" in text and "weight decay 0.0003" in text
+
+
+def test_widest_channels_is_the_widest_network_within_the_budget(run_dir):
+    from nasbench.evaluation.final_evaluation import retrained_network, widest_channels
+
+    def params(channels: int, n_cells: int = 5) -> int:
+        skeleton = {"n_cells": n_cells, "channels": channels}
+        return count_parameters(retrained_network(run_dir, QUICK, skeleton=skeleton))
+
+    for budget in (params(9) - 1, params(9), (params(13) + params(14)) // 2, params(40)):
+        channels = widest_channels(run_dir, QUICK, budget, n_cells=5)
+        assert params(channels) <= budget < params(channels + 1)
+    # A bigger cell (DARTS_V2: separable convolutions everywhere) fits a narrower width.
+    budget = params(16)
+    heavy = widest_channels(run_dir, QUICK, budget, n_cells=5, genotype=zoo["DARTS_V2"])
+    assert heavy < widest_channels(run_dir, QUICK, budget, n_cells=5)
+    # Over budget at the narrowest width: that width, not a zero-width network.
+    assert widest_channels(run_dir, QUICK, 10, n_cells=5, start=3) == 3
+
+
+def test_cli_max_params_retrains_at_the_widest_width_within_it(run_dir, capsys):
+    from nasbench.evaluation.final_evaluation import retrained_network
+
+    parser = argparse.ArgumentParser()
+    add_cli_arguments(parser)
+    common = [str(run_dir), "--epochs", "1", "--limit", "16", "--test-limit", "16",
+              "--batch-size", "8", "--device", "cpu", "--no-baseline"]  # fmt: skip
+    grown = retrained_network(run_dir, QUICK, skeleton={"channels": 8})
+    assert cli_main(parser.parse_args([*common, "--max-params", str(count_parameters(grown))])) == 0
+    assert "retraining at C=8: the widest within" in capsys.readouterr().out
+    payload = load(run_dir).events.query("kind == 'retrain_finished'")["payload"].iloc[-1]
+    assert payload["skeleton"]["channels"] == 8
+    with pytest.raises(ConfigError, match="--channels or --max-params, not both"):
+        cli_main(parser.parse_args([*common, "--max-params", "9000", "--channels", "4"]))
+    with pytest.raises(ConfigError, match="No width fits --max-params 10: at C=1"):
+        cli_main(parser.parse_args([*common, "--max-params", "10"]))
