@@ -5,8 +5,8 @@ the device choice, bf16 autocast (``nasbench.device.autocast``: the search loop,
 training loop), channels-last by default on CUDA (``wants_channels_last``), the CUDA
 peak-memory figures (``reset_peak_memory`` / ``peak_memory_mb``, the benchmark's
 ``max_memory_allocated``), the CUDA RNG state in checkpoints (``capture_rng``), a
-checkpoint loaded back onto the GPU by ``resume``, latency with synchronisation, and the
-recomputing and the fused mixed edge on the GPU.
+checkpoint loaded back onto the GPU by ``resume``, latency with synchronisation, the
+recomputing and the fused mixed edge on the GPU, and the cost term beside GPU alphas.
 """
 
 from __future__ import annotations
@@ -95,6 +95,21 @@ def test_tiny_darts_search_on_cuda_records_gpu_figures(tmp_path):
     assert len(peaks) == 2 and np.all(peaks > 0)
     losses = run.history[(run.history.phase == "train") & (run.history.name == "loss")]
     assert len(losses) == 6 and np.isfinite(losses.value.to_numpy()).all()
+
+
+def test_cost_weighted_search_on_cuda_logs_the_same_share_as_the_cpu(tmp_path):
+    from nasbench.engine.search import search
+    from nasbench.runs import load
+
+    shares = {}
+    for device in ("cpu", "cuda"):
+        config = tiny_cuda_config(device=device, strategy_config={"cost_weight": 1.0})
+        search(config, tmp_path / device)
+        history = load(tmp_path / device).history
+        shares[device] = history[history.name == "arch_cost_share"].value.to_numpy()
+    assert len(shares["cuda"]) == 6 and np.all((shares["cuda"] > 0) & (shares["cuda"] < 1))
+    # The op costs live on the CPU; the share is computed beside the alphas on the GPU.
+    assert np.allclose(shares["cuda"][0], shares["cpu"][0], atol=1e-6)
 
 
 def test_bf16_search_on_cuda_finishes_with_finite_losses(tmp_path):
