@@ -42,6 +42,14 @@ SHARED = REPO.parent / "shared" / "data" / "medmnist"
 # cheap ops buy width (see benchmarks/README.md, "A search that knows the budget").
 COST_WEIGHT = 1.0
 
+# Parametric ops the derived normal cell keeps at least (``min_parametric_ops``): a longer
+# search under the cost term collapses to skips, P-DARTS's failure (see benchmarks/README.md,
+# "A floor under the cell").
+MIN_PARAMETRIC = 2
+
+# The protocol's settings of the differentiable strategies, by option and command-line flag.
+PROTOCOL_OPTIONS = {"cost_weight": "cost_weight", "min_parametric_ops": "min_parametric"}
+
 # A discrete search's candidates are trained at DARTS's width before the winner's width
 # is fitted to the parameter budget (every candidate fitted first would cost a build each).
 CANDIDATE_WIDTH = 16
@@ -124,19 +132,25 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
 
 
 def strategy_settings(args: argparse.Namespace) -> dict:
-    """The search strategy's settings: ``--cost-weight`` for a strategy that has the
-    option (DARTS, PC-DARTS, GDAS), under whatever ``--strategy-config`` gives.
+    """The search strategy's settings: ``--cost-weight`` and ``--min-parametric`` for a
+    strategy that has the options (DARTS, PC-DARTS, GDAS), under whatever
+    ``--strategy-config`` gives.
 
     Example:
         >>> strategy_settings(argparse.Namespace(strategy="darts", cost_weight=None,
-        ...                                      strategy_config={"arch_lr": 0.003}))
-        {'cost_weight': 1.0, 'arch_lr': 0.003}
+        ...     min_parametric=None, strategy_config={"arch_lr": 0.003}))
+        {'cost_weight': 1.0, 'min_parametric_ops': 2, 'arch_lr': 0.003}
     """
     from nasbench.strategies import get_strategy
 
-    weight = COST_WEIGHT if args.cost_weight is None else args.cost_weight
-    has_option = hasattr(get_strategy(args.strategy).config_cls, "cost_weight")
-    return {**({"cost_weight": weight} if has_option else {}), **args.strategy_config}
+    defaults = {"cost_weight": COST_WEIGHT, "min_parametric_ops": MIN_PARAMETRIC}
+    config_cls = get_strategy(args.strategy).config_cls
+    settings = {}
+    for option, flag in PROTOCOL_OPTIONS.items():
+        if hasattr(config_cls, option):
+            given = getattr(args, flag)
+            settings[option] = defaults[option] if given is None else given
+    return {**settings, **args.strategy_config}
 
 
 def search_batches(config) -> int:
@@ -173,15 +187,17 @@ def search_schedule(batches: int, steps: int) -> tuple[int, int]:
     return epochs, -(-steps // epochs)
 
 
-def random_cell(config, seed: int):
-    """A cell drawn uniformly from the searched space, seeded apart from the search.
+def random_cell(config, seed: int, like=None):
+    """A cell drawn at random from the searched space, seeded apart from the search.
 
     Args:
         config: the search's ``SearchConfig`` (its space, fitted to the dataset).
         seed: the protocol's seed.
+        like: the searched genotype, to draw with as many parametric ops per cell
+            (``CellSpace.sample_matched``); None: uniform over the space.
 
     Returns:
-        A genotype of the space (the same draw for the same seed and space).
+        A genotype of the space (the same draw for the same seed, space and ``like``).
 
     Example:
         >>> random_cell(config, 0)  # doctest: +SKIP
@@ -191,16 +207,20 @@ def random_cell(config, seed: int):
 
     from nasbench.engine.bilevel import search_space
 
-    return search_space(config).sample(np.random.default_rng([seed, 2024]))
+    space, rng = search_space(config), np.random.default_rng([seed, 2024])
+    return space.sample(rng) if like is None else space.sample_matched(rng, like)
 
 
 def random_cell_row(args: argparse.Namespace, config, seed: int, run_dir: Path, recipe) -> dict:
-    """The random-cell control: a seeded random cell of the same space, sized to the same
-    parameter budget and retrained with the same recipe, no search time (random search
-    is the baseline a search has to beat, not only hand-made networks)."""
+    """The random-cell control: a seeded random cell of the same space (with
+    ``--random-match``, as many parametric ops per cell as the searched one), sized to
+    the same parameter budget and retrained with the same recipe, no search time (random
+    search is the baseline a search has to beat, not only hand-made networks)."""
     from nasbench.evaluation.final_evaluation import retrain
+    from nasbench.runs import load
 
-    drawn = random_cell(config, seed)
+    searched = load(run_dir).genotypes.genotype.iloc[-1] if args.random_match else None
+    drawn = random_cell(config, seed, like=searched)
     channels = args.retrain_channels
     if channels == -1:
         channels = fit_channels(run_dir, recipe, args.retrain_cells, args.max_params,
@@ -314,6 +334,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="DARTS, PC-DARTS, GDAS: weight of the cell's expected parameter "
                              f"share in the architecture loss (default {COST_WEIGHT}; 0: "
                              "off, the papers' search)")  # fmt: skip
+    parser.add_argument("--min-parametric", type=int, default=None,
+                        help="DARTS, PC-DARTS, GDAS: parametric ops the derived normal cell "
+                             f"keeps at least (default {MIN_PARAMETRIC}; 0: the plain DARTS "
+                             "rule)")  # fmt: skip
     parser.add_argument("--evaluator-config", type=json.loads, default={},
                         help="a discrete strategy's train evaluator settings as JSON "
                              "(default: 5 epochs in the retrained network, ranked by "
@@ -350,6 +374,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--random-cell", action=argparse.BooleanOptionalAction, default=True,
                         help="also retrain a seeded random cell of the same space at the same "
                              "parameter budget (the control a search has to beat)")  # fmt: skip
+    parser.add_argument("--random-match", action=argparse.BooleanOptionalAction,
+                        default=True,
+                        help="draw the random cell with as many parametric ops per cell as "
+                             "the searched one, so it differs in where and which ops only "
+                             "(--no-random-match: uniform over the space)")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--limit", type=int, default=None, help="train/val images (all)")
     parser.add_argument("--test-limit", type=int, default=None, help="test images (all)")
@@ -368,12 +397,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if not isinstance(getattr(args, flag), dict):
             parser.error(f"--{flag.replace('_', '-')} takes a JSON object ({{...}}), "
                          f"got {getattr(args, flag)!r}")  # fmt: skip
-    if args.cost_weight is not None:
+    for option, flag in PROTOCOL_OPTIONS.items():
         from nasbench.strategies import get_strategy
 
-        if not hasattr(get_strategy(args.strategy).config_cls, "cost_weight"):
-            parser.error(f"--cost-weight applies to darts, pcdarts and gdas, not "
+        if getattr(args, flag) is None:
+            continue
+        name = "--" + flag.replace("_", "-")
+        if not hasattr(get_strategy(args.strategy).config_cls, option):
+            parser.error(f"{name} applies to darts, pcdarts and gdas, not "
                          f"{args.strategy}; leave it out")  # fmt: skip
+        if getattr(args, flag) < 0:
+            parser.error(f"{name} takes 0 (off) or more, got {getattr(args, flag)}")
     if not (args.ema_decay == 0 or 0 < args.ema_decay < 1):
         parser.error(f"--ema-decay takes 0 (off) or a number in (0, 1), got {args.ema_decay}")
     if args.retrain_channels < -1 or args.max_params < 1:

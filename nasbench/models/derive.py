@@ -5,6 +5,12 @@ strongest non-'none' op weight is largest, and put that strongest op on each
 (``genotype()`` / ``_parse`` in DARTS's ``model_search.py``). Ties go to the
 earlier input, as DARTS's stable sort does. PC-DARTS passes ``softmax(alpha) * beta``
 as the scores, which changes the edge choice but not the op choice.
+
+``min_parametric`` is P-DARTS's guard against collapse (Chen et al., 2019, cap the
+normal cell's skip connections at two), stated for every parameter-free op: when the
+rule leaves fewer parametric ops than asked, the kept edges whose best parametric op is
+closest to their chosen parameter-free op take it, the closest first. The edges kept do
+not change.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import numpy as np
 
 from nasbench.errors import SpaceError
 from nasbench.spaces.genotype import Genotype
+from nasbench.spaces.ops import is_parameter_free
 
 ZERO_OP = "none"
 
@@ -24,6 +31,7 @@ def derive_cell(
     edges: Sequence[tuple[int, int]],
     op_names: Sequence[str],
     inputs_per_node: int = 2,
+    min_parametric: int = 0,
 ) -> list[tuple[str, int]]:
     """The (op, input) pairs of one cell, ``inputs_per_node`` per node, in node order.
 
@@ -32,6 +40,9 @@ def derive_cell(
         edges: ``(node, input)`` per row of ``scores`` (``nasbench.models.cells.cell_edges``).
         op_names: one name per column; a ``'none'`` column is never chosen.
         inputs_per_node: edges kept per node.
+        min_parametric: parametric ops the cell keeps at least (0: the plain DARTS
+            rule); more than the cell's edges means all of them, as far as the
+            candidate ops allow.
 
     Returns:
         The pairs; within a node the stronger edge comes first (DARTS order).
@@ -40,6 +51,10 @@ def derive_cell(
         >>> w = np.array([[0.1, 0.9], [0.8, 0.2], [0.5, 0.5]])
         >>> derive_cell(w, [(0, 0), (0, 1), (0, 2)], ["none", "skip_connect"], 2)
         [('skip_connect', 0), ('skip_connect', 2)]
+        >>> w = np.array([[0.0, 0.6, 0.4], [0.0, 0.7, 0.3]])
+        >>> derive_cell(w, [(0, 0), (0, 1)], ["none", "skip_connect", "sep_conv_3x3"], 2,
+        ...             min_parametric=1)
+        [('skip_connect', 1), ('sep_conv_3x3', 0)]
     """
     scores = np.asarray(scores, dtype=np.float64)
     if scores.shape != (len(edges), len(op_names)):
@@ -50,7 +65,7 @@ def derive_cell(
     usable = [k for k, name in enumerate(op_names) if name != ZERO_OP]
     if not usable:
         raise SpaceError("Cannot derive a genotype: every candidate op is 'none'.")
-    pairs: list[tuple[str, int]] = []
+    chosen: list[tuple[int, int]] = []  # (row, column) per kept edge, in DARTS order
     for node in sorted({n for n, _ in edges}):
         rows = [e for e, (n, _) in enumerate(edges) if n == node]
         if len(rows) < inputs_per_node:
@@ -59,10 +74,34 @@ def derive_cell(
             )
         best = scores[np.ix_(rows, usable)].max(axis=1)
         keep = [rows[i] for i in np.argsort(-best, kind="stable")[:inputs_per_node]]
-        for e in keep:
-            op = usable[int(np.argmax(scores[e, usable]))]
-            pairs.append((op_names[op], edges[e][1]))
-    return pairs
+        chosen += [(e, usable[int(np.argmax(scores[e, usable]))]) for e in keep]
+    if min_parametric > 0:
+        chosen = _with_parametric(chosen, scores, op_names, usable, min_parametric)
+    return [(op_names[op], edges[e][1]) for e, op in chosen]
+
+
+def _with_parametric(
+    chosen: list[tuple[int, int]],
+    scores: np.ndarray,
+    op_names: Sequence[str],
+    usable: Sequence[int],
+    min_parametric: int,
+) -> list[tuple[int, int]]:
+    """``chosen`` with parameter-free ops swapped for the row's best parametric op, the
+    smallest score drop first, until ``min_parametric`` ops are parametric."""
+    parametric = [k for k in usable if not is_parameter_free(op_names[k])]
+    chosen = list(chosen)
+    missing = min_parametric - sum(op in parametric for _, op in chosen)
+    if not parametric or missing <= 0:
+        return chosen
+    swaps = []  # (score drop, position, best parametric column)
+    for position, (row, op) in enumerate(chosen):
+        if op not in parametric:
+            best = parametric[int(np.argmax(scores[row, parametric]))]
+            swaps.append((scores[row, op] - scores[row, best], position, best))
+    for _, position, best in sorted(swaps)[:missing]:
+        chosen[position] = (chosen[position][0], best)
+    return chosen
 
 
 def derive_genotype(
@@ -71,6 +110,7 @@ def derive_genotype(
     op_names: Sequence[str],
     n_nodes: int,
     inputs_per_node: int = 2,
+    min_parametric: int = 0,
 ) -> Genotype:
     """The genotype (normal + reduction cell) that per-cell-type scores point to.
 
@@ -82,6 +122,8 @@ def derive_genotype(
         op_names: one name per column.
         n_nodes: intermediate nodes; all of them are concatenated into the output.
         inputs_per_node: edges kept per node.
+        min_parametric: parametric ops the normal cell keeps at least (P-DARTS caps
+            the normal cell only; reductions stay free to pool).
 
     Returns:
         A :class:`~nasbench.spaces.genotype.Genotype` without 'none'.
@@ -99,7 +141,9 @@ def derive_genotype(
     # A skeleton may lack one cell type (no reduction cells; or 2 cells, both reductions):
     # the missing cell is never built, so it takes the present one's cell.
     present = scores.get("normal", scores.get("reduce"))
-    normal = derive_cell(scores.get("normal", present), edges, op_names, inputs_per_node)
+    normal = derive_cell(
+        scores.get("normal", present), edges, op_names, inputs_per_node, min_parametric
+    )
     reduce = derive_cell(scores.get("reduce", present), edges, op_names, inputs_per_node)
     concat = tuple(range(2, 2 + n_nodes))
     return Genotype(

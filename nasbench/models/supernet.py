@@ -304,8 +304,9 @@ class Supernet(SupernetBase):
                     costs[row, column] += sum(p.numel() for p in op.parameters())
         return costs
 
-    def derive(self, scores: dict[str, Any]):
-        """The DARTS rule (``nasbench.models.derive``)."""
+    def derive(self, scores: dict[str, Any], min_parametric: int = 0):
+        """The DARTS rule (``nasbench.models.derive``); the normal cell keeps at least
+        ``min_parametric`` parametric ops."""
         from nasbench.models.derive import derive_genotype
 
         return derive_genotype(
@@ -314,6 +315,7 @@ class Supernet(SupernetBase):
             op_names=self.op_names,
             n_nodes=self.n_nodes,
             inputs_per_node=self.inputs_per_node,
+            min_parametric=min_parametric,
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -33,6 +33,7 @@ from nasbench.spaces.base import (
     resolve_ops,
 )
 from nasbench.spaces.genotype import CELL_TYPES, Genotype, Pair, parse_genotype
+from nasbench.spaces.ops import is_parameter_free
 from nasbench.spaces.skeleton import Skeleton
 
 ZERO_OP = "none"
@@ -185,6 +186,43 @@ class CellSpace(Space):
         """
         normal = self._sample_cell(rng)
         return self._make(normal, self._sample_cell(rng))
+
+    def sample_matched(self, rng: np.random.Generator, like: Genotype | str) -> Genotype:
+        """A random cell pair with as many parametric ops per cell as ``like`` has.
+
+        The control a cost-aware search must beat: a uniform draw favours parametric
+        ops (four of the seven DARTS choices) and so a narrower network under a
+        parameter budget. Here the inputs are uniform, the edges that carry a
+        parametric op are a uniform subset of the count ``like`` has, and each op is
+        uniform among the space's parametric (or parameter-free) choices.
+
+        Args:
+            rng: the random generator (same state, same genotype).
+            like: a member of this space, e.g. a searched cell.
+
+        Returns:
+            A genotype of this space whose normal and reduction cells hold as many
+            parametric ops as ``like``'s.
+
+        Example:
+            >>> g = CellSpace().sample_matched(np.random.default_rng(0), zoo["DARTS_V2"])
+        """
+        like = self.validate(like)
+        parametric = [op for op in self.choices if not is_parameter_free(op)]
+        free = [op for op in self.choices if is_parameter_free(op)]
+        cells = []
+        for pairs in (like.normal, like.reduce):
+            count = sum(not is_parameter_free(op) for op, _ in pairs)
+            drawn = self._sample_cell(rng)
+            chosen = set(rng.choice(len(drawn), size=count, replace=False).tolist())
+            pools = [parametric if k in chosen else free for k in range(len(drawn))]
+            cells.append(
+                [
+                    (pool[int(rng.integers(len(pool)))], idx)
+                    for pool, (_, idx) in zip(pools, drawn, strict=True)
+                ]
+            )
+        return self._make(*cells)
 
     def neighbours(self, genotype: Genotype | str) -> list[Genotype]:
         """Return every genotype that differs by one op or one input of one edge.

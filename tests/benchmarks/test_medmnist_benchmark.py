@@ -68,7 +68,10 @@ def test_quick_protocol_runs_search_retrain_and_baselines(tmp_path, load_benchma
     from nasbench.runs import load
 
     # The search knew the parameter budget: the protocol's cost weight reached DARTS.
-    assert load(run_dir).config["strategy_config"] == {"cost_weight": bench.COST_WEIGHT}
+    assert load(run_dir).config["strategy_config"] == {
+        "cost_weight": bench.COST_WEIGHT,
+        "min_parametric_ops": bench.MIN_PARAMETRIC,
+    }
     # The protocol's recipe (EMA of the weights, flip TTA) reached every model's training.
     from nasbench.runs import load
 
@@ -76,12 +79,18 @@ def test_quick_protocol_runs_search_retrain_and_baselines(tmp_path, load_benchma
     payload = finished.iloc[0]
     # The random control retrained its own cell: the draw random_cell gives for the seed.
     from nasbench.config import SearchConfig
+    from nasbench.engine.bilevel import parameter_free_ops
 
     config = SearchConfig.from_dict(load(run_dir).config)
-    drawn = bench.random_cell(config, 0)
+    searched = load(run_dir).genotypes.genotype.iloc[-1]
+    drawn = bench.random_cell(config, 0, like=searched)
     assert len(finished) == 2 and finished.iloc[-1]["genotype"] == drawn.to_dict()
     assert set(finished.iloc[-1]["models"]) == {"searched"}  # no baselines retrained twice
-    assert bench.random_cell(config, 0) == drawn and bench.random_cell(config, 1) != drawn
+    # Matched to the searched cell's op mix: it differs in where and which ops only.
+    assert parameter_free_ops(drawn) == parameter_free_ops(searched) and drawn != searched
+    assert bench.random_cell(config, 0) != drawn  # --no-random-match: uniform
+    assert bench.random_cell(config, 0, searched) == drawn
+    assert bench.random_cell(config, 1, searched) != drawn
     assert (payload["train_config"]["ema_decay"], payload["train_config"]["tta_flip"]) == (
         0.99,
         True,
@@ -176,11 +185,16 @@ def test_cost_weight_reaches_the_strategies_that_have_it(tmp_path, load_benchmar
     def settings(*argv: str) -> dict:
         return bench.strategy_settings(bench.parse_args(["--root", str(tmp_path), *argv]))
 
-    assert settings() == {"cost_weight": bench.COST_WEIGHT}
-    assert settings("--strategy", "gdas", "--cost-weight", "0") == {"cost_weight": 0.0}
+    protocol = {"cost_weight": bench.COST_WEIGHT, "min_parametric_ops": bench.MIN_PARAMETRIC}
+    assert settings() == protocol
+    assert settings("--strategy", "gdas", "--cost-weight", "0", "--min-parametric", "0") == {
+        "cost_weight": 0.0,
+        "min_parametric_ops": 0,
+    }
     # The strategy's own JSON has the last word; strategies without the option get none.
     assert settings("--cost-weight", "2", "--strategy-config", '{"cost_weight": 0.5}') == {
-        "cost_weight": 0.5
+        **protocol,
+        "cost_weight": 0.5,
     }
     assert settings("--strategy", "proxyless") == {}
     assert settings("--strategy", "random") == {}
@@ -190,3 +204,7 @@ def test_cost_weight_reaches_the_strategies_that_have_it(tmp_path, load_benchmar
     assert err.endswith(
         "--cost-weight applies to darts, pcdarts and gdas, not random; leave it out"
     )
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--root", str(tmp_path), "--min-parametric", "-1"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("--min-parametric takes 0 (off) or more, got -1")

@@ -63,6 +63,37 @@ def test_same_seed_same_sample_and_samples_are_members():
 
 
 @settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), like_seed=st.integers(0, 2**32 - 1))
+def test_matched_samples_keep_the_parametric_count_per_cell(seed, like_seed):
+    from nasbench.spaces.ops import is_parameter_free
+
+    space = CellSpace()
+    like = space.sample(np.random.default_rng(like_seed))
+    drawn = space.sample_matched(np.random.default_rng(seed), like)
+    assert space.contains(drawn)
+    for cell in ("normal", "reduce"):
+        counts = [
+            sum(not is_parameter_free(op) for op, _ in getattr(g, cell)) for g in (like, drawn)
+        ]
+        assert counts[0] == counts[1]
+    assert drawn == space.sample_matched(np.random.default_rng(seed), like)
+
+
+def test_matched_samples_vary_where_and_which_parametric_ops():
+    from nasbench.spaces.ops import is_parameter_free
+
+    space = CellSpace()
+    like = zoo["DARTS_V2"]  # 6 parametric ops in the normal cell, none in the reduction
+    draws = [space.sample_matched(np.random.default_rng(s), like) for s in range(40)]
+    places = {tuple(not is_parameter_free(op) for op, _ in g.normal) for g in draws}
+    ops = {op for g in draws for op, _ in g.normal + g.reduce}
+    assert len(places) > 10  # the parametric edges move from draw to draw
+    assert ops == set(space.choices)  # every choice turns up
+    assert all(is_parameter_free(op) for g in draws for op, _ in g.reduce)
+    one_line_error(space.sample_matched, np.random.default_rng(0), "not a genotype")
+
+
+@settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_sampled_genotypes_round_trip_and_mutate_inside(seed):
     space = CellSpace()

@@ -392,3 +392,69 @@ def test_cost_weight_on_a_space_without_op_costs_is_a_one_line_error():
         space.supernet(method="darts", method_config={"cost_weight": 1.0}, seed=0)
     with pytest.raises(ConfigError, match="cost_weight"):
         build_supernet(tiny_space(), "darts", {"cost_weight": -1.0}, seed=0)
+
+
+# ---- min_parametric_ops: P-DARTS's guard against a collapse to parameter-free ops ----------
+
+
+def test_min_parametric_swaps_the_kept_edges_closest_to_a_parametric_op():
+    from nasbench.models.derive import derive_cell
+
+    ops = ["none", "skip_connect", "max_pool_3x3", "sep_conv_3x3", "dil_conv_3x3"]
+    edges = [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2)]
+    w = np.array([
+        [0.0, 0.50, 0.10, 0.30, 0.10],  # skip; best parametric 0.20 below (sep)
+        [0.0, 0.40, 0.10, 0.10, 0.35],  # skip; dil only 0.05 below: first to give way
+        [0.0, 0.10, 0.60, 0.10, 0.20],  # pool; 0.40 below
+        [0.0, 0.45, 0.10, 0.35, 0.10],  # skip; 0.10 below: second
+        [0.0, 0.05, 0.05, 0.05, 0.05],  # weakest input of node 1: never kept
+    ])  # fmt: skip
+    plain = derive_cell(w, edges, ops)
+    assert [op for op, _ in plain] == ["skip_connect", "skip_connect", "max_pool_3x3",
+                                       "skip_connect"]  # fmt: skip
+    two = derive_cell(w, edges, ops, min_parametric=2)
+    assert two == [("skip_connect", 0), ("dil_conv_3x3", 1), ("max_pool_3x3", 0),
+                   ("sep_conv_3x3", 1)]  # fmt: skip
+    assert [i for _, i in two] == [i for _, i in plain]  # the kept edges do not change
+    every = derive_cell(w, edges, ops, min_parametric=99)
+    assert [op for op, _ in every] == ["sep_conv_3x3", "dil_conv_3x3", "dil_conv_3x3",
+                                       "sep_conv_3x3"]  # fmt: skip
+    # Enough parametric ops already, or none among the candidates: the plain rule.
+    assert derive_cell(w, edges, ops, min_parametric=0) == plain
+    free_only = ["none", "skip_connect", "max_pool_3x3"]
+    assert derive_cell(w[:, :3], edges, free_only, min_parametric=2) == derive_cell(
+        w[:, :3], edges, free_only
+    )
+
+
+@pytest.mark.parametrize(
+    "method,config",
+    [("darts", None), ("darts", {"order": 2}), ("gdas", None), ("pcdarts", {"k": 2})],
+)
+def test_min_parametric_holds_the_normal_cell_against_a_collapse(method, config):
+    from nasbench.spaces.ops import is_parameter_free
+
+    heavy = {**(config or {}), "cost_weight": 50.0, "arch_lr": 0.05, "min_parametric_ops": 2}
+    net = build_supernet(tiny_space(), method, heavy, seed=0)
+    opt = torch.optim.SGD(net.weight_parameters(), lr=0.1)
+    train, val = batches()
+    for step in range(30):
+        net.method.on_epoch_start(step, 30)
+        net.method.arch_step(net, train, val, F.cross_entropy, 0.1, opt)
+    floored = net.method.derive_genotype(net)
+    scores = {ct: net.method.edge_scores(net, ct).numpy() for ct in net.cell_types}
+    plain = net.derive(scores)
+    assert all(is_parameter_free(op) for op, _ in plain.normal)  # the term collapsed it
+    assert sum(not is_parameter_free(op) for op, _ in floored.normal) == 2
+    assert [i for _, i in floored.normal] == [i for _, i in plain.normal]
+    assert floored.reduce == plain.reduce  # reductions stay free to pool
+
+
+def test_min_parametric_on_a_space_with_another_rule_is_a_one_line_error():
+    from nasbench.spaces import NasUnetSpace
+
+    space = NasUnetSpace(n_nodes=1, skeleton={"depth": 1, "channels": 2})
+    with pytest.raises(ConfigError, match="min_parametric_ops .* set min_parametric_ops to 0"):
+        space.supernet(method="darts", method_config={"min_parametric_ops": 2}, seed=0)
+    with pytest.raises(ConfigError, match="min_parametric_ops"):
+        build_supernet(tiny_space(), "darts", {"min_parametric_ops": -1}, seed=0)

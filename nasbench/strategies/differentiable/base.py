@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from inspect import signature
 from typing import Any, ClassVar
 
 import numpy as np
@@ -50,6 +51,7 @@ __all__ = [
     "MethodConfig",
     "MixedEdge",
     "cost_weight_option",
+    "min_parametric_option",
     "expected_cost_share",
     "first_order_grads",
     "option",
@@ -126,6 +128,11 @@ class DifferentiableMethod:
         )
         if float(getattr(cfg, "cost_weight", 0.0)) > 0.0:
             self.op_costs = _op_cost_tables(supernet)
+        if self._min_parametric() and "min_parametric" not in signature(supernet.derive).parameters:
+            raise ConfigError(
+                f"min_parametric_ops needs a supernet with the DARTS cell rule; "
+                f"{type(supernet).__name__} derives otherwise: set min_parametric_ops to 0."
+            )
 
     def arch_parameters(self, supernet: Supernet) -> list[nn.Parameter]:
         """The tensors the architecture step updates."""
@@ -241,10 +248,14 @@ class DifferentiableMethod:
 
     def derive_genotype(self, supernet: Supernet):
         """The discrete genotype the scores point to, by the supernet's rule (DARTS:
-        ``derive.py``; NAS-Unet: :func:`nasbench.models.unet_supernet.derive_unet`)."""
-        return supernet.derive(
-            {ct: self.edge_scores(supernet, ct).numpy() for ct in supernet.cell_types}
-        )
+        ``derive.py``, with the config's ``min_parametric_ops``; NAS-Unet:
+        :func:`nasbench.models.unet_supernet.derive_unet`)."""
+        scores = {ct: self.edge_scores(supernet, ct).numpy() for ct in supernet.cell_types}
+        floor = self._min_parametric()
+        return supernet.derive(scores, min_parametric=floor) if floor else supernet.derive(scores)
+
+    def _min_parametric(self) -> int:
+        return int(getattr(self.config, "min_parametric_ops", 0))
 
     # ---- checkpointing ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -322,6 +333,19 @@ def arch_warmup_option() -> Any:
         "architecture step (untrained weights' alpha gradients favour parameter-free ops)",
         min=0.0,
         max=0.9,
+    )
+
+
+def min_parametric_option() -> Any:
+    """The ``min_parametric_ops`` setting of a differentiable strategy's config (off by
+    default, as in the DARTS, PC-DARTS and GDAS papers)."""
+    return option(
+        0,
+        "parametric ops the derived normal cell keeps at least: parameter-free ops closest "
+        "to a parametric one give way (P-DARTS's cap on skip connections, for every "
+        "parameter-free op; guards against a collapse to skips, e.g. under cost_weight)",
+        min=0,
+        max=64,
     )
 
 

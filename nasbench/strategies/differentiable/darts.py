@@ -30,6 +30,7 @@ from nasbench.strategies.differentiable.base import (
     _zeros_for_none,
     arch_warmup_option,
     cost_weight_option,
+    min_parametric_option,
     option,
 )
 
@@ -50,6 +51,7 @@ class DartsConfig(MethodConfig):
     )
     arch_warmup: float = arch_warmup_option()
     cost_weight: float = cost_weight_option()
+    min_parametric_ops: int = min_parametric_option()
     unrolled_r: float = option(
         1e-2, "finite-difference step r of the second-order step (eps = r / ||v||)", min=1e-8
     )

@@ -30,6 +30,7 @@ from nasbench.strategies.differentiable.base import (
     MethodConfig,
     arch_warmup_option,
     cost_weight_option,
+    min_parametric_option,
     option,
 )
 
@@ -47,6 +48,7 @@ class GdasConfig(MethodConfig):
     )
     arch_warmup: float = arch_warmup_option()
     cost_weight: float = cost_weight_option()
+    min_parametric_ops: int = min_parametric_option()
 
 
 @register_strategy("gdas", GdasConfig, kind="differentiable")
