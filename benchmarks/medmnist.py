@@ -57,6 +57,7 @@ CANDIDATE_WIDTH = 16
 MODELS = {
     "searched": "searched cell",
     "random": "random cell, same space",
+    "random-matched": "random cell, same op mix",
     "cnn": "small CNN",
     "resnet18": "ResNet-18 (28), same run",
 }
@@ -230,7 +231,8 @@ def random_cell_row(args: argparse.Namespace, config, seed: int, run_dir: Path, 
     report = retrain(run_dir, recipe, baseline="none", genotype=drawn, skeleton=skeleton,
                      download=False)  # fmt: skip
     row = report.table().to_dict("records")[0]
-    return {**row, "model": "random", "seed": seed, "search_s": 0.0,
+    model = "random" if searched is None else "random-matched"
+    return {**row, "model": model, "seed": seed, "search_s": 0.0,
             "channels": channels or args.channels, "genotype": str(drawn)}  # fmt: skip
 
 
@@ -300,7 +302,7 @@ def verdict(ours: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
     table = ours.set_index("model")
     searched = table.loc[MODELS["searched"]]
     lines = []
-    for name in (MODELS["random"], MODELS["cnn"], MODELS["resnet18"]):
+    for name in (MODELS["random-matched"], MODELS["random"], MODELS["cnn"], MODELS["resnet18"]):
         if name in table.index:
             other = table.loc[name]
             wins = (searched["auc_mean"] > other["auc_mean"]

@@ -59,7 +59,7 @@ def test_quick_protocol_runs_search_retrain_and_baselines(tmp_path, load_benchma
     bench = load_benchmark("medmnist")
     table = bench.main(["--quick", "--seeds", "0", "--root", str(tmp_path),
                         "--runs", str(tmp_path / "runs")])  # fmt: skip
-    models = ["searched cell", "small CNN", "ResNet-18 (28), same run", "random cell, same space"]
+    models = ["searched cell", "small CNN", "ResNet-18 (28), same run", "random cell, same op mix"]
     assert list(table["model"]) == models
     assert table["params"].iloc[2] > table["params"].iloc[0] > 0
     assert ((table["auc_mean"] >= 0) & (table["auc_mean"] <= 1)).all()
