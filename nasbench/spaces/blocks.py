@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench.errors import SpaceError
+from nasbench.spaces.depthwise import DepthwiseConv2d
 
 __all__ = [
     "CWeight",
@@ -40,6 +41,7 @@ __all__ = [
     "check_spatial_dims",
     "conv_cls",
     "conv_transpose_cls",
+    "depthwise_conv",
     "max_pool_cls",
 ]
 
@@ -179,6 +181,8 @@ def _spatial_conv(
             groups=groups,
             bias=False,
         )
+    if groups > 1 and groups == C_in == C_out:
+        return depthwise_conv(spatial_dims, C_in, kernel_size, stride, padding, dilation)
     return conv_cls(spatial_dims)(
         C_in,
         C_out,
@@ -187,6 +191,45 @@ def _spatial_conv(
         padding=padding,
         dilation=dilation,
         groups=groups,
+        bias=False,
+    )
+
+
+def depthwise_conv(
+    spatial_dims: int,
+    channels: int,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int],
+    padding: int | Sequence[int],
+    dilation: int = 1,
+) -> nn.Module:
+    """A bias-free depthwise conv (one filter per channel).
+
+    In 2D it is a :class:`~nasbench.spaces.depthwise.DepthwiseConv2d`, whose input
+    gradient on the CPU is a fast forward conv; in 3D an ``nn.Conv3d``.
+
+    Args:
+        spatial_dims: 2 or 3.
+        channels: input and output channels.
+        kernel_size, stride, padding, dilation: as ``nn.Conv2d``.
+
+    Returns:
+        The conv module (state dict keys as ``nn.Conv2d``/``nn.Conv3d``).
+
+    Example:
+        >>> depthwise_conv(2, 8, 5, 1, 2).weight.shape
+        torch.Size([8, 1, 5, 5])
+    """
+    if check_spatial_dims(spatial_dims) == 2:
+        return DepthwiseConv2d(channels, kernel_size, stride, padding, dilation)
+    return nn.Conv3d(
+        channels,
+        channels,
+        kernel_size,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=channels,
         bias=False,
     )
 
@@ -319,11 +362,11 @@ class SepConv(nn.Module):
         conv, bn = conv_cls(spatial_dims), bn_cls(spatial_dims)
         self.op = nn.Sequential(
             nn.ReLU(inplace=False),
-            conv(C_in, C_in, kernel_size, stride=stride, padding=padding, groups=C_in, bias=False),
+            depthwise_conv(spatial_dims, C_in, kernel_size, stride, padding),
             conv(C_in, C_in, kernel_size=1, padding=0, bias=False),
             bn(C_in, affine=affine),
             nn.ReLU(inplace=False),
-            conv(C_in, C_in, kernel_size, stride=1, padding=padding, groups=C_in, bias=False),
+            depthwise_conv(spatial_dims, C_in, kernel_size, 1, padding),
             conv(C_in, C_out, kernel_size=1, padding=0, bias=False),
             bn(C_out, affine=affine),
         )

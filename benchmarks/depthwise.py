@@ -1,0 +1,146 @@
+"""Forward + backward of the DARTS depthwise convs: PyTorch's backward against ours.
+
+For each depthwise conv of the DARTS op set (``sep_conv_3x3/5x5``: 3x3/5x5; ``dil_conv_
+3x3/5x5``: dilation 2), at stride 1 and 2, it times ``nn.Conv2d`` (PyTorch's own
+backward, as the original DARTS code) and :class:`nasbench.spaces.depthwise.
+DepthwiseConv2d` (input gradient as a flipped-kernel forward conv; stride = dilation as
+an undilated conv of every d-th pixel), each as forward + backward to the input and the
+weight and, separately, to the input only (the first-order architecture step's backward).
+Median of ``--repeats`` interleaved rounds, CPU seconds of this process; same inputs and
+checked to give the same numbers first.
+
+    OMP_NUM_THREADS=1 python benchmarks/depthwise.py --batch 16 --channels 16 --size 28
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch starts its threads
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from nasbench.spaces.depthwise import DepthwiseConv2d  # noqa: E402
+
+# (name, kernel, dilation) of the DARTS depthwise convs
+CONVS = (("sep 3x3", 3, 1), ("sep 5x5", 5, 1), ("dil 3x3", 3, 2), ("dil 5x5", 5, 2))
+
+
+def pair(channels: int, kernel: int, dilation: int, stride: int, seed: int = 0):
+    """``nn.Conv2d`` and ``DepthwiseConv2d`` of the same shape and weights.
+
+    Example:
+        >>> torch_conv, ours = pair(4, 3, 2, 1)
+        >>> torch.equal(torch_conv.weight, ours.weight)
+        True
+    """
+    padding = dilation * (kernel - 1) // 2
+    torch.manual_seed(seed)
+    ours = DepthwiseConv2d(channels, kernel, stride, padding, dilation)
+    reference = nn.Conv2d(
+        channels, channels, kernel, stride, padding, dilation, groups=channels, bias=False
+    )
+    reference.load_state_dict(ours.state_dict())
+    return reference, ours
+
+
+def step_fn(conv: nn.Module, x: torch.Tensor, grad: torch.Tensor, weight_too: bool) -> Callable:
+    """One forward + backward of ``conv`` (to the input, and the weight if asked)."""
+    conv.weight.requires_grad_(weight_too)
+
+    def step() -> tuple:
+        inputs = (x, conv.weight) if weight_too else (x,)
+        return torch.autograd.grad(conv(x), inputs, grad)
+
+    return step
+
+
+def time_pair(fns: Sequence[Callable], repeats: int) -> list[float]:
+    """Median CPU milliseconds of each function, over interleaved rounds."""
+    times: list[list[float]] = [[] for _ in fns]
+    for fn in fns:
+        fn()  # warm-up (oneDNN builds its kernels on the first call)
+    for _ in range(repeats):
+        for fn, out in zip(fns, times, strict=True):
+            start = time.process_time()
+            fn()
+            out.append(time.process_time() - start)
+    return [1e3 * statistics.median(t) for t in times]
+
+
+def run(batch: int, channels: int, size: int, repeats: int, channels_last: bool) -> list[dict]:
+    """Every conv of :data:`CONVS` at stride 1 and 2, both backward kinds.
+
+    Returns:
+        Rows ``{"conv", "stride", "grads", "torch_ms", "ours_ms", "speedup", "max_diff"}``.
+
+    Example:
+        >>> rows = run(2, 4, 8, 1, True)
+        >>> len(rows), rows[0]["max_diff"] < 1e-4
+        (16, True)
+    """
+    gen = torch.Generator().manual_seed(0)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    rows = []
+    for name, kernel, dilation in CONVS:
+        for stride in (1, 2):
+            reference, ours = pair(channels, kernel, dilation, stride)
+            x = torch.randn(batch, channels, size, size, generator=gen)
+            x = x.contiguous(memory_format=fmt).requires_grad_()
+            out_size = reference(x).shape[-1]
+            grad = torch.randn(batch, channels, out_size, out_size, generator=gen)
+            grad = grad.contiguous(memory_format=fmt)
+            for weight_too, label in ((True, "input + weight"), (False, "input")):
+                fns = [step_fn(c, x, grad, weight_too) for c in (reference, ours)]
+                diff = max(
+                    float((a - b).abs().max()) for a, b in zip(fns[0](), fns[1](), strict=True)
+                )
+                torch_ms, ours_ms = time_pair(fns, repeats)
+                rows.append(
+                    {
+                        "conv": name,
+                        "stride": stride,
+                        "grads": label,
+                        "torch_ms": torch_ms,
+                        "ours_ms": ours_ms,
+                        "speedup": torch_ms / ours_ms,
+                        "max_diff": diff,
+                    }
+                )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--channels", type=int, default=16)
+    parser.add_argument("--size", type=int, default=28)
+    parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--default-format", action="store_true", help="not channels-last")
+    args = parser.parse_args(argv)
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), load average {load}; "
+        f"batch {args.batch}, C={args.channels}, {args.size}x{args.size}, "
+        f"{'default format' if args.default_format else 'channels-last'}; "
+        f"CPU ms, median of {args.repeats}"
+    )
+    rows = run(args.batch, args.channels, args.size, args.repeats, not args.default_format)
+    print(f"{'conv':<8} {'stride':>6} {'grads':<15} {'torch ms':>9} {'ours ms':>8} {'speedup':>8}")
+    for r in rows:
+        print(
+            f"{r['conv']:<8} {r['stride']:>6} {r['grads']:<15} {r['torch_ms']:>9.3f} "
+            f"{r['ours_ms']:>8.3f} {r['speedup']:>7.2f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""A 2D depthwise convolution whose input gradient is one more (fast) forward convolution.
+
+On the CPU, PyTorch's backward of a depthwise convolution leaves oneDNN's fast kernels for
+a generic one when the kernel is dilated or larger than 3x3: the input gradient of
+DARTS's ``dil_conv_3x3`` costs about 7x its forward, ``dil_conv_5x5``'s about 10x
+(``benchmarks/depthwise.py``). At stride 1 that gradient is itself a convolution, of
+the output gradient with the spatially flipped kernel (the adjoint of a correlation), and
+the forward kernels handle it at forward speed. :class:`DepthwiseConv2d` computes it so
+on the CPU. A conv whose stride equals its dilation (DARTS's ``dil_conv`` on a reduction
+edge, 30-50x slower backward than forward) only ever reads every d-th pixel, so it runs
+as the undilated stride-1 conv of those pixels. The weight gradient and every other case
+(other strides, CUDA, 3x3 undilated) stay PyTorch's own. Same numbers up to float
+rounding, same parameters and state dict as ``nn.Conv2d``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["DepthwiseConv2d", "flipped_input_gradient"]
+
+
+class DepthwiseConv2d(nn.Conv2d):
+    """``nn.Conv2d(C, C, k, groups=C)`` with the input gradient taken as a forward conv.
+
+    On the CPU: at stride 1, with zero padding of at most
+    ``dilation * (k - 1)`` and a kernel that is dilated or larger than 3x3 (where
+    PyTorch's own backward is slow), the input gradient is a forward conv; at stride =
+    dilation with "same" padding, the conv runs on every d-th pixel, undilated.
+    Elsewhere this is ``nn.Conv2d``.
+
+    Args:
+        channels: input and output channels (one filter per channel).
+        kernel_size, stride, padding, dilation: as ``nn.Conv2d``.
+        bias: as ``nn.Conv2d``.
+
+    Attributes:
+        fast_backward: take the own backward where it applies (True); False gives
+            PyTorch's backward everywhere (the benchmark's textbook baseline).
+
+    Example:
+        >>> conv = DepthwiseConv2d(4, 5, padding=4, dilation=2)
+        >>> conv(torch.zeros(2, 4, 9, 9)).shape
+        torch.Size([2, 4, 9, 9])
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        bias: bool = False,
+    ) -> None:
+        super().__init__(
+            channels,
+            channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=channels,
+            bias=bias,
+        )
+        self.fast_backward = True
+
+    def _conv_forward(
+        self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+    ) -> torch.Tensor:
+        if not (self.fast_backward and bias is None and self._own_path_applies(input)):
+            return super()._conv_forward(input, weight, bias)
+        padding, dilation = self.padding, self.dilation
+        if self._strided_like_dilated():
+            # Stride d, dilation d, "same" padding: the taps only ever meet every d-th
+            # pixel, so this is the undilated stride-1 conv of those pixels.
+            step = self.stride[0]
+            input = input[:, :, ::step, ::step]
+            padding = tuple((k - 1) // 2 for k in self.kernel_size)
+            dilation = (1, 1)
+        elif any(s != 1 for s in self.stride):
+            return super()._conv_forward(input, weight, bias)
+        if not _slow_backward(self.kernel_size, dilation, padding):
+            return F.conv2d(input, weight, padding=padding, dilation=dilation, groups=self.groups)
+        return _FlippedBackwardConv.apply(input, weight, padding, dilation)
+
+    def _own_path_applies(self, input: torch.Tensor) -> bool:
+        # Not conditioned on grad mode: a forward without a graph (a recomputing edge's
+        # first pass) must round exactly as the same forward with one.
+        return (
+            input.device.type == "cpu"
+            and self.padding_mode == "zeros"
+            and not isinstance(self.padding, str)
+        )
+
+    def _strided_like_dilated(self) -> bool:
+        return all(
+            s == d > 1 and k % 2 == 1 and p == d * (k - 1) // 2
+            for s, d, k, p in zip(
+                self.stride, self.dilation, self.kernel_size, self.padding, strict=True
+            )
+        )
+
+
+def _slow_backward(kernel_size: tuple, dilation: tuple, padding: tuple) -> bool:
+    """Whether PyTorch's own CPU backward leaves the fast kernels for this stride-1 conv
+    (dilated, or larger than 3x3) and the flipped-kernel input gradient applies."""
+    slow = any(k > 3 for k in kernel_size) or any(d > 1 for d in dilation)
+    fits = all(
+        0 <= p <= d * (k - 1) for p, d, k in zip(padding, dilation, kernel_size, strict=True)
+    )
+    return slow and fits
+
+
+def flipped_input_gradient(
+    grad_out: torch.Tensor, weight: torch.Tensor, padding: Any, dilation: Any
+) -> torch.Tensor:
+    """The input gradient of a stride-1 depthwise conv, as a conv with the flipped kernel.
+
+    ``y = conv(x, w)`` with zero padding ``p`` gives ``dL/dx = conv(dL/dy, flip(w))`` with
+    padding ``d * (k - 1) - p``, per spatial dim: the same size as ``x``.
+
+    Args:
+        grad_out: ``dL/dy``, ``(N, C, H', W')``.
+        weight: the depthwise kernel, ``(C, 1, kH, kW)``.
+        padding: the forward's padding per spatial dim.
+        dilation: the forward's dilation per spatial dim.
+
+    Returns:
+        ``dL/dx``, ``(N, C, H, W)``.
+
+    Example:
+        >>> x = torch.randn(1, 2, 6, 6, requires_grad=True); w = torch.randn(2, 1, 3, 3)
+        >>> g = torch.randn(1, 2, 6, 6)
+        >>> (dx,) = torch.autograd.grad(F.conv2d(x, w, padding=2, dilation=2, groups=2), x, g)
+        >>> torch.allclose(flipped_input_gradient(g, w, (2, 2), (2, 2)), dx, atol=1e-5)
+        True
+    """
+    kernel = weight.shape[2:]
+    adjoint = tuple(d * (k - 1) - p for p, d, k in zip(padding, dilation, kernel, strict=True))
+    return F.conv2d(
+        grad_out, weight.flip(-2, -1), padding=adjoint, dilation=dilation, groups=weight.shape[0]
+    )
+
+
+class _FlippedBackwardConv(torch.autograd.Function):
+    """Depthwise conv at stride 1; backward: input gradient by :func:`flipped_input_gradient`,
+    weight gradient by PyTorch's ``convolution_backward``. Both are differentiable ops,
+    so a double backward (the Hessian-vector products of the collapse watch) works."""
+
+    @staticmethod
+    def forward(ctx: Any, x, weight, padding, dilation):  # noqa: ANN001
+        ctx.save_for_backward(x, weight)
+        ctx.padding, ctx.dilation = padding, dilation
+        return F.conv2d(x, weight, padding=padding, dilation=dilation, groups=weight.shape[0])
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        want_x, want_w = ctx.needs_input_grad[:2]
+        grad_x = grad_w = None
+        if want_x:
+            grad_x = flipped_input_gradient(grad_out, weight, ctx.padding, ctx.dilation)
+        if want_w:
+            grad_w = torch.ops.aten.convolution_backward(
+                grad_out,
+                x,
+                weight,
+                None,
+                [1, 1],
+                list(ctx.padding),
+                list(ctx.dilation),
+                False,
+                [0, 0],
+                weight.shape[0],
+                [False, True, False],
+            )[1]
+        return grad_x, grad_w, None, None

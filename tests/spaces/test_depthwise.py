@@ -1,0 +1,115 @@
+"""DepthwiseConv2d: the same conv as nn.Conv2d (output, input and weight gradients, double
+backward, state dict), with its own backward only where it is meant to run."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nasbench.spaces.blocks import DilConv, SepConv, depthwise_conv
+from nasbench.spaces.depthwise import DepthwiseConv2d, flipped_input_gradient
+
+CASES = list(
+    itertools.product((3, 5), (1, 2), (1, 2), (7, 8), (False, True))
+)  # kernel, dilation, stride, size, channels-last
+
+
+def _reference(conv: DepthwiseConv2d) -> nn.Conv2d:
+    ref = nn.Conv2d(
+        conv.in_channels,
+        conv.out_channels,
+        conv.kernel_size,
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        groups=conv.groups,
+        bias=False,
+    ).double()
+    ref.load_state_dict(conv.state_dict())
+    return ref
+
+
+@pytest.mark.parametrize("kernel,dilation,stride,size,channels_last", CASES)
+def test_output_and_gradients_equal_pytorchs_conv(kernel, dilation, stride, size, channels_last):
+    gen = torch.Generator().manual_seed(kernel * 100 + dilation * 10 + stride)
+    padding = dilation * (kernel - 1) // 2
+    conv = DepthwiseConv2d(5, kernel, stride, padding, dilation).double()
+    ref = _reference(conv)
+    x = torch.randn(3, 5, size, size, generator=gen, dtype=torch.float64)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    x.requires_grad_()
+    out, expected = conv(x), ref(x)
+    assert out.shape == expected.shape
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+    grad = torch.randn(expected.shape, generator=gen, dtype=torch.float64)
+    got = torch.autograd.grad(out, (x, conv.weight), grad)
+    want = torch.autograd.grad(expected, (x, ref.weight), grad)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, rtol=0, atol=1e-11)
+
+
+def test_own_backward_runs_only_where_pytorchs_is_slow():
+    x = torch.randn(2, 4, 9, 9, requires_grad=True)
+
+    def backward_of(conv: nn.Module) -> str:
+        return type(conv(x).grad_fn).__name__
+
+    flipped = "_FlippedBackwardConvBackward"
+    assert backward_of(DepthwiseConv2d(4, 3, 1, 2, 2)) == flipped  # dilated
+    assert backward_of(DepthwiseConv2d(4, 5, 1, 2)) == flipped  # 5x5
+    assert backward_of(DepthwiseConv2d(4, 3, 1, 1)) == "ConvolutionBackward0"  # fast already
+    assert backward_of(DepthwiseConv2d(4, 3, 2, 1)) == "ConvolutionBackward0"  # stride 2
+    # stride = dilation: an undilated 3x3 conv of every other pixel, PyTorch's backward
+    assert backward_of(DepthwiseConv2d(4, 3, 2, 2, 2)) == "ConvolutionBackward0"
+    assert backward_of(DepthwiseConv2d(4, 5, 2, 4, 2)) == flipped
+    off = DepthwiseConv2d(4, 5, 1, 2)
+    off.fast_backward = False  # the benchmark's textbook baseline
+    assert backward_of(off) == "ConvolutionBackward0"
+
+
+def test_double_backward_gives_pytorchs_hessian_vector_product():
+    # The collapse watch differentiates through gradients (create_graph=True).
+    gen = torch.Generator().manual_seed(0)
+    conv = DepthwiseConv2d(3, 5, 1, 4, 2).double()
+    ref = _reference(conv)
+    x = torch.randn(2, 3, 8, 8, generator=gen, dtype=torch.float64)
+    v = torch.randn(3, 1, 5, 5, generator=gen, dtype=torch.float64)
+
+    def hvp(module: nn.Module) -> torch.Tensor:
+        loss = (torch.tanh(module(x)) ** 2).sum()
+        (g,) = torch.autograd.grad(loss, module.weight, create_graph=True)
+        (h,) = torch.autograd.grad((g * v).sum(), module.weight)
+        return h
+
+    torch.testing.assert_close(hvp(conv), hvp(ref), rtol=1e-10, atol=1e-12)
+
+
+def test_flipped_input_gradient_is_the_adjoint_at_any_padding():
+    gen = torch.Generator().manual_seed(1)
+    w = torch.randn(2, 1, 5, 5, generator=gen, dtype=torch.float64)
+    for padding, dilation in (((0, 0), (1, 1)), ((1, 3), (1, 1)), ((2, 8), (2, 2))):
+        x = torch.randn(1, 2, 11, 12, generator=gen, dtype=torch.float64, requires_grad=True)
+        y = F.conv2d(x, w, padding=padding, dilation=dilation, groups=2)
+        g = torch.randn(y.shape, generator=gen, dtype=torch.float64)
+        (want,) = torch.autograd.grad(y, x, g)
+        got = flipped_input_gradient(g, w, padding, dilation)
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+
+
+def test_keys_and_modules_stay_those_of_a_conv():
+    conv = DepthwiseConv2d(4, 5, 1, 2)
+    assert isinstance(conv, nn.Conv2d) and conv.groups == 4 and conv.bias is None
+    plain = nn.Conv2d(4, 4, 5, padding=2, groups=4, bias=False)
+    plain.load_state_dict(conv.state_dict())  # checkpoints load either way
+    assert set(conv.state_dict()) == {"weight"}
+    # The DARTS ops build theirs in 2D; 3D stays a plain Conv3d.
+    depthwise = [m for m in SepConv(2, 4, 4, 5, 1, 2).modules() if isinstance(m, nn.Conv2d)]
+    assert [type(m) for m in depthwise] == [DepthwiseConv2d, nn.Conv2d] * 2
+    dil = [type(m) for m in DilConv(2, 4, 4, 3, 2, 2, 2).modules() if isinstance(m, nn.Conv2d)]
+    assert dil == [DepthwiseConv2d, nn.Conv2d]
+    assert type(depthwise_conv(3, 4, 3, 1, 1)) is nn.Conv3d
