@@ -45,6 +45,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from nasbench.device import autocast, resolve_precision  # noqa: E402
+from nasbench.spaces.depthwise import DepthwiseConv2d  # noqa: E402
 from nasbench.strategies.differentiable import Darts, DartsConfig, EdgePlan  # noqa: E402
 
 TARGET_SPEEDUP = 2.0  # at least twice the textbook op's steps per second ...
@@ -109,6 +110,7 @@ class Variant:
     channels_last: bool = False
     baseline: str = "textbook"
     cuda_graph: bool = False
+    torch_depthwise_backward: bool = False
 
 
 _CL, _CK, _RE, _FU = "channels-last", "recompute cells", "recompute edges", "fused convs"
@@ -140,6 +142,22 @@ VARIANTS: dict[str, Variant] = {
             f"skip 'none' + {_CL} + {_RE}",
             channels_last=True,
         ),
+        Variant(
+            "darts-1st+cl/torch-dw",
+            "darts",
+            {"order": 1},
+            f"skip 'none' + {_CL}, PyTorch's depthwise backward",
+            channels_last=True,
+            torch_depthwise_backward=True,
+        ),
+        Variant(
+            "darts-1st+cl+recompute/torch-dw",
+            "darts",
+            {"order": 1, **_RECOMPUTE},
+            f"skip 'none' + {_CL} + {_RE}, PyTorch's depthwise backward",
+            channels_last=True,
+            torch_depthwise_backward=True,
+        ),
         Variant("darts-1st+fused", "darts", {"order": 1, **_FUSED}, f"skip 'none' + {_FU}"),
         Variant(
             "darts-1st+cl+fused",
@@ -156,6 +174,37 @@ VARIANTS: dict[str, Variant] = {
             channels_last=True,
         ),
         Variant("darts-2nd", "darts", {"order": 2}, "skip 'none'", baseline="textbook-2nd"),
+        Variant(
+            "darts-2nd+fwd",
+            "darts",
+            {"order": 2, "unrolled_difference": "forward"},
+            "skip 'none' + forward difference (3 passes)",
+            baseline="textbook-2nd",
+        ),
+        Variant(
+            "darts-2nd+cl",
+            "darts",
+            {"order": 2},
+            f"skip 'none' + {_CL}",
+            channels_last=True,
+            baseline="textbook-2nd",
+        ),
+        Variant(
+            "darts-2nd+cl+fwd",
+            "darts",
+            {"order": 2, "unrolled_difference": "forward"},
+            f"skip 'none' + {_CL} + forward difference (3 passes)",
+            channels_last=True,
+            baseline="textbook-2nd",
+        ),
+        Variant(
+            "darts-2nd+cl+fwd+recompute",
+            "darts",
+            {"order": 2, "unrolled_difference": "forward", **_RECOMPUTE},
+            f"skip 'none' + {_CL} + forward difference + {_RE}",
+            channels_last=True,
+            baseline="textbook-2nd",
+        ),
         Variant(
             "darts-2nd+cl+recompute",
             "darts",
@@ -247,8 +296,15 @@ def build_variant(config: BenchConfig, variant: Variant, seed: int = 0) -> nn.Mo
         method_config = DartsConfig(**variant.config)
         method_config.validate()
         method = TextbookDarts(method_config, seed=seed)
-        return build_supernet(space, method, seed=seed, **options)
-    return build_supernet(space, variant.method, dict(variant.config), seed=seed, **options)
+        net = build_supernet(space, method, seed=seed, **options)
+    else:
+        net = build_supernet(space, variant.method, dict(variant.config), seed=seed, **options)
+    if variant.method == "textbook" or variant.torch_depthwise_backward:
+        # The baseline is the original DARTS code's op: PyTorch's own conv backward.
+        for module in net.modules():
+            if isinstance(module, DepthwiseConv2d):
+                module.fast_backward = False
+    return net
 
 
 def measure(
@@ -279,7 +335,8 @@ def measure(
             changes least).
 
     Returns:
-        ``{"s_per_step", "wall_s_per_step", "cpu_s_per_step", "clock", "steps_per_s",
+        ``{"s_per_step", "arch_s_per_step" (the architecture step alone), "wall_s_per_step",
+        "cpu_s_per_step", "clock", "steps_per_s",
         "images_per_s", "peak_mb", "device", "threads", "precision"}`` (the precision
         actually used).
 
@@ -308,9 +365,15 @@ def measure(
     loss_fn = nn.CrossEntropyLoss()
     net.train()
 
+    arch_wall, arch_cpu = [], []
+
     def search_step() -> None:
         with autocast(dev, precision):  # as nasbench.engine.bilevel's step
+            started, started_cpu = time.perf_counter(), time.process_time()
             method.arch_step(net, (xt, yt), (xv, yv), loss_fn, W_LR, w_optimizer)
+            _sync(dev)
+            arch_wall.append(time.perf_counter() - started)
+            arch_cpu.append(time.process_time() - started_cpu)
             w_optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(net(xt), yt)
         loss.backward()
@@ -336,8 +399,12 @@ def measure(
     peak_mb = max(_peak_memory(dev) - start_bytes, 0) / 2**20
     wall_s, cpu_s = statistics.median(wall[warmup:]), statistics.median(cpu[warmup:])
     s_per_step = cpu_s if clock == "cpu" else wall_s
+    # The architecture step alone (a graph replay has none to time apart).
+    arch_times = arch_cpu if clock == "cpu" else arch_wall
+    arch_s = statistics.median(arch_times[warmup:]) if arch_times[warmup:] else math.nan
     return {
         "s_per_step": s_per_step,
+        "arch_s_per_step": arch_s,
         "wall_s_per_step": wall_s,
         "cpu_s_per_step": cpu_s,
         "clock": clock,
@@ -578,7 +645,9 @@ def _with_baselines(variants: Sequence[str]) -> list[str]:
 
 def add_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add ``speedup`` (steps/s over the baseline's), ``memory_ratio`` (peak over the
-    baseline's) and ``meets_target`` (speedup >= 2 and memory ratio <= 1/3) to each row.
+    baseline's), ``meets_target`` (speedup >= 2 and memory ratio <= 1/3) and
+    ``textbook_step_per_arch_step`` (the textbook op's whole first-order step time over
+    this row's architecture step time) to each row.
 
     A row whose baseline is missing or failed gets NaN ratios.
     """
@@ -593,12 +662,22 @@ def add_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row["meets_target"] = bool(
             row["speedup"] >= TARGET_SPEEDUP and row["memory_ratio"] <= TARGET_MEMORY
         )
+        # Issue 19's goal for second order: its architecture step no slower than the
+        # textbook op's whole first-order step (>= 1 here).
+        textbook = by_name.get("textbook")
+        fine = textbook is not None and "error" not in textbook and "error" not in row
+        arch_s = row.get("arch_s_per_step", math.nan) if fine else math.nan
+        row["textbook_step_per_arch_step"] = (
+            textbook["s_per_step"] / arch_s if fine and arch_s > 0 else math.nan
+        )
     return rows
 
 
 COLUMNS = (
     ("variant", "{:<22}"),
     ("s_per_step", "{:>8.3f}"),
+    ("arch_s_per_step", "{:>8.3f}"),
+    ("textbook_step_per_arch_step", "{:>6.2f}x"),
     ("steps_per_s", "{:>8.3f}"),
     ("peak_mb", "{:>9.1f}"),
     ("speedup", "{:>7.2f}x"),
@@ -607,7 +686,19 @@ COLUMNS = (
     ("baseline", "{:<12}"),
     ("technique", "{}"),
 )
-HEADERS = ("variant", "s/step", "steps/s", "peak MB", "speedup", "memory", "target", "vs", "")
+HEADERS = (
+    "variant",
+    "s/step",
+    "arch s",
+    "tb/arch",
+    "steps/s",
+    "peak MB",
+    "speedup",
+    "memory",
+    "target",
+    "vs",
+    "",
+)
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -617,9 +708,9 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         >>> print(format_table([]).splitlines()[0].split()[:3])
         ['variant', 's/step', 'steps/s']
     """
-    widths = (22, 8, 8, 9, 8, 7, 6, 12, 0)
+    widths = (22, 8, 8, 7, 8, 9, 8, 7, 6, 12, 0)
     header = " ".join(
-        h.ljust(w) if i in (0, 7) else h.rjust(w)
+        h.ljust(w) if i in (0, 9) else h.rjust(w)
         for i, (h, w) in enumerate(zip(HEADERS, widths, strict=True))
     )
     lines = [header.rstrip()]
@@ -627,8 +718,15 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         if "error" in row:
             lines.append(f"{row['variant']:<22} failed: {row['error']}")
             continue
-        lines.append(" ".join(fmt.format(row.get(key, "")) for key, fmt in COLUMNS).rstrip())
+        lines.append(" ".join(_cell(row, key, fmt) for key, fmt in COLUMNS).rstrip())
     return "\n".join(lines)
+
+
+def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
+    # A figure a row lacks (e.g. an older JSON without the arch-step time) prints blank.
+    if key not in row:
+        return " " * len(fmt.format(math.nan)) if fmt.endswith(("f}", "f}x")) else ""
+    return fmt.format(row[key])
 
 
 # ---- cost growth ---------------------------------------------------------------------------------

@@ -27,12 +27,20 @@ def test_isolated_table_has_finite_ratios(bench, tiny):
             assert math.isfinite(row[key]) and row[key] > 0, (key, row)
         assert row["peak_mb"] > 0 and row["device"] == "cpu" and row["threads"] >= 1
         assert row["steps_per_s"] == pytest.approx(1.0 / row["s_per_step"])
+        # the architecture step is part of the step, timed on the same clock
+        assert 0 < row["arch_s_per_step"] < row["s_per_step"], row
     textbook = rows[0]
     assert textbook["speedup"] == 1.0 and textbook["memory_ratio"] == 1.0
+    assert textbook["textbook_step_per_arch_step"] == pytest.approx(
+        textbook["s_per_step"] / textbook["arch_s_per_step"]
+    )
     table = bench.format_table(rows).splitlines()
-    assert table[0].split()[:7] == [
+    assert table[0].split()[:10] == [
         "variant",
         "s/step",
+        "arch",
+        "s",
+        "tb/arch",
         "steps/s",
         "peak",
         "MB",
@@ -70,6 +78,7 @@ def test_ratios_and_target_against_the_rows_baseline(bench):
             "baseline": "textbook-2nd",
             "steps_per_s": 0.75,
             "s_per_step": 1 / 0.75,
+            "arch_s_per_step": 0.8,
             "peak_mb": 450.0,
         },
         {"variant": "broken", "baseline": "textbook", "error": "killed"},
@@ -79,7 +88,12 @@ def test_ratios_and_target_against_the_rows_baseline(bench):
     assert out["fast"]["meets_target"] is True
     assert out["two"]["speedup"] == 1.5 and out["two"]["meets_target"] is False
     assert math.isnan(out["broken"]["speedup"]) and out["broken"]["meets_target"] is False
-    assert "failed: killed" in bench.format_table(rows)
+    # a second-order arch step of 0.8 s against the textbook's whole 1 s first-order step
+    assert out["two"]["textbook_step_per_arch_step"] == pytest.approx(1.25)
+    assert math.isnan(out["fast"]["textbook_step_per_arch_step"])  # no arch time: no ratio
+    table = bench.format_table(rows)
+    assert "failed: killed" in table
+    assert "1.25x" in table.splitlines()[4]  # header, textbook, textbook-2nd, fast, two
 
 
 def test_baselines_are_added_first_and_unknown_names_rejected(bench):
@@ -269,3 +283,25 @@ def test_fused_convolutions_give_the_textbook_step_in_float64(bench, tiny, name)
         torch.testing.assert_close(other_grads[key], grad, rtol=1e-10, atol=1e-10, msg=key)
     for key, value in buffers.items():
         torch.testing.assert_close(other_buffers[key], value, rtol=1e-12, atol=1e-12, msg=key)
+
+
+def test_forward_difference_row_runs_one_pass_fewer_in_its_arch_step(bench, tiny):
+    """`darts-2nd+cl+fwd` is second-order DARTS with three passes in its arch step, not four."""
+    gen = torch.Generator().manual_seed(3)
+    train, val = _batch(gen), _batch(gen)
+
+    def arch_step_passes(name: str) -> int:
+        net = bench.build_variant(tiny, bench.VARIANTS[name])
+        net.method.setup(net)
+        w_opt = torch.optim.SGD(net.weight_parameters(), lr=0.025, momentum=0.9)
+        calls = []
+        net.register_forward_hook(lambda *_: calls.append(1))
+        metrics = net.method.arch_step(net, train, val, torch.nn.functional.cross_entropy,
+                                       0.025, w_opt)  # fmt: skip
+        assert math.isfinite(metrics["arch_loss"])
+        return len(calls)
+
+    assert arch_step_passes("darts-2nd+cl") == 4  # w, w', w+, w-
+    assert arch_step_passes("darts-2nd+cl+fwd") == 3  # w, w', w+
+    row = bench.measure(tiny, bench.VARIANTS["darts-2nd+cl+fwd"], steps=1, warmup=0)
+    assert 0 < row["arch_s_per_step"] < row["s_per_step"]

@@ -24,8 +24,9 @@ from nasbench.strategies.differentiable import (
 )
 
 OPS = ("none", "skip_connect", "avg_pool_3x3", "sep_conv_3x3")
-METHODS = [("darts", None), ("darts", {"order": 2}), ("gdas", None), ("pcdarts", {"k": 2}),
-           ("proxyless", None)]  # fmt: skip
+METHODS = [("darts", None), ("darts", {"order": 2}),
+           ("darts", {"order": 2, "unrolled_difference": "forward"}), ("gdas", None),
+           ("pcdarts", {"k": 2}), ("proxyless", None)]  # fmt: skip
 
 
 def tiny_space(channels: int = 4, n_cells: int = 3) -> CellSpace:
@@ -123,12 +124,65 @@ def test_second_order_hypergradient_matches_exact_unrolled_gradient_on_toy_probl
     torch.testing.assert_close(got, exact, rtol=1e-4, atol=1e-8)
 
 
-def test_second_order_darts_step_matches_exact_unrolled_gradient_on_supernet():
+def _toy_unrolled_problem():
+    gen = torch.Generator().manual_seed(0)
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=gen, dtype=torch.float64)
+
+    X, Y, Xv, Yv = randn(20, 5), randn(20, 3), randn(10, 5), randn(10, 3)
+    W = torch.randn(5, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    alpha = torch.randn(3, generator=gen, dtype=torch.float64, requires_grad=True)
+
+    def loss(ws, x, y):
+        return ((torch.tanh(x @ ws[0]) * torch.softmax(alpha, 0) - y) ** 2).mean()
+
+    opt = torch.optim.SGD([W], lr=0.5, momentum=0.9, weight_decay=1e-2)
+    buf = torch.randn(5, 3, generator=gen, dtype=torch.float64)
+    opt.state[W]["momentum_buffer"] = buf
+    (exact,) = _exact_unrolled(
+        lambda ws: loss(ws, X, Y), lambda ws: loss(ws, Xv, Yv), [W], [alpha], 0.5, 0.9, 1e-2, [buf]
+    )
+    first_order = torch.autograd.grad(loss([W], Xv, Yv), alpha)[0]
+    return (lambda: loss([W], X, Y)), (lambda: loss([W], Xv, Yv)), W, alpha, opt, exact, first_order
+
+
+def test_forward_difference_takes_one_training_pass_fewer_at_first_order_accuracy():
+    train_loss, val_loss, W, alpha, opt, exact, first_order = _toy_unrolled_problem()
+    implicit = (first_order - exact).norm()
+    errors, passes = {}, {}
+    for difference in ("central", "forward"):
+        for r in (1e-2, 1e-4):
+            calls = []
+
+            def counted(calls=calls):
+                calls.append(1)
+                return train_loss()
+
+            loss, (got,) = unrolled_hypergradient(
+                counted, val_loss, [W], [alpha], 0.5, opt, r=r, difference=difference
+            )
+            errors[difference, r] = float((got - exact).norm() / implicit)
+            passes[difference] = len(calls)
+    assert passes == {"central": 3, "forward": 2}  # w, w+, w- / w, w+ (and w' on val)
+    # Within 0.1% of the implicit term at DARTS's r, and the error shrinks with r
+    # (linearly: first order), while the central difference's shrinks faster.
+    assert errors["forward", 1e-2] < 1e-3
+    assert 30 < errors["forward", 1e-2] / errors["forward", 1e-4] < 300
+    assert errors["central", 1e-2] < errors["forward", 1e-2] / 10
+    with pytest.raises(ValueError, match="difference must be one of"):
+        unrolled_hypergradient(train_loss, val_loss, [W], [alpha], 0.5, opt, difference="back")
+    assert torch.equal(W, _toy_unrolled_problem()[2])  # weights restored exactly
+
+
+@pytest.mark.parametrize("difference,rtol", [("central", 1e-6), ("forward", 1e-4)])
+def test_second_order_darts_step_matches_exact_unrolled_gradient_on_supernet(difference, rtol):
     # float64 and a small finite-difference step: the check is of the formula, not of
     # DARTS's r=0.01 (whose error depends on the curvature, large on a net this tiny).
     torch.set_default_dtype(torch.float64)
     try:
-        net = build_supernet(tiny_space(n_cells=2), "darts", {"order": 2, "unrolled_r": 1e-6})
+        config = {"order": 2, "unrolled_r": 1e-6, "unrolled_difference": difference}
+        net = build_supernet(tiny_space(n_cells=2), "darts", config)
     finally:
         torch.set_default_dtype(torch.float32)
     train, val = batches(1)
@@ -159,7 +213,7 @@ def test_second_order_darts_step_matches_exact_unrolled_gradient_on_supernet():
     first_order = torch.autograd.grad(loss(weights, val), net.arch_parameters())
     for g, e, f in zip(got, exact, first_order, strict=True):
         assert (f - e).norm() > 0.1 * e.norm()  # the implicit term is not negligible here
-        torch.testing.assert_close(g, e, rtol=1e-6, atol=1e-9)
+        torch.testing.assert_close(g, e, rtol=rtol, atol=1e-9)
 
 
 def _count_op_calls(net, counts):

@@ -9,6 +9,11 @@ second-order step is the unrolled one of DARTS's ``architect.py``::
     H v ~ (dL_train(w+, alpha)/dalpha - dL_train(w-, alpha)/dalpha) / (2 eps),
     w+- = w +- eps * v,  eps = r / ||v||  (r = 0.01)
 
+That is four forward-backward passes (w, w', w+, w-). ``unrolled_difference="forward"``
+takes the one-sided difference ``(dL_train(w+)/dalpha - dL_train(w)/dalpha) / eps``
+instead, the second term read off the first pass (which runs at w anyway): three
+passes, with an error of order eps instead of eps^2 in the Hessian-vector product.
+
 Weights are moved in place and restored from a copy, so no second model is built.
 """
 
@@ -35,6 +40,7 @@ from nasbench.strategies.differentiable.base import (
 )
 
 MEMORY_MODES = ("store", "recompute-edge")
+DIFFERENCES = ("central", "forward")
 
 
 @dataclass
@@ -54,6 +60,13 @@ class DartsConfig(MethodConfig):
     min_parametric_ops: int = min_parametric_option()
     unrolled_r: float = option(
         1e-2, "finite-difference step r of the second-order step (eps = r / ||v||)", min=1e-8
+    )
+    unrolled_difference: str = option(
+        "central",
+        "second-order step's Hessian-vector product: central (DARTS: weights moved to w+ "
+        "and w-, four passes a step) or forward (w+ and the first pass at w: three passes, "
+        "error of order eps instead of eps^2)",
+        choices=DIFFERENCES,
     )
     skip_below: float = option(
         0.0,
@@ -150,6 +163,7 @@ class Darts(DifferentiableMethod):
             w_lr=w_lr,
             w_optimizer=w_optimizer,
             r=self.config.unrolled_r,
+            difference=self.config.unrolled_difference,
         )
 
 
@@ -161,6 +175,7 @@ def unrolled_hypergradient(
     w_lr: float,
     w_optimizer: torch.optim.Optimizer | None = None,
     r: float = 1e-2,
+    difference: str = "central",
 ) -> tuple[float, list[torch.Tensor]]:
     """DARTS's second-order architecture gradient with the finite-difference Hessian-vector product.
 
@@ -176,6 +191,9 @@ def unrolled_hypergradient(
             buffers, ``momentum`` and ``weight_decay`` enter the virtual step as in DARTS.
             None: plain gradient step.
         r: finite-difference scale; ``eps = r / ||v||``.
+        difference: ``"central"`` (DARTS: ``H v`` from the arch gradients at ``w + eps v``
+            and ``w - eps v``) or ``"forward"`` (from ``w + eps v`` and ``w``, the latter
+            taken in the first pass, which runs at ``w`` anyway: one pass fewer).
 
     Returns:
         ``(validation loss at w', [dL_val/dalpha - eta * H v per arch tensor])``.
@@ -185,11 +203,17 @@ def unrolled_hypergradient(
         >>> loss, (g,) = unrolled_hypergradient(lambda: ((w - a) ** 2).sum(),
         ...                                     lambda: (w * a).sum(), [w], [a], 0.1)
     """
+    if difference not in DIFFERENCES:
+        raise ValueError(f"difference must be one of {DIFFERENCES}, not {difference!r}.")
     weights, arch = list(weights), list(arch)
     momentum, decay, state = _sgd_terms(w_optimizer)
     saved = [w.detach().clone() for w in weights]
+    # The forward difference's second point is w itself: its arch gradient comes from
+    # the pass that computes dL_train/dw, for the price of a few more inner products.
+    at_w = weights + arch if difference == "forward" else weights
     try:
-        dw = _zeros_for_none(torch.autograd.grad(train_loss(), weights, allow_unused=True), weights)
+        first = _zeros_for_none(torch.autograd.grad(train_loss(), at_w, allow_unused=True), at_w)
+        dw, dalpha_at_w = first[: len(weights)], [g.detach() for g in first[len(weights) :]]
         with torch.no_grad():
             for w, g, w0 in zip(weights, dw, saved, strict=True):
                 step = g + decay * w0
@@ -207,11 +231,12 @@ def unrolled_hypergradient(
             return float(loss.detach()), [g.detach() for g in dalpha]
         eps = r / norm
         plus = _arch_grad_at(train_loss, weights, saved, v, eps, arch)
-        minus = _arch_grad_at(train_loss, weights, saved, v, -eps, arch)
-        out = [
-            (da - w_lr * (p - m) / (2 * eps)).detach()
-            for da, p, m in zip(dalpha, plus, minus, strict=True)
-        ]
+        if difference == "forward":
+            hv = [(p - m) / eps for p, m in zip(plus, dalpha_at_w, strict=True)]
+        else:
+            minus = _arch_grad_at(train_loss, weights, saved, v, -eps, arch)
+            hv = [(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)]
+        out = [(da - w_lr * h).detach() for da, h in zip(dalpha, hv, strict=True)]
         return float(loss.detach()), out
     finally:
         with torch.no_grad():
