@@ -5,7 +5,8 @@ For each depthwise conv of the DARTS op set (``sep_conv_3x3/5x5``: 3x3/5x5; ``di
 backward, as the original DARTS code) and :class:`nasbench.spaces.depthwise.
 DepthwiseConv2d` (input gradient as a flipped-kernel forward conv; stride = dilation as
 an undilated conv of every d-th pixel), each as forward + backward to the input and the
-weight and, separately, to the input only (the first-order architecture step's backward).
+weight and, separately, to the input only (the first-order architecture step's backward),
+next to PyTorch's forward alone.
 Median of ``--repeats`` interleaved rounds, CPU seconds of this process; same inputs and
 checked to give the same numbers first.
 
@@ -79,7 +80,8 @@ def run(batch: int, channels: int, size: int, repeats: int, channels_last: bool)
     """Every conv of :data:`CONVS` at stride 1 and 2, both backward kinds.
 
     Returns:
-        Rows ``{"conv", "stride", "grads", "torch_ms", "ours_ms", "speedup", "max_diff"}``.
+        Rows ``{"conv", "stride", "grads", "forward_ms" (PyTorch's forward alone),
+        "torch_ms", "ours_ms", "speedup", "max_diff"}``.
 
     Example:
         >>> rows = run(2, 4, 8, 1, True)
@@ -97,6 +99,8 @@ def run(batch: int, channels: int, size: int, repeats: int, channels_last: bool)
             out_size = reference(x).shape[-1]
             grad = torch.randn(batch, channels, out_size, out_size, generator=gen)
             grad = grad.contiguous(memory_format=fmt)
+            with torch.no_grad():
+                (forward_ms,) = time_pair([lambda conv=reference, x=x: conv(x)], repeats)
             for weight_too, label in ((True, "input + weight"), (False, "input")):
                 fns = [step_fn(c, x, grad, weight_too) for c in (reference, ours)]
                 diff = max(
@@ -108,6 +112,7 @@ def run(batch: int, channels: int, size: int, repeats: int, channels_last: bool)
                         "conv": name,
                         "stride": stride,
                         "grads": label,
+                        "forward_ms": forward_ms,
                         "torch_ms": torch_ms,
                         "ours_ms": ours_ms,
                         "speedup": torch_ms / ours_ms,
@@ -133,11 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"CPU ms, median of {args.repeats}"
     )
     rows = run(args.batch, args.channels, args.size, args.repeats, not args.default_format)
-    print(f"{'conv':<8} {'stride':>6} {'grads':<15} {'torch ms':>9} {'ours ms':>8} {'speedup':>8}")
+    print(
+        f"{'conv':<8} {'stride':>6} {'fwd+bwd to':<15} {'fwd ms':>7} {'torch ms':>9} "
+        f"{'ours ms':>8} {'speedup':>8}"
+    )
     for r in rows:
         print(
-            f"{r['conv']:<8} {r['stride']:>6} {r['grads']:<15} {r['torch_ms']:>9.3f} "
-            f"{r['ours_ms']:>8.3f} {r['speedup']:>7.2f}x"
+            f"{r['conv']:<8} {r['stride']:>6} {r['grads']:<15} {r['forward_ms']:>7.3f} "
+            f"{r['torch_ms']:>9.3f} {r['ours_ms']:>8.3f} {r['speedup']:>7.2f}x"
         )
     return 0
 

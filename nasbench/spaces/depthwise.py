@@ -7,7 +7,7 @@ DARTS's ``dil_conv_3x3`` costs about 7x its forward, ``dil_conv_5x5``'s about 10
 the output gradient with the spatially flipped kernel (the adjoint of a correlation), and
 the forward kernels handle it at forward speed. :class:`DepthwiseConv2d` computes it so
 on the CPU. A conv whose stride equals its dilation (DARTS's ``dil_conv`` on a reduction
-edge, 30-50x slower backward than forward) only ever reads every d-th pixel, so it runs
+edge, whose input gradient costs 50-75x its forward) only ever reads every d-th pixel, so it runs
 as the undilated stride-1 conv of those pixels. The weight gradient and every other case
 (other strides, CUDA, 3x3 undilated) stay PyTorch's own. Same numbers up to float
 rounding, same parameters and state dict as ``nn.Conv2d``.
