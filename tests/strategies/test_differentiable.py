@@ -98,28 +98,8 @@ def _exact_unrolled(train_loss, val_loss, weights, arch, lr, momentum, decay, bu
 
 
 def test_second_order_hypergradient_matches_exact_unrolled_gradient_on_toy_problem():
-    gen = torch.Generator().manual_seed(0)
-
-    def randn(*shape):
-        return torch.randn(*shape, generator=gen, dtype=torch.float64)
-
-    X, Y, Xv, Yv = randn(20, 5), randn(20, 3), randn(10, 5), randn(10, 3)
-    W = torch.randn(5, 3, generator=gen, dtype=torch.float64, requires_grad=True)
-    alpha = torch.randn(3, generator=gen, dtype=torch.float64, requires_grad=True)
-
-    def loss(ws, x, y):  # a non-quadratic loss coupling weights and alpha
-        return ((torch.tanh(x @ ws[0]) * torch.softmax(alpha, 0) - y) ** 2).mean()
-
-    opt = torch.optim.SGD([W], lr=0.5, momentum=0.9, weight_decay=1e-2)
-    buf = torch.randn(5, 3, generator=gen, dtype=torch.float64)
-    opt.state[W]["momentum_buffer"] = buf
-    _, (got,) = unrolled_hypergradient(
-        lambda: loss([W], X, Y), lambda: loss([W], Xv, Yv), [W], [alpha], 0.5, opt
-    )
-    (exact,) = _exact_unrolled(
-        lambda ws: loss(ws, X, Y), lambda ws: loss(ws, Xv, Yv), [W], [alpha], 0.5, 0.9, 1e-2, [buf]
-    )
-    first_order = torch.autograd.grad(loss([W], Xv, Yv), alpha)[0]
+    train_loss, val_loss, W, alpha, opt, exact, first_order = _toy_unrolled_problem()
+    _, (got,) = unrolled_hypergradient(train_loss, val_loss, [W], [alpha], 0.5, opt)
     assert not torch.allclose(first_order, exact, rtol=1e-2)  # the unrolled term matters here
     torch.testing.assert_close(got, exact, rtol=1e-4, atol=1e-8)
 
@@ -134,7 +114,7 @@ def _toy_unrolled_problem():
     W = torch.randn(5, 3, generator=gen, dtype=torch.float64, requires_grad=True)
     alpha = torch.randn(3, generator=gen, dtype=torch.float64, requires_grad=True)
 
-    def loss(ws, x, y):
+    def loss(ws, x, y):  # a non-quadratic loss coupling weights and alpha
         return ((torch.tanh(x @ ws[0]) * torch.softmax(alpha, 0) - y) ** 2).mean()
 
     opt = torch.optim.SGD([W], lr=0.5, momentum=0.9, weight_decay=1e-2)
