@@ -6,7 +6,8 @@ training loop), channels-last by default on CUDA (``wants_channels_last``), the 
 peak-memory figures (``reset_peak_memory`` / ``peak_memory_mb``, the benchmark's
 ``max_memory_allocated``), the CUDA RNG state in checkpoints (``capture_rng``), a
 checkpoint loaded back onto the GPU by ``resume``, latency with synchronisation, the
-recomputing and the fused mixed edge on the GPU, and the cost term beside GPU alphas.
+recomputing and the fused mixed edge on the GPU, the cost term beside GPU alphas, the
+depthwise convs keeping cuDNN's backward, and the three-pass second-order step.
 """
 
 from __future__ import annotations
@@ -179,6 +180,41 @@ def test_fused_convolutions_match_the_unfused_supernet_on_cuda():
     for fused in grads[1:]:
         for a, b in zip(grads[0], fused, strict=True):
             torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
+
+
+def test_depthwise_convs_keep_pytorchs_backward_on_cuda_and_the_cpus_numbers():
+    """The own depthwise backward is CPU-only: on the GPU cuDNN's runs, same gradients."""
+    from nasbench.spaces.depthwise import DepthwiseConv2d
+
+    torch.backends.cudnn.allow_tf32 = False
+    conv = DepthwiseConv2d(4, 5, 1, 4, 2)
+    x = torch.randn(2, 4, 12, 12)
+    grads = {}
+    for device in ("cpu", "cuda"):
+        module = conv.to(device)
+        xd = x.to(device).requires_grad_()
+        out = module(xd)
+        expected = "ConvolutionBackward0" if device == "cuda" else "_FlippedBackwardConvBackward"
+        assert type(out.grad_fn).__name__ == expected
+        grads[device] = [
+            g.cpu() for g in torch.autograd.grad(out.square().sum(), (xd, module.weight))
+        ]
+    for a, b in zip(grads["cpu"], grads["cuda"], strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
+
+
+def test_second_order_forward_difference_step_on_cuda():
+    """``unrolled_difference="forward"``: three passes on the GPU, alphas move, weights kept."""
+    net = _tiny_supernet("darts", {"order": 2, "unrolled_difference": "forward"}).to(CUDA)
+    net.method.setup(net)
+    opt = torch.optim.SGD(net.weight_parameters(), lr=0.025, momentum=0.9)
+    x, y = torch.randn(4, 1, 16, 16, device=CUDA), torch.tensor([0, 1, 0, 1], device=CUDA)
+    weights = [p.detach().clone() for p in net.weight_parameters()]
+    alphas = [a.detach().clone() for a in net.arch_parameters()]
+    metrics = net.method.arch_step(net, (x, y), (x, y), nn.functional.cross_entropy, 0.025, opt)
+    assert math.isfinite(metrics["arch_loss"])
+    assert all(torch.equal(p, w) for p, w in zip(net.weight_parameters(), weights, strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(net.arch_parameters(), alphas, strict=True))
 
 
 def test_channels_last_supernet_gives_the_same_logits_on_cuda():
