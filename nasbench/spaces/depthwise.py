@@ -1,16 +1,16 @@
 """A 2D depthwise convolution whose input gradient is one more (fast) forward convolution.
 
 On the CPU, PyTorch's backward of a depthwise convolution leaves oneDNN's fast kernels for
-a generic one when the kernel is dilated or larger than 3x3: the input gradient of
-DARTS's ``dil_conv_3x3`` costs about 7x its forward, ``dil_conv_5x5``'s about 10x
-(``benchmarks/depthwise.py``). At stride 1 that gradient is itself a convolution, of
-the output gradient with the spatially flipped kernel (the adjoint of a correlation), and
-the forward kernels handle it at forward speed. :class:`DepthwiseConv2d` computes it so
-on the CPU. A conv whose stride equals its dilation (DARTS's ``dil_conv`` on a reduction
-edge, whose input gradient costs 50-75x its forward) only ever reads every d-th pixel, so it runs
-as the undilated stride-1 conv of those pixels. The weight gradient and every other case
-(other strides, CUDA, 3x3 undilated) stay PyTorch's own. Same numbers up to float
-rounding, same parameters and state dict as ``nn.Conv2d``.
+a generic one when the kernel is dilated or larger than 3x3: forward and backward to the
+input of DARTS's ``dil_conv_3x3`` cost 9x its forward alone, of ``dil_conv_5x5`` 10x, and
+55-68x at stride 2 (``benchmarks/depthwise.py``). At stride 1 that gradient is itself a
+convolution, of the output gradient with the spatially flipped kernel (the adjoint of a
+correlation), and the forward kernels handle it at forward speed.
+:class:`DepthwiseConv2d` computes it so on the CPU. A conv whose stride equals its
+dilation (DARTS's ``dil_conv`` on a reduction edge) only ever reads every d-th pixel, so
+it runs as the undilated stride-1 conv of those pixels. The weight gradient and every
+other case (other strides, CUDA, 3x3 undilated) stay PyTorch's own. Same numbers up to
+float rounding, same parameters and state dict as ``nn.Conv2d``.
 """
 
 from __future__ import annotations
