@@ -11,6 +11,7 @@ Median of ``--repeats`` interleaved rounds, CPU seconds of this process; same in
 checked to give the same numbers first.
 
     OMP_NUM_THREADS=1 python benchmarks/depthwise.py --batch 16 --channels 16 --size 28
+    OMP_NUM_THREADS=1 python benchmarks/depthwise.py --dims 3 --batch 4 --channels 8 --size 28
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ from collections.abc import Callable, Sequence  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from nasbench.spaces.depthwise import DepthwiseConv2d  # noqa: E402
+from nasbench.spaces.depthwise import DepthwiseConv2d, DepthwiseConv3d  # noqa: E402
 
 # (name, kernel, dilation) of the DARTS depthwise convs
 CONVS = (("sep 3x3", 3, 1), ("sep 5x5", 5, 1), ("dil 3x3", 3, 2), ("dil 5x5", 5, 2))
 
 
-def pair(channels: int, kernel: int, dilation: int, stride: int, seed: int = 0):
-    """``nn.Conv2d`` and ``DepthwiseConv2d`` of the same shape and weights.
+def pair(channels: int, kernel: int, dilation: int, stride: int, seed: int = 0, dims: int = 2):
+    """``nn.Conv2d`` and ``DepthwiseConv2d`` (or their 3D twins) of the same shape and weights.
 
     Example:
         >>> torch_conv, ours = pair(4, 3, 2, 1)
@@ -44,8 +45,10 @@ def pair(channels: int, kernel: int, dilation: int, stride: int, seed: int = 0):
     """
     padding = dilation * (kernel - 1) // 2
     torch.manual_seed(seed)
-    ours = DepthwiseConv2d(channels, kernel, stride, padding, dilation)
-    reference = nn.Conv2d(
+    ours = (DepthwiseConv2d if dims == 2 else DepthwiseConv3d)(
+        channels, kernel, stride, padding, dilation
+    )
+    reference = (nn.Conv2d if dims == 2 else nn.Conv3d)(
         channels, channels, kernel, stride, padding, dilation, groups=channels, bias=False
     )
     reference.load_state_dict(ours.state_dict())
@@ -76,7 +79,9 @@ def time_pair(fns: Sequence[Callable], repeats: int) -> list[float]:
     return [1e3 * statistics.median(t) for t in times]
 
 
-def run(batch: int, channels: int, size: int, repeats: int, channels_last: bool) -> list[dict]:
+def run(
+    batch: int, channels: int, size: int, repeats: int, channels_last: bool, dims: int = 2
+) -> list[dict]:
     """Every conv of :data:`CONVS` at stride 1 and 2, both backward kinds.
 
     Returns:
@@ -89,15 +94,15 @@ def run(batch: int, channels: int, size: int, repeats: int, channels_last: bool)
         (16, True)
     """
     gen = torch.Generator().manual_seed(0)
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    last = torch.channels_last if dims == 2 else torch.channels_last_3d
+    fmt = last if channels_last else torch.contiguous_format
     rows = []
     for name, kernel, dilation in CONVS:
         for stride in (1, 2):
-            reference, ours = pair(channels, kernel, dilation, stride)
-            x = torch.randn(batch, channels, size, size, generator=gen)
+            reference, ours = pair(channels, kernel, dilation, stride, dims=dims)
+            x = torch.randn(batch, channels, *(size,) * dims, generator=gen)
             x = x.contiguous(memory_format=fmt).requires_grad_()
-            out_size = reference(x).shape[-1]
-            grad = torch.randn(batch, channels, out_size, out_size, generator=gen)
+            grad = torch.randn(reference(x).shape, generator=gen)
             grad = grad.contiguous(memory_format=fmt)
             with torch.no_grad():
                 (forward_ms,) = time_pair([lambda conv=reference, x=x: conv(x)], repeats)
@@ -129,15 +134,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=28)
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--default-format", action="store_true", help="not channels-last")
+    parser.add_argument("--dims", type=int, choices=(2, 3), default=2, help="2D or 3D convs")
     args = parser.parse_args(argv)
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), load average {load}; "
-        f"batch {args.batch}, C={args.channels}, {args.size}x{args.size}, "
+        f"batch {args.batch}, C={args.channels}, {args.dims}D size {args.size}, "
         f"{'default format' if args.default_format else 'channels-last'}; "
         f"CPU ms, median of {args.repeats}"
     )
-    rows = run(args.batch, args.channels, args.size, args.repeats, not args.default_format)
+    rows = run(
+        args.batch, args.channels, args.size, args.repeats, not args.default_format, args.dims
+    )
     print(
         f"{'conv':<8} {'stride':>6} {'fwd+bwd to':<15} {'fwd ms':>7} {'torch ms':>9} "
         f"{'ours ms':>8} {'speedup':>8}"

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench.errors import SpaceError
-from nasbench.spaces.depthwise import DepthwiseConv2d
+from nasbench.spaces.depthwise import DepthwiseConv2d, DepthwiseConv3d
 
 __all__ = [
     "CWeight",
@@ -205,8 +205,8 @@ def depthwise_conv(
 ) -> nn.Module:
     """A bias-free depthwise conv (one filter per channel).
 
-    In 2D it is a :class:`~nasbench.spaces.depthwise.DepthwiseConv2d`, whose input
-    gradient on the CPU is a fast forward conv; in 3D an ``nn.Conv3d``.
+    A :class:`~nasbench.spaces.depthwise.DepthwiseConv2d` or ``DepthwiseConv3d``, whose
+    input gradient on the CPU is a fast forward conv where PyTorch's backward is slow.
 
     Args:
         spatial_dims: 2 or 3.
@@ -214,24 +214,14 @@ def depthwise_conv(
         kernel_size, stride, padding, dilation: as ``nn.Conv2d``.
 
     Returns:
-        The conv module (state dict keys as ``nn.Conv2d``/``nn.Conv3d``).
+        The conv module (a subclass of ``nn.Conv2d``/``nn.Conv3d``, same state dict).
 
     Example:
         >>> depthwise_conv(2, 8, 5, 1, 2).weight.shape
         torch.Size([8, 1, 5, 5])
     """
-    if check_spatial_dims(spatial_dims) == 2:
-        return DepthwiseConv2d(channels, kernel_size, stride, padding, dilation)
-    return nn.Conv3d(
-        channels,
-        channels,
-        kernel_size,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=channels,
-        bias=False,
-    )
+    cls = DepthwiseConv2d if check_spatial_dims(spatial_dims) == 2 else DepthwiseConv3d
+    return cls(channels, kernel_size, stride, padding, dilation)
 
 
 class ReLUConvBN(nn.Module):

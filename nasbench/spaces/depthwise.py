@@ -1,4 +1,4 @@
-"""A 2D depthwise convolution whose input gradient is one more (fast) forward convolution.
+"""Depthwise convolutions whose input gradient is one more (fast) forward convolution.
 
 On the CPU, PyTorch's backward of a depthwise convolution leaves oneDNN's fast kernels for
 a generic one when the kernel is dilated or larger than 3x3: forward and backward to the
@@ -11,6 +11,8 @@ dilation (DARTS's ``dil_conv`` on a reduction edge) only ever reads every d-th p
 it runs as the undilated stride-1 conv of those pixels. The weight gradient and every
 other case (other strides, CUDA, 3x3 undilated) stay PyTorch's own. Same numbers up to
 float rounding, same parameters and state dict as ``nn.Conv2d``.
+:class:`DepthwiseConv3d` does the same in 3D, where PyTorch's CPU backward is slow for
+every kernel, 3x3x3 included.
 """
 
 from __future__ import annotations
@@ -21,10 +23,55 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["DepthwiseConv2d", "flipped_input_gradient"]
+__all__ = ["DepthwiseConv2d", "DepthwiseConv3d", "flipped_input_gradient"]
 
 
-class DepthwiseConv2d(nn.Conv2d):
+class _OwnBackward:
+    """The forward of :class:`DepthwiseConv2d` and :class:`DepthwiseConv3d` (a mixin over
+    ``nn.Conv2d``/``nn.Conv3d``): where the own backward applies it runs the conv through
+    :class:`_FlippedBackwardConv`, elsewhere through the parent class."""
+
+    fast_backward: bool
+
+    def _conv_forward(
+        self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+    ) -> torch.Tensor:
+        parent = super()._conv_forward  # type: ignore[misc]
+        if not (self.fast_backward and bias is None and self._own_path_applies(input)):
+            return parent(input, weight, bias)
+        padding, dilation = self.padding, self.dilation
+        if self._strided_like_dilated():
+            # Stride d, dilation d, "same" padding: the taps only ever meet every d-th
+            # pixel, so this is the undilated stride-1 conv of those pixels.
+            step = self.stride[0]
+            input = input[(slice(None), slice(None)) + (slice(None, None, step),) * len(padding)]
+            padding = tuple((k - 1) // 2 for k in self.kernel_size)
+            dilation = (1,) * len(padding)
+        elif any(s != 1 for s in self.stride):
+            return parent(input, weight, bias)
+        if not _slow_backward(self.kernel_size, dilation, padding):
+            return _conv(input, weight, padding, dilation)
+        return _FlippedBackwardConv.apply(input, weight, padding, dilation)
+
+    def _own_path_applies(self, input: torch.Tensor) -> bool:
+        # Not conditioned on grad mode: a forward without a graph (a recomputing edge's
+        # first pass) must round exactly as the same forward with one.
+        return (
+            input.device.type == "cpu"
+            and self.padding_mode == "zeros"
+            and not isinstance(self.padding, str)
+        )
+
+    def _strided_like_dilated(self) -> bool:
+        return all(
+            s == d > 1 and k % 2 == 1 and p == d * (k - 1) // 2
+            for s, d, k, p in zip(
+                self.stride, self.dilation, self.kernel_size, self.padding, strict=True
+            )
+        )
+
+
+class DepthwiseConv2d(_OwnBackward, nn.Conv2d):
     """``nn.Conv2d(C, C, k, groups=C)`` with the input gradient taken as a forward conv.
 
     On the CPU: at stride 1, with zero padding of at most
@@ -69,47 +116,55 @@ class DepthwiseConv2d(nn.Conv2d):
         )
         self.fast_backward = True
 
-    def _conv_forward(
-        self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
-    ) -> torch.Tensor:
-        if not (self.fast_backward and bias is None and self._own_path_applies(input)):
-            return super()._conv_forward(input, weight, bias)
-        padding, dilation = self.padding, self.dilation
-        if self._strided_like_dilated():
-            # Stride d, dilation d, "same" padding: the taps only ever meet every d-th
-            # pixel, so this is the undilated stride-1 conv of those pixels.
-            step = self.stride[0]
-            input = input[:, :, ::step, ::step]
-            padding = tuple((k - 1) // 2 for k in self.kernel_size)
-            dilation = (1, 1)
-        elif any(s != 1 for s in self.stride):
-            return super()._conv_forward(input, weight, bias)
-        if not _slow_backward(self.kernel_size, dilation, padding):
-            return F.conv2d(input, weight, padding=padding, dilation=dilation, groups=self.groups)
-        return _FlippedBackwardConv.apply(input, weight, padding, dilation)
 
-    def _own_path_applies(self, input: torch.Tensor) -> bool:
-        # Not conditioned on grad mode: a forward without a graph (a recomputing edge's
-        # first pass) must round exactly as the same forward with one.
-        return (
-            input.device.type == "cpu"
-            and self.padding_mode == "zeros"
-            and not isinstance(self.padding, str)
-        )
+class DepthwiseConv3d(_OwnBackward, nn.Conv3d):
+    """``nn.Conv3d(C, C, k, groups=C)`` with the input gradient taken as a forward conv.
 
-    def _strided_like_dilated(self) -> bool:
-        return all(
-            s == d > 1 and k % 2 == 1 and p == d * (k - 1) // 2
-            for s, d, k, p in zip(
-                self.stride, self.dilation, self.kernel_size, self.padding, strict=True
-            )
+    As :class:`DepthwiseConv2d`, but at stride 1 for every kernel: PyTorch's 3D depthwise
+    backward is slow even for undilated 3x3x3 kernels (``benchmarks/depthwise.py --dims 3``).
+
+    Args:
+        channels: input and output channels (one filter per channel).
+        kernel_size, stride, padding, dilation: as ``nn.Conv3d``.
+        bias: as ``nn.Conv3d``.
+
+    Example:
+        >>> conv = DepthwiseConv3d(2, 3, padding=1)
+        >>> conv(torch.zeros(1, 2, 5, 5, 5)).shape
+        torch.Size([1, 2, 5, 5, 5])
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        bias: bool = False,
+    ) -> None:
+        super().__init__(
+            channels,
+            channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=channels,
+            bias=bias,
         )
+        self.fast_backward = True
+
+
+def _conv(x: torch.Tensor, weight: torch.Tensor, padding: Any, dilation: Any) -> torch.Tensor:
+    conv = F.conv2d if weight.dim() == 4 else F.conv3d
+    return conv(x, weight, padding=padding, dilation=dilation, groups=weight.shape[0])
 
 
 def _slow_backward(kernel_size: tuple, dilation: tuple, padding: tuple) -> bool:
-    """Whether PyTorch's own CPU backward leaves the fast kernels for this stride-1 conv
-    (dilated, or larger than 3x3) and the flipped-kernel input gradient applies."""
-    slow = any(k > 3 for k in kernel_size) or any(d > 1 for d in dilation)
+    """Whether PyTorch's own CPU backward of this stride-1 conv is slow (2D: dilated or
+    larger than 3x3; 3D: always) and the flipped-kernel input gradient applies."""
+    slow = len(kernel_size) == 3 or any(k > 3 for k in kernel_size) or any(d > 1 for d in dilation)
     fits = all(
         0 <= p <= d * (k - 1) for p, d, k in zip(padding, dilation, kernel_size, strict=True)
     )
@@ -122,16 +177,16 @@ def flipped_input_gradient(
     """The input gradient of a stride-1 depthwise conv, as a conv with the flipped kernel.
 
     ``y = conv(x, w)`` with zero padding ``p`` gives ``dL/dx = conv(dL/dy, flip(w))`` with
-    padding ``d * (k - 1) - p``, per spatial dim: the same size as ``x``.
+    padding ``d * (k - 1) - p``, per spatial dim: the same size as ``x``. 2D or 3D.
 
     Args:
-        grad_out: ``dL/dy``, ``(N, C, H', W')``.
-        weight: the depthwise kernel, ``(C, 1, kH, kW)``.
+        grad_out: ``dL/dy``, ``(N, C, *spatial')``.
+        weight: the depthwise kernel, ``(C, 1, *kernel)``.
         padding: the forward's padding per spatial dim.
         dilation: the forward's dilation per spatial dim.
 
     Returns:
-        ``dL/dx``, ``(N, C, H, W)``.
+        ``dL/dx``, ``(N, C, *spatial)``.
 
     Example:
         >>> x = torch.randn(1, 2, 6, 6, requires_grad=True); w = torch.randn(2, 1, 3, 3)
@@ -142,9 +197,8 @@ def flipped_input_gradient(
     """
     kernel = weight.shape[2:]
     adjoint = tuple(d * (k - 1) - p for p, d, k in zip(padding, dilation, kernel, strict=True))
-    return F.conv2d(
-        grad_out, weight.flip(-2, -1), padding=adjoint, dilation=dilation, groups=weight.shape[0]
-    )
+    spatial = tuple(range(2, weight.dim()))
+    return _conv(grad_out, weight.flip(spatial), adjoint, dilation)
 
 
 class _FlippedBackwardConv(torch.autograd.Function):
@@ -156,12 +210,13 @@ class _FlippedBackwardConv(torch.autograd.Function):
     def forward(ctx: Any, x, weight, padding, dilation):  # noqa: ANN001
         ctx.save_for_backward(x, weight)
         ctx.padding, ctx.dilation = padding, dilation
-        return F.conv2d(x, weight, padding=padding, dilation=dilation, groups=weight.shape[0])
+        return _conv(x, weight, padding, dilation)
 
     @staticmethod
     def backward(ctx: Any, grad_out: torch.Tensor):
         x, weight = ctx.saved_tensors
         want_x, want_w = ctx.needs_input_grad[:2]
+        dims = weight.dim() - 2
         grad_x = grad_w = None
         if want_x:
             grad_x = flipped_input_gradient(grad_out, weight, ctx.padding, ctx.dilation)
@@ -171,11 +226,11 @@ class _FlippedBackwardConv(torch.autograd.Function):
                 x,
                 weight,
                 None,
-                [1, 1],
+                [1] * dims,
                 list(ctx.padding),
                 list(ctx.dilation),
                 False,
-                [0, 0],
+                [0] * dims,
                 weight.shape[0],
                 [False, True, False],
             )[1]

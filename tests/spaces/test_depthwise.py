@@ -11,15 +11,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench.spaces.blocks import DilConv, SepConv, depthwise_conv
-from nasbench.spaces.depthwise import DepthwiseConv2d, flipped_input_gradient
+from nasbench.spaces.depthwise import DepthwiseConv2d, DepthwiseConv3d, flipped_input_gradient
 
 CASES = list(
     itertools.product((3, 5), (1, 2), (1, 2), (7, 8), (False, True))
 )  # kernel, dilation, stride, size, channels-last
 
 
-def _reference(conv: DepthwiseConv2d) -> nn.Conv2d:
-    ref = nn.Conv2d(
+def _reference(conv: nn.Module) -> nn.Module:
+    ref = (nn.Conv2d if isinstance(conv, nn.Conv2d) else nn.Conv3d)(
         conv.in_channels,
         conv.out_channels,
         conv.kernel_size,
@@ -53,6 +53,26 @@ def test_output_and_gradients_equal_pytorchs_conv(kernel, dilation, stride, size
         torch.testing.assert_close(g, w, rtol=0, atol=1e-11)
 
 
+@pytest.mark.parametrize("kernel,dilation,stride,size,channels_last", CASES)
+def test_3d_output_and_gradients_equal_pytorchs_conv(kernel, dilation, stride, size, channels_last):
+    gen = torch.Generator().manual_seed(kernel * 100 + dilation * 10 + stride + 1)
+    padding = dilation * (kernel - 1) // 2
+    conv = DepthwiseConv3d(3, kernel, stride, padding, dilation).double()
+    ref = _reference(conv)
+    x = torch.randn(2, 3, size, size - 1, size, generator=gen, dtype=torch.float64)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last_3d)
+    x.requires_grad_()
+    out, expected = conv(x), ref(x)
+    assert out.shape == expected.shape
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+    grad = torch.randn(expected.shape, generator=gen, dtype=torch.float64)
+    got = torch.autograd.grad(out, (x, conv.weight), grad)
+    want = torch.autograd.grad(expected, (x, ref.weight), grad)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, rtol=0, atol=1e-11)
+
+
 def test_own_backward_runs_only_where_pytorchs_is_slow():
     x = torch.randn(2, 4, 9, 9, requires_grad=True)
 
@@ -70,6 +90,10 @@ def test_own_backward_runs_only_where_pytorchs_is_slow():
     off = DepthwiseConv2d(4, 5, 1, 2)
     off.fast_backward = False  # the benchmark's textbook baseline
     assert backward_of(off) == "ConvolutionBackward0"
+    # 3D: PyTorch's backward is slow for every kernel at stride 1, 3x3x3 included
+    volume = torch.randn(1, 4, 6, 6, 6, requires_grad=True)
+    assert type(DepthwiseConv3d(4, 3, 1, 1)(volume).grad_fn).__name__ == flipped
+    assert type(DepthwiseConv3d(4, 3, 2, 1)(volume).grad_fn).__name__ == "ConvolutionBackward0"
 
 
 def test_double_backward_gives_pytorchs_hessian_vector_product():
@@ -107,9 +131,10 @@ def test_keys_and_modules_stay_those_of_a_conv():
     plain = nn.Conv2d(4, 4, 5, padding=2, groups=4, bias=False)
     plain.load_state_dict(conv.state_dict())  # checkpoints load either way
     assert set(conv.state_dict()) == {"weight"}
-    # The DARTS ops build theirs in 2D; 3D stays a plain Conv3d.
+    # The DARTS ops build theirs, in 2D and 3D.
     depthwise = [m for m in SepConv(2, 4, 4, 5, 1, 2).modules() if isinstance(m, nn.Conv2d)]
     assert [type(m) for m in depthwise] == [DepthwiseConv2d, nn.Conv2d] * 2
     dil = [type(m) for m in DilConv(2, 4, 4, 3, 2, 2, 2).modules() if isinstance(m, nn.Conv2d)]
     assert dil == [DepthwiseConv2d, nn.Conv2d]
-    assert type(depthwise_conv(3, 4, 3, 1, 1)) is nn.Conv3d
+    assert type(depthwise_conv(3, 4, 3, 1, 1)) is DepthwiseConv3d
+    assert set(DepthwiseConv3d(4, 3).state_dict()) == {"weight"}
