@@ -43,8 +43,8 @@ class _OwnBackward:
         if self._strided_like_dilated():
             # Stride d, dilation d, "same" padding: the taps only ever meet every d-th
             # pixel, so this is the undilated stride-1 conv of those pixels.
-            step = self.stride[0]
-            input = input[(slice(None), slice(None)) + (slice(None, None, step),) * len(padding)]
+            every = tuple(slice(None, None, step) for step in self.stride)
+            input = input[(slice(None), slice(None), *every)]
             padding = tuple((k - 1) // 2 for k in self.kernel_size)
             dilation = (1,) * len(padding)
         elif any(s != 1 for s in self.stride):

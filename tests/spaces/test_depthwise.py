@@ -138,3 +138,17 @@ def test_keys_and_modules_stay_those_of_a_conv():
     assert dil == [DepthwiseConv2d, nn.Conv2d]
     assert type(depthwise_conv(3, 4, 3, 1, 1)) is DepthwiseConv3d
     assert set(DepthwiseConv3d(4, 3).state_dict()) == {"weight"}
+
+
+def test_stride_equal_to_dilation_per_dim_takes_each_dims_own_step():
+    # (2, 3) strides with (2, 3) dilations: every 2nd row and every 3rd column.
+    conv = DepthwiseConv2d(3, (3, 5), (2, 3), (2, 6), (2, 3)).double()
+    ref = _reference(conv)
+    x = torch.randn(2, 3, 11, 13, dtype=torch.float64, requires_grad=True)
+    out, expected = conv(x), ref(x)
+    assert out.shape == expected.shape == (2, 3, 6, 5)
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+    got = torch.autograd.grad(out.sum(), (x, conv.weight))
+    want = torch.autograd.grad(expected.sum(), (x, ref.weight))
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, rtol=0, atol=1e-11)
