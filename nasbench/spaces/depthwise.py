@@ -31,7 +31,27 @@ class _OwnBackward:
     ``nn.Conv2d``/``nn.Conv3d``): where the own backward applies it runs the conv through
     :class:`_FlippedBackwardConv`, elsewhere through the parent class."""
 
-    fast_backward: bool
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        bias: bool = False,
+    ) -> None:
+        # One filter per channel: in = out = groups = channels.
+        super().__init__(  # type: ignore[call-arg]
+            channels,
+            channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=channels,
+            bias=bias,
+        )
+        self.fast_backward = True
 
     def _conv_forward(
         self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
@@ -95,27 +115,6 @@ class DepthwiseConv2d(_OwnBackward, nn.Conv2d):
         torch.Size([2, 4, 9, 9])
     """
 
-    def __init__(
-        self,
-        channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        bias: bool = False,
-    ) -> None:
-        super().__init__(
-            channels,
-            channels,
-            kernel_size,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            groups=channels,
-            bias=bias,
-        )
-        self.fast_backward = True
-
 
 class DepthwiseConv3d(_OwnBackward, nn.Conv3d):
     """``nn.Conv3d(C, C, k, groups=C)`` with the input gradient taken as a forward conv.
@@ -133,27 +132,6 @@ class DepthwiseConv3d(_OwnBackward, nn.Conv3d):
         >>> conv(torch.zeros(1, 2, 5, 5, 5)).shape
         torch.Size([1, 2, 5, 5, 5])
     """
-
-    def __init__(
-        self,
-        channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        bias: bool = False,
-    ) -> None:
-        super().__init__(
-            channels,
-            channels,
-            kernel_size,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            groups=channels,
-            bias=bias,
-        )
-        self.fast_backward = True
 
 
 def _conv(x: torch.Tensor, weight: torch.Tensor, padding: Any, dilation: Any) -> torch.Tensor:

@@ -33,15 +33,9 @@ def _reference(conv: nn.Module) -> nn.Module:
     return ref
 
 
-@pytest.mark.parametrize("kernel,dilation,stride,size,channels_last", CASES)
-def test_output_and_gradients_equal_pytorchs_conv(kernel, dilation, stride, size, channels_last):
-    gen = torch.Generator().manual_seed(kernel * 100 + dilation * 10 + stride)
-    padding = dilation * (kernel - 1) // 2
-    conv = DepthwiseConv2d(5, kernel, stride, padding, dilation).double()
+def _assert_same_as_pytorch(conv: nn.Module, x: torch.Tensor, gen: torch.Generator) -> None:
+    """Output, input and weight gradients of ``conv`` equal those of PyTorch's own conv."""
     ref = _reference(conv)
-    x = torch.randn(3, 5, size, size, generator=gen, dtype=torch.float64)
-    if channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
     x.requires_grad_()
     out, expected = conv(x), ref(x)
     assert out.shape == expected.shape
@@ -51,6 +45,17 @@ def test_output_and_gradients_equal_pytorchs_conv(kernel, dilation, stride, size
     want = torch.autograd.grad(expected, (x, ref.weight), grad)
     for g, w in zip(got, want, strict=True):
         torch.testing.assert_close(g, w, rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("kernel,dilation,stride,size,channels_last", CASES)
+def test_output_and_gradients_equal_pytorchs_conv(kernel, dilation, stride, size, channels_last):
+    gen = torch.Generator().manual_seed(kernel * 100 + dilation * 10 + stride)
+    padding = dilation * (kernel - 1) // 2
+    conv = DepthwiseConv2d(5, kernel, stride, padding, dilation).double()
+    x = torch.randn(3, 5, size, size, generator=gen, dtype=torch.float64)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    _assert_same_as_pytorch(conv, x, gen)
 
 
 @pytest.mark.parametrize("kernel,dilation,stride,size,channels_last", CASES)
@@ -58,19 +63,10 @@ def test_3d_output_and_gradients_equal_pytorchs_conv(kernel, dilation, stride, s
     gen = torch.Generator().manual_seed(kernel * 100 + dilation * 10 + stride + 1)
     padding = dilation * (kernel - 1) // 2
     conv = DepthwiseConv3d(3, kernel, stride, padding, dilation).double()
-    ref = _reference(conv)
     x = torch.randn(2, 3, size, size - 1, size, generator=gen, dtype=torch.float64)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last_3d)
-    x.requires_grad_()
-    out, expected = conv(x), ref(x)
-    assert out.shape == expected.shape
-    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
-    grad = torch.randn(expected.shape, generator=gen, dtype=torch.float64)
-    got = torch.autograd.grad(out, (x, conv.weight), grad)
-    want = torch.autograd.grad(expected, (x, ref.weight), grad)
-    for g, w in zip(got, want, strict=True):
-        torch.testing.assert_close(g, w, rtol=0, atol=1e-11)
+    _assert_same_as_pytorch(conv, x, gen)
 
 
 def test_own_backward_runs_only_where_pytorchs_is_slow():
