@@ -93,6 +93,30 @@ def wants_channels_last(device: torch.device, asked: bool, input_pixels: int | N
     return asked or (device.type == "cuda" and not _launch_bound(input_pixels))
 
 
+def memory_format_of(x: torch.Tensor) -> torch.memory_format:
+    """The memory format ``x`` is laid out in: channels-last(-3d) or contiguous.
+
+    A gradient made in a custom backward should be laid out as its input was; this is
+    the format to give ``Tensor.contiguous`` (PyTorch's own ``suggest_memory_format``).
+
+    Args:
+        x: any tensor.
+
+    Returns:
+        ``torch.channels_last`` (4-dim) or ``torch.channels_last_3d`` (5-dim) where ``x``
+        is dense in that format, else ``torch.contiguous_format``.
+
+    Example:
+        >>> memory_format_of(torch.zeros(1, 2, 3, 3).contiguous(memory_format=torch.channels_last))
+        torch.channels_last
+    """
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        return torch.channels_last
+    if x.dim() == 5 and x.is_contiguous(memory_format=torch.channels_last_3d):
+        return torch.channels_last_3d
+    return torch.contiguous_format
+
+
 def to_channels_last(module: torch.nn.Module, spatial_dims: int) -> torch.nn.Module:
     """Move a network's conv weights to the channels-last format of its dims (in place)."""
     fmt = torch.channels_last if spatial_dims == 2 else torch.channels_last_3d

@@ -19,7 +19,7 @@ from nasbench import registry
 from nasbench.errors import SpaceError, closest_name
 from nasbench.models.cells import refuse_auxiliary
 from nasbench.protocols import Genotype
-from nasbench.spaces.blocks import avg_pool_cls, bn_cls, conv_cls, max_pool_cls
+from nasbench.spaces.blocks import GlobalAvgPool, avg_pool_cls, bn_cls, conv_cls, max_pool_cls
 
 LAYER_TYPES = ("conv", "sep_conv", "max_pool", "avg_pool")
 
@@ -82,8 +82,7 @@ class ChainNetwork(nn.Module):
             module, C = chain_layer(skeleton.spatial_dims, layer, C)
             layers.append(module)
         self.layers = nn.Sequential(*layers)
-        dims = skeleton.spatial_dims
-        self.global_pooling = nn.AdaptiveAvgPool2d(1) if dims == 2 else nn.AdaptiveAvgPool3d(1)
+        self.global_pooling = GlobalAvgPool()
         self.classifier = nn.Linear(C, skeleton.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

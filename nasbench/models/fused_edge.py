@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasbench.device import memory_format_of
 from nasbench.spaces.blocks import DilConv, SepConv
 
 __all__ = ["PAD_KERNELS", "fusable", "fused_outputs"]
@@ -205,20 +206,12 @@ class _GradLike(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x):  # noqa: ANN001, ANN205
-        ctx.format = _memory_format(x)
+        ctx.format = memory_format_of(x)
         return x.view_as(x)
 
     @staticmethod
     def backward(ctx, grad):  # noqa: ANN001, ANN205
         return grad.contiguous(memory_format=ctx.format)
-
-
-def _memory_format(x: torch.Tensor) -> torch.memory_format:
-    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
-        return torch.channels_last
-    if x.dim() == 5 and x.is_contiguous(memory_format=torch.channels_last_3d):
-        return torch.channels_last_3d
-    return torch.contiguous_format
 
 
 def same_norm_settings(ops: Sequence[nn.Module]) -> bool:

@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from nasbench.errors import ConfigError
-from nasbench.spaces.blocks import bn_cls, conv_cls
+from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls
 
 MORPHISMS = ("widen", "deepen", "add_skip")
 
@@ -215,9 +215,7 @@ class MorphNet(nn.Module):
             self.skips = nn.ModuleDict(
                 {_skip_name(i, j): self._skip_conv(i, j) for i, j in genotype.skips}
             )
-            self.global_pooling = (
-                nn.AdaptiveAvgPool2d(1) if spatial_dims == 2 else nn.AdaptiveAvgPool3d(1)
-            )
+            self.global_pooling = GlobalAvgPool()
             self.classifier = nn.Linear(genotype.layers[-1].channels, num_classes)
 
     def _skip_conv(self, i: int, j: int) -> nn.Module:

@@ -32,7 +32,7 @@ from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.cells import check_op_names, refuse_auxiliary
 from nasbench.protocols import Genotype
-from nasbench.spaces.blocks import max_pool_cls
+from nasbench.spaces.blocks import GlobalAvgPool, max_pool_cls
 from nasbench.spaces.ops import create_op
 
 
@@ -172,7 +172,7 @@ class NB101Network(nn.Module):
                 C *= 2
             layers.append(NB101Cell(genotype, dims, C_in, C))
         self.cells = nn.Sequential(*layers)
-        self.global_pooling = nn.AdaptiveAvgPool2d(1) if dims == 2 else nn.AdaptiveAvgPool3d(1)
+        self.global_pooling = GlobalAvgPool()
         self.classifier = nn.Linear(C, skeleton.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,7 @@ from torch import nn
 
 from nasbench.models.nb101_network import vertex_channels
 from nasbench.protocols import Genotype
-from nasbench.spaces.blocks import bn_cls, conv_cls, max_pool_cls
+from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls, max_pool_cls
 from nasbench.spaces.ops import create_op
 
 
@@ -168,7 +168,7 @@ class NB101Supernet(nn.Module):
                     self.layers.append(max_pool_cls(dims)(kernel_size=2, stride=2, ceil_mode=True))
                     C *= 2
                 self.layers.append(NB101SharedCell(tuple(ops), n_vertices, dims, C_in, C))
-            self.pool = nn.AdaptiveAvgPool2d(1) if dims == 2 else nn.AdaptiveAvgPool3d(1)
+            self.pool = GlobalAvgPool()
             self.classifier = nn.Linear(C, skeleton.num_classes)
 
     def forward(self, x: torch.Tensor, genotype: Genotype) -> torch.Tensor:

@@ -19,7 +19,7 @@ from torch import nn
 from nasbench import registry
 from nasbench.models.cells import check_op_names, refuse_auxiliary
 from nasbench.protocols import Genotype
-from nasbench.spaces.blocks import ReLUConvBN, avg_pool_cls, bn_cls, conv_cls
+from nasbench.spaces.blocks import GlobalAvgPool, ReLUConvBN, avg_pool_cls, bn_cls, conv_cls
 from nasbench.spaces.ops import create_op
 
 
@@ -107,7 +107,7 @@ class NB201Network(nn.Module):
                 layers.append(NB201Cell(genotype, dims, C))
         self.cells = nn.Sequential(*layers)
         self.lastact = nn.Sequential(bn_cls(dims)(C), nn.ReLU())
-        self.global_pooling = nn.AdaptiveAvgPool2d(1) if dims == 2 else nn.AdaptiveAvgPool3d(1)
+        self.global_pooling = GlobalAvgPool()
         self.classifier = nn.Linear(C, skeleton.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

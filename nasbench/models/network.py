@@ -20,7 +20,7 @@ from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.models.cells import Cell, check_op_names
 from nasbench.protocols import Genotype
-from nasbench.spaces.blocks import bn_cls, conv_cls
+from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls
 from nasbench.spaces.genotype import genotype_from_dict, parse_genotype
 from nasbench.spaces.ops import create_op
 
@@ -171,7 +171,7 @@ class Network(nn.Module):
         self.auxiliary_head = (
             AuxiliaryHead(dims, C_aux, skeleton.num_classes) if skeleton.auxiliary else None
         )
-        self.global_pooling = nn.AdaptiveAvgPool2d(1) if dims == 2 else nn.AdaptiveAvgPool3d(1)
+        self.global_pooling = GlobalAvgPool()
         self.classifier = nn.Linear(C_prev, skeleton.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:

@@ -39,7 +39,7 @@ from nasbench.models.cells import Cell, cell_edges
 from nasbench.models.mixed_edge import frozen_running_stats
 from nasbench.protocols import MODES, ArchGroup, DifferentiableMethod, Space
 from nasbench.spaces.base import supernet_builder
-from nasbench.spaces.blocks import bn_cls, conv_cls
+from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls
 
 CELL_TYPES = ("normal", "reduce")
 ALPHA_INIT_SCALE = 1e-3  # DARTS initialises alphas as 1e-3 * randn
@@ -271,7 +271,7 @@ class Supernet(SupernetBase):
             self.cells.append(cell)
             reduction_prev = reduction
             C_prev_prev, C_prev = C_prev, cell.multiplier * C_curr
-        self.global_pooling = nn.AdaptiveAvgPool2d(1) if dims == 2 else nn.AdaptiveAvgPool3d(1)
+        self.global_pooling = GlobalAvgPool()
         self.classifier = nn.Linear(C_prev, sk.num_classes)
 
     def _edge_factory(self, dims: int, C: int):

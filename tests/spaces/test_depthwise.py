@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasbench.device import memory_format_of
 from nasbench.spaces.blocks import DilConv, SepConv, depthwise_conv
 from nasbench.spaces.depthwise import DepthwiseConv2d, DepthwiseConv3d, flipped_input_gradient
 
@@ -41,6 +42,7 @@ def _assert_same_as_pytorch(conv: nn.Module, x: torch.Tensor, gen: torch.Generat
     assert out.shape == expected.shape
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
     grad = torch.randn(expected.shape, generator=gen, dtype=torch.float64)
+    grad = grad.contiguous(memory_format=memory_format_of(x))  # as a network's would be
     got = torch.autograd.grad(out, (x, conv.weight), grad)
     want = torch.autograd.grad(expected, (x, ref.weight), grad)
     for g, w in zip(got, want, strict=True):
@@ -56,6 +58,23 @@ def test_output_and_gradients_equal_pytorchs_conv(kernel, dilation, stride, size
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     _assert_same_as_pytorch(conv, x, gen)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("kernel,dilation,stride", list(itertools.product((3, 5), (1, 2), (1, 2))))
+def test_a_channels_last_input_gets_a_channels_last_gradient(dims, kernel, dilation, stride):
+    # float32, where PyTorch's own conv keeps the format: a gradient in another format
+    # would make every op behind the conv run on mixed formats (slow on the CPU).
+    fmt = {2: torch.channels_last, 3: torch.channels_last_3d}[dims]
+    padding = dilation * (kernel - 1) // 2
+    conv = (DepthwiseConv2d if dims == 2 else DepthwiseConv3d)(4, kernel, stride, padding, dilation)
+    x = torch.randn(2, 4, *[8] * dims).contiguous(memory_format=fmt).requires_grad_()
+    out = conv(x)
+    assert memory_format_of(out) == fmt
+    (grad,) = torch.autograd.grad(out, x, torch.ones_like(out))
+    assert memory_format_of(grad) == fmt
+    (expected,) = torch.autograd.grad(_reference(conv).float()(x), x, torch.ones_like(out))
+    torch.testing.assert_close(grad, expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("kernel,dilation,stride,size,channels_last", CASES)
