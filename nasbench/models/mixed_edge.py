@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from nasbench.models.fused_edge import fusable, fused_outputs, same_norm_settings
-from nasbench.spaces.blocks import bn_cls
+from nasbench.spaces.blocks import DilConv, ReLUConvBN, SepConv, bn_cls
 from nasbench.spaces.ops import create_op
 
 __all__ = ["EdgePlan", "MixedEdge", "frozen_running_stats"]
@@ -86,12 +86,21 @@ class MixedEdge(nn.Module):
 
     def outputs(self, x: torch.Tensor, ops: Sequence[int], fused: bool = False) -> list:
         """``[self.ops[k](x) for k in ops]``; with ``fused``, the separable and dilated
-        convolutions among them run together (:func:`fused_outputs`)."""
+        convolutions among them run together (:func:`fused_outputs`). The ops that begin
+        with a plain ``ReLU`` (DARTS's separable and dilated convolutions) share one
+        ``ReLU(x)``: the same outputs, and a quarter of those ReLUs' forward and backward."""
         group = [k for k in ops if k in self.fusable_ops] if fused else []
         if len(group) < 2 or not same_norm_settings([self.ops[k] for k in group]):
-            return [self.ops[k](x) for k in ops]
+            return self._shared_relu_outputs(x, ops)
         found = dict(zip(group, fused_outputs([self.ops[k] for k in group], x), strict=True))
         return [found[k] if k in found else self.ops[k](x) for k in ops]
+
+    def _shared_relu_outputs(self, x: torch.Tensor, ops: Sequence[int]) -> list:
+        tails = {k: tail for k in ops if (tail := _after_leading_relu(self.ops[k])) is not None}
+        if len(tails) < 2:
+            return [self.ops[k](x) for k in ops]
+        relu_x = torch.relu(x)
+        return [_run(tails[k], relu_x) if k in tails else self.ops[k](x) for k in ops]
 
     def mix(self, x: torch.Tensor, plan: EdgePlan) -> torch.Tensor:
         """The weighted sum of the planned ops on ``x`` (no edge scale)."""
@@ -216,6 +225,33 @@ def _norms(module: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
             m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
         ]
     return _NORMS[module]
+
+
+def _after_leading_relu(op: nn.Module) -> list[nn.Module] | None:
+    """The layers of ``op`` after its first one, where ``op`` is one of DARTS's blocks
+    (forward = ``self.op(x)``, a ``Sequential``) that begins with an out-of-place ``ReLU``
+    and nothing on the way carries a hook (a hook, e.g. the NASWOT proxy's, must see every
+    call); else None."""
+    if type(op) not in _RELU_LED or _hooked(op):
+        return None
+    layers = op.op
+    first = layers[0]
+    if type(first) is not nn.ReLU or first.inplace or _hooked(first) or _hooked(layers):
+        return None
+    return list(layers)[1:]
+
+
+_RELU_LED = (SepConv, DilConv, ReLUConvBN)
+
+
+def _hooked(module: nn.Module) -> bool:
+    return bool(module._forward_pre_hooks or module._forward_hooks)
+
+
+def _run(layers: Sequence[nn.Module], x: torch.Tensor) -> torch.Tensor:
+    for layer in layers:
+        x = layer(x)
+    return x
 
 
 def _search_op(name: str, spatial_dims: int, C: int, stride: int) -> nn.Module:

@@ -1,0 +1,93 @@
+"""The mixed edge's shared ReLU: the same outputs and gradients as each op run alone."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from nasbench.models.mixed_edge import EdgePlan, MixedEdge
+
+DARTS_OPS = (
+    "none",
+    "max_pool_3x3",
+    "avg_pool_3x3",
+    "skip_connect",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "dil_conv_3x3",
+    "dil_conv_5x5",
+)
+
+
+class _OpCounter(TorchDispatchMode):
+    """Counts the aten ops run inside the block, by name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: collections.Counter = collections.Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.counts[func.__name__.split(".")[0]] += 1
+        return func(*args, **(kwargs or {}))
+
+
+def _edge(stride: int, dims: int = 2) -> tuple[MixedEdge, torch.Tensor]:
+    torch.manual_seed(0)
+    edge = MixedEdge(dims, 3, stride, DARTS_OPS).double().train()
+    x = torch.randn(2, 3, *[9] * dims, dtype=torch.float64, requires_grad=True)
+    return edge, x
+
+
+@pytest.mark.parametrize("stride,dims", [(1, 2), (2, 2), (1, 3)])
+def test_shared_relu_gives_each_ops_own_output_and_gradients(stride, dims):
+    edge, x = _edge(stride, dims)
+    active = tuple(range(1, len(DARTS_OPS)))
+    shared = edge.outputs(x, active)
+    alone = [edge.ops[k](x) for k in active]
+    for k, a, b in zip(active, shared, alone, strict=True):
+        assert torch.equal(a, b), DARTS_OPS[k]  # the same forward, bit for bit
+    seeds = [torch.randn_like(y) for y in alone]
+    params = list(edge.parameters())
+    grads_shared = torch.autograd.grad(shared, [x, *params], seeds, allow_unused=True)
+    grads_alone = torch.autograd.grad(alone, [x, *params], seeds, allow_unused=True)
+    assert grads_shared[0].abs().max() > 0
+    for a, b in zip(grads_shared, grads_alone, strict=True):
+        if b is None:
+            assert a is None
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_one_relu_serves_the_four_convolutions_forward_and_backward():
+    edge, x = _edge(1)
+    active = tuple(range(1, len(DARTS_OPS)))
+    with _OpCounter() as forward:
+        ys = edge.outputs(x, active)
+    with _OpCounter() as backward:
+        torch.autograd.grad(ys, x, [torch.ones_like(y) for y in ys])
+    # Without sharing: 4 leading ReLUs + 2 second ReLUs of the sep convs = 6 of each.
+    assert forward.counts["relu"] == 1 + 2
+    assert backward.counts["threshold_backward"] == 1 + 2
+
+
+def test_a_hooked_relu_is_called_for_its_own_op():
+    edge, x = _edge(1)
+    calls = []
+    sep = DARTS_OPS.index("sep_conv_3x3")
+    edge.ops[sep].op[0].register_forward_pre_hook(lambda module, inputs: calls.append(1))
+    active = tuple(range(1, len(DARTS_OPS)))
+    ys = edge.outputs(x, active)
+    assert len(calls) == 1
+    assert torch.equal(ys[active.index(sep)], edge.ops[sep](x))
+
+
+def test_the_plan_sum_is_unchanged_by_the_shared_relu():
+    edge, x = _edge(1)
+    weights = torch.softmax(torch.randn(len(DARTS_OPS), dtype=torch.float64), 0)
+    active = tuple(range(1, len(DARTS_OPS)))
+    out = edge(x, EdgePlan(weights, active=active))
+    expected = sum(weights[k] * edge.ops[k](x) for k in active)
+    torch.testing.assert_close(out, expected, rtol=1e-14, atol=1e-14)
