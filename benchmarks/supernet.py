@@ -45,6 +45,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from nasbench.device import autocast, resolve_precision  # noqa: E402
+from nasbench.models.mixed_edge import MixedEdge  # noqa: E402
 from nasbench.spaces.depthwise import DepthwiseConv2d  # noqa: E402
 from nasbench.strategies.differentiable import Darts, DartsConfig, EdgePlan  # noqa: E402
 
@@ -304,6 +305,11 @@ def build_variant(config: BenchConfig, variant: Variant, seed: int = 0) -> nn.Mo
         for module in net.modules():
             if isinstance(module, DepthwiseConv2d):
                 module.fast_backward = False
+    if variant.method == "textbook":
+        # ... and each op with its own ReLU, as DARTS's MixedOp runs them.
+        for module in net.modules():
+            if isinstance(module, MixedEdge):
+                module.share_relu = False
     return net
 
 

@@ -63,12 +63,19 @@ class MixedEdge(nn.Module):
     """A supernet edge holding every candidate op; it runs what its plan says.
 
     Pooling ops get a non-affine BatchNorm after them, as in DARTS's ``MixedOp``.
+    The ops that begin with a plain ``ReLU`` (DARTS's separable and dilated convolutions)
+    share one ``ReLU(x)``: the same outputs, and one ReLU's forward and backward instead
+    of four.
 
     Args:
         spatial_dims: 2 or 3.
         C: channels in and out.
         stride: 1, or 2 on the input edges of a reduction cell.
         op_names: candidate op names (from ``nasbench.spaces.ops``).
+
+    Attributes:
+        share_relu: share the leading ``ReLU(x)`` (True); False runs each op whole, as
+            DARTS's ``MixedOp`` does (the benchmark's textbook baseline).
 
     Example:
         >>> edge = MixedEdge(2, 4, 1, ("none", "skip_connect", "avg_pool_3x3"))
@@ -83,12 +90,12 @@ class MixedEdge(nn.Module):
         self.stride = stride
         self.ops = nn.ModuleList(_search_op(name, spatial_dims, C, stride) for name in op_names)
         self.fusable_ops = frozenset(k for k, op in enumerate(self.ops) if fusable(op))
+        self.share_relu = True
 
     def outputs(self, x: torch.Tensor, ops: Sequence[int], fused: bool = False) -> list:
         """``[self.ops[k](x) for k in ops]``; with ``fused``, the separable and dilated
-        convolutions among them run together (:func:`fused_outputs`). The ops that begin
-        with a plain ``ReLU`` (DARTS's separable and dilated convolutions) share one
-        ``ReLU(x)``: the same outputs, and a quarter of those ReLUs' forward and backward."""
+        convolutions among them run together (:func:`fused_outputs`); without, the ops
+        that begin with a plain ``ReLU`` share one (``share_relu``)."""
         group = [k for k in ops if k in self.fusable_ops] if fused else []
         if len(group) < 2 or not same_norm_settings([self.ops[k] for k in group]):
             return self._shared_relu_outputs(x, ops)
@@ -96,6 +103,8 @@ class MixedEdge(nn.Module):
         return [found[k] if k in found else self.ops[k](x) for k in ops]
 
     def _shared_relu_outputs(self, x: torch.Tensor, ops: Sequence[int]) -> list:
+        if not self.share_relu:
+            return [self.ops[k](x) for k in ops]
         tails = {k: tail for k in ops if (tail := _after_leading_relu(self.ops[k])) is not None}
         if len(tails) < 2:
             return [self.ops[k](x) for k in ops]

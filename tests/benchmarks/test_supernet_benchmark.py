@@ -305,3 +305,19 @@ def test_forward_difference_row_runs_one_pass_fewer_in_its_arch_step(bench, tiny
     assert arch_step_passes("darts-2nd+cl+fwd") == 3  # w, w', w+
     row = bench.measure(tiny, bench.VARIANTS["darts-2nd+cl+fwd"], steps=1, warmup=0)
     assert 0 < row["arch_s_per_step"] < row["s_per_step"]
+
+
+@pytest.mark.parametrize(
+    "name,ours", [("textbook", False), ("darts-1st+cl/torch-dw", False), ("darts-1st+cl", True)]
+)
+def test_the_textbook_row_runs_dartss_own_ops(bench, tiny, name, ours):
+    """The baseline is DARTS's MixedOp: PyTorch's depthwise backward and one ReLU per op."""
+    from nasbench.models.mixed_edge import MixedEdge
+    from nasbench.spaces.depthwise import DepthwiseConv2d
+
+    net = bench.build_variant(tiny, bench.VARIANTS[name])
+    edges = [m for m in net.modules() if isinstance(m, MixedEdge)]
+    convs = [m for m in net.modules() if isinstance(m, DepthwiseConv2d)]
+    assert edges and convs
+    assert {edge.share_relu for edge in edges} == {name != "textbook"}
+    assert {conv.fast_backward for conv in convs} == {ours}

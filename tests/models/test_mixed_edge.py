@@ -61,16 +61,18 @@ def test_shared_relu_gives_each_ops_own_output_and_gradients(stride, dims):
             torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_one_relu_serves_the_four_convolutions_forward_and_backward():
+@pytest.mark.parametrize("share_relu,leading", [(True, 1), (False, 4)])
+def test_one_relu_serves_the_four_convolutions_forward_and_backward(share_relu, leading):
     edge, x = _edge(1)
+    edge.share_relu = share_relu
     active = tuple(range(1, len(DARTS_OPS)))
     with _OpCounter() as forward:
         ys = edge.outputs(x, active)
     with _OpCounter() as backward:
         torch.autograd.grad(ys, x, [torch.ones_like(y) for y in ys])
-    # Without sharing: 4 leading ReLUs + 2 second ReLUs of the sep convs = 6 of each.
-    assert forward.counts["relu"] == 1 + 2
-    assert backward.counts["threshold_backward"] == 1 + 2
+    # The leading ReLUs, and the second ReLU of each of the two sep convs.
+    assert forward.counts["relu"] == leading + 2
+    assert backward.counts["threshold_backward"] == leading + 2
 
 
 def test_a_hooked_relu_is_called_for_its_own_op():
