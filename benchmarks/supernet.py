@@ -116,6 +116,8 @@ class Variant:
 
 _CL, _CK, _RE, _FU = "channels-last", "recompute cells", "recompute edges", "fused convs"
 _RECOMPUTE = {"memory": "recompute-edge"}
+_RECOMPUTE_CONVS = {"memory": "recompute-convs"}
+_RC = "recompute convs (pools and skip stored)"
 _FUSED = {"fuse_ops": True}
 VARIANTS: dict[str, Variant] = {
     v.name: v
@@ -141,6 +143,13 @@ VARIANTS: dict[str, Variant] = {
             "darts",
             {"order": 1, **_RECOMPUTE},
             f"skip 'none' + {_CL} + {_RE}",
+            channels_last=True,
+        ),
+        Variant(
+            "darts-1st+cl+recompute-convs",
+            "darts",
+            {"order": 1, **_RECOMPUTE_CONVS},
+            f"skip 'none' + {_CL} + {_RC}",
             channels_last=True,
         ),
         Variant(

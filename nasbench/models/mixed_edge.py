@@ -10,7 +10,10 @@ A plan may ask for the **recomputing** mixed op (``EdgePlan.recompute``, DARTS's
 the edge input; the backward runs each op again, one at a time, and accumulates
 ``dL/dweight_k = <dL/dout, op_k(x)>`` and the op's input and parameter gradients. Same
 numbers as the stored graph, with the activations of one op alive at a time instead of
-those of every op of every edge.
+those of every op of every edge. With ``EdgePlan.keep_parameter_free`` (DARTS's
+``memory="recompute-convs"``) the leading parameter-free ops (pools and skip) keep their
+stored graph and only the convolutions are recomputed: their activations are most of an
+edge's memory, while the pools' cost as much to recompute as they take to store.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ class EdgePlan:
         scale: optional scalar multiplying the edge output (PC-DARTS edge weight beta).
         recompute: keep only the edge input and recompute the active ops in the
             backward pass (no effect without gradient, or with detached ops).
+        keep_parameter_free: with ``recompute``, the leading run of parameter-free
+            active ops (DARTS's pools and skip) keeps its stored graph; the ops after
+            it are recomputed.
         fused: run the active separable and dilated convolutions together in a few
             larger calls (:mod:`nasbench.models.fused_edge`; same numbers up to rounding).
     """
@@ -57,6 +63,7 @@ class EdgePlan:
     scale: torch.Tensor | None = None
     recompute: bool = False
     fused: bool = False
+    keep_parameter_free: bool = False
 
 
 class MixedEdge(nn.Module):
@@ -91,6 +98,9 @@ class MixedEdge(nn.Module):
         self.ops = nn.ModuleList(_search_op(name, spatial_dims, C, stride) for name in op_names)
         self.fusable_ops = frozenset(k for k, op in enumerate(self.ops) if fusable(op))
         self.share_relu = True
+        self.parameter_free_ops = frozenset(
+            k for k, op in enumerate(self.ops) if next(op.parameters(), None) is None
+        )
 
     def outputs(self, x: torch.Tensor, ops: Sequence[int], fused: bool = False) -> list:
         """``[self.ops[k](x) for k in ops]``; with ``fused``, the separable and dilated
@@ -114,12 +124,15 @@ class MixedEdge(nn.Module):
     def mix(self, x: torch.Tensor, plan: EdgePlan) -> torch.Tensor:
         """The weighted sum of the planned ops on ``x`` (no edge scale)."""
         if plan.recompute and not plan.detached and plan.active and torch.is_grad_enabled():
-            params = [p for k in plan.active for p in self.ops[k].parameters()]
-            return _RecomputedMix.apply(x, plan.weights, self, plan.active, plan.fused, *params)
-        out = None
-        for k, y in zip(plan.active, self.outputs(x, plan.active, plan.fused), strict=True):
-            term = plan.weights[k] * y
-            out = term if out is None else out + term
+            stored, recomputed = self._split_for_recompute(plan)
+            partial = self._weighted_sum(x, plan, stored) if stored else None
+            if not recomputed:
+                return partial
+            params = [p for k in recomputed for p in self.ops[k].parameters()]
+            return _RecomputedMix.apply(
+                x, plan.weights, self, recomputed, plan.fused, partial, *params
+            )
+        out = self._weighted_sum(x, plan, plan.active)
         for k in plan.detached:
             # The inactive ProxylessNAS path: its output only feeds the gate gradient,
             # so no graph is kept through the op (the memory of one path).
@@ -131,38 +144,64 @@ class MixedEdge(nn.Module):
             raise ValueError("An EdgePlan must run at least one op.")
         return out
 
+    def _weighted_sum(
+        self, x: torch.Tensor, plan: EdgePlan, ops: Sequence[int]
+    ) -> torch.Tensor | None:
+        out = None
+        for k, y in zip(ops, self.outputs(x, ops, plan.fused), strict=True):
+            term = plan.weights[k] * y
+            out = term if out is None else out + term
+        return out
+
+    def _split_for_recompute(self, plan: EdgePlan) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(ops that keep their graph, ops to recompute): a leading run only, so that the
+        sum is taken in the stored path's order and the output stays bit-identical."""
+        n = 0
+        if plan.keep_parameter_free:
+            while n < len(plan.active) and plan.active[n] in self.parameter_free_ops:
+                n += 1
+        return tuple(plan.active[:n]), tuple(plan.active[n:])
+
     def forward(self, x: torch.Tensor, plan: EdgePlan) -> torch.Tensor:
         out = self.mix(x, plan)
         return out if plan.scale is None else plan.scale * out
 
 
 class _RecomputedMix(torch.autograd.Function):
-    """``sum_k weights[k] * op_k(x)`` over ``active``, storing ``x`` and ``weights`` only.
+    """``partial + sum_k weights[k] * op_k(x)`` over ``active``, storing ``x`` and
+    ``weights`` only.
 
-    Inputs: ``x, weights, edge, active, fused, *params``, where ``params`` are the active ops'
+    Inputs: ``x, weights, edge, active, fused, partial, *params``: ``partial`` is the sum
+    of the ops before ``active`` (None if there are none), ``params`` the active ops'
     parameters in ``edge.ops[k].parameters()`` order: their gradients return through
     autograd, so ``backward()`` accumulates them and ``torch.autograd.grad`` leaves them
     alone, as for any other tensor.
     """
 
     @staticmethod
-    def forward(ctx: Any, x, weights, edge, active, fused, *params):  # noqa: ANN001
+    def forward(ctx: Any, x, weights, edge, active, fused, partial, *params):  # noqa: ANN001
         ctx.edge, ctx.active, ctx.fused = edge, active, fused
         device = x.device.type
         ctx.autocast = (torch.is_autocast_enabled(device), torch.get_autocast_dtype(device))
         ctx.save_for_backward(x, weights)
-        out = None
+        out = partial
         for k, y in zip(active, edge.outputs(x, active, fused), strict=True):
-            # The stored path's expression, so that the output is bit-identical.
+            # The stored path's expression, so that the output is bit-identical (the
+            # first sum is out of place: ``partial`` belongs to the caller's graph).
             term = weights[k] * y
-            out = term if out is None else out.add_(term)
+            if out is None:
+                out = term
+            elif out is partial:
+                out = out + term
+            else:
+                out.add_(term)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad_out: torch.Tensor):
         x, weights = ctx.saved_tensors
         want_x, want_w = ctx.needs_input_grad[:2]
-        param_needs = ctx.needs_input_grad[5:]
+        param_needs = ctx.needs_input_grad[6:]
         ops = [ctx.edge.ops[k] for k in ctx.active]
         # Only what this backward is asked for: the first-order architecture step
         # freezes the weights, so their gradients are not computed at all.
@@ -193,7 +232,8 @@ class _RecomputedMix(torch.autograd.Function):
         grad_x = grads.pop(0) if want_x else None
         found = iter(grads)
         grad_params = [next(found) if need else None for need in param_needs]
-        return (grad_x, grad_w, None, None, None, *grad_params)
+        grad_partial = grad_out if ctx.needs_input_grad[5] else None
+        return (grad_x, grad_w, None, None, None, grad_partial, *grad_params)
 
 
 @contextlib.contextmanager

@@ -93,3 +93,32 @@ def test_the_plan_sum_is_unchanged_by_the_shared_relu():
     out = edge(x, EdgePlan(weights, active=active))
     expected = sum(weights[k] * edge.ops[k](x) for k in active)
     torch.testing.assert_close(out, expected, rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "active,kept",
+    [
+        ((1, 2, 3, 4, 5, 6, 7), (1, 2, 3)),  # DARTS's order: pools and skip lead
+        ((4, 1, 5, 2), ()),  # a conv first: everything is recomputed
+        ((2, 3), (2, 3)),  # parameter-free only: nothing is recomputed
+    ],
+)
+def test_keep_parameter_free_stores_only_a_leading_run_and_keeps_the_sum(active, kept):
+    edge, x = _edge(1)
+    weights = torch.softmax(torch.randn(len(DARTS_OPS), dtype=torch.float64), 0)
+    weights.requires_grad_()
+    plans = [
+        EdgePlan(weights, active=active, recompute=True, keep_parameter_free=keep)
+        for keep in (False, True)
+    ]
+    assert edge._split_for_recompute(plans[1])[0] == kept
+    stored = edge(x, EdgePlan(weights, active=active))
+    outs = [edge(x, plan) for plan in plans]
+    for out in outs:
+        assert torch.equal(out, stored)  # the stored path's sum, bit for bit
+    seed = torch.randn_like(stored)
+    expected = torch.autograd.grad(stored, [x, weights], seed)
+    for plan in plans:
+        got = torch.autograd.grad(edge(x, plan), [x, weights], seed)
+        for a, b in zip(got, expected, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)

@@ -1,4 +1,5 @@
-"""The recomputing mixed edge (DARTS memory="recompute-edge") gives the stored graph's numbers."""
+"""The recomputing mixed edge (DARTS memory="recompute-edge", and "recompute-convs" that keeps
+the pools' and skip's graph) gives the stored graph's numbers."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from nasbench.spaces.cell import CellSpace
 from nasbench.spaces.skeleton import Skeleton
 from nasbench.strategies.differentiable.base import first_order_grads
 
+RECOMPUTING = ("recompute-edge", "recompute-convs")
 
-def _pair(dtype=torch.float64, **config):
+
+def _pair(dtype=torch.float64, recompute="recompute-edge", **config):
     """The same supernet twice (same seed): stored graph, and recomputed edges."""
     space = CellSpace(n_nodes=2, skeleton=Skeleton(n_cells=3, channels=4))
     nets = [
         build_supernet(space, "darts", {**config, "memory": memory}, seed=1).to(dtype)
-        for memory in ("store", "recompute-edge")
+        for memory in ("store", recompute)
     ]
     for net in nets:
         net.method.setup(net)
@@ -35,9 +38,10 @@ def _buffers(net):
     return {k: v.clone() for k, v in net.named_buffers()}
 
 
+@pytest.mark.parametrize("recompute", RECOMPUTING)
 @pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-12), (torch.float32, 2e-5)])
-def test_loss_gradients_and_bn_statistics_match_the_stored_graph(dtype, tol):
-    stored, recomputed = _pair(dtype)
+def test_loss_gradients_and_bn_statistics_match_the_stored_graph(dtype, tol, recompute):
+    stored, recomputed = _pair(dtype, recompute)
     x, y = _batch(dtype)
     losses = []
     for net in (stored, recomputed):
@@ -60,8 +64,9 @@ def test_loss_gradients_and_bn_statistics_match_the_stored_graph(dtype, tol):
     assert counts == {1}
 
 
-def test_architecture_step_gradients_match_and_leave_weight_grads_alone():
-    stored, recomputed = _pair()
+@pytest.mark.parametrize("recompute", RECOMPUTING)
+def test_architecture_step_gradients_match_and_leave_weight_grads_alone(recompute):
+    stored, recomputed = _pair(recompute=recompute)
     batch = _batch()
     results = [
         first_order_grads(net, batch, nn.functional.cross_entropy, net.arch_parameters())
@@ -75,8 +80,9 @@ def test_architecture_step_gradients_match_and_leave_weight_grads_alone():
         assert all(p.requires_grad for p in net.weight_parameters())  # unfrozen again
 
 
-def test_second_order_hypergradient_matches():
-    stored, recomputed = _pair(order=2)
+@pytest.mark.parametrize("recompute", RECOMPUTING)
+def test_second_order_hypergradient_matches(recompute):
+    stored, recomputed = _pair(recompute=recompute, order=2)
     train, val = _batch(), _batch(n=2)
     grads = []
     for net in (stored, recomputed):
@@ -99,23 +105,54 @@ def test_relaxed_mode_keeps_the_stored_graph_for_double_backward():
     assert values[0] == pytest.approx(values[1], rel=1e-9)
 
 
+def _saved_bytes(net):
+    """The bytes of every tensor the forward keeps for the backward pass."""
+    total = 0
+
+    def pack(t):
+        nonlocal total
+        total += t.numel() * t.element_size()
+        return t
+
+    x, y = _batch(torch.float32)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = nn.functional.cross_entropy(net(x), y)  # what the forward keeps
+    loss.backward()
+    return total
+
+
 def test_recomputed_edge_keeps_a_fraction_of_the_saved_activations():
-    def saved_bytes(net):
-        total = 0
-
-        def pack(t):
-            nonlocal total
-            total += t.numel() * t.element_size()
-            return t
-
-        x, y = _batch(torch.float32)
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            loss = nn.functional.cross_entropy(net(x), y)  # what the forward keeps
-        loss.backward()
-        return total
-
     stored, recomputed = _pair(torch.float32)
-    assert saved_bytes(recomputed) < saved_bytes(stored) / 5
+    _, convs_only = _pair(torch.float32, "recompute-convs")
+    kept = [_saved_bytes(net) for net in (stored, recomputed, convs_only)]
+    assert kept[1] < kept[0] / 5
+    # The pools' graph is kept, the convolutions' (most of an edge's memory) is not.
+    assert kept[1] < kept[2] < kept[0] / 2
+
+
+def test_recompute_convs_runs_no_pool_in_the_backward_pass():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Pools(TorchDispatchMode):
+        calls = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            name = func.__name__
+            if "pool" in name and "backward" not in name:
+                Pools.calls += 1
+            return func(*args, **(kwargs or {}))
+
+    calls = {}
+    for recompute in RECOMPUTING:
+        _, net = _pair(recompute=recompute)
+        x, y = _batch()
+        loss = nn.functional.cross_entropy(net(x), y)
+        Pools.calls = 0
+        with Pools():
+            loss.backward()
+        calls[recompute] = Pools.calls
+    # 3 cells x 5 edges, each with a max and an avg pool, rerun by recompute-edge only.
+    assert calls == {"recompute-edge": 30, "recompute-convs": 0}
 
 
 def test_edge_without_gradient_runs_the_plain_sum():
@@ -146,9 +183,10 @@ def test_unknown_memory_mode_is_a_one_line_error():
         build_supernet(space, "darts", {"memory": "recompute"})
 
 
-def test_recomputed_edges_inside_recomputed_cells_match():
+@pytest.mark.parametrize("recompute", RECOMPUTING)
+def test_recomputed_edges_inside_recomputed_cells_match(recompute):
     stored, _ = _pair()
-    _, both = _pair(checkpoint_cells=True, channels_last=True)
+    _, both = _pair(recompute=recompute, checkpoint_cells=True, channels_last=True)
     x, y = _batch()
     for net in (stored, both):
         nn.functional.cross_entropy(net(x), y).backward()
