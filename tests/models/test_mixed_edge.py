@@ -9,17 +9,9 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from nasbench.models.mixed_edge import EdgePlan, MixedEdge
+from nasbench.spaces.ops import OP_SETS
 
-DARTS_OPS = (
-    "none",
-    "max_pool_3x3",
-    "avg_pool_3x3",
-    "skip_connect",
-    "sep_conv_3x3",
-    "sep_conv_5x5",
-    "dil_conv_3x3",
-    "dil_conv_5x5",
-)
+DARTS_OPS = OP_SETS["darts"]  # pools and skip first, then the four convolutions
 
 
 class _OpCounter(TorchDispatchMode):
