@@ -150,12 +150,13 @@ def test_recomputed_edges_match_the_stored_graph_on_cuda_and_run_in_bf16():
     x = torch.randn(4, 1, 16, 16, device=CUDA)
     y = torch.tensor([0, 1, 0, 1], device=CUDA)
     grads = []
-    for memory in ("store", "recompute-edge"):
+    for memory in ("store", "recompute-edge", "recompute-convs"):
         net = _tiny_supernet("darts", {"memory": memory}).to(CUDA)
         nn.functional.cross_entropy(net(x), y).backward()
         grads.append([p.grad for p in net.parameters()])
-    for a, b in zip(*grads, strict=True):
-        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
+    for recomputed in grads[1:]:
+        for a, b in zip(grads[0], recomputed, strict=True):
+            torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
     if torch.cuda.is_bf16_supported():
         from nasbench.device import autocast
 
@@ -229,6 +230,19 @@ def test_channels_last_supernet_gives_the_same_logits_on_cuda():
     x = torch.randn(4, 1, 16, 16, device=CUDA)
     with torch.no_grad():
         torch.testing.assert_close(fast(x), plain(x), rtol=1e-4, atol=1e-5)
+
+
+def test_global_average_pool_keeps_channels_last_gradients_on_cuda():
+    from nasbench.device import memory_format_of
+    from nasbench.spaces.blocks import GlobalAvgPool
+
+    x = torch.randn(4, 8, 7, 7, device=CUDA).contiguous(memory_format=torch.channels_last)
+    x.requires_grad_()
+    pooled = GlobalAvgPool()(x)
+    torch.testing.assert_close(pooled, x.mean((2, 3), keepdim=True), rtol=0, atol=0)
+    (grad,) = torch.autograd.grad(pooled, x, torch.ones_like(pooled))
+    assert memory_format_of(grad) == torch.channels_last
+    torch.testing.assert_close(grad, torch.full_like(x, 1 / 49), rtol=1e-6, atol=0)
 
 
 def test_peak_memory_figures_on_cuda():
