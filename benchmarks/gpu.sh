@@ -42,7 +42,7 @@ echo; echo "== 2. supernet benchmark, DARTS paper settings (C=16, 8 cells, b64)"
 for precision in fp32 bf16; do
     "$PY" benchmarks/supernet.py --config reference --device cuda --precision "$precision" \
         --steps 20 --warmup 3 \
-        --methods darts-1st,darts-1st+graph,darts-1st+fused,darts-1st+cl,darts-1st+recompute,darts-1st+cl+recompute,darts-2nd,darts-2nd+fwd,pcdarts+cl,gdas+cl \
+        --methods darts-1st,darts-1st+graph,darts-1st+fused,darts-1st+cl,darts-1st+recompute,darts-1st+recompute-convs,darts-1st+cl+recompute,darts-2nd,darts-2nd+fwd,pcdarts+cl,gdas+cl \
         --json "$OUT/supernet-$precision.json" || failed+=("supernet $precision")
 done
 

@@ -146,6 +146,12 @@ VARIANTS: dict[str, Variant] = {
             channels_last=True,
         ),
         Variant(
+            "darts-1st+recompute-convs",
+            "darts",
+            {"order": 1, **_RECOMPUTE_CONVS},
+            f"skip 'none' + {_RC}",
+        ),
+        Variant(
             "darts-1st+cl+recompute-convs",
             "darts",
             {"order": 1, **_RECOMPUTE_CONVS},

@@ -57,3 +57,15 @@ def test_gpu_sh_refuses_in_one_line_without_a_gpu():
     assert done.returncode == 2
     assert done.stderr.strip().startswith("benchmarks/gpu.sh: error: no CUDA GPU is visible")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_every_row_gpu_sh_asks_for_is_a_benchmark_variant(load_benchmark):
+    import re
+
+    script = (REPO_ROOT / "benchmarks" / "gpu.sh").read_text()
+    asked = [
+        name for listed in re.findall(r"--methods (\S+)", script) for name in listed.split(",")
+    ]
+    assert "darts-1st+recompute-convs" in asked
+    unknown = set(asked) - set(load_benchmark("supernet").VARIANTS)
+    assert not unknown, f"gpu.sh names rows supernet.py lacks: {sorted(unknown)}"
