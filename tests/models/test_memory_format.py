@@ -1,9 +1,10 @@
-"""A channels-last network keeps channels-last gradients, end to end.
+"""A channels-last network keeps channels-last tensors and gradients, end to end.
 
 A gradient that arrives channels-first makes every op behind it run on mixed formats, and
 the CPU kernels for mixed formats are slow (ReLU's backward 35x). Three places used to
 turn gradients channels-first: the global average pool's backward, FactorizedReduce's
-shifted slice, and the strided slice of a depthwise conv whose stride equals its dilation.
+shifted slice, and the strided slice of a depthwise conv whose stride equals its dilation;
+and PC-DARTS's channel slice and shuffle turned the edge's tensors channels-first.
 """
 
 from __future__ import annotations
@@ -41,10 +42,19 @@ class _MixedFormatOps(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-@pytest.mark.parametrize("memory", ["store", "recompute-edge"])
-def test_a_channels_last_search_step_runs_no_op_on_mixed_formats(memory):
-    space = CellSpace(n_nodes=2, skeleton=Skeleton(n_cells=3, channels=4))
-    net = build_supernet(space, "darts", {"memory": memory, "channels_last": True}, seed=0)
+@pytest.mark.parametrize(
+    "method,memory",
+    [
+        ("darts", "store"),
+        ("darts", "recompute-edge"),
+        ("darts", "recompute-convs"),
+        ("pcdarts", "store"),  # the channel split and shuffle
+    ],
+)
+def test_a_channels_last_search_step_runs_no_op_on_mixed_formats(method, memory):
+    space = CellSpace(n_nodes=2, skeleton=Skeleton(n_cells=3, channels=8))
+    config = {"memory": memory, "channels_last": True}
+    net = build_supernet(space, method, config, seed=0)
     net = net.to(memory_format=torch.channels_last)
     net.method.setup(net)
     net.train()
@@ -88,4 +98,20 @@ def test_factorized_reduce_shift_is_the_padded_slice_and_keeps_the_format(size, 
     expected = op.bn(torch.cat([op.conv_1(r), op.conv_2(shifted)], dim=1))
     assert torch.equal(out, expected)
     (grad,) = torch.autograd.grad(out, x, torch.ones_like(out))
+    assert memory_format_of(grad) == fmt
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_channel_shuffle_gives_the_same_values_in_either_format(dims):
+    from nasbench.strategies.differentiable.pcdarts import channel_shuffle
+
+    fmt = {2: torch.channels_last, 3: torch.channels_last_3d}[dims]
+    x = torch.randn(2, 8, *[3] * dims)
+    plain = channel_shuffle(x, 4)
+    assert torch.equal(plain[:, :4], x[:, ::2]) and torch.equal(plain[:, 4:], x[:, 1::2])
+    fast_in = x.contiguous(memory_format=fmt).requires_grad_()
+    fast = channel_shuffle(fast_in, 4)
+    assert torch.equal(fast, plain)
+    assert memory_format_of(fast) == fmt
+    (grad,) = torch.autograd.grad(fast, fast_in, torch.randn_like(fast))
     assert memory_format_of(grad) == fmt
