@@ -23,7 +23,7 @@ from torch import nn
 
 from nasbench.device import memory_format_of
 from nasbench.errors import SpaceError
-from nasbench.spaces.depthwise import DepthwiseConv2d, DepthwiseConv3d
+from nasbench.spaces.depthwise import DepthwiseConv2d, DepthwiseConv3d, every_nth
 
 __all__ = [
     "CWeight",
@@ -535,7 +535,7 @@ class Zero(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.stride != 1:
-            x = x[(..., *[slice(None, None, self.stride)] * (x.dim() - 2))]
+            x = every_nth(x, (self.stride,) * (x.dim() - 2))
         # mul(0) rather than zeros_like keeps the graph connected, as in DARTS.
         if self.C_out is None or self.C_out == x.shape[1]:
             return x.mul(0.0)

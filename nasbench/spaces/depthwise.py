@@ -25,7 +25,7 @@ from torch import nn
 
 from nasbench.device import memory_format_of
 
-__all__ = ["DepthwiseConv2d", "DepthwiseConv3d", "flipped_input_gradient"]
+__all__ = ["DepthwiseConv2d", "DepthwiseConv3d", "every_nth", "flipped_input_gradient"]
 
 
 class _OwnBackward:
@@ -65,7 +65,7 @@ class _OwnBackward:
         if self._strided_like_dilated():
             # Stride d, dilation d, "same" padding: the taps only ever meet every d-th
             # pixel, so this is the undilated stride-1 conv of those pixels.
-            input = _EveryNth.apply(input, tuple(self.stride))
+            input = every_nth(input, self.stride)
             padding = tuple((k - 1) // 2 for k in self.kernel_size)
             dilation = (1,) * len(padding)
         elif any(s != 1 for s in self.stride):
@@ -178,6 +178,26 @@ def flipped_input_gradient(
     adjoint = tuple(d * (k - 1) - p for p, d, k in zip(padding, dilation, kernel, strict=True))
     spatial = tuple(range(2, weight.dim()))
     return _conv(grad_out, weight.flip(spatial), adjoint, dilation)
+
+
+def every_nth(x: torch.Tensor, steps: Any) -> torch.Tensor:
+    """Every ``steps[i]``-th pixel of each spatial dim, laid out as ``x`` (its gradient too).
+
+    ``x[:, :, ::s1, ::s2(, ::s3)]``, but dense in ``x``'s memory format, and with a backward
+    that keeps that format: a plain slice's backward hands back a channels-first gradient.
+
+    Args:
+        x: ``(N, C, *spatial)``.
+        steps: one step per spatial dim.
+
+    Returns:
+        The subsampled tensor.
+
+    Example:
+        >>> every_nth(torch.arange(16.).view(1, 1, 4, 4), (2, 2)).flatten().tolist()
+        [0.0, 2.0, 8.0, 10.0]
+    """
+    return _EveryNth.apply(x, tuple(steps))
 
 
 class _EveryNth(torch.autograd.Function):

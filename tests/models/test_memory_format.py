@@ -18,7 +18,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from nasbench.device import memory_format_of
 from nasbench.models.supernet import build_supernet
-from nasbench.spaces.blocks import FactorizedReduce, GlobalAvgPool
+from nasbench.spaces.blocks import FactorizedReduce, GlobalAvgPool, Zero
 from nasbench.spaces.cell import CellSpace
 from nasbench.spaces.skeleton import Skeleton
 
@@ -43,18 +43,18 @@ class _MixedFormatOps(TorchDispatchMode):
 
 
 @pytest.mark.parametrize(
-    "method,memory",
+    "method,config",
     [
-        ("darts", "store"),
-        ("darts", "recompute-edge"),
-        ("darts", "recompute-convs"),
-        ("pcdarts", "store"),  # the channel split and shuffle
+        ("darts", {"memory": "store"}),
+        ("darts", {"memory": "recompute-edge"}),
+        ("darts", {"memory": "recompute-convs"}),
+        ("pcdarts", {}),  # the channel split and shuffle
+        ("gdas", {}),  # one sampled op per edge
     ],
 )
-def test_a_channels_last_search_step_runs_no_op_on_mixed_formats(method, memory):
+def test_a_channels_last_search_step_runs_no_op_on_mixed_formats(method, config):
     space = CellSpace(n_nodes=2, skeleton=Skeleton(n_cells=3, channels=8))
-    config = {"memory": memory, "channels_last": True}
-    net = build_supernet(space, method, config, seed=0)
+    net = build_supernet(space, method, config, seed=0, channels_last=True)
     net = net.to(memory_format=torch.channels_last)
     net.method.setup(net)
     net.train()
@@ -115,3 +115,14 @@ def test_channel_shuffle_gives_the_same_values_in_either_format(dims):
     assert memory_format_of(fast) == fmt
     (grad,) = torch.autograd.grad(fast, fast_in, torch.randn_like(fast))
     assert memory_format_of(grad) == fmt
+
+
+def test_zero_at_stride_two_keeps_the_format_and_the_graph():
+    x = torch.randn(2, 4, 7, 7).contiguous(memory_format=torch.channels_last).requires_grad_()
+    out = Zero(2)(x)
+    assert out.shape == (2, 4, 4, 4) and not out.any()
+    assert memory_format_of(out) == torch.channels_last
+    (grad,) = torch.autograd.grad(out, x, torch.ones_like(out))  # connected, as in DARTS
+    assert memory_format_of(grad) == torch.channels_last and not grad.any()
+    nan = torch.full((1, 1, 4, 4), float("nan"))
+    assert Zero(2)(nan).isnan().all()  # x * 0, not zeros: a NaN input stays visible
