@@ -180,7 +180,8 @@ class _RecomputedMix(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x, weights, edge, active, fused, partial, *params):  # noqa: ANN001
-        ctx.edge, ctx.active, ctx.fused = edge, active, fused
+        # The parameters are leaves: holding them on ctx makes no reference cycle.
+        ctx.edge, ctx.active, ctx.fused, ctx.params = edge, active, fused, params
         device = x.device.type
         ctx.autocast = (torch.is_autocast_enabled(device), torch.get_autocast_dtype(device))
         ctx.save_for_backward(x, weights)
@@ -202,11 +203,9 @@ class _RecomputedMix(torch.autograd.Function):
         x, weights = ctx.saved_tensors
         want_x, want_w = ctx.needs_input_grad[:2]
         param_needs = ctx.needs_input_grad[6:]
-        ops = [ctx.edge.ops[k] for k in ctx.active]
         # Only what this backward is asked for: the first-order architecture step
         # freezes the weights, so their gradients are not computed at all.
-        params = [p for op in ops for p in op.parameters()]
-        wanted = [p for p, need in zip(params, param_needs, strict=True) if need]
+        wanted = [p for p, need in zip(ctx.params, param_needs, strict=True) if need]
         enabled, dtype = ctx.autocast
         x_in = x.detach().requires_grad_(want_x)
         # All ops of the edge at once, one engine call: the graph of one edge lives for
