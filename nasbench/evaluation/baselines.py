@@ -81,12 +81,11 @@ def small_cnn(
         >>> net.eval()(torch.zeros(2, 3, 28, 28)).shape
         torch.Size([2, 5])
     """
-    from nasbench.spaces.blocks import bn_cls, conv_cls
+    from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls
 
     if spatial_dims not in (2, 3) or isinstance(spatial_dims, bool):
         raise ConfigError(f"small_cnn spatial_dims must be 2 or 3, got {spatial_dims!r}.")
     pool = nn.MaxPool2d if spatial_dims == 2 else nn.MaxPool3d
-    gap = nn.AdaptiveAvgPool2d if spatial_dims == 2 else nn.AdaptiveAvgPool3d
     layers: list[nn.Module] = []
     channels = in_channels
     for width in widths:
@@ -97,7 +96,7 @@ def small_cnn(
             pool(2, ceil_mode=True),
         ]
         channels = width
-    layers += [gap(1), nn.Flatten(), nn.Linear(channels, num_classes)]
+    layers += [GlobalAvgPool(), nn.Flatten(), nn.Linear(channels, num_classes)]
     return nn.Sequential(*layers)
 
 

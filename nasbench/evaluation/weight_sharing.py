@@ -57,7 +57,7 @@ class NB201Supernet(nn.Module):
     def __init__(self, ops: tuple[str, ...], n_nodes: int, skeleton: Any, seed: int = 0) -> None:
         super().__init__()
         from nasbench.models.nb201_network import ResNetBasicBlock
-        from nasbench.spaces.blocks import bn_cls, conv_cls
+        from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls
         from nasbench.spaces.ops import create_op
 
         self.ops = tuple(ops)
@@ -86,7 +86,7 @@ class NB201Supernet(nn.Module):
                         )
                     )
             self.lastact = nn.Sequential(bn_cls(dims)(C), nn.ReLU())
-            self.pool = nn.AdaptiveAvgPool2d(1) if dims == 2 else nn.AdaptiveAvgPool3d(1)
+            self.pool = GlobalAvgPool()
             self.classifier = nn.Linear(C, skeleton.num_classes)
 
     def forward(self, x: torch.Tensor, path: list[str] | tuple[str, ...]) -> torch.Tensor:
