@@ -321,7 +321,9 @@ def build_variant(config: BenchConfig, variant: Variant, seed: int = 0) -> nn.Mo
             if isinstance(module, DepthwiseConv2d):
                 module.fast_backward = False
     if variant.method == "textbook":
-        # ... and each op with its own ReLU, as DARTS's MixedOp runs them.
+        # ... and each op and cell preprocessor with its own ReLU, as DARTS's MixedOp
+        # and Network run them.
+        net.share_relu = False
         for module in net.modules():
             if isinstance(module, MixedEdge):
                 module.share_relu = False

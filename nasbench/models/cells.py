@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from nasbench.errors import ConfigError, SpaceError, closest_name
-from nasbench.spaces.blocks import FactorizedReduce, Identity, ReLUConvBN
+from nasbench.spaces.blocks import FactorizedReduce, Identity, ReLUConvBN, runs_rectified
 from nasbench.spaces.ops import op_names
 
 N_INPUTS = 2  # a DARTS/NASNet cell reads the outputs of the two previous cells
@@ -194,6 +194,14 @@ class Cell(nn.Module):
             [k for k, (n, _) in enumerate(self.edges) if n == node] for node in range(self.n_nodes)
         ]
 
+    @property
+    def takes_rectified_inputs(self) -> bool:
+        """True when both preprocessors begin with a ReLU that may run outside the cell,
+        so that ``forward(ReLU(s0), ReLU(s1), rectified=True)`` is the same cell: a
+        network then computes each cell output's ReLU once for the two cells that read it
+        (DARTS computes it in both)."""
+        return runs_rectified(self.preprocess0) and runs_rectified(self.preprocess1)
+
     def run_edge(self, k: int, x: torch.Tensor, arg: Any = None) -> torch.Tensor:
         """Output of edge ``k`` on input ``x``; ``arg`` is this edge's item of ``edge_args``."""
         op = self.edge_ops[k]
@@ -206,21 +214,28 @@ class Cell(nn.Module):
         drop_prob: float = 0.0,
         edge_args: Sequence[Any] | None = None,
         generator: torch.Generator | None = None,
+        rectified: bool = False,
     ) -> torch.Tensor:
         """Run the cell.
 
         Args:
-            s0: output of cell ``k-2``.
-            s1: output of cell ``k-1``.
+            s0: output of cell ``k-2`` (its ReLU with ``rectified``).
+            s1: output of cell ``k-1`` (its ReLU with ``rectified``).
             drop_prob: drop-path probability, applied in training on non-identity edges.
             edge_args: optional per-edge arguments (one per edge, in ``self.edges`` order)
                 handed to :meth:`run_edge`, e.g. a supernet's op weights.
             generator: randomness for drop-path (global torch RNG when ``None``).
+            rectified: ``s0`` and ``s1`` have been through ``ReLU`` already, and the
+                preprocessors skip theirs (only where :attr:`takes_rectified_inputs`).
 
         Returns:
             The concatenation of the ``concat`` states, ``multiplier * C`` channels.
         """
-        states = [self.preprocess0(s0), self.preprocess1(s1)]
+        if rectified:
+            p0, p1 = self.preprocess0.forward_rectified, self.preprocess1.forward_rectified
+        else:
+            p0, p1 = self.preprocess0, self.preprocess1
+        states = [p0(s0), p1(s1)]
         for node_edges in self._node_edges:
             total = 0
             for k in node_edges:

@@ -121,9 +121,10 @@ class SupernetBase(nn.Module):
         return list(self.arch.values())
 
     def weight_parameters(self) -> list[nn.Parameter]:
-        """Every parameter except the architecture tensors: what the weight optimizer steps."""
+        """Every parameter except the architecture tensors: what the weight optimizer steps
+        (in ``parameters()`` order)."""
         arch = {id(p) for p in self.arch.values()}
-        return [p for p in self.parameters() if id(p) not in arch]
+        return [p for p in parameters_in_order(self) if id(p) not in arch]
 
     # ---- forward ----------------------------------------------------------------------------
     @property
@@ -159,18 +160,22 @@ class SupernetBase(nn.Module):
             x = x.contiguous(memory_format=fmt)
         return x
 
-    def _run_cell(self, cell: nn.Module, mode: str, *inputs: torch.Tensor, edge_args) -> Any:
-        """``cell(*inputs, edge_args=...)``, recomputed in the backward pass when asked."""
+    def _run_cell(
+        self, cell: nn.Module, mode: str, *inputs: torch.Tensor, edge_args, **kwargs: Any
+    ) -> Any:
+        """``cell(*inputs, edge_args=..., **kwargs)``, recomputed in the backward pass
+        when asked."""
         # Not in "relaxed" mode: the Hessian differentiates twice through the forward.
         if self.checkpoint_cells and torch.is_grad_enabled() and mode in ("train", "arch"):
             return checkpoint(
                 cell,
                 *inputs,
                 edge_args=edge_args,
+                **kwargs,
                 use_reentrant=False,
                 context_fn=_recompute_contexts(cell),
             )
-        return cell(*inputs, edge_args=edge_args)
+        return cell(*inputs, edge_args=edge_args, **kwargs)
 
     # ---- reading ----------------------------------------------------------------------------
     def genotype(self):
@@ -206,6 +211,9 @@ class Supernet(SupernetBase):
         cell_types: the cell types present (``"normal"``, and ``"reduce"`` if any).
         non_zero_ops: column indices of the ops other than 'none'.
         zero_op: column of 'none', or None.
+        share_relu: compute each cell output's ReLU once for the two cells that read it
+            (True; their preprocessors begin with it); False runs it in both, as DARTS's
+            ``Network`` does (the benchmark's textbook baseline).
     """
 
     def __init__(
@@ -220,6 +228,7 @@ class Supernet(SupernetBase):
         channels_last: bool | None = None,
     ) -> None:
         super().__init__(method, checkpoint_cells, channels_last)
+        self.share_relu = True
         self.op_names = tuple(op_names)
         self.n_nodes = int(n_nodes)
         self.inputs_per_node = int(inputs_per_node)
@@ -323,10 +332,46 @@ class Supernet(SupernetBase):
         mode, plans = self._plans()
         x = self._memory_format(x)
         s0 = s1 = self.stem(x)
+        # ReLU(s0), ReLU(s1) where computed: each state is read by two cells (the stem
+        # by the first cell twice), whose preprocessors begin with the same ReLU.
+        r0 = r1 = None
         for cell, cell_type in zip(self.cells, self.cell_type_of, strict=True):
-            out = self._run_cell(cell, mode, s0, s1, edge_args=plans[cell_type])
-            s0, s1 = s1, out
+            if self.share_relu and cell.takes_rectified_inputs:
+                r1 = torch.relu(s1) if r1 is None else r1
+                r0 = (r1 if s0 is s1 else torch.relu(s0)) if r0 is None else r0
+                out = self._run_cell(
+                    cell, mode, r0, r1, edge_args=plans[cell_type], rectified=True
+                )
+            else:
+                out = self._run_cell(cell, mode, s0, s1, edge_args=plans[cell_type])
+            s0, s1, r0, r1 = s1, out, r1, None
         return self.classifier(self.global_pooling(s1).flatten(1))
+
+
+def parameters_in_order(module: nn.Module) -> list[nn.Parameter]:
+    """``list(module.parameters())``, 2.5x faster on a supernet's thousands of modules.
+
+    ``nn.Module.parameters()`` builds a dotted name for every module and parameter; a
+    search step asks for the weights twice (the architecture step freezes them, the
+    weight step clips their gradients), which cost 3.5 ms each on the DARTS supernet
+    (8 cells, 5,096 modules), 1.5% of a GDAS step at batch 16.
+
+    Example:
+        >>> net = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+        >>> [p.shape for p in parameters_in_order(net)] == [p.shape for p in net.parameters()]
+        True
+    """
+    seen: set[int] = set()
+    found = []
+    stack = [module]
+    while stack:  # pre-order, children in registration order: as named_modules()
+        m = stack.pop()
+        for p in m._parameters.values():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                found.append(p)
+        stack.extend(reversed([c for c in m._modules.values() if c is not None]))
+    return found
 
 
 def _option(method: DifferentiableMethod, name: str, value: bool | None) -> bool:

@@ -45,6 +45,7 @@ __all__ = [
     "conv_transpose_cls",
     "depthwise_conv",
     "max_pool_cls",
+    "runs_rectified",
 ]
 
 _CONV = {2: nn.Conv2d, 3: nn.Conv3d}
@@ -270,6 +271,12 @@ class ReLUConvBN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.op(x)
 
+    def forward_rectified(self, x: torch.Tensor) -> torch.Tensor:
+        """The block after its ReLU, on an input that has been through ``ReLU`` already
+        (two blocks that read the same tensor can share one ReLU; see
+        :func:`runs_rectified`)."""
+        return self.op[2](self.op[1](x))
+
 
 class DilConv(nn.Module):
     """ReLU, depthwise conv (dilated), pointwise conv, batch norm (DARTS ``DilConv``).
@@ -473,12 +480,35 @@ class FactorizedReduce(nn.Module):
         self.bn = bn_cls(spatial_dims)(C_out, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.relu(x)
+        return self.forward_rectified(self.relu(x))
+
+    def forward_rectified(self, x: torch.Tensor) -> torch.Tensor:
+        """The block after its ReLU, on an input that has been through ``ReLU`` already."""
         # Drop the first voxel and pad one zero at the end of every axis in one op: its
         # backward is a pad again, which keeps channels-last (a slice's backward would
         # hand back a channels-first gradient and slow every op behind it).
         shifted = F.pad(x, (-1, 1) * self.spatial_dims)
         return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))
+
+
+def runs_rectified(block: nn.Module) -> bool:
+    """True when ``block`` (a :class:`ReLUConvBN` or :class:`FactorizedReduce`) may be run
+    as ``block.forward_rectified(ReLU(x))`` with a ReLU computed outside it: its leading
+    ReLU is out of place and neither it nor the modules skipped with it carry a hook (a
+    hook, e.g. the NASWOT proxy's, must see every call).
+
+    Example:
+        >>> runs_rectified(ReLUConvBN(2, 4, 4, 1, 1, 0)), runs_rectified(nn.Conv2d(4, 4, 1))
+        (True, False)
+    """
+    if type(block) is ReLUConvBN:
+        relu, skipped = block.op[0], (block, block.op, block.op[0])
+    elif type(block) is FactorizedReduce:
+        relu, skipped = block.relu, (block, block.relu)
+    else:
+        return False
+    hooked = any(m._forward_pre_hooks or m._forward_hooks for m in skipped)
+    return type(relu) is nn.ReLU and not relu.inplace and not hooked
 
 
 class GlobalAvgPool(nn.Module):

@@ -320,4 +320,5 @@ def test_the_textbook_row_runs_dartss_own_ops(bench, tiny, name, ours):
     convs = [m for m in net.modules() if isinstance(m, DepthwiseConv2d)]
     assert edges and convs
     assert {edge.share_relu for edge in edges} == {name != "textbook"}
+    assert net.share_relu == (name != "textbook")
     assert {conv.fast_backward for conv in convs} == {ours}

@@ -54,6 +54,86 @@ def test_weight_and_arch_parameters_partition_all_parameters():
     assert len(arch) == 4  # alpha and beta for normal and reduce
 
 
+def test_weight_parameters_keep_the_order_of_parameters():
+    """The optimizer's state and checkpoints pair tensors by this order."""
+    from nasbench.models.supernet import parameters_in_order
+
+    net = build_supernet(tiny_space(), "pcdarts", {"k": 2}, seed=0)
+    arch = {id(p) for p in net.arch_parameters()}
+    expected = [p for p in net.parameters() if id(p) not in arch]
+    assert [id(p) for p in net.weight_parameters()] == [id(p) for p in expected]
+    shared = torch.nn.Linear(2, 2)
+    tree = torch.nn.Sequential(
+        shared, torch.nn.ReLU(), torch.nn.Sequential(shared, torch.nn.BatchNorm1d(2))
+    )
+    tree.register_parameter("extra", torch.nn.Parameter(torch.zeros(1)))
+    tree.register_parameter("absent", None)
+    assert [id(p) for p in parameters_in_order(tree)] == [id(p) for p in tree.parameters()]
+
+
+@pytest.mark.parametrize("method", ["darts", "gdas", "pcdarts"])
+@pytest.mark.parametrize("checkpoint_cells", [False, True])
+def test_shared_preprocessing_relu_changes_no_number(method, checkpoint_cells):
+    """Each state's ReLU is computed once for the two cells that read it: the same
+    logits, gradients and batch-norm statistics, bit for bit."""
+    config = {"k": 2} if method == "pcdarts" else {}
+    nets = []
+    for share in (True, False):
+        net = build_supernet(
+            tiny_space(n_cells=4), method, config, seed=0, checkpoint_cells=checkpoint_cells
+        ).double()
+        net.share_relu = share
+        nets.append(net)
+    x = torch.randn(3, 1, 12, 12, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    results = []
+    for net in nets:
+        net.method.generator.manual_seed(5)  # the same GDAS sample in both
+        out = net(x)
+        out.square().sum().backward()
+        grads = [p.grad for p in net.parameters()]
+        results.append((out, grads, [b.clone() for b in net.buffers()]))
+    (out, grads, buffers), (ref_out, ref_grads, ref_buffers) = results
+    assert torch.equal(out, ref_out)
+    for g, r in zip(grads, ref_grads, strict=True):
+        assert (g is None and r is None) or torch.equal(g, r)
+    assert all(torch.equal(b, r) for b, r in zip(buffers, ref_buffers, strict=True))
+
+
+@pytest.mark.parametrize("share,expected", [(True, 4), (False, 8)])
+def test_each_state_is_rectified_once_for_its_two_readers(share, expected):
+    """4 cells: the stem and the first three cell outputs are each read by two
+    preprocessors; with sharing each gets one ReLU (forward and backward)."""
+    from tests.models.test_mixed_edge import _OpCounter
+
+    space = CellSpace(
+        ops=["none", "skip_connect"], n_nodes=2, skeleton=tiny_space(n_cells=4).skeleton
+    )
+    net = build_supernet(space, "darts", seed=0)
+    net.share_relu = share
+    x = torch.randn(2, 1, 12, 12)
+    with _OpCounter() as forward:
+        out = net(x)
+    with _OpCounter() as backward:
+        out.sum().backward()
+    # skip_connect on a reduction edge is a FactorizedReduce: one ReLU of its own each.
+    reduce_edges = 2 * 2 * sum(ct == "reduce" for ct in net.cell_type_of)
+    assert forward.counts["relu"] == expected + reduce_edges
+    assert backward.counts["threshold_backward"] == expected + reduce_edges
+
+
+def test_a_hooked_preprocessing_relu_sees_every_call():
+    net = build_supernet(tiny_space(n_cells=3), "darts", seed=0)
+    calls = []
+    net.cells[1].preprocess1.op[0].register_forward_hook(lambda *args: calls.append(1))
+    assert not net.cells[1].takes_rectified_inputs
+    assert net.cells[0].takes_rectified_inputs
+    reference = build_supernet(tiny_space(n_cells=3), "darts", seed=0)
+    reference.share_relu = False
+    x = torch.randn(2, 1, 12, 12)
+    assert torch.equal(net(x), reference(x))
+    assert len(calls) == 1
+
+
 def test_same_seed_same_supernet_and_global_rng_untouched():
     torch.manual_seed(123)
     before = torch.get_rng_state()

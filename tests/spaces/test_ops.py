@@ -7,7 +7,7 @@ import torch
 
 from nasbench.errors import SpaceError
 from nasbench.spaces import ops
-from nasbench.spaces.blocks import FactorizedReduce, Zero
+from nasbench.spaces.blocks import FactorizedReduce, ReLUConvBN, SepConv, Zero
 
 INPUTS = {2: (2, 8, 16, 16), 3: (2, 8, 8, 8, 8)}
 EXPECTED_SETS = {
@@ -263,3 +263,28 @@ def test_register_op_rejects_duplicates_and_bad_families():
     with pytest.raises(SpaceError, match="Unknown op 'bogus'"):
         ops.register_op_set("my_new_set", ["none", "bogus"])
     assert "my_new_op" not in ops.op_names() and "my_new_set" not in ops.OP_SETS
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_a_preprocessor_runs_the_same_on_an_input_rectified_outside(dims):
+    from nasbench.spaces.blocks import runs_rectified
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, *[6] * dims, dtype=torch.float64)
+    for block in (ReLUConvBN(dims, 6, 4, 1, 1, 0), FactorizedReduce(dims, 6, 4)):
+        block = block.double()
+        assert runs_rectified(block)
+        assert torch.equal(block.forward_rectified(torch.relu(x)), block(x))
+
+
+def test_a_hooked_or_in_place_relu_is_not_run_outside_its_block():
+    from nasbench.spaces.blocks import runs_rectified
+
+    hooked = ReLUConvBN(2, 4, 4, 1, 1, 0)
+    hooked.op[0].register_forward_pre_hook(lambda *args: None)
+    in_place = FactorizedReduce(2, 4, 4)
+    in_place.relu = torch.nn.ReLU(inplace=True)
+    block_hooked = FactorizedReduce(2, 4, 4)
+    block_hooked.register_forward_hook(lambda *args: None)
+    assert not any(runs_rectified(b) for b in (hooked, in_place, block_hooked))
+    assert not runs_rectified(SepConv(2, 4, 4, 3, 1, 1))

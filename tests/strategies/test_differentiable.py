@@ -17,6 +17,7 @@ from nasbench.spaces.genotype import Genotype
 from nasbench.spaces.skeleton import Skeleton
 from nasbench.strategies import create_strategy, get_strategy, make_config, strategy_names
 from nasbench.strategies.differentiable import (
+    EdgePlan,
     MixedEdge,
     PartialChannelEdge,
     derive_genotype,
@@ -254,6 +255,31 @@ def test_pcdarts_sends_one_kth_of_channels_through_ops():
     beta = kinds[("normal", "beta")]
     assert beta.raw.shape == (len(net.edges), 1)
     assert beta.weights[:2].sum() == pytest.approx(1.0)  # node 0's two incoming edges
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("fmt", [torch.contiguous_format, torch.channels_last])
+def test_pcdarts_edge_is_the_shuffle_of_ops_and_bypass(stride, fmt):
+    """The paper's edge: ``beta * shuffle(cat([mixed(x[:, :C/k]), bypass(x[:, C/k:])]))``,
+    in either memory format, with its gradients."""
+    torch.manual_seed(0)
+    ops = ("skip_connect", "avg_pool_3x3", "sep_conv_3x3")
+    edge = PartialChannelEdge(2, 8, stride, ops, k=4).double()
+    x = torch.randn(2, 8, 6, 6, dtype=torch.float64).contiguous(memory_format=fmt)
+    x.requires_grad_()
+    weights = torch.softmax(torch.randn(3, dtype=torch.float64), 0).requires_grad_()
+    scale = torch.tensor(0.6, dtype=torch.float64, requires_grad=True)
+    out = edge(x, EdgePlan(weights, (0, 1, 2), scale=scale))
+    mixed = sum(weights[k] * edge.ops[k](x[:, :2]) for k in range(3))
+    bypass = x[:, 2:] if stride == 1 else torch.nn.functional.max_pool2d(x[:, 2:], 2, 2)
+    joined = torch.cat([mixed, bypass], 1)
+    expected = scale * joined.view(2, 4, 2, *joined.shape[2:]).transpose(1, 2).flatten(1, 2)
+    torch.testing.assert_close(out, expected, rtol=1e-13, atol=1e-13)
+    seed = torch.randn_like(out)
+    got = torch.autograd.grad(out, (x, weights, scale), seed)
+    want = torch.autograd.grad(expected, (x, weights, scale), seed)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, rtol=1e-12, atol=1e-12)
 
 
 def test_pcdarts_edge_choice_uses_beta():

@@ -36,6 +36,7 @@ from torch import nn
 
 from nasbench.errors import ConfigError
 from nasbench.models.mixed_edge import EdgePlan, MixedEdge
+from nasbench.models.supernet import parameters_in_order
 from nasbench.options import MethodConfig, option
 from nasbench.protocols import MODES, ZERO_OP, ArchGroup, Supernet
 
@@ -308,7 +309,7 @@ def _frozen_except(module: nn.Module, params: Sequence[torch.Tensor]) -> Iterato
     that it need not compute them.
     """
     keep = {id(p) for p in params}
-    frozen = [p for p in module.parameters() if p.requires_grad and id(p) not in keep]
+    frozen = [p for p in parameters_in_order(module) if p.requires_grad and id(p) not in keep]
     for p in frozen:
         p.requires_grad_(False)
     try:

@@ -71,32 +71,24 @@ class PartialChannelEdge(MixedEdge):
         # is not, and the ops on it would return (and the backward carry on with)
         # channels-first tensors, where the CPU's pools run 8x slower.
         fmt = memory_format_of(x)
-        through, bypass = (
-            t.contiguous(memory_format=fmt) for t in x.split([part, x.shape[1] - part], 1)
-        )
-        out = torch.cat([self.mix(through, plan), self.bypass(bypass)], dim=1)
-        out = channel_shuffle(out, self.k)
+        through, bypass = x.split([part, x.shape[1] - part], 1)
+        through = through.contiguous(memory_format=fmt)
+        if not isinstance(self.bypass, nn.Identity):
+            bypass = self.bypass(bypass.contiguous(memory_format=fmt))
+        out = channel_shuffle(torch.cat([self.mix(through, plan), bypass], dim=1), self.k)
         return out if plan.scale is None else plan.scale * out
 
 
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
-    """Interleave ``groups`` channel groups (ShuffleNet), for 2D and 3D tensors.
+    """Interleave ``groups`` channel groups (ShuffleNet), for 2D and 3D tensors, in
+    ``x``'s memory format: PyTorch's ``channel_shuffle``, whose CPU kernel is 1.5-3.5x
+    faster on channels-last tensors than a reshape and a transpose (b16, C=16-64).
 
     Example:
         >>> channel_shuffle(torch.arange(4.).view(1, 4, 1, 1), 2).flatten().tolist()
         [0.0, 2.0, 1.0, 3.0]
     """
-    if groups == 1:
-        return x
-    n, c, *spatial = x.shape
-    if memory_format_of(x) == torch.contiguous_format:
-        return x.view(n, groups, c // groups, *spatial).transpose(1, 2).reshape(n, c, *spatial)
-    # Channels-last: shuffle the last axis of the (n, *spatial, c) view, so that the result
-    # (and its gradient) stays channels-last; the same values.
-    dims = len(spatial)
-    last = x.permute(0, *range(2, 2 + dims), 1)
-    shuffled = last.reshape(n, *spatial, groups, c // groups).transpose(-1, -2)
-    return shuffled.reshape(n, *spatial, c).permute(0, dims + 1, *range(1, dims + 1))
+    return x if groups == 1 else torch.channel_shuffle(x, groups)
 
 
 @register_strategy("pcdarts", PcDartsConfig, kind="differentiable")
