@@ -18,7 +18,7 @@ from torch import nn
 
 from nasbench import registry
 from nasbench.errors import SpaceError
-from nasbench.models.cells import Cell, check_op_names
+from nasbench.models.cells import Cell, SharedInputRelu, check_op_names
 from nasbench.protocols import Genotype
 from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls
 from nasbench.spaces.genotype import genotype_from_dict, parse_genotype
@@ -124,10 +124,14 @@ class Network(nn.Module):
             (DARTS: ``0.2 * epoch / epochs``). Starts at ``skeleton.drop_path_prob``.
         generator: optional ``torch.Generator`` for drop-path; ``None`` uses the
             global torch RNG.
+        share_relu: compute each cell output's ReLU once for the two cells that read it
+            (:class:`~nasbench.models.cells.SharedInputRelu`; True); False runs it in
+            both, as DARTS does.
     """
 
     def __init__(self, genotype: Genotype, skeleton: Any) -> None:
         super().__init__()
+        self.share_relu = True
         dims = skeleton.spatial_dims
         n_cells, C = skeleton.n_cells, skeleton.channels
         reductions = set(skeleton.reductions())
@@ -178,8 +182,11 @@ class Network(nn.Module):
         """Logits, or ``(logits, aux_logits)`` in training mode with an auxiliary head."""
         aux_logits = None
         s0 = s1 = self.stem(x)
+        relu = SharedInputRelu(self.share_relu)
         for i, cell in enumerate(self.cells):
-            s0, s1 = s1, cell(s0, s1, self.drop_path_prob, generator=self.generator)
+            *inputs, rectified = relu.inputs(cell, s0, s1)
+            out = cell(*inputs, self.drop_path_prob, generator=self.generator, rectified=rectified)
+            s0, s1 = s1, out
             if i == self.aux_position and self.auxiliary_head is not None and self.training:
                 aux_logits = self.auxiliary_head(s1)
         logits = self.classifier(self.global_pooling(s1).flatten(1))

@@ -35,7 +35,7 @@ from torch.utils.checkpoint import checkpoint
 
 from nasbench import registry
 from nasbench.errors import ConfigError, SpaceError
-from nasbench.models.cells import Cell, cell_edges
+from nasbench.models.cells import Cell, SharedInputRelu, cell_edges
 from nasbench.models.mixed_edge import frozen_running_stats
 from nasbench.protocols import MODES, ArchGroup, DifferentiableMethod, Space
 from nasbench.spaces.base import supernet_builder
@@ -332,19 +332,13 @@ class Supernet(SupernetBase):
         mode, plans = self._plans()
         x = self._memory_format(x)
         s0 = s1 = self.stem(x)
-        # ReLU(s0), ReLU(s1) where computed: each state is read by two cells (the stem
-        # by the first cell twice), whose preprocessors begin with the same ReLU.
-        r0 = r1 = None
+        relu = SharedInputRelu(self.share_relu)
         for cell, cell_type in zip(self.cells, self.cell_type_of, strict=True):
-            if self.share_relu and cell.takes_rectified_inputs:
-                r1 = torch.relu(s1) if r1 is None else r1
-                r0 = (r1 if s0 is s1 else torch.relu(s0)) if r0 is None else r0
-                out = self._run_cell(
-                    cell, mode, r0, r1, edge_args=plans[cell_type], rectified=True
-                )
-            else:
-                out = self._run_cell(cell, mode, s0, s1, edge_args=plans[cell_type])
-            s0, s1, r0, r1 = s1, out, r1, None
+            *inputs, rectified = relu.inputs(cell, s0, s1)
+            out = self._run_cell(
+                cell, mode, *inputs, edge_args=plans[cell_type], rectified=rectified
+            )
+            s0, s1 = s1, out
         return self.classifier(self.global_pooling(s1).flatten(1))
 
 

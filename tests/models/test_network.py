@@ -185,6 +185,31 @@ def test_darts_network_forward_2d_and_3d(skeleton, shape, auxiliary):
     assert net.eval()(x).shape == (2, 3)  # eval: logits only, aux head or not
 
 
+@pytest.mark.parametrize("dims", [2, 3])
+def test_shared_input_relu_changes_no_number_in_a_trained_network(dims):
+    """Same logits (auxiliary too), gradients and batch-norm statistics, bit for bit,
+    with drop-path on; one ReLU per cell input fewer in the forward pass."""
+    from tests.models.test_mixed_edge import _OpCounter
+
+    skeleton = SMALL_2D if dims == 2 else SMALL_3D
+    skeleton = dataclasses.replace(skeleton, auxiliary=True, drop_path_prob=0.3)
+    shape = (3, 1, 28, 28) if dims == 2 else (3, 1, 16, 16, 16)
+    x = torch.randn(shape, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    results, relus = [], []
+    for share in (True, False):
+        net = build(zoo["DARTS_V2"], skeleton, seed=0).double().train()
+        net.share_relu = share
+        net.generator = torch.Generator().manual_seed(4)
+        with _OpCounter() as counter:
+            logits, aux = net(x)
+        (logits.square().sum() + aux.sum()).backward()
+        relus.append(counter.counts["relu"])
+        results.append(([logits, aux], [p.grad for p in net.parameters()], list(net.buffers())))
+    for ours, reference in zip(*results, strict=True):
+        assert all(torch.equal(a, b) for a, b in zip(ours, reference, strict=True))
+    assert relus[1] - relus[0] == skeleton.n_cells  # 2 per cell, against 1 + (n - 1)
+
+
 def test_build_is_seeded_and_leaves_the_global_rng_alone():
     state = torch.random.get_rng_state()
     a = build(zoo["DARTS_V2"], SMALL_2D, seed=3).state_dict()
