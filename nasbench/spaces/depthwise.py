@@ -150,6 +150,18 @@ def _slow_backward(kernel_size: tuple, dilation: tuple, padding: tuple) -> bool:
     return slow and fits
 
 
+def _kernel_outreaches_image(x: torch.Tensor, weight: torch.Tensor, dilation: Any) -> bool:
+    """A channels-last 2D input narrower than the dilated kernel on some axis, e.g.
+    DARTS's ``dil_conv_5x5`` (9 pixels wide) on a 7x7 map. There oneDNN's channels-last
+    weight gradient takes 2-2.6x as long as the channels-first one with both copies
+    (1.66 against 0.74 ms, b16, C=64, 7x7; ``benchmarks/README.md``), while on wider
+    images it is 2-4x faster."""
+    if x.dim() != 4 or memory_format_of(x) != torch.channels_last:
+        return False
+    kernel = weight.shape[2:]
+    return any(d * (k - 1) + 1 > n for d, k, n in zip(dilation, kernel, x.shape[2:], strict=True))
+
+
 def flipped_input_gradient(
     grad_out: torch.Tensor, weight: torch.Tensor, padding: Any, dilation: Any
 ) -> torch.Tensor:
@@ -244,10 +256,16 @@ class _FlippedBackwardConv(torch.autograd.Function):
             # Laid out as x, as PyTorch's own backward does (whatever grad_out's format).
             grad_x = grad_x.contiguous(memory_format=memory_format_of(x))
         if want_w:
+            x_w, grad_w_out, weight_w = x, grad_out, weight
+            if _kernel_outreaches_image(x, weight, ctx.dilation):
+                # All three channels-first: PyTorch picks channels-last if any one is
+                # (a (C, 1, k, k) kernel counts as contiguous, so clone it explicitly).
+                x_w, grad_w_out = x.contiguous(), grad_out.contiguous()
+                weight_w = weight.clone(memory_format=torch.contiguous_format)
             grad_w = torch.ops.aten.convolution_backward(
-                grad_out,
-                x,
-                weight,
+                grad_w_out,
+                x_w,
+                weight_w,
                 None,
                 [1] * dims,
                 list(ctx.padding),

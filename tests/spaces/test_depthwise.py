@@ -167,3 +167,31 @@ def test_stride_equal_to_dilation_per_dim_takes_each_dims_own_step():
     want = torch.autograd.grad(expected.sum(), (x, ref.weight))
     for g, w in zip(got, want, strict=True):
         torch.testing.assert_close(g, w, rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize(
+    "kernel,dilation,size,outreaches", [(5, 2, 8, True), (5, 2, 9, False), (3, 2, 4, True),
+                                        (3, 2, 5, False), (5, 1, 4, True), (5, 1, 7, False)]
+)  # fmt: skip
+def test_a_kernel_wider_than_the_image_takes_the_channels_first_weight_gradient(
+    monkeypatch, kernel, dilation, size, outreaches
+):
+    """oneDNN's channels-last weight gradient is 2-2.6x slower there; the values stay
+    PyTorch's, whatever format the module's own kernel was given."""
+    gen = torch.Generator().manual_seed(size)
+    padding = dilation * (kernel - 1) // 2
+    conv = DepthwiseConv2d(4, kernel, 1, padding, dilation).double()
+    conv = conv.to(memory_format=torch.channels_last)
+    x = torch.randn(2, 4, size, size, generator=gen, dtype=torch.float64)
+    x = x.contiguous(memory_format=torch.channels_last)
+    layouts = []
+    backward = torch.ops.aten.convolution_backward
+
+    def spy(grad_out, inp, weight, *args):
+        layouts.append([t.stride() == t.contiguous().stride() for t in (grad_out, inp)])
+        layouts[-1].append(weight.stride()[1] == weight.shape[2] * weight.shape[3])
+        return backward(grad_out, inp, weight, *args)
+
+    monkeypatch.setattr(torch.ops.aten, "convolution_backward", spy)
+    _assert_same_as_pytorch(conv, x, gen)
+    assert layouts[0] == [outreaches] * 3
