@@ -151,15 +151,17 @@ def _slow_backward(kernel_size: tuple, dilation: tuple, padding: tuple) -> bool:
 
 
 def _kernel_outreaches_image(x: torch.Tensor, weight: torch.Tensor, dilation: Any) -> bool:
-    """A channels-last 2D input narrower than the dilated kernel on some axis, e.g.
+    """A channels-last 2D input narrower than a dilated kernel on some axis, e.g.
     DARTS's ``dil_conv_5x5`` (9 pixels wide) on a 7x7 map. There oneDNN's channels-last
-    weight gradient takes 2-2.6x as long as the channels-first one with both copies
+    weight gradient takes 1.3-2.6x as long as the channels-first one with both copies
     (1.66 against 0.74 ms, b16, C=64, 7x7; ``benchmarks/README.md``), while on wider
-    images it is 2-4x faster."""
+    images, or for an undilated kernel of any width, it is the faster one."""
     if x.dim() != 4 or memory_format_of(x) != torch.channels_last:
         return False
-    kernel = weight.shape[2:]
-    return any(d * (k - 1) + 1 > n for d, k, n in zip(dilation, kernel, x.shape[2:], strict=True))
+    kernel, size = weight.shape[2:], x.shape[2:]
+    return any(
+        d > 1 and d * (k - 1) + 1 > n for d, k, n in zip(dilation, kernel, size, strict=True)
+    )
 
 
 def flipped_input_gradient(

@@ -171,13 +171,14 @@ def test_stride_equal_to_dilation_per_dim_takes_each_dims_own_step():
 
 @pytest.mark.parametrize(
     "kernel,dilation,size,outreaches", [(5, 2, 8, True), (5, 2, 9, False), (3, 2, 4, True),
-                                        (3, 2, 5, False), (5, 1, 4, True), (5, 1, 7, False)]
+                                        (3, 2, 5, False), (3, 3, 6, True), (5, 1, 4, False)]
 )  # fmt: skip
 def test_a_kernel_wider_than_the_image_takes_the_channels_first_weight_gradient(
     monkeypatch, kernel, dilation, size, outreaches
 ):
-    """oneDNN's channels-last weight gradient is 2-2.6x slower there; the values stay
-    PyTorch's, whatever format the module's own kernel was given."""
+    """Where a dilated kernel is wider than the image, oneDNN's channels-last weight
+    gradient is 1.3-2.6x slower; the values stay PyTorch's, whatever format the module's
+    own kernel was given."""
     gen = torch.Generator().manual_seed(size)
     padding = dilation * (kernel - 1) // 2
     conv = DepthwiseConv2d(4, kernel, 1, padding, dilation).double()
