@@ -66,6 +66,7 @@ from torch import nn
 from nasbench import registry
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.models.boxes import giou_loss, nms, sigmoid_focal_loss
+from nasbench.models.cells import SharedInputRelu
 from nasbench.models.network import Network
 from nasbench.models.supernet import Supernet, make_method
 
@@ -192,8 +193,12 @@ class DetectorSupernet(_Detects, Supernet):
         x = self._memory_format(x)
         s0 = s1 = self.stem(x)
         shallow = None
+        relu = SharedInputRelu(self.share_relu)
         for cell, cell_type in zip(self.cells, self.cell_type_of, strict=True):
-            out = self._run_cell(cell, mode, s0, s1, edge_args=plans[cell_type])
+            *inputs, rectified = relu.inputs(cell, s0, s1)
+            out = self._run_cell(
+                cell, mode, *inputs, edge_args=plans[cell_type], rectified=rectified
+            )
             s0, s1 = s1, out
             shallow = out if shallow is None else shallow
         return self._detect(shallow, s1)
@@ -229,8 +234,11 @@ class AlbDetector(_Detects, Network):
         """Per-location predictions ``(N, L, K + 8)``."""
         s0 = s1 = self.stem(x)
         shallow = None
+        relu = SharedInputRelu(self.share_relu)
         for cell in self.cells:
-            s0, s1 = s1, cell(s0, s1, self.drop_path_prob, generator=self.generator)
+            *inputs, rectified = relu.inputs(cell, s0, s1)
+            out = cell(*inputs, self.drop_path_prob, generator=self.generator, rectified=rectified)
+            s0, s1 = s1, out
             shallow = s1 if shallow is None else shallow
         return self._detect(shallow, s1)
 

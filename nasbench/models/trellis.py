@@ -42,7 +42,7 @@ from torch import nn
 
 from nasbench import registry
 from nasbench.errors import SpaceError
-from nasbench.models.cells import Cell, cell_edges
+from nasbench.models.cells import Cell, SharedInputRelu, cell_edges
 from nasbench.models.derive import derive_cell
 from nasbench.models.supernet import ALPHA_INIT_SCALE, SupernetBase, make_method
 from nasbench.protocols import ArchGroup, DifferentiableMethod, Genotype, Space
@@ -98,6 +98,10 @@ class TrellisSupernet(SupernetBase):
         seed: seeds weights, alphas and betas (the global RNG is untouched).
         checkpoint_cells: recompute cells in the backward pass (None: from the method).
         channels_last: channels-last memory format (None: from the method).
+
+    Attributes:
+        share_relu: one ReLU of a cell's input for its two preprocessors (both read the
+            same tensor; :class:`~nasbench.models.cells.SharedInputRelu`); False runs two.
     """
 
     def __init__(
@@ -113,6 +117,7 @@ class TrellisSupernet(SupernetBase):
         channels_last: bool | None = None,
     ) -> None:
         super().__init__(method, checkpoint_cells, channels_last)
+        self.share_relu = True
         self.op_names = tuple(op_names)
         self.n_nodes, self.inputs_per_node = int(n_nodes), int(inputs_per_node)
         self.num_layers, self.skeleton = int(num_layers), skeleton
@@ -240,7 +245,13 @@ class TrellisSupernet(SupernetBase):
                         h = self.transitions[f"{layer}_{s}_{kind}"](states[s - 1 + t])
                         fused = fused + weights[layer, s, t] * h
                 key = f"{layer}_{s}"
-                out = self._run_cell(self.cells[key], mode, fused, fused, edge_args=plans["cell"])
+                # Both cell inputs are ``fused``: one ReLU for the two preprocessors.
+                *inputs, rectified = SharedInputRelu(self.share_relu).inputs(
+                    self.cells[key], fused, fused
+                )
+                out = self._run_cell(
+                    self.cells[key], mode, *inputs, edge_args=plans["cell"], rectified=rectified
+                )
                 new[s] = self.projections[key](out)
             states = new
         return states
@@ -262,6 +273,10 @@ class TrellisNetwork(nn.Module):
             genotype's scales).
         seed: seeds the weights (None: the global RNG).
 
+    Attributes:
+        share_relu: one ReLU of a cell's input for its two preprocessors (True); False
+            runs two.
+
     Example:
         >>> g = TrellisGenotype((1, 0), [("sep_conv_3x3", 0), ("skip_connect", 1)], [2], 2)
         >>> net = TrellisNetwork(g, UNetSkeleton(depth=1, channels=4), seed=0)
@@ -280,6 +295,7 @@ class TrellisNetwork(nn.Module):
                 f"{skeleton.depth} has {skeleton.depth + 1}."
             )
         self.genotype, self.skeleton = genotype, skeleton
+        self.share_relu = True
         with torch.random.fork_rng(devices=[], enabled=seed is not None):
             if seed is not None:
                 torch.manual_seed(seed)
@@ -317,7 +333,8 @@ class TrellisNetwork(nn.Module):
             self.transitions, self.cells, self.projections, strict=True
         ):
             h = transition(h)
-            h = projection(cell(h, h))
+            *inputs, rectified = SharedInputRelu(self.share_relu).inputs(cell, h, h)
+            h = projection(cell(*inputs, rectified=rectified))
         return _to_size(self.head(h), x.shape[2:])
 
 
