@@ -599,11 +599,15 @@ def run_benchmark(
     log: Any = None,
     precision: str = "fp32",
     clock: str = "wall",
+    rounds: int = 1,
 ) -> list[dict[str, Any]]:
     """Measure every variant at ``config`` (one after the other) and add the ratios.
 
     The textbook baseline is always measured, first; ``textbook-2nd`` is added when a
-    second-order variant is asked for.
+    second-order variant is asked for. With ``rounds > 1`` every row is measured once per
+    round, the rows in turn, and each figure is the median over the rounds
+    (:func:`combine_rounds`): on a shared CPU whose speed drifts over minutes, each
+    round's ratios compare runs a minute apart.
 
     Args:
         config: size and batch.
@@ -616,6 +620,7 @@ def run_benchmark(
         log: optional ``print``-like callable for progress.
         precision: ``"fp32"`` or ``"bf16"`` (autocast, CUDA only).
         clock: ``"wall"`` or ``"cpu"`` seconds (see :func:`measure`).
+        rounds: measurements per row, taken in turn; figures are their medians.
 
     Returns:
         One dict per variant: name, technique, baseline, the measurement, and
@@ -628,6 +633,29 @@ def run_benchmark(
         ['textbook', 'gdas']
     """
     names = _with_baselines(variants)
+    measured = []
+    for index in range(rounds):
+        if log is not None and rounds > 1:
+            log(f"  round {index + 1} of {rounds}")
+        rows = _measure_rows(
+            config, names, steps, warmup, device, isolate, seed, log, precision, clock
+        )
+        measured.append(add_ratios(rows))
+    return measured[0] if rounds == 1 else combine_rounds(measured)
+
+
+def _measure_rows(
+    config: BenchConfig,
+    names: Sequence[str],
+    steps: int,
+    warmup: int,
+    device: str,
+    isolate: bool,
+    seed: int,
+    log: Any,
+    precision: str,
+    clock: str,
+) -> list[dict[str, Any]]:
     rows = []
     for name in names:
         variant = VARIANTS[name]
@@ -655,7 +683,40 @@ def run_benchmark(
                 **result,
             }
         )
-    return add_ratios(rows)
+    return rows
+
+
+def combine_rounds(rounds: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per variant from several rounds of :func:`run_benchmark`'s rows: every
+    number the median over the rounds that measured it (the ratios being each round's
+    own), ``speedup_rounds`` the speedup of each round, ``rounds`` their count, and
+    ``meets_target`` from the median ratios. A row that failed in every round keeps the
+    first round's error.
+
+    Example:
+        >>> rows = combine_rounds([[{"variant": "a", "speedup": s, "memory_ratio": 0.2}]
+        ...                        for s in (1.9, 2.1, 2.0)])
+        >>> rows[0]["speedup"], rows[0]["meets_target"], rows[0]["speedup_rounds"]
+        (2.0, True, [1.9, 2.1, 2.0])
+    """
+    combined = []
+    for measured in zip(*rounds, strict=True):
+        good = [row for row in measured if "error" not in row]
+        if not good:
+            combined.append(dict(measured[0]))
+            continue
+        row = dict(good[0])
+        for key, value in row.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                row[key] = statistics.median(r[key] for r in good)
+        row["speedup_rounds"] = [r.get("speedup", math.nan) for r in good]
+        row["rounds"] = len(good)
+        row["meets_target"] = bool(
+            row.get("speedup", math.nan) >= TARGET_SPEEDUP
+            and row.get("memory_ratio", math.nan) <= TARGET_MEMORY
+        )
+        combined.append(row)
+    return combined
 
 
 def _with_baselines(variants: Sequence[str]) -> list[str]:
@@ -729,7 +790,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
 
     Example:
         >>> print(format_table([]).splitlines()[0].split()[:3])
-        ['variant', 's/step', 'steps/s']
+        ['variant', 's/step', 'arch']
     """
     widths = (22, 8, 8, 7, 8, 9, 8, 7, 6, 12, 0)
     header = " ".join(
@@ -890,6 +951,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=3, help="timed steps per variant")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps per variant")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every row this many times, the rows in turn; report medians (each "
+        "round's ratios against that round's baseline)",
+    )
+    parser.add_argument(
         "--methods",
         default=",".join(VARIANTS),
         help=f"comma-separated variants (default: all): {', '.join(VARIANTS)}",
@@ -937,8 +1005,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result), flush=True)
         return 0
 
-    if args.steps < 1 or args.warmup < 0:
-        parser.error("--steps must be >= 1 and --warmup >= 0")
+    if args.steps < 1 or args.warmup < 0 or args.rounds < 1:
+        parser.error("--steps and --rounds must be >= 1 and --warmup >= 0")
     variants = [v.strip() for v in args.methods.split(",") if v.strip()]
     if args.sweep:
         return _main_sweep(args, variants)
@@ -954,6 +1022,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"one step = arch step + weight step, {args.clock} seconds; median of {args.steps} after "
         f"{args.warmup} "
         "warm-up; peak = CUDA max allocated, or CPU peak RSS growth, in a fresh process"
+        + (f"; every figure the median of {args.rounds} rounds" if args.rounds > 1 else "")
     )
     out: dict[str, Any] = {
         "torch": torch.__version__,
@@ -961,6 +1030,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
         "steps": args.steps,
         "warmup": args.warmup,
+        "rounds": args.rounds,
         "precision": args.precision,
         "clock": args.clock,
         "configs": {},
@@ -977,6 +1047,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             precision=args.precision,
             clock=args.clock,
+            rounds=args.rounds,
             # CUDA's peak counter is reset per measurement, so only a CPU peak (the
             # process's resident set) needs a fresh process; on a GPU that would cost a
             # torch import and a CUDA start per variant.
@@ -984,6 +1055,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             log=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
         print(format_table(rows), flush=True)
+        if args.rounds > 1:
+            print("speedup in each round:")
+            for row in rows:
+                spread = " ".join(f"{s:.2f}x" for s in row.get("speedup_rounds", []))
+                print(f"  {row['variant']:<30} {spread}")
         out["configs"][name] = {"config": asdict(config), "rows": rows}
     print(
         f"\nspeedup = steps/s over the baseline's; memory = peak over the baseline's; "

@@ -322,3 +322,30 @@ def test_the_textbook_row_runs_dartss_own_ops(bench, tiny, name, ours):
     assert {edge.share_relu for edge in edges} == {name != "textbook"}
     assert net.share_relu == (name != "textbook")
     assert {conv.fast_backward for conv in convs} == {ours}
+
+
+def test_rounds_report_the_median_of_each_rounds_own_ratios(bench):
+    """Each round's ratio is against that round's baseline; the figure is their median."""
+    rounds = [
+        [
+            {"variant": "textbook", "s_per_step": t, "speedup": 1.0, "memory_ratio": 1.0},
+            {"variant": "x", "s_per_step": t / s, "speedup": s, "memory_ratio": m},
+        ]
+        for t, s, m in ((3.0, 1.9, 0.30), (3.6, 2.2, 0.25), (3.3, 2.05, 0.40))
+    ]
+    rows = bench.combine_rounds(rounds)
+    x = rows[1]
+    assert x["speedup"] == 2.05 and x["speedup_rounds"] == [1.9, 2.2, 2.05]
+    assert x["memory_ratio"] == 0.30 and x["s_per_step"] == pytest.approx(3.3 / 2.05)
+    assert x["meets_target"] and x["rounds"] == 3
+    failed = [[{"variant": "y", "error": "out of memory"}], [{"variant": "y", "error": "oom"}]]
+    assert bench.combine_rounds(failed)[0]["error"] == "out of memory"
+    partly = [[{"variant": "y", "error": "oom"}], [{"variant": "y", "speedup": 3.0}]]
+    assert bench.combine_rounds(partly)[0]["rounds"] == 1
+
+
+def test_run_benchmark_measures_each_row_once_per_round(bench, tiny):
+    rows = bench.run_benchmark(tiny, ["gdas"], steps=1, warmup=0, isolate=False, rounds=2)
+    assert [r["variant"] for r in rows] == ["textbook", "gdas"]
+    assert all(r["rounds"] == 2 and len(r["speedup_rounds"]) == 2 for r in rows)
+    assert rows[0]["speedup_rounds"] == [1.0, 1.0]
