@@ -237,14 +237,15 @@ class Cell(nn.Module):
             p0, p1 = self.preprocess0, self.preprocess1
         states = [p0(s0), p1(s1)]
         for node_edges in self._node_edges:
-            total = 0
+            total = None
             for k in node_edges:
                 h = self.run_edge(
                     k, states[self.edges[k][1]], None if edge_args is None else edge_args[k]
                 )
                 if self.training and drop_prob > 0.0 and self._droppable[k]:
                     h = drop_path(h, drop_prob, generator)
-                total = total + h
+                # The first term starts the sum: ``0 + h`` would copy a whole tensor.
+                total = h if total is None else total + h
             states.append(total)
         return torch.cat([states[i] for i in self.concat], dim=1)
 

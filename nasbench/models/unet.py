@@ -126,11 +126,12 @@ class UnetCell(nn.Module):
         else:
             size = tuple((n + 1) // 2 for n in states[1].shape[2:])
         for node_edges in self._node_edges:
-            total = 0
+            total = None
             for k in node_edges:
                 op, x = self.edge_ops[k], states[self.edges[k][1]]
-                h = op(x) if edge_args is None else op(x, edge_args[k])
-                total = total + fit_to(h, size)
+                h = fit_to(op(x) if edge_args is None else op(x, edge_args[k]), size)
+                # The first term starts the sum: ``0 + h`` would copy a whole tensor.
+                total = h if total is None else total + h
             states.append(total)
         return torch.cat([states[i] for i in self.concat], dim=1)
 
