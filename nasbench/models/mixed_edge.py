@@ -55,6 +55,9 @@ class EdgePlan:
             it are recomputed.
         fused: run the active separable and dilated convolutions together in a few
             larger calls (:mod:`nasbench.models.fused_edge`; same numbers up to rounding).
+        active_weights: optional ``weights[k]`` for each ``k`` in ``active``, in that
+            order, as the method computed them (e.g. GDAS gathers every edge's at once):
+            spares the edge one indexing op, and its backward, per active op.
     """
 
     weights: torch.Tensor
@@ -64,6 +67,18 @@ class EdgePlan:
     recompute: bool = False
     fused: bool = False
     keep_parameter_free: bool = False
+    active_weights: tuple[torch.Tensor, ...] | None = None
+
+    def weights_of(self, ops: Sequence[int]) -> Sequence[torch.Tensor]:
+        """``[weights[k] for k in ops]`` in few ops: from :attr:`active_weights` when
+        ``ops`` leads :attr:`active`, else one ``unbind`` for all of them (one graph node
+        where indexing makes one per op; same values and gradients)."""
+        if self.active_weights is not None and tuple(ops) == self.active[: len(ops)]:
+            return self.active_weights[: len(ops)]
+        if len(ops) == 1:
+            return (self.weights[ops[0]],)
+        every = self.weights.unbind(0)
+        return [every[k] for k in ops]
 
 
 class MixedEdge(nn.Module):
@@ -148,8 +163,8 @@ class MixedEdge(nn.Module):
         self, x: torch.Tensor, plan: EdgePlan, ops: Sequence[int]
     ) -> torch.Tensor | None:
         out = None
-        for k, y in zip(ops, self.outputs(x, ops, plan.fused), strict=True):
-            term = plan.weights[k] * y
+        for w, y in zip(plan.weights_of(ops), self.outputs(x, ops, plan.fused), strict=True):
+            term = w * y
             out = term if out is None else out + term
         return out
 

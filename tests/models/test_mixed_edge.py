@@ -114,3 +114,37 @@ def test_keep_parameter_free_stores_only_a_leading_run_and_keeps_the_sum(active,
         got = torch.autograd.grad(edge(x, plan), [x, weights], seed)
         for a, b in zip(got, expected, strict=True):
             torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("ops", [(1,), (1, 3), (0, 2, 3)])
+def test_weights_of_gives_each_ops_weight_with_the_gradient_of_indexing(ops):
+    alpha = torch.randn(4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    alpha.requires_grad_()
+    weights = torch.softmax(alpha, dim=0)
+    picked = EdgePlan(weights, ops).weights_of(ops)
+    assert [float(w.detach()) for w in picked] == [float(weights[k].detach()) for k in ops]
+    coef = [1.5, -2.0, 0.25]
+    (ours,) = torch.autograd.grad(
+        sum(c * w for c, w in zip(coef, picked, strict=False)), alpha, retain_graph=True
+    )
+    (indexed,) = torch.autograd.grad(
+        sum(c * weights[k] for c, k in zip(coef, ops, strict=False)), alpha
+    )
+    assert torch.equal(ours, indexed)
+
+
+def test_active_weights_serve_a_leading_run_of_the_active_ops_only():
+    given = (torch.tensor(5.0), torch.tensor(6.0))
+    plan = EdgePlan(torch.tensor([0.1, 0.2, 0.3, 0.4]), (1, 3), active_weights=given)
+    assert tuple(plan.weights_of((1, 3))) == given
+    assert plan.weights_of((1,))[0] is given[0]
+    # not a leading run of ``active``: read from ``weights``
+    assert [float(w) for w in plan.weights_of((3,))] == [pytest.approx(0.4)]
+
+
+def test_an_edge_indexes_its_weights_once_whatever_its_op_count():
+    edge, x = _edge(1)
+    plan = EdgePlan(torch.softmax(torch.zeros(len(DARTS_OPS)), dim=0), tuple(range(1, 8)))
+    with _OpCounter() as counter:
+        edge(x, plan)
+    assert counter.counts["unbind"] == 1 and counter.counts["select"] == 0

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from nasbench.errors import ConfigError
 from nasbench.models.supernet import build_supernet
@@ -518,3 +519,43 @@ def test_min_parametric_on_a_space_with_another_rule_is_a_one_line_error():
         space.supernet(method="darts", method_config={"min_parametric_ops": 2}, seed=0)
     with pytest.raises(ConfigError, match="min_parametric_ops"):
         build_supernet(tiny_space(), "darts", {"min_parametric_ops": -1}, seed=0)
+
+
+def test_gdas_gathers_the_sampled_weights_once_with_the_same_step_as_indexing():
+    """The plans carry each edge's sampled weight (one gather for all edges): the same
+    logits and alpha gradients, bit for bit, as indexing ``weights[e][k]`` per edge."""
+    (x, y), _ = batches()
+    results = []
+    for gathered in (True, False):
+        net = build_supernet(tiny_space(), "gdas", seed=0).double()
+        method = net.method
+        if not gathered:
+            method.edge_plans = _without_active_weights(method.edge_plans)
+        with _SelectCounter() as counter:
+            logits = net(x.double())
+        loss = F.cross_entropy(logits, y)
+        grads = torch.autograd.grad(loss, [net.alpha("normal"), net.alpha("reduce")])
+        results.append((logits.detach(), grads, counter.selects))
+    (logits_a, grads_a, selects_a), (logits_b, grads_b, selects_b) = results
+    assert torch.equal(logits_a, logits_b)
+    assert all(torch.equal(a, b) for a, b in zip(grads_a, grads_b, strict=True))
+    assert any(g.abs().sum() > 0 for g in grads_a)
+    n_edges = len(net.edges) * len(net.cells)
+    assert selects_b - selects_a == n_edges  # one weights[k] per edge before
+
+
+def _without_active_weights(edge_plans):
+    from dataclasses import replace
+
+    return lambda *args: [replace(p, active_weights=None) for p in edge_plans(*args)]
+
+
+class _SelectCounter(TorchDispatchMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.selects = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.selects += func.__name__.startswith("select.")
+        return func(*args, **(kwargs or {}))
+

@@ -91,7 +91,12 @@ class Gdas(DifferentiableMethod):
         index = probs.detach().argmax(dim=-1)
         hard = torch.zeros_like(probs).scatter_(-1, index.unsqueeze(-1), 1.0)
         weights = hard - probs.detach() + probs
-        return [EdgePlan(weights[e], (k,)) for e, k in enumerate(index.tolist())]
+        # Each edge's sampled weight, all gathered in one op (not one index per edge).
+        chosen = weights.gather(-1, index.unsqueeze(-1)).squeeze(-1).unbind(0)
+        return [
+            EdgePlan(row, (k,), active_weights=(w,))
+            for row, k, w in zip(weights, index.tolist(), chosen, strict=True)
+        ]
 
     def alpha_records(self, supernet: Supernet) -> list[AlphaRecord]:
         tau = np.array([[self.tau]], dtype=np.float32)
