@@ -50,7 +50,7 @@ from nasbench.protocols import Genotype
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
 from nasbench.runs.faults import fault_point
 from nasbench.spaces.ops import is_parameter_free, op_names
-from nasbench.strategies.differentiable.base import warmup_steps
+from nasbench.strategies.differentiable.base import stepped_parameters, warmup_steps
 
 # Architecture weights beyond this magnitude count as diverged: exp(-1e4) is 0 in float32.
 ALPHA_LIMIT = 1e4
@@ -489,7 +489,8 @@ class _Loop:
             ALPHA_LIMIT,
         )  # fmt: skip
         loss.backward()
-        norm = nn.utils.clip_grad_norm_(p.supernet.weight_parameters(), cfg.grad_clip)
+        # The optimizer's list: the supernet's weights, without a walk over its modules.
+        norm = nn.utils.clip_grad_norm_(stepped_parameters(p.w_optimizer), cfg.grad_clip)
         self._require_finite("weight gradient norm", float(norm), "lower w_lr or grad_clip")
         p.w_optimizer.step()
         self.step += 1

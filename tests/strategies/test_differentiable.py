@@ -559,3 +559,25 @@ class _SelectCounter(TorchDispatchMode):
         self.selects += func.__name__.startswith("select.")
         return func(*args, **(kwargs or {}))
 
+
+def test_the_arch_step_freezes_the_optimizers_weights_as_the_walk_would():
+    """``first_order_grads`` with the weight optimizer's list: the same alpha gradients as
+    with the walk over the supernet, no weight ``.grad`` written, every weight thawed."""
+    from nasbench.strategies.differentiable.base import first_order_grads, stepped_parameters
+
+    net = build_supernet(tiny_space(), "darts", seed=0)
+    opt = torch.optim.SGD(net.weight_parameters(), lr=0.1, momentum=0.9)
+    assert stepped_parameters(opt) == net.weight_parameters()
+    assert stepped_parameters(None) is None
+    _, val = batches()
+    alphas = net.arch_parameters()
+    frozen_seen = []
+    net.cells[0].register_forward_hook(
+        lambda *_: frozen_seen.append(any(p.requires_grad for p in net.weight_parameters()))
+    )
+    loss_a, walked = first_order_grads(net, val, F.cross_entropy, alphas)
+    loss_b, listed = first_order_grads(net, val, F.cross_entropy, alphas, stepped_parameters(opt))
+    assert loss_a == loss_b and frozen_seen == [False, False]
+    assert all(torch.equal(a, b) for a, b in zip(walked, listed, strict=True))
+    assert all(p.requires_grad and p.grad is None for p in net.weight_parameters())
+    assert all(p.requires_grad for p in alphas)

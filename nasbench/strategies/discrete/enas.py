@@ -51,6 +51,7 @@ from nasbench.strategies.differentiable.base import (
     EdgePlan,
     MethodConfig,
     MixedEdge,
+    stepped_parameters,
 )
 from nasbench.strategies.discrete.base import option
 from nasbench.strategies.discrete.reinforce import Reinforce, ReinforceConfig
@@ -273,7 +274,7 @@ class EnasEvaluator:
         s.shared_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if s.config.grad_clip > 0:
-            nn.utils.clip_grad_norm_(s.supernet.weight_parameters(), s.config.grad_clip)
+            nn.utils.clip_grad_norm_(stepped_parameters(s.shared_optimizer), s.config.grad_clip)
         s.shared_optimizer.step()
         return float(loss.detach())
 
