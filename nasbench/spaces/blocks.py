@@ -453,6 +453,10 @@ class FactorizedReduce(nn.Module):
     sizes give ``ceil(n / 2)`` like every other stride-2 op; on even sizes this is
     exactly the DARTS computation.
 
+    The two voxel grids are gathered first (:func:`even_and_odd_voxels`) and each
+    conv runs at stride 1 on its own: the same numbers as the stride-2 convs (bit for
+    bit on the sizes measured) without padding the whole input, forward and backward.
+
     Args:
         spatial_dims: 2 or 3.
         C_in: input channels.
@@ -475,8 +479,9 @@ class FactorizedReduce(nn.Module):
         conv = conv_cls(spatial_dims)
         self.spatial_dims = spatial_dims
         self.relu = nn.ReLU(inplace=False)
-        self.conv_1 = conv(C_in, C_out // 2, 1, stride=2, padding=0, bias=False)
-        self.conv_2 = conv(C_in, C_out - C_out // 2, 1, stride=2, padding=0, bias=False)
+        # Stride 1: each conv reads its own voxel grid, gathered in forward_rectified.
+        self.conv_1 = conv(C_in, C_out // 2, 1, padding=0, bias=False)
+        self.conv_2 = conv(C_in, C_out - C_out // 2, 1, padding=0, bias=False)
         self.bn = bn_cls(spatial_dims)(C_out, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -484,11 +489,58 @@ class FactorizedReduce(nn.Module):
 
     def forward_rectified(self, x: torch.Tensor) -> torch.Tensor:
         """The block after its ReLU, on an input that has been through ``ReLU`` already."""
-        # Drop the first voxel and pad one zero at the end of every axis in one op: its
-        # backward is a pad again, which keeps channels-last (a slice's backward would
-        # hand back a channels-first gradient and slow every op behind it).
-        shifted = F.pad(x, (-1, 1) * self.spatial_dims)
-        return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))
+        even, odd = even_and_odd_voxels(x)
+        return self.bn(torch.cat([self.conv_1(even), self.conv_2(odd)], dim=1))
+
+
+def even_and_odd_voxels(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The voxels of ``x`` at even positions along every spatial axis, and those at odd
+    positions with one zero past the end of each odd-sized axis: what a 1x1 stride-2
+    conv reads from ``x`` and from ``x`` shifted by one voxel (:class:`FactorizedReduce`).
+
+    Both come dense in ``x``'s memory format, with a backward that writes their
+    gradients into one zeroed tensor (the grids do not overlap), in that format too.
+    It is differentiable again, for double backward.
+
+    Args:
+        x: ``(N, C, *spatial)``.
+
+    Returns:
+        ``(even, odd)``, each ``(N, C, *ceil(spatial / 2))``.
+
+    Example:
+        >>> even, odd = even_and_odd_voxels(torch.arange(9.0).view(1, 1, 3, 3))
+        >>> even.flatten().tolist(), odd.flatten().tolist()
+        ([0.0, 2.0, 6.0, 8.0], [4.0, 0.0, 0.0, 0.0])
+    """
+    return _EvenAndOddVoxels.apply(x)
+
+
+class _EvenAndOddVoxels(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):  # noqa: ANN001, ANN205
+        ctx.shape, ctx.format = x.shape, memory_format_of(x)
+        every_other = (slice(None), slice(None)) + (slice(None, None, 2),) * (x.dim() - 2)
+        shifted = (slice(None), slice(None)) + (slice(1, None, 2),) * (x.dim() - 2)
+        even = x[every_other].contiguous(memory_format=ctx.format)
+        odd = x[shifted]
+        past_end = [pad for n in reversed(x.shape[2:]) for pad in (0, n % 2)]
+        if any(past_end):
+            odd = F.pad(odd, past_end)
+        return even, odd.contiguous(memory_format=ctx.format)
+
+    @staticmethod
+    def backward(ctx, grad_even, grad_odd):  # noqa: ANN001, ANN205
+        dims = len(ctx.shape) - 2
+        grad = torch.empty(
+            ctx.shape, dtype=grad_even.dtype, device=grad_even.device, memory_format=ctx.format
+        ).zero_()
+        grad[(slice(None), slice(None)) + (slice(None, None, 2),) * dims] = grad_even
+        inside = tuple(slice(0, n // 2) for n in ctx.shape[2:])
+        grad[(slice(None), slice(None)) + (slice(1, None, 2),) * dims] = grad_odd[
+            (slice(None), slice(None), *inside)
+        ]
+        return grad
 
 
 def runs_rectified(block: nn.Module) -> bool:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from nasbench.errors import SpaceError
 from nasbench.spaces import ops
-from nasbench.spaces.blocks import FactorizedReduce, ReLUConvBN, SepConv, Zero
+from nasbench.spaces.blocks import (
+    FactorizedReduce,
+    ReLUConvBN,
+    SepConv,
+    Zero,
+    even_and_odd_voxels,
+)
 
 INPUTS = {2: (2, 8, 16, 16), 3: (2, 8, 8, 8, 8)}
 EXPECTED_SETS = {
@@ -120,8 +127,60 @@ def test_factorized_reduce_matches_darts_parameters_and_even_size_values():
     x = torch.randn(1, 8, 6, 6)
     y = op.eval()(x)
     r = torch.relu(x)
-    darts = torch.cat([op.conv_1(r), op.conv_2(r[:, :, 1:, 1:])], dim=1)  # the DARTS forward
-    torch.testing.assert_close(y, op.bn(darts))
+    w1, w2 = op.conv_1.weight, op.conv_2.weight
+    darts = torch.cat([F.conv2d(r, w1, stride=2), F.conv2d(r[:, :, 1:, 1:], w2, stride=2)], 1)
+    torch.testing.assert_close(y, op.bn(darts))  # the DARTS forward
+
+
+def _darts_factorized_reduce(op: FactorizedReduce, x: torch.Tensor) -> torch.Tensor:
+    """The stride-2 pair on ``x`` and on ``x`` shifted by one voxel, zero-padded at the end."""
+    dims = x.dim() - 2
+    conv = {2: F.conv2d, 3: F.conv3d}[dims]
+    r = torch.relu(x)
+    shifted = F.pad(r, (0, 1) * dims)[(slice(None), slice(None), *[slice(1, None)] * dims)]
+    halves = [conv(r, op.conv_1.weight, stride=2), conv(shifted, op.conv_2.weight, stride=2)]
+    return op.bn(torch.cat(halves, dim=1))
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 6, 6), (2, 4, 7, 5), (1, 4, 1, 3), (2, 4, 5, 4, 3)])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_factorized_reduce_is_dartss_stride_two_pair_forward_and_backward(shape, channels_last):
+    dims = len(shape) - 2
+    op = FactorizedReduce(dims, 4, 5).double()
+    x = torch.randn(shape, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    if channels_last:
+        op = op.to(memory_format={2: torch.channels_last, 3: torch.channels_last_3d}[dims])
+        x = x.contiguous(memory_format={2: torch.channels_last, 3: torch.channels_last_3d}[dims])
+    x.requires_grad_()
+    ours = op(x)
+    assert ours.shape == (shape[0], 5, *[(n + 1) // 2 for n in shape[2:]])
+    params = [x, op.conv_1.weight, op.conv_2.weight]
+    seed = torch.randn(ours.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    grads = torch.autograd.grad(ours, params, seed)
+    darts = _darts_factorized_reduce(op, x)
+    torch.testing.assert_close(ours, darts)
+    for got, want in zip(grads, torch.autograd.grad(darts, params, seed), strict=True):
+        torch.testing.assert_close(got, want)
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 5, 4), (1, 2, 3, 2, 5)])
+def test_even_and_odd_voxels_are_differentiable_twice_and_keep_the_format(shape):
+    x = torch.randn(shape, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    assert torch.autograd.gradgradcheck(
+        lambda t: [g**2 for g in even_and_odd_voxels(t)], (x.requires_grad_(),)
+    )
+    fmt = {4: torch.channels_last, 5: torch.channels_last_3d}[len(shape)]
+    y = x.detach().contiguous(memory_format=fmt).requires_grad_()
+    even, odd = even_and_odd_voxels(y)
+    assert even.is_contiguous(memory_format=fmt) and odd.is_contiguous(memory_format=fmt)
+    (grad,) = torch.autograd.grad(even.sum() + 2 * odd.sum(), y)
+    assert grad.is_contiguous(memory_format=fmt)
+    # each grid's voxels get its factor, every other voxel none (the grids are disjoint)
+    expected = torch.zeros(shape, dtype=torch.float64)
+    n = len(shape) - 2
+    expected[(slice(None), slice(None), *[slice(None, None, 2)] * n)] += 1
+    expected[(slice(None), slice(None), *[slice(1, None, 2)] * n)] += 2
+    assert torch.equal(grad, expected)
 
 
 def test_none_is_parameter_free_and_outputs_zeros():
