@@ -13,11 +13,18 @@ Every measurement runs in a fresh Python process so that peak memory (CPU: the
 growth of the peak resident set size over the steps; CUDA:
 ``torch.cuda.max_memory_allocated``) is not polluted by earlier measurements.
 
+``--original-darts DIR`` / ``--original-pcdarts DIR`` add rows that time the original
+DARTS code (its ``cnn/`` folder) and the original PC-DARTS code (its repository root),
+unmodified, with their first-order architect, in the same run; our rows of that method
+are then also reported against them (the issue's goal for PC-DARTS is stated so).
+
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/supernet.py --config small --steps 3
     python benchmarks/supernet.py --config reference --steps 2 --warmup 1 --json ref.json
     python benchmarks/supernet.py --methods textbook,pcdarts+cl+ckpt --device cuda
+    OMP_NUM_THREADS=1 python benchmarks/supernet.py --config reference-b16 --clock cpu \
+        --methods pcdarts+cl --original-pcdarts ~/src/PC-DARTS --rounds 3
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from nasbench.device import autocast, resolve_precision  # noqa: E402
 from nasbench.models.mixed_edge import MixedEdge  # noqa: E402
 from nasbench.spaces.depthwise import DepthwiseConv2d  # noqa: E402
 from nasbench.strategies.differentiable import Darts, DartsConfig, EdgePlan  # noqa: E402
+from nasbench.strategies.differentiable.base import stepped_parameters  # noqa: E402
 
 TARGET_SPEEDUP = 2.0  # at least twice the textbook op's steps per second ...
 TARGET_MEMORY = 1.0 / 3.0  # ... in at most a third of its peak memory
@@ -101,6 +109,9 @@ class Variant:
         baseline: the row its ratios are taken against (when measured).
         cuda_graph: capture the whole first-order step in one CUDA graph and replay it
             (CUDA only; see :func:`graphed_first_order_step`).
+        torch_depthwise_backward: PyTorch's own depthwise conv backward instead of ours.
+        source: a folder of the original DARTS or PC-DARTS code: the row times that
+            code's search step instead of ours (see :func:`original_search`).
     """
 
     name: str
@@ -112,6 +123,7 @@ class Variant:
     baseline: str = "textbook"
     cuda_graph: bool = False
     torch_depthwise_backward: bool = False
+    source: str = ""
 
 
 _CL, _CK, _RE, _FU = "channels-last", "recompute cells", "recompute edges", "fused convs"
@@ -330,6 +342,91 @@ def build_variant(config: BenchConfig, variant: Variant, seed: int = 0) -> nn.Mo
     return net
 
 
+# ---- the original code as a row --------------------------------------------------------------
+# Our method each original is compared with, and what its row times.
+ORIGINAL_CODE = {
+    "original-darts": ("darts", "the original DARTS code (cnn/), first-order architect"),
+    "original-pcdarts": ("pcdarts", "the original PC-DARTS code (K=4), first-order architect"),
+}
+
+
+def original_variant(name: str, source: str | Path) -> Variant:
+    """The row that times the original code of ``name`` in the folder ``source``.
+
+    Args:
+        name: ``"original-darts"`` (the ``cnn/`` folder of the DARTS repository) or
+            ``"original-pcdarts"`` (the root of the PC-DARTS repository), unmodified: the
+            ``.cuda()`` calls are made harmless on a CPU (:func:`original_search`).
+        source: the folder holding its ``model_search.py`` and ``architect.py``.
+
+    Returns:
+        A :class:`Variant` with ``source`` set, compared with the textbook op like every
+        row and with our rows of the same method (:func:`add_ratios`).
+
+    Example:
+        >>> original_variant("original-pcdarts", "/nowhere")
+        Traceback (most recent call last):
+        SystemExit: --original-pcdarts /nowhere: no model_search.py, architect.py there; give \
+the folder of the original code (DARTS: its cnn/ folder; PC-DARTS: the repository root).
+    """
+    if name not in ORIGINAL_CODE:
+        raise SystemExit(f"Unknown original {name!r}; choose from {', '.join(ORIGINAL_CODE)}.")
+    folder = Path(source).expanduser().resolve()
+    missing = [f for f in ("model_search.py", "architect.py") if not (folder / f).is_file()]
+    if missing:
+        raise SystemExit(
+            f"--{name} {source}: no {', '.join(missing)} there; give the folder of the "
+            "original code (DARTS: its cnn/ folder; PC-DARTS: the repository root)."
+        )
+    return Variant(name, name, {}, ORIGINAL_CODE[name][1], source=str(folder))
+
+
+def original_search(
+    config: BenchConfig, variant: Variant, dev: torch.device, seed: int, loss_fn: nn.Module
+) -> tuple[nn.Module, Any, Any]:
+    """The original code's search network at ``config`` and its first-order architecture
+    step, as its ``train_search.py`` runs them (run it in a fresh process: the code is
+    imported from ``variant.source`` by its own module names).
+
+    The network is built as the original builds it (its global RNG seeded with ``seed``);
+    only its stem convolution is swapped for one that takes ``config.in_channels`` (the
+    original reads 3), so that it sees the images our rows see. On a CPU its ``.cuda()``
+    calls return the tensor or module unchanged while it is built.
+
+    Returns:
+        ``(network, arch_step(train_batch, val_batch, w_optimizer), weights)``: the
+        architecture step is the original ``Architect.step(..., unrolled=False)`` (the
+        validation loss's backward, which fills the weights' gradients too, then Adam);
+        ``weights()`` lists what the weight optimizer steps.
+    """
+    import importlib
+
+    sys.path.insert(0, variant.source)
+    model_search = importlib.import_module("model_search")
+    architect = importlib.import_module("architect")
+    torch.manual_seed(seed)
+    patched = dev.type != "cuda"
+    saved = torch.Tensor.cuda, nn.Module.cuda
+    if patched:  # only while it is built: the first-order step makes no .cuda() call
+        torch.Tensor.cuda = nn.Module.cuda = lambda self, *args, **kwargs: self
+    try:
+        net = model_search.Network(config.channels, config.num_classes, config.n_cells, loss_fn)
+    finally:
+        torch.Tensor.cuda, nn.Module.cuda = saved
+    stem = net.stem[0]
+    net.stem[0] = nn.Conv2d(config.in_channels, stem.out_channels, 3, padding=1, bias=False)
+    net = net.to(dev)
+    hyper = argparse.Namespace(
+        momentum=W_MOMENTUM, weight_decay=W_DECAY, arch_learning_rate=3e-4, arch_weight_decay=1e-3
+    )
+    arch = architect.Architect(net, hyper)
+
+    def arch_step(train_batch, val_batch, w_optimizer):  # noqa: ANN001, ANN202
+        arch.step(*train_batch, *val_batch, W_LR, w_optimizer, unrolled=False)
+
+    return net, arch_step, net.parameters
+
+
 def measure(
     config: BenchConfig,
     variant: Variant,
@@ -369,15 +466,6 @@ def measure(
         True
     """
     dev = _device(device)
-    net = build_variant(config, variant, seed).to(dev)
-    if variant.channels_last:
-        net = net.to(memory_format=torch.channels_last)
-    method = net.method
-    method.setup(net)  # the architecture optimizer must hold the moved tensors
-    method.on_epoch_start(0, 50)
-    w_optimizer = torch.optim.SGD(
-        net.weight_parameters(), lr=W_LR, momentum=W_MOMENTUM, weight_decay=W_DECAY
-    )
     gen = torch.Generator().manual_seed(seed)
     shape = (config.batch, config.in_channels, config.size, config.size)
     xt, xv = (torch.randn(shape, generator=gen).to(dev) for _ in range(2))
@@ -386,6 +474,21 @@ def measure(
         for _ in range(2)
     )
     loss_fn = nn.CrossEntropyLoss()
+    if variant.source:
+        net, run_arch_step, weights = original_search(config, variant, dev, seed, loss_fn)
+    else:
+        net = build_variant(config, variant, seed).to(dev)
+        if variant.channels_last:
+            net = net.to(memory_format=torch.channels_last)
+        method = net.method
+        method.setup(net)  # the architecture optimizer must hold the moved tensors
+        method.on_epoch_start(0, 50)
+        weights = net.weight_parameters
+
+        def run_arch_step(train_batch, val_batch, w_optimizer):  # noqa: ANN001, ANN202
+            method.arch_step(net, train_batch, val_batch, loss_fn, W_LR, w_optimizer)
+
+    w_optimizer = torch.optim.SGD(weights(), lr=W_LR, momentum=W_MOMENTUM, weight_decay=W_DECAY)
     net.train()
 
     arch_wall, arch_cpu = [], []
@@ -393,14 +496,16 @@ def measure(
     def search_step() -> None:
         with autocast(dev, precision):  # as nasbench.engine.bilevel's step
             started, started_cpu = time.perf_counter(), time.process_time()
-            method.arch_step(net, (xt, yt), (xv, yv), loss_fn, W_LR, w_optimizer)
+            run_arch_step((xt, yt), (xv, yv), w_optimizer)
             _sync(dev)
             arch_wall.append(time.perf_counter() - started)
             arch_cpu.append(time.process_time() - started_cpu)
             w_optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(net(xt), yt)
         loss.backward()
-        nn.utils.clip_grad_norm_(net.weight_parameters(), GRAD_CLIP)
+        # Ours as the engine clips (the optimizer's list); the original as its code does.
+        clipped = weights() if variant.source else stepped_parameters(w_optimizer)
+        nn.utils.clip_grad_norm_(clipped, GRAD_CLIP)
         w_optimizer.step()
 
     if variant.cuda_graph:
@@ -600,6 +705,7 @@ def run_benchmark(
     precision: str = "fp32",
     clock: str = "wall",
     rounds: int = 1,
+    originals: Sequence[Variant] = (),
 ) -> list[dict[str, Any]]:
     """Measure every variant at ``config`` (one after the other) and add the ratios.
 
@@ -621,6 +727,8 @@ def run_benchmark(
         precision: ``"fp32"`` or ``"bf16"`` (autocast, CUDA only).
         clock: ``"wall"`` or ``"cpu"`` seconds (see :func:`measure`).
         rounds: measurements per row, taken in turn; figures are their medians.
+        originals: rows of the original code (:func:`original_variant`), measured after
+            the baselines; our rows of the same method get ratios against them too.
 
     Returns:
         One dict per variant: name, technique, baseline, the measurement, and
@@ -632,13 +740,25 @@ def run_benchmark(
         >>> [r["variant"] for r in rows]
         ['textbook', 'gdas']
     """
-    names = _with_baselines(variants)
+    ours = _with_baselines(variants)
+    textbook = [n for n in ours if VARIANTS[n].method == "textbook"]
+    names = textbook + [v.name for v in originals] + [n for n in ours if n not in textbook]
+    known = {**VARIANTS, **{v.name: v for v in originals}}
     measured = []
     for index in range(rounds):
         if log is not None and rounds > 1:
             log(f"  round {index + 1} of {rounds}")
         rows = _measure_rows(
-            config, names, steps, warmup, device, isolate, seed, log, precision, clock
+            config,
+            [known[n] for n in names],
+            steps,
+            warmup,
+            device,
+            isolate,
+            seed,
+            log,
+            precision,
+            clock,
         )
         measured.append(add_ratios(rows))
     return measured[0] if rounds == 1 else combine_rounds(measured)
@@ -646,7 +766,7 @@ def run_benchmark(
 
 def _measure_rows(
     config: BenchConfig,
-    names: Sequence[str],
+    variants: Sequence[Variant],
     steps: int,
     warmup: int,
     device: str,
@@ -657,8 +777,8 @@ def _measure_rows(
     clock: str,
 ) -> list[dict[str, Any]]:
     rows = []
-    for name in names:
-        variant = VARIANTS[name]
+    for variant in variants:
+        name = variant.name
         if log is not None:
             log(f"  measuring {config.name} / {name} ...")
         if isolate:
@@ -680,10 +800,19 @@ def _measure_rows(
                 "variant": name,
                 "technique": variant.technique,
                 "baseline": variant.baseline,
+                "original": _original_of(variant),
                 **result,
             }
         )
     return rows
+
+
+def _original_of(variant: Variant) -> str:
+    """The original code's row a row of ours is compared with ('' for none): the
+    originals are timed with their first-order architecture step."""
+    if variant.source or variant.config.get("order", 1) != 1 or variant.cuda_graph:
+        return ""
+    return next((n for n, (method, _) in ORIGINAL_CODE.items() if method == variant.method), "")
 
 
 def combine_rounds(rounds: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -710,6 +839,10 @@ def combine_rounds(rounds: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 row[key] = statistics.median(r[key] for r in good)
         row["speedup_rounds"] = [r.get("speedup", math.nan) for r in good]
+        if any(math.isfinite(r.get("speedup_vs_original", math.nan)) for r in good):
+            row["speedup_vs_original_rounds"] = [
+                r.get("speedup_vs_original", math.nan) for r in good
+            ]
         row["rounds"] = len(good)
         row["meets_target"] = bool(
             row.get("speedup", math.nan) >= TARGET_SPEEDUP
@@ -753,6 +886,15 @@ def add_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         arch_s = row.get("arch_s_per_step", math.nan) if fine else math.nan
         row["textbook_step_per_arch_step"] = (
             textbook["s_per_step"] / arch_s if fine and arch_s > 0 else math.nan
+        )
+        # Against the original code of the same method, where it was measured.
+        original = by_name.get(row.get("original") or "")
+        fair = original is not None and "error" not in original and "error" not in row
+        row["speedup_vs_original"] = (
+            row["steps_per_s"] / original["steps_per_s"] if fair else math.nan
+        )
+        row["memory_vs_original"] = (
+            row["peak_mb"] / original["peak_mb"] if fair and original["peak_mb"] > 0 else math.nan
         )
     return rows
 
@@ -803,6 +945,28 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
             lines.append(f"{row['variant']:<22} failed: {row['error']}")
             continue
         lines.append(" ".join(_cell(row, key, fmt) for key, fmt in COLUMNS).rstrip())
+    return "\n".join(lines)
+
+
+def format_against_originals(rows: Sequence[dict[str, Any]]) -> str:
+    """Our rows next to the original code of their method, measured in the same run:
+    steps/s and peak memory over the original's (and each round's speedup).
+
+    Example:
+        >>> print(format_against_originals([{"variant": "pcdarts+cl", "original":
+        ...     "original-pcdarts", "speedup_vs_original": 1.62, "memory_vs_original": 0.98,
+        ...     "speedup_vs_original_rounds": [1.6, 1.62, 1.7]}]))
+        against the original code     vs                 speedup  memory  rounds
+          pcdarts+cl                  original-pcdarts     1.62x   0.980  1.60x 1.62x 1.70x
+    """
+    shown = [row for row in rows if math.isfinite(row.get("speedup_vs_original", math.nan))]
+    width = max([len(row["variant"]) + 4 for row in shown] + [30])
+    lines = [f"{'against the original code':<{width}}{'vs':<19}speedup  memory  rounds"]
+    for row in shown:
+        spread = " ".join(f"{s:.2f}x" for s in row.get("speedup_vs_original_rounds", []))
+        speedup, memory = row["speedup_vs_original"], row["memory_vs_original"]
+        line = f"  {row['variant']:<{width - 2}}{row['original']:<19}{speedup:>6.2f}x"
+        lines.append(f"{line}{memory:>8.3f}  {spread}".rstrip())
     return "\n".join(lines)
 
 
@@ -987,6 +1151,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="AXIS=N,N,...",
         help=f"sweep only these axes, with these values (default: {SWEEP_RANGES})",
     )
+    for name, (_, what) in ORIGINAL_CODE.items():
+        parser.add_argument(
+            f"--{name}",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help=f"also time {what} from DIR, in the same run, and compare our "
+            f"{name.removeprefix('original-')} rows with it",
+        )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -1010,6 +1183,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     variants = [v.strip() for v in args.methods.split(",") if v.strip()]
     if args.sweep:
         return _main_sweep(args, variants)
+    originals = [
+        original_variant(name, folder)
+        for name in ORIGINAL_CODE
+        if (folder := getattr(args, name.replace("-", "_"))) is not None
+    ]
     configs = ["reference", "small"] if args.config == "both" else [args.config]
     dev = _device(args.device)
     print(
@@ -1048,6 +1226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             precision=args.precision,
             clock=args.clock,
             rounds=args.rounds,
+            originals=originals,
             # CUDA's peak counter is reset per measurement, so only a CPU peak (the
             # process's resident set) needs a fresh process; on a GPU that would cost a
             # torch import and a CUDA start per variant.
@@ -1060,6 +1239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for row in rows:
                 spread = " ".join(f"{s:.2f}x" for s in row.get("speedup_rounds", []))
                 print(f"  {row['variant']:<30} {spread}")
+        if originals:
+            print(format_against_originals(rows))
         out["configs"][name] = {"config": asdict(config), "rows": rows}
     print(
         f"\nspeedup = steps/s over the baseline's; memory = peak over the baseline's; "

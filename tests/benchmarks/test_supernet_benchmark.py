@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 import torch
+from torch import nn
 
 
 @pytest.fixture(scope="module")
@@ -349,3 +351,133 @@ def test_run_benchmark_measures_each_row_once_per_round(bench, tiny):
     assert [r["variant"] for r in rows] == ["textbook", "gdas"]
     assert all(r["rounds"] == 2 and len(r["speedup_rounds"]) == 2 for r in rows)
     assert rows[0]["speedup_rounds"] == [1.0, 1.0]
+
+
+# A stand-in for the original code's folder: its module names, constructor and Architect
+# interface, a stem that reads 3 channels and alphas made with ``.cuda()``, as the originals.
+_FAKE_MODEL_SEARCH = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Network(nn.Module):
+    def __init__(self, C, num_classes, layers, criterion):
+        super().__init__()
+        self._criterion = criterion
+        self.stem = nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
+        self.cells = nn.ModuleList(nn.Conv2d(C, C, 3, padding=1) for _ in range(layers))
+        self.classifier = nn.Linear(C, num_classes)
+        self.alphas = torch.zeros(layers, 2).cuda().requires_grad_()
+
+    def arch_parameters(self):
+        return [self.alphas]
+
+    def forward(self, x):
+        s = self.stem(x)
+        for cell, w in zip(self.cells, F.softmax(self.alphas, dim=-1)):
+            s = w[0] * s + w[1] * F.relu(cell(s))
+        return self.classifier(s.mean(dim=(2, 3)))
+
+    def _loss(self, x, y):
+        return self._criterion(self(x), y)
+"""
+_FAKE_ARCHITECT = """
+import torch
+
+class Architect:
+    def __init__(self, model, args):
+        self.model = model
+        self.optimizer = torch.optim.Adam(model.arch_parameters(), lr=args.arch_learning_rate)
+
+    def step(self, xt, yt, xv, yv, eta, network_optimizer, unrolled):
+        assert not unrolled
+        self.optimizer.zero_grad()
+        self.model._loss(xv, yv).backward()
+        self.optimizer.step()
+"""
+
+
+def test_the_original_code_is_a_row_and_our_rows_of_its_method_are_compared_with_it(
+    bench, tiny, tmp_path
+):
+    (tmp_path / "model_search.py").write_text(_FAKE_MODEL_SEARCH)
+    (tmp_path / "architect.py").write_text(_FAKE_ARCHITECT)
+    original = bench.original_variant("original-pcdarts", tmp_path)
+    assert original.source == str(tmp_path.resolve())
+    rows = bench.run_benchmark(
+        tiny, ["pcdarts", "darts-2nd", "gdas"], steps=1, warmup=0, originals=[original]
+    )
+    names = [row["variant"] for row in rows]
+    assert names == ["textbook", "textbook-2nd", "original-pcdarts", "pcdarts", "darts-2nd", "gdas"]
+    by_name = {row["variant"]: row for row in rows}
+    # the stand-in ran on the CPU (.cuda() harmless while built) with 1-channel images
+    assert "error" not in by_name["original-pcdarts"], by_name["original-pcdarts"]
+    assert by_name["original-pcdarts"]["arch_s_per_step"] > 0
+    ours, theirs = by_name["pcdarts"], by_name["original-pcdarts"]
+    assert ours["original"] == "original-pcdarts"
+    assert ours["speedup_vs_original"] == pytest.approx(ours["steps_per_s"] / theirs["steps_per_s"])
+    assert ours["memory_vs_original"] == pytest.approx(ours["peak_mb"] / theirs["peak_mb"])
+    # no original for GDAS, nor for a second-order row (the originals run first order)
+    assert by_name["gdas"]["original"] == by_name["darts-2nd"]["original"] == ""
+    assert math.isnan(by_name["gdas"]["speedup_vs_original"])
+    assert math.isnan(by_name["darts-2nd"]["speedup_vs_original"])
+    lines = bench.format_against_originals(rows).splitlines()
+    assert len(lines) == 2 and lines[1].split()[:2] == ["pcdarts", "original-pcdarts"]
+
+
+def test_original_search_runs_the_originals_step_and_puts_cuda_back(
+    bench, tiny, tmp_path, monkeypatch
+):
+    (tmp_path / "model_search.py").write_text(_FAKE_MODEL_SEARCH)
+    (tmp_path / "architect.py").write_text(_FAKE_ARCHITECT)
+    original = bench.original_variant("original-darts", tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    before = torch.Tensor.cuda, nn.Module.cuda
+    try:
+        net, arch_step, weights = bench.original_search(
+            tiny, original, torch.device("cpu"), 0, nn.CrossEntropyLoss()
+        )
+    finally:
+        for name in ("model_search", "architect"):
+            sys.modules.pop(name, None)
+    assert (torch.Tensor.cuda, nn.Module.cuda) == before
+    assert net.stem[0].in_channels == tiny.in_channels and net.stem[0].out_channels == 4
+    x = torch.randn(tiny.batch, tiny.in_channels, tiny.size, tiny.size)
+    y = torch.arange(tiny.batch) % tiny.num_classes
+    alphas = net.alphas.detach().clone()
+    arch_step((x, y), (x, y), None)
+    assert not torch.equal(net.alphas.detach(), alphas)  # the Architect's Adam stepped
+    assert all(p is not net.alphas for p in weights()) and len(list(weights())) > 0
+
+
+def test_an_original_folder_without_the_code_is_refused_in_one_line(bench, tmp_path):
+    (tmp_path / "model_search.py").write_text("")
+    with pytest.raises(SystemExit, match=r"no architect\.py there; give the folder"):
+        bench.original_variant("original-darts", tmp_path)
+    with pytest.raises(SystemExit, match="Unknown original 'original-gdas'"):
+        bench.original_variant("original-gdas", tmp_path)
+
+
+def test_combined_rounds_keep_each_rounds_ratio_against_the_original(bench):
+    rounds = [
+        [
+            {
+                "variant": "pcdarts+cl",
+                "speedup": 3.0,
+                "memory_ratio": 0.3,
+                "original": "original-pcdarts",
+                "speedup_vs_original": s,
+                "memory_vs_original": 0.9,
+            }
+        ]
+        for s in (1.5, 1.7, 1.6)
+    ]
+    row = bench.combine_rounds(rounds)[0]
+    assert row["speedup_vs_original"] == 1.6
+    assert row["speedup_vs_original_rounds"] == [1.5, 1.7, 1.6]
+    assert (
+        "speedup_vs_original_rounds"
+        not in bench.combine_rounds(
+            [[{"variant": "gdas", "speedup": 9.0, "speedup_vs_original": math.nan}]]
+        )[0]
+    )
