@@ -455,7 +455,8 @@ class FactorizedReduce(nn.Module):
 
     The two voxel grids are gathered first (:func:`even_and_odd_voxels`) and each
     conv runs at stride 1 on its own: the same numbers as the stride-2 convs (bit for
-    bit on the sizes measured) without padding the whole input, forward and backward.
+    bit on the even sizes measured, to rounding on odd ones) without padding the whole
+    input, forward and backward.
 
     Args:
         spatial_dims: 2 or 3.
