@@ -19,6 +19,7 @@ from nasbench.errors import ConfigError, closest_name
 from nasbench.options import Budget
 from nasbench.protocols import Space
 from nasbench.runs.alpha_summary import COLLAPSE_FACTOR, COLLAPSE_START_EPOCH, COLLAPSE_WINDOW
+from nasbench.runs.checkpoint_schedule import AUTO
 
 DEVICES = ("auto", "cpu", "cuda")
 # Strategy kinds whose search trains a supernet in the bilevel loop.
@@ -98,10 +99,13 @@ class SearchConfig:
         early_stop_window, early_stop_factor, early_stop_start: the rule: stop when the
             mean of the last ``window`` eigenvalues exceeds ``factor`` times the mean of
             the ``window`` before, from epoch ``start`` on (RobustDARTS: 5, 1.3, 10).
-        checkpoint_every: also checkpoint every N steps (0: at epoch ends only). The
-            default, 1, makes a kill lose at most the step in flight, for about 3% of a
-            quickstart step on the CPU (benchmarks/checkpoint.py); raise it when steps are
-            much faster than a checkpoint write (a large GPU).
+        checkpoint_every: also checkpoint every N steps (0: at epoch ends only), or
+            ``"auto"`` (the default): after a step once the time since the last write is
+            20x what that write took, so writes cost ~5% of the run at most: every step
+            where a step takes 20 writes or more, every few where it is shorter (a
+            quickstart search on a quiet CPU, a GPU, a tiny supernet). A kill loses the
+            steps since the last write; ``resume`` redoes them
+            (:mod:`nasbench.runs.checkpoint_schedule`).
         roi_size: segmentation only: validate with MONAI's sliding-window inference over
             windows of this edge (None: one window, the whole image; 3D volumes always
             go through the sliding-window inferer).
@@ -141,7 +145,7 @@ class SearchConfig:
     early_stop_window: int = COLLAPSE_WINDOW
     early_stop_factor: float = COLLAPSE_FACTOR
     early_stop_start: int = COLLAPSE_START_EPOCH
-    checkpoint_every: int = 1
+    checkpoint_every: int | str = AUTO
     roi_size: int | None = None
     device: str = "auto"
     precision: str = "auto"
@@ -239,7 +243,7 @@ class SearchConfig:
         if self.roi_size is not None:
             _check_positive("roi_size", self.roi_size)
         for name in ("alpha_every", "eigen_every", "checkpoint_every", "max_alpha_snapshots"):
-            if getattr(self, name) < 0:
+            if getattr(self, name) != AUTO and getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}.")
         for name in ("w_lr", "w_lr_min", "w_momentum", "w_weight_decay", "grad_clip"):
             if getattr(self, name) < 0:
@@ -566,6 +570,9 @@ def _check_types(config: Any, prefix: str) -> None:
         allowed = [part.strip() for part in str(f.type).split("|")]
         if value is None and "None" in allowed:
             continue
+        takes_auto = f.name in _AUTO_FIELDS
+        if takes_auto and value == AUTO:
+            continue
         kind = allowed[0].split("[")[0]
         checker = _TYPE_CHECKS.get(kind)
         if checker is None or checker(value):
@@ -579,6 +586,7 @@ def _check_types(config: Any, prefix: str) -> None:
                 )
             continue
         optional = " (or null)" if "None" in allowed else ""
+        optional += f' or "{AUTO}"' if takes_auto else ""
         raise ConfigError(
             f"{prefix}{f.name} must be {_TYPE_NAMES[kind]}{optional}, got {value!r}; "
             f"fix it in the config."
@@ -588,6 +596,9 @@ def _check_types(config: Any, prefix: str) -> None:
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
+
+# Fields that take the text "auto" beside the type their annotation names first.
+_AUTO_FIELDS = ("checkpoint_every",)
 
 _TYPE_CHECKS = {
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),

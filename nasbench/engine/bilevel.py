@@ -3,8 +3,8 @@
 Per step: an architecture step on a validation batch (the method decides how),
 then a weight step on a training batch; per epoch: validation metrics, the
 derived genotype, optionally the Hessian eigenvalue. Everything goes to the run
-store as it happens; a checkpoint at every epoch end (and every
-``checkpoint_every`` steps) makes ``resume`` continue bit-for-bit on CPU.
+store as it happens; a checkpoint at every epoch end (and between steps, as
+``checkpoint_every`` says) makes ``resume`` continue bit-for-bit on CPU.
 
 With ``max_seconds`` the loop times its first steps and a validation batch and
 fits the epochs and steps into the budget (:mod:`nasbench.engine.budget`); the
@@ -48,6 +48,7 @@ from nasbench.errors import DivergenceError, NasbenchError
 from nasbench.evaluation.tasks import Task, task_of_info
 from nasbench.protocols import Genotype
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
+from nasbench.runs.checkpoint_schedule import CheckpointSchedule
 from nasbench.runs.faults import fault_point
 from nasbench.spaces.ops import is_parameter_free, op_names
 from nasbench.strategies.differentiable.base import stepped_parameters, warmup_steps
@@ -360,6 +361,7 @@ class _Loop:
         self._alphas_recorded_at: int | None = None
         self._last_loss = float("nan")
         self._checkpoint_step: int | None = None
+        self.checkpoints = CheckpointSchedule(config.checkpoint_every)
 
     # ---- checkpoints ------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
@@ -378,7 +380,8 @@ class _Loop:
         }
 
     def _checkpoint(self) -> None:
-        save_checkpoint(self.run_dir, self._state(), step=self.step)
+        with self.checkpoints.writing():
+            save_checkpoint(self.run_dir, self._state(), step=self.step)
         self._checkpoint_step = self.step
 
     def _restore(self) -> bool:
@@ -454,8 +457,7 @@ class _Loop:
                 bar.update(1)
                 bar.set_postfix(epoch=self.epoch, loss=f"{self._last_loss:.3f}")
                 # The epoch's last step is checkpointed with the epoch end, after its rows.
-                every = self.config.checkpoint_every
-                if every and self.step % every == 0 and self.batch < self.per_epoch:
+                if self.batch < self.per_epoch and self.checkpoints.due(self.step):
                     self._checkpoint()
             self._end_epoch(images / max(time.perf_counter() - started, 1e-9))
             if self._should_stop_early():
@@ -480,14 +482,15 @@ class _Loop:
         arch_lr = self._arch_lrs().get("arch_lr")
         arch_advice = "arch_lr" + ("" if arch_lr is None else f" (now {arch_lr:g})")
         loss_advice = f"lower w_lr (now {cfg.w_lr:g})"
-        if not abs(self._largest_alpha()) <= ALPHA_LIMIT:  # NaN alphas make a NaN loss too
+        # Each read waits for a GPU to catch up: the loss and the alphas once a step.
+        loss_value, largest_alpha = loss.item(), self._largest_alpha()
+        if not abs(largest_alpha) <= ALPHA_LIMIT:  # NaN alphas make a NaN loss too
             loss_advice += f" or {arch_advice}"
-        self._require_finite("training loss", loss.item(), loss_advice)
+        self._require_finite("training loss", loss_value, loss_advice)
         # Past ALPHA_LIMIT a softmax over the alphas is one-hot in float32: the search stalls.
         self._require_finite(
-            "largest architecture weight", self._largest_alpha(), f"lower {arch_advice}",
-            ALPHA_LIMIT,
-        )  # fmt: skip
+            "largest architecture weight", largest_alpha, f"lower {arch_advice}", ALPHA_LIMIT
+        )
         loss.backward()
         # The optimizer's list: the supernet's weights, without a walk over its modules.
         norm = nn.utils.clip_grad_norm_(stepped_parameters(p.w_optimizer), cfg.grad_clip)
@@ -495,7 +498,7 @@ class _Loop:
         p.w_optimizer.step()
         self.step += 1
         self.batch += 1
-        self._last_loss = loss.item()
+        self._last_loss = loss_value
         metrics = {"loss": self._last_loss, "lr": lr, **self._arch_lrs(), **arch}
         metrics.update(p.task.batch_metrics(logits, y_train))
         if self.store is None:
@@ -575,7 +578,10 @@ class _Loop:
     def _largest_alpha(self) -> float:
         """The largest architecture weight in magnitude (NaN when any is NaN)."""
         params = self.parts.method.arch_parameters(self.parts.supernet)
-        return max((float(a.detach().abs().max()) for a in params), default=0.0)
+        if not params:
+            return 0.0
+        # One read for all of them: NaN propagates through max, as through each.
+        return float(torch.stack([a.detach().abs().max().float() for a in params]).max())
 
     def _require_finite(
         self, quantity: str, value: float, advice: str, limit: float = math.inf, where: str = ""

@@ -2,7 +2,7 @@
 
 A METANAS search reads the rest of its settings from the :class:`~nasbench.config.SearchConfig`:
 ``epochs`` are meta-epochs, ``dataset`` is the meta-training set, ``seed`` seeds the
-supernet and every episode, ``checkpoint_every`` counts meta-steps.
+supernet and every episode, ``checkpoint_every`` counts meta-steps (or is ``"auto"``).
 """
 
 from __future__ import annotations

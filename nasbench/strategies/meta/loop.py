@@ -25,7 +25,8 @@ What the run store gets:
   ``adaptation_curve`` events, and a ``fewshot_test`` event with mean accuracy and 95%
   confidence interval per learner (also phase ``test_summary``).
 
-A checkpoint after every ``checkpoint_every`` meta-steps and every meta-epoch holds the
+A checkpoint between meta-steps as ``checkpoint_every`` says (every N, or ``"auto"``:
+as time allows, :mod:`nasbench.runs.checkpoint_schedule`) and after every meta-epoch holds the
 three networks; tasks are regenerated from their index, so a resumed run ends with the
 numbers of an uninterrupted one.
 """
@@ -41,6 +42,7 @@ import torch
 
 from nasbench.data.fewshot import Episode
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
+from nasbench.runs.checkpoint_schedule import CheckpointSchedule
 from nasbench.runs.faults import fault_point
 from nasbench.strategies.meta.adaptation import (
     Curve,
@@ -117,6 +119,7 @@ class MetaLoop:
         self.total_steps = config.epochs * meta.meta_steps
         self.step = self.epoch = self.batch = 0
         self.summary: dict[str, dict[str, float]] = {}
+        self.checkpoints = CheckpointSchedule(config.checkpoint_every)
 
     # ---- checkpoints ------------------------------------------------------------------------
     def _checkpoint(self) -> None:
@@ -125,7 +128,8 @@ class MetaLoop:
             "epoch": self.epoch,
             "batch": self.batch,
         }
-        save_checkpoint(self.run_dir, state, step=self.step)
+        with self.checkpoints.writing():
+            save_checkpoint(self.run_dir, state, step=self.step)
 
     def _restore(self) -> bool:
         state = load_checkpoint(self.run_dir)
@@ -158,8 +162,7 @@ class MetaLoop:
                     self._checkpoint()
                     return "stopped"
                 self._meta_step()
-                every = self.config.checkpoint_every
-                if every and self.step % every == 0 and self.batch < self.meta.meta_steps:
+                if self.batch < self.meta.meta_steps and self.checkpoints.due(self.step):
                     self._checkpoint()
             self._end_epoch()
         self._meta_test()
