@@ -120,7 +120,10 @@ def test_stop_request_checkpoints_and_resume_finishes(tiny, tmp_path):
 
 
 def test_reader_follows_a_search_in_another_process(tiny, tmp_path):
-    config = tiny("gdas", epochs=2, max_steps_per_epoch=4, alpha_every=1)
+    # Long enough that the reader, which starts after step 1, sees steps go by: 32 GDAS
+    # steps on a tiny net, each with its checkpoint (checkpoint_every="auto" would skip
+    # most of them and finish within one poll).
+    config = tiny("gdas", epochs=8, max_steps_per_epoch=4, alpha_every=1, checkpoint_every=1)
     run_dir = tmp_path / "run"
     process = _launch(config, run_dir, tmp_path)
     _wait_for_step(run_dir, 1, process)
