@@ -22,7 +22,8 @@ def quickstart_config(seed: int = 0) -> SearchConfig:
     """The README's main job: a short first-order DARTS search on the offline default.
 
     Five cells of four nodes, eight channels, 256 synthetic images (128 per half),
-    three epochs: 24 steps, two minutes on 2 CPU cores (about 4 s a step).
+    three epochs: 24 steps, about 35 s on 2 idle CPU cores (about 1 s a step; two
+    minutes when other jobs share the cores).
     Twenty-four steps at the paper's architecture learning rate (3e-4) barely move
     the alphas, so the quickstart uses ten times that: the trajectories it shows
     are the real dynamics, sped up.
