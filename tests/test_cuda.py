@@ -352,3 +352,54 @@ def test_graphed_search_step_replays_and_moves_weights_and_alphas(load_benchmark
     torch.cuda.synchronize()
     assert any(not torch.equal(a, b) for a, b in zip(alphas, net.arch_parameters(), strict=True))
     assert any(not torch.equal(w, v) for w, v in zip(weights, net.weight_parameters(), strict=True))
+
+
+def _search_step_figures(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, list]:
+    """One search step of ``net`` in float64 (the method's architecture step, then a weight
+    forward and backward): the alphas it moved to, the logits, every weight gradient and
+    every BatchNorm buffer, all on the CPU."""
+    net.method.setup(net)  # the architecture optimizer must hold this device's tensors
+    w_optimizer = torch.optim.SGD(net.weight_parameters(), lr=0.025, momentum=0.9)
+    net.train()
+    net.method.arch_step(net, (x, y), (x, y), nn.functional.cross_entropy, 0.025, w_optimizer)
+    w_optimizer.zero_grad(set_to_none=True)
+    logits = net(x)
+    nn.functional.cross_entropy(logits, y).backward()
+    return {
+        "alphas": [a.detach().cpu() for a in net.arch_parameters()],
+        "logits": [logits.detach().cpu()],
+        "weight grads": [
+            torch.zeros(0) if p.grad is None else p.grad.cpu() for p in net.weight_parameters()
+        ],
+        "buffers": [b.cpu() for b in net.buffers() if b.is_floating_point()],
+    }
+
+
+# Every supernet the benchmark times, but the original code's and the graph-captured step.
+_CROSS_DEVICE_VARIANTS = (
+    "textbook", "textbook-2nd", "darts-1st", "darts-1st+cl", "darts-1st+cl+ckpt",
+    "darts-1st+recompute", "darts-1st+cl+recompute-convs", "darts-1st+cl+fused+recompute",
+    "darts-2nd+cl+fwd+recompute", "darts-2nd+cl", "gdas+cl", "pcdarts+cl", "proxyless+cl",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", _CROSS_DEVICE_VARIANTS)
+def test_every_supernet_variant_takes_the_cpus_search_step_on_cuda(load_benchmark, variant):
+    """Whatever a variant runs on the GPU (cuDNN's depthwise backward, channels-last, the
+    gathered GDAS weights, FactorizedReduce's even and odd grids, recomputed edges, the
+    second-order passes) gives the CPU's numbers, in float64 where both are exact to
+    rounding; the sampled variants draw on the CPU generator, so the same ops."""
+    import copy
+
+    bench = load_benchmark("supernet")
+    tiny = bench.BenchConfig("tiny", n_cells=3, channels=4, size=13, batch=4)
+    net = bench.build_variant(tiny, bench.VARIANTS[variant]).double()
+    on_cuda = copy.deepcopy(net).to(CUDA)
+    x = torch.randn(4, 1, 13, 13, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0, 1, 0, 1])
+    expected = _search_step_figures(net, x, y)
+    found = _search_step_figures(on_cuda, x.to(CUDA), y.to(CUDA))
+    for name, tensors in expected.items():
+        assert len(found[name]) == len(tensors), name
+        for index, (cpu, cuda) in enumerate(zip(tensors, found[name], strict=True)):
+            torch.testing.assert_close(cuda, cpu, rtol=1e-7, atol=1e-9, msg=f"{name} {index}")
