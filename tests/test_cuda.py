@@ -403,3 +403,80 @@ def test_every_supernet_variant_takes_the_cpus_search_step_on_cuda(load_benchmar
         assert len(found[name]) == len(tensors), name
         for index, (cpu, cuda) in enumerate(zip(tensors, found[name], strict=True)):
             torch.testing.assert_close(cuda, cpu, rtol=1e-7, atol=1e-9, msg=f"{name} {index}")
+
+
+# One tiny search of every kind the bilevel loop runs besides DARTS cells on classification
+# (tested above): (dataset, size, space, strategy, strategy_config).
+_SEARCH_KINDS = {
+    "nasunet-2d-proxyless": (
+        "synthetic-seg", 64,
+        {"name": "nasunet", "n_nodes": 2, "skeleton": {"depth": 2, "channels": 4}},
+        "proxyless", {},
+    ),
+    "vnas-3d-darts": (
+        "synthetic-seg3d", 32, {"name": "vnas", "skeleton": {"depth": 2, "channels": 4}},
+        "darts", {},
+    ),
+    "dints-3d": (
+        "synthetic-seg3d", 32,
+        {"name": "dints", "num_blocks": 2, "skeleton": {"depth": 2, "channels": 4}},
+        "dints", {},
+    ),
+    "trellis-pcdarts": (
+        "synthetic-seg", 28,
+        {"name": "trellis", "num_layers": 2, "ops": ["skip_connect", "sep_conv_3x3"],
+         "n_nodes": 1, "skeleton": {"depth": 1, "channels": 4}},
+        "pcdarts", {"k": 2},
+    ),
+    "c2fnas-3d": (
+        "synthetic-seg3d", 32,
+        {"name": "c2fnas", "num_cells": 4, "candidates": 2, "proxy_steps": 1,
+         "skeleton": {"depth": 1, "channels": 2}},
+        "darts", {},
+    ),
+    "unrolled-reconstruction-gdas": (
+        "synthetic-recon", 28,
+        {"name": "unrolled", "n_nodes": 1, "skeleton": {"cascades": 2, "channels": 4}},
+        "gdas", {},
+    ),
+    "alb-detection-gdas": (
+        "synthetic-lesions", 32,
+        {"name": "alb", "n_nodes": 2, "skeleton": {"channels": 4}, "head_width": 8},
+        "gdas", {},
+    ),
+    "unnas-rotation": (
+        "synthetic", 28,
+        {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 2, "channels": 2}},
+        "unnas", {"pretext": "rotation"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(_SEARCH_KINDS))
+def test_every_search_kind_runs_on_cuda(tmp_path, kind):
+    """Segmentation 2D/3D, topology, two-stage, reconstruction, detection and pretext
+    searches: each finishes on the GPU with finite training losses and moved alphas."""
+    from nasbench.engine.search import search
+    from nasbench.runs import load
+
+    name, size, space, strategy, strategy_config = _SEARCH_KINDS[kind]
+    config = SearchConfig(
+        dataset=DatasetConfig(name=name, size=size, limit=8, batch_size=2),
+        space=space,
+        strategy=strategy,
+        strategy_config=strategy_config,
+        epochs=1,
+        max_steps_per_epoch=2,
+        device="cuda",
+        seed=0,
+    )
+    result = search(config, tmp_path / "run")
+    assert result.status == "finished" and result.steps == 2
+    run = load(tmp_path / "run")
+    losses = run.history[(run.history.phase == "train") & (run.history.name == "loss")]
+    assert len(losses) == 2 and np.isfinite(losses.value).all()
+    alphas = run.alphas
+    first, last = alphas[alphas.step == alphas.step.min()], alphas[alphas.step == alphas.step.max()]
+    assert alphas.step.max() > alphas.step.min()
+    assert not np.array_equal(first.raw.to_numpy(), last.raw.to_numpy())
+    assert run.environment["device"].startswith("cuda")
