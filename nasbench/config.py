@@ -24,6 +24,9 @@ from nasbench.runs.checkpoint_schedule import AUTO
 DEVICES = ("auto", "cpu", "cuda")
 # Strategy kinds whose search trains a supernet in the bilevel loop.
 BILEVEL_KINDS = ("differentiable", "topology", "self-supervised")
+# Strategy kinds whose loops compute on the CPU only (METANAS's episodes, MARL-GDAS's agents);
+# "auto" means the CPU for them.
+CPU_ONLY_KINDS = ("meta", "multi-agent")
 PRECISIONS = ("auto", "fp32", "bf16")
 # Every integer setting (counts, sizes, the seed) stays below this.
 MAX_INT = 2**31
@@ -109,7 +112,8 @@ class SearchConfig:
         roi_size: segmentation only: validate with MONAI's sliding-window inference over
             windows of this edge (None: one window, the whole image; 3D volumes always
             go through the sliding-window inferer).
-        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``. METANAS and MARL-GDAS
+            run on the CPU only: ``auto`` means the CPU for them, ``cuda`` is refused.
         precision: ``auto`` (bf16 autocast on a CUDA GPU that has it for images over
             32x32, fp32 for smaller ones and on the CPU), ``fp32`` or ``bf16``.
         seed: the only source of randomness.
@@ -279,6 +283,11 @@ class SearchConfig:
                 "set dataset.size to one of them."
             )
         entry = registry.get("strategy", self.strategy)
+        if entry.kind in CPU_ONLY_KINDS and self.device == "cuda":
+            raise ConfigError(
+                f'strategy {self.strategy!r} runs on the CPU only; set device to "cpu" or '
+                '"auto" (which means the CPU for it).'
+            )
         if entry.kind != "discrete":
             self._refuse_evaluator_settings()
         if entry.kind == "multi-agent":  # its own network and loop: no space to check

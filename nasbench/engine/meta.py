@@ -40,7 +40,8 @@ def run_meta_search(
     def build(config: SearchConfig) -> MetaParts:
         return MetaParts(config, make_config("strategy", config.strategy, config.strategy_config))
 
-    config, store, parts = open_or_create_run(config, run_dir, resume, build)
+    # The METANAS loop computes on the CPU whatever the machine has (config: CPU_ONLY_KINDS).
+    config, store, parts = open_or_create_run(config, run_dir, resume, build, device="cpu")
     meta = make_config("strategy", config.strategy, config.strategy_config)
     threads = store.environment.get("threads") if resume else None
     with store, search_settings(config.deterministic, threads):

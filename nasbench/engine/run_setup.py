@@ -33,6 +33,7 @@ def open_or_create_run(
     run_dir: str | Path,
     resume: bool,
     build: Callable[[SearchConfig], Parts],
+    device: str | None = None,
 ) -> tuple[SearchConfig, RunStore, Parts | None]:
     """Open the run to resume, or build a new search's parts and then create its run.
 
@@ -42,6 +43,8 @@ def open_or_create_run(
         resume: open the run in ``run_dir`` instead of creating one.
         build: makes the loop's parts (data first) from the validated config; called for a
             new run only, before its folder exists.
+        device: the device the loop computes on, for the run's environment record
+            (default: the config's, resolved; a CPU-only loop passes ``"cpu"``).
 
     Returns:
         ``(config, store, parts)``: the validated config, the open store, and the parts
@@ -64,7 +67,7 @@ def open_or_create_run(
     check_new_run_dir(run_dir)
     with network_must_fit(config):
         parts = build(config)  # a set that does not load leaves no run folder behind
-    environment = capture_environment(resolve_device(config.device))
+    environment = capture_environment(device or resolve_device(config.device))
     return config, RunStore.create(run_dir, config.to_dict(), environment), parts
 
 

@@ -193,6 +193,7 @@ def test_the_architecture_step_moves_every_cells_alphas_after_the_warm_up(tmp_pa
         ({"strategy_config": {"arch_warmup": 1.0}}, "arch_warmup"),
         ({"strategy_config": {"arch_lr": -1.0}}, "arch_lr"),
         ({"strategy_config": {"random_cell": "yes"}}, "random_cell must be true or false"),
+        ({"device": "cuda"}, "runs on the CPU only"),
     ],
 )
 def test_bad_configs_are_one_line_errors(tmp_path, changes, message):

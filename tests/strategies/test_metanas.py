@@ -14,6 +14,7 @@ from torch import nn
 import nasbench
 from nasbench.config import SearchConfig
 from nasbench.data.fewshot import ClassSubset, Episode
+from nasbench.device import resolve_device
 from nasbench.engine.search import resume, search
 from nasbench.errors import ConfigError
 from nasbench.runs.faults import ENV
@@ -73,6 +74,7 @@ def tiny(**overrides) -> SearchConfig:
         ({"max_seconds": 10.0}, "set max_seconds = null"),
         ({"eigen_every": 1}, "set eigen_every = 0"),
         ({"space": {"name": "nb201"}}, "searches the darts space"),
+        ({"device": "cuda"}, "runs on the CPU only"),
     ],
 )
 def test_bad_configs_fail_with_one_line(change, message):
@@ -330,3 +332,14 @@ def test_the_alpha_explorer_offers_the_meta_and_the_adapted_alphas(whole):
         assert set(explorer.kind.options) == {"alpha", "adapted"}
         explorer.kind.value = "adapted"
         assert explorer.cube.shape[0] == 2  # one adapted snapshot per meta-epoch
+
+
+def test_on_a_gpu_machine_auto_runs_and_records_the_cpu(tmp_path, monkeypatch):
+    """The METANAS loop computes on the CPU, so its run must say so where CUDA is present."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto").type == "cuda"  # what a bilevel search would use here
+    config = tiny(epochs=1, device="auto", strategy_config={"baselines": False})
+    result = search(config, tmp_path / "run")
+    assert result.status == "finished"
+    with nasbench.runs.load(tmp_path / "run") as run:
+        assert run.environment["device"] == "cpu"
