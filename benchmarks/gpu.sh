@@ -8,6 +8,10 @@
 #      and wall time.
 # Run from the repository root:  bash benchmarks/gpu.sh   (OUT=folder keeps the outputs)
 # EPOCHS=2 bash benchmarks/gpu.sh makes step 3 a short trial.
+# QUICK=1 bash benchmarks/gpu.sh is what fits one 10-minute command on a lent GPU (15
+# device-minutes a session, the machine's start included): the benchmark in fp32 only
+# (bf16 was the slower at 28x28 on the H200), seven rows of 5 timed steps, and the search
+# stopped after 240 s, its 50 epochs extrapolated from the epochs it finished.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-$(command -v python || command -v python3)}
@@ -26,9 +30,19 @@ if [ ! -f "$DATA/pneumoniamnist.npz" ]; then
 fi
 OUT=${OUT:-$(mktemp -d -t nasbench-gpu-XXXXXX)}
 EPOCHS=${EPOCHS:-50}
-# The search is stopped after this many seconds; its figures are then read from the
-# epochs it finished (the run store keeps every row), so a slow GPU still reports.
-SEARCH_SECONDS=${SEARCH_SECONDS:-1800}
+# The search is stopped after SEARCH_SECONDS; its figures are then read from the epochs it
+# finished (the run store keeps every row), so a slow GPU still reports.
+if [ "${QUICK:-0}" = 1 ]; then
+    PRECISIONS="fp32"
+    BENCH_STEPS=(--steps 5 --warmup 2)
+    METHODS=darts-1st,darts-1st+graph,darts-1st+fused,darts-1st+recompute-convs,darts-2nd+fwd,pcdarts+cl,gdas+cl
+    SEARCH_SECONDS=${SEARCH_SECONDS:-240}
+else
+    PRECISIONS="fp32 bf16"
+    BENCH_STEPS=(--steps 20 --warmup 3)
+    METHODS=darts-1st,darts-1st+graph,darts-1st+fused,darts-1st+cl,darts-1st+recompute,darts-1st+recompute-convs,darts-1st+cl+recompute,darts-2nd,darts-2nd+fwd,pcdarts+cl,gdas+cl
+    SEARCH_SECONDS=${SEARCH_SECONDS:-1800}
+fi
 mkdir -p "$OUT"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 "$PY" -c "import torch; print('torch', torch.__version__, '| GPU', torch.cuda.get_device_name(0))"
@@ -39,10 +53,9 @@ echo; echo "== 1. CUDA tests"
 "$PY" -m pytest -m cuda tests/test_cuda.py -q -p no:cacheprovider || failed+=("CUDA tests")
 
 echo; echo "== 2. supernet benchmark, DARTS paper settings (C=16, 8 cells, b64)"
-for precision in fp32 bf16; do
+for precision in $PRECISIONS; do
     "$PY" benchmarks/supernet.py --config reference --device cuda --precision "$precision" \
-        --steps 20 --warmup 3 \
-        --methods darts-1st,darts-1st+graph,darts-1st+fused,darts-1st+cl,darts-1st+recompute,darts-1st+recompute-convs,darts-1st+cl+recompute,darts-2nd,darts-2nd+fwd,pcdarts+cl,gdas+cl \
+        "${BENCH_STEPS[@]}" --methods "$METHODS" \
         --json "$OUT/supernet-$precision.json" || failed+=("supernet $precision")
 done
 

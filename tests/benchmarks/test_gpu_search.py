@@ -63,9 +63,9 @@ def test_every_row_gpu_sh_asks_for_is_a_benchmark_variant(load_benchmark):
     import re
 
     script = (REPO_ROOT / "benchmarks" / "gpu.sh").read_text()
-    asked = [
-        name for listed in re.findall(r"--methods (\S+)", script) for name in listed.split(",")
-    ]
-    assert "darts-1st+recompute-convs" in asked
+    method_lists = re.findall(r"METHODS=(\S+)", script)
+    assert len(method_lists) == 2  # the full check's and QUICK=1's
+    asked = [name for listed in method_lists for name in listed.split(",")]
+    assert all("darts-1st+recompute-convs" in listed.split(",") for listed in method_lists)
     unknown = set(asked) - set(load_benchmark("supernet").VARIANTS)
     assert not unknown, f"gpu.sh names rows supernet.py lacks: {sorted(unknown)}"
