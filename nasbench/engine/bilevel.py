@@ -530,6 +530,7 @@ class _Loop:
     def _plan_budget(self, bar: tqdm) -> None:
         """Measure, fit the epochs and steps to ``max_seconds``, apply, record, say so."""
         step_s = sorted(self.step_seconds)[len(self.step_seconds) // 2]  # the median
+        step_s += self.checkpoints.seconds_per_step(step_s)  # the writes between steps
         plan = fit_budget(
             self.config.max_seconds,
             spent_s=time.perf_counter() - self.started,

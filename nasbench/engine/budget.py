@@ -28,7 +28,8 @@ class BudgetPlan:
         epochs: epochs to run.
         steps_per_epoch: steps in each of them.
         configured_epochs, configured_steps_per_epoch: what the config asked for.
-        step_s: measured seconds per training step (median of the probe).
+        step_s: measured seconds per training step (median of the probe), plus what the
+            checkpoint writes between steps add to each on average.
         eval_s: estimated seconds of one epoch-end validation.
         spent_s: seconds spent when the plan was made (building, probe steps).
         estimate_s: the whole search's estimated wall time under this plan.

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,6 +62,24 @@ class CheckpointSchedule:
                 return True  # measures what a write costs on this machine
             return self.clock() - self._last_end >= AUTO_RATIO * self._last_write_s
         return bool(self.every) and step % int(self.every) == 0
+
+    def seconds_per_step(self, step_s: float) -> float:
+        """What the writes add to each step on average, for steps of ``step_s`` seconds and
+        writes as long as the last one (0 before one is measured): a time budget counts it.
+
+        Example:
+            >>> ticks = iter([0.0, 0.5])
+            >>> schedule = CheckpointSchedule("auto", clock=lambda: next(ticks))
+            >>> with schedule.writing():  # a 0.5 s write: "auto" waits 10 s for the next
+            ...     pass
+            >>> schedule.seconds_per_step(2.0)  # every 5th step of 2 s: 0.5 s / 5
+            0.1
+        """
+        write_s = self._last_write_s
+        if self.every == AUTO:
+            steps_between = max(1, math.ceil(AUTO_RATIO * write_s / max(step_s, 1e-9)))
+            return write_s / steps_between
+        return write_s / int(self.every) if self.every else 0.0
 
     @property
     def last_write_s(self) -> float:

@@ -14,6 +14,7 @@ from nasbench.engine.budget import PROBE_STEPS, BudgetPlan, fit_budget
 from nasbench.engine.search import resume, search
 from nasbench.errors import ConfigError
 from nasbench.runs import load
+from nasbench.runs.checkpoint_schedule import CheckpointSchedule
 from nasbench.runs.faults import ENV
 
 from .conftest import tiny_config
@@ -81,6 +82,16 @@ def test_a_generous_budget_changes_nothing(tiny, tmp_path):
     assert budgeted.metrics == plain.metrics  # timing the probe leaves the random state alone
     events = load(tmp_path / "budgeted").events
     assert events[events.kind == "search_budget"].iloc[0].payload["shrunk"] is False
+
+
+def test_the_plan_counts_the_checkpoint_writes_between_steps(tiny, tmp_path, monkeypatch):
+    # Writes that would add a minute to every step: a budget of five minutes then fits one
+    # epoch of the 3 x 4 steps the config asks for, not all of them.
+    monkeypatch.setattr(CheckpointSchedule, "seconds_per_step", lambda self, step_s: 60.0)
+    result = search(tiny(epochs=3, max_steps_per_epoch=4, max_seconds=300), tmp_path / "run")
+    plan = load(tmp_path / "run").events.query("kind == 'search_budget'").iloc[0].payload
+    assert 60.0 < plan["step_s"] < 70.0
+    assert plan["shrunk"] is True and result.steps < 12
 
 
 def test_time_estimate_probes_two_steps_and_writes_nothing(tiny, tmp_path, monkeypatch):

@@ -72,3 +72,35 @@ def test_the_ratio_is_read_when_deciding(monkeypatch):
     assert schedule.due(2)
     monkeypatch.setattr(checkpoint_schedule, "AUTO_RATIO", 2.0)
     assert not schedule.due(2)
+
+
+@pytest.mark.parametrize(
+    ("every", "write_s", "step_s", "expected"),
+    [
+        (1, 0.2, 1.0, 0.2),  # a write after every step
+        (4, 0.2, 1.0, 0.05),
+        (0, 0.2, 1.0, 0.0),  # epoch ends only
+        (AUTO, 0.2, 1.5, 0.2 / 3),  # 4 s between writes: every 3rd 1.5 s step
+        (AUTO, 0.2, 5.0, 0.2),  # steps longer than 20 writes: every step
+        (AUTO, 0.0, 1.0, 0.0),  # nothing measured yet
+    ],
+)
+def test_seconds_per_step_is_the_write_spread_over_the_steps_between(
+    every, write_s, step_s, expected
+):
+    clock = FakeClock()
+    schedule = CheckpointSchedule(every, clock=clock)
+    if write_s:
+        with schedule.writing():
+            clock.now += write_s
+    assert schedule.seconds_per_step(step_s) == pytest.approx(expected)
+
+
+def test_auto_keeps_the_writes_near_one_part_in_auto_ratio():
+    clock = FakeClock()
+    schedule = CheckpointSchedule(AUTO, clock=clock)
+    with schedule.writing():
+        clock.now += 0.05
+    for step_s in (0.01, 0.1, 0.33, 1.0):
+        share = schedule.seconds_per_step(step_s) / step_s
+        assert share <= 1 / AUTO_RATIO + 1e-12
