@@ -104,7 +104,9 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tiny, tmp_path, strate
 
 
 def test_stop_request_checkpoints_and_resume_finishes(tiny, tmp_path):
-    config = tiny("gdas", epochs=3, max_steps_per_epoch=3)
+    # 32 GDAS steps on a tiny net, each with its checkpoint: long enough that the request,
+    # made once step 2 is seen, finds the search still running.
+    config = tiny("gdas", epochs=8, max_steps_per_epoch=4, checkpoint_every=1)
     run_dir = tmp_path / "run"
     process = _launch(config, run_dir, tmp_path)
     _wait_for_step(run_dir, 2, process)
@@ -112,10 +114,10 @@ def test_stop_request_checkpoints_and_resume_finishes(tiny, tmp_path):
     assert process.wait(timeout=120) == 0, process.stderr.read().decode()
     stopped = load(run_dir)
     assert stopped.status == "stopped"
-    assert stopped.progress["step"] < 9
+    assert stopped.progress["step"] < 32
 
     result = resume(run_dir)
-    assert result.status == "finished" and result.steps == 9
+    assert result.status == "finished" and result.steps == 32
     assert load(run_dir).status == "finished"
 
 
