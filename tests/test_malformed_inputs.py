@@ -379,10 +379,10 @@ FOLDER_LAYOUTS = {
     "empty": lambda root: root.mkdir(),
     "images-without-classes": lambda root: [png(root / f"{i}.png") for i in range(3)],
     "class-without-images": lambda root: (png(root / "a" / "0.png"), (root / "b").mkdir()),
-    "unreadable-image": lambda root: (
-        png(root / "a" / "0.png"),
-        png(root / "b" / "0.png"),
-        (root / "b" / "1.png").write_bytes(b"not a png"),
+    "unreadable-image": lambda root: (  # every split holds one of b's unreadable files
+        [png(root / "a" / f"{i}.png", i) for i in range(3)],
+        (root / "b").mkdir(parents=True),
+        [(root / "b" / f"bad{i}.png").write_bytes(b"not a png") for i in range(3)],
     ),
     "missing": lambda root: None,
     "mask-size-differs": lambda root: [
@@ -1022,7 +1022,7 @@ def test_a_folder_error_in_a_real_process_is_one_line(tmp_path):
     before = snapshot(tmp_path)
     argv = [a.replace("{tmp}", str(tmp_path)) for a in search_argv()]
     done = cli("-m", "nasbench", *argv)
-    assert_one_error_line(done.returncode, done.stderr, "1.png")
+    assert_one_error_line(done.returncode, done.stderr, "bad")
     assert snapshot(tmp_path) == before
 
 

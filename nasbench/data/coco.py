@@ -116,6 +116,11 @@ def read_coco(
         raise DatasetError(f"{where}: every image and category needs an id.") from None
     if len(images) != len(data["images"]):
         raise DatasetError(f"{where}: two images share an id; give every image its own id.")
+    if len(category_index) != len(categories):
+        shared = next(c["id"] for i, c in enumerate(categories) if category_index[c["id"]] != i)
+        raise DatasetError(
+            f"{where}: two categories share id {shared!r}; give every category its own id."
+        )
     if not all(isinstance(ann, dict) for ann in data["annotations"]):
         raise DatasetError(
             f"{where}: every annotation must be an object with image_id, category_id and bbox."

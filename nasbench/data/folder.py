@@ -40,11 +40,17 @@ from nasbench.data.lesions import pack_boxes
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError
 
-SUFFIXES = (".png", ".jpg", ".jpeg", ".nii", ".nii.gz", ".dcm")
+SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".nii", ".nii.gz", ".dcm")
+# Read by PIL (as a person sees them: EXIF-rotated, palette and alpha resolved); the rest by
+# nibabel (NIfTI) or pydicom (DICOM).
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 FOLDER_SIZES = (28, 32, 64, 96, 128, 224)
 SPLIT_FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}
 # Masks probed for their largest label when num_classes is not given.
 _MASKS_PROBED = 20
+# A probed label past this is far likelier an anti-aliased or 16-bit mask than a real class
+# count, so num_classes must then be given explicitly.
+_MOST_CLASSES_PROBED = 100
 
 
 # --------------------------------------------------------------------------- reading
@@ -59,20 +65,47 @@ def _stem(path: Path) -> str:
     return path.name[: len(path.name) - len(_suffix(path))]
 
 
+def _as_seen(image: Any) -> Any:
+    """A PIL image as a viewer shows it: grey (``L``, ``I``, ``F``) or ``RGB``.
+
+    Applied to images, never to masks (a palette mask's indices are its labels). EXIF
+    rotation is applied (a phone photo of a film is stored sideways); a palette becomes
+    its colours, grey when every colour is grey; alpha is dropped; CMYK, YCbCr and LAB
+    are converted, not read channel by channel.
+    """
+    from PIL import ImageOps
+
+    if image.getexif().get(0x0112, 1) != 1:  # the EXIF orientation tag
+        image = ImageOps.exif_transpose(image)
+    mode = image.mode
+    if mode in ("L", "I", "F") or mode.startswith("I;"):
+        return image
+    if mode in ("1", "LA", "La"):
+        return image.convert("L")
+    if mode in ("P", "PA"):
+        palette = image.getpalette() or []
+        grey = all(
+            palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette), 3)
+        )
+        return image.convert("L" if grey else "RGB")
+    return image.convert("RGB")
+
+
 @functools.cache
-def _loader(suffix: str) -> Any:
+def _loader(suffix: str, as_seen: bool = True) -> Any:
     """MONAI's ``LoadImage`` for one file suffix, built once per process.
 
     Building a ``LoadImage`` constructs every reader MONAI knows (one of them logs a
     warning when nvImageCodec is missing), so one per image would spam the log and
-    slow every read.
+    slow every read. ``as_seen`` converts pictures with :func:`_as_seen` (images);
+    without it a picture's stored values are kept (masks).
     """
     from monai.data import NibabelReader, PILReader, PydicomReader
     from monai.transforms import LoadImage
 
     # Both flags keep array rows = image rows (MONAI transposes PIL and DICOM by default).
-    if suffix in (".png", ".jpg", ".jpeg"):
-        reader = PILReader(reverse_indexing=False)
+    if suffix in PICTURE_SUFFIXES:
+        reader = PILReader(reverse_indexing=False, converter=_as_seen if as_seen else None)
     elif suffix == ".dcm":
         reader = PydicomReader(swap_ij=False)
     else:
@@ -90,30 +123,47 @@ def _loader(suffix: str) -> Any:
         plugin_log.setLevel(level)
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
+def _is_inverted_dicom(path: Path) -> bool:
+    """Tell whether a DICOM file stores black as its largest value (MONOCHROME1)."""
+    import pydicom
+
+    header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+    return str(header.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1"
+
+
+def read_image(path: str | os.PathLike, as_seen: bool = True) -> np.ndarray:
     """Read one image file channel-first with MONAI's reader for its format.
 
     Singleton trailing spatial axes are dropped, so a 2D slice stored as a 3D
     NIfTI or DICOM reads as 2D.
 
     Args:
-        path: a PNG, JPEG, NIfTI or DICOM file.
+        path: a PNG, JPEG, TIFF, BMP, NIfTI or DICOM file.
+        as_seen: show pictures as a viewer does (EXIF rotation, palette colours, no
+            alpha, RGB from CMYK) and DICOM MONOCHROME1 with white as the largest value;
+            False keeps the stored values, as a mask needs.
 
     Returns:
         An array ``(C, H, W)`` or, for a volume, ``(C, D, H, W)`` (slice axis first, as
-        every nasbench volume: MONAI reads NIfTI as ``(C, H, W, D)``), in the file's dtype.
+        every nasbench volume: MONAI reads NIfTI as ``(C, H, W, D)``, a multi-frame DICOM
+        as ``(C, frames, H, W)``), in the file's dtype.
 
     Example:
         >>> read_image("case1.png").shape  # doctest: +SKIP
         (1, 64, 64)
     """
     path = Path(path)
+    suffix = _suffix(path)
     try:
-        load = _loader(_suffix(path))
-        with warnings.catch_warnings():  # PIL's array is read-only; nothing here writes to it
+        load = _loader(suffix, as_seen)
+        with warnings.catch_warnings():
+            # PIL's array is read-only (nothing here writes to it); a DICOM without
+            # orientation tags has no affine, which nothing here uses.
             warnings.filterwarnings("ignore", message=".*NumPy array is not writable")
+            warnings.filterwarnings("ignore", message=".*affine matrix cannot be derived")
             loaded = load(str(path))
         array = np.asarray(loaded.as_tensor() if hasattr(loaded, "as_tensor") else loaded)
+        inverted = as_seen and suffix == ".dcm" and _is_inverted_dicom(path)
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         reason = reason.replace(str(path), path.name)
@@ -126,29 +176,111 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise DatasetError(
             f"{path} holds NaN or infinite values; fix the image (e.g. set them to 0)."
         )
-    return array.transpose(0, 3, 1, 2) if array.ndim == 4 else array
+    if inverted:  # same dtype and range, white now the largest value
+        array = (array.max() - array) + array.min()
+    if array.ndim == 4 and suffix != ".dcm":
+        return array.transpose(0, 3, 1, 2)
+    return array
+
+
+def _refuse_jpeg_mask(path: Path) -> None:
+    raise DatasetError(
+        f"mask {path} is a JPEG, whose lossy compression changes labels along every edge; "
+        "save masks as PNG or NIfTI holding class indices 0, 1, 2, ..."
+    )
+
+
+def read_mask(path: str | os.PathLike) -> np.ndarray:
+    """Read one segmentation mask as ``(1, H, W)`` or ``(1, D, H, W)`` class indices.
+
+    Args:
+        path: a PNG, TIFF, BMP, NIfTI or DICOM file whose pixels are class indices
+            (0: background); a palette PNG's indices are its labels.
+
+    Returns:
+        An int64 array; a binary mask stored as 0/255 (or 0/65535) reads as 0/1.
+
+    Raises:
+        DatasetError: a JPEG mask (its compression alters labels at every edge), a
+            colour mask whose channels differ, or values that are not class indices.
+
+    Example:
+        >>> read_mask("labels/case1.png").shape  # doctest: +SKIP
+        (1, 64, 64)
+    """
+    path = Path(path)
+    if _suffix(path) in (".jpg", ".jpeg"):
+        _refuse_jpeg_mask(path)
+    array = read_image(path, as_seen=False)
+    if array.shape[0] in (2, 4):  # grey + alpha, RGB + alpha: alpha is no label
+        array = array[: array.shape[0] - 1]
+    if array.shape[0] > 1:
+        if (array != array[:1]).any():
+            raise DatasetError(
+                f"mask {path} has {array.shape[0]} channels that differ (a colour-coded mask); "
+                "write a single-channel mask whose pixels are class indices 0, 1, 2, ..."
+            )
+        array = array[:1]
+    return _mask_values(array, path)
 
 
 def _to_unit(array: np.ndarray) -> np.ndarray:
-    """Scale to [0, 1]: by the dtype range for 8/16-bit files, else by the image's range."""
+    """Scale to [0, 1]: 8-bit files by 255, everything else by the image's own range.
+
+    16-bit pictures are scaled by their range, not by 65535, because most hold 10 to 12
+    bits (an X-ray scaled by 65535 would be nearly black); CT, MR and float files have no
+    fixed range at all. The arithmetic is float64, so a fill value such as -3.4e38 does
+    not overflow into NaN.
+    """
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255.0
-    array = array.astype(np.float32)
+    array = array.astype(np.float64)
     low, high = float(array.min()), float(array.max())
-    return (array - low) / (high - low) if high > low else np.zeros_like(array)
+    if not high > low:
+        return np.zeros(array.shape, dtype=np.float32)
+    return ((array - low) / (high - low)).astype(np.float32)
 
 
-def _match_channels(array: np.ndarray, channels: int) -> np.ndarray:
-    """Drop alpha, then turn grey into RGB or RGB into grey to match the folder's channels."""
-    if array.shape[0] == 4:
-        array = array[:3]
+def _match_channels(array: np.ndarray, channels: int, path: Path) -> np.ndarray:
+    """Give an image the folder's channel count.
+
+    A 2D image is grey or colour (alpha dropped; grey repeated into RGB, RGB averaged into
+    grey). A volume's channels are separate sequences or modalities, so they must match.
+    """
     if array.shape[0] == channels:
         return array
-    if channels == 1:
-        return array.mean(axis=0, keepdims=True)
-    if array.shape[0] == 1:
-        return np.repeat(array, channels, axis=0)
-    raise DatasetError(f"cannot turn a {array.shape[0]}-channel image into {channels} channels.")
+    if array.ndim == 3:  # 2D: (C, H, W)
+        if array.shape[0] == 4:
+            array = array[:3]
+        if array.shape[0] == channels:
+            return array
+        if channels == 1 and array.shape[0] == 3:
+            return array.mean(axis=0, keepdims=True)
+        if channels == 3 and array.shape[0] == 1:
+            return np.repeat(array, channels, axis=0)
+    raise DatasetError(
+        f"{path} has {array.shape[0]} channels but the folder's first images have {channels}; "
+        "give every image of the folder the same channels (the same sequences, in order)."
+    )
+
+
+def _folder_channels(shapes: list[tuple[int, ...]], files: list[Path]) -> int:
+    """The channel count of a folder from its probed images' shapes.
+
+    2D: 3 when any probe is colour, else 1. Volumes: their channel count (e.g. four MR
+    sequences), which every probe must share.
+    """
+    if len(shapes[0]) == 3:
+        return 3 if any(s[0] in (3, 4) for s in shapes) else 1
+    counts = {s[0] for s in shapes}
+    if len(counts) > 1:
+        first, other = shapes[0][0], next(s[0] for s in shapes if s[0] != shapes[0][0])
+        odd = files[next(i for i, s in enumerate(shapes) if s[0] == other)]
+        raise DatasetError(
+            f"{odd} has {other} channels but {files[0]} has {first}; give every volume of "
+            "the folder the same channels (the same sequences, in order)."
+        )
+    return shapes[0][0]
 
 
 def _resize(array: np.ndarray, size: int, mode: str) -> np.ndarray:
@@ -259,21 +391,38 @@ def _segmentation_items(folder: Path) -> list[tuple[Path, Path]]:
             f"images/ and labels/ in {folder} do not match: images without a mask {no_mask}, "
             f"masks without an image {no_image}; give each pair the same file name."
         )
-    return [(images[k], labels[k]) for k in sorted(images)]
+    pairs = [(images[k], labels[k]) for k in sorted(images)]
+    jpeg = next((mask for _, mask in pairs if _suffix(mask) in (".jpg", ".jpeg")), None)
+    if jpeg is not None:
+        _refuse_jpeg_mask(jpeg)
+    return pairs
 
 
 def _seeded_split(labels: np.ndarray, seed: int) -> dict[str, np.ndarray]:
-    """Indices of a 70/10/20 split, stratified by ``labels``."""
+    """Indices of a 70/10/20 split, stratified by ``labels``.
+
+    A group of three or more gives each split at least one member (5 images: 3/1/1, where
+    rounding alone would leave val empty); a smaller group goes to train.
+    """
     rng = np.random.default_rng(seed)
     out: dict[str, list[int]] = {s: [] for s in BASE_SPLITS}
     for value in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == value))
-        n_test = round(len(members) * SPLIT_FRACTIONS["test"])
-        n_val = round(len(members) * SPLIT_FRACTIONS["val"])
+        least = 1 if len(members) >= len(BASE_SPLITS) else 0
+        n_test = max(least, round(len(members) * SPLIT_FRACTIONS["test"]))
+        n_val = max(least, round(len(members) * SPLIT_FRACTIONS["val"]))
         out["test"] += members[:n_test].tolist()
         out["val"] += members[n_test : n_test + n_val].tolist()
         out["train"] += members[n_test + n_val :].tolist()
     return {s: np.array(sorted(v), dtype=np.int64) for s, v in out.items()}
+
+
+def _too_few_to_split(path: Path, what: str, count: int) -> DatasetError:
+    return DatasetError(
+        f"{what} in {path} has {count} image{'s' * (count != 1)}; the automatic 70/10/20 split "
+        f"needs at least {len(BASE_SPLITS)} (one per split), so add images or make "
+        "train/, val/ and test/ folders yourself."
+    )
 
 
 def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0) -> FolderLayout:
@@ -311,6 +460,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
             items = {s: _segmentation_items(d) for s, d in splits.items()}
         else:
             pairs = _segmentation_items(path)
+            if len(pairs) < len(BASE_SPLITS):
+                raise _too_few_to_split(path, "images/", len(pairs))
             chosen = _seeded_split(np.zeros(len(pairs), dtype=int), seed)
             items = {s: [pairs[i] for i in idx] for s, idx in chosen.items()}
         return FolderLayout(path, "segmentation", class_names, items)
@@ -321,6 +472,10 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
     else:
         class_names, everything = _classification_items(path, None)
         labels = np.array([label for _, label in everything])
+        counts = np.bincount(labels, minlength=len(class_names))
+        if counts.min() < len(BASE_SPLITS):
+            smallest = int(counts.argmin())
+            raise _too_few_to_split(path, f"class '{class_names[smallest]}'", int(counts.min()))
         chosen = _seeded_split(labels, seed)
         items = {s: [everything[i] for i in idx] for s, idx in chosen.items()}
     resolved = task or ("binary" if len(class_names) == 2 else "multi-class")
@@ -341,8 +496,13 @@ def _detection_layout(path: Path, splits: dict[str, Path] | None, seed: int) -> 
     else:
         class_names, everything = read_coco(path)
         # Stratified by box count, so every split sees crowded and empty slices alike.
+        if len(everything) < len(BASE_SPLITS):
+            raise _too_few_to_split(path, "annotations.json", len(everything))
         counts = np.array([min(len(boxes), 5) for _, boxes, _, _ in everything])
         chosen = _seeded_split(counts, seed)
+        if any(len(chosen[s]) == 0 for s in BASE_SPLITS):
+            # Box-count groups too small to give every split one: split them unstratified.
+            chosen = _seeded_split(np.zeros(len(everything), dtype=int), seed)
         items = {s: items_of([everything[i] for i in idx]) for s, idx in chosen.items()}
     return FolderLayout(path, "detection", class_names, items)
 
@@ -393,7 +553,7 @@ class FolderDataset(Dataset):
                 f"{path} is {array.ndim - 1}D but {self.info.name} is "
                 f"{self.info.spatial_dims}D; keep 2D and 3D images in separate folders."
             )
-        return _match_channels(_to_unit(array), self.info.in_channels)
+        return _match_channels(_to_unit(array), self.info.in_channels, path)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         path, target = self._items[int(index)]
@@ -403,18 +563,18 @@ class FolderDataset(Dataset):
         if self.info.task != "segmentation":
             resized = _resize(image, self.size, "area")
             return torch.from_numpy(resized.astype(np.float32)), torch.tensor(target)
-        mask = read_image(target)[:1]
+        mask = read_mask(target)
         if mask.shape[1:] != image.shape[1:]:
             raise DatasetError(
                 f"image {path.name} is {'x'.join(map(str, image.shape[1:]))} but its mask "
                 f"{target.name} is {'x'.join(map(str, mask.shape[1:]))}; they must match, so "
                 "make each mask the size of its image (nearest-neighbour resizing)."
             )
-        mask = _mask_values(mask, target)
         if int(mask.max()) >= self.info.num_classes:
             raise DatasetError(
                 f"mask {target} has label {int(mask.max())} but {self.info.name} has "
                 f"{self.info.num_classes} classes; pass num_classes= when registering."
+                + _labels_hint(mask)
             )
         image = _resize(image, self.size, "area").astype(np.float32)
         mask = _resize(mask.astype(np.float32), self.size, "nearest")
@@ -435,19 +595,52 @@ class FolderDataset(Dataset):
 
 
 def _mask_values(mask: np.ndarray, path: Path) -> np.ndarray:
-    """Class indices of a mask; a 0/255 binary PNG becomes 0/1."""
+    """Class indices of a mask; a binary mask stored as 0/255 or 0/65535 becomes 0/1.
+
+    The binary convention is judged per file from values alone, so an all-foreground
+    0/255 mask (only 255) still reads as all 1, like its neighbours.
+    """
     values = np.unique(mask)
     if values.min() < 0 or not np.allclose(values, np.round(values)):
         raise DatasetError(
             f"mask {path} has values that are not class indices 0, 1, 2, ...; write each "
             "pixel as the index of its class (0: background)."
         )
-    if set(values.tolist()) <= {0, 255} and len(values) == 2:
-        return (mask > 0).astype(np.int64)
+    present = set(values.tolist())
+    for white in (255, 65535):  # 8- and 16-bit white
+        if white in present and present <= {0, white}:
+            return (mask > 0).astype(np.int64)
     return mask.astype(np.int64)
 
 
+def _labels_hint(mask: np.ndarray) -> str:
+    """Why a mask may hold a label past the class count: edges drawn or resized smoothly."""
+    if int(mask.max()) in (255, 65535) and len(np.unique(mask)) > 2:
+        return (
+            " Its values between 0 and white look like anti-aliased or smoothly resized "
+            "edges: redraw or resize masks with nearest-neighbour, or map white to 1."
+        )
+    return ""
+
+
 # --------------------------------------------------------------------------- registry
+
+
+def _probed_class_count(masks: list[Path]) -> int:
+    """Classes (background included) from the largest label of the first masks."""
+    largest, where = 0, masks[0]
+    for path in masks[:_MASKS_PROBED]:
+        mask = read_mask(path)
+        if int(mask.max()) > largest:
+            largest, where = int(mask.max()), path
+    if largest >= _MOST_CLASSES_PROBED:
+        raise DatasetError(
+            f"mask {where} has label {largest}, which would make {largest + 1} classes; masks "
+            "hold class indices 0, 1, 2, ... If that many classes is right, pass "
+            f"num_classes={largest + 1}; otherwise fix the masks."
+            + (_labels_hint(read_mask(where)) or " Map each class to its index.")
+        )
+    return max(2, largest + 1)
 
 
 def folder_info(
@@ -485,13 +678,11 @@ def folder_info(
     shapes = [read_image(p).shape for p in probes.values()]
     if len({len(s) for s in shapes}) > 1:
         raise DatasetError(f"{layout.path} mixes 2D and 3D images; keep them in separate folders.")
-    channels = 3 if any(s[0] in (3, 4) for s in shapes) else 1
+    channels = _folder_channels(shapes, list(probes.values()))
     spatial_dims = len(shapes[0]) - 1
     if layout.task == "segmentation":
         if num_classes is None:
-            probe = [pair[1] for pair in layout.items["train"][:_MASKS_PROBED]]
-            largest = max(int(_mask_values(read_image(p), p).max()) for p in probe)
-            num_classes = max(2, largest + 1)
+            num_classes = _probed_class_count([pair[1] for pair in layout.items["train"]])
         class_names = ("background",) + tuple(f"class {i}" for i in range(1, num_classes))
     elif layout.task == "detection":
         class_names, num_classes = layout.class_names, len(layout.class_names)

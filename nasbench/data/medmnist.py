@@ -188,6 +188,7 @@ def load_split(
     fetch(url, path, md5, progress=progress, opener=opener, verify=verify)
     images, labels = read_npz(path, split, url)
     check_arrays(info, size, images, labels, path)
+    check_split(info, split, labels, path)
     return MedMNISTDataset(info, split, images, labels, path)
 
 
@@ -224,7 +225,11 @@ def read_npz(path: Path, split: str, url: str) -> tuple[np.ndarray, np.ndarray]:
 def check_arrays(
     info: DatasetInfo, size: int, images: np.ndarray, labels: np.ndarray, path: Path
 ) -> None:
-    """Raise a one-line :class:`DatasetError` unless the arrays fit ``info`` and ``size``."""
+    """Raise a one-line :class:`DatasetError` unless the arrays fit ``info`` and ``size``.
+
+    The file may be an official download or one a person wrote in MedMNIST's layout, so
+    each message says what the layout needs before offering the re-download.
+    """
     spatial = (size,) * info.spatial_dims
     channels = (3,) if info.in_channels == 3 else ()
     expected = ("N", *spatial, *channels)
@@ -232,22 +237,50 @@ def check_arrays(
     if images.ndim != len(expected) or tuple(images.shape[1:]) != expected[1:]:
         raise DatasetError(
             f"{path}: images have shape {images.shape}, expected {expected} for "
-            f"{info.name} at size {size}; {fix}."
+            f"{info.name} at size {size}; write them in that shape, or {fix}."
         )
     if images.dtype != np.uint8:
-        raise DatasetError(f"{path}: images are {images.dtype}, expected uint8; {fix}.")
+        raise DatasetError(
+            f"{path}: images are {images.dtype}, expected uint8 (0-255); convert them, e.g. "
+            f"(x * 255).round().astype(np.uint8) for floats in [0, 1], or {fix}."
+        )
     columns = info.num_classes if info.task == "multi-label" else 1
     if labels.shape != (len(images), columns):
+        reshape = (
+            " (labels.reshape(-1, 1))" if columns == 1 and labels.shape == (len(images),) else ""
+        )
         raise DatasetError(
-            f"{path}: labels have shape {labels.shape}, expected ({len(images)}, {columns}); {fix}."
+            f"{path}: labels have shape {labels.shape}, expected ({len(images)}, {columns}); "
+            f"reshape them{reshape}, or {fix}."
         )
     if not np.issubdtype(labels.dtype, np.integer):
-        raise DatasetError(f"{path}: labels are {labels.dtype}, expected integers; {fix}.")
+        raise DatasetError(
+            f"{path}: labels are {labels.dtype}, expected integers; store class indices with "
+            f"labels.astype(np.int64), or {fix}."
+        )
     high = 1 if info.task == "multi-label" else info.num_classes - 1
     if labels.size and (labels.min() < 0 or labels.max() > high):
         raise DatasetError(
             f"{path}: labels range from {labels.min()} to {labels.max()}, expected 0 to {high} "
             f"for {info.name}; {fix}."
+        )
+
+
+def check_split(info: DatasetInfo, split: str, labels: np.ndarray, path: Path) -> None:
+    """Raise a one-line :class:`DatasetError` for a split no search can use.
+
+    Every split needs an image; a training split needs two classes (with one, every
+    loss is zero and no metric is defined).
+    """
+    if len(labels) == 0:
+        raise DatasetError(
+            f"{path}: {split}_images is empty; every split (train, val, test) needs at least "
+            "one image, so move some images into it."
+        )
+    if split == "train" and info.task != "multi-label" and len(np.unique(labels)) < 2:
+        raise DatasetError(
+            f"{path}: train_labels hold only class {int(labels.flat[0])}; a classifier needs "
+            "at least two classes in train, so add images of the others."
         )
 
 
