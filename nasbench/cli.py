@@ -12,10 +12,14 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -116,13 +120,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         0
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    args = None
     try:
         parser = build_parser(only=_command_named(argv) or "")
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
             return 2
-        return COMMANDS[args.command].run(args)
+        _refuse_empty_arguments(parser, args)
+        with _termination_as_interrupt():
+            return COMMANDS[args.command].run(args)
+    except KeyboardInterrupt:
+        # The run store has already recorded the run as stopped ("interrupted").
+        run_dir = getattr(args, "run_dir", None)
+        hint = f"; continue it with `{PROG} resume {run_dir}`" if run_dir else ""
+        print(f"{PROG}: interrupted{hint}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `nasbench runs | head -1`: the reader left; nothing is wrong, so say nothing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except NasbenchError as exc:
         return _fail(str(exc))
     except (OSError, sqlite3.Error) as exc:
@@ -131,6 +149,42 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "choose another folder, then run the command again.")  # fmt: skip
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else 0
+
+
+def _refuse_empty_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse an empty or blank text argument (an unset shell variable, ``--run-dir ""``).
+
+    Taken as given, an empty run folder is the current folder and an empty config file is
+    no config at all, so the command would do something nobody asked for.
+    """
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for action in sub.choices[args.command]._actions:
+        value = getattr(args, action.dest, None)
+        if isinstance(value, str) and not value.strip():
+            name = action.option_strings[-1] if action.option_strings else action.dest
+            raise UsageError(f"{name} is empty; give it a value (is a shell variable unset?).")
+
+
+@contextlib.contextmanager
+def _termination_as_interrupt() -> Iterator[None]:
+    """Let SIGTERM and SIGHUP (``kill``, a closed terminal or ssh session) stop a command
+    the way Ctrl-C does, so a search records itself as stopped instead of staying
+    "running" with no process behind it."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    hangup = getattr(signal, "SIGHUP", None)  # absent on Windows
+    wanted = [sig for sig in (signal.SIGTERM, hangup) if sig is not None]
+    previous = {sig: signal.signal(sig, interrupt) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _fail(message: str) -> int:

@@ -206,7 +206,12 @@ class SearchConfig:
         """Read a config file written by :meth:`save` (or by hand)."""
         path = Path(path)
         if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist; pass a SearchConfig JSON file.")
+            problem = (
+                "is a folder" if path.is_dir()
+                else "is not a regular file" if path.exists()
+                else "does not exist"
+            )  # fmt: skip
+            raise ConfigError(f"config file {path} {problem}; pass a SearchConfig JSON file.")
         try:
             text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is no error
         except (OSError, UnicodeDecodeError) as err:

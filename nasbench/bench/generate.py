@@ -143,6 +143,9 @@ def generate_table(
         raise ConfigError(
             f"seeds must be one or more non-negative integers below 2**31, got {seeds!r}."
         )
+    if len(set(seeds)) < len(seeds):
+        # A repeated seed trains the same run twice and weighs it twice in every mean.
+        raise ConfigError(f"seeds {seeds!r} repeat a seed; give each seed once.")
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ConfigError(f"every must be an integer >= 1, got {every!r}.")
     members = _unique_members(space)

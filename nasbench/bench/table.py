@@ -376,6 +376,11 @@ class BenchmarkTable:
         os.close(fd)
         try:
             pq.write_table(arrow, tmp)
+            # A table is for sharing: rw-r--r-- under the umask, as a plainly written file
+            # (mkstemp makes rw-------).
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

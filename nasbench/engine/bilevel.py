@@ -48,6 +48,7 @@ from nasbench.errors import DivergenceError, NasbenchError
 from nasbench.evaluation.tasks import Task, task_of_info
 from nasbench.protocols import Genotype
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
+from nasbench.runs.checkpoint import restoring
 from nasbench.runs.checkpoint_schedule import CheckpointSchedule
 from nasbench.runs.faults import fault_point
 from nasbench.spaces.ops import is_parameter_free, op_names
@@ -392,10 +393,11 @@ class _Loop:
             self.store.discard_after(-1)
             return False
         p = self.parts
-        p.supernet.load_state_dict(state["supernet"])
-        p.method.load_state_dict(state["method"])
-        p.w_optimizer.load_state_dict(state["w_optimizer"])
-        p.scheduler.load_state_dict(state["scheduler"])
+        with restoring(self.run_dir):
+            p.supernet.load_state_dict(state["supernet"])
+            p.method.load_state_dict(state["method"])
+            p.w_optimizer.load_state_dict(state["w_optimizer"])
+            p.scheduler.load_state_dict(state["scheduler"])
         self.step, self.epoch, self.batch = state["step"], state["epoch"], state["batch"]
         self._checkpoint_step = self.step
         self.eigenvalues = [tuple(e) for e in state["eigenvalues"]]

@@ -166,13 +166,19 @@ def configure_run_dir(parser: argparse.ArgumentParser) -> None:
 
 def run_stop_command(args: argparse.Namespace) -> int:
     """``nasbench stop``: ask a running search to checkpoint and stop."""
-    from nasbench.runs.store import request_stop, run_status
+    from nasbench.runs.store import request_stop, run_status, writer_alive
 
     status = run_status(args.run_dir)
     if status in ("finished", "failed", "stopped"):  # no search writes it: the row would wait
         raise ConfigError(
             f"run '{args.run_dir}' is {status}; no search is running there, so there is "
             f"nothing to stop (continue it with `nasbench resume {args.run_dir}`)."
+        )
+    if writer_alive(args.run_dir) is False:
+        raise ConfigError(
+            f"run '{args.run_dir}' says {status} but no process is writing it (it was killed, "
+            f"or its machine restarted), so there is nothing to stop; continue it with "
+            f"`nasbench resume {args.run_dir}`."
         )
     request_stop(args.run_dir)
     print(f"stop requested for {args.run_dir}; the search stops after its current step.")
@@ -208,11 +214,19 @@ def run_runs_command(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no runs in {args.folder}")
         return 0
+    for row in rows:
+        if row["status"] in ("created", "running", "stopping") and not row.get("writer_alive", 1):
+            row["status"] = "killed"  # says running, but no process writes it
     columns = ["run_dir", "status", "dataset", "strategy", "best_metric_name", "best_metric"]
     cells = [columns] + [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     for line in cells:
         print("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    for row in rows:
+        if row["status"] == "unreadable":
+            print(f"{row['run_dir']}: {row['message']}")
+        elif row["status"] == "killed":
+            print(f"{row['run_dir']}: killed; continue it with `nasbench resume {row['run_dir']}`")
     return 0
 
 

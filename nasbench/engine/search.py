@@ -61,6 +61,33 @@ def search(
     return run_search(dataclasses.replace(config), run_dir, progress=progress)
 
 
+def _refuse_resume_that_would_restart(run_dir: str | Path, status: str, message: str) -> None:
+    """Refuse a resume that would silently start over and drop recorded results.
+
+    Without a checkpoint a resume starts again from step 0 (right for a search killed
+    before its first one). A finished run would lose its results that way, and a run
+    stopped on request always wrote a checkpoint, so a missing one was deleted or not
+    copied along.
+    """
+    from nasbench.runs.checkpoint import LAST, PREVIOUS, checkpoint_dir
+
+    folder = checkpoint_dir(run_dir)
+    if (folder / LAST).is_file() or (folder / PREVIOUS).is_file():
+        return
+    if status == "finished":
+        raise ConfigError(
+            f"run '{run_dir}' finished and has no checkpoint left, so resuming would start it "
+            "again from step 0 and replace its results; its results are complete (nasbench "
+            "report), so start a new run to search again."
+        )
+    if status == "stopped" and message != "interrupted":
+        raise ConfigError(
+            f"run '{run_dir}' was stopped but {folder} holds no checkpoint (deleted, or not "
+            "copied with the run); put checkpoints/last.pt back to continue it, or start a "
+            "new run."
+        )
+
+
 def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
     """Continue the search in ``run_dir`` from its last checkpoint.
 
@@ -73,7 +100,10 @@ def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
 
     store = RunStore.open(run_dir)  # checks it is a run, and that no writer holds it
     strategy = store.config.get("strategy", "darts")
+    status, message = store.status, store.status_message
     store.close()
+    if get_strategy(strategy).kind not in ("discrete", "multi-agent"):  # those that checkpoint
+        _refuse_resume_that_would_restart(run_dir, status, message)
     if get_strategy(strategy).kind == "meta":
         from nasbench.engine.meta import run_meta_search
 

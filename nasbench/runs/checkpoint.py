@@ -21,12 +21,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import random
+import sqlite3
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +37,13 @@ import torch
 
 from nasbench.errors import CheckpointError, ConfigError
 from nasbench.runs.faults import fault_point
-from nasbench.runs.schema import CHECKPOINT_DIR
+from nasbench.runs.schema import CHECKPOINT_DIR, DB_NAME
 
 LAST = "last.pt"
 PREVIOUS = "prev.pt"
+# The run a checkpoint belongs to (its creation time, unique per run folder), so a
+# checkpoint copied in from another run is refused instead of silently continued.
+RUN_KEY = "run_created"
 # What torch.load raises on a truncated, empty or foreign file.
 _DAMAGE = (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile)
 
@@ -73,6 +78,9 @@ def save_checkpoint(
         raise ConfigError(f"run folder '{run_dir}' does not exist; create the run before saving.")
     folder.mkdir(exist_ok=True)
     payload = {**state, "step": int(step)}
+    created = _run_created(run_dir)
+    if created is not None:
+        payload[RUN_KEY] = created
     last = folder / LAST
     _atomic_save(payload, last, previous=folder / PREVIOUS)
     if keep:
@@ -108,6 +116,15 @@ def load_checkpoint(
         >>> state["step"]  # doctest: +SKIP
         10
     """
+    state = _load_latest(run_dir, map_location, step, weights_only)
+    if state is not None:
+        _check_belongs(state, run_dir)
+    return state
+
+
+def _load_latest(
+    run_dir: str | Path, map_location: Any, step: int | None, weights_only: bool
+) -> dict[str, Any] | None:
     folder = checkpoint_dir(run_dir)
     if step is not None:
         path = folder / f"step-{int(step):06d}.pt"
@@ -129,6 +146,71 @@ def load_checkpoint(
         state = _load_whole(previous, map_location, weights_only)
         warnings.warn(f"{damage}; resuming from {previous} (step {state['step']}).", stacklevel=2)
         return state
+
+
+@contextlib.contextmanager
+def restoring(run_dir: str | Path) -> Iterator[None]:
+    """Turn a checkpoint that does not fit the run's networks into a one-line error.
+
+    ``load_state_dict`` on a checkpoint of another configuration raises a RuntimeError of
+    hundreds of lines (every missing and unexpected key); a person needs one.
+
+    Args:
+        run_dir: the run folder whose checkpoint is being applied.
+
+    Example:
+        >>> with restoring("runs/x"):  # doctest: +SKIP
+        ...     model.load_state_dict(state["model"])
+    """
+    try:
+        yield
+    except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as err:
+        reason = " ".join(str(err).split())[:160] or type(err).__name__
+        raise CheckpointError(
+            f"the checkpoint in {checkpoint_dir(run_dir)} does not fit this run's networks "
+            f"({type(err).__name__}: {reason}); put this run's own checkpoint back, or "
+            "remove the checkpoints to resume it from step 0."
+        ) from None
+
+
+def _run_created(run_dir: str | Path) -> str | None:
+    """The creation time stored in the run's database (None without a readable one)."""
+    path = Path(run_dir) / DB_NAME
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'created'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None  # the run store reports a damaged database itself
+    return None if row is None else str(row[0])
+
+
+def _check_belongs(state: Mapping[str, Any], run_dir: str | Path) -> None:
+    """Refuse a checkpoint written by another run (copied in, or swapped by mistake)."""
+    saved = state.get(RUN_KEY)
+    if saved is None:  # written before checkpoints named their run, or outside a run
+        return
+    created = _run_created(run_dir)
+    if created is not None and str(saved) != created:
+        raise CheckpointError(
+            f"the checkpoint in {checkpoint_dir(run_dir)} belongs to another run (created "
+            f"{_when(saved)}, this one {_when(created)}); put this run's own checkpoint back, "
+            "or remove the checkpoints to resume it from step 0."
+        )
+
+
+def _when(created: str) -> str:
+    """A stored creation time as local date and time (the raw value if it is no time)."""
+    import time
+
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(created)))
+    except (ValueError, OverflowError, OSError):
+        return repr(created)
 
 
 def _load_whole(path: Path, map_location: Any, weights_only: bool) -> dict[str, Any]:

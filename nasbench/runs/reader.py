@@ -26,17 +26,11 @@ import pandas as pd
 from nasbench.errors import ConfigError
 from nasbench.runs.schema import (
     APPEND_ONLY_TABLES,
-    LOCK_NAME,
     damaged_database,
     require_run,
 )
-from nasbench.runs.store import open_read_only
-from nasbench.runs.summary import run_summaries
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from nasbench.runs.store import open_read_only, writer_alive
+from nasbench.runs.summary import run_summaries, stored_seconds
 
 FRAMES = ("history", "alphas", "genotypes", "candidates", "events")
 
@@ -155,7 +149,7 @@ class Run:
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         self.config: dict[str, Any] = json.loads(meta.get("config", "{}"))
         self.environment: dict[str, Any] = json.loads(meta.get("environment", "{}"))
-        self.created: float = float(meta.get("created", "nan"))
+        self.created: float = stored_seconds(meta.get("created"))
         self.history = _empty(_HISTORY)
         self.alphas = _empty(_ALPHAS)
         self.genotypes = _empty(_GENOTYPES)
@@ -223,18 +217,7 @@ class Run:
 
         A run whose status says ``running`` but whose writer is gone was killed.
         """
-        if fcntl is None:  # pragma: no cover
-            return None
-        lock = self.run_dir / LOCK_NAME
-        if not lock.exists():
-            return False
-        with open(lock) as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except OSError:
-                return True
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-            return False
+        return writer_alive(self.run_dir)
 
     # -------------------------------------------------------------- reads
     def refresh(self) -> dict[str, pd.DataFrame]:

@@ -186,7 +186,7 @@ def check_version(version: int, what: str) -> None:
         )
 
 
-def damaged_database(path: Path, err: Exception) -> RunStoreError:
+def damaged_database(path: Path, err: Exception | str) -> RunStoreError:
     """The one-line error for a run database SQLite cannot read (torn, truncated, foreign).
 
     Args:
@@ -197,6 +197,17 @@ def damaged_database(path: Path, err: Exception) -> RunStoreError:
         A :class:`~nasbench.errors.RunStoreError` naming the file and how to recover.
     """
     reason = " ".join(str(err).split()) or type(err).__name__
+    # A busy or read-only file is healthy: telling its owner to start over would lose a run.
+    if "locked" in reason or "busy" in reason:
+        return RunStoreError(
+            f"{path} is locked by another program ({reason}); close whatever holds it open "
+            "(a database browser, an sqlite3 shell) and run the command again."
+        )
+    if "readonly" in reason or "read-only" in reason:
+        return RunStoreError(
+            f"{path} cannot be written ({reason}); make the file and its folder writable, "
+            "or copy the run folder somewhere writable and use the copy."
+        )
     return RunStoreError(
         f"{path} is damaged or not a run database ({reason}); start the search again in a "
         f"new run folder (`sqlite3 {path} .recover` may salvage its rows)."

@@ -202,6 +202,36 @@ def request_stop(run_dir: str | Path) -> None:
         conn.close()
 
 
+def writer_alive(run_dir: str | Path) -> bool | None:
+    """Tell whether a live process holds the run's writer lock (None where unknowable).
+
+    A run whose status says ``running`` but whose writer is gone was killed (SIGKILL, the
+    out-of-memory killer, a machine restart). Read without pandas or torch.
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        True while a search writes the run, False when none does, None without ``fcntl``.
+
+    Example:
+        >>> writer_alive("runs/darts-1")  # doctest: +SKIP
+        False
+    """
+    if fcntl is None:  # pragma: no cover
+        return None
+    lock = Path(run_dir) / LOCK_NAME
+    if not lock.is_file():
+        return False
+    with open(lock) as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
+
 def run_status(run_dir: str | Path) -> str:
     """The latest status of the run in ``run_dir`` (``created`` before any), read without
     pandas or torch, so that ``nasbench stop`` stays fast.
@@ -354,7 +384,10 @@ class RunStore:
                 if isinstance(exc, KeyboardInterrupt):
                     self.set_status("stopped", "interrupted")
                 else:
-                    self.set_status("failed", f"{type(exc).__name__}: {exc}")
+                    # One line: a state_dict mismatch alone runs to hundreds of lines.
+                    reason = " ".join(str(exc).split())
+                    reason = reason if len(reason) <= 300 else reason[:297] + "..."
+                    self.set_status("failed", f"{type(exc).__name__}: {reason}")
         finally:
             self.close()
 
@@ -362,19 +395,38 @@ class RunStore:
     def config(self) -> dict[str, Any]:
         """The stored configuration."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
-        return json.loads(row[0])
+        return self._meta_object("config", row[0] if row else None)
 
     @property
     def environment(self) -> dict[str, Any]:
         """The environment captured when the run was created (versions, device, threads)."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'environment'").fetchone()
-        return json.loads(row[0]) if row else {}
+        return self._meta_object("environment", row[0]) if row else {}
+
+    def _meta_object(self, key: str, text: str | None) -> dict[str, Any]:
+        """A meta row decoded as a JSON object; a hand-edited one is a one-line error."""
+        try:
+            value = json.loads(text) if text is not None else None
+        except (TypeError, ValueError) as err:
+            reason = f"its {key} is not JSON: {err}"
+            raise damaged_database(self.run_dir / DB_NAME, reason) from None
+        if not isinstance(value, dict):
+            raise damaged_database(
+                self.run_dir / DB_NAME, f"its {key} is {type(value).__name__}, not a JSON object"
+            )
+        return value
 
     @property
     def status(self) -> str:
         """The latest status."""
         row = self._db.execute("SELECT status FROM status ORDER BY id DESC LIMIT 1").fetchone()
         return row[0] if row else "created"
+
+    @property
+    def status_message(self) -> str:
+        """The message of the latest status ("interrupted", a failure's reason, or "")."""
+        row = self._db.execute("SELECT message FROM status ORDER BY id DESC LIMIT 1").fetchone()
+        return (row[0] or "") if row else ""
 
     # ------------------------------------------------------------------- writes
     @contextlib.contextmanager
@@ -825,6 +877,14 @@ def check_new_run_dir(run_dir: str | Path) -> None:
     if (folder / DB_NAME).exists():
         raise ConfigError(
             f"'{folder}' already holds a run; choose a new run folder or resume this one."
+        )
+    kept = folder / CHECKPOINT_DIR
+    if kept.is_dir() and any(kept.iterdir()):
+        # Not a run's (it has no run.sqlite): checkpoint rotation would overwrite its files.
+        names = ", ".join(sorted(p.name for p in kept.iterdir())[:3])
+        raise ConfigError(
+            f"'{kept}' already holds files ({names}) of no run here, which a search would "
+            "overwrite; choose a new run folder, or move that folder away."
         )
     existing = folder
     while not existing.exists() and existing != existing.parent:

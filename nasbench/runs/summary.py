@@ -18,9 +18,11 @@ from typing import Any
 
 from nasbench.errors import NasbenchError
 from nasbench.runs.schema import DB_NAME
-from nasbench.runs.store import open_read_only
+from nasbench.runs.store import open_read_only, writer_alive
 
-_BEST_METRICS = ("acc", "val_acc", "auc", "val_auc", "dice", "val_dice", "psnr", "val_psnr")
+_BEST_METRICS = (
+    "acc", "val_acc", "auc", "val_auc", "dice", "val_dice", "psnr", "val_psnr", "score", "naswot",
+)  # fmt: skip
 _LOWER_IS_BETTER = ("loss", "error", "regret")
 
 
@@ -32,8 +34,9 @@ def run_summaries(folder: str | Path) -> list[dict[str, Any]]:
 
     Returns:
         One dict per run: run_dir, name, status, message, dataset, strategy, created
-        (seconds since the epoch), best_metric_name, best_metric. A run that cannot be
-        read has status "unreadable" and the reason as its message.
+        (seconds since the epoch), best_metric_name, best_metric, writer_alive (whether
+        a process writes it now). A run that cannot be read has status "unreadable" and
+        the reason as its message.
     """
     return [
         _summary(child)
@@ -51,6 +54,8 @@ def _summary(run_dir: Path) -> dict[str, Any]:
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         config = json.loads(meta.get("config", "{}"))
+        if not isinstance(config, dict):
+            raise ValueError(f"its stored config is a {type(config).__name__}, not an object")
         last = conn.execute(
             "SELECT status, message FROM status ORDER BY id DESC LIMIT 1"
         ).fetchone()
@@ -61,14 +66,23 @@ def _summary(run_dir: Path) -> dict[str, Any]:
             "message": last[1] if last else "",
             "dataset": _name_of(config.get("dataset")),
             "strategy": _name_of(config.get("strategy")),
-            "created": float(meta.get("created", "nan")),
+            "created": stored_seconds(meta.get("created")),
             "best_metric_name": best_name,
             "best_metric": best,
+            "writer_alive": writer_alive(run_dir),
         }
-    except (sqlite3.Error, ValueError) as err:
+    except Exception as err:  # noqa: BLE001 - one hand-edited run must not hide the others
         return {**row, "status": "unreadable", "message": f"{type(err).__name__}: {err}"}
     finally:
         conn.close()
+
+
+def stored_seconds(text: str | None) -> float:
+    """A stored creation time; NaN when missing or hand-edited into something else."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _best_metric(conn: sqlite3.Connection, config: dict[str, Any]) -> tuple[str | None, float]:

@@ -77,6 +77,7 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
             f"report path {target} is a folder; give a file name such as "
             f"{target / REPORT_NAME} (--out)."
         )
+    _refuse_to_overwrite(target, Path(run_dir))
     run = load(run_dir)
     try:
         text = report_html(run)
@@ -103,6 +104,34 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
         Path(handle.name).unlink(missing_ok=True)
         raise
     return target
+
+
+def _refuse_to_overwrite(target: Path, run_dir: Path) -> None:
+    """Refuse a report path that would replace something that is not a report.
+
+    ``os.replace`` swaps any file for the report: the run's own database or checkpoint
+    (the run would be lost), a device such as ``/dev/null``, or a file of another kind.
+    """
+    if target.exists() and not target.is_file():
+        raise ConfigError(
+            f"report path {target} is not a regular file; give an .html file name (--out)."
+        )
+    resolved, run = target.resolve(), run_dir.resolve()
+    if resolved.parent == run and resolved.name != REPORT_NAME and resolved.suffix != ".html":
+        raise ConfigError(
+            f"report path {target} is inside the run folder and would replace its "
+            f"{resolved.name}; write to {run_dir / REPORT_NAME} or to an .html file elsewhere."
+        )
+    if resolved.parent != run and run in resolved.parents:
+        raise ConfigError(
+            f"report path {target} is inside the run's {resolved.relative_to(run).parts[0]}/ "
+            f"folder; write to {run_dir / REPORT_NAME} or to an .html file elsewhere."
+        )
+    if target.exists() and target.suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(
+            f"report path {target} exists and is no .html file; give an .html file name "
+            "(--out), or remove that file first."
+        )
 
 
 def report_html(run: Any) -> str:

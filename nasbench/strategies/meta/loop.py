@@ -42,6 +42,7 @@ import torch
 
 from nasbench.data.fewshot import Episode
 from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
+from nasbench.runs.checkpoint import restoring
 from nasbench.runs.checkpoint_schedule import CheckpointSchedule
 from nasbench.runs.faults import fault_point
 from nasbench.strategies.meta.adaptation import (
@@ -136,8 +137,9 @@ class MetaLoop:
         if state is None:
             self.store.discard_after(-1)
             return False
-        for name, net in self.parts.nets.items():
-            net.load_state_dict(state["nets"][name])
+        with restoring(self.run_dir):
+            for name, net in self.parts.nets.items():
+                net.load_state_dict(state["nets"][name])
         self.step, self.epoch, self.batch = state["step"], state["epoch"], state["batch"]
         self.store.discard_after(self.step)
         return True
