@@ -61,6 +61,8 @@ def test_generate_rejects_bad_input(space):
         generate_table(space, recipe=RECIPE, sample=0)
     with pytest.raises(ConfigError, match="seeds"):
         generate_table(space, recipe=RECIPE, seeds=[])
+    with pytest.raises(ConfigError, match=r"repeat a seed"):
+        generate_table(space, recipe=RECIPE, seeds=[0, 0])  # would weigh one run twice
     with pytest.raises(ConfigError, match="TrainConfig"):
         generate_table(space, recipe={"epochs": 1})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -95,6 +96,9 @@ def test_round_trip_keeps_rows_and_metadata(tmp_path):
     table = synthetic_nb201_table(seed=3, epochs=2, space=small)
     path = table.save(tmp_path / "sub" / "bench.parquet")
     assert sorted(p.name for p in path.parent.iterdir()) == ["bench.parquet"]  # no temp left
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # shareable, as a plain file
     loaded = BenchmarkTable.load(path)
     pd.testing.assert_frame_equal(loaded.frame, table.frame)
     assert loaded.metadata() == table.metadata()
