@@ -92,7 +92,7 @@ class SearchConfig:
         epochs: passes over the search half of the training data.
         max_steps_per_epoch: cap on steps per epoch (None: the whole half).
         w_lr, w_lr_min, w_momentum, w_weight_decay, grad_clip: the weight optimiser
-            (SGD with cosine annealing, as in DARTS).
+            (SGD with cosine annealing, as in DARTS); grad_clip 0 turns clipping off.
         alpha_every: record alphas every N steps; 0 picks N so a run keeps about
             ``max_alpha_snapshots`` snapshots.
         max_alpha_snapshots: the target for ``alpha_every=0``.
@@ -257,6 +257,13 @@ class SearchConfig:
         for name in ("w_lr", "w_lr_min", "w_momentum", "w_weight_decay", "grad_clip"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}.")
+        if self.w_lr == 0:  # no step size: the weights would never move
+            raise ConfigError("w_lr must be > 0 (0 trains nothing), got 0.")
+        if self.w_momentum >= 1:
+            raise ConfigError(
+                f"w_momentum must be below 1 (at 1 or more SGD's velocity grows without "
+                f"bound), got {self.w_momentum}; the DARTS paper uses 0.9."
+            )
         _check_positive("early_stop_window", self.early_stop_window)
         if not self.early_stop_factor > 1.0:
             raise ConfigError(

@@ -93,6 +93,8 @@ CONFIG_VALUES = [
     ("w_lr", "fast", "'fast'"), ("w_lr", None, "None"), ("w_lr", NAN, "nan"),
     ("w_lr", INF, "inf"), ("w_lr", -INF, "-inf"), ("w_lr", -1, "-1"),
     ("w_lr", True, "True"), ("w_lr", [0.1], "[0.1]"), ("w_lr", {"v": 1}, "{'v': 1}"),
+    ("w_lr", 0, "w_lr must be > 0"),
+    ("w_momentum", 5, "w_momentum must be below 1"),
     ("w_lr_min", "x", "'x'"), ("w_lr_min", -0.5, "-0.5"), ("w_momentum", None, "None"),
     ("w_momentum", NAN, "nan"), ("w_weight_decay", "3e-4", "'3e-4'"),
     ("w_weight_decay", -1, "-1"), ("grad_clip", INF, "inf"), ("grad_clip", "5", "'5'"),

@@ -495,7 +495,9 @@ class _Loop:
         )
         loss.backward()
         # The optimizer's list: the supernet's weights, without a walk over its modules.
-        norm = nn.utils.clip_grad_norm_(stepped_parameters(p.w_optimizer), cfg.grad_clip)
+        # grad_clip 0 turns clipping off (as in TrainConfig); the norm is still measured.
+        clip = cfg.grad_clip or math.inf
+        norm = nn.utils.clip_grad_norm_(stepped_parameters(p.w_optimizer), clip)
         self._require_finite("weight gradient norm", float(norm), "lower w_lr or grad_clip")
         p.w_optimizer.step()
         self.step += 1
