@@ -11,6 +11,7 @@ Detection folders hold COCO JSON boxes (:mod:`nasbench.data.coco`, which checks 
 an item's target is the padded box tensor of :mod:`nasbench.data.lesions`, its boxes
 scaled with the image.
 
+A class folder's images may sit in subfolders of their own (``<class>/<patient>/<image>``).
 With ``train/``, ``val/`` and ``test/`` subfolders those are the splits;
 otherwise the files are split 70/10/20 with a seed (stratified by class for
 classification). Images are scaled to [0, 1] and resized to ``size`` per axis.
@@ -296,12 +297,18 @@ def _resize(array: np.ndarray, size: int, mode: str) -> np.ndarray:
 # --------------------------------------------------------------------------- layout
 
 
-def _image_files(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and _suffix(p) in SUFFIXES
-    )
+def _image_files(folder: Path, recursive: bool = False) -> list[Path]:
+    """The image files in ``folder`` (and, when ``recursive``, its non-hidden subfolders:
+    a class folder of per-patient folders, as torchvision's ``ImageFolder`` reads them)."""
+    found = []
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith("."):
+            continue
+        if p.is_file() and _suffix(p) in SUFFIXES:
+            found.append(p)
+        elif recursive and p.is_dir() and not p.is_symlink():  # a linked folder may loop
+            found += _image_files(p, recursive=True)
+    return found
 
 
 def _subfolders(folder: Path) -> list[Path]:
@@ -370,7 +377,7 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
         )
     items = []
     for label, sub in enumerate(classes):
-        files = _image_files(sub)
+        files = _image_files(sub, recursive=True)
         if not files:
             raise DatasetError(
                 f"class folder {sub} has no images ({', '.join(SUFFIXES)}); add some or remove it."

@@ -313,6 +313,19 @@ def _classes(root: Path, counts: dict[str, int]) -> Path:
     return root
 
 
+def test_images_in_per_patient_subfolders_belong_to_their_class(tmp_path):
+    root = _classes(tmp_path / "f", {"a": 3, "b": 1})
+    for patient in ("p1", "p2"):
+        (root / "b" / patient).mkdir()
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(root / "b" / patient / "x.png")
+    (root / "b" / ".cache").mkdir()  # hidden: skipped
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(root / "b" / ".cache" / "y.png")
+    (root / "b" / "loop").symlink_to(root / "b")  # a linked folder is not followed
+    layout = folder.scan_folder(root)
+    files = sorted(str(f.relative_to(root)) for items in layout.items.values() for f, _ in items)
+    assert files == ["a/0.png", "a/1.png", "a/2.png", "b/0.png", "b/p1/x.png", "b/p2/x.png"]
+
+
 def test_five_images_per_class_fill_every_split(tmp_path):
     info, layout = folder.folder_info(_classes(tmp_path / "f", {"a": 5, "b": 5}))
     assert info.splits == {"train": 6, "val": 2, "test": 2}
