@@ -184,7 +184,8 @@ class AlphaExplorer(widgets.VBox):
         self.hp_plot.push()
         # A joint HP search of a discrete strategy has no alphas: no alpha views to show.
         alpha_views = (*self.alpha_controls, self.heatmap_plot, self.lines_plot, self.entropy_plot)
-        hide = self.alphas.empty and not policy.empty
+        # No alphas: hide their views, so nothing of a run shown before stays on screen.
+        hide = self.alphas.empty
         for view in alpha_views:
             view.layout.display = "none" if hide else None
         if not hide:
@@ -195,7 +196,8 @@ class AlphaExplorer(widgets.VBox):
             note = (
                 "this run has no alpha snapshots; below: its hyper-parameter policy."
                 if self.hp_figure.data
-                else "this run has no alpha snapshots yet."
+                else "this run has no alpha snapshots: a discrete search records none, and a "
+                "search killed before its first step has none yet."
             )
             self.message.value = message_html(note, "info")
             return

@@ -121,11 +121,14 @@ def sample_grid(name: str, size: int, per_class: int = 6, root: Any = None, seed
         name, "train", root=root, size=size, download=False, transform=None,
         limit=min(per_class * n_rows * 4, 256), seed=seed,
     )  # fmt: skip
-    targets = ds.targets
+    # Only a classifier's targets are class indices (a detection set's are box counts).
+    targets = ds.targets if info.task in ("binary", "multi-class", "ordinal") else None
     rows: dict[str, list[int]] = {}
     for index in range(len(ds)):
         if targets is not None and np.ndim(targets) == 1:
-            label = info.class_names[int(targets[index])] if info.class_names else str(index)
+            target = int(targets[index])
+            named = 0 <= target < len(info.class_names)
+            label = info.class_names[target] if named else f"class {target}"
         else:
             label = "samples"
         slot = rows.setdefault(label, [])
@@ -281,16 +284,20 @@ class DatasetPicker(widgets.VBox):
         info = data.get_info(self.dropdown.value)
         sizes = list(info.sizes)
         size = self.size if self.size in sizes else sizes[0]
-        with self.hold_trait_notifications():
-            self.size_picker.options = sizes
-            self.size_picker.value = size
-            self.size = size
-            self.dataset = info.name
+        self._switching = True  # the size picker's own change must not load the old set
+        try:
+            with self.hold_trait_notifications():
+                self.size_picker.options = sizes
+                self.size_picker.value = size
+                self.size = size
+                self.dataset = info.name
+        finally:
+            self._switching = False
         self.message.value = ""
         self.refresh()
 
     def _on_size(self, change: dict) -> None:
-        if change["new"] is not None:
+        if change["new"] is not None and not getattr(self, "_switching", False):
             self.size = int(change["new"])
             self.refresh()
 
@@ -340,6 +347,17 @@ class DatasetPicker(widgets.VBox):
             data.load(info.name, "train", root=self.root, size=self.size, download=True, **options)
         except NasbenchError as err:
             self.message.value = message_html(str(err), "error")
+        except OSError as err:  # the data folder cannot be made (a file by that name, no rights)
+            where = f" ({err.filename})" if err.filename else ""
+            self.message.value = message_html(
+                f"cannot write the data folder{where}: {err.strerror or err}; choose a data "
+                "folder you can write to (NASBENCH_DATA or root=).",
+                "error",
+            )
+        except Exception as err:  # noqa: BLE001 - a thread must say why it ended, not die
+            self.message.value = message_html(
+                f"download failed: {type(err).__name__}: {err}", "error"
+            )
         else:
             self.progress.value = 100
             self.message.value = message_html(f"{info.name} is on disk.", "info")

@@ -430,14 +430,25 @@ class SearchLauncher(widgets.VBox):
                 "error",
             )
             return None
-        run_dir = new_run_dir(self.runs_folder, name)
-        run_dir.mkdir(parents=True)
-        tmp = run_dir / f".{CONFIG_NAME}.tmp"
-        config.save(tmp)
-        os.replace(tmp, run_dir / CONFIG_NAME)
-        self.process = start_process(
-            ["search", "--config", str(run_dir / CONFIG_NAME), "--run-dir", str(run_dir)], run_dir
-        )
+        try:
+            run_dir = new_run_dir(self.runs_folder, name)
+            run_dir.mkdir(parents=True)
+            tmp = run_dir / f".{CONFIG_NAME}.tmp"
+            config.save(tmp)
+            os.replace(tmp, run_dir / CONFIG_NAME)
+            self.process = start_process(
+                ["search", "--config", str(run_dir / CONFIG_NAME), "--run-dir", str(run_dir)],
+                run_dir,
+            )
+        except (NasbenchError, OSError) as err:  # a runs folder that is a file, no rights
+            reason = str(err) if isinstance(err, NasbenchError) else (err.strerror or str(err))
+            where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+            self.message.value = message_html(
+                f"cannot start a run in {self.runs_folder}{where}: {reason}; pass runs_folder= "
+                "a folder you can write to.",
+                "error",
+            )
+            return None
         self.message.value = message_html(f"started {run_dir} (pid {self.process.pid})", "info")
         self.stop_button.disabled = False
         self.resume_button.disabled = True
@@ -465,8 +476,8 @@ class SearchLauncher(widgets.VBox):
                 "warning",
             )
             return False
+        # Resume comes back once the process has exited (process_ended), not before.
         self.message.value = message_html(f"stop requested for {self.run_dir}", "info")
-        self.resume_button.disabled = False
         return True
 
     def resume(self, run_dir: str | os.PathLike | None = None) -> bool:
@@ -478,9 +489,14 @@ class SearchLauncher(widgets.VBox):
         Returns:
             True when the subprocess started.
         """
+        if self.running:
+            self.message.value = message_html(
+                "the search is still running (or stopping); Resume once it has stopped.", "warning"
+            )
+            return False
         if run_dir is not None:
             self.run_dir = str(run_dir)
-        if not self.run_dir or self.running:
+        if not self.run_dir:
             return False
         folder = Path(self.run_dir)
         self.process = start_process(["resume", str(folder)], folder)
@@ -490,6 +506,25 @@ class SearchLauncher(widgets.VBox):
         self.run_button.disabled = True
         self.launches += 1
         self._process_watch.start()
+        return True
+
+    def stop_watching(self) -> None:
+        """Stop polling the search process (it goes on running)."""
+        self._process_watch.stop()
+
+    def adopt(self, run_dir: str | os.PathLike) -> bool:
+        """Make ``run_dir`` (opened from the Runs tab) the run Resume continues.
+
+        Args:
+            run_dir: a run folder no search of this launcher is writing.
+
+        Returns:
+            False while this launcher's own search runs (it keeps that run).
+        """
+        if self.running:
+            return False
+        self.run_dir = str(run_dir)
+        self.resume_button.disabled = False
         return True
 
     def check_process(self) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -274,7 +275,7 @@ class RunMonitor(widgets.VBox):
         self.run_dir = str(run_dir)
         self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
         self.status = "starting"
-        self.poll_once()
+        self._poll_and_continue()
         self.start()
 
     def start(self) -> bool:
@@ -292,7 +293,11 @@ class RunMonitor(widgets.VBox):
         from nasbench.runs import request_stop
 
         if self.run is not None:
-            request_stop(self.run_dir)
+            try:
+                request_stop(self.run_dir)
+            except (NasbenchError, OSError) as err:  # the store was damaged or removed
+                self._show_error(_one_line(err))
+                return
             self.status_text.value += " · <i>stop requested</i>"
 
     def write_report(self) -> Path | None:
@@ -305,7 +310,11 @@ class RunMonitor(widgets.VBox):
 
         if self.run is None:
             return None
-        path = write_report(self.run_dir)
+        try:
+            path = write_report(self.run_dir)
+        except (NasbenchError, OSError) as err:  # damaged or removed store, full disk
+            self.report_message.value = message_html(_one_line(err), "error")
+            return None
         self.report_message.value = message_html(
             f"report written: {path} (open it in a browser; it works offline)", "info"
         )
@@ -318,7 +327,7 @@ class RunMonitor(widgets.VBox):
         try:
             status = self.poll_once()
         except Exception as err:  # noqa: BLE001 - a background poll must never die silently
-            self.error.value = message_html(f"monitor error: {type(err).__name__}: {err}", "error")
+            self.error.value = message_html(f"monitor error: {_one_line(err)}", "error")
             return False
         return status not in TERMINAL or self._process_alive()
 
@@ -358,11 +367,13 @@ class RunMonitor(widgets.VBox):
     def _open_store(self) -> bool:
         from nasbench.runs import load
 
+        problem = f"{self.run_dir} holds no run store ({DB_NAME}); open a run folder."
         if (Path(self.run_dir) / DB_NAME).is_file():
             try:
                 self.run = load(self.run_dir)
-            except NasbenchError:
-                self.run = None  # the writer is still creating it
+            except NasbenchError as err:
+                self.run = None  # damaged, or (with a live process) still being created
+                problem = str(err)
             else:
                 # load() read every row so far; later refresh() calls return newer ones only.
                 self._generation = self.run.generation
@@ -371,7 +382,11 @@ class RunMonitor(widgets.VBox):
                 self._ingest_candidates(self.run.candidates)
                 self._ingest_stages(self.run.events)
                 return True
-        if self.process is not None and self.process.poll() is not None:
+        if self.process is None:
+            # Opened from the Runs tab: no process of ours will create or mend the store.
+            self.status = "failed"
+            self._show_error(problem)
+        elif self.process.poll() is not None:
             self.status = "failed"
             self._show_error(f"the search process exited with code {self.process.returncode} "
                              "before it created the run store.")  # fmt: skip
@@ -744,3 +759,19 @@ class RunMonitor(widgets.VBox):
         warnings = collapse_warnings(run)
         self.warnings.value = "".join(message_html(w, "warning") for w in warnings)
         self.status = status
+
+
+def _one_line(err: BaseException) -> str:
+    """A person's one line for an error: the product's own message, or what SQLite or the
+    file system said, with what to do."""
+    if isinstance(err, NasbenchError):
+        return str(err)
+    text = " ".join(str(err).split()) or type(err).__name__
+    if isinstance(err, sqlite3.DatabaseError):
+        return (
+            f"the run store cannot be read any more ({text}); the search may go on, but "
+            "this view cannot follow it: reopen the run from the Runs tab."
+        )
+    if isinstance(err, OSError):
+        return f"{text}; check that the run folder still exists and can be written."
+    return f"{type(err).__name__}: {text}"

@@ -144,6 +144,9 @@ class RunBrowser(widgets.VBox):
     def open_selected(self) -> None:
         """Ask the workbench to show the first selected run."""
         if self.select.value:
+            # A trait notifies only on change: opening the run opened last (after another
+            # was shown) must still show it, so clear first.
+            self.opened = ""
             self.opened = self.select.value[0]
 
     def compare(self) -> None:

@@ -217,6 +217,10 @@ class Workbench(widgets.Tab):
     def _on_open(self, change: dict) -> None:
         if change["new"]:
             self.show_run(change["new"])
+            if not self.monitor._process_alive():
+                # The monitor's "Resume continues..." must act on this run, not the last
+                # one launched.
+                self.launcher.adopt(change["new"])
             self.selected_index = TITLES.index("Monitor")
 
     def show_run(self, run_dir: str | os.PathLike, monitor: bool = True) -> None:
@@ -238,6 +242,18 @@ class Workbench(widgets.Tab):
         if "explorer" in self._views:
             self._show_in_explorer(self._shown_run)
 
+    def close(self) -> None:
+        """Close the workbench and stop its background polls.
+
+        A search it started goes on (its process is its own): stop it first with Stop,
+        or later with ``nasbench stop RUN``.
+        """
+        if "monitor" in self._views:
+            self.monitor.stop_polling()
+        if "launcher" in self._views:
+            self.launcher.stop_watching()
+        super().close()
+
     def _run(self, run_dir: str) -> Any:
         """The monitor's loaded run when it watches ``run_dir`` (else None)."""
         if "monitor" in self._views and self.monitor.run_dir == run_dir:
@@ -251,12 +267,5 @@ class Workbench(widgets.Tab):
 
     def _show_in_explorer(self, run_dir: str) -> None:
         run = self._run(run_dir)
-        if run is not None and (len(run.alphas) or _has_hp_policy(run)):
+        if run is not None:  # a run without alphas too: the last run's must not stay shown
             self.explorer.set_run(run)
-
-
-def _has_hp_policy(run: Any) -> bool:
-    """True for a joint architecture + hyper-parameter search (its candidates carry a policy)."""
-    from nasbench.viz import hp_distribution
-
-    return not hp_distribution(run).empty

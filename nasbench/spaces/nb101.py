@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -300,6 +301,11 @@ class NB101Genotype:
         return _canonical_json(self.to_dict())
 
 
+# Below this share of members among all matrices, sample() draws an edge count first.
+_DIRECT_DRAW_BELOW = 1e-3
+
+
+@functools.cache
 def _connected_edge_counts(n: int, max_edges: int) -> list[int]:
     """How many ``n``-vertex upper-triangular matrices with exactly e edges join 0 to n-1.
 
@@ -441,13 +447,31 @@ class NB101Space(Space):
 
     def sample(self, rng: np.random.Generator) -> NB101Genotype:
         """A uniformly random member: random matrix and ops, redrawn until valid (as the
-        benchmark's examples sample)."""
-        while True:
-            bits = rng.integers(2, size=len(self.edges))
-            ops = [self.ops[int(k)] for k in rng.integers(len(self.ops), size=self.n_vertices - 2)]
-            g = self._make(bits, ops)
+        benchmark's examples sample).
+
+        When members are rare among all matrices (many vertices, few edges allowed: 9
+        vertices and 4 edges leave 1 matrix in 6 million), an edge count is drawn first,
+        weighted by how many members have it, then a matrix of that many edges: the same
+        uniform draw, in a few tries instead of millions.
+        """
+        counts = _connected_edge_counts(self.n_vertices, self.max_edges)
+        if sum(counts) / 2 ** len(self.edges) >= _DIRECT_DRAW_BELOW:
+            while True:
+                bits = rng.integers(2, size=len(self.edges))
+                g = self._make(bits, self._random_ops(rng))
+                if g is not None:
+                    return g
+        weights = np.array(counts, dtype=np.float64) / sum(counts)
+        n_edges = int(rng.choice(len(counts), p=weights))
+        while True:  # each try succeeds with probability >= 1 / len(edges) (the direct edge)
+            bits = np.zeros(len(self.edges), dtype=np.int64)
+            bits[rng.choice(len(self.edges), size=n_edges, replace=False)] = 1
+            g = self._make(bits, self._random_ops(rng))
             if g is not None:
                 return g
+
+    def _random_ops(self, rng: np.random.Generator) -> list[str]:
+        return [self.ops[int(k)] for k in rng.integers(len(self.ops), size=self.n_vertices - 2)]
 
     def mutate(self, genotype: NB101Genotype | str, rng: np.random.Generator) -> NB101Genotype:
         """The NAS-Bench-101 paper's evolution mutation: flip each edge with probability
@@ -463,6 +487,11 @@ class NB101Space(Space):
         """
         g = self.validate(genotype)
         bits, n_ops = self._bits(g), self.n_vertices - 2
+        if self.size() < 2:
+            raise SpaceError(
+                f"this NAS-Bench-101 space has one member ({self.n_vertices} vertices), so "
+                "nothing differs from it; allow more vertices or edges."
+            )
         while True:
             flips = rng.random(len(bits)) < 1.0 / self.n_vertices
             new_bits = [b ^ int(f) for b, f in zip(bits, flips, strict=True)]

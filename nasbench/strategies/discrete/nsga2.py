@@ -62,6 +62,11 @@ class NSGA2Config(DiscreteConfig):
         super().validate()
         if isinstance(self.objectives, str):
             self.objectives = (self.objectives,)
+        if not isinstance(self.objectives, (list, tuple)) or not self.objectives:
+            raise ConfigError(
+                f"objectives must be a list of objectives such as "
+                f'["score", "params"], got {self.objectives!r}.'
+            )
         self.objectives = tuple(self.objectives)
         parse_objectives(self.objectives)
 

@@ -1,0 +1,172 @@
+"""The widgets when a student does the awkward thing: open a run twice, open a damaged or
+killed run, stop and resume at once, pick the detection set, run into an unwritable folder,
+close the workbench. Each ends in a one-line message or the expected view, never a silent
+no-op or a traceback in the kernel log."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from widgets import Workbench
+from widgets.alpha_explorer import AlphaExplorer
+from widgets.dataset_picker import DatasetPicker
+from widgets.launcher import SearchLauncher
+from widgets.monitor import RunMonitor
+
+
+class _Running:
+    pid, returncode = 1, None
+
+    def poll(self):
+        return None
+
+
+def _workbench(tmp_path) -> Workbench:
+    return Workbench(runs_folder=tmp_path / "runs", live_costs=False)
+
+
+def _open(bench: Workbench, run_dir) -> None:
+    bench.browser.folder = run_dir.parent
+    bench.browser.refresh()
+    bench.browser.select.value = (str(run_dir),)
+    bench.browser.open_button.click()
+
+
+def _unstarted_run(tmp_path):
+    """A run store whose search was killed before its first step (no alphas, no rows)."""
+    from nasbench.runs import RunStore
+
+    run_dir = tmp_path / "runs" / "random-1"
+    store = RunStore.create(run_dir, {"dataset": {"name": "synthetic"}, "strategy": "random"}, {})
+    store.set_status("finished")
+    store.close()
+    return run_dir
+
+
+def test_opening_the_run_opened_last_shows_it_again(tmp_path, monkeypatch, fake_run):
+    from widgets import launcher as launcher_module
+
+    bench = _workbench(tmp_path)
+    _open(bench, fake_run)
+    assert bench.monitor.run_dir == str(fake_run)
+    monkeypatch.setattr(launcher_module, "start_process", lambda args, run_dir: _Running())
+    bench.launcher.run_button.click()  # the monitor now follows the new search
+    assert bench.monitor.run_dir != str(fake_run)
+    bench.selected_index = 6
+    bench.browser.open_button.click()  # the same selection as before
+    assert bench.monitor.run_dir == str(fake_run) and bench.selected_index == 3
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "missing"])
+def test_a_damaged_run_says_why_instead_of_starting_forever(tmp_path, fake_run, damage):
+    database = fake_run / "run.sqlite"
+    if damage == "truncated":
+        database.write_bytes(database.read_bytes()[:2048])
+    elif damage == "empty":
+        database.write_bytes(b"")
+    else:
+        shutil.rmtree(fake_run)
+    monitor = RunMonitor()
+    monitor.watch(fake_run)
+    assert monitor.status == "failed"
+    assert "starting" not in monitor.status_text.value
+    assert "run.sqlite" in monitor.error.value or "run store" in monitor.error.value
+
+
+def test_resume_acts_on_the_killed_run_opened_from_the_runs_tab(tmp_path, fake_run, started):
+    from nasbench.runs import RunStore
+
+    with RunStore.open(fake_run) as store:
+        store.set_status("running")  # and then the process was killed: no writer holds it
+    bench = _workbench(tmp_path)
+    _open(bench, fake_run)
+    assert bench.launcher.run_dir == str(fake_run)
+    assert not bench.launcher.resume_button.disabled
+    assert bench.launcher.resume()
+    assert started[-1] == (["resume", str(fake_run)], fake_run)
+
+
+def test_resume_while_the_search_is_still_stopping_says_so(tmp_path, monkeypatch):
+    from widgets import launcher as launcher_module
+
+    launcher = SearchLauncher(runs_folder=tmp_path / "runs")
+    monkeypatch.setattr(launcher_module, "start_process", lambda args, run_dir: _Running())
+    launcher.run_button.click()
+    assert launcher.resume_button.disabled
+    assert not launcher.resume()
+    assert "still running" in launcher.message.value
+
+
+def test_a_run_without_alphas_clears_the_explorer(tmp_path, fake_run):
+    explorer = AlphaExplorer()
+    explorer.set_run(fake_run)
+    assert explorer.heatmap_plot.layout.display is None
+    explorer.set_run(_unstarted_run(tmp_path))
+    assert explorer.heatmap_plot.layout.display == "none"
+    assert "no alpha snapshots" in explorer.message.value
+    assert "random-1" in explorer.title.value
+
+
+def test_the_workbench_does_not_keep_the_last_runs_alphas(tmp_path, fake_run):
+    bench = _workbench(tmp_path)
+    bench.show_run(fake_run)
+    assert list(bench.explorer.steps) == [0, 1, 2]
+    bench.show_run(_unstarted_run(tmp_path))
+    assert "random-1" in bench.explorer.title.value
+    assert bench.explorer.heatmap_plot.layout.display == "none"
+
+
+def test_the_detection_set_shows_samples(tmp_path):
+    picker = DatasetPicker(root=tmp_path)
+    picker.dropdown.value = "synthetic-lesions"
+    assert "<img" in picker.samples.value
+    assert "has no size" not in picker.samples.value  # no refresh with the old set's size
+
+
+def test_an_unwritable_runs_folder_is_a_message(tmp_path, started):
+    (tmp_path / "runs").write_text("a file where the runs folder should be")
+    launcher = SearchLauncher(runs_folder=tmp_path / "runs")
+    assert launcher.run() is None
+    assert "cannot start a run" in launcher.message.value and not started
+    assert not launcher.run_button.disabled
+
+
+def test_report_and_stop_on_a_removed_run_are_messages(tmp_path, fake_run):
+    monitor = RunMonitor()
+    monitor.watch(fake_run)
+    assert monitor.status == "finished"
+    shutil.rmtree(fake_run)
+    assert monitor.write_report() is None
+    assert "run" in monitor.report_message.value and "Traceback" not in monitor.report_message.value
+    monitor.request_stop()
+    assert monitor.error.value
+
+
+def test_a_data_folder_that_cannot_be_made_ends_the_download_with_a_message(tmp_path):
+    (tmp_path / "data").write_text("a file where the data folder should be")
+    picker = DatasetPicker(root=tmp_path / "data")
+    picker.dropdown.value = "mednist"
+    picker.download(block=True)
+    assert "downloading" not in picker.message.value
+    assert "data folder" in picker.message.value or "error" in picker.message.value
+
+
+def test_closing_the_workbench_stops_its_polls(tmp_path, fake_run):
+    bench = _workbench(tmp_path)
+    bench.show_run(fake_run)
+    stopped = []
+    bench.monitor._poller.stop = lambda: stopped.append("monitor")
+    bench.launcher._process_watch.stop = lambda: stopped.append("launcher")
+    bench.close()
+    assert stopped == ["monitor", "launcher"]
+
+
+def test_nsga2_objectives_that_are_no_list_are_one_line():
+    from nasbench.errors import ConfigError
+    from nasbench.strategies import make_config
+
+    for value in (None, 5, []):
+        with pytest.raises(ConfigError, match="objectives must be a list"):
+            make_config("nsga2", {"objectives": value})
