@@ -323,6 +323,14 @@ class SearchConfig:
             check_size(self.dataset.size)
         _check_strategy(space, entry)
         _check_supernet(space, entry)
+        # A strategy's own demands on the space (ENAS: a cell supernet; PC-DARTS: channels
+        # divisible by k), checked here so a launch does not fail a second in.
+        strategy_config = registry.make_config(
+            "strategy", self.strategy, {**self.strategy_config, **self.strategy_budget_changes()}
+        )
+        check_space = getattr(strategy_config, "check_space", None)
+        if check_space is not None:
+            check_space(space)
         if self.roi_size is not None and info.task != "segmentation":
             raise ConfigError("roi_size is for segmentation; leave it None for classification.")
         if self.roi_size is not None and self.roi_size > self.dataset.size:

@@ -508,6 +508,11 @@ def _changed(config: dict, **changes) -> dict:
 
 # (id, config, fragment the message must hold)
 NEWER_CONFIGS = [
+    ("pcdarts-k-not-dividing-channels",
+     _changed(BASE, strategy="pcdarts", strategy_config={"k": 4}, space__skeleton__channels=6),
+     "divisible by k (4)"),
+    ("enas-without-a-cell-supernet",
+     {**DISCRETE, "strategy": "enas", "space": {"name": "nb201", "n_nodes": 3}}, "'nb201'"),
     ("marl-coarse-step-over-volume", _changed(MARL, strategy_config__coarse_step=100),
      "coarse_step 100"),
     ("marl-tau-min-over-max", _changed(MARL, strategy_config__tau_min=20.0), "tau_min 20.0"),

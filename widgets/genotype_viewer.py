@@ -46,6 +46,7 @@ class GenotypeSource(widgets.VBox):
     def __init__(self, label: str = "genotype", zoo_name: str = "DARTS_V2") -> None:
         self._genotypes: list[Any] = []
         self.run_skeleton: dict[str, Any] = {}  # the chosen run's space skeleton
+        self._run_error = ""  # why the chosen run could not be read
         self.kind = widgets.Dropdown(options=SOURCES, value="zoo", description=label)
         self.zoo = widgets.Dropdown(options=sorted(zoo), value=zoo_name, description="zoo")
         self.run = widgets.Dropdown(options=[], description="run",
@@ -94,14 +95,17 @@ class GenotypeSource(widgets.VBox):
 
         self._genotypes = []
         self.run_skeleton = {}
+        self._run_error = ""
         options: list[tuple[str, int]] = []
         if self.run.value:
             try:
                 with load(self.run.value) as run:
                     frame = run.genotypes
-                    self.run_skeleton = dict(run.config.get("space", {}).get("skeleton") or {})
+                    space = run.config.get("space")
+                    skeleton = space.get("skeleton") if isinstance(space, dict) else None
+                    self.run_skeleton = dict(skeleton) if isinstance(skeleton, dict) else {}
             except NasbenchError as err:
-                self.message.value = message_html(str(err), "error")
+                self._run_error = str(err)  # kept: _update() must not hide why
             else:
                 self._genotypes = list(frame["genotype"])
                 options = [
@@ -128,11 +132,12 @@ class GenotypeSource(widgets.VBox):
             index = self.epoch.value
             if index is not None and index < len(self._genotypes):
                 genotype = self._genotypes[index]
-            self.message.value = (
-                ""
-                if genotype is not None
-                else message_html("pick a run with derived genotypes.", "info")
-            )
+            if self._run_error:
+                self.message.value = message_html(self._run_error, "error")
+            elif genotype is None:
+                self.message.value = message_html("pick a run with derived genotypes.", "info")
+            else:
+                self.message.value = ""
         else:
             text = self.text.value.strip()
             if text:

@@ -170,3 +170,15 @@ def test_nsga2_objectives_that_are_no_list_are_one_line():
     for value in (None, 5, []):
         with pytest.raises(ConfigError, match="objectives must be a list"):
             make_config("nsga2", {"objectives": value})
+
+
+def test_a_damaged_run_as_a_genotype_source_says_why(fake_run):
+    from widgets.genotype_viewer import GenotypeSource
+
+    (fake_run / "run.sqlite").write_bytes(b"")
+    source = GenotypeSource()
+    source.run.options = [str(fake_run)]
+    source.kind.value = "run"
+    source.run.value = str(fake_run)
+    assert "run.sqlite" in source.message.value
+    assert "pick a run with derived genotypes" not in source.message.value

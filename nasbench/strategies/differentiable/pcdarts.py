@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -34,6 +35,15 @@ class PcDartsConfig(DartsConfig):
 
     k: int = option(4, "1/K of the channels go through the mixed op", min=1, max=64)
     arch_lr: float = option(6e-4, "Adam learning rate of the architecture weights", min=0.0)
+
+    def check_space(self, space: Any) -> None:
+        """Every cell's channels (C, doubled at each reduction) must split into k parts."""
+        channels = getattr(getattr(space, "skeleton", None), "channels", None)
+        if isinstance(channels, int) and channels % self.k:
+            raise ConfigError(
+                f"PC-DARTS sends 1/k of the channels through each mixed op, so the skeleton's "
+                f"channels ({channels}) must be divisible by k ({self.k}); change either."
+            )
 
 
 class PartialChannelEdge(MixedEdge):

@@ -136,6 +136,16 @@ class EnasConfig(ReinforceConfig):
     n_cells: int = option(0, "cells of the shared network (0: the space's skeleton)", min=0)
     channels: int = option(0, "initial channels of the shared network (0: the skeleton's)", min=0)
 
+    def check_space(self, space: Any) -> None:
+        """ENAS shares the weights of a DARTS cell supernet: other spaces have none."""
+        from nasbench.spaces import CellSpace
+
+        if not isinstance(space, CellSpace):
+            raise ConfigError(
+                f"ENAS shares the weights of a DARTS cell supernet; the "
+                f"{getattr(space, 'name', type(space).__name__)!r} space has none; use 'darts'."
+            )
+
 
 @register_strategy("enas", EnasConfig, kind="discrete")
 class Enas(Reinforce):
