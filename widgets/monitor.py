@@ -59,7 +59,10 @@ def stderr_tail(run_dir: str | os.PathLike, lines: int = STDERR_TAIL_LINES) -> s
     with open(path, "rb") as handle:
         handle.seek(max(0, path.stat().st_size - 64_000))
         text = handle.read().decode("utf-8", errors="replace")
-    # tqdm redraws with carriage returns; keep only what each line ended with.
+    # tqdm redraws with carriage returns; keep only what each line ended with. A process
+    # killed mid-redraw leaves its bar unended, so the next process's own line (its one-line
+    # error) starts on the same line: split it off.
+    text = re.sub(r"(?<!^)(?<!\n)(nasbench: (?:error|interrupted))", r"\n\1", text)
     kept = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
     return "\n".join([line for line in kept if line.strip()][-lines:])
 

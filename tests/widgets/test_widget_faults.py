@@ -182,3 +182,15 @@ def test_a_damaged_run_as_a_genotype_source_says_why(fake_run):
     source.run.value = str(fake_run)
     assert "run.sqlite" in source.message.value
     assert "pick a run with derived genotypes" not in source.message.value
+
+
+def test_an_error_after_an_unended_progress_bar_reads_on_its_own_line(tmp_path):
+    from widgets.monitor import stderr_tail
+
+    (tmp_path / "stderr.log").write_text(
+        "step 1\r 40%|####  | 2/5 [00:01<00:02]"  # killed mid-redraw: no newline
+        "nasbench: error: checkpoint damaged; delete it.\n"
+    )
+    assert (
+        stderr_tail(tmp_path).splitlines()[-1] == "nasbench: error: checkpoint damaged; delete it."
+    )
