@@ -62,10 +62,38 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
         24
     """
     x = _example_input(model, input_shape)
+    # Copying the model costs ~0.1 s; below this many input values computing is cheaper.
+    shadow = _on_meta(model) if x.numel() >= _META_FROM_VALUES else None
+    if shadow is not None:
+        # Shapes alone fix the count: on the meta device nothing is computed or stored, so
+        # a 3D network at 96^3 is counted at once instead of in seconds and gigabytes.
+        try:
+            counter = FlopCounterMode(display=False)
+            with torch.no_grad(), counter:
+                shadow(x.to("meta"))
+            return counter.get_total_flops() // 2
+        except Exception:  # noqa: BLE001 - an op without a meta kernel: count for real
+            pass
     counter = FlopCounterMode(display=False)
     with _eval_mode(model), torch.no_grad(), counter:
         _forward(model, x, input_shape)
     return counter.get_total_flops() // 2
+
+
+# Input values (batch x channels x voxels) from which MACs are counted on the meta device:
+# a 3D input from about 51^3 (at 64^3 0.13 s instead of 1.6 s, 8 cells of C=16).
+_META_FROM_VALUES = 2**17
+
+
+def _on_meta(model: nn.Module) -> nn.Module | None:
+    """An eval-mode copy of ``model`` on the meta device (None when it cannot be copied)."""
+    import copy
+
+    try:
+        shadow = copy.deepcopy(model).to("meta")
+    except Exception:  # noqa: BLE001 - e.g. a module holding something deepcopy refuses
+        return None
+    return shadow.eval()
 
 
 def measure_latency(
