@@ -19,14 +19,8 @@ from pathlib import Path
 import pytest
 
 from nasbench.cli import main
+from tests.test_malformed_inputs import BASE as TINY  # the smallest search that runs
 
-TINY = {
-    "dataset": {"name": "synthetic", "limit": 16, "batch_size": 4},
-    "space": {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 2, "channels": 2}},
-    "epochs": 1,
-    "max_steps_per_epoch": 1,
-    "device": "cpu",
-}
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 
 

@@ -26,7 +26,8 @@ def _png(path: Path, value: int, shape=(20, 16), rgb: bool = False) -> None:
     Image.fromarray(np.stack([pixels] * 3, -1) if rgb else pixels).save(path)
 
 
-def _dicom(path: Path, pixels: np.ndarray) -> None:
+def _dicom(path: Path, pixels: np.ndarray, photometric: str = "MONOCHROME2") -> None:
+    """Write ``pixels`` (rows x columns, or frames x rows x columns) as a 16-bit DICOM."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
@@ -39,9 +40,11 @@ def _dicom(path: Path, pixels: np.ndarray) -> None:
     ds.SOPClassUID = SecondaryCaptureImageStorage
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.Modality = "OT"
-    ds.Rows, ds.Columns = pixels.shape
+    ds.Rows, ds.Columns = pixels.shape[-2:]
+    if pixels.ndim == 3:
+        ds.NumberOfFrames = pixels.shape[0]
     ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.PhotometricInterpretation = photometric
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
     ds.PixelData = pixels.astype(np.uint16).tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from PIL import Image
 from nasbench.data import folder, medmnist
 from nasbench.data.coco import read_coco
 from nasbench.errors import DatasetError
+from tests.data.test_folder import _dicom
 
 nib = pytest.importorskip("nibabel")
 pydicom = pytest.importorskip("pydicom")
@@ -115,28 +116,6 @@ def test_huge_float_fill_values_do_not_become_nan(tmp_path):
 
 
 # --------------------------------------------------------------------------- DICOM
-
-
-def _dicom(path: Path, frames: np.ndarray, photometric: str = "MONOCHROME2") -> None:
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = SecondaryCaptureImageStorage
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Rows, ds.Columns = frames.shape[-2:]
-    if frames.ndim == 3:
-        ds.NumberOfFrames = frames.shape[0]
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = photometric
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-    ds.PixelData = frames.astype(np.uint16).tobytes()
-    ds.save_as(path, enforce_file_format=True)
 
 
 def test_multi_frame_dicom_reads_frames_first(tmp_path):
@@ -370,14 +349,10 @@ def test_coco_categories_sharing_an_id_are_refused(tmp_path):
 
 
 def _own_npz(root: Path, **change) -> Path:
-    rng = np.random.default_rng(0)
-    arrays = {}
-    for split, n in (("train", 12), ("val", 4), ("test", 4)):
-        arrays[f"{split}_images"] = rng.integers(0, 255, (n, 28, 28), dtype=np.uint8)
-        arrays[f"{split}_labels"] = (np.arange(n) % 2).reshape(n, 1).astype(np.uint8)
-    arrays.update(change)
+    from tests.test_malformed_inputs import npz_bytes
+
     root.mkdir(parents=True, exist_ok=True)
-    np.savez(root / "breastmnist.npz", **arrays)
+    (root / "breastmnist.npz").write_bytes(npz_bytes(**change))
     return root
 
 
