@@ -47,10 +47,14 @@ CELL_OUTPUTS = """() => [...document.querySelectorAll('.jp-CodeCell')].map((cell
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", sorted(LESSONS))
 def test_lesson_shows_every_figure_in_the_browser(lab_server, page, artifacts, stem) -> None:
-    shutil.copy(NOTEBOOKS / f"{stem}.ipynb", lab_server.root_dir / f"{stem}.ipynb")
+    # A folder of its own: the lesson writes its runs next to it (RUN_ROOT = "runs"), where
+    # the workbench tests, sharing this server, must not find them.
+    folder = lab_server.root_dir / "lessons" / stem
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(NOTEBOOKS / f"{stem}.ipynb", folder / f"{stem}.ipynb")
     page.set_viewport_size(TALL_VIEWPORT)
     started = time.monotonic()
-    open_and_run_all(page, lab_server, f"{stem}.ipynb")
+    open_and_run_all(page, lab_server, f"lessons/{stem}/{stem}.ipynb")
     page.wait_for_function(EVERY_CELL_RAN, timeout=LESSON_TIMEOUT_MS, polling=1000)
     # Figures and widget views draw after their cell's prompt turns to a number.
     page.wait_for_timeout(5_000)
