@@ -140,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `nasbench runs | head -1`: the reader left; nothing is wrong, so say nothing.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 128 + signal.SIGPIPE
+        return 128 + getattr(signal, "SIGPIPE", 13)  # 13 where the signal is unknown
     except NasbenchError as exc:
         return _fail(str(exc))
     except (OSError, sqlite3.Error) as exc:

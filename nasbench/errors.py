@@ -44,6 +44,23 @@ class DivergenceError(NasbenchError, ArithmeticError):
     """A search's loss, gradient or architecture weights stopped being finite numbers."""
 
 
+def status_reason(err: BaseException, limit: int = 300) -> str:
+    """An error as a run's one-line status message: its type and text, at most ``limit``.
+
+    A person's own error (a :class:`NasbenchError`) is kept whole; anything else (a
+    ``load_state_dict`` mismatch alone runs to hundreds of lines) is folded onto one line
+    and cut.
+
+    Example:
+        >>> status_reason(ValueError("a\\nb"))
+        'ValueError: a b'
+    """
+    if isinstance(err, NasbenchError):
+        return str(err)
+    reason = f"{type(err).__name__}: {' '.join(str(err).split())}"
+    return reason if len(reason) <= limit else reason[: limit - 3] + "..."
+
+
 def closest_name(name: str, choices: list[str] | tuple[str, ...]) -> str:
     """Return a ' Did you mean ...?' hint for an unknown name, or ''.
 

@@ -19,7 +19,7 @@ import torch
 
 from nasbench.config import SearchConfig
 from nasbench.device import resolve_device
-from nasbench.errors import NasbenchError
+from nasbench.errors import status_reason
 from nasbench.models.memory import must_fit_in_memory
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
@@ -121,8 +121,7 @@ def recording_status(store: RunStore) -> Iterator[None]:
         store.set_status("stopped", "interrupted")
         raise
     except Exception as err:
-        reason = str(err) if isinstance(err, NasbenchError) else f"{type(err).__name__}: {err}"
-        store.set_status("failed", reason)
+        store.set_status("failed", status_reason(err))
         raise
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbench.errors import ConfigError, RunStoreError, closest_name
+from nasbench.errors import ConfigError, RunStoreError, closest_name, status_reason
 from nasbench.protocols import Genotype
 from nasbench.runs.schema import (
     CHECKPOINT_DIR,
@@ -384,10 +384,7 @@ class RunStore:
                 if isinstance(exc, KeyboardInterrupt):
                     self.set_status("stopped", "interrupted")
                 else:
-                    # One line: a state_dict mismatch alone runs to hundreds of lines.
-                    reason = " ".join(str(exc).split())
-                    reason = reason if len(reason) <= 300 else reason[:297] + "..."
-                    self.set_status("failed", f"{type(exc).__name__}: {reason}")
+                    self.set_status("failed", status_reason(exc))
         finally:
             self.close()
 
