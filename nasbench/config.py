@@ -435,6 +435,45 @@ class SearchConfig:
         fit = getattr(config, "fit_to_budget", None)
         return {} if fit is None else fit(self.max_evaluations, given=self.strategy_config)
 
+    def evaluator_settings(self) -> dict[str, Any]:
+        """``evaluator_config`` with the search's own image size and device filled in.
+
+        An evaluator also runs on its own, so its config has ``size``, ``limit`` and
+        ``device`` fields; in a search, ``dataset.size``, ``dataset.limit`` and ``device``
+        are the ones that count. A differing value in ``evaluator_config`` would be
+        overruled without a word, so it is refused instead.
+
+        Returns:
+            The evaluator's settings as a dict (the fields its config class has).
+
+        Raises:
+            ConfigError: ``evaluator_config`` names a size, limit or device that differs
+                from the search's.
+
+        Example:
+            >>> SearchConfig(strategy="random", device="cpu").evaluator_settings()["device"]
+            'cpu'
+        """
+        fields = {
+            f.name for f in dataclasses.fields(registry.get("evaluator", self.evaluator).config_cls)
+        }
+        settings = dict(self.evaluator_config)
+        searched = {"size": ("dataset.size", self.dataset.size), "device": ("device", self.device)}
+        if self.dataset.limit is not None:
+            searched["limit"] = ("dataset.limit", self.dataset.limit)
+        for key, (where, value) in searched.items():
+            if key not in fields:
+                continue
+            given = settings.get(key, value)
+            if given != value:
+                raise ConfigError(
+                    f"evaluator_config {key} {given!r} differs from the search's {where} "
+                    f"{value!r}, which is the one a search uses; set {where} instead and "
+                    f"remove {key} from evaluator_config."
+                )
+            settings[key] = value
+        return settings
+
     def _validate_discrete(self, info: Any) -> None:
         from nasbench.spaces import space_from_dict
 
@@ -442,7 +481,11 @@ class SearchConfig:
         fitted = {**self.strategy_config, **self.strategy_budget_changes()}
         strategy_config = registry.make_config("strategy", self.strategy, fitted)
         strategy_config.check_budget(budget.max_evaluations)
-        evaluator_config = registry.make_config("evaluator", self.evaluator, self.evaluator_config)
+        # Each value checked on its own first, so a typo is named as one.
+        registry.make_config("evaluator", self.evaluator, self.evaluator_config)
+        evaluator_config = registry.make_config(
+            "evaluator", self.evaluator, self.evaluator_settings()
+        )
         skeleton = getattr(evaluator_config, "skeleton", None)
         if skeleton:  # an override of the space's skeleton: check it before the run starts
             type(space_from_dict(self.space).default_skeleton()).from_dict(skeleton)

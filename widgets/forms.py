@@ -98,6 +98,8 @@ class ConfigForm(widgets.VBox):
     Args:
         config_cls: the dataclass (e.g. ``get_strategy("darts").config_cls``).
         values: initial values by field name; defaults elsewhere.
+        exclude: field names left out of the form (and of :meth:`values`), for
+            settings another control already holds.
 
     Attributes:
         controls: field name -> control.
@@ -109,12 +111,18 @@ class ConfigForm(widgets.VBox):
         2
     """
 
-    def __init__(self, config_cls: type, values: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        config_cls: type,
+        values: dict[str, Any] | None = None,
+        exclude: tuple[str, ...] = (),
+    ) -> None:
         values = values or {}
         self.config_cls = config_cls
         self.controls: dict[str, widgets.Widget] = {
             f.name: control_for(config_cls, f, values.get(f.name))
             for f in dataclasses.fields(config_cls)
+            if f.name not in exclude
         }
         super().__init__(children=list(self.controls.values()))
         self.add_class("nasbench-config-form")

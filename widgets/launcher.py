@@ -41,6 +41,8 @@ RUNNABLE_KINDS = (
     "meta",
     "multi-agent",
 )
+# Evaluator settings the launcher's own controls hold for the whole search.
+SEARCH_OWNED_FIELDS = ("size", "limit", "device")
 
 
 def available_devices() -> list[str]:
@@ -196,7 +198,7 @@ class SearchLauncher(widgets.VBox):
         )
         self.evaluator.add_class("nasbench-evaluator")
         self.evaluator_form_box = widgets.VBox()
-        self.evaluator_form: ConfigForm = ConfigForm(self._evaluator_config_cls())
+        self.evaluator_form: ConfigForm = self._evaluator_form()
         self.evaluator_form_box.children = [self.evaluator_form]
         self.max_evaluations = widgets.BoundedIntText(
             value=100, min=0, max=10**9, description="max evaluations", style=style,
@@ -280,6 +282,12 @@ class SearchLauncher(widgets.VBox):
 
         return get_evaluator(self.evaluator.value).config_cls
 
+    def _evaluator_form(self) -> ConfigForm:
+        # The picked dataset's size, and the limit and device controls above, are the
+        # ones a search uses (SearchConfig.evaluator_settings), so the form leaves out
+        # the evaluator's own fields for them.
+        return ConfigForm(self._evaluator_config_cls(), exclude=SEARCH_OWNED_FIELDS)
+
     @property
     def discrete(self) -> bool:
         """True when the chosen strategy is discrete (ask/tell with an evaluator)."""
@@ -294,7 +302,7 @@ class SearchLauncher(widgets.VBox):
         self._refresh_summary()
 
     def _on_evaluator(self, _: Any) -> None:
-        self.evaluator_form = ConfigForm(self._evaluator_config_cls())
+        self.evaluator_form = self._evaluator_form()
         self.evaluator_form_box.children = [self.evaluator_form]
 
     def _show_budget(self) -> None:

@@ -137,7 +137,7 @@ class _Parts:
         else:
             self.evaluator = create_evaluator(
                 config.evaluator,
-                config.evaluator_config,
+                config.evaluator_settings(),
                 space=space,
                 dataset=config.dataset,
                 seed=config.seed,

@@ -168,3 +168,53 @@ def test_the_readme_search_config_is_complete_and_valid():
     table = section.split("```")[2]  # the text after the JSON block
     for key in data:  # the table says what each key does
         assert f"`{key}`" in table, key
+
+
+# ---- an evaluator in a search: the search's size, limit and device ---------------------------
+NB201_SEARCH = {"strategy": "random", "space": {"name": "nb201"}, "max_evaluations": 2}
+
+
+def test_the_evaluator_of_a_search_gets_the_search_size_limit_and_device():
+    config = SearchConfig(
+        dataset=DatasetConfig(size=64, limit=40), device="cpu", **NB201_SEARCH
+    ).validate()
+    settings = config.evaluator_settings()
+    assert (settings["size"], settings["limit"], settings["device"]) == (64, 40, "cpu")
+
+
+def test_the_search_builds_its_evaluator_with_those_settings():
+    from nasbench.engine.discrete import _Parts
+
+    config = SearchConfig(dataset=DatasetConfig(size=64), device="cpu", **NB201_SEARCH)
+    evaluator = _Parts(config.validate()).evaluator
+    assert (evaluator.config.device, evaluator.config.size, evaluator.data.size) == ("cpu", 64, 64)
+
+
+@pytest.mark.parametrize(
+    ("evaluator_config", "named"),
+    [
+        ({"size": 64}, "evaluator_config size 64 differs from the search's dataset.size 28"),
+        ({"device": "cpu"}, "evaluator_config device 'cpu' differs from the search's device"),
+        ({"limit": 10}, "evaluator_config limit 10 differs from the search's dataset.limit 40"),
+    ],
+)
+def test_an_evaluator_setting_the_search_would_overrule_is_refused(evaluator_config, named):
+    config = SearchConfig(
+        dataset=DatasetConfig(limit=40), evaluator_config=evaluator_config, **NB201_SEARCH
+    )
+    message = _one_line_error(config)
+    assert named in message and "instead" in message
+
+
+def test_an_evaluator_setting_equal_to_the_search_or_without_a_search_value_is_kept():
+    config = SearchConfig(evaluator_config={"size": 28, "limit": 30, "device": "auto"},
+                          **NB201_SEARCH).validate()  # fmt: skip
+    assert config.evaluator_settings()["limit"] == 30  # dataset.limit None: the evaluator's cap
+    table = SearchConfig(evaluator="table", **NB201_SEARCH)
+    assert "device" not in table.evaluator_settings()  # a field the table has not is not added
+
+
+def test_a_misspelt_evaluator_device_is_named_as_a_bad_choice_not_as_a_difference():
+    config = SearchConfig(evaluator_config={"device": "gpu"}, **NB201_SEARCH)
+    message = _one_line_error(config)
+    assert "'gpu'" in message and "differs" not in message

@@ -152,3 +152,17 @@ def test_run_comes_back_however_the_process_ends(tmp_path, monkeypatch):
         assert not launcher.run_button.disabled and launcher.stop_button.disabled
         assert not launcher.resume_button.disabled
         assert ("code 3" in launcher.message.value) == (code == 3)
+
+
+def test_the_evaluator_form_leaves_size_limit_and_device_to_the_launcher(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", dataset={"name": "synthetic", "size": 64},
+                              space_config={"name": "nb201"})  # fmt: skip
+    launcher.strategy.value = "random"
+    for evaluator in ("train", "weight_sharing"):
+        launcher.evaluator.value = evaluator
+        assert not {"size", "limit", "device"} & set(launcher.evaluator_form.controls)
+    launcher.evaluator.value = "train"
+    launcher.limit.value = 48
+    launcher.device.value = "cpu"
+    settings = launcher.build_config().evaluator_settings()
+    assert (settings["size"], settings["limit"], settings["device"]) == (64, 48, "cpu")
