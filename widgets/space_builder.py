@@ -33,7 +33,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from nasbench.errors import NasbenchError
+from nasbench.errors import NasbenchError, status_reason
 from nasbench.models.memory import estimate_memory, saved_activation_bytes
 from nasbench.spaces import OP_SETS, op_family, op_spatial_dims, space_from_dict
 from nasbench.spaces.c2fnas import all_topologies
@@ -560,6 +560,7 @@ class SpaceBuilder(widgets.VBox):
             space = self._check()
         except (ValueError, NasbenchError) as err:
             self._last_space = None
+            self._cost_ticket += 1  # a measurement in flight is of a space no longer shown
             self.error = str(err)
             self.message.value = message_html(str(err), "error")
             self.valid = False
@@ -624,6 +625,8 @@ class SpaceBuilder(widgets.VBox):
 
     # ------------------------------------------------------------------ costs
     def _schedule_costs(self) -> None:
+        # Every change outdates a measurement in flight, even before the debounced one starts.
+        self._cost_ticket += 1
         if self._last_space is None:
             return
         self.cost_label.value = "<i>supernet cost: computing…</i>"
@@ -637,13 +640,23 @@ class SpaceBuilder(widgets.VBox):
         if loop is None:
             self.update_costs()
             return
-        # In Jupyter: measure in a worker thread so the kernel stays responsive.
+        # In Jupyter: measure in a worker thread so the kernel stays responsive. Only the
+        # newest measurement is shown: the ticket changes with every edit of the space.
         self._cost_ticket += 1
         ticket, space, batch = self._cost_ticket, self._last_space, self.batch_size.value
         future = loop.run_in_executor(None, self._measure, space, batch)
-        future.add_done_callback(
-            lambda f: self._show_costs(f.result(), batch) if ticket == self._cost_ticket else None
-        )
+        future.add_done_callback(lambda done: self._measured(done, ticket, batch))
+
+    def _measured(self, done: Any, ticket: int, batch: int) -> None:
+        """Show a worker's measurement unless the space changed meanwhile; a failure
+        the measurement did not foresee becomes the cost line, not a stuck 'computing'."""
+        if ticket != self._cost_ticket or done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            self._show_costs(f"supernet cost: not measured ({status_reason(error)})", batch)
+            return
+        self._show_costs(done.result(), batch)
 
     def update_costs(self) -> dict[str, Any]:
         """Build the supernet at a tiny batch and measure params, MACs and memory.
@@ -655,6 +668,7 @@ class SpaceBuilder(widgets.VBox):
         """
         if self._last_space is None:
             return {}
+        self._cost_ticket += 1  # this measurement is newer than any still in a worker
         batch = self.batch_size.value
         return self._show_costs(self._measure(self._last_space, batch), batch)
 

@@ -240,3 +240,65 @@ def test_nb101_knobs_make_the_config_the_search_takes(tmp_path, started):
                           evaluator="proxy", max_evaluations=40)  # fmt: skip
     assert searched.space == config and searched.strategy == "evolution"
     assert space_from_dict(searched.validate().space) == space
+
+
+def _measure_in_a_worker_while(edit, measure=None) -> SpaceBuilder:
+    """Start a live measurement in a worker thread, ``edit`` the builder while it runs,
+    and return the builder once the worker has finished (its result handled)."""
+    import asyncio
+    import threading
+
+    builder = SpaceBuilder(live_costs=False)
+    with builder.hold_updates():
+        builder.n_nodes.value, builder.n_cells.value, builder.channels.value = 1, 2, 2
+    release = threading.Event()
+    real = builder._measure
+
+    def slow(space, batch):
+        release.wait(10)
+        return (measure or real)(space, batch)
+
+    builder._measure = slow
+
+    async def main() -> None:
+        builder.live_costs = True
+        builder._live_costs()  # the debounced call, now
+        edit(builder)
+        release.set()
+        for _ in range(200):  # the worker's result reaches the loop as a callback
+            await asyncio.sleep(0.02)
+            if builder.costs or "computing" not in builder.cost_label.value:
+                break
+        await asyncio.sleep(0.1)
+
+    asyncio.run(main())
+    return builder
+
+
+def test_a_measurement_finished_after_the_space_became_invalid_is_not_shown():
+    def break_the_space(builder):
+        builder.live_costs = False  # no new measurement: only the one in flight could show
+        builder.set_ops([])
+
+    builder = _measure_in_a_worker_while(break_the_space)
+    assert not builder.valid and builder.costs == {} and builder.cost_label.value == ""
+
+
+def test_a_measurement_of_an_edited_space_is_not_shown_for_the_new_one():
+    def widen(builder):
+        builder.live_costs = False
+        builder.channels.value = 6
+
+    builder = _measure_in_a_worker_while(widen)
+    assert builder.valid and builder.costs == {}
+    assert "computing" in builder.cost_label.value  # waiting for the new space's measurement
+
+
+def test_a_measurement_that_fails_unforeseen_says_so_on_one_line():
+    def fail(space, batch):
+        raise MemoryError("cannot allocate\n4 GiB")
+
+    builder = _measure_in_a_worker_while(lambda builder: None, measure=fail)
+    assert "supernet cost: not measured (MemoryError: cannot allocate 4 GiB)" in (
+        builder.cost_label.value
+    )
