@@ -1,7 +1,9 @@
 """The user's own data: class subfolders, images/ + labels/ for segmentation, or COCO boxes.
 
-Layouts (files are PNG, JPEG, NIfTI ``.nii``/``.nii.gz`` or DICOM ``.dcm``, read
-with MONAI's readers; hidden files and other suffixes are skipped)::
+Layouts (files are PNG, JPEG, TIFF, BMP, NIfTI ``.nii``/``.nii.gz`` or DICOM, read with
+MONAI's readers; a DICOM file may be named without ``.dcm``, as PACS exports name them;
+a picture or volume in a format not read here is refused, naming it; hidden files and
+other files, such as notes, are skipped)::
 
     classification               segmentation                              detection
     path/<class>/<image>         path/images/<case>   path/labels/<case>   path/annotations.json
@@ -45,6 +47,10 @@ SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".nii", ".nii.gz",
 # Read by PIL (as a person sees them: EXIF-rotated, palette and alpha resolved); the rest by
 # nibabel (NIfTI) or pydicom (DICOM).
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+# Pictures and volumes in formats not read here: such a file is refused rather than
+# skipped, so no image of a class goes missing without a word.
+UNREAD_SUFFIXES = (".gif", ".webp", ".jp2", ".j2k", ".heic", ".svg", ".pgm", ".ppm", ".pnm",
+                   ".nrrd", ".mha", ".mhd", ".npy", ".npz")  # fmt: skip
 FOLDER_SIZES = (28, 32, 64, 96, 128, 224)
 SPLIT_FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}
 # Masks probed for their largest label when num_classes is not given.
@@ -63,7 +69,39 @@ def _suffix(path: Path) -> str:
 
 
 def _stem(path: Path) -> str:
-    return path.name[: len(path.name) - len(_suffix(path))]
+    """The name that pairs an image with its mask or annotation: the name less a known
+    suffix (a DICOM file named ``1.2.840.5`` keeps its whole name)."""
+    suffix = _suffix(path)
+    return path.name[: len(path.name) - len(suffix)] if suffix in SUFFIXES else path.name
+
+
+def _has_dicom_preamble(path: Path) -> bool:
+    """True when the file starts as a DICOM file does: 128 bytes, then ``DICM``."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(132)[128:] == b"DICM"
+    except OSError:
+        return False
+
+
+def _format(path: Path) -> str:
+    """The format a file is read as: its suffix, or ``.dcm`` for a DICOM file named
+    otherwise (PACS exports name files by UID or ``IM0001``, Siemens scanners ``.IMA``)."""
+    suffix = _suffix(path)
+    if suffix in SUFFIXES or suffix in UNREAD_SUFFIXES:
+        return suffix
+    return ".dcm" if _has_dicom_preamble(path) else suffix
+
+
+def is_image_file(path: str | os.PathLike) -> bool:
+    """Tell whether :func:`read_image` reads this file (by suffix, or DICOM by content).
+
+    Example:
+        >>> is_image_file("notes.txt")
+        False
+    """
+    path = Path(path)
+    return path.is_file() and _format(path) in SUFFIXES
 
 
 def _as_seen(image: Any) -> Any:
@@ -154,7 +192,7 @@ def read_image(path: str | os.PathLike, as_seen: bool = True) -> np.ndarray:
         (1, 64, 64)
     """
     path = Path(path)
-    suffix = _suffix(path)
+    suffix = _format(path)
     try:
         load = _loader(suffix, as_seen)
         with warnings.catch_warnings():
@@ -304,11 +342,24 @@ def _image_files(folder: Path, recursive: bool = False) -> list[Path]:
     for p in sorted(folder.iterdir()):
         if p.name.startswith("."):
             continue
-        if p.is_file() and _suffix(p) in SUFFIXES:
-            found.append(p)
+        if p.is_file():
+            kind = _format(p)
+            if kind in UNREAD_SUFFIXES:
+                _refuse_unread_format(p, kind)
+            if kind in SUFFIXES:
+                found.append(p)
         elif recursive and p.is_dir() and not p.is_symlink():  # a linked folder may loop
             found += _image_files(p, recursive=True)
     return found
+
+
+def _refuse_unread_format(path: Path, suffix: str) -> None:
+    others = [p for p in path.parent.iterdir() if _suffix(p) == suffix]
+    count = f"{len(others)} {suffix} files" if len(others) > 1 else f"a {suffix} file"
+    raise DatasetError(
+        f"{path.parent} holds {count} (e.g. {path.name}), a format not read here; convert "
+        "them to PNG, TIFF, NIfTI or DICOM, or move them out of the folder."
+    )
 
 
 def _subfolders(folder: Path) -> list[Path]:

@@ -383,3 +383,62 @@ def test_own_medmnist_file_mistakes_say_how_to_fix_them(tmp_path, change, split,
     with pytest.raises(DatasetError, match=expected) as e:
         medmnist.load_split(info, split, root, 28, download=False)
     _one_line(e)
+
+
+# --------------------------------------------------------------------------- file names
+
+
+def _two_dicom_classes(root: Path, names: list[str]) -> Path:
+    """Classes 'a' (dark top) and 'b' (bright top) of DICOM files named ``names``."""
+    for label, rows in (("a", 4), ("b", 16)):
+        for name in names:
+            pixels = np.zeros((20, 16), np.uint16)
+            pixels[:rows] = 3000
+            _dicom(root / label / name, pixels)
+    return root
+
+
+def test_dicom_files_named_without_dcm_are_read_as_dicom(tmp_path):
+    """PACS exports name files by UID or IM0001; Siemens scanners use .IMA."""
+    names = ["IM0001", "IM0002", "1.2.840.113619.2.55.3", "SCAN.IMA"]
+    root = _two_dicom_classes(tmp_path / "pacs", names)
+    (root / "a" / "notes.txt").write_text("exported 2026-12-01")  # not an image: skipped
+    info, layout = folder.folder_info(root)
+    files = sorted(path.name for items in layout.items.values() for path, _ in items)
+    assert files == sorted(names * 2) and sum(info.splits.values()) == 8
+    image = folder.read_image(root / "b" / "1.2.840.113619.2.55.3")
+    assert image.shape == (1, 20, 16) and image[0, 15, 0] == 3000 and image[0, 19, 0] == 0
+
+
+def test_a_dicom_named_by_uid_pairs_with_its_mask_by_the_whole_name(tmp_path):
+    root = tmp_path / "seg"
+    (root / "labels").mkdir(parents=True)
+    for i in range(4):
+        _dicom(root / "images" / f"1.2.840.{i}", np.full((16, 16), 100, np.uint16))
+        Image.fromarray(_disk(1)).save(root / "labels" / f"1.2.840.{i}.png")
+    layout = folder.scan_folder(root)
+    pairs = [pair for items in layout.items.values() for pair in items]
+    assert sorted((image.name, mask.name) for image, mask in pairs) == [
+        (f"1.2.840.{i}", f"1.2.840.{i}.png") for i in range(4)
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".nrrd", ".npy"])
+def test_a_picture_in_a_format_not_read_is_refused_not_skipped(tmp_path, suffix):
+    root = _classes(tmp_path / "f", {"a": 4, "b": 4})
+    for name in ("scan1", "scan2"):
+        (root / "b" / f"{name}{suffix}").write_bytes(b"not read here")
+    with pytest.raises(DatasetError) as e:
+        folder.folder_info(root)
+    message = _one_line(e)
+    assert f"holds 2 {suffix} files (e.g. scan1{suffix})" in message and "convert" in message
+
+
+def test_the_mr_folder_reader_finds_dicom_named_without_dcm(tmp_path):
+    from nasbench.data.mri import folder_slices
+
+    for i in range(3):
+        _dicom(tmp_path / "mr" / "series" / f"IM{i:04d}", np.full((20, 20), 500 + i, np.uint16))
+    slices = folder_slices(tmp_path / "mr", size=16)
+    assert sum(len(part) for part in slices.values()) == 3
+    assert all(part.shape[1:] == (16, 16) for part in slices.values() if len(part))
