@@ -415,6 +415,14 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
             )
         raise DatasetError(f"{folder} is empty; add class subfolders of {', '.join(SUFFIXES)}.")
     names = tuple(c.name for c in classes)
+    seen: dict[Path, str] = {}
+    for sub in classes:  # a link to another class folder would count its images twice
+        other = seen.setdefault(sub.resolve(), sub.name)
+        if other != sub.name:
+            raise DatasetError(
+                f"class folders {other!r} and {sub.name!r} in {folder} are the same folder "
+                "(one links to the other); remove the link, or point it at its own images."
+            )
     if len(names) < 2:
         # One class gives nothing to tell apart: every loss is 0 and AUC is undefined.
         raise DatasetError(

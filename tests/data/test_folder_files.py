@@ -442,3 +442,17 @@ def test_the_mr_folder_reader_finds_dicom_named_without_dcm(tmp_path):
     slices = folder_slices(tmp_path / "mr", size=16)
     assert sum(len(part) for part in slices.values()) == 3
     assert all(part.shape[1:] == (16, 16) for part in slices.values() if len(part))
+
+
+def test_a_linked_class_folder_counts_unless_it_is_another_class(tmp_path):
+    elsewhere = _classes(tmp_path / "archive", {"normal": 4, "pneumonia": 4})
+    root = tmp_path / "mine"
+    root.mkdir()
+    for label in ("normal", "pneumonia"):  # a class folder linked from elsewhere is a class
+        (root / label).symlink_to(elsewhere / label)
+    info, _ = folder.folder_info(root)
+    assert info.class_names == ("normal", "pneumonia") and sum(info.splits.values()) == 8
+    (root / "pneumonia_copy").symlink_to(elsewhere / "pneumonia")
+    with pytest.raises(DatasetError) as e:
+        folder.folder_info(root)
+    assert "'pneumonia' and 'pneumonia_copy'" in _one_line(e) and "same folder" in str(e.value)
