@@ -249,7 +249,7 @@ class RunMonitor(widgets.VBox):
         # A process started on a folder that already holds a run is resuming it; until it
         # takes the store over, the store still says how the last process left it.
         self._booting = "resuming" if (Path(run_dir) / DB_NAME).is_file() else "starting"
-        if not self._process_alive():
+        if not self.process_alive:
             self._booting = ""
         self._reset_buffers()
         # A new run starts from empty figures: no curves and no subplots of the last one.
@@ -283,7 +283,7 @@ class RunMonitor(widgets.VBox):
 
     def start(self) -> bool:
         """Poll in the background on the running loop (Jupyter); False when there is none."""
-        if self.status in TERMINAL and not self._process_alive():
+        if self.status in TERMINAL and not self.process_alive:
             return False
         return self._poller.start()
 
@@ -323,7 +323,9 @@ class RunMonitor(widgets.VBox):
         )
         return path
 
-    def _process_alive(self) -> bool:
+    @property
+    def process_alive(self) -> bool:
+        """True while the search process this monitor was handed is still running."""
         return self.process is not None and self.process.poll() is None
 
     def _poll_and_continue(self) -> bool:
@@ -332,7 +334,7 @@ class RunMonitor(widgets.VBox):
         except Exception as err:  # noqa: BLE001 - a background poll must never die silently
             self.error.value = message_html(f"monitor error: {_one_line(err)}", "error")
             return False
-        return status not in TERMINAL or self._process_alive()
+        return status not in TERMINAL or self.process_alive
 
     # ------------------------------------------------------------------- poll
     def poll_once(self) -> str:
@@ -719,7 +721,7 @@ class RunMonitor(widgets.VBox):
         run = self.run
         status = run.status
         alive = run.writer_alive()
-        if status == "running" and alive is False and not self._process_alive():
+        if status == "running" and alive is False and not self.process_alive:
             status = "failed"
             self._show_error(
                 "the search process is gone (killed?); Resume continues from the last checkpoint."
@@ -733,7 +735,7 @@ class RunMonitor(widgets.VBox):
         ):
             status = "failed"
             self._show_error(f"the search process exited with code {self.process.returncode}.")
-        if self._booting and not self._process_alive():
+        if self._booting and not self.process_alive:
             self._booting = ""
         elif self._booting and status not in TERMINAL and alive is not False:
             self._booting = ""  # the new process writes the store now

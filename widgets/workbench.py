@@ -217,7 +217,7 @@ class Workbench(widgets.Tab):
     def _on_open(self, change: dict) -> None:
         if change["new"]:
             self.show_run(change["new"])
-            if not self.monitor._process_alive():
+            if not self.monitor.process_alive:
                 # The monitor's "Resume continues..." must act on this run, not the last
                 # one launched.
                 self.launcher.adopt(change["new"])
