@@ -2,7 +2,8 @@
 
 An item is ``(volume, landmarks)``: a ``(1, S, S, S)`` float volume in [0, 1] and a
 ``(K, 3)`` float tensor of voxel coordinates in array order ``(d, h, w)``. Each dataset
-also has ``spacing`` (mm per voxel along ``d, h, w``), ``landmark_names`` and
+also has ``spacings`` (one row per case: mm per voxel along ``d, h, w``; ``spacing`` is
+that row when every case shares it, else None), ``landmark_names`` and
 ``plane(i)``: the plane through the first three landmarks of item ``i`` as a unit
 normal and an offset (``n . x = offset`` in voxel coordinates), for plane-localisation
 ground truth.
@@ -152,7 +153,8 @@ class LandmarkDataset(Dataset):
         length: items (generated sets; default 48/12/12).
         n_landmarks: landmarks per volume (generated sets).
         seed: data seed (generated sets).
-        cases: ``(volumes, landmarks, spacing, names)`` read from a folder instead.
+        cases: ``(volumes, landmarks, spacings, names)`` read from a folder instead
+            (``spacings``: one ``(d, h, w)`` mm per voxel per case, or one for all).
         info: the registry entry (default: ``synthetic-landmarks3d``'s).
     """
 
@@ -181,10 +183,17 @@ class LandmarkDataset(Dataset):
             made = [synthetic_case(seed, split, i, self.size, n_landmarks) for i in range(n)]
             self.volumes = [v for v, _ in made]
             self.landmarks = [p for _, p in made]
-            self.spacing = SPACING
+            spacings = [SPACING] * n
             self.landmark_names = tuple(f"landmark{k}" for k in range(n_landmarks))
         else:
-            self.volumes, self.landmarks, self.spacing, self.landmark_names = cases
+            self.volumes, self.landmarks, spacings, self.landmark_names = cases
+            if np.ndim(spacings) == 1:  # one spacing for every case
+                spacings = [tuple(spacings)] * len(self.volumes)
+        # Each case's own mm per voxel (folders mix scanners and resolutions), so distances
+        # in mm are each volume's own; ``spacing`` is the common one, None when they differ.
+        self.spacings = np.asarray(spacings, dtype=np.float64).reshape(len(self.volumes), 3)
+        uniform = len(self.spacings) and np.allclose(self.spacings, self.spacings[0])
+        self.spacing = tuple(float(x) for x in self.spacings[0]) if uniform else None
         self.targets = None
 
     def __len__(self) -> int:
@@ -363,7 +372,7 @@ def register_landmark_folder(folder: str | Path, name: str, size: int = 32) -> D
     """
     cases = read_landmark_folder(folder, size)
     ranges = folder_splits(len(cases))
-    spacing, names = cases[0][3], cases[0][4]
+    names = cases[0][4]
     info = DatasetInfo(
         name=name.lower(),
         task="localisation",
@@ -381,7 +390,7 @@ def register_landmark_folder(folder: str | Path, name: str, size: int = 32) -> D
     def loader(info: DatasetInfo, split: str, root: Any, size: int, download: bool, **options):
         registry.reject_unknown_options(info.name, options, ())
         chosen = [cases[i] for i in ranges[split]]
-        held = ([c[1] for c in chosen], [c[2] for c in chosen], spacing, names)
+        held = ([c[1] for c in chosen], [c[2] for c in chosen], [c[3] for c in chosen], names)
         return LandmarkDataset(split, size=size, cases=held, info=info)
 
     registry.register_dataset(info, loader)

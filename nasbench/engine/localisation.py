@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from nasbench.config import SearchConfig
@@ -290,7 +291,7 @@ class _Search:
             self.settings, rounds=m.retrain_rounds or self.settings.rounds
         )
         names = tuple(ds.landmark_names)
-        spacing = tuple(ds.spacing)
+        spacing = ds.spacings[: len(test_volumes)]  # each test volume's own mm per voxel
         starts = random_starts(
             len(test_volumes),
             targets.shape[1],
@@ -301,7 +302,7 @@ class _Search:
         def score(arm: str, found: torch.Tensor) -> dict[str, float]:
             errors = distance_errors(found, test_targets, spacing, names)
             if len(names) >= 3:
-                errors.update(plane_errors(found, test_targets))
+                errors.update(plane_errors(found, test_targets, spacing))
             return {f"{arm}_{k}": v for k, v in errors.items()}
 
         out = score("start", starts.float())
@@ -389,7 +390,7 @@ def alpha_summary(method: Any, supernet: Any) -> dict[str, float]:
 def estimate_records(
     estimates: dict[str, torch.Tensor],
     truth: torch.Tensor,
-    spacing: tuple[float, ...],
+    spacing: Any,
     names: tuple[str, ...],
 ) -> dict[str, Any]:
     """Every arm's landmark estimates on a few test volumes, as an event payload.
@@ -397,11 +398,13 @@ def estimate_records(
     Args:
         estimates: arm -> ``(V, K, 3)`` voxel estimates on the first V test volumes.
         truth: ``(N, K, 3)`` true landmarks (N >= V).
-        spacing: voxel spacing in mm along (d, h, w).
+        spacing: voxel spacing in mm along (d, h, w): one for every volume, or one row
+            per test volume.
         names: the K landmark names.
 
     Returns:
-        ``{"spacing", "names", "records"}``; one record per (volume, arm, agent):
+        ``{"spacing", "names", "records"}`` (``spacing``: one ``[d, h, w]`` row per
+        recorded volume); one record per (volume, arm, agent):
         ``volume`` (test index), ``arm``, ``agent``, ``landmark``, ``estimate_vox``,
         ``truth_vox``, ``estimate_mm``, ``truth_mm`` (``[d, h, w]``) and ``dist_vox``,
         ``dist_mm``.
@@ -412,10 +415,13 @@ def estimate_records(
         >>> rec["arm"], rec["estimate_mm"], rec["truth_mm"], round(rec["dist_mm"], 3)
         ('start', [0.0, 0.0, 0.0], [2.0, 1.0, 1.0], 2.449)
     """
-    mm = torch.tensor(spacing, dtype=torch.float64)
+    shown = max((found.shape[0] for found in estimates.values()), default=0)
+    rows = np.asarray(spacing, dtype=np.float64)
+    rows = np.broadcast_to(rows, (shown, 3)) if rows.ndim == 1 else rows[:shown]
     records = []
     for arm, found in estimates.items():
         for v in range(found.shape[0]):
+            mm = torch.as_tensor(rows[v])
             for k, name in enumerate(names):
                 est, true = found[v, k].double(), truth[v, k].double()
                 records.append(
@@ -432,4 +438,4 @@ def estimate_records(
                         "dist_mm": float(((est - true) * mm).norm()),
                     }
                 )
-    return {"spacing": list(spacing), "names": list(names), "records": records}
+    return {"spacing": rows.tolist(), "names": list(names), "records": records}

@@ -489,17 +489,29 @@ def localise(
     return torch.where(stopped[..., None], estimate, env.positions.float())
 
 
+def _mm_per_voxel(spacing: Any, n: int) -> torch.Tensor:
+    """``(n, 1, 3)`` mm per voxel from one ``(d, h, w)`` spacing or one per volume."""
+    mm = torch.as_tensor(np.asarray(spacing, dtype=np.float64))
+    if mm.shape not in ((3,), (n, 3)):
+        raise ConfigError(
+            f"spacing must be (d, h, w) mm per voxel, or one such row per volume ({n}), "
+            f"got shape {tuple(mm.shape)}."
+        )
+    return mm.reshape(-1, 1, 3).expand(n, 1, 3)
+
+
 def distance_errors(
     predicted: torch.Tensor,
     targets: torch.Tensor,
-    spacing: tuple[float, float, float],
+    spacing: Any,
     names: tuple[str, ...],
 ) -> dict[str, float]:
     """Mean distance error per landmark and overall, in voxels and in mm.
 
     Args:
         predicted, targets: ``(N, K, 3)`` voxel coordinates.
-        spacing: mm per voxel along ``d, h, w``.
+        spacing: mm per voxel along ``d, h, w``: one ``(3,)`` for every volume, or
+            ``(N, 3)``, each volume's own (a folder of scans of different resolutions).
         names: one name per landmark.
 
     Returns:
@@ -510,9 +522,9 @@ def distance_errors(
         >>> round(distance_errors(p, t, (1.0, 2.0, 1.0), ("a",))["dist_mm_a"], 4)
         8.544
     """
-    diff = predicted.float() - targets.float()
+    diff = predicted.double() - targets.double()
     vox = diff.norm(dim=-1).mean(dim=0)
-    mm = (diff * torch.tensor(spacing, dtype=torch.float32)).norm(dim=-1).mean(dim=0)
+    mm = (diff * _mm_per_voxel(spacing, len(diff))).norm(dim=-1).mean(dim=0)
     out: dict[str, float] = {}
     for k, name in enumerate(names):
         out[f"dist_vox_{name}"] = float(vox[k])
@@ -521,19 +533,27 @@ def distance_errors(
     return out
 
 
-def plane_errors(predicted: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
+def plane_errors(
+    predicted: torch.Tensor, targets: torch.Tensor, spacing: Any = None
+) -> dict[str, float]:
     """Errors of the plane through the first three predicted landmarks, per volume averaged.
 
-    The angle is between the two planes' normals (0 to 90 degrees); the offset is the
-    distance from the true landmarks' centroid to the predicted plane (voxels). A volume
-    whose three predicted landmarks are collinear has no plane and counts as 90 degrees
-    and the distance to the nearest predicted landmark.
+    The angle is between the two planes' normals (0 to 90 degrees), measured in mm when
+    ``spacing`` is given (voxels that are not cubes tilt a plane drawn in voxel indices);
+    the offset is the distance from the true landmarks' centroid to the predicted plane
+    (voxels). A volume whose three predicted landmarks are collinear has no plane and
+    counts as 90 degrees and the distance to the nearest predicted landmark. A volume
+    whose three TRUE landmarks are collinear has no plane to find and is left out; with
+    none left there are no plane errors (an empty dict).
 
     Args:
         predicted, targets: ``(N, K >= 3, 3)`` voxel coordinates.
+        spacing: None (angles in voxel space), one ``(d, h, w)`` mm per voxel, or one
+            per volume ``(N, 3)``.
 
     Returns:
-        ``plane_angle_deg`` and ``plane_offset_vox``.
+        ``plane_angle_deg`` and ``plane_offset_vox``, or {} when no volume's true
+        landmarks span a plane.
 
     Example:
         >>> t = torch.tensor([[[0.0, 0, 0], [1, 0, 0], [0, 1, 0]]])
@@ -543,20 +563,36 @@ def plane_errors(predicted: torch.Tensor, targets: torch.Tensor) -> dict[str, fl
     """
     if predicted.shape[1] < 3:
         raise ConfigError(f"a plane needs 3 landmarks per volume, got {predicted.shape[1]}.")
+    n = len(predicted)
+    mm = torch.ones(n, 1, 3, dtype=torch.float64) if spacing is None else _mm_per_voxel(spacing, n)
     angles, offsets = [], []
-    for p, t in zip(predicted.double(), targets.double(), strict=True):
-        n_true = torch.linalg.cross(t[1] - t[0], t[2] - t[0])
-        n_pred = torch.linalg.cross(p[1] - p[0], p[2] - p[0])
+    for p, t, scale in zip(predicted.double(), targets.double(), mm, strict=True):
+        n_true = _normal(t * scale)
+        if n_true is None:  # collinear truth: no plane to find in this volume
+            continue
+        n_pred = _normal(p * scale)
         centre = t[:3].mean(dim=0)
-        if float(n_pred.norm()) < 1e-9:
+        if n_pred is None:
             angles.append(90.0)
             offsets.append(float((p[:3] - centre).norm(dim=1).min()))
             continue
-        n_true, n_pred = n_true / n_true.norm(), n_pred / n_pred.norm()
         cos = float((n_true @ n_pred).abs().clamp(max=1.0))
         angles.append(float(np.degrees(np.arccos(cos))))
-        offsets.append(float((n_pred @ (centre - p[0])).abs()))
+        n_vox = _normal(p)
+        offsets.append(0.0 if n_vox is None else float((n_vox @ (centre - p[0])).abs()))
+    if not angles:
+        return {}
     return {"plane_angle_deg": float(np.mean(angles)), "plane_offset_vox": float(np.mean(offsets))}
+
+
+def _normal(points: torch.Tensor) -> torch.Tensor | None:
+    """Unit normal of the plane through the first three points; None when collinear."""
+    normal = torch.linalg.cross(points[1] - points[0], points[2] - points[0])
+    length = float(normal.norm())
+    scale = float((points[1] - points[0]).norm() * (points[2] - points[0]).norm())
+    if length <= 1e-9 * max(scale, 1e-12):
+        return None
+    return normal / length
 
 
 def train_regressor(

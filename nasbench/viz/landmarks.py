@@ -76,7 +76,10 @@ def _get_landmark_info(payload: dict[str, Any], volume: int, arms: Any) -> Landm
         if r["arm"] in estimates:
             estimates[r["arm"]][r["agent"]] = r["estimate_mm"]
             distances[r["arm"]][r["agent"]] = r["dist_mm"]
-    return LandmarkInfo(names, np.asarray(payload["spacing"], float), truth, estimates, distances)
+    spacing = np.asarray(payload["spacing"], float)
+    if spacing.ndim == 2:  # one row per recorded volume (runs before 2026-12 kept one)
+        spacing = spacing[volume]
+    return LandmarkInfo(names, spacing, truth, estimates, distances)
 
 
 def _plane_patch(points: np.ndarray, margin: float = 1.4) -> go.Mesh3d:

@@ -96,6 +96,28 @@ def test_registered_folder_loads_by_name_with_splits(tmp_path):
     assert {k: len(v) for k, v in folder_splits(3).items()} == {"train": 1, "val": 1, "test": 1}
 
 
+def test_each_folder_case_keeps_its_own_spacing(tmp_path):
+    """A folder mixing resolutions: mm distances must use each volume's own spacing."""
+    marks = {"apex": [1, 1, 1], "base": [5, 5, 5]}
+    for i in range(3):
+        _write_case(tmp_path, f"a{i}", shape=(20, 20, 20), marks=marks, zooms=(1.0, 1.0, 1.0))
+    for i in range(2):
+        _write_case(tmp_path, f"b{i}", shape=(40, 40, 40), marks=marks, zooms=(2.0, 2.0, 2.0))
+    register_landmark_folder(tmp_path, "mixed-spacing", size=16)
+    train = data.load("mixed-spacing", "train", size=16, transform=None).base
+    test = data.load("mixed-spacing", "test", size=16, transform=None).base
+    assert train.spacings[0] == pytest.approx([19 / 15] * 3)
+    assert test.spacings[0] == pytest.approx([2.0 * 39 / 15] * 3)  # b1: 40 voxels of 2 mm
+    assert test.spacing == pytest.approx((2.0 * 39 / 15,) * 3)  # one case: uniform
+    both = data.load("mixed-spacing", "val", size=16, transform=None).base
+    assert both.spacings.shape == (1, 3)
+    from nasbench.data.landmarks import LandmarkDataset
+
+    mixed = LandmarkDataset("test", cases=([np.zeros((2, 2, 2))] * 2, [np.zeros((1, 3))] * 2,
+                                           [(1.0, 1.0, 1.0), (2.0, 2.0, 2.0)], ("a",)))  # fmt: skip
+    assert mixed.spacing is None and mixed.spacings.tolist() == [[1.0] * 3, [2.0] * 3]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

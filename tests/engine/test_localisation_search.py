@@ -229,9 +229,11 @@ def test_search_records_per_agent_rewards_and_every_arms_test_estimates(tiny_run
     assert {r["volume"] for r in records} == {0, 1, 2}
     assert len(records) == 5 * 3 * 3
     spacing = np.array(payload["spacing"])
+    assert spacing.shape == (3, 3)  # one row per recorded volume
     for r in records:
         np.testing.assert_allclose(
-            np.array(r["estimate_mm"]), np.array(r["estimate_vox"]) * spacing, atol=2e-3
+            np.array(r["estimate_mm"]), np.array(r["estimate_vox"]) * spacing[r["volume"]],
+            atol=2e-3,
         )
         assert r["dist_vox"] == pytest.approx(
             np.linalg.norm(np.subtract(r["estimate_vox"], r["truth_vox"])), abs=1e-2

@@ -244,6 +244,37 @@ def test_plane_errors_angle_offset_and_collinear_estimates():
         plane_errors(t[:, :2], t[:, :2])
 
 
+def test_distances_in_mm_use_each_volume_own_spacing():
+    truth = torch.zeros(2, 1, 3)
+    found = torch.tensor([[[0.0, 0.0, 3.0]], [[0.0, 0.0, 3.0]]])  # 3 voxels off in both
+    out = distance_errors(found, truth, [(1.0, 1.0, 1.0), (1.0, 1.0, 2.0)], ("a",))
+    assert out["dist_vox"] == pytest.approx(3.0) and out["dist_mm"] == pytest.approx(4.5)
+    with pytest.raises(ConfigError, match="one such row per volume"):
+        distance_errors(found, truth, [(1.0, 1.0, 1.0)] * 3, ("a",))
+
+
+def test_the_plane_angle_is_measured_in_mm_where_voxels_are_not_cubes():
+    truth = torch.tensor([[[0.0, 0, 0], [0, 10, 0], [0, 0, 10]]])  # the plane d = 0
+    tilted = truth.clone()
+    tilted[0, 1, 0] = 2.0  # one landmark 2 voxels off along d
+    in_voxels = plane_errors(tilted, truth)["plane_angle_deg"]
+    in_mm = plane_errors(tilted, truth, (1.5, 1.0, 1.0))["plane_angle_deg"]
+    assert in_voxels == pytest.approx(math.degrees(math.atan(2 / 10)), abs=1e-6)
+    assert in_mm == pytest.approx(math.degrees(math.atan(3 / 10)), abs=1e-6)
+    assert plane_errors(tilted, truth, (1.5, 1.0, 1.0))["plane_offset_vox"] == pytest.approx(
+        plane_errors(tilted, truth)["plane_offset_vox"]
+    )  # the offset stays in voxels
+
+
+def test_volumes_whose_true_landmarks_are_collinear_have_no_plane_error():
+    line = torch.tensor([[[0.0, 0, 0], [1, 0, 0], [2, 0, 0]]])  # e.g. three vertebrae
+    plane = torch.tensor([[[0.0, 0, 0], [0, 10, 0], [0, 0, 10]]])
+    found = torch.cat([line + 0.5, plane])
+    out = plane_errors(found, torch.cat([line, plane]))
+    assert out == {"plane_angle_deg": 0.0, "plane_offset_vox": 0.0}  # the plane volume only
+    assert plane_errors(line + 0.5, line) == {}  # no plane anywhere: no NaN, no figure
+
+
 class _Oracle(torch.nn.Module):
     """Q = -distance after each action, from the positions alone (a known-good policy)."""
 
