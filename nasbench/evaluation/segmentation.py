@@ -4,7 +4,10 @@ Networks output logits ``(N, K, *spatial)``; masks are class indices ``(N, 1, *s
 (0 is the background). The Dice and Hausdorff scores are MONAI's ``compute_dice`` and
 ``compute_hausdorff_distance`` on the arg-max prediction, foreground classes only: a
 class absent from an image's mask is left out of that image's mean (MONAI's
-``ignore_empty``), and a class absent from every mask of a split is NaN. Volumes are
+``ignore_empty``), and a class absent from every mask of a split is NaN. The Hausdorff
+distance of a class present in the mask but not predicted, or predicted but absent, is
+the image's diagonal (the largest distance it can have), not left out: a network that
+misses a structure must not score as well as one that finds it. Volumes are
 predicted with ``monai.inferers.sliding_window_inference``, so a network trained on
 patches segments a larger volume window by window.
 
@@ -172,7 +175,7 @@ class SegmentationMeter:
                 hd = compute_hausdorff_distance(
                     pred, truth, include_background=False, percentile=HAUSDORFF_PERCENTILE
                 )
-                self._hd.append(hd.cpu().numpy())
+                self._hd.append(_penalise_missed(hd.cpu().numpy(), pred, truth))
 
     def result(self) -> dict[str, float]:
         """``dice`` (mean over foreground classes), ``dice_<class>``, ``hd95``, ``loss``."""
@@ -189,6 +192,18 @@ class SegmentationMeter:
         if self.loss_fn is not None:
             out["loss"] = self._loss / max(self._seen, 1)
         return out
+
+
+def _penalise_missed(hd: np.ndarray, pred: torch.Tensor, truth: torch.Tensor) -> np.ndarray:
+    """Hausdorff distances ``(N, K-1)`` with a class found on one side only (missed, or
+    predicted where there is none) set to the image diagonal, the largest distance two
+    points of the image can have; a class absent from both stays NaN (nothing to find)."""
+    spatial = pred.shape[2:]
+    diagonal = math.sqrt(sum((n - 1) ** 2 for n in spatial))
+    dims = tuple(range(2, pred.ndim))
+    in_pred = (pred[:, 1:].sum(dim=dims) > 0).cpu().numpy()
+    in_truth = (truth[:, 1:].sum(dim=dims) > 0).cpu().numpy()
+    return np.where(in_pred != in_truth, diagonal, np.where(in_pred & in_truth, hd, np.nan))
 
 
 def _nanmean_rows(values: np.ndarray) -> np.ndarray:

@@ -34,6 +34,28 @@ def test_dice_per_class_hd95_and_absent_classes():
     assert class_slug("Left atrium") == "left_atrium"
 
 
+def test_a_missed_or_imagined_structure_costs_the_image_diagonal_in_hd95():
+    mask = torch.zeros(2, 1, 16, 16, dtype=torch.long)
+    mask[:, :, 4:10, 4:10] = 1
+    found = _perfect(mask)
+    missed = found.clone()
+    missed[1, 1] = -10  # image 1: the organ is not predicted at all
+    both = SegmentationMeter(NAMES, hausdorff=True)
+    both.update(found, mask)
+    one = SegmentationMeter(NAMES, hausdorff=True)
+    one.update(missed, mask)
+    diagonal = math.sqrt(15**2 + 15**2)
+    assert both.result()["hd95"] == 0.0
+    assert one.result()["hd95"] == pytest.approx(diagonal / 2)  # (0 + diagonal) / 2 images
+    empty = torch.zeros(1, 1, 16, 16, dtype=torch.long)
+    imagined = SegmentationMeter(NAMES, hausdorff=True)
+    imagined.update(_perfect(mask[:1]), empty)  # an organ predicted where there is none
+    assert imagined.result()["hd95"] == pytest.approx(diagonal)
+    nothing = SegmentationMeter(NAMES, hausdorff=True)
+    nothing.update(_perfect(empty), empty)  # nothing to find, nothing found: undefined
+    assert math.isnan(nothing.result()["hd95"])
+
+
 def test_masks_that_do_not_fit_the_logits_are_one_line_errors():
     loss = segmentation_loss()
     with pytest.raises(ConfigError, match="holds label 3 but the network predicts 3") as err:
