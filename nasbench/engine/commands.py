@@ -214,9 +214,6 @@ def run_runs_command(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no runs in {args.folder}")
         return 0
-    for row in rows:
-        if row["status"] in ("created", "running", "stopping") and not row.get("writer_alive", 1):
-            row["status"] = "killed"  # says running, but no process writes it
     columns = ["run_dir", "status", "dataset", "strategy", "best_metric_name", "best_metric"]
     cells = [columns] + [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]

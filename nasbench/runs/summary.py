@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.errors import NasbenchError
+from nasbench.metric_names import better
 from nasbench.runs.schema import DB_NAME
 from nasbench.runs.store import open_read_only, writer_alive
 
+# Statuses of a run a process should be writing; with no writer the run was killed.
+LIVE_STATUSES = ("created", "running", "stopping")
+KILLED = "killed"
 _BEST_METRICS = (
     "acc", "val_acc", "auc", "val_auc", "dice", "val_dice", "psnr", "val_psnr", "score", "naswot",
 )  # fmt: skip
-_LOWER_IS_BETTER = ("loss", "error", "regret")
 
 
 def run_summaries(folder: str | Path) -> list[dict[str, Any]]:
@@ -35,8 +38,9 @@ def run_summaries(folder: str | Path) -> list[dict[str, Any]]:
     Returns:
         One dict per run: run_dir, name, status, message, dataset, strategy, created
         (seconds since the epoch), best_metric_name, best_metric, writer_alive (whether
-        a process writes it now). A run that cannot be read has status "unreadable" and
-        the reason as its message.
+        a process writes it now). A run whose store says it runs but which no process
+        writes has status "killed"; a run that cannot be read has status "unreadable"
+        and the reason as its message.
     """
     return [
         _summary(child)
@@ -60,16 +64,20 @@ def _summary(run_dir: Path) -> dict[str, Any]:
             "SELECT status, message FROM status ORDER BY id DESC LIMIT 1"
         ).fetchone()
         best_name, best = _best_metric(conn, config)
+        status = last[0] if last else "created"
+        alive = writer_alive(run_dir)
+        if status in LIVE_STATUSES and alive is False:
+            status = KILLED  # says running, but no process writes it
         return {
             **row,
-            "status": last[0] if last else "created",
+            "status": status,
             "message": last[1] if last else "",
             "dataset": _name_of(config.get("dataset")),
             "strategy": _name_of(config.get("strategy")),
             "created": stored_seconds(meta.get("created")),
             "best_metric_name": best_name,
             "best_metric": best,
-            "writer_alive": writer_alive(run_dir),
+            "writer_alive": alive,
         }
     except Exception as err:  # noqa: BLE001 - one hand-edited run must not hide the others
         return {**row, "status": "unreadable", "message": f"{type(err).__name__}: {err}"}
@@ -100,8 +108,7 @@ def _best_metric(conn: sqlite3.Connection, config: dict[str, Any]) -> tuple[str 
     name = next((n for n in order if n in values), None)
     if name is None:
         return None, math.nan
-    lower = any(word in name for word in _LOWER_IS_BETTER)
-    return name, min(values[name]) if lower else max(values[name])
+    return name, min(values[name]) if better(name) == "min" else max(values[name])
 
 
 def _name_of(value: Any) -> str | None:

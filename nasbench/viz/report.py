@@ -1,7 +1,9 @@
 """``nasbench report RUN``: one self-contained HTML page about a run.
 
 The page opens with what a reader wants first: the status with the headline validation
-metrics, the final genotype drawn as inline SVG, collapse warnings and the final alphas; then
+metrics, the final genotype drawn as inline SVG, the test table of ``nasbench retrain`` (the
+cell trained from scratch next to its baselines) when it ran, collapse warnings and the final
+alphas; then
 the plotly figures of :mod:`nasbench.viz` (alpha trajectories, animation, genotype timeline,
 history, collapse watch; the hyper-parameter policy of a joint search, AutoHAS, when the run
 recorded one), the events, and the configuration folded at the end. plotly.js is embedded
@@ -31,7 +33,9 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from nasbench.errors import ConfigError, NasbenchError
+from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
+from nasbench.runs.summary import KILLED, LIVE_STATUSES
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
 from nasbench.viz.history import EIGENVALUE, plot_eigenvalues, plot_history
 from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
@@ -50,6 +54,7 @@ th { background: #f4f4f4; }
 .note { color: #666; font-style: italic; }
 .status-finished { color: #117733; } .status-failed { color: #CC3311; }
 .status-running { color: #0072B2; } .status-stopped { color: #AA7700; }
+.status-killed { color: #CC3311; }
 .genotype svg { max-width: 100%; height: auto; }
 pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
 """
@@ -149,6 +154,9 @@ def report_html(run: Any) -> str:
     name = Path(run.run_dir).resolve().name
     # What a reader wants first: how it went, what it found, where the alphas ended.
     sections = [_overview(run), _section("Final genotype", _genotype_block(run))]
+    retrained = _retrain_block(run)
+    if retrained:
+        sections.append(_section("Retrained from scratch, next to baselines", retrained))
     ranking = _topology_ranking(run)
     if ranking:
         sections.append(_section("Stage 1: topology ranking (C2FNAS)", ranking))
@@ -250,7 +258,17 @@ def _note(text: str) -> str:
 def _overview(run: Any) -> str:
     status = run.status
     progress = run.progress
+    killed = status in LIVE_STATUSES and run.writer_alive() is False
+    if killed:
+        status = KILLED
     rows = [("status", f'<b class="status-{html.escape(status)}">{html.escape(status)}</b>')]
+    if killed:
+        rows.append((
+            "note",
+            "no process writes this run: it was killed (a kill, the out-of-memory killer, a "
+            f"restart); continue it with <code>nasbench resume {html.escape(str(run.run_dir))}"
+            "</code>",
+        ))  # fmt: skip
     if run.message:
         rows.append(("message", html.escape(run.message)))
     config = run.config
@@ -275,15 +293,19 @@ def _overview(run: Any) -> str:
 
 
 def _headline_metrics(history: pd.DataFrame) -> list[tuple[str, str]]:
-    """Last and best value of each validation metric (best: lowest for a loss)."""
+    """Last and best value of each validation metric (best: the lowest of a loss, NMSE,
+    HD95, distance...; no best where the name does not say which way is better)."""
     rows = []
     if history.empty:
         return rows
     val = history[(history["phase"] == "val") & history["value"].notna()]
     for name, part in val.groupby("name", sort=False):
         values = part.sort_values("step")["value"]
-        best = values.min() if "loss" in str(name) else values.max()
-        rows.append((html.escape(str(name)), f"<b>{values.iloc[-1]:.4g}</b> (best {best:.4g})"))
+        best = best_of(str(name), values.tolist())
+        shown = f"<b>{values.iloc[-1]:.4g}</b>"
+        rows.append(
+            (html.escape(str(name)), shown + ("" if best is None else f" (best {best:.4g})"))
+        )
     return rows
 
 
@@ -380,6 +402,48 @@ def _topology_ranking(run: Any) -> str:
         "validation loss after the proxy training.</p>\n<table>\n<tr>"
         + "".join(f"<th>{html.escape(h)}</th>" for h in head)
         + f"</tr>\n{body}\n</table>"
+    )
+
+
+def _retrain_block(run: Any) -> str:
+    """The last ``nasbench retrain`` of this run: each model's test metrics, size and cost
+    (the searched cell trained from scratch next to its baselines); empty when none ran."""
+    events = run.events
+    done = events[events.kind == "retrain_finished"] if not events.empty else events
+    if done.empty:
+        return ""
+    payload = done.iloc[-1]["payload"]
+    models = payload.get("models") or {}
+    metrics = list(dict.fromkeys(k for m in models.values() for k in (m.get("test") or {})))
+    head = ["model", *(f"test {k}" for k in metrics), "params", "MACs", "epochs (best)", "s"]
+    lines = []
+    for name, model in models.items():
+        test = model.get("test") or {}
+        label = "searched cell" if name == "searched" else name
+        best = model.get("best_epoch")
+        epochs = f"{_number(model.get('epochs_run'))}" + (
+            f" ({int(best) + 1})" if isinstance(best, (int, float)) and best == best else ""
+        )
+        cells = [label, *(_number(test.get(k)) for k in metrics)]
+        cells += [_number(model.get("params")), _number(model.get("macs")), epochs]
+        cells.append(_number(model.get("wall_s")))
+        lines.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+    train = payload.get("train_config") or {}
+    recipe = ", ".join(
+        f"{k} {train[k]}" for k in ("epochs", "batch_size", "lr", "limit", "seed") if k in train
+    )
+    caption = (
+        f"Trained from scratch on {payload.get('dataset', 'the run dataset')} ({recipe}); "
+        "test-split metrics of the epoch chosen on validation."
+    )
+    if len(done) > 1:
+        caption += f" Retrained {len(done)} times; the last is shown."
+    return (
+        f"<p>{html.escape(caption)}</p>\n<table>\n<tr>"
+        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        + "</tr>\n"
+        + "\n".join(lines)
+        + "\n</table>"
     )
 
 

@@ -302,8 +302,9 @@ def test_list_runs(tmp_path):
         "run_dir", "status", "message", "dataset", "strategy", "created",
         "best_metric_name", "best_metric",
     ]  # fmt: skip
+    # "a" was closed while its status said running: no process writes it, it was killed.
     assert runs.loc["a", ["status", "dataset", "strategy"]].tolist() == [
-        "running", "breastmnist", "darts",
+        "killed", "breastmnist", "darts",
     ]  # fmt: skip
     assert runs.loc["a", "best_metric_name"] == "acc" and runs.loc["a", "best_metric"] == 0.7
     assert runs.loc["b", ["status", "dataset", "strategy"]].tolist() == [

@@ -116,3 +116,51 @@ def test_an_autohas_run_has_a_hyper_parameter_policy_section_and_darts_none(tmp_
     assert text.count(BUNDLE_HEAD) == 1
     darts = write_report(make_run(tmp_path / "darts", eigen=False)).read_text(encoding="utf-8")
     assert "Hyper-parameter policy" not in darts and "lr=0.1" not in darts
+
+
+def test_the_report_shows_the_last_retrain_next_to_its_baselines(tmp_path):
+    run_dir = make_run(tmp_path / "run", eigen=False)
+    models = {
+        "searched": {"params": 3854, "macs": 554352, "test": {"acc": 0.81, "auc": 0.875},
+                     "best_epoch": 2, "epochs_run": 4, "wall_s": 12.5},
+        "resnet18": {"params": 11_170_000, "macs": 1_800_000, "test": {"acc": 0.79, "auc": 0.9},
+                     "best_epoch": 3, "epochs_run": 4, "wall_s": 80.0},
+    }  # fmt: skip
+    with RunStore.open(run_dir) as store:
+        store.log_event("retrain_finished", {"dataset": "breastmnist", "models": {}})
+        store.log_event("retrain_finished", {"dataset": "breastmnist", "models": models,
+                                             "train_config": {"epochs": 4, "seed": 3}})  # fmt: skip
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    section = text[text.index("<h2>Retrained from scratch") : text.index("<h2>Final alphas")]
+    assert "on breastmnist (epochs 4, seed 3)" in section and "Retrained 2 times" in section
+    assert "<th>test acc</th><th>test auc</th><th>params</th>" in section
+    assert "<tr><td>searched cell</td><td>0.81</td><td>0.875</td><td>3854</td>" in section
+    assert "<td>resnet18</td><td>0.79</td><td>0.9</td>" in section
+    assert "<td>4 (3)</td>" in section  # epochs run, and the kept epoch counted from 1
+    assert "Retrained" not in write_report(make_run(tmp_path / "plain", eigen=False)).read_text()
+
+
+def test_best_is_the_lowest_where_lower_is_better_and_absent_where_unknown(tmp_path):
+    run_dir = tmp_path / "recon"
+    with RunStore.create(run_dir, {"strategy": {"name": "darts"}}, environment={}) as store:
+        store.set_status("running")
+        for step, (nmse, psnr) in enumerate([(0.1844, 20.0), (0.1841, 21.0), (0.1837, 20.5)]):
+            store.log_metrics(step + 1, step, "val", {"val_nmse": nmse, "val_psnr": psnr,
+                                                      "parameter_free_ops": 2.0})  # fmt: skip
+        store.set_status("finished")
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    assert "<th>val_nmse</th><td><b>0.1837</b> (best 0.1837)</td>" in text
+    assert "<th>val_psnr</th><td><b>20.5</b> (best 21)</td>" in text
+    assert "<th>parameter_free_ops</th><td><b>2</b></td>" in text
+
+
+def test_a_killed_run_reads_killed_in_the_report_and_in_list_runs(tmp_path):
+    from nasbench.runs import list_runs
+
+    store = RunStore.create(tmp_path / "runs" / "gone", {"strategy": "darts"}, environment={})
+    store.set_status("running")
+    store.close()  # the writer is gone without a last status: as after a SIGKILL
+    text = write_report(tmp_path / "runs" / "gone").read_text(encoding="utf-8")
+    assert '<b class="status-killed">killed</b>' in text
+    assert "nasbench resume" in text and 'class="status-running"' not in text
+    assert list_runs(tmp_path / "runs")["status"].tolist() == ["killed"]
