@@ -31,7 +31,12 @@ from nasbench.viz.alphas import frame_of
 from nasbench.viz.palette import HIGHLIGHT_COLOR
 
 HISTORY_COLUMNS = ("step", "epoch", "phase", "name", "value")
-DEFAULT_METRICS = ("loss", "acc", "auc", "dice", "parameter_free_ops")
+# Every task's own headline metrics (classification, segmentation, reconstruction,
+# detection); a run gets a panel for each it logged.
+DEFAULT_METRICS = (
+    "loss", "acc", "auc", "dice", "hd95", "psnr", "ssim", "nmse", "ap50", "froc",
+    "parameter_free_ops",
+)  # fmt: skip
 EIGENVALUE = "hessian_eigenvalue"
 PARAMETER_FREE = "parameter_free_ops"
 PHASE_COLORS = {"train": "#0072B2", "val": "#D55E00", "test": "#009E73"}
@@ -65,6 +70,8 @@ def _get_history_info(
     run_or_frame: Any, metrics: Sequence[str] | None, phases: Sequence[str]
 ) -> _HistoryInfo:
     """The rows of every (metric, phase) curve the run has; asked-for metrics must exist."""
+    if isinstance(metrics, str):  # one name, not its letters
+        metrics = (metrics,)
     frame = _history(run_or_frame)
     frame = frame[frame["value"].notna()]
     found = {
@@ -100,8 +107,9 @@ def plot_history(
 
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``history`` frame.
-        metrics: metric names without a phase prefix, e.g. ``("loss", "acc", "lr")``; None
-            takes those of loss, acc, auc, dice and parameter_free_ops that the run has.
+        metrics: metric names without a phase prefix, e.g. ``("loss", "acc", "lr")`` (or
+            one name); None takes those of loss, acc, auc, dice, hd95, psnr, ssim, nmse,
+            ap50, froc and parameter_free_ops that the run has.
         phases: phases to draw.
 
     Returns:
@@ -125,7 +133,7 @@ def plot_history(
                 go.Scatter(
                     x=part["step"].to_numpy(),
                     y=part["value"].to_numpy(),
-                    customdata=part["epoch"].to_numpy(),
+                    customdata=part["epoch"].to_numpy() + 1,  # counted from 1, as shown elsewhere
                     mode="lines" if per_step else "lines+markers",
                     name=f"{phase} {metric}",
                     legendgroup=phase,

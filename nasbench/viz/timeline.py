@@ -4,6 +4,8 @@ Rows are the cell's edges named as in the alpha plots (``"i->j"``: state i into 
 states 0 and 1 are the cell inputs and 2.. the intermediate nodes); a coloured square marks the op
 chosen on that edge at that epoch (colours of :func:`nasbench.viz.palette.op_color`), a small grey
 dot an edge the cell does not use then, and a red ring each epoch where the edge's choice changed.
+The figure counts epochs from 1, as the monitor and the report do; :func:`genotype_changes`
+keeps the run store's epoch index (from 0).
 
 Example:
     >>> plot_genotype_timeline(load("runs/darts-1")).show()  # doctest: +SKIP
@@ -190,7 +192,7 @@ def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Fig
             name = op if chosen else "not chosen"
             fig.add_trace(
                 go.Scatter(
-                    x=group["epoch"],
+                    x=group["epoch"] + 1,  # counted from 1, as the monitor and report count
                     y=group["edge"],
                     mode="markers",
                     name=name,
@@ -211,7 +213,7 @@ def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Fig
         changes = part[part["changed"]]
         fig.add_trace(
             go.Scatter(
-                x=changes["epoch"],
+                x=changes["epoch"] + 1,
                 y=changes["edge"],
                 mode="markers",
                 name="changed",

@@ -189,7 +189,8 @@ def test_timeline_marks_exactly_the_changed_edges(run):
     marks = [t for t in fig.data if t.name == "changed"]
     assert len(marks) == 2  # one per cell panel
     normal = next(t for t in marks if t.meta == "normal")
-    assert sorted(zip(normal.x, normal.y, strict=True)) == [(2, "0->2"), (2, "1->3"), (2, "2->3")]
+    # The figure counts epochs from 1: the change at epoch index 2 is drawn at epoch 3.
+    assert sorted(zip(normal.x, normal.y, strict=True)) == [(3, "0->2"), (3, "1->3"), (3, "2->3")]
     assert len(next(t for t in marks if t.meta == "reduce").x) == 0
     ops = {t.name for t in fig.data} - {"changed", "not chosen"}
     assert ops == {op for g in GENOTYPES for c in ("normal", "reduce") for op, _ in g.cell(c)[0]}
@@ -221,6 +222,8 @@ def test_history_has_train_and_val_curves(run):
     np.testing.assert_allclose(fig.data[1].y, [0.9, 0.8, 0.7])
     with pytest.raises(NasbenchError, match="no metric 'los'.*Did you mean 'loss'"):
         plot_history(run, metrics=["los"])
+    assert list(fig.data[1].customdata) == [1, 2, 3]  # hover epochs counted from 1
+    assert [t.name for t in plot_history(run, metrics="loss").data] == ["train loss", "val loss"]
 
 
 def test_history_info_has_one_curve_per_logged_metric_and_phase(run):
@@ -302,3 +305,13 @@ def test_plot_alphas_zooms_to_the_data_unless_asked_for_the_full_range(run):
     assert list(plot_alphas(run, y_range="full").layout.yaxis.range) == [-0.02, 1.02]
     with pytest.raises(NasbenchError, match="y_range"):
         plot_alphas(run, y_range="tight")
+
+
+def test_history_draws_each_task_own_metrics(tmp_path):
+    with RunStore.create(tmp_path / "recon", {"strategy": "darts"}, environment={}) as store:
+        for epoch in range(2):
+            store.log_metrics(epoch + 1, epoch, "train", {"loss": 0.5})
+            val = {"val_loss": 0.4, "val_psnr": 20.0 + epoch, "val_ssim": 0.6, "val_nmse": 0.2}
+            store.log_metrics(epoch + 1, epoch, "val", val)
+    names = [t.name for t in plot_history(load(tmp_path / "recon")).data]
+    assert names == ["train loss", "val loss", "val psnr", "val ssim", "val nmse"]
