@@ -37,6 +37,7 @@ from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.summary import KILLED, LIVE_STATUSES
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
+from nasbench.viz.comparison import plot_best_so_far
 from nasbench.viz.history import EIGENVALUE, plot_eigenvalues, plot_history
 from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
 from nasbench.viz.timeline import plot_genotype_timeline
@@ -154,6 +155,9 @@ def report_html(run: Any) -> str:
     name = Path(run.run_dir).resolve().name
     # What a reader wants first: how it went, what it found, where the alphas ended.
     sections = [_overview(run), _section("Final genotype", _genotype_block(run))]
+    candidates = _candidates_block(run)
+    if candidates:
+        sections.append(_section("Candidates evaluated (best first)", candidates))
     retrained = _retrain_block(run)
     if retrained:
         sections.append(_section("Retrained from scratch, next to baselines", retrained))
@@ -193,6 +197,14 @@ def report_html(run: Any) -> str:
 # ------------------------------------------------------------------------ figures
 def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
     alphas = run.alphas
+    if alphas.empty and _done(run.candidates) is not None:
+        # A discrete search: candidates and their scores, no alphas ever.
+        yield "Best score so far", [_try(plot_best_so_far, [run])]
+        history = run.history
+        if not history.empty and history["phase"].isin(("train", "val", "test")).any():
+            yield "Training history", [_try(plot_history, run)]
+        yield from _policy_section(run)
+        return
     cells = [str(c) for c in dict.fromkeys(alphas["cell_type"])] if not alphas.empty else []
     alpha_cells = [
         c
@@ -223,6 +235,10 @@ def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
     history = run.history
     if not history.empty and (history["name"] == EIGENVALUE).any():
         yield "Collapse watch", [_try(plot_eigenvalues, run)]
+    yield from _policy_section(run)
+
+
+def _policy_section(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
     policy = hp_distribution(run)
     if not policy.empty:  # a joint architecture + hyper-parameter search (AutoHAS)
         yield "Hyper-parameter policy", [plot_hp_distribution(policy)]
@@ -275,7 +291,14 @@ def _overview(run: Any) -> str:
     for key in ("strategy", "dataset", "space"):
         if key in config:
             rows.append((key, html.escape(_short(config[key]))))
-    if progress.get("step"):
+    done = _done(run.candidates) if run.alphas.empty else None
+    if done is not None:  # a discrete search counts evaluations, not steps and epochs
+        total = progress.get("total_steps")
+        rows.append(("evaluations", f"{len(done)}" + (f" of {total}" if total else "")))
+        best = done.iloc[0]
+        rows.append(("best score", f"<b>{float(best['metrics.score']):.4g}</b> (candidate "
+                                   f"{html.escape(str(best['candidate_id']))})"))  # fmt: skip
+    elif progress.get("step"):
         total = progress.get("total_steps")
         rows.append(("step", f"{progress['step']}" + (f" of {total}" if total else "")))
         epochs = progress.get("total_epochs")
@@ -342,6 +365,8 @@ def _genotype_block(run: Any) -> str:
     last = genotypes.iloc[-1]
     genotype = last["genotype"]
     caption = f"Derived after epoch {int(last['epoch']) + 1}, step {int(last['step'])}."
+    if run.alphas.empty and _done(run.candidates) is not None:
+        caption = f"The best candidate after {int(last['step'])} evaluations."
     if genotype is None:
         return _note(caption + " Its stored form could not be parsed:") + (
             f"<pre>{html.escape(str(last['genotype_json']))}</pre>"
@@ -403,6 +428,53 @@ def _topology_ranking(run: Any) -> str:
         + "".join(f"<th>{html.escape(h)}</th>" for h in head)
         + f"</tr>\n{body}\n</table>"
     )
+
+
+def _done(candidates: pd.DataFrame) -> pd.DataFrame | None:
+    """The evaluated candidates with a score, best first; None when there are none."""
+    if candidates.empty or "metrics.score" not in candidates.columns:
+        return None
+    done = candidates[(candidates["status"] == "done") & candidates["metrics.score"].notna()]
+    if done.empty:
+        return None
+    return done.sort_values("metrics.score", ascending=False, kind="stable")
+
+
+def _candidates_block(run: Any, shown: int = 10) -> str:
+    """A discrete search's best candidates: score, the evaluator's other metrics, cost and
+    genotype; empty for a run without evaluated candidates."""
+    candidates = run.candidates
+    done = _done(candidates)
+    if done is None:
+        return ""
+    failed = int((candidates["status"] == "failed").sum())
+    metrics = [c for c in done.columns if c.startswith("metrics.") and c != "metrics.score"]
+    costs = [c for c in ("cost.params", "cost.epochs", "cost.wall_s") if c in done.columns]
+    head = ["rank", "candidate", "score", *(c.split(".", 1)[1] for c in metrics + costs)]
+    head.append("genotype")
+    lines = []
+    for rank, (_, row) in enumerate(done.head(shown).iterrows(), start=1):
+        cells = [str(rank), str(row["candidate_id"]), _number(float(row["metrics.score"]))]
+        cells += [_number(_plain(row[c])) for c in metrics + costs]
+        cells.append(_short(row["genotype_json"], 160))
+        lines.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+    caption = f"{len(done)} candidates evaluated"
+    caption += f", {failed} failed" if failed else ""
+    caption += f"; the best {min(shown, len(done))} by score (higher is better)."
+    return (
+        f"<p>{html.escape(caption)}</p>\n<table>\n<tr>"
+        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        + "</tr>\n"
+        + "\n".join(lines)
+        + "\n</table>"
+    )
+
+
+def _plain(value: Any) -> Any:
+    """A frame cell as a plain number (numpy scalars, NaN as None)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return float(value) if isinstance(value, (int, float)) or hasattr(value, "item") else value
 
 
 def _retrain_block(run: Any) -> str:

@@ -164,3 +164,32 @@ def test_a_killed_run_reads_killed_in_the_report_and_in_list_runs(tmp_path):
     assert '<b class="status-killed">killed</b>' in text
     assert "nasbench resume" in text and 'class="status-running"' not in text
     assert list_runs(tmp_path / "runs")["status"].tolist() == ["killed"]
+
+
+def test_a_discrete_search_report_shows_its_candidates_not_empty_alpha_notes(tmp_path):
+    from nasbench import search
+    from nasbench.config import SearchConfig
+
+    config = SearchConfig(strategy="random", evaluator="table", space={"name": "nb201"},
+                          max_evaluations=6, seed=1)  # fmt: skip
+    search(config, tmp_path / "random")
+    text = write_report(tmp_path / "random").read_text(encoding="utf-8")
+    headings = re.findall(r"<h2>([^<]*)</h2>", text)
+    assert "Candidates evaluated (best first)" in headings and "Best score so far" in headings
+    assert not any("lpha" in h for h in headings)  # no alphas in a discrete search
+    overview = text[: text.index("<h2>Final genotype")]
+    assert "no metrics yet" not in text and "<th>epoch</th>" not in overview
+    from nasbench.runs import load
+
+    run = load(tmp_path / "random")
+    scores = run.candidates["metrics.score"].dropna()
+    best = f"{scores.max():.4g}"
+    assert f"<th>best score</th><td><b>{best}</b>" in text
+    assert "<th>evaluations</th><td>6" in text
+    table = text[text.index("Candidates evaluated") : text.index("<h2>Best score so far")]
+    ranked = re.findall(r"<tr><td>(\d+)</td><td>\d+</td><td>([^<]*)</td>", table)
+    assert [rank for rank, _ in ranked] == [str(i) for i in range(1, 7)]
+    assert ranked[0][1] == best and [float(s) for _, s in ranked] == sorted(
+        (float(s) for _, s in ranked), reverse=True
+    )
+    run.close()
