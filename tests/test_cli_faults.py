@@ -248,3 +248,49 @@ def test_report_writes_an_html_file_in_the_run_folder(tmp_path, capsys):
     run_dir = tiny_run(tmp_path)
     code, out, _ = run(capsys, "report", str(run_dir), "--out", str(run_dir / "summary.html"))
     assert code == 0 and (run_dir / "summary.html").read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    ("status", "next_step"),
+    [("finished", "nasbench report"), ("failed", "shows why it failed"),
+     ("stopped", "nasbench resume")],
+)  # fmt: skip
+def test_stop_on_an_ended_run_says_what_to_do_next_for_its_status(
+    tmp_path, capsys, status, next_step
+):
+    from nasbench.runs import RunStore
+
+    with RunStore.create(tmp_path / "runs" / "r", {"strategy": "darts"}, environment={}) as s:
+        s.set_status("running")
+        s.set_status(status, "DivergenceError: the loss is NaN" if status == "failed" else "")
+    code, _, err = run(capsys, "stop", str(tmp_path / "runs" / "r"))
+    line = one_line(err)
+    assert code == 2 and f"is {status}; no search is running there" in line and next_step in line
+    assert ("nasbench resume" in line) == (status == "stopped")
+
+
+def test_runs_on_a_run_folder_points_at_its_parent(tmp_path, capsys):
+    from nasbench.runs import RunStore
+
+    RunStore.create(tmp_path / "runs" / "r", {"strategy": "darts"}, environment={}).close()
+    code, _, err = run(capsys, "runs", str(tmp_path / "runs" / "r"))
+    assert code == 2 and "is a run folder, not a folder of runs" in one_line(err)
+    assert f"nasbench runs {(tmp_path / 'runs').resolve()}" in err
+
+
+def test_a_search_stopped_before_validation_says_so_and_how_to_go_on(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from nasbench.engine.commands import _print_result
+    from nasbench.spaces.zoo import zoo
+
+    stopped = SimpleNamespace(status="stopped", steps=2, metrics={}, genotype=zoo["DARTS_V2"],
+                              run_dir=tmp_path / "r")  # fmt: skip
+    _print_result(stopped)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "stopped after 2 steps; not validated yet"
+    assert out[-1] == f"continue it with `nasbench resume {tmp_path / 'r'}`"
+    _print_result(SimpleNamespace(**{**vars(stopped), "status": "finished",
+                                     "metrics": {"val_acc": 0.5}}))  # fmt: skip
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "finished after 2 steps; val_acc 0.500" and "resume" not in out[-1]

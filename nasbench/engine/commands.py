@@ -170,9 +170,16 @@ def run_stop_command(args: argparse.Namespace) -> int:
 
     status = run_status(args.run_dir)
     if status in ("finished", "failed", "stopped"):  # no search writes it: the row would wait
+        # Only a stopped search has more to do; a finished one is done, a failed one would
+        # fail again unless its cause is fixed.
+        what_next = {
+            "stopped": f"continue it with `nasbench resume {args.run_dir}`",
+            "failed": f"`nasbench runs {Path(args.run_dir).parent}` shows why it failed",
+            "finished": f"its results are in `nasbench report {args.run_dir}`",
+        }[status]
         raise ConfigError(
             f"run '{args.run_dir}' is {status}; no search is running there, so there is "
-            f"nothing to stop (continue it with `nasbench resume {args.run_dir}`)."
+            f"nothing to stop ({what_next})."
         )
     if writer_alive(args.run_dir) is False:
         raise ConfigError(
@@ -204,6 +211,7 @@ def configure_runs(parser: argparse.ArgumentParser) -> None:
 
 def run_runs_command(args: argparse.Namespace) -> int:
     """``nasbench runs``: list the runs in a folder."""
+    from nasbench.runs.schema import DB_NAME
     from nasbench.runs.summary import run_summaries
 
     if not Path(args.folder).is_dir():
@@ -212,6 +220,11 @@ def run_runs_command(args: argparse.Namespace) -> int:
     # Newest first, as nasbench.runs.list_runs orders them (without importing pandas).
     rows = sorted(run_summaries(args.folder), key=_created, reverse=True)
     if not rows:
+        if (Path(args.folder) / DB_NAME).is_file():
+            raise ConfigError(
+                f"{args.folder} is a run folder, not a folder of runs; list it with its "
+                f"neighbours: `nasbench runs {Path(args.folder).resolve().parent}`."
+            )
         print(f"no runs in {args.folder}")
         return 0
     columns = ["run_dir", "status", "dataset", "strategy", "best_metric_name", "best_metric"]
@@ -262,11 +275,13 @@ def run_quickstart_command(args: argparse.Namespace) -> int:
 
 def _print_result(result) -> None:
     metrics = ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items())
-    print(f"{result.status} after {result.steps} steps; {metrics}")
+    print(f"{result.status} after {result.steps} steps; {metrics or 'not validated yet'}")
     genotype = result.genotype
     text = genotype.to_darts_text() if hasattr(genotype, "to_darts_text") else genotype.to_json()
     print(f"genotype: {text}")
     print(f"run store: {Path(result.run_dir).resolve()}")
+    if result.status == "stopped":
+        print(f"continue it with `nasbench resume {result.run_dir}`")
 
 
 def _print_report(run_dir: str | Path, out: str | None = None) -> None:
