@@ -15,6 +15,27 @@ from typing import Any
 from nasbench.errors import SpaceError, closest_name
 
 
+def skeleton_overrides(space: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``skeleton`` entry of a space dict as a dict: {} when missing or null.
+
+    Raises:
+        SpaceError: it is neither a JSON object nor null.
+
+    Example:
+        >>> skeleton_overrides({"name": "darts", "skeleton": None})
+        {}
+    """
+    given = space.get("skeleton")
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise SpaceError(
+            'space.skeleton must be a JSON object such as {"n_cells": 5, "channels": 8}, or '
+            f"left out for the default, got {given!r}."
+        )
+    return dict(given)
+
+
 def _positive_int(name: str, value: Any, minimum: int = 1, kind: str = "Skeleton") -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise SpaceError(f"{kind}.{name} must be an integer >= {minimum}, got {value!r}.")
@@ -85,14 +106,19 @@ class Skeleton:
         """Return the indices of the reduction cells.
 
         Returns:
-            ``reduction_at`` if given, else (n_cells // 3, 2 * n_cells // 3) without repeats.
+            ``reduction_at`` if given, else (n_cells // 3, 2 * n_cells // 3) without repeats,
+            as DARTS places them; for fewer than 3 cells, where that rule would make every
+            cell a reduction (so the normal cell would be neither built nor searched), the
+            last cell only, or none for a single cell.
 
         Example:
-            >>> Skeleton(n_cells=8).reductions()
-            (2, 5)
+            >>> Skeleton(n_cells=8).reductions(), Skeleton(n_cells=2).reductions()
+            ((2, 5), (1,))
         """
         if self.reduction_at is not None:
             return self.reduction_at
+        if self.n_cells < 3:
+            return tuple(range(1, self.n_cells))
         return tuple(sorted({self.n_cells // 3, 2 * self.n_cells // 3}))
 
     def to_dict(self) -> dict[str, Any]:

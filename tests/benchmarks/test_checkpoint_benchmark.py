@@ -34,6 +34,6 @@ def test_the_script_prints_both_schedules(load_benchmark, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", argv)
     bench.main()
     out = capsys.readouterr().out
-    assert "search: tiny" in out and "0.39 MiB" in out
+    assert "search: tiny" in out and "0.26 MiB" in out
     assert re.search(r"checkpoint_every=1 +2 writes in 2 steps", out)
     assert re.search(r"checkpoint_every='auto' +[12] writes in 2 steps", out)

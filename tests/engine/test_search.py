@@ -153,9 +153,19 @@ def test_early_stop_returns_the_cell_of_the_epoch_before_the_rise(tiny, tmp_path
     assert result.status == "finished" and run.status == "finished"
 
 
-def test_a_two_cell_skeleton_of_reductions_only_searches(tiny, tmp_path):
+def test_a_two_cell_skeleton_searches_a_normal_and_a_reduction_cell(tiny, tmp_path):
     config = tiny("darts", epochs=1)
     config.space = {**config.space, "skeleton": {"n_cells": 2, "channels": 4}}
+    result = search(config, tmp_path / "run")
+    assert result.status == "finished"
+    assert set(load(tmp_path / "run").alphas.cell_type) == {"normal", "reduce"}
+    assert result.genotype.normal != result.genotype.reduce  # each searched, not copied
+
+
+def test_a_skeleton_of_reductions_only_searches(tiny, tmp_path):
+    config = tiny("darts", epochs=1)
+    config.space = {**config.space, "skeleton": {"n_cells": 2, "channels": 4,
+                                                 "reduction_at": [0, 1]}}  # fmt: skip
     result = search(config, tmp_path / "run")
     assert result.status == "finished"
     assert set(load(tmp_path / "run").alphas.cell_type) == {"reduce"}

@@ -188,12 +188,20 @@ def test_skeleton_override_and_no_reduction_cells():
 
 
 def test_reduction_cells_only():
-    # Two cells put both reductions at 0 and 1: no normal cell is ever built.
-    net = build_supernet(tiny_space(), "darts", skeleton=Skeleton(n_cells=2, channels=4))
+    # Reductions at every cell (given explicitly): no normal cell is ever built.
+    only = Skeleton(n_cells=2, channels=4, reduction_at=(0, 1))
+    net = build_supernet(tiny_space(), "darts", skeleton=only)
     assert net.cell_types == ("reduce",)
     assert net(torch.randn(2, 1, 8, 8)).shape == (2, 2)
     genotype = net.genotype()
     assert genotype.normal == genotype.reduce
+
+
+def test_two_cells_by_default_search_a_normal_and_a_reduction_cell():
+    # DARTS's rule (reductions at n // 3 and 2n // 3) would make both cells reductions.
+    net = build_supernet(tiny_space(), "darts", skeleton=Skeleton(n_cells=2, channels=4))
+    assert net.cell_types == ("normal", "reduce")
+    assert net(torch.randn(2, 1, 8, 8)).shape == (2, 2)
 
 
 def test_bad_inputs_give_one_line_errors():

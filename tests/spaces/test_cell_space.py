@@ -231,7 +231,8 @@ def test_space_json_round_trip_and_registry():
 def test_skeleton_defaults_validation_and_round_trip():
     assert Skeleton().reductions() == (2, 5)
     assert Skeleton(n_cells=20, channels=36).reductions() == (6, 13)
-    assert Skeleton(n_cells=1).reductions() == (0,)
+    # Fewer than 3 cells keep a normal cell: DARTS's rule would make every cell a reduction.
+    assert Skeleton(n_cells=1).reductions() == () and Skeleton(n_cells=2).reductions() == (1,)
     s = Skeleton(n_cells=6, reduction_at=[4, 1], spatial_dims=3, auxiliary=True, drop_path_prob=0.2)
     assert s.reductions() == (1, 4)
     assert Skeleton.from_dict(json.loads(json.dumps(s.to_dict()))) == s

@@ -98,7 +98,7 @@ def test_a_tiny_search_writes_the_store_and_alphas(tmp_path, pretext, outputs):
     run = load(tmp_path / "run")
     assert run.config["strategy"] == "unnas"
     assert run.config["strategy_config"]["pretext"] == pretext
-    assert set(run.alphas.cell_type) == {"reduce"}  # two cells: both reduce
+    assert set(run.alphas.cell_type) == {"normal", "reduce"}  # two cells: one of each
     assert run.alphas.step.max() == 4 and np.isfinite(run.alphas.raw).all()
     assert len(run.genotypes) == 2
     val = run.history[run.history.phase == "val"]
