@@ -127,6 +127,11 @@ def read_coco(
         )
     if not names:
         raise DatasetError(f"{where} lists no categories; add one per lesion class.")
+    if class_names is None and not data["annotations"]:  # the training (or only) folder
+        raise DatasetError(
+            f"{where} lists no annotations: no image has a box, so there is nothing to learn "
+            "to detect; add the boxes (annotations with image_id, category_id and bbox)."
+        )
     if class_names is not None and names != class_names:
         raise DatasetError(
             f"{where} has categories {list(names)} but train/ has {list(class_names)}; "

@@ -699,6 +699,15 @@ def _probed_class_count(masks: list[Path]) -> int:
         mask = read_mask(path)
         if int(mask.max()) > largest:
             largest, where = int(mask.max()), path
+    if largest == 0:  # background so far: one foreground mask anywhere is enough
+        where = next((m for m in masks[_MASKS_PROBED:] if int(read_mask(m).max()) > 0), None)
+        if where is None:
+            raise DatasetError(
+                f"every mask in {masks[0].parent} is background (all 0), so there is nothing "
+                "to segment; mark the structures with class indices 1, 2, ... (a mask saved "
+                "as 0/255 is read as 0/1)."
+            )
+        largest = int(read_mask(where).max())
     if largest >= _MOST_CLASSES_PROBED:
         raise DatasetError(
             f"mask {where} has label {largest}, which would make {largest + 1} classes; masks "

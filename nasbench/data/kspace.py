@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import numbers
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -135,10 +136,15 @@ def draw_mask(
 
     if kind not in MASK_KINDS:
         raise DatasetError(f"mask kind {kind!r} is not one of {', '.join(MASK_KINDS)}.")
-    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+    if isinstance(columns, bool) or not isinstance(columns, numbers.Integral) or columns < 1:
         raise DatasetError(f"a mask needs at least one k-space column, got {columns!r}.")
-    if isinstance(acceleration, bool) or not isinstance(acceleration, int) or acceleration < 1:
+    if (
+        isinstance(acceleration, bool)
+        or not isinstance(acceleration, numbers.Integral)
+        or acceleration < 1
+    ):
         raise DatasetError(f"acceleration must be an integer >= 1, got {acceleration!r}.")
+    columns, acceleration = int(columns), int(acceleration)  # numpy integers too
     if center_fraction is None:
         center_fraction = CENTER_FRACTIONS.get(acceleration, min(1.0, 0.32 / acceleration))
     number = isinstance(center_fraction, (int, float)) and not isinstance(center_fraction, bool)
@@ -195,7 +201,7 @@ def check_coils(coils: int) -> None:
     Example:
         >>> check_coils(8)  # fine: no error
     """
-    if isinstance(coils, bool) or not isinstance(coils, int) or coils < 1:
+    if isinstance(coils, bool) or not isinstance(coils, numbers.Integral) or coils < 1:
         raise DatasetError(f"coils must be an integer >= 1 (1: single coil), got {coils!r}.")
 
 

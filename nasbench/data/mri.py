@@ -312,26 +312,44 @@ def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str
     files = sorted(p for p in folder.rglob("*") if not p.name.startswith(".") and is_image_file(p))
     if not files:
         raise DatasetError(f"{folder} holds no images ({', '.join(SUFFIXES)}); add some.")
+    if len(files) < 3:  # split by file: train, val and test need one each
+        raise DatasetError(
+            f"{folder} holds {len(files)} image file(s); a reconstruction folder needs at "
+            "least 3 (train, val and test are split by file), so add more."
+        )
     order = np.random.default_rng(seed).permutation(len(files))
-    n_val = max(1, round(0.1 * len(files))) if len(files) >= 3 else 0
-    n_test = max(1, round(0.2 * len(files))) if len(files) >= 3 else 0
+    n_val = max(1, round(0.1 * len(files)))
+    n_test = max(1, round(0.2 * len(files)))
     bounds = {"train": order[n_val + n_test :], "val": order[:n_val]}
     bounds["test"] = order[n_val : n_val + n_test]
     out = {}
     for split, chosen in bounds.items():
         slices = [s for i in sorted(chosen) for s in _file_slices(files[i], read_image, size)]
-        out[split] = np.stack(slices) if slices else np.zeros((0, size, size), np.float32)
+        if not slices:
+            raise DatasetError(
+                f"the {split} files of {folder} ({', '.join(files[i].name for i in chosen)}) "
+                "hold only blank slices; add images with content."
+            )
+        out[split] = np.stack(slices)
     return out
 
 
 def _file_slices(path: Path, read_image: Any, size: int) -> list[np.ndarray]:
+    """A file's slices, without blank ones (a blank target has no error to normalise
+    by: its NMSE would be ~1e10 and swamp the mean). Values are shifted to start at 0,
+    so a signed image (e.g. a real part) stays in [0, 1] as PSNR and SSIM assume."""
     array = np.asarray(read_image(path))  # channels first
     check_real(array, str(path))
     array = array.astype(np.float32).mean(axis=0)  # colour (or coil magnitudes) to grey
+    low = float(array.min())
+    if low < 0:
+        array = array - low
     if array.ndim == 2:
-        return [square_slice(array, size)]
-    depth = array.shape[0]  # read_image puts a volume's slice axis first
-    return [square_slice(array[k], size) for k in range(depth // 4, depth - depth // 4)]
+        planes = [array]
+    else:
+        depth = array.shape[0]  # read_image puts a volume's slice axis first
+        planes = [array[k] for k in range(depth // 4, depth - depth // 4)]
+    return [square_slice(plane, size) for plane in planes if float(np.ptp(plane)) > 0]
 
 
 def register_recon_folder(

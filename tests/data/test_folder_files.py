@@ -348,6 +348,34 @@ def test_coco_categories_sharing_an_id_are_refused(tmp_path):
     _one_line(e)
 
 
+def test_a_detection_folder_without_any_box_is_refused(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"")
+    (tmp_path / "annotations.json").write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "a.png", "width": 8, "height": 8}],
+                "annotations": [],
+                "categories": [{"id": 1, "name": "lesion"}],
+            }
+        )
+    )
+    with pytest.raises(DatasetError, match="lists no annotations: no image has a box") as e:
+        read_coco(tmp_path)
+    _one_line(e)
+
+
+def test_a_segmentation_folder_of_background_only_masks_is_refused(tmp_path):
+    with pytest.raises(DatasetError, match="every mask in .* is background") as e:
+        folder.folder_info(_seg_folder(tmp_path / "s", [_disk(0)] * 4))
+    _one_line(e)
+
+
+def test_foreground_past_the_first_probed_masks_still_counts(tmp_path):
+    masks = [_disk(0)] * (folder._MASKS_PROBED + 3) + [_disk(255)]
+    info, _ = folder.folder_info(_seg_folder(tmp_path / "s", masks))
+    assert info.num_classes == 2
+
+
 def _own_npz(root: Path, **change) -> Path:
     from tests.test_malformed_inputs import npz_bytes
 
@@ -438,7 +466,9 @@ def test_the_mr_folder_reader_finds_dicom_named_without_dcm(tmp_path):
     from nasbench.data.mri import folder_slices
 
     for i in range(3):
-        _dicom(tmp_path / "mr" / "series" / f"IM{i:04d}", np.full((20, 20), 500 + i, np.uint16))
+        pixels = np.zeros((20, 20), np.uint16)
+        pixels[4:16, 5:15] = 500 + i  # a blank slice would be left out
+        _dicom(tmp_path / "mr" / "series" / f"IM{i:04d}", pixels)
     slices = folder_slices(tmp_path / "mr", size=16)
     assert sum(len(part) for part in slices.values()) == 3
     assert all(part.shape[1:] == (16, 16) for part in slices.values() if len(part))

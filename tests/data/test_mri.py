@@ -81,7 +81,39 @@ def test_recon_folder_bad_input(tmp_path):
     with pytest.raises(DatasetError, match="holds no images"):
         mri.register_recon_folder(tmp_path)
     complex_volume = (np.ones((8, 8, 4)) + 1j).astype(np.complex64)
-    nib.save(nib.Nifti1Image(complex_volume, np.eye(4)), tmp_path / "c.nii.gz")
+    for i in range(3):
+        nib.save(nib.Nifti1Image(complex_volume, np.eye(4)), tmp_path / f"c{i}.nii.gz")
     with pytest.raises(DatasetError, match="complex values") as err:
         mri.register_recon_folder(tmp_path)
     assert "\n" not in str(err.value)
+
+
+def test_a_recon_folder_of_fewer_than_three_files_is_refused(tmp_path):
+    for i in range(2):
+        _volume(tmp_path / f"subject{i}.nii.gz", i)
+    with pytest.raises(DatasetError, match="holds 2 image file.*at least 3") as err:
+        mri.register_recon_folder(tmp_path)
+    assert "\n" not in str(err.value)
+
+
+def test_blank_slices_are_left_out_and_signed_images_stay_in_unit_range(tmp_path):
+    for i in range(3):
+        volume = np.zeros((24, 24, 8), np.float32)
+        volume[4:20, 6:18, 2:6] = np.linspace(-50, 100, 16 * 12 * 4).reshape(16, 12, 4)
+        nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / f"s{i}.nii.gz")
+    slices = mri.folder_slices(tmp_path, size=16)
+    every = np.concatenate(list(slices.values()))
+    assert len(every) == 3 * 4  # slices 2..5 of 8: the middle half, none blank
+    assert float(every.min()) >= 0.0 and float(every.max()) == pytest.approx(1.0)
+    assert all(float(s.max()) > 0 for s in every)
+    blank = np.zeros((24, 24, 8), np.float32)
+    blank[4:20, 6:18, 3] = 100  # one slice of content in the middle half; three blank
+    for i in range(3):
+        nib.save(nib.Nifti1Image(blank, np.eye(4)), tmp_path / f"s{i}.nii.gz")
+    assert sum(len(part) for part in mri.folder_slices(tmp_path, size=16).values()) == 3
+
+
+def test_an_acceleration_given_as_a_numpy_integer_is_accepted():
+    from nasbench.data.kspace import draw_mask
+
+    assert draw_mask(32, np.int64(4), seed=0).shape == draw_mask(32, 4, seed=0).shape
