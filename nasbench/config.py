@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nasbench import registry
-from nasbench.errors import ConfigError, closest_name
+from nasbench.errors import ConfigError, NasbenchError, closest_name
 from nasbench.options import Budget
 from nasbench.protocols import Space
 from nasbench.runs.alpha_summary import COLLAPSE_FACTOR, COLLAPSE_START_EPOCH, COLLAPSE_WINDOW
@@ -259,6 +259,11 @@ class SearchConfig:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}.")
         if self.w_lr == 0:  # no step size: the weights would never move
             raise ConfigError("w_lr must be > 0 (0 trains nothing), got 0.")
+        if self.w_lr_min > self.w_lr:  # the cosine schedule would raise the rate
+            raise ConfigError(
+                f"w_lr_min {self.w_lr_min} exceeds w_lr {self.w_lr}: the cosine schedule "
+                "would raise the learning rate; set w_lr_min to w_lr or less."
+            )
         if self.w_momentum >= 1:
             raise ConfigError(
                 f"w_momentum must be below 1 (at 1 or more SGD's velocity grows without "
@@ -294,6 +299,7 @@ class SearchConfig:
                 f"dataset {info.name} has sizes {list(info.sizes)}, not {self.dataset.size}; "
                 "set dataset.size to one of them."
             )
+        _refuse_other_kinds_of_name(self.strategy)
         entry = registry.get("strategy", self.strategy)
         if entry.kind in CPU_ONLY_KINDS and self.device == "cuda":
             raise ConfigError(
@@ -302,6 +308,8 @@ class SearchConfig:
             )
         if entry.kind != "discrete":
             self._refuse_evaluator_settings()
+        else:
+            self._refuse_bilevel_settings()
         if entry.kind == "multi-agent":  # its own network and loop: no space to check
             self._validate_localisation(info)
             return
@@ -313,10 +321,7 @@ class SearchConfig:
         space = space_from_dict(self.space)
         dims = space.skeleton.spatial_dims
         if dims != info.spatial_dims:
-            raise ConfigError(
-                f"dataset {info.name} is {info.spatial_dims}D but the space is {dims}D; "
-                f'set space["skeleton"]["spatial_dims"] = {info.spatial_dims}.'
-            )
+            self._refuse_dims(info, space)
         check_task(info, space)
         check_size = getattr(space, "check_input_size", None)
         if check_size is not None:
@@ -361,20 +366,60 @@ class SearchConfig:
         if check_dataset is not None:  # UnNAS: can its pretext task be made from this data?
             check_dataset(strategy_config, info, self.dataset.size)
 
+    def _refuse_dims(self, info: Any, space: Any) -> None:
+        """A space of other dims than the data: say how to change the space, or, for a
+        space of one kind of data only (V-NAS, C2FNAS: volumes), to pick other data."""
+        from nasbench.spaces import space_from_dict
+        from nasbench.spaces.skeleton import skeleton_overrides
+
+        want, dims = info.spatial_dims, space.skeleton.spatial_dims
+        skeleton = {**skeleton_overrides(self.space), "spatial_dims": want}
+        try:
+            space_from_dict({**self.space, "skeleton": skeleton})
+        except NasbenchError:
+            raise ConfigError(
+                f"dataset {info.name} is {want}D but space {space.name!r} searches {dims}D data "
+                f"only; pick a {dims}D dataset (`nasbench datasets --dims {dims}`)."
+            ) from None
+        raise ConfigError(
+            f"dataset {info.name} is {want}D but the space is {dims}D; "
+            f'set space["skeleton"]["spatial_dims"] = {want}.'
+        )
+
+    def _refuse_bilevel_settings(self) -> None:
+        """A discrete strategy trains each candidate with its evaluator's settings, not the
+        weight optimiser, epochs and batches of a supernet search, so a changed one of
+        those would be ignored without a word; it is refused, naming where it belongs."""
+        changed = _changed_fields(self, BILEVEL_ONLY_FIELDS)
+        if self.dataset.batch_size != DatasetConfig.batch_size:
+            changed.append(f"dataset.batch_size {self.dataset.batch_size!r}")
+        if changed:
+            raise ConfigError(
+                f"{' and '.join(changed)} would be ignored: strategy {self.strategy!r} trains "
+                "each candidate with its evaluator (epochs, batch_size, lr in "
+                "evaluator_config) and stops at max_evaluations or max_seconds; remove "
+                f"{'it' if len(changed) == 1 else 'them'}."
+            )
+
     def _refuse_evaluator_settings(self) -> None:
         """Only a discrete strategy scores candidates with an evaluator; any other would
-        silently ignore ``evaluator``/``evaluator_config``, so a changed one is refused."""
+        silently ignore ``evaluator``/``evaluator_config``, ``max_evaluations`` and the
+        executor, so a changed one is refused."""
         changed = []
         if self.evaluator != "train":
             changed.append(f"evaluator {self.evaluator!r}")
         if self.evaluator_config:
             changed.append(f"evaluator_config {self.evaluator_config!r}")
+        changed += _changed_fields(self, ("max_evaluations", "executor"))
+        if self.executor_config:
+            changed.append(f"executor_config {self.executor_config!r}")
         if changed:
             discrete = ", ".join(registry.names("strategy", kind="discrete"))
             raise ConfigError(
                 f"{' and '.join(changed)} would be ignored: strategy {self.strategy!r} trains "
-                "its supernet (or networks) itself and uses no evaluator; remove evaluator and "
-                f"evaluator_config, or pick a discrete strategy ({discrete})."
+                "its supernet (or networks) itself for its epochs and uses no evaluator; "
+                f"remove {'it' if len(changed) == 1 else 'them'}, or pick a discrete strategy "
+                f"({discrete})."
             )
 
     def _validate_localisation(self, info: Any) -> None:
@@ -496,6 +541,9 @@ class SearchConfig:
         check_data = getattr(evaluator_cls, "check_data", None)
         if check_data is not None:  # an evaluator for some tasks only (e.g. "proxy")
             check_data(info)
+        check_search = getattr(evaluator_cls, "check_search", None)
+        if check_search is not None:  # a table: are its results of this data and space?
+            check_search(evaluator_config, self.dataset.name, self.space)
         strategy_cls = registry.get("strategy", self.strategy).cls
         if callable(getattr(strategy_cls, "race", None)):
             _check_race(self.strategy, strategy_config, self.evaluator, evaluator_config)
@@ -552,6 +600,48 @@ def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             )
         out[key] = value
     return out
+
+
+def _refuse_other_kinds_of_name(strategy: str) -> None:
+    """A strategy name that is an evaluator's or a space's gets a hint about where it goes,
+    not a 'did you mean' to an unrelated strategy whose name is a letter away."""
+    if not isinstance(strategy, str) or strategy in registry.names("strategy"):
+        return
+    if strategy in registry.names("evaluator"):
+        raise ConfigError(
+            f"{strategy!r} is an evaluator, not a strategy: it scores the candidates of a "
+            f'discrete search, e.g. strategy "random" with evaluator "{strategy}".'
+        )
+    if strategy in registry.names("space"):
+        from nasbench.spaces import space_from_dict
+
+        try:
+            searched_by = (space_from_dict({"name": strategy}).strategies or ("random",))[0]
+        except NasbenchError:  # a space that needs more than its name to build
+            searched_by = "darts"
+        raise ConfigError(
+            f"{strategy!r} is a search space, not a strategy: set space "
+            f'{{"name": "{strategy}"}} and a strategy that searches it, e.g. "{searched_by}".'
+        )
+
+
+# Settings of a supernet (bilevel) search that a discrete search never reads.
+BILEVEL_ONLY_FIELDS = (
+    "epochs", "max_steps_per_epoch", "w_lr", "w_lr_min", "w_momentum", "w_weight_decay",
+    "grad_clip", "alpha_every", "max_alpha_snapshots", "eigen_every", "early_stop",
+    "early_stop_window", "early_stop_factor", "early_stop_start", "checkpoint_every",
+    "roi_size", "precision",
+)  # fmt: skip
+
+
+def _changed_fields(config: SearchConfig, names: tuple[str, ...]) -> list[str]:
+    """``"name value"`` for each of ``names`` whose value differs from its default."""
+    defaults = {f.name: f.default for f in dataclasses.fields(SearchConfig)}
+    return [
+        f"{name} {getattr(config, name)!r}"
+        for name in names
+        if getattr(config, name) != defaults[name]
+    ]
 
 
 def _check_race(strategy: str, race: Any, evaluator: str, evaluator_config: Any) -> None:

@@ -37,7 +37,10 @@ def option(default: Any, help: str, min: float | None = None, max: float | None 
         help: one sentence shown as the control's tooltip.
         min: smallest allowed value (inclusive), or None.
         max: largest allowed value (inclusive), or None.
-        **extra: more metadata, e.g. ``choices=(1, 2)``.
+        **extra: more metadata, e.g. ``choices=(1, 2)``, exclusive bounds ``above=0.0``
+            (a learning rate of 0 trains nothing) and ``below=1.0`` (Adam's beta1 of 1
+            never updates), or ``at_most="tau_max"``: another field this one may not
+            exceed.
 
     Returns:
         A ``dataclasses.field``.
@@ -86,6 +89,27 @@ class MethodConfig:
                 raise ConfigError(f"{where} must be >= {lo}, got {value!r}.")
             if hi is not None and value > hi:
                 raise ConfigError(f"{where} must be <= {hi}, got {value!r}.")
+            above, below = f.metadata.get("above"), f.metadata.get("below")
+            if above is not None and value <= above:
+                raise ConfigError(f"{where} must be > {above}, got {value!r}.")
+            if below is not None and value >= below:
+                raise ConfigError(f"{where} must be < {below}, got {value!r}.")
+            self._check_at_most(f, value, where)
+
+    def _check_at_most(self, f: dataclasses.Field, value: Any, where: str) -> None:
+        """``at_most`` metadata names a field this one may not exceed (an end of a schedule
+        past its start, a starting network larger than the largest allowed)."""
+        other = f.metadata.get("at_most")
+        if other is None:
+            return
+        limit = getattr(self, other)
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or value is None:
+            return  # the other field's own check names a wrong type
+        if value > limit:
+            raise ConfigError(
+                f"{where} {value!r} exceeds {other} {limit!r}; lower it to {other} or less, or "
+                f"raise {other}."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a JSON-ready dict."""

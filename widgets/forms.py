@@ -67,7 +67,9 @@ def control_for(config_cls: type, field: dataclasses.Field, value: Any = None) -
         "style": _DESCRIPTION_STYLE,
         "layout": widgets.Layout(width="360px"),
     }
-    lo, hi = meta.get("min"), meta.get("max")
+    # An exclusive bound (above/below) bounds the control too; the config refuses it.
+    lo = meta.get("min") if meta.get("min") is not None else meta.get("above")
+    hi = meta.get("max") if meta.get("max") is not None else meta.get("below")
     if meta.get("choices") is not None:
         options = list(meta["choices"])
         return widgets.Dropdown(

@@ -310,6 +310,8 @@ class SearchLauncher(widgets.VBox):
         discrete one (workers only when the executor has more than one)."""
         discrete = self.discrete
         self.bilevel_budget.layout.display = "none" if discrete else None
+        # A discrete search's candidates train in the evaluator's batches (its form).
+        self.batch_size.layout.display = "none" if discrete else None
         self.discrete_budget.layout.display = None if discrete else "none"
         parallel = self.executor.value != "sequential"
         self.workers.layout.display = None if parallel else "none"
@@ -377,25 +379,26 @@ class SearchLauncher(widgets.VBox):
         Raises:
             NasbenchError: a value is out of range (one line naming it).
         """
+        discrete = self.discrete
+        # A discrete search never reads the supernet's epochs, steps and batches (the
+        # config refuses them changed), so it keeps their defaults.
+        batch = DatasetConfig.batch_size if discrete else self.batch_size.value
         dataset = DatasetConfig(
-            **{
-                **self.dataset.__dict__,
-                "batch_size": self.batch_size.value,
-                "limit": self.limit.value or None,
-            }
+            **{**self.dataset.__dict__, "batch_size": batch, "limit": self.limit.value or None}
         )
         config = SearchConfig(
             dataset=dataset,
             space=dict(self.space_config),
             strategy=self.strategy.value,
             strategy_config=self.form.values(),
-            epochs=self.epochs.value,
-            max_steps_per_epoch=self.max_steps.value or None,
             device=self.device.value,
             seed=self.seed.value,
             max_seconds=self.max_seconds.value or None,
         )
-        if self.discrete:
+        if not discrete:
+            config.epochs = self.epochs.value
+            config.max_steps_per_epoch = self.max_steps.value or None
+        if discrete:
             config.evaluator = self.evaluator.value
             config.evaluator_config = self.evaluator_form.values()
             config.max_evaluations = self.max_evaluations.value or None

@@ -184,11 +184,12 @@ def search_space(config: SearchConfig, info: Any = None) -> Any:
         The space, its skeleton's ``in_channels`` and ``num_classes`` set by the dataset.
     """
     from nasbench.spaces import space_from_dict
+    from nasbench.spaces.skeleton import skeleton_overrides
 
     info = info or search_info(config)
     space_dict = dict(config.space)
     # The dataset decides the stem's input channels and the classifier's outputs.
-    skeleton = {**space_dict.get("skeleton", {}), "in_channels": info.in_channels}
+    skeleton = {**skeleton_overrides(space_dict), "in_channels": info.in_channels}
     skeleton["num_classes"] = info.num_classes
     return space_from_dict({**space_dict, "skeleton": skeleton})
 

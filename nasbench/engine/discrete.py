@@ -41,7 +41,9 @@ def run_discrete_search(config: SearchConfig, run_dir: str | Path, progress: boo
     check_new_run_dir(run_dir)
     parts = _Parts(config)  # built before the store: a bad dataset leaves no folder behind
     store = RunStore.create(
-        run_dir, config.to_dict(), capture_environment(resolve_device(config.device))
+        run_dir,
+        config.to_dict(),
+        capture_environment(resolve_device(config.device), config.deterministic),
     )
     if parts.strategy_changes:
         _say_fitted(store, config, parts.strategy_changes, progress)

@@ -126,7 +126,9 @@ def run_localisation_search(
     train = _volumes(config, "train")  # before the store: bad data leaves no folder behind
     test = _volumes(config, "test")
     val = _volumes(config, "val")
-    store = RunStore.create(run_dir, config.to_dict(), capture_environment("cpu"))
+    store = RunStore.create(
+        run_dir, config.to_dict(), capture_environment("cpu", config.deterministic)
+    )
     with store:
         with recording_status(store):
             result = _Search(config, store, Path(run_dir), progress).run(train, test, val)

@@ -67,7 +67,7 @@ def open_or_create_run(
     check_new_run_dir(run_dir)
     with network_must_fit(config):
         parts = build(config)  # a set that does not load leaves no run folder behind
-    environment = capture_environment(device or resolve_device(config.device))
+    environment = capture_environment(device or resolve_device(config.device), config.deterministic)
     return config, RunStore.create(run_dir, config.to_dict(), environment), parts
 
 

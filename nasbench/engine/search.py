@@ -7,6 +7,7 @@ continues one from its run store. Differentiable searches run the bilevel loop
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from nasbench.config import SearchConfig
@@ -41,6 +42,12 @@ def search(
         config = SearchConfig.from_dict(config)
     if not isinstance(config, SearchConfig):
         raise ConfigError(f"search needs a SearchConfig or a dict, got {type(config).__name__}.")
+    # "" would be the current folder (Path("") is "."): the store would land among its files.
+    if not isinstance(run_dir, (str, os.PathLike)) or not str(run_dir).strip():
+        raise ConfigError(
+            f"run_dir must name a new folder for the run store, e.g. 'runs/demo', got "
+            f"{run_dir!r}."
+        )
     from nasbench.strategies import get_strategy
 
     kind = get_strategy(config.strategy).kind

@@ -10,6 +10,7 @@ network had been trained; ``lookup_s`` is the real time of the lookup.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,43 @@ class TableEvaluator:
             raise ConfigError(
                 f"TableEvalConfig.epochs {self.config.epochs} exceeds the table's last epoch "
                 f"{table.max_epoch}; lower it."
+            )
+
+    @staticmethod
+    def check_search(config: TableEvalConfig, dataset: str, space: Mapping[str, Any]) -> None:
+        """Refuse, before a run starts, a table whose scores are not of this search: another
+        dataset's results, or cells of another space (the synthetic table, without
+        ``path``, is a made-up NB201 landscape, so only a synthetic set may claim it).
+
+        Raises:
+            ConfigError: one line naming the mismatch and the fix.
+
+        Example:
+            >>> TableEvaluator.check_search(TableEvalConfig(), "synthetic", {"name": "nb201"})
+        """
+        if config.path:
+            from nasbench.bench.table import BenchmarkTable
+
+            table = BenchmarkTable.load(config.path)
+            held, space_name = table.dataset, getattr(table.space, "name", None)
+            where = f"the table {config.path}"
+            if held and held != dataset:
+                raise ConfigError(
+                    f"{where} holds results on {held}, not on dataset {dataset}; search "
+                    f"{held}, or build a table on {dataset} with `nasbench bench generate`."
+                )
+        else:
+            space_name, where = "nb201", "the table evaluator without a path"
+            if not dataset.startswith("synthetic"):
+                raise ConfigError(
+                    f"{where} reads the SYNTHETIC NB201 landscape, whose scores say nothing "
+                    f"about dataset {dataset}; give evaluator_config.path a table built on "
+                    f"{dataset} (`nasbench bench generate`), or use the 'train' evaluator."
+                )
+        if space_name is not None and space.get("name") != space_name:
+            raise ConfigError(
+                f"{where} holds {space_name} cells, not cells of space {space.get('name')!r}; "
+                f"search space {space_name!r}, or give a table of that space."
             )
 
     @property

@@ -22,12 +22,15 @@ from typing import Any
 PACKAGES = ("torch", "monai", "numpy", "pandas", "scikit-learn", "nasbench-workbench")
 
 
-def capture_environment(device: Any = None) -> dict[str, Any]:
+def capture_environment(device: Any = None, deterministic: bool | None = None) -> dict[str, Any]:
     """Describe the software and hardware a run uses.
 
     Args:
         device: the device the search runs on ("cpu", "cuda", "cuda:1", a
             torch.device, "auto" or None for auto).
+        deterministic: whether the run asks torch for deterministic kernels (its
+            config's ``deterministic``); None records torch's setting at this moment,
+            which a search only switches on once it starts.
 
     Returns:
         A JSON-serialisable dict: python, platform, packages (name -> version or
@@ -65,7 +68,11 @@ def capture_environment(device: Any = None) -> dict[str, Any]:
         "threads": torch.get_num_threads(),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "cpu_count": os.cpu_count(),
-        "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "deterministic": (
+            torch.are_deterministic_algorithms_enabled()
+            if deterministic is None
+            else bool(deterministic)
+        ),
         "git": git_commit(Path(nasbench.__file__).resolve().parent),
     }
 

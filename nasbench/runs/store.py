@@ -307,7 +307,7 @@ class RunStore:
         if environment is None:
             from nasbench.runs.environment import capture_environment
 
-            environment = capture_environment(config.get("device"))
+            environment = capture_environment(config.get("device"), config.get("deterministic"))
         meta = {
             "config": to_json(dict(config), "config"),
             "environment": to_json(dict(environment), "environment"),

@@ -37,6 +37,14 @@ def test_a_short_budget_drops_whole_epochs_first():
     assert "4 epochs x 10 steps would not fit" in plan.describe()
 
 
+def test_a_budget_smaller_than_the_least_search_says_so_not_that_it_fits():
+    plan = fit_budget(0.001, spent_s=0.5, step_s=0.08, eval_s=0.2, epochs=1, steps_per_epoch=2,
+                      steps_done=2)  # fmt: skip
+    assert plan.estimate_s > 0.001
+    text = plan.describe()
+    assert "even 1 epoch(s) x 2 step(s), the least a search runs" in text and " fit " not in text
+
+
 def test_when_one_epoch_does_not_fit_it_gets_fewer_steps_never_below_those_taken():
     plan = fit_budget(10, spent_s=2, step_s=1, eval_s=2, epochs=3, steps_per_epoch=50,
                       steps_done=3)  # fmt: skip

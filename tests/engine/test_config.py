@@ -218,3 +218,138 @@ def test_a_misspelt_evaluator_device_is_named_as_a_bad_choice_not_as_a_differenc
     config = SearchConfig(evaluator_config={"device": "gpu"}, **NB201_SEARCH)
     message = _one_line_error(config)
     assert "'gpu'" in message and "differs" not in message
+
+
+# ---- settings the chosen kind of search would never read --------------------------------------
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"epochs": 1}, "epochs 1"),
+        ({"w_lr": 0.1, "grad_clip": 1.0}, "w_lr 0.1 and grad_clip 1.0"),
+        ({"dataset": DatasetConfig(batch_size=4)}, "dataset.batch_size 4"),
+        ({"max_steps_per_epoch": 3}, "max_steps_per_epoch 3"),
+    ],
+)
+def test_a_discrete_search_refuses_supernet_settings_it_would_ignore(changes, named):
+    message = _one_line_error(SearchConfig(**{**NB201_SEARCH, **changes}))
+    assert message.startswith(named + " would be ignored") and "evaluator_config" in message
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"max_evaluations": 50}, "max_evaluations 50"),
+        ({"executor": "proces"}, "executor 'proces'"),
+        ({"executor_config": {"workers": 2}}, "executor_config {'workers': 2}"),
+    ],
+)
+def test_a_supernet_search_refuses_discrete_settings_it_would_ignore(changes, named):
+    message = _one_line_error(SearchConfig(**changes))
+    assert message.startswith(named + " would be ignored") and "'darts'" in message
+
+
+@pytest.mark.parametrize(
+    ("strategy_config", "named"),
+    [
+        ({"arch_beta1": 1.0}, "arch_beta1 must be < 1.0"),
+        ({"arch_lr": 0.0}, "arch_lr must be > 0.0"),
+    ],
+)
+def test_architecture_optimiser_values_that_train_nothing_are_refused(strategy_config, named):
+    for strategy in ("darts", "gdas", "pcdarts"):
+        assert named in _one_line_error(SearchConfig(strategy=strategy,
+                                                     strategy_config=strategy_config))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        (SearchConfig(w_lr=0.01, w_lr_min=0.5), "w_lr_min 0.5 exceeds w_lr 0.01"),
+        (SearchConfig(strategy="gdas", strategy_config={"tau_max": 1.0, "tau_min": 5.0}),
+         "GdasConfig.tau_min 5.0 exceeds tau_max 1.0"),
+        (SearchConfig(strategy="nash", space={"name": "chain"},
+                      strategy_config={"start_layers": 5, "max_layers": 2}),
+         "NashConfig.start_layers 5 exceeds max_layers 2"),
+        (SearchConfig(strategy="nash", space={"name": "chain"},
+                      strategy_config={"lr": 0.01, "lr_min": 0.1}),
+         "NashConfig.lr_min 0.1 exceeds lr 0.01"),
+    ],
+)  # fmt: skip
+def test_a_schedule_end_past_its_start_is_refused(config, named):
+    assert named in _one_line_error(config)
+
+
+def test_a_null_skeleton_means_the_default_and_a_text_one_is_named():
+    from nasbench.engine.bilevel import search_space
+
+    default = SearchConfig(space={"name": "darts", "n_nodes": 2})
+    null = SearchConfig(space={"name": "darts", "n_nodes": 2, "skeleton": None}).validate()
+    assert search_space(null).skeleton == search_space(default).skeleton
+    with pytest.raises(NasbenchError, match="space.skeleton must be a JSON object"):
+        search_space(SearchConfig(space={"name": "darts", "skeleton": "big"}))
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"dataset": DatasetConfig(name="breastmnist")},
+         "reads the SYNTHETIC NB201 landscape, whose scores say nothing about dataset "
+         "breastmnist"),
+        ({"space": {"name": "darts", "n_nodes": 2}},
+         "holds nb201 cells, not cells of space 'darts'"),
+    ],
+)  # fmt: skip
+def test_the_table_evaluator_refuses_data_or_a_space_it_holds_no_results_for(changes, named):
+    config = SearchConfig(**{**NB201_SEARCH, "evaluator": "table", **changes})
+    assert named in _one_line_error(config)
+
+
+def test_a_table_file_names_the_dataset_it_was_built_on(tmp_path):
+    from nasbench.bench.synthetic import synthetic_nb201_table
+    from nasbench.bench.table import BenchmarkTable
+
+    landscape = synthetic_nb201_table(seed=0)
+    table = BenchmarkTable(landscape.frame.head(200), landscape.space, dataset="breastmnist")
+    table.save(tmp_path / "t.parquet")
+    path = {"path": str(tmp_path / "t.parquet")}
+    on_breast = SearchConfig(**{**NB201_SEARCH, "evaluator": "table", "evaluator_config": path,
+                                "dataset": DatasetConfig(name="breastmnist")})  # fmt: skip
+    assert on_breast.validate() is on_breast
+    other = SearchConfig(**{**NB201_SEARCH, "evaluator": "table", "evaluator_config": path})
+    assert "holds results on breastmnist, not on dataset synthetic" in _one_line_error(other)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "named"),
+    [
+        ("smash", "'smash' is an evaluator, not a strategy"),
+        ("c2fnas", "'c2fnas' is a search space, not a strategy"),
+        ("nb201", 'a strategy that searches it, e.g. "random"'),
+    ],
+)
+def test_a_strategy_named_like_an_evaluator_or_space_says_where_that_name_goes(strategy, named):
+    message = _one_line_error(SearchConfig(strategy=strategy))
+    assert named in message and "Did you mean" not in message
+
+
+def test_a_volume_only_space_on_2d_data_asks_for_3d_data_not_2d_convs():
+    message = _one_line_error(SearchConfig(dataset="synthetic-seg", space={"name": "vnas"}))
+    assert "searches 3D data only; pick a 3D dataset" in message
+    assert "spatial_dims" not in message
+
+
+@pytest.mark.parametrize("run_dir", ["", "  ", None])
+def test_search_refuses_a_run_dir_that_names_no_new_folder(run_dir, tmp_path, monkeypatch):
+    from nasbench.engine.search import search
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="run_dir must name a new folder") as err:
+        search(SearchConfig(**NB201_SEARCH), run_dir)
+    assert "\n" not in str(err.value) and list(tmp_path.iterdir()) == []
+
+
+def test_the_environment_records_the_run_deterministic_setting():
+    from nasbench.runs.environment import capture_environment
+
+    assert capture_environment("cpu", True)["deterministic"] is True
+    assert capture_environment("cpu", False)["deterministic"] is False

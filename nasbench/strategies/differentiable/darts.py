@@ -50,8 +50,8 @@ class DartsConfig(MethodConfig):
     order: int = option(
         1, "1: first-order alpha gradient; 2: unrolled second-order step", min=1, max=2
     )
-    arch_lr: float = option(3e-4, "Adam learning rate of the architecture weights", min=0.0)
-    arch_beta1: float = option(0.5, "Adam beta1 of the architecture optimizer", min=0.0, max=1.0)
+    arch_lr: float = option(3e-4, "Adam learning rate of the architecture weights", above=0.0)
+    arch_beta1: float = option(0.5, "Adam beta1 of the architecture optimizer", min=0.0, below=1.0)
     arch_weight_decay: float = option(
         1e-3, "weight decay of the architecture weights", min=0.0, max=1.0
     )

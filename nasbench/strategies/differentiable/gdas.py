@@ -40,9 +40,9 @@ class GdasConfig(MethodConfig):
     """GDAS hyperparameters (paper defaults)."""
 
     tau_max: float = option(10.0, "Gumbel-softmax temperature at the first epoch", min=1e-3)
-    tau_min: float = option(0.1, "temperature at the last epoch", min=1e-3)
-    arch_lr: float = option(3e-4, "Adam learning rate of the architecture weights", min=0.0)
-    arch_beta1: float = option(0.5, "Adam beta1 of the architecture optimizer", min=0.0, max=1.0)
+    tau_min: float = option(0.1, "temperature at the last epoch", min=1e-3, at_most="tau_max")
+    arch_lr: float = option(3e-4, "Adam learning rate of the architecture weights", above=0.0)
+    arch_beta1: float = option(0.5, "Adam beta1 of the architecture optimizer", min=0.0, below=1.0)
     arch_weight_decay: float = option(
         1e-3, "weight decay of the architecture weights", min=0.0, max=1.0
     )

@@ -47,13 +47,13 @@ class MarlGdasConfig(GdasConfig):
         3e-2,
         "Adam learning rate of the architecture weights (the TD gradient is noisy: 3e-3 "
         "moved the alphas by a random walk of about 0.03)",
-        min=0.0,
+        above=0.0,
     )
     arch_beta1: float = option(
         0.9,
         "Adam beta1 of the architecture optimizer (averages the noisy TD gradient)",
         min=0.0,
-        max=1.0,
+        below=1.0,
     )
     arch_weight_decay: float = option(
         0.0,

@@ -34,7 +34,7 @@ class PcDartsConfig(DartsConfig):
     """PC-DARTS hyperparameters (paper defaults)."""
 
     k: int = option(4, "1/K of the channels go through the mixed op", min=1, max=64)
-    arch_lr: float = option(6e-4, "Adam learning rate of the architecture weights", min=0.0)
+    arch_lr: float = option(6e-4, "Adam learning rate of the architecture weights", above=0.0)
 
     def check_space(self, space: Any) -> None:
         """Every cell's channels (C, doubled at each reduction) must split into k parts."""

@@ -41,9 +41,9 @@ from nasbench.strategies.differentiable.base import (
 class ProxylessConfig(MethodConfig):
     """ProxylessNAS hyperparameters (the paper's gradient-mode defaults)."""
 
-    arch_lr: float = option(6e-3, "Adam learning rate of the architecture weights", min=0.0)
+    arch_lr: float = option(6e-3, "Adam learning rate of the architecture weights", above=0.0)
     arch_beta1: float = option(
-        0.0, "Adam beta1 (0 keeps unsampled alphas still between steps)", min=0.0, max=1.0
+        0.0, "Adam beta1 (0 keeps unsampled alphas still between steps)", min=0.0, below=1.0
     )
     arch_weight_decay: float = option(
         0.0, "weight decay of the architecture weights", min=0.0, max=1.0

@@ -129,7 +129,7 @@ class EnasConfig(ReinforceConfig):
     controller_steps: int = option(10, "ask/tell rounds (controller samples) per phase", min=1)
     shared_steps: int = option(20, "shared-weight SGD steps before each controller phase", min=0)
     shared_lr: float = option(0.05, "SGD learning rate of the shared weights", min=0.0)
-    shared_momentum: float = option(0.9, "SGD momentum of the shared weights", 0, 1)
+    shared_momentum: float = option(0.9, "SGD momentum of the shared weights", 0, below=1)
     shared_weight_decay: float = option(3e-4, "weight decay of the shared weights", min=0.0)
     grad_clip: float = option(5.0, "gradient-norm clip of the shared weights (0: off)", min=0)
     data_batch_size: int = option(64, "images per shared step and per reward batch", min=1)

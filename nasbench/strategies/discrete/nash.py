@@ -59,12 +59,16 @@ class NashConfig(DiscreteConfig):
     n_morphisms: int = option(5, "most morphisms per child (drawn from 1..this)", min=1)
     epochs: int = option(2, "training epochs per child (from inherited weights)", min=1)
     start_epochs: int = option(4, "training epochs of the starting network", min=1)
-    start_channels: int = option(16, "filters of every layer of the starting network", min=1)
-    start_layers: int = option(3, "conv-BN-ReLU layers of the starting network", min=1)
+    start_channels: int = option(
+        16, "filters of every layer of the starting network", min=1, at_most="max_channels"
+    )
+    start_layers: int = option(
+        3, "conv-BN-ReLU layers of the starting network", min=1, at_most="max_layers"
+    )
     max_channels: int = option(128, "no layer is widened past this", min=1)
     max_layers: int = option(12, "no network is deepened past this", min=1)
     lr: float = option(0.05, "initial SGD learning rate (cosine-annealed to lr_min)", min=0.0)
-    lr_min: float = option(0.0, "final learning rate of each short run", min=0.0)
+    lr_min: float = option(0.0, "final learning rate of each short run", min=0.0, at_most="lr")
     weight_decay: float = option(5e-4, "SGD weight decay", min=0.0)
     batch_size: int = option(64, "images per training step", min=1)
 

@@ -145,10 +145,11 @@ def task_supernet(config: Any, meta: MetaNasConfig) -> Any:
     from nasbench.data import get_info
     from nasbench.models.supernet import build_supernet
     from nasbench.spaces import space_from_dict
+    from nasbench.spaces.skeleton import skeleton_overrides
 
     info = get_info(config.dataset.name)
     space_dict = dict(config.space)
-    skeleton = {**space_dict.get("skeleton", {}), "in_channels": info.in_channels}
+    skeleton = {**skeleton_overrides(space_dict), "in_channels": info.in_channels}
     skeleton["num_classes"] = meta.n_way
     space = space_from_dict({**space_dict, "skeleton": skeleton})
     from nasbench.strategies.meta.relaxation import TemperedDarts

@@ -41,8 +41,8 @@ from nasbench.strategies.differentiable.base import (
 class DintsConfig(MethodConfig):
     """DiNTS hyperparameters (MONAI's search tutorial defaults)."""
 
-    arch_lr: float = option(1e-3, "Adam learning rate of log_alpha_a and log_alpha_c", min=0.0)
-    arch_beta1: float = option(0.5, "Adam beta1 of the architecture optimizer", min=0.0, max=1.0)
+    arch_lr: float = option(1e-3, "Adam learning rate of log_alpha_a and log_alpha_c", above=0.0)
+    arch_beta1: float = option(0.5, "Adam beta1 of the architecture optimizer", min=0.0, below=1.0)
     arch_weight_decay: float = option(
         0.0, "weight decay of the architecture weights", min=0.0, max=1.0
     )
