@@ -71,8 +71,12 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
     from nasbench.evaluation.train_loop import TrainConfig
     from nasbench.strategies import get_strategy
 
+    discrete = get_strategy(args.strategy).kind == "discrete"
+    # A discrete search trains candidates in the evaluator's batches (evaluator_config below)
+    # and refuses the supernet's batch size, epochs and steps.
     dataset = DatasetConfig(name=args.dataset, root=args.root, download=False,
-                            batch_size=args.batch_size, augment=True, limit=args.limit)  # fmt: skip
+                            batch_size=DatasetConfig.batch_size if discrete else args.batch_size,
+                            augment=True, limit=args.limit)  # fmt: skip
     config = SearchConfig(
         dataset=dataset,
         space={
@@ -82,13 +86,13 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
         },  # fmt: skip
         strategy=args.strategy,
         strategy_config=strategy_settings(args),
-        epochs=args.search_epochs,
-        max_steps_per_epoch=args.max_steps,
         max_seconds=args.search_seconds,
         device="cpu",
         seed=seed,
     )
-    if get_strategy(args.strategy).kind == "discrete":
+    if not discrete:
+        config.epochs, config.max_steps_per_epoch = args.search_epochs, args.max_steps
+    if discrete:
         # Candidates are trained briefly in the network they will be retrained in, and
         # ranked by validation AUC, as MedMNIST ranks.
         width = {-1: CANDIDATE_WIDTH, 0: args.channels}.get(args.retrain_channels)
@@ -100,7 +104,7 @@ def run_seed(args: argparse.Namespace, seed: int, runs: Path) -> list[dict]:
             "skeleton": grown, "device": "cpu", "limit": args.limit, **args.evaluator_config,
         }  # fmt: skip
         config.max_evaluations = args.max_evaluations
-    if args.search_steps:
+    if args.search_steps and not discrete:
         config.epochs, config.max_steps_per_epoch = search_schedule(
             search_batches(config), args.search_steps
         )

@@ -157,7 +157,9 @@ def draw_genotype(
     it for another count).
 
     Args:
-        g: the genotype.
+        g: the genotype, or its text (JSON, the DARTS notation, an NB201 string: what
+            :func:`~nasbench.spaces.genotype.parse_genotype` reads, such as a run's
+            ``genotype_json`` column).
         cell: ``"both"``, ``"normal"`` or ``"reduce"`` (DARTS/NASNet genotypes only).
         highlight: edges drawn thick and red, as ``(cell_type, node, input)`` (any op on that
             edge) or ``(cell_type, node, input, op)``; see :func:`diff_edges`.
@@ -176,6 +178,15 @@ def draw_genotype(
         >>> 'baseline-shift="sub"' in svg and "k−2" in svg and "sep_conv_3x3" in svg
         True
     """
+    if isinstance(g, str):
+        from nasbench.spaces.genotype import parse_genotype
+
+        g = parse_genotype(g)
+    if not hasattr(g, "kind") and not hasattr(g, "normal"):
+        raise SpaceError(
+            f"draw_genotype needs a genotype or its text, got {type(g).__name__}; pass e.g. "
+            "run.genotypes['genotype'].iloc[-1]."
+        )
     kind = getattr(g, "kind", "darts")
     if kind == "nb201":
         return draw_nb201(g, highlight=highlight)

@@ -287,3 +287,17 @@ def test_a_darts_size_pair_is_stacked_normal_on_top_and_small_cells_sit_side_by_
     )
     width, height, _ = size_and_title_heights(tiny)
     assert width > height  # two small cells side by side
+
+
+def test_draw_genotype_reads_a_genotype_text_and_names_what_is_not_one():
+    from nasbench.errors import SpaceError
+    from nasbench.spaces.zoo import zoo
+    from nasbench.viz import draw_genotype
+
+    genotype = zoo["DARTS_V2"]
+    drawn = draw_genotype(genotype).pipe(format="svg", encoding="utf-8")
+    for text in (genotype.to_json(), genotype.to_darts_text()):
+        assert draw_genotype(text).pipe(format="svg", encoding="utf-8") == drawn
+    for wrong in (None, 3):
+        with pytest.raises(SpaceError, match="draw_genotype needs a genotype or its text"):
+            draw_genotype(wrong)
