@@ -286,6 +286,11 @@ class SearchConfig:
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}.")
         self._validate_parts()
+        # Last: a key the search would not read matters less than a search that cannot run.
+        if registry.get("strategy", self.strategy).kind == "discrete":
+            self._refuse_bilevel_settings()
+        else:
+            self._refuse_evaluator_settings()
         return self
 
     def _validate_parts(self) -> None:
@@ -306,10 +311,6 @@ class SearchConfig:
                 f'strategy {self.strategy!r} runs on the CPU only; set device to "cpu" or '
                 '"auto" (which means the CPU for it).'
             )
-        if entry.kind != "discrete":
-            self._refuse_evaluator_settings()
-        else:
-            self._refuse_bilevel_settings()
         if entry.kind == "multi-agent":  # its own network and loop: no space to check
             self._validate_localisation(info)
             return

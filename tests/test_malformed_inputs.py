@@ -135,7 +135,12 @@ CONFIG_VALUES = [
     ("dataset.batch_size", 2**31, "dataset.batch_size 2147483648"),
 ]  # fmt: skip
 
-DISCRETE = {**BASE, "strategy": "random", "evaluator": "proxy", "max_evaluations": 4}
+# A discrete search refuses the supernet's epochs, steps and batch size: it keeps BASE's
+# data and space only.
+DISCRETE = {
+    "dataset": {"name": "synthetic", "limit": 16}, "space": BASE["space"], "device": "cpu",
+    "strategy": "random", "evaluator": "proxy", "max_evaluations": 4,
+}  # fmt: skip
 DISCRETE_VALUES = [
     ("executor", "threads", "'threads'"), ("evaluator", "nope", "nope"),
     ("max_evaluations", 0, "0"), ("evaluator_config", {"proxy": "nope"}, "nope"),
@@ -488,9 +493,9 @@ AUTOHAS = {
 }  # fmt: skip
 SMASH = {**DISCRETE, "evaluator": "smash", "space": {"name": "nb201"},
          "evaluator_config": {"epochs": 1, "limit": 16}}  # fmt: skip
-LESIONS = {"name": "synthetic-lesions", "size": 32, "limit": 16, "batch_size": 4}
+LESIONS = {"name": "synthetic-lesions", "size": 32, "limit": 16}
 ALB = {"name": "alb", "n_nodes": 2, "skeleton": {"channels": 4}, "head_width": 8}
-RECON = {"name": "synthetic-recon", "size": 28, "limit": 8, "batch_size": 4}
+RECON = {"name": "synthetic-recon", "size": 28, "limit": 8}
 UNROLLED = {"name": "unrolled", "n_nodes": 1, "skeleton": {"cascades": 1, "channels": 2}}
 
 
@@ -815,7 +820,8 @@ def newer_api_cases() -> list[tuple[str, Callable[[Path], object], str]]:
 
         (tmp / "mr").mkdir()
         for i in range(3):
-            array = np.full((4, 8, 8), float(i), np.float32)
+            array = np.zeros((4, 8, 8), np.float32)
+            array[:, 2:6, 2:6] = i + 1.0  # content: blank slices are left out
             nibabel.save(nibabel.Nifti1Image(array, np.eye(4)), str(tmp / "mr" / f"{i}.nii.gz"))
         info = register_recon_folder(tmp / "mr", name="option-slices")
         return data.load(info.name, size=32, acceleration=4)

@@ -19,7 +19,7 @@ SPACE = {"name": "nb101", "skeleton": {"n_cells": 3, "channels": 8}}
 
 def nb101_config(**overrides) -> SearchConfig:
     config = SearchConfig(
-        dataset=DatasetConfig(name="synthetic", limit=32, batch_size=8),
+        dataset=DatasetConfig(name="synthetic", limit=32),
         space=SPACE,
         strategy="evolution",
         strategy_config={"population_size": 2, "sample_size": 2},
