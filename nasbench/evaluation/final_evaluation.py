@@ -444,6 +444,11 @@ def _baselines(baseline: bool | str | Sequence[str] | None, task: str) -> tuple[
     names = [str(name).strip() for name in names if str(name).strip()]
     if names == ["none"]:
         return ()
+    if "none" in names:
+        raise ConfigError(
+            f"baselines {baseline!r} name none next to others; give none alone for no "
+            f"baseline, or only names from {', '.join(available)}."
+        )
     if not names and isinstance(baseline, str):  # "" or "," (an empty list means none)
         raise ConfigError(
             f"no baseline named in {baseline!r}; name some from {', '.join(available)}, or "
@@ -452,8 +457,8 @@ def _baselines(baseline: bool | str | Sequence[str] | None, task: str) -> tuple[
     for name in names:
         if name not in available:
             raise ConfigError(
-                f"baseline {name!r} does not fit a {task} run; use True, False, none or "
-                f"names from {', '.join(available)}.{closest_name(name, available)}"
+                f"baseline {name!r} does not fit a {task} run; name some from "
+                f"{', '.join(available)}, or none.{closest_name(name, available)}"
             )
     return tuple(dict.fromkeys(names))
 
@@ -539,8 +544,8 @@ def _recorded_search(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame, Any]:
 def _final_genotype(run_dir: Path, genotypes: pd.DataFrame) -> Any:
     if genotypes.empty:
         raise ConfigError(
-            f"run '{run_dir}' has no derived genotype yet; let the search finish an epoch "
-            "or pass genotype= to retrain."
+            f"run '{run_dir}' has no derived genotype yet; let the search finish an epoch, "
+            "or give one (genotype= in Python, --genotype on the command line)."
         )
     last = genotypes.iloc[-1]
     return last["genotype"] if last["genotype"] is not None else _parse(last["genotype_json"])
@@ -863,7 +868,13 @@ def cli_main(args: argparse.Namespace) -> int:
         channels = _channels_within(args, config)
     changes = {"n_cells": args.cells, "channels": channels}
     skeleton = {k: v for k, v in changes.items() if v is not None} or None
+    if args.no_baseline and args.baselines != "default":
+        raise ConfigError(
+            f"--no-baseline and --baselines {args.baselines} contradict each other; give one."
+        )
     baselines = True if args.baselines == "default" else args.baselines
+    if args.genotype is None:
+        _note_unfinished(args.run_dir)
     report = retrain(
         args.run_dir,
         config,
@@ -878,6 +889,20 @@ def cli_main(args: argparse.Namespace) -> int:
         print(f"training loss: {reason}")
     print(report.table().to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
+
+
+def _note_unfinished(run_dir: str) -> None:
+    """Say so when the cell to retrain comes from a search that did not finish."""
+    from nasbench.runs.store import run_status, writer_alive
+
+    status = run_status(run_dir)
+    if status in ("created", "running", "stopping") and writer_alive(run_dir) is False:
+        status = "killed"
+    if status in ("stopped", "failed", "killed"):
+        print(
+            f"note: run '{run_dir}' is {status}, not finished; retraining the last cell its "
+            "search derived (at the end of an epoch)."
+        )
 
 
 def _channels_within(args: argparse.Namespace, config: TrainConfig) -> int:

@@ -196,6 +196,7 @@ def test_a_recipe_setting_the_task_would_ignore_is_one_line(run_dir, change, mes
         ("resnet1", "Did you mean 'resnet18'?"),
         ("", "no baseline named in ''; name some from cnn, resnet18, or none"),
         (" , ", "no baseline named in ' , '"),
+        ("none,cnn", "name none next to others; give none alone"),
     ],
 )
 def test_a_mistyped_or_empty_baseline_list_is_one_line(run_dir, asked, message):
@@ -205,6 +206,35 @@ def test_a_mistyped_or_empty_baseline_list_is_one_line(run_dir, asked, message):
         retrain(run_dir, QUICK, baseline=asked)
     assert "\n" not in str(err.value)
     assert _baselines([], "binary") == ()  # an empty list from Python still means none
+
+
+def test_the_retrain_command_refuses_contradicting_baseline_flags(run_dir, capsys):
+    from nasbench.cli import main
+
+    assert main(["retrain", str(run_dir), "--no-baseline", "--baselines", "cnnn"]) == 2
+    err = capsys.readouterr().err
+    assert "--no-baseline and --baselines cnnn contradict each other" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_retraining_a_run_that_did_not_finish_says_so(tmp_path, capsys):
+    from nasbench.evaluation.final_evaluation import _note_unfinished
+    from nasbench.runs import RunStore
+
+    for status in ("stopped", "failed", "finished"):
+        with RunStore.create(tmp_path / status, {"strategy": "darts"}, environment={}) as s:
+            s.set_status("running")
+            s.set_status(status)
+        _note_unfinished(str(tmp_path / status))
+    killed = RunStore.create(tmp_path / "killed", {"strategy": "darts"}, environment={})
+    killed.set_status("running")
+    killed.close()
+    _note_unfinished(str(tmp_path / "killed"))
+    notes = capsys.readouterr().out.splitlines()
+    assert [line.split("' is ")[1].split(",")[0] for line in notes] == [
+        "stopped", "failed", "killed",
+    ]  # fmt: skip
+    assert all("retraining the last cell its search derived" in line for line in notes)
 
 
 def test_a_quick_retrain_is_scored_on_the_whole_test_split(run_dir):
