@@ -149,13 +149,10 @@ def generate_table(
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ConfigError(f"every must be an integer >= 1, got {every!r}.")
     members = _unique_members(space)
-    if sample is not None:
-        if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1:
-            raise ConfigError(f"sample must be None or an integer >= 1, got {sample!r}.")
-        picks = np.random.default_rng(seeds[0]).permutation(len(members))[
-            : min(sample, len(members))
-        ]
-        members = [members[int(i)] for i in sorted(picks)]
+    if sample is not None and (
+        isinstance(sample, bool) or not isinstance(sample, int) or sample < 1
+    ):
+        raise ConfigError(f"sample must be None or an integer >= 1, got {sample!r}.")
     dev = resolve_device(device)
     recipe_dict = {k: v for k, v in recipe.to_dict().items() if k not in ("seed", "device")}
     recipe_dict["size"] = size
@@ -169,6 +166,12 @@ def generate_table(
     if out_path is not None and out_path.exists():
         table = BenchmarkTable.load(out_path)
         _check_resume(table, space, dataset, recipe_dict, out_path)
+    if sample is not None:
+        # The table's first seed draws the sample, so a run adding seeds to an existing
+        # table trains the same architectures again, not a new draw.
+        draw = table.seeds[0] if len(table.frame) else seeds[0]
+        picks = np.random.default_rng(draw).permutation(len(members))[: min(sample, len(members))]
+        members = [members[int(i)] for i in sorted(picks)]
     done = set(zip(table.frame["key"], table.frame["seed"], strict=True))
 
     train, val, test, info = load_evaluation_data(

@@ -338,7 +338,8 @@ class BenchmarkTable:
 
     # ---- combining ------------------------------------------------------------------------
     def with_rows(self, rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> BenchmarkTable:
-        """Return a new table with ``rows`` appended (same metadata).
+        """Return a new table with ``rows`` appended (same metadata; ``seeds`` also lists
+        the seeds of the new rows).
 
         Args:
             rows: dicts or a frame with at least ``key``, ``genotype_json`` and ``epoch``.
@@ -348,7 +349,9 @@ class BenchmarkTable:
         """
         extra = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
         frame = pd.concat([self.frame, extra], ignore_index=True) if len(self.frame) else extra
-        return BenchmarkTable(frame, self.space, self.dataset, self.recipe, self.seeds, self.note)
+        added = extra["seed"].dropna().astype(int).tolist() if "seed" in extra.columns else []
+        seeds = list(dict.fromkeys([*self.seeds, *added]))
+        return BenchmarkTable(frame, self.space, self.dataset, self.recipe, seeds, self.note)
 
     # ---- files ----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:

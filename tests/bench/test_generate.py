@@ -56,6 +56,19 @@ def test_generate_tiny_table_and_resume(space, tmp_path, count_trainings):
         generate_table(space, "synthetic", TrainConfig(epochs=3, limit=32), sample=1, out=out)
 
 
+def test_adding_a_seed_to_a_table_trains_the_same_sample_and_records_the_seed(
+    space, tmp_path, count_trainings
+):
+    out = tmp_path / "seeds.parquet"
+    first = generate_table(space, "synthetic", RECIPE, sample=2, out=out, every=2,
+                           device="cpu", latency_repeats=0)  # fmt: skip
+    both = generate_table(space, "synthetic", RECIPE, sample=2, seeds=[1], out=out, every=2,
+                          device="cpu", latency_repeats=0)  # fmt: skip
+    assert set(both.keys()) == set(first.keys())  # seed 1 trained the architectures of seed 0
+    assert len(count_trainings) == 4 and set(both.to_frame()["seed"]) == {0, 1}
+    assert BenchmarkTable.load(out).seeds == [0, 1]
+
+
 def test_generate_rejects_bad_input(space):
     with pytest.raises(ConfigError, match="sample"):
         generate_table(space, recipe=RECIPE, sample=0)
