@@ -255,7 +255,7 @@ class SearchLauncher(widgets.VBox):
                 widgets.HTML("<b>budget</b>"),
                 self.bilevel_budget,
                 self.discrete_budget,
-                self.max_seconds,  # every kind of search honours a wall-time budget
+                self.max_seconds,  # every kind of search but meta and multi-agent
                 self.limit,
                 self.batch_size,
                 self.device,
@@ -312,6 +312,13 @@ class SearchLauncher(widgets.VBox):
         self.bilevel_budget.layout.display = "none" if discrete else None
         # A discrete search's candidates train in the evaluator's batches (its form).
         self.batch_size.layout.display = "none" if discrete else None
+        # METANAS and MARL-GDAS run a fixed count of meta-steps or rounds: no time budget.
+        from nasbench.strategies import get_strategy
+
+        fixed = get_strategy(self.strategy.value).kind in ("meta", "multi-agent")
+        self.max_seconds.layout.display = "none" if fixed else None
+        if fixed:
+            self.max_seconds.value = 0.0
         self.discrete_budget.layout.display = None if discrete else "none"
         parallel = self.executor.value != "sequential"
         self.workers.layout.display = None if parallel else "none"

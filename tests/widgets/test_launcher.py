@@ -166,3 +166,23 @@ def test_the_evaluator_form_leaves_size_limit_and_device_to_the_launcher(tmp_pat
     launcher.device.value = "cpu"
     settings = launcher.build_config().evaluator_settings()
     assert (settings["size"], settings["limit"], settings["device"]) == (64, 48, "cpu")
+
+
+def test_a_search_of_fixed_length_hides_the_time_budget_and_keeps_none(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", space_config=TINY_SPACE)
+    launcher.max_seconds.value = 60.0
+    launcher.strategy.value = "metanas"
+    assert launcher.max_seconds.layout.display == "none" and launcher.max_seconds.value == 0.0
+    launcher.strategy.value = "darts"
+    assert launcher.max_seconds.layout.display is None
+
+
+def test_a_discrete_search_hides_the_batch_size_and_writes_no_supernet_settings(
+    tmp_path, started
+):
+    launcher = SearchLauncher(tmp_path / "runs", space_config={"name": "nb201"})
+    launcher.batch_size.value, launcher.epochs.value = 8, 5
+    launcher.strategy.value = "random"
+    assert launcher.batch_size.layout.display == "none"
+    config = launcher.build_config()
+    assert (config.dataset.batch_size, config.epochs) == (16, SearchConfig().epochs)
