@@ -14,6 +14,9 @@ from typing import Any
 
 from nasbench.errors import SpaceError, closest_name
 
+# More cells than any published cell network stacks (DARTS: 8 searched, 20 retrained).
+MAX_CELLS = 100
+
 
 def skeleton_overrides(space: Mapping[str, Any]) -> dict[str, Any]:
     """The ``skeleton`` entry of a space dict as a dict: {} when missing or null.
@@ -75,6 +78,11 @@ class Skeleton:
     def __post_init__(self) -> None:
         for name in ("n_cells", "channels", "stem_multiplier", "in_channels", "num_classes"):
             _positive_int(name, getattr(self, name))
+        if self.n_cells > MAX_CELLS:  # would build for minutes before any memory error
+            raise SpaceError(
+                f"Skeleton.n_cells {self.n_cells} is past {MAX_CELLS}; DARTS searches 8 cells "
+                "and retrains 20, so give a count up to that order."
+            )
         if self.spatial_dims not in (2, 3) or isinstance(self.spatial_dims, bool):
             raise SpaceError(f"Skeleton.spatial_dims must be 2 or 3, got {self.spatial_dims!r}.")
         if not isinstance(self.auxiliary, bool):

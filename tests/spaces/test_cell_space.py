@@ -263,3 +263,13 @@ def test_default_skeleton_is_used_by_build():
 
 def test_log10_of_pair_size_is_about_18():
     assert math.isclose(math.log10(CellSpace().size()), 18.03, abs_tol=0.01)
+
+
+def test_a_skeleton_of_more_cells_than_any_network_stacks_is_refused_at_once():
+    from nasbench.errors import SpaceError
+    from nasbench.spaces.skeleton import MAX_CELLS
+
+    assert Skeleton(n_cells=MAX_CELLS).n_cells == MAX_CELLS
+    with pytest.raises(SpaceError, match=f"n_cells 2000 is past {MAX_CELLS}") as err:
+        Skeleton(n_cells=2000)
+    assert "\n" not in str(err.value)
