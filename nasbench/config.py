@@ -522,11 +522,20 @@ class SearchConfig:
 
     def _validate_discrete(self, info: Any) -> None:
         from nasbench.spaces import space_from_dict
+        from nasbench.spaces.skeleton import skeleton_overrides
 
         budget = Budget(self.max_evaluations, self.max_seconds)
         fitted = {**self.strategy_config, **self.strategy_budget_changes()}
         strategy_config = registry.make_config("strategy", self.strategy, fitted)
         strategy_config.check_budget(budget.max_evaluations)
+        owned = getattr(strategy_config, "OWN_SKELETON_FIELDS", ())
+        clash = [k for k in owned if k in skeleton_overrides(self.space)]
+        if clash:  # the strategy builds its own network: space.skeleton would be ignored
+            raise ConfigError(
+                f"strategy {self.strategy!r} builds its network from strategy_config "
+                f"{' and '.join(owned)}, not from space.skeleton; move {', '.join(clash)} "
+                "to strategy_config."
+            )
         # Each value checked on its own first, so a typo is named as one.
         registry.make_config("evaluator", self.evaluator, self.evaluator_config)
         evaluator_config = registry.make_config(

@@ -353,3 +353,11 @@ def test_the_environment_records_the_run_deterministic_setting():
 
     assert capture_environment("cpu", True)["deterministic"] is True
     assert capture_environment("cpu", False)["deterministic"] is False
+
+
+def test_autohas_refuses_a_space_skeleton_it_would_not_build():
+    space = {"name": "nb201", "skeleton": {"n_cells": 11, "channels": 32}}
+    config = SearchConfig(strategy="autohas", max_evaluations=2, space=space)
+    message = _one_line_error(config)
+    assert "builds its network from strategy_config n_cells and channels" in message
+    assert "move n_cells, channels to strategy_config" in message

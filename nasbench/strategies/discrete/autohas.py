@@ -66,6 +66,10 @@ RELAXABLE = ("lr", "weight_decay")
 class AutoHasConfig(DiscreteConfig):
     """AutoHAS settings: the hyper-parameter choices, the policy and the shared weights."""
 
+    # The shared network's frame comes from these fields, not from space.skeleton
+    # (SearchConfig refuses a space.skeleton that gives them).
+    OWN_SKELETON_FIELDS = ("n_cells", "channels")
+
     lr: tuple = option((0.01, 0.05, 0.1), "learning-rate choices of the shared SGD step")
     weight_decay: tuple = option((0.0, 3e-4, 3e-3), "weight-decay choices")
     augment: tuple = option(
