@@ -72,10 +72,11 @@ class BudgetPlan:
         )
         asked = f"{self.configured_epochs} epochs x {self.configured_steps_per_epoch} steps"
         if self.estimate_s > self.max_seconds:  # even the least a search runs is too long
+            shrunk = f"{asked} would not fit, and " if self.shrunk else ""
             return (
-                f"{measured}; even {self.epochs} epoch(s) x {self.steps_per_epoch} step(s), the "
-                f"least a search runs, take about {self.estimate_s:.0f} s, more than the budget; "
-                "it runs those and derives the cell at the end."
+                f"{measured}; {shrunk}even {self.epochs} epoch(s) x {self.steps_per_epoch} "
+                f"step(s), the least a search runs, take about {self.estimate_s:.0f} s, more "
+                "than the budget; it runs those and derives the cell at the end."
             )
         if not self.shrunk:
             return f"{measured}; {asked} fit (about {self.estimate_s:.0f} s)."
