@@ -287,10 +287,13 @@ class SearchConfig:
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}.")
         self._validate_parts()
         # Last: a key the search would not read matters less than a search that cannot run.
-        if registry.get("strategy", self.strategy).kind == "discrete":
+        kind = registry.get("strategy", self.strategy).kind
+        if kind == "discrete":
             self._refuse_bilevel_settings()
         else:
             self._refuse_evaluator_settings()
+        if kind in IGNORED_BY_KIND:
+            self._refuse_fixed_length_settings(kind)
         return self
 
     def _validate_parts(self) -> None:
@@ -401,6 +404,35 @@ class SearchConfig:
                 "evaluator_config) and stops at max_evaluations or max_seconds; remove "
                 f"{'it' if len(changed) == 1 else 'them'}."
             )
+        strategy_cls = registry.get("strategy", self.strategy).cls
+        evaluator_fields = {
+            f.name for f in dataclasses.fields(registry.get("evaluator", self.evaluator).config_cls)
+        }
+        # NASH and ENAS train their own candidates on the search data (augmented if asked).
+        if (
+            self.dataset.augment
+            and "augment" not in evaluator_fields
+            and not callable(getattr(strategy_cls, "bind", None))
+        ):
+            raise ConfigError(
+                f"dataset.augment would be ignored: the {self.evaluator!r} evaluator trains "
+                "nothing it could augment; remove it, or use the 'train' evaluator."
+            )
+
+    def _refuse_fixed_length_settings(self, kind: str) -> None:
+        """METANAS and MARL-GDAS take their settings from strategy_config and run their own
+        loops: the keys of a supernet search they never read are refused, not ignored."""
+        changed = _changed_fields(self, IGNORED_BY_KIND[kind])
+        if self.dataset.batch_size != DatasetConfig.batch_size:
+            changed.append(f"dataset.batch_size {self.dataset.batch_size!r}")
+        if self.dataset.augment:
+            changed.append("dataset.augment True")
+        if changed:
+            raise ConfigError(
+                f"{' and '.join(changed)} would be ignored: strategy {self.strategy!r} takes "
+                "its training settings from strategy_config; remove "
+                f"{'it' if len(changed) == 1 else 'them'}."
+            )
 
     def _refuse_evaluator_settings(self) -> None:
         """Only a discrete strategy scores candidates with an evaluator; any other would
@@ -507,6 +539,8 @@ class SearchConfig:
         searched = {"size": ("dataset.size", self.dataset.size), "device": ("device", self.device)}
         if self.dataset.limit is not None:
             searched["limit"] = ("dataset.limit", self.dataset.limit)
+        if self.dataset.augment:  # asked for by the search: the evaluator augments too
+            searched["augment"] = ("dataset.augment", True)
         for key, (where, value) in searched.items():
             if key not in fields:
                 continue
@@ -642,6 +676,20 @@ BILEVEL_ONLY_FIELDS = (
     "early_stop_window", "early_stop_factor", "early_stop_start", "checkpoint_every",
     "roi_size", "precision",
 )  # fmt: skip
+
+
+# What the loops of METANAS (meta) and MARL-GDAS (multi-agent) never read.
+_NEVER_READ = (
+    "w_lr", "w_lr_min", "w_momentum", "w_weight_decay", "grad_clip", "alpha_every",
+    "max_alpha_snapshots", "roi_size", "precision",
+)  # fmt: skip
+IGNORED_BY_KIND = {
+    "meta": ("max_steps_per_epoch", *_NEVER_READ),
+    "multi-agent": (
+        *_NEVER_READ, "eigen_every", "early_stop", "early_stop_window", "early_stop_factor",
+        "early_stop_start", "checkpoint_every",
+    ),
+}  # fmt: skip
 
 
 def _changed_fields(config: SearchConfig, names: tuple[str, ...]) -> list[str]:

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,3 +143,24 @@ class Budget:
             raise ConfigError(f"max_evaluations must be a positive integer, got {n!r}.")
         if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or s <= 0):
             raise ConfigError(f"max_seconds must be a positive number, got {s!r}.")
+
+
+def add_no_download_flag(parser: argparse.ArgumentParser) -> None:
+    """``--no-download``, shared by ``nasbench retrain`` and ``nasbench search``.
+
+    Args:
+        parser: a subcommand's parser.
+
+    Returns:
+        None.
+
+    Example:
+        >>> p = argparse.ArgumentParser(); add_no_download_flag(p)
+        >>> p.parse_args(["--no-download"]).no_download
+        True
+    """
+    parser.add_argument(
+        "--no-download",
+        action="store_true",
+        help="never download: a missing data file is an error naming the file and folder",
+    )

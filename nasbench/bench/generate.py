@@ -250,7 +250,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         12
     """
     parser.add_argument("--out", required=True, help="Parquet file to write (resumed if present)")
-    parser.add_argument("--dataset", default="synthetic", help="dataset name (default synthetic)")
+    parser.add_argument("--dataset", default="synthetic", help="dataset name")
     parser.add_argument(
         "--space",
         default="nb201",

@@ -40,7 +40,7 @@ def quickstart_config(seed: int = 0) -> SearchConfig:
 
 def configure_search(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``nasbench search``."""
-    from nasbench.evaluation.final_evaluation import add_no_download_flag
+    from nasbench.options import add_no_download_flag
 
     parser.add_argument(
         "--config",

@@ -48,6 +48,7 @@ from nasbench.evaluation.detection_baselines import RESNET_DETECTOR, matched_res
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
 from nasbench.evaluation.recon_baselines import VARNET, ZERO_FILLED
 from nasbench.evaluation.train_loop import TrainConfig, TrainResult, evaluate_model, train_model
+from nasbench.options import add_no_download_flag
 from nasbench.protocols import Genotype
 
 SEARCHED = "searched"
@@ -801,34 +802,13 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         "--tta-flip",
         action="store_true",
         help="2D classification: score each image with its horizontal mirror, logits "
-        "averaged, for every model alike (default: off)",
+        "averaged, for every model alike",
     )
     add_no_download_flag(parser)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--precision", default="fp32", help="fp32 or bf16 (CUDA)")
     parser.add_argument(
         "--seed", type=int, default=0, help="seeds weights, batch order, augmentation"
-    )
-
-
-def add_no_download_flag(parser: argparse.ArgumentParser) -> None:
-    """``--no-download``, shared by ``nasbench retrain`` and ``nasbench search``.
-
-    Args:
-        parser: a subcommand's parser.
-
-    Returns:
-        None.
-
-    Example:
-        >>> p = argparse.ArgumentParser(); add_no_download_flag(p)
-        >>> p.parse_args(["--no-download"]).no_download
-        True
-    """
-    parser.add_argument(
-        "--no-download",
-        action="store_true",
-        help="never download: a missing data file is an error naming the file and folder",
     )
 
 

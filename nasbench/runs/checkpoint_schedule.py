@@ -5,7 +5,7 @@ ends) or ``"auto"``, the default: after a step once the time since the last writ
 reached ``AUTO_RATIO`` times what that write took, so the writes cost at most about
 1/``AUTO_RATIO`` of the run. A write is ``torch.save`` plus two fsyncs: where a step
 takes 20 writes or more (a large supernet on a CPU) "auto" writes after every step; a
-quickstart step on a quiet CPU (about 1 s against a 70 ms write) gets one every third
+quickstart step on a quiet CPU (about 1 s against a 70 ms write) gets one every second
 step; on a GPU, or for a tiny supernet, where a step can be shorter than the write, it
 writes every several steps instead of doubling the search's time. A kill loses
 the steps since the last write, which ``resume`` redoes: the run's rows end the same

@@ -361,3 +361,34 @@ def test_autohas_refuses_a_space_skeleton_it_would_not_build():
     message = _one_line_error(config)
     assert "builds its network from strategy_config n_cells and channels" in message
     assert "move n_cells, channels to strategy_config" in message
+
+
+LANDMARKS = {"name": "synthetic-landmarks3d", "size": 16}
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        (SearchConfig(strategy="metanas", dataset="synthetic-multiclass", w_lr=0.1),
+         "w_lr 0.1 would be ignored: strategy 'metanas' takes its training settings"),
+        (SearchConfig(strategy="marl-gdas", dataset=DatasetConfig(**LANDMARKS, batch_size=4)),
+         "dataset.batch_size 4 would be ignored: strategy 'marl-gdas'"),
+        (SearchConfig(strategy="marl-gdas", dataset=DatasetConfig(**LANDMARKS),
+                      checkpoint_every=1),
+         "checkpoint_every 1 would be ignored"),
+    ],
+)  # fmt: skip
+def test_fixed_length_searches_refuse_keys_their_loops_never_read(config, named):
+    assert named in _one_line_error(config)
+
+
+def test_a_discrete_search_passes_augment_to_its_evaluator_or_refuses_it():
+    augmented = SearchConfig(**NB201_SEARCH, dataset=DatasetConfig(augment=True)).validate()
+    assert augmented.evaluator_settings()["augment"] is True
+    message = _one_line_error(
+        SearchConfig(**{**NB201_SEARCH, "evaluator": "proxy"}, dataset=DatasetConfig(augment=True))
+    )
+    assert "dataset.augment would be ignored: the 'proxy' evaluator" in message
+    clash = SearchConfig(**NB201_SEARCH, dataset=DatasetConfig(augment=True),
+                         evaluator_config={"augment": False})  # fmt: skip
+    assert "evaluator_config augment False differs" in _one_line_error(clash)

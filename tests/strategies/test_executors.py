@@ -122,3 +122,22 @@ def test_ray_that_is_slow_to_start_is_tried_again(monkeypatch):
     with pytest.raises(ConfigError, match="unreachable.*process"):
         executors._start_ray(broken, {"address": "1.2.3.4:6379"})
     assert broken.inits == 1  # only a slow start is worth another try
+
+
+def test_workers_that_die_give_one_line_naming_the_main_guard():
+    from concurrent.futures.process import BrokenProcessPool
+
+    from nasbench.strategies.discrete.executors import ProcessPoolExecutor
+
+    class DeadPool:
+        def map(self, fn, jobs):
+            raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+        def shutdown(self, **_):
+            pass
+
+    executor = ProcessPoolExecutor(workers=2)
+    executor._pool = DeadPool()
+    with pytest.raises(ConfigError, match='if __name__ == "__main__":') as err:
+        executor.evaluate([])
+    assert "\n" not in str(err.value)

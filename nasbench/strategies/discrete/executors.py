@@ -179,7 +179,18 @@ class ProcessPoolExecutor(Executor):
         """Evaluate ``jobs`` on the workers; outcomes come back in job order."""
         if self._pool is None:
             raise ConfigError("the process executor is not open; call open(evaluator) first.")
-        return list(self._pool.map(_pool_job, jobs))
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return list(self._pool.map(_pool_job, jobs))
+        except BrokenProcessPool:
+            # Most often a script without a main guard: each spawned worker re-runs the
+            # script, so it starts the search again and dies on the run folder.
+            raise ConfigError(
+                "the process executor's workers died; in a .py script run the search under "
+                '`if __name__ == "__main__":` (spawned workers re-run the script), and check '
+                "that each worker has the memory to evaluate a candidate."
+            ) from None
 
     def close(self) -> None:
         """Shut the workers down."""
