@@ -452,22 +452,15 @@ def _candidates_block(run: Any, shown: int = 10) -> str:
     costs = [c for c in ("cost.params", "cost.epochs", "cost.wall_s") if c in done.columns]
     head = ["rank", "candidate", "score", *(c.split(".", 1)[1] for c in metrics + costs)]
     head.append("genotype")
-    lines = []
+    rows = []
     for rank, (_, row) in enumerate(done.head(shown).iterrows(), start=1):
         cells = [str(rank), str(row["candidate_id"]), _number(float(row["metrics.score"]))]
         cells += [_number(_plain(row[c])) for c in metrics + costs]
-        cells.append(_short(row["genotype_json"], 160))
-        lines.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+        rows.append([*cells, _short(row["genotype_json"], 160)])
     caption = f"{len(done)} candidates evaluated"
     caption += f", {failed} failed" if failed else ""
     caption += f"; the best {min(shown, len(done))} by score (higher is better)."
-    return (
-        f"<p>{html.escape(caption)}</p>\n<table>\n<tr>"
-        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
-        + "</tr>\n"
-        + "\n".join(lines)
-        + "\n</table>"
-    )
+    return _table(caption, head, rows)
 
 
 def _plain(value: Any) -> Any:
@@ -488,7 +481,7 @@ def _retrain_block(run: Any) -> str:
     models = payload.get("models") or {}
     metrics = list(dict.fromkeys(k for m in models.values() for k in (m.get("test") or {})))
     head = ["model", *(f"test {k}" for k in metrics), "params", "MACs", "epochs (best)", "s"]
-    lines = []
+    rows = []
     for name, model in models.items():
         test = model.get("test") or {}
         label = "searched cell" if name == "searched" else name
@@ -498,8 +491,7 @@ def _retrain_block(run: Any) -> str:
         )
         cells = [label, *(_number(test.get(k)) for k in metrics)]
         cells += [_number(model.get("params")), _number(model.get("macs")), epochs]
-        cells.append(_number(model.get("wall_s")))
-        lines.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+        rows.append([*cells, _number(model.get("wall_s"))])
     train = payload.get("train_config") or {}
     recipe = ", ".join(
         f"{k} {train[k]}" for k in ("epochs", "batch_size", "lr", "limit", "seed") if k in train
@@ -510,6 +502,12 @@ def _retrain_block(run: Any) -> str:
     )
     if len(done) > 1:
         caption += f" Retrained {len(done)} times; the last is shown."
+    return _table(caption, head, rows)
+
+
+def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
+    """A captioned HTML table of text cells (escaped here)."""
+    lines = ["<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows]
     return (
         f"<p>{html.escape(caption)}</p>\n<table>\n<tr>"
         + "".join(f"<th>{html.escape(h)}</th>" for h in head)
