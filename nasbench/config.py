@@ -288,12 +288,9 @@ class SearchConfig:
         self._validate_parts()
         # Last: a key the search would not read matters less than a search that cannot run.
         kind = registry.get("strategy", self.strategy).kind
-        if kind == "discrete":
-            self._refuse_bilevel_settings()
-        else:
+        if kind != "discrete":
             self._refuse_evaluator_settings()
-        if kind in IGNORED_BY_KIND:
-            self._refuse_fixed_length_settings(kind)
+        self._refuse_unread_settings(kind)
         return self
 
     def _validate_parts(self) -> None:
@@ -390,25 +387,30 @@ class SearchConfig:
             f'set space["skeleton"]["spatial_dims"] = {want}.'
         )
 
-    def _refuse_bilevel_settings(self) -> None:
-        """A discrete strategy trains each candidate with its evaluator's settings, not the
-        weight optimiser, epochs and batches of a supernet search, so a changed one of
-        those would be ignored without a word; it is refused, naming where it belongs."""
-        changed = _changed_fields(self, BILEVEL_ONLY_FIELDS)
-        if self.dataset.batch_size != DatasetConfig.batch_size:
+    def _refuse_unread_settings(self, kind: str) -> None:
+        """Refuse, naming them, the changed keys a search of this kind never reads: a
+        discrete strategy trains each candidate with its evaluator's settings, METANAS and
+        MARL-GDAS take theirs from strategy_config; either would ignore them without a word."""
+        changed = _changed_fields(self, IGNORED_BY_KIND.get(kind, ()))
+        if kind in IGNORED_BY_KIND and self.dataset.batch_size != DatasetConfig.batch_size:
             changed.append(f"dataset.batch_size {self.dataset.batch_size!r}")
+        if kind in ("meta", "multi-agent") and self.dataset.augment:
+            changed.append("dataset.augment True")
         if changed:
             raise ConfigError(
-                f"{' and '.join(changed)} would be ignored: strategy {self.strategy!r} trains "
-                "each candidate with its evaluator (epochs, batch_size, lr in "
-                "evaluator_config) and stops at max_evaluations or max_seconds; remove "
-                f"{'it' if len(changed) == 1 else 'them'}."
+                f"{' and '.join(changed)} would be ignored: strategy {self.strategy!r} "
+                f"{UNREAD_BECAUSE[kind]}; remove {'it' if len(changed) == 1 else 'them'}."
             )
+        if kind == "discrete":
+            self._refuse_augment_no_evaluator_reads()
+
+    def _refuse_augment_no_evaluator_reads(self) -> None:
+        # NASH and ENAS train their own candidates on the search data (augmented if asked);
+        # other discrete strategies augment only through an evaluator that trains.
         strategy_cls = registry.get("strategy", self.strategy).cls
         evaluator_fields = {
             f.name for f in dataclasses.fields(registry.get("evaluator", self.evaluator).config_cls)
         }
-        # NASH and ENAS train their own candidates on the search data (augmented if asked).
         if (
             self.dataset.augment
             and "augment" not in evaluator_fields
@@ -417,21 +419,6 @@ class SearchConfig:
             raise ConfigError(
                 f"dataset.augment would be ignored: the {self.evaluator!r} evaluator trains "
                 "nothing it could augment; remove it, or use the 'train' evaluator."
-            )
-
-    def _refuse_fixed_length_settings(self, kind: str) -> None:
-        """METANAS and MARL-GDAS take their settings from strategy_config and run their own
-        loops: the keys of a supernet search they never read are refused, not ignored."""
-        changed = _changed_fields(self, IGNORED_BY_KIND[kind])
-        if self.dataset.batch_size != DatasetConfig.batch_size:
-            changed.append(f"dataset.batch_size {self.dataset.batch_size!r}")
-        if self.dataset.augment:
-            changed.append("dataset.augment True")
-        if changed:
-            raise ConfigError(
-                f"{' and '.join(changed)} would be ignored: strategy {self.strategy!r} takes "
-                "its training settings from strategy_config; remove "
-                f"{'it' if len(changed) == 1 else 'them'}."
             )
 
     def _refuse_evaluator_settings(self) -> None:
@@ -669,27 +656,28 @@ def _refuse_other_kinds_of_name(strategy: str) -> None:
         )
 
 
-# Settings of a supernet (bilevel) search that a discrete search never reads.
-BILEVEL_ONLY_FIELDS = (
-    "epochs", "max_steps_per_epoch", "w_lr", "w_lr_min", "w_momentum", "w_weight_decay",
-    "grad_clip", "alpha_every", "max_alpha_snapshots", "eigen_every", "early_stop",
-    "early_stop_window", "early_stop_factor", "early_stop_start", "checkpoint_every",
-    "roi_size", "precision",
-)  # fmt: skip
-
-
-# What the loops of METANAS (meta) and MARL-GDAS (multi-agent) never read.
+# What the loop of each kind of search never reads: a discrete search trains candidates with
+# its evaluator's settings; METANAS (meta) and MARL-GDAS (multi-agent) run loops of their own.
 _NEVER_READ = (
     "w_lr", "w_lr_min", "w_momentum", "w_weight_decay", "grad_clip", "alpha_every",
     "max_alpha_snapshots", "roi_size", "precision",
 )  # fmt: skip
+_COLLAPSE_WATCH = (
+    "eigen_every", "early_stop", "early_stop_window", "early_stop_factor", "early_stop_start",
+)  # fmt: skip
 IGNORED_BY_KIND = {
-    "meta": ("max_steps_per_epoch", *_NEVER_READ),
-    "multi-agent": (
-        *_NEVER_READ, "eigen_every", "early_stop", "early_stop_window", "early_stop_factor",
-        "early_stop_start", "checkpoint_every",
+    "discrete": (
+        "epochs", "max_steps_per_epoch", *_NEVER_READ, *_COLLAPSE_WATCH, "checkpoint_every",
     ),
+    "meta": ("max_steps_per_epoch", *_NEVER_READ),
+    "multi-agent": (*_NEVER_READ, *_COLLAPSE_WATCH, "checkpoint_every"),
 }  # fmt: skip
+UNREAD_BECAUSE = {
+    "discrete": "trains each candidate with its evaluator (epochs, batch_size, lr in "
+    "evaluator_config) and stops at max_evaluations or max_seconds",
+    "meta": "takes its training settings from strategy_config",
+    "multi-agent": "takes its training settings from strategy_config",
+}
 
 
 def _changed_fields(config: SearchConfig, names: tuple[str, ...]) -> list[str]:
