@@ -332,33 +332,24 @@ def test_two_segmentation_pairs_are_too_few_to_split(tmp_path):
 # --------------------------------------------------------------------------- COCO, npz
 
 
+def _one_image_coco(folder: Path, categories: list[dict]) -> Path:
+    """A COCO folder of one 8x8 image, no boxes, and these categories."""
+    (folder / "a.png").write_bytes(b"")
+    image = {"id": 1, "file_name": "a.png", "width": 8, "height": 8}
+    coco = {"images": [image], "annotations": [], "categories": categories}
+    (folder / "annotations.json").write_text(json.dumps(coco))
+    return folder
+
+
 def test_coco_categories_sharing_an_id_are_refused(tmp_path):
-    (tmp_path / "a.png").write_bytes(b"")
-    (tmp_path / "annotations.json").write_text(
-        json.dumps(
-            {
-                "images": [{"id": 1, "file_name": "a.png", "width": 8, "height": 8}],
-                "annotations": [],
-                "categories": [{"id": 1, "name": "lesion"}, {"id": 1, "name": "nodule"}],
-            }
-        )
-    )
+    _one_image_coco(tmp_path, [{"id": 1, "name": "lesion"}, {"id": 1, "name": "nodule"}])
     with pytest.raises(DatasetError, match="two categories share id 1") as e:
         read_coco(tmp_path)
     _one_line(e)
 
 
 def test_a_detection_folder_without_any_box_is_refused(tmp_path):
-    (tmp_path / "a.png").write_bytes(b"")
-    (tmp_path / "annotations.json").write_text(
-        json.dumps(
-            {
-                "images": [{"id": 1, "file_name": "a.png", "width": 8, "height": 8}],
-                "annotations": [],
-                "categories": [{"id": 1, "name": "lesion"}],
-            }
-        )
-    )
+    _one_image_coco(tmp_path, [{"id": 1, "name": "lesion"}])
     with pytest.raises(DatasetError, match="lists no annotations: no image has a box") as e:
         read_coco(tmp_path)
     _one_line(e)
