@@ -324,6 +324,7 @@ class SearchConfig:
         if dims != info.spatial_dims:
             self._refuse_dims(info, space)
         check_task(info, space)
+        _refuse_unread_skeleton(space.skeleton, entry.kind)
         check_size = getattr(space, "check_input_size", None)
         if check_size is not None:
             check_size(self.dataset.size)
@@ -564,7 +565,8 @@ class SearchConfig:
         )
         skeleton = getattr(evaluator_config, "skeleton", None)
         if skeleton:  # an override of the space's skeleton: check it before the run starts
-            type(space_from_dict(self.space).default_skeleton()).from_dict(skeleton)
+            override = type(space_from_dict(self.space).default_skeleton()).from_dict(skeleton)
+            _refuse_unread_skeleton(override, "discrete", "evaluator_config.skeleton")
         evaluator_cls = registry.get("evaluator", self.evaluator).cls
         check_space = getattr(evaluator_cls, "check_space", None)
         if check_space is not None:  # an evaluator for some spaces only (e.g. "smash")
@@ -678,6 +680,26 @@ UNREAD_BECAUSE = {
     "meta": "takes its training settings from strategy_config",
     "multi-agent": "takes its training settings from strategy_config",
 }
+
+
+def _refuse_unread_skeleton(skeleton: Any, kind: str, where: str = "space.skeleton") -> None:
+    """Refuse a skeleton's training-only settings that a search of ``kind`` never reads.
+
+    Candidates train with the DARTS drop-path schedule of their recipe, and a supernet
+    has neither drop path nor an auxiliary head, so both would pass without effect.
+    """
+    changed = []
+    if getattr(skeleton, "drop_path_prob", 0.0):
+        changed.append(f"{where}.drop_path_prob {skeleton.drop_path_prob!r}")
+    if getattr(skeleton, "auxiliary", False) and kind != "discrete":
+        changed.append(f"{where}.auxiliary True")
+    if changed:
+        raise ConfigError(
+            f"{' and '.join(changed)} would be ignored: a search's supernet has no drop path "
+            "or auxiliary head, and its candidates train with the DARTS drop-path schedule; "
+            "remove it, and set drop_path_prob and auxiliary_weight in the retrain recipe "
+            "(TrainConfig)."
+        )
 
 
 def _changed_fields(config: SearchConfig, names: tuple[str, ...]) -> list[str]:

@@ -392,3 +392,28 @@ def test_a_discrete_search_passes_augment_to_its_evaluator_or_refuses_it():
     clash = SearchConfig(**NB201_SEARCH, dataset=DatasetConfig(augment=True),
                          evaluator_config={"augment": False})  # fmt: skip
     assert "evaluator_config augment False differs" in _one_line_error(clash)
+
+
+CELLS = {"name": "darts", "skeleton": {"n_cells": 3, "channels": 8}}
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        (SearchConfig(strategy="darts", space={**CELLS, "skeleton": {"auxiliary": True}}),
+         "space.skeleton.auxiliary True would be ignored"),
+        (SearchConfig(strategy="random", space={**CELLS, "skeleton": {"drop_path_prob": 0.3}}),
+         "space.skeleton.drop_path_prob 0.3 would be ignored"),
+        (SearchConfig(strategy="random", space=CELLS,
+                      evaluator_config={"skeleton": {"drop_path_prob": 0.1}}),
+         "evaluator_config.skeleton.drop_path_prob 0.1 would be ignored"),
+    ],
+)  # fmt: skip
+def test_a_search_refuses_the_skeleton_settings_only_a_retrain_reads(config, named):
+    message = _one_line_error(config)
+    assert named in message and "retrain recipe (TrainConfig)" in message
+
+
+def test_a_discrete_search_keeps_the_auxiliary_head_its_candidates_train_with():
+    config = SearchConfig(strategy="random", space={**CELLS, "skeleton": {"auxiliary": True}})
+    assert config.validate().space["skeleton"]["auxiliary"] is True
