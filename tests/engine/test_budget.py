@@ -98,7 +98,9 @@ def test_the_plan_counts_the_checkpoint_writes_between_steps(tiny, tmp_path, mon
     monkeypatch.setattr(CheckpointSchedule, "seconds_per_step", lambda self, step_s: 60.0)
     result = search(tiny(epochs=3, max_steps_per_epoch=4, max_seconds=300), tmp_path / "run")
     plan = load(tmp_path / "run").events.query("kind == 'search_budget'").iloc[0].payload
-    assert 60.0 < plan["step_s"] < 70.0
+    # Counted once per step: the minute plus a measured step of a tiny net, well under a
+    # second idle but several on a loaded machine, never a second minute.
+    assert 60.0 < plan["step_s"] < 120.0
     assert plan["shrunk"] is True and result.steps < 12
 
 
