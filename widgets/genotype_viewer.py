@@ -109,7 +109,7 @@ class GenotypeSource(widgets.VBox):
             else:
                 self._genotypes = list(frame["genotype"])
                 options = [
-                    (f"epoch {int(e)} (step {int(s)})", i)
+                    (f"epoch {int(e) + 1} (step {int(s)})", i)  # from 1, as the monitor
                     for i, (e, s) in enumerate(zip(frame["epoch"], frame["step"], strict=True))
                 ]
         self.epoch.options = options

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nasbench.runs.schema import shown_epoch
+
 # pandas is imported where a frame is built: SearchConfig reads the collapse rule's
 # constants from here, and the command line must start without pandas.
 if TYPE_CHECKING:
@@ -121,6 +123,30 @@ def alphas_decided(weights: np.ndarray) -> bool:
     return bool(np.mean(edge_entropy(weights) / most) < DECIDED_ENTROPY_SHARE)
 
 
+def collapse_rule(run: Any) -> tuple[int, float, int]:
+    """The early-stop rule a run searched with: its window, factor and first epoch.
+
+    Args:
+        run: a :class:`nasbench.runs.Run`, or anything else (e.g. a history frame), which
+            gets the RobustDARTS defaults.
+
+    Returns:
+        ``(window, factor, start_epoch)`` from the run's config keys ``early_stop_window``,
+        ``early_stop_factor`` and ``early_stop_start`` (the defaults where a key is absent).
+
+    Example:
+        >>> collapse_rule(None)
+        (5, 1.3, 10)
+    """
+    config = getattr(run, "config", None)
+    config = config if isinstance(config, dict) else {}
+    return (
+        int(config.get("early_stop_window", COLLAPSE_WINDOW)),
+        float(config.get("early_stop_factor", COLLAPSE_FACTOR)),
+        int(config.get("early_stop_start", COLLAPSE_START_EPOCH)),
+    )
+
+
 def collapse_threshold(
     values: Sequence[float], window: int = COLLAPSE_WINDOW, factor: float = COLLAPSE_FACTOR
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -175,8 +201,8 @@ def collapse_warnings(run: Any) -> list[str]:
         if kind == "early_stop":
             out.append(
                 f"early stop: {payload.get('rule', 'collapse rule fired')} "
-                f"(epoch {payload.get('epoch')}, best genotype at epoch "
-                f"{payload.get('return_epoch')})."
+                f"(epoch {shown_epoch(payload.get('epoch'))}, best genotype at epoch "
+                f"{shown_epoch(payload.get('return_epoch'))})."
             )
         elif "collapse" in str(kind):
             out.append(f"{kind}: {payload}")
@@ -192,11 +218,12 @@ def collapse_warnings(run: Any) -> list[str]:
                 )
     history = run.history
     eigen = history.loc[history["name"] == "hessian_eigenvalue", "value"].dropna().to_numpy()
-    local, threshold = collapse_threshold(eigen)
+    window, factor, _ = collapse_rule(run)
+    local, threshold = collapse_threshold(eigen, window, factor)
     if len(eigen) and local[-1] > threshold[-1]:
         out.append(
-            f"rising Hessian eigenvalue: mean of the last {COLLAPSE_WINDOW} is {local[-1]:.3g}, "
-            f"over {COLLAPSE_FACTOR} x the {COLLAPSE_WINDOW} before "
+            f"rising Hessian eigenvalue: mean of the last {window} is {local[-1]:.3g}, "
+            f"over {factor:g} x the {window} before "
             "(RobustDARTS: sharp minima precede collapse)."
         )
     return out

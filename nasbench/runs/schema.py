@@ -17,8 +17,12 @@ they only check).
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from nasbench.errors import ConfigError, RunStoreError
 
@@ -122,6 +126,26 @@ CREATE TABLE IF NOT EXISTS stop_requests (
 
 # from_version -> statements that bring a run to from_version + 1.
 MIGRATIONS: dict[int, tuple[str, ...]] = {}
+
+
+def shown_epoch(epoch: Any) -> Any:
+    """An epoch index of the store (counted from 0) as every view shows it (from 1).
+
+    Args:
+        epoch: a stored epoch index; anything that is not a finite number (None, a
+            damaged payload's text) is returned as it is.
+
+    Returns:
+        ``epoch + 1``, or ``epoch`` unchanged.
+
+    Example:
+        >>> shown_epoch(0), shown_epoch(None)
+        (1, None)
+    """
+    number = isinstance(epoch, int | float | np.integer | np.floating) and not isinstance(
+        epoch, bool
+    )
+    return epoch + 1 if number and math.isfinite(epoch) else epoch
 
 
 def db_path(run_dir: str | Path) -> Path:

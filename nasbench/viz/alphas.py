@@ -243,7 +243,8 @@ def plot_alphas(
             part = info.curves.get((edge, op))
             if part is None:
                 continue
-            epoch = part["epoch"].to_numpy() if "epoch" in part else None
+            # Hover counts epochs from 1, as the monitor, timeline and report do.
+            epoch = part["epoch"].to_numpy() + 1 if "epoch" in part else None
             fig.add_trace(
                 go.Scatter(
                     x=part["step"].to_numpy(),

@@ -55,7 +55,7 @@ def plot_dice_per_class(run_or_frame: Any, phase: str = "val") -> go.Figure:
         color = MEAN_COLOR if mean else CLASS_COLORS[i % len(CLASS_COLORS)]
         fig.add_trace(
             go.Scatter(
-                x=part["epoch"].to_numpy(),
+                x=part["epoch"].to_numpy() + 1,  # counted from 1, as the other figures
                 y=part["value"].to_numpy(),
                 mode="lines+markers",
                 name=label,

@@ -21,12 +21,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError, closest_name
-from nasbench.runs.alpha_summary import (
-    COLLAPSE_FACTOR,
-    COLLAPSE_START_EPOCH,
-    COLLAPSE_WINDOW,
-    collapse_threshold,
-)
+from nasbench.runs.alpha_summary import collapse_rule, collapse_threshold
+from nasbench.runs.schema import shown_epoch
 from nasbench.viz.alphas import frame_of
 from nasbench.viz.palette import HIGHLIGHT_COLOR
 
@@ -176,21 +172,23 @@ def _get_eigenvalue_info(
     eigen = eigen.drop_duplicates("epoch", keep="last").sort_values("epoch")
     free = frame[(frame["name"] == PARAMETER_FREE) & frame["value"].notna()]
     free = free.drop_duplicates("epoch", keep="last").sort_values("epoch")
-    epochs, values = eigen["epoch"].to_numpy(), eigen["value"].to_numpy()
+    # The store counts epochs from 0; the figure from 1, as the monitor and timeline do.
+    epochs, values = eigen["epoch"].to_numpy() + 1, eigen["value"].to_numpy()
     local, threshold = collapse_threshold(values, window, factor)
     top = None
     if np.isfinite(threshold).any():
         top = float(np.nanmax(np.concatenate([values, threshold]))) * 1.15
     span = None
-    if epochs.min() < start_epoch:
-        span = (epochs.min() - 0.5, min(start_epoch, epochs.max() + 1) - 0.5)
+    if epochs.min() <= start_epoch:  # epoch indices below start_epoch: the first start_epoch
+        span = (epochs.min() - 0.5, min(start_epoch, epochs.max()) + 0.5)
     stop = early_stop if early_stop is not None else _early_stop_event(run_or_frame)
     mark = None
     if stop:
-        label = f"early stop at epoch {stop.get('epoch')}"
+        epoch = shown_epoch(stop.get("epoch"))
+        label = f"early stop at epoch {epoch}"
         if stop.get("return_epoch") is not None:
-            label += f" (returns epoch {stop['return_epoch']})"
-        mark = (stop.get("epoch"), label)
+            label += f" (returns epoch {shown_epoch(stop['return_epoch'])})"
+        mark = (epoch, label)
     return _EigenvalueInfo(
         epochs=epochs,
         values=values,
@@ -199,16 +197,16 @@ def _get_eigenvalue_info(
         stop_zone_top=top,
         no_stop_span=span,
         early_stop=mark,
-        free_epochs=free["epoch"].to_numpy(),
+        free_epochs=free["epoch"].to_numpy() + 1,
         free_counts=free["value"].to_numpy(),
     )
 
 
 def plot_eigenvalues(
     run_or_frame: Any,
-    window: int = COLLAPSE_WINDOW,
-    factor: float = COLLAPSE_FACTOR,
-    start_epoch: int = COLLAPSE_START_EPOCH,
+    window: int | None = None,
+    factor: float | None = None,
+    start_epoch: int | None = None,
     early_stop: Any = None,
 ) -> go.Figure:
     """The collapse watch: Hessian eigenvalue per epoch with its early-stop rule, and the
@@ -217,11 +215,14 @@ def plot_eigenvalues(
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``history`` frame (the
             ``hessian_eigenvalue`` and ``parameter_free_ops`` metrics of phase "val").
-        window: RobustDARTS local-average window k (default 5).
-        factor: growth factor that stops the search (default 1.3).
-        start_epoch: no stop before this epoch (default 10); that span is shaded grey.
-        early_stop: an ``early_stop`` event payload (dict with ``epoch``, ``return_epoch``) to
-            mark; None reads it from a Run's events.
+        window: RobustDARTS local-average window k; None takes the run's
+            ``early_stop_window`` (a frame: 5).
+        factor: growth factor that stops the search; None takes the run's
+            ``early_stop_factor`` (a frame: 1.3).
+        start_epoch: no stop in the first ``start_epoch`` epochs, shaded grey; None takes
+            the run's ``early_stop_start`` (a frame: 10).
+        early_stop: an ``early_stop`` event payload (dict with ``epoch``, ``return_epoch``,
+            the store's epoch indices from 0) to mark; None reads it from a Run's events.
 
     Returns:
         A two-row figure: top, traces ``"eigenvalue"``, ``"local mean"``, ``"stop threshold"``
@@ -230,6 +231,12 @@ def plot_eigenvalues(
     Example:
         >>> plot_eigenvalues(run).show()  # doctest: +SKIP
     """
+    window, factor, start_epoch = _rule_of(run_or_frame, window, factor, start_epoch)
+    if early_stop is not None and not isinstance(early_stop, dict):
+        raise ConfigError(
+            f"early_stop must be an early_stop event payload (a dict) or None, got "
+            f"{type(early_stop).__name__}."
+        )
     info = _get_eigenvalue_info(run_or_frame, window, factor, start_epoch, early_stop)
     epochs = info.epochs
     fig = make_subplots(
@@ -305,7 +312,7 @@ def plot_eigenvalues(
             line_width=0,
             row=1,
             col=1,
-            annotation_text=f"no early stop before epoch {start_epoch}",
+            annotation_text=f"no early stop in the first {start_epoch} epochs",
             annotation_position="top left",
         )
     if info.early_stop:
@@ -332,12 +339,28 @@ def plot_eigenvalues(
         )
     fig.update_xaxes(title_text="epoch", row=2, col=1)
     fig.update_layout(
-        title=f"Collapse watch (RobustDARTS: stop when the {window}-epoch mean grows "
-        f"by more than {factor}×, from epoch {start_epoch})",
+        title=f"Collapse watch (RobustDARTS: stop when the mean of {window} measurements "
+        f"grows by more than {factor:g}×, after epoch {start_epoch})",
         height=560,
         hovermode="closest",
     )
     return fig
+
+
+def _rule_of(
+    run_or_frame: Any, window: Any, factor: Any, start_epoch: Any
+) -> tuple[int, float, int]:
+    """The collapse rule to draw: each argument given, else the run's own setting."""
+    own_window, own_factor, own_start = collapse_rule(run_or_frame)
+    window = own_window if window is None else window
+    factor = own_factor if factor is None else factor
+    start_epoch = own_start if start_epoch is None else start_epoch
+    for name, value, low in (("window", window, 1), ("start_epoch", start_epoch, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}.")
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 0:
+        raise ConfigError(f"factor must be a number > 0, got {factor!r}.")
+    return int(window), float(factor), int(start_epoch)
 
 
 def _early_stop_event(run_or_frame: Any) -> dict[str, Any] | None:

@@ -35,6 +35,7 @@ from plotly.offline import get_plotlyjs
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
+from nasbench.runs.schema import shown_epoch
 from nasbench.runs.summary import KILLED, LIVE_STATUSES
 from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
 from nasbench.viz.comparison import plot_best_so_far
@@ -531,15 +532,17 @@ def _events_table(run: Any) -> str:
         "<tr>"
         + "".join(
             f"<td>{html.escape(_cell(v))}</td>"
-            for v in (row["kind"], row["epoch"], row["step"], row["payload"])
+            for v in (row["kind"], shown_epoch(row["epoch"]), row["step"], row["payload"])
         )
         + "</tr>"
         for _, row in events.tail(200).iterrows()
     )
     return (
-        "<table>\n<tr><th>event</th><th>epoch</th><th>step</th><th>details</th></tr>\n"
+        _note("Epochs count from 1; the details are the stored payloads, whose epoch fields "
+              "are the run store's indices (from 0).")
+        + "\n<table>\n<tr><th>event</th><th>epoch</th><th>step</th><th>details</th></tr>\n"
         f"{body}\n</table>"
-    )
+    )  # fmt: skip
 
 
 def _cell(value: Any) -> str:

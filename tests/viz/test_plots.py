@@ -11,7 +11,7 @@ import pytest
 
 from nasbench.errors import NasbenchError
 from nasbench.runs import RunStore, load
-from nasbench.runs.alpha_summary import collapse_threshold
+from nasbench.runs.alpha_summary import collapse_threshold, collapse_warnings
 from nasbench.spaces.zoo import zoo
 from nasbench.viz.alphas import (
     _get_alpha_animation_info,
@@ -99,6 +99,7 @@ def test_plot_alphas_one_subplot_per_edge_and_weights_match(run):
             assert list(lines[op].x) == list(STEPS)
             np.testing.assert_allclose(lines[op].y, expected[:, e, o], rtol=1e-12)
             assert lines[op].line.color == op_color(op)
+            assert list(lines[op].customdata) == [s // 10 + 1 for s in STEPS]  # from 1
     assert sum(t.showlegend is not False for t in fig.data) == len(OPS)
 
 
@@ -253,7 +254,35 @@ def test_eigenvalue_plot_only_when_the_metric_exists(run, tmp_path):
     eigen = next(t for t in fig.data if t.name == "eigenvalue")
     np.testing.assert_allclose(eigen.y, [0.1, 0.2, 0.3])
     assert any(t.name == "parameter-free ops" for t in fig.data)
-    assert any("early stop at epoch 2" in (a.text or "") for a in fig.layout.annotations)
+    assert list(eigen.x) == [1, 2, 3]  # counted from 1, as the timeline and monitor count
+    assert any("early stop at epoch 3 (returns epoch 1)" in (a.text or "")
+               for a in fig.layout.annotations)  # fmt: skip
+
+
+def test_the_collapse_watch_draws_the_rule_the_run_searched_with(tmp_path):
+    run_dir = tmp_path / "run"
+    config = {"strategy": "darts", "early_stop_window": 2, "early_stop_factor": 1.1,
+              "early_stop_start": 1}  # fmt: skip
+    with RunStore.create(run_dir, config, environment={}) as store:
+        for epoch, value in enumerate([1.0, 1.0, 1.0, 1.0, 3.0, 3.0]):
+            store.log_metrics(epoch, epoch, "val", {"hessian_eigenvalue": value})
+        store.log_event("early_stop", {"epoch": 5, "return_epoch": 3}, epoch=5)
+    run = load(run_dir)
+    fig = plot_eigenvalues(run)
+    assert "mean of 2 measurements grows by more than 1.1×, after epoch 1" in fig.layout.title.text
+    texts = [a.text or "" for a in fig.layout.annotations]
+    assert "no early stop in the first 1 epochs" in texts
+    threshold = next(t for t in fig.data if t.name.startswith("stop threshold"))
+    limit = collapse_threshold([1.0] * 4 + [3.0] * 2, window=2, factor=1.1)[1]
+    np.testing.assert_allclose(threshold.y, limit[3:])
+    assert "early stop at epoch 6 (returns epoch 4)" in texts
+    warnings = collapse_warnings(run)
+    assert any("epoch 6, best genotype at epoch 4" in w for w in warnings)
+    assert any("mean of the last 2 is 3, over 1.1 x the 2 before" in w for w in warnings)
+    with pytest.raises(NasbenchError, match="window must be a whole number >= 1, got -1"):
+        plot_eigenvalues(run, window=-1)
+    with pytest.raises(NasbenchError, match="early_stop must be an early_stop event payload"):
+        plot_eigenvalues(run, early_stop=[5])
 
 
 def test_eigenvalue_threshold_follows_the_robustdarts_rule():
@@ -270,7 +299,7 @@ def test_eigenvalue_threshold_follows_the_robustdarts_rule():
     fig = plot_eigenvalues(frame, window=3, factor=1.5, start_epoch=4)
     threshold = next(t for t in fig.data if t.name.startswith("stop threshold"))
     local, limit = collapse_threshold(values, 3, 1.5)
-    assert list(threshold.x) == list(range(5, 12))
+    assert list(threshold.x) == list(range(6, 13))
     np.testing.assert_allclose(threshold.y, limit[5:])
     assert limit[5] == pytest.approx(1.5) and local[8] == pytest.approx(2.0)
     assert any(t.fill == "tonexty" for t in fig.data)  # the shaded stop zone
@@ -283,17 +312,17 @@ def test_eigenvalue_info_holds_the_series_threshold_and_marks(tmp_path):
     frame = pd.DataFrame(rows, columns=["step", "epoch", "phase", "name", "value"])
     stop = {"epoch": 3, "return_epoch": 1}
     info = _get_eigenvalue_info(frame, window=1, factor=2.0, start_epoch=2, early_stop=stop)
-    assert list(info.epochs) == [0, 1, 2, 3]
+    assert list(info.epochs) == [1, 2, 3, 4]
     np.testing.assert_allclose(info.local_mean, [1.0, 1.0, 2.0, 4.0])
     np.testing.assert_allclose(info.threshold, [np.nan, 2.0, 2.0, 4.0])
     assert info.stop_zone_top == pytest.approx(4.0 * 1.15)
-    assert info.no_stop_span == (-0.5, 1.5)
-    assert info.early_stop == (3, "early stop at epoch 3 (returns epoch 1)")
-    assert list(info.free_epochs) == [0, 1, 2, 3] and list(info.free_counts) == [0, 1, 1, 5]
+    assert info.no_stop_span == (0.5, 2.5)  # epochs 1 and 2: indices 0 and 1
+    assert info.early_stop == (4, "early stop at epoch 4 (returns epoch 2)")
+    assert list(info.free_epochs) == [1, 2, 3, 4] and list(info.free_counts) == [0, 1, 1, 5]
     logged = _get_eigenvalue_info(make_run(tmp_path, eigen=True, early_stop=True), 5, 1.3, 10, None)
     assert logged.stop_zone_top is None  # fewer than 2 windows of values: no threshold yet
-    assert logged.no_stop_span == (-0.5, 2.5)
-    assert logged.early_stop == (2, "early stop at epoch 2 (returns epoch 0)")
+    assert logged.no_stop_span == (0.5, 3.5)
+    assert logged.early_stop == (3, "early stop at epoch 3 (returns epoch 1)")
     assert list(logged.free_counts) == [3.0, 3.0, 3.0]
 
 

@@ -58,6 +58,7 @@ def test_report_is_one_self_contained_file(tmp_path):
     for heading in ("Alpha trajectories", "Alpha animation", "Genotype timeline", "Collapse watch"):
         assert f"<h2>{heading}</h2>" in text
     assert "finished" in text and "strategy.name" in text and "early_stop" in text
+    assert "<td>early_stop</td><td>2</td><td>" in text  # the event of epoch index 1
     # Results first, the configuration folded at the end; epochs counted from 1.
     order = [text.index(h) for h in ("<h2>Run</h2>", "<h2>Final genotype</h2>",
              "<h2>Final alphas (last snapshot)</h2>", "<h2>Alpha trajectories</h2>",

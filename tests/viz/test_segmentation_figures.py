@@ -61,6 +61,7 @@ def test_dice_per_class_over_epochs():
     fig = plot_dice_per_class(frame)
     assert [t.name for t in fig.data] == ["organ", "lesion", "mean"]
     assert list(fig.data[0].y) == [0.7, 0.7]
+    assert list(fig.data[0].x) == [1, 2]  # epochs counted from 1, as in every other figure
     with pytest.raises(ConfigError, match="not a segmentation run"):
         plot_dice_per_class(frame.assign(name="val_acc"))
 
