@@ -136,8 +136,21 @@ def thin_steps(steps: np.ndarray, limit: int) -> np.ndarray:
 
 
 def _label(cell_type: str | None, kind: str) -> str:
-    cell = f"{cell_type} cell" if cell_type else "cell"
-    return f"{kind} of the {cell}"
+    # A one-cell space logs its cell as "cell": "the cell", not "the cell cell".
+    cell = cell_type if cell_type and cell_type.endswith("cell") else f"{cell_type or ''} cell"
+    return f"{kind} of the {cell.strip()}"
+
+
+def whole_number(name: str, value: Any, low: int) -> int:
+    """``value`` as an int when it is a whole number >= ``low``, else a one-line error.
+
+    Example:
+        >>> whole_number("cols", 3, 1)
+        3
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}.")
+    return int(value)
 
 
 def _cell_of(run_or_frame: Any, cell_type: str | None) -> str | None:
@@ -147,7 +160,8 @@ def _cell_of(run_or_frame: Any, cell_type: str | None) -> str | None:
     if frame is None:
         frame = getattr(run_or_frame, "alphas", None)
     if isinstance(frame, pd.DataFrame) and "cell_type" in frame.columns and not frame.empty:
-        return str(frame["cell_type"].iloc[0])
+        cells = [str(c) for c in dict.fromkeys(frame["cell_type"])]
+        return "normal" if "normal" in cells else cells[0]
     return None
 
 
@@ -182,6 +196,7 @@ def _get_alpha_info(
 ) -> _AlphaInfo:
     """One cell's alphas, thinned to ``max_points`` snapshots and grouped per (edge, op)."""
     cell_type = _cell_of(run_or_frame, cell_type)
+    max_points = whole_number("max_points", max_points, 2)
     frame, n_steps, kept = _thinned(select_alphas(run_or_frame, cell_type, kind, value), max_points)
     return _AlphaInfo(
         cell_type=cell_type,
@@ -196,7 +211,7 @@ def _get_alpha_info(
 
 def plot_alphas(
     run_or_frame: Any,
-    cell_type: str | None = "normal",
+    cell_type: str | None = None,
     kind: str = "alpha",
     value: str = "weight",
     max_points: int = 500,
@@ -207,7 +222,8 @@ def plot_alphas(
 
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``alphas`` frame.
-        cell_type: which cell ("normal", "reduce", ...); None takes the first logged.
+        cell_type: which cell ("normal", "reduce", "down", ...); None takes "normal" when
+            the run logged it, else the first cell logged.
         kind: which matrices: "alpha", "beta" (PC-DARTS), "tau" (GDAS), "gate" (ProxylessNAS).
         value: "weight" (softmax) or "raw".
         max_points: the most snapshots drawn per line; more are thinned evenly (the title says so).
@@ -226,7 +242,7 @@ def plot_alphas(
     """
     info = _get_alpha_info(run_or_frame, cell_type, kind, value, max_points, y_range)
     edges, ops = info.edges, info.ops
-    cols = max(1, min(cols, len(edges)))
+    cols = min(whole_number("cols", cols, 1), len(edges))
     rows = math.ceil(len(edges) / cols)
     fig = make_subplots(
         rows=rows,
@@ -237,6 +253,7 @@ def plot_alphas(
         vertical_spacing=min(0.3 / rows, 0.08),
         horizontal_spacing=0.03,
     )
+    in_legend: set[str] = set()  # each op once, on the first edge that has it
     for index, edge in enumerate(edges):
         row, col = divmod(index, cols)
         for op in ops:
@@ -253,7 +270,7 @@ def plot_alphas(
                     mode="lines",
                     name=op,
                     legendgroup=op,
-                    showlegend=index == 0,
+                    showlegend=op not in in_legend,
                     line={**op_line(op, ops), "width": 1.5},
                     meta=edge,
                     hovertemplate=f"{op}<br>edge {edge}<br>step %{{x}}"
@@ -263,6 +280,7 @@ def plot_alphas(
                 row=row + 1,
                 col=col + 1,
             )
+            in_legend.add(op)
     title = f"Architecture weights: {_label(info.cell_type, kind)} ({value}) per edge"
     if info.n_kept < info.n_steps:
         title += f" — {info.n_kept} of {info.n_steps} snapshots shown"
@@ -303,7 +321,7 @@ def _matrix(frame: pd.DataFrame, step: int, value: str) -> pd.DataFrame:
 def plot_alpha_heatmap(
     run_or_frame: Any,
     step: int | None = None,
-    cell_type: str | None = "normal",
+    cell_type: str | None = None,
     kind: str = "alpha",
     value: str = "weight",
 ) -> go.Figure:
@@ -312,7 +330,7 @@ def plot_alpha_heatmap(
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``alphas`` frame.
         step: the latest snapshot at or before this step; None for the last snapshot.
-        cell_type: which cell; None takes the first logged.
+        cell_type: which cell; None takes "normal" when logged, else the first logged.
         kind: "alpha", "beta", "gate", ...
         value: "weight" (softmax) or "raw".
 
@@ -324,6 +342,8 @@ def plot_alpha_heatmap(
     """
     cell_type = _cell_of(run_or_frame, cell_type)
     frame = select_alphas(run_or_frame, cell_type, kind, value)
+    if step is not None:
+        step = whole_number("step", step, 0)
     chosen = frame["step"].max() if step is None else frame.loc[frame["step"] <= step, "step"].max()
     if pd.isna(chosen):
         raise ConfigError(
@@ -369,6 +389,7 @@ def _get_alpha_animation_info(
 ) -> _AlphaAnimationInfo:
     """One cell's alpha matrix at each of at most ``max_frames`` evenly spread snapshots."""
     cell_type = _cell_of(run_or_frame, cell_type)
+    max_frames = whole_number("max_frames", max_frames, 2)
     frame, n_steps, kept = _thinned(select_alphas(run_or_frame, cell_type, kind, value), max_frames)
     return _AlphaAnimationInfo(
         cell_type=cell_type,
@@ -379,7 +400,7 @@ def _get_alpha_animation_info(
 
 def plot_alpha_animation(
     run_or_frame: Any,
-    cell_type: str | None = "normal",
+    cell_type: str | None = None,
     kind: str = "alpha",
     value: str = "weight",
     max_frames: int = 60,
@@ -388,7 +409,7 @@ def plot_alpha_animation(
 
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``alphas`` frame.
-        cell_type: which cell; None takes the first logged.
+        cell_type: which cell; None takes "normal" when logged, else the first logged.
         kind: "alpha", "beta", "gate", ...
         value: "weight" (softmax) or "raw".
         max_frames: the most frames; more snapshots are thinned evenly (first and last kept)

@@ -28,6 +28,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from nasbench.errors import ConfigError, closest_name
+from nasbench.viz.pareto import minimised, numeric_values
 
 AXES = ("evaluations", "wall_time")
 BASELINE = "random"
@@ -83,7 +84,8 @@ def _one(item: Any, strategy: Any, seed: Any, metric: str | None) -> pd.DataFram
         frame = frame[~frame["status"].isin(["cached", "failed"])]
     if frame.empty:
         return pd.DataFrame(columns=["strategy", "seed", "evaluation", "elapsed", "value"])
-    value = frame[_score_column(frame, metric)].to_numpy(dtype=float)
+    column = _score_column(frame, metric)
+    value = numeric_values(frame, column, metric or column)
     time_col = next((c for c in TIME_NAMES if c in frame.columns), None)
     elapsed = frame[time_col].to_numpy(dtype=float) if time_col else np.full(len(frame), np.nan)
     return pd.DataFrame(
@@ -160,7 +162,8 @@ def best_so_far_curves(
     for strategy, rows in tidy.groupby("strategy", sort=False):
         seeds = [part for _, part in rows.groupby("seed", sort=False)]
         best = [
-            (np.maximum if maximize else np.minimum).accumulate(p["value"].to_numpy(float))
+            # fmax/fmin skip a NaN score (a failed metric) instead of carrying it forward.
+            (np.fmax if maximize else np.fmin).accumulate(p["value"].to_numpy(float))
             for p in seeds
         ]
         if x == "evaluations":
@@ -178,7 +181,7 @@ def best_so_far_curves(
             table = np.full((len(seeds), len(grid)), np.nan)
             for k, (t, b) in enumerate(zip(times, best, strict=True)):
                 order = np.argsort(t, kind="stable")
-                t, b = t[order], (np.maximum if maximize else np.minimum).accumulate(b[order])
+                t, b = t[order], (np.fmax if maximize else np.fmin).accumulate(b[order])
                 idx = np.searchsorted(t, grid, side="right") - 1
                 table[k] = np.where(idx >= 0, b[np.clip(idx, 0, None)], np.nan)
         with warnings.catch_warnings():
@@ -228,7 +231,7 @@ def plot_best_so_far(
     runs_or_frames: Any,
     x: str = "evaluations",
     metric: str | None = None,
-    maximize: bool = True,
+    maximize: bool | None = None,
     baseline: str = BASELINE,
 ) -> go.Figure:
     """Best score so far per strategy: mean line and +/- std band over seeds.
@@ -238,7 +241,8 @@ def plot_best_so_far(
             or one long frame with ``strategy`` and ``seed`` columns.
         x: ``"evaluations"`` (cache hits excluded) or ``"wall_time"`` (seconds).
         metric: the score column; None uses ``score`` (or ``val_acc``).
-        maximize: False when lower is better.
+        maximize: False when lower is better; None decides from the metric's name
+            (losses, HD95, NMSE, costs are minimised; see :mod:`nasbench.metric_names`).
         baseline: the strategy drawn dashed grey as the baseline (random search).
 
     Returns:
@@ -249,6 +253,8 @@ def plot_best_so_far(
         >>> runs = {"random": runs_r, "bayesopt": runs_b}  # doctest: +SKIP
         >>> fig = plot_best_so_far(runs, x="wall_time")  # doctest: +SKIP
     """
+    if maximize is None:
+        maximize = not (metric and minimised(metric))
     curves = _get_best_so_far_info(runs_or_frames, x, metric, maximize).curves
     fig = go.Figure()
     others = iter(COLORS * (1 + len(curves) // len(COLORS)))

@@ -96,7 +96,15 @@ def plot_detections(
     for i in range(n):
         row, col = i // cols + 1, i % cols + 1
         fig.add_trace(
-            go.Heatmap(z=info.images[i], colorscale="gray", showscale=False, hoverinfo="skip"),
+            # Pixel c spans [c, c + 1), as box corners count it: its centre is c + 0.5.
+            go.Heatmap(
+                z=info.images[i],
+                x0=0.5,
+                y0=0.5,
+                colorscale="gray",
+                showscale=False,
+                hoverinfo="skip",
+            ),
             row=row,
             col=col,
         )

@@ -17,12 +17,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from nasbench.errors import ConfigError, closest_name
+from nasbench.metric_names import better
 from nasbench.viz.alphas import frame_of
 
 FRONT_COLOR = "#D55E00"
 POINT_COLOR = "#0072B2"
-# Costs are minimised; every other objective is maximised unless the caller says otherwise.
-MINIMISED = frozenset({"params", "macs", "latency_ms", "wall_s", "train_seconds_per_epoch"})
 
 
 def resolve_column(frame: pd.DataFrame, name: str) -> str:
@@ -49,6 +48,45 @@ def resolve_column(frame: pd.DataFrame, name: str) -> str:
     raise ConfigError(
         f"the frame has no column '{name}'; it has {', '.join(names)}.{closest_name(name, names)}"
     )
+
+
+def numeric_values(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:
+    """The values of ``column`` as floats, or a one-line error when it holds no numbers.
+
+    Args:
+        frame: a candidates frame.
+        column: the column to read (from :func:`resolve_column`).
+        name: the name the caller asked for, for the message.
+
+    Returns:
+        A float array (NaN where a value is missing).
+
+    Raises:
+        ConfigError: the column holds text (e.g. ``status``, ``genotype_json``).
+
+    Example:
+        >>> numeric_values(pd.DataFrame({"a": [1, None]}), "a", "a").tolist()
+        [1.0, nan]
+    """
+    try:
+        return frame[column].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"'{name}' is not a number per candidate; pick a metric or a cost "
+            "(e.g. val_acc, params)."
+        ) from None
+
+
+def minimised(name: str) -> bool:
+    """Whether a smaller value of objective ``name`` is better (costs, losses, distances).
+
+    A name whose words do not say (see :mod:`nasbench.metric_names`) is maximised.
+
+    Example:
+        >>> minimised("params"), minimised("train_loss"), minimised("val_acc")
+        (True, True, False)
+    """
+    return better(name) == "min"
 
 
 def pareto_mask(x: np.ndarray, y: np.ndarray, minimize_x: bool, maximize_y: bool) -> np.ndarray:
@@ -101,9 +139,10 @@ def _get_pareto_info(
     """Both objectives of every candidate that has them, and which are on the front."""
     frame = frame_of(run_or_frame, "candidates", (), "this run has no evaluated candidates yet.")
     xcol, ycol = resolve_column(frame, x), resolve_column(frame, y)
-    minimize_x = x in MINIMISED if minimize_x is None else minimize_x
-    maximize_y = y not in MINIMISED if maximize_y is None else maximize_y
-    rows = frame[np.isfinite(frame[xcol].astype(float)) & np.isfinite(frame[ycol].astype(float))]
+    minimize_x = minimised(x) if minimize_x is None else minimize_x
+    maximize_y = not minimised(y) if maximize_y is None else maximize_y
+    both = np.isfinite(numeric_values(frame, xcol, x)) & np.isfinite(numeric_values(frame, ycol, y))
+    rows = frame[both]
     if rows.empty:
         raise ConfigError(f"no candidate has both '{x}' and '{y}' recorded; pick other objectives.")
     xs, ys = rows[xcol].to_numpy(dtype=float), rows[ycol].to_numpy(dtype=float)
@@ -132,8 +171,9 @@ def plot_pareto(
             with the two columns; ``genotype``/``genotype_json`` give the hover text).
         x: the horizontal objective (``params``, ``macs``, ``latency_ms``, a metric...).
         y: the vertical objective.
-        minimize_x: None: True for costs (params, MACs, latency), else False.
-        maximize_y: None: False for costs, else True.
+        minimize_x: None: True where the name says smaller is better (costs, losses,
+            HD95, NMSE; :func:`minimised`), else False.
+        maximize_y: None: the opposite of :func:`minimised` for ``y``.
 
     Returns:
         A figure with traces ``"candidates"`` (every point; hover: genotype, x, y) and
@@ -164,7 +204,9 @@ def plot_pareto(
             mode="lines+markers",
             name="Pareto front",
             text=[info.texts[i] for i in front],
-            line={"color": FRONT_COLOR, "shape": "hv", "width": 2},
+            # The staircase bounds what is reachable: from each front point the next better
+            # y is only reached at the next x, so it steps across first when x is minimised.
+            line={"color": FRONT_COLOR, "shape": "hv" if info.minimize_x else "vh", "width": 2},
             marker={"color": FRONT_COLOR, "size": 9, "symbol": "diamond"},
             hovertemplate=hover,
         )

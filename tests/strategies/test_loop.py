@@ -328,3 +328,14 @@ def test_resume_refuses_strategies_that_keep_networks(tmp_path):
     with pytest.raises(ConfigError, match="cannot be resumed"):
         resume(tmp_path / "run")
     assert load(tmp_path / "run").status == "finished"  # the failed resume changed nothing
+
+
+def test_best_so_far_steps_over_a_failed_score():
+    from nasbench.strategies.discrete.loop import DiscreteResult, Trial
+
+    trials = [
+        Trial(i, None, Result({"score": s}, {}), i + 1, False, "main", float(i))
+        for i, s in enumerate([0.5, float("nan"), 0.7, 0.6])
+    ]
+    outcome = DiscreteResult(None, trials[2].result, trials, evaluations=4)
+    assert outcome.best_so_far().tolist() == [0.5, 0.5, 0.7, 0.7]

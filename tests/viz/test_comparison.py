@@ -155,6 +155,37 @@ def test_pareto_info_keeps_finite_points_and_sorts_the_front_by_x():
         _get_pareto_info(frame.assign(score=np.nan), "params", "score", None, None)
 
 
+def test_pareto_minimises_losses_and_steps_the_way_x_improves():
+    frame = pd.DataFrame(
+        {
+            "params": [1.0, 2.0, 3.0],
+            "train_loss": [0.9, 0.5, 0.2],
+            "val_acc": [0.9, 0.7, 0.5],
+            "status": ["ok"] * 3,
+        }
+    )
+    info = _get_pareto_info(frame, "params", "train_loss", None, None)
+    assert not info.maximize_y and list(info.front) == [0, 1, 2]  # every trade-off, not the worst
+    assert plot_pareto(frame, y="train_loss").data[1].line.shape == "hv"
+    # Accuracy on x (maximised) against size on y: each step rises before it crosses.
+    flipped = plot_pareto(frame, x="val_acc", y="params")
+    assert "val_acc (max)" in flipped.layout.title.text and flipped.data[1].line.shape == "vh"
+    with pytest.raises(NasbenchError, match="'status' is not a number per candidate"):
+        plot_pareto(frame, x="status")
+
+
+def test_a_nan_score_does_not_hide_the_rest_of_a_best_so_far_curve():
+    seeds = {"random": [pd.DataFrame({"score": [0.5, np.nan, 0.7, 0.6]})]}
+    curve = _get_best_so_far_info(seeds, "evaluations", None, True).curves["random"]
+    np.testing.assert_allclose(curve.mean, [0.5, 0.5, 0.7, 0.7])
+    losses = {"random": [pd.DataFrame({"val_loss": [0.5, 0.3, 0.4]})]}
+    line = plot_best_so_far(losses, metric="val_loss").data[1]  # a loss: lower is better
+    np.testing.assert_allclose(line.y, [0.5, 0.3, 0.3])
+    texts = {"random": [pd.DataFrame({"genotype_json": ["a", "b"]})]}
+    with pytest.raises(NasbenchError, match="'genotype_json' is not a number per candidate"):
+        plot_best_so_far(texts, metric="genotype_json")
+
+
 def test_proxy_vs_true_correlations_equal_scipy():
     rng = np.random.default_rng(0)
     true = rng.uniform(0.5, 0.9, 40)

@@ -41,6 +41,9 @@ def test_plot_detections_draws_a_panel_per_image_with_truth_and_predictions():
     names = [t.name for t in fig.data if t.type == "scatter"]
     assert sum(t.type == "heatmap" for t in fig.data) == 2
     assert names.count("lesion") == 2 and names.count("detection") == 2
+    # Box corners count pixel c as [c, c + 1): the image's pixel centres sit at c + 0.5.
+    heat = next(t for t in fig.data if t.type == "heatmap")
+    assert (heat.x0, heat.y0, heat.dx or 1, heat.dy or 1) == (0.5, 0.5, 1, 1)
     with pytest.raises(ConfigError, match="no images"):
         plot_detections(images[:0], [], None)
 

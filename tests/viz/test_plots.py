@@ -134,8 +134,10 @@ def test_heatmap_is_the_matrix_at_the_chosen_step(run):
     assert "step 10" in fig.layout.title.text
     last = plot_alpha_heatmap(run, cell_type="normal", value="raw")
     np.testing.assert_allclose(last.data[0].z, raw_matrix(20, "normal"))
-    with pytest.raises(NasbenchError, match="before step -1"):
+    with pytest.raises(NasbenchError, match="step must be a whole number >= 0, got -1"):
         plot_alpha_heatmap(run, step=-1)
+    with pytest.raises(NasbenchError, match="no alpha snapshot at or before step 5"):
+        plot_alpha_heatmap(run.alphas.query("step >= 10"), step=5)
 
 
 def test_animation_has_one_frame_per_snapshot_and_is_thinned(run):
@@ -344,3 +346,23 @@ def test_history_draws_each_task_own_metrics(tmp_path):
             store.log_metrics(epoch + 1, epoch, "val", val)
     names = [t.name for t in plot_history(load(tmp_path / "recon")).data]
     assert names == ["train loss", "val loss", "val psnr", "val ssim", "val nmse"]
+
+
+def test_plot_alphas_names_every_op_once_and_picks_a_cell_the_run_logged():
+    # A trellis-like cell: each edge has its own choices, so the first edge lacks some ops.
+    rows = [(0, 0, "down", edge, op, w, w) for edge, ops in (("a", ["same"]), ("b", ["up", "same"]))
+            for op, w in zip(ops, (0.4, 0.6), strict=False)]  # fmt: skip
+    frame = pd.DataFrame(
+        rows, columns=["step", "epoch", "cell_type", "edge", "op", "weight", "raw"]
+    )
+    fig = plot_alphas(frame)  # no "normal" cell: the first one logged
+    shown = [t.name for t in fig.data if t.showlegend is not False]
+    assert sorted(shown) == ["same", "up"]
+    assert "alpha of the down cell" in fig.layout.title.text
+    one_cell = plot_alphas(frame.assign(cell_type="cell"))
+    assert "alpha of the cell (weight)" in one_cell.layout.title.text
+    for kwargs, named in (({"cols": 2.5}, "cols"), ({"max_points": "5"}, "max_points")):
+        with pytest.raises(NasbenchError, match=f"{named} must be a whole number"):
+            plot_alphas(frame, **kwargs)
+    with pytest.raises(NasbenchError, match="step must be a whole number >= 0, got '3'"):
+        plot_alpha_heatmap(frame, step="3")

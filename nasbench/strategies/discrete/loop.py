@@ -86,7 +86,8 @@ class DiscreteResult:
     def best_so_far(self) -> np.ndarray:
         """Best score after each evaluator call (cache hits add no entry)."""
         scores = [t.result.score for t in self.history if not t.cached]
-        return np.maximum.accumulate(np.asarray(scores, dtype=float)) if scores else np.zeros(0)
+        # fmax skips a NaN score (a failed metric) instead of carrying it forward.
+        return np.fmax.accumulate(np.asarray(scores, dtype=float)) if scores else np.zeros(0)
 
     def evaluations_to_reach(self, target: float) -> int | None:
         """Evaluator calls made when a score >= ``target`` was first seen, or None."""
