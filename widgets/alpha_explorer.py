@@ -16,6 +16,7 @@ counterpart of the alpha trajectories.
 
 from __future__ import annotations
 
+import html
 import os
 from typing import Any
 
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from nasbench.errors import NasbenchError
 from nasbench.runs.alpha_summary import alpha_cube, deviation_from_uniform, edge_entropy
 from widgets._figures import LivePlot
 from widgets._svg import message_html
@@ -135,12 +137,16 @@ class AlphaExplorer(widgets.VBox):
         from nasbench.viz import hp_distribution
 
         if isinstance(run, (str, os.PathLike)):
-            with load(run) as opened:
-                self.alphas, candidates = opened.alphas, opened.candidates
-            self.title.value = f"<b>run</b>: {run}"
+            try:
+                with load(run) as opened:
+                    self.alphas, candidates = opened.alphas, opened.candidates
+            except NasbenchError as err:
+                self.show_problem(run, str(err))
+                return
+            self.title.value = f"<b>run</b>: {html.escape(str(run))}"
         else:
             self.alphas, candidates = run.alphas, run.candidates
-            self.title.value = f"<b>run</b>: {run.run_dir}"
+            self.title.value = f"<b>run</b>: {html.escape(str(run.run_dir))}"
         self._draw_hp_policy(hp_distribution(candidates))
         cells = [str(c) for c in dict.fromkeys(self.alphas["cell_type"])] or ["normal"]
         with self.hold_trait_notifications():
@@ -148,6 +154,18 @@ class AlphaExplorer(widgets.VBox):
             self.cell_type.value = cells[0]
             self._offer_kinds()
         self._load_cell()
+
+    def show_problem(self, run_dir: str | os.PathLike, problem: str) -> None:
+        """Show that ``run_dir`` cannot be explored, and why, with nothing of an earlier run.
+
+        Args:
+            run_dir: the folder that was asked for.
+            problem: the one-line reason (e.g. the run store is damaged).
+        """
+        self.alphas = self.alphas.iloc[0:0]
+        self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
+        self._draw_hp_policy(pd.DataFrame())  # hides every alpha view: there are no alphas
+        self.message.value = message_html(problem, "error")
 
     def _offer_kinds(self) -> None:
         """Offer the kinds of matrix the chosen cell type recorded (a trellis run: the cell's

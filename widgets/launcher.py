@@ -517,6 +517,10 @@ class SearchLauncher(widgets.VBox):
         if not self.run_dir:
             return False
         folder = Path(self.run_dir)
+        problem = _unresumable(folder)
+        if problem:  # said here, before a process (and its log files) would be started
+            self.message.value = message_html(f"cannot resume: {problem}", "error")
+            return False
         self.process = start_process(["resume", str(folder)], folder)
         self.message.value = message_html(f"resumed {folder} (pid {self.process.pid})", "info")
         self.stop_button.disabled = False
@@ -575,3 +579,14 @@ class SearchLauncher(widgets.VBox):
             self.message.value = message_html(
                 f"the search process exited with code {code}; see the Monitor tab.", "warning"
             )
+
+
+def _unresumable(folder: Path) -> str:
+    """Why ``folder`` holds no run a resume could read (a one-line reason), or ""."""
+    from nasbench.runs import load
+
+    try:
+        with load(folder):  # the folder exists, holds a run store, and that store reads
+            return ""
+    except NasbenchError as err:
+        return str(err)

@@ -29,12 +29,14 @@ from plotly.subplots import make_subplots
 
 from nasbench.errors import NasbenchError
 from nasbench.runs.alpha_summary import collapse_warnings
+from nasbench.runs.summary import KILLED
 from widgets._figures import LivePlot
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
 from widgets.launcher import STDERR_NAME
 
-TERMINAL = ("finished", "stopped", "failed")
+# "killed": the store says running but no process writes it (nasbench.runs.summary.KILLED).
+TERMINAL = ("finished", "stopped", "failed", KILLED)
 DB_NAME = "run.sqlite"
 STDERR_TAIL_LINES = 25
 LOSS_NAMES = ("loss", "arch_loss", "val_loss", "td_loss")  # td_loss: a Q-learning search
@@ -275,6 +277,9 @@ class RunMonitor(widgets.VBox):
         self.warnings.value = ""
         self.report_message.value = ""
         self.report_button.disabled = True
+        # Nothing of the last run's state may linger if this folder cannot be read.
+        self.status_text.value = ""
+        self.progress.max, self.progress.value, self.progress.bar_style = 1, 0, ""
         self.run_dir = str(run_dir)
         self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
         self.status = "starting"
@@ -722,7 +727,7 @@ class RunMonitor(widgets.VBox):
         status = run.status
         alive = run.writer_alive()
         if status == "running" and alive is False and not self.process_alive:
-            status = "failed"
+            status = KILLED  # as list_runs, the run browser and the report call it
             self._show_error(
                 "the search process is gone (killed?); Resume continues from the last checkpoint."
             )
@@ -746,7 +751,7 @@ class RunMonitor(widgets.VBox):
         total = progress["total_steps"]
         self.progress.max = max(1, int(total or 1))
         self.progress.value = min(int(progress["step"]), self.progress.max)
-        self.progress.bar_style = {"finished": "success", "failed": "danger",
+        self.progress.bar_style = {"finished": "success", "failed": "danger", KILLED: "danger",
                                    "stopped": "warning"}.get(status, "")  # fmt: skip
         parts = [f"<b>{html.escape(status)}{'…' if status == self._booting else ''}</b>"]
         if total:

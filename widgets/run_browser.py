@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import traitlets
@@ -53,6 +54,19 @@ def runs_table(frame: pd.DataFrame) -> str:
                              for c in cells) + "</tr>"
         )  # fmt: skip
     return f"<table class='nasbench-runs'><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _candidate_scores(candidates: pd.DataFrame, metric: str) -> np.ndarray | None:
+    """``metric`` of each evaluated candidate in order (cache hits and failures left out),
+    or None when no candidate has it."""
+    column = f"metrics.{metric}"
+    if column not in candidates.columns:
+        return None
+    rows = candidates
+    if "status" in rows.columns:
+        rows = rows[~rows["status"].isin(["cached", "failed"])]
+    values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float)
+    return values if np.isfinite(values).any() else None
 
 
 class RunBrowser(widgets.VBox):
@@ -129,6 +143,12 @@ class RunBrowser(widgets.VBox):
         else:
             self.frame = pd.DataFrame(columns=["run_dir", "name", "status"])
         self.table.value = runs_table(self.frame)
+        folder = html.escape(str(self.folder))
+        if self.folder.exists() and not self.folder.is_dir():
+            self.table.value = (f"<i>{folder} is a file, not a folder of runs; open the folder "
+                                "that holds the run folders.</i>")  # fmt: skip
+        elif not self.folder.exists():
+            self.table.value = f"<i>no runs yet: {folder} does not exist (a search creates it).</i>"
         selected = set(self.select.value)
         options = [(f"{r['name']} · {r['status']}", r["run_dir"]) for _, r in self.frame.iterrows()]
         self.select.options = options
@@ -153,23 +173,35 @@ class RunBrowser(widgets.VBox):
         """Overlay the chosen metric of every selected run (one trace per run)."""
         from nasbench.runs import load
 
-        traces, missing = [], []
+        traces, missing, axes = [], [], set()
+        metric = self.metric.value
         for run_dir in self.select.value:
+            name = Path(run_dir).name
             try:
                 with load(run_dir) as run:
-                    history = run.history
+                    history, candidates = run.history, run.candidates
             except NasbenchError as err:
-                missing.append(f"{Path(run_dir).name}: {err}")
+                missing.append(f"{name}: {err}")
                 continue
-            part = history[history["name"] == self.metric.value]
-            if part.empty:
-                missing.append(f"{Path(run_dir).name}: no {self.metric.value}")
+            part = history[history["name"] == metric]
+            if not part.empty:
+                axes.add("step")
+                traces.append(go.Scatter(x=part["step"].to_numpy(), y=part["value"].to_numpy(),
+                                         mode="lines+markers", name=name))  # fmt: skip
                 continue
-            traces.append(go.Scatter(x=part["step"].to_numpy(), y=part["value"].to_numpy(),
-                                     mode="lines+markers", name=Path(run_dir).name))  # fmt: skip
+            # A discrete search logs no curve: its metrics are per evaluated candidate.
+            scores = _candidate_scores(candidates, metric)
+            if scores is None:
+                missing.append(f"{name}: no {metric}")
+                continue
+            axes.add("evaluation")
+            traces.append(go.Scatter(x=np.arange(1, len(scores) + 1), y=scores,
+                                     mode="markers", name=f"{name} (per candidate)"))  # fmt: skip
         self.figure.data = ()
         self.figure.add_traces(traces)
-        self.figure.layout.title = f"{self.metric.value} of the selected runs"
-        self.figure.layout.yaxis.title = self.metric.value
+        self.figure.layout.title = f"{metric} of the selected runs"
+        self.figure.layout.yaxis.title = metric
+        mixed = "step (supernet runs) / evaluation (discrete runs)"
+        self.figure.layout.xaxis.title = mixed if len(axes) > 1 else next(iter(axes), "step")
         self.plot.push()
         self.message.value = message_html("; ".join(missing), "warning") if missing else ""

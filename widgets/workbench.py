@@ -260,12 +260,20 @@ class Workbench(widgets.Tab):
             return self.monitor.run
         return None
 
+    def _unreadable(self, run_dir: str) -> bool:
+        """True when the monitor gave up on ``run_dir`` (missing or damaged store): the
+        other views must then say so too, not keep showing the last run."""
+        gave_up = self.monitor.run_dir == run_dir and self.monitor.status == "failed"
+        return gave_up and self._run(run_dir) is None
+
     def _show_in_viewer(self, run_dir: str) -> None:
         run = self._run(run_dir)
-        if run is not None and len(run.genotypes):
-            self.viewer.show_run(run_dir)
+        if (run is not None and len(run.genotypes)) or self._unreadable(run_dir):
+            self.viewer.show_run(run_dir)  # an unreadable run: the viewer says why
 
     def _show_in_explorer(self, run_dir: str) -> None:
         run = self._run(run_dir)
         if run is not None:  # a run without alphas too: the last run's must not stay shown
             self.explorer.set_run(run)
+        elif self._unreadable(run_dir):
+            self.explorer.set_run(run_dir)  # shows the one-line reason, and no old figures

@@ -275,3 +275,19 @@ def test_a_joint_search_shows_its_hyper_parameter_policy_live(autohas_run, fake_
     assert len(monitor.hp_plot.channel.figure["data"][3]["y"]) == 4  # sent as new points only
     monitor.watch(fake_run)  # a DARTS run has no HP policy: the figure goes away
     assert monitor.hp_plot.layout.display == "none" and monitor.hp_figure.data == ()
+
+
+def test_watching_another_folder_keeps_nothing_of_the_last_run(fake_run, tmp_path):
+    from nasbench.runs import RunStore
+
+    monitor = RunMonitor(fake_run)
+    assert monitor.status == "finished" and monitor.progress.value > 0
+    monitor.watch(tmp_path / "never-written")
+    assert monitor.status == "failed" and "holds no run store" in monitor.error.value
+    assert monitor.status_text.value == "" and monitor.progress.value == 0
+    assert monitor.progress.bar_style == ""
+    with RunStore.open(fake_run) as store:
+        store.set_status("running")  # and then its process was killed: no writer holds it
+    monitor.watch(fake_run)
+    assert monitor.status == "killed" and "<b>killed</b>" in monitor.status_text.value
+    assert monitor.stop_button.disabled and "the search process is gone" in monitor.error.value

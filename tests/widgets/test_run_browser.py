@@ -24,3 +24,20 @@ def test_table_lists_runs_and_compare_overlays_curves(fake_run, tmp_path):
 def test_missing_folder_is_an_empty_table(tmp_path):
     browser = RunBrowser(tmp_path / "nothing")
     assert "no runs" in browser.table.value and browser.select.options == ()
+    assert "does not exist (a search creates it)" in browser.table.value
+    (tmp_path / "a-file").write_text("x")
+    assert "is a file, not a folder of runs" in RunBrowser(tmp_path / "a-file").table.value
+
+
+def test_a_discrete_run_is_compared_by_its_candidates(autohas_run, fake_run):
+    from nasbench.runs import RunStore
+
+    with RunStore.open(autohas_run) as store:  # a candidate scored with val_acc too
+        store.log_candidate(9, "{}", {"score": 0.9, "val_acc": 0.8}, {"wall_s": 0.1})
+    browser = RunBrowser(autohas_run.parent)
+    browser.select.value = (str(autohas_run),)
+    browser.metric.value = "val_auc"
+    browser.metric.value = "val_acc"
+    (trace,) = browser.figure.data
+    assert trace.name == "autohas-1 (per candidate)" and list(trace.y)[-1] == 0.8
+    assert browser.figure.layout.xaxis.title.text == "evaluation"

@@ -88,6 +88,24 @@ def test_resume_acts_on_the_killed_run_opened_from_the_runs_tab(tmp_path, fake_r
     assert started[-1] == (["resume", str(fake_run)], fake_run)
 
 
+def test_resume_of_a_folder_without_a_readable_run_starts_nothing(tmp_path, started):
+    launcher = SearchLauncher(runs_folder=tmp_path / "runs")
+    never = tmp_path / "never-existed"
+    assert not launcher.resume(never)
+    assert "cannot resume: run folder" in launcher.message.value and "does not exist" in (
+        launcher.message.value
+    )
+    assert not never.exists() and started == []  # no stray folder with log files
+    (tmp_path / "a-file").write_text("x")
+    assert not launcher.resume(tmp_path / "a-file")
+    assert "is a file, not a folder" in launcher.message.value
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "run.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x00" * 40)
+    assert not launcher.resume(damaged) and started == []
+    assert "cannot resume" in launcher.message.value
+
+
 def test_resume_while_the_search_is_still_stopping_says_so(tmp_path, monkeypatch):
     from widgets import launcher as launcher_module
 

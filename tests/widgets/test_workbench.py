@@ -134,3 +134,16 @@ def test_op_buttons_wrap_instead_of_shrinking_their_names(tmp_path):
     assert rows and all(row.children[1].layout.flex_flow == "row wrap" for row in rows)
     buttons = [*builder.op_buttons.values(), *builder.layer_types.values()]
     assert all(button.layout.flex == "0 0 auto" for button in buttons)
+
+
+def test_an_unreadable_run_leaves_nothing_of_the_last_one_in_the_other_tabs(tmp_path, fake_run):
+    bench = _workbench(tmp_path)
+    bench.show_run(fake_run)
+    assert list(bench.explorer.steps) == [0, 1, 2] and "<svg" in bench.viewer.drawing_a.value
+    missing = tmp_path / "runs" / "gone"
+    bench.show_run(missing)
+    assert bench.monitor.status == "failed"
+    assert str(missing) in bench.explorer.title.value
+    assert "does not exist" in bench.explorer.message.value
+    assert bench.explorer.heatmap_plot.layout.display == "none"
+    assert bench.viewer.drawing_a.value == ""  # the viewer says why instead of the old cell
