@@ -423,7 +423,7 @@ class Run:
             rows, columns=["id", "epoch", "step", "genotype_json", "metrics", "time"]
         )
         self._advance("genotypes", frame, after_step)
-        frame["metrics"] = [json.loads(text) for text in frame["metrics"]]
+        frame["metrics"] = [_mapping(text) for text in frame["metrics"]]
         frame.insert(3, "genotype", [self._genotype(text) for text in frame["genotype_json"]])
         return _with_flat(_typed(frame, _GENOTYPES), "metrics")
 
@@ -444,9 +444,9 @@ class Run:
         self._advance("candidates", frame, None)
         frame.insert(0, "index", np.arange(start, start + len(frame), dtype=np.int64))
         frame.insert(3, "genotype", [self._genotype(text) for text in frame["genotype_json"]])
-        frame["metrics"] = [json.loads(text) for text in frame["metrics"]]
-        frame["cost"] = [json.loads(text) for text in frame["cost"]]
-        frame["info"] = [json.loads(text) for text in frame["info"]]
+        frame["metrics"] = [_mapping(text) for text in frame["metrics"]]
+        frame["cost"] = [_mapping(text) for text in frame["cost"]]
+        frame["info"] = [_mapping(text) for text in frame["info"]]
         frame["elapsed"] = frame["time"] - self.created
         return _with_flat(_with_flat(_typed(frame, _CANDIDATES), "metrics"), "cost")
 
@@ -457,7 +457,7 @@ class Run:
         ).fetchall()
         frame = pd.DataFrame(rows, columns=["id", "step", "epoch", "kind", "payload", "time"])
         self._advance("events", frame, after_step)
-        frame["payload"] = [json.loads(text) for text in frame["payload"]]
+        frame["payload"] = [_mapping(text) for text in frame["payload"]]
         return _typed(frame, _EVENTS)
 
     def _fetch_status(self, db: sqlite3.Connection) -> pd.DataFrame:
@@ -610,6 +610,13 @@ def _tidy_alphas(rows: list[tuple]) -> pd.DataFrame:
 
 def _categorical(codes: np.ndarray, names: dict[str, int]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))
+
+
+def _mapping(text: str) -> dict[str, Any]:
+    """A row's JSON object; a store written by hand may hold a list or null there, which
+    every view reads as no details rather than failing on."""
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}
 
 
 def _empty(dtypes: dict[str, str]) -> pd.DataFrame:

@@ -663,6 +663,11 @@ class RunStore:
         Example:
             >>> store.log_event("eigenvalue", {"value": 0.31}, epoch=4)  # doctest: +SKIP
         """
+        if not isinstance(payload, Mapping):
+            raise ConfigError(
+                f"payload of event '{kind}' must be a dict of details, got "
+                f"{type(payload).__name__}."
+            )
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO events (step, epoch, kind, payload, time) VALUES (?, ?, ?, ?, ?)",

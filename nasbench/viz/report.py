@@ -23,6 +23,7 @@ import datetime as dt
 import html
 import json
 import os
+import shlex
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -90,15 +91,25 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
         text = report_html(run)
     finally:
         run.close()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(
-        "w",
-        encoding="utf-8",
-        dir=target.parent,
-        prefix=f".{target.name}.",
-        suffix=".tmp",
-        delete=False,
-    )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(
+            "w",
+            encoding="utf-8",
+            dir=target.parent,
+            prefix=f".{target.name}.",
+            suffix=".tmp",
+            delete=False,
+        )
+    except OSError as err:  # a folder that cannot be made or written: say so in one line
+        reason = err.strerror or type(err).__name__
+        blocker = next((p for p in target.parents if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            reason = f"{blocker} is a file, not a folder"
+        raise ConfigError(
+            f"cannot write the report to {target} ({reason}); give a path in a folder you can "
+            "write (--out)."
+        ) from None
     try:
         with handle:
             handle.write(text)
@@ -246,11 +257,14 @@ def _policy_section(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
 
 
 def _try(plot: Callable[..., go.Figure], run: Any, **options: Any) -> go.Figure | str:
-    # A figure without data is a note on the page, not a failed report.
+    # A figure without data is a note on the page, not a failed report; so is a figure
+    # that fails on rows it did not expect (a store edited by hand): the rest still reads.
     try:
         return plot(run, **options)
     except NasbenchError as err:
         return str(err)
+    except Exception as err:  # noqa: BLE001 - one figure must not take the report with it
+        return f"this figure could not be drawn ({type(err).__name__}: {err})."
 
 
 def _figure_div(fig: go.Figure, div_id: str) -> str:
@@ -283,7 +297,8 @@ def _overview(run: Any) -> str:
         rows.append((
             "note",
             "no process writes this run: it was killed (a kill, the out-of-memory killer, a "
-            f"restart); continue it with <code>nasbench resume {html.escape(str(run.run_dir))}"
+            "restart); continue it with <code>nasbench resume "
+            f"{html.escape(shlex.quote(str(run.run_dir)))}"
             "</code>",
         ))  # fmt: skip
     if run.message:

@@ -192,6 +192,18 @@ def test_events_round_trip(store):
     assert events["payload"].tolist() == [{"value": 0.31, "epoch": 4}, {"ratio": 1.4}]
 
 
+def test_event_details_are_always_a_dict(store):
+    with pytest.raises(ConfigError, match="payload of event 'early_stop' must be a dict") as err:
+        store.log_event("early_stop", None)
+    one_line(err)
+    store.log_event("early_stop", {"epoch": 1})
+    # A store edited by hand: a list and a null where the details go.
+    with sqlite3.connect(store.run_dir / "run.sqlite") as db:
+        db.execute("UPDATE events SET payload = '[1, 2]'")
+        db.execute("UPDATE events SET payload = 'null' WHERE kind = 'search_started'")
+    assert load(store.run_dir).events["payload"].tolist() == [{}]
+
+
 def test_refresh_returns_only_new_rows_and_since_filters_by_step(store):
     store.log_metrics(1, 0, "train", {"loss": 1.0})
     store.log_alphas(1, 0, "normal", np.zeros((2, 3)), OPS, EDGES)

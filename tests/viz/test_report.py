@@ -158,12 +158,14 @@ def test_best_is_the_lowest_where_lower_is_better_and_absent_where_unknown(tmp_p
 def test_a_killed_run_reads_killed_in_the_report_and_in_list_runs(tmp_path):
     from nasbench.runs import list_runs
 
-    store = RunStore.create(tmp_path / "runs" / "gone", {"strategy": "darts"}, environment={})
+    run_dir = tmp_path / "runs" / "gone run"
+    store = RunStore.create(run_dir, {"strategy": "darts"}, environment={})
     store.set_status("running")
     store.close()  # the writer is gone without a last status: as after a SIGKILL
-    text = write_report(tmp_path / "runs" / "gone").read_text(encoding="utf-8")
+    text = write_report(run_dir).read_text(encoding="utf-8")
     assert '<b class="status-killed">killed</b>' in text
-    assert "nasbench resume" in text and 'class="status-running"' not in text
+    assert f"nasbench resume &#x27;{run_dir}&#x27;" in text  # quoted: a shell can run it
+    assert 'class="status-running"' not in text
     assert list_runs(tmp_path / "runs")["status"].tolist() == ["killed"]
 
 
@@ -194,3 +196,24 @@ def test_a_discrete_search_report_shows_its_candidates_not_empty_alpha_notes(tmp
         (float(s) for _, s in ranked), reverse=True
     )
     run.close()
+
+
+def test_a_figure_that_fails_is_a_note_and_the_rest_of_the_report_stands(tmp_path, monkeypatch):
+    from nasbench.viz import report
+
+    def broken(run, **options):
+        raise TypeError("unexpected rows")
+
+    monkeypatch.setattr(report, "plot_history", broken)
+    make_run(tmp_path / "run", eigen=True)
+    text = write_report(tmp_path / "run").read_text(encoding="utf-8")
+    assert "this figure could not be drawn (TypeError: unexpected rows)." in text
+    assert "<h2>Final genotype</h2>" in text and "<h2>Collapse watch</h2>" in text
+
+
+def test_a_report_path_that_cannot_be_written_is_a_one_line_error(tmp_path):
+    make_run(tmp_path / "run", eigen=False)
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(NasbenchError, match="a-file is a file, not a folder") as err:
+        write_report(tmp_path / "run", tmp_path / "a-file" / "report.html")
+    assert "\n" not in str(err.value) and "(--out)" in str(err.value)
