@@ -871,7 +871,40 @@ def newer_api_cases() -> list[tuple[str, Callable[[Path], object], str]]:
          "'x'"),
         ("trainconfig-lr-bool", lambda tmp: TrainConfig(lr=True).validate(), "True"),
         ("trainconfig-seg-loss", lambda tmp: TrainConfig(seg_loss="dice").validate(), "'dice'"),
-    ] + notebook_api_cases()  # fmt: skip
+    ] + notebook_api_cases() + figure_api_cases()  # fmt: skip
+
+
+def figure_api_cases() -> list[tuple[str, Callable[[Path], object], str]]:
+    """Figures and views called with a thing of the wrong kind or a bad option."""
+    import pandas as pd
+
+    from nasbench import viz
+    from nasbench.spaces import NB201Space
+    from nasbench.spaces.zoo import zoo
+    from nasbench.viz.trellis_graph import trellis_weights
+
+    def history(*rows) -> pd.DataFrame:
+        return pd.DataFrame(list(rows), columns=["step", "epoch", "phase", "name", "value"])
+
+    curve = history((1, 0, "val", "hessian_eigenvalue", 0.1))
+    cell = NB201Space().sample(np.random.default_rng(0))
+    candidates = pd.DataFrame({"params": [1.0], "val_acc": [0.5], "status": ["ok"]})
+    return [
+        ("diff-edges-nb201", lambda tmp: viz.diff_edges(cell, cell), "got nb201 and nb201"),
+        ("draw-network-int-skeleton", lambda tmp: viz.draw_network(zoo["DARTS_V2"], 8),
+         "got int"),
+        ("trellis-weights-none", lambda tmp: trellis_weights(None), "got NoneType"),
+        ("froc-of-a-frame", lambda tmp: viz.plot_froc(pd.DataFrame()), "got DataFrame"),
+        ("froc-curve-not-a-pair", lambda tmp: viz.plot_froc({"a": 3}), "got int"),
+        ("evaluator-table-object", lambda tmp: viz.plot_evaluator_correlations(object()),
+         "got object"),
+        ("agent-rewards-of-a-path", lambda tmp: viz.plot_agent_rewards("runs/x"), "got str"),
+        ("history-no-metrics", lambda tmp: viz.plot_history(curve, metrics=[]), "metrics is empty"),
+        ("eigenvalues-window", lambda tmp: viz.plot_eigenvalues(curve, window=-1), "got -1"),
+        ("eigenvalues-stop-list", lambda tmp: viz.plot_eigenvalues(curve, early_stop=[3]),
+         "got list"),
+        ("pareto-text-column", lambda tmp: viz.plot_pareto(candidates, x="status"), "'status'"),
+    ]  # fmt: skip
 
 
 def notebook_api_cases() -> list[tuple[str, Callable[[Path], object], str]]:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from nasbench.errors import NasbenchError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.alpha_summary import alpha_cube, deviation_from_uniform, edge_entropy
 from widgets._figures import LivePlot
 from widgets._svg import message_html
@@ -265,6 +265,13 @@ class AlphaExplorer(widgets.VBox):
         if not len(self.steps):
             return
         index = self.slider.value if index is None else index
+        count = len(self.steps)
+        if isinstance(index, bool) or not isinstance(index, int) or not -count <= index < count:
+            raise ConfigError(
+                f"snapshot index must be a whole number from 0 to {count - 1} (or negative "
+                f"from the end), got {index!r}."
+            )
+        index %= count  # -1 is the last snapshot, and is labelled as such
         step = int(self.steps[index])
         self.step_label.value = f"step <b>{step}</b> ({index + 1}/{len(self.steps)})"
         self.heatmap.data[0].z = self.shown[index]

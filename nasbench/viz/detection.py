@@ -144,10 +144,21 @@ class FrocInfo(NamedTuple):
 
 
 def _get_froc_info(curves: Mapping[str, tuple[Sequence, Sequence]]) -> FrocInfo:
+    if not isinstance(curves, Mapping):
+        raise ConfigError(
+            f"plot_froc needs curves as {{model name: (detections, truths)}}, got "
+            f"{type(curves).__name__}; pass that dict (predict_split gives a model's "
+            "detections)."
+        )
     if not curves:
         raise ConfigError("no curves to draw; pass {name: (detections, truths)}.")
     names, fps, sens, at = [], [], [], []
-    for name, (detections, truths) in curves.items():
+    for name, pair in curves.items():
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise ConfigError(
+                f"curve {name!r} must be a (detections, truths) pair, got {type(pair).__name__}."
+            )
+        detections, truths = pair
         f, s = froc_curve(list(detections), list(truths))
         names.append(str(name))
         fps.append(f)

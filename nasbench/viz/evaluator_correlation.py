@@ -40,6 +40,12 @@ def plot_evaluator_correlations(table: Any, correlation: str = "spearman_rho") -
         >>> fig.data[0].text
         ('smash',)
     """
+    if not isinstance(table, pd.DataFrame | list | tuple | dict):
+        raise ConfigError(
+            f"expected the evaluator table (a DataFrame, a list of dicts or a dict of "
+            f"columns), got "
+            f"{type(table).__name__}; build it with benchmarks/evaluators.py (run_benchmark)."
+        )
     frame = pd.DataFrame(table) if not isinstance(table, pd.DataFrame) else table
     missing = [c for c in (*REQUIRED[:1], correlation, REQUIRED[2]) if c not in frame.columns]
     if missing:

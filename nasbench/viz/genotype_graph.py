@@ -265,6 +265,12 @@ def diff_edges(g1: Any, g2: Any) -> set[tuple[str, int, int]]:
         >>> diff_edges(zoo["DARTS_V2"], zoo["DARTS_V2"])
         set()
     """
+    kinds = [getattr(g, "kind", type(g).__name__) for g in (g1, g2)]
+    if kinds != ["darts", "darts"]:
+        raise SpaceError(
+            f"diff_edges compares two DARTS cells (normal and reduce), got {kinds[0]} and "
+            f"{kinds[1]}; use nasbench.viz.timeline.edge_choices() for other genotypes."
+        )
     out: set[tuple[str, int, int]] = set()
     for cell_type in CELL_TYPES:
         mine = cell_edges_of(g1, cell_type)

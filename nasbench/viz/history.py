@@ -41,7 +41,20 @@ _EMPTY = "this run has no metrics yet; wait for the search to finish its first s
 
 
 def _history(run_or_frame: Any) -> pd.DataFrame:
-    return frame_of(run_or_frame, "history", HISTORY_COLUMNS, _EMPTY)
+    return frame_of(run_or_frame, "history", HISTORY_COLUMNS, _empty_hint(run_or_frame))
+
+
+def _empty_hint(run_or_frame: Any) -> str:
+    """Why a run has no metrics: not yet, never (a discrete search), or it ended first."""
+    candidates = getattr(run_or_frame, "candidates", None)
+    if isinstance(candidates, pd.DataFrame) and len(candidates):
+        return (
+            "this run is a discrete search: it logs no training curves, only its evaluated "
+            "candidates; plot them with plot_best_so_far or plot_pareto."
+        )
+    if getattr(run_or_frame, "status", None) in ("finished", "stopped", "failed"):
+        return "this run logged no metrics: it ended before its first step."
+    return _EMPTY
 
 
 def _series(frame: pd.DataFrame, phase: str, metric: str) -> pd.DataFrame:
@@ -68,11 +81,15 @@ def _get_history_info(
     """The rows of every (metric, phase) curve the run has; asked-for metrics must exist."""
     if isinstance(metrics, str):  # one name, not its letters
         metrics = (metrics,)
+    if isinstance(phases, str):
+        phases = (phases,)
+    if metrics is not None and not len(metrics):
+        raise ConfigError("metrics is empty; pass metric names, or None for the default ones.")
     frame = _history(run_or_frame)
     frame = frame[frame["value"].notna()]
     found = {
         metric: {p: part for p in phases if not (part := _series(frame, p, metric)).empty}
-        for metric in (metrics or DEFAULT_METRICS)
+        for metric in (DEFAULT_METRICS if metrics is None else metrics)
     }
     if metrics is not None:
         missing = [m for m, curves in found.items() if not curves]

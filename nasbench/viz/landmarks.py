@@ -237,18 +237,16 @@ class AgentCurves(NamedTuple):
 
 
 def _get_agent_curves(run_or_frame: Any) -> AgentCurves:
-    frame = getattr(run_or_frame, "history", run_or_frame)
-    if frame is None or frame.empty:
-        frame = None
-    else:
-        frame = frame[
-            (frame["phase"] == "search") & frame["name"].astype(str).str.match(_AGENT_METRIC)
-        ]
-    if frame is None or frame.empty:
-        raise ConfigError(
-            "no per-agent metrics (agent<k>_reward, agent<k>_dist_vox) in this run; "
-            "pass a marl-gdas run that has finished at least one round."
-        )
+    from nasbench.viz.alphas import frame_of
+
+    none = (
+        "no per-agent metrics (agent<k>_reward, agent<k>_dist_vox) in this run; "
+        "pass a marl-gdas run that has finished at least one round."
+    )
+    frame = frame_of(run_or_frame, "history", ("phase", "name", "value"), none)
+    frame = frame[(frame["phase"] == "search") & frame["name"].astype(str).str.match(_AGENT_METRIC)]
+    if frame.empty:
+        raise ConfigError(none)
     rounds, reward, dist = {}, {}, {}
     for name, part in frame.groupby(frame["name"].astype(str), sort=False):
         match = _AGENT_METRIC.match(name)

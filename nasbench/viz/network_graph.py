@@ -7,6 +7,7 @@ dashed grey edge the c_{k-2} skip (both come from the stem for the first cell).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nasbench.errors import SpaceError
@@ -56,7 +57,8 @@ def draw_network(genotype: Any, skeleton: Any, rankdir: str = "LR") -> NasDigrap
     Args:
         genotype: a DARTS/NASNet :class:`Genotype` (gives each cell's output width).
         skeleton: the :class:`Skeleton` (number of cells, channels, reduction positions, stem,
-            classes, auxiliary head).
+            classes, auxiliary head), or its dict as a run's ``config["space"]["skeleton"]``
+            holds it.
         rankdir: ``"LR"`` (left to right) or ``"TB"`` (top to bottom).
 
     Returns:
@@ -78,6 +80,7 @@ def draw_network(genotype: Any, skeleton: Any, rankdir: str = "LR") -> NasDigrap
             f"{getattr(genotype, 'kind', type(genotype).__name__)} genotype "
             "(use draw_genotype for it)."
         )
+    skeleton = _as_skeleton(skeleton)
     dims = "x".join(["3"] * skeleton.spatial_dims)
     stem_channels = skeleton.stem_multiplier * skeleton.channels
     graph = NasDigraph(name="network", format="svg", node_attr=_NODE_ATTR, edge_attr=_EDGE_ATTR)
@@ -104,3 +107,14 @@ def draw_network(genotype: Any, skeleton: Any, rankdir: str = "LR") -> NasDigrap
     graph.edge(outputs[1], "gap")
     graph.edge("gap", "classifier")
     return graph
+
+
+def _as_skeleton(skeleton: Any) -> Any:
+    """A Skeleton from itself or from its dict (validated: a bad value is a SpaceError)."""
+    from nasbench.spaces.skeleton import Skeleton
+
+    if isinstance(skeleton, Mapping):
+        return Skeleton.from_dict(dict(skeleton))
+    if not isinstance(skeleton, Skeleton):
+        raise SpaceError(f"skeleton must be a Skeleton or its dict, got {type(skeleton).__name__}.")
+    return skeleton

@@ -73,6 +73,8 @@ def _genotypes(frame: pd.DataFrame) -> list[tuple[int, Any]]:
     from nasbench.spaces.genotype import parse_genotype
 
     rows = []
+    # A row without an epoch (a store edited by hand) has no place on the timeline.
+    frame = frame[pd.to_numeric(frame["epoch"], errors="coerce").notna()]
     for _, row in frame.sort_values("epoch", kind="stable").iterrows():
         genotype = row["genotype"] if "genotype" in frame.columns else None
         if genotype is None:

@@ -103,10 +103,14 @@ def trellis_weights(run_or_frame: Any, step: int | None = None) -> np.ndarray:
     Returns:
         The weights, 0 where the trellis has no transition.
     """
-    frame = getattr(run_or_frame, "alphas", run_or_frame)
+    from nasbench.viz.alphas import frame_of
+
+    hint = "this run recorded no trellis betas; search the 'trellis' space."
+    frame = frame_of(run_or_frame, "alphas", ("step", "cell_type", "kind", "edge", "op", "weight"),
+                     hint)  # fmt: skip
     rows = frame[(frame.cell_type == "trellis") & (frame.kind == "beta")]
     if rows.empty:
-        raise SpaceError("this run recorded no trellis betas; search the 'trellis' space.")
+        raise SpaceError(hint)
     step = int(rows.step.max()) if step is None else int(step)
     rows = rows[rows.step == step]
     if rows.empty:

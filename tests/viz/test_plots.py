@@ -366,3 +366,21 @@ def test_plot_alphas_names_every_op_once_and_picks_a_cell_the_run_logged():
             plot_alphas(frame, **kwargs)
     with pytest.raises(NasbenchError, match="step must be a whole number >= 0, got '3'"):
         plot_alpha_heatmap(frame, step="3")
+
+
+def test_history_reads_one_phase_by_name_and_says_why_a_run_has_no_curves(run, tmp_path):
+    fig = plot_history(run, metrics="acc", phases="val")  # one phase, not its letters
+    assert [t.name for t in fig.data] == ["val acc"]
+    discrete = tmp_path / "discrete"
+    with RunStore.create(discrete, {"strategy": "random"}, environment={}) as store:
+        store.log_candidate(0, "{}", {"score": 0.5}, {"params": 1.0})
+        store.set_status("finished")
+    with pytest.raises(NasbenchError, match="discrete search: it logs no training curves"):
+        plot_history(load(discrete))
+
+
+def test_the_timeline_leaves_out_a_genotype_row_without_an_epoch(run):
+    genotypes = run.genotypes.copy()
+    genotypes.loc[genotypes.index[0], "epoch"] = np.nan
+    info = _get_timeline_info(genotypes, "normal")
+    assert info.n_epochs == len(GENOTYPES) - 1

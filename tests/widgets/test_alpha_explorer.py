@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from nasbench.errors import NasbenchError
 from nasbench.runs.alpha_summary import edge_entropy
 from widgets.alpha_explorer import AlphaExplorer
 
@@ -89,3 +91,11 @@ def test_an_autohas_run_shows_its_hyper_parameter_policy_and_a_darts_run_hides_i
     explorer.set_run(fake_run)
     assert explorer.hp_figure.data == () and explorer.hp_plot.layout.display == "none"
     assert explorer.heatmap_plot.layout.display is None and list(explorer.steps) == [0, 1, 2]
+
+
+def test_show_step_takes_an_index_from_either_end_and_names_a_bad_one(fake_run):
+    explorer = AlphaExplorer(fake_run)
+    explorer.show_step(-1)
+    assert "(3/3)" in explorer.step_label.value  # the last of three, labelled as such
+    with pytest.raises(NasbenchError, match="from 0 to 2 .*got 99"):
+        explorer.show_step(99)
