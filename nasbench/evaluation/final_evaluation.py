@@ -80,7 +80,7 @@ DEFAULT_BASELINES = {
 TABLE_COLUMNS = ("model", "params", "MACs", "test_acc", "test_auc", "wall_s")
 SEGMENTATION_COLUMNS = ("model", "params", "MACs", "test_dice", "test_hd95", "wall_s")
 RECONSTRUCTION_COLUMNS = ("model", "params", "MACs", "test_psnr", "test_ssim", "wall_s")
-DETECTION_COLUMNS = ("model", "params", "MACs", "test_ap50", "test_froc", "wall_s")
+DETECTION_COLUMNS = ("model", "params", "MACs", "test_ap50", "test_map", "test_froc", "wall_s")
 
 ProgressCallback = Callable[[dict[str, Any]], Any]
 
@@ -129,7 +129,7 @@ class RetrainReport:
         rows = []
         for name, result in self.results.items():
             row = {"model": name, "params": result.params, "MACs": self.macs[name]}
-            row.update({c: result.test.get(c[len("test_") :]) for c in columns[3:5]})
+            row.update({c: result.test.get(c[len("test_") :]) for c in columns[3:-1]})
             rows.append({**row, "wall_s": result.wall_s})
         return pd.DataFrame(rows, columns=list(columns))
 

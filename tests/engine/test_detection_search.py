@@ -81,7 +81,8 @@ def test_retrain_scores_the_searched_detector_next_to_a_matched_resnet_backbone(
     recipe = TrainConfig(epochs=1, batch_size=8, limit=16, test_limit=8, lr=0.01)
     report = retrain(tmp_path / "run", recipe)
     table = report.table().set_index("model")
-    assert list(table.columns[2:4]) == ["test_ap50", "test_froc"]
+    assert list(table.columns[2:5]) == ["test_ap50", "test_map", "test_froc"]
+    assert table.loc["searched", "test_map"] == report.results["searched"].test["map"]
     assert list(table.index) == ["searched", "resnet-detector"]
     searched, fixed = table.loc["searched", "params"], table.loc["resnet-detector", "params"]
     assert abs(fixed - searched) < 0.25 * searched  # matched size

@@ -75,6 +75,21 @@ def test_table_evaluator_reads_epochs_and_simulates_time(small_table):
         create_evaluator("table", {"metric": "acc"}, table=small_table)
 
 
+def test_a_table_reports_the_costs_of_the_cell_asked_for_not_of_its_class(small_table):
+    from nasbench.models import build, count_macs, count_parameters
+
+    space = small_table.space
+    # A convolution fed only by a node that nothing reaches: the class's measured member
+    # has 'none' there, but this cell's network still holds the convolution.
+    g = space.validate("|none~0|+|none~0|none~1|+|none~0|nor_conv_3x3~1|none~2|")
+    row = small_table.query(g)
+    assert row["genotype_json"] != g.to_json()
+    cost = create_evaluator("table", table=small_table).evaluate(g).cost
+    model = build(g, space.skeleton, seed=0)
+    assert cost["params"] == count_parameters(model) > row["params"]
+    assert cost["macs"] == count_macs(model, (1, 1, 28, 28)) > row["macs"]
+
+
 def test_successive_halving_spends_exactly_its_claim_and_keeps_the_best():
     space = NB201Space()
     rng = np.random.default_rng(0)
