@@ -134,6 +134,12 @@ class GenotypeSource(widgets.VBox):
                 genotype = self._genotypes[index]
             if self._run_error:
                 self.message.value = message_html(self._run_error, "error")
+            elif genotype is None and index is not None and index < len(self._genotypes):
+                # The row exists but its text no longer parses (a store edited by hand).
+                self.message.value = message_html(
+                    "this epoch's genotype cannot be read (its stored text does not parse); "
+                    "pick another epoch.", "error",
+                )  # fmt: skip
             elif genotype is None:
                 self.message.value = message_html("pick a run with derived genotypes.", "info")
             else:

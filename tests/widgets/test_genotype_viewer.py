@@ -70,3 +70,18 @@ def test_reading_the_counts_runs_a_redraw_still_waiting_in_jupyter():
     assert waiting and handle_after is None
     assert highlight == diff_edges(zoo["DARTS_V2"], zoo["DARTS_V1"]) and len(highlight) > 0
     assert costs_b["params"] > 0
+
+
+def test_a_genotype_that_no_longer_parses_is_named_not_taken_for_an_empty_run(tmp_path):
+    from nasbench.runs import RunStore
+    from nasbench.spaces.zoo import zoo
+
+    run_dir = tmp_path / "run"
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+        store.log_genotype(0, 1, zoo["DARTS_V2"].to_json())
+        store.log_genotype(1, 2, '{"kind": "darts", "normal": "damaged"}')
+    viewer = GenotypeViewer()
+    viewer.show_run(run_dir)
+    assert "cannot be read" in viewer.source_a.message.value
+    viewer.source_a.epoch.value = 0
+    assert "<svg" in viewer.drawing_a.value
