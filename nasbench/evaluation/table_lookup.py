@@ -201,7 +201,7 @@ def own_costs(
 
     Args:
         table: the :class:`~nasbench.bench.table.BenchmarkTable`.
-        genotype: the (validated) genotype asked for.
+        genotype: the genotype asked for, or its text.
         row: the table's row for its class (``genotype_json`` is the member measured).
         cost: the recorded costs.
 
@@ -219,8 +219,11 @@ def own_costs(
     from nasbench.spaces import NB201Space
 
     space = table.space
+    if not isinstance(space, NB201Space):
+        return {}
+    genotype = space.validate(genotype)  # an evaluator without a space passes the text
     measured = str(row.get("genotype_json", ""))
-    if not isinstance(space, NB201Space) or measured == genotype.to_json():
+    if measured == genotype.to_json():
         return {}
     skeleton = space.skeleton
     recipe = table.recipe
