@@ -409,6 +409,12 @@ class SearchConfig:
         # NASH and ENAS train their own candidates on the search data (augmented if asked);
         # other discrete strategies augment only through an evaluator that trains.
         strategy_cls = registry.get("strategy", self.strategy).cls
+        if self.dataset.augment and getattr(strategy_cls, "searches_augment", False):
+            raise ConfigError(
+                f"dataset.augment would be ignored: strategy {self.strategy!r} searches the "
+                "augmentation strength as a hyper-parameter; remove it (the choices are "
+                "strategy_config's 'augment' values)."
+            )
         evaluator_fields = {
             f.name for f in dataclasses.fields(registry.get("evaluator", self.evaluator).config_cls)
         }

@@ -7,6 +7,8 @@ saving sampler state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch.utils.data import Dataset
 
@@ -24,6 +26,9 @@ class EpochBatches:
             every step sees the same batch size (BatchNorm statistics stay stable).
         seed: the search seed.
         stream: separates the training and validation streams of one seed.
+        augment: ``f(images, targets, generator) -> (images, targets)`` applied to each
+            batch with a generator keyed by (seed, stream, epoch, index), e.g.
+            :class:`~nasbench.data.transforms.BatchAugment`; None for none.
 
     Example:
         >>> ds = [(torch.zeros(1, 4, 4), torch.tensor(0))] * 10
@@ -32,8 +37,16 @@ class EpochBatches:
         (2, torch.Size([4, 1, 4, 4]))
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int, seed: int, stream: int) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int,
+        seed: int,
+        stream: int,
+        augment: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None,
+    ) -> None:
         self.dataset = dataset
+        self.augment = augment
         self.batch_size = min(int(batch_size), len(dataset))
         self.seed = int(seed)
         self.stream = int(stream)
@@ -60,8 +73,15 @@ class EpochBatches:
         index %= len(self)
         picks = self.order(epoch)[index * self.batch_size : (index + 1) * self.batch_size]
         if self._cache is not None:
-            return self._cache[0][picks], self._cache[1][picks]
-        return self._stack(picks.tolist())
+            images, targets = self._cache[0][picks], self._cache[1][picks]
+        else:
+            images, targets = self._stack(picks.tolist())
+        if self.augment is None:
+            return images, targets
+        # Its own key (the order's, offset): a pure function of (seed, stream, epoch, index).
+        key = ((self.seed * 1_000_003 + self.stream) * 10_007 + int(epoch)) * 100_003 + index
+        generator = torch.Generator().manual_seed((key + 7_919) % 2**63)
+        return self.augment(images, targets, generator)
 
     def all(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """Every image and target, when held in memory."""

@@ -2,10 +2,14 @@
 
 Base datasets give images in [0, 1]. ``"default"`` normalises them to [-1, 1];
 ``"augment"`` first applies a seeded random flip and 90-degree rotation (MONAI's, to
-the mask too, for segmentation) and then normalises. Reconstruction samples are left
-as they are (their input holds k-space). MONAI is imported only when an augmentation
-is built: importing it costs a search about 1.4 s of start-up (the wait between Run
-and the first figure), and listing datasets or a plain search does not need it.
+the mask too, for segmentation) and then normalises: an item transform, for a person's
+own DataLoader. Searches and training augment per batch instead (:class:`BatchAugment`
+in :class:`~nasbench.data.batches.EpochBatches`, the training loop's own for classification
+and detection): drawn from (seed, epoch, batch), so every epoch draws anew even when the
+images are held in memory, and a resumed run draws what an uninterrupted one would.
+Reconstruction samples are left as they are (their input holds k-space). MONAI is
+imported only when an item augmentation is built: importing it costs about 1.4 s of
+start-up, and listing datasets or a search does not need it.
 """
 
 from __future__ import annotations
@@ -77,6 +81,81 @@ class Augment:
             if apply_to_target:
                 target = _plain(self._turn(target, randomize=False))
         return image.contiguous(), target.contiguous() if apply_to_target else target
+
+
+class BatchAugment:
+    """The same light augmentation as :class:`Augment`, drawn per batch from a generator.
+
+    Each image gets, with probability 1/2, a flip along one of its spatial axes (chosen
+    uniformly) and, with probability 1/2 when its first plane is square, a turn by 1-3
+    quarters in that plane; a spatial target (a mask, a reference image) moves with it.
+    Drawn from a generator keyed by (seed, epoch, batch), a batch is the same in a
+    resumed run as in an uninterrupted one, and differs from epoch to epoch; an item
+    transform on a cached dataset would freeze one draw per image for the whole run.
+
+    Args:
+        spatial: whether the target lives on the image grid.
+
+    Example:
+        >>> images = torch.arange(8.0).view(2, 1, 2, 2)
+        >>> out, _ = BatchAugment(False)(images, torch.tensor([0, 1]), torch.Generator())
+        >>> out.shape
+        torch.Size([2, 1, 2, 2])
+    """
+
+    def __init__(self, spatial: bool) -> None:
+        self.spatial = spatial
+
+    def __call__(
+        self, images: torch.Tensor, targets: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        dims = images.dim() - 2  # (N, C, *spatial)
+        if dims < 1:
+            return images, targets
+        moves_target = self.spatial and targets.dim() >= dims + 1
+        n = len(images)
+        flip = torch.rand(n, generator=generator) < 0.5
+        axis = torch.randint(0, dims, (n,), generator=generator)
+        turn = torch.rand(n, generator=generator) < 0.5
+        quarters = torch.randint(1, 4, (n,), generator=generator)
+        square = dims >= 2 and images.shape[2] == images.shape[3]
+        out_images, out_targets = [], []
+        for i in range(n):
+            image, target = images[i], targets[i]
+            # Negative dims: the spatial axes are the last ``dims`` of image and mask alike.
+            if flip[i]:
+                axis_dim = int(axis[i]) - dims
+                image = image.flip(axis_dim)
+                target = target.flip(axis_dim) if moves_target else target
+            if square and turn[i]:
+                plane = (-dims, 1 - dims)
+                image = torch.rot90(image, int(quarters[i]), plane)
+                target = torch.rot90(target, int(quarters[i]), plane) if moves_target else target
+            out_images.append(image)
+            out_targets.append(target)
+        return torch.stack(out_images).contiguous(), torch.stack(out_targets).contiguous()
+
+
+def batch_augment_for(task: str) -> BatchAugment | None:
+    """The per-batch augmentation a search of a dataset's ``task`` uses, or None.
+
+    Reconstruction inputs hold measured k-space (a flip of the input alone would break
+    data consistency) and detection boxes must move with the pixels (the training loop's
+    box-aware augmentation does that), so neither gets this one.
+
+    Args:
+        task: a :class:`DatasetInfo` task ("binary", "segmentation", ...).
+
+    Returns:
+        A :class:`BatchAugment`, or None for reconstruction, detection and localisation.
+
+    Example:
+        >>> batch_augment_for("segmentation").spatial, batch_augment_for("detection")
+        (True, None)
+    """
+    if task in ("reconstruction", "detection", "localisation"):
+        return None
+    return BatchAugment(task in SPATIAL_TARGETS)
 
 
 class Compose:

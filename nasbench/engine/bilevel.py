@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 
 from nasbench.config import SearchConfig
 from nasbench.data.batches import EpochBatches
+from nasbench.data.transforms import batch_augment_for
 from nasbench.device import (
     autocast,
     peak_memory_mb,
@@ -99,16 +100,17 @@ def _build(config: SearchConfig) -> _Parts:
     half = search_half_limit(data)
     common = dict(root=data.root, size=data.size, download=data.download, limit=half)
     common["seed"] = config.seed
-    train = load(
-        data.name, "search_train", transform="augment" if data.augment else "default", **common
-    )
+    # Augmented per batch (below), not per item: a cached item transform would freeze one
+    # draw per image, and a stateful one would draw differently after a resume.
+    train = load(data.name, "search_train", **common)
     val = load(data.name, "search_val", **common)
     hooks = _strategy_hooks(config)
     if hooks is not None:  # UnNAS: the search halves become a pretext task
         train, val = hooks[0].search_data(hooks[1], train, val, config.seed)
     device = resolve_device(config.device)
     space = search_space(config, info)
-    train_batches = EpochBatches(train, data.batch_size, config.seed, stream=0)
+    augment = batch_augment_for(info.task) if data.augment else None
+    train_batches = EpochBatches(train, data.batch_size, config.seed, stream=0, augment=augment)
     val_batches = EpochBatches(val, data.batch_size, config.seed, stream=1)
     macro = None
     if getattr(space, "name", None) == "c2fnas" and space.topology is None:

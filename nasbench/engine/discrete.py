@@ -268,7 +268,7 @@ def _bind_to_data(strategy: Any, config: SearchConfig) -> Any:
     """The evaluator of a weight-carrying strategy, bound to the config's data splits."""
     from nasbench.evaluation.train_evaluator import data_spec, load_evaluation_data
 
-    train, val, _, info = load_evaluation_data(
-        data_spec(config.dataset), seed=config.seed, augment=config.dataset.augment
-    )
-    return strategy.bind(train, val, info.task, device=config.device)
+    train, val, _, info = load_evaluation_data(data_spec(config.dataset), seed=config.seed)
+    # Only the strategies that augment take the flag (AutoHAS searches it; config refuses it).
+    extra = {"augment": True} if config.dataset.augment else {}
+    return strategy.bind(train, val, info.task, device=config.device, **extra)

@@ -77,13 +77,12 @@ def data_spec(dataset: Any, size: int = 28, limit: int | None = None) -> DataSpe
     )
 
 
-def load_evaluation_data(spec: DataSpec, seed: int = 0, augment: bool = False):
+def load_evaluation_data(spec: DataSpec, seed: int = 0):
     """Load the train, val and test splits an evaluator trains and scores on.
 
     Args:
         spec: the data (a ``limit`` caps every split, stratified).
         seed: seeds the ``limit`` choice.
-        augment: light augmentation on the training split.
 
     Returns:
         ``(train, val, test, info)``.
@@ -102,7 +101,9 @@ def load_evaluation_data(spec: DataSpec, seed: int = 0, augment: bool = False):
             transform=transform,
         )
 
-    train = one("train", "augment" if augment else "default")
+    # ``augment`` is applied per batch by the training loop (TrainConfig.augment), drawn
+    # anew each epoch; an item transform here would freeze one draw per cached image.
+    train = one("train", "default")
     return train, one("val", "default"), one("test", "default"), train.info
 
 
@@ -204,7 +205,7 @@ class TrainEvaluator:
     def splits(self) -> tuple:
         """``(train, val, test, info)``, loaded once."""
         if self._splits is None:
-            self._splits = load_evaluation_data(self.data, self.seed, self.config.augment)
+            self._splits = load_evaluation_data(self.data, self.seed)
         return self._splits
 
     def evaluate(self, genotype: Genotype, budget: float | None = None) -> Result:

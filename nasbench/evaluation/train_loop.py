@@ -38,6 +38,7 @@ from torch.utils.data import Dataset
 from nasbench.config import MAX_INT
 from nasbench.data.batches import EpochBatches
 from nasbench.data.box_augment import augment_detection_batch
+from nasbench.data.transforms import BatchAugment
 from nasbench.device import autocast, resolve_device
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.metrics import AUTO, CLASS_WEIGHTS, resolve_class_weight, training_loss
@@ -84,7 +85,9 @@ class TrainConfig:
             classification: random horizontal flip and a random crop after padding by
             ``CROP_PADDING`` pixels. Detection: flips, quarter turns, zoom/shift and
             intensity jitter that move the boxes with the pixels
-            (:func:`~nasbench.data.box_augment.augment_detection_batch`).
+            (:func:`~nasbench.data.box_augment.augment_detection_batch`). Segmentation
+            (2D and 3D): axis flips and quarter turns that move the mask too
+            (:class:`~nasbench.data.transforms.BatchAugment`).
         limit: stratified cap on the images of the training and validation splits, for
             quick runs (read by the callers that load data; :func:`train_model` takes
             datasets as given).
@@ -493,6 +496,10 @@ def _train_epoch(
             images = augment_batch(images, _batch_generator(config.seed, epoch, index))
         elif config.augment and task.kind == "detection":
             images, targets = augment_detection_batch(
+                images, targets, _batch_generator(config.seed, epoch, index)
+            )
+        elif config.augment and task.kind == "segmentation":
+            images, targets = BatchAugment(spatial=True)(
                 images, targets, _batch_generator(config.seed, epoch, index)
             )
         images, targets = images.to(device), task.target(targets).to(device)

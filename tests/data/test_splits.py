@@ -8,9 +8,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nasbench.data.batches import EpochBatches
 from nasbench.data.registry import DatasetInfo
 from nasbench.data.splits import DatasetView, search_halves, strata, stratified_limit
-from nasbench.data.transforms import make_transform
+from nasbench.data.transforms import BatchAugment, make_transform
 from nasbench.errors import DatasetError
 
 labels_strategy = st.lists(st.integers(0, 4), min_size=2, max_size=200).map(np.array)
@@ -138,3 +139,38 @@ def test_make_transform_choices():
     assert torch.equal(out, torch.ones(1, 2, 2))
     with pytest.raises(DatasetError, match="'default', 'augment', None or a callable"):
         make_transform("strong", info)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_batch_augment_moves_the_mask_and_skips_non_square_turns(dims):
+    images = torch.rand((8, 1) + (6,) * dims)
+    masks = (images[:, 0] > 0.5).long()  # (N, *spatial): no channel axis
+    out, out_masks = BatchAugment(spatial=True)(images, masks, torch.Generator().manual_seed(0))
+    assert out.shape == images.shape and out_masks.dtype == torch.int64
+    assert torch.equal(out_masks, (out[:, 0] > 0.5).long())
+    assert not torch.equal(out, images)  # 8 images: some were flipped or turned
+    wide = torch.rand(8, 1, 4, 6)  # a turn would reshape it: flips only
+    assert BatchAugment(spatial=False)(wide, torch.zeros(8), torch.Generator())[0].shape == (
+        8, 1, 4, 6,
+    )  # fmt: skip
+
+
+def test_search_batches_augment_anew_each_epoch_and_the_same_after_a_resume(monkeypatch):
+    from nasbench.data import batches as batches_module
+
+    images = torch.rand(16, 1, 6, 6)
+    data = [(images[i], torch.tensor(i)) for i in range(16)]
+    cached = EpochBatches(data, 4, seed=3, stream=0, augment=BatchAugment(spatial=False))
+    first = cached.batch(0, 1)
+    assert torch.equal(first[0], cached.batch(0, 1)[0])  # a pure function of (epoch, index)
+    # The same images in another epoch get other draws, not one draw frozen per image.
+    seen = {int(t): x for x, t in zip(*first, strict=True)}
+    later = [cached.batch(e, i) for e in range(1, 6) for i in range(len(cached))]
+    redrawn = [not torch.equal(x, seen[int(t)]) for b in later for x, t in zip(*b, strict=True)
+               if int(t) in seen]  # fmt: skip
+    assert any(redrawn)
+    # Read item by item (a large set): the very same batches, as a resumed process reads.
+    monkeypatch.setattr(batches_module, "_CACHE_LIMIT_BYTES", 0)
+    streamed = EpochBatches(data, 4, seed=3, stream=0, augment=BatchAugment(spatial=False))
+    assert streamed.all() is None
+    assert torch.equal(streamed.batch(2, 3)[0], cached.batch(2, 3)[0])

@@ -417,3 +417,18 @@ def test_a_search_refuses_the_skeleton_settings_only_a_retrain_reads(config, nam
 def test_a_discrete_search_keeps_the_auxiliary_head_its_candidates_train_with():
     config = SearchConfig(strategy="random", space={**CELLS, "skeleton": {"auxiliary": True}})
     assert config.validate().space["skeleton"]["auxiliary"] is True
+
+
+def test_augment_is_drawn_per_batch_in_a_search_and_refused_where_it_is_searched():
+    from nasbench.engine.bilevel import _build
+
+    config = SearchConfig(
+        dataset=DatasetConfig(name="synthetic", limit=16, batch_size=4, augment=True),
+        space={"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}},
+        epochs=1, max_steps_per_epoch=1, device="cpu",
+    )  # fmt: skip
+    parts = _build(config.validate())
+    assert parts.train.augment is not None and parts.val.augment is None
+    autohas = {**NB201_SEARCH, "strategy": "autohas"}
+    message = _one_line_error(SearchConfig(**autohas, dataset=DatasetConfig(augment=True)))
+    assert "searches the augmentation strength as a hyper-parameter" in message

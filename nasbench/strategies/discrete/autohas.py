@@ -138,6 +138,9 @@ class AutoHas(DiscreteStrategy):
         relaxed: the hyper-parameters stepped with their mixture (``config.relax``).
     """
 
+    # Its policy picks the augmentation strength per sample: dataset.augment has no say.
+    searches_augment = True
+
     name = "autohas"
 
     def __init__(self, config: AutoHasConfig, space: Any, seed: int = 0) -> None:

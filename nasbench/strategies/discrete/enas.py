@@ -198,7 +198,12 @@ class Enas(Reinforce):
         return 1 + self.told // self.config.controller_steps
 
     def bind(
-        self, train_ds: Dataset, val_ds: Dataset, task: str, device: str = "auto"
+        self,
+        train_ds: Dataset,
+        val_ds: Dataset,
+        task: str,
+        device: str = "auto",
+        augment: bool = False,
     ) -> EnasEvaluator:
         """The evaluator that trains the shared weights and measures rewards on this data.
 
@@ -207,11 +212,12 @@ class Enas(Reinforce):
             val_ds: images the rewards are measured on.
             task: the dataset's task.
             device: "auto", "cpu" or "cuda".
+            augment: augment the shared-weight batches (drawn per batch from the seed).
 
         Returns:
             An :class:`EnasEvaluator`.
         """
-        return EnasEvaluator(self, train_ds, val_ds, task, device)
+        return EnasEvaluator(self, train_ds, val_ds, task, device, augment)
 
     def state_dict(self) -> dict[str, Any]:
         """The controller's state plus the shared weights and their optimizer."""
@@ -237,15 +243,23 @@ class EnasEvaluator:
         val_ds: images for the rewards (one batch per reward).
         task: the dataset's task.
         device: "auto", "cpu" or "cuda".
+        augment: augment the shared-weight batches (:func:`batch_augment_for`).
 
     Example:
         >>> r = enas.bind(train_ds, val_ds, "binary").evaluate(enas.ask())  # doctest: +SKIP
     """
 
     def __init__(
-        self, strategy: Enas, train_ds: Dataset, val_ds: Dataset, task: str, device: str = "auto"
+        self,
+        strategy: Enas,
+        train_ds: Dataset,
+        val_ds: Dataset,
+        task: str,
+        device: str = "auto",
+        augment: bool = False,
     ) -> None:
         from nasbench.data.batches import EpochBatches
+        from nasbench.data.transforms import batch_augment_for
         from nasbench.device import resolve_device
         from nasbench.evaluation.metrics import loss_for_task
 
@@ -257,7 +271,10 @@ class EnasEvaluator:
         self.loss_fn = loss_for_task(task)
         self.device = resolve_device(device)
         size = strategy.config.data_batch_size
-        self.train_batches = EpochBatches(train_ds, size, strategy.seed, stream=TRAIN_STREAM)
+        self.train_batches = EpochBatches(
+            train_ds, size, strategy.seed, stream=TRAIN_STREAM,
+            augment=batch_augment_for(task) if augment else None,
+        )  # fmt: skip
         self.val_batches = EpochBatches(val_ds, size, strategy.seed, stream=VAL_STREAM)
         self.train_step = 0
         self.val_step = 0

@@ -186,6 +186,7 @@ class NashHillClimbing(DiscreteStrategy):
         task: str,
         test_ds: Dataset | None = None,
         device: str = "auto",
+        augment: bool = False,
     ) -> MorphismEvaluator:
         """The evaluator that trains this strategy's children on the given data.
 
@@ -195,11 +196,12 @@ class NashHillClimbing(DiscreteStrategy):
             task: the dataset's task ("binary", "multi-class", ...).
             test_ds: scored once per candidate when given (else the val split is reused).
             device: "auto", "cpu" or "cuda".
+            augment: train the children with the training loop's augmentation.
 
         Returns:
             A :class:`MorphismEvaluator`.
         """
-        return MorphismEvaluator(self, train_ds, val_ds, task, test_ds, device)
+        return MorphismEvaluator(self, train_ds, val_ds, task, test_ds, device, augment)
 
     def state_dict(self) -> dict[str, Any]:
         """Counters, generator state and the climb's genotypes (network weights are not kept)."""
@@ -217,6 +219,7 @@ class MorphismEvaluator:
         train_ds, val_ds, test_ds: the data; ``test_ds`` None reuses ``val_ds``.
         task: the dataset's task.
         device: "auto", "cpu" or "cuda".
+        augment: train with the training loop's per-batch augmentation.
 
     Example:
         >>> result = nash.bind(train_ds, val_ds, "binary").evaluate(nash.ask())  # doctest: +SKIP
@@ -230,8 +233,10 @@ class MorphismEvaluator:
         task: str,
         test_ds: Dataset | None = None,
         device: str = "auto",
+        augment: bool = False,
     ) -> None:
         self.strategy = strategy
+        self.augment = augment
         self.train_ds, self.val_ds = train_ds, val_ds
         self.test_ds = test_ds if test_ds is not None else val_ds
         self.task = task
@@ -263,7 +268,7 @@ class MorphismEvaluator:
             weight_decay=cfg.weight_decay,
             auxiliary_weight=0.0,
             drop_path_prob=0.0,
-            augment=False,
+            augment=self.augment,
             select="acc",
             device=self.device,
             seed=int(self.strategy.seed * 100_003 + self.calls),
