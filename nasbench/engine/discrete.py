@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.config import SearchConfig
-from nasbench.engine.run_setup import recording_status
+from nasbench.engine.run_setup import recording_status, search_settings
 from nasbench.errors import ConfigError
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
@@ -107,7 +107,8 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
         store.close()
         raise
     trials = _recorded_trials(run, every_row=parts.races)
-    return _run(parts, store, Path(run_dir), trials, _elapsed(run), progress)
+    threads = store.environment.get("threads")  # CPU sums depend on it: the run's own count
+    return _run(parts, store, Path(run_dir), trials, _elapsed(run), progress, threads)
 
 
 class _Parts:
@@ -208,12 +209,15 @@ def _run(
     replay: list[Any] | None = None,
     elapsed: float = 0.0,
     progress: bool = False,
+    threads: int | None = None,
 ) -> Any:
     from nasbench.engine.result import SearchResult
     from nasbench.strategies.discrete import run_discrete
 
     bar = _ProgressBar(parts.budget) if progress else None
-    with store:
+    # As a differentiable search: deterministic kernels when asked, and on resume the
+    # thread count the run started with, so candidates train to the same numbers.
+    with store, search_settings(parts.config.deterministic, threads):
         try:
             with recording_status(store):
                 out = run_discrete(

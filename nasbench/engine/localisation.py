@@ -49,7 +49,7 @@ import torch
 
 from nasbench.config import SearchConfig
 from nasbench.engine.result import SearchResult
-from nasbench.engine.run_setup import recording_status
+from nasbench.engine.run_setup import recording_status, search_settings
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
 from nasbench.runs.store import check_new_run_dir
@@ -129,7 +129,7 @@ def run_localisation_search(
     store = RunStore.create(
         run_dir, config.to_dict(), capture_environment("cpu", config.deterministic)
     )
-    with store:
+    with store, search_settings(config.deterministic):
         with recording_status(store):
             result = _Search(config, store, Path(run_dir), progress).run(train, test, val)
         store.set_status(result.status)

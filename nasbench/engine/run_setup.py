@@ -144,6 +144,7 @@ def search_settings(deterministic: bool, threads: int | None = None) -> Iterator
         True
     """
     was_deterministic = torch.are_deterministic_algorithms_enabled()
+    was_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     before = torch.get_num_threads()
     if threads:
         torch.set_num_threads(int(threads))
@@ -151,7 +152,7 @@ def search_settings(deterministic: bool, threads: int | None = None) -> Iterator
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(was_deterministic)
+        torch.use_deterministic_algorithms(was_deterministic, warn_only=was_warn_only)
         torch.set_num_threads(before)
 
 

@@ -185,3 +185,18 @@ def test_nsga2_latency_objective_is_measured_when_the_evaluator_lacks_it(tmp_pat
     assert result.status == "finished"
     candidates = load(tmp_path / "run").candidates
     assert len(candidates) == 3 and (candidates["cost.latency_ms"] > 0).all()
+
+
+def test_search_settings_give_the_callers_deterministic_mode_back_whole():
+    import torch
+
+    from nasbench.engine.run_setup import search_settings
+
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        with search_settings(False):
+            assert not torch.are_deterministic_algorithms_enabled()
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()  # not made strict
+    finally:
+        torch.use_deterministic_algorithms(False)

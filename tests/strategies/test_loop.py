@@ -339,3 +339,47 @@ def test_best_so_far_steps_over_a_failed_score():
     ]
     outcome = DiscreteResult(None, trials[2].result, trials, evaluations=4)
     assert outcome.best_so_far().tolist() == [0.5, 0.5, 0.7, 0.7]
+
+
+def test_a_discrete_search_trains_deterministically_and_resumes_on_its_own_threads(
+    tmp_path, monkeypatch
+):
+    import json
+    import sqlite3
+
+    import torch
+
+    from nasbench import resume, search
+    from nasbench.evaluation.table_lookup import TableEvaluator
+
+    seen = []
+    evaluate = TableEvaluator.evaluate
+
+    def recording(self, genotype, budget=None):
+        seen.append((torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()))
+        return evaluate(self, genotype, budget)
+
+    monkeypatch.setattr(TableEvaluator, "evaluate", recording)
+    log_candidate = RunStore.log_candidate
+
+    def log_then_stop(self, candidate_id, *args, **kwargs):
+        log_candidate(self, candidate_id, *args, **kwargs)
+        if candidate_id == 4:
+            self.request_stop()
+
+    config = _table_search("random", {}, deterministic=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(RunStore, "log_candidate", log_then_stop)
+        search(config, tmp_path / "run")
+    assert seen and all(deterministic for deterministic, _ in seen)
+    assert not torch.are_deterministic_algorithms_enabled()  # the caller's setting is back
+    # The run started on another thread count than this process has: resume uses the run's.
+    own = torch.get_num_threads() + 1
+    with sqlite3.connect(tmp_path / "run" / "run.sqlite") as db:
+        (text,) = db.execute("SELECT value FROM meta WHERE key = 'environment'").fetchone()
+        db.execute("UPDATE meta SET value = ? WHERE key = 'environment'",
+                   (json.dumps({**json.loads(text), "threads": own}),))  # fmt: skip
+    seen.clear()
+    assert resume(tmp_path / "run").status == "finished"
+    assert seen and all(threads == own for _, threads in seen)
+    assert torch.get_num_threads() == own - 1
