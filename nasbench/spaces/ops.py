@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-import torch  # noqa: F401  (used by the doctest examples)
+import torch
 from torch import nn
 
 from nasbench import registry
@@ -245,7 +245,10 @@ def is_parameter_free(name: str) -> bool:
         (True, False)
     """
     spec = _spec(name)
-    op = create_op(name, spatial_dims=spec.spatial_dims[0], C_in=4, C_out=4, stride=1)
+    # Building it initialises weights: on a fork of the RNG, so asking (every epoch of a
+    # search) leaves the caller's random stream where it was.
+    with torch.random.fork_rng(devices=[]):
+        op = create_op(name, spatial_dims=spec.spatial_dims[0], C_in=4, C_out=4, stride=1)
     return not any(True for _ in op.parameters())
 
 

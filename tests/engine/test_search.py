@@ -200,3 +200,16 @@ def test_search_settings_give_the_callers_deterministic_mode_back_whole():
         assert torch.is_deterministic_algorithms_warn_only_enabled()  # not made strict
     finally:
         torch.use_deterministic_algorithms(False)
+
+
+@pytest.mark.parametrize("strategy", ["darts", "reinforce"])
+def test_a_search_leaves_the_callers_random_stream_where_it_was(tiny, tmp_path, strategy):
+    import torch
+
+    from nasbench import search
+
+    config = tiny(strategy, max_evaluations=2) if strategy == "reinforce" else tiny(strategy)
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    search(config, tmp_path / "run")
+    assert torch.equal(torch.get_rng_state(), state)

@@ -52,9 +52,12 @@ class Controller(nn.Module):
         super().__init__()
         self.index = {key: k for k, key in enumerate(sizes)}
         self.start = nn.Parameter(torch.zeros(1, hidden_size))
-        self.cell = nn.LSTMCell(hidden_size, hidden_size)
-        self.embeddings = nn.ModuleList(nn.Embedding(n, hidden_size) for n in sizes.values())
-        self.heads = nn.ModuleList(nn.Linear(hidden_size, n) for n in sizes.values())
+        # torch's default init draws from the global RNG; the values are replaced below
+        # from ``generator``, so it draws on a fork and leaves the caller's stream alone.
+        with torch.random.fork_rng(devices=[]):
+            self.cell = nn.LSTMCell(hidden_size, hidden_size)
+            self.embeddings = nn.ModuleList(nn.Embedding(n, hidden_size) for n in sizes.values())
+            self.heads = nn.ModuleList(nn.Linear(hidden_size, n) for n in sizes.values())
         with torch.no_grad():
             for p in self.parameters():
                 p.uniform_(-0.1, 0.1, generator=generator)
