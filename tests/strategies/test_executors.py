@@ -56,6 +56,26 @@ def test_ray_matches_sequential(table_evaluator):
     assert all(":pid-" in t.worker for t in out.history if not t.cached)
 
 
+def test_a_search_config_finds_the_same_on_either_executor_with_the_same_workers(tmp_path):
+    from nasbench import search as run_search
+    from nasbench.config import SearchConfig
+    from nasbench.runs import load
+
+    def config(executor: str, workers: int) -> SearchConfig:
+        return SearchConfig(strategy="evolution", evaluator="table", space={"name": "nb201"},
+                            strategy_config={"population_size": 6, "sample_size": 3},
+                            max_evaluations=14, seed=5, executor=executor,
+                            executor_config={"workers": workers})  # fmt: skip
+
+    def found(name: str, executor: str, workers: int) -> list:
+        run_search(config(executor, workers), tmp_path / name)
+        frame = load(tmp_path / name).candidates
+        return list(zip(frame.genotype_json, frame.status, strict=True))
+
+    parallel = found("process", "process", 2)
+    assert found("sequential-2", "sequential", 2) == parallel
+
+
 def test_sequential_keeps_job_order(table_evaluator):
     space = NB201Space()
     jobs = [Job(k, g) for k, g in enumerate(space.enumerate()) if k < 5]
@@ -79,8 +99,10 @@ def test_bad_executor_settings_are_refused():
         create_executor("proces")
     with pytest.raises(ConfigError, match="workers"):
         create_executor("process", {"workers": 0})
-    with pytest.raises(ConfigError, match="no setting 'workers' for the 'sequential' executor"):
-        create_executor("sequential", {"workers": 2})
+    with pytest.raises(ConfigError, match="no setting 'wrkers' for the 'sequential' executor"):
+        create_executor("sequential", {"wrkers": 2})
+    with pytest.raises(ConfigError, match="sequential executor workers must be an integer"):
+        create_executor("sequential", {"workers": 0})
     assert create_executor("process", {"workers": 3}).workers == 3
 
     class Local:

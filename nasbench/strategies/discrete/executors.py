@@ -3,7 +3,9 @@
 An executor takes a batch of jobs ``(candidate_id, genotype, fidelity)`` and returns
 one :class:`Outcome` per job, in the order of the jobs. Workers only evaluate; the
 results flow back to the loop, the single writer of the run store. Which executor
-runs a batch never changes the results: they depend on the loop's batch size only.
+runs a batch never changes the results: they depend on the loop's batch size only,
+which is ``workers`` (how many candidates a strategy proposes before it hears back), so
+``sequential`` with ``workers=2`` finds what ``process`` with 2 workers finds.
 """
 
 from __future__ import annotations
@@ -102,11 +104,25 @@ class Executor(ABC):
 class SequentialExecutor(Executor):
     """Evaluate one job after the other in this process (the default).
 
+    Args:
+        workers: candidates asked per round, as a pool of that many workers would take
+            them (1: each result is told before the next ask). An adaptive strategy
+            (evolution, REINFORCE, Bayesian optimisation) proposes differently in rounds,
+            so this reproduces a parallel run's results here, one evaluation at a time.
+
     Example:
-        >>> ex = SequentialExecutor(); ex.open(evaluator)  # doctest: +SKIP
+        >>> SequentialExecutor(workers=2).workers
+        2
     """
 
     name = "sequential"
+
+    def __init__(self, workers: int = 1) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ConfigError(
+                f"sequential executor workers must be an integer >= 1, got {workers!r}."
+            )
+        self.workers = workers
 
     def evaluate(self, jobs: Sequence[Job]) -> list[Outcome]:
         """Evaluate ``jobs`` here, in order."""
