@@ -432,3 +432,8 @@ def test_augment_is_drawn_per_batch_in_a_search_and_refused_where_it_is_searched
     autohas = {**NB201_SEARCH, "strategy": "autohas"}
     message = _one_line_error(SearchConfig(**autohas, dataset=DatasetConfig(augment=True)))
     assert "searches the augmentation strength as a hyper-parameter" in message
+
+
+def test_a_strategy_for_one_space_is_refused_on_another_before_the_run():
+    message = _one_line_error(SearchConfig(**{**NB201_SEARCH, "strategy": "qlearning"}))
+    assert "strategy 'qlearning' searches the chain space, not 'nb201'" in message

@@ -48,6 +48,7 @@ class QLearning(DiscreteStrategy):
     """
 
     name = "qlearning"
+    spaces = ("chain",)  # checked when a config is validated, before a run starts
 
     def __init__(self, config: QLearningConfig, space: Space, seed: int = 0) -> None:
         from nasbench.spaces import ChainSpace
