@@ -163,3 +163,52 @@ def test_workers_that_die_give_one_line_naming_the_main_guard():
     with pytest.raises(ConfigError, match='if __name__ == "__main__":') as err:
         executor.evaluate([])
     assert "\n" not in str(err.value)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie that no init has reaped yet does not)."""
+    from pathlib import Path
+
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\tZ" not in next(line for line in status.splitlines() if line.startswith("State"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_pool_workers_end_when_their_search_process_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "search.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from nasbench.strategies.discrete.executors import ProcessPoolExecutor\n"
+        "class Pid:\n"
+        "    def evaluate(self, g, budget=None):\n"
+        "        return os.getpid()\n"
+        "if __name__ == '__main__':\n"
+        "    ex = ProcessPoolExecutor(workers=1)\n"
+        "    ex.open(Pid())\n"
+        "    print(ex._pool.submit(os.getpid).result(), flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    repo = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([repo, os.environ.get("PYTHONPATH", "")])}
+    search = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              env=env)  # fmt: skip
+    worker = int(search.stdout.readline())
+    search.send_signal(signal.SIGKILL)  # no shutdown of the pool: as the OOM killer does
+    search.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if not _running(worker):
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        raise AssertionError("the pool worker outlived its killed search process")

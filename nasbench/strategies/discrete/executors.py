@@ -134,9 +134,24 @@ class SequentialExecutor(Executor):
 _WORKER_EVALUATOR: Any = None
 
 
-def _init_worker(payload: bytes) -> None:
+def _init_worker(payload: bytes, parent: int | None = None) -> None:
     global _WORKER_EVALUATOR
     _WORKER_EVALUATOR = pickle.loads(payload)
+    if parent is not None:
+        import threading
+
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """End this worker once the search process that started it is gone.
+
+    A killed search (SIGKILL, the out-of-memory killer) cannot shut its pool down; its
+    workers would otherwise wait for jobs that never come, holding their memory.
+    """
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os._exit(0)
 
 
 def _pool_job(job: Job) -> Outcome:
@@ -188,7 +203,7 @@ class ProcessPoolExecutor(Executor):
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(payload,),
+            initargs=(payload, os.getpid()),
         )
 
     def evaluate(self, jobs: Sequence[Job]) -> list[Outcome]:
