@@ -287,13 +287,14 @@ class _Search:
         from nasbench.models.marl_network import LandmarkRegressor, MarlNetwork
 
         volumes, targets, _ = train
-        test_volumes, test_targets, _ = test
+        test_volumes, test_targets, test_ds = test
         seed, m = self.config.seed, self.m
         retrain = dataclasses.replace(
             self.settings, rounds=m.retrain_rounds or self.settings.rounds
         )
         names = tuple(ds.landmark_names)
-        spacing = ds.spacings[: len(test_volumes)]  # each test volume's own mm per voxel
+        # Each test volume's own mm per voxel: from the test split, whose cases these are.
+        spacing = test_ds.spacings[: len(test_volumes)]
         starts = random_starts(
             len(test_volumes),
             targets.shape[1],

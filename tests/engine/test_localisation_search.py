@@ -232,7 +232,8 @@ def test_search_records_per_agent_rewards_and_every_arms_test_estimates(tiny_run
     assert spacing.shape == (3, 3)  # one row per recorded volume
     for r in records:
         np.testing.assert_allclose(
-            np.array(r["estimate_mm"]), np.array(r["estimate_vox"]) * spacing[r["volume"]],
+            np.array(r["estimate_mm"]),
+            np.array(r["estimate_vox"]) * spacing[r["volume"]],
             atol=2e-3,
         )
         assert r["dist_vox"] == pytest.approx(
@@ -241,3 +242,28 @@ def test_search_records_per_agent_rewards_and_every_arms_test_estimates(tiny_run
     # the recorded start distances average to the start metric's over these volumes
     start = [r["dist_vox"] for r in records if r["arm"] == "start" and r["volume"] < 3]
     assert all(d >= 0 for d in start) and result.metrics["start_dist_vox"] > 0
+
+
+def test_test_volumes_are_measured_in_their_own_millimetres(tmp_path):
+    import json
+
+    import nibabel
+
+    from nasbench.data.landmarks import register_landmark_folder
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    marks = {"landmarks": {"a": [5, 5, 5], "b": [10, 12, 8], "c": [15, 4, 9]}}
+    for i in range(5):  # train 3, val 1, test 1: each case scanned at its own voxel size
+        image = nibabel.Nifti1Image(np.random.default_rng(i).random((20, 20, 20), np.float32),
+                                    np.diag([1.0 + i, 1.0 + i, 1.0 + i, 1.0]))  # fmt: skip
+        nibabel.save(image, str(folder / f"case{i}.nii.gz"))
+        (folder / f"case{i}.json").write_text(json.dumps(marks))
+    info = register_landmark_folder(folder, "mixed-spacing", size=16)
+    config = tiny_marl(dataset={"name": info.name, "size": 16})
+    nasbench.search(config, tmp_path / "run")
+    events = load(tmp_path / "run").events
+    payload = events[events.kind == "landmark_estimates"].iloc[-1].payload
+    test_case = nasbench.data.load(info.name, "test", size=16).base
+    np.testing.assert_allclose(payload["spacing"], test_case.spacings)
+    assert not np.allclose(payload["spacing"][0], [1.0 * 20 / 16] * 3)  # not the first train case
