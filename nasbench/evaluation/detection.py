@@ -94,7 +94,9 @@ def froc_curve(
         iou_threshold: the IoU a hit needs.
 
     Returns:
-        ``(fps_per_image, sensitivity)``, one entry per detection in score order.
+        ``(fps_per_image, sensitivity)``, one entry per distinct score (a threshold), from
+        the highest: detections of equal score are kept or dropped together, so the curve
+        does not depend on the order of the images.
     """
     check_detections(detections, truths)
     if not 0.0 < iou_threshold <= 1.0:
@@ -111,7 +113,7 @@ def froc_curve(
     ]
     tp = fp = 0
     fps, sens = [], []
-    for _, i, j in rows:
+    for k, (score, i, j) in enumerate(rows):
         hit = False
         if ious[i] is not None:
             same = truths[i]["labels"] == detections[i]["labels"][j]
@@ -121,6 +123,8 @@ def froc_curve(
                 found[i][best] = True
                 hit = True
         tp, fp = tp + hit, fp + (not hit)
+        if k + 1 < len(rows) and rows[k + 1][0] == score:
+            continue  # a threshold cannot split a tie: the point comes after the last of them
         fps.append(fp / len(truths))
         sens.append(tp / max(n_lesions, 1))
     return np.asarray(fps, dtype=float), np.asarray(sens, dtype=float)

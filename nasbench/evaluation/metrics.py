@@ -191,7 +191,8 @@ def classification_metrics(logits: torch.Tensor, targets: torch.Tensor, task: st
 
     Args:
         logits: ``(N, K)`` network outputs.
-        targets: ``(N,)`` class indices, or ``(N, K)`` 0/1 labels for multi-label.
+        targets: ``(N,)`` class indices (or MedMNIST's ``(N, 1)``), or ``(N, K)`` 0/1 labels
+            for multi-label.
         task: a ``DatasetInfo.task``.
 
     Returns:
@@ -210,6 +211,13 @@ def classification_metrics(logits: torch.Tensor, targets: torch.Tensor, task: st
         acc = float(((prob > 0.5) == (truth > 0.5)).mean())
         aucs = [_safe_auc(truth[:, k], prob[:, k]) for k in range(prob.shape[1])]
     else:
+        if truth.ndim == 2 and truth.shape[1] == 1:
+            truth = truth[:, 0]  # MedMNIST keeps labels as (N, 1): compared as is, it broadcasts
+        if truth.shape != (len(logits),):
+            raise ConfigError(
+                f"targets must be {len(logits)} class indices for a {task} task, got shape "
+                f"{tuple(targets.shape)}; pass one index per image."
+            )
         prob = torch.softmax(logits, dim=1).numpy()
         acc = float((prob.argmax(axis=1) == truth).mean())
         if prob.shape[1] == 2:

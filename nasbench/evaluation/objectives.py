@@ -406,10 +406,17 @@ class ParetoArchive:
         self.objectives = parse_objectives(self.objectives)
 
     def add(self, item: Any, result: Result) -> bool:
-        """Offer a result; return True when it joins the front (dominated members leave)."""
+        """Offer a result; return True when it joins the front (dominated members leave).
+
+        A result missing an objective (NaN, e.g. an AUC undefined on a one-class split)
+        cannot be ranked, so it never joins: it would otherwise stay on the front forever,
+        since nothing compares as better than NaN.
+        """
         if self.feasible_only and not is_feasible(result):
             return False
         v = objective_matrix([result], self.objectives)[0]
+        if not np.isfinite(v).all():
+            return False
         for other in self.values:
             if (other <= v).all() and (other < v).any():
                 return False

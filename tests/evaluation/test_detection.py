@@ -52,6 +52,18 @@ def test_froc_curve_and_sensitivities_match_the_hand_computed_case():
     assert scores["froc"] == pytest.approx((1 / 3 + 3) / 4)
 
 
+def test_froc_of_tied_scores_does_not_depend_on_the_order_of_the_images():
+    hit = (_det([[0, 0, 10, 10]], [0.7]), _truth([[0, 0, 10, 10]]))
+    miss = (_det([[20, 20, 30, 30]], [0.7]), _truth([[0, 0, 10, 10]]))
+    rates = (0.25, 1.0)
+    for order in ((miss, hit), (hit, miss)):
+        dets, truths = [d for d, _ in order], [t for _, t in order]
+        fps, sens = froc_curve(dets, truths)
+        assert fps.tolist() == [0.5] and sens.tolist() == [0.5]  # one threshold, both taken
+        scores = froc(dets, truths, rates=rates)
+        assert scores["froc_0.25"] == 0.0 and scores["froc_1"] == 0.5
+
+
 def test_froc_needs_the_iou_threshold_and_one_list_per_image():
     dets = [_det([[0, 0, 10, 5]], [0.9])]  # IoU 0.5 with the lesion
     assert froc(dets, [_truth([[0, 0, 10, 10]])], iou_threshold=0.6)["froc_4"] == 0.0

@@ -109,5 +109,6 @@ def test_pareto_archive_tracks_the_front():
     assert archive.add("d", Result({"score": 0.85}, {"params": 400.0}))  # a leaves
     flagged = Result({"score": 1.0}, {"params": 1.0}, {"feasible": False})
     assert not archive.add("e", flagged)
+    assert not archive.add("f", Result({"score": float("nan")}, {"params": 1.0}))  # unrankable
     assert [item for item, _ in archive.front()] == ["b", "d"]
     assert archive.front()[1][1] == {"score": 0.85, "params": 400.0}

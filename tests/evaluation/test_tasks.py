@@ -63,3 +63,13 @@ def test_threshold_baseline_cuts_between_class_means():
     y = torch.tensor([[[[0, 1, 2, 1]]]])
     model = IntensityThresholds(3).fit(x, y)
     assert model(x).argmax(1).tolist() == [[[0, 1, 2, 1]]]
+
+
+def test_classification_metrics_read_medmnist_labels_of_shape_n_by_1():
+    from nasbench.evaluation.metrics import classification_metrics
+
+    logits = torch.tensor([[3.0, 0.0], [0.0, 3.0], [3.0, 0.0], [0.0, 3.0]])
+    labels = torch.tensor([[0], [1], [0], [1]])  # as MedMNIST's npz stores them
+    assert classification_metrics(logits, labels, "binary") == {"acc": 1.0, "auc": 1.0}
+    with pytest.raises(ConfigError, match="4 class indices for a binary task, got shape"):
+        classification_metrics(logits, torch.zeros(4, 2), "binary")
