@@ -643,7 +643,9 @@ class FolderDataset(Dataset):
                 + _labels_hint(mask)
             )
         image = _resize(image, self.size, "area").astype(np.float32)
-        mask = _resize(mask.astype(np.float32), self.size, "nearest")
+        # "nearest-exact" samples at the pixel centres the image's resize uses; torch's older
+        # "nearest" samples at the corners, shifting the mask by up to a voxel on each axis.
+        mask = _resize(mask.astype(np.float32), self.size, "nearest-exact")
         return torch.from_numpy(image), torch.from_numpy(mask.round().astype(np.int64))
 
     def _detection_item(

@@ -149,9 +149,25 @@ class MonaiClassification(Dataset):
         return len(self.monai_dataset)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        item = self.monai_dataset[int(index)]
+        try:
+            item = self.monai_dataset[int(index)]
+        except Exception as error:  # MONAI wraps a reader's error in its own
+            path = Path(self.monai_dataset.data[int(index)]["image"])
+            raise DatasetError(
+                f"{self.info.name}: cannot read {path.parent.name}/{path.name} "
+                f"({_root_reason(error)}); remove that file or download the set again."
+            ) from error
         image = _as_tensor(item["image"], torch.float32)
         return image, torch.tensor(int(item["label"]), dtype=torch.int64)
+
+
+def _root_reason(error: BaseException) -> str:
+    """The first line of the innermost cause: MONAI's transforms wrap a reader's error
+    ("applying transform <LoadImaged ...>"), which says nothing about the file."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _mednist_transform(size: int) -> Any:
@@ -257,12 +273,18 @@ class MonaiSegmentation(Dataset):
         try:
             item = self._transform(dict(case))
         except Exception as error:
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            image_path, label_path = Path(case["image"]), Path(case["label"])
             raise DatasetError(
-                f"{self.info.name}: cannot read {Path(case['image']).name} / "
-                f"{Path(case['label']).name} ({reason}); check or re-download the file."
+                f"{self.info.name}: cannot read {image_path.parent.name}/{image_path.name} or "
+                f"{label_path.parent.name}/{label_path.name} ({_root_reason(error)}); check or "
+                "re-download the file."
             ) from error
         image = _as_tensor(item["image"], torch.float32)
+        if not torch.isfinite(image).all():
+            raise DatasetError(
+                f"{self.info.name}: {Path(case['image']).name} holds NaN or infinite voxels; "
+                "fix that volume or remove its case."
+            )
         mask = _as_tensor(item["label"], torch.float32).round().to(torch.int64)
         if image.shape[0] != self.info.in_channels:
             raise DatasetError(
@@ -300,7 +322,9 @@ def _decathlon_transform(size: int) -> Any:
                 "image", lower=0.5, upper=99.5, b_min=0.0, b_max=1.0, clip=True, channel_wise=True
             ),
             Resized("image", spatial_size=spatial, mode="trilinear"),
-            Resized("label", spatial_size=spatial, mode="nearest"),
+            # Sampled at the voxel centres the image's resize uses ("nearest" would shift the
+            # mask by up to a voxel along each axis against its image).
+            Resized("label", spatial_size=spatial, mode="nearest-exact"),
         ]
     )
 

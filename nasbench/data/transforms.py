@@ -52,10 +52,11 @@ class Normalize:
 
 
 class Augment:
-    """Seeded light augmentation: random axis flip, random 90-degree turn in the first plane.
+    """Seeded light augmentation: random axis flip, random 90-degree turn in the (H, W) plane.
 
     The same draw is applied to a spatial target (segmentation mask, reference
-    image). The turn is skipped for non-square planes, which it would reshape.
+    image). The turn is skipped for non-square planes, which it would reshape; a
+    volume's slice axis (first) is never turned into the plane.
 
     Args:
         spatial: whether the target lives on the image grid.
@@ -68,6 +69,9 @@ class Augment:
         self.spatial = spatial
         self._flip = RandAxisFlip(prob=0.5).set_random_state(seed)
         self._turn = RandRotate90(prob=0.5, max_k=3, spatial_axes=(0, 1)).set_random_state(seed + 1)
+        # Volumes turn in (H, W), the spatial axes 1 and 2; one random state for both.
+        self._turn_volume = RandRotate90(prob=0.5, max_k=3, spatial_axes=(1, 2))
+        self._turn_volume.R = self._turn.R
 
     def __call__(self, image: torch.Tensor, target: Any) -> tuple[torch.Tensor, Any]:
         apply_to_target = self.spatial and isinstance(target, torch.Tensor) and target.ndim > 1
@@ -75,11 +79,12 @@ class Augment:
         image = _plain(self._flip(image, randomize=False))
         if apply_to_target:
             target = _plain(self._flip(target, randomize=False))
-        if image.shape[1] == image.shape[2]:
-            self._turn.randomize()
-            image = _plain(self._turn(image, randomize=False))
+        turn = self._turn_volume if image.ndim == 4 else self._turn
+        if image.shape[-2] == image.shape[-1]:
+            turn.randomize()
+            image = _plain(turn(image, randomize=False))
             if apply_to_target:
-                target = _plain(self._turn(target, randomize=False))
+                target = _plain(turn(target, randomize=False))
         return image.contiguous(), target.contiguous() if apply_to_target else target
 
 
@@ -87,8 +92,9 @@ class BatchAugment:
     """The same light augmentation as :class:`Augment`, drawn per batch from a generator.
 
     Each image gets, with probability 1/2, a flip along one of its spatial axes (chosen
-    uniformly) and, with probability 1/2 when its first plane is square, a turn by 1-3
-    quarters in that plane; a spatial target (a mask, a reference image) moves with it.
+    uniformly) and, with probability 1/2 when its (H, W) plane is square, a turn by 1-3
+    quarters in that plane (a volume's slice axis stays where it is); a spatial target
+    (a mask, a reference image) moves with it.
     Drawn from a generator keyed by (seed, epoch, batch), a batch is the same in a
     resumed run as in an uninterrupted one, and differs from epoch to epoch; an item
     transform on a cached dataset would freeze one draw per image for the whole run.
@@ -118,7 +124,9 @@ class BatchAugment:
         axis = torch.randint(0, dims, (n,), generator=generator)
         turn = torch.rand(n, generator=generator) < 0.5
         quarters = torch.randint(1, 4, (n,), generator=generator)
-        square = dims >= 2 and images.shape[2] == images.shape[3]
+        # The turn is in the last two axes (H, W): a volume keeps its slice axis first, as
+        # the MONAI sets order it, so in-plane (1x3x3) convolutions stay in-plane.
+        square = dims >= 2 and images.shape[-2] == images.shape[-1]
         out_images, out_targets = [], []
         for i in range(n):
             image, target = images[i], targets[i]
@@ -128,7 +136,7 @@ class BatchAugment:
                 image = image.flip(axis_dim)
                 target = target.flip(axis_dim) if moves_target else target
             if square and turn[i]:
-                plane = (-dims, 1 - dims)
+                plane = (-2, -1)
                 image = torch.rot90(image, int(quarters[i]), plane)
                 target = torch.rot90(target, int(quarters[i]), plane) if moves_target else target
             out_images.append(image)

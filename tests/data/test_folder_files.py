@@ -477,3 +477,20 @@ def test_a_linked_class_folder_counts_unless_it_is_another_class(tmp_path):
     with pytest.raises(DatasetError) as e:
         folder.folder_info(root)
     assert "'pneumonia' and 'pneumonia_copy'" in _one_line(e) and "same folder" in str(e.value)
+
+
+def test_a_resized_mask_stays_on_its_image(tmp_path):
+    root = tmp_path / "s"
+    for d in ("images", "labels"):
+        (root / d).mkdir(parents=True)
+    yy, xx = np.mgrid[:50, :50]
+    for i in range(4):  # the image's bright structure is exactly the mask's
+        mask = (((yy - 20 - i) ** 2 + (xx - 27) ** 2) < 81).astype(np.uint8)
+        Image.fromarray(mask * 200).save(root / "images" / f"c{i}.png")
+        Image.fromarray(mask).save(root / "labels" / f"c{i}.png")
+    info, layout = folder.folder_info(root)
+    image, mask = folder.FolderDataset(info, "train", layout.items["train"], 28)[0]
+    bright, labelled = image[0] > 0.5 * image.max(), mask[0] == 1
+    dice = 2 * (bright & labelled).sum() / (bright.sum() + labelled.sum())
+    centre = [np.argwhere(m.numpy()).mean(0) for m in (bright, labelled)]
+    assert float(dice) > 0.93 and np.abs(centre[0] - centre[1]).max() < 0.2

@@ -138,6 +138,29 @@ def test_decathlon_label_out_of_range(spleen_root):
         _load("msd-spleen", "train", spleen_root, 16)[0]
 
 
+def test_decathlon_nan_voxels_and_missing_labels_name_the_file(spleen_root):
+    task = spleen_root / "Task09_Spleen"
+    image = np.zeros((12, 10, 8), dtype=np.float32)
+    image[0, 0, 0] = np.nan
+    for i in range(10):
+        nib.save(nib.Nifti1Image(image, np.eye(4)), task / "imagesTr" / f"spleen_{i}.nii.gz")
+    with pytest.raises(DatasetError, match="spleen_.*holds NaN or infinite voxels"):
+        _load("msd-spleen", "train", spleen_root, 16)[0]
+    for path in (task / "labelsTr").iterdir():
+        path.unlink()
+    with pytest.raises(DatasetError, match=r"labelsTr/spleen_\d\.nii\.gz \(No such file") as err:
+        _load("msd-spleen", "train", spleen_root, 16)[0]
+    assert "applying transform" not in str(err.value)
+
+
+def test_a_stray_file_in_mednist_is_named_in_one_line(mednist_root):
+    (mednist_root / "MedNIST" / "CXR" / "README.txt").write_text("notes")
+    splits = [_load("mednist", split, mednist_root, 28) for split in ("train", "val", "test")]
+    with pytest.raises(DatasetError, match="cannot read CXR/README.txt") as err:
+        [ds[i] for ds in splits for i in range(len(ds))]
+    assert "\n" not in str(err.value) and "remove that file" in str(err.value)
+
+
 @pytest.mark.parametrize(
     ("name", "archive"), [("mednist", "MedNIST.tar.gz"), ("msd-spleen", "Task09_Spleen.tar")]
 )

@@ -174,3 +174,17 @@ def test_search_batches_augment_anew_each_epoch_and_the_same_after_a_resume(monk
     streamed = EpochBatches(data, 4, seed=3, stream=0, augment=BatchAugment(spatial=False))
     assert streamed.all() is None
     assert torch.equal(streamed.batch(2, 3)[0], cached.batch(2, 3)[0])
+
+
+def test_augmenting_a_volume_never_turns_its_slice_axis_into_the_plane():
+    volumes = torch.rand(32, 1, 4, 4, 4)  # a cube: a turn in (D, H) would keep the shape
+    out, _ = BatchAugment(spatial=False)(volumes, torch.zeros(32), torch.Generator())
+    slices = [sorted(v[0].sum(dim=(1, 2)).tolist()) for v in (*volumes, *out)]
+    for before, after in zip(slices[:32], slices[32:], strict=True):
+        assert after == pytest.approx(before)  # the same slices, maybe flipped or turned
+    item = make_transform("augment", seg_info(3), seed=0)
+    for _ in range(10):
+        turned, _ = item(volumes[0], (volumes[0] > 0.5).long())
+        assert sorted(turned[0].sum(dim=(1, 2)).tolist()) == pytest.approx(
+            sorted((volumes[0][0] * 2 - 1).sum(dim=(1, 2)).tolist()), abs=1e-4
+        )
