@@ -144,7 +144,8 @@ DISCRETE = {
 DISCRETE_VALUES = [
     ("executor", "threads", "'threads'"), ("evaluator", "nope", "nope"),
     ("max_evaluations", 0, "0"), ("evaluator_config", {"proxy": "nope"}, "nope"),
-    ("executor_config", {"workers": 2}, "'workers'"),
+    ("executor_config", {"workers": 0}, "workers must be an integer >= 1, got 0"),
+    ("executor_config", {"wrkers": 2}, "'wrkers'"),
 ]  # fmt: skip
 
 RAW_CONFIGS = [
