@@ -367,6 +367,14 @@ class SearchConfig:
         check_dataset = getattr(entry.cls, "check_dataset", None)
         if check_dataset is not None:  # UnNAS: can its pretext task be made from this data?
             check_dataset(strategy_config, info, self.dataset.size)
+        if self.dataset.augment and callable(getattr(entry.cls, "search_data", None)):
+            # Batches are augmented after the pretext task is made: a turn would then
+            # contradict a rotation label, a flip a jigsaw order.
+            raise ConfigError(
+                f"dataset.augment cannot be used with strategy {self.strategy!r}: its pretext "
+                "task transforms the images itself, and a random flip or turn would change "
+                "what the task asks; remove it."
+            )
 
     def _refuse_dims(self, info: Any, space: Any) -> None:
         """A space of other dims than the data: say how to change the space, or, for a

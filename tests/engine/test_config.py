@@ -437,3 +437,9 @@ def test_augment_is_drawn_per_batch_in_a_search_and_refused_where_it_is_searched
 def test_a_strategy_for_one_space_is_refused_on_another_before_the_run():
     message = _one_line_error(SearchConfig(**{**NB201_SEARCH, "strategy": "qlearning"}))
     assert "strategy 'qlearning' searches the chain space, not 'nb201'" in message
+
+
+def test_a_pretext_search_refuses_augmentation_that_would_change_its_labels():
+    config = SearchConfig(strategy="unnas", strategy_config={"pretext": "rotation"},
+                          dataset=DatasetConfig(augment=True))  # fmt: skip
+    assert "its pretext task transforms the images itself" in _one_line_error(config)
