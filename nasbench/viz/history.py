@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 from nasbench.errors import ConfigError, closest_name
 from nasbench.runs.alpha_summary import collapse_rule, collapse_threshold
 from nasbench.runs.schema import shown_epoch
-from nasbench.viz.alphas import frame_of
+from nasbench.viz.alphas import frame_of, whole_number
 from nasbench.viz.palette import HIGHLIGHT_COLOR
 
 HISTORY_COLUMNS = ("step", "epoch", "phase", "name", "value")
@@ -372,12 +372,13 @@ def _rule_of(
     window = own_window if window is None else window
     factor = own_factor if factor is None else factor
     start_epoch = own_start if start_epoch is None else start_epoch
-    for name, value, low in (("window", window, 1), ("start_epoch", start_epoch, 0)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}.")
     if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 0:
         raise ConfigError(f"factor must be a number > 0, got {factor!r}.")
-    return int(window), float(factor), int(start_epoch)
+    return (
+        whole_number("window", window, 1),
+        float(factor),
+        whole_number("start_epoch", start_epoch, 0),
+    )
 
 
 def _early_stop_event(run_or_frame: Any) -> dict[str, Any] | None:
