@@ -118,6 +118,31 @@ def _fetch(info: DatasetInfo, folder: Path, archive: Path, url: str, make: Any) 
         ) from error
 
 
+def _extract_placed(info: DatasetInfo, folder: Path, archive: Path, md5: str) -> None:
+    """Extract an archive a person placed by hand, here and without the network.
+
+    MONAI's download step would send a web request before it looks at the file (and
+    waits forever behind a stalling proxy); a placed archive needs no network at all.
+    Its MD5 is checked first, so a partial download is named, not half-extracted.
+    """
+    if folder.is_dir() or not archive.is_file():
+        return
+    from monai.apps.utils import check_hash, extractall
+
+    if not check_hash(archive, md5, "md5"):
+        raise DatasetError(
+            f"{info.name}: {archive} is incomplete or damaged (its MD5 is not {md5}); delete "
+            "it and download it again."
+        )
+    try:
+        extractall(archive, folder.parent, md5, "md5")
+    except Exception as error:  # a tar that passes the hash but cannot be written out
+        raise DatasetError(
+            f"{info.name}: cannot extract {archive} into {folder.parent} ({_root_reason(error)}); "
+            "free space or fix the folder's permissions, then try again."
+        ) from error
+
+
 def _missing(info: DatasetInfo, folder: Path, archive: Path, url: str) -> DatasetNotFoundError:
     return DatasetNotFoundError(
         f"{info.name}: folder {folder.name}/ not found in {folder.parent} and download=False; "
@@ -213,7 +238,8 @@ def load_mednist(
     _check_split(info, split)
     root = Path(root)
     folder, archive = root / "MedNIST", root / "MedNIST.tar.gz"
-    fetch = not folder.is_dir() and (download or archive.is_file())
+    _extract_placed(info, folder, archive, MedNISTDataset.md5)
+    fetch = not folder.is_dir() and download
     if not folder.is_dir() and not fetch:
         raise _missing(info, folder, archive, MEDNIST_URL)
     if folder.is_dir():
@@ -373,7 +399,8 @@ def load_decathlon(
     url = MSD_URL.format(task=task)
     root = Path(root)
     folder, archive = root / task, root / f"{task}.tar"
-    fetch = not folder.is_dir() and (download or archive.is_file())
+    _extract_placed(info, folder, archive, DecathlonDataset.md5[task])
+    fetch = not folder.is_dir() and download
     if not folder.is_dir() and not fetch:
         raise _missing(info, folder, archive, url)
     if folder.is_dir() and not (folder / "dataset.json").is_file():

@@ -153,6 +153,35 @@ def test_decathlon_nan_voxels_and_missing_labels_name_the_file(spleen_root):
     assert "applying transform" not in str(err.value)
 
 
+def test_a_placed_archive_is_checked_and_extracted_without_the_network(mednist_root, monkeypatch):
+    import hashlib
+    import shutil
+    import tarfile
+
+    import monai.apps
+    import monai.apps.utils
+
+    archive = mednist_root / "MedNIST.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(mednist_root / "MedNIST", arcname="MedNIST")
+    shutil.rmtree(mednist_root / "MedNIST")
+    monkeypatch.setattr(monai.apps.MedNISTDataset, "md5",
+                        hashlib.md5(archive.read_bytes()).hexdigest())  # fmt: skip
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a placed archive needs no download")
+
+    monkeypatch.setattr(monai.apps.utils, "download_url", no_network)
+    assert len(_load("mednist", "test", mednist_root, 28)) > 0
+    assert (mednist_root / "MedNIST" / "CXR").is_dir()
+    shutil.rmtree(mednist_root / "MedNIST")
+    archive.write_bytes(archive.read_bytes()[:200])  # a download cut short
+    with pytest.raises(DatasetError, match="MedNIST.tar.gz is incomplete or damaged") as err:
+        _load("mednist", "test", mednist_root, 28)
+    assert "delete it and download it again" in str(err.value)
+    assert not (mednist_root / "MedNIST").exists()
+
+
 def test_a_stray_file_in_mednist_is_named_in_one_line(mednist_root):
     (mednist_root / "MedNIST" / "CXR" / "README.txt").write_text("notes")
     splits = [_load("mednist", split, mednist_root, 28) for split in ("train", "val", "test")]
