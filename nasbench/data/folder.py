@@ -15,8 +15,10 @@ scaled with the image.
 
 A class folder's images may sit in subfolders of their own (``<class>/<patient>/<image>``).
 With ``train/``, ``val/`` and ``test/`` subfolders those are the splits;
-otherwise the files are split 70/10/20 with a seed (stratified by class for
-classification). Images are scaled to [0, 1] and resized to ``size`` per axis.
+otherwise the patients are split 70/10/20 with a seed (stratified by class for
+classification), so no patient's images sit in two splits: a patient is a subfolder of a
+class folder, or a DICOM file's ``PatientID`` (:mod:`nasbench.data.patients`); any other
+image is a patient of its own. Images are scaled to [0, 1] and resized to ``size`` per axis.
 
 Example:
     >>> info = register_folder("my_xrays")  # doctest: +SKIP
@@ -40,6 +42,7 @@ from torch.utils.data import Dataset
 from nasbench.data import registry
 from nasbench.data.coco import is_coco_folder, read_coco
 from nasbench.data.lesions import pack_boxes
+from nasbench.data.patients import group_labels, patient_key
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError
 
@@ -102,6 +105,16 @@ def is_image_file(path: str | os.PathLike) -> bool:
     """
     path = Path(path)
     return path.is_file() and _format(path) in SUFFIXES
+
+
+def is_dicom_file(path: str | os.PathLike) -> bool:
+    """Tell whether :func:`read_image` reads this file as DICOM (by suffix or content).
+
+    Example:
+        >>> is_dicom_file("scan.png")
+        False
+    """
+    return _format(Path(path)) == ".dcm"
 
 
 def _as_seen(image: Any) -> Any:
@@ -483,6 +496,44 @@ def _seeded_split(labels: np.ndarray, seed: int) -> dict[str, np.ndarray]:
     return {s: np.array(sorted(v), dtype=np.int64) for s, v in out.items()}
 
 
+def _patient_key(image: Path, class_folder: Path) -> str:
+    return patient_key(image, class_folder, is_dicom=is_dicom_file(image))
+
+
+def _patient_split(
+    path: Path,
+    labels: np.ndarray,
+    keys: list[str],
+    class_names: tuple[str, ...] | None,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """The 70/10/20 split of :func:`_seeded_split`, made of whole patients.
+
+    Every image its own patient gives the per-image split unchanged. When a class has
+    images of fewer than three patients, no patient split gives each split that class,
+    so the images are split one by one, with a warning that says so.
+    """
+    if len(set(keys)) == len(keys):
+        return _seeded_split(labels, seed)
+    groups, group_label = group_labels(labels, keys)
+    per_class = np.bincount(group_label, minlength=len(class_names or ("images",)))
+    if per_class.min() < len(BASE_SPLITS):
+        fewest = int(per_class.argmin())
+        count = int(per_class[fewest])
+        who = f"class '{class_names[fewest]}'" if class_names else "images/"
+        warnings.warn(
+            f"{path}: {who} has images of {count} patient{'s' * (count != 1)} (patient "
+            "subfolders or DICOM PatientID), too few to split 70/10/20 by patient, so its "
+            "images are split one by one and a patient may sit in two splits; make train/, "
+            "val/ and test/ folders to split by patient yourself.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return _seeded_split(labels, seed)
+    chosen = _seeded_split(group_label, seed)
+    return {s: np.flatnonzero(np.isin(groups, idx)) for s, idx in chosen.items()}
+
+
 def _too_few_to_split(path: Path, what: str, count: int) -> DatasetError:
     return DatasetError(
         f"{what} in {path} has {count} image{'s' * (count != 1)}; the automatic 70/10/20 split "
@@ -528,7 +579,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
             pairs = _segmentation_items(path)
             if len(pairs) < len(BASE_SPLITS):
                 raise _too_few_to_split(path, "images/", len(pairs))
-            chosen = _seeded_split(np.zeros(len(pairs), dtype=int), seed)
+            keys = [_patient_key(image, path / "images") for image, _ in pairs]
+            chosen = _patient_split(path, np.zeros(len(pairs), dtype=int), keys, None, seed)
             items = {s: [pairs[i] for i in idx] for s, idx in chosen.items()}
         return FolderLayout(path, "segmentation", class_names, items)
     if splits:
@@ -542,7 +594,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         if counts.min() < len(BASE_SPLITS):
             smallest = int(counts.argmin())
             raise _too_few_to_split(path, f"class '{class_names[smallest]}'", int(counts.min()))
-        chosen = _seeded_split(labels, seed)
+        keys = [_patient_key(f, path / class_names[label]) for f, label in everything]
+        chosen = _patient_split(path, labels, keys, class_names, seed)
         items = {s: [everything[i] for i in idx] for s, idx in chosen.items()}
     resolved = task or ("binary" if len(class_names) == 2 else "multi-class")
     return FolderLayout(path, resolved, class_names, items)

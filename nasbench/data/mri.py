@@ -21,7 +21,8 @@ template allows: by slab. Along
 each axis the brain's slices are cut into slabs of ``SLAB`` neighbours, dealt to
 train, train, train, val, test in turn, and the first slice of every slab is
 dropped, so no two neighbouring (nearly identical) slices sit in different splits.
-A user folder is split by file (one file per subject), never by slice.
+A user folder is split by subject (a subfolder, a DICOM series' PatientID, or else one
+file each), never by slice.
 
 Example:
     >>> ds = load_mni_recon(get_info("mni152-recon"), "val", None, 64, False)  # doctest: +SKIP
@@ -34,6 +35,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -290,11 +292,12 @@ def _acceleration_of(info: DatasetInfo) -> int:
 
 
 def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """A user folder's images as magnitude slices per split, split by file.
+    """A user folder's images as magnitude slices per split, split by subject.
 
     2D images are used whole (colour is averaged to grey); a 3D volume gives the
-    slices of the middle half of its slice axis. Files are dealt 70/10/20 with a seed
-    (every split gets at least one file when there are three or more).
+    slices of the middle half of its slice axis. Subjects (a subfolder, a DICOM
+    PatientID, or else one file each) are dealt 70/10/20 with a seed (every split gets
+    at least one).
 
     Args:
         path: a folder of NIfTI, DICOM, PNG or JPEG files (subfolders are searched).
@@ -317,11 +320,14 @@ def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str
             f"{folder} holds {len(files)} image file(s); a reconstruction folder needs at "
             "least 3 (train, val and test are split by file), so add more."
         )
-    order = np.random.default_rng(seed).permutation(len(files))
-    n_val = max(1, round(0.1 * len(files)))
-    n_test = max(1, round(0.2 * len(files)))
-    bounds = {"train": order[n_val + n_test :], "val": order[:n_val]}
-    bounds["test"] = order[n_val : n_val + n_test]
+    subjects = _subjects(folder, files)
+    n_subjects = int(subjects.max()) + 1
+    order = np.random.default_rng(seed).permutation(n_subjects)
+    n_val = max(1, round(0.1 * n_subjects))
+    n_test = max(1, round(0.2 * n_subjects))
+    dealt = {"train": order[n_val + n_test :], "val": order[:n_val]}
+    dealt["test"] = order[n_val : n_val + n_test]
+    bounds = {split: np.flatnonzero(np.isin(subjects, chosen)) for split, chosen in dealt.items()}
     out = {}
     for split, chosen in bounds.items():
         slices = [s for i in sorted(chosen) for s in _file_slices(files[i], read_image, size)]
@@ -332,6 +338,29 @@ def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str
             )
         out[split] = np.stack(slices)
     return out
+
+
+def _subjects(folder: Path, files: list[Path]) -> np.ndarray:
+    """Each file's subject, numbered from 0 in file order (:mod:`nasbench.data.patients`:
+    a subfolder of ``folder``, a DICOM PatientID, or the file itself), so one subject's
+    slice files never sit in two splits. Fewer than three subjects split file by file,
+    with a warning."""
+    from nasbench.data.folder import is_dicom_file
+    from nasbench.data.patients import group_labels, patient_key
+
+    keys = [patient_key(f, folder, is_dicom=is_dicom_file(f)) for f in files]
+    subjects, _ = group_labels(np.zeros(len(files), dtype=np.int64), keys)
+    count = int(subjects.max()) + 1
+    if count < len(BASE_SPLITS):
+        warnings.warn(
+            f"{folder} holds images of {count} subject{'s' * (count != 1)} (subfolders or "
+            "DICOM PatientID), too few to split 70/10/20 by subject, so its files are split "
+            "one by one and a subject may sit in two splits; add subjects.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return np.arange(len(files))
+    return subjects
 
 
 def _file_slices(path: Path, read_image: Any, size: int) -> list[np.ndarray]:

@@ -26,8 +26,9 @@ def _png(path: Path, value: int, shape=(20, 16), rgb: bool = False) -> None:
     Image.fromarray(np.stack([pixels] * 3, -1) if rgb else pixels).save(path)
 
 
-def _dicom(path: Path, pixels: np.ndarray, photometric: str = "MONOCHROME2") -> None:
-    """Write ``pixels`` (rows x columns, or frames x rows x columns) as a 16-bit DICOM."""
+def _dicom(path: Path, pixels: np.ndarray, photometric: str = "MONOCHROME2", **fields) -> None:
+    """Write ``pixels`` (rows x columns, or frames x rows x columns) as a 16-bit DICOM,
+    with any header ``fields`` (such as ``PatientID``) given."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
@@ -47,6 +48,8 @@ def _dicom(path: Path, pixels: np.ndarray, photometric: str = "MONOCHROME2") -> 
     ds.PhotometricInterpretation = photometric
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
     ds.PixelData = pixels.astype(np.uint16).tobytes()
+    for field, value in fields.items():
+        setattr(ds, field, value)
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
 
@@ -125,6 +128,80 @@ def test_split_is_seeded_and_disjoint(classes):
     assert a == b and a["test"] != c["test"]
     files = [{p for p, _ in a[s]} for s in ("train", "val", "test")]
     assert not (files[0] & files[1] or files[0] & files[2] or files[1] & files[2])
+
+
+def _patient_of(path: Path) -> str:
+    return path.parent.name
+
+
+def _split_of_each_patient(items: dict, patient_of) -> dict[str, set[str]]:
+    where: dict[str, set[str]] = {}
+    for split, pairs in items.items():
+        for image, _ in pairs:
+            where.setdefault(patient_of(image), set()).add(split)
+    return where
+
+
+def test_auto_split_keeps_each_patient_folder_in_one_split(tmp_path):
+    # Six patients per class, three images each: a per-image split would put most
+    # patients in two or three splits.
+    for label, value in (("normal", 60), ("pneumonia", 200)):
+        for patient in range(6):
+            for view in range(3):
+                _png(tmp_path / label / f"{label}{patient}" / f"{view}.png", value)
+    # The same patient seen under both classes (two visits) is one patient too.
+    _png(tmp_path / "normal" / "pneumonia0" / "earlier.png", 60)
+    layout = folder.scan_folder(tmp_path, seed=3)
+    where = _split_of_each_patient(layout.items, _patient_of)
+    assert len(where) == 12 and all(len(splits) == 1 for splits in where.values())
+    assert sum(len(v) for v in layout.items.values()) == 37
+    for split in ("train", "val", "test"):
+        assert {label for _, label in layout.items[split]} == {0, 1}
+
+
+def test_auto_split_groups_dicom_slices_by_patient_id_or_series(tmp_path):
+    pixels = _pattern(10, 3000, np.uint16)
+    for label in ("normal", "abnormal"):
+        for patient in range(5):
+            for slice_ in range(4):
+                name = f"{label}_{patient}_{slice_}.dcm"
+                if patient % 2:  # an export that blanks the ID keeps the series
+                    fields = {
+                        "PatientID": "",
+                        "SeriesInstanceUID": f"1.2.3.{len(label)}.{patient}",
+                    }
+                else:
+                    fields = {"PatientID": f"{label}-{patient}"}
+                _dicom(tmp_path / label / name, pixels, **fields)
+    layout = folder.scan_folder(tmp_path, seed=0)
+    where = _split_of_each_patient(layout.items, lambda p: p.name.rsplit("_", 1)[0])
+    assert len(where) == 10 and all(len(splits) == 1 for splits in where.values())
+    assert [len(layout.items[s]) for s in ("train", "val", "test")] == [24, 8, 8]
+
+
+def test_auto_split_groups_dicom_segmentation_cases_by_patient(tmp_path):
+    for patient in range(5):
+        for slice_ in range(3):
+            stem = f"p{patient}_s{slice_}"
+            _dicom(tmp_path / "images" / f"{stem}.dcm", _pattern(10, 3000, np.uint16),
+                   PatientID=f"P{patient}")  # fmt: skip
+            _png(tmp_path / "labels" / f"{stem}.png", 1)
+    layout = folder.scan_folder(tmp_path, seed=1)
+    assert layout.task == "segmentation"
+    where = _split_of_each_patient(layout.items, lambda p: p.name.split("_")[0])
+    assert len(where) == 5 and all(len(splits) == 1 for splits in where.values())
+
+
+def test_too_few_patients_split_per_image_with_a_warning(tmp_path):
+    for label in ("a", "b"):
+        for patient in range(2):
+            for view in range(4):
+                _png(tmp_path / label / f"{label}{patient}" / f"{view}.png", 100)
+    with pytest.warns(UserWarning, match=r"class 'a' has images of 2 patients.*train/, val/"):
+        layout = folder.scan_folder(tmp_path, seed=0)
+    labels = np.array([label for _, label in folder._classification_items(tmp_path, None)[1]])
+    expected = folder._seeded_split(labels, 0)
+    assert {s: len(v) for s, v in layout.items.items()} == {s: len(v) for s, v in expected.items()}
 
 
 def test_split_folders_are_used(tmp_path):

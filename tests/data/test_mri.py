@@ -77,6 +77,50 @@ def test_recon_folder_splits_by_file(tmp_path):
     assert x.shape == (3, 32, 32) and float(y.max()) == pytest.approx(1.0)
 
 
+def _slice_png(path, seed):
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    pixels = np.zeros((24, 24), np.uint8)
+    pixels[4:20, 6:18] = 100 + rng.integers(0, 50, (16, 12))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+
+
+def test_recon_folder_keeps_each_subjects_slice_files_in_one_split(tmp_path):
+    # One file per slice (as DICOM and PNG exports are): split per file, neighbouring
+    # slices of one subject would sit in train and test.
+    for subject in range(6):
+        for k in range(4):
+            _slice_png(tmp_path / f"subject{subject}" / f"slice{k}.png", 10 * subject + k)
+    slices = mri.folder_slices(tmp_path, size=16, seed=2)
+    assert [len(slices[s]) for s in ("train", "val", "test")] == [16, 4, 4]
+    everything = {s: {part.tobytes() for part in slices[s]} for s in slices}
+    for subject in range(6):
+        held = {
+            s
+            for s, parts in everything.items()
+            for k in range(4)
+            if _square_of(tmp_path / f"subject{subject}" / f"slice{k}.png") in parts
+        }
+        assert len(held) == 1, (subject, held)
+
+
+def _square_of(path):
+    from nasbench.data.folder import read_image
+    from nasbench.data.mri import _file_slices
+
+    return _file_slices(path, read_image, 16)[0].tobytes()
+
+
+def test_recon_folder_of_too_few_subjects_splits_by_file_with_a_warning(tmp_path):
+    for k in range(4):
+        _slice_png(tmp_path / "only" / f"slice{k}.png", k)
+    with pytest.warns(UserWarning, match="1 subject .*split one by one"):
+        slices = mri.folder_slices(tmp_path, size=16)
+    assert [len(slices[s]) for s in ("train", "val", "test")] == [2, 1, 1]
+
+
 def test_recon_folder_bad_input(tmp_path):
     with pytest.raises(DatasetError, match="holds no images"):
         mri.register_recon_folder(tmp_path)
