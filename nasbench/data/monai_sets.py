@@ -13,6 +13,7 @@ Layout expected under the data folder (what MONAI's archives extract to):
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -186,11 +187,17 @@ class MonaiClassification(Dataset):
         return image, torch.tensor(int(item["label"]), dtype=torch.int64)
 
 
-def _root_reason(error: BaseException) -> str:
-    """The first line of the innermost cause: MONAI's transforms wrap a reader's error
-    ("applying transform <LoadImaged ...>"), which says nothing about the file."""
+def _innermost(error: BaseException) -> BaseException:
+    """The innermost cause: MONAI's transforms wrap a reader's error ("applying
+    transform <LoadImaged ...>"), which says nothing about the file."""
     while error.__cause__ is not None:
         error = error.__cause__
+    return error
+
+
+def _root_reason(error: BaseException) -> str:
+    """The first line of the innermost cause (:func:`_innermost`)."""
+    error = _innermost(error)
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
@@ -300,6 +307,13 @@ class MonaiSegmentation(Dataset):
             item = self._transform(dict(case))
         except Exception as error:
             image_path, label_path = Path(case["image"]), Path(case["label"])
+            mismatch = _innermost(error)
+            if isinstance(mismatch, _GridMismatch):
+                raise DatasetError(
+                    f"{self.info.name}: {image_path.name} is {mismatch.image} voxels but its "
+                    f"mask {label_path.parent.name}/{label_path.name} is {mismatch.label}; "
+                    "they must match (fix or remove this case)."
+                ) from error
             raise DatasetError(
                 f"{self.info.name}: cannot read {image_path.parent.name}/{image_path.name} or "
                 f"{label_path.parent.name}/{label_path.name} ({_root_reason(error)}); check or "
@@ -322,13 +336,48 @@ class MonaiSegmentation(Dataset):
                 f"{self.info.name}: {Path(case['label']).name} has labels outside "
                 f"0..{self.info.num_classes - 1}."
             )
-        if image.shape[1:] != mask.shape[1:]:
-            raise DatasetError(
-                f"{self.info.name}: {Path(case['image']).name} is "
-                f"{'x'.join(map(str, image.shape[1:]))} but its mask is "
-                f"{'x'.join(map(str, mask.shape[1:]))}; they must match."
-            )
         return image.permute(0, 3, 1, 2).contiguous(), mask.permute(0, 3, 1, 2).contiguous()
+
+
+def _check_task_json(info: DatasetInfo, path: Path) -> None:
+    """Name a missing or damaged ``dataset.json`` (MONAI's own error would read as a
+    failed download)."""
+    if not path.is_file():
+        raise DatasetError(
+            f"{info.name}: {path.parent} has no dataset.json; remove the folder and download again."
+        )
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError alike
+        raise DatasetError(
+            f"{info.name}: {path} is damaged ({str(error).splitlines()[0]}); restore it, or "
+            f"remove {path.parent.name}/ and download again."
+        ) from None
+    cases = meta.get("training") if isinstance(meta, dict) else None
+    if not isinstance(cases, list) or not all(
+        isinstance(c, dict) and {"image", "label"} <= c.keys() for c in cases
+    ):
+        raise DatasetError(
+            f"{info.name}: {path} has no 'training' list of {{'image', 'label'}} cases; "
+            f"restore it, or remove {path.parent.name}/ and download again."
+        )
+
+
+class _GridMismatch(ValueError):
+    """A case whose mask is not on its image's voxel grid (shapes as ``AxBxC``)."""
+
+    def __init__(self, image: str, label: str) -> None:
+        super().__init__(f"image {image} but mask {label}")
+        self.image, self.label = image, label
+
+
+def _check_same_grid(item: dict) -> dict:
+    """Refuse a mask whose voxel grid is not its image's, read before both are resized to
+    one size (which would hide the mismatch and pair the mask with the wrong voxels)."""
+    image, label = tuple(item["image"].shape[1:]), tuple(item["label"].shape[1:])
+    if image != label:
+        raise _GridMismatch("x".join(map(str, image)), "x".join(map(str, label)))
+    return item
 
 
 def _decathlon_transform(size: int) -> Any:
@@ -343,6 +392,7 @@ def _decathlon_transform(size: int) -> Any:
     return Compose(
         [
             LoadImaged(["image", "label"], image_only=True, ensure_channel_first=True),
+            _check_same_grid,
             # Percentiles per channel put CT and MRI alike into [0, 1] without a fixed window.
             ScaleIntensityRangePercentilesd(
                 "image", lower=0.5, upper=99.5, b_min=0.0, b_max=1.0, clip=True, channel_wise=True
@@ -403,10 +453,8 @@ def load_decathlon(
     fetch = not folder.is_dir() and download
     if not folder.is_dir() and not fetch:
         raise _missing(info, folder, archive, url)
-    if folder.is_dir() and not (folder / "dataset.json").is_file():
-        raise DatasetError(
-            f"{info.name}: {folder} has no dataset.json; remove the folder and download again."
-        )
+    if folder.is_dir():
+        _check_task_json(info, folder / "dataset.json")
     if fetch:
         root.mkdir(parents=True, exist_ok=True)
 

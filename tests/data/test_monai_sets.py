@@ -153,6 +153,36 @@ def test_decathlon_nan_voxels_and_missing_labels_name_the_file(spleen_root):
     assert "applying transform" not in str(err.value)
 
 
+def test_decathlon_mask_on_another_grid_is_named_before_the_resize_hides_it(spleen_root):
+    labels = spleen_root / "Task09_Spleen" / "labelsTr"
+    small = np.zeros((6, 5, 4), dtype=np.uint8)
+    small[1:3, 1:3, 1:3] = 1
+    for i in range(10):
+        nib.save(nib.Nifti1Image(small, np.eye(4)), labels / f"spleen_{i}.nii.gz")
+    with pytest.raises(
+        DatasetError,
+        match=r"spleen_\d\.nii\.gz is 12x10x8 voxels but its mask labelsTr/.* is 6x5x4",
+    ) as err:
+        _load("msd-spleen", "train", spleen_root, 16)[0]
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ('{"training": [', "is damaged"),
+        ("[]", "no 'training' list"),
+        ('{"training": [{"image": "./imagesTr/a.nii.gz"}]}', "no 'training' list"),
+    ],
+)
+def test_decathlon_damaged_dataset_json_is_named_not_called_a_download(spleen_root, text, said):
+    (spleen_root / "Task09_Spleen" / "dataset.json").write_text(text)
+    with pytest.raises(DatasetError, match=f"dataset.json (is damaged|has {said})") as err:
+        _load("msd-spleen", "train", spleen_root, 16)
+    assert said in str(err.value) and "could not get" not in str(err.value)
+    assert "\n" not in str(err.value)
+
+
 def test_a_placed_archive_is_checked_and_extracted_without_the_network(mednist_root, monkeypatch):
     import hashlib
     import shutil
