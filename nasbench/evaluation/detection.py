@@ -253,9 +253,10 @@ class DetectionMeter:
     def update(self, out: torch.Tensor, target: torch.Tensor) -> None:
         """Add a batch of detector outputs ``(N, L, K + 8)`` and padded targets."""
         out, target = out.detach().float().cpu(), target.detach().cpu()
-        # The image edge is twice the last location's centre (a location grid covers it).
-        edge = float(out[0, -1, -3] + out[0, -1, -1] / 2)
-        self.image_size = (round(edge), round(edge))
+        # The last location is the bottom-right cell of the grid that tiles the image, so
+        # its centre plus half a stride is the image's width (x) and height (y).
+        x, y, stride = (float(v) for v in out[0, -1, -3:])
+        self.image_size = (round(y + stride / 2), round(x + stride / 2))
         self.detections += decode_detections(out, image_size=self.image_size)
         self.truths += truths_of(target)
         if self.loss_fn is not None:

@@ -135,6 +135,16 @@ def test_task_and_meter_report_the_split_scores():
     assert all(0.0 <= scores[k] <= 1.0 for k in ("map", "ap50", "froc"))
 
 
+def test_meter_reads_a_non_square_images_height_and_width():
+    net = ResNetDetector(1, 1, channels=8, head_width=8).eval()
+    out = net(torch.zeros(1, 1, 24, 40))
+    meter = DetectionMeter()
+    meter.update(out, torch.full((1, 1, 5), -1.0))
+    assert meter.image_size == (24, 40)
+    boxes = torch.cat([d["boxes"] for d in meter.detections])
+    assert float(boxes[:, 2].max()) <= 40 and float(boxes[:, 3].max()) <= 24
+
+
 def _train_detector(augment: bool, monkeypatch=None, calls=None):
     from nasbench.evaluation import train_loop
     from nasbench.evaluation.train_loop import TrainConfig, train_model
