@@ -1,7 +1,8 @@
 """MONAI's datasets behind the registry: MedNIST and the Medical Segmentation Decathlon.
 
-MONAI does the downloading (``download_and_extract`` with its MD5 checks) into
-``data_root(root)``; this module builds MONAI's dataset objects without caching
+Archives are downloaded by :mod:`nasbench.data.download` (a timeout on every read, the
+MD5 of MONAI's release checked before the file takes its name) into ``data_root(root)``
+and extracted here; this module builds MONAI's dataset objects without caching
 (``cache_rate=0``), so items are read lazily, and converts each item into the
 ``(image, target)`` pair every nasbench dataset yields.
 
@@ -105,25 +106,23 @@ def _as_tensor(x: Any, dtype: torch.dtype) -> torch.Tensor:
     return torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).to(dtype)
 
 
-def _fetch(info: DatasetInfo, folder: Path, archive: Path, url: str, make: Any) -> Any:
-    """Build a MONAI dataset, downloading through MONAI when asked; one-line errors otherwise."""
+def _build(info: DatasetInfo, folder: Path, url: str, make: Any) -> Any:
+    """Build a MONAI dataset over an extracted folder; one-line errors otherwise."""
     try:
         return make()
     except DatasetError:
         raise
-    except Exception as error:  # MONAI raises URLError, RuntimeError, HashCheckError, OSError...
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DatasetNotFoundError(
-            f"{info.name}: could not get {folder.name}/ in {folder.parent} ({reason}); download "
-            f"{url} by hand and extract it there as {folder.name}/ (or place {archive.name} there)."
+    except Exception as error:  # MONAI raises RuntimeError, KeyError, OSError...
+        raise DatasetError(
+            f"{info.name}: could not read {folder.name}/ in {folder.parent} "
+            f"({_root_reason(error)}); remove it and download again (or fetch {url} by hand "
+            "and extract it there)."
         ) from error
 
 
 def _extract_placed(info: DatasetInfo, folder: Path, archive: Path, md5: str) -> None:
-    """Extract an archive a person placed by hand, here and without the network.
+    """Extract an archive placed by hand (or just downloaded), here and without the network.
 
-    MONAI's download step would send a web request before it looks at the file (and
-    waits forever behind a stalling proxy); a placed archive needs no network at all.
     Its MD5 is checked first, so a partial download is named, not half-extracted.
     """
     if folder.is_dir() or not archive.is_file():
@@ -142,6 +141,19 @@ def _extract_placed(info: DatasetInfo, folder: Path, archive: Path, md5: str) ->
             f"{info.name}: cannot extract {archive} into {folder.parent} ({_root_reason(error)}); "
             "free space or fix the folder's permissions, then try again."
         ) from error
+
+
+def _download_archive(info: DatasetInfo, folder: Path, archive: Path, url: str, md5: str) -> None:
+    """Fetch a set's archive with :func:`nasbench.data.download.download` and extract it.
+
+    That downloader waits at most its timeout for each read (MONAI's waits forever behind a
+    stalling proxy), checks the MD5 before the file takes its name, and leaves nothing
+    behind when it fails; MONAI then finds the extracted folder and downloads nothing.
+    """
+    from nasbench.data.download import download
+
+    download(url, archive, md5)
+    _extract_placed(info, folder, archive, md5)
 
 
 def _missing(info: DatasetInfo, folder: Path, archive: Path, url: str) -> DatasetNotFoundError:
@@ -229,7 +241,8 @@ def load_mednist(
         split: ``"train"``, ``"val"`` or ``"test"``.
         root: data folder; ``root/MedNIST/<class>/*.jpeg``.
         size: edge length (64 is native; 28 is resized with area averaging).
-        download: let MONAI fetch and extract MedNIST.tar.gz when the folder is missing.
+        download: fetch (with a timeout, MD5-checked) and extract MedNIST.tar.gz when the
+            folder is missing.
         **options: none are known; a name here is an error.
 
     Returns:
@@ -257,20 +270,20 @@ def load_mednist(
                 f"{sorted(MEDNIST_CLASSES)}. Remove it and download again."
             )
     if fetch:
-        root.mkdir(parents=True, exist_ok=True)
+        _download_archive(info, folder, archive, MEDNIST_URL, MedNISTDataset.md5)
 
     def make() -> Any:
         return MedNISTDataset(
             root_dir=root,
             section=_SECTIONS[split],
             transform=_mednist_transform(size),
-            download=fetch,
+            download=False,
             seed=SPLIT_SEED,
             cache_rate=0.0,
-            progress=fetch,
+            progress=False,
         )
 
-    return MonaiClassification(info, split, _fetch(info, folder, archive, MEDNIST_URL, make))
+    return MonaiClassification(info, split, _build(info, folder, MEDNIST_URL, make))
 
 
 # --------------------------------------------------------------------------- Decathlon
@@ -431,7 +444,8 @@ def load_decathlon(
         split: ``"train"``, ``"val"`` or ``"test"``.
         root: data folder; ``root/TaskXX_Name/dataset.json`` and its NIfTI files.
         size: edge length of the resized cube.
-        download: let MONAI fetch and extract the task's tar when the folder is missing.
+        download: fetch (with a timeout, MD5-checked) and extract the task's tar when the
+            folder is missing.
         **options: none are known; a name here is an error.
 
     Returns:
@@ -456,7 +470,8 @@ def load_decathlon(
     if folder.is_dir():
         _check_task_json(info, folder / "dataset.json")
     if fetch:
-        root.mkdir(parents=True, exist_ok=True)
+        _download_archive(info, folder, archive, url, DecathlonDataset.md5[task])
+        _check_task_json(info, folder / "dataset.json")
 
     def make() -> Any:
         # val_frac=0: MONAI returns every labelled case in its seeded order; we cut it.
@@ -465,14 +480,14 @@ def load_decathlon(
             task=task,
             section="training",
             transform=(),
-            download=fetch,
+            download=False,
             seed=SPLIT_SEED,
             val_frac=0.0,
             cache_rate=0.0,
-            progress=fetch,
+            progress=False,
         )
 
-    monai_ds = _fetch(info, folder, archive, url, make)
+    monai_ds = _build(info, folder, url, make)
     data = _decathlon_split(list(monai_ds.data), split)
     return MonaiSegmentation(info, split, data, _decathlon_transform(size))
 

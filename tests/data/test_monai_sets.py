@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -212,6 +213,34 @@ def test_a_placed_archive_is_checked_and_extracted_without_the_network(mednist_r
     assert not (mednist_root / "MedNIST").exists()
 
 
+def test_download_fetches_checks_and_extracts_the_archive(mednist_root, tmp_path, monkeypatch):
+    import hashlib
+    import tarfile
+
+    import monai.apps
+    import monai.apps.utils
+
+    served = tmp_path / "served" / "MedNIST.tar.gz"
+    served.parent.mkdir()
+    with tarfile.open(served, "w:gz") as tar:
+        tar.add(mednist_root / "MedNIST", arcname="MedNIST")
+    root = tmp_path / "data"
+    monkeypatch.setattr(monai_sets, "MEDNIST_URL", served.as_uri())
+    monkeypatch.setattr(monai.apps.utils, "download_url", _no_monai_download)
+    monkeypatch.setattr(monai.apps.MedNISTDataset, "md5", "0" * 32)
+    with pytest.raises(DatasetError, match="MD5 .* expected 0{32}; the file was discarded"):
+        _load("mednist", "test", root, 28, download=True)
+    assert not (root / "MedNIST.tar.gz").exists() and not (root / "MedNIST").exists()
+    monkeypatch.setattr(monai.apps.MedNISTDataset, "md5",
+                        hashlib.md5(served.read_bytes()).hexdigest())  # fmt: skip
+    ds = _load("mednist", "test", root, 28, download=True)
+    assert len(ds) > 0 and (root / "MedNIST" / "CXR").is_dir()
+
+
+def _no_monai_download(*args, **kwargs):
+    raise AssertionError("the archive is fetched by nasbench.data.download, not MONAI")
+
+
 def test_a_stray_file_in_mednist_is_named_in_one_line(mednist_root):
     (mednist_root / "MedNIST" / "CXR" / "README.txt").write_text("notes")
     splits = [_load("mednist", split, mednist_root, 28) for split in ("train", "val", "test")]
@@ -233,12 +262,11 @@ def test_missing_without_download_is_one_line(tmp_path, name, archive):
 
 
 def test_offline_download_is_one_line_and_writes_nothing(tmp_path, monkeypatch):
-    import monai.apps.datasets
-
-    def offline(*args, **kwargs):
+    def offline(url, timeout=None):
+        assert timeout is not None  # a stalling proxy must not hang the load
         raise urllib.error.URLError("network is unreachable")
 
-    monkeypatch.setattr(monai.apps.datasets, "download_and_extract", offline)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
     for name in ("mednist", "msd-spleen"):
         with pytest.raises(DatasetNotFoundError, match="network is unreachable") as caught:
             _load(name, "train", tmp_path, 28, download=True)
