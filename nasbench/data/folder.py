@@ -27,10 +27,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,15 +164,28 @@ def _loader(suffix: str, as_seen: bool = True) -> Any:
         reader = PydicomReader(swap_ij=False)
     else:
         reader = NibabelReader()
-    # LoadImage also builds MONAI's optional GPU DICOM decoder, which logs and warns when
-    # nvImageCodec is absent: two lines on stderr that bury a CLI's one-line error.
+    with quiet_reader_setup():
+        return LoadImage(reader=reader, image_only=True, ensure_channel_first=True, dtype=None)
+
+
+@contextlib.contextmanager
+def quiet_reader_setup() -> Iterator[None]:
+    """Build MONAI image loaders without the optional GPU DICOM decoder's noise.
+
+    Every ``LoadImage`` (and ``LoadImaged``) builds that decoder, which logs and warns
+    when nvImageCodec is absent: two lines on stderr that bury a CLI's one-line error.
+
+    Example:
+        >>> with quiet_reader_setup():
+        ...     pass
+    """
     plugin_log = logging.getLogger("monai.data.nvimgcodec_pydicom_plugin")
     level = plugin_log.level
     plugin_log.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*nvImageCodec", category=UserWarning)
-            return LoadImage(reader=reader, image_only=True, ensure_channel_first=True, dtype=None)
+            yield
     finally:
         plugin_log.setLevel(level)
 

@@ -23,6 +23,7 @@ import torch
 from torch.utils.data import Dataset
 
 from nasbench.data import registry
+from nasbench.data.folder import quiet_reader_setup
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError, DatasetNotFoundError
 
@@ -109,7 +110,8 @@ def _as_tensor(x: Any, dtype: torch.dtype) -> torch.Tensor:
 def _build(info: DatasetInfo, folder: Path, url: str, make: Any) -> Any:
     """Build a MONAI dataset over an extracted folder; one-line errors otherwise."""
     try:
-        return make()
+        with quiet_reader_setup():  # MONAI's datasets build image loaders of their own
+            return make()
     except DatasetError:
         raise
     except Exception as error:  # MONAI raises RuntimeError, KeyError, OSError...
@@ -489,7 +491,9 @@ def load_decathlon(
 
     monai_ds = _build(info, folder, url, make)
     data = _decathlon_split(list(monai_ds.data), split)
-    return MonaiSegmentation(info, split, data, _decathlon_transform(size))
+    with quiet_reader_setup():
+        transform = _decathlon_transform(size)
+    return MonaiSegmentation(info, split, data, transform)
 
 
 # --------------------------------------------------------------------------- registry

@@ -130,6 +130,12 @@ def test_decathlon_local_folder(spleen_root):
     assert not test_files & {f for f, _ in ds.files}
 
 
+def test_loads_print_no_reader_warnings(spleen_root, mednist_root, recwarn):
+    _load("msd-spleen", "train", spleen_root, 16)[0]
+    _load("mednist", "train", mednist_root, 28)[0]
+    assert not [str(w.message) for w in recwarn if "nvImageCodec" in str(w.message)]
+
+
 def test_decathlon_label_out_of_range(spleen_root):
     bad = np.full((12, 10, 8), 5, dtype=np.uint8)
     for i in range(10):
