@@ -7,6 +7,7 @@ other files, such as notes, are skipped)::
 
     classification               segmentation                              detection
     path/<class>/<image>         path/images/<case>   path/labels/<case>   path/annotations.json
+    path/<class>/<patient>/...   path/images/<patient>/<case> (and labels/)
     path/train/<class>/<image>   path/train/images/... (and val/, test/)   path/<image> (or images/)
 
 Detection folders hold COCO JSON boxes (:mod:`nasbench.data.coco`, which checks them);
@@ -17,8 +18,9 @@ A class folder's images may sit in subfolders of their own (``<class>/<patient>/
 With ``train/``, ``val/`` and ``test/`` subfolders those are the splits;
 otherwise the patients are split 70/10/20 with a seed (stratified by class for
 classification), so no patient's images sit in two splits: a patient is a subfolder of a
-class folder, or a DICOM file's ``PatientID`` (:mod:`nasbench.data.patients`); any other
-image is a patient of its own. Images are scaled to [0, 1] and resized to ``size`` per axis.
+class folder (or of ``images/``), or a DICOM file's ``PatientID``
+(:mod:`nasbench.data.patients`); any other image is a patient of its own. Images are
+scaled to [0, 1] and resized to ``size`` per axis.
 
 Example:
     >>> info = register_folder("my_xrays")  # doctest: +SKIP
@@ -473,9 +475,19 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
     return names, items
 
 
+def _pairing_name(path: Path, root: Path) -> str:
+    """The name that pairs an image with its mask: the path below ``images/`` (or
+    ``labels/``) less its suffix, so ``images/p01/3.png`` pairs with ``labels/p01/3.nii``."""
+    return (path.parent.relative_to(root) / _stem(path)).as_posix()
+
+
 def _segmentation_items(folder: Path) -> list[tuple[Path, Path]]:
-    images = {_stem(p): p for p in _image_files(folder / "images")}
-    labels = {_stem(p): p for p in _image_files(folder / "labels")}
+    # Per-patient subfolders (images/<patient>/<slice>) are read too: they keep a
+    # patient's slices together in the automatic split.
+    images = {_pairing_name(p, folder / "images"): p
+              for p in _image_files(folder / "images", recursive=True)}  # fmt: skip
+    labels = {_pairing_name(p, folder / "labels"): p
+              for p in _image_files(folder / "labels", recursive=True)}  # fmt: skip
     if not images:
         raise DatasetError(f"{folder / 'images'} is empty; add images ({', '.join(SUFFIXES)}).")
     if images.keys() != labels.keys():
@@ -483,7 +495,8 @@ def _segmentation_items(folder: Path) -> list[tuple[Path, Path]]:
         no_image = sorted(labels.keys() - images.keys())[:3]
         raise DatasetError(
             f"images/ and labels/ in {folder} do not match: images without a mask {no_mask}, "
-            f"masks without an image {no_image}; give each pair the same file name."
+            f"masks without an image {no_image}; give each pair the same file name (in the "
+            "same subfolder)."
         )
     pairs = [(images[k], labels[k]) for k in sorted(images)]
     jpeg = next((mask for _, mask in pairs if _suffix(mask) in (".jpg", ".jpeg")), None)

@@ -192,6 +192,26 @@ def test_auto_split_groups_dicom_segmentation_cases_by_patient(tmp_path):
     assert len(where) == 5 and all(len(splits) == 1 for splits in where.values())
 
 
+def test_segmentation_patient_subfolders_pair_by_path_and_split_by_patient(tmp_path):
+    for patient in range(6):
+        for slice_ in range(3):
+            _png(tmp_path / "images" / f"p{patient}" / f"{slice_}.png", 120)
+            mask = np.zeros((20, 16), np.uint8)
+            mask[2 + slice_ : 8, 4:8] = 1
+            (tmp_path / "labels" / f"p{patient}").mkdir(parents=True, exist_ok=True)
+            Image.fromarray(mask).save(tmp_path / "labels" / f"p{patient}" / f"{slice_}.png")
+    layout = folder.scan_folder(tmp_path, seed=0)
+    assert layout.task == "segmentation" and sum(len(v) for v in layout.items.values()) == 18
+    for pairs in layout.items.values():
+        for image, mask in pairs:
+            assert image.relative_to(tmp_path / "images") == mask.relative_to(tmp_path / "labels")
+    where = _split_of_each_patient(layout.items, _patient_of)
+    assert len(where) == 6 and all(len(splits) == 1 for splits in where.values())
+    (tmp_path / "labels" / "p0" / "2.png").rename(tmp_path / "labels" / "p1" / "9.png")
+    with pytest.raises(DatasetError, match=r"without a mask \['p0/2'\].*\['p1/9'\]"):
+        folder.scan_folder(tmp_path)
+
+
 def test_too_few_patients_split_per_image_with_a_warning(tmp_path):
     for label in ("a", "b"):
         for patient in range(2):
