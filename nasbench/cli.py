@@ -19,6 +19,7 @@ import signal
 import sqlite3
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
@@ -128,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         _refuse_empty_arguments(parser, args)
-        with _termination_as_interrupt():
+        with _termination_as_interrupt(), _one_line_warnings():
             return COMMANDS[args.command].run(args)
     except KeyboardInterrupt:
         # The run store has already recorded the run as stopped ("interrupted").
@@ -185,6 +186,22 @@ def _termination_as_interrupt() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """Print a warning as ``nasbench: warning: <message>``: Python's default shows the
+    warning's source file and line of code, which tell a command-line user nothing."""
+
+    def show(message: Warning | str, category: type[Warning], *args: object, **kw: object) -> None:
+        print(f"{PROG}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    previous = warnings.showwarning
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
 
 
 def _fail(message: str) -> int:

@@ -228,3 +228,19 @@ def test_a_discrete_search_shows_evaluations_best_and_eta(capsys, tmp_path):
     assert "10/10" in err and "best=" in err and "eval" in err
     # The default population of 20 would not fit 10 evaluations: it shrinks, and says so.
     assert "evolution: population_size 2, sample_size 2 to fit max_evaluations 10" in out
+
+
+def test_a_warning_during_a_command_prints_as_one_line(capsys, monkeypatch):
+    import dataclasses
+    import warnings
+
+    def warns(args):
+        warnings.warn("images of 2 patients,\n  too few to split", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setitem(COMMANDS, "datasets", dataclasses.replace(COMMANDS["datasets"], run=warns))
+    before = warnings.showwarning
+    assert main(["datasets"]) == 0
+    err = capsys.readouterr().err
+    assert err == "nasbench: warning: images of 2 patients, too few to split\n"
+    assert warnings.showwarning is before
