@@ -562,6 +562,30 @@ def _patient_split(
     return {s: np.flatnonzero(np.isin(groups, idx)) for s, idx in chosen.items()}
 
 
+def _warn_shared_patients(path: Path, keys: dict[str, list[str]]) -> None:
+    """Warn when the user's own train/, val/ and test/ folders share a patient (a patient
+    subfolder name or a DICOM PatientID): a score on such a split rewards recognising the
+    patient, not the finding."""
+    per_split = {s: set(keys.get(s, ())) for s in BASE_SPLITS}
+    shared = {}
+    for key in sorted(set().union(*per_split.values())):
+        if key.startswith("file:"):
+            continue  # an image of its own is no patient shared
+        held = [s for s in BASE_SPLITS if key in per_split[s]]
+        if len(held) > 1:
+            shared[key.split(":", 1)[1]] = held
+    if shared:
+        first, held = next(iter(shared.items()))
+        more = f" (and {len(shared) - 1} more)" if len(shared) > 1 else ""
+        warnings.warn(
+            f"{path}: patient '{first}'{more} has images in {' and '.join(f'{s}/' for s in held)}, "
+            "so its test score rewards recognising the patient; move each patient's images "
+            "into one split.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _too_few_to_split(path: Path, what: str, count: int) -> DatasetError:
     return DatasetError(
         f"{what} in {path} has {count} image{'s' * (count != 1)}; the automatic 70/10/20 split "
@@ -603,6 +627,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         class_names: tuple[str, ...] = ()
         if splits:
             items = {s: _segmentation_items(d) for s, d in splits.items()}
+            _warn_shared_patients(path, {s: [_patient_key(image, splits[s] / "images")
+                                             for image, _ in items[s]] for s in items})  # fmt: skip
         else:
             pairs = _segmentation_items(path)
             if len(pairs) < len(BASE_SPLITS):
@@ -615,6 +641,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         class_names, items["train"] = _classification_items(splits["train"], None)
         for s in ("val", "test"):
             items[s] = _classification_items(splits[s], class_names)[1]
+        _warn_shared_patients(path, {s: [_patient_key(f, splits[s] / class_names[label])
+                                         for f, label in items[s]] for s in items})  # fmt: skip
     else:
         class_names, everything = _classification_items(path, None)
         labels = np.array([label for _, label in everything])

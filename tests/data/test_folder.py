@@ -212,6 +212,21 @@ def test_segmentation_patient_subfolders_pair_by_path_and_split_by_patient(tmp_p
         folder.scan_folder(tmp_path)
 
 
+def test_own_split_folders_that_share_a_patient_are_warned_of(tmp_path, recwarn):
+    for split in ("train", "val", "test"):
+        for label in ("a", "b"):
+            _png(tmp_path / split / label / f"{split}-{label}" / "0.png", 100)
+    folder.scan_folder(tmp_path)
+    assert not [w for w in recwarn if "patient" in str(w.message)]  # disjoint patients
+    _png(tmp_path / "test" / "b" / "train-a" / "later.png", 100)  # seen again, other class
+    _dicom(tmp_path / "train" / "a" / "x.dcm", _pattern(5, 3000, np.uint16), PatientID="P7")
+    _dicom(tmp_path / "val" / "b" / "y.dcm", _pattern(5, 3000, np.uint16), PatientID="P7")
+    with pytest.warns(
+        UserWarning, match=r"patient 'P7' \(and 1 more\) has images in train/ and val/"
+    ):
+        folder.scan_folder(tmp_path)
+
+
 def test_too_few_patients_split_per_image_with_a_warning(tmp_path):
     for label in ("a", "b"):
         for patient in range(2):
