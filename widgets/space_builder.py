@@ -383,12 +383,16 @@ class SpaceBuilder(widgets.VBox):
             self.set_ops(OP_SETS[change["new"]])
 
     def _on_op_toggle(self, _: Any) -> None:
+        self._name_op_set()
+        self._changed()
+
+    def _name_op_set(self) -> None:
+        """Show the named set the toggled ops make, or "custom"."""
         ops = self.selected_ops()
         match = next((s for s in PALETTE_SETS if set(OP_SETS.get(s, ())) == set(ops)), CUSTOM)
         if self.op_set.value != match:
             with self.hold_updates():
                 self.op_set.value = match
-        self._changed()
 
     # ----------------------------------------------------------------- events
     @contextlib.contextmanager
@@ -454,6 +458,9 @@ class SpaceBuilder(widgets.VBox):
         with self.hold_updates():
             if dims_changed:
                 self._build_palette()
+                # The palette keeps the ops of the new dims only: name their set, or
+                # "custom", so the op set shown is the one the space is built from.
+                self._name_op_set()
 
     # ---------------------------------------------------------------- the space
     def space_dict(self) -> dict[str, Any]:
@@ -526,7 +533,7 @@ class SpaceBuilder(widgets.VBox):
                         f"topology {self.topology.value!r}: write a level per cell like "
                         "'0, 1, 1, 0', or 'auto' (stage 1 searches it)."
                     ) from None
-            return space_from_dict(self.space_dict())
+            return self._fits_image(space_from_dict(self.space_dict()))
         if kind == "chain":
             if not any(b.value for b in self.layer_types.values()):
                 raise ValueError("choose at least one layer type.")
@@ -545,7 +552,15 @@ class SpaceBuilder(widgets.VBox):
                 "'1, 3', or 'auto'."
             ) from None
         del positions
-        return space_from_dict(self.space_dict())
+        return self._fits_image(space_from_dict(self.space_dict()))
+
+    def _fits_image(self, space: Any) -> Any:
+        """The space, or the engine's one-line error when the image size does not fit it
+        (a U-Net of depth 3 on 28-pixel images): a search would refuse it at launch."""
+        check_size = getattr(space, "check_input_size", None)
+        if check_size is not None and self.image_size:
+            check_size(self.image_size)
+        return space
 
     def _check_palette(self, kind: str) -> None:
         """Raise a one-line ValueError unless the palette makes a cell."""

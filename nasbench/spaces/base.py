@@ -252,14 +252,20 @@ class Space(ABC):
         return f"{type(self).__name__}({args})"
 
 
-def resolve_ops(ops: str | Sequence[str], default_set: str) -> tuple[str | None, tuple[str, ...]]:
+def resolve_ops(
+    ops: str | Sequence[str], default_set: str, upsampling: bool = False
+) -> tuple[str | None, tuple[str, ...]]:
     """Turn an op-set name or an op list into (set name or None, op names).
 
-    Every name is checked against the op registry (:mod:`nasbench.spaces.ops`).
+    Every name is checked against the op registry (:mod:`nasbench.spaces.ops`), and
+    against the way the space resamples: an up op in a space whose stride-2 edges halve
+    the size would build a network whose shapes do not meet.
 
     Args:
         ops: an op-set name such as "darts", or a list of op names.
         default_set: the set name to report when ``ops`` equals that set exactly.
+        upsampling: True where every op must double the size at stride 2 (NAS-Unet's
+            up edges), False where none may.
 
     Returns:
         (op-set name, or None for a custom list; the op names in order).
@@ -276,7 +282,9 @@ def resolve_ops(ops: str | Sequence[str], default_set: str) -> tuple[str | None,
             raise SpaceError(
                 f"unknown op set {ops!r}; known sets: {', '.join(op_registry.OP_SETS)}.{hint}"
             )
-        return ops, tuple(op_registry.OP_SETS[ops])
+        names = tuple(op_registry.OP_SETS[ops])
+        _check_resampling(names, upsampling, f"op set {ops!r}")
+        return ops, names
     names = tuple(ops)
     if not names:
         raise SpaceError("a space needs at least one op.")
@@ -287,9 +295,52 @@ def resolve_ops(ops: str | Sequence[str], default_set: str) -> tuple[str | None,
             raise SpaceError(f"unknown op {op!r}; register it first or pick a known op.{hint}")
     if len(set(names)) != len(names):
         raise SpaceError(f"the op list {list(names)} repeats an op; list each once.")
+    _check_resampling(names, upsampling, "op list")
     if names == tuple(op_registry.OP_SETS.get(default_set, ())):
         return default_set, names
     return None, names
+
+
+def check_op_dims(names: Sequence[str], spatial_dims: int, space: str) -> None:
+    """Refuse ops that do not exist in the space's dims (V-NAS's ops are 3D only), when
+    the space is made rather than when its network is first built.
+
+    Args:
+        names: the space's op names.
+        spatial_dims: the skeleton's dims.
+        space: the space's class name, for the message.
+
+    Example:
+        >>> check_op_dims(("sep_conv_3x3",), 3, "CellSpace")
+    """
+    from nasbench.spaces.ops import op_spatial_dims
+
+    for op in names:
+        dims = op_spatial_dims(op)
+        if spatial_dims not in dims:
+            only = " or ".join(f"{d}D" for d in dims)
+            raise SpaceError(
+                f"{space} is {spatial_dims}D (its skeleton's spatial_dims) but op {op!r} works "
+                f"on {only} data only; remove it, or set the skeleton's spatial_dims to "
+                f"{dims[0]} for {dims[0]}D data."
+            )
+
+
+def _check_resampling(names: Sequence[str], upsampling: bool, what: str) -> None:
+    from nasbench.spaces.ops import op_upsamples
+
+    wrong = [op for op in names if op_upsamples(op) != upsampling]
+    if not wrong:
+        return
+    if upsampling:
+        raise SpaceError(
+            f"the {what} holds {wrong[0]!r}, which does not up-sample; NAS-Unet's up edges "
+            "need ops that double the size (the 'nasunet_up' set)."
+        )
+    raise SpaceError(
+        f"the {what} holds {wrong[0]!r}, an up-sampling (NAS-Unet up) op; this space's "
+        "reduction edges halve the size, so pick ops that keep or halve it."
+    )
 
 
 def op_outside_error(

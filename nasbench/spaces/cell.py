@@ -28,6 +28,7 @@ from nasbench.errors import SpaceError
 from nasbench.spaces.base import (
     Space,
     check_n_nodes,
+    check_op_dims,
     op_outside_error,
     register_space,
     resolve_ops,
@@ -84,6 +85,7 @@ class CellSpace(Space):
         if skeleton is not None and not isinstance(skeleton, Skeleton):
             raise SpaceError(f"skeleton must be a Skeleton or a dict, got {skeleton!r}.")
         self.skeleton = skeleton or Skeleton()
+        check_op_dims(self.ops, self.skeleton.spatial_dims, type(self).__name__)
         self.concat = tuple(range(2, n_nodes + 2))
 
     # -- counting ---------------------------------------------------------------------------

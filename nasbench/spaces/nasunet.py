@@ -34,6 +34,7 @@ from nasbench.errors import SpaceError
 from nasbench.spaces.base import (
     Space,
     check_n_nodes,
+    check_op_dims,
     op_outside_error,
     register_space,
     resolve_ops,
@@ -88,7 +89,9 @@ class NasUnetSpace(Space):
         self.op_sets: dict[str, str | None] = {}
         self.role_ops: dict[str, tuple[str, ...]] = {}
         for role, ops in (("down", down_ops), ("up", up_ops), ("normal", normal_ops)):
-            self.op_sets[role], self.role_ops[role] = resolve_ops(ops, ROLE_SETS[role])
+            self.op_sets[role], self.role_ops[role] = resolve_ops(
+                ops, ROLE_SETS[role], upsampling=role == "up"
+            )
         self.choices = {
             r: tuple(o for o in ops if o != ZERO_OP) for r, ops in self.role_ops.items()
         }
@@ -97,6 +100,8 @@ class NasUnetSpace(Space):
                 raise SpaceError(f"NasUnetSpace {role}_ops needs at least one op but 'none'.")
         self.n_nodes, self.inputs_per_node = n_nodes, inputs_per_node
         self.skeleton = UNetSkeleton.coerce(skeleton)
+        for ops in self.role_ops.values():
+            check_op_dims(ops, self.skeleton.spatial_dims, "NasUnetSpace")
         self.concat = tuple(range(2, n_nodes + 2))
 
     # -- counting ---------------------------------------------------------------------------

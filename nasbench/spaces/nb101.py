@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nasbench.errors import SpaceError
-from nasbench.spaces.base import Space, op_outside_error, register_space, resolve_ops
+from nasbench.spaces.base import Space, check_op_dims, op_outside_error, register_space, resolve_ops
 from nasbench.spaces.genotype import (
     _canonical_json,
     _check_keys,
@@ -382,6 +382,7 @@ class NB101Space(Space):
         if skeleton is not None and not isinstance(skeleton, Skeleton):
             raise SpaceError(f"skeleton must be a Skeleton or a dict, got {skeleton!r}.")
         self.skeleton = skeleton or Skeleton(n_cells=9, channels=128)
+        check_op_dims(self.ops, self.skeleton.spatial_dims, "NB101Space")
         self.edges = tuple((i, j) for i in range(n_vertices) for j in range(i + 1, n_vertices))
 
     # ---- membership --------------------------------------------------------------------

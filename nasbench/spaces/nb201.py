@@ -31,6 +31,7 @@ from nasbench.errors import SpaceError
 from nasbench.spaces.base import (
     Space,
     check_n_nodes,
+    check_op_dims,
     op_outside_error,
     register_space,
     resolve_ops,
@@ -74,6 +75,7 @@ class NB201Space(Space):
         if skeleton is not None and not isinstance(skeleton, Skeleton):
             raise SpaceError(f"skeleton must be a Skeleton or a dict, got {skeleton!r}.")
         self.skeleton = skeleton or Skeleton(n_cells=17, channels=16)
+        check_op_dims(self.ops, self.skeleton.spatial_dims, "NB201Space")
         self.edges = tuple((i, j) for j in range(1, n_nodes) for i in range(j))
 
     def size(self) -> int:

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -62,6 +63,7 @@ __all__ = [
     "op_family",
     "op_names",
     "op_spatial_dims",
+    "op_upsamples",
     "register_op",
     "register_op_set",
 ]
@@ -250,6 +252,35 @@ def is_parameter_free(name: str) -> bool:
     with torch.random.fork_rng(devices=[]):
         op = create_op(name, spatial_dims=spec.spatial_dims[0], C_in=4, C_out=4, stride=1)
     return not any(True for _ in op.parameters())
+
+
+@functools.cache
+def op_upsamples(name: str) -> bool:
+    """Whether the op doubles the spatial size at stride 2 (the NAS-Unet ``up_*`` ops)
+    instead of halving it, as every other op does.
+
+    Decided by building and running the op once on a tiny input, so it cannot disagree
+    with the module; cached per name (a registered name never changes its op).
+
+    Args:
+        name: a registered op name.
+
+    Returns:
+        True for the up ops.
+
+    Example:
+        >>> op_upsamples("up_conv"), op_upsamples("sep_conv_3x3")
+        (True, False)
+    """
+    spec = _spec(name)
+    dims = spec.spatial_dims[0]
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        op = create_op(name, spatial_dims=dims, C_in=2, C_out=2, stride=2).eval()
+        try:
+            out = op(torch.zeros((1, 2) + (8,) * dims))
+        except Exception:  # a user op that needs more than 8 pixels: not told, not an up op
+            return False
+    return out.shape[-1] > 8
 
 
 def create_op(

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from nasbench.errors import ConfigError, SpaceError
-from nasbench.spaces.base import Space, check_n_nodes, register_space, resolve_ops
+from nasbench.spaces.base import Space, check_n_nodes, check_op_dims, register_space, resolve_ops
 from nasbench.spaces.genotype import (
     Pair,
     _as_pairs,
@@ -312,6 +312,7 @@ class TrellisSpace(Space):
             raise SpaceError("TrellisSpace ops need at least one op other than 'none'.")
         self.num_layers, self.n_nodes, self.inputs_per_node = num_layers, n_nodes, inputs_per_node
         self.skeleton = UNetSkeleton.coerce(skeleton)
+        check_op_dims(self.ops, self.skeleton.spatial_dims, "TrellisSpace")
         self.num_scales = self.skeleton.depth + 1
         self.concat = tuple(range(2, 2 + n_nodes))
         self.mask = trellis_mask(num_layers, self.num_scales)

@@ -15,6 +15,10 @@ from nasbench.spaces.blocks import (
     Zero,
     even_and_odd_voxels,
 )
+from nasbench.spaces.cell import CellSpace
+from nasbench.spaces.nasunet import NasUnetSpace
+from nasbench.spaces.nb201 import NB201Space
+from nasbench.spaces.ops import OP_SETS
 
 INPUTS = {2: (2, 8, 16, 16), 3: (2, 8, 8, 8, 8)}
 EXPECTED_SETS = {
@@ -347,3 +351,35 @@ def test_a_hooked_or_in_place_relu_is_not_run_outside_its_block():
     block_hooked.register_forward_hook(lambda *args: None)
     assert not any(runs_rectified(b) for b in (hooked, in_place, block_hooked))
     assert not runs_rectified(SepConv(2, 4, 4, 3, 1, 1))
+
+
+def test_up_ops_are_found_by_what_they_do():
+    from nasbench.spaces.ops import op_names, op_upsamples
+
+    assert [op for op in op_names() if op_upsamples(op)] == list(OP_SETS["nasunet_up"])
+
+
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (lambda: CellSpace(ops=["skip_connect", "up_conv"]), "'up_conv', an up-sampling"),
+        (lambda: NB201Space(ops=["none", "up_dep_conv"]), "'up_dep_conv', an up-sampling"),
+        (lambda: NasUnetSpace(normal_ops=["conv", "up_conv"]), "'up_conv', an up-sampling"),
+        (lambda: NasUnetSpace(up_ops=["up_conv", "conv"]), "'conv', which does not up-sample"),
+        (lambda: CellSpace(ops="vnas"), "2D .* op 'vnas_3d_3x3' works on 3D data only"),
+        (lambda: NasUnetSpace(normal_ops=["conv", "vnas_p3d_3x3"]), "op 'vnas_p3d_3x3' works"),
+    ],
+)
+def test_ops_that_cannot_fit_the_space_are_refused_when_it_is_made(make, said):
+    with pytest.raises(SpaceError, match=said) as err:
+        make()
+    assert "\n" not in str(err.value)
+
+
+def test_a_search_config_with_up_ops_in_a_darts_space_is_refused_before_it_runs():
+    from nasbench.config import SearchConfig
+    from nasbench.errors import ConfigError
+
+    config = SearchConfig(space={"name": "darts", "ops": ["skip_connect", "up_conv"]})
+    with pytest.raises((SpaceError, ConfigError), match="up_conv"):
+        config.validate()

@@ -302,3 +302,30 @@ def test_a_measurement_that_fails_unforeseen_says_so_on_one_line():
     assert "supernet cost: not measured (MemoryError: cannot allocate 4 GiB)" in (
         builder.cost_label.value
     )
+
+
+def test_switching_to_2d_data_names_the_ops_the_palette_keeps():
+    from nasbench.data import get_info
+
+    builder = SpaceBuilder(live_costs=False)
+    builder.set_dataset(get_info("synthetic-seg3d"), 32)
+    builder.op_set.value = "vnas"
+    assert builder.valid and builder.space_config["ops"] == "vnas"
+    builder.set_dataset(get_info("synthetic"), 28)
+    # The 3D-only ops left the palette; the space is built from what it still shows.
+    assert builder.op_set.value == "custom"
+    assert builder.space_config["ops"] == builder.selected_ops() == ["vnas_2d_3x3"]
+    assert builder.valid
+
+
+def test_an_image_size_the_engine_refuses_makes_the_builder_invalid():
+    from nasbench.data import get_info
+
+    builder = SpaceBuilder(live_costs=False)
+    builder.set_dataset(get_info("synthetic-seg"), 28)
+    builder.space_type.value = "trellis"
+    builder.depth.value = 3
+    assert not builder.valid and builder.space_config == {}
+    assert "multiple of" in builder.error
+    builder.depth.value = 2
+    assert builder.valid and builder.error == ""
