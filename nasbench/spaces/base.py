@@ -30,6 +30,28 @@ ENUMERATE_LIMIT = 1_000_000
 MAX_NODES = 32
 
 
+# Layers of a chain or trellis, blocks per V-NAS level: a network of more would build for
+# minutes before any memory error (the deepest published chains and trellises have ~20).
+MAX_LAYERS = 100
+
+
+def check_at_most(space: str, label: str, value: int, most: int, why: str) -> None:
+    """Raise a one-line SpaceError when an integer setting is past its cap.
+
+    Args:
+        space: the space's class name, for the message.
+        label: the setting's name.
+        value: its value (type and lower bound checked by the caller).
+        most: the cap.
+        why: what the cap protects, shown in the message.
+
+    Example:
+        >>> check_at_most("ChainSpace", "max_depth", 6, MAX_LAYERS, "each layer is built")
+    """
+    if value > most:
+        raise SpaceError(f"{space} {label} {value} is too many ({why}); use at most {most}.")
+
+
 def check_n_nodes(space: str, n_nodes: int) -> None:
     """Raise a one-line SpaceError when an integer ``n_nodes`` exceeds :data:`MAX_NODES`.
 

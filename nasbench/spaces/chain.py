@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import SpaceError, closest_name
-from nasbench.spaces.base import Space, register_space
+from nasbench.spaces.base import MAX_LAYERS, Space, check_at_most, register_space
 from nasbench.spaces.genotype import ChainGenotype, ChainLayer, parse_genotype
 from nasbench.spaces.skeleton import Skeleton
 
@@ -91,6 +91,7 @@ class ChainSpace(Space):
                 raise SpaceError(f"ChainSpace {label} must be an integer >= 1, got {v!r}.")
         if min_depth > max_depth:
             raise SpaceError(f"ChainSpace min_depth {min_depth} exceeds max_depth {max_depth}.")
+        check_at_most("ChainSpace", "max_depth", max_depth, MAX_LAYERS, "a layer each to build")
         self.min_depth, self.max_depth = min_depth, max_depth
         if isinstance(skeleton, Mapping):
             skeleton = Skeleton.from_dict(skeleton)
@@ -184,7 +185,8 @@ class ChainSpace(Space):
         """Return a uniformly random member (deeper stacks are more numerous, hence likelier)."""
         n = self._n_layer_choices()
         depths = list(range(self.min_depth, self.max_depth + 1))
-        weights = np.array([float(n) ** d for d in depths])
+        # n ** d, scaled by n ** -max_depth so deep stacks do not overflow a float.
+        weights = np.exp((np.array(depths, dtype=np.float64) - self.max_depth) * np.log(n))
         depth = depths[int(rng.choice(len(depths), p=weights / weights.sum()))]
         choices = self.layer_choices()
         return ChainGenotype(tuple(choices[int(i)] for i in rng.integers(len(choices), size=depth)))

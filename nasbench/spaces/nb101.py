@@ -44,7 +44,15 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nasbench.errors import SpaceError
-from nasbench.spaces.base import Space, check_op_dims, op_outside_error, register_space, resolve_ops
+from nasbench.spaces.base import (
+    MAX_NODES,
+    Space,
+    check_at_most,
+    check_op_dims,
+    op_outside_error,
+    register_space,
+    resolve_ops,
+)
 from nasbench.spaces.genotype import (
     _canonical_json,
     _check_keys,
@@ -375,6 +383,8 @@ class NB101Space(Space):
         for name, value, low in (("n_vertices", n_vertices, 2), ("max_edges", max_edges, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise SpaceError(f"NB101Space {name} must be an integer >= {low}, got {value!r}.")
+        check_at_most("NB101Space", "n_vertices", n_vertices, MAX_NODES,
+                      "the edges grow with its square")  # fmt: skip
         self.op_set, self.ops = resolve_ops(ops, "nb101")
         self.n_vertices, self.max_edges = n_vertices, max_edges
         if isinstance(skeleton, Mapping):

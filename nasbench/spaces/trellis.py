@@ -36,7 +36,15 @@ import numpy as np
 import torch
 
 from nasbench.errors import ConfigError, SpaceError
-from nasbench.spaces.base import Space, check_n_nodes, check_op_dims, register_space, resolve_ops
+from nasbench.spaces.base import (
+    MAX_LAYERS,
+    Space,
+    check_at_most,
+    check_n_nodes,
+    check_op_dims,
+    register_space,
+    resolve_ops,
+)
 from nasbench.spaces.genotype import (
     Pair,
     _as_pairs,
@@ -301,6 +309,7 @@ class TrellisSpace(Space):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SpaceError(f"TrellisSpace {label} must be an integer >= 1, got {value!r}.")
         check_n_nodes("TrellisSpace", n_nodes)
+        check_at_most("TrellisSpace", "num_layers", num_layers, MAX_LAYERS, "a cell per scale each")
         if inputs_per_node > 2:
             raise SpaceError(
                 f"TrellisSpace inputs_per_node={inputs_per_node} exceeds the 2 inputs the first "

@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import SpaceError
-from nasbench.spaces.base import Space, op_outside_error, register_space, resolve_ops
+from nasbench.spaces.base import (
+    MAX_LAYERS,
+    Space,
+    check_at_most,
+    op_outside_error,
+    register_space,
+    resolve_ops,
+)
 from nasbench.spaces.genotype import parse_genotype
 from nasbench.spaces.seg_genotypes import VnasGenotype
 from nasbench.spaces.skeleton import UNetSkeleton
@@ -69,6 +76,8 @@ class VnasSpace(Space):
             )
         if blocks_per_level < 1:
             raise SpaceError(f"VnasSpace blocks_per_level must be >= 1, got {blocks_per_level}.")
+        check_at_most("VnasSpace", "blocks_per_level", blocks_per_level, MAX_LAYERS,
+                      "a searched block each")  # fmt: skip
         self.op_set, self.ops = resolve_ops(ops, "vnas")
         self.choices = tuple(op for op in self.ops if op != "none")
         if not self.choices:

@@ -1,0 +1,39 @@
+"""Size settings past what any network could be built from are refused in one line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nasbench.errors import SpaceError
+from nasbench.spaces.c2fnas import C2fnasSpace
+from nasbench.spaces.chain import ChainSpace
+from nasbench.spaces.nb101 import NB101Space
+from nasbench.spaces.trellis import TrellisSpace
+from nasbench.spaces.vnas import VnasSpace
+
+
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (lambda: ChainSpace(max_depth=1_000_000), "ChainSpace max_depth 1000000 is too many"),
+        (lambda: NB101Space(n_vertices=5000), "NB101Space n_vertices 5000 is too many"),
+        (lambda: VnasSpace(blocks_per_level=100_000), "blocks_per_level 100000 is too many"),
+        (lambda: C2fnasSpace(num_cells=60), "C2fnasSpace num_cells 60 is too many"),
+        (lambda: TrellisSpace(num_layers=100_000), "TrellisSpace num_layers 100000 is too many"),
+    ],
+)
+def test_sizes_past_the_cap_are_refused_at_once(make, said):
+    with pytest.raises(SpaceError, match=f"{said}.*use at most") as err:
+        make()
+    assert "\n" not in str(err.value)
+
+
+def test_a_deep_chain_samples_without_overflow_and_by_the_number_of_members():
+    deep = ChainSpace(max_depth=100)
+    assert deep.sample(np.random.default_rng(0)).depth == 100  # n**100 outweighs the rest
+    shallow = ChainSpace(min_depth=1, max_depth=2)
+    n = len(shallow.layer_choices())
+    depths = [shallow.sample(np.random.default_rng(seed)).depth for seed in range(4000)]
+    # Depth 1 holds n members, depth 2 n**2: a uniform draw is depth 1 with odds 1/(n+1).
+    assert depths.count(1) / len(depths) == pytest.approx(1 / (n + 1), abs=0.004)
