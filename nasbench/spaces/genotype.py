@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -62,6 +62,29 @@ def _as_pairs(pairs: Any, where: str) -> tuple[Pair, ...]:
             raise SpaceError(f"{where}[{k}] must be an (op, input) pair, got {pair!r}.")
         op = _check_op(pair[0], f"{where}[{k}]")
         out.append((op, _check_int(pair[1], f"{where}[{k}] input index")))
+    return tuple(out)
+
+
+def inputs_in_order(pairs: Sequence[Pair], inputs_per_node: int) -> tuple[Pair, ...]:
+    """A cell's (op, input) pairs with each node's inputs in ascending order.
+
+    A node sums its inputs' results, so their order does not make another cell; this is
+    the order a space samples and lists them in, and what its canonical key uses.
+
+    Args:
+        pairs: the cell's pairs, ``inputs_per_node`` per node, in node order.
+        inputs_per_node: pairs per node.
+
+    Returns:
+        The same pairs, each node's sorted by input index.
+
+    Example:
+        >>> inputs_in_order([("sep_conv_3x3", 1), ("skip_connect", 0)], 2)
+        (('skip_connect', 0), ('sep_conv_3x3', 1))
+    """
+    out: list[Pair] = []
+    for start in range(0, len(pairs), inputs_per_node):
+        out += sorted(pairs[start : start + inputs_per_node], key=lambda pair: pair[1])
     return tuple(out)
 
 

@@ -39,7 +39,7 @@ from nasbench.spaces.base import (
     register_space,
     resolve_ops,
 )
-from nasbench.spaces.genotype import parse_genotype
+from nasbench.spaces.genotype import inputs_in_order, parse_genotype
 from nasbench.spaces.seg_genotypes import UNET_CELL_TYPES as CELL_TYPES
 from nasbench.spaces.seg_genotypes import NasUnetGenotype, edge_role
 from nasbench.spaces.skeleton import UNetSkeleton
@@ -177,9 +177,25 @@ class NasUnetSpace(Space):
     # -- sampling and moves -----------------------------------------------------------------
 
     def _make(self, down: Sequence, up: Sequence) -> NasUnetGenotype:
+        # Each node's inputs in ascending order, as enumerate() lists them (a node sums
+        # its inputs, so their order is not another cell).
+        ipn = self.inputs_per_node
         return NasUnetGenotype(
-            tuple(down), self.concat, tuple(up), self.concat, self.inputs_per_node
+            inputs_in_order(down, ipn), self.concat, inputs_in_order(up, ipn), self.concat, ipn
         )
+
+    def canonical(self, genotype: NasUnetGenotype | str) -> str:
+        """A key equal for cells that differ only in the order of a node's inputs: the
+        JSON with each node's inputs in ascending order (a discrete search's cache key).
+
+        Example:
+            >>> space = NasUnetSpace(n_nodes=1)
+            >>> g = space.sample(np.random.default_rng(0))
+            >>> space.canonical(g) == g.to_json()
+            True
+        """
+        g = self.validate(genotype)
+        return self._make(g.down, g.up).to_json()
 
     def _sample_cell(self, cell_type: str, rng: np.random.Generator) -> list[tuple[str, int]]:
         pairs: list[tuple[str, int]] = []

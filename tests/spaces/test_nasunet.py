@@ -62,3 +62,12 @@ def test_wrong_role_op_is_a_one_line_error():
     with pytest.raises(SpaceError, match="same number of nodes"):
         up = [("conv", 0), ("up_conv", 1), ("conv", 0), ("up_conv", 1)]
         NasUnetGenotype([("down_conv", 0), ("max_pool", 1)], [2], up, [2, 3])
+
+
+def test_neighbours_are_listed_members_and_input_order_twins_share_a_key():
+    space = NasUnetSpace(n_nodes=1)
+    members = set(space.enumerate())
+    assert all(n in members for g in members for n in space.neighbours(g))
+    g = space.sample(np.random.default_rng(1))
+    swapped = type(g)(g.down[::-1], g.down_concat, g.up, g.up_concat, g.inputs_per_node)
+    assert swapped != g and space.canonical(swapped) == space.canonical(g) == g.to_json()
