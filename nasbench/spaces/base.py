@@ -52,6 +52,33 @@ def check_at_most(space: str, label: str, value: int, most: int, why: str) -> No
         raise SpaceError(f"{space} {label} {value} is too many ({why}); use at most {most}.")
 
 
+def size_advice(size: int, multiple: int, depth: int, extra_halvings: int = 0) -> str:
+    """What to change when a U-shaped network's image size is not a multiple of its
+    ``multiple`` (``2 ** (depth + extra_halvings)``): the nearest sizes that are, and the
+    deepest depth this size allows.
+
+    Args:
+        size: the image edge asked for.
+        multiple: what the edge must be a multiple of.
+        depth: the skeleton's depth.
+        extra_halvings: halvings besides the depth (a strided stem).
+
+    Returns:
+        Advice such as ``"use an image size of 96 or 128, or depth 2"``.
+
+    Example:
+        >>> size_advice(28, 16, depth=4)
+        'use an image size of 16 or 32, or depth 2'
+    """
+    below, above = (size // multiple) * multiple, (size // multiple + 1) * multiple
+    sizes = " or ".join(str(s) for s in (below, above) if s > 0)
+    fits = 0  # the largest depth whose halvings divide the size
+    while fits < depth and size % 2 ** (fits + 1 + extra_halvings) == 0:
+        fits += 1
+    deeper = f", or depth {fits}" if fits >= 1 else ""
+    return f"use an image size of {sizes}{deeper}"
+
+
 def check_n_nodes(space: str, n_nodes: int) -> None:
     """Raise a one-line SpaceError when an integer ``n_nodes`` exceeds :data:`MAX_NODES`.
 

@@ -46,7 +46,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nasbench.errors import ConfigError, SpaceError
-from nasbench.spaces.base import Space, check_at_most, op_outside_error, register_space, resolve_ops
+from nasbench.spaces.base import (
+    Space,
+    check_at_most,
+    op_outside_error,
+    register_space,
+    resolve_ops,
+    size_advice,
+)
 from nasbench.spaces.genotype import parse_genotype, register_genotype_kind
 from nasbench.spaces.seg_genotypes import _canonical_json, _check_keys, _check_kind, _ops_tuple
 from nasbench.spaces.skeleton import UNetSkeleton
@@ -289,7 +296,8 @@ class C2fnasSpace(Space):
         if size % self.multiple():
             raise ConfigError(
                 f"C2FNAS with depth {self.skeleton.depth} needs a volume edge that is a multiple "
-                f"of {self.multiple()}; {size} is not (use 16 or 32)."
+                f"of {self.multiple()}; {size} is not, so "
+                f"{size_advice(size, self.multiple(), self.skeleton.depth, 1)}."
             )
 
     # -- membership -------------------------------------------------------------------------

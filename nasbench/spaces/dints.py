@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import ConfigError, SpaceError
-from nasbench.spaces.base import Space, register_space
+from nasbench.spaces.base import Space, register_space, size_advice
 from nasbench.spaces.genotype import parse_genotype
 from nasbench.spaces.seg_genotypes import DintsGenotype
 from nasbench.spaces.skeleton import UNetSkeleton
@@ -109,9 +109,11 @@ class DintsSpace(Space):
     def check_input_size(self, size: int) -> None:
         """Raise a one-line ConfigError unless DiNTS can run on ``size``-edged images."""
         if size % self.multiple():
+            depth = self.skeleton.depth
+            advice = size_advice(size, self.multiple(), depth, int(self.use_downsample))
             raise ConfigError(
-                f"DiNTS with depth {self.skeleton.depth} needs an image size that is a multiple "
-                f"of {self.multiple()}; {size} is not (use 32 or 64)."
+                f"DiNTS with depth {depth} needs an image size that is a multiple "
+                f"of {self.multiple()}; {size} is not, so {advice}."
             )
 
     def _levels(self, pattern: Pattern, end: int) -> Pattern:

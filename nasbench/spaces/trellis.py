@@ -44,6 +44,7 @@ from nasbench.spaces.base import (
     check_op_dims,
     register_space,
     resolve_ops,
+    size_advice,
 )
 from nasbench.spaces.genotype import (
     Pair,
@@ -334,7 +335,8 @@ class TrellisSpace(Space):
         if size % multiple:
             raise ConfigError(
                 f"the trellis with depth {self.skeleton.depth} needs an image size that is a "
-                f"multiple of {multiple}; {size} is not (use 32 or 64)."
+                f"multiple of {multiple}; {size} is not, so "
+                f"{size_advice(size, multiple, self.skeleton.depth)}."
             )
 
     def _path_counts(self) -> list[list[int]]:

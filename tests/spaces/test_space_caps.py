@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from nasbench.errors import SpaceError
+from nasbench.errors import ConfigError, SpaceError
 from nasbench.spaces.c2fnas import C2fnasSpace
 from nasbench.spaces.chain import ChainSpace
+from nasbench.spaces.dints import DintsSpace
 from nasbench.spaces.nb101 import NB101Space
 from nasbench.spaces.trellis import TrellisSpace
 from nasbench.spaces.vnas import VnasSpace
@@ -37,3 +40,24 @@ def test_a_deep_chain_samples_without_overflow_and_by_the_number_of_members():
     depths = [shallow.sample(np.random.default_rng(seed)).depth for seed in range(4000)]
     # Depth 1 holds n members, depth 2 n**2: a uniform draw is depth 1 with odds 1/(n+1).
     assert depths.count(1) / len(depths) == pytest.approx(1 / (n + 1), abs=0.004)
+
+
+@pytest.mark.parametrize(
+    "make, size",
+    [
+        (lambda depth=3: DintsSpace(skeleton={"depth": depth}), 28),
+        (lambda depth=3: TrellisSpace(skeleton={"depth": depth}), 28),
+        (lambda depth=3: TrellisSpace(skeleton={"depth": depth}), 100),
+        (lambda depth=2: C2fnasSpace(skeleton={"depth": depth}), 28),
+        (lambda depth=4: C2fnasSpace(skeleton={"depth": depth}), 8),
+    ],
+)
+def test_an_image_size_that_does_not_fit_is_told_sizes_and_a_depth_that_do(make, size):
+    with pytest.raises(ConfigError) as err:
+        make().check_input_size(size)
+    found = re.search(r"use an image size of ([\d or]+?)(?:, or depth (\d+))?\.$", str(err.value))
+    assert found, str(err.value)
+    for suggested in found.group(1).split(" or "):
+        make().check_input_size(int(suggested))
+    if found.group(2):
+        make(depth=int(found.group(2))).check_input_size(size)
