@@ -39,7 +39,7 @@ Example:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -139,10 +139,9 @@ class C2fnasGenotype:
     kind: ClassVar[str] = "c2fnas"
 
     def __post_init__(self) -> None:
-        try:
-            levels = tuple(int(v) for v in self.levels)
-        except (TypeError, ValueError):
-            raise SpaceError(f"c2fnas levels must be integers, got {self.levels!r}.") from None
+        levels = _levels(self.levels)
+        if levels is None:
+            raise SpaceError(f"c2fnas levels must be integers, got {self.levels!r}.")
         object.__setattr__(self, "levels", levels)
         object.__setattr__(self, "ops", _ops_tuple(self.ops, "ops"))
         if len(self.levels) != len(self.ops):
@@ -176,6 +175,17 @@ class C2fnasGenotype:
 # Cells of a C2FNAS chain: the space lists every U-shaped topology, whose number grows
 # about fourfold per cell (0.2 s at 32 cells, 9 s at 60).
 MAX_C2FNAS_CELLS = 32
+
+
+def _levels(values: Any) -> tuple[int, ...] | None:
+    """``values`` as a tuple of ints, or None when any is not a whole number (a bool, a
+    float or a digit string would otherwise be truncated into some other topology)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        return None
+    values = list(values)
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return None
+    return tuple(int(v) for v in values)
 
 
 def _positive_int(value: Any, name: str, low: int = 1) -> int:
@@ -250,10 +260,9 @@ class C2fnasSpace(Space):
 
     def check_topology(self, levels: Any) -> Topology:
         """``levels`` as a tuple, or a one-line SpaceError saying why it is not a U."""
-        try:
-            out = tuple(int(v) for v in levels)
-        except (TypeError, ValueError):
-            raise SpaceError(f"a C2FNAS topology is a list of levels, got {levels!r}.") from None
+        out = _levels(levels)
+        if out is None:
+            raise SpaceError(f"a C2FNAS topology is a list of whole-number levels, got {levels!r}.")
         if len(out) != self.num_cells:
             raise SpaceError(
                 f"topology {list(out)} has {len(out)} cells; this space has {self.num_cells}."

@@ -93,3 +93,15 @@ def test_bad_settings_are_one_line_errors(kwargs, message):
 def test_u_turn_twice_is_rejected():
     with pytest.raises(SpaceError, match="a U goes down, then only up"):
         C2fnasSpace(num_cells=5, topology=[0, 1, 0, 1, 0], skeleton={"depth": 1})
+
+
+@pytest.mark.parametrize(
+    "levels", [[0, 1.9, 0], [0, True, 0], ["0", "1", "0"], [0.0, 1.5, 0.2], "010"]
+)
+def test_a_topology_of_other_than_whole_numbers_is_refused_not_truncated(levels):
+    with pytest.raises(SpaceError, match="whole-number levels") as err:
+        C2fnasSpace(num_cells=3, topology=levels, skeleton={"depth": 1})
+    assert "\n" not in str(err.value)
+    assert C2fnasSpace(
+        num_cells=3, topology=np.array([0, 1, 0]), skeleton={"depth": 1}
+    ).topology == (0, 1, 0)
