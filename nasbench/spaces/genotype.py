@@ -585,17 +585,19 @@ def genotype_from_dict(d: Mapping[str, Any]) -> AnyGenotype:
 
 
 def _check_nb201_ops(ops: Iterable[str]) -> None:
-    """NB201 text names ops of the NAS-Bench-201 table only; raise a one-line SpaceError
-    naming any other (a typo must not be parsed into a cell no benchmark knows)."""
+    """NB201 text names registered ops (the benchmark's five, or those of an NB201 space
+    with its own op list, which writes its cells in the same text); raise a one-line
+    SpaceError naming any other, so a typo is not parsed into a cell. Whether the ops
+    belong to a space is the space's ``validate``'s to say."""
     from nasbench.errors import closest_name
     from nasbench.spaces.ops import op_names
 
-    known = op_names("nb201")
+    known = op_names()
     for op in ops:
         if op not in known:
             raise SpaceError(
-                f"NB201 text: op {op!r} is not in op set 'nb201'; use one of {', '.join(known)}."
-                + closest_name(op, known)
+                f"NB201 text: op {op!r} is not a known op; use one of "
+                f"{', '.join(op_names('nb201'))} (or a registered op)." + closest_name(op, known)
             )
 
 

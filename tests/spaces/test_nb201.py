@@ -129,3 +129,12 @@ def test_smaller_space_and_json_round_trip():
     assert again == space
     assert NB201Space().skeleton == Skeleton(n_cells=17, channels=16)
     assert NB201Space().skeleton.reductions() == (5, 11)
+
+
+def test_a_custom_op_lists_cells_round_trip_through_their_text():
+    space = NB201Space(ops=["none", "skip_connect", "sep_conv_3x3"])
+    for seed in range(5):
+        g = space.sample(np.random.default_rng(seed))
+        assert space.validate(g.to_string()) == g == parse_genotype(g.to_string())
+    typo = "|sep_cnv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    one_line_error(space.validate, typo, match="'sep_cnv_3x3' is not a known op.*'sep_conv_3x3'")
