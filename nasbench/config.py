@@ -325,6 +325,7 @@ class SearchConfig:
             self._refuse_dims(info, space)
         check_task(info, space)
         _refuse_unread_skeleton(space.skeleton, entry.kind)
+        _refuse_unread_macro(space.name, space.skeleton)
         check_size = getattr(space, "check_input_size", None)
         if check_size is not None:
             check_size(self.dataset.size)
@@ -581,6 +582,7 @@ class SearchConfig:
         if skeleton:  # an override of the space's skeleton: check it before the run starts
             override = type(space_from_dict(self.space).default_skeleton()).from_dict(skeleton)
             _refuse_unread_skeleton(override, "discrete", "evaluator_config.skeleton")
+            _refuse_unread_macro(self.space.get("name"), override, "evaluator_config.skeleton")
         evaluator_cls = registry.get("evaluator", self.evaluator).cls
         check_space = getattr(evaluator_cls, "check_space", None)
         if check_space is not None:  # an evaluator for some spaces only (e.g. "smash")
@@ -713,6 +715,38 @@ def _refuse_unread_skeleton(skeleton: Any, kind: str, where: str = "space.skelet
             "or auxiliary head, and its candidates train with the DARTS drop-path schedule; "
             "remove it, and set drop_path_prob and auxiliary_weight in the retrain recipe "
             "(TrainConfig)."
+        )
+
+
+# Skeleton fields a space's network never reads, and why: a chain network is its layers
+# alone (their filters set its widths), and the NAS-Bench networks' stems output
+# ``channels`` channels, as the benchmarks' do.
+UNREAD_MACRO = {
+    "chain": (
+        ("n_cells", "channels", "reduction_at", "stem_multiplier"),
+        "a chain network is its layers alone, their filters setting its widths",
+    ),
+    "nb201": (("stem_multiplier",), "its stem outputs `channels` channels, as NAS-Bench-201's"),
+    "nb101": (("stem_multiplier",), "its stem outputs `channels` channels, as NAS-Bench-101's"),
+}
+
+
+def _refuse_unread_macro(space_name: Any, skeleton: Any, where: str = "space.skeleton") -> None:
+    """Refuse skeleton fields, changed from their defaults, that the space's network
+    never reads (they would change nothing without a word)."""
+    from nasbench.spaces.skeleton import Skeleton
+
+    names, why = UNREAD_MACRO.get(space_name, ((), ""))
+    default = Skeleton()
+    changed = [
+        f"{where}.{name} {getattr(skeleton, name)!r}"
+        for name in names
+        if getattr(skeleton, name, None) != getattr(default, name)
+    ]
+    if changed:
+        raise ConfigError(
+            f"{' and '.join(changed)} would be ignored by the {space_name} space: {why}; "
+            f"remove {'it' if len(changed) == 1 else 'them'}."
         )
 
 

@@ -1179,3 +1179,25 @@ def test_launcher_refuses_a_run_name_that_leaves_the_runs_folder(name, tmp_path,
     launcher.run_button.click()
     assert started == [] and list(tmp_path.iterdir()) == []
     assert "run name" in launcher.message.value and "rename it" in launcher.message.value
+
+
+@pytest.mark.parametrize(
+    "space, said",
+    [
+        ({"name": "chain", "skeleton": {"channels": 32}}, "space.skeleton.channels 32"),
+        ({"name": "chain", "skeleton": {"n_cells": 20, "reduction_at": [3]}}, "n_cells 20 and"),
+        ({"name": "nb201", "skeleton": {"stem_multiplier": 1}}, "stem_multiplier 1"),
+        ({"name": "nb101", "skeleton": {"stem_multiplier": 2}}, "stem_multiplier 2"),
+    ],
+)
+def test_skeleton_fields_a_space_never_reads_are_refused(space, said):
+    from nasbench.config import SearchConfig
+    from nasbench.errors import ConfigError
+    from nasbench.spaces import space_from_dict
+
+    config = SearchConfig(strategy="random", evaluator="proxy", space=space)
+    with pytest.raises(ConfigError, match=f"{said}.* would be ignored by the {space['name']}"):
+        config.validate()
+    # A space's own to_dict() (every field at its default) is still accepted.
+    plain = space_from_dict({"name": space["name"]}).to_dict()
+    SearchConfig(strategy="random", evaluator="proxy", space=plain).validate()
