@@ -408,7 +408,7 @@ class NB201Genotype:
             pairs = []
             for item in part[1:-1].split("|"):
                 op, sep, idx = item.partition("~")
-                if not sep or not idx.isdigit():
+                if not sep or not (idx.isascii() and idx.isdigit()):  # not "²" or "٣"
                     raise SpaceError(
                         f"NB201 text: edge {item!r} of node {j} is not 'op~input'; write each "
                         "edge as op~input, e.g. nor_conv_3x3~0."
@@ -630,6 +630,8 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
             d = json.loads(stripped)
         except json.JSONDecodeError as err:
             raise SpaceError(f"genotype JSON is malformed: {err.msg} at char {err.pos}.") from None
+        except RecursionError:
+            raise SpaceError("genotype JSON is nested too deeply to be a genotype.") from None
         return genotype_from_dict(d)
     for cls in GENOTYPE_KINDS.values():
         # A kind with its own text notation names the prefix that marks it.
@@ -663,6 +665,10 @@ def _parse_darts_text(text: str, cell_types: tuple[str, ...] = CELL_TYPES, cls: 
         raise SpaceError(
             f"DARTS genotype text is not valid Python syntax: {err.msg}; paste the whole "
             "Genotype(normal=[...], normal_concat=..., reduce=[...], reduce_concat=...) text."
+        ) from None
+    except (RecursionError, MemoryError, ValueError):  # nested too deeply; a NUL byte
+        raise SpaceError(
+            "DARTS genotype text is nested too deeply (or holds a NUL byte) to be a genotype."
         ) from None
     if len(tree.body) != 1:
         raise SpaceError("DARTS genotype text must hold exactly one Genotype(...) expression.")
@@ -719,6 +725,10 @@ def _flatten_nodes(pairs: Any, cell_type: str) -> tuple[Any, int | None]:
     return pairs, None
 
 
+# The longest range(...) a genotype's text may hold: a concat lists a cell's nodes.
+MAX_LITERAL_RANGE = 1_000
+
+
 def _literal(node: ast.AST) -> Any:
     """Evaluate a literal, allowing ``range(a, b)`` with integer constants (no eval)."""
     if isinstance(node, ast.Call):
@@ -729,7 +739,15 @@ def _literal(node: ast.AST) -> Any:
             and 1 <= len(node.args) <= 3
             and all(isinstance(a, ast.Constant) and type(a.value) is int for a in node.args)
         ):
-            return list(range(*(a.value for a in node.args)))
+            bounds = [a.value for a in node.args]
+            if len(bounds) == 3 and bounds[2] == 0:
+                raise SpaceError("DARTS genotype text: range(...) has a step of 0.")
+            if len(range(*bounds)) > MAX_LITERAL_RANGE:  # a typo such as range(2, 10**12)
+                raise SpaceError(
+                    f"DARTS genotype text: {ast.unparse(node)} has {len(range(*bounds)):,} "
+                    f"members; a cell's concat has at most {MAX_LITERAL_RANGE:,}."
+                )
+            return list(range(*bounds))
         raise SpaceError("DARTS genotype text may only call range(...) with integer constants.")
     try:
         return ast.literal_eval(node)

@@ -234,3 +234,27 @@ def test_chain_genotype_round_trip_and_validation():
 def test_kind_mismatch_is_reported():
     g = small()
     one_line_error(NB201Genotype.from_dict, g.to_dict(), match="kind 'nb201'")
+
+
+_DARTS_TEXT = (
+    'Genotype(normal=[("sep_conv_3x3", 0), ("sep_conv_3x3", 1)], normal_concat={}, '
+    'reduce=[("max_pool_3x3", 0), ("max_pool_3x3", 1)], reduce_concat=[2])'
+)
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        (_DARTS_TEXT.format("range(2, 3, 0)"), "step of 0"),
+        (_DARTS_TEXT.format("range(2, 10**12)"), "range"),
+        (_DARTS_TEXT.format("range(2, 1000000000000)"), "999,999,999,998 members"),
+        ("|nor_conv_3x3~\u00b2|+|none~0|none~1|+|none~0|none~1|none~2|", "is not 'op~input'"),
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "nested too deeply"),
+        ("Genotype(normal=" + "[" * 100_000, "Genotype"),
+        (_DARTS_TEXT.format("[2]") + "\x00", "NUL byte|not valid Python"),
+    ],
+)
+def test_hostile_genotype_text_is_a_one_line_space_error(text, said):
+    with pytest.raises(SpaceError, match=said) as err:
+        parse_genotype(text)
+    assert "\n" not in str(err.value)
