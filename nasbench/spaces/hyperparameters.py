@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,8 +58,18 @@ class HPSpace:
     name = "hyperparameters"
 
     def __init__(self, choices: Mapping[str, Sequence[float]]) -> None:
-        if not choices:
-            raise SpaceError("an HPSpace needs at least one hyper-parameter.")
+        if not isinstance(choices, Mapping) or not choices:
+            raise SpaceError(
+                f"an HPSpace needs a {{name: (value, ...)}} mapping of at least one "
+                f"hyper-parameter, got {choices!r}."
+            )
+        for name, values in choices.items():
+            # A string is a sequence too: "0.1" would become the choices '0', '.', '1'.
+            if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+                raise SpaceError(
+                    f"hyper-parameter {name!r} needs a list of values, got {values!r}; write "
+                    f"[{values!r}] for a single value."
+                )
         self.choices = {str(k): tuple(v) for k, v in choices.items()}
         for name, values in self.choices.items():
             if not values or len(set(values)) != len(values):

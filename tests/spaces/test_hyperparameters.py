@@ -39,3 +39,10 @@ def test_bayesian_optimisation_searches_settings_through_the_loop():
     strategy = create_strategy("bayesopt", {"n_initial": 2}, space=space, seed=0)
     out = run_discrete(strategy, Peaked(), Budget(max_evaluations=6))
     assert out.best_genotype.as_dict() == {"lr": 0.05, "batch_size": 16}  # all six seen
+
+
+@pytest.mark.parametrize("choices", [{"lr": "0.1"}, {"lr": 0.1}, [("lr", (0.1,))]])
+def test_values_that_are_not_a_list_are_refused_not_split(choices):
+    with pytest.raises(SpaceError, match="needs a") as err:
+        HPSpace(choices)
+    assert "\n" not in str(err.value)
