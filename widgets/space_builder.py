@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import html
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import ipywidgets as widgets
@@ -93,6 +93,29 @@ def palette_ops(spatial_dims: int = 2) -> dict[str, list[str]]:
             if op not in family:
                 family.append(op)
     return out
+
+
+# Skeleton settings the dataset decides (set_dataset), not the space dict being shown.
+_DATASET_DECIDES = ("in_channels", "num_classes")
+
+
+def _comparable(space: Mapping[str, Any]) -> dict[str, Any]:
+    """A space's ``to_dict()`` without what the dataset decides, ops as a sorted list."""
+    from nasbench.spaces.ops import OP_SETS as SETS
+
+    out = {k: v for k, v in space.items() if k != "skeleton"}
+    for key in ("ops", "down_ops", "up_ops", "normal_ops"):
+        if key in out:
+            ops = out[key]
+            out[key] = sorted(SETS.get(ops, ()) if isinstance(ops, str) else ops)
+    skeleton = space.get("skeleton") or {}
+    out.update({f"skeleton.{k}": v for k, v in skeleton.items() if k not in _DATASET_DECIDES})
+    return out
+
+
+def _differences(wanted: Mapping[str, Any], shown: Mapping[str, Any]) -> list[str]:
+    """``"name value"`` for each setting of ``wanted`` that ``shown`` does not have."""
+    return [f"{k} {v!r}" for k, v in wanted.items() if shown.get(k) != v]
 
 
 def _human(n: float, unit: str = "") -> str:
@@ -463,6 +486,112 @@ class SpaceBuilder(widgets.VBox):
                 self._name_op_set()
 
     # ---------------------------------------------------------------- the space
+    def set_space(self, space: Mapping[str, Any]) -> None:
+        """Show a space given as a dict (a run's ``config["space"]``, ``space.to_dict()``).
+
+        The controls are set from it, then the space they make is compared with it: a
+        setting the builder has no control for, or past a control's bounds, is named in
+        a one-line ValueError and the builder is left as it was.
+
+        Args:
+            space: a space dict; its dims must be the dataset's (:meth:`set_dataset`).
+
+        Raises:
+            ValueError: the dict is not a space, is of other dims, or holds settings the
+                builder cannot show.
+
+        Example:
+            >>> builder = SpaceBuilder(live_costs=False)  # doctest: +SKIP
+            >>> builder.set_space({"name": "darts", "ops": "nb201", "n_nodes": 3})  # doctest: +SKIP
+        """
+        from nasbench.spaces import space_from_dict
+
+        try:
+            wanted = space_from_dict(dict(space))
+        except NasbenchError as err:
+            raise ValueError(str(err)) from None
+        shown_types = [value for _, value in SPACE_TYPES]
+        if wanted.name not in shown_types:
+            raise ValueError(
+                f"the builder shows {', '.join(shown_types)} spaces, not {wanted.name!r}."
+            )
+        dims = wanted.skeleton.spatial_dims
+        if dims != self.spatial_dims:
+            raise ValueError(
+                f"this space is {dims}D but the dataset is {self.spatial_dims}D; pick a {dims}D "
+                "dataset first."
+            )
+        before = self._control_values()
+        with self.hold_updates():
+            self._show(wanted.to_dict())
+        problem = self.error
+        if not problem:
+            differences = _differences(
+                _comparable(wanted.to_dict()), _comparable(self.space_config)
+            )
+            if differences:
+                problem = (
+                    f"the builder cannot show {', '.join(differences)} of this space (no "
+                    "control for it, or past a control's range); edit it as a dict instead."
+                )
+        if problem:
+            with self.hold_updates():
+                self._restore(before)
+            raise ValueError(problem)
+
+    def _show(self, d: dict[str, Any]) -> None:
+        """Set the controls from a space's ``to_dict()``."""
+        kind, skeleton = d["name"], d.get("skeleton") or {}
+        self.space_type.value = kind
+        ops = d.get("ops")
+        if kind in ("darts", "nb201", "trellis") and ops is not None:
+            if isinstance(ops, str) and ops in PALETTE_SETS:
+                self.op_set.value = ops
+            else:
+                self.op_set.value = CUSTOM
+                self.set_ops(list(OP_SETS.get(ops, ())) if isinstance(ops, str) else list(ops))
+        for name, control in (("n_nodes", self.n_nodes), ("inputs_per_node", self.inputs_per_node),
+                              ("max_depth", self.max_depth), ("num_layers", self.layers),
+                              ("num_blocks", self.blocks), ("candidates", self.candidates),
+                              ("proxy_steps", self.proxy_steps), ("n_vertices", self.vertices),
+                              ("max_edges", self.max_edges)):  # fmt: skip
+            if name in d:
+                control.value = d[name]
+        if "layer_types" in d:
+            for layer_type, button in self.layer_types.items():
+                button.value = layer_type in d["layer_types"]
+        if kind == "c2fnas":
+            self.n_cells.value = d["num_cells"]
+            topology = d.get("topology")
+            self.topology.value = "auto" if topology is None else ", ".join(map(str, topology))
+        for name, control in (("n_cells", self.n_cells), ("channels", self.channels),
+                              ("depth", self.depth)):  # fmt: skip
+            if name in skeleton and kind != "chain":
+                control.value = skeleton[name]
+        if "reduction_at" in skeleton:
+            at = skeleton["reduction_at"]
+            self.reduction_at.value = "auto" if at is None else ", ".join(map(str, at))
+
+    def _control_values(self) -> dict[str, Any]:
+        controls = self._value_controls()
+        return {"ops": self.selected_ops(), **{k: c.value for k, c in controls.items()}}
+
+    def _restore(self, values: dict[str, Any]) -> None:
+        controls = self._value_controls()
+        self.space_type.value = values["space_type"]
+        for name, control in controls.items():
+            control.value = values[name]
+        self.set_ops(values["ops"])
+        self.op_set.value = values["op_set"]
+
+    def _value_controls(self) -> dict[str, Any]:
+        names = ("space_type", "op_set", "n_nodes", "inputs_per_node", "max_depth", "n_cells",
+                 "reduction_at", "channels", "depth", "blocks", "layers", "candidates",
+                 "proxy_steps", "topology", "vertices", "max_edges")  # fmt: skip
+        controls = {name: getattr(self, name) for name in names}
+        controls.update({f"layer:{t}": b for t, b in self.layer_types.items()})
+        return controls
+
     def space_dict(self) -> dict[str, Any]:
         """The space as a dict from the controls (not yet validated)."""
         kind = self.space_type.value

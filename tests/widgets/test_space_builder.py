@@ -329,3 +329,57 @@ def test_an_image_size_the_engine_refuses_makes_the_builder_invalid():
     assert "multiple of" in builder.error
     builder.depth.value = 2
     assert builder.valid and builder.error == ""
+
+
+SHOWN_SPACES = {
+    2: [
+        {"name": "darts", "ops": "nb201", "n_nodes": 3,
+         "skeleton": {"n_cells": 5, "channels": 8, "reduction_at": [1, 3]}},
+        {"name": "darts", "ops": ["skip_connect", "sep_conv_3x3"], "n_nodes": 2,
+         "inputs_per_node": 1},
+        {"name": "nb201", "n_nodes": 4, "skeleton": {"n_cells": 5, "channels": 8}},
+        {"name": "chain", "layer_types": ["conv", "max_pool"], "max_depth": 4},
+        {"name": "nb101", "n_vertices": 5, "max_edges": 6, "skeleton": {"n_cells": 3}},
+    ],
+    3: [
+        {"name": "c2fnas", "num_cells": 4, "topology": [0, 1, 1, 0], "candidates": 2,
+         "proxy_steps": 2, "skeleton": {"depth": 1, "spatial_dims": 3, "channels": 4}},
+        {"name": "dints", "num_blocks": 2, "skeleton": {"depth": 2, "channels": 4}},
+        {"name": "vnas", "skeleton": {"spatial_dims": 3, "depth": 1}},
+    ],
+}  # fmt: skip
+
+
+def test_a_space_dict_is_shown_and_the_builder_makes_it_again():
+    from nasbench.data import get_info
+
+    builder = SpaceBuilder(live_costs=False)
+    for dims, dataset, size in ((2, "synthetic", 28), (3, "synthetic-seg3d", 32)):
+        builder.set_dataset(get_info(dataset), size)
+        for given in SHOWN_SPACES[dims]:
+            wanted = space_from_dict(given).to_dict()
+            builder.set_space(given)
+            assert builder.valid, (given, builder.error)
+            shown = {**builder.space_config, "skeleton": dict(builder.space_config["skeleton"])}
+            for key in ("in_channels", "num_classes"):  # the dataset decides these
+                shown["skeleton"][key] = wanted["skeleton"][key]
+            assert shown == wanted
+
+
+def test_a_space_the_builder_cannot_show_is_named_and_the_builder_is_left_as_it_was():
+    import pytest
+
+    builder = SpaceBuilder(live_costs=False)
+    builder.set_space({"name": "nb201", "n_nodes": 3})
+    before = dict(builder.space_config)
+    for given, said in (
+        ({"name": "darts", "n_nodes": 20}, "cannot show n_nodes 20"),
+        ({"name": "chain", "kernels": [3]}, "cannot show kernels \\[3\\]"),
+        ({"name": "darts", "skeleton": {"stem_multiplier": 2}}, "skeleton.stem_multiplier 2"),
+        ({"name": "vnas", "skeleton": {"spatial_dims": 3}}, "3D but the dataset is 2D"),
+        ({"name": "darts", "ops": "nope"}, "unknown op set 'nope'"),
+    ):
+        with pytest.raises(ValueError, match=said) as err:
+            builder.set_space(given)
+        assert "\n" not in str(err.value)
+        assert builder.space_config == before and builder.valid
