@@ -188,6 +188,39 @@ class SearchConfig:
         return cls(dataset=dataset, **data)
 
     @classmethod
+    def from_stored(cls, data: Any, run_dir: Any = "") -> SearchConfig:
+        """The config a run stored, for a resume: :meth:`from_dict`, after checking that
+        the settings every run has always stored are there. A missing one would be
+        filled with its default, and the resume would run another search without a word.
+
+        Args:
+            data: the run store's config dict.
+            run_dir: the run folder, for the message.
+
+        Returns:
+            The config (not yet validated).
+
+        Example:
+            >>> SearchConfig.from_stored(SearchConfig().to_dict()).strategy
+            'darts'
+        """
+        if not isinstance(data, dict):
+            raise ConfigError(f"run '{run_dir}' stores no search config; start a new run.")
+        dataset = data.get("dataset")
+        missing = [k for k in STORED_KEYS if k not in data]
+        if isinstance(dataset, dict):
+            missing += [f"dataset.{k}" for k in STORED_DATASET_KEYS if k not in dataset]
+        elif "dataset" not in missing:
+            missing.append("dataset")
+        if missing:
+            raise ConfigError(
+                f"run '{run_dir}' stores a config without {', '.join(missing)} (damaged or "
+                "edited); a resume would search with the default instead, so it is refused. "
+                "Start a new run."
+            )
+        return cls.from_dict(data)
+
+    @classmethod
     def from_json(cls, text: str) -> SearchConfig:
         """Parse a config from JSON text."""
         try:
@@ -696,6 +729,12 @@ UNREAD_BECAUSE = {
     "meta": "takes its training settings from strategy_config",
     "multi-agent": "takes its training settings from strategy_config",
 }
+
+
+# What every run has stored since the first version (later keys may be absent from old
+# runs, and take their defaults); a resume refuses a stored config without one of them.
+STORED_KEYS = ("strategy", "space", "dataset", "seed", "epochs", "strategy_config")
+STORED_DATASET_KEYS = ("name", "size", "batch_size")
 
 
 def _refuse_unread_skeleton(skeleton: Any, kind: str, where: str = "space.skeleton") -> None:

@@ -358,8 +358,17 @@ declare(
     builtins=tuple(
         f"nasbench.spaces.{m}"
         for m in (
-            "alb", "cell", "chain", "dints", "nasunet", "nb101", "nb201", "recon", "trellis",
-            "vnas", "c2fnas"
+            "alb",
+            "cell",
+            "chain",
+            "dints",
+            "nasunet",
+            "nb101",
+            "nb201",
+            "recon",
+            "trellis",
+            "vnas",
+            "c2fnas",
         )
     ),
     error=SpaceError,
@@ -391,8 +400,14 @@ declare(
     builtins=tuple(
         f"nasbench.models.{m}"
         for m in (
-            "supernet", "unet_supernet", "unrolled_supernet", "vnas", "dints", "trellis",
-            "c2fnas", "detector"
+            "supernet",
+            "unet_supernet",
+            "unrolled_supernet",
+            "vnas",
+            "dints",
+            "trellis",
+            "c2fnas",
+            "detector",
         )
     ),
     error=SpaceError,

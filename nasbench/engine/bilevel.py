@@ -48,13 +48,16 @@ from nasbench.engine.run_setup import open_or_create_run, recording_status, sear
 from nasbench.errors import DivergenceError, NasbenchError
 from nasbench.evaluation.tasks import Task, task_of_info
 from nasbench.protocols import Genotype
-from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
-from nasbench.runs.checkpoint import restoring
+from nasbench.runs import RunStore, save_checkpoint
+from nasbench.runs.checkpoint import load_for_resume, require_keys, restoring
 from nasbench.runs.checkpoint_schedule import CheckpointSchedule
 from nasbench.runs.faults import fault_point
 from nasbench.spaces.ops import is_parameter_free, op_names
 from nasbench.strategies.differentiable.base import stepped_parameters, warmup_steps
 
+# What a resume reads from a checkpoint (see _state).
+RESTORED_KEYS = ("supernet", "method", "w_optimizer", "scheduler", "epoch", "batch",
+                 "eigenvalues", "last_val")  # fmt: skip
 # Architecture weights beyond this magnitude count as diverged: exp(-1e4) is 0 in float32.
 ALPHA_LIMIT = 1e4
 
@@ -390,11 +393,16 @@ class _Loop:
 
     def _restore(self) -> bool:
         """Continue from the last checkpoint; False when there is none to continue from."""
-        state = load_checkpoint(self.run_dir, map_location=self.parts.device)
+        # Train rows are logged every step before its checkpoint, so the store holds the
+        # checkpoint's step; when it does not (a copy without run.sqlite-wal, a power cut
+        # that lost the last writes), an earlier checkpoint is taken so no step lacks rows.
+        logged = self.store.last_step("train")
+        state = load_for_resume(self.run_dir, logged, map_location=self.parts.device)
         if state is None:
             # Killed before the first checkpoint: start again, without the rows logged so far.
             self.store.discard_after(-1)
             return False
+        require_keys(state, RESTORED_KEYS, self.run_dir)
         p = self.parts
         with restoring(self.run_dir):
             p.supernet.load_state_dict(state["supernet"])

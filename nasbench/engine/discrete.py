@@ -95,7 +95,7 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
 
     store = RunStore.open(run_dir)
     try:
-        config = SearchConfig.from_dict(store.config).validate()
+        config = SearchConfig.from_stored(store.config, run_dir).validate()
         parts = _Parts(config)
         if parts.carries_weights:
             raise ConfigError(

@@ -62,7 +62,7 @@ def open_or_create_run(
     if resume:
         store = RunStore.open(run_dir)
         with _closed_on_error(store):
-            return SearchConfig.from_dict(store.config).validate(), store, None
+            return SearchConfig.from_stored(store.config, run_dir).validate(), store, None
     config.validate()
     check_new_run_dir(run_dir)
     with network_must_fit(config):

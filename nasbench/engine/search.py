@@ -45,8 +45,7 @@ def search(
     # "" would be the current folder (Path("") is "."): the store would land among its files.
     if not isinstance(run_dir, (str, os.PathLike)) or not str(run_dir).strip():
         raise ConfigError(
-            f"run_dir must name a new folder for the run store, e.g. 'runs/demo', got "
-            f"{run_dir!r}."
+            f"run_dir must name a new folder for the run store, e.g. 'runs/demo', got {run_dir!r}."
         )
     from nasbench.strategies import get_strategy
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import random
+import shutil
 import sqlite3
 import warnings
 import zipfile
@@ -44,8 +44,10 @@ PREVIOUS = "prev.pt"
 # The run a checkpoint belongs to (its creation time, unique per run folder), so a
 # checkpoint copied in from another run is refused instead of silently continued.
 RUN_KEY = "run_created"
-# What torch.load raises on a truncated, empty or foreign file.
-_DAMAGE = (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile)
+# The layout of what the engines save; a checkpoint of a later layout is refused by name
+# (a newer nasbench wrote it) rather than misread.
+CHECKPOINT_FORMAT = 1
+FORMAT_KEY = "format"
 
 Generator = torch.Generator | np.random.Generator | np.random.RandomState
 
@@ -77,7 +79,7 @@ def save_checkpoint(
     if not Path(run_dir).is_dir():
         raise ConfigError(f"run folder '{run_dir}' does not exist; create the run before saving.")
     folder.mkdir(exist_ok=True)
-    payload = {**state, "step": int(step)}
+    payload = {**state, "step": int(step), FORMAT_KEY: CHECKPOINT_FORMAT}
     created = _run_created(run_dir)
     if created is not None:
         payload[RUN_KEY] = created
@@ -97,7 +99,8 @@ def load_checkpoint(
     """Load the latest checkpoint of a run, or None when it has none.
 
     A damaged or missing ``last.pt`` falls back to ``prev.pt`` (with a warning
-    when ``last.pt`` exists but does not load).
+    when ``last.pt`` exists but does not load). Damage includes flipped bits: every
+    member's CRC32 is checked before the file is read (torch.load does not).
 
     Args:
         run_dir: the run folder.
@@ -120,6 +123,71 @@ def load_checkpoint(
     if state is not None:
         _check_belongs(state, run_dir)
     return state
+
+
+def load_for_resume(
+    run_dir: str | Path, logged_step: int, map_location: str | torch.device = "cpu"
+) -> dict[str, Any] | None:
+    """The checkpoint a resume continues from: the latest one whose step the run store
+    has rows for.
+
+    An engine logs a step's rows before it checkpoints the step, so the store normally
+    reaches the checkpoint. When it does not (the database lost its last writes: a copy
+    made without ``run.sqlite-wal``, a power cut), resuming from the checkpoint would
+    leave those steps without rows for good; ``prev.pt`` is taken when the store
+    reaches it, else the search starts again (same seed, same rows), with a warning.
+
+    Args:
+        run_dir: the run folder.
+        logged_step: the last step the store holds rows for.
+        map_location: where tensors go.
+
+    Returns:
+        The state to continue from, or None to start from step 0.
+
+    Example:
+        >>> state = load_for_resume("runs/x", store.last_step())  # doctest: +SKIP
+    """
+    state = load_checkpoint(run_dir, map_location)
+    if state is None or state["step"] <= logged_step:
+        return state
+    earlier = None
+    previous = checkpoint_dir(run_dir) / PREVIOUS
+    with contextlib.suppress(CheckpointError):
+        if previous.is_file():
+            candidate = _load_whole(previous, map_location, True)
+            if candidate["step"] <= logged_step:
+                _check_belongs(candidate, run_dir)
+                earlier = candidate
+    where = f"step {earlier['step']} ({PREVIOUS})" if earlier is not None else "step 0"
+    warnings.warn(
+        f"run '{run_dir}' holds rows up to step {logged_step} but its checkpoint is at step "
+        f"{state['step']} (the database lost its last writes: a copy without run.sqlite-wal, "
+        f"or a power cut); resuming from {where} so that every step has its rows.",
+        stacklevel=2,
+    )
+    return earlier
+
+
+def require_keys(state: Mapping[str, Any], keys: tuple[str, ...], run_dir: str | Path) -> None:
+    """Raise a one-line CheckpointError unless the checkpoint holds every key an engine
+    restores (a checkpoint of another layout would otherwise fail with a bare KeyError).
+
+    Args:
+        state: a loaded checkpoint.
+        keys: the keys the engine reads.
+        run_dir: the run folder, for the message.
+
+    Example:
+        >>> require_keys({"step": 3, "epoch": 0}, ("epoch",), "runs/x")
+    """
+    missing = [key for key in keys if key not in state]
+    if missing:
+        raise CheckpointError(
+            f"the checkpoint of run '{run_dir}' has no {', '.join(missing)}: another version "
+            "of nasbench wrote it, or it is damaged; resume it with the version that ran it, "
+            "or start a new run."
+        )
 
 
 def _load_latest(
@@ -216,19 +284,43 @@ def _when(created: str) -> str:
 def _load_whole(path: Path, map_location: Any, weights_only: bool) -> dict[str, Any]:
     """Load one checkpoint file; a damaged one is a one-line CheckpointError."""
     try:
+        _check_crcs(path)
         state = torch.load(path, map_location=map_location, weights_only=weights_only)
-    except _DAMAGE as err:
-        reason = " ".join(str(err).split())[:120] or type(err).__name__
+    except Exception as err:  # whatever a damaged or foreign file makes torch.load raise
+        reason = _reason(err)
         raise CheckpointError(
             f"checkpoint {path} is damaged ({reason}); delete it to resume from the "
             "previous checkpoint (or from step 0 when there is none), or start a new run."
         ) from None
+    fmt = state.get(FORMAT_KEY, 1) if isinstance(state, dict) else 1
+    if not isinstance(fmt, int) or fmt > CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"checkpoint {path} has format {fmt!r}, newer than this nasbench reads "
+            f"({CHECKPOINT_FORMAT}); upgrade nasbench to resume it."
+        )
     if not isinstance(state, dict) or not isinstance(state.get("step"), int):
         raise CheckpointError(
             f"checkpoint {path} holds no search state (no step); delete it to resume from "
             "the previous checkpoint (or from step 0 when there is none)."
         )
     return state
+
+
+def _check_crcs(path: Path) -> None:
+    """Raise ValueError naming a member whose stored CRC32 does not match its bytes: a
+    flipped bit inside tensor data would otherwise load as a different number."""
+    with zipfile.ZipFile(path) as archive:
+        bad = archive.testzip()
+    if bad is not None:
+        raise ValueError(f"{bad} fails its CRC check")
+
+
+def _reason(err: BaseException) -> str:
+    """An error's first words, cut at a word boundary, for a one-line message."""
+    words = " ".join(str(err).split()) or type(err).__name__
+    if len(words) <= 120:
+        return words
+    return words[:120].rsplit(" ", 1)[0] + " ..."
 
 
 def capture_rng(generators: Mapping[str, Generator] | None = None) -> dict[str, Any]:
@@ -297,7 +389,10 @@ def _atomic_save(payload: Mapping[str, Any], path: Path, previous: Path | None =
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as handle:
-            torch.save(dict(payload), handle)
+            try:
+                torch.save(dict(payload), handle)
+            except RuntimeError as err:  # torch's writer reports a full disk as RuntimeError
+                raise CheckpointError(_unwritable(path, err)) from None
             fault_point("checkpoint_write")
             handle.flush()
             os.fsync(handle.fileno())
@@ -308,6 +403,15 @@ def _atomic_save(payload: Mapping[str, Any], path: Path, previous: Path | None =
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def _unwritable(path: Path, err: BaseException) -> str:
+    free = shutil.disk_usage(path.parent).free
+    why = f"the disk holds {free:,} bytes free" if free < 1 << 26 else _reason(err)
+    return (
+        f"could not write checkpoint {path} ({why}); free some space, then resume the run "
+        "(it continues from its last checkpoint)."
+    )
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -396,7 +396,9 @@ class Run:
             rows, columns=["id", "step", "epoch", "phase", "name", "value", "time"]
         )
         self._advance("metrics", frame, after_step)
-        frame["value"] = frame["value"].astype("float64")  # NULL (NaN logged) -> NaN
+        # NULL (NaN logged) -> NaN; so is a value a hand edit left as text, rather than
+        # every view of the run failing on one row.
+        frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
         frame["elapsed"] = frame["time"] - self.created
         return _typed(frame, _HISTORY)
 
@@ -566,12 +568,18 @@ def _tidy_alphas(rows: list[tuple]) -> pd.DataFrame:
     for row in rows:
         groups.setdefault((row[5], row[6]), []).append(row)
     parts = []
-    for (edges_text, ops_text), group in groups.items():
-        edges = np.asarray(
-            [edge_names.setdefault(e, len(edge_names)) for e in json.loads(edges_text)]
-        )
-        ops = np.asarray([op_names.setdefault(o, len(op_names)) for o in json.loads(ops_text)])
-        count, size = len(group), len(edges) * len(ops)
+    for (edges_text, ops_text), rows_of_layout in groups.items():
+        layout = _alpha_layout(edges_text, ops_text)
+        if layout is None:
+            continue  # a damaged row's edge or op list: the snapshot is left out
+        size = len(layout[0]) * len(layout[1])
+        # A snapshot whose matrices are not size values long (a damaged blob) is left out.
+        group = [r for r in rows_of_layout if len(r[7]) == len(r[8]) == 8 * size]
+        if not group:
+            continue
+        edges = np.asarray([edge_names.setdefault(e, len(edge_names)) for e in layout[0]])
+        ops = np.asarray([op_names.setdefault(o, len(op_names)) for o in layout[1]])
+        count = len(group)
         parts.append(
             {
                 "index": np.repeat(np.asarray([r[0] for r in group], dtype=np.int64), size),
@@ -590,6 +598,8 @@ def _tidy_alphas(rows: list[tuple]) -> pd.DataFrame:
                 "weight": np.frombuffer(b"".join(r[8] for r in group), dtype="<f8"),
             }
         )
+    if not parts:
+        return _empty(_ALPHAS)
     columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     order = np.lexsort((columns["position"], columns["index"]))
     order = order[~np.isnan(columns["raw"][order])]  # NaN marks holes of ragged matrices
@@ -612,10 +622,26 @@ def _categorical(codes: np.ndarray, names: dict[str, int]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))
 
 
+def _alpha_layout(edges_text: Any, ops_text: Any) -> tuple[list[str], list[str]] | None:
+    """A snapshot's edge and op names, or None when a damaged row does not hold two lists
+    of names."""
+    try:
+        edges, ops = json.loads(edges_text), json.loads(ops_text)
+    except (TypeError, ValueError):
+        return None
+    if not all(isinstance(v, list) and all(isinstance(n, str) for n in v) for v in (edges, ops)):
+        return None
+    return edges, ops
+
+
 def _mapping(text: str) -> dict[str, Any]:
-    """A row's JSON object; a store written by hand may hold a list or null there, which
-    every view reads as no details rather than failing on."""
-    value = json.loads(text)
+    """A row's JSON object; a store written by hand may hold a list, null or broken JSON
+    there, which every view reads as no details rather than failing on (one damaged row
+    must not make a whole run unreadable)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
     return value if isinstance(value, dict) else {}
 
 

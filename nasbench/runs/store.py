@@ -719,6 +719,16 @@ class RunStore:
                 ),
             )
 
+    def last_step(self, phase: str = "train") -> int:
+        """The largest step with metrics of ``phase`` (0 when there are none).
+
+        Example:
+            >>> store.last_step()  # doctest: +SKIP
+            120
+        """
+        row = self._db.execute("SELECT MAX(step) FROM metrics WHERE phase = ?", (phase,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
     def discard_after(self, step: int) -> None:
         """Delete the rows logged after ``step`` (when resuming from a checkpoint at ``step``).
 

@@ -101,3 +101,42 @@ def test_a_nan_loss_from_nan_alphas_names_arch_lr_too(tmp_path):
     message = _failed(tmp_path / "run", strategy_config={"arch_lr": 1e308})
     assert "the training loss is nan" in message
     assert "lower w_lr (now 0.025) or arch_lr (now 1e+308)" in message
+
+
+@pytest.mark.parametrize("drop", ["strategy", "seed", "dataset.batch_size"])
+def test_a_stored_config_without_a_setting_is_refused_not_defaulted(tmp_path, drop):
+    import json
+
+    from nasbench.errors import ConfigError
+
+    run_dir = tmp_path / "run"
+    killed_at("step", 2, run_dir)
+    db = sqlite3.connect(run_dir / "run.sqlite")
+    with db:
+        stored = json.loads(db.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()[0])
+        if "." in drop:
+            del stored["dataset"][drop.split(".")[1]]
+        else:
+            del stored[drop]
+        db.execute("UPDATE meta SET value = ? WHERE key = 'config'", (json.dumps(stored),))
+    db.close()
+    before = tables(run_dir)
+    with pytest.raises(ConfigError, match=f"stores a config without {drop} .* Start a new run"):
+        resume(run_dir)
+    assert tables(run_dir) == before
+
+
+@pytest.mark.slow
+def test_a_store_that_lost_its_last_rows_resumes_from_a_checkpoint_it_has_rows_for(tmp_path):
+    whole = tmp_path / "whole"
+    search(config(), whole)
+    run_dir = tmp_path / "run"
+    killed_at("step", 4, run_dir)  # last.pt holds step 3, prev.pt step 2
+    db = sqlite3.connect(run_dir / "run.sqlite")
+    with db:  # as if the writes of step 3 never reached the disk
+        for table in ("metrics", "alpha_snapshots", "genotypes", "events"):
+            db.execute(f"DELETE FROM {table} WHERE step >= 3")
+    db.close()
+    with pytest.warns(UserWarning, match=r"rows up to step 2 .* resuming from step 2 \(prev\.pt\)"):
+        resume(run_dir)
+    assert tables(run_dir) == tables(whole)

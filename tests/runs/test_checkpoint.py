@@ -147,7 +147,15 @@ DAMAGE = {
     "garbage": lambda good: b"not a checkpoint at all" * 10,
     "flipped": lambda good: good[:200] + bytes(b ^ 0xFF for b in good[200:260]) + good[260:],
     "foreign": lambda good: _saved_bytes([1, 2, 3]),
+    "text": lambda good: b"hello world",  # torch's unpickler raises KeyError on it
+    "one bit": lambda good: _one_bit_flipped(good),  # loads, with another number, unchecked
 }
+
+
+def _one_bit_flipped(good: bytes) -> bytes:
+    # A bit of the alphas' tensor data (the largest record, in the file's second half).
+    where = len(good) * 2 // 3
+    return good[:where] + bytes([good[where] ^ 0x04]) + good[where + 1 :]
 
 
 def _saved_bytes(obj) -> bytes:
@@ -184,3 +192,44 @@ def test_kill_between_rotation_and_rename_resumes_from_prev(run_dir):
     save_checkpoint(run_dir, tiny_state(1), step=20)
     (run_dir / "checkpoints" / "last.pt").unlink()  # as if killed between the two renames
     assert load_checkpoint(run_dir)["step"] == 10
+
+
+def test_a_checkpoint_of_a_newer_format_is_refused_by_name(run_dir, monkeypatch):
+    monkeypatch.setattr(checkpoint_module, "CHECKPOINT_FORMAT", 7)
+    save_checkpoint(run_dir, tiny_state(0), step=10)
+    monkeypatch.setattr(checkpoint_module, "CHECKPOINT_FORMAT", 1)
+    with pytest.raises(CheckpointError, match="has format 7, newer than this nasbench reads"):
+        load_checkpoint(run_dir)
+
+
+def test_a_checkpoint_without_what_an_engine_reads_is_one_line():
+    with pytest.raises(CheckpointError, match="has no epoch, batch: another version") as err:
+        checkpoint_module.require_keys({"step": 3}, ("epoch", "batch"), "runs/x")
+    assert "\n" not in str(err.value)
+
+
+def test_a_full_disk_while_saving_is_one_line_and_keeps_the_last_checkpoint(run_dir, monkeypatch):
+    save_checkpoint(run_dir, tiny_state(0), step=10)
+
+    def full(*args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(CheckpointError, match=r"could not write checkpoint .*last\.pt") as err:
+        save_checkpoint(run_dir, tiny_state(1), step=20)
+    assert "free some space, then resume" in str(err.value) and "\n" not in str(err.value)
+    monkeypatch.undo()
+    assert load_checkpoint(run_dir)["step"] == 10
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["last.pt"]
+
+
+@pytest.mark.parametrize("logged, resumed", [(20, 20), (25, 20), (15, 10), (10, 10), (5, None)])
+def test_a_resume_takes_the_latest_checkpoint_the_store_has_rows_for(run_dir, logged, resumed):
+    save_checkpoint(run_dir, tiny_state(0), step=10)
+    save_checkpoint(run_dir, tiny_state(1), step=20)
+    if logged >= 20:
+        state = checkpoint_module.load_for_resume(run_dir, logged)
+    else:
+        with pytest.warns(UserWarning, match=f"rows up to step {logged} but its checkpoint"):
+            state = checkpoint_module.load_for_resume(run_dir, logged)
+    assert (None if state is None else state["step"]) == resumed

@@ -204,6 +204,29 @@ def test_event_details_are_always_a_dict(store):
     assert load(store.run_dir).events["payload"].tolist() == [{}]
 
 
+def test_a_damaged_row_is_left_out_and_the_rest_of_the_run_reads(store):
+    for step in (1, 2):
+        store.log_metrics(step, 0, "train", {"loss": 1.0 / step})
+        store.log_alphas(step, 0, "normal", np.full((2, 3), float(step)), OPS, EDGES)
+        store.log_event("eigenvalue", {"value": 0.1}, step=step)
+        store.log_genotype(0, step, '{"kind": "x"}', {"val_acc": 0.5})
+    with sqlite3.connect(store.run_dir / "run.sqlite") as db:
+        db.execute("UPDATE metrics SET value = 'oops' WHERE step = 1")
+        db.execute("UPDATE alpha_snapshots SET raw = X'0102' WHERE step = 1")
+        db.execute("UPDATE events SET payload = '{broken' WHERE step = 1")
+        db.execute("UPDATE genotypes SET metrics = '{broken' WHERE step = 1")
+    run = load(store.run_dir)
+    assert run.history.query("step == 1")["value"].isna().all()
+    assert run.history.query("step == 2")["value"].tolist() == [0.5]
+    assert sorted(set(run.alphas["step"])) == [2] and (run.alphas["raw"] == 2.0).all()
+    eigen = run.events.query("kind == 'eigenvalue'")
+    assert eigen["payload"].tolist() == [{}, {"value": 0.1}]
+    assert run.genotypes["metrics"].tolist() == [{}, {"val_acc": 0.5}]
+    with sqlite3.connect(store.run_dir / "run.sqlite") as db:
+        db.execute("UPDATE alpha_snapshots SET edges = 'not json'")
+    assert load(store.run_dir).alphas.empty
+
+
 def test_refresh_returns_only_new_rows_and_since_filters_by_step(store):
     store.log_metrics(1, 0, "train", {"loss": 1.0})
     store.log_alphas(1, 0, "normal", np.zeros((2, 3)), OPS, EDGES)

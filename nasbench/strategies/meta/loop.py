@@ -41,8 +41,8 @@ import numpy as np
 import torch
 
 from nasbench.data.fewshot import Episode
-from nasbench.runs import RunStore, load_checkpoint, save_checkpoint
-from nasbench.runs.checkpoint import restoring
+from nasbench.runs import RunStore, save_checkpoint
+from nasbench.runs.checkpoint import load_for_resume, require_keys, restoring
 from nasbench.runs.checkpoint_schedule import CheckpointSchedule
 from nasbench.runs.faults import fault_point
 from nasbench.strategies.meta.adaptation import (
@@ -133,10 +133,11 @@ class MetaLoop:
             save_checkpoint(self.run_dir, state, step=self.step)
 
     def _restore(self) -> bool:
-        state = load_checkpoint(self.run_dir)
+        state = load_for_resume(self.run_dir, self.store.last_step("train"))
         if state is None:
             self.store.discard_after(-1)
             return False
+        require_keys(state, ("nets", "epoch", "batch"), self.run_dir)
         with restoring(self.run_dir):
             for name, net in self.parts.nets.items():
                 net.load_state_dict(state["nets"][name])
