@@ -190,10 +190,25 @@ def apply_schema(conn: sqlite3.Connection) -> None:
                 for statement in MIGRATIONS[from_version]:
                     conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        _roll_back(conn)
+        raise
+    # Outside the try: once COMMIT has run, an interrupt arriving now must not be turned
+    # into a failed ROLLBACK ("no transaction is active") that hides it.
+    try:
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)  # a COMMIT that failed (a full disk) leaves the transaction open
         raise
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """Undo an open transaction; never raise over the error that caused it."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the original error says more than "cannot rollback"
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -256,3 +256,34 @@ def test_a_reader_closing_beside_a_writer_keeps_the_writers_wal(tmp_path):
         assert list(run.history["value"]) == [0.5, 0.25, 0.125]
     writer.close()
     assert not (tmp_path / "run" / "run.sqlite-wal").exists()
+
+
+class _InterruptedAfter:
+    """A connection that raises KeyboardInterrupt just after running ``statement``."""
+
+    def __init__(self, conn, statement: str) -> None:
+        self.conn, self.statement = conn, statement
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def execute(self, sql, *args):
+        result = self.conn.execute(sql, *args)
+        if sql == self.statement:
+            raise KeyboardInterrupt
+        return result
+
+
+@pytest.mark.parametrize("statement", ["COMMIT", "PRAGMA user_version = 1"])
+def test_an_interrupt_while_creating_the_schema_is_not_hidden_by_a_failed_rollback(statement):
+    import sqlite3
+
+    from nasbench.runs.schema import apply_schema, schema_version
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    with pytest.raises(KeyboardInterrupt):
+        apply_schema(_InterruptedAfter(conn, statement))
+    # Interrupted after COMMIT: the schema is in; before it: rolled back, nothing half-made.
+    assert schema_version(conn) == (1 if statement == "COMMIT" else 0)
+    assert not conn.in_transaction
