@@ -320,6 +320,9 @@ class RunStore:
             _create_database(path, meta)
             store = cls.open(folder)
             store.set_status("created")
+        except RunStoreError:  # the new database does not open: leave nothing behind
+            _remove_new_run(folder, created)
+            raise
         except (OSError, sqlite3.Error) as err:
             # Disk full, a read-only mount: leave nothing half-written behind.
             _remove_new_run(folder, created)
@@ -849,25 +852,34 @@ def _create_database(path: Path, meta: Mapping[str, str]) -> None:
     # Build the database under a temporary name and link it into place, so a crash
     # never leaves a run.sqlite without its config, and two creators cannot both win.
     tmp = path.with_name(f".{DB_NAME}.tmp-{os.getpid()}")
-    for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+    leftovers = [tmp, *(Path(f"{tmp}{suffix}") for suffix in ("-journal", "-wal", "-shm"))]
+    for stale in leftovers:
         stale.unlink(missing_ok=True)
-    conn = sqlite3.connect(tmp, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        apply_schema(conn)
-        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            # A rollback journal, not WAL: a write the disk cannot take fails here, at its
+            # COMMIT. In WAL mode it would fail only when close() folds the log back in,
+            # silently, leaving an incomplete file to be linked into place. The writer
+            # switches the published file to WAL when it opens it.
+            conn.execute("PRAGMA journal_mode = DELETE")
+            apply_schema(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise ConfigError(
+                f"'{path.parent}' already holds a run; choose a new run folder or resume this one."
+            ) from None
+        except OSError:  # file systems without hard links
+            os.replace(tmp, path)
     finally:
-        conn.close()  # a clean close folds the WAL back into the file
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        raise ConfigError(
-            f"'{path.parent}' already holds a run; choose a new run folder or resume this one."
-        ) from None
-    except OSError:  # file systems without hard links
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
 
 
 def check_new_run_dir(run_dir: str | Path) -> None:

@@ -287,3 +287,34 @@ def test_an_interrupt_while_creating_the_schema_is_not_hidden_by_a_failed_rollba
     # Interrupted after COMMIT: the schema is in; before it: rolled back, nothing half-made.
     assert schema_version(conn) == (1 if statement == "COMMIT" else 0)
     assert not conn.in_transaction
+
+
+def test_a_full_disk_while_creating_leaves_no_database_and_no_stray_files(tmp_path, monkeypatch):
+    from nasbench.errors import RunStoreError
+    from nasbench.runs import schema
+
+    real_apply = schema.apply_schema
+
+    def small_disk(conn):
+        conn.execute("PRAGMA page_size = 1024")
+        conn.execute("PRAGMA max_page_count = 12")  # room for the tables, not the config
+        real_apply(conn)
+
+    monkeypatch.setattr(store_module, "apply_schema", small_disk)
+    config = {"dataset": "synthetic", "notes": "x" * 50_000}
+    with pytest.raises(RunStoreError, match="full") as err:
+        RunStore.create(tmp_path / "run", config, environment={})
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_created_database_is_published_whole_and_read_in_wal_mode(tmp_path):
+    import sqlite3
+
+    with RunStore.create(tmp_path / "run", {"dataset": "synthetic"}, environment={}):
+        pass
+    names = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert not [n for n in names if n.startswith(".run.sqlite.tmp")]
+    conn = sqlite3.connect(tmp_path / "run" / "run.sqlite")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
