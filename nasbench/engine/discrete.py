@@ -108,7 +108,10 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
         raise
     trials = _recorded_trials(run, every_row=parts.races)
     threads = store.environment.get("threads")  # CPU sums depend on it: the run's own count
-    return _run(parts, store, Path(run_dir), trials, _elapsed(run), progress, threads)
+    # A finished run's replay evaluates nothing new: its result is read back, and nothing
+    # is written (another end event, genotype row and status would say it ran again).
+    finished = run.status == "finished"
+    return _run(parts, store, Path(run_dir), trials, _elapsed(run), progress, threads, finished)
 
 
 class _Parts:
@@ -210,10 +213,18 @@ def _run(
     elapsed: float = 0.0,
     progress: bool = False,
     threads: int | None = None,
+    read_only: bool = False,
 ) -> Any:
     from nasbench.engine.result import SearchResult
     from nasbench.strategies.discrete import run_discrete
 
+    if read_only:  # a finished run: replay its record without writing to it
+        with store, search_settings(parts.config.deterministic, threads):
+            out = run_discrete(parts.strategy, parts.evaluator, parts.budget, store=None,
+                               executor=parts.executor, cache=parts.cache, replay=replay,
+                               replay_elapsed=elapsed)  # fmt: skip
+        metrics = {} if out.best_result is None else dict(out.best_result.metrics)
+        return SearchResult(run_dir, "finished", out.best_genotype, metrics, out.evaluations)
     bar = _ProgressBar(parts.budget) if progress else None
     # As a differentiable search: deterministic kernels when asked, and on resume the
     # thread count the run started with, so candidates train to the same numbers.

@@ -310,6 +310,24 @@ def test_a_stopped_discrete_search_resumes_to_the_uninterrupted_result(
     assert list(events.kind).count("discrete_search_resumed") == 1
 
 
+def test_resuming_a_finished_discrete_search_gives_its_result_and_writes_nothing(tmp_path):
+    from nasbench import resume, search
+    from tests.engine.test_kill_anywhere import tables
+
+    config = _table_search("evolution", {"population_size": 6, "sample_size": 3})
+    finished = search(config, tmp_path / "run")
+    before = tables(tmp_path / "run")
+    run = load(tmp_path / "run")
+    rows = (len(run.genotypes), len(run.events), len(run.status_history))
+    for _ in range(2):
+        again = resume(tmp_path / "run")
+        assert again.status == "finished" and again.genotype == finished.genotype
+        assert again.metrics == finished.metrics and again.steps == finished.steps
+    run = load(tmp_path / "run")
+    assert (len(run.genotypes), len(run.events), len(run.status_history)) == rows
+    assert tables(tmp_path / "run") == before
+
+
 def test_resume_refuses_strategies_that_keep_networks(tmp_path):
     from nasbench import resume, search
     from nasbench.runs import request_stop
