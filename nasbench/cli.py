@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import sys
@@ -22,6 +23,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 from nasbench import __version__
@@ -132,10 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _termination_as_interrupt(), _one_line_warnings():
             return COMMANDS[args.command].run(args)
     except KeyboardInterrupt:
-        # The run store has already recorded the run as stopped ("interrupted").
-        run_dir = getattr(args, "run_dir", None)
-        hint = f"; continue it with `{PROG} resume {run_dir}`" if run_dir else ""
-        print(f"{PROG}: interrupted{hint}", file=sys.stderr)
+        print(f"{PROG}: interrupted{_interrupt_hint(args)}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # `nasbench runs | head -1`: the reader left; nothing is wrong, so say nothing.
@@ -186,6 +185,22 @@ def _termination_as_interrupt() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _interrupt_hint(args: argparse.Namespace | None) -> str:
+    """What to do after Ctrl-C: resume a search that made its run folder (the store has
+    recorded it as stopped, "interrupted"), or run a retrain again; nothing otherwise."""
+    from nasbench.runs.schema import DB_NAME
+
+    command, run_dir = getattr(args, "command", None), getattr(args, "run_dir", None)
+    if not run_dir or not (Path(run_dir) / DB_NAME).is_file():
+        return ""  # stopped before its run folder was made: there is nothing to continue
+    quoted = shlex.quote(str(run_dir))
+    if command in ("search", "resume", "quickstart"):
+        return f"; continue it with `{PROG} resume {quoted}`"
+    if command == "retrain":
+        return f"; the search in {run_dir} is unchanged: run `{PROG} retrain {quoted}` again"
+    return ""
 
 
 @contextlib.contextmanager

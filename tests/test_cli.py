@@ -244,3 +244,35 @@ def test_a_warning_during_a_command_prints_as_one_line(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err == "nasbench: warning: images of 2 patients, too few to split\n"
     assert warnings.showwarning is before
+
+
+def test_an_interrupt_hints_only_at_what_can_be_done(tmp_path):
+    import argparse
+
+    from nasbench.cli import _interrupt_hint
+
+    made = tmp_path / "my run"
+    made.mkdir()
+    (made / "run.sqlite").write_bytes(b"")
+
+    def hint(command, run_dir):
+        return _interrupt_hint(argparse.Namespace(command=command, run_dir=run_dir))
+
+    assert hint("search", str(made)) == f"; continue it with `nasbench resume '{made}'`"
+    assert hint("quickstart", str(made)).startswith("; continue it with")
+    assert hint("retrain", str(made)) == (
+        f"; the search in {made} is unchanged: run `nasbench retrain '{made}'` again"
+    )
+    # Interrupted before the run folder was made: no resume to suggest.
+    assert hint("search", str(tmp_path / "not yet")) == ""
+    assert hint("search", None) == "" and _interrupt_hint(None) == ""
+    assert hint("report", str(made)) == ""
+
+
+def test_quickstart_names_its_run_folder_only_once_it_can_be_made(tmp_path, capsys):
+    made = tmp_path / "taken"
+    made.mkdir()
+    (made / "run.sqlite").write_bytes(b"x")
+    assert main(["quickstart", "--run-dir", str(made)]) == 2
+    out, err = capsys.readouterr()
+    assert "run store in" not in out and "already holds a run" in err

@@ -260,8 +260,11 @@ def configure_quickstart(parser: argparse.ArgumentParser) -> None:
 def run_quickstart_command(args: argparse.Namespace) -> int:
     """``nasbench quickstart``: the README's main job, ending with the report's path."""
     from nasbench.engine.search import search
+    from nasbench.runs.store import check_new_run_dir
 
     run_dir = args.run_dir or f"{QUICKSTART_RUN_DIR}-{time.strftime('%Y%m%d-%H%M%S')}"
+    check_new_run_dir(run_dir)  # before announcing a run store that cannot be made there
+    args.run_dir = run_dir  # so an interrupt names the folder to resume
     config = quickstart_config(args.seed)
     print(
         f"quickstart: {config.strategy.upper()} on the offline '{config.dataset.name}' dataset, "
