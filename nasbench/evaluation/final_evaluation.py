@@ -242,9 +242,14 @@ def retrain(
     with RunStore.open(run_dir) as store, fits():
         splits = _load_splits(data, config)
         report = RetrainReport(run_dir, info.name, genotype, skeleton, config)
+        # A run keeps the curves of its latest retrain (each one's summary stays in its
+        # retrain_finished event): rows of an earlier or interrupted one would otherwise
+        # mix with these under the same epochs.
+        replaced = store.discard_phases(PHASES.values())
         store.log_event(
             "retrain_started",
             {
+                "replaced_rows": replaced,
                 "genotype": report.summary()["genotype"],
                 "skeleton": skeleton.to_dict(),
                 "train_config": config.to_dict(),

@@ -25,7 +25,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -731,6 +731,28 @@ class RunStore:
         """
         row = self._db.execute("SELECT MAX(step) FROM metrics WHERE phase = ?", (phase,)).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
+
+    def discard_phases(self, phases: Iterable[str]) -> int:
+        """Delete the metric rows of ``phases`` (a retrain's, before it runs again), so
+        the curves of two retrains are never read as one.
+
+        Args:
+            phases: metric phases, e.g. ``("retrain", "baseline")``.
+
+        Returns:
+            How many rows went.
+
+        Example:
+            >>> store.discard_phases(["retrain"])  # doctest: +SKIP
+            40
+        """
+        names = sorted(set(phases))
+        if not names:
+            return 0
+        marks = ", ".join("?" * len(names))
+        with self._transaction() as db:
+            cursor = db.execute(f"DELETE FROM metrics WHERE phase IN ({marks})", names)
+        return int(cursor.rowcount)
 
     def discard_after(self, step: int) -> None:
         """Delete the rows logged after ``step`` (when resuming from a checkpoint at ``step``).

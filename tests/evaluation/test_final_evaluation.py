@@ -293,3 +293,19 @@ def test_cli_max_params_retrains_at_the_widest_width_within_it(run_dir, capsys):
         cli_main(parser.parse_args([*common, "--max-params", "9000", "--channels", "4"]))
     with pytest.raises(ConfigError, match="No width fits --max-params 10: at C=1"):
         cli_main(parser.parse_args([*common, "--max-params", "10"]))
+
+
+def test_a_second_retrain_replaces_the_first_ones_curves(run_dir, tmp_path):
+    import dataclasses
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    retrain(copy, dataclasses.replace(QUICK, epochs=2), baseline=False)
+    retrain(copy, dataclasses.replace(QUICK, epochs=1), baseline=False)
+    run = load(copy)
+    rows = run.history[run.history["phase"] == "retrain"]
+    assert not rows.duplicated(["step", "name"]).any()
+    assert sorted(set(rows["step"])) == [1]  # the second retrain's one epoch, nothing older
+    started = run.events[run.events["kind"] == "retrain_started"]["payload"].tolist()
+    assert started[-1]["replaced_rows"] > 0
