@@ -37,6 +37,7 @@ from nasbench.bench.table import BenchmarkTable
 from nasbench.config import MAX_INT
 from nasbench.errors import ConfigError
 from nasbench.protocols import Space
+from nasbench.spaces.base import ENUMERATE_LIMIT
 
 ProgressFn = Callable[[int, int, str], Any]
 
@@ -50,6 +51,24 @@ def _unique_members(space: Space) -> list[Any]:
         if key not in seen:
             seen.add(key)
             out.append(g)
+    return out
+
+
+def _drawn_members(space: Space, count: int, seed: int) -> list[Any]:
+    """``count`` members of a space too large to list, each a distinct architecture (by
+    canonical key), drawn uniformly with ``seed``."""
+    from nasbench.bench.table import genotype_key
+
+    rng = np.random.default_rng(seed)
+    seen, out = set(), []
+    for _ in range(100 * count):  # duplicates are rare in a space too large to list
+        g = space.sample(rng)
+        key = genotype_key(g, space)
+        if key not in seen:
+            seen.add(key)
+            out.append(g)
+            if len(out) == count:
+                break
     return out
 
 
@@ -148,11 +167,16 @@ def generate_table(
         raise ConfigError(f"seeds {seeds!r} repeat a seed; give each seed once.")
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ConfigError(f"every must be an integer >= 1, got {every!r}.")
-    members = _unique_members(space)
     if sample is not None and (
         isinstance(sample, bool) or not isinstance(sample, int) or sample < 1
     ):
         raise ConfigError(f"sample must be None or an integer >= 1, got {sample!r}.")
+    listable = space.size() <= ENUMERATE_LIMIT
+    if not listable and sample is None:
+        raise ConfigError(
+            f"the {space.name} space has {space.size():.3e} members, too many to train every "
+            "one; give sample=N (--sample N) to train N of them drawn at random."
+        )
     dev = resolve_device(device)
     recipe_dict = {k: v for k, v in recipe.to_dict().items() if k not in ("seed", "device")}
     recipe_dict["size"] = size
@@ -166,12 +190,16 @@ def generate_table(
     if out_path is not None and out_path.exists():
         table = BenchmarkTable.load(out_path)
         _check_resume(table, space, dataset, recipe_dict, out_path)
-    if sample is not None:
-        # The table's first seed draws the sample, so a run adding seeds to an existing
-        # table trains the same architectures again, not a new draw.
-        draw = table.seeds[0] if len(table.frame) else seeds[0]
-        picks = np.random.default_rng(draw).permutation(len(members))[: min(sample, len(members))]
-        members = [members[int(i)] for i in sorted(picks)]
+    # The table's first seed draws a sample, so a run adding seeds to an existing table
+    # trains the same architectures again, not a new draw.
+    draw = table.seeds[0] if len(table.frame) else seeds[0]
+    if not listable:  # too many to list: distinct members drawn from the space itself
+        members = _drawn_members(space, sample, draw)
+    else:
+        members = _unique_members(space)
+        if sample is not None:
+            picks = np.random.default_rng(draw).permutation(len(members))
+            members = [members[int(i)] for i in sorted(picks[: min(sample, len(members))])]
     done = set(zip(table.frame["key"], table.frame["seed"], strict=True))
 
     train, val, test, info = load_evaluation_data(
@@ -263,7 +291,12 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="images per step")
     parser.add_argument("--lr", type=float, default=0.025, help="initial learning rate")
     parser.add_argument("--limit", type=int, help="stratified cap on the images of every split")
-    parser.add_argument("--sample", type=int, help="train only this many architectures")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        help="train only this many architectures, drawn at random (required for a space "
+        "too large to list, e.g. nb101 or darts)",
+    )
     parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--every", type=int, default=10, help="architectures between writes")

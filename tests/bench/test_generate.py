@@ -92,3 +92,20 @@ def test_cli_generates_a_table(tmp_path, capsys):
     assert len(BenchmarkTable.load(out)) == 1
     assert main(["bench"]) == 2  # an action is required
     assert "ACTION" in capsys.readouterr().err
+
+
+def test_a_space_too_large_to_list_is_sampled_from_and_needs_a_sample(tmp_path, count_trainings):
+    from nasbench.spaces import space_from_dict
+
+    big = space_from_dict({"name": "nb101", "skeleton": {"n_cells": 3, "channels": 4}})
+    with pytest.raises(ConfigError, match="too many to train every one; give sample=N") as err:
+        generate_table(big, "synthetic", RECIPE, device="cpu")
+    assert "\n" not in str(err.value)
+    out = tmp_path / "nb101.parquet"
+    recipe = TrainConfig(epochs=1, limit=16, batch_size=16, augment=False)
+    table = generate_table(big, "synthetic", recipe, sample=2, out=out, device="cpu",
+                           latency_repeats=0)  # fmt: skip
+    assert len(table) == 2 and len(count_trainings) == 2
+    again = generate_table(big, "synthetic", recipe, sample=2, out=out, device="cpu",
+                           latency_repeats=0)  # fmt: skip
+    assert again.keys() == table.keys() and len(count_trainings) == 2  # the same draw
