@@ -109,8 +109,7 @@ def download(
         # Also on KeyboardInterrupt: never leave a partial file behind.
         if tmp_name is not None:
             Path(tmp_name).unlink(missing_ok=True)
-        if created:
-            _remove_if_empty(folder)
+        _remove_if_empty(created)
         raise
     return dest
 
@@ -170,10 +169,15 @@ def _check_existing(path: Path, md5: str, url: str) -> None:
         )
 
 
-def _make_folder(folder: Path) -> bool:
-    """Create ``folder`` if needed; tell whether it was created here."""
+def _make_folder(folder: Path) -> list[Path]:
+    """Create ``folder`` if needed; return the folders made here, deepest first."""
     if folder.is_dir():
-        return False
+        return []
+    made = []
+    parent = folder
+    while not parent.exists() and parent != parent.parent:
+        made.append(parent)
+        parent = parent.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -182,11 +186,13 @@ def _make_folder(folder: Path) -> bool:
             f"cannot create the data folder {folder} ({what}); set dataset.root (--root, or "
             "root= in Python) to a folder you can write to."
         ) from exc
-    return True
+    return made
 
 
-def _remove_if_empty(folder: Path) -> None:
-    try:
-        folder.rmdir()
-    except OSError:
-        pass  # not empty or already gone: leave it
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed download made, deepest first, while they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty or already gone: leave it and every folder above

@@ -105,6 +105,13 @@ def test_a_folder_created_for_a_failed_download_is_removed(tmp_path):
     with pytest.raises(DatasetNotFoundError):
         download("http://127.0.0.1:9/x.npz", tmp_path / "new" / "x.npz", None, opener=refused)
     assert not (tmp_path / "new").exists()
+    # Every folder made for it goes, deepest first; one that was there stays.
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(DatasetNotFoundError):
+        download("http://127.0.0.1:9/x.npz", tmp_path / "kept" / "a" / "b" / "x.npz", None,
+                 opener=refused)  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+    assert not any((tmp_path / "kept").iterdir())
 
 
 def interrupted_response(error: type[BaseException]) -> io.BytesIO:
