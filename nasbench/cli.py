@@ -126,10 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = None
     try:
         parser = build_parser(only=_command_named(argv) or "")
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
         if args.command is None:
             parser.print_help()
             return 2
+        if extra:  # named here, so the hint is the subcommand's own --help
+            raise UsageError(
+                f"unrecognized arguments: {' '.join(extra)} (see `{PROG} {args.command} --help`)"
+            )
         _refuse_empty_arguments(parser, args)
         with _termination_as_interrupt(), _one_line_warnings():
             return COMMANDS[args.command].run(args)
@@ -249,6 +253,8 @@ def run_datasets(args: argparse.Namespace) -> int:
     """Print the dataset registry as a table (or JSON), or one dataset's details."""
     from nasbench import data
 
+    if args.root is not None and Path(args.root).exists() and not Path(args.root).is_dir():
+        raise ConfigError(f"--root {args.root} is a file; give the folder that holds the data.")
     if args.name is not None:
         infos = [data.get_info(args.name)]
     else:

@@ -276,3 +276,15 @@ def test_quickstart_names_its_run_folder_only_once_it_can_be_made(tmp_path, caps
     assert main(["quickstart", "--run-dir", str(made)]) == 2
     out, err = capsys.readouterr()
     assert "run store in" not in out and "already holds a run" in err
+
+
+def test_small_usage_mistakes_are_named_with_the_subcommands_help(tmp_path, capsys):
+    assert main(["runs", str(tmp_path), "extra"]) == 2
+    assert "unrecognized arguments: extra (see `nasbench runs --help`)" in capsys.readouterr().err
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    assert main(["datasets", "--root", str(a_file)]) == 2
+    assert f"--root {a_file} is a file" in capsys.readouterr().err
+    for command in ("runs", "quickstart"):
+        code, out, _ = run(capsys, command, "--help")
+        assert code == 0 and "(default: " in out

@@ -327,6 +327,11 @@ def _check_writable(path: Path) -> None:
         raise ConfigError(
             f"--out {path} is a folder; give a Parquet file path such as {path / 'bench.parquet'}."
         )
+    if path.suffix.lower() != ".parquet":  # the table is written as Parquet, whatever its name
+        raise ConfigError(
+            f"--out {path} would hold a Parquet table under a {path.suffix or 'bare'} name; "
+            f"give a .parquet path such as {path.with_suffix('.parquet')}."
+        )
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent

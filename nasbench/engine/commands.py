@@ -206,7 +206,9 @@ def run_report_command(args: argparse.Namespace) -> int:
 
 def configure_runs(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``nasbench runs``."""
-    parser.add_argument("folder", nargs="?", default="runs", help="folder of run folders")
+    parser.add_argument(
+        "folder", nargs="?", default="runs", help="folder of run folders (default: %(default)s)"
+    )
 
 
 def run_runs_command(args: argparse.Namespace) -> int:
@@ -254,7 +256,9 @@ def _cell(value: object) -> str:
 def configure_quickstart(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``nasbench quickstart``."""
     parser.add_argument("--run-dir", default=None, help=f"default {QUICKSTART_RUN_DIR}-<time>")
-    parser.add_argument("--seed", type=int, default=0, help="the search seed")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the search seed (default: %(default)s)"
+    )
 
 
 def run_quickstart_command(args: argparse.Namespace) -> int:

@@ -853,7 +853,7 @@ def cli_main(args: argparse.Namespace) -> int:
         channels = _channels_within(args, config)
     changes = {"n_cells": args.cells, "channels": channels}
     skeleton = {k: v for k, v in changes.items() if v is not None} or None
-    if args.no_baseline and args.baselines != "default":
+    if args.no_baseline and args.baselines not in ("default", "none"):  # "none" agrees
         raise ConfigError(
             f"--no-baseline and --baselines {args.baselines} contradict each other; give one."
         )

@@ -212,7 +212,8 @@ def _load_latest(
         if not previous.is_file():
             raise
         state = _load_whole(previous, map_location, weights_only)
-        warnings.warn(f"{damage}; resuming from {previous} (step {state['step']}).", stacklevel=2)
+        what = getattr(damage, "what", str(damage))
+        warnings.warn(f"{what}; resuming from {previous} (step {state['step']}).", stacklevel=2)
         return state
 
 
@@ -287,11 +288,7 @@ def _load_whole(path: Path, map_location: Any, weights_only: bool) -> dict[str, 
         _check_crcs(path)
         state = torch.load(path, map_location=map_location, weights_only=weights_only)
     except Exception as err:  # whatever a damaged or foreign file makes torch.load raise
-        reason = _reason(err)
-        raise CheckpointError(
-            f"checkpoint {path} is damaged ({reason}); delete it to resume from the "
-            "previous checkpoint (or from step 0 when there is none), or start a new run."
-        ) from None
+        raise _damaged(f"checkpoint {path} is damaged ({_reason(err)})") from None
     fmt = state.get(FORMAT_KEY, 1) if isinstance(state, dict) else 1
     if not isinstance(fmt, int) or fmt > CHECKPOINT_FORMAT:
         raise CheckpointError(
@@ -299,11 +296,19 @@ def _load_whole(path: Path, map_location: Any, weights_only: bool) -> dict[str, 
             f"({CHECKPOINT_FORMAT}); upgrade nasbench to resume it."
         )
     if not isinstance(state, dict) or not isinstance(state.get("step"), int):
-        raise CheckpointError(
-            f"checkpoint {path} holds no search state (no step); delete it to resume from "
-            "the previous checkpoint (or from step 0 when there is none)."
-        )
+        raise _damaged(f"checkpoint {path} holds no search state (no step)")
     return state
+
+
+def _damaged(what: str) -> CheckpointError:
+    """The error for a checkpoint that does not load; ``what`` (without the advice) is
+    kept for the warning when the previous checkpoint is taken instead."""
+    damage = CheckpointError(
+        f"{what}; delete it to resume from the previous checkpoint (or from step 0 when "
+        "there is none), or start a new run."
+    )
+    damage.what = what
+    return damage
 
 
 def _check_crcs(path: Path) -> None:

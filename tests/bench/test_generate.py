@@ -109,3 +109,9 @@ def test_a_space_too_large_to_list_is_sampled_from_and_needs_a_sample(tmp_path, 
     again = generate_table(big, "synthetic", recipe, sample=2, out=out, device="cpu",
                            latency_repeats=0)  # fmt: skip
     assert again.keys() == table.keys() and len(count_trainings) == 2  # the same draw
+
+
+def test_an_out_path_that_is_not_parquet_is_refused_before_training(space, tmp_path):
+    with pytest.raises(ConfigError, match=r"x\.csv would hold a Parquet table .*x\.parquet"):
+        generate_table(space, "synthetic", RECIPE, sample=1, out=tmp_path / "x.csv")
+    assert not list(tmp_path.iterdir())

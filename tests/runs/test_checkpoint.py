@@ -172,8 +172,9 @@ def test_damaged_last_falls_back_to_the_previous_checkpoint(run_dir, damage):
     save_checkpoint(run_dir, tiny_state(1), step=20)
     last = run_dir / "checkpoints" / "last.pt"
     last.write_bytes(DAMAGE[damage](last.read_bytes()))
-    with pytest.warns(UserWarning, match=r"last\.pt.*resuming from .*prev\.pt \(step 10\)"):
+    with pytest.warns(UserWarning, match=r"last\.pt.*resuming from .*prev\.pt \(step 10\)") as seen:
         assert load_checkpoint(run_dir)["step"] == 10
+    assert "delete it" not in str(seen[0].message)  # it is already falling back
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
