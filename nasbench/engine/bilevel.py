@@ -483,12 +483,21 @@ class _Loop:
         x_val, y_val = (t.to(p.device) for t in p.val.batch(self.epoch, self.batch))
         lr = p.w_optimizer.param_groups[0]["lr"]
         p.supernet.train()
-        with autocast(p.device, p.precision):
-            arch = {}
-            if self.step >= self._warmup_steps():
-                arch = p.method.arch_step(
+        arch: dict[str, float] = {}
+        moves = self.step >= self._warmup_steps()
+
+        def arch_step() -> dict[str, float]:
+            with autocast(p.device, p.precision):
+                return p.method.arch_step(
                     p.supernet, (x_train, y_train), (x_val, y_val), p.loss_fn, lr, p.w_optimizer
                 )
+
+        # DARTS and PC-DARTS step the alphas first; GDAS, ProxylessNAS and DiNTS train
+        # the weights first, as their reference code does (arch_step_first).
+        arch_first = getattr(p.method, "arch_step_first", True)
+        if moves and arch_first:
+            arch = arch_step()
+        with autocast(p.device, p.precision):
             p.w_optimizer.zero_grad(set_to_none=True)
             logits = p.supernet(x_train)
             loss = p.loss_fn(logits, y_train)
@@ -511,6 +520,8 @@ class _Loop:
         norm = nn.utils.clip_grad_norm_(stepped_parameters(p.w_optimizer), clip)
         self._require_finite("weight gradient norm", float(norm), "lower w_lr or grad_clip")
         p.w_optimizer.step()
+        if moves and not arch_first:
+            arch = arch_step()
         self.step += 1
         self.batch += 1
         self._last_loss = loss_value

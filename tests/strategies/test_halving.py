@@ -10,6 +10,7 @@ from nasbench.runs import RunStore, load
 from nasbench.spaces import NB201Space
 from nasbench.strategies import create_strategy
 from nasbench.strategies.discrete import Budget, run_discrete
+from nasbench.strategies.discrete.halving import Hyperband, SuccessiveHalving
 
 HYPERBAND = {"min_budget": 1, "max_budget": 9, "eta": 3}
 HALVING = {"n_candidates": 12, "min_budget": 1, "max_budget": 9, "eta": 3}
@@ -162,3 +163,20 @@ def test_bad_races_fail_before_a_run_folder_exists(tmp_path):
 
 def race_of(strategy: str, strategy_config: dict):
     return create_strategy(strategy, strategy_config, space=NB201Space(), seed=0)
+
+
+@pytest.mark.parametrize("low, high, eta", [(2, 20, 3), (1, 100, 3), (1, 50, 2), (1, 27, 3)])
+def test_every_hyperband_bracket_has_its_s_plus_one_rungs(low, high, eta):
+    """Li et al. (2018), Alg. 1: bracket s races s + 1 rungs, each about eta times the
+    budget of the one before, the last at max_budget, even when max/min is not a power
+    of eta (where whole epochs are rounded)."""
+    hyperband = Hyperband(low, high, eta)
+    for s, (n, first) in zip(range(hyperband.s_max, -1, -1), hyperband.brackets(), strict=True):
+        plan = SuccessiveHalving(first, high, eta).plan(n)
+        assert len(plan) == s + 1, (s, plan)
+        budgets = [budget for _, budget in plan]
+        assert budgets[-1] == high and budgets == sorted(set(budgets))
+        for i, budget in enumerate(budgets):
+            assert budget == max(first, round(high / eta ** (s - i)))
+    assert SuccessiveHalving(2, 20, 3).plan(9) == [(9, 2), (3, 7), (1, 20)]
+    assert Hyperband(2, 20, 3).planned_budget() == 9 * 2 + 3 * 7 + 20 + 5 * 7 + 20 + 3 * 20

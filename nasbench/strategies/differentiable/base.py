@@ -97,6 +97,10 @@ class DifferentiableMethod:
     """
 
     name: ClassVar[str] = "base"
+    # The order of a search step's two updates, as each method's reference code has it:
+    # DARTS (and PC-DARTS) step the alphas on a validation batch, then the weights;
+    # GDAS, ProxylessNAS and DiNTS train the weights first.
+    arch_step_first: ClassVar[bool] = True
 
     def __init__(self, config: MethodConfig, seed: int = 0) -> None:
         self.config = config

@@ -9,9 +9,15 @@ over the epochs. Gumbel noise comes from the method's own generator (on the CPU,
 so results do not depend on the device). In evaluation mode each edge runs its
 argmax op with weight 1.
 
-The straight-through product is the plain estimator; the GDAS code also adds the
-(zero-valued) hard weights of the unsampled ops to the edge output, which only adds
-a constant to their gradients, and is left out here.
+The straight-through product is the plain estimator, as the GDAS code uses it for the
+DARTS space; its NAS-Bench-201 variant also adds the (zero-valued) hard weights of the
+unsampled ops to the edge output, which leaves the output as it is but changes the
+alpha gradients, and is left out here.
+
+A step trains the weights first, then the alphas, as the GDAS code does. The genotype is
+derived with DARTS's rule (each node's two strongest distinct inputs, each with its
+strongest op but 'none'), so the cell is a member of the space; the GDAS code's own
+NASNet-space rule keeps the two strongest (op, input) pairs, which may share an input.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from nasbench.strategies.differentiable.base import (
 
 @dataclass
 class GdasConfig(MethodConfig):
-    """GDAS hyperparameters (paper defaults)."""
+    """GDAS hyperparameters (the paper's tau and architecture optimiser; no warm-up)."""
 
     tau_max: float = option(10.0, "Gumbel-softmax temperature at the first epoch", min=1e-3)
     tau_min: float = option(0.1, "temperature at the last epoch", min=1e-3, at_most="tau_max")
@@ -63,6 +69,7 @@ class Gdas(DifferentiableMethod):
     """
 
     name = "gdas"
+    arch_step_first = False  # weights, then alphas, as AutoDL's GDAS.py steps
 
     def __init__(self, config: GdasConfig, seed: int = 0) -> None:
         super().__init__(config, seed)

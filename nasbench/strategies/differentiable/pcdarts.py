@@ -31,7 +31,8 @@ from nasbench.strategies.differentiable.darts import Darts, DartsConfig
 
 @dataclass
 class PcDartsConfig(DartsConfig):
-    """PC-DARTS hyperparameters (paper defaults)."""
+    """PC-DARTS hyperparameters: the paper's K and architecture learning rate. Its
+    15-of-50-epoch warm-up is the ``arch_warmup`` option, off by default."""
 
     k: int = option(4, "1/K of the channels go through the mixed op", min=1, max=64)
     arch_lr: float = option(6e-4, "Adam learning rate of the architecture weights", above=0.0)

@@ -115,8 +115,12 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
 class SuccessiveHalving:
     """Successive halving over a list of candidates, in whole epochs.
 
-    Rung ``i`` evaluates ``n_i`` candidates at ``min_budget * eta**i`` epochs (the last
-    rung at exactly ``max_budget``); the best ``n_i // eta`` (at least one) go on.
+    There are ``k = 1 + round(log_eta(max_budget / min_budget))`` rungs; rung ``i``
+    evaluates ``n_i`` candidates at ``max_budget / eta**(k - 1 - i)`` epochs, rounded
+    (the first at ``min_budget``, the last at exactly ``max_budget``), and the best
+    ``n_i // eta`` (at least one) go on. With a ratio that is a power of ``eta`` these are
+    ``min_budget * eta**i``; otherwise each rung is still about ``eta`` times the one
+    before, so a Hyperband bracket ``s`` has its ``s + 1`` rungs (Li et al., 2018).
 
     Args:
         min_budget: epochs of the first rung.
@@ -139,13 +143,19 @@ class SuccessiveHalving:
             )
 
     def budgets(self) -> list[int]:
-        """Epochs of each rung, smallest first, ending at ``max_budget``."""
-        out, r = [], self.min_budget
-        while r * self.eta <= self.max_budget:
-            out.append(r)
-            r *= self.eta
-        if not out or out[-1] != self.max_budget:
-            out.append(self.max_budget)
+        """Epochs of each rung, smallest first, ending at ``max_budget``.
+
+        Example:
+            >>> SuccessiveHalving(1, 9, 3).budgets(), SuccessiveHalving(7, 20, 3).budgets()
+            ([1, 3, 9], [7, 20])
+        """
+        ratio = math.log(self.max_budget / self.min_budget) / math.log(self.eta)
+        rungs = 1 + round(ratio)
+        out: list[int] = []
+        for i in range(rungs):
+            budget = max(self.min_budget, round(self.max_budget / self.eta ** (rungs - 1 - i)))
+            if not out or budget > out[-1]:  # tiny budgets can round alike: one rung each
+                out.append(budget)
         return out
 
     def plan(self, n_candidates: int) -> list[tuple[int, int]]:

@@ -2,8 +2,9 @@
 
 The weight step is the loop's (SGD on the network weights with the segmentation loss).
 The architecture step (Adam on MONAI's ``log_alpha_a`` and ``log_alpha_c``) minimises
-the validation segmentation loss plus, weighted by a factor rising linearly from 0 after
-``warmup_epochs`` to 1 at the last epoch, the DiNTS regularisers:
+the validation segmentation loss plus, weighted by a factor rising linearly from 0 at
+``warmup_epochs`` (MONAI's formula: ``(epoch - warmup) / (epochs - warmup)``, so
+``(E - 1 - w) / (E - w)`` at the last of ``E`` epochs), the DiNTS regularisers:
 
 - the entropies of the path probabilities (``get_prob_a``) and of the cell-op softmax,
   which push both towards a discrete choice;
@@ -39,7 +40,10 @@ from nasbench.strategies.differentiable.base import (
 
 @dataclass
 class DintsConfig(MethodConfig):
-    """DiNTS hyperparameters (MONAI's search tutorial defaults)."""
+    """DiNTS hyperparameters: MONAI's search tutorial's architecture optimiser and
+    regularisers. The tutorial trains the weights alone for half its epochs (715 of 1430);
+    ``warmup_epochs`` is 0 here so that a short search moves its alphas at all; set it to
+    about half the epochs to follow the tutorial."""
 
     arch_lr: float = option(1e-3, "Adam learning rate of log_alpha_a and log_alpha_c", above=0.0)
     arch_beta1: float = option(0.5, "Adam beta1 of the architecture optimizer", min=0.0, below=1.0)
@@ -63,6 +67,7 @@ class Dints(DifferentiableMethod):
     """
 
     name = "dints"
+    arch_step_first = False  # weights, then alphas, as MONAI's DiNTS tutorial steps
     spaces: ClassVar[tuple[str, ...]] = ("dints",)
 
     def regulariser_weight(self) -> float:
