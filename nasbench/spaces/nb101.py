@@ -405,7 +405,9 @@ class NB101Space(Space):
         """Return the cell (parsed if text or a dict) or raise a one-line SpaceError.
 
         A cell of fewer vertices (a pruned one, as the benchmark stores them) is padded
-        with unconnected vertices before the output; it computes the same function.
+        with unconnected vertices before the output; it computes the same function. A cell
+        over ``max_edges`` whose dangling edges prune away to within it (the benchmark
+        counts edges after pruning) is taken in its pruned form, the same function.
 
         Example:
             >>> NB101Space().validate("nb101|011,001,000|maxpool3x3").n_vertices
@@ -419,6 +421,8 @@ class NB101Space(Space):
             raise SpaceError(
                 f"the cell has {g.n_vertices} vertices; this space allows {self.n_vertices}."
             )
+        if g.n_edges > self.max_edges and g.pruned().n_edges <= self.max_edges:
+            g = g.pruned()
         if g.n_edges > self.max_edges:
             raise SpaceError(
                 f"the cell has {g.n_edges} edges; this space allows at most {self.max_edges}."
@@ -457,8 +461,13 @@ class NB101Space(Space):
         return [g.matrix[i][j] for i, j in self.edges]
 
     def sample(self, rng: np.random.Generator) -> NB101Genotype:
-        """A uniformly random member: random matrix and ops, redrawn until valid (as the
-        benchmark's examples sample).
+        """A uniformly random member: random matrix and ops, redrawn until it is one.
+
+        Members have at most ``max_edges`` edges as drawn; the benchmark's example sampler
+        counts edges after pruning instead, so it also keeps larger matrices whose extra
+        edges dangle, and draws larger cells more often. Both reach the same set of
+        distinct cells (each has a member within ``max_edges``); this draw is uniform over
+        the members this space counts in :meth:`size`.
 
         When members are rare among all matrices (many vertices, few edges allowed: 9
         vertices and 4 edges leave 1 matrix in 6 million), an edge count is drawn first,

@@ -257,3 +257,21 @@ def test_crossover_children_are_members_mixing_both_parents():
     children = [crossover(space, a, b, rng) for _ in range(20)]
     assert all(space.contains(c) for c in children)
     assert any(c not in (a, b) for c in children)
+
+
+def test_a_cell_whose_dangling_edges_prune_within_the_limit_is_taken_pruned():
+    # Ten edges as written, two of them into vertex 5, which reaches no output: the
+    # benchmark counts the eight left after pruning, so the cell is valid there.
+    matrix = [[0] * 7 for _ in range(7)]
+    for i, j in [(0, 1), (1, 2), (2, 3), (3, 4), (4, 6), (0, 6), (0, 2), (1, 3), (0, 5), (1, 5)]:
+        matrix[i][j] = 1
+    cell = NB101Genotype(matrix, ["conv3x3_bn_relu"] * 5)
+    assert (cell.n_edges, cell.pruned().n_edges) == (10, 8)
+    space = NB101Space()
+    taken = space.validate(cell)
+    assert taken.n_edges == 8 and space.contains(taken)
+    assert space.canonical(taken) == space.canonical(cell.pruned())
+    over = [row[:] for row in matrix]
+    over[2][4] = over[1][4] = 1  # twelve edges, ten of them live: over the limit either way
+    with pytest.raises(SpaceError, match="edges; this space allows at most 9"):
+        space.validate(NB101Genotype(over, ["conv3x3_bn_relu"] * 5))
