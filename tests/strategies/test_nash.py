@@ -50,7 +50,13 @@ def test_children_inherit_weights_and_function(nash):
     nash.tell(start, evaluator.evaluate(start))
     parent = nash.parent[1].eval()
     x = torch.randn(3, 1, 12, 12, generator=torch.Generator().manual_seed(5))
-    for _ in range(3):
+    # A step's first network is the parent itself, trained further (on a copy).
+    again = nash.ask()
+    assert again == start and nash.network(again) is not nash.parent[1]
+    with torch.no_grad():
+        assert torch.equal(nash.network(again).eval()(x), parent(x))
+    assert nash.epochs_for(again) == CONFIG["epochs"]
+    for _ in range(2):
         child_g = nash.ask()
         child = nash.network(child_g).eval()
         assert child_g != start
@@ -70,8 +76,11 @@ def test_climb_improves_on_start_network(nash):
     scores = [t.result.score for t in out.history]
     assert out.evaluations == 7 and nash.generation == 2
     assert all(t.result.info["trained"] for t in out.history)
-    assert max(scores[1:]) > scores[0]  # a child beats the starting network
-    assert nash.parent[2] == max(scores[4:])  # the best of the last generation is the parent
+    assert max(scores[1:]) > scores[0]  # the climb improves on the starting network
+    steps = [out.history[1:4], out.history[4:7]]  # the parent trained further, 2 children
+    assert steps[0][0].genotype == out.history[0].genotype
+    # The best of the last step is the parent, the parent trained further among them.
+    assert nash.parent[2] == max(t.result.score for t in steps[1])
 
 
 def test_bad_use_gives_one_line_errors(nash):

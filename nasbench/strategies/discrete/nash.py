@@ -1,11 +1,12 @@
 """NASH: hill climbing with network morphisms (Elsken, Metzen & Hutter, 2017).
 
-From the current best network, NASH makes ``n_children`` children, each by a random
-sequence of function-preserving morphisms (:mod:`nasbench.models.morphism`: widen,
-deepen, add a skip), trains each briefly from the weights it inherited (SGD with a
-cosine-annealed learning rate, as NASH's short SGDR runs) and keeps the best child as
-the next parent. Because a child starts where its parent ended, a few epochs per
-child are enough.
+Each hill-climbing step trains ``n_children`` networks (NASH's ``n_neigh``): the
+current best network trained further, and ``n_children - 1`` children of it, each made
+by a random sequence of function-preserving morphisms (:mod:`nasbench.models.morphism`:
+widen, deepen, add a skip). Each trains briefly from the weights it inherited (SGD with
+a cosine-annealed learning rate, as NASH's short SGDR runs), and the best of them is the
+next parent, so the parent stays when no child beats it (Elsken et al., Algorithm 1).
+Because a child starts where its parent ended, a few epochs per child are enough.
 
 How it fits the ask/tell loop. Unlike the other discrete strategies NASH carries
 weights, so it comes with its own evaluator:
@@ -34,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,9 +55,12 @@ MAX_REDRAWS = 10
 
 @dataclass
 class NashConfig(DiscreteConfig):
-    """NASH settings (NASH: 8 children, up to 5 morphisms, 17 epochs per child)."""
+    """NASH settings (NASH: 8 networks per step, up to 5 morphisms, 17 epochs each)."""
 
-    n_children: int = option(8, "children made from the parent per hill-climbing step", min=1)
+    n_children: int = option(
+        8, "networks per hill-climbing step: the parent trained further and n - 1 children",
+        min=1,
+    )  # fmt: skip
     n_morphisms: int = option(5, "most morphisms per child (drawn from 1..this)", min=1)
     epochs: int = option(2, "training epochs per child (from inherited weights)", min=1)
     start_epochs: int = option(4, "training epochs of the starting network", min=1)
@@ -134,8 +139,10 @@ class NashHillClimbing(DiscreteStrategy):
         return self.pending[genotype]
 
     def epochs_for(self, genotype: MorphGenotype) -> int:
-        """Training epochs of a candidate: ``start_epochs`` for the start, else ``epochs``."""
-        return self.config.start_epochs if genotype == self._start else self.config.epochs
+        """Training epochs of a candidate: ``start_epochs`` for the start, else ``epochs``
+        (also for the start network trained further as the first parent)."""
+        first = genotype == self._start and self.parent is None
+        return self.config.start_epochs if first else self.config.epochs
 
     def _propose(self) -> MorphGenotype:
         if self._start is None:
@@ -149,7 +156,13 @@ class NashHillClimbing(DiscreteStrategy):
                 "each result before asking again (run it with batch_size=1)."
             )
         cfg = self.config
-        _, parent_net, _ = self.parent
+        parent_g, parent_net, _ = self.parent
+        if not self.pending:
+            # A step's first network is the parent trained further, on a copy: the
+            # children are morphed from the parent's weights as they stand.
+            self.pending[parent_g] = copy.deepcopy(parent_net)
+            self.steps_of[parent_g] = ["the parent, trained further"]
+            return parent_g
         for _ in range(MAX_REDRAWS):
             n = int(self.rng.integers(1, cfg.n_morphisms + 1))
             child, steps = random_morphisms(
@@ -170,9 +183,9 @@ class NashHillClimbing(DiscreteStrategy):
         self.scored.append((genotype, result.score))
         if len(self.scored) < self.config.n_children:
             return
+        # The best of the step's networks, the parent trained further among them (it was
+        # proposed first, so it wins a tie): the climb never steps down.
         best_g, best_score = max(self.scored, key=lambda item: item[1])
-        # NASH moves to the best child even when it is worse than the parent: the
-        # children trained longer, and a parent kept forever would freeze the climb.
         self.parent = (best_g, self.pending[best_g], best_score)
         self.pending = {}
         self.steps_of = {}
