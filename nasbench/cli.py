@@ -127,13 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser(only=_command_named(argv) or "")
         args, extra = parser.parse_known_args(argv)
+        if extra:  # named here, so the hint is the subcommand's own --help
+            where = f"{PROG} {args.command}" if args.command else PROG
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see `{where} --help`)")
         if args.command is None:
             parser.print_help()
             return 2
-        if extra:  # named here, so the hint is the subcommand's own --help
-            raise UsageError(
-                f"unrecognized arguments: {' '.join(extra)} (see `{PROG} {args.command} --help`)"
-            )
         _refuse_empty_arguments(parser, args)
         with _termination_as_interrupt(), _one_line_warnings():
             return COMMANDS[args.command].run(args)
