@@ -148,6 +148,10 @@ class AlphaExplorer(widgets.VBox):
             self.alphas, candidates = run.alphas, run.candidates
             self.title.value = f"<b>run</b>: {html.escape(str(run.run_dir))}"
         self._draw_hp_policy(hp_distribution(candidates))
+        from nasbench.viz.alphas import SCHEDULE_KINDS
+
+        # GDAS's temperature (the "global" cell's tau) is a schedule, not weights over ops.
+        self.alphas = self.alphas[~self.alphas["kind"].isin(SCHEDULE_KINDS)]
         cells = [str(c) for c in dict.fromkeys(self.alphas["cell_type"])] or ["normal"]
         with self.hold_trait_notifications():
             self.cell_type.options = cells
@@ -300,7 +304,7 @@ class AlphaExplorer(widgets.VBox):
             self.lines.add_scatter(
                 x=self.steps, y=self.shown[:, e, o], mode="lines", name=op,
                 line=op_line(op, self.ops),
-                hovertemplate=f"{op}<br>step %{{x}}<br>{value} %{{y:.3f}}<extra></extra>",
+                hovertemplate=f"{op}<br>step %{{x}}<br>{value} %{{y:.4g}}<extra></extra>",
             )  # fmt: skip
         self.lines.layout.shapes = [
             {"type": "line", "x0": step, "x1": step, "y0": 0, "y1": 1, "yref": "paper",

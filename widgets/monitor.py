@@ -29,6 +29,7 @@ from plotly.subplots import make_subplots
 
 from nasbench.errors import NasbenchError
 from nasbench.runs.alpha_summary import collapse_warnings
+from nasbench.runs.schema import RETRAIN_PHASES
 from nasbench.runs.summary import KILLED
 from widgets._figures import LivePlot
 from widgets._svg import message_html, show_drawing
@@ -407,6 +408,10 @@ class RunMonitor(widgets.VBox):
 
     # ----------------------------------------------------------------- alphas
     def _ingest_alphas(self, frame: pd.DataFrame) -> None:
+        from nasbench.viz.alphas import SCHEDULE_KINDS
+
+        # GDAS's temperature is recorded beside the alphas but is no weight over ops.
+        frame = frame[~frame["kind"].isin(SCHEDULE_KINDS)]
         if frame.empty:
             return
         kinds = list(frame["kind"].unique())
@@ -455,8 +460,10 @@ class RunMonitor(widgets.VBox):
                     go.Scatter(
                         x=[], y=[], mode="lines", name=op, legendgroup=op, meta=edge,
                         showlegend=index == 0, line={**op_line(op, ops), "width": 1.5},
+                        # Four significant digits: alphas near 1/K differ past the third
+                        # decimal, and a deviation from 1/K is a small number.
                         hovertemplate=f"{op}<br>edge {edge}<br>step %{{x}}<br>{value} "
-                        "%{y:.3f}<extra></extra>",
+                        "%{y:.4g}<extra></extra>",
                     ),
                     row=row + 1, col=col + 1,
                 )  # fmt: skip
@@ -540,7 +547,8 @@ class RunMonitor(widgets.VBox):
             xs, ys = self._agents.setdefault(str(name), ([], []))
             xs.extend(part["step"].tolist())
             ys.extend(part["value"].tolist())
-        frame = frame[frame["name"].map(_is_plotted_metric)]
+        # A retrain's rows count its own epochs: on the search's step axis they would mislead.
+        frame = frame[frame["name"].map(_is_plotted_metric) & ~frame["phase"].isin(RETRAIN_PHASES)]
         for (phase, name), part in frame.groupby(["phase", "name"], sort=False):
             xs, ys = self._history.setdefault((str(phase), str(name)), ([], []))
             xs.extend(part["step"].tolist())

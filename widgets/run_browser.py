@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import traitlets
 
 from nasbench.errors import NasbenchError
+from nasbench.runs.schema import RETRAIN_PHASES
 from widgets._figures import LivePlot
 from widgets._svg import message_html
 
@@ -183,7 +184,8 @@ class RunBrowser(widgets.VBox):
             except NasbenchError as err:
                 missing.append(f"{name}: {err}")
                 continue
-            part = history[history["name"] == metric]
+            # The search's curve: a retrain's rows count its own epochs, not search steps.
+            part = history[(history["name"] == metric) & ~history["phase"].isin(RETRAIN_PHASES)]
             if not part.empty:
                 axes.add("step")
                 traces.append(go.Scatter(x=part["step"].to_numpy(), y=part["value"].to_numpy(),

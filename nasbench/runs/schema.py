@@ -37,6 +37,9 @@ STATUSES = ("created", "running", "stopping", "stopped", "finished", "failed")
 # Tables a reader fetches incrementally: name -> rowid column.
 APPEND_ONLY_TABLES = ("metrics", "alpha_snapshots", "genotypes", "candidates", "events", "status")
 # Tables with a step column whose rows a resume discards past its checkpoint.
+# Metric phases a retrain writes (nasbench.evaluation.final_evaluation's PHASES): epochs of
+# another training, not steps of the search, so views of the search leave them out.
+RETRAIN_PHASES = ("retrain", "baseline", "threshold", "cnn", "zero-filled", "varnet")
 STEP_TABLES = ("metrics", "alpha_snapshots", "genotypes", "events")
 
 SCHEMA = """

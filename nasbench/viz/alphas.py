@@ -135,6 +135,37 @@ def thin_steps(steps: np.ndarray, limit: int) -> np.ndarray:
     return steps[index]
 
 
+# Recorded beside the alphas (a 1 x 1 matrix of the "global" cell), but a scalar schedule,
+# not a weight over ops: GDAS's Gumbel-softmax temperature. Views of architecture
+# weights leave these out; plot_alphas draws them as the schedule they are.
+SCHEDULE_KINDS = ("tau",)
+
+
+def value_format(values: Any, least: int = 2) -> str:
+    """A d3 number format with decimals enough to tell ``values`` apart: alphas near 1/8
+    that differ in the fourth decimal would all read "0.125" at three.
+
+    Args:
+        values: the numbers a figure shows (NaN ignored).
+        least: the fewest decimals.
+
+    Returns:
+        e.g. ``".4f"``; at most 8 decimals.
+
+    Example:
+        >>> value_format([0.12449, 0.12539]), value_format([0.1, 0.9])
+        ('.4f', '.2f')
+    """
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    spread = float(finite.max() - finite.min()) if finite.size else 0.0
+    if spread <= 0.0:
+        return f".{least}f"
+    # One decimal below the spread's first significant digit tells neighbours apart.
+    decimals = math.floor(-math.log10(spread)) + 1
+    return f".{min(8, max(least, decimals))}f"
+
+
 def _label(cell_type: str | None, kind: str) -> str:
     # A one-cell space logs its cell as "cell": "the cell", not "the cell cell".
     cell = cell_type if cell_type and cell_type.endswith("cell") else f"{cell_type or ''} cell"
@@ -254,6 +285,9 @@ def plot_alphas(
         horizontal_spacing=0.03,
     )
     in_legend: set[str] = set()  # each op once, on the first edge that has it
+    every = [part[value].to_numpy() for part in info.curves.values()]
+    number = value_format(np.concatenate(every) if every else [], least=3)
+    hover_name = kind if kind in SCHEDULE_KINDS else value
     for index, edge in enumerate(edges):
         row, col = divmod(index, cols)
         for op in ops:
@@ -275,13 +309,15 @@ def plot_alphas(
                     meta=edge,
                     hovertemplate=f"{op}<br>edge {edge}<br>step %{{x}}"
                     + ("<br>epoch %{customdata}" if epoch is not None else "")
-                    + f"<br>{value} %{{y:.3f}}<extra></extra>",
+                    + f"<br>{hover_name} %{{y:{number}}}<extra></extra>",
                 ),
                 row=row + 1,
                 col=col + 1,
             )
             in_legend.add(op)
     title = f"Architecture weights: {_label(info.cell_type, kind)} ({value}) per edge"
+    if kind in SCHEDULE_KINDS:
+        title = f"GDAS's Gumbel-softmax temperature {kind} over the search"
     if info.n_kept < info.n_steps:
         title += f" — {info.n_kept} of {info.n_steps} snapshots shown"
     fig.update_layout(
@@ -363,6 +399,7 @@ def plot_alpha_heatmap(
 
 
 def _heatmap(matrix: pd.DataFrame, value: str) -> go.Heatmap:
+    number = value_format(matrix.to_numpy())
     return go.Heatmap(
         z=matrix.to_numpy(),
         x=list(matrix.columns),
@@ -370,7 +407,7 @@ def _heatmap(matrix: pd.DataFrame, value: str) -> go.Heatmap:
         zmin=0.0 if value == "weight" else None,
         zmax=1.0 if value == "weight" else None,
         colorscale="Viridis",
-        texttemplate="%{z:.2f}",
+        texttemplate=f"%{{z:{number}}}",
         colorbar={"title": value},
         hovertemplate="edge %{y}<br>op %{x}<br>" + value + " %{z:.4f}<extra></extra>",
     )

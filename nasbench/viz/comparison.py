@@ -296,8 +296,9 @@ def plot_best_so_far(
         )
     label = "evaluations" if x == "evaluations" else "wall time (s)"
     seeds = max(c.n_seeds for c in curves.values())
+    spread = f"mean ± std over up to {seeds} seeds" if seeds > 1 else "one seed"
     fig.update_layout(
-        title=f"Best so far (mean ± std over up to {seeds} seeds; dashed: {baseline} baseline)",
+        title=f"Best so far ({spread}; dashed: {baseline} baseline)",
         xaxis_title=label,
         yaxis_title=f"best {metric or 'score'} so far",
         hovermode="x unified",

@@ -76,6 +76,10 @@ def plot_proxy_vs_true(
         frame = getattr(frame, "candidates", None)
         if not isinstance(frame, pd.DataFrame):
             raise ConfigError("expected a DataFrame of proxy and true scores (or a nasbench Run).")
+    if "status" in frame.columns:
+        # A cached repeat is the same candidate again: counted twice it would move the
+        # rank correlations (a run's candidates frame records one row per ask).
+        frame = frame[frame["status"] == "done"]
     pcol, tcol = resolve_column(frame, proxy), resolve_column(frame, true)
     xs, ys = frame[pcol].to_numpy(dtype=float), frame[tcol].to_numpy(dtype=float)
     keep = np.isfinite(xs) & np.isfinite(ys)

@@ -38,10 +38,16 @@ from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import shown_epoch
 from nasbench.runs.summary import KILLED, LIVE_STATUSES
-from nasbench.viz.alphas import plot_alpha_animation, plot_alpha_heatmap, plot_alphas
+from nasbench.viz.alphas import (
+    SCHEDULE_KINDS,
+    plot_alpha_animation,
+    plot_alpha_heatmap,
+    plot_alphas,
+)
 from nasbench.viz.comparison import plot_best_so_far
 from nasbench.viz.history import EIGENVALUE, plot_eigenvalues, plot_history
 from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
+from nasbench.viz.pareto import plot_pareto
 from nasbench.viz.timeline import plot_genotype_timeline
 
 REPORT_NAME = "report.html"
@@ -212,6 +218,11 @@ def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
     if alphas.empty and _done(run.candidates) is not None:
         # A discrete search: candidates and their scores, no alphas ever.
         yield "Best score so far", [_try(plot_best_so_far, [run])]
+        objectives = _objectives(run)
+        if len(objectives) >= 2:  # a multi-objective search (NSGA-II): its front, not a best
+            (y, y_sense), (x, x_sense) = objectives[:2]
+            yield "Pareto front", [_try(plot_pareto, run, x=x, y=y, minimize_x=x_sense == "min",
+                                        maximize_y=y_sense == "max")]  # fmt: skip
         history = run.history
         if not history.empty and history["phase"].isin(("train", "val", "test")).any():
             yield "Training history", [_try(plot_history, run)]
@@ -237,10 +248,10 @@ def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
             for c in cells
             if not alphas[(alphas["cell_type"] == c) & (alphas["kind"] == kind)].empty
         ]
-        yield (
-            f"{kind.capitalize()} trajectories",
-            [_try(plot_alphas, run, cell_type=c, kind=kind) for c in kind_cells],
-        )
+        heading = f"{kind.capitalize()} trajectories"
+        if kind in SCHEDULE_KINDS:
+            heading = f"Temperature ({kind})"
+        yield heading, [_try(plot_alphas, run, cell_type=c, kind=kind) for c in kind_cells]
     yield "Alpha animation", [_try(plot_alpha_animation, run, cell_type=c) for c in alpha_cells]
     yield "Genotype timeline", [_try(plot_genotype_timeline, run)]
     yield "Training history", [_try(plot_history, run)]
@@ -444,6 +455,20 @@ def _topology_ranking(run: Any) -> str:
         + "".join(f"<th>{html.escape(h)}</th>" for h in head)
         + f"</tr>\n{body}\n</table>"
     )
+
+
+def _objectives(run: Any) -> list[tuple[str, str]]:
+    """``(name, "max" | "min")`` of the objectives a discrete search optimised, as its
+    start event records them; [] for one objective or a run that records none."""
+    events = run.events
+    if events.empty:
+        return []
+    started = events[events["kind"].isin(("discrete_search_started", "discrete_search_resumed"))]
+    for payload in reversed(started["payload"].tolist()):
+        specs = payload.get("objectives") if isinstance(payload, dict) else None
+        if isinstance(specs, list) and all(isinstance(s, str) for s in specs):
+            return [tuple(s.rsplit(":", 1)) for s in specs if ":" in s]  # type: ignore[misc]
+    return []
 
 
 def _done(candidates: pd.DataFrame) -> pd.DataFrame | None:

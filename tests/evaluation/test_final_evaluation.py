@@ -309,3 +309,10 @@ def test_a_second_retrain_replaces_the_first_ones_curves(run_dir, tmp_path):
     assert sorted(set(rows["step"])) == [1]  # the second retrain's one epoch, nothing older
     started = run.events[run.events["kind"] == "retrain_started"]["payload"].tolist()
     assert started[-1]["replaced_rows"] > 0
+
+
+def test_every_retrain_phase_is_one_the_search_views_leave_out():
+    from nasbench.evaluation.final_evaluation import PHASES
+    from nasbench.runs.schema import RETRAIN_PHASES
+
+    assert set(PHASES.values()) <= set(RETRAIN_PHASES)

@@ -217,3 +217,29 @@ def test_a_report_path_that_cannot_be_written_is_a_one_line_error(tmp_path):
     with pytest.raises(NasbenchError, match="a-file is a file, not a folder") as err:
         write_report(tmp_path / "run", tmp_path / "a-file" / "report.html")
     assert "\n" not in str(err.value) and "(--out)" in str(err.value)
+
+
+def test_a_multi_objective_search_reports_its_pareto_front(tmp_path):
+    from nasbench import search
+    from nasbench.config import SearchConfig
+    from nasbench.evaluation.objectives import pareto_front
+    from nasbench.runs import load
+    from nasbench.viz.report import _figure_sections
+
+    config = SearchConfig(
+        strategy="nsga2",
+        strategy_config={"population_size": 6},
+        evaluator="table",
+        space={"name": "nb201"},
+        max_evaluations=18,
+        seed=1,
+    )
+    search(config, tmp_path / "run")
+    run = load(tmp_path / "run")
+    sections = dict(_figure_sections(run))
+    (figure,) = sections["Pareto front"]
+    done = run.candidates[run.candidates["status"] == "done"]
+    values = np.column_stack([done["metrics.score"], done["cost.params"]])
+    front = pareto_front(values, ["max", "min"])
+    assert len(figure.data[1].x) == len(front)
+    assert "score (max) vs params (min)" in figure.layout.title.text

@@ -273,6 +273,17 @@ def _ask_tell(run: _Run, size: int) -> DiscreteResult:
     return run.result
 
 
+def _objective_specs(strategy: Any) -> list[str]:
+    """``["score:max", "params:min"]`` of a multi-objective strategy (NSGA-II), for the
+    run's views to draw its Pareto front; [] for a single-objective one."""
+    from nasbench.evaluation.objectives import parse_objectives
+
+    specs = getattr(getattr(strategy, "config", None), "objectives", None)
+    if not specs:
+        return []
+    return [f"{o.name}:{o.sense}" for o in parse_objectives(specs)]
+
+
 def run_discrete(
     strategy: DiscreteStrategy,
     evaluator: Any,
@@ -344,6 +355,7 @@ def run_discrete(
                 "batch_size": size,
                 "cache": cache,
                 "executor": executor.name,
+                "objectives": _objective_specs(strategy),
             },
         )
     race = getattr(strategy, "race", None)
