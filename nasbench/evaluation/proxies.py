@@ -109,7 +109,13 @@ def _replace(root: nn.Module, dotted: str, new: nn.Module) -> None:
 
 
 def jacob_cov(model: nn.Module, batch: Batch, loss_fn: LossFn) -> float:
-    """Correlation of input Jacobians over the batch (Mellor et al., v1)."""
+    """Correlation of input Jacobians over the batch (Mellor et al., v1).
+
+    Where the reference gives NaN (a Jacobian that is the same for every image, e.g. a
+    network that ignores its input: ``np.corrcoef`` divides by a zero spread), the
+    undefined correlations count as 0 here, so such a network scores lowest rather than
+    dropping out of a ranking.
+    """
     x, _ = batch
     x = x.clone().requires_grad_(True)
     model.zero_grad(set_to_none=True)

@@ -69,3 +69,21 @@ def test_nsga2_bad_config():
         NSGA2Config(population_size=30).check_budget(10)
     with pytest.raises(ConfigError, match="unknown objective"):
         NSGA2(NSGA2Config(objectives=("score", "flops")), NB201Space())
+
+
+def test_infeasible_members_of_equal_violation_share_a_rank():
+    from nasbench.strategies.discrete.nsga2 import _Member
+
+    strategy = create_strategy("nsga2", {"population_size": 4}, space=NB201Space())
+    values = np.zeros(2)
+    members = [
+        _Member(None, np.array([-0.9, 1.0]), 0.0),
+        _Member(None, values, 0.5),
+        _Member(None, values, 0.5),
+        _Member(None, values, 0.2),
+        _Member(None, values, 0.5),
+        _Member(None, values, 1.5),
+    ]
+    rank, crowd = strategy._ranks(members)
+    assert rank.tolist() == [0, 2, 2, 1, 2, 3]
+    assert crowd[1:].tolist() == [0.0] * 5

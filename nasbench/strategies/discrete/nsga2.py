@@ -143,9 +143,14 @@ class NSGA2(DiscreteStrategy):
                 rank[idx] = level
                 crowd[idx] = crowding_distance(F[front])
                 level += 1
+        # Infeasible members rank by their violation; equal violations dominate neither
+        # (Deb et al.'s constrained domination), so they share a level.
+        previous = None
         for i in infeasible:
+            if previous is not None and members[i].violation > previous:
+                level += 1
             rank[i], crowd[i] = level, 0.0
-            level += 1
+            previous = members[i].violation
         return rank, crowd
 
     def _offspring(self, count: int) -> list[Any]:
