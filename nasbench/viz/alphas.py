@@ -328,6 +328,9 @@ def plot_alphas(
         margin={"t": 90},
     )
     fig.update_yaxes(range=info.y_range)
+    axis = kind if kind in SCHEDULE_KINDS else {"weight": "softmax weight"}.get(value, value)
+    for row in range(1, rows + 1):  # the left column names the quantity for its row
+        fig.update_yaxes(title_text=axis, row=row, col=1)
     fig.update_xaxes(title_text="step", row=rows)
     return fig
 

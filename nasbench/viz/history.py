@@ -158,6 +158,7 @@ def plot_history(
                 col=col + 1,
             )
         fig.update_xaxes(title_text="step", row=row + 1, col=col + 1)
+        fig.update_yaxes(title_text=metric, row=row + 1, col=col + 1)
     fig.update_layout(title="Training history", height=max(320, 280 * rows), hovermode="closest")
     return fig
 

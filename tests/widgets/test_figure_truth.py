@@ -97,3 +97,14 @@ def test_best_so_far_title_counts_its_seeds(tmp_path, seeds, said):
                               max_evaluations=5, seed=seed)  # fmt: skip
         runs.append(load(search(config, tmp_path / f"run{seed}").run_dir))
     assert said in plot_best_so_far(runs).layout.title.text
+
+
+def test_history_and_alpha_panels_name_their_y_axes(fake_run):
+    from nasbench.viz import plot_alphas, plot_history
+
+    run = load(fake_run)
+    history = plot_history(run)
+    titles = {history.layout[k].title.text for k in history.layout if k.startswith("yaxis")}
+    assert {"loss", "acc"} <= titles
+    alphas = plot_alphas(run, cell_type="normal")
+    assert alphas.layout.yaxis.title.text == "softmax weight"
