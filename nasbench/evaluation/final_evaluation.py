@@ -609,6 +609,10 @@ def _skeleton(
     return Skeleton.from_dict({**default.to_dict(), **changes, **io})
 
 
+# Seeds the stratified --limit / --test-limit subsets of a retrain, whatever its seed.
+LIMIT_SEED = 0
+
+
 def _load_splits(data: Mapping[str, Any], config: TrainConfig) -> dict[str, Any]:
     from nasbench.data import load
 
@@ -616,7 +620,9 @@ def _load_splits(data: Mapping[str, Any], config: TrainConfig) -> dict[str, Any]
         "root": data.get("root"),
         "size": int(data.get("size", 28)),
         "download": bool(data.get("download", True)),
-        "seed": config.seed,
+        # One draw of the --limit subsets for every training seed: a spread over seeds is
+        # then the training's alone, not also a change of images.
+        "seed": LIMIT_SEED,
     }
     # A quick retrain subsamples training and validation; its test figures still come
     # from the whole test split unless test_limit says otherwise.
@@ -722,7 +728,8 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         f"{default.grad_clip:g}, drop-path {default.drop_path_prob:g}, auxiliary head weight "
         f"{default.auxiliary_weight:g} (DARTS cells); the epoch with the best validation "
         f"{default.select.upper()} is kept (its weight average with --ema-decay) and scored "
-        "on the test split."
+        "on the test split. Unlike DARTS's recipe there is no cutout, and the last "
+        "incomplete batch of an epoch is dropped."
     )
     parser.add_argument("run_dir", metavar="RUN", help="run folder written by a search")
     parser.add_argument("--epochs", type=int, default=default.epochs, help="training epochs")
@@ -813,7 +820,11 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--precision", default="fp32", help="fp32 or bf16 (CUDA)")
     parser.add_argument(
-        "--seed", type=int, default=0, help="seeds weights, batch order, augmentation"
+        "--seed",
+        type=int,
+        default=0,
+        help="seeds weights, batch order, augmentation (the --limit subsets are the same "
+        "for every seed)",
     )
 
 

@@ -225,7 +225,7 @@ class TrainEvaluator:
             ``epochs``; info ``history`` (per-epoch records).
         """
         from nasbench.evaluation.tasks import task_of_info
-        from nasbench.evaluation.train_loop import TrainConfig, train_model
+        from nasbench.evaluation.train_loop import SELECT_METRICS, TrainConfig, train_model
         from nasbench.models import build, count_macs
 
         cfg = self.config
@@ -243,6 +243,11 @@ class TrainEvaluator:
             device=cfg.device,
             seed=self.seed,
         )
+        # The kept epoch is the best by the score's own metric ("val_acc" keeps the most
+        # accurate epoch, not the one of best AUC).
+        chosen = cfg.metric.removeprefix("val_")
+        if cfg.metric.startswith("val_") and chosen in SELECT_METRICS:
+            recipe.select = chosen
 
         def stop_at_budget(record: dict[str, Any]) -> bool:
             return record["epoch"] + 1 < epochs

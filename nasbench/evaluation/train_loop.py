@@ -1,9 +1,11 @@
 """Train a network from scratch: one reusable loop for classifiers and segmenters.
 
-This is the evaluation recipe of DARTS (``train.py`` of quark0/darts): SGD with
-momentum 0.9 and cosine annealing, gradient clipping, an optional auxiliary
-head weighted into the loss, and drop-path whose probability rises linearly
-over the epochs. The model with the best validation score (ties: the lower validation
+This is the optimisation of DARTS's evaluation recipe (``train.py`` of quark0/darts): SGD
+with momentum 0.9 and cosine annealing, gradient clipping, an optional auxiliary head
+weighted into the loss, and drop-path whose probability rises linearly over the epochs.
+Its data side is lighter: flips and crops but no cutout, batches of 64 (DARTS: 96) with
+the last incomplete batch dropped, and 10 epochs by default (DARTS: 600), sized for
+MedMNIST on a CPU. The model with the best validation score (ties: the lower validation
 loss) is kept and scored on the test split. On request (``ema_decay``, ``tta_flip``) what
 is scored and kept is a moving average of the weights, and each 2D image is scored with its
 mirror; both are off by default. The retraining stage
@@ -78,9 +80,10 @@ class TrainConfig:
         auxiliary_weight: weight of the auxiliary head's loss when the model has one
             (DARTS: 0.4); 0 also tells :func:`~nasbench.evaluation.final_evaluation.retrain`
             to build the network without the head.
-        drop_path_prob: drop-path probability of the last epoch; epoch ``e`` uses
-            ``drop_path_prob * e / epochs`` (DARTS). Models without a
-            ``drop_path_prob`` attribute ignore it.
+        drop_path_prob: the drop-path probability the schedule rises towards: epoch ``e``
+            (from 0) uses ``drop_path_prob * e / epochs``, as DARTS (so the last epoch
+            uses ``drop_path_prob * (epochs - 1) / epochs``, and a 1-epoch run none).
+            Models without a ``drop_path_prob`` attribute ignore it.
         augment: drawn per batch from the seed, on the training split only. 2D
             classification: random horizontal flip and a random crop after padding by
             ``CROP_PADDING`` pixels. Detection: flips, quarter turns, zoom/shift and
@@ -101,7 +104,8 @@ class TrainConfig:
         eval_batch_size: images per forward pass when evaluating.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         precision: ``fp32`` or ``bf16`` (autocast on CUDA only).
-        seed: seeds batch order, augmentation and drop-path.
+        seed: seeds batch order, augmentation and drop-path (a retrain's ``limit`` subsets
+            are one draw for every seed).
         class_weight: classification: ``"balanced"`` weighs the training loss by inverse
             class frequency of the training split (skewed sets, e.g. the 3D ones),
             ``"none"``, or ``"auto"`` (the default): ``"balanced"`` for a volume set whose

@@ -150,6 +150,30 @@ def test_train_evaluator_partial_training():
         ev.evaluate(g, budget=4)
 
 
+@pytest.mark.parametrize("metric, select", [("val_acc", "acc"), ("val_auc", "auc")])
+def test_a_train_evaluator_keeps_the_best_epoch_by_its_own_metric(monkeypatch, metric, select):
+    from nasbench.evaluation import train_loop
+
+    seen = []
+    original = train_loop.train_model
+
+    def recorded(model, train, val, test, task, config, **kwargs):
+        seen.append(config.select)
+        return original(model, train, val, test, task, config, **kwargs)
+
+    monkeypatch.setattr(train_loop, "train_model", recorded)
+    space = NB201Space(ops=["none", "nor_conv_3x3"], skeleton=TINY)
+    ev = create_evaluator(
+        "train",
+        {"epochs": 2, "limit": 32, "batch_size": 16, "device": "cpu", "metric": metric},
+        space=space,
+        dataset="synthetic",
+        seed=0,
+    )
+    r = ev.evaluate(space.sample(np.random.default_rng(1)))
+    assert seen == [select] and r.score == r.metrics[metric]
+
+
 def _weights(net):
     return {k: v.detach().clone() for k, v in net.named_parameters()}
 

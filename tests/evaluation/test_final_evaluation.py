@@ -316,3 +316,20 @@ def test_every_retrain_phase_is_one_the_search_views_leave_out():
     from nasbench.runs.schema import RETRAIN_PHASES
 
     assert set(PHASES.values()) <= set(RETRAIN_PHASES)
+
+
+def test_the_limit_subsets_are_one_draw_for_every_training_seed():
+    import dataclasses
+
+    import torch
+
+    from nasbench.evaluation.final_evaluation import _load_splits
+
+    data = {"name": "synthetic", "size": 28}
+    config = dataclasses.replace(QUICK, limit=20, test_limit=12)
+    a = _load_splits(data, dataclasses.replace(config, seed=0))
+    b = _load_splits(data, dataclasses.replace(config, seed=7))
+    for split in ("train", "val", "test"):
+        assert len(a[split]) == len(b[split])
+        assert [int(t) for t in a[split].targets] == [int(t) for t in b[split].targets]
+        assert all(torch.equal(a[split][i][0], b[split][i][0]) for i in range(len(a[split])))
