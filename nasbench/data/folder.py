@@ -46,7 +46,7 @@ from torch.utils.data import Dataset
 from nasbench.data import registry
 from nasbench.data.coco import is_coco_folder, read_coco
 from nasbench.data.lesions import pack_boxes
-from nasbench.data.patients import group_labels, patient_key
+from nasbench.data.patients import anonymised_to_series, group_labels, patient_key
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError
 
@@ -482,12 +482,17 @@ def _pairing_name(path: Path, root: Path) -> str:
 
 
 def _segmentation_items(folder: Path) -> list[tuple[Path, Path]]:
-    # Per-patient subfolders (images/<patient>/<slice>) are read too: they keep a
-    # patient's slices together in the automatic split.
-    images = {_pairing_name(p, folder / "images"): p
-              for p in _image_files(folder / "images", recursive=True)}  # fmt: skip
-    labels = {_pairing_name(p, folder / "labels"): p
-              for p in _image_files(folder / "labels", recursive=True)}  # fmt: skip
+    # Per-patient subfolders (images/<patient>/<slice>, with labels/<patient>/) are read
+    # too: they keep a patient's slices together in the automatic split. A subfolder on
+    # one side only (previews, notes) is skipped, as before such folders were read.
+    images_root, labels_root = folder / "images", folder / "labels"
+    shared = {d.name for d in _subfolders(images_root)} & {d.name for d in _subfolders(labels_root)}
+    images, labels = {}, {}
+    for root, found in ((images_root, images), (labels_root, labels)):
+        files = _image_files(root)
+        for name in sorted(shared):
+            files += _image_files(root / name, recursive=True)
+        found.update({_pairing_name(p, root): p for p in files})
     if not images:
         raise DatasetError(f"{folder / 'images'} is empty; add images ({', '.join(SUFFIXES)}).")
     if images.keys() != labels.keys():
@@ -528,6 +533,11 @@ def _patient_key(image: Path, class_folder: Path) -> str:
     return patient_key(image, class_folder, is_dicom=is_dicom_file(image))
 
 
+def _patient_keys(images: list[Path], class_folders: list[Path]) -> list[str]:
+    keys = [_patient_key(f, c) for f, c in zip(images, class_folders, strict=True)]
+    return anonymised_to_series(keys, images)
+
+
 def _patient_split(
     path: Path,
     labels: np.ndarray,
@@ -549,11 +559,16 @@ def _patient_split(
         fewest = int(per_class.argmin())
         count = int(per_class[fewest])
         who = f"class '{class_names[fewest]}'" if class_names else "images/"
+        have = (
+            f"has images of {count} patient{'s' * (count != 1)}"
+            if count
+            else "shares every patient with other classes"
+        )
         warnings.warn(
-            f"{path}: {who} has images of {count} patient{'s' * (count != 1)} (patient "
-            "subfolders or DICOM PatientID), too few to split 70/10/20 by patient, so its "
-            "images are split one by one and a patient may sit in two splits; make train/, "
-            "val/ and test/ folders to split by patient yourself.",
+            f"{path}: {who} {have} (patient subfolders or DICOM PatientID), too few to "
+            "split 70/10/20 by patient, so its images are split one by one and a patient "
+            "may sit in two splits; make train/, val/ and test/ folders to split by patient "
+            "yourself.",
             UserWarning,
             stacklevel=3,
         )
@@ -633,7 +648,7 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
             pairs = _segmentation_items(path)
             if len(pairs) < len(BASE_SPLITS):
                 raise _too_few_to_split(path, "images/", len(pairs))
-            keys = [_patient_key(image, path / "images") for image, _ in pairs]
+            keys = _patient_keys([image for image, _ in pairs], [path / "images"] * len(pairs))
             chosen = _patient_split(path, np.zeros(len(pairs), dtype=int), keys, None, seed)
             items = {s: [pairs[i] for i in idx] for s, idx in chosen.items()}
         return FolderLayout(path, "segmentation", class_names, items)
@@ -650,7 +665,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         if counts.min() < len(BASE_SPLITS):
             smallest = int(counts.argmin())
             raise _too_few_to_split(path, f"class '{class_names[smallest]}'", int(counts.min()))
-        keys = [_patient_key(f, path / class_names[label]) for f, label in everything]
+        keys = _patient_keys([f for f, _ in everything],
+                             [path / class_names[label] for _, label in everything])  # fmt: skip
         chosen = _patient_split(path, labels, keys, class_names, seed)
         items = {s: [everything[i] for i in idx] for s, idx in chosen.items()}
     resolved = task or ("binary" if len(class_names) == 2 else "multi-class")

@@ -6,15 +6,18 @@ Split per image, one patient's images land in train and in test, and the test sc
 rewards recognising the patient rather than the finding. The automatic 70/10/20 split of
 :mod:`nasbench.data.folder` therefore splits patients, found here:
 
-- an image in a subfolder of its class folder belongs to that subfolder's patient (the
-  same subfolder name under two class folders is the same patient);
+- an image in a subfolder of its class folder belongs to that subfolder's patient (a
+  folder per class: ``normal/patient01`` and ``pneumonia/patient01`` are two patients,
+  as a folder numbered per class has them);
 - a DICOM file directly in a class folder (or in ``images/``) belongs to its header's
-  ``PatientID``, or, when that is empty, to its ``SeriesInstanceUID``;
+  ``PatientID`` (the same ID in two classes is one patient), or to its
+  ``SeriesInstanceUID`` when the ID is empty or an anonymiser gave every file the same
+  one;
 - any other image is a patient of its own.
 
 Example:
     >>> patient_key(Path("xrays/normal/p01/a.png"), Path("xrays/normal"), is_dicom=False)
-    'folder:p01'
+    'folder:normal/p01'
 """
 
 from __future__ import annotations
@@ -47,18 +50,41 @@ def patient_key(path: Path, class_folder: Path, is_dicom: bool) -> str:
     """
     parts = path.relative_to(class_folder).parts
     if len(parts) > 1:
-        return f"folder:{parts[0]}"
+        return f"folder:{class_folder.name}/{parts[0]}"
     if is_dicom:
         stat = path.stat()
-        found = _dicom_patient(str(path), stat.st_mtime_ns, stat.st_size)
-        if found:
-            return f"dicom:{found}"
+        patient, series = _dicom_patient(str(path), stat.st_mtime_ns, stat.st_size)
+        if patient:
+            return f"dicom:{patient}"
+        if series:
+            return f"series:{series}"
     return f"file:{path}"
 
 
+def anonymised_to_series(keys: list[str], paths: list[Path]) -> list[str]:
+    """Keys by DICOM series where every DICOM file carries the same PatientID (an
+    anonymiser's placeholder such as "ANONYMOUS"): one ID for all is no patient.
+
+    Example:
+        >>> anonymised_to_series(["file:a.png"], [Path("a.png")])
+        ['file:a.png']
+    """
+    ids = {k for k in keys if k.startswith("dicom:")}
+    if len(ids) != 1 or sum(k.startswith("dicom:") for k in keys) < 2:
+        return keys
+    out = []
+    for key, path in zip(keys, paths, strict=True):
+        if key.startswith("dicom:"):
+            stat = path.stat()
+            series = _dicom_patient(str(path), stat.st_mtime_ns, stat.st_size)[1]
+            key = f"series:{series}" if series else f"file:{path}"
+        out.append(key)
+    return out
+
+
 @functools.lru_cache(maxsize=65536)
-def _dicom_patient(path: str, mtime_ns: int, size: int) -> str:
-    """The first non-empty patient field of a DICOM header, or ''.
+def _dicom_patient(path: str, mtime_ns: int, size: int) -> tuple[str, str]:
+    """A DICOM header's ``(PatientID, SeriesInstanceUID)``, '' where absent.
 
     Cached by modification time and size: a folder is scanned once per split loaded.
     """
@@ -69,12 +95,9 @@ def _dicom_patient(path: str, mtime_ns: int, size: int) -> str:
             path, stop_before_pixels=True, force=True, specific_tags=list(_PATIENT_FIELDS)
         )
     except Exception:  # an unreadable header is named when the image itself is read
-        return ""
-    for field in _PATIENT_FIELDS:
-        value = str(header.get(field, "") or "").strip()
-        if value:
-            return value
-    return ""
+        return "", ""
+    patient, series = (str(header.get(field, "") or "").strip() for field in _PATIENT_FIELDS)
+    return patient, series
 
 
 def group_labels(labels: np.ndarray, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:

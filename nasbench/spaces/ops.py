@@ -275,10 +275,10 @@ def op_upsamples(name: str) -> bool:
     spec = _spec(name)
     dims = spec.spatial_dims[0]
     with torch.random.fork_rng(devices=[]), torch.no_grad():
-        op = create_op(name, spatial_dims=dims, C_in=2, C_out=2, stride=2).eval()
         try:
-            out = op(torch.zeros((1, 2) + (8,) * dims))
-        except Exception:  # a user op that needs more than 8 pixels: not told, not an up op
+            op = create_op(name, spatial_dims=dims, C_in=4, C_out=4, stride=2).eval()
+            out = op(torch.zeros((1, 4) + (8,) * dims))
+        except Exception:  # a user op for stride 1 only, or for other sizes: not an up op
             return False
     return out.shape[-1] > 8
 

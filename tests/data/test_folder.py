@@ -149,14 +149,47 @@ def test_auto_split_keeps_each_patient_folder_in_one_split(tmp_path):
         for patient in range(6):
             for view in range(3):
                 _png(tmp_path / label / f"{label}{patient}" / f"{view}.png", value)
-    # The same patient seen under both classes (two visits) is one patient too.
-    _png(tmp_path / "normal" / "pneumonia0" / "earlier.png", 60)
     layout = folder.scan_folder(tmp_path, seed=3)
     where = _split_of_each_patient(layout.items, _patient_of)
     assert len(where) == 12 and all(len(splits) == 1 for splits in where.values())
-    assert sum(len(v) for v in layout.items.values()) == 37
+    assert sum(len(v) for v in layout.items.values()) == 36
     for split in ("train", "val", "test"):
         assert {label for _, label in layout.items[split]} == {0, 1}
+
+
+def test_patient_folders_numbered_per_class_are_patients_of_their_own_class(tmp_path):
+    # normal/patient00 and pneumonia/patient00 are two people: merging them would label
+    # every merged patient with one class and leave the other class without patients.
+    for label, value in (("normal", 60), ("pneumonia", 200)):
+        for patient in range(5):
+            for view in range(2):
+                _png(tmp_path / label / f"patient{patient:02d}" / f"{view}.png", value)
+    layout = folder.scan_folder(tmp_path, seed=0)
+    where = _split_of_each_patient(
+        layout.items, lambda p: f"{p.parent.parent.name}/{p.parent.name}"
+    )
+    assert len(where) == 10 and all(len(splits) == 1 for splits in where.values())
+    for split in ("train", "val", "test"):
+        assert {label for _, label in layout.items[split]} == {0, 1}
+
+
+def test_an_anonymised_patient_id_shared_by_every_file_falls_back_to_the_series(tmp_path):
+    pixels = _pattern(10, 3000, np.uint16)
+    for label in ("a", "b"):
+        for series in range(4):
+            for k in range(2):
+                uid = f"1.2.{ord(label)}.{series}"
+                _dicom(tmp_path / label / f"{label}{series}_{k}.dcm", pixels,
+                       PatientID="ANONYMOUS", SeriesInstanceUID=uid)  # fmt: skip
+    layout = folder.scan_folder(tmp_path, seed=0)
+    where = _split_of_each_patient(layout.items, lambda p: p.name.split("_")[0])
+    assert len(where) == 8 and all(len(splits) == 1 for splits in where.values())
+
+
+def test_a_stray_subfolder_of_images_is_skipped_as_before(seg):
+    _png(seg / "images" / "previews" / "thumb.png", 10)
+    layout = folder.scan_folder(seg)
+    assert sum(len(v) for v in layout.items.values()) == 10
 
 
 def test_auto_split_groups_dicom_slices_by_patient_id_or_series(tmp_path):
@@ -218,7 +251,7 @@ def test_own_split_folders_that_share_a_patient_are_warned_of(tmp_path, recwarn)
             _png(tmp_path / split / label / f"{split}-{label}" / "0.png", 100)
     folder.scan_folder(tmp_path)
     assert not [w for w in recwarn if "patient" in str(w.message)]  # disjoint patients
-    _png(tmp_path / "test" / "b" / "train-a" / "later.png", 100)  # seen again, other class
+    _png(tmp_path / "test" / "a" / "train-a" / "later.png", 100)  # seen again in test/
     _dicom(tmp_path / "train" / "a" / "x.dcm", _pattern(5, 3000, np.uint16), PatientID="P7")
     _dicom(tmp_path / "val" / "b" / "y.dcm", _pattern(5, 3000, np.uint16), PatientID="P7")
     with pytest.warns(

@@ -383,3 +383,16 @@ def test_a_search_config_with_up_ops_in_a_darts_space_is_refused_before_it_runs(
     config = SearchConfig(space={"name": "darts", "ops": ["skip_connect", "up_conv"]})
     with pytest.raises((SpaceError, ConfigError), match="up_conv"):
         config.validate()
+
+
+def test_a_user_op_that_cannot_stride_is_not_taken_for_an_up_op():
+    from nasbench.spaces.ops import op_upsamples, register_op
+
+    @register_op("stride_one_conv_test", "conv")
+    def stride_one(spatial_dims, C_in, C_out, stride, affine=True):
+        if stride != 1:
+            raise ValueError("stride 1 only")
+        return torch.nn.Conv2d(C_in, C_out, 3, padding=1)
+
+    assert op_upsamples("stride_one_conv_test") is False
+    NB201Space(ops=["none", "stride_one_conv_test"])  # an NB201 cell never strides
