@@ -218,6 +218,13 @@ class SearchConfig:
                 "edited); a resume would search with the default instead, so it is refused. "
                 "Start a new run."
             )
+        space = data.get("space")
+        names = UNREAD_MACRO.get(space.get("name"), ((), ""))[0] if isinstance(space, dict) else ()
+        if names and isinstance(space.get("skeleton"), dict):
+            # Fields its network never read: an earlier version stored them; they change
+            # nothing, so the run resumes without them rather than being refused.
+            skeleton = {k: v for k, v in space["skeleton"].items() if k not in names}
+            data = {**data, "space": {**space, "skeleton": skeleton}}
         return cls.from_dict(data)
 
     @classmethod

@@ -1201,3 +1201,13 @@ def test_skeleton_fields_a_space_never_reads_are_refused(space, said):
     # A space's own to_dict() (every field at its default) is still accepted.
     plain = space_from_dict({"name": space["name"]}).to_dict()
     SearchConfig(strategy="random", evaluator="proxy", space=plain).validate()
+
+
+def test_a_run_stored_with_skeleton_fields_its_space_never_read_still_resumes_its_config():
+    from nasbench.config import SearchConfig
+
+    stored = SearchConfig(strategy="random", evaluator="proxy",
+                          space={"name": "chain"}).to_dict()  # fmt: skip
+    stored["space"] = {"name": "chain", "skeleton": {"n_cells": 20, "channels": 32}}
+    config = SearchConfig.from_stored(stored, "runs/old").validate()
+    assert "n_cells" not in (config.space.get("skeleton") or {})

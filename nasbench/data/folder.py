@@ -34,7 +34,7 @@ import functools
 import logging
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -1016,6 +1016,30 @@ GENERIC_INFO = DatasetInfo(
         "register_folder() gives the folder its own name."
     ),
 )
+
+
+def warn_if_split_changed(dataset: str, environment: Mapping[str, Any], run_dir: Any) -> None:
+    """Warn when a run on a user folder began under the per-image split: this version
+    splits by patient, so a resume or retrain reads other train/val/test images.
+
+    Args:
+        dataset: the run's dataset name.
+        environment: the run's recorded environment.
+        run_dir: the run folder, for the message.
+
+    Example:
+        >>> warn_if_split_changed("breastmnist", {}, "runs/x")
+    """
+    if not str(dataset).startswith("folder:") or environment.get("folder_split"):
+        return
+    warnings.warn(
+        f"run '{run_dir}' began when user folders were split image by image; they are now "
+        "split by patient, so resuming or retraining it reads other train/val/test images "
+        "(a test image may be one its search trained on); start a new run to keep the "
+        "splits apart.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def register() -> None:

@@ -106,12 +106,15 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
     except BaseException:
         store.close()
         raise
+    if run.status == "finished":
+        # Its result is read back, and nothing is written or evaluated: another end event,
+        # genotype row and status would say it ran again, and a replay would evaluate
+        # again whatever a schedule changed since (or find its time budget spent).
+        store.close()
+        return _recorded_result(run, Path(run_dir))
     trials = _recorded_trials(run, every_row=parts.races)
     threads = store.environment.get("threads")  # CPU sums depend on it: the run's own count
-    # A finished run's replay evaluates nothing new: its result is read back, and nothing
-    # is written (another end event, genotype row and status would say it ran again).
-    finished = run.status == "finished"
-    return _run(parts, store, Path(run_dir), trials, _elapsed(run), progress, threads, finished)
+    return _run(parts, store, Path(run_dir), trials, _elapsed(run), progress, threads)
 
 
 class _Parts:
@@ -213,18 +216,10 @@ def _run(
     elapsed: float = 0.0,
     progress: bool = False,
     threads: int | None = None,
-    read_only: bool = False,
 ) -> Any:
     from nasbench.engine.result import SearchResult
     from nasbench.strategies.discrete import run_discrete
 
-    if read_only:  # a finished run: replay its record without writing to it
-        with store, search_settings(parts.config.deterministic, threads):
-            out = run_discrete(parts.strategy, parts.evaluator, parts.budget, store=None,
-                               executor=parts.executor, cache=parts.cache, replay=replay,
-                               replay_elapsed=elapsed)  # fmt: skip
-        metrics = {} if out.best_result is None else dict(out.best_result.metrics)
-        return SearchResult(run_dir, "finished", out.best_genotype, metrics, out.evaluations)
     bar = _ProgressBar(parts.budget) if progress else None
     # As a differentiable search: deterministic kernels when asked, and on resume the
     # thread count the run started with, so candidates train to the same numbers.
@@ -249,6 +244,30 @@ def _run(
         store.set_status(status, out.stop_reason)
     metrics = {} if out.best_result is None else dict(out.best_result.metrics)
     return SearchResult(run_dir, status, out.best_genotype, metrics, out.evaluations)
+
+
+def _recorded_result(run: Any, run_dir: Path) -> Any:
+    """A finished discrete run's result as its store recorded it: the best genotype and
+    its metrics (the last genotype row), and the evaluations its end event counted."""
+    from nasbench.engine.result import SearchResult
+    from nasbench.spaces import parse_genotype
+
+    genotype, metrics = None, {}
+    if not run.genotypes.empty:
+        last = run.genotypes.iloc[-1]
+        genotype = last["genotype"] if last["genotype"] is not None else (
+            parse_genotype(last["genotype_json"])
+        )  # fmt: skip
+        metrics = dict(last["metrics"] or {})
+    ended = (
+        run.events[run.events["kind"] == "discrete_search_ended"]
+        if not run.events.empty
+        else run.events
+    )
+    evaluations = len(run.candidates)
+    if not ended.empty:
+        evaluations = int(ended.iloc[-1]["payload"].get("evaluations", evaluations))
+    return SearchResult(run_dir, "finished", genotype, metrics, evaluations)
 
 
 def _recorded_trials(run: Any, every_row: bool = False) -> list[Any]:

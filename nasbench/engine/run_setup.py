@@ -62,7 +62,11 @@ def open_or_create_run(
     if resume:
         store = RunStore.open(run_dir)
         with _closed_on_error(store):
-            return SearchConfig.from_stored(store.config, run_dir).validate(), store, None
+            from nasbench.data.folder import warn_if_split_changed
+
+            stored = SearchConfig.from_stored(store.config, run_dir)
+            warn_if_split_changed(stored.dataset.name, store.environment, run_dir)
+            return stored.validate(), store, None
     config.validate()
     check_new_run_dir(run_dir)
     with network_must_fit(config):

@@ -537,13 +537,15 @@ def _stack_all(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
 def _recorded_search(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame, Any]:
     """The run's config, its derived genotypes and its dataset's info; one line if no search."""
     from nasbench.data import get_info
+    from nasbench.data.folder import warn_if_split_changed
     from nasbench.runs import load
 
     with load(run_dir) as run:
-        run_config, genotypes = run.config, run.genotypes
+        run_config, genotypes, environment = run.config, run.genotypes, run.environment
     data = run_config.get("dataset") or {}
     if "name" not in data:
         raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
+    warn_if_split_changed(data["name"], environment, run_dir)
     return run_config, genotypes, get_info(data["name"])
 
 

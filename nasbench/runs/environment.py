@@ -63,6 +63,9 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
         "machine": platform.machine(),
         "packages": {name: _version(name) for name in PACKAGES},
         "nasbench_version": nasbench.__version__,
+        # How user folders were split when the run began (see data.patients); a run
+        # without it split them image by image.
+        "folder_split": "patient",
         "device": resolved,
         "cuda": cuda,
         "threads": torch.get_num_threads(),

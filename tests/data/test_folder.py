@@ -463,3 +463,16 @@ def test_a_folder_path_name_works_in_any_process(classes, tmp_path):
         nasbench.data.load(f"folder:{tmp_path / 'missing'}", "train")
     with pytest.raises(DatasetError, match="give the folder's path"):
         nasbench.data.load("folder:", "train")
+
+
+def test_a_folder_run_begun_under_the_per_image_split_is_warned_of_on_resume():
+    import warnings
+
+    from nasbench.runs.environment import capture_environment
+
+    with pytest.warns(UserWarning, match="split image by image; they are now split by patient"):
+        folder.warn_if_split_changed("folder:/data/xrays", {"device": "cpu"}, "runs/old")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        folder.warn_if_split_changed("folder:/data/xrays", capture_environment("cpu"), "runs/new")
+        folder.warn_if_split_changed("breastmnist", {}, "runs/medmnist")

@@ -42,8 +42,8 @@ def _rows(run_dir) -> list[dict]:
 @pytest.mark.parametrize(
     "strategy, strategy_config, brackets",
     [
-        ("hyperband", HYPERBAND, [(9, 1), (5, 3), (3, 9)]),
-        ("successive_halving", HALVING, [(12, 1)]),
+        ("hyperband", HYPERBAND, [(9, 1, 3), (5, 3, 2), (3, 9, 1)]),
+        ("successive_halving", HALVING, [(12, 1, None)]),
     ],
 )
 def test_a_race_records_every_rung_and_promotes_the_best(
@@ -171,12 +171,16 @@ def test_every_hyperband_bracket_has_its_s_plus_one_rungs(low, high, eta):
     budget of the one before, the last at max_budget, even when max/min is not a power
     of eta (where whole epochs are rounded)."""
     hyperband = Hyperband(low, high, eta)
-    for s, (n, first) in zip(range(hyperband.s_max, -1, -1), hyperband.brackets(), strict=True):
-        plan = SuccessiveHalving(first, high, eta).plan(n)
+    for s, (n, first, rungs) in zip(range(hyperband.s_max, -1, -1), hyperband.schedule(),
+                                    strict=True):  # fmt: skip
+        plan = SuccessiveHalving(first, high, eta, rungs).plan(n)
         assert len(plan) == s + 1, (s, plan)
         budgets = [budget for _, budget in plan]
         assert budgets[-1] == high and budgets == sorted(set(budgets))
         for i, budget in enumerate(budgets):
             assert budget == max(first, round(high / eta ** (s - i)))
-    assert SuccessiveHalving(2, 20, 3).plan(9) == [(9, 2), (3, 7), (1, 20)]
+    assert SuccessiveHalving(2, 20, 3, rungs=3).plan(9) == [(9, 2), (3, 7), (1, 20)]
+    # Plain successive halving keeps its rungs at min_budget * eta**i, then max_budget.
+    assert SuccessiveHalving(1, 5, 3).budgets() == [1, 5]
+    assert SuccessiveHalving(1, 20, 3).budgets() == [1, 3, 20]
     assert Hyperband(2, 20, 3).planned_budget() == 9 * 2 + 3 * 7 + 20 + 5 * 7 + 20 + 3 * 20

@@ -335,10 +335,10 @@ def test_resume_refuses_strategies_that_keep_networks(tmp_path):
     cfg = SearchConfig(
         dataset=DatasetConfig(name="synthetic", limit=48),
         strategy="nash",
-        strategy_config={"n_children": 1, "n_morphisms": 1, "epochs": 1, "start_epochs": 1,
+        strategy_config={"n_children": 2, "n_morphisms": 1, "epochs": 1, "start_epochs": 1,
                          "start_channels": 4, "start_layers": 1, "batch_size": 16},
         space={"name": "chain", "max_depth": 3},
-        max_evaluations=2,
+        max_evaluations=3,
         device="cpu",
     )  # fmt: skip
     search(cfg, tmp_path / "run")
@@ -401,3 +401,25 @@ def test_a_discrete_search_trains_deterministically_and_resumes_on_its_own_threa
     assert resume(tmp_path / "run").status == "finished"
     assert seen and all(threads == own for _, threads in seen)
     assert torch.get_num_threads() == own - 1
+
+
+def test_a_recorded_cell_in_another_input_order_replays_as_the_same_candidate():
+    from nasbench.evaluation import Result
+    from nasbench.spaces import CellSpace, zoo
+    from nasbench.strategies.discrete.loop import RecordedTrial
+
+    space = CellSpace()
+    darts_v2 = zoo["DARTS_V2"]
+    # An earlier version recorded this cell with a node's inputs in drawn order.
+    normal = darts_v2.normal[1::-1] + darts_v2.normal[2:]
+    recorded = type(darts_v2)(normal, darts_v2.normal_concat, darts_v2.reduce,
+                              darts_v2.reduce_concat)  # fmt: skip
+    trial = RecordedTrial(7, recorded.to_json(), Result({"score": 0.5}, {}, {}), False, "")
+    proposed = space.validate(space._make(recorded.normal, recorded.reduce))
+    assert proposed.to_json() != recorded.to_json()
+    trial.check(7, proposed, space)  # the same cell: replayed
+    other = space.neighbours(proposed)[0]
+    with pytest.raises(ConfigError, match="candidate 7 differs"):
+        trial.check(7, other, space)
+    with pytest.raises(ConfigError, match="candidate 7 differs"):
+        trial.check(7, proposed)  # without the space, only the exact text counts

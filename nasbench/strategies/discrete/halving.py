@@ -115,17 +115,18 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
 class SuccessiveHalving:
     """Successive halving over a list of candidates, in whole epochs.
 
-    There are ``k = 1 + round(log_eta(max_budget / min_budget))`` rungs; rung ``i``
-    evaluates ``n_i`` candidates at ``max_budget / eta**(k - 1 - i)`` epochs, rounded
-    (the first at ``min_budget``, the last at exactly ``max_budget``), and the best
-    ``n_i // eta`` (at least one) go on. With a ratio that is a power of ``eta`` these are
-    ``min_budget * eta**i``; otherwise each rung is still about ``eta`` times the one
-    before, so a Hyperband bracket ``s`` has its ``s + 1`` rungs (Li et al., 2018).
+    Rung ``i`` evaluates ``n_i`` candidates at ``min_budget * eta**i`` epochs (the last
+    rung at exactly ``max_budget``); the best ``n_i // eta`` (at least one) go on. A
+    Hyperband bracket gives its number of rungs instead (``rungs``): rung ``i`` then runs
+    at ``max_budget / eta**(rungs - 1 - i)`` epochs, rounded, so bracket ``s`` has its
+    ``s + 1`` rungs whatever the ratio of the budgets (Li et al., 2018).
 
     Args:
         min_budget: epochs of the first rung.
         max_budget: epochs of the last rung.
         eta: the keep-one-in-``eta`` factor (>= 2).
+        rungs: a Hyperband bracket's rung count (``s + 1``); None: as many as
+            ``min_budget * eta**i`` stays below ``max_budget``.
 
     Example:
         >>> report = SuccessiveHalving(1, 9, 3).run(evaluator, candidates)  # doctest: +SKIP
@@ -133,7 +134,10 @@ class SuccessiveHalving:
         True
     """
 
-    def __init__(self, min_budget: int = 1, max_budget: int = 9, eta: int = 3) -> None:
+    def __init__(
+        self, min_budget: int = 1, max_budget: int = 9, eta: int = 3, rungs: int | None = None
+    ) -> None:
+        self.rungs = None if rungs is None else _check_int("rungs", rungs, 1)
         self.min_budget = _check_int("min_budget", min_budget, 1)
         self.max_budget = _check_int("max_budget", max_budget, 1)
         self.eta = _check_int("eta", eta, 2)
@@ -146,14 +150,21 @@ class SuccessiveHalving:
         """Epochs of each rung, smallest first, ending at ``max_budget``.
 
         Example:
-            >>> SuccessiveHalving(1, 9, 3).budgets(), SuccessiveHalving(7, 20, 3).budgets()
+            >>> SuccessiveHalving(1, 9, 3).budgets(), SuccessiveHalving(7, 20, 3, rungs=2).budgets()
             ([1, 3, 9], [7, 20])
         """
-        ratio = math.log(self.max_budget / self.min_budget) / math.log(self.eta)
-        rungs = 1 + round(ratio)
-        out: list[int] = []
-        for i in range(rungs):
-            budget = max(self.min_budget, round(self.max_budget / self.eta ** (rungs - 1 - i)))
+        if self.rungs is None:
+            out, r = [], self.min_budget
+            while r * self.eta <= self.max_budget:
+                out.append(r)
+                r *= self.eta
+            if not out or out[-1] != self.max_budget:
+                out.append(self.max_budget)
+            return out
+        out = []
+        for i in range(self.rungs):
+            exact = self.max_budget / self.eta ** (self.rungs - 1 - i)
+            budget = max(self.min_budget, round(exact))
             if not out or budget > out[-1]:  # tiny budgets can round alike: one rung each
                 out.append(budget)
         return out
@@ -245,8 +256,13 @@ class Hyperband:
             out.append((n, r))
         return out
 
-    def _halving(self, r: int) -> SuccessiveHalving:
-        return SuccessiveHalving(r, self.max_budget, self.eta)
+    def schedule(self) -> list[tuple[int, int, int]]:
+        """``(candidates, first-rung epochs, rungs)`` per bracket: bracket ``s`` races
+        ``s + 1`` rungs."""
+        return [(n, r, self.s_max + 1 - i) for i, (n, r) in enumerate(self.brackets())]
+
+    def _halving(self, r: int, rungs: int) -> SuccessiveHalving:
+        return SuccessiveHalving(r, self.max_budget, self.eta, rungs)
 
     def n_candidates(self) -> int:
         """Candidates the run consumes over all brackets."""
@@ -254,7 +270,7 @@ class Hyperband:
 
     def planned_budget(self) -> int:
         """Epochs the whole run will spend."""
-        return sum(self._halving(r).planned_budget(n) for n, r in self.brackets())
+        return sum(self._halving(r, k).planned_budget(n) for n, r, k in self.schedule())
 
     def run(self, evaluator: Any, candidates: Any, seed: int = 0) -> HalvingReport:
         """Run every bracket.
@@ -282,8 +298,8 @@ class Hyperband:
         evaluations: list[Evaluation] = []
         spent, best = 0.0, None
         start = 0
-        for index, (n, r) in enumerate(self.brackets()):
-            report = self._halving(r).run(evaluator, pool[start : start + n], bracket=index)
+        for index, (n, r, rungs) in enumerate(self.schedule()):
+            report = self._halving(r, rungs).run(evaluator, pool[start : start + n], bracket=index)
             start += n
             evaluations += report.evaluations
             spent += report.spent_budget
@@ -306,8 +322,8 @@ class _RaceConfig(DiscreteConfig):
     max_budget: int = option(9, "epochs of the last rung", min=1)
     eta: int = option(3, "keep the best 1/eta of each rung", min=2)
 
-    def schedule(self) -> list[tuple[int, int]]:
-        """``(candidates, first-rung epochs)`` per bracket."""
+    def schedule(self) -> list[tuple[int, int, int | None]]:
+        """``(candidates, first-rung epochs, rungs or None)`` per bracket."""
         raise NotImplementedError
 
     def check_budget(self, max_evaluations: int | None) -> None:
@@ -326,27 +342,27 @@ class HalvingConfig(_RaceConfig):
 
     n_candidates: int = option(27, "architectures sampled and raced in the first rung", min=1)
 
-    def schedule(self) -> list[tuple[int, int]]:
+    def schedule(self) -> list[tuple[int, int, int | None]]:
         """One bracket: ``n_candidates`` at ``min_budget`` epochs."""
         SuccessiveHalving(self.min_budget, self.max_budget, self.eta)  # argument checks
-        return [(self.n_candidates, self.min_budget)]
+        return [(self.n_candidates, self.min_budget, None)]
 
 
 @dataclass
 class HyperbandConfig(_RaceConfig):
     """Hyperband settings (``min_budget`` is the smallest budget of any rung)."""
 
-    def schedule(self) -> list[tuple[int, int]]:
-        """``(candidates, first-rung epochs)`` per bracket, most aggressive first."""
-        return Hyperband(self.min_budget, self.max_budget, self.eta).brackets()
+    def schedule(self) -> list[tuple[int, int, int | None]]:
+        """``(candidates, first-rung epochs, rungs)`` per bracket, most aggressive first."""
+        return Hyperband(self.min_budget, self.max_budget, self.eta).schedule()
 
 
-def _planned_evaluations(schedule: list[tuple[int, int]], max_budget: int, eta: int) -> int:
+def _planned_evaluations(schedule: list[tuple], max_budget: int, eta: int) -> int:
     """Evaluator calls of every rung of every bracket."""
     total = 0
-    for n, r in schedule:
+    for n, r, rungs in schedule:
         # The same argument checks (max_budget >= min_budget) as the schedule itself.
-        total += sum(k for k, _ in SuccessiveHalving(r, max_budget, eta).plan(n))
+        total += sum(k for k, _ in SuccessiveHalving(r, max_budget, eta, rungs).plan(n))
     return total
 
 
@@ -356,7 +372,7 @@ class _Race(DiscreteStrategy):
     def __init__(self, config: Any, space: Space, seed: int = 0) -> None:
         super().__init__(config, space, seed)
         self.brackets = config.schedule()
-        self.pool = self._sample_pool(sum(n for n, _ in self.brackets))
+        self.pool = self._sample_pool(sum(n for n, _, _ in self.brackets))
 
     def planned_evaluations(self) -> int:
         """Evaluator calls the race makes when nothing stops it."""
@@ -366,7 +382,8 @@ class _Race(DiscreteStrategy):
         """Epochs the race spends: the sum over its evaluations of their budgets."""
         c = self.config
         return sum(
-            SuccessiveHalving(r, c.max_budget, c.eta).planned_budget(n) for n, r in self.brackets
+            SuccessiveHalving(r, c.max_budget, c.eta, k).planned_budget(n)
+            for n, r, k in self.brackets
         )
 
     def _sample_pool(self, n: int) -> list[Any]:
@@ -442,11 +459,11 @@ class _Race(DiscreteStrategy):
         )
         start = 0
         c = self.config
-        for index, (n, r) in enumerate(self.brackets):
+        for index, (n, r, rungs) in enumerate(self.brackets):
             ids = list(range(start, start + n))
             start += n
             for rung, (keep, epochs) in enumerate(
-                SuccessiveHalving(r, c.max_budget, c.eta).plan(n)
+                SuccessiveHalving(r, c.max_budget, c.eta, rungs).plan(n)
             ):
                 ids = ids[:keep]
                 scored = state.run_rung(self, executor, size, (index, rung, epochs), ids)
@@ -495,7 +512,7 @@ class _RaceState:
             batch = ids[at : at + size]
             jobs = [Job(cid, race.pool[cid], float(epochs)) for cid in batch]
             for order, (job, outcome) in enumerate(
-                zip(jobs, self._outcomes(executor, jobs), strict=True)
+                zip(jobs, self._outcomes(executor, jobs, race.space), strict=True)
             ):
                 info = {"bracket": bracket, "rung": rung, "budget": epochs}
                 self.record(job, outcome, info)
@@ -506,12 +523,12 @@ class _RaceState:
                 self.store.set_progress(self.result.evaluations, self.planned, 0, None)
         return scored
 
-    def _outcomes(self, executor, jobs) -> list[Outcome]:
+    def _outcomes(self, executor, jobs, space) -> list[Outcome]:
         """Outcomes of ``jobs`` in order; a resumed race takes recorded ones from the store."""
         recorded = [self.replay.get((job.candidate_id, int(job.fidelity))) for job in jobs]
         for job, trial in zip(jobs, recorded, strict=True):
             if trial is not None:
-                trial.check(job.candidate_id, job.genotype)
+                trial.check(job.candidate_id, job.genotype, space)
         fresh = [job for job, trial in zip(jobs, recorded, strict=True) if trial is None]
         evaluated = iter(executor.evaluate(fresh) if fresh else [])
         return [trial.outcome() if trial else next(evaluated) for trial in recorded]

@@ -19,6 +19,7 @@ under the same events, budget checks and records.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.evaluation.base import Result
 from nasbench.options import Budget
 from nasbench.protocols import Genotype
@@ -119,13 +120,24 @@ class RecordedTrial:
         """The recorded result as an executor would have returned it."""
         return Outcome(self.result, self.worker, float(self.result.cost.get("wall_s", 0.0)))
 
-    def check(self, cid: int, genotype: Genotype) -> None:
-        """Fail when the resumed strategy proposes another genotype than the run did."""
-        if genotype.to_json() != self.genotype_json:
-            raise ConfigError(
-                f"cannot resume: candidate {cid} differs from the one the run recorded, so "
-                "the code or the config changed since; start a new run instead."
-            )
+    def check(self, cid: int, genotype: Genotype, space: Any = None) -> None:
+        """Fail when the resumed strategy proposes another genotype than the run did.
+
+        With ``space``, the same cell written in another order (a DARTS node's inputs,
+        recorded by an earlier version in the order it drew them) is the same candidate.
+        """
+        if genotype.to_json() == self.genotype_json:
+            return
+        if space is not None and callable(getattr(space, "canonical", None)):
+            from nasbench.spaces import parse_genotype
+
+            with contextlib.suppress(NasbenchError):
+                if space.canonical(genotype) == space.canonical(parse_genotype(self.genotype_json)):
+                    return
+        raise ConfigError(
+            f"cannot resume: candidate {cid} differs from the one the run recorded, so "
+            "the code or the config changed since; start a new run instead."
+        )
 
 
 def _recordable(info: dict[str, Any]) -> dict[str, Any]:
@@ -228,7 +240,7 @@ class _Run:
             genotype = self.strategy.ask()
             key = self.key(genotype)
             if cid in self.replay:
-                self.replay[cid].check(cid, genotype)
+                self.replay[cid].check(cid, genotype, self.strategy.space)
             if key is not None and key in self.cache:
                 self.record(cid, genotype, self.cache[key], True, "cache")
             elif key is not None and key in keys:

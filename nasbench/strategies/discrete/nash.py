@@ -59,7 +59,7 @@ class NashConfig(DiscreteConfig):
 
     n_children: int = option(
         8, "networks per hill-climbing step: the parent trained further and n - 1 children",
-        min=1,
+        min=2,
     )  # fmt: skip
     n_morphisms: int = option(5, "most morphisms per child (drawn from 1..this)", min=1)
     epochs: int = option(2, "training epochs per child (from inherited weights)", min=1)
