@@ -100,14 +100,15 @@ _DATASET_DECIDES = ("in_channels", "num_classes")
 
 
 def _comparable(space: Mapping[str, Any]) -> dict[str, Any]:
-    """A space's ``to_dict()`` without what the dataset decides, ops as a sorted list."""
+    """A space's ``to_dict()`` without what the dataset decides, ops as a list."""
     from nasbench.spaces.ops import OP_SETS as SETS
 
     out = {k: v for k, v in space.items() if k != "skeleton"}
     for key in ("ops", "down_ops", "up_ops", "normal_ops"):
         if key in out:
             ops = out[key]
-            out[key] = sorted(SETS.get(ops, ()) if isinstance(ops, str) else ops)
+            # In order: a space's op order is its alpha columns' and what a seed samples.
+            out[key] = list(SETS.get(ops, ()) if isinstance(ops, str) else ops)
     skeleton = space.get("skeleton") or {}
     out.update({f"skeleton.{k}": v for k, v in skeleton.items() if k not in _DATASET_DECIDES})
     return out
