@@ -142,48 +142,53 @@ def _split_of_each_patient(items: dict, patient_of) -> dict[str, set[str]]:
     return where
 
 
+def _patients_split_whole(root: Path, patients: int, views: int, name, seed: int) -> dict:
+    """Write ``patients`` patient folders of ``views`` images per class (folder names
+    from ``name(label, patient)``), split them, and check each patient sits in one split
+    and each split has both classes; return the layout."""
+    for label, value in (("normal", 60), ("pneumonia", 200)):
+        for patient in range(patients):
+            for view in range(views):
+                _png(root / label / name(label, patient) / f"{view}.png", value)
+    layout = folder.scan_folder(root, seed=seed)
+    where = _split_of_each_patient(layout.items, lambda p: p.parent.relative_to(root).as_posix())
+    assert len(where) == 2 * patients and all(len(splits) == 1 for splits in where.values())
+    for split in ("train", "val", "test"):
+        assert {label for _, label in layout.items[split]} == {0, 1}
+    return layout
+
+
 def test_auto_split_keeps_each_patient_folder_in_one_split(tmp_path):
     # Six patients per class, three images each: a per-image split would put most
     # patients in two or three splits.
-    for label, value in (("normal", 60), ("pneumonia", 200)):
-        for patient in range(6):
-            for view in range(3):
-                _png(tmp_path / label / f"{label}{patient}" / f"{view}.png", value)
-    layout = folder.scan_folder(tmp_path, seed=3)
-    where = _split_of_each_patient(layout.items, _patient_of)
-    assert len(where) == 12 and all(len(splits) == 1 for splits in where.values())
+    layout = _patients_split_whole(tmp_path, 6, 3, lambda label, p: f"{label}{p}", seed=3)
     assert sum(len(v) for v in layout.items.values()) == 36
-    for split in ("train", "val", "test"):
-        assert {label for _, label in layout.items[split]} == {0, 1}
 
 
 def test_patient_folders_numbered_per_class_are_patients_of_their_own_class(tmp_path):
     # normal/patient00 and pneumonia/patient00 are two people: merging them would label
     # every merged patient with one class and leave the other class without patients.
-    for label, value in (("normal", 60), ("pneumonia", 200)):
-        for patient in range(5):
-            for view in range(2):
-                _png(tmp_path / label / f"patient{patient:02d}" / f"{view}.png", value)
-    layout = folder.scan_folder(tmp_path, seed=0)
-    where = _split_of_each_patient(
-        layout.items, lambda p: f"{p.parent.parent.name}/{p.parent.name}"
-    )
-    assert len(where) == 10 and all(len(splits) == 1 for splits in where.values())
-    for split in ("train", "val", "test"):
-        assert {label for _, label in layout.items[split]} == {0, 1}
+    _patients_split_whole(tmp_path, 5, 2, lambda label, p: f"patient{p:02d}", seed=0)
+
+
+def _dicom_patients_split_whole(root: Path, patients: int, slices: int, fields) -> dict:
+    """Write ``slices`` DICOM slices per patient and class, header fields from
+    ``fields(label, patient)``, split them, and check each patient sits in one split."""
+    pixels = _pattern(10, 3000, np.uint16)
+    for label in ("normal", "abnormal"):
+        for patient in range(patients):
+            for slice_ in range(slices):
+                _dicom(root / label / f"{label}_{patient}_{slice_}.dcm", pixels,
+                       **fields(label, patient))  # fmt: skip
+    layout = folder.scan_folder(root, seed=0)
+    where = _split_of_each_patient(layout.items, lambda p: p.name.rsplit("_", 1)[0])
+    assert len(where) == 2 * patients and all(len(splits) == 1 for splits in where.values())
+    return layout
 
 
 def test_an_anonymised_patient_id_shared_by_every_file_falls_back_to_the_series(tmp_path):
-    pixels = _pattern(10, 3000, np.uint16)
-    for label in ("a", "b"):
-        for series in range(4):
-            for k in range(2):
-                uid = f"1.2.{ord(label)}.{series}"
-                _dicom(tmp_path / label / f"{label}{series}_{k}.dcm", pixels,
-                       PatientID="ANONYMOUS", SeriesInstanceUID=uid)  # fmt: skip
-    layout = folder.scan_folder(tmp_path, seed=0)
-    where = _split_of_each_patient(layout.items, lambda p: p.name.split("_")[0])
-    assert len(where) == 8 and all(len(splits) == 1 for splits in where.values())
+    _dicom_patients_split_whole(tmp_path, 4, 2, lambda label, p: {
+        "PatientID": "ANONYMOUS", "SeriesInstanceUID": f"1.2.{len(label)}.{p}"})  # fmt: skip
 
 
 def test_a_stray_subfolder_of_images_is_skipped_as_before(seg):
@@ -193,22 +198,12 @@ def test_a_stray_subfolder_of_images_is_skipped_as_before(seg):
 
 
 def test_auto_split_groups_dicom_slices_by_patient_id_or_series(tmp_path):
-    pixels = _pattern(10, 3000, np.uint16)
-    for label in ("normal", "abnormal"):
-        for patient in range(5):
-            for slice_ in range(4):
-                name = f"{label}_{patient}_{slice_}.dcm"
-                if patient % 2:  # an export that blanks the ID keeps the series
-                    fields = {
-                        "PatientID": "",
-                        "SeriesInstanceUID": f"1.2.3.{len(label)}.{patient}",
-                    }
-                else:
-                    fields = {"PatientID": f"{label}-{patient}"}
-                _dicom(tmp_path / label / name, pixels, **fields)
-    layout = folder.scan_folder(tmp_path, seed=0)
-    where = _split_of_each_patient(layout.items, lambda p: p.name.rsplit("_", 1)[0])
-    assert len(where) == 10 and all(len(splits) == 1 for splits in where.values())
+    def fields(label, patient):
+        if patient % 2:  # an export that blanks the ID keeps the series
+            return {"PatientID": "", "SeriesInstanceUID": f"1.2.3.{len(label)}.{patient}"}
+        return {"PatientID": f"{label}-{patient}"}
+
+    layout = _dicom_patients_split_whole(tmp_path, 5, 4, fields)
     assert [len(layout.items[s]) for s in ("train", "val", "test")] == [24, 8, 8]
 
 

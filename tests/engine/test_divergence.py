@@ -57,12 +57,19 @@ def test_non_finite_validation_loss_names_the_epoch_end(tmp_path):
     assert "diverged at" in message and "loss is nan" in message
 
 
-@pytest.mark.slow
-def test_damaged_last_checkpoint_falls_back_to_prev_and_resumes_exactly(tmp_path):
+def _whole_and_killed(tmp_path):
+    """An uninterrupted run, and the same search killed at its 4th step (last.pt holds
+    step 3, prev.pt step 2)."""
     whole = tmp_path / "whole"
     search(config(), whole)
     run_dir = tmp_path / "run"
-    killed_at("step", 4, run_dir)  # last.pt holds step 3, prev.pt step 2
+    killed_at("step", 4, run_dir)
+    return whole, run_dir
+
+
+@pytest.mark.slow
+def test_damaged_last_checkpoint_falls_back_to_prev_and_resumes_exactly(tmp_path):
+    whole, run_dir = _whole_and_killed(tmp_path)
     last = run_dir / "checkpoints" / "last.pt"
     last.write_bytes(last.read_bytes()[:1000])
     with pytest.warns(UserWarning, match=r"last\.pt is damaged .* resuming from .*prev\.pt"):
@@ -128,10 +135,7 @@ def test_a_stored_config_without_a_setting_is_refused_not_defaulted(tmp_path, dr
 
 @pytest.mark.slow
 def test_a_store_that_lost_its_last_rows_resumes_from_a_checkpoint_it_has_rows_for(tmp_path):
-    whole = tmp_path / "whole"
-    search(config(), whole)
-    run_dir = tmp_path / "run"
-    killed_at("step", 4, run_dir)  # last.pt holds step 3, prev.pt step 2
+    whole, run_dir = _whole_and_killed(tmp_path)
     db = sqlite3.connect(run_dir / "run.sqlite")
     with db:  # as if the writes of step 3 never reached the disk
         for table in ("metrics", "alpha_snapshots", "genotypes", "events"):
