@@ -642,8 +642,9 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         class_names: tuple[str, ...] = ()
         if splits:
             items = {s: _segmentation_items(d) for s, d in splits.items()}
-            _warn_shared_patients(path, {s: [_patient_key(image, splits[s] / "images")
-                                             for image, _ in items[s]] for s in items})  # fmt: skip
+            _warn_shared_patients(path, {s: _patient_keys([image for image, _ in items[s]],
+                                                          [splits[s] / "images"] * len(items[s]))
+                                         for s in items})  # fmt: skip
         else:
             pairs = _segmentation_items(path)
             if len(pairs) < len(BASE_SPLITS):
@@ -656,8 +657,10 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         class_names, items["train"] = _classification_items(splits["train"], None)
         for s in ("val", "test"):
             items[s] = _classification_items(splits[s], class_names)[1]
-        _warn_shared_patients(path, {s: [_patient_key(f, splits[s] / class_names[label])
-                                         for f, label in items[s]] for s in items})  # fmt: skip
+        _warn_shared_patients(path, {s: _patient_keys([f for f, _ in items[s]],
+                                                      [splits[s] / class_names[label]
+                                                       for _, label in items[s]])
+                                     for s in items})  # fmt: skip
     else:
         class_names, everything = _classification_items(path, None)
         labels = np.array([label for _, label in everything])

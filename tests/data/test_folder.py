@@ -471,3 +471,15 @@ def test_a_folder_run_begun_under_the_per_image_split_is_warned_of_on_resume():
         warnings.simplefilter("error")
         folder.warn_if_split_changed("folder:/data/xrays", capture_environment("cpu"), "runs/new")
         folder.warn_if_split_changed("breastmnist", {}, "runs/medmnist")
+
+
+def test_anonymised_dicom_in_own_split_folders_shares_no_patient(tmp_path, recwarn):
+    # Every file says PatientID "ANONYMOUS": no patient, so no shared one across splits.
+    for split in ("train", "val", "test"):
+        for label in ("a", "b"):
+            for k in range(2):
+                uid = f"1.2.{len(split) + ord(split[1])}.{ord(label)}.{k}"
+                _dicom(tmp_path / split / label / f"{k}.dcm", _pattern(5, 3000, np.uint16),
+                       PatientID="ANONYMOUS", SeriesInstanceUID=uid)  # fmt: skip
+    folder.scan_folder(tmp_path)
+    assert not [w for w in recwarn if "patient" in str(w.message)]
