@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,11 @@ from nasbench.runs.checkpoint import load_for_resume, require_keys, restoring
 from nasbench.runs.checkpoint_schedule import CheckpointSchedule
 from nasbench.runs.faults import fault_point
 from nasbench.spaces.ops import is_parameter_free, op_names
-from nasbench.strategies.differentiable.base import stepped_parameters, warmup_steps
+from nasbench.strategies.differentiable.base import (
+    arch_step_due,
+    stepped_parameters,
+    warmup_steps,
+)
 
 # What a resume reads from a checkpoint (see _state).
 RESTORED_KEYS = ("supernet", "method", "w_optimizer", "scheduler", "epoch", "batch",
@@ -445,6 +450,7 @@ class _Loop:
             if self.parts.macro is not None:
                 self.store.log_event("c2fnas_topologies", self.parts.macro.to_dict(), step=0)
             self._record_alphas()
+            self._warn_if_alphas_stay()
         with tqdm(
             total=self.total_steps, initial=self.step, disable=not self.progress, unit="step"
         ) as bar:
@@ -484,7 +490,8 @@ class _Loop:
         lr = p.w_optimizer.param_groups[0]["lr"]
         p.supernet.train()
         arch: dict[str, float] = {}
-        moves = self.step >= self._warmup_steps()
+        every = int(getattr(p.method.config, "arch_every", 1))
+        moves = arch_step_due(self.step, self._warmup_steps(), every)
 
         def arch_step() -> dict[str, float]:
             with autocast(p.device, p.precision):
@@ -536,6 +543,19 @@ class _Loop:
                 self._record_alphas()
         fault_point("step")
         return int(x_train.shape[0])
+
+    def _warn_if_alphas_stay(self) -> None:
+        """Say so when ``arch_every`` exceeds the steps after the warm-up: the search
+        would return the genotype of its initial alphas."""
+        every = int(getattr(self.parts.method.config, "arch_every", 1))
+        searching = self.total_steps - self._warmup_steps()
+        if every > searching:
+            warnings.warn(
+                f"arch_every {every} exceeds the {searching} steps after the warm-up: the "
+                f"alphas will not move; lower arch_every or search longer.",
+                UserWarning,
+                stacklevel=2,
+            )
 
     def _warmup_steps(self) -> int:
         """Leading steps that move the weights only (the strategy's ``arch_warmup``); a

@@ -51,6 +51,31 @@ def test_arch_warmup_trains_weights_only_for_its_fraction_of_the_steps(tiny, tmp
     assert list(run.history[run.history.name == "loss"].step) == [1, 2, 3, 4]
 
 
+def test_proxyless_arch_every_steps_the_alphas_on_every_nth_step_after_the_warmup(
+    tiny, tmp_path
+):
+    config = tiny("proxyless", alpha_every=1, epochs=4)
+    # 8 steps: 2 warm up, then the alphas move on the 3rd step after (steps 5 and 8).
+    config.strategy_config = {"arch_warmup": 0.25, "arch_every": 3}
+    search(config, tmp_path / "run")
+    run = load(tmp_path / "run")
+    assert list(run.history[run.history.name == "arch_loss"].step) == [5, 8]
+    alphas = run.alphas[run.alphas.kind == "alpha"].sort_values(["cell_type", "edge", "op"])
+    raw = {step: group.raw.to_numpy() for step, group in alphas.groupby("step")}
+    moved = [s for s in range(1, 9) if not np.array_equal(raw[s - 1], raw[s])]
+    assert moved == [5, 8]
+    assert list(run.history[run.history.name == "loss"].step) == list(range(1, 9))
+
+
+def test_arch_every_beyond_the_search_warns_that_the_alphas_stay(tiny, tmp_path):
+    config = tiny("proxyless")
+    config.strategy_config = {"arch_every": 5}  # 4 steps in all
+    with pytest.warns(UserWarning, match="arch_every 5 exceeds the 4 steps"):
+        search(config, tmp_path / "run")
+    run = load(tmp_path / "run")
+    assert run.history[run.history.name == "arch_loss"].empty
+
+
 def test_arch_warmup_keeps_one_search_step_and_is_validated(tiny, tmp_path):
     from nasbench.errors import NasbenchError
     from nasbench.strategies.differentiable.base import warmup_steps

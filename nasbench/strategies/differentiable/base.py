@@ -453,6 +453,39 @@ def _op_cost_tables(supernet: Supernet) -> dict[str, torch.Tensor]:
     return {ct: op_costs(ct) for ct in supernet.cell_types}
 
 
+def arch_every_option() -> Any:
+    """The ``arch_every`` setting: weight steps per architecture step (1, every step, by
+    default; the ProxylessNAS code steps its alphas after every 5th weight step)."""
+    return option(
+        1,
+        "weight steps per architecture step, counted from the end of the warm-up "
+        "(1 steps the alphas after every weight step)",
+        min=1,
+        max=1000,
+    )
+
+
+def arch_step_due(step: int, warmup: int, every: int) -> bool:
+    """Whether search step ``step`` (from 0) also steps the alphas: none in the ``warmup``
+    leading steps, then the last of every ``every`` steps after them.
+
+    Args:
+        step: the step about to run, counted from 0 over the whole search.
+        warmup: leading steps that train the weights only (``warmup_steps``).
+        every: weight steps per architecture step (``arch_every``).
+
+    Returns:
+        True when this step runs an architecture step.
+
+    Example:
+        >>> [s for s in range(8) if arch_step_due(s, warmup=2, every=3)]
+        [4, 7]
+    """
+    if step < warmup:
+        return False
+    return (step - warmup + 1) % every == 0
+
+
 def warmup_steps(fraction: float, steps: int) -> int:
     """Steps (or rounds) that train the weights only before the first architecture step:
     ``fraction`` of ``steps``, rounded down, leaving at least one step of search.

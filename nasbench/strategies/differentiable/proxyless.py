@@ -33,6 +33,8 @@ from nasbench.strategies.differentiable.base import (
     EdgePlan,
     LossFn,
     MethodConfig,
+    arch_every_option,
+    arch_warmup_option,
     option,
 )
 
@@ -40,9 +42,10 @@ from nasbench.strategies.differentiable.base import (
 @dataclass
 class ProxylessConfig(MethodConfig):
     """ProxylessNAS hyperparameters. ``arch_lr`` 6e-3 with Adam beta1 0; the released
-    code defaults to 1e-3 and its 'full_v2' estimator, and updates the alphas every 5
-    weight steps after 40 warm-up epochs, where this loop updates both on every step
-    (weights first, as that code orders them)."""
+    code defaults to 1e-3 and its 'full_v2' estimator. That code updates the alphas
+    every 5 weight steps (``arch_every=5``) after 40 of 200 warm-up epochs
+    (``arch_warmup=0.2``); the defaults here step the alphas after every weight step
+    from the start, so that a short search moves its alphas at all."""
 
     arch_lr: float = option(6e-3, "Adam learning rate of the architecture weights", above=0.0)
     arch_beta1: float = option(
@@ -51,6 +54,8 @@ class ProxylessConfig(MethodConfig):
     arch_weight_decay: float = option(
         0.0, "weight decay of the architecture weights", min=0.0, max=1.0
     )
+    arch_warmup: float = arch_warmup_option()
+    arch_every: int = arch_every_option()
 
 
 @dataclass
