@@ -61,6 +61,16 @@ class _PretextDataset(Dataset):
         self.split = getattr(base, "split", None)
 
 
+def is_pretext(dataset: Any) -> bool:
+    """Whether ``dataset`` is a pretext task's wrapper (its labels are made, not read).
+
+    Example:
+        >>> is_pretext(RotationDataset([])), is_pretext([])
+        (True, False)
+    """
+    return isinstance(dataset, _PretextDataset)
+
+
 class RotationDataset(_PretextDataset):
     """Rotation prediction: item ``4 i + k`` is image ``i`` turned ``k`` times by 90 degrees.
 
@@ -165,7 +175,9 @@ class JigsawDataset(_PretextDataset):
             by ``grid``.
         grid: tiles per side (2: four tiles).
         n_permutations: size of the fixed permutation set (the number of classes).
-        seed: picks the permutation set and each item's permutation.
+        seed: picks each item's permutation.
+        task_seed: picks the permutation set, which gives each label its meaning: every
+            split of one task must share it (``seed`` may differ between splits).
 
     Example:
         >>> ds = JigsawDataset([(torch.zeros(1, 8, 8), 0)] * 5, grid=2, n_permutations=6)
@@ -175,10 +187,17 @@ class JigsawDataset(_PretextDataset):
 
     pretext = "jigsaw"
 
-    def __init__(self, base: Any, grid: int = 2, n_permutations: int = 24, seed: int = 0) -> None:
+    def __init__(
+        self,
+        base: Any,
+        grid: int = 2,
+        n_permutations: int = 24,
+        seed: int = 0,
+        task_seed: int = 0,
+    ) -> None:
         super().__init__(base, grid=grid, n_permutations=n_permutations)
         self.grid = int(grid)
-        self.permutations = jigsaw_permutations(self.grid, int(n_permutations), seed)
+        self.permutations = jigsaw_permutations(self.grid, int(n_permutations), task_seed)
         rng = np.random.default_rng([seed, 1])
         self.targets = rng.integers(0, len(self.permutations), size=len(base)).astype(np.int64)
 
@@ -395,6 +414,7 @@ def pretext_dataset(
     n_permutations: int = 24,
     patch: int = 8,
     seed: int = 0,
+    task_seed: int = 0,
 ) -> Dataset:
     """Wrap a labelled dataset as one pretext task.
 
@@ -404,7 +424,9 @@ def pretext_dataset(
         grid: jigsaw tiles / colourisation pooling cells per side.
         n_permutations: jigsaw permutation set size.
         patch: in-painting square edge.
-        seed: seeds the wrapper's fixed random choices.
+        seed: seeds the wrapper's fixed random choices of items (each split its own).
+        task_seed: seeds the choices that define the task (the jigsaw permutation set,
+            i.e. what each label means); every split of one task must share it.
 
     Returns:
         The wrapped dataset; ``.info`` is :func:`pretext_info` of the base's info.
@@ -417,7 +439,9 @@ def pretext_dataset(
     if pretext == "rotation":
         return RotationDataset(base)
     if pretext == "jigsaw":
-        return JigsawDataset(base, grid=grid, n_permutations=n_permutations, seed=seed)
+        return JigsawDataset(
+            base, grid=grid, n_permutations=n_permutations, seed=seed, task_seed=task_seed
+        )
     if pretext == "inpainting":
         return InpaintingDataset(base, patch=patch, seed=seed)
     if pretext == "colourisation":

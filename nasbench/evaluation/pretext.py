@@ -35,7 +35,9 @@ def pretext_splits(
     Args:
         splits: ``{"train": ds, "val": ds, "test": ds}`` of items ``(image, label)``.
         pretext: a :data:`~nasbench.data.pretext.PRETEXT_TASKS` name.
-        seed: the wrappers' fixed random choices; each split gets its own stream.
+        seed: the wrappers' fixed random choices: each split draws its own items'
+            choices from its own stream, and all share the task's (the jigsaw
+            permutation set, so that a label means the same order in every split).
         **settings: ``grid``, ``n_permutations``, ``patch``.
 
     Returns:
@@ -47,6 +49,7 @@ def pretext_splits(
         >>> len(out["train"])
         4
     """
+    settings = {**settings, "task_seed": seed}
     return {
         name: pretext_dataset(ds, pretext, seed=seed + SPLIT_ORDER.index(name), **settings)
         if name in SPLIT_ORDER
@@ -87,7 +90,10 @@ def score_cell(
         genotype: the cell.
         space: its space (builds the network; its skeleton unless ``skeleton``).
         splits: ``train``, ``val`` and ``test`` datasets with ``.info`` (labelled or pretext).
-        train_config: a :class:`~nasbench.evaluation.train_loop.TrainConfig` (None: defaults).
+        train_config: a :class:`~nasbench.evaluation.train_loop.TrainConfig` (None: its
+            defaults, without augmentation on pretext splits). A pretext split refuses
+            ``augment``: a flip turns a 90-degree item into the 270-degree one and
+            reorders jigsaw tiles, so the labels would lie.
         skeleton: a ``Skeleton.to_dict()`` override (cells, channels).
         seed: the network's initial weights.
 
@@ -106,6 +112,7 @@ def score_cell(
     missing = [name for name in SPLIT_ORDER if name not in splits]
     if missing:
         raise ConfigError(f"score_cell needs the splits train, val and test; missing {missing}.")
+    train_config = _without_augmentation(splits["train"], train_config)
     info = splits["train"].info
     model = build(space.validate(genotype), skeleton_for(space, info, skeleton), seed=seed)
     out = train_model(
@@ -219,3 +226,21 @@ def sample_cells(space: Space, n: int, seed: int = 0) -> list[Genotype]:
         if len(out) == n:
             return out
     raise ConfigError(f"the space has fewer than {n} distinct cells; sample fewer.")
+
+
+def _without_augmentation(train: Any, train_config: Any) -> Any:
+    """``train_config`` for ``train``: pretext data get no flips or crops (they would
+    change what the labels mean), labelled data keep the config as given."""
+    from nasbench.data.pretext import is_pretext
+    from nasbench.evaluation.train_loop import TrainConfig
+
+    if not is_pretext(train):
+        return train_config
+    if train_config is None:
+        return TrainConfig(augment=False)
+    if train_config.augment:
+        raise ConfigError(
+            "augment flips and crops the pretext images, which changes their labels (a "
+            "flipped 90-degree turn is a 270-degree one): pass TrainConfig(augment=False)."
+        )
+    return train_config

@@ -86,3 +86,30 @@ def test_score_cell_trains_on_pretext_splits(pretext, metric):
     assert again["test"] == out["test"]  # same seed, same numbers
     with pytest.raises(ConfigError, match="missing \\['test'\\]"):
         score_cell(cell, space, {"train": splits["train"], "val": splits["val"]}, recipe)
+
+
+def test_every_split_of_a_jigsaw_task_shares_one_permutation_set():
+    from nasbench.data import load
+
+    labelled = {s: load("synthetic", s, limit=8, seed=0) for s in ("train", "val", "test")}
+    # 12 of 24 orders: a subset, which each split used to draw for itself.
+    splits = pretext_splits(labelled, "jigsaw", seed=3, grid=2, n_permutations=12)
+    sets = [splits[name].permutations for name in ("train", "val", "test")]
+    assert all((s == sets[0]).all() for s in sets[1:])
+    assert not (splits["train"].targets == splits["val"].targets[:8]).all()  # own draws
+
+
+def test_score_cell_keeps_pretext_images_unaugmented():
+    from nasbench.data import load
+    from nasbench.evaluation.pretext import _without_augmentation
+
+    labelled = {s: load("synthetic", s, limit=4, seed=0) for s in ("train", "val", "test")}
+    splits = pretext_splits(labelled, "rotation", seed=0)
+    assert _without_augmentation(splits["train"], None).augment is False
+    kept = TrainConfig(epochs=1, augment=False)
+    assert _without_augmentation(splits["train"], kept) is kept
+    assert _without_augmentation(labelled["train"], None) is None  # labelled: as given
+    space = create_space("darts", n_nodes=2)
+    cell = sample_cells(space, 1, seed=0)[0]
+    with pytest.raises(ConfigError, match="augment flips and crops the pretext images"):
+        score_cell(cell, space, splits, TrainConfig(epochs=1, augment=True))

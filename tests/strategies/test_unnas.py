@@ -160,3 +160,15 @@ def test_resume_after_a_kill_equals_the_uninterrupted_search(tmp_path, pretext):
     np.testing.assert_array_equal(
         _history(tmp_path / "killed").to_numpy(), _history(tmp_path / "whole").to_numpy()
     )
+
+
+def test_the_two_search_halves_share_the_jigsaw_permutation_set():
+    from nasbench.data import load
+    from nasbench.strategies.selfsupervised.unnas import Unnas, UnnasConfig
+
+    halves = [load("synthetic", s, limit=4, seed=0) for s in ("train", "val")]
+    config = UnnasConfig(pretext="jigsaw", jigsaw_permutations=6)
+    train, val = Unnas.search_data(config, *halves, seed=2)
+    np.testing.assert_array_equal(train.permutations, val.permutations)
+    other, _ = Unnas.search_data(config, *halves, seed=3)
+    assert not np.array_equal(other.permutations, train.permutations)  # the seed picks it

@@ -30,6 +30,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nasbench.data.fewshot import Episode
+from nasbench.strategies.meta.relaxation import set_temperature, task_temperature
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def adapt(
     learn_alphas: bool = True,
     record: bool = False,
     arch_optimizer: str = "sgd",
+    temperature_min: float | None = None,
 ) -> Curve | None:
     """Adapt ``net`` in place to one task by ``steps`` SGD steps on its support set.
 
@@ -80,6 +82,9 @@ def adapt(
         arch_optimizer: ``"sgd"``, or ``"adam"`` for the alphas (METANAS's task learner:
             fresh moments per task, betas 0.5 and 0.999, so each step moves an alpha by
             about ``arch_lr`` whatever the gradient's scale).
+        temperature_min: anneal a METANAS learner's softmax temperature from 1 to this
+            over the steps (restarting at 1 for this task, as METANAS's code) when the
+            alphas adapt; at 1 throughout when they do not. None: leave it as it is.
 
     Returns:
         The :class:`Curve` (``steps + 1`` points) when ``record``, else None.
@@ -94,8 +99,13 @@ def adapt(
     rates = [lr] * len(weights) + [arch_lr] * (len(params) - len(weights))
     adam = _Adam(params[len(weights) :], arch_lr) if arch_optimizer == "adam" else None
     net.train()
+    anneal = temperature_min is not None and learn_alphas and arch_lr > 0
+    if temperature_min is not None:
+        set_temperature(net, 1.0)  # the task starts mixed, whatever the last one ended at
     points = [query_scores(net, episode)] if record else []
-    for _ in range(steps):
+    for step in range(steps):
+        if anneal:
+            set_temperature(net, task_temperature(step, steps, temperature_min))
         loss = F.cross_entropy(net(episode.support_images), episode.support_labels)
         grads = torch.autograd.grad(loss, params, allow_unused=True)
         with torch.no_grad():
@@ -153,6 +163,7 @@ def meta_step(
     meta_arch_lr: float,
     learn_alphas: bool = True,
     arch_optimizer: str = "sgd",
+    temperature_min: float | None = None,
 ) -> dict[str, float]:
     """One meta-update of ``net`` (weights and, with ``learn_alphas``, alphas) over tasks.
 
@@ -164,6 +175,7 @@ def meta_step(
         meta_lr, meta_arch_lr: ``eps`` of the weights and of the alphas.
         learn_alphas: meta-learn the alphas (METANAS) or keep them fixed (the baseline).
         arch_optimizer: the task learner's alpha optimizer (:func:`adapt`).
+        temperature_min: the task learner's temperature schedule (:func:`adapt`).
 
     Returns:
         ``query_acc`` and ``query_loss``: the mean over the tasks after adaptation.
@@ -183,7 +195,7 @@ def meta_step(
     for episode in episodes:
         adapt(
             net, episode, inner_steps, inner_lr, inner_arch_lr, learn_alphas,
-            arch_optimizer=arch_optimizer,
+            arch_optimizer=arch_optimizer, temperature_min=temperature_min,
         )  # fmt: skip
         if algorithm == "reptile":
             moved = [p.detach() - p0 for p, p0 in zip(params, initial, strict=True)]

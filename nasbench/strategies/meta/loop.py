@@ -54,7 +54,6 @@ from nasbench.strategies.meta.adaptation import (
     trial,
 )
 from nasbench.strategies.meta.config import MetaNasConfig
-from nasbench.strategies.meta.relaxation import annealed_temperature
 from nasbench.strategies.meta.tasks import task_samplers, task_supernet
 
 LEARNERS = ("metanas", "reptile", "pooled_darts")
@@ -85,7 +84,8 @@ class MetaParts:
             names = tuple(n for n in names if n != "pooled_darts")
         self.nets: dict[str, torch.nn.Module] = {}
         for name in names:
-            net = task_supernet(config, meta)  # same seed: every learner starts alike
+            # Same seed: every learner starts alike; only METANAS's edges are pruned.
+            net = task_supernet(config, meta, prune=name == "metanas")
             if name == "reptile":
                 with torch.no_grad():
                     for alpha in net.arch_parameters():
@@ -171,13 +171,10 @@ class MetaLoop:
         self._meta_test()
         return "finished"
 
-    def _anneal(self) -> None:
-        """Set METANAS's softmax temperature for the current meta-step (linear from 1 to
-        ``temperature_min`` over meta-training; the last one afterwards)."""
-        method = self.parts.nets["metanas"].method
-        method.temperature = annealed_temperature(
-            self.step, self.total_steps, self.meta.temperature_min
-        )
+    def _temperature_min(self, name: str) -> float | None:
+        """The temperature schedule of learner ``name``'s adaptation: METANAS's own
+        (annealed within each task to ``temperature_min``), none for the baselines."""
+        return self.meta.temperature_min if name == "metanas" else None
 
     def _warming_up(self) -> bool:
         """True in the first ``warmup_fraction`` of the meta-steps (alphas held)."""
@@ -189,7 +186,6 @@ class MetaLoop:
 
     def _meta_step(self) -> None:
         m, episodes = self.meta, self._episodes()
-        self._anneal()
         learn_alphas = not self._warming_up()
         metrics: dict[str, float] = {}
         for name, net in self.parts.nets.items():
@@ -211,6 +207,7 @@ class MetaLoop:
                     meta_arch_lr=m.meta_arch_lr,
                     learn_alphas=name == "metanas" and learn_alphas,
                     arch_optimizer=m.inner_arch_optimizer,
+                    temperature_min=self._temperature_min(name),
                 )
             metrics.update({f"{name}_{k}": v for k, v in out.items()})
         self.step += 1
@@ -239,6 +236,7 @@ class MetaLoop:
                 learn_alphas=name != "reptile" and arch_lr > 0,
                 record=whole,
                 arch_optimizer=m.inner_arch_optimizer,
+                temperature_min=self._temperature_min(name),
             )
             if not whole:
                 acc, loss = query_scores(net, episode)
@@ -264,7 +262,6 @@ class MetaLoop:
 
     def _end_epoch(self) -> None:
         m = self.meta
-        self._anneal()
         watched = range(m.test_episodes, m.test_episodes + m.val_episodes)
         metrics: dict[str, float] = {}
         curves: list[tuple[str, int, Curve]] = []
@@ -308,7 +305,6 @@ class MetaLoop:
     def _meta_test(self) -> None:
         """Score every learner on the meta-test episodes, after ``test_inner_steps``."""
         m, step = self.meta, self.total_steps + 1
-        self._anneal()
         accs: dict[str, list[float]] = {name: [] for name in self.parts.nets}
         for index in range(m.test_episodes):
             episode = self.parts.test.episode(index)

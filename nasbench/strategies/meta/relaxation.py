@@ -1,13 +1,17 @@
 """METANAS's relaxation of the task learner's cell: DARTS's softmax over the alphas with a
-temperature that is annealed during meta-training, and soft pruning of the ops whose
-weight fell below a threshold (Elsken et al., 2020, as in their code: softmax
-temperature 1 -> 0.05, ops under 0.01 dropped).
+temperature annealed within each task's adaptation, and soft pruning of the ops whose
+weight fell below a threshold (Elsken et al., 2020; their code anneals the temperature
+1 -> 0.05 linearly over a task's alpha-adapting steps, restarting at 1 for every task,
+meta-training and meta-test alike, and drops ops under 0.01).
 
 As the temperature falls, ``softmax(alpha / T)`` concentrates on each edge's strongest op
-and the pruned ops stop being computed, so the network that meta-training ends with, and
-that is adapted to the meta-test tasks, is (close to) the derived discrete cell rather
-than a mixture of every op. The fixed-architecture baseline, whose alphas are all zero,
-is untouched by either: every op keeps the weight ``1 / n_ops`` at any temperature.
+and the pruned ops stop being computed, so the network each task's adaptation ends with,
+and that its query set scores, is (close to) the derived discrete cell rather than a
+mixture of every op. Steps whose alphas stay (the alpha warm-up, a meta-test with
+``test_arch_lr_scale`` 0) run at temperature 1, as in that code.
+
+The fixed-architecture baseline is a plain DARTS mixture: neither the temperature nor the
+pruning touches it.
 """
 
 from __future__ import annotations
@@ -52,12 +56,30 @@ class TemperedDarts(Darts):
         return plans
 
 
-def annealed_temperature(step: int, total_steps: int, t_min: float, t_max: float = 1.0) -> float:
-    """The linear schedule: ``t_max`` at meta-step 0, ``t_min`` after the last one.
+def task_temperature(step: int, adapt_steps: int, t_min: float, t_max: float = 1.0) -> float:
+    """METANAS's schedule within one task: ``t_max`` at adaptation step 0, falling linearly
+    to ``t_min`` at the last of ``adapt_steps`` (one step: ``t_max``).
+
+    Args:
+        step: the adaptation step, from 0.
+        adapt_steps: the task's steps that adapt the alphas.
+        t_min: the temperature of the last step (``temperature_min``).
+        t_max: the temperature of the first step.
+
+    Returns:
+        The softmax temperature of that step.
 
     Example:
-        >>> annealed_temperature(0, 10, 0.05), annealed_temperature(10, 10, 0.05)
-        (1.0, 0.05)
+        >>> [round(task_temperature(s, 3, 0.05), 3) for s in range(3)]
+        [1.0, 0.525, 0.05]
     """
-    fraction = min(max(step / max(total_steps, 1), 0.0), 1.0)
+    fraction = min(max(step / max(adapt_steps - 1, 1), 0.0), 1.0)
     return t_max * (1.0 - fraction) + t_min * fraction
+
+
+def set_temperature(net: torch.nn.Module, temperature: float) -> None:
+    """Set the softmax temperature of ``net``'s edges when it has one (a METANAS task
+    learner); any other network is left as it is."""
+    method = getattr(net, "method", None)
+    if isinstance(method, TemperedDarts):
+        method.temperature = float(temperature)

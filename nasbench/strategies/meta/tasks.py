@@ -30,6 +30,7 @@ def check_meta_search(config: Any, meta: MetaNasConfig) -> None:
 
     info = get_info(config.dataset.name)
     _check_single_label(info, "dataset")
+    _check_prune_below(config, meta)
     if config.eigen_every or config.early_stop:
         raise ConfigError(
             "metanas watches no Hessian eigenvalue; set eigen_every = 0 and early_stop = false."
@@ -49,7 +50,12 @@ def check_meta_search(config: Any, meta: MetaNasConfig) -> None:
         return
     same = meta.meta_test_dataset.lower() == info.name.lower()
     if same and meta.meta_test_split == "val":
-        return  # meta-validation on the search set's val split: same classes, other images
+        # Meta-validation on the search set's val split: same classes, other images.
+        if info.num_classes < meta.n_way:
+            raise ConfigError(
+                f"{info.name} has {info.num_classes} classes, fewer than n_way = {meta.n_way}."
+            )
+        return
     if same:
         raise ConfigError(
             "meta_test_dataset is the search dataset, so meta-train and meta-test classes "
@@ -130,12 +136,28 @@ def task_samplers(config: Any, meta: MetaNasConfig) -> tuple[Any, Any]:
     )
 
 
-def task_supernet(config: Any, meta: MetaNasConfig) -> Any:
+def _check_prune_below(config: Any, meta: MetaNasConfig) -> None:
+    """A fresh edge weighs its ``n`` ops ``1/n`` each at temperature 1, as every task's
+    adaptation starts: a threshold at or above that prunes all but one op at random."""
+    from nasbench.spaces import space_from_dict
+
+    n_ops = len(space_from_dict(dict(config.space)).ops)
+    if meta.prune_below >= 1.0 / n_ops:
+        raise ConfigError(
+            f"prune_below {meta.prune_below:g} prunes every op of a fresh edge (its {n_ops} "
+            f"ops weigh 1/{n_ops} = {1.0 / n_ops:.3g} each at temperature 1); use less "
+            f"than {1.0 / n_ops:.3g} (METANAS: 0.01)."
+        )
+
+
+def task_supernet(config: Any, meta: MetaNasConfig, prune: bool = True) -> Any:
     """The supernet of the config's cell space with an ``n_way`` classifier (DARTS edges).
 
     Args:
         config: the search config (space, dataset, seed).
-        meta: the METANAS settings (``n_way``).
+        meta: the METANAS settings (``n_way``, ``prune_below``).
+        prune: soft-prune the edges at ``prune_below`` (METANAS's learner); False for
+            the baselines, whose edges stay plain DARTS mixtures.
 
     Returns:
         A :class:`~nasbench.models.supernet.Supernet` seeded by ``config.seed``, its edges
@@ -154,5 +176,5 @@ def task_supernet(config: Any, meta: MetaNasConfig) -> Any:
     space = space_from_dict({**space_dict, "skeleton": skeleton})
     from nasbench.strategies.meta.relaxation import TemperedDarts
 
-    method = TemperedDarts(seed=config.seed, prune_below=meta.prune_below)
+    method = TemperedDarts(seed=config.seed, prune_below=meta.prune_below if prune else 0.0)
     return build_supernet(space, method, seed=config.seed)

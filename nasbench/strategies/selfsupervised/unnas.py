@@ -98,8 +98,9 @@ class Unnas(Darts):
 
     @staticmethod
     def search_data(config: UnnasConfig, train: Any, val: Any, seed: int) -> tuple[Any, Any]:
-        """The two search halves as pretext data (each half draws its own fixed choices)."""
-        settings = config.wrapper_settings()
+        """The two search halves as pretext data: each half draws its own items' choices,
+        both share the task's (one jigsaw permutation set, so a label means one order)."""
+        settings = {**config.wrapper_settings(), "task_seed": seed}
         return (
             pretext_dataset(train, config.pretext, seed=seed, **settings),
             pretext_dataset(val, config.pretext, seed=seed + 1, **settings),
