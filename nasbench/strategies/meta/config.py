@@ -63,8 +63,9 @@ class MetaNasConfig(MethodConfig):
     meta_arch_lr: float = option(1.0, "meta step size epsilon of the alphas", min=0.0)
     temperature_min: float = option(
         1.0,
-        "softmax temperature of the alphas, annealed linearly from 1 to this over "
-        "meta-training and kept at the meta-test (METANAS: 0.05; 1: no annealing)",
+        "softmax temperature of the alphas at the end of each task's adaptation, "
+        "annealed linearly from 1 over its alpha-adapting steps, meta-training and "
+        "meta-test alike (METANAS: 0.05; 1: no annealing)",
         min=1e-3,
         max=1.0,
     )
