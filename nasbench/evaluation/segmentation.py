@@ -82,8 +82,8 @@ def segmentation_loss(batch: bool = False) -> nn.Module:
 
     Returns:
         A :class:`SegmentationLoss`: ``DiceCELoss(to_onehot_y=True, softmax=True)`` (softmax
-        over the class channel, the mask one-hot encoded, Dice and CE averaged with equal
-        weight) behind a shape and label check.
+        over the class channel, the mask one-hot encoded, the Dice and CE terms summed, each at
+        weight 1) behind a shape and label check.
 
     Example:
         >>> loss = segmentation_loss()

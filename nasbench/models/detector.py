@@ -5,8 +5,10 @@ searched over dilated, separable and non-local ops (the ``elixir`` op set). Here
 backbone is a DARTS cell stack: a stride-2 stem, ``n_cells`` ALB cells (a reduction cell
 halves the resolution once more), and a two-level neck that adds the upsampled deepest
 features to the first cell's (stride 2), so lesions a few pixels wide still cover
-feature locations. On the neck sits an anchor-free FCOS head (Tian et al. 2019): per
-location a class logit, four distances to the box edges and a centre-ness logit.
+feature locations (a lesion narrower than that, between two location centres, is
+assigned its nearest location: :func:`assign_targets`). On the neck sits an
+anchor-free FCOS head (Tian et al. 2019): per location a class logit, four distances
+to the box edges and a centre-ness logit.
 
 The search supernet (:class:`DetectorSupernet`) and the retrained network
 (:class:`AlbDetector`) share the neck and head; the fixed-backbone baseline
@@ -378,7 +380,10 @@ def assign_targets(
 
     A location is a candidate of a box when it lies inside the box and within
     ``radius`` strides of its centre (centre sampling); among several candidates it takes
-    the smallest box.
+    the smallest box. A box so small that no location centre lies inside it (a lesion of
+    one or two pixels between the stride-2 centres) takes the location nearest its
+    centre, unless a smaller box holds that one: otherwise nothing would ever learn it,
+    while it still counts against the recall.
 
     Args:
         points: ``(L, 2)`` location centres ``(x, y)`` in pixels.
@@ -406,7 +411,19 @@ def assign_targets(
         inside & near, area[None, :], torch.full_like(inside, math.inf, dtype=area.dtype)
     )
     best_cost, best = cost.min(dim=1)
-    return torch.where(torch.isfinite(best_cost), best, torch.full_like(best, -1))
+    match = torch.where(torch.isfinite(best_cost), best, torch.full_like(best, -1))
+    uncovered = (~inside.any(dim=0)).nonzero().flatten()
+    if uncovered.numel():
+        distance = (x - cx[uncovered]) ** 2 + (y - cy[uncovered]) ** 2  # (L, uncovered)
+        nearest = distance.argmin(dim=0)
+        none = torch.full_like(area[:1], math.inf)
+        held = torch.where(match >= 0, area[match.clamp(min=0)], none)
+        # Smallest boxes last, so where two tiny boxes want one location the smaller wins.
+        for k in area[uncovered].argsort(descending=True).tolist():
+            box, location = uncovered[k], nearest[k]
+            if area[box] < held[location]:
+                match[location], held[location] = box, area[box]
+    return match
 
 
 def _decode_boxes(reg: torch.Tensor, points: torch.Tensor, strides: torch.Tensor) -> torch.Tensor:
@@ -454,10 +471,15 @@ class FcosLoss(nn.Module):
             ltrb = torch.stack(
                 [p[:, 0] - gt[:, 0], p[:, 1] - gt[:, 1], gt[:, 2] - p[:, 0], gt[:, 3] - p[:, 1]], 1
             )
+            # A location outside its (tiny) box is the box's nearest: as central as any
+            # location gets, so centre-ness 1; its box target still pulls to the lesion.
+            outside = (ltrb <= 0).any(dim=1)
+            ltrb = ltrb.clamp(min=1e-6)
             centreness = torch.sqrt(
                 (ltrb[:, [0, 2]].min(1).values / ltrb[:, [0, 2]].max(1).values)
                 * (ltrb[:, [1, 3]].min(1).values / ltrb[:, [1, 3]].max(1).values)
             )
+            centreness = torch.where(outside, torch.ones_like(centreness), centreness)
             pred = _decode_boxes(reg[i, pos], p, strides[i, pos])
             box_losses.append((giou_loss(pred, gt) * centreness).sum())
             ctr_losses.append(

@@ -89,6 +89,25 @@ def test_assignment_takes_the_smaller_box_and_leaves_far_locations_background():
     assert assign_targets(points, torch.full((3,), 4.0), boxes).tolist() == [1, 1, -1]
 
 
+def test_a_lesion_between_location_centres_takes_its_nearest_location():
+    # Stride-2 centres at 1, 3, 5, 7: a 1-pixel box at (3.6..4.6) holds none of them.
+    grid = torch.tensor([[x, y] for y in (1.0, 3.0, 5.0, 7.0) for x in (1.0, 3.0, 5.0, 7.0)])
+    strides = torch.full((16,), 2.0)
+    tiny = torch.tensor([[3.6, 3.6, 4.6, 4.6]])  # centre (4.1, 4.1): nearest (5, 5), 10
+    assert assign_targets(grid, strides, tiny).tolist() == [-1] * 10 + [0] + [-1] * 5
+    # Inside a larger box, the tiny one still takes its nearest location (the smaller wins).
+    both = torch.tensor([[0.0, 0.0, 8.0, 8.0], [3.6, 3.6, 4.6, 4.6]])
+    match = assign_targets(grid, strides, both)
+    assert match[10] == 1 and (match[torch.arange(16) != 10] == 0).all()
+    # Its loss is finite and trains the class at that location.
+    out = DetectionHead(4, 1, 4)(torch.zeros(1, 4, 4, 4), stride=2)
+    target = torch.tensor([[[3.6, 3.6, 4.6, 4.6, 0.0]]])
+    logits = out[..., :1].detach().clone().requires_grad_(True)
+    loss = FcosLoss()(torch.cat([logits, out[..., 1:]], dim=-1), target)
+    loss.backward()
+    assert torch.isfinite(loss) and logits.grad[0, 10, 0] < 0  # pushed up: a positive
+
+
 def test_head_locations_and_decoding_recover_an_encoded_box():
     out = DetectionHead(4, 1, 4)(torch.zeros(1, 4, 8, 8), stride=2)
     assert out.shape == (1, 64, 9)
