@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import tomllib
 import yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI (the dev extra)
+    import tomli as tomllib
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,3 +90,25 @@ def test_readme_test_command_is_what_ci_runs():
     install, test = setup[1].split(" && ")
     assert install.replace("pip install", "python3 -m pip install --quiet") in ci
     assert test.replace("python -m", "python3 -m") in ci
+
+
+def test_the_views_name_the_notebooks_extra_when_ipywidgets_is_missing():
+    # A fresh interpreter in which ipywidgets cannot be imported (core install only).
+    code = (
+        "import sys; sys.modules['ipywidgets'] = None\n"
+        "try:\n    from widgets import Workbench\n"
+        "except ModuleNotFoundError as e:\n    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    ).stdout
+    assert out.strip() == (
+        "the workbench views need ipywidgets, from the project's notebooks extra: "
+        'pip install -e ".[notebooks]"'
+    )
+
+
+def test_the_source_archive_leaves_the_tests_to_the_clone():
+    assert "prune tests" in (REPO_ROOT / "MANIFEST.in").read_text().splitlines()
+    license_files = _pyproject()["project"]["license-files"]
+    assert all((REPO_ROOT / name).is_file() for name in license_files)

@@ -36,10 +36,24 @@ _MODULES = {
 __all__ = sorted(_MODULES)
 
 
+# What the views import beyond the core install: the project's ``notebooks`` extra.
+_NOTEBOOK_PACKAGES = ("ipywidgets", "anywidget", "jupyterlab", "IPython")
+
+
 def __getattr__(name: str) -> Any:
     if name not in _MODULES:
         raise AttributeError(f"module 'widgets' has no attribute '{name}'")
-    return getattr(importlib.import_module(_MODULES[name]), name)
+    try:
+        module = importlib.import_module(_MODULES[name])
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in _NOTEBOOK_PACKAGES:
+            raise
+        raise ModuleNotFoundError(
+            f"the workbench views need {error.name}, from the project's notebooks extra: "
+            f'pip install -e ".[notebooks]"',
+            name=error.name,
+        ) from None
+    return getattr(module, name)
 
 
 def __dir__() -> list[str]:
