@@ -3,8 +3,9 @@
 Runs the quickstart's search (first-order DARTS, 5 cells, C=8, 256 synthetic images,
 3 epochs of 8 steps) under each budget given, and prints the plan the search made
 (epochs x steps of the configured ones), its estimate, the wall time it took and the
-ratio wall / budget; the unbudgeted run's wall time is the baseline measured in the
-same run (``--budgets`` without ``0`` leaves it out).
+ratio wall / budget. Budget ``0`` is the unbudgeted run, printed for reference (what
+the full search costs on this machine now); the ratios are taken against each budget,
+not against it.
 
     OMP_NUM_THREADS=1 python benchmarks/budget.py --budgets 0,45,150
 """

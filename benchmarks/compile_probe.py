@@ -82,7 +82,7 @@ def time_steps(config: sb.BenchConfig, variant: sb.Variant, mode: str, steps: in
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         print(f"step {i}: wall {wall:.3f} s, cpu {cpu:.3f} s, loss {loss.item():.6f}", flush=True)
     peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
-    print(f"peak RSS growth {peak:.1f} MB (includes compilation in step 0)")
+    print(f"peak RSS growth {peak:.1f} MiB (includes compilation in step 0)")
 
 
 def exactness(config: sb.BenchConfig, variant: sb.Variant, other: str) -> None:

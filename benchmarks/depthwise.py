@@ -127,6 +127,9 @@ def run(
     return rows
 
 
+MAX_DIFF = 1e-3  # float32 sums in another order differ by about 1e-5 at these sizes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=16)
@@ -155,6 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{r['conv']:<8} {r['stride']:>6} {r['grads']:<15} {r['forward_ms']:>7.3f} "
             f"{r['torch_ms']:>9.3f} {r['ours_ms']:>8.3f} {r['speedup']:>7.2f}x"
         )
+    worst = max(r["max_diff"] for r in rows)
+    print(f"largest difference of the two convs' outputs and gradients: {worst:.2e}")
+    if worst > MAX_DIFF:  # a fast conv that computes something else is no speed-up
+        print(f"depthwise.py: the convs disagree by {worst:.2e} > {MAX_DIFF:g}", file=sys.stderr)
+        return 1
     return 0
 
 

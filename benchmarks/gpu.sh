@@ -63,7 +63,10 @@ echo; echo "== 3. full DARTS search on PneumoniaMNIST ($EPOCHS epochs, stopped a
 "$PY" benchmarks/gpu_search.py config "$OUT" "$DATA" "$EPOCHS" || failed+=("search config")
 started=$SECONDS
 timeout -s INT "$SEARCH_SECONDS" "$PY" -m nasbench search --config "$OUT/search.json" \
-    --run-dir "$OUT/search" || failed+=("search (exit $?)")
+    --run-dir "$OUT/search"
+status=$?
+# 124: the time limit stopped the search, as designed; the report reads what it finished.
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ]; then failed+=("search (exit $status)"); fi
 "$PY" benchmarks/gpu_search.py report "$OUT" "$EPOCHS" "$((SECONDS - started))" \
     || failed+=("search report")
 

@@ -55,20 +55,31 @@ def report(out: Path, epochs: int, wall_s: float) -> None:
         print("no epoch finished: no figures")
         return
     print(f"final validation: {val.iloc[-1].round(4).to_dict()}")
-    per_epoch = wall_s / done
+    # Up to the end of the last finished epoch, from the run's creation: the epoch the
+    # time limit cut short would otherwise count against the finished ones.
+    finished_s = float(run.history[run.history.phase == "val"].time.max()) - run.created
+    per_epoch = finished_s / done
     print(
         f"step time: {BATCH / val.images_per_s.median() * 1000:.1f} ms (median over epochs, "
         f"batch {BATCH}, validation excluded)"
     )
     print(f"peak memory: {val.peak_memory_mb.max():.0f} MiB (CUDA max allocated, worst epoch)")
     print(
-        f"wall time: {wall_s / 60:.1f} min for {done} epochs = {per_epoch:.1f} s/epoch "
+        f"wall time: {wall_s / 60:.1f} min in all; {done} epochs finished "
+        f"{finished_s / 60:.1f} min after the run was created = {per_epoch:.1f} s/epoch "
         f"(start-up included); {epochs} epochs: {per_epoch * epochs / 60:.1f} min "
         "(target: 50 epochs in <= 15 min)"
     )
 
 
+USAGE = (
+    "usage: gpu_search.py config OUT DATA EPOCHS | report OUT EPOCHS WALL_S "
+    "(benchmarks/gpu.sh calls it)"
+)
+
 if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[1] in ("-h", "--help"):
+        raise SystemExit(USAGE)
     verb, out = sys.argv[1], Path(sys.argv[2])
     if verb == "config":
         print(write_config(out, sys.argv[3], int(sys.argv[4])))

@@ -27,11 +27,21 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1 (the per-update time divides by it)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The script's options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--net", choices=("hand", "supernet"), default="hand")
-    p.add_argument("--updates", type=int, default=10, help="updates of the timed round")
+    p.add_argument(
+        "--updates", type=positive_int, default=10, help="updates of the timed round (>= 1)"
+    )
     p.add_argument("--size", type=int, default=32, help="volume edge")
     p.add_argument("--contiguous", action="store_true", help="cells not in channels-last")
     return p.parse_args(argv)

@@ -22,9 +22,12 @@ Usage::
     python benchmarks/segmentation.py --seeds 0 1 2             # mean ± std over seeds
 
 Search small, retrain larger: the derived NAS-Unet is retrained at ``--retrain-depth``
-(default 3) and ``--retrain-channels`` (default: the widest width whose parameters stay at
-most the same-run U-Net's; 0 for either: as searched), with the U-Net's recipe; each run
-checks and prints the parameters against the U-Net's (``params check``, ``params_vs_unet``).
+(default 3) and ``--retrain-channels`` (default: the widest width, no narrower than the
+searched one, whose parameters stay at most the same-run U-Net's; 0 for either: as
+searched), with the U-Net's recipe; each run checks and prints the parameters against the
+U-Net's (``params check``, ``params_vs_unet``). On small images (28 px) the U-Net is so
+small that even the searched width exceeds it: the searched width is kept and the check
+says ``EXCEEDS``.
 In 3D the fitted network matches the 3D U-Net's 1.2M parameters, which is slow on a CPU:
 add ``--retrain-channels 0 --retrain-depth 0`` for the searched skeleton.
 
@@ -67,7 +70,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The benchmark's options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dims", type=int, choices=(2, 3), default=2)
-    p.add_argument("--size", type=int, default=64, help="image edge (64 in 2D, 32 in 3D)")
+    p.add_argument(
+        "--size", type=int, default=64,
+        help="image edge (2D: 28, 64 or 128, default 64; 3D: 28, 32 or 64, e.g. 32)",
+    )  # fmt: skip
     p.add_argument("--limit", type=int, default=160, help="images per split")
     p.add_argument("--strategy", default="proxyless", help="darts, gdas or proxyless")
     p.add_argument("--search-epochs", type=int, default=3)
@@ -93,7 +99,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--retrain-channels", type=int, default=-1,
         help="channels of the retrained NAS-Unet (0: as searched; -1: the widest whose "
-        "parameters stay at most the same-run U-Net's)",
+        "parameters stay at most the same-run U-Net's, never narrower than searched)",
     )  # fmt: skip
     p.add_argument(
         "--retrain-depth", type=int, default=RETRAIN_DEPTH,
@@ -118,6 +124,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.retrain_channels < -1:
         p.error(f"--retrain-channels must be -1 (fit the U-Net), 0 or positive, got "
                 f"{args.retrain_channels}.")  # fmt: skip
+    from nasbench.data import get_info
+
+    sizes = get_info("synthetic-seg3d" if args.dims == 3 else "synthetic-seg").sizes
+    if args.size not in sizes:
+        p.error(f"--size {args.size} is not offered in {args.dims}D; use one of {list(sizes)}.")
     if args.retrain_depth < 0:
         p.error(f"--retrain-depth must be 0 (as searched) or positive, got {args.retrain_depth}.")
     args.seeds = list(args.seeds) if args.seeds else [args.seed]

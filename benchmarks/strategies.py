@@ -94,7 +94,10 @@ def format_table(
     (converged, only repeating cached genotypes) keeps its last regret for larger N.
     """
     head = f"{'strategy':<15}" + "".join(f"{f'N={n}':>20}" for n in queries) + f"{'evals':>8}"
-    lines = [f"regret after N queries (mean ± std over {seeds} seeds; lower is better)", head]
+    lines = [
+        f"regret after N queries (mean ± population std over {seeds} seeds; lower is better)",
+        head,
+    ]
     for name, values in regrets.items():
         cells = "".join(
             f"{f'{values[:, k].mean():.4f} ± {values[:, k].std():.4f}':>20}"

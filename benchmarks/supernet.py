@@ -918,7 +918,7 @@ HEADERS = (
     "arch s",
     "tb/arch",
     "steps/s",
-    "peak MB",
+    "peak MiB",
     "speedup",
     "memory",
     "target",
@@ -1080,7 +1080,7 @@ def format_sweep(rows: Sequence[dict[str, Any]]) -> str:
         ['axis', 'value', 'variant', 's/step']
     """
     lines = [
-        f"{'axis':<9}{'value':>6}  {'variant':<24}{'s/step':>8}{'peak MB':>10}"
+        f"{'axis':<9}{'value':>6}  {'variant':<24}{'s/step':>8}{'peak MiB':>10}"
         f"{'time x':>8}{'memory x':>10}{'work x':>8}"
     ]
     for r in rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,11 +38,19 @@ def test_the_report_reads_the_epochs_a_stopped_search_finished(load_benchmark, t
         device="cpu",
         seed=0,
     )
+    from nasbench.runs import load
+
     search(config, tmp_path / "search")
+    run = load(tmp_path / "search")
+    finished_s = run.history[run.history.phase == "val"].time.max() - run.created
+    # A wall time of 120 s includes an epoch the time limit cut short: the projection
+    # takes the finished epochs' time only.
     load_benchmark("gpu_search").report(tmp_path, 50, 120.0)
     out = capsys.readouterr().out
     assert "epochs done 2 of 50" in out
-    assert "60.0 s/epoch" in out and "50 epochs: 50.0 min" in out  # 120 s over 2 epochs
+    assert "wall time: 2.0 min in all" in out
+    assert f"= {finished_s / 2:.1f} s/epoch" in out
+    assert f"50 epochs: {finished_s / 2 * 50 / 60:.1f} min" in out
     assert "step time:" in out and "peak memory:" in out
 
 
@@ -69,3 +78,11 @@ def test_every_row_gpu_sh_asks_for_is_a_benchmark_variant(load_benchmark):
     assert all("darts-1st+recompute-convs" in listed.split(",") for listed in method_lists)
     unknown = set(asked) - set(load_benchmark("supernet").VARIANTS)
     assert not unknown, f"gpu.sh names rows supernet.py lacks: {sorted(unknown)}"
+
+
+def test_gpu_search_without_arguments_prints_its_usage():
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "gpu_search.py")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1 and done.stderr.startswith("usage: gpu_search.py config")
