@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from nasbench.errors import NasbenchError
+from nasbench.errors import NasbenchError, status_reason
 from nasbench.spaces import parse_genotype, zoo, zoo_info
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Debouncer
@@ -163,12 +163,18 @@ def _skeleton(
     dataset: dict[str, int],
     run_skeleton: dict[str, Any] | None = None,
 ) -> Any:
-    """The frame to cost ``genotype`` in: a cell stack, or for the network-level kinds
-    (trellis, C2FNAS) a U-Net skeleton whose depth the genotype fixes; a run's own skeleton
-    (its depth, channels, dims) when the genotype comes from a run of an encoder-decoder."""
+    """The frame to cost ``genotype`` in: a cell stack; for the encoder-decoder kinds a
+    U-Net skeleton (the depth trellis and C2FNAS genotypes fix; V-NAS in 3D); for an
+    unrolled reconstruction genotype its cascades; a run's own skeleton (depth or
+    cascades, channels, dims) when the genotype comes from a run."""
     from nasbench.spaces import Skeleton, UNetSkeleton
+    from nasbench.spaces.recon import ReconSkeleton
 
     kind = getattr(genotype, "kind", "")
+    if kind == "recon":
+        keep = {k: run_skeleton[k] for k in ("cascades", "cells", "channels")
+                if k in (run_skeleton or {})}  # fmt: skip
+        return ReconSkeleton(**{"channels": channels, **keep})
     if run_skeleton and "depth" in run_skeleton:
         keep = {
             k: run_skeleton[k] for k in ("depth", "channels", "spatial_dims") if k in run_skeleton
@@ -180,6 +186,13 @@ def _skeleton(
     if kind == "c2fnas":
         return UNetSkeleton(depth=max(genotype.levels), channels=channels,
                             **{**_unet_dataset(dataset), "spatial_dims": 3})  # fmt: skip
+    if kind == "vnas":  # its layers choose 2D, 3D or pseudo-3D kernels: a 3D network
+        return UNetSkeleton(channels=channels, **{**_unet_dataset(dataset), "spatial_dims": 3})
+    if kind == "dints":  # its codes fix the levels below the input, its op codes 3D cells
+        return UNetSkeleton(depth=genotype.num_depths, channels=channels,
+                            **{**_unet_dataset(dataset), "spatial_dims": 3})  # fmt: skip
+    if kind == "nasunet":
+        return UNetSkeleton(channels=channels, **_unet_dataset(dataset))
     return Skeleton(n_cells=n_cells, channels=channels, **dataset)
 
 
@@ -306,8 +319,8 @@ class GenotypeViewer(widgets.VBox):
                 genotype, self.n_cells.value, self.channels.value, self.dataset, frame
             )
             costs = genotype_costs(genotype, skeleton, self.image_size.value)
-        except (NasbenchError, RuntimeError, ValueError) as err:
-            label.value = message_html(f"costs: {err}", "error")
+        except Exception as err:  # noqa: BLE001 - one line here; the other views go on
+            label.value = message_html(f"costs: not computed ({status_reason(err)})", "error")
             return {}
         depth = getattr(skeleton, "depth", None)
         frame_text = f"depth {depth}" if depth is not None else f"{skeleton.n_cells} cells"

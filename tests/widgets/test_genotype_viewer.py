@@ -85,3 +85,23 @@ def test_a_genotype_that_no_longer_parses_is_named_not_taken_for_an_empty_run(tm
     assert "cannot be read" in viewer.source_a.message.value
     viewer.source_a.epoch.value = 0
     assert "<svg" in viewer.drawing_a.value
+
+
+def test_a_pasted_genotype_of_every_space_gets_its_costs():
+    import numpy as np
+
+    from nasbench.spaces import create_space, list_spaces
+
+    viewer = GenotypeViewer()
+    viewer.image_size.value = 32  # DiNTS's three levels halve the input three times
+    source = viewer.source_a
+    source.kind.value = "text"
+    for name in list_spaces():
+        genotype = create_space(name).sample(np.random.default_rng(0))
+        source.text.value = genotype.to_json()
+        assert source.error == "", name
+        assert viewer.costs_a.get("params", 0) > 0, (name, viewer.costs_label_a.value)
+        assert "parameters" in viewer.costs_label_a.value
+    source.text.value = create_space("dints").sample(np.random.default_rng(0)).to_json()
+    viewer.image_size.value = 28  # where a network cannot take the size: one line
+    assert viewer.costs_a == {} and viewer.costs_label_a.value.count("costs: not computed") == 1
