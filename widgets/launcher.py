@@ -521,7 +521,14 @@ class SearchLauncher(widgets.VBox):
         if problem:  # said here, before a process (and its log files) would be started
             self.message.value = message_html(f"cannot resume: {problem}", "error")
             return False
-        self.process = start_process(["resume", str(folder)], folder)
+        try:
+            self.process = start_process(["resume", str(folder)], folder)
+        except OSError as err:  # its log files cannot be written (no rights, a full disk)
+            where = f" ({err.filename})" if err.filename else ""
+            self.message.value = message_html(
+                f"cannot resume {folder}{where}: {err.strerror or err}", "error"
+            )
+            return False
         self.message.value = message_html(f"resumed {folder} (pid {self.process.pid})", "info")
         self.stop_button.disabled = False
         self.resume_button.disabled = True
@@ -586,7 +593,12 @@ def _unresumable(folder: Path) -> str:
     from nasbench.runs import load
 
     try:
-        with load(folder):  # the folder exists, holds a run store, and that store reads
+        with load(folder) as run:  # the folder exists, holds a run store, and that store reads
+            if run.writer_alive():  # another process (a CLI search, another kernel) writes it
+                return (
+                    f"{folder} is being written by another live process; stop it first, or "
+                    "watch it in the Monitor tab."
+                )
             return ""
     except NasbenchError as err:
         return str(err)

@@ -88,6 +88,32 @@ def test_resume_acts_on_the_killed_run_opened_from_the_runs_tab(tmp_path, fake_r
     assert started[-1] == (["resume", str(fake_run)], fake_run)
 
 
+def test_resume_of_a_run_another_process_writes_starts_nothing(tmp_path, fake_run, started):
+    from nasbench.runs import RunStore
+
+    with RunStore.open(fake_run) as store:  # a live writer: a CLI search, another kernel
+        store.set_status("running")
+        bench = _workbench(tmp_path)
+        _open(bench, fake_run)
+        assert not bench.launcher.resume()
+        assert "being written by another live process" in bench.launcher.message.value
+        assert started == [] and bench.monitor.status == "running"
+
+
+def test_resume_says_why_when_its_log_files_cannot_be_written(tmp_path, fake_run, monkeypatch):
+    from widgets import launcher as launcher_module
+
+    def refuse(args, run_dir):
+        raise PermissionError(13, "Permission denied", str(run_dir / "stdout.log"))
+
+    monkeypatch.setattr(launcher_module, "start_process", refuse)
+    launcher = SearchLauncher(runs_folder=tmp_path / "runs")
+    assert not launcher.resume(fake_run)
+    assert "cannot resume" in launcher.message.value
+    assert "Permission denied" in launcher.message.value and "stdout.log" in launcher.message.value
+    assert launcher.process is None
+
+
 def test_resume_of_a_folder_without_a_readable_run_starts_nothing(tmp_path, started):
     launcher = SearchLauncher(runs_folder=tmp_path / "runs")
     never = tmp_path / "never-existed"
