@@ -443,8 +443,8 @@ class SearchLauncher(widgets.VBox):
         if not RUN_NAME.fullmatch(name):
             # The name becomes a folder name: '../x' or '/tmp/x' would write outside runs_folder.
             self.message.value = message_html(
-                f"run name {name!r} may hold only letters, digits, '.', '_' and '-' (not "
-                "starting with '.' or '-'); rename it.",
+                f"run name {name!r} may hold only ASCII letters (a-z, A-Z), digits, '.', '_' "
+                "and '-' (not starting with '.' or '-'); rename it.",
                 "error",
             )
             return None

@@ -42,7 +42,9 @@ DB_NAME = "run.sqlite"
 STDERR_TAIL_LINES = 25
 LOSS_NAMES = ("loss", "arch_loss", "val_loss", "td_loss")  # td_loss: a Q-learning search
 AGENT_METRIC = re.compile(r"^agent(\d+)_(reward|dist_vox)$")  # a localisation search's agents
-METRIC_SUFFIXES = ("acc", "auc", "dice", "f1")
+# Scores on a 0-1 scale, so they share one axis: classification, segmentation,
+# reconstruction (SSIM, NMSE; PSNR's decibels would flatten them) and detection.
+METRIC_SUFFIXES = ("acc", "auc", "dice", "f1", "iou", "ssim", "nmse", "map", "ap50", "froc")
 METRIC_NAMES = ("reward",)  # a localisation search's mean reward (agents' own: agent_plot)
 
 

@@ -11,6 +11,7 @@ import html
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
@@ -48,13 +49,22 @@ def runs_table(frame: pd.DataFrame) -> str:
             "-" if best is None or math.isnan(best) else f"{r['best_metric_name']} {best:.3f}"
         )
         created = r["created"].strftime("%Y-%m-%d %H:%M") if not pd.isna(r["created"]) else "-"
-        cells = (r["name"], r["status"], r["dataset"] or "-", r["strategy"] or "-", best_text,
-                 created)  # fmt: skip
+        cells = (r["name"], _text(r["status"]), _text(r["dataset"]), _text(r["strategy"]),
+                 best_text, created)  # fmt: skip
+        if r["status"] == "unreadable" and _text(r.get("message")) != "-":  # say why
+            cells = (*cells[:1], f"{cells[1]}: {r['message']}", *cells[2:])
         rows.append(
             "<tr>" + "".join(f"<td style='padding-right:1em'>{html.escape(str(c))}</td>"
                              for c in cells) + "</tr>"
         )  # fmt: skip
     return f"<table class='nasbench-runs'><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _text(value: Any) -> str:
+    """A table cell: the value, or "-" for a missing one (None, NaN, empty)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return "-"
+    return str(value)
 
 
 def _candidate_scores(candidates: pd.DataFrame, metric: str) -> np.ndarray | None:
@@ -115,6 +125,11 @@ class RunBrowser(widgets.VBox):
         self.open_button.on_click(lambda _: self.open_selected())
         self.metric.observe(lambda _: self.compare(), "value")
         self.select.observe(lambda _: self.compare(), "value")
+        # Whether the selection is a person's (kept over refreshes) or refresh()'s own pick
+        # of the newest run (which follows the newest run).
+        self._chosen = False
+        self._refreshing = False
+        self.select.observe(self._on_pick, "value")
         super().__init__(
             children=[
                 widgets.HBox(
@@ -152,11 +167,23 @@ class RunBrowser(widgets.VBox):
             self.table.value = f"<i>no runs yet: {folder} does not exist (a search creates it).</i>"
         selected = set(self.select.value)
         options = [(f"{r['name']} · {r['status']}", r["run_dir"]) for _, r in self.frame.iterrows()]
-        self.select.options = options
-        kept = tuple(v for _, v in options if v in selected)
-        # Nothing chosen yet: the newest run, so the figure is never empty axes.
-        self.select.value = kept or tuple(v for _, v in options[:1])
+        self._refreshing = True
+        try:
+            self.select.options = options
+            kept = tuple(v for _, v in options if v in selected)
+            if not (self._chosen and kept):
+                # Nothing chosen by a person (or all of it gone): the newest run, so the
+                # figure is never empty axes and follows a search that just ended.
+                self._chosen = False
+                kept = tuple(v for _, v in options[:1])
+            self.select.value = kept
+        finally:
+            self._refreshing = False
         return self.frame
+
+    def _on_pick(self, change: dict) -> None:
+        if not self._refreshing:
+            self._chosen = bool(change["new"])
 
     def run_dirs(self) -> list[str]:
         """Every listed run folder, newest first."""

@@ -291,3 +291,24 @@ def test_watching_another_folder_keeps_nothing_of_the_last_run(fake_run, tmp_pat
     monitor.watch(fake_run)
     assert monitor.status == "killed" and "<b>killed</b>" in monitor.status_text.value
     assert monitor.stop_button.disabled and "the search process is gone" in monitor.error.value
+
+
+@pytest.mark.parametrize(
+    ("metrics", "plotted"),
+    [
+        ({"val_psnr": 28.0, "val_ssim": 0.8, "val_nmse": 0.05}, {"val_ssim", "val_nmse"}),
+        ({"val_map": 0.1, "val_ap50": 0.3, "val_froc": 0.4, "val_froc_0.5": 0.2},
+         {"val_map", "val_ap50", "val_froc"}),
+    ],
+)  # fmt: skip
+def test_reconstruction_and_detection_scores_are_plotted(tmp_path, metrics, plotted):
+    from nasbench.runs import RunStore
+
+    run_dir = tmp_path / "run"
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+        store.log_metrics(1, 0, "train", {"loss": 1.0})
+        store.log_metrics(1, 0, "val", {"val_loss": 0.9, **metrics})
+        store.set_status("finished")
+    monitor = RunMonitor(run_dir)
+    names = {trace.name.split("/", 1)[1] for trace in monitor.history_figure.data}
+    assert names == {"loss", "val_loss", *plotted}

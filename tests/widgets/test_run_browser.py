@@ -41,3 +41,38 @@ def test_a_discrete_run_is_compared_by_its_candidates(autohas_run, fake_run):
     (trace,) = browser.figure.data
     assert trace.name == "autohas-1 (per candidate)" and list(trace.y)[-1] == 0.8
     assert browser.figure.layout.xaxis.title.text == "evaluation"
+
+
+def test_the_selection_follows_the_newest_run_until_a_person_picks(fake_run):
+    import shutil
+    import time
+
+    from nasbench.runs import RunStore
+
+    browser = RunBrowser(fake_run.parent)
+    assert browser.select.value == (str(fake_run),)
+    time.sleep(1.1)  # a later creation time: the new run is listed first
+    newer = fake_run.parent / "newer"
+    with RunStore.create(newer, {"strategy": "gdas"}, environment={}) as store:
+        store.set_status("finished")
+    browser.refresh()
+    assert browser.select.value == (str(newer),)  # refresh's own pick follows the newest
+    browser.select.value = (str(fake_run),)  # a person's pick is kept
+    newest = fake_run.parent / "newest"
+    time.sleep(1.1)
+    with RunStore.create(newest, {"strategy": "gdas"}, environment={}) as store:
+        store.set_status("finished")
+    browser.refresh()
+    assert browser.select.value == (str(fake_run),)
+    shutil.rmtree(fake_run)  # the person's pick is gone: back to following the newest
+    browser.refresh()
+    assert browser.select.value == (str(newest),)
+
+
+def test_an_unreadable_run_shows_dashes_and_its_reason(fake_run):
+    bad = fake_run.parent / "bad"
+    bad.mkdir()
+    (bad / "run.sqlite").write_bytes(b"not a database at all" * 10)
+    browser = RunBrowser(fake_run.parent)
+    row = next(r for r in browser.table.value.split("<tr>") if r.startswith("<td") and "bad" in r)
+    assert "nan" not in row and "unreadable: " in row
