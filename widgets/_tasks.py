@@ -10,8 +10,61 @@ background: debounced work runs at once and polling is left to the caller
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Callable
 from typing import Any
+
+# Work a view runs in a worker thread (a supernet built to measure its costs). Building a
+# network seeds and restores torch's global generator (fork_rng, manual_seed), which the
+# notebook's own code shares: a cell that drew random numbers meanwhile would get others.
+# So a cell waits for these to finish before it runs (an IPython pre_run_cell hook).
+_WORKER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="nasbench")
+_IN_FLIGHT: set[concurrent.futures.Future] = set()
+CELL_WAIT_S = 60.0  # the longest a cell waits for a measurement (a big 3D supernet)
+_hooked = False
+
+
+def off_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(*args)`` in the views' worker thread; an asyncio future of its result.
+
+    The next notebook cell waits for it to finish (see :func:`wait_for_workers`), so
+    work that touches torch's global random state never overlaps a cell's own draws.
+
+    Args:
+        loop: the kernel's running loop.
+        fn: the work.
+        *args: its arguments.
+
+    Returns:
+        An ``asyncio.Future`` on ``loop``.
+    """
+    _hook_cells()
+    future = _WORKER.submit(fn, *args)
+    _IN_FLIGHT.add(future)
+    future.add_done_callback(_IN_FLIGHT.discard)
+    return asyncio.wrap_future(future, loop=loop)
+
+
+def wait_for_workers(*_: Any) -> None:
+    """Block until the views' worker-thread work is done (at most ``CELL_WAIT_S``): the
+    pre_run_cell hook, so a cell starts with torch's random state its own."""
+    if _IN_FLIGHT:
+        concurrent.futures.wait(list(_IN_FLIGHT), timeout=CELL_WAIT_S)
+
+
+def _hook_cells() -> None:
+    """Register :func:`wait_for_workers` to run before every cell (once, in IPython)."""
+    global _hooked
+    if _hooked:
+        return
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("pre_run_cell", wait_for_workers)
+        _hooked = True
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:

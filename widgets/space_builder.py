@@ -39,7 +39,7 @@ from nasbench.spaces import OP_SETS, op_family, op_spatial_dims, space_from_dict
 from nasbench.spaces.c2fnas import all_topologies
 from nasbench.spaces.nb101 import UNIQUE_CELLS_NB101
 from widgets._svg import message_html, show_drawing
-from widgets._tasks import Debouncer, running_loop
+from widgets._tasks import Debouncer, off_loop, running_loop
 
 __all__ = [
     "SpaceBuilder",
@@ -785,11 +785,12 @@ class SpaceBuilder(widgets.VBox):
         if loop is None:
             self.update_costs()
             return
-        # In Jupyter: measure in a worker thread so the kernel stays responsive. Only the
-        # newest measurement is shown: the ticket changes with every edit of the space.
+        # In Jupyter: measure in a worker thread so the kernel stays responsive (the next
+        # cell waits for it: off_loop). Only the newest measurement is shown: the ticket
+        # changes with every edit of the space.
         self._cost_ticket += 1
         ticket, space, batch = self._cost_ticket, self._last_space, self.batch_size.value
-        future = loop.run_in_executor(None, self._measure, space, batch)
+        future = off_loop(loop, self._measure, space, batch)
         future.add_done_callback(lambda done: self._measured(done, ticket, batch))
 
     def _measured(self, done: Any, ticket: int, batch: int) -> None:

@@ -385,3 +385,42 @@ def test_a_space_the_builder_cannot_show_is_named_and_the_builder_is_left_as_it_
             builder.set_space(given)
         assert "\n" not in str(err.value)
         assert builder.space_config == before and builder.valid
+
+
+def test_a_cell_waits_for_a_live_measurement_so_its_random_draws_stay_its_own(monkeypatch):
+    import asyncio
+
+    import torch
+
+    from widgets import _tasks
+
+    registered = []
+
+    class FakeShell:
+        class events:  # noqa: N801 - IPython's attribute name
+            @staticmethod
+            def register(event, fn):
+                registered.append((event, fn))
+
+    monkeypatch.setattr(_tasks, "_hooked", False)
+    monkeypatch.setattr("IPython.get_ipython", lambda: FakeShell())
+    torch.manual_seed(7)
+    expected = torch.randn(2000)
+
+    async def main() -> torch.Tensor:
+        builder = SpaceBuilder(live_costs=False)
+        builder.live_costs = True
+        builder._costs_later.delay = 0.0
+        builder.batch_size.value = 4  # a measurement starts in the worker thread
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if _tasks._IN_FLIGHT:
+                break
+        assert _tasks._IN_FLIGHT, "the measurement should be running"
+        _tasks.wait_for_workers()  # what IPython runs before the next cell
+        assert not _tasks._IN_FLIGHT
+        torch.manual_seed(7)  # the next cell's seeded draws
+        return torch.randn(2000)
+
+    assert torch.equal(asyncio.run(main()), expected)
+    assert registered == [("pre_run_cell", _tasks.wait_for_workers)]
