@@ -227,6 +227,7 @@ class DatasetPicker(widgets.VBox):
         self.message = widgets.HTML()
         self.message.add_class("nasbench-dataset-message")
         self._thread: threading.Thread | None = None
+        self._downloading = ""  # the dataset the running download fetches
 
         self.task.observe(self._filter, "value")
         self.dims.observe(self._filter, "value")
@@ -343,8 +344,10 @@ class DatasetPicker(widgets.VBox):
         if info.source == "medmnist":
             # MedMNIST's loader takes an opener; ours counts bytes for the progress bar.
             options = {"opener": self._opener, "progress": False}
+        done = False
         try:
             data.load(info.name, "train", root=self.root, size=self.size, download=True, **options)
+            done = True
         except NasbenchError as err:
             self.message.value = message_html(str(err), "error")
         except OSError as err:  # the data folder cannot be made (a file by that name, no rights)
@@ -362,7 +365,9 @@ class DatasetPicker(widgets.VBox):
             self.progress.value = 100
             self.message.value = message_html(f"{info.name} is on disk.", "info")
         finally:
-            self.progress.bar_style = "" if self.is_cached() else "danger"
+            # This download's outcome: the picker may show another dataset by now.
+            self.progress.bar_style = "" if done else "danger"
+            self._downloading = ""
             self.refresh()
 
     def download(self, block: bool = False) -> None:
@@ -375,7 +380,13 @@ class DatasetPicker(widgets.VBox):
             None.
         """
         if self._thread is not None and self._thread.is_alive():
+            self.message.value = message_html(
+                f"{self._downloading} is still downloading; download {self.dataset} when it "
+                "has finished.",
+                "warning",
+            )
             return
+        self._downloading = self.dataset
         self.progress.layout.visibility = "visible"
         self.progress.value = 0
         self.message.value = message_html(f"downloading {self.dataset} …", "info")

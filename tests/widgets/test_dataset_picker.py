@@ -68,3 +68,37 @@ def test_download_feeds_the_progress_bar(tmp_path, shared_medmnist):
     assert "MB" in picker.progress.description
     assert "malignant" in picker.samples.value and "<img" in picker.samples.value
     assert picker.dataset_config() == {"name": "breastmnist", "size": 28, "root": str(tmp_path)}
+
+
+def test_switching_sets_during_a_download_keeps_its_outcome_and_says_why_a_second_waits(
+    tmp_path, shared_medmnist
+):
+    import threading
+
+    source = shared_medmnist / "breastmnist.npz"
+    release = threading.Event()
+
+    class SlowResponse:
+        headers = {"Content-Length": str(source.stat().st_size)}
+
+        def __init__(self):
+            self._file = open(source, "rb")
+
+        def read(self, n=-1):
+            release.wait(30)  # held until the test has switched sets
+            return self._file.read(n)
+
+        def close(self):
+            self._file.close()
+
+    picker = DatasetPicker(
+        root=tmp_path, value="breastmnist", opener=lambda url, timeout: SlowResponse()
+    )
+    picker.download()
+    picker.dropdown.value = "pneumoniamnist"  # a person picks another set meanwhile
+    picker.download()  # a second download while the first runs
+    assert "breastmnist is still downloading" in picker.message.value
+    release.set()
+    picker.wait(60)
+    assert (tmp_path / "breastmnist.npz").is_file()
+    assert picker.progress.bar_style == ""  # the download succeeded: not red
