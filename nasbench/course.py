@@ -82,6 +82,9 @@ def _same(answer: Any, expected: Any, rel_tol: float, abs_tol: float) -> bool:
         return isinstance(answer, bool) and answer is expected
     numbers = (int, float)
     if isinstance(answer, numbers) and isinstance(expected, numbers):
+        if isinstance(expected, float) and math.isnan(expected):
+            # An undefined result (a rank correlation of tied scores) is answered by NaN.
+            return isinstance(answer, float) and math.isnan(answer)
         return math.isclose(answer, expected, rel_tol=rel_tol, abs_tol=abs_tol)
     if isinstance(expected, (set, frozenset)):
         # A set's order is free, so a list of distinct members is as right as a set; a

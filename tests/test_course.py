@@ -124,3 +124,14 @@ def test_every_lesson_hands_check_the_answer_as_written():
                         f"{lesson.name}: check({ast.unparse(node)[6:60]}...) must pass `answer`"
                     )
     assert calls >= 40
+
+
+def test_nan_is_the_right_answer_to_an_undefined_result_and_only_then():
+    import numpy as np
+
+    check("rho", float("nan"), float("nan"), "tied scores have no rank correlation")
+    check("rho", np.float64("nan"), float("nan"), "")
+    with pytest.raises(AssertionError):
+        check("rho", 0.0, float("nan"), "")
+    with pytest.raises(AssertionError):
+        check("rho", float("nan"), 0.5, "")
