@@ -221,6 +221,7 @@ class SpaceBuilder(widgets.VBox):
         self.live_costs = live_costs
         self._held = 0
         self._cost_ticket = 0
+        self._cost_future: Any = None  # the newest measurement handed to the worker thread
         self._last_space: Any = None
         self.costs: dict[str, Any] = {}
         style = {"description_width": "130px"}
@@ -790,7 +791,9 @@ class SpaceBuilder(widgets.VBox):
         # changes with every edit of the space.
         self._cost_ticket += 1
         ticket, space, batch = self._cost_ticket, self._last_space, self.batch_size.value
-        future = off_loop(loop, self._measure, space, batch)
+        if self._cost_future is not None:
+            self._cost_future.cancel()  # not started yet: an edit made it out of date
+        future = self._cost_future = off_loop(loop, self._measure, space, batch)
         future.add_done_callback(lambda done: self._measured(done, ticket, batch))
 
     def _measured(self, done: Any, ticket: int, batch: int) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,7 +237,9 @@ def time_estimate(config: SearchConfig, probe_steps: int = 2) -> dict[str, Any]:
     """How long a search will take, estimated before launch from a short probe.
 
     Builds the data and the supernet as the search would, times ``probe_steps`` real
-    training steps (architecture and weight step) and one validation batch, and
+    training steps (architecture and weight step; with ``arch_every`` or a warm-up, the
+    architecture step counted in the share of the steps that run one) and one validation
+    batch, and
     records nothing anywhere. Costs the build plus those steps: a few seconds for a
     small 2D cell, minutes for a large 3D DARTS supernet on a CPU (a reason to run it).
 
@@ -265,13 +268,14 @@ def time_estimate(config: SearchConfig, probe_steps: int = 2) -> dict[str, Any]:
     loop = _Loop(config, store=None, run_dir=None, parts=_build(config), started=started)
     build_s = time.perf_counter() - started
     loop.parts.method.on_epoch_start(0, loop.epochs)
-    seconds = []
+    seconds, arch_parts = [], []
     for _ in range(min(probe_steps, loop.per_epoch)):
         step_started = time.perf_counter()
         loop._step()
         seconds.append(time.perf_counter() - step_started)
+        arch_parts.append(loop._arch_s)
     eval_s = loop._validation_seconds()
-    step_s = seconds[0] if len(seconds) == 1 else _mean_without_max(seconds)
+    step_s = step_seconds_ahead(seconds, arch_parts, loop._arch_share(), _mean_without_max)
     epochs, per_epoch = loop.epochs, loop.per_epoch
     estimate: dict[str, Any] = {
         "build_s": build_s,
@@ -292,9 +296,48 @@ def time_estimate(config: SearchConfig, probe_steps: int = 2) -> dict[str, Any]:
 
 
 def _mean_without_max(values: list[float]) -> float:
-    """The mean after dropping the largest value (a first step's warm-up)."""
-    kept = sorted(values)[:-1]
+    """The mean after dropping the largest value (a first step's warm-up); one value as is."""
+    kept = sorted(values)[:-1] or values
     return sum(kept) / len(kept)
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def step_seconds_ahead(
+    totals: list[float],
+    arch_parts: list[float],
+    arch_share: float,
+    summary: Callable[[list[float]], float],
+) -> float:
+    """Seconds per step of the steps ahead, from the timed ones.
+
+    A timed step is its weight step plus, when it ran one, its architecture step. When
+    every step ahead runs an architecture step and every timed one did, the timed steps
+    say it (``summary`` of them). Otherwise (``arch_every``, a warm-up) a step ahead is a
+    weight step plus ``arch_share`` of an architecture step, timed as the timed ones
+    took or, when none ran (a probe inside the warm-up), as long as a weight step.
+
+    Args:
+        totals: seconds of the timed steps.
+        arch_parts: the architecture step's seconds within each (0: it ran none).
+        arch_share: the share of the steps ahead that run an architecture step.
+        summary: how the timings are summarised (median, mean without the slowest).
+
+    Returns:
+        Seconds per step.
+
+    Example:
+        >>> step_seconds_ahead([3.0, 1.0, 1.0], [2.0, 0.0, 0.0], 0.2, _median)
+        1.4
+    """
+    if arch_share >= 1.0 and all(a > 0 for a in arch_parts):
+        return summary(totals)
+    weights = summary([t - a for t, a in zip(totals, arch_parts, strict=True)])
+    timed = [a for a in arch_parts if a > 0]
+    arch = summary(timed) if timed else weights
+    return weights + arch_share * arch
 
 
 def steps_per_epoch(config: SearchConfig, n_batches: int) -> int:
@@ -362,6 +405,9 @@ class _Loop:
         self.alpha_every = alpha_interval(config, self.total_steps)
         self.plan: BudgetPlan | None = None
         self.step_seconds: list[float] = []
+        self.arch_seconds: list[float] = []  # the architecture step's part of each (0: none)
+        self._arch_s = 0.0
+        self._warned_alphas_stay = False
         self.step = 0
         self.epoch = 0
         self.batch = 0
@@ -471,6 +517,7 @@ class _Loop:
                 step_started = time.perf_counter()
                 images += self._step()
                 self.step_seconds.append(time.perf_counter() - step_started)
+                self.arch_seconds.append(self._arch_s)
                 if self._plan_due():
                     self._plan_budget(bar)
                 bar.update(1)
@@ -493,11 +540,16 @@ class _Loop:
         every = int(getattr(p.method.config, "arch_every", 1))
         moves = arch_step_due(self.step, self._warmup_steps(), every)
 
+        self._arch_s = 0.0
+
         def arch_step() -> dict[str, float]:
+            started = time.perf_counter()
             with autocast(p.device, p.precision):
-                return p.method.arch_step(
+                out = p.method.arch_step(
                     p.supernet, (x_train, y_train), (x_val, y_val), p.loss_fn, lr, p.w_optimizer
                 )
+            self._arch_s = time.perf_counter() - started
+            return out
 
         # DARTS and PC-DARTS step the alphas first; GDAS, ProxylessNAS and DiNTS train
         # the weights first, as their reference code does (arch_step_first).
@@ -549,13 +601,19 @@ class _Loop:
         would return the genotype of its initial alphas."""
         every = int(getattr(self.parts.method.config, "arch_every", 1))
         searching = self.total_steps - self._warmup_steps()
-        if every > searching:
+        if every > searching and not self._warned_alphas_stay:
+            self._warned_alphas_stay = True
             warnings.warn(
                 f"arch_every {every} exceeds the {searching} steps after the warm-up: the "
                 f"alphas will not move; lower arch_every or search longer.",
                 UserWarning,
                 stacklevel=2,
             )
+
+    def _arch_share(self) -> float:
+        """The share of the search's steps that also run an architecture step."""
+        every = int(getattr(self.parts.method.config, "arch_every", 1))
+        return ((self.total_steps - self._warmup_steps()) // every) / max(self.total_steps, 1)
 
     def _warmup_steps(self) -> int:
         """Leading steps that move the weights only (the strategy's ``arch_warmup``); a
@@ -575,7 +633,9 @@ class _Loop:
 
     def _plan_budget(self, bar: tqdm) -> None:
         """Measure, fit the epochs and steps to ``max_seconds``, apply, record, say so."""
-        step_s = sorted(self.step_seconds)[len(self.step_seconds) // 2]  # the median
+        step_s = step_seconds_ahead(
+            self.step_seconds, self.arch_seconds, self._arch_share(), _median
+        )
         step_s += self.checkpoints.seconds_per_step(step_s)  # the writes between steps
         plan = fit_budget(
             self.config.max_seconds,
@@ -587,6 +647,7 @@ class _Loop:
             steps_done=self.step,
         )
         self._apply_plan(plan)
+        self._warn_if_alphas_stay()  # the plan may leave too few steps for arch_every
         bar.total = self.total_steps
         bar.refresh()
         if self.progress:

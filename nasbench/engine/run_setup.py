@@ -63,9 +63,11 @@ def open_or_create_run(
         store = RunStore.open(run_dir)
         with _closed_on_error(store):
             from nasbench.data.folder import warn_if_split_changed
+            from nasbench.strategies.selfsupervised.unnas import warn_if_jigsaw_labels_changed
 
             stored = SearchConfig.from_stored(store.config, run_dir)
             warn_if_split_changed(stored.dataset.name, store.environment, run_dir)
+            warn_if_jigsaw_labels_changed(stored, store.environment, run_dir)
             return stored.validate(), store, None
     config.validate()
     check_new_run_dir(run_dir)

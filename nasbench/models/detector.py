@@ -373,6 +373,9 @@ def _split(out: torch.Tensor) -> tuple[torch.Tensor, ...]:
     )
 
 
+NEAREST_CANDIDATES = 9  # locations an uncovered box tries, nearest first (a 3x3 patch)
+
+
 def assign_targets(
     points: torch.Tensor, strides: torch.Tensor, boxes: torch.Tensor, radius: float = 1.5
 ) -> torch.Tensor:
@@ -382,8 +385,9 @@ def assign_targets(
     ``radius`` strides of its centre (centre sampling); among several candidates it takes
     the smallest box. A box so small that no location centre lies inside it (a lesion of
     one or two pixels between the stride-2 centres) takes the location nearest its
-    centre, unless a smaller box holds that one: otherwise nothing would ever learn it,
-    while it still counts against the recall.
+    centre that is free or held by a larger box with other locations (the next nearest
+    otherwise): without one nothing would ever learn it, while it still counts against
+    the recall.
 
     Args:
         points: ``(L, 2)`` location centres ``(x, y)`` in pixels.
@@ -415,14 +419,20 @@ def assign_targets(
     uncovered = (~inside.any(dim=0)).nonzero().flatten()
     if uncovered.numel():
         distance = (x - cx[uncovered]) ** 2 + (y - cy[uncovered]) ** 2  # (L, uncovered)
-        nearest = distance.argmin(dim=0)
-        none = torch.full_like(area[:1], math.inf)
-        held = torch.where(match >= 0, area[match.clamp(min=0)], none)
-        # Smallest boxes last, so where two tiny boxes want one location the smaller wins.
-        for k in area[uncovered].argsort(descending=True).tolist():
-            box, location = uncovered[k], nearest[k]
-            if area[box] < held[location]:
-                match[location], held[location] = box, area[box]
+        nearby = distance.argsort(dim=0)[:NEAREST_CANDIDATES]  # (k, uncovered), nearest first
+        held = torch.bincount(match[match >= 0], minlength=boxes.shape[0])
+        # Smallest boxes first; each takes its nearest location that is free, or held by
+        # a larger box that keeps another: a lesion never loses its only location.
+        for k in area[uncovered].argsort().tolist():
+            box = uncovered[k]
+            for location in nearby[:, k].tolist():
+                owner = int(match[location])
+                if owner < 0 or (area[box] < area[owner] and held[owner] > 1):
+                    if owner >= 0:
+                        held[owner] -= 1
+                    match[location] = box
+                    held[box] += 1
+                    break
     return match
 
 

@@ -66,6 +66,9 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
         # How user folders were split when the run began (see data.patients); a run
         # without it split them image by image.
         "folder_split": "patient",
+        # The splits of one pretext task share its fixed choices (one jigsaw permutation
+        # set); a run without it drew a set per search half.
+        "pretext_choices": "shared",
         "device": resolved,
         "cuda": cuda,
         "threads": torch.get_num_threads(),

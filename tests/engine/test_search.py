@@ -51,9 +51,7 @@ def test_arch_warmup_trains_weights_only_for_its_fraction_of_the_steps(tiny, tmp
     assert list(run.history[run.history.name == "loss"].step) == [1, 2, 3, 4]
 
 
-def test_proxyless_arch_every_steps_the_alphas_on_every_nth_step_after_the_warmup(
-    tiny, tmp_path
-):
+def test_proxyless_arch_every_steps_the_alphas_on_every_nth_step_after_the_warmup(tiny, tmp_path):
     config = tiny("proxyless", alpha_every=1, epochs=4)
     # 8 steps: 2 warm up, then the alphas move on the 3rd step after (steps 5 and 8).
     config.strategy_config = {"arch_warmup": 0.25, "arch_every": 3}
@@ -238,3 +236,14 @@ def test_a_search_leaves_the_callers_random_stream_where_it_was(tiny, tmp_path, 
     state = torch.get_rng_state()
     search(config, tmp_path / "run")
     assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_step_time_ahead_counts_only_the_share_of_steps_with_an_architecture_step():
+    from nasbench.engine.bilevel import _median, step_seconds_ahead
+
+    # Every step ahead and every timed step ran an architecture step: the timings as they are.
+    assert step_seconds_ahead([2.0, 3.0, 2.5], [1.0, 1.0, 1.0], 1.0, _median) == 2.5
+    # arch_every 4: weight steps of 1 s, an architecture step of 2 s in a quarter of them.
+    assert step_seconds_ahead([3.0, 1.0, 1.0], [2.0, 0.0, 0.0], 0.25, _median) == 1.5
+    # A probe inside the warm-up saw no architecture step: it is timed as a weight step.
+    assert step_seconds_ahead([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], 0.5, _median) == 1.5

@@ -99,6 +99,11 @@ def test_a_lesion_between_location_centres_takes_its_nearest_location():
     both = torch.tensor([[0.0, 0.0, 8.0, 8.0], [3.6, 3.6, 4.6, 4.6]])
     match = assign_targets(grid, strides, both)
     assert match[10] == 1 and (match[torch.arange(16) != 10] == 0).all()
+    # A box's only location is never taken: the tiny one moves to its next nearest.
+    a, b = [2.2, 2.2, 3.6, 3.6], [3.6, 3.6, 4.0, 4.0]  # A holds (3, 3) alone; B is nearest it
+    match = assign_targets(grid, strides, torch.tensor([a, b]))
+    assert (match == 0).nonzero().flatten().tolist() == [5]
+    assert (match == 1).nonzero().flatten().tolist() == [6]  # (5, 3), B's next nearest
     # Its loss is finite and trains the class at that location.
     out = DetectionHead(4, 1, 4)(torch.zeros(1, 4, 4, 4), stride=2)
     target = torch.tensor([[[3.6, 3.6, 4.6, 4.6, 0.0]]])

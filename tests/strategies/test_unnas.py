@@ -172,3 +172,20 @@ def test_the_two_search_halves_share_the_jigsaw_permutation_set():
     np.testing.assert_array_equal(train.permutations, val.permutations)
     other, _ = Unnas.search_data(config, *halves, seed=3)
     assert not np.array_equal(other.permutations, train.permutations)  # the seed picks it
+
+
+def test_resuming_a_jigsaw_run_from_before_shared_permutations_warns():
+    from nasbench.config import SearchConfig
+    from nasbench.runs.environment import capture_environment
+    from nasbench.strategies.selfsupervised.unnas import warn_if_jigsaw_labels_changed
+
+    jigsaw = SearchConfig(strategy="unnas", strategy_config={"pretext": "jigsaw"})
+    with pytest.warns(UserWarning, match="each search half drew its own jigsaw permutation"):
+        warn_if_jigsaw_labels_changed(jigsaw, {}, "runs/old")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_jigsaw_labels_changed(jigsaw, capture_environment("cpu"), "runs/new")
+        rotation = SearchConfig(strategy="unnas", strategy_config={"pretext": "rotation"})
+        warn_if_jigsaw_labels_changed(rotation, {}, "runs/old")

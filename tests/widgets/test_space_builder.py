@@ -424,3 +424,34 @@ def test_a_cell_waits_for_a_live_measurement_so_its_random_draws_stay_its_own(mo
 
     assert torch.equal(asyncio.run(main()), expected)
     assert registered == [("pre_run_cell", _tasks.wait_for_workers)]
+
+
+def test_an_out_of_date_measurement_waiting_for_the_worker_is_dropped():
+    import asyncio
+
+    from widgets import _tasks
+
+    async def main() -> tuple[int, dict]:
+        builder = SpaceBuilder(live_costs=False)
+        started = []
+        measure = builder._measure
+
+        def counted(space, batch):
+            started.append(batch)
+            return measure(space, batch)
+
+        builder._measure = counted
+        builder.live_costs = True
+        builder._costs_later.delay = 3600.0  # the test starts each measurement itself
+        for batch in (2, 3, 4):  # three quick edits: the worker runs the first and the last
+            builder.batch_size.value = batch
+            builder._live_costs()
+        for _ in range(300):
+            await asyncio.sleep(0.02)
+            if not _tasks._IN_FLIGHT and builder.costs:
+                break
+        return started, builder.costs
+
+    started, costs = asyncio.run(main())
+    assert started == [2, 4]
+    assert costs["params"] > 0

@@ -16,6 +16,7 @@ halves are never read.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,3 +106,30 @@ class Unnas(Darts):
             pretext_dataset(train, config.pretext, seed=seed, **settings),
             pretext_dataset(val, config.pretext, seed=seed + 1, **settings),
         )
+
+
+def warn_if_jigsaw_labels_changed(config: Any, environment: dict, run_dir: Any) -> None:
+    """Warn when a jigsaw UnNAS run began while each search half drew its own permutation
+    set: resumed now, its second half's labels would mean other tile orders.
+
+    Args:
+        config: the run's stored :class:`~nasbench.config.SearchConfig`.
+        environment: the run's recorded environment.
+        run_dir: the run folder, for the message.
+
+    Example:
+        >>> from nasbench.config import SearchConfig
+        >>> warn_if_jigsaw_labels_changed(SearchConfig(), {}, "runs/x")  # not UnNAS: quiet
+    """
+    if config.strategy != "unnas" or environment.get("pretext_choices"):
+        return
+    settings = config.strategy_config or {}
+    if settings.get("pretext", UnnasConfig.pretext) != "jigsaw":
+        return
+    warnings.warn(
+        f"run '{run_dir}' began when each search half drew its own jigsaw permutation set; "
+        "both halves now share one, so after this resume a label of the validation half "
+        "means another tile order than before; start a new run to search on one meaning.",
+        UserWarning,
+        stacklevel=3,
+    )
