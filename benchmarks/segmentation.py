@@ -124,11 +124,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.retrain_channels < -1:
         p.error(f"--retrain-channels must be -1 (fit the U-Net), 0 or positive, got "
                 f"{args.retrain_channels}.")  # fmt: skip
-    from nasbench.data import get_info
-
-    sizes = get_info("synthetic-seg3d" if args.dims == 3 else "synthetic-seg").sizes
-    if args.size not in sizes:
-        p.error(f"--size {args.size} is not offered in {args.dims}D; use one of {list(sizes)}.")
     if args.retrain_depth < 0:
         p.error(f"--retrain-depth must be 0 (as searched) or positive, got {args.retrain_depth}.")
     args.seeds = list(args.seeds) if args.seeds else [args.seed]
@@ -502,7 +497,17 @@ def searched_row(model: str, config, recipe, describe) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
+    from nasbench.data import get_info
+
     args = parse_args(argv)
+    sizes = get_info("synthetic-seg3d" if args.dims == 3 else "synthetic-seg").sizes
+    if args.size not in sizes:  # before any seed's header or search
+        print(
+            f"segmentation.py: error: --size {args.size} is not offered in {args.dims}D; use "
+            f"one of {list(sizes)}.",
+            file=sys.stderr,
+        )
+        return 2
     tables = []
     for seed in args.seeds:
         print(f"--- seed {seed}")

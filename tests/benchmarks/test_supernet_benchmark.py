@@ -45,7 +45,7 @@ def test_isolated_table_has_finite_ratios(bench, tiny):
         "tb/arch",
         "steps/s",
         "peak",
-        "MB",
+        "MiB",
         "speedup",
         "memory",
     ]
