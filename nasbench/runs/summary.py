@@ -24,8 +24,15 @@ from nasbench.runs.store import open_read_only, writer_alive
 # Statuses of a run a process should be writing; with no writer the run was killed.
 LIVE_STATUSES = ("created", "running", "stopping")
 KILLED = "killed"
+# A localisation search's validation distance of the searched arm (voxels, smaller is
+# better); it is recorded with the arms' test rows, but it is what the arm was picked by.
+LOCALISATION_VAL = "searched_val_dist_vox"
+# The first of these a run logged is its best metric: classification, segmentation,
+# reconstruction, detection, few-shot (METANAS's learner), localisation, a regression
+# pretext task, discrete scores. Test scores never count.
 _BEST_METRICS = (
-    "acc", "val_acc", "auc", "val_auc", "dice", "val_dice", "psnr", "val_psnr", "score", "naswot",
+    "acc", "val_acc", "auc", "val_auc", "dice", "val_dice", "psnr", "val_psnr", "val_ap50",
+    "metanas_val_acc", LOCALISATION_VAL, "val_mse", "score", "naswot",
 )  # fmt: skip
 
 
@@ -96,15 +103,24 @@ def stored_seconds(text: str | None) -> float:
 def _best_metric(conn: sqlite3.Connection, config: dict[str, Any]) -> tuple[str | None, float]:
     values: dict[str, list[float]] = {}
     for name, value in conn.execute(
-        "SELECT name, value FROM metrics WHERE phase IN ('val', 'search') AND value IS NOT NULL"
+        "SELECT name, value FROM metrics WHERE (phase IN ('val', 'search') OR name = ?) "
+        "AND value IS NOT NULL",
+        (LOCALISATION_VAL,),
     ):
         values.setdefault(name, []).append(value)
+    ranked = False
     for (text,) in conn.execute("SELECT metrics FROM candidates WHERE status = 'done'"):
+        ranked = True
         for name, value in json.loads(text).items():
             if isinstance(value, (int, float)) and not math.isnan(value):
                 values.setdefault(name, []).append(float(value))
-    wanted = _name_of(config.get("metric") or config.get("objective"))
-    order = ((wanted,) if wanted else ()) + _BEST_METRICS
+    named = _name_of(config.get("metric") or config.get("objective"))
+    wanted: tuple[str, ...] = (named,) if named else ()
+    if ranked:  # a discrete search ranks its candidates by the evaluator's score
+        evaluator = config.get("evaluator_config")
+        metric = evaluator.get("metric") if isinstance(evaluator, dict) else None
+        wanted += tuple(str(n) for n in (metric, "score") if n)
+    order = wanted + _BEST_METRICS
     name = next((n for n in order if n in values), None)
     if name is None:
         return None, math.nan

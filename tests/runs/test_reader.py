@@ -430,3 +430,36 @@ def test_reader_sees_only_complete_rows_while_another_process_writes(tmp_path):
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         proc.stdout.close()
+
+
+def test_each_kind_of_run_lists_its_own_best_metric(tmp_path):
+    from nasbench.runs import RunStore, list_runs
+
+    def run(name, config, rows=(), candidates=()):
+        with RunStore.create(tmp_path / name, config, {}) as s:
+            for phase, metrics in rows:
+                s.log_metrics(1, 0, phase, metrics)
+            for i, metrics in enumerate(candidates):
+                s.log_candidate(i, "{}", metrics, {})
+            s.set_status("finished")
+
+    run("detection", {"strategy": "darts"}, [("val", {"val_ap50": 0.3, "val_loss": 2.0})])
+    run("meta", {"strategy": "metanas"}, [("val", {"metanas_val_acc": 0.6}),
+                                          ("test_summary", {"metanas_acc_mean": 0.9})])  # fmt: skip
+    run("landmarks", {"strategy": "marl-gdas"}, [
+        ("test", {"searched_val_dist_vox": 4.0, "searched_dist_mm": 9.0}),
+    ])  # fmt: skip
+    run("inpainting", {"strategy": "unnas"}, [("val", {"val_mse": 0.2}), ("val", {"val_mse": 0.1})])
+    # A discrete search ranks by the evaluator's score (val_auc here), not by val_acc.
+    run("discrete", {"strategy": "random", "evaluator_config": {}},
+        candidates=[{"score": 0.52, "val_auc": 0.52, "val_acc": 0.5},
+                    {"score": 0.45, "val_auc": 0.45, "val_acc": 0.6}])  # fmt: skip
+    runs = list_runs(tmp_path).set_index("name")
+    best = {n: (runs.loc[n, "best_metric_name"], runs.loc[n, "best_metric"]) for n in runs.index}
+    assert best == {
+        "detection": ("val_ap50", 0.3),
+        "meta": ("metanas_val_acc", 0.6),
+        "landmarks": ("searched_val_dist_vox", 4.0),  # smaller is better
+        "inpainting": ("val_mse", 0.1),
+        "discrete": ("score", 0.52),
+    }
