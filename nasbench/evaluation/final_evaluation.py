@@ -924,12 +924,12 @@ def _channels_within(args: argparse.Namespace, config: TrainConfig) -> int:
     return channels
 
 
+# The validation scores a retrain prints each epoch, as the task records them.
+PROGRESS_SCORES = ("val_acc", "val_auc", "val_dice", "val_psnr", "val_ssim", "val_ap50", "val_froc")
+
+
 def _print_progress(record: dict[str, Any]) -> None:
-    scores = "  ".join(
-        f"{name} {record[name]:.4f}"
-        for name in ("val_acc", "val_auc", "val_dice", "val_psnr", "val_ssim")
-        if name in record
-    )
+    scores = "  ".join(f"{name} {record[name]:.4f}" for name in PROGRESS_SCORES if name in record)
     print(
         f"{record['model']:<9} epoch {record['epoch'] + 1}/{record['epochs']}  "
         f"train_loss {record['train_loss']:.4f}  {scores}  {record['seconds']:.1f}s",

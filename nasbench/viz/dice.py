@@ -1,4 +1,4 @@
-"""Dice per class over the epochs of a segmentation search (or retraining).
+"""Dice per class over the epochs of a segmentation search.
 
 The engine logs, per epoch, ``val_dice`` (the mean over foreground classes) and
 ``val_dice_<class>`` for each class; this draws one line per class and a thicker one

@@ -176,6 +176,9 @@ def report_html(run: Any) -> str:
     candidates = _candidates_block(run)
     if candidates:
         sections.append(_section("Candidates evaluated (best first)", candidates))
+    results = _test_results(run.history)
+    if results:
+        sections.append(_section("Test results of the search", results))
     retrained = _retrain_block(run)
     if retrained:
         sections.append(_section("Retrained from scratch, next to baselines", retrained))
@@ -253,7 +256,8 @@ def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
             heading = f"Temperature ({kind})"
         yield heading, [_try(plot_alphas, run, cell_type=c, kind=kind) for c in kind_cells]
     yield "Alpha animation", [_try(plot_alpha_animation, run, cell_type=c) for c in alpha_cells]
-    yield "Genotype timeline", [_try(plot_genotype_timeline, run)]
+    if _last_genotype_kind(run) in TIMELINE_KINDS:
+        yield "Genotype timeline", [_try(plot_genotype_timeline, run)]
     yield "Training history", [_try(plot_history, run)]
     history = run.history
     if not history.empty and (history["name"] == EIGENVALUE).any():
@@ -265,6 +269,24 @@ def _policy_section(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
     policy = hp_distribution(run)
     if not policy.empty:  # a joint architecture + hyper-parameter search (AutoHAS)
         yield "Hyper-parameter policy", [plot_hp_distribution(policy)]
+
+
+# Phases in which a search (not a retrain) records test scores: a localisation search's
+# arms (``test``) and METANAS's meta-test summary (``test_summary``).
+SEARCH_TEST_PHASES = ("test", "test_summary")
+
+
+# Genotypes whose edges a timeline can follow (viz.timeline): DARTS and NB201 cells.
+TIMELINE_KINDS = ("darts", "nb201", None)
+
+
+def _last_genotype_kind(run: Any) -> str | None:
+    """The kind of the run's last derived genotype; None when it has none (the timeline
+    then says so itself)."""
+    genotypes = run.genotypes
+    if genotypes.empty:
+        return None
+    return getattr(genotypes.iloc[-1]["genotype"], "kind", None)
 
 
 def _try(plot: Callable[..., go.Figure], run: Any, **options: Any) -> go.Figure | str:
@@ -342,6 +364,26 @@ def _overview(run: Any) -> str:
     return _section("Run", f"<table>\n{body}\n</table>")
 
 
+def _test_results(history: pd.DataFrame) -> str:
+    """The scores a search itself records on its test data (a localisation search's arms,
+    METANAS's meta-test summary): the last value of each, one row per metric."""
+    if history.empty:
+        return ""
+    rows = history[history["phase"].isin(SEARCH_TEST_PHASES) & history["value"].notna()]
+    # Per-episode rows (METANAS's phase "test") are summarised by test_summary instead:
+    # a name recorded once is a result, one recorded per episode is not.
+    once = rows.groupby(["phase", "name"])["value"].transform("size") == 1
+    rows = rows[(rows["phase"] != "test") | once]
+    if rows.empty:
+        return ""
+    last = rows.sort_values("step").groupby("name", sort=False)["value"].last()
+    body = "\n".join(
+        f"<tr><th>{html.escape(str(name))}</th><td>{_number(value)}</td></tr>"
+        for name, value in last.items()
+    )
+    return f"<table>\n{body}\n</table>"
+
+
 def _headline_metrics(history: pd.DataFrame) -> list[tuple[str, str]]:
     """Last and best value of each validation metric (best: the lowest of a loss, NMSE,
     HD95, distance...; no best where the name does not say which way is better)."""
@@ -400,13 +442,26 @@ def _genotype_block(run: Any) -> str:
         )
     text = genotype.to_darts_text() if hasattr(genotype, "to_darts_text") else genotype.to_json()
     try:
-        from nasbench.viz import draw_genotype, render
+        from nasbench.viz import render
 
-        svg = render(draw_genotype(genotype), "svg").decode("utf-8")
+        svg = render(_drawing(genotype, run.config), "svg").decode("utf-8")
         drawing = f'<div class="genotype">{svg[svg.find("<svg") :]}</div>'
     except NasbenchError as err:
         drawing = _note(f"drawing unavailable: {err}")
     return f"<p>{html.escape(caption)}</p>\n{drawing}\n<pre>{html.escape(text)}</pre>"
+
+
+def _drawing(genotype: Any, config: Mapping[str, Any]) -> Any:
+    """The genotype's drawing; a reconstruction network with the run's own cascades."""
+    from nasbench.viz import draw_genotype
+    from nasbench.viz.recon import draw_unrolled
+
+    if getattr(genotype, "kind", "") == "recon":
+        space = config.get("space") if isinstance(config.get("space"), Mapping) else {}
+        skeleton = space.get("skeleton") if isinstance(space.get("skeleton"), Mapping) else {}
+        sizes = {k: int(skeleton[k]) for k in ("cascades", "cells") if k in skeleton}
+        return draw_unrolled(genotype, **sizes)
+    return draw_genotype(genotype)
 
 
 def _status_table(run: Any) -> str:
@@ -444,7 +499,9 @@ def _topology_ranking(run: Any) -> str:
     head = ["rank", "topology (level per cell)", *scores, "params", "seconds"]
     lines = []
     for c in candidates:
-        cells = [_number(c.get("rank")), "-".join(map(str, c.get("topology", [])))]
+        rank = c.get("rank")  # stored from 0; the page counts from 1
+        shown = _number(rank + 1 if isinstance(rank, (int, float)) else rank)
+        cells = [shown, "-".join(map(str, c.get("topology", [])))]
         cells += [_number(c.get(k)) for k in (*scores, "params", "seconds")]
         lines.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
     body = "\n".join(lines)
@@ -527,9 +584,9 @@ def _retrain_block(run: Any) -> str:
         test = model.get("test") or {}
         label = "searched cell" if name == "searched" else name
         best = model.get("best_epoch")
-        epochs = f"{_number(model.get('epochs_run'))}" + (
-            f" ({int(best) + 1})" if isinstance(best, (int, float)) and best == best else ""
-        )
+        trained = isinstance(model.get("epochs_run"), (int, float)) and model["epochs_run"] > 0
+        kept = isinstance(best, (int, float)) and best == best and trained
+        epochs = f"{_number(model.get('epochs_run'))}" + (f" ({int(best) + 1})" if kept else "")
         cells = [label, *(_number(test.get(k)) for k in metrics)]
         cells += [_number(model.get("params")), _number(model.get("macs")), epochs]
         rows.append([*cells, _number(model.get("wall_s"))])

@@ -243,3 +243,25 @@ def test_a_multi_objective_search_reports_its_pareto_front(tmp_path):
     front = pareto_front(values, ["max", "min"])
     assert len(figure.data[1].x) == len(front)
     assert "score (max) vs params (min)" in figure.layout.title.text
+
+
+def test_a_reconstruction_run_reports_its_test_scores_and_own_cascades(tmp_path):
+    from nasbench.spaces import create_space
+
+    genotype = create_space("unrolled").sample(np.random.default_rng(0))
+    config = {"strategy": "gdas", "space": {"name": "unrolled", "skeleton": {"cascades": 2}}}
+    with RunStore.create(tmp_path / "run", config, {}) as store:
+        store.log_metrics(1, 0, "val", {"val_psnr": 20.0})
+        store.log_genotype(0, 1, genotype.to_json(), {"val_psnr": 20.0})
+        store.log_metrics(2, 0, "test", {"searched_dist_mm": 3.5})  # a result: once
+        for episode in range(3):  # per-episode rows are not results
+            store.log_metrics(2, episode, "test", {"metanas_acc": 0.5 + episode / 10})
+        store.log_metrics(2, 0, "test_summary", {"metanas_acc_mean": 0.6})
+        store.set_status("finished")
+    page = write_report(tmp_path / "run").read_text()
+    sections = re.findall(r"<h2>(.*?)</h2>", page)
+    assert "Test results of the search" in sections and "Genotype timeline" not in sections
+    results = page[page.index("Test results of the search") :].split("</section>")[0]
+    assert "searched_dist_mm" in results and "3.5" in results
+    assert "metanas_acc_mean" in results and "metanas_acc<" not in results
+    assert sorted(set(re.findall(r"DC \d", page))) == ["DC 1", "DC 2"]
