@@ -537,8 +537,7 @@ class _Loop:
         lr = p.w_optimizer.param_groups[0]["lr"]
         p.supernet.train()
         arch: dict[str, float] = {}
-        every = int(getattr(p.method.config, "arch_every", 1))
-        moves = arch_step_due(self.step, self._warmup_steps(), every)
+        moves = arch_step_due(self.step, self._warmup_steps(), self._arch_every())
 
         self._arch_s = 0.0
 
@@ -599,7 +598,7 @@ class _Loop:
     def _warn_if_alphas_stay(self) -> None:
         """Say so when ``arch_every`` exceeds the steps after the warm-up: the search
         would return the genotype of its initial alphas."""
-        every = int(getattr(self.parts.method.config, "arch_every", 1))
+        every = self._arch_every()
         searching = self.total_steps - self._warmup_steps()
         if every > searching and not self._warned_alphas_stay:
             self._warned_alphas_stay = True
@@ -612,8 +611,12 @@ class _Loop:
 
     def _arch_share(self) -> float:
         """The share of the search's steps that also run an architecture step."""
-        every = int(getattr(self.parts.method.config, "arch_every", 1))
-        return ((self.total_steps - self._warmup_steps()) // every) / max(self.total_steps, 1)
+        searching = self.total_steps - self._warmup_steps()
+        return (searching // self._arch_every()) / max(self.total_steps, 1)
+
+    def _arch_every(self) -> int:
+        """Weight steps per architecture step (the strategy's ``arch_every``; 1 without)."""
+        return int(getattr(self.parts.method.config, "arch_every", 1))
 
     def _warmup_steps(self) -> int:
         """Leading steps that move the weights only (the strategy's ``arch_warmup``); a
