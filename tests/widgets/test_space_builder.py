@@ -428,24 +428,32 @@ def test_a_cell_waits_for_a_live_measurement_so_its_random_draws_stay_its_own(mo
 
 def test_an_out_of_date_measurement_waiting_for_the_worker_is_dropped():
     import asyncio
+    import threading
 
     from widgets import _tasks
 
     async def main() -> tuple[int, dict]:
         builder = SpaceBuilder(live_costs=False)
         started = []
+        running, release = threading.Event(), threading.Event()
         measure = builder._measure
 
         def counted(space, batch):
             started.append(batch)
+            running.set()
+            release.wait(30)  # the first measurement holds the worker while edits queue
             return measure(space, batch)
 
         builder._measure = counted
         builder.live_costs = True
         builder._costs_later.delay = 3600.0  # the test starts each measurement itself
-        for batch in (2, 3, 4):  # three quick edits: the worker runs the first and the last
+        builder.batch_size.value = 2
+        builder._live_costs()
+        await asyncio.to_thread(running.wait, 30)  # the worker runs the first one
+        for batch in (3, 4):  # two quick edits queue behind it: only the last runs
             builder.batch_size.value = batch
             builder._live_costs()
+        release.set()
         for _ in range(300):
             await asyncio.sleep(0.02)
             if not _tasks._IN_FLIGHT and builder.costs:
