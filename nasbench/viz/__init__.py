@@ -18,6 +18,7 @@ from nasbench.viz.history import plot_eigenvalues, plot_history
 from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
 from nasbench.viz.hypernet_curve import hypernet_curve, plot_hypernet_curve
 from nasbench.viz.landmarks import plot_agent_rewards, plot_landmark_estimates
+from nasbench.viz.meta_learning import plot_adaptation, plot_learner_history
 from nasbench.viz.nb101_graph import draw_nb101
 from nasbench.viz.network_graph import draw_network
 from nasbench.viz.overlay import plot_overlays
@@ -56,6 +57,7 @@ __all__ = [
     "op_color",
     "op_dash",
     "op_line",
+    "plot_adaptation",
     "plot_alpha_animation",
     "plot_alpha_heatmap",
     "plot_agent_rewards",
@@ -71,6 +73,7 @@ __all__ = [
     "plot_hp_distribution",
     "plot_hypernet_curve",
     "plot_landmark_estimates",
+    "plot_learner_history",
     "plot_overlays",
     "plot_pareto",
     "plot_pretext_correlation",

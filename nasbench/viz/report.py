@@ -47,6 +47,7 @@ from nasbench.viz.alphas import (
 from nasbench.viz.comparison import plot_best_so_far
 from nasbench.viz.history import EIGENVALUE, plot_eigenvalues, plot_history
 from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
+from nasbench.viz.meta_learning import plot_adaptation, plot_learner_history
 from nasbench.viz.pareto import plot_pareto
 from nasbench.viz.timeline import plot_genotype_timeline
 
@@ -258,7 +259,12 @@ def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
     yield "Alpha animation", [_try(plot_alpha_animation, run, cell_type=c) for c in alpha_cells]
     if _last_genotype_kind(run) in TIMELINE_KINDS:
         yield "Genotype timeline", [_try(plot_genotype_timeline, run)]
-    yield "Training history", [_try(plot_history, run)]
+    if _strategy(run) == "metanas":
+        # Its three learners log under their own prefixes (metanas_, reptile_, ...).
+        yield "Meta-training history", [_try(plot_learner_history, run)]
+        yield "Adaptation to new tasks", [_try(plot_adaptation, run)]
+    else:
+        yield "Training history", [_try(plot_history, run)]
     history = run.history
     if not history.empty and (history["name"] == EIGENVALUE).any():
         yield "Collapse watch", [_try(plot_eigenvalues, run)]
@@ -278,6 +284,13 @@ SEARCH_TEST_PHASES = ("test", "test_summary")
 
 # Genotypes whose edges a timeline can follow (viz.timeline): DARTS and NB201 cells.
 TIMELINE_KINDS = ("darts", "nb201", None)
+
+
+def _strategy(run: Any) -> str | None:
+    """The run's strategy name from its configuration; None when it has none."""
+    config = getattr(run, "config", None)
+    strategy = config.get("strategy") if isinstance(config, Mapping) else None
+    return strategy if isinstance(strategy, str) else None
 
 
 def _last_genotype_kind(run: Any) -> str | None:
