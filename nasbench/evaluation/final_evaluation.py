@@ -218,7 +218,7 @@ def retrain(
     check_task(info, space)
     genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
-    _check_recipe_fits(config, info.task)
+    _check_recipe_fits(config, info.task, info.spatial_dims)
     wanted = _baselines(baseline, info.task)
     size = int(data.get("size", 28))
     input_shape = (1, info.in_channels, *([size] * info.spatial_dims))
@@ -413,13 +413,25 @@ def widest_channels(
     return low
 
 
-def _check_recipe_fits(config: TrainConfig, task: str) -> None:
-    """Refuse a recipe setting that this task's training loss would silently ignore.
+def _check_recipe_fits(config: TrainConfig, task: str, spatial_dims: int) -> None:
+    """Refuse a recipe setting that this task's training loss would silently ignore, or
+    that training would refuse only after the run's previous retrain curves are discarded.
 
     ``seg_loss`` shapes the segmentation loss only; ``label_smoothing`` and a
     ``"balanced"`` ``class_weight`` the classification loss only. Asked for on another
-    task they would change nothing, while the person believes they did.
+    task they would change nothing, while the person believes they did. Label smoothing
+    has no meaning for independent labels, and the test-time flip mirrors 2D images only.
     """
+    if task == "multi-label" and config.label_smoothing:
+        raise ConfigError(
+            f"label_smoothing={config.label_smoothing!r} is for single-label tasks, but this "
+            "run's data is multi-label; leave --label-smoothing at 0."
+        )
+    if spatial_dims != 2 and config.tta_flip:
+        raise ConfigError(
+            f"tta_flip mirrors 2D images, but this run's data is {spatial_dims}D; leave "
+            "--tta-flip off."
+        )
     ignored = []
     if task != "segmentation" and config.seg_loss != TrainConfig.seg_loss:
         ignored.append(("seg_loss", config.seg_loss, "segmentation"))

@@ -177,17 +177,49 @@ def test_a_recipe_setting_the_task_would_ignore_is_one_line(run_dir, change, mes
 
     recipe = TrainConfig(**{**QUICK.to_dict(), **change})
     if message is None:  # classification settings on a classification run are used
-        _check_recipe_fits(recipe, "binary")
+        _check_recipe_fits(recipe, "binary", 2)
         with pytest.raises(ConfigError, match="applies to classification runs only") as err:
-            _check_recipe_fits(recipe, "segmentation")
+            _check_recipe_fits(recipe, "segmentation", 2)
     else:
         before = len(load(run_dir).events)
         with pytest.raises(ConfigError, match=re.escape(message)) as err:
             retrain(run_dir, recipe, baseline="none")
         assert len(load(run_dir).events) == before  # refused before anything was recorded
         assert "leave --seg-loss at its default" in str(err.value)
-        _check_recipe_fits(recipe, "segmentation")  # where it applies, it is accepted
+        _check_recipe_fits(recipe, "segmentation", 2)  # where it applies, it is accepted
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "change", "message"),
+    [
+        (
+            "synthetic3d",
+            {"tta_flip": True},
+            "tta_flip mirrors 2D images, but this run's data is 3D",
+        ),
+        (
+            "chestmnist",
+            {"label_smoothing": 0.1},
+            "is for single-label tasks, but this run's data is",
+        ),
+    ],
+)
+def test_a_recipe_training_would_refuse_keeps_the_last_retrain(tmp_path, run_dir, dataset, change,
+                                                               message):  # fmt: skip
+    # Refused before the run's previous retrain rows are replaced, not after.
+    run = load(run_dir)
+    config = {**run.config, "dataset": {"name": dataset, "limit": 16, "download": False}}
+    with RunStore.create(tmp_path / "run", config, environment={}) as store:
+        store.log_genotype(0, 1, run.genotypes["genotype"].iloc[-1].to_json(), {})
+        store.log_metrics(1, 0, "retrain", {"loss": 0.5})
+        store.set_status("finished")
+    events = len(load(tmp_path / "run").events)
+    with pytest.raises(ConfigError, match=message) as err:
+        retrain(tmp_path / "run", TrainConfig(**{**QUICK.to_dict(), **change}), baseline="none")
+    assert "\n" not in str(err.value)
+    after = load(tmp_path / "run")
+    assert list(after.history["phase"]) == ["retrain"] and len(after.events) == events
 
 
 @pytest.mark.parametrize(
