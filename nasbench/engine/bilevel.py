@@ -435,6 +435,7 @@ class _Loop:
             "last_val": self.last_val,
             "epoch_results": self.epoch_results,
             "budget_plan": None if self.plan is None else self.plan.to_dict(),
+            "return_epoch": self.return_epoch,
         }
 
     def _checkpoint(self) -> None:
@@ -465,6 +466,8 @@ class _Loop:
         self.eigenvalues = [tuple(e) for e in state["eigenvalues"]]
         self.last_val = dict(state["last_val"])
         self.epoch_results = dict(state.get("epoch_results", {}))
+        # Set once RobustDARTS's rule stopped the search: a resume then trains no further.
+        self.return_epoch = state.get("return_epoch")
         if state.get("budget_plan") is not None:
             # The plan the first process made, not a new measurement: the same rows follow.
             self._apply_plan(BudgetPlan.from_dict(state["budget_plan"]))
@@ -505,7 +508,7 @@ class _Loop:
 
     def _epochs(self, bar: tqdm) -> str:
         p = self.parts
-        while self.epoch < self.epochs:
+        while self.epoch < self.epochs and self.return_epoch is None:
             if self.batch == 0:
                 p.method.on_epoch_start(self.epoch, self.epochs)
             reset_peak_memory(p.device)
@@ -526,8 +529,6 @@ class _Loop:
                 if self.batch < self.per_epoch and self.checkpoints.due(self.step):
                     self._checkpoint()
             self._end_epoch(images / max(time.perf_counter() - started, 1e-9))
-            if self._should_stop_early():
-                break
         return "finished"
 
     def _step(self) -> int:
@@ -751,10 +752,18 @@ class _Loop:
             epoch_metrics["hessian_eigenvalue"] = self._eigenvalue()
         p.scheduler.step()
         self.epoch_results[self.epoch] = (genotype.to_json(), dict(self.last_val))
+        # Decided before the checkpoint and kept in it, so a resume of a run that stopped
+        # early (finished, or killed before it recorded so) does not train past the stop.
+        stop = self._early_stop()
         with self.store.batch():
             self.store.log_metrics(self.step, self.epoch, "val", epoch_metrics)
             self.store.log_genotype(self.epoch, self.step, genotype.to_json(), epoch_metrics)
             self._record_alphas()
+            if stop is not None:
+                self.return_epoch = stop.pop("return_epoch")
+                payload = {**stop, "return_epoch": self.return_epoch}
+                # At this step, so a resume from an earlier checkpoint discards it too.
+                self.store.log_event("early_stop", payload, step=self.step, epoch=self.epoch)
         self.epoch += 1
         self.batch = 0
         fault_point("epoch_end")
@@ -798,30 +807,27 @@ class _Loop:
         self.eigenvalues.append((self.epoch, value))
         return value
 
-    def _should_stop_early(self) -> bool:
+    def _early_stop(self) -> dict[str, Any] | None:
+        """The ``early_stop`` event's payload when RobustDARTS's rule fires on the
+        eigenvalues measured so far, else None."""
         from nasbench.strategies.differentiable.hessian import EigenvalueEarlyStop
 
         if not (self.config.early_stop and self.eigenvalues):
-            return False
+            return None
         cfg = self.config
         watch = EigenvalueEarlyStop(
             window=cfg.early_stop_window,
             factor=cfg.early_stop_factor,
             start_epoch=cfg.early_stop_start,
         )
-        fired = [watch.update(epoch, value) for epoch, value in self.eigenvalues][-1]
-        if fired:
-            self.return_epoch = watch.stop_epoch
-            self.store.log_event(
-                "early_stop",
-                {
-                    "epoch": self.eigenvalues[-1][0],
-                    "return_epoch": watch.stop_epoch,
-                    "rule": f"RobustDARTS: the eigenvalue's mean over {cfg.early_stop_window} "
-                    f"measurements grew by more than {cfg.early_stop_factor}x",
-                },
-            )
-        return fired
+        if not [watch.update(epoch, value) for epoch, value in self.eigenvalues][-1]:
+            return None
+        return {
+            "epoch": self.eigenvalues[-1][0],
+            "return_epoch": watch.stop_epoch,
+            "rule": f"RobustDARTS: the eigenvalue's mean over {cfg.early_stop_window} "
+            f"measurements grew by more than {cfg.early_stop_factor}x",
+        }
 
     def _result(self, status: str) -> SearchResult:
         if self.return_epoch in self.epoch_results:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasbench.engine.search import search
+from nasbench.engine.search import resume, search
 from nasbench.runs import load
 from nasbench.spaces import Genotype
 
@@ -174,6 +174,12 @@ def test_early_stop_returns_the_cell_of_the_epoch_before_the_rise(tiny, tmp_path
     val = run.history[(run.history.phase == "val") & (run.history.name == "val_loss")]
     assert result.metrics["val_loss"] == pytest.approx(val.value.iloc[1])
     assert result.status == "finished" and run.status == "finished"
+    # Resuming the finished run trains no further and changes none of its rows.
+    again = resume(tmp_path / "run")
+    after = load(tmp_path / "run")
+    assert again.steps == 4 and again.genotype == result.genotype
+    assert list(after.genotypes.epoch) == [0, 1, 2, 3] and len(after.history) == len(run.history)
+    assert (after.events.kind == "early_stop").sum() == 1
 
 
 def test_a_two_cell_skeleton_searches_a_normal_and_a_reduction_cell(tiny, tmp_path):
