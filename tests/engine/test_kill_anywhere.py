@@ -45,9 +45,11 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
-def config():
+def config(strategy: str = "darts", **strategy_config):
     """Two cells of two nodes, two channels, 8 images per half, batch 4: 4 steps."""
     return tiny_config(
+        strategy,
+        strategy_config=strategy_config,
         dataset=DatasetConfig(name="synthetic", limit=16, batch_size=4),
         space={"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 2, "channels": 2}},
         max_steps_per_epoch=STEPS,
@@ -87,14 +89,14 @@ def tables(run_dir: Path) -> dict[str, list[tuple]]:
     return {"metrics": metrics, "alphas": alphas, "genotypes": genotypes, "events": events}
 
 
-def killed_at(point: str, count: int, run_dir: Path) -> None:
+def killed_at(point: str, count: int, run_dir: Path, search_config=None) -> None:
     """Run the search in a forked child that SIGKILLs itself at the count-th ``point``."""
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         code = 1
         try:
             os.environ[ENV] = f"{point}:{count}"
-            search(config(), run_dir)
+            search(search_config or config(), run_dir)
             code = 0  # the fault point was never reached
         finally:
             os._exit(code)
@@ -131,6 +133,22 @@ def test_kill_anywhere_then_resume_equals_the_uninterrupted_run(
     leftovers = [p.name for p in run_dir.rglob("*") if ".tmp" in p.name]
     assert leftovers == []
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["last.pt", "prev.pt"]
+
+
+def test_proxyless_gates_between_architecture_steps_survive_a_kill(tmp_path):
+    # With arch_every=3 the alphas step after the third weight step only; the gates
+    # recorded at step 4 are that step's two-path sample, so a resume from step 3's
+    # checkpoint must record them too (not zeros).
+    proxyless = config("proxyless", arch_every=3)
+    search(proxyless, tmp_path / "whole")
+    expected = tables(tmp_path / "whole")
+    sampled = {row[0] for row in expected["alphas"] if row[3] == "gate" and any(row[7])}
+    assert sampled == {3, 4}
+    for count in (3, 4):
+        run_dir = tmp_path / f"killed-{count}"
+        killed_at("step", count, run_dir, proxyless)
+        resume(run_dir)
+        assert tables(run_dir)["alphas"] == expected["alphas"], f"killed at step #{count}"
 
 
 def test_a_fault_point_past_the_end_is_never_reached(tmp_path):

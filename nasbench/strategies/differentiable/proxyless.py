@@ -18,6 +18,7 @@ sum over those cells.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -148,6 +149,23 @@ class Proxyless(DifferentiableMethod):
 
     def arch_parameters(self, supernet: Supernet) -> list[nn.Parameter]:
         return [supernet.alpha(ct) for ct in supernet.cell_types]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The base state and the last two-path sample, whose gates are recorded until the
+        next architecture step (with ``arch_every`` > 1, several snapshots later)."""
+        state = super().state_dict()
+        state["samples"] = {
+            ct: {"gates": s.gates.detach().cpu(), "pairs": s.pairs.cpu()}
+            for ct, s in self._samples.items()
+        }
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output (call after ``setup``)."""
+        super().load_state_dict(state)
+        self._samples = {
+            ct: _TwoPathSample(s["gates"], s["pairs"]) for ct, s in state.get("samples", {}).items()
+        }
 
     def alpha_records(self, supernet: Supernet) -> list[AlphaRecord]:
         records = super().alpha_records(supernet)
