@@ -113,6 +113,11 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
         store.close()
         return _recorded_result(run, Path(run_dir))
     trials = _recorded_trials(run, every_row=parts.races)
+    # An evaluator that charges a one-time training to its first result (weight sharing,
+    # SMASH) hears what was recorded, so the resumed run charges it once, as it did.
+    resumed = getattr(parts.evaluator, "resume_from", None)
+    if callable(resumed):
+        resumed([trial.result for trial in trials])
     threads = store.environment.get("threads")  # CPU sums depend on it: the run's own count
     return _run(parts, store, Path(run_dir), trials, _elapsed(run), progress, threads)
 

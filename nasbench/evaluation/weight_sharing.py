@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -315,6 +316,16 @@ class WeightSharingEvaluator:
                 sched.step()
         self.train_seconds = time.perf_counter() - start
         return net
+
+    def resume_from(self, recorded: Sequence[Result]) -> None:
+        """A resumed search: the supernet's training was charged already when one of the
+        results the run recorded carries it (``supernet_s``), so no new result is charged
+        again; the run's summed cost stays that of an uninterrupted run.
+
+        Args:
+            recorded: the results the stopped search recorded, in order.
+        """
+        self._charged = any("supernet_s" in result.cost for result in recorded)
 
     # ---- scoring --------------------------------------------------------------------------
     @torch.no_grad()

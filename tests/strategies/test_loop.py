@@ -310,6 +310,51 @@ def test_a_stopped_discrete_search_resumes_to_the_uninterrupted_result(
     assert list(events.kind).count("discrete_search_resumed") == 1
 
 
+@pytest.mark.parametrize(
+    ("evaluator", "evaluator_config", "charged"),
+    [
+        ("weight_sharing", {"epochs": 1, "batch_size": 8, "limit": 16, "device": "cpu"},
+         "supernet_s"),
+        ("smash", {"epochs": 1, "batch_size": 8, "limit": 16, "hidden": 8, "device": "cpu",
+                   "skeleton": {"n_cells": 3, "channels": 4}}, "hypernet_s"),
+    ],
+)  # fmt: skip
+def test_a_resumed_search_charges_a_shared_training_once(
+    tmp_path, monkeypatch, evaluator, evaluator_config, charged
+):
+    from nasbench import resume, search
+
+    config = SearchConfig(
+        dataset=DatasetConfig(name="synthetic", limit=16),
+        strategy="random",
+        evaluator=evaluator,
+        evaluator_config=evaluator_config,
+        space={"name": "nb201"},
+        max_evaluations=4,
+        seed=2,
+        device="cpu",
+    )
+    search(config, tmp_path / "reference")
+    log_candidate = RunStore.log_candidate
+
+    def log_then_stop(self, candidate_id, *args, **kwargs):
+        log_candidate(self, candidate_id, *args, **kwargs)
+        if candidate_id == 1:
+            self.request_stop()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunStore, "log_candidate", log_then_stop)
+        assert search(config, tmp_path / "stopped").status == "stopped"
+    resume(tmp_path / "stopped")
+
+    def charges(run_dir):
+        cost = load(run_dir).candidates["cost"]
+        return [float(c["epochs"]) for c in cost], [charged in c for c in cost]
+
+    assert charges(tmp_path / "stopped") == charges(tmp_path / "reference")
+    assert charges(tmp_path / "reference")[1] == [True, False, False, False]
+
+
 def test_resuming_a_finished_discrete_search_gives_its_result_and_writes_nothing(tmp_path):
     from nasbench import resume, search
     from tests.engine.test_kill_anywhere import tables
