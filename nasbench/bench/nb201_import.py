@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nasbench.bench.table import COLUMNS, BenchmarkTable
+from nasbench.bench.table import COLUMNS, COST_COLUMNS, METRIC_COLUMNS, BenchmarkTable
 from nasbench.errors import ConfigError, closest_name
 from nasbench.protocols import Space
 
@@ -145,20 +145,28 @@ def import_nb201(
     datasets_found: set[str] = set()
     seeds: set[int] = set()
     for index in sorted(infos)[: limit if limit is not None else None]:
-        g = space.validate(archs[int(index)])
-        key = space.canonical(g)
-        if key in seen:
-            continue
-        entry = _state(infos[index])
-        if setting not in entry:
-            continue
-        results = _state(entry[setting]).get("all_results") or {}
-        for (ds, seed), run in results.items():
-            datasets_found.add(str(ds))
-            if ds == dataset:
-                rows += _run_rows(_state(run), key, g.to_json())
-                seeds.add(int(seed))
-                seen.add(key)
+        try:
+            g = space.validate(archs[int(index)])
+            key = space.canonical(g)
+            if key in seen:
+                continue
+            entry = _state(infos[index])
+            if setting not in entry:
+                continue
+            results = _state(entry[setting]).get("all_results") or {}
+            for (ds, seed), run in results.items():
+                datasets_found.add(str(ds))
+                if ds == dataset:
+                    rows += _run_rows(_state(run), key, g.to_json())
+                    seeds.add(int(seed))
+                    seen.add(key)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as err:
+            # A file of another layout (or edited by hand): say where, not a traceback.
+            reason = " ".join(str(err).split())[:160] or type(err).__name__
+            raise ConfigError(
+                f"arch2infos entry {index!r} of {str(path)!r} is not in the NAS-Bench-201 "
+                f"layout ({type(err).__name__}: {reason}); pass the official v1_0/v1_1 file."
+            ) from None
     if not rows:
         found = sorted(datasets_found)
         raise ConfigError(
@@ -189,8 +197,13 @@ def import_records(
         space: the space of the archs; default ``NB201Space()``.
 
     Returns:
-        A :class:`BenchmarkTable`. ``accuracy`` becomes ``val_acc``; accuracies above 1
-        are taken as percent.
+        A :class:`BenchmarkTable`. ``accuracy`` becomes ``val_acc``. An accuracy column
+        with any value above 1 is read as percent, every value of it (NAS-Bench-201's
+        worst cells score below 1 %); values must lie in [0, 100].
+
+    Raises:
+        ConfigError: a file that does not parse, a missing column, a value that is not a
+            number (or an epoch below 1), or the same arch, epoch and seed twice.
 
     Example:
         >>> cell = "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|"
@@ -217,6 +230,13 @@ def import_records(
                 f"no records for dataset {dataset!r}; the file has {', '.join(names)}."
                 f"{closest_name(dataset, names)}"
             )
+    elif "dataset" in frame.columns and frame["dataset"].nunique() > 1:
+        names = ", ".join(sorted(map(str, frame["dataset"].unique())))
+        raise ConfigError(
+            f"the records hold several datasets ({names}); a table is of one, so pass "
+            "dataset=... (--dataset) to pick it."
+        )
+    frame = _checked_records(frame, source)
     genotypes = {a: space.validate(a) for a in frame["arch"].unique()}
     frame = frame.assign(
         key=[
@@ -225,9 +245,6 @@ def import_records(
         ],
         genotype_json=[genotypes[a].to_json() for a in frame["arch"]],
     )
-    for col in ("val_acc", "test_acc", "train_acc"):
-        if col in frame.columns and frame[col].max() > 1.0:
-            frame[col] = frame[col] / 100.0
     keep = [c for c in frame.columns if c in COLUMNS]
     frame = frame[keep]
     seeds = sorted(int(s) for s in frame["seed"].unique()) if "seed" in frame.columns else [0]
@@ -241,11 +258,71 @@ def _read_records(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     path = Path(source)
     if not path.is_file():
         raise ConfigError(f"records file {str(path)!r} does not exist.")
-    if path.suffix.lower() == ".csv":
-        return pd.read_csv(path)
-    if path.suffix.lower() == ".json":
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise ConfigError(f"records must be a .csv or .json file, got {path.name!r}.")
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path)
         data = json.loads(path.read_text())
-        if not isinstance(data, list):
-            raise ConfigError(f"{str(path)!r} must hold a JSON list of records.")
-        return pd.DataFrame(data)
-    raise ConfigError(f"records must be a .csv or .json file, got {path.name!r}.")
+    except (ValueError, UnicodeDecodeError) as err:  # pandas' and json's parse errors
+        reason = " ".join(str(err).split())[:160]
+        raise ConfigError(
+            f"records file {str(path)!r} does not parse as {suffix[1:].upper()} ({reason}); "
+            "fix the file."
+        ) from None
+    if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+        raise ConfigError(f"{str(path)!r} must hold a JSON list of records (objects).")
+    return pd.DataFrame(data)
+
+
+ACCURACY_COLUMNS = ("val_acc", "test_acc", "train_acc")
+
+
+def _checked_records(frame: pd.DataFrame, source: Any) -> pd.DataFrame:
+    """Records with numeric epochs (>= 1), seeds and metrics, accuracies as fractions, and
+    no (arch, epoch, seed) twice; a one-line error names the first offending row."""
+    where = "the records" if isinstance(source, pd.DataFrame) else repr(str(source))
+    frame = frame.reset_index(drop=True)
+    numeric = ["epoch", "seed", *METRIC_COLUMNS, *COST_COLUMNS]
+    for col in (c for c in numeric if c in frame.columns):
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = values.isna() & frame[col].notna()
+        if col in ("epoch", "seed"):
+            bad |= values.isna() | (values != values.round())
+        if bad.any():
+            row = int(bad.idxmax())
+            raise ConfigError(
+                f"{where}: column {col!r} of row {row} is {frame.at[row, col]!r}, not a "
+                f"{'whole ' if col in ('epoch', 'seed') else ''}number; fix that row."
+            )
+        frame[col] = values
+    low = frame["epoch"] < 1
+    if low.any():
+        row = int(low.idxmax())
+        raise ConfigError(
+            f"{where}: row {row} has epoch {frame.at[row, 'epoch']:g}; epochs count the "
+            "epochs trained, from 1."
+        )
+    for col in (c for c in ACCURACY_COLUMNS if c in frame.columns):
+        values = frame[col]
+        out = (values < 0) | (values > 100)
+        if out.any():
+            row = int(out.idxmax())
+            raise ConfigError(
+                f"{where}: {col} of row {row} is {values[row]:g}; accuracies are fractions "
+                "in [0, 1] or percent in [0, 100]."
+            )
+        if values.max() > 1.0:
+            frame[col] = values / 100.0
+    keys = ["arch", "epoch"] + (["seed"] if "seed" in frame.columns else [])
+    repeated = frame.duplicated(keys, keep=False)
+    if repeated.any():
+        row = int(repeated.idxmax())
+        seed = f", seed {int(frame.at[row, 'seed'])}" if "seed" in frame.columns else ""
+        raise ConfigError(
+            f"{where}: arch {frame.at[row, 'arch']!r} at epoch {int(frame.at[row, 'epoch'])}"
+            f"{seed} appears more than once (row {row}); give repeated trainings a 'seed' "
+            "column, or drop the repeats."
+        )
+    return frame

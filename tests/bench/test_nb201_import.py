@@ -132,3 +132,48 @@ def test_records_from_csv_and_json(tmp_path):
         import_records(tmp_path / "r.csv", dataset="breest")
     with pytest.raises(ConfigError, match="need columns"):
         import_records(pd.DataFrame({"arch": [CONV]}))
+
+
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        ({"epoch": [1, 1], "accuracy": [80.0, 90.0]}, "at epoch 1 appears more than once"),
+        ({"epoch": [1], "accuracy": [150.0]}, "val_acc of row 0 is 150; accuracies are"),
+        ({"epoch": [0], "accuracy": [0.5]}, "row 0 has epoch 0; epochs count"),
+        ({"epoch": ["one"], "accuracy": [0.5]}, "'epoch' of row 0 is 'one', not a whole number"),
+        ({"epoch": [1], "accuracy": ["91%"]}, "'val_acc' of row 0 is '91%', not a number"),
+        ({"epoch": [1], "accuracy": [0.5], "seed": ["a"]}, "'seed' of row 0 is 'a'"),
+        ({"epoch": [1, 1], "accuracy": [0.5, 0.6], "dataset": ["a", "b"]}, "several datasets"),
+    ],
+)
+def test_records_that_would_read_wrong_are_refused_in_one_line(records, message):
+    frame = pd.DataFrame({"arch": [CONV] * len(records["epoch"]), **records})
+    with pytest.raises(ConfigError, match=message) as err:
+        import_records(frame)
+    assert "\n" not in str(err.value)
+
+
+def test_a_percent_column_is_read_as_percent_whole_and_repeats_with_seeds_are_kept():
+    # NAS-Bench-201's worst cells score under 1 %: the column, not the value, sets the unit.
+    table = import_records(
+        pd.DataFrame({"arch": [CONV, POOL, CONV], "epoch": [1, 1, 1],
+                      "accuracy": [91.0, 0.9, 93.0], "seed": [0, 0, 1]})
+    )  # fmt: skip
+    assert table.query(POOL, epoch=1)["val_acc"] == pytest.approx(0.009)
+    assert table.query(CONV, epoch=1)["val_acc"] == pytest.approx(0.92)
+    assert table.seeds == [0, 1]
+
+
+@pytest.mark.parametrize(("name", "text"), [("r.json", '[{"arch": 1,'), ("r.csv", 'a,b\n"x,1\n')])
+def test_a_records_file_that_does_not_parse_is_one_line(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError, match=f"{name}' does not parse as"):
+        import_records(tmp_path / name)
+
+
+def test_an_nb201_file_of_another_layout_names_the_entry(fake_pth, tmp_path):
+    data = torch.load(fake_pth, weights_only=True)
+    data["meta_archs"] = data["meta_archs"][:1]  # an index points past the arch list
+    torch.save(data, tmp_path / "short.pth")
+    with pytest.raises(ConfigError, match="arch2infos entry 1 .* not in the NAS-Bench-201 layout"):
+        import_nb201(tmp_path / "short.pth")
