@@ -37,46 +37,68 @@ FP_RATES = (0.5, 1.0, 2.0, 4.0)
 Detections = list[dict[str, torch.Tensor]]
 
 
-def check_detections(detections: Detections, truths: Detections) -> None:
-    """Raise a one-line NasbenchError unless both are per-image lists of dicts of tensors:
-    ``boxes`` ``(N, 4)`` (x1, y1, x2, y2) with one ``labels`` entry (and for detections one
-    finite ``scores`` entry) per box, as many detection lists as truth lists.
+def check_detections(detections: Detections, truths: Detections) -> tuple[Detections, Detections]:
+    """Check per-image lists of ``boxes`` ``(N, 4)`` (x1, y1, x2, y2: finite, x2 >= x1,
+    y2 >= y1) with one ``labels`` entry (and for detections one finite ``scores`` entry)
+    per box, as many detection lists as truth lists; raise a one-line NasbenchError on the
+    first that is not.
+
+    Returns:
+        Both lists as tensors (lists and arrays are accepted): boxes ``(N, 4)`` float,
+        scores float, labels long.
 
     Example:
         >>> check_detections([], [])  # no images: nothing to check
+        ([], [])
     """
     if len(detections) != len(truths):
         raise NasbenchError(
             f"{len(detections)} detection lists for {len(truths)} images; pass one per image, "
             "in the same order."
         )
+    checked: dict[str, Detections] = {}
     for what, items, keys in (
         ("detections", detections, ("boxes", "scores", "labels")),
         ("truths", truths, ("boxes", "labels")),
     ):
+        checked[what] = []
         for i, item in enumerate(items):
             if not isinstance(item, Mapping) or any(key not in item for key in keys):
                 raise NasbenchError(
                     f"{what}[{i}] must be a dict of tensors {', '.join(keys)}, got "
                     f"{sorted(item) if isinstance(item, Mapping) else type(item).__name__}."
                 )
-            boxes = torch.as_tensor(item["boxes"])
+            boxes = torch.as_tensor(item["boxes"]).float()
             if boxes.numel() and (boxes.dim() != 2 or boxes.shape[1] != 4):
                 raise NasbenchError(
                     f"{what}[{i}] boxes must be (N, 4) rows x1, y1, x2, y2, got shape "
                     f"{tuple(boxes.shape)}."
                 )
-            n = len(boxes) if boxes.numel() else 0
+            boxes = boxes.reshape(-1, 4)
+            if not torch.isfinite(boxes).all():
+                raise NasbenchError(f"{what}[{i}] has NaN or infinite boxes; pass finite ones.")
+            flipped = (boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])
+            if flipped.any():
+                box = [round(float(v), 3) for v in boxes[int(flipped.nonzero()[0, 0])]]
+                raise NasbenchError(
+                    f"{what}[{i}] has box {box} with x2 < x1 or y2 < y1; boxes are corners "
+                    "(x1, y1, x2, y2), not (x, y, width, height) or swapped."
+                )
+            out = {"boxes": boxes}
             for key in keys[1:]:
                 values = torch.as_tensor(item[key]).reshape(-1)
-                if len(values) != n:
+                if len(values) != len(boxes):
                     raise NasbenchError(
-                        f"{what}[{i}] has {n} boxes but {len(values)} {key}; give one per box."
+                        f"{what}[{i}] has {len(boxes)} boxes but {len(values)} {key}; give "
+                        "one per box."
                     )
                 if key == "scores" and not torch.isfinite(values.float()).all():
                     raise NasbenchError(
                         f"{what}[{i}] has NaN or infinite scores; pass finite scores."
                     )
+                out[key] = values.float() if key == "scores" else values.long()
+            checked[what].append(out)
+    return checked["detections"], checked["truths"]
 
 
 def froc_curve(
@@ -98,7 +120,7 @@ def froc_curve(
         the highest: detections of equal score are kept or dropped together, so the curve
         does not depend on the order of the images.
     """
-    check_detections(detections, truths)
+    detections, truths = check_detections(detections, truths)
     if not 0.0 < iou_threshold <= 1.0:
         raise NasbenchError(f"iou_threshold must be in (0, 1], got {iou_threshold!r}.")
     n_lesions = sum(len(t["boxes"]) for t in truths)
@@ -150,8 +172,11 @@ def froc(
     Returns:
         ``froc_<rate>`` per rate (``froc_0.5``, ``froc_1``, ...) and ``froc`` (their mean).
     """
-    if any(not 0 <= rate < float("inf") for rate in rates):
-        raise NasbenchError(f"rates must be false positives per image >= 0, got {list(rates)}.")
+    rates = list(rates)
+    if not rates or any(not 0 <= rate < float("inf") for rate in rates):
+        raise NasbenchError(
+            f"rates must be one or more false positives per image >= 0, got {rates}."
+        )
     fps, sens = froc_curve(detections, truths, iou_threshold)
     out = {}
     for rate in rates:
@@ -181,8 +206,14 @@ def coco_map(
         raise NasbenchError(
             "detection mAP needs pycocotools; install it with `pip install pycocotools`."
         ) from None
-    check_detections(detections, truths)
-    h, w = image_size
+    detections, truths = check_detections(detections, truths)
+    if (
+        not isinstance(image_size, (tuple, list))
+        or len(image_size) != 2
+        or any(not isinstance(v, (int, np.integer)) or v < 1 for v in image_size)
+    ):
+        raise NasbenchError(f"image_size must be (height, width) in pixels, got {image_size!r}.")
+    h, w = (int(v) for v in image_size)
     labels = sorted({int(c) for t in truths for c in t["labels"]} | {0})
     gt = {"images": [], "annotations": [], "categories": [{"id": c + 1} for c in labels]}
     results = []

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from nasbench.data.lesions import SyntheticLesions
+from nasbench.errors import NasbenchError
 from nasbench.evaluation.detection import DetectionMeter, DetectionTask, coco_map, froc, froc_curve
 from nasbench.evaluation.tasks import task_for
 from nasbench.models.detector import (
@@ -70,6 +71,33 @@ def test_froc_needs_the_iou_threshold_and_one_list_per_image():
     assert froc(dets, [_truth([[0, 0, 10, 10]])], iou_threshold=0.5)["froc_4"] == 1.0
     with pytest.raises(Exception, match="2 images"):
         froc(dets, [_truth([]), _truth([])])
+
+
+@pytest.mark.parametrize(
+    ("dets", "truths", "message"),
+    [
+        ([_det([[0, 0, 10, 10]], [0.9])], [_truth([[12, 12, 2, 2]])],
+         r"truths\[0\] has box \[12.0, 12.0, 2.0, 2.0\] with x2 < x1 or y2 < y1; boxes are"),
+        ([_det([[0, 0, float("nan"), 10]], [0.9])], [_truth([[0, 0, 10, 10]])],
+         r"detections\[0\] has NaN or infinite boxes"),
+    ],
+)  # fmt: skip
+def test_boxes_that_would_score_zero_without_a_word_are_refused(dets, truths, message):
+    for score in (froc, lambda d, t: coco_map(d, t, (32, 32))):
+        with pytest.raises(NasbenchError, match=message) as err:
+            score(dets, truths)
+        assert "\n" not in str(err.value)
+
+
+def test_plain_lists_score_as_tensors_and_bad_rates_or_sizes_are_one_line():
+    as_lists = [{"boxes": [[0, 0, 10, 10]], "scores": [0.9], "labels": [0]}]
+    truths = [{"boxes": [[0, 0, 10, 10]], "labels": [0]}]
+    assert froc(as_lists, truths)["froc"] == 1.0
+    assert coco_map(as_lists, truths, (32, 32)) == pytest.approx({"map": 1.0, "ap50": 1.0})
+    with pytest.raises(NasbenchError, match="rates must be one or more"):
+        froc(as_lists, truths, rates=[])
+    with pytest.raises(NasbenchError, match=r"image_size must be \(height, width\)"):
+        coco_map(as_lists, truths, 32)
 
 
 def test_coco_map_is_one_for_perfect_boxes_and_ap50_only_for_loose_ones():
