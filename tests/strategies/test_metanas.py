@@ -172,6 +172,30 @@ def test_fomaml_steps_along_the_query_gradient_at_the_adapted_weights():
         torch.testing.assert_close(p.detach(), p0 - 0.2 * g)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"algorithm": "Reptile"}, "algorithm 'Reptile' is unknown; pass one of reptile, fomaml"),
+        ({"episodes": []}, "at least one episode"),
+        ({"inner_steps": -1}, "inner steps must be a whole number >= 0, got -1"),
+        ({"inner_lr": float("nan")}, r"lr \(inner_lr\) must be a finite number >= 0, got nan"),
+        ({"meta_lr": -1.0}, "meta_lr must be a finite number >= 0"),
+        ({"arch_optimizer": "adamw"}, "arch_optimizer 'adamw' is unknown; pass one of sgd, adam"),
+    ],
+)
+def test_a_meta_step_refuses_what_it_would_run_as_something_else(change, message):
+    # "Reptile" ran first-order MAML and "adamw" plain SGD, without a word.
+    net = tiny_model()
+    initial = params_of(net)
+    settings = {"algorithm": "reptile", "inner_steps": 2, "inner_lr": 0.1, "inner_arch_lr": 0.0,
+                "meta_lr": 0.5, "meta_arch_lr": 0.5, **change}  # fmt: skip
+    episodes = settings.pop("episodes", [easy_episode()])
+    with pytest.raises(ConfigError, match=message) as err:
+        meta_step(net, episodes, **settings)
+    assert "\n" not in str(err.value)
+    assert all(torch.equal(p, p0) for p, p0 in zip(params_of(net), initial, strict=True))
+
+
 def test_a_fixed_architecture_keeps_its_alphas_and_metanas_moves_them():
     from nasbench.strategies.meta import task_supernet
     from nasbench.strategies.meta.config import MetaNasConfig

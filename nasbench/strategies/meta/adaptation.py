@@ -22,6 +22,7 @@ no trace but the meta-update.
 from __future__ import annotations
 
 import contextlib
+import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from nasbench.data.fewshot import Episode
+from nasbench.errors import ConfigError
+from nasbench.strategies.meta.config import ALGORITHMS, ARCH_OPTIMIZERS
 from nasbench.strategies.meta.relaxation import set_temperature, task_temperature
 
 
@@ -94,6 +97,7 @@ def adapt(
         >>> len(curve.query_acc)  # doctest: +SKIP
         6
     """
+    _check_inner(steps, lr, arch_lr, arch_optimizer)
     weights, alphas = parameter_groups(net)
     params = weights + (alphas if learn_alphas else [])
     rates = [lr] * len(weights) + [arch_lr] * (len(params) - len(weights))
@@ -185,6 +189,16 @@ def meta_step(
         ...           inner_arch_lr=0.5, meta_lr=1.0, meta_arch_lr=1.0)  # doctest: +SKIP
         {'query_acc': 0.7, 'query_loss': 0.61}
     """
+    if algorithm not in ALGORITHMS:
+        raise ConfigError(
+            f"algorithm {algorithm!r} is unknown; pass one of {', '.join(ALGORITHMS)}."
+        )
+    episodes = list(episodes)
+    if not episodes:
+        raise ConfigError("meta_step needs at least one episode (task) in its meta-batch.")
+    _check_inner(inner_steps, inner_lr, inner_arch_lr, arch_optimizer)
+    for name, value in (("meta_lr", meta_lr), ("meta_arch_lr", meta_arch_lr)):
+        _check_rate(name, value)
     weights, alphas = parameter_groups(net)
     params = weights + (alphas if learn_alphas else [])
     rates = [meta_lr] * len(weights) + [meta_arch_lr] * (len(params) - len(weights))
@@ -210,6 +224,24 @@ def meta_step(
         for p, d, rate in zip(params, direction, rates, strict=True):
             p.add_(d, alpha=rate / len(episodes))
     return {"query_acc": acc / len(episodes), "query_loss": loss / len(episodes)}
+
+
+def _check_rate(name: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1e6:
+        raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}.")
+
+
+def _check_inner(steps: int, lr: float, arch_lr: float, arch_optimizer: str) -> None:
+    """The task learner's settings, checked before any weight moves (one-line errors)."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ConfigError(f"inner steps must be a whole number >= 0, got {steps!r}.")
+    _check_rate("lr (inner_lr)", lr)
+    _check_rate("arch_lr (inner_arch_lr)", arch_lr)
+    if arch_optimizer not in ARCH_OPTIMIZERS:
+        raise ConfigError(
+            f"arch_optimizer {arch_optimizer!r} is unknown; pass one of "
+            f"{', '.join(ARCH_OPTIMIZERS)}."
+        )
 
 
 @contextlib.contextmanager
