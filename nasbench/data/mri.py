@@ -181,6 +181,22 @@ def mni_slices(size: int, orientations: tuple[str, ...] = ORIENTATIONS) -> dict[
     return stacked
 
 
+def _check_unit_range(slices: np.ndarray, name: str) -> None:
+    """PSNR and SSIM are scored with a data range of 1, so targets must lie in [0, 1]."""
+    values = np.asarray(slices)  # the stack as it is: no float64 copy of a large set
+    if values.ndim != 3:
+        raise DatasetError(f"{name}: slices have shape {values.shape}; expected a stack (n, H, W).")
+    if not np.isfinite(values).all():
+        raise DatasetError(f"{name}: the slices hold NaN or infinite values; pass finite ones.")
+    low, high = float(values.min()), float(values.max())
+    if low < -1e-6 or high > 1 + 1e-6:
+        raise DatasetError(
+            f"{name}: slice values span [{low:g}, {high:g}], but reconstruction targets are "
+            "magnitudes in [0, 1] (PSNR and SSIM use a data range of 1); divide by the maximum "
+            "first."
+        )
+
+
 class SliceReconDataset(Dataset):
     """Undersampled single- or multi-coil acquisitions of a stack of magnitude slices.
 
@@ -214,8 +230,11 @@ class SliceReconDataset(Dataset):
             raise DatasetError(
                 f"{info.name}: split {split!r} is not one of {', '.join(BASE_SPLITS)}."
             )
+        if isinstance(slices, (list, tuple)):
+            slices = np.stack([np.asarray(s) for s in slices]) if slices else np.zeros((0, 2, 2))
         if len(slices):
             check_magnitude_image(slices[0], f"{info.name} slice 0")
+            _check_unit_range(slices, info.name)
         self.info, self.split, self.slices = info_for_coils(info, coils), split, slices
         self.acceleration, self.mask_kind = acceleration, mask
         self.center_fraction, self.seed = center_fraction, int(seed)

@@ -161,3 +161,26 @@ def test_an_acceleration_given_as_a_numpy_integer_is_accepted():
     from nasbench.data.kspace import draw_mask
 
     assert draw_mask(32, np.int64(4), seed=0).shape == draw_mask(32, 4, seed=0).shape
+
+
+@pytest.mark.parametrize(
+    ("slices", "message"),
+    [
+        (np.full((2, 32, 32), 200.0), r"slice values span \[200, 200\], but reconstruction"),
+        (np.full((2, 32, 32), np.nan), "NaN or infinite values"),
+        (np.zeros((2, 1, 32, 32)), r"shape \(1, 32, 32\); expected one 2D slice"),
+    ],
+)
+def test_slices_a_psnr_would_misread_are_refused(slices, message):
+    # PSNR and SSIM are scored with a data range of 1: 0-255 targets would read as wrong scores.
+    info = nasbench.data.get_info("synthetic-recon")
+    with pytest.raises(DatasetError, match=message) as err:
+        mri.SliceReconDataset(info, "train", slices)
+    assert "\n" not in str(err.value)
+
+
+def test_a_list_of_unit_range_slices_is_a_stack():
+    info = nasbench.data.get_info("synthetic-recon")
+    dataset = mri.SliceReconDataset(info, "train", [np.zeros((32, 32)), np.full((32, 32), 0.5)])
+    x, y = dataset[1]
+    assert len(dataset) == 2 and tuple(y.shape) == (1, 32, 32) and float(y.max()) == 0.5
