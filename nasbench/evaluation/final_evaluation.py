@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -216,7 +217,7 @@ def retrain(
         )
     space = space_from_dict(run_config.get("space") or {"name": "darts"})
     check_task(info, space)
-    genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
+    genotype = _genotype_to_train(run_dir, run_config, genotypes, genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
     _check_recipe_fits(config, info.task, info.spatial_dims)
     wanted = _baselines(baseline, info.task)
@@ -358,7 +359,7 @@ def retrained_network(
     config = (config or TrainConfig()).validate()
     run_dir = Path(run_dir)
     run_config, genotypes, info = _recorded_search(run_dir)
-    genotype = _final_genotype(run_dir, genotypes) if genotype is None else _parse(genotype)
+    genotype = _genotype_to_train(run_dir, run_config, genotypes, genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
     return build(genotype, skeleton, seed=config.seed)
 
@@ -571,6 +572,24 @@ def _final_genotype(run_dir: Path, genotypes: pd.DataFrame) -> Any:
     return last["genotype"] if last["genotype"] is not None else _parse(last["genotype_json"])
 
 
+def _genotype_to_train(
+    run_dir: Path, run_config: Mapping[str, Any], genotypes: pd.DataFrame, given: Any
+) -> Any:
+    """The run's last derived genotype, or ``given``: a cell of another size than searched
+    is fine (DARTS_V2 on a small run), one of another kind cannot build, and the run's
+    space says why in one line."""
+    from nasbench.spaces import space_from_dict
+
+    if given is None:
+        return _final_genotype(run_dir, genotypes)
+    genotype = _parse(given)
+    space = space_from_dict(run_config.get("space") or {"name": "darts"})
+    searched_kind = getattr(space.sample(np.random.default_rng(0)), "kind", None)
+    if getattr(genotype, "kind", None) != searched_kind:
+        space.validate(genotype)
+    return genotype
+
+
 def _parse(genotype: Genotype) -> Any:
     from nasbench.spaces import parse_genotype
     from nasbench.spaces.genotype import genotype_from_dict
@@ -607,6 +626,15 @@ def _skeleton(
     space = dict(run_config.get("space") or {"name": "darts"})
     space["skeleton"] = {**(space.get("skeleton") or {}), **io}
     default = space_from_dict(space).default_skeleton()
+    if isinstance(default, (UNetSkeleton, ReconSkeleton)) and "n_cells" in dict(override or {}):
+        # A U-Net's depth is its resolution levels and an unrolled network's its cascades:
+        # neither is a count of stacked cells, so --cells is not guessed into either.
+        keys = "depth, channels" if isinstance(default, UNetSkeleton) else "cascades, cells"
+        raise ConfigError(
+            f"--cells (n_cells) counts the cells of a stacked-cell network, but this run's "
+            f"{type(default).__name__} has none; leave it out, or give skeleton={{...}} with "
+            f"{keys} in Python (nasbench.evaluation.final_evaluation.retrain)."
+        )
     if isinstance(default, UNetSkeleton):
         return UNetSkeleton.from_dict({**default.to_dict(), **dict(override or {}), **io})
     if isinstance(default, ReconSkeleton):
@@ -766,7 +794,10 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         "--test-limit", type=int, default=None, help="at most N test images; None: all"
     )
     parser.add_argument(
-        "--cells", type=int, default=None, help="cells in the network; None: as searched"
+        "--cells",
+        type=int,
+        default=None,
+        help="cells in the network (stacked-cell networks only); None: as searched",
     )
     parser.add_argument(
         "--channels", type=int, default=None, help="initial channels C; None: as searched"

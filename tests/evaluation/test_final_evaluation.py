@@ -6,15 +6,17 @@ import argparse
 import math
 import re
 
+import numpy as np
 import pytest
 
 from nasbench.config import DatasetConfig, SearchConfig
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.evaluation.baselines import create_baseline, resnet18
 from nasbench.evaluation.final_evaluation import TABLE_COLUMNS, add_cli_arguments, cli_main, retrain
 from nasbench.evaluation.train_loop import TrainConfig
 from nasbench.models import count_parameters
 from nasbench.runs import RunStore, load
+from nasbench.spaces import space_from_dict
 from nasbench.spaces.zoo import zoo
 
 TINY_SPACE = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}}
@@ -106,6 +108,33 @@ def test_unsupported_task_or_space_is_one_line_error(tmp_path):
     with pytest.raises(ConfigError, match="builds classifiers") as err:
         retrain(tmp_path / "seg", QUICK, genotype=zoo["DARTS_V2"])
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "space", "change", "message"),
+    [
+        ("synthetic-recon", {"name": "unrolled"}, {"genotype": zoo["DARTS_V2"]},
+         "the 'unrolled' space holds recon genotypes, not 'darts' ones"),
+        ("synthetic-recon", {"name": "unrolled"}, {"skeleton": {"n_cells": 2}},
+         "ReconSkeleton has none; leave it out, or give skeleton=.* cascades, cells"),
+        ("synthetic-seg", {"name": "nasunet"}, {"skeleton": {"n_cells": 2}},
+         "UNetSkeleton has none; leave it out, or give skeleton=.* depth, channels"),
+    ],
+)  # fmt: skip
+def test_a_genotype_or_cell_count_of_another_kind_of_network_is_one_line(
+    tmp_path, dataset, space, change, message
+):
+    # They escaped as AttributeError / "unknown skeleton key" from deep in the build.
+    config = SearchConfig(dataset=DatasetConfig(name=dataset), space=space)
+    RunStore.create(tmp_path / "run", config.to_dict()).close()
+    if "genotype" not in change:
+        with RunStore.open(tmp_path / "run") as store:
+            genotype = space_from_dict(space).sample(np.random.default_rng(0))
+            store.log_genotype(0, 1, genotype.to_json(), {})
+    with pytest.raises(NasbenchError, match=message) as err:
+        retrain(tmp_path / "run", QUICK, baseline="none", **change)
+    assert "\n" not in str(err.value)
+    assert load(tmp_path / "run").events.empty  # refused before anything was recorded
 
 
 def test_missing_run_folder_is_one_line_error(tmp_path):
