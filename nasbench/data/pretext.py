@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,9 @@ class _PretextDataset(Dataset):
     pretext = ""
 
     def __init__(self, base: Any, **settings: Any) -> None:
+        # The settings must fit the images before any label or square is drawn for them.
+        size = tuple(_image_of(base[0]).shape[-2:]) if len(base) else None
+        check_geometry(self.pretext, size, **settings)
         self.base = base
         base_info = getattr(base, "info", None)
         self.info = None if base_info is None else pretext_info(base_info, self.pretext, **settings)
@@ -341,23 +345,60 @@ def check_pretext(
             f"{info.in_channels} channel{'s' if info.in_channels != 1 else ''} (grey); "
             "use rotation, jigsaw or inpainting."
         )
-    if pretext in ("jigsaw", "colourisation") and (grid < 1 or size % grid):
-        raise ConfigError(
-            f"grid {grid} does not divide the image size {size}; pick a divisor of {size}."
-        )
+    check_geometry(pretext, (size, size), grid=grid, n_permutations=n_permutations, patch=patch)
+
+
+def check_geometry(
+    pretext: str,
+    image_size: tuple[int, int] | None,
+    grid: int = 2,
+    n_permutations: int = 24,
+    patch: int = 8,
+) -> None:
+    """Raise a one-line ConfigError unless the pretext's settings fit images of this size.
+
+    Args:
+        pretext: one of :data:`PRETEXT_TASKS`.
+        image_size: ``(H, W)`` of the images; None checks the settings alone.
+        grid, n_permutations, patch: as :func:`check_pretext`.
+
+    Example:
+        >>> check_geometry("jigsaw", (28, 28), grid=3)
+        Traceback (most recent call last):
+        ...
+        nasbench.errors.ConfigError: grid 3 does not divide the image size 28x28; pick a divisor of both edges.
+    """  # noqa: E501
+    h, w = image_size if image_size is not None else (None, None)
+    if pretext in ("jigsaw", "colourisation"):
+        if isinstance(grid, bool) or not isinstance(grid, numbers.Integral) or grid < 1:
+            raise ConfigError(f"grid must be a whole number of tiles per side, got {grid!r}.")
+        if h is not None and (h % grid or w % grid):
+            raise ConfigError(
+                f"grid {grid} does not divide the image size {h}x{w}; pick a divisor of both edges."
+            )
     if pretext == "jigsaw":
         if grid < 2:
             raise ConfigError(f"jigsaw needs grid >= 2 (tiles per side), got {grid}.")
         most = math.factorial(grid * grid)
-        if not 2 <= n_permutations <= most:
+        if (
+            isinstance(n_permutations, bool)
+            or not isinstance(n_permutations, numbers.Integral)
+            or not (2 <= n_permutations <= most)
+        ):
             raise ConfigError(
                 f"n_permutations must be between 2 and {most} for a {grid}x{grid} jigsaw, "
-                f"got {n_permutations}."
+                f"got {n_permutations!r}."
             )
-    if pretext == "inpainting" and not 1 <= patch < size:
-        raise ConfigError(
-            f"inpainting patch {patch} must be at least 1 and smaller than the image size {size}."
-        )
+    if pretext == "inpainting":
+        smallest = None if h is None else min(h, w)
+        if (
+            isinstance(patch, bool)
+            or not isinstance(patch, numbers.Integral)
+            or patch < 1
+            or (smallest is not None and patch >= smallest)
+        ):
+            limit = "" if smallest is None else f" and smaller than the image edge {smallest}"
+            raise ConfigError(f"inpainting patch {patch!r} must be at least 1{limit}.")
 
 
 def pretext_info(info: DatasetInfo, pretext: str, **settings: Any) -> DatasetInfo:

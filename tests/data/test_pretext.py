@@ -157,7 +157,7 @@ def test_wrappers_keep_the_base_info_turned_into_the_pretext_info():
         ),
         ("breastmnist", "jigsaw", {"grid": 3}, "grid 3 does not divide the image size 28"),
         ("breastmnist", "jigsaw", {"n_permutations": 30}, "between 2 and 24"),
-        ("breastmnist", "inpainting", {"patch": 28}, "smaller than the image size 28"),
+        ("breastmnist", "inpainting", {"patch": 28}, "smaller than the image edge 28"),
         ("synthetic-seg", "rotation", {}, "2D classification images"),
     ],
 )
@@ -169,3 +169,21 @@ def test_check_pretext_errors_are_one_line(dataset, pretext, kwargs, message):
 
 def test_check_pretext_accepts_colourisation_of_colour_images():
     check_pretext(get_info("dermamnist"), "colourisation", 28, grid=4)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda base: JigsawDataset(base, grid=3), "grid 3 does not divide the image size 28x28"),
+        (lambda base: InpaintingDataset(base, patch=40), "patch 40 must be at least 1 and smaller"),
+        (lambda base: InpaintingDataset(base, patch=0), "patch 0 must be at least 1"),
+        (lambda base: JigsawDataset(base, n_permutations=1), "between 2 and 24 for a 2x2"),
+    ],
+)
+def test_the_wrappers_check_their_settings_against_the_images(make, message):
+    # Lesson 11 builds these directly: a bad grid escaped as a reshape error, a large patch
+    # as numpy's "high <= 0", and patch 0 gave empty targets.
+    base = [(torch.zeros(1, 28, 28), 0)] * 3
+    with pytest.raises(ConfigError, match=message) as err:
+        make(base)
+    assert "\n" not in str(err.value)
