@@ -36,11 +36,18 @@ def check_images(output: torch.Tensor, target: torch.Tensor) -> None:
             "a reconstruction network must output magnitude images (real); pass .abs() of "
             "the complex image."
         )
-    if output.shape != target.shape or output.dim() != 4:
+    if output.shape != target.shape or output.dim() != 4 or output.shape[1] != 1:
         raise ConfigError(
             f"reconstruction needs images (N, 1, H, W) the size of the targets; got "
-            f"{tuple(output.shape)} for targets {tuple(target.shape)} (is the network a "
-            "classifier or a segmenter?)."
+            f"{tuple(output.shape)} for targets {tuple(target.shape)} (channels last, or is "
+            "the network a classifier or a segmenter?)."
+        )
+    if not len(output):
+        raise ConfigError("reconstruction scores need at least one image; the batch is empty.")
+    if min(output.shape[-2:]) < SSIM_WINDOW:
+        raise ConfigError(
+            f"images of {tuple(output.shape[-2:])} pixels are smaller than the SSIM window "
+            f"({SSIM_WINDOW}); reconstruct images of at least {SSIM_WINDOW}x{SSIM_WINDOW}."
         )
 
 
