@@ -1,4 +1,5 @@
-"""Every ``>>>`` example in nasbench runs and holds (illustrative ones say ``+SKIP``).
+"""Every ``>>>`` example in nasbench and the widgets runs and holds (illustrative ones say
+``+SKIP``).
 
 Examples see their module's names plus a few the docs use everywhere (numpy, torch,
 pandas, the zoo, the common spaces, ``Skeleton``), as pytest's doctest namespace would
@@ -32,11 +33,11 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 def _modules() -> list[str]:
     # From the files, not pkgutil: nasbench/engine has no __init__.py.
-    root = Path(nasbench.__file__).parent
     names = []
-    for path in sorted(root.rglob("*.py")):
-        parts = path.relative_to(root.parent).with_suffix("").parts
-        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    for root in (Path(nasbench.__file__).parent, Path(nasbench.__file__).parents[1] / "widgets"):
+        for path in sorted(root.rglob("*.py")):
+            parts = path.relative_to(root.parent).with_suffix("").parts
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return [n for n in names if not n.endswith("__main__")]
 
 

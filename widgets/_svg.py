@@ -8,14 +8,11 @@ genotype) are shown in place of the picture, so a view never raises at a person.
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
 import ipywidgets as widgets
 
 from nasbench.errors import NasbenchError
-
-_XML_HEADER = re.compile(r"^\s*<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", re.DOTALL)
 
 
 def svg_markup(digraph: Any) -> str:
@@ -25,7 +22,8 @@ def svg_markup(digraph: Any) -> str:
         digraph: a ``graphviz.Digraph`` (e.g. from ``nasbench.viz.draw_genotype``).
 
     Returns:
-        The ``<svg>...</svg>`` text without the XML header.
+        The ``<svg>...</svg>`` text, without what Graphviz writes before it (the XML
+        header, the doctype and its comments).
 
     Example:
         >>> from nasbench.spaces import zoo
@@ -35,7 +33,9 @@ def svg_markup(digraph: Any) -> str:
     """
     from nasbench.viz import render
 
-    return _XML_HEADER.sub("", render(digraph, "svg").decode("utf-8"))
+    text = render(digraph, "svg").decode("utf-8")
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else text
 
 
 def message_html(text: str, kind: str = "info") -> str:

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -140,6 +141,8 @@ class EpisodeSampler:
         Returns:
             An :class:`Episode`.
         """
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral) or index < 0:
+            raise DatasetError(f"episode index must be a whole number >= 0, got {index!r}.")
         rng = np.random.default_rng((self.seed, int(index)))
         chosen = rng.choice(len(self._pool), size=self.n_way, replace=False)
         support: list[tuple[int, int]] = []

@@ -141,11 +141,28 @@ class LandmarkEnv:
         max_steps: int = 24,
         multiscale: bool = True,
     ) -> None:
-        if volumes.dim() != 4 or targets.dim() != 3 or targets.shape[0] != volumes.shape[0]:
+        if (
+            volumes.dim() != 4
+            or targets.dim() != 3
+            or targets.shape[0] != volumes.shape[0]
+            or targets.shape[2] != 3
+        ):
             raise ConfigError(
                 f"volumes must be (E, S, S, S) and targets (E, K, 3); got "
                 f"{tuple(volumes.shape)} and {tuple(targets.shape)}."
             )
+        size = volumes.shape[1]
+        # Half a voxel of slack: a coordinate rescaled with the volume may round past an edge.
+        outside = (targets < -0.5) | (targets > size - 0.5)
+        if not torch.isfinite(targets.float()).all() or outside.any():
+            raise ConfigError(
+                f"landmark targets must be finite voxel coordinates inside the volume (0 to "
+                f"{size - 1}); some are not (NaN, or outside it)."
+            )
+        if not steps or any(int(s) < 1 for s in steps):
+            raise ConfigError(f"steps must be one or more step sizes >= 1, got {tuple(steps)}.")
+        if int(max_steps) < 1:
+            raise ConfigError(f"max_steps must be at least 1 action, got {max_steps!r}.")
         self.volumes = volumes.float()
         self.targets = targets.float()
         self.patch = int(patch)
@@ -195,8 +212,14 @@ class LandmarkEnv:
                 f"actions must be (E, K) = {tuple(self.positions.shape[:2])}, "
                 f"got {tuple(actions.shape)}."
             )
+        actions = actions.long()
+        if ((actions < 0) | (actions >= len(_MOVES))).any():
+            raise ConfigError(
+                f"actions must be move indices 0-{len(_MOVES) - 1} (+-d, +-h, +-w); got "
+                f"{sorted(set(actions[(actions < 0) | (actions >= len(_MOVES))].tolist()))}."
+            )
         before = self.distances()
-        move = _MOVES[actions.long()] * self.step_size
+        move = _MOVES[actions] * self.step_size
         self.positions = (self.positions + move).clamp(0, self.size - 1)
         self.t += 1
         rewards = before - self.distances()

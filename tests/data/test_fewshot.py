@@ -97,6 +97,11 @@ def test_errors():
         EpisodeSampler([_toy(), _toy("b", shape=(3, 4, 4))], n_way=2, k_shot=1, n_query=1)
     with pytest.raises(DatasetError, match="k_shot must be at least 1"):
         EpisodeSampler(_toy(), n_way=2, k_shot=0, n_query=1)
+    sampler = EpisodeSampler(_toy(), n_way=2, k_shot=1, n_query=1)
+    for index in (-1, 1.5):  # numpy's "expected non-negative integer", or a float seed
+        with pytest.raises(DatasetError, match="episode index must be a whole number >= 0"):
+            sampler.episode(index)
+    assert sampler.episode(np.int64(3)).classes == sampler.episode(3).classes
     segmentation = _toy()
     segmentation.targets = None
     with pytest.raises(DatasetError, match="no class labels"):

@@ -569,3 +569,31 @@ def test_patch_reading_agents_learn_to_walk_to_a_landmark_that_moves():
     after = distance_errors(found, test_t, (1, 1, 1), ("a",))["dist_vox"]
     assert after < 0.6 * before
     assert history[-1]["reward"] > 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"targets": [[[4.0, 4.0]]]}, r"targets \(E, K, 3\); got .* \(1, 1, 2\)"),
+        ({"targets": [[[4.0, 9.0, 4.0]]]}, r"inside the volume \(0 to 7\)"),
+        ({"targets": [[[4.0, float("nan"), 4.0]]]}, "finite voxel coordinates"),
+        ({"steps": ()}, "steps must be one or more step sizes >= 1"),
+        ({"max_steps": 0}, "max_steps must be at least 1 action, got 0"),
+    ],
+)
+def test_an_environment_that_could_not_run_is_one_line(change, message):
+    # Lesson 13 builds it directly: these escaped as IndexError / ZeroDivisionError, and a
+    # NaN or outside target gave NaN distances.
+    settings = {"targets": [[[4.0, 4.0, 4.0]]], **change}
+    with pytest.raises(ConfigError, match=message) as err:
+        _env(**settings)
+    assert "\n" not in str(err.value)
+
+
+def test_an_action_outside_the_six_moves_is_one_line():
+    env = _env([[[4.0, 4.0, 4.0]]])
+    env.reset(torch.tensor([[[1, 1, 1]]]))
+    for bad in (6, -1):  # -1 moved the agent by -w without a word
+        with pytest.raises(ConfigError, match=rf"move indices 0-5 .* got \[{bad}\]"):
+            env.step(torch.tensor([[bad]]))
+    assert env.positions.tolist() == [[[1, 1, 1]]] and env.t == 0
