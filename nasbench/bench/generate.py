@@ -25,6 +25,7 @@ import argparse
 import dataclasses
 import json
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,15 @@ def generate_table(
         raise ConfigError(
             f"the {space.name} space has {space.size():.3e} members, too many to train every "
             "one; give sample=N (--sample N) to train N of them drawn at random."
+        )
+    from nasbench.data import get_info
+    from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
+
+    task = get_info(str(dataset)).task
+    if task not in CLASSIFICATION_TASKS:
+        raise ConfigError(
+            f"a benchmark table scores classifiers (val_acc, test_acc), but {dataset} is a "
+            f"{task} set; pick a classification dataset."
         )
     dev = resolve_device(device)
     recipe_dict = {k: v for k, v in recipe.to_dict().items() if k not in ("seed", "device")}
@@ -340,6 +350,14 @@ def _check_writable(path: Path) -> None:
             f"--out {path} cannot be written: {folder} is a file, not a folder; choose "
             "another path."
         )
+    try:  # permissions say little to root or on special file systems: try a real write
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ConfigError(
+            f"--out {path} cannot be written: {folder} refuses new files ({err.strerror or err}); "
+            "choose another path."
+        ) from None
 
 
 def cli_main(args: argparse.Namespace) -> int:

@@ -115,3 +115,21 @@ def test_an_out_path_that_is_not_parquet_is_refused_before_training(space, tmp_p
     with pytest.raises(ConfigError, match=r"x\.csv would hold a Parquet table .*x\.parquet"):
         generate_table(space, "synthetic", RECIPE, sample=1, out=tmp_path / "x.csv")
     assert not list(tmp_path.iterdir())
+
+
+def test_an_out_folder_that_takes_no_files_is_refused_before_training(space, tmp_path, monkeypatch):
+    # Permissions say little to root or on special file systems (/proc): a real write decides.
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    with pytest.raises(ConfigError, match="cannot be written: .* refuses new files"):
+        generate_table(space, "synthetic", RECIPE, sample=1, out=tmp_path / "x.parquet")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_dataset_that_is_not_classification_is_refused_by_its_task(space):
+    with pytest.raises(ConfigError, match="scores classifiers .* synthetic-recon is a reconstruction"):
+        generate_table(space, "synthetic-recon", RECIPE, sample=1)
