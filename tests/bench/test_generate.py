@@ -131,5 +131,5 @@ def test_an_out_folder_that_takes_no_files_is_refused_before_training(space, tmp
 
 
 def test_a_dataset_that_is_not_classification_is_refused_by_its_task(space):
-    with pytest.raises(ConfigError, match="scores classifiers .* synthetic-recon is a reconstruction"):
+    with pytest.raises(ConfigError, match="classifiers .* synthetic-recon is a reconstruction"):
         generate_table(space, "synthetic-recon", RECIPE, sample=1)
