@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.config import SearchConfig
-from nasbench.engine.run_setup import recording_status, search_settings
+from nasbench.engine.run_setup import (
+    recording_status,
+    run_environment,
+    search_settings,
+    warn_if_data_changed,
+)
 from nasbench.errors import ConfigError
 from nasbench.runs import RunStore
-from nasbench.runs.environment import capture_environment
 from nasbench.runs.store import check_new_run_dir
 
 
@@ -41,9 +45,7 @@ def run_discrete_search(config: SearchConfig, run_dir: str | Path, progress: boo
     check_new_run_dir(run_dir)
     parts = _Parts(config)  # built before the store: a bad dataset leaves no folder behind
     store = RunStore.create(
-        run_dir,
-        config.to_dict(),
-        capture_environment(resolve_device(config.device), config.deterministic),
+        run_dir, config.to_dict(), run_environment(config, resolve_device(config.device))
     )
     if parts.strategy_changes:
         _say_fitted(store, config, parts.strategy_changes, progress)
@@ -112,6 +114,7 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
         # again whatever a schedule changed since (or find its time budget spent).
         store.close()
         return _recorded_result(run, Path(run_dir))
+    warn_if_data_changed(config, store.environment, run_dir)
     trials = _recorded_trials(run, every_row=parts.races)
     # An evaluator that charges a one-time training to its first result (weight sharing,
     # SMASH) hears what was recorded, so the resumed run charges it once, as it did.

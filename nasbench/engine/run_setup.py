@@ -11,6 +11,7 @@ can read.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,13 +69,75 @@ def open_or_create_run(
             stored = SearchConfig.from_stored(store.config, run_dir)
             warn_if_split_changed(stored.dataset.name, store.environment, run_dir)
             warn_if_jigsaw_labels_changed(stored, store.environment, run_dir)
+            warn_if_data_changed(stored, store.environment, run_dir)
             return stored.validate(), store, None
     config.validate()
     check_new_run_dir(run_dir)
     with network_must_fit(config):
         parts = build(config)  # a set that does not load leaves no run folder behind
-    environment = capture_environment(device or resolve_device(config.device), config.deterministic)
+    environment = run_environment(config, device or resolve_device(config.device))
     return config, RunStore.create(run_dir, config.to_dict(), environment), parts
+
+
+def run_environment(config: SearchConfig, device: Any) -> dict[str, Any]:
+    """What a new run records of its machine (:func:`capture_environment`) and of its data
+    (the files' fingerprint, when they are files a person owns).
+
+    Args:
+        config: the validated search.
+        device: the device the loop computes on.
+
+    Returns:
+        The environment dict for :meth:`RunStore.create`.
+
+    Example:
+        >>> "data_fingerprint" in run_environment(SearchConfig(), "cpu")  # synthetic: none
+        False
+    """
+    environment = capture_environment(device, config.deterministic)
+    fingerprint = _data_fingerprint(config)
+    if fingerprint is not None:
+        environment[DATA_FINGERPRINT] = fingerprint
+    return environment
+
+
+# The environment key of the run's data fingerprint (nasbench.data.fingerprint).
+DATA_FINGERPRINT = "data_fingerprint"
+
+
+def _data_fingerprint(config: SearchConfig) -> str | None:
+    from nasbench.data.fingerprint import data_fingerprint
+
+    data = config.dataset
+    return data_fingerprint(data.name, data.size, data.root)
+
+
+def warn_if_data_changed(config: SearchConfig, environment: Any, run_dir: str | Path) -> None:
+    """Warn when the files a run's data is read from changed since the run started: the
+    resumed search would not end as an uninterrupted one would.
+
+    Args:
+        config: the run's stored config.
+        environment: the run's recorded environment.
+        run_dir: the run folder, for the message.
+
+    Example:
+        >>> warn_if_data_changed(SearchConfig(), {}, "runs/x")  # nothing recorded: no check
+    """
+    recorded = environment.get(DATA_FINGERPRINT) if hasattr(environment, "get") else None
+    if recorded is None:
+        return
+    now = _data_fingerprint(config)
+    if now is not None and now == recorded:
+        return
+    what = "are gone" if now is None else "changed (files replaced, added or removed)"
+    warnings.warn(
+        f"the files of run '{run_dir}''s dataset {config.dataset.name} {what} since the run "
+        "started, so the resumed search reads other data than it began with and will not end "
+        "as an uninterrupted run would; start a new run for the new data.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def network_must_fit(config: SearchConfig, estimate_hint: bool = True) -> Any:

@@ -1,0 +1,104 @@
+"""A fingerprint of the files a dataset is read from, so a resumed run can tell they changed.
+
+A run records the fingerprint of its data when it starts; ``resume`` computes it again and
+warns when it differs (a folder whose images were replaced, added or removed; another
+MedMNIST file under the same name), since the resumed search would then not end as an
+uninterrupted one. It covers the sets read from files a person owns or may replace: MedMNIST
+``.npz`` files and user folders. Generated sets (synthetic, the packaged MNI template) and
+MONAI's downloads are not fingerprinted (None).
+
+The fingerprint hashes each file's path relative to the data's folder, its size and its
+bytes (the whole file up to 4 MiB; beyond that the first and last MiB), so a folder copied
+to another machine keeps its fingerprint while an edited image changes it.
+
+Example:
+    >>> data_fingerprint("synthetic") is None
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from nasbench.data.registry import data_root, get_info
+
+# Files up to this size are hashed whole; larger ones by their first and last EDGE bytes.
+WHOLE_LIMIT = 4 * 1024 * 1024
+EDGE = 1024 * 1024
+
+
+def dataset_files(name: str, size: int = 28, root: str | os.PathLike | None = None) -> list[Path]:
+    """The files a dataset is read from, for :func:`data_fingerprint`; empty when it is not
+    read from files a person owns (generated or fetched by MONAI).
+
+    Args:
+        name: a registered dataset name, or ``folder:<path>``.
+        size: the image size the run loads (MedMNIST keeps one file per size).
+        root: the data folder (as ``DatasetConfig.root``).
+
+    Returns:
+        Paths, sorted; those of a folder are every non-hidden file below it.
+
+    Example:
+        >>> dataset_files("synthetic")
+        []
+    """
+    from nasbench.data.medmnist import file_name
+
+    info = get_info(name)
+    if info.source == "medmnist":
+        path = data_root(root) / file_name(info.name, int(size))
+        return [path] if path.is_file() else []
+    folder = Path(info.homepage) if info.source == "folder" and info.homepage else None
+    if folder is None or not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
+def data_fingerprint(
+    name: str, size: int = 28, root: str | os.PathLike | None = None
+) -> str | None:
+    """A hex digest of the dataset's files (see the module's description); None when the
+    dataset is not read from files a person owns, or they are not there.
+
+    Args:
+        name: a registered dataset name, or ``folder:<path>``.
+        size: the image size the run loads.
+        root: the data folder (as ``DatasetConfig.root``).
+
+    Returns:
+        The digest, or None.
+
+    Example:
+        >>> data_fingerprint("synthetic-multiclass") is None
+        True
+    """
+    try:
+        return _digest(dataset_files(name, size, root))
+    except OSError:  # a file gone or unreadable meanwhile: loading will say so itself
+        return None
+
+
+def _digest(files: list[Path]) -> str | None:
+    if not files:
+        return None
+    base = files[0].parent if len(files) == 1 else Path(os.path.commonpath(files))
+    digest = hashlib.sha256()
+    for path in files:
+        stat_size = path.stat().st_size
+        digest.update(f"{path.relative_to(base).as_posix()}\0{stat_size}\0".encode())
+        with open(path, "rb") as handle:
+            if stat_size <= WHOLE_LIMIT:
+                digest.update(handle.read())
+            else:
+                digest.update(handle.read(EDGE))
+                handle.seek(stat_size - EDGE)
+                digest.update(handle.read(EDGE))
+    return digest.hexdigest()
