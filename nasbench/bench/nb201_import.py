@@ -284,7 +284,7 @@ def _checked_records(frame: pd.DataFrame, source: Any) -> pd.DataFrame:
     no (arch, epoch, seed) twice; a one-line error names the first offending row."""
     where = "the records" if isinstance(source, pd.DataFrame) else repr(str(source))
     frame = frame.reset_index(drop=True)
-    numeric = ["epoch", "seed", *METRIC_COLUMNS, *COST_COLUMNS]
+    numeric = ["epoch", "seed", *dict.fromkeys([*METRIC_COLUMNS, *ACCURACY_COLUMNS, *COST_COLUMNS])]
     for col in (c for c in numeric if c in frame.columns):
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna() & frame[col].notna()

@@ -267,6 +267,22 @@ def truths_of(target: torch.Tensor) -> Detections:
     return out
 
 
+def image_size_of(out: torch.Tensor) -> tuple[int, int]:
+    """``(H, W)`` of the images a detector output ``(N, L, K + 8)`` was computed on.
+
+    The last location is the bottom-right cell of the grid that tiles the image, so its
+    centre plus half a stride is the image's width (x) and height (y).
+
+    Example:
+        >>> out = torch.zeros(1, 4, 9)
+        >>> out[0, -1, -3:] = torch.tensor([12.0, 4.0, 8.0])  # x, y, stride
+        >>> image_size_of(out)
+        (8, 16)
+    """
+    x, y, stride = (float(v) for v in out[0, -1, -3:])
+    return round(y + stride / 2), round(x + stride / 2)
+
+
 class DetectionMeter:
     """Collects a split's detections and boxes; scores them at the end.
 
@@ -284,10 +300,7 @@ class DetectionMeter:
     def update(self, out: torch.Tensor, target: torch.Tensor) -> None:
         """Add a batch of detector outputs ``(N, L, K + 8)`` and padded targets."""
         out, target = out.detach().float().cpu(), target.detach().cpu()
-        # The last location is the bottom-right cell of the grid that tiles the image, so
-        # its centre plus half a stride is the image's width (x) and height (y).
-        x, y, stride = (float(v) for v in out[0, -1, -3:])
-        self.image_size = (round(y + stride / 2), round(x + stride / 2))
+        self.image_size = image_size_of(out)
         self.detections += decode_detections(out, image_size=self.image_size)
         self.truths += truths_of(target)
         if self.loss_fn is not None:
@@ -326,7 +339,10 @@ class DetectionTask:
 
     def batch_metrics(self, out: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         """``froc``: the batch's mean FROC sensitivity (cheap; no COCO evaluation)."""
-        return {"froc": froc(decode_detections(out), truths_of(y))["froc"]}
+        # Clipped to the image: a diverging box regression (exp of a large output) then
+        # scores as a wrong box, not as a non-finite one the checks refuse.
+        found = decode_detections(out.detach(), image_size=image_size_of(out))
+        return {"froc": froc(found, truths_of(y))["froc"]}
 
     def infer(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """A plain forward pass (the per-location predictions)."""

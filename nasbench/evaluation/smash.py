@@ -448,7 +448,6 @@ class SmashEvaluator:
         self.train_seconds = time.perf_counter() - start
         return net
 
-    @torch.no_grad()
     def resume_from(self, recorded: Sequence[Result]) -> None:
         """A resumed search: the hypernetwork's training (cost ``hypernet_s``, info
         ``hypernet_curve``) was charged already when a recorded result carries it, so no
@@ -459,6 +458,7 @@ class SmashEvaluator:
         """
         self._charged = any("hypernet_s" in result.cost for result in recorded)
 
+    @torch.no_grad()
     def evaluate(self, genotype: Any, budget: float | None = None) -> Result:
         """Score ``genotype`` by the validation loss of the weights the hypernetwork generates.
 
@@ -484,15 +484,12 @@ class SmashEvaluator:
         device = self._device()
         code = self.code(g).to(device)
         logits, targets = [], []
-        # Equal chunks: batch-norm statistics of a tiny last batch would be noise. Scoring
-        # keeps no graph (a search loop calls this outside no_grad).
-        with torch.no_grad():
-            for chunk in np.array_split(np.arange(len(val)), math.ceil(len(val) / 256)):
-                items = [val[int(i)] for i in chunk]
-                x = torch.stack([torch.as_tensor(a) for a, _ in items]).to(device)
-                logits.append(net(x, code, net.route(g)).float().cpu())
-                labels = torch.stack([torch.as_tensor(b) for _, b in items])
-                targets.append(_target(labels, info.task))
+        # Equal chunks: batch-norm statistics of a tiny last batch would be noise.
+        for chunk in np.array_split(np.arange(len(val)), math.ceil(len(val) / 256)):
+            items = [val[int(i)] for i in chunk]
+            x = torch.stack([torch.as_tensor(a) for a, _ in items]).to(device)
+            logits.append(net(x, code, net.route(g)).float().cpu())
+            targets.append(_target(torch.stack([torch.as_tensor(b) for _, b in items]), info.task))
         logits_all, targets_all = torch.cat(logits), torch.cat(targets)
         m = classification_metrics(logits_all, targets_all, info.task)
         loss = float(loss_for_task(info.task)(logits_all, targets_all))

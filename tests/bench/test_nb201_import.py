@@ -143,6 +143,7 @@ def test_records_from_csv_and_json(tmp_path):
         ({"epoch": ["one"], "accuracy": [0.5]}, "'epoch' of row 0 is 'one', not a whole number"),
         ({"epoch": [1], "accuracy": ["91%"]}, "'val_acc' of row 0 is '91%', not a number"),
         ({"epoch": [1], "accuracy": [0.5], "seed": ["a"]}, "'seed' of row 0 is 'a'"),
+        ({"epoch": [1], "accuracy": [0.5], "train_acc": ["n/a"]}, "'train_acc' of row 0 is 'n/a'"),
         ({"epoch": [1, 1], "accuracy": [0.5, 0.6], "dataset": ["a", "b"]}, "several datasets"),
     ],
 )

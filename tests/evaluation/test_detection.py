@@ -100,6 +100,15 @@ def test_plain_lists_score_as_tensors_and_bad_rates_or_sizes_are_one_line():
         coco_map(as_lists, truths, 32)
 
 
+def test_a_diverging_box_regression_scores_a_training_batch_instead_of_stopping_it():
+    # exp() of a large regression output is inf; the per-batch score clips to the image.
+    out = DetectionHead(4, 1, 4)(torch.zeros(1, 4, 8, 8), stride=2).detach()
+    out[..., :1], out[..., 1:5] = 10.0, 100.0
+    target = torch.full((1, 4, 5), -1.0)
+    target[0, 0] = torch.tensor([1.0, 1.0, 5.0, 5.0, 0.0])
+    assert DetectionTask().batch_metrics(out, target) == {"froc": 0.0}
+
+
 def test_coco_map_is_one_for_perfect_boxes_and_ap50_only_for_loose_ones():
     truths = [_truth([[0, 0, 10, 10]]), _truth([[5, 5, 25, 15]])]
     perfect = [_det([[0, 0, 10, 10]], [0.9]), _det([[5, 5, 25, 15]], [0.8])]

@@ -178,8 +178,8 @@ def test_fomaml_steps_along_the_query_gradient_at_the_adapted_weights():
         ({"algorithm": "Reptile"}, "algorithm 'Reptile' is unknown; pass one of reptile, fomaml"),
         ({"episodes": []}, "at least one episode"),
         ({"inner_steps": -1}, "inner steps must be a whole number >= 0, got -1"),
-        ({"inner_lr": float("nan")}, r"lr \(inner_lr\) must be a finite number >= 0, got nan"),
-        ({"meta_lr": -1.0}, "meta_lr must be a finite number >= 0"),
+        ({"inner_lr": float("nan")}, r"lr \(inner_lr\) must be a number in \[0, 1e\+06\), got nan"),
+        ({"meta_lr": -1.0}, "meta_lr must be a number in"),
         ({"arch_optimizer": "adamw"}, "arch_optimizer 'adamw' is unknown; pass one of sgd, adam"),
     ],
 )

@@ -226,9 +226,15 @@ def meta_step(
     return {"query_acc": acc / len(episodes), "query_loss": loss / len(episodes)}
 
 
+# Rates beyond this are a typo (or a percent), never a learning rate.
+MAX_RATE = 1e6
+
+
 def _check_rate(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1e6:
-        raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}.")
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = float(value)  # a 0-d tensor rate is a number too
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < MAX_RATE:
+        raise ConfigError(f"{name} must be a number in [0, {MAX_RATE:g}), got {value!r}.")
 
 
 def _check_inner(steps: int, lr: float, arch_lr: float, arch_optimizer: str) -> None:
