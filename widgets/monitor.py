@@ -91,9 +91,35 @@ def _waiting_alpha_figure() -> go.Figure:
     )
 
 
+# The most points a live curve holds. Past it every 2nd (4th, ...) point is shown, the
+# stride doubling as needed: the figure stays small whatever the run's length, and between
+# doublings it still grows by appended points only (a doubling sends it whole once).
+MAX_LIVE_POINTS = 1000
+
+
+def thinned(xs: list, ys: list, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every ``stride``-th point of a curve, ``stride`` the least power of two that keeps
+    at most ``limit`` points (default :data:`MAX_LIVE_POINTS`).
+
+    Example:
+        >>> [len(x) for x, _ in (thinned(list(range(n)), list(range(n)), 4) for n in (4, 5, 9))]
+        [4, 3, 3]
+    """
+    limit = MAX_LIVE_POINTS if limit is None else limit
+    stride = 1
+    while len(xs) > stride * limit:
+        stride *= 2
+    return np.asarray(xs[::stride]), np.asarray(ys[::stride])
+
+
 def _length(values: Any) -> int:
     """How many points a trace's ``x`` holds (plotly keeps None, a tuple or an array)."""
     return 0 if values is None else len(values)
+
+
+def _same_points(shown: Any, xs: np.ndarray) -> bool:
+    """Whether a trace already shows these x values (same count, same last one)."""
+    return _length(shown) == len(xs) and (not len(xs) or shown[-1] == xs[-1])
 
 
 def _is_plotted_metric(name: str) -> bool:
@@ -238,6 +264,7 @@ class RunMonitor(widgets.VBox):
         self._best_candidate: tuple[float, Any, str] | None = None  # score, genotype, json
         self._hp_policy: list[pd.DataFrame] = []  # hp_distribution of each batch of candidates
         self._hp_drawn = 0  # how many of those batches the HP figure shows
+        self._warnings_seen: tuple[int, ...] | None = None  # row counts collapse_warnings read
 
     def watch(self, run_dir: str | os.PathLike, process: subprocess.Popen | None = None) -> None:
         """Watch ``run_dir`` (and ``process``, when this session started it); starts polling.
@@ -508,13 +535,13 @@ class RunMonitor(widgets.VBox):
         with fig.batch_update():
             for trace in fig.data:
                 key = (cell, trace.meta, trace.name)
-                xs, ys = self._alphas.get(key, ([], []))
-                if _length(trace.x) == len(xs):
+                xs, ys = thinned(*self._alphas.get(key, ([], [])))
+                if _same_points(trace.x, xs):
                     continue
                 # K: how many ops this edge mixes, so uniform weights read 0.
                 k = sum((cell, trace.meta, op) in self._alphas for op in ops)
-                trace.x = np.asarray(xs)
-                trace.y = np.asarray(ys) - (1.0 / k if deviation else 0.0)
+                trace.x = xs
+                trace.y = ys - (1.0 / k if deviation else 0.0)
         self.alpha_plot.push()
 
     # ----------------------------------------------------------------- stages
@@ -571,9 +598,9 @@ class RunMonitor(widgets.VBox):
                 )  # fmt: skip
             for trace in fig.data:
                 name = trace.name.split("/", 1)[1]
-                xs, ys = self._history.get((trace.meta, name), ([], []))
-                if _length(trace.x) != len(xs):
-                    trace.x, trace.y = np.asarray(xs), np.asarray(ys)
+                xs, ys = thinned(*self._history.get((trace.meta, name), ([], [])))
+                if not _same_points(trace.x, xs):
+                    trace.x, trace.y = xs, ys
         self.history_plot.push()
 
     def _draw_agents(self) -> None:
@@ -776,8 +803,12 @@ class RunMonitor(widgets.VBox):
         self.status_text.value = " · ".join(parts)
         self.stop_button.disabled = status in TERMINAL
         self.report_button.disabled = False
-        warnings = collapse_warnings(run)
-        self.warnings.value = "".join(message_html(w, "warning") for w in warnings)
+        # Judged again only when a row they read arrived: a poll with nothing new stays cheap.
+        seen = (len(run.events), len(run.genotypes), len(run.history), len(run.alphas))
+        if seen != self._warnings_seen:
+            warnings = collapse_warnings(run)
+            self.warnings.value = "".join(message_html(w, "warning") for w in warnings)
+            self._warnings_seen = seen
         self.status = status
 
 

@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS metrics (
     time  REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_step ON metrics (step);
+-- The run list reads a run's validation rows (and one metric by name) among every per-step
+-- row: with these it does not scan them all.
+CREATE INDEX IF NOT EXISTS metrics_phase ON metrics (phase);
+CREATE INDEX IF NOT EXISTS metrics_name ON metrics (name);
 CREATE TABLE IF NOT EXISTS alpha_snapshots (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     step      INTEGER NOT NULL,

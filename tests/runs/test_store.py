@@ -318,3 +318,20 @@ def test_a_created_database_is_published_whole_and_read_in_wal_mode(tmp_path):
     conn = sqlite3.connect(tmp_path / "run" / "run.sqlite")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+def test_the_run_list_reads_validation_rows_by_index_not_every_step(tmp_path):
+    # A long run holds ~100,000 per-step rows beside ~50 validation rows; `nasbench runs`
+    # over hundreds of runs must not scan them all.
+    RunStore.create(tmp_path / "run", {}, {}).close()
+    conn = sqlite3.connect(tmp_path / "run" / "run.sqlite")
+    plan = " ".join(
+        str(row[-1])
+        for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT name, value FROM metrics WHERE (phase IN ('val', "
+            "'search') OR name = ?) AND value IS NOT NULL",
+            ("val_reward",),
+        )
+    )
+    conn.close()
+    assert "metrics_phase" in plan and "metrics_name" in plan and "SCAN metrics" not in plan

@@ -141,6 +141,33 @@ def test_warnings_and_incremental_rows(fake_run, snapshot_writer):
     assert sorted(names) == ["train/acc", "train/loss", "val/val_acc"]
 
 
+def test_a_long_run_is_drawn_thinned_and_a_quiet_poll_judges_nothing_again(
+    fake_run, snapshot_writer, monkeypatch
+):
+    from nasbench.runs import RunStore
+    from widgets import monitor as monitor_module
+
+    monkeypatch.setattr(monitor_module, "MAX_LIVE_POINTS", 4)
+    monitor = RunMonitor(fake_run)
+    with RunStore.open(fake_run) as store:
+        for step in range(3, 10):  # ten snapshots and train rows in all
+            snapshot_writer(store, step, 5.0)
+            store.log_metrics(step, 1, "train", {"loss": 0.1, "acc": 0.5})
+    monitor.poll_once()
+    # Every 4th of 10 points (the stride doubles until at most 4 are left).
+    assert list(monitor.alpha_figure.data[0].x) == [0, 4, 8]
+    loss = next(t for t in monitor.history_figure.data if t.name == "train/loss")
+    assert list(loss.x) == [0, 4, 8]
+    judged = []
+    monkeypatch.setattr(monitor_module, "collapse_warnings", lambda run: judged.append(1) or [])
+    monitor.poll_once()
+    assert judged == []  # nothing new since the last poll: the warnings stand
+    with RunStore.open(fake_run) as store:
+        snapshot_writer(store, 10, 5.0)
+    monitor.poll_once()
+    assert judged == [1]
+
+
 def test_format_eta():
     assert format_eta(None) == ""
     assert format_eta(12.4) == "12 s"
