@@ -262,6 +262,22 @@ def _table_search(strategy: str, strategy_config: dict, **overrides) -> SearchCo
     )
 
 
+def _search_stopped_at(config, run_dir, candidate: int, monkeypatch):
+    """Run ``config`` with a stop requested as the store records candidate ``candidate``."""
+    from nasbench import search
+
+    log_candidate = RunStore.log_candidate
+
+    def log_then_stop(self, candidate_id, *args, **kwargs):
+        log_candidate(self, candidate_id, *args, **kwargs)
+        if candidate_id == candidate:
+            self.request_stop()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunStore, "log_candidate", log_then_stop)
+        return search(config, run_dir)
+
+
 def _sequence(run_dir) -> list[tuple]:
     frame = load(run_dir).candidates
     return [
@@ -290,16 +306,7 @@ def test_a_stopped_discrete_search_resumes_to_the_uninterrupted_result(
 
     # The store (the loop's single writer, whatever the executor) asks for a stop as
     # it records the tenth candidate; the loop honours it after that batch.
-    log_candidate = RunStore.log_candidate
-
-    def log_then_stop(self, candidate_id, *args, **kwargs):
-        log_candidate(self, candidate_id, *args, **kwargs)
-        if candidate_id == 9:
-            self.request_stop()
-
-    with monkeypatch.context() as patch:
-        patch.setattr(RunStore, "log_candidate", log_then_stop)
-        stopped = search(config, tmp_path / "stopped")
+    stopped = _search_stopped_at(config, tmp_path / "stopped", 9, monkeypatch)
     assert stopped.status == "stopped" and 10 <= stopped.steps < 30
 
     resumed = resume(tmp_path / "stopped")
@@ -335,16 +342,7 @@ def test_a_resumed_search_charges_a_shared_training_once(
         device="cpu",
     )
     search(config, tmp_path / "reference")
-    log_candidate = RunStore.log_candidate
-
-    def log_then_stop(self, candidate_id, *args, **kwargs):
-        log_candidate(self, candidate_id, *args, **kwargs)
-        if candidate_id == 1:
-            self.request_stop()
-
-    with monkeypatch.context() as patch:
-        patch.setattr(RunStore, "log_candidate", log_then_stop)
-        assert search(config, tmp_path / "stopped").status == "stopped"
+    assert _search_stopped_at(config, tmp_path / "stopped", 1, monkeypatch).status == "stopped"
     resume(tmp_path / "stopped")
 
     def charges(run_dir):
