@@ -179,14 +179,16 @@ def generate_table(
             "one; give sample=N (--sample N) to train N of them drawn at random."
         )
     from nasbench.data import get_info
+    from nasbench.evaluation.final_evaluation import check_recipe_fits
     from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
 
-    task = get_info(str(dataset)).task
-    if task not in CLASSIFICATION_TASKS:
+    info = get_info(str(dataset))
+    if info.task not in CLASSIFICATION_TASKS:
         raise ConfigError(
             f"a benchmark table scores classifiers (val_acc, test_acc), but {dataset} is a "
-            f"{task} set; pick a classification dataset."
+            f"{info.task} set; pick a classification dataset."
         )
+    check_recipe_fits(recipe, info.task, info.spatial_dims)  # before the first training
     dev = resolve_device(device)
     recipe_dict = {k: v for k, v in recipe.to_dict().items() if k not in ("seed", "device")}
     recipe_dict["size"] = size

@@ -219,7 +219,7 @@ def retrain(
     check_task(info, space)
     genotype = _genotype_to_train(run_dir, run_config, genotypes, genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
-    _check_recipe_fits(config, info.task, info.spatial_dims)
+    check_recipe_fits(config, info.task, info.spatial_dims)
     wanted = _baselines(baseline, info.task)
     size = int(data.get("size", 28))
     input_shape = (1, info.in_channels, *([size] * info.spatial_dims))
@@ -414,7 +414,7 @@ def widest_channels(
     return low
 
 
-def _check_recipe_fits(config: TrainConfig, task: str, spatial_dims: int) -> None:
+def check_recipe_fits(config: TrainConfig, task: str, spatial_dims: int) -> None:
     """Refuse a recipe setting that this task's training loss would silently ignore, or
     that training would refuse only after the run's previous retrain curves are discarded.
 
@@ -425,13 +425,13 @@ def _check_recipe_fits(config: TrainConfig, task: str, spatial_dims: int) -> Non
     """
     if task == "multi-label" and config.label_smoothing:
         raise ConfigError(
-            f"label_smoothing={config.label_smoothing!r} is for single-label tasks, but this "
-            "run's data is multi-label; leave --label-smoothing at 0."
+            f"label_smoothing={config.label_smoothing!r} is for single-label tasks, but the "
+            "data is multi-label; leave it (--label-smoothing) at 0."
         )
     if spatial_dims != 2 and config.tta_flip:
         raise ConfigError(
-            f"tta_flip mirrors 2D images, but this run's data is {spatial_dims}D; leave "
-            "--tta-flip off."
+            f"tta_flip mirrors 2D images, but the data is {spatial_dims}D; leave it "
+            "(--tta-flip) off."
         )
     ignored = []
     if task != "segmentation" and config.seg_loss != TrainConfig.seg_loss:

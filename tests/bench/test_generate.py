@@ -133,3 +133,8 @@ def test_an_out_folder_that_takes_no_files_is_refused_before_training(space, tmp
 def test_a_dataset_that_is_not_classification_is_refused_by_its_task(space):
     with pytest.raises(ConfigError, match="classifiers .* synthetic-recon is a reconstruction"):
         generate_table(space, "synthetic-recon", RECIPE, sample=1)
+
+
+def test_a_recipe_training_would_refuse_is_refused_before_the_first_architecture(space):
+    with pytest.raises(ConfigError, match="tta_flip mirrors 2D images, but the data is 3D"):
+        generate_table(space, "synthetic3d", TrainConfig(tta_flip=True), sample=1)

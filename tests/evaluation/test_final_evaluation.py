@@ -202,20 +202,20 @@ def test_a_baseline_that_does_not_fit_the_task_is_one_line(run_dir):
     ],
 )
 def test_a_recipe_setting_the_task_would_ignore_is_one_line(run_dir, change, message):
-    from nasbench.evaluation.final_evaluation import _check_recipe_fits
+    from nasbench.evaluation.final_evaluation import check_recipe_fits
 
     recipe = TrainConfig(**{**QUICK.to_dict(), **change})
     if message is None:  # classification settings on a classification run are used
-        _check_recipe_fits(recipe, "binary", 2)
+        check_recipe_fits(recipe, "binary", 2)
         with pytest.raises(ConfigError, match="applies to classification runs only") as err:
-            _check_recipe_fits(recipe, "segmentation", 2)
+            check_recipe_fits(recipe, "segmentation", 2)
     else:
         before = len(load(run_dir).events)
         with pytest.raises(ConfigError, match=re.escape(message)) as err:
             retrain(run_dir, recipe, baseline="none")
         assert len(load(run_dir).events) == before  # refused before anything was recorded
         assert "leave --seg-loss at its default" in str(err.value)
-        _check_recipe_fits(recipe, "segmentation", 2)  # where it applies, it is accepted
+        check_recipe_fits(recipe, "segmentation", 2)  # where it applies, it is accepted
     assert "\n" not in str(err.value)
 
 
@@ -225,12 +225,12 @@ def test_a_recipe_setting_the_task_would_ignore_is_one_line(run_dir, change, mes
         (
             "synthetic3d",
             {"tta_flip": True},
-            "tta_flip mirrors 2D images, but this run's data is 3D",
+            "tta_flip mirrors 2D images, but the data is 3D",
         ),
         (
             "chestmnist",
             {"label_smoothing": 0.1},
-            "is for single-label tasks, but this run's data is",
+            "is for single-label tasks, but the data is multi",
         ),
     ],
 )

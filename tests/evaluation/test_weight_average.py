@@ -11,7 +11,7 @@ from torch import nn
 
 from nasbench.data import load
 from nasbench.errors import ConfigError
-from nasbench.evaluation.final_evaluation import _check_recipe_fits, add_cli_arguments
+from nasbench.evaluation.final_evaluation import add_cli_arguments, check_recipe_fits
 from nasbench.evaluation.train_loop import (
     TrainConfig,
     WeightAverage,
@@ -155,8 +155,8 @@ def test_tta_flip_outside_2d_classification_is_refused(splits):
         )  # fmt: skip
     assert "\n" not in str(err.value)
     with pytest.raises(ConfigError, match="tta_flip=True applies to classification runs only"):
-        _check_recipe_fits(TrainConfig(tta_flip=True), "segmentation", 2)
-    _check_recipe_fits(TrainConfig(tta_flip=True, ema_decay=0.99), "binary", 2)
+        check_recipe_fits(TrainConfig(tta_flip=True), "segmentation", 2)
+    check_recipe_fits(TrainConfig(tta_flip=True, ema_decay=0.99), "binary", 2)
 
 
 def test_retrain_cli_takes_both_options_and_shows_their_defaults():
