@@ -47,9 +47,12 @@ def _image_path(folder: Path, file_name: str, where: str) -> Path:
 def _image_size(image: dict, where: str) -> tuple[int, int]:
     """``(height, width)`` of a COCO image entry, or a one-line error."""
     try:
-        height, width = int(image["height"]), int(image["width"])
+        sizes = (float(image["height"]), float(image["width"]))
     except (KeyError, TypeError, ValueError):
-        height = width = 0
+        sizes = (0.0, 0.0)
+    # 32.7 is no pixel count: int() would truncate it and check boxes against 32.
+    whole = all(s.is_integer() for s in sizes) if all(map(math.isfinite, sizes)) else False
+    height, width = (int(s) for s in sizes) if whole else (0, 0)
     if height < 1 or width < 1:
         raise DatasetError(
             f"{where}: image {image.get('file_name')!r} needs its width and height in pixels "

@@ -237,6 +237,8 @@ def birdcage_maps(coils: int, size: int, relative_radius: float = 1.5) -> torch.
 @functools.lru_cache(maxsize=16)
 def _birdcage_maps(coils: int, size: int, relative_radius: float) -> torch.Tensor:
     check_coils(coils)
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 2:
+        raise DatasetError(f"the image size must be a whole number of pixels >= 2, got {size!r}.")
     if not relative_radius > 2**0.5:
         raise DatasetError(
             f"relative_radius {relative_radius!r} can put a coil inside the image; use more "
@@ -315,6 +317,8 @@ def undersample(
         >>> x[2, 0].tolist()
         [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0]
     """
+    if not torch.is_tensor(image):
+        image = np.asarray(image)  # a nested list is an image too
     check_magnitude_image(image)
     image = torch.as_tensor(image, dtype=torch.float32)
     mask = torch.as_tensor(mask, dtype=torch.float32).reshape(-1)
@@ -389,6 +393,7 @@ def unpack(x: torch.Tensor) -> Acquisition:
         >>> [tuple(t.shape) for t in unpack(x[None])[:3]]
         [(1, 8, 8), (1, 1, 8, 8), (1, 1, 1, 8)]
     """
+    x = torch.as_tensor(x)  # a numpy batch too
     if x.ndim != 4:
         raise DatasetError(f"a reconstruction batch is (N, channels, H, W); got {tuple(x.shape)}.")
     coils = coils_of(x.shape[1])

@@ -157,11 +157,17 @@ def shuffle_tiles(image: torch.Tensor, permutation: Any, grid: int) -> torch.Ten
         [3.0, 2.0, 1.0, 0.0]
     """
     c, h, w = image.shape
+    order = np.asarray(permutation)
+    if sorted(order.reshape(-1).tolist()) != list(range(grid * grid)) or h % grid or w % grid:
+        raise ConfigError(
+            f"a {grid}x{grid} jigsaw of a {h}x{w} image needs a grid dividing both edges and "
+            f"a permutation of 0..{grid * grid - 1}; got {order.tolist()}."
+        )
     th, tw = h // grid, w // grid
     tiles = (
         image.reshape(c, grid, th, grid, tw).permute(1, 3, 0, 2, 4).reshape(grid * grid, c, th, tw)
     )
-    shuffled = tiles[torch.as_tensor(np.asarray(permutation), dtype=torch.long)]
+    shuffled = tiles[torch.as_tensor(order, dtype=torch.long)]
     return shuffled.reshape(grid, grid, c, th, tw).permute(2, 0, 3, 1, 4).reshape(c, h, w)
 
 

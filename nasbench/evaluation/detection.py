@@ -259,7 +259,19 @@ def coco_map(
 
 
 def truths_of(target: torch.Tensor) -> Detections:
-    """Ground truth per image from a batch of padded targets ``(N, MAX_BOXES, 5)``."""
+    """Ground truth per image from a batch of padded targets ``(N, MAX_BOXES, 5)``.
+
+    Example:
+        >>> target = torch.tensor([[[1.0, 1.0, 5.0, 5.0, 0.0], [-1, -1, -1, -1, -1]]])
+        >>> [len(t["boxes"]) for t in truths_of(target)]
+        [1]
+    """
+    target = torch.as_tensor(target)
+    if target.dim() != 3 or target.shape[-1] != 5:
+        raise NasbenchError(
+            f"detection targets are a batch (N, boxes, 5) of x1, y1, x2, y2, label rows "
+            f"(label -1 pads); got shape {tuple(target.shape)}."
+        )
     out = []
     for t in target:
         keep = t[:, 4] >= 0

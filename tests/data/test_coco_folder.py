@@ -76,3 +76,16 @@ def test_unknown_category_and_missing_image_are_named(tmp_path):
     (tmp_path / "annotations.json").write_text(json.dumps(data))
     with pytest.raises(DatasetError, match="'gone.png'"):
         load("folder", "train", path=str(tmp_path), size=32)
+
+
+@pytest.mark.parametrize("width", [20.7, "20", None])
+def test_an_image_size_that_is_no_whole_pixel_count_is_named(tmp_path, width):
+    # 20.7 was truncated to 20 and boxes checked against that; "20" (text) is a count too.
+    data = _write_folder(tmp_path, [[(2, 4, 6, 8)]] * 4)
+    data["images"][1]["width"] = width
+    (tmp_path / "annotations.json").write_text(json.dumps(data))
+    if width == "20":
+        assert len(load("folder", "train", path=str(tmp_path), size=32)) > 0
+        return
+    with pytest.raises(DatasetError, match="case1.png' needs its width and height in pixels"):
+        load("folder", "train", path=str(tmp_path), size=32)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from nasbench.data.kspace import (
+    birdcage_maps,
     draw_mask,
     fft2c,
     ifft2c,
@@ -70,8 +71,18 @@ def test_bad_input_is_a_one_line_error():
         (lambda: draw_mask(16, 4, kind="radial"), "mask kind"),
         (lambda: draw_mask(16, 0), "acceleration"),
         (lambda: unpack(torch.zeros(2, 1, 8, 8)), r"\(N, 3, H, W\)"),
+        (lambda: birdcage_maps(2, -1), "image size must be a whole number of pixels >= 2"),
     ]
     for call, message in cases:
         with pytest.raises(DatasetError, match=message) as err:
             call()
         assert "\n" not in str(err.value)
+
+
+def test_lists_and_numpy_batches_are_taken_as_tensors():
+    mask = draw_mask(8, 2, 0.5, seed=0)
+    image = torch.rand(8, 8)
+    x, _ = undersample(image.tolist(), mask)
+    torch.testing.assert_close(x, undersample(image, mask)[0])
+    assert [tuple(t.shape) for t in unpack(x[None].numpy())[:3]] == [(1, 8, 8), (1, 1, 8, 8),
+                                                                      (1, 1, 1, 8)]  # fmt: skip

@@ -187,3 +187,9 @@ def test_the_wrappers_check_their_settings_against_the_images(make, message):
     with pytest.raises(ConfigError, match=message) as err:
         make(base)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("permutation", [[0, 1, 2], [0, 0, 1, 2], [1, 2, 3, 4]])
+def test_a_tile_order_that_is_no_permutation_is_one_line(permutation):
+    with pytest.raises(ConfigError, match="needs a grid dividing both edges and a permutation"):
+        shuffle_tiles(torch.zeros(1, 4, 4), permutation, 2)

@@ -5,7 +5,14 @@ import torch
 
 from nasbench.data.lesions import SyntheticLesions
 from nasbench.errors import NasbenchError
-from nasbench.evaluation.detection import DetectionMeter, DetectionTask, coco_map, froc, froc_curve
+from nasbench.evaluation.detection import (
+    DetectionMeter,
+    DetectionTask,
+    coco_map,
+    froc,
+    froc_curve,
+    truths_of,
+)
 from nasbench.evaluation.tasks import task_for
 from nasbench.models.detector import (
     DetectionHead,
@@ -107,6 +114,11 @@ def test_a_diverging_box_regression_scores_a_training_batch_instead_of_stopping_
     target = torch.full((1, 4, 5), -1.0)
     target[0, 0] = torch.tensor([1.0, 1.0, 5.0, 5.0, 0.0])
     assert DetectionTask().batch_metrics(out, target) == {"froc": 0.0}
+
+
+def test_a_target_that_is_no_padded_batch_is_one_line():
+    with pytest.raises(NasbenchError, match=r"batch \(N, boxes, 5\) .* got shape \(4, 5\)"):
+        truths_of(torch.zeros(4, 5))
 
 
 def test_coco_map_is_one_for_perfect_boxes_and_ap50_only_for_loose_ones():
