@@ -760,10 +760,9 @@ class _Loop:
             self.store.log_genotype(self.epoch, self.step, genotype.to_json(), epoch_metrics)
             self._record_alphas()
             if stop is not None:
-                self.return_epoch = stop.pop("return_epoch")
-                payload = {**stop, "return_epoch": self.return_epoch}
+                self.return_epoch = stop["return_epoch"]
                 # At this step, so a resume from an earlier checkpoint discards it too.
-                self.store.log_event("early_stop", payload, step=self.step, epoch=self.epoch)
+                self.store.log_event("early_stop", stop, step=self.step, epoch=self.epoch)
         self.epoch += 1
         self.batch = 0
         fault_point("epoch_end")
