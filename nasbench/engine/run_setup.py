@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -112,7 +112,9 @@ def _data_fingerprint(config: SearchConfig) -> str | None:
     return data_fingerprint(data.name, data.size, data.root)
 
 
-def warn_if_data_changed(config: SearchConfig, environment: Any, run_dir: str | Path) -> None:
+def warn_if_data_changed(
+    config: SearchConfig, environment: Mapping[str, Any], run_dir: str | Path
+) -> None:
     """Warn when the files a run's data is read from changed since the run started: the
     resumed search would not end as an uninterrupted one would.
 
@@ -124,7 +126,7 @@ def warn_if_data_changed(config: SearchConfig, environment: Any, run_dir: str | 
     Example:
         >>> warn_if_data_changed(SearchConfig(), {}, "runs/x")  # nothing recorded: no check
     """
-    recorded = environment.get(DATA_FINGERPRINT) if hasattr(environment, "get") else None
+    recorded = environment.get(DATA_FINGERPRINT)
     if recorded is None:
         return
     now = _data_fingerprint(config)
