@@ -100,6 +100,8 @@ class RetrainReport:
         macs: model name -> multiply-accumulates of one image.
         models: model name -> the trained network (holding its kept, best-validation
             weights), to predict with or inspect.
+        given: True when ``genotype`` was given to :func:`retrain` rather than the one
+            the run's search returned (the report then labels it "given genotype").
     """
 
     run_dir: Path
@@ -107,6 +109,7 @@ class RetrainReport:
     genotype: Genotype
     skeleton: Any
     config: TrainConfig
+    given: bool = False
     results: dict[str, TrainResult] = field(default_factory=dict)
     macs: dict[str, int] = field(default_factory=dict)
     models: dict[str, nn.Module] = field(default_factory=dict, repr=False)
@@ -139,6 +142,7 @@ class RetrainReport:
         return {
             "dataset": self.dataset,
             "genotype": self.genotype.to_dict() if hasattr(self.genotype, "to_dict") else None,
+            "genotype_source": "given" if self.given else "searched",
             "skeleton": self.skeleton.to_dict(),
             "train_config": self.config.to_dict(),
             "models": {
@@ -183,7 +187,9 @@ def retrain(
             or ``"none"``: none; or names, as a list or comma-separated text
             (classification ``"cnn"``, ``"resnet18"``; segmentation ``"unet"``,
             ``"threshold"``; reconstruction ``"zero-filled"``, ``"unet"``, ``"varnet"``).
-        genotype: retrain this genotype (object, dict or text) instead of the run's last.
+        genotype: retrain this genotype (object, dict or text) instead of the one the
+            run's search returned (its last, or the cell RobustDARTS's early stop went
+            back to); the run records and the report label it as a given genotype.
         skeleton: a ``Skeleton`` to stack the cell in instead of the default (see the
             module docstring), or a dict of fields to change in the default, e.g.
             ``{"n_cells": 8, "channels": 16}``; the dataset always sets the input
@@ -208,7 +214,7 @@ def retrain(
 
     config = (config or TrainConfig()).validate()
     run_dir = Path(run_dir)
-    run_config, genotypes, info = _recorded_search(run_dir)
+    run_config, returned, info = _recorded_search(run_dir)
     data = run_config["dataset"]
     if info.task not in (*CLASSIFICATION_TASKS, "segmentation", "detection", "reconstruction"):
         raise ConfigError(
@@ -217,7 +223,8 @@ def retrain(
         )
     space = space_from_dict(run_config.get("space") or {"name": "darts"})
     check_task(info, space)
-    genotype = _genotype_to_train(run_dir, run_config, genotypes, genotype)
+    given = genotype is not None
+    genotype = _genotype_to_train(run_dir, run_config, returned, genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
     check_recipe_fits(config, info.task, info.spatial_dims)
     wanted = _baselines(baseline, info.task)
@@ -242,7 +249,7 @@ def retrain(
 
     with RunStore.open(run_dir) as store, fits():
         splits = _load_splits(data, config)
-        report = RetrainReport(run_dir, info.name, genotype, skeleton, config)
+        report = RetrainReport(run_dir, info.name, genotype, skeleton, config, given=given)
         # A run keeps the curves of its latest retrain (each one's summary stays in its
         # retrain_finished event): rows of an earlier or interrupted one would otherwise
         # mix with these under the same epochs.
@@ -252,6 +259,7 @@ def retrain(
             {
                 "replaced_rows": replaced,
                 "genotype": report.summary()["genotype"],
+                "genotype_source": report.summary()["genotype_source"],
                 "skeleton": skeleton.to_dict(),
                 "train_config": config.to_dict(),
                 "baseline": list(wanted),
@@ -358,8 +366,8 @@ def retrained_network(
 
     config = (config or TrainConfig()).validate()
     run_dir = Path(run_dir)
-    run_config, genotypes, info = _recorded_search(run_dir)
-    genotype = _genotype_to_train(run_dir, run_config, genotypes, genotype)
+    run_config, returned, info = _recorded_search(run_dir)
+    genotype = _genotype_to_train(run_dir, run_config, returned, genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
     return build(genotype, skeleton, seed=config.seed)
 
@@ -547,41 +555,45 @@ def _stack_all(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
 
 
-def _recorded_search(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame, Any]:
-    """The run's config, its derived genotypes and its dataset's info; one line if no search."""
+def _recorded_search(run_dir: Path) -> tuple[dict[str, Any], pd.Series | None, Any]:
+    """The run's config, the genotype row its search returned (None when it derived none
+    yet) and its dataset's info; one line if no search."""
     from nasbench.data import get_info
     from nasbench.data.folder import warn_if_split_changed
     from nasbench.runs import load
+    from nasbench.runs.returned import returned_genotype_row
 
     with load(run_dir) as run:
-        run_config, genotypes, environment = run.config, run.genotypes, run.environment
+        run_config, environment = run.config, run.environment
+        returned = returned_genotype_row(run.genotypes, run.events)
     data = run_config.get("dataset") or {}
     if "name" not in data:
         raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
     warn_if_split_changed(data["name"], environment, run_dir)
-    return run_config, genotypes, get_info(data["name"])
+    return run_config, returned, get_info(data["name"])
 
 
-def _final_genotype(run_dir: Path, genotypes: pd.DataFrame) -> Any:
-    if genotypes.empty:
+def _final_genotype(run_dir: Path, returned: pd.Series | None) -> Any:
+    if returned is None:
         raise ConfigError(
             f"run '{run_dir}' has no derived genotype yet; let the search finish an epoch, "
             "or give one (genotype= in Python, --genotype on the command line)."
         )
-    last = genotypes.iloc[-1]
-    return last["genotype"] if last["genotype"] is not None else _parse(last["genotype_json"])
+    if returned["genotype"] is not None:
+        return returned["genotype"]
+    return _parse(returned["genotype_json"])
 
 
 def _genotype_to_train(
-    run_dir: Path, run_config: Mapping[str, Any], genotypes: pd.DataFrame, given: Any
+    run_dir: Path, run_config: Mapping[str, Any], returned: pd.Series | None, given: Any
 ) -> Any:
-    """The run's last derived genotype, or ``given``: a cell of another size than searched
+    """The genotype the run's search returned, or ``given``: a cell of another size than searched
     is fine (DARTS_V2 on a small run), one of another kind cannot build, and the run's
     space says why in one line."""
     from nasbench.spaces import space_from_dict
 
     if given is None:
-        return _final_genotype(run_dir, genotypes)
+        return _final_genotype(run_dir, returned)
     genotype = _parse(given)
     space = space_from_dict(run_config.get("space") or {"name": "darts"})
     searched_kind = getattr(space.sample(np.random.default_rng(0)), "kind", None)

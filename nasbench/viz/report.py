@@ -444,11 +444,19 @@ def _genotype_block(run: Any) -> str:
     genotypes = run.genotypes
     if genotypes.empty:
         return _note("this run has no derived genotype yet; a search logs one per epoch.")
-    last = genotypes.iloc[-1]
+    from nasbench.runs.returned import returned_genotype_row
+
+    last = returned_genotype_row(genotypes, run.events)
     genotype = last["genotype"]
     caption = f"Derived after epoch {int(last['epoch']) + 1}, step {int(last['step'])}."
     if run.alphas.empty and _done(run.candidates) is not None:
         caption = f"The best candidate after {int(last['step'])} evaluations."
+    elif last.name != genotypes.index[-1]:
+        final = genotypes.iloc[-1]
+        caption += (
+            f" The search stopped early after epoch {int(final['epoch']) + 1} and returned "
+            "this cell, derived before the collapse its stopping rule detected."
+        )
     if genotype is None:
         return _note(caption + " Its stored form could not be parsed:") + (
             f"<pre>{html.escape(str(last['genotype_json']))}</pre>"
@@ -582,25 +590,62 @@ def _plain(value: Any) -> Any:
 
 
 def _retrain_block(run: Any) -> str:
-    """The last ``nasbench retrain`` of this run: each model's test metrics, size and cost
-    (the searched cell trained from scratch next to its baselines); empty when none ran."""
+    """The latest ``nasbench retrain`` of the searched cell, and a later one of a given
+    genotype: each model's test metrics, size and cost next to its baselines; empty when
+    none ran."""
     events = run.events
     done = events[events.kind == "retrain_finished"] if not events.empty else events
     if done.empty:
         return ""
-    payload = done.iloc[-1]["payload"]
+    payloads = list(done["payload"])
+    searched = [p for p in payloads if _retrained_source(p, run) == "searched"]
+    blocks = []
+    if searched:
+        blocks.append(_retrain_table(searched[-1], "searched cell", len(searched)))
+    if _retrained_source(payloads[-1], run) == "given":
+        given = [p for p in payloads if _retrained_source(p, run) == "given"]
+        table = _retrain_table(payloads[-1], "given genotype", len(given))
+        note = _note(
+            "The last retrain trained a genotype given to it (retrain(genotype=...) or "
+            "--genotype), not the cell this search returned; the training curves below "
+            "are its curves."
+        )
+        blocks.append(note + "\n" + table)
+    return "\n".join(blocks)
+
+
+def _retrained_source(payload: dict, run: Any) -> str:
+    """``"searched"`` or ``"given"``: recorded since retrains say so; for older ones,
+    whether the retrained genotype is the one the search returned."""
+    if payload.get("genotype_source") in ("searched", "given"):
+        return payload["genotype_source"]
+    if "genotype" not in payload:
+        return "searched"  # nothing to tell it by; retrains train the searched cell unless told
+    from nasbench.runs.returned import returned_genotype_row
+
+    returned = returned_genotype_row(run.genotypes, run.events)
+    if returned is None:
+        return "given"
+    try:
+        recorded = json.loads(str(returned["genotype_json"]))
+    except ValueError:
+        return "searched"  # an unreadable record cannot tell; keep the older label
+    return "searched" if payload.get("genotype") == recorded else "given"
+
+
+def _retrain_table(payload: dict, label: str, times: int) -> str:
+    """One retrain's table: a row per model, the retrained network labelled ``label``."""
     models = payload.get("models") or {}
     metrics = list(dict.fromkeys(k for m in models.values() for k in (m.get("test") or {})))
     head = ["model", *(f"test {k}" for k in metrics), "params", "MACs", "epochs (best)", "s"]
     rows = []
     for name, model in models.items():
         test = model.get("test") or {}
-        label = "searched cell" if name == "searched" else name
         best = model.get("best_epoch")
         trained = isinstance(model.get("epochs_run"), (int, float)) and model["epochs_run"] > 0
         kept = isinstance(best, (int, float)) and best == best and trained
         epochs = f"{_number(model.get('epochs_run'))}" + (f" ({int(best) + 1})" if kept else "")
-        cells = [label, *(_number(test.get(k)) for k in metrics)]
+        cells = [label if name == "searched" else name, *(_number(test.get(k)) for k in metrics)]
         cells += [_number(model.get("params")), _number(model.get("macs")), epochs]
         rows.append([*cells, _number(model.get("wall_s"))])
     train = payload.get("train_config") or {}
@@ -608,11 +653,11 @@ def _retrain_block(run: Any) -> str:
         f"{k} {train[k]}" for k in ("epochs", "batch_size", "lr", "limit", "seed") if k in train
     )
     caption = (
-        f"Trained from scratch on {payload.get('dataset', 'the run dataset')} ({recipe}); "
-        "test-split metrics of the epoch chosen on validation."
+        f"The {label} trained from scratch on {payload.get('dataset', 'the run dataset')} "
+        f"({recipe}); test-split metrics of the epoch chosen on validation."
     )
-    if len(done) > 1:
-        caption += f" Retrained {len(done)} times; the last is shown."
+    if times > 1:
+        caption += f" The {label} was retrained {times} times; the last is shown."
     return _table(caption, head, rows)
 
 

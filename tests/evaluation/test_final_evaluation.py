@@ -85,6 +85,24 @@ def test_cli_retrains_given_genotype_in_given_width(run_dir, capsys):
     payload = load(run_dir).events.query("kind == 'retrain_finished'")["payload"].iloc[-1]
     assert payload["skeleton"]["channels"] == 6 and payload["skeleton"]["n_cells"] == 3
     assert payload["genotype"] == zoo["DARTS_V2"].to_dict()
+    assert payload["genotype_source"] == "given"
+
+
+def test_retrain_trains_the_cell_an_early_stop_returned(run_dir, tmp_path):
+    import shutil
+
+    from nasbench.evaluation.final_evaluation import retrained_network
+
+    copy = tmp_path / "stopped"
+    shutil.copytree(run_dir, copy)
+    searched = load(copy).genotypes["genotype"].iloc[-1]
+    with RunStore.open(copy) as store:  # a later, collapsed cell, then RobustDARTS's stop
+        store.log_genotype(1, 99, zoo["DARTS_V2"].to_json(), {})
+        params = count_parameters(retrained_network(copy, QUICK))
+        store.log_event("early_stop", {"epoch": 1, "return_epoch": 0}, step=99, epoch=1)
+    returned = count_parameters(retrained_network(copy, QUICK))
+    expected = retrained_network(copy, QUICK, genotype=searched)
+    assert returned == count_parameters(expected) != params
 
 
 def test_run_without_genotype_is_one_line_error(tmp_path):

@@ -66,6 +66,8 @@ def test_report_is_one_self_contained_file(tmp_path):
     assert order == sorted(order)
     assert "<th>val_acc</th><td><b>0.7</b> (best 0.7)</td>" in text
     assert "<th>epoch</th><td>2 of 2</td>" in text  # the monitor's "epoch 2/2"
+    # RobustDARTS stopped at epoch 2 and returned epoch 1's cell: the block says which.
+    assert "Derived after epoch 1, step 4. The search stopped early after epoch 2" in text
     assert path.stat().st_mode & 0o777 == 0o644
 
 
@@ -133,12 +135,37 @@ def test_the_report_shows_the_last_retrain_next_to_its_baselines(tmp_path):
                                              "train_config": {"epochs": 4, "seed": 3}})  # fmt: skip
     text = write_report(run_dir).read_text(encoding="utf-8")
     section = text[text.index("<h2>Retrained from scratch") : text.index("<h2>Final alphas")]
-    assert "on breastmnist (epochs 4, seed 3)" in section and "Retrained 2 times" in section
+    assert "on breastmnist (epochs 4, seed 3)" in section
+    assert "The searched cell was retrained 2 times; the last is shown" in section
     assert "<th>test acc</th><th>test auc</th><th>params</th>" in section
     assert "<tr><td>searched cell</td><td>0.81</td><td>0.875</td><td>3854</td>" in section
     assert "<td>resnet18</td><td>0.79</td><td>0.9</td>" in section
     assert "<td>4 (3)</td>" in section  # epochs run, and the kept epoch counted from 1
     assert "Retrained" not in write_report(make_run(tmp_path / "plain", eigen=False)).read_text()
+
+    # A later retrain of a genotype given to it is its own table, never "searched cell".
+    given = {"searched": {"params": 72498, "test": {"acc": 0.6, "auc": 0.7}, "epochs_run": 1}}
+    with RunStore.open(run_dir) as store:
+        store.log_event("retrain_finished", {"dataset": "breastmnist", "models": given,
+                                             "genotype": zoo["DARTS_V2"].to_dict(),
+                                             "genotype_source": "given"})  # fmt: skip
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    section = text[text.index("<h2>Retrained from scratch") : text.index("<h2>Final alphas")]
+    assert "<tr><td>searched cell</td><td>0.81</td><td>0.875</td><td>3854</td>" in section
+    assert "<tr><td>given genotype</td><td>0.6</td><td>0.7</td><td>72498</td>" in section
+    assert "not the cell this search returned" in section
+    assert "72498" not in section[: section.index("given genotype")]
+
+
+def test_an_older_retrain_is_told_apart_by_its_genotype(tmp_path):
+    run_dir = make_run(tmp_path / "run", eigen=False)
+    model = {"searched": {"params": 7, "test": {"acc": 0.5}, "epochs_run": 1}}
+    with RunStore.open(run_dir) as store:  # payloads written before genotype_source
+        for genotype in (zoo["PC-DARTS"], zoo["DARTS_V2"]):
+            store.log_event("retrain_finished", {"dataset": "breastmnist", "models": model,
+                                                 "genotype": genotype.to_dict()})  # fmt: skip
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    assert "<td>searched cell</td>" in text and "<td>given genotype</td>" in text
 
 
 def test_best_is_the_lowest_where_lower_is_better_and_absent_where_unknown(tmp_path):
