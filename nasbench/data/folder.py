@@ -53,6 +53,10 @@ from nasbench.errors import DatasetError
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".nii", ".nii.gz", ".dcm")
 # Read by PIL (as a person sees them: EXIF-rotated, palette and alpha resolved); the rest by
 # nibabel (NIfTI) or pydicom (DICOM).
+# Channels of a colour-mode picture closer than this (of 255) count as grey.
+GREY_TOLERANCE = 8
+# The most colour-mode images a folder's channel count decodes (see _any_colour).
+COLOUR_CHECKS = 256
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 # Pictures and volumes in formats not read here: such a file is refused rather than
 # skipped, so no image of a class goes missing without a word.
@@ -331,6 +335,68 @@ def _match_channels(array: np.ndarray, channels: int, path: Path) -> np.ndarray:
         f"{path} has {array.shape[0]} channels but the folder's first images have {channels}; "
         "give every image of the folder the same channels (the same sequences, in order)."
     )
+
+
+def _any_colour(images: list[Path]) -> bool:
+    """Whether any 2D image of a folder is colour as :func:`read_image` shows it.
+
+    Every header is read (grey modes are grey). Pictures stored in a colour mode are
+    decoded to see whether their channels differ, since X-rays are often saved as RGB
+    JPEGs of three equal channels: all of them when there are up to
+    ``COLOUR_CHECKS``, else that many spread evenly over the sorted paths (decoding
+    tens of thousands would take minutes). The answer depends on the files only, not
+    on their split.
+    """
+    coloured = sorted(path for path in images if _colour_mode(path))
+    if len(coloured) > COLOUR_CHECKS:
+        picks = np.linspace(0, len(coloured) - 1, COLOUR_CHECKS).round().astype(int)
+        coloured = [coloured[i] for i in dict.fromkeys(picks.tolist())]
+    return any(map(_channels_differ, coloured))
+
+
+def _colour_mode(path: Path) -> bool:
+    """Whether a 2D image is stored in a colour form (its header only)."""
+    suffix = _format(path)
+    try:
+        if suffix in PICTURE_SUFFIXES:
+            from PIL import Image
+
+            with Image.open(path) as image:
+                mode = image.mode
+            return mode not in ("1", "L", "LA", "La", "I", "F") and not mode.startswith("I;")
+        if suffix == ".dcm":
+            import pydicom
+
+            header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+            return int(header.get("SamplesPerPixel", 1) or 1) > 1
+    except Exception as error:
+        raise _unreadable(path, error) from error
+    return False
+
+
+def _channels_differ(path: Path) -> bool:
+    """Whether a colour-mode image's channels differ as :func:`read_image` shows it (a
+    JPEG is decoded at an eighth of its size, which keeps its colours)."""
+    if _format(path) in PICTURE_SUFFIXES:
+        from PIL import Image
+
+        try:
+            with Image.open(path) as image:
+                image.draft("RGB", (image.width // 8, image.height // 8))
+                pixels = np.asarray(_as_seen(image), dtype=np.int16)
+        except Exception as error:
+            raise _unreadable(path, error) from error
+    else:
+        pixels = np.moveaxis(read_image(path).astype(np.float64), 0, -1)
+        pixels = (pixels - pixels.min()) * (255 / max(float(np.ptp(pixels)), 1e-12))
+    # JPEG's chroma rounding moves a grey pixel's channels by a level or two.
+    return pixels.ndim == 3 and float(np.ptp(pixels, axis=2).max()) > GREY_TOLERANCE
+
+
+def _unreadable(path: Path, error: Exception) -> DatasetError:
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return DatasetError(f"cannot read {path} ({reason.replace(str(path), path.name)}); fix or "
+                        "remove that file.")  # fmt: skip
 
 
 def _folder_channels(shapes: list[tuple[int, ...]], files: list[Path]) -> int:
@@ -875,8 +941,10 @@ def folder_info(
         >>> info, layout = folder_info("my_xrays")  # doctest: +SKIP
     """
     layout = scan_folder(path, task, seed)
-    # One image per class (the first train image for segmentation) decides the
-    # channels: colour anywhere means 3, and grey images are repeated to match.
+    # One image per class (the first train image for segmentation) is read whole, for
+    # the shape; the channels: colour anywhere means 3 (grey images are repeated to
+    # match), and every 2D image's header is asked, since which images the probe reads
+    # depends on their names and the split's seed.
     probes = {label: image for image, label in reversed(layout.items["train"])}
     if layout.task in ("segmentation", "detection"):
         probes = {0: layout.items["train"][0][0]}
@@ -885,6 +953,9 @@ def folder_info(
         raise DatasetError(f"{layout.path} mixes 2D and 3D images; keep them in separate folders.")
     channels = _folder_channels(shapes, list(probes.values()))
     spatial_dims = len(shapes[0]) - 1
+    if spatial_dims == 2 and channels == 1:
+        images = [image for items in layout.items.values() for image, _ in items]
+        channels = 3 if _any_colour(images) else 1
     if layout.task == "segmentation":
         if num_classes is None:
             num_classes = _probed_class_count([pair[1] for pair in layout.items["train"]])

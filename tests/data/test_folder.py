@@ -297,6 +297,32 @@ def test_colour_in_any_class_gives_three_channels(tmp_path):
     assert {tuple(ds[i][0].shape) for i in range(len(ds))} == {(3, 28, 28)}
 
 
+@pytest.mark.parametrize("grey_name", ["0_first.png", "z_last.png"])
+def test_one_grey_image_first_in_its_class_does_not_turn_a_colour_folder_grey(tmp_path, grey_name):
+    # Colour pictures that differ only in hue; one grey image per class sorts first or last.
+    for label, colour in (("red", (200, 0, 0)), ("green", (0, 200, 0))):
+        for i in range(1, 6):
+            path = tmp_path / label / f"{i}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.full((20, 16, 3), colour, np.uint8)).save(path)
+        _png(tmp_path / label / grey_name, 90)
+    for seed in range(4):  # whichever images the split puts first in train
+        info, layout = folder.folder_info(tmp_path, seed=seed)
+        assert info.in_channels == 3
+    ds = folder.FolderDataset(info, "train", layout.items["train"], 28)
+    colours = {tuple(ds[i][0][:, 0, 0].tolist()) for i in range(len(ds))}
+    assert len(colours) >= 2  # red and green stay apart (grey would map both to one value)
+
+
+def test_a_grey_palette_image_stays_grey(tmp_path):
+    for label in ("a", "b"):
+        for i in range(3):
+            path = tmp_path / label / f"{i}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.full((20, 16), 40 * i, np.uint8)).convert("P").save(path)
+    assert folder.folder_info(tmp_path)[0].in_channels == 1
+
+
 def test_segmentation_folder(seg):
     info = folder.register_folder(seg, name="my-seg")
     assert info.task == "segmentation" and info.num_classes == 3
