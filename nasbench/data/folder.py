@@ -53,6 +53,8 @@ from nasbench.errors import DatasetError
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".nii", ".nii.gz", ".dcm")
 # Read by PIL (as a person sees them: EXIF-rotated, palette and alpha resolved); the rest by
 # nibabel (NIfTI) or pydicom (DICOM).
+# The tasks a folder's layout can hold: class subfolders, images/ + labels/, COCO boxes.
+FOLDER_TASKS = ("binary", "multi-class", "ordinal", "segmentation", "detection")
 # Channels of a colour-mode picture closer than this (of 255) count as grey.
 GREY_TOLERANCE = 8
 # The most colour-mode images a folder's channel count decodes (see _any_colour).
@@ -680,8 +682,10 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
 
     Args:
         path: the folder.
-        task: ``"segmentation"`` or a classification task (``"binary"``,
-            ``"multi-class"``); None detects it (images/ + labels/ means segmentation).
+        task: one of ``FOLDER_TASKS``: ``"segmentation"``, ``"detection"`` or a
+            one-class-per-image task (``"binary"``, ``"multi-class"``, ``"ordinal"``);
+            None detects it (images/ + labels/ means segmentation, an annotations.json
+            detection).
         seed: seeds the 70/10/20 split when there are no split folders.
 
     Returns:
@@ -691,6 +695,12 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         >>> scan_folder("my_xrays").class_names  # doctest: +SKIP
         ('normal', 'pneumonia')
     """
+    if task is not None and task not in FOLDER_TASKS:
+        raise DatasetError(
+            f"a folder of images holds a {', '.join(FOLDER_TASKS)} task, not {task!r}: class "
+            "subfolders give one class per image (multi-label and reconstruction sets need "
+            "a loader of their own: ARCHITECTURE.md, '… a dataset')."
+        )
     path = Path(path).expanduser()
     if not path.is_dir():
         raise DatasetError(f"folder {path} does not exist; give the path of your image folder.")
@@ -739,6 +749,11 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         chosen = _patient_split(path, labels, keys, class_names, seed)
         items = {s: [everything[i] for i in idx] for s, idx in chosen.items()}
     resolved = task or ("binary" if len(class_names) == 2 else "multi-class")
+    if resolved == "binary" and len(class_names) != 2:
+        raise DatasetError(
+            f"{path} has {len(class_names)} class folders ({', '.join(class_names)}); a "
+            "binary task needs exactly 2: use task='multi-class', or merge the folders."
+        )
     return FolderLayout(path, resolved, class_names, items)
 
 
@@ -1048,8 +1063,8 @@ def register_folder(
     Args:
         path: the folder (layouts in this module's docstring).
         name: registry name; default the folder's name, lower case.
-        task: ``"segmentation"``, ``"detection"``, ``"binary"`` or ``"multi-class"``; None
-            detects it (``annotations.json`` means detection).
+        task: ``"segmentation"``, ``"detection"``, ``"binary"``, ``"multi-class"`` or
+            ``"ordinal"``; None detects it (``annotations.json`` means detection).
         num_classes: segmentation classes including background; default probed.
         seed: seeds the 70/10/20 split when there are no split folders.
         modality, licence, citation: recorded in the info.

@@ -93,6 +93,7 @@ def write_skewed_npz(
         >>> path.name  # doctest: +SKIP
         'nodulemnist3d.npz'
     """
+    _check_stand_in(name, size)
     splits = dict(DEFAULT_SPLITS if splits is None else splits)
     if set(splits) != {"train", "val", "test"}:
         raise DatasetError(f"splits must give train, val and test counts, got {sorted(splits)}.")
@@ -104,3 +105,26 @@ def write_skewed_npz(
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)
     return path
+
+
+def _check_stand_in(name: str, size: int) -> None:
+    """Refuse a file the loader would read as another task or cannot find: the labels
+    written are 0/1 volumes, so ``name`` must be a binary 3D subset at one of its sizes."""
+    from nasbench.data.medmnist import make_info, metadata
+
+    binary = sorted(n for n in metadata() if _is_binary_volume(make_info(n)))
+    if name not in binary:
+        raise DatasetError(
+            f"write_skewed_npz writes binary volumes, so name must be a binary MedMNIST 3D "
+            f"subset ({', '.join(binary)}), not {name!r}."
+        )
+    sizes = make_info(name).sizes
+    if size not in sizes:
+        raise DatasetError(
+            f"{name} comes in sizes {', '.join(map(str, sizes))}; size {size!r} would write a "
+            "file no loader opens."
+        )
+
+
+def _is_binary_volume(info) -> bool:
+    return info.task == "binary" and info.spatial_dims == 3

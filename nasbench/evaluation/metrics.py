@@ -196,7 +196,10 @@ def classification_metrics(logits: torch.Tensor, targets: torch.Tensor, task: st
         task: a ``DatasetInfo.task``.
 
     Returns:
-        ``{"acc": float, "auc": float}``; AUC is NaN when only one class is present.
+        ``{"acc": float, "auc": float}``. AUC is the mean of the one-vs-rest AUCs of the
+        classes (multi-label: labels) that have both cases in ``targets``; a class absent
+        from them is left out (:func:`classes_without_auc` names them), and AUC is NaN
+        when no class has both.
 
     Example:
         >>> m = classification_metrics(torch.tensor([[2., 0.], [0., 2.]]), torch.tensor([0, 1]),
@@ -226,3 +229,30 @@ def classification_metrics(logits: torch.Tensor, targets: torch.Tensor, task: st
             aucs = [_safe_auc(truth == k, prob[:, k]) for k in range(prob.shape[1])]
     finite = [a for a in aucs if not np.isnan(a)]
     return {"acc": acc, "auc": float(np.mean(finite)) if finite else float("nan")}
+
+
+def classes_without_auc(targets: torch.Tensor, num_outputs: int, task: str) -> list[int]:
+    """The classes (multi-label: labels) a split gives no AUC for, as
+    :func:`classification_metrics` leaves them out of its mean: absent from the split, or
+    (multi-label) positive in every image.
+
+    Args:
+        targets: the split's targets, as :func:`classification_metrics` takes them.
+        num_outputs: the network's outputs ``K``.
+        task: a ``DatasetInfo.task``; binary gives ``[]`` (its one AUC is NaN instead).
+
+    Returns:
+        Class indices, ascending.
+
+    Example:
+        >>> classes_without_auc(torch.tensor([0, 1, 1, 3]), 4, "multi-class")
+        [2]
+    """
+    truth = targets.detach().cpu().numpy()
+    if task == "multi-label":
+        truth = truth.reshape(len(truth), -1)
+        return [k for k in range(truth.shape[1]) if len(np.unique(truth[:, k])) < 2]
+    if num_outputs <= 2:
+        return []
+    present = set(np.unique(truth.reshape(-1)).tolist())
+    return [k for k in range(num_outputs) if k not in present]

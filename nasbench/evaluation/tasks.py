@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,12 @@ from torch import nn
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.detection import DetectionTask
-from nasbench.evaluation.metrics import CLASSIFICATION_TASKS, classification_metrics, loss_for_task
+from nasbench.evaluation.metrics import (
+    CLASSIFICATION_TASKS,
+    classes_without_auc,
+    classification_metrics,
+    loss_for_task,
+)
 from nasbench.evaluation.reconstruction import ReconstructionTask
 from nasbench.evaluation.segmentation import (
     SegmentationMeter,
@@ -61,9 +67,28 @@ class ClassificationMeter:
         self._targets.append(target.detach().cpu())
 
     def result(self) -> dict[str, float]:
-        """``acc`` and ``auc`` (and ``loss`` with a loss function)."""
+        """``acc`` and ``auc`` (and ``loss`` with a loss function); warns when the split
+        has classes without an AUC, which its mean then leaves out."""
         logits, targets = torch.cat(self._logits), torch.cat(self._targets)
         out = classification_metrics(logits, targets, self.task)
+        unscored = classes_without_auc(targets, logits.shape[1], self.task)
+        total = logits.shape[1]
+        if unscored and len(unscored) < total:
+            names = ", ".join(map(str, unscored))
+            plural = "es" if len(unscored) > 1 else ""
+            missing = (
+                f"label{'s' if plural else ''} {names} (of {total}) positive in all or none "
+                "of its images"
+                if self.task == "multi-label"
+                else f"no image of class{plural} {names} (of {total})"
+            )
+            # The same text for the same split each epoch, so Python shows it once.
+            warnings.warn(
+                f"a split scored has {missing}: its AUC is the mean over the other "
+                f"{total - len(unscored)}, not comparable with an AUC over all {total}.",
+                UserWarning,
+                stacklevel=2,
+            )
         if self.loss_fn is not None:
             out["loss"] = float(self.loss_fn(logits, targets))
         return out

@@ -42,7 +42,7 @@ from nasbench.data.batches import EpochBatches
 from nasbench.data.box_augment import augment_detection_batch
 from nasbench.data.transforms import BatchAugment
 from nasbench.device import autocast, resolve_device
-from nasbench.errors import ConfigError, closest_name
+from nasbench.errors import ConfigError, DivergenceError, closest_name
 from nasbench.evaluation.metrics import AUTO, CLASS_WEIGHTS, resolve_class_weight, training_loss
 from nasbench.evaluation.segmentation import segmentation_loss
 from nasbench.evaluation.tasks import Task, task_for, task_of_info
@@ -520,7 +520,16 @@ def _train_epoch(
         optimizer.step()
         if ema is not None:
             ema.update(model)
-        total_loss += float(loss.detach()) * len(images)
+        step_loss = float(loss.detach())
+        if not math.isfinite(step_loss):
+            # Stopped here: NaN weights would otherwise reach the scores, which fail in
+            # sklearn with a traceback that does not say what went wrong.
+            raise DivergenceError(
+                f"training diverged at epoch {epoch + 1}, batch {index + 1}: the loss is "
+                f"{step_loss}; lower the learning rate (lr {config.lr:g}; --lr on the command "
+                "line) or clip gradients (grad_clip), and train again."
+            )
+        total_loss += step_loss * len(images)
         seen += len(targets)
         meter.update(logits.detach().float(), targets)
     metrics = meter.result()

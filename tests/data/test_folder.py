@@ -509,3 +509,18 @@ def test_anonymised_dicom_in_own_split_folders_shares_no_patient(tmp_path, recwa
                        PatientID="ANONYMOUS", SeriesInstanceUID=uid)  # fmt: skip
     folder.scan_folder(tmp_path)
     assert not [w for w in recwarn if "patient" in str(w.message)]
+
+
+@pytest.mark.parametrize("task", ["multi-label", "reconstruction", "regression", "Binary"])
+def test_a_task_class_folders_cannot_hold_is_refused_at_registration(classes, task):
+    with pytest.raises(DatasetError, match=f"not '{task}': class subfolders give one class"):
+        folder.register_folder(classes, name="refused", task=task)
+    assert "refused" not in registry.dataset_names()
+
+
+def test_binary_needs_two_class_folders(tmp_path):
+    for label in ("a", "b", "c"):
+        for i in range(3):
+            _png(tmp_path / label / f"{i}.png", 90)
+    with pytest.raises(DatasetError, match="has 3 class folders .a, b, c.; a binary task needs"):
+        folder.scan_folder(tmp_path, task="binary")

@@ -209,3 +209,27 @@ def test_training_loss_weights_and_errors():
         training_loss("binary", None, "inverse")
     with pytest.raises(ConfigError, match=r"label_smoothing must be a number in \[0, 1\)"):
         TrainConfig(label_smoothing=1.0).validate()
+
+
+def test_a_diverging_training_stops_with_one_line_naming_the_learning_rate(splits):
+    from nasbench.errors import DivergenceError
+
+    with pytest.raises(DivergenceError, match=r"training diverged at epoch 1, batch \d+: the "
+                       r"loss is nan; lower the learning rate \(lr 1e\+12") as err:  # fmt: skip
+        _train(splits, _net(), lr=1e12)
+    assert "\n" not in str(err.value)
+
+
+def test_a_split_without_some_class_warns_that_its_auc_leaves_it_out():
+    from nasbench.evaluation.tasks import ClassificationMeter
+
+    meter = ClassificationMeter("multi-class")
+    logits = torch.tensor([[2.0, 0.0, 0.0, 1.0], [0.0, 2.0, 0.0, 0.0], [0.0, 0.0, 0.0, 2.0]])
+    meter.update(logits, torch.tensor([0, 1, 3]))
+    with pytest.warns(UserWarning, match=r"no image of class 2 \(of 4\): its AUC is the mean "
+                      r"over the other 3"):  # fmt: skip
+        assert meter.result()["auc"] == 1.0
+    labels = ClassificationMeter("multi-label")
+    labels.update(torch.zeros(2, 3), torch.tensor([[1, 1, 0], [0, 1, 1]]))
+    with pytest.warns(UserWarning, match=r"label 1 \(of 3\) positive in all or none"):
+        labels.result()

@@ -145,3 +145,19 @@ def test_a_3d_gdas_search_and_retrain_reports_its_weighting(tmp_path):
         predicted = net(torch.from_numpy(test)).argmax(1).numpy()
     assert set(predicted.tolist()) == {0, 1}
     assert result.test["acc"] > 0.75  # beats always answering the majority class
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"name": "organmnist3d"}, "must be a binary MedMNIST 3D subset .adrenalmnist3d, "),
+        ({"name": "breastmnist"}, "not 'breastmnist'"),
+        ({"size": 16}, "nodulemnist3d comes in sizes 28, 64; size 16 would write a file"),
+    ],
+)
+def test_a_stand_in_file_no_loader_reads_as_written_is_refused(tmp_path, options, message):
+    from nasbench.data.skewed_npz import write_skewed_npz
+
+    with pytest.raises(DatasetError, match=message):
+        write_skewed_npz(tmp_path, splits={"train": 4, "val": 2, "test": 2}, **options)
+    assert not list(tmp_path.iterdir())  # nothing half-written
