@@ -300,7 +300,11 @@ def _recorded_trials(run: Any, every_row: bool = False) -> list[Any]:
 
 
 def _elapsed(run: Any) -> float:
-    """Seconds from the search's start to its last recorded candidate."""
+    """Seconds of search from the run's start to its last recorded candidate.
+
+    The reader leaves out each pause between a stop (or a kill) and the resume after it,
+    so a run stopped twice does not charge its first pause against ``max_seconds``.
+    """
     if run.candidates.empty:
         return 0.0
     return float(run.candidates["elapsed"].max())

@@ -38,6 +38,17 @@ class TableEvalConfig(MethodConfig):
         0, "seed of the SYNTHETIC table (not the search seed: every seed meets one table)", min=0
     )
 
+    def validate(self) -> None:
+        """Range checks, then refuse a test metric as the score (as the train evaluator)."""
+        super().validate()
+        # A search that ranks by the test split has selected on it: its test number is no
+        # longer an unbiased estimate. The test columns stay in every Result's metrics.
+        if str(self.metric).startswith("test"):
+            raise ConfigError(
+                f"TableEvalConfig.metric {self.metric!r} scores the search on the test split; "
+                "use the validation metric (e.g. 'val_acc'): selecting on test is the mistake."
+            )
+
 
 @register_evaluator("table", TableEvalConfig)
 class TableEvaluator:

@@ -110,7 +110,9 @@ class Run:
         config: the search configuration (dict).
         environment: package versions, device, git commit (dict).
         created: creation time (seconds since the epoch).
-        history: tidy metrics (step, epoch, phase, name, value, time, elapsed).
+        history: tidy metrics (step, epoch, phase, name, value, time, elapsed); elapsed
+            is seconds of search since creation: the pauses between a stop (or a kill)
+            and the resume after it are left out, as in ``candidates``.
         alphas: tidy architecture weights (step, epoch, cell_type, edge, op, weight,
             raw, kind); one row per (snapshot, edge, op).
         genotypes: derived genotype per epoch (epoch, step, genotype_json, genotype,
@@ -158,6 +160,9 @@ class Run:
         self.status_history = _empty(_STATUS)
         self._progress_row: tuple | None = None
         self._stop_pending = False
+        # (start, end) of each pause between a stop (or a kill) and the resume after it.
+        self._pauses: list[tuple[float, float]] = []
+        self._last_status: tuple[str, float] | None = None
         self.refresh()
 
     # -------------------------------------------------------------- state
@@ -236,6 +241,9 @@ class Run:
         db.execute("BEGIN")  # one read transaction: a consistent cut of the run
         try:
             self._apply_discards(db)
+            # Statuses first: a resume among them moves the elapsed time of the rows after it.
+            statuses = self._fetch_status(db)
+            self._add_pauses(db, statuses)
             new = {
                 "history": self._fetch_history(db),
                 "alphas": self._fetch_alphas(db),
@@ -243,7 +251,6 @@ class Run:
                 "candidates": self._fetch_candidates(db),
                 "events": self._fetch_events(db),
             }
-            statuses = self._fetch_status(db)
             self._progress_row = db.execute(
                 "SELECT time, step, total_steps, epoch, total_epochs, start_time, start_step "
                 "FROM progress WHERE id = 1"
@@ -399,7 +406,7 @@ class Run:
         # NULL (NaN logged) -> NaN; so is a value a hand edit left as text, rather than
         # every view of the run failing on one row.
         frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
-        frame["elapsed"] = frame["time"] - self.created
+        frame["elapsed"] = self._active(frame["time"])
         return _typed(frame, _HISTORY)
 
     def _fetch_alphas(self, db: sqlite3.Connection, after_step: int | None = None) -> pd.DataFrame:
@@ -449,7 +456,7 @@ class Run:
         frame["metrics"] = [_mapping(text) for text in frame["metrics"]]
         frame["cost"] = [_mapping(text) for text in frame["cost"]]
         frame["info"] = [_mapping(text) for text in frame["info"]]
-        frame["elapsed"] = frame["time"] - self.created
+        frame["elapsed"] = self._active(frame["time"])
         return _with_flat(_with_flat(_typed(frame, _CANDIDATES), "metrics"), "cost")
 
     def _fetch_events(self, db: sqlite3.Connection, after_step: int | None = None) -> pd.DataFrame:
@@ -461,6 +468,29 @@ class Run:
         self._advance("events", frame, after_step)
         frame["payload"] = [_mapping(text) for text in frame["payload"]]
         return _typed(frame, _EVENTS)
+
+    def _add_pauses(self, db: sqlite3.Connection, statuses: pd.DataFrame) -> None:
+        """Record the pauses that the new status rows end: a ``running`` after any status
+        but ``created`` is a resume; its pause starts at the stop, or for a killed run
+        (no stop recorded, still ``running``) at the last row the dead process wrote."""
+        for status, when in zip(statuses["status"], statuses["time"], strict=True):
+            before = self._last_status
+            if status == "running" and before is not None and before[0] != "created":
+                last = [before[1]]
+                for table in ("candidates", "metrics", "events"):
+                    (latest,) = db.execute(
+                        f"SELECT MAX(time) FROM {table} WHERE time < ?", (float(when),)
+                    ).fetchone()
+                    last.append(-np.inf if latest is None else latest)
+                self._pauses.append((float(max(last)), float(when)))
+            self._last_status = (str(status), float(when))
+
+    def _active(self, times: pd.Series) -> pd.Series:
+        """Seconds of search from the run's creation to ``times``, pauses left out."""
+        elapsed = times - self.created
+        for start, end in self._pauses:
+            elapsed = elapsed - (times - start).clip(lower=0.0, upper=max(end - start, 0.0))
+        return elapsed
 
     def _fetch_status(self, db: sqlite3.Connection) -> pd.DataFrame:
         rows = db.execute(

@@ -119,12 +119,19 @@ def _best_metric(conn: sqlite3.Connection, config: dict[str, Any]) -> tuple[str 
     if ranked:  # a discrete search ranks its candidates by the evaluator's score
         evaluator = config.get("evaluator_config")
         metric = evaluator.get("metric") if isinstance(evaluator, dict) else None
-        wanted += tuple(str(n) for n in (metric, "score") if n)
-    order = wanted + _BEST_METRICS
+        # A run scored by a test metric (stored before that was refused): its "score" is
+        # that test number too, so neither is its best; a validation metric is.
+        scores = (metric,) if _is_test(metric) else (metric, "score")
+        wanted += tuple(str(n) for n in scores if n)
+    order = tuple(n for n in wanted + _BEST_METRICS if not _is_test(n))
     name = next((n for n in order if n in values), None)
     if name is None:
         return None, math.nan
     return name, min(values[name]) if better(name) == "min" else max(values[name])
+
+
+def _is_test(name: Any) -> bool:
+    return isinstance(name, str) and name.startswith("test")
 
 
 def _name_of(value: Any) -> str | None:

@@ -6,12 +6,20 @@ number of evaluations (or wall time), as a mean line and a +/- one standard devi
 band per strategy, with random search drawn dashed as the baseline to beat.
 
 Input forms, all reduced to one long frame (``strategy``, ``seed``, ``evaluation``,
-``elapsed``, ``value``):
+``elapsed``, ``value``, ``simulated``):
 
-- a mapping ``{strategy: [run or candidates frame, ...]}`` (one item per seed);
+- a mapping ``{strategy: [run or candidates frame, ...]}`` (one item per seed; a run's
+  seed is its ``run.config`` seed, a frame's its ``seed`` column, else its position);
 - a list of :class:`nasbench.runs.Run` (strategy and seed from ``run.config``);
 - one long DataFrame with ``strategy``, ``seed`` and a score column, rows in
   evaluation order per (strategy, seed).
+
+Runs are compared only when they were scored alike: runs whose configs differ in
+evaluator, score metric, dataset, image size or space are refused (their scores are
+not on one scale, so neither a mean over seeds nor one axis for all makes sense).
+On a tabular benchmark (candidates whose ``info`` says ``simulated``) the wall-time
+axis is the table's simulated training time, the cumulative ``cost.wall_s``, not the
+milliseconds the lookups took.
 
 Example:
     >>> fig = plot_best_so_far({"random": runs_r, "evolution": runs_e})  # doctest: +SKIP
@@ -21,13 +29,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, fields
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from nasbench.errors import ConfigError, closest_name
+from nasbench.errors import ConfigError, NasbenchError, closest_name
 from nasbench.viz.pareto import minimised, numeric_values
 
 AXES = ("evaluations", "wall_time")
@@ -38,6 +48,9 @@ COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0
 SCORE_NAMES = ("score", "metrics.score", "val_acc", "metrics.val_acc")
 TIME_NAMES = ("elapsed", "wall_time", "time_s")
 WALL_GRID = 200
+# What runs must share to be compared, read from each run's config (see _signature).
+TIDY = ("strategy", "seed", "evaluation", "elapsed", "value", "simulated")
+COMPARABLE = ("evaluator", "score metric", "dataset", "image size", "space")
 
 
 def _score_column(frame: pd.DataFrame, metric: str | None) -> str:
@@ -60,8 +73,81 @@ def _run_label(run: Any, key: str) -> Any:
     return value
 
 
-def _one(item: Any, strategy: Any, seed: Any, metric: str | None) -> pd.DataFrame:
-    """Tidy rows of one run (a Run or a candidates frame) of one strategy and seed."""
+def _score_name(config: Mapping[str, Any]) -> str | None:
+    """The metric (or zero-cost proxy) a run's evaluator scores by, defaults filled in."""
+    settings = config.get("evaluator_config")
+    settings = settings if isinstance(settings, Mapping) else {}
+    for key in ("metric", "proxy"):
+        if settings.get(key) is not None:
+            return str(settings[key])
+    try:
+        from nasbench.evaluation.registry import get_evaluator
+
+        defaults = {
+            f.name: f.default for f in fields(get_evaluator(config["evaluator"]).config_cls)
+        }
+    except (NasbenchError, KeyError, TypeError):
+        return None
+    value = defaults.get("metric", defaults.get("proxy"))
+    return None if value is None or value is MISSING else str(value)
+
+
+def _signature(item: Any) -> dict[str, Any] | None:
+    """What a run must share with the runs it is compared with (None: not a stored run)."""
+    config = getattr(item, "config", None)
+    if not isinstance(config, Mapping) or not config.get("evaluator"):
+        return None
+    dataset = config.get("dataset")
+    return dict(
+        zip(
+            COMPARABLE,
+            (
+                config.get("evaluator"),
+                _score_name(config),
+                _run_label(item, "dataset"),
+                dataset.get("size") if isinstance(dataset, Mapping) else None,
+                _run_label(item, "space"),
+            ),
+            strict=True,
+        )
+    )
+
+
+def _check_comparable(items: Sequence[Any]) -> None:
+    """Refuse runs scored differently: they are neither seeds of one strategy nor rivals."""
+    signed = [(item, sig) for item in items if (sig := _signature(item)) is not None]
+    for field in COMPARABLE:
+        values = {str(sig[field]) for _, sig in signed}
+        if len(values) > 1:
+            named = ", ".join(
+                f"{Path(str(getattr(item, 'run_dir', '?'))).name}: {sig[field]}"
+                for item, sig in signed
+            )
+            raise ConfigError(
+                f"these runs differ in {field} ({named}), so their scores are not on one "
+                f"scale; compare runs of one {field} (plot each {field} on its own)."
+            )
+
+
+def _simulated(frame: pd.DataFrame) -> bool:
+    """Whether every candidate's cost is a table's simulated training time."""
+    if "cost.wall_s" not in frame.columns or frame.empty:
+        return False
+    if "info.simulated" in frame.columns:
+        return bool(frame["info.simulated"].fillna(False).astype(bool).all())
+    if "info" in frame.columns:
+        return all(isinstance(i, Mapping) and bool(i.get("simulated")) for i in frame["info"])
+    return False
+
+
+def _one(
+    item: Any, strategy: Any, seed: Any, metric: str | None, position: int = 0
+) -> pd.DataFrame:
+    """Tidy rows of one run (a Run or a candidates frame) of one strategy and seed.
+
+    ``seed`` None reads the run's config seed, else the frame's ``seed`` column, else
+    takes ``position`` (the item's place in its list).
+    """
     frame = item if isinstance(item, pd.DataFrame) else getattr(item, "candidates", None)
     if not isinstance(frame, pd.DataFrame):
         raise ConfigError(
@@ -75,19 +161,32 @@ def _one(item: Any, strategy: Any, seed: Any, metric: str | None) -> pd.DataFram
         seed = _run_label(item, "seed")
         if seed is None and "seed" in frame.columns and len(frame):
             seed = frame["seed"].iloc[0]
+        if seed is None:
+            seed = position
     if strategy is None:
         raise ConfigError(
             "cannot tell which strategy a run belongs to; pass {strategy: [runs]} instead."
         )
     if "status" in frame.columns:
         # Cache hits cost nothing: they are not evaluations.
-        frame = frame[~frame["status"].isin(["cached", "failed"])]
+        frame = frame[frame["status"] != "cached"]
+    simulated = _simulated(frame)
+    time_col = next((c for c in TIME_NAMES if c in frame.columns), None)
+    if simulated:
+        # A table lookup takes milliseconds; the training it stands for took the table's
+        # recorded time, which a failed candidate spent too.
+        elapsed = np.nancumsum(frame["cost.wall_s"].to_numpy(dtype=float))
+    elif time_col:
+        elapsed = frame[time_col].to_numpy(dtype=float)
+    else:
+        elapsed = np.full(len(frame), np.nan)
+    if "status" in frame.columns:
+        done = (frame["status"] != "failed").to_numpy()
+        frame, elapsed = frame[done], elapsed[done]
     if frame.empty:
-        return pd.DataFrame(columns=["strategy", "seed", "evaluation", "elapsed", "value"])
+        return pd.DataFrame(columns=list(TIDY))
     column = _score_column(frame, metric)
     value = numeric_values(frame, column, metric or column)
-    time_col = next((c for c in TIME_NAMES if c in frame.columns), None)
-    elapsed = frame[time_col].to_numpy(dtype=float) if time_col else np.full(len(frame), np.nan)
     return pd.DataFrame(
         {
             "strategy": str(strategy),
@@ -95,6 +194,7 @@ def _one(item: Any, strategy: Any, seed: Any, metric: str | None) -> pd.DataFram
             "evaluation": np.arange(1, len(frame) + 1),
             "elapsed": elapsed,
             "value": value,
+            "simulated": simulated,
         }
     )
 
@@ -108,7 +208,12 @@ def tidy_runs(runs_or_frames: Any, metric: str | None = None) -> pd.DataFrame:
 
     Returns:
         Columns ``strategy``, ``seed``, ``evaluation`` (1-based, cache hits left out),
-        ``elapsed`` (seconds, NaN when unknown) and ``value``.
+        ``elapsed`` (seconds, NaN when unknown; a table's simulated training time when
+        ``simulated``), ``value`` and ``simulated``.
+
+    Raises:
+        ConfigError: runs of different evaluators, score metrics, datasets, image sizes
+            or spaces, or two runs of one strategy with the same seed.
 
     Example:
         >>> tidy_runs({"random": [pd.DataFrame({"score": [0.1, 0.3]})]})["evaluation"].tolist()
@@ -126,11 +231,16 @@ def tidy_runs(runs_or_frames: Any, metric: str | None = None) -> pd.DataFrame:
         for (strategy, seed), rows in frame.groupby(["strategy", "seed"], sort=False):
             parts.append(_one(rows, strategy, seed, metric))
     elif isinstance(runs_or_frames, Mapping):
-        for strategy, items in runs_or_frames.items():
-            items = [items] if not isinstance(items, Sequence) else items
-            parts.extend(_one(item, strategy, k, metric) for k, item in enumerate(items))
+        groups = {
+            strategy: [items] if not isinstance(items, Sequence) else list(items)
+            for strategy, items in runs_or_frames.items()
+        }
+        _check_comparable([item for items in groups.values() for item in items])
+        for strategy, items in groups.items():
+            parts.extend(_one(item, strategy, None, metric, k) for k, item in enumerate(items))
     elif isinstance(runs_or_frames, Sequence) and not isinstance(runs_or_frames, str):
-        parts.extend(_one(item, None, k, metric) for k, item in enumerate(runs_or_frames))
+        _check_comparable(runs_or_frames)
+        parts.extend(_one(item, None, None, metric, k) for k, item in enumerate(runs_or_frames))
     else:
         raise ConfigError(
             f"expected runs, candidate frames or {{strategy: [runs]}}, got "
@@ -139,6 +249,16 @@ def tidy_runs(runs_or_frames: Any, metric: str | None = None) -> pd.DataFrame:
     parts = [p for p in parts if not p.empty]
     if not parts:
         raise ConfigError("no evaluated candidates to plot; run the searches first.")
+    seen: dict[tuple[str, Any], int] = {}
+    for part in parts:
+        key = (part["strategy"].iloc[0], part["seed"].iloc[0])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            # Grouped by seed, the two would read as one run twice as long.
+            raise ConfigError(
+                f"strategy {key[0]!r} has two runs with seed {key[1]}; a repeated seed is "
+                "not another sample: pass runs of different seeds."
+            )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -210,6 +330,7 @@ class _BestSoFarInfo(NamedTuple):
     """The curves plot_best_so_far draws (its data step)."""
 
     curves: dict[str, _BestSoFarCurve]  # strategy -> its curve, in input order
+    simulated: bool  # the wall-time axis is a table's simulated training time
 
 
 def _get_best_so_far_info(
@@ -218,13 +339,18 @@ def _get_best_so_far_info(
     """Per strategy, the mean and std over seeds of the best value so far (the data step)."""
     if x not in AXES:
         raise ConfigError(f"x must be one of {', '.join(AXES)}, got {x!r}.{closest_name(x, AXES)}")
+    tidy = tidy_runs(runs_or_frames, metric)
+    simulated = bool(tidy["simulated"].any())
+    if x == "wall_time" and simulated and not tidy["simulated"].all():
+        raise ConfigError(
+            "some runs' time is a table's simulated training time and others' is measured; "
+            "plot x='evaluations', or compare runs of one evaluator."
+        )
     curves = {}
-    for strategy, (grid, mean, std, n) in best_so_far_curves(
-        tidy_runs(runs_or_frames, metric), x, maximize
-    ).items():
+    for strategy, (grid, mean, std, n) in best_so_far_curves(tidy, x, maximize).items():
         keep = np.isfinite(mean)
         curves[strategy] = _BestSoFarCurve(grid[keep], mean[keep], std[keep], n)
-    return _BestSoFarInfo(curves=curves)
+    return _BestSoFarInfo(curves=curves, simulated=simulated)
 
 
 def plot_best_so_far(
@@ -239,11 +365,16 @@ def plot_best_so_far(
     Args:
         runs_or_frames: ``{strategy: [Run or candidates frame per seed]}``, a list of Runs,
             or one long frame with ``strategy`` and ``seed`` columns.
-        x: ``"evaluations"`` (cache hits excluded) or ``"wall_time"`` (seconds).
+        x: ``"evaluations"`` (cache hits excluded) or ``"wall_time"`` (seconds: on a
+            tabular benchmark the table's simulated training time, so titled).
         metric: the score column; None uses ``score`` (or ``val_acc``).
         maximize: False when lower is better; None decides from the metric's name
             (losses, HD95, NMSE, costs are minimised; see :mod:`nasbench.metric_names`).
         baseline: the strategy drawn dashed grey as the baseline (random search).
+
+    Raises:
+        ConfigError: runs scored differently (see :func:`tidy_runs`), or simulated and
+            measured times on one wall-time axis.
 
     Returns:
         A figure with, per strategy, a band trace ``"<name> ± std"`` (filled, no legend
@@ -255,7 +386,8 @@ def plot_best_so_far(
     """
     if maximize is None:
         maximize = not (metric and minimised(metric))
-    curves = _get_best_so_far_info(runs_or_frames, x, metric, maximize).curves
+    info = _get_best_so_far_info(runs_or_frames, x, metric, maximize)
+    curves = info.curves
     fig = go.Figure()
     others = iter(COLORS * (1 + len(curves) // len(COLORS)))
     colors = {s: BASELINE_COLOR if s == baseline else next(others) for s in curves}
@@ -294,7 +426,9 @@ def plot_best_so_far(
                 "<extra></extra>",
             )
         )
-    label = "evaluations" if x == "evaluations" else "wall time (s)"
+    label = "evaluations"
+    if x == "wall_time":
+        label = "simulated training time (s)" if info.simulated else "wall time (s)"
     seeds = max(c.n_seeds for c in curves.values())
     spread = f"mean ± std over up to {seeds} seeds" if seeds > 1 else "one seed"
     fig.update_layout(

@@ -5,7 +5,8 @@ A METANAS search trains three learners side by side (``metanas``, ``reptile``,
 own prefix, so the generic :func:`nasbench.viz.history.plot_history` finds none of its names.
 :func:`plot_learner_history` draws them with one colour per learner; :func:`plot_adaptation`
 draws how fast each learner adapts to a new task: the mean query accuracy after every inner
-step, over the recorded episodes, with its 95% confidence interval.
+step, over the recorded episodes, with its 95% confidence interval (Student's t: the
+episodes are few).
 
 Example:
     >>> plot_learner_history(load("runs/metanas-1")).show()  # doctest: +SKIP
@@ -163,7 +164,8 @@ def plot_learner_history(run_or_frame: Any) -> go.Figure:
 
 def plot_adaptation(run: Any, phase: str = "meta-test") -> go.Figure:
     """How fast each learner adapts to a new task: mean query accuracy after every inner
-    step, over the recorded episodes, with 95% confidence intervals.
+    step, over the recorded episodes, with 95% confidence intervals (Student's t with
+    episodes - 1 degrees of freedom, :func:`~nasbench.strategies.meta.mean_ci95`).
 
     Args:
         run: a :class:`nasbench.runs.Run` of a METANAS search.
@@ -208,15 +210,18 @@ def plot_adaptation(run: Any, phase: str = "meta-test") -> go.Figure:
                 y=[mean for mean, _ in stats],
                 # One episode has no interval (NaN); plotly then draws no bar.
                 error_y={"type": "data", "array": [ci for _, ci in stats], "visible": True},
+                customdata=[ci for _, ci in stats],
                 mode="lines+markers",
                 name=learner,
                 line={"color": learner_color(learner, order), "width": 2},
                 hovertemplate=f"{learner}<br>inner step %{{x}}<br>mean query accuracy "
-                f"%{{y:.3f}} over {episodes} episodes<extra></extra>",
+                f"%{{y:.3f}} ± %{{customdata:.3f}} (95% t-interval) over {episodes} "
+                "episodes<extra></extra>",
             )
         )
     fig.update_layout(
-        title=f"Adaptation to new tasks ({phase}; step 0 is before adaptation)",
+        title=f"Adaptation to new tasks ({phase}; bars: 95% t-interval over episodes; "
+        "step 0 is before adaptation)",
         xaxis_title="inner step",
         yaxis_title="mean query accuracy",
         yaxis_range=[-0.02, 1.02],

@@ -232,3 +232,18 @@ def test_the_synthetic_table_does_not_change_with_the_search_seed():
     assert one.evaluate(g).score == other.evaluate(g).score
     moved = create_evaluator("table", {"table_seed": 1}, seed=0)
     assert moved.evaluate(g).score != one.evaluate(g).score
+
+
+@pytest.mark.parametrize("metric", ["test_acc", "test_auc"])
+def test_a_table_evaluator_refuses_a_test_metric_as_the_search_score(small_table, metric):
+    import nasbench
+
+    with pytest.raises(ConfigError, match=f"'{metric}' scores the search on the test split"):
+        create_evaluator("table", {"metric": metric}, table=small_table)
+    config = nasbench.SearchConfig(
+        strategy="random", evaluator="table", evaluator_config={"metric": metric},
+        space={"name": "nb201"}, max_evaluations=2, device="cpu",
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="use the validation metric"):
+        config.validate()
+    assert create_evaluator("table", {"metric": "val_auc"}, table=small_table)

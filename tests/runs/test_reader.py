@@ -463,3 +463,51 @@ def test_each_kind_of_run_lists_its_own_best_metric(tmp_path):
         "inpainting": ("val_mse", 0.1),
         "discrete": ("score", 0.52),
     }
+
+
+def test_a_run_scored_by_a_test_metric_never_lists_a_test_number_as_its_best(tmp_path):
+    from nasbench.runs.summary import run_summaries
+
+    # Stored before a test metric was refused as the score: "score" is test_acc too.
+    config = {"strategy": "random", "evaluator_config": {"metric": "test_acc"}}
+    with RunStore.create(tmp_path / "testacc", config, {}) as s:
+        s.log_candidate(0, "{}", {"score": 0.9, "test_acc": 0.9, "val_acc": 0.6}, {})
+        s.log_candidate(1, "{}", {"score": 0.8, "test_acc": 0.8, "val_acc": 0.7}, {})
+        s.set_status("finished")
+    (summary,) = run_summaries(tmp_path)
+    assert (summary["best_metric_name"], summary["best_metric"]) == ("val_acc", 0.7)
+
+
+@pytest.mark.parametrize("stop", ["stopped", None])  # None: killed, no stop recorded
+def test_elapsed_leaves_out_the_pause_between_a_stop_and_the_resume(tmp_path, monkeypatch, stop):
+    from nasbench.engine.discrete import _elapsed
+
+    clock = [1000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+
+    def at(when, write, *args):
+        clock[0] = when
+        write(*args)
+
+    store = RunStore.create(tmp_path / "run", {"strategy": "random"}, {})
+    at(1000.0, store.set_status, "running")
+    for k, when in enumerate((1001.0, 1002.0, 1003.0)):
+        at(when, store.log_candidate, k, "{}", {"score": 0.5}, {})
+    if stop:
+        at(1004.0, store.set_status, stop)
+    live = load(store.run_dir)  # a monitor open across the resume, 30 s later
+    at(1034.0, store.set_status, "running")
+    for k, when in enumerate((1035.0, 1036.0), start=3):
+        at(when, store.log_candidate, k, "{}", {"score": 0.5}, {})
+    at(1036.5, store.log_metrics, 1, 0, "val", {"acc": 0.5})
+    at(1037.0, store.set_status, "finished")
+    store.close()
+    paused = 1034.0 - (1004.0 if stop else 1003.0)
+    expected = [1.0, 2.0, 3.0, 35.0 - paused, 36.0 - paused]
+    run = load(store.run_dir)
+    np.testing.assert_allclose(run.candidates["elapsed"], expected)
+    np.testing.assert_allclose(run.history["elapsed"], [36.5 - paused])
+    live.refresh()
+    np.testing.assert_allclose(live.candidates["elapsed"], expected)
+    # A wall-time budget resumed from here counts search time, not the pause.
+    assert _elapsed(run) == pytest.approx(36.0 - paused)

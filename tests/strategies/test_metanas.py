@@ -7,6 +7,7 @@ import os
 import signal
 import sqlite3
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -235,10 +236,15 @@ def test_adaptation_improves_query_accuracy_on_an_easy_task():
     assert curve.query_loss[-1] < curve.query_loss[0]
 
 
-def test_mean_ci95_is_the_normal_interval():
+def test_mean_ci95_is_students_t_interval():
     mean, ci = mean_ci95([0.0, 1.0] * 50)
     assert mean == pytest.approx(0.5)
-    assert ci == pytest.approx(1.959964 * 0.502519 / 10, rel=1e-5)
+    assert ci == pytest.approx(1.984217 * 0.502519 / 10, rel=1e-5)  # t(0.975, 99)
+    # Four watched episodes (a meta-epoch's default): t(0.975, 3) = 3.182, not 1.96.
+    values = [0.40, 0.55, 0.60, 0.45]
+    _, ci = mean_ci95(values)
+    assert ci == pytest.approx(3.182446 * np.std(values, ddof=1) / 2, rel=1e-5)
+    assert np.isnan(mean_ci95([0.5])[1])
 
 
 def test_class_subset_keeps_only_the_named_classes():

@@ -201,3 +201,67 @@ def test_proxy_vs_true_correlations_equal_scipy():
     assert len(fig.data[0].x) == 39
     with pytest.raises(NasbenchError, match="at least 3"):
         plot_proxy_vs_true(frame.head(2), "synflow", "val_acc")
+
+
+def _stored(tmp_path, name, seed=0, strategy="random", costs=(10.0, 20.0, 30.0), **changes):
+    """A table-scored discrete run of three candidates (and a cache hit) with ``changes``."""
+    config = {
+        "strategy": strategy, "seed": seed, "evaluator": "table",
+        "evaluator_config": {"metric": "val_acc"}, "space": {"name": "nb201"},
+        "dataset": {"name": "synthetic", "size": 28},
+    }  # fmt: skip
+    config.update(changes)
+    info = {"evaluator": "table", "simulated": True}
+    with RunStore.create(tmp_path / name, config) as store:
+        g = NB201Space().sample(np.random.default_rng(seed))
+        for k, (score, wall) in enumerate(zip((0.5, 0.7, 0.6), costs, strict=True)):
+            store.log_candidate(k, g, {"score": score}, {"wall_s": wall}, info=info)
+            if k == 0:
+                store.log_candidate(9, g, {"score": score}, {}, status="cached", info=info)
+    return load(tmp_path / name)
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"evaluator": "proxy", "evaluator_config": {"proxy": "naswot"}}, "evaluator"),
+        ({"evaluator_config": {"metric": "val_auc"}}, "score metric"),
+        ({"dataset": {"name": "breastmnist", "size": 28}}, "dataset"),
+        ({"dataset": {"name": "synthetic", "size": 64}}, "image size"),
+    ],
+)
+def test_runs_scored_differently_are_neither_seeds_nor_rivals(tmp_path, changes, field):
+    same = _stored(tmp_path, "a", seed=0, evaluator_config={})  # the default metric: val_acc
+    other = _stored(tmp_path, "b", seed=1, **changes)
+    with pytest.raises(NasbenchError, match=f"differ in {field} \\(a: .*, b: .*\\)") as err:
+        plot_best_so_far([same, other])  # as two seeds of random search
+    assert "\n" not in str(err.value)
+    with pytest.raises(NasbenchError, match=f"differ in {field}"):
+        plot_best_so_far({"random": [same], "evolution": [other]})  # as rivals
+    assert plot_best_so_far([same, _stored(tmp_path, "c", seed=1)]).data[1].name == (
+        "random (2 seeds)"
+    )
+
+
+def test_the_seed_of_a_run_is_its_config_seed(tmp_path):
+    runs = [_stored(tmp_path, "e7", seed=7, strategy="evolution"),
+            _stored(tmp_path, "e3", seed=3, strategy="evolution")]  # fmt: skip
+    assert tidy_runs({"evolution": runs}).groupby("seed").size().index.tolist() == [3, 7]
+    assert list(dict.fromkeys(tidy_runs(runs)["seed"])) == [7, 3]
+    twice = [runs[0], _stored(tmp_path, "again", seed=7, strategy="evolution")]
+    with pytest.raises(NasbenchError, match="'evolution' has two runs with seed 7"):
+        plot_best_so_far(twice)
+
+
+def test_wall_time_on_a_table_is_the_simulated_training_time(tmp_path):
+    runs = [_stored(tmp_path, "r0", seed=0), _stored(tmp_path, "r1", seed=1, costs=(5, 5, 5))]
+    tidy = tidy_runs(runs)
+    # Cumulative cost.wall_s of the evaluations; the cache hit costs nothing.
+    np.testing.assert_allclose(tidy["elapsed"], [10.0, 30.0, 60.0, 5.0, 10.0, 15.0])
+    fig = plot_best_so_far(runs, x="wall_time")
+    assert fig.layout.xaxis.title.text == "simulated training time (s)"
+    assert fig.data[1].x[-1] == pytest.approx(60.0)
+    np.testing.assert_allclose(fig.data[1].y[-1], 0.7)
+    measured = pd.DataFrame({"score": [0.5], "elapsed": [1.0]})
+    with pytest.raises(NasbenchError, match="simulated training time and others' is measured"):
+        plot_best_so_far({"random": runs, "evolution": [measured]}, x="wall_time")

@@ -103,10 +103,13 @@ def test_adaptation_is_the_mean_query_accuracy_per_inner_step_with_its_interval(
     metanas = fig.data[0]
     assert list(metanas.x) == [0, 1, 2]
     assert np.allclose(metanas.y, [0.5, 0.7, 0.9])
-    # Half-width of the normal 95% interval over three episodes: 1.96 * sd / sqrt(3).
-    expected = 1.959963984540054 * np.std([0.7, 0.6, 0.8], ddof=1) / math.sqrt(3)
+    # Half-width of Student's t 95% interval over three episodes (2 degrees of freedom):
+    # t = 4.303 * sd / sqrt(3), more than twice the normal 1.96's for so few episodes.
+    expected = 4.302652729749464 * np.std([0.7, 0.6, 0.8], ddof=1) / math.sqrt(3)
     assert metanas.error_y.array[0] == 0 and math.isclose(metanas.error_y.array[1], expected)
-    assert "over 3 episodes" in metanas.hovertemplate
+    assert list(metanas.customdata) == list(metanas.error_y.array)
+    assert "95% t-interval" in fig.layout.title.text
+    assert "(95% t-interval) over 3 episodes" in metanas.hovertemplate
 
 
 def test_adaptation_of_the_watched_tasks_shows_the_last_meta_epoch(tmp_path):
