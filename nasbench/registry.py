@@ -390,6 +390,7 @@ declare(
             "trellis",
             "c2fnas",
             "detector",
+            "morphism",
         )
     ),
     error=SpaceError,
@@ -408,6 +409,7 @@ declare(
             "trellis",
             "c2fnas",
             "detector",
+            "morphism",
         )
     ),
     error=SpaceError,

@@ -324,10 +324,13 @@ class GenotypeViewer(widgets.VBox):
             return {}
         depth = getattr(skeleton, "depth", None)
         frame_text = f"depth {depth}" if depth is not None else f"{skeleton.n_cells} cells"
+        frame_text += f", C={skeleton.channels}"
+        if kind == "morph":  # its layers fix depth and widths; cells and C do not apply
+            frame_text = f"{len(genotype.layers)} layers as searched"
         label.value = (
             f"<b>{costs['params'] / 1e6:.3f} M</b> parameters, "
             f"<b>{costs['macs'] / 1e6:.1f} M</b> MACs per image "
-            f"({frame_text}, C={skeleton.channels}, {self.image_size.value}px)"
+            f"({frame_text}, {self.image_size.value}px)"
         )
         return costs
 

@@ -30,142 +30,23 @@ Example:
 from __future__ import annotations
 
 import copy
-import json
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from nasbench.errors import ConfigError
+from nasbench import registry
+from nasbench.errors import ConfigError, SpaceError
+from nasbench.models.cells import refuse_auxiliary
 from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls
 
+# The genotype sits in the spaces layer, where it is registered as kind "morph" so that the
+# run reader (below this layer) parses a NASH run's genotypes; re-exported here.
+from nasbench.spaces.morph import MorphGenotype, MorphLayer
+
 MORPHISMS = ("widen", "deepen", "add_skip")
-
-
-@dataclass(frozen=True)
-class MorphLayer:
-    """One conv-BN-ReLU layer of a :class:`MorphNet`.
-
-    Attributes:
-        kernel: odd kernel size (padding ``kernel // 2`` keeps odd kernels size-preserving).
-        stride: 1, or more to downsample (output size ``ceil(n / stride)``).
-        channels: output channels.
-    """
-
-    kernel: int
-    stride: int
-    channels: int
-
-
-@dataclass(frozen=True)
-class MorphGenotype:
-    """The architecture of a :class:`MorphNet`: its layers and skip connections.
-
-    A frozen, hashable value with a canonical JSON form, so a run store can record it as
-    a candidate like any other genotype.
-
-    Attributes:
-        layers: the conv-BN-ReLU layers in order.
-        skips: ``(i, j)`` pairs, ``0 <= i < j <= len(layers)``: activation ``i`` (0 = the
-            input) is added to activation ``j`` through a 1x1 convolution.
-        in_channels: channels of the input image.
-    """
-
-    layers: tuple[MorphLayer, ...]
-    skips: tuple[tuple[int, int], ...] = ()
-    in_channels: int = 1
-    kind: ClassVar[str] = "morph"
-
-    @classmethod
-    def plain(
-        cls,
-        in_channels: int = 1,
-        channels: Sequence[int] = (16, 32, 64),
-        strides: Sequence[int] | None = None,
-        kernel: int = 3,
-    ) -> MorphGenotype:
-        """A skip-free stack: one layer per entry of ``channels``.
-
-        Args:
-            in_channels: image channels.
-            channels: output channels per layer.
-            strides: per-layer strides; None gives 1 for the first layer and 2 after.
-            kernel: the kernel size of every layer.
-
-        Returns:
-            The genotype.
-
-        Example:
-            >>> len(MorphGenotype.plain(channels=(8, 8)).layers)
-            2
-        """
-        strides = tuple(strides) if strides is not None else (1,) + (2,) * (len(channels) - 1)
-        if len(strides) != len(channels):
-            raise ConfigError(
-                f"strides has {len(strides)} entries for {len(channels)} layers; give one each."
-            )
-        layers = tuple(MorphLayer(kernel, s, c) for s, c in zip(strides, channels, strict=True))
-        return cls(layers, (), in_channels).validate()
-
-    def validate(self) -> MorphGenotype:
-        """Return ``self`` or raise a one-line ConfigError naming the bad part."""
-        if not self.layers:
-            raise ConfigError("a MorphGenotype needs at least one layer.")
-        for k, layer in enumerate(self.layers):
-            if layer.kernel < 1 or layer.kernel % 2 == 0:
-                raise ConfigError(f"layer {k}: kernel {layer.kernel} must be odd and >= 1.")
-            if layer.stride < 1 or layer.channels < 1:
-                raise ConfigError(f"layer {k}: stride and channels must be >= 1, got {layer}.")
-        n = len(self.layers)
-        for i, j in self.skips:
-            if not 0 <= i < j <= n:
-                raise ConfigError(f"skip {i}->{j} must satisfy 0 <= i < j <= {n} (layers).")
-        if len(set(self.skips)) != len(self.skips):
-            raise ConfigError(f"skips {list(self.skips)} repeat a connection; list each once.")
-        return self
-
-    def channels_at(self, index: int) -> int:
-        """Channels of activation ``index`` (0 = the input image)."""
-        return self.in_channels if index == 0 else self.layers[index - 1].channels
-
-    def stride_between(self, i: int, j: int) -> int:
-        """Total stride from activation ``i`` to activation ``j``."""
-        return math.prod(layer.stride for layer in self.layers[i:j])
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict (``kind`` = ``"morph"``)."""
-        return {
-            "kind": self.kind,
-            "in_channels": self.in_channels,
-            "layers": [[la.kernel, la.stride, la.channels] for la in self.layers],
-            "skips": [list(s) for s in sorted(self.skips)],
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MorphGenotype:
-        """Rebuild a genotype from :meth:`to_dict` output."""
-        if d.get("kind") != cls.kind:
-            raise ConfigError(f"expected a 'morph' genotype dict, got kind {d.get('kind')!r}.")
-        layers = tuple(MorphLayer(*map(int, la)) for la in d["layers"])
-        skips = tuple((int(i), int(j)) for i, j in d.get("skips", ()))
-        return cls(layers, skips, int(d.get("in_channels", 1))).validate()
-
-    def to_json(self) -> str:
-        """Canonical JSON text (sorted keys, skips sorted)."""
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    def to_string(self) -> str:
-        """Compact text: ``"3x3/1-16 > 3x3/2-32 ; skips 0->2"``."""
-        body = " > ".join(
-            f"{la.kernel}x{la.kernel}/{la.stride}-{la.channels}" for la in self.layers
-        )
-        if self.skips:
-            body += " ; skips " + ", ".join(f"{i}->{j}" for i, j in sorted(self.skips))
-        return body
 
 
 class ConvBNReLU(nn.Sequential):
@@ -241,6 +122,37 @@ class MorphNet(nn.Module):
             if k + 1 in starts:
                 kept[k + 1] = h
         return self.classifier(self.global_pooling(h).flatten(1))
+
+
+@registry.register("network", "morph")
+def morph_network(genotype: MorphGenotype, skeleton: Any) -> MorphNet:
+    """The :class:`MorphNet` of a NASH genotype, freshly initialised, for a skeleton's data.
+
+    This is what :func:`nasbench.models.build` calls for kind ``"morph"`` (retraining a NASH
+    run's final network from scratch); the weights come from the global torch RNG, which
+    ``build(..., seed=...)`` seeds.
+
+    Args:
+        genotype: a :class:`MorphGenotype`.
+        skeleton: a ``Skeleton``; only in_channels, num_classes and spatial_dims are used.
+
+    Returns:
+        The network.
+
+    Example:
+        >>> from nasbench.spaces.skeleton import Skeleton
+        >>> net = morph_network(MorphGenotype.plain(channels=(4,)), Skeleton(num_classes=3))
+        >>> net(torch.zeros(2, 1, 8, 8)).shape
+        torch.Size([2, 3])
+    """
+    refuse_auxiliary(skeleton, "A NASH (morph) network")
+    if genotype.in_channels != skeleton.in_channels:
+        raise SpaceError(
+            f"the morph genotype reads {genotype.in_channels}-channel images but the data has "
+            f"{skeleton.in_channels}; use a genotype searched on this dataset."
+        )
+    seed = int(torch.randint(0, 2**31 - 1, ()))  # MorphNet seeds itself: draw it from torch
+    return MorphNet(genotype, skeleton.num_classes, skeleton.spatial_dims, seed=seed)
 
 
 def _rebuilt(net: MorphNet, genotype: MorphGenotype) -> MorphNet:

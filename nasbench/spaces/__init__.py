@@ -13,6 +13,8 @@
   Auto-DeepLab / MS-NAS path over scales and cell, :class:`TrellisGenotype`).
 - reconstruction: :class:`ReconSpace` ("unrolled"), cascades of a searched cell with
   k-space data consistency; :class:`ReconGenotype`, :class:`ReconSkeleton`.
+- :class:`MorphGenotype` ("morph"): the layers and skips of a NASH network-morphism run
+  (the network and the morphisms are in :mod:`nasbench.models.morphism`).
 - :mod:`~nasbench.spaces.zoo`: published cells (``zoo["DARTS_V2"]``) and their citations.
 
 Example:
@@ -44,6 +46,7 @@ from nasbench.spaces.genotype import (
     genotype_from_dict,
     parse_genotype,
 )
+from nasbench.spaces.morph import MorphGenotype, MorphLayer
 from nasbench.spaces.nasunet import NasUnetSpace
 from nasbench.spaces.nb101 import NB101Genotype, NB101Space
 from nasbench.spaces.nb201 import NB201Space
@@ -79,6 +82,8 @@ __all__ = [
     "DintsGenotype",
     "DintsSpace",
     "Genotype",
+    "MorphGenotype",
+    "MorphLayer",
     "NB101Genotype",
     "NB101Space",
     "NB201Genotype",

@@ -50,6 +50,10 @@ def _check_int(value: Any, where: str, minimum: int = 0) -> int:
     return value
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _as_pairs(pairs: Any, where: str) -> tuple[Pair, ...]:
     if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable):
         raise SpaceError(f"{where} must be a list of (op, input) pairs, got {pairs!r}.")
@@ -58,6 +62,9 @@ def _as_pairs(pairs: Any, where: str) -> tuple[Pair, ...]:
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Iterable):
             raise SpaceError(f"{where}[{k}] must be an (op, input) pair, got {pair!r}.")
         pair = tuple(pair)
+        if len(pair) == 3 and _is_number(pair[2]):
+            # GDAS's first release prints (op, input, weight); the weight is not architecture.
+            pair = pair[:2]
         if len(pair) != 2:
             raise SpaceError(f"{where}[{k}] must be an (op, input) pair, got {pair!r}.")
         op = _check_op(pair[0], f"{where}[{k}]")
@@ -398,6 +405,11 @@ class NB201Genotype:
             >>> NB201Genotype.from_string(g.to_string()) == g
             True
         """
+        if not isinstance(text, str):
+            raise SpaceError(
+                f"an NB201 arch must be a '|op~0|+|op~0|op~1|' string, got {text!r}; give "
+                "that text, or the cell as 'nodes'."
+            )
         text = text.strip()
         nodes = []
         for j, part in enumerate(text.split("+"), start=1):
@@ -561,10 +573,11 @@ def genotype_from_dict(d: Mapping[str, Any]) -> AnyGenotype:
     """Build any genotype from its dict form, dispatching on ``d["kind"]``.
 
     Args:
-        d: a dict from ``to_dict()`` of any genotype kind.
+        d: a dict from ``to_dict()`` of any registered genotype kind, or a NAS-Bench-101
+            spec ``{"matrix": [[...]], "ops": [...]}`` (no kind: read as ``"nb101"``).
 
     Returns:
-        A :class:`Genotype`, :class:`NB201Genotype` or :class:`ChainGenotype`.
+        The genotype of that kind (:class:`Genotype`, :class:`NB201Genotype`, ...).
 
     Example:
         >>> g = zoo["DARTS_V2"]
@@ -573,8 +586,14 @@ def genotype_from_dict(d: Mapping[str, Any]) -> AnyGenotype:
     """
     from nasbench.errors import closest_name
 
+    if isinstance(d, Mapping) and "kind" not in d and set(d) == {"matrix", "ops"}:
+        # The benchmark's own spec names no kind; nb101 is registered with nasbench.spaces.
+        return GENOTYPE_KINDS["nb101"].from_dict(d)
     if not isinstance(d, Mapping) or "kind" not in d:
-        raise SpaceError("a genotype dict needs a 'kind' key: 'darts', 'nb201' or 'chain'.")
+        raise SpaceError(
+            f"a genotype dict needs a 'kind' key, one of {', '.join(map(repr, GENOTYPE_KINDS))} "
+            "(or be a NAS-Bench-101 spec: exactly 'matrix' and 'ops')."
+        )
     kind = d["kind"]
     if kind not in GENOTYPE_KINDS:
         hint = closest_name(str(kind), list(GENOTYPE_KINDS))
@@ -606,9 +625,12 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
 
     Accepts canonical JSON, the DARTS notation (``Genotype(normal=[...],
     normal_concat=range(2, 6), reduce=[...], reduce_concat=[2, 3, 4, 5])``,
-    optionally as ``NAME = Genotype(...)``; concat as ``range`` or a list; per-node
-    nested pairs as printed by the GDAS code) and NAS-Bench-201 strings. The
-    DARTS text is read with :mod:`ast`, never evaluated.
+    optionally as ``NAME = Genotype(...)``; concat as ``range`` or a list; as printed
+    by the GDAS code: per-node nested pairs, ``connectN=None, connects=None``, and
+    (op, input, weight) triples whose weight is dropped), NAS-Bench-201 strings and
+    the other registered kinds' JSON and text (a NAS-Bench-101 spec ``{"matrix": ...,
+    "ops": [...]}`` needs no kind). The DARTS text is read with :mod:`ast`, never
+    evaluated.
 
     Args:
         text: the text, or a genotype (returned unchanged).
@@ -653,6 +675,9 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
 
 
 _DARTS_FIELDS = ("normal", "normal_concat", "reduce", "reduce_concat")
+# The GDAS code's Genotype (D-X-Y/AutoDL-Projects) has two more fields that would wire a
+# cell explicitly; every cell it prints sets them to None, which is read as absent.
+_NONE_FIELDS = ("connectN", "connects")
 
 
 def _parse_darts_text(text: str, cell_types: tuple[str, ...] = CELL_TYPES, cls: type = None) -> Any:
@@ -683,18 +708,25 @@ def _parse_darts_text(text: str, cell_types: tuple[str, ...] = CELL_TYPES, cls: 
     name = getattr(func, "id", None) or getattr(func, "attr", None)
     if not isinstance(call, ast.Call) or name != "Genotype":
         raise SpaceError("DARTS genotype text must be a call to Genotype(...).")
-    if len(call.args) > len(fields):
+    names = (*fields, *_NONE_FIELDS)
+    if len(call.args) > len(names):
         raise SpaceError(f"Genotype(...) takes at most {len(fields)} positional fields.")
     values: dict[str, Any] = dict(
-        zip(fields[: len(call.args)], map(_literal, call.args), strict=True)
+        zip(names[: len(call.args)], map(_literal, call.args), strict=True)
     )
     for kw in call.keywords:
-        if kw.arg not in (*fields, "inputs_per_node"):
+        if kw.arg not in (*names, "inputs_per_node"):
             raise SpaceError(
                 f"Genotype(...) has unknown field {kw.arg!r}; expected "
                 f"{', '.join(fields)} (and optionally inputs_per_node)."
             )
         values[kw.arg] = _literal(kw.value)
+    for extra in _NONE_FIELDS:
+        if values.pop(extra, None) is not None:
+            raise SpaceError(
+                f"Genotype(...) sets {extra}; a cell here is wired by its (op, input) pairs "
+                f"alone, so {extra} must be None (as the GDAS code prints it)."
+            )
     missing = [f for f in fields if f not in values]
     if missing:
         raise SpaceError(f"Genotype(...) is missing {', '.join(missing)}.")

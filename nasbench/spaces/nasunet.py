@@ -171,6 +171,12 @@ class NasUnetSpace(Space):
                     role = edge_role(cell_type, j)
                     if op not in self.choices[role]:
                         where = f"{cell_type} cell, {role} edge {j}->{i + 2}"
+                        if op == "shuffle_conv":  # published genotypes use it; say what it is
+                            raise SpaceError(
+                                f"{where}: op 'shuffle_conv' (NAS-Unet's code builds it as "
+                                f"its 'conv') is not in this space's {role} ops; write 'conv', "
+                                f"or add 'shuffle_conv' to {role}_ops."
+                            )
                         raise op_outside_error(op, where, self.choices[role], self.op_sets[role])
         return g
 

@@ -437,6 +437,10 @@ def _builtin_ops() -> dict[str, tuple[str, OpFactory]]:
         "dil_conv": ("dil_conv", dil(3, 2)),
         "dep_conv": ("sep_conv", dil(3, 1)),
         "conv": ("conv", conv(3)),
+        # NAS-Unet's code builds shuffle_conv as its conv (a 3x3 conv with groups=1, so no
+        # channel shuffle happens); the name lets its published genotypes build. Not in the
+        # nasunet_normal set: a search would see two copies of one op.
+        "shuffle_conv": ("conv", conv(3)),
         "avg_pool": ("pool", pool(3, "avg")),
         "max_pool": ("pool", pool(3, "max")),
         "down_cweight": ("attention", cweight()),

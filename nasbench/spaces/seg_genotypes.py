@@ -14,6 +14,7 @@ All are frozen, hashable and have a canonical JSON form, like the classification
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -235,10 +236,18 @@ class VnasGenotype:
 
 
 def _int_matrix(values: Any, where: str, high: int | None = None) -> tuple[tuple[int, ...], ...]:
-    try:
-        rows = tuple(tuple(int(v) for v in row) for row in values)
-    except (TypeError, ValueError):
-        raise SpaceError(f"{where} must be a matrix (list of lists) of integers.") from None
+    def row_of(row: Any) -> tuple[int, ...]:
+        if isinstance(row, (str, bytes, Mapping)) or not isinstance(row, Iterable):
+            raise SpaceError(f"{where} must be a matrix (list of lists) of integers.")
+        # Codes are indices: 1.9, "1" or true are typos, not 1 (numpy integers are fine).
+        for v in row:
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+                raise SpaceError(f"{where} holds {v!r}; its entries must be integers.")
+        return tuple(int(v) for v in row)
+
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        raise SpaceError(f"{where} must be a matrix (list of lists) of integers.")
+    rows = tuple(row_of(row) for row in values)
     if not rows or len({len(r) for r in rows}) != 1 or not rows[0]:
         raise SpaceError(f"{where} must be a non-empty rectangular matrix.")
     if any(v < 0 or (high is not None and v >= high) for r in rows for v in r):

@@ -48,6 +48,7 @@ from nasbench.spaces.base import (
 )
 from nasbench.spaces.genotype import (
     Pair,
+    _as_ints,
     _as_pairs,
     _canonical_json,
     _check_cell,
@@ -219,7 +220,7 @@ class TrellisGenotype:
                 )
             previous = s
         pairs = _as_pairs(self.cell, "cell")
-        concat = tuple(_check_int(c, "concat entry") for c in self.concat)
+        concat = _as_ints(self.concat, "concat")
         _check_cell("trellis", pairs, concat, ipn)
         object.__setattr__(self, "path", path)
         object.__setattr__(self, "cell", pairs)

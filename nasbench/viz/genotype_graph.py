@@ -153,8 +153,8 @@ def draw_genotype(
     a NAS-Bench-101 one to ``draw_nb101``;
     a NAS-Unet genotype to ``draw_unet_cells`` (``cell`` may be ``"down"`` or ``"up"``), a
     V-NAS one to ``draw_vnas``, a DiNTS one to ``draw_dints``, a trellis one to
-    ``draw_trellis`` and a reconstruction one to ``draw_unrolled`` (three cascades; call
-    it for another count).
+    ``draw_trellis``, a reconstruction one to ``draw_unrolled`` (three cascades; call
+    it for another count) and a NASH one to :func:`draw_morph`.
 
     Args:
         g: the genotype, or its text (JSON, the DARTS notation, an NB201 string: what
@@ -210,6 +210,8 @@ def draw_genotype(
         from nasbench.viz.recon import draw_unrolled
 
         return draw_unrolled(g)
+    if kind == "morph":
+        return draw_morph(g)
     cells = _check_cell(cell)
     marks = _highlight_set(highlight)
     graph = NasDigraph(
@@ -328,6 +330,39 @@ def draw_nb201(
 
 
 _LAYER_FAMILY = {"conv": "conv", "sep_conv": "sep_conv", "max_pool": "pool", "avg_pool": "pool"}
+
+
+def draw_morph(g: Any) -> NasDigraph:
+    """Draw a NASH (network morphism) network: its conv-BN-ReLU layers top to bottom, and
+    each skip connection as a dashed edge from the activation it adds (through a 1x1
+    convolution) to the one it joins.
+
+    Args:
+        g: a :class:`nasbench.spaces.morph.MorphGenotype`.
+
+    Returns:
+        A :class:`NasDigraph`, input at the top, output at the bottom.
+
+    Example:
+        >>> from nasbench.spaces.morph import MorphGenotype
+        >>> g = MorphGenotype.plain(channels=(8, 16))
+        >>> "conv 3x3, stride 2, 16 channels" in draw_morph(g).source
+        True
+    """
+    graph = NasDigraph(name="morph", format="svg", node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
+    graph.attr(rankdir="TB")
+    graph.node("a0", "input", fillcolor=INPUT_FILL)
+    fill = lighten(family_color(_LAYER_FAMILY["conv"]))
+    for index, layer in enumerate(g.layers, start=1):
+        size = f"{layer.kernel}x{layer.kernel}"
+        text = f"conv {size}, stride {layer.stride}, {layer.channels} channels"
+        graph.node(f"a{index}", text, fillcolor=fill)
+        graph.edge(f"a{index - 1}", f"a{index}")
+    for source, target in g.skips:
+        graph.edge(f"a{source}", f"a{target}", style="dashed", label="+ 1x1", constraint="false")
+    graph.node("output", "output", fillcolor=OUTPUT_FILL)
+    graph.edge(f"a{len(g.layers)}", "output")
+    return graph
 
 
 def draw_chain(g: Any) -> NasDigraph:

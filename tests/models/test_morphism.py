@@ -105,3 +105,23 @@ def test_genotype_round_trip_and_errors(parent):
         add_skip(parent, 0, 2)
     with pytest.raises(ConfigError, match="does not exist"):
         deepen(parent, 7)
+
+
+def test_build_makes_the_network_of_a_nash_genotype():
+    # What retrain of a NASH run needs: models.build for kind "morph".
+    from nasbench.errors import SpaceError
+    from nasbench.models import build
+    from nasbench.spaces import Skeleton, parse_genotype
+
+    g = parse_genotype(MorphGenotype(MorphGenotype.plain(1, (4, 8)).layers, ((0, 2),)).to_json())
+    skeleton = Skeleton(in_channels=1, num_classes=3)
+    net = build(g, skeleton, seed=1)
+    assert isinstance(net, MorphNet) and net.genotype == g
+    assert net(torch.zeros(2, 1, 8, 8)).shape == (2, 3)
+    again, other = build(g, skeleton, seed=1), build(g, skeleton, seed=2)
+    first = next(net.parameters())
+    assert torch.equal(first, next(again.parameters()))  # the seed decides the weights
+    assert not torch.equal(first, next(other.parameters()))
+    with pytest.raises(SpaceError, match="reads 1-channel images but the data has 3") as err:
+        build(g, Skeleton(in_channels=3))
+    assert "\n" not in str(err.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -39,3 +41,31 @@ def test_infeasible_topology_and_sizes_are_one_line_errors():
     assert "\n" not in str(err.value)
     with pytest.raises(ConfigError, match="multiple of 8"):
         space.check_input_size(28)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("arch_code_c", [[1.9, 0, 0, 0]], "arch_code_c holds 1.9"),
+        ("arch_code_c", [[0.5, 0, 0, 0]], "arch_code_c holds 0.5"),
+        ("node_a", [[True, 1], [1, 0]], "node_a holds True"),
+        ("node_a", [["1", 1], [1, 0]], "node_a holds '1'"),
+        ("arch_code_a", [[1.0, 0, 0, 0]], "arch_code_a holds 1.0"),
+        ("arch_code_a", "1000", "arch_code_a must be a matrix"),
+        ("arch_code_a", [5], "arch_code_a must be a matrix"),
+    ],
+)
+def test_codes_that_are_not_integers_are_refused_not_truncated(field, value, said):
+    good = {
+        "kind": "dints",
+        "node_a": [[1, 1], [1, 0]],
+        "arch_code_a": [[1, 0, 0, 0]],
+        "arch_code_c": [[1, 0, 0, 0]],
+        "op_names": ["skip_connect", "conv_3x3x3"],
+    }
+    assert parse_genotype(json.dumps(good)).arch_code_c == ((1, 0, 0, 0),)
+    with pytest.raises(SpaceError, match=said) as err:
+        parse_genotype(json.dumps({**good, field: value}))
+    assert "\n" not in str(err.value)
+    # numpy integers (MONAI's decode gives arrays) are integers
+    assert DintsGenotype(np.array([[1, 1], [1, 0]]), [[1, 0, 0, 0]], [[1, 0, 0, 0]], ("a", "b"))

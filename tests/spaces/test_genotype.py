@@ -135,7 +135,9 @@ def test_cell_and_nodes_accessors():
         ({"normal": [("sep conv", 0), ("skip_connect", 1)]}, "not an op name"),
         ({"normal": [("sep_conv_3x3", -1), ("skip_connect", 1)]}, "input index"),
         ({"normal": [("sep_conv_3x3", True), ("skip_connect", 1)]}, "input index"),
-        ({"normal": [("sep_conv_3x3", 0, 0.5), ("skip_connect", 1)]}, "pair"),
+        ({"normal": [("sep_conv_3x3", 0, "x"), ("skip_connect", 1)]}, "pair"),
+        ({"normal": [("sep_conv_3x3", 0, True), ("skip_connect", 1)]}, "pair"),
+        ({"normal": [("sep_conv_3x3", 0, 0.5, 1), ("skip_connect", 1)]}, "pair"),
         ({"inputs_per_node": 0}, "inputs_per_node"),
     ],
 )
@@ -258,3 +260,98 @@ def test_hostile_genotype_text_is_a_one_line_space_error(text, said):
     with pytest.raises(SpaceError, match=said) as err:
         parse_genotype(text)
     assert "\n" not in str(err.value)
+
+
+# Verbatim from D-X-Y/AutoDL-Projects, lib/nas_infer_model/DXYs/genotypes.py (its trailing
+# space after the first reduce node included): every cell there ends "connectN=None,
+# connects=None".
+GDAS_V1_AUTODL = """GDAS_V1 = Genotype(
+  normal=[
+    (('skip_connect', 0), ('skip_connect', 1)),
+    (('skip_connect', 0), ('sep_conv_5x5', 2)),
+    (('sep_conv_3x3', 3), ('skip_connect', 0)),
+    (('sep_conv_5x5', 4), ('sep_conv_3x3', 3))],
+  normal_concat=[2, 3, 4, 5],
+  reduce=[
+    (('sep_conv_5x5', 0), ('sep_conv_3x3', 1)), \n    (('sep_conv_5x5', 2), ('sep_conv_5x5', 1)),
+    (('dil_conv_5x5', 2), ('sep_conv_3x3', 1)),
+    (('sep_conv_5x5', 0), ('sep_conv_5x5', 1))],
+  reduce_concat=[2, 3, 4, 5],
+  connectN=None, connects=None
+)"""
+
+# Verbatim from D-X-Y/NAS-Projects (GDAS's first release): (op, input, weight) triples.
+GDAS_V1_WEIGHTS = """GDAS_V1 = Genotype(
+  normal=[('skip_connect', 0, 0.13017432391643524), ('skip_connect', 1, 0.12947972118854523), \
+('skip_connect', 0, 0.13062666356563568), ('sep_conv_5x5', 2, 0.12980839610099792), \
+('sep_conv_3x3', 3, 0.12923765182495117), ('skip_connect', 0, 0.12901571393013), \
+('sep_conv_5x5', 4, 0.12938997149467468), ('sep_conv_3x3', 3, 0.1289220005273819)],
+  normal_concat=range(2, 6),
+  reduce=[('sep_conv_5x5', 0, 0.12862831354141235), ('sep_conv_3x3', 1, 0.12783904373645782), \
+('sep_conv_5x5', 2, 0.12725995481014252), ('sep_conv_5x5', 1, 0.12705285847187042), \
+('dil_conv_5x5', 2, 0.12797553837299347), ('sep_conv_3x3', 1, 0.12737272679805756), \
+('sep_conv_5x5', 0, 0.12833961844444275), ('sep_conv_5x5', 1, 0.12758426368236542)],
+  reduce_concat=range(2, 6)
+)"""
+
+GDAS_V1_NORMAL = (
+    ("skip_connect", 0), ("skip_connect", 1), ("skip_connect", 0), ("sep_conv_5x5", 2),
+    ("sep_conv_3x3", 3), ("skip_connect", 0), ("sep_conv_5x5", 4), ("sep_conv_3x3", 3),
+)  # fmt: skip
+
+
+def test_gdas_printed_text_pastes_in_both_releases():
+    a, b = parse_genotype(GDAS_V1_AUTODL), parse_genotype(GDAS_V1_WEIGHTS)
+    assert a == b  # the same cell: the weights and the None fields are not architecture
+    assert a.normal == GDAS_V1_NORMAL and a.normal_concat == (2, 3, 4, 5)
+    assert a.reduce[4] == ("dil_conv_5x5", 2)
+    assert parse_genotype(a.to_darts_text()) == a
+
+
+@pytest.mark.parametrize(
+    "tail, said",
+    [
+        ("connectN=2, connects=None", "sets connectN"),
+        ("connectN=None, connects=[(0, 1)]", "sets connects"),
+        ("colour=None", "unknown field 'colour'"),
+    ],
+)
+def test_gdas_connect_fields_must_be_none(tail, said):
+    text = GDAS_V1_AUTODL.replace("connectN=None, connects=None", tail)
+    message = one_line_error(parse_genotype, text, match=said)
+    assert "connectN" not in message or "None" in message
+
+
+def test_gdas_positional_connect_fields_are_read_when_none():
+    args = "[('a', 0), ('b', 1)], [2], [('a', 0), ('b', 1)], [2]"
+    assert parse_genotype(f"Genotype({args}, None, None)") == parse_genotype(f"Genotype({args})")
+    one_line_error(parse_genotype, f"Genotype({args}, 3, None)", match="sets connectN")
+
+
+NB101_SPEC = {
+    "matrix": [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]],
+    "ops": ["input", "conv3x3-bn-relu", "maxpool3x3", "output"],
+}
+
+
+def test_nb101_spec_without_kind_pastes_in_as_text_and_dict():
+    from nasbench.spaces import NB101Space
+
+    g = parse_genotype(json.dumps(NB101_SPEC))
+    assert g.kind == "nb101" and g.ops == ("conv3x3_bn_relu", "maxpool3x3")
+    assert genotype_from_dict(NB101_SPEC) == g
+    assert NB101Space().validate(json.dumps(NB101_SPEC)).ops_used() == g.ops_used()
+    # Only exactly matrix + ops is the spec; anything else still needs a kind.
+    one_line_error(parse_genotype, json.dumps({**NB101_SPEC, "x": 1}), match="'kind' key")
+
+
+def test_missing_kind_lists_every_registered_kind():
+    message = one_line_error(genotype_from_dict, {"normal": []}, match="'kind' key")
+    for kind in ("darts", "nb201", "chain", "nb101", "nasunet", "trellis", "dints", "morph"):
+        assert repr(kind) in message
+
+
+@pytest.mark.parametrize("arch", [5, ["x"], None, {"a": 1}])
+def test_nb201_arch_that_is_not_text_is_a_space_error(arch):
+    text = json.dumps({"kind": "nb201", "arch": arch})
+    one_line_error(parse_genotype, text, match="NB201 arch must be")

@@ -71,3 +71,43 @@ def test_neighbours_are_listed_members_and_input_order_twins_share_a_key():
     g = space.sample(np.random.default_rng(1))
     swapped = type(g)(g.down[::-1], g.down_concat, g.up, g.up_concat, g.inputs_per_node)
     assert swapped != g and space.canonical(swapped) == space.canonical(g) == g.to_json()
+
+
+# Verbatim from tianbaochou/NasUnet, models/geno_searched.py: a published cell with
+# NAS-Unet's shuffle_conv (which its util/prim_ops_set.py builds as ConvOps(c, c), the
+# same 3x3 conv as its 'conv').
+NAS_UNET_NEW_V3 = (
+    "NAS_UNET_NEW_V3 = Genotype(down=[('down_dep_conv', 0), ('down_cweight', 1), "
+    "('down_conv', 1), ('max_pool', 0), ('max_pool', 1), ('cweight', 2), ('down_dil_conv', 0), "
+    "('down_dil_conv', 1)], down_concat=range(2, 6),\n"
+    "                           up=[('dep_conv', 0), ('up_conv', 1), ('shuffle_conv', 0), "
+    "('up_cweight', 1), ('identity', 2), ('up_cweight', 1), ('dil_conv', 3), ('up_cweight', 1)], "
+    "up_concat=range(2, 6))"
+)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_a_published_genotype_with_shuffle_conv_builds(dims):
+    import torch
+
+    from nasbench.models import build
+    from nasbench.spaces import UNetSkeleton
+
+    g = parse_genotype(NAS_UNET_NEW_V3)
+    assert g.n_nodes == 4 and "shuffle_conv" in g.ops()
+    skeleton = UNetSkeleton(depth=2, channels=4, num_classes=2, spatial_dims=dims)
+    net = build(g, skeleton, seed=0).eval()
+    assert net(torch.zeros(1, 1, *[16] * dims)).shape == (1, 2, *[16] * dims)
+    # The default space does not list it (a search would see two copies of 'conv'), and
+    # says so; a space that adds it holds the genotype.
+    with pytest.raises(SpaceError, match="NAS-Unet's code builds it as its 'conv'") as err:
+        NasUnetSpace(n_nodes=4).validate(g)
+    assert "\n" not in str(err.value)
+    normal = ("identity", "cweight", "dil_conv", "dep_conv", "conv", "shuffle_conv")
+    assert NasUnetSpace(n_nodes=4, normal_ops=normal).validate(g) == g
+
+
+def test_the_normal_op_set_keeps_its_five_ops():
+    # Stored NAS-Unet runs have five alpha columns per normal edge; shuffle_conv stays out.
+    assert NasUnetSpace().role_ops["normal"] == ("identity", "cweight", "dil_conv", "dep_conv",
+                                                 "conv")  # fmt: skip

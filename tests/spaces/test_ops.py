@@ -222,6 +222,8 @@ def test_avg_pool_does_not_count_padding():
         ("dil_conv", "dil_conv_3x3"),
         ("down_conv", "conv"),
         ("avg_pool", "avg_pool_3x3"),
+        # NAS-Unet's code builds both as ConvOps(c, c): groups=1, so nothing is shuffled.
+        ("shuffle_conv", "conv"),
     ],
 )
 def test_names_from_different_papers_for_one_op_build_the_same_module(name, same_as):

@@ -109,3 +109,44 @@ def test_a_pasted_genotype_of_every_space_gets_its_costs():
     source.text.value = create_space("dints").sample(np.random.default_rng(0)).to_json()
     viewer.image_size.value = 28  # where a network cannot take the size: one line
     assert viewer.costs_a == {} and viewer.costs_label_a.value.count("costs: not computed") == 1
+
+
+def test_a_nash_run_shows_its_network_and_costs(tmp_path):
+    from nasbench.runs import RunStore
+    from nasbench.spaces import MorphGenotype
+
+    genotype = MorphGenotype.plain(1, (4, 8))
+    run_dir = tmp_path / "nash"
+    with RunStore.create(run_dir, {"strategy": "nash"}, environment={}) as store:
+        store.log_genotype(0, 1, genotype.to_json())
+    viewer = GenotypeViewer()
+    viewer.show_run(run_dir)
+    assert viewer.source_a.genotype == genotype
+    assert "cannot be read" not in viewer.source_a.message.value
+    assert "conv 3x3, stride 2, 8 channels" in viewer.drawing_a.value  # drawn as any kind
+    assert viewer.costs_a["params"] > 0 and "2 layers as searched" in viewer.costs_label_a.value
+
+
+def test_malformed_pasted_json_is_a_one_line_error_not_an_exception():
+    source = GenotypeViewer().source_a
+    source.kind.value = "text"
+    for text in (
+        '{"kind": "nb201", "arch": 5}',
+        '{"kind": "trellis", "path": [1, 0], "cell": [["sep_conv_3x3", 0], '
+        '["skip_connect", 1]], "concat": 2, "num_scales": 2}',
+        '{"kind": "dints", "node_a": [[1, 1], [1, 0]], "arch_code_a": [[1, 0, 0, 0]], '
+        '"arch_code_c": [[1.9, 0, 0, 0]], "op_names": ["skip_connect", "conv_3x3x3"]}',
+        '{"kind": "morph", "layers": [[3, 1, "x"]]}',
+    ):
+        source.text.value = text
+        assert source.genotype is None and source.error and "\n" not in source.error, text
+
+
+def test_a_pasted_nb101_spec_needs_no_kind():
+    source = GenotypeViewer().source_a
+    source.kind.value = "text"
+    source.text.value = (
+        '{"matrix": [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]], '
+        '"ops": ["input", "conv3x3-bn-relu", "maxpool3x3", "output"]}'
+    )
+    assert source.error == "" and source.genotype.kind == "nb101"
