@@ -54,11 +54,16 @@ def dataset_files(name: str, size: int = 28, root: str | os.PathLike | None = No
     folder = Path(info.homepage) if info.source == "folder" and info.homepage else None
     if folder is None or not folder.is_dir():
         return []
+    from nasbench.data.folder import path_order
+
     return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        (
+            path
+            for path in folder.rglob("*")
+            if path.is_file()
+            and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        ),
+        key=path_order,
     )
 
 

@@ -349,7 +349,7 @@ def _any_colour(images: list[Path]) -> bool:
     tens of thousands would take minutes). The answer depends on the files only, not
     on their split.
     """
-    coloured = sorted(path for path in images if _colour_mode(path))
+    coloured = sorted((path for path in images if _colour_mode(path)), key=path_order)
     if len(coloured) > COLOUR_CHECKS:
         picks = np.linspace(0, len(coloured) - 1, COLOUR_CHECKS).round().astype(int)
         coloured = [coloured[i] for i in dict.fromkeys(picks.tolist())]
@@ -433,11 +433,25 @@ def _resize(array: np.ndarray, size: int, mode: str) -> np.ndarray:
 # --------------------------------------------------------------------------- layout
 
 
+def path_order(path: Path) -> str:
+    """The key that sorts paths alike on every system: their text, case-sensitive.
+
+    Paths compare case-insensitively on Windows and case-sensitively elsewhere, so
+    ``sorted(paths)`` would give class folders other indices, and a seeded split other
+    images, there.
+
+    Example:
+        >>> sorted([Path("b.png"), Path("B.png"), Path("a.png")], key=path_order)
+        [PosixPath('B.png'), PosixPath('a.png'), PosixPath('b.png')]
+    """
+    return path.as_posix()
+
+
 def _image_files(folder: Path, recursive: bool = False) -> list[Path]:
     """The image files in ``folder`` (and, when ``recursive``, its non-hidden subfolders:
     a class folder of per-patient folders, as torchvision's ``ImageFolder`` reads them)."""
     found = []
-    for p in sorted(folder.iterdir()):
+    for p in sorted(folder.iterdir(), key=path_order):
         if p.name.startswith("."):
             continue
         if p.is_file():
@@ -461,7 +475,8 @@ def _refuse_unread_format(path: Path, suffix: str) -> None:
 
 
 def _subfolders(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    subfolders = (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(subfolders, key=path_order)
 
 
 @dataclass(frozen=True)

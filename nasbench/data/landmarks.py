@@ -300,7 +300,9 @@ def read_landmark_folder(folder: str | Path, size: int = 32) -> list[tuple]:
     root = Path(folder)
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder of landmark volumes; give an existing folder.")
-    files = sorted([*root.glob("*.nii"), *root.glob("*.nii.gz")])
+    from nasbench.data.folder import path_order
+
+    files = sorted([*root.glob("*.nii"), *root.glob("*.nii.gz")], key=path_order)
     if not files:
         raise DatasetError(f"{root}: holds no .nii or .nii.gz volume; put the volumes there.")
     cases, names = [], None

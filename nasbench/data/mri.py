@@ -326,12 +326,15 @@ def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str
     Returns:
         split -> ``(n, size, size)`` slices in [0, 1].
     """
-    from nasbench.data.folder import SUFFIXES, is_image_file, read_image
+    from nasbench.data.folder import SUFFIXES, is_image_file, path_order, read_image
 
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder; give a folder of MR images.")
-    files = sorted(p for p in folder.rglob("*") if not p.name.startswith(".") and is_image_file(p))
+    files = sorted(
+        (p for p in folder.rglob("*") if not p.name.startswith(".") and is_image_file(p)),
+        key=path_order,
+    )
     if not files:
         raise DatasetError(f"{folder} holds no images ({', '.join(SUFFIXES)}); add some.")
     if len(files) < 3:  # split by file: train, val and test need one each

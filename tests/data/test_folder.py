@@ -524,3 +524,17 @@ def test_binary_needs_two_class_folders(tmp_path):
             _png(tmp_path / label / f"{i}.png", 90)
     with pytest.raises(DatasetError, match="has 3 class folders .a, b, c.; a binary task needs"):
         folder.scan_folder(tmp_path, task="binary")
+
+
+def test_classes_and_split_do_not_depend_on_how_the_system_compares_paths(tmp_path, monkeypatch):
+    import pathlib
+
+    for label in ("Malignant", "benign"):
+        for i in range(6):
+            _png(tmp_path / label / f"{'AbCd'[i % 4]}{i}.png", 30 + 20 * i)
+    here = folder.scan_folder(tmp_path, seed=1)
+    # Windows compares paths case-insensitively: the same folder must read the same there.
+    monkeypatch.setattr(pathlib.PurePath, "__lt__", lambda a, b: str(a).lower() < str(b).lower())
+    there = folder.scan_folder(tmp_path, seed=1)
+    assert here.class_names == there.class_names == ("Malignant", "benign")
+    assert here.items == there.items
