@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import resource
+import math
 import sys
 from pathlib import Path
 
@@ -149,7 +149,20 @@ def reset_peak_memory(device: torch.device) -> None:
 
 def peak_memory_mb(device: torch.device) -> float:
     """Peak memory in MiB since :func:`reset_peak_memory`: allocated tensors on CUDA,
-    resident memory on CPU (the process's peak where the window cannot be reset)."""
+    resident memory on CPU (the process's peak where the window cannot be reset).
+
+    Args:
+        device: the device the search computes on.
+
+    Returns:
+        The peak in MiB; NaN on a CPU where no figure can be read: Windows, whose Python
+        has neither ``/proc`` nor the Unix-only ``resource`` module (a run stores NaN as
+        missing, so its memory column stays empty there).
+
+    Example:
+        >>> peak_memory_mb(torch.device("cpu")) > 0  # doctest: +SKIP
+        True
+    """
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     try:
@@ -158,6 +171,10 @@ def peak_memory_mb(device: torch.device) -> float:
                 return int(line.split()[1]) / 2**10  # kB
     except OSError:
         pass
+    try:  # imported here: a module-level import would stop the engine loading on Windows
+        import resource
+    except ImportError:
+        return math.nan
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # ru_maxrss is KiB on Linux and bytes on macOS.
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10

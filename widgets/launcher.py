@@ -23,6 +23,7 @@ import traitlets
 
 from nasbench.config import DatasetConfig, SearchConfig, default_space
 from nasbench.errors import NasbenchError
+from nasbench.runs.store import run_folder
 from widgets._svg import message_html
 from widgets._tasks import Poller
 from widgets.forms import ConfigForm
@@ -129,7 +130,7 @@ class SearchLauncher(widgets.VBox):
     """Configure and start searches.
 
     Args:
-        runs_folder: where run folders are created.
+        runs_folder: where run folders are created (a leading ``~`` is the home folder).
         dataset: the ``dataset`` part of the config (dict or DatasetConfig); see
             :meth:`set_dataset`.
         space_config: a space dict (``space.to_dict()``); the quickstart space when None.
@@ -155,7 +156,7 @@ class SearchLauncher(widgets.VBox):
         dataset: dict[str, Any] | DatasetConfig | None = None,
         space_config: dict[str, Any] | None = None,
     ) -> None:
-        self.runs_folder = Path(runs_folder)
+        self.runs_folder = run_folder(runs_folder)  # "~/runs": the home folder's
         self.dataset = DatasetConfig()
         self.space_config: dict[str, Any] = dict(space_config or default_space())
         self.space_error = ""

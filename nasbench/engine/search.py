@@ -28,7 +28,7 @@ def search(
 
     Args:
         config: a :class:`SearchConfig` or its dict form.
-        run_dir: a folder that does not yet hold a run.
+        run_dir: a folder that does not yet hold a run (a leading ``~`` is the home folder).
         progress: show a progress bar.
 
     Returns:
@@ -47,7 +47,10 @@ def search(
         raise ConfigError(
             f"run_dir must name a new folder for the run store, e.g. 'runs/demo', got {run_dir!r}."
         )
+    from nasbench.runs.store import run_folder
     from nasbench.strategies import get_strategy
+
+    run_dir = run_folder(run_dir)  # "~/runs/x": every step below sees the home folder
 
     kind = get_strategy(config.strategy).kind
     if kind == "meta":
@@ -102,8 +105,10 @@ def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
     candidates (:func:`nasbench.engine.discrete.resume_discrete_search`).
     """
     from nasbench.runs import RunStore
+    from nasbench.runs.store import run_folder
     from nasbench.strategies import get_strategy
 
+    run_dir = run_folder(run_dir)  # "~/runs/x": every step below sees the home folder
     store = RunStore.open(run_dir)  # checks it is a run, and that no writer holds it
     strategy = store.config.get("strategy", "darts")
     status, message = store.status, store.status_message

@@ -38,6 +38,7 @@ import torch
 from nasbench.errors import CheckpointError, ConfigError
 from nasbench.runs.faults import fault_point
 from nasbench.runs.schema import CHECKPOINT_DIR, DB_NAME
+from nasbench.runs.store import sqlite_uri
 
 LAST = "last.pt"
 PREVIOUS = "prev.pt"
@@ -248,7 +249,7 @@ def _run_created(run_dir: str | Path) -> str | None:
     if not path.is_file():
         return None
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        conn = sqlite3.connect(sqlite_uri(path.resolve(), "ro"), uri=True, timeout=10)
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'created'").fetchone()
         finally:

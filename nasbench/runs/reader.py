@@ -28,6 +28,7 @@ from nasbench.runs.schema import (
     APPEND_ONLY_TABLES,
     damaged_database,
     require_run,
+    run_folder,
 )
 from nasbench.runs.store import open_read_only, writer_alive
 from nasbench.runs.summary import run_summaries, stored_seconds
@@ -134,7 +135,7 @@ class Run:
     status_history: pd.DataFrame
 
     def __init__(self, run_dir: str | Path) -> None:
-        self.run_dir = Path(run_dir)
+        self.run_dir = run_folder(run_dir)
         path = require_run(self.run_dir)
         self._conn: sqlite3.Connection | None = open_read_only(path)
         try:

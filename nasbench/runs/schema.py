@@ -286,6 +286,33 @@ def _statements(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
+def run_folder(run_dir: str | Path) -> Path:
+    """The run folder ``run_dir`` names, a leading ``~`` made the home folder.
+
+    A shell leaves ``--run-dir=~/x`` as it is, and Python never expands ``~``: taken
+    literally it would make a folder named ``~`` in the current one.
+
+    Args:
+        run_dir: a run folder, e.g. ``~/runs/t1``.
+
+    Returns:
+        The folder as a Path.
+
+    Raises:
+        ConfigError: ``~user`` names no user, or no home folder is known.
+
+    Example:
+        >>> run_folder("~/runs/t1") == Path.home() / "runs" / "t1"
+        True
+    """
+    try:
+        return Path(run_dir).expanduser()
+    except RuntimeError as err:  # "~nobody/x", or no HOME and no user entry
+        raise ConfigError(
+            f"cannot expand '~' in run folder '{run_dir}' ({err}); write the folder out in full."
+        ) from None
+
+
 def require_run(run_dir: str | Path) -> Path:
     """Return the database path of an existing run, or raise a one-line ConfigError.
 
@@ -300,7 +327,7 @@ def require_run(run_dir: str | Path) -> Path:
         Traceback (most recent call last):
         nasbench.errors.ConfigError: run folder '/no/such/run' does not exist; ...
     """
-    folder = Path(run_dir)
+    folder = run_folder(run_dir)
     if not folder.is_dir():
         problem = "is a file, not a folder" if folder.exists() else "does not exist"
         raise ConfigError(f"run folder '{folder}' {problem}; pass the folder a search wrote to.")

@@ -26,8 +26,9 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -43,12 +44,17 @@ from nasbench.runs.schema import (
     check_run_database,
     damaged_database,
     require_run,
+    run_folder,
 )
 
 try:  # POSIX advisory locks keep a second writer off a live run.
     import fcntl
 except ImportError:  # pragma: no cover - Windows has no fcntl
     fcntl = None  # type: ignore[assignment]
+try:  # Windows: a byte-range lock on the lock file does the same there.
+    import msvcrt
+except ImportError:  # pragma: no cover - POSIX has no msvcrt
+    msvcrt = None  # type: ignore[assignment]
 
 BUSY_TIMEOUT_MS = 10_000
 TERMINAL_STATUSES = ("stopped", "finished", "failed")
@@ -76,7 +82,7 @@ def _fold_sidecars(path: Path) -> None:
     reader still at work keeps them, exactly as SQLite's own last-close rule decides."""
     try:
         conn = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=rw", uri=True, isolation_level=None, timeout=0.1
+            sqlite_uri(path.resolve(), "rw"), uri=True, isolation_level=None, timeout=0.1
         )
     except sqlite3.Error:
         return
@@ -86,6 +92,35 @@ def _fold_sidecars(path: Path) -> None:
         pass  # busy or a read-only folder: the files stay, as they were before
     finally:
         conn.close()
+
+
+def sqlite_uri(path: PurePath, mode: str) -> str:
+    r"""The ``file:`` URI SQLite opens an absolute path through, with ``?mode=``.
+
+    ``Path.as_uri`` writes a Windows network share ``\\server\share\x`` as
+    ``file://server/share/x``, whose authority CPython's Windows build of SQLite refuses;
+    SQLite reads the share as ``file:////server/share/x``. Characters SQLite's URI parser
+    treats specially (``?``, ``#``, ``%``), spaces and non-ASCII are percent-encoded.
+
+    Args:
+        path: an absolute path (a POSIX or a Windows one, pure or concrete).
+        mode: SQLite's open mode, e.g. ``ro`` or ``rw``.
+
+    Returns:
+        The URI, for ``sqlite3.connect(uri, uri=True)``.
+
+    Example:
+        >>> from pathlib import PureWindowsPath
+        >>> sqlite_uri(PureWindowsPath(r"\\server\share\r 1\run.sqlite"), "ro")
+        'file:////server/share/r%201/run.sqlite?mode=ro'
+        >>> sqlite_uri(PureWindowsPath(r"C:\runs\#1\run.sqlite"), "rw")
+        'file:///C:/runs/%231/run.sqlite?mode=rw'
+    """
+    text = path.as_posix()  # a share stays "//server/share/...", a drive is "C:/..."
+    if not text.startswith("/"):
+        text = f"/{text}"  # SQLite wants "/C:/..." for a drive letter
+    # surrogateescape gives back the raw bytes of a POSIX name that is not UTF-8.
+    return f"file://{quote(text, safe='/:', errors='surrogateescape')}?mode={mode}"
 
 
 def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
@@ -103,7 +138,7 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """
     mode = "ro" if read_only else "rw"
     conn = sqlite3.connect(
-        f"{path.resolve().as_uri()}?mode={mode}",
+        sqlite_uri(path.resolve(), mode),
         uri=True,
         isolation_level=None,
         timeout=BUSY_TIMEOUT_MS / 1000,
@@ -206,24 +241,33 @@ def writer_alive(run_dir: str | Path) -> bool | None:
     """Tell whether a live process holds the run's writer lock (None where unknowable).
 
     A run whose status says ``running`` but whose writer is gone was killed (SIGKILL, the
-    out-of-memory killer, a machine restart). Read without pandas or torch.
+    out-of-memory killer, a machine restart). Read without pandas or torch. On Windows the
+    probe takes the writer's own lock (``msvcrt`` has no shared one) and lets go at once.
 
     Args:
         run_dir: the run folder.
 
     Returns:
-        True while a search writes the run, False when none does, None without ``fcntl``.
+        True while a search writes the run, False when none does, None without ``fcntl``
+        or ``msvcrt``.
 
     Example:
         >>> writer_alive("runs/darts-1")  # doctest: +SKIP
         False
     """
-    if fcntl is None:  # pragma: no cover
+    if fcntl is None and msvcrt is None:  # pragma: no cover
         return None
     lock = Path(run_dir) / LOCK_NAME
     if not lock.is_file():
         return False
     with open(lock) as handle:
+        if fcntl is None:
+            try:
+                _lock_windows(handle, msvcrt.LK_NBLCK)
+            except OSError:
+                return True
+            _lock_windows(handle, msvcrt.LK_UNLCK)
+            return False
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError:
@@ -295,7 +339,7 @@ class RunStore:
         Example:
             >>> store = RunStore.create("runs/x", {"strategy": "darts"})  # doctest: +SKIP
         """
-        folder = Path(run_dir)
+        folder = run_folder(run_dir)
         path = folder / DB_NAME
         if path.exists() and resume:
             return cls.open(folder)
@@ -347,7 +391,7 @@ class RunStore:
         Example:
             >>> store = RunStore.open("runs/x")  # doctest: +SKIP
         """
-        folder = Path(run_dir)
+        folder = run_folder(run_dir)
         path = require_run(folder)
         open_read_only(path).close()  # a damaged file is reported, never written to
         lock_file = _acquire_writer_lock(folder)
@@ -982,13 +1026,16 @@ def _remove_temporary_files(folder: Path) -> None:
 
 
 def _acquire_writer_lock(folder: Path) -> Any:
-    if fcntl is None:  # pragma: no cover
+    if fcntl is None and msvcrt is None:  # pragma: no cover
         return None
     handle = open(folder / LOCK_NAME, "a+")  # noqa: SIM115 - held for the writer's lifetime
     deadline = time.monotonic() + _LOCK_WAIT_S
     while True:
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fcntl is None:
+                _lock_windows(handle, msvcrt.LK_NBLCK)
+            else:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             return handle
         except OSError:
             # A reader probing liveness holds the lock for microseconds; a writer for hours.
@@ -1007,3 +1054,19 @@ def _release_lock(handle: Any) -> None:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         finally:
             handle.close()
+    elif handle is not None:
+        try:
+            _lock_windows(handle, msvcrt.LK_UNLCK)
+        finally:
+            handle.close()
+
+
+def _lock_windows(handle: Any, mode: int) -> None:
+    """Lock (``msvcrt.LK_NBLCK``: exclusive, no wait) or unlock (``LK_UNLCK``) the first
+    byte of the open lock file; OSError while another handle, in any process, holds it.
+
+    Windows has no ``flock``; ``msvcrt.locking`` locks bytes from the file position. Linux
+    CI runs this path with a stand-in ``msvcrt`` (tests/runs/test_portability.py).
+    """
+    handle.seek(0)  # "a+" opens at the end; every lock and unlock must name the same byte
+    msvcrt.locking(handle.fileno(), mode, 1)

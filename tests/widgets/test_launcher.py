@@ -40,6 +40,21 @@ def test_run_writes_the_chosen_config(tmp_path, started):
     assert launcher.run_dir == str(run_dir) and launcher.launches == 1
 
 
+def test_a_runs_folder_under_tilde_is_in_the_home_folder(tmp_path, monkeypatch, started):
+    # Python does not expand "~": the runs landed in a folder named "~" in the current one.
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    launcher = SearchLauncher("~/runs", space_config=TINY_SPACE)
+    launcher.run_button.click()
+    ((args, run_dir),) = started
+    assert run_dir.parent == home / "runs" and (run_dir / CONFIG_NAME).is_file()
+    assert args[-2:] == ["--run-dir", str(run_dir)]
+    assert list(work.iterdir()) == []
+
+
 def test_a_differentiable_search_takes_a_wall_time_budget(tmp_path, started):
     launcher = SearchLauncher(tmp_path / "runs", dataset={"name": "synthetic", "size": 28},
                               space_config=TINY_SPACE)  # fmt: skip
