@@ -312,3 +312,48 @@ class LivePlot(anywidget.AnyWidget):
         """Close the view's model and its channel (the shared library stays)."""
         self.channel.close()
         super().close()
+
+
+def _held_widgets(value: Any) -> list[widgets.Widget]:
+    """The widgets ``value`` is or holds directly (in a list, tuple, set or dict)."""
+    if isinstance(value, widgets.Widget):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [item for item in value if isinstance(item, widgets.Widget)]
+    return []
+
+
+def close_widgets(root: widgets.Widget) -> None:
+    """Close ``root`` and every widget it holds, down the tree, to free their comms.
+
+    ipywidgets' ``close`` closes one model only: a box's children, every widget's layout
+    and style, and controls a view keeps out of sight stay registered with the kernel for
+    good. This walks traits (children, layout, style, a LivePlot's channel) and attributes,
+    and calls each widget's own ``close`` (so a nested view stops its timers too), except
+    the kernel's shared plotly.js model, which other figures still use.
+
+    Args:
+        root: the widget to close with everything under it (its own ``close`` is not
+            called, so a view's ``close`` can call this).
+
+    Example:
+        >>> box = widgets.VBox([widgets.HTML("a")])
+        >>> close_widgets(box)
+        >>> box.comm is None and box.children[0].comm is None
+        True
+    """
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        widget = stack.pop()
+        for value in [*widget.trait_values().values(), *vars(widget).values()]:
+            for held in _held_widgets(value):
+                if id(held) not in seen and not isinstance(held, PlotlyLibrary):
+                    seen.add(id(held))
+                    stack.append(held)
+        if widget is root:
+            widgets.Widget.close(widget)
+        else:
+            widget.close()

@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.alpha_summary import alpha_cube, deviation_from_uniform, edge_entropy
-from widgets._figures import LivePlot
+from widgets._figures import LivePlot, close_widgets
 from widgets._svg import message_html
 
 
@@ -170,6 +170,28 @@ class AlphaExplorer(widgets.VBox):
         self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
         self._draw_hp_policy(pd.DataFrame())  # hides every alpha view: there are no alphas
         self.message.value = message_html(problem, "error")
+
+    def close(self) -> None:
+        """Close every widget of the explorer, the play button's browser-side link too.
+
+        Example:
+            >>> AlphaExplorer().close()
+        """
+        if self.comm is None:
+            return  # closed already (ipywidgets' __del__ calls close again)
+        try:
+            from ipywidgets.widgets import widget as registry
+            from ipywidgets.widgets.widget_link import Link
+        except ImportError:  # Python exits (this is ipywidgets' __del__): nothing to free
+            return
+
+        # The jslink is a widget model of its own that only the kernel's registry holds
+        # (``_instances`` since ipywidgets 8.1, ``Widget.widgets`` before).
+        models = getattr(registry, "_instances", None)
+        for model in list((models if models is not None else widgets.Widget.widgets).values()):
+            if isinstance(model, Link) and model.source[0] is self.play:
+                model.close()
+        close_widgets(self)
 
     def _offer_kinds(self) -> None:
         """Offer the kinds of matrix the chosen cell type recorded (a trellis run: the cell's

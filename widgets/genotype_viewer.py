@@ -299,6 +299,24 @@ class GenotypeViewer(widgets.VBox):
         self.image_size.value = size
         self.update_soon()
 
+    def close(self) -> None:
+        """Drop an update still waiting for its quiet time (it would build two networks
+        for a closed view), then close every widget of the viewer (idempotent).
+
+        Example:
+            >>> GenotypeViewer().close()  # doctest: +SKIP
+        """
+        if self.comm is None:
+            return  # closed already (ipywidgets' __del__ calls close again)
+        try:
+            from widgets._figures import close_widgets  # plotly: imported with the first figure
+        except ImportError:  # Python exits (this is ipywidgets' __del__): nothing to free
+            return
+
+        self.update_soon.fn = lambda: None
+        self.update_soon.flush()  # cancels the waiting call, running the no-op instead
+        close_widgets(self)
+
     def _side(self, genotype: Any, drawing: widgets.HTML, label: widgets.HTML,
               highlight: set, source: GenotypeSource) -> dict[str, float]:  # fmt: skip
         from nasbench.viz import draw_genotype

@@ -31,7 +31,7 @@ from nasbench.errors import NasbenchError
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import RETRAIN_PHASES
 from nasbench.runs.summary import KILLED
-from widgets._figures import LivePlot
+from widgets._figures import LivePlot, close_widgets
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
 from widgets.launcher import STDERR_NAME
@@ -156,6 +156,7 @@ class RunMonitor(widgets.VBox):
     ) -> None:
         self.run: Any = None
         self.process: subprocess.Popen | None = None
+        self._closed = False  # a poll that closes the view must not read the closed run
         self.alpha_kind = "alpha"
         self._poller = Poller(self._poll_and_continue, interval)
         self.title = widgets.HTML("<i>no run open</i>")
@@ -318,13 +319,31 @@ class RunMonitor(widgets.VBox):
 
     def start(self) -> bool:
         """Poll in the background on the running loop (Jupyter); False when there is none."""
-        if self.status in TERMINAL and not self.process_alive:
+        if self._closed or (self.status in TERMINAL and not self.process_alive):
             return False
         return self._poller.start()
 
     def stop_polling(self) -> None:
         """Stop the background polling (the run goes on)."""
         self._poller.stop()
+
+    def close(self) -> None:
+        """Stop polling, close the run store's read connection, then close every widget of
+        the view (idempotent). The search itself goes on: stop it first with Stop.
+
+        Example:
+            >>> monitor = RunMonitor("runs/darts-20260101-120000")  # doctest: +SKIP
+            >>> monitor.close()  # doctest: +SKIP
+            >>> monitor.run._conn is None  # doctest: +SKIP
+            True
+        """
+        if self.comm is None:
+            return  # closed already (ipywidgets' __del__ calls close again)
+        self._closed = True
+        self._poller.stop()
+        if self.run is not None:
+            self.run.close()
+        close_widgets(self)
 
     def request_stop(self) -> None:
         """Ask the watched search to stop."""
@@ -369,7 +388,8 @@ class RunMonitor(widgets.VBox):
         except Exception as err:  # noqa: BLE001 - a background poll must never die silently
             self.error.value = message_html(f"monitor error: {_one_line(err)}", "error")
             return False
-        return status not in TERMINAL or self.process_alive
+        # Closed meanwhile (by an observer of this poll's status change): poll no more.
+        return not self._closed and (status not in TERMINAL or self.process_alive)
 
     # ------------------------------------------------------------------- poll
     def poll_once(self) -> str:
@@ -381,6 +401,8 @@ class RunMonitor(widgets.VBox):
         """
         if not self.run_dir:
             return ""
+        if self._closed:
+            return self.status
         if self.run is None and not self._open_store():
             return self.status
         run = self.run

@@ -93,9 +93,11 @@ class Workbench(widgets.Tab):
         self._live_costs = live_costs
         self._views: dict[str, widgets.Widget] = {}
         self._shown_run: str | None = None  # the last run shown, for views built later
-        self._slots = [
-            widgets.VBox([widgets.HTML(LOADING.format(title=title))]) for title in TITLES
-        ]
+        self._later: list[Any] = []  # the start-up builds still due on the loop
+        self._closed = False
+        # Kept so that close() closes them too, once a view has taken their place.
+        self._loading = [widgets.HTML(LOADING.format(title=title)) for title in TITLES]
+        self._slots = [widgets.VBox([loading]) for loading in self._loading]
         super().__init__(children=self._slots, titles=TITLES)
         self.add_class("nasbench-workbench")
         self.observe(self._on_tab, "selected_index")
@@ -106,8 +108,10 @@ class Workbench(widgets.Tab):
         else:
             # After the cell's output is sent, so the tabs show while torch imports; then the
             # monitor, whose figures bring plotly.js to the page before the first Run needs it.
-            loop.call_later(0.05, self._on_tab)
-            loop.call_later(0.5, self.view, "monitor")
+            self._later = [
+                loop.call_later(0.05, self._on_tab),
+                loop.call_later(0.5, self.view, "monitor"),
+            ]
 
     # ------------------------------------------------------------------ views
     @property
@@ -148,7 +152,7 @@ class Workbench(widgets.Tab):
         self._slots[TITLES.index(title)].children = (view,)
 
     def _on_tab(self, _: Any = None) -> None:
-        if self.selected_index is not None:
+        if self.selected_index is not None and not self._closed:
             self.view(list(VIEWS)[self.selected_index])
 
     # ----------------------------------------------------------------- wiring
@@ -243,16 +247,35 @@ class Workbench(widgets.Tab):
             self._show_in_explorer(self._shown_run)
 
     def close(self) -> None:
-        """Close the workbench and stop its background polls.
+        """Close the workbench: stop its timers and polls, close the monitor's run store
+        and every widget of every view (idempotent).
 
         A search it started goes on (its process is its own): stop it first with Stop,
         or later with ``nasbench stop RUN``.
+
+        Example:
+            >>> bench = Workbench(live_costs=False)  # doctest: +SKIP
+            >>> bench.close()  # doctest: +SKIP
         """
+        if self.comm is None:
+            return  # closed already (ipywidgets' __del__ calls close again)
+        try:
+            from widgets._figures import close_widgets  # plotly: imported with the first figure
+        except ImportError:  # Python exits (this is ipywidgets' __del__): nothing to free
+            return
+
+        self._closed = True
+        for handle in self._later:  # views not built yet stay unbuilt
+            handle.cancel()
         if "monitor" in self._views:
-            self.monitor.stop_polling()
+            self.monitor.close()  # its poller and its run's read connection
         if "launcher" in self._views:
             self.launcher.stop_watching()
-        super().close()
+        if "builder" in self._views:
+            self.builder.live_costs = False  # a debounced measurement still due does nothing
+        for view in self._views.values():
+            view.close()  # the viewer: its debounced update; the explorer: its jslink
+        close_widgets(self)
 
     def _run(self, run_dir: str) -> Any:
         """The monitor's loaded run when it watches ``run_dir`` (else None)."""

@@ -150,3 +150,17 @@ def test_a_pasted_nb101_spec_needs_no_kind():
         '"ops": ["input", "conv3x3-bn-relu", "maxpool3x3", "output"]}'
     )
     assert source.error == "" and source.genotype.kind == "nb101"
+
+
+def test_closing_drops_a_redraw_still_waiting_and_every_widget():
+    """A closed viewer builds no cost networks for a redraw scheduled before the close."""
+
+    async def build_then_close():
+        viewer = GenotypeViewer()  # in a running loop: its first redraw waits 0.05 s
+        viewer.close()
+        await asyncio.sleep(0.3)
+        return viewer
+
+    viewer = asyncio.run(build_then_close())
+    assert viewer.drawing_a.value == "" and viewer.costs_label_a.value == ""
+    assert viewer.comm is None and viewer.source_a.comm is None and viewer.drawing_a.comm is None

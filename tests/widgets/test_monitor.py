@@ -339,3 +339,96 @@ def test_reconstruction_and_detection_scores_are_plotted(tmp_path, metrics, plot
     monitor = RunMonitor(run_dir)
     names = {trace.name.split("/", 1)[1] for trace in monitor.history_figure.data}
     assert names == {"loss", "val_loss", *plotted}
+
+
+def _registry() -> dict:
+    """The kernel's widget registry (``_instances`` since ipywidgets 8.1)."""
+    from ipywidgets import Widget
+    from ipywidgets.widgets import widget
+
+    return widget._instances if hasattr(widget, "_instances") else Widget.widgets
+
+
+def _fds_to(path) -> list[str] | None:
+    """The open file descriptors pointing at ``path`` (None where /proc is absent)."""
+    import os
+    from pathlib import Path
+
+    fd_dir = Path("/proc/self/fd")
+    if not fd_dir.is_dir():
+        return None
+    links = []
+    for fd in os.listdir(fd_dir):
+        try:
+            links.append(os.readlink(fd_dir / fd))
+        except OSError:
+            pass  # closed since listdir
+    return [link for link in links if link.startswith(str(path))]
+
+
+def test_close_stops_polling_closes_the_run_and_every_widget(tmp_path):
+    import asyncio
+
+    from nasbench.runs import RunStore
+    from widgets._figures import PlotlyLibrary
+
+    async def main() -> tuple[int, int, bool, RunMonitor]:
+        monitor = RunMonitor(interval=0.01)
+        calls = []
+        real = monitor.poll_once
+        monitor.poll_once = lambda: calls.append(1) or real()
+        monitor.watch(tmp_path / "live")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while len(calls) < 3 and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        polled = len(calls)
+        monitor.close()
+        monitor.close()  # idempotent
+        await asyncio.sleep(0.3)  # 30 intervals
+        return polled, len(calls) - polled, monitor._poller.active, monitor
+
+    before = set(_registry())
+    with RunStore.create(tmp_path / "live", {"strategy": "darts"}, environment={}) as store:
+        store.set_status("running")
+        polled, after_close, active, monitor = asyncio.run(main())
+    assert polled >= 3 and after_close == 0 and not active
+    assert monitor.run._conn is None  # the read connection is closed...
+    assert _fds_to(tmp_path / "live") in (None, [])  # ...and no file of the store stays open
+    left = [_registry()[key] for key in set(_registry()) - before]
+    assert all(isinstance(model, PlotlyLibrary) for model in left), left  # shared, stays
+
+
+def test_close_is_safe_without_a_run_and_from_inside_a_poll(tmp_path):
+    import asyncio
+
+    from nasbench.runs import RunStore
+
+    RunMonitor().close()  # never shown a run
+
+    async def main(store) -> tuple[RunMonitor, int]:
+        monitor = RunMonitor(interval=0.01)
+        calls = []
+        real = monitor.poll_once
+        monitor.poll_once = lambda: calls.append(1) or real()
+        # A background poll sees the run end and an observer closes the view (as a notebook's
+        # may): that poll ends cleanly on the closed run and no later one starts.
+        monitor.observe(lambda change: change["new"] == "finished" and monitor.close(), "status")
+        monitor.watch(tmp_path / "live")
+        await asyncio.sleep(0.1)
+        assert monitor._poller.active  # polling in the background
+        store.set_status("finished")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while monitor.comm is not None and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        polled = len(calls)
+        await asyncio.sleep(0.2)
+        return monitor, len(calls) - polled
+
+    with RunStore.create(tmp_path / "live", {"strategy": "darts"}, environment={}) as store:
+        store.set_status("running")
+        monitor, after_close = asyncio.run(main(store))
+    assert monitor.status == "finished" and monitor.error.value == ""
+    assert after_close == 0 and not monitor._poller.active
+    assert monitor.run._conn is None and monitor.progress.comm is None

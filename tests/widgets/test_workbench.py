@@ -147,3 +147,79 @@ def test_an_unreadable_run_leaves_nothing_of_the_last_one_in_the_other_tabs(tmp_
     assert "does not exist" in bench.explorer.message.value
     assert bench.explorer.heatmap_plot.layout.display == "none"
     assert bench.viewer.drawing_a.value == ""  # the viewer says why instead of the old cell
+
+
+def _registry() -> dict:
+    """The kernel's widget registry (``_instances`` since ipywidgets 8.1)."""
+    from ipywidgets import Widget
+    from ipywidgets.widgets import widget
+
+    return widget._instances if hasattr(widget, "_instances") else Widget.widgets
+
+
+def _fds_to(path) -> list[str] | None:
+    """The open file descriptors pointing into ``path`` (None where /proc is absent)."""
+    import os
+    from pathlib import Path
+
+    fd_dir = Path("/proc/self/fd")
+    if not fd_dir.is_dir():
+        return None
+    links = []
+    for fd in os.listdir(fd_dir):
+        try:
+            links.append(os.readlink(fd_dir / fd))
+        except OSError:
+            pass  # closed since listdir
+    return [link for link in links if link.startswith(str(path))]
+
+
+def test_close_closes_every_view_widget_and_the_monitors_run(tmp_path, fake_run):
+    from widgets._figures import PlotlyLibrary
+
+    before = set(_registry())
+    bench = _workbench(tmp_path)  # no running loop: every view is built
+    bench.show_run(fake_run)
+    assert len(bench.built) == 7 and bench.monitor.run is not None
+    assert _fds_to(fake_run) != []  # the monitor reads the store (None: no /proc here)
+    bench.close()
+    bench.close()  # idempotent
+    left = [_registry()[key] for key in set(_registry()) - before]
+    assert all(isinstance(model, PlotlyLibrary) for model in left), left  # shared, stays
+    assert bench.monitor.run._conn is None and _fds_to(fake_run) in (None, [])
+
+
+def test_a_closed_workbench_polls_measures_and_builds_nothing_more(tmp_path):
+    import asyncio
+
+    from nasbench.runs import RunStore
+
+    async def session(store) -> dict:
+        bench = Workbench(runs_folder=tmp_path / "runs", live_costs=True)
+        bench.selected_index = 1  # Space: the builder, whose live costs are debounced
+        builder, measured = bench.builder, []
+        builder._measure = lambda *args: measured.append(args) or {}
+        builder.batch_size.value = 4  # a measurement due 0.6 s from now
+        bench.show_run(tmp_path / "runs" / "live")
+        monitor, polls = bench.monitor, []
+        real = monitor.poll_once
+        monitor.poll_once = lambda: polls.append(1) or real()
+        monitor._poller.interval = 0.01
+        await asyncio.sleep(0.1)
+        seen = {"polled before close": len(polls)}
+        bench.close()
+        # Counted from the close: on a loaded machine the 0.1 s sleep can outlast the
+        # debounce, and a measurement made before the close is not one after it.
+        closed_at, measured_at = len(polls), len(measured)
+        await asyncio.sleep(1.0)  # past the debounce and the start-up builds (0.5 s)
+        seen["polls after close"] = len(polls) - closed_at
+        seen["measured after close"] = len(measured) - measured_at
+        seen["built"] = bench.built
+        return seen
+
+    with RunStore.create(tmp_path / "runs" / "live", {"strategy": "darts"}, environment={}) as s:
+        s.set_status("running")
+        seen = asyncio.run(session(s))
+    assert seen["polled before close"] >= 2 and seen["polls after close"] == 0
+    assert seen["measured after close"] == 0
+    assert seen["built"] == ("picker", "builder", "monitor", "browser")  # the monitor: by show_run
