@@ -542,6 +542,18 @@ class SearchLauncher(widgets.VBox):
         """Stop polling the search process (it goes on running)."""
         self._process_watch.stop()
 
+    def close(self) -> None:
+        """Stop watching the search process (it goes on running) and close every widget
+        of the launcher (idempotent)."""
+        if self.comm is None:
+            return  # closed already (ipywidgets' __del__ calls close again)
+        try:
+            from widgets._figures import close_widgets
+        except ImportError:  # Python exits (this is ipywidgets' __del__): nothing to free
+            return
+        self.stop_watching()
+        close_widgets(self)
+
     def adopt(self, run_dir: str | os.PathLike) -> bool:
         """Make ``run_dir`` (opened from the Runs tab) the run Resume continues.
 

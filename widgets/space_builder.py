@@ -779,6 +779,21 @@ class SpaceBuilder(widgets.VBox):
         if self.live_costs:
             self._costs_later()
 
+    def close(self) -> None:
+        """Drop a cost measurement still due or not started and close every widget of the
+        builder (idempotent); one a worker thread already runs finishes unseen."""
+        if self.comm is None:
+            return  # closed already (ipywidgets' __del__ calls close again)
+        try:
+            from widgets._figures import close_widgets
+        except ImportError:  # Python exits (this is ipywidgets' __del__): nothing to free
+            return
+        self.live_costs = False  # the debounced call, when it fires, does nothing
+        self._cost_ticket += 1  # a measurement in flight is no longer shown
+        if self._cost_future is not None:
+            self._cost_future.cancel()
+        close_widgets(self)
+
     def _live_costs(self) -> None:
         if not self.live_costs or self._last_space is None:
             return

@@ -201,3 +201,14 @@ def test_a_discrete_search_hides_the_batch_size_and_writes_no_supernet_settings(
     assert launcher.batch_size.layout.display == "none"
     config = launcher.build_config()
     assert (config.dataset.batch_size, config.epochs) == (16, SearchConfig().epochs)
+
+
+def test_a_closed_launcher_stops_watching_and_frees_its_widgets(tmp_path):
+    launcher = SearchLauncher(runs_folder=tmp_path)
+    launcher._process_watch.start = lambda: True  # as if a search process were watched
+    stopped = []
+    launcher._process_watch.stop = lambda: stopped.append(1)
+    launcher.close()
+    launcher.close()  # idempotent
+    assert stopped == [1] and launcher.comm is None
+    assert all(w.comm is None for w in launcher.children)

@@ -463,3 +463,20 @@ def test_an_out_of_date_measurement_waiting_for_the_worker_is_dropped():
     started, costs = asyncio.run(main())
     assert started == [2, 4]
     assert costs["params"] > 0
+
+
+def test_a_closed_builder_measures_nothing_more_and_frees_its_widgets():
+    import asyncio
+
+    async def session() -> tuple[int, int]:
+        builder, measured = SpaceBuilder(live_costs=True), []
+        builder._measure = lambda *args: measured.append(args) or {}
+        builder.batch_size.value = builder.batch_size.value + 1  # a measurement due in 0.6 s
+        at_close = len(measured)
+        builder.close()
+        builder.close()  # idempotent
+        await asyncio.sleep(1.0)  # past the debounce
+        return len(measured) - at_close, sum(w.comm is not None for w in builder.children)
+
+    after, open_children = asyncio.run(session())
+    assert after == 0 and open_children == 0
