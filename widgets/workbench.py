@@ -269,12 +269,10 @@ class Workbench(widgets.Tab):
             handle.cancel()
         if "monitor" in self._views:
             self.monitor.close()  # its poller and its run's read connection
-        if "launcher" in self._views:
-            self.launcher.stop_watching()
-        if "builder" in self._views:
-            self.builder.live_costs = False  # a debounced measurement still due does nothing
         for view in self._views.values():
-            view.close()  # the viewer: its debounced update; the explorer: its jslink
+            # The launcher: its process watch; the builder: its cost update still due; the
+            # viewer: its debounced redraw; the explorer: its jslink.
+            view.close()
         close_widgets(self)
 
     def _run(self, run_dir: str) -> Any:
