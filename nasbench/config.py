@@ -649,6 +649,29 @@ class SearchConfig:
                 f"executor_config must be a dict, got {type(self.executor_config).__name__}."
             )
         check_executor_settings(self.executor, self.executor_config)
+        if self.executor != "sequential":
+            _refuse_data_workers_lack(self.dataset.name, self.executor)
+
+
+def _refuse_data_workers_lack(name: str, executor: str) -> None:
+    """Refuse a user folder registered under a name in this process only: the workers of
+    a process or Ray executor start with the built-in registry, so each evaluation would
+    fail on the unknown name after the run folder was made. A ``folder:<path>`` name
+    registers itself in any process."""
+    from nasbench.data.registry import FOLDER_PREFIX, get_entry
+
+    entry = get_entry(name)
+    if entry.info.source != "folder" or name == "folder" or name.startswith(FOLDER_PREFIX):
+        return
+    path = getattr(entry.loader, "keywords", {}).get("path")  # register_folder's loader
+    instead = ""
+    if path:  # absolute: the run's config then names the same folder from any directory
+        folder = Path(path).expanduser().resolve()
+        instead = f'name it "{FOLDER_PREFIX}{folder}" instead, or '
+    raise ConfigError(
+        f"dataset {name!r} is registered in this process only, and the {executor} "
+        f"executor's workers start without it; {instead}use the sequential executor."
+    )
 
 
 def check_executor_settings(name: str, settings: dict[str, Any]) -> None:

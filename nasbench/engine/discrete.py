@@ -105,6 +105,7 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
                 "between candidates, and the run store does not hold them; start a new run."
             )
         run = load(run_dir)
+        run.close()  # every frame is read: an open reader would hold run.sqlite until GC
     except BaseException:
         store.close()
         raise

@@ -212,3 +212,208 @@ def test_pool_workers_end_when_their_search_process_is_killed(tmp_path):
     else:
         os.kill(worker, signal.SIGKILL)
         raise AssertionError("the pool worker outlived its killed search process")
+
+
+class FakeRay:
+    """Ray's start and shutdown, with a kernel interrupt in ``init`` or ``put``."""
+
+    def __init__(self, interrupted_in: str) -> None:
+        self.interrupted_in, self.up, self.started, self.shutdowns = interrupted_in, False, False, 0
+
+    def is_initialized(self) -> bool:
+        return self.up
+
+    def init(self, **options):
+        self.up = True  # Ray's processes run from here on
+        if self.interrupted_in == "init":
+            raise KeyboardInterrupt
+        if self.interrupted_in == "ctrl-c":  # as a kernel interrupt: SIGINT, mid-start
+            import signal
+
+            signal.raise_signal(signal.SIGINT)
+            self.started = True
+
+    def put(self, obj):
+        if self.interrupted_in == "put":
+            raise KeyboardInterrupt
+        return obj
+
+    def shutdown(self):
+        self.up, self.shutdowns = False, self.shutdowns + 1
+
+
+def test_an_interrupt_while_ray_starts_shuts_ray_down(monkeypatch, table_evaluator):
+    ray = FakeRay("init")
+    monkeypatch.setitem(sys.modules, "ray", ray)
+    with pytest.raises(KeyboardInterrupt):
+        RayExecutor(num_cpus=1).open(table_evaluator)
+    assert ray.shutdowns == 1 and not ray.up
+
+
+def test_ctrl_c_while_ray_starts_lets_it_start_then_shuts_it_down(monkeypatch, table_evaluator):
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    ray = FakeRay("ctrl-c")
+    monkeypatch.setitem(sys.modules, "ray", ray)
+    with pytest.raises(KeyboardInterrupt):
+        RayExecutor(num_cpus=1).open(table_evaluator)
+    # Halfway, ray.init would leave processes that ray.shutdown cannot reach.
+    assert ray.started and ray.shutdowns == 1 and not ray.up
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_the_loop_closes_an_executor_interrupted_while_it_opens(monkeypatch, table_evaluator):
+    ray = FakeRay("put")  # Ray started, then the interrupt
+    monkeypatch.setitem(sys.modules, "ray", ray)
+    strategy = create_strategy("random", {}, space=NB201Space(), seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        run_discrete(strategy, table_evaluator, Budget(max_evaluations=2),
+                     executor=RayExecutor(num_cpus=1))  # fmt: skip
+    assert ray.shutdowns >= 1 and not ray.up
+
+
+SLEEPY = """
+import os, time
+from pathlib import Path
+from nasbench.evaluation.base import Result
+
+class Sleepy:
+    def __init__(self, started):
+        self.started = started
+
+    def evaluate(self, genotype, budget=None):
+        Path(self.started, str(os.getpid())).touch()
+        time.sleep(30)
+        return Result({"score": 1.0})
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_an_interrupt_ends_the_running_evaluations_of_a_process_pool(tmp_path, monkeypatch):
+    import importlib
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    (tmp_path / "sleepy_evaluator.py").write_text(SLEEPY)
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get this sys.path too
+    started = tmp_path / "started"
+    started.mkdir()
+    evaluator = importlib.import_module("sleepy_evaluator").Sleepy(str(started))
+    strategy = create_strategy("random", {}, space=NB201Space(), seed=0)
+    done, sent = threading.Event(), []
+
+    def interrupt_once_evaluating() -> None:  # Ctrl-C, once the workers are busy
+        deadline = time.monotonic() + 120
+        while not done.is_set() and time.monotonic() < deadline:
+            if any(started.iterdir()):
+                sent.append(time.monotonic())
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=interrupt_once_evaluating, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_discrete(strategy, evaluator, Budget(max_evaluations=4),
+                         executor=ProcessPoolExecutor(workers=2))  # fmt: skip
+        surfaced = time.monotonic()
+    finally:
+        done.set()
+        thread.join()
+    assert sent and surfaced - sent[0] < 8  # not after the 30 s evaluations
+    assert multiprocessing.active_children() == []
+
+
+@pytest.fixture
+def notebook_main(monkeypatch):
+    """A ``__main__`` as a notebook has: no file a spawned worker could re-run."""
+    import types
+
+    main = types.ModuleType("__main__")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    return main
+
+
+def _notebook_scorer(main):
+    def evaluate(self, genotype, budget=None):
+        from nasbench.evaluation.base import Result
+
+        return Result({"score": 0.5})
+
+    cls = type("NotebookScorer", (), {"evaluate": evaluate, "__module__": "__main__"})
+    main.NotebookScorer = cls
+    return cls()
+
+
+def test_an_evaluator_defined_in_a_notebook_is_refused_before_workers_start(notebook_main):
+    import types
+
+    executor = ProcessPoolExecutor(workers=1)
+    with pytest.raises(ConfigError, match="NotebookScorer.*importable .py module") as err:
+        executor.open(_notebook_scorer(notebook_main))
+    assert "\n" not in str(err.value) and executor._pool is None
+
+    def score(genotype, budget=None):
+        raise AssertionError
+
+    score.__module__, score.__qualname__ = "__main__", "score"  # a notebook function
+    notebook_main.score = score
+    with pytest.raises(ConfigError, match="cannot load score"):
+        executor.open(types.SimpleNamespace(evaluate=score))
+
+
+def test_a_main_class_still_works_from_a_script_or_a_forked_pool(notebook_main):
+    notebook_main.__file__ = __file__  # a script: spawned workers re-run it
+    executor = ProcessPoolExecutor(workers=1)
+    executor.open(_notebook_scorer(notebook_main))
+    executor.close()
+    del notebook_main.__file__
+    executor.start_method = "fork"  # a forked worker has this __main__
+    with executor:
+        executor.open(_notebook_scorer(notebook_main))
+        genotype = next(iter(NB201Space().enumerate()))
+        assert [o.result.score for o in executor.evaluate([Job(0, genotype)])] == [0.5]
+
+
+def test_a_folder_registered_in_process_is_refused_for_pool_workers(tmp_path, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    from nasbench import registry
+    from nasbench import search as run_search
+    from nasbench.config import SearchConfig
+    from nasbench.data.folder import register_folder
+
+    # Registered for this test only: the registry is shared by the whole session.
+    reg = registry._registry("dataset")
+    monkeypatch.setattr(reg, "entries", dict(reg.entries))
+    for label in ("a", "b"):
+        (tmp_path / "scans" / label).mkdir(parents=True)
+        for k in range(10):
+            pixels = np.full((16, 16), 10 * k + (120 if label == "b" else 0), np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "scans" / label / f"{k}.png")
+    register_folder(tmp_path / "scans", name="mine")
+
+    def config(executor: str, dataset: str) -> SearchConfig:
+        return SearchConfig(
+            strategy="random",
+            evaluator="train",
+            space={"name": "nb201"},
+            dataset={"name": dataset},
+            max_evaluations=2,
+            executor=executor,
+        )
+
+    folder = f"folder:{(tmp_path / 'scans').resolve()}"
+    with pytest.raises(ConfigError, match=f'process executor.*name it "{folder}"') as err:
+        run_search(config("process", "mine"), tmp_path / "run")
+    assert "\n" not in str(err.value) and not (tmp_path / "run").exists()
+    with pytest.raises(ConfigError, match="ray executor's workers start without it"):
+        config("ray", "mine").validate()
+    config("sequential", "mine").validate()
+    config("process", folder).validate()  # what the message suggests

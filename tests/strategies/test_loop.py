@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -466,3 +467,32 @@ def test_a_recorded_cell_in_another_input_order_replays_as_the_same_candidate():
         trial.check(7, other, space)
     with pytest.raises(ConfigError, match="candidate 7 differs"):
         trial.check(7, proposed)  # without the space, only the exact text counts
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists /proc/self/fd")
+def test_resume_leaves_no_reader_of_the_run_open(tmp_path, monkeypatch):
+    import gc
+
+    from nasbench import resume
+
+    run_dir = tmp_path / "stopped"
+    _search_stopped_at(_table_search("random", {}), run_dir, 9, monkeypatch)
+    database = os.path.realpath(run_dir / "run.sqlite")
+
+    def held() -> list[str]:
+        links = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                links.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:  # the listing's own descriptor, closed by now
+                pass
+        return [link for link in links if link.startswith(database)]
+
+    gc.disable()  # a collection would close a leaked reader and hide the leak
+    try:
+        assert resume(run_dir).status == "finished"  # replays, then searches on
+        assert held() == []
+        assert resume(run_dir).status == "finished"  # reads the finished run's result
+        assert held() == []
+    finally:
+        gc.enable()

@@ -10,12 +10,18 @@ which is ``workers`` (how many candidates a strategy proposes before it hears ba
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import pickle
+import signal
 import socket
+import sys
+import threading
 import time
+import types
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,8 +144,6 @@ def _init_worker(payload: bytes, parent: int | None = None) -> None:
     global _WORKER_EVALUATOR
     _WORKER_EVALUATOR = pickle.loads(payload)
     if parent is not None:
-        import threading
-
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
@@ -158,14 +162,45 @@ def _pool_job(job: Job) -> Outcome:
     return _run_job(_WORKER_EVALUATOR, job, f"pid-{os.getpid()}")
 
 
-def _pickled(evaluator: Any, executor: str) -> bytes:
+class _MainNoting(pickle.Pickler):
+    """A pickler that notes the classes and functions of ``__main__`` it pickles: pickle
+    stores them by name, and a spawned worker may have no such ``__main__``."""
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file)
+        self.in_main: list[str] = []
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, (type, types.FunctionType)) and obj.__module__ == "__main__":
+            self.in_main.append(obj.__qualname__)
+        return NotImplemented  # pickle it as usual
+
+
+def _pickled(evaluator: Any, executor: str) -> tuple[bytes, list[str]]:
+    """The pickled evaluator, and the names of what in it is defined in ``__main__``."""
+    buffer = io.BytesIO()
+    pickler = _MainNoting(buffer)
     try:
-        return pickle.dumps(evaluator)
+        pickler.dump(evaluator)
     except (pickle.PicklingError, TypeError, AttributeError) as err:
         raise ConfigError(
             f"the {executor} executor needs a picklable evaluator; "
             f"{type(evaluator).__name__} is not ({err}). Use the sequential executor."
         ) from None
+    return buffer.getvalue(), pickler.in_main
+
+
+def _main_rerun_by_spawn() -> bool:
+    """Whether a spawned process re-runs this process's ``__main__`` (a .py script, or a
+    module run with ``python -m``), and so has the classes defined there; a notebook's,
+    a REPL's or ``python -c``'s ``__main__`` has no file to re-run (``python -`` names
+    ``<stdin>``)."""
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None:  # multiprocessing skips a package's __main__ (``python -m pkg``)
+        return name != "__main__" and not name.endswith(".__main__")
+    path = getattr(main, "__file__", None)
+    return path is not None and os.path.isfile(path)
 
 
 class ProcessPoolExecutor(Executor):
@@ -184,6 +219,8 @@ class ProcessPoolExecutor(Executor):
     """
 
     name = "process"
+    # Spawned, not forked: a forked worker would inherit torch's threads and CUDA state.
+    start_method = "spawn"
 
     def __init__(self, workers: int = 2) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -197,11 +234,20 @@ class ProcessPoolExecutor(Executor):
         import multiprocessing
 
         super().open(evaluator)
-        payload = _pickled(evaluator, "process")
+        payload, in_main = _pickled(evaluator, "process")
+        if in_main and self.start_method != "fork" and not _main_rerun_by_spawn():
+            # Otherwise each worker fails to unpickle it, and the reason reaches only the
+            # terminal of the Jupyter server, not the notebook.
+            raise ConfigError(
+                f"the process executor's workers cannot load {in_main[0]}: it is defined in "
+                "__main__ (a notebook or an interactive session), which they do not have; "
+                "define the evaluator class in an importable .py module, or use the "
+                "sequential executor."
+            )
         self.close()
         self._pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=multiprocessing.get_context(self.start_method),
             initializer=_init_worker,
             initargs=(payload, os.getpid()),
         )
@@ -214,6 +260,11 @@ class ProcessPoolExecutor(Executor):
 
         try:
             return list(self._pool.map(_pool_job, jobs))
+        except KeyboardInterrupt:
+            # Ctrl-C (a kernel interrupt): close() would wait for the running evaluations,
+            # and then throw their results away; end the workers now instead.
+            self._terminate()
+            raise
         except BrokenProcessPool:
             # Most often a script without a main guard: each spawned worker re-runs the
             # script, so it starts the search again and dies on the run folder.
@@ -228,6 +279,25 @@ class ProcessPoolExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def _terminate(self) -> None:
+        """End the workers without waiting for the evaluations they run.
+
+        ``concurrent.futures`` has no public way to do this before Python 3.14
+        (``terminate_workers``): the pool's own processes are terminated, as the pool
+        does itself when it breaks. They are taken before ``shutdown``, which forgets
+        them; ``shutdown(wait=False)`` cancels the pending jobs, and its manager thread
+        then sees the workers gone and cleans up.
+        """
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list((pool._processes or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
 
 
 def _ray_job(evaluator: Any, job: Job) -> Outcome:
@@ -285,8 +355,8 @@ class RayExecutor(Executor):
                 options["num_cpus"] = self.num_cpus
             else:
                 options["address"] = self.address
+            self._started = True  # before the start: close() then ends a half-started Ray
             _start_ray(ray, options)
-            self._started = True
         self._evaluator_ref = ray.put(evaluator)
         self._remote = ray.remote(num_cpus=self.cpus_per_job, num_gpus=self.gpus_per_job)(_ray_job)
 
@@ -312,7 +382,8 @@ def _start_ray(ray: Any, options: dict[str, Any]) -> None:
     """``ray.init(**options)``, tried again when a local node is slow to start."""
     for attempt in range(1, RAY_START_ATTEMPTS + 1):
         try:
-            ray.init(**options)
+            with _interrupt_held():
+                ray.init(**options)
             return
         except Exception as err:  # noqa: BLE001 - Ray raises a bare Exception here
             ray.shutdown()
@@ -322,6 +393,38 @@ def _start_ray(ray: Any, options: dict[str, Any]) -> None:
                     f"Ray did not start ({first}); check `ray status`, or use the "
                     '"process" executor.'
                 ) from None
+        except BaseException:
+            ray.shutdown()  # an interrupt: Ray started, or gave up; end its processes
+            raise
+
+
+@contextlib.contextmanager
+def _interrupt_held() -> Iterator[None]:
+    """Hold a Ctrl-C (a kernel interrupt) back until the block ends, then raise it.
+
+    Interrupted halfway, ``ray.init`` leaves the processes it started (gcs_server,
+    raylet) running for the rest of the kernel, out of ``ray.shutdown``'s reach; held
+    back, the interrupt comes once Ray is up, and the caller shuts it down. A second
+    Ctrl-C is not held. Signals reach the main thread only: elsewhere, nothing is held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        if held:
+            raise KeyboardInterrupt
+        held.append(signum)
+        print("Ray is starting; it will be shut down once started.", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+        if held:
+            raise KeyboardInterrupt
 
 
 EXECUTORS: dict[str, type[Executor]] = {

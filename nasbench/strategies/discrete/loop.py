@@ -374,8 +374,10 @@ def run_discrete(
     if callable(race):
         # Successive halving and Hyperband pick their next evaluations from whole rungs.
         strategy.check_evaluator(evaluator)
-    executor.open(evaluator)
     try:
+        # Opened inside the try: an interrupt while the workers start (Ray takes seconds)
+        # still shuts down what was started.
+        executor.open(evaluator)
         if callable(race):
             out = race(evaluator, budget, executor, store, on_result, size, replay, replay_elapsed)
         else:
