@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,44 @@ class SearchConfig:
         if isinstance(self.dataset, dict):
             _reject_unknown(self.dataset, DatasetConfig, "dataset")
             self.dataset = DatasetConfig(**self.dataset)
+
+    def with_absolute_paths(self) -> SearchConfig:
+        """A copy whose data paths are absolute: ``dataset.root``, a ``folder:<path>``
+        dataset and the table evaluator's ``path``, a relative one read against the
+        current folder, a leading ``~`` the home folder.
+
+        A search runs on this copy and stores it, so ``resume``, ``retrain`` and a
+        notebook started in another folder read the same files.
+
+        Returns:
+            The copy (this config is left as it is).
+
+        Example:
+            >>> import os
+            >>> cfg = SearchConfig(dataset={"name": "folder:scans", "root": "data"})
+            >>> absolute = cfg.with_absolute_paths().dataset
+            >>> absolute.name == "folder:" + os.path.abspath("scans"), cfg.dataset.root
+            (True, 'data')
+        """
+        from nasbench.data.registry import FOLDER_PREFIX
+
+        dataset = self.dataset
+        if not isinstance(dataset, DatasetConfig):
+            return dataclasses.replace(self)  # not a dataset config: validate() says why
+        name, root = dataset.name, dataset.root
+        if isinstance(name, str) and name.startswith(FOLDER_PREFIX) and name[len(FOLDER_PREFIX) :]:
+            name = FOLDER_PREFIX + _absolute(name[len(FOLDER_PREFIX) :])
+        if isinstance(root, (str, Path)) and str(root):
+            root = _absolute(root)
+        evaluator_config = self.evaluator_config
+        table = evaluator_config.get("path") if isinstance(evaluator_config, dict) else None
+        if self.evaluator == "table" and isinstance(table, str) and table:
+            evaluator_config = {**evaluator_config, "path": _absolute(table)}
+        return dataclasses.replace(
+            self,
+            dataset=dataclasses.replace(dataset, name=name, root=root),
+            evaluator_config=evaluator_config,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -990,3 +1029,8 @@ def _check_positive(name: str, value: Any) -> None:
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}.")
+
+
+def _absolute(path: str | Path) -> str:
+    """``path`` made absolute against the current folder (``~`` expanded, ``..`` folded)."""
+    return os.path.abspath(Path(path).expanduser())

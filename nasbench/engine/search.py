@@ -6,7 +6,6 @@ continues one from its run store. Differentiable searches run the bilevel loop
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -51,23 +50,26 @@ def search(
     from nasbench.strategies import get_strategy
 
     run_dir = run_folder(run_dir)  # "~/runs/x": every step below sees the home folder
+    # A copy, with data paths absolute: the stored config reads the same files from
+    # any folder a resume, retrain or notebook starts in.
+    config = config.with_absolute_paths()
 
     kind = get_strategy(config.strategy).kind
     if kind == "meta":
         from nasbench.engine.meta import run_meta_search
 
-        return run_meta_search(dataclasses.replace(config), run_dir, progress=progress)
+        return run_meta_search(config, run_dir, progress=progress)
     if kind == "multi-agent":
         # Landmark localisation by collaborating Q-learning agents: a loop of its own.
         from nasbench.engine.localisation import run_localisation_search
 
-        return run_localisation_search(dataclasses.replace(config), run_dir, progress=progress)
+        return run_localisation_search(config, run_dir, progress=progress)
     if kind == "discrete":
         # Discrete strategies share one ask/tell loop of their own (no bilevel training).
         from nasbench.engine.discrete import run_discrete_search
 
-        return run_discrete_search(dataclasses.replace(config), run_dir, progress=progress)
-    return run_search(dataclasses.replace(config), run_dir, progress=progress)
+        return run_discrete_search(config, run_dir, progress=progress)
+    return run_search(config, run_dir, progress=progress)
 
 
 def _refuse_resume_that_would_restart(run_dir: str | Path, status: str, message: str) -> None:

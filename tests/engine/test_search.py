@@ -268,3 +268,33 @@ def test_step_time_ahead_counts_only_the_share_of_steps_with_an_architecture_ste
     assert step_seconds_ahead([3.0, 1.0, 1.0], [2.0, 0.0, 0.0], 0.25, _median) == 1.5
     # A probe inside the warm-up saw no architecture step: it is timed as a weight step.
     assert step_seconds_ahead([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], 0.5, _median) == 1.5
+
+
+def test_a_relative_data_path_is_stored_absolute_and_read_from_any_folder(
+    tiny, tmp_path, monkeypatch
+):
+    from nasbench.config import DatasetConfig
+    from nasbench.evaluation.final_evaluation import retrain
+    from nasbench.evaluation.train_loop import TrainConfig
+    from nasbench.runs import load
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "data").mkdir(parents=True)
+    elsewhere.mkdir()
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 40), ("val", 12), ("test", 12)):
+        arrays[f"{split}_images"] = rng.integers(0, 255, (n, 28, 28)).astype(np.uint8)
+        arrays[f"{split}_labels"] = (np.arange(n) % 2).astype(np.uint8).reshape(n, 1)
+    np.savez_compressed(work / "data" / "breastmnist.npz", **arrays)
+    monkeypatch.chdir(work)
+    config = tiny("darts", epochs=1)
+    config.dataset = DatasetConfig(name="breastmnist", root="data", download=False, limit=32,
+                                   batch_size=8)  # fmt: skip
+    search(config, work / "run")
+    assert config.dataset.root == "data"  # the caller's config is left as it was
+    assert load(work / "run").config["dataset"]["root"] == str(work / "data")
+    monkeypatch.chdir(elsewhere)  # a notebook in another folder retrains the same files
+    recipe = TrainConfig(epochs=1, batch_size=8, limit=16, test_limit=8, device="cpu")
+    report = retrain(work / "run", recipe, baseline="none")
+    assert report.results["searched"].test["acc"] >= 0
