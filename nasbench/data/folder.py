@@ -384,7 +384,8 @@ def _channels_differ(path: Path) -> bool:
 
         try:
             with Image.open(path) as image:
-                image.draft("RGB", (image.width // 8, image.height // 8))
+                # At least 1 x 1: PIL's JPEG draft divides by the size asked for.
+                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
                 pixels = np.asarray(_as_seen(image), dtype=np.int16)
         except Exception as error:
             raise _unreadable(path, error) from error

@@ -55,9 +55,13 @@ class ClassificationMeter:
         loss_fn: when given, ``result()`` also holds ``loss`` over the whole split.
     """
 
-    def __init__(self, task: str, loss_fn: nn.Module | None = None) -> None:
+    def __init__(
+        self, task: str, loss_fn: nn.Module | None = None, warned: set[str] | None = None
+    ) -> None:
         self.task = task
         self.loss_fn = loss_fn
+        # Warnings already given by this task's meters (a split is scored every epoch).
+        self._warned = set() if warned is None else warned
         self._logits: list[torch.Tensor] = []
         self._targets: list[torch.Tensor] = []
 
@@ -82,13 +86,15 @@ class ClassificationMeter:
                 if self.task == "multi-label"
                 else f"no image of class{plural} {names} (of {total})"
             )
-            # The same text for the same split each epoch, so Python shows it once.
-            warnings.warn(
+            text = (
                 f"a split scored has {missing}: its AUC is the mean over the other "
-                f"{total - len(unscored)}, not comparable with an AUC over all {total}.",
-                UserWarning,
-                stacklevel=2,
+                f"{total - len(unscored)}, not comparable with an AUC over all {total}."
             )
+            # Once per run and split: Python's own once-only registry is reset whenever
+            # a warnings filter changes, which image reading does for every file.
+            if text not in self._warned:
+                self._warned.add(text)
+                warnings.warn(text, UserWarning, stacklevel=2)
         if self.loss_fn is not None:
             out["loss"] = float(self.loss_fn(logits, targets))
         return out
@@ -109,6 +115,7 @@ class ClassificationTask:
         if task not in CLASSIFICATION_TASKS:
             raise ConfigError(f"task {task!r} is not one of {', '.join(CLASSIFICATION_TASKS)}.")
         self.name = task
+        self._warned: set[str] = set()
 
     def loss(self) -> nn.Module:
         """Cross-entropy (BCE with logits for multi-label)."""
@@ -127,8 +134,9 @@ class ClassificationTask:
         return model(x)
 
     def meter(self, loss_fn: nn.Module | None = None, full: bool = True) -> ClassificationMeter:
-        """A split accumulator (``full`` is for the segmentation meter's HD95)."""
-        return ClassificationMeter(self.name, loss_fn)
+        """A split accumulator (``full`` is for the segmentation meter's HD95); the
+        meters of one task warn of a split's unscored classes once."""
+        return ClassificationMeter(self.name, loss_fn, self._warned)
 
 
 class SegmentationTask:

@@ -26,6 +26,7 @@ import pandas as pd
 from nasbench.errors import ConfigError
 from nasbench.runs.schema import (
     APPEND_ONLY_TABLES,
+    RETRAIN_PHASES,
     damaged_database,
     require_run,
     run_folder,
@@ -161,8 +162,10 @@ class Run:
         self.status_history = _empty(_STATUS)
         self._progress_row: tuple | None = None
         self._stop_pending = False
-        # (start, end) of each pause between a stop (or a kill) and the resume after it.
+        # (start, end) of each pause between a stop (or a kill) and the resume after it,
+        # from each resume's (status before it, that status's time, resume time).
         self._pauses: list[tuple[float, float]] = []
+        self._resumes: list[tuple[str, float, float]] = []
         self._last_status: tuple[str, float] | None = None
         self.refresh()
 
@@ -241,10 +244,10 @@ class Run:
         db = self._db
         db.execute("BEGIN")  # one read transaction: a consistent cut of the run
         try:
-            self._apply_discards(db)
+            discarded = self._apply_discards(db)
             # Statuses first: a resume among them moves the elapsed time of the rows after it.
             statuses = self._fetch_status(db)
-            self._add_pauses(db, statuses)
+            self._add_pauses(db, statuses, discarded)
             new = {
                 "history": self._fetch_history(db),
                 "alphas": self._fetch_alphas(db),
@@ -470,21 +473,48 @@ class Run:
         frame["payload"] = [_mapping(text) for text in frame["payload"]]
         return _typed(frame, _EVENTS)
 
-    def _add_pauses(self, db: sqlite3.Connection, statuses: pd.DataFrame) -> None:
-        """Record the pauses that the new status rows end: a ``running`` after any status
-        but ``created`` is a resume; its pause starts at the stop, or for a killed run
-        (no stop recorded, still ``running``) at the last row the dead process wrote."""
+    def _add_pauses(
+        self, db: sqlite3.Connection, statuses: pd.DataFrame, discarded: bool = False
+    ) -> None:
+        """Record the pauses the new status rows end. A ``running`` after any status but
+        ``created`` is a resume; its pause starts at the stop (or failure) before it, and
+        for a killed run (still ``running``) at the dead process's last search row.
+
+        A resume discards the rows its checkpoint does not hold just after it says
+        ``running``, so a killed run's pauses are measured again after each discard:
+        a reader refreshed in between and one opened later agree.
+        """
+        found = False
         for status, when in zip(statuses["status"], statuses["time"], strict=True):
             before = self._last_status
             if status == "running" and before is not None and before[0] != "created":
-                last = [before[1]]
-                for table in ("candidates", "metrics", "events"):
-                    (latest,) = db.execute(
-                        f"SELECT MAX(time) FROM {table} WHERE time < ?", (float(when),)
-                    ).fetchone()
-                    last.append(-np.inf if latest is None else latest)
-                self._pauses.append((float(max(last)), float(when)))
+                self._resumes.append((before[0], before[1], float(when)))
+                found = True
             self._last_status = (str(status), float(when))
+        if found or (discarded and self._resumes):
+            self._pauses = [self._pause(db, *resume) for resume in self._resumes]
+
+    @staticmethod
+    def _pause(
+        db: sqlite3.Connection, before: str, before_time: float, resumed: float
+    ) -> tuple[float, float]:
+        if before != "running":  # stopped or failed: its status says when it ended
+            return (before_time, resumed)
+        # Killed: it wrote until it died. A retrain's rows (a run can be retrained while
+        # stopped) are not the search's, and would cut the pause short.
+        retrain = ", ".join("?" * len(RETRAIN_PHASES))
+        last = [before_time]
+        for query, args in (
+            (f"SELECT MAX(time) FROM metrics WHERE time < ? AND phase NOT IN ({retrain})",
+             (resumed, *RETRAIN_PHASES)),
+            ("SELECT MAX(time) FROM candidates WHERE time < ?", (resumed,)),
+            ("SELECT MAX(time) FROM events WHERE time < ? AND kind NOT LIKE 'retrain%'",
+             (resumed,)),
+        ):  # fmt: skip
+            (latest,) = db.execute(query, args).fetchone()
+            if latest is not None:
+                last.append(float(latest))
+        return (max(last), resumed)
 
     def _active(self, times: pd.Series) -> pd.Series:
         """Seconds of search from the run's creation to ``times``, pauses left out."""
@@ -502,7 +532,8 @@ class Run:
         self._advance("status", frame, None)
         return _typed(frame, _STATUS)
 
-    def _apply_discards(self, db: sqlite3.Connection) -> None:
+    def _apply_discards(self, db: sqlite3.Connection) -> bool:
+        """Drop the rows of new discards from the frames; True when there were any."""
         rows = db.execute(
             "SELECT id, after_step FROM discards WHERE id > ? ORDER BY id",
             (self._cursors["discards"],),
@@ -517,6 +548,7 @@ class Run:
                     setattr(self, name, frame[keep].reset_index(drop=True))
                     dropped = True
             self.generation += dropped
+        return bool(rows)
 
     def _where(
         self, table: str, after_step: int | None, column: str = ""

@@ -257,7 +257,7 @@ def writer_alive(run_dir: str | Path) -> bool | None:
     """
     if fcntl is None and msvcrt is None:  # pragma: no cover
         return None
-    lock = Path(run_dir) / LOCK_NAME
+    lock = run_folder(run_dir) / LOCK_NAME
     if not lock.is_file():
         return False
     with open(lock) as handle:

@@ -623,14 +623,18 @@ def _retrained_source(payload: dict, run: Any) -> str:
         return "searched"  # nothing to tell it by; retrains train the searched cell unless told
     from nasbench.runs.returned import returned_genotype_row
 
-    returned = returned_genotype_row(run.genotypes, run.events)
+    genotypes = run.genotypes
+    returned = returned_genotype_row(genotypes, run.events)
     if returned is None:
         return "given"
+    # Retrains before then trained the last row even where an early stop returned an
+    # earlier one: either is the search's cell.
+    candidates = [returned["genotype_json"], genotypes.iloc[-1]["genotype_json"]]
     try:
-        recorded = json.loads(str(returned["genotype_json"]))
+        recorded = [json.loads(str(text)) for text in candidates]
     except ValueError:
         return "searched"  # an unreadable record cannot tell; keep the older label
-    return "searched" if payload.get("genotype") == recorded else "given"
+    return "searched" if payload.get("genotype") in recorded else "given"
 
 
 def _retrain_table(payload: dict, label: str, times: int) -> str:

@@ -538,3 +538,13 @@ def test_classes_and_split_do_not_depend_on_how_the_system_compares_paths(tmp_pa
     there = folder.scan_folder(tmp_path, seed=1)
     assert here.class_names == there.class_names == ("Malignant", "benign")
     assert here.items == there.items
+
+
+def test_a_colour_image_under_eight_pixels_counts_as_colour(tmp_path):
+    for label in ("a", "b"):
+        for i in range(4):
+            _png(tmp_path / label / f"{i}.png", 60, shape=(6, 6))
+    colour = np.zeros((6, 6, 3), np.uint8)
+    colour[..., 0] = 220  # red: a JPEG's draft at an eighth of 6 px would be 0 px
+    Image.fromarray(colour).save(tmp_path / "a" / "z_colour.jpg")
+    assert folder.folder_info(tmp_path)[0].in_channels == 3

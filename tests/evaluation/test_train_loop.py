@@ -233,3 +233,20 @@ def test_a_split_without_some_class_warns_that_its_auc_leaves_it_out():
     labels.update(torch.zeros(2, 3), torch.tensor([[1, 1, 0], [0, 1, 1]]))
     with pytest.warns(UserWarning, match=r"label 1 \(of 3\) positive in all or none"):
         labels.result()
+
+
+def test_the_unscored_class_warning_comes_once_per_task_whatever_resets_pythons_registry():
+    import warnings
+
+    from nasbench.evaluation.tasks import task_for
+
+    task = task_for("multi-class")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        for _ in range(3):  # one split scored at three epochs
+            with warnings.catch_warnings():  # what reading an image file does: a reset
+                warnings.simplefilter("ignore", DeprecationWarning)
+            meter = task.meter()
+            meter.update(torch.eye(4)[[0, 1, 3]], torch.tensor([0, 1, 3]))
+            meter.result()
+    assert [str(w.message)[:40] for w in caught] == ["a split scored has no image of class 2 ("]

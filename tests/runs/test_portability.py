@@ -205,11 +205,10 @@ def test_a_run_folder_under_tilde_is_in_the_home_folder(tmp_path, monkeypatch):
         assert store.run_dir == home / "runs" / "t1"
     with RunStore.open("~/runs/t1") as store:
         assert store.status == "created"
+        assert writer_alive("~/runs/t1") is True  # stop and retrain ask it of a live run
     assert (home / "runs" / "t1" / "run.sqlite").is_file()
     assert list(work.iterdir()) == []
     # The readers too: load, the report, retrain, runs and stop all pass through them.
-    from nasbench.runs import load, request_stop
-
     with load("~/runs/t1") as run:
         assert run.run_dir == home / "runs" / "t1" and run.status == "created"
     request_stop("~/runs/t1")

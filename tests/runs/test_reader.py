@@ -511,3 +511,57 @@ def test_elapsed_leaves_out_the_pause_between_a_stop_and_the_resume(tmp_path, mo
     np.testing.assert_allclose(live.candidates["elapsed"], expected)
     # A wall-time budget resumed from here counts search time, not the pause.
     assert _elapsed(run) == pytest.approx(36.0 - paused)
+
+
+def test_a_killed_run_has_one_pause_for_a_monitor_across_the_resume_and_a_later_reader(
+    tmp_path, monkeypatch
+):
+    clock = [1000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    store = RunStore.create(tmp_path / "run", {"strategy": "darts"}, {})
+    store.set_status("running")
+    for step in range(1, 11):  # written up to 1100; the checkpoint holds step 5 (1050)
+        clock[0] += 10
+        store.log_metrics(step, 0, "train", {"loss": 1.0})
+    live = load(store.run_dir)
+    store.close()  # killed: no status, the lock let go
+    clock[0] += 1000
+    store = RunStore.open(tmp_path / "run")
+    store.set_status("running")  # a resume says running first ...
+    live.refresh()  # ... a monitor polls here ...
+    clock[0] += 5
+    store.discard_after(5)  # ... then the checkpoint's restore drops steps 6-10
+    for step in range(6, 11):
+        clock[0] += 10
+        store.log_metrics(step, 0, "train", {"loss": 1.0})
+    store.set_status("finished")
+    store.close()
+    live.refresh()
+    later = load(tmp_path / "run")
+    # The pause runs from the last row the checkpoint kept (1050) to the resume (2100).
+    expected = [10.0, 20.0, 30.0, 40.0, 50.0, 65.0, 75.0, 85.0, 95.0, 105.0]
+    np.testing.assert_allclose(later.history["elapsed"], expected)
+    np.testing.assert_allclose(live.history["elapsed"], expected)
+
+
+def test_a_retrain_while_stopped_does_not_shorten_the_pause(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    store = RunStore.create(tmp_path / "run", {"strategy": "darts"}, {})
+    store.set_status("running")
+    for step in (1, 2, 3):
+        clock[0] += 10
+        store.log_metrics(step, 0, "train", {"loss": 1.0})
+    clock[0] += 1
+    store.set_status("stopped")  # at 1031
+    clock[0] = 90_000.0  # a day later, retrained while stopped
+    store.log_metrics(1, 0, "retrain", {"train_loss": 0.5})
+    store.log_event("retrain_finished", {"models": {}})
+    clock[0] = 91_000.0
+    store.set_status("running")
+    clock[0] += 10
+    store.log_metrics(4, 0, "train", {"loss": 1.0})
+    store.close()
+    history = load(tmp_path / "run").history
+    train = history[history["phase"] == "train"]["elapsed"].tolist()
+    assert train == [10.0, 20.0, 30.0, 41.0]  # 31 s to the stop, 10 s after the resume

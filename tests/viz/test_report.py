@@ -292,3 +292,15 @@ def test_a_reconstruction_run_reports_its_test_scores_and_own_cascades(tmp_path)
     assert "searched_dist_mm" in results and "3.5" in results
     assert "metanas_acc_mean" in results and "metanas_acc<" not in results
     assert sorted(set(re.findall(r"DC \d", page))) == ["DC 1", "DC 2"]
+
+
+def test_an_older_retrain_of_the_last_cell_of_an_early_stopped_run_is_the_searched_one(tmp_path):
+    # Retrains before genotype_source trained the last row; the early stop returned epoch 0.
+    run_dir = make_run(tmp_path / "run", eigen=False)
+    model = {"searched": {"params": 7, "test": {"acc": 0.5}, "epochs_run": 1}}
+    with RunStore.open(run_dir) as store:
+        store.log_genotype(2, 12, zoo["DARTS_V2"].to_json(), {})
+        store.log_event("retrain_finished", {"dataset": "breastmnist", "models": model,
+                                             "genotype": zoo["DARTS_V2"].to_dict()})  # fmt: skip
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    assert "<td>searched cell</td>" in text and "given genotype" not in text
