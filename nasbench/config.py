@@ -167,8 +167,9 @@ class SearchConfig:
 
     def with_absolute_paths(self) -> SearchConfig:
         """A copy whose data paths are absolute: ``dataset.root``, a ``folder:<path>``
-        dataset and the table evaluator's ``path``, a relative one read against the
-        current folder, a leading ``~`` the home folder.
+        dataset (also as a strategy setting, e.g. METANAS's ``meta_test_dataset``) and
+        the table evaluator's ``path``, a relative one read against the current folder,
+        a leading ``~`` the home folder (:func:`~nasbench.data.registry.dataset_key`).
 
         A search runs on this copy and stores it, so ``resume``, ``retrain`` and a
         notebook started in another folder read the same files.
@@ -183,24 +184,26 @@ class SearchConfig:
             >>> absolute.name == "folder:" + os.path.abspath("scans"), cfg.dataset.root
             (True, 'data')
         """
-        from nasbench.data.registry import FOLDER_PREFIX
+        from nasbench.data.registry import dataset_key
 
         dataset = self.dataset
         if not isinstance(dataset, DatasetConfig):
             return dataclasses.replace(self)  # not a dataset config: validate() says why
-        name, root = dataset.name, dataset.root
-        if isinstance(name, str) and name.startswith(FOLDER_PREFIX) and name[len(FOLDER_PREFIX) :]:
-            name = FOLDER_PREFIX + _absolute(name[len(FOLDER_PREFIX) :])
+        name, root = dataset_key(dataset.name), dataset.root
         if isinstance(root, (str, Path)) and str(root):
             root = _absolute(root)
         evaluator_config = self.evaluator_config
         table = evaluator_config.get("path") if isinstance(evaluator_config, dict) else None
         if self.evaluator == "table" and isinstance(table, str) and table:
             evaluator_config = {**evaluator_config, "path": _absolute(table)}
+        strategy_config = self.strategy_config
+        if isinstance(strategy_config, dict):  # METANAS's meta_test_dataset, a folder too
+            strategy_config = {key: dataset_key(value) for key, value in strategy_config.items()}
         return dataclasses.replace(
             self,
             dataset=dataclasses.replace(dataset, name=name, root=root),
             evaluator_config=evaluator_config,
+            strategy_config=strategy_config,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -688,7 +691,8 @@ class SearchConfig:
                 f"executor_config must be a dict, got {type(self.executor_config).__name__}."
             )
         check_executor_settings(self.executor, self.executor_config)
-        if self.executor != "sequential":
+        if self.executor != "sequential" and self.evaluator != "table":
+            # A table's workers read its pickled results, never the dataset.
             _refuse_data_workers_lack(self.dataset.name, self.executor)
 
 

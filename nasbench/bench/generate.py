@@ -383,9 +383,11 @@ def cli_main(args: argparse.Namespace) -> int:
     def report(done: int, total: int, key: str) -> None:
         print(f"[{done}/{total}] {key}", flush=True)
 
+    from nasbench.data.registry import dataset_key
+
     table = generate_table(
         space_from_cli(args),
-        dataset=args.dataset,
+        dataset=dataset_key(args.dataset),  # a folder's path absolute, as a search stores it
         recipe=recipe,
         sample=args.sample,
         seeds=seeds,

@@ -168,6 +168,33 @@ def dataset_names() -> list[str]:
 FOLDER_PREFIX = "folder:"
 
 
+def dataset_key(name: Any) -> Any:
+    """The form a dataset name is stored and compared in: a ``folder:<path>`` name with
+    its path absolute (``~`` expanded, a relative one read against the current folder),
+    any other name as given.
+
+    ``folder:scans`` and ``folder:/home/me/scans`` name one folder: a search stores the
+    second, while a table or a run made before may hold the first.
+
+    Args:
+        name: a dataset name (anything else is returned unchanged).
+
+    Returns:
+        The name to store or compare.
+
+    Example:
+        >>> import os
+        >>> dataset_key("folder:scans") == "folder:" + os.path.abspath("scans")
+        True
+        >>> dataset_key("breastmnist")
+        'breastmnist'
+    """
+    if not isinstance(name, str) or not name.startswith(FOLDER_PREFIX):
+        return name
+    path = name[len(FOLDER_PREFIX) :]
+    return FOLDER_PREFIX + os.path.abspath(Path(path).expanduser()) if path else name
+
+
 def get_entry(name: str) -> DatasetEntry:
     """Return the registry entry for ``name`` or raise a one-line error with a suggestion.
 

@@ -122,9 +122,13 @@ class TableEvaluator:
             from nasbench.bench.table import BenchmarkTable
 
             table = BenchmarkTable.load(config.path)
+            from nasbench.data.registry import dataset_key
+
             held, space_name = table.dataset, getattr(table.space, "name", None)
             where = f"the table {config.path}"
-            if held and held != dataset:
+            # folder:scans and folder:/home/me/scans are one folder (a search stores paths
+            # absolute; a table built before may hold a relative one).
+            if held and dataset_key(held) != dataset_key(dataset):
                 raise ConfigError(
                     f"{where} holds results on {held}, not on dataset {dataset}; search "
                     f"{held}, or build a table on {dataset} with `nasbench bench generate`."

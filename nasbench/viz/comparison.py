@@ -94,6 +94,8 @@ def _score_name(config: Mapping[str, Any]) -> str | None:
 
 def _signature(item: Any) -> dict[str, Any] | None:
     """What a run must share with the runs it is compared with (None: not a stored run)."""
+    from nasbench.data.registry import dataset_key
+
     config = getattr(item, "config", None)
     if not isinstance(config, Mapping) or not config.get("evaluator"):
         return None
@@ -104,7 +106,7 @@ def _signature(item: Any) -> dict[str, Any] | None:
             (
                 config.get("evaluator"),
                 _score_name(config),
-                _run_label(item, "dataset"),
+                dataset_key(_run_label(item, "dataset")),  # folder:scans = folder:/abs/scans
                 dataset.get("size") if isinstance(dataset, Mapping) else None,
                 _run_label(item, "space"),
             ),

@@ -319,6 +319,30 @@ def test_a_table_file_names_the_dataset_it_was_built_on(tmp_path):
     assert "holds results on breastmnist, not on dataset synthetic" in _one_line_error(other)
 
 
+def test_a_table_built_on_a_relative_folder_serves_the_search_that_stores_it_absolute(
+    tmp_path, monkeypatch
+):
+    from nasbench.bench.synthetic import synthetic_nb201_table
+    from nasbench.bench.table import BenchmarkTable
+
+    monkeypatch.chdir(tmp_path)
+    landscape = synthetic_nb201_table(seed=0)
+    held = BenchmarkTable(landscape.frame.head(200), landscape.space, dataset="folder:scans")
+    held.save(tmp_path / "t.parquet")
+    config = SearchConfig(**{**NB201_SEARCH, "evaluator": "table",
+                             "evaluator_config": {"path": "t.parquet"},
+                             "dataset": DatasetConfig(name="folder:scans")})  # fmt: skip
+    stored = config.with_absolute_paths()  # what search() runs and stores
+    assert stored.dataset.name == f"folder:{tmp_path / 'scans'}"
+    assert stored.evaluator_config == {"path": str(tmp_path / "t.parquet")}
+    from nasbench.evaluation.table_lookup import TableEvalConfig, TableEvaluator
+
+    TableEvaluator.check_search(  # folder:scans and folder:/abs/scans: one folder
+        TableEvalConfig(path=stored.evaluator_config["path"]), stored.dataset.name,
+        {"name": "nb201"},
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("strategy", "named"),
     [

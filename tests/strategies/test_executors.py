@@ -417,3 +417,29 @@ def test_a_folder_registered_in_process_is_refused_for_pool_workers(tmp_path, mo
         config("ray", "mine").validate()
     config("sequential", "mine").validate()
     config("process", folder).validate()  # what the message suggests
+
+
+def test_a_table_search_may_use_a_folder_registered_in_process(tmp_path):
+    # The table's workers read its pickled results, never the dataset: nothing to refuse.
+    import numpy as np
+    from PIL import Image
+
+    from nasbench.bench.synthetic import synthetic_nb201_table
+    from nasbench.bench.table import BenchmarkTable
+    from nasbench.config import SearchConfig
+    from nasbench.data.folder import register_folder
+
+    for label in ("a", "b"):
+        (tmp_path / "scans" / label).mkdir(parents=True)
+        for i in range(3):
+            image = np.full((28, 28), 60 * i, np.uint8)
+            Image.fromarray(image).save(tmp_path / "scans" / label / f"{i}.png")
+    register_folder(tmp_path / "scans", name="inprocess-scans")
+    landscape = synthetic_nb201_table(seed=0)
+    table = BenchmarkTable(landscape.frame.head(200), landscape.space, dataset="inprocess-scans")
+    table.save(tmp_path / "t.parquet")
+    config = SearchConfig(strategy="random", evaluator="table", executor="process",
+                          evaluator_config={"path": str(tmp_path / "t.parquet")},
+                          space={"name": "nb201"}, max_evaluations=4,
+                          dataset={"name": "inprocess-scans"})  # fmt: skip
+    assert config.validate() is config

@@ -373,3 +373,27 @@ def test_on_a_gpu_machine_auto_runs_and_records_the_cpu(tmp_path, monkeypatch):
     assert result.status == "finished"
     with nasbench.runs.load(tmp_path / "run") as run:
         assert run.environment["device"] == "cpu"
+
+
+def test_the_overlap_refusal_holds_for_a_folder_named_relative_and_stored_absolute(
+    tmp_path, monkeypatch
+):
+    import numpy as np
+    from PIL import Image
+
+    from nasbench.errors import ConfigError
+
+    for label in "abcd":
+        (tmp_path / "scans" / label).mkdir(parents=True)
+        for i in range(3):
+            image = np.full((28, 28), 40 * i + 10 * "abcd".index(label), np.uint8)
+            Image.fromarray(image).save(tmp_path / "scans" / label / f"{i}.png")
+    monkeypatch.chdir(tmp_path)
+    # search() stores folder paths absolute; a meta_test_dataset typed relative is the same set.
+    config = tiny(dataset={"name": "folder:scans"},
+                  strategy_config={"meta_test_dataset": "folder:scans", "n_way": 2})  # fmt: skip
+    stored = config.with_absolute_paths()
+    assert stored.strategy_config["meta_test_dataset"] == stored.dataset.name
+    assert stored.dataset.name == f"folder:{tmp_path / 'scans'}"
+    with pytest.raises(ConfigError, match="meta-train and meta-test classes overlap"):
+        stored.validate()

@@ -265,3 +265,15 @@ def test_wall_time_on_a_table_is_the_simulated_training_time(tmp_path):
     measured = pd.DataFrame({"score": [0.5], "elapsed": [1.0]})
     with pytest.raises(NasbenchError, match="simulated training time and others' is measured"):
         plot_best_so_far({"random": runs, "evolution": [measured]}, x="wall_time")
+
+
+def test_a_folder_run_stored_relative_compares_with_one_stored_absolute(tmp_path, monkeypatch):
+    # Runs made before searches stored folder paths absolute hold the path as typed.
+    monkeypatch.chdir(tmp_path)
+    old = _stored(tmp_path, "old", seed=0, dataset={"name": "folder:scans", "size": 28})
+    new = _stored(tmp_path, "new", seed=1,
+                  dataset={"name": f"folder:{tmp_path / 'scans'}", "size": 28})  # fmt: skip
+    assert plot_best_so_far([old, new]).data[1].name == "random (2 seeds)"
+    elsewhere = _stored(tmp_path, "x", seed=2, dataset={"name": "folder:other", "size": 28})
+    with pytest.raises(NasbenchError, match="differ in dataset"):
+        plot_best_so_far([old, elsewhere])

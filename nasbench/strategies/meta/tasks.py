@@ -48,7 +48,9 @@ def check_meta_search(config: Any, meta: MetaNasConfig) -> None:
                 "name another set in strategy_config.meta_test_dataset."
             )
         return
-    same = meta.meta_test_dataset.lower() == info.name.lower()
+    from nasbench.data.registry import dataset_key
+
+    same = str(dataset_key(meta.meta_test_dataset)).lower() == str(dataset_key(info.name)).lower()
     if same and meta.meta_test_split == "val":
         # Meta-validation on the search set's val split: same classes, other images.
         if info.num_classes < meta.n_way:
