@@ -29,6 +29,18 @@ def private_data_cache(tmp_path_factory, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def home_and_work(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """``(home, work)``: empty folders; HOME is the first and the current folder the
+    second, so a test sees where a path with ``~`` lands."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    return home, work
+
+
+@pytest.fixture
 def autohas_run(tmp_path) -> Path:
     """A finished AutoHAS-like run folder: 4 candidates whose policy moves onto lr=0.1."""
     import numpy as np

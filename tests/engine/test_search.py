@@ -132,13 +132,9 @@ def test_a_run_folder_is_never_overwritten(tiny, tmp_path):
         search(tiny("gdas", epochs=1), tmp_path / "run")
 
 
-def test_a_run_folder_under_tilde_is_in_the_home_folder(tiny, tmp_path, monkeypatch):
+def test_a_run_folder_under_tilde_is_in_the_home_folder(tiny, home_and_work):
     # Python does not expand "~", nor a shell in --run-dir=~/x: it made a folder "./~".
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(work)
+    home, work = home_and_work
     run_dir = home / "runs" / "t1"
     assert search(tiny("gdas", epochs=1), "~/runs/t1").run_dir == run_dir
     assert (run_dir / "run.sqlite").is_file() and any((run_dir / "checkpoints").iterdir())

@@ -194,12 +194,8 @@ def test_a_run_in_a_folder_named_with_uri_characters_round_trips(tmp_path):
 
 
 # ---------------------------------------------------------------- "~"
-def test_a_run_folder_under_tilde_is_in_the_home_folder(tmp_path, monkeypatch):
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(work)
+def test_a_run_folder_under_tilde_is_in_the_home_folder(home_and_work):
+    home, work = home_and_work
     assert run_folder("~/runs/t1") == home / "runs" / "t1"
     with RunStore.create("~/runs/t1", {"strategy": "darts"}, environment={}) as store:
         assert store.run_dir == home / "runs" / "t1"

@@ -74,3 +74,39 @@ def started(monkeypatch):
 
     monkeypatch.setattr(launcher_module, "start_process", fake_start)
     return calls
+
+
+def _registry() -> dict:
+    """The kernel's widget registry (``_instances`` since ipywidgets 8.1)."""
+    from ipywidgets import Widget
+    from ipywidgets.widgets import widget
+
+    return widget._instances if hasattr(widget, "_instances") else Widget.widgets
+
+
+def _fds_to(path) -> list[str] | None:
+    """The open file descriptors pointing into ``path`` (None where /proc is absent)."""
+    import os
+
+    fd_dir = Path("/proc/self/fd")
+    if not fd_dir.is_dir():
+        return None
+    links = []
+    for fd in os.listdir(fd_dir):
+        try:
+            links.append(os.readlink(fd_dir / fd))
+        except OSError:
+            pass  # closed since listdir
+    return [link for link in links if link.startswith(str(path))]
+
+
+@pytest.fixture
+def widget_registry():
+    """A function giving the kernel's widget registry, to count what a view leaves open."""
+    return _registry
+
+
+@pytest.fixture
+def fds_to():
+    """A function ``path -> [open descriptors into it]`` (None where /proc is absent)."""
+    return _fds_to

@@ -40,13 +40,9 @@ def test_run_writes_the_chosen_config(tmp_path, started):
     assert launcher.run_dir == str(run_dir) and launcher.launches == 1
 
 
-def test_a_runs_folder_under_tilde_is_in_the_home_folder(tmp_path, monkeypatch, started):
+def test_a_runs_folder_under_tilde_is_in_the_home_folder(home_and_work, started):
     # Python does not expand "~": the runs landed in a folder named "~" in the current one.
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(work)
+    home, work = home_and_work
     launcher = SearchLauncher("~/runs", space_config=TINY_SPACE)
     launcher.run_button.click()
     ((args, run_dir),) = started

@@ -341,32 +341,7 @@ def test_reconstruction_and_detection_scores_are_plotted(tmp_path, metrics, plot
     assert names == {"loss", "val_loss", *plotted}
 
 
-def _registry() -> dict:
-    """The kernel's widget registry (``_instances`` since ipywidgets 8.1)."""
-    from ipywidgets import Widget
-    from ipywidgets.widgets import widget
-
-    return widget._instances if hasattr(widget, "_instances") else Widget.widgets
-
-
-def _fds_to(path) -> list[str] | None:
-    """The open file descriptors pointing at ``path`` (None where /proc is absent)."""
-    import os
-    from pathlib import Path
-
-    fd_dir = Path("/proc/self/fd")
-    if not fd_dir.is_dir():
-        return None
-    links = []
-    for fd in os.listdir(fd_dir):
-        try:
-            links.append(os.readlink(fd_dir / fd))
-        except OSError:
-            pass  # closed since listdir
-    return [link for link in links if link.startswith(str(path))]
-
-
-def test_close_stops_polling_closes_the_run_and_every_widget(tmp_path):
+def test_close_stops_polling_closes_the_run_and_every_widget(tmp_path, widget_registry, fds_to):
     import asyncio
 
     from nasbench.runs import RunStore
@@ -388,14 +363,14 @@ def test_close_stops_polling_closes_the_run_and_every_widget(tmp_path):
         await asyncio.sleep(0.3)  # 30 intervals
         return polled, len(calls) - polled, monitor._poller.active, monitor
 
-    before = set(_registry())
+    before = set(widget_registry())
     with RunStore.create(tmp_path / "live", {"strategy": "darts"}, environment={}) as store:
         store.set_status("running")
         polled, after_close, active, monitor = asyncio.run(main())
     assert polled >= 3 and after_close == 0 and not active
     assert monitor.run._conn is None  # the read connection is closed...
-    assert _fds_to(tmp_path / "live") in (None, [])  # ...and no file of the store stays open
-    left = [_registry()[key] for key in set(_registry()) - before]
+    assert fds_to(tmp_path / "live") in (None, [])  # ...and no file of the store stays open
+    left = [widget_registry()[key] for key in set(widget_registry()) - before]
     assert all(isinstance(model, PlotlyLibrary) for model in left), left  # shared, stays
 
 

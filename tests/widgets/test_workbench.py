@@ -149,44 +149,21 @@ def test_an_unreadable_run_leaves_nothing_of_the_last_one_in_the_other_tabs(tmp_
     assert bench.viewer.drawing_a.value == ""  # the viewer says why instead of the old cell
 
 
-def _registry() -> dict:
-    """The kernel's widget registry (``_instances`` since ipywidgets 8.1)."""
-    from ipywidgets import Widget
-    from ipywidgets.widgets import widget
-
-    return widget._instances if hasattr(widget, "_instances") else Widget.widgets
-
-
-def _fds_to(path) -> list[str] | None:
-    """The open file descriptors pointing into ``path`` (None where /proc is absent)."""
-    import os
-    from pathlib import Path
-
-    fd_dir = Path("/proc/self/fd")
-    if not fd_dir.is_dir():
-        return None
-    links = []
-    for fd in os.listdir(fd_dir):
-        try:
-            links.append(os.readlink(fd_dir / fd))
-        except OSError:
-            pass  # closed since listdir
-    return [link for link in links if link.startswith(str(path))]
-
-
-def test_close_closes_every_view_widget_and_the_monitors_run(tmp_path, fake_run):
+def test_close_closes_every_view_widget_and_the_monitors_run(
+    tmp_path, fake_run, widget_registry, fds_to
+):
     from widgets._figures import PlotlyLibrary
 
-    before = set(_registry())
+    before = set(widget_registry())
     bench = _workbench(tmp_path)  # no running loop: every view is built
     bench.show_run(fake_run)
     assert len(bench.built) == 7 and bench.monitor.run is not None
-    assert _fds_to(fake_run) != []  # the monitor reads the store (None: no /proc here)
+    assert fds_to(fake_run) != []  # the monitor reads the store (None: no /proc here)
     bench.close()
     bench.close()  # idempotent
-    left = [_registry()[key] for key in set(_registry()) - before]
+    left = [widget_registry()[key] for key in set(widget_registry()) - before]
     assert all(isinstance(model, PlotlyLibrary) for model in left), left  # shared, stays
-    assert bench.monitor.run._conn is None and _fds_to(fake_run) in (None, [])
+    assert bench.monitor.run._conn is None and fds_to(fake_run) in (None, [])
 
 
 def test_a_closed_workbench_polls_measures_and_builds_nothing_more(tmp_path):

@@ -7,8 +7,11 @@ ANSWERS = {
     "ci95": (
         "import math\n"
         "\n"
+        "from scipy import stats\n"
+        "\n"
         "values = test['metanas_acc']\n"
-        "answer = float(1.959964 * values.std() / math.sqrt(len(values)))"
+        "t = stats.t.ppf(0.975, len(values) - 1)\n"
+        "answer = float(t * values.std() / math.sqrt(len(values)))"
     ),
     "paired": "answer = float((test['metanas_acc'] - test['reptile_acc']).mean())",
     "unnas_outputs": "answer = get_info(UNNAS_DATASET).in_channels * 6 * 6",
