@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,18 +183,18 @@ class SearchConfig:
             >>> absolute.name == "folder:" + os.path.abspath("scans"), cfg.dataset.root
             (True, 'data')
         """
-        from nasbench.data.registry import dataset_key
+        from nasbench.data.registry import absolute_path, dataset_key
 
         dataset = self.dataset
         if not isinstance(dataset, DatasetConfig):
             return dataclasses.replace(self)  # not a dataset config: validate() says why
         name, root = dataset_key(dataset.name), dataset.root
         if isinstance(root, (str, Path)) and str(root):
-            root = _absolute(root)
+            root = absolute_path(root)
         evaluator_config = self.evaluator_config
         table = evaluator_config.get("path") if isinstance(evaluator_config, dict) else None
         if self.evaluator == "table" and isinstance(table, str) and table:
-            evaluator_config = {**evaluator_config, "path": _absolute(table)}
+            evaluator_config = {**evaluator_config, "path": absolute_path(table)}
         strategy_config = self.strategy_config
         if isinstance(strategy_config, dict):  # METANAS's meta_test_dataset, a folder too
             strategy_config = {key: dataset_key(value) for key, value in strategy_config.items()}
@@ -1033,8 +1032,3 @@ def _check_positive(name: str, value: Any) -> None:
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}.")
-
-
-def _absolute(path: str | Path) -> str:
-    """``path`` made absolute against the current folder (``~`` expanded, ``..`` folded)."""
-    return os.path.abspath(Path(path).expanduser())

@@ -192,7 +192,17 @@ def dataset_key(name: Any) -> Any:
     if not isinstance(name, str) or not name.startswith(FOLDER_PREFIX):
         return name
     path = name[len(FOLDER_PREFIX) :]
-    return FOLDER_PREFIX + os.path.abspath(Path(path).expanduser()) if path else name
+    return FOLDER_PREFIX + absolute_path(path) if path else name
+
+
+def absolute_path(path: str | os.PathLike) -> str:
+    """``path`` made absolute against the current folder (``~`` expanded, ``..`` folded).
+
+    Example:
+        >>> absolute_path("~") == os.path.expanduser("~")
+        True
+    """
+    return os.path.abspath(Path(path).expanduser())
 
 
 def get_entry(name: str) -> DatasetEntry:
