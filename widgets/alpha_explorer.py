@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.alpha_summary import alpha_cube, deviation_from_uniform, edge_entropy
 from widgets._figures import LivePlot, close_widgets
+from widgets._layout import wrapping_row
 from widgets._svg import message_html
 
 
@@ -111,9 +112,9 @@ class AlphaExplorer(widgets.VBox):
         self.mode.observe(lambda _: self._show_mode(), "value")
         self.scale.observe(lambda _: self._load_cell(), "value")
         self.alpha_controls = (
-            widgets.HBox([self.cell_type, self.kind]),
-            widgets.HBox([self.play, self.slider, self.step_label]),
-            widgets.HBox([self.mode, self.scale, self.edge]),
+            wrapping_row([self.cell_type, self.kind]),
+            wrapping_row([self.play, self.slider, self.step_label]),
+            wrapping_row([self.mode, self.scale, self.edge]),
         )
         super().__init__(
             children=[

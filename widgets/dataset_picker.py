@@ -21,6 +21,7 @@ import traitlets
 
 from nasbench import data
 from nasbench.errors import NasbenchError
+from widgets._layout import wrapping_row
 from widgets._svg import message_html
 
 ALL = "all"
@@ -211,7 +212,9 @@ class DatasetPicker(widgets.VBox):
             options=[(ALL, ALL), ("2D", 2), ("3D", 3)], value=ALL, description="dims"
         )
         self.dropdown = widgets.Dropdown(
-            options=dataset_options(), description="dataset", layout=widgets.Layout(width="460px")
+            options=dataset_options(),
+            description="dataset",
+            layout=widgets.Layout(width="460px", max_width="100%"),
         )
         self.dropdown.add_class("nasbench-dataset")
         self.size_picker = widgets.Dropdown(options=[28], value=28, description="size")
@@ -237,10 +240,10 @@ class DatasetPicker(widgets.VBox):
         self.download_button.on_click(lambda _: self.download())
         super().__init__(
             children=[
-                widgets.HBox([self.task, self.dims]),
-                widgets.HBox([self.dropdown, self.size_picker]),
+                wrapping_row([self.task, self.dims]),
+                wrapping_row([self.dropdown, self.size_picker]),
                 self.card,
-                widgets.HBox([self.download_button, self.progress]),
+                wrapping_row([self.download_button, self.progress]),
                 self.message,
                 self.samples_toggle,
                 self.samples,

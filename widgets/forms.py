@@ -65,7 +65,7 @@ def control_for(config_cls: type, field: dataclasses.Field, value: Any = None) -
         "description": field.name,
         "tooltip": meta.get("help", ""),
         "style": _DESCRIPTION_STYLE,
-        "layout": widgets.Layout(width="360px"),
+        "layout": widgets.Layout(width="360px", max_width="100%"),
     }
     # An exclusive bound (above/below) bounds the control too; the config refuses it.
     lo = meta.get("min") if meta.get("min") is not None else meta.get("above")

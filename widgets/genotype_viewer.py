@@ -19,6 +19,7 @@ import traitlets
 
 from nasbench.errors import NasbenchError, status_reason
 from nasbench.spaces import parse_genotype, zoo, zoo_info
+from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Debouncer
 
@@ -49,15 +50,16 @@ class GenotypeSource(widgets.VBox):
         self._run_error = ""  # why the chosen run could not be read
         self.kind = widgets.Dropdown(options=SOURCES, value="zoo", description=label)
         self.zoo = widgets.Dropdown(options=sorted(zoo), value=zoo_name, description="zoo")
-        self.run = widgets.Dropdown(options=[], description="run",
-                                    layout=widgets.Layout(width="420px"))  # fmt: skip
+        self.run = widgets.Dropdown(
+            options=[], description="run", layout=widgets.Layout(width="420px", max_width="100%")
+        )
         self.epoch = widgets.Dropdown(options=[], description="epoch")
         self.text = widgets.Textarea(
             placeholder="Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=range(2, 6), "
             "reduce=[...], reduce_concat=range(2, 6))",
             description="text",
             continuous_update=False,
-            layout=widgets.Layout(width="600px", height="80px"),
+            layout=widgets.Layout(width="600px", max_width="100%", height="80px"),
         )
         self.message = widgets.HTML()
         self.message.add_class("nasbench-genotype-error")
@@ -262,9 +264,9 @@ class GenotypeViewer(widgets.VBox):
             control.observe(lambda _: self.update_soon(), "value")
         super().__init__(
             children=[
-                widgets.HBox([self.compare, self.n_cells, self.channels, self.image_size]),
+                wrapping_row([self.compare, self.n_cells, self.channels, self.image_size]),
                 self.diff_label,
-                widgets.HBox(
+                wrapping_row(
                     [widgets.VBox([self.source_a, self.costs_label_a, self.drawing_a]), self.side_b]
                 ),  # fmt: skip
             ]

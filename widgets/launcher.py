@@ -24,6 +24,7 @@ import traitlets
 from nasbench.config import DatasetConfig, SearchConfig, default_space
 from nasbench.errors import NasbenchError
 from nasbench.runs.store import run_folder
+from widgets._layout import wrapping_row
 from widgets._svg import message_html
 from widgets._tasks import Poller
 from widgets.forms import ConfigForm
@@ -262,7 +263,7 @@ class SearchLauncher(widgets.VBox):
                 self.device,
                 self.seed,
                 self.run_name,
-                widgets.HBox([self.run_button, self.stop_button, self.resume_button]),
+                wrapping_row([self.run_button, self.stop_button, self.resume_button]),
                 self.message,
             ]
         )

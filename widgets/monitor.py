@@ -32,6 +32,7 @@ from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import RETRAIN_PHASES
 from nasbench.runs.summary import KILLED
 from widgets._figures import LivePlot, close_widgets
+from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
 from widgets.launcher import STDERR_NAME
@@ -231,13 +232,13 @@ class RunMonitor(widgets.VBox):
         super().__init__(
             children=[
                 self.title,
-                widgets.HBox([self.progress, self.stop_button, self.report_button]),
+                wrapping_row([self.progress, self.stop_button, self.report_button]),
                 self.report_message,
                 self.status_text,
                 self.warnings,
                 self.error,
                 self.stages,
-                widgets.HBox([self.cell_type, self.alpha_scale]),
+                wrapping_row([self.cell_type, self.alpha_scale]),
                 self.alpha_plot,
                 self.candidate_plot,
                 self.hp_plot,
@@ -779,7 +780,9 @@ class RunMonitor(widgets.VBox):
         body = html.escape(headline)
         if tail:
             body += f"<pre style='max-height:16em;overflow:auto'>{html.escape(tail)}</pre>"
-        self.error.value = f"<div style='color:#a94442'><b>error</b>: {body}</div>"
+        # The theme's error colour: a fixed red is too dark to read in JupyterLab's dark theme.
+        style = "color:var(--jp-error-color1, #a94442)"
+        self.error.value = f"<div style='{style}'><b>error</b>: {body}</div>"
 
     def _show_state(self) -> None:
         run = self.run

@@ -22,6 +22,7 @@ import traitlets
 from nasbench.errors import NasbenchError
 from nasbench.runs.schema import RETRAIN_PHASES
 from widgets._figures import LivePlot
+from widgets._layout import wrapping_row
 from widgets._svg import message_html
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
@@ -107,7 +108,9 @@ class RunBrowser(widgets.VBox):
         self.table = widgets.HTML()
         self.table.add_class("nasbench-run-table")
         self.select = widgets.SelectMultiple(
-            options=[], description="runs", layout=widgets.Layout(width="640px", height="140px")
+            options=[],
+            description="runs",
+            layout=widgets.Layout(width="100%", max_width="640px", height="140px"),
         )
         self.select.add_class("nasbench-run-select")
         self.metric = widgets.Dropdown(options=METRICS, value="val_acc", description="metric")
@@ -132,12 +135,12 @@ class RunBrowser(widgets.VBox):
         self.select.observe(self._on_pick, "value")
         super().__init__(
             children=[
-                widgets.HBox(
+                wrapping_row(
                     [self.refresh_button, widgets.HTML(f"<b>{html.escape(str(folder))}</b>")]
                 ),
                 self.table,
                 self.select,
-                widgets.HBox([self.metric, self.compare_button, self.open_button]),
+                wrapping_row([self.metric, self.compare_button, self.open_button]),
                 self.message,
                 self.plot,
             ]

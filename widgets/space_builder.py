@@ -38,6 +38,7 @@ from nasbench.models.memory import estimate_memory, saved_activation_bytes
 from nasbench.spaces import OP_SETS, op_family, op_spatial_dims, space_from_dict
 from nasbench.spaces.c2fnas import all_topologies
 from nasbench.spaces.nb101 import UNIQUE_CELLS_NB101
+from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Debouncer, off_loop, running_loop
 
@@ -309,9 +310,7 @@ class SpaceBuilder(widgets.VBox):
         self.cell_box = widgets.VBox([self.n_nodes, self.inputs_per_node])
         self.chain_box = widgets.VBox(
             [
-                widgets.HBox(
-                    list(self.layer_types.values()), layout=widgets.Layout(flex_flow="row wrap")
-                ),
+                wrapping_row(list(self.layer_types.values())),
                 self.max_depth,
             ]
         )
@@ -331,7 +330,7 @@ class SpaceBuilder(widgets.VBox):
         super().__init__(
             children=[
                 self.space_type,
-                widgets.HBox(
+                wrapping_row(
                     [
                         widgets.VBox(
                             [
@@ -387,7 +386,7 @@ class SpaceBuilder(widgets.VBox):
                 widgets.HBox(
                     [
                         widgets.Label(family, layout=widgets.Layout(width="80px")),
-                        widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap")),
+                        wrapping_row(buttons),
                     ]
                 )
             )

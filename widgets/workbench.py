@@ -41,7 +41,7 @@ VIEWS = {
     "explorer": ("Alphas", "widgets.alpha_explorer:AlphaExplorer"),
     "browser": ("Runs", "widgets.run_browser:RunBrowser"),
 }
-LOADING = "<i style='color:#666'>loading {title}…</i>"
+LOADING = "<i style='color:var(--jp-ui-font-color2, #666)'>loading {title}…</i>"
 
 
 def _view_class(path: str) -> type:
@@ -97,7 +97,11 @@ class Workbench(widgets.Tab):
         self._closed = False
         # Kept so that close() closes them too, once a view has taken their place.
         self._loading = [widgets.HTML(LOADING.format(title=title)) for title in TITLES]
-        self._slots = [widgets.VBox([loading]) for loading in self._loading]
+        # A view wider than a narrow notebook scrolls sideways instead of being cut off.
+        self._slots = [
+            widgets.VBox([loading], layout=widgets.Layout(overflow="auto"))
+            for loading in self._loading
+        ]
         super().__init__(children=self._slots, titles=TITLES)
         self.add_class("nasbench-workbench")
         self.observe(self._on_tab, "selected_index")

@@ -45,6 +45,7 @@ from nasbench.device import (
     wants_channels_last,
 )
 from nasbench.engine.budget import PROBE_STEPS, BudgetPlan, fit_budget
+from nasbench.engine.progress import transient_bar
 from nasbench.engine.result import SearchResult
 from nasbench.engine.run_setup import open_or_create_run, recording_status, search_settings
 from nasbench.errors import DivergenceError, NasbenchError
@@ -773,14 +774,13 @@ class _Loop:
         p.supernet.eval()
         meter, total, seen = p.task.meter(), 0.0, 0
         # Its own bar: a long validation would otherwise sit silent under a full step bar.
-        batches = tqdm(
+        bar = transient_bar(
             range(len(p.val)),
             desc=f"validation, epoch {self.epoch}",
             unit="batch",
-            leave=False,
             disable=not self.progress,
         )
-        with batches, torch.no_grad(), autocast(p.device, p.precision):
+        with bar as batches, torch.no_grad(), autocast(p.device, p.precision):
             for index in batches:
                 x, y = (t.to(p.device) for t in p.val.batch(0, index))
                 out = p.task.infer(p.supernet, x)

@@ -505,3 +505,41 @@ def test_localisation_monitor_draws_every_agents_curves(lab_server, page, artifa
     toggle = page.locator(".widget-toggle-buttons button").all_inner_texts()
     assert {"shared_normal", "agent0_normal", "agent2_normal"} <= set(toggle)
     assert not console_errors(page), console_errors(page)
+
+
+# The controls (under a selector) whose right edge passes the visible part of the workbench:
+# in a row that does not wrap they are hidden, and nothing scrolls to them.
+CLIPPED_CONTROLS = """sel => {
+  const panel = document.querySelector('.nasbench-workbench').getBoundingClientRect();
+  return [...document.querySelectorAll(sel + ' :is(select, input, button, textarea)')]
+    .filter(c => c.offsetWidth > 0 && c.getBoundingClientRect().right > panel.right + 1)
+    .map(c => (c.closest('.widget-inline-hbox, .widget-button, .widget-toggle-button')
+               || c).textContent.trim().slice(0, 40) || c.tagName);
+}"""
+NARROW = {"width": 760, "height": 800}
+VIEW_CLASSES = {
+    "Dataset": ".nasbench-dataset-picker",
+    "Space": ".nasbench-space-builder",
+    "Search": ".nasbench-launcher",
+    "Monitor": ".nasbench-monitor",
+    "Genotypes": ".nasbench-genotype-viewer",
+    "Alphas": ".nasbench-alpha-explorer",
+    "Runs": ".nasbench-run-browser",
+}
+
+
+def test_every_control_stays_in_view_in_a_narrow_window(lab_server, page, artifacts) -> None:
+    page.set_viewport_size(NARROW)
+    write_notebook(
+        lab_server, "narrow.ipynb", ["from widgets import Workbench\nWorkbench(live_costs=False)"]
+    )
+    open_and_run_all(page, lab_server, "narrow.ipynb")
+    wait_for(page, ".nasbench-workbench .nasbench-dataset-card", 120_000, "the dataset tab")
+    clipped = {}
+    for title, view in VIEW_CLASSES.items():
+        workbench_tab(page, title)
+        wait_for(page, f".nasbench-workbench {view}", 60_000, f"the {title} tab")
+        page.wait_for_timeout(300)  # the tab's layout settles after it is shown
+        page.screenshot(path=str(artifacts / f"narrow-{title}.png"), full_page=True)
+        clipped[title] = page.evaluate(CLIPPED_CONTROLS, f".nasbench-workbench {view}")
+    assert all(not c for c in clipped.values()), f"controls cut off at 760 px: {clipped}"

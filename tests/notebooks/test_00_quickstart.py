@@ -34,3 +34,10 @@ def test_quickstart_searches_and_shows_the_cell_and_the_alphas(run_lesson, tmp_p
     assert count_mime(nb, SVG_MIME) >= 1  # the derived cell
     assert count_mime(nb, PLOTLY_MIME) >= 1  # the alpha curves
     assert count_mime(nb, WIDGET_MIME) >= 2  # the dataset picker and the workbench
+    # Only the step bar stays: a validation bar's widget view would outlive its closed model,
+    # and a reopened notebook shows "Error displaying widget: model not found" in its place.
+    (search_cell,) = [
+        c for c in nb.cells if c.cell_type == "code" and "nasbench.search(" in c.source
+    ]
+    bars = [out for out in search_cell.outputs if WIDGET_MIME in out.get("data", {})]
+    assert len(bars) == 1, f"{len(bars)} widget outputs under the search cell"
