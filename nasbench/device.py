@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -49,8 +50,9 @@ def resolve_precision(
 
     Args:
         device: the device the search runs on.
-        precision: ``auto`` takes bf16 autocast on a CUDA GPU that supports it and fp32
-            everywhere else, and for inputs of at most :data:`LAUNCH_BOUND_PIXELS`;
+        precision: ``auto`` takes bf16 autocast on a CUDA GPU with native bf16 (compute
+            capability 8+; a V100 or T4 only emulates it) and fp32 everywhere else, and
+            for inputs of at most :data:`LAUNCH_BOUND_PIXELS`;
             ``bf16`` asks for it (still fp32 on the CPU, where bf16 is slower than fp32
             for these small convolutions); ``fp32`` never autocasts.
         input_pixels: pixels (or voxels) of one input image, when known.
@@ -66,9 +68,54 @@ def resolve_precision(
         raise ConfigError(f'precision must be "auto", "bf16" or "fp32", got {precision!r}.')
     if device.type != "cuda" or precision == "fp32":
         return "fp32"
-    if precision == "auto" and (_launch_bound(input_pixels) or not torch.cuda.is_bf16_supported()):
+    if precision == "auto" and (_launch_bound(input_pixels) or not _native_bf16()):
         return "fp32"
     return "bf16"
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None) -> Iterator[None]:
+    """Run a block with torch's global RNG seeded, leaving the caller's streams as they were.
+
+    ``torch.random.fork_rng(devices=[])`` plus ``torch.manual_seed`` does not do that on a
+    GPU machine: ``manual_seed`` also seeds every CUDA generator (or, before CUDA starts,
+    queues that seeding for when it does), and ``devices=[]`` saves none of them. Here,
+    once CUDA is initialised, the CPU generator and every CUDA device's generator are
+    forked and all are seeded (device-side dropout and drop-path stay reproducible);
+    before that, only the CPU generator is forked and seeded, so no CUDA seeding is left
+    queued behind the block.
+
+    Args:
+        seed: the seed; None runs the block unseeded, on the caller's streams.
+
+    Returns:
+        A context manager.
+
+    Example:
+        >>> with seeded(0):
+        ...     first = torch.rand(2)
+        >>> with seeded(0):
+        ...     again = torch.rand(2)
+        >>> bool((first == again).all())
+        True
+    """
+    if seed is None:
+        yield
+    elif torch.cuda.is_initialized():
+        devices = range(torch.cuda.device_count())
+        with torch.random.fork_rng(devices=devices, device_type="cuda"):
+            torch.manual_seed(seed)
+            yield
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(int(seed))  # as torch.manual_seed does
+            yield
+
+
+def _native_bf16() -> bool:
+    # Compute capability 8+ only: a V100 or T4 emulates bf16, slower than fp32, yet
+    # is_bf16_supported() says True there unless emulation is left out.
+    return torch.cuda.is_bf16_supported(including_emulation=False)
 
 
 def _launch_bound(input_pixels: int | None) -> bool:

@@ -73,7 +73,8 @@ def test_device_choice_and_precision_on_cuda():
 
     assert resolve_device("auto").type == "cuda"
     assert resolve_device("cuda").type == "cuda"
-    expected = "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    # Native bf16 only: a V100 or T4 emulates it and "auto" keeps fp32 there.
+    expected = "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp32"
     assert resolve_precision(CUDA, "auto") == expected
     assert resolve_precision(CUDA, "auto", 64 * 64) == expected
     assert resolve_precision(CUDA, "auto", 28 * 28) == "fp32"  # launch-bound: no casts
@@ -480,3 +481,88 @@ def test_every_search_kind_runs_on_cuda(tmp_path, kind):
     assert alphas.step.max() > alphas.step.min()
     assert not np.array_equal(first.raw.to_numpy(), last.raw.to_numpy())
     assert run.environment["device"].startswith("cuda")
+
+
+def test_widened_network_on_cuda_matches_the_cpus_child():
+    from nasbench.models.morphism import MorphGenotype, MorphLayer, MorphNet, widen
+
+    genotype = MorphGenotype((MorphLayer(3, 1, 4), MorphLayer(3, 2, 8)), ((0, 2),), 1)
+    net = MorphNet(genotype, num_classes=2)
+    on_cpu = widen(net, 1, 12, np.random.default_rng(0))
+    on_cuda = widen(net.to(CUDA), 1, 12, np.random.default_rng(0))  # shares built on the CPU
+    for name, value in on_cuda.state_dict().items():
+        assert value.device.type == CUDA.type
+        torch.testing.assert_close(value.cpu(), on_cpu.state_dict()[name], rtol=0, atol=0)
+
+
+def test_detection_batch_metrics_and_froc_of_a_cuda_step_match_the_cpu():
+    from nasbench.data import load
+    from nasbench.evaluation.detection import DetectionTask, decode_detections, froc, truths_of
+    from nasbench.models.detector import DetectionHead
+
+    data = load("synthetic-lesions", "train", size=32, limit=4)
+    y = torch.stack([torch.as_tensor(data[i][1]) for i in range(4)])
+    head = DetectionHead(4, 1, 4)
+    features = torch.randn(4, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        out = head(features, stride=4)
+    task = DetectionTask()
+    assert task.batch_metrics(out.to(CUDA), y.to(CUDA)) == task.batch_metrics(out, y)
+    truths = truths_of(y)
+    found = decode_detections(out, image_size=(32, 32))
+    on_cuda = [{k: v.to(CUDA) for k, v in d.items()} for d in found]
+    truths_on_cuda = [{k: v.to(CUDA) for k, v in t.items()} for t in truths]
+    assert froc(on_cuda, truths_on_cuda) == froc(found, truths)
+
+
+def test_proxyless_state_loaded_onto_cuda_records_its_alphas(tmp_path):
+    import torch.nn.functional as F
+
+    from nasbench.runs import load_checkpoint, save_checkpoint
+
+    net = _tiny_supernet("proxyless").to(CUDA)
+    net.method.setup(net)
+    x, y = torch.randn(4, 1, 8, 8, device=CUDA), torch.tensor([0, 1, 0, 1], device=CUDA)
+    opt = torch.optim.SGD(net.weight_parameters(), lr=0.1)
+    net.method.arch_step(net, (x, y), (x, y), F.cross_entropy, 0.1, opt)
+    expected = net.method.alpha_records(net)
+    save_checkpoint(tmp_path, {"method": net.method.state_dict()}, step=1)
+    net.method.load_state_dict(load_checkpoint(tmp_path, map_location=CUDA)["method"])
+    for got, want in zip(net.method.alpha_records(net), expected, strict=True):
+        np.testing.assert_array_equal(got.weights, want.weights)
+
+
+def test_rng_state_of_a_checkpoint_loaded_onto_cuda_restores(tmp_path):
+    from nasbench.runs import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+
+    sampler = torch.Generator().manual_seed(1)
+    torch.manual_seed(11)
+    save_checkpoint(tmp_path, {"rng": capture_rng({"sampler": sampler})}, step=1)
+    first = torch.randn(3), torch.randn(3, device=CUDA), torch.randn(3, generator=sampler)
+    restore_rng(load_checkpoint(tmp_path, map_location=CUDA)["rng"], {"sampler": sampler})
+    again = torch.randn(3), torch.randn(3, device=CUDA), torch.randn(3, generator=sampler)
+    for a, b in zip(again, first, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_seeded_block_seeds_the_gpu_and_leaves_the_callers_gpu_stream():
+    from nasbench.device import seeded
+
+    torch.randn(1, device=CUDA)  # CUDA initialised
+    state = torch.cuda.get_rng_state()
+    callers_next = torch.randn(3, device=CUDA)
+    torch.cuda.set_rng_state(state)
+    with seeded(7):
+        inside = torch.randn(4, device=CUDA)
+    torch.testing.assert_close(torch.randn(3, device=CUDA), callers_next, rtol=0, atol=0)
+    torch.manual_seed(7)
+    torch.testing.assert_close(inside, torch.randn(4, device=CUDA), rtol=0, atol=0)
+
+
+def test_latency_on_another_gpu_waits_for_that_gpu():
+    if torch.cuda.device_count() < 2:
+        pytest.skip("needs two GPUs")
+    from nasbench.models.costs import measure_latency
+
+    row = measure_latency(nn.Linear(64, 64), (32, 64), repeats=5, device="cuda:1")
+    assert row["median_ms"] > 0

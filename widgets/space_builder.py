@@ -853,7 +853,8 @@ class SpaceBuilder(widgets.VBox):
             check_size = getattr(space, "check_input_size", None)
             if check_size is not None:
                 check_size(self.image_size)
-            with torch.random.fork_rng():
+            # CPU only: a bare fork_rng() would start CUDA on every GPU just to count.
+            with torch.random.fork_rng(devices=[]):
                 net = space.supernet(method=method, seed=0)
                 params = count_parameters(net)
                 macs = count_macs(net, (1, *sample))

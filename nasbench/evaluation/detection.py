@@ -128,7 +128,10 @@ def froc_curve(
     for i, det in enumerate(detections):
         rows += [(float(s), i, j) for j, s in enumerate(det["scores"])]
     rows.sort(key=lambda r: -r[0])
-    found = [torch.zeros(len(t["boxes"]), dtype=torch.bool) for t in truths]
+    # On the boxes' device: the IoUs they are masked with live there.
+    found = [
+        torch.zeros(len(t["boxes"]), dtype=torch.bool, device=t["boxes"].device) for t in truths
+    ]
     ious = [
         box_iou(d["boxes"].float(), t["boxes"].float()) if len(t["boxes"]) else None
         for d, t in zip(detections, truths, strict=True)
@@ -351,9 +354,12 @@ class DetectionTask:
 
     def batch_metrics(self, out: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         """``froc``: the batch's mean FROC sensitivity (cheap; no COCO evaluation)."""
+        # Scored on the CPU, as DetectionMeter.update does: the search step hands over its
+        # output and targets on the search device, and this walk is per detection anyway.
+        out, y = out.detach().float().cpu(), y.detach().cpu()
         # Clipped to the image: a diverging box regression (exp of a large output) then
         # scores as a wrong box, not as a non-finite one the checks refuse.
-        found = decode_detections(out.detach(), image_size=image_size_of(out))
+        found = decode_detections(out, image_size=image_size_of(out))
         return {"froc": froc(found, truths_of(y))["froc"]}
 
     def infer(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:

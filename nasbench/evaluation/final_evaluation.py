@@ -43,6 +43,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from nasbench.device import seeded
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.baselines import IntensityThresholds, resnet18, small_cnn, unet
 from nasbench.evaluation.detection_baselines import RESNET_DETECTOR, matched_resnet_detector
@@ -718,8 +719,7 @@ def unet_for_size(
 
 def _seeded(seed: int, factory: Callable[..., nn.Module], *args: Any) -> nn.Module:
     """Build a model with seeded initial weights, leaving the global RNG as it was."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return factory(*args)
 
 

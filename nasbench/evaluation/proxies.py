@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasbench.device import seeded
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
@@ -182,9 +183,8 @@ def compute_proxy(name: str, model: nn.Module, batch: Batch, loss_fn: LossFn) ->
         )
     net = copy.deepcopy(model)
     net.train()
-    with torch.random.fork_rng(devices=[]):
+    with seeded(0):
         # Drop-path or dropout inside a network must not make a proxy depend on the global RNG.
-        torch.manual_seed(0)
         return PROXIES[name](net, batch, loss_fn)
 
 

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from nasbench.data.kspace import unpack, zero_filled_magnitude
+from nasbench.device import seeded
 from nasbench.errors import ConfigError
 
 ZERO_FILLED = "zero-filled"
@@ -176,6 +177,5 @@ def matched_baseline(name: str, target_params: int, cascades: int = 3, seed: int
         if gap > best_gap:
             break
         best, best_gap = width, gap
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return make(best)

@@ -42,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasbench.device import seeded
 from nasbench.errors import SpaceError
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
@@ -188,8 +189,7 @@ class SmashNetwork(SlotHypernetwork):
         self.edges = [(i, j) for j in range(1, n_nodes) for i in range(j)]
         self.dims = dims = skeleton.spatial_dims
         C = skeleton.channels
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.stem = conv_cls(dims)(skeleton.in_channels, C, 3, padding=1, bias=False)
             self.layout: list[tuple[str, int]] = []  # ("cell", width) or ("reduce", index)
             self.reductions = nn.ModuleList()

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasbench.device import seeded
 from nasbench.evaluation.smash import (
     SlotHypernetwork,
     batch_norm,
@@ -150,8 +151,7 @@ class SmashCellNetwork(SlotHypernetwork):
             )
         }
         reductions = set(skeleton.reductions())
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             C_stem = skeleton.stem_multiplier * skeleton.channels
             self.stem = conv_cls(dims)(skeleton.in_channels, C_stem, 3, padding=1, bias=False)
             self.layout: list[tuple[str, int]] = []  # (cell type, width) of every cell

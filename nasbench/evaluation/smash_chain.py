@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasbench.device import seeded
 from nasbench.evaluation.smash import SlotHypernetwork, batch_norm, split_kernels, weight_head
 
 CONV_LAYERS = ("conv", "sep_conv")
@@ -69,8 +70,7 @@ class SmashChainNetwork(SlotHypernetwork):
                 (self.most_filters, self.most_channels, *(1,) * dims),
             ],
         }
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.init_generator(code_length, space.max_depth, hidden, embedding)
             for layer_type in space.layer_types:
                 if layer_type in CONV_LAYERS:

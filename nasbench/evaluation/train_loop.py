@@ -41,7 +41,7 @@ from nasbench.config import MAX_INT
 from nasbench.data.batches import EpochBatches
 from nasbench.data.box_augment import augment_detection_batch
 from nasbench.data.transforms import BatchAugment
-from nasbench.device import autocast, resolve_device
+from nasbench.device import autocast, resolve_device, seeded
 from nasbench.errors import ConfigError, DivergenceError, closest_name
 from nasbench.evaluation.metrics import AUTO, CLASS_WEIGHTS, resolve_class_weight, training_loss
 from nasbench.evaluation.segmentation import segmentation_loss
@@ -350,8 +350,7 @@ def train_model(
     best: tuple[float, int, dict[str, Any], dict[str, float]] | None = None
     stopped = False
     # Drop-path and dropout draw from the global RNG; fork it so a caller's stream is untouched.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
+    with seeded(config.seed):
         for epoch in range(config.epochs):
             epoch_start = time.perf_counter()
             record = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasbench.device import seeded
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
@@ -65,8 +66,7 @@ class NB201Supernet(nn.Module):
         self.edges = [(i, j) for j in range(1, n_nodes) for i in range(j)]
         self.n_nodes = n_nodes
         dims, C = skeleton.spatial_dims, skeleton.channels
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.stem = nn.Sequential(
                 conv_cls(dims)(skeleton.in_channels, C, 3, padding=1, bias=False), bn_cls(dims)(C)
             )

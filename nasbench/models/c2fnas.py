@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench import registry
+from nasbench.device import seeded
 from nasbench.errors import SpaceError
 from nasbench.models.supernet import SupernetBase, make_method
 from nasbench.models.vnas import ResidualBlock
@@ -142,9 +143,7 @@ class C2fnasNetwork(nn.Module):
         def make_op(cell: int, channels: int) -> nn.Module:
             return create_op(genotype.ops[cell], skeleton.spatial_dims, channels, channels, 1)
 
-        with torch.random.fork_rng(devices=[], enabled=seed is not None):
-            if seed is not None:
-                torch.manual_seed(seed)
+        with seeded(seed):
             self.net = C2fnasBackbone(skeleton, genotype.levels, make_op)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -185,8 +184,7 @@ class C2fnasSupernet(SupernetBase):
         def make_op(cell: int, channels: int) -> nn.Module:
             return method.make_edge(dims, channels, 1, self.op_names)
 
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.net = C2fnasBackbone(skeleton, self.levels, make_op, affine=False)
         self._build_arch(seed)
         method.setup(self)

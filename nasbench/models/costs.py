@@ -131,7 +131,8 @@ def measure_latency(
     if _model_device(model) != device:
         model = copy.deepcopy(model).to(device)
     x = _example_input(model, input_shape)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    # The timed device's queue: a bare synchronize() waits on the current one (cuda:0).
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     times = []
     with _eval_mode(model), torch.no_grad():
         for k in range(warmup + repeats):

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from nasbench import registry
+from nasbench.device import seeded
 from nasbench.errors import SpaceError
 from nasbench.models.supernet import SupernetBase, make_method
 from nasbench.protocols import ArchGroup, DifferentiableMethod, Genotype, Space
@@ -46,9 +47,7 @@ MONAI_BASE_CHANNELS = 32
 def _quiet_and_seeded(seed: int | None):
     # MONAI prints a line per TopologySearch and draws its alphas from the global RNG.
     with contextlib.redirect_stdout(io.StringIO()):
-        with torch.random.fork_rng(devices=[], enabled=seed is not None):
-            if seed is not None:
-                torch.manual_seed(seed)
+        with seeded(seed):
             yield
 
 

@@ -46,6 +46,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from nasbench.device import seeded
 from nasbench.errors import ConfigError
 from nasbench.models.cells import Cell, cell_edges
 from nasbench.models.network import genotype_cell
@@ -233,8 +234,7 @@ class MarlSupernet(SupernetBase):
                 affine=False,
             )
 
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.body = _Body(n_agents, channels, shared, own, make_cell, patch)
         parts = ["shared"] + [f"agent{k}" for k in range(n_agents)]
         kinds = {"shared": self.body.shared_kinds, **{p: self.body.own_kinds for p in parts[1:]}}
@@ -340,8 +340,7 @@ class MarlNetwork(nn.Module):
                 concat=concat,
             )
 
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.body = _Body(n_agents, channels, shared, own, make_cell, patch)
 
     @classmethod
@@ -374,8 +373,7 @@ class LandmarkRegressor(nn.Module):
     def __init__(self, n_landmarks: int, channels: int = 8, seed: int = 0) -> None:
         super().__init__()
         self.n_landmarks = int(n_landmarks)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             layers, c_in = [], 1
             for i in range(4):
                 c_out = channels * 2**i

@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from nasbench import registry
+from nasbench.device import seeded
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.models.cells import refuse_auxiliary
 from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls
@@ -87,8 +88,7 @@ class MorphNet(nn.Module):
         self.genotype = genotype.validate()
         self.num_classes = int(num_classes)
         self.spatial_dims = int(spatial_dims)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.layers = nn.ModuleList(
                 ConvBNReLU(spatial_dims, genotype.channels_at(k), la.channels, la.kernel, la.stride)
                 for k, la in enumerate(genotype.layers)
@@ -241,7 +241,8 @@ def _widened_state(
     def split_inputs(key: str) -> None:
         w = state[key][:, idx]
         shape = (1, -1) + (1,) * (w.dim() - 2)
-        state[key] = w * shares.to(w.dtype).view(shape)
+        # shares are built on the CPU; the parent's weights may live on a GPU.
+        state[key] = w * shares.to(w.device, w.dtype).view(shape)
 
     for i, j in net.genotype.skips:
         if j == act:

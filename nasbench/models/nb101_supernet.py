@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasbench.device import seeded
 from nasbench.models.nb101_network import vertex_channels
 from nasbench.protocols import Genotype
 from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls, max_pool_cls
@@ -156,8 +157,7 @@ class NB101Supernet(nn.Module):
         super().__init__()
         dims, C = skeleton.spatial_dims, skeleton.channels
         reductions = set(skeleton.reductions())
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.stem = create_op(
                 "conv3x3_bn_relu", spatial_dims=dims, C_in=skeleton.in_channels, C_out=C, stride=1
             )

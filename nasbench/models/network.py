@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from nasbench import registry
+from nasbench.device import seeded
 from nasbench.errors import SpaceError
 from nasbench.models.cells import Cell, SharedInputRelu, check_op_names
 from nasbench.protocols import Genotype
@@ -63,8 +64,7 @@ def build(genotype: Genotype, skeleton: Any, seed: int | None = None) -> nn.Modu
     network = registry.get("network", kind).obj
     if seed is None:
         return network(genotype, skeleton)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return network(genotype, skeleton)
 
 

@@ -34,6 +34,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from nasbench import registry
+from nasbench.device import seeded
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.models.cells import Cell, SharedInputRelu, cell_edges
 from nasbench.models.mixed_edge import frozen_running_stats
@@ -245,8 +246,7 @@ class Supernet(SupernetBase):
             "reduce" if i in reductions else "normal" for i in range(skeleton.n_cells)
         )
         self.cell_types = tuple(ct for ct in CELL_TYPES if ct in self.cell_type_of)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self._build_network(skeleton)
         self._build_arch(seed)
         method.setup(self)

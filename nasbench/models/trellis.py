@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench import registry
+from nasbench.device import seeded
 from nasbench.errors import SpaceError
 from nasbench.models.cells import Cell, SharedInputRelu, cell_edges
 from nasbench.models.derive import derive_cell
@@ -130,8 +131,7 @@ class TrellisSupernet(SupernetBase):
             raise SpaceError("the trellis cell needs at least one op other than 'none'.")
         self.cell_types = (CELL_GROUP,)
         self.mask = trellis_mask(self.num_layers, self.num_scales)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self._build_network()
         self._build_arch(seed)
         # The scale weights draw from their own stream so the alphas match other supernets'.
@@ -296,9 +296,7 @@ class TrellisNetwork(nn.Module):
             )
         self.genotype, self.skeleton = genotype, skeleton
         self.share_relu = True
-        with torch.random.fork_rng(devices=[], enabled=seed is not None):
-            if seed is not None:
-                torch.manual_seed(seed)
+        with seeded(seed):
             self._build()
 
     def _build(self) -> None:

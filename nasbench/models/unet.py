@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench import registry
+from nasbench.device import seeded
 from nasbench.errors import SpaceError
 from nasbench.models.cells import check_op_names
 from nasbench.protocols import Genotype
@@ -229,8 +230,7 @@ class UnetNetwork(nn.Module):
         if seed is None:
             self.net = self._build()
         else:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
+            with seeded(seed):
                 self.net = self._build()
 
     def _build(self) -> UShape:

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from nasbench import registry
+from nasbench.device import seeded
 from nasbench.errors import SpaceError
 from nasbench.models.cells import cell_edges
 from nasbench.models.supernet import SupernetBase, make_method
@@ -109,8 +110,7 @@ class UnetSupernet(SupernetBase):
             if not group.non_zero_ops:
                 raise SpaceError(f"the {g} edges need at least one op other than 'none'.")
         self.cell_types = tuple(self._groups)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.ushape = UShape(skeleton, self.n_nodes * skeleton.channels, self._make_cell)
         self._build_arch(seed)
         method.setup(self)

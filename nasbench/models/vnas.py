@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench import registry
+from nasbench.device import seeded
 from nasbench.errors import SpaceError
 from nasbench.models.supernet import SupernetBase, make_method
 from nasbench.protocols import ZERO_OP, ArchGroup, DifferentiableMethod, Genotype, Space
@@ -164,9 +165,7 @@ class VnasNetwork(nn.Module):
         def make_op(group: str, row: int, channels: int) -> nn.Module:
             return create_op(ops[group][row], skeleton.spatial_dims, channels, channels, 1)
 
-        with torch.random.fork_rng(devices=[], enabled=seed is not None):
-            if seed is not None:
-                torch.manual_seed(seed)
+        with seeded(seed):
             self.net = VnasBackbone(skeleton, len(genotype.encoder) // levels, make_op)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -212,8 +211,7 @@ class VnasSupernet(SupernetBase):
         def make_op(group: str, row: int, channels: int) -> nn.Module:
             return method.make_edge(dims, channels, 1, self.op_names)
 
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.net = VnasBackbone(skeleton, blocks_per_level, make_op, affine=False)
         self._build_arch(seed)
         method.setup(self)

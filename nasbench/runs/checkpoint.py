@@ -378,9 +378,11 @@ def restore_rng(
     """
     random.setstate(_as_tuple(state["python"]))
     np.random.set_state(_legacy_tuple(state["numpy_global"]))
-    torch.set_rng_state(state["torch"])
+    # set_rng_state takes CPU ByteTensors only (the CUDA states too); a checkpoint loaded
+    # with map_location=<GPU> brings them onto the GPU.
+    torch.set_rng_state(state["torch"].cpu())
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
     saved = state.get("generators", {})
     for name, generator in (generators or {}).items():
         if name not in saved:

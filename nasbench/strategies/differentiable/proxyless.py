@@ -163,8 +163,11 @@ class Proxyless(DifferentiableMethod):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` output (call after ``setup``)."""
         super().load_state_dict(state)
+        # Pairs live on the CPU (they index the CPU copy of the alphas in alpha_records); a
+        # checkpoint loaded onto the GPU brings them there too.
         self._samples = {
-            ct: _TwoPathSample(s["gates"], s["pairs"]) for ct, s in state.get("samples", {}).items()
+            ct: _TwoPathSample(s["gates"], s["pairs"].cpu())
+            for ct, s in state.get("samples", {}).items()
         }
 
     def alpha_records(self, supernet: Supernet) -> list[AlphaRecord]:
