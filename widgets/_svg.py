@@ -48,7 +48,13 @@ def message_html(text: str, kind: str = "info") -> str:
     Returns:
         HTML text.
     """
-    colours = {"info": "#31708f", "warning": "#8a6d3b", "error": "#a94442"}
+    # JupyterLab's theme colours (fixed ones are too dark to read in its dark theme); the
+    # fallbacks serve pages without them, such as a notebook exported to HTML.
+    colours = {
+        "info": "var(--jp-info-color1, #31708f)",
+        "warning": "var(--jp-warn-color1, #8a6d3b)",
+        "error": "var(--jp-error-color1, #a94442)",
+    }
     colour = colours.get(kind, colours["info"])
     return (
         f'<div class="nasbench-message nasbench-message-{kind}" '

@@ -25,6 +25,9 @@ from widgets._layout import wrapping_row
 from widgets._svg import message_html
 
 ALL = "all"
+# Class names the info card lists; every MedMNIST set (ChestMNIST's 14 labels, OrganMNIST's
+# 11 organs) fits, and a folder of hundreds of classes says how many it leaves out.
+CLASS_NAMES_SHOWN = 20
 
 
 def dataset_options(task: str = ALL, dims: str | int = ALL) -> list[tuple[str, str]]:
@@ -60,7 +63,11 @@ def info_card(info: data.DatasetInfo, cached: bool) -> str:
         HTML text (a two-column table).
     """
     splits = ", ".join(f"{k} {v:,}" for k, v in info.splits.items()) or "-"
-    classes = "; ".join(info.class_names[:12]) + (" …" if len(info.class_names) > 12 else "")
+    names = info.class_names
+    left_out = len(names) - CLASS_NAMES_SHOWN
+    classes = "; ".join(names[: CLASS_NAMES_SHOWN if left_out > 0 else None]) + (
+        f" … and {left_out} more" if left_out > 0 else ""
+    )
     rows = [
         ("task", info.task),
         ("modality", info.modality),
@@ -179,10 +186,14 @@ class DatasetPicker(widgets.VBox):
 
     Args:
         root: data folder (default ``$NASBENCH_DATA`` or ~/.cache/nasbench).
-        value: initial dataset name.
+        value: initial dataset name: a registered one, or ``folder:<path>`` for an image
+            folder (registered on first use).
         opener: ``opener(url, timeout=...)`` used for downloads (default urllib); tests
             pass one that serves a local file or fails like an offline machine.
         show_samples: draw the sample grid when a dataset is picked.
+
+    Raises:
+        DatasetError: ``value`` names no registered dataset (or no readable folder).
 
     Attributes:
         dataset: the chosen name (a traitlet; observe it to follow the choice).
@@ -250,8 +261,12 @@ class DatasetPicker(widgets.VBox):
             ]
         )
         self.add_class("nasbench-dataset-picker")
-        if value in dict((v, k) for k, v in self.dropdown.options):
-            self.dropdown.value = value
+        if value not in dict((v, k) for k, v in self.dropdown.options):
+            # An unknown name raises the registry's one-line error rather than showing
+            # another dataset; a new "folder:<path>" is registered here, so list it.
+            value = data.get_info(value).name
+            self.dropdown.options = dataset_options()
+        self.dropdown.value = value
         self._on_name()
 
     # ------------------------------------------------------------------ state

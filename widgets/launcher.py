@@ -10,6 +10,7 @@ nasbench resume`` on the run folder.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -370,11 +371,12 @@ class SearchLauncher(widgets.VBox):
             f"{skeleton['n_cells']} cells" if "n_cells" in skeleton else "",
             f"C={skeleton['channels']}" if "channels" in skeleton else "",
         ]
+        # Names come from people (a folder dataset is named after its folder): text, not HTML.
         self.summary.value = " · ".join(
             [
-                f"<b>dataset</b>: {self.dataset.name} ({self.dataset.size}px)",
-                f"<b>space</b>: {space.get('name')}",
-                *filter(None, details),
+                f"<b>dataset</b>: {html.escape(f'{self.dataset.name} ({self.dataset.size}px)')}",
+                f"<b>space</b>: {html.escape(str(space.get('name')))}",
+                *map(html.escape, filter(None, details)),
             ]
         )
         blocker = self._blocker()

@@ -28,6 +28,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from nasbench.errors import NasbenchError
+from widgets._svg import message_html
 from widgets._tasks import running_loop
 
 TITLES = ("Dataset", "Space", "Search", "Monitor", "Genotypes", "Alphas", "Runs")
@@ -41,6 +43,7 @@ VIEWS = {
     "explorer": ("Alphas", "widgets.alpha_explorer:AlphaExplorer"),
     "browser": ("Runs", "widgets.run_browser:RunBrowser"),
 }
+DEFAULT_DATASET = "synthetic"  # the offline default: always there, nothing to download
 LOADING = "<i style='color:var(--jp-ui-font-color2, #666)'>loading {title}…</i>"
 
 
@@ -84,7 +87,7 @@ class Workbench(widgets.Tab):
         self,
         runs_folder: str | os.PathLike = "runs",
         root: Any = None,
-        dataset: str = "synthetic",
+        dataset: str = DEFAULT_DATASET,
         live_costs: bool = True,
     ) -> None:
         self._runs_folder = runs_folder
@@ -144,7 +147,7 @@ class Workbench(widgets.Tab):
         title, path = VIEWS[attribute]
         cls = _view_class(path)
         if attribute == "picker":
-            view = cls(root=self._root, value=self._dataset)
+            view = self._build_picker(cls)
         elif attribute == "builder":
             view = cls(live_costs=self._live_costs)
         elif attribute in ("launcher", "browser"):
@@ -154,6 +157,18 @@ class Workbench(widgets.Tab):
         self._views[attribute] = view
         getattr(self, f"_wire_{attribute}")(view)
         self._slots[TITLES.index(title)].children = (view,)
+
+    def _build_picker(self, cls: type) -> widgets.Widget:
+        try:
+            return cls(root=self._root, value=self._dataset)
+        except NasbenchError as err:
+            # In Jupyter the picker is built on the event loop, where a raise reaches only
+            # the kernel's log: say it in the tab, and start from the offline default.
+            picker = cls(root=self._root, value=DEFAULT_DATASET)
+            picker.message.value = message_html(
+                f"{err} Showing {DEFAULT_DATASET!r} instead.", "error"
+            )
+            return picker
 
     def _on_tab(self, _: Any = None) -> None:
         if self.selected_index is not None and not self._closed:

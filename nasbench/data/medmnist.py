@@ -10,6 +10,7 @@ uint8 and are turned into float tensors one item at a time.
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 import zlib
 from functools import cache
@@ -203,11 +204,15 @@ def read_npz(path: Path, split: str, url: str) -> tuple[np.ndarray, np.ndarray]:
                     f"{path} lacks the keys {', '.join(missing)} of an official MedMNIST file "
                     f"(it has {', '.join(npz.files) or 'none'}); {fix}."
                 )
-            return npz[f"{split}_images"], npz[f"{split}_labels"]
+            keys = (f"{split}_images", f"{split}_labels")
+            for key in keys:
+                check_member_size(npz.zip, f"{key}.npy", path, fix)
+            return npz[keys[0]], npz[keys[1]]
     except DatasetError:
         raise
     except (
         OSError,
+        MemoryError,  # a member that truly holds more than this machine's memory
         ValueError,
         EOFError,
         KeyError,
@@ -220,6 +225,45 @@ def read_npz(path: Path, split: str, url: str) -> tuple[np.ndarray, np.ndarray]:
             f"{path} cannot be read as a .npz file ({type(exc).__name__}: {exc}); it is probably "
             f"truncated or corrupt: {fix}."
         ) from exc
+
+
+def check_member_size(archive: zipfile.ZipFile, member: str, path: Path, fix: str) -> None:
+    """Refuse an ``.npy`` member whose header claims more bytes than the member holds.
+
+    numpy allocates the array its header describes before reading any of it, so a 1 KB
+    file claiming shape (10**8, 28, 28) would ask for 73 GiB and die with MemoryError.
+
+    Args:
+        archive: the open ``.npz`` file.
+        member: the ``.npy`` member to check, e.g. ``"train_images.npy"``.
+        path: the ``.npz`` file, for the message.
+        fix: what to do about a damaged file (delete and re-download).
+
+    Returns:
+        None.
+
+    Raises:
+        DatasetError: the header claims more data than the member holds.
+
+    Example:
+        >>> with zipfile.ZipFile("data/breastmnist.npz") as z:  # doctest: +SKIP
+        ...     check_member_size(z, "train_images.npy", Path("data/breastmnist.npz"), "")
+    """
+    size = archive.getinfo(member).file_size  # uncompressed, header included
+    with archive.open(member) as handle:
+        version = np.lib.format.read_magic(handle)
+        # Version 3.0 differs from 2.0 only in the text encoding of the header.
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+    claimed = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if claimed > size:
+        raise DatasetError(
+            f"{path} cannot be read as a .npz file ({member} claims shape {shape} of "
+            f"{dtype}, {claimed} bytes, but holds {size}); it is probably truncated or "
+            f"corrupt: {fix}."
+        )
 
 
 def check_arrays(

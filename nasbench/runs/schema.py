@@ -269,6 +269,17 @@ def check_run_database(conn: sqlite3.Connection, path: Path) -> None:
     """
     try:
         version = schema_version(conn)
+        # The schema makes only plain tables and indexes. A handed file's view (an endless
+        # recursive CTE named ``metrics``), trigger or virtual table would run code of its
+        # author's on every read, so refuse it before reading any row.
+        foreign = conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type NOT IN ('table', 'index') "
+            "OR sql LIKE 'CREATE VIRTUAL %' LIMIT 1"
+        ).fetchone()
+        if foreign:
+            # Not its name: a name with "locked" in it would pick another message.
+            kind = "virtual table" if foreign[0] == "table" else foreign[0]
+            raise damaged_database(path, f"it holds a {kind}, which no run database has")
         config = version and conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
     except sqlite3.DatabaseError as err:
         raise damaged_database(path, err) from None

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from nasbench.errors import SpaceError
+from nasbench.spaces.base import MAX_NODES
 
 Pair = tuple[str, int]
 
@@ -284,6 +285,27 @@ def _concat_text(concat: tuple[int, ...]) -> str:
     return f"[{', '.join(str(c) for c in concat)}]"
 
 
+def check_node_count(what: str, n_nodes: int, counted: str) -> None:
+    """Raise a one-line SpaceError when a genotype has more nodes than a space may search.
+
+    Args:
+        what: the cell, for the message, e.g. ``"the normal cell"``.
+        n_nodes: its nodes, counted as the space that searches it counts them.
+        counted: what ``n_nodes`` counts, for the message.
+
+    Returns:
+        None.
+
+    Example:
+        >>> check_node_count("the normal cell", 4, "intermediate nodes")
+    """
+    if n_nodes > MAX_NODES:
+        raise SpaceError(
+            f"{what} has {n_nodes:,} {counted}; a genotype has at most {MAX_NODES} (no space "
+            "searches more, and its edges and network grow with their square)."
+        )
+
+
 def _check_kind(d: Mapping[str, Any], kind: str) -> None:
     if not isinstance(d, Mapping):
         raise SpaceError(f"a {kind} genotype must be a dict, got {type(d).__name__}.")
@@ -299,6 +321,9 @@ def _check_cell(cell_type: str, pairs: tuple[Pair, ...], concat: tuple[int, ...]
             f"needs exactly {ipn}, so the count must be a positive multiple of {ipn}."
         )
     n_nodes = len(pairs) // ipn
+    # A handed cell of 2000 nodes would build for a minute before any error: hold it to
+    # what a space may search.
+    check_node_count(f"the {cell_type} cell", n_nodes, "intermediate nodes")
     used: set[int] = set()
     for k, (op, idx) in enumerate(pairs):
         node = k // ipn + 2
@@ -353,7 +378,9 @@ class NB201Genotype:
     def __post_init__(self) -> None:
         if isinstance(self.nodes, (str, bytes)) or not isinstance(self.nodes, Iterable):
             raise SpaceError(f"nodes must be a list of per-node pair lists, got {self.nodes!r}.")
-        nodes = tuple(_as_pairs(n, f"node {j + 1}") for j, n in enumerate(self.nodes))
+        nodes = tuple(self.nodes)
+        check_node_count("the NB201 cell", len(nodes) + 1, "nodes (the input node included)")
+        nodes = tuple(_as_pairs(n, f"node {j + 1}") for j, n in enumerate(nodes))
         if not nodes:
             raise SpaceError("an NB201 genotype needs at least one node after the input.")
         for j, pairs in enumerate(nodes, start=1):
@@ -588,7 +615,7 @@ def genotype_from_dict(d: Mapping[str, Any]) -> AnyGenotype:
 
     if isinstance(d, Mapping) and "kind" not in d and set(d) == {"matrix", "ops"}:
         # The benchmark's own spec names no kind; nb101 is registered with nasbench.spaces.
-        return GENOTYPE_KINDS["nb101"].from_dict(d)
+        return _within_node_cap(GENOTYPE_KINDS["nb101"].from_dict(d))
     if not isinstance(d, Mapping) or "kind" not in d:
         raise SpaceError(
             f"a genotype dict needs a 'kind' key, one of {', '.join(map(repr, GENOTYPE_KINDS))} "
@@ -600,7 +627,19 @@ def genotype_from_dict(d: Mapping[str, Any]) -> AnyGenotype:
         raise SpaceError(
             f"unknown genotype kind {kind!r}; expected one of {', '.join(GENOTYPE_KINDS)}.{hint}"
         )
-    return GENOTYPE_KINDS[kind].from_dict(d)
+    return _within_node_cap(GENOTYPE_KINDS[kind].from_dict(d))
+
+
+def _within_node_cap(genotype: Any) -> Any:
+    """Return ``genotype`` unless a registered kind's vertex count is past :data:`MAX_NODES`.
+
+    The cell kinds here check their nodes as they are built; a kind registered from
+    elsewhere (NAS-Bench-101's ``n_vertices``) is checked once it is read.
+    """
+    vertices = getattr(genotype, "n_vertices", None)
+    if isinstance(vertices, int):
+        check_node_count(f"the {genotype.kind} cell", vertices, "vertices")
+    return genotype
 
 
 def _check_nb201_ops(ops: Iterable[str]) -> None:
@@ -659,7 +698,7 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
         # A kind with its own text notation names the prefix that marks it.
         prefix = getattr(cls, "TEXT_PREFIX", "")
         if prefix and stripped.startswith(prefix):
-            return cls.from_string(stripped)
+            return _within_node_cap(cls.from_string(stripped))
     if stripped.startswith("|"):
         return NB201Genotype.from_string(stripped)
     if "Genotype(" in stripped:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -158,6 +159,40 @@ def test_image_size_must_match_the_requested_size(tmp_path):
     write_npz(tmp_path, "breastmnist_64", (28, 28), classes=2)
     with pytest.raises(DatasetError, match=r"expected \('N', 64, 64\)"):
         load_split(get_info("breastmnist"), "test", tmp_path, 64, download=False)
+
+
+def test_a_header_claiming_more_than_its_member_holds_is_refused_before_reading(tmp_path):
+    # A 1 KB file whose train_images header claims 73 GiB: numpy would allocate it all.
+    path = write_npz(tmp_path, "breastmnist", (28, 28), classes=2)
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|u1", "fortran_order": False, "shape": (10**8, 28, 28)}
+    )
+    members["train_images.npy"] = header.getvalue() + bytes(100)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(DatasetError) as err:
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "breastmnist.npz" in message and "train_images.npy claims shape" in message
+    assert "delete it and load again" in message
+    # The other splits' members are whole and still read.
+    assert len(load_split(get_info("breastmnist"), "val", tmp_path, 28, download=False)) == 6
+
+
+def test_running_out_of_memory_while_reading_is_one_line(tmp_path, monkeypatch):
+    write_npz(tmp_path, "breastmnist", (28, 28), classes=2)
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 73.0 GiB")
+
+    monkeypatch.setattr(np.lib.format, "read_array", out_of_memory)
+    with pytest.raises(DatasetError, match=r"breastmnist\.npz cannot be read.*MemoryError.*delete"):
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
 
 
 def test_corrupt_member_is_reported(tmp_path, shared_medmnist):

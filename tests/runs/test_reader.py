@@ -313,6 +313,39 @@ def test_load_bad_folder_is_one_line_error(tmp_path, store, case):
         assert "new run folder" in message
 
 
+@pytest.mark.parametrize(
+    "statements",
+    [
+        # A handed run whose metrics are a view (here a harmless one; an endless recursive
+        # CTE would hang every reader).
+        [
+            "ALTER TABLE metrics RENAME TO metrics_real",
+            "CREATE VIEW metrics AS SELECT * FROM metrics_real",
+        ],
+        [
+            "CREATE TRIGGER t AFTER INSERT ON stop_requests BEGIN DELETE FROM events; END",
+        ],
+        ["CREATE VIRTUAL TABLE boxes USING rtree(id, a, b)"],
+    ],
+    ids=["view", "trigger", "virtual-table"],
+)
+def test_a_run_database_with_views_triggers_or_virtual_tables_is_refused(store, statements):
+    store.log_metrics(1, 0, "val", {"acc": 0.5})
+    store.close()
+    conn = sqlite3.connect(store.run_dir / "run.sqlite")
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+    with pytest.raises(NasbenchError) as err:
+        load(store.run_dir)
+    message = one_line(err)
+    assert "is damaged or not a run database" in message
+    assert statements[-1].split()[1].lower().replace("virtual", "virtual table") in message
+    [listed] = list_runs(store.run_dir.parent).to_dict("records")
+    assert listed["status"] == "unreadable"
+
+
 def test_list_runs(tmp_path):
     with RunStore.create(tmp_path / "a", {"dataset": "breastmnist", "strategy": "darts"}, {}) as s:
         s.set_status("running")

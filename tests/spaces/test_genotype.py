@@ -355,3 +355,57 @@ def test_missing_kind_lists_every_registered_kind():
 def test_nb201_arch_that_is_not_text_is_a_space_error(arch):
     text = json.dumps({"kind": "nb201", "arch": arch})
     one_line_error(parse_genotype, text, match="NB201 arch must be")
+
+
+def chain_cell(n: int) -> list[list]:
+    """A cell of ``n`` intermediate nodes, each on c_{k-2} and the node before it."""
+    return [pair for k in range(n) for pair in (["sep_conv_3x3", 0], ["skip_connect", k + 1])]
+
+
+def chain_nb201(n: int) -> str:
+    return "+".join("|" + "|".join(f"none~{i}" for i in range(j)) + "|" for j in range(1, n))
+
+
+def chain_nb101(n: int) -> str:
+    matrix = [[int(j == i + 1) for j in range(n)] for i in range(n)]
+    ops = ["input", *["conv3x3-bn-relu"] * (n - 2), "output"]
+    return json.dumps({"matrix": matrix, "ops": ops})
+
+
+def darts_json(n: int, kind: str = "darts") -> str:
+    cell = {"normal": chain_cell(n), "normal_concat": [n + 1]}
+    if kind == "darts":
+        cell |= {"reduce": chain_cell(n), "reduce_concat": [n + 1]}
+    return json.dumps({"kind": kind, **cell})
+
+
+def darts_text(n: int) -> str:
+    cell = [tuple(p) for p in chain_cell(n)]
+    concat = [n + 1]
+    return f"Genotype(normal={cell}, normal_concat={concat}, reduce={cell}, reduce_concat={concat})"
+
+
+@pytest.mark.parametrize(
+    ("write", "said"),
+    [
+        (darts_json, "normal cell has 33 intermediate nodes"),
+        (darts_text, "normal cell has 33 intermediate nodes"),
+        (lambda n: darts_json(n, "recon"), "normal cell has 33 intermediate nodes"),
+        (chain_nb201, "NB201 cell has 33 nodes"),
+        (chain_nb101, "nb101 cell has 33 vertices"),
+    ],
+    ids=["darts-json", "darts-text", "recon", "nb201", "nb101"],
+)
+def test_a_genotype_with_more_nodes_than_any_space_searches_is_refused(write, said):
+    from nasbench.spaces.base import MAX_NODES
+
+    assert MAX_NODES == 32  # the counts above sit just past the cap
+    assert parse_genotype(write(MAX_NODES)) is not None
+    message = one_line_error(parse_genotype, write(MAX_NODES + 1), match=said)
+    assert f"at most {MAX_NODES}" in message
+
+
+def test_a_huge_handed_cell_is_refused_at_once():
+    # 2000 nodes used to pass and then build a network for 40 s before failing.
+    one_line_error(parse_genotype, darts_text(2000), match="2,000 intermediate nodes")
+    one_line_error(genotype_from_dict, json.loads(darts_json(2000)), match="2,000 intermediate")

@@ -102,3 +102,45 @@ def test_switching_sets_during_a_download_keeps_its_outcome_and_says_why_a_secon
     picker.wait(60)
     assert (tmp_path / "breastmnist.npz").is_file()
     assert picker.progress.bar_style == ""  # the download succeeded: not red
+
+
+def test_an_unknown_start_value_is_a_one_line_error_not_another_dataset(tmp_path):
+    import pytest
+
+    from nasbench.errors import DatasetError
+
+    with pytest.raises(DatasetError) as err:
+        DatasetPicker(value="breastmnst", show_samples=False)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "'breastmnst'" in message and "nasbench datasets" in message
+    with pytest.raises(DatasetError, match="does not exist"):
+        DatasetPicker(value=f"folder:{tmp_path / 'missing'}", show_samples=False)
+
+
+def test_a_folder_start_value_is_registered_and_shown(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    for label in ("benign", "malignant"):
+        (tmp_path / label).mkdir()
+        for k in range(3):
+            Image.fromarray(np.full((16, 16), 40 * k, np.uint8)).save(tmp_path / label / f"{k}.png")
+    name = f"folder:{tmp_path}"
+    picker = DatasetPicker(value=name, show_samples=False)
+    assert picker.dataset == name and picker.dropdown.value == name
+    assert "benign; malignant" in picker.card.value
+
+
+def test_the_card_lists_every_class_name_up_to_twenty_then_counts_the_rest():
+    import dataclasses
+
+    from widgets.dataset_picker import info_card
+
+    chest = data.get_info("chestmnist")
+    assert len(chest.class_names) == 14
+    card = info_card(chest, cached=False)
+    assert "; pleural; hernia</td>" in card and "…" not in card
+    many = dataclasses.replace(chest, class_names=tuple(f"c{k}" for k in range(25)))
+    card = info_card(many, cached=False)
+    assert "; c19 … and 5 more</td>" in card and "c20" not in card

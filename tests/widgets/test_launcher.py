@@ -208,3 +208,25 @@ def test_a_closed_launcher_stops_watching_and_frees_its_widgets(tmp_path):
     launcher.close()  # idempotent
     assert stopped == [1] and launcher.comm is None
     assert all(w.comm is None for w in launcher.children)
+
+
+def test_the_summary_shows_user_named_datasets_and_spaces_as_text(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from nasbench.data.folder import register_folder
+
+    folder = tmp_path / "<img src=x onerror=alert(1)>"
+    for label in ("a", "b"):
+        (folder / label).mkdir(parents=True)
+        for k in range(3):
+            Image.fromarray(np.full((16, 16), 60 * k, np.uint8)).save(folder / label / f"{k}.png")
+    info = register_folder(folder)
+    space = {**TINY_SPACE, "name": "<b>mine</b>", "ops": ["<i>op</i>"]}
+    launcher = SearchLauncher(tmp_path / "runs", dataset={"name": info.name, "size": 28},
+                              space_config=space)  # fmt: skip
+    summary = launcher.summary.value
+    assert "<img" not in summary and "&lt;img src=x onerror=alert(1)&gt; (28px)" in summary
+    assert "&lt;b&gt;mine&lt;/b&gt;" in summary and "&lt;i&gt;op&lt;/i&gt;" in summary
+    assert summary.startswith("<b>dataset</b>: ")  # the labels stay markup
+    launcher.close()

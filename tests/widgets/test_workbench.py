@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from widgets import Workbench
 from widgets.launcher import CONFIG_NAME
 
@@ -200,3 +202,14 @@ def test_a_closed_workbench_polls_measures_and_builds_nothing_more(tmp_path):
     assert seen["polled before close"] >= 2 and seen["polls after close"] == 0
     assert seen["measured after close"] == 0
     assert seen["built"] == ("picker", "builder", "monitor", "browser")  # the monitor: by show_run
+
+
+def test_an_unknown_dataset_is_said_in_the_dataset_tab_and_the_default_shown(tmp_path):
+    # In Jupyter the picker is built on the event loop, where a raise would reach only the
+    # kernel's log; the tab says what is wrong and the rest of the workbench still works.
+    bench = Workbench(runs_folder=tmp_path / "runs", dataset="breastmnst", live_costs=False)
+    assert bench.picker.dropdown.value == "synthetic"
+    message = html.unescape(bench.picker.message.value)
+    assert "Unknown dataset 'breastmnst'" in message and "breastmnist" in message
+    assert "Showing 'synthetic' instead." in message
+    assert bench.launcher.dataset.name == "synthetic"
