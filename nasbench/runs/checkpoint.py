@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import random
 import shutil
 import sqlite3
@@ -212,8 +213,16 @@ def _load_latest(
     except CheckpointError as damage:
         if not previous.is_file():
             raise
-        state = _load_whole(previous, map_location, weights_only)
         what = getattr(damage, "what", str(damage))
+        try:
+            state = _load_whole(previous, map_location, weights_only)
+        except CheckpointError as second:
+            # Advice for the previous file alone ("delete it to resume from the previous
+            # checkpoint") would send a person round in a circle.
+            raise CheckpointError(
+                f"{what}, and {getattr(second, 'what', second)}; remove {folder} to resume "
+                "from step 0, or start a new run."
+            ) from None
         warnings.warn(f"{what}; resuming from {previous} (step {state['step']}).", stacklevel=2)
         return state
 
@@ -288,6 +297,14 @@ def _load_whole(path: Path, map_location: Any, weights_only: bool) -> dict[str, 
     try:
         _check_crcs(path)
         state = torch.load(path, map_location=map_location, weights_only=weights_only)
+    except pickle.UnpicklingError as err:
+        if "Weights only load failed" not in str(err):
+            raise _damaged(f"checkpoint {path} is damaged ({_reason(err)})") from None
+        # Not damage: the file asks to run Python code on load, which nasbench never writes.
+        raise _damaged(
+            f"checkpoint {path} holds Python objects besides tensors and plain values, which "
+            "are not loaded (no checkpoint nasbench writes has them)"
+        ) from None
     except Exception as err:  # whatever a damaged or foreign file makes torch.load raise
         raise _damaged(f"checkpoint {path} is damaged ({_reason(err)})") from None
     fmt = state.get(FORMAT_KEY, 1) if isinstance(state, dict) else 1

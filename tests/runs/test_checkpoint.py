@@ -234,3 +234,35 @@ def test_a_resume_takes_the_latest_checkpoint_the_store_has_rows_for(run_dir, lo
         with pytest.warns(UserWarning, match=f"rows up to step {logged} but its checkpoint"):
             state = checkpoint_module.load_for_resume(run_dir, logged)
     assert (None if state is None else state["step"]) == resumed
+
+
+class _RunsOnLoad:
+    """What a crafted checkpoint carries: unpickling it would call ``print``."""
+
+    def __reduce__(self):
+        return (print, ("this ran on load",))
+
+
+def test_a_checkpoint_asking_to_run_code_is_refused_unrun_and_named_as_such(run_dir, capsys):
+    save_checkpoint(run_dir, tiny_state(0), step=10)
+    last = run_dir / "checkpoints" / "last.pt"
+    torch.save({"step": 10, "payload": _RunsOnLoad()}, last)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(run_dir)
+    assert "this ran on load" not in capsys.readouterr().out
+    message = str(err.value)
+    assert "holds Python objects besides tensors" in message and "damaged" not in message
+
+
+def test_both_damaged_checkpoints_are_named_in_one_line_with_the_way_out(run_dir):
+    save_checkpoint(run_dir, tiny_state(0), step=10)
+    save_checkpoint(run_dir, tiny_state(1), step=20)
+    folder = run_dir / "checkpoints"
+    for name in ("last.pt", "prev.pt"):
+        (folder / name).write_bytes(b"hello world")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(run_dir)
+    message = str(err.value)
+    assert str(folder / "last.pt") in message and str(folder / "prev.pt") in message
+    assert f"remove {folder} to resume from step 0" in message
+    assert "previous checkpoint" not in message and "\n" not in message
