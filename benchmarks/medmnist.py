@@ -383,6 +383,37 @@ def _subsets(args: argparse.Namespace) -> str:
     return f"{train}, {test}"
 
 
+def refuse_unsupported_dataset(parser: argparse.ArgumentParser, name: str) -> None:
+    """Stop with a one-line usage error unless ``name`` is a 2D MedMNIST set: the protocol
+    builds 2D cells on 28 px images and compares with MedMNIST v2's 2D table only.
+
+    Args:
+        parser: the script's parser, whose ``error`` exits with status 2.
+        name: the ``--dataset`` value.
+
+    Example:
+        >>> refuse_unsupported_dataset(argparse.ArgumentParser(), "breastmnist")  # passes
+    """
+    from nasbench.data import get_info, list_datasets
+    from nasbench.errors import NasbenchError
+
+    names = [i.name for i in list_datasets(spatial_dims=2) if i.source == "medmnist"]
+    sets = ", ".join(names)
+    try:
+        info = get_info(name)
+    except NasbenchError:
+        info = None
+    if info is not None and info.source == "medmnist" and info.spatial_dims == 3:
+        parser.error(f"--dataset {name} is a 3D MedMNIST set; this script runs the 2D sets "
+                     f"at 28 px only ({sets})")  # fmt: skip
+    if info is None or info.source != "medmnist":
+        # "pathmnist_64" names a file of another size, not a set.
+        base = name.rpartition("_")[0]
+        hint = f" (a set is named without its size: {base})" if base in names else ""
+        parser.error(f"--dataset {name} is not a 2D MedMNIST set{hint}; this script runs "
+                     f"these at 28 px only: {sets}")  # fmt: skip
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -479,6 +510,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.retrain_channels < -1 or args.max_params < 1:
         parser.error("--retrain-channels takes -1 (fit), 0 (as searched) or a width; "
                      "--max-params a positive count")  # fmt: skip
+    refuse_unsupported_dataset(parser, args.dataset)
     root = Path(args.root)
     if not (root / f"{args.dataset}.npz").is_file():
         parser.error(f"no {args.dataset}.npz in {root}; pass --root <folder holding it>")

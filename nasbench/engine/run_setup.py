@@ -11,6 +11,7 @@ can read.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -20,7 +21,7 @@ import torch
 
 from nasbench.config import SearchConfig
 from nasbench.device import resolve_device
-from nasbench.errors import status_reason
+from nasbench.errors import NasbenchError, status_reason
 from nasbench.models.memory import must_fit_in_memory
 from nasbench.runs import RunStore
 from nasbench.runs.environment import capture_environment
@@ -77,6 +78,53 @@ def open_or_create_run(
         parts = build(config)  # a set that does not load leaves no run folder behind
     environment = run_environment(config, device or resolve_device(config.device))
     return config, RunStore.create(run_dir, config.to_dict(), environment), parts
+
+
+# The skeleton fields the dataset decides: a search builds its network with the data's
+# values whatever the config says (nasbench.engine.bilevel.search_space).
+DATASET_DECIDES = ("in_channels", "num_classes")
+
+
+def with_dataset_skeleton(config: SearchConfig) -> SearchConfig:
+    """A copy whose skeletons (``space.skeleton``, and an evaluator's ``skeleton`` override)
+    state the dataset's input channels and classes where they name them, so a run stores
+    the numbers its networks were built with, not those of a config saved on another set.
+    Fields the config leaves out stay out.
+
+    Args:
+        config: the search, not yet validated: one this cannot read (no such dataset, a
+            skeleton that is not a dict) is returned as it is, for ``validate`` to refuse.
+
+    Returns:
+        The copy, or ``config`` itself when no skeleton names either field.
+
+    Example:
+        >>> given = SearchConfig(space={"name": "darts", "skeleton": {"in_channels": 3}})
+        >>> with_dataset_skeleton(given).space["skeleton"]  # the synthetic set is grey
+        {'in_channels': 1}
+    """
+    from nasbench.data import get_info
+
+    space, settings = config.space, config.evaluator_config
+    found = {
+        where: held.get("skeleton")
+        for where, held in (("space", space), ("evaluator_config", settings))
+        if isinstance(held, Mapping) and isinstance(held.get("skeleton"), Mapping)
+    }
+    named = any(k in skeleton for skeleton in found.values() for k in DATASET_DECIDES)
+    name = getattr(config.dataset, "name", None)
+    if not named or not isinstance(name, str):
+        return config
+    try:
+        info = get_info(name)
+    except NasbenchError:
+        return config
+    changes = {}
+    for where, skeleton in found.items():
+        stated = {k: getattr(info, k) for k in DATASET_DECIDES if k in skeleton}
+        held = getattr(config, where)
+        changes[where] = {**held, "skeleton": {**skeleton, **stated}}
+    return dataclasses.replace(config, **changes)
 
 
 def run_environment(config: SearchConfig, device: Any) -> dict[str, Any]:

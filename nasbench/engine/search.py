@@ -12,6 +12,7 @@ from pathlib import Path
 from nasbench.config import SearchConfig
 from nasbench.engine.bilevel import run_search
 from nasbench.engine.result import SearchResult
+from nasbench.engine.run_setup import with_dataset_skeleton
 from nasbench.errors import ConfigError
 
 __all__ = ["resume", "search"]
@@ -64,6 +65,9 @@ def search(
         from nasbench.engine.localisation import run_localisation_search
 
         return run_localisation_search(config, run_dir, progress=progress)
+    # Both loops below build the network for the dataset's channels and classes: the
+    # stored config states those where it names them.
+    config = with_dataset_skeleton(config)
     if kind == "discrete":
         # Discrete strategies share one ask/tell loop of their own (no bilevel training).
         from nasbench.engine.discrete import run_discrete_search

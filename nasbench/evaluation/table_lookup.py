@@ -37,6 +37,9 @@ class TableEvalConfig(MethodConfig):
     table_seed: int = option(
         0, "seed of the SYNTHETIC table (not the search seed: every seed meets one table)", min=0
     )
+    size: int = option(
+        0, "image edge the table must be trained at (a search sets dataset.size); 0: any", min=0
+    )
 
     def validate(self) -> None:
         """Range checks, then refuse a test metric as the score (as the train evaluator)."""
@@ -97,6 +100,7 @@ class TableEvaluator:
         if not isinstance(table, BenchmarkTable):
             raise ConfigError(f"table must be a BenchmarkTable, got {type(table).__name__}.")
         table._check_metric(self.config.metric)
+        _refuse_other_size(table, self.config.size, "the table", "TableEvalConfig.size")
         self.table = table
         self.space = space
         self.default_epoch = self.config.epochs or table.max_epoch
@@ -109,7 +113,8 @@ class TableEvaluator:
     @staticmethod
     def check_search(config: TableEvalConfig, dataset: str, space: Mapping[str, Any]) -> None:
         """Refuse, before a run starts, a table whose scores are not of this search: another
-        dataset's results, or cells of another space (the synthetic table, without
+        dataset's results, images of another size than ``config.size`` (the search's
+        ``dataset.size``), or cells of another space (the synthetic table, without
         ``path``, is a made-up NB201 landscape, so only a synthetic set may claim it).
 
         Raises:
@@ -133,6 +138,7 @@ class TableEvaluator:
                     f"{where} holds results on {held}, not on dataset {dataset}; search "
                     f"{held}, or build a table on {dataset} with `nasbench bench generate`."
                 )
+            _refuse_other_size(table, config.size, where, "dataset.size")
         else:
             space_name, where = "nb201", "the table evaluator without a path"
             if not dataset.startswith("synthetic"):
@@ -202,6 +208,19 @@ class TableEvaluator:
         cost["lookup_s"] = time.perf_counter() - start
         info = {"evaluator": "table", "key": row["key"], "epoch": epoch, "simulated": True}
         return Result(metrics, cost, info)
+
+
+def _refuse_other_size(table: Any, size: int, where: str, setting: str) -> None:
+    """Refuse a table trained at another image edge than ``size`` (0: any): its scores are
+    of other images, and a search stating ``size`` would report them as its own. A table
+    that records no size (imported or synthetic) is not refused."""
+    held = table.recipe.get("size")
+    if size and held is not None and int(held) != int(size):
+        raise ConfigError(
+            f"{where} holds results at image size {held}, not at {setting} {size}; set "
+            f"{setting} to {held}, or build the table at {size} (`nasbench bench generate "
+            f"--size {size}`)."
+        )
 
 
 def own_costs(

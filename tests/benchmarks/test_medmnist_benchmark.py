@@ -161,6 +161,25 @@ def test_a_missing_file_is_one_line(tmp_path, load_benchmark, capsys):
     assert "no breastmnist.npz in" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("organmnist3d", "--dataset organmnist3d is a 3D MedMNIST set; this script runs the 2D"),
+        ("pathmnist_64", "--dataset pathmnist_64 is not a 2D MedMNIST set (a set is named "
+                         "without its size: pathmnist); this script runs these at 28 px"),
+        ("synthetic", "--dataset synthetic is not a 2D MedMNIST set; this script runs these"),
+    ],
+)  # fmt: skip
+def test_a_3d_or_unknown_set_is_one_line(tmp_path, load_benchmark, capsys, name, says):
+    (tmp_path / f"{name}.npz").touch()  # a file there: the refusal is of the set, not the file
+    bench = load_benchmark("medmnist")
+    with pytest.raises(SystemExit) as stop:
+        bench.parse_args(["--quick", "--dataset", name, "--root", str(tmp_path)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert says in err and "breastmnist" in err and "Traceback" not in err
+
+
 def test_search_steps_are_spread_over_epochs_whatever_the_set_size(tmp_path, load_benchmark):
     bench = load_benchmark("medmnist")
     for batches, steps in ((8, 240), (73, 240), (500, 240), (1, 5), (7, 7), (3, 10)):

@@ -319,6 +319,35 @@ def test_a_table_file_names_the_dataset_it_was_built_on(tmp_path):
     assert "holds results on breastmnist, not on dataset synthetic" in _one_line_error(other)
 
 
+def test_a_table_file_serves_only_a_search_at_the_image_size_it_was_trained_at(tmp_path):
+    from nasbench.bench.synthetic import synthetic_nb201_table
+    from nasbench.bench.table import BenchmarkTable
+    from nasbench.evaluation.table_lookup import TableEvalConfig, TableEvaluator
+
+    landscape = synthetic_nb201_table(seed=0)
+    frame, space = landscape.frame.head(200), landscape.space
+    BenchmarkTable(frame, space, dataset="breastmnist", recipe={"size": 64}).save(
+        tmp_path / "t.parquet"
+    )
+    table = {"evaluator": "table", "evaluator_config": {"path": str(tmp_path / "t.parquet")}}
+    at = {s: SearchConfig(**{**NB201_SEARCH, **table,
+                             "dataset": DatasetConfig(name="breastmnist", size=s)})
+          for s in (28, 64)}  # fmt: skip
+    assert at[64].validate() is at[64]
+    said = _one_line_error(at[28])
+    assert "holds results at image size 64, not at dataset.size 28; set dataset.size to 64, " \
+           "or build the table at 28 (`nasbench bench generate --size 28`)" in said  # fmt: skip
+    with pytest.raises(NasbenchError, match="not at TableEvalConfig.size 28; set Table"):
+        TableEvaluator(TableEvalConfig(path=str(tmp_path / "t.parquet"), size=28))
+    # A table that records no size (imported, synthetic) and size 0 (any) are not refused.
+    BenchmarkTable(frame, space, dataset="breastmnist").save(tmp_path / "u.parquet")
+    unsized = {**table, "evaluator_config": {"path": str(tmp_path / "u.parquet")}}
+    SearchConfig(
+        **{**NB201_SEARCH, **unsized, "dataset": DatasetConfig(name="breastmnist")}
+    ).validate()
+    TableEvaluator(TableEvalConfig(path=str(tmp_path / "t.parquet")))
+
+
 def test_a_table_built_on_a_relative_folder_serves_the_search_that_stores_it_absolute(
     tmp_path, monkeypatch
 ):

@@ -294,3 +294,72 @@ def test_a_relative_data_path_is_stored_absolute_and_read_from_any_folder(
     recipe = TrainConfig(epochs=1, batch_size=8, limit=16, test_limit=8, device="cpu")
     report = retrain(work / "run", recipe, baseline="none")
     assert report.results["searched"].test["acc"] >= 0
+
+
+def _given_other_set(config):
+    """``config`` with a skeleton naming another set's channels and classes, as a config
+    saved on an RGB set of 7 classes does (the synthetic set is grey, of 2 classes)."""
+    config.space = {**config.space, "skeleton": {**config.space.get("skeleton", {}),
+                                                 "in_channels": 3, "num_classes": 7}}  # fmt: skip
+    return config
+
+
+def _table_search(**overrides):
+    from nasbench.config import SearchConfig
+
+    return SearchConfig(strategy="random", evaluator="table", space={"name": "nb201"},
+                        max_evaluations=12, seed=5, **overrides)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ("differentiable", "discrete"))
+def test_a_run_stores_the_channels_and_classes_its_network_was_built_with(tiny, tmp_path, kind):
+    given = tiny("darts", epochs=1, max_steps_per_epoch=1) if kind == "differentiable" else (
+        _table_search())  # fmt: skip
+    given = _given_other_set(given)
+    search(given, tmp_path / "run")
+    stored = load(tmp_path / "run").config["space"]["skeleton"]
+    assert (stored["in_channels"], stored["num_classes"]) == (1, 2)
+    assert given.space["skeleton"]["in_channels"] == 3  # the caller's config is left as it was
+    # A skeleton that names neither keeps them unnamed: nothing the user did not write.
+    plain = tiny("darts", epochs=1, max_steps_per_epoch=1) if kind == "differentiable" else (
+        _table_search())  # fmt: skip
+    search(plain, tmp_path / "plain")
+    assert load(tmp_path / "plain").config["space"] == plain.space
+
+
+def test_an_evaluator_skeleton_is_stated_too_and_an_unreadable_config_left_to_validate():
+    from nasbench.config import DatasetConfig
+    from nasbench.engine.run_setup import with_dataset_skeleton
+
+    config = _table_search(evaluator_config={"skeleton": {"num_classes": 7, "channels": 4}})
+    config.evaluator = "train"
+    stated = with_dataset_skeleton(config)
+    assert stated.evaluator_config == {"skeleton": {"num_classes": 2, "channels": 4}}
+    assert stated.space == {"name": "nb201"}
+    unknown = _given_other_set(_table_search(dataset=DatasetConfig(name="no-such-set")))
+    assert with_dataset_skeleton(unknown) is unknown  # validate() names the unknown set
+
+
+def test_a_run_stored_before_with_the_given_skeleton_resumes_to_the_same_result(
+    tmp_path, monkeypatch
+):
+    from nasbench.engine import search as search_module
+    from nasbench.runs import RunStore
+
+    reference = search(_given_other_set(_table_search()), tmp_path / "reference")
+    log_candidate = RunStore.log_candidate
+
+    def log_then_stop(self, candidate_id, *args, **kwargs):
+        log_candidate(self, candidate_id, *args, **kwargs)
+        if candidate_id == 4:
+            self.request_stop()
+
+    with monkeypatch.context() as patch:  # a run of the version that stored it as given
+        patch.setattr(search_module, "with_dataset_skeleton", lambda config: config)
+        patch.setattr(RunStore, "log_candidate", log_then_stop)
+        stopped = search(_given_other_set(_table_search()), tmp_path / "old")
+    assert stopped.status == "stopped"
+    assert load(tmp_path / "old").config["space"]["skeleton"]["in_channels"] == 3
+    resumed = resume(tmp_path / "old")
+    assert resumed.status == "finished" and resumed.steps == reference.steps == 12
+    assert resumed.genotype == reference.genotype and resumed.metrics == reference.metrics
