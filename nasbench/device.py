@@ -115,7 +115,10 @@ def seeded(seed: int | None) -> Iterator[None]:
 def _native_bf16() -> bool:
     # Compute capability 8+ only: a V100 or T4 emulates bf16, slower than fp32, yet
     # is_bf16_supported() says True there unless emulation is left out.
-    return torch.cuda.is_bf16_supported(including_emulation=False)
+    try:
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    except TypeError:  # torch < 2.4 (pyproject allows 2.2) has no such argument
+        return torch.cuda.get_device_properties(torch.cuda.current_device()).major >= 8
 
 
 def _launch_bound(input_pixels: int | None) -> bool:

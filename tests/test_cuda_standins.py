@@ -204,6 +204,22 @@ def test_auto_precision_takes_bf16_only_where_the_gpu_has_it_natively(
     assert resolve_precision(cuda, "auto", 28 * 28) == "fp32"
 
 
+@pytest.mark.parametrize(("major", "expected"), [(7, "fp32"), (8, "bf16")])
+def test_auto_precision_on_a_torch_without_the_emulation_argument(monkeypatch, major, expected):
+    # torch 2.2 and 2.3 (which pyproject allows) take no including_emulation argument.
+    from nasbench.device import resolve_precision
+
+    def is_bf16_supported():
+        return True  # as those versions say wherever a bf16 tensor can be made
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    props = types.SimpleNamespace(major=major, minor=5, name="gpu")
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: props)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", is_bf16_supported)
+    assert resolve_precision(torch.device("cuda"), "auto", 64 * 64) == expected
+
+
 def test_seeded_draws_as_manual_seed_and_leaves_the_callers_stream():
     from nasbench.device import seeded
 

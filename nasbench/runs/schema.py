@@ -18,6 +18,7 @@ they only check).
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ APPEND_ONLY_TABLES = ("metrics", "alpha_snapshots", "genotypes", "candidates", "
 # another training, not steps of the search, so views of the search leave them out.
 RETRAIN_PHASES = ("retrain", "baseline", "threshold", "cnn", "zero-filled", "varnet")
 STEP_TABLES = ("metrics", "alpha_snapshots", "genotypes", "events")
+VIRTUAL_TABLE = re.compile(r"\s*CREATE\s+VIRTUAL\s", re.IGNORECASE)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -272,14 +274,17 @@ def check_run_database(conn: sqlite3.Connection, path: Path) -> None:
         # The schema makes only plain tables and indexes. A handed file's view (an endless
         # recursive CTE named ``metrics``), trigger or virtual table would run code of its
         # author's on every read, so refuse it before reading any row.
-        foreign = conn.execute(
-            "SELECT type, name FROM sqlite_master WHERE type NOT IN ('table', 'index') "
-            "OR sql LIKE 'CREATE VIRTUAL %' LIMIT 1"
-        ).fetchone()
+        # A virtual table is told by its SQL, kept as its author wrote it ("CREATE
+        # VIRTUAL" with any spacing or case), so the test is made here, not in SQL.
+        schema = conn.execute("SELECT type, sql FROM sqlite_master").fetchall()
+        foreign = [
+            "virtual table" if kind == "table" else kind
+            for kind, sql in schema
+            if kind not in ("table", "index") or VIRTUAL_TABLE.match(sql or "")
+        ]
         if foreign:
             # Not its name: a name with "locked" in it would pick another message.
-            kind = "virtual table" if foreign[0] == "table" else foreign[0]
-            raise damaged_database(path, f"it holds a {kind}, which no run database has")
+            raise damaged_database(path, f"it holds a {foreign[0]}, which no run database has")
         config = version and conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
     except sqlite3.DatabaseError as err:
         raise damaged_database(path, err) from None

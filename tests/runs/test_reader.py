@@ -326,8 +326,14 @@ def test_load_bad_folder_is_one_line_error(tmp_path, store, case):
             "CREATE TRIGGER t AFTER INSERT ON stop_requests BEGIN DELETE FROM events; END",
         ],
         ["CREATE VIRTUAL TABLE boxes USING rtree(id, a, b)"],
+        # The schema's text edited afterwards: SQLite still loads it, spacing and all.
+        [
+            "CREATE VIRTUAL TABLE boxes USING rtree(id, a, b)",
+            "PRAGMA writable_schema=ON",
+            "UPDATE sqlite_master SET sql = replace(sql, 'CREATE VIRTUAL', 'create  Virtual')",
+        ],
     ],
-    ids=["view", "trigger", "virtual-table"],
+    ids=["view", "trigger", "virtual-table", "virtual-table-spaced"],
 )
 def test_a_run_database_with_views_triggers_or_virtual_tables_is_refused(store, statements):
     store.log_metrics(1, 0, "val", {"acc": 0.5})
@@ -341,7 +347,8 @@ def test_a_run_database_with_views_triggers_or_virtual_tables_is_refused(store, 
         load(store.run_dir)
     message = one_line(err)
     assert "is damaged or not a run database" in message
-    assert statements[-1].split()[1].lower().replace("virtual", "virtual table") in message
+    created = next(s for s in statements if s.startswith("CREATE"))
+    assert created.split()[1].lower().replace("virtual", "virtual table") in message
     [listed] = list_runs(store.run_dir.parent).to_dict("records")
     assert listed["status"] == "unreadable"
 
