@@ -12,10 +12,10 @@ from typing import Any
 
 from nasbench.config import SearchConfig
 from nasbench.engine.run_setup import (
+    record_resume,
     recording_status,
     run_environment,
     search_settings,
-    warn_if_data_changed,
 )
 from nasbench.errors import ConfigError
 from nasbench.runs import RunStore
@@ -115,7 +115,9 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
         # again whatever a schedule changed since (or find its time budget spent).
         store.close()
         return _recorded_result(run, Path(run_dir))
-    warn_if_data_changed(config, store.environment, run_dir)
+    # No checkpoint records the config here (nothing to compare an edit with); the replay
+    # below refuses recorded candidates that an edited strategy would not propose.
+    record_resume(config, store, run_dir)
     trials = _recorded_trials(run, every_row=parts.races)
     # An evaluator that charges a one-time training to its first result (weight sharing,
     # SMASH) hears what was recorded, so the resumed run charges it once, as it did.

@@ -24,7 +24,8 @@ from nasbench.device import resolve_device
 from nasbench.errors import NasbenchError, status_reason
 from nasbench.models.memory import must_fit_in_memory
 from nasbench.runs import RunStore
-from nasbench.runs.environment import capture_environment
+from nasbench.runs.checkpoint import check_config_unchanged, resume_step
+from nasbench.runs.environment import capture_environment, environment_changes
 from nasbench.runs.store import check_new_run_dir
 
 Parts = TypeVar("Parts")
@@ -68,10 +69,14 @@ def open_or_create_run(
             from nasbench.strategies.selfsupervised.unnas import warn_if_jigsaw_labels_changed
 
             stored = SearchConfig.from_stored(store.config, run_dir)
+            # Before anything is written: an edited config is refused, not resumed.
+            check_config_unchanged(run_dir, store.config)
             warn_if_split_changed(stored.dataset.name, store.environment, run_dir)
             warn_if_jigsaw_labels_changed(stored, store.environment, run_dir)
-            warn_if_data_changed(stored, store.environment, run_dir)
-            return stored.validate(), store, None
+            stored.validate()
+            step = resume_step(run_dir, store.last_step("train"))
+            record_resume(stored, store, run_dir, device, step)
+            return stored, store, None
     config.validate()
     check_new_run_dir(run_dir)
     with network_must_fit(config):
@@ -160,9 +165,53 @@ def _data_fingerprint(config: SearchConfig) -> str | None:
     return data_fingerprint(data.name, data.size, data.root)
 
 
+def record_resume(
+    config: SearchConfig,
+    store: RunStore,
+    run_dir: str | Path,
+    device: Any = None,
+    step: int | None = None,
+) -> None:
+    """Warn about, and log as events, what a resume runs on that differs from what the run
+    started on: its data files (a ``data_changed`` event) and torch, nasbench or the device
+    type (a ``resumed`` event with the environment now), so the report and ``nasbench runs``
+    show a run that was not one uninterrupted search. Nothing differs: nothing is logged.
+
+    Args:
+        config: the run's stored config.
+        store: the open run store.
+        run_dir: the run folder, for the messages.
+        device: the device the resumed loop computes on (default: the config's, resolved).
+        step: the step the resume continues from, for the events (None: not known; the
+            events then carry no step, so discarding later rows keeps them).
+
+    Example:
+        >>> record_resume(config, store, "runs/x", "cpu", step=40)  # doctest: +SKIP
+    """
+    data = warn_if_data_changed(config, store.environment, run_dir)
+    if data is not None:
+        store.log_event("data_changed", {**data, "step": step}, step=step)
+    try:
+        device = device or resolve_device(config.device)
+    except NasbenchError:
+        return  # no such device here: the loop itself refuses the resume by name
+    now = capture_environment(device, config.deterministic)
+    changes = environment_changes(store.environment, now)
+    if not changes:
+        return
+    said = ", ".join(f"{name} {then} -> {current}" for name, (then, current) in changes.items())
+    warnings.warn(
+        f"run '{run_dir}' resumes on other software or hardware than it started on ({said}), "
+        "so it may not end as an uninterrupted run would; the change is logged in its events.",
+        UserWarning,
+        stacklevel=3,
+    )
+    store.log_event("resumed", {"changed": changes, "environment": now, "step": step}, step=step)
+
+
 def warn_if_data_changed(
     config: SearchConfig, environment: Mapping[str, Any], run_dir: str | Path
-) -> None:
+) -> dict[str, Any] | None:
     """Warn when the files a run's data is read from changed since the run started: the
     resumed search would not end as an uninterrupted one would.
 
@@ -171,15 +220,20 @@ def warn_if_data_changed(
         environment: the run's recorded environment.
         run_dir: the run folder, for the message.
 
+    Returns:
+        None when nothing changed (or nothing was recorded); else the details for a
+        ``data_changed`` event: the dataset, whether its files changed or are gone, and
+        the fingerprints then and now.
+
     Example:
         >>> warn_if_data_changed(SearchConfig(), {}, "runs/x")  # nothing recorded: no check
     """
     recorded = environment.get(DATA_FINGERPRINT)
     if recorded is None:
-        return
+        return None
     now = _data_fingerprint(config)
     if now is not None and now == recorded:
-        return
+        return None
     what = "are gone" if now is None else "changed (files replaced, added or removed)"
     warnings.warn(
         f"the files of run '{run_dir}''s dataset {config.dataset.name} {what} since the run "
@@ -188,6 +242,12 @@ def warn_if_data_changed(
         UserWarning,
         stacklevel=3,
     )
+    return {
+        "dataset": config.dataset.name,
+        "files": "gone" if now is None else "changed",
+        "fingerprint_at_start": recorded,
+        "fingerprint_now": now,
+    }
 
 
 def network_must_fit(config: SearchConfig, estimate_hint: bool = True) -> Any:

@@ -22,6 +22,8 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import pickle
 import random
@@ -50,6 +52,11 @@ RUN_KEY = "run_created"
 # (a newer nasbench wrote it) rather than misread.
 CHECKPOINT_FORMAT = 1
 FORMAT_KEY = "format"
+# The run's stored config when the checkpoint was written (canonical JSON) and its digest,
+# so a resume refuses a config hand-edited since: the weights, optimiser and schedule in the
+# checkpoint belong to the old one. Checkpoints written before these keys resume unchecked.
+CONFIG_KEY = "run_config"
+CONFIG_DIGEST_KEY = "run_config_digest"
 
 Generator = torch.Generator | np.random.Generator | np.random.RandomState
 
@@ -82,9 +89,12 @@ def save_checkpoint(
         raise ConfigError(f"run folder '{run_dir}' does not exist; create the run before saving.")
     folder.mkdir(exist_ok=True)
     payload = {**state, "step": int(step), FORMAT_KEY: CHECKPOINT_FORMAT}
-    created = _run_created(run_dir)
-    if created is not None:
-        payload[RUN_KEY] = created
+    meta = _run_meta(run_dir)
+    if meta.get("created") is not None:
+        payload[RUN_KEY] = meta["created"]
+    text = _canonical(meta.get("config"))
+    if text is not None:
+        payload[CONFIG_KEY], payload[CONFIG_DIGEST_KEY] = text, config_digest(text)
     last = folder / LAST
     _atomic_save(payload, last, previous=folder / PREVIOUS)
     if keep:
@@ -254,18 +264,134 @@ def restoring(run_dir: str | Path) -> Iterator[None]:
 
 def _run_created(run_dir: str | Path) -> str | None:
     """The creation time stored in the run's database (None without a readable one)."""
+    return _run_meta(run_dir).get("created")
+
+
+def _run_meta(run_dir: str | Path) -> dict[str, str]:
+    """The run's stored creation time and config text (absent without a readable database)."""
     path = Path(run_dir) / DB_NAME
     if not path.is_file():
-        return None
+        return {}
     try:
         conn = sqlite3.connect(sqlite_uri(path.resolve(), "ro"), uri=True, timeout=10)
         try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'created'").fetchone()
+            rows = conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('created', 'config')"
+            ).fetchall()
         finally:
             conn.close()
     except sqlite3.Error:
-        return None  # the run store reports a damaged database itself
-    return None if row is None else str(row[0])
+        return {}  # the run store reports a damaged database itself
+    return {str(key): str(value) for key, value in rows if value is not None}
+
+
+def config_digest(text: str) -> str:
+    """The SHA-256 of a config's canonical JSON (:data:`CONFIG_KEY`).
+
+    Example:
+        >>> len(config_digest('{"strategy":"darts"}'))
+        64
+    """
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(config: Any) -> str | None:
+    """A config (dict or its JSON text) as JSON with sorted keys and no spaces, so that
+    formatting never counts as an edit; None when it is no JSON object."""
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError:
+            return None
+    if not isinstance(config, dict):
+        return None
+    return json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def check_config_unchanged(run_dir: str | Path, config: Mapping[str, Any]) -> None:
+    """Refuse to resume a run whose stored config differs from the one its checkpoint was
+    written under (edited by hand between stop and resume): the checkpoint's weights,
+    optimiser and data position belong to the old config, so the run would end as neither.
+
+    Reads the config of ``last.pt`` (or ``prev.pt``) without loading its tensors; a run
+    without checkpoints, or whose checkpoint predates the record, passes; a damaged one
+    is left to the resume's own load to report.
+
+    Args:
+        run_dir: the run folder.
+        config: the run's stored config dict (``RunStore.config``).
+
+    Raises:
+        ConfigError: naming the keys that differ and their values then and now.
+
+    Example:
+        >>> check_config_unchanged("runs/x", store.config)  # doctest: +SKIP
+    """
+    saved = _checkpoint_config(run_dir)
+    now = _canonical(dict(config))
+    if saved is None or saved.get(CONFIG_DIGEST_KEY) is None or now is None:
+        return
+    if saved.get(RUN_KEY) not in (None, _run_created(run_dir)):
+        return  # another run's checkpoint: the resume's load refuses it by that name
+    if config_digest(now) == saved[CONFIG_DIGEST_KEY]:
+        return
+    before = json.loads(saved[CONFIG_KEY]) if isinstance(saved.get(CONFIG_KEY), str) else {}
+    changes = _differences(before, json.loads(now))
+    shown = ", ".join(f"{key}: {old!r} -> {new!r}" for key, old, new in changes[:6])
+    if len(changes) > 6:
+        shown += f", and {len(changes) - 6} more"
+    raise ConfigError(
+        f"the stored config of run '{run_dir}' differs from the one its checkpoint was written "
+        f"under ({shown or 'its digest differs'}); put the config back, or start a new run."
+    )
+
+
+_ABSENT = "<absent>"
+
+
+def _differences(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted key, old value, new value) for every leaf that differs between two configs."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        found = []
+        for key in sorted(set(old) | set(new), key=str):
+            found += _differences(old.get(key, _ABSENT), new.get(key, _ABSENT), f"{prefix}{key}.")
+        return found
+    return [] if old == new else [(prefix.rstrip("."), old, new)]
+
+
+def resume_step(run_dir: str | Path, logged_step: int) -> int | None:
+    """The step a resume continues from when it takes the latest checkpoint, as
+    :func:`load_for_resume` does while the store holds that step's rows; None without a
+    readable checkpoint or when the store lost rows (then an earlier one, or step 0, is
+    taken). Reads no tensors.
+
+    Args:
+        run_dir: the run folder.
+        logged_step: the last step the store holds rows for.
+
+    Example:
+        >>> resume_step("runs/x", store.last_step("train"))  # doctest: +SKIP
+        40
+    """
+    step = (_checkpoint_config(run_dir) or {}).get("step")
+    return step if isinstance(step, int) and step <= logged_step else None
+
+
+def _checkpoint_config(run_dir: str | Path) -> dict[str, Any] | None:
+    """The config record and step of the checkpoint a resume would take (None: none, or
+    unreadable)."""
+    folder = checkpoint_dir(run_dir)
+    for path in (folder / LAST, folder / PREVIOUS):
+        if not path.is_file():
+            continue
+        try:  # mmap: the tensors stay on disk, only the small pickle is read
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception:  # damage: the resume's own load says which file and what to do
+            continue
+        if not isinstance(state, dict):
+            return None
+        return {key: state.get(key) for key in (CONFIG_KEY, CONFIG_DIGEST_KEY, RUN_KEY, "step")}
+    return None
 
 
 def _check_belongs(state: Mapping[str, Any], run_dir: str | Path) -> None:

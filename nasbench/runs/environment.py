@@ -83,6 +83,42 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
     }
 
 
+def environment_changes(recorded: dict[str, Any], now: dict[str, Any]) -> dict[str, list[Any]]:
+    """What differs between the environment a run recorded when it started and the one it
+    resumes in, of what changes its numbers: torch, nasbench and the device type.
+
+    Args:
+        recorded: the run's stored environment (a field it lacks is not compared).
+        now: :func:`capture_environment` at the resume.
+
+    Returns:
+        ``{"torch" | "nasbench" | "device": [then, now]}`` for each field that differs.
+
+    Example:
+        >>> then = {"packages": {"torch": "1.13.1"}, "nasbench_version": "0.1", "device": "cuda:0"}
+        >>> now = {"packages": {"torch": "2.3.0"}, "nasbench_version": "0.1", "device": "cpu"}
+        >>> environment_changes(then, now)
+        {'torch': ['1.13.1', '2.3.0'], 'device': ['cuda', 'cpu']}
+    """
+
+    def fields(env: dict[str, Any]) -> dict[str, Any]:
+        packages = env.get("packages") if isinstance(env.get("packages"), dict) else {}
+        device = env.get("device")
+        return {
+            "torch": packages.get("torch"),
+            "nasbench": env.get("nasbench_version"),
+            # The type only: cuda:0 and cuda:1 compute alike.
+            "device": str(device).split(":")[0] if device is not None else None,
+        }
+
+    then, current = fields(recorded), fields(now)
+    return {
+        name: [then[name], current[name]]
+        for name in then
+        if then[name] is not None and then[name] != current[name]
+    }
+
+
 def git_commit(folder: Path) -> dict[str, Any] | None:
     """Return ``{"commit", "dirty"}`` for the git checkout holding ``folder``, or None.
 

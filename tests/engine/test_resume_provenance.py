@@ -1,0 +1,142 @@
+"""A resume leaves a trace of what changed since the run started (its data files, its
+software or device) and refuses a config edited since its checkpoint was written."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from nasbench.config import DatasetConfig, SearchConfig
+from nasbench.engine.search import resume, search
+from nasbench.errors import ConfigError
+from nasbench.runs import RunStore, load
+from nasbench.runs.checkpoint import CONFIG_DIGEST_KEY, CONFIG_KEY
+
+from .conftest import tiny_config
+
+
+def _folder(root):
+    rng = np.random.default_rng(0)
+    for label in ("benign", "malignant"):
+        (root / label).mkdir(parents=True)
+        for i in range(12):
+            pixels = rng.integers(0, 255, (28, 28), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / label / f"patient{i}.png")
+    return root
+
+
+def _edit_meta(run_dir, key, edit):
+    """Change the run's stored ``key`` (config or environment) as a person editing it would."""
+    conn = sqlite3.connect(run_dir / "run.sqlite")
+    value = json.loads(conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
+    edit(value)
+    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(value, indent=1), key))
+    conn.commit()
+    conn.close()
+
+
+def _events(run_dir, kind):
+    events = load(run_dir).events
+    return events[events.kind == kind]
+
+
+def test_a_resume_on_changed_data_logs_a_data_changed_event(tmp_path):
+    root = _folder(tmp_path / "images")
+    config = tiny_config(dataset=DatasetConfig(name=f"folder:{root}", limit=24, batch_size=4),
+                         epochs=1, max_steps_per_epoch=1, device="cpu")  # fmt: skip
+    run_dir = tmp_path / "run"
+    search(config, run_dir)
+    started = load(run_dir).environment["data_fingerprint"]
+    resume(run_dir)  # the same files: no event
+    assert _events(run_dir, "data_changed").empty
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(root / "benign" / "patient3.png")
+    with pytest.warns(UserWarning, match="changed"):
+        resume(run_dir)
+    changed = _events(run_dir, "data_changed")
+    assert len(changed) == 1
+    payload = changed.iloc[0].payload
+    assert payload["fingerprint_at_start"] == started
+    assert payload["fingerprint_now"] not in (None, started)
+    assert payload["files"] == "changed" and payload["step"] == changed.iloc[0].step == 1
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda c: c.update(strategy="gdas"), "strategy: 'darts' -> 'gdas'"),
+        (lambda c: c["dataset"].update(limit=32), "dataset.limit: 64 -> 32"),
+        (lambda c: c.update(w_lr=0.5), "w_lr: 0.025 -> 0.5"),
+    ],
+)
+def test_a_config_edited_after_its_checkpoint_is_refused_by_name(tmp_path, edit, named):
+    run_dir = tmp_path / "run"
+    search(tiny_config(device="cpu"), run_dir)
+    before = load(run_dir)
+    rows, statuses = len(before.history), len(before.status_history)
+    _edit_meta(run_dir, "config", edit)
+    with pytest.raises(ConfigError, match="differs from the one its checkpoint") as refused:
+        resume(run_dir)
+    assert named in str(refused.value) and "\n" not in str(refused.value)
+    after = load(run_dir)  # refused before anything was written
+    assert (len(after.history), len(after.status_history)) == (rows, statuses)
+
+
+def test_a_config_rewritten_without_a_change_and_an_old_checkpoint_still_resume(tmp_path):
+    run_dir = tmp_path / "run"
+    search(tiny_config(device="cpu"), run_dir)
+    _edit_meta(run_dir, "config", lambda c: None)  # other formatting, same values
+    assert resume(run_dir).status == "finished"
+    # A checkpoint written before checkpoints recorded their config resumes as before.
+    for path in (run_dir / "checkpoints").glob("*.pt"):
+        state = torch.load(path, weights_only=True)
+        assert state.pop(CONFIG_KEY) and state.pop(CONFIG_DIGEST_KEY)
+        torch.save(state, path)
+    _edit_meta(run_dir, "config", lambda c: c.update(w_lr=0.5))
+    assert resume(run_dir).status == "finished"
+
+
+def _other_machine(env):
+    env["packages"]["torch"] = "1.13.1+cu117"
+    env["nasbench_version"] = "0.0.1"
+    env["device"] = "cuda:0"
+
+
+def test_a_resume_on_other_software_or_device_warns_and_logs_a_resumed_event(tmp_path):
+    run_dir = tmp_path / "run"
+    search(tiny_config(device="cpu"), run_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same environment: not a word, no event
+        resume(run_dir)
+    assert _events(run_dir, "resumed").empty
+    _edit_meta(run_dir, "environment", _other_machine)
+    with pytest.warns(UserWarning, match=r"torch 1\.13\.1\+cu117 -> .*device cuda -> cpu"):
+        resume(run_dir)
+    resumed = _events(run_dir, "resumed")
+    assert len(resumed) == 1
+    payload = resumed.iloc[0].payload
+    assert payload["changed"]["torch"] == ["1.13.1+cu117", torch.__version__]
+    assert payload["changed"]["nasbench"][0] == "0.0.1"
+    assert payload["changed"]["device"] == ["cuda", "cpu"]
+    assert payload["environment"]["device"] == "cpu" and payload["step"] == 4
+
+
+def test_a_discrete_resume_on_another_torch_logs_a_resumed_event(tmp_path):
+    config = SearchConfig(
+        strategy="random", evaluator="table", space={"name": "nb201"}, max_evaluations=6
+    )
+    run_dir = tmp_path / "run"
+    search(config, run_dir)
+    with RunStore.open(run_dir) as store:  # as if stopped half-way: a resume replays it
+        store.set_status("stopped", "interrupted")
+    _edit_meta(run_dir, "environment", lambda env: env["packages"].update(torch="1.13.1"))
+    with pytest.warns(UserWarning, match=r"torch 1\.13\.1 ->"):
+        resume(run_dir)
+    assert _events(run_dir, "resumed").iloc[0].payload["changed"] == {
+        "torch": ["1.13.1", torch.__version__]
+    }
