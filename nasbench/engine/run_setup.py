@@ -92,9 +92,10 @@ DATASET_DECIDES = ("in_channels", "num_classes")
 
 def with_dataset_skeleton(config: SearchConfig) -> SearchConfig:
     """A copy whose skeletons (``space.skeleton``, and an evaluator's ``skeleton`` override)
-    state the dataset's input channels and classes where they name them, so a run stores
-    the numbers its networks were built with, not those of a config saved on another set.
-    Fields the config leaves out stay out.
+    state the input channels and outputs of the data the search trains on (the dataset's,
+    or a pretext task's) where they name them, so a run stores the numbers its networks
+    were built with, not those of a config saved on another set. Fields the config leaves
+    out stay out.
 
     Args:
         config: the search, not yet validated: one this cannot read (no such dataset, a
@@ -108,7 +109,9 @@ def with_dataset_skeleton(config: SearchConfig) -> SearchConfig:
         >>> with_dataset_skeleton(given).space["skeleton"]  # the synthetic set is grey
         {'in_channels': 1}
     """
-    from nasbench.data import get_info
+    # The data the supernet trains on: a self-supervised search's pretext task decides its
+    # outputs (UnNAS's rotation: 4), not the dataset's classes.
+    from nasbench.engine.bilevel import search_info
 
     space, settings = config.space, config.evaluator_config
     found = {
@@ -121,7 +124,7 @@ def with_dataset_skeleton(config: SearchConfig) -> SearchConfig:
     if not named or not isinstance(name, str):
         return config
     try:
-        info = get_info(name)
+        info = search_info(config)
     except NasbenchError:
         return config
     changes = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nasbench.config import SearchConfig
 from nasbench.engine.search import resume, search
 from nasbench.runs import load
 from nasbench.spaces import Genotype
@@ -338,6 +339,19 @@ def test_an_evaluator_skeleton_is_stated_too_and_an_unreadable_config_left_to_va
     assert stated.space == {"name": "nb201"}
     unknown = _given_other_set(_table_search(dataset=DatasetConfig(name="no-such-set")))
     assert with_dataset_skeleton(unknown) is unknown  # validate() names the unknown set
+
+
+def test_a_self_supervised_search_states_its_pretext_tasks_outputs_not_the_datasets():
+    # UnNAS's supernet answers the rotation task (4 outputs) whatever the data's classes.
+    from nasbench.engine.bilevel import search_space
+    from nasbench.engine.run_setup import with_dataset_skeleton
+
+    for given in (2, 4):
+        config = SearchConfig(
+            strategy="unnas", space={"name": "darts", "skeleton": {"num_classes": given}}
+        )
+        stated = with_dataset_skeleton(config).space["skeleton"]["num_classes"]
+        assert stated == search_space(config).skeleton.num_classes == 4
 
 
 def test_a_run_stored_before_with_the_given_skeleton_resumes_to_the_same_result(
