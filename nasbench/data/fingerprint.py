@@ -4,7 +4,8 @@ A run records the fingerprint of its data when it starts; ``resume`` computes it
 warns when it differs (a folder whose images were replaced, added or removed; another
 MedMNIST file under the same name), since the resumed search would then not end as an
 uninterrupted one. It covers the sets read from files a person owns or may replace: MedMNIST
-``.npz`` files and user folders. Generated sets (synthetic, the packaged MNI template) and
+``.npz`` files and user folders (the files their loader reads: images and COCO boxes, not
+notes kept beside them). Generated sets (synthetic, the packaged MNI template) and
 MONAI's downloads are not fingerprinted (None).
 
 The fingerprint hashes each file's path relative to the data's folder, its size and its
@@ -24,6 +25,8 @@ from pathlib import Path
 
 from nasbench.data.registry import data_root, get_info
 
+# The run environment's key of the fingerprint a search records when it starts.
+DATA_FINGERPRINT = "data_fingerprint"
 # Files up to this size are hashed whole; larger ones by their first and last EDGE bytes.
 WHOLE_LIMIT = 4 * 1024 * 1024
 EDGE = 1024 * 1024
@@ -39,7 +42,8 @@ def dataset_files(name: str, size: int = 28, root: str | os.PathLike | None = No
         root: the data folder (as ``DatasetConfig.root``).
 
     Returns:
-        Paths, sorted; those of a folder are every non-hidden file below it.
+        Paths, sorted; those of a folder are the non-hidden files below it that its
+        loader reads (images, by the loader's own test, and ``annotations.json``).
 
     Example:
         >>> dataset_files("synthetic")
@@ -54,14 +58,17 @@ def dataset_files(name: str, size: int = 28, root: str | os.PathLike | None = No
     folder = Path(info.homepage) if info.source == "folder" and info.homepage else None
     if folder is None or not folder.is_dir():
         return []
-    from nasbench.data.folder import path_order
+    from nasbench.data.coco import ANNOTATIONS
+    from nasbench.data.folder import is_image_file, path_order
 
+    # Only what the loader reads (its images and a detection folder's COCO boxes): a note
+    # or a spreadsheet put next to the images is no change of the data.
     return sorted(
         (
             path
             for path in folder.rglob("*")
-            if path.is_file()
-            and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+            if not any(part.startswith(".") for part in path.relative_to(folder).parts)
+            and (is_image_file(path) or (path.name == ANNOTATIONS and path.is_file()))
         ),
         key=path_order,
     )
@@ -107,3 +114,30 @@ def _digest(files: list[Path]) -> str | None:
                 handle.seek(stat_size - EDGE)
                 digest.update(handle.read(EDGE))
     return digest.hexdigest()
+
+
+def data_change(
+    recorded: str | None, name: str, size: int = 28, root: str | os.PathLike | None = None
+) -> tuple[str | None, str | None]:
+    """Compare the dataset's files now with a recorded fingerprint.
+
+    Args:
+        recorded: the fingerprint a run recorded (``environment["data_fingerprint"]``);
+            None when it recorded none.
+        name: a registered dataset name, or ``folder:<path>``.
+        size: the image size the run loads.
+        root: the data folder (as ``DatasetConfig.root``).
+
+    Returns:
+        ``(now, what)``: the fingerprint now, and None when nothing was recorded or the
+        files are the same, else ``"changed (files replaced, added or removed)"`` or
+        ``"are gone"``.
+
+    Example:
+        >>> data_change(None, "synthetic")
+        (None, None)
+    """
+    now = data_fingerprint(name, size, root)
+    if recorded is None or now == recorded:
+        return now, None
+    return now, "are gone" if now is None else "changed (files replaced, added or removed)"

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import torch
 
 from nasbench.config import SearchConfig
+from nasbench.data.fingerprint import DATA_FINGERPRINT
 from nasbench.device import resolve_device
 from nasbench.errors import NasbenchError, status_reason
 from nasbench.models.memory import must_fit_in_memory
@@ -155,10 +156,6 @@ def run_environment(config: SearchConfig, device: Any) -> dict[str, Any]:
     if fingerprint is not None:
         environment[DATA_FINGERPRINT] = fingerprint
     return environment
-
-
-# The environment key of the run's data fingerprint (nasbench.data.fingerprint).
-DATA_FINGERPRINT = "data_fingerprint"
 
 
 def _data_fingerprint(config: SearchConfig) -> str | None:

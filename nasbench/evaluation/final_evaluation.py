@@ -30,10 +30,12 @@ the network it was chosen in, and the course runs on a CPU. Pass
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import functools
 import math
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from nasbench.data.fingerprint import DATA_FINGERPRINT
 from nasbench.device import seeded
 from nasbench.errors import ConfigError, closest_name
 from nasbench.evaluation.baselines import IntensityThresholds, resnet18, small_cnn, unet
@@ -103,6 +106,10 @@ class RetrainReport:
             weights), to predict with or inspect.
         given: True when ``genotype`` was given to :func:`retrain` rather than the one
             the run's search returned (the report then labels it "given genotype").
+        data_fingerprint: the fingerprint of the files the retrain read
+            (:mod:`nasbench.data.fingerprint`; None for generated or downloaded sets), so
+            the report can tell when they are not the ones the search read.
+        splits: split name -> how many images it trained, chose or was tested on.
     """
 
     run_dir: Path
@@ -111,6 +118,8 @@ class RetrainReport:
     skeleton: Any
     config: TrainConfig
     given: bool = False
+    data_fingerprint: str | None = None
+    splits: dict[str, int] = field(default_factory=dict)
     results: dict[str, TrainResult] = field(default_factory=dict)
     macs: dict[str, int] = field(default_factory=dict)
     models: dict[str, nn.Module] = field(default_factory=dict, repr=False)
@@ -146,6 +155,8 @@ class RetrainReport:
             "genotype_source": "given" if self.given else "searched",
             "skeleton": self.skeleton.to_dict(),
             "train_config": self.config.to_dict(),
+            DATA_FINGERPRINT: self.data_fingerprint,
+            "splits": dict(self.splits),
             "models": {
                 name: {
                     "params": result.params,
@@ -215,7 +226,7 @@ def retrain(
 
     config = (config or TrainConfig()).validate()
     run_dir = Path(run_dir)
-    run_config, returned, info = _recorded_search(run_dir)
+    run_config, returned, info, environment = _recorded_search(run_dir)
     data = run_config["dataset"]
     if info.task not in (*CLASSIFICATION_TASKS, "segmentation", "detection", "reconstruction"):
         raise ConfigError(
@@ -248,13 +259,13 @@ def retrain(
         else:
             build(genotype, skeleton, seed=config.seed)
 
-    with RunStore.open(run_dir) as store, fits():
+    # Before loading: a folder that gained a class may fail to load as the search's task.
+    fingerprint = _data_fingerprint(run_dir, data, environment, info)
+    with RunStore.open(run_dir) as store, fits(), _replacing_curves(store, run_dir) as replaced:
         splits = _load_splits(data, config)
         report = RetrainReport(run_dir, info.name, genotype, skeleton, config, given=given)
-        # A run keeps the curves of its latest retrain (each one's summary stays in its
-        # retrain_finished event): rows of an earlier or interrupted one would otherwise
-        # mix with these under the same epochs.
-        replaced = store.discard_phases(PHASES.values())
+        report.data_fingerprint = fingerprint
+        report.splits = {name: len(ds) for name, ds in splits.items()}
         store.log_event(
             "retrain_started",
             {
@@ -264,7 +275,8 @@ def retrain(
                 "skeleton": skeleton.to_dict(),
                 "train_config": config.to_dict(),
                 "baseline": list(wanted),
-                "splits": {name: len(ds) for name, ds in splits.items()},
+                "splits": report.splits,
+                DATA_FINGERPRINT: fingerprint,
             },
         )
         models: dict[str, Callable[[], nn.Module]] = {
@@ -336,6 +348,31 @@ def retrain(
     return report
 
 
+@contextlib.contextmanager
+def _replacing_curves(store: Any, run_dir: Path) -> Iterator[int]:
+    """Discard the earlier retrain's curves for this one's (yielding how many rows went),
+    and give them back when this one does not finish (Ctrl-C, an error).
+
+    A run keeps the curves of its latest finished retrain (each one's summary stays in its
+    retrain_finished event): rows of two retrains would otherwise mix under the same
+    epochs, and an interrupted retrain would leave its partial curves next to the earlier
+    retrain's table in the report.
+    """
+    from nasbench.runs import load
+
+    history = load(run_dir).history
+    earlier = history[history["phase"].isin(set(PHASES.values()))]
+    replaced = store.discard_phases(PHASES.values())
+    try:
+        yield replaced
+    except BaseException:
+        with store.batch():  # all or nothing: never some of each retrain's rows
+            store.discard_phases(PHASES.values())
+            for row in earlier.itertuples(index=False):
+                store.log_metrics(row.step, row.epoch, row.phase, {row.name: row.value})
+        raise
+
+
 def retrained_network(
     run_dir: str | Path,
     config: TrainConfig | None = None,
@@ -367,7 +404,7 @@ def retrained_network(
 
     config = (config or TrainConfig()).validate()
     run_dir = Path(run_dir)
-    run_config, returned, info = _recorded_search(run_dir)
+    run_config, returned, info, _ = _recorded_search(run_dir)
     genotype = _genotype_to_train(run_dir, run_config, returned, genotype)
     skeleton = _skeleton(run_config, info, genotype, config, skeleton)
     return build(genotype, skeleton, seed=config.seed)
@@ -556,9 +593,11 @@ def _stack_all(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
 
 
-def _recorded_search(run_dir: Path) -> tuple[dict[str, Any], pd.Series | None, Any]:
+def _recorded_search(
+    run_dir: Path,
+) -> tuple[dict[str, Any], pd.Series | None, Any, dict[str, Any]]:
     """The run's config, the genotype row its search returned (None when it derived none
-    yet) and its dataset's info; one line if no search."""
+    yet), its dataset's info and its recorded environment; one line if no search."""
     from nasbench.data import get_info
     from nasbench.data.folder import warn_if_split_changed
     from nasbench.runs import load
@@ -571,7 +610,30 @@ def _recorded_search(run_dir: Path) -> tuple[dict[str, Any], pd.Series | None, A
     if "name" not in data:
         raise ConfigError(f"run '{run_dir}' records no dataset; it was not written by a search.")
     warn_if_split_changed(data["name"], environment, run_dir)
-    return run_config, returned, get_info(data["name"])
+    return run_config, returned, get_info(data["name"]), environment
+
+
+def _data_fingerprint(
+    run_dir: Path, data: Mapping[str, Any], environment: Mapping[str, Any], info: Any
+) -> str | None:
+    """The fingerprint of the files the retrain reads; warns in one line when they are not
+    the files the search recorded, as a resume does: the test figures are then the cell's
+    on other data, not the searched cell's on the searched data."""
+    from nasbench.data.fingerprint import data_change
+
+    size = int(data.get("size", 28))
+    now, what = data_change(environment.get(DATA_FINGERPRINT), data["name"], size, data.get("root"))
+    if what is not None:
+        names = f": {', '.join(map(repr, info.class_names))}" if info.class_names else ""
+        warnings.warn(
+            f"the files of run '{run_dir}''s dataset {data['name']} {what} since its search "
+            f"ran (it has {info.num_classes} classes now{names}), so this retrain trains and "
+            "tests the cell on other data than it was searched on; the report says so next to "
+            "its figures. Restore the data to retrain the searched cell, or search again.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return now
 
 
 def _final_genotype(run_dir: Path, returned: pd.Series | None) -> Any:

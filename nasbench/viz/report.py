@@ -601,10 +601,10 @@ def _retrain_block(run: Any) -> str:
     searched = [p for p in payloads if _retrained_source(p, run) == "searched"]
     blocks = []
     if searched:
-        blocks.append(_retrain_table(searched[-1], "searched cell", len(searched)))
+        blocks.append(_retrain_table(searched[-1], "searched cell", len(searched), run))
     if _retrained_source(payloads[-1], run) == "given":
         given = [p for p in payloads if _retrained_source(p, run) == "given"]
-        table = _retrain_table(payloads[-1], "given genotype", len(given))
+        table = _retrain_table(payloads[-1], "given genotype", len(given), run)
         note = _note(
             "The last retrain trained a genotype given to it (retrain(genotype=...) or "
             "--genotype), not the cell this search returned; the training curves below "
@@ -637,8 +637,9 @@ def _retrained_source(payload: dict, run: Any) -> str:
     return "searched" if payload.get("genotype") in recorded else "given"
 
 
-def _retrain_table(payload: dict, label: str, times: int) -> str:
-    """One retrain's table: a row per model, the retrained network labelled ``label``."""
+def _retrain_table(payload: dict, label: str, times: int, run: Any) -> str:
+    """One retrain's table: a row per model, the retrained network labelled ``label``,
+    captioned with its recipe, and a note when it read other data than the search."""
     models = payload.get("models") or {}
     metrics = list(dict.fromkeys(k for m in models.values() for k in (m.get("test") or {})))
     head = ["model", *(f"test {k}" for k in metrics), "params", "MACs", "epochs (best)", "s"]
@@ -653,16 +654,84 @@ def _retrain_table(payload: dict, label: str, times: int) -> str:
         cells += [_number(model.get("params")), _number(model.get("macs")), epochs]
         rows.append([*cells, _number(model.get("wall_s"))])
     train = payload.get("train_config") or {}
-    recipe = ", ".join(
-        f"{k} {train[k]}" for k in ("epochs", "batch_size", "lr", "limit", "seed") if k in train
-    )
+    recipe = ", ".join(_recipe(train, payload.get("skeleton") or {}, run.config))
     caption = (
         f"The {label} trained from scratch on {payload.get('dataset', 'the run dataset')} "
-        f"({recipe}); test-split metrics of the epoch chosen on validation."
+        f"({recipe}); {_tested_on(train, payload.get('splits') or {})} of the epoch chosen "
+        "on validation."
     )
     if times > 1:
         caption += f" The {label} was retrained {times} times; the last is shown."
-    return _table(caption, head, rows)
+    return _data_note(payload, run) + _table(caption, head, rows)
+
+
+# Recipe fields every caption names; the others only where they differ from the default.
+_RECIPE_ALWAYS = ("epochs", "batch_size", "lr", "limit", "seed")
+# Where it ran, not how it trained: no part of the recipe a reader compares.
+_NOT_RECIPE = ("device", "eval_batch_size", "test_limit")
+
+
+def _recipe(train: Mapping[str, Any], skeleton: Mapping[str, Any], config: Mapping) -> list[str]:
+    """The retrain's recipe as ``name value`` parts: the usual few, every other setting
+    that differs from ``TrainConfig``'s default, and the network's size where it is not
+    the searched one (--cells, --channels, --max-params)."""
+    from nasbench.evaluation.train_loop import TrainConfig
+
+    defaults = TrainConfig().to_dict()
+    parts = [f"{k} {train[k]}" for k in _RECIPE_ALWAYS if k in train]
+    parts += [
+        f"{k} {value}"
+        for k, value in train.items()
+        if k not in (*_RECIPE_ALWAYS, *_NOT_RECIPE) and k in defaults and value != defaults[k]
+    ]
+    searched = _searched_sizes(config)
+    for key, name in (("n_cells", "cells"), ("channels", "channels"), ("depth", "depth")):
+        if key in skeleton and key in searched and skeleton[key] != searched[key]:
+            parts.append(f"{name} {skeleton[key]} (searched {searched[key]})")
+    return parts
+
+
+def _searched_sizes(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The searched network's cells, channels or depth (empty when the space cannot say)."""
+    from nasbench.spaces import space_from_dict
+
+    try:
+        skeleton = space_from_dict(config.get("space") or {"name": "darts"}).default_skeleton()
+        return skeleton.to_dict()
+    except (NasbenchError, AttributeError, TypeError, ValueError):
+        return {}
+
+
+def _tested_on(train: Mapping[str, Any], splits: Mapping[str, Any]) -> str:
+    """What the test figures cover: the whole test split, or the --test-limit subset."""
+    limit = train.get("test_limit")
+    if limit is None:
+        return "test-split metrics"
+    tested = splits.get("test")
+    if tested is None:  # recorded before retrains kept their split sizes
+        return f"test metrics on at most {limit} test images (test_limit {limit})"
+    return f"test metrics on {tested} test images (test_limit {limit}, not the whole split)"
+
+
+def _data_note(payload: Mapping[str, Any], run: Any) -> str:
+    """A note when the retrain read other files than the search recorded (its fingerprint,
+    :mod:`nasbench.data.fingerprint`); nothing when either recorded none."""
+    from nasbench.data.fingerprint import DATA_FINGERPRINT
+
+    searched = (run.environment or {}).get(DATA_FINGERPRINT)
+    if searched is None or DATA_FINGERPRINT not in payload:
+        return ""
+    if payload[DATA_FINGERPRINT] == searched:
+        return ""
+    return (
+        _note(
+            f"This retrain read other data than the search: the files of "
+            f"{payload.get('dataset', 'the dataset')} changed (replaced, added or removed) "
+            "after the search ran, so these are the cell's figures on other data, not the "
+            "searched cell's on the data it was searched on."
+        )
+        + "\n"
+    )
 
 
 def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:

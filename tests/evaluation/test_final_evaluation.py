@@ -412,3 +412,79 @@ def test_the_limit_subsets_are_one_draw_for_every_training_seed():
         assert len(a[split]) == len(b[split])
         assert [int(t) for t in a[split].targets] == [int(t) for t in b[split].targets]
         assert all(torch.equal(a[split][i][0], b[split][i][0]) for i in range(len(a[split])))
+
+
+def _two_class_folder(root):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for label in ("benign", "malignant"):
+        (root / label).mkdir(parents=True)
+        for i in range(10):
+            pixels = rng.integers(0, 255, (28, 28), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / label / f"patient{i}.png")
+    return root
+
+
+def test_a_retrain_on_changed_data_warns_records_it_and_the_report_says_so(tmp_path):
+    import warnings
+
+    from nasbench.data.fingerprint import data_fingerprint
+    from nasbench.engine.search import search
+    from nasbench.viz.report import write_report
+
+    root = _two_class_folder(tmp_path / "xr")
+    data = DatasetConfig(name=f"folder:{root}", limit=16, batch_size=8)
+    config = SearchConfig(
+        dataset=data, epochs=1, max_steps_per_epoch=1, space=TINY_SPACE, device="cpu"
+    )
+    search(config, tmp_path / "run")
+    searched = load(tmp_path / "run").environment["data_fingerprint"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the search's own files: not a word
+        same = retrain(tmp_path / "run", QUICK, baseline=False)
+    assert same.summary()["data_fingerprint"] == searched
+    report = (tmp_path / "run" / "report.html").as_posix()
+    assert "read other data" not in write_report(tmp_path / "run", report).read_text()
+
+    # Every label flipped: the same files under the other class's folder.
+    (root / "benign").rename(root / "swap")
+    (root / "malignant").rename(root / "benign")
+    (root / "swap").rename(root / "malignant")
+    told = r"changed \(files replaced, .*\) since its search ran \(it has 2 classes now: 'benign'"
+    with pytest.warns(UserWarning, match=told):
+        retrain(tmp_path / "run", QUICK, baseline=False)
+    now = data_fingerprint(f"folder:{root}")
+    run = load(tmp_path / "run")
+    for kind in ("retrain_started", "retrain_finished"):
+        payload = run.events[run.events["kind"] == kind]["payload"].iloc[-1]
+        assert payload["data_fingerprint"] == now != searched
+    text = write_report(tmp_path / "run", report).read_text()
+    section = text[text.index("<h2>Retrained from scratch") :]
+    assert "This retrain read other data than the search" in section
+
+
+def test_an_interrupted_retrain_leaves_the_earlier_retrains_curves(run_dir, tmp_path):
+    import dataclasses
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    retrain(copy, QUICK, baseline=False)
+
+    def rows():
+        history = load(copy).history
+        kept = history[history["phase"].isin(["retrain", "baseline"])]
+        return sorted(
+            zip(kept["step"], kept["phase"], kept["name"], kept["value"].fillna(-1), strict=True)
+        )
+
+    before = rows()
+    assert before
+
+    def interrupt(record):
+        raise KeyboardInterrupt  # Ctrl-C after the first epoch was logged
+
+    with pytest.raises(KeyboardInterrupt):
+        retrain(copy, dataclasses.replace(QUICK, epochs=2, seed=1), on_epoch=interrupt)
+    assert rows() == before

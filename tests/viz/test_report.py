@@ -304,3 +304,37 @@ def test_an_older_retrain_of_the_last_cell_of_an_early_stopped_run_is_the_search
                                              "genotype": zoo["DARTS_V2"].to_dict()})  # fmt: skip
     text = write_report(run_dir).read_text(encoding="utf-8")
     assert "<td>searched cell</td>" in text and "given genotype" not in text
+
+
+def test_the_retrain_caption_names_its_test_subset_its_recipe_and_other_data(tmp_path):
+    run_dir = tmp_path / "run"
+    with RunStore.create(run_dir, {"strategy": {"name": "darts"}},
+                         environment={"data_fingerprint": "searched-files"}) as store:  # fmt: skip
+        store.set_status("finished")
+        model = {"searched": {"params": 7, "test": {"acc": 0.5}, "epochs_run": 1}}
+        train = {"epochs": 1, "batch_size": 8, "lr": 0.025, "limit": 32, "seed": 0,
+                 "test_limit": 16, "augment": False, "class_weight": "balanced",
+                 "label_smoothing": 0.1, "ema_decay": 0.999, "tta_flip": False,
+                 "precision": "bf16", "device": "cpu", "optimizer": "sgd"}  # fmt: skip
+        store.log_event("retrain_finished", {
+            "dataset": "breastmnist", "models": model, "train_config": train,
+            "skeleton": {"n_cells": 3, "channels": 16}, "splits": {"test": 16},
+            "data_fingerprint": "other-files"})  # fmt: skip
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    section = text[text.index("<h2>Retrained from scratch") :]
+    caption = re.search(r"<p>The searched cell trained from scratch[^<]*</p>", section)[0]
+    assert "(epochs 1, batch_size 8, lr 0.025, limit 32, seed 0, augment False, " in caption
+    assert "class_weight balanced, ema_decay 0.999, label_smoothing 0.1, precision bf16" in caption
+    assert "cells 3 (searched 8))" in caption  # channels as searched, so not named
+    for default in ("tta_flip", "optimizer", "device", "channels"):
+        assert default not in caption
+    assert "test metrics on 16 test images (test_limit 16, not the whole split)" in caption
+    assert "test-split metrics" not in caption
+    assert "This retrain read other data than the search" in section
+
+    with RunStore.open(run_dir) as store:  # the search's files: no note, the whole test split
+        store.log_event("retrain_finished", {
+            "dataset": "breastmnist", "models": model, "train_config": {"epochs": 2},
+            "data_fingerprint": "searched-files"})  # fmt: skip
+    section = write_report(run_dir).read_text(encoding="utf-8")
+    assert "read other data" not in section and "(epochs 2); test-split metrics" in section

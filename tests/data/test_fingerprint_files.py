@@ -1,0 +1,44 @@
+"""The data fingerprint covers the files a folder's loader reads, and only those."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from PIL import Image
+
+from nasbench.data.fingerprint import data_fingerprint, dataset_files
+
+
+def _folder(root):
+    rng = np.random.default_rng(0)
+    for label in ("benign", "malignant"):
+        (root / label).mkdir(parents=True)
+        for i in range(5):
+            pixels = rng.integers(0, 255, (28, 28), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / label / f"patient{i}.png")
+    return root
+
+
+def _digest_as_before(root):
+    """The fingerprint as runs recorded it before: every non-hidden file, path order."""
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in files:
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(root).as_posix()}\0{size}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_notes_beside_the_images_do_not_change_the_fingerprint(tmp_path):
+    root = _folder(tmp_path / "xr")
+    name = f"folder:{root}"
+    recorded = data_fingerprint(name)
+    assert recorded == _digest_as_before(root)  # an older run's record of images alone holds
+    (root / "NOTES.txt").write_text("scanned on the old machine")
+    (root / "benign" / "report.csv").write_text("slice,finding\n0,none\n")
+    assert len(dataset_files(name)) == 10
+    assert data_fingerprint(name) == recorded
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(root / "benign" / "patient0.png")
+    assert data_fingerprint(name) != recorded  # an image, though, is the data
