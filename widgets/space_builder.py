@@ -385,7 +385,8 @@ class SpaceBuilder(widgets.VBox):
             rows.append(
                 widgets.HBox(
                     [
-                        widgets.Label(family, layout=widgets.Layout(width="80px")),
+                        # fixed: a shrunk label reads "sep_co" beside a long row of buttons
+                        widgets.Label(family, layout=widgets.Layout(flex="0 0 80px")),
                         wrapping_row(buttons),
                     ]
                 )

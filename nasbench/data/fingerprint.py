@@ -32,7 +32,9 @@ WHOLE_LIMIT = 4 * 1024 * 1024
 EDGE = 1024 * 1024
 
 
-def dataset_files(name: str, size: int = 28, root: str | os.PathLike | None = None) -> list[Path]:
+def dataset_files(
+    name: str, size: int = 28, root: str | os.PathLike | None = None, every_file: bool = False
+) -> list[Path]:
     """The files a dataset is read from, for :func:`data_fingerprint`; empty when it is not
     read from files a person owns (generated or fetched by MONAI).
 
@@ -40,6 +42,8 @@ def dataset_files(name: str, size: int = 28, root: str | os.PathLike | None = No
         name: a registered dataset name, or ``folder:<path>``.
         size: the image size the run loads (MedMNIST keeps one file per size).
         root: the data folder (as ``DatasetConfig.root``).
+        every_file: a folder's every non-hidden file, as runs recorded before 2026-12-06
+            were fingerprinted (see :func:`data_change`).
 
     Returns:
         Paths, sorted; those of a folder are the non-hidden files below it that its
@@ -68,14 +72,18 @@ def dataset_files(name: str, size: int = 28, root: str | os.PathLike | None = No
             path
             for path in folder.rglob("*")
             if not any(part.startswith(".") for part in path.relative_to(folder).parts)
-            and (is_image_file(path) or (path.name == ANNOTATIONS and path.is_file()))
+            and (
+                path.is_file()
+                if every_file
+                else is_image_file(path) or (path.name == ANNOTATIONS and path.is_file())
+            )
         ),
         key=path_order,
     )
 
 
 def data_fingerprint(
-    name: str, size: int = 28, root: str | os.PathLike | None = None
+    name: str, size: int = 28, root: str | os.PathLike | None = None, every_file: bool = False
 ) -> str | None:
     """A hex digest of the dataset's files (see the module's description); None when the
     dataset is not read from files a person owns, or they are not there.
@@ -84,6 +92,7 @@ def data_fingerprint(
         name: a registered dataset name, or ``folder:<path>``.
         size: the image size the run loads.
         root: the data folder (as ``DatasetConfig.root``).
+        every_file: hash a folder's every non-hidden file (the fingerprint of older runs).
 
     Returns:
         The digest, or None.
@@ -93,7 +102,7 @@ def data_fingerprint(
         True
     """
     try:
-        return _digest(dataset_files(name, size, root))
+        return _digest(dataset_files(name, size, root, every_file))
     except OSError:  # a file gone or unreadable meanwhile: loading will say so itself
         return None
 
@@ -139,5 +148,9 @@ def data_change(
     """
     now = data_fingerprint(name, size, root)
     if recorded is None or now == recorded:
+        return now, None
+    if now is not None and data_fingerprint(name, size, root, every_file=True) == recorded:
+        # Recorded before fingerprints left out the files the loader does not read (notes
+        # beside the images): those files are unchanged too.
         return now, None
     return now, "are gone" if now is None else "changed (files replaced, added or removed)"

@@ -221,20 +221,24 @@ def warn_if_data_changed(
         run_dir: the run folder, for the message.
 
     Returns:
-        None when nothing changed (or nothing was recorded); else the details for a
-        ``data_changed`` event: the dataset, whether its files changed or are gone, and
-        the fingerprints then and now.
+        None when nothing changed, nothing was recorded, or the files are gone (the
+        loop's load then fetches or names them); else the details for a ``data_changed``
+        event: the dataset and the fingerprints then and now.
 
     Example:
         >>> warn_if_data_changed(SearchConfig(), {}, "runs/x")  # nothing recorded: no check
     """
+    from nasbench.data.fingerprint import data_change
+
     recorded = environment.get(DATA_FINGERPRINT)
     if recorded is None:
         return None
-    now = _data_fingerprint(config)
-    if now is not None and now == recorded:
+    data = config.dataset
+    now, what = data_change(recorded, data.name, data.size, data.root)
+    if what is None or now is None:
+        # Files gone: the loop's own load fetches the official file again (checked against
+        # its MD5) or stops with one line naming it, so nothing read differs yet.
         return None
-    what = "are gone" if now is None else "changed (files replaced, added or removed)"
     warnings.warn(
         f"the files of run '{run_dir}''s dataset {config.dataset.name} {what} since the run "
         "started, so the resumed search reads other data than it began with and will not end "
@@ -244,7 +248,7 @@ def warn_if_data_changed(
     )
     return {
         "dataset": config.dataset.name,
-        "files": "gone" if now is None else "changed",
+        "files": "changed",
         "fingerprint_at_start": recorded,
         "fingerprint_now": now,
     }

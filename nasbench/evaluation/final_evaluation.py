@@ -263,6 +263,9 @@ def retrain(
     fingerprint = _data_fingerprint(run_dir, data, environment, info)
     with RunStore.open(run_dir) as store, fits(), _replacing_curves(store, run_dir) as replaced:
         splits = _load_splits(data, config)
+        if fingerprint is None and environment.get(DATA_FINGERPRINT) is not None:
+            # Not there before loading: the load may have downloaded the same files.
+            fingerprint = _data_fingerprint(run_dir, data, environment, info, loaded=True)
         report = RetrainReport(run_dir, info.name, genotype, skeleton, config, given=given)
         report.data_fingerprint = fingerprint
         report.splits = {name: len(ds) for name, ds in splits.items()}
@@ -614,16 +617,22 @@ def _recorded_search(
 
 
 def _data_fingerprint(
-    run_dir: Path, data: Mapping[str, Any], environment: Mapping[str, Any], info: Any
+    run_dir: Path,
+    data: Mapping[str, Any],
+    environment: Mapping[str, Any],
+    info: Any,
+    loaded: bool = False,
 ) -> str | None:
     """The fingerprint of the files the retrain reads; warns in one line when they are not
     the files the search recorded, as a resume does: the test figures are then the cell's
-    on other data, not the searched cell's on the searched data."""
+    on other data, not the searched cell's on the searched data. Files that are not there
+    before loading (``loaded`` False) are not warned about: the load may download the
+    very same ones, so the caller asks again once it has loaded."""
     from nasbench.data.fingerprint import data_change
 
     size = int(data.get("size", 28))
     now, what = data_change(environment.get(DATA_FINGERPRINT), data["name"], size, data.get("root"))
-    if what is not None:
+    if what is not None and (now is not None or loaded):
         names = f": {', '.join(map(repr, info.class_names))}" if info.class_names else ""
         warnings.warn(
             f"the files of run '{run_dir}''s dataset {data['name']} {what} since its search "

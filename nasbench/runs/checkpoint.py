@@ -385,6 +385,9 @@ def _checkpoint_config(run_dir: str | Path) -> dict[str, Any] | None:
         if not path.is_file():
             continue
         try:  # mmap: the tensors stay on disk, only the small pickle is read
+            # The same checks as the resume's load: a file it passes over (a bad CRC)
+            # must not name the step here, or the resume's events would go with its rows.
+            _check_crcs(path)
             state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
         except Exception:  # damage: the resume's own load says which file and what to do
             continue

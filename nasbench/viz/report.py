@@ -710,6 +710,8 @@ def _tested_on(train: Mapping[str, Any], splits: Mapping[str, Any]) -> str:
     tested = splits.get("test")
     if tested is None:  # recorded before retrains kept their split sizes
         return f"test metrics on at most {limit} test images (test_limit {limit})"
+    if int(tested) < int(limit):  # the limit took the whole split
+        return "test-split metrics"
     return f"test metrics on {tested} test images (test_limit {limit}, not the whole split)"
 
 

@@ -516,6 +516,10 @@ CLIPPED_CONTROLS = """sel => {
     .map(c => (c.closest('.widget-inline-hbox, .widget-button, .widget-toggle-button')
                || c).textContent.trim().slice(0, 40) || c.tagName);
 }"""
+# The labels (under a selector) whose text is wider than the label: cut names.
+CUT_LABELS = """sel => [...document.querySelectorAll(sel)]
+  .filter(l => l.offsetWidth > 0 && l.scrollWidth > l.clientWidth + 1)
+  .map(l => l.textContent.trim())"""
 NARROW = {"width": 760, "height": 800}
 VIEW_CLASSES = {
     "Dataset": ".nasbench-dataset-picker",
@@ -542,4 +546,7 @@ def test_every_control_stays_in_view_in_a_narrow_window(lab_server, page, artifa
         page.wait_for_timeout(300)  # the tab's layout settles after it is shown
         page.screenshot(path=str(artifacts / f"narrow-{title}.png"), full_page=True)
         clipped[title] = page.evaluate(CLIPPED_CONTROLS, f".nasbench-workbench {view}")
+        if title == "Space":  # the op families' names beside their rows of buttons
+            families = page.evaluate(CUT_LABELS, ".nasbench-space-builder .widget-label")
     assert all(not c for c in clipped.values()), f"controls cut off at 760 px: {clipped}"
+    assert families == [], f"op family names cut short at 760 px: {families}"

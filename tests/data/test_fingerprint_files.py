@@ -42,3 +42,15 @@ def test_notes_beside_the_images_do_not_change_the_fingerprint(tmp_path):
     assert data_fingerprint(name) == recorded
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(root / "benign" / "patient0.png")
     assert data_fingerprint(name) != recorded  # an image, though, is the data
+
+
+def test_an_older_runs_record_of_notes_beside_the_images_still_matches(tmp_path):
+    from nasbench.data.fingerprint import data_change
+
+    root = _folder(tmp_path / "xr")
+    (root / "NOTES.txt").write_text("scanned on the old machine")
+    name = f"folder:{root}"
+    recorded_before = _digest_as_before(root)  # the notes were hashed then
+    assert data_change(recorded_before, name) == (data_fingerprint(name), None)
+    (root / "benign" / "patient0.png").write_bytes(b"not the same image")
+    assert data_change(recorded_before, name)[1] == "changed (files replaced, added or removed)"

@@ -85,8 +85,9 @@ def test_both_checkpoints_damaged_is_one_line_and_leaves_the_rows(tmp_path):
     before = tables(run_dir)
     with pytest.raises(CheckpointError) as err:
         resume(run_dir)
-    assert "last.pt is damaged" not in str(err.value)  # it names the one it fell back to
-    assert "prev.pt is damaged" in str(err.value) and "delete it" in str(err.value)
+    # Both named, with the one way out (deleting prev.pt alone would only bring back last.pt's)
+    assert "last.pt is damaged" in str(err.value) and "prev.pt is damaged" in str(err.value)
+    assert "to resume from step 0" in str(err.value) and "delete it" not in str(err.value)
     assert tables(run_dir) == before  # nothing discarded on a failed resume
 
 

@@ -140,3 +140,47 @@ def test_a_discrete_resume_on_another_torch_logs_a_resumed_event(tmp_path):
     assert _events(run_dir, "resumed").iloc[0].payload["changed"] == {
         "torch": ["1.13.1", torch.__version__]
     }
+
+
+def test_data_files_gone_before_loading_are_no_change_until_loaded(tmp_path):
+    # A cleared cache: the load downloads the very same file, so nothing is warned or logged
+    # before it has loaded; a retrain asks again once it has.
+    from nasbench.data.fingerprint import data_fingerprint
+    from nasbench.data.registry import get_info
+    from nasbench.engine.run_setup import warn_if_data_changed
+    from nasbench.evaluation.final_evaluation import _data_fingerprint
+
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "breastmnist.npz").write_bytes(b"the official file's bytes")
+    recorded = data_fingerprint("breastmnist", 28, root)
+    environment = {"data_fingerprint": recorded}
+    config = SearchConfig(dataset=DatasetConfig(name="breastmnist", root=str(root)))
+    data = {"name": "breastmnist", "size": 28, "root": str(root)}
+    info = get_info("breastmnist")
+    (root / "breastmnist.npz").unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert warn_if_data_changed(config, environment, tmp_path / "run") is None
+        assert _data_fingerprint(tmp_path / "run", data, environment, info) is None
+        (root / "breastmnist.npz").write_bytes(b"the official file's bytes")  # downloaded
+        loaded = _data_fingerprint(tmp_path / "run", data, environment, info, loaded=True)
+    assert loaded == recorded
+    (root / "breastmnist.npz").write_bytes(b"another file")
+    with pytest.warns(UserWarning, match="changed .* since its search ran"):
+        _data_fingerprint(tmp_path / "run", data, environment, info, loaded=True)
+
+
+def test_a_checkpoint_the_resume_passes_over_names_no_step(tmp_path):
+    # last.pt failing its CRC: the resume takes prev.pt, so its events carry prev.pt's step.
+    from nasbench.runs.checkpoint import resume_step, save_checkpoint
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    save_checkpoint(run_dir, {"weights": torch.zeros(4096)}, step=10)
+    save_checkpoint(run_dir, {"weights": torch.ones(4096)}, step=20)
+    last = run_dir / "checkpoints" / "last.pt"
+    good = last.read_bytes()
+    where = len(good) * 2 // 3  # inside the tensor data
+    last.write_bytes(good[:where] + bytes([good[where] ^ 0x04]) + good[where + 1 :])
+    assert resume_step(run_dir, 100) == 10

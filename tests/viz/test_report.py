@@ -330,6 +330,10 @@ def test_the_retrain_caption_names_its_test_subset_its_recipe_and_other_data(tmp
         assert default not in caption
     assert "test metrics on 16 test images (test_limit 16, not the whole split)" in caption
     assert "test-split metrics" not in caption
+    from nasbench.viz.report import _tested_on
+
+    # A limit past the split's size took all of it: the whole test split.
+    assert _tested_on({"test_limit": 100000}, {"test": 156}) == "test-split metrics"
     assert "This retrain read other data than the search" in section
 
     with RunStore.open(run_dir) as store:  # the search's files: no note, the whole test split
