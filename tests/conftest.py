@@ -110,3 +110,18 @@ def tiny_segmentation_config():
         )  # fmt: skip
 
     return make
+
+
+def two_class_png_folder(root: Path, per_class: int) -> Path:
+    """Write a ``folder:`` dataset of ``per_class`` random 28x28 grey PNGs in ``benign/`` and
+    ``malignant/`` under ``root`` (seeded: the same bytes every time) and return ``root``."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for label in ("benign", "malignant"):
+        (root / label).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = rng.integers(0, 255, (28, 28), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / label / f"patient{i}.png")
+    return root

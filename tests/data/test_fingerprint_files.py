@@ -8,16 +8,11 @@ import numpy as np
 from PIL import Image
 
 from nasbench.data.fingerprint import data_fingerprint, dataset_files
+from tests.conftest import two_class_png_folder
 
 
 def _folder(root):
-    rng = np.random.default_rng(0)
-    for label in ("benign", "malignant"):
-        (root / label).mkdir(parents=True)
-        for i in range(5):
-            pixels = rng.integers(0, 255, (28, 28), dtype=np.uint8)
-            Image.fromarray(pixels).save(root / label / f"patient{i}.png")
-    return root
+    return two_class_png_folder(root, 5)
 
 
 def _digest_as_before(root):

@@ -17,18 +17,13 @@ from nasbench.engine.search import resume, search
 from nasbench.errors import ConfigError
 from nasbench.runs import RunStore, load
 from nasbench.runs.checkpoint import CONFIG_DIGEST_KEY, CONFIG_KEY
+from tests.conftest import two_class_png_folder
 
 from .conftest import tiny_config
 
 
 def _folder(root):
-    rng = np.random.default_rng(0)
-    for label in ("benign", "malignant"):
-        (root / label).mkdir(parents=True)
-        for i in range(12):
-            pixels = rng.integers(0, 255, (28, 28), dtype=np.uint8)
-            Image.fromarray(pixels).save(root / label / f"patient{i}.png")
-    return root
+    return two_class_png_folder(root, 12)
 
 
 def _edit_meta(run_dir, key, edit):

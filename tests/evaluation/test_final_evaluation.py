@@ -18,6 +18,7 @@ from nasbench.models import count_parameters
 from nasbench.runs import RunStore, load
 from nasbench.spaces import space_from_dict
 from nasbench.spaces.zoo import zoo
+from tests.conftest import two_class_png_folder
 
 TINY_SPACE = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 3, "channels": 4}}
 QUICK = TrainConfig(epochs=1, batch_size=8, limit=16, test_limit=16, device="cpu", seed=0)
@@ -415,15 +416,7 @@ def test_the_limit_subsets_are_one_draw_for_every_training_seed():
 
 
 def _two_class_folder(root):
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    for label in ("benign", "malignant"):
-        (root / label).mkdir(parents=True)
-        for i in range(10):
-            pixels = rng.integers(0, 255, (28, 28), dtype=np.uint8)
-            Image.fromarray(pixels).save(root / label / f"patient{i}.png")
-    return root
+    return two_class_png_folder(root, 10)
 
 
 def test_a_retrain_on_changed_data_warns_records_it_and_the_report_says_so(tmp_path):
