@@ -631,7 +631,12 @@ def _data_fingerprint(
     from nasbench.data.fingerprint import data_change
 
     size = int(data.get("size", 28))
-    now, what = data_change(environment.get(DATA_FINGERPRINT), data["name"], size, data.get("root"))
+    recorded = environment.get(DATA_FINGERPRINT)
+    now, what = data_change(recorded, data["name"], size, data.get("root"))
+    if now is not None and recorded is not None and what is None:
+        # The search's files: recorded as the search recorded them (an older run's
+        # fingerprint also hashed notes beside the images), so the report sees one.
+        return recorded
     if what is not None and (now is not None or loaded):
         names = f": {', '.join(map(repr, info.class_names))}" if info.class_names else ""
         warnings.warn(

@@ -47,5 +47,12 @@ def test_an_older_runs_record_of_notes_beside_the_images_still_matches(tmp_path)
     name = f"folder:{root}"
     recorded_before = _digest_as_before(root)  # the notes were hashed then
     assert data_change(recorded_before, name) == (data_fingerprint(name), None)
+    # A retrain of that run records the search's fingerprint: the report sees the same data.
+    from nasbench.data.registry import get_info
+    from nasbench.evaluation.final_evaluation import _data_fingerprint
+
+    data, environment = {"name": name, "size": 28}, {"data_fingerprint": recorded_before}
+    retrained = _data_fingerprint(tmp_path / "run", data, environment, get_info(name))
+    assert retrained == recorded_before
     (root / "benign" / "patient0.png").write_bytes(b"not the same image")
     assert data_change(recorded_before, name)[1] == "changed (files replaced, added or removed)"
