@@ -184,13 +184,16 @@ def whole_number(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
-def _cell_of(run_or_frame: Any, cell_type: str | None) -> str | None:
+def _cell_of(run_or_frame: Any, cell_type: str | None, kind: str | None = None) -> str | None:
     if cell_type is not None:
         return cell_type
     frame = run_or_frame if isinstance(run_or_frame, pd.DataFrame) else None
     if frame is None:
         frame = getattr(run_or_frame, "alphas", None)
     if isinstance(frame, pd.DataFrame) and "cell_type" in frame.columns and not frame.empty:
+        # Only cells that logged ``kind`` qualify: GDAS logs tau in the "global" cell alone.
+        if kind is not None and "kind" in frame.columns and (frame["kind"] == kind).any():
+            frame = frame[frame["kind"] == kind]
         cells = [str(c) for c in dict.fromkeys(frame["cell_type"])]
         return "normal" if "normal" in cells else cells[0]
     return None
@@ -226,7 +229,7 @@ def _get_alpha_info(
     y_range: str,
 ) -> _AlphaInfo:
     """One cell's alphas, thinned to ``max_points`` snapshots and grouped per (edge, op)."""
-    cell_type = _cell_of(run_or_frame, cell_type)
+    cell_type = _cell_of(run_or_frame, cell_type, kind)
     max_points = whole_number("max_points", max_points, 2)
     frame, n_steps, kept = _thinned(select_alphas(run_or_frame, cell_type, kind, value), max_points)
     return _AlphaInfo(
@@ -254,7 +257,8 @@ def plot_alphas(
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``alphas`` frame.
         cell_type: which cell ("normal", "reduce", "down", ...); None takes "normal" when
-            the run logged it, else the first cell logged.
+            the run logged ``kind`` for it, else the first cell that logged ``kind``
+            (``"global"`` for GDAS's tau).
         kind: which matrices: "alpha", "beta" (PC-DARTS), "tau" (GDAS), "gate" (ProxylessNAS).
         value: "weight" (softmax) or "raw".
         max_points: the most snapshots drawn per line; more are thinned evenly (the title says so).
@@ -287,7 +291,8 @@ def plot_alphas(
     in_legend: set[str] = set()  # each op once, on the first edge that has it
     every = [part[value].to_numpy() for part in info.curves.values()]
     number = value_format(np.concatenate(every) if every else [], least=3)
-    hover_name = kind if kind in SCHEDULE_KINDS else value
+    schedule = kind in SCHEDULE_KINDS
+    hover_name = kind if schedule else value
     for index, edge in enumerate(edges):
         row, col = divmod(index, cols)
         for op in ops:
@@ -307,7 +312,9 @@ def plot_alphas(
                     showlegend=op not in in_legend,
                     line={**op_line(op, ops), "width": 1.5},
                     meta=edge,
-                    hovertemplate=f"{op}<br>edge {edge}<br>step %{{x}}"
+                    # A schedule is one scalar, logged as edge and op "tau": no edge to name.
+                    hovertemplate=("" if schedule else f"{op}<br>edge {edge}<br>")
+                    + "step %{x}"
                     + ("<br>epoch %{customdata}" if epoch is not None else "")
                     + f"<br>{hover_name} %{{y:{number}}}<extra></extra>",
                 ),
@@ -316,7 +323,7 @@ def plot_alphas(
             )
             in_legend.add(op)
     title = f"Architecture weights: {_label(info.cell_type, kind)} ({value}) per edge"
-    if kind in SCHEDULE_KINDS:
+    if schedule:
         title = f"GDAS's Gumbel-softmax temperature {kind} over the search"
     if info.n_kept < info.n_steps:
         title += f" — {info.n_kept} of {info.n_steps} snapshots shown"
@@ -328,7 +335,7 @@ def plot_alphas(
         margin={"t": 90},
     )
     fig.update_yaxes(range=info.y_range)
-    axis = kind if kind in SCHEDULE_KINDS else {"weight": "softmax weight"}.get(value, value)
+    axis = kind if schedule else {"weight": "softmax weight"}.get(value, value)
     for row in range(1, rows + 1):  # the left column names the quantity for its row
         fig.update_yaxes(title_text=axis, row=row, col=1)
     fig.update_xaxes(title_text="step", row=rows)
@@ -369,17 +376,19 @@ def plot_alpha_heatmap(
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``alphas`` frame.
         step: the latest snapshot at or before this step; None for the last snapshot.
-        cell_type: which cell; None takes "normal" when logged, else the first logged.
+        cell_type: which cell; None takes "normal" when it logged ``kind``, else the
+            first cell that did.
         kind: "alpha", "beta", "gate", ...
         value: "weight" (softmax) or "raw".
 
     Returns:
-        A figure with one ``Heatmap`` trace (y = edges, x = ops, z = the matrix).
+        A figure with one ``Heatmap`` trace (y = edges, x = ops, z = the matrix), its
+        colours spanning the matrix's range (near-uniform weights still differ).
 
     Example:
         >>> plot_alpha_heatmap(run, step=500, cell_type="reduce")  # doctest: +SKIP
     """
-    cell_type = _cell_of(run_or_frame, cell_type)
+    cell_type = _cell_of(run_or_frame, cell_type, kind)
     frame = select_alphas(run_or_frame, cell_type, kind, value)
     if step is not None:
         step = whole_number("step", step, 0)
@@ -401,18 +410,39 @@ def plot_alpha_heatmap(
     return fig
 
 
-def _heatmap(matrix: pd.DataFrame, value: str) -> go.Heatmap:
+def _fitted_range(values: Any) -> tuple[float, float]:
+    """The colour range of an alpha heatmap: the data's own, as the alpha explorer's.
+
+    After a short search the weights sit near 1/n_ops; on a fixed 0..1 scale they all
+    read one colour. A uniform matrix gets a hair-wide range, so it still has a scale;
+    no wider floor (the alpha explorer's 1e-3), since weights after a few steps can span
+    less than that and would then fill only part of the scale.
+    """
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size:
+        return 0.0, 1.0
+    low = float(finite.min())
+    return low, max(float(finite.max()), low + 1e-9 * max(1.0, abs(low)))
+
+
+def _heatmap(
+    matrix: pd.DataFrame, value: str, zrange: tuple[float, float] | None = None
+) -> go.Heatmap:
+    """One alpha matrix as a heatmap; ``zrange`` (default: the matrix's own) sets its colours."""
     number = value_format(matrix.to_numpy())
+    zrange = _fitted_range(matrix.to_numpy()) if zrange is None else zrange
     return go.Heatmap(
         z=matrix.to_numpy(),
         x=list(matrix.columns),
         y=list(matrix.index),
-        zmin=0.0 if value == "weight" else None,
-        zmax=1.0 if value == "weight" else None,
+        zmin=zrange[0],
+        zmax=zrange[1],
         colorscale="Viridis",
         texttemplate=f"%{{z:{number}}}",
-        colorbar={"title": value},
-        hovertemplate="edge %{y}<br>op %{x}<br>" + value + " %{z:.4f}<extra></extra>",
+        # The scale spans the data, not 0..1: the title says so, lest dark read as 0.
+        colorbar={"title": f"{value}<br>(data range)"},
+        hovertemplate=f"edge %{{y}}<br>op %{{x}}<br>{value} %{{z:{number}}}<extra></extra>",
     )
 
 
@@ -428,7 +458,7 @@ def _get_alpha_animation_info(
     run_or_frame: Any, cell_type: str | None, kind: str, value: str, max_frames: int
 ) -> _AlphaAnimationInfo:
     """One cell's alpha matrix at each of at most ``max_frames`` evenly spread snapshots."""
-    cell_type = _cell_of(run_or_frame, cell_type)
+    cell_type = _cell_of(run_or_frame, cell_type, kind)
     max_frames = whole_number("max_frames", max_frames, 2)
     frame, n_steps, kept = _thinned(select_alphas(run_or_frame, cell_type, kind, value), max_frames)
     return _AlphaAnimationInfo(
@@ -449,14 +479,16 @@ def plot_alpha_animation(
 
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``alphas`` frame.
-        cell_type: which cell; None takes "normal" when logged, else the first logged.
+        cell_type: which cell; None takes "normal" when it logged ``kind``, else the
+            first cell that did.
         kind: "alpha", "beta", "gate", ...
         value: "weight" (softmax) or "raw".
         max_frames: the most frames; more snapshots are thinned evenly (first and last kept)
             and the title says so, which keeps a long run's figure light.
 
     Returns:
-        A figure whose ``frames`` are named by step, one per kept snapshot.
+        A figure whose ``frames`` are named by step, one per kept snapshot, all on one
+        colour range: that of every kept snapshot's values.
 
     Example:
         >>> fig = plot_alpha_animation(run, max_frames=30)  # doctest: +SKIP
@@ -466,7 +498,9 @@ def plot_alpha_animation(
     info = _get_alpha_animation_info(run_or_frame, cell_type, kind, value, max_frames)
     matrices = info.matrices
     first = next(iter(matrices.values()))
-    frames = [go.Frame(data=[_heatmap(m, value)], name=str(s)) for s, m in matrices.items()]
+    # One colour range for every frame, so a colour means one value all along the play.
+    zrange = _fitted_range(np.concatenate([m.to_numpy().ravel() for m in matrices.values()]))
+    frames = [go.Frame(data=[_heatmap(m, value, zrange)], name=str(s)) for s, m in matrices.items()]
     title = f"{_label(info.cell_type, kind).capitalize()} ({value}) over steps"
     if len(matrices) < info.n_steps:
         title += f" — {len(matrices)} of {info.n_steps} snapshots shown"
@@ -476,7 +510,7 @@ def plot_alpha_animation(
         "transition": {"duration": 0},
     }
     pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
-    fig = go.Figure(data=[_heatmap(first, value)], frames=frames)
+    fig = go.Figure(data=[_heatmap(first, value, zrange)], frames=frames)
     fig.update_layout(
         title=title,
         xaxis_title="op",

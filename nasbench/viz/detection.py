@@ -22,10 +22,14 @@ from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.detection import FP_RATES, froc, froc_curve
+from nasbench.viz.comparison import COLORS as CURVE_COLORS
+from nasbench.viz.palette import FAMILY_COLORS
 
-TRUTH_COLOR = "#2ca02c"
-PREDICTION_COLOR = "#d62728"
-CURVE_COLORS = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2")
+# The package's Okabe-Ito hues (sky blue, vermillion), and a dash on the detections:
+# true and predicted boxes then differ in hue, lightness and line, not in red vs green.
+TRUTH_COLOR = FAMILY_COLORS["attention"]
+PREDICTION_COLOR = FAMILY_COLORS["sep_conv"]
+BOX_DASHES = {"lesion": "solid", "detection": "dash"}
 
 
 class DetectionsInfo(NamedTuple):
@@ -75,7 +79,8 @@ def plot_detections(
     max_images: int = 8,
     cols: int = 4,
 ) -> go.Figure:
-    """Images with the true boxes (green) and the predicted ones (red, score on hover).
+    """Images with the true boxes (solid, sky blue) and the predicted ones (dashed,
+    vermillion, score on hover).
 
     Args:
         images: ``(N, C, H, W)`` (or ``(N, H, W)``) tensor or array.
@@ -116,7 +121,8 @@ def plot_detections(
             hover = None if text is None else [f"{s:.2f}" for s in text for _ in range(6)]
             fig.add_trace(
                 go.Scatter(
-                    x=xs, y=ys, mode="lines", line={"color": color, "width": 2}, name=name,
+                    x=xs, y=ys, mode="lines", name=name,
+                    line={"color": color, "width": 2, "dash": BOX_DASHES[name]},
                     legendgroup=name, showlegend=i == 0, text=hover,
                     hovertemplate=None if text is None else "score %{text}<extra></extra>",
                 ),

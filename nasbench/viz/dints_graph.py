@@ -20,7 +20,7 @@ from typing import Any
 
 from nasbench.errors import SpaceError
 from nasbench.spaces.dints import path_ends
-from nasbench.viz.genotype_graph import NODE_ATTR
+from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, edge_colors
 from nasbench.viz.palette import NODE_FILL, op_color
 from nasbench.viz.render import NasDigraph
 
@@ -41,9 +41,11 @@ def draw_dints(genotype: Any, show_inactive: bool = True) -> NasDigraph:
     if getattr(genotype, "kind", None) != "dints":
         raise SpaceError(f"draw_dints draws dints genotypes, not {genotype!r}.")
     ends = path_ends(genotype.num_depths)
+    # The fonts of the other drawings (20 pt), so a topology reads at the same size beside them.
     graph = NasDigraph(
-        name="dints", format="svg", node_attr={**NODE_ATTR, "fontsize": "12", "shape": "circle"}
-    )
+        name="dints", format="svg", node_attr={**NODE_ATTR, "shape": "circle"},
+        edge_attr={"fontsize": EDGE_ATTR["fontsize"], "fontname": EDGE_ATTR["fontname"]},
+    )  # fmt: skip
     graph.attr(rankdir="LR", ranksep="1.1", nodesep="0.4")
     for column, row in enumerate(genotype.node_a):
         with graph.subgraph(name=f"column{column}") as sub:
@@ -69,9 +71,8 @@ def draw_dints(genotype: Any, show_inactive: bool = True) -> NasDigraph:
                 graph.edge(f"n{column}_{level}", f"n{column}_{level + 1}", style="invis")
     for block, path, op in genotype.active_paths():
         source, target = ends[path]
-        color = op_color(op)
         graph.edge(
-            f"n{block}_{source}", f"n{block + 1}_{target}", label=op, color=color,
-            fontcolor=color, style=PATH_STYLES[(target > source) - (target < source)],
+            f"n{block}_{source}", f"n{block + 1}_{target}", label=op, **edge_colors(op_color(op)),
+            style=PATH_STYLES[(target > source) - (target < source)],
         )  # fmt: skip
     return graph

@@ -37,6 +37,61 @@ NODE_ATTR = {
 EDGE_ATTR = {"fontsize": "20", "fontname": "times", "penwidth": "1.5"}
 # Cells of this many intermediate nodes are drawn one above the other (too wide side by side).
 STACK_FROM_NODES = 4
+# WCAG AA contrast for text: op colours such as #E69F00 (2.25:1 on white) colour the edge
+# line, and a darker shade of the same hue writes its label.
+TEXT_CONTRAST = 4.5
+NONE_COLOR = "#999999"  # gray60: the dotted line of a "none" edge
+
+
+def contrast_on_white(color: str) -> float:
+    """The WCAG contrast ratio of a ``#RRGGBB`` colour against white.
+
+    Args:
+        color: a ``#RRGGBB`` colour.
+
+    Returns:
+        The ratio, 1 (white) to 21 (black).
+
+    Example:
+        >>> round(contrast_on_white("#E69F00"), 2)
+        2.25
+    """
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+def label_color(color: str) -> str:
+    """The lightest shade of ``color`` (mixed with black) that text on white can use.
+
+    Args:
+        color: a ``#RRGGBB`` colour, e.g. an op's family colour.
+
+    Returns:
+        ``color`` itself when it already has 4.5:1 contrast on white, else a darker
+        ``#RRGGBB`` of the same hue that has.
+
+    Example:
+        >>> label_color("#0072B2"), label_color("#E69F00")
+        ('#0072B2', '#9C6C00')
+    """
+    rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    for step in range(101):  # the last step is black (21:1), so one always qualifies
+        shade = "#" + "".join(f"{round(c * (1 - step / 100)):02X}" for c in rgb)
+        if contrast_on_white(shade) >= TEXT_CONTRAST:
+            return shade
+    return "#000000"
+
+
+def edge_colors(color: str) -> dict[str, str]:
+    """Graphviz attributes of an op edge: the line in ``color``, its label in a readable shade.
+
+    Example:
+        >>> edge_colors("#E69F00")
+        {'color': '#E69F00', 'fontcolor': '#9C6C00'}
+    """
+    return {"color": color, "fontcolor": label_color(color)}
 
 
 def _check_cell(cell: str) -> tuple[str, ...]:
@@ -128,10 +183,9 @@ def _draw_cell(
             sub.node(_node_id(cell_type, node + 2), str(node), fillcolor=NODE_FILL)
         sub.node(f"{cell_type}_out", OUTPUT_LABEL, fillcolor=OUTPUT_FILL)
         for node, j, op in cell_edges_of(genotype, cell_type):
-            color = op_color(op)
-            attrs = {"color": color, "fontcolor": color}
+            attrs = edge_colors(op_color(op))
             if (cell_type, node, j) in by_edge or (cell_type, node, j, op) in by_op:
-                attrs = {"color": HIGHLIGHT_COLOR, "fontcolor": HIGHLIGHT_COLOR, "penwidth": "4"}
+                attrs = {**edge_colors(HIGHLIGHT_COLOR), "penwidth": "4"}
             sub.edge(_node_id(cell_type, j), _node_id(cell_type, node + 2), label=op, **attrs)
         for j in concat:
             sub.edge(_node_id(cell_type, int(j)), f"{cell_type}_out", color="gray50")
@@ -318,13 +372,13 @@ def draw_nb201(
         graph.node(f"n{i}", str(i), fillcolor=fill)
     for j, inputs in enumerate(g.nodes, start=1):
         for op, i in inputs:
-            attrs = {"color": op_color(op), "fontcolor": op_color(op)}
+            attrs = edge_colors(op_color(op))
             if op == "none":
                 if not show_none:
                     continue
-                attrs = {"color": "gray60", "fontcolor": "gray60", "style": "dotted"}
+                attrs = {**edge_colors(NONE_COLOR), "style": "dotted"}
             if (j, int(i)) in marks:
-                attrs = {"color": HIGHLIGHT_COLOR, "fontcolor": HIGHLIGHT_COLOR, "penwidth": "4"}
+                attrs = {**edge_colors(HIGHLIGHT_COLOR), "penwidth": "4"}
             graph.edge(f"n{i}", f"n{j}", label=op, **attrs)
     return graph
 

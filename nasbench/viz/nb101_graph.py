@@ -18,11 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from nasbench.errors import SpaceError
-from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR
+from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, NONE_COLOR, label_color
 from nasbench.viz.palette import INPUT_FILL, OUTPUT_FILL, lighten, op_color
 from nasbench.viz.render import NasDigraph
 
-PRUNED_COLOR = "gray60"
+PRUNED_COLOR = NONE_COLOR  # gray60: drawn, but set back from the live cell
 
 
 def draw_nb101(genotype: Any, show_pruned: bool = True) -> NasDigraph:
@@ -58,7 +58,7 @@ def draw_nb101(genotype: Any, show_pruned: bool = True) -> NasDigraph:
                 labels[v],
                 fillcolor="white",
                 color=PRUNED_COLOR,
-                fontcolor=PRUNED_COLOR,
+                fontcolor=label_color(PRUNED_COLOR),  # faded, yet readable text
                 style="dashed",
             )
     for i in range(n):

@@ -16,8 +16,9 @@ from nasbench.viz.render import NasDigraph
 
 REDUCTION_FILL = "#FDD49E"
 PLAIN_FILL = "gray92"
-_NODE_ATTR = {"style": "filled", "shape": "rect", "fontname": "times", "fontsize": "14"}
-_EDGE_ATTR = {"fontname": "times", "fontsize": "12"}
+# The 20 pt of the cell drawings, so the network reads at their size beside them.
+_NODE_ATTR = {"style": "filled", "shape": "rect", "fontname": "times", "fontsize": "20"}
+_EDGE_ATTR = {"fontname": "times", "fontsize": "20"}
 
 
 def cell_channels(genotype: Any, skeleton: Any) -> list[tuple[str, int, int]]:

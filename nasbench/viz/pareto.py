@@ -22,6 +22,59 @@ from nasbench.viz.alphas import frame_of
 
 FRONT_COLOR = "#D55E00"
 POINT_COLOR = "#0072B2"
+# Words of metric and cost names, as axis titles read them.
+_SPLITS = {"val": "validation", "train": "training", "test": "test"}
+_WORDS = {
+    "acc": "accuracy", "params": "parameters", "macs": "MACs", "auc": "AUC", "ap": "AP",
+    "froc": "FROC", "hd": "HD", "nmse": "NMSE", "psnr": "PSNR", "ssim": "SSIM", "iou": "IoU",
+    "wall": "wall time", "dist": "distance",
+}  # fmt: skip
+_UNITS = {"ms": "(ms)", "s": "(s)", "mb": "(MB)", "mm": "(mm)"}
+
+
+def objective_label(name: str) -> str:
+    """A readable axis title, with its unit, for a metric or cost name.
+
+    Args:
+        name: a metric or cost name as the candidates frame names it (``cost.``/``metrics.``
+            prefixes are dropped).
+
+    Returns:
+        The title, e.g. ``"latency (ms)"``; unknown words are kept as they are.
+
+    Example:
+        >>> [objective_label(n) for n in ("params", "macs", "latency_ms", "val_acc")]
+        ['parameters', 'MACs', 'latency (ms)', 'validation accuracy']
+    """
+    words = str(name).split(".", 1)[-1].split("_")
+    if len(words) > 1 and words[0] in _SPLITS:
+        words[0] = _SPLITS[words[0]]
+    if len(words) > 1 and words[-1] in _UNITS:
+        words[-1] = _UNITS[words[-1]]
+    out = []
+    for word in words:
+        stem = word.rstrip("0123456789")  # hd95 reads as HD95
+        out.append(_WORDS[stem] + word[len(stem) :] if stem in _WORDS else word)
+    return " ".join(out)
+
+
+def hover_format(values: np.ndarray) -> str:
+    """The d3 format of one objective on hover: whole counts in full with thousands
+    separators (343,538 parameters, not 3.435e+5), other values to 4 significant digits.
+
+    Args:
+        values: the objective's values (NaN ignored).
+
+    Returns:
+        ``","`` or ``",.4~r"``.
+
+    Example:
+        >>> hover_format(np.array([343538.0, 1e6])), hover_format(np.array([0.81234]))
+        (',', ',.4~r')
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return "," if finite.size and np.all(finite == np.round(finite)) else ",.4~r"
 
 
 def resolve_column(frame: pd.DataFrame, name: str) -> str:
@@ -177,14 +230,19 @@ def plot_pareto(
 
     Returns:
         A figure with traces ``"candidates"`` (every point; hover: genotype, x, y) and
-        ``"Pareto front"`` (the non-dominated points, sorted by x).
+        ``"Pareto front"`` (the non-dominated points, sorted by x); axes titled by
+        :func:`objective_label` (``"parameters"``, ``"validation accuracy"``).
 
     Example:
         >>> fig = plot_pareto(run, x="latency_ms", y="val_acc")  # doctest: +SKIP
     """
     info = _get_pareto_info(run_or_frame, x, y, minimize_x, maximize_y)
     xs, ys, front = info.xs, info.ys, info.front
-    hover = f"%{{text}}<br>{x} %{{x:.4g}}<br>{y} %{{y:.4g}}<extra></extra>"
+    xlabel, ylabel = objective_label(x), objective_label(y)
+    hover = (
+        f"%{{text}}<br>{xlabel} %{{x:{hover_format(xs)}}}"
+        f"<br>{ylabel} %{{y:{hover_format(ys)}}}<extra></extra>"
+    )
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -214,8 +272,8 @@ def plot_pareto(
     fig.update_layout(
         title=f"Pareto front: {y} ({'max' if info.maximize_y else 'min'}) vs {x} "
         f"({'min' if info.minimize_x else 'max'}), {len(front)} of {len(xs)} candidates",
-        xaxis_title=x,
-        yaxis_title=y,
+        xaxis_title=xlabel,
+        yaxis_title=ylabel,
         hovermode="closest",
     )
     return fig

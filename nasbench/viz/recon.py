@@ -29,6 +29,7 @@ from nasbench.viz.render import NasDigraph
 
 PANELS = ("ground truth", "zero-filled", "reconstruction", "|error| x{gain}", "k-space mask")
 ERROR_GAIN = 5  # errors are small next to the image; the map is brightened by this factor
+SUBPLOT_TITLE_SIZE = 14  # px: the smallest that the package's figures use for text
 
 
 def _batch(x: Any, name: str, channels: int | None) -> torch.Tensor:
@@ -139,7 +140,7 @@ def plot_reconstructions(
             )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
-    fig.update_annotations(font_size=11)
+    fig.update_annotations(font_size=SUBPLOT_TITLE_SIZE)
     fig.update_layout(
         title=title or "Reconstruction: ground truth, zero-filled, network, error, mask",
         height=230 * rows + 80,

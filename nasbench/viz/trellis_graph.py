@@ -24,11 +24,11 @@ import numpy as np
 
 from nasbench.errors import SpaceError
 from nasbench.spaces.trellis import TRANSITIONS, trellis_mask
-from nasbench.viz.genotype_graph import NODE_ATTR
+from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, edge_colors
 from nasbench.viz.palette import NODE_FILL
 from nasbench.viz.render import NasDigraph
 
-PATH_COLORS = {"down": "#1f77b4", "same": "black", "up": "#ff7f0e"}
+PATH_COLORS = {"down": "#1f77b4", "same": "#000000", "up": "#ff7f0e"}
 _NODE = re.compile(r"^L(\d+) s(\d+)$")
 
 
@@ -54,11 +54,14 @@ def draw_trellis(genotype: Any, weights: Any = None) -> NasDigraph:
             raise SpaceError(
                 f"weights have shape {weights.shape}; this trellis needs {mask.shape}."
             )
+    # The fonts of the other drawings (20 pt), so a trellis reads at the same size beside them.
     graph = NasDigraph(
-        name="trellis", format="svg", node_attr={**NODE_ATTR, "fontsize": "11", "shape": "circle"}
-    )
+        name="trellis", format="svg", node_attr={**NODE_ATTR, "shape": "circle"},
+        edge_attr={"fontsize": EDGE_ATTR["fontsize"], "fontname": EDGE_ATTR["fontname"]},
+    )  # fmt: skip
     ops = ", ".join(f"{op}<-{inp}" for op, inp in genotype.cell)
-    graph.attr(rankdir="LR", ranksep="0.9", nodesep="0.35", label=f"cell: {ops}", labelloc="b")
+    graph.attr(rankdir="LR", ranksep="0.9", nodesep="0.35", label=f"cell: {ops}", labelloc="b",
+               fontsize=NODE_ATTR["fontsize"], fontname=NODE_ATTR["fontname"])  # fmt: skip
     on_path = {(0, 0)} | {(layer + 1, s) for layer, s in enumerate(genotype.path)}
     for column in range(n_layers + 1):
         with graph.subgraph(name=f"column{column}") as sub:
@@ -82,13 +85,11 @@ def draw_trellis(genotype: Any, weights: Any = None) -> NasDigraph:
                 attrs: dict[str, str] = {"color": "#bbbbbb", "arrowsize": "0.5"}
                 if weights is not None:
                     w = float(weights[layer, s, t])
-                    attrs.update(label=f"{w:.2f}", fontsize="9", penwidth=f"{0.5 + 3 * w:.2f}")
+                    attrs.update(label=f"{w:.2f}", penwidth=f"{0.5 + 3 * w:.2f}")
                 previous = genotype.path[layer - 1] if layer else 0
                 if genotype.path[layer] == s and previous == src:
-                    attrs.update(
-                        color=PATH_COLORS[kind], penwidth="3.5", id=f"path{layer}",
-                        fontcolor=PATH_COLORS[kind],
-                    )  # fmt: skip
+                    # The line keeps the path colour; its label a shade readable on white.
+                    attrs.update(edge_colors(PATH_COLORS[kind]), penwidth="3.5", id=f"path{layer}")
                 graph.edge(f"n{layer}_{src}", f"n{layer + 1}_{s}", **attrs)
     return graph
 

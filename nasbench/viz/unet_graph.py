@@ -19,7 +19,7 @@ from typing import Any
 
 from nasbench.errors import SpaceError
 from nasbench.spaces.seg_genotypes import UNET_CELL_TYPES, edge_role
-from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, OUTPUT_LABEL
+from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, OUTPUT_LABEL, edge_colors
 from nasbench.viz.palette import INPUT_FILL, NODE_FILL, OUTPUT_FILL, op_color
 from nasbench.viz.render import NasDigraph
 
@@ -52,8 +52,7 @@ def _draw_cell(graph: NasDigraph, genotype: Any, cell_type: str, titled: bool) -
         for k, (op, j) in enumerate(pairs):
             source = f"{cell_type}_in{j}" if j < 2 else f"{cell_type}_n{j - 2}"
             role = edge_role(cell_type, j)
-            color = op_color(op)
-            attrs = {"color": color, "fontcolor": color}
+            attrs = edge_colors(op_color(op))  # the label in a shade readable on white
             if role != "normal":
                 attrs["penwidth"] = "3"
             sub.edge(source, f"{cell_type}_n{k // per_node}", label=op + MARKS[role], **attrs)

@@ -67,3 +67,18 @@ def test_predict_split_decodes_a_detector_over_a_split():
     assert images.shape == (3, 1, 32, 32) and len(found) == len(truths) == 3
     assert all(set(d) == {"boxes", "scores", "labels"} for d in found)
     assert np.all([(d["boxes"][:, 2:] <= 32).all() for d in found])
+
+
+def test_true_and_predicted_boxes_differ_in_more_than_hue():
+    from nasbench.viz.comparison import COLORS
+
+    images, det, truth = _case()
+    fig = plot_detections(images, det, truth)
+    lesion = next(t for t in fig.data if t.name == "lesion")
+    found = next(t for t in fig.data if t.name == "detection")
+    # A dash tells them apart without colour; both hues are the package's Okabe-Ito ones.
+    assert (lesion.line.dash or "solid") != (found.line.dash or "solid")
+    assert {lesion.line.color, found.line.color} <= set(COLORS)
+    assert lesion.line.color != found.line.color
+    froc_fig = plot_froc({"a": (det, truth), "b": (det, truth)})
+    assert {t.line.color for t in froc_fig.data if t.mode == "lines"} <= set(COLORS)

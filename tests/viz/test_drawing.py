@@ -301,3 +301,75 @@ def test_draw_genotype_reads_a_genotype_text_and_names_what_is_not_one():
     for wrong in (None, 3):
         with pytest.raises(SpaceError, match="draw_genotype needs a genotype or its text"):
             draw_genotype(wrong)
+
+
+def _contrast_on_white(color: str) -> float:
+    """WCAG 2 contrast of a #RRGGBB colour on white (written out here, not imported)."""
+    rgb = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 1.05 / (0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] + 0.05)
+
+
+def _label_drawings(darts_v2):
+    """Every drawing with coloured edge labels, highlights and none edges included."""
+    import numpy as np
+
+    from nasbench.spaces import NasUnetSpace, NB101Genotype
+    from nasbench.spaces.dints import DintsSpace
+    from nasbench.spaces.recon import ReconGenotype
+    from nasbench.spaces.trellis import TrellisGenotype, trellis_mask
+    from nasbench.viz import draw_dints, draw_nb101, draw_trellis, draw_unet_cells, draw_unrolled
+
+    nb201 = NB201Genotype.from_string(
+        "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_1x1~1|none~2|"
+    )
+    trellis = TrellisGenotype((1, 0, 1), [("sep_conv_3x3", 0), ("skip_connect", 1)], [2], 3)
+    weights = trellis_mask(3, 3) * 0.5
+    dints = DintsSpace(num_blocks=3, skeleton={"depth": 3}).sample(np.random.default_rng(0))
+    return {
+        "darts": draw_genotype(
+            _changed(darts_v2), highlight=diff_edges(_changed(darts_v2), darts_v2)
+        ),
+        "nb201": draw_nb201(nb201, highlight=[(1, 0)]),
+        "trellis": draw_trellis(trellis, weights),
+        "dints": draw_dints(dints),
+        "recon": draw_unrolled(ReconGenotype([("conv_3x3", 0), ("res_conv_3x3", 1)], [2])),
+        "unet": draw_unet_cells(NasUnetSpace(n_nodes=2).sample(np.random.default_rng(0))),
+        "nb101": draw_nb101(
+            NB101Genotype(
+                [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]],
+                ["conv3x3_bn_relu", "maxpool3x3"],
+            )
+        ),
+    }
+
+
+def test_every_edge_label_colour_has_4_5_to_1_contrast_on_white(darts_v2):
+    for name, graph in _label_drawings(darts_v2).items():
+        colours = re.findall(r'fontcolor="?([^",\]\s]+)', graph.source)
+        assert colours, name
+        for colour in colours:
+            assert re.fullmatch(r"#[0-9A-Fa-f]{6}", colour), (name, colour)
+            assert _contrast_on_white(colour) >= 4.5, (name, colour)
+    # Every colour a drawing can put on an edge: the families, the extra hues, highlights.
+    from nasbench.viz.genotype_graph import label_color
+    from nasbench.viz.palette import _EXTRA, FAMILY_COLORS
+    from nasbench.viz.trellis_graph import PATH_COLORS
+
+    lines = [*FAMILY_COLORS.values(), *_EXTRA, "#000000", HIGHLIGHT_COLOR, *PATH_COLORS.values()]
+    for line in lines:
+        assert _contrast_on_white(label_color(line)) >= 4.5, line
+    # The line keeps the op's colour; only the label text is darkened (#E69F00 is 2.25:1).
+    source = draw_nb201(
+        NB201Genotype.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    ).source
+    (conv,) = [attrs for _, _, attrs in edges(source) if "nor_conv_3x3" in attrs]
+    assert f'color="{op_color("nor_conv_3x3")}"' in conv
+    assert f'fontcolor="{op_color("nor_conv_3x3")}"' not in conv
+
+
+def test_graph_drawings_use_the_cell_drawings_font_sizes(darts_v2):
+    drawings = {**_label_drawings(darts_v2), "network": draw_network(darts_v2, Skeleton(n_cells=5))}
+    for name, graph in drawings.items():
+        sizes = [float(s) for s in re.findall(r'fontsize="?([\d.]+)', graph.source)]
+        assert sizes and min(sizes) >= 20, (name, sizes)

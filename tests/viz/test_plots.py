@@ -384,3 +384,65 @@ def test_the_timeline_leaves_out_a_genotype_row_without_an_epoch(run):
     genotypes.loc[genotypes.index[0], "epoch"] = np.nan
     info = _get_timeline_info(genotypes, "normal")
     assert info.n_epochs == len(GENOTYPES) - 1
+
+
+def test_plot_alphas_draws_gdas_tau_from_the_cell_that_logged_it(tmp_path):
+    from nasbench.engine.search import search
+    from tests.engine.conftest import tiny_config
+
+    search(tiny_config("gdas"), tmp_path / "gdas")
+    gdas = load(tmp_path / "gdas")
+    fig = plot_alphas(gdas, kind="tau")  # no cell_type: GDAS logs tau in "global" only
+    (trace,) = fig.data
+    tau = gdas.alphas[gdas.alphas.kind == "tau"].drop_duplicates("step", keep="last")
+    assert list(trace.x) == list(tau.step) and list(trace.y) == list(tau.weight)
+    assert "temperature tau" in fig.layout.title.text
+    # A scalar schedule has no edge: the hover names the step and tau only.
+    assert trace.hovertemplate.startswith("step %{x}") and "edge" not in trace.hovertemplate
+    assert "normal cell" in plot_alphas(gdas).layout.title.text  # alphas still default to normal
+
+
+def test_alpha_heatmaps_fit_the_colour_scale_to_the_data(run):
+    heat = plot_alpha_heatmap(run, step=10, cell_type="normal").data[0]
+    z = softmax(raw_matrix(10, "normal"))
+    assert (heat.zmin, heat.zmax) == pytest.approx((z.min(), z.max()))
+    assert "data range" in heat.colorbar.title.text
+    number = heat.texttemplate.removeprefix("%{z").removesuffix("}")  # e.g. ":.2f"
+    assert f"weight %{{z{number}}}" in heat.hovertemplate
+    # The animation keeps one range over every frame: that of all snapshots.
+    fig = plot_alpha_animation(run, cell_type="normal")
+    every = np.concatenate([softmax(raw_matrix(s, "normal")).ravel() for s in STEPS])
+    for trace in [fig.data[0], *(f.data[0] for f in fig.frames)]:
+        assert (trace.zmin, trace.zmax) == pytest.approx((every.min(), every.max()))
+    # Near-uniform weights (a short search) span the scale, not a sliver of 0..1.
+    frame = run.alphas[run.alphas.cell_type == "normal"].assign(weight=lambda f: 0.2 + f.raw * 1e-4)
+    flat = plot_alpha_heatmap(frame, step=0).data[0]
+    assert flat.zmax - flat.zmin == pytest.approx(np.ptp(flat.z))
+    assert flat.zmax - flat.zmin < 1e-2
+
+
+def test_pareto_axes_read_as_words_with_units_and_hover_numbers_in_full():
+    from nasbench.viz.pareto import plot_pareto
+
+    frame = pd.DataFrame(
+        {
+            "cost.params": [343538.0, 1_250_000.0, 2_000_000.0],
+            "cost.latency_ms": [1.23456, 2.5, 3.75],
+            "cost.macs": [4.1e7, 9.9e7, 1.6e8],
+            "metrics.val_acc": [0.61234, 0.7, 0.81],
+            "genotype_json": list("abc"),
+        }
+    )
+    fig = plot_pareto(frame)
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == (
+        "parameters",
+        "validation accuracy",
+    )
+    # A count in full (343,538), not 3.435e+5; a score to 4 significant digits.
+    hover = fig.data[0].hovertemplate
+    assert "parameters %{x:,}" in hover and "validation accuracy %{y:,.4~r}" in hover
+    assert "4g" not in hover
+    latency = plot_pareto(frame, x="latency_ms", y="macs", maximize_y=False)
+    assert latency.layout.xaxis.title.text == "latency (ms)"
+    assert latency.layout.yaxis.title.text == "MACs"
+    assert "latency (ms) %{x:,.4~r}" in latency.data[1].hovertemplate

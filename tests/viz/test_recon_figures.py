@@ -70,3 +70,10 @@ def test_cascade_drawing_shows_every_cascade_and_the_cell():
     assert "DC 3" in draw_genotype(GENOTYPE).source
     with pytest.raises(SpaceError, match="recon genotypes"):
         draw_unrolled(zoo["DARTS_V2"])
+
+
+def test_panel_titles_are_at_least_14_px():
+    x, y = _samples(n=1)
+    fig = plot_reconstructions(y, x, y)
+    assert len(fig.layout.annotations) == 5
+    assert all(a.font.size >= 14 for a in fig.layout.annotations)
