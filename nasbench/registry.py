@@ -204,8 +204,14 @@ def _load(registry: str) -> _Registry:
     reg = _registry(registry)
     if not reg.loaded:
         reg.loaded = True  # set first: a built-in module may look names up while it loads
-        for module in reg.builtins:
-            importlib.import_module(module)
+        try:
+            for module in reg.builtins:
+                importlib.import_module(module)
+        except BaseException:
+            # Ctrl-C in a notebook, or a failed import: load again on the next look-up
+            # rather than serve a registry missing the modules not reached.
+            reg.loaded = False
+            raise
     return reg
 
 

@@ -524,8 +524,10 @@ class _Loop:
                 self.arch_seconds.append(self._arch_s)
                 if self._plan_due():
                     self._plan_budget(bar)
+                # refresh=False: the update draws the postfix within tqdm's rate limit; a
+                # forced redraw per step costs more than a fast GPU step and fills the log.
+                bar.set_postfix(epoch=self.epoch, loss=f"{self._last_loss:.3f}", refresh=False)
                 bar.update(1)
-                bar.set_postfix(epoch=self.epoch, loss=f"{self._last_loss:.3f}")
                 # The epoch's last step is checkpointed with the epoch end, after its rows.
                 if self.batch < self.per_epoch and self.checkpoints.due(self.step):
                     self._checkpoint()

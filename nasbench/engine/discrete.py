@@ -212,8 +212,9 @@ class _ProgressBar:
     def __call__(self, trial: Any) -> None:
         self.best = max(self.best, trial.result.score)
         done = round(trial.elapsed, 1) if self.by_time else trial.evaluations
+        # refresh=False: the update draws it, within tqdm's rate limit (see bilevel).
+        self.bar.set_postfix(best=f"{self.best:.4f}", cached=trial.cached, refresh=False)
         self.bar.update(max(0, min(done, self.bar.total) - self.bar.n))
-        self.bar.set_postfix(best=f"{self.best:.4f}", cached=trial.cached)
 
     def close(self) -> None:
         self.bar.close()

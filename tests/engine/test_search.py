@@ -377,3 +377,23 @@ def test_a_run_stored_before_with_the_given_skeleton_resumes_to_the_same_result(
     resumed = resume(tmp_path / "old")
     assert resumed.status == "finished" and resumed.steps == reference.steps == 12
     assert resumed.genotype == reference.genotype and resumed.metrics == reference.metrics
+
+
+def test_the_step_bar_is_drawn_within_its_rate_limit_not_once_per_step(tiny, tmp_path, capsys):
+    # With a rate limit that lets no update through, the bar is drawn when it opens and
+    # when it closes only; a postfix that forces its own redraw drew it once per step,
+    # which costs more than a fast GPU step and writes a line per step to the log.
+    import tqdm as tqdm_module
+
+    import nasbench.engine.bilevel as bilevel
+
+    class RateLimited(tqdm_module.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "mininterval": 1e9, "miniters": 10**9})
+
+    config = tiny(epochs=2, max_steps_per_epoch=3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bilevel, "tqdm", RateLimited)
+        assert search(config, tmp_path / "run", progress=True).steps == 6
+    draws = [part for part in capsys.readouterr().err.split("\r") if "epoch=" in part]
+    assert len(draws) <= 2, draws
