@@ -24,6 +24,7 @@ from nasbench.runs.schema import RETRAIN_PHASES
 from widgets._figures import LivePlot
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
+from widgets.monitor import thinned
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
 
@@ -81,6 +82,15 @@ def _candidate_scores(candidates: pd.DataFrame, metric: str) -> np.ndarray | Non
     return values if np.isfinite(values).any() else None
 
 
+def _thinned(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A curve thinned as the monitor thins its live ones (at most ``MAX_LIVE_POINTS``),
+    with its last point kept: where each run ended is what a comparison is read for."""
+    index, _ = thinned(np.arange(len(x)), np.arange(len(x)))
+    if len(x) and index[-1] != len(x) - 1:
+        index = np.append(index, len(x) - 1)
+    return x[index], y[index]
+
+
 class RunBrowser(widgets.VBox):
     """The runs of a folder, with multi-select comparison of their validation curves.
 
@@ -132,6 +142,10 @@ class RunBrowser(widgets.VBox):
         # of the newest run (which follows the newest run).
         self._chosen = False
         self._refreshing = False
+        # What compare() draws from, per selected run folder: (run_version stamp, the
+        # search's history rows, candidates). Picking runs one at a time, or another
+        # metric, then reads only the runs that are new or changed, not every one again.
+        self._curves: dict[str, tuple[tuple[int, ...], pd.DataFrame, pd.DataFrame]] = {}
         self.select.observe(self._on_pick, "value")
         super().__init__(
             children=[
@@ -202,24 +216,21 @@ class RunBrowser(widgets.VBox):
 
     def compare(self) -> None:
         """Overlay the chosen metric of every selected run (one trace per run)."""
-        from nasbench.runs import load
-
         traces, missing, axes = [], [], set()
         metric = self.metric.value
+        self._curves = {d: c for d, c in self._curves.items() if d in self.select.value}
         for run_dir in self.select.value:
             name = Path(run_dir).name
             try:
-                with load(run_dir) as run:
-                    history, candidates = run.history, run.candidates
+                history, candidates = self._rows(run_dir)
             except NasbenchError as err:
                 missing.append(f"{name}: {err}")
                 continue
-            # The search's curve: a retrain's rows count its own epochs, not search steps.
-            part = history[(history["name"] == metric) & ~history["phase"].isin(RETRAIN_PHASES)]
+            part = history[history["name"] == metric]
             if not part.empty:
                 axes.add("step")
-                traces.append(go.Scatter(x=part["step"].to_numpy(), y=part["value"].to_numpy(),
-                                         mode="lines+markers", name=name))  # fmt: skip
+                x, y = _thinned(part["step"].to_numpy(), part["value"].to_numpy())
+                traces.append(go.Scatter(x=x, y=y, mode="lines+markers", name=name))
                 continue
             # A discrete search logs no curve: its metrics are per evaluated candidate.
             scores = _candidate_scores(candidates, metric)
@@ -227,8 +238,8 @@ class RunBrowser(widgets.VBox):
                 missing.append(f"{name}: no {metric}")
                 continue
             axes.add("evaluation")
-            traces.append(go.Scatter(x=np.arange(1, len(scores) + 1), y=scores,
-                                     mode="markers", name=f"{name} (per candidate)"))  # fmt: skip
+            x, y = _thinned(np.arange(1, len(scores) + 1), scores)
+            traces.append(go.Scatter(x=x, y=y, mode="markers", name=f"{name} (per candidate)"))
         self.figure.data = ()
         self.figure.add_traces(traces)
         self.figure.layout.title = f"{metric} of the selected runs"
@@ -237,3 +248,21 @@ class RunBrowser(widgets.VBox):
         self.figure.layout.xaxis.title = mixed if len(axes) > 1 else next(iter(axes), "step")
         self.plot.push()
         self.message.value = message_html("; ".join(missing), "warning") if missing else ""
+
+    def _rows(self, run_dir: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A run's search history (step, name, value) and candidates, read again only when
+        the run changed since (a running search keeps writing)."""
+        from nasbench.runs import load
+        from nasbench.runs.reader import run_version
+
+        stamp = run_version(run_dir)
+        kept = self._curves.get(run_dir)
+        if kept is None or kept[0] != stamp:
+            with load(run_dir) as run:
+                history = run.history
+                # The search's curves: a retrain's rows count its own epochs, not search steps.
+                history = history.loc[~history["phase"].isin(RETRAIN_PHASES),
+                                      ["step", "name", "value"]]  # fmt: skip
+                kept = (stamp, history, run.candidates)
+            self._curves[run_dir] = kept
+        return kept[1], kept[2]

@@ -232,12 +232,34 @@ def collapse_warnings(run: Any) -> list[str]:
 def _latest_normal_decided(alphas: pd.DataFrame) -> bool:
     if alphas.empty:
         return True  # nothing to judge by (e.g. a genotype pasted in): trust the cell
-    cells = [str(c) for c in alphas["cell_type"].unique()]  # in order; fast on categories
-    cell = "normal" if "normal" in cells else cells[0]
-    frame = alphas[(alphas["cell_type"] == cell) & (alphas["kind"] == "alpha")]
-    if frame.empty:
+    import pandas as pd
+
+    # The monitor asks on each poll: rows are picked by index on numpy arrays (category
+    # codes), and only the latest snapshot's rows are taken out of the frame; masking the
+    # whole frame (every column copied, twice) cost time in proportion to the run's length.
+    column = alphas["cell_type"]
+    normal = _rows_equal(column, "normal")
+    cell = "normal" if normal.any() else str(column.iloc[0])  # else the first cell logged
+    rows = np.flatnonzero(
+        (normal if cell == "normal" else _rows_equal(column, cell))
+        & _rows_equal(alphas["kind"], "alpha")
+    )
+    if not len(rows):
         return False
-    # Only the latest snapshot decides: arranging every one of a long run (the monitor
-    # asks on each poll) cost time in proportion to the run's length.
-    _, _, _, cube = alpha_cube(frame[frame["step"] == frame["step"].max()], cell)
+    steps = alphas["step"].to_numpy()[rows]
+    rows = rows[steps == pd.Series(steps).max()]  # pandas' max: NaN steps are skipped
+    _, _, _, cube = alpha_cube(alphas.iloc[rows], cell)
     return alphas_decided(cube[-1])
+
+
+def _rows_equal(column: pd.Series, value: str) -> np.ndarray:
+    """Which rows of ``column`` hold ``value`` (a bool array), compared on category codes
+    where the column has them (a byte per row instead of a string)."""
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        if value not in categories:
+            return np.zeros(len(column), dtype=bool)
+        return column.cat.codes.to_numpy() == categories.get_loc(value)
+    return (column == value).to_numpy(dtype=bool, na_value=False)

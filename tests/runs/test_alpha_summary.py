@@ -73,3 +73,149 @@ def test_the_eigenvalue_rule_is_robustdartss_windowed_one():
     assert collapse_warnings(fake_run(alphas_frame(uniform), [1.0] * 5 + [1.2] * 5)) == []
     local, threshold = collapse_threshold([1.0] * 5 + [1.4] * 5)
     assert np.isclose(local[-1], 1.4) and np.isclose(threshold[-1], 1.3)
+
+
+def old_collapse_warnings(run) -> list[str]:
+    """collapse_warnings as it was before it picked the latest snapshot by row index (the
+    reference its results must equal)."""
+    from nasbench.runs.alpha_summary import (
+        PARAMETER_FREE_SHARE,
+        collapse_rule,
+        shown_epoch,
+    )
+    from nasbench.spaces import is_parameter_free
+
+    def latest_normal_decided(alphas):
+        if alphas.empty:
+            return True
+        cells = [str(c) for c in alphas["cell_type"].unique()]
+        cell = "normal" if "normal" in cells else cells[0]
+        frame = alphas[(alphas["cell_type"] == cell) & (alphas["kind"] == "alpha")]
+        if frame.empty:
+            return False
+        _, _, _, cube = alpha_cube(frame[frame["step"] == frame["step"].max()], cell)
+        return alphas_decided(cube[-1])
+
+    out = []
+    events = run.events
+    for kind, payload in zip(events["kind"], events["payload"], strict=True):
+        if kind == "early_stop":
+            out.append(
+                f"early stop: {payload.get('rule', 'collapse rule fired')} "
+                f"(epoch {shown_epoch(payload.get('epoch'))}, best genotype at epoch "
+                f"{shown_epoch(payload.get('return_epoch'))})."
+            )
+        elif "collapse" in str(kind):
+            out.append(f"{kind}: {payload}")
+    if len(run.genotypes) and latest_normal_decided(run.alphas):
+        genotype = run.genotypes["genotype"].iloc[-1]
+        if getattr(genotype, "kind", None) == "darts":
+            ops = [op for op, _ in genotype.cell("normal")[0]]
+            free = sum(is_parameter_free(op) for op in ops)
+            if ops and free / len(ops) >= PARAMETER_FREE_SHARE:
+                out.append(
+                    f"collapse risk: {free} of {len(ops)} normal-cell edges are parameter-free "
+                    "(skip/pool); DARTS tends to this when searched too long."
+                )
+    history = run.history
+    eigen = history.loc[history["name"] == "hessian_eigenvalue", "value"].dropna().to_numpy()
+    window, factor, _ = collapse_rule(run)
+    local, threshold = collapse_threshold(eigen, window, factor)
+    if len(eigen) and local[-1] > threshold[-1]:
+        out.append(
+            f"rising Hessian eigenvalue: mean of the last {window} is {local[-1]:.3g}, "
+            f"over {factor:g} x the {window} before "
+            "(RobustDARTS: sharp minima precede collapse)."
+        )
+    return out
+
+
+def snapshot(rng: np.random.Generator, decided: bool) -> np.ndarray:
+    raw = rng.normal(size=(len(EDGES), len(OPS))) * (0.01 if not decided else 1.0)
+    if decided:
+        raw[:, 0] += 5.0  # skip_connect wins every edge: the alphas have decided
+    return raw
+
+
+def test_collapse_warnings_equal_the_old_algorithm_on_a_live_run(tmp_path):
+    from nasbench.runs import RunStore, load
+
+    rng = np.random.default_rng(3)
+    seen = []
+    with RunStore.create(
+        tmp_path / "run", {"strategy": {"name": "darts"}}, environment={}
+    ) as store:
+        run = load(store.run_dir)
+        step = 0
+        for epoch in range(12):
+            for _ in range(3):
+                step += 1
+                decided = epoch % 3 == 2  # decided and undecided snapshots take turns
+                with store.batch():
+                    store.log_metrics(step, epoch, "train", {"loss": 1.0 / step})
+                    for cell in ("normal", "reduce"):
+                        store.log_alphas(step, epoch, cell, snapshot(rng, decided), OPS, EDGES)
+                    # Betas after the alphas of the same step, and of a larger step: the
+                    # latest snapshot is the latest alpha one, not the latest row.
+                    store.log_alphas(step + 1, epoch, "normal", snapshot(rng, not decided),
+                                     OPS, EDGES, kind="beta")  # fmt: skip
+            # An end-of-epoch snapshot at the same step as the periodic one.
+            store.log_alphas(step, epoch, "normal", snapshot(rng, epoch % 2 == 0), OPS, EDGES)
+            store.log_genotype(epoch, step, str(COLLAPSED), {"acc": 0.5})
+            store.log_metrics(step, epoch, "val", {"hessian_eigenvalue": 1.0 + (epoch > 7)})
+            if epoch == 9:
+                store.discard_after(step - 2)  # a resume: frames keep unused categories
+            run.refresh()
+            assert collapse_warnings(run) == old_collapse_warnings(run)
+            seen.append(tuple(w.split(":")[0] for w in collapse_warnings(run)))
+        run.close()
+    # Both outcomes of each rule were compared, not only the quiet one.
+    assert {"collapse risk", "rising Hessian eigenvalue"} <= {w for s in seen for w in s}
+    assert () in seen
+
+
+def test_collapse_warnings_equal_the_old_algorithm_on_odd_frames():
+    uniform, decided = np.full((4, 3), 1 / 3), np.tile([0.8, 0.1, 0.1], (4, 1))
+    frame = alphas_frame([decided, uniform, decided])
+    cases = {
+        "steps out of order": frame.assign(step=frame["step"].map({0: 0, 1: 5, 2: 3})),
+        "two snapshots at the last step": frame.assign(step=frame["step"].clip(upper=1)),
+        "no normal cell": frame.assign(cell_type="network"),
+        "no alpha kind": frame.assign(kind="beta"),
+        "a NaN step": frame.assign(step=frame["step"].where(frame["step"] != 1)),
+        "categories": frame.astype({"cell_type": "category", "kind": "category"}),
+        "unused categories": frame.astype(
+            {
+                "cell_type": pd.CategoricalDtype(["reduce", "normal"]),
+                "kind": pd.CategoricalDtype(["beta", "alpha"]),
+            }
+        ),  # fmt: skip
+        "empty": frame.iloc[:0],
+    }
+    for name, alphas in cases.items():
+        run = fake_run(alphas)
+        assert collapse_warnings(run) == old_collapse_warnings(run), name
+
+
+class MaskWatch(pd.DataFrame):
+    """A frame that records the length of each boolean mask it is indexed with."""
+
+    masks: list[int] = []
+
+    @property
+    def _constructor(self):
+        return MaskWatch
+
+    def __getitem__(self, key):
+        if hasattr(key, "dtype") and pd.api.types.is_bool_dtype(key.dtype):
+            MaskWatch.masks.append(len(key))
+        return super().__getitem__(key)
+
+
+def test_collapse_warnings_take_only_the_latest_snapshot_out_of_the_alphas():
+    decided = np.tile([0.8, 0.1, 0.1], (4, 1))
+    alphas = MaskWatch(alphas_frame([decided] * 50).astype({"cell_type": "category"}))
+    MaskWatch.masks = []
+    assert collapse_warnings(fake_run(alphas))  # the collapse risk
+    # The monitor asks on every poll: masking all of a long run's rows costs its length.
+    assert MaskWatch.masks and max(MaskWatch.masks) == len(EDGES) * len(OPS)

@@ -271,6 +271,27 @@ def test_discard_after_drops_rows_past_the_checkpoint_for_live_readers(store):
     pd.testing.assert_frame_equal(fresh.alphas, run.alphas)
 
 
+def test_run_version_changes_exactly_when_rows_are_written_or_discarded(store, tmp_path):
+    from nasbench.runs.reader import run_version
+
+    store.log_metrics(1, 0, "train", {"loss": 1.0})
+    first = run_version(store.run_dir)
+    assert run_version(store.run_dir) == first  # nothing written: the same stamp
+    stamps = [first]
+    for write in (
+        lambda: store.log_metrics(2, 0, "train", {"loss": 0.5}),
+        lambda: store.log_candidate(0, "{}", {"acc": 0.5}, {}),
+        lambda: store.log_alphas(2, 0, "normal", np.zeros((2, 3)), OPS, EDGES),
+        lambda: store.discard_after(1),  # a resume drops rows: the frames change too
+    ):
+        write()
+        stamps.append(run_version(store.run_dir))
+    assert len(set(stamps)) == len(stamps)
+    with pytest.raises(ConfigError) as err:
+        run_version(tmp_path / "nothing")
+    assert "does not exist" in one_line(err)
+
+
 def test_reader_never_writes(store):
     run = load(store.run_dir)
     with pytest.raises(sqlite3.OperationalError):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+
 from widgets.run_browser import RunBrowser
 
 
@@ -76,3 +80,52 @@ def test_an_unreadable_run_shows_dashes_and_its_reason(fake_run):
     browser = RunBrowser(fake_run.parent)
     row = next(r for r in browser.table.value.split("<tr>") if r.startswith("<td") and "bad" in r)
     assert "nan" not in row and "unreadable: " in row
+
+
+def make_runs(folder, count: int, steps: int = 3) -> None:
+    from nasbench.runs import RunStore
+
+    for k in range(count):
+        with RunStore.create(folder / f"run-{k}", {"strategy": "darts"}, environment={}) as store:
+            with store.batch():
+                for step in range(steps):
+                    store.log_metrics(step, 0, "val", {"val_acc": step / steps, "val_loss": 1.0})
+            store.set_status("finished")
+
+
+def test_picking_runs_one_at_a_time_loads_each_run_once(tmp_path, monkeypatch):
+    import nasbench.runs
+    from nasbench.runs import RunStore
+
+    make_runs(tmp_path, 3)
+    loads = []
+    real = nasbench.runs.load
+    monkeypatch.setattr(nasbench.runs, "load", lambda d: loads.append(str(d)) or real(d))
+    browser = RunBrowser(tmp_path)
+    dirs = browser.run_dirs()
+    browser.select.value = ()
+    loads.clear()
+    for k in range(1, 4):  # as ctrl-clicks pick them
+        browser.select.value = tuple(dirs[:k])
+    browser.metric.value = "val_loss"
+    # One load per run picked, not one per selected run on every change (1+2+3+3).
+    assert sorted(loads) == sorted(dirs)
+    assert [t.name for t in browser.figure.data] == [Path(d).name for d in dirs]
+    # A running search wrote a row: that run alone is read again, and drawn with it.
+    with RunStore.open(dirs[1]) as store:
+        store.log_metrics(9, 1, "val", {"val_loss": 0.5})
+    loads.clear()
+    browser.compare()
+    assert loads == [dirs[1]]
+    assert list(browser.figure.data[1].y) == [1.0, 1.0, 1.0, 0.5]
+
+
+def test_a_long_curve_is_sent_thinned_with_its_first_and_last_point(tmp_path):
+    from widgets.monitor import MAX_LIVE_POINTS
+
+    make_runs(tmp_path, 1, steps=20_000)
+    (trace,) = RunBrowser(tmp_path).figure.data
+    assert len(trace.x) <= MAX_LIVE_POINTS + 1
+    assert (trace.x[0], trace.y[0]) == (0, 0.0)
+    assert (trace.x[-1], trace.y[-1]) == (19_999, 19_999 / 20_000)  # not a 32nd step
+    assert list(np.diff(trace.x[:-1])) == [32] * (len(trace.x) - 2)  # every 32nd step
