@@ -8,6 +8,7 @@ genotype) are shown in place of the picture, so a view never raises at a person.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import ipywidgets as widgets
@@ -38,15 +39,24 @@ def svg_markup(digraph: Any) -> str:
     return text[start:] if start >= 0 else text
 
 
-def message_html(text: str, kind: str = "info") -> str:
+def message_html(text: str, kind: str = "info", detail: str = "") -> str:
     """Return a one-line message box (``kind``: info, warning or error) as HTML.
+
+    A warning or an error starts with that word, so it reads as one without its colour
+    (a screen reader, a colour-blind reader, a printout); a message that already starts
+    with the word keeps its own.
 
     Args:
         text: the message; escaped here.
-        kind: decides the colour.
+        kind: decides the colour and the leading word.
+        detail: HTML shown below the message, not escaped (e.g. a ``<pre>`` of a log tail).
 
     Returns:
         HTML text.
+
+    Example:
+        >>> "<b>error</b>: no ops chosen" in message_html("no ops chosen", "error")
+        True
     """
     # JupyterLab's theme colours (fixed ones are too dark to read in its dark theme); the
     # fallbacks serve pages without them, such as a notebook exported to HTML.
@@ -56,9 +66,12 @@ def message_html(text: str, kind: str = "info") -> str:
         "error": "var(--jp-error-color1, #a94442)",
     }
     colour = colours.get(kind, colours["info"])
+    body = html.escape(text)
+    if kind in ("warning", "error") and not re.match(rf"{kind}\b", text, re.IGNORECASE):
+        body = f"<b>{kind}</b>: {body}"
     return (
         f'<div class="nasbench-message nasbench-message-{kind}" '
-        f'style="color:{colour};white-space:pre-wrap">{html.escape(text)}</div>'
+        f'style="color:{colour};white-space:pre-wrap">{body}{detail}</div>'
     )
 
 

@@ -63,20 +63,31 @@ class AlphaExplorer(widgets.VBox):
         self.cube = np.zeros((0, 0, 0))
         self.shown = self.cube  # what the figures show: the cube, or its change from uniform
         self.title = widgets.HTML("<i>no run open</i>")
-        self.cell_type = widgets.ToggleButtons(options=["normal", "reduce"], value="normal")
+        # Short descriptions name the toggles for a screen reader without widening their row.
+        self.cell_type = widgets.ToggleButtons(
+            options=["normal", "reduce"], value="normal", description="cell"
+        )
         self.kind = widgets.Dropdown(options=["alpha"], value="alpha", description="matrices")
         self.slider = widgets.IntSlider(value=0, min=0, max=0, description="snapshot",
                                         continuous_update=True)  # fmt: skip
         self.slider.add_class("nasbench-alpha-slider")
-        self.play = widgets.Play(value=0, min=0, max=0, interval=300)
+        # Its buttons are icons only: the tooltip (the view's title) says what they do.
+        self.play = widgets.Play(
+            value=0, min=0, max=0, interval=300, description="play",
+            tooltip="play the snapshots in order (pause, stop, repeat)",
+        )  # fmt: skip
         self.play.add_class("nasbench-alpha-play")
         widgets.jslink((self.play, "value"), (self.slider, "value"))
         self.step_label = widgets.HTML()
         self.edge = widgets.Dropdown(options=[], description="edge")
-        self.mode = widgets.ToggleButtons(options=["heatmap", "lines"], value="heatmap")
+        self.mode = widgets.ToggleButtons(
+            options=["heatmap", "lines"], value="heatmap", description="view",
+            tooltips=["one snapshot: every edge and op", "one edge's op weights over the steps"],
+        )  # fmt: skip
         self.mode.add_class("nasbench-alpha-mode")
         self.scale = widgets.ToggleButtons(
             options=[("α − 1/K", "deviation"), ("α", "absolute")], value="deviation",
+            description="values",
             tooltips=["each op's weight minus the uniform 1/K of its edge", "softmax weights"],
         )  # fmt: skip
         self.scale.add_class("nasbench-alpha-scale")

@@ -123,6 +123,17 @@ def _same_points(shown: Any, xs: np.ndarray) -> bool:
     return _length(shown) == len(xs) and (not len(xs) or shown[-1] == xs[-1])
 
 
+def metric_label(phase: str, name: str) -> str:
+    """A metric's name without its phase's prefix (``val_acc`` of phase val: ``acc``), as
+    ``nasbench.viz.plot_history`` names its curves ``"<phase> <metric>"``.
+
+    Example:
+        >>> metric_label("val", "val_acc"), metric_label("train", "loss")
+        ('acc', 'loss')
+    """
+    return name.removeprefix(f"{phase}_") or name
+
+
 def _is_plotted_metric(name: str) -> bool:
     return name in LOSS_NAMES or name in METRIC_NAMES or name.endswith(METRIC_SUFFIXES)
 
@@ -181,10 +192,13 @@ class RunMonitor(widgets.VBox):
         self.warnings.add_class("nasbench-warnings")
         self.error = widgets.HTML()
         self.error.add_class("nasbench-error")
-        self.cell_type = widgets.ToggleButtons(options=["normal", "reduce"], value="normal")
+        # Short descriptions name the toggles for a screen reader without widening their row.
+        self.cell_type = widgets.ToggleButtons(
+            options=["normal", "reduce"], value="normal", description="cell"
+        )
         self.cell_type.observe(lambda _: self._draw_alphas(force=True), "value")
         self.alpha_scale = widgets.ToggleButtons(
-            options=[("α − 1/K", "deviation"), ("α", "absolute")],
+            options=[("α − 1/K", "deviation"), ("α", "absolute")], description="values",
             value="deviation", tooltips=["each op's weight minus the uniform 1/K of its edge",
                                          "softmax weights on a 0-1 axis"],
         )  # fmt: skip
@@ -198,6 +212,8 @@ class RunMonitor(widgets.VBox):
         history.update_layout(height=420, title="loss and metrics", hovermode="x",
                               hoverlabel={"namelength": -1})  # fmt: skip
         history.update_xaxes(title_text="step", row=2, col=1)
+        history.update_yaxes(title_text="loss", row=1, col=1)
+        history.update_yaxes(title_text="metric", row=2, col=1)
         self.history_plot = LivePlot(history, classes=("nasbench-history-figure",))
         # A multi-agent localisation search (marl-gdas): each agent's reward and distance.
         agents = make_subplots(
@@ -387,7 +403,7 @@ class RunMonitor(widgets.VBox):
         try:
             status = self.poll_once()
         except Exception as err:  # noqa: BLE001 - a background poll must never die silently
-            self.error.value = message_html(f"monitor error: {_one_line(err)}", "error")
+            self.error.value = message_html(f"the monitor stopped: {_one_line(err)}", "error")
             return False
         # Closed meanwhile (by an observer of this poll's status change): poll no more.
         return not self._closed and (status not in TERMINAL or self.process_alive)
@@ -530,6 +546,10 @@ class RunMonitor(widgets.VBox):
             fig.add_hline(y=0.0, line={"color": "#999", "width": 1, "dash": "dot"})
         else:
             fig.update_yaxes(range=[-0.02, 1.02])
+        # As plot_alphas: the left column names the quantity, the bottom row the steps.
+        for row in range(1, rows + 1):
+            fig.update_yaxes(title_text=value, row=row, col=1)
+        fig.update_xaxes(title_text="step", row=rows)
         return fig
 
     def _draw_alphas(self, force: bool = False) -> None:
@@ -607,21 +627,33 @@ class RunMonitor(widgets.VBox):
             ys.extend(part["value"].tolist())
 
     def _draw_history(self) -> None:
+        from nasbench.viz.history import PHASE_COLORS
+        from nasbench.viz.palette import DASHES
+
         fig = self.history_figure
         with fig.batch_update():
-            have = {t.name for t in fig.data}
+            have = {tuple(t.meta) for t in fig.data}
             for phase, name in self._history:
-                if f"{phase}/{name}" in have:
+                if (phase, name) in have:
                     continue
                 row = 1 if name in LOSS_NAMES else 2
+                metric = metric_label(phase, name)
+                # The colour tells the phase, as in plot_history; the dash tells the metric,
+                # so the curves that share a panel differ in more than their colour.
+                axis = ("y", "y2")[row - 1]
+                beside = list(dict.fromkeys(metric_label(*t.meta) for t in fig.data
+                                            if t.yaxis == axis))  # fmt: skip
+                rank = beside.index(metric) if metric in beside else len(beside)
+                per_step = phase == "train"
                 fig.add_scatter(
-                    x=[], y=[], mode="lines+markers" if phase != "train" else "lines",
-                    name=f"{phase}/{name}", meta=phase, row=row, col=1,
-                    hovertemplate="%{y:.4g}",
+                    x=[], y=[], mode="lines" if per_step else "lines+markers",
+                    name=f"{phase} {metric}", meta=[phase, name], row=row, col=1,
+                    line={"color": PHASE_COLORS.get(phase), "dash": DASHES[rank % len(DASHES)],
+                          "width": 1 if per_step else 2},
+                    hovertemplate=f"{phase} {metric}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
                 )  # fmt: skip
             for trace in fig.data:
-                name = trace.name.split("/", 1)[1]
-                xs, ys = thinned(*self._history.get((trace.meta, name), ([], [])))
+                xs, ys = thinned(*self._history.get(tuple(trace.meta), ([], [])))
                 if not _same_points(trace.x, xs):
                     trace.x, trace.y = xs, ys
         self.history_plot.push()
@@ -777,12 +809,10 @@ class RunMonitor(widgets.VBox):
     # ------------------------------------------------------------------ state
     def _show_error(self, headline: str) -> None:
         tail = stderr_tail(self.run_dir)
-        body = html.escape(headline)
+        detail = ""
         if tail:
-            body += f"<pre style='max-height:16em;overflow:auto'>{html.escape(tail)}</pre>"
-        # The theme's error colour: a fixed red is too dark to read in JupyterLab's dark theme.
-        style = "color:var(--jp-error-color1, #a94442)"
-        self.error.value = f"<div style='{style}'><b>error</b>: {body}</div>"
+            detail = f"<pre style='max-height:16em;overflow:auto'>{html.escape(tail)}</pre>"
+        self.error.value = message_html(headline, "error", detail)
 
     def _show_state(self) -> None:
         run = self.run

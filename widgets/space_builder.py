@@ -44,6 +44,7 @@ from widgets._tasks import Debouncer, off_loop, running_loop
 
 __all__ = [
     "SpaceBuilder",
+    "cost_text",
     "estimate_memory",
     "palette_ops",
     "parse_positions",
@@ -120,11 +121,28 @@ def _differences(wanted: Mapping[str, Any], shown: Mapping[str, Any]) -> list[st
     return [f"{k} {v!r}" for k, v in wanted.items() if shown.get(k) != v]
 
 
-def _human(n: float, unit: str = "") -> str:
-    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f} {suffix}{unit}"
-    return f"{n:.0f} {unit}".rstrip()
+MEMORY_CAVEAT = (
+    "est. memory: activations saved for backward at batch 1 and 2, scaled linearly, plus 3x "
+    "the weights; a lower bound of the real peak"
+)
+
+
+def cost_text(params: float, macs: float) -> str:
+    """Parameters and MACs in the Genotypes tab's units (millions), as HTML.
+
+    Args:
+        params: the parameter count.
+        macs: multiply-accumulates for one image.
+
+    Returns:
+        e.g. ``"<b>0.243 M</b> parameters, <b>32.6 M</b> MACs per image"``.
+
+    Example:
+        >>> cost_text(392_970, 46_850_000)
+        '<b>0.393 M</b> parameters, <b>46.9 M</b> MACs per image'
+    """
+    # The Genotypes tab's own format, so a supernet and a derived network compare at a glance.
+    return f"<b>{params / 1e6:.3f} M</b> parameters, <b>{macs / 1e6:.1f} M</b> MACs per image"
 
 
 def _bytes(n: float) -> str:
@@ -885,12 +903,11 @@ class SpaceBuilder(widgets.VBox):
         check = ""
         if self.spatial_dims == 3 or self._last_space.task == "segmentation":
             check = " <b>check it fits your GPU (or RAM) before launch.</b>"
+        # The caveat is text, not a hover: a keyboard or touch reader gets no hover.
         self.cost_label.value = (
-            f"<b>supernet</b>: {_human(params)} parameters, {_human(macs, 'MAC')} per image; "
-            f"<b>est. memory</b> at batch {batch}: {_bytes(memory['total'])} "
-            f"<span title='activations saved for backward at batch 1 and 2, scaled linearly, "
-            f"plus 3x the weights; a lower bound of the real peak'>(?)</span>{check}{monai}"
+            f"<b>supernet</b>: {cost_text(params, macs)}; "
+            f"<b>est. memory</b> at batch {batch}: {_bytes(memory['total'])}{check}{monai}"
             f"<br><small>{html.escape(str(self.image_size))}px input, "
-            f"{self.in_channels} channel(s)</small>"
+            f"{self.in_channels} channel(s); {MEMORY_CAVEAT}</small>"
         )
         return self.costs

@@ -27,7 +27,7 @@ def test_the_monitor_shows_neither_tau_as_weights_nor_retrain_epochs(fake_run):
     monitor = RunMonitor(fake_run)
     assert "global" not in monitor.cell_type.options
     names = {trace.name for trace in monitor.history_figure.data}
-    assert names == {"train/acc", "train/loss", "val/val_acc"}
+    assert names == {"train acc", "train loss", "val acc"}
     assert all(".4g" in t.hovertemplate for t in monitor.alpha_figure.data)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -75,7 +76,7 @@ def test_monitor_follows_a_subprocess_search(searches):
     assert all(len(t["x"]) == 5 for t in synced["data"])
     assert "normal cell" in synced["layout"]["title"]["text"]
     names = [trace.name for trace in monitor.history_figure.data]
-    assert {"train/loss", "val/val_loss", "val/val_acc"} <= set(names)
+    assert {"train loss", "val loss", "val acc"} <= set(names)
     assert len(names) == len(set(names)), f"a metric is drawn twice: {names}"
     assert monitor.progress.value == monitor.progress.max == 4
     assert "<svg" in monitor.genotype.value
@@ -138,7 +139,7 @@ def test_warnings_and_incremental_rows(fake_run, snapshot_writer):
     names = [trace.name for trace in monitor.history_figure.data]
     monitor.poll_once()
     assert [trace.name for trace in monitor.history_figure.data] == names
-    assert sorted(names) == ["train/acc", "train/loss", "val/val_acc"]
+    assert sorted(names) == ["train acc", "train loss", "val acc"]
 
 
 def test_a_long_run_is_drawn_thinned_and_a_quiet_poll_judges_nothing_again(
@@ -156,7 +157,7 @@ def test_a_long_run_is_drawn_thinned_and_a_quiet_poll_judges_nothing_again(
     monitor.poll_once()
     # Every 4th of 10 points (the stride doubles until at most 4 are left).
     assert list(monitor.alpha_figure.data[0].x) == [0, 4, 8]
-    loss = next(t for t in monitor.history_figure.data if t.name == "train/loss")
+    loss = next(t for t in monitor.history_figure.data if t.name == "train loss")
     assert list(loss.x) == [0, 4, 8]
     judged = []
     monkeypatch.setattr(monitor_module, "collapse_warnings", lambda run: judged.append(1) or [])
@@ -337,7 +338,7 @@ def test_reconstruction_and_detection_scores_are_plotted(tmp_path, metrics, plot
         store.log_metrics(1, 0, "val", {"val_loss": 0.9, **metrics})
         store.set_status("finished")
     monitor = RunMonitor(run_dir)
-    names = {trace.name.split("/", 1)[1] for trace in monitor.history_figure.data}
+    names = {trace.meta[1] for trace in monitor.history_figure.data}
     assert names == {"loss", "val_loss", *plotted}
 
 
@@ -407,3 +408,94 @@ def test_close_is_safe_without_a_run_and_from_inside_a_poll(tmp_path):
     assert monitor.status == "finished" and monitor.error.value == ""
     assert after_close == 0 and not monitor._poller.active
     assert monitor.run._conn is None and monitor.progress.comm is None
+
+
+def _unnamed_controls(root) -> list[str]:
+    """Controls under ``root`` that a screen reader could not name: no description and no
+    Label just before them in their row."""
+    import ipywidgets as widgets
+
+    shown = (widgets.HTML, widgets.HTMLMath, widgets.Label)  # text, not controls
+    unnamed, stack = [], [(root, None)]
+    while stack:
+        widget, before = stack.pop()
+        control = isinstance(widget, (widgets.ValueWidget, widgets.Button))
+        if control and not isinstance(widget, shown):
+            label = isinstance(before, widgets.Label) and before.value.strip()
+            if not (getattr(widget, "description", "") or "").strip() and not label:
+                unnamed.append(type(widget).__name__)
+        children = list(getattr(widget, "children", ()) or ())
+        stack.extend(zip(children, [None, *children], strict=False))  # each, the one before
+    return unnamed
+
+
+def test_every_control_of_the_monitor_is_named(fake_run):
+    monitor = RunMonitor(fake_run)
+    assert _unnamed_controls(monitor) == []
+
+
+def _metrics_run(tmp_path):
+    """A run with two losses and two scores in each of train and val."""
+    from nasbench.runs import RunStore
+
+    run_dir = tmp_path / "metrics"
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+        for step in (0, 1, 2):
+            store.log_metrics(step, 0, "train",
+                              {"loss": 1.0, "arch_loss": 0.9, "acc": 0.5, "auc": 0.6})  # fmt: skip
+        store.log_metrics(2, 0, "val", {"val_loss": 0.8, "val_acc": 0.6, "val_auc": 0.7})
+        store.set_status("finished")
+    return run_dir
+
+
+def test_the_history_curves_differ_in_more_than_colour_and_read_as_plot_history(tmp_path):
+    from nasbench.viz.history import PHASE_COLORS
+    from widgets.monitor import metric_label
+
+    monitor = RunMonitor(_metrics_run(tmp_path))
+    fig = monitor.history_figure
+    by_name = {t.name: t for t in fig.data}
+    # plot_history's names: "<phase> <metric>", without the phase's prefix repeated.
+    assert set(by_name) == {"train loss", "train arch_loss", "val loss",
+                            "train acc", "train auc", "val acc", "val auc"}  # fmt: skip
+    for trace in fig.data:
+        phase = trace.name.split()[0]
+        assert trace.line.color == PHASE_COLORS[phase]  # plot_history's phase colours
+        assert trace.hovertemplate.startswith(trace.name) and "step %{x}" in trace.hovertemplate
+    # Without colour, the dash tells the metric and the markers the phase, in each panel.
+    for axis in ("y", "y2"):
+        styles = [(t.line.dash, t.mode) for t in fig.data if t.yaxis == axis]
+        assert len(styles) == len(set(styles)), styles
+    assert by_name["train loss"].line.dash == by_name["val loss"].line.dash
+    assert by_name["train acc"].line.dash != by_name["train auc"].line.dash
+    assert (fig.layout.yaxis.title.text, fig.layout.yaxis2.title.text) == ("loss", "metric")
+    assert fig.layout.xaxis2.title.text == "step"
+    assert (metric_label("val", "val_acc"), metric_label("search", "td_loss")) == ("acc", "td_loss")
+
+
+def test_the_alpha_charts_name_their_axes_as_plot_alphas(tmp_path):
+    from nasbench.runs import RunStore
+
+    run_dir = tmp_path / "five-edges"
+    edges = ["0->2", "1->2", "0->3", "1->3", "2->3"]  # two rows of four charts
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+        for step in (0, 1):
+            store.log_alphas(step, 0, "normal", np.zeros((5, 3)), ["none", "skip", "conv"], edges)
+        store.set_status("finished")
+    monitor = RunMonitor(run_dir)
+    layout = monitor.alpha_figure.layout
+    assert [layout[f"yaxis{n}"].title.text for n in ("", 5)] == ["α − 1/K"] * 2
+    assert [layout[f"xaxis{n}"].title.text for n in range(5, 9)] == ["step"] * 4
+    assert layout.xaxis.title.text is None  # the top row's steps are named below it
+    monitor.alpha_scale.value = "absolute"
+    layout = monitor.alpha_figure.layout
+    assert [layout[f"yaxis{n}"].title.text for n in ("", 5)] == ["α"] * 2
+    assert layout.xaxis5.title.text == "step"
+
+
+def test_the_monitor_shows_its_error_through_the_one_message_helper(tmp_path):
+    monitor = RunMonitor(tmp_path)  # no run store here
+    assert monitor.status == "failed"
+    assert "nasbench-message-error" in monitor.error.value
+    text = re.sub(r"<[^>]+>", "", monitor.error.value)
+    assert text.startswith("error: ") and text.count("error:") == 1 and "holds no run" in text

@@ -76,7 +76,7 @@ def test_other_runs_keep_the_agent_view_hidden(fake_run):
 def test_the_metrics_figure_draws_the_q_learning_loss_and_the_mean_reward(marl_run):
     monitor = RunMonitor(marl_run)
     by_name = {t.name: t for t in monitor.history_figure.data}
-    loss, reward = by_name["search/td_loss"], by_name["search/reward"]
+    loss, reward = by_name["search td_loss"], by_name["search reward"]
     assert loss.yaxis == "y" and reward.yaxis == "y2"  # losses above, metrics below
     assert not any("agent" in name for name in by_name)  # those are agent_plot's
     search = monitor.run.metrics_wide(phase="search")

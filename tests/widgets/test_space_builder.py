@@ -480,3 +480,24 @@ def test_a_closed_builder_measures_nothing_more_and_frees_its_widgets():
 
     after, open_children = asyncio.run(session())
     assert after == 0 and open_children == 0
+
+
+def test_costs_read_in_the_genotype_viewers_units_and_the_memory_caveat_is_visible():
+    import re
+
+    from widgets.genotype_viewer import GenotypeViewer
+
+    builder = SpaceBuilder(live_costs=False)
+    with builder.hold_updates():
+        builder.n_nodes.value = 2
+        builder.n_cells.value = 3
+        builder.channels.value = 4
+    costs = builder.update_costs()
+    text = re.sub(r"<[^>]+>", "", builder.cost_label.value)
+    units = r"(\d+\.\d{3}) M parameters, (\d+\.\d) M MACs per image"
+    found = re.search(units, text)
+    assert found, text
+    assert found.groups() == (f"{costs['params'] / 1e6:.3f}", f"{costs['macs'] / 1e6:.1f}")
+    assert re.search(units, re.sub(r"<[^>]+>", "", GenotypeViewer().costs_label_a.value))
+    # The caveat is on screen, not in a hover a keyboard cannot reach.
+    assert "lower bound of the real peak" in text and "title=" not in builder.cost_label.value

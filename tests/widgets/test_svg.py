@@ -9,7 +9,7 @@ import ipywidgets as widgets
 from nasbench.errors import NasbenchError
 from nasbench.spaces import zoo
 from nasbench.viz import draw_genotype
-from widgets._svg import show_drawing, svg_markup
+from widgets._svg import message_html, show_drawing, svg_markup
 
 
 def test_a_drawing_is_scaled_to_the_output_width_and_keeps_its_proportions():
@@ -34,3 +34,18 @@ def test_a_failing_drawing_shows_one_line_instead():
     assert not show_drawing(target, broken)
     assert "nasbench-message-error" in target.value and "<svg" not in target.value
     assert "genotype has no normal cell" in target.value
+
+
+def test_a_warning_or_an_error_says_so_in_words_not_only_in_colour():
+    def visible(markup: str) -> str:
+        return re.sub(r"<[^>]+>", "", markup)
+
+    assert visible(message_html("no ops chosen", "error")) == "error: no ops chosen"
+    assert visible(message_html("alphas collapse", "warning")) == "warning: alphas collapse"
+    assert visible(message_html("report written", "info")) == "report written"
+    # A message that starts with the word keeps its own; a longer word is not the word.
+    assert visible(message_html("Error: disk full", "error")) == "Error: disk full"
+    assert visible(message_html("errors ahead", "error")) == "error: errors ahead"
+    # The text is escaped; the detail below it is HTML, kept as given.
+    shown = message_html("a < b", "error", "<pre>log</pre>")
+    assert "a &lt; b<pre>log</pre>" in shown and "nasbench-message-error" in shown
