@@ -162,7 +162,8 @@ def register(
 
     Args:
         registry: a declared registry.
-        name: the entry's name; registering another object under a taken name is an error.
+        name: the entry's name; registering another object under a taken name is an error,
+            unless it is the same definition run again (:func:`redefines`), which replaces it.
         obj: the object; omit it to use ``register`` as a decorator.
         config_cls: the dataclass of the object's settings.
         kind: the entry's sub-kind (checked against the registry's kinds).
@@ -183,15 +184,68 @@ def register(
     def add(target: Any) -> Any:
         old = reg.entries.get(key)
         if old is not None and old.obj is not target and not replace:
-            raise reg.error(
-                f"{reg.noun.capitalize()} '{key}' is already registered; pick another name."
-            )
+            if not redefines(old.obj, target):
+                raise reg.error(taken_message(reg.noun, key, old.obj))
         doc = (getattr(target, "__doc__", None) or "").strip().splitlines()
         line = summary if summary is not None else (doc[0] if doc else "")
         reg.entries[key] = Entry(registry, key, target, config_cls, kind, line, dict(extra))
         return target
 
     return add if obj is None else add(obj)
+
+
+def _definition(obj: Any) -> tuple[str, str] | None:
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    return (module, qualname) if isinstance(module, str) and isinstance(qualname, str) else None
+
+
+def is_builtin(obj: Any) -> bool:
+    """True when ``obj`` (a class or function) is defined by the workbench itself.
+
+    Example:
+        >>> is_builtin(Entry), is_builtin(type("Walk", (), {"__module__": "__main__"}))
+        (True, False)
+    """
+    definition = _definition(obj)
+    return definition is not None and definition[0].split(".")[0] == "nasbench"
+
+
+def redefines(old: Any, new: Any) -> bool:
+    """True when ``new`` is ``old``'s definition run again, as re-running a notebook cell
+    does: the same module and qualified name, outside the workbench's own modules.
+
+    Args:
+        old: the registered class or function.
+        new: the one offered under the same name.
+
+    Returns:
+        Whether ``new`` may replace ``old``.
+
+    Example:
+        >>> first = type("Walk", (), {"__module__": "__main__"})  # a notebook cell's class
+        >>> again = type("Walk", (), {"__module__": "__main__"})  # the cell run again
+        >>> redefines(first, again), redefines(first, Entry)
+        (True, False)
+    """
+    definition = _definition(old)
+    return definition is not None and definition == _definition(new) and not is_builtin(old)
+
+
+def taken_message(noun: str, name: str, old: Any) -> str:
+    """The one-line refusal for a name that is taken by ``old``.
+
+    Example:
+        >>> taken_message("example", "hello", Entry)
+        "Example 'hello' is already registered as a built-in example; pick another name."
+    """
+    label = noun.capitalize()
+    if is_builtin(old):
+        return f"{label} '{name}' is already registered as a built-in {noun}; pick another name."
+    where = ".".join(_definition(old) or ("another definition",))
+    return (
+        f"{label} '{name}' is already registered by {where}; pick another name "
+        "(re-running the cell or module that defined it replaces it)."
+    )
 
 
 def is_registered(registry: str, name: str) -> bool:

@@ -142,20 +142,35 @@ def register_dataset(
         is_cached: ``is_cached(info, root, size)``; defaults to "always available"
             (right for generated data).
 
+    Raises:
+        DatasetError: ``info.name`` is a built-in dataset's (registering the same user
+            name again replaces it).
+
     Example:
         >>> register_dataset(info, my_loader)  # doctest: +SKIP
     """
-    if info.source == "folder" and registry.is_registered("dataset", info.name):
-        old = registry.get("dataset", info.name).obj.info
-        if old.source != "folder":  # a user folder must not take over a built-in set's name
+    if registry.is_registered("dataset", info.name):
+        old = registry.get("dataset", info.name).obj
+        # A user's set under a built-in name would be recorded by a search as the built-in
+        # one, which a retrain or resume in another process then reads. Re-registering a
+        # user's own name (a cell run twice, a folder registered again) replaces it.
+        if _is_builtin(old) and not _is_builtin(DatasetEntry(info, loader, is_cached)):
+            what = "folder" if info.source == "folder" else "dataset"
             raise DatasetError(
-                f"{info.name!r} is the name of a built-in dataset; register your folder "
+                f"{info.name!r} is the name of a built-in dataset; register your {what} "
                 "under another name."
             )
     entry = DatasetEntry(info, loader, is_cached or (lambda info, root, size: True))
     registry.register(
         "dataset", info.name, entry, kind=info.task, summary=info.modality, replace=True
     )
+
+
+def _is_builtin(entry: DatasetEntry) -> bool:
+    """A built-in set: read by the workbench's own loader, and not a user folder (which
+    has one too)."""
+    loader = getattr(entry.loader, "func", entry.loader)  # a functools.partial's function
+    return entry.info.source != "folder" and registry.is_builtin(loader)
 
 
 def dataset_names() -> list[str]:

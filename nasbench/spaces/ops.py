@@ -27,6 +27,8 @@ Example:
 from __future__ import annotations
 
 import functools
+import inspect
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -95,6 +97,7 @@ class OpSpec:
 # Ops are entries of the "op" registry (nasbench.registry), their OpSpec the object;
 # op sets are named orderings of them: set name -> op names in canonical order.
 _SETS: dict[str, tuple[str, ...]] = {}
+_BUILTIN_SETS: set[str] = set()
 OP_SETS: Mapping[str, tuple[str, ...]] = MappingProxyType(_SETS)
 """Read-only view: op-set name -> op names in canonical order."""
 
@@ -108,7 +111,8 @@ def register_op(
     """Register an op factory under ``name`` (a decorator).
 
     Args:
-        name: the new op's name; must not be registered yet.
+        name: the new op's name; must not be registered yet, unless by this same
+            definition (a notebook cell run again replaces it).
         family: one of :data:`FAMILIES`.
         sets: op sets to append the op to (created when new).
         spatial_dims: the spatial dims the op supports.
@@ -125,8 +129,8 @@ def register_op(
     """
     if not isinstance(name, str) or not name.strip():
         raise SpaceError(f"An op name must be a non-empty string, got {name!r}.")
-    if registry.is_registered("op", name):
-        raise SpaceError(f"Op {name!r} is already registered; pick another name.")
+    if registry.is_registered("op", name) and registry.is_builtin(_spec(name).factory):
+        raise SpaceError(registry.taken_message("op", name, _spec(name).factory))
     if family not in FAMILIES:
         raise SpaceError(
             f"Unknown op family {family!r} for op {name!r}.{closest_name(str(family), FAMILIES)}"
@@ -138,9 +142,20 @@ def register_op(
     sets = (sets,) if isinstance(sets, str) else tuple(sets)
 
     def decorator(factory: OpFactory) -> OpFactory:
-        registry.register("op", name, OpSpec(name, family, factory, dims), kind=family)
+        if registry.is_registered("op", name):
+            old = _spec(name).factory
+            if not registry.redefines(old, factory):
+                raise SpaceError(registry.taken_message("op", name, old))
+            # The cell that defines it ran again: forget what was learnt of the old factory.
+            op_upsamples.cache_clear()
+            _PROBED.difference_update({key for key in _PROBED if key[0] == name})
+        if not registry.is_builtin(factory):
+            _check_factory(name, factory)
+        spec = OpSpec(name, family, factory, dims)
+        registry.register("op", name, spec, kind=family, replace=True)
         for op_set in sets:
-            _SETS[op_set] = (*_SETS.get(op_set, ()), name)
+            if name not in _SETS.get(op_set, ()):
+                _SETS[op_set] = (*_SETS.get(op_set, ()), name)
         return factory
 
     return decorator
@@ -150,7 +165,8 @@ def register_op_set(name: str, ops: Sequence[str]) -> None:
     """Register a named op set (the canonical order is the order given).
 
     Args:
-        name: the set's name; must not be registered yet.
+        name: the set's name; must not be registered yet, unless with these same ops
+            (a notebook cell run again).
         ops: registered op names, no repeats.
 
     Example:
@@ -158,9 +174,18 @@ def register_op_set(name: str, ops: Sequence[str]) -> None:
         >>> OP_SETS["tiny"]
         ('none', 'skip_connect')
     """
-    if name in _SETS:
-        raise SpaceError(f"Op set {name!r} is already registered; pick another name.")
     ops = tuple(ops)
+    if name in _BUILTIN_SETS:
+        raise SpaceError(
+            f"Op set {name!r} is already registered as a built-in op set; pick another name."
+        )
+    if name in _SETS and _SETS[name] != ops:
+        # The same list again is a cell run twice; another list would change what a run
+        # recorded under this name searched.
+        raise SpaceError(
+            f"Op set {name!r} is already registered as {list(_SETS[name])}; pick another "
+            "name for a different list."
+        )
     for op in ops:
         _spec(op)
     if len(set(ops)) != len(ops) or not ops:
@@ -278,7 +303,14 @@ def op_upsamples(name: str) -> bool:
         try:
             op = create_op(name, spatial_dims=dims, C_in=4, C_out=4, stride=2).eval()
             out = op(torch.zeros((1, 4) + (8,) * dims))
-        except Exception:  # a user op for stride 1 only, or for other sizes: not an up op
+        except SpaceError as err:
+            # A user op that builds but gives the wrong shape (raised with no cause): say
+            # so when its space is made. One whose factory or forward fails at stride 2
+            # (raised from that failure) is for stride 1 only: not an up op.
+            if err.__cause__ is None and not registry.is_builtin(spec.factory):
+                raise
+            return False
+        except Exception:  # a user op for other sizes: not an up op
             return False
     return out.shape[-1] > 8
 
@@ -323,7 +355,89 @@ def create_op(
         raise SpaceError(f"stride must be 1 or 2, got {stride!r}.")
     if not isinstance(affine, bool):
         raise SpaceError(f"affine must be True or False, got {affine!r}.")
-    return spec.factory(spatial_dims, C_in, C_out, stride, affine=affine)
+    if registry.is_builtin(spec.factory):  # tested in tests/spaces/test_ops.py, not probed
+        return spec.factory(spatial_dims, C_in, C_out, stride, affine=affine)
+    try:
+        op = spec.factory(spatial_dims, C_in, C_out, stride, affine=affine)
+    except Exception as err:  # raised from it: op_upsamples reads that as "stride 1 only"
+        raise SpaceError(
+            f"Op {name!r} failed to build (spatial_dims={spatial_dims}, C_in={C_in}, "
+            f"C_out={C_out}, stride={stride}): {_brief(err)}"
+        ) from err
+    _probe(name, op, spatial_dims, C_in, C_out, stride)
+    return op
+
+
+# (name, spatial_dims, stride, C_in == C_out) of the user ops whose module was probed
+_PROBED: set[tuple[str, int, int, bool]] = set()
+
+
+def _brief(err: BaseException, limit: int = 200) -> str:
+    text = f"{type(err).__name__}: {' '.join(str(err).split())}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_factory(name: str, factory: OpFactory) -> None:
+    """Refuse a factory that cannot be called as ``create_op`` calls it."""
+    if not callable(factory):
+        raise SpaceError(f"Op {name!r}: register_op decorates a function, got {factory!r}.")
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # no signature to read (a C callable): the probe checks it
+        return
+    try:
+        signature.bind(2, 4, 4, 1, affine=True)
+    except TypeError:
+        raise SpaceError(
+            f"Op {name!r}: its factory takes {signature}; it must take "
+            "(spatial_dims, C_in, C_out, stride, affine=True) and return an nn.Module."
+        ) from None
+
+
+def _probe(name: str, op: nn.Module, dims: int, C_in: int, C_out: int, stride: int) -> None:
+    """Run a user op's module once on a tiny input and refuse it, in one line, unless it
+    is a module that gives ``(C_out, *S')``: a wrong shape would otherwise surface as a
+    size mismatch deep in a supernet, after a run folder exists. Once per name, dims,
+    stride and channel change; eval mode, no grad and a forked RNG leave the module, and
+    the caller's random stream, as they were."""
+    key = (name, dims, stride, C_in == C_out)
+    if key in _PROBED:
+        return
+    if not isinstance(op, nn.Module):
+        raise SpaceError(
+            f"Op {name!r}: its factory returned {type(op).__name__}, not an nn.Module; "
+            "return the module it builds."
+        )
+    size = 8 if dims == 2 else 4
+    first = next(itertools.chain(op.parameters(), op.buffers()), None)
+    like = {} if first is None else {"device": first.device}
+    if first is not None and first.is_floating_point():
+        like["dtype"] = first.dtype
+    x = torch.zeros((1, C_in) + (size,) * dims, **like)
+    modes = [(module, module.training) for module in op.modules()]
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            out = op.eval()(x)
+    except Exception as err:
+        raise SpaceError(
+            f"Op {name!r} fails on a {tuple(x.shape)} input at stride {stride}: {_brief(err)}"
+        ) from err
+    finally:
+        for module, mode in modes:
+            module.training = mode
+    sides = {(size,) * dims} if stride == 1 else {((size + 1) // 2,) * dims, (2 * size,) * dims}
+    shape = tuple(out.shape) if isinstance(out, torch.Tensor) else None
+    if shape is None or shape[:2] != (1, C_out) or shape[2:] not in sides:
+        axes = "(C, H, W)" if dims == 2 else "(C, D, H, W)"
+        got = shape[1:] if shape is not None else type(out).__name__
+        want = (C_out, *((size + 1) // 2 if stride == 2 else size,) * dims)
+        raise SpaceError(
+            f"Op {name!r} maps {axes} = {(C_in, *(size,) * dims)} at stride {stride} to "
+            f"{got}; it must give {want}: stride 1 keeps the size, stride 2 halves it, and "
+            "the channels go C_in -> C_out. Build its layers with stride=stride, "
+            "padding=kernel_size // 2 and C_out output channels."
+        )
+    _PROBED.add(key)
 
 
 # ----------------------------------------------------------------------------- the op table
@@ -560,6 +674,7 @@ def _register_builtins() -> None:
         register_op(name, family, spatial_dims=dims)(factory)
     for set_name, ops in _builtin_sets().items():
         register_op_set(set_name, ops)
+    _BUILTIN_SETS.update(_builtin_sets())
 
 
 _register_builtins()

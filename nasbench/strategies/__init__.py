@@ -25,10 +25,13 @@ Example:
 
 from __future__ import annotations
 
+import inspect
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from nasbench import registry
+from nasbench.errors import ConfigError
 from nasbench.registry import Entry
 
 KINDS = registry.kinds("strategy")
@@ -37,23 +40,103 @@ StrategyEntry = Entry
 
 
 def register_strategy(
-    name: str, config_cls: type, kind: str = "differentiable"
+    name: str, config_cls: type, kind: str | None = None
 ) -> Callable[[type], type]:
     """Class decorator that registers a strategy under ``name``.
+
+    The class is checked when it is registered, not when a search first builds it: its
+    kind must fit its base class, and its ``__init__`` must take what the engine passes
+    (:data:`CALLS`). Registering the same class definition again (a notebook cell run
+    twice) replaces it.
 
     Args:
         name: registry name; stored lower case.
         config_cls: the dataclass holding the strategy's hyperparameters.
-        kind: one of :data:`KINDS`.
+        kind: one of :data:`KINDS`; None reads it from the class's base (a
+            ``DiscreteStrategy`` is ``"discrete"``, a subclass of a registered strategy
+            has that strategy's kind, anything else ``"differentiable"``).
 
     Returns:
         The decorator; it returns the class unchanged.
+
+    Raises:
+        ConfigError: an unknown kind, a kind its base class contradicts, an ``__init__``
+            the engine cannot call, or a name another definition holds.
 
     Example:
         >>> @register_strategy("my_darts", DartsConfig)  # doctest: +SKIP
         ... class MyDarts(Darts): ...
     """
-    return registry.register("strategy", name, config_cls=config_cls, kind=kind)
+    if kind is not None:
+        registry.check_kind("strategy", kind)
+
+    def decorator(cls: type) -> type:
+        chosen = _kind_of(name, cls, kind)
+        _check_init(name, cls, chosen)
+        return registry.register("strategy", name, cls, config_cls=config_cls, kind=chosen)
+
+    return decorator
+
+
+# How the engine builds a strategy of each kind, as keyword arguments after its config
+# (engine/discrete.py for "discrete"; models/supernet.py's make_method and
+# engine/localisation.py for the supernet kinds; a "meta" strategy is built from its config).
+CALLS: dict[str, tuple[str, ...]] = {
+    **{kind: ("seed",) for kind in KINDS},
+    "discrete": ("space", "seed"),
+    "meta": (),
+}
+
+# Base classes that fix the kinds a strategy may have, by module and class name: looked up
+# in sys.modules, so nothing is imported (a class cannot derive from an unimported base).
+_BASES = (
+    ("nasbench.strategies.discrete.base", "DiscreteStrategy", ("discrete",)),
+    ("nasbench.strategies.meta", "MetaNas", ("meta",)),
+    (
+        "nasbench.strategies.differentiable.base",
+        "DifferentiableMethod",
+        tuple(k for k in KINDS if k not in ("discrete", "meta")),
+    ),
+)
+
+
+def _kind_of(name: str, cls: type, kind: str | None) -> str:
+    """``kind``, checked against ``cls``'s base, or, when None, the kind that base gives."""
+    for module, base_name, allowed in _BASES:
+        base = getattr(sys.modules.get(module), base_name, None)
+        if not (isinstance(cls, type) and isinstance(base, type) and issubclass(cls, base)):
+            continue
+        if kind is not None and kind not in allowed:
+            raise ConfigError(
+                f"Strategy '{name}': {cls.__name__} is a {base_name}, so its kind is "
+                f"{' or '.join(map(repr, allowed))}, not {kind!r}; leave kind= out."
+            )
+        if kind is None:
+            # The nearest registered ancestor's kind (a subclass of UnNAS is self-supervised).
+            registered = {id(entry.obj): entry.kind for entry in registry.entries("strategy")}
+            ancestors = (registered.get(id(c)) for c in cls.__mro__)
+            kind = next((k for k in ancestors if k in allowed), allowed[0])
+        return kind
+    return "differentiable" if kind is None else kind
+
+
+def _check_init(name: str, cls: type, kind: str) -> None:
+    """Refuse a class the engine could not build: ``cls(config, **{each of CALLS[kind]})``."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):  # no signature to read (a C type): nothing to check
+        return
+    keywords = CALLS[kind]
+    try:
+        signature.bind(None, **dict.fromkeys(keywords))
+    except TypeError:
+        wanted = ", ".join(("config", *(f"{k}=..." for k in keywords)))
+        raise ConfigError(
+            f"Strategy '{name}': the engine builds a {kind} strategy as "
+            f"{cls.__name__}({wanted}), but its __init__ takes {signature}; give __init__ "
+            f"(self, {', '.join(('config', *keywords))}{'=0' if keywords else ''}) (or **kwargs)"
+            + (", or pass the right kind=." if kind == "differentiable" else ".")
+        ) from None
 
 
 def get_strategy(name: str) -> Entry:
@@ -110,6 +193,7 @@ def create_strategy(name: str, config: Any = None, **kwargs: Any) -> Any:
 
 
 __all__ = [
+    "CALLS",
     "KINDS",
     "StrategyEntry",
     "create_strategy",

@@ -201,3 +201,43 @@ def test_public_api():
     ):
         assert hasattr(data, name), name
     assert data.data_root().name.startswith("nasbench-cache")  # NASBENCH_DATA from conftest
+
+
+@pytest.fixture
+def user_datasets():
+    """Forget the datasets a test registers, so no other test sees them."""
+    from nasbench import registry
+
+    data.list_datasets()  # the built-ins, loaded before the snapshot
+    saved = dict(registry._REGISTRIES["dataset"].entries)
+    yield
+    registry._REGISTRIES["dataset"].entries.clear()
+    registry._REGISTRIES["dataset"].entries.update(saved)
+
+
+@pytest.mark.parametrize("source", ["", "medmnist", "folder"])
+def test_a_dataset_under_a_built_in_name_is_refused_whatever_its_source(user_datasets, source):
+    import dataclasses
+
+    from nasbench.data.registry import get_entry
+
+    builtin = get_entry("breastmnist")
+    info = dataclasses.replace(builtin.info, source=source)
+    what = "folder" if source == "folder" else "dataset"
+    with pytest.raises(DatasetError) as err:
+        data.register_dataset(info, lambda info, split, root, size, download, **_: None)
+    assert str(err.value) == (
+        f"'breastmnist' is the name of a built-in dataset; register your {what} under another name."
+    )
+    assert get_entry("breastmnist") is builtin  # a search still reads the real one
+
+
+def test_a_users_own_dataset_registered_again_takes_the_new_loader(user_datasets):
+    import dataclasses
+
+    info = dataclasses.replace(data.get_info("synthetic"), name="mine-test", source="")
+    data.register_dataset(info, lambda info, split, root, size, download, **_: "first")
+    data.register_dataset(info, lambda info, split, root, size, download, **_: "second")
+    from nasbench.data.registry import get_entry
+
+    assert get_entry("mine-test").loader(info, "train", None, 28, False) == "second"

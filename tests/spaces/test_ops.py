@@ -398,3 +398,136 @@ def test_a_user_op_that_cannot_stride_is_not_taken_for_an_up_op():
 
     assert op_upsamples("stride_one_conv_test") is False
     NB201Space(ops=["none", "stride_one_conv_test"])  # an NB201 cell never strides
+
+
+@pytest.fixture
+def user_ops():
+    """Forget the ops and op sets a test registers, so no other test sees them."""
+    from nasbench import registry
+
+    saved, sets = dict(registry._REGISTRIES["op"].entries), dict(ops._SETS)
+    yield
+    registry._REGISTRIES["op"].entries.clear()
+    registry._REGISTRIES["op"].entries.update(saved)
+    ops._SETS.clear()
+    ops._SETS.update(sets)
+    ops.op_upsamples.cache_clear()
+    ops._PROBED.clear()
+
+
+def _conv_op(stride_of=lambda s: s, padding=1, channels_of=lambda ci, co: co):
+    """A user op factory: a 3x3 conv, with the mistakes the arguments put in it."""
+
+    def factory(spatial_dims, C_in, C_out, stride, affine=True):
+        conv = torch.nn.Conv2d if spatial_dims == 2 else torch.nn.Conv3d
+        return conv(C_in, channels_of(C_in, C_out), 3, stride=stride_of(stride), padding=padding)
+
+    return factory
+
+
+@pytest.mark.parametrize(
+    "factory, said",
+    [
+        (_conv_op(stride_of=lambda s: 1), r"maps \(C, H, W\) = \(4, 8, 8\) at stride 2 to "
+         r"\(8, 8, 8\); it must give \(8, 4, 4\)"),
+        (_conv_op(padding=0), r"at stride 2 to \(8, 3, 3\); it must give \(8, 4, 4\)"),
+        (_conv_op(channels_of=lambda ci, co: ci), r"to \(4, 4, 4\); it must give \(8, 4, 4\)"),
+        (lambda spatial_dims, C_in, C_out, stride, affine=True: None,
+         "its factory returned NoneType, not an nn.Module"),
+    ],
+)  # fmt: skip
+def test_a_user_op_of_the_wrong_shape_is_refused_in_one_line_when_built(user_ops, factory, said):
+    ops.register_op("wrong_op_test", "conv")(factory)
+    with pytest.raises(SpaceError, match="Op 'wrong_op_test'.*" + said) as err:
+        ops.create_op("wrong_op_test", 2, 4, 8, stride=2)
+    assert "\n" not in str(err.value)
+
+
+def test_an_op_that_ignores_its_stride_is_refused_when_its_space_is_made(user_ops):
+    ops.register_op("no_stride_test", "conv", sets=("no_stride_set",))(
+        _conv_op(stride_of=lambda s: 1)
+    )
+    with pytest.raises(SpaceError, match="'no_stride_test' maps .* it must give \\(4, 4, 4\\)"):
+        CellSpace(ops="no_stride_set")  # before a search makes a run folder
+
+
+def test_an_op_factory_with_the_wrong_signature_is_refused_when_registered(user_ops):
+    with pytest.raises(SpaceError) as err:
+
+        @ops.register_op("bad_sig_test", "conv")
+        def bad_sig(C_in, C_out, stride):
+            return torch.nn.Conv2d(C_in, C_out, 3, stride, 1)
+
+    assert str(err.value) == (
+        "Op 'bad_sig_test': its factory takes (C_in, C_out, stride); it must take "
+        "(spatial_dims, C_in, C_out, stride, affine=True) and return an nn.Module."
+    )
+    assert "bad_sig_test" not in ops.op_names()
+
+
+def test_a_good_user_op_is_probed_once_leaving_its_modes_and_the_random_stream_alone(user_ops):
+    built = []
+
+    @ops.register_op("good_op_test", "conv", spatial_dims=(2, 3))
+    def good(spatial_dims, C_in, C_out, stride, affine=True):
+        built.append(ReLUConvBN(spatial_dims, C_in, C_out, 3, stride, 1, affine))
+        return built[-1]
+
+    torch.manual_seed(0)
+    op = ops.create_op("good_op_test", 3, 4, 6, stride=2)
+    after = torch.rand(1)
+    torch.manual_seed(0)
+    ReLUConvBN(3, 4, 6, 3, 2, 1)
+    assert torch.equal(after, torch.rand(1))  # the probe drew no random numbers
+    assert all(m.training for m in op.modules())
+    assert op.op[2].num_batches_tracked == 0  # run in eval mode: its statistics untouched
+    assert op(torch.zeros(2, 4, 6, 6, 6)).shape == (2, 6, 3, 3, 3)
+    probes = set(ops._PROBED)
+    ops.create_op("good_op_test", 3, 4, 6, stride=2)
+    ops.create_op("sep_conv_3x3", 3, 4, 6, stride=2)
+    assert ops._PROBED == probes == {("good_op_test", 3, 2, False)}  # built-ins never
+
+
+def _cell(stride_of):
+    """The same notebook cell run twice: one definition, a new function each time."""
+
+    @ops.register_op("cell_op_test", "conv", sets=("cell_set_test",))
+    def cell_op(spatial_dims, C_in, C_out, stride, affine=True):
+        return torch.nn.Conv2d(C_in, C_out, 3, stride=stride_of(stride), padding=1)
+
+    ops.register_op_set("cell_pair_test", ["none", "cell_op_test"])
+    return cell_op
+
+
+def test_re_running_an_op_cell_replaces_the_op_and_keeps_its_sets(user_ops):
+    _cell(stride_of=lambda s: 1)  # the mistake
+    with pytest.raises(SpaceError, match="maps"):
+        ops.create_op("cell_op_test", 2, 4, 4, stride=2)
+    fixed = _cell(stride_of=lambda s: s)  # the cell, corrected and run again
+    assert ops.op_family("cell_op_test") == "conv"
+    assert registry_factory("cell_op_test") is fixed
+    assert ops.create_op("cell_op_test", 2, 4, 4, stride=2)(torch.zeros(1, 4, 8, 8)).shape[-1] == 4
+    assert OP_SETS["cell_set_test"] == ("cell_op_test",)
+    assert OP_SETS["cell_pair_test"] == ("none", "cell_op_test")
+
+
+def registry_factory(name):
+    from nasbench import registry
+
+    return registry.get("op", name).obj.factory
+
+
+def test_another_definition_or_list_under_a_taken_name_is_still_refused(user_ops):
+    _cell(stride_of=lambda s: s)
+    with pytest.raises(SpaceError) as err:
+        ops.register_op("cell_op_test", "conv")(_conv_op())
+    assert str(err.value) == (
+        "Op 'cell_op_test' is already registered by tests.spaces.test_ops._cell.<locals>.cell_op;"
+        " pick another name (re-running the cell or module that defined it replaces it)."
+    )
+    with pytest.raises(SpaceError, match="Op set 'cell_pair_test' is already registered as "):
+        ops.register_op_set("cell_pair_test", ["none", "skip_connect"])
+    with pytest.raises(SpaceError, match="'darts' is already registered as a built-in op set"):
+        ops.register_op_set("darts", OP_SETS["darts"])
+    with pytest.raises(SpaceError, match="'sep_conv_3x3' is already registered as a built-in op"):
+        ops.register_op("sep_conv_3x3", "sep_conv")
