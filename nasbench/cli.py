@@ -5,17 +5,22 @@ Each subcommand is one small function registered in ``COMMANDS`` with the
 :class:`~nasbench.errors.NasbenchError` (and any usage error) ends the command
 with ``nasbench: error: <message>`` on stderr and exit status 2.
 
+``--import MODULE`` (before the subcommand, repeatable) imports a module of the user's
+first, so the strategies, spaces, ops and datasets it registers are found by name. Nothing
+a run folder or config names is ever imported by itself: their files may come from others.
+
 Example:
     $ nasbench datasets --task binary --dims 3
+    $ nasbench --import my_strategies search --config walk.json --run-dir runs/walk
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
-import shlex
 import signal
 import sqlite3
 import sys
@@ -96,6 +101,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """
     parser = Parser(prog=PROG, description="Neural architecture search on medical images.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import this module first, so the strategies, spaces, ops and datasets it "
+        "registers can be named (repeatable; give it before the command)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in COMMANDS.values():
         subparser = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
@@ -105,8 +119,71 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _command_named(argv: Sequence[str]) -> str | None:
-    """The subcommand ``argv`` runs: its first word that is not an option."""
-    return next((word for word in argv if not word.startswith("-")), None)
+    """The subcommand ``argv`` runs: its first word that is not an option (nor the
+    module of an ``--import``)."""
+    return next((word for word in _global_words(argv)[1] if not word.startswith("-")), None)
+
+
+def _global_words(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The modules of the ``--import`` options before the subcommand, and ``argv`` without
+    them."""
+    modules: list[str] = []
+    rest: list[str] = []
+    in_command = False  # past the subcommand: the words are its own arguments
+    words = iter(argv)
+    for word in words:
+        if in_command or not word.startswith("--import"):
+            rest.append(word)
+            in_command = in_command or not word.startswith("-")
+        elif word == "--import":
+            module = next(words, None)
+            if module is None:
+                rest.append(word)  # argparse names the missing value
+            else:
+                modules.append(module)
+        elif word.startswith("--import="):
+            modules.append(word.partition("=")[2])
+        else:
+            rest.append(word)
+    return modules, rest
+
+
+def import_user_modules(modules: Sequence[str]) -> None:
+    """Import the modules named by ``--import``, so what they register can be named.
+
+    Args:
+        modules: importable module names (a folder on ``PYTHONPATH``, or installed).
+
+    Raises:
+        ConfigError: one line naming a module that is not there, or why its import failed.
+
+    Example:
+        >>> import_user_modules(["my_strategies"])  # doctest: +SKIP
+    """
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name is not None and module.startswith(err.name):  # the module itself
+                raise ConfigError(
+                    f"--import {module}: no module named {module!r} on the Python path; "
+                    "check PYTHONPATH (the folder that holds it, e.g. `PYTHONPATH=.`), or "
+                    "install it."
+                ) from None
+            raise ConfigError(f"importing {module} failed: {err}") from None
+        except NasbenchError as err:
+            raise ConfigError(f"importing {module} failed: {err}") from None
+        except Exception as err:  # the user's code: any error, said in one line
+            raise ConfigError(f"importing {module} failed: {type(err).__name__}: {err}") from None
+        if module not in _imported_modules():
+            _imported_modules().append(module)
+
+
+def _imported_modules() -> list[str]:
+    """The run setup's list of ``--import`` modules: a new run records them."""
+    from nasbench.engine.run_setup import IMPORTED_MODULES
+
+    return IMPORTED_MODULES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,8 +202,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = None
     try:
+        # Before the parser is built: a subcommand's arguments may list registered names.
+        import_user_modules(_global_words(argv)[0])
         parser = build_parser(only=_command_named(argv) or "")
         args, extra = parser.parse_known_args(argv)
+        if any(word == "--import" or word.startswith("--import=") for word in extra):
+            raise UsageError(
+                f"--import goes before the command: `{PROG} --import MODULE "
+                f"{args.command or 'COMMAND'} ...`."
+            )
         if extra:  # named here, so the hint is the subcommand's own --help
             where = f"{PROG} {args.command}" if args.command else PROG
             raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see `{where} --help`)")
@@ -193,16 +277,18 @@ def _termination_as_interrupt() -> Iterator[None]:
 def _interrupt_hint(args: argparse.Namespace | None) -> str:
     """What to do after Ctrl-C: resume a search that made its run folder (the store has
     recorded it as stopped, "interrupted"), or run a retrain again; nothing otherwise."""
+    from nasbench.engine.commands import run_command
     from nasbench.runs.schema import DB_NAME
 
     command, run_dir = getattr(args, "command", None), getattr(args, "run_dir", None)
     if not run_dir or not (Path(run_dir) / DB_NAME).is_file():
         return ""  # stopped before its run folder was made: there is nothing to continue
-    quoted = shlex.quote(str(run_dir))
+    # With the --import options of the user modules the run recorded it needs.
     if command in ("search", "resume", "quickstart"):
-        return f"; continue it with `{PROG} resume {quoted}`"
+        return f"; continue it with `{run_command('resume', run_dir)}`"
     if command == "retrain":
-        return f"; the search in {run_dir} is unchanged: run `{PROG} retrain {quoted}` again"
+        again = run_command("retrain", run_dir)
+        return f"; the search in {run_dir} is unchanged: run `{again}` again"
     return ""
 
 
@@ -363,28 +449,8 @@ def _configure_retrain(parser: argparse.ArgumentParser) -> None:
 )
 def run_retrain(args: argparse.Namespace) -> int:
     """Retrain the searched cell and the chosen baselines with one recipe."""
+    from nasbench.engine.commands import check_run_code
     from nasbench.evaluation.final_evaluation import cli_main
 
-    return cli_main(args)
-
-
-def _configure_bench(parser: argparse.ArgumentParser) -> None:
-    from nasbench.bench.generate import add_cli_arguments
-
-    actions = parser.add_subparsers(dest="bench_command", metavar="ACTION", required=True)
-    generate = actions.add_parser(
-        "generate",
-        help="train every architecture of a space (or --sample N of them) into a Parquet "
-        "table; every NB201 cell by default, hours on a CPU",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    add_cli_arguments(generate)
-
-
-@command("bench", "build tabular benchmarks (bench generate --out table.parquet ...)",
-         _configure_bench)  # fmt: skip
-def run_bench(args: argparse.Namespace) -> int:
-    """``nasbench bench generate``: a table for the table evaluator and the benchmarks."""
-    from nasbench.bench.generate import cli_main
-
+    check_run_code(args.run_dir, "retrain")
     return cli_main(args)

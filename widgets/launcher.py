@@ -5,7 +5,10 @@ folder ``<runs>/<name>-<time>`` and starts ``python -m nasbench search`` as a
 subprocess (stdout and stderr go to ``stdout.log`` / ``stderr.log`` there), so
 the kernel stays free and a crash of the search cannot take the notebook down.
 Stop writes a stop request into the run store; Resume starts ``python -m
-nasbench resume`` on the run folder.
+nasbench resume`` on the run folder. Both pass ``--import`` for the modules that register
+the strategy, space, ops or dataset a run uses outside nasbench, so the subprocess finds
+them; a name registered by the notebook itself (``__main__``) cannot be imported by another
+process, so such a strategy is not offered and a config naming one is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +28,7 @@ import ipywidgets as widgets
 import traitlets
 
 from nasbench.config import DatasetConfig, SearchConfig, default_space
-from nasbench.errors import NasbenchError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.store import run_folder
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
@@ -71,22 +76,94 @@ def runnable_strategies() -> list[str]:
     """
     from nasbench.strategies import strategy_names
 
-    return [name for kind in RUNNABLE_KINDS for name in strategy_names(kind)]
+    names = [name for kind in RUNNABLE_KINDS for name in strategy_names(kind)]
+    return [name for name in names if name not in notebook_strategies()]
 
 
-def search_env() -> dict[str, str]:
+def notebook_strategies() -> list[str]:
+    """Strategies the notebook registered itself (in ``__main__``): a search subprocess
+    cannot import them, so the launcher does not offer them.
+
+    Example:
+        >>> notebook_strategies()
+        []
+    """
+    from nasbench import registry
+
+    return [e.name for e in registry.entries("strategy") if _module_of(e.obj) == "__main__"]
+
+
+def _module_of(obj: Any) -> str | None:
+    module = getattr(obj, "__module__", None)
+    return module if isinstance(module, str) else None
+
+
+def subprocess_imports(config: SearchConfig) -> tuple[SearchConfig, list[str]]:
+    """What a search subprocess needs to find the user's code ``config`` uses.
+
+    Args:
+        config: a validated search.
+
+    Returns:
+        ``(config, options)``: the config with each op set of the user's written out as
+        its op list (a set records no module the subprocess could import), and the
+        ``--import`` options of the modules that register the rest.
+
+    Raises:
+        ConfigError: a name the notebook registered itself (``__main__``), in one line.
+
+    Example:
+        >>> subprocess_imports(SearchConfig())[1]
+        []
+    """
+    from nasbench.engine.run_setup import space_ops, user_code
+
+    code = user_code(config)
+    space = dict(config.space)
+    for item in code["names"]:
+        kind, name, module = item["kind"], item["name"], item["module"]
+        if kind == "op set":
+            ops = space_ops(space)
+            for key, value in space.items():
+                if value == name and (key == "ops" or key.endswith("_ops")):
+                    space[key] = ops[key[: -len("_ops")]] if isinstance(ops, dict) else ops
+        elif module == "__main__" or module not in sys.modules:
+            raise ConfigError(
+                f"{kind} '{name}' is registered in this notebook, and the search runs in "
+                "another process that cannot import it; move the registration into a .py "
+                "module, import that module here, and run again."
+            )
+    modules = [m for m in code["modules"] if m in sys.modules and m != "__main__"]
+    options = [word for module in modules for word in ("--import", module)]
+    return replace(config, space=space), options
+
+
+def _import_folder(module: str) -> str | None:
+    """The folder ``module`` was imported from: on the subprocess's path, it imports
+    there too (a notebook that put it on ``sys.path`` itself)."""
+    top = sys.modules.get(module.split(".")[0])
+    paths = list(getattr(top, "__path__", []) or [])  # a package: its folder
+    if paths:
+        return str(Path(paths[0]).resolve().parent)
+    file = getattr(top, "__file__", None)
+    return str(Path(file).resolve().parent) if file else None
+
+
+def search_env(folders: Sequence[str] = ()) -> dict[str, str]:
     """The environment of a search subprocess.
 
     Passive OpenMP waiting keeps a search from starving the kernel (and other
     searches) of CPU; the folder holding ``nasbench`` goes on ``PYTHONPATH`` so the
-    subprocess imports the same code as the kernel, installed or not.
+    subprocess imports the same code as the kernel, installed or not, and so do
+    ``folders`` (those of the user's modules it imports).
     """
     import nasbench
 
     env = dict(os.environ)
     env["OMP_WAIT_POLICY"] = "PASSIVE"
     package_parent = str(Path(nasbench.__file__).resolve().parents[1])
-    paths = [package_parent, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    pythonpath = filter(None, env.get("PYTHONPATH", "").split(os.pathsep))
+    paths = [package_parent, *folders, *pythonpath]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -95,6 +172,10 @@ def search_env() -> dict[str, str]:
 def start_process(args: list[str], run_dir: Path) -> subprocess.Popen:
     """Start ``python -m nasbench <args>`` with its output appended to the run folder's logs.
 
+    The folders this kernel imported the ``--import`` modules of ``args`` from go on the
+    subprocess's ``PYTHONPATH``, so a module the notebook found through ``sys.path`` is
+    found there too.
+
     Args:
         args: the CLI arguments after ``nasbench``.
         run_dir: the run folder (holds stdout.log and stderr.log).
@@ -102,6 +183,8 @@ def start_process(args: list[str], run_dir: Path) -> subprocess.Popen:
     Returns:
         The process (in its own session, so a kernel interrupt does not reach it).
     """
+    modules = [m for flag, m in zip(args, args[1:], strict=False) if flag == "--import"]
+    folders = [f for m in modules if m in sys.modules and (f := _import_folder(m))]
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / STDOUT_NAME, "ab") as out, open(run_dir / STDERR_NAME, "ab") as err:
         return subprocess.Popen(
@@ -109,7 +192,7 @@ def start_process(args: list[str], run_dir: Path) -> subprocess.Popen:
             stdout=out,
             stderr=err,
             stdin=subprocess.DEVNULL,
-            env=search_env(),
+            env=search_env(folders),
             start_new_session=True,
         )
 
@@ -354,7 +437,7 @@ class SearchLauncher(widgets.VBox):
         if self.space_error:
             return f"search space: {self.space_error}"
         try:
-            self.build_config()
+            subprocess_imports(self.build_config())
         except NasbenchError as err:
             return str(err)
         return ""
@@ -381,7 +464,18 @@ class SearchLauncher(widgets.VBox):
         )
         blocker = self._blocker()
         self.run_button.disabled = bool(blocker) or self.running
-        self.message.value = message_html(blocker, "error") if blocker else ""
+        self.message.value = message_html(blocker, "error") if blocker else self._unlisted()
+
+    def _unlisted(self) -> str:
+        """Why a strategy the notebook registered is not in the list ('' when none is)."""
+        names = ", ".join(notebook_strategies())
+        if not names:
+            return ""
+        return message_html(
+            f"not offered: {names} (registered in this notebook, which the search process "
+            "cannot import; move the registration into a .py module and import it here).",
+            "info",
+        )
 
     # ----------------------------------------------------------------- config
     def build_config(self) -> SearchConfig:
@@ -439,7 +533,7 @@ class SearchLauncher(widgets.VBox):
             self.message.value = message_html("a search is already running; stop it first.")
             return None
         try:
-            config = self.build_config()
+            config, imports = subprocess_imports(self.build_config())
         except NasbenchError as err:
             self.message.value = message_html(str(err), "error")
             return None
@@ -459,9 +553,10 @@ class SearchLauncher(widgets.VBox):
             config.save(tmp)
             os.replace(tmp, run_dir / CONFIG_NAME)
             self.process = start_process(
-                ["search", "--config", str(run_dir / CONFIG_NAME), "--run-dir", str(run_dir)],
+                [*imports, "search", "--config", str(run_dir / CONFIG_NAME), "--run-dir",
+                 str(run_dir)],
                 run_dir,
-            )
+            )  # fmt: skip
         except (NasbenchError, OSError) as err:  # a runs folder that is a file, no rights
             reason = str(err) if isinstance(err, NasbenchError) else (err.strerror or str(err))
             where = f" ({err.filename})" if getattr(err, "filename", None) else ""
@@ -525,8 +620,13 @@ class SearchLauncher(widgets.VBox):
         if problem:  # said here, before a process (and its log files) would be started
             self.message.value = message_html(f"cannot resume: {problem}", "error")
             return False
+        from nasbench.engine.commands import recorded_environment
+        from nasbench.engine.run_setup import import_options
+
+        # The modules the run recorded it needs, from where this kernel imported them.
+        imports = import_options(recorded_environment(folder))
         try:
-            self.process = start_process(["resume", str(folder)], folder)
+            self.process = start_process([*imports, "resume", str(folder)], folder)
         except OSError as err:  # its log files cannot be written (no rights, a full disk)
             where = f" ({err.filename})" if err.filename else ""
             self.message.value = message_html(

@@ -9,13 +9,73 @@ the tests run the same code.
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
+import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 from nasbench.config import DatasetConfig, SearchConfig
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, NasbenchError
 
 QUICKSTART_RUN_DIR = "runs/quickstart"
+# Why a discrete search ended (the store's status message), said in words.
+END_REASONS = {
+    "max_evaluations": "its max_evaluations budget is spent",
+    "max_seconds": "its max_seconds budget is spent",
+    "finished": "the strategy had nothing left to propose",
+    "exhausted": "every architecture of the space has been evaluated",
+    "duplicates": "ended early: the strategy kept proposing architectures it had already "
+    "evaluated, so the budget could not be spent; check that it draws new ones",
+    "callback": "a callback asked it to stop",
+}
+
+
+def recorded_environment(run_dir: str | Path) -> dict[str, Any]:
+    """A run's recorded environment, read without pandas or torch; ``{}`` when there is
+    none to read (no run, a damaged store): it only adds options to a printed command.
+
+    Example:
+        >>> recorded_environment("runs/nowhere")
+        {}
+    """
+    from nasbench.runs.store import open_read_only, require_run
+
+    try:
+        conn = open_read_only(require_run(run_dir))
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'environment'").fetchone()
+        finally:
+            conn.close()
+        environment = json.loads(row[0]) if row else {}
+    except (NasbenchError, sqlite3.Error, OSError, ValueError, TypeError):
+        return {}
+    return environment if isinstance(environment, dict) else {}
+
+
+def run_command(command: str, run_dir: str | Path) -> str:
+    """The shell command that runs ``nasbench <command> <run_dir>`` for a run, with the
+    ``--import`` options of the user modules it recorded.
+
+    Args:
+        command: ``"resume"`` or ``"retrain"``.
+        run_dir: the run folder.
+
+    Returns:
+        E.g. ``nasbench --import myext resume runs/walk``.
+
+    Example:
+        >>> run_command("resume", "runs/my run")
+        "nasbench resume 'runs/my run'"
+    """
+    environment, options = recorded_environment(run_dir), []
+    if "user_code" in environment:  # run_setup.USER_CODE; run_setup loads torch, which
+        from nasbench.engine.run_setup import import_options  # `stop` and `runs` skip
+
+        options = import_options(environment)
+    words = ["nasbench", *options, command, str(run_dir)]
+    return " ".join(shlex.quote(word) for word in words)
 
 
 def quickstart_config(seed: int = 0) -> SearchConfig:
@@ -153,10 +213,35 @@ def run_resume_command(args: argparse.Namespace) -> int:
     """``nasbench resume``: continue a run from its last checkpoint."""
     from nasbench.engine.search import resume
 
+    check_run_code(args.run_dir, "resume")
     _print_result(resume(args.run_dir, progress=True))
     if args.report:
         _print_report(args.run_dir)
     return 0
+
+
+def check_run_code(run_dir: str | Path, command: str) -> None:
+    """Refuse, before any name is looked up, a run whose user modules this process has
+    not imported or whose ops changed since it started
+    (:func:`nasbench.engine.run_setup.check_user_code`); a folder without a readable run
+    is left to the command, which says so.
+
+    Args:
+        run_dir: the run folder.
+        command: ``"resume"`` or ``"retrain"``, for the command the message gives.
+
+    Example:
+        >>> check_run_code("runs/nowhere", "resume")  # no run: the command itself says so
+    """
+    environment = recorded_environment(run_dir)
+    if not environment:
+        return
+    from nasbench.engine.run_setup import check_user_code
+    from nasbench.runs import load
+
+    with load(run_dir) as run:
+        config = run.config
+    check_user_code(config, environment, run_dir, command)
 
 
 def configure_run_dir(parser: argparse.ArgumentParser) -> None:
@@ -173,7 +258,7 @@ def run_stop_command(args: argparse.Namespace) -> int:
         # Only a stopped search has more to do; a finished one is done, a failed one would
         # fail again unless its cause is fixed.
         what_next = {
-            "stopped": f"continue it with `nasbench resume {args.run_dir}`",
+            "stopped": f"continue it with `{run_command('resume', args.run_dir)}`",
             "failed": f"`nasbench runs {Path(args.run_dir).parent}` shows why it failed",
             "finished": f"its results are in `nasbench report {args.run_dir}`",
         }[status]
@@ -185,7 +270,7 @@ def run_stop_command(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"run '{args.run_dir}' says {status} but no process is writing it (it was killed, "
             f"or its machine restarted), so there is nothing to stop; continue it with "
-            f"`nasbench resume {args.run_dir}`."
+            f"`{run_command('resume', args.run_dir)}`."
         )
     request_stop(args.run_dir)
     print(f"stop requested for {args.run_dir}; the search stops after its current step.")
@@ -238,7 +323,8 @@ def run_runs_command(args: argparse.Namespace) -> int:
         if row["status"] == "unreadable":
             print(f"{row['run_dir']}: {row['message']}")
         elif row["status"] == "killed":
-            print(f"{row['run_dir']}: killed; continue it with `nasbench resume {row['run_dir']}`")
+            resume = run_command("resume", row["run_dir"])
+            print(f"{row['run_dir']}: killed; continue it with `{resume}`")
     return 0
 
 
@@ -282,13 +368,30 @@ def run_quickstart_command(args: argparse.Namespace) -> int:
 
 def _print_result(result) -> None:
     metrics = ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items())
-    print(f"{result.status} after {result.steps} steps; {metrics or 'not validated yet'}")
+    reason = END_REASONS.get(_status_message(result.run_dir))
+    why = f" ({reason})" if reason else ""
+    print(f"{result.status} after {result.steps} steps{why}; {metrics or 'not validated yet'}")
     genotype = result.genotype
     text = genotype.to_darts_text() if hasattr(genotype, "to_darts_text") else genotype.to_json()
     print(f"genotype: {text}")
     print(f"run store: {Path(result.run_dir).resolve()}")
     if result.status == "stopped":
-        print(f"continue it with `nasbench resume {result.run_dir}`")
+        print(f"continue it with `{run_command('resume', result.run_dir)}`")
+
+
+def _status_message(run_dir: str | Path) -> str:
+    """The message of the run's latest status: a discrete search's reason for ending."""
+    from nasbench.runs.store import open_read_only, require_run
+
+    try:
+        conn = open_read_only(require_run(run_dir))
+        try:
+            row = conn.execute("SELECT message FROM status ORDER BY id DESC LIMIT 1").fetchone()
+        finally:
+            conn.close()
+    except (NasbenchError, sqlite3.Error, OSError):
+        return ""
+    return str(row[0]) if row else ""
 
 
 def _print_report(run_dir: str | Path, out: str | None = None) -> None:

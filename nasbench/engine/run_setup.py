@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import shlex
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -19,10 +21,11 @@ from typing import Any, TypeVar
 
 import torch
 
+from nasbench import registry
 from nasbench.config import SearchConfig
 from nasbench.data.fingerprint import DATA_FINGERPRINT
 from nasbench.device import resolve_device
-from nasbench.errors import NasbenchError, status_reason
+from nasbench.errors import ConfigError, NasbenchError, status_reason
 from nasbench.models.memory import must_fit_in_memory
 from nasbench.runs import RunStore
 from nasbench.runs.checkpoint import check_config_unchanged, resume_step
@@ -30,6 +33,19 @@ from nasbench.runs.environment import capture_environment, environment_changes
 from nasbench.runs.store import check_new_run_dir
 
 Parts = TypeVar("Parts")
+
+# Keys of a run's environment record: the code outside nasbench a search runs, and the
+# ops its space resolved to.
+USER_CODE = "user_code"
+SPACE_OPS = "space_ops"
+
+# Modules the command line imported with ``--import`` (nasbench.cli): a run records them
+# too, since an op set of built-in ops records no module of its own.
+IMPORTED_MODULES: list[str] = []
+# The registries a config names entries of (op sets are kept by nasbench.spaces.ops).
+_REGISTRIES = ("strategy", "space", "op", "dataset", "evaluator")
+# An op's spec and a dataset's entry are nasbench's wrappers around the user's code.
+_WRAPPED = {"op": "factory", "dataset": "loader"}
 
 
 def open_or_create_run(
@@ -70,6 +86,8 @@ def open_or_create_run(
             from nasbench.strategies.selfsupervised.unnas import warn_if_jigsaw_labels_changed
 
             stored = SearchConfig.from_stored(store.config, run_dir)
+            # Before any name is looked up: one the user's code registers names its module.
+            check_user_code(store.config, store.environment, run_dir, "resume")
             # Before anything is written: an edited config is refused, not resumed.
             check_config_unchanged(run_dir, store.config)
             warn_if_split_changed(stored.dataset.name, store.environment, run_dir)
@@ -155,7 +173,206 @@ def run_environment(config: SearchConfig, device: Any) -> dict[str, Any]:
     fingerprint = _data_fingerprint(config)
     if fingerprint is not None:
         environment[DATA_FINGERPRINT] = fingerprint
+    code = user_code(config)
+    if code["names"]:
+        environment[USER_CODE] = code
+    ops = space_ops(config.space) if _searches_a_space(config) else None
+    if ops is not None:
+        environment[SPACE_OPS] = ops
     return environment
+
+
+def import_options(environment: Mapping[str, Any]) -> list[str]:
+    """The ``--import MODULE`` options a process needs to resume or retrain a run: the
+    modules its environment record names (none for a run of built-in parts only, or one
+    recorded before runs recorded them).
+
+    Args:
+        environment: the run's recorded environment.
+
+    Returns:
+        ``["--import", "mymod", ...]``.
+
+    Example:
+        >>> import_options({"user_code": {"modules": ["myext"]}})
+        ['--import', 'myext']
+    """
+    record = environment.get(USER_CODE) if isinstance(environment, Mapping) else None
+    modules = record.get("modules") if isinstance(record, Mapping) else None
+    if not isinstance(modules, list):
+        return []
+    return [word for m in modules if isinstance(m, str) for word in ("--import", m)]
+
+
+def user_code(config: SearchConfig) -> dict[str, Any]:
+    """The code outside nasbench a search runs: each name its config uses (strategy,
+    evaluator, dataset, space, op set, op) that a module other than nasbench's registers,
+    with that module, and the modules a command line resuming it must import.
+
+    Args:
+        config: a validated search.
+
+    Returns:
+        ``{"modules": [...], "names": [{"kind", "name", "module"}, ...]}``; a name's
+        module is ``"__main__"`` for a notebook's or script's own registration (no other
+        process can import it) and None for an op set of built-in ops (which records no
+        module; the ``--import`` modules of the command line stand for it).
+
+    Example:
+        >>> user_code(SearchConfig())
+        {'modules': [], 'names': []}
+    """
+    names = []
+    for kind, name in _used_names(config):
+        module = _registering_module(kind, name)
+        builtin = module is not None and _is_nasbench(module)
+        if builtin or (module is None and kind != "op set"):
+            continue
+        names.append({"kind": kind, "name": name, "module": module})
+    found = [item["module"] for item in names if item["module"] not in (None, "__main__")]
+    imported = IMPORTED_MODULES if names else []
+    return {"modules": list(dict.fromkeys([*found, *imported])), "names": names}
+
+
+def _used_names(config: SearchConfig) -> list[tuple[str, str]]:
+    used = [("strategy", config.strategy), ("dataset", config.dataset.name)]
+    if registry.get("strategy", config.strategy).kind == "discrete":
+        used.append(("evaluator", config.evaluator))
+    if _searches_a_space(config):
+        space = config.space
+        used.append(("space", space["name"]))
+        # "ops", or a role's "down_ops"/"up_ops"/"normal_ops" (NAS-Unet)
+        used += [
+            ("op set", value)
+            for key, value in space.items()
+            if (key == "ops" or key.endswith("_ops")) and isinstance(value, str)
+        ]
+        ops = space_ops(space) or []
+        for op in ops if isinstance(ops, list) else [o for v in ops.values() for o in v]:
+            used.append(("op", op))
+    return list(dict.fromkeys(used))
+
+
+def _searches_a_space(config: SearchConfig) -> bool:
+    entry = registry.get("strategy", config.strategy)
+    return entry.kind != "multi-agent" and isinstance(config.space, Mapping)
+
+
+def _registering_module(kind: str, name: str) -> str | None:
+    """The module whose code ``name`` runs (None when it cannot be told)."""
+    if kind == "op set":
+        from nasbench.spaces.ops import OP_SETS, _builtin_sets
+
+        if name in _builtin_sets() or name not in OP_SETS:
+            return "nasbench"
+        # A set records no module; its first op from outside nasbench tells one.
+        modules = (_registering_module("op", op) for op in OP_SETS[name])
+        return next((m for m in modules if m and not _is_nasbench(m)), None)
+    if kind == "dataset" and str(name).startswith("folder:"):
+        return "nasbench"  # the name carries its folder: any process finds it
+    if not registry.is_registered(kind, name):
+        return None
+    obj = registry.get(kind, name).obj
+    obj = getattr(obj, _WRAPPED.get(kind, ""), obj)
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    module = getattr(obj, "__module__", None)
+    return module if isinstance(module, str) else None
+
+
+def _is_nasbench(module: str) -> bool:
+    return module.split(".")[0] == "nasbench"
+
+
+def space_ops(space: Any) -> list[str] | dict[str, list[str]] | None:
+    """The op names a space resolves to, in order (per role for NAS-Unet's spaces);
+    None for a space without ops of its own (chain, DiNTS).
+
+    Example:
+        >>> space_ops({"name": "nb201"})
+        ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3']
+    """
+    from nasbench.spaces import space_from_dict
+
+    built = space_from_dict(space)
+    role_ops = getattr(built, "role_ops", None)
+    if isinstance(role_ops, Mapping):
+        return {role: list(ops) for role, ops in role_ops.items()}
+    ops = getattr(built, "ops", None)
+    return list(ops) if ops is not None else None
+
+
+def check_user_code(
+    config: Mapping[str, Any], environment: Mapping[str, Any], run_dir: str | Path, command: str
+) -> None:
+    """Refuse, in one line, to resume or retrain a run whose user code is missing or
+    changed: a name its config uses that no imported module registers now (the message
+    names the module and the ``nasbench --import`` command), or a space whose ops are not
+    those the run searched (an op set redefined under the same name would put other ops
+    under the run's alphas and genotypes). Runs recorded before these checks pass.
+
+    Args:
+        config: the run's stored config dict.
+        environment: the run's recorded environment.
+        run_dir: the run folder, for the message.
+        command: ``"resume"`` or ``"retrain"``, for the command the message gives.
+
+    Raises:
+        ConfigError: naming the missing name and its module, or both op lists.
+
+    Example:
+        >>> check_user_code({}, {}, "runs/x", "resume")  # nothing recorded: nothing to check
+    """
+    record = environment.get(USER_CODE)
+    names = record.get("names") if isinstance(record, Mapping) else None
+    for item in names if isinstance(names, list) else []:
+        kind, name, module = item.get("kind"), item.get("name"), item.get("module")
+        if _is_known(kind, name):
+            continue
+        words = ["nasbench", *import_options(environment), command, str(run_dir)]
+        retry = " ".join(shlex.quote(word) for word in words)
+        if module == "__main__":
+            raise ConfigError(
+                f"run '{run_dir}' uses {kind} '{name}', which the notebook or script that "
+                f"started it registered (__main__), so no other process can find it; "
+                f"register it again and {command} from Python, or move the registration "
+                "into a .py module and import it with `nasbench --import MODULE`."
+            )
+        where = f"module {module} registers" if module else "code outside nasbench registers"
+        options = " ".join(shlex.quote(word) for word in import_options(environment))
+        if not options:
+            options = "--import MODULE"
+            retry = retry.replace(f"nasbench {command}", f"nasbench {options} {command}")
+        raise ConfigError(
+            f"run '{run_dir}' uses {kind} '{name}', which {where} and this process has not "
+            f"imported; give `{options}` before the command: `{retry}` (in Python: import "
+            "it first)."
+        )
+    recorded = environment.get(SPACE_OPS)
+    space = config.get("space") if isinstance(config, Mapping) else None
+    if recorded is None or not isinstance(space, Mapping):
+        return
+    now = space_ops(space)
+    if now != recorded:
+        raise ConfigError(
+            f"run '{run_dir}' searched the ops {recorded} but its space {_named(space)} now "
+            f"resolves to {now} (an op set or space redefined since), so a {command} would "
+            "put other ops under its alphas and genotypes; restore the definition it was "
+            "started with, or start a new run."
+        )
+
+
+def _is_known(kind: Any, name: Any) -> bool:
+    if kind == "op set":
+        from nasbench.spaces.ops import OP_SETS
+
+        return name in OP_SETS
+    return kind not in _REGISTRIES or registry.is_registered(kind, name)
+
+
+def _named(space: Mapping[str, Any]) -> str:
+    sets = [repr(v) for k, v in space.items() if k.endswith("ops") and isinstance(v, str)]
+    return f"'{space.get('name')}'" + (f" (op set {', '.join(sets)})" if sets else "")
 
 
 def _data_fingerprint(config: SearchConfig) -> str | None:
