@@ -2,16 +2,50 @@
 
 A lesson's exercise cell sets ``answer = ...`` (Python's Ellipsis: not answered yet)
 and the next cell calls :func:`check`. An unanswered exercise prints what to do and
-lets "Run All" go on; a wrong answer stops there with a hint saying what to look at;
-a right one says so.
+lets "Run All" go on; so does one whose answer cell was skipped, where ``answer``
+still holds the previous exercise's answer; a wrong answer stops there with a hint
+saying what to look at; a right one says so. A lesson's setup cell calls
+:func:`preload`, so that an interrupted long cell cannot break the kernel mid-import.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import math
 from typing import Any
 
-__all__ = ["check"]
+__all__ = ["check", "preload"]
+
+# What a lesson's long cells would otherwise import several seconds into their first run
+# (measured with sys.modules before/after): a Ctrl-C during a first import leaves a half-
+# initialised module in sys.modules, and every rerun then fails ("module 'sympy' has no
+# attribute 'core'") until the kernel restarts. torch.optim's foreach step (any Adam)
+# imports torch._dynamo and sympy with it; the registries import their built-in modules
+# (scipy, sklearn, pandas with them); monai's first use imports nearly all of monai.
+PRELOAD_MODULES = ("torch._dynamo",)
+PRELOAD_REGISTRIES = (
+    "dataset",
+    "op",
+    "space",
+    "network",
+    "supernet",
+    "evaluator",
+    "strategy",
+    "executor",
+)
+PRELOAD_MONAI = (
+    "monai.transforms",
+    "monai.data",
+    "monai.networks.nets",
+    "monai.losses",
+    "monai.metrics",
+    "monai.inferers",
+    "monai.apps.reconstruction.transforms.array",
+)
+# The exercise and the answer object :func:`check` graded last: every lesson uses one
+# global ``answer``, so a skipped answer cell hands the next check the previous answer.
+_last_graded: dict[str, Any] = {"name": None, "answer": None}
 
 
 def check(
@@ -34,7 +68,9 @@ def check(
             relative one cannot hold).
 
     Returns:
-        True when the answer is right, False when it is not answered yet.
+        True when the answer is right, False when it is not answered yet, or when it is
+        the very object the last check graded for another exercise (its answer cell was
+        skipped: ``answer`` still holds that exercise's answer) and wrong here.
 
     Raises:
         AssertionError: the answer is wrong (the message carries the hint).
@@ -48,13 +84,78 @@ def check(
         print(f"… {name}: not answered yet. Replace the ... in the cell above. Hint: {hint}")
         return False
     plain = _plain(answer)
-    if not _same(plain, _plain(expected), rel_tol, abs_tol):
+    right = _same(plain, _plain(expected), rel_tol, abs_tol)
+    previous = _last_graded["name"]
+    stale = not right and answer is _last_graded["answer"] and previous not in (None, name)
+    if stale and not _shared_by_value(answer):
+        print(
+            f"… {name}: `answer` still holds your answer to exercise '{previous}'. "
+            f"Run this exercise's answer cell (above) first. Hint: {hint}"
+        )
+        return False
+    _last_graded.update(name=name, answer=answer)
+    if not right:
         shape = _kind(answer)
         if _category(plain) != _category(expected):
             shape += f", where the answer is {_kind(expected)}"
-        raise AssertionError(f"{name}: {_shown(answer)} ({shape}) is not right. {hint}")
+        # A small int or a str may be the same object by chance: say both possibilities.
+        skipped = (
+            f" If you skipped this exercise's answer cell, `answer` still holds your answer"
+            f" to '{previous}': run that cell first."
+            if stale
+            else ""
+        )
+        raise AssertionError(f"{name}: {_shown(answer)} ({shape}) is not right.{skipped} {hint}")
     print(f"✓ {name}: correct.")
     return True
+
+
+def _shared_by_value(value: Any) -> bool:
+    """True for values CPython may hand out as one shared object wherever they are
+    written (None, bools, small ints, strs), so that being the same object as the
+    previous answer does not show the answer cell was skipped."""
+    if value is None or isinstance(value, (bool, str, bytes)):
+        return True
+    return type(value) is int and -5 <= value <= 256
+
+
+def preload(monai: bool = False) -> tuple[str, ...]:
+    """Import up front what a lesson's long cells would otherwise import on first use.
+
+    A lesson's setup cell calls this, so that an interrupt (Ctrl-C, the stop button)
+    in a long cell later cannot land in a first import of torch._dynamo, a registry's
+    built-in modules or monai, which would leave the kernel broken until a restart.
+
+    Args:
+        monai: also import the monai parts the data, segmentation and reconstruction
+            code uses (about 10 s on 2 cores; skipped when monai is not installed).
+
+    Returns:
+        The names of the modules imported (monai's only where it is installed), after
+        the registries' ``nasbench.registry`` name lists are loaded.
+
+    Example:
+        >>> "torch._dynamo" in preload()
+        True
+    """
+    from nasbench import registry
+
+    for name in PRELOAD_REGISTRIES:
+        registry.names(name)
+    modules = list(PRELOAD_MODULES)
+    if monai and _installed("monai"):
+        modules += PRELOAD_MONAI
+    for module in modules:
+        importlib.import_module(module)
+    return tuple(modules)
+
+
+def _installed(module: str) -> bool:
+    """True when ``module`` can be imported (False for a ``sys.modules[name] = None`` block)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _plain(value: Any) -> Any:

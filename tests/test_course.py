@@ -135,3 +135,122 @@ def test_nan_is_the_right_answer_to_an_undefined_result_and_only_then():
         check("rho", 0.0, float("nan"), "")
     with pytest.raises(AssertionError):
         check("rho", float("nan"), 0.5, "")
+
+
+@pytest.fixture
+def fresh_course(monkeypatch):
+    """check() with no answer graded yet in this process."""
+    from nasbench import course
+
+    monkeypatch.setattr(course, "_last_graded", {"name": None, "answer": None})
+    return course
+
+
+def test_a_skipped_answer_cell_says_answer_still_holds_the_previous_one(fresh_course, capsys):
+    first = [0.5, 0.25]  # exercise A's answer; exercise B's answer cell is then skipped
+    assert check("weights", first, [0.5, 0.25], "h") is True
+    capsys.readouterr()
+    assert check("regret", first, 0.1, "look at the best score") is False  # Run All goes on
+    out = capsys.readouterr().out.strip()
+    assert "\n" not in out
+    assert "regret: `answer` still holds your answer to exercise 'weights'" in out
+    assert "Run this exercise's answer cell (above) first" in out
+    assert check("regret", first, 0.1, "h") is False  # still not graded for 'regret'
+
+
+def test_the_previous_answer_object_is_accepted_where_it_is_right(fresh_course, capsys):
+    answer = 0.75
+    assert check("a", answer, 0.75, "h") is True
+    assert check("b", answer, 0.75, "h") is True
+    assert capsys.readouterr().out.count("correct") == 2
+
+
+def test_an_equal_new_answer_or_a_recheck_is_graded_as_wrong(fresh_course):
+    first = [1, 2]
+    check("a", first, [1, 2], "h")
+    said = r"^b: \[1, 2\] \(a list of 2 ints\) is not right\. h$"
+    with pytest.raises(AssertionError, match=said):
+        check("b", [1, 2], [3], "h")  # a new object: the learner's own answer to b
+    wrong = [9]
+    with pytest.raises(AssertionError, match="is not right"):
+        check("b", wrong, [3], "h")
+    with pytest.raises(AssertionError, match=r"^b: \[9\] \(a list of 1 ints\) is not right\. h$"):
+        check("b", wrong, [3], "h")  # the same exercise checked again
+
+
+def test_a_small_int_shared_by_chance_is_wrong_and_names_both_possibilities(fresh_course):
+    check("edges", 5, 5, "h")  # CPython shares 5: the learner may have typed 5 for b too
+    with pytest.raises(AssertionError) as err:
+        check("derive", 5, "sep_conv_3x3", "look at the largest alpha")
+    said = str(err.value)
+    assert "\n" not in said and said.startswith("derive: 5 (an int, where the answer is a str)")
+    assert "`answer` still holds your answer to 'edges': run that cell first" in said
+    assert said.endswith("look at the largest alpha")
+
+
+_FIRST_USE = """
+import sys
+import torch
+from nasbench.course import preload
+from nasbench.spaces import NB201Space
+from nasbench.strategies import create_strategy
+from nasbench.strategies.discrete import Budget, run_discrete
+from nasbench.bench import synthetic_nb201_table
+from nasbench.evaluation.table_lookup import TableEvaluator
+names = preload(monai=MONAI)
+missing = [m for m in names if m not in sys.modules]
+before = set(sys.modules)
+p = torch.zeros(3, requires_grad=True)
+optimizer = torch.optim.Adam([p], lr=0.1, foreach=True)  # the first step imports torch._dynamo
+p.sum().backward()
+optimizer.step()
+space = NB201Space()
+evaluator = TableEvaluator(space=space, table=synthetic_nb201_table(seed=0))
+strategy = create_strategy("reinforce", {"batch_size": 2}, space=space, seed=0)
+run_discrete(strategy, evaluator, Budget(max_evaluations=4))
+if "monai" in names[-1]:
+    from nasbench.data.kspace import draw_mask
+    draw_mask(32, 4, seed=0)
+late = sorted(
+    m for m in set(sys.modules) - before
+    if m.startswith(("torch._dynamo", "sympy", "monai", "nasbench.strategies", "scipy"))
+)
+import json
+print(json.dumps([list(names), missing, late]))
+"""
+
+
+def _first_use(monai: bool, block_monai: bool = False) -> list:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = _FIRST_USE.replace("MONAI", str(monai))
+    if block_monai:  # as if monai were not installed
+        code = "import sys\nsys.modules['monai'] = None\n" + code
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_preload_imports_what_a_first_step_and_search_would_import_later():
+    """A Ctrl-C during a first import mid-cell breaks the kernel: after preload() a first
+    Adam step, strategy, search and k-space mask import none of those modules late."""
+    import importlib.util
+
+    monai = importlib.util.find_spec("monai") is not None
+    names, missing, late = _first_use(monai)
+    assert "torch._dynamo" in names and ("monai.transforms" in names) == monai
+    assert missing == [] and late == [], (missing, late)
+
+
+def test_preload_goes_on_without_monai_and_loads_every_registry():
+    from nasbench import course, registry
+
+    assert set(course.PRELOAD_REGISTRIES) == set(registry._REGISTRIES)
+    names, missing, _ = _first_use(True, block_monai=True)
+    assert names == ["torch._dynamo"] and missing == []
