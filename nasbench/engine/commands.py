@@ -40,18 +40,23 @@ def recorded_environment(run_dir: str | Path) -> dict[str, Any]:
         >>> recorded_environment("runs/nowhere")
         {}
     """
-    from nasbench.runs.store import open_read_only, require_run
-
     try:
-        conn = open_read_only(require_run(run_dir))
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'environment'").fetchone()
-        finally:
-            conn.close()
+        row = _first_row(run_dir, "SELECT value FROM meta WHERE key = 'environment'")
         environment = json.loads(row[0]) if row else {}
     except (NasbenchError, sqlite3.Error, OSError, ValueError, TypeError):
         return {}
     return environment if isinstance(environment, dict) else {}
+
+
+def _first_row(run_dir: str | Path, query: str) -> tuple[Any, ...] | None:
+    """The first row ``query`` reads from a run's store, opened read-only (no pandas)."""
+    from nasbench.runs.store import open_read_only, require_run
+
+    conn = open_read_only(require_run(run_dir))
+    try:
+        return conn.execute(query).fetchone()
+    finally:
+        conn.close()
 
 
 def run_command(command: str, run_dir: str | Path) -> str:
@@ -381,14 +386,8 @@ def _print_result(result) -> None:
 
 def _status_message(run_dir: str | Path) -> str:
     """The message of the run's latest status: a discrete search's reason for ending."""
-    from nasbench.runs.store import open_read_only, require_run
-
     try:
-        conn = open_read_only(require_run(run_dir))
-        try:
-            row = conn.execute("SELECT message FROM status ORDER BY id DESC LIMIT 1").fetchone()
-        finally:
-            conn.close()
+        row = _first_row(run_dir, "SELECT message FROM status ORDER BY id DESC LIMIT 1")
     except (NasbenchError, sqlite3.Error, OSError):
         return ""
     return str(row[0]) if row else ""
