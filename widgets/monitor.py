@@ -123,6 +123,11 @@ def _same_points(shown: Any, xs: np.ndarray) -> bool:
     return _length(shown) == len(xs) and (not len(xs) or shown[-1] == xs[-1])
 
 
+def _axis(name: str, index: int) -> str:
+    """The name of the ``index``-th subplot's axis (from 0): ``x``, ``x2``, ``yaxis3``..."""
+    return f"{name}{index + 1 if index else ''}"
+
+
 def metric_label(phase: str, name: str) -> str:
     """A metric's name without its phase's prefix (``val_acc`` of phase val: ``acc``), as
     ``nasbench.viz.plot_history`` names its curves ``"<phase> <metric>"``.
@@ -274,8 +279,14 @@ class RunMonitor(widgets.VBox):
         self._alphas: dict[tuple[str, str, str], tuple[list[int], list[float]]] = {}
         self._alpha_structure: dict[str, tuple[list[str], list[str]]] = {}
         self._cell_kind: dict[str, str] = {}  # cell type -> the kind of matrix it shows
-        self._drawn_alpha: tuple | None = None
+        self._drawn_alpha: tuple | None = None  # cell, edges, ops, scale
+        self._drawn_grid: tuple | None = None  # edges, ops, traces of the alpha subplots
+        self._alpha_xs: list[Any] = []  # the steps each of those traces shows
+        self._alpha_rows = 0  # alpha rows ingested; drawn: as many as the figure shows
+        self._alpha_drawn_rows = 0
         self._history: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        self._history_rows = 0  # plotted rows ingested; drawn: as of the last draw (-1: none)
+        self._history_drawn_rows = -1
         self._agents: dict[str, tuple[list[int], list[float]]] = {}  # agent<k>_reward...
         self._genotype_json = ""
         self._scores: list[float] = []
@@ -495,62 +506,87 @@ class RunMonitor(widgets.VBox):
                 )
         shown = frame["kind"] == frame["cell_type"].astype(str).map(self._cell_kind)
         frame = frame[shown]
-        for (cell, edge, op), part in frame.groupby(
-            ["cell_type", "edge", "op"], observed=True, sort=False
-        ):
+        self._alpha_rows += len(frame)
+        steps, weights = frame["step"].to_numpy(), frame["weight"].to_numpy()
+        groups = frame.groupby(["cell_type", "edge", "op"], observed=True, sort=False).indices
+        # Row positions per (cell, edge, op) in the order of each one's first row, as
+        # iterating the groupby gives them, without a sub-frame per group (~0.1 ms each).
+        for (cell, edge, op), rows in sorted(groups.items(), key=lambda group: group[1][0]):
             xs, ys = self._alphas.setdefault((str(cell), str(edge), str(op)), ([], []))
-            xs.extend(part["step"].tolist())
-            ys.extend(part["weight"].tolist())
+            xs.extend(steps[rows].tolist())
+            ys.extend(weights[rows].tolist())
             edges, ops = self._alpha_structure.setdefault(str(cell), ([], []))
             if str(edge) not in edges:
                 edges.append(str(edge))
             if str(op) not in ops:
                 ops.append(str(op))
 
-    def _alpha_template(self, cell: str) -> go.Figure:
+    def _alpha_grid(self, cell: str) -> tuple:
+        """What the cell's subplots and traces depend on: its edges, ops and the traces."""
         edges, ops = self._alpha_structure[cell]
+        pairs = tuple((e, o) for e in edges for o in ops if (cell, e, o) in self._alphas)
+        return tuple(edges), tuple(ops), pairs
+
+    def _lay_out_alphas(self, cell: str) -> None:
+        """Give the live figure ``cell``'s subplots (one per edge) and traces (one per op),
+        with no points yet and styled for no scale (see :meth:`_scale_alphas`)."""
+        from nasbench.viz import op_line
+
+        edges, ops, pairs = self._alpha_grid(cell)
         cols = max(1, min(4, len(edges)))
         rows = -(-len(edges) // cols)
-        fig = make_subplots(
+        grid = make_subplots(
             rows=rows, cols=cols, subplot_titles=edges, shared_xaxes=True, shared_yaxes=True,
             vertical_spacing=min(0.3 / rows, 0.08), horizontal_spacing=0.03,
         )  # fmt: skip
-        from nasbench.viz import op_line
+        grid.update_layout(height=max(320, 210 * rows), legend_title_text="op", margin={"t": 80})
+        grid.update_xaxes(title_text="step", row=rows)
+        fig = self.alpha_figure
+        fig.data = ()
+        fig.layout = grid.layout
+        # Subplots are numbered row by row from 1 as the edges are, so an edge's axes are
+        # named directly; plain dicts are validated once, by add_traces.
+        fig.add_traces([
+            {"type": "scatter", "x": [], "y": [], "mode": "lines", "name": op, "legendgroup": op,
+             "meta": edge, "showlegend": edge == edges[0],
+             "line": {**op_line(op, ops), "width": 1.5},
+             "xaxis": _axis("x", edges.index(edge)), "yaxis": _axis("y", edges.index(edge))}
+            for edge, op in pairs
+        ])  # fmt: skip
+        self._drawn_grid = (edges, ops, pairs)
+        self._alpha_xs = [()] * len(pairs)
 
+    def _scale_alphas(self, cell: str) -> None:
+        """Style the live figure's subplots (laid out for ``cell``'s grid) for the cell's kind
+        and the chosen scale: the title, the y axes, the zero line and the hover text."""
+        edges, _, pairs = self._drawn_grid
+        cols = max(1, min(4, len(edges)))
         deviation = self.alpha_scale.value == "deviation"
         value = "α − 1/K" if deviation else "α"
-        for index, edge in enumerate(edges):
-            row, col = divmod(index, cols)
-            for op in ops:
-                if (cell, edge, op) not in self._alphas:
-                    continue
-                fig.add_trace(
-                    go.Scatter(
-                        x=[], y=[], mode="lines", name=op, legendgroup=op, meta=edge,
-                        showlegend=index == 0, line={**op_line(op, ops), "width": 1.5},
-                        # Four significant digits: alphas near 1/K differ past the third
-                        # decimal, and a deviation from 1/K is a small number.
-                        hovertemplate=f"{op}<br>edge {edge}<br>step %{{x}}<br>{value} "
-                        "%{y:.4g}<extra></extra>",
-                    ),
-                    row=row + 1, col=col + 1,
-                )  # fmt: skip
-        fig.update_layout(
-            title=f"architecture weights ({self._cell_kind.get(cell, self.alpha_kind)}, softmax"
-            f"{', minus the uniform 1/K' if deviation else ''}) — {cell} cell",
-            height=max(320, 210 * rows),
-            legend_title_text="op",
-            margin={"t": 80},
+        fig = self.alpha_figure
+        fig.layout.title.text = (
+            f"architecture weights ({self._cell_kind.get(cell, self.alpha_kind)}, softmax"
+            f"{', minus the uniform 1/K' if deviation else ''}) — {cell} cell"
         )
-        if deviation:
-            fig.add_hline(y=0.0, line={"color": "#999", "width": 1, "dash": "dot"})
-        else:
-            fig.update_yaxes(range=[-0.02, 1.02])
+        # One dotted zero line per edge's chart, as fig.add_hline draws it, but built
+        # directly: add_hline walks every subplot of the grid (~0.3 s for 14 edges).
+        fig.layout.shapes = [
+            {"type": "line", "x0": 0, "x1": 1, "xref": f"{_axis('x', index)} domain",
+             "y0": 0.0, "y1": 0.0, "yref": _axis("y", index),
+             "line": {"color": "#999", "width": 1, "dash": "dot"}}
+            for index in range(len(edges) if deviation else 0)
+        ]  # fmt: skip
+        fig.update_yaxes(range=None if deviation else [-0.02, 1.02])
         # As plot_alphas: the left column names the quantity, the bottom row the steps.
-        for row in range(1, rows + 1):
-            fig.update_yaxes(title_text=value, row=row, col=1)
-        fig.update_xaxes(title_text="step", row=rows)
-        return fig
+        for index in range(0, len(edges), cols):
+            fig.layout[_axis("yaxis", index)].title.text = value
+        # Four significant digits: alphas near 1/K differ past the third decimal, and a
+        # deviation from 1/K is a small number.
+        hover = [
+            f"{op}<br>edge {edge}<br>step %{{x}}<br>{value} %{{y:.4g}}<extra></extra>"
+            for edge, op in pairs
+        ]
+        fig.plotly_restyle({"hovertemplate": hover}, list(range(len(pairs))))
 
     def _draw_alphas(self, force: bool = False) -> None:
         cell = self.cell_type.value
@@ -567,24 +603,37 @@ class RunMonitor(widgets.VBox):
             return
         edges, ops = self._alpha_structure[cell]
         structure = (cell, tuple(edges), tuple(ops), self.alpha_scale.value)
+        restyle = force or self._drawn_alpha != structure
+        if not restyle and self._alpha_drawn_rows == self._alpha_rows:
+            return  # no snapshot since the last draw: the figure shows them all
         fig = self.alpha_figure
-        if force or self._drawn_alpha != structure:
-            template = self._alpha_template(cell)
-            fig.data = ()
-            fig.layout = template.layout
-            fig.add_traces(template.data)
+        if restyle:
+            # Another cell or scale: a cell with the same edges and ops (DARTS's normal and
+            # reduce cells) keeps the subplots (~0.4 s to make), only styles and points change.
+            if self._drawn_grid != self._alpha_grid(cell):
+                self._lay_out_alphas(cell)
+            self._scale_alphas(cell)
             self._drawn_alpha = structure
+        self._alpha_drawn_rows = self._alpha_rows
         deviation = self.alpha_scale.value == "deviation"
-        with fig.batch_update():
-            for trace in fig.data:
-                key = (cell, trace.meta, trace.name)
-                xs, ys = thinned(*self._alphas.get(key, ([], [])))
-                if _same_points(trace.x, xs):
-                    continue
-                # K: how many ops this edge mixes, so uniform weights read 0.
-                k = sum((cell, trace.meta, op) in self._alphas for op in ops)
-                trace.x = xs
-                trace.y = ys - (1.0 / k if deviation else 0.0)
+        indexes, xs_shown, ys_shown = [], [], []
+        # The traces are the grid's (edge, op) pairs in order, and _alpha_xs their shown
+        # steps: reading them back from the figure goes through plotly's validators.
+        for index, (edge, op) in enumerate(self._drawn_grid[2]):
+            xs, ys = thinned(*self._alphas.get((cell, edge, op), ([], [])))
+            if not restyle and _same_points(self._alpha_xs[index], xs):
+                continue
+            # K: how many ops this edge mixes, so uniform weights read 0.
+            k = sum((cell, edge, other) in self._alphas for other in ops)
+            self._alpha_xs[index] = xs
+            indexes.append(index)
+            xs_shown.append(xs)
+            ys_shown.append(ys - (1.0 / k if deviation else 0.0))
+        if not restyle and not indexes:
+            return  # the new snapshots fall between the thinned points shown
+        # One restyle for every trace that changed: assigning trace.x and trace.y
+        # validates and copies each array again (~10x the time).
+        fig.plotly_restyle({"x": xs_shown, "y": ys_shown}, indexes)
         self.alpha_plot.push()
 
     # ----------------------------------------------------------------- stages
@@ -621,6 +670,7 @@ class RunMonitor(widgets.VBox):
             ys.extend(part["value"].tolist())
         # A retrain's rows count its own epochs: on the search's step axis they would mislead.
         frame = frame[frame["name"].map(_is_plotted_metric) & ~frame["phase"].isin(RETRAIN_PHASES)]
+        self._history_rows += len(frame)
         for (phase, name), part in frame.groupby(["phase", "name"], sort=False):
             xs, ys = self._history.setdefault((str(phase), str(name)), ([], []))
             xs.extend(part["step"].tolist())
@@ -630,7 +680,11 @@ class RunMonitor(widgets.VBox):
         from nasbench.viz.history import PHASE_COLORS
         from nasbench.viz.palette import DASHES
 
+        if self._history_drawn_rows == self._history_rows:
+            return  # no plotted row since the last draw: the curves show them all
+        self._history_drawn_rows = self._history_rows
         fig = self.history_figure
+        traces = len(fig.data)
         with fig.batch_update():
             have = {tuple(t.meta) for t in fig.data}
             for phase, name in self._history:
@@ -652,11 +706,17 @@ class RunMonitor(widgets.VBox):
                           "width": 1 if per_step else 2},
                     hovertemplate=f"{phase} {metric}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
                 )  # fmt: skip
-            for trace in fig.data:
-                xs, ys = thinned(*self._history.get(tuple(trace.meta), ([], [])))
-                if not _same_points(trace.x, xs):
-                    trace.x, trace.y = xs, ys
-        self.history_plot.push()
+        indexes, xs_shown, ys_shown = [], [], []
+        for index, trace in enumerate(fig.data):
+            xs, ys = thinned(*self._history.get(tuple(trace.meta), ([], [])))
+            if not _same_points(trace.x, xs):
+                indexes.append(index)
+                xs_shown.append(xs)
+                ys_shown.append(ys)
+        if indexes or len(fig.data) != traces:
+            # One restyle, as for the alphas: no validated copy of each array.
+            fig.plotly_restyle({"x": xs_shown, "y": ys_shown}, indexes)
+            self.history_plot.push()
 
     def _draw_agents(self) -> None:
         """A localisation search's per-agent curves: reward (row 1), end distance (row 2)."""

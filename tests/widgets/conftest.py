@@ -110,3 +110,22 @@ def widget_registry():
 def fds_to():
     """A function ``path -> [open descriptors into it]`` (None where /proc is absent)."""
     return _fds_to
+
+
+def unnamed_controls(root) -> list[str]:
+    """Controls under ``root`` that a screen reader could not name: no description and no
+    Label just before them in their row."""
+    import ipywidgets as widgets
+
+    shown = (widgets.HTML, widgets.HTMLMath, widgets.Label)  # text, not controls
+    unnamed, stack = [], [(root, None)]
+    while stack:
+        widget, before = stack.pop()
+        control = isinstance(widget, (widgets.ValueWidget, widgets.Button))
+        if control and not isinstance(widget, shown):
+            label = isinstance(before, widgets.Label) and before.value.strip()
+            if not (getattr(widget, "description", "") or "").strip() and not label:
+                unnamed.append(type(widget).__name__)
+        children = list(getattr(widget, "children", ()) or ())
+        stack.extend(zip(children, [None, *children], strict=False))  # each, the one before
+    return unnamed

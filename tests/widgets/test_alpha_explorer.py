@@ -7,6 +7,7 @@ import pytest
 
 from nasbench.errors import NasbenchError
 from nasbench.runs.alpha_summary import edge_entropy
+from tests.widgets.conftest import unnamed_controls
 from widgets.alpha_explorer import AlphaExplorer
 
 
@@ -101,27 +102,8 @@ def test_show_step_takes_an_index_from_either_end_and_names_a_bad_one(fake_run):
         explorer.show_step(99)
 
 
-def _unnamed_controls(root) -> list[str]:
-    """Controls under ``root`` that a screen reader could not name: no description and no
-    Label just before them in their row."""
-    import ipywidgets as widgets
-
-    shown = (widgets.HTML, widgets.HTMLMath, widgets.Label)  # text, not controls
-    unnamed, stack = [], [(root, None)]
-    while stack:
-        widget, before = stack.pop()
-        control = isinstance(widget, (widgets.ValueWidget, widgets.Button))
-        if control and not isinstance(widget, shown):
-            label = isinstance(before, widgets.Label) and before.value.strip()
-            if not (getattr(widget, "description", "") or "").strip() and not label:
-                unnamed.append(type(widget).__name__)
-        children = list(getattr(widget, "children", ()) or ())
-        stack.extend(zip(children, [None, *children], strict=False))  # each, the one before
-    return unnamed
-
-
 def test_every_control_of_the_explorer_is_named_and_play_says_what_it_does(fake_run):
     explorer = AlphaExplorer(fake_run)
-    assert _unnamed_controls(explorer) == []
+    assert unnamed_controls(explorer) == []
     # The play buttons are icons only: their view's tooltip names them.
     assert explorer.play.description and "play" in explorer.play.tooltip

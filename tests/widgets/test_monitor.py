@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from nasbench.runs.alpha_summary import collapse_warnings
+from tests.widgets.conftest import unnamed_controls
 from widgets.launcher import SearchLauncher
 from widgets.monitor import RunMonitor, format_eta
 
@@ -410,28 +411,9 @@ def test_close_is_safe_without_a_run_and_from_inside_a_poll(tmp_path):
     assert monitor.run._conn is None and monitor.progress.comm is None
 
 
-def _unnamed_controls(root) -> list[str]:
-    """Controls under ``root`` that a screen reader could not name: no description and no
-    Label just before them in their row."""
-    import ipywidgets as widgets
-
-    shown = (widgets.HTML, widgets.HTMLMath, widgets.Label)  # text, not controls
-    unnamed, stack = [], [(root, None)]
-    while stack:
-        widget, before = stack.pop()
-        control = isinstance(widget, (widgets.ValueWidget, widgets.Button))
-        if control and not isinstance(widget, shown):
-            label = isinstance(before, widgets.Label) and before.value.strip()
-            if not (getattr(widget, "description", "") or "").strip() and not label:
-                unnamed.append(type(widget).__name__)
-        children = list(getattr(widget, "children", ()) or ())
-        stack.extend(zip(children, [None, *children], strict=False))  # each, the one before
-    return unnamed
-
-
 def test_every_control_of_the_monitor_is_named(fake_run):
     monitor = RunMonitor(fake_run)
-    assert _unnamed_controls(monitor) == []
+    assert unnamed_controls(monitor) == []
 
 
 def _metrics_run(tmp_path):
@@ -499,3 +481,95 @@ def test_the_monitor_shows_its_error_through_the_one_message_helper(tmp_path):
     assert "nasbench-message-error" in monitor.error.value
     text = re.sub(r"<[^>]+>", "", monitor.error.value)
     assert text.startswith("error: ") and text.count("error:") == 1 and "holds no run" in text
+
+
+def test_a_poll_redraws_only_the_curves_its_new_rows_extend(fake_run, monkeypatch):
+    from nasbench.runs import RunStore
+    from widgets import monitor as monitor_module
+    from widgets._figures import LivePlot
+
+    monitor = RunMonitor(fake_run)
+    thinned, pushed = [], []
+    real_thinned, real_push = monitor_module.thinned, LivePlot.push
+    monkeypatch.setattr(monitor_module, "thinned",
+                        lambda *args: thinned.append(1) or real_thinned(*args))  # fmt: skip
+    monkeypatch.setattr(LivePlot, "push", lambda plot: pushed.append(plot) or real_push(plot))
+    monitor.poll_once()
+    # Nothing written since the last poll: no curve is thinned, compared or pushed again.
+    assert thinned == [] and pushed == []
+    alphas = [list(t.x) for t in monitor.alpha_figure.data]
+    history = {t.name: list(t.x) for t in monitor.history_figure.data}
+    with RunStore.open(fake_run) as store:
+        store.log_metrics(3, 1, "train", {"loss": 0.1})
+    monitor.poll_once()
+    # One loss row: the loss curve alone grows, and only its figure is pushed.
+    assert pushed == [monitor.history_plot]
+    grown = {t.name: list(t.x) for t in monitor.history_figure.data if list(t.x) != history[t.name]}
+    assert grown == {"train loss": [0, 1, 2, 3]}
+    assert [list(t.x) for t in monitor.alpha_figure.data] == alphas
+
+
+def _two_cell_run(tmp_path, reduce_edges: int = 5):
+    """Alphas of a normal cell of 5 edges and a reduce cell of ``reduce_edges``, unlike."""
+    from nasbench.runs import RunStore
+
+    run_dir = tmp_path / f"two-cells-{reduce_edges}"
+    edges = ["0->2", "1->2", "0->3", "1->3", "2->3"]
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+        for step in (0, 1, 2):
+            raw = np.arange(15.0).reshape(5, 3) * (step + 1) / 10
+            store.log_alphas(step, 0, "normal", raw, ["none", "skip", "conv"], edges)
+            store.log_alphas(step, 0, "reduce", -raw[:reduce_edges], ["none", "skip", "conv"],
+                             edges[:reduce_edges])  # fmt: skip
+        store.set_status("finished")
+    return run_dir
+
+
+def _alpha_view(monitor: RunMonitor) -> tuple[dict, dict]:
+    """The alpha figure as plain JSON, and the whole figure a browser is sent."""
+    import json
+
+    monitor.alpha_plot._on_channel_message(None, {"kind": "resync", "revision": -1}, [])
+    return json.loads(monitor.alpha_figure.to_json()), monitor.alpha_plot.channel.figure
+
+
+def test_toggling_cell_or_scale_keeps_the_subplots_and_draws_what_a_fresh_monitor_does(
+    tmp_path, monkeypatch
+):
+    import plotly.graph_objects as go
+
+    from widgets import monitor as monitor_module
+
+    made, hlines = [], []
+    real_subplots, real_hline = monitor_module.make_subplots, go.Figure.add_hline
+    monkeypatch.setattr(monitor_module, "make_subplots",
+                        lambda *a, **k: made.append(1) or real_subplots(*a, **k))  # fmt: skip
+    monkeypatch.setattr(go.Figure, "add_hline",
+                        lambda *a, **k: hlines.append(1) or real_hline(*a, **k))  # fmt: skip
+    run_dir = _two_cell_run(tmp_path)
+    monitor = RunMonitor(run_dir)
+    made.clear()
+    toggles = [("reduce", "deviation"), ("reduce", "absolute"), ("normal", "absolute"),
+               ("normal", "deviation"), ("reduce", "deviation")]  # fmt: skip
+    views = []
+    for cell, scale in toggles:
+        monitor.cell_type.value, monitor.alpha_scale.value = cell, scale
+        views.append(_alpha_view(monitor))
+    # Both cells have the same edges and ops: their subplots are made once, not per click.
+    assert made == [] and hlines == []
+    assert len(monitor.alpha_figure.layout.shapes) == 5  # one zero line per edge's chart
+    for (cell, scale), view in zip(toggles, views, strict=True):
+        fresh = RunMonitor()
+        fresh.cell_type.value, fresh.alpha_scale.value = cell, scale
+        fresh.watch(run_dir)
+        assert view == _alpha_view(fresh), (cell, scale)
+    # A cell of other edges is laid out anew, and reads as a fresh monitor's again.
+    run_dir = _two_cell_run(tmp_path, reduce_edges=2)
+    monitor = RunMonitor(run_dir)
+    for cell, scale in toggles:
+        monitor.cell_type.value, monitor.alpha_scale.value = cell, scale
+    fresh = RunMonitor()
+    fresh.cell_type.value = "reduce"
+    fresh.watch(run_dir)
+    assert _alpha_view(monitor) == _alpha_view(fresh)
+    assert len(monitor.alpha_figure.data) == 2 * 3
