@@ -454,3 +454,25 @@ def run_retrain(args: argparse.Namespace) -> int:
 
     check_run_code(args.run_dir, "retrain")
     return cli_main(args)
+
+
+def _configure_bench(parser: argparse.ArgumentParser) -> None:
+    from nasbench.bench.generate import add_cli_arguments
+
+    actions = parser.add_subparsers(dest="bench_command", metavar="ACTION", required=True)
+    generate = actions.add_parser(
+        "generate",
+        help="train every architecture of a space (or --sample N of them) into a Parquet "
+        "table; every NB201 cell by default, hours on a CPU",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_cli_arguments(generate)
+
+
+@command("bench", "build tabular benchmarks (bench generate --out table.parquet ...)",
+         _configure_bench)  # fmt: skip
+def run_bench(args: argparse.Namespace) -> int:
+    """``nasbench bench generate``: a table for the table evaluator and the benchmarks."""
+    from nasbench.bench.generate import cli_main
+
+    return cli_main(args)

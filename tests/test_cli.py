@@ -288,3 +288,19 @@ def test_small_usage_mistakes_are_named_with_the_subcommands_help(tmp_path, caps
     for command in ("runs", "quickstart"):
         code, out, _ = run(capsys, command, "--help")
         assert code == 0 and "(default: " in out
+
+
+def test_every_command_the_readme_names_is_there(capsys):
+    # The README's command-line section is the list users and error messages point to.
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    command = r"(?m)(?:^|`)\s*(?:\$ )?(?:python -m )?nasbench (?:--import \S+ )?([a-z]+)\b"
+    named = set(re.findall(command, readme))
+    assert {"search", "resume", "retrain", "bench", "runs"} <= named
+    assert main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    assert sorted(n for n in named if f"    {n} " not in listed) == []
+    assert main(["bench", "generate", "--help"]) == 0
+    assert "--out" in capsys.readouterr().out
