@@ -212,7 +212,8 @@ def is_builtin(obj: Any) -> bool:
 
 def redefines(old: Any, new: Any) -> bool:
     """True when ``new`` is ``old``'s definition run again, as re-running a notebook cell
-    does: the same module and qualified name, outside the workbench's own modules.
+    does: the same module and qualified name. A built-in module run again (its first
+    import interrupted after it had registered some names) counts too.
 
     Args:
         old: the registered class or function.
@@ -224,11 +225,11 @@ def redefines(old: Any, new: Any) -> bool:
     Example:
         >>> first = type("Walk", (), {"__module__": "__main__"})  # a notebook cell's class
         >>> again = type("Walk", (), {"__module__": "__main__"})  # the cell run again
-        >>> redefines(first, again), redefines(first, Entry)
-        (True, False)
+        >>> redefines(first, again), redefines(first, Entry), redefines(Entry, Entry)
+        (True, False, True)
     """
     definition = _definition(old)
-    return definition is not None and definition == _definition(new) and not is_builtin(old)
+    return definition is not None and definition == _definition(new)
 
 
 def taken_message(noun: str, name: str, old: Any) -> str:

@@ -158,3 +158,73 @@ def test_another_definition_or_a_built_in_name_is_still_refused(user_entries):
     ):
         with pytest.raises((ConfigError, SpaceError), match="already registered as a built-in"):
             make()
+
+
+def _run_script(script: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()
+
+
+def test_a_load_interrupted_inside_a_built_in_module_is_retried_whole():
+    # Ctrl-C after halving.py registered successive_halving, before hyperband: the retry
+    # runs the module again, and its own names must not count as taken.
+    lines = _run_script(
+        """
+        import nasbench.strategies as strategies
+        from nasbench import registry
+        real, armed = registry.register, [True]
+
+        def interrupted(which, name, *args, **kwargs):
+            if armed and which == "strategy" and name == "hyperband":
+                armed.clear()
+                raise KeyboardInterrupt
+            return real(which, name, *args, **kwargs)
+
+        registry.register = interrupted
+        try:
+            strategies.strategy_names()
+        except KeyboardInterrupt:
+            print("interrupted")
+        names = strategies.strategy_names()
+        print("hyperband" in names, "successive_halving" in names, "random" in names)
+        """
+    )
+    assert lines == ["interrupted", "True True True"]
+
+
+def test_a_user_op_that_fails_only_on_the_probes_tiny_input_is_not_refused():
+    # An op that mixes 7x7 windows works at a 28-px network's sizes (28, 14, 7), not on
+    # an 8x8 probe: the probe cannot tell, so the network decides.
+    lines = _run_script(
+        """
+        import numpy as np
+        import torch
+        from torch import nn
+        from nasbench.spaces import create_space, register_op, register_op_set
+
+        class Window7(nn.Module):
+            def __init__(self, C_in, C_out, stride):
+                super().__init__()
+                self.proj = nn.Conv2d(C_in, C_out, 1, stride=stride)
+
+            def forward(self, x):
+                x = self.proj(x)
+                B, C, H, W = x.shape
+                w = x.view(B, C, H // 7, 7, W // 7, 7)
+                return (w - w.mean(dim=(3, 5), keepdim=True)).view(B, C, H, W)
+
+        @register_op("window7", "conv", spatial_dims=(2,))
+        def window7(spatial_dims, C_in, C_out, stride, affine=True):
+            return Window7(C_in, C_out, stride)
+
+        register_op_set("win", ["none", "skip_connect", "window7"])
+        space = create_space("nb201", ops="win")
+        net = space.build(space.sample(np.random.default_rng(0)))
+        print(tuple(net(torch.zeros(2, 1, 28, 28)).shape))
+        """
+    )
+    assert lines[-1].startswith("(2, ")  # the network ran: batch 2, its logits

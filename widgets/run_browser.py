@@ -145,7 +145,7 @@ class RunBrowser(widgets.VBox):
         # What compare() draws from, per selected run folder: (run_version stamp, the
         # search's history rows, candidates). Picking runs one at a time, or another
         # metric, then reads only the runs that are new or changed, not every one again.
-        self._curves: dict[str, tuple[tuple[int, ...], pd.DataFrame, pd.DataFrame]] = {}
+        self._curves: dict[str, tuple[tuple[Any, ...], pd.DataFrame, pd.DataFrame]] = {}
         self.select.observe(self._on_pick, "value")
         super().__init__(
             children=[

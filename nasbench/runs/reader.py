@@ -587,7 +587,7 @@ class Run:
         return self._parser  # type: ignore[return-value]
 
 
-def run_version(run_dir: str | Path) -> tuple[int, ...]:
+def run_version(run_dir: str | Path) -> tuple[Any, ...]:
     """A stamp of what a run holds: it changes whenever rows are written or discarded.
 
     Cheap (the last row id of each table, one indexed lookup each), so a view that keeps
@@ -597,18 +597,22 @@ def run_version(run_dir: str | Path) -> tuple[int, ...]:
         run_dir: a run folder.
 
     Returns:
-        The last row id of each append-only table and of the discards (0 for none).
+        The last row id of each append-only table and of the discards (0 for none), and
+        the run's creation time.
 
     Example:
         >>> run_version("runs/darts-1")  # doctest: +SKIP
-        (20100, 4000, 100, 0, 0, 3, 0)
+        (20100, 4000, 100, 0, 0, 3, 0, '1765015200.0')
     """
     path = require_run(run_folder(run_dir))
     conn = open_read_only(path)
-    # One statement: one consistent cut of the run, as a refresh reads it.
+    # One statement: one consistent cut of the run, as a refresh reads it. The creation
+    # time tells a run deleted and started again under its name, with as many rows.
     query = ", ".join(f"(SELECT MAX(id) FROM {t})" for t in (*APPEND_ONLY_TABLES, "discards"))
+    created = "(SELECT value FROM meta WHERE key = 'created')"
     try:
-        return tuple(int(v or 0) for v in conn.execute(f"SELECT {query}").fetchone())
+        *last_ids, born = conn.execute(f"SELECT {query}, {created}").fetchone()
+        return (*(int(v or 0) for v in last_ids), str(born))
     except sqlite3.DatabaseError as err:
         raise damaged_database(path, err) from None
     finally:

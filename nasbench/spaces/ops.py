@@ -418,10 +418,10 @@ def _probe(name: str, op: nn.Module, dims: int, C_in: int, C_out: int, stride: i
     try:
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             out = op.eval()(x)
-    except Exception as err:
-        raise SpaceError(
-            f"Op {name!r} fails on a {tuple(x.shape)} input at stride {stride}: {_brief(err)}"
-        ) from err
+    except Exception:
+        # Cannot tell: an op may work only at the sizes its network feeds it (a fixed
+        # 7x7 window), so a failure on the tiny probe input is no reason to refuse it.
+        return
     finally:
         for module, mode in modes:
             module.training = mode

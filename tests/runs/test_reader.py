@@ -626,3 +626,21 @@ def test_a_retrain_while_stopped_does_not_shorten_the_pause(tmp_path, monkeypatc
     history = load(tmp_path / "run").history
     train = history[history["phase"] == "train"]["elapsed"].tolist()
     assert train == [10.0, 20.0, 30.0, 41.0]  # 31 s to the stop, 10 s after the resume
+
+
+def test_run_version_tells_a_run_started_again_under_its_name(tmp_path):
+    # The usual re-launch: the run deleted, and the same config started again with another
+    # seed; as many rows, other values, so the row ids alone would match.
+    import shutil
+    import time
+
+    from nasbench.runs.reader import run_version
+
+    stamps = []
+    for value in (0.5, 0.9):
+        with RunStore.create(tmp_path / "run", {"seed": value}, environment={}) as store:
+            store.log_metrics(1, 0, "train", {"loss": value})
+        stamps.append(run_version(tmp_path / "run"))
+        shutil.rmtree(tmp_path / "run")
+        time.sleep(0.01)  # creation times a clock tick apart
+    assert stamps[0][:-1] == stamps[1][:-1] and stamps[0] != stamps[1]
