@@ -213,9 +213,13 @@ class RunMonitor(widgets.VBox):
         history = make_subplots(
             rows=2, cols=1, shared_xaxes=True, subplot_titles=("loss", "metrics")
         )
-        # Whole trace names and 4 significant digits in the hover labels.
+        # Whole trace names and 4 significant digits in the hover labels. The legend lists
+        # each panel's curves under its title (see _draw_history); a click hides one curve,
+        # not its whole panel.
         history.update_layout(height=420, title="loss and metrics", hovermode="x",
-                              hoverlabel={"namelength": -1})  # fmt: skip
+                              hoverlabel={"namelength": -1},
+                              legend={"traceorder": "grouped",
+                                      "groupclick": "toggleitem"})  # fmt: skip
         history.update_xaxes(title_text="step", row=2, col=1)
         history.update_yaxes(title_text="loss", row=1, col=1)
         history.update_yaxes(title_text="metric", row=2, col=1)
@@ -435,12 +439,18 @@ class RunMonitor(widgets.VBox):
             return self.status
         run = self.run
         new = run.refresh()
-        if run.generation != self._generation:
-            # A resume discarded rows: start again from the full frames.
+        discarded = run.generation != self._generation
+        if discarded:
+            # A resume discarded rows: start again from the full frames, and the curves from
+            # none, as a freshly opened monitor does (a curve may have lost every point, and
+            # one logged again up to its old last step would not be seen to change).
             self._reset_buffers()
             self._generation = run.generation
             new = {"history": run.history, "alphas": run.alphas, "candidates": run.candidates,
                    "events": run.events}  # fmt: skip
+            self.history_figure.data = ()
+            self.agent_figure.data = ()
+            self.agent_plot.layout.display = "none"  # shown again by an agent's rows
         self._ingest_alphas(new["alphas"])
         self._ingest_stages(new.get("events"))
         self._ingest_history(new["history"])
@@ -451,6 +461,10 @@ class RunMonitor(widgets.VBox):
         self._draw_candidates()
         self._draw_hp_policy()
         self._draw_genotype()
+        if discarded:
+            # Sent even where no curve is left to draw (a draw pushes only what it drew).
+            self.history_plot.push()
+            self.agent_plot.push()
         self._show_state()
         return self.status
 
@@ -693,15 +707,18 @@ class RunMonitor(widgets.VBox):
                 row = 1 if name in LOSS_NAMES else 2
                 metric = metric_label(phase, name)
                 # The colour tells the phase, as in plot_history; the dash tells the metric,
-                # so the curves that share a panel differ in more than their colour.
-                axis = ("y", "y2")[row - 1]
-                beside = list(dict.fromkeys(metric_label(*t.meta) for t in fig.data
-                                            if t.yaxis == axis))  # fmt: skip
-                rank = beside.index(metric) if metric in beside else len(beside)
+                # one dash per metric in both panels (ranked as the metrics first came, so a
+                # drawn curve keeps its style): the panels share one legend, where "train
+                # loss" and "train acc" must not look alike. The legend lists each panel's
+                # curves under its title.
+                drawn = list(dict.fromkeys(metric_label(*t.meta) for t in fig.data))
+                rank = drawn.index(metric) if metric in drawn else len(drawn)
+                panel = ("loss", "metrics")[row - 1]
                 per_step = phase == "train"
                 fig.add_scatter(
                     x=[], y=[], mode="lines" if per_step else "lines+markers",
                     name=f"{phase} {metric}", meta=[phase, name], row=row, col=1,
+                    legendgroup=panel, legendgrouptitle={"text": panel},
                     line={"color": PHASE_COLORS.get(phase), "dash": DASHES[rank % len(DASHES)],
                           "width": 1 if per_step else 2},
                     hovertemplate=f"{phase} {metric}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",

@@ -296,8 +296,14 @@ class ProcessPoolExecutor(Executor):
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
+        # A worker still starting (importing torch from a busy disk) can outlive a short
+        # join; one that ignores SIGTERM is killed rather than left behind.
+        deadline = time.monotonic() + 10
         for process in processes:
-            process.join(timeout=5)
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
 
 
 def _ray_job(evaluator: Any, job: Job) -> Outcome:
