@@ -277,7 +277,7 @@ def _termination_as_interrupt() -> Iterator[None]:
 def _interrupt_hint(args: argparse.Namespace | None) -> str:
     """What to do after Ctrl-C: resume a search that made its run folder (the store has
     recorded it as stopped, "interrupted"), or run a retrain again; nothing otherwise."""
-    from nasbench.engine.commands import run_command
+    from nasbench.engine.commands import resume_refused, run_command
     from nasbench.runs.schema import DB_NAME
 
     command, run_dir = getattr(args, "command", None), getattr(args, "run_dir", None)
@@ -285,6 +285,9 @@ def _interrupt_hint(args: argparse.Namespace | None) -> str:
         return ""  # stopped before its run folder was made: there is nothing to continue
     # With the --import options of the user modules the run recorded it needs.
     if command in ("search", "resume", "quickstart"):
+        refused = resume_refused(run_dir)  # its strategy cannot be continued: say why
+        if refused:
+            return f"; {refused}"
         return f"; continue it with `{run_command('resume', run_dir)}`"
     if command == "retrain":
         again = run_command("retrain", run_dir)

@@ -269,6 +269,21 @@ def test_an_interrupt_hints_only_at_what_can_be_done(tmp_path):
     assert hint("report", str(made)) == ""
 
 
+def test_an_interrupt_does_not_point_to_a_resume_its_strategy_cannot_do(tmp_path):
+    import argparse
+
+    from nasbench.cli import _interrupt_hint
+    from nasbench.engine.run_setup import recording_status, resume_refusal
+    from nasbench.runs import RunStore
+
+    run_dir = tmp_path / "enas"
+    with RunStore.create(run_dir, {"strategy": "enas"}, {}) as store:
+        with recording_status(store):
+            pass
+    hint = _interrupt_hint(argparse.Namespace(command="search", run_dir=str(run_dir)))
+    assert hint == f"; {resume_refusal('enas')}" and "nasbench resume" not in hint
+
+
 def test_quickstart_names_its_run_folder_only_once_it_can_be_made(tmp_path, capsys):
     made = tmp_path / "taken"
     made.mkdir()
@@ -304,3 +319,28 @@ def test_every_command_the_readme_names_is_there(capsys):
     assert sorted(n for n in named if f"    {n} " not in listed) == []
     assert main(["bench", "generate", "--help"]) == 0
     assert "--out" in capsys.readouterr().out
+
+
+def test_stop_says_when_a_stop_ends_a_run_for_good(capsys, tmp_path):
+    """A search whose strategy cannot be resumed is still stopped, but `stop` says the
+    stop ends it; one that can be resumed gets the plain line."""
+    from nasbench.engine.run_setup import recording_status, resume_refusal
+    from nasbench.runs import RunStore
+
+    plain = "; the search stops after its current step.\n"
+    for strategy in ("enas", "marl-gdas", "random"):
+        run_dir = tmp_path / strategy
+        with RunStore.create(run_dir, {"strategy": strategy}, {}) as store:
+            with recording_status(store):  # a live search writes the run
+                code, out, _ = run(capsys, "stop", str(run_dir))
+                assert code == 0 and store.stop_requested()  # sent all the same
+            store.set_status("stopped", "stop_requested")
+        reason = resume_refusal(strategy)
+        if reason is None:
+            assert out == f"stop requested for {run_dir}{plain}"
+            continue
+        assert out.count("\n") == 1 and f"its current step, for good: {reason}." in out
+        # Stopped: nothing to stop, and no `resume` command to point to.
+        code, _, err = run(capsys, "stop", str(run_dir))
+        assert code == 2 and err.count("\n") == 1
+        assert reason in err and "nasbench resume" not in err

@@ -59,6 +59,24 @@ def _first_row(run_dir: str | Path, query: str) -> tuple[Any, ...] | None:
         conn.close()
 
 
+def resume_refused(run_dir: str | Path) -> str:
+    """Why a run cannot be continued after a stop, as the search recorded it when it
+    started (:func:`nasbench.engine.run_setup.resume_refusal`); ``""`` when it can, or
+    when there is no record to read. Read without torch, for ``nasbench stop``.
+
+    Example:
+        >>> resume_refused("runs/nowhere")
+        ''
+    """
+    query = "SELECT payload FROM events WHERE kind = 'not_resumable' ORDER BY id DESC LIMIT 1"
+    try:  # the kind is run_setup.NOT_RESUMABLE; run_setup loads torch, which `stop` skips
+        row = _first_row(run_dir, query)
+        message = json.loads(row[0]).get("message") if row else ""
+    except (NasbenchError, sqlite3.Error, OSError, ValueError, TypeError, AttributeError):
+        return ""
+    return message if isinstance(message, str) else ""
+
+
 def run_command(command: str, run_dir: str | Path) -> str:
     """The shell command that runs ``nasbench <command> <run_dir>`` for a run, with the
     ``--import`` options of the user modules it recorded.
@@ -215,10 +233,10 @@ def configure_resume(parser: argparse.ArgumentParser) -> None:
 
 
 def run_resume_command(args: argparse.Namespace) -> int:
-    """``nasbench resume``: continue a run from its last checkpoint."""
+    """``nasbench resume``: continue a run from its last checkpoint (``resume`` checks the
+    run's user code first, as it does from Python)."""
     from nasbench.engine.search import resume
 
-    check_run_code(args.run_dir, "resume")
     _print_result(resume(args.run_dir, progress=True))
     if args.report:
         _print_report(args.run_dir)
@@ -233,10 +251,11 @@ def check_run_code(run_dir: str | Path, command: str) -> None:
 
     Args:
         run_dir: the run folder.
-        command: ``"resume"`` or ``"retrain"``, for the command the message gives.
+        command: ``"retrain"`` (``resume`` checks in the engine), for the command the
+            message gives.
 
     Example:
-        >>> check_run_code("runs/nowhere", "resume")  # no run: the command itself says so
+        >>> check_run_code("runs/nowhere", "retrain")  # no run: the command itself says so
     """
     environment = recorded_environment(run_dir)
     if not environment:
@@ -259,11 +278,12 @@ def run_stop_command(args: argparse.Namespace) -> int:
     from nasbench.runs.store import request_stop, run_status, writer_alive
 
     status = run_status(args.run_dir)
+    refused = resume_refused(args.run_dir)
     if status in ("finished", "failed", "stopped"):  # no search writes it: the row would wait
         # Only a stopped search has more to do; a finished one is done, a failed one would
         # fail again unless its cause is fixed.
         what_next = {
-            "stopped": f"continue it with `{run_command('resume', args.run_dir)}`",
+            "stopped": refused or f"continue it with `{run_command('resume', args.run_dir)}`",
             "failed": f"`nasbench runs {Path(args.run_dir).parent}` shows why it failed",
             "finished": f"its results are in `nasbench report {args.run_dir}`",
         }[status]
@@ -272,13 +292,19 @@ def run_stop_command(args: argparse.Namespace) -> int:
             f"nothing to stop ({what_next})."
         )
     if writer_alive(args.run_dir) is False:
+        what_next = refused or f"continue it with `{run_command('resume', args.run_dir)}`"
         raise ConfigError(
             f"run '{args.run_dir}' says {status} but no process is writing it (it was killed, "
-            f"or its machine restarted), so there is nothing to stop; continue it with "
-            f"`{run_command('resume', args.run_dir)}`."
+            f"or its machine restarted), so there is nothing to stop; {what_next}."
         )
     request_stop(args.run_dir)
-    print(f"stop requested for {args.run_dir}; the search stops after its current step.")
+    if refused:  # asked for all the same: the user may mean to end it
+        print(
+            f"stop requested for {args.run_dir}; the search stops after its current step, "
+            f"for good: {refused}."
+        )
+    else:
+        print(f"stop requested for {args.run_dir}; the search stops after its current step.")
     return 0
 
 
@@ -328,8 +354,8 @@ def run_runs_command(args: argparse.Namespace) -> int:
         if row["status"] == "unreadable":
             print(f"{row['run_dir']}: {row['message']}")
         elif row["status"] == "killed":
-            resume = run_command("resume", row["run_dir"])
-            print(f"{row['run_dir']}: killed; continue it with `{resume}`")
+            resume = f"continue it with `{run_command('resume', row['run_dir'])}`"
+            print(f"{row['run_dir']}: killed; {resume_refused(row['run_dir']) or resume}")
     return 0
 
 
@@ -381,7 +407,9 @@ def _print_result(result) -> None:
     print(f"genotype: {text}")
     print(f"run store: {Path(result.run_dir).resolve()}")
     if result.status == "stopped":
-        print(f"continue it with `{run_command('resume', result.run_dir)}`")
+        refused = resume_refused(result.run_dir)
+        resume = run_command("resume", result.run_dir)
+        print(f"{refused}; start a new run" if refused else f"continue it with `{resume}`")
 
 
 def _status_message(run_dir: str | Path) -> str:

@@ -12,8 +12,10 @@ from typing import Any
 
 from nasbench.config import SearchConfig
 from nasbench.engine.run_setup import (
+    open_for_resume,
     record_resume,
     recording_status,
+    resume_refusal,
     run_environment,
     search_settings,
 )
@@ -85,9 +87,11 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
         A :class:`~nasbench.engine.result.SearchResult`, as :func:`run_discrete_search`.
 
     Raises:
-        ConfigError: the strategy keeps trained networks between candidates (NASH,
-            ENAS), which a run store does not hold; or the recorded candidates no
-            longer match what the strategy proposes (the code or config changed).
+        ConfigError: the run names user code this process has not imported, or its ops
+            changed (as the CLI's resume says); the strategy keeps trained networks
+            between candidates (NASH, ENAS, AutoHAS), which a run store does not hold;
+            or the recorded candidates no longer match what the strategy proposes (the
+            code or config changed).
 
     Example:
         >>> resume_discrete_search("runs/evolution-1").status  # doctest: +SKIP
@@ -95,15 +99,13 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
     """
     from nasbench.runs import load
 
-    store = RunStore.open(run_dir)
+    store = open_for_resume(run_dir)
     try:
         config = SearchConfig.from_stored(store.config, run_dir).validate()
+        refusal = resume_refusal(config.strategy)
+        if refusal is not None:  # before _Parts: NASH's would load its data first
+            raise ConfigError(f"{refusal}; start a new run.")
         parts = _Parts(config)
-        if parts.carries_weights:
-            raise ConfigError(
-                f"a {config.strategy} search cannot be resumed: it trains networks it keeps "
-                "between candidates, and the run store does not hold them; start a new run."
-            )
         run = load(run_dir)
         run.close()  # every frame is read: an open reader would hold run.sqlite until GC
     except BaseException:
@@ -118,6 +120,7 @@ def resume_discrete_search(run_dir: str | Path, progress: bool = False) -> Any:
     # No checkpoint records the config here (nothing to compare an edit with); the replay
     # below refuses recorded candidates that an edited strategy would not propose.
     record_resume(config, store, run_dir)
+    _drop_stop_genotypes(store, run)
     trials = _recorded_trials(run, every_row=parts.races)
     # An evaluator that charges a one-time training to its first result (weight sharing,
     # SMASH) hears what was recorded, so the resumed run charges it once, as it did.
@@ -280,6 +283,23 @@ def _recorded_result(run: Any, run_dir: Path) -> Any:
     if not ended.empty:
         evaluations = int(ended.iloc[-1]["payload"].get("evaluations", evaluations))
     return SearchResult(run_dir, "finished", genotype, metrics, evaluations)
+
+
+def _drop_stop_genotypes(store: RunStore, run: Any) -> None:
+    """Drop the best-so-far genotype rows the run's stops logged: the resumed search logs
+    its best at its end, so the run ends with the one row an uninterrupted run has.
+
+    Every genotype row of a discrete search is such an end row. The store discards by
+    step only (its marker tells live readers to drop them too): the metric rows of a
+    retrain of the stopped run would go with them, so they are logged again in the same
+    transaction (a discrete search and a retrain log their events without a step).
+    """
+    if run.genotypes.empty:  # killed, or stopped before a result: nothing to drop
+        return
+    with store.batch():
+        store.discard_after(-1)
+        for row in run.history.itertuples(index=False):
+            store.log_metrics(row.step, row.epoch, row.phase, {row.name: row.value})
 
 
 def _recorded_trials(run: Any, every_row: bool = False) -> list[Any]:

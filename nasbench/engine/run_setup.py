@@ -42,6 +42,9 @@ SPACE_OPS = "space_ops"
 # Modules the command line imported with ``--import`` (nasbench.cli): a run records them
 # too, since an op set of built-in ops records no module of its own.
 IMPORTED_MODULES: list[str] = []
+# The event a search that cannot be resumed logs as it starts, with the reason
+# (resume_refusal): `nasbench stop` reads it, without torch (nasbench.engine.commands).
+NOT_RESUMABLE = "not_resumable"
 # The registries a config names entries of (op sets are kept by nasbench.spaces.ops).
 _REGISTRIES = ("strategy", "space", "op", "dataset", "evaluator")
 # An op's spec and a dataset's entry are nasbench's wrappers around the user's code.
@@ -80,14 +83,12 @@ def open_or_create_run(
     """
     run_dir = Path(run_dir)
     if resume:
-        store = RunStore.open(run_dir)
+        store = open_for_resume(run_dir)
         with _closed_on_error(store):
             from nasbench.data.folder import warn_if_split_changed
             from nasbench.strategies.selfsupervised.unnas import warn_if_jigsaw_labels_changed
 
             stored = SearchConfig.from_stored(store.config, run_dir)
-            # Before any name is looked up: one the user's code registers names its module.
-            check_user_code(store.config, store.environment, run_dir, "resume")
             # Before anything is written: an edited config is refused, not resumed.
             check_config_unchanged(run_dir, store.config)
             warn_if_split_changed(stored.dataset.name, store.environment, run_dir)
@@ -102,6 +103,60 @@ def open_or_create_run(
         parts = build(config)  # a set that does not load leaves no run folder behind
     environment = run_environment(config, device or resolve_device(config.device))
     return config, RunStore.create(run_dir, config.to_dict(), environment), parts
+
+
+def open_for_resume(run_dir: str | Path) -> RunStore:
+    """Open a run to resume it, refusing first, before any name is looked up, one whose
+    user code this process has not imported or whose ops changed
+    (:func:`check_user_code`). Every resume opens its run here: ``nasbench.resume``, the
+    CLI's ``resume`` (which calls it) and each loop's own resume.
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        The open store (its writer lock held; close it).
+
+    Raises:
+        ConfigError: not a run, a writer holds it, or its user code is missing or changed.
+
+    Example:
+        >>> store = open_for_resume("runs/walk")  # doctest: +SKIP
+    """
+    store = RunStore.open(run_dir)
+    with _closed_on_error(store):
+        check_user_code(store.config, store.environment, run_dir, "resume")
+    return store
+
+
+def resume_refusal(strategy: str) -> str | None:
+    """Why a run of ``strategy`` cannot be continued after a stop, or None when it can.
+
+    The one place that decides it: ``nasbench.resume`` refuses such a run with this
+    reason, and :func:`recording_status` records it in a :data:`NOT_RESUMABLE` event as
+    the search starts, so ``nasbench stop`` (which loads no strategy code) can say that
+    its stop ends the run for good.
+
+    Args:
+        strategy: a registered strategy name (the run's recorded ``strategy``).
+
+    Returns:
+        E.g. ``"a search with strategy 'nash' cannot be resumed: ..."``, or None.
+
+    Example:
+        >>> resume_refusal("evolution") is None
+        True
+        >>> resume_refusal("marl-gdas").endswith("its agents' replay buffer is not checkpointed")
+        True
+    """
+    entry = registry.get("strategy", strategy)
+    which = f"a search with strategy {strategy!r} cannot be resumed"
+    if entry.kind == "multi-agent":
+        return f"{which}: its agents' replay buffer is not checkpointed"
+    # A discrete strategy with ``bind`` (NASH, ENAS, AutoHAS) trains its own networks.
+    if entry.kind == "discrete" and callable(getattr(entry.obj, "bind", None)):
+        return f"{which}: it trains networks it keeps between candidates, which no store holds"
+    return None
 
 
 # The skeleton fields the dataset decides: a search builds its network with the data's
@@ -504,7 +559,9 @@ def recording_status(store: RunStore) -> Iterator[None]:
     """Mark the run ``running`` for the block; ``stopped`` or ``failed`` if it ends early.
 
     A :class:`~nasbench.errors.NasbenchError` is recorded as its message (written for a
-    person); any other error keeps its type's name. The error is raised again.
+    person); any other error keeps its type's name. The error is raised again. A search
+    whose strategy cannot be resumed (:func:`resume_refusal`) logs why in a
+    :data:`NOT_RESUMABLE` event as it starts.
 
     Example:
         >>> import tempfile
@@ -515,6 +572,11 @@ def recording_status(store: RunStore) -> Iterator[None]:
         >>> store.close()
     """
     store.set_status("running")
+    strategy = store.config.get("strategy")
+    if isinstance(strategy, str) and registry.is_registered("strategy", strategy):
+        refusal = resume_refusal(strategy)
+        if refusal is not None:
+            store.log_event(NOT_RESUMABLE, {"message": refusal})
     try:
         yield
     except KeyboardInterrupt:

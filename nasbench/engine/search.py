@@ -109,27 +109,44 @@ def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
     On CPU with ``deterministic=True`` it ends with the same genotype and metrics as
     an uninterrupted run. Discrete searches resume by replaying their recorded
     candidates (:func:`nasbench.engine.discrete.resume_discrete_search`).
+
+    Args:
+        run_dir: a run folder holding a stopped or killed search.
+        progress: show a progress bar.
+
+    Returns:
+        A :class:`SearchResult`.
+
+    Raises:
+        ConfigError: not a run; its user code is not imported or its ops changed
+            (:func:`nasbench.engine.run_setup.check_user_code`); its strategy cannot be
+            resumed (:func:`nasbench.engine.run_setup.resume_refusal`); or resuming would
+            start a finished or stopped run over.
+
+    Example:
+        >>> resume("runs/demo").status  # doctest: +SKIP
+        'finished'
     """
-    from nasbench.runs import RunStore
+    from nasbench.engine.run_setup import open_for_resume, resume_refusal
     from nasbench.runs.store import run_folder
     from nasbench.strategies import get_strategy
 
     run_dir = run_folder(run_dir)  # "~/runs/x": every step below sees the home folder
-    store = RunStore.open(run_dir)  # checks it is a run, and that no writer holds it
+    # Checks it is a run, that no writer holds it, and, before the strategy's name is
+    # looked up, that the user code it names is imported.
+    store = open_for_resume(run_dir)
     strategy = store.config.get("strategy", "darts")
     status, message = store.status, store.status_message
     store.close()
-    if get_strategy(strategy).kind not in ("discrete", "multi-agent"):  # those that checkpoint
+    refusal = resume_refusal(strategy)
+    if refusal is not None:
+        raise ConfigError(f"{refusal}; start a new run.")
+    if get_strategy(strategy).kind != "discrete":  # the kinds that checkpoint
         _refuse_resume_that_would_restart(run_dir, status, message)
     if get_strategy(strategy).kind == "meta":
         from nasbench.engine.meta import run_meta_search
 
         return run_meta_search(SearchConfig(), run_dir, resume=True, progress=progress)
-    if get_strategy(strategy).kind == "multi-agent":
-        raise ConfigError(
-            f"a {strategy} search cannot be resumed (its replay buffer is not checkpointed); "
-            "start a new run."
-        )
     if get_strategy(strategy).kind == "discrete":
         from nasbench.engine.discrete import resume_discrete_search
 
