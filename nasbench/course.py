@@ -13,7 +13,10 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import math
+import sys
 from typing import Any
+
+from nasbench.errors import ConfigError
 
 __all__ = ["check", "preload"]
 
@@ -74,12 +77,16 @@ def check(
 
     Raises:
         AssertionError: the answer is wrong (the message carries the hint).
+        ConfigError: a tolerance is negative or no number (the lesson's mistake).
 
     Example:
         >>> check("space size", 15625, 5**6, "count one op per edge")
         ✓ space size: correct.
         True
     """
+    for tol_name, tol in (("rel_tol", rel_tol), ("abs_tol", abs_tol)):
+        if isinstance(tol, bool) or not isinstance(tol, int | float) or not 0 <= tol < math.inf:
+            raise ConfigError(f"check's {tol_name} must be a number >= 0, got {tol!r}.")
     if answer is Ellipsis:
         print(f"… {name}: not answered yet. Replace the ... in the cell above. Hint: {hint}")
         return False
@@ -134,12 +141,17 @@ def preload(monai: bool = False) -> tuple[str, ...]:
         The names of the modules imported (monai's only where it is installed), after
         the registries' ``nasbench.registry`` name lists are loaded.
 
+    Raises:
+        ConfigError: ``monai`` is not True or False.
+
     Example:
         >>> "torch._dynamo" in preload()
         True
     """
     from nasbench import registry
 
+    if not isinstance(monai, bool):  # "no" is truthy: it would load monai for 10 s
+        raise ConfigError(f"preload's monai must be True or False, got {monai!r}.")
     for name in PRELOAD_REGISTRIES:
         registry.names(name)
     modules = list(PRELOAD_MODULES)
@@ -205,10 +217,21 @@ def _same(answer: Any, expected: Any, rel_tol: float, abs_tol: float) -> bool:
         return answer.keys() == expected.keys() and all(
             _same(answer[k], expected[k], rel_tol, abs_tol) for k in expected
         )
+    if _is_frame(answer) and _is_frame(expected):
+        # == on DataFrames gives a DataFrame, never True: compare labels, then values.
+        return all(
+            _same(_plain(getattr(answer, part)), _plain(getattr(expected, part)), rel_tol, abs_tol)
+            for part in ("columns", "index", "values")
+        )
     try:
         return (answer == expected) is True
     except Exception:  # an object that cannot be compared is not the answer
         return False
+
+
+def _is_frame(value: Any) -> bool:
+    pandas = sys.modules.get("pandas")  # not imported: no DataFrame exists
+    return pandas is not None and isinstance(value, pandas.DataFrame)
 
 
 def _category(value: Any) -> str:

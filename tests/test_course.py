@@ -254,3 +254,36 @@ def test_preload_goes_on_without_monai_and_loads_every_registry():
     assert set(course.PRELOAD_REGISTRIES) == set(registry._REGISTRIES)
     names, missing, _ = _first_use(True, block_monai=True)
     assert names == ["torch._dynamo"] and missing == []
+
+
+def test_two_equal_dataframes_are_right_and_a_changed_one_is_not(fresh_course, capsys):
+    import pandas as pd
+
+    frame = pd.DataFrame({"op": ["skip", "conv"], "weight": [0.25, 0.75]})
+    assert check("table", frame, frame.copy(), "h") is True
+    assert check("close", frame.assign(weight=[0.25 + 1e-9, 0.75]), frame, "h") is True
+    for wrong in (
+        frame.assign(weight=[0.5, 0.5]),
+        frame.rename(columns={"weight": "w"}),
+        frame.set_axis([5, 6]),
+    ):
+        with pytest.raises(AssertionError, match="a pandas DataFrame of shape \\(2, 2\\)"):
+            check("table", wrong, frame, "h")
+
+
+@pytest.mark.parametrize(
+    "tolerance", [{"rel_tol": -1}, {"abs_tol": float("nan")}, {"rel_tol": "0"}]
+)
+def test_a_tolerance_that_is_no_number_at_least_0_is_the_lessons_config_error(tolerance):
+    from nasbench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="tol must be a number >= 0"):
+        check("x", 1.0, 1.0, "h", **tolerance)
+
+
+def test_preload_refuses_a_monai_that_is_no_bool_before_loading_anything():
+    from nasbench import course
+    from nasbench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="monai must be True or False, got 'no'"):
+        course.preload(monai="no")

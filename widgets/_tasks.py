@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
+import numbers
 from collections.abc import Callable
 from typing import Any
+
+from nasbench.errors import ConfigError
 
 # Work a view runs in a worker thread (a supernet built to measure its costs). Building a
 # network seeds and restores torch's global generator (fork_rng, manual_seed), which the
@@ -125,7 +129,10 @@ class Poller:
 
     Args:
         fn: the poll; returns True to keep polling.
-        interval: seconds between polls.
+        interval: seconds between polls (a positive number).
+
+    Raises:
+        ConfigError: ``interval`` is not a positive, finite number.
 
     Example:
         >>> poller = Poller(monitor.poll_once_and_continue, 1.0)  # doctest: +SKIP
@@ -133,6 +140,14 @@ class Poller:
     """
 
     def __init__(self, fn: Callable[[], bool], interval: float = 1.0) -> None:
+        # 0, a negative number or NaN does not wait at all: the poll would run thousands
+        # of times a second and starve the kernel.
+        real = isinstance(interval, numbers.Real) and not isinstance(interval, bool)
+        if not (real and math.isfinite(interval) and interval > 0):
+            raise ConfigError(
+                f"interval must be a positive number of seconds, got {interval!r}; "
+                "pass e.g. interval=1.0."
+            )
         self.fn = fn
         self.interval = interval
         self._task: asyncio.Task | None = None

@@ -44,11 +44,30 @@ def decimals_for(reach: float) -> int:
     return max(3, int(np.ceil(-np.log10(reach))) + 1)
 
 
+def _read_run(run: Any) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    """``run``'s folder, alpha snapshots and candidates; a one-line error when unreadable."""
+    from nasbench.runs import Run, load
+
+    if isinstance(run, Run):
+        return run.run_dir, run.alphas, run.candidates
+    if not isinstance(run, (str, os.PathLike)):
+        raise ConfigError(
+            f"AlphaExplorer shows a run folder or a nasbench.runs.Run, got {run!r}; "
+            'pass e.g. "runs/darts-1".'
+        )
+    with load(run) as opened:
+        return run, opened.alphas, opened.candidates
+
+
 class AlphaExplorer(widgets.VBox):
     """Step through a run's alpha snapshots.
 
     Args:
         run: a run folder or a :class:`nasbench.runs.Run` (or set one later with :meth:`set_run`).
+
+    Raises:
+        NasbenchError: ``run`` cannot be read (a missing folder, a damaged store), or is
+            neither a folder nor a Run.
 
     Example:
         >>> explorer = AlphaExplorer("runs/darts-1")  # doctest: +SKIP
@@ -56,6 +75,9 @@ class AlphaExplorer(widgets.VBox):
     """
 
     def __init__(self, run: Any = None) -> None:
+        # Named by the person who builds the view: a run that cannot be read raises here
+        # (set_run, which the workbench calls on the kernel loop, shows it in the view).
+        read = _read_run(run) if run is not None else None
         self.alphas = pd.DataFrame()
         self.steps = np.zeros(0, dtype=np.int64)
         self.edges: list[str] = []
@@ -140,25 +162,37 @@ class AlphaExplorer(widgets.VBox):
         )
         self.add_class("nasbench-alpha-explorer")
         self._show_mode()
-        if run is not None:
-            self.set_run(run)
+        if read is not None:
+            self._show_run(*read)
 
     def set_run(self, run: Any) -> None:
-        """Explore the snapshots of ``run`` (a run folder or a Run)."""
-        from nasbench.runs import load
+        """Explore the snapshots of ``run`` (a run folder or a Run).
+
+        A folder that cannot be read (missing, damaged) is shown as a one-line message.
+
+        Args:
+            run: a run folder or a :class:`nasbench.runs.Run`.
+
+        Raises:
+            ConfigError: ``run`` is neither.
+
+        Example:
+            >>> AlphaExplorer().set_run("/no/such/run")  # the view says why; no raise
+        """
+        try:
+            read = _read_run(run)
+        except NasbenchError as err:
+            if not isinstance(run, (str, os.PathLike)):
+                raise
+            self.show_problem(run, str(err))
+            return
+        self._show_run(*read)
+
+    def _show_run(self, run_dir: Any, alphas: pd.DataFrame, candidates: pd.DataFrame) -> None:
         from nasbench.viz import hp_distribution
 
-        if isinstance(run, (str, os.PathLike)):
-            try:
-                with load(run) as opened:
-                    self.alphas, candidates = opened.alphas, opened.candidates
-            except NasbenchError as err:
-                self.show_problem(run, str(err))
-                return
-            self.title.value = f"<b>run</b>: {html.escape(str(run))}"
-        else:
-            self.alphas, candidates = run.alphas, run.candidates
-            self.title.value = f"<b>run</b>: {html.escape(str(run.run_dir))}"
+        self.alphas = alphas
+        self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
         self._draw_hp_policy(hp_distribution(candidates))
         from nasbench.viz.alphas import SCHEDULE_KINDS
 

@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from nasbench.errors import NasbenchError, status_reason
+from nasbench.errors import ConfigError, NasbenchError, status_reason
 from nasbench.spaces import parse_genotype, zoo, zoo_info
 from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
@@ -210,11 +210,58 @@ def genotype_costs(genotype: Any, skeleton: Any, image_size: int) -> dict[str, f
     return network_costs(genotype, skeleton, image_size, repeats=0)
 
 
+def run_folders(runs: Any) -> list[str]:
+    """The run folders ``runs`` names, each checked to hold a run.
+
+    Args:
+        runs: a run folder, a :class:`nasbench.runs.Run`, or a list of either.
+
+    Returns:
+        The folders as strings, in order.
+
+    Raises:
+        ConfigError: a folder that does not exist or holds no run, or a value that is
+            neither a folder nor a Run.
+
+    Example:
+        >>> run_folders("/no/such/run")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        nasbench.errors.ConfigError: run folder '/no/such/run' does not exist; ...
+    """
+    from nasbench.runs import Run
+    from nasbench.runs.schema import require_run
+
+    # One run where a list is expected: iterating a folder's name would give its letters.
+    if isinstance(runs, (str, os.PathLike, Run)):
+        runs = [runs]
+    if not isinstance(runs, (list, tuple)):
+        raise ConfigError(
+            f"run_dirs must be a run folder or a list of them, got {runs!r}; "
+            'pass e.g. ["runs/darts-1"].'
+        )
+    folders = []
+    for run in runs:
+        if isinstance(run, Run):
+            run = run.run_dir
+        elif not isinstance(run, (str, os.PathLike)):
+            raise ConfigError(
+                f"run_dirs holds {run!r}, which is not a run folder; pass folders a search "
+                "wrote to (or Run objects)."
+            )
+        require_run(run)  # a missing folder now, not an empty "run" list later
+        folders.append(str(run))
+    return folders
+
+
 class GenotypeViewer(widgets.VBox):
     """Draw a genotype with its costs; compare two with the differing edges highlighted.
 
     Args:
-        run_dirs: run folders offered as sources.
+        run_dirs: run folders offered as sources (one folder or Run, or a list of them;
+            see :func:`run_folders`).
+
+    Raises:
+        ConfigError: a run folder that does not exist or holds no run.
 
     Attributes:
         highlight_a: edges of A not in B (as drawn), empty unless comparing.
@@ -228,7 +275,8 @@ class GenotypeViewer(widgets.VBox):
         True
     """
 
-    def __init__(self, run_dirs: list[str] | None = None) -> None:
+    def __init__(self, run_dirs: str | os.PathLike | list[Any] | None = None) -> None:
+        folders = run_folders(run_dirs) if run_dirs is not None else []
         self.dataset = {"in_channels": 1, "num_classes": 2, "spatial_dims": 2}
         self._highlight_a: set = set()
         self._highlight_b: set = set()
@@ -272,8 +320,8 @@ class GenotypeViewer(widgets.VBox):
             ]
         )
         self.add_class("nasbench-genotype-viewer")
-        if run_dirs:
-            self.set_runs(run_dirs)
+        if folders:
+            self.set_runs(folders)
         self.update_soon()
 
     def set_runs(self, run_dirs: list[str]) -> None:

@@ -216,8 +216,8 @@ class SearchLauncher(widgets.VBox):
 
     Args:
         runs_folder: where run folders are created (a leading ``~`` is the home folder).
-        dataset: the ``dataset`` part of the config (dict or DatasetConfig); see
-            :meth:`set_dataset`.
+        dataset: the ``dataset`` part of the config (a registry name, a dict or a
+            DatasetConfig); see :meth:`set_dataset`.
         space_config: a space dict (``space.to_dict()``); the quickstart space when None.
 
     Attributes:
@@ -238,9 +238,13 @@ class SearchLauncher(widgets.VBox):
     def __init__(
         self,
         runs_folder: str | os.PathLike = "runs",
-        dataset: dict[str, Any] | DatasetConfig | None = None,
+        dataset: str | dict[str, Any] | DatasetConfig | None = None,
         space_config: dict[str, Any] | None = None,
     ) -> None:
+        if not isinstance(runs_folder, (str, os.PathLike)):
+            raise ConfigError(
+                f'runs_folder must be a folder, got {runs_folder!r}; pass e.g. runs_folder="runs".'
+            )
         self.runs_folder = run_folder(runs_folder)  # "~/runs": the home folder's
         self.dataset = DatasetConfig()
         self.space_config: dict[str, Any] = dict(space_config or default_space())
@@ -409,10 +413,31 @@ class SearchLauncher(widgets.VBox):
         parallel = self.executor.value != "sequential"
         self.workers.layout.display = None if parallel else "none"
 
-    def set_dataset(self, dataset: dict[str, Any] | DatasetConfig) -> None:
-        """Search this dataset (a DatasetConfig or its dict: name, size, root, ...)."""
-        if isinstance(dataset, dict):
-            dataset = DatasetConfig(**{**DatasetConfig().__dict__, **dataset})
+    def set_dataset(self, dataset: str | dict[str, Any] | DatasetConfig) -> None:
+        """Search this dataset: a registry name, a DatasetConfig or its dict (name, size, ...).
+
+        Args:
+            dataset: e.g. ``"breastmnist"`` or ``{"name": "breastmnist", "size": 64}``.
+
+        Raises:
+            ConfigError: a dict key DatasetConfig does not have (with the closest one), or
+                a value that is none of the three.
+
+        Example:
+            >>> launcher = SearchLauncher("runs")
+            >>> launcher.set_dataset("breastmnist")
+            >>> launcher.dataset.name, launcher.dataset.size
+            ('breastmnist', 28)
+        """
+        if isinstance(dataset, (str, dict)):
+            # Read as a search config reads its dataset: a name, or a dict whose misspelt
+            # key is refused with the closest field (a search run later would refuse it).
+            dataset = SearchConfig(dataset=dataset).dataset
+        if not isinstance(dataset, DatasetConfig):
+            raise ConfigError(
+                f"dataset must be a registry name, a dict or a DatasetConfig, got {dataset!r}; "
+                'pass e.g. dataset="synthetic".'
+            )
         self.dataset = dataset
         self.batch_size.value = dataset.batch_size if dataset.batch_size else 16
         if dataset.limit:

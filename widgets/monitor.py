@@ -343,8 +343,8 @@ class RunMonitor(widgets.VBox):
         # Nothing of the last run's state may linger if this folder cannot be read.
         self.status_text.value = ""
         self.progress.max, self.progress.value, self.progress.bar_style = 1, 0, ""
-        self.run_dir = str(run_dir)
-        self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
+        self.run_dir = os.fspath(run_dir)  # a Run gives its folder
+        self.title.value = f"<b>run</b>: {html.escape(os.fspath(run_dir))}"
         self.status = "starting"
         self._poll_and_continue()
         self.start()

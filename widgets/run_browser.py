@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import traitlets
 
-from nasbench.errors import NasbenchError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.schema import RETRAIN_PHASES
 from widgets._figures import LivePlot
 from widgets._layout import wrapping_row
@@ -95,7 +95,11 @@ class RunBrowser(widgets.VBox):
     """The runs of a folder, with multi-select comparison of their validation curves.
 
     Args:
-        folder: the folder holding run folders.
+        folder: the folder holding run folders (a missing one shows as empty until a
+            search creates it).
+
+    Raises:
+        ConfigError: ``folder`` is not a path.
 
     Attributes:
         frame: the latest ``list_runs`` table.
@@ -111,6 +115,11 @@ class RunBrowser(widgets.VBox):
     opened = traitlets.Unicode("")
 
     def __init__(self, folder: str | os.PathLike = "runs") -> None:
+        if not isinstance(folder, (str, os.PathLike)):
+            raise ConfigError(
+                f"RunBrowser shows a folder of run folders, got {folder!r}; "
+                'pass e.g. RunBrowser("runs").'
+            )
         self.folder = Path(folder)
         self.frame = pd.DataFrame()
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh")

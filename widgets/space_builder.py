@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -33,7 +34,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from nasbench.errors import NasbenchError, status_reason
+from nasbench.errors import NasbenchError, SpaceError, closest_name, status_reason
 from nasbench.models.memory import estimate_memory, saved_activation_bytes
 from nasbench.spaces import OP_SETS, op_family, op_spatial_dims, space_from_dict
 from nasbench.spaces.c2fnas import all_topologies
@@ -204,11 +205,15 @@ class SpaceBuilder(widgets.VBox):
 
     Args:
         space_type: a value of ``SPACE_TYPES`` ("darts", "nb201", "chain", "nasunet", "vnas",
-            "dints", "trellis", "c2fnas", "nb101").
+            "dints", "trellis", "c2fnas", "nb101"; any case).
         spatial_dims: 2 or 3 (the dataset decides; see :meth:`set_dataset`).
-        image_size: image edge length used for MACs and memory.
+        image_size: image edge length used for MACs and memory (a positive integer).
         live_costs: compute the supernet cost on every change (debounced in Jupyter);
             with False only :meth:`update_costs` computes it.
+
+    Raises:
+        SpaceError: an unknown ``space_type``, ``spatial_dims`` not 2 or 3, or an
+            ``image_size`` below 1.
 
     Attributes:
         space_config: ``space.to_dict()`` of the current space ({} when invalid).
@@ -233,8 +238,25 @@ class SpaceBuilder(widgets.VBox):
         image_size: int = 28,
         live_costs: bool = True,
     ) -> None:
-        self.spatial_dims = spatial_dims
-        self.image_size = image_size
+        kinds = [value for _, value in SPACE_TYPES]
+        if str(space_type).lower() not in kinds:
+            raise SpaceError(
+                f"Unknown space type {space_type!r}; use one of {', '.join(kinds)}."
+                f"{closest_name(str(space_type), kinds)}"
+            )
+        if spatial_dims not in (2, 3) or isinstance(spatial_dims, bool):
+            raise SpaceError(
+                f"spatial_dims must be 2 (images) or 3 (volumes), got {spatial_dims!r}."
+            )
+        # 0 would skip the image-size check and cost the supernet on an empty image.
+        whole = isinstance(image_size, numbers.Integral) and not isinstance(image_size, bool)
+        if not (whole and image_size >= 1):
+            raise SpaceError(
+                f"image_size must be a positive integer (the image edge in pixels), got "
+                f"{image_size!r}; pass e.g. image_size=28."
+            )
+        self.spatial_dims = int(spatial_dims)
+        self.image_size = int(image_size)
         self.in_channels = 1
         self.num_classes = 2
         self.live_costs = live_costs
@@ -245,7 +267,7 @@ class SpaceBuilder(widgets.VBox):
         self.costs: dict[str, Any] = {}
         style = {"description_width": "130px"}
         self.space_type = widgets.Dropdown(
-            options=SPACE_TYPES, value=space_type, description="space", style=style
+            options=SPACE_TYPES, value=str(space_type).lower(), description="space", style=style
         )
         self.space_type.add_class("nasbench-space-type")
         self.op_set = widgets.Dropdown(

@@ -28,7 +28,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from nasbench.errors import NasbenchError
+from nasbench.errors import ConfigError, NasbenchError
 from widgets._svg import message_html
 from widgets._tasks import running_loop
 
@@ -70,6 +70,9 @@ class Workbench(widgets.Tab):
         live_costs: let the space builder measure the supernet cost on every change
             (in a worker thread in Jupyter); False: only on ``builder.update_costs()``.
 
+    Raises:
+        ConfigError: ``runs_folder`` is a file or not a path.
+
     Example:
         >>> from widgets import Workbench
         >>> Workbench()  # doctest: +SKIP
@@ -90,6 +93,17 @@ class Workbench(widgets.Tab):
         dataset: str = DEFAULT_DATASET,
         live_costs: bool = True,
     ) -> None:
+        # Checked here, where a raise reaches the person: the launcher and the browser
+        # take the folder when their tabs are built, on the kernel loop in Jupyter.
+        if not isinstance(runs_folder, (str, os.PathLike)):
+            raise ConfigError(
+                f'runs_folder must be a folder, got {runs_folder!r}; pass e.g. runs_folder="runs".'
+            )
+        if os.path.isfile(os.path.expanduser(runs_folder)):
+            raise ConfigError(
+                f"runs_folder '{os.fspath(runs_folder)}' is a file, not a folder; pass a folder "
+                "for the run folders (a search creates it)."
+            )
         self._runs_folder = runs_folder
         self._root = root
         self._dataset = dataset

@@ -25,6 +25,7 @@ from nasbench.data.registry import (
     SPLITS,
     TASKS,
     DatasetInfo,
+    check_size,
     data_root,
     get_entry,
     get_info,
@@ -32,7 +33,7 @@ from nasbench.data.registry import (
     list_datasets,
     register_dataset,
 )
-from nasbench.data.splits import DatasetView, search_halves, stratified_limit
+from nasbench.data.splits import DatasetView, check_seed, search_halves, stratified_limit
 from nasbench.data.transforms import make_transform
 from nasbench.errors import DatasetError, closest_name
 
@@ -73,7 +74,8 @@ def load(
         size: image edge length, one of ``get_info(name).sizes``.
         download: fetch missing files (MedMNIST); with False a missing file is an error.
         limit: keep at most this many samples, stratified by class.
-        seed: seeds the search halves, the ``limit`` choice and the augmentation.
+        seed: a non-negative integer; seeds the search halves, the ``limit`` choice and
+            the augmentation.
         transform: ``"default"`` (normalise to [-1, 1]), ``"augment"`` (light
             augmentation, then normalise), None (raw [0, 1]) or an image-only callable.
         **options: passed to the source's loader (e.g. ``opener=``, ``verify=True``).
@@ -89,15 +91,13 @@ def load(
     """
     entry = get_entry(name)
     info = entry.info
+    seed = check_seed(seed)
     if split not in SPLITS:
         raise DatasetError(
             f"unknown split {split!r} for {info.name}.{closest_name(str(split), SPLITS)} "
             f"Choose one of {', '.join(SPLITS)}."
         )
-    if size not in info.sizes:
-        raise DatasetError(
-            f"{info.name} has no size {size!r}; choose one of {', '.join(map(str, info.sizes))}."
-        )
+    check_size(info, size)
     item_transform = make_transform(transform, info, seed)
     base_split = "train" if split in SEARCH_SPLITS else split
     base = entry.loader(info, base_split, data_root(root), size, download, **options)

@@ -143,12 +143,24 @@ def register_dataset(
             (right for generated data).
 
     Raises:
-        DatasetError: ``info.name`` is a built-in dataset's (registering the same user
+        DatasetError: ``info`` is no DatasetInfo, ``loader`` or ``is_cached`` is no
+            function, or ``info.name`` is a built-in dataset's (registering the same user
             name again replaces it).
 
     Example:
         >>> register_dataset(info, my_loader)  # doctest: +SKIP
     """
+    if not isinstance(info, DatasetInfo):
+        raise DatasetError(
+            f"register_dataset needs a DatasetInfo as info, got {type(info).__name__}; "
+            "build one with DatasetInfo(name=..., task=..., modality=..., ...)."
+        )
+    for what, fn in (("loader", loader), ("is_cached", is_cached)):
+        if not callable(fn) and not (what == "is_cached" and fn is None):
+            raise DatasetError(
+                f"register_dataset's {what} must be a function, got {type(fn).__name__}; "
+                "see help(register_dataset) for its arguments."
+            )
     if registry.is_registered("dataset", info.name):
         old = registry.get("dataset", info.name).obj
         # A user's set under a built-in name would be recorded by a search as the built-in
@@ -255,12 +267,29 @@ def list_datasets(task: str | None = None, spatial_dims: int | None = None) -> l
     """Return the registered datasets, optionally filtered by task and dims.
 
     Args:
-        task: keep only this task (one of ``TASKS``).
-        spatial_dims: keep only 2D or 3D entries.
+        task: keep only this task (one of ``TASKS``; any case, as dataset names are).
+        spatial_dims: keep only 2D or 3D entries (2 or 3).
 
     Returns:
         ``DatasetInfo`` objects sorted by name.
+
+    Raises:
+        DatasetError: an unknown task or a ``spatial_dims`` other than 2 or 3 (either
+            would silently list nothing).
+
+    Example:
+        >>> [i.name for i in list_datasets(task="Segmentation", spatial_dims=2)][:1]
+        ['synthetic-seg']
     """
+    if task is not None:
+        if not isinstance(task, str) or task.lower() not in TASKS:
+            hint = closest_name(str(task), (*TASKS, "classification"))
+            if "'classification'" in hint:  # the word people reach for is no task here
+                hint = " Classification is binary, multi-class, multi-label or ordinal."
+            raise DatasetError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}.{hint}")
+        task = task.lower()
+    if spatial_dims is not None and (isinstance(spatial_dims, bool) or spatial_dims not in (2, 3)):
+        raise DatasetError(f"spatial_dims must be 2 or 3, got {spatial_dims!r}.")
     infos = [get_entry(n).info for n in dataset_names()]
     if task is not None:
         infos = [i for i in infos if i.task == task]
@@ -276,6 +305,10 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     ``~/.cache/nasbench``.
     """
     if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise DatasetError(
+                f"root must be a folder path (a str or a Path), got {type(root).__name__} {root!r}."
+            )
         return Path(root).expanduser()
     env = os.environ.get("NASBENCH_DATA")
     if env:
@@ -283,7 +316,39 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     return Path("~/.cache/nasbench").expanduser()
 
 
-def is_cached(name: str, root: str | os.PathLike | None = None, size: int = 28) -> bool:
-    """Tell whether ``name`` at ``size`` can be loaded without a download."""
+def is_cached(name: str, root: str | os.PathLike | None = None, size: int | None = None) -> bool:
+    """Tell whether ``name`` at ``size`` can be loaded without a download.
+
+    Args:
+        name: a registered dataset name.
+        root: the data folder; default ``$NASBENCH_DATA`` or ``~/.cache/nasbench``.
+        size: an image size the dataset comes in (``get_info(name).sizes``); None: its
+            smallest (28 for MedMNIST), so a loop over every dataset needs no size.
+
+    Returns:
+        True when the files are on disk (generated sets always are).
+
+    Raises:
+        DatasetError: an unknown name, or a size the dataset does not come in (its
+            files could never be cached, so False would mislead).
+
+    Example:
+        >>> is_cached("synthetic")
+        True
+    """
     entry = get_entry(name)
+    size = min(entry.info.sizes) if size is None else size
+    check_size(entry.info, size)
     return bool(entry.is_cached(entry.info, data_root(root), size))
+
+
+def check_size(info: DatasetInfo, size: Any) -> None:
+    """Refuse, in one line, an image size ``info`` does not come in.
+
+    Example:
+        >>> check_size(get_info("synthetic"), 28)
+    """
+    if isinstance(size, bool) or size not in info.sizes:
+        raise DatasetError(
+            f"{info.name} has no size {size!r}; choose one of {', '.join(map(str, info.sizes))}."
+        )

@@ -37,6 +37,33 @@ def strata(targets: np.ndarray | None) -> np.ndarray | None:
     return None
 
 
+def check_seed(seed: Any) -> int:
+    """Return ``seed`` as an int, or refuse it in one line.
+
+    None would draw a fresh split on every call (numpy seeds itself from the OS), so two
+    loads of "the same" split would differ; a seed is required.
+
+    Args:
+        seed: a non-negative integer (numpy integers too).
+
+    Returns:
+        ``int(seed)``.
+
+    Raises:
+        DatasetError: None, a bool, a non-integer or a negative number.
+
+    Example:
+        >>> check_seed(np.int64(3))
+        3
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise DatasetError(
+            f"seed must be a non-negative integer, got {seed!r}; pass one (e.g. seed=0) "
+            "so that the same split comes back every time."
+        )
+    return int(seed)
+
+
 def search_halves(
     targets: np.ndarray | None, seed: int = 0, n: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +85,7 @@ def search_halves(
         >>> sorted(a.tolist() + b.tolist())
         [0, 1, 2, 3]
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     order = _shuffled_by_class(strata(targets), _length(targets, n), rng)
     return np.sort(order[0::2]), np.sort(order[1::2])
 
@@ -87,6 +114,7 @@ def stratified_limit(
     n = _length(targets, n)
     if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
         raise DatasetError(f"limit must be a positive whole number, got {limit!r}.")
+    seed = check_seed(seed)
     if limit >= n:
         return np.arange(n, dtype=np.int64)
     rng = np.random.default_rng(seed)

@@ -48,7 +48,7 @@ from nasbench.engine.budget import PROBE_STEPS, BudgetPlan, fit_budget
 from nasbench.engine.progress import transient_bar
 from nasbench.engine.result import SearchResult
 from nasbench.engine.run_setup import open_or_create_run, recording_status, search_settings
-from nasbench.errors import DivergenceError, NasbenchError
+from nasbench.errors import ConfigError, DivergenceError, NasbenchError
 from nasbench.evaluation.tasks import Task, task_of_info
 from nasbench.protocols import Genotype
 from nasbench.runs import RunStore, save_checkpoint
@@ -206,11 +206,22 @@ def search_space(config: SearchConfig, info: Any = None) -> Any:
     return space_from_dict({**space_dict, "skeleton": skeleton})
 
 
-def memory_estimate(config: SearchConfig) -> dict[str, float]:
+def _search_config(config: Any, who: str) -> SearchConfig:
+    """``config`` as a validated SearchConfig, taking its dict form as :func:`nasbench.search`
+    does."""
+    if isinstance(config, dict):
+        config = SearchConfig.from_dict(config)
+    if not isinstance(config, SearchConfig):
+        raise ConfigError(f"{who} needs a SearchConfig or a dict, got {type(config).__name__}.")
+    return config.validate()
+
+
+def memory_estimate(config: SearchConfig | dict) -> dict[str, float]:
     """The memory a search step will need, estimated before launch (MiB).
 
     Args:
-        config: the search; validated here (a bad one stops with a one-line error).
+        config: the search, or its dict form; validated here (a bad one stops with a
+            one-line error).
 
     Returns:
         The space's own estimate (DiNTS: MONAI's ``get_ram_cost_usage``) when it has one,
@@ -225,7 +236,7 @@ def memory_estimate(config: SearchConfig) -> dict[str, float]:
     """
     from nasbench.models.memory import supernet_memory
 
-    config.validate()
+    config = _search_config(config, "memory_estimate")
     info = search_info(config)
     space = search_space(config, info)
     sample = (info.in_channels, *([config.dataset.size] * info.spatial_dims))
@@ -234,7 +245,7 @@ def memory_estimate(config: SearchConfig) -> dict[str, float]:
     )
 
 
-def time_estimate(config: SearchConfig, probe_steps: int = 2) -> dict[str, Any]:
+def time_estimate(config: SearchConfig | dict, probe_steps: int = 2) -> dict[str, Any]:
     """How long a search will take, estimated before launch from a short probe.
 
     Builds the data and the supernet as the search would, times ``probe_steps`` real
@@ -245,7 +256,7 @@ def time_estimate(config: SearchConfig, probe_steps: int = 2) -> dict[str, Any]:
     small 2D cell, minutes for a large 3D DARTS supernet on a CPU (a reason to run it).
 
     Args:
-        config: the search; validated here.
+        config: the search, or its dict form; validated here.
         probe_steps: training steps timed (the slowest, usually the first, is dropped
             when there are more than one).
 
@@ -262,7 +273,7 @@ def time_estimate(config: SearchConfig, probe_steps: int = 2) -> dict[str, Any]:
         >>> estimate["total_s"] > estimate["build_s"]  # doctest: +SKIP
         True
     """
-    config.validate()
+    config = _search_config(config, "time_estimate")
     if not isinstance(probe_steps, int) or isinstance(probe_steps, bool) or probe_steps < 1:
         raise NasbenchError(f"probe_steps must be a positive integer, got {probe_steps!r}.")
     started = time.perf_counter()

@@ -13,7 +13,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, DivergenceError
 
 CLASSIFICATION_TASKS = ("binary", "multi-class", "ordinal", "multi-label")
 
@@ -190,9 +190,9 @@ def classification_metrics(logits: torch.Tensor, targets: torch.Tensor, task: st
     """Compute MedMNIST's ACC and AUC from logits.
 
     Args:
-        logits: ``(N, K)`` network outputs.
-        targets: ``(N,)`` class indices (or MedMNIST's ``(N, 1)``), or ``(N, K)`` 0/1 labels
-            for multi-label.
+        logits: ``(N, K)`` network outputs (a tensor or a numpy array).
+        targets: ``(N,)`` class indices in ``0..K-1`` (or MedMNIST's ``(N, 1)``), or
+            ``(N, K)`` 0/1 labels for multi-label (a tensor or a numpy array).
         task: a ``DatasetInfo.task``.
 
     Returns:
@@ -201,18 +201,31 @@ def classification_metrics(logits: torch.Tensor, targets: torch.Tensor, task: st
         from them is left out (:func:`classes_without_auc` names them), and AUC is NaN
         when no class has both.
 
+    Raises:
+        ConfigError: shapes that do not match, or a target class the logits lack.
+        DivergenceError: NaN logits (a diverged model).
+
     Example:
         >>> m = classification_metrics(torch.tensor([[2., 0.], [0., 2.]]), torch.tensor([0, 1]),
         ...                            "binary")
         >>> m["acc"], m["auc"]
         (1.0, 1.0)
     """
-    logits = logits.detach().float().cpu()
+    # numpy arrays are taken as tensors (a notebook often holds its outputs as arrays).
+    logits = torch.as_tensor(logits).detach().float().cpu()
+    targets = torch.as_tensor(targets)
     truth = targets.detach().cpu().numpy()
+    if logits.dim() != 2:
+        raise ConfigError(
+            f"logits must be (N, K) network outputs, got shape {tuple(logits.shape)}."
+        )
     if task == "multi-label":
+        if truth.shape != tuple(logits.shape):
+            raise ConfigError(
+                f"targets must be {tuple(logits.shape)} 0/1 labels for a multi-label task, "
+                f"got shape {tuple(targets.shape)}; pass one row of labels per image."
+            )
         prob = torch.sigmoid(logits).numpy()
-        acc = float(((prob > 0.5) == (truth > 0.5)).mean())
-        aucs = [_safe_auc(truth[:, k], prob[:, k]) for k in range(prob.shape[1])]
     else:
         if truth.ndim == 2 and truth.shape[1] == 1:
             truth = truth[:, 0]  # MedMNIST keeps labels as (N, 1): compared as is, it broadcasts
@@ -221,7 +234,23 @@ def classification_metrics(logits: torch.Tensor, targets: torch.Tensor, task: st
                 f"targets must be {len(logits)} class indices for a {task} task, got shape "
                 f"{tuple(targets.shape)}; pass one index per image."
             )
+        outside = truth[(truth < 0) | (truth >= logits.shape[1])]
+        if outside.size:
+            raise ConfigError(
+                f"targets hold class {outside[0]}, but the logits have {logits.shape[1]} "
+                f"classes (0..{logits.shape[1] - 1}); give the network one output per class."
+            )
         prob = torch.softmax(logits, dim=1).numpy()
+    if np.isnan(prob).any():
+        # -inf logits are fine (probability 0); NaN, or +inf, give no probability at all.
+        raise DivergenceError(
+            "logits hold NaN (or +inf) values, so ACC and AUC are undefined; the model "
+            "diverged: train it again with a lower learning rate."
+        )
+    if task == "multi-label":
+        acc = float(((prob > 0.5) == (truth > 0.5)).mean())
+        aucs = [_safe_auc(truth[:, k], prob[:, k]) for k in range(prob.shape[1])]
+    else:
         acc = float((prob.argmax(axis=1) == truth).mean())
         if prob.shape[1] == 2:
             aucs = [_safe_auc(truth, prob[:, 1])]

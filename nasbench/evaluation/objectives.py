@@ -252,6 +252,13 @@ class ConstrainedEvaluator:
         start = time.perf_counter()
         extra = self._missing_costs(genotype, result.cost)
         cost = {**result.cost, **extra}
+        if "latency_ms" in self.constraints.limits() and "latency_ms" not in cost:
+            # Constraints would say to wrap the evaluator in this class, which it already is.
+            raise ConfigError(
+                f"the latency limit needs latency_ms, which {type(self.evaluator).__name__} "
+                f"does not report and latency_repeats={self.latency_repeats} does not "
+                "measure; set latency_repeats to 1 or more."
+            )
         if extra:
             cost["cost_s"] = time.perf_counter() - start
         return self.constraints.apply(Result(dict(result.metrics), cost, dict(result.info)))
@@ -274,6 +281,22 @@ def _as_min(points: Any, senses: Sequence[str]) -> np.ndarray:
     return F * np.array([-1.0 if s == "max" else 1.0 for s in senses])
 
 
+def _checked(F: np.ndarray, who: str) -> np.ndarray:
+    """``F`` when it is a 2-D array without NaN, else a one-line error.
+
+    +inf stays allowed: NSGA-II writes it for a result whose objective is missing (the
+    worst value); NaN would make every comparison False and land in the first front.
+    """
+    if F.ndim != 2:
+        raise ConfigError(
+            f"{who} takes a 2-D array (n_points, n_objectives), got shape {F.shape}; "
+            "one objective is F.reshape(-1, 1)."
+        )
+    if np.isnan(F).any():
+        raise ConfigError("points contain NaN; drop those results first.")
+    return F
+
+
 def non_dominated_sort(F: np.ndarray) -> list[np.ndarray]:
     """Fast non-dominated sort (Deb et al., 2002) of a minimisation problem.
 
@@ -283,6 +306,9 @@ def non_dominated_sort(F: np.ndarray) -> list[np.ndarray]:
     Returns:
         The fronts, best first, each an ascending array of row indices.
 
+    Raises:
+        ConfigError: ``F`` is not 2-D, or holds NaN (+inf counts as the worst value).
+
     Example:
         >>> [f.tolist() for f in non_dominated_sort(np.array([[1, 2], [2, 1], [2, 2]]))]
         [[0, 1], [2]]
@@ -291,6 +317,7 @@ def non_dominated_sort(F: np.ndarray) -> list[np.ndarray]:
     n = len(F)
     if n == 0:
         return []
+    F = _checked(F, "non_dominated_sort")
     le = (F[:, None, :] <= F[None, :, :]).all(axis=2)
     lt = (F[:, None, :] < F[None, :, :]).any(axis=2)
     dominates = le & lt  # dominates[i, j]: i dominates j
@@ -310,11 +337,20 @@ def crowding_distance(F: np.ndarray) -> np.ndarray:
     Each objective is normalised by its range on the front; boundary points get
     infinity; a front of at most two points is all infinity.
 
+    Args:
+        F: ``(n, m)`` objective values of one front.
+
+    Returns:
+        ``(n,)`` distances; larger is lonelier.
+
+    Raises:
+        ConfigError: ``F`` is not 2-D, or holds NaN.
+
     Example:
         >>> crowding_distance(np.array([[0.0, 2.0], [1.0, 1.0], [2.0, 0.0]])).tolist()
         [inf, 2.0, inf]
     """
-    F = np.asarray(F, dtype=float)
+    F = _checked(np.asarray(F, dtype=float), "crowding_distance")
     n, m = F.shape
     dist = np.zeros(n)
     if n <= 2:

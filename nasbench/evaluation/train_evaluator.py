@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, DivergenceError
 from nasbench.evaluation.base import Result
 from nasbench.evaluation.registry import register_evaluator
 from nasbench.options import MethodConfig, option
@@ -252,7 +252,17 @@ class TrainEvaluator:
         def stop_at_budget(record: dict[str, Any]) -> bool:
             return record["epoch"] + 1 < epochs
 
-        out = train_model(model, train, val, test, info.task, recipe, on_epoch=stop_at_budget)
+        try:
+            out = train_model(model, train, val, test, info.task, recipe, on_epoch=stop_at_budget)
+        except DivergenceError as err:
+            # The discrete loop has no failed-candidate status: this ends the search, so
+            # say which candidate and which setting (not train's --lr) to lower.
+            where = getattr(err, "where", None) or f"({err})"
+            raise DivergenceError(
+                f"training candidate {g.to_json()} diverged {where}; "
+                f"lower the train evaluator's lr (evaluator_config {{'lr': {cfg.lr:g}}}) "
+                "and search again."
+            ) from None
         shape = (1, info.in_channels, *(self.data.size,) * info.spatial_dims)
         # The task's scores (ACC/AUC, Dice, PSNR/SSIM) under val_/test_ names.
         metrics = {f"val_{k}": v for k, v in out.best_val.items() if k != "loss"}

@@ -359,7 +359,12 @@ def train_model(
                 _train_epoch(model, batches, epoch, optimizer, train_loss, task, config, ema)
             )
             scheduler.step()
-            val = _evaluate(scored, val_set, loss_fn, task, config, device, full=False)
+            try:
+                val = _evaluate(scored, val_set, loss_fn, task, config, device, full=False)
+            except DivergenceError:
+                # The last step's loss was finite, but it left the weights NaN or huge.
+                where = f"at epoch {epoch + 1}: the validation outputs are NaN or inf"
+                raise diverged(where, config) from None
             record.update({f"val_{k}": v for k, v in val.items()})
             record["seconds"] = time.perf_counter() - epoch_start
             history.append(record)
@@ -410,6 +415,31 @@ def evaluate_model(
     device = resolve_device(config.device)
     model.to(device)
     return _evaluate(model, _Evaluation(dataset), task.loss(), task, config, device)
+
+
+def diverged(where: str, config: TrainConfig) -> DivergenceError:
+    """The one-line error of a training whose numbers stopped being finite.
+
+    Args:
+        where: when and what, e.g. ``"at epoch 2, batch 5: the loss is nan"``.
+        config: the recipe (its ``lr`` is named).
+
+    Returns:
+        A :class:`~nasbench.errors.DivergenceError`; its ``where`` attribute holds ``where``
+        so that a caller with its own learning-rate setting (the train evaluator) can name
+        that one instead.
+
+    Example:
+        >>> err = diverged("at epoch 1, batch 1: the loss is nan", TrainConfig(lr=1.0))
+        >>> str(err)[:54], err.where[-11:]
+        ('training diverged at epoch 1, batch 1: the loss is nan', 'loss is nan')
+    """
+    err = DivergenceError(
+        f"training diverged {where}; lower the learning rate (lr {config.lr:g}; --lr on the "
+        "command line) or clip gradients (grad_clip), and train again."
+    )
+    err.where = where
+    return err
 
 
 def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -523,10 +553,8 @@ def _train_epoch(
         if not math.isfinite(step_loss):
             # Stopped here: NaN weights would otherwise reach the scores, which fail in
             # sklearn with a traceback that does not say what went wrong.
-            raise DivergenceError(
-                f"training diverged at epoch {epoch + 1}, batch {index + 1}: the loss is "
-                f"{step_loss}; lower the learning rate (lr {config.lr:g}; --lr on the command "
-                "line) or clip gradients (grad_clip), and train again."
+            raise diverged(
+                f"at epoch {epoch + 1}, batch {index + 1}: the loss is {step_loss}", config
             )
         total_loss += step_loss * len(images)
         seen += len(targets)
@@ -659,6 +687,12 @@ def _evaluate(
             logits = task.infer(model, images.to(device))
             if config.tta_flip:
                 logits = (logits + task.infer(model, images.to(device).flip(-1))) / 2
+        if torch.isnan(logits).any():
+            # Caught here: the scores would fail later in sklearn ("Input contains NaN").
+            raise DivergenceError(
+                "the model's outputs are NaN: its weights diverged; train it again with a "
+                "lower learning rate."
+            )
         meter.update(logits.float().cpu(), task.target(targets))
     return meter.result()
 

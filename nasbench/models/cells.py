@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -50,6 +51,11 @@ def cell_edges(n_nodes: int, n_inputs: int = N_INPUTS) -> list[tuple[int, int]]:
         >>> len(cell_edges(4))
         14
     """
+    if any(isinstance(n, bool) or not isinstance(n, int | np.integer) for n in (n_nodes, n_inputs)):
+        raise SpaceError(
+            f"n_nodes and n_inputs must be integers, got n_nodes={n_nodes!r}, "
+            f"n_inputs={n_inputs!r}."
+        )
     if n_nodes < 1 or n_inputs < 1:
         raise SpaceError(
             f"A cell needs at least one node and one input, got n_nodes={n_nodes}, "
@@ -83,7 +89,7 @@ def drop_path(
     """
     if drop_prob <= 0.0:
         return x
-    if drop_prob >= 1.0:
+    if not drop_prob < 1.0:  # NaN too, which bernoulli_ would report from deep in torch
         raise ConfigError(f"drop_path_prob must be in [0, 1), got {drop_prob}.")
     keep = 1.0 - drop_prob
     shape = (x.shape[0],) + (1,) * (x.dim() - 1)

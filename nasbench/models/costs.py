@@ -15,13 +15,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from nasbench.errors import ConfigError
-from nasbench.models.network import build
+from nasbench.models.network import _as_genotype, _as_skeleton, build
 from nasbench.protocols import Genotype
+from nasbench.runs.environment import device_name
 
 
 def count_parameters(model: nn.Module, exclude_auxiliary: bool = True) -> int:
@@ -39,6 +41,11 @@ def count_parameters(model: nn.Module, exclude_auxiliary: bool = True) -> int:
         >>> count_parameters(nn.Linear(3, 2))
         8
     """
+    if not isinstance(model, nn.Module):
+        raise ConfigError(
+            f"count_parameters needs a torch nn.Module, got {type(model).__name__}; pass e.g. "
+            "nasbench.models.build(genotype, skeleton)."
+        )
     return sum(
         p.numel()
         for name, p in model.named_parameters()
@@ -119,16 +126,21 @@ def measure_latency(
     Returns:
         ``{"median_ms": ..., "p90_ms": ...}`` over the timed passes.
 
+    Raises:
+        ConfigError: ``repeats``/``warmup`` are no counts, ``device`` is no device nasbench
+            runs on (``"gpu"``), or the model must move onto a GPU this machine lacks.
+
     Example:
         >>> measure_latency(nn.Linear(3, 2), (1, 3), repeats=5)["median_ms"] > 0
         True
     """
-    if repeats < 1 or warmup < 0:
-        raise ConfigError(f"repeats must be >= 1 and warmup >= 0, got {repeats} and {warmup}.")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
+    if not (_is_int(repeats) and _is_int(warmup)) or repeats < 1 or warmup < 0:
+        raise ConfigError(
+            f"repeats must be an integer >= 1 and warmup one >= 0, got {repeats!r} and {warmup!r}."
+        )
+    device = torch.device(device_name(device))
     if _model_device(model) != device:
+        device_name(device, visible=True)  # moving a model onto a missing GPU fails in torch
         model = copy.deepcopy(model).to(device)
     x = _example_input(model, input_shape)
     # The timed device's queue: a bare synchronize() waits on the current one (cuda:0).
@@ -158,7 +170,7 @@ def network_costs(
 
     Args:
         genotype: any genotype :func:`nasbench.models.build` accepts.
-        skeleton: the macro skeleton (gives in_channels and spatial_dims).
+        skeleton: the macro skeleton (gives in_channels and spatial_dims), or its dict.
         input_size: spatial size, one int for every axis (28) or one per axis.
         repeats: timed forward passes for the latency; 0 skips the measurement.
         device: where to time it.
@@ -167,14 +179,27 @@ def network_costs(
         ``{"params": int, "macs": int, "latency_ms": float}`` for a batch of one
         (``latency_ms`` is NaN when ``repeats`` is 0).
 
+    Raises:
+        ConfigError: ``input_size``, ``repeats`` or ``device`` is not one of the above.
+
     Example:
         >>> from nasbench.spaces.skeleton import Skeleton
         >>> from nasbench.spaces.zoo import zoo
         >>> network_costs(zoo["DARTS_V2"], Skeleton(n_cells=5, channels=8), 28)["params"] > 0
         True
     """
+    device_name(device)  # checked even when repeats=0 measures no latency
+    if not _is_int(repeats) or repeats < 0:
+        raise ConfigError(f"repeats must be an integer >= 0 (0: no latency), got {repeats!r}.")
+    genotype = _as_genotype(genotype)
+    skeleton = _as_skeleton(skeleton, getattr(genotype, "kind", None))
     dims = skeleton.spatial_dims
-    size = (input_size,) * dims if isinstance(input_size, int) else tuple(input_size)
+    if _is_int(input_size):
+        size = (int(input_size),) * dims
+    elif isinstance(input_size, Sequence) and all(_is_int(s) for s in input_size):
+        size = tuple(int(s) for s in input_size)
+    else:
+        size = ()  # a float (28.0), text or None: refused below
     if len(size) != dims or any(s < 1 for s in size):
         raise ConfigError(
             f"input_size {input_size!r} must be a positive int or {dims} positive ints "
@@ -192,6 +217,10 @@ def network_costs(
         "macs": count_macs(model, shape),
         "latency_ms": latency,
     }
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 @contextmanager

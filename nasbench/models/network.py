@@ -13,18 +13,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from nasbench import registry
 from nasbench.device import seeded
-from nasbench.errors import SpaceError
+from nasbench.errors import ConfigError, SpaceError
 from nasbench.models.cells import Cell, SharedInputRelu, check_op_names
 from nasbench.protocols import Genotype
 from nasbench.spaces.blocks import GlobalAvgPool, bn_cls, conv_cls
 from nasbench.spaces.genotype import genotype_from_dict, parse_genotype
 from nasbench.spaces.ops import create_op
+from nasbench.spaces.skeleton import Skeleton, UNetSkeleton
 
+# Genotype kinds whose networks read a U-Net skeleton, and those that read a cell stack's.
+UNET_KINDS = ("nasunet", "vnas", "dints", "c2fnas", "trellis")
+SKELETON_KINDS = ("darts", "nb201", "nb101", "chain", "morph", "alb")
 AUX_HIDDEN = 128  # DARTS AuxiliaryHeadCIFAR widths
 AUX_FEATURES = 768
 
@@ -36,9 +41,10 @@ def build(genotype: Genotype, skeleton: Any, seed: int | None = None) -> nn.Modu
         genotype: a ``Genotype`` (DARTS/NASNet cell pair), ``NB201Genotype`` or
             ``ChainGenotype``; a dict or text form is parsed first.
         skeleton: a ``nasbench.spaces.skeleton.Skeleton`` (cells, channels, reductions,
-            stem, input channels, classes, 2D/3D, auxiliary head, drop-path).
-        seed: seeds the weight initialisation without touching the global RNG;
-            ``None`` draws from the global torch RNG.
+            stem, input channels, classes, 2D/3D, auxiliary head, drop-path), or its dict
+            (a ``UNetSkeleton``'s for the U-Net kinds, a ``ReconSkeleton``'s for recon).
+        seed: seeds the weight initialisation without touching the global RNG (an integer
+            from 0 to 2**64 - 1); ``None`` draws from the global torch RNG.
 
     Returns:
         An ``nn.Module`` whose forward maps ``(N, in_channels, *spatial)`` to logits
@@ -59,13 +65,42 @@ def build(genotype: Genotype, skeleton: Any, seed: int | None = None) -> nn.Modu
             f"Cannot build a network from {type(genotype).__name__} (kind {kind!r}); "
             f"expected a genotype of kind {', '.join(map(repr, builders))}."
         )
+    skeleton = _as_skeleton(skeleton, kind)
     if skeleton.spatial_dims not in (2, 3):
         raise SpaceError(f"skeleton.spatial_dims must be 2 or 3, got {skeleton.spatial_dims!r}.")
+    # seeded() would take 1.5 as 1 and -1 as 2**64 - 1: another network than the one asked.
+    if seed is not None and not (
+        isinstance(seed, int | np.integer) and not isinstance(seed, bool) and 0 <= seed < 2**64
+    ):
+        raise ConfigError(f"seed must be an integer from 0 to 2**64 - 1 or None, got {seed!r}.")
     network = registry.get("network", kind).obj
     if seed is None:
         return network(genotype, skeleton)
     with seeded(seed):
         return network(genotype, skeleton)
+
+
+def _as_skeleton(skeleton: Any, kind: str) -> Any:
+    """A skeleton dict as the skeleton class the genotype's network reads."""
+    if isinstance(skeleton, Mapping):
+        from nasbench.spaces.recon import ReconSkeleton  # the recon space, on first use
+
+        classes = {
+            **dict.fromkeys(SKELETON_KINDS, Skeleton),
+            **dict.fromkeys(UNET_KINDS, UNetSkeleton),
+            "recon": ReconSkeleton,
+        }
+        if kind not in classes:  # a user's network kind: its skeleton class is unknown here
+            raise SpaceError(
+                f"a skeleton dict cannot be read for a {kind!r} network; pass its skeleton object."
+            )
+        return classes[kind].from_dict(skeleton)
+    if not hasattr(skeleton, "spatial_dims"):
+        raise SpaceError(
+            f"skeleton must be a Skeleton (UNetSkeleton, ReconSkeleton) or its dict, got "
+            f"{type(skeleton).__name__}; e.g. Skeleton(n_cells=5, channels=8)."
+        )
+    return skeleton
 
 
 def _as_genotype(genotype: Genotype) -> Any:

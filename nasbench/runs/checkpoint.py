@@ -39,8 +39,9 @@ import numpy as np
 import torch
 
 from nasbench.errors import CheckpointError, ConfigError
+from nasbench.runs.environment import device_name
 from nasbench.runs.faults import fault_point
-from nasbench.runs.schema import CHECKPOINT_DIR, DB_NAME
+from nasbench.runs.schema import CHECKPOINT_DIR, DB_NAME, run_folder
 from nasbench.runs.store import sqlite_uri
 
 LAST = "last.pt"
@@ -62,8 +63,8 @@ Generator = torch.Generator | np.random.Generator | np.random.RandomState
 
 
 def checkpoint_dir(run_dir: str | Path) -> Path:
-    """Return ``run_dir/checkpoints``."""
-    return Path(run_dir) / CHECKPOINT_DIR
+    """Return ``run_dir/checkpoints`` (``run_dir`` may be a loaded Run)."""
+    return run_folder(run_dir) / CHECKPOINT_DIR
 
 
 def save_checkpoint(
@@ -125,12 +126,16 @@ def load_checkpoint(
 
     Raises:
         CheckpointError: the checkpoint and its predecessor are both damaged.
+        ConfigError: ``map_location`` names no device nasbench runs on (``"gpu"``) or a
+            GPU this machine lacks; checked first, so a good file is not called damaged.
 
     Example:
         >>> state = load_checkpoint("runs/x")  # doctest: +SKIP
         >>> state["step"]  # doctest: +SKIP
         10
     """
+    if isinstance(map_location, (str, torch.device)):
+        map_location = device_name(map_location, "map_location", visible=True)
     state = _load_latest(run_dir, map_location, step, weights_only)
     if state is not None:
         _check_belongs(state, run_dir)
@@ -519,9 +524,23 @@ def restore_rng(
     Returns:
         None.
 
+    Raises:
+        ConfigError: ``state`` is not what capture_rng returns, or lacks a generator.
+
     Example:
         >>> restore_rng(checkpoint["rng"], {"sampler": rng})  # doctest: +SKIP
     """
+    if not isinstance(state, Mapping):
+        raise ConfigError(
+            f"restore_rng needs the dict capture_rng returned (a checkpoint's 'rng'), got "
+            f"{type(state).__name__}."
+        )
+    missing = [key for key in ("python", "numpy_global", "torch") if key not in state]
+    if missing:
+        raise ConfigError(
+            f"the RNG state has no {', '.join(missing)}; pass the dict capture_rng returned "
+            "(a checkpoint's 'rng')."
+        )
     random.setstate(_as_tuple(state["python"]))
     np.random.set_state(_legacy_tuple(state["numpy_global"]))
     # set_rng_state takes CPU ByteTensors only (the CUDA states too); a checkpoint loaded

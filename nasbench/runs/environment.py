@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from nasbench.errors import ConfigError
 
 # Distribution names whose versions matter for reproducing a search.
 PACKAGES = ("torch", "monai", "numpy", "pandas", "scikit-learn", "nasbench-workbench")
@@ -37,6 +40,9 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
         None), nasbench_version, device, cuda (availability, versions, device name),
         threads, cpu_count, deterministic, git (commit and dirty flag, or None).
 
+    Raises:
+        ConfigError: ``device`` is no device nasbench runs on, e.g. ``"gpu"``.
+
     Example:
         >>> capture_environment("cpu")["device"]
         'cpu'
@@ -45,7 +51,7 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
 
     import nasbench
 
-    resolved = _resolve_device(device, torch)
+    resolved = device_name(device)
     cuda_available = torch.cuda.is_available()
     cuda: dict[str, Any] = {
         "available": cuda_available,
@@ -154,10 +160,43 @@ def git_commit(folder: Path) -> dict[str, Any] | None:
     return {"commit": commit, "dirty": bool(changes.strip())}
 
 
-def _resolve_device(device: Any, torch: Any) -> str:
-    if device is None or str(device) == "auto":
+def device_name(device: Any, what: str = "device", visible: bool = False) -> str:
+    """The device ``device`` names, checked: ``"cpu"``, ``"cuda"`` or ``"cuda:<n>"``.
+
+    Torch's own errors for a wrong name list 20 device types, and a missing GPU shows
+    as "Torch not compiled with CUDA enabled" or as a damaged checkpoint.
+
+    Args:
+        device: ``"auto"`` or None (CUDA when a GPU is visible, else the CPU), ``"cpu"``,
+            ``"cuda"``, ``"cuda:<n>"`` or a torch.device of those.
+        what: the argument's name, for the message.
+        visible: also require the GPU it names to be visible on this machine.
+
+    Returns:
+        The name, e.g. ``"cuda:1"``.
+
+    Raises:
+        ConfigError: another name or object, or (``visible``) a GPU this machine lacks.
+
+    Example:
+        >>> device_name("cpu")
+        'cpu'
+    """
+    import torch
+
+    if device is None or (isinstance(device, str) and device == "auto"):
         return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(device)
+    name = str(device) if isinstance(device, (str, torch.device)) else ""
+    if not re.fullmatch(r"(cpu|cuda)(:\d+)?", name):
+        raise ConfigError(f'{what} must be "auto", "cpu", "cuda" or "cuda:<n>", got {device!r}.')
+    index = int(name.partition(":")[2] or 0)
+    if visible and name.startswith("cuda") and index >= torch.cuda.device_count():
+        seen = torch.cuda.device_count()
+        raise ConfigError(
+            f'{what} "{name}" was asked for but this machine has {seen or "no"} visible '
+            f'GPU{"" if seen == 1 else "s"}; use "auto" or "cpu".'
+        )
+    return name
 
 
 def _version(distribution: str) -> str | None:

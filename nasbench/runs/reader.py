@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -383,6 +384,10 @@ class Run:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    def __fspath__(self) -> str:
+        # A Run goes wherever a run folder does: load(run), resume(run), write_report(run).
+        return str(self.run_dir)
+
     def __repr__(self) -> str:
         return (
             f"Run('{self.run_dir}', status={self.status!r}, steps={self.progress['step']}, "
@@ -633,6 +638,16 @@ def list_runs(folder: str | Path) -> pd.DataFrame:
     Example:
         >>> list_runs("runs")[["name", "status", "best_metric"]]  # doctest: +SKIP
     """
+    if isinstance(folder, Run):  # path-like, but it is one run, not a folder of them
+        raise ConfigError(
+            f"list_runs needs the folder holding run folders, not a Run; pass "
+            f"'{folder.run_dir.parent}' (the run's parent folder)."
+        )
+    if not isinstance(folder, (str, os.PathLike)):
+        raise ConfigError(
+            f"list_runs needs the folder holding run folders, e.g. 'runs', got "
+            f"{type(folder).__name__}."
+        )
     root = Path(folder)
     if not root.is_dir():
         raise ConfigError(

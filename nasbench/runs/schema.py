@@ -18,6 +18,7 @@ they only check).
 from __future__ import annotations
 
 import math
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -309,18 +310,25 @@ def run_folder(run_dir: str | Path) -> Path:
     literally it would make a folder named ``~`` in the current one.
 
     Args:
-        run_dir: a run folder, e.g. ``~/runs/t1``.
+        run_dir: a run folder, e.g. ``~/runs/t1``, or a loaded Run (its folder).
 
     Returns:
         The folder as a Path.
 
     Raises:
-        ConfigError: ``~user`` names no user, or no home folder is known.
+        ConfigError: ``run_dir`` is no path (None, a number), ``~user`` names no user,
+            or no home folder is known.
 
     Example:
         >>> run_folder("~/runs/t1") == Path.home() / "runs" / "t1"
         True
     """
+    # A Run passes as its folder (it has __fspath__); None or a number is a one-line error.
+    if not isinstance(run_dir, (str, os.PathLike)):
+        raise ConfigError(
+            f"a run folder must be a path such as 'runs/demo' (or a loaded Run), got "
+            f"{type(run_dir).__name__}."
+        )
     try:
         return Path(run_dir).expanduser()
     except RuntimeError as err:  # "~nobody/x", or no HOME and no user entry

@@ -49,6 +49,9 @@ def _get_detections_info(
     if n == 0:
         raise ConfigError("no images to draw; pass at least one image and its detections.")
     shown, kept_boxes, kept_scores, true_boxes = [], [], [], []
+    _check_keys(detections[:n], ("boxes", "scores"), "detections")
+    if truths is not None:
+        _check_keys(truths[:n], ("boxes",), "truths")
     for i in range(n):
         image = np.asarray(images[i], dtype=float)
         shown.append(image[0] if image.ndim == 3 else image)
@@ -59,6 +62,17 @@ def _get_detections_info(
         truth = truths[i]["boxes"] if truths is not None else np.zeros((0, 4))
         true_boxes.append(np.asarray(truth, dtype=float).reshape(-1, 4))
     return DetectionsInfo(shown, true_boxes, kept_boxes, kept_scores)
+
+
+def _check_keys(entries: Sequence[Any], keys: tuple[str, ...], what: str) -> None:
+    """One line naming the image whose entry is no dict of ``keys`` (not a KeyError)."""
+    for i, entry in enumerate(entries):
+        missing = [k for k in keys if k not in entry] if isinstance(entry, Mapping) else keys
+        if missing:
+            raise ConfigError(
+                f"{what}[{i}] has no {', '.join(repr(k) for k in missing)}; each entry is a dict "
+                f"with {' and '.join(repr(k) for k in keys)}, as predict_split returns."
+            )
 
 
 def _outline(boxes: np.ndarray) -> tuple[list, list]:

@@ -146,12 +146,35 @@ def cell_edges_of(genotype: Any, cell_type: str) -> list[tuple[int, int, str]]:
     return [(k // per_node, int(j), op) for k, (op, j) in enumerate(pairs)]
 
 
+def _genotype_of(g: Any, kind: str, drawer: str) -> Any:
+    """``g`` parsed when it is text, checked to be of ``kind``, as draw_nb101 and the
+    other drawers check theirs (a one-line SpaceError, not an AttributeError inside)."""
+    if isinstance(g, str):
+        from nasbench.spaces.genotype import parse_genotype
+
+        g = parse_genotype(g)
+    if getattr(g, "kind", None) != kind:
+        raise SpaceError(f"{drawer} draws {kind} genotypes, not {g!r}.")
+    return g
+
+
+def _entries(highlight: Iterable[tuple] | None, shape: str) -> list[tuple]:
+    """Highlight entries as tuples; a bare number or text is a one-line SpaceError."""
+    if isinstance(highlight, str):
+        highlight = [highlight]
+    try:
+        return [tuple(item) if not isinstance(item, str) else (item,) for item in highlight or ()]
+    except TypeError:
+        raise SpaceError(
+            f"highlight must be a list of {shape} tuples, got {highlight!r}."
+        ) from None
+
+
 def _highlight_set(highlight: Iterable[tuple] | None) -> tuple[set[tuple], set[tuple]]:
     """Split highlight entries into (cell, node, input) keys and (cell, node, input, op) keys."""
     by_edge: set[tuple] = set()
     by_op: set[tuple] = set()
-    for item in highlight or ():
-        item = tuple(item)
+    for item in _entries(highlight, "(cell_type, node, input)"):
         if len(item) == 3:
             by_edge.add(item)
         elif len(item) == 4:
@@ -349,7 +372,7 @@ def draw_nb201(
     cell stay visible; ``show_none=False`` leaves them out.
 
     Args:
-        g: a :class:`nasbench.spaces.genotype.NB201Genotype`.
+        g: a :class:`nasbench.spaces.genotype.NB201Genotype`, or its text.
         show_none: draw ``none`` edges (dotted, grey) or omit them.
         highlight: ``(node, input)`` edges drawn thick and red.
 
@@ -363,7 +386,8 @@ def draw_nb201(
         >>> "nor_conv_3x3" in draw_nb201(g).source
         True
     """
-    marks = {tuple(h) for h in highlight or ()}
+    g = _genotype_of(g, "nb201", "draw_nb201")
+    marks = set(_entries(highlight, "(node, input)"))
     graph = NasDigraph(name="nb201_cell", format="svg", node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
     graph.attr(rankdir="LR")
     n_nodes = len(g.nodes) + 1
@@ -392,7 +416,7 @@ def draw_morph(g: Any) -> NasDigraph:
     convolution) to the one it joins.
 
     Args:
-        g: a :class:`nasbench.spaces.morph.MorphGenotype`.
+        g: a :class:`nasbench.spaces.morph.MorphGenotype`, or its text.
 
     Returns:
         A :class:`NasDigraph`, input at the top, output at the bottom.
@@ -403,6 +427,7 @@ def draw_morph(g: Any) -> NasDigraph:
         >>> "conv 3x3, stride 2, 16 channels" in draw_morph(g).source
         True
     """
+    g = _genotype_of(g, "morph", "draw_morph")
     graph = NasDigraph(name="morph", format="svg", node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
     graph.attr(rankdir="TB")
     graph.node("a0", "input", fillcolor=INPUT_FILL)
@@ -426,7 +451,7 @@ def draw_chain(g: Any) -> NasDigraph:
     its fill is the light colour of the layer's op family.
 
     Args:
-        g: a :class:`nasbench.spaces.genotype.ChainGenotype`.
+        g: a :class:`nasbench.spaces.genotype.ChainGenotype`, or its text.
 
     Returns:
         A :class:`NasDigraph`, input at the top, output at the bottom.
@@ -437,6 +462,7 @@ def draw_chain(g: Any) -> NasDigraph:
         >>> "conv 3x3" in draw_chain(g).source
         True
     """
+    g = _genotype_of(g, "chain", "draw_chain")
     graph = NasDigraph(name="chain", format="svg", node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
     graph.attr(rankdir="TB")
     graph.node("input", "input", fillcolor=INPUT_FILL)

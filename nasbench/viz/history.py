@@ -85,7 +85,17 @@ def _get_history_info(
         phases = (phases,)
     if metrics is not None and not len(metrics):
         raise ConfigError("metrics is empty; pass metric names, or None for the default ones.")
+    if not len(phases):
+        raise ConfigError("phases is empty; pass phase names such as ('train', 'val').")
     frame = _history(run_or_frame)
+    # A misspelt phase ("Train") names itself, instead of the metrics it then lacks.
+    logged = sorted({str(p) for p in frame["phase"].unique()})
+    unknown = [p for p in phases if p not in logged and p not in PHASE_COLORS]
+    if unknown:
+        raise ConfigError(
+            f"this run has no phase {unknown[0]!r}; pass phases from {', '.join(logged)}."
+            + closest_name(str(unknown[0]), logged)
+        )
     frame = frame[frame["value"].notna()]
     found = {
         metric: {p: part for p in phases if not (part := _series(frame, p, metric)).empty}

@@ -99,7 +99,15 @@ def find_engine() -> Engine:
 
 
 def _source(digraph: graphviz.Digraph | graphviz.Source | str) -> str:
-    return digraph if isinstance(digraph, str) else digraph.source
+    if isinstance(digraph, str):
+        return digraph
+    source = getattr(digraph, "source", None)
+    if not isinstance(source, str):
+        raise GraphvizError(
+            f"render needs a graphviz graph or DOT text, got {type(digraph).__name__}; pass "
+            "e.g. nasbench.viz.draw_genotype(genotype)."
+        )
+    return source
 
 
 def _run(engine: Engine, source: str, fmt: str, extra: tuple[str, ...] = ()) -> bytes:
@@ -148,7 +156,8 @@ def render(
         The drawing's bytes (SVG is UTF-8 XML).
 
     Raises:
-        GraphvizError: for an unknown format, no engine, or an engine failure.
+        GraphvizError: for an unknown format, no engine, an engine failure, or a
+            ``digraph`` that is no graph (None).
 
     Example:
         >>> import graphviz
@@ -157,7 +166,7 @@ def render(
         >>> render(g, "png")[:4]
         b'\\x89PNG'
     """
-    fmt = format.lower().lstrip(".")
+    fmt = format.lower().lstrip(".") if isinstance(format, str) else None
     if fmt not in FORMATS:
         raise GraphvizError(f"Unknown drawing format '{format}'; use one of {', '.join(FORMATS)}.")
     engine = engine or find_engine()

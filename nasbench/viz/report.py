@@ -36,7 +36,7 @@ from plotly.offline import get_plotlyjs
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
-from nasbench.runs.schema import shown_epoch
+from nasbench.runs.schema import run_folder, shown_epoch
 from nasbench.runs.summary import KILLED, LIVE_STATUSES
 from nasbench.viz.alphas import (
     SCHEDULE_KINDS,
@@ -74,7 +74,8 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
     """Write the HTML report of a run, atomically (a temporary file, then ``os.replace``).
 
     Args:
-        run_dir: a run folder (it holds ``run.sqlite``); a running search may be writing it.
+        run_dir: a run folder (it holds ``run.sqlite``) or a loaded Run; a running search
+            may be writing it.
         path: where to write; default ``<run_dir>/report.html``.
 
     Returns:
@@ -86,13 +87,14 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
     """
     from nasbench.runs import load
 
-    target = Path(path) if path is not None else Path(run_dir) / REPORT_NAME
+    run_dir = run_folder(run_dir)  # a loaded Run, or "~/runs/x"; None is a one-line error
+    target = Path(path) if path is not None else run_dir / REPORT_NAME
     if target.is_dir():
         raise ConfigError(
             f"report path {target} is a folder; give a file name such as "
             f"{target / REPORT_NAME} (--out)."
         )
-    _refuse_to_overwrite(target, Path(run_dir))
+    _refuse_to_overwrite(target, run_dir)
     run = load(run_dir)
     try:
         text = report_html(run)

@@ -17,12 +17,13 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
 import numpy as np
 
-from nasbench.errors import SpaceError
+from nasbench.errors import ConfigError, SpaceError, closest_name
 from nasbench.spaces.trellis import TRANSITIONS, trellis_mask
 from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, edge_colors
 from nasbench.viz.palette import NODE_FILL
@@ -131,11 +132,24 @@ def plot_trellis_betas(run_or_frame: Any, value: str = "weight", **kwargs: Any):
     Args:
         run_or_frame: a run (or its ``alphas`` frame) of a trellis search.
         value: ``"weight"`` (the softmax over the node's transitions) or ``"raw"``.
-        **kwargs: passed to :func:`nasbench.viz.alphas.plot_alphas`.
+        **kwargs: passed to :func:`nasbench.viz.alphas.plot_alphas` (max_points, cols,
+            y_range).
 
     Returns:
         A plotly figure.
+
+    Raises:
+        ConfigError: a keyword plot_alphas does not take, or a run without trellis betas.
     """
     from nasbench.viz.alphas import plot_alphas
 
+    # A typo would otherwise be reported by plot_alphas, a function the caller never called.
+    fixed = ("run_or_frame", "cell_type", "kind", "value")
+    passed_on = [p for p in inspect.signature(plot_alphas).parameters if p not in fixed]
+    for name in kwargs:
+        if name not in passed_on:
+            raise ConfigError(
+                f"plot_trellis_betas has no argument {name!r}; it takes run_or_frame, value, "
+                f"{', '.join(passed_on)}." + closest_name(name, passed_on)
+            )
     return plot_alphas(run_or_frame, cell_type="trellis", kind="beta", value=value, **kwargs)

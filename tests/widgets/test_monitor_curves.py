@@ -113,3 +113,14 @@ def test_after_a_resume_discards_rows_a_poll_shows_what_a_fresh_monitor_does(tmp
     names = [t.name for t in monitor.history_figure.data]
     assert names == ["train loss", "train acc"] and len(monitor.history_figure.data[0].x) == 2
     assert monitor.agent_figure.data == () and monitor.agent_plot.layout.display == "none"
+
+
+def test_a_monitor_opened_on_a_loaded_run_watches_its_folder(tmp_path):
+    import nasbench
+
+    run_dir = tmp_path / "r"
+    with RunStore.create(run_dir, {"strategy": "darts"}, {}) as store:
+        store.log_metrics(1, 0, "train", {"loss": 0.5})
+    with nasbench.runs.load(run_dir) as run:
+        monitor = RunMonitor(run)
+    assert monitor.run_dir == str(run_dir) and str(run_dir) in monitor.title.value
