@@ -8,6 +8,7 @@ fails in milliseconds, not inside torch.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 from nasbench import registry
 from nasbench.errors import ConfigError, NasbenchError, closest_name
-from nasbench.options import Budget
+from nasbench.options import MAX_INT, Budget, plain_numbers
 from nasbench.protocols import Space
 from nasbench.runs.alpha_summary import COLLAPSE_FACTOR, COLLAPSE_START_EPOCH, COLLAPSE_WINDOW
 from nasbench.runs.checkpoint_schedule import AUTO
@@ -28,8 +29,40 @@ BILEVEL_KINDS = ("differentiable", "topology", "self-supervised")
 # "auto" means the CPU for them.
 CPU_ONLY_KINDS = ("meta", "multi-agent")
 PRECISIONS = ("auto", "fp32", "bf16")
-# Every integer setting (counts, sizes, the seed) stays below this.
-MAX_INT = 2**31
+
+
+def _refuse_unknown_keywords(cls: type) -> type:
+    """Make ``cls(epoch=1)`` a one-line ConfigError naming the keyword, the fields and the
+    closest one, as :meth:`SearchConfig.from_dict` does, rather than a TypeError.
+
+    The dataclass ``__init__`` stays the one that runs, so positional arguments, defaults,
+    ``dataclasses.replace`` and pickling work as before.
+    """
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        known = [f.name for f in dataclasses.fields(cls) if f.init]
+        for key in kwargs:
+            if key not in known:
+                raise ConfigError(
+                    f"{cls.__name__} has no setting {key!r}; its settings: {', '.join(known)}."
+                    f"{closest_name(str(key), known)}"
+                )
+        init(self, *args, **kwargs)
+
+    cls.__init__ = __init__
+    return cls
+
+
+def _store_plain_numbers(config: Any) -> None:
+    """Replace numpy numbers in the fields of ``config`` (nested dicts too) by plain ones,
+    so that checks accept them and the JSON config records plain numbers."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        plain = plain_numbers(value)
+        if plain is not value:
+            setattr(config, f.name, plain)
 
 
 def default_space() -> dict[str, Any]:
@@ -41,6 +74,7 @@ def default_space() -> dict[str, Any]:
     }
 
 
+@_refuse_unknown_keywords
 @dataclass
 class DatasetConfig:
     """Which data a search reads.
@@ -63,7 +97,11 @@ class DatasetConfig:
     batch_size: int = 16
     augment: bool = False
 
+    def __post_init__(self) -> None:
+        _store_plain_numbers(self)
 
+
+@_refuse_unknown_keywords
 @dataclass
 class SearchConfig:
     """Everything needed to run and reproduce one search.
@@ -157,6 +195,7 @@ class SearchConfig:
     deterministic: bool = True
 
     def __post_init__(self) -> None:
+        _store_plain_numbers(self)
         # SearchConfig(dataset={"name": ...}) or dataset="breastmnist" mean what they say.
         if isinstance(self.dataset, str):
             self.dataset = {"name": self.dataset}
@@ -954,6 +993,7 @@ def _check_supernet(space: Space, entry: Any) -> None:
 def _check_types(config: Any, prefix: str) -> None:
     """Check each field of a config dataclass against its annotation (int, float, bool, str,
     dict, optionally None), and that every number, nested ones too, is finite."""
+    _store_plain_numbers(config)  # numpy numbers set since construction
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
         allowed = [part.strip() for part in str(f.type).split("|")]

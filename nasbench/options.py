@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,45 @@ import numpy as np
 
 from nasbench.errors import ConfigError
 
-__all__ = ["Budget", "MethodConfig", "option"]
+__all__ = ["MAX_INT", "Budget", "MethodConfig", "option", "plain_numbers"]
+
+# Every integer setting (counts, sizes, seeds) stays below this: seeds are mixed into 64 bits.
+MAX_INT = 2**31
+
+
+def plain_numbers(value: Any) -> Any:
+    """``value`` with its numbers as plain ``int`` and ``float``, in dicts and lists too.
+
+    A numpy grid hands out ``np.int64(5)`` or ``np.float32(0.01)``: the checks then see
+    the numbers they are, and the JSON config and the run store record plain ones. Bools
+    and values that are no numbers come back as they are, for the checks to refuse.
+
+    Args:
+        value: a setting: a number, or a dict, list or tuple holding some.
+
+    Returns:
+        ``value`` itself when nothing changes, else a converted copy.
+
+    Example:
+        >>> plain_numbers(np.int64(5)), plain_numbers({"lr": np.float32(0.01)}), plain_numbers(True)
+        (5, {'lr': 0.01}, True)
+    """
+    if isinstance(value, bool) or type(value) in (int, float):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(str(value))  # np.float32(0.01) is 0.01 to the person, not 0.0099999...
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, dict):
+        plain = {key: plain_numbers(item) for key, item in value.items()}
+        return value if all(plain[k] is value[k] for k in value) else plain
+    if type(value) in (list, tuple):
+        items = [plain_numbers(item) for item in value]
+        same = all(a is b for a, b in zip(items, value, strict=True))
+        return value if same else type(value)(items)
+    return value
 
 
 def option(default: Any, help: str, min: float | None = None, max: float | None = None, **extra):
@@ -66,6 +105,9 @@ class MethodConfig:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             where = f"{type(self).__name__}.{f.name}"
+            if plain_numbers(value) is not value:  # a numpy number: stored as a plain one
+                value = plain_numbers(value)
+                setattr(self, f.name, value)
             if (
                 f.type in ("float", float)
                 and isinstance(value, int)
@@ -103,7 +145,7 @@ class MethodConfig:
         other = f.metadata.get("at_most")
         if other is None:
             return
-        limit = getattr(self, other)
+        limit = plain_numbers(getattr(self, other))
         if isinstance(limit, bool) or not isinstance(limit, (int, float)) or value is None:
             return  # the other field's own check names a wrong type
         if value > limit:
@@ -136,13 +178,15 @@ class Budget:
     max_seconds: float | None = None
 
     def __post_init__(self) -> None:
-        n, s = self.max_evaluations, self.max_seconds
+        n, s = plain_numbers(self.max_evaluations), plain_numbers(self.max_seconds)
         if n is None and s is None:
             raise ConfigError("a budget needs max_evaluations or max_seconds (or both).")
-        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise ConfigError(f"max_evaluations must be a positive integer, got {n!r}.")
         if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or s <= 0):
             raise ConfigError(f"max_seconds must be a positive number, got {s!r}.")
+        object.__setattr__(self, "max_evaluations", n)  # frozen: stored as plain numbers
+        object.__setattr__(self, "max_seconds", s)
 
 
 def add_no_download_flag(parser: argparse.ArgumentParser) -> None:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -368,9 +369,52 @@ def create(registry: str, name: str, config: Any = None, /, **kwargs: Any) -> An
         5.0
     """
     entry = get(registry, name)
+    reg = _REGISTRIES[registry]
     if entry.config_cls is None:
+        check_keywords(entry.obj, kwargs, f"{reg.noun} '{entry.name}'", reg.error)
         return entry.obj(**kwargs)
+    # The first argument is the config, given apart from the keywords.
+    check_keywords(entry.obj, kwargs, f"{reg.noun} '{entry.name}'", reg.error, skip=1)
     return entry.obj(make_config(registry, name, config), **kwargs)
+
+
+def check_keywords(
+    obj: Any,
+    kwargs: dict[str, Any],
+    what: str,
+    error: type[NasbenchError] = ConfigError,
+    skip: int = 0,
+) -> None:
+    """Refuse, in one line, a keyword ``obj`` does not take, naming those it does and the
+    closest one; the call would otherwise fail with a TypeError naming an internal class.
+
+    Args:
+        obj: the class or function about to be called.
+        kwargs: the keywords it will get.
+        what: how the message names it (``"strategy 'random'"``).
+        error: the error class to raise.
+        skip: leading parameters passed positionally, not named to the person (a config).
+
+    Example:
+        >>> check_keywords(Entry, {"nam": "x"}, "an entry")
+        Traceback (most recent call last):
+        ...
+        nasbench.errors.ConfigError: an entry takes no keyword 'nam'; its keywords: registry, name, obj, config_cls, kind, summary, extra. Did you mean 'name'?
+    """  # noqa: E501
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):  # a builtin without a signature: let the call decide
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    known = [p.name for p in params[skip:] if p.kind in named]
+    for key in kwargs:
+        if key not in known:
+            listing = f"its keywords: {', '.join(known)}" if known else "it takes none"
+            raise error(
+                f"{what} takes no keyword {key!r}; {listing}.{closest_name(str(key), known)}"
+            )
 
 
 # The built-in registries and the modules that fill them: the five the workbench lists

@@ -26,7 +26,7 @@ import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,8 @@ import pandas as pd
 import torch
 
 from nasbench.bench.table import BenchmarkTable
-from nasbench.config import MAX_INT
 from nasbench.errors import ConfigError
+from nasbench.options import MAX_INT, plain_numbers
 from nasbench.protocols import Space
 from nasbench.spaces.base import ENUMERATE_LIMIT
 
@@ -154,18 +154,30 @@ def generate_table(
     from nasbench.evaluation.train_loop import TrainConfig, train_model
     from nasbench.models import build, count_macs, count_parameters, measure_latency
 
+    if not isinstance(space, Space):
+        raise ConfigError(
+            f"space must be a search space such as NB201Space(), got {type(space).__name__}."
+        )
     recipe = TrainConfig() if recipe is None else recipe
     if not isinstance(recipe, TrainConfig):
         raise ConfigError(f"recipe must be a TrainConfig, got {type(recipe).__name__}.")
     recipe.validate()
-    seeds = [int(s) for s in seeds]
-    if not seeds or any(not 0 <= s < MAX_INT for s in seeds):
+    listed = not isinstance(seeds, (str, bytes)) and isinstance(seeds, Iterable)
+    seeds = [plain_numbers(s) for s in seeds] if listed else seeds
+    # int() would truncate 1.5 into seed 1, and a lone 0 is not a list.
+    if (
+        not listed
+        or not seeds
+        or any(isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < MAX_INT for s in seeds)
+    ):
         raise ConfigError(
-            f"seeds must be one or more non-negative integers below 2**31, got {seeds!r}."
+            f"seeds must be a list of one or more integers in [0, 2**31) such as [0, 1], "
+            f"got {seeds!r}."
         )
     if len(set(seeds)) < len(seeds):
         # A repeated seed trains the same run twice and weighs it twice in every mean.
         raise ConfigError(f"seeds {seeds!r} repeat a seed; give each seed once.")
+    every, sample = plain_numbers(every), plain_numbers(sample)
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ConfigError(f"every must be an integer >= 1, got {every!r}.")
     if sample is not None and (

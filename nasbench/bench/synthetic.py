@@ -26,11 +26,14 @@ The landscape (all random draws from one seeded generator):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from nasbench.bench.table import BenchmarkTable
 from nasbench.errors import ConfigError
+from nasbench.options import MAX_INT, plain_numbers
 
 # Latent effect of each NB201 op on one edge (unknown ops in a custom op list get 0).
 OP_EFFECT = {
@@ -107,8 +110,16 @@ def synthetic_nb201_table(
     """
     from nasbench.spaces import NB201Space
 
+    seed, epochs, noise = plain_numbers(seed), plain_numbers(epochs), plain_numbers(noise)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_INT:
+        raise ConfigError(f"seed must be an integer in [0, 2**31), got {seed!r}.")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(f"epochs must be a positive integer, got {epochs!r}.")
+    # NaN noise would make every cell NaN; it is a standard deviation, so >= 0.
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < math.inf:
+        raise ConfigError(
+            f"noise must be a finite number >= 0 (a standard deviation), got {noise!r}."
+        )
     space = space if space is not None else NB201Space()
     if not isinstance(space, NB201Space):
         raise ConfigError("synthetic_nb201_table needs an NB201Space.")

@@ -25,6 +25,7 @@ from typing import Any
 
 from nasbench import registry
 from nasbench.errors import SpaceError
+from nasbench.options import plain_numbers
 from nasbench.spaces.base import register_space
 from nasbench.spaces.cell import CellSpace
 from nasbench.spaces.skeleton import Skeleton
@@ -67,6 +68,7 @@ class AlbSpace(CellSpace):
         super().__init__(ops, n_nodes, inputs_per_node, skeleton)
         if self.skeleton.spatial_dims != 2:
             raise SpaceError("the alb space detects in 2D; set the skeleton's spatial_dims to 2.")
+        head_width = plain_numbers(head_width)
         if isinstance(head_width, bool) or not isinstance(head_width, int) or head_width < 4:
             raise SpaceError(f"AlbSpace head_width must be an integer >= 4, got {head_width!r}.")
         self.head_width = head_width

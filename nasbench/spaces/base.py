@@ -463,6 +463,7 @@ def create_space(name: str, **kwargs: Any) -> Space:
         15625
     """
     cls = registry.get("space", name).obj
+    registry.check_keywords(cls, kwargs, f"bad settings for the {name!r} space: it", SpaceError)
     try:
         return cls(**kwargs)
     except TypeError as err:

@@ -39,6 +39,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -46,6 +47,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nasbench.errors import ConfigError, SpaceError
+from nasbench.options import plain_numbers
 from nasbench.spaces.base import (
     Space,
     check_at_most,
@@ -189,6 +191,7 @@ def _levels(values: Any) -> tuple[int, ...] | None:
 
 
 def _positive_int(value: Any, name: str, low: int = 1) -> int:
+    value = plain_numbers(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise SpaceError(f"C2fnasSpace {name} must be an integer >= {low}, got {value!r}.")
     return value
@@ -231,9 +234,16 @@ class C2fnasSpace(Space):
         check_at_most("C2fnasSpace", "num_cells", num_cells, MAX_C2FNAS_CELLS,
                       "its U-shaped topologies are all listed; C2FNAS used 12")  # fmt: skip
         self.candidates = _positive_int(candidates, "candidates")
-        self.proxy_steps = _positive_int(proxy_steps, "proxy_steps", 0)
-        if isinstance(proxy_lr, bool) or not isinstance(proxy_lr, (int, float)) or proxy_lr <= 0:
-            raise SpaceError(f"C2fnasSpace proxy_lr must be a number > 0, got {proxy_lr!r}.")
+        self.proxy_steps = _positive_int(proxy_steps, "proxy_steps")  # 0 would rank untrained nets
+        proxy_lr = plain_numbers(proxy_lr)
+        if (
+            isinstance(proxy_lr, bool)
+            or not isinstance(proxy_lr, (int, float))
+            or not 0 < proxy_lr < math.inf  # NaN fails too: the proxy trainings would diverge
+        ):
+            raise SpaceError(
+                f"C2fnasSpace proxy_lr must be a number > 0 and finite, got {proxy_lr!r}."
+            )
         self.proxy_lr = float(proxy_lr)
         self.op_set, self.ops = resolve_ops(ops, "vnas")
         self.choices = tuple(op for op in self.ops if op != "none")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import SpaceError, closest_name
+from nasbench.options import plain_numbers
 from nasbench.spaces.base import MAX_LAYERS, Space, check_at_most, register_space
 from nasbench.spaces.genotype import ChainGenotype, ChainLayer, parse_genotype
 from nasbench.spaces.skeleton import Skeleton
@@ -27,7 +28,7 @@ POOL_TYPES = ("max_pool", "avg_pool")
 
 def _int_choices(label: str, values: Sequence[int]) -> tuple[int, ...]:
     try:
-        out = tuple(values)
+        out = tuple(plain_numbers(v) for v in values)
     except TypeError:
         raise SpaceError(
             f"ChainSpace {label} must be a list of integers, got {values!r}."
@@ -86,6 +87,7 @@ class ChainSpace(Space):
         self.pool_kernels = _int_choices("pool_kernels", pool_kernels)
         self.strides = _int_choices("strides", strides)
         self.filters = _int_choices("filters", filters)
+        min_depth, max_depth = plain_numbers(min_depth), plain_numbers(max_depth)
         for label, v in (("min_depth", min_depth), ("max_depth", max_depth)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise SpaceError(f"ChainSpace {label} must be an integer >= 1, got {v!r}.")

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import ConfigError, SpaceError
+from nasbench.options import plain_numbers
 from nasbench.spaces.base import Space, register_space, size_advice
 from nasbench.spaces.genotype import parse_genotype
 from nasbench.spaces.seg_genotypes import DintsGenotype
@@ -88,6 +89,7 @@ class DintsSpace(Space):
         use_downsample: bool = True,
         skeleton: UNetSkeleton | Mapping[str, Any] | None = None,
     ) -> None:
+        num_blocks = plain_numbers(num_blocks)
         if isinstance(num_blocks, bool) or not isinstance(num_blocks, int) or num_blocks < 1:
             raise SpaceError(f"DintsSpace num_blocks must be an integer >= 1, got {num_blocks!r}.")
         if not isinstance(use_downsample, bool):

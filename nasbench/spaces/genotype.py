@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from nasbench.errors import SpaceError
+from nasbench.options import plain_numbers
 from nasbench.spaces.base import MAX_NODES
 
 Pair = tuple[str, int]
@@ -46,6 +47,7 @@ def _check_op(op: Any, where: str) -> str:
 
 def _check_int(value: Any, where: str, minimum: int = 0) -> int:
     # bool is an int subclass; True as an input index is always a typo.
+    value = plain_numbers(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise SpaceError(f"{where} must be an integer >= {minimum}, got {value!r}.")
     return value

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import SpaceError
+from nasbench.options import plain_numbers
 from nasbench.spaces.base import (
     Space,
     check_n_nodes,
@@ -77,6 +78,7 @@ class NasUnetSpace(Space):
         inputs_per_node: int = 2,
         skeleton: UNetSkeleton | Mapping[str, Any] | None = None,
     ) -> None:
+        n_nodes, inputs_per_node = plain_numbers(n_nodes), plain_numbers(inputs_per_node)
         for label, value in (("n_nodes", n_nodes), ("inputs_per_node", inputs_per_node)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SpaceError(f"NasUnetSpace {label} must be an integer >= 1, got {value!r}.")

@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nasbench.errors import SpaceError
+from nasbench.options import plain_numbers
 from nasbench.spaces.base import (
     MAX_NODES,
     Space,
@@ -380,6 +381,7 @@ class NB101Space(Space):
         max_edges: int = 9,
         skeleton: Skeleton | Mapping[str, Any] | None = None,
     ) -> None:
+        n_vertices, max_edges = plain_numbers(n_vertices), plain_numbers(max_edges)
         for name, value, low in (("n_vertices", n_vertices, 2), ("max_edges", max_edges, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise SpaceError(f"NB101Space {name} must be an integer >= {low}, got {value!r}.")

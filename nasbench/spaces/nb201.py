@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import SpaceError
+from nasbench.options import plain_numbers
 from nasbench.spaces.base import (
     Space,
     check_n_nodes,
@@ -65,6 +66,7 @@ class NB201Space(Space):
         n_nodes: int = 4,
         skeleton: Skeleton | Mapping[str, Any] | None = None,
     ) -> None:
+        n_nodes = plain_numbers(n_nodes)
         if isinstance(n_nodes, bool) or not isinstance(n_nodes, int) or n_nodes < 2:
             raise SpaceError(f"NB201Space n_nodes must be an integer >= 2, got {n_nodes!r}.")
         check_n_nodes("NB201Space", n_nodes)

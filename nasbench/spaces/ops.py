@@ -38,6 +38,7 @@ from torch import nn
 
 from nasbench import registry
 from nasbench.errors import SpaceError, closest_name
+from nasbench.options import plain_numbers
 from nasbench.spaces.blocks import (
     CWeight,
     DilConv,
@@ -347,7 +348,8 @@ def create_op(
             f"Op {name!r} needs spatial_dims in {spec.spatial_dims}, got {spatial_dims}; "
             "use 3D data or a 2D op."
         )
-    C_out = C_in if C_out is None else C_out
+    C_in, C_out = plain_numbers(C_in), plain_numbers(C_in if C_out is None else C_out)
+    stride = plain_numbers(stride)
     for label, value in (("C_in", C_in), ("C_out", C_out)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise SpaceError(f"{label} must be a positive int, got {value!r}.")

@@ -48,6 +48,7 @@ from nasbench.spaces.genotype import (
     parse_genotype,
     register_genotype_kind,
 )
+from nasbench.spaces.skeleton import store_plain_numbers
 
 DATA_CONSISTENCY = ("hard", "learned")
 CELL_TYPES = ("normal",)
@@ -172,6 +173,7 @@ class ReconSkeleton:
     spatial_dims: int = 2
 
     def __post_init__(self) -> None:
+        store_plain_numbers(self)
         for name in ("cascades", "cells", "channels"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from nasbench.errors import SpaceError, closest_name
+from nasbench.options import plain_numbers
 
 # More cells than any published cell network stacks (DARTS: 8 searched, 20 retrained).
 MAX_CELLS = 100
@@ -37,6 +38,15 @@ def skeleton_overrides(space: Mapping[str, Any]) -> dict[str, Any]:
             f"left out for the default, got {given!r}."
         )
     return dict(given)
+
+
+def store_plain_numbers(skeleton: Any) -> None:
+    """Replace numpy numbers in a frozen skeleton's fields by plain ones, so that its checks
+    accept them and its ``to_dict`` writes JSON."""
+    for f in fields(skeleton):
+        value = getattr(skeleton, f.name)
+        if plain_numbers(value) is not value:
+            object.__setattr__(skeleton, f.name, plain_numbers(value))
 
 
 def _positive_int(name: str, value: Any, minimum: int = 1, kind: str = "Skeleton") -> None:
@@ -76,6 +86,7 @@ class Skeleton:
     drop_path_prob: float = 0.0
 
     def __post_init__(self) -> None:
+        store_plain_numbers(self)
         for name in ("n_cells", "channels", "stem_multiplier", "in_channels", "num_classes"):
             _positive_int(name, getattr(self, name))
         if self.n_cells > MAX_CELLS:  # would build for minutes before any memory error
@@ -196,6 +207,7 @@ class UNetSkeleton:
     stem_convs: int = 1
 
     def __post_init__(self) -> None:
+        store_plain_numbers(self)
         for name in ("depth", "channels", "in_channels", "stem_kernel", "stem_convs"):
             _positive_int(name, getattr(self, name), kind="UNetSkeleton")
         if self.stem_kernel % 2 == 0:

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from nasbench.errors import ConfigError, SpaceError
+from nasbench.options import plain_numbers
 from nasbench.spaces.base import (
     MAX_LAYERS,
     Space,
@@ -303,6 +304,8 @@ class TrellisSpace(Space):
         inputs_per_node: int = 2,
         skeleton: UNetSkeleton | Mapping[str, Any] | None = None,
     ) -> None:
+        num_layers, n_nodes = plain_numbers(num_layers), plain_numbers(n_nodes)
+        inputs_per_node = plain_numbers(inputs_per_node)
         for label, value in (
             ("num_layers", num_layers),
             ("n_nodes", n_nodes),

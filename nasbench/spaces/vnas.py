@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import SpaceError
+from nasbench.options import plain_numbers
 from nasbench.spaces.base import (
     MAX_LAYERS,
     Space,
@@ -70,6 +71,7 @@ class VnasSpace(Space):
         blocks_per_level: int = 1,
         skeleton: UNetSkeleton | Mapping[str, Any] | None = None,
     ) -> None:
+        blocks_per_level = plain_numbers(blocks_per_level)
         if isinstance(blocks_per_level, bool) or not isinstance(blocks_per_level, int):
             raise SpaceError(
                 f"VnasSpace blocks_per_level must be an integer, got {blocks_per_level!r}."

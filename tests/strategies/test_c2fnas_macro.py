@@ -45,7 +45,9 @@ def test_ranking_is_by_validation_loss_and_picks_the_lowest(monkeypatch):
 @pytest.mark.slow
 def test_proxy_training_lowers_the_score_and_is_seeded(tiny):
     train, val, task, loss_fn = tiny
-    untrained = macro.score_topology(_space(proxy_steps=0), (0, 1, 1, 0), *tiny, "cpu", 0)
+    untrained_space = _space(proxy_steps=1)
+    untrained_space.proxy_steps = 0  # the untrained score; a user cannot ask for 0 steps
+    untrained = macro.score_topology(untrained_space, (0, 1, 1, 0), *tiny, "cpu", 0)
     trained = macro.score_topology(_space(proxy_steps=4), (0, 1, 1, 0), *tiny, "cpu", 0)
     again = macro.score_topology(_space(proxy_steps=4), (0, 1, 1, 0), *tiny, "cpu", 0)
     assert trained["val_loss"] < untrained["val_loss"]

@@ -37,7 +37,7 @@ from torch import nn
 from nasbench.errors import ConfigError
 from nasbench.models.mixed_edge import EdgePlan, MixedEdge
 from nasbench.models.supernet import parameters_in_order
-from nasbench.options import MethodConfig, option
+from nasbench.options import MethodConfig, option, plain_numbers
 from nasbench.protocols import MODES, ZERO_OP, ArchGroup, Supernet
 
 __all__ = [
@@ -103,8 +103,12 @@ class DifferentiableMethod:
     arch_step_first: ClassVar[bool] = True
 
     def __init__(self, config: MethodConfig, seed: int = 0) -> None:
+        seed = plain_numbers(seed)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            # int() would truncate seed 1.5 into the run of seed 1 without a word.
+            raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
         self.config = config
-        self.seed = int(seed)
+        self.seed = seed
         self.generator = torch.Generator().manual_seed(self.seed)
         self.arch_optimizer: torch.optim.Optimizer | None = None
         self.epoch = 0

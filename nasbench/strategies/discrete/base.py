@@ -15,7 +15,7 @@ import numpy as np
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
-from nasbench.options import MethodConfig, option
+from nasbench.options import MethodConfig, option, plain_numbers
 from nasbench.protocols import Genotype, Space
 
 __all__ = ["DiscreteConfig", "DiscreteStrategy", "MethodConfig", "genotype_key", "option"]
@@ -71,11 +71,12 @@ class DiscreteStrategy:
             )
         if space.size() < 1:
             raise ConfigError(f"the {space.name!r} search space is empty; widen it.")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        seed = plain_numbers(seed)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
         self.config = config
         self.space = space
-        self.seed = int(seed)
+        self.seed = seed
         self.rng = np.random.default_rng(self.seed)
         self.asked = 0
         self.told = 0

@@ -45,6 +45,7 @@ import numpy as np
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
+from nasbench.options import plain_numbers
 from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, genotype_key, option
@@ -107,9 +108,10 @@ class HalvingReport:
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    value = plain_numbers(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
+    return value
 
 
 class SuccessiveHalving:
