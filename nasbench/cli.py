@@ -340,6 +340,7 @@ def _configure_datasets(parser: argparse.ArgumentParser) -> None:
 def run_datasets(args: argparse.Namespace) -> int:
     """Print the dataset registry as a table (or JSON), or one dataset's details."""
     from nasbench import data
+    from nasbench.data.medmnist import split_sizes
 
     if args.root is not None and Path(args.root).exists() and not Path(args.root).is_dir():
         raise ConfigError(f"--root {args.root} is a file; give the folder that holds the data.")
@@ -351,6 +352,9 @@ def run_datasets(args: argparse.Namespace) -> int:
         {**info.to_dict(), "cached": data.is_cached(info.name, args.root, min(info.sizes))}
         for info in infos
     ]
+    if args.name is not None and not args.json:
+        # A person's own file in the MedMNIST layout holds its own split sizes.
+        rows[0]["splits"] = split_sizes(infos[0], rows[0]["cached"], args.root)
     if args.json:
         print(json.dumps(rows if args.name is None else rows[0], indent=2))
     elif args.name is not None:
@@ -381,7 +385,7 @@ def _table(rows: list[dict]) -> str:
 
 
 def _details(row: dict) -> str:
-    splits = ", ".join(f"{k} {v}" for k, v in row["splits"].items()) or "-"
+    splits = row["splits"]
     fields = [
         ("name", row["name"]),
         ("task", row["task"]),

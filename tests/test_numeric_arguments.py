@@ -148,3 +148,10 @@ def test_config_constructors_still_take_positions_defaults_replace_and_pickle():
     cfg = SearchConfig(dataset, epochs=3)
     assert dataclasses.replace(cfg, epochs=4).epochs == 4
     assert pickle.loads(pickle.dumps(cfg)) == cfg
+
+
+def test_create_evaluator_takes_a_numpy_seed_as_the_int_it_holds():
+    from nasbench.evaluation import create_evaluator
+
+    evaluator = create_evaluator("proxy", {}, space=NB201Space(), seed=np.int64(3))
+    assert evaluator.seed == 3 and type(evaluator.seed) is int

@@ -20,6 +20,7 @@ import numpy as np
 import traitlets
 
 from nasbench import data
+from nasbench.data.medmnist import split_sizes
 from nasbench.errors import NasbenchError
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
@@ -52,17 +53,26 @@ def dataset_options(task: str = ALL, dims: str | int = ALL) -> list[tuple[str, s
     return [(f"{i.task} · {i.spatial_dims}D · {i.name}", i.name) for i in infos]
 
 
-def info_card(info: data.DatasetInfo, cached: bool) -> str:
+def info_card(
+    info: data.DatasetInfo, cached: bool, root: Any = None, size: int | None = None
+) -> str:
     """Return an HTML card with what a person needs to know about a dataset.
 
     Args:
         info: the registry entry.
         cached: whether its files are on disk.
+        root: data folder whose file the split sizes are read from
+            (:func:`nasbench.data.medmnist.split_sizes`).
+        size: image size whose file is meant (default the smallest).
 
     Returns:
         HTML text (a two-column table).
+
+    Example:
+        >>> "<th" in info_card(data.get_info("synthetic"), cached=True)
+        True
     """
-    splits = ", ".join(f"{k} {v:,}" for k, v in info.splits.items()) or "-"
+    splits = split_sizes(info, cached, root, size)
     names = info.class_names
     left_out = len(names) - CLASS_NAMES_SHOWN
     classes = "; ".join(names[: CLASS_NAMES_SHOWN if left_out > 0 else None]) + (
@@ -324,7 +334,7 @@ class DatasetPicker(widgets.VBox):
         """Redraw the info card, the download button and the samples for the current choice."""
         info = self.info
         cached = self.is_cached()
-        self.card.value = info_card(info, cached)
+        self.card.value = info_card(info, cached, self.root, self.size)
         self.download_button.disabled = cached
         self.download_button.description = "On disk" if cached else "Download"
         if not self.samples_toggle.value:

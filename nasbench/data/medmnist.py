@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import zipfile
 import zlib
 from functools import cache
@@ -23,7 +24,12 @@ import torch
 from torch.utils.data import Dataset
 
 from nasbench.data.download import download as fetch
-from nasbench.data.registry import DatasetInfo, register_dataset, reject_unknown_options
+from nasbench.data.registry import (
+    DatasetInfo,
+    data_root,
+    register_dataset,
+    reject_unknown_options,
+)
 from nasbench.errors import DatasetError, DatasetNotFoundError
 
 HOMEPAGE = "https://medmnist.com/"
@@ -187,22 +193,63 @@ def load_split(
             f"the file in that folder (fetch it from {url}), or allow downloads."
         )
     fetch(url, path, md5, progress=progress, opener=opener, verify=verify)
-    images, labels = read_npz(path, split, url)
+    images, labels = read_npz(path, split, url, layout(info, size))
     check_arrays(info, size, images, labels, path)
     check_split(info, split, labels, path)
     return MedMNISTDataset(info, split, images, labels, path)
 
 
-def read_npz(path: Path, split: str, url: str) -> tuple[np.ndarray, np.ndarray]:
-    """Read the images and labels of one split from an official ``.npz`` file."""
+def layout(info: DatasetInfo, size: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """Return the shapes of one split's images and labels in a MedMNIST-format file.
+
+    Args:
+        info: the subset's info.
+        size: image edge length.
+
+    Returns:
+        ``(images, labels)`` shapes, ``"N"`` standing for the split's number of images.
+
+    Example:
+        >>> layout(make_info("bloodmnist"), 28)
+        (('N', 28, 28, 3), ('N', 1))
+    """
+    channels = (3,) if info.in_channels == 3 else ()
+    columns = info.num_classes if info.task == "multi-label" else 1
+    return ("N", *(size,) * info.spatial_dims, *channels), ("N", columns)
+
+
+def read_npz(
+    path: Path, split: str, url: str, shapes: tuple[tuple[Any, ...], tuple[Any, ...]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read the images and labels of one split from a MedMNIST-format ``.npz`` file.
+
+    Args:
+        path: the file (an official download or one a person wrote).
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        url: the official file's address, for the re-download advice.
+        shapes: the images' and labels' shapes, from :func:`layout`, for the advice on
+            missing keys.
+
+    Returns:
+        ``(images, labels)`` arrays.
+
+    Raises:
+        DatasetError: keys are missing, or the file is not a readable ``.npz``.
+    """
     fix = f"delete it and load again to re-download it from {url}"
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in KEYS if k not in npz.files]
             if missing:
+                # The file may be the person's own data: say how to complete it before
+                # offering the re-download, which would replace it.
+                images, labels = ("(" + ", ".join(map(str, shape)) + ")" for shape in shapes)
+                kinds = {"images": f"{images} uint8 images", "labels": f"{labels} integer labels"}
+                add = ", ".join(f"{k}: {kinds[k.split('_')[1]]}" for k in missing)
                 raise DatasetError(
-                    f"{path} lacks the keys {', '.join(missing)} of an official MedMNIST file "
-                    f"(it has {', '.join(npz.files) or 'none'}); {fix}."
+                    f"{path} lacks the keys {', '.join(missing)} of a MedMNIST-format file "
+                    f"(it has {', '.join(npz.files) or 'none'}); add them to the file ({add}), "
+                    f"or, if the file was a download, {fix}."
                 )
             keys = (f"{split}_images", f"{split}_labels")
             for key in keys:
@@ -250,13 +297,7 @@ def check_member_size(archive: zipfile.ZipFile, member: str, path: Path, fix: st
         ...     check_member_size(z, "train_images.npy", Path("data/breastmnist.npz"), "")
     """
     size = archive.getinfo(member).file_size  # uncompressed, header included
-    with archive.open(member) as handle:
-        version = np.lib.format.read_magic(handle)
-        # Version 3.0 differs from 2.0 only in the text encoding of the header.
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
-        else:
-            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+    shape, dtype = member_header(archive, member)
     claimed = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if claimed > size:
         raise DatasetError(
@@ -264,6 +305,18 @@ def check_member_size(archive: zipfile.ZipFile, member: str, path: Path, fix: st
             f"{dtype}, {claimed} bytes, but holds {size}); it is probably truncated or "
             f"corrupt: {fix}."
         )
+
+
+def member_header(archive: zipfile.ZipFile, member: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Return the shape and dtype an ``.npy`` member's header declares, reading no data."""
+    with archive.open(member) as handle:
+        version = np.lib.format.read_magic(handle)
+        # Version 3.0 differs from 2.0 only in the text encoding of the header.
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+    return shape, dtype
 
 
 def check_arrays(
@@ -274,9 +327,7 @@ def check_arrays(
     The file may be an official download or one a person wrote in MedMNIST's layout, so
     each message says what the layout needs before offering the re-download.
     """
-    spatial = (size,) * info.spatial_dims
-    channels = (3,) if info.in_channels == 3 else ()
-    expected = ("N", *spatial, *channels)
+    expected, (_, columns) = layout(info, size)
     fix = "delete the file and load again to re-download it"
     if images.ndim != len(expected) or tuple(images.shape[1:]) != expected[1:]:
         raise DatasetError(
@@ -288,7 +339,6 @@ def check_arrays(
             f"{path}: images are {images.dtype}, expected uint8 (0-255); convert them, e.g. "
             f"(x * 255).round().astype(np.uint8) for floats in [0, 1], or {fix}."
         )
-    columns = info.num_classes if info.task == "multi-label" else 1
     if labels.shape != (len(images), columns):
         reshape = (
             " (labels.reshape(-1, 1))" if columns == 1 and labels.shape == (len(images),) else ""
@@ -303,10 +353,15 @@ def check_arrays(
             f"labels.astype(np.int64), or {fix}."
         )
     high = 1 if info.task == "multi-label" else info.num_classes - 1
+    what = (
+        "store each label column as 0 or 1"
+        if info.task == "multi-label"
+        else f"store class indices into its {info.num_classes} classes"
+    )
     if labels.size and (labels.min() < 0 or labels.max() > high):
         raise DatasetError(
             f"{path}: labels range from {labels.min()} to {labels.max()}, expected 0 to {high} "
-            f"for {info.name}; {fix}."
+            f"for {info.name}; {what}, or {fix}."
         )
 
 
@@ -331,6 +386,82 @@ def check_split(info: DatasetInfo, split: str, labels: np.ndarray, path: Path) -
 def is_cached(info: DatasetInfo, root: Path, size: int) -> bool:
     """Tell whether the file of ``info`` at ``size`` is in ``root``."""
     return (Path(root) / file_name(info.name, size)).is_file()
+
+
+def file_splits(info: DatasetInfo, root: Path, size: int) -> dict[str, int] | None:
+    """Count the images of each split in the file on disk, from the labels' headers only.
+
+    A person's own MedMNIST-format file need not hold the official split sizes
+    (``info.splits``), so whoever shows sizes for a file on disk reads them here.
+
+    Args:
+        info: the subset's info.
+        root: the folder holding the ``.npz`` file.
+        size: image edge length.
+
+    Returns:
+        ``{split: count}`` for each ``<split>_labels`` the file holds (a split it lacks is
+        left out), or None when the file is missing or cannot be read.
+
+    Example:
+        >>> file_splits(make_info("breastmnist"), Path("data"), 28)  # doctest: +SKIP
+        {'train': 546, 'val': 78, 'test': 156}
+    """
+    path = Path(root) / file_name(info.name, size)
+    counts = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = set(archive.namelist())
+            for split in ("train", "val", "test"):
+                if f"{split}_labels.npy" in members:
+                    shape, _ = member_header(archive, f"{split}_labels.npy")
+                    counts[split] = int(shape[0]) if shape else 0
+    except (OSError, ValueError, EOFError, KeyError, RuntimeError, NotImplementedError,
+            zipfile.BadZipFile, zlib.error):  # fmt: skip
+        return None
+    return counts
+
+
+def split_sizes(
+    info: DatasetInfo, cached: bool, root: str | os.PathLike | None = None, size: int | None = None
+) -> str:
+    """Return the card's split sizes: those a load would give, never another file's.
+
+    A MedMNIST name may stand for a person's own file in the official layout, holding
+    other split sizes than the official ones in ``info.splits``; so a file on disk is
+    counted (from its label headers, without reading the images), and a missing one
+    shows the official download's sizes as just that.
+
+    Args:
+        info: the registry entry.
+        cached: whether its files are on disk.
+        root: data folder (default ``NASBENCH_DATA``).
+        size: image size whose file is counted (default the smallest).
+
+    Returns:
+        Text such as ``"train 20, val 4, test 6 in breastmnist.npz"``.
+
+    Example:
+        >>> from nasbench.data import get_info
+        >>> split_sizes(get_info("synthetic"), cached=True)
+        'train 2,000, val 400, test 400'
+    """
+    official = ", ".join(f"{k} {v:,}" for k, v in info.splits.items()) or "-"
+    if info.source != "medmnist":  # generated, or counted from the files when registered
+        return official
+    if not cached:
+        return f"unknown until loaded (the official download holds {official})"
+    size = min(info.sizes) if size is None else size
+    file = file_name(info.name, size)
+    counts = file_splits(info, data_root(root), size)
+    if counts is None:
+        return f"unknown until loaded ({file} cannot be read)"
+    lacking = [s for s in ("train", "val", "test") if s not in counts]
+    return (
+        (", ".join(f"{k} {v:,}" for k, v in counts.items()) or "no split")
+        + f" in {file}"
+        + (f", which lacks {', '.join(lacking)}" if lacking else "")
+    )
 
 
 def register() -> None:

@@ -28,6 +28,7 @@ from typing import Any
 
 from nasbench import registry
 from nasbench.errors import ConfigError
+from nasbench.options import plain_numbers
 from nasbench.protocols import Space
 from nasbench.registry import Entry
 
@@ -117,6 +118,7 @@ def create_evaluator(
         ...                       dataset="synthetic", seed=0)  # doctest: +SKIP
     """
     get_evaluator(name)
+    seed = plain_numbers(seed)  # np.int64 from a grid of seeds is the int it holds
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
     return registry.create(

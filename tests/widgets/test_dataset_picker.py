@@ -144,3 +144,40 @@ def test_the_card_lists_every_class_name_up_to_twenty_then_counts_the_rest():
     many = dataclasses.replace(chest, class_names=tuple(f"c{k}" for k in range(25)))
     card = info_card(many, cached=False)
     assert "; c19 … and 5 more</td>" in card and "c20" not in card
+
+
+def _write_own_breastmnist(folder, file_name="breastmnist.npz", sizes=(20, 4, 6), size=28):
+    """A MedMNIST-format file a person wrote, with other split sizes than the official."""
+    import numpy as np
+
+    arrays = {}
+    for split, n in zip(("train", "val", "test"), sizes, strict=True):
+        arrays[f"{split}_images"] = np.zeros((n, size, size), np.uint8)
+        arrays[f"{split}_labels"] = (np.arange(n) % 2).reshape(n, 1)
+    np.savez(folder / file_name, **arrays)
+
+
+def test_card_shows_the_split_sizes_of_a_persons_own_medmnist_file(tmp_path):
+    _write_own_breastmnist(tmp_path)
+    _write_own_breastmnist(tmp_path, "breastmnist_64.npz", (8, 2, 3), size=64)
+    picker = DatasetPicker(root=tmp_path, value="breastmnist", show_samples=False)
+    assert "splits</th><td>train 20, val 4, test 6 in breastmnist.npz</td>" in picker.card.value
+    assert "546" not in picker.card.value  # the official train size
+    picker.size_picker.value = 64
+    assert "train 8, val 2, test 3 in breastmnist_64.npz" in picker.card.value
+    picker.size_picker.value = 128  # not on disk
+    assert "unknown until loaded (the official download holds train 546" in picker.card.value
+
+
+def test_card_names_the_split_a_persons_file_lacks(tmp_path):
+    import numpy as np
+
+    _write_own_breastmnist(tmp_path)
+    with np.load(tmp_path / "breastmnist.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files if not k.startswith("val_")}
+    np.savez(tmp_path / "breastmnist.npz", **arrays)
+    picker = DatasetPicker(root=tmp_path, value="breastmnist", show_samples=False)
+    assert "train 20, test 6 in breastmnist.npz, which lacks val</td>" in picker.card.value
+    (tmp_path / "breastmnist.npz").write_bytes(b"garbage")
+    picker.refresh()
+    assert "unknown until loaded (breastmnist.npz cannot be read)" in picker.card.value
