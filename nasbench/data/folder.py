@@ -1,14 +1,20 @@
 """The user's own data: class subfolders, images/ + labels/ for segmentation, or COCO boxes.
 
-Layouts (files are PNG, JPEG, TIFF, BMP, NIfTI ``.nii``/``.nii.gz`` or DICOM, read with
-MONAI's readers; a DICOM file may be named without ``.dcm``, as PACS exports name them;
-a picture or volume in a format not read here is refused, naming it; hidden files and
+Layouts (files are PNG, JPEG (also ``.jfif``, ``.jpe``), TIFF, BMP, NIfTI ``.nii``/
+``.nii.gz`` or DICOM, read with MONAI's readers; a DICOM file may be named without
+``.dcm``, as PACS exports name them; a picture or volume in a format not read here, a
+multi-page TIFF and a 16-bit colour picture are refused, naming it; hidden files and
 other files, such as notes, are skipped)::
 
     classification               segmentation                              detection
     path/<class>/<image>         path/images/<case>   path/labels/<case>   path/annotations.json
     path/<class>/<patient>/...   path/images/<patient>/<case> (and labels/)
     path/train/<class>/<image>   path/train/images/... (and val/, test/)   path/<image> (or images/)
+
+A segmentation folder's masks may sit in ``masks/`` (Kvasir-SEG) instead of ``labels/``.
+Labels come from folders only: a CSV of labels is not read (a warning says so), and
+subfolders named as image or mask folders (``train_images/``, ``masks/``) or masks beside
+their images (``x_mask.png``) are refused rather than read as classes or as images.
 
 Detection folders hold COCO JSON boxes (:mod:`nasbench.data.coco`, which checks them);
 an item's target is the padded box tensor of :mod:`nasbench.data.lesions`, its boxes
@@ -33,6 +39,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -50,7 +57,9 @@ from nasbench.data.patients import anonymised_to_series, group_labels, patient_k
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError
 
-SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".nii", ".nii.gz", ".dcm")
+# .jfif and .jpe are JPEGs as Windows browsers save them.
+SUFFIXES = (".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".tif", ".tiff", ".bmp", ".nii", ".nii.gz",
+            ".dcm")  # fmt: skip
 # Read by PIL (as a person sees them: EXIF-rotated, palette and alpha resolved); the rest by
 # nibabel (NIfTI) or pydicom (DICOM).
 # The tasks a folder's layout can hold: class subfolders, images/ + labels/, COCO boxes.
@@ -59,12 +68,22 @@ FOLDER_TASKS = ("binary", "multi-class", "ordinal", "segmentation", "detection")
 GREY_TOLERANCE = 8
 # The most colour-mode images a folder's channel count decodes (see _any_colour).
 COLOUR_CHECKS = 256
-PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".tif", ".tiff", ".bmp")
+JPEG_SUFFIXES = (".jpg", ".jpeg", ".jfif", ".jpe")
 # Pictures and volumes in formats not read here: such a file is refused rather than
 # skipped, so no image of a class goes missing without a word.
 UNREAD_SUFFIXES = (".gif", ".webp", ".jp2", ".j2k", ".heic", ".svg", ".pgm", ".ppm", ".pnm",
                    ".nrrd", ".mha", ".mhd", ".npy", ".npz")  # fmt: skip
 FOLDER_SIZES = (28, 32, 64, 96, 128, 224)
+# The folder beside images/ that holds a segmentation folder's masks (Kvasir-SEG: masks/).
+MASK_FOLDERS = ("labels", "masks", "mask")
+# A subfolder named with one of these words holds images or masks, not a class (Kaggle's
+# train_images/ with its labels in train.csv, HAM10000_images_part_1/, images/ + gt/).
+_NOT_CLASS_WORDS = {"images", "imgs", "masks", "labels", "annotations"}
+# A mask named after its image, beside it (BUSI: "benign (1)_mask.png", "..._mask_1.png").
+_MASK_NAME = re.compile(r"(.+?)[ _-]?(?:mask|seg|segmentation|label)(?:[ _-]?\d+)?", re.I)
+# Label tables beside the image folders, which are not read.
+_LABEL_TABLES = (".csv", ".tsv")
 SPLIT_FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}
 # Masks probed for their largest label when num_classes is not given.
 _MASKS_PROBED = 20
@@ -206,6 +225,41 @@ def _is_inverted_dicom(path: Path) -> bool:
     return str(header.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1"
 
 
+def _picture_problem(image: Any) -> str | None:
+    """Why PIL would read an open picture wrongly, or None.
+
+    A multi-page TIFF reads as its first page only, and a 16-bit colour or grey + alpha
+    PNG or TIFF as its high bytes (PIL keeps 16 bits of grey only), which the 8-bit
+    scaling by 255 then shows nearly black.
+    """
+    if image.format == "TIFF" and getattr(image, "n_frames", 1) > 1:
+        return (
+            f"is a multi-page TIFF ({image.n_frames} pages), which would read as its first "
+            "page only; export the pages as a NIfTI volume or as separate images"
+        )
+    rawmode = str(image.tile[0][3] if image.tile else "")
+    grey = image.mode in ("I", "F") or image.mode.startswith("I;")
+    if image.format in ("PNG", "TIFF") and ";16" in rawmode and not grey:
+        return (
+            "is a 16-bit colour (or grey + alpha) picture, which would read as 8 bits per "
+            "channel; save it as 16-bit greyscale (no alpha), or as 8-bit colour"
+        )
+    return None
+
+
+def _check_picture(path: Path) -> None:
+    """Refuse a picture PIL would read wrongly (see :func:`_picture_problem`)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            problem = _picture_problem(image)
+    except Exception:  # not a picture PIL opens: read_image's reader says why
+        return
+    if problem:
+        raise DatasetError(f"{path} {problem}.")
+
+
 def read_image(path: str | os.PathLike, as_seen: bool = True) -> np.ndarray:
     """Read one image file channel-first with MONAI's reader for its format.
 
@@ -229,6 +283,8 @@ def read_image(path: str | os.PathLike, as_seen: bool = True) -> np.ndarray:
     """
     path = Path(path)
     suffix = _format(path)
+    if suffix in PICTURE_SUFFIXES:
+        _check_picture(path)
     try:
         load = _loader(suffix, as_seen)
         with warnings.catch_warnings():
@@ -284,7 +340,7 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
         (1, 64, 64)
     """
     path = Path(path)
-    if _suffix(path) in (".jpg", ".jpeg"):
+    if _suffix(path) in JPEG_SUFFIXES:
         _refuse_jpeg_mask(path)
     array = read_image(path, as_seen=False)
     if array.shape[0] in (2, 4):  # grey + alpha, RGB + alpha: alpha is no label
@@ -364,13 +420,17 @@ def _colour_mode(path: Path) -> bool:
             from PIL import Image
 
             with Image.open(path) as image:
-                mode = image.mode
+                mode, problem = image.mode, _picture_problem(image)
+            if problem:  # every 2D picture's header is read here, when the folder is described
+                raise DatasetError(f"{path} {problem}.")
             return mode not in ("1", "L", "LA", "La", "I", "F") and not mode.startswith("I;")
         if suffix == ".dcm":
             import pydicom
 
             header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
             return int(header.get("SamplesPerPixel", 1) or 1) > 1
+    except DatasetError:
+        raise
     except Exception as error:
         raise _unreadable(path, error) from error
     return False
@@ -405,11 +465,18 @@ def _unreadable(path: Path, error: Exception) -> DatasetError:
 def _folder_channels(shapes: list[tuple[int, ...]], files: list[Path]) -> int:
     """The channel count of a folder from its probed images' shapes.
 
-    2D: 3 when any probe is colour, else 1. Volumes: their channel count (e.g. four MR
-    sequences), which every probe must share.
+    2D: 1, or 3 when a probe that :func:`_any_colour` cannot judge (a NIfTI slice) has 3
+    or 4 channels; pictures and DICOM are judged there, by content over the whole folder,
+    since which images are probed depends on the split's seed, and an RGB file of three
+    equal channels is grey. Volumes: their channel count (e.g. four MR sequences), which
+    every probe must share.
     """
     if len(shapes[0]) == 3:
-        return 3 if any(s[0] in (3, 4) for s in shapes) else 1
+        judged = PICTURE_SUFFIXES + (".dcm",)
+        odd = (
+            s[0] in (3, 4) and _format(f) not in judged for s, f in zip(shapes, files, strict=True)
+        )
+        return 3 if any(odd) else 1
     counts = {s[0] for s in shapes}
     if len(counts) > 1:
         first, other = shapes[0][0], next(s[0] for s in shapes if s[0] != shapes[0][0])
@@ -508,8 +575,73 @@ def _split_dirs(path: Path) -> dict[str, Path] | None:
     return present
 
 
+def _mask_folder(folder: Path) -> Path | None:
+    """The masks' folder beside ``images/`` (one of ``MASK_FOLDERS``), or None."""
+    if not (folder / "images").is_dir():
+        return None
+    found = [folder / name for name in MASK_FOLDERS if (folder / name).is_dir()]
+    if len(found) > 1:
+        raise DatasetError(
+            f"{folder} has {' and '.join(f'{p.name}/' for p in found)} beside images/; keep "
+            "the masks in one of them."
+        )
+    return found[0] if found else None
+
+
 def _is_segmentation(folder: Path) -> bool:
-    return (folder / "images").is_dir() and (folder / "labels").is_dir()
+    return _mask_folder(folder) is not None
+
+
+def _refuse_image_folders(folder: Path, classes: list[Path]) -> None:
+    """Refuse subfolders named as folders of images or masks rather than classes: read as
+    classes, Kaggle's train_images/ and test_images/ would be two classes, its labels
+    in train.csv ignored."""
+    for sub in classes:
+        if _NOT_CLASS_WORDS & set(re.split(r"[\W_]+", sub.name.lower())):
+            tables = _label_tables(folder)
+            named = f" ({tables[0].name})" if tables else ""
+            raise DatasetError(
+                f"{folder} has {sub.name}/, named as a folder of images or masks, not a class; "
+                "labels come from class subfolders (path/<class>/<image>) and CSV label files"
+                f"{named} are not read: sort the images into one subfolder per class (or rename "
+                f"{sub.name}/ if it is a class), or arrange images/ + masks/ with the same file "
+                "names for segmentation."
+            )
+
+
+def _refuse_masks_among_images(sub: Path, files: list[Path]) -> None:
+    """Refuse a class folder that holds masks beside its images (BUSI's
+    ``x_mask.png`` beside ``x.png``, or a ``masks/`` subfolder): read as images of
+    the class, a classifier would learn from the masks."""
+    stems = {(f.parent, _stem(f).lower()) for f in files}
+    for f in files:
+        named = _MASK_NAME.fullmatch(_stem(f))
+        in_masks = set(MASK_FOLDERS) & {part.lower() for part in f.relative_to(sub).parts[:-1]}
+        if in_masks or (named and (f.parent, named.group(1).lower()) in stems):
+            raise DatasetError(
+                f"class folder {sub} mixes images and their masks (e.g. {f.relative_to(sub)}); "
+                "move the masks out to classify the images, or arrange images/ + masks/ (the "
+                "same file names) for segmentation."
+            )
+
+
+def _label_tables(folder: Path) -> list[Path]:
+    """The CSV and TSV files in ``folder`` (not in its subfolders)."""
+    found = (p for p in folder.iterdir() if p.is_file() and _suffix(p) in _LABEL_TABLES)
+    return sorted(found, key=path_order)
+
+
+def _warn_label_tables(path: Path, class_names: tuple[str, ...]) -> None:
+    """Warn that a CSV beside the class folders is not read: it may hold the labels."""
+    tables = _label_tables(path)
+    if tables:
+        warnings.warn(
+            f"{path}: {tables[0].name} is not read; labels come from the class subfolders "
+            f"({', '.join(class_names)}), so if that file holds the labels, sort the images "
+            "into one subfolder per class.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> tuple:
@@ -528,6 +660,7 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
                 "in its own subfolder (path/<class>/<image>)."
             )
         raise DatasetError(f"{folder} is empty; add class subfolders of {', '.join(SUFFIXES)}.")
+    _refuse_image_folders(folder, classes)
     names = tuple(c.name for c in classes)
     seen: dict[Path, str] = {}
     for sub in classes:  # a link to another class folder would count its images twice
@@ -555,13 +688,15 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
             raise DatasetError(
                 f"class folder {sub} has no images ({', '.join(SUFFIXES)}); add some or remove it."
             )
+        _refuse_masks_among_images(sub, files)
         items += [(f, label) for f in files]
     return names, items
 
 
 def _pairing_name(path: Path, root: Path) -> str:
     """The name that pairs an image with its mask: the path below ``images/`` (or
-    ``labels/``) less its suffix, so ``images/p01/3.png`` pairs with ``labels/p01/3.nii``."""
+    ``labels/``, ``masks/``) less its suffix, so ``images/p01/3.png`` pairs with
+    ``labels/p01/3.nii``."""
     return (path.parent.relative_to(root) / _stem(path)).as_posix()
 
 
@@ -569,7 +704,9 @@ def _segmentation_items(folder: Path) -> list[tuple[Path, Path]]:
     # Per-patient subfolders (images/<patient>/<slice>, with labels/<patient>/) are read
     # too: they keep a patient's slices together in the automatic split. A subfolder on
     # one side only (previews, notes) is skipped, as before such folders were read.
-    images_root, labels_root = folder / "images", folder / "labels"
+    images_root, labels_root = folder / "images", _mask_folder(folder)
+    if labels_root is None:
+        raise _no_mask_folder(folder)
     shared = {d.name for d in _subfolders(images_root)} & {d.name for d in _subfolders(labels_root)}
     images, labels = {}, {}
     for root, found in ((images_root, images), (labels_root, labels)):
@@ -583,15 +720,22 @@ def _segmentation_items(folder: Path) -> list[tuple[Path, Path]]:
         no_mask = sorted(images.keys() - labels.keys())[:3]
         no_image = sorted(labels.keys() - images.keys())[:3]
         raise DatasetError(
-            f"images/ and labels/ in {folder} do not match: images without a mask {no_mask}, "
-            f"masks without an image {no_image}; give each pair the same file name (in the "
-            "same subfolder)."
+            f"images/ and {labels_root.name}/ in {folder} do not match: images without a mask "
+            f"{no_mask}, masks without an image {no_image}; give each pair the same file name "
+            "(in the same subfolder)."
         )
     pairs = [(images[k], labels[k]) for k in sorted(images)]
-    jpeg = next((mask for _, mask in pairs if _suffix(mask) in (".jpg", ".jpeg")), None)
+    jpeg = next((mask for _, mask in pairs if _suffix(mask) in JPEG_SUFFIXES), None)
     if jpeg is not None:
         _refuse_jpeg_mask(jpeg)
     return pairs
+
+
+def _no_mask_folder(folder: Path) -> DatasetError:
+    return DatasetError(
+        f"{folder} needs images/ and labels/ (or masks/) subfolders for segmentation, the "
+        "masks named as their images."
+    )
 
 
 def _seeded_split(labels: np.ndarray, seed: int) -> dict[str, np.ndarray]:
@@ -700,8 +844,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         path: the folder.
         task: one of ``FOLDER_TASKS``: ``"segmentation"``, ``"detection"`` or a
             one-class-per-image task (``"binary"``, ``"multi-class"``, ``"ordinal"``);
-            None detects it (images/ + labels/ means segmentation, an annotations.json
-            detection).
+            None detects it (images/ + labels/ or masks/ means segmentation, an
+            annotations.json detection).
         seed: seeds the 70/10/20 split when there are no split folders.
 
     Returns:
@@ -728,7 +872,7 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         return _detection_layout(path, splits, seed)
     segmentation = _is_segmentation(first) if task is None else task == "segmentation"
     if segmentation and not _is_segmentation(first):
-        raise DatasetError(f"{first} needs images/ and labels/ subfolders for segmentation.")
+        raise _no_mask_folder(first)
     items: dict[str, list] = {}
     if segmentation:
         class_names: tuple[str, ...] = ()
@@ -764,6 +908,7 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
                              [path / class_names[label] for _, label in everything])  # fmt: skip
         chosen = _patient_split(path, labels, keys, class_names, seed)
         items = {s: [everything[i] for i in idx] for s, idx in chosen.items()}
+    _warn_label_tables(path, class_names)
     resolved = task or ("binary" if len(class_names) == 2 else "multi-class")
     if resolved == "binary" and len(class_names) != 2:
         raise DatasetError(
@@ -974,8 +1119,8 @@ def folder_info(
     layout = scan_folder(path, task, seed)
     # One image per class (the first train image for segmentation) is read whole, for
     # the shape; the channels: colour anywhere means 3 (grey images are repeated to
-    # match), and every 2D image's header is asked, since which images the probe reads
-    # depends on their names and the split's seed.
+    # match), judged from every 2D image's header and colour-mode pixels, not from the
+    # probes, since which images the probe reads depends on the split's seed.
     probes = {label: image for image, label in reversed(layout.items["train"])}
     if layout.task in ("segmentation", "detection"):
         probes = {0: layout.items["train"][0][0]}

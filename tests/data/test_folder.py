@@ -290,7 +290,12 @@ def test_generic_entry_with_path_option(classes):
 def test_colour_in_any_class_gives_three_channels(tmp_path):
     for label in ("a", "b"):
         for i in range(5):
-            _png(tmp_path / label / f"{i}.png", 90, rgb=label == "b")
+            _png(tmp_path / label / f"{i}.png", 90)
+    for i in range(5):  # class b in colour: channels that differ, not grey saved as RGB
+        pixels = np.full((20, 16), 90, np.uint8)
+        Image.fromarray(np.stack([pixels, pixels, pixels // 2], -1)).save(
+            tmp_path / "b" / f"{i}.png"
+        )
     info, layout = folder.folder_info(tmp_path)
     assert info.in_channels == 3
     ds = folder.FolderDataset(info, "train", layout.items["train"], 28)
