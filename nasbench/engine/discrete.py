@@ -303,20 +303,26 @@ def _drop_stop_genotypes(store: RunStore, run: Any) -> None:
 
 
 def _recorded_trials(run: Any, every_row: bool = False) -> list[Any]:
-    """The candidates a run recorded, one per ask (the first row of each candidate id).
+    """The candidates a run recorded, one per ask (the first row of each candidate id),
+    failed ones included: the strategy is told they failed, as it was.
 
     ``every_row`` keeps every row instead: a race logs a candidate once per rung.
     """
     from nasbench.evaluation.base import Result
+    from nasbench.strategies.discrete.executors import FAILED, failed_result
     from nasbench.strategies.discrete.loop import RecordedTrial
 
     trials, seen = [], set()
     for row in run.candidates.itertuples(index=False):
         cid = int(row.candidate_id)
-        if (cid in seen and not every_row) or row.status not in ("done", "cached"):
+        if (cid in seen and not every_row) or row.status not in ("done", "cached", "failed"):
             continue
         seen.add(cid)
-        result = Result(dict(row.metrics), dict(row.cost), dict(row.info))
+        info = dict(row.info)
+        if FAILED in info:  # a diverged candidate (its row has no score): told as it was
+            result = failed_result(info[FAILED], dict(row.cost).get("wall_s", 0.0))
+        else:
+            result = Result(dict(row.metrics), dict(row.cost), info)
         trials.append(
             RecordedTrial(cid, row.genotype_json, result, row.status == "cached", row.worker or "")
         )

@@ -255,8 +255,9 @@ class TrainEvaluator:
         try:
             out = train_model(model, train, val, test, info.task, recipe, on_epoch=stop_at_budget)
         except DivergenceError as err:
-            # The discrete loop has no failed-candidate status: this ends the search, so
-            # say which candidate and which setting (not train's --lr) to lower.
+            # The discrete loop records this candidate as failed and goes on (and ends the
+            # search with this line if every candidate diverges): say which candidate and
+            # which setting (not train's --lr) to lower.
             where = getattr(err, "where", None) or f"({err})"
             raise DivergenceError(
                 f"training candidate {g.to_json()} diverged {where}; "

@@ -6,12 +6,17 @@ results flow back to the loop, the single writer of the run store. Which executo
 runs a batch never changes the results: they depend on the loop's batch size only,
 which is ``workers`` (how many candidates a strategy proposes before it hears back), so
 ``sequential`` with ``workers=2`` finds what ``process`` with 2 workers finds.
+
+A candidate whose evaluation raises :class:`~nasbench.errors.DivergenceError` comes back
+as a failed outcome (:func:`failed_result`), in the worker, so one diverging candidate
+does not take the rest of its batch, or the search, with it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import pickle
 import signal
@@ -27,7 +32,7 @@ from typing import Any
 
 from nasbench import registry
 from nasbench.config import check_executor_settings
-from nasbench.errors import ConfigError, closest_name
+from nasbench.errors import ConfigError, DivergenceError, closest_name
 from nasbench.evaluation.base import Result
 from nasbench.protocols import Genotype
 
@@ -62,9 +67,57 @@ class Outcome:
     seconds: float
 
 
+# The info key of a failed candidate's result: it holds the one-line reason.
+FAILED = "diverged"
+
+
+def failed_result(message: str, seconds: float = 0.0) -> Result:
+    """The result of a candidate whose evaluation diverged: the worst score there is.
+
+    Its score is ``-inf``, so a strategy that compares scores (evolution, hill climbing,
+    halving) never keeps or breeds from it; its cost is the time it took.
+
+    Args:
+        message: the one-line reason (the DivergenceError's message).
+        seconds: wall time spent on it.
+
+    Returns:
+        A :class:`~nasbench.evaluation.base.Result` that :func:`failure` recognises.
+
+    Example:
+        >>> failed_result("diverged at epoch 1", 2.0).score
+        -inf
+    """
+    return Result({"score": -math.inf}, {"wall_s": float(seconds)}, {FAILED: str(message)})
+
+
+def failure(result: Result) -> str | None:
+    """The reason a candidate failed, or None for one that was evaluated.
+
+    Args:
+        result: a result from an executor, the cache or a run store.
+
+    Returns:
+        The message :func:`failed_result` recorded, or None.
+
+    Example:
+        >>> failure(failed_result("diverged")), failure(Result({"score": 0.5}))
+        ('diverged', None)
+    """
+    message = result.info.get(FAILED)
+    return None if message is None else str(message)
+
+
 def _run_job(evaluator: Any, job: Job, worker: str) -> Outcome:
     start = time.perf_counter()
-    result = evaluator.evaluate(job.genotype, job.fidelity)
+    try:
+        result = evaluator.evaluate(job.genotype, job.fidelity)
+    except DivergenceError as err:
+        # A failed trial, as NNI and NASLib record one; any other error is a bug or a bad
+        # setting that every candidate would hit, so it still ends the search.
+        message = " ".join(str(err).split()) or type(err).__name__
+        seconds = time.perf_counter() - start
+        return Outcome(failed_result(message, seconds), worker, seconds)
     if not isinstance(result, Result):
         raise ConfigError(
             f"{type(evaluator).__name__}.evaluate returned {type(result).__name__}, not a Result."

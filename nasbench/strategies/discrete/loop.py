@@ -15,6 +15,13 @@ Successive halving and Hyperband (:mod:`.halving`) choose their next evaluations
 from a whole rung's results, not one ask at a time; a strategy with a ``race``
 method is handed the executor, the budget and the store and runs its own rungs,
 under the same events, budget checks and records.
+
+A candidate whose evaluation diverges (:class:`~nasbench.errors.DivergenceError`) is a
+failed trial, not the end of the search: it is recorded with status ``"failed"`` and its
+one-line reason (the row's ``info["diverged"]``), counts against the budget, is told to
+the strategy with the worst score (``-inf``) and is never the best. Only when every
+candidate so far failed, and ``FAILED_BEFORE_GIVING_UP`` of them did (or the search
+ended), does the search end with a DivergenceError. Any other error still ends it at once.
 """
 
 from __future__ import annotations
@@ -22,23 +29,33 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from nasbench.errors import ConfigError, NasbenchError
+from nasbench.errors import ConfigError, DivergenceError, NasbenchError
 from nasbench.evaluation.base import Result
 from nasbench.options import Budget
 from nasbench.protocols import Genotype
 from nasbench.strategies.discrete.base import DiscreteStrategy, genotype_key
-from nasbench.strategies.discrete.executors import Executor, Job, Outcome, SequentialExecutor
+from nasbench.strategies.discrete.executors import (
+    Executor,
+    Job,
+    Outcome,
+    SequentialExecutor,
+    failure,
+)
 
 CACHE_MODES = ("canonical", "genotype", "none")
 # A strategy that proposes only already-evaluated genotypes this many times in a row
 # has converged; stopping beats spinning forever on a wall-time-only budget.
 MAX_DUPLICATE_STREAK = 1000
+# A search whose first this-many evaluations all diverged would most likely spend its
+# whole budget diverging (an lr far too high): it ends with the first one's reason.
+FAILED_BEFORE_GIVING_UP = 3
 
 
 @dataclass
@@ -69,7 +86,7 @@ class DiscreteResult:
     """What :func:`run_discrete` returns.
 
     Attributes:
-        best_genotype: the best genotype found (earliest on ties).
+        best_genotype: the best genotype found (earliest on ties; never a failed one).
         best_result: its result.
         history: every answered ask, in order.
         evaluations: evaluator calls made.
@@ -168,6 +185,8 @@ class _Run:
         self.callback_stop = False
         self.space_size = strategy.space.size()
         self.replay: dict[int, RecordedTrial] = {}
+        self.failed = 0  # evaluations that diverged
+        self.first_failure: str | None = None
 
     def resume_from(self, replay: list[RecordedTrial], elapsed: float) -> None:
         """Answer the first asks from ``replay`` (what a stopped run recorded)."""
@@ -202,26 +221,32 @@ class _Run:
     ) -> None:
         r = self.result
         replayed = cid in self.replay
+        failed = failure(result)
         if cached:
             self.streak += 1
         else:
             r.evaluations += 1
             self.streak = 0
+            if failed is not None:
+                self.failed += 1
+                self.first_failure = self.first_failure or failed
+                if not replayed:
+                    warnings.warn(f"candidate {cid} failed: {failed}", UserWarning, stacklevel=2)
         trial = Trial(
             cid, genotype, result, r.evaluations, cached, worker, time.perf_counter() - self.start
         )
         r.history.append(trial)
         self.strategy.tell(genotype, result)
-        if r.best_result is None or result.score > r.best_result.score:
+        if failed is None and (r.best_result is None or result.score > r.best_result.score):
             r.best_genotype, r.best_result = genotype, result
         if self.store is not None and not replayed:  # a replayed row is in the store already
             cost = {} if cached else dict(result.cost)
             self.store.log_candidate(
                 cid,
                 genotype,
-                result.metrics,
+                {} if failed is not None else result.metrics,  # no -inf score in the store
                 cost,
-                "cached" if cached else "done",
+                "cached" if cached else ("done" if failed is None else "failed"),
                 worker,
                 info=_recordable(result.info),
             )
@@ -268,6 +293,17 @@ class _Run:
             for job in jobs
         ]
 
+    def check_failures(self, ended: bool) -> None:
+        """Raise when every evaluation so far diverged, and enough did (or the search ended)."""
+        n = self.result.evaluations
+        if n == 0 or self.failed < n or (not ended and n < FAILED_BEFORE_GIVING_UP):
+            return
+        if n == 1:  # the one candidate's own reason says it all
+            raise DivergenceError(str(self.first_failure))
+        raise DivergenceError(
+            f"all {n} candidates evaluated diverged; the first: {self.first_failure}"
+        )
+
     def progress(self) -> None:
         if self.store is not None:
             self.store.set_progress(self.result.evaluations, self.budget.max_evaluations, 0, None)
@@ -281,6 +317,9 @@ def _ask_tell(run: _Run, size: int) -> DiscreteResult:
         left = size if left is None else min(size, left - run.result.evaluations)
         run.batch(left)
         run.progress()
+        run.check_failures(ended=False)
+    if reason != "stop_requested":  # a stopped search may still find one that trains
+        run.check_failures(ended=True)
     run.result.stop_reason = reason
     return run.result
 
@@ -337,6 +376,8 @@ def run_discrete(
     Raises:
         ConfigError: a bad budget, batch size or cache mode, or a budget too small for
             the strategy (e.g. a population larger than the budget).
+        DivergenceError: every candidate evaluated diverged (a diverging candidate alone
+            is recorded as failed and the search goes on).
 
     Example:
         >>> space = create_space("nb201")  # doctest: +SKIP
