@@ -362,3 +362,26 @@ def test_stop_says_when_a_stop_ends_a_run_for_good(capsys, tmp_path):
         code, _, err = run(capsys, "stop", str(run_dir))
         assert code == 2 and err.count("\n") == 1
         assert reason in err and "nasbench resume" not in err
+
+
+def test_stop_and_runs_during_a_resumes_start_up(capsys, tmp_path):
+    """A resume that has not reached its first step holds the run while its store still
+    says stopped: `stop` asks it to stop there, `runs` lists it as resuming."""
+    from nasbench.runs import RunStore
+
+    run_dir = tmp_path / "runs" / "walk"
+    with RunStore.create(run_dir, {"strategy": "darts"}, {}) as store:
+        store.set_status("stopped", "stop_requested")
+    with RunStore.open(run_dir) as resuming:  # the resumed process, building its data
+        code, out, err = run(capsys, "stop", str(run_dir))
+        assert code == 0 and err == "" and resuming.stop_requested()
+        assert out == (
+            f"stop requested for {run_dir}; the search is starting (resuming) and stops at "
+            "its first step.\n"
+        )
+        code, out, _ = run(capsys, "runs", str(tmp_path / "runs"))
+        assert code == 0 and out.splitlines()[1].split()[:2] == [str(run_dir), "resuming"]
+    code, out, _ = run(capsys, "runs", str(tmp_path / "runs"))
+    assert out.splitlines()[1].split()[:2] == [str(run_dir), "stopped"]
+    code, _, err = run(capsys, "stop", str(run_dir))  # no process: nothing to stop
+    assert code == 2 and "is stopped; no search is running there" in err

@@ -30,7 +30,7 @@ from plotly.subplots import make_subplots
 from nasbench.errors import NasbenchError
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import RETRAIN_PHASES
-from nasbench.runs.summary import KILLED
+from nasbench.runs.summary import KILLED, shown_status
 from widgets._figures import LivePlot, close_widgets
 from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
@@ -298,6 +298,7 @@ class RunMonitor(widgets.VBox):
         self._hp_policy: list[pd.DataFrame] = []  # hp_distribution of each batch of candidates
         self._hp_drawn = 0  # how many of those batches the HP figure shows
         self._warnings_seen: tuple[int, ...] | None = None  # row counts collapse_warnings read
+        self._status_error = False  # the error shown is the status's (killed, failed)
 
     def watch(self, run_dir: str | os.PathLike, process: subprocess.Popen | None = None) -> None:
         """Watch ``run_dir`` (and ``process``, when this session started it); starts polling.
@@ -438,6 +439,10 @@ class RunMonitor(widgets.VBox):
         if self.run is None and not self._open_store():
             return self.status
         run = self.run
+        # Probed before the rows are read: a writer stores its last status before it lets go,
+        # so a status read after finding no writer is final (read before, the running of a
+        # search that has just finished would be taken as killed).
+        alive = run.writer_alive()
         new = run.refresh()
         discarded = run.generation != self._generation
         if discarded:
@@ -465,7 +470,7 @@ class RunMonitor(widgets.VBox):
             # Sent even where no curve is left to draw (a draw pushes only what it drew).
             self.history_plot.push()
             self.agent_plot.push()
-        self._show_state()
+        self._show_state(alive)
         return self.status
 
     def _open_store(self) -> bool:
@@ -891,24 +896,30 @@ class RunMonitor(widgets.VBox):
             detail = f"<pre style='max-height:16em;overflow:auto'>{html.escape(tail)}</pre>"
         self.error.value = message_html(headline, "error", detail)
 
-    def _show_state(self) -> None:
+    def _show_state(self, alive: bool | None) -> None:
+        """Show the run's status; ``alive`` is whether a process wrote it when the rows
+        were read (probed before them)."""
         run = self.run
-        status = run.status
-        alive = run.writer_alive()
+        status, error = run.status, ""
         if status == "running" and alive is False and not self.process_alive:
             status = KILLED  # as list_runs, the run browser and the report call it
-            self._show_error(
+            error = (
                 "the search process is gone (killed?); Resume continues from the last checkpoint."
             )
-        elif status == "failed":
-            self._show_error(run.message or "the search failed.")
+        elif status == "failed" and not alive:
+            error = run.message or "the search failed."
         elif (
             self.process is not None
             and self.process.poll() not in (None, 0)
             and status not in TERMINAL
         ):
             status = "failed"
-            self._show_error(f"the search process exited with code {self.process.returncode}.")
+            error = f"the search process exited with code {self.process.returncode}."
+        if error:
+            self._show_error(error)
+        elif self._status_error:  # e.g. a killed run that another process resumed since
+            self.error.value = ""
+        self._status_error = bool(error)
         if self._booting and not self.process_alive:
             self._booting = ""
         elif self._booting and status not in TERMINAL and alive is not False:
@@ -916,6 +927,9 @@ class RunMonitor(widgets.VBox):
         if self._booting:
             status = self._booting
             self.error.value = ""
+        elif status in ("stopped", "failed") and alive:
+            # A resume (started elsewhere) that has not reached its first step: not over.
+            status = shown_status(status, alive)
         progress = run.progress
         total = progress["total_steps"]
         self.progress.max = max(1, int(total or 1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sqlite3
 import time
@@ -235,12 +236,35 @@ def configure_resume(parser: argparse.ArgumentParser) -> None:
 def run_resume_command(args: argparse.Namespace) -> int:
     """``nasbench resume``: continue a run from its last checkpoint (``resume`` checks the
     run's user code first, as it does from Python)."""
+    started = process_started()  # before torch loads: a Stop pressed meanwhile counts
     from nasbench.engine.search import resume
 
-    _print_result(resume(args.run_dir, progress=True))
+    _print_result(resume(args.run_dir, progress=True, started=started))
     if args.report:
         _print_report(args.run_dir)
     return 0
+
+
+def process_started() -> float:
+    """When this process started, on ``time.time()``'s clock: what Linux's ``/proc`` says
+    (to 10 ms), else, or where it says something implausible, now.
+
+    A Launcher's Resume starts ``nasbench resume`` and may be asked to stop before the
+    process has even imported the engine; the resume honours requests written since.
+
+    Example:
+        >>> process_started() <= time.time()
+        True
+    """
+    now = time.time()
+    try:
+        ticks = int(Path("/proc/self/stat").read_bytes().rsplit(b")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        age = uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+    # A container may show its own uptime against the host's start ticks: distrust that.
+    return now - age if 0 <= age < 60 else now
 
 
 def check_run_code(run_dir: str | Path, command: str) -> None:
@@ -277,8 +301,18 @@ def run_stop_command(args: argparse.Namespace) -> int:
     """``nasbench stop``: ask a running search to checkpoint and stop."""
     from nasbench.runs.store import request_stop, run_status, writer_alive
 
+    alive = writer_alive(args.run_dir)  # first: a writer that let go wrote its last status
     status = run_status(args.run_dir)
     refused = resume_refused(args.run_dir)
+    if status in ("failed", "stopped") and alive:
+        # A resume starting up (its store says how the last search ended until its first
+        # step): the request waits for that step, which honours it.
+        request_stop(args.run_dir)
+        print(
+            f"stop requested for {args.run_dir}; the search is starting (resuming) and "
+            "stops at its first step."
+        )
+        return 0
     if status in ("finished", "failed", "stopped"):  # no search writes it: the row would wait
         # Only a stopped search has more to do; a finished one is done, a failed one would
         # fail again unless its cause is fixed.
@@ -291,7 +325,7 @@ def run_stop_command(args: argparse.Namespace) -> int:
             f"run '{args.run_dir}' is {status}; no search is running there, so there is "
             f"nothing to stop ({what_next})."
         )
-    if writer_alive(args.run_dir) is False:
+    if alive is False:
         what_next = refused or f"continue it with `{run_command('resume', args.run_dir)}`"
         raise ConfigError(
             f"run '{args.run_dir}' says {status} but no process is writing it (it was killed, "

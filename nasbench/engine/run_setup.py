@@ -83,6 +83,7 @@ def open_or_create_run(
     """
     run_dir = Path(run_dir)
     if resume:
+        # Keeps every stop request: nasbench.resume cleared the stale ones as it began.
         store = open_for_resume(run_dir)
         with _closed_on_error(store):
             from nasbench.data.folder import warn_if_split_changed
@@ -105,7 +106,7 @@ def open_or_create_run(
     return config, RunStore.create(run_dir, config.to_dict(), environment), parts
 
 
-def open_for_resume(run_dir: str | Path) -> RunStore:
+def open_for_resume(run_dir: str | Path, keep_stops_since: float = 0.0) -> RunStore:
     """Open a run to resume it, refusing first, before any name is looked up, one whose
     user code this process has not imported or whose ops changed
     (:func:`check_user_code`). Every resume opens its run here: ``nasbench.resume``, the
@@ -113,6 +114,10 @@ def open_for_resume(run_dir: str | Path) -> RunStore:
 
     Args:
         run_dir: the run folder.
+        keep_stops_since: stop requests written before this time are cleared, as meant
+            for an earlier search (:meth:`RunStore.open`). ``nasbench.resume``'s first open
+            passes the time the resume began; the default keeps them all, for the loop's
+            own open later in the same resume: a Stop pressed in between must stop it.
 
     Returns:
         The open store (its writer lock held; close it).
@@ -123,7 +128,7 @@ def open_for_resume(run_dir: str | Path) -> RunStore:
     Example:
         >>> store = open_for_resume("runs/walk")  # doctest: +SKIP
     """
-    store = RunStore.open(run_dir)
+    store = RunStore.open(run_dir, keep_stops_since=keep_stops_since)
     with _closed_on_error(store):
         check_user_code(store.config, store.environment, run_dir, "resume")
     return store

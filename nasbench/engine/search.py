@@ -7,6 +7,7 @@ continues one from its run store. Differentiable searches run the bilevel loop
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from nasbench.config import SearchConfig
@@ -103,7 +104,9 @@ def _refuse_resume_that_would_restart(run_dir: str | Path, status: str, message:
         )
 
 
-def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
+def resume(
+    run_dir: str | Path, progress: bool = False, *, started: float | None = None
+) -> SearchResult:
     """Continue the search in ``run_dir`` from its last checkpoint.
 
     On CPU with ``deterministic=True`` it ends with the same genotype and metrics as
@@ -113,6 +116,10 @@ def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
     Args:
         run_dir: a run folder holding a stopped or killed search.
         progress: show a progress bar.
+        started: when this resume began (``time.time()``; default: now). Stop requests
+            written before it were meant for an earlier search and are dropped; one
+            written since (a Stop pressed while the resume starts up) stops it at its
+            first step. ``nasbench resume`` passes the moment its process started.
 
     Returns:
         A :class:`SearchResult`.
@@ -131,10 +138,12 @@ def resume(run_dir: str | Path, progress: bool = False) -> SearchResult:
     from nasbench.runs.store import run_folder
     from nasbench.strategies import get_strategy
 
+    started = time.time() if started is None else started
     run_dir = run_folder(run_dir)  # "~/runs/x": every step below sees the home folder
     # Checks it is a run, that no writer holds it, and, before the strategy's name is
-    # looked up, that the user code it names is imported.
-    store = open_for_resume(run_dir)
+    # looked up, that the user code it names is imported. The only open of this resume
+    # that clears stop requests: the loop's own, below, keeps those written since.
+    store = open_for_resume(run_dir, keep_stops_since=started)
     strategy = store.config.get("strategy", "darts")
     status, message = store.status, store.status_message
     store.close()

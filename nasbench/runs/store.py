@@ -377,13 +377,17 @@ class RunStore:
         return store
 
     @classmethod
-    def open(cls, run_dir: str | Path) -> RunStore:
+    def open(cls, run_dir: str | Path, *, keep_stops_since: float | None = None) -> RunStore:
         """Open an existing run as its writer, e.g. to resume it.
 
         Pending stop requests are cleared: opening for resume means "run again".
 
         Args:
             run_dir: a run folder.
+            keep_stops_since: keep the pending stop requests written at or after this
+                time (``time.time()``), clearing only older ones: those were meant for an
+                earlier search, later ones for this one (a Stop pressed while a resume
+                starts up). None clears them all; 0 keeps them all.
 
         Returns:
             The writer.
@@ -409,7 +413,7 @@ class RunStore:
         store = cls(folder, conn, lock_file)
         (folder / CHECKPOINT_DIR).mkdir(exist_ok=True)
         _remove_temporary_files(folder / CHECKPOINT_DIR)
-        store._clear_stop_requests()
+        store._clear_stop_requests(keep_stops_since)
         return store
 
     def close(self) -> None:
@@ -854,9 +858,14 @@ class RunStore:
                 raise
             db.execute("COMMIT")
 
-    def _clear_stop_requests(self) -> None:
+    def _clear_stop_requests(self, since: float | None = None) -> None:
+        """Mark the pending stop requests written before ``since`` (all when None) handled."""
+        before = math.inf if since is None else float(since)
         with self._transaction() as db:
-            db.execute("UPDATE stop_requests SET handled = ? WHERE handled IS NULL", (time.time(),))
+            db.execute(
+                "UPDATE stop_requests SET handled = ? WHERE handled IS NULL AND time < ?",
+                (time.time(), before),
+            )
 
 
 def softmax_rows(raw: np.ndarray) -> np.ndarray:
@@ -1042,8 +1051,9 @@ def _acquire_writer_lock(folder: Path) -> Any:
             if time.monotonic() > deadline:
                 handle.close()
                 raise ConfigError(
-                    f"'{folder}' is being written by another live process; "
-                    "stop that search first or use a new run folder."
+                    f"'{folder}' is being written by another live process (another search "
+                    "or retrain is writing it); wait for it to end (or stop a search with "
+                    "`nasbench stop`), or use a new run folder."
                 ) from None
             time.sleep(0.05)
 

@@ -24,6 +24,9 @@ from nasbench.runs.store import open_read_only, writer_alive
 # Statuses of a run a process should be writing; with no writer the run was killed.
 LIVE_STATUSES = ("created", "running", "stopping")
 KILLED = "killed"
+# A stopped or failed run that a process writes again: a resume starting up (until its
+# first step the store says how the last search ended), or a retrain of it.
+RESUMING = "resuming"
 # A localisation search's validation distance of the searched arm (voxels, smaller is
 # better); it is recorded with the arms' test rows, but it is what the arm was picked by.
 LOCALISATION_VAL = "searched_val_dist_vox"
@@ -45,9 +48,11 @@ def run_summaries(folder: str | Path) -> list[dict[str, Any]]:
     Returns:
         One dict per run: run_dir, name, status, message, dataset, strategy, created
         (seconds since the epoch), best_metric_name, best_metric, writer_alive (whether
-        a process writes it now). A run whose store says it runs but which no process
-        writes has status "killed"; a run that cannot be read has status "unreadable"
-        and the reason as its message.
+        a process writes it now). The status is the store's (:func:`shown_status`):
+        created, running, stopping, stopped, finished or failed; "killed" for a run that
+        says it runs but which no process writes; "resuming" for a stopped or failed
+        one that a process writes again; "unreadable", with the reason as its message,
+        for a run that cannot be read.
     """
     return [
         _summary(child)
@@ -67,17 +72,14 @@ def _summary(run_dir: Path) -> dict[str, Any]:
         config = json.loads(meta.get("config", "{}"))
         if not isinstance(config, dict):
             raise ValueError(f"its stored config is a {type(config).__name__}, not an object")
+        alive = writer_alive(run_dir)  # before the status: see shown_status
         last = conn.execute(
             "SELECT status, message FROM status ORDER BY id DESC LIMIT 1"
         ).fetchone()
         best_name, best = _best_metric(conn, config)
-        status = last[0] if last else "created"
-        alive = writer_alive(run_dir)
-        if status in LIVE_STATUSES and alive is False:
-            status = KILLED  # says running, but no process writes it
         return {
             **row,
-            "status": status,
+            "status": shown_status(last[0] if last else "created", alive),
             "message": last[1] if last else "",
             "dataset": _name_of(config.get("dataset")),
             "strategy": _name_of(config.get("strategy")),
@@ -90,6 +92,34 @@ def _summary(run_dir: Path) -> dict[str, Any]:
         return {**row, "status": "unreadable", "message": f"{type(err).__name__}: {err}"}
     finally:
         conn.close()
+
+
+def shown_status(status: str, alive: bool | None) -> str:
+    """The status to show for a run's stored status and whether a process writes it.
+
+    ``alive`` (:func:`nasbench.runs.store.writer_alive`) must be read *before* the
+    status: a writer stores its last status before it lets go of the run, so a status
+    read after finding no writer is final, whereas one read before may be the
+    ``running`` of a search that has finished since (and would be taken as killed).
+
+    Args:
+        status: the latest stored status.
+        alive: True while a process holds the writer lock, False when none does, None
+            where that cannot be known.
+
+    Returns:
+        ``status``, or "killed" for a live status no process writes, or "resuming" for a
+        stopped or failed run a process writes again.
+
+    Example:
+        >>> shown_status("running", False), shown_status("stopped", True)
+        ('killed', 'resuming')
+    """
+    if status in LIVE_STATUSES and alive is False:
+        return KILLED  # says running, but no process writes it
+    if status in ("stopped", "failed") and alive:
+        return RESUMING
+    return status
 
 
 def stored_seconds(text: str | None) -> float:

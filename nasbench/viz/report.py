@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import json
@@ -37,7 +38,7 @@ from nasbench.errors import ConfigError, NasbenchError
 from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import run_folder, shown_epoch
-from nasbench.runs.summary import KILLED, LIVE_STATUSES
+from nasbench.runs.summary import KILLED, LIVE_STATUSES, shown_status
 from nasbench.viz.alphas import (
     SCHEDULE_KINDS,
     plot_alpha_animation,
@@ -335,11 +336,15 @@ def _note(text: str) -> str:
 
 
 def _overview(run: Any) -> str:
-    status = run.status
+    alive = run.writer_alive()
+    if run.status in LIVE_STATUSES and alive is False:
+        # Read before the probe, the status may be the running of a search that has ended
+        # since; its writer stored its last status before letting go: read that one.
+        with contextlib.suppress(NasbenchError):  # a closed Run keeps what it read
+            run.refresh()
+    status = shown_status(run.status, alive)
     progress = run.progress
-    killed = status in LIVE_STATUSES and run.writer_alive() is False
-    if killed:
-        status = KILLED
+    killed = status == KILLED
     rows = [("status", f'<b class="status-{html.escape(status)}">{html.escape(status)}</b>')]
     if killed:
         rows.append((
