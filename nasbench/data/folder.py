@@ -40,6 +40,7 @@ import functools
 import logging
 import os
 import re
+import unicodedata
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -87,6 +88,9 @@ _LABEL_TABLES = (".csv", ".tsv")
 SPLIT_FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}
 # Masks probed for their largest label when num_classes is not given.
 _MASKS_PROBED = 20
+# Image and mask affines closer than this (mm, per entry) are one voxel grid: tools that
+# write the same grid round it differently (a float32 sform, a qform beside it).
+_AFFINE_TOLERANCE = 1e-3
 # A probed label past this is far likelier an anti-aliased or 16-bit mask than a real class
 # count, so num_classes must then be given explicitly.
 _MOST_CLASSES_PROBED = 100
@@ -329,7 +333,8 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
             (0: background); a palette PNG's indices are its labels.
 
     Returns:
-        An int64 array; a binary mask stored as 0/255 (or 0/65535) reads as 0/1.
+        An int64 array; a binary mask stored as 0/255 (or 0/65535) reads as 0/1, and a
+        float mask's near-whole values (0.99999994) are rounded to their classes.
 
     Raises:
         DatasetError: a JPEG mask (its compression alters labels at every edge), a
@@ -542,6 +547,31 @@ def _refuse_unread_format(path: Path, suffix: str) -> None:
     )
 
 
+def _nfc(name: str) -> str:
+    """A name in Unicode NFC, the form names are compared, sorted and shown in: macOS
+    writes file names decomposed (NFD), so a folder 'Ödem' copied from a Mac and one typed
+    elsewhere are the same name in other bytes."""
+    return unicodedata.normalize("NFC", name)
+
+
+def _refuse_two_forms(folder: Path, names: list[str], what: str) -> None:
+    """Refuse two names in ``folder`` that differ only in Unicode form: read apart they
+    would be two classes (or an image without its mask) that look the same."""
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(_nfc(name), name)
+        if other != name:
+            forms = [
+                next((f for f in ("NFC", "NFD") if unicodedata.is_normalized(f, n)), "mixed")
+                for n in (other, name)
+            ]
+            raise DatasetError(
+                f"{what} '{other}' and '{name}' in {folder} are the same name in two Unicode "
+                f"forms ({ascii(other)} is {forms[0]}, {ascii(name)} is {forms[1]}; macOS "
+                "writes names in NFD); merge them into one."
+            )
+
+
 def _subfolders(folder: Path) -> list[Path]:
     subfolders = (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     return sorted(subfolders, key=path_order)
@@ -613,11 +643,11 @@ def _refuse_masks_among_images(sub: Path, files: list[Path]) -> None:
     """Refuse a class folder that holds masks beside its images (BUSI's
     ``x_mask.png`` beside ``x.png``, or a ``masks/`` subfolder): read as images of
     the class, a classifier would learn from the masks."""
-    stems = {(f.parent, _stem(f).lower()) for f in files}
+    stems = {(f.parent, _nfc(_stem(f)).lower()) for f in files}
     for f in files:
         named = _MASK_NAME.fullmatch(_stem(f))
         in_masks = set(MASK_FOLDERS) & {part.lower() for part in f.relative_to(sub).parts[:-1]}
-        if in_masks or (named and (f.parent, named.group(1).lower()) in stems):
+        if in_masks or (named and (f.parent, _nfc(named.group(1)).lower()) in stems):
             raise DatasetError(
                 f"class folder {sub} mixes images and their masks (e.g. {f.relative_to(sub)}); "
                 "move the masks out to classify the images, or arrange images/ + masks/ (the "
@@ -661,7 +691,10 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
             )
         raise DatasetError(f"{folder} is empty; add class subfolders of {', '.join(SUFFIXES)}.")
     _refuse_image_folders(folder, classes)
-    names = tuple(c.name for c in classes)
+    _refuse_two_forms(folder, [c.name for c in classes], "class folders")
+    # Ordered by the NFC name, so class indices do not depend on the form on disk.
+    classes = sorted(classes, key=lambda c: _nfc(c.name))
+    names = tuple(_nfc(c.name) for c in classes)
     seen: dict[Path, str] = {}
     for sub in classes:  # a link to another class folder would count its images twice
         other = seen.setdefault(sub.resolve(), sub.name)
@@ -696,7 +729,12 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
 def _pairing_name(path: Path, root: Path) -> str:
     """The name that pairs an image with its mask: the path below ``images/`` (or
     ``labels/``, ``masks/``) less its suffix, so ``images/p01/3.png`` pairs with
-    ``labels/p01/3.nii``."""
+    ``labels/p01/3.nii``; in NFC, so a name written by macOS pairs with the same name
+    written elsewhere."""
+    return _nfc(_raw_pairing_name(path, root))
+
+
+def _raw_pairing_name(path: Path, root: Path) -> str:
     return (path.parent.relative_to(root) / _stem(path)).as_posix()
 
 
@@ -707,12 +745,17 @@ def _segmentation_items(folder: Path) -> list[tuple[Path, Path]]:
     images_root, labels_root = folder / "images", _mask_folder(folder)
     if labels_root is None:
         raise _no_mask_folder(folder)
-    shared = {d.name for d in _subfolders(images_root)} & {d.name for d in _subfolders(labels_root)}
+    subfolders = {}
+    for root in (images_root, labels_root):
+        _refuse_two_forms(root, [d.name for d in _subfolders(root)], "subfolders")
+        subfolders[root] = {_nfc(d.name): d for d in _subfolders(root)}
+    shared = subfolders[images_root].keys() & subfolders[labels_root].keys()
     images, labels = {}, {}
     for root, found in ((images_root, images), (labels_root, labels)):
         files = _image_files(root)
         for name in sorted(shared):
-            files += _image_files(root / name, recursive=True)
+            files += _image_files(subfolders[root][name], recursive=True)
+        _refuse_two_forms(root, sorted({_raw_pairing_name(p, root) for p in files}), "files")
         found.update({_pairing_name(p, root): p for p in files})
     if not images:
         raise DatasetError(f"{folder / 'images'} is empty; add images ({', '.join(SUFFIXES)}).")
@@ -762,8 +805,15 @@ def _patient_key(image: Path, class_folder: Path) -> str:
 
 
 def _patient_keys(images: list[Path], class_folders: list[Path]) -> list[str]:
-    keys = [_patient_key(f, c) for f, c in zip(images, class_folders, strict=True)]
+    # NFC: a patient folder named in train/ on a Mac and in val/ elsewhere is one patient.
+    keys = [_nfc(_patient_key(f, c)) for f, c in zip(images, class_folders, strict=True)]
     return anonymised_to_series(keys, images)
+
+
+def _class_folder(root: Path, image: Path) -> Path:
+    """The class folder below ``root`` holding ``image``, as named on disk (class names
+    are NFC, a folder may be NFD)."""
+    return root / image.relative_to(root).parts[0]
 
 
 def _patient_split(
@@ -894,8 +944,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         for s in ("val", "test"):
             items[s] = _classification_items(splits[s], class_names)[1]
         _warn_shared_patients(path, {s: _patient_keys([f for f, _ in items[s]],
-                                                      [splits[s] / class_names[label]
-                                                       for _, label in items[s]])
+                                                      [_class_folder(splits[s], f)
+                                                       for f, _ in items[s]])
                                      for s in items})  # fmt: skip
     else:
         class_names, everything = _classification_items(path, None)
@@ -905,7 +955,7 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
             smallest = int(counts.argmin())
             raise _too_few_to_split(path, f"class '{class_names[smallest]}'", int(counts.min()))
         keys = _patient_keys([f for f, _ in everything],
-                             [path / class_names[label] for _, label in everything])  # fmt: skip
+                             [_class_folder(path, f) for f, _ in everything])  # fmt: skip
         chosen = _patient_split(path, labels, keys, class_names, seed)
         items = {s: [everything[i] for i in idx] for s, idx in chosen.items()}
     _warn_label_tables(path, class_names)
@@ -999,6 +1049,7 @@ class FolderDataset(Dataset):
         if self.info.task != "segmentation":
             resized = _resize(image, self.size, "area")
             return torch.from_numpy(resized.astype(np.float32)), torch.tensor(target)
+        _check_same_grid(path, target)  # headers only: cheap beside reading the voxels
         mask = read_mask(target)
         if mask.shape[1:] != image.shape[1:]:
             raise DatasetError(
@@ -1044,11 +1095,61 @@ def _mask_values(mask: np.ndarray, path: Path) -> np.ndarray:
             f"mask {path} has values that are not class indices 0, 1, 2, ...; write each "
             "pixel as the index of its class (0: background)."
         )
-    present = set(values.tolist())
+    # Rounded, not truncated: a float label volume (resampled, or saved as float32) holds
+    # 0.99999994 for 1, which a cast alone makes 0, background.
+    mask = np.round(mask) if mask.dtype.kind == "f" else mask
+    present = set(np.round(values).tolist())
     for white in (255, 65535):  # 8- and 16-bit white
         if white in present and present <= {0, white}:
             return (mask > 0).astype(np.int64)
     return mask.astype(np.int64)
+
+
+def _nifti_affine(path: Path) -> np.ndarray | None:
+    """The voxel-to-world affine in a NIfTI file's header (no voxels read), else None."""
+    if _suffix(path) not in (".nii", ".nii.gz"):
+        return None
+    try:
+        import nibabel
+    except ImportError:  # then no NIfTI is read at all, and read_image says so
+        return None
+    try:
+        return np.asarray(nibabel.load(path).affine, dtype=np.float64)
+    except Exception as error:
+        raise _unreadable(path, error) from error
+
+
+def _check_same_grid(image: Path, mask: Path) -> None:
+    """Refuse a NIfTI mask stored on another voxel grid than its NIfTI image.
+
+    A mask is paired with its image voxel by voxel, so one stored in another orientation
+    (flipped), at another spacing or with another origin labels the wrong voxels even
+    when the array shapes agree.
+    """
+    image_affine, mask_affine = _nifti_affine(image), _nifti_affine(mask)
+    if image_affine is None or mask_affine is None:
+        return
+    if np.allclose(image_affine, mask_affine, rtol=0, atol=_AFFINE_TOLERANCE):
+        return
+    import nibabel
+
+    aspects = {
+        "orientation": lambda a: "".join(map(str, nibabel.aff2axcodes(a))),
+        "spacing": lambda a: "x".join(f"{v:g}" for v in nibabel.affines.voxel_sizes(a)) + " mm",
+        "origin": lambda a: "(" + ", ".join(f"{v:g}" for v in a[:3, 3]) + ") mm",
+    }
+    differ = [
+        f"{what}: mask {show(mask_affine)}, image {show(image_affine)}"
+        for what, show in aspects.items()
+        if show(mask_affine) != show(image_affine)
+    ]
+    differ = differ or ["axis directions"]  # an oblique rotation of the same axes
+    raise DatasetError(
+        f"mask {mask} and its image {image} are stored on different voxel grids "
+        f"({'; '.join(differ)}), so their voxels do not correspond; resample and reorient "
+        "the mask onto its image (e.g. MONAI's Orientation and Spacing transforms, or "
+        "SimpleITK's ResampleImageFilter with the image as reference)."
+    )
 
 
 def _labels_hint(mask: np.ndarray) -> str:
@@ -1133,6 +1234,8 @@ def folder_info(
         images = [image for items in layout.items.values() for image, _ in items]
         channels = 3 if _any_colour(images) else 1
     if layout.task == "segmentation":
+        for image, mask in layout.items["train"][:_MASKS_PROBED]:
+            _check_same_grid(image, mask)  # the rest are checked as they are loaded
         if num_classes is None:
             num_classes = _probed_class_count([pair[1] for pair in layout.items["train"]])
         class_names = ("background",) + tuple(f"class {i}" for i in range(1, num_classes))
