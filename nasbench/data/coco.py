@@ -6,7 +6,10 @@ A detection folder holds its images and one ``annotations.json`` in the COCO lay
 ``categories`` with ``id`` and ``name``). ``file_name`` is relative to the folder (or to
 its ``images/`` subfolder). Every box is checked: four numbers, positive width and
 height, inside its image; a bad one stops the load with a one-line error naming the
-file and the box. Images without annotations are kept (slices without a lesion).
+file and the box. Images without annotations are kept (slices without a lesion). Two
+things are refused, as the box targets cannot hold them: crowd annotations (``iscrowd``
+1, which COCO scores as ignore regions) and images an EXIF orientation turns (their
+boxes may count the stored or the turned pixels).
 
 Example:
     >>> names, items = read_coco("my_lesions")  # doctest: +SKIP
@@ -88,6 +91,28 @@ def _check_box(bbox: Any, image: dict, width: int, height: int, where: str) -> t
     return (x, y, x + w, y + h)
 
 
+def _check_upright(path: Path, file_name: str, where: str) -> None:
+    """Refuse an image whose EXIF orientation turns or mirrors it in a viewer.
+
+    :func:`~nasbench.data.folder.read_image` shows it turned, as a viewer does, while
+    COCO boxes count the stored pixels: which of the two frames its boxes follow is
+    not known, so neither guess is made.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            orientation = image.getexif().get(0x0112, 1)  # the EXIF orientation tag
+    except Exception:  # not a PIL image (DICOM, NIfTI): no EXIF, read_image names faults
+        return
+    if orientation in (2, 3, 4, 5, 6, 7, 8):  # the values read_image turns by
+        raise DatasetError(
+            f"{where}: image {file_name!r} carries EXIF orientation {orientation}, so viewers "
+            "show it turned while its boxes count its stored pixels; strip the orientation "
+            "tag, or re-export the image upright together with its boxes."
+        )
+
+
 def read_coco(
     folder: str | Path, class_names: tuple[str, ...] | None = None
 ) -> tuple[tuple[str, ...], list[CocoItem]]:
@@ -160,13 +185,24 @@ def read_coco(
                 f"not in categories ({', '.join(map(repr, category_index))}); fix it or add "
                 "that category."
             )
+        if ann.get("iscrowd") == 1:
+            # COCO scores a crowd region as an ignore region (no target, a detection on it
+            # neither hit nor miss); a box target here has no such row, so it would be
+            # learnt and scored as a lesion.
+            raise DatasetError(
+                f"{where}: annotation {ann.get('id')} of image "
+                f"{image.get('file_name', image_id)!r} is a crowd region (iscrowd 1), which "
+                "nasbench cannot ignore; drop it, or box each lesion in it with iscrowd 0."
+            )
         height, width = _image_size(image, where)
         box = _check_box(ann.get("bbox"), image, width, height, where)
         boxes[image["id"]].append((box, category_index[ann["category_id"]]))
     items = []
     for image_id in sorted(images, key=str):
         image = images[image_id]
-        path = _image_path(folder, str(image.get("file_name", "")), where)
+        file_name = str(image.get("file_name", ""))
+        path = _image_path(folder, file_name, where)
+        _check_upright(path, file_name, where)
         pairs = boxes[image_id]
         size = _image_size(image, where)
         items.append((path, tuple(b for b, _ in pairs), tuple(c for _, c in pairs), size))

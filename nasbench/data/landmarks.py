@@ -302,7 +302,12 @@ def read_landmark_folder(folder: str | Path, size: int = 32) -> list[tuple]:
         raise DatasetError(f"{root}: no such folder of landmark volumes; give an existing folder.")
     from nasbench.data.folder import path_order
 
-    files = sorted([*root.glob("*.nii"), *root.glob("*.nii.gz")], key=path_order)
+    # Hidden names are skipped as the image folders skip them: macOS writes a "._case.nii.gz"
+    # resource fork beside each volume copied to a foreign disk, and it is no NIfTI.
+    files = sorted(
+        (p for p in [*root.glob("*.nii"), *root.glob("*.nii.gz")] if not p.name.startswith(".")),
+        key=path_order,
+    )
     if not files:
         raise DatasetError(f"{root}: holds no .nii or .nii.gz volume; put the volumes there.")
     cases, names = [], None

@@ -364,20 +364,22 @@ def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str
 
 def _subjects(folder: Path, files: list[Path]) -> np.ndarray:
     """Each file's subject, numbered from 0 in file order (:mod:`nasbench.data.patients`:
-    a subfolder of ``folder``, a DICOM PatientID, or the file itself), so one subject's
-    slice files never sit in two splits. Fewer than three subjects split file by file,
-    with a warning."""
+    a DICOM PatientID, a subfolder of ``folder``, a DICOM series where the PatientID is an
+    anonymiser's placeholder, or the file itself), so one subject's slice files never sit
+    in two splits. Fewer than three subjects split file by file, with a warning."""
     from nasbench.data.folder import is_dicom_file
-    from nasbench.data.patients import group_labels, patient_key
+    from nasbench.data.patients import anonymised_to_series, group_labels, patient_key
 
     keys = [patient_key(f, folder, is_dicom=is_dicom_file(f)) for f in files]
+    # As the image folders do: one placeholder PatientID on every file names no subject.
+    keys = anonymised_to_series(keys, files)
     subjects, _ = group_labels(np.zeros(len(files), dtype=np.int64), keys)
     count = int(subjects.max()) + 1
     if count < len(BASE_SPLITS):
         warnings.warn(
-            f"{folder} holds images of {count} subject{'s' * (count != 1)} (subfolders or "
-            "DICOM PatientID), too few to split 70/10/20 by subject, so its files are split "
-            "one by one and a subject may sit in two splits; add subjects.",
+            f"{folder} holds images of {count} subject{'s' * (count != 1)} (DICOM PatientID, "
+            "subfolders or DICOM series), too few to split 70/10/20 by subject, so its files "
+            "are split one by one and a subject may sit in two splits; add subjects.",
             UserWarning,
             stacklevel=3,
         )

@@ -6,13 +6,16 @@ Split per image, one patient's images land in train and in test, and the test sc
 rewards recognising the patient rather than the finding. The automatic 70/10/20 split of
 :mod:`nasbench.data.folder` therefore splits patients, found here:
 
+- a DICOM file belongs to its header's ``PatientID`` wherever it sits (the same ID in two
+  classes is one patient): a PACS or CD export puts every patient's files in one
+  ``DICOM/`` subfolder, so the header, not the folder, tells them apart;
 - an image in a subfolder of its class folder belongs to that subfolder's patient (a
   folder per class: ``normal/patient01`` and ``pneumonia/patient01`` are two patients,
-  as a folder numbered per class has them);
-- a DICOM file directly in a class folder (or in ``images/``) belongs to its header's
-  ``PatientID`` (the same ID in two classes is one patient), or to its
-  ``SeriesInstanceUID`` when the ID is empty or an anonymiser gave every file the same
-  one;
+  as a folder numbered per class has them); so does a DICOM file without a
+  ``PatientID``, and one whose ID is an anonymiser's placeholder that every file carries
+  where its class folder has two or more such subfolders (a lone subfolder, as an
+  export's ``DICOM/``, tells no one apart: :func:`anonymised_to_series`);
+- any other DICOM file belongs to its ``SeriesInstanceUID``;
 - any other image is a patient of its own.
 
 Example:
@@ -42,28 +45,57 @@ def patient_key(path: Path, class_folder: Path, is_dicom: bool) -> str:
         is_dicom: whether the file is read as DICOM.
 
     Returns:
-        ``"folder:<subfolder>"``, ``"dicom:<id>"`` or ``"file:<path>"``.
+        ``"dicom:<id>"``, ``"folder:<subfolder>"``, ``"series:<uid>"`` or
+        ``"file:<path>"``, the first that applies.
 
     Example:
         >>> patient_key(Path("x/a/scan.png"), Path("x/a"), is_dicom=False)
         'file:x/a/scan.png'
     """
-    parts = path.relative_to(class_folder).parts
-    if len(parts) > 1:
-        return f"folder:{class_folder.name}/{parts[0]}"
+    series = ""
     if is_dicom:
         stat = path.stat()
         patient, series = _dicom_patient(str(path), stat.st_mtime_ns, stat.st_size)
         if patient:
-            return f"dicom:{patient}"
-        if series:
-            return f"series:{series}"
+            return _DicomKey(f"dicom:{patient}", path, class_folder)
+    if len(path.relative_to(class_folder).parts) > 1:
+        return _folder_key(path, class_folder)
+    if series:
+        return f"series:{series}"
     return f"file:{path}"
 
 
+class _DicomKey(str):
+    """A ``dicom:<id>`` key that keeps its file's class folder and its subfolder key (None
+    for a file directly in it), for :func:`anonymised_to_series` to fall back on: equal
+    IDs stay equal keys wherever the files sit."""
+
+    def __new__(cls, key: str, path: Path, class_folder: Path) -> _DicomKey:
+        self = super().__new__(cls, key)
+        nested = len(path.relative_to(class_folder).parts) > 1
+        self.class_folder = class_folder
+        self.subfolder = _folder_key(path, class_folder) if nested else None
+        return self
+
+
+def _folder_key(path: Path, class_folder: Path) -> str:
+    return f"folder:{class_folder.name}/{path.relative_to(class_folder).parts[0]}"
+
+
 def anonymised_to_series(keys: list[str], paths: list[Path]) -> list[str]:
-    """Keys by DICOM series where every DICOM file carries the same PatientID (an
+    """Keys without a PatientID where every DICOM file carries the same one (an
     anonymiser's placeholder such as "ANONYMOUS"): one ID for all is no patient.
+
+    Such a file then belongs to its patient subfolder where its class folder has two or
+    more of them (a lone subfolder, as an export's ``DICOM/``, names no one), else to its
+    DICOM series.
+
+    Args:
+        keys: :func:`patient_key` of each file.
+        paths: the files.
+
+    Returns:
+        The keys, those of the anonymised files replaced.
 
     Example:
         >>> anonymised_to_series(["file:a.png"], [Path("a.png")])
@@ -72,13 +104,20 @@ def anonymised_to_series(keys: list[str], paths: list[Path]) -> list[str]:
     ids = {k for k in keys if k.startswith("dicom:")}
     if len(ids) != 1 or sum(k.startswith("dicom:") for k in keys) < 2:
         return keys
-    out = []
-    for key, path in zip(keys, paths, strict=True):
-        if key.startswith("dicom:"):
-            stat = path.stat()
-            series = _dicom_patient(str(path), stat.st_mtime_ns, stat.st_size)[1]
-            key = f"series:{series}" if series else f"file:{path}"
-        out.append(key)
+    anonymised = [i for i, k in enumerate(keys) if k.startswith("dicom:")]
+    subfolders: dict[Path, set[str]] = {}
+    for i in anonymised:
+        if getattr(keys[i], "subfolder", None):
+            subfolders.setdefault(keys[i].class_folder, set()).add(keys[i].subfolder)
+    out = list(keys)
+    for i in anonymised:
+        key = keys[i]
+        if getattr(key, "subfolder", None) and len(subfolders[key.class_folder]) > 1:
+            out[i] = key.subfolder
+            continue
+        stat = paths[i].stat()
+        series = _dicom_patient(str(paths[i]), stat.st_mtime_ns, stat.st_size)[1]
+        out[i] = f"series:{series}" if series else f"file:{paths[i]}"
     return out
 
 

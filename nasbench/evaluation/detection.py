@@ -231,6 +231,7 @@ def coco_map(
                     "category_id": int(label) + 1,
                     "bbox": [box[0], box[1], bw, bh],
                     "area": bw * bh,
+                    # Every truth is a lesion: read_coco refuses crowd (ignore) regions.
                     "iscrowd": 0,
                 }
             )
