@@ -13,7 +13,9 @@ One search step, as in AutoHAS:
 3. the reward is the accuracy (or negated loss) of the cell with the updated
    weights on one validation batch: a hyper-parameter is rewarded for the weights
    its update produced;
-4. REINFORCE with a moving-average baseline updates the policy (``tell``).
+4. REINFORCE with a moving-average baseline updates the policy (``tell``). A failed
+   sample (its evaluation diverged: score ``-inf``) is rewarded as the lowest finite
+   reward so far, and teaches nothing before there is one.
 
 Differentiably where possible (``relax=["lr", "weight_decay"]``): the learning rate and
 the weight decay enter the SGD update linearly, so, as in AutoHAS, each can be relaxed
@@ -46,6 +48,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -169,6 +172,7 @@ class AutoHas(DiscreteStrategy):
             else None
         )
         self.baseline: float | None = None
+        self.lowest: float | None = None  # the worst finite reward: a failed one's stand-in
         self.pending: list[tuple[str, list[int], dict[str, int]]] = []
 
     # ---- the policy -------------------------------------------------------------------------
@@ -275,6 +279,12 @@ class AutoHas(DiscreteStrategy):
             return  # a replayed or foreign result: nothing was sampled for it
         _, picks, hps = self.pending.pop(index)
         reward = result.score
+        if math.isfinite(reward):
+            self.lowest = reward if self.lowest is None else min(self.lowest, reward)
+        elif self.lowest is None:
+            return  # failed before any reward: nothing to compare it with
+        else:
+            reward = self.lowest
         if self.baseline is None:
             self.baseline = reward
         advantage = reward - self.baseline

@@ -5,6 +5,10 @@ targets) over ``space.encode(g, encoding)`` vectors (one-hot, or BANANAS-style p
 counts). Each ask fits it to every result so far and proposes the candidate with the
 largest expected improvement among a pool of random samples and mutations of the
 best genotypes; the first ``n_initial`` asks are random.
+
+A failed candidate (its evaluation diverged: score ``-inf``) is fitted as the lowest
+score seen so far, so the surrogate learns that its region is bad without an infinity
+in its targets; the asks stay random until ``n_initial`` candidates have a finite score.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ class BayesOpt(DiscreteStrategy):
         from threadpoolctl import threadpool_limits
 
         cfg = self.config
-        if len(self.y) < cfg.n_initial:
+        if np.isfinite(self.y).sum() < cfg.n_initial:  # failed candidates teach no scale
             g = self.space.sample(self.rng)
         else:
             # The GP's matrices are tiny (one row per result): threaded BLAS only adds
@@ -92,8 +96,14 @@ class BayesOpt(DiscreteStrategy):
         with warnings.catch_warnings():
             # Few points often put a hyperparameter on its bound; the fit is still usable.
             warnings.simplefilter("ignore")
-            gp.fit(np.stack(self.X), np.asarray(self.y))
+            gp.fit(np.stack(self.X), self._targets())
         return gp
+
+    def _targets(self) -> np.ndarray:
+        """The scores to fit, a failed (non-finite) one replaced by the lowest finite one."""
+        y = np.asarray(self.y, dtype=float)
+        finite = np.isfinite(y)
+        return np.where(finite, y, y[finite].min())
 
     def _neighbours(self, genotype: Genotype) -> list[Any]:
         # The best few change rarely, so their neighbour lists are kept, not rebuilt per ask.
@@ -125,7 +135,8 @@ class BayesOpt(DiscreteStrategy):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             mu, sigma = gp.predict(X, return_std=True)
-        return pool[int(np.argmax(expected_improvement(mu, sigma, max(self.y), self.config.xi)))]
+        best = float(self._targets().max())
+        return pool[int(np.argmax(expected_improvement(mu, sigma, best, self.config.xi)))]
 
     def _observe(self, genotype: Genotype, result: Result) -> None:
         self.X.append(self.space.encode(genotype, self.config.encoding))

@@ -14,7 +14,10 @@ the run's executor (a rung's evaluations are independent, so a process pool or R
 runs them side by side) and record every evaluation as a candidate row whose info
 holds ``bracket``, ``rung`` and ``budget``. A candidate that survives a rung is logged
 again at the next, larger budget under the
-same id, so the candidates table reads as the race did.
+same id, so the candidates table reads as the race did. A candidate whose evaluation
+diverges is recorded as the loop records one (status ``"failed"``, no metrics, the reason
+in ``info["diverged"]``), ranks last in its rung and never wins a bracket; a race whose
+first evaluations all diverge ends as the loop's search does.
 
 They cannot be driven by ask/tell: which candidate runs next depends on a whole rung's
 results. :func:`~nasbench.strategies.discrete.loop.run_discrete` sees their ``race``
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,13 +53,14 @@ from nasbench.options import plain_numbers
 from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, genotype_key, option
-from nasbench.strategies.discrete.executors import Executor, Job, Outcome
+from nasbench.strategies.discrete.executors import Executor, Job, Outcome, failure
 from nasbench.strategies.discrete.loop import (
     Budget,
     DiscreteResult,
     RecordedTrial,
     Trial,
     _recordable,
+    _Run,
 )
 
 
@@ -470,10 +475,13 @@ class _Race(DiscreteStrategy):
                 ids = ids[:keep]
                 scored = state.run_rung(self, executor, size, (index, rung, epochs), ids)
                 if scored is None:
+                    if state.result.stop_reason != "stop_requested":  # may resume to success
+                        state.check_failures(ended=True)
                     return state.result
                 # Best first; ties keep the earlier candidate, so races are deterministic.
                 ids = [cid for _, _, cid in sorted(scored, key=lambda s: (-s[0], s[1]))]
             state.finish_bracket(self.pool[ids[0]], state.last[ids[0]])
+        state.check_failures(ended=True)
         state.result.stop_reason = "finished"
         return state.result
 
@@ -484,11 +492,23 @@ class _RaceState:
     def __init__(self, budget, store, on_result, replay, elapsed, planned) -> None:
         self.budget, self.store, self.on_result = budget, store, on_result
         self.planned = planned  # evaluations of the whole race, for the progress bar
-        self.replay = {(t.candidate_id, t.result.info.get("budget")): t for t in replay}
+        # A candidate's k-th row is its rung k: the key holds for a failed row too, whose
+        # recorded result keeps only the reason, not its bracket, rung or budget.
+        rows: dict[int, int] = {}
+        self.replay: dict[tuple[int, int], RecordedTrial] = {}
+        for t in replay:
+            rows[t.candidate_id] = rows.get(t.candidate_id, -1) + 1
+            self.replay[(t.candidate_id, rows[t.candidate_id])] = t
         self.start = time.perf_counter() - elapsed
         self.result = DiscreteResult(None, None)
         self.last: dict[int, Result] = {}
         self.stop = False
+        self.failed = 0  # evaluations that diverged
+        self.first_failure: str | None = None
+
+    # The loop's rule, on the same counters: give up when every evaluation so far diverged
+    # and enough of them did (or the race ended).
+    check_failures = _Run.check_failures
 
     def stop_reason(self) -> str | None:
         if self.stop:
@@ -514,7 +534,7 @@ class _RaceState:
             batch = ids[at : at + size]
             jobs = [Job(cid, race.pool[cid], float(epochs)) for cid in batch]
             for order, (job, outcome) in enumerate(
-                zip(jobs, self._outcomes(executor, jobs, race.space), strict=True)
+                zip(jobs, self._outcomes(executor, jobs, race.space, rung), strict=True)
             ):
                 info = {"bracket": bracket, "rung": rung, "budget": epochs}
                 self.record(job, outcome, info)
@@ -523,11 +543,12 @@ class _RaceState:
                 scored.append((value, at + order, job.candidate_id))
             if self.store is not None:
                 self.store.set_progress(self.result.evaluations, self.planned, 0, None)
+            self.check_failures(ended=False)
         return scored
 
-    def _outcomes(self, executor, jobs, space) -> list[Outcome]:
+    def _outcomes(self, executor, jobs, space, rung) -> list[Outcome]:
         """Outcomes of ``jobs`` in order; a resumed race takes recorded ones from the store."""
-        recorded = [self.replay.get((job.candidate_id, int(job.fidelity))) for job in jobs]
+        recorded = [self.replay.get((job.candidate_id, rung)) for job in jobs]
         for job, trial in zip(jobs, recorded, strict=True):
             if trial is not None:
                 trial.check(job.candidate_id, job.genotype, space)
@@ -552,14 +573,22 @@ class _RaceState:
             time.perf_counter() - self.start,
         )
         r.history.append(trial)
-        replayed = (job.candidate_id, info["budget"]) in self.replay
+        replayed = (job.candidate_id, info["rung"]) in self.replay
+        failed = failure(result)
+        if failed is not None:
+            self.failed += 1
+            self.first_failure = self.first_failure or failed
+            if not replayed:
+                warnings.warn(
+                    f"candidate {job.candidate_id} failed: {failed}", UserWarning, stacklevel=2
+                )
         if self.store is not None and not replayed:  # a replayed row is in the store already
             self.store.log_candidate(
                 job.candidate_id,
                 job.genotype,
-                result.metrics,
+                {} if failed is not None else result.metrics,  # no -inf score in the store
                 dict(result.cost),
-                "done",
+                "done" if failed is None else "failed",
                 outcome.worker,
                 info=_recordable(result.info),
             )
@@ -567,8 +596,11 @@ class _RaceState:
             self.stop = True
 
     def finish_bracket(self, genotype: Genotype, result: Result) -> None:
-        """Keep the bracket's winner when it beats the winners of earlier brackets."""
+        """Keep the bracket's winner when it beats the winners of earlier brackets (a
+        winner that diverged, every candidate of its last rung having failed, never does)."""
         r = self.result
+        if failure(result) is not None:
+            return
         if r.best_result is None or result.score > r.best_result.score:
             r.best_genotype, r.best_result = genotype, result
 

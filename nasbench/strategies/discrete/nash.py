@@ -19,7 +19,9 @@ weights, so it comes with its own evaluator:
   whose ``evaluate(genotype)`` trains *that* network (``train_model`` from
   :mod:`nasbench.evaluation.train_loop`) and scores it on validation accuracy;
 - ``tell()`` records the score; when a generation is complete the best child
-  becomes the parent.
+  becomes the parent. A child whose training diverged is not scored (another child
+  takes its place); when the starting network diverges there is nothing to climb
+  from, so the strategy is finished and the search ends with the reason.
 
 So run it as ``run_discrete(nash, nash.bind(...), budget, cache="none")``, with the
 sequential executor: a process pool would train copies of the networks in other
@@ -42,12 +44,13 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Dataset
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, DivergenceError
 from nasbench.evaluation.base import Result
 from nasbench.models.morphism import MorphGenotype, MorphNet, random_morphisms
 from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
+from nasbench.strategies.discrete.executors import failure
 
 # Different morph sequences can land on one architecture; redraw a few times first.
 MAX_REDRAWS = 10
@@ -122,6 +125,12 @@ class NashHillClimbing(DiscreteStrategy):
         self.scored: list[tuple[MorphGenotype, float]] = []
         self.generation = 0
         self._start: MorphGenotype | None = None
+        self.start_failed: str | None = None  # why the starting network diverged
+
+    @property
+    def finished(self) -> bool:
+        """True when the starting network diverged: no weights to climb from."""
+        return self.start_failed is not None
 
     def start_network(self) -> MorphNet:
         """The untrained starting network (stride 2 from the second layer on)."""
@@ -150,6 +159,8 @@ class NashHillClimbing(DiscreteStrategy):
             self._start = net.genotype
             self.pending[net.genotype] = net
             return net.genotype
+        if self.start_failed is not None:
+            raise DivergenceError(self.start_failed)
         if self.parent is None:
             raise ConfigError(
                 "NASH was asked for a child before its starting network was scored; tell() "
@@ -175,6 +186,9 @@ class NashHillClimbing(DiscreteStrategy):
         return child.genotype
 
     def _observe(self, genotype: Genotype, result: Result) -> None:
+        if genotype == self._start and self.parent is None and failure(result) is not None:
+            self.start_failed = failure(result)
+            return
         if genotype not in self.pending or not result.info.get("trained", False):
             return  # a cache hit or a foreign genotype: no weights to climb from
         if genotype == self._start and self.parent is None:

@@ -5,7 +5,9 @@ mutation, then environmental selection of parents + children by non-dominated
 rank and crowding distance, with Deb's constrained domination (every feasible
 result beats every infeasible one; infeasible ones rank by violation). The
 objectives, constraints, sorting and crowding distance it uses live in
-:mod:`nasbench.evaluation.objectives`.
+:mod:`nasbench.evaluation.objectives`. A failed candidate (its evaluation diverged, so
+it has no costs) is the worst on every objective and infinitely infeasible: every
+other result dominates it, and it is never on the front.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from nasbench.strategies.discrete.base import (
     option,
 )
 from nasbench.strategies.discrete.evolution import crossover
+from nasbench.strategies.discrete.executors import failure
 
 __all__ = ["NSGA2", "NSGA2Config"]
 
@@ -173,15 +176,22 @@ class NSGA2(DiscreteStrategy):
 
     # ---- learning -------------------------------------------------------------------------
     def _observe(self, genotype: Genotype, result: Result) -> None:
+        if failure(result) is not None:  # no objective measured: below every infeasible one
+            worst = np.full(len(self.objectives), np.inf)
+            self.children.append(_Member(genotype, worst, np.inf))
+        else:
+            self.children.append(self._member(genotype, result))
+        if len(self.children) >= self.config.population_size:
+            self._select()
+
+    def _member(self, genotype: Genotype, result: Result) -> _Member:
         values = objective_matrix([result], self.objectives)[0]
         if not np.isfinite(values).all():
             values = np.where(np.isfinite(values), values, np.inf)
         violation = self.constraints.violation(result) if self.constraints.limits() else 0.0
         if not is_feasible(result):
             violation = max(violation, 1e-9)
-        self.children.append(_Member(genotype, values, violation))
-        if len(self.children) >= self.config.population_size:
-            self._select()
+        return _Member(genotype, values, violation)
 
     def _select(self) -> None:
         """Environmental selection: keep the best ``population_size`` of parents + children."""

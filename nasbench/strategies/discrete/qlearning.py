@@ -8,10 +8,14 @@ down to ``epsilon_min``, ``episodes_per_epsilon`` episodes each. The only reward
 the network's score, at the end. After every episode the agent replays
 ``replay_updates`` episodes drawn from its experience, updating each transition from
 last to first: Q(s, a) <- (1 - lr) Q(s, a) + lr [r + gamma max_a' Q(s', a')].
+A failed network (its evaluation diverged: score ``-inf``) is rewarded as the lowest
+finite score seen so far, so its layers lose value without turning ``-inf`` for good;
+before any finite score it updates nothing.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +69,7 @@ class QLearning(DiscreteStrategy):
         self.q: dict[State, np.ndarray] = {}
         self.replay: list[tuple[list[tuple[State, int]], float]] = []
         self.episodes = 0
+        self.lowest: float | None = None  # the worst finite score: a failed one's reward
 
     def epsilon(self) -> float:
         """Epsilon for the next episode (MetaQNN's staircase)."""
@@ -118,6 +123,10 @@ class QLearning(DiscreteStrategy):
 
     def _update(self, transitions: list[tuple[State, int]], reward: float) -> None:
         cfg = self.config
+        if not math.isfinite(reward):  # failed: the lowest score so far (known at replay)
+            if self.lowest is None:
+                return
+            reward = self.lowest
         for t in range(len(transitions) - 1, -1, -1):
             state, action = transitions[t]
             if t == len(transitions) - 1:
@@ -131,6 +140,8 @@ class QLearning(DiscreteStrategy):
 
     def _observe(self, genotype: Genotype, result: Result) -> None:
         episode = (self._transitions(genotype), result.score)
+        if math.isfinite(result.score):
+            self.lowest = result.score if self.lowest is None else min(self.lowest, result.score)
         self.replay.append(episode)
         self._update(*episode)
         for k in self.rng.integers(len(self.replay), size=self.config.replay_updates):

@@ -4,11 +4,15 @@ The controller emits the architecture one decision at a time (see
 :mod:`.decisions`): at each step an LSTM cell reads the embedding of the previous
 choice, a per-decision linear head gives the logits, and a choice is sampled. The
 reward is the evaluator's score; the update is REINFORCE with a moving-average
-baseline and an entropy bonus, every ``batch_size`` results.
+baseline and an entropy bonus, every ``batch_size`` results. A failed candidate (its
+evaluation diverged: score ``-inf``) is rewarded as the lowest finite score seen so far,
+the worst the controller knows, so it learns to avoid it without an infinity in the
+baseline; before any finite score it teaches nothing and is skipped.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +124,7 @@ class Reinforce(DiscreteStrategy):
         self.optimizer = torch.optim.Adam(self.controller.parameters(), lr=config.lr, foreach=True)
         self.baseline: float | None = None
         self.count, self.mean, self.m2 = 0, 0.0, 0.0
+        self.lowest: float | None = None  # the worst finite reward: a failed one's stand-in
         self.pending: list[tuple[list[int], float]] = []
 
     def _propose(self) -> Any:
@@ -149,8 +154,18 @@ class Reinforce(DiscreteStrategy):
             advantage /= (self.m2 / self.count) ** 0.5 + 1e-8
         return advantage
 
+    def _reward(self, score: float) -> float | None:
+        """``score``, or for a failed (non-finite) one the lowest finite score so far."""
+        if math.isfinite(score):
+            self.lowest = score if self.lowest is None else min(self.lowest, score)
+            return score
+        return self.lowest
+
     def _observe(self, genotype: Genotype, result: Result) -> None:
-        self.pending.append((self.decisions.to_decisions(genotype), self._advantage(result.score)))
+        reward = self._reward(result.score)
+        if reward is None:
+            return
+        self.pending.append((self.decisions.to_decisions(genotype), self._advantage(reward)))
         if len(self.pending) < self.config.batch_size:
             return
         loss = torch.zeros(())
@@ -172,6 +187,7 @@ class Reinforce(DiscreteStrategy):
             "optimizer": self.optimizer.state_dict(),
             "baseline": self.baseline,
             "reward_stats": (self.count, self.mean, self.m2),
+            "lowest": self.lowest,
             "pending": self.pending,
             "generator": self.generator.get_state(),
         }
@@ -183,5 +199,6 @@ class Reinforce(DiscreteStrategy):
         self.optimizer.load_state_dict(state["optimizer"])
         self.baseline = state["baseline"]
         self.count, self.mean, self.m2 = state["reward_stats"]
+        self.lowest = state.get("lowest")
         self.pending = list(state["pending"])
         self.generator.set_state(state["generator"])
