@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 import traitlets
 from plotly.subplots import make_subplots
 
-from nasbench.errors import NasbenchError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import RETRAIN_PHASES
 from nasbench.runs.summary import KILLED, shown_status
@@ -306,7 +306,15 @@ class RunMonitor(widgets.VBox):
         Args:
             run_dir: the run folder (it may not hold a run store yet).
             process: the search subprocess writing it, if known.
+
+        Raises:
+            ConfigError: ``run_dir`` is not a path (nothing shown is cleared).
         """
+        if not isinstance(run_dir, (str, os.PathLike)):
+            raise ConfigError(
+                f"watch needs a run folder (or a loaded Run), got {type(run_dir).__name__}; "
+                'pass e.g. monitor.watch("runs/darts-1").'
+            )
         self._poller.stop()
         if self.run is not None:
             self.run.close()

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import traitlets
 
 from nasbench.errors import ConfigError, NasbenchError
+from nasbench.runs.reader import Run
 from nasbench.runs.schema import RETRAIN_PHASES
 from widgets._figures import LivePlot
 from widgets._layout import wrapping_row
@@ -115,6 +116,11 @@ class RunBrowser(widgets.VBox):
     opened = traitlets.Unicode("")
 
     def __init__(self, folder: str | os.PathLike = "runs") -> None:
+        if isinstance(folder, Run):  # path-like, but one run, not a folder of them
+            raise ConfigError(
+                f"RunBrowser shows a folder of run folders, not one Run; pass "
+                f"RunBrowser('{folder.run_dir.parent}') (the folder that holds it)."
+            )
         if not isinstance(folder, (str, os.PathLike)):
             raise ConfigError(
                 f"RunBrowser shows a folder of run folders, got {folder!r}; "

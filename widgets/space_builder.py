@@ -316,7 +316,7 @@ class SpaceBuilder(widgets.VBox):
             tooltip="U-shaped topologies C2FNAS's stage 1 trains briefly and ranks",
         )  # fmt: skip
         self.proxy_steps = widgets.BoundedIntText(
-            value=4, min=0, max=10_000, description="proxy steps", style=style,
+            value=4, min=1, max=10_000, description="proxy steps", style=style,
             tooltip="training steps of each stage-1 candidate",
         )  # fmt: skip
         self.topology = widgets.Text(

@@ -437,7 +437,12 @@ def _print_result(result) -> None:
     why = f" ({reason})" if reason else ""
     print(f"{result.status} after {result.steps} steps{why}; {metrics or 'not validated yet'}")
     genotype = result.genotype
-    text = genotype.to_darts_text() if hasattr(genotype, "to_darts_text") else genotype.to_json()
+    if genotype is None:  # stopped before any candidate trained (every one so far failed)
+        text = "none yet (no candidate has trained)"
+    elif hasattr(genotype, "to_darts_text"):
+        text = genotype.to_darts_text()
+    else:
+        text = genotype.to_json()
     print(f"genotype: {text}")
     print(f"run store: {Path(result.run_dir).resolve()}")
     if result.status == "stopped":

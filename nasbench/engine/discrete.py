@@ -318,11 +318,13 @@ def _recorded_trials(run: Any, every_row: bool = False) -> list[Any]:
         if (cid in seen and not every_row) or row.status not in ("done", "cached", "failed"):
             continue
         seen.add(cid)
-        info = dict(row.info)
-        if FAILED in info:  # a diverged candidate (its row has no score): told as it was
+        info, metrics = dict(row.info), dict(row.metrics)
+        if isinstance(info.get(FAILED), str) and "score" not in metrics:
+            # A diverged candidate (its row has no score; an evaluator's own "diverged"
+            # flag sits beside one): told as it was.
             result = failed_result(info[FAILED], dict(row.cost).get("wall_s", 0.0))
         else:
-            result = Result(dict(row.metrics), dict(row.cost), info)
+            result = Result(metrics, dict(row.cost), info)
         trials.append(
             RecordedTrial(cid, row.genotype_json, result, row.status == "cached", row.worker or "")
         )

@@ -450,7 +450,10 @@ def _config_table(config: Mapping[str, Any]) -> str:
 def _genotype_block(run: Any) -> str:
     genotypes = run.genotypes
     if genotypes.empty:
-        return _note("this run has no derived genotype yet; a search logs one per epoch.")
+        return _note(
+            "this run has no derived genotype yet; a differentiable search logs one per "
+            "epoch, a discrete search its best candidate when it ends."
+        )
     from nasbench.runs.returned import returned_genotype_row
 
     last = returned_genotype_row(genotypes, run.events)
@@ -568,25 +571,48 @@ def _done(candidates: pd.DataFrame) -> pd.DataFrame | None:
 
 def _candidates_block(run: Any, shown: int = 10) -> str:
     """A discrete search's best candidates: score, the evaluator's other metrics, cost and
-    genotype; empty for a run without evaluated candidates."""
+    genotype, then the candidates that failed and why; empty for a run without evaluated
+    candidates."""
     candidates = run.candidates
     done = _done(candidates)
-    if done is None:
+    failed = _failed(candidates)
+    if done is None and failed.empty:
         return ""
-    failed = int((candidates["status"] == "failed").sum())
-    metrics = [c for c in done.columns if c.startswith("metrics.") and c != "metrics.score"]
-    costs = [c for c in ("cost.params", "cost.epochs", "cost.wall_s") if c in done.columns]
-    head = ["rank", "candidate", "score", *(c.split(".", 1)[1] for c in metrics + costs)]
-    head.append("genotype")
-    rows = []
-    for rank, (_, row) in enumerate(done.head(shown).iterrows(), start=1):
-        cells = [str(rank), str(row["candidate_id"]), _number(float(row["metrics.score"]))]
-        cells += [_number(_plain(row[c])) for c in metrics + costs]
-        rows.append([*cells, _short(row["genotype_json"], 160)])
-    caption = f"{len(done)} candidates evaluated"
-    caption += f", {failed} failed" if failed else ""
-    caption += f"; the best {min(shown, len(done))} by score (higher is better)."
-    return _table(caption, head, rows)
+    evaluated = (0 if done is None else len(done)) + len(failed)
+    caption = f"{evaluated} candidates evaluated"
+    caption += f", {len(failed)} failed" if len(failed) else ""
+    blocks = []
+    if done is None:  # every candidate evaluated so far failed: no score to rank by
+        blocks.append(_note(f"{caption}; none trained, so there is no best yet."))
+    else:
+        metrics = [c for c in done.columns if c.startswith("metrics.") and c != "metrics.score"]
+        costs = [c for c in ("cost.params", "cost.epochs", "cost.wall_s") if c in done.columns]
+        head = ["rank", "candidate", "score", *(c.split(".", 1)[1] for c in metrics + costs)]
+        head.append("genotype")
+        rows = []
+        for rank, (_, row) in enumerate(done.head(shown).iterrows(), start=1):
+            cells = [str(rank), str(row["candidate_id"]), _number(float(row["metrics.score"]))]
+            cells += [_number(_plain(row[c])) for c in metrics + costs]
+            rows.append([*cells, _short(row["genotype_json"], 160)])
+        caption += f"; the best {min(shown, len(done))} by score (higher is better)."
+        blocks.append(_table(caption, head, rows))
+    if len(failed):
+        rows = [
+            [str(row["candidate_id"]), _short(str(row["info"].get("diverged", "")), 240),
+             _short(row["genotype_json"], 160)]
+            for _, row in failed.head(shown).iterrows()
+        ]  # fmt: skip
+        more = f" (the first {shown})" if len(failed) > shown else ""
+        blocks.append(_table(f"Failed candidates{more}: their evaluation diverged.",
+                             ["candidate", "why", "genotype"], rows))  # fmt: skip
+    return "\n".join(blocks)
+
+
+def _failed(candidates: pd.DataFrame) -> pd.DataFrame:
+    """The candidates whose evaluation failed (a diverged training), in the order run."""
+    if candidates.empty or "status" not in candidates.columns:
+        return candidates.iloc[:0]
+    return candidates[candidates["status"] == "failed"]
 
 
 def _plain(value: Any) -> Any:

@@ -193,3 +193,49 @@ def test_a_stopped_search_with_failed_candidates_resumes_to_the_uninterrupted_re
     assert resumed.status == "finished" and resumed.steps == reference.steps == 16
     assert resumed.genotype == reference.genotype and resumed.metrics == reference.metrics
     assert rows(tmp_path / "stopped") == rows(tmp_path / "reference")
+
+
+def test_an_evaluators_own_diverged_flag_is_not_a_failure(tmp_path, monkeypatch):
+    """Only the executor's failed result is a failure: an evaluator may report its own
+    ``info["diverged"] = False`` beside a real score, and a resume replays it as done."""
+    from nasbench import resume, search
+    from nasbench.evaluation.base import Result
+    from nasbench.evaluation.table_lookup import TableEvaluator
+
+    evaluate = TableEvaluator.evaluate
+
+    def flagged(self, genotype, budget=None):
+        result = evaluate(self, genotype, budget)
+        return Result(result.metrics, result.cost, {**result.info, "diverged": False})
+
+    monkeypatch.setattr(TableEvaluator, "evaluate", flagged)
+    config = SearchConfig(strategy="random", evaluator="table", space={"name": "nb201"},
+                          max_evaluations=8, seed=5)  # fmt: skip
+    log_candidate = RunStore.log_candidate
+
+    def log_then_stop(self, candidate_id, *args, **kwargs):
+        log_candidate(self, candidate_id, *args, **kwargs)
+        if candidate_id == 3:
+            self.request_stop()
+
+    reference = search(config, tmp_path / "reference")
+    with monkeypatch.context() as patch:
+        patch.setattr(RunStore, "log_candidate", log_then_stop)
+        assert search(config, tmp_path / "stopped").status == "stopped"
+    resumed = resume(tmp_path / "stopped")
+    for run_dir in ("reference", "stopped"):
+        assert set(load(tmp_path / run_dir).candidates.status) == {"done"}
+    assert reference.status == resumed.status == "finished"
+    assert resumed.genotype == reference.genotype and resumed.metrics == reference.metrics
+
+
+def test_a_search_stopped_before_any_candidate_trained_prints_no_genotype(capsys, tmp_path):
+    from nasbench.engine.commands import _print_result
+    from nasbench.engine.result import SearchResult
+
+    with RunStore.create(tmp_path / "run", {"strategy": "random"}, environment={}) as store:
+        store.set_status("stopped", "stop_requested")
+    _print_result(SearchResult(tmp_path / "run", "stopped", None, {}, 2))
+    out = capsys.readouterr().out
+    assert "genotype: none yet (no candidate has trained)" in out
+    assert "continue it with `nasbench resume" in out

@@ -342,3 +342,37 @@ def test_the_retrain_caption_names_its_test_subset_its_recipe_and_other_data(tmp
             "data_fingerprint": "searched-files"})  # fmt: skip
     section = write_report(run_dir).read_text(encoding="utf-8")
     assert "read other data" not in section and "(epochs 2); test-split metrics" in section
+
+
+def _discrete_run(run_dir, scores):
+    """A random search's store: one candidate per score; None marks a failed one."""
+    from nasbench.spaces import NB201Space
+
+    space = NB201Space()
+    rng = np.random.default_rng(0)
+    with RunStore.create(run_dir, {"strategy": "random"}, {}) as store:
+        for cid, score in enumerate(scores):
+            genotype = space.sample(rng).to_json()
+            if score is None:
+                reason = f"training candidate {cid} diverged at epoch 1: the loss is nan"
+                store.log_candidate(cid, genotype, {}, {"wall_s": 1.0}, "failed",
+                                    info={"diverged": reason})  # fmt: skip
+            else:
+                store.log_candidate(cid, genotype, {"score": score}, {"wall_s": 1.0})
+        store.set_status("stopped", "stop_requested")
+
+
+def test_the_report_counts_and_lists_failed_candidates(tmp_path):
+    _discrete_run(tmp_path / "r", [0.5, None, 0.7, None, 0.6])
+    text = write_report(tmp_path / "r").read_text()
+    assert "5 candidates evaluated, 2 failed; the best 3 by score" in text
+    assert "Failed candidates: their evaluation diverged." in text
+    assert "training candidate 1 diverged at epoch 1" in text
+    assert "training candidate 3 diverged at epoch 1" in text
+
+
+def test_the_report_of_a_run_whose_every_candidate_failed_says_so(tmp_path):
+    _discrete_run(tmp_path / "r", [None, None])
+    text = write_report(tmp_path / "r").read_text()
+    assert "2 candidates evaluated, 2 failed; none trained, so there is no best yet." in text
+    assert "training candidate 0 diverged" in text and "one per epoch." not in text

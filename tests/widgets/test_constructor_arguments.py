@@ -145,3 +145,34 @@ def test_the_workbench_refuses_a_runs_folder_that_is_a_file(tmp_path):
     with pytest.raises(ConfigError) as err:
         Workbench(runs_folder=None, live_costs=False)
     assert "runs_folder must be a folder, got None" in _one_line(err)
+
+
+def test_a_run_browser_of_one_loaded_run_points_at_its_folder(tmp_path):
+    from nasbench.runs import RunStore, load
+    from widgets.run_browser import RunBrowser
+
+    with RunStore.create(tmp_path / "r1", {"strategy": "darts"}, {}):
+        pass
+    with load(tmp_path / "r1") as run, pytest.raises(ConfigError, match="not one Run") as err:
+        RunBrowser(run)
+    assert str(tmp_path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_watching_no_folder_is_one_line_and_keeps_what_is_shown():
+    from widgets.monitor import RunMonitor
+
+    monitor = RunMonitor()
+    before = monitor.title.value
+    with pytest.raises(ConfigError, match="watch needs a run folder"):
+        monitor.watch(None)
+    assert monitor.title.value == before
+
+
+def test_the_space_builder_offers_no_proxy_steps_the_c2fnas_space_refuses():
+    from nasbench.spaces import C2fnasSpace
+    from widgets.space_builder import SpaceBuilder
+
+    builder = SpaceBuilder()
+    C2fnasSpace(proxy_steps=builder.proxy_steps.min)  # the least it offers is built
+    with pytest.raises(SpaceError):
+        C2fnasSpace(proxy_steps=builder.proxy_steps.min - 1)

@@ -104,8 +104,12 @@ def failure(result: Result) -> str | None:
         >>> failure(failed_result("diverged")), failure(Result({"score": 0.5}))
         ('diverged', None)
     """
+    # Only the result failed_result made: an evaluator may report its own "diverged"
+    # flag (False) beside a real score.
     message = result.info.get(FAILED)
-    return None if message is None else str(message)
+    if not isinstance(message, str) or result.metrics.get("score") != -math.inf:
+        return None
+    return message
 
 
 def _run_job(evaluator: Any, job: Job, worker: str) -> Outcome:
