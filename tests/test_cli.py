@@ -385,3 +385,24 @@ def test_stop_and_runs_during_a_resumes_start_up(capsys, tmp_path):
     assert out.splitlines()[1].split()[:2] == [str(run_dir), "stopped"]
     code, _, err = run(capsys, "stop", str(run_dir))  # no process: nothing to stop
     assert code == 2 and "is stopped; no search is running there" in err
+
+
+def test_stop_refuses_and_runs_says_retraining_for_a_run_being_retrained(capsys, tmp_path):
+    """A retrain holds a finished search's run as its writer but reads no stop requests:
+    `stop` refuses it in one line, `runs` lists it as retraining."""
+    from nasbench.runs import RunStore
+
+    run_dir = tmp_path / "runs" / "walk"
+    with RunStore.create(run_dir, {"strategy": "darts"}, {}) as store:
+        store.set_status("stopped", "stop_requested")
+    with RunStore.open(run_dir) as retrain:  # as `nasbench retrain` holds it
+        retrain.log_event("retrain_started", {})
+        code, out, err = run(capsys, "stop", str(run_dir))
+        assert code == 2 and out == "" and not retrain.stop_requested()
+        said = (
+            f"run '{run_dir}' is being retrained, not searched; `nasbench stop` stops "
+            "searches only — stop the retrain with Ctrl-C in its terminal"
+        )
+        assert err.count("\n") == 1 and said in err
+        code, out, _ = run(capsys, "runs", str(tmp_path / "runs"))
+        assert code == 0 and out.splitlines()[1].split()[:2] == [str(run_dir), "retraining"]

@@ -30,7 +30,7 @@ from plotly.subplots import make_subplots
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import RETRAIN_PHASES
-from nasbench.runs.summary import KILLED, shown_status
+from nasbench.runs.summary import KILLED, RETRAINING, retraining, shown_status
 from widgets._figures import LivePlot, close_widgets
 from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
@@ -935,9 +935,10 @@ class RunMonitor(widgets.VBox):
         if self._booting:
             status = self._booting
             self.error.value = ""
-        elif status in ("stopped", "failed") and alive:
-            # A resume (started elsewhere) that has not reached its first step: not over.
-            status = shown_status(status, alive)
+        elif status in TERMINAL and alive:
+            # A resume (started elsewhere) that has not reached its first step, or a retrain
+            # (read only then: a rare case, and one more read per poll): not over.
+            status = shown_status(status, alive, retraining(self.run_dir))
         progress = run.progress
         total = progress["total_steps"]
         self.progress.max = max(1, int(total or 1))
@@ -955,7 +956,7 @@ class RunMonitor(widgets.VBox):
         if status == "running" and run.stop_pending:
             parts.append("<i>stop requested</i>")
         self.status_text.value = " · ".join(parts)
-        self.stop_button.disabled = status in TERMINAL
+        self.stop_button.disabled = status in TERMINAL or status == RETRAINING  # reads no stop
         self.report_button.disabled = False
         # Judged again only when a row they read arrived: a poll with nothing new stays cheap.
         seen = (len(run.events), len(run.genotypes), len(run.history), len(run.alphas))

@@ -56,7 +56,7 @@ from nasbench.data.coco import is_coco_folder, read_coco
 from nasbench.data.lesions import pack_boxes
 from nasbench.data.patients import anonymised_to_series, group_labels, patient_key
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
-from nasbench.errors import DatasetError
+from nasbench.errors import ConfigError, DatasetError
 
 # .jfif and .jpe are JPEGs as Windows browsers save them.
 SUFFIXES = (".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".tif", ".tiff", ".bmp", ".nii", ".nii.gz",
@@ -1090,23 +1090,25 @@ def _mask_values(mask: np.ndarray, path: Path) -> np.ndarray:
     0/255 mask (only 255) still reads as all 1, like its neighbours.
     """
     values = np.unique(mask)
-    if values.min() < 0 or not np.allclose(values, np.round(values)):
+    # Rounded before the checks, not truncated: a float label volume (resampled, or saved
+    # as float32) holds 0.99999994 for 1 and -6e-8 for 0, noise either side of an index.
+    rounded = np.round(values)
+    if not np.allclose(values, rounded, atol=1e-6) or rounded.min() < 0:
         raise DatasetError(
             f"mask {path} has values that are not class indices 0, 1, 2, ...; write each "
             "pixel as the index of its class (0: background)."
         )
-    # Rounded, not truncated: a float label volume (resampled, or saved as float32) holds
-    # 0.99999994 for 1, which a cast alone makes 0, background.
     mask = np.round(mask) if mask.dtype.kind == "f" else mask
-    present = set(np.round(values).tolist())
+    present = set(rounded.tolist())
     for white in (255, 65535):  # 8- and 16-bit white
         if white in present and present <= {0, white}:
             return (mask > 0).astype(np.int64)
     return mask.astype(np.int64)
 
 
-def _nifti_affine(path: Path) -> np.ndarray | None:
-    """The voxel-to-world affine in a NIfTI file's header (no voxels read), else None."""
+def _nifti_grid(path: Path) -> dict[str, np.ndarray | None] | None:
+    """A NIfTI file's affine, sform and qform (None where its code is 0), from the header
+    alone; None for another format."""
     if _suffix(path) not in (".nii", ".nii.gz"):
         return None
     try:
@@ -1114,9 +1116,15 @@ def _nifti_affine(path: Path) -> np.ndarray | None:
     except ImportError:  # then no NIfTI is read at all, and read_image says so
         return None
     try:
-        return np.asarray(nibabel.load(path).affine, dtype=np.float64)
+        loaded = nibabel.load(path)
+        header = loaded.header
+        grid = {"affine": np.asarray(loaded.affine, dtype=np.float64)}
+        for form, get in (("sform", header.get_sform), ("qform", header.get_qform)):
+            matrix, code = get(coded=True)
+            grid[form] = np.asarray(matrix, dtype=np.float64) if code else None
     except Exception as error:
         raise _unreadable(path, error) from error
+    return grid
 
 
 def _check_same_grid(image: Path, mask: Path) -> None:
@@ -1124,11 +1132,26 @@ def _check_same_grid(image: Path, mask: Path) -> None:
 
     A mask is paired with its image voxel by voxel, so one stored in another orientation
     (flipped), at another spacing or with another origin labels the wrong voxels even
-    when the array shapes agree.
+    when the array shapes agree. A file with no geometry (both codes 0, or the identity
+    affine ``nib.Nifti1Image(mask, np.eye(4))`` writes) is paired voxel by voxel, as are
+    files whose geometries are of different kinds (a registration sform on one only).
     """
-    image_affine, mask_affine = _nifti_affine(image), _nifti_affine(mask)
-    if image_affine is None or mask_affine is None:
+    image_grid, mask_grid = _nifti_grid(image), _nifti_grid(mask)
+    if image_grid is None or mask_grid is None:
         return
+    for grid in (image_grid, mask_grid):
+        if (grid["sform"] is None and grid["qform"] is None) or np.allclose(
+            grid["affine"], np.eye(4)
+        ):
+            return
+    # Like with like: the sforms when both have one, else the qforms.
+    form = next(
+        (f for f in ("sform", "qform") if image_grid[f] is not None and mask_grid[f] is not None),
+        None,
+    )
+    if form is None:
+        return
+    image_affine, mask_affine = image_grid[form], mask_grid[form]
     if np.allclose(image_affine, mask_affine, rtol=0, atol=_AFFINE_TOLERANCE):
         return
     import nibabel
@@ -1371,28 +1394,123 @@ GENERIC_INFO = DatasetInfo(
 )
 
 
+# The environment key a search records what the folder reader made of a folder:: set under.
+FOLDER_READING = "folder_reading"
+
+
+def folder_reading(dataset: str) -> dict[str, Any] | None:
+    """What this folder reader makes of a ``folder:<path>`` set: its class names in order,
+    input channels, and per split the file count and a digest of the sorted relative paths
+    (small: a run records it, and a resume or retrain compares it).
+
+    Args:
+        dataset: the dataset name.
+
+    Returns:
+        The record, or None for a set that is not a ``folder:`` one.
+
+    Example:
+        >>> folder_reading("breastmnist") is None
+        True
+    """
+    if not str(dataset).startswith(registry.FOLDER_PREFIX):
+        return None
+    import hashlib
+
+    info = registry.get_info(dataset)  # registers it as a search would (seed 0)
+    layout = scan_folder(dataset[len(registry.FOLDER_PREFIX) :])
+    splits = {}
+    for split, items in layout.items.items():
+        # NFC: a folder copied between macOS and Linux keeps its digest.
+        paths = sorted(
+            unicodedata.normalize("NFC", Path(os.path.relpath(image, layout.path)).as_posix())
+            for image, _ in items
+        )
+        digest = hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]
+        splits[split] = [len(paths), digest]
+    return {"classes": list(info.class_names), "in_channels": info.in_channels, "splits": splits}
+
+
 def warn_if_split_changed(dataset: str, environment: Mapping[str, Any], run_dir: Any) -> None:
-    """Warn when a run on a user folder began under the per-image split: this version
-    splits by patient, so a resume or retrain reads other train/val/test images.
+    """Warn when a run on a user folder began under a reader that read it otherwise: split
+    image by image, other classes or split files than this reader gives, or no record of
+    them (a run made before they were recorded); refuse one whose input channels changed.
 
     Args:
         dataset: the run's dataset name.
         environment: the run's recorded environment.
         run_dir: the run folder, for the message.
 
+    Raises:
+        ConfigError: the folder now reads with other input channels than the run's networks
+            take, so no checkpoint of it fits.
+
     Example:
         >>> warn_if_split_changed("breastmnist", {}, "runs/x")
     """
-    if not str(dataset).startswith("folder:") or environment.get("folder_split"):
+    if not str(dataset).startswith("folder:"):
         return
-    warnings.warn(
-        f"run '{run_dir}' began when user folders were split image by image; they are now "
-        "split by patient, so resuming or retraining it reads other train/val/test images "
-        "(a test image may be one its search trained on); start a new run to keep the "
-        "splits apart.",
-        UserWarning,
-        stacklevel=3,
-    )
+    if not environment.get("folder_split"):
+        warnings.warn(
+            f"run '{run_dir}' began when user folders were split image by image; they are now "
+            "split by patient, so resuming or retraining it reads other train/val/test images "
+            "(a test image may be one its search trained on); start a new run to keep the "
+            "splits apart.",
+            UserWarning,
+            stacklevel=3,
+        )
+    recorded = environment.get(FOLDER_READING)
+    if not environment.get("folder_reader"):
+        warnings.warn(
+            f"run '{run_dir}' began under an earlier folder reader, which reads three kinds "
+            "of folder differently from this one: class folders named on a Mac (renumbered "
+            "classes), DICOM studies in patient subfolders (other splits) and grey images "
+            "saved as RGB (1 channel, not 3); if its folder is one of these, a resume or "
+            "retrain sees other data, so start a new run.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if not isinstance(recorded, Mapping):
+        return
+    try:
+        now = folder_reading(dataset)
+    except DatasetError:  # a folder that no longer reads: loading it says why
+        return
+    _compare_reading(recorded, now, run_dir)
+
+
+def _compare_reading(recorded: Mapping[str, Any], now: dict[str, Any], run_dir: Any) -> None:
+    """Refuse changed input channels, warn in one line of changed classes or split files."""
+    then_channels = recorded.get("in_channels")
+    if then_channels is not None and then_channels != now["in_channels"]:
+        raise ConfigError(
+            f"the folder of run '{run_dir}' now reads as {now['in_channels']} channel(s) "
+            f"(grey images saved as RGB count as grey), the run's networks take "
+            f"{then_channels}; start a new run."
+        )
+    differ = []
+    classes = recorded.get("classes")
+    if classes is not None and list(classes) != now["classes"]:
+        how = "renumbered" if sorted(classes) == sorted(now["classes"]) else "changed"
+        differ.append(
+            f"its classes are {how} (then {', '.join(classes)}; now {', '.join(now['classes'])})"
+        )
+    splits = recorded.get("splits") or {}
+    moved = [
+        f"{split} {splits[split][0]}->{now['splits'].get(split, [0])[0]} files"
+        for split in splits
+        if list(splits[split]) != list(now["splits"].get(split, []))
+    ]
+    if moved:
+        differ.append(f"its splits hold other files ({', '.join(moved)})")
+    if differ:
+        warnings.warn(
+            f"run '{run_dir}' reads its folder differently now: {'; '.join(differ)}, so "
+            "resuming or retraining it may test on an image its search trained on; start a "
+            "new run to keep them apart.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def register() -> None:

@@ -300,9 +300,16 @@ def configure_run_dir(parser: argparse.ArgumentParser) -> None:
 def run_stop_command(args: argparse.Namespace) -> int:
     """``nasbench stop``: ask a running search to checkpoint and stop."""
     from nasbench.runs.store import request_stop, run_status, writer_alive
+    from nasbench.runs.summary import retraining
 
     alive = writer_alive(args.run_dir)  # first: a writer that let go wrote its last status
     status = run_status(args.run_dir)
+    if alive and retraining(args.run_dir):  # a retrain reads no stop requests
+        raise ConfigError(
+            f"run '{args.run_dir}' is being retrained, not searched; `nasbench stop` stops "
+            "searches only — stop the retrain with Ctrl-C in its terminal (or its notebook's "
+            "interrupt)."
+        )
     refused = resume_refused(args.run_dir)
     if status in ("failed", "stopped") and alive:
         # A resume starting up (its store says how the last search ended until its first

@@ -233,6 +233,12 @@ def run_environment(config: SearchConfig, device: Any) -> dict[str, Any]:
     fingerprint = _data_fingerprint(config)
     if fingerprint is not None:
         environment[DATA_FINGERPRINT] = fingerprint
+    from nasbench.data.folder import FOLDER_READING, folder_reading
+
+    # What this reader made of a folder: set, for a resume or retrain to compare.
+    reading = folder_reading(config.dataset.name)
+    if reading is not None:
+        environment[FOLDER_READING] = reading
     code = user_code(config)
     if code["names"]:
         environment[USER_CODE] = code

@@ -72,6 +72,10 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
         # How user folders were split when the run began (see data.patients); a run
         # without it split them image by image.
         "folder_split": "patient",
+        # Which folder reader it began under: a run without it read Mac-named class folders,
+        # DICOM studies in subfolders and grey images saved as RGB otherwise; a folder: run
+        # also records what the reader made of its folder (data.folder.folder_reading).
+        "folder_reader": 2,
         # The splits of one pretext task share its fixed choices (one jigsaw permutation
         # set); a run without it drew a set per search half.
         "pretext_choices": "shared",

@@ -18,15 +18,18 @@ from typing import Any
 
 from nasbench.errors import NasbenchError
 from nasbench.metric_names import better
-from nasbench.runs.schema import DB_NAME
+from nasbench.runs.schema import DB_NAME, damaged_database, require_run
 from nasbench.runs.store import open_read_only, writer_alive
 
 # Statuses of a run a process should be writing; with no writer the run was killed.
 LIVE_STATUSES = ("created", "running", "stopping")
 KILLED = "killed"
 # A stopped or failed run that a process writes again: a resume starting up (until its
-# first step the store says how the last search ended), or a retrain of it.
+# first step the store says how the last search ended).
 RESUMING = "resuming"
+# A run a `nasbench retrain` writes (its retrain_started event is its latest record, with
+# no retrain_finished after it): not over, but no search, so no stop request reaches it.
+RETRAINING = "retraining"
 # A localisation search's validation distance of the searched arm (voxels, smaller is
 # better); it is recorded with the arms' test rows, but it is what the arm was picked by.
 LOCALISATION_VAL = "searched_val_dist_vox"
@@ -51,8 +54,9 @@ def run_summaries(folder: str | Path) -> list[dict[str, Any]]:
         a process writes it now). The status is the store's (:func:`shown_status`):
         created, running, stopping, stopped, finished or failed; "killed" for a run that
         says it runs but which no process writes; "resuming" for a stopped or failed
-        one that a process writes again; "unreadable", with the reason as its message,
-        for a run that cannot be read.
+        one that a process writes again; "retraining" for one a live ``nasbench
+        retrain`` writes (:func:`retraining`); "unreadable", with the reason as its
+        message, for a run that cannot be read.
     """
     return [
         _summary(child)
@@ -77,9 +81,10 @@ def _summary(run_dir: Path) -> dict[str, Any]:
             "SELECT status, message FROM status ORDER BY id DESC LIMIT 1"
         ).fetchone()
         best_name, best = _best_metric(conn, config)
+        status = last[0] if last else "created"
         return {
             **row,
-            "status": shown_status(last[0] if last else "created", alive),
+            "status": shown_status(status, alive, bool(alive) and _retraining(conn)),
             "message": last[1] if last else "",
             "dataset": _name_of(config.get("dataset")),
             "strategy": _name_of(config.get("strategy")),
@@ -94,7 +99,7 @@ def _summary(run_dir: Path) -> dict[str, Any]:
         conn.close()
 
 
-def shown_status(status: str, alive: bool | None) -> str:
+def shown_status(status: str, alive: bool | None, retrain: bool = False) -> str:
     """The status to show for a run's stored status and whether a process writes it.
 
     ``alive`` (:func:`nasbench.runs.store.writer_alive`) must be read *before* the
@@ -106,20 +111,65 @@ def shown_status(status: str, alive: bool | None) -> str:
         status: the latest stored status.
         alive: True while a process holds the writer lock, False when none does, None
             where that cannot be known.
+        retrain: whether the run's log says a retrain is under way (:func:`retraining`).
 
     Returns:
-        ``status``, or "killed" for a live status no process writes, or "resuming" for a
-        stopped or failed run a process writes again.
+        ``status``, or "killed" for a live status no process writes, "retraining" for a
+        run a live retrain writes, or "resuming" for a stopped or failed run another
+        process writes again.
 
     Example:
         >>> shown_status("running", False), shown_status("stopped", True)
         ('killed', 'resuming')
+        >>> shown_status("stopped", True, retrain=True)
+        'retraining'
     """
+    if alive and retrain:
+        return RETRAINING
     if status in LIVE_STATUSES and alive is False:
         return KILLED  # says running, but no process writes it
     if status in ("stopped", "failed") and alive:
         return RESUMING
     return status
+
+
+def retraining(run_dir: str | Path) -> bool:
+    """Whether the run's log says a ``nasbench retrain`` of it is under way: its latest
+    ``retrain_started`` event came after its last status and has no ``retrain_finished``
+    after it. Only a live writer makes that true (:func:`writer_alive`): a retrain that
+    was interrupted logs no end.
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        True while the log reads as a retrain in progress.
+
+    Example:
+        >>> retraining("runs/darts-1")  # doctest: +SKIP
+        False
+    """
+    path = require_run(run_dir)
+    conn = open_read_only(path)
+    try:
+        return _retraining(conn)
+    except sqlite3.DatabaseError as err:
+        raise damaged_database(path, err) from None
+    finally:
+        conn.close()
+
+
+def _retraining(conn: sqlite3.Connection) -> bool:
+    event = conn.execute(
+        "SELECT kind, time FROM events WHERE kind IN ('retrain_started', 'retrain_finished') "
+        "ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if event is None or event[0] != "retrain_started":
+        return False
+    # A search writes a status as it starts: a later one means a resume of an interrupted
+    # retrain's run (that retrain logged no end), not the retrain.
+    last = conn.execute("SELECT time FROM status ORDER BY id DESC LIMIT 1").fetchone()
+    return last is None or event[1] > last[0]
 
 
 def stored_seconds(text: str | None) -> float:

@@ -38,7 +38,7 @@ from nasbench.errors import ConfigError, NasbenchError
 from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import run_folder, shown_epoch
-from nasbench.runs.summary import KILLED, LIVE_STATUSES, shown_status
+from nasbench.runs.summary import KILLED, LIVE_STATUSES, retraining, shown_status
 from nasbench.viz.alphas import (
     SCHEDULE_KINDS,
     plot_alpha_animation,
@@ -342,7 +342,7 @@ def _overview(run: Any) -> str:
         # since; its writer stored its last status before letting go: read that one.
         with contextlib.suppress(NasbenchError):  # a closed Run keeps what it read
             run.refresh()
-    status = shown_status(run.status, alive)
+    status = shown_status(run.status, alive, bool(alive) and retraining(run.run_dir))
     progress = run.progress
     killed = status == KILLED
     rows = [("status", f'<b class="status-{html.escape(status)}">{html.escape(status)}</b>')]

@@ -125,6 +125,36 @@ def test_a_stopped_run_a_process_writes_again_reads_resuming(tmp_path):
     assert run_summaries(tmp_path / "runs")[0]["status"] == "stopped"
 
 
+def test_a_run_a_retrain_writes_reads_retraining_not_resuming(tmp_path):
+    from nasbench.runs.summary import run_summaries
+    from nasbench.viz.report import write_report
+    from widgets.monitor import RunMonitor
+
+    run_dir = tmp_path / "runs" / "run"
+    with _running(run_dir) as store:
+        store.set_status("stopped")
+    with RunStore.open(run_dir) as retrain:  # as `nasbench retrain` holds it
+        retrain.log_event("retrain_started", {})
+        assert run_summaries(tmp_path / "runs")[0]["status"] == "retraining"
+        monitor = RunMonitor(run_dir)
+        assert monitor.status == "retraining" and monitor._poll_and_continue()
+        assert monitor.stop_button.disabled  # a retrain reads no stop request
+        assert 'class="status-retraining">retraining<' in write_report(run_dir).read_text()
+        retrain.log_event("retrain_finished", {})
+        assert run_summaries(tmp_path / "runs")[0]["status"] == "resuming"
+    assert monitor.poll_once() == "stopped" and not monitor._poll_and_continue()
+    monitor.close()
+    # An interrupted retrain logs no end: a later search's status ends its retraining.
+    with RunStore.open(run_dir) as retrain:
+        retrain.log_event("retrain_started", {})
+    with RunStore.open(run_dir) as search:
+        search.set_status("running")
+        assert run_summaries(tmp_path / "runs")[0]["status"] == "running"
+        search.set_status("stopped")
+        assert run_summaries(tmp_path / "runs")[0]["status"] == "resuming"
+    assert run_summaries(tmp_path / "runs")[0]["status"] == "stopped"
+
+
 def test_a_second_writer_is_told_a_search_or_retrain_writes_the_run(tmp_path, monkeypatch):
     from nasbench.runs import store as store_module
 
