@@ -152,11 +152,16 @@ def test_a_process_pool_records_the_same_failed_candidates_as_sequential(tmp_pat
 
 
 @pytest.mark.parametrize(
-    "strategy, strategy_config",
-    [("random", {}), ("evolution", {"population_size": 6, "sample_size": 3})],
+    "strategy, strategy_config, evaluations, stop_after, seed",
+    [
+        ("random", {}, 16, 5, 5),
+        ("evolution", {"population_size": 6, "sample_size": 3}, 16, 5, 5),
+        # A race looks its rows up by candidate and rung: none may be evaluated twice.
+        ("hyperband", {"min_budget": 1, "max_budget": 9, "eta": 3}, 40, 6, 3),
+    ],
 )
 def test_a_stopped_search_with_failed_candidates_resumes_to_the_uninterrupted_result(
-    tmp_path, monkeypatch, flaky, strategy, strategy_config
+    tmp_path, monkeypatch, flaky, strategy, strategy_config, evaluations, stop_after, seed
 ):
     from nasbench import resume, search
     from nasbench.evaluation.table_lookup import TableEvaluator
@@ -170,12 +175,13 @@ def test_a_stopped_search_with_failed_candidates_resumes_to_the_uninterrupted_re
 
     monkeypatch.setattr(TableEvaluator, "evaluate", diverging)
     config = SearchConfig(strategy=strategy, strategy_config=strategy_config, evaluator="table",
-                          space={"name": "nb201"}, max_evaluations=16, seed=5)  # fmt: skip
+                          space={"name": "nb201"}, max_evaluations=evaluations,
+                          seed=seed)  # fmt: skip
     log_candidate = RunStore.log_candidate
 
     def log_then_stop(self, candidate_id, *args, **kwargs):
         log_candidate(self, candidate_id, *args, **kwargs)
-        if candidate_id == 5:
+        if candidate_id == stop_after:
             self.request_stop()
 
     def rows(run_dir):
@@ -189,8 +195,8 @@ def test_a_stopped_search_with_failed_candidates_resumes_to_the_uninterrupted_re
             patch.setattr(RunStore, "log_candidate", log_then_stop)
             assert search(config, tmp_path / "stopped").status == "stopped"
         resumed = resume(tmp_path / "stopped")
-    assert "failed" in {row[2] for row in rows(tmp_path / "stopped")[:6]}
-    assert resumed.status == "finished" and resumed.steps == reference.steps == 16
+    assert "failed" in {row[2] for row in rows(tmp_path / "stopped")[: stop_after + 1]}
+    assert resumed.status == "finished" and resumed.steps == reference.steps
     assert resumed.genotype == reference.genotype and resumed.metrics == reference.metrics
     assert rows(tmp_path / "stopped") == rows(tmp_path / "reference")
 

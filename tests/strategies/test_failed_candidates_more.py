@@ -223,47 +223,6 @@ def test_a_process_pool_races_to_the_same_failed_rows_as_sequential(tmp_path, fl
     assert pool == sequential
 
 
-def test_a_stopped_race_with_failed_candidates_resumes_to_the_uninterrupted_result(
-    tmp_path, monkeypatch, flaky
-):
-    from nasbench import resume, search
-    from nasbench.config import SearchConfig
-    from nasbench.evaluation.table_lookup import TableEvaluator
-
-    evaluate = TableEvaluator.evaluate
-
-    def diverging(self, genotype, budget=None):
-        if flaky.diverges(genotype, 3):
-            raise DivergenceError(f"training candidate {genotype.to_json()} diverged")
-        return evaluate(self, genotype, budget)
-
-    monkeypatch.setattr(TableEvaluator, "evaluate", diverging)
-    config = SearchConfig(strategy="hyperband", strategy_config=HYPERBAND, evaluator="table",
-                          space={"name": "nb201"}, max_evaluations=40, seed=3)  # fmt: skip
-    log_candidate = RunStore.log_candidate
-
-    def log_then_stop(self, candidate_id, *args, **kwargs):
-        log_candidate(self, candidate_id, *args, **kwargs)
-        if candidate_id == 6:
-            self.request_stop()
-
-    def rows(run_dir):
-        frame = load(run_dir).candidates
-        columns = (frame.candidate_id, frame.genotype_json, frame.status, frame.metrics)
-        return [(int(c), g, s, m) for c, g, s, m in zip(*columns, strict=True)]
-
-    with pytest.warns(UserWarning):
-        reference = search(config, tmp_path / "reference")
-        with monkeypatch.context() as patch:
-            patch.setattr(RunStore, "log_candidate", log_then_stop)
-            assert search(config, tmp_path / "stopped").status == "stopped"
-        resumed = resume(tmp_path / "stopped")
-    assert "failed" in {row[2] for row in rows(tmp_path / "stopped")[:7]}
-    assert resumed.status == "finished" and resumed.steps == reference.steps
-    assert resumed.genotype == reference.genotype and resumed.metrics == reference.metrics
-    assert rows(tmp_path / "stopped") == rows(tmp_path / "reference")  # none evaluated twice
-
-
 class StartDiverges:
     """NASH's starting network diverges; nothing else is ever asked for."""
 
