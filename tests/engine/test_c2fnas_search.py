@@ -86,7 +86,7 @@ def test_memory_is_estimated_before_launch_on_the_largest_topology():
     [
         ({"topology": [0, 1, 1, 1]}, 32, SpaceError, "must start and end at level 0"),
         ({"skeleton": {"depth": 2, "channels": 2}}, 28, ConfigError, "multiple of 8; 28"),
-        ({"proxy_steps": -1}, 32, SpaceError, "proxy_steps must be an integer >= 0"),
+        ({"proxy_steps": 0}, 32, SpaceError, "proxy_steps must be an integer >= 1"),
     ],
 )
 def test_config_errors_are_one_line(tmp_path, space, size, error, message):
