@@ -20,6 +20,19 @@ NFC = unicodedata.normalize("NFC", "Ödem")
 NFD = unicodedata.normalize("NFD", "Ödem")
 
 
+def _grid(spacing=(1.0, 1, 1), origin=(-8, -8, -4), flip_x=False):
+    """A scanner's grid: ``spacing`` mm voxels, RAS (x reversed: LAS), the origin off the
+    corner. (An identity affine is the blank one nibabel writes when given none: such a
+    file is paired voxel by voxel, so it cannot stand for a scanner's grid here.)"""
+    affine = np.diag([*spacing, 1.0])
+    affine[0, 0] *= -1 if flip_x else 1
+    affine[:3, 3] = origin
+    return affine
+
+
+SCANNER = _grid()
+
+
 def _volumes(root: Path, n: int = 5, mask_value=1.0, mask_affine=None, flip: bool = False):
     """images/ + labels/ of ``n`` float32 NIfTI volumes, a bright box marked in each mask."""
     for sub in ("images", "labels"):
@@ -30,8 +43,8 @@ def _volumes(root: Path, n: int = 5, mask_value=1.0, mask_affine=None, flip: boo
         mask = np.zeros((16, 16, 8), np.float32)
         mask[4:10, 2:8, 2:6] = mask_value
         mask = mask[::-1].copy() if flip else mask
-        affine = np.eye(4) if mask_affine is None else mask_affine
-        nib.save(nib.Nifti1Image(image, np.eye(4)), root / "images" / f"c{i}.nii.gz")
+        affine = SCANNER if mask_affine is None else mask_affine
+        nib.save(nib.Nifti1Image(image, SCANNER), root / "images" / f"c{i}.nii.gz")
         nib.save(nib.Nifti1Image(mask, affine), root / "labels" / f"c{i}.nii.gz")
 
 
@@ -83,9 +96,8 @@ def test_float_white_just_under_255_reads_as_binary(tmp_path):
 
 
 def test_flipped_nifti_mask_is_refused_at_registration(tmp_path):
-    flip = np.diag([-1.0, 1, 1, 1])
-    flip[0, 3] = 15  # the same box in world space, stored with x reversed
-    _volumes(tmp_path, mask_affine=flip, flip=True)
+    # The same box in world space, stored with x reversed.
+    _volumes(tmp_path, mask_affine=_grid(origin=(7, -8, -4), flip_x=True), flip=True)
     with pytest.raises(DatasetError) as caught:
         folder.register_folder(tmp_path, name="flipped")
     message = str(caught.value)
@@ -96,12 +108,12 @@ def test_flipped_nifti_mask_is_refused_at_registration(tmp_path):
 
 
 def test_mask_at_another_spacing_is_refused(tmp_path):
-    _volumes(tmp_path / "coarse", mask_affine=np.diag([2.0, 2, 2, 1]))
+    _volumes(tmp_path / "coarse", mask_affine=_grid(spacing=(2.0, 2, 2)))
     with pytest.raises(DatasetError, match=r"spacing: mask 2x2x2 mm, image 1x1x1 mm"):
         folder.register_folder(tmp_path / "coarse", name="spacing")
     # Affines rounded differently (a float32 sform beside a float64 one) are one grid.
-    nearly = np.eye(4)
-    nearly[:3, 3] = 1e-5
+    nearly = SCANNER.copy()
+    nearly[:3, 3] += 1e-5
     _volumes(tmp_path / "nearly", mask_affine=nearly)
     assert folder.register_folder(tmp_path / "nearly", name="nearly").num_classes == 2
 
@@ -110,12 +122,11 @@ def test_mask_on_another_grid_is_refused_when_loaded(tmp_path):
     # Registration reads the headers of the first train pairs; every other pair is
     # checked as it is loaded.
     for split in ("train", "val", "test"):
-        shifted = np.eye(4)
-        shifted[:3, 3] = (5, 0, 0) if split == "val" else (0, 0, 0)
+        shifted = _grid(origin=(-3, -8, -4)) if split == "val" else SCANNER
         _volumes(tmp_path / split, n=2, mask_affine=shifted)
     folder.register_folder(tmp_path, name="late_grid")
     assert nasbench.data.load("late_grid", "train", size=28, transform=None)[0][1].sum() > 0
-    with pytest.raises(DatasetError, match=r"origin: mask \(5, 0, 0\) mm, image \(0, 0, 0\) mm"):
+    with pytest.raises(DatasetError, match=r"origin: mask \(-3, -8, -4\) mm, image \(-8, -8, -4\)"):
         nasbench.data.load("late_grid", "val", size=28, transform=None)[0]
 
 
