@@ -2,58 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import pytest
 
 from nasbench.config import SearchConfig
 from nasbench.errors import ConfigError, DivergenceError
-from nasbench.evaluation import create_evaluator
 from nasbench.runs import RunStore, load
 from nasbench.spaces import NB201Space
 from nasbench.strategies import create_strategy
 from nasbench.strategies.discrete import Budget, ProcessPoolExecutor, run_discrete
 from nasbench.strategies.discrete.executors import SequentialExecutor, failure
-
-# Importable by spawned process-pool workers (written to a folder on sys.path).
-FLAKY = '''
-import zlib
-
-from nasbench.errors import DivergenceError
-
-
-def diverges(genotype, every):
-    return zlib.crc32(genotype.to_json().encode()) % every == 0
-
-
-class Flaky:
-    """Diverges on every ``every``-th genotype (by a hash of its JSON), else asks ``inner``."""
-
-    def __init__(self, inner, every=3):
-        self.inner, self.every = inner, every
-
-    def evaluate(self, genotype, budget=None):
-        if diverges(genotype, self.every):
-            raise DivergenceError(
-                f"training candidate {genotype.to_json()} diverged at epoch 1: the loss is "
-                "nan; lower the train evaluator's lr and search again."
-            )
-        return self.inner.evaluate(genotype, budget)
-'''
-
-
-@pytest.fixture
-def flaky(tmp_path, monkeypatch):
-    (tmp_path / "flaky_evaluator.py").write_text(FLAKY)
-    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get this sys.path too
-    return importlib.import_module("flaky_evaluator")
-
-
-@pytest.fixture(scope="module")
-def table():
-    return create_evaluator("table", seed=0, space=NB201Space())
-
 
 STRATEGIES = [
     ("random", {}),

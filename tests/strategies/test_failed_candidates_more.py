@@ -3,14 +3,12 @@ recorded as failed, learnt from without infinities, never the best or on the fro
 
 from __future__ import annotations
 
-import importlib
 import zlib
 
 import numpy as np
 import pytest
 
 from nasbench.errors import DivergenceError
-from nasbench.evaluation import create_evaluator
 from nasbench.evaluation.base import Result
 from nasbench.runs import RunStore, load
 from nasbench.spaces import CellSpace, ChainSpace, NB201Space
@@ -18,47 +16,6 @@ from nasbench.strategies import create_strategy
 from nasbench.strategies.discrete import Budget, ProcessPoolExecutor, run_discrete
 from nasbench.strategies.discrete.executors import SequentialExecutor, failure
 from nasbench.strategies.discrete.nash import NashConfig, NashHillClimbing
-
-# Importable by spawned process-pool workers (written to a folder on sys.path), as in
-# test_failed_candidates.py; it also passes on the inner evaluator's epoch budget (races).
-FLAKY = '''
-import zlib
-
-from nasbench.errors import DivergenceError
-
-
-def diverges(genotype, every):
-    return zlib.crc32(genotype.to_json().encode()) % every == 0
-
-
-class Flaky:
-    """Diverges on every ``every``-th genotype (by a hash of its JSON), else asks ``inner``."""
-
-    def __init__(self, inner, every=3, at_budget=None):
-        self.inner, self.every, self.at_budget = inner, every, at_budget
-        self.max_budget = getattr(inner, "max_budget", None)
-
-    def evaluate(self, genotype, budget=None):
-        at = self.at_budget is None or budget == self.at_budget
-        if at and diverges(genotype, self.every):
-            raise DivergenceError(
-                f"training candidate {genotype.to_json()} diverged at epoch 1: the loss is "
-                "nan; lower the train evaluator's lr and search again."
-            )
-        return self.inner.evaluate(genotype, budget)
-'''
-
-
-@pytest.fixture
-def flaky(tmp_path, monkeypatch):
-    (tmp_path / "flaky_evaluator_more.py").write_text(FLAKY)
-    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get this sys.path too
-    return importlib.import_module("flaky_evaluator_more")
-
-
-@pytest.fixture(scope="module")
-def table():
-    return create_evaluator("table", seed=0, space=NB201Space())
 
 
 class Hashed:
