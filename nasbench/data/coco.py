@@ -94,7 +94,7 @@ def _check_box(bbox: Any, image: dict, width: int, height: int, where: str) -> t
 def _check_upright(path: Path, file_name: str, where: str) -> None:
     """Refuse an image whose EXIF orientation turns or mirrors it in a viewer.
 
-    :func:`~nasbench.data.folder.read_image` shows it turned, as a viewer does, while
+    :func:`~nasbench.data.image_files.read_image` shows it turned, as a viewer does, while
     COCO boxes count the stored pixels: which of the two frames its boxes follow is
     not known, so neither guess is made.
     """

@@ -63,7 +63,7 @@ def dataset_files(
     if folder is None or not folder.is_dir():
         return []
     from nasbench.data.coco import ANNOTATIONS
-    from nasbench.data.folder import is_image_file, path_order
+    from nasbench.data.image_files import is_image_file, path_order
 
     # Only what the loader reads (its images and a detection folder's COCO boxes): a note
     # or a spreadsheet put next to the images is no change of the data.

@@ -300,7 +300,7 @@ def read_landmark_folder(folder: str | Path, size: int = 32) -> list[tuple]:
     root = Path(folder)
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder of landmark volumes; give an existing folder.")
-    from nasbench.data.folder import path_order
+    from nasbench.data.image_files import path_order
 
     # Hidden names are skipped as the image folders skip them: macOS writes a "._case.nii.gz"
     # resource fork beside each volume copied to a foreign disk, and it is no NIfTI.

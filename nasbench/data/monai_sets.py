@@ -23,7 +23,7 @@ import torch
 from torch.utils.data import Dataset
 
 from nasbench.data import registry
-from nasbench.data.folder import quiet_reader_setup
+from nasbench.data.image_files import quiet_reader_setup
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError, DatasetNotFoundError
 

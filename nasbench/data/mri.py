@@ -326,7 +326,7 @@ def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str
     Returns:
         split -> ``(n, size, size)`` slices in [0, 1].
     """
-    from nasbench.data.folder import SUFFIXES, is_image_file, path_order, read_image
+    from nasbench.data.image_files import SUFFIXES, is_image_file, path_order, read_image
 
     folder = Path(path).expanduser()
     if not folder.is_dir():
@@ -367,7 +367,7 @@ def _subjects(folder: Path, files: list[Path]) -> np.ndarray:
     a DICOM PatientID, a subfolder of ``folder``, a DICOM series where the PatientID is an
     anonymiser's placeholder, or the file itself), so one subject's slice files never sit
     in two splits. Fewer than three subjects split file by file, with a warning."""
-    from nasbench.data.folder import is_dicom_file
+    from nasbench.data.image_files import is_dicom_file
     from nasbench.data.patients import anonymised_to_series, group_labels, patient_key
 
     keys = [patient_key(f, folder, is_dicom=is_dicom_file(f)) for f in files]

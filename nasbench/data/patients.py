@@ -4,7 +4,7 @@ A medical image folder often holds several images of one patient: the slices of 
 series, or a patient's own subfolder inside a class folder (``<class>/<patient>/<image>``).
 Split per image, one patient's images land in train and in test, and the test score then
 rewards recognising the patient rather than the finding. The automatic 70/10/20 split of
-:mod:`nasbench.data.folder` therefore splits patients, found here:
+:mod:`nasbench.data.folder_layout` therefore splits patients, found here:
 
 - a DICOM file belongs to its header's ``PatientID`` wherever it sits (the same ID in two
   classes is one patient): a PACS or CD export puts every patient's files in one

@@ -86,7 +86,7 @@ def open_or_create_run(
         # Keeps every stop request: nasbench.resume cleared the stale ones as it began.
         store = open_for_resume(run_dir)
         with _closed_on_error(store):
-            from nasbench.data.folder import warn_if_split_changed
+            from nasbench.data.folder_reading import warn_if_split_changed
             from nasbench.strategies.selfsupervised.unnas import warn_if_jigsaw_labels_changed
 
             stored = SearchConfig.from_stored(store.config, run_dir)
@@ -233,7 +233,7 @@ def run_environment(config: SearchConfig, device: Any) -> dict[str, Any]:
     fingerprint = _data_fingerprint(config)
     if fingerprint is not None:
         environment[DATA_FINGERPRINT] = fingerprint
-    from nasbench.data.folder import FOLDER_READING, folder_reading
+    from nasbench.data.folder_reading import FOLDER_READING, folder_reading
 
     # What this reader made of a folder: set, for a resume or retrain to compare.
     reading = folder_reading(config.dataset.name)

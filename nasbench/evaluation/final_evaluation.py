@@ -602,7 +602,7 @@ def _recorded_search(
     """The run's config, the genotype row its search returned (None when it derived none
     yet), its dataset's info and its recorded environment; one line if no search."""
     from nasbench.data import get_info
-    from nasbench.data.folder import warn_if_split_changed
+    from nasbench.data.folder_reading import warn_if_split_changed
     from nasbench.runs import load
     from nasbench.runs.returned import returned_genotype_row
 

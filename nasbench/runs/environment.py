@@ -74,7 +74,7 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
         "folder_split": "patient",
         # Which folder reader it began under: a run without it read Mac-named class folders,
         # DICOM studies in subfolders and grey images saved as RGB otherwise; a folder: run
-        # also records what the reader made of its folder (data.folder.folder_reading).
+        # also records what the reader made of its folder (data.folder_reading.folder_reading).
         "folder_reader": 2,
         # The splits of one pretext task share its fixed choices (one jigsaw permutation
         # set); a run without it drew a set per search half.

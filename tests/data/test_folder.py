@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 import nasbench.data
-from nasbench.data import folder, registry
+from nasbench.data import folder, folder_layout, folder_reading, image_files, registry
 from nasbench.errors import DatasetError
 
 nib = pytest.importorskip("nibabel")
@@ -117,14 +117,14 @@ def test_classification_folder_all_formats(classes):
             assert label.dtype == torch.int64
             # Mean 0.25 for class 0 and 0.75 for class 1, whatever the file format.
             assert abs(float(image.mean()) - (0.25 + 0.5 * int(label))) < 0.05
-            seen.add(folder._suffix(ds.files[i]))
+            seen.add(image_files._suffix(ds.files[i]))
     assert seen == {".png", ".jpeg", ".nii.gz", ".dcm"}
 
 
 def test_split_is_seeded_and_disjoint(classes):
-    a = folder.scan_folder(classes, seed=0).items
-    b = folder.scan_folder(classes, seed=0).items
-    c = folder.scan_folder(classes, seed=1).items
+    a = folder_layout.scan_folder(classes, seed=0).items
+    b = folder_layout.scan_folder(classes, seed=0).items
+    c = folder_layout.scan_folder(classes, seed=1).items
     assert a == b and a["test"] != c["test"]
     files = [{p for p, _ in a[s]} for s in ("train", "val", "test")]
     assert not (files[0] & files[1] or files[0] & files[2] or files[1] & files[2])
@@ -150,7 +150,7 @@ def _patients_split_whole(root: Path, patients: int, views: int, name, seed: int
         for patient in range(patients):
             for view in range(views):
                 _png(root / label / name(label, patient) / f"{view}.png", value)
-    layout = folder.scan_folder(root, seed=seed)
+    layout = folder_layout.scan_folder(root, seed=seed)
     where = _split_of_each_patient(layout.items, lambda p: p.parent.relative_to(root).as_posix())
     assert len(where) == 2 * patients and all(len(splits) == 1 for splits in where.values())
     for split in ("train", "val", "test"):
@@ -180,7 +180,7 @@ def _dicom_patients_split_whole(root: Path, patients: int, slices: int, fields) 
             for slice_ in range(slices):
                 _dicom(root / label / f"{label}_{patient}_{slice_}.dcm", pixels,
                        **fields(label, patient))  # fmt: skip
-    layout = folder.scan_folder(root, seed=0)
+    layout = folder_layout.scan_folder(root, seed=0)
     where = _split_of_each_patient(layout.items, lambda p: p.name.rsplit("_", 1)[0])
     assert len(where) == 2 * patients and all(len(splits) == 1 for splits in where.values())
     return layout
@@ -193,7 +193,7 @@ def test_an_anonymised_patient_id_shared_by_every_file_falls_back_to_the_series(
 
 def test_a_stray_subfolder_of_images_is_skipped_as_before(seg):
     _png(seg / "images" / "previews" / "thumb.png", 10)
-    layout = folder.scan_folder(seg)
+    layout = folder_layout.scan_folder(seg)
     assert sum(len(v) for v in layout.items.values()) == 10
 
 
@@ -214,7 +214,7 @@ def test_auto_split_groups_dicom_segmentation_cases_by_patient(tmp_path):
             _dicom(tmp_path / "images" / f"{stem}.dcm", _pattern(10, 3000, np.uint16),
                    PatientID=f"P{patient}")  # fmt: skip
             _png(tmp_path / "labels" / f"{stem}.png", 1)
-    layout = folder.scan_folder(tmp_path, seed=1)
+    layout = folder_layout.scan_folder(tmp_path, seed=1)
     assert layout.task == "segmentation"
     where = _split_of_each_patient(layout.items, lambda p: p.name.split("_")[0])
     assert len(where) == 5 and all(len(splits) == 1 for splits in where.values())
@@ -228,7 +228,7 @@ def test_segmentation_patient_subfolders_pair_by_path_and_split_by_patient(tmp_p
             mask[2 + slice_ : 8, 4:8] = 1
             (tmp_path / "labels" / f"p{patient}").mkdir(parents=True, exist_ok=True)
             Image.fromarray(mask).save(tmp_path / "labels" / f"p{patient}" / f"{slice_}.png")
-    layout = folder.scan_folder(tmp_path, seed=0)
+    layout = folder_layout.scan_folder(tmp_path, seed=0)
     assert layout.task == "segmentation" and sum(len(v) for v in layout.items.values()) == 18
     for pairs in layout.items.values():
         for image, mask in pairs:
@@ -237,14 +237,14 @@ def test_segmentation_patient_subfolders_pair_by_path_and_split_by_patient(tmp_p
     assert len(where) == 6 and all(len(splits) == 1 for splits in where.values())
     (tmp_path / "labels" / "p0" / "2.png").rename(tmp_path / "labels" / "p1" / "9.png")
     with pytest.raises(DatasetError, match=r"without a mask \['p0/2'\].*\['p1/9'\]"):
-        folder.scan_folder(tmp_path)
+        folder_layout.scan_folder(tmp_path)
 
 
 def test_own_split_folders_that_share_a_patient_are_warned_of(tmp_path, recwarn):
     for split in ("train", "val", "test"):
         for label in ("a", "b"):
             _png(tmp_path / split / label / f"{split}-{label}" / "0.png", 100)
-    folder.scan_folder(tmp_path)
+    folder_layout.scan_folder(tmp_path)
     assert not [w for w in recwarn if "patient" in str(w.message)]  # disjoint patients
     _png(tmp_path / "test" / "a" / "train-a" / "later.png", 100)  # seen again in test/
     _dicom(tmp_path / "train" / "a" / "x.dcm", _pattern(5, 3000, np.uint16), PatientID="P7")
@@ -252,7 +252,7 @@ def test_own_split_folders_that_share_a_patient_are_warned_of(tmp_path, recwarn)
     with pytest.warns(
         UserWarning, match=r"patient 'P7' \(and 1 more\) has images in train/ and val/"
     ):
-        folder.scan_folder(tmp_path)
+        folder_layout.scan_folder(tmp_path)
 
 
 def test_too_few_patients_split_per_image_with_a_warning(tmp_path):
@@ -261,9 +261,11 @@ def test_too_few_patients_split_per_image_with_a_warning(tmp_path):
             for view in range(4):
                 _png(tmp_path / label / f"{label}{patient}" / f"{view}.png", 100)
     with pytest.warns(UserWarning, match=r"class 'a' has images of 2 patients.*train/, val/"):
-        layout = folder.scan_folder(tmp_path, seed=0)
-    labels = np.array([label for _, label in folder._classification_items(tmp_path, None)[1]])
-    expected = folder._seeded_split(labels, 0)
+        layout = folder_layout.scan_folder(tmp_path, seed=0)
+    labels = np.array(
+        [label for _, label in folder_layout._classification_items(tmp_path, None)[1]]
+    )
+    expected = folder_layout._seeded_split(labels, 0)
     assert {s: len(v) for s, v in layout.items.items()} == {s: len(v) for s, v in expected.items()}
 
 
@@ -358,7 +360,7 @@ def test_volumes_read_slice_axis_first(tmp_path):
     # A NIfTI volume stored (H, W, D) = (12, 10, 4) with slice k holding the value k.
     volume = np.broadcast_to(np.arange(4, dtype=np.float32), (12, 10, 4)).copy()
     nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / "vol.nii.gz")
-    array = folder.read_image(tmp_path / "vol.nii.gz")
+    array = image_files.read_image(tmp_path / "vol.nii.gz")
     assert array.shape == (1, 4, 12, 10)  # (C, D, H, W), like Decathlon and MedMNIST3D
     assert [float(array[0, k].mean()) for k in range(4)] == [0.0, 1.0, 2.0, 3.0]
 
@@ -458,7 +460,7 @@ def test_each_format_builds_its_monai_loader_once(classes, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(monai.transforms, "LoadImage", counting)
-    folder._loader.cache_clear()
+    image_files._loader.cache_clear()
     info = folder.register_folder(classes, name="xrays_once")
     ds = registry.get_entry(info.name).loader(info, "train", None, 28, False)
     for i in range(len(ds)):
@@ -466,8 +468,8 @@ def test_each_format_builds_its_monai_loader_once(classes, monkeypatch):
     for i in range(len(ds)):
         ds[i]
     # One loader per suffix seen, however many images were read.
-    assert len(built) == len({folder._suffix(f) for f in ds.files}) <= 4
-    folder._loader.cache_clear()
+    assert len(built) == len({image_files._suffix(f) for f in ds.files}) <= 4
+    image_files._loader.cache_clear()
 
 
 def test_a_folder_path_name_works_in_any_process(classes, tmp_path):
@@ -497,11 +499,13 @@ def test_a_folder_run_begun_under_the_per_image_split_is_warned_of_on_resume():
     from nasbench.runs.environment import capture_environment
 
     with pytest.warns(UserWarning, match="split image by image; they are now split by patient"):
-        folder.warn_if_split_changed("folder:/data/xrays", {"device": "cpu"}, "runs/old")
+        folder_reading.warn_if_split_changed("folder:/data/xrays", {"device": "cpu"}, "runs/old")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        folder.warn_if_split_changed("folder:/data/xrays", capture_environment("cpu"), "runs/new")
-        folder.warn_if_split_changed("breastmnist", {}, "runs/medmnist")
+        folder_reading.warn_if_split_changed(
+            "folder:/data/xrays", capture_environment("cpu"), "runs/new"
+        )
+        folder_reading.warn_if_split_changed("breastmnist", {}, "runs/medmnist")
 
 
 def test_anonymised_dicom_in_own_split_folders_shares_no_patient(tmp_path, recwarn):
@@ -512,7 +516,7 @@ def test_anonymised_dicom_in_own_split_folders_shares_no_patient(tmp_path, recwa
                 uid = f"1.2.{len(split) + ord(split[1])}.{ord(label)}.{k}"
                 _dicom(tmp_path / split / label / f"{k}.dcm", _pattern(5, 3000, np.uint16),
                        PatientID="ANONYMOUS", SeriesInstanceUID=uid)  # fmt: skip
-    folder.scan_folder(tmp_path)
+    folder_layout.scan_folder(tmp_path)
     assert not [w for w in recwarn if "patient" in str(w.message)]
 
 
@@ -528,7 +532,7 @@ def test_binary_needs_two_class_folders(tmp_path):
         for i in range(3):
             _png(tmp_path / label / f"{i}.png", 90)
     with pytest.raises(DatasetError, match="has 3 class folders .a, b, c.; a binary task needs"):
-        folder.scan_folder(tmp_path, task="binary")
+        folder_layout.scan_folder(tmp_path, task="binary")
 
 
 def test_classes_and_split_do_not_depend_on_how_the_system_compares_paths(tmp_path, monkeypatch):
@@ -537,10 +541,10 @@ def test_classes_and_split_do_not_depend_on_how_the_system_compares_paths(tmp_pa
     for label in ("Malignant", "benign"):
         for i in range(6):
             _png(tmp_path / label / f"{'AbCd'[i % 4]}{i}.png", 30 + 20 * i)
-    here = folder.scan_folder(tmp_path, seed=1)
+    here = folder_layout.scan_folder(tmp_path, seed=1)
     # Windows compares paths case-insensitively: the same folder must read the same there.
     monkeypatch.setattr(pathlib.PurePath, "__lt__", lambda a, b: str(a).lower() < str(b).lower())
-    there = folder.scan_folder(tmp_path, seed=1)
+    there = folder_layout.scan_folder(tmp_path, seed=1)
     assert here.class_names == there.class_names == ("Malignant", "benign")
     assert here.items == there.items
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nasbench.data import folder, medmnist
+from nasbench.data import folder, folder_layout, image_files, medmnist
 from nasbench.data.coco import read_coco
 from nasbench.errors import DatasetError
 from tests.data.test_folder import _dicom
@@ -32,7 +32,9 @@ def _one_line(excinfo) -> str:
 
 def _unit(path: Path, channels: int) -> np.ndarray:
     """Pixels of ``path`` as a search sees them, before resizing."""
-    return folder._match_channels(folder._to_unit(folder.read_image(path)), channels, path)
+    return image_files._match_channels(
+        image_files._to_unit(image_files.read_image(path)), channels, path
+    )
 
 
 # --------------------------------------------------------------------------- image modes
@@ -41,7 +43,7 @@ def _unit(path: Path, channels: int) -> np.ndarray:
 def test_grey_with_alpha_keeps_its_grey(tmp_path):
     pixels = np.stack([np.full((6, 5), 200, np.uint8), np.full((6, 5), 40, np.uint8)], -1)
     Image.fromarray(pixels, mode="LA").save(tmp_path / "la.png")
-    image = folder.read_image(tmp_path / "la.png")
+    image = image_files.read_image(tmp_path / "la.png")
     assert image.shape == (1, 6, 5)
     assert np.allclose(_unit(tmp_path / "la.png", 1), 200 / 255)
 
@@ -51,7 +53,7 @@ def test_palette_image_reads_as_its_colours(tmp_path):
     image.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
     image.putpixel((1, 2), 1)
     image.save(tmp_path / "red.png")
-    pixels = folder.read_image(tmp_path / "red.png")
+    pixels = image_files.read_image(tmp_path / "red.png")
     assert pixels.shape == (3, 3, 4)
     assert pixels[:, 2, 1].tolist() == [255, 0, 0] and pixels[:, 0, 0].tolist() == [0, 0, 0]
 
@@ -61,7 +63,7 @@ def test_grey_palette_image_reads_as_grey(tmp_path):
     image.putpalette([v for i in range(256) for v in (255 - i,) * 3])  # index i: grey 255 - i
     image.putpixel((0, 0), 5)
     image.save(tmp_path / "grey.png")
-    pixels = folder.read_image(tmp_path / "grey.png")
+    pixels = image_files.read_image(tmp_path / "grey.png")
     assert pixels.shape == (1, 3, 4)
     assert pixels[0, 0, 0] == 250 and pixels[0, 1, 1] == 255
 
@@ -78,7 +80,7 @@ def test_exif_rotation_is_applied(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6
     Image.fromarray(stored).save(tmp_path / "phone.jpg", exif=exif, quality=100)
-    pixels = folder.read_image(tmp_path / "phone.jpg")
+    pixels = image_files.read_image(tmp_path / "phone.jpg")
     assert pixels.shape == (1, 32, 16)
     assert pixels[0, :4].mean() > 200 and pixels[0, 8:].mean() < 50
 
@@ -121,7 +123,7 @@ def test_huge_float_fill_values_do_not_become_nan(tmp_path):
 def test_multi_frame_dicom_reads_frames_first(tmp_path):
     frames = np.stack([np.full((12, 20), 100 * (k + 1), np.uint16) for k in range(5)])
     _dicom(tmp_path / "cine.dcm", frames)
-    volume = folder.read_image(tmp_path / "cine.dcm")
+    volume = image_files.read_image(tmp_path / "cine.dcm")
     assert volume.shape == (1, 5, 12, 20)
     assert [int(volume[0, k].min()) for k in range(5)] == [100, 200, 300, 400, 500]
     assert all(volume[0, k].min() == volume[0, k].max() for k in range(5))
@@ -175,8 +177,8 @@ def test_an_odd_image_names_itself_when_its_channels_do_not_fit(tmp_path):
     data = np.zeros((6, 6, 6, 2), np.float32)
     nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / "two.nii.gz")
     with pytest.raises(DatasetError, match="two.nii.gz has 2 channels") as e:
-        folder._match_channels(
-            folder.read_image(tmp_path / "two.nii.gz"), 4, tmp_path / "two.nii.gz"
+        image_files._match_channels(
+            image_files.read_image(tmp_path / "two.nii.gz"), 4, tmp_path / "two.nii.gz"
         )
     _one_line(e)
 
@@ -246,7 +248,7 @@ def test_an_all_foreground_0_255_mask_is_all_class_1(tmp_path):
     root = _seg_folder(tmp_path / "s", [_disk(255)] * 3 + [full])
     info, layout = folder.folder_info(root)
     assert info.num_classes == 2
-    assert folder.read_mask(root / "labels" / "c3.png").min() == 1
+    assert image_files.read_mask(root / "labels" / "c3.png").min() == 1
 
 
 def test_sixteen_bit_0_65535_masks_are_binary(tmp_path):
@@ -256,7 +258,7 @@ def test_sixteen_bit_0_65535_masks_are_binary(tmp_path):
         Image.fromarray(_disk(65535, np.uint16)).save(root / "labels" / f"c{i}.png")
     info, _ = folder.folder_info(root)
     assert info.num_classes == 2
-    assert set(np.unique(folder.read_mask(root / "labels" / "c0.png"))) == {0, 1}
+    assert set(np.unique(image_files.read_mask(root / "labels" / "c0.png"))) == {0, 1}
 
 
 def test_anti_aliased_masks_ask_for_nearest_neighbour(tmp_path):
@@ -300,7 +302,7 @@ def test_images_in_per_patient_subfolders_belong_to_their_class(tmp_path):
     (root / "b" / ".cache").mkdir()  # hidden: skipped
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(root / "b" / ".cache" / "y.png")
     (root / "b" / "loop").symlink_to(root / "b")  # a linked folder is not followed
-    layout = folder.scan_folder(root)
+    layout = folder_layout.scan_folder(root)
     files = sorted(str(f.relative_to(root)) for items in layout.items.values() for f, _ in items)
     assert files == ["a/0.png", "a/1.png", "a/2.png", "b/0.png", "b/p1/x.png", "b/p2/x.png"]
 
@@ -425,7 +427,7 @@ def test_dicom_files_named_without_dcm_are_read_as_dicom(tmp_path):
     info, layout = folder.folder_info(root)
     files = sorted(path.name for items in layout.items.values() for path, _ in items)
     assert files == sorted(names * 2) and sum(info.splits.values()) == 8
-    image = folder.read_image(root / "b" / "1.2.840.113619.2.55.3")
+    image = image_files.read_image(root / "b" / "1.2.840.113619.2.55.3")
     assert image.shape == (1, 20, 16) and image[0, 15, 0] == 3000 and image[0, 19, 0] == 0
 
 
@@ -435,7 +437,7 @@ def test_a_dicom_named_by_uid_pairs_with_its_mask_by_the_whole_name(tmp_path):
     for i in range(4):
         _dicom(root / "images" / f"1.2.840.{i}", np.full((16, 16), 100, np.uint16))
         Image.fromarray(_disk(1)).save(root / "labels" / f"1.2.840.{i}.png")
-    layout = folder.scan_folder(root)
+    layout = folder_layout.scan_folder(root)
     pairs = [pair for items in layout.items.values() for pair in items]
     assert sorted((image.name, mask.name) for image, mask in pairs) == [
         (f"1.2.840.{i}", f"1.2.840.{i}.png") for i in range(4)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nasbench.data import folder
+from nasbench.data import folder, image_files
 from nasbench.errors import DatasetError
 
 
@@ -170,14 +170,14 @@ def test_jfif_and_jpe_files_are_read_as_jpeg(tmp_path):
             _save(tmp_path / label / f"{i}{suffix}", _grey(200), format="JPEG")
     info, layout = folder.folder_info(tmp_path)
     assert sum(info.splits.values()) == 6
-    image = folder.read_image(tmp_path / "a" / "0.jfif")
+    image = image_files.read_image(tmp_path / "a" / "0.jfif")
     assert image.shape == (1, 20, 16) and abs(int(image[0, 10, 8]) - 200) <= 3
 
 
 def test_a_jfif_mask_is_refused_as_a_jpeg(tmp_path):
     path = _save(tmp_path / "m.jfif", _disk(), format="JPEG")
     with pytest.raises(DatasetError, match=r"is a JPEG"):
-        folder.read_mask(path)
+        image_files.read_mask(path)
 
 
 def test_a_multi_page_tiff_is_refused(tmp_path):
@@ -191,7 +191,7 @@ def test_a_multi_page_tiff_is_refused(tmp_path):
     with pytest.raises(DatasetError, match=expected):
         folder.folder_info(tmp_path)
     with pytest.raises(DatasetError, match=expected):
-        folder.read_image(tmp_path / "a" / "0.tif")
+        image_files.read_image(tmp_path / "a" / "0.tif")
 
 
 @pytest.mark.parametrize("channels", [2, 3, 4])
@@ -206,12 +206,12 @@ def test_a_16_bit_colour_or_alpha_png_is_refused(tmp_path, channels):
     with pytest.raises(DatasetError, match=expected):
         folder.folder_info(tmp_path)
     with pytest.raises(DatasetError, match=expected):
-        folder.read_image(tmp_path / "a" / "0.png")
+        image_files.read_image(tmp_path / "a" / "0.png")
 
 
 def test_a_16_bit_grey_png_keeps_its_values(tmp_path):
     pixels = np.linspace(0, 4095, 320).reshape(20, 16, 1).astype(np.uint16)
-    image = folder.read_image(_png16(tmp_path / "x.png", pixels))
+    image = image_files.read_image(_png16(tmp_path / "x.png", pixels))
     assert image.shape == (1, 20, 16)
     assert int(image.max()) == 4095
 

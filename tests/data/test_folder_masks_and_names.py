@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import nasbench.data
-from nasbench.data import folder
+from nasbench.data import folder, folder_layout, image_files
 from nasbench.errors import DatasetError
 
 nib = pytest.importorskip("nibabel")
@@ -72,7 +72,7 @@ def _skip_unless_both_forms_fit(tmp_path: Path) -> None:
 def test_float_mask_just_under_a_class_reads_as_that_class(tmp_path):
     # float32 label volumes written after resampling hold 0.99999994 for 1.
     _volumes(tmp_path, mask_value=np.float32(0.99999994))
-    assert np.unique(folder.read_mask(tmp_path / "labels" / "c0.nii.gz")).tolist() == [0, 1]
+    assert np.unique(image_files.read_mask(tmp_path / "labels" / "c0.nii.gz")).tolist() == [0, 1]
     info = folder.register_folder(tmp_path, name="float_masks")
     assert info.num_classes == 2
     image, mask = nasbench.data.load("float_masks", "train", size=28, transform=None)[0]
@@ -82,14 +82,14 @@ def test_float_mask_just_under_a_class_reads_as_that_class(tmp_path):
         nib.Nifti1Image(np.full((4, 4, 2), 0.999, np.float32), np.eye(4)), tmp_path / "m.nii.gz"
     )
     with pytest.raises(DatasetError, match="not class indices"):
-        folder.read_mask(tmp_path / "m.nii.gz")
+        image_files.read_mask(tmp_path / "m.nii.gz")
 
 
 def test_float_white_just_under_255_reads_as_binary(tmp_path):
     mask = np.zeros((4, 4, 2), np.float32)
     mask[1:3] = np.float32(254.99998)
     nib.save(nib.Nifti1Image(mask, np.eye(4)), tmp_path / "m.nii.gz")
-    assert np.unique(folder.read_mask(tmp_path / "m.nii.gz")).tolist() == [0, 1]
+    assert np.unique(image_files.read_mask(tmp_path / "m.nii.gz")).tolist() == [0, 1]
 
 
 # --------------------------------------------------------------------------- voxel grids
@@ -179,7 +179,7 @@ def test_image_and_mask_named_in_two_forms_pair(tmp_path):
         Image.fromarray(mask).save(tmp_path / "labels" / f"{NFD if i == 0 else NFC}{i}.png")
     info = folder.register_folder(tmp_path, name="umlaut_seg")
     assert sum(info.splits.values()) == 4
-    pairs = folder.scan_folder(tmp_path).items
+    pairs = folder_layout.scan_folder(tmp_path).items
     assert any(mask.name.startswith(NFD) for items in pairs.values() for _, mask in items)
 
 

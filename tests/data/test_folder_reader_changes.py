@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nasbench.data import folder, registry
+from nasbench.data import folder, folder_reading, image_files, registry
 from nasbench.errors import ConfigError
 from nasbench.runs.environment import capture_environment
 
@@ -29,7 +29,7 @@ def _environment(dataset: str, recorded: bool) -> dict:
     """As a search records it now (``recorded``), or as the code before this change did."""
     environment = capture_environment("cpu")
     if recorded:
-        environment[folder.FOLDER_READING] = folder.folder_reading(dataset)
+        environment[folder_reading.FOLDER_READING] = folder_reading.folder_reading(dataset)
     else:
         environment.pop("folder_reader", None)
     return environment
@@ -40,31 +40,31 @@ def test_a_new_run_records_the_reading_and_an_unchanged_folder_is_quiet(tmp_path
     from nasbench.engine.run_setup import run_environment
 
     dataset = _folder(tmp_path / "xrays")
-    reading = folder.folder_reading(dataset)
+    reading = folder_reading.folder_reading(dataset)
     assert reading["classes"] == ["normal", "pneumonia"]
     assert reading["in_channels"] == 1
     assert sum(n for n, _ in reading["splits"].values()) == 20
     assert all(len(digest) == 16 for _, digest in reading["splits"].values())
     environment = run_environment(SearchConfig(dataset={"name": dataset}), "cpu")
-    assert environment[folder.FOLDER_READING] == reading
+    assert environment[folder_reading.FOLDER_READING] == reading
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        folder.warn_if_split_changed(dataset, environment, "runs/new")
+        folder_reading.warn_if_split_changed(dataset, environment, "runs/new")
 
 
 def test_renumbered_classes_warn_in_one_line(tmp_path, monkeypatch):
     dataset = _folder(tmp_path / "xrays")
     environment = _environment(dataset, recorded=True)
     monkeypatch.setattr(
-        folder,
+        folder_reading,
         "folder_reading",
-        lambda d, real=folder.folder_reading: {
+        lambda d, real=folder_reading.folder_reading: {
             **real(d),
             "classes": ["pneumonia", "normal"],
         },  # fmt: skip
     )
     with pytest.warns(UserWarning, match="classes are renumbered") as caught:
-        folder.warn_if_split_changed(dataset, environment, "runs/x")
+        folder_reading.warn_if_split_changed(dataset, environment, "runs/x")
     assert "\n" not in str(caught[0].message)
     assert "an image its search trained on" in str(caught[0].message)
 
@@ -72,24 +72,26 @@ def test_renumbered_classes_warn_in_one_line(tmp_path, monkeypatch):
 def test_files_moved_between_splits_warn(tmp_path):
     dataset = _folder(tmp_path / "xrays")
     environment = _environment(dataset, recorded=True)
-    splits = environment[folder.FOLDER_READING]["splits"]
+    splits = environment[folder_reading.FOLDER_READING]["splits"]
     splits["train"] = [splits["train"][0], "0" * 16]  # as if other files were in train
     with pytest.warns(UserWarning, match="its splits hold other files \\(train"):
-        folder.warn_if_split_changed(dataset, environment, "runs/x")
+        folder_reading.warn_if_split_changed(dataset, environment, "runs/x")
 
 
 def test_changed_channels_are_refused_before_any_network(tmp_path, monkeypatch):
     dataset = _folder(tmp_path / "xrays")
     environment = _environment(dataset, recorded=True)
-    environment[folder.FOLDER_READING]["in_channels"] = 3  # read as RGB when it began
+    environment[folder_reading.FOLDER_READING]["in_channels"] = 3  # read as RGB when it began
     with pytest.raises(ConfigError, match="now reads as 1 channel.*networks take 3; start a new"):
-        folder.warn_if_split_changed(dataset, environment, "runs/x")
+        folder_reading.warn_if_split_changed(dataset, environment, "runs/x")
 
 
 def test_a_run_from_the_earlier_reader_is_told_once(tmp_path):
     dataset = _folder(tmp_path / "xrays")
     with pytest.warns(UserWarning) as caught:
-        folder.warn_if_split_changed(dataset, _environment(dataset, recorded=False), "runs/old")
+        folder_reading.warn_if_split_changed(
+            dataset, _environment(dataset, recorded=False), "runs/old"
+        )
     told = [str(w.message) for w in caught if "earlier folder reader" in str(w.message)]
     assert len(told) == 1 and "\n" not in told[0]
     for case in ("named on a Mac", "DICOM studies in patient subfolders", "saved as RGB"):
@@ -105,8 +107,8 @@ def test_resume_compares_the_reading(tmp_path, monkeypatch):
     config = SearchConfig(dataset={"name": dataset})
     _, store, _ = open_or_create_run(config, run_dir, False, lambda c: None, "cpu")
     store.close()
-    real = folder.folder_reading
-    monkeypatch.setattr(folder, "folder_reading", lambda d: {**real(d), "in_channels": 3})
+    real = folder_reading.folder_reading
+    monkeypatch.setattr(folder_reading, "folder_reading", lambda d: {**real(d), "in_channels": 3})
     with pytest.raises(ConfigError, match="now reads as 3 channel"):
         open_or_create_run(config, run_dir, True, lambda c: None, "cpu")
 
@@ -160,6 +162,6 @@ def test_a_registration_sform_on_one_file_only_compares_qforms(tmp_path):
 
 def test_float_noise_either_side_of_an_index_reads_as_it():
     mask = np.array([[0.99999994, -6e-8], [1.0, 0.0]], np.float32)
-    assert folder._mask_values(mask, Path("m.nii.gz")).tolist() == [[1, 0], [1, 0]]
+    assert image_files._mask_values(mask, Path("m.nii.gz")).tolist() == [[1, 0], [1, 0]]
     with pytest.raises(Exception, match="not class indices"):
-        folder._mask_values(np.array([[-1.0, 0.4]], np.float32), Path("m.nii.gz"))
+        image_files._mask_values(np.array([[-1.0, 0.4]], np.float32), Path("m.nii.gz"))

@@ -107,7 +107,7 @@ def test_recon_folder_keeps_each_subjects_slice_files_in_one_split(tmp_path):
 
 
 def _square_of(path):
-    from nasbench.data.folder import read_image
+    from nasbench.data.image_files import read_image
     from nasbench.data.mri import _file_slices
 
     return _file_slices(path, read_image, 16)[0].tobytes()

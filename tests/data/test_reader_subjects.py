@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasbench.data import folder, mri
+from nasbench.data import folder, folder_layout, mri
 from nasbench.data.landmarks import read_landmark_folder
 
 nibabel = pytest.importorskip("nibabel")
@@ -48,7 +48,7 @@ def _dicom(path: Path, spot: int, **fields) -> None:
 
 def _split_of_each_group(root: Path, slices: dict, group_of) -> dict[str, set[str]]:
     """The splits each group's slice files landed in (a slice is found by its bytes)."""
-    from nasbench.data.folder import read_image
+    from nasbench.data.image_files import read_image
 
     held = {s: {part.tobytes() for part in parts} for s, parts in slices.items()}
     where: dict[str, set[str]] = {}
@@ -114,7 +114,7 @@ def test_anonymised_dicom_subfolders_name_subjects_only_when_there_are_several(t
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(image.read_bytes())
     where = {}
-    for split, items in folder.scan_folder(classes, seed=0).items.items():
+    for split, items in folder_layout.scan_folder(classes, seed=0).items.items():
         for image, _ in items:
             where.setdefault(image.parent.relative_to(classes).as_posix(), set()).add(split)
     assert len(where) == 10 and all(len(splits) == 1 for splits in where.values())
@@ -131,7 +131,7 @@ def test_a_class_folder_of_dicom_exports_is_split_by_patient_id(tmp_path):
         warnings.simplefilter("error")
         info = folder.register_folder(tmp_path, name="dicom-exports")
     assert info.splits == {"train": 18, "val": 6, "test": 6}
-    layout = folder.scan_folder(tmp_path, seed=0)
+    layout = folder_layout.scan_folder(tmp_path, seed=0)
     where: dict[str, set[str]] = {}
     for split, items in layout.items.items():
         for image, _ in items:
