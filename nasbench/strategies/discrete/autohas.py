@@ -36,7 +36,11 @@ the same strategy into a pure HP search or a pure architecture search, which is 
 
 It fits the ask/tell loop as ENAS does: ``strategy.bind(train, val, task)`` returns
 the evaluator that owns the training steps; it runs with the sequential executor and
-no cache (a reward depends on the weights at that moment).
+no cache (a reward depends on the weights at that moment). Once a candidate's steps leave
+the shared weights NaN or infinite (a learning-rate choice far too high), every later
+reward would fail on them: that candidate is recorded as failed with the reason, and the
+next ``ask()`` ends the search with the same one-line
+:class:`~nasbench.errors.DivergenceError`.
 
 Example:
     >>> strategy = create_strategy("autohas", {}, space=NB201Space(), seed=0)  # doctest: +SKIP
@@ -55,7 +59,7 @@ from typing import Any
 
 import torch
 
-from nasbench.errors import ConfigError, SpaceError
+from nasbench.errors import ConfigError, DivergenceError, SpaceError
 from nasbench.evaluation.base import Result
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
@@ -139,6 +143,8 @@ class AutoHas(DiscreteStrategy):
         arch_logits: ``(edges, ops)`` logits of the cell policy.
         hp_logits: one logits vector per hyper-parameter.
         relaxed: the hyper-parameters stepped with their mixture (``config.relax``).
+        diverged: why the shared weights stopped being finite, or None; set by the
+            evaluator, it makes every later :meth:`ask` raise it.
     """
 
     # Its policy picks the augmentation strength per sample: dataset.augment has no say.
@@ -174,6 +180,7 @@ class AutoHas(DiscreteStrategy):
         self.baseline: float | None = None
         self.lowest: float | None = None  # the worst finite reward: a failed one's stand-in
         self.pending: list[tuple[str, list[int], dict[str, int]]] = []
+        self.diverged: str | None = None
 
     # ---- the policy -------------------------------------------------------------------------
     def hp_probabilities(self) -> dict[str, dict[str, float]]:
@@ -244,7 +251,17 @@ class AutoHas(DiscreteStrategy):
         return NB201Genotype(tuple(tuple(n) for n in nodes))
 
     def ask(self) -> Any:
-        """Sample a cell and its hyper-parameters; the hyper-parameters wait for :meth:`tell`."""
+        """Sample a cell and its hyper-parameters; the hyper-parameters wait for :meth:`tell`.
+
+        Raises:
+            DivergenceError: the shared weights diverged (:attr:`diverged`): every later
+                reward would fail on them, so the search ends instead of spending its budget.
+
+        Example:
+            >>> AutoHas(AutoHasConfig(), NB201Space()).ask()  # doctest: +SKIP
+        """
+        if self.diverged is not None:
+            raise DivergenceError(self.diverged)
         with torch.no_grad():
             picks = torch.multinomial(
                 torch.softmax(self.arch_logits, 1), 1, generator=self.generator
@@ -379,6 +396,7 @@ class AutoHasEvaluator:
         self.val_batches = EpochBatches(val_ds, cfg.val_batch_size, strategy.seed, stream=6)
         self.generator = torch.Generator().manual_seed(strategy.seed + 1)
         self.val_step = 0
+        self.train_step = 0
         # The last shared step, for relaxed HPs: (parameter, W before, g + wd W) each.
         self.last_update: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
@@ -392,6 +410,7 @@ class AutoHasEvaluator:
         Returns:
             The training loss.
         """
+        self.train_step += 1
         size = min(int(hps["batch_size"]), len(self.images))
         index = torch.randperm(len(self.images), generator=self.generator)[:size]
         x = augment_batch(self.images[index], float(hps["augment"]), self.generator)
@@ -411,6 +430,24 @@ class AutoHasEvaluator:
                     self.last_update.append((p, p.clone(), direction))
                 p.sub_(hps["lr"] * direction)
         return float(loss.detach())
+
+    def _require_finite(self, hps: dict[str, float], loss: float) -> None:
+        """Fail this candidate, and (through :meth:`AutoHas.ask`) the search, when its steps
+        left a shared weight NaN or infinite: every later reward would fail too."""
+        s = self.strategy
+        params = list(self.supernet.parameters())
+        # One read (one GPU sync) for every tensor, once a candidate.
+        if not params or bool(torch.stack([torch.isfinite(p).all() for p in params]).all()):
+            return
+        choices = ", ".join(f"{v:g}" for v in s.config.lr)
+        s.diverged = (
+            f"the AutoHAS shared weights diverged at candidate {s.told} (shared step "
+            f"{self.train_step}, lr {hps['lr']:g}): they are no longer finite (its training "
+            f"loss is {loss:.4g}), so every later candidate would fail; lower the "
+            f"learning-rate choices (strategy_config lr, now [{choices}]) and start a new "
+            "search."
+        )
+        raise DivergenceError(s.diverged)
 
     def sensitivities(self, val_loss: torch.Tensor, lr: float) -> dict[str, float]:
         """``dL_val / d lr`` and ``dL_val / d wd`` through the last shared step (with
@@ -469,6 +506,10 @@ class AutoHasEvaluator:
             ``train_loss``; cost ``wall_s``, ``steps``, ``images``; info ``hp`` (the
             values; a relaxed HP's is its mixture) and ``hp_probs`` (the policy before this
             candidate's REINFORCE update, after its hypergradient step).
+
+        Raises:
+            DivergenceError: its steps left the shared weights NaN or infinite (the loop
+                records this candidate as failed; the next ask ends the search).
         """
         start = time.perf_counter()
         s = self.strategy
@@ -478,6 +519,7 @@ class AutoHasEvaluator:
         steps = s.config.steps_per_candidate
         with torch.enable_grad():
             losses = [self.shared_step(path, hps) for _ in range(steps)]
+        self._require_finite(hps, losses[-1])
         val = self.reward(path, hps["lr"])
         score = val["acc"] if s.config.reward == "val_acc" else -val["loss"]
         metrics = {

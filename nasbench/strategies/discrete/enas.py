@@ -24,6 +24,11 @@ controller phase begins, first runs the shared-weight phase. Run it as
 executor (the shared weights live in this process, and a cached reward would be one
 from older weights).
 
+Once a shared-weight phase leaves the weights NaN or infinite (a ``shared_lr`` far too
+high), every later reward would fail on them: the candidate in flight is recorded as
+failed with the reason, and the next ``ask()`` ends the search with the same one-line
+:class:`~nasbench.errors.DivergenceError`, as a differentiable search ends.
+
 Example:
     >>> enas = Enas(EnasConfig(), CellSpace(n_nodes=2), seed=0)  # doctest: +SKIP
     >>> evaluator = enas.bind(train_ds, val_ds, "binary")  # doctest: +SKIP
@@ -42,7 +47,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, DivergenceError
 from nasbench.evaluation.base import Result
 from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
@@ -160,6 +165,8 @@ class Enas(Reinforce):
     Attributes:
         supernet: the shared weights (a ``Supernet`` driven by :class:`EnasMethod`).
         method: its :class:`EnasMethod`.
+        diverged: why the shared weights stopped being finite, or None; set by the
+            evaluator, it makes every later :meth:`ask` raise it.
     """
 
     name = "enas"
@@ -188,6 +195,21 @@ class Enas(Reinforce):
             momentum=config.shared_momentum,
             weight_decay=config.shared_weight_decay,
         )
+        self.diverged: str | None = None
+
+    def ask(self) -> Any:
+        """The next cell from the controller.
+
+        Raises:
+            DivergenceError: the shared weights diverged (:attr:`diverged`): every later
+                reward would fail on them, so the search ends instead of spending its budget.
+
+        Example:
+            >>> genotype = Enas(EnasConfig(), CellSpace(n_nodes=2)).ask()  # doctest: +SKIP
+        """
+        if self.diverged is not None:
+            raise DivergenceError(self.diverged)
+        return super().ask()
 
     def sample(self) -> Any:
         """A cell sampled from the controller, without counting it as an ask."""
@@ -316,6 +338,25 @@ class EnasEvaluator:
         self.phases += 1
         return sum(losses) / len(losses) if losses else float("nan")
 
+    def _require_finite(self, loss: float) -> None:
+        """Fail this candidate, and (through :meth:`Enas.ask`) the search, when the phase
+        just run left a shared weight NaN or infinite: every later reward would fail too."""
+        s = self.strategy
+        params = list(s.supernet.weight_parameters())
+        # One read (one GPU sync) for every tensor, once a phase.
+        if not params or bool(torch.stack([torch.isfinite(p).all() for p in params]).all()):
+            return
+        cfg = s.config
+        clip = "" if cfg.grad_clip else " or turn grad_clip back on (e.g. 5)"
+        s.diverged = (
+            f"the ENAS shared weights diverged in shared-weight phase {self.phases} (shared "
+            f"step {self.train_step}, before candidate {s.told}): they are no longer finite "
+            f"(the phase's mean loss is {loss:.4g}), so every later candidate would fail; "
+            f"lower strategy_config shared_lr (now {cfg.shared_lr:g}){clip}, and start a "
+            "new search."
+        )
+        raise DivergenceError(s.diverged)
+
     @torch.no_grad()
     def reward(self, genotype: Genotype) -> dict[str, float]:
         """Accuracy and loss of ``genotype`` with the shared weights on the next val batch."""
@@ -341,12 +382,17 @@ class EnasEvaluator:
         Returns:
             A Result: ``score`` = ``val_acc`` (one batch), ``val_loss``; cost ``wall_s``;
             info ``shared_phase`` and, after a phase, its ``shared_loss``.
+
+        Raises:
+            DivergenceError: the phase left the shared weights NaN or infinite (the loop
+                records this candidate as failed; the next ask ends the search).
         """
         start = time.perf_counter()
         genotype = self.strategy.space.validate(genotype)
         info: dict[str, Any] = {"evaluator": "enas_shared_weights"}
         while self.phases < self.strategy.phases_due():
             info["shared_loss"] = self.train_shared()
+            self._require_finite(info["shared_loss"])
         info["shared_phase"] = self.phases
         val = self.reward(genotype)
         metrics = {"score": val["acc"], "val_acc": val["acc"], "val_loss": val["loss"]}

@@ -19,6 +19,12 @@ diverges is recorded as the loop records one (status ``"failed"``, no metrics, t
 in ``info["diverged"]``), ranks last in its rung and never wins a bracket; a race whose
 first evaluations all diverge ends as the loop's search does.
 
+:meth:`SuccessiveHalving.run` and :meth:`Hyperband.run`, called directly, treat a diverging
+candidate the same way: a failed :class:`Evaluation` (its result from
+:func:`~.executors.failed_result`) that ranks last, is never the best, and shows in
+:meth:`HalvingReport.to_frame` with status ``"failed"`` and its reason; a race whose first
+evaluations all diverge ends with one DivergenceError.
+
 They cannot be driven by ask/tell: which candidate runs next depends on a whole rung's
 results. :func:`~nasbench.strategies.discrete.loop.run_discrete` sees their ``race``
 method and hands the run to it. A stop request and a wall-time budget are honoured
@@ -47,14 +53,22 @@ from typing import Any
 
 import numpy as np
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, DivergenceError
 from nasbench.evaluation.base import Result
 from nasbench.options import plain_numbers
 from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, genotype_key, option
-from nasbench.strategies.discrete.executors import Executor, Job, Outcome, failure
+from nasbench.strategies.discrete.executors import (
+    FAILED,
+    Executor,
+    Job,
+    Outcome,
+    failed_result,
+    failure,
+)
 from nasbench.strategies.discrete.loop import (
+    FAILED_BEFORE_GIVING_UP,
     Budget,
     DiscreteResult,
     RecordedTrial,
@@ -81,34 +95,84 @@ class HalvingReport:
     """What a successive-halving or Hyperband run did.
 
     Attributes:
-        best: the genotype with the best score at the largest budget.
-        best_result: its result.
+        best: the genotype with the best score at the largest budget; None when every
+            candidate of the last rung diverged (a failed candidate is never the best).
+        best_result: its result, or None.
         evaluations: every evaluation, in order.
         planned_budget: epochs the schedule claims before running.
         spent_budget: epochs the evaluators report (``cost["epochs"]``, else the budget asked).
     """
 
     best: Any
-    best_result: Result
+    best_result: Result | None
     evaluations: list[Evaluation] = field(default_factory=list)
     planned_budget: int = 0
     spent_budget: float = 0.0
 
     def to_frame(self):
-        """One row per evaluation: bracket, rung, budget, genotype (JSON), score."""
+        """One row per evaluation: bracket, rung, budget, genotype (JSON), score, status
+        and the reason a failed one diverged.
+
+        A diverged candidate reads as the run store's candidates table has it: status
+        ``"failed"``, no score (NaN, which ``count``, ``max`` and ``median`` skip) and its
+        one-line reason under ``"diverged"`` (None for the others, whose status is ``"done"``).
+
+        Example:
+            >>> report.to_frame().groupby("rung")["score"].max()  # doctest: +SKIP
+        """
         import pandas as pd
 
-        return pd.DataFrame(
-            [
+        rows = []
+        for e in self.evaluations:
+            reason = failure(e.result)
+            rows.append(
                 {
                     "bracket": e.bracket,
                     "rung": e.rung,
                     "budget": e.budget,
                     "genotype": e.genotype.to_json(),
-                    "score": e.result.score,
+                    "score": math.nan if reason is not None else e.result.score,
+                    "status": "done" if reason is None else "failed",
+                    FAILED: reason,
                 }
-                for e in self.evaluations
-            ]
+            )
+        return pd.DataFrame(rows)
+
+
+class _Failures:
+    """The search loop's rule for a race run directly: a diverging candidate is a failed
+    evaluation, and the race gives up when every evaluation so far diverged and
+    ``FAILED_BEFORE_GIVING_UP`` of them did (or the race ended)."""
+
+    def __init__(self) -> None:
+        self.evaluations = 0
+        self.failed = 0
+        self.first: str | None = None
+
+    def evaluate(self, evaluator: Any, genotype: Any, budget: int, where: str) -> Result:
+        """``evaluator.evaluate(genotype, budget)``, or a failed result when it diverges."""
+        self.evaluations += 1
+        start = time.perf_counter()
+        try:
+            result = evaluator.evaluate(genotype, budget)
+        except DivergenceError as err:
+            message = " ".join(str(err).split()) or type(err).__name__
+            self.failed += 1
+            self.first = self.first or message
+            warnings.warn(f"candidate {where} failed: {message}", UserWarning, stacklevel=3)
+            self.check(ended=False)
+            return failed_result(message, time.perf_counter() - start)
+        return result
+
+    def check(self, ended: bool) -> None:
+        """Raise when every evaluation so far diverged, and enough did (or the race ended)."""
+        n = self.evaluations
+        if n == 0 or self.failed < n or (not ended and n < FAILED_BEFORE_GIVING_UP):
+            return
+        which = "the one candidate evaluated" if n == 1 else f"all {n} candidates evaluated"
+        raise DivergenceError(
+            f"{which} diverged, so the race stopped; lower the evaluator's learning rate "
+            f"(or clip its gradients) and race again (the first: {self.first})"
         )
 
 
@@ -198,30 +262,55 @@ class SuccessiveHalving:
             bracket: a label stored with every evaluation (Hyperband's bracket index).
 
         Returns:
-            A :class:`HalvingReport`; its ``best`` survived every rung.
+            A :class:`HalvingReport`; its ``best`` survived every rung. A candidate whose
+            evaluation raises :class:`~nasbench.errors.DivergenceError` is recorded as a
+            failed evaluation (with a warning), ranks last and is never the best.
+
+        Raises:
+            DivergenceError: the first evaluations, or all of them, diverged (one line).
+
+        Example:
+            >>> report = SuccessiveHalving(1, 9, 3).run(evaluator, candidates)  # doctest: +SKIP
+            >>> report.to_frame().status.value_counts()  # doctest: +SKIP
         """
-        alive = list(candidates)
+        failures = _Failures()
+        report = self._race(evaluator, candidates, bracket, failures)
+        failures.check(ended=True)
+        return report
+
+    def _race(
+        self,
+        evaluator: Any,
+        candidates: Sequence[Any],
+        bracket: int,
+        failures: _Failures,
+        first: int = 0,
+    ) -> HalvingReport:
+        # (position in the caller's candidates, genotype): a warning names the candidate.
+        alive = list(enumerate(candidates, start=first))
         if not alive:
             raise ConfigError("successive halving needs at least one candidate; got none.")
         plan = self.plan(len(alive))
         evaluations: list[Evaluation] = []
         spent = 0.0
-        scored: list[tuple[float, int, Any, Result]] = []
+        scored: list[tuple[float, int, tuple[int, Any], Result]] = []
         for rung, (n, budget) in enumerate(plan):
             alive = alive[:n]
             scored = []
-            for order, g in enumerate(alive):
-                result = evaluator.evaluate(g, budget)
+            for order, (index, g) in enumerate(alive):
+                where = f"{index} (bracket {bracket}, rung {rung}, budget {budget})"
+                result = failures.evaluate(evaluator, g, budget, where)
                 spent += float(result.cost.get("epochs", budget))
                 evaluations.append(Evaluation(bracket, rung, budget, g, result))
-                scored.append((_score(result), order, g, result))
+                scored.append((_score(result), order, (index, g), result))
             # Best first; ties keep the earlier candidate so runs are deterministic.
             scored.sort(key=lambda s: (-s[0], s[1]))
             alive = [s[2] for s in scored]
-        best = scored[0]
-        return HalvingReport(
-            best[2], best[3], evaluations, self.planned_budget(len(candidates)), spent
-        )
+        _, _, (_, best), best_result = scored[0]
+        planned = self.planned_budget(len(candidates))
+        if failure(best_result) is not None:  # every finalist diverged: no winner
+            return HalvingReport(None, None, evaluations, planned, spent)
+        return HalvingReport(best, best_result, evaluations, planned, spent)
 
 
 def _score(result: Result) -> float:
@@ -289,7 +378,15 @@ class Hyperband:
             seed: seeds the sampling when ``candidates`` is a space.
 
         Returns:
-            A :class:`HalvingReport`; ``best`` is the best final-rung candidate of all brackets.
+            A :class:`HalvingReport`; ``best`` is the best final-rung candidate of all
+            brackets. A diverging candidate is a failed evaluation, as in
+            :meth:`SuccessiveHalving.run`.
+
+        Raises:
+            DivergenceError: the first evaluations of the run, or all of them, diverged.
+
+        Example:
+            >>> Hyperband(1, 9, 3).run(evaluator, create_space("nb201")).best  # doctest: +SKIP
         """
         need = self.n_candidates()
         if hasattr(candidates, "sample"):
@@ -305,14 +402,20 @@ class Hyperband:
         evaluations: list[Evaluation] = []
         spent, best = 0.0, None
         start = 0
+        failures = _Failures()  # every bracket counts towards giving up, as one race
         for index, (n, r, rungs) in enumerate(self.schedule()):
-            report = self._halving(r, rungs).run(evaluator, pool[start : start + n], bracket=index)
+            halving = self._halving(r, rungs)
+            report = halving._race(evaluator, pool[start : start + n], index, failures, start)
             start += n
             evaluations += report.evaluations
             spent += report.spent_budget
-            if best is None or _score(report.best_result) > _score(best.best_result):
+            if report.best_result is not None and (
+                best is None or _score(report.best_result) > _score(best.best_result)
+            ):
                 best = report
-        assert best is not None
+        failures.check(ended=True)
+        if best is None:  # every bracket's finalists diverged
+            return HalvingReport(None, None, evaluations, self.planned_budget(), spent)
         return HalvingReport(best.best, best.best_result, evaluations, self.planned_budget(), spent)
 
 
