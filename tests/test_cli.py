@@ -406,3 +406,22 @@ def test_stop_refuses_and_runs_says_retraining_for_a_run_being_retrained(capsys,
         assert err.count("\n") == 1 and said in err
         code, out, _ = run(capsys, "runs", str(tmp_path / "runs"))
         assert code == 0 and out.splitlines()[1].split()[:2] == [str(run_dir), "retraining"]
+
+
+def test_runs_says_why_a_run_failed(capsys, tmp_path):
+    """`stop` points a failed run to `runs` for its reason: `runs` prints the line the
+    search failed with, and nothing for a finished run."""
+    from nasbench.runs import RunStore
+
+    failed, finished = tmp_path / "runs" / "a", tmp_path / "runs" / "b"
+    reason = "the ENAS shared weights diverged in shared-weight phase 3; lower shared_lr"
+    with RunStore.create(failed, {"strategy": "enas"}, {}) as store:
+        store.set_status("failed", reason)
+    with RunStore.create(finished, {"strategy": "random"}, {}) as store:
+        store.set_status("finished", "budget")
+    code, out, _ = run(capsys, "runs", str(tmp_path / "runs"))
+    assert code == 0
+    assert f"{failed}: failed: {reason}" in out.splitlines()
+    assert not [line for line in out.splitlines() if line.startswith(f"{finished}:")]
+    code, _, err = run(capsys, "stop", str(failed))
+    assert code == 2 and "shows why it failed" in err

@@ -394,6 +394,9 @@ def run_runs_command(args: argparse.Namespace) -> int:
     for row in rows:
         if row["status"] == "unreadable":
             print(f"{row['run_dir']}: {row['message']}")
+        elif row["status"] == "failed" and row.get("message"):
+            # The one line the search ended with: what `nasbench stop` points failed runs to.
+            print(f"{row['run_dir']}: failed: {row['message']}")
         elif row["status"] == "killed":
             resume = f"continue it with `{run_command('resume', row['run_dir'])}`"
             print(f"{row['run_dir']}: killed; {resume_refused(row['run_dir']) or resume}")
