@@ -26,10 +26,18 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from nasbench.errors import ConfigError, NasbenchError
-from nasbench.runs.alpha_summary import alpha_cube, deviation_from_uniform, edge_entropy
+from nasbench.runs.alpha_summary import (
+    alpha_cube,
+    deviation_from_uniform,
+    edge_entropy,
+    edge_targets,
+    node_entropy,
+)
 from widgets._figures import LivePlot, close_widgets
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
+
+ENTROPY_TITLE = "entropy of each edge's op weights (nats; lower = more decided)"
 
 
 def decimals_for(reach: float) -> int:
@@ -83,6 +91,7 @@ class AlphaExplorer(widgets.VBox):
         self.edges: list[str] = []
         self.ops: list[str] = []
         self.cube = np.zeros((0, 0, 0))
+        self.targets: list[str] | None = None  # each edge's node, for edge betas (else None)
         self.shown = self.cube  # what the figures show: the cube, or its change from uniform
         self.title = widgets.HTML("<i>no run open</i>")
         # Short descriptions name the toggles for a screen reader without widening their row.
@@ -129,9 +138,9 @@ class AlphaExplorer(widgets.VBox):
         self.entropy_plot = LivePlot(
             go.Figure(
                 [go.Bar(x=[], y=[], marker_color="#4c72b0", name="entropy",
-                        hovertemplate="edge %{x}<br>%{y:.3f} nats<extra></extra>")],
-                layout={"title": "entropy of each edge's op weights (nats; lower = more decided)",
-                        "xaxis_title": "edge", "yaxis_title": "entropy", "height": 300},
+                        hovertemplate="%{x}<br>%{y:.3f} nats<extra></extra>")],
+                layout={"title": ENTROPY_TITLE, "xaxis_title": "edge", "yaxis_title": "entropy",
+                        "height": 300},
             ),
             classes=("nasbench-alpha-entropy",),
         )  # fmt: skip
@@ -294,7 +303,13 @@ class AlphaExplorer(widgets.VBox):
         self.steps, self.edges, self.ops, self.cube = alpha_cube(
             self.alphas, self.cell_type.value, self.kind.value
         )
-        self.shown = deviation_from_uniform(self.cube) if self.deviation else self.cube
+        # PC-DARTS's edge betas are a softmax over each node's incoming edges, not over ops.
+        self.targets = edge_targets(self.edges, len(self.ops))
+        self.shown = (
+            deviation_from_uniform(self.cube, self.edges, self.kind.value)
+            if self.deviation
+            else self.cube
+        )
         last = max(len(self.steps) - 1, 0)
         self.message.value = ""
         current = self.edge.value
@@ -311,14 +326,28 @@ class AlphaExplorer(widgets.VBox):
         heatmap.hovertemplate = f"%{{y}} · %{{x}}<br>%{{z:.{digits}f}}<extra></extra>"
         if self.deviation:
             heatmap.update(zmid=0.0, zmin=-reach, zmax=reach, colorscale="RdBu",
-                           colorbar={"title": "α − 1/K"})  # fmt: skip
+                           colorbar={"title": self.minus_uniform})  # fmt: skip
         else:
             low = float(np.nanmin(self.shown)) if np.isfinite(self.shown).any() else 0.0
             heatmap.update(zmid=None, zmin=low, zmax=max(reach, low + 1e-3),
-                           colorscale="Viridis", colorbar={"title": "α"})  # fmt: skip
+                           colorscale="Viridis", colorbar={"title": self.symbol})  # fmt: skip
         self.heatmap.layout.height = max(300, 40 * len(self.edges) + 160)
-        self.entropy.data[0].x = self.edges
-        self.entropy.layout.yaxis.range = [0, np.log(max(len(self.ops), 2)) * 1.05]
+        bars = self.entropy.data[0]
+        if self.targets is not None:
+            bars.x = [f"node {node}" for node in dict.fromkeys(self.targets)]
+            most = max(self.targets.count(t) for t in self.targets)
+            self.entropy.layout.title.text = (
+                "entropy of each node's weights over its incoming edges (nats; lower = more "
+                "decided)"
+            )
+            self.entropy.layout.xaxis.title.text = "node"
+        else:
+            bars.x = self.edges
+            # A gate is a softmax over the edge's two sampled ops.
+            most = 2 if self.kind.value == "gate" else len(self.ops)
+            self.entropy.layout.title.text = ENTROPY_TITLE
+            self.entropy.layout.xaxis.title.text = "edge"
+        self.entropy.layout.yaxis.range = [0, np.log(max(most, 2)) * 1.05]
         self.play.max = last
         self.slider.max = last
         if self.slider.value != last:
@@ -331,6 +360,25 @@ class AlphaExplorer(widgets.VBox):
     def deviation(self) -> bool:
         """True when weights are shown as their change from uniform (alpha - 1/K)."""
         return self.scale.value == "deviation"
+
+    @property
+    def uniform(self) -> tuple[str, str]:
+        """The uniform share the deviation view subtracts, and what it is a share of."""
+        if self.targets is not None:
+            return "1/n", " (n: the edges into its node)"
+        if self.kind.value == "gate":
+            return "1/2", " (of the two ops sampled per edge)"
+        return "1/K", ""
+
+    @property
+    def minus_uniform(self) -> str:
+        """What the deviation view shows: ``"α − 1/K"`` (``"β − 1/n"`` for edge betas)."""
+        return f"{self.symbol} − {self.uniform[0]}"
+
+    @property
+    def symbol(self) -> str:
+        """``"β"`` for PC-DARTS's edge betas, ``"α"`` for weights over ops."""
+        return "β" if self.targets is not None else "α"
 
     def show_step(self, index: int | None = None) -> None:
         """Show snapshot ``index`` (the slider's value when None) in the heatmap and bars."""
@@ -349,9 +397,12 @@ class AlphaExplorer(widgets.VBox):
         self.heatmap.data[0].z = self.shown[index]
         self.heatmap.layout.title = (
             f"{self.cell_type.value} cell {self.kind.value} weights"
-            f"{' − 1/K' if self.deviation else ''} at step {step}"
+            f"{' − ' + ''.join(self.uniform) if self.deviation else ''} at step {step}"
         )
-        self.entropy.data[0].y = edge_entropy(self.cube[index])
+        if self.targets is not None:
+            self.entropy.data[0].y = node_entropy(self.cube[index], self.edges)[1]
+        else:
+            self.entropy.data[0].y = edge_entropy(self.cube[index])
         if self.lines.layout.shapes:
             self.lines.layout.shapes[0].x0 = step
             self.lines.layout.shapes[0].x1 = step
@@ -366,7 +417,7 @@ class AlphaExplorer(widgets.VBox):
             return
         e = self.edges.index(edge)
         step = int(self.steps[self.slider.value]) if len(self.steps) else 0
-        value = "α − 1/K" if self.deviation else "α"
+        value = self.minus_uniform if self.deviation else self.symbol
         self.lines.data = ()
         for o, op in enumerate(self.ops):
             self.lines.add_scatter(

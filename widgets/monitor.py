@@ -94,23 +94,45 @@ def _waiting_alpha_figure() -> go.Figure:
 
 # The most points a live curve holds. Past it every 2nd (4th, ...) point is shown, the
 # stride doubling as needed: the figure stays small whatever the run's length, and between
-# doublings it still grows by appended points only (a doubling sends it whole once).
+# doublings it still grows by appended points only (a doubling sends it whole once). Once
+# no process writes the run, its last point is added too, so the curve ends where the run
+# did: while it runs, a last point off the stride would be replaced by the next one and
+# every such poll would send the figure whole (a heavy message each second under load).
+# nasbench.viz.alphas.thin_steps spreads its points evenly instead, which moves every
+# point as the run grows: no live figure could send just the new ones.
 MAX_LIVE_POINTS = 1000
 
 
-def thinned(xs: list, ys: list, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Every ``stride``-th point of a curve, ``stride`` the least power of two that keeps
-    at most ``limit`` points (default :data:`MAX_LIVE_POINTS`).
+def thinned(
+    xs: list, ys: list, limit: int | None = None, keep_last: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every ``stride``-th point of a curve (and its last), ``stride`` the least power of
+    two that keeps at most ``limit`` points (default :data:`MAX_LIVE_POINTS`).
+
+    Args:
+        xs: the curve's x values, in order.
+        ys: its y values.
+        limit: the most points to keep (at least 2).
+        keep_last: keep the last point when it falls off the stride (a finished curve);
+            False for a live one, whose drawn points must only grow.
+
+    Returns:
+        ``(xs, ys)`` as arrays.
 
     Example:
-        >>> [len(x) for x, _ in (thinned(list(range(n)), list(range(n)), 4) for n in (4, 5, 9))]
-        [4, 3, 3]
+        >>> [thinned(list(range(n)), list(range(n)), 4)[0].tolist() for n in (4, 6, 9)]
+        [[0, 1, 2, 3], [0, 2, 4, 5], [0, 4, 8]]
+        >>> thinned(list(range(6)), list(range(6)), 4, keep_last=False)[0].tolist()
+        [0, 2, 4]
     """
-    limit = MAX_LIVE_POINTS if limit is None else limit
-    stride = 1
-    while len(xs) > stride * limit:
+    limit = max(2, MAX_LIVE_POINTS if limit is None else limit)
+    stride, n = 1, len(xs)
+    while -(-n // stride) + bool((n - 1) % stride) > limit:
         stride *= 2
-    return np.asarray(xs[::stride]), np.asarray(ys[::stride])
+    kept_x, kept_y = np.asarray(xs[::stride]), np.asarray(ys[::stride])
+    if keep_last and n and (n - 1) % stride:  # the last point is off the stride: keep it too
+        kept_x, kept_y = np.append(kept_x, xs[-1]), np.append(kept_y, ys[-1])
+    return kept_x, kept_y
 
 
 def _length(values: Any) -> int:
@@ -291,8 +313,12 @@ class RunMonitor(widgets.VBox):
         self._history: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
         self._history_rows = 0  # plotted rows ingested; drawn: as of the last draw (-1: none)
         self._history_drawn_rows = -1
+        # No process writes the run: its curves are whole and end on their last point.
+        self._curves_final = False
         self._agents: dict[str, tuple[list[int], list[float]]] = {}  # agent<k>_reward...
         self._genotype_json = ""
+        self._evaluations = 0  # candidates evaluated, failed ones too (cache hits are not)
+        self._scored: list[int] = []  # the evaluation number of each score
         self._scores: list[float] = []
         self._best_candidate: tuple[float, Any, str] | None = None  # score, genotype, json
         self._hp_policy: list[pd.DataFrame] = []  # hp_distribution of each batch of candidates
@@ -464,6 +490,10 @@ class RunMonitor(widgets.VBox):
             self.history_figure.data = ()
             self.agent_figure.data = ()
             self.agent_plot.layout.display = "none"  # shown again by an agent's rows
+        if self._curves_final == alive:
+            # The writer came or went: the curves gain (or lose) their last point.
+            self._curves_final = not alive
+            self._alpha_drawn_rows = self._history_drawn_rows = -1
         self._ingest_alphas(new["alphas"])
         self._ingest_stages(new.get("events"))
         self._ingest_history(new["history"])
@@ -647,7 +677,9 @@ class RunMonitor(widgets.VBox):
         # The traces are the grid's (edge, op) pairs in order, and _alpha_xs their shown
         # steps: reading them back from the figure goes through plotly's validators.
         for index, (edge, op) in enumerate(self._drawn_grid[2]):
-            xs, ys = thinned(*self._alphas.get((cell, edge, op), ([], [])))
+            xs, ys = thinned(
+                *self._alphas.get((cell, edge, op), ([], [])), keep_last=self._curves_final
+            )
             if not restyle and _same_points(self._alpha_xs[index], xs):
                 continue
             # K: how many ops this edge mixes, so uniform weights read 0.
@@ -738,7 +770,9 @@ class RunMonitor(widgets.VBox):
                 )  # fmt: skip
         indexes, xs_shown, ys_shown = [], [], []
         for index, trace in enumerate(fig.data):
-            xs, ys = thinned(*self._history.get(tuple(trace.meta), ([], [])))
+            xs, ys = thinned(
+                *self._history.get(tuple(trace.meta), ([], [])), keep_last=self._curves_final
+            )
             if not _same_points(trace.x, xs):
                 indexes.append(index)
                 xs_shown.append(xs)
@@ -784,11 +818,19 @@ class RunMonitor(widgets.VBox):
         policy = hp_distribution(frame)
         if not policy.empty:
             self._hp_policy.append(policy)
-        done = frame[frame["status"] == "done"]
-        for genotype, text, metrics in zip(
-            done["genotype"], done["genotype_json"], done["metrics"], strict=True
-        ):
+        for status, genotype, text, metrics in zip(
+            frame["status"], frame["genotype"], frame["genotype_json"], frame["metrics"],
+            strict=True,
+        ):  # fmt: skip
+            if status == "cached":
+                continue  # a cache hit costs nothing: not an evaluation
+            # A failed (diverged) candidate spends an evaluation of the budget, but has no
+            # score: it keeps its number on the axis and gets no point.
+            self._evaluations += 1
+            if status != "done":
+                continue
             score = float(metrics.get("score", np.nan))
+            self._scored.append(self._evaluations)
             self._scores.append(score)
             best = self._best_candidate
             if np.isfinite(score) and (best is None or score > best[0]):
@@ -796,19 +838,22 @@ class RunMonitor(widgets.VBox):
 
     def _draw_candidates(self) -> None:
         evaluated, best_line = self.candidate_figure.data
-        if not self._scores or _length(evaluated.x) == len(self._scores):
+        if not self._evaluations or _length(best_line.x) == self._evaluations:
             return
         self.candidate_plot.layout.display = None
         # A discrete search has no alphas: its candidates take the alpha figure's place.
         no_alphas = self.run.alphas.empty
         for view in (self.alpha_plot, self.cell_type, self.alpha_scale):
             view.layout.display = "none" if no_alphas else None
-        xs = np.arange(1, len(self._scores) + 1)
+        xs = np.asarray(self._scored, dtype=int)
         scores = np.asarray(self._scores, dtype=float)
-        best = np.fmax.accumulate(scores)
+        # The best so far at every evaluation, failed ones included (NaN before any score).
+        per_evaluation = np.full(self._evaluations, np.nan)
+        per_evaluation[xs - 1] = scores
         with self.candidate_figure.batch_update():
             evaluated.x, evaluated.y = xs, scores
-            best_line.x, best_line.y = xs, best
+            best_line.x = np.arange(1, self._evaluations + 1)
+            best_line.y = np.fmax.accumulate(per_evaluation)
         self.candidate_plot.push()
 
     def _draw_hp_policy(self) -> None:
@@ -834,26 +879,36 @@ class RunMonitor(widgets.VBox):
 
     # --------------------------------------------------------------- genotype
     def _draw_genotype(self) -> None:
+        from nasbench.runs.returned import returned_genotype_row
         from nasbench.viz import draw_genotype
 
         frame = self.run.genotypes
         if frame.empty:
             self._draw_best_candidate()
             return
-        last = frame.iloc[-1]
-        if last["genotype_json"] == self._genotype_json:
-            return
-        self._genotype_json = last["genotype_json"]
-        genotype = last["genotype"]
-        self.genotype_title.value = (
+        # The latest cell, until RobustDARTS's early stop fires: the search then returns an
+        # earlier epoch's cell (the one retrained and reported), not the collapsing one it
+        # stopped on.
+        last = returned_genotype_row(frame, self.run.events)
+        title = (
             # Epochs counted from 1, as the status line counts them.
             f"<b>derived genotype</b> after epoch {int(last['epoch']) + 1} "
             f"(step {int(last['step'])})"
         )
-        if not self.run.candidates.empty:
-            self.genotype_title.value = (
-                f"<b>best genotype</b> after {int(last['step'])} evaluations"
+        if last.name != frame.index[-1]:
+            title = (
+                f"<b>returned genotype</b>: epoch {int(last['epoch']) + 1} (step "
+                f"{int(last['step'])}), before the collapse the early stop after epoch "
+                f"{int(frame.iloc[-1]['epoch']) + 1} detected"
             )
+        if not self.run.candidates.empty:
+            title = f"<b>best genotype</b> after {int(last['step'])} evaluations"
+        # The title too: the returned cell may be the same as the one stopped on.
+        if (last["genotype_json"], title) == (self._genotype_json, self.genotype_title.value):
+            return
+        self._genotype_json = last["genotype_json"]
+        genotype = last["genotype"]
+        self.genotype_title.value = title
         if genotype is None:
             self.genotype.value = message_html("this genotype could not be parsed.", "error")
             return

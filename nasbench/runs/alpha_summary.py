@@ -88,21 +88,116 @@ def edge_entropy(weights: np.ndarray) -> np.ndarray:
     return terms.sum(axis=1)
 
 
-def deviation_from_uniform(weights: np.ndarray) -> np.ndarray:
-    """Each weight minus its edge's uniform share 1/K (K: the edge's ops that are present).
+def edge_targets(edges: Sequence[str], n_ops: int) -> list[str] | None:
+    """The node each edge enters, when a matrix's weights are a softmax over the edges into
+    a node rather than over an edge's ops: PC-DARTS's edge betas, logged as one column.
+
+    A one-column softmax over ops would be 1 everywhere, so one column of edges named
+    ``"input->node"`` (as the cell supernet names them) is read this way.
+
+    Args:
+        edges: the matrix's row names.
+        n_ops: how many columns it has.
+
+    Returns:
+        The node of each edge (``"0->3"``: ``"3"``), or None for a softmax over ops.
+
+    Example:
+        >>> edge_targets(["0->2", "1->2", "0->3"], 1), edge_targets(["0->2"], 8)
+        (['2', '2', '3'], None)
+    """
+    parts = [str(edge).split("->") for edge in edges]
+    if n_ops != 1 or not parts or any(len(p) != 2 or not p[1].strip() for p in parts):
+        return None
+    return [p[1].strip() for p in parts]
+
+
+def uniform_weights(
+    weights: np.ndarray, edges: Sequence[str] | None = None, kind: str = "alpha"
+) -> np.ndarray:
+    """The weight each entry would have were nothing decided: its softmax's uniform share.
+
+    - alphas (and the trellis's scale betas): 1/K, K the edge's ops that are present;
+    - PC-DARTS's edge betas (one column, see :func:`edge_targets`): 1/n, n the edges
+      into the edge's node;
+    - ProxylessNAS's ``"gate"`` weights: a softmax over the two ops sampled per edge (the
+      rest are 0 and in no softmax): 1/2 on those, NaN on the rest.
 
     Args:
         weights: ``[..., edges, ops]`` softmax weights (NaN where an edge lacks an op).
+        edges: the row names (needed for edge betas).
+        kind: the matrices' kind ("alpha", "beta", "gate", ...).
 
     Returns:
-        The same shape: 0 everywhere while the alphas are uniform.
+        An array of ``weights``' shape.
+
+    Example:
+        >>> uniform_weights(np.ones((3, 1)), ["0->2", "1->2", "0->3"], "beta").ravel().tolist()
+        [0.5, 0.5, 1.0]
+    """
+    weights = np.asarray(weights, dtype=float)
+    targets = edge_targets(edges, weights.shape[-1]) if edges is not None else None
+    if targets is not None:
+        n = np.array([targets.count(t) for t in targets], dtype=float)
+        return np.broadcast_to(1.0 / n[:, None], weights.shape).copy()
+    present = ~np.isnan(weights)
+    if kind == "gate":
+        present &= weights != 0
+    k = np.sum(present, axis=-1, keepdims=True)
+    return np.where(present, 1.0 / np.clip(k, 1, None), np.nan)
+
+
+def deviation_from_uniform(
+    weights: np.ndarray, edges: Sequence[str] | None = None, kind: str = "alpha"
+) -> np.ndarray:
+    """Each weight minus its uniform share (see :func:`uniform_weights`): 1/K of its edge's
+    ops for alphas, 1/n of its node's incoming edges for PC-DARTS's edge betas.
+
+    Args:
+        weights: ``[..., edges, ops]`` softmax weights (NaN where an edge lacks an op).
+        edges: the row names (needed for edge betas).
+        kind: the matrices' kind ("alpha", "beta", "gate", ...).
+
+    Returns:
+        The same shape: 0 everywhere while the weights are uniform (NaN where an entry is
+        in no softmax).
 
     Example:
         >>> deviation_from_uniform(np.array([[0.5, 0.25, 0.25]])).tolist()
         [[0.16666666666666669, -0.08333333333333331, -0.08333333333333331]]
     """
-    k = np.sum(~np.isnan(weights), axis=-1, keepdims=True)
-    return weights - 1.0 / np.clip(k, 1, None)
+    return np.asarray(weights, dtype=float) - uniform_weights(weights, edges, kind)
+
+
+def node_entropy(weights: np.ndarray, edges: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Entropy (nats) of each node's weights over its incoming edges (PC-DARTS's betas).
+
+    Args:
+        weights: ``[edges, 1]`` edge weights, a softmax over each node's incoming edges.
+        edges: the row names, ``"input->node"``.
+
+    Returns:
+        ``(nodes, entropy)``: the nodes in order of first appearance, and per node 0 when
+        one edge has all the weight, ``log(n)`` when its n edges are uniform.
+
+    Raises:
+        ValueError: ``edges`` are not one column of ``"input->node"`` rows.
+
+    Example:
+        >>> nodes, h = node_entropy(np.array([[0.5], [0.5], [1.0]]), ["0->2", "1->2", "0->3"])
+        >>> nodes, h.round(3).tolist()
+        (['2', '3'], [0.693, 0.0])
+    """
+    weights = np.asarray(weights, dtype=float)
+    targets = edge_targets(edges, weights.shape[-1])
+    if targets is None:
+        raise ValueError("node_entropy needs one column of edges named 'input->node'.")
+    nodes = list(dict.fromkeys(targets))
+    column = weights[:, 0]
+    entropy = np.array(
+        [edge_entropy(column[[t == node for t in targets]][None, :])[0] for node in nodes]
+    )
+    return nodes, entropy
 
 
 def alphas_decided(weights: np.ndarray) -> bool:

@@ -182,13 +182,17 @@ def _one(
         elapsed = frame[time_col].to_numpy(dtype=float)
     else:
         elapsed = np.full(len(frame), np.nan)
+    failed = np.zeros(len(frame), dtype=bool)
     if "status" in frame.columns:
-        done = (frame["status"] != "failed").to_numpy()
-        frame, elapsed = frame[done], elapsed[done]
-    if frame.empty:
+        failed = (frame["status"] == "failed").to_numpy()
+    if failed.all():  # nothing scored (or no candidate): no curve
         return pd.DataFrame(columns=list(TIDY))
-    column = _score_column(frame, metric)
-    value = numeric_values(frame, column, metric or column)
+    # A failed (diverged) candidate spent an evaluation of the budget but has no score:
+    # it keeps its place on the axis (value NaN), and the best so far carries across it.
+    scored = frame[~failed]
+    column = _score_column(scored, metric)
+    value = np.full(len(frame), np.nan)
+    value[~failed] = numeric_values(scored, column, metric or column)
     return pd.DataFrame(
         {
             "strategy": str(strategy),
@@ -209,9 +213,10 @@ def tidy_runs(runs_or_frames: Any, metric: str | None = None) -> pd.DataFrame:
         metric: the score column (None: ``score``, else ``val_acc``).
 
     Returns:
-        Columns ``strategy``, ``seed``, ``evaluation`` (1-based, cache hits left out),
-        ``elapsed`` (seconds, NaN when unknown; a table's simulated training time when
-        ``simulated``), ``value`` and ``simulated``.
+        Columns ``strategy``, ``seed``, ``evaluation`` (1-based, cache hits left out; a
+        failed candidate counts, with ``value`` NaN), ``elapsed`` (seconds, NaN when
+        unknown; a table's simulated training time when ``simulated``), ``value`` and
+        ``simulated``.
 
     Raises:
         ConfigError: runs of different evaluators, score metrics, datasets, image sizes
@@ -294,14 +299,23 @@ def best_so_far_curves(
             table = np.stack([np.concatenate([b, np.full(n - len(b), b[-1])]) for b in best])
         else:
             times = [p["elapsed"].to_numpy(float) for p in seeds]
+            # A candidate without a score (a failed one) moves no curve: its time may be missing.
+            kept = [
+                ~(np.isnan(t) & np.isnan(p["value"].to_numpy(float)))
+                for t, p in zip(times, seeds, strict=True)
+            ]
+            times = [t[k] for t, k in zip(times, kept, strict=True)]
+            best = [b[k] for b, k in zip(best, kept, strict=True)]
             if any(np.isnan(t).any() for t in times):
                 raise ConfigError(
                     f"strategy {strategy!r} has candidates without a time; plot x='evaluations'."
                 )
-            top = max(float(t.max()) for t in times)
+            top = max((float(t.max()) for t in times if len(t)), default=0.0)
             grid = np.linspace(0.0, top, WALL_GRID)
             table = np.full((len(seeds), len(grid)), np.nan)
             for k, (t, b) in enumerate(zip(times, best, strict=True)):
+                if not len(t):
+                    continue  # no scored candidate with a time: no value anywhere
                 order = np.argsort(t, kind="stable")
                 t, b = t[order], (np.fmax if maximize else np.fmin).accumulate(b[order])
                 idx = np.searchsorted(t, grid, side="right") - 1
@@ -367,8 +381,9 @@ def plot_best_so_far(
     Args:
         runs_or_frames: ``{strategy: [Run or candidates frame per seed]}``, a list of Runs,
             or one long frame with ``strategy`` and ``seed`` columns.
-        x: ``"evaluations"`` (cache hits excluded) or ``"wall_time"`` (seconds: on a
-            tabular benchmark the table's simulated training time, so titled).
+        x: ``"evaluations"`` (cache hits excluded, failed candidates counted) or
+            ``"wall_time"`` (seconds: on a tabular benchmark the table's simulated
+            training time, so titled).
         metric: the score column; None uses ``score`` (or ``val_acc``).
         maximize: False when lower is better; None decides from the metric's name
             (losses, HD95, NMSE, costs are minimised; see :mod:`nasbench.metric_names`).

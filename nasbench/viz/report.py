@@ -361,12 +361,16 @@ def _overview(run: Any) -> str:
         if key in config:
             rows.append((key, html.escape(_short(config[key]))))
     done = _done(run.candidates) if run.alphas.empty else None
-    if done is not None:  # a discrete search counts evaluations, not steps and epochs
+    failed = _failed(run.candidates) if run.alphas.empty else run.candidates.iloc[:0]
+    if done is not None or len(failed):  # a discrete search counts evaluations, not steps
         total = progress.get("total_steps")
-        rows.append(("evaluations", f"{len(done)}" + (f" of {total}" if total else "")))
-        best = done.iloc[0]
-        rows.append(("best score", f"<b>{float(best['metrics.score']):.4g}</b> (candidate "
-                                   f"{html.escape(str(best['candidate_id']))})"))  # fmt: skip
+        # A failed (diverged) candidate spent an evaluation of the budget too.
+        evaluated = (0 if done is None else len(done)) + len(failed)
+        rows.append(("evaluations", f"{evaluated}" + (f" of {total}" if total else "")))
+        if done is not None:
+            best = done.iloc[0]
+            rows.append(("best score", f"<b>{float(best['metrics.score']):.4g}</b> (candidate "
+                                       f"{html.escape(str(best['candidate_id']))})"))  # fmt: skip
     elif progress.get("step"):
         total = progress.get("total_steps")
         rows.append(("step", f"{progress['step']}" + (f" of {total}" if total else "")))

@@ -13,6 +13,7 @@ from nasbench.runs.alpha_summary import (
     collapse_threshold,
     collapse_warnings,
     deviation_from_uniform,
+    node_entropy,
 )
 from nasbench.spaces import parse_genotype
 
@@ -219,3 +220,22 @@ def test_collapse_warnings_take_only_the_latest_snapshot_out_of_the_alphas():
     assert collapse_warnings(fake_run(alphas))  # the collapse risk
     # The monitor asks on every poll: masking all of a long run's rows costs its length.
     assert MaskWatch.masks and max(MaskWatch.masks) == len(EDGES) * len(OPS)
+
+
+def test_edge_betas_deviate_from_their_nodes_share_and_gates_from_their_pairs():
+    # PC-DARTS's betas (one column): a softmax over each node's incoming edges.
+    betas = np.array([[0.6], [0.4], [0.5], [0.3], [0.2]])
+    edges = ["0->2", "1->2", "0->3", "1->3", "2->3"]
+    np.testing.assert_allclose(
+        deviation_from_uniform(betas, edges, "beta").ravel(), [0.1, -0.1, 1 / 6, -1 / 30, -2 / 15]
+    )
+    nodes, entropy = node_entropy(betas, edges)
+    assert nodes == ["2", "3"]
+    np.testing.assert_allclose(entropy, [-(0.6 * np.log(0.6) + 0.4 * np.log(0.4)),
+                                         -sum(p * np.log(p) for p in (0.5, 0.3, 0.2))])  # fmt: skip
+    # ProxylessNAS's gates: a softmax over the two ops sampled per edge (the rest are 0).
+    gates = np.array([[0.7, 0.3, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]])
+    shown = deviation_from_uniform(gates, edges[:2], "gate")
+    np.testing.assert_allclose(shown, [[0.2, -0.2, np.nan, np.nan], [np.nan, np.nan, 0, 0]])
+    # Alphas (and a trellis's several-column betas) keep 1/K of the edge's ops.
+    np.testing.assert_allclose(deviation_from_uniform(gates, edges[:2]), gates - 0.25)

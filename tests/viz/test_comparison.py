@@ -277,3 +277,23 @@ def test_a_folder_run_stored_relative_compares_with_one_stored_absolute(tmp_path
     elsewhere = _stored(tmp_path, "x", seed=2, dataset={"name": "folder:other", "size": 28})
     with pytest.raises(NasbenchError, match="differ in dataset"):
         plot_best_so_far([old, elsewhere])
+
+
+def test_a_failed_candidate_keeps_its_evaluation_number_and_the_best_carries_across():
+    # A failed (diverged) candidate counts against the budget: later candidates keep their
+    # real numbers, and the curve reaches the last evaluation.
+    frame = pd.DataFrame({
+        "score": [np.nan, 0.5, np.nan, np.nan, 0.9, np.nan],
+        "status": ["failed", "done", "failed", "failed", "done", "failed"],
+        "elapsed": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0],
+    })  # fmt: skip
+    tidy = tidy_runs({"random": [frame]})
+    assert tidy["evaluation"].tolist() == [1, 2, 3, 4, 5, 6]
+    line = next(t for t in plot_best_so_far({"random": [frame]}).data if t.mode == "lines")
+    assert list(line.x) == [2, 3, 4, 5, 6] and list(line.y) == [0.5, 0.5, 0.5, 0.9, 0.9]
+    # On the time axis too: the curve runs to the last candidate's time; a failed one's
+    # missing time moves nothing.
+    line = next(
+        t for t in plot_best_so_far({"random": [frame]}, x="wall_time").data if t.mode == "lines"
+    )
+    assert line.x[-1] == 6.0 and line.y[-1] == 0.9 and line.x[0] == pytest.approx(2.0, abs=0.04)

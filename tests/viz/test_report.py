@@ -376,3 +376,15 @@ def test_the_report_of_a_run_whose_every_candidate_failed_says_so(tmp_path):
     text = write_report(tmp_path / "r").read_text()
     assert "2 candidates evaluated, 2 failed; none trained, so there is no best yet." in text
     assert "training candidate 0 diverged" in text and "one per epoch." not in text
+
+
+def test_the_overview_counts_failed_candidates_as_evaluations(tmp_path):
+    # A failed (diverged) candidate spent an evaluation of the budget: the overview counts
+    # it as the candidates block does.
+    _discrete_run(tmp_path / "r", [0.5, None, 0.7, None, 0.6])
+    text = write_report(tmp_path / "r").read_text()
+    assert "<th>evaluations</th><td>5</td>" in text
+    assert "<th>best score</th><td><b>0.7</b>" in text
+    _discrete_run(tmp_path / "f", [None, None])
+    overview = write_report(tmp_path / "f").read_text()
+    assert "<th>evaluations</th><td>2</td>" in overview and "<th>best score</th>" not in overview

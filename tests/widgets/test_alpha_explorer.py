@@ -107,3 +107,26 @@ def test_every_control_of_the_explorer_is_named_and_play_says_what_it_does(fake_
     assert unnamed_controls(explorer) == []
     # The play buttons are icons only: their view's tooltip names them.
     assert explorer.play.description and "play" in explorer.play.tooltip
+
+
+def test_edge_betas_show_their_nodes_share_and_entropy(tmp_path):
+    from nasbench.runs import RunStore
+
+    edges = ["0->2", "1->2", "0->3", "1->3", "2->3"]
+    betas = np.array([[0.6], [0.4], [0.5], [0.3], [0.2]])
+    with RunStore.create(tmp_path / "run", {"strategy": "pcdarts"}, environment={}) as store:
+        store.log_alphas(0, 0, "normal", np.zeros((5, 2)), ["skip_connect", "none"], edges)
+        store.log_alphas(0, 0, "normal", np.log(betas), ["beta"], edges, kind="beta",
+                         weights=betas)  # fmt: skip
+    explorer = AlphaExplorer(tmp_path / "run")
+    explorer.kind.value = "beta"
+    heatmap = explorer.heatmap.data[0]
+    # Each beta minus 1/(edges into its node), not minus 1/1.
+    np.testing.assert_allclose(
+        np.asarray(heatmap.z, dtype=float).ravel(), [0.1, -0.1, 1 / 6, -1 / 30, -2 / 15]
+    )
+    assert heatmap.colorbar.title.text == "β − 1/n"
+    assert "1/n (n: the edges into its node)" in explorer.heatmap.layout.title.text
+    bars = explorer.entropy.data[0]
+    assert list(bars.x) == ["node 2", "node 3"]
+    np.testing.assert_allclose(bars.y, [0.673012, 1.029653], atol=1e-6)

@@ -156,10 +156,10 @@ def test_a_long_run_is_drawn_thinned_and_a_quiet_poll_judges_nothing_again(
             snapshot_writer(store, step, 5.0)
             store.log_metrics(step, 1, "train", {"loss": 0.1, "acc": 0.5})
     monitor.poll_once()
-    # Every 4th of 10 points (the stride doubles until at most 4 are left).
-    assert list(monitor.alpha_figure.data[0].x) == [0, 4, 8]
+    # Every 4th of 10 points and the last (the stride doubles until at most 4 are left).
+    assert list(monitor.alpha_figure.data[0].x) == [0, 4, 8, 9]
     loss = next(t for t in monitor.history_figure.data if t.name == "train loss")
-    assert list(loss.x) == [0, 4, 8]
+    assert list(loss.x) == [0, 4, 8, 9]
     judged = []
     monkeypatch.setattr(monitor_module, "collapse_warnings", lambda run: judged.append(1) or [])
     monitor.poll_once()
@@ -168,6 +168,31 @@ def test_a_long_run_is_drawn_thinned_and_a_quiet_poll_judges_nothing_again(
         snapshot_writer(store, 10, 5.0)
     monitor.poll_once()
     assert judged == [1]
+
+
+def test_a_live_long_curve_grows_by_appends_and_gains_its_last_point_once_the_run_ends(
+    fake_run, snapshot_writer, monkeypatch
+):
+    """While a process writes the run, its thinned curves keep to the stride, so each poll
+    sends only new points; once no process writes it, the last point is drawn too."""
+    from nasbench.runs import RunStore
+    from widgets import monitor as monitor_module
+
+    monkeypatch.setattr(monitor_module, "MAX_LIVE_POINTS", 4)
+    monitor = RunMonitor(fake_run)
+    with RunStore.open(fake_run) as store:  # the search, still writing
+        for step in range(3, 9):  # nine snapshots in all
+            snapshot_writer(store, step, 5.0)
+        monitor.poll_once()
+        assert list(monitor.alpha_figure.data[0].x) == [0, 4, 8]
+        snapshot_writer(store, 9, 5.0)
+        monitor.poll_once()
+        # Step 9 falls between the shown points: nothing is sent, nothing is replaced.
+        assert list(monitor.alpha_figure.data[0].x) == [0, 4, 8]
+        snapshot_writer(store, 10, 5.0)
+        store.set_status("finished")
+    monitor.poll_once()
+    assert list(monitor.alpha_figure.data[0].x) == [0, 4, 8, 10]
 
 
 def test_format_eta():
@@ -492,7 +517,7 @@ def test_a_poll_redraws_only_the_curves_its_new_rows_extend(fake_run, monkeypatc
     thinned, pushed = [], []
     real_thinned, real_push = monitor_module.thinned, LivePlot.push
     monkeypatch.setattr(monitor_module, "thinned",
-                        lambda *args: thinned.append(1) or real_thinned(*args))  # fmt: skip
+                        lambda *a, **kw: thinned.append(1) or real_thinned(*a, **kw))  # fmt: skip
     monkeypatch.setattr(LivePlot, "push", lambda plot: pushed.append(plot) or real_push(plot))
     monitor.poll_once()
     # Nothing written since the last poll: no curve is thinned, compared or pushed again.
@@ -573,3 +598,56 @@ def test_toggling_cell_or_scale_keeps_the_subplots_and_draws_what_a_fresh_monito
     fresh.watch(run_dir)
     assert _alpha_view(monitor) == _alpha_view(fresh)
     assert len(monitor.alpha_figure.data) == 2 * 3
+
+
+def test_failed_candidates_keep_their_evaluation_numbers(tmp_path):
+    from nasbench.runs import RunStore
+    from nasbench.spaces import NB201Space
+
+    space, rng = NB201Space(), np.random.default_rng(0)
+    with RunStore.create(tmp_path / "run", {"strategy": "random"}, environment={}) as store:
+        for cid, (score, status) in enumerate([(0.5, "done"), (None, "failed"),
+                                               (0.5, "cached"), (None, "failed"),
+                                               (0.9, "done"), (None, "failed")]):  # fmt: skip
+            metrics = {} if score is None else {"score": score}
+            store.log_candidate(cid, space.sample(rng), metrics, {}, status=status)
+        store.set_status("finished")
+    monitor = RunMonitor(tmp_path / "run")
+    evaluated, best = monitor.candidate_figure.data
+    # A failed candidate spends an evaluation (no point); a cache hit does not.
+    assert list(evaluated.x) == [1, 4] and list(evaluated.y) == [0.5, 0.9]
+    assert list(best.x) == [1, 2, 3, 4, 5] and list(best.y) == [0.5, 0.5, 0.5, 0.9, 0.9]
+
+
+def test_thinned_keeps_the_last_point():
+    from widgets.monitor import thinned
+
+    xs, ys = thinned(list(range(1002)), [2 * x for x in range(1002)])
+    assert len(xs) <= 1000 and xs[-1] == 1001 and ys[-1] == 2002
+    assert list(thinned(list(range(10)), list(range(10)), 4)[0]) == [0, 4, 8, 9]
+    assert list(thinned(list(range(10)), list(range(10)), 4, keep_last=False)[0]) == [0, 4, 8]
+
+
+def test_an_early_stopped_run_shows_the_genotype_its_search_returned(tmp_path):
+    from nasbench.runs import RunStore
+    from nasbench.spaces import parse_genotype
+    from tests.widgets.conftest import GENOTYPE
+
+    returned = parse_genotype(GENOTYPE)
+    collapsed = parse_genotype(GENOTYPE.replace("sep_conv_3x3', 2", "skip_connect', 2"))
+    run_dir = tmp_path / "run"
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+        store.set_status("running")
+        store.log_genotype(0, 2, returned.to_json(), {})
+        store.log_genotype(1, 4, collapsed.to_json(), {})
+    monitor = RunMonitor(run_dir)
+    # While the search runs, the latest derived cell.
+    assert "after epoch 2 (step 4)" in monitor.genotype_title.value
+    assert monitor._genotype_json == collapsed.to_json()
+    with RunStore.open(run_dir) as store:
+        store.log_event("early_stop", {"epoch": 1, "return_epoch": 0}, epoch=1)
+        store.set_status("finished")
+    monitor.poll_once()
+    title = monitor.genotype_title.value
+    assert "returned genotype" in title and "epoch 1 (step 2)" in title and "epoch 2" in title
+    assert monitor._genotype_json == returned.to_json()
