@@ -208,12 +208,14 @@ space = NB201Space()
 evaluator = TableEvaluator(space=space, table=synthetic_nb201_table(seed=0))
 strategy = create_strategy("reinforce", {"batch_size": 2}, space=space, seed=0)
 run_discrete(strategy, evaluator, Budget(max_evaluations=4))
+from nasbench.evaluation.metrics import classification_metrics
+classification_metrics(torch.randn(4, 2), torch.tensor([0, 1, 0, 1]), "binary")  # an AUC
 if "monai" in names[-1]:
     from nasbench.data.kspace import draw_mask
     draw_mask(32, 4, seed=0)
 late = sorted(
     m for m in set(sys.modules) - before
-    if m.startswith(("torch._dynamo", "sympy", "monai", "nasbench.strategies", "scipy"))
+    if m.startswith(("torch._dynamo", "sympy", "monai", "nasbench.strategies", "scipy", "sklearn"))
 )
 import json
 print(json.dumps([list(names), missing, late]))
@@ -252,8 +254,9 @@ def test_preload_goes_on_without_monai_and_loads_every_registry():
     from nasbench import course, registry
 
     assert set(course.PRELOAD_REGISTRIES) == set(registry._REGISTRIES)
-    names, missing, _ = _first_use(True, block_monai=True)
-    assert names == ["torch._dynamo"] and missing == []
+    names, missing, late = _first_use(True, block_monai=True)
+    assert names == ["torch._dynamo", "sklearn.metrics"] and missing == []
+    assert late == []  # scikit-learn too, which monai would otherwise have imported
 
 
 def test_two_equal_dataframes_are_right_and_a_changed_one_is_not(fresh_course, capsys):

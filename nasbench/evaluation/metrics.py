@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from nasbench.errors import ConfigError, DivergenceError
@@ -183,6 +182,10 @@ def _safe_auc(truth: np.ndarray, score: np.ndarray) -> float:
     # A class absent from a small evaluation batch has no AUC; skip it rather than fail.
     if len(np.unique(truth)) < 2:
         return float("nan")
+    # Imported at first use: scikit-learn takes ~0.8 s to import, which every figure module
+    # (through nasbench.viz.detection) and the Monitor's first poll would otherwise pay.
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(truth, score))
 
 
