@@ -29,15 +29,19 @@ import traitlets
 
 from nasbench.config import DatasetConfig, SearchConfig, default_space
 from nasbench.errors import ConfigError, NasbenchError
+from nasbench.runs.schema import DB_NAME
 from nasbench.runs.store import run_folder
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
-from widgets._tasks import Poller
+from widgets._tasks import Debouncer, Poller
 from widgets.forms import ConfigForm
 
 CONFIG_NAME = "search_config.json"
 # Seconds between looks at the search process (Run comes back this soon after it exits).
 PROCESS_WATCH_S = 0.5
+# Quiet seconds after an edit of the form or budget before Run is checked again: a
+# check validates the whole config (a few ms), once per burst of typing, not per key.
+RECHECK_S = 0.25
 STDOUT_NAME = "stdout.log"
 STDERR_NAME = "stderr.log"
 # Strategy kinds a search runs, in the order the dropdown lists them.
@@ -330,9 +334,20 @@ class SearchLauncher(widgets.VBox):
         self.message = widgets.HTML()
         self.message.add_class("nasbench-launcher-message")
 
+        # Run follows every edit that can make the config valid or invalid, not only a
+        # strategy, dataset or space change.
+        self._recheck = Debouncer(self._check_run, RECHECK_S)
+        # The error _check_run showed last, and the "cannot resume" refusal: each is
+        # cleared once what it names is resolved, any other message is left alone.
+        self._shown_blocker = ""
+        self._refusal = ""
         self.strategy.observe(self._on_strategy, "value")
         self.evaluator.observe(self._on_evaluator, "value")
         self.executor.observe(lambda _: self._show_budget(), "value")
+        self._watch([self.epochs, self.max_steps, self.limit, self.batch_size, self.device])
+        self._watch([self.seed, self.max_evaluations, self.max_seconds, self.executor])
+        self._watch([self.workers, *self.form.controls.values()])
+        self._watch(self.evaluator_form.controls.values())
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
         self.resume_button.on_click(lambda _: self.resume())
@@ -388,12 +403,36 @@ class SearchLauncher(widgets.VBox):
     def _on_strategy(self, _: Any) -> None:
         self.form = ConfigForm(self._config_cls())
         self.form_box.children = [self.form]
+        self._watch(self.form.controls.values())
         self._show_budget()
         self._refresh_summary()
 
     def _on_evaluator(self, _: Any) -> None:
         self.evaluator_form = self._evaluator_form()
         self.evaluator_form_box.children = [self.evaluator_form]
+        self._watch(self.evaluator_form.controls.values())
+        self._recheck()
+
+    def _watch(self, controls: Any) -> None:
+        for control in controls:
+            control.observe(lambda _: self._recheck(), "value")
+
+    def _check_run(self) -> None:
+        """Enable Run and say why not after an edit of the form or the budget.
+
+        An edit that clears the error shown replaces it (with the note on unlisted
+        strategies); one that changes nothing keeps a message of another kind (the
+        started run, how the last process ended).
+        """
+        if self.comm is None:
+            return  # closed while the check waited for its quiet time
+        blocker = self._blocker()
+        self.run_button.disabled = bool(blocker) or self.running
+        if blocker:
+            self.message.value = message_html(blocker, "error")
+        elif self.message.value == self._shown_blocker:
+            self.message.value = self._unlisted()
+        self._shown_blocker = message_html(blocker, "error") if blocker else ""
 
     def _show_budget(self) -> None:
         """Epochs and steps for a bilevel search; evaluator, evaluations, executor for a
@@ -490,6 +529,7 @@ class SearchLauncher(widgets.VBox):
         blocker = self._blocker()
         self.run_button.disabled = bool(blocker) or self.running
         self.message.value = message_html(blocker, "error") if blocker else self._unlisted()
+        self._shown_blocker = message_html(blocker, "error") if blocker else ""
 
     def _unlisted(self) -> str:
         """Why a strategy the notebook registered is not in the list ('' when none is)."""
@@ -643,7 +683,7 @@ class SearchLauncher(widgets.VBox):
         folder = Path(self.run_dir)
         problem = _unresumable(folder)
         if problem:  # said here, before a process (and its log files) would be started
-            self.message.value = message_html(f"cannot resume: {problem}", "error")
+            self.message.value = self._refusal = message_html(f"cannot resume: {problem}", "error")
             return False
         from nasbench.engine.commands import recorded_environment
         from nasbench.engine.run_setup import import_options
@@ -685,6 +725,9 @@ class SearchLauncher(widgets.VBox):
     def adopt(self, run_dir: str | os.PathLike) -> bool:
         """Make ``run_dir`` (opened from the Runs tab) the run Resume continues.
 
+        Resume is offered only for a folder that holds a run store: a search that failed
+        its checks before creating one has nothing to continue (the Monitor tab says why).
+
         Args:
             run_dir: a run folder no search of this launcher is writing.
 
@@ -694,14 +737,15 @@ class SearchLauncher(widgets.VBox):
         if self.running:
             return False
         self.run_dir = str(run_dir)
-        self.resume_button.disabled = False
+        self.resume_button.disabled = not (Path(run_dir) / DB_NAME).is_file()
         return True
 
     def check_process(self) -> bool:
         """Re-enable the controls once the search process has exited, however it ended.
 
         Runs every ``PROCESS_WATCH_S`` on the kernel loop while a search runs; call it
-        yourself without one.
+        yourself without one. The workbench calls it when the run shown ends: a "cannot
+        resume" refusal of that run (another process was writing it) no longer holds.
 
         Returns:
             True while the process is still running.
@@ -710,6 +754,9 @@ class SearchLauncher(widgets.VBox):
             return True
         if self.process is not None:
             self.process_ended()
+        if self._refusal and self.message.value == self._refusal:
+            self._refresh_summary()  # Run's own blocker, or the note on unlisted strategies
+        self._refusal = ""
         return False
 
     def process_ended(self) -> None:

@@ -8,6 +8,7 @@ that is reused, not re-created; the newest run is selected until a person picks 
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 from pathlib import Path
@@ -21,11 +22,12 @@ import traitlets
 
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.reader import Run
-from nasbench.runs.schema import RETRAIN_PHASES
+from nasbench.runs.schema import DB_NAME, RETRAIN_PHASES
 from widgets._figures import LivePlot
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
-from widgets.monitor import thinned
+from widgets.launcher import CONFIG_NAME
+from widgets.monitor import stderr_tail, thinned
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
 
@@ -54,7 +56,7 @@ def runs_table(frame: pd.DataFrame) -> str:
         created = r["created"].strftime("%Y-%m-%d %H:%M") if not pd.isna(r["created"]) else "-"
         cells = (r["name"], _text(r["status"]), _text(r["dataset"]), _text(r["strategy"]),
                  best_text, created)  # fmt: skip
-        if r["status"] == "unreadable" and _text(r.get("message")) != "-":  # say why
+        if r["status"] in ("unreadable", "failed") and _text(r.get("message")) != "-":  # why
             cells = (*cells[:1], f"{cells[1]}: {r['message']}", *cells[2:])
         rows.append(
             "<tr>" + "".join(f"<td style='padding-right:1em'>{html.escape(str(c))}</td>"
@@ -68,6 +70,53 @@ def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
         return "-"
     return str(value)
+
+
+def unstarted_runs(folder: str | os.PathLike) -> pd.DataFrame:
+    """The launcher's run folders in ``folder`` whose search has not created its run store.
+
+    The launcher writes the config and the logs before the search process checks them, so
+    a search that fails its checks leaves such a folder: listed as failed, with the error
+    line its stderr.log ends with, it is not taken for an empty folder.
+
+    Args:
+        folder: a folder of run folders.
+
+    Returns:
+        One row per such folder, in ``list_runs``' columns: status "failed" with the
+        reason when stderr.log holds the search's error, else "starting" (its process
+        may still be loading).
+
+    Example:
+        >>> unstarted_runs("runs")[["name", "status", "message"]]  # doctest: +SKIP
+    """
+    rows = []
+    for child in sorted(Path(folder).iterdir()):
+        config = child / CONFIG_NAME
+        if not (config.is_file() and not (child / DB_NAME).exists()):
+            continue
+        errors = [line for line in stderr_tail(child).splitlines() if "nasbench: error:" in line]
+        reason = errors[-1].split("nasbench: error:", 1)[1].strip() if errors else ""
+        try:
+            written = json.loads(config.read_text())
+        except (OSError, ValueError):
+            written = {}
+        written = written if isinstance(written, dict) else {}
+        dataset = written.get("dataset")
+        rows.append(
+            {
+                "run_dir": str(child),
+                "name": child.name,
+                "status": "failed" if reason else "starting",
+                "message": reason or "no run store yet (see stderr.log if it does not start)",
+                "dataset": dataset.get("name") if isinstance(dataset, dict) else dataset,
+                "strategy": written.get("strategy"),
+                "created": pd.Timestamp(config.stat().st_mtime, unit="s", tz="UTC"),
+                "best_metric_name": None,
+                "best_metric": math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _candidate_scores(candidates: pd.DataFrame, metric: str) -> np.ndarray | None:
@@ -187,7 +236,13 @@ class RunBrowser(widgets.VBox):
         from nasbench.runs import list_runs
 
         if self.folder.is_dir():
-            self.frame = list_runs(self.folder)
+            frame = list_runs(self.folder)
+            unstarted = unstarted_runs(self.folder)
+            if not unstarted.empty:  # a search that failed before its store: say why
+                frame = pd.concat([frame, unstarted]) if len(frame) else unstarted
+                frame = frame.sort_values("created", ascending=False, kind="stable")
+                frame = frame.reset_index(drop=True)
+            self.frame = frame
         else:
             self.frame = pd.DataFrame(columns=["run_dir", "name", "status"])
         self.table.value = runs_table(self.frame)

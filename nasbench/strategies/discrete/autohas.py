@@ -59,7 +59,7 @@ from typing import Any
 
 import torch
 
-from nasbench.errors import ConfigError, DivergenceError, SpaceError
+from nasbench.errors import ConfigError, DivergenceError, NasbenchError, SpaceError
 from nasbench.evaluation.base import Result
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
@@ -126,6 +126,26 @@ class AutoHasConfig(DiscreteConfig):
                 raise ConfigError(f"AutoHasConfig.{name} choices must be in range, got {values}.")
         if any(int(v) != v or v < 1 for v in self.batch_size):
             raise ConfigError("AutoHasConfig.batch_size choices must be integers >= 1.")
+
+    def check_space(self, space: Any) -> None:
+        """A fixed ``architecture`` must be a cell of ``space``: checked with the config,
+        before a run folder exists, not when the strategy is built after the data."""
+        from nasbench.spaces import NB201Space
+
+        if self.architecture is None or not isinstance(space, NB201Space):
+            return  # another space: the strategy refuses it, naming 'nb201'
+        if not isinstance(self.architecture, str):
+            raise ConfigError(
+                "AutoHasConfig.architecture must be an NB201 cell string such as "
+                f"'|nor_conv_3x3~0|+|...|', or null to search the cell; got {self.architecture!r}."
+            )
+        try:
+            space.validate(self.architecture)
+        except NasbenchError as err:
+            raise ConfigError(
+                f"AutoHasConfig.architecture: {err} Give a cell of this space, or null to "
+                "search the cell."
+            ) from None
 
 
 @register_strategy("autohas", AutoHasConfig, kind="discrete")
