@@ -22,6 +22,7 @@ from nasbench.spaces import parse_genotype, zoo, zoo_info
 from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Debouncer
+from widgets.space_builder import too_large_text, too_large_to_build
 
 SOURCES = (("zoo", "zoo"), ("run", "run"), ("pasted text", "text"))
 
@@ -210,6 +211,16 @@ def genotype_costs(genotype: Any, skeleton: Any, image_size: int) -> dict[str, f
     return network_costs(genotype, skeleton, image_size, repeats=0)
 
 
+def _too_large(genotype: Any, skeleton: Any, image_size: int) -> dict | None:
+    """The meta-device counts of a network too large to build for the costs line, else
+    None (see ``widgets.space_builder.too_large_to_build``)."""
+    from nasbench.models import build
+
+    dims = getattr(skeleton, "spatial_dims", 2)
+    shape = (1, getattr(skeleton, "in_channels", 1), *([int(image_size)] * dims))
+    return too_large_to_build(lambda: build(genotype, skeleton, seed=0), shape)
+
+
 def run_folders(runs: Any) -> list[str]:
     """The run folders ``runs`` names, each checked to hold a run.
 
@@ -386,6 +397,12 @@ class GenotypeViewer(widgets.VBox):
             skeleton = _skeleton(
                 genotype, self.n_cells.value, self.channels.value, self.dataset, frame
             )
+            counted = _too_large(genotype, skeleton, self.image_size.value)
+            if counted is not None:  # building it could exhaust the kernel's memory
+                label.value = message_html(too_large_text(
+                    "costs", counted, "lower the cells, channels or image size."
+                ), "info")  # fmt: skip
+                return {}
             costs = genotype_costs(genotype, skeleton, self.image_size.value)
         except Exception as err:  # noqa: BLE001 - one line here; the other views go on
             label.value = message_html(f"costs: not computed ({status_reason(err)})", "error")

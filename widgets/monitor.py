@@ -40,6 +40,11 @@ from widgets.launcher import STDERR_NAME
 # "killed": the store says running but no process writes it (nasbench.runs.summary.KILLED).
 TERMINAL = ("finished", "stopped", "failed", KILLED)
 DB_NAME = "run.sqlite"
+# A run that is over is still watched for a resume started elsewhere (another tab, the
+# command line): every IDLE_POLL_S seconds two stat() calls (~10 us) on its store files;
+# it is read again only when they changed.
+IDLE_POLL_S = 2.0
+STOP_PENDING = " · <i>stop requested (sent once the search has created its run store)</i>"
 STDERR_TAIL_LINES = 25
 LOSS_NAMES = ("loss", "arch_loss", "val_loss", "td_loss")  # td_loss: a Q-learning search
 AGENT_METRIC = re.compile(r"^agent(\d+)_(reward|dist_vox)$")  # a localisation search's agents
@@ -198,6 +203,9 @@ class RunMonitor(widgets.VBox):
         self._closed = False  # a poll that closes the view must not read the closed run
         self.alpha_kind = "alpha"
         self._poller = Poller(self._poll_and_continue, interval)
+        self._idle_poller = Poller(self._check_idle, max(interval, IDLE_POLL_S))
+        self._store_seen: tuple | None = None  # the store files' stat when it went idle
+        self._stop_pending = False  # Stop pressed before the search created its store
         self.title = widgets.HTML("<i>no run open</i>")
         self.title.add_class("nasbench-monitor-title")
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
@@ -341,11 +349,12 @@ class RunMonitor(widgets.VBox):
                 f"watch needs a run folder (or a loaded Run), got {type(run_dir).__name__}; "
                 'pass e.g. monitor.watch("runs/darts-1").'
             )
-        self._poller.stop()
+        self.stop_polling()
         if self.run is not None:
             self.run.close()
         self.run = None
         self.process = process
+        self._stop_pending = False
         # A process started on a folder that already holds a run is resuming it; until it
         # takes the store over, the store still says how the last process left it.
         self._booting = "resuming" if (Path(run_dir) / DB_NAME).is_file() else "starting"
@@ -375,6 +384,8 @@ class RunMonitor(widgets.VBox):
         self.warnings.value = ""
         self.report_message.value = ""
         self.report_button.disabled = True
+        # Stop reaches a search still starting once it has created its store (request_stop).
+        self.stop_button.disabled = not self.process_alive
         # Nothing of the last run's state may linger if this folder cannot be read.
         self.status_text.value = ""
         self.progress.max, self.progress.value, self.progress.bar_style = 1, 0, ""
@@ -385,14 +396,19 @@ class RunMonitor(widgets.VBox):
         self.start()
 
     def start(self) -> bool:
-        """Poll in the background on the running loop (Jupyter); False when there is none."""
-        if self._closed or (self.status in TERMINAL and not self.process_alive):
+        """Poll in the background on the running loop (Jupyter); False when there is none.
+        A run that is over is watched slowly, every ``IDLE_POLL_S`` seconds, for a resume."""
+        if self._closed:
             return False
+        if self.status in TERMINAL and not self.process_alive:
+            return self._watch_for_resume()
+        self._idle_poller.stop()
         return self._poller.start()
 
     def stop_polling(self) -> None:
         """Stop the background polling (the run goes on)."""
         self._poller.stop()
+        self._idle_poller.stop()
 
     def close(self) -> None:
         """Stop polling, close the run store's read connection, then close every widget of
@@ -407,15 +423,21 @@ class RunMonitor(widgets.VBox):
         if self.comm is None:
             return  # closed already (ipywidgets' __del__ calls close again)
         self._closed = True
-        self._poller.stop()
+        self.stop_polling()
         if self.run is not None:
             self.run.close()
         close_widgets(self)
 
     def request_stop(self) -> None:
-        """Ask the watched search to stop."""
+        """Ask the watched search to stop; one still starting (no run store yet) is asked
+        as soon as it has created its store."""
         from nasbench.runs import request_stop
 
+        if self.run is None and self.process_alive:
+            self._stop_pending = True
+            self.stop_button.disabled = True
+            self.status_text.value += STOP_PENDING
+            return
         if self.run is not None:
             try:
                 request_stop(self.run_dir)
@@ -449,14 +471,57 @@ class RunMonitor(widgets.VBox):
         """True while the search process this monitor was handed is still running."""
         return self.process is not None and self.process.poll() is None
 
-    def _poll_and_continue(self) -> bool:
+    def _safe_poll(self) -> str | None:
+        """:meth:`poll_once`, its error shown; None when it failed."""
         try:
-            status = self.poll_once()
+            return self.poll_once()
         except Exception as err:  # noqa: BLE001 - a background poll must never die silently
             self.error.value = message_html(f"the monitor stopped: {_one_line(err)}", "error")
-            return False
+            return None
+
+    def _poll_and_continue(self) -> bool:
+        status = self._safe_poll()
         # Closed meanwhile (by an observer of this poll's status change): poll no more.
-        return not self._closed and (status not in TERMINAL or self.process_alive)
+        if status is None or self._closed:
+            return False
+        if status not in TERMINAL or self.process_alive:
+            return True
+        self._watch_for_resume()
+        return False
+
+    def _store_signature(self) -> tuple:
+        """The store files' (mtime, size): any write changes them, a read does not."""
+        seen = []
+        for name in (DB_NAME, f"{DB_NAME}-wal"):
+            try:
+                stat = os.stat(Path(self.run_dir) / name)
+            except OSError:
+                seen.append(None)
+            else:
+                seen.append((stat.st_mtime_ns, stat.st_size))
+        return tuple(seen)
+
+    def _watch_for_resume(self) -> bool:
+        """Start the slow poll of a run that is over; False without a running loop."""
+        self._store_seen = self._store_signature()
+        return self._idle_poller.start()
+
+    def _check_idle(self) -> bool:
+        """The slow poll: read the run again only when its store changed (a resume, or a
+        status written by another process), and poll at full speed again once it runs."""
+        if self._closed:
+            return False
+        seen = self._store_signature()
+        if seen == self._store_seen or seen[0] is None:  # unchanged, or the store is gone
+            return True
+        self._store_seen = seen
+        status = self._safe_poll()
+        if status is None or self._closed:
+            return False
+        if status in TERMINAL and not self.process_alive:
+            return True
+        self._poller.start()
+        return False
 
     # ------------------------------------------------------------------- poll
     def poll_once(self) -> str:
@@ -528,6 +593,9 @@ class RunMonitor(widgets.VBox):
                 self._ingest_history(self.run.history)
                 self._ingest_candidates(self.run.candidates)
                 self._ingest_stages(self.run.events)
+                if self._stop_pending:  # Stop was pressed while the search was starting
+                    self._stop_pending = False
+                    self.request_stop()
                 return True
         if self.process is None:
             # Opened from the Runs tab: no process of ours will create or mend the store.
@@ -539,7 +607,9 @@ class RunMonitor(widgets.VBox):
                              "before it created the run store.")  # fmt: skip
         else:
             self.status = "starting"
-            self.status_text.value = "<b>starting…</b> (the search process is loading)"
+            self.status_text.value = "<b>starting…</b> (the search process is loading)" + (
+                STOP_PENDING if self._stop_pending else ""
+            )
         return False
 
     # ----------------------------------------------------------------- alphas
@@ -959,12 +1029,28 @@ class RunMonitor(widgets.VBox):
             detail = f"<pre style='max-height:16em;overflow:auto'>{html.escape(tail)}</pre>"
         self.error.value = message_html(headline, "error", detail)
 
+    def _process_wrote(self, run: Any) -> bool:
+        """Whether the process this monitor holds wrote a status into the run's store."""
+        pids = run.status_history["pid"]
+        return bool((pids == self.process.pid).any())
+
     def _show_state(self, alive: bool | None) -> None:
         """Show the run's status; ``alive`` is whether a process wrote it when the rows
         were read (probed before them)."""
         run = self.run
         status, error = run.status, ""
-        if status == "running" and alive is False and not self.process_alive:
+        code = None if self.process is None else self.process.poll()
+        if code is not None and code > 0 and code != 130 and not self._process_wrote(run):
+            # A resume that failed before it took the store over (a user module that fails
+            # to import, a busy writer lock): the store still says how the last process left
+            # it. One interrupted (130) or killed by a signal (< 0) left it as it was.
+            left = KILLED if run.status == "running" and not alive else run.status
+            status = "failed"
+            error = (
+                f"the search process exited with code {code} before it took over the run "
+                f"(still {left}, as the last process left it){_last_error(self.run_dir)}"
+            )
+        elif status == "running" and alive is False and not self.process_alive:
             status = KILLED  # as list_runs, the run browser and the report call it
             error = (
                 "the search process is gone (killed?); Resume continues from the last checkpoint."
@@ -1020,6 +1106,16 @@ class RunMonitor(widgets.VBox):
             self.warnings.value = "".join(message_html(w, "warning") for w in warnings)
             self._warnings_seen = seen
         self.status = status
+
+
+def _last_error(run_dir: str | os.PathLike) -> str:
+    """``": <the error>"`` when the run's stderr ends with the CLI's one-line error, else
+    ``"."``: the line that says why the last process exited."""
+    lines = stderr_tail(run_dir, 1).splitlines()
+    prefix = "nasbench: error: "
+    if lines and lines[-1].startswith(prefix):
+        return f": {lines[-1].removeprefix(prefix)}"
+    return "."
 
 
 def _one_line(err: BaseException) -> str:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import html
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -47,6 +47,7 @@ __all__ = [
     "SpaceBuilder",
     "cost_text",
     "estimate_memory",
+    "too_large_to_build",
     "palette_ops",
     "parse_positions",
     "saved_activation_bytes",
@@ -144,6 +145,69 @@ def cost_text(params: float, macs: float) -> str:
     """
     # The Genotypes tab's own format, so a supernet and a derived network compare at a glance.
     return f"<b>{params / 1e6:.3f} M</b> parameters, <b>{macs / 1e6:.1f} M</b> MACs per image"
+
+
+# The most parameters a live preview builds a network of. Building and measuring one takes
+# far more RAM than its weights (DARTS supernet at 28 px: 17 M parameters 0.9 GB and 4 s,
+# 65 M 1.8 GB and 9 s, 1,008 M 10 GB and 48 s): past 50 M a value the controls accept could
+# exhaust an 8 GB laptop and kill the kernel. Larger networks are counted on the meta device.
+LIVE_MAX_PARAMS = 50_000_000
+
+
+def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> dict | None:
+    """Count the network ``build()`` makes on torch's meta device (shapes only: no weights
+    or activations in memory, whatever its size) and tell whether a live preview may build it.
+
+    Args:
+        build: makes the network (called under ``torch.device("meta")``).
+        input_shape: one input batch's shape, batch dim included, e.g. ``(1, 1, 28, 28)``.
+
+    Returns:
+        None when it has at most :data:`LIVE_MAX_PARAMS` parameters (or cannot be built on
+        the meta device): build it for real. Else ``{"params": int, "macs": int | None}``
+        (MACs None where an op has no meta kernel).
+
+    Example:
+        >>> import torch
+        >>> too_large_to_build(lambda: torch.nn.Linear(3, 2), (4, 3)) is None
+        True
+        >>> too_large_to_build(lambda: torch.nn.Linear(10_000, 10_000), (1, 10_000))
+        {'params': 100010000, 'macs': 100000000}
+    """
+    import torch
+
+    from nasbench.models.costs import count_macs, count_parameters
+
+    try:
+        with torch.device("meta"), torch.random.fork_rng(devices=[]):
+            net = build()
+        params = count_parameters(net)
+    except Exception:  # noqa: BLE001 - e.g. a build that reads a weight's value
+        return None
+    if params <= LIVE_MAX_PARAMS:
+        return None
+    try:
+        # Only here: on the meta device each op is slow to dispatch (a 40-cell supernet
+        # takes ~20 s), though it allocates nothing.
+        macs = count_macs(net, tuple(input_shape))
+    except Exception:  # noqa: BLE001 - an op without a meta kernel: the count alone
+        macs = None
+    return {"params": params, "macs": macs}
+
+
+def too_large_text(what: str, counted: Mapping[str, Any], advice: str) -> str:
+    """The one line a preview shows instead of building a network past
+    :data:`LIVE_MAX_PARAMS` (plain text): its counts, why, and ``advice``.
+
+    Example:
+        >>> too_large_text("net", {"params": 1.2e9, "macs": None}, "lower C.")[:41]
+        'net: ~1,200 M parameters: too large to bu'
+    """
+    macs = "" if counted.get("macs") is None else f", ~{counted['macs'] / 1e6:,.0f} M MACs"
+    return (
+        f"{what}: ~{counted['params'] / 1e6:,.0f} M parameters{macs}: too large to build for "
+        f"a live preview (more than {LIVE_MAX_PARAMS / 1e6:,.0f} M); {advice}"
+    )
 
 
 def _bytes(n: float) -> str:
@@ -815,9 +879,15 @@ class SpaceBuilder(widgets.VBox):
         self._cost_ticket += 1
         if self._last_space is None:
             return
-        self.cost_label.value = "<i>supernet cost: computing…</i>"
         if self.live_costs:
+            self.cost_label.value = "<i>supernet cost: computing…</i>"
             self._costs_later()
+        else:
+            self.cost_label.value = message_html(
+                "supernet cost: not computed live (live_costs=False); call "
+                "builder.update_costs() to measure it.",
+                "info",
+            )
 
     def close(self) -> None:
         """Drop a cost measurement still due or not started and close every widget of the
@@ -862,21 +932,31 @@ class SpaceBuilder(widgets.VBox):
             return
         self._show_costs(done.result(), batch)
 
-    def update_costs(self) -> dict[str, Any]:
+    def update_costs(self, build_large: bool = False) -> dict[str, Any]:
         """Build the supernet at a tiny batch and measure params, MACs and memory.
+
+        Args:
+            build_large: build and measure a supernet of more than
+                :data:`LIVE_MAX_PARAMS` parameters too (GBs of RAM and minutes); else it is
+                only counted on the meta device.
 
         Returns:
             ``{"params", "macs", "memory"}`` (memory: :func:`estimate_memory`'s dict; for
             DiNTS also ``"monai"``, MONAI's estimate in MiB), or {} when the space has no
-            supernet here (NB201, NB101 and chain spaces are searched by discrete strategies).
+            supernet here (NB201, NB101 and chain spaces are searched by discrete strategies)
+            or it was too large to build (the cost line gives its counts).
+
+        Example:
+            >>> SpaceBuilder(live_costs=False).update_costs()["params"] > 0  # doctest: +SKIP
+            True
         """
         if self._last_space is None:
             return {}
         self._cost_ticket += 1  # this measurement is newer than any still in a worker
         batch = self.batch_size.value
-        return self._show_costs(self._measure(self._last_space, batch), batch)
+        return self._show_costs(self._measure(self._last_space, batch, build_large), batch)
 
-    def _measure(self, space: Any, batch: int) -> dict[str, Any] | str:
+    def _measure(self, space: Any, batch: int, build_large: bool = False) -> dict[str, Any] | str:
         """The costs of ``space``'s supernet, or the one-line reason there are none."""
         if space.name != "darts" and space.task != "segmentation":
             return (
@@ -894,6 +974,17 @@ class SpaceBuilder(widgets.VBox):
             check_size = getattr(space, "check_input_size", None)
             if check_size is not None:
                 check_size(self.image_size)
+            if not build_large:
+                # Counted first on the meta device (~as long as building it): a supernet the
+                # controls allow may need GBs of RAM to build and measure.
+                counted = too_large_to_build(
+                    lambda: space.supernet(method=method, seed=0), (1, *sample)
+                )
+                if counted is not None:
+                    return too_large_text(
+                        "supernet cost", counted, "lower the channels or cells, or call "
+                        "builder.update_costs(build_large=True) to measure it anyway.",
+                    )  # fmt: skip
             # CPU only: a bare fork_rng() would start CUDA on every GPU just to count.
             with torch.random.fork_rng(devices=[]):
                 net = space.supernet(method=method, seed=0)

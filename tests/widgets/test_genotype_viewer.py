@@ -164,3 +164,18 @@ def test_closing_drops_a_redraw_still_waiting_and_every_widget():
     viewer = asyncio.run(build_then_close())
     assert viewer.drawing_a.value == "" and viewer.costs_label_a.value == ""
     assert viewer.comm is None and viewer.source_a.comm is None and viewer.drawing_a.comm is None
+
+
+def test_a_network_too_large_to_build_shows_its_counts_instead(monkeypatch):
+    from widgets import space_builder
+
+    viewer = GenotypeViewer()
+    params = viewer.costs_a["params"]
+    # The limit below this network: as 40 cells at 512 channels are past 50 M.
+    monkeypatch.setattr(space_builder, "LIVE_MAX_PARAMS", params - 1, raising=False)
+    viewer.update()
+    assert viewer.costs_a == {}
+    text = viewer.costs_label_a.value
+    assert f"~{params / 1e6:,.0f} M parameters" in text and "M MACs" in text
+    assert "too large to build for a live preview" in text and "lower the" in text
+    assert "<svg" in viewer.drawing_a.value  # the cell is drawn all the same

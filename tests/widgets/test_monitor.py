@@ -651,3 +651,113 @@ def test_an_early_stopped_run_shows_the_genotype_its_search_returned(tmp_path):
     title = monitor.genotype_title.value
     assert "returned genotype" in title and "epoch 1 (step 2)" in title and "epoch 2" in title
     assert monitor._genotype_json == returned.to_json()
+
+
+def _exited(code: int) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-c", f"raise SystemExit({code})"])
+    process.wait()
+    return process
+
+
+def test_a_resume_that_fails_before_taking_the_store_over_shows_its_error(fake_run):
+    from nasbench.runs import RunStore
+
+    with RunStore.open(fake_run) as store:
+        store.set_status("stopped")
+    # The log ends with the CLI's one-line error, as a resume whose --import module raised.
+    (fake_run / "stderr.log").write_text(
+        " 12%|█▎        | 6/48 [00:01<00:10]\nnasbench: error: importing my_ops failed: "
+        "RuntimeError: user bug\n"
+    )
+    monitor = RunMonitor(fake_run, _exited(2))
+    assert monitor.status == "failed" and monitor.progress.bar_style == "danger"
+    text = re.sub("<[^>]+>", "", monitor.error.value)
+    assert "exited with code 2 before it took over the run (still stopped" in text
+    assert "importing my_ops failed: RuntimeError: user bug" in text
+    assert monitor.stop_button.disabled
+    # A process interrupted (130) or killed before it took over left the run as it was.
+    assert RunMonitor(fake_run, _exited(130)).status == "stopped"
+    # One that wrote the store (its pid on a status row) is judged by what it wrote.
+    wrote = subprocess.Popen([
+        sys.executable, "-c", "import sys; from nasbench.runs import RunStore; "
+        f"store = RunStore.open({str(fake_run)!r}); store.set_status('stopped'); "
+        "store.close(); sys.exit(2)",
+    ])  # fmt: skip
+    wrote.wait()
+    monitor = RunMonitor(fake_run, wrote)
+    assert monitor.status == "stopped" and monitor.error.value == ""
+
+
+def test_stop_pressed_while_a_search_starts_reaches_it_once_it_has_a_store(tmp_path):
+    from nasbench.runs import RunStore, load
+
+    with RunStore.create(tmp_path / "a", {"strategy": "darts"}, environment={}) as store:
+        store.set_status("running")
+        monitor = RunMonitor(tmp_path / "a")
+    run_dir = tmp_path / "b"
+    run_dir.mkdir()
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        monitor.watch(run_dir, process)  # switched from a live run to one still starting
+        assert monitor.status == "starting" and not monitor.stop_button.disabled
+        monitor.stop_button.click()
+        monitor.poll_once()  # still no store: the request waits, and says so
+        assert "stop requested" in monitor.status_text.value and monitor.stop_button.disabled
+        with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+            store.set_status("running")
+            monitor.poll_once()  # the store exists now: the request is written
+            assert store.stop_requested()
+        with load(run_dir) as run:
+            assert run.stop_pending
+    finally:
+        process.kill()
+        process.wait()
+    # Without a process of its own no one will create the store: Stop has nothing to ask.
+    monitor.watch(tmp_path / "empty")
+    assert monitor.status == "failed" and monitor.stop_button.disabled
+    monitor.close()
+
+
+def test_a_monitor_on_a_finished_run_notices_a_later_resume(fake_run, monkeypatch):
+    import asyncio
+
+    from nasbench.runs import RunStore
+    from widgets import monitor as monitor_module
+
+    # A slow poll every 20 ms, not every 2 s (the constant did not exist before it).
+    monkeypatch.setattr(monitor_module, "IDLE_POLL_S", 0.02, raising=False)
+
+    async def wait_for(monitor: RunMonitor, status: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while monitor.status != status and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+    async def main() -> list:
+        monitor = RunMonitor(fake_run, interval=0.01)
+        seen = [(monitor.status, monitor._poller.active)]
+        with RunStore.open(fake_run) as store:  # a resume from another tab or the CLI
+            store.set_status("running")
+            await wait_for(monitor, "running")
+            seen.append((monitor.status, monitor._poller.active))
+            store.set_progress(2, 2, 1, 2)
+            store.set_status("finished")
+        await wait_for(monitor, "finished")
+        seen.append((monitor.status, monitor._poller.active))
+        calls = []
+        real = monitor.poll_once
+        monitor.poll_once = lambda: calls.append(1) or real()
+        monitor.close()
+        with RunStore.open(fake_run) as store:  # closed: a later resume is not read
+            store.set_status("running")
+        await asyncio.sleep(0.2)
+        idle = getattr(monitor, "_idle_poller", None)  # the slow poll
+        seen.append((len(calls), monitor._poller.active, idle is not None and idle.active))
+        return seen
+
+    assert asyncio.run(main()) == [
+        ("finished", False),  # over: only the slow poll of its store files
+        ("running", True),  # a resume was noticed: polled at full speed
+        ("finished", False),
+        (0, False, False),  # closing stops every task
+    ]

@@ -291,7 +291,7 @@ def test_a_measurement_of_an_edited_space_is_not_shown_for_the_new_one():
 
     builder = _measure_in_a_worker_while(widen)
     assert builder.valid and builder.costs == {}
-    assert "computing" in builder.cost_label.value  # waiting for the new space's measurement
+    assert "not computed live" in builder.cost_label.value  # the new space's, not the old's
 
 
 def test_a_measurement_that_fails_unforeseen_says_so_on_one_line():
@@ -501,3 +501,30 @@ def test_costs_read_in_the_genotype_viewers_units_and_the_memory_caveat_is_visib
     assert re.search(units, re.sub(r"<[^>]+>", "", GenotypeViewer().costs_label_a.value))
     # The caveat is on screen, not in a hover a keyboard cannot reach.
     assert "lower bound of the real peak" in text and "title=" not in builder.cost_label.value
+
+
+def test_without_live_costs_the_cost_line_says_how_to_measure():
+    builder = SpaceBuilder(live_costs=False)
+    text = builder.cost_label.value
+    assert "computing" not in text and builder.costs == {}
+    assert "not computed live" in text and "update_costs()" in text
+    assert builder.update_costs()["params"] > 0  # what it says to call measures it
+    assert "parameters" in builder.cost_label.value
+
+
+def test_a_supernet_too_large_for_a_live_preview_is_counted_not_built(monkeypatch):
+    from widgets import space_builder
+
+    builder = SpaceBuilder(live_costs=False)
+    params = builder.update_costs()["params"]
+    # The limit below this supernet: as a 1,008 M-parameter one (512 channels) is past 50 M.
+    monkeypatch.setattr(space_builder, "LIVE_MAX_PARAMS", params - 1, raising=False)
+    built = []
+    monkeypatch.setattr(space_builder, "estimate_memory", lambda *a: built.append(a))
+    assert builder.update_costs() == {} and built == []  # never built nor measured
+    text = builder.cost_label.value
+    assert f"~{params / 1e6:,.0f} M parameters" in text and "M MACs" in text
+    assert "too large to build for a live preview" in text
+    assert "update_costs(build_large=True)" in text
+    monkeypatch.undo()
+    assert builder.update_costs(build_large=True)["params"] == params
