@@ -33,6 +33,7 @@ from nasbench.data.image_files import (
     _suffix,
     _to_unit,
     _unreadable,
+    file_key,
     read_image,
     read_mask,
 )
@@ -143,22 +144,34 @@ class FolderDataset(Dataset):
 
 def _nifti_grid(path: Path) -> dict[str, np.ndarray | None] | None:
     """A NIfTI file's affine, sform and qform (None where its code is 0), from the header
-    alone; None for another format."""
+    alone; None for another format. The arrays are cached, hence read-only."""
     if _suffix(path) not in (".nii", ".nii.gz"):
         return None
     try:
-        import nibabel
+        import nibabel  # noqa: F401
     except ImportError:  # then no NIfTI is read at all, and read_image says so
         return None
     try:
-        loaded = nibabel.load(path)
-        header = loaded.header
-        grid = {"affine": np.asarray(loaded.affine, dtype=np.float64)}
-        for form, get in (("sform", header.get_sform), ("qform", header.get_qform)):
-            matrix, code = get(coded=True)
-            grid[form] = np.asarray(matrix, dtype=np.float64) if code else None
+        return _read_nifti_grid(*file_key(path))
     except Exception as error:
         raise _unreadable(path, error) from error
+
+
+# Every load of a segmentation folder checks its first pairs' grids, and every item its
+# own: the header is parsed once per file (a grid is about 1 KB).
+@functools.lru_cache(maxsize=1 << 14)
+def _read_nifti_grid(path: str, mtime_ns: int, size: int) -> dict[str, np.ndarray | None]:
+    import nibabel
+
+    loaded = nibabel.load(path)
+    header = loaded.header
+    grid = {"affine": np.asarray(loaded.affine, dtype=np.float64)}
+    for form, get in (("sform", header.get_sform), ("qform", header.get_qform)):
+        matrix, code = get(coded=True)
+        grid[form] = np.asarray(matrix, dtype=np.float64) if code else None
+    for matrix in grid.values():
+        if matrix is not None:
+            matrix.setflags(write=False)
     return grid
 
 
@@ -223,22 +236,70 @@ def _labels_hint(mask: np.ndarray) -> str:
 # --------------------------------------------------------------------------- registry
 
 
+# folder_info reads its probes (an image per class, the first masks) on every load of every
+# split; what it keeps of each is cached by file_key, so a file changed on disk is read again.
+_PROBES_CACHED = 1024
+
+
+def _cached(read: Any, path: Path) -> Any:
+    """``read(path)``, cached by the file's path, modification time and size."""
+    try:
+        key = file_key(path)
+    except OSError:  # gone or unreadable: the reader says so in its own words
+        return read.__wrapped__(str(path))
+    return read(*key)
+
+
+@functools.lru_cache(maxsize=_PROBES_CACHED)
+def _image_shape(path: str, *_key: int) -> tuple[int, ...]:
+    return read_image(path).shape
+
+
+@functools.lru_cache(maxsize=_PROBES_CACHED)
+def _largest_label(path: str, *_key: int) -> int:
+    return int(read_mask(path).max())
+
+
+def clear_file_caches() -> None:
+    """Forget every fact read from a folder's files (headers, grids, probes, DICOM patients).
+
+    Each is cached by path, modification time and size, so a changed file is read again
+    anyway; this makes the next description of a folder read every file, as its first did.
+
+    Example:
+        >>> clear_file_caches()
+    """
+    from nasbench.data import image_files, patients
+
+    for cached in (
+        image_files._read_preamble,
+        image_files._picture_header,
+        image_files._dicom_samples,
+        image_files._decoded_channels_differ,
+        patients._dicom_patient,
+        _read_nifti_grid,
+        _image_shape,
+        _largest_label,
+    ):
+        cached.cache_clear()
+
+
 def _probed_class_count(masks: list[Path]) -> int:
     """Classes (background included) from the largest label of the first masks."""
     largest, where = 0, masks[0]
     for path in masks[:_MASKS_PROBED]:
-        mask = read_mask(path)
-        if int(mask.max()) > largest:
-            largest, where = int(mask.max()), path
+        label = _cached(_largest_label, path)
+        if label > largest:
+            largest, where = label, path
     if largest == 0:  # background so far: one foreground mask anywhere is enough
-        where = next((m for m in masks[_MASKS_PROBED:] if int(read_mask(m).max()) > 0), None)
+        where = next((m for m in masks[_MASKS_PROBED:] if _cached(_largest_label, m) > 0), None)
         if where is None:
             raise DatasetError(
                 f"every mask in {masks[0].parent} is background (all 0), so there is nothing "
                 "to segment; mark the structures with class indices 1, 2, ... (a mask saved "
                 "as 0/255 is read as 0/1)."
             )
-        largest = int(read_mask(where).max())
+        largest = _cached(_largest_label, where)
     if largest >= _MOST_CLASSES_PROBED:
         raise DatasetError(
             f"mask {where} has label {largest}, which would make {largest + 1} classes; masks "
@@ -283,7 +344,7 @@ def folder_info(
     probes = {label: image for image, label in reversed(layout.items["train"])}
     if layout.task in ("segmentation", "detection"):
         probes = {0: layout.items["train"][0][0]}
-    shapes = [read_image(p).shape for p in probes.values()]
+    shapes = [_cached(_image_shape, p) for p in probes.values()]
     if len({len(s) for s in shapes}) > 1:
         raise DatasetError(f"{layout.path} mixes 2D and 3D images; keep them in separate folders.")
     channels = _folder_channels(shapes, list(probes.values()))

@@ -54,7 +54,12 @@ from nasbench.data.image_files import (
     is_dicom_file,
     path_order,
 )
-from nasbench.data.patients import anonymised_to_series, group_labels, patient_key
+from nasbench.data.patients import (
+    anonymised_to_series,
+    group_labels,
+    patient_key,
+    relative_parts,
+)
 from nasbench.data.registry import BASE_SPLITS
 from nasbench.errors import DatasetError
 
@@ -78,17 +83,22 @@ SPLIT_FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}
 def _image_files(folder: Path, recursive: bool = False) -> list[Path]:
     """The image files in ``folder`` (and, when ``recursive``, its non-hidden subfolders:
     a class folder of per-patient folders, as torchvision's ``ImageFolder`` reads them)."""
+    # One directory read tells files from folders, where Path.is_file would stat every file
+    # (a round trip each on a network share).
+    with os.scandir(folder) as entries:
+        kinds = {entry.name: entry for entry in entries}
     found = []
     for p in sorted(folder.iterdir(), key=path_order):
-        if p.name.startswith("."):
+        entry = kinds.get(p.name)
+        if p.name.startswith(".") or entry is None:  # None: made since the directory read
             continue
-        if p.is_file():
+        if entry.is_file():
             kind = _format(p)
             if kind in UNREAD_SUFFIXES:
                 _refuse_unread_format(p, kind)
             if kind in SUFFIXES:
                 found.append(p)
-        elif recursive and p.is_dir() and not p.is_symlink():  # a linked folder may loop
+        elif recursive and entry.is_dir() and not entry.is_symlink():  # a linked folder may loop
             found += _image_files(p, recursive=True)
     return found
 
@@ -198,11 +208,14 @@ def _refuse_masks_among_images(sub: Path, files: list[Path]) -> None:
     """Refuse a class folder that holds masks beside its images (BUSI's
     ``x_mask.png`` beside ``x.png``, or a ``masks/`` subfolder): read as images of
     the class, a classifier would learn from the masks."""
-    stems = {(f.parent, _nfc(_stem(f)).lower()) for f in files}
-    for f in files:
-        named = _MASK_NAME.fullmatch(_stem(f))
-        in_masks = set(MASK_FOLDERS) & {part.lower() for part in f.relative_to(sub).parts[:-1]}
-        if in_masks or (named and (f.parent, _nfc(named.group(1)).lower()) in stems):
+    # Each file's stem once, its folder as the names below sub (siblings share them): this
+    # runs over every image of the folder.
+    found = [(f, relative_parts(f, sub)[:-1], _stem(f)) for f in files]
+    stems = {(folder, _nfc(stem).lower()) for _, folder, stem in found}
+    for f, folder, stem in found:
+        named = _MASK_NAME.fullmatch(stem)
+        in_masks = any(part.lower() in MASK_FOLDERS for part in folder)
+        if in_masks or (named and (folder, _nfc(named.group(1)).lower()) in stems):
             raise DatasetError(
                 f"class folder {sub} mixes images and their masks (e.g. {f.relative_to(sub)}); "
                 "move the masks out to classify the images, or arrange images/ + masks/ (the "
@@ -365,10 +378,15 @@ def _patient_keys(images: list[Path], class_folders: list[Path]) -> list[str]:
     return anonymised_to_series(keys, images)
 
 
-def _class_folder(root: Path, image: Path) -> Path:
-    """The class folder below ``root`` holding ``image``, as named on disk (class names
-    are NFC, a folder may be NFD)."""
-    return root / image.relative_to(root).parts[0]
+def _class_folders(root: Path, images: list[Path]) -> list[Path]:
+    """The class folder below ``root`` holding each image, as named on disk (class names
+    are NFC, a folder may be NFD); one path per class folder, made once."""
+    made: dict[str, Path] = {}
+    for image in images:
+        name = relative_parts(image, root)[0]
+        if name not in made:
+            made[name] = root / name
+    return [made[relative_parts(image, root)[0]] for image in images]
 
 
 def _patient_split(
@@ -499,8 +517,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         for s in ("val", "test"):
             items[s] = _classification_items(splits[s], class_names)[1]
         _warn_shared_patients(path, {s: _patient_keys([f for f, _ in items[s]],
-                                                      [_class_folder(splits[s], f)
-                                                       for f, _ in items[s]])
+                                                      _class_folders(splits[s],
+                                                                     [f for f, _ in items[s]]))
                                      for s in items})  # fmt: skip
     else:
         class_names, everything = _classification_items(path, None)
@@ -509,8 +527,8 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
         if counts.min() < len(BASE_SPLITS):
             smallest = int(counts.argmin())
             raise _too_few_to_split(path, f"class '{class_names[smallest]}'", int(counts.min()))
-        keys = _patient_keys([f for f, _ in everything],
-                             [_class_folder(path, f) for f, _ in everything])  # fmt: skip
+        images = [f for f, _ in everything]
+        keys = _patient_keys(images, _class_folders(path, images))
         chosen = _patient_split(path, labels, keys, class_names, seed)
         items = {s: [everything[i] for i in idx] for s, idx in chosen.items()}
     _warn_label_tables(path, class_names)

@@ -60,13 +60,41 @@ def _stem(path: Path) -> str:
     return path.name[: len(path.name) - len(suffix)] if suffix in SUFFIXES else path.name
 
 
+# Facts read from a file (a header, a preamble) are cached by path, modification time and
+# size, so a folder described once per split loaded reads each file once, and a file
+# changed on disk is read again. A failed read is not cached: it is tried again.
+_FILES_CACHED = 1 << 17  # a fact is a few hundred bytes with its key: tens of MB at most
+
+
+def file_key(path: str | os.PathLike) -> tuple[str, int, int]:
+    """The key a fact read from a file is cached under: its path, modification time and size.
+
+    Args:
+        path: an existing file.
+
+    Returns:
+        ``(path, st_mtime_ns, st_size)``.
+
+    Example:
+        >>> file_key(__file__)[0] == __file__
+        True
+    """
+    stat = os.stat(path)
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
 def _has_dicom_preamble(path: Path) -> bool:
     """True when the file starts as a DICOM file does: 128 bytes, then ``DICM``."""
     try:
-        with open(path, "rb") as file:
-            return file.read(132)[128:] == b"DICM"
+        return _read_preamble(*file_key(path))
     except OSError:
         return False
+
+
+@functools.lru_cache(maxsize=_FILES_CACHED)
+def _read_preamble(path: str, mtime_ns: int, size: int) -> bool:
+    with open(path, "rb") as file:
+        return file.read(132)[128:] == b"DICM"
 
 
 def _format(path: Path) -> str:
@@ -96,7 +124,8 @@ def is_dicom_file(path: str | os.PathLike) -> bool:
         >>> is_dicom_file("scan.png")
         False
     """
-    return _format(Path(path)) == ".dcm"
+    # A Path is not made again: a folder scan asks this of every file.
+    return _format(path if isinstance(path, Path) else Path(path)) == ".dcm"
 
 
 def _as_seen(image: Any) -> Any:
@@ -202,15 +231,21 @@ def _picture_problem(image: Any) -> str | None:
 
 def _check_picture(path: Path) -> None:
     """Refuse a picture PIL would read wrongly (see :func:`_picture_problem`)."""
-    from PIL import Image
-
     try:
-        with Image.open(path) as image:
-            problem = _picture_problem(image)
+        problem = _picture_header(*file_key(path))[1]
     except Exception:  # not a picture PIL opens: read_image's reader says why
         return
     if problem:
         raise DatasetError(f"{path} {problem}.")
+
+
+@functools.lru_cache(maxsize=_FILES_CACHED)
+def _picture_header(path: str, mtime_ns: int, size: int) -> tuple[str, str | None]:
+    """A picture's PIL mode and :func:`_picture_problem`, from its header."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.mode, _picture_problem(image)
 
 
 def read_image(path: str | os.PathLike, as_seen: bool = True) -> np.ndarray:
@@ -371,18 +406,12 @@ def _colour_mode(path: Path) -> bool:
     suffix = _format(path)
     try:
         if suffix in PICTURE_SUFFIXES:
-            from PIL import Image
-
-            with Image.open(path) as image:
-                mode, problem = image.mode, _picture_problem(image)
+            mode, problem = _picture_header(*file_key(path))
             if problem:  # every 2D picture's header is read here, when the folder is described
                 raise DatasetError(f"{path} {problem}.")
             return mode not in ("1", "L", "LA", "La", "I", "F") and not mode.startswith("I;")
         if suffix == ".dcm":
-            import pydicom
-
-            header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
-            return int(header.get("SamplesPerPixel", 1) or 1) > 1
+            return _dicom_samples(*file_key(path)) > 1
     except DatasetError:
         raise
     except Exception as error:
@@ -390,9 +419,30 @@ def _colour_mode(path: Path) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=_FILES_CACHED)
+def _dicom_samples(path: str, mtime_ns: int, size: int) -> int:
+    """A DICOM header's ``SamplesPerPixel`` (1 where absent)."""
+    import pydicom
+
+    header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+    return int(header.get("SamplesPerPixel", 1) or 1)
+
+
 def _channels_differ(path: Path) -> bool:
     """Whether a colour-mode image's channels differ as :func:`read_image` shows it (a
     JPEG is decoded at an eighth of its size, which keeps its colours)."""
+    try:
+        key = file_key(path)
+    except OSError as error:
+        raise _unreadable(path, error) from error
+    return _decoded_channels_differ(*key)
+
+
+# At most COLOUR_CHECKS images are decoded per folder: a few folders' worth.
+@functools.lru_cache(maxsize=4 * COLOUR_CHECKS)
+def _decoded_channels_differ(name: str, mtime_ns: int, size: int) -> bool:
+    """:func:`_channels_differ` of the file ``name`` as it was at ``mtime_ns`` and ``size``."""
+    path = Path(name)
     if _format(path) in PICTURE_SUFFIXES:
         from PIL import Image
 

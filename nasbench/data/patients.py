@@ -58,7 +58,7 @@ def patient_key(path: Path, class_folder: Path, is_dicom: bool) -> str:
         patient, series = _dicom_patient(str(path), stat.st_mtime_ns, stat.st_size)
         if patient:
             return _DicomKey(f"dicom:{patient}", path, class_folder)
-    if len(path.relative_to(class_folder).parts) > 1:
+    if len(relative_parts(path, class_folder)) > 1:
         return _folder_key(path, class_folder)
     if series:
         return f"series:{series}"
@@ -72,14 +72,38 @@ class _DicomKey(str):
 
     def __new__(cls, key: str, path: Path, class_folder: Path) -> _DicomKey:
         self = super().__new__(cls, key)
-        nested = len(path.relative_to(class_folder).parts) > 1
+        nested = len(relative_parts(path, class_folder)) > 1
         self.class_folder = class_folder
         self.subfolder = _folder_key(path, class_folder) if nested else None
         return self
 
 
 def _folder_key(path: Path, class_folder: Path) -> str:
-    return f"folder:{class_folder.name}/{path.relative_to(class_folder).parts[0]}"
+    return f"folder:{class_folder.name}/{relative_parts(path, class_folder)[0]}"
+
+
+def relative_parts(path: Path, folder: Path) -> tuple[str, ...]:
+    """``path.relative_to(folder).parts``, without parsing a path found inside ``folder``
+    again (a folder scan asks this of every file, several times).
+
+    Args:
+        path: a path inside ``folder``.
+        folder: the folder.
+
+    Returns:
+        The names below ``folder``, the file's last.
+
+    Raises:
+        ValueError: ``path`` is not inside ``folder``, as ``relative_to`` says.
+
+    Example:
+        >>> relative_parts(Path("x/a/p01/scan.png"), Path("x/a"))
+        ('p01', 'scan.png')
+    """
+    parts, head = path.parts, folder.parts
+    if head and parts[: len(head)] == head:
+        return parts[len(head) :]
+    return path.relative_to(folder).parts  # another spelling (case on Windows), or an error
 
 
 def anonymised_to_series(keys: list[str], paths: list[Path]) -> list[str]:
