@@ -31,6 +31,7 @@ from nasbench.runs.alpha_summary import (
     deviation_from_uniform,
     edge_entropy,
     edge_targets,
+    is_path_probability,
     node_entropy,
 )
 from widgets._figures import LivePlot, close_widgets
@@ -119,7 +120,8 @@ class AlphaExplorer(widgets.VBox):
         self.scale = widgets.ToggleButtons(
             options=[("α − 1/K", "deviation"), ("α", "absolute")], value="deviation",
             description="values",
-            tooltips=["each op's weight minus the uniform 1/K of its edge", "softmax weights"],
+            tooltips=["each op's weight minus the uniform 1/K of its edge (DiNTS's path "
+                      "probabilities: their value at zero logits)", "the weights"],
         )  # fmt: skip
         self.scale.add_class("nasbench-alpha-scale")
         self.heatmap_plot = LivePlot(
@@ -306,12 +308,22 @@ class AlphaExplorer(widgets.VBox):
         # PC-DARTS's edge betas are a softmax over each node's incoming edges, not over ops.
         self.targets = edge_targets(self.edges, len(self.ops))
         self.shown = (
-            deviation_from_uniform(self.cube, self.edges, self.kind.value)
+            deviation_from_uniform(self.cube, self.edges, self.kind.value, self.cell_type.value)
             if self.deviation
             else self.cube
         )
         last = max(len(self.steps) - 1, 0)
-        self.message.value = ""
+        # DiNTS's path probabilities are no distribution over a block's paths: no entropy.
+        self.message.value = (
+            message_html(
+                "these are DiNTS's path probabilities (MONAI's sigmoid over one minus the "
+                "chance of no path), not a softmax: no entropy is shown.",
+                "info",
+            )
+            if self.paths
+            else ""
+        )
+        self.entropy_plot.layout.display = "none" if self.paths else None
         current = self.edge.value
         self.edge.options = self.edges
         if self.edges:
@@ -362,8 +374,15 @@ class AlphaExplorer(widgets.VBox):
         return self.scale.value == "deviation"
 
     @property
+    def paths(self) -> bool:
+        """True when the cell shows DiNTS's path probabilities rather than a softmax."""
+        return is_path_probability(self.cell_type.value, self.kind.value)
+
+    @property
     def uniform(self) -> tuple[str, str]:
         """The uniform share the deviation view subtracts, and what it is a share of."""
+        if self.paths:
+            return "p₀", " (the undecided path probability, 0.5/(1 − 0.5^K))"
         if self.targets is not None:
             return "1/n", " (n: the edges into its node)"
         if self.kind.value == "gate":
@@ -377,8 +396,9 @@ class AlphaExplorer(widgets.VBox):
 
     @property
     def symbol(self) -> str:
-        """``"β"`` for PC-DARTS's edge betas, ``"α"`` for weights over ops."""
-        return "β" if self.targets is not None else "α"
+        """``"β"`` for PC-DARTS's edge betas, ``"p"`` for DiNTS's path probabilities,
+        ``"α"`` for weights over ops."""
+        return "β" if self.targets is not None else ("p" if self.paths else "α")
 
     def show_step(self, index: int | None = None) -> None:
         """Show snapshot ``index`` (the slider's value when None) in the heatmap and bars."""
@@ -395,11 +415,14 @@ class AlphaExplorer(widgets.VBox):
         step = int(self.steps[index])
         self.step_label.value = f"step <b>{step}</b> ({index + 1}/{len(self.steps)})"
         self.heatmap.data[0].z = self.shown[index]
+        weights = "path probabilities" if self.paths else f"{self.kind.value} weights"
         self.heatmap.layout.title = (
-            f"{self.cell_type.value} cell {self.kind.value} weights"
+            f"{self.cell_type.value} cell {weights}"
             f"{' − ' + ''.join(self.uniform) if self.deviation else ''} at step {step}"
         )
-        if self.targets is not None:
+        if self.paths:
+            self.entropy.data[0].y = []  # hidden: see _load_cell
+        elif self.targets is not None:
             self.entropy.data[0].y = node_entropy(self.cube[index], self.edges)[1]
         else:
             self.entropy.data[0].y = edge_entropy(self.cube[index])
@@ -429,7 +452,8 @@ class AlphaExplorer(widgets.VBox):
             {"type": "line", "x0": step, "x1": step, "y0": 0, "y1": 1, "yref": "paper",
              "line": {"dash": "dot", "color": "grey"}}
         ]  # fmt: skip
-        self.lines.layout.title = f"edge {edge}: {self.kind.value} weights over steps"
+        weights = "path probabilities" if self.paths else f"{self.kind.value} weights"
+        self.lines.layout.title = f"edge {edge}: {weights} over steps"
         self.lines.layout.yaxis.title = value
         self.lines_plot.push()
 

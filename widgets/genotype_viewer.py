@@ -48,6 +48,8 @@ class GenotypeSource(widgets.VBox):
     def __init__(self, label: str = "genotype", zoo_name: str = "DARTS_V2") -> None:
         self._genotypes: list[Any] = []
         self.run_skeleton: dict[str, Any] = {}  # the chosen run's space skeleton
+        # The chosen run's data (channels, classes, dims): its genotype is costed in them.
+        self.run_dataset: dict[str, int] | None = None
         self._run_error = ""  # why the chosen run could not be read
         self.kind = widgets.Dropdown(options=SOURCES, value="zoo", description=label)
         self.zoo = widgets.Dropdown(options=sorted(zoo), value=zoo_name, description="zoo")
@@ -98,6 +100,7 @@ class GenotypeSource(widgets.VBox):
 
         self._genotypes = []
         self.run_skeleton = {}
+        self.run_dataset = None
         self._run_error = ""
         options: list[tuple[str, int]] = []
         if self.run.value:
@@ -107,6 +110,7 @@ class GenotypeSource(widgets.VBox):
                     space = run.config.get("space")
                     skeleton = space.get("skeleton") if isinstance(space, dict) else None
                     self.run_skeleton = dict(skeleton) if isinstance(skeleton, dict) else {}
+                    self.run_dataset = _run_dataset(run.config)
             except NasbenchError as err:
                 self._run_error = str(err)  # kept: _update() must not hide why
             else:
@@ -197,6 +201,27 @@ def _skeleton(
     if kind == "nasunet":
         return UNetSkeleton(channels=channels, **_unet_dataset(dataset))
     return Skeleton(n_cells=n_cells, channels=channels, **dataset)
+
+
+def _run_dataset(config: Any) -> dict[str, int] | None:
+    """The channels, classes and dims of the data a run searched on (from its config's
+    dataset name); None when the config names none the registry knows (a folder since
+    moved): the viewer's dataset is used then."""
+    from nasbench.data import get_info
+
+    dataset = config.get("dataset") if isinstance(config, dict) else None
+    name = dataset.get("name") if isinstance(dataset, dict) else dataset
+    if not isinstance(name, str):
+        return None
+    try:
+        info = get_info(name)
+    except NasbenchError:
+        return None
+    return {
+        "in_channels": info.in_channels,
+        "num_classes": max(1, info.num_classes),
+        "spatial_dims": info.spatial_dims,
+    }
 
 
 def _unet_dataset(dataset: dict[str, int]) -> dict[str, int]:
@@ -380,23 +405,27 @@ class GenotypeViewer(widgets.VBox):
 
     def _side(self, genotype: Any, drawing: widgets.HTML, label: widgets.HTML,
               highlight: set, source: GenotypeSource) -> dict[str, float]:  # fmt: skip
-        from nasbench.viz import draw_genotype
+        from nasbench.viz.genotype_graph import draw_run_genotype
 
         if genotype is None:
             drawing.value = ""
             label.value = ""
             return {}
         kind = getattr(genotype, "kind", "")
+        # A run's genotype is drawn as the run searched it (e.g. its cascades), as the
+        # report and the monitor draw it.
+        from_run = source.kind.value == "run"
+        frame = source.run_skeleton if from_run else None
+        # A run's genotype is costed in the run's own data (a DiNTS run's 3D volumes), not
+        # in whatever dataset the picker holds.
+        dataset = source.run_dataset if from_run and source.run_dataset else self.dataset
         show_drawing(
             drawing,
-            lambda: draw_genotype(genotype, highlight=highlight or None)
-            if kind == "darts" else draw_genotype(genotype),
+            lambda: draw_run_genotype(genotype, frame, highlight=highlight or None)
+            if kind == "darts" else draw_run_genotype(genotype, frame),
         )  # fmt: skip
         try:
-            frame = source.run_skeleton if source.kind.value == "run" else None
-            skeleton = _skeleton(
-                genotype, self.n_cells.value, self.channels.value, self.dataset, frame
-            )
+            skeleton = _skeleton(genotype, self.n_cells.value, self.channels.value, dataset, frame)
             counted = _too_large(genotype, skeleton, self.image_size.value)
             if counted is not None:  # building it could exhaust the kernel's memory
                 label.value = message_html(too_large_text(
@@ -410,6 +439,8 @@ class GenotypeViewer(widgets.VBox):
         depth = getattr(skeleton, "depth", None)
         frame_text = f"depth {depth}" if depth is not None else f"{skeleton.n_cells} cells"
         frame_text += f", C={skeleton.channels}"
+        if getattr(skeleton, "spatial_dims", 2) == 3:  # the size is a volume's side then
+            frame_text += ", 3D"
         if kind == "morph":  # its layers fix depth and widths; cells and C do not apply
             frame_text = f"{len(genotype.layers)} layers as searched"
         label.value = (

@@ -28,7 +28,11 @@ import traitlets
 from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError, NasbenchError
-from nasbench.runs.alpha_summary import collapse_warnings
+from nasbench.runs.alpha_summary import (
+    collapse_warnings,
+    is_path_probability,
+    undecided_path_probability,
+)
 from nasbench.runs.schema import RETRAIN_PHASES
 from nasbench.runs.summary import KILLED, RETRAINING, retraining, shown_status
 from widgets._figures import LivePlot, close_widgets
@@ -234,8 +238,10 @@ class RunMonitor(widgets.VBox):
         self.cell_type.observe(lambda _: self._draw_alphas(force=True), "value")
         self.alpha_scale = widgets.ToggleButtons(
             options=[("α − 1/K", "deviation"), ("α", "absolute")], description="values",
-            value="deviation", tooltips=["each op's weight minus the uniform 1/K of its edge",
-                                         "softmax weights on a 0-1 axis"],
+            value="deviation", tooltips=["each op's weight minus the uniform 1/K of its edge "
+                                         "(DiNTS's path probabilities: their value at zero "
+                                         "logits, 0.5/(1 − 0.5^K))",
+                                         "the weights on a 0-1 axis"],
         )  # fmt: skip
         self.alpha_scale.add_class("nasbench-alpha-scale")
         self.alpha_scale.observe(lambda _: self._draw_alphas(force=True), "value")
@@ -689,12 +695,22 @@ class RunMonitor(widgets.VBox):
         edges, _, pairs = self._drawn_grid
         cols = max(1, min(4, len(edges)))
         deviation = self.alpha_scale.value == "deviation"
-        value = "α − 1/K" if deviation else "α"
+        kind = self._cell_kind.get(cell, self.alpha_kind)
         fig = self.alpha_figure
-        fig.layout.title.text = (
-            f"architecture weights ({self._cell_kind.get(cell, self.alpha_kind)}, softmax"
-            f"{', minus the uniform 1/K' if deviation else ''}) — {cell} cell"
-        )
+        if is_path_probability(cell, kind):
+            # DiNTS's topology: MONAI's path probabilities, which no softmax ties together.
+            value = "p − p₀" if deviation else "p"
+            fig.layout.title.text = (
+                "architecture weights (path probabilities, not a softmax"
+                f"{', minus the undecided p₀ = 0.5/(1 − 0.5^K)' if deviation else ''})"
+                f" — {cell} cell"
+            )
+        else:
+            value = "α − 1/K" if deviation else "α"
+            fig.layout.title.text = (
+                f"architecture weights ({kind}, softmax"
+                f"{', minus the uniform 1/K' if deviation else ''}) — {cell} cell"
+            )
         # One dotted zero line per edge's chart, as fig.add_hline draws it, but built
         # directly: add_hline walks every subplot of the grid (~0.3 s for 14 edges).
         fig.layout.shapes = [
@@ -743,6 +759,7 @@ class RunMonitor(widgets.VBox):
             self._drawn_alpha = structure
         self._alpha_drawn_rows = self._alpha_rows
         deviation = self.alpha_scale.value == "deviation"
+        path = is_path_probability(cell, self._cell_kind.get(cell, self.alpha_kind))
         indexes, xs_shown, ys_shown = [], [], []
         # The traces are the grid's (edge, op) pairs in order, and _alpha_xs their shown
         # steps: reading them back from the figure goes through plotly's validators.
@@ -752,12 +769,14 @@ class RunMonitor(widgets.VBox):
             )
             if not restyle and _same_points(self._alpha_xs[index], xs):
                 continue
-            # K: how many ops this edge mixes, so uniform weights read 0.
+            # K: how many ops this edge mixes (paths a DiNTS block has), so undecided
+            # weights read 0.
             k = sum((cell, edge, other) in self._alphas for other in ops)
+            undecided = undecided_path_probability(k) if path else 1.0 / k
             self._alpha_xs[index] = xs
             indexes.append(index)
             xs_shown.append(xs)
-            ys_shown.append(ys - (1.0 / k if deviation else 0.0))
+            ys_shown.append(ys - (undecided if deviation else 0.0))
         if not restyle and not indexes:
             return  # the new snapshots fall between the thinned points shown
         # One restyle for every trace that changed: assigning trace.x and trace.y
@@ -950,7 +969,6 @@ class RunMonitor(widgets.VBox):
     # --------------------------------------------------------------- genotype
     def _draw_genotype(self) -> None:
         from nasbench.runs.returned import returned_genotype_row
-        from nasbench.viz import draw_genotype
 
         frame = self.run.genotypes
         if frame.empty:
@@ -982,11 +1000,17 @@ class RunMonitor(widgets.VBox):
         if genotype is None:
             self.genotype.value = message_html("this genotype could not be parsed.", "error")
             return
-        show_drawing(self.genotype, lambda: draw_genotype(genotype))
+        show_drawing(self.genotype, lambda: self._drawing(genotype))
+
+    def _drawing(self, genotype: Any) -> Any:
+        """The genotype drawn in the run's own skeleton (a reconstruction run's cascades),
+        as the report and the genotype viewer draw it."""
+        from nasbench.viz.genotype_graph import draw_run_genotype, run_skeleton
+
+        return draw_run_genotype(genotype, run_skeleton(self.run.config))
 
     def _draw_best_candidate(self) -> None:
         """While a discrete search runs, draw the best candidate evaluated so far."""
-        from nasbench.viz import draw_genotype
 
         if self._best_candidate is None or self._best_candidate[2] == self._genotype_json:
             return
@@ -994,7 +1018,7 @@ class RunMonitor(widgets.VBox):
         self._genotype_json = text
         self.genotype_title.value = f"<b>best candidate so far</b> (score {score:.4g})"
         if genotype is not None:
-            show_drawing(self.genotype, lambda: draw_genotype(genotype))
+            show_drawing(self.genotype, lambda: self._drawing(genotype))
 
     @property
     def alpha_figure(self) -> go.Figure:

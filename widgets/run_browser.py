@@ -119,17 +119,28 @@ def unstarted_runs(folder: str | os.PathLike) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _candidate_scores(candidates: pd.DataFrame, metric: str) -> np.ndarray | None:
-    """``metric`` of each evaluated candidate in order (cache hits and failures left out),
-    or None when no candidate has it."""
+def _candidate_scores(
+    candidates: pd.DataFrame, metric: str
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``metric`` of each scored candidate and its evaluation number, or None when no
+    candidate has it.
+
+    Numbers count evaluations as the monitor and ``plot_best_so_far`` do: a cache hit is
+    none, a failed (diverged) candidate is one with no score, so the numbers match the
+    store's and a failure leaves a gap.
+    """
     column = f"metrics.{metric}"
     if column not in candidates.columns:
         return None
     rows = candidates
     if "status" in rows.columns:
-        rows = rows[~rows["status"].isin(["cached", "failed"])]
+        rows = rows[rows["status"] != "cached"]
+    number = np.arange(1, len(rows) + 1)
     values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float)
-    return values if np.isfinite(values).any() else None
+    if "status" in rows.columns:
+        scored = (rows["status"] != "failed").to_numpy()
+        number, values = number[scored], values[scored]
+    return (number, values) if np.isfinite(values).any() else None
 
 
 def _thinned(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -308,7 +319,7 @@ class RunBrowser(widgets.VBox):
                 missing.append(f"{name}: no {metric}")
                 continue
             axes.add("evaluation")
-            x, y = _thinned(np.arange(1, len(scores) + 1), scores)
+            x, y = _thinned(*scores)
             traces.append(go.Scatter(x=x, y=y, mode="markers", name=f"{name} (per candidate)"))
         self.figure.data = ()
         self.figure.add_traces(traces)

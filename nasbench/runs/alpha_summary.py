@@ -30,6 +30,8 @@ PARAMETER_FREE_SHARE = 0.5
 # Below this share of log(K) in mean edge entropy the alphas have decided something; above
 # it a derived cell is still a coin toss and its make-up says nothing about collapse.
 DECIDED_ENTROPY_SHARE = 0.95
+# Cell types whose weights are DiNTS's path probabilities, not a softmax (is_path_probability).
+PATH_CELL_TYPES = ("topology",)
 
 
 def alpha_cube(
@@ -112,8 +114,64 @@ def edge_targets(edges: Sequence[str], n_ops: int) -> list[str] | None:
     return [p[1].strip() for p in parts]
 
 
+def is_path_probability(cell_type: Any, kind: str = "alpha") -> bool:
+    """Whether a cell's weights are DiNTS's path probabilities rather than a softmax.
+
+    DiNTS logs its topology (cell type ``"topology"``, one row per block, one column per
+    path) as MONAI's ``get_prob_a``: each path's sigmoid over one minus the chance that
+    no path is on. They do not sum to 1 over a block, so 1/K and a softmax's entropy say
+    nothing about them; the cell type, which only DiNTS logs, tells them apart.
+
+    Args:
+        cell_type: the cell type of the rows.
+        kind: their kind ("alpha", "beta", ...).
+
+    Returns:
+        True for DiNTS's topology weights.
+
+    Example:
+        >>> is_path_probability("topology"), is_path_probability("cell_ops")
+        (True, False)
+    """
+    return str(cell_type) in PATH_CELL_TYPES and kind == "alpha"
+
+
+def undecided_path_probability(paths: Any) -> Any:
+    """The path probability MONAI's formula gives at zero logits: sigmoid(0) = 1/2 over
+    one minus the chance that none of the block's ``paths`` is on, ``0.5 / (1 - 0.5**K)``.
+
+    Args:
+        paths: K, the paths of a block (a number or an array).
+
+    Returns:
+        The undecided probability per K (2/3 for 2 paths, 8/15 for 4).
+
+    Example:
+        >>> round(undecided_path_probability(4), 4)
+        0.5333
+    """
+    paths = np.asarray(paths, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = 0.5 / (1.0 - 0.5**paths)
+    return float(value) if value.ndim == 0 else value
+
+
+def weight_name(cell_type: Any, kind: str = "alpha") -> str:
+    """What a cell's normalised weights are, for axis titles: ``"path probability"`` for
+    DiNTS's topology (:func:`is_path_probability`), else ``"softmax weight"``.
+
+    Example:
+        >>> weight_name("topology"), weight_name("normal")
+        ('path probability', 'softmax weight')
+    """
+    return "path probability" if is_path_probability(cell_type, kind) else "softmax weight"
+
+
 def uniform_weights(
-    weights: np.ndarray, edges: Sequence[str] | None = None, kind: str = "alpha"
+    weights: np.ndarray,
+    edges: Sequence[str] | None = None,
+    kind: str = "alpha",
+    cell_type: str | None = None,
 ) -> np.ndarray:
     """The weight each entry would have were nothing decided: its softmax's uniform share.
 
@@ -121,12 +179,16 @@ def uniform_weights(
     - PC-DARTS's edge betas (one column, see :func:`edge_targets`): 1/n, n the edges
       into the edge's node;
     - ProxylessNAS's ``"gate"`` weights: a softmax over the two ops sampled per edge (the
-      rest are 0 and in no softmax): 1/2 on those, NaN on the rest.
+      rest are 0 and in no softmax): 1/2 on those, NaN on the rest;
+    - DiNTS's path probabilities (cell type ``"topology"``, no softmax): MONAI's value at
+      zero logits, ``0.5 / (1 - 0.5**K)`` for a block of K paths
+      (:func:`undecided_path_probability`).
 
     Args:
         weights: ``[..., edges, ops]`` softmax weights (NaN where an edge lacks an op).
         edges: the row names (needed for edge betas).
         kind: the matrices' kind ("alpha", "beta", "gate", ...).
+        cell_type: the cell the weights are of (needed for DiNTS's path probabilities).
 
     Returns:
         An array of ``weights``' shape.
@@ -134,8 +196,14 @@ def uniform_weights(
     Example:
         >>> uniform_weights(np.ones((3, 1)), ["0->2", "1->2", "0->3"], "beta").ravel().tolist()
         [0.5, 0.5, 1.0]
+        >>> uniform_weights(np.ones((1, 2)), cell_type="topology").round(4).tolist()
+        [[0.6667, 0.6667]]
     """
     weights = np.asarray(weights, dtype=float)
+    if is_path_probability(cell_type, kind):
+        present = ~np.isnan(weights)
+        k = np.sum(present, axis=-1, keepdims=True)
+        return np.where(present, undecided_path_probability(np.clip(k, 1, None)), np.nan)
     targets = edge_targets(edges, weights.shape[-1]) if edges is not None else None
     if targets is not None:
         n = np.array([targets.count(t) for t in targets], dtype=float)
@@ -148,15 +216,20 @@ def uniform_weights(
 
 
 def deviation_from_uniform(
-    weights: np.ndarray, edges: Sequence[str] | None = None, kind: str = "alpha"
+    weights: np.ndarray,
+    edges: Sequence[str] | None = None,
+    kind: str = "alpha",
+    cell_type: str | None = None,
 ) -> np.ndarray:
     """Each weight minus its uniform share (see :func:`uniform_weights`): 1/K of its edge's
-    ops for alphas, 1/n of its node's incoming edges for PC-DARTS's edge betas.
+    ops for alphas, 1/n of its node's incoming edges for PC-DARTS's edge betas, the
+    undecided path probability for DiNTS's topology.
 
     Args:
         weights: ``[..., edges, ops]`` softmax weights (NaN where an edge lacks an op).
         edges: the row names (needed for edge betas).
         kind: the matrices' kind ("alpha", "beta", "gate", ...).
+        cell_type: the cell the weights are of (needed for DiNTS's path probabilities).
 
     Returns:
         The same shape: 0 everywhere while the weights are uniform (NaN where an entry is
@@ -166,7 +239,7 @@ def deviation_from_uniform(
         >>> deviation_from_uniform(np.array([[0.5, 0.25, 0.25]])).tolist()
         [[0.16666666666666669, -0.08333333333333331, -0.08333333333333331]]
     """
-    return np.asarray(weights, dtype=float) - uniform_weights(weights, edges, kind)
+    return np.asarray(weights, dtype=float) - uniform_weights(weights, edges, kind, cell_type)
 
 
 def node_entropy(weights: np.ndarray, edges: Sequence[str]) -> tuple[list[str], np.ndarray]:

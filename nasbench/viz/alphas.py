@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError, closest_name
+from nasbench.runs.alpha_summary import weight_name
 from nasbench.viz.palette import op_line
 
 ALPHA_COLUMNS = ("step", "edge", "op", "weight")
@@ -260,7 +261,8 @@ def plot_alphas(
             the run logged ``kind`` for it, else the first cell that logged ``kind``
             (``"global"`` for GDAS's tau).
         kind: which matrices: "alpha", "beta" (PC-DARTS), "tau" (GDAS), "gate" (ProxylessNAS).
-        value: "weight" (softmax) or "raw".
+        value: "weight" (the softmax; DiNTS's path probabilities for its ``"topology"``
+            cell) or "raw".
         max_points: the most snapshots drawn per line; more are thinned evenly (the title says so).
         cols: charts per row.
         y_range: "data" zooms every chart to the range the values span (shared by all
@@ -335,7 +337,8 @@ def plot_alphas(
         margin={"t": 90},
     )
     fig.update_yaxes(range=info.y_range)
-    axis = kind if schedule else {"weight": "softmax weight"}.get(value, value)
+    # DiNTS's topology weights are MONAI's path probabilities: no softmax ties them.
+    axis = kind if schedule else {"weight": weight_name(info.cell_type, kind)}.get(value, value)
     for row in range(1, rows + 1):  # the left column names the quantity for its row
         fig.update_yaxes(title_text=axis, row=row, col=1)
     fig.update_xaxes(title_text="step", row=rows)

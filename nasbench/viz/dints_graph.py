@@ -3,8 +3,10 @@
 Each column is a block boundary (column 0: the multi-resolution inputs), each row a
 resolution level (0 the finest inside the search space). An active feature node is
 filled, an inactive one dotted; each active path is an edge from its input level in one
-column to its output level in the next, labelled with its cell op and coloured by
-whether it keeps (black), halves (blue, down) or doubles (orange, up) the resolution.
+column to its output level in the next, labelled with its cell op and coloured by that op
+(the op colours of every drawing). Its line says where it goes: solid when it keeps the
+resolution (same level), dashed when it halves it (down a level), dotted when it doubles
+it (up a level).
 
 Example:
     >>> from nasbench.spaces.seg_genotypes import DintsGenotype

@@ -8,7 +8,7 @@ with their op and coloured by op family, laid out left to right.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from nasbench.errors import SpaceError
@@ -304,6 +304,56 @@ def draw_genotype(
         # Without this, dot stacks the two unconnected clusters vertically.
         graph.edge("normal_out", "reduce_in0", style="invis")
     return graph
+
+
+def run_skeleton(config: Any) -> dict[str, Any]:
+    """The ``space.skeleton`` a run's config searched in; ``{}`` when it names none.
+
+    Example:
+        >>> run_skeleton({"space": {"name": "unrolled", "skeleton": {"cascades": 2}}})
+        {'cascades': 2}
+    """
+    space = config.get("space") if isinstance(config, Mapping) else None
+    skeleton = space.get("skeleton") if isinstance(space, Mapping) else None
+    return dict(skeleton) if isinstance(skeleton, Mapping) else {}
+
+
+def draw_run_genotype(
+    g: Any, skeleton: Mapping[str, Any] | None = None, **options: Any
+) -> NasDigraph:
+    """:func:`draw_genotype` in a run's own skeleton: an unrolled reconstruction network
+    is drawn with the run's cascades and cells per cascade (``draw_genotype`` draws three
+    cascades of one cell), every other kind as ``draw_genotype`` draws it.
+
+    The report, the monitor and the genotype viewer draw a run's genotype through this,
+    so all three show the network the run searched.
+
+    Args:
+        g: the genotype (or its text, as :func:`draw_genotype` reads).
+        skeleton: the run's ``space.skeleton`` (see :func:`run_skeleton`); None or ``{}``
+            for the defaults.
+        **options: passed on to :func:`draw_genotype` (``highlight``, ``cell``, ...).
+
+    Returns:
+        A :class:`NasDigraph`.
+
+    Example:
+        >>> from nasbench.spaces.recon import ReconGenotype
+        >>> g = ReconGenotype([("conv_3x3", 0), ("res_conv_3x3", 1)], [2])
+        >>> "DC 3" in draw_run_genotype(g, {"cascades": 2, "channels": 4}).source
+        False
+    """
+    if isinstance(g, str):
+        from nasbench.spaces.genotype import parse_genotype
+
+        g = parse_genotype(g)
+    if getattr(g, "kind", "") == "recon":
+        from nasbench.viz.recon import draw_unrolled
+
+        skeleton = skeleton or {}
+        sizes = {k: int(skeleton[k]) for k in ("cascades", "cells") if k in skeleton}
+        return draw_unrolled(g, **sizes)
+    return draw_genotype(g, **options)
 
 
 def _draw_segmentation(g: Any, cell: str) -> NasDigraph:

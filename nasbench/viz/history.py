@@ -35,7 +35,8 @@ DEFAULT_METRICS = (
 )  # fmt: skip
 EIGENVALUE = "hessian_eigenvalue"
 PARAMETER_FREE = "parameter_free_ops"
-PHASE_COLORS = {"train": "#0072B2", "val": "#D55E00", "test": "#009E73"}
+# "search": a localisation search's per-round metrics (TD loss, reward, tau, ...).
+PHASE_COLORS = {"train": "#0072B2", "val": "#D55E00", "test": "#009E73", "search": "#CC79A7"}
 
 _EMPTY = "this run has no metrics yet; wait for the search to finish its first step."
 
@@ -104,18 +105,36 @@ def _get_history_info(
     if metrics is not None:
         missing = [m for m, curves in found.items() if not curves]
         if missing:
-            names = sorted({str(n) for n in frame["name"].unique()})
-            raise ConfigError(
-                f"this run has no metric '{missing[0]}' in phases {', '.join(phases)}; it has "
-                f"{', '.join(names)}." + closest_name(missing[0], names)
-            )
+            raise ConfigError(_missing_metric(frame, missing[0], phases, logged))
     curves = {m: parts for m, parts in found.items() if parts}
     if not curves:
+        others = [p for p in logged if p not in phases]
         raise ConfigError(
-            f"this run has none of the metrics {', '.join(DEFAULT_METRICS)}; pass metrics=... "
-            "with names from run.history['name']."
+            f"this run has none of the metrics {', '.join(DEFAULT_METRICS)} in phases "
+            f"{', '.join(phases)}; pass metrics=... with names from run.history['name']"
+            + (f", and phases=... from {', '.join(others)}" if others else "")
+            + "."
         )
     return _HistoryInfo(curves=curves)
+
+
+def _missing_metric(
+    frame: pd.DataFrame, metric: str, phases: Sequence[str], logged: list[str]
+) -> str:
+    """Why ``metric`` has no curve in ``phases``: the phases that do log it (a localisation
+    search logs its TD loss under "search"), else the names those phases have."""
+    elsewhere = [p for p in logged if p not in phases and not _series(frame, p, metric).empty]
+    asked = f"this run has no metric '{metric}' in phases {', '.join(phases)}"
+    if elsewhere:
+        where = ", ".join(repr(p) for p in elsewhere)
+        return (
+            f"{asked}; it is logged under phase{'s' * (len(elsewhere) > 1)} {where}: "
+            f"pass phases={elsewhere!r}."
+        )
+    names = sorted({str(n) for n in frame.loc[frame["phase"].isin(phases), "name"].unique()})
+    if not names:
+        return f"{asked}; those phases have no metrics (it logs phases {', '.join(logged)})."
+    return f"{asked}; they have {', '.join(names)}." + closest_name(metric, names)
 
 
 def plot_history(
@@ -133,7 +152,8 @@ def plot_history(
         metrics: metric names without a phase prefix, e.g. ``("loss", "acc", "lr")`` (or
             one name); None takes those of loss, acc, auc, dice, hd95, psnr, ssim, nmse,
             ap50, froc and parameter_free_ops that the run has.
-        phases: phases to draw.
+        phases: phases to draw (a localisation search logs its curves under
+            ``"search"``).
 
     Returns:
         A figure with one subplot per metric and one trace per (metric, phase) that has data,

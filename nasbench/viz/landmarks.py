@@ -31,7 +31,8 @@ ARM_SYMBOLS = {
     "regression": "cross",
     "start": "circle-open",
 }
-_AGENT_METRIC = re.compile(r"^agent(\d+)_(reward|dist_vox)$")
+# A localisation search's per-agent metrics (phase "search"): agent<k>_reward, _dist_vox.
+AGENT_METRIC = re.compile(r"^agent(\d+)_(reward|dist_vox)$")
 
 
 class LandmarkInfo(NamedTuple):
@@ -231,7 +232,7 @@ def plot_landmark_estimates(
 class AgentCurves(NamedTuple):
     """What :func:`plot_agent_rewards` draws: per agent, its rounds and values."""
 
-    rounds: dict[int, np.ndarray]  # agent -> (R,) round index
+    rounds: dict[int, np.ndarray]  # agent -> (R,) round, counted from 1
     reward: dict[int, np.ndarray]  # agent -> (R,) mean reward per step
     dist: dict[int, np.ndarray]  # agent -> (R,) distance at the episode's end (voxels)
 
@@ -244,15 +245,17 @@ def _get_agent_curves(run_or_frame: Any) -> AgentCurves:
         "pass a marl-gdas run that has finished at least one round."
     )
     frame = frame_of(run_or_frame, "history", ("phase", "name", "value"), none)
-    frame = frame[(frame["phase"] == "search") & frame["name"].astype(str).str.match(_AGENT_METRIC)]
+    frame = frame[(frame["phase"] == "search") & frame["name"].astype(str).str.match(AGENT_METRIC)]
     if frame.empty:
         raise ConfigError(none)
     rounds, reward, dist = {}, {}, {}
     for name, part in frame.groupby(frame["name"].astype(str), sort=False):
-        match = _AGENT_METRIC.match(name)
+        match = AGENT_METRIC.match(name)
         agent, what = int(match.group(1)), match.group(2)
         part = part.sort_values("epoch")
-        rounds[agent] = part["epoch"].to_numpy()
+        # A round is an epoch of the store (indexed from 0): counted from 1, as the search's
+        # progress line ("round 1/R"), the timeline and the Dice figures count epochs.
+        rounds[agent] = part["epoch"].to_numpy() + 1
         (reward if what == "reward" else dist)[agent] = part["value"].to_numpy(dtype=float)
     return AgentCurves(dict(sorted(rounds.items())), reward, dist)
 
@@ -268,7 +271,7 @@ def plot_agent_rewards(run_or_frame: Any) -> go.Figure:
 
     Returns:
         A two-row plotly figure (reward, distance) with one line per agent
-        (named ``agent<k>``), x the search round.
+        (named ``agent<k>``), x the search round counted from 1 (the store's epoch + 1).
 
     Example:
         >>> fig = plot_agent_rewards(nasbench.runs.load("runs/lm"))  # doctest: +SKIP
@@ -289,10 +292,11 @@ def plot_agent_rewards(run_or_frame: Any) -> go.Figure:
             fig.add_scatter(
                 x=rounds, y=values, mode="lines+markers", name=f"agent{agent}",
                 legendgroup=f"agent{agent}", showlegend=row == 1, line={"color": color},
+                hovertemplate=f"agent{agent}<br>round %{{x}}<br>%{{y:.4g}}<extra></extra>",
                 row=row, col=1,
             )  # fmt: skip
     fig.update_xaxes(title_text="search round", row=2, col=1)
     n_rounds = max((len(r) for r in curves.rounds.values()), default=1)
-    fig.update_xaxes(tick0=0, dtick=max(1, -(-n_rounds // 10)))  # whole rounds only
+    fig.update_xaxes(tick0=1, dtick=max(1, -(-n_rounds // 10)))  # whole rounds only
     fig.update_layout(title="Per-agent reward and distance", height=460, hovermode="x")
     return fig

@@ -48,6 +48,7 @@ from nasbench.viz.alphas import (
 from nasbench.viz.comparison import plot_best_so_far
 from nasbench.viz.history import EIGENVALUE, plot_eigenvalues, plot_history
 from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
+from nasbench.viz.landmarks import AGENT_METRIC, plot_agent_rewards
 from nasbench.viz.meta_learning import plot_adaptation, plot_learner_history
 from nasbench.viz.pareto import plot_pareto
 from nasbench.viz.timeline import plot_genotype_timeline
@@ -267,11 +268,30 @@ def _figure_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
         yield "Meta-training history", [_try(plot_learner_history, run)]
         yield "Adaptation to new tasks", [_try(plot_adaptation, run)]
     else:
-        yield "Training history", [_try(plot_history, run)]
+        yield from _history_sections(run)
     history = run.history
     if not history.empty and (history["name"] == EIGENVALUE).any():
         yield "Collapse watch", [_try(plot_eigenvalues, run)]
     yield from _policy_section(run)
+
+
+def _history_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
+    """The curves of the phases the run logged: training (train, val, test), and a
+    localisation search's per-round ``search`` metrics with its agents' own figure."""
+    history = run.history
+    phases = set(history["phase"].astype(str)) if not history.empty else set()
+    search = history[history["phase"] == "search"] if "search" in phases else history.iloc[0:0]
+    names = [str(n) for n in dict.fromkeys(search["name"]) if pd.notna(n)]
+    agents = [n for n in names if AGENT_METRIC.match(n)]
+    curves = [n for n in names if not AGENT_METRIC.match(n)]
+    # A localisation search logs no train/val rows (its test rows are the arms' results,
+    # tabled above): a "Training history" would only say it has none.
+    if not curves or phases & {"train", "val"}:
+        yield "Training history", [_try(plot_history, run)]
+    if curves:
+        yield "Search history", [_try(plot_history, run, metrics=curves, phases=("search",))]
+    if agents:
+        yield "Per-agent reward and distance", [_try(plot_agent_rewards, run)]
 
 
 def _policy_section(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
@@ -488,15 +508,9 @@ def _genotype_block(run: Any) -> str:
 
 def _drawing(genotype: Any, config: Mapping[str, Any]) -> Any:
     """The genotype's drawing; a reconstruction network with the run's own cascades."""
-    from nasbench.viz import draw_genotype
-    from nasbench.viz.recon import draw_unrolled
+    from nasbench.viz.genotype_graph import draw_run_genotype, run_skeleton
 
-    if getattr(genotype, "kind", "") == "recon":
-        space = config.get("space") if isinstance(config.get("space"), Mapping) else {}
-        skeleton = space.get("skeleton") if isinstance(space.get("skeleton"), Mapping) else {}
-        sizes = {k: int(skeleton[k]) for k in ("cascades", "cells") if k in skeleton}
-        return draw_unrolled(genotype, **sizes)
-    return draw_genotype(genotype)
+    return draw_run_genotype(genotype, run_skeleton(config))
 
 
 def _status_table(run: Any) -> str:

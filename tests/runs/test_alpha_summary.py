@@ -239,3 +239,25 @@ def test_edge_betas_deviate_from_their_nodes_share_and_gates_from_their_pairs():
     np.testing.assert_allclose(shown, [[0.2, -0.2, np.nan, np.nan], [np.nan, np.nan, 0, 0]])
     # Alphas (and a trellis's several-column betas) keep 1/K of the edge's ops.
     np.testing.assert_allclose(deviation_from_uniform(gates, edges[:2]), gates - 0.25)
+
+
+def test_dints_path_probabilities_deviate_from_their_value_at_zero_logits():
+    # DiNTS logs MONAI's path probabilities (sigmoid / (1 - prod(1 - sigmoid))) as its
+    # "topology" cell: undecided, each of a block's K paths reads 0.5 / (1 - 0.5**K), not 1/K.
+    from nasbench.runs.alpha_summary import (
+        is_path_probability,
+        uniform_weights,
+        weight_name,
+    )
+
+    undecided = np.array([[0.5 / (1 - 0.5**4)] * 4, [0.5 / (1 - 0.5**2)] * 2 + [np.nan] * 2])
+    np.testing.assert_allclose(
+        uniform_weights(undecided, ["block 0", "block 1"], cell_type="topology"), undecided
+    )
+    np.testing.assert_allclose(
+        deviation_from_uniform(undecided, ["block 0", "block 1"], cell_type="topology")[0], 0.0
+    )
+    assert is_path_probability("topology") and not is_path_probability("cell_ops")
+    assert weight_name("topology") == "path probability"
+    # The cell ops beside them are a softmax: 1/K as before.
+    np.testing.assert_allclose(uniform_weights(np.full((1, 5), 0.2), cell_type="cell_ops"), 0.2)

@@ -77,7 +77,7 @@ def test_agent_rewards_draw_every_agent_per_round(run):
     search = run.metrics_wide(phase="search")
     first = next(t for t in lines if t.name == "agent1")
     np.testing.assert_allclose(first.y, search["agent1_reward"].to_numpy())
-    assert list(first.x) == [0, 1]
+    assert list(first.x) == [1, 2]  # rounds counted from 1 (the store's epochs + 1)
     json.loads(fig.to_json())
 
 
@@ -87,3 +87,12 @@ def test_figures_refuse_a_run_without_localisation_records(run):
         plot_agent_rewards(empty)
     with pytest.raises(ConfigError, match="no landmark_estimates event"):
         plot_landmark_estimates(type("R", (), {"events": run.events.iloc[:0]})())
+
+
+def test_agent_rounds_are_the_stored_epochs_counted_from_one(run):
+    fig = plot_agent_rewards(run)
+    history = run.history
+    stored = sorted(history.loc[history["name"] == "agent0_reward", "epoch"].tolist())
+    (reward,) = [t for t in fig.data if t.name == "agent0" and t.showlegend]
+    assert list(reward.x) == [e + 1 for e in stored] and stored[0] == 0
+    assert fig.layout.xaxis2.title.text == "search round" and fig.layout.xaxis.tick0 == 1

@@ -446,3 +446,35 @@ def test_pareto_axes_read_as_words_with_units_and_hover_numbers_in_full():
     assert latency.layout.xaxis.title.text == "latency (ms)"
     assert latency.layout.yaxis.title.text == "MACs"
     assert "latency (ms) %{x:,.4~r}" in latency.data[1].hovertemplate
+
+
+def _search_phase_run(run_dir):
+    """A localisation search's rows: per-round metrics under phase "search", arms' test
+    results, and val_acc logged under "val" by nothing else."""
+    with RunStore.create(run_dir, {"strategy": "marl-gdas"}, environment={}) as store:
+        for r in range(2):
+            store.log_metrics(
+                2 * (r + 1), r, "search",
+                {"td_loss": 1.0 / (r + 1), "reward": 0.1 * r, "agent0_reward": 0.2 * r,
+                 "agent0_dist_vox": 3.0 - r},
+            )  # fmt: skip
+        store.log_metrics(4, 1, "test", {"searched_dist_mm": 2.5})
+        store.set_status("finished")
+    return load(run_dir)
+
+
+def test_history_names_the_phase_a_missing_metric_is_logged_under(tmp_path):
+    run = _search_phase_run(tmp_path / "marl")
+    with pytest.raises(NasbenchError) as caught:
+        plot_history(run, metrics=["td_loss"])
+    said = str(caught.value)
+    assert "it is logged under phase 'search': pass phases=['search']" in said
+    assert "Did you mean 'td_loss'" not in said
+    # A name no phase has: the names offered are those of the phases asked for.
+    with pytest.raises(NasbenchError) as caught:
+        plot_history(run, metrics=["td_los"], phases=["test"])
+    said = str(caught.value)
+    assert "they have searched_dist_mm." in said and "td_loss" not in said
+    fig = plot_history(run, metrics=["td_loss"], phases=["search"])
+    assert [t.name for t in fig.data] == ["search td_loss"]
+    assert list(fig.data[0].y) == [1.0, 0.5]

@@ -388,3 +388,26 @@ def test_the_overview_counts_failed_candidates_as_evaluations(tmp_path):
     _discrete_run(tmp_path / "f", [None, None])
     overview = write_report(tmp_path / "f").read_text()
     assert "<th>evaluations</th><td>2</td>" in overview and "<th>best score</th>" not in overview
+
+
+def test_a_localisation_search_reports_its_search_curves_and_agents(tmp_path):
+    # A marl-gdas run logs its curves under phase "search" (no train/val rows): the
+    # report draws them and the per-agent figure, not a note that it has no metrics.
+    with RunStore.create(tmp_path / "run", {"strategy": "marl-gdas"}, {}) as store:
+        for r in range(2):
+            store.log_metrics(
+                2 * (r + 1), r, "search",
+                {"td_loss": 1.0 / (r + 1), "tau": 5.0 - r, "agent0_reward": 0.2 * r,
+                 "agent0_dist_vox": 3.0 - r, "agent1_reward": 0.1, "agent1_dist_vox": 2.0},
+            )  # fmt: skip
+        store.log_metrics(4, 1, "test", {"searched_dist_mm": 2.5})
+        store.set_status("finished")
+    page = write_report(tmp_path / "run").read_text()
+    sections = re.findall(r"<h2>(.*?)</h2>", page)
+    assert "Search history" in sections and "Per-agent reward and distance" in sections
+    assert "Training history" not in sections and "none of the metrics" not in page
+    search = page[page.index("<h2>Search history") :].split("</section>")[0]
+    assert "search td_loss" in search and "search tau" in search
+    assert "agent0_reward" not in search  # the agents have their own figure
+    agents = page[page.index("<h2>Per-agent reward") :].split("</section>")[0]
+    assert "search round" in agents and "plotly" in agents

@@ -78,3 +78,30 @@ def test_cells_vnas_and_topology_drawings():
     )
     topology = DintsSpace(num_blocks=2, skeleton={"depth": 2}).sample(rng)
     assert b"<svg" in render(draw_dints(topology), "svg")
+
+
+def test_dints_paths_are_coloured_by_op_and_styled_by_direction_as_documented():
+    import nasbench.viz.dints_graph as dints_graph
+    from nasbench.spaces.dints import path_ends
+    from nasbench.viz.palette import op_color
+
+    topology = DintsSpace(num_blocks=3, skeleton={"depth": 3}).sample(np.random.default_rng(1))
+    ends = path_ends(topology.num_depths)
+    source = draw_dints(topology).source
+    styles = set()
+    for block, path, op in topology.active_paths():
+        a, b = ends[path]
+        style = {0: "solid", 1: "dashed", -1: "dotted"}[(b > a) - (b < a)]
+        styles.add(style)
+        line = next(  # the path, not the invisible lane that keeps a level on its row
+            ln for ln in source.splitlines()
+            if f"n{block}_{a} -> n{block + 1}_{b}" in ln and "label=" in ln
+        )  # fmt: skip
+        assert f"style={style}" in line and op_color(op).lower() in line.lower(), line
+    assert len(styles) > 1  # the sample has paths of more than one direction
+    # The module says so: colour from the op, line style from the direction (no colour
+    # per direction, as it once claimed).
+    doc = " ".join(dints_graph.__doc__.split())
+    assert "coloured by that op" in doc and "black" not in doc
+    for style, where in (("solid", "same level"), ("dashed", "down"), ("dotted", "up")):
+        assert style in doc and where in doc

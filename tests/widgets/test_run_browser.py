@@ -129,3 +129,24 @@ def test_a_long_curve_is_sent_thinned_with_its_first_and_last_point(tmp_path):
     assert (trace.x[0], trace.y[0]) == (0, 0.0)
     assert (trace.x[-1], trace.y[-1]) == (19_999, 19_999 / 20_000)  # not a 32nd step
     assert list(np.diff(trace.x[:-1])) == [32] * (len(trace.x) - 2)  # every 32nd step
+
+
+def test_a_discrete_run_keeps_each_candidates_evaluation_number(tmp_path):
+    # As the monitor and plot_best_so_far count: a failed candidate spent an evaluation
+    # (its number stays, with no point), a cache hit did not.
+    from nasbench.runs import RunStore
+
+    run_dir = tmp_path / "runs" / "random-1"
+    rows = [("done", 0.5), ("failed", None), ("cached", 0.5), ("done", 0.7), ("failed", None),
+            ("done", 0.6)]  # fmt: skip
+    with RunStore.create(run_dir, {"strategy": "random"}, {}) as store:
+        for cid, (status, score) in enumerate(rows):
+            metrics = {} if score is None else {"score": score, "val_acc": score}
+            store.log_candidate(cid, "{}", metrics, {"wall_s": 1.0}, status)
+        store.set_status("finished")
+    browser = RunBrowser(run_dir.parent)
+    browser.select.value = (str(run_dir),)
+    browser.metric.value = "val_auc"
+    browser.metric.value = "val_acc"
+    (trace,) = browser.figure.data
+    assert list(trace.x) == [1, 3, 5] and list(trace.y) == [0.5, 0.7, 0.6]
