@@ -15,6 +15,7 @@ from PIL import Image
 
 import nasbench.data
 from nasbench.data import folder, folder_layout, image_files
+from tests.data.test_folder import _dicom
 
 nib = pytest.importorskip("nibabel")
 pydicom = pytest.importorskip("pydicom")
@@ -132,23 +133,9 @@ def test_a_nifti_header_is_parsed_once_beside_each_read_of_its_voxels(tmp_path, 
 
 
 def test_suffixless_dicom_preambles_are_read_once_per_file(tmp_path, monkeypatch):
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
-
     for label in ("a", "b"):
         for i in range(3):
-            meta = FileMetaDataset()
-            meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-            meta.MediaStorageSOPInstanceUID = generate_uid()
-            meta.TransferSyntaxUID = ExplicitVRLittleEndian
-            ds = Dataset()
-            ds.file_meta = meta
-            ds.Rows, ds.Columns, ds.SamplesPerPixel = 4, 4, 1
-            ds.PhotometricInterpretation = "MONOCHROME2"
-            ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-            ds.PixelData = np.full((4, 4), i, np.uint16).tobytes()
-            (tmp_path / label).mkdir(exist_ok=True)
-            ds.save_as(tmp_path / label / f"IM{i:04d}", enforce_file_format=True)
+            _dicom(tmp_path / label / f"IM{i:04d}", np.full((4, 4), i))
     opened: Counter = Counter()
 
     def counted_open(path, *args, **kwargs):

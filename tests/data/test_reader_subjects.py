@@ -12,6 +12,7 @@ import pytest
 
 from nasbench.data import folder, folder_layout, mri
 from nasbench.data.landmarks import read_landmark_folder
+from tests.data.test_folder import _dicom as write_dicom
 
 nibabel = pytest.importorskip("nibabel")
 pytest.importorskip("pydicom")
@@ -20,30 +21,10 @@ pytest.importorskip("pydicom")
 def _dicom(path: Path, spot: int, **fields) -> None:
     """A 32x32 16-bit DICOM slice, a box with a brighter pixel that ``spot`` (0 to 319)
     places, so each slice is found in its split by its bytes; header ``fields``."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
-
     pixels = np.zeros((32, 32), np.uint16)
     pixels[6:26, 8:24] = 500
     pixels[6 + spot % 20, 8 + spot // 20] = 1000
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = SecondaryCaptureImageStorage
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "MR"
-    ds.Rows, ds.Columns = pixels.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-    ds.PixelData = pixels.tobytes()
-    for field, value in fields.items():
-        setattr(ds, field, value)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
+    write_dicom(path, pixels, **{"Modality": "MR", **fields})
 
 
 def _split_of_each_group(root: Path, slices: dict, group_of) -> dict[str, set[str]]:
