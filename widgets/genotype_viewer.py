@@ -97,8 +97,10 @@ class GenotypeSource(widgets.VBox):
 
     def _on_run(self, _: Any = None) -> None:
         from nasbench.runs import load
+        from nasbench.runs.returned import returned_genotype_row
 
         self._genotypes = []
+        self._returned_index = 0
         self.run_skeleton = {}
         self.run_dataset = None
         self._run_error = ""
@@ -107,6 +109,7 @@ class GenotypeSource(widgets.VBox):
             try:
                 with load(self.run.value) as run:
                     frame = run.genotypes
+                    events = run.events
                     space = run.config.get("space")
                     skeleton = space.get("skeleton") if isinstance(space, dict) else None
                     self.run_skeleton = dict(skeleton) if isinstance(skeleton, dict) else {}
@@ -115,13 +118,17 @@ class GenotypeSource(widgets.VBox):
                 self._run_error = str(err)  # kept: _update() must not hide why
             else:
                 self._genotypes = list(frame["genotype"])
+                # The genotype the search returned (an early stop's, not the collapsing
+                # last one), as the monitor, the report and retraining take it.
+                row = returned_genotype_row(frame, events)
+                self._returned_index = 0 if row is None else frame.index.get_loc(row.name)
                 options = [
                     (f"epoch {int(e) + 1} (step {int(s)})", i)  # from 1, as the monitor
                     for i, (e, s) in enumerate(zip(frame["epoch"], frame["step"], strict=True))
                 ]
         self.epoch.options = options
         if options:
-            self.epoch.value = options[-1][1]
+            self.epoch.value = self._returned_index
         self._update()
 
     def _update(self) -> None:
@@ -344,6 +351,10 @@ class GenotypeViewer(widgets.VBox):
         self.update_soon = Debouncer(self.update, delay=0.05)
         for control in (self.source_a, self.source_b):
             control.observe(lambda _: self.update_soon(), "genotype_json")
+            # Another run (or source) with the same genotype text is still costed and drawn
+            # in its own skeleton and data: the text alone does not change then.
+            control.run.observe(lambda _: self.update_soon(), "value")
+            control.kind.observe(lambda _: self.update_soon(), "value")
         for control in (self.compare, self.n_cells, self.channels, self.image_size):
             control.observe(lambda _: self.update_soon(), "value")
         super().__init__(
@@ -366,7 +377,17 @@ class GenotypeViewer(widgets.VBox):
         self.source_b.set_runs(run_dirs)
 
     def show_run(self, run_dir: str | os.PathLike) -> None:
-        """Show the last genotype derived in ``run_dir`` as genotype A."""
+        """Show the genotype ``run_dir``'s search returned as genotype A.
+
+        That is the last one derived, except after RobustDARTS's early stop: then the
+        earlier epoch's cell it returned (as the monitor, the report and retraining use).
+
+        Args:
+            run_dir: a run folder (added to the offered runs when it is not listed).
+
+        Example:
+            >>> GenotypeViewer().show_run("runs/darts-1")  # doctest: +SKIP
+        """
         run_dir = str(run_dir)
         options = list(self.source_a.run.options)
         if run_dir not in options:

@@ -132,9 +132,31 @@ def _missing_metric(
             f"pass phases={elsewhere!r}."
         )
     names = sorted({str(n) for n in frame.loc[frame["phase"].isin(phases), "name"].unique()})
+    # A typo of a metric another phase logs ("tdloss" for the search's "td_loss").
+    hint = (closest_name(metric, names) if names else "") or _closest_elsewhere(
+        frame, metric, [p for p in logged if p not in phases]
+    )
     if not names:
-        return f"{asked}; those phases have no metrics (it logs phases {', '.join(logged)})."
-    return f"{asked}; they have {', '.join(names)}." + closest_name(metric, names)
+        return f"{asked}; those phases have no metrics (it logs phases {', '.join(logged)})." + hint
+    return f"{asked}; they have {', '.join(names)}." + hint
+
+
+def _closest_elsewhere(frame: pd.DataFrame, metric: str, others: list[str]) -> str:
+    """A ' Did you mean ...?' hint naming the metric closest to ``metric`` in the phases
+    ``others`` and the phases argument that draws it, or ''."""
+    import difflib
+
+    where: dict[str, tuple[str, str]] = {}  # lower case -> (name as asked for, its phase)
+    for phase in others:
+        for name in frame.loc[frame["phase"] == phase, "name"].unique():
+            # "val_dice" is asked for as "dice" (see _series); a train metric as it is.
+            name = str(name) if phase == "train" else str(name).removeprefix(f"{phase}_")
+            where.setdefault(name.lower(), (name, phase))
+    match = difflib.get_close_matches(metric.lower(), list(where), n=1, cutoff=0.5)
+    if not match:
+        return ""
+    name, phase = where[match[0]]
+    return f" Did you mean '{name}' (phase '{phase}': pass phases=['{phase}'])?"
 
 
 def plot_history(

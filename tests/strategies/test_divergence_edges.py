@@ -122,3 +122,63 @@ def test_a_weight_sharing_search_stops_once_its_shared_weights_diverge(tmp_path,
     assert list(run.candidates.status) == statuses  # not the whole budget of failures
     assert run.candidates["info"].iloc[-1]["diverged"] == text  # the candidate that saw it
     assert run.genotypes.empty  # as any failed search: no result row
+
+
+class OnlyFirst:
+    """Scores the first genotype it is asked about (by the table); every other diverges."""
+
+    def __init__(self, inner):
+        self.inner, self.ok, self.calls = inner, None, []
+        self.max_budget = inner.max_budget
+
+    def evaluate(self, genotype, budget=None):
+        self.ok = self.ok or genotype.to_json()
+        self.calls.append((genotype.to_json(), budget))
+        if genotype.to_json() != self.ok:
+            raise DivergenceError(f"training candidate {genotype.to_json()} diverged")
+        return self.inner.evaluate(genotype, budget)
+
+
+def test_a_race_run_directly_never_trains_a_diverged_candidate_again(table):
+    rng = np.random.default_rng(0)
+    genotypes = [NB201Space().sample(rng) for _ in range(9)]
+    evaluator = OnlyFirst(table)
+    with pytest.warns(UserWarning, match="failed"):
+        report = SuccessiveHalving(1, 9, 3).run(evaluator, genotypes)
+    # Rung 1 keeps 3 of 9, but only one succeeded: it alone goes on, at 3 and 9 epochs.
+    assert [b for _, b in evaluator.calls] == [1] * 9 + [3, 9]
+    assert report.best == genotypes[0] and report.spent_budget == 9 + 3 + 9
+    frame = report.to_frame()
+    assert list(frame.diverged[frame.status == "done"]) == [None, None, None]  # not NaN
+
+    one = OnlyFirst(table)
+    one.ok = "nothing"  # the one candidate diverges: evaluated once, named once
+    with pytest.warns(UserWarning), pytest.raises(DivergenceError) as err:
+        SuccessiveHalving(1, 9, 3).run(one, genotypes[:1])
+    assert len(one.calls) == 1
+    assert str(err.value).startswith("the one candidate evaluated diverged, so the race stopped")
+
+
+@pytest.mark.parametrize(
+    "name, config, budgets",
+    [
+        # Only the first candidate succeeds: it alone goes on (not 2 failed ones beside it).
+        ("successive_halving", {"n_candidates": 9, "min_budget": 1, "max_budget": 9, "eta": 3},
+         [1] * 9 + [3, 9]),
+        # Brackets (9 at 1), (5 at 3), (3 at 9): the later ones diverge entirely and stop.
+        ("hyperband", {"min_budget": 1, "max_budget": 9, "eta": 3},
+         [1] * 9 + [3, 9] + [3] * 5 + [9] * 3),
+    ],
+)  # fmt: skip
+def test_a_race_search_never_trains_a_diverged_candidate_again(table, name, config, budgets):
+    from nasbench.strategies import create_strategy
+    from nasbench.strategies.discrete import Budget, run_discrete
+
+    race = create_strategy(name, config, space=NB201Space(), seed=1)
+    evaluator = OnlyFirst(table)
+    with pytest.warns(UserWarning, match="failed"):
+        out = run_discrete(race, evaluator, Budget(max_evaluations=40))
+    assert [b for _, b in evaluator.calls] == budgets
+    assert not any(failure(t.result) is not None and t.result.info["rung"] > 0
+                   for t in out.history)  # fmt: skip
+    assert out.stop_reason == "finished" and out.best_genotype.to_json() == evaluator.ok

@@ -470,11 +470,29 @@ def test_history_names_the_phase_a_missing_metric_is_logged_under(tmp_path):
     said = str(caught.value)
     assert "it is logged under phase 'search': pass phases=['search']" in said
     assert "Did you mean 'td_loss'" not in said
-    # A name no phase has: the names offered are those of the phases asked for.
+    # A name no phase has: the names offered are those of the phases asked for (and the
+    # close one another phase logs, with the phases that draw it).
     with pytest.raises(NasbenchError) as caught:
         plot_history(run, metrics=["td_los"], phases=["test"])
     said = str(caught.value)
-    assert "they have searched_dist_mm." in said and "td_loss" not in said
+    assert "they have searched_dist_mm. Did you mean 'td_loss' (phase 'search'" in said
     fig = plot_history(run, metrics=["td_loss"], phases=["search"])
     assert [t.name for t in fig.data] == ["search td_loss"]
     assert list(fig.data[0].y) == [1.0, 0.5]
+
+
+def test_history_suggests_a_close_metric_of_another_phase(tmp_path):
+    run = _search_phase_run(tmp_path / "marl")
+    with pytest.raises(NasbenchError) as caught:
+        plot_history(run, metrics=["tdloss"])  # the default phases log none like it
+    assert str(caught.value) == (
+        "this run has no metric 'tdloss' in phases train, val, test; they have "
+        "searched_dist_mm. Did you mean 'td_loss' (phase 'search': pass phases=['search'])?"
+    )
+    frame = pd.DataFrame({"step": [1, 2], "epoch": [0, 0], "phase": ["train", "val"],
+                          "name": ["loss", "val_dice"], "value": [1.0, 0.5]})  # fmt: skip
+    with pytest.raises(NasbenchError, match=r"Did you mean 'dice' \(phase 'val': pass "):
+        plot_history(frame, metrics=["dise"], phases=["train"])  # asked for as "dice"
+    with pytest.raises(NasbenchError) as caught:
+        plot_history(frame, metrics=["zzz"], phases=["train"])
+    assert "Did you mean" not in str(caught.value)

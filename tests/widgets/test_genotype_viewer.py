@@ -179,3 +179,45 @@ def test_a_network_too_large_to_build_shows_its_counts_instead(monkeypatch):
     assert f"~{params / 1e6:,.0f} M parameters" in text and "M MACs" in text
     assert "too large to build for a live preview" in text and "lower the" in text
     assert "<svg" in viewer.drawing_a.value  # the cell is drawn all the same
+
+
+def _run_of(run_dir, dataset, genotypes, early_stop=None):
+    from nasbench.runs import RunStore
+
+    config = {"strategy": "darts", "space": {"name": "darts"}, "dataset": {"name": dataset}}
+    with RunStore.create(run_dir, config, environment={}) as store:
+        for epoch, genotype in enumerate(genotypes):
+            store.log_genotype(epoch, (epoch + 1) * 10, genotype.to_json())
+        if early_stop is not None:
+            store.log_event("early_stop", early_stop, step=10 * len(genotypes))
+    return str(run_dir)
+
+
+def test_picking_another_run_with_the_same_genotype_recosts_it_in_that_run(tmp_path):
+    genotype = zoo["DARTS_V2"]
+    grey = _run_of(tmp_path / "a", "breastmnist", [genotype])  # 1 channel, 2 classes
+    colour = _run_of(tmp_path / "b", "pathmnist", [genotype])  # 3 channels, 9 classes
+    viewer = GenotypeViewer([grey, colour])
+    viewer.n_cells.value, viewer.channels.value = 2, 4
+    viewer.show_run(grey)
+    grey_params = viewer.costs_a["params"]
+    viewer.source_a.run.value = colour  # same genotype text, other data
+    viewer.update_soon.flush()
+    colour_params = viewer.costs_a["params"]
+    viewer.update()  # what a full redraw gives
+    assert colour_params == viewer.costs_a["params"] != grey_params
+
+
+def test_show_run_preselects_the_genotype_an_early_stopped_search_returned(tmp_path):
+    returned, collapsing = zoo["DARTS_V1"], zoo["DARTS_V2"]
+    run_dir = _run_of(
+        tmp_path / "rd", "breastmnist", [returned, collapsing, collapsing],
+        early_stop={"rule": "eigenvalue", "epoch": 2, "return_epoch": 0},
+    )  # fmt: skip
+    viewer = GenotypeViewer()
+    viewer.show_run(run_dir)
+    assert viewer.source_a.epoch.value == 0
+    assert viewer.source_a.genotype == returned
+    plain = _run_of(tmp_path / "plain", "breastmnist", [returned, collapsing])
+    viewer.show_run(plain)
+    assert viewer.source_a.epoch.value == 1  # no early stop: the last one

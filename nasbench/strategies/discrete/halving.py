@@ -115,7 +115,8 @@ class HalvingReport:
 
         A diverged candidate reads as the run store's candidates table has it: status
         ``"failed"``, no score (NaN, which ``count``, ``max`` and ``median`` skip) and its
-        one-line reason under ``"diverged"`` (None for the others, whose status is ``"done"``).
+        one-line reason under ``"diverged"`` (None, not NaN, for the others, whose status
+        is ``"done"``; ``isna()`` finds them all the same).
 
         Example:
             >>> report.to_frame().groupby("rung")["score"].max()  # doctest: +SKIP
@@ -136,7 +137,10 @@ class HalvingReport:
                     FAILED: reason,
                 }
             )
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        if rows:  # pandas would store the done rows' missing reason as NaN: keep None
+            frame[FAILED] = pd.Series([r[FAILED] for r in rows], index=frame.index, dtype=object)
+        return frame
 
 
 class _Failures:
@@ -305,7 +309,11 @@ class SuccessiveHalving:
                 scored.append((_score(result), order, (index, g), result))
             # Best first; ties keep the earlier candidate so runs are deterministic.
             scored.sort(key=lambda s: (-s[0], s[1]))
-            alive = [s[2] for s in scored]
+            # A diverged candidate is never trained again at a larger budget: the next
+            # rung keeps at most those that succeeded, and none left ends the race.
+            alive = [s[2] for s in scored if failure(s[3]) is None]
+            if not alive:
+                break
         _, _, (_, best), best_result = scored[0]
         planned = self.planned_budget(len(candidates))
         if failure(best_result) is not None:  # every finalist diverged: no winner
@@ -583,7 +591,13 @@ class _Race(DiscreteStrategy):
                     return state.result
                 # Best first; ties keep the earlier candidate, so races are deterministic.
                 ids = [cid for _, _, cid in sorted(scored, key=lambda s: (-s[0], s[1]))]
-            state.finish_bracket(self.pool[ids[0]], state.last[ids[0]])
+                # As SuccessiveHalving._race: a diverged candidate goes no further, and a
+                # rung with none that succeeded ends the bracket without a winner.
+                ids = [cid for cid in ids if failure(state.last[cid]) is None]
+                if not ids:
+                    break
+            if ids:
+                state.finish_bracket(self.pool[ids[0]], state.last[ids[0]])
         state.check_failures(ended=True)
         state.result.stop_reason = "finished"
         return state.result
