@@ -737,7 +737,7 @@ class SearchLauncher(widgets.VBox):
         if self.running:
             return False
         self.run_dir = str(run_dir)
-        self.resume_button.disabled = not (Path(run_dir) / DB_NAME).is_file()
+        self.resume_button.disabled = not _holds_store(self.run_dir)
         return True
 
     def check_process(self) -> bool:
@@ -767,13 +767,19 @@ class SearchLauncher(widgets.VBox):
         """
         self._process_watch.stop()
         self.stop_button.disabled = True
-        self.resume_button.disabled = not self.run_dir
+        # A search that failed its checks before creating its store has nothing to resume.
+        self.resume_button.disabled = not _holds_store(self.run_dir)
         code = None if self.process is None else self.process.poll()
         self._refresh_summary()
         if code:
             self.message.value = message_html(
                 f"the search process exited with code {code}; see the Monitor tab.", "warning"
             )
+
+
+def _holds_store(run_dir: str | None) -> bool:
+    """Whether ``run_dir`` holds a run store: a search that failed before one has none."""
+    return bool(run_dir) and (Path(run_dir) / DB_NAME).is_file()
 
 
 def _unresumable(folder: Path) -> str:

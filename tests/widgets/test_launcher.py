@@ -146,23 +146,29 @@ def test_run_comes_back_however_the_process_ends(tmp_path, monkeypatch):
     import subprocess
     import sys
 
-    def start_exiting(code):
+    from nasbench.runs import RunStore
+
+    def start_exiting(code, with_store):
         def start(args, run_dir):
+            if with_store:  # the search got as far as its run store
+                RunStore.create(run_dir, {"strategy": "random"}, environment={}).close()
             return subprocess.Popen([sys.executable, "-c", f"import sys; sys.exit({code})"])
 
         return start
 
     launcher = SearchLauncher(tmp_path / "runs")
     launcher.set_space(TINY_SPACE)
-    for code in (0, 3):  # finished, then failed (killed from outside reads the same)
-        monkeypatch.setattr(launcher_module, "start_process", start_exiting(code))
+    # Finished, failed (killed from outside reads the same), and failed before its store.
+    for code, with_store in ((0, True), (3, True), (2, False)):
+        monkeypatch.setattr(launcher_module, "start_process", start_exiting(code, with_store))
         assert launcher.run() is not None
         assert launcher.run_button.disabled and not launcher.stop_button.disabled
         launcher.process.wait(timeout=30)
         assert launcher.check_process() is False
         assert not launcher.run_button.disabled and launcher.stop_button.disabled
-        assert not launcher.resume_button.disabled
-        assert ("code 3" in launcher.message.value) == (code == 3)
+        # Resume is offered only where there is a store to continue from.
+        assert launcher.resume_button.disabled is not with_store
+        assert (f"code {code}" in launcher.message.value) == (code != 0)
 
 
 def test_the_evaluator_form_leaves_size_limit_and_device_to_the_launcher(tmp_path, started):
