@@ -147,6 +147,25 @@ def test_a_race_whose_last_rung_diverges_has_no_best(flaky, table):
 
 
 @pytest.mark.parametrize("name, config", RACES)
+def test_a_race_that_loses_a_rung_to_divergence_plans_fewer_evaluations(
+    tmp_path, flaky, table, name, config
+):
+    # Every candidate trains at 1 and 9 epochs but diverges at 3: a bracket whose 3-epoch
+    # rung fails has no finalist to race at 9, so the race makes fewer evaluations.
+    race = create_strategy(name, config, space=NB201Space(), seed=1)
+    with (
+        RunStore.create(tmp_path / "run", {"strategy": name}, environment={}) as store,
+        pytest.warns(UserWarning, match="failed"),
+    ):
+        out = run_discrete(race, flaky.Flaky(table, every=1, at_budget=3.0),
+                           Budget(max_evaluations=40), store=store)  # fmt: skip
+    assert out.stop_reason == "finished" and out.evaluations < race.planned_evaluations()
+    progress = load(tmp_path / "run").progress
+    assert progress["step"] == progress["total_steps"] == out.evaluations
+    assert progress["fraction"] == 1.0
+
+
+@pytest.mark.parametrize("name, config", RACES)
 def test_a_race_whose_every_candidate_diverges_ends_in_one_line(
     tmp_path, flaky, table, name, config
 ):

@@ -577,12 +577,11 @@ class _Race(DiscreteStrategy):
         )
         start = 0
         c = self.config
-        for index, (n, r, rungs) in enumerate(self.brackets):
+        plans = [SuccessiveHalving(r, c.max_budget, c.eta, k).plan(n) for n, r, k in self.brackets]
+        for index, (n, _, _) in enumerate(self.brackets):
             ids = list(range(start, start + n))
             start += n
-            for rung, (keep, epochs) in enumerate(
-                SuccessiveHalving(r, c.max_budget, c.eta, rungs).plan(n)
-            ):
+            for rung, (keep, epochs) in enumerate(plans[index]):
                 ids = ids[:keep]
                 scored = state.run_rung(self, executor, size, (index, rung, epochs), ids)
                 if scored is None:
@@ -594,6 +593,9 @@ class _Race(DiscreteStrategy):
                 # As SuccessiveHalving._race: a diverged candidate goes no further, and a
                 # rung with none that succeeded ends the bracket without a winner.
                 ids = [cid for cid in ids if failure(state.last[cid]) is None]
+                # Fewer survivors than the plan kept race fewer later: the progress bar's
+                # total follows, so a finished race reads as done.
+                state.replan(plans[index][rung + 1 :], len(ids), plans[index + 1 :])
                 if not ids:
                     break
             if ids:
@@ -662,6 +664,16 @@ class _RaceState:
                 self.store.set_progress(self.result.evaluations, self.planned, 0, None)
             self.check_failures(ended=False)
         return scored
+
+    def replan(self, rungs: list[tuple], survivors: int, brackets: list[list[tuple]]) -> None:
+        """Plan the evaluations left: this bracket's ``rungs`` race at most ``survivors``
+        candidates each, later ``brackets`` whole; the store's total follows when it shrinks."""
+        left = sum(min(keep, survivors) for keep, _ in rungs)
+        left += sum(keep for plan in brackets for keep, _ in plan)
+        planned = self.result.evaluations + left
+        if planned != self.planned and self.store is not None:
+            self.store.set_progress(self.result.evaluations, planned, 0, None)
+        self.planned = planned
 
     def _outcomes(self, executor, jobs, space, rung) -> list[Outcome]:
         """Outcomes of ``jobs`` in order; a resumed race takes recorded ones from the store."""
