@@ -26,6 +26,7 @@ from torch.utils.data import Dataset
 from nasbench.data import registry
 from nasbench.data.folder_layout import FolderLayout, scan_folder
 from nasbench.data.image_files import (
+    Stamp,
     _any_colour,
     _folder_channels,
     _match_channels,
@@ -160,7 +161,7 @@ def _nifti_grid(path: Path) -> dict[str, np.ndarray | None] | None:
 # Every load of a segmentation folder checks its first pairs' grids, and every item its
 # own: the header is parsed once per file (a grid is about 1 KB).
 @functools.lru_cache(maxsize=1 << 14)
-def _read_nifti_grid(path: str, mtime_ns: int, size: int) -> dict[str, np.ndarray | None]:
+def _read_nifti_grid(path: str, stamp: Stamp, size: int) -> dict[str, np.ndarray | None]:
     import nibabel
 
     loaded = nibabel.load(path)
@@ -242,7 +243,7 @@ _PROBES_CACHED = 1024
 
 
 def _cached(read: Any, path: Path) -> Any:
-    """``read(path)``, cached by the file's path, modification time and size."""
+    """``read(path)``, cached by the file's path, change stamp and size (:func:`file_key`)."""
     try:
         key = file_key(path)
     except OSError:  # gone or unreadable: the reader says so in its own words
@@ -251,20 +252,21 @@ def _cached(read: Any, path: Path) -> Any:
 
 
 @functools.lru_cache(maxsize=_PROBES_CACHED)
-def _image_shape(path: str, *_key: int) -> tuple[int, ...]:
+def _image_shape(path: str, *_key: Any) -> tuple[int, ...]:
     return read_image(path).shape
 
 
 @functools.lru_cache(maxsize=_PROBES_CACHED)
-def _largest_label(path: str, *_key: int) -> int:
+def _largest_label(path: str, *_key: Any) -> int:
     return int(read_mask(path).max())
 
 
 def clear_file_caches() -> None:
     """Forget every fact read from a folder's files (headers, grids, probes, DICOM patients).
 
-    Each is cached by path, modification time and size, so a changed file is read again
-    anyway; this makes the next description of a folder read every file, as its first did.
+    Each is cached by path, change stamp and size (:func:`~nasbench.data.image_files.file_key`),
+    so a file written or replaced since is read again anyway; this makes the next description
+    of a folder read every file, as its first did.
 
     Example:
         >>> clear_file_caches()

@@ -60,27 +60,33 @@ def _stem(path: Path) -> str:
     return path.name[: len(path.name) - len(suffix)] if suffix in SUFFIXES else path.name
 
 
-# Facts read from a file (a header, a preamble) are cached by path, modification time and
-# size, so a folder described once per split loaded reads each file once, and a file
-# changed on disk is read again. A failed read is not cached: it is tried again.
+# Facts read from a file (a header, a preamble) are cached by path, change stamp and size,
+# so a folder described once per split loaded reads each file once, and a file changed on
+# disk is read again. A failed read is not cached: it is tried again.
 _FILES_CACHED = 1 << 17  # a fact is a few hundred bytes with its key: tens of MB at most
 
+# A change stamp: modification time, status-change time and file number. The modification
+# time alone misses a file replaced by a same-sized copy that keeps its time (`cp -p`,
+# `tar -x`, unzip); the status-change time and the file number are set by the system, and
+# change when a file is written, replaced or renamed over.
+Stamp = tuple[int, int, int]
 
-def file_key(path: str | os.PathLike) -> tuple[str, int, int]:
-    """The key a fact read from a file is cached under: its path, modification time and size.
+
+def file_key(path: str | os.PathLike) -> tuple[str, Stamp, int]:
+    """The key a fact read from a file is cached under: its path, change stamp and size.
 
     Args:
         path: an existing file.
 
     Returns:
-        ``(path, st_mtime_ns, st_size)``.
+        ``(path, (st_mtime_ns, st_ctime_ns, st_ino), st_size)``.
 
     Example:
         >>> file_key(__file__)[0] == __file__
         True
     """
     stat = os.stat(path)
-    return str(path), stat.st_mtime_ns, stat.st_size
+    return str(path), (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino), stat.st_size
 
 
 def _has_dicom_preamble(path: Path) -> bool:
@@ -92,7 +98,7 @@ def _has_dicom_preamble(path: Path) -> bool:
 
 
 @functools.lru_cache(maxsize=_FILES_CACHED)
-def _read_preamble(path: str, mtime_ns: int, size: int) -> bool:
+def _read_preamble(path: str, stamp: Stamp, size: int) -> bool:
     with open(path, "rb") as file:
         return file.read(132)[128:] == b"DICM"
 
@@ -240,7 +246,7 @@ def _check_picture(path: Path) -> None:
 
 
 @functools.lru_cache(maxsize=_FILES_CACHED)
-def _picture_header(path: str, mtime_ns: int, size: int) -> tuple[str, str | None]:
+def _picture_header(path: str, stamp: Stamp, size: int) -> tuple[str, str | None]:
     """A picture's PIL mode and :func:`_picture_problem`, from its header."""
     from PIL import Image
 
@@ -420,7 +426,7 @@ def _colour_mode(path: Path) -> bool:
 
 
 @functools.lru_cache(maxsize=_FILES_CACHED)
-def _dicom_samples(path: str, mtime_ns: int, size: int) -> int:
+def _dicom_samples(path: str, stamp: Stamp, size: int) -> int:
     """A DICOM header's ``SamplesPerPixel`` (1 where absent)."""
     import pydicom
 
@@ -440,8 +446,8 @@ def _channels_differ(path: Path) -> bool:
 
 # At most COLOUR_CHECKS images are decoded per folder: a few folders' worth.
 @functools.lru_cache(maxsize=4 * COLOUR_CHECKS)
-def _decoded_channels_differ(name: str, mtime_ns: int, size: int) -> bool:
-    """:func:`_channels_differ` of the file ``name`` as it was at ``mtime_ns`` and ``size``."""
+def _decoded_channels_differ(name: str, stamp: Stamp, size: int) -> bool:
+    """:func:`_channels_differ` of the file ``name`` as it was at ``stamp`` and ``size``."""
     path = Path(name)
     if _format(path) in PICTURE_SUFFIXES:
         from PIL import Image

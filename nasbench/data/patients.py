@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nasbench.data.image_files import Stamp, file_key
+
 # Header fields that name a patient, in order of preference: a series is one acquisition
 # of one patient, so it is the fallback when an export blanks the patient's ID.
 _PATIENT_FIELDS = ("PatientID", "SeriesInstanceUID")
@@ -54,8 +56,7 @@ def patient_key(path: Path, class_folder: Path, is_dicom: bool) -> str:
     """
     series = ""
     if is_dicom:
-        stat = path.stat()
-        patient, series = _dicom_patient(str(path), stat.st_mtime_ns, stat.st_size)
+        patient, series = _dicom_patient(*file_key(path))
         if patient:
             return _DicomKey(f"dicom:{patient}", path, class_folder)
     if len(relative_parts(path, class_folder)) > 1:
@@ -139,17 +140,17 @@ def anonymised_to_series(keys: list[str], paths: list[Path]) -> list[str]:
         if getattr(key, "subfolder", None) and len(subfolders[key.class_folder]) > 1:
             out[i] = key.subfolder
             continue
-        stat = paths[i].stat()
-        series = _dicom_patient(str(paths[i]), stat.st_mtime_ns, stat.st_size)[1]
+        series = _dicom_patient(*file_key(paths[i]))[1]
         out[i] = f"series:{series}" if series else f"file:{paths[i]}"
     return out
 
 
 @functools.lru_cache(maxsize=65536)
-def _dicom_patient(path: str, mtime_ns: int, size: int) -> tuple[str, str]:
+def _dicom_patient(path: str, stamp: Stamp, size: int) -> tuple[str, str]:
     """A DICOM header's ``(PatientID, SeriesInstanceUID)``, '' where absent.
 
-    Cached by modification time and size: a folder is scanned once per split loaded.
+    Cached by change stamp and size (:func:`file_key`): a folder is scanned once per split
+    loaded.
     """
     import pydicom
 

@@ -96,6 +96,29 @@ def test_a_changed_picture_is_examined_again(tmp_path, monkeypatch):
     assert seen[_key(files[2])] == 2 and seen[_key(files[3])] == 1
 
 
+def test_a_file_replaced_by_a_copy_that_keeps_its_time_and_size_is_read_again(tmp_path):
+    # Masks fixed elsewhere and copied back with `cp -p` (or unpacked from an archive):
+    # same names, sizes and modification times, new labels.
+    root = tmp_path / "seg"
+    for sub in ("images", "labels", "fixed"):
+        (root / sub).mkdir(parents=True)
+    for i in range(6):
+        Image.fromarray(np.full((16, 16), 100, np.uint8)).save(root / "images" / f"c{i}.bmp")
+        for sub, label in (("labels", 1), ("fixed", 2)):
+            mask = np.zeros((16, 16), np.uint8)
+            mask[4:8, 4:8] = label
+            Image.fromarray(mask).save(root / sub / f"c{i}.bmp")
+    fixed = tmp_path / "fixed"
+    (root / "fixed").rename(fixed)
+    assert folder.folder_info(root)[0].num_classes == 2
+    for mask in sorted((root / "labels").iterdir()):
+        old = mask.stat()
+        shutil.copy2(fixed / mask.name, mask)
+        os.utime(mask, ns=(old.st_atime_ns, old.st_mtime_ns))
+        assert (mask.stat().st_size, mask.stat().st_mtime_ns) == (old.st_size, old.st_mtime_ns)
+    assert folder.folder_info(root)[0].num_classes == 3
+
+
 def _volumes(root: Path, n: int = 8) -> None:
     affine = np.diag([-1.0, 1, 1, 1])
     affine[:3, 3] = (-8, -8, -4)
