@@ -210,6 +210,10 @@ class RunMonitor(widgets.VBox):
         self._idle_poller = Poller(self._check_idle, max(interval, IDLE_POLL_S))
         self._store_seen: tuple | None = None  # the store files' stat when it went idle
         self._stop_pending = False  # Stop pressed before the search created its store
+        # When this monitor's process was first seen to have exited with an error: the
+        # store's status rows and whether a writer was alive (_another_writer_took_over).
+        self._exit_seen: tuple[int, bool] | None = None
+        self._taken_over = False  # another writer took the run after that process exited
         self.title = widgets.HTML("<i>no run open</i>")
         self.title.add_class("nasbench-monitor-title")
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
@@ -361,6 +365,7 @@ class RunMonitor(widgets.VBox):
         self.run = None
         self.process = process
         self._stop_pending = False
+        self._exit_seen, self._taken_over = None, False
         # A process started on a folder that already holds a run is resuming it; until it
         # takes the store over, the store still says how the last process left it.
         self._booting = "resuming" if (Path(run_dir) / DB_NAME).is_file() else "starting"
@@ -1058,18 +1063,36 @@ class RunMonitor(widgets.VBox):
         pids = run.status_history["pid"]
         return bool((pids == self.process.pid).any())
 
+    def _another_writer_took_over(self, run: Any, alive: bool | None) -> bool:
+        """Whether another writer took the run after this monitor's process exited with an
+        error: a status row written since that exit was first seen, or a writer that came
+        since (one alive then held the run all along, e.g. the busy lock that failed it).
+        Rows written between the exit and the poll that first saw it count as older."""
+        if not self._taken_over:
+            rows = len(run.status_history)
+            if self._exit_seen is None:
+                self._exit_seen = (rows, bool(alive))
+            elif rows > self._exit_seen[0] or (alive and not self._exit_seen[1]):
+                self._taken_over = True  # for good: that writer may die without a row
+        return self._taken_over
+
     def _show_state(self, alive: bool | None) -> None:
         """Show the run's status; ``alive`` is whether a process wrote it when the rows
         were read (probed before them)."""
         run = self.run
         status, error = run.status, ""
         code = None if self.process is None else self.process.poll()
+        # Once another writer (a resume from the CLI or another tab) took the run after
+        # this monitor's process failed, that process's exit says nothing about the run.
+        if code not in (None, 0) and self._another_writer_took_over(run, alive):
+            code = None
         if code is not None and code > 0 and code != 130 and not self._process_wrote(run):
             # A resume that failed before it took the store over (a user module that fails
             # to import, a busy writer lock): the store still says how the last process left
             # it. One interrupted (130) or killed by a signal (< 0) left it as it was.
             left = KILLED if run.status == "running" and not alive else run.status
-            status = "failed"
+            # A live writer (whose busy lock failed it) goes on: the store's word for that.
+            status = status if alive else "failed"
             error = (
                 f"the search process exited with code {code} before it took over the run "
                 f"(still {left}, as the last process left it){_last_error(self.run_dir)}"
@@ -1081,13 +1104,9 @@ class RunMonitor(widgets.VBox):
             )
         elif status == "failed" and not alive:
             error = run.message or "the search failed."
-        elif (
-            self.process is not None
-            and self.process.poll() not in (None, 0)
-            and status not in TERMINAL
-        ):
+        elif code not in (None, 0) and status not in TERMINAL:
             status = "failed"
-            error = f"the search process exited with code {self.process.returncode}."
+            error = f"the search process exited with code {code}."
         if error:
             self._show_error(error)
         elif self._status_error:  # e.g. a killed run that another process resumed since

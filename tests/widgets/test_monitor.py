@@ -688,6 +688,86 @@ def test_a_resume_that_fails_before_taking_the_store_over_shows_its_error(fake_r
     assert monitor.status == "stopped" and monitor.error.value == ""
 
 
+def test_a_failed_resume_gives_way_to_a_later_resume_from_elsewhere(fake_run, monkeypatch):
+    import asyncio
+
+    from nasbench.runs import RunStore
+    from widgets import monitor as monitor_module
+
+    monkeypatch.setattr(monitor_module, "IDLE_POLL_S", 0.02)
+    with RunStore.open(fake_run) as store:
+        store.set_status("stopped")
+
+    def seen(monitor: RunMonitor) -> tuple:
+        error = re.sub("<[^>]+>", "", monitor.error.value)
+        return monitor.status, monitor.progress.bar_style, "exited with code" in error
+
+    async def wait_for(monitor: RunMonitor, status: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while monitor.status != status and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+
+    async def main() -> list:
+        monitor = RunMonitor(fake_run, _exited(2), interval=0.01)  # our Resume failed
+        stages = [seen(monitor)]
+        with RunStore.open(fake_run) as store:  # the user resumes it from the CLI
+            store.set_status("running")
+            store.set_progress(1, 2, 0, 2)
+            await wait_for(monitor, "running")
+            stages.append(seen(monitor))
+            store.set_progress(2, 2, 1, 2)
+            store.set_status("finished")
+        await wait_for(monitor, "finished")
+        stages.append(seen(monitor))
+        monitor.close()
+        return stages
+
+    assert asyncio.run(main()) == [
+        ("failed", "danger", True),  # nothing else wrote the run: our failure is the news
+        ("running", "", False),  # the store's word, without the stale error
+        ("finished", "success", False),
+    ]
+
+
+def test_a_failed_resume_shows_a_writer_that_came_later_but_not_the_one_that_held_it(
+    fake_run,
+):
+    from nasbench.runs import RunStore
+
+    with RunStore.open(fake_run) as store:
+        store.set_status("stopped")
+    monitor = RunMonitor(fake_run, _exited(2))
+    assert monitor.poll_once() == "failed"
+    with RunStore.open(fake_run):  # a resume that holds the run but wrote no status yet
+        assert monitor.poll_once() == "resuming" and monitor.error.value == ""
+    # That writer is gone without a row: still not our process's failure any more.
+    assert monitor.poll_once() == "stopped" and monitor.error.value == ""
+    # A resume that failed on the busy lock of a live writer: that writer's run goes on,
+    # with why ours did not start, until that writer writes (then only the store's word).
+    with RunStore.open(fake_run) as store:
+        store.set_status("running")
+        monitor.watch(fake_run, _exited(2))
+        assert monitor.status == "running" and not monitor.stop_button.disabled
+        assert "before it took over the run (still running" in monitor.error.value
+        assert monitor.poll_once() == "running" and "took over" in monitor.error.value
+        store.set_status("finished")
+        assert monitor.poll_once() == "finished" and monitor.error.value == ""
+    # A search of ours that failed (its own status row): a later resume is followed.
+    failed = subprocess.Popen([
+        sys.executable, "-c", "import sys; from nasbench.runs import RunStore; "
+        f"store = RunStore.open({str(fake_run)!r}); store.set_status('failed', 'boom'); "
+        "store.close(); sys.exit(1)",
+    ])  # fmt: skip
+    failed.wait()
+    monitor.watch(fake_run, failed)
+    assert monitor.status == "failed" and "boom" in monitor.error.value
+    with RunStore.open(fake_run) as store:
+        store.set_status("running")
+        assert monitor.poll_once() == "running" and monitor.error.value == ""
+    monitor.close()
+
+
 def test_stop_pressed_while_a_search_starts_reaches_it_once_it_has_a_store(tmp_path):
     from nasbench.runs import RunStore, load
 
