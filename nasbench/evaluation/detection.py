@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,11 +38,19 @@ FP_RATES = (0.5, 1.0, 2.0, 4.0)
 Detections = list[dict[str, torch.Tensor]]
 
 
-def check_detections(detections: Detections, truths: Detections) -> tuple[Detections, Detections]:
+def check_detections(
+    detections: Detections, truths: Detections, labels_required: bool = True
+) -> tuple[Detections, Detections]:
     """Check per-image lists of ``boxes`` ``(N, 4)`` (x1, y1, x2, y2: finite, x2 >= x1,
     y2 >= y1) with one ``labels`` entry (and for detections one finite ``scores`` entry)
     per box, as many detection lists as truth lists; raise a one-line NasbenchError on the
     first that is not.
+
+    Args:
+        detections: per image ``boxes``, ``scores``, ``labels``.
+        truths: per image ``boxes``, ``labels``.
+        labels_required: False lets an entry leave out ``labels`` (one class: all 0), as
+            a figure that draws no classes takes them.
 
     Returns:
         Both lists as tensors (lists and arrays are accepted): boxes ``(N, 4)`` float,
@@ -62,8 +71,9 @@ def check_detections(detections: Detections, truths: Detections) -> tuple[Detect
         ("truths", truths, ("boxes", "labels")),
     ):
         checked[what] = []
+        required = keys if labels_required else keys[:-1]
         for i, item in enumerate(items):
-            if not isinstance(item, Mapping) or any(key not in item for key in keys):
+            if not isinstance(item, Mapping) or any(key not in item for key in required):
                 raise NasbenchError(
                     f"{what}[{i}] must be a dict of tensors {', '.join(keys)}, got "
                     f"{sorted(item) if isinstance(item, Mapping) else type(item).__name__}."
@@ -86,6 +96,9 @@ def check_detections(detections: Detections, truths: Detections) -> tuple[Detect
                 )
             out = {"boxes": boxes}
             for key in keys[1:]:
+                if key not in item:  # labels, when not required: the one class 0
+                    out[key] = torch.zeros(len(boxes), dtype=torch.long, device=boxes.device)
+                    continue
                 values = torch.as_tensor(item[key]).reshape(-1)
                 if len(values) != len(boxes):
                     raise NasbenchError(
@@ -118,8 +131,25 @@ def froc_curve(
     Returns:
         ``(fps_per_image, sensitivity)``, one entry per distinct score (a threshold), from
         the highest: detections of equal score are kept or dropped together, so the curve
-        does not depend on the order of the images.
+        does not depend on the order of the images. With no lesion in ``truths`` at all
+        the sensitivity is undefined: every entry is NaN.
+
+    Example:
+        >>> det = [{"boxes": torch.tensor([[0.0, 0, 4, 4]]), "scores": torch.tensor([0.9]),
+        ...         "labels": torch.tensor([0])}]
+        >>> gt = [{"boxes": torch.tensor([[0.0, 0, 4, 4]]), "labels": torch.tensor([0])}]
+        >>> froc_curve(det, gt)
+        (array([0.]), array([1.]))
+        >>> froc_curve(det, [{"boxes": torch.zeros(0, 4), "labels": torch.zeros(0)}])
+        (array([1.]), array([nan]))
     """
+    return _froc_points(detections, truths, iou_threshold)[:2]
+
+
+def _froc_points(
+    detections: Detections, truths: Detections, iou_threshold: float
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`froc_curve`'s points, and the number of lesions they were counted against."""
     detections, truths = check_detections(detections, truths)
     if not 0.0 < iou_threshold <= 1.0:
         raise NasbenchError(f"iou_threshold must be in (0, 1], got {iou_threshold!r}.")
@@ -151,8 +181,9 @@ def froc_curve(
         if k + 1 < len(rows) and rows[k + 1][0] == score:
             continue  # a threshold cannot split a tie: the point comes after the last of them
         fps.append(fp / len(truths))
-        sens.append(tp / max(n_lesions, 1))
-    return np.asarray(fps, dtype=float), np.asarray(sens, dtype=float)
+        # No lesion to find: a sensitivity of 0 would read as a detector that missed them.
+        sens.append(tp / n_lesions if n_lesions else np.nan)
+    return np.asarray(fps, dtype=float), np.asarray(sens, dtype=float), n_lesions
 
 
 def froc(
@@ -173,14 +204,25 @@ def froc(
         iou_threshold: the IoU a hit needs.
 
     Returns:
-        ``froc_<rate>`` per rate (``froc_0.5``, ``froc_1``, ...) and ``froc`` (their mean).
+        ``froc_<rate>`` per rate (``froc_0.5``, ``froc_1``, ...) and ``froc`` (their mean);
+        all NaN when ``truths`` hold no lesion at all (the sensitivity is undefined; a run
+        store keeps NaN as a missing value).
+
+    Example:
+        >>> det = [{"boxes": torch.tensor([[0.0, 0, 4, 4]]), "scores": torch.tensor([0.9]),
+        ...         "labels": torch.tensor([0])}]
+        >>> gt = [{"boxes": torch.tensor([[0.0, 0, 4, 4]]), "labels": torch.tensor([0])}]
+        >>> froc(det, gt)["froc_1"], froc(det, [{"boxes": [], "labels": []}])["froc_1"]
+        (1.0, nan)
     """
     rates = list(rates)
     if not rates or any(not 0 <= rate < float("inf") for rate in rates):
         raise NasbenchError(
             f"rates must be one or more false positives per image >= 0, got {rates}."
         )
-    fps, sens = froc_curve(detections, truths, iou_threshold)
+    fps, sens, n_lesions = _froc_points(detections, truths, iou_threshold)
+    if not n_lesions:
+        return {**{f"froc_{rate:g}": math.nan for rate in rates}, "froc": math.nan}
     out = {}
     for rate in rates:
         within = sens[fps <= rate + 1e-12]
@@ -323,7 +365,8 @@ class DetectionMeter:
             self._losses.append(float(self.loss_fn(out, target)))
 
     def result(self) -> dict[str, float]:
-        """``map``, ``ap50``, ``froc`` and ``froc_<rate>`` (and ``loss``)."""
+        """``map``, ``ap50``, ``froc`` and ``froc_<rate>`` (and ``loss``); the FROC ones
+        NaN when the split holds no lesion (the run store keeps them as missing)."""
         out = coco_map(self.detections, self.truths, self.image_size or (1, 1))
         out.update(froc(self.detections, self.truths))
         if self.loss_fn is not None:
@@ -354,7 +397,8 @@ class DetectionTask:
         return y.float()
 
     def batch_metrics(self, out: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
-        """``froc``: the batch's mean FROC sensitivity (cheap; no COCO evaluation)."""
+        """``froc``: the batch's mean FROC sensitivity (cheap; no COCO evaluation); NaN
+        for a batch without lesions, which the run store logs as missing."""
         # Scored on the CPU, as DetectionMeter.update does: the search step hands over its
         # output and targets on the search device, and this walk is per detection anyway.
         out, y = out.detach().float().cpu(), y.detach().cpu()

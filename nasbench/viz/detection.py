@@ -20,8 +20,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nasbench.errors import ConfigError
-from nasbench.evaluation.detection import FP_RATES, froc, froc_curve
+from nasbench.errors import ConfigError, NasbenchError
+from nasbench.evaluation.detection import FP_RATES, check_detections, froc, froc_curve
 from nasbench.viz.comparison import COLORS as CURVE_COLORS
 from nasbench.viz.palette import FAMILY_COLORS
 
@@ -45,23 +45,59 @@ def _get_detections_info(
     images: Any, detections: Sequence[Mapping], truths: Sequence[Mapping] | None,
     score_threshold: float, max_images: int,
 ) -> DetectionsInfo:  # fmt: skip
-    n = min(len(images), len(detections), max_images)
+    images = _image_batch(images)
+    if len(detections) != len(images) or truths is not None and len(truths) != len(images):
+        given = "" if truths is None else f" and {len(truths)} truth lists"
+        raise ConfigError(
+            f"{len(images)} images, {len(detections)} detection lists{given}; pass one of "
+            "each per image, in the same order."
+        )
+    n = min(len(images), max_images)
     if n == 0:
         raise ConfigError("no images to draw; pass at least one image and its detections.")
-    shown, kept_boxes, kept_scores, true_boxes = [], [], [], []
     _check_keys(detections[:n], ("boxes", "scores"), "detections")
     if truths is not None:
         _check_keys(truths[:n], ("boxes",), "truths")
+    # The metrics' own checks (boxes (N, 4), finite, one score per box), so a figure
+    # refuses what froc and coco_map refuse, in their words; labels are not drawn.
+    no_truths = [{"boxes": np.zeros((0, 4))}] * n
+    try:
+        found, true = check_detections(
+            list(detections[:n]),
+            list(truths[:n]) if truths is not None else no_truths,
+            labels_required=False,
+        )
+    except NasbenchError as err:
+        raise ConfigError(str(err)) from None
+    shown, kept_boxes, kept_scores = [], [], []
     for i in range(n):
         image = np.asarray(images[i], dtype=float)
         shown.append(image[0] if image.ndim == 3 else image)
-        scores = np.asarray(detections[i]["scores"], dtype=float)
+        scores = found[i]["scores"].cpu().numpy().astype(float)
         keep = scores >= score_threshold
-        kept_boxes.append(np.asarray(detections[i]["boxes"], dtype=float).reshape(-1, 4)[keep])
+        kept_boxes.append(found[i]["boxes"].cpu().numpy().astype(float)[keep])
         kept_scores.append(scores[keep])
-        truth = truths[i]["boxes"] if truths is not None else np.zeros((0, 4))
-        true_boxes.append(np.asarray(truth, dtype=float).reshape(-1, 4))
+    true_boxes = [t["boxes"].cpu().numpy().astype(float) for t in true]
     return DetectionsInfo(shown, true_boxes, kept_boxes, kept_scores)
+
+
+def _image_batch(images: Any) -> Any:
+    """``images`` if a batch ``(N, C, H, W)`` or ``(N, H, W)``, else a one-line ConfigError
+    (a lone ``(H, W)`` image would be drawn as H one-row images, a channels-last one as
+    its first row)."""
+    if not hasattr(images, "shape"):
+        images = np.asarray(images, dtype=float)  # a list of images
+    shape = tuple(images.shape)
+    hint = ""
+    if len(shape) == 2:
+        hint = "; a single image goes as images[None], its detections as a one-item list"
+    elif len(shape) == 4 and shape[-1] <= 4 < shape[1]:
+        hint = "; channels last? pass images.permute(0, 3, 1, 2) (numpy: moveaxis(x, -1, 1))"
+    if len(shape) not in (3, 4) or hint:
+        raise ConfigError(
+            f"images must be a batch (N, C, H, W) or (N, H, W), got shape {shape}{hint}."
+        )
+    return images
 
 
 def _check_keys(entries: Sequence[Any], keys: tuple[str, ...], what: str) -> None:
@@ -98,7 +134,9 @@ def plot_detections(
 
     Args:
         images: ``(N, C, H, W)`` (or ``(N, H, W)``) tensor or array.
-        detections: per image ``boxes`` and ``scores`` (pixel units).
+        detections: per image ``boxes`` and ``scores`` (pixel units), one list per image;
+            the drawn ones are checked as the metrics check them (finite ``(x1, y1, x2,
+            y2)`` boxes, one score per box), a one-line ConfigError otherwise.
         truths: per image ``boxes``; None draws predictions only.
         score_threshold: predictions scoring less are left out.
         max_images: images drawn (the first ones).
@@ -106,6 +144,11 @@ def plot_detections(
 
     Returns:
         A figure, one panel per image.
+
+    Example:
+        >>> found = [{"boxes": [[2.0, 2, 6, 6]], "scores": [0.9]}]
+        >>> [t.type for t in plot_detections(np.zeros((1, 1, 8, 8)), found).data]
+        ['heatmap', 'scatter', 'scatter']
     """
     info = _get_detections_info(images, detections, truths, score_threshold, max_images)
     n = len(info.images)
@@ -180,10 +223,16 @@ def _get_froc_info(curves: Mapping[str, tuple[Sequence, Sequence]]) -> FrocInfo:
             )
         detections, truths = pair
         f, s = froc_curve(list(detections), list(truths))
+        scores = froc(list(detections), list(truths))
+        if math.isnan(scores["froc"]):  # froc's mark of truths without a single lesion
+            raise ConfigError(
+                f"no lesions in the truth boxes: sensitivity is undefined; pass curve "
+                f"{name!r} the truths of images that hold lesions (predict_split gives them)."
+            )
         names.append(str(name))
         fps.append(f)
         sens.append(s)
-        at.append(froc(list(detections), list(truths)))
+        at.append(scores)
     return FrocInfo(names, fps, sens, at)
 
 
@@ -193,11 +242,19 @@ def plot_froc(curves: Mapping[str, tuple[Sequence, Sequence]], max_fps: float = 
     Markers sit at 0.5, 1, 2 and 4 false positives per image (the reported figures).
 
     Args:
-        curves: model name -> ``(detections, truths)`` over the same images.
+        curves: model name -> ``(detections, truths)`` over the same images; the truths
+            must hold at least one lesion (else the sensitivity is undefined: a one-line
+            ConfigError).
         max_fps: the x-axis limit.
 
     Returns:
         A figure with a line and a marker trace per model.
+
+    Example:
+        >>> found = [{"boxes": [[2.0, 2, 6, 6]], "scores": [0.9], "labels": [0]}]
+        >>> truths = [{"boxes": [[2.0, 2, 6, 6]], "labels": [0]}]
+        >>> plot_froc({"net": (found, truths)}).data[0].name
+        'net (FROC 1.000)'
     """
     info = _get_froc_info(curves)
     fig = go.Figure()

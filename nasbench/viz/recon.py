@@ -46,7 +46,8 @@ class _ReconstructionInfo(NamedTuple):
     # Per row, the panels' (H, W) images in PANELS order, clamped to [0, 1]; the error map
     # is already multiplied by ERROR_GAIN.
     images: list[tuple[np.ndarray, ...]]
-    # Per row, {"zero-filled" | "reconstruction": (PSNR in dB, SSIM)} against the target.
+    # Per row, {"zero-filled" | "reconstruction": (PSNR in dB, SSIM)} against the target,
+    # of the unclamped images (per_image_scores, as the reported scores).
     scores: list[dict[str, tuple[float, float]]]
 
 
@@ -71,9 +72,11 @@ def _get_reconstruction_info(
         raise ConfigError(f"inputs: {err}") from None
     zero_filled = acquired.zero_filled.abs()[:, None]
     masks = acquired.mask[:, 0].expand(target[:, 0].shape)
+    # Scored unclamped, as ReconstructionMeter scores them: the titles then read the
+    # reported test scores; only the panels are clamped, for display.
     scores = {
-        "zero-filled": per_image_scores(zero_filled.clamp(0, 1), target),
-        "reconstruction": per_image_scores(output.clamp(0, 1), target),
+        "zero-filled": per_image_scores(zero_filled, target),
+        "reconstruction": per_image_scores(output, target),
     }
     rows = max(1, min(int(max_images), len(target)))
     images, row_scores = [], []

@@ -82,3 +82,89 @@ def test_true_and_predicted_boxes_differ_in_more_than_hue():
     assert lesion.line.color != found.line.color
     froc_fig = plot_froc({"a": (det, truth), "b": (det, truth)})
     assert {t.line.color for t in froc_fig.data if t.mode == "lines"} <= set(COLORS)
+
+
+@pytest.mark.parametrize(
+    ("images", "count", "truths", "said"),
+    [
+        (2, 2, 1, "2 images, 2 detection lists and 1 truth lists; pass one of each per image"),
+        (2, 2, 3, "2 images, 2 detection lists and 3 truth lists"),
+        (3, 2, None, "3 images, 2 detection lists; pass one of each per image"),
+    ],
+)
+def test_plot_detections_names_the_counts_of_images_detections_and_truths(
+    images, count, truths, said
+):
+    _, det, truth = _case()
+    det, truth = (det * 2)[:count], None if truths is None else (truth * 2)[:truths]
+    with pytest.raises(ConfigError, match=said) as err:
+        plot_detections(torch.zeros(images, 1, 16, 16), det, truth)
+    assert "\n" not in str(err.value)
+
+
+def test_plot_detections_checks_boxes_and_scores_as_the_metrics_do():
+    from nasbench.errors import NasbenchError
+    from nasbench.evaluation.detection import check_detections
+
+    images, det, truth = _case()
+    det[1] = {"boxes": torch.tensor([[0.0, 0, 8, 8], [1, 1, 9, 9]]), "scores": torch.tensor([0.9])}
+    with pytest.raises(NasbenchError) as metric:
+        check_detections(det, truth, labels_required=False)
+    with pytest.raises(ConfigError) as figure:
+        plot_detections(images, det, truth)
+    assert (
+        str(figure.value)
+        == str(metric.value)
+        == ("detections[1] has 2 boxes but 1 scores; give one per box.")
+    )
+
+
+@pytest.mark.parametrize(
+    ("which", "value"), [("detections", float("nan")), ("truths", float("inf"))]
+)
+def test_plot_detections_refuses_non_finite_boxes(which, value):
+    images, det, truth = _case()
+    entries = det if which == "detections" else truth
+    entries[0] = {**entries[0], "boxes": torch.tensor([[value, 0.0, 10, 10]])}
+    if which == "detections":
+        entries[0]["scores"] = torch.tensor([0.9])
+    with pytest.raises(ConfigError, match=rf"{which}\[0\] has NaN or infinite boxes"):
+        plot_detections(images, det, truth)
+
+
+@pytest.mark.parametrize(
+    ("shape", "said"),
+    [
+        ((16, 16), r"got shape \(16, 16\); a single image goes as images\[None\]"),
+        ((2, 16, 16, 3), r"got shape \(2, 16, 16, 3\); channels last\?"),
+        ((1, 2, 1, 16, 16), r"got shape \(1, 2, 1, 16, 16\)\.$"),
+    ],
+)
+def test_plot_detections_refuses_images_that_are_no_batch(shape, said):
+    _, det, truth = _case()
+    count = shape[0] if len(shape) > 2 else 1
+    with pytest.raises(
+        ConfigError, match=r"images must be a batch \(N, C, H, W\) or \(N, H, W\), "
+    ):
+        plot_detections(torch.rand(shape), (det * 2)[:count], (truth * 2)[:count])
+    with pytest.raises(ConfigError, match=said):
+        plot_detections(torch.rand(shape), (det * 2)[:count], (truth * 2)[:count])
+
+
+def test_froc_without_lesions_is_undefined_not_zero():
+    from nasbench.evaluation.detection import DetectionTask, froc, froc_curve
+    from nasbench.models.detector import DetectionHead
+
+    _, det, _ = _case()
+    none = [{"boxes": torch.zeros(0, 4), "labels": torch.zeros(0).long()}] * 2
+    fps, sens = froc_curve(det, none)
+    assert fps.tolist() == [0.5, 1.0] and np.isnan(sens).all()
+    assert all(np.isnan(v) for v in froc(det, none).values())
+    assert set(froc(det, none)) == {"froc_0.5", "froc_1", "froc_2", "froc_4", "froc"}
+    with pytest.raises(
+        ConfigError, match="no lesions in the truth boxes: sensitivity is undefined"
+    ):
+        plot_froc({"a": (det, none)})
+    # The search step's per-batch score of a batch without lesions: NaN, logged as missing.
+    out = DetectionHead(4, 1, 4)(torch.zeros(1, 4, 8, 8), stride=2).detach()
+    assert np.isnan(DetectionTask().batch_metrics(out, torch.full((1, 4, 5), -1.0))["froc"])

@@ -77,3 +77,17 @@ def test_panel_titles_are_at_least_14_px():
     fig = plot_reconstructions(y, x, y)
     assert len(fig.layout.annotations) == 5
     assert all(a.font.size >= 14 for a in fig.layout.annotations)
+
+
+def test_title_scores_are_the_reported_scores_of_an_output_outside_0_1():
+    from nasbench.evaluation.reconstruction import reconstruction_scores
+
+    x, y = _samples(n=1)
+    output = y * 1.3  # overshoots 1, as an unrolled network's magnitude may
+    reported = reconstruction_scores(output, y)
+    title = [a.text for a in plot_reconstructions(y, x, output).layout.annotations][2]
+    assert title == f"reconstruction<br>{reported['psnr']:.1f} dB, SSIM {reported['ssim']:.3f}"
+    psnr, ssim = _get_reconstruction_info(y, x, output, 1).scores[0]["reconstruction"]
+    assert (psnr, ssim) == pytest.approx((reported["psnr"], reported["ssim"]), abs=1e-6)
+    # Clamped for the picture only: the panel stays in [0, 1].
+    assert _get_reconstruction_info(y, x, output, 1).images[0][2].max() <= 1.0
