@@ -217,6 +217,13 @@ class Workbench(widgets.Tab):
 
     def _wire_browser(self, browser: Any) -> None:
         browser.observe(self._on_open, "opened")
+        # Refresh lists runs started elsewhere (the CLI, another notebook) and drops deleted
+        # ones: the genotype viewer offers the same runs.
+        browser.select.observe(self._on_runs_listed, "options")
+
+    def _on_runs_listed(self, _: Any = None) -> None:
+        if "viewer" in self._views:
+            self.viewer.set_runs(self.browser.run_dirs())
 
     def _on_dataset(self, _: Any = None) -> None:
         info, size = self.picker.info, self.picker.size
@@ -321,9 +328,10 @@ class Workbench(widgets.Tab):
         return gave_up and self._run(run_dir) is None
 
     def _show_in_viewer(self, run_dir: str) -> None:
-        run = self._run(run_dir)
-        if (run is not None and len(run.genotypes)) or self._unreadable(run_dir):
-            self.viewer.show_run(run_dir)  # an unreadable run: the viewer says why
+        # A run without a genotype (failed, or stopped before its first) too: the viewer
+        # says so rather than keep showing the last run's cell; an unreadable one, why.
+        if self._run(run_dir) is not None or self._unreadable(run_dir):
+            self.viewer.show_run(run_dir)
 
     def _show_in_explorer(self, run_dir: str) -> None:
         run = self._run(run_dir)

@@ -162,6 +162,33 @@ def test_the_workbench_does_not_keep_the_last_runs_alphas(tmp_path, fake_run):
     assert bench.explorer.heatmap_plot.layout.display == "none"
 
 
+def test_the_genotypes_tab_does_not_keep_the_last_runs_cell(tmp_path, fake_run):
+    bench = _workbench(tmp_path)
+    bench.show_run(fake_run)
+    assert bench.viewer.source_a.run.value == str(fake_run) and bench.viewer.drawing_a.value
+    unstarted = _unstarted_run(tmp_path)  # no genotype: killed before its first epoch
+    bench.show_run(unstarted)
+    assert bench.viewer.source_a.run.value == str(unstarted)
+    assert "pick a run with derived genotypes" in bench.viewer.source_a.message.value
+    bench.viewer.update_soon.flush()
+    assert not bench.viewer.drawing_a.value
+
+
+def test_refresh_in_the_runs_tab_lists_new_and_deleted_runs_in_the_genotypes_tab(
+    tmp_path, fake_run
+):
+    bench = _workbench(tmp_path)
+    bench.show_run(fake_run)
+    copy = fake_run.parent / "fake-2"
+    shutil.copytree(fake_run, copy)  # a run made elsewhere: the CLI, another notebook
+    bench.browser.refresh_button.click()
+    assert str(copy) in bench.viewer.source_a.run.options
+    assert str(copy) in bench.viewer.source_b.run.options
+    shutil.rmtree(copy)
+    bench.browser.refresh_button.click()
+    assert str(copy) not in bench.viewer.source_a.run.options
+
+
 def test_the_detection_set_shows_samples(tmp_path):
     picker = DatasetPicker(root=tmp_path)
     picker.dropdown.value = "synthetic-lesions"
