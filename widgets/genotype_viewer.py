@@ -244,8 +244,9 @@ def genotype_costs(genotype: Any, skeleton: Any, image_size: int) -> dict[str, f
 
 
 def _too_large(genotype: Any, skeleton: Any, image_size: int) -> dict | None:
-    """The meta-device counts of a network too large to build for the costs line, else
-    None (see ``widgets.space_builder.too_large_to_build``)."""
+    """The meta-device counts of a network too large to build for the costs line (params
+    None: it could not be counted, so it is not built either), else None (see
+    ``widgets.space_builder.too_large_to_build``)."""
     from nasbench.models import build
 
     dims = getattr(skeleton, "spatial_dims", 2)
@@ -449,9 +450,13 @@ class GenotypeViewer(widgets.VBox):
             skeleton = _skeleton(genotype, self.n_cells.value, self.channels.value, dataset, frame)
             counted = _too_large(genotype, skeleton, self.image_size.value)
             if counted is not None:  # building it could exhaust the kernel's memory
-                label.value = message_html(too_large_text(
-                    "costs", counted, "lower the cells, channels or image size."
-                ), "info")  # fmt: skip
+                advice = (
+                    "lower the cells, channels or image size."
+                    if counted["params"] is not None
+                    else "measure it in a cell: nasbench.models.network_costs(genotype, "
+                    "skeleton, image_size, repeats=0)."
+                )
+                label.value = message_html(too_large_text("costs", counted, advice), "info")
                 return {}
             costs = genotype_costs(genotype, skeleton, self.image_size.value)
         except Exception as err:  # noqa: BLE001 - one line here; the other views go on

@@ -154,18 +154,51 @@ def cost_text(params: float, macs: float) -> str:
 LIVE_MAX_PARAMS = 50_000_000
 
 
+@contextlib.contextmanager
+def _weights_on_meta() -> Iterator[None]:
+    """Allocate only uninitialised tensors (``torch.empty``: every torch layer's weights,
+    initialised in place afterwards) on the meta device; tensors made with values stay real.
+
+    For builds that read a tensor they made, which fail under ``torch.device("meta")``:
+    MONAI's ``TopologySearch`` moves its path codes (``torch.ones``) with ``.to("cpu")``
+    and branches on them. Its weights still take no memory; its few real tensors do.
+    A torch function mode, as ``torch.device`` is: it holds in this thread only.
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    factories = (torch.empty, torch.empty_strided)
+
+    class WeightsOnMeta(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = dict(kwargs or {})
+            if func in factories and kwargs.get("device") is None:
+                kwargs["device"] = "meta"
+            return func(*args, **kwargs)
+
+    with WeightsOnMeta():
+        yield
+
+
 def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> dict | None:
     """Count the network ``build()`` makes on torch's meta device (shapes only: no weights
     or activations in memory, whatever its size) and tell whether a live preview may build it.
 
+    A build that fails on the meta device (one that reads a tensor it made, as DiNTS's
+    MONAI space does) is tried again with only its weights there (:func:`_weights_on_meta`).
+    A network that cannot be counted either way is not built: its size is unknown, and
+    the controls accept sizes that exhaust a laptop's memory.
+
     Args:
-        build: makes the network (called under ``torch.device("meta")``).
+        build: makes the network (called under ``torch.device("meta")``, then, if that
+            fails, :func:`_weights_on_meta`).
         input_shape: one input batch's shape, batch dim included, e.g. ``(1, 1, 28, 28)``.
 
     Returns:
-        None when it has at most :data:`LIVE_MAX_PARAMS` parameters (or cannot be built on
-        the meta device): build it for real. Else ``{"params": int, "macs": int | None}``
-        (MACs None where an op has no meta kernel).
+        None when it has at most :data:`LIVE_MAX_PARAMS` parameters: build it for real.
+        Else ``{"params": int, "macs": int | None}`` (MACs None where an op has no meta
+        kernel or only the weights were on meta), or ``{"params": None, "macs": None,
+        "reason": str}`` when it could not be counted: do not build it either.
 
     Example:
         >>> import torch
@@ -178,31 +211,50 @@ def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> 
 
     from nasbench.models.costs import count_macs, count_parameters
 
+    all_on_meta = True
     try:
         with torch.device("meta"), torch.random.fork_rng(devices=[]):
             net = build()
-        params = count_parameters(net)
-    except Exception:  # noqa: BLE001 - e.g. a build that reads a weight's value
-        return None
+    except Exception:  # noqa: BLE001 - e.g. a build that reads a tensor's value
+        all_on_meta = False
+        try:
+            with _weights_on_meta(), torch.random.fork_rng(devices=[]):
+                net = build()
+        except Exception as err:  # noqa: BLE001 - unknown size: the caller does not build it
+            return {"params": None, "macs": None, "reason": status_reason(err)}
+    params = count_parameters(net)
     if params <= LIVE_MAX_PARAMS:
         return None
-    try:
-        # Only here: on the meta device each op is slow to dispatch (a 40-cell supernet
-        # takes ~20 s), though it allocates nothing.
-        macs = count_macs(net, tuple(input_shape))
-    except Exception:  # noqa: BLE001 - an op without a meta kernel: the count alone
-        macs = None
+    macs = None
+    # Not with real tensors among meta weights: its forward would fail, maybe after
+    # computing on real inputs.
+    if all_on_meta:
+        try:
+            # Only here: on the meta device each op is slow to dispatch (a 40-cell supernet
+            # takes ~20 s), though it allocates nothing.
+            macs = count_macs(net, tuple(input_shape))
+        except Exception:  # noqa: BLE001 - an op without a meta kernel: the count alone
+            pass
     return {"params": params, "macs": macs}
 
 
 def too_large_text(what: str, counted: Mapping[str, Any], advice: str) -> str:
     """The one line a preview shows instead of building a network past
-    :data:`LIVE_MAX_PARAMS` (plain text): its counts, why, and ``advice``.
+    :data:`LIVE_MAX_PARAMS`, or one :func:`too_large_to_build` could not count (plain
+    text): its counts or why it was not counted, why it is not built, and ``advice``.
 
     Example:
         >>> too_large_text("net", {"params": 1.2e9, "macs": None}, "lower C.")[:41]
         'net: ~1,200 M parameters: too large to bu'
+        >>> too_large_text("net", {"params": None, "reason": "no meta kernel"}, "x")[:40]
+        'net: its size cannot be checked ahead (c'
     """
+    if counted.get("params") is None:
+        return (
+            f"{what}: its size cannot be checked ahead (counting it on the meta device "
+            f"failed: {counted.get('reason')}), so a live preview does not build it (it "
+            f"could need GBs of RAM); {advice}"
+        )
     macs = "" if counted.get("macs") is None else f", ~{counted['macs'] / 1e6:,.0f} M MACs"
     return (
         f"{what}: ~{counted['params'] / 1e6:,.0f} M parameters{macs}: too large to build for "
@@ -937,8 +989,8 @@ class SpaceBuilder(widgets.VBox):
 
         Args:
             build_large: build and measure a supernet of more than
-                :data:`LIVE_MAX_PARAMS` parameters too (GBs of RAM and minutes); else it is
-                only counted on the meta device.
+                :data:`LIVE_MAX_PARAMS` parameters, or one whose size cannot be counted
+                on the meta device, too (GBs of RAM and minutes); else it is only counted.
 
         Returns:
             ``{"params", "macs", "memory"}`` (memory: :func:`estimate_memory`'s dict; for
@@ -981,9 +1033,10 @@ class SpaceBuilder(widgets.VBox):
                     lambda: space.supernet(method=method, seed=0), (1, *sample)
                 )
                 if counted is not None:
+                    lower = "" if counted["params"] is None else "lower the channels or cells, or "
                     return too_large_text(
-                        "supernet cost", counted, "lower the channels or cells, or call "
-                        "builder.update_costs(build_large=True) to measure it anyway.",
+                        "supernet cost", counted,
+                        f"{lower}call builder.update_costs(build_large=True) to measure it anyway.",
                     )  # fmt: skip
             # CPU only: a bare fork_rng() would start CUDA on every GPU just to count.
             with torch.random.fork_rng(devices=[]):

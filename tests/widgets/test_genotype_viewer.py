@@ -221,3 +221,26 @@ def test_show_run_preselects_the_genotype_an_early_stopped_search_returned(tmp_p
     plain = _run_of(tmp_path / "plain", "breastmnist", [returned, collapsing])
     viewer.show_run(plain)
     assert viewer.source_a.epoch.value == 1  # no early stop: the last one
+
+
+def test_a_network_that_cannot_be_counted_ahead_is_not_built_for_its_costs(monkeypatch):
+    import torch
+
+    import nasbench.models
+    from widgets import genotype_viewer
+
+    real_build, built = nasbench.models.build, []
+
+    def build(*args, **kwargs):
+        if torch.empty(0).device.type == "meta":  # both ways of counting it ahead fail
+            raise NotImplementedError("an op without a meta kernel")
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(nasbench.models, "build", build)
+    monkeypatch.setattr(genotype_viewer, "genotype_costs", lambda *a: built.append(a) or {})
+    viewer = GenotypeViewer()
+    assert viewer.costs_a == {} and built == []  # its size unknown: not built
+    text = viewer.costs_label_a.value
+    assert "size cannot be checked ahead" in text and "without a meta kernel" in text
+    assert "network_costs(" in text
+    assert "<svg" in viewer.drawing_a.value  # the cell is drawn all the same

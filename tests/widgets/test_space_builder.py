@@ -528,3 +528,87 @@ def test_a_supernet_too_large_for_a_live_preview_is_counted_not_built(monkeypatc
     assert "update_costs(build_large=True)" in text
     monkeypatch.undo()
     assert builder.update_costs(build_large=True)["params"] == params
+
+
+def _dints_built_only_on_meta(monkeypatch, on_meta=None):
+    """Make DiNTS supernets record and refuse a real build (weights off the meta device);
+    on the meta device run ``on_meta`` first. Returns the list of real builds tried."""
+    import torch
+
+    from nasbench.models.dints import DintsSupernet
+
+    real_init, built = DintsSupernet.__init__, []
+
+    def init(self, *args, **kwargs):
+        if torch.empty(0).device.type != "meta":  # what nn layers allocate their weights with
+            built.append(args)
+            raise AssertionError("the preview built the DiNTS supernet for real")
+        if on_meta is not None:
+            on_meta()
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(DintsSupernet, "__init__", init)
+    return built
+
+
+def test_a_dints_supernet_too_large_for_a_live_preview_is_counted_not_built(monkeypatch):
+    from nasbench.data import get_info
+
+    builder = SpaceBuilder(live_costs=False)
+    builder.set_dataset(get_info("synthetic-seg3d"), 32)
+    # 201 M parameters: MONAI's TopologySearch cannot be built under torch.device("meta").
+    builder.set_space({"name": "dints", "num_blocks": 4, "skeleton": {"depth": 3, "channels": 64}})
+    assert builder.valid, builder.error
+    built = _dints_built_only_on_meta(monkeypatch)
+    assert builder.update_costs() == {} and built == []
+    text = builder.cost_label.value
+    assert "~201 M parameters" in text and "too large to build for a live preview" in text
+
+
+def test_the_dints_count_with_weights_on_meta_is_the_real_builds(monkeypatch):
+    import torch
+
+    from nasbench.models.costs import count_parameters
+    from nasbench.spaces import create_space
+    from widgets import space_builder
+
+    monkeypatch.setattr(space_builder, "LIVE_MAX_PARAMS", 0)  # report every count
+    for blocks, depth, channels in ((2, 2, 4), (3, 3, 8)):
+        space = create_space(
+            "dints", num_blocks=blocks, skeleton={"depth": depth, "channels": channels}
+        )
+        with torch.random.fork_rng(devices=[]):
+            real = count_parameters(space.supernet(seed=0))
+        counted = space_builder.too_large_to_build(
+            lambda space=space: space.supernet(seed=0), (1, 1, 32, 32, 32)
+        )
+        assert counted["params"] == real
+
+
+def test_a_network_that_cannot_be_counted_ahead_is_not_built(monkeypatch):
+    import torch
+
+    from nasbench.data import get_info
+    from widgets.space_builder import too_large_to_build
+
+    def no_meta_kernel():
+        raise NotImplementedError("an op without a meta kernel")
+
+    def build():
+        if torch.empty(0).device.type == "meta":
+            no_meta_kernel()
+        return torch.nn.Linear(2, 2)
+
+    counted = too_large_to_build(build, (1, 2))
+    assert counted["params"] is None and "without a meta kernel" in counted["reason"]
+
+    builder = SpaceBuilder(live_costs=False)
+    builder.set_dataset(get_info("synthetic-seg3d"), 32)
+    builder.set_space({"name": "dints", "num_blocks": 2, "skeleton": {"depth": 2, "channels": 4}})
+    built = _dints_built_only_on_meta(monkeypatch, on_meta=no_meta_kernel)
+    assert builder.update_costs() == {} and built == []  # its size unknown: not built
+    text = builder.cost_label.value
+    assert "size cannot be checked ahead" in text and "without a meta kernel" in text
+    assert "update_costs(build_large=True)" in text
+    monkeypatch.undo()
+    assert builder.update_costs(build_large=True)["params"] > 0  # what it says measures it
