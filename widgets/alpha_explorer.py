@@ -306,7 +306,7 @@ class AlphaExplorer(widgets.VBox):
             self.alphas, self.cell_type.value, self.kind.value
         )
         # PC-DARTS's edge betas are a softmax over each node's incoming edges, not over ops.
-        self.targets = edge_targets(self.edges, len(self.ops))
+        self.targets = edge_targets(self.edges, len(self.ops), self.kind.value)
         self.shown = (
             deviation_from_uniform(self.cube, self.edges, self.kind.value, self.cell_type.value)
             if self.deviation

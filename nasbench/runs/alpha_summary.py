@@ -90,27 +90,32 @@ def edge_entropy(weights: np.ndarray) -> np.ndarray:
     return terms.sum(axis=1)
 
 
-def edge_targets(edges: Sequence[str], n_ops: int) -> list[str] | None:
+def edge_targets(edges: Sequence[str], n_ops: int, kind: str = "alpha") -> list[str] | None:
     """The node each edge enters, when a matrix's weights are a softmax over the edges into
     a node rather than over an edge's ops: PC-DARTS's edge betas, logged as one column.
 
-    A one-column softmax over ops would be 1 everywhere, so one column of edges named
-    ``"input->node"`` (as the cell supernet names them) is read this way.
+    Only matrices of kind ``"beta"`` are read this way: a one-op cell's alphas are one
+    column of ``"input->node"`` rows too (1 everywhere, a softmax over one op).
 
     Args:
         edges: the matrix's row names.
         n_ops: how many columns it has.
+        kind: the matrix's kind ("alpha", "beta", ...).
 
     Returns:
         The node of each edge (``"0->3"``: ``"3"``), or None for a softmax over ops.
 
     Example:
-        >>> edge_targets(["0->2", "1->2", "0->3"], 1), edge_targets(["0->2"], 8)
+        >>> edge_targets(["0->2", "1->2", "0->3"], 1, "beta"), edge_targets(["0->2"], 8, "beta")
         (['2', '2', '3'], None)
+        >>> edge_targets(["0->2", "1->2", "0->3"], 1, "alpha") is None
+        True
     """
     parts = [str(edge).split("->") for edge in edges]
-    if n_ops != 1 or not parts or any(len(p) != 2 or not p[1].strip() for p in parts):
+    if kind != "beta" or n_ops != 1 or not parts:
         return None
+    if any(len(p) != 2 or not p[1].strip() for p in parts):
+        return None  # rows not named "input->node": no cell's edges
     return [p[1].strip() for p in parts]
 
 
@@ -176,8 +181,8 @@ def uniform_weights(
     """The weight each entry would have were nothing decided: its softmax's uniform share.
 
     - alphas (and the trellis's scale betas): 1/K, K the edge's ops that are present;
-    - PC-DARTS's edge betas (one column, see :func:`edge_targets`): 1/n, n the edges
-      into the edge's node;
+    - PC-DARTS's edge betas (kind ``"beta"``, one column, see :func:`edge_targets`): 1/n,
+      n the edges into the edge's node;
     - ProxylessNAS's ``"gate"`` weights: a softmax over the two ops sampled per edge (the
       rest are 0 and in no softmax): 1/2 on those, NaN on the rest;
     - DiNTS's path probabilities (cell type ``"topology"``, no softmax): MONAI's value at
@@ -204,7 +209,7 @@ def uniform_weights(
         present = ~np.isnan(weights)
         k = np.sum(present, axis=-1, keepdims=True)
         return np.where(present, undecided_path_probability(np.clip(k, 1, None)), np.nan)
-    targets = edge_targets(edges, weights.shape[-1]) if edges is not None else None
+    targets = edge_targets(edges, weights.shape[-1], kind) if edges is not None else None
     if targets is not None:
         n = np.array([targets.count(t) for t in targets], dtype=float)
         return np.broadcast_to(1.0 / n[:, None], weights.shape).copy()
@@ -262,7 +267,7 @@ def node_entropy(weights: np.ndarray, edges: Sequence[str]) -> tuple[list[str], 
         (['2', '3'], [0.693, 0.0])
     """
     weights = np.asarray(weights, dtype=float)
-    targets = edge_targets(edges, weights.shape[-1])
+    targets = edge_targets(edges, weights.shape[-1], "beta")
     if targets is None:
         raise ValueError("node_entropy needs one column of edges named 'input->node'.")
     nodes = list(dict.fromkeys(targets))

@@ -261,3 +261,33 @@ def test_dints_path_probabilities_deviate_from_their_value_at_zero_logits():
     assert weight_name("topology") == "path probability"
     # The cell ops beside them are a softmax: 1/K as before.
     np.testing.assert_allclose(uniform_weights(np.full((1, 5), 0.2), cell_type="cell_ops"), 0.2)
+
+
+def one_op_cell_run(run_dir):
+    """A run holding a one-op cell supernet's alphas, logged as the bilevel loop logs them."""
+    from nasbench.runs import RunStore
+    from nasbench.spaces import create_space
+
+    space = create_space(
+        "darts", ops=["sep_conv_3x3"], n_nodes=2, skeleton={"n_cells": 2, "channels": 4}
+    )
+    supernet = space.supernet(seed=0)
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+        for r in supernet.alpha_records():
+            store.log_alphas(0, 0, r.cell_type, r.raw, r.op_names, r.edge_names, r.weights, r.kind)
+    return run_dir
+
+
+def test_a_one_op_cells_alphas_are_a_softmax_over_its_op_not_edge_betas(tmp_path):
+    from nasbench.runs import Run
+    from nasbench.runs.alpha_summary import edge_entropy, edge_targets
+
+    alphas = Run(one_op_cell_run(tmp_path / "run")).alphas
+    _, edges, ops, cube = alpha_cube(alphas, "normal", "alpha")
+    # One column of "input->node" rows, all 1: a softmax over one op, not over a node's edges.
+    assert ops == ["sep_conv_3x3"] and edges[0] == "0->2" and np.allclose(cube, 1.0)
+    np.testing.assert_allclose(deviation_from_uniform(cube, edges, "alpha", "normal"), 0.0)
+    assert edge_targets(edges, 1, "alpha") is None  # so the viewers show each edge's entropy
+    np.testing.assert_allclose(edge_entropy(cube[-1]), np.zeros(len(edges)))
+    # The same rows as PC-DARTS's betas are still each node's share.
+    assert edge_targets(edges, 1, "beta") == ["2", "2", "3", "3", "3"]

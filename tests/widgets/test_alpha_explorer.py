@@ -130,3 +130,24 @@ def test_edge_betas_show_their_nodes_share_and_entropy(tmp_path):
     bars = explorer.entropy.data[0]
     assert list(bars.x) == ["node 2", "node 3"]
     np.testing.assert_allclose(bars.y, [0.673012, 1.029653], atol=1e-6)
+
+
+def test_a_one_op_cells_alphas_show_no_deviation_and_their_op_entropy(tmp_path):
+    from nasbench.runs import RunStore
+    from nasbench.spaces import create_space
+
+    # One column of "input->node" rows, as PC-DARTS's betas, but a softmax over one op.
+    space = create_space(
+        "darts", ops=["sep_conv_3x3"], n_nodes=2, skeleton={"n_cells": 2, "channels": 4}
+    )
+    with RunStore.create(tmp_path / "run", {"strategy": "darts"}, environment={}) as store:
+        for r in space.supernet(seed=0).alpha_records():
+            store.log_alphas(0, 0, r.cell_type, r.raw, r.op_names, r.edge_names, r.weights, r.kind)
+    explorer = AlphaExplorer(tmp_path / "run")
+    assert explorer.kind.value == "alpha" and explorer.symbol == "α"
+    heatmap = explorer.heatmap.data[0]
+    np.testing.assert_allclose(np.asarray(heatmap.z, dtype=float), 0.0)  # 1 − 1/1
+    assert heatmap.colorbar.title.text == "α − 1/K"
+    bars = explorer.entropy.data[0]
+    assert list(bars.x) == explorer.edges and len(bars.x) == 5  # per edge, not per node
+    np.testing.assert_allclose(bars.y, 0.0)
