@@ -313,6 +313,10 @@ class AlphaExplorer(widgets.VBox):
             else self.cube
         )
         last = max(len(self.steps) - 1, 0)
+        # The slider's range first: a new edge list resets the edge picker, whose observer
+        # draws the lines at the slider's step, which must be one of this run's.
+        self.play.max = last
+        self.slider.max = last
         # DiNTS's path probabilities are no distribution over a block's paths: no entropy.
         self.message.value = (
             message_html(
@@ -360,8 +364,6 @@ class AlphaExplorer(widgets.VBox):
             self.entropy.layout.title.text = ENTROPY_TITLE
             self.entropy.layout.xaxis.title.text = "edge"
         self.entropy.layout.yaxis.range = [0, np.log(max(most, 2)) * 1.05]
-        self.play.max = last
-        self.slider.max = last
         if self.slider.value != last:
             self.slider.value = last  # observer shows it
         else:

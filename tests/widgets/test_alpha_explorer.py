@@ -41,6 +41,24 @@ def test_lines_mode_and_edge_picker(fake_run):
     assert "reduce" in explorer.heatmap.layout.title.text
 
 
+def test_switching_to_a_run_with_other_edges_and_fewer_snapshots_shows_it(tmp_path, fake_run):
+    from nasbench.runs import RunStore
+    from tests.widgets.conftest import OPS
+
+    other = tmp_path / "runs" / "small-1"
+    edges = ["0->2", "1->2", "0->3"]  # another cell: one more edge, none named "1->2" first
+    with RunStore.create(other, {"strategy": "darts"}, environment={}) as store:
+        store.log_alphas(0, 0, "normal", np.zeros((3, 3)), OPS, list(reversed(edges)))
+    explorer = AlphaExplorer(fake_run)
+    explorer.edge.value = "1->2"  # not the first edge, on the last of 3 snapshots
+    explorer.set_run(other)
+    assert (explorer.slider.max, explorer.slider.value, explorer.play.max) == (0, 0, 0)
+    assert len(explorer.heatmap.data[0].y) == 3
+    assert np.asarray(explorer.heatmap.data[0].z).shape == (3, 3)
+    assert "step 0" in explorer.heatmap.layout.title.text
+    assert explorer.lines.layout.shapes[0].x0 == 0
+
+
 def test_edge_entropy():
     h = edge_entropy(
         np.array([[0.25, 0.25, 0.25, 0.25], [1.0, 0.0, 0.0, 0.0], [0.5, 0.5, np.nan, 0]])
