@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import platform
 import re
@@ -37,8 +39,9 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
 
     Returns:
         A JSON-serialisable dict: python, platform, packages (name -> version or
-        None), nasbench_version, device, cuda (availability, versions, device name),
-        threads, cpu_count, deterministic, git (commit and dirty flag, or None).
+        None), nasbench_version, nasbench_source (:func:`source_digest`), device, cuda
+        (availability, versions, device name), threads, cpu_count, deterministic, git
+        (commit and dirty flag, or None).
 
     Raises:
         ConfigError: ``device`` is no device nasbench runs on, e.g. ``"gpu"``.
@@ -69,6 +72,8 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
         "machine": platform.machine(),
         "packages": {name: _version(name) for name in PACKAGES},
         "nasbench_version": nasbench.__version__,
+        # The version string stays the same between commits: the source tells them apart.
+        "nasbench_source": source_digest(),
         # How user folders were split when the run began (see data.patients); a run
         # without it split them image by image.
         "folder_split": "patient",
@@ -93,22 +98,58 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
     }
 
 
+@functools.cache
+def source_digest() -> str:
+    """A digest of the nasbench package's Python files as this process first read them:
+    two runs with the same digest ran the same code, whatever the version string says.
+
+    Returns:
+        16 hex digits of a SHA-256 over each ``.py`` file's path and bytes (~10 ms, once).
+
+    Example:
+        >>> len(source_digest())
+        16
+    """
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _code(env: dict[str, Any]) -> str | None:
+    """The nasbench code a recorded environment ran: its version and source digest."""
+    version = env.get("nasbench_version")
+    if version is None:
+        return None
+    source = env.get("nasbench_source")
+    # A run recorded without a digest was started by an earlier version than this one.
+    return f"{version} (source {source})" if source else f"{version} (earlier, no source digest)"
+
+
 def environment_changes(recorded: dict[str, Any], now: dict[str, Any]) -> dict[str, list[Any]]:
     """What differs between the environment a run recorded when it started and the one it
-    resumes in, of what changes its numbers: torch, nasbench and the device type.
+    resumes in, of what changes its numbers: torch, nasbench's code and the device type.
 
     Args:
-        recorded: the run's stored environment (a field it lacks is not compared).
+        recorded: the run's stored environment (a field it lacks is not compared; one
+            with a nasbench version but no source digest was made by an earlier nasbench).
         now: :func:`capture_environment` at the resume.
 
     Returns:
-        ``{"torch" | "nasbench" | "device": [then, now]}`` for each field that differs.
+        ``{"torch" | "nasbench" | "device": [then, now]}`` for each field that differs
+        (nasbench as ``"<version> (source <digest>)"``).
 
     Example:
-        >>> then = {"packages": {"torch": "1.13.1"}, "nasbench_version": "0.1", "device": "cuda:0"}
-        >>> now = {"packages": {"torch": "2.3.0"}, "nasbench_version": "0.1", "device": "cpu"}
+        >>> then = {"packages": {"torch": "1.13.1"}, "nasbench_version": "0.1",
+        ...         "nasbench_source": "ab", "device": "cuda:0"}
+        >>> now = {"packages": {"torch": "2.3.0"}, "nasbench_version": "0.1",
+        ...        "nasbench_source": "ab", "device": "cpu"}
         >>> environment_changes(then, now)
         {'torch': ['1.13.1', '2.3.0'], 'device': ['cuda', 'cpu']}
+        >>> environment_changes({**then, "nasbench_source": "cd"}, then)["nasbench"]
+        ['0.1 (source cd)', '0.1 (source ab)']
     """
 
     def fields(env: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +157,7 @@ def environment_changes(recorded: dict[str, Any], now: dict[str, Any]) -> dict[s
         device = env.get("device")
         return {
             "torch": packages.get("torch"),
-            "nasbench": env.get("nasbench_version"),
+            "nasbench": _code(env),
             # The type only: cuda:0 and cuda:1 compute alike.
             "device": str(device).split(":")[0] if device is not None else None,
         }

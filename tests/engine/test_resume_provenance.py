@@ -4,6 +4,7 @@ software or device) and refuses a config edited since its checkpoint was written
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import warnings
 
@@ -12,11 +13,13 @@ import pytest
 import torch
 from PIL import Image
 
+import nasbench
 from nasbench.config import DatasetConfig, SearchConfig
 from nasbench.engine.search import resume, search
 from nasbench.errors import ConfigError
 from nasbench.runs import RunStore, load
 from nasbench.runs.checkpoint import CONFIG_DIGEST_KEY, CONFIG_KEY
+from nasbench.runs.environment import source_digest
 from tests.conftest import two_class_png_folder
 
 from .conftest import tiny_config
@@ -116,9 +119,30 @@ def test_a_resume_on_other_software_or_device_warns_and_logs_a_resumed_event(tmp
     assert len(resumed) == 1
     payload = resumed.iloc[0].payload
     assert payload["changed"]["torch"] == ["1.13.1+cu117", torch.__version__]
-    assert payload["changed"]["nasbench"][0] == "0.0.1"
+    assert payload["changed"]["nasbench"][0].startswith("0.0.1 (source ")
     assert payload["changed"]["device"] == ["cuda", "cpu"]
     assert payload["environment"]["device"] == "cpu" and payload["step"] == 4
+
+
+@pytest.mark.parametrize(
+    "edit, then",
+    [
+        # Other code under the same version string (a commit pulled, a file edited).
+        (lambda env: env.update(nasbench_source="0123456789abcdef"), "(source 0123456789abcdef)"),
+        # Started by a version that recorded no source digest: an earlier one.
+        (lambda env: env.pop("nasbench_source"), "(earlier, no source digest)"),
+    ],
+)
+def test_a_resume_on_other_nasbench_code_of_the_same_version_warns(tmp_path, edit, then):
+    run_dir = tmp_path / "run"
+    search(tiny_config(device="cpu"), run_dir)
+    _edit_meta(run_dir, "environment", edit)
+    version = re.escape(nasbench.__version__)
+    with pytest.warns(UserWarning, match=rf"nasbench {version} \(.*\) -> {version} \(source "):
+        resume(run_dir)
+    changed = _events(run_dir, "resumed").iloc[0].payload["changed"]
+    assert set(changed) == {"nasbench"} and changed["nasbench"][0].endswith(then)
+    assert changed["nasbench"][1] == f"{nasbench.__version__} (source {source_digest()})"
 
 
 def test_a_discrete_resume_on_another_torch_logs_a_resumed_event(tmp_path):
