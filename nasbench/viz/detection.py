@@ -60,12 +60,13 @@ def _get_detections_info(
         _check_keys(truths[:n], ("boxes",), "truths")
     # The metrics' own checks (boxes (N, 4), finite, one score per box), so a figure
     # refuses what froc and coco_map refuse, in their words; labels are not drawn.
-    no_truths = [{"boxes": np.zeros((0, 4))}] * n
+    # Only what is drawn: labels (class names or ids, which the figure does not show) stay
+    # out of the check.
+    drawn = [{key: d[key] for key in ("boxes", "scores")} for d in detections[:n]]
+    true = [{"boxes": t["boxes"]} for t in truths[:n]] if truths is not None else None
     try:
         found, true = check_detections(
-            list(detections[:n]),
-            list(truths[:n]) if truths is not None else no_truths,
-            labels_required=False,
+            drawn, true or [{"boxes": np.zeros((0, 4))}] * n, labels_required=False
         )
     except NasbenchError as err:
         raise ConfigError(str(err)) from None
@@ -82,11 +83,18 @@ def _get_detections_info(
 
 
 def _image_batch(images: Any) -> Any:
-    """``images`` if a batch ``(N, C, H, W)`` or ``(N, H, W)``, else a one-line ConfigError
-    (a lone ``(H, W)`` image would be drawn as H one-row images, a channels-last one as
-    its first row)."""
-    if not hasattr(images, "shape"):
-        images = np.asarray(images, dtype=float)  # a list of images
+    """``images`` if a batch ``(N, C, H, W)`` or ``(N, H, W)``, or a list of ``(C, H, W)``
+    or ``(H, W)`` images (sizes may differ), else a one-line ConfigError (a lone ``(H, W)``
+    image would be drawn as H one-row images, a channels-last one as its first row)."""
+    if not hasattr(images, "shape"):  # a list of images, which may differ in size
+        for image in images:
+            shape = np.shape(image)
+            if len(shape) not in (2, 3) or len(shape) == 3 and shape[-1] <= 4 < shape[0]:
+                raise ConfigError(
+                    "images given as a list must each be (C, H, W) or (H, W), got one of "
+                    f"shape {tuple(shape)}."
+                )
+        return images
     shape = tuple(images.shape)
     hint = ""
     if len(shape) == 2:
@@ -133,7 +141,8 @@ def plot_detections(
     vermillion, score on hover).
 
     Args:
-        images: ``(N, C, H, W)`` (or ``(N, H, W)``) tensor or array.
+        images: ``(N, C, H, W)`` (or ``(N, H, W)``) tensor or array, or a list of
+            ``(C, H, W)`` or ``(H, W)`` images, which may differ in size.
         detections: per image ``boxes`` and ``scores`` (pixel units), one list per image;
             the drawn ones are checked as the metrics check them (finite ``(x1, y1, x2,
             y2)`` boxes, one score per box), a one-line ConfigError otherwise.

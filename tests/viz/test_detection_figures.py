@@ -168,3 +168,18 @@ def test_froc_without_lesions_is_undefined_not_zero():
     # The search step's per-batch score of a batch without lesions: NaN, logged as missing.
     out = DetectionHead(4, 1, 4)(torch.zeros(1, 4, 8, 8), stride=2).detach()
     assert np.isnan(DetectionTask().batch_metrics(out, torch.full((1, 4, 5), -1.0))["froc"])
+
+
+def test_plot_detections_draws_images_of_different_sizes_and_ignores_labels():
+    images = [np.zeros((1, 16, 16)), np.zeros((20, 24))]  # two slices of other sizes
+    found = [
+        {"boxes": [[2.0, 2, 6, 6]], "scores": [0.9], "labels": ["lesion"]},  # names: not drawn
+        {"boxes": [], "scores": [], "labels": None},
+    ]
+    fig = plot_detections(images, found)
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert [np.shape(t.z) for t in heatmaps] == [(16, 16), (20, 24)]
+    with pytest.raises(
+        ConfigError, match=r"each be \(C, H, W\) or \(H, W\), got one of shape \(16, 16, 3\)"
+    ):
+        plot_detections([np.zeros((16, 16, 3))], found[:1])
