@@ -200,6 +200,9 @@ def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> 
         kernel or only the weights were on meta), or ``{"params": None, "macs": None,
         "reason": str}`` when it could not be counted: do not build it either.
 
+    Raises:
+        NasbenchError, ValueError: the build refuses its settings (as it would for real).
+
     Example:
         >>> import torch
         >>> too_large_to_build(lambda: torch.nn.Linear(3, 2), (4, 3)) is None
@@ -220,6 +223,8 @@ def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> 
         try:
             with _weights_on_meta(), torch.random.fork_rng(devices=[]):
                 net = build()
+        except (NasbenchError, ValueError):
+            raise  # the settings are refused (as a real build would refuse them): say why
         except Exception as err:  # noqa: BLE001 - unknown size: the caller does not build it
             return {"params": None, "macs": None, "reason": status_reason(err)}
     params = count_parameters(net)

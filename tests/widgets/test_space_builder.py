@@ -585,6 +585,19 @@ def test_the_dints_count_with_weights_on_meta_is_the_real_builds(monkeypatch):
         assert counted["params"] == real
 
 
+def test_settings_a_build_refuses_are_said_not_called_uncountable():
+    # Trellis channels 6 with PC-DARTS's k=4: the build's own one-line refusal, as a
+    # real build gives it, not "its size cannot be checked ahead".
+    from nasbench.data import get_info
+
+    builder = SpaceBuilder(live_costs=False)
+    builder.set_dataset(get_info("synthetic-seg"), 64)
+    builder.set_space({"name": "trellis", "skeleton": {"channels": 6}})
+    assert builder.update_costs() == {}
+    text = builder.cost_label.value
+    assert "channels divisible by k" in text and "checked ahead" not in text
+
+
 def test_a_network_that_cannot_be_counted_ahead_is_not_built(monkeypatch):
     import torch
 
