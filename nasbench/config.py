@@ -272,6 +272,8 @@ class SearchConfig:
         """The config a run stored, for a resume: :meth:`from_dict`, after checking that
         the settings every run has always stored are there. A missing one would be
         filled with its default, and the resume would run another search without a word.
+        Settings an earlier version stored but never read are dropped
+        (:func:`_as_read_by_discrete`), so its runs resume as they ran.
 
         Args:
             data: the run store's config dict.
@@ -305,7 +307,7 @@ class SearchConfig:
             # nothing, so the run resumes without them rather than being refused.
             skeleton = {k: v for k, v in space["skeleton"].items() if k not in names}
             data = {**data, "space": {**space, "skeleton": skeleton}}
-        return cls.from_dict(data)
+        return cls.from_dict(_as_read_by_discrete(data))
 
     @classmethod
     def from_json(cls, text: str) -> SearchConfig:
@@ -898,6 +900,31 @@ def _refuse_unread_macro(space_name: Any, skeleton: Any, where: str = "space.ske
             f"{' and '.join(changed)} would be ignored by the {space_name} space: {why}; "
             f"remove {'it' if len(changed) == 1 else 'them'}."
         )
+
+
+def _as_read_by_discrete(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored discrete search's config as this version reads it: without the settings
+    no discrete search ever read (an earlier version stored its defaults, e.g.
+    ``checkpoint_every`` 1, and accepted changed ones), and without an ``evaluator_config``
+    size or limit that differs from the dataset's: every version's evaluator read the
+    dataset's (``data_spec``), so dropping them keeps the data the run trained on."""
+    try:
+        kind = registry.get("strategy", str(data.get("strategy"))).kind
+    except NasbenchError:  # validate() names the unknown strategy
+        return data
+    if kind != "discrete":
+        return data
+    data = {k: v for k, v in data.items() if k not in IGNORED_BY_KIND[kind]}
+    dataset, evaluator = data.get("dataset"), data.get("evaluator_config")
+    if isinstance(dataset, dict):
+        data["dataset"] = {**dataset, "batch_size": DatasetConfig.batch_size}
+        if isinstance(evaluator, dict):
+            data["evaluator_config"] = {
+                k: v
+                for k, v in evaluator.items()
+                if k not in ("size", "limit") or dataset.get(k) in (None, v)
+            }
+    return data
 
 
 def _changed_fields(config: SearchConfig, names: tuple[str, ...]) -> list[str]:
