@@ -27,6 +27,7 @@ import json
 import os
 import pickle
 import random
+import re
 import shutil
 import sqlite3
 import warnings
@@ -247,7 +248,8 @@ def restoring(run_dir: str | Path) -> Iterator[None]:
     """Turn a checkpoint that does not fit the run's networks into a one-line error.
 
     ``load_state_dict`` on a checkpoint of another configuration raises a RuntimeError of
-    hundreds of lines (every missing and unexpected key); a person needs one.
+    hundreds of lines (every missing and unexpected key); a person needs one. A first layer
+    that alone takes other input channels is named as such: the data reads otherwise now.
 
     Args:
         run_dir: the run folder whose checkpoint is being applied.
@@ -259,12 +261,71 @@ def restoring(run_dir: str | Path) -> Iterator[None]:
     try:
         yield
     except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as err:
-        reason = " ".join(str(err).split())[:160] or type(err).__name__
+        folder = checkpoint_dir(run_dir)
+        channels = _input_channels_changed(str(err))
+        if channels is not None:
+            raise CheckpointError(
+                f"the data of run '{run_dir}' now reads as {channels[1]} channel(s) but the "
+                f"run's networks take {channels[0]} (its checkpoint in {folder}): the data or "
+                "its reader changed since the run started (an earlier version may have read "
+                "the folder differently); start a new run."
+            ) from None
         raise CheckpointError(
-            f"the checkpoint in {checkpoint_dir(run_dir)} does not fit this run's networks "
-            f"({type(err).__name__}: {reason}); put this run's own checkpoint back, or "
-            "remove the checkpoints to resume it from step 0."
+            f"the checkpoint in {folder} does not fit this run's networks "
+            f"({type(err).__name__}: {_whole_entries(str(err))}); the code that builds the "
+            "networks may have changed since the run started (then start a new run), or it is "
+            "another run's checkpoint: put this run's own back, or remove the checkpoints to "
+            "resume it from step 0."
         ) from None
+
+
+# torch's load_state_dict entry for one parameter of another shape.
+_SIZE_MISMATCH = re.compile(
+    r"size mismatch for (\S+): copying a param with shape torch\.Size\(\[([\d, ]*)\]\) "
+    r"from checkpoint, the shape in current model is torch\.Size\(\[([\d, ]*)\]\)"
+)
+
+
+def _input_channels_changed(text: str) -> tuple[int, int] | None:
+    """``(checkpoint's, network's)`` input channels when the one misfit is the first
+    layer's: every key matches and a single convolution weight differs in dim 1 alone.
+    Other channels of the data change that weight only; any other change to the networks
+    shows up as more misfits or other keys."""
+    found = _SIZE_MISMATCH.findall(text)
+    if len(found) != 1 or "Missing key" in text or "Unexpected key" in text:
+        return None
+    then, now = ([int(n) for n in shape.split(",") if n.strip()] for shape in found[0][1:])
+    if len(then) < 3 or len(then) != len(now):
+        return None
+    if [i for i, (a, b) in enumerate(zip(then, now, strict=True)) if a != b] != [1]:
+        return None
+    return then[1], now[1]
+
+
+def _whole_entries(text: str, budget: int = 200) -> str:
+    """torch's error on one line, cut at a whole entry (or a whole key of a key list) and
+    saying how many were left out, never mid-sentence: it can list thousands of keys."""
+    entries = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    shown = ""
+    for done, entry in enumerate(entries):
+        glue = " " if shown.endswith(":") or not shown else "; "
+        if len(shown + glue + entry) > budget:
+            if shown and not shown.endswith(":"):
+                return f"{shown} (and {len(entries) - done} more)"
+            # Nothing said yet but a heading: the whole keys (or words) of this entry that fit.
+            head, sep, rest = entry.rpartition(": ") if ": " in entry else ("", "", entry)
+            join = ", " if sep else " "
+            parts, kept = rest.split(join), []
+            for part in parts:
+                if len(shown + glue + head + sep + join.join([*kept, part])) > budget:
+                    break
+                kept.append(part)
+            more = f" ({len(parts) - len(kept)} more{' keys' if sep else ''})"
+            after = len(entries) - done - 1
+            more += f" (and {after} more)" if after else ""
+            return f"{shown}{glue}{head}{sep}{join.join(kept)} ...{more}".strip()
+        shown += glue + entry
+    return shown.strip() or "no message"
 
 
 def _run_created(run_dir: str | Path) -> str | None:

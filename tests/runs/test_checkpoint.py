@@ -266,3 +266,37 @@ def test_both_damaged_checkpoints_are_named_in_one_line_with_the_way_out(run_dir
     assert str(folder / "last.pt") in message and str(folder / "prev.pt") in message
     assert f"remove {folder} to resume from step 0" in message
     assert "previous checkpoint" not in message and "\n" not in message
+
+
+def _misfit(saved: torch.nn.Module, model: torch.nn.Module) -> str:
+    with pytest.raises(CheckpointError) as err, checkpoint_module.restoring("runs/x"):
+        model.load_state_dict(saved.state_dict())
+    return str(err.value)
+
+
+def test_a_first_layer_of_other_input_channels_names_the_channels():
+    # A run of grey images saved as RGB, read as RGB when it began and as grey now.
+    def net(channels: int) -> torch.nn.Module:
+        return torch.nn.Sequential(torch.nn.Conv2d(channels, 4, 3), torch.nn.Conv2d(4, 4, 3))
+
+    message = _misfit(net(3), net(1))
+    assert "now reads as 1 channel(s) but the run's networks take 3" in message
+    assert "an earlier version may have read the folder differently" in message
+    assert message.endswith("start a new run.") and "remove the checkpoints" not in message
+
+
+def test_another_misfit_keeps_whole_entries_and_names_changed_code():
+    def net(width: int) -> torch.nn.Module:
+        return torch.nn.Sequential(torch.nn.Conv2d(3, width, 3), torch.nn.Conv2d(width, 4, 3))
+
+    message = _misfit(net(4), net(5))  # two misfits: not the data's channels
+    assert (
+        "size mismatch for 0.weight: copying a param with shape torch.Size([4, 3, 3, 3]) from "
+        "checkpoint, the shape in current model is torch.Size([5, 3, 3, 3]). (and 2 more)"
+    ) in message
+    assert "the code that builds the networks may have changed" in message
+    many = torch.nn.Sequential(*[torch.nn.Conv2d(3, 3, 1) for _ in range(200)])
+    message = _misfit(many, torch.nn.Sequential(torch.nn.Conv2d(3, 3, 1)))
+    keys = message.split("Unexpected key(s) in state_dict: ")[1].split(" ...")[0].split(", ")
+    assert all(k.startswith('"') and k.endswith('"') for k in keys)  # none cut in half
+    assert "more keys)" in message and len(message) < 600 and "\n" not in message
