@@ -20,6 +20,8 @@ from typing import Any
 
 from nasbench.data import registry
 from nasbench.data.folder_layout import scan_folder
+from nasbench.data.image_files import is_dicom_file
+from nasbench.data.patients import anonymised_to_series, patient_key, relative_parts
 from nasbench.errors import ConfigError, DatasetError
 
 # The environment key a search records what the folder reader made of a folder:: set under.
@@ -78,12 +80,16 @@ def warn_if_split_changed(dataset: str, environment: Mapping[str, Any], run_dir:
     """
     if not str(dataset).startswith("folder:"):
         return
-    if not environment.get("folder_split"):
+    # Said only where it is true: with every image its own patient both split alike.
+    shared = False if environment.get("folder_split") else _shares_patients(dataset)
+    if shared is not False:
+        patients = "share patients (subfolders of a class folder or DICOM PatientIDs)"
+        why = f"its images {patients}, so" if shared else f"so if its images {patients},"
         warnings.warn(
             f"run '{run_dir}' began when user folders were split image by image; they are now "
-            "split by patient, so resuming or retraining it reads other train/val/test images "
-            "(a test image may be one its search trained on); start a new run to keep the "
-            "splits apart.",
+            f"split by patient, {why} resuming or retraining it reads other train/val/test "
+            "images (a test image may be one its search trained on); start a new run to keep "
+            "the splits apart.",
             UserWarning,
             stacklevel=3,
         )
@@ -105,6 +111,31 @@ def warn_if_split_changed(dataset: str, environment: Mapping[str, Any], run_dir:
     except DatasetError:  # a folder that no longer reads: loading it says why
         return
     _compare_reading(recorded, now, run_dir)
+
+
+def _shares_patients(dataset: str) -> bool | None:
+    """Whether this reader splits the folder otherwise than the earlier one, which split
+    image by image: only an automatic split (no train/, val/, test/ folders) of classes or
+    images/ in which two images share a patient (a subfolder, a DICOM PatientID) differs;
+    with every image its own patient both give the same split. None: a folder that does
+    not read now, so it cannot be told."""
+    path = Path(dataset[len(registry.FOLDER_PREFIX) :]).expanduser()
+    if any((path / split).is_dir() for split in registry.BASE_SPLITS):
+        return False
+    try:
+        layout = scan_folder(path)
+    except DatasetError:  # a folder that no longer reads: loading it says why
+        return None
+    if layout.task == "detection":  # split by box count, never by patient
+        return False
+    images = [image for items in layout.items.values() for image, _ in items]
+    keys = [  # as the split makes them (folder_layout._patient_keys)
+        unicodedata.normalize(
+            "NFC", patient_key(image, path / relative_parts(image, path)[0], is_dicom_file(image))
+        )
+        for image in images
+    ]
+    return len(set(anonymised_to_series(keys, images))) < len(keys)
 
 
 def _compare_reading(recorded: Mapping[str, Any], now: dict[str, Any], run_dir: Any) -> None:

@@ -165,3 +165,29 @@ def test_float_noise_either_side_of_an_index_reads_as_it():
     assert image_files._mask_values(mask, Path("m.nii.gz")).tolist() == [[1, 0], [1, 0]]
     with pytest.raises(Exception, match="not class indices"):
         image_files._mask_values(np.array([[-1.0, 0.4]], np.float32), Path("m.nii.gz"))
+
+
+def _patient_folder(root: Path) -> str:
+    rng = np.random.default_rng(0)
+    for label in ("normal", "pneumonia"):
+        for patient in range(4):
+            (root / label / f"p{patient}").mkdir(parents=True)
+            for i in range(3):
+                grey = rng.integers(0, 255, (12, 12), dtype=np.uint8)
+                Image.fromarray(grey).save(root / label / f"p{patient}" / f"{i}.png")
+    return registry.dataset_key(f"folder:{root}")
+
+
+def test_a_run_split_image_by_image_is_warned_only_where_patients_share_images(tmp_path):
+    def told(dataset: str) -> list[str]:
+        environment = _environment(dataset, recorded=True)
+        environment.pop("folder_split")  # as a run of the reader that split image by image
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            folder_reading.warn_if_split_changed(dataset, environment, "runs/old")
+        return [str(w.message) for w in caught if "split image by image" in str(w.message)]
+
+    # Every image its own patient: both readers give the same split, so nothing is said.
+    assert told(_folder(tmp_path / "flat")) == []
+    [message] = told(_patient_folder(tmp_path / "patients"))
+    assert "its images share patients (subfolders" in message and "start a new run" in message
