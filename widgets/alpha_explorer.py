@@ -53,6 +53,52 @@ def decimals_for(reach: float) -> int:
     return max(3, int(np.ceil(-np.log10(reach))) + 1)
 
 
+def weight_quantity(cell_type: Any, kind: str, edge_betas: bool = False) -> tuple[str, str, str]:
+    """What a matrix's weights are called, and the undecided share the change-from-uniform
+    view subtracts from them (:func:`nasbench.runs.alpha_summary.uniform_weights`).
+
+    Args:
+        cell_type: the cell type of the rows.
+        kind: their kind ("alpha", "beta", "gate", ...).
+        edge_betas: the matrix is PC-DARTS's edge betas, a softmax over each node's
+            incoming edges (:func:`nasbench.runs.alpha_summary.edge_targets` is not None).
+
+    Returns:
+        ``(symbol, share, note)``: ``"β"`` for every beta matrix (PC-DARTS's edge betas, the
+        trellis's scale betas), ``"p"`` for DiNTS's path probabilities, else ``"α"``; the
+        share (``"1/K"``, ``"1/n"``, ``"1/2"``, ``"p₀"``) and what it is a share of.
+
+    Example:
+        >>> weight_quantity("trellis", "beta")[:2], weight_quantity("normal", "beta", True)[:2]
+        (('β', '1/K'), ('β', '1/n'))
+    """
+    if is_path_probability(cell_type, kind):
+        return "p", "p₀", " (the undecided path probability, 0.5/(1 − 0.5^K))"
+    symbol = "β" if kind == "beta" else "α"
+    if edge_betas:
+        return symbol, "1/n", " (n: the edges into its node)"
+    if kind == "gate":
+        return symbol, "1/2", " (of the two ops sampled per edge)"
+    return symbol, "1/K", ""
+
+
+def relabel_scale(toggle: widgets.ToggleButtons, quantity: tuple[str, str, str]) -> bool:
+    """Name a "values" toggle's options after the quantity shown (``"β − 1/n"``, ``"β"``),
+    keeping its choice; False when they were named so already.
+
+    Setting a toggle's options selects its first: the caller ignores the value changes
+    this makes (its observer would redraw twice for nothing).
+    """
+    symbol, share, _ = quantity
+    options = ((f"{symbol} − {share}", "deviation"), (symbol, "absolute"))
+    if tuple(toggle.options) == options:
+        return False
+    value = toggle.value
+    toggle.options = options
+    toggle.value = value
+    return True
+
+
 def _read_run(run: Any) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
     """``run``'s folder, alpha snapshots and candidates; a one-line error when unreadable."""
     from nasbench.runs import Run, load
@@ -120,7 +166,8 @@ class AlphaExplorer(widgets.VBox):
         self.scale = widgets.ToggleButtons(
             options=[("α − 1/K", "deviation"), ("α", "absolute")], value="deviation",
             description="values",
-            tooltips=["each op's weight minus the uniform 1/K of its edge (DiNTS's path "
+            tooltips=["each weight minus its share were nothing decided: 1/K of its edge's "
+                      "ops (edge betas: 1/n of its node's edges; gates: 1/2; DiNTS's path "
                       "probabilities: their value at zero logits)", "the weights"],
         )  # fmt: skip
         self.scale.add_class("nasbench-alpha-scale")
@@ -154,7 +201,8 @@ class AlphaExplorer(widgets.VBox):
         self.kind.observe(lambda _: self._load_cell(), "value")
         self.edge.observe(lambda _: self._draw_lines(), "value")
         self.mode.observe(lambda _: self._show_mode(), "value")
-        self.scale.observe(lambda _: self._load_cell(), "value")
+        self._relabelling = False  # the scale's options are being renamed: no redraw
+        self.scale.observe(lambda _: self._relabelling or self._load_cell(), "value")
         self.alpha_controls = (
             wrapping_row([self.cell_type, self.kind]),
             wrapping_row([self.play, self.slider, self.step_label]),
@@ -213,7 +261,8 @@ class AlphaExplorer(widgets.VBox):
         with self.hold_trait_notifications():
             self.cell_type.options = cells
             self.cell_type.value = cells[0]
-            self._offer_kinds()
+            # A newly opened run starts on its alphas, whatever kind the last one showed.
+            self._offer_kinds(keep=False)
         self._load_cell()
 
     def show_problem(self, run_dir: str | os.PathLike, problem: str) -> None:
@@ -226,6 +275,7 @@ class AlphaExplorer(widgets.VBox):
         self.alphas = self.alphas.iloc[0:0]
         self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
         self._draw_hp_policy(pd.DataFrame())  # hides every alpha view: there are no alphas
+        self._forget_cell()
         self.message.value = message_html(problem, "error")
 
     def close(self) -> None:
@@ -250,9 +300,10 @@ class AlphaExplorer(widgets.VBox):
                 model.close()
         close_widgets(self)
 
-    def _offer_kinds(self) -> None:
+    def _offer_kinds(self, keep: bool = True) -> None:
         """Offer the kinds of matrix the chosen cell type recorded (a trellis run: the cell's
-        alphas and PC-DARTS edge betas, the trellis's scale betas), alphas first."""
+        alphas and PC-DARTS edge betas, the trellis's scale betas), alphas first; with
+        ``keep``, the kind chosen stays when the cell recorded it too."""
         frame = self.alphas
         if frame.empty:
             kinds = ["alpha"]
@@ -261,7 +312,7 @@ class AlphaExplorer(widgets.VBox):
             kinds = [str(k) for k in dict.fromkeys(mine)] or ["alpha"]
         current = self.kind.value
         self.kind.options = kinds
-        self.kind.value = current if current in kinds else ("alpha" if "alpha" in kinds
+        self.kind.value = current if keep and current in kinds else ("alpha" if "alpha" in kinds
                                                             else kinds[0])  # fmt: skip
 
     def _on_cell_type(self) -> None:
@@ -301,12 +352,18 @@ class AlphaExplorer(widgets.VBox):
                 "search killed before its first step has none yet."
             )
             self.message.value = message_html(note, "info")
+            self._forget_cell()
             return
         self.steps, self.edges, self.ops, self.cube = alpha_cube(
             self.alphas, self.cell_type.value, self.kind.value
         )
         # PC-DARTS's edge betas are a softmax over each node's incoming edges, not over ops.
         self.targets = edge_targets(self.edges, len(self.ops), self.kind.value)
+        self._relabelling = True
+        try:
+            relabel_scale(self.scale, self.quantity)
+        finally:
+            self._relabelling = False
         self.shown = (
             deviation_from_uniform(self.cube, self.edges, self.kind.value, self.cell_type.value)
             if self.deviation
@@ -381,15 +438,15 @@ class AlphaExplorer(widgets.VBox):
         return is_path_probability(self.cell_type.value, self.kind.value)
 
     @property
+    def quantity(self) -> tuple[str, str, str]:
+        """The shown matrix's symbol, uniform share and what that is a share of (see
+        :func:`weight_quantity`)."""
+        return weight_quantity(self.cell_type.value, self.kind.value, self.targets is not None)
+
+    @property
     def uniform(self) -> tuple[str, str]:
         """The uniform share the deviation view subtracts, and what it is a share of."""
-        if self.paths:
-            return "p₀", " (the undecided path probability, 0.5/(1 − 0.5^K))"
-        if self.targets is not None:
-            return "1/n", " (n: the edges into its node)"
-        if self.kind.value == "gate":
-            return "1/2", " (of the two ops sampled per edge)"
-        return "1/K", ""
+        return self.quantity[1:]
 
     @property
     def minus_uniform(self) -> str:
@@ -398,9 +455,28 @@ class AlphaExplorer(widgets.VBox):
 
     @property
     def symbol(self) -> str:
-        """``"β"`` for PC-DARTS's edge betas, ``"p"`` for DiNTS's path probabilities,
-        ``"α"`` for weights over ops."""
-        return "β" if self.targets is not None else ("p" if self.paths else "α")
+        """``"β"`` for every beta matrix (PC-DARTS's edge betas, the trellis's scale betas),
+        ``"p"`` for DiNTS's path probabilities, ``"α"`` for weights over ops."""
+        return self.quantity[0]
+
+    def _forget_cell(self) -> None:
+        """Drop the matrices of a run shown before, with the figures and ranges made of them
+        (a run without alphas hides those views, which must not hold the old run)."""
+        self.steps = np.zeros(0, dtype=np.int64)
+        self.edges, self.ops, self.targets = [], [], None
+        self.cube = self.shown = np.zeros((0, 0, 0))
+        self.play.max = self.slider.max = 0
+        self.step_label.value = ""
+        self.edge.options = []
+        heatmap = self.heatmap.data[0]
+        heatmap.x, heatmap.y, heatmap.z = [], [], []
+        self.heatmap.layout.title = None
+        self.entropy.data[0].x, self.entropy.data[0].y = [], []
+        self.lines.data = ()
+        self.lines.layout.shapes = []
+        self.lines.layout.title = None
+        for plot in (self.heatmap_plot, self.entropy_plot, self.lines_plot):
+            plot.push()
 
     def show_step(self, index: int | None = None) -> None:
         """Show snapshot ``index`` (the slider's value when None) in the heatmap and bars."""

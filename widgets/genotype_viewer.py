@@ -50,6 +50,9 @@ class GenotypeSource(widgets.VBox):
         self.run_skeleton: dict[str, Any] = {}  # the chosen run's space skeleton
         # The chosen run's data (channels, classes, dims): its genotype is costed in them.
         self.run_dataset: dict[str, int] | None = None
+        # The chosen run's space, skeleton and image size, as it searched: its genotype is
+        # built and costed in them (None: the config names none that can be rebuilt).
+        self.run_frame: tuple[Any, Any, int | None] | None = None
         self._run_error = ""  # why the chosen run could not be read
         self.kind = widgets.Dropdown(options=SOURCES, value="zoo", description=label)
         self.zoo = widgets.Dropdown(options=sorted(zoo), value=zoo_name, description="zoo")
@@ -103,6 +106,7 @@ class GenotypeSource(widgets.VBox):
         self._returned_index = 0
         self.run_skeleton = {}
         self.run_dataset = None
+        self.run_frame = None
         self._run_error = ""
         options: list[tuple[str, int]] = []
         if self.run.value:
@@ -114,6 +118,7 @@ class GenotypeSource(widgets.VBox):
                     skeleton = space.get("skeleton") if isinstance(space, dict) else None
                     self.run_skeleton = dict(skeleton) if isinstance(skeleton, dict) else {}
                     self.run_dataset = _run_dataset(run.config)
+                    self.run_frame = _run_frame(run.config, not run.candidates.empty)
             except NasbenchError as err:
                 self._run_error = str(err)  # kept: _update() must not hide why
             else:
@@ -170,30 +175,17 @@ class GenotypeSource(widgets.VBox):
         self.genotype_json = genotype.to_json() if genotype is not None else ""
 
 
-def _skeleton(
-    genotype: Any,
-    n_cells: int,
-    channels: int,
-    dataset: dict[str, int],
-    run_skeleton: dict[str, Any] | None = None,
-) -> Any:
-    """The frame to cost ``genotype`` in: a cell stack; for the encoder-decoder kinds a
-    U-Net skeleton (the depth trellis and C2FNAS genotypes fix; V-NAS in 3D); for an
-    unrolled reconstruction genotype its cascades; a run's own skeleton (depth or
-    cascades, channels, dims) when the genotype comes from a run."""
+def _skeleton(genotype: Any, n_cells: int, channels: int, dataset: dict[str, int]) -> Any:
+    """The frame the controls give ``genotype``: a cell stack; for the encoder-decoder kinds
+    a U-Net skeleton (the depth trellis and C2FNAS genotypes fix; V-NAS in 3D); for an
+    unrolled reconstruction genotype its default cascades. (A run's genotype is framed by
+    the run itself: :func:`_run_frame`.)"""
     from nasbench.spaces import Skeleton, UNetSkeleton
     from nasbench.spaces.recon import ReconSkeleton
 
     kind = getattr(genotype, "kind", "")
     if kind == "recon":
-        keep = {k: run_skeleton[k] for k in ("cascades", "cells", "channels")
-                if k in (run_skeleton or {})}  # fmt: skip
-        return ReconSkeleton(**{"channels": channels, **keep})
-    if run_skeleton and "depth" in run_skeleton:
-        keep = {
-            k: run_skeleton[k] for k in ("depth", "channels", "spatial_dims") if k in run_skeleton
-        }
-        return UNetSkeleton(**{**_unet_dataset(dataset), **keep})
+        return ReconSkeleton(channels=channels)
     if kind == "trellis":
         return UNetSkeleton(depth=genotype.num_scales - 1, channels=channels,
                             **_unet_dataset(dataset))  # fmt: skip
@@ -231,6 +223,75 @@ def _run_dataset(config: Any) -> dict[str, int] | None:
     }
 
 
+def _run_frame(config: Any, evaluated: bool = False) -> tuple[Any, Any, int | None] | None:
+    """The space a run searched, its skeleton with the run's data (as retraining builds it:
+    ``nasbench.evaluation.final_evaluation``) and the image size it searched at.
+
+    Args:
+        config: the run's stored config.
+        evaluated: the run evaluated candidates (a discrete search): its evaluator built
+            them in ``evaluator_config.skeleton`` where that is given
+            (``nasbench.evaluation.train_evaluator.skeleton_for``).
+
+    Returns:
+        ``(space, skeleton, size)`` (size None when the config names none), or None when the
+        config names no space or dataset that can be rebuilt (an old run, a folder since
+        moved): the viewer's controls frame the genotype then.
+    """
+    from nasbench.data import get_info
+    from nasbench.spaces import space_from_dict
+    from nasbench.spaces.skeleton import skeleton_overrides
+
+    space = config.get("space") if isinstance(config, dict) else None
+    dataset = config.get("dataset") if isinstance(config, dict) else None
+    name = dataset.get("name") if isinstance(dataset, dict) else dataset
+    if not isinstance(space, dict) or not isinstance(name, str):
+        return None
+    try:
+        info = get_info(name)
+        io = {k: getattr(info, k) for k in ("in_channels", "num_classes", "spatial_dims")}
+        built = space_from_dict({**space, "skeleton": {**skeleton_overrides(space), **io}})
+        skeleton = built.default_skeleton()
+        settings = config.get("evaluator_config")
+        override = settings.get("skeleton") if evaluated and isinstance(settings, dict) else None
+        if isinstance(override, dict) and override:
+            skeleton = type(skeleton).from_dict({**override, **io})
+    except (NasbenchError, TypeError, ValueError):
+        return None
+    size = dataset.get("size") if isinstance(dataset, dict) else None
+    return built, skeleton, size if isinstance(size, int) and size > 0 else None
+
+
+def _run_space(genotype: Any, run_frame: Any) -> tuple[Any, Any, int | None, str]:
+    """The space, skeleton and image size a run's ``genotype`` is costed in, and what the
+    costs line says of that frame: ``(None, None, None, why)`` when the viewer's controls
+    must frame it (a run whose space cannot be rebuilt, or does not build the genotype:
+    a localisation search's shared cell has its own node count)."""
+    if run_frame is None:
+        return None, None, None, "; the controls' frame: the run's own cannot be rebuilt"
+    space, skeleton, size = run_frame
+    try:
+        space.validate(genotype)
+    except (NasbenchError, TypeError, ValueError):
+        return None, None, None, "; the controls' frame: the run's space does not build it"
+    return space, skeleton, size, ", as the run searched"
+
+
+def _run_costs(space: Any, genotype: Any, skeleton: Any, image_size: int) -> dict[str, float]:
+    """Parameters and MACs of ``genotype`` as ``space`` builds it (an ALB run's detector,
+    not a classifier of its cells) in ``skeleton``, for one image."""
+    import torch
+
+    from nasbench.models import count_macs, count_parameters
+
+    with torch.random.fork_rng(devices=[]):  # the kernel's random state is left alone
+        model = space.build(genotype, skeleton)
+    shape = (1, skeleton.in_channels, *([int(image_size)] * skeleton.spatial_dims))
+    # No latency, as genotype_costs measures none for the costs line.
+    return {"params": count_parameters(model), "macs": count_macs(model, shape),
+            "latency_ms": float("nan")}  # fmt: skip
+
+
 def _unet_dataset(dataset: dict[str, int]) -> dict[str, int]:
     """The dataset's part of a U-Net skeleton (a mask has at least 2 classes)."""
     return {**dataset, "num_classes": max(2, dataset["num_classes"])}
@@ -243,14 +304,16 @@ def genotype_costs(genotype: Any, skeleton: Any, image_size: int) -> dict[str, f
     return network_costs(genotype, skeleton, image_size, repeats=0)
 
 
-def _too_large(genotype: Any, skeleton: Any, image_size: int) -> dict | None:
+def _too_large(genotype: Any, skeleton: Any, image_size: int, space: Any = None) -> dict | None:
     """The meta-device counts of a network too large to build for the costs line (params
     None: it could not be counted, so it is not built either), else None (see
-    ``widgets.space_builder.too_large_to_build``)."""
+    ``widgets.space_builder.too_large_to_build``); built by ``space`` when given."""
     from nasbench.models import build
 
     dims = getattr(skeleton, "spatial_dims", 2)
     shape = (1, getattr(skeleton, "in_channels", 1), *([int(image_size)] * dims))
+    if space is not None:
+        return too_large_to_build(lambda: space.build(genotype, skeleton), shape)
     return too_large_to_build(lambda: build(genotype, skeleton, seed=0), shape)
 
 
@@ -446,19 +509,29 @@ class GenotypeViewer(widgets.VBox):
             lambda: draw_run_genotype(genotype, frame, highlight=highlight or None)
             if kind == "darts" else draw_run_genotype(genotype, frame),
         )  # fmt: skip
+        # A run's genotype is costed as the run searched it: its space builds it (an ALB
+        # run's detector) in its skeleton, at its image size; the controls frame the others.
+        space, size, whose = None, self.image_size.value, ""
+        if from_run:
+            space, skeleton, searched, whose = _run_space(genotype, source.run_frame)
+            size = searched or size
         try:
-            skeleton = _skeleton(genotype, self.n_cells.value, self.channels.value, dataset, frame)
-            counted = _too_large(genotype, skeleton, self.image_size.value)
+            if space is None:
+                skeleton = _skeleton(genotype, self.n_cells.value, self.channels.value, dataset)
+            counted = _too_large(genotype, skeleton, size, space)
             if counted is not None:  # building it could exhaust the kernel's memory
                 advice = (
                     "lower the cells, channels or image size."
-                    if counted["params"] is not None
+                    if counted["params"] is not None and space is None  # the controls apply
                     else "measure it in a cell: nasbench.models.network_costs(genotype, "
                     "skeleton, image_size, repeats=0)."
                 )
                 label.value = message_html(too_large_text("costs", counted, advice), "info")
                 return {}
-            costs = genotype_costs(genotype, skeleton, self.image_size.value)
+            if space is not None:
+                costs = _run_costs(space, genotype, skeleton, size)
+            else:
+                costs = genotype_costs(genotype, skeleton, size)
         except Exception as err:  # noqa: BLE001 - one line here; the other views go on
             label.value = message_html(f"costs: not computed ({status_reason(err)})", "error")
             return {}
@@ -472,7 +545,7 @@ class GenotypeViewer(widgets.VBox):
         label.value = (
             f"<b>{costs['params'] / 1e6:.3f} M</b> parameters, "
             f"<b>{costs['macs'] / 1e6:.1f} M</b> MACs per image "
-            f"({frame_text}, {self.image_size.value}px)"
+            f"({frame_text}, {size}px{whose})"
         )
         return costs
 

@@ -30,6 +30,7 @@ from plotly.subplots import make_subplots
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.alpha_summary import (
     collapse_warnings,
+    edge_targets,
     is_path_probability,
     undecided_path_probability,
 )
@@ -39,6 +40,7 @@ from widgets._figures import LivePlot, close_widgets
 from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
+from widgets.alpha_explorer import relabel_scale, weight_quantity
 from widgets.launcher import STDERR_NAME
 
 # "killed": the store says running but no process writes it (nasbench.runs.summary.KILLED).
@@ -242,13 +244,17 @@ class RunMonitor(widgets.VBox):
         self.cell_type.observe(lambda _: self._draw_alphas(force=True), "value")
         self.alpha_scale = widgets.ToggleButtons(
             options=[("α − 1/K", "deviation"), ("α", "absolute")], description="values",
-            value="deviation", tooltips=["each op's weight minus the uniform 1/K of its edge "
-                                         "(DiNTS's path probabilities: their value at zero "
-                                         "logits, 0.5/(1 − 0.5^K))",
+            value="deviation", tooltips=["each weight minus its share were nothing decided: "
+                                         "1/K of its edge's ops (edge betas: 1/n of its "
+                                         "node's edges; DiNTS's path probabilities: their "
+                                         "value at zero logits, 0.5/(1 − 0.5^K))",
                                          "the weights on a 0-1 axis"],
         )  # fmt: skip
         self.alpha_scale.add_class("nasbench-alpha-scale")
-        self.alpha_scale.observe(lambda _: self._draw_alphas(force=True), "value")
+        self._relabelling = False  # the scale's options are being renamed: no redraw
+        self.alpha_scale.observe(
+            lambda _: self._relabelling or self._draw_alphas(force=True), "value"
+        )
         self.alpha_plot = LivePlot(_waiting_alpha_figure(), classes=("nasbench-alpha-figure",))
         history = make_subplots(
             rows=2, cols=1, shared_xaxes=True, subplot_titles=("loss", "metrics")
@@ -264,6 +270,9 @@ class RunMonitor(widgets.VBox):
         history.update_yaxes(title_text="loss", row=1, col=1)
         history.update_yaxes(title_text="metric", row=2, col=1)
         self.history_plot = LivePlot(history, classes=("nasbench-history-figure",))
+        # What a discrete search shows in its place (see _show_history).
+        self.history_note = widgets.HTML()
+        self.history_note.add_class("nasbench-history-note")
         # A multi-agent localisation search (marl-gdas): each agent's reward and distance.
         agents = make_subplots(
             rows=2, cols=1, shared_xaxes=True,
@@ -307,6 +316,7 @@ class RunMonitor(widgets.VBox):
                 self.alpha_plot,
                 self.candidate_plot,
                 self.hp_plot,
+                self.history_note,
                 self.history_plot,
                 self.agent_plot,
                 self.genotype_title,
@@ -323,6 +333,7 @@ class RunMonitor(widgets.VBox):
         self._alphas: dict[tuple[str, str, str], tuple[list[int], list[float]]] = {}
         self._alpha_structure: dict[str, tuple[list[str], list[str]]] = {}
         self._cell_kind: dict[str, str] = {}  # cell type -> the kind of matrix it shows
+        self._cells_offered = False  # the cell toggle offers this run's cell types
         self._drawn_alpha: tuple | None = None  # cell, edges, ops, scale
         self._drawn_grid: tuple | None = None  # edges, ops, traces of the alpha subplots
         self._alpha_xs: list[Any] = []  # the steps each of those traces shows
@@ -387,6 +398,8 @@ class RunMonitor(widgets.VBox):
         self.agent_plot.layout.display = "none"
         self.hp_plot.layout.display = "none"
         self.alpha_plot.layout.display = None
+        self.history_plot.layout.display = None
+        self.history_note.value = ""
         self.cell_type.layout.display = None
         self.genotype.value = ""
         self.genotype_title.value = ""
@@ -580,6 +593,7 @@ class RunMonitor(widgets.VBox):
         self._draw_candidates()
         self._draw_hp_policy()
         self._draw_genotype()
+        self._show_history()
         if discarded:
             # Sent even where no curve is left to draw (a draw pushes only what it drew).
             self.history_plot.push()
@@ -697,24 +711,32 @@ class RunMonitor(widgets.VBox):
     def _scale_alphas(self, cell: str) -> None:
         """Style the live figure's subplots (laid out for ``cell``'s grid) for the cell's kind
         and the chosen scale: the title, the y axes, the zero line and the hover text."""
-        edges, _, pairs = self._drawn_grid
+        edges, ops, pairs = self._drawn_grid
         cols = max(1, min(4, len(edges)))
         deviation = self.alpha_scale.value == "deviation"
         kind = self._cell_kind.get(cell, self.alpha_kind)
+        # As the alpha explorer names them: β for every beta matrix (the trellis's scale
+        # betas, PC-DARTS's edge betas: 1/n of a node's edges), p for DiNTS's paths.
+        quantity = weight_quantity(cell, kind, edge_targets(edges, len(ops), kind) is not None)
+        self._relabelling = True
+        try:
+            relabel_scale(self.alpha_scale, quantity)
+        finally:
+            self._relabelling = False
+        symbol, share, _ = quantity
+        value = f"{symbol} − {share}" if deviation else symbol
         fig = self.alpha_figure
         if is_path_probability(cell, kind):
             # DiNTS's topology: MONAI's path probabilities, which no softmax ties together.
-            value = "p − p₀" if deviation else "p"
             fig.layout.title.text = (
                 "architecture weights (path probabilities, not a softmax"
                 f"{', minus the undecided p₀ = 0.5/(1 − 0.5^K)' if deviation else ''})"
                 f" — {cell} cell"
             )
         else:
-            value = "α − 1/K" if deviation else "α"
             fig.layout.title.text = (
                 f"architecture weights ({kind}, softmax"
-                f"{', minus the uniform 1/K' if deviation else ''}) — {cell} cell"
+                f"{f', minus the uniform {share}' if deviation else ''}) — {cell} cell"
             )
         # One dotted zero line per edge's chart, as fig.add_hline draws it, but built
         # directly: add_hline walks every subplot of the grid (~0.3 s for 14 edges).
@@ -737,17 +759,23 @@ class RunMonitor(widgets.VBox):
         fig.plotly_restyle({"hovertemplate": hover}, list(range(len(pairs))))
 
     def _draw_alphas(self, force: bool = False) -> None:
+        cells = list(self._alpha_structure)
+        offered = list(self.cell_type.options)
+        # A newly watched run offers exactly its own cell types (a reconstruction run logs
+        # "normal" only: no "reduce" of the run before); while it grows, new ones are added
+        # (e.g. every agent's own cells).
+        wanted = [*offered, *(c for c in cells if c not in offered)]
+        if not self._cells_offered:
+            wanted = cells
+        if cells and wanted != offered:
+            self._cells_offered = True  # before the toggle's observer draws again
+            before = self.cell_type.value
+            self.cell_type.options = wanted  # which selects the first
+            if self.cell_type.value != before:
+                return  # the toggle's observer redrew
+        self._cells_offered = self._cells_offered or bool(cells)
         cell = self.cell_type.value
-        new = [c for c in self._alpha_structure if c not in self.cell_type.options]
-        if new and cell in self._alpha_structure:
-            # more cell types than the toggle offers (e.g. every agent's own cells)
-            self.cell_type.options = [*self.cell_type.options, *new]
         if cell not in self._alpha_structure:
-            if self._alpha_structure:
-                # e.g. a single-cell space logs "network" only: show what there is.
-                options = list(self._alpha_structure)
-                self.cell_type.options = options
-                return  # the toggle's observer redraws
             return
         edges, ops = self._alpha_structure[cell]
         structure = (cell, tuple(edges), tuple(ops), self.alpha_scale.value)
@@ -764,7 +792,10 @@ class RunMonitor(widgets.VBox):
             self._drawn_alpha = structure
         self._alpha_drawn_rows = self._alpha_rows
         deviation = self.alpha_scale.value == "deviation"
-        path = is_path_probability(cell, self._cell_kind.get(cell, self.alpha_kind))
+        kind = self._cell_kind.get(cell, self.alpha_kind)
+        path = is_path_probability(cell, kind)
+        # PC-DARTS's edge betas (one column): a softmax over the edges into each node.
+        targets = edge_targets(edges, len(ops), kind)
         indexes, xs_shown, ys_shown = [], [], []
         # The traces are the grid's (edge, op) pairs in order, and _alpha_xs their shown
         # steps: reading them back from the figure goes through plotly's validators.
@@ -777,6 +808,8 @@ class RunMonitor(widgets.VBox):
             # K: how many ops this edge mixes (paths a DiNTS block has), so undecided
             # weights read 0.
             k = sum((cell, edge, other) in self._alphas for other in ops)
+            if targets is not None:
+                k = targets.count(targets[edges.index(edge)])
             undecided = undecided_path_probability(k) if path else 1.0 / k
             self._alpha_xs[index] = xs
             indexes.append(index)
@@ -875,6 +908,18 @@ class RunMonitor(widgets.VBox):
             # One restyle, as for the alphas: no validated copy of each array.
             fig.plotly_restyle({"x": xs_shown, "y": ys_shown}, indexes)
             self.history_plot.push()
+
+    def _show_history(self) -> None:
+        """Hide the loss and metrics figure of a run that evaluates candidates and plots no
+        curve (random, evolution, halving, AutoHAS), and say why; a run whose first rows
+        have not come yet (a DARTS search starting) keeps its figure, which they fill."""
+        discrete = not self.run.candidates.empty and self._history_rows == 0
+        self.history_plot.layout.display = "none" if discrete else None
+        note = (
+            "no loss curves: a discrete search logs a score per candidate (the candidates "
+            "figure above)."
+        )
+        self.history_note.value = message_html(note, "info") if discrete else ""
 
     def _draw_agents(self) -> None:
         """A localisation search's per-agent curves: reward (row 1), end distance (row 2)."""

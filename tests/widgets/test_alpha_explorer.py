@@ -169,3 +169,127 @@ def test_a_one_op_cells_alphas_show_no_deviation_and_their_op_entropy(tmp_path):
     bars = explorer.entropy.data[0]
     assert list(bars.x) == explorer.edges and len(bars.x) == 5  # per edge, not per node
     np.testing.assert_allclose(bars.y, 0.0)
+
+
+def _records(space: str, **options) -> list:
+    """The alpha records a supernet of ``space`` logs (a trellis: its cell's alphas and edge
+    betas, cell type "cell", and its scale betas, cell type "trellis", kind "beta")."""
+    from nasbench.spaces import create_space
+
+    return list(create_space(space, **options).supernet(seed=0).alpha_records())
+
+
+def kinds_run(run_dir, kind: str):
+    """A finished run store with the matrices a search of ``kind`` logs, as the strategies
+    log them: "pcdarts" (DARTS alphas and per-node edge betas), "trellis", "dints" (the
+    topology's path probabilities), "proxyless" (alphas and two-op gates), "recon" (one
+    "normal" cell) or "evolution" (candidates, no alphas)."""
+    from types import SimpleNamespace
+
+    from nasbench.runs import RunStore
+    from nasbench.spaces import NB201Space
+
+    rng = np.random.default_rng(0)
+    records: list = []
+    if kind == "pcdarts":
+        darts = _records("darts", n_nodes=2, skeleton={"n_cells": 2, "channels": 4})
+        for record in darts:
+            edges = record.edge_names  # 0->2, 1->2, 0->3, 1->3, 2->3
+            nodes = [edge.split("->")[1] for edge in edges]
+            betas = np.array([[1 / nodes.count(node)] for node in nodes])
+            records += [record, SimpleNamespace(
+                cell_type=record.cell_type, kind="beta", raw=np.log(betas), weights=betas,
+                edge_names=edges, op_names=("beta",),
+            )]  # fmt: skip
+    elif kind == "trellis":
+        records = _records("trellis", num_layers=2, ops=["skip_connect", "sep_conv_3x3"],
+                           n_nodes=1, skeleton={"channels": 4, "depth": 1})  # fmt: skip
+    elif kind == "dints":
+        probs = np.full((2, 4), 0.5 / (1 - 0.5**4))
+        records = [SimpleNamespace(
+            cell_type="topology", kind="alpha", raw=np.zeros((2, 4)), weights=probs,
+            edge_names=("block 0", "block 1"), op_names=("0->0", "1->0", "0->1", "1->1"),
+        )]  # fmt: skip
+    elif kind == "proxyless":
+        ops, edges = ("avg_pool", "max_pool", "down_cweight"), ("0->2", "1->2")
+        gates = np.array([[0.6, 0.4, 0.0], [0.0, 0.3, 0.7]])
+        records = [
+            SimpleNamespace(cell_type="down", kind=k, raw=np.zeros((2, 3)), weights=w,
+                            edge_names=edges, op_names=ops)
+            for k, w in (("alpha", np.full((2, 3), 1 / 3)), ("gate", gates))
+        ]  # fmt: skip
+    elif kind == "recon":
+        ops, edges = ("conv_3x3", "res_conv_3x3"), ("0->1",)
+        records = [SimpleNamespace(cell_type="normal", kind="alpha", raw=np.zeros((1, 2)),
+                                   weights=np.full((1, 2), 0.5), edge_names=edges,
+                                   op_names=ops)]  # fmt: skip
+    config = {"strategy": kind, "dataset": {"name": "synthetic"}}
+    with RunStore.create(run_dir, config, environment={}) as store:
+        store.set_status("running")
+        for step in (0, 1):
+            for r in records:
+                store.log_alphas(step, 0, r.cell_type, r.raw, list(r.op_names),
+                                 list(r.edge_names), r.weights, r.kind)  # fmt: skip
+        if kind == "evolution":
+            for k in range(3):
+                store.log_candidate(k, NB201Space().sample(rng), {"score": 0.5 + k / 10}, {})
+        store.set_status("finished")
+    return run_dir
+
+
+def test_a_newly_opened_run_starts_on_its_alphas_and_a_cell_switch_keeps_the_kind(tmp_path):
+    explorer = AlphaExplorer(kinds_run(tmp_path / "pcdarts", "pcdarts"))
+    explorer.kind.value = "beta"  # PC-DARTS's edge betas of the normal cell
+    explorer.set_run(kinds_run(tmp_path / "trellis", "trellis"))
+    # The trellis's first cell has betas too, but a run opens on its alphas.
+    assert explorer.cell_type.value == "cell" and explorer.kind.value == "alpha"
+    assert "alpha weights" in explorer.heatmap.layout.title.text
+    explorer.kind.value = "beta"
+    explorer.cell_type.value = "trellis"  # scale betas only
+    explorer.cell_type.value = "cell"
+    assert explorer.kind.value == "beta"  # within one run the choice stays
+
+
+def test_every_beta_matrix_is_labelled_beta_and_the_toggle_names_what_is_shown(tmp_path):
+    explorer = AlphaExplorer(kinds_run(tmp_path / "trellis", "trellis"))
+    explorer.cell_type.value = "trellis"
+    explorer.mode.value = "lines"
+    heatmap = explorer.heatmap.data[0]
+    assert "beta weights − 1/K" in explorer.heatmap.layout.title.text
+    assert heatmap.colorbar.title.text == explorer.lines.layout.yaxis.title.text == "β − 1/K"
+    assert explorer.scale.options == (("β − 1/K", "deviation"), ("β", "absolute"))
+    explorer.scale.value = "absolute"
+    assert explorer.heatmap.data[0].colorbar.title.text == "β" == explorer.symbol
+    explorer.cell_type.value = "cell"  # its edge betas: renamed, still the absolute weights
+    assert explorer.kind.value == "beta" and explorer.scale.value == "absolute"
+    assert explorer.scale.options == (("β − 1/n", "deviation"), ("β", "absolute"))
+    explorer.kind.value = "alpha"
+    assert explorer.scale.options == (("α − 1/K", "deviation"), ("α", "absolute"))
+    assert explorer.heatmap.data[0].colorbar.title.text == "α"
+
+
+@pytest.mark.parametrize(
+    ("kind", "cell", "matrix", "shown"),
+    [("dints", "topology", "alpha", "p − p₀"), ("pcdarts", "normal", "beta", "β − 1/n"),
+     ("proxyless", "down", "gate", "α − 1/2")],
+)  # fmt: skip
+def test_the_values_toggle_reads_as_the_colour_bar(tmp_path, fake_run, kind, cell, matrix, shown):
+    explorer = AlphaExplorer(fake_run)
+    explorer.set_run(kinds_run(tmp_path / kind, kind))
+    explorer.cell_type.value, explorer.kind.value = cell, matrix
+    assert explorer.heatmap.data[0].colorbar.title.text == shown
+    assert explorer.scale.options[0] == (shown, "deviation")
+    assert explorer.scale.value == "deviation"
+
+
+def test_a_run_without_alphas_keeps_no_matrix_of_the_run_before(tmp_path):
+    explorer = AlphaExplorer(kinds_run(tmp_path / "dints", "dints"))
+    assert explorer.edges == ["block 0", "block 1"]
+    explorer.set_run(kinds_run(tmp_path / "evolution", "evolution"))
+    assert "no alpha snapshots" in explorer.message.value
+    assert explorer.edges == [] and explorer.ops == [] and explorer.cube.size == 0
+    assert len(explorer.steps) == 0 and explorer.shown.size == 0
+    assert explorer.slider.max == explorer.play.max == 0 and explorer.edge.options == ()
+    heatmap = explorer.heatmap.data[0]
+    assert len(heatmap.z) == len(heatmap.y) == 0 and explorer.heatmap.layout.title.text is None
+    assert len(explorer.entropy.data[0].y) == 0 and explorer.lines.data == ()

@@ -69,3 +69,87 @@ def test_a_3d_runs_genotype_is_costed_in_the_runs_own_data(tmp_path, space):
     assert viewer.costs_a["params"] == count_parameters(build(genotype, skeleton))
     assert "3D" in viewer.costs_label_a.value
     assert viewer.dataset["spatial_dims"] == 2  # the picker's dataset is left as it was
+
+
+def _costed(space: dict, dataset: dict, tmp_path, evaluator: dict | None = None):
+    """A viewer showing a run of ``space`` on ``dataset``, and that run's genotype."""
+    from nasbench.spaces import create_space
+
+    kwargs = {k: v for k, v in space.items() if k != "name"}
+    genotype = create_space(space["name"], **kwargs).sample(np.random.default_rng(0))
+    config = {"strategy": "darts", "space": space, "dataset": dataset}
+    if evaluator is not None:  # a discrete search: candidates, built by its evaluator
+        config.update(strategy="random", evaluator="train", evaluator_config=evaluator)
+    with RunStore.create(tmp_path / space["name"], config, environment={}) as store:
+        store.log_genotype(0, 1, genotype.to_json(), {})
+        if evaluator is not None:
+            store.log_candidate(0, genotype, {"score": 0.5}, {})
+    viewer = GenotypeViewer()  # its controls: 8 cells, 16 channels, 28 px
+    viewer.show_run(tmp_path / space["name"])
+    viewer.update()
+    return viewer, genotype
+
+
+def _costs(viewer) -> dict:
+    return {k: viewer.costs_a[k] for k in ("params", "macs")}
+
+
+def _counts(network, in_channels: int, size: int) -> dict:
+    from nasbench.models import count_macs, count_parameters
+
+    return {"params": count_parameters(network),
+            "macs": count_macs(network, (1, in_channels, size, size))}  # fmt: skip
+
+
+def test_a_cell_stack_runs_genotype_is_costed_in_its_skeleton_at_its_image_size(tmp_path):
+    from nasbench.models import build
+    from nasbench.spaces import Skeleton
+
+    space = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 2, "channels": 4}}
+    viewer, genotype = _costed(space, {"name": "synthetic", "size": 32}, tmp_path)
+    expected = _counts(build(genotype, Skeleton(n_cells=2, channels=4)), 1, 32)
+    assert _costs(viewer) == expected
+    text = viewer.costs_label_a.value
+    assert "(2 cells, C=4, 32px, as the run searched)" in text
+    viewer.n_cells.value, viewer.image_size.value = 5, 28  # the controls frame other sources
+    assert _costs(viewer) == expected
+    viewer.source_a.kind.value = "text"
+    viewer.source_a.text.value = genotype.to_json()
+    assert "(5 cells, C=16, 28px)" in viewer.costs_label_a.value
+    assert viewer.costs_a["params"] != expected["params"]
+
+
+def test_an_alb_runs_genotype_is_costed_as_its_detector(tmp_path):
+    from nasbench.spaces import create_space
+
+    space = {"name": "alb", "n_nodes": 2, "head_width": 8, "skeleton": {"channels": 4}}
+    viewer, genotype = _costed(space, {"name": "synthetic-lesions", "size": 32}, tmp_path)
+    alb = create_space("alb", n_nodes=2, head_width=8, skeleton={"channels": 4})
+    assert _costs(viewer) == _counts(alb.build(genotype), 1, 32)
+    assert "(3 cells, C=4, 32px, as the run searched)" in viewer.costs_label_a.value
+
+
+def test_a_discrete_runs_genotype_is_costed_in_its_evaluators_skeleton(tmp_path):
+    from nasbench.models import build
+    from nasbench.spaces import Skeleton
+
+    evaluator = {"skeleton": {"n_cells": 2, "channels": 4}}
+    viewer, genotype = _costed({"name": "nb201"}, {"name": "synthetic"}, tmp_path, evaluator)
+    assert _costs(viewer) == _counts(build(genotype, Skeleton(n_cells=2, channels=4)), 1, 28)
+    assert "(2 cells, C=4, 28px, as the run searched)" in viewer.costs_label_a.value
+
+
+def test_a_genotype_its_runs_space_cannot_build_says_the_controls_frame_it(tmp_path):
+    from nasbench.spaces import create_space
+
+    space = {"name": "darts", "n_nodes": 2, "skeleton": {"n_cells": 2, "channels": 4}}
+    viewer, _ = _costed(space, {"name": "synthetic", "size": 32}, tmp_path)
+    # As a localisation search logs its shared cell: fewer nodes than the config's space.
+    other = create_space("darts", n_nodes=1).sample(np.random.default_rng(0))
+    with RunStore.open(tmp_path / "darts") as store:
+        store.log_genotype(1, 2, other.to_json(), {})
+    viewer.show_run(tmp_path / "darts")
+    viewer.update()
+    assert viewer.costs_a["params"] > 0
+    text = viewer.costs_label_a.value
+    assert "(8 cells, C=16, 28px; the controls' frame: the run's space does not build it)" in text
