@@ -18,10 +18,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nasbench.data import registry
-from nasbench.data.folder_layout import scan_folder
-from nasbench.data.image_files import is_dicom_file
-from nasbench.data.patients import anonymised_to_series, patient_key, relative_parts
+from nasbench.data.folder_layout import (
+    _classification_items,
+    _seeded_split,
+    _segmentation_items,
+    scan_folder,
+)
 from nasbench.errors import ConfigError, DatasetError
 
 # The environment key a search records what the folder reader made of a folder:: set under.
@@ -116,26 +121,33 @@ def warn_if_split_changed(dataset: str, environment: Mapping[str, Any], run_dir:
 def _shares_patients(dataset: str) -> bool | None:
     """Whether this reader splits the folder otherwise than the earlier one, which split
     image by image: only an automatic split (no train/, val/, test/ folders) of classes or
-    images/ in which two images share a patient (a subfolder, a DICOM PatientID) differs;
-    with every image its own patient both give the same split. None: a folder that does
-    not read now, so it cannot be told."""
+    images/ whose images share patients (subfolders, DICOM PatientIDs) differs, and only
+    where each class has patients enough to split by (else this reader splits image by
+    image too). None: a folder that does not read now, so it cannot be told."""
     path = Path(dataset[len(registry.FOLDER_PREFIX) :]).expanduser()
     if any((path / split).is_dir() for split in registry.BASE_SPLITS):
         return False
     try:
-        layout = scan_folder(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the search's own load says them
+            layout = scan_folder(path)
     except DatasetError:  # a folder that no longer reads: loading it says why
         return None
     if layout.task == "detection":  # split by box count, never by patient
         return False
-    images = [image for items in layout.items.values() for image, _ in items]
-    keys = [  # as the split makes them (folder_layout._patient_keys)
-        unicodedata.normalize(
-            "NFC", patient_key(image, path / relative_parts(image, path)[0], is_dicom_file(image))
-        )
-        for image in images
-    ]
-    return len(set(anonymised_to_series(keys, images))) < len(keys)
+    # The earlier reader's split: the same items, 70/10/20 image by image with the seed.
+    if layout.task == "segmentation":
+        items = _segmentation_items(path)
+        labels = np.zeros(len(items), dtype=int)
+    else:
+        items = _classification_items(path, None)[1]
+        labels = np.array([label for _, label in items])
+    by_image = _seeded_split(labels, 0)
+    return any(
+        {str(items[i][0]) for i in by_image[split]}
+        != {str(image) for image, _ in layout.items[split]}
+        for split in registry.BASE_SPLITS
+    )
 
 
 def _compare_reading(recorded: Mapping[str, Any], now: dict[str, Any], run_dir: Any) -> None:

@@ -167,10 +167,10 @@ def test_float_noise_either_side_of_an_index_reads_as_it():
         image_files._mask_values(np.array([[-1.0, 0.4]], np.float32), Path("m.nii.gz"))
 
 
-def _patient_folder(root: Path) -> str:
+def _patient_folder(root: Path, patients: int = 4) -> str:
     rng = np.random.default_rng(0)
     for label in ("normal", "pneumonia"):
-        for patient in range(4):
+        for patient in range(patients):
             (root / label / f"p{patient}").mkdir(parents=True)
             for i in range(3):
                 grey = rng.integers(0, 255, (12, 12), dtype=np.uint8)
@@ -191,3 +191,5 @@ def test_a_run_split_image_by_image_is_warned_only_where_patients_share_images(t
     assert told(_folder(tmp_path / "flat")) == []
     [message] = told(_patient_folder(tmp_path / "patients"))
     assert "its images share patients (subfolders" in message and "start a new run" in message
+    # Two patients a class are too few to split by: this reader splits image by image too.
+    assert told(_patient_folder(tmp_path / "few", patients=2)) == []
