@@ -288,11 +288,13 @@ _SIZE_MISMATCH = re.compile(
 
 def _input_channels_changed(text: str) -> tuple[int, int] | None:
     """``(checkpoint's, network's)`` input channels when the one misfit is the first
-    layer's: every key matches and a single convolution weight differs in dim 1 alone.
+    layer's: every key matches and a single weight of the stem differs in dim 1 alone.
     Other channels of the data change that weight only; any other change to the networks
     shows up as more misfits or other keys."""
     found = _SIZE_MISMATCH.findall(text)
     if len(found) != 1 or "Missing key" in text or "Unexpected key" in text:
+        return None
+    if found[0][0].split(".")[0] != "stem":  # the networks' input layer is their stem
         return None
     then, now = ([int(n) for n in shape.split(",") if n.strip()] for shape in found[0][1:])
     if len(then) < 3 or len(then) != len(now):
@@ -303,29 +305,26 @@ def _input_channels_changed(text: str) -> tuple[int, int] | None:
 
 
 def _whole_entries(text: str, budget: int = 200) -> str:
-    """torch's error on one line, cut at a whole entry (or a whole key of a key list) and
-    saying how many were left out, never mid-sentence: it can list thousands of keys."""
+    """torch's error on one line: its heading and the whole entries that fit in ``budget``
+    characters, saying how many were left out (it can list thousands of keys); an entry
+    too long alone keeps its first whole words, then "…"."""
     entries = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-    shown = ""
-    for done, entry in enumerate(entries):
-        glue = " " if shown.endswith(":") or not shown else "; "
-        if len(shown + glue + entry) > budget:
-            if shown and not shown.endswith(":"):
-                return f"{shown} (and {len(entries) - done} more)"
-            # Nothing said yet but a heading: the whole keys (or words) of this entry that fit.
-            head, sep, rest = entry.rpartition(": ") if ": " in entry else ("", "", entry)
-            join = ", " if sep else " "
-            parts, kept = rest.split(join), []
-            for part in parts:
-                if len(shown + glue + head + sep + join.join([*kept, part])) > budget:
-                    break
-                kept.append(part)
-            more = f" ({len(parts) - len(kept)} more{' keys' if sep else ''})"
-            after = len(entries) - done - 1
-            more += f" (and {after} more)" if after else ""
-            return f"{shown}{glue}{head}{sep}{join.join(kept)} ...{more}".strip()
-        shown += glue + entry
-    return shown.strip() or "no message"
+    heading = entries.pop(0) if entries and entries[0].endswith(":") else ""
+    kept: list[str] = []
+    for entry in entries:
+        if len(" ".join([heading, *kept, entry])) > budget:
+            break
+        kept.append(entry)
+    if entries and not kept:
+        words: list[str] = []
+        for word in entries[0].split(" "):
+            if len(" ".join([heading, *words, word])) > budget - 2:
+                break
+            words.append(word)
+        kept = [" ".join([*words, "…"])]
+    said = " ".join(part for part in (heading, " ".join(kept)) if part)
+    left = len(entries) - len(kept)
+    return (said + (f" (and {left} more)" if left else "")) or "no message"
 
 
 def _run_created(run_dir: str | Path) -> str | None:
