@@ -100,21 +100,27 @@ def capture_environment(device: Any = None, deterministic: bool | None = None) -
 
 @functools.cache
 def source_digest() -> str:
-    """A digest of the nasbench package's Python files as this process first read them:
-    two runs with the same digest ran the same code, whatever the version string says.
+    """A digest of the nasbench package's Python files, taken when a process first starts a
+    run (or first calls this): two runs with the same digest ran the same code, whatever
+    the version string says. Line endings are read as ``\\n``, so a checkout with CRLF
+    endings has the digest of the same files with LF ones.
 
     Returns:
-        16 hex digits of a SHA-256 over each ``.py`` file's path and bytes (~10 ms, once).
+        16 hex digits of a SHA-256 over each ``.py`` file's path and text (~10 ms, once).
 
     Example:
         >>> len(source_digest())
         16
     """
-    root = Path(__file__).resolve().parent.parent
+    return _python_digest(Path(__file__).resolve().parent.parent)
+
+
+def _python_digest(root: Path) -> str:
+    """:func:`source_digest` of the ``.py`` files under ``root``."""
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
     return digest.hexdigest()[:16]
 
 

@@ -203,3 +203,16 @@ def test_a_checkpoint_the_resume_passes_over_names_no_step(tmp_path):
     where = len(good) * 2 // 3  # inside the tensor data
     last.write_bytes(good[:where] + bytes([good[where] ^ 0x04]) + good[where + 1 :])
     assert resume_step(run_dir, 100) == 10
+
+
+def test_the_source_digest_reads_crlf_and_lf_checkouts_alike_and_sees_an_edit(tmp_path):
+    from nasbench.runs.environment import _python_digest
+
+    for name, ending in (("lf", b"\n"), ("crlf", b"\r\n")):
+        (tmp_path / name / "sub").mkdir(parents=True)
+        (tmp_path / name / "a.py").write_bytes(b"x = 1" + ending + b"y = 2" + ending)
+        (tmp_path / name / "sub" / "b.py").write_bytes(b"z = 3" + ending)
+        (tmp_path / name / "notes.txt").write_bytes(name.encode())  # not code: not read
+    assert _python_digest(tmp_path / "lf") == _python_digest(tmp_path / "crlf")
+    (tmp_path / "lf" / "sub" / "b.py").write_bytes(b"z = 4\n")
+    assert _python_digest(tmp_path / "lf") != _python_digest(tmp_path / "crlf")
