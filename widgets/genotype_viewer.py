@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import os
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -84,11 +85,16 @@ class GenotypeSource(widgets.VBox):
         return parse_genotype(self.genotype_json) if self.genotype_json else None
 
     def set_runs(self, run_dirs: list[str]) -> None:
-        """Offer these run folders as sources (keeps the current choice when it is listed)."""
+        """Offer these run folders as sources (keeps the current choice when it is listed;
+        a chosen run deleted since stays chosen, and says it is gone, rather than another
+        run's genotype taking its place)."""
         current = self.run.value
-        self.run.options = list(run_dirs)
-        if current in run_dirs:
+        gone = bool(current) and current not in run_dirs and not Path(current).exists()
+        self.run.options = [current, *run_dirs] if gone else list(run_dirs)
+        if current in self.run.options:
             self.run.value = current
+        if gone:
+            self._on_run()  # its one-line "does not exist", in place of its genotype
 
     def _on_kind(self, _: Any = None) -> None:
         kind = self.kind.value
@@ -175,17 +181,32 @@ class GenotypeSource(widgets.VBox):
         self.genotype_json = genotype.to_json() if genotype is not None else ""
 
 
-def _skeleton(genotype: Any, n_cells: int, channels: int, dataset: dict[str, int]) -> Any:
+def _skeleton(
+    genotype: Any,
+    n_cells: int,
+    channels: int,
+    dataset: dict[str, int],
+    run_skeleton: dict[str, Any] | None = None,
+) -> Any:
     """The frame the controls give ``genotype``: a cell stack; for the encoder-decoder kinds
     a U-Net skeleton (the depth trellis and C2FNAS genotypes fix; V-NAS in 3D); for an
-    unrolled reconstruction genotype its default cascades. (A run's genotype is framed by
-    the run itself: :func:`_run_frame`.)"""
+    unrolled reconstruction genotype its cascades. A run's genotype is framed by the run
+    itself (:func:`_run_frame`); where that cannot be rebuilt, ``run_skeleton`` (the
+    run's recorded depth or cascades, channels, dims) overrules the controls, as the
+    drawing shows it."""
     from nasbench.spaces import Skeleton, UNetSkeleton
     from nasbench.spaces.recon import ReconSkeleton
 
     kind = getattr(genotype, "kind", "")
     if kind == "recon":
-        return ReconSkeleton(channels=channels)
+        keep = {k: run_skeleton[k] for k in ("cascades", "cells", "channels")
+                if k in (run_skeleton or {})}  # fmt: skip
+        return ReconSkeleton(**{"channels": channels, **keep})
+    if run_skeleton and "depth" in run_skeleton:
+        keep = {
+            k: run_skeleton[k] for k in ("depth", "channels", "spatial_dims") if k in run_skeleton
+        }
+        return UNetSkeleton(**{**_unet_dataset(dataset), **keep})
     if kind == "trellis":
         return UNetSkeleton(depth=genotype.num_scales - 1, channels=channels,
                             **_unet_dataset(dataset))  # fmt: skip
@@ -268,7 +289,8 @@ def _run_space(genotype: Any, run_frame: Any) -> tuple[Any, Any, int | None, str
     must frame it (a run whose space cannot be rebuilt, or does not build the genotype:
     a localisation search's shared cell has its own node count)."""
     if run_frame is None:
-        return None, None, None, "; the controls' frame: the run's own cannot be rebuilt"
+        why = "; its run's frame cannot be rebuilt: the recorded skeleton, else the controls'"
+        return None, None, None, why
     space, skeleton, size = run_frame
     try:
         space.validate(genotype)
@@ -517,7 +539,9 @@ class GenotypeViewer(widgets.VBox):
             size = searched or size
         try:
             if space is None:
-                skeleton = _skeleton(genotype, self.n_cells.value, self.channels.value, dataset)
+                skeleton = _skeleton(
+                    genotype, self.n_cells.value, self.channels.value, dataset, frame
+                )
             counted = _too_large(genotype, skeleton, size, space)
             if counted is not None:  # building it could exhaust the kernel's memory
                 advice = (

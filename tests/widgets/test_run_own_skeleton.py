@@ -153,3 +153,19 @@ def test_a_genotype_its_runs_space_cannot_build_says_the_controls_frame_it(tmp_p
     assert viewer.costs_a["params"] > 0
     text = viewer.costs_label_a.value
     assert "(8 cells, C=16, 28px; the controls' frame: the run's space does not build it)" in text
+
+
+def test_a_run_whose_frame_cannot_be_rebuilt_is_costed_in_its_recorded_skeleton(tmp_path):
+    from nasbench.models import build, count_parameters
+    from nasbench.spaces.recon import ReconSkeleton
+
+    space = {"name": "unrolled", "n_nodes": 1, "skeleton": {"cascades": 2, "channels": 4}}
+    # Its folder has moved since: the run's data, so its frame, cannot be rebuilt.
+    run_dir, genotype = _run(tmp_path / "recon", space, "folder:/moved/away")
+    viewer = GenotypeViewer([str(run_dir)])
+    viewer.show_run(run_dir)
+    viewer.update()
+    assert _cascades(viewer.drawing_a.value) == ["DC 1", "DC 2"]
+    recorded = build(genotype, ReconSkeleton(cascades=2, channels=4), seed=0)
+    assert viewer.costs_a["params"] == count_parameters(recorded)  # as drawn, not 3 cascades
+    assert "cannot be rebuilt: the recorded skeleton" in viewer.costs_label_a.value
