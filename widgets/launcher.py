@@ -227,6 +227,8 @@ class SearchLauncher(widgets.VBox):
     Attributes:
         run_dir: the folder of the last run started (a traitlet; "" before the first).
         launches: counts Run and Resume starts (observe it to follow every new process).
+        ends: counts the ends of those processes, once each (observe it to follow a search
+            that ends while another run is shown).
         process: the last search subprocess (or None).
 
     Example:
@@ -238,6 +240,7 @@ class SearchLauncher(widgets.VBox):
 
     run_dir = traitlets.Unicode("")
     launches = traitlets.Int(0)
+    ends = traitlets.Int(0)
 
     def __init__(
         self,
@@ -254,6 +257,7 @@ class SearchLauncher(widgets.VBox):
         self.space_config: dict[str, Any] = dict(space_config or default_space())
         self.space_error = ""
         self.process: subprocess.Popen | None = None
+        self._ended: subprocess.Popen | None = None  # the process ``ends`` last counted
         # Watches the search process on the kernel loop: Run comes back however it ends.
         self._process_watch = Poller(self.check_process, PROCESS_WATCH_S)
         style = {"description_width": "160px"}
@@ -732,7 +736,8 @@ class SearchLauncher(widgets.VBox):
             run_dir: a run folder no search of this launcher is writing.
 
         Returns:
-            False while this launcher's own search runs (it keeps that run).
+            False while this launcher's own search runs (it keeps that run; the workbench
+            adopts the run opened meanwhile once that search ends, see ``ends``).
         """
         if self.running:
             return False
@@ -763,7 +768,7 @@ class SearchLauncher(widgets.VBox):
         """Re-enable Run and Resume once the search process has exited.
 
         Says how the process ended when it failed or was killed (the monitor explains
-        why from the run store).
+        why from the run store), then counts the end in ``ends`` (once per process).
         """
         self._process_watch.stop()
         self.stop_button.disabled = True
@@ -775,6 +780,11 @@ class SearchLauncher(widgets.VBox):
             self.message.value = message_html(
                 f"the search process exited with code {code}; see the Monitor tab.", "warning"
             )
+        # Last, so an observer's adopt() is not undone above. check_process calls this on
+        # every look after the exit: count each process once.
+        if self.process is not None and self._ended is not self.process:
+            self._ended = self.process
+            self.ends += 1
 
 
 def _holds_store(run_dir: str | None) -> bool:

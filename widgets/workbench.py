@@ -7,9 +7,14 @@ Wiring (views hold view state; every action calls nasbench):
 - the space builder feeds its space (and validity: an invalid space disables
   Run) and its batch size to the launcher;
 - Run opens the monitor on the new run folder and switches to its tab;
-- when a run ends, the run browser refreshes and the genotype viewer and the
-  alpha explorer show it (the explorer: its alphas, or the hyper-parameter policy of
-  an AutoHAS search); Open in the browser does the same for any run.
+- when the run the monitor watches ends, the run browser refreshes and the genotype
+  viewer and the alpha explorer show it (the explorer: its alphas, or the
+  hyper-parameter policy of an AutoHAS search); Open in the browser does the same for
+  any run, and makes it the run Resume continues;
+- when the launcher's search ends while the monitor shows another run, only the run
+  browser refreshes (it lists how that search ended; the other views keep the run
+  shown), and a run opened from the Runs tab while that search ran becomes the run
+  Resume continues (until then Resume stays with the search running).
 
 Start-up: a view is built (and its module, with torch behind it, imported) when its tab
 is first opened, when another view needs it, or when its attribute is first read. In
@@ -110,6 +115,9 @@ class Workbench(widgets.Tab):
         self._live_costs = live_costs
         self._views: dict[str, widgets.Widget] = {}
         self._shown_run: str | None = None  # the last run shown, for views built later
+        # A run opened from the Runs tab while the launcher's search ran: Resume acts on it
+        # once that search ends (the launcher keeps its running search until then).
+        self._resume_later: str | None = None
         self._later: list[Any] = []  # the start-up builds still due on the loop
         self._closed = False
         # Kept so that close() closes them too, once a view has taken their place.
@@ -199,6 +207,7 @@ class Workbench(widgets.Tab):
     def _wire_launcher(self, launcher: Any) -> None:
         widgets.link((self.builder.batch_size, "value"), (launcher.batch_size, "value"))
         launcher.observe(self._on_launch, "launches")
+        launcher.observe(self._on_process_end, "ends")
         self._on_dataset()
         self._on_space()
 
@@ -246,6 +255,7 @@ class Workbench(widgets.Tab):
         )
 
     def _on_launch(self, _: Any = None) -> None:
+        self._resume_later = None  # the monitor now shows the new process's run
         self.monitor.watch(self.launcher.run_dir, self.launcher.process)
         self.selected_index = TITLES.index("Monitor")
 
@@ -263,9 +273,20 @@ class Workbench(widgets.Tab):
             self.show_run(change["new"])
             if not self.monitor.process_alive:
                 # The monitor's "Resume continues..." must act on this run, not the last
-                # one launched.
-                self.launcher.adopt(change["new"])
+                # one launched: now, or once the launcher's own search has ended.
+                adopted = self.launcher.adopt(change["new"])
+                self._resume_later = None if adopted else change["new"]
             self.selected_index = TITLES.index("Monitor")
+
+    def _on_process_end(self, _: Any = None) -> None:
+        launched, shown = self.launcher.run_dir, self.monitor.run_dir
+        if shown != launched and "browser" in self._views:
+            # It listed the search as "starting" or "running"; when the monitor shows that
+            # search instead, its end refreshes everything (_on_status).
+            self.browser.refresh()
+        if shown == self._resume_later and shown != launched and not self.monitor.process_alive:
+            self.launcher.adopt(shown)
+        self._resume_later = None
 
     def show_run(self, run_dir: str | os.PathLike, monitor: bool = True) -> None:
         """Show a run everywhere: monitor, genotype viewer, alpha explorer, browser.

@@ -265,3 +265,72 @@ def test_an_error_after_an_unended_progress_bar_reads_on_its_own_line(tmp_path):
     assert (
         stderr_tail(tmp_path).splitlines()[-1] == "nasbench: error: checkpoint damaged; delete it."
     )
+
+
+class _Exiting:
+    """A search process that runs until ``code`` is set."""
+
+    pid, code = 2, None
+
+    def poll(self):
+        return self.code
+
+
+def test_resume_after_the_launched_search_ends_acts_on_the_killed_run_opened_meanwhile(
+    tmp_path, fake_run, monkeypatch
+):
+    from nasbench.runs import RunStore
+    from widgets import launcher as launcher_module
+
+    with RunStore.open(fake_run) as store:
+        store.set_status("running")  # and then the process was killed: no writer holds it
+    calls = []
+    monkeypatch.setattr(
+        launcher_module, "start_process", lambda args, run_dir: calls.append(args) or _Exiting()
+    )
+    bench = _workbench(tmp_path)
+    bench.launcher.run_button.click()  # run A
+    launched, process = bench.launcher.run_dir, bench.launcher.process
+    _open(bench, fake_run)  # while A runs: the launcher keeps A
+    assert bench.monitor.run_dir == str(fake_run) and bench.launcher.run_dir == launched
+    process.code = 0  # A ends
+    bench.launcher.check_process()
+    assert bench.launcher.run_dir == str(fake_run)
+    assert not bench.launcher.resume_button.disabled
+    bench.launcher.resume_button.click()
+    assert calls[-1] == ["resume", str(fake_run)]  # the run the Monitor shows, not A
+    assert f"resumed {fake_run}" in bench.launcher.message.value
+
+
+def test_the_launched_search_keeps_resume_when_the_monitor_shows_it_again(
+    tmp_path, fake_run, monkeypatch
+):
+    from widgets import launcher as launcher_module
+
+    process = _Exiting()
+    monkeypatch.setattr(launcher_module, "start_process", lambda args, run_dir: process)
+    bench = _workbench(tmp_path)
+    bench.launcher.run_button.click()
+    launched = bench.launcher.run_dir
+    _open(bench, fake_run)
+    bench.monitor.watch(launched)  # back on the launched run before it ends
+    process.code = 0
+    bench.launcher.check_process()
+    assert bench.launcher.run_dir == launched
+
+
+def test_a_deleted_run_stays_chosen_in_the_genotypes_tab_and_says_it_is_gone(tmp_path, fake_run):
+    bench = _workbench(tmp_path)
+    other = fake_run.parent / "fake-2"
+    shutil.copytree(fake_run, other)
+    bench.show_run(fake_run)
+    shutil.rmtree(fake_run)
+    bench.browser.refresh_button.click()
+    source = bench.viewer.source_a
+    assert source.run.value == str(fake_run)  # not the other run's genotype in its place
+    assert "does not exist" in source.message.value
+    bench.viewer.update_soon.flush()
+    assert not bench.viewer.drawing_a.value
+    source.run.value = str(other)  # the person picks another: the gone one is dropped next
+    bench.viewer.set_runs(bench.browser.run_dirs())
+    assert list(source.run.options) == [str(other)]

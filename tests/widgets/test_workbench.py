@@ -213,3 +213,34 @@ def test_an_unknown_dataset_is_said_in_the_dataset_tab_and_the_default_shown(tmp
     assert "Unknown dataset 'breastmnst'" in message and "breastmnist" in message
     assert "Showing 'synthetic' instead." in message
     assert bench.launcher.dataset.name == "synthetic"
+
+
+def test_the_launched_search_ending_while_another_run_is_shown_refreshes_the_runs_tab(
+    tmp_path, fake_run, monkeypatch
+):
+    from nasbench.runs import RunStore
+    from widgets import launcher as launcher_module
+
+    class Exiting:
+        pid, code = 2, None
+
+        def poll(self):
+            return self.code
+
+    process = Exiting()
+    monkeypatch.setattr(launcher_module, "start_process", lambda args, run_dir: process)
+    bench = _workbench(tmp_path)
+    bench.launcher.run_button.click()
+    launched = bench.launcher.run_dir
+    bench.browser.refresh()
+    bench.browser.select.value = (str(fake_run),)
+    bench.browser.open_button.click()  # the monitor shows another run while the search runs
+    assert bench.browser.frame.set_index("run_dir").loc[launched, "status"] == "starting"
+    config = {"dataset": {"name": "synthetic"}, "strategy": "darts"}
+    with RunStore.create(launched, config, environment={}) as store:
+        store.set_status("finished")
+    process.code = 0
+    bench.launcher.check_process()
+    assert bench.monitor.run_dir == str(fake_run)
+    assert bench.browser.frame.set_index("run_dir").loc[launched, "status"] == "finished"
+    assert (f"{launched.rsplit('/', 1)[1]} · finished", launched) in bench.browser.select.options
