@@ -41,7 +41,7 @@ from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
 from widgets.alpha_explorer import relabel_scale, weight_quantity
-from widgets.launcher import STDERR_NAME
+from widgets.launcher import CONFIG_NAME, STDERR_NAME
 
 # "killed": the store says running but no process writes it (nasbench.runs.summary.KILLED).
 TERMINAL = ("finished", "stopped", "failed", KILLED)
@@ -52,6 +52,14 @@ DB_NAME = "run.sqlite"
 IDLE_POLL_S = 2.0
 STOP_PENDING = " · <i>stop requested (sent once the search has created its run store)</i>"
 STDERR_TAIL_LINES = 25
+# A terminal's control sequences (cursor moves, colours) and one tqdm progress bar, from
+# its description to its closing bracket: "epoch 0:  25%|██▌ | 1/4 [00:00<00:01, 1.9it/s]"
+# or, with no total, "12it [00:01, 3.2it/s]".
+_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_PROGRESS_BAR = re.compile(
+    r"^[^\r\n]*?(?:\d+%\|[^|\n]*\| *\S+/\S+|\d[\d.]*[kMGT]?[A-Za-z/]*) "
+    r"\[(?:\d+:)?\d+:\d+(?:<[^\],]*)?(?:,[^\]]*)?\]"
+)
 LOSS_NAMES = ("loss", "arch_loss", "val_loss", "td_loss")  # td_loss: a Q-learning search
 AGENT_METRIC = re.compile(r"^agent(\d+)_(reward|dist_vox)$")  # a localisation search's agents
 # Scores on a 0-1 scale, so they share one axis: classification, segmentation,
@@ -61,7 +69,8 @@ METRIC_NAMES = ("reward",)  # a localisation search's mean reward (agents' own: 
 
 
 def stderr_tail(run_dir: str | os.PathLike, lines: int = STDERR_TAIL_LINES) -> str:
-    """The last ``lines`` lines of the run's ``stderr.log`` (progress-bar redraws dropped).
+    """The last ``lines`` lines of the run's ``stderr.log``: what the process logged, its
+    progress bars and terminal escape codes dropped.
 
     Args:
         run_dir: the run folder.
@@ -69,6 +78,10 @@ def stderr_tail(run_dir: str | os.PathLike, lines: int = STDERR_TAIL_LINES) -> s
 
     Returns:
         The text, or "" when there is no log.
+
+    Example:
+        >>> print(stderr_tail("runs/darts-1", 1))  # doctest: +SKIP
+        nasbench: error: checkpoint damaged; delete it.
     """
     path = Path(run_dir) / STDERR_NAME
     if not path.is_file():
@@ -76,12 +89,42 @@ def stderr_tail(run_dir: str | os.PathLike, lines: int = STDERR_TAIL_LINES) -> s
     with open(path, "rb") as handle:
         handle.seek(max(0, path.stat().st_size - 64_000))
         text = handle.read().decode("utf-8", errors="replace")
-    # tqdm redraws with carriage returns; keep only what each line ended with. A process
-    # killed mid-redraw leaves its bar unended, so the next process's own line (its one-line
-    # error) starts on the same line: split it off.
+    # tqdm's nested bars (leave=False) move the cursor up (ESC[A) after each redraw.
+    text = _ESCAPE.sub("", text)
+    # A process killed mid-redraw leaves its bar unended, so the next process's own line
+    # (its one-line error) starts on the same line: split it off.
     text = re.sub(r"(?<!^)(?<!\n)(nasbench: (?:error|interrupted))", r"\n\1", text)
-    kept = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
+    # tqdm redraws with carriage returns: a line shows what it ended with, less the bar (a
+    # line logged while a bar was shown follows that bar on the same line).
+    # (splitlines would split at each carriage return too, keeping every redraw.)
+    ended = [line.rsplit("\r", 1)[-1] for line in text.replace("\r\n", "\n").split("\n")]
+    kept = [_PROGRESS_BAR.sub("", line, count=1) for line in ended]
     return "\n".join([line for line in kept if line.strip()][-lines:])
+
+
+def unstarted_reason(run_dir: str | os.PathLike) -> str | None:
+    """Why a launcher's run folder has no run store yet, as the Runs tab tells it.
+
+    The launcher writes the config and the logs before the search process checks them: a
+    folder with the config and no store is a search still loading, or one that failed its
+    checks (its stderr.log then holds the CLI's one-line error).
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        None when the folder holds a run store or no search config, "" while its search
+        may still be starting, else the search's error.
+
+    Example:
+        >>> unstarted_reason("runs/darts-1")  # doctest: +SKIP
+        ''
+    """
+    folder = Path(run_dir)
+    if not (folder / CONFIG_NAME).is_file() or (folder / DB_NAME).exists():
+        return None
+    errors = [line for line in stderr_tail(folder).splitlines() if "nasbench: error:" in line]
+    return errors[-1].split("nasbench: error:", 1)[1].strip() if errors else ""
 
 
 def format_eta(seconds: float | None) -> str:
@@ -241,7 +284,8 @@ class RunMonitor(widgets.VBox):
         self.cell_type = widgets.ToggleButtons(
             options=["normal", "reduce"], value="normal", description="cell"
         )
-        self.cell_type.observe(lambda _: self._draw_alphas(force=True), "value")
+        self._offering = False  # the cell toggle's options are being set: no redraw
+        self.cell_type.observe(lambda _: self._offering or self._draw_alphas(force=True), "value")
         self.alpha_scale = widgets.ToggleButtons(
             options=[("α − 1/K", "deviation"), ("α", "absolute")], description="values",
             value="deviation", tooltips=["each weight minus its share were nothing decided: "
@@ -612,6 +656,7 @@ class RunMonitor(widgets.VBox):
                 self.run = None  # damaged, or (with a live process) still being created
                 problem = str(err)
             else:
+                self.error.value = ""  # what the missing (or half-made) store said is over
                 # load() read every row so far; later refresh() calls return newer ones only.
                 self._generation = self.run.generation
                 self._ingest_alphas(self.run.alphas)
@@ -622,7 +667,17 @@ class RunMonitor(widgets.VBox):
                     self._stop_pending = False
                     self.request_stop()
                 return True
-        if self.process is None:
+        reason = unstarted_reason(self.run_dir) if self.process is None else None
+        if reason == "":
+            # Opened from the Runs tab while a search started elsewhere (the launcher, another
+            # notebook) is loading: the store opens on a later poll.
+            self.status = "starting"
+            self.status_text.value = ("<b>starting…</b> (no run store yet; see stderr.log "
+                                      "if it does not start)")  # fmt: skip
+        elif reason:
+            self.status = "failed"
+            self._show_error(f"the search failed before it created its run store: {reason}")
+        elif self.process is None:
             # Opened from the Runs tab: no process of ours will create or mend the store.
             self.status = "failed"
             self._show_error(problem)
@@ -768,11 +823,17 @@ class RunMonitor(widgets.VBox):
         if not self._cells_offered:
             wanted = cells
         if cells and wanted != offered:
-            self._cells_offered = True  # before the toggle's observer draws again
+            self._cells_offered = True
             before = self.cell_type.value
-            self.cell_type.options = wanted  # which selects the first
-            if self.cell_type.value != before:
-                return  # the toggle's observer redrew
+            # Setting the options selects the first: the cell type a person views stays
+            # selected while it is offered, drawn once below (not by the toggle's observer).
+            self._offering = True
+            try:
+                self.cell_type.options = wanted
+                if before in wanted:
+                    self.cell_type.value = before
+            finally:
+                self._offering = False
         self._cells_offered = self._cells_offered or bool(cells)
         cell = self.cell_type.value
         if cell not in self._alpha_structure:

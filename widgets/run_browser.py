@@ -22,12 +22,12 @@ import traitlets
 
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.reader import Run
-from nasbench.runs.schema import DB_NAME, RETRAIN_PHASES
+from nasbench.runs.schema import RETRAIN_PHASES
 from widgets._figures import LivePlot
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
 from widgets.launcher import CONFIG_NAME
-from widgets.monitor import stderr_tail, thinned
+from widgets.monitor import thinned, unstarted_reason
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
 
@@ -92,11 +92,10 @@ def unstarted_runs(folder: str | os.PathLike) -> pd.DataFrame:
     """
     rows = []
     for child in sorted(Path(folder).iterdir()):
-        config = child / CONFIG_NAME
-        if not (config.is_file() and not (child / DB_NAME).exists()):
+        reason = unstarted_reason(child)  # the Monitor tells such a folder the same way
+        if reason is None:
             continue
-        errors = [line for line in stderr_tail(child).splitlines() if "nasbench: error:" in line]
-        reason = errors[-1].split("nasbench: error:", 1)[1].strip() if errors else ""
+        config = child / CONFIG_NAME
         try:
             written = json.loads(config.read_text())
         except (OSError, ValueError):

@@ -702,23 +702,17 @@ def test_a_failed_resume_gives_way_to_a_later_resume_from_elsewhere(fake_run, mo
         error = re.sub("<[^>]+>", "", monitor.error.value)
         return monitor.status, monitor.progress.bar_style, "exited with code" in error
 
-    async def wait_for(monitor: RunMonitor, status: str) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10
-        while monitor.status != status and loop.time() < deadline:
-            await asyncio.sleep(0.02)
-
     async def main() -> list:
         monitor = RunMonitor(fake_run, _exited(2), interval=0.01)  # our Resume failed
         stages = [seen(monitor)]
         with RunStore.open(fake_run) as store:  # the user resumes it from the CLI
             store.set_status("running")
             store.set_progress(1, 2, 0, 2)
-            await wait_for(monitor, "running")
+            await _wait_for(monitor, "running")
             stages.append(seen(monitor))
             store.set_progress(2, 2, 1, 2)
             store.set_status("finished")
-        await wait_for(monitor, "finished")
+        await _wait_for(monitor, "finished")
         stages.append(seen(monitor))
         monitor.close()
         return stages
@@ -807,22 +801,16 @@ def test_a_monitor_on_a_finished_run_notices_a_later_resume(fake_run, monkeypatc
     # A slow poll every 20 ms, not every 2 s (the constant did not exist before it).
     monkeypatch.setattr(monitor_module, "IDLE_POLL_S", 0.02, raising=False)
 
-    async def wait_for(monitor: RunMonitor, status: str) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10
-        while monitor.status != status and loop.time() < deadline:
-            await asyncio.sleep(0.02)
-
     async def main() -> list:
         monitor = RunMonitor(fake_run, interval=0.01)
         seen = [(monitor.status, monitor._poller.active)]
         with RunStore.open(fake_run) as store:  # a resume from another tab or the CLI
             store.set_status("running")
-            await wait_for(monitor, "running")
+            await _wait_for(monitor, "running")
             seen.append((monitor.status, monitor._poller.active))
             store.set_progress(2, 2, 1, 2)
             store.set_status("finished")
-        await wait_for(monitor, "finished")
+        await _wait_for(monitor, "finished")
         seen.append((monitor.status, monitor._poller.active))
         calls = []
         real = monitor.poll_once
@@ -841,3 +829,72 @@ def test_a_monitor_on_a_finished_run_notices_a_later_resume(fake_run, monkeypatc
         ("finished", False),
         (0, False, False),  # closing stops every task
     ]
+
+
+def test_a_run_opened_while_its_search_starts_reads_starting_then_its_store(tmp_path):
+    from nasbench.runs import RunStore
+    from widgets.launcher import CONFIG_NAME
+
+    run_dir = tmp_path / "darts-1"  # as the launcher leaves it before the search has a store
+    run_dir.mkdir()
+    (run_dir / CONFIG_NAME).write_text('{"strategy": "darts"}')
+    (run_dir / "stderr.log").write_text("\r  0%|          | 0/32 [00:00<?, ?step/s]")
+    monitor = RunMonitor(run_dir)  # opened from the Runs tab: no process handle
+    seen = []
+    monitor.observe(lambda change: seen.append(change["new"]), "status")
+    assert monitor.status == "starting" and monitor.error.value == ""
+    assert "starting" in monitor.status_text.value
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+        store.set_progress(2, 2, 1, 2)
+        store.set_status("finished")
+    assert monitor.poll_once() == "finished" and monitor.error.value == ""
+    assert seen == ["finished"]  # never "failed": the workbench shows a run that ended only
+    # One that failed its checks before creating its store reads failed, with its reason.
+    failed = tmp_path / "darts-2"
+    failed.mkdir()
+    (failed / CONFIG_NAME).write_text('{"strategy": "darts"}')
+    (failed / "stderr.log").write_text("nasbench: error: no dataset x; pick another.\n")
+    monitor.watch(failed)
+    assert monitor.status == "failed" and "store: no dataset x; pick" in monitor.error.value
+
+
+def test_the_missing_store_error_is_cleared_once_the_store_opens(tmp_path):
+    from nasbench.runs import RunStore
+
+    monitor = RunMonitor(tmp_path / "plain")  # no search config: not a launcher's folder
+    assert monitor.status == "failed" and "holds no run store" in monitor.error.value
+    with RunStore.create(tmp_path / "plain", {"strategy": "darts"}, environment={}) as store:
+        store.set_status("stopped")  # e.g. a search started there from the command line
+    assert monitor.poll_once() == "stopped" and monitor.error.value == ""
+
+
+def test_stderr_tail_keeps_the_logged_lines_not_the_progress_bars(tmp_path):
+    from widgets.monitor import stderr_tail
+
+    bar = "{}%|{}| {}/32 [00:19<02:18,  4.95s/step, epoch=0, loss=0.704]"
+    nested = "\rvalidation, epoch {}: {:3d}%|{}| {}/4 [00:00<00:01,  1.89batch/s]\x1b[A\n"
+    text = "".join("\r" + bar.format(p, "█" * (p // 10), p // 3) for p in (0, 3, 12)) + "\n"
+    for epoch in range(6):  # tqdm's nested validation bar (leave=False), cleared at its end
+        text += "".join(nested.format(epoch, 25 * n, "█" * n, n) for n in range(5))
+        text += "\r" + " " * 69 + "\x1b[A"
+    text += (
+        "\r 16%|█▌        | 5/32 [00:26<02:30,  5.59s/step]/x/train.py:12: UserWarning: "
+        "the learning rate is high\n  warnings.warn(\n\rsearching: 12it [00:01,  3.2it/s]\r"
+        "nasbench: error: CUDA out of memory; lower the batch size.\n"
+    )
+    (tmp_path / "stderr.log").write_text(text, encoding="utf-8")
+    assert stderr_tail(tmp_path).splitlines() == [
+        "/x/train.py:12: UserWarning: the learning rate is high",
+        "  warnings.warn(",
+        "nasbench: error: CUDA out of memory; lower the batch size.",
+    ]
+
+
+async def _wait_for(monitor: RunMonitor, status: str) -> None:
+    """Let the kernel loop run the monitor's polls until it reads ``status`` (10 s at most)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while monitor.status != status and loop.time() < deadline:
+        await asyncio.sleep(0.02)

@@ -61,3 +61,17 @@ def test_a_discrete_run_shows_a_note_where_a_differentiable_one_draws_its_curves
         store.set_status("running")
     monitor.watch(starting)
     assert monitor.history_plot.layout.display is None and monitor.history_note.value == ""
+
+
+def test_a_growing_run_keeps_the_cell_type_being_viewed(fake_run):
+    monitor = RunMonitor(fake_run)
+    monitor.cell_type.value = "reduce"
+    drawn = []
+    real = monitor._scale_alphas
+    monitor._scale_alphas = lambda cell: drawn.append(cell) or real(cell)
+    with RunStore.open(fake_run) as store:  # e.g. a multi-agent run adding cell types
+        store.log_alphas(9, 1, "agent1", [[0.0, 1.0]], ["conv_3x3", "res_conv_3x3"], ["0->1"])
+    monitor.poll_once()
+    assert monitor.cell_type.options == ("normal", "reduce", "agent1")
+    assert monitor.cell_type.value == "reduce" and drawn == []  # drawn already, not again
+    assert monitor._drawn_alpha[0] == "reduce"
