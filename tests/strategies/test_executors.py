@@ -329,6 +329,30 @@ def test_an_interrupt_ends_the_running_evaluations_of_a_process_pool(tmp_path, m
     assert multiprocessing.active_children() == []
 
 
+def test_an_interrupt_as_a_worker_starts_ends_that_worker_too(tmp_path, monkeypatch):
+    import multiprocessing
+    from multiprocessing.context import SpawnProcess
+
+    (tmp_path / "sleepy_evaluator.py").write_text(SLEEPY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    evaluator = importlib.import_module("sleepy_evaluator").Sleepy(str(tmp_path))
+    start, starts = SpawnProcess.start, []
+
+    def start_then_interrupt(process):  # Ctrl-C after the second worker started,
+        start(process)  # before the pool has recorded it
+        starts.append(process)
+        if len(starts) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(SpawnProcess, "start", start_then_interrupt)
+    strategy = create_strategy("random", {}, space=NB201Space(), seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        run_discrete(strategy, evaluator, Budget(max_evaluations=4),
+                     executor=ProcessPoolExecutor(workers=2))  # fmt: skip
+    assert len(starts) == 2 and not any(process.is_alive() for process in starts)
+    assert multiprocessing.active_children() == []
+
+
 @pytest.fixture
 def notebook_main(monkeypatch):
     """A ``__main__`` as a notebook has: no file a spawned worker could re-run."""

@@ -284,6 +284,7 @@ class ProcessPoolExecutor(Executor):
             raise ConfigError(f"process executor workers must be an integer >= 1, got {workers!r}.")
         self.workers = workers
         self._pool: Any = None
+        self._context: _RecordingContext | None = None
 
     def open(self, evaluator: Any) -> None:
         """Start the workers with a copy of ``evaluator``."""
@@ -302,9 +303,10 @@ class ProcessPoolExecutor(Executor):
                 "sequential executor."
             )
         self.close()
+        self._context = _RecordingContext(multiprocessing.get_context(self.start_method))
         self._pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context(self.start_method),
+            mp_context=self._context,
             initializer=_init_worker,
             initargs=(payload, os.getpid()),
         )
@@ -341,15 +343,17 @@ class ProcessPoolExecutor(Executor):
         """End the workers without waiting for the evaluations they run.
 
         ``concurrent.futures`` has no public way to do this before Python 3.14
-        (``terminate_workers``): the pool's own processes are terminated, as the pool
-        does itself when it breaks. They are taken before ``shutdown``, which forgets
-        them; ``shutdown(wait=False)`` cancels the pending jobs, and its manager thread
-        then sees the workers gone and cleans up.
+        (``terminate_workers``): the pool's processes are terminated, as the pool does
+        itself when it breaks. They are the ones its context made, not the pool's own
+        list, which gains a worker only once its start returns: an interrupt that lands
+        in between (the first worker evaluating while a busy machine still starts the
+        second) would leave that worker behind. ``shutdown(wait=False)`` cancels the
+        pending jobs, and its manager thread then sees the workers gone and cleans up.
         """
         pool, self._pool = self._pool, None
-        if pool is None:
+        if pool is None or self._context is None:
             return
-        processes = list((pool._processes or {}).values())
+        processes = [process for process in self._context.processes if process.pid is not None]
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
@@ -361,6 +365,29 @@ class ProcessPoolExecutor(Executor):
             if process.is_alive():
                 process.kill()
                 process.join(timeout=5)
+
+
+class _RecordingContext:
+    """A multiprocessing context that keeps every process it makes for a pool.
+
+    ``concurrent.futures`` takes any context; all but ``Process`` pass through to the
+    real one, so queues and locks are made as the pool expects.
+
+    Args:
+        context: the real context (spawn or fork).
+    """
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+        self.processes: list[Any] = []
+
+    def Process(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 (the context's name)
+        process = self._context.Process(*args, **kwargs)
+        self.processes.append(process)
+        return process
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
 
 
 def _ray_job(evaluator: Any, job: Job) -> Outcome:
