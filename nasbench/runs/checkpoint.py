@@ -307,7 +307,8 @@ def _input_channels_changed(text: str) -> tuple[int, int] | None:
 def _whole_entries(text: str, budget: int = 200) -> str:
     """torch's error on one line: its heading and the whole entries that fit in ``budget``
     characters, saying how many were left out (it can list thousands of keys); an entry
-    too long alone keeps its first whole words, then "…"."""
+    too long alone keeps its first whole words, then "…" (a first word too long alone,
+    such as one long key, keeps what fits of it)."""
     entries = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
     heading = entries.pop(0) if entries and entries[0].endswith(":") else ""
     kept: list[str] = []
@@ -321,7 +322,9 @@ def _whole_entries(text: str, budget: int = 200) -> str:
             if len(" ".join([heading, *words, word])) > budget - 2:
                 break
             words.append(word)
-        kept = [" ".join([*words, "…"])]
+        # No whole word fits: the first is cut where the budget ends.
+        cut = " ".join(words) if words else entries[0][: max(0, budget - len(heading) - 2)]
+        kept = [cut + (" …" if words else "…")]
     said = " ".join(part for part in (heading, " ".join(kept)) if part)
     left = len(entries) - len(kept)
     return (said + (f" (and {left} more)" if left else "")) or "no message"

@@ -306,3 +306,15 @@ def test_another_misfit_keeps_whole_entries_and_names_changed_code():
     keys = keys.rstrip(",").split(", ")
     assert len(keys) > 3 and all(k.startswith('"') and k.endswith('"') for k in keys)  # whole
     assert len(message) < 600 and "\n" not in message
+
+
+def test_a_key_longer_than_the_budget_keeps_what_fits_of_it():
+    from nasbench.runs.checkpoint import _whole_entries
+
+    key = '"' + "cells." * 60 + 'weight"'  # one word of 368 characters
+    said = _whole_entries(f"Error(s) in loading state_dict:\n\tMissing key(s): {key}")
+    assert said.startswith("Error(s) in loading state_dict: Missing key(s): ")
+    assert len(said) <= 200 and said.endswith("…")
+    said = _whole_entries(f"Error(s) in loading state_dict:\n\t{key}")
+    assert said.startswith('Error(s) in loading state_dict: "cells.cells.') and said.endswith("…")
+    assert len(said) <= 200
