@@ -368,6 +368,8 @@ class NB101Space(Space):
         skeleton: the macro network; None gives the benchmark's: a stem to 128 channels,
             3 stacks of 3 cells, a 2x2 max pool and doubled channels between stacks
             (``Skeleton(n_cells=9, channels=128)``, downsampling before cells 3 and 6).
+            A search or retrain given no ``space.skeleton`` stacks 8 cells at C=16 instead,
+            as the DARTS search network does, at about 1/18 of the CPU time per step.
 
     Example:
         >>> NB101Space(n_vertices=4, max_edges=5).size()

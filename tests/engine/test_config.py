@@ -496,3 +496,19 @@ def test_a_pretext_search_refuses_augmentation_that_would_change_its_labels():
     config = SearchConfig(strategy="unnas", strategy_config={"pretext": "rotation"},
                           dataset=DatasetConfig(augment=True))  # fmt: skip
     assert "its pretext task transforms the images itself" in _one_line_error(config)
+
+
+def test_a_run_stacks_benchmark_cells_as_the_darts_search_network_unless_told():
+    """README's `space` row: no skeleton gives 8 cells at C=16 on the run path, while the
+    spaces built alone keep their benchmark's network."""
+    from nasbench.engine.bilevel import search_space
+    from nasbench.spaces import NB101Space, NB201Space
+
+    for name, alone in (("nb201", NB201Space()), ("nb101", NB101Space())):
+        config = SearchConfig(space={"name": name}, strategy="random", evaluator="train")
+        ran = search_space(config).skeleton
+        assert (ran.n_cells, ran.channels) == (8, 16)
+        assert (alone.skeleton.n_cells, alone.skeleton.channels) != (8, 16)
+        told = {"name": name, "skeleton": {"n_cells": 17, "channels": 16}}
+        ran = search_space(SearchConfig(space=told, strategy="random", evaluator="train"))
+        assert (ran.skeleton.n_cells, ran.skeleton.channels) == (17, 16)
