@@ -13,9 +13,12 @@ process, so such a strategy is not offered and a config naming one is refused.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -44,6 +47,10 @@ PROCESS_WATCH_S = 0.5
 RECHECK_S = 0.25
 STDOUT_NAME = "stdout.log"
 STDERR_NAME = "stderr.log"
+# Which process start_process started on the folder (pid, start mark, host): a folder with
+# no run store yet reads "starting" only while that process runs (monitor.unstarted_reason).
+PROCESS_NAME = "search_process.json"
+_PROC = Path("/proc")  # Linux: each process's start time, in clock ticks since boot
 # Strategy kinds a search runs, in the order the dropdown lists them.
 RUNNABLE_KINDS = (
     "differentiable",
@@ -173,6 +180,99 @@ def search_env(folders: Sequence[str] = ()) -> dict[str, str]:
     return env
 
 
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started, as a mark another process given the same pid later
+    will not share; None when no such process runs (a zombie has ended too), "" when one
+    runs (or may) but its start cannot be read."""
+    if (_PROC / "self" / "stat").is_file():
+        try:  # the state and start time follow the command name, which may hold ")"
+            fields = (_PROC / str(pid) / "stat").read_bytes().rsplit(b")", 1)[1].split()
+            return None if fields[0] in (b"Z", b"X") else f"linux:{int(fields[19])}"
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, IndexError):
+            return ""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        try:
+            process = psutil.Process(pid)
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return None
+            return f"psutil:{process.create_time()}"
+        except psutil.NoSuchProcess:
+            return None
+        except psutil.Error:
+            return ""
+    if os.name != "posix":
+        return ""  # Windows: os.kill(pid, 0) would end the process, not probe it
+    try:
+        os.kill(pid, 0)  # signal 0: only whether the pid exists
+    except ProcessLookupError:
+        return None
+    except OSError:  # it exists, under another user
+        return ""
+    return ""
+
+
+def record_process(process: subprocess.Popen, run_dir: Path) -> None:
+    """Write which process runs the search of ``run_dir`` (:data:`PROCESS_NAME`): its pid,
+    its start (so that a later process given the same pid is not taken for it) and this
+    machine's name (a pid says nothing on another one). A kernel restarted since, or
+    another one, tells from it whether that search still runs.
+
+    Args:
+        process: the search subprocess.
+        run_dir: its run folder.
+
+    Example:
+        >>> record_process(subprocess.Popen(["true"]), Path("runs/x"))  # doctest: +SKIP
+        >>> dead_search_process("runs/x")  # doctest: +SKIP
+        1234
+    """
+    record = {"pid": process.pid, "started": _process_start(process.pid),
+              "host": socket.gethostname()}  # fmt: skip
+    tmp = run_dir / f".{PROCESS_NAME}.tmp"
+    # Unwritten, the search runs all the same: its folder reads as one of an older version.
+    with contextlib.suppress(OSError):
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, run_dir / PROCESS_NAME)
+
+
+def dead_search_process(run_dir: str | os.PathLike) -> int | None:
+    """The pid of the search process :func:`record_process` recorded for ``run_dir`` when
+    that process no longer runs.
+
+    Args:
+        run_dir: a run folder.
+
+    Returns:
+        The pid, or None while the process runs, or where that cannot be told: no record
+        (a folder of an older version, a search started from the command line) or one
+        made on another machine.
+
+    Example:
+        >>> dead_search_process("runs/darts-1")  # doctest: +SKIP
+        4242
+    """
+    try:
+        record = json.loads((Path(run_dir) / PROCESS_NAME).read_text())
+        pid, started, host = record["pid"], record.get("started"), record.get("host")
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        return None
+    if host != socket.gethostname():
+        return None
+    now = _process_start(pid)
+    # A start that differs from the recorded one: the pid was given to another process.
+    if now is None or (started and now and now != started):
+        return pid
+    return None
+
+
 def start_process(args: list[str], run_dir: Path) -> subprocess.Popen:
     """Start ``python -m nasbench <args>`` with its output appended to the run folder's logs.
 
@@ -185,13 +285,14 @@ def start_process(args: list[str], run_dir: Path) -> subprocess.Popen:
         run_dir: the run folder (holds stdout.log and stderr.log).
 
     Returns:
-        The process (in its own session, so a kernel interrupt does not reach it).
+        The process (in its own session, so a kernel interrupt does not reach it),
+        recorded in the folder (:func:`record_process`).
     """
     modules = [m for flag, m in zip(args, args[1:], strict=False) if flag == "--import"]
     folders = [f for m in modules if m in sys.modules and (f := _import_folder(m))]
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / STDOUT_NAME, "ab") as out, open(run_dir / STDERR_NAME, "ab") as err:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "nasbench", *args],
             stdout=out,
             stderr=err,
@@ -199,6 +300,8 @@ def start_process(args: list[str], run_dir: Path) -> subprocess.Popen:
             env=search_env(folders),
             start_new_session=True,
         )
+    record_process(process, run_dir)
+    return process
 
 
 RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
@@ -257,6 +360,8 @@ class SearchLauncher(widgets.VBox):
         self.space_config: dict[str, Any] = dict(space_config or default_space())
         self.space_error = ""
         self.process: subprocess.Popen | None = None
+        # The folder self.process writes: run_dir may name a run adopted since it exited.
+        self._process_dir = ""
         self._ended: subprocess.Popen | None = None  # the process ``ends`` last counted
         # Watches the search process on the kernel loop: Run comes back however it ends.
         self._process_watch = Poller(self.check_process, PROCESS_WATCH_S)
@@ -635,6 +740,7 @@ class SearchLauncher(widgets.VBox):
                 "error",
             )
             return None
+        self._process_dir = str(run_dir)
         self.message.value = message_html(f"started {run_dir} (pid {self.process.pid})", "info")
         self.stop_button.disabled = False
         self.resume_button.disabled = True
@@ -702,6 +808,7 @@ class SearchLauncher(widgets.VBox):
                 f"cannot resume {folder}{where}: {err.strerror or err}", "error"
             )
             return False
+        self._process_dir = str(folder)
         self.message.value = message_html(f"resumed {folder} (pid {self.process.pid})", "info")
         self.stop_button.disabled = False
         self.resume_button.disabled = True
@@ -777,8 +884,13 @@ class SearchLauncher(widgets.VBox):
         code = None if self.process is None else self.process.poll()
         self._refresh_summary()
         if code:
+            # The Monitor may show another run by now (one opened from the Runs tab): name
+            # this process's run, and where its own log says why.
+            folder = Path(self._process_dir or self.run_dir)
             self.message.value = message_html(
-                f"the search process exited with code {code}; see the Monitor tab.", "warning"
+                f"the search process of {folder} exited with code {code}; read why in "
+                f"{folder / STDERR_NAME}, or open the run from the Runs tab.",
+                "warning",
             )
         # Last, so an observer's adopt() is not undone above. check_process calls this on
         # every look after the exit: count each process once.

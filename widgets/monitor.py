@@ -41,7 +41,7 @@ from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
 from widgets.alpha_explorer import relabel_scale, weight_quantity
-from widgets.launcher import CONFIG_NAME, STDERR_NAME
+from widgets.launcher import CONFIG_NAME, STDERR_NAME, dead_search_process
 
 # "killed": the store says running but no process writes it (nasbench.runs.summary.KILLED).
 TERMINAL = ("finished", "stopped", "failed", KILLED)
@@ -106,15 +106,18 @@ def unstarted_reason(run_dir: str | os.PathLike) -> str | None:
     """Why a launcher's run folder has no run store yet, as the Runs tab tells it.
 
     The launcher writes the config and the logs before the search process checks them: a
-    folder with the config and no store is a search still loading, or one that failed its
-    checks (its stderr.log then holds the CLI's one-line error).
+    folder with the config and no store is a search still loading, one that failed its
+    checks (its stderr.log then holds the CLI's one-line error), or one whose process
+    ended with no word (killed, out of memory; the launcher records which process it
+    started, see ``widgets.launcher.record_process``).
 
     Args:
         run_dir: the run folder.
 
     Returns:
         None when the folder holds a run store or no search config, "" while its search
-        may still be starting, else the search's error.
+        may still be starting (its process runs, or the folder records none), else the
+        search's error, or that its process ended.
 
     Example:
         >>> unstarted_reason("runs/darts-1")  # doctest: +SKIP
@@ -124,7 +127,17 @@ def unstarted_reason(run_dir: str | os.PathLike) -> str | None:
     if not (folder / CONFIG_NAME).is_file() or (folder / DB_NAME).exists():
         return None
     errors = [line for line in stderr_tail(folder).splitlines() if "nasbench: error:" in line]
-    return errors[-1].split("nasbench: error:", 1)[1].strip() if errors else ""
+    if errors:
+        return errors[-1].split("nasbench: error:", 1)[1].strip()
+    pid = dead_search_process(folder)
+    if pid is None:
+        return ""
+    if (folder / DB_NAME).exists():
+        return None  # it created its store and ended since the look above
+    return (
+        f"its process (pid {pid}) ended with no error logged (killed? out of memory?); "
+        f"see {STDERR_NAME} in {folder}."
+    )
 
 
 def format_eta(seconds: float | None) -> str:
@@ -202,6 +215,19 @@ def _same_points(shown: Any, xs: np.ndarray) -> bool:
 def _axis(name: str, index: int) -> str:
     """The name of the ``index``-th subplot's axis (from 0): ``x``, ``x2``, ``yaxis3``..."""
     return f"{name}{index + 1 if index else ''}"
+
+
+def _tick_counts(fig: go.Figure, xs: list[Any], columns: int = 1) -> None:
+    """Tick the figure's x axes (steps, evaluations) at whole numbers only, for the x values
+    its traces show (``xs``, one array each), as ``nasbench.viz.plot_history`` does; a chart
+    of a grid ``columns`` wide has room for fewer ticks. The layout changes (and the figure
+    is sent whole) only when the tick step does: a few times per run, as points arrive."""
+    from nasbench.viz.history import MOST_TICKS, integer_ticks
+
+    ends = [shown[k] for shown in xs if len(shown) for k in (0, -1)]
+    ticks = integer_ticks(ends, max(3, MOST_TICKS // columns))
+    if (fig.layout.xaxis.tickmode, fig.layout.xaxis.dtick) != (ticks["tickmode"], ticks["dtick"]):
+        fig.update_xaxes(**ticks)
 
 
 def metric_label(phase: str, name: str) -> str:
@@ -857,13 +883,14 @@ class RunMonitor(widgets.VBox):
         path = is_path_probability(cell, kind)
         # PC-DARTS's edge betas (one column): a softmax over the edges into each node.
         targets = edge_targets(edges, len(ops), kind)
-        indexes, xs_shown, ys_shown = [], [], []
+        indexes, xs_shown, ys_shown, every_xs = [], [], [], []
         # The traces are the grid's (edge, op) pairs in order, and _alpha_xs their shown
         # steps: reading them back from the figure goes through plotly's validators.
         for index, (edge, op) in enumerate(self._drawn_grid[2]):
             xs, ys = thinned(
                 *self._alphas.get((cell, edge, op), ([], [])), keep_last=self._curves_final
             )
+            every_xs.append(xs)
             if not restyle and _same_points(self._alpha_xs[index], xs):
                 continue
             # K: how many ops this edge mixes (paths a DiNTS block has), so undecided
@@ -878,6 +905,7 @@ class RunMonitor(widgets.VBox):
             ys_shown.append(ys - (undecided if deviation else 0.0))
         if not restyle and not indexes:
             return  # the new snapshots fall between the thinned points shown
+        _tick_counts(fig, every_xs, columns=max(1, min(4, len(edges))))  # as laid out
         # One restyle for every trace that changed: assigning trace.x and trace.y
         # validates and copies each array again (~10x the time).
         fig.plotly_restyle({"x": xs_shown, "y": ys_shown}, indexes)
@@ -956,11 +984,12 @@ class RunMonitor(widgets.VBox):
                           "width": 1 if per_step else 2},
                     hovertemplate=f"{phase} {metric}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
                 )  # fmt: skip
-        indexes, xs_shown, ys_shown = [], [], []
+        indexes, xs_shown, ys_shown, every_xs = [], [], [], []
         for index, trace in enumerate(fig.data):
             xs, ys = thinned(
                 *self._history.get(tuple(trace.meta), ([], [])), keep_last=self._curves_final
             )
+            every_xs.append(xs)
             if not _same_points(trace.x, xs):
                 indexes.append(index)
                 xs_shown.append(xs)
@@ -968,6 +997,7 @@ class RunMonitor(widgets.VBox):
         if indexes or len(fig.data) != traces:
             # One restyle, as for the alphas: no validated copy of each array.
             fig.plotly_restyle({"x": xs_shown, "y": ys_shown}, indexes)
+            _tick_counts(fig, every_xs)
             self.history_plot.push()
 
     def _show_history(self) -> None:
@@ -1006,6 +1036,8 @@ class RunMonitor(widgets.VBox):
                 xs, ys = self._agents.get(trace.meta, ([], []))
                 if _length(trace.x) != len(xs):
                     trace.x, trace.y = np.asarray(xs), np.asarray(ys)
+        # After the batch: inside it, a trace reads its x as it was before.
+        _tick_counts(fig, [trace.x for trace in fig.data if trace.x is not None])
         self.agent_plot.layout.display = None
         self.agent_plot.push()
 
@@ -1054,6 +1086,7 @@ class RunMonitor(widgets.VBox):
             evaluated.x, evaluated.y = xs, scores
             best_line.x = np.arange(1, self._evaluations + 1)
             best_line.y = np.fmax.accumulate(per_evaluation)
+        _tick_counts(self.candidate_figure, [best_line.x])
         self.candidate_plot.push()
 
     def _draw_hp_policy(self) -> None:
@@ -1073,6 +1106,7 @@ class RunMonitor(widgets.VBox):
             with figure.batch_update():
                 for trace, new in zip(figure.data, drawn.data, strict=True):
                     trace.x, trace.y = new.x, new.y
+        _tick_counts(figure, [trace.x for trace in figure.data if trace.x is not None])
         self._hp_drawn = len(self._hp_policy)
         self.hp_plot.layout.display = None
         self.hp_plot.push()

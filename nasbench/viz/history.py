@@ -39,6 +39,45 @@ PARAMETER_FREE = "parameter_free_ops"
 PHASE_COLORS = {"train": "#0072B2", "val": "#D55E00", "test": "#009E73", "search": "#CC79A7"}
 
 _EMPTY = "this run has no metrics yet; wait for the search to finish its first step."
+# The most tick steps across an axis of whole numbers (steps, epochs, evaluations) that a
+# figure's full width holds; a subplot of a grid holds fewer (see integer_ticks).
+MOST_TICKS = 8
+# plotly divides an axis into at most 10 tick steps (plotly.js autoTicks: 4 to 9, plus 1),
+# so over a longer span its own steps are whole numbers.
+AUTO_TICKS_ABOVE = 10
+
+
+def integer_ticks(values: Any, most: int = MOST_TICKS) -> dict[str, Any]:
+    """Axis settings that tick a count (steps, epochs, evaluations) at whole numbers only.
+
+    plotly's automatic ticks split a short axis into halves (1, 1.5, 2), and an integer
+    ``tickformat`` alone would then label 1, 2, 2: so a short axis steps by a whole 1, 2 or
+    5, the least that keeps at most ``most`` steps across ``values``. An axis longer than
+    plotly ever divides into ticks (``AUTO_TICKS_ABOVE``) keeps plotly's own ticks, which
+    are whole there, and which a zoom into it redraws (fixed ticks 100 apart would leave a
+    zoom into 30 steps without any). A live figure sets them again as its points arrive.
+
+    Args:
+        values: the axis's values (or just its ends); empty: a step of 1.
+        most: the most tick steps across them.
+
+    Returns:
+        Keyword arguments of ``fig.update_xaxes``: linear ticks from 0 with a whole
+        ``dtick`` and integer labels, or (a long axis) plotly's automatic ticks.
+
+    Example:
+        >>> integer_ticks([1, 3])["dtick"], integer_ticks(range(500))["tickmode"]
+        (1, 'auto')
+    """
+    ends = np.asarray(values, dtype=float).ravel()
+    ends = ends[np.isfinite(ends)]
+    span = float(ends.max() - ends.min()) if len(ends) else 0.0
+    if span > AUTO_TICKS_ABOVE:
+        return {"tickmode": "auto", "tick0": None, "dtick": None, "tickformat": None}
+    step = 1
+    while span / step > most:  # 1, 2, 5, 10
+        step = step * 5 // 2 if str(step)[0] == "2" else step * 2
+    return {"tickmode": "linear", "tick0": 0, "dtick": step, "tickformat": "d"}
 
 
 def _history(run_or_frame: Any) -> pd.DataFrame:
@@ -209,7 +248,9 @@ def plot_history(
                 row=row + 1,
                 col=col + 1,
             )
-        fig.update_xaxes(title_text="step", row=row + 1, col=col + 1)
+        steps = np.concatenate([part["step"].to_numpy() for part in curves.values()])
+        ticks = integer_ticks(steps, MOST_TICKS // cols)  # two columns: half as wide
+        fig.update_xaxes(title_text="step", row=row + 1, col=col + 1, **ticks)
         fig.update_yaxes(title_text=metric, row=row + 1, col=col + 1)
     fig.update_layout(title="Training history", height=max(320, 280 * rows), hovermode="closest")
     return fig
@@ -408,6 +449,8 @@ def plot_eigenvalues(
             col=1,
         )
     fig.update_xaxes(title_text="epoch", row=2, col=1)
+    # Both rows: they share one range, and each draws grid lines at its own ticks.
+    fig.update_xaxes(**integer_ticks(np.concatenate([epochs, info.free_epochs])))
     fig.update_layout(
         title=f"Collapse watch (RobustDARTS: stop when the mean of {window} measurements "
         f"grows by more than {factor:g}×, after epoch {start_epoch})",

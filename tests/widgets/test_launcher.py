@@ -236,3 +236,39 @@ def test_the_summary_shows_user_named_datasets_and_spaces_as_text(tmp_path):
     assert "&lt;b&gt;mine&lt;/b&gt;" in summary and "&lt;i&gt;op&lt;/i&gt;" in summary
     assert summary.startswith("<b>dataset</b>: ")  # the labels stay markup
     launcher.close()
+
+
+def test_a_failed_search_names_its_own_folder_whatever_run_is_opened_since(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    def start_failing(args, run_dir):
+        return subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(2)"])
+
+    monkeypatch.setattr(launcher_module, "start_process", start_failing)
+    launcher = SearchLauncher(tmp_path / "runs", space_config=TINY_SPACE)
+    launched = launcher.run()
+    launcher.process.wait(timeout=30)
+    # The workbench's Runs tab opened another run meanwhile: it is adopted for Resume.
+    assert launcher.adopt(tmp_path / "runs" / "other")
+    assert launcher.check_process() is False
+    said = launcher.message.value
+    assert "Monitor" not in said  # which may show the other run
+    assert (
+        f"the search process of {launched} exited with code 2; read why in "
+        f"{launched / 'stderr.log'}, or open the run from the Runs tab."
+    ) in said
+
+
+def test_start_process_records_which_process_runs_the_search(tmp_path):
+    from widgets.launcher import PROCESS_NAME, dead_search_process
+
+    process = launcher_module.start_process(["--help"], tmp_path)
+    try:
+        record = json.loads((tmp_path / PROCESS_NAME).read_text())
+        assert record["pid"] == process.pid and record["started"]
+        assert dead_search_process(tmp_path) is None  # it runs
+    finally:
+        process.kill()
+        process.wait()
+    assert dead_search_process(tmp_path) == process.pid

@@ -898,3 +898,104 @@ async def _wait_for(monitor: RunMonitor, status: str) -> None:
     deadline = loop.time() + 10
     while monitor.status != status and loop.time() < deadline:
         await asyncio.sleep(0.02)
+
+
+def _whole_number_ticks(fig) -> set[int | str]:
+    """The tick steps of the figure's x axes, each checked to tick whole numbers only:
+    "auto" where plotly's own ticks are whole (an axis too long for it to halve steps)."""
+    axes = [fig.layout[name] for name in fig.layout if name.startswith("xaxis")]
+    assert axes
+    for axis in axes:
+        if axis.tickmode == "auto":
+            assert (axis.dtick, axis.tick0, axis.tickformat) == (None, None, None), axis
+            continue
+        assert (axis.tickmode, axis.tick0, axis.tickformat) == ("linear", 0, "d"), axis
+        assert isinstance(axis.dtick, int) and axis.dtick >= 1
+    return {"auto" if axis.tickmode == "auto" else axis.dtick for axis in axes}
+
+
+def test_the_live_figures_tick_whole_steps_however_many_points_arrive(tmp_path, snapshot_writer):
+    from nasbench.runs import RunStore
+
+    def log(store, steps):
+        for step in steps:
+            snapshot_writer(store, step, 1.0)
+            store.log_metrics(step, 0, "train", {"loss": 1.0, "acc": 0.5})
+            store.log_metrics(step, 0, "search", {"agent0_reward": 1.0, "agent0_dist_vox": 2.0})
+
+    with RunStore.create(tmp_path / "run", {"strategy": "darts"}, environment={}) as store:
+        store.set_status("running")
+        log(store, range(3))  # three steps: plotly alone ticks them 0, 0.5, 1, 1.5, 2
+        monitor = RunMonitor(tmp_path / "run")
+        figures = (monitor.history_figure, monitor.alpha_figure, monitor.agent_figure)
+        assert [_whole_number_ticks(fig) for fig in figures] == [{1}] * 3
+        log(store, range(3, 9))  # nine: still fixed, whole ticks (the grid's: every 2)
+        monitor.poll_once()
+        assert [_whole_number_ticks(fig) for fig in figures] == [{1}, {2}, {1}]
+        log(store, range(9, 500))  # plotly's own ticks are whole here, and follow a zoom
+        monitor.poll_once()
+        for fig in figures:
+            assert _whole_number_ticks(fig) == {"auto"}
+            assert max(trace.x[-1] for trace in fig.data) > 400
+
+
+def test_the_candidates_figure_ticks_whole_evaluations(tmp_path):
+    from nasbench.runs import RunStore
+    from nasbench.spaces import NB201Space
+
+    genotype = NB201Space().sample(np.random.default_rng(0))
+    with RunStore.create(tmp_path / "run", {"strategy": "random"}, environment={}) as store:
+        for k in range(2):
+            store.log_candidate(k, genotype, {"score": 0.5}, {})
+        store.set_status("running")
+        monitor = RunMonitor(tmp_path / "run")
+        assert _whole_number_ticks(monitor.candidate_figure) == {1}
+        for k in range(2, 300):
+            store.log_candidate(k, genotype, {"score": 0.5}, {})
+        monitor.poll_once()
+    assert _whole_number_ticks(monitor.candidate_figure) == {"auto"}
+
+
+def test_a_launcher_folder_reads_failed_once_its_search_process_is_gone(tmp_path, monkeypatch):
+    import json
+    import os
+
+    from widgets import launcher as launcher_module
+    from widgets.launcher import CONFIG_NAME, PROCESS_NAME, record_process
+    from widgets.monitor import unstarted_reason
+    from widgets.run_browser import unstarted_runs
+
+    run_dir = tmp_path / "darts-1"  # as the launcher leaves it before the search has a store
+    run_dir.mkdir()
+    (run_dir / CONFIG_NAME).write_text('{"strategy": "darts"}')
+    (run_dir / "stderr.log").write_text("\r  0%|          | 0/32 [00:00<?, ?step/s]")
+    assert unstarted_reason(run_dir) == ""  # written by an older version: no record
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        record_process(process, run_dir)
+        assert unstarted_reason(run_dir) == ""  # its search still loads
+    finally:
+        process.kill()  # as SIGKILL or the out-of-memory killer would: no error logged
+        process.wait()
+    gone = (
+        f"its process (pid {process.pid}) ended with no error logged (killed? out of "
+        f"memory?); see stderr.log in {run_dir}."
+    )
+    assert unstarted_reason(run_dir) == gone
+    monitor = RunMonitor(run_dir)  # opened from the Runs tab, after a kernel restart
+    assert monitor.status == "failed" and f"(pid {process.pid}) ended" in monitor.error.value
+    ((status, message),) = unstarted_runs(tmp_path)[["status", "message"]].to_numpy().tolist()
+    assert (status, message) == ("failed", gone)
+    # A pid given to another process since (here this one): its start differs.
+    record = json.loads((run_dir / PROCESS_NAME).read_text())
+    (run_dir / PROCESS_NAME).write_text(json.dumps({**record, "pid": os.getpid()}))
+    assert f"(pid {os.getpid()}) ended" in unstarted_reason(run_dir)
+    # A record made on another machine says nothing of this one's processes.
+    (run_dir / PROCESS_NAME).write_text(json.dumps({**record, "host": "elsewhere"}))
+    assert unstarted_reason(run_dir) == ""
+    # Without /proc (macOS): whether the pid runs, with no start to compare.
+    monkeypatch.setattr(launcher_module, "_PROC", tmp_path / "no-proc")
+    (run_dir / PROCESS_NAME).write_text(json.dumps({**record, "started": None}))
+    assert unstarted_reason(run_dir) == gone
+    (run_dir / PROCESS_NAME).write_text(json.dumps({**record, "pid": os.getpid()}))
+    assert unstarted_reason(run_dir) == ""
