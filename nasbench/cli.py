@@ -201,7 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = None
+    announced = None
     try:
+        # First: `nasbench stop` and `runs` see a resume or retrain from its first moment.
+        announced = _announce_early(argv)
         # Before the parser is built: a subcommand's arguments may list registered names.
         import_user_modules(_global_words(argv)[0])
         parser = build_parser(only=_command_named(argv) or "")
@@ -236,6 +239,38 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "choose another folder, then run the command again.")  # fmt: skip
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else 0
+    finally:
+        if announced is not None:  # the command itself withdraws it once it is done
+            from nasbench.runs.store import withdraw_writer
+
+            withdraw_writer()
+
+
+def _announce_early(argv: Sequence[str]) -> float | None:
+    """Announce the run a ``resume`` or ``retrain`` in ``argv`` takes over
+    (:func:`nasbench.runs.store.announce_writer`), before the user modules, torch or the
+    retrain's arguments load: the one run folder among the words after the command.
+    Unclear words announce nothing; the command announces its parsed run folder itself.
+
+    Returns:
+        When it was announced, or None.
+    """
+    from nasbench.runs.schema import DB_NAME
+    from nasbench.runs.store import ANNOUNCING, announce_writer
+
+    command, words = _command_named(argv), _global_words(argv)[1]
+    if command not in ANNOUNCING:
+        return None
+    after = words[words.index(command) + 1 :]
+    runs = {word for word in after if not word.startswith("-") and _holds_run(word, DB_NAME)}
+    return announce_writer(runs.pop(), command) if len(runs) == 1 else None
+
+
+def _holds_run(word: str, db_name: str) -> bool:
+    try:
+        return bool(word.strip()) and (Path(word).expanduser() / db_name).is_file()
+    except (OSError, RuntimeError, ValueError):  # "~nobody", a NUL: not a run folder
+        return False
 
 
 def _refuse_empty_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -456,11 +491,19 @@ def _configure_retrain(parser: argparse.ArgumentParser) -> None:
 )
 def run_retrain(args: argparse.Namespace) -> int:
     """Retrain the searched cell and the chosen baselines with one recipe."""
-    from nasbench.engine.commands import check_run_code
-    from nasbench.evaluation.final_evaluation import cli_main
+    from nasbench.runs.store import announce_writer, withdraw_writer
 
-    check_run_code(args.run_dir, "retrain")
-    return cli_main(args)
+    # Before torch loads, so that the run reads as retraining from now on, not as its
+    # search left it (`main` has announced it already unless its arguments were unclear).
+    announce_writer(args.run_dir, "retrain")
+    try:
+        from nasbench.engine.commands import check_run_code
+        from nasbench.evaluation.final_evaluation import cli_main
+
+        check_run_code(args.run_dir, "retrain")
+        return cli_main(args)
+    finally:
+        withdraw_writer()
 
 
 def _configure_bench(parser: argparse.ArgumentParser) -> None:

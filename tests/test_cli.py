@@ -425,3 +425,156 @@ def test_runs_says_why_a_run_failed(capsys, tmp_path):
     assert not [line for line in out.splitlines() if line.startswith(f"{finished}:")]
     code, _, err = run(capsys, "stop", str(failed))
     assert code == 2 and "shows why it failed" in err
+
+
+def test_stop_and_runs_see_a_resume_or_retrain_from_its_announcement(capsys, tmp_path):
+    """A `nasbench resume` or `retrain` announces the run it takes over before it loads
+    torch or holds the writer lock: from then `stop` asks a resume to stop and refuses a
+    retrain, and `runs` lists them as resuming and retraining; a search writing the run
+    keeps its own status, and a withdrawn announcement leaves the run as it was."""
+    from nasbench.runs import RunStore
+    from nasbench.runs.store import announce_writer, announced_writer, withdraw_writer
+    from nasbench.runs.summary import retraining
+
+    runs = tmp_path / "runs"
+    stopped, killed, finished = runs / "a", runs / "b", runs / "c"
+    for run_dir, status in ((stopped, "stopped"), (killed, "running"), (finished, "finished")):
+        with RunStore.create(run_dir, {"strategy": "darts"}, {}) as store:
+            store.set_status(status)
+
+    def shown(run_dir):
+        code, out, _ = run(capsys, "runs", str(runs))
+        assert code == 0
+        return next(line.split()[1] for line in out.splitlines() if line.startswith(f"{run_dir} "))
+
+    starting = "the search is starting (resuming) and stops at its first step.\n"
+    for run_dir in (stopped, killed):
+        try:
+            assert announce_writer(run_dir, "resume") is not None
+            assert announced_writer(run_dir) == "resume" and shown(run_dir) == "resuming"
+            code, out, err = run(capsys, "stop", str(run_dir))
+            assert code == 0 and err == "" and out == f"stop requested for {run_dir}; {starting}"
+        finally:
+            withdraw_writer()
+        assert announced_writer(run_dir) is None and list(run_dir.glob("run.*.lock")) == []
+    assert shown(stopped) == "stopped" and shown(killed) == "killed"
+    code, _, err = run(capsys, "stop", str(stopped))
+    assert code == 2 and "is stopped; no search is running there" in err
+
+    try:
+        announce_writer(finished, "retrain")
+        assert shown(finished) == "retraining" and retraining(finished)
+        code, out, err = run(capsys, "stop", str(finished))
+        assert code == 2 and out == "" and "is being retrained, not searched" in err
+    finally:
+        withdraw_writer()
+    assert shown(finished) == "finished" and not retraining(finished)
+
+    with RunStore.open(killed) as store:  # a live search: a retrain starting fails on it
+        store.set_status("running")
+        try:
+            announce_writer(killed, "retrain")
+            assert shown(killed) == "running" and not retraining(killed)
+            code, out, _ = run(capsys, "stop", str(killed))
+            assert code == 0 and "stops after its current step" in out
+        finally:
+            withdraw_writer()
+    assert announce_writer(tmp_path / "nowhere", "resume") is None
+
+
+def _wait_for(condition, seconds: float = 60.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _nasbench(*argv: str):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "nasbench", *argv], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_stop_right_after_a_cli_resume_starts_stops_it_before_it_trains(capsys, tmp_path):
+    """`nasbench stop` in the seconds a `nasbench resume` spends loading torch and its data
+    (the run still says stopped, and no process holds its writer lock) is honoured: the
+    resume stops before its first step, and its store says stopped with nothing added."""
+    from nasbench.runs import RunStore, load
+    from nasbench.runs.store import announced_writer, writer_alive
+
+    config, _ = _tiny_search_config(tmp_path)
+    run_dir = tmp_path / "runs" / "walk"
+    with RunStore.create(run_dir, config.to_dict(), {}) as store:  # Ctrl-C before step 1
+        store.set_status("running")
+        store.set_status("stopped", "interrupted")
+    resuming = _nasbench("resume", str(run_dir))
+    try:
+        assert _wait_for(lambda: announced_writer(run_dir) is not None)
+        assert writer_alive(run_dir) is False  # still loading: the store is not open yet
+        code, out, _ = run(capsys, "runs", str(tmp_path / "runs"))
+        assert out.splitlines()[1].split()[:2] == [str(run_dir), "resuming"]
+        code, out, err = run(capsys, "stop", str(run_dir))
+        assert code == 0 and err == "" and "is starting (resuming) and stops at its first" in out
+        out, err = resuming.communicate(timeout=120)
+    finally:
+        resuming.kill()
+    assert resuming.returncode == 0 and "stopped after 0 steps" in out, err
+    with load(run_dir) as run_:
+        assert run_.status == "stopped" and run_.progress["step"] == 0
+        assert run_.history.empty and not run_.stop_pending
+    assert list(run_dir.glob("run.*.lock")) == []
+    code, out, _ = run(capsys, "runs", str(tmp_path / "runs"))
+    assert out.splitlines()[1].split()[:2] == [str(run_dir), "stopped"]
+
+
+@pytest.mark.slow
+def test_a_cli_retrain_reads_as_retraining_from_its_start(capsys, tmp_path):
+    """`nasbench retrain` of a finished search reads as retraining (and `stop` refuses it)
+    from its first moment, before it holds the run or logs retrain_started; never as
+    resuming or as its search left it. Afterwards the run reads finished again."""
+    import numpy as np
+
+    from nasbench.runs import RunStore
+    from nasbench.runs.store import writer_alive
+    from nasbench.runs.summary import run_summaries
+    from nasbench.spaces import space_from_dict
+
+    config, _ = _tiny_search_config(tmp_path)
+    run_dir = tmp_path / "runs" / "walk"
+    with RunStore.create(run_dir, config.to_dict(), {}) as store:  # as a search ends
+        store.set_status("running")
+        genotype = space_from_dict(config.space).sample(np.random.default_rng(0))
+        store.log_genotype(0, 2, genotype.to_json())
+        store.set_status("finished")
+    retrain = _nasbench("retrain", str(run_dir), "--epochs", "1", "--limit", "16",
+                        "--test-limit", "16", "--batch-size", "8", "--no-baseline")  # fmt: skip
+    seen: list[tuple[str, bool]] = []  # each new status, and whether the retrain held the run
+
+    def status() -> str:
+        alive = bool(writer_alive(run_dir))
+        shown = run_summaries(tmp_path / "runs")[0]["status"]
+        if not seen or seen[-1][0] != shown:
+            seen.append((shown, alive))
+        return shown
+
+    try:
+        assert _wait_for(lambda: status() == "retraining")
+        code, _, err = run(capsys, "stop", str(run_dir))
+        assert code == 2 and "is being retrained, not searched" in err
+        _wait_for(lambda: status() != "retraining" and retrain.poll() is not None, 120)
+        out, err = retrain.communicate(timeout=60)
+    finally:
+        retrain.kill()
+    assert retrain.returncode == 0 and "searched" in out, err
+    assert [s for s, _ in seen] == ["finished", "retraining", "finished"][-len(seen) :]
+    assert dict(seen)["retraining"] is False  # retraining before it opened the store
+    assert list(run_dir.glob("run.*.lock")) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import sqlite3
@@ -236,10 +237,20 @@ def configure_resume(parser: argparse.ArgumentParser) -> None:
 def run_resume_command(args: argparse.Namespace) -> int:
     """``nasbench resume``: continue a run from its last checkpoint (``resume`` checks the
     run's user code first, as it does from Python)."""
-    started = process_started()  # before torch loads: a Stop pressed meanwhile counts
+    from nasbench.runs.store import announce_writer, withdraw_writer
+
+    # First, before torch loads: `stop` and `runs` see the resume from now on (`main` has
+    # announced it already unless its arguments were unclear), and the requests a stop
+    # writes meanwhile are kept: those since the process started (or since it announced).
+    announced = announce_writer(args.run_dir, "resume")
+    started = min(process_started(), announced or math.inf)
     from nasbench.engine.search import resume
 
-    _print_result(resume(args.run_dir, progress=True, started=started))
+    try:
+        result = resume(args.run_dir, progress=True, started=started)
+    finally:  # the resume is over: a stop from now on has nothing to stop
+        withdraw_writer()
+    _print_result(result)
     if args.report:
         _print_report(args.run_dir)
     return 0
@@ -299,21 +310,24 @@ def configure_run_dir(parser: argparse.ArgumentParser) -> None:
 
 def run_stop_command(args: argparse.Namespace) -> int:
     """``nasbench stop``: ask a running search to checkpoint and stop."""
-    from nasbench.runs.store import request_stop, run_status, writer_alive
-    from nasbench.runs.summary import retraining
+    from nasbench.runs.store import announced_writer, request_stop, run_status, writer_alive
+    from nasbench.runs.summary import KILLED, RESUMING, RETRAINING, retraining, shown_status
 
-    alive = writer_alive(args.run_dir)  # first: a writer that let go wrote its last status
+    # First: a writer that let go (or a command that withdrew) wrote its last status.
+    alive, starting = writer_alive(args.run_dir), announced_writer(args.run_dir)
     status = run_status(args.run_dir)
-    if alive and retraining(args.run_dir):  # a retrain reads no stop requests
+    shown = shown_status(status, alive, bool(alive) and retraining(args.run_dir), starting)
+    if shown == RETRAINING:  # a retrain reads no stop requests
         raise ConfigError(
             f"run '{args.run_dir}' is being retrained, not searched; `nasbench stop` stops "
             "searches only — stop the retrain with Ctrl-C in its terminal (or its notebook's "
             "interrupt)."
         )
     refused = resume_refused(args.run_dir)
-    if status in ("failed", "stopped") and alive:
-        # A resume starting up (its store says how the last search ended until its first
-        # step): the request waits for that step, which honours it.
+    if shown == RESUMING:
+        # A resume starting up (from its first moment it announces itself; its store says
+        # how the last search ended until its first step): it keeps the requests written
+        # since it started, and its first step honours them.
         request_stop(args.run_dir)
         print(
             f"stop requested for {args.run_dir}; the search is starting (resuming) and "
@@ -332,7 +346,7 @@ def run_stop_command(args: argparse.Namespace) -> int:
             f"run '{args.run_dir}' is {status}; no search is running there, so there is "
             f"nothing to stop ({what_next})."
         )
-    if alive is False:
+    if shown == KILLED:
         what_next = refused or f"continue it with `{run_command('resume', args.run_dir)}`"
         raise ConfigError(
             f"run '{args.run_dir}' says {status} but no process is writing it (it was killed, "

@@ -59,6 +59,9 @@ except ImportError:  # pragma: no cover - POSIX has no msvcrt
 BUSY_TIMEOUT_MS = 10_000
 TERMINAL_STATUSES = ("stopped", "finished", "failed")
 _LOCK_WAIT_S = 2.0
+# The commands that take an existing run over and announce it first (announce_writer).
+ANNOUNCING = ("resume", "retrain")
+_ANNOUNCED: dict[str, tuple[Path, str, Any, float]] = {}  # "run": folder, command, lock, time
 
 
 class _ReadOnlyConnection(sqlite3.Connection):
@@ -257,10 +260,105 @@ def writer_alive(run_dir: str | Path) -> bool | None:
     """
     if fcntl is None and msvcrt is None:  # pragma: no cover
         return None
-    lock = run_folder(run_dir) / LOCK_NAME
-    if not lock.is_file():
+    return _lock_held(run_folder(run_dir) / LOCK_NAME)
+
+
+def announce_writer(run_dir: str | Path, command: str) -> float | None:
+    """Say in ``run_dir`` that this process (a ``nasbench resume`` or ``retrain``) is
+    taking the run over, until :func:`withdraw_writer` or its exit.
+
+    It holds ``run.<command>.lock`` from its first moment: the run's writer lock comes
+    only once torch and the data are loaded, seconds later, and until then the run
+    reads as its last search left it (stopped, killed), so ``nasbench stop`` and
+    ``nasbench runs`` could not tell that a process is about to write it
+    (:func:`announced_writer`). A process announces one run at a time.
+
+    Args:
+        run_dir: the run folder; nothing is announced where it holds no run.
+        command: ``"resume"`` or ``"retrain"``.
+
+    Returns:
+        When this process announced it (``time.time()``; the first time, when called
+        again for the same run and command), or None where nothing was announced: no
+        run there, a folder it cannot write, another process announced the same, or no
+        file locks on this system.
+
+    Example:
+        >>> announce_writer("runs/nowhere", "resume") is None
+        True
+    """
+    folder = run_folder(run_dir)
+    held = _ANNOUNCED.get("run")
+    if held is not None and held[:2] == (folder.resolve(), command):
+        return held[3]
+    withdraw_writer()
+    if command not in ANNOUNCING or (fcntl is None and msvcrt is None):
+        return None
+    if not (folder / DB_NAME).is_file():
+        return None
+    try:
+        handle = open(folder / _announce_name(command), "a+")  # noqa: SIM115 - held till withdrawn
+    except OSError:  # a read-only folder: the command says what is wrong with it
+        return None
+    try:
+        if fcntl is None:
+            _lock_windows(handle, msvcrt.LK_NBLCK)
+        else:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # another process announced it; its own open of the run refuses this one
+        handle.close()
+        return None
+    _ANNOUNCED["run"] = (folder.resolve(), command, handle, time.time())
+    return _ANNOUNCED["run"][3]
+
+
+def withdraw_writer() -> None:
+    """Take back this process's :func:`announce_writer` (nothing when there is none)."""
+    held = _ANNOUNCED.pop("run", None)
+    if held is None:
+        return
+    path = held[0] / _announce_name(held[1])
+    # Removed while still locked (POSIX allows it), so a process announcing next never
+    # locks a file that is no longer there; Windows removes it only once closed.
+    with contextlib.suppress(OSError):
+        path.unlink()
+    _release_lock(held[2])
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+def announced_writer(run_dir: str | Path) -> str | None:
+    """The command a live process announced it takes ``run_dir`` over with
+    (:func:`announce_writer`): ``"resume"``, ``"retrain"``, or None. Read without pandas
+    or torch; like :func:`writer_alive`, read it before the run's status.
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        The command, or None where none is announced or locks are unknowable.
+
+    Example:
+        >>> announced_writer("runs/nowhere") is None
+        True
+    """
+    if fcntl is None and msvcrt is None:  # pragma: no cover
+        return None
+    folder = run_folder(run_dir)
+    return next((c for c in ANNOUNCING if _lock_held(folder / _announce_name(c))), None)
+
+
+def _announce_name(command: str) -> str:
+    return f"run.{command}.lock"
+
+
+def _lock_held(lock: Path) -> bool:
+    """Whether a live process holds the lock file ``lock`` (fcntl or msvcrt present)."""
+    try:
+        handle = open(lock)  # noqa: SIM115 - closed below
+    except OSError:  # not there (or unreadable): nobody announced anything through it
         return False
-    with open(lock) as handle:
+    with handle:
         if fcntl is None:
             try:
                 _lock_windows(handle, msvcrt.LK_NBLCK)

@@ -19,16 +19,18 @@ from typing import Any
 from nasbench.errors import NasbenchError
 from nasbench.metric_names import better
 from nasbench.runs.schema import DB_NAME, damaged_database, require_run
-from nasbench.runs.store import open_read_only, writer_alive
+from nasbench.runs.store import announced_writer, open_read_only, writer_alive
 
 # Statuses of a run a process should be writing; with no writer the run was killed.
 LIVE_STATUSES = ("created", "running", "stopping")
 KILLED = "killed"
-# A stopped or failed run that a process writes again: a resume starting up (until its
-# first step the store says how the last search ended).
+# A stopped or failed run that a process writes again, or one a `nasbench resume` has
+# announced it takes over: a resume starting up (until its first step the store says how
+# the last search ended).
 RESUMING = "resuming"
-# A run a `nasbench retrain` writes (its retrain_started event is its latest record, with
-# no retrain_finished after it): not over, but no search, so no stop request reaches it.
+# A run a `nasbench retrain` announced it takes over, or writes (its retrain_started event
+# is its latest record, with no retrain_finished after it): not over, but no search, so
+# no stop request reaches it.
 RETRAINING = "retraining"
 # A localisation search's validation distance of the searched arm (voxels, smaller is
 # better); it is recorded with the arms' test rows, but it is what the arm was picked by.
@@ -54,9 +56,10 @@ def run_summaries(folder: str | Path) -> list[dict[str, Any]]:
         a process writes it now). The status is the store's (:func:`shown_status`):
         created, running, stopping, stopped, finished or failed; "killed" for a run that
         says it runs but which no process writes; "resuming" for a stopped or failed
-        one that a process writes again; "retraining" for one a live ``nasbench
-        retrain`` writes (:func:`retraining`); "unreadable", with the reason as its
-        message, for a run that cannot be read.
+        one that a process writes again, or one a live ``nasbench resume`` announced;
+        "retraining" for one a live ``nasbench retrain`` announced or writes
+        (:func:`retraining`); "unreadable", with the reason as its message, for a run
+        that cannot be read.
     """
     return [
         _summary(child)
@@ -77,6 +80,7 @@ def _summary(run_dir: Path) -> dict[str, Any]:
         if not isinstance(config, dict):
             raise ValueError(f"its stored config is a {type(config).__name__}, not an object")
         alive = writer_alive(run_dir)  # before the status: see shown_status
+        starting = announced_writer(run_dir)
         last = conn.execute(
             "SELECT status, message FROM status ORDER BY id DESC LIMIT 1"
         ).fetchone()
@@ -84,7 +88,7 @@ def _summary(run_dir: Path) -> dict[str, Any]:
         status = last[0] if last else "created"
         return {
             **row,
-            "status": shown_status(status, alive, bool(alive) and _retraining(conn)),
+            "status": shown_status(status, alive, bool(alive) and _retraining(conn), starting),
             "message": last[1] if last else "",
             "dataset": _name_of(config.get("dataset")),
             "strategy": _name_of(config.get("strategy")),
@@ -99,12 +103,14 @@ def _summary(run_dir: Path) -> dict[str, Any]:
         conn.close()
 
 
-def shown_status(status: str, alive: bool | None, retrain: bool = False) -> str:
+def shown_status(
+    status: str, alive: bool | None, retrain: bool = False, starting: str | None = None
+) -> str:
     """The status to show for a run's stored status and whether a process writes it.
 
-    ``alive`` (:func:`nasbench.runs.store.writer_alive`) must be read *before* the
-    status: a writer stores its last status before it lets go of the run, so a status
-    read after finding no writer is final, whereas one read before may be the
+    ``alive`` (:func:`nasbench.runs.store.writer_alive`) and ``starting`` must be read
+    *before* the status: a writer stores its last status before it lets go of the run, so
+    a status read after finding no writer is final, whereas one read before may be the
     ``running`` of a search that has finished since (and would be taken as killed).
 
     Args:
@@ -112,20 +118,32 @@ def shown_status(status: str, alive: bool | None, retrain: bool = False) -> str:
         alive: True while a process holds the writer lock, False when none does, None
             where that cannot be known.
         retrain: whether the run's log says a retrain is under way (:func:`retraining`).
+        starting: the command a live process announced it takes the run over with
+            (:func:`nasbench.runs.store.announced_writer`): from its first moment, before
+            it loads torch or holds the writer lock, a resume reads as resuming and a
+            retrain as retraining. A search writing the run keeps its own status.
 
     Returns:
         ``status``, or "killed" for a live status no process writes, "retraining" for a
-        run a live retrain writes, or "resuming" for a stopped or failed run another
-        process writes again.
+        run a live retrain announced or writes, or "resuming" for a run a live resume
+        announced or a stopped or failed run another process writes again.
 
     Example:
         >>> shown_status("running", False), shown_status("stopped", True)
         ('killed', 'resuming')
         >>> shown_status("stopped", True, retrain=True)
         'retraining'
+        >>> shown_status("finished", False, starting="retrain")
+        'retraining'
     """
     if alive and retrain:
         return RETRAINING
+    # A search writes it (the announcing command fails at its writer lock): the search's.
+    searching = bool(alive) and status in LIVE_STATUSES
+    if starting == "retrain" and not searching:
+        return RETRAINING
+    if starting == "resume" and not searching:
+        return RESUMING
     if status in LIVE_STATUSES and alive is False:
         return KILLED  # says running, but no process writes it
     if status in ("stopped", "failed") and alive:
@@ -134,10 +152,11 @@ def shown_status(status: str, alive: bool | None, retrain: bool = False) -> str:
 
 
 def retraining(run_dir: str | Path) -> bool:
-    """Whether the run's log says a ``nasbench retrain`` of it is under way: its latest
-    ``retrain_started`` event came after its last status and has no ``retrain_finished``
-    after it. Only a live writer makes that true (:func:`writer_alive`): a retrain that
-    was interrupted logs no end.
+    """Whether a ``nasbench retrain`` of the run is under way: a live one announced it
+    takes the run over (:func:`nasbench.runs.store.announced_writer`, from its first
+    moment), or the run's log says so: its latest ``retrain_started`` event came after
+    its last status and has no ``retrain_finished`` after it. Only a live writer makes
+    the log's word true (:func:`writer_alive`): a retrain that was interrupted logs no end.
 
     Args:
         run_dir: the run folder.
@@ -150,9 +169,12 @@ def retraining(run_dir: str | Path) -> bool:
         False
     """
     path = require_run(run_dir)
+    alive, starting = writer_alive(run_dir), announced_writer(run_dir)  # before the status
     conn = open_read_only(path)
     try:
-        return _retraining(conn)
+        last = conn.execute("SELECT status FROM status ORDER BY id DESC LIMIT 1").fetchone()
+        status = last[0] if last else "created"
+        return _retraining(conn) or shown_status(status, alive, starting=starting) == RETRAINING
     except sqlite3.DatabaseError as err:
         raise damaged_database(path, err) from None
     finally:
