@@ -11,6 +11,8 @@ import dataclasses
 import functools
 import json
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -344,8 +346,27 @@ class SearchConfig:
             raise ConfigError(f"config file {path}: {err}") from None
 
     def save(self, path: str | Path) -> None:
-        """Write the config as JSON."""
-        Path(path).write_text(self.to_json() + "\n")
+        """Write the config as JSON, atomically: a temp file in the same folder, then
+        ``os.replace``, so a kill mid-write leaves the previous file whole, never half of one.
+
+        Args:
+            path: the JSON file to write (its folder must exist).
+
+        Example:
+            >>> SearchConfig().save(tmp_path / "search.json")  # doctest: +SKIP
+        """
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.to_json() + "\n")
+            umask = os.umask(0)  # mkstemp makes rw-------; a config is rw-r--r-- (umask)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def validate(self) -> SearchConfig:
         """Check every value; raise a one-line ConfigError on the first bad one.

@@ -8,10 +8,12 @@ give, as in NAS-Bench-201), plus the network's parameters, MACs, latency on the
 device and seconds per training epoch.
 
 Only one architecture per canonical key is trained (isomorphic cells share it).
-The table is written atomically every ``every`` architectures, and a run pointed
-at an existing file skips the (key, seed) pairs it already holds, so a killed
-generation resumes where it stopped. It runs on the GPU when there is one
-(``device="auto"``).
+The table is written atomically every ``every`` architectures and when the run stops
+(Ctrl-C, an error), and a run pointed at an existing file skips the (key, seed) pairs
+it already holds, so a stopped generation resumes where it stopped. The table records
+how many architectures the generation intends, so one that was stopped says so
+(:attr:`~nasbench.bench.table.BenchmarkTable.complete`). It runs on the GPU when there
+is one (``device="auto"``).
 
 CLI (wired into ``nasbench`` as ``bench generate``)::
 
@@ -25,6 +27,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -131,8 +134,9 @@ def generate_table(
         sample: train only this many architectures, chosen with ``seeds[0]``; None: all.
         seeds: training seeds; each architecture is trained once per seed.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
-        out: Parquet file to write every ``every`` architectures and at the end; an
-            existing file is resumed (its (key, seed) pairs are skipped).
+        out: Parquet file to write every ``every`` architectures, at the end and when
+            the run stops (Ctrl-C, an error); an existing file is resumed (its (key, seed)
+            pairs are skipped).
         every: architectures between atomic writes.
         size: image edge length.
         root: data folder.
@@ -225,6 +229,9 @@ def generate_table(
             picks = np.random.default_rng(draw).permutation(len(members))
             members = [members[int(i)] for i in sorted(picks[: min(sample, len(members))])]
     done = set(zip(table.frame["key"], table.frame["seed"], strict=True))
+    # What the table should hold once finished, so a stopped run's table says it is not.
+    outdated = out_path is not None and out_path.exists() and table.planned != len(members)
+    table.planned = len(members)
 
     train, val, test, info = load_evaluation_data(
         DataSpec(dataset, size, recipe.limit, root), seed=0
@@ -233,62 +240,74 @@ def generate_table(
     skeleton = skeleton_for(space, info)
     shape = (1, info.in_channels, *(size,) * info.spatial_dims)
     pending: list[dict[str, Any]] = []
-    for count, g in enumerate(members, start=1):
-        key = genotype_key(g, space)
-        for seed in seeds:
-            if (key, seed) in done:
-                continue
-            model = build(g, skeleton, seed=seed)
-            run = dataclasses.replace(
-                recipe, seed=seed, device=str(dev), batch_size=min(recipe.batch_size, len(train))
-            )
-            tests: list[dict[str, float]] = []
 
-            def record_test(
-                _record: dict[str, Any], m: torch.nn.Module = model, out: list = tests
-            ) -> None:
-                out.append(_metrics(m, test_x, test_y, info.task))
-
-            history = train_model(
-                model, train, val, test, info.task, run, on_epoch=record_test
-            ).history
-            # train_model keeps the best epoch's weights at the end; costs do not depend on them.
-            cpu_model = model.cpu()
-            params, macs = count_parameters(cpu_model), count_macs(cpu_model, shape)
-            latency = (
-                measure_latency(cpu_model, shape, repeats=latency_repeats, device=dev)["median_ms"]
-                if latency_repeats > 0
-                else float("nan")
-            )
-            pending += [
-                {
-                    "key": key,
-                    "genotype_json": g.to_json(),
-                    "seed": seed,
-                    "epoch": rec["epoch"] + 1,
-                    "train_loss": rec["train_loss"],
-                    "val_acc": rec["val_acc"],
-                    "val_auc": rec["val_auc"],
-                    "test_acc": t["acc"],
-                    "test_auc": t["auc"],
-                    "params": float(params),
-                    "macs": float(macs),
-                    "latency_ms": latency,
-                    "train_seconds_per_epoch": float(np.mean([r["seconds"] for r in history])),
-                }
-                for rec, t in zip(history, tests, strict=True)
-            ]
-        if progress is not None:
-            progress(count, len(members), key)
-        if pending and (count % every == 0 or count == len(members)):
-            table = table.with_rows(pending)
-            pending = []
-            if out_path is not None:
-                table.save(out_path)
-    if pending:
-        table = table.with_rows(pending)
+    def flush() -> None:
+        nonlocal table, pending
+        if pending:
+            table, pending = table.with_rows(pending), []
         if out_path is not None:
             table.save(out_path)
+
+    try:
+        for count, g in enumerate(members, start=1):
+            key = genotype_key(g, space)
+            for seed in seeds:
+                if (key, seed) in done:
+                    continue
+                model = build(g, skeleton, seed=seed)
+                run = dataclasses.replace(
+                    recipe,
+                    seed=seed,
+                    device=str(dev),
+                    batch_size=min(recipe.batch_size, len(train)),
+                )
+                tests: list[dict[str, float]] = []
+
+                def record_test(
+                    _record: dict[str, Any], m: torch.nn.Module = model, out: list = tests
+                ) -> None:
+                    out.append(_metrics(m, test_x, test_y, info.task))
+
+                history = train_model(
+                    model, train, val, test, info.task, run, on_epoch=record_test
+                ).history
+                # train_model keeps the best epoch's weights at the end; costs do not
+                # depend on them.
+                cpu_model = model.cpu()
+                params, macs = count_parameters(cpu_model), count_macs(cpu_model, shape)
+                latency = float("nan")
+                if latency_repeats > 0:
+                    timed = measure_latency(cpu_model, shape, repeats=latency_repeats, device=dev)
+                    latency = timed["median_ms"]
+                pending += [
+                    {
+                        "key": key,
+                        "genotype_json": g.to_json(),
+                        "seed": seed,
+                        "epoch": rec["epoch"] + 1,
+                        "train_loss": rec["train_loss"],
+                        "val_acc": rec["val_acc"],
+                        "val_auc": rec["val_auc"],
+                        "test_acc": t["acc"],
+                        "test_auc": t["auc"],
+                        "params": float(params),
+                        "macs": float(macs),
+                        "latency_ms": latency,
+                        "train_seconds_per_epoch": float(np.mean([r["seconds"] for r in history])),
+                    }
+                    for rec, t in zip(history, tests, strict=True)
+                ]
+            if progress is not None:
+                progress(count, len(members), key)
+            if pending and (count % every == 0 or count == len(members)):
+                flush()
+    except BaseException:
+        # Ctrl-C (or a kill the CLI turns into one), an error: keep what was trained.
+        if pending:
+            flush()
+        raise
+    if pending or outdated:
+        flush()
     return table
 
 
@@ -397,18 +416,33 @@ def cli_main(args: argparse.Namespace) -> int:
 
     from nasbench.data.registry import dataset_key
 
-    table = generate_table(
-        space_from_cli(args),
-        dataset=dataset_key(args.dataset),  # a folder's path absolute, as a search stores it
-        recipe=recipe,
-        sample=args.sample,
-        seeds=seeds,
-        device=args.device,
-        out=args.out,
-        every=args.every,
-        size=args.size,
-        root=args.root,
-        progress=report,
-    )
+    try:
+        table = generate_table(
+            space_from_cli(args),
+            dataset=dataset_key(args.dataset),  # a folder's path absolute, as a search stores it
+            recipe=recipe,
+            sample=args.sample,
+            seeds=seeds,
+            device=args.device,
+            out=args.out,
+            every=args.every,
+            size=args.size,
+            root=args.root,
+            progress=report,
+        )
+    except KeyboardInterrupt:
+        print(_stopped_note(Path(args.out)), file=sys.stderr, flush=True)
+        raise
     print(f"wrote {args.out}: {table}")
     return 0
+
+
+def _stopped_note(out: Path) -> str:
+    """What a stopped ``bench generate`` kept in ``out``, and how to go on."""
+    again = "run the same command again to continue"
+    try:
+        table = BenchmarkTable.load(out)
+    except ConfigError:  # stopped before the first write (or the file is unreadable)
+        return f"{out} holds no finished architecture yet; {again}."
+    kept = f"{table.covered} of {table.planned}" if table.planned else str(len(table))
+    return f"{out} keeps the {kept} architectures trained so far; {again}."

@@ -13,15 +13,22 @@ Columns:
   (accuracies are fractions in [0, 1]; a metric that was not recorded is NaN);
 - costs: ``params``, ``macs``, ``latency_ms``, ``train_seconds_per_epoch``.
 
-The space (``space.to_dict()``), dataset name, training recipe, seeds and a free
-``note`` travel in the Parquet schema metadata under the key ``nasbench``.
+The space (``space.to_dict()``), dataset name, training recipe, seeds, a free
+``note`` and the number of architectures its generation intends (``planned``; absent
+from tables of earlier versions) travel in the Parquet schema metadata under the key
+``nasbench``, so a table whose generation was stopped says so
+(:attr:`BenchmarkTable.complete`).
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 import tempfile
+import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +49,10 @@ FORMAT_VERSION = 1
 LOWER_IS_BETTER = frozenset(
     {"train_loss", "params", "macs", "latency_ms", "train_seconds_per_epoch"}
 )
+# A save's temp file: ``.<name>.<pid>.<8 random>.tmp`` (earlier versions: no pid).
+_TEMP_TAIL = re.compile(r"(?:(\d+)\.)?[a-z0-9_]{8}\.tmp")
+# A temp file without a pid older than this was left by a killed save (a save takes seconds).
+STALE_TEMP_SECONDS = 600
 
 
 def genotype_key(genotype: Genotype, space: Space = None) -> str:
@@ -80,6 +91,8 @@ class BenchmarkTable:
         recipe: the training recipe (JSON-ready dict).
         seeds: training seeds.
         note: free text, e.g. "SYNTHETIC: not trained".
+        planned: architectures its generation intends (None: unknown); a table with fewer
+            says it is incomplete.
 
     Example:
         >>> from nasbench.bench import synthetic_nb201_table
@@ -98,6 +111,7 @@ class BenchmarkTable:
         recipe: Mapping[str, Any] | None = None,
         seeds: Sequence[int] = (0,),
         note: str = "",
+        planned: int | None = None,
     ) -> None:
         from nasbench.spaces import space_from_dict
 
@@ -130,6 +144,8 @@ class BenchmarkTable:
         self.recipe = dict(recipe or {})
         self.seeds = [int(s) for s in seeds]
         self.note = str(note)
+        self.planned = None if planned is None else int(planned)
+        self._warned_incomplete = False
         self._index: dict[str, tuple[int, int]] | None = None
         self._mean_frame: pd.DataFrame | None = None
 
@@ -143,6 +159,7 @@ class BenchmarkTable:
             "recipe": self.recipe,
             "seeds": self.seeds,
             "note": self.note,
+            "planned": self.planned,
         }
 
     def __len__(self) -> int:
@@ -150,9 +167,35 @@ class BenchmarkTable:
         return int(self.frame["key"].nunique())
 
     def __repr__(self) -> str:
+        stopped = "" if self.complete else f", incomplete: {self.covered} of {self.planned}"
         return (
             f"BenchmarkTable({len(self)} architectures, {len(self.frame)} rows, "
-            f"dataset={self.dataset!r}, epochs<={self.max_epoch})"
+            f"dataset={self.dataset!r}, epochs<={self.max_epoch}{stopped})"
+        )
+
+    @property
+    def covered(self) -> int:
+        """Architectures trained with every one of the table's seeds."""
+        pairs = self.frame[["key", "seed"]].drop_duplicates()
+        per_key = pairs[pairs["seed"].isin(self.seeds)].groupby("key").size()
+        return int((per_key >= len(set(self.seeds))).sum())
+
+    @property
+    def complete(self) -> bool:
+        """False when the generation that wrote the table stopped before the
+        ``planned`` architectures were trained (True where ``planned`` is unknown)."""
+        return self.planned is None or self.covered >= self.planned
+
+    def _warn_incomplete(self) -> None:
+        if self.complete or self._warned_incomplete:
+            return
+        self._warned_incomplete = True
+        warnings.warn(
+            f"this benchmark table covers {self.covered} of the {self.planned} architectures "
+            "its generation intends (it was stopped); the best and the regret are over those "
+            "only. Run the same `nasbench bench generate` command again to finish it.",
+            UserWarning,
+            stacklevel=3,
         )
 
     @property
@@ -300,6 +343,7 @@ class BenchmarkTable:
             True
         """
         self._check_metric(metric)
+        self._warn_incomplete()
         rows = self.final(epoch)
         values = rows[metric].to_numpy(dtype=float)
         if not np.isfinite(values).any():
@@ -351,11 +395,15 @@ class BenchmarkTable:
         frame = pd.concat([self.frame, extra], ignore_index=True) if len(self.frame) else extra
         added = extra["seed"].dropna().astype(int).tolist() if "seed" in extra.columns else []
         seeds = list(dict.fromkeys([*self.seeds, *added]))
-        return BenchmarkTable(frame, self.space, self.dataset, self.recipe, seeds, self.note)
+        return BenchmarkTable(
+            frame, self.space, self.dataset, self.recipe, seeds, self.note, self.planned
+        )
 
     # ---- files ----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the table as Parquet, atomically (temp file, then ``os.replace``).
+
+        Temp files that killed saves of the same path left behind are removed first.
 
         Args:
             path: the ``.parquet`` file to write; its folder is created.
@@ -375,7 +423,11 @@ class BenchmarkTable:
         meta = dict(arrow.schema.metadata or {})
         meta[METADATA_KEY] = json.dumps(self.metadata(), sort_keys=True).encode()
         arrow = arrow.replace_schema_metadata(meta)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        _remove_stale_temps(path)
+        # The pid in the name tells a later save whether the writer still runs.
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+        )
         os.close(fd)
         try:
             pq.write_table(arrow, tmp)
@@ -432,4 +484,38 @@ class BenchmarkTable:
             recipe=meta.get("recipe"),
             seeds=meta.get("seeds", (0,)),
             note=meta.get("note", ""),
+            planned=meta.get("planned"),
         )
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove the temp files that saves of ``path`` killed mid-write (SIGKILL, the
+    out-of-memory killer) left: a dead writer's, or one without a pid (earlier versions)
+    older than ``STALE_TEMP_SECONDS``. A live writer's file is kept."""
+    prefix = f".{path.name}."
+    for tmp in path.parent.glob(glob.escape(prefix) + "*.tmp"):
+        found = _TEMP_TAIL.fullmatch(tmp.name[len(prefix) :])
+        if found is None:  # another target's temp file (``.<name>.x.parquet...``)
+            continue
+        try:
+            if found.group(1) is None:
+                stale = time.time() - tmp.stat().st_mtime > STALE_TEMP_SECONDS
+            else:
+                stale = _process_gone(int(found.group(1)))
+            if stale:
+                tmp.unlink()
+        except OSError:  # gone already, or not ours to remove: the save goes on
+            pass
+
+
+def _process_gone(pid: int) -> bool:
+    """True when no process ``pid`` runs; False where that cannot be told."""
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process
+        return False
+    return False

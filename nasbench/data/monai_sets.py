@@ -15,6 +15,10 @@ Layout expected under the data folder (what MONAI's archives extract to):
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +129,14 @@ def _build(info: DatasetInfo, folder: Path, url: str, make: Any) -> Any:
 def _extract_placed(info: DatasetInfo, folder: Path, archive: Path, md5: str) -> None:
     """Extract an archive placed by hand (or just downloaded), here and without the network.
 
-    Its MD5 is checked first, so a partial download is named, not half-extracted.
+    Its MD5 is checked first, so a partial download is named, not half-extracted. The
+    archive is extracted into a hidden sibling folder that takes ``folder``'s name only
+    once every file is out: an extraction cut short (Ctrl-C, a full disk, a kill) never
+    leaves a folder that would load with fewer images. What such a cut left is removed on
+    the next attempt.
     """
+    if archive.is_file():
+        _remove_stale_extractions(folder)
     if folder.is_dir() or not archive.is_file():
         return
     from monai.apps.utils import check_hash, extractall
@@ -137,12 +147,69 @@ def _extract_placed(info: DatasetInfo, folder: Path, archive: Path, md5: str) ->
             "it and download it again."
         )
     try:
-        extractall(archive, folder.parent, md5, "md5")
+        work = Path(tempfile.mkdtemp(prefix=_extracting_prefix(folder), dir=folder.parent))
+    except OSError as error:
+        raise DatasetError(
+            f"{info.name}: cannot extract {archive} into {folder.parent} ({_root_reason(error)}); "
+            "free space or fix the folder's permissions, then try again."
+        ) from error
+    _EXTRACTING.add(work)
+    try:
+        extractall(archive, work, md5, "md5")
+        if not (work / folder.name).is_dir():
+            raise DatasetError(
+                f"{info.name}: {archive} does not hold a {folder.name}/ folder; delete it and "
+                "download it again."
+            )
+        try:
+            os.replace(work / folder.name, folder)
+        except OSError:
+            if not folder.is_dir():  # else another process finished the same extraction
+                raise
+    except DatasetError:
+        raise
     except Exception as error:  # a tar that passes the hash but cannot be written out
         raise DatasetError(
             f"{info.name}: cannot extract {archive} into {folder.parent} ({_root_reason(error)}); "
             "free space or fix the folder's permissions, then try again."
         ) from error
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        _EXTRACTING.discard(work)
+
+
+# Extraction folders this process is writing now (another thread's are not stale).
+_EXTRACTING: set[Path] = set()
+
+
+def _extracting_prefix(folder: Path) -> str:
+    return f".{folder.name}.extracting-{os.getpid()}-"
+
+
+def _remove_stale_extractions(folder: Path) -> None:
+    """Remove the hidden folders of extractions of ``folder`` whose process has ended
+    (SIGKILL, a crash) or, in this process, that no thread is still writing."""
+    pattern = re.escape(f".{folder.name}.extracting-") + r"(\d+)-[a-z0-9_]+"
+    for work in folder.parent.glob(f".{folder.name}.extracting-*"):
+        found = re.fullmatch(pattern, work.name)
+        if found is None or work in _EXTRACTING:
+            continue
+        pid = int(found.group(1))
+        if pid == os.getpid() or _process_gone(pid):
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _process_gone(pid: int) -> bool:
+    """True when no process ``pid`` runs; False where that cannot be told."""
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process
+        return False
+    return False
 
 
 def _download_archive(info: DatasetInfo, folder: Path, archive: Path, url: str, md5: str) -> None:

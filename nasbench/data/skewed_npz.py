@@ -13,6 +13,8 @@ Used by ``benchmarks/volumes.py`` and the 3D retrain tests.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -103,7 +105,19 @@ def write_skewed_npz(
         arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
     path = Path(root) / file_name(name, size)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)
+    # A temp file that takes the official name once whole: a kill mid-write must not leave
+    # a truncated file the loader would take as the cached set.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        umask = os.umask(0)  # mkstemp makes rw-------; a data file is rw-r--r-- (umask)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -138,3 +138,53 @@ def test_a_dataset_that_is_not_classification_is_refused_by_its_task(space):
 def test_a_recipe_training_would_refuse_is_refused_before_the_first_architecture(space):
     with pytest.raises(ConfigError, match="tta_flip mirrors 2D images, but the data is 3D"):
         generate_table(space, "synthetic3d", TrainConfig(tta_flip=True), sample=1)
+
+
+def _stop_at(monkeypatch, call: int) -> list:
+    """Make the ``call``-th training raise KeyboardInterrupt (a Ctrl-C mid-training)."""
+    calls, original = [], train_module.train_model
+
+    def stopping(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train_model", stopping)
+    return calls
+
+
+def test_a_ctrl_c_keeps_the_architectures_trained_since_the_last_write(
+    space, tmp_path, monkeypatch
+):
+    out = tmp_path / "stopped.parquet"
+    _stop_at(monkeypatch, 3)
+    with pytest.raises(KeyboardInterrupt):
+        generate_table(space, "synthetic", RECIPE, sample=4, out=out, every=10, device="cpu",
+                       latency_repeats=0)  # fmt: skip
+    kept = BenchmarkTable.load(out)
+    assert len(kept) == 2 and kept.planned == 4 and not kept.complete
+    assert "incomplete: 2 of 4" in repr(kept)
+    calls = _stop_at(monkeypatch, 0)  # the same call again: it goes on
+    done = generate_table(space, "synthetic", RECIPE, sample=4, out=out, every=10,
+                          device="cpu", latency_repeats=0)  # fmt: skip
+    assert len(calls) == 2 and len(done) == 4 and set(kept.keys()) < set(done.keys())
+    assert BenchmarkTable.load(out).complete
+
+
+def test_the_cli_stopped_by_ctrl_c_says_what_it_kept_and_how_to_go_on(
+    tmp_path, monkeypatch, capsys
+):
+    from nasbench.cli import main
+
+    out = tmp_path / "cli.parquet"
+    argv = ["bench", "generate", "--out", str(out), "--ops", "none,nor_conv_3x3",
+            "--n-cells", "5", "--channels", "4", "--epochs", "1", "--limit", "32",
+            "--batch-size", "16", "--sample", "3", "--device", "cpu"]  # fmt: skip
+    _stop_at(monkeypatch, 2)
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    kept = f"{out} keeps the 1 of 3 architectures trained so far"
+    assert f"{kept}; run the same command again to continue." in err
+    assert err.strip().splitlines()[-1] == "nasbench: interrupted"
+    assert len(BenchmarkTable.load(out)) == 1

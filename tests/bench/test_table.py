@@ -118,3 +118,73 @@ def test_bad_files_and_frames_give_one_line_errors(tmp_path):
         BenchmarkTable.load(tmp_path / "plain.parquet")
     with pytest.raises(ConfigError, match="lacks column"):
         BenchmarkTable(pd.DataFrame({"key": ["k"]}))
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    return ended.pid
+
+
+def test_a_save_removes_the_temp_files_of_killed_saves_but_not_a_live_writers(tmp_path):
+    import time
+
+    table = synthetic_nb201_table(seed=0, epochs=1, space=NB201Space(ops=["none", "skip_connect"]))
+    dead, live = _dead_pid(), os.getppid()
+    names = {
+        "killed": f".bench.parquet.{dead}.abcd1234.tmp",
+        "live": f".bench.parquet.{live}.efgh5678.tmp",
+        "old_stale": ".bench.parquet.k3j2l1xy.tmp",  # earlier versions: no pid
+        "old_recent": ".bench.parquet.q9w8e7rt.tmp",
+        "other_target": f".other.parquet.{dead}.abcd1234.tmp",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"PAR1 cut short")
+    hour_ago = time.time() - 3600
+    os.utime(tmp_path / names["old_stale"], (hour_ago, hour_ago))
+    table.save(tmp_path / "bench.parquet")
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {"bench.parquet"} | {names[k] for k in ("live", "old_recent", "other_target")}
+    assert len(BenchmarkTable.load(tmp_path / "bench.parquet")) == len(table)
+
+
+def test_a_table_short_of_its_planned_architectures_says_so_and_warns_once(tmp_path, recwarn):
+    import warnings
+
+    full = synthetic_nb201_table(seed=0, epochs=2, space=NB201Space(ops=["none", "skip_connect"]))
+    keys = full.keys()
+    part = BenchmarkTable(full.frame[full.frame["key"].isin(keys[:2])], full.space, "synthetic",
+                          full.recipe, full.seeds, planned=len(keys))  # fmt: skip
+    loaded = BenchmarkTable.load(part.save(tmp_path / "part.parquet"))
+    assert loaded.planned == len(keys) and loaded.covered == 2 and not loaded.complete
+    assert f"incomplete: 2 of {len(keys)}" in repr(loaded)
+    with pytest.warns(UserWarning, match=f"covers 2 of the {len(keys)} architectures") as caught:
+        best = loaded.best("val_acc")
+        assert loaded.regret(best["genotype_json"], "val_acc") == 0.0
+    assert len(caught) == 1 and "bench generate` command again" in str(caught[0].message)
+    done = loaded.with_rows(full.frame[~full.frame["key"].isin(keys[:2])])
+    assert done.complete and "incomplete" not in repr(done)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        done.best("val_acc")
+
+
+def test_a_table_of_an_earlier_version_without_a_plan_loads_as_complete(tmp_path):
+    import json
+    import warnings
+
+    import pyarrow.parquet as pq
+
+    path = synthetic_nb201_table(seed=0, epochs=1).save(tmp_path / "old.parquet")
+    arrow = pq.read_table(path)
+    meta = json.loads(arrow.schema.metadata[b"nasbench"])
+    del meta["planned"]  # as earlier versions wrote it
+    pq.write_table(arrow.replace_schema_metadata({b"nasbench": json.dumps(meta).encode()}), path)
+    loaded = BenchmarkTable.load(path)
+    assert loaded.planned is None and loaded.complete and "incomplete" not in repr(loaded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded.best("val_acc")

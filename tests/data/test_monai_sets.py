@@ -278,3 +278,64 @@ def test_offline_download_is_one_line_and_writes_nothing(tmp_path, monkeypatch):
             _load(name, "train", tmp_path, 28, download=True)
         assert "\n" not in str(caught.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def _placed_archive(root: Path, monkeypatch) -> Path:
+    """MedNIST.tar.gz of the fixture's folder, placed in ``root`` (MD5 set), folder removed."""
+    import hashlib
+    import shutil
+    import tarfile
+
+    import monai.apps
+
+    archive = root / "MedNIST.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(root / "MedNIST", arcname="MedNIST")
+    shutil.rmtree(root / "MedNIST")
+    monkeypatch.setattr(monai.apps.MedNISTDataset, "md5",
+                        hashlib.md5(archive.read_bytes()).hexdigest())  # fmt: skip
+    return archive
+
+
+def test_an_extraction_cut_short_leaves_no_partial_folder_and_the_next_load_is_whole(
+    mednist_root, monkeypatch
+):
+    import tarfile
+
+    _placed_archive(mednist_root, monkeypatch)
+    real, members = tarfile.TarFile.extractfile, [0]
+
+    def interrupted(self, *args, **kwargs):
+        members[0] += 1
+        if members[0] == 12:  # a Ctrl-C once two of the six classes are out
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(tarfile.TarFile, "extractfile", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _load("mednist", "train", mednist_root, 28)
+    assert members[0] == 12
+    # Nothing under the final name (it would load as a smaller set), nothing hidden left.
+    assert sorted(p.name for p in mednist_root.iterdir()) == ["MedNIST.tar.gz"]
+    assert not registry.is_cached("mednist", root=mednist_root)
+    monkeypatch.setattr(tarfile.TarFile, "extractfile", real)
+    sizes = {s: len(_load("mednist", s, mednist_root, 28)) for s in ("train", "val", "test")}
+    assert sizes == {"train": 24, "val": 3, "test": 3}  # all 30 images, MONAI's 10%/10%
+
+
+def test_a_killed_extractions_leftover_is_removed_but_a_live_ones_is_not(mednist_root, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    _placed_archive(mednist_root, monkeypatch)
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # its pid names a process that no longer runs
+    dead = mednist_root / f".MedNIST.extracting-{ended.pid}-abcd1234"
+    live = mednist_root / f".MedNIST.extracting-{os.getppid()}-efgh5678"
+    for work in (dead, live):
+        (work / "MedNIST" / "CXR").mkdir(parents=True)
+        (work / "MedNIST" / "CXR" / "000000.jpeg").write_bytes(b"cut short")
+    assert len(_load("mednist", "test", mednist_root, 28)) == 3
+    assert not dead.exists() and live.is_dir()
+    assert len(list((mednist_root / "MedNIST").rglob("*.jpeg"))) == 30

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
 
@@ -512,3 +514,32 @@ def test_a_run_stacks_benchmark_cells_as_the_darts_search_network_unless_told():
         told = {"name": name, "skeleton": {"n_cells": 17, "channels": 16}}
         ran = search_space(SearchConfig(space=told, strategy="random", evaluator="train"))
         assert (ran.skeleton.n_cells, ran.skeleton.channels) == (17, 16)
+
+
+# A save that runs out of room mid-write (as on a full disk): files may not grow past 64
+# bytes, and a write past that fails with EFBIG.
+CUT_SHORT_SAVE = """
+import resource, signal, sys
+from nasbench.config import SearchConfig
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+SearchConfig(epochs=9).save(sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="file size limits are POSIX")
+def test_a_save_cut_short_mid_write_leaves_the_previous_config_whole(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "cfg.json"
+    SearchConfig(epochs=3).save(path)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # shareable, as a plain file
+    done = subprocess.run([sys.executable, "-c", CUT_SHORT_SAVE, str(path)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1 and "File too large" in done.stderr
+    assert SearchConfig.load(path) == SearchConfig(epochs=3)
+    assert [p.name for p in tmp_path.iterdir()] == ["cfg.json"]  # no temp file left
