@@ -290,16 +290,13 @@ def _drop_stop_genotypes(store: RunStore, run: Any) -> None:
     its best at its end, so the run ends with the one row an uninterrupted run has.
 
     Every genotype row of a discrete search is such an end row. The store discards by
-    step only (its marker tells live readers to drop them too): the metric rows of a
-    retrain of the stopped run would go with them, so they are logged again in the same
-    transaction (a discrete search and a retrain log their events without a step).
+    step (its marker tells live readers to drop them too); a retrain of the stopped run
+    keeps its metric rows (the discard spares them) and its events, logged without a step
+    as a discrete search logs its own.
     """
     if run.genotypes.empty:  # killed, or stopped before a result: nothing to drop
         return
-    with store.batch():
-        store.discard_after(-1)
-        for row in run.history.itertuples(index=False):
-            store.log_metrics(row.step, row.epoch, row.phase, {row.name: row.value})
+    store.discard_after(-1)
 
 
 def _recorded_trials(run: Any, every_row: bool = False) -> list[Any]:

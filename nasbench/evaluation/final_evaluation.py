@@ -217,6 +217,25 @@ def retrain(
         >>> report = retrain("runs/darts-1", TrainConfig(epochs=10))  # doctest: +SKIP
         >>> report.table()  # doctest: +SKIP
     """
+    from nasbench.runs.store import announcing
+
+    # From its first moment `nasbench runs` reads the run as retraining, not as its search
+    # left it (the writer lock comes only once the data are loaded); the CLI announced it
+    # already, and keeps its announcement.
+    with announcing(run_dir, "retrain"):
+        return _retrain(run_dir, config, baseline, genotype, skeleton, on_epoch, download)
+
+
+def _retrain(
+    run_dir: str | Path,
+    config: TrainConfig | None,
+    baseline: bool | str | Sequence[str],
+    genotype: Genotype,
+    skeleton: Any,
+    on_epoch: ProgressCallback | None,
+    download: bool | None,
+) -> RetrainReport:
+    """:func:`retrain`, once the run is announced."""
     from nasbench.config import check_task
     from nasbench.models import build
     from nasbench.models.costs import count_macs
@@ -319,7 +338,7 @@ def retrain(
             )
             report.results[name] = result
             report.models[name] = model
-            store.log_metrics(
+            store.stage_metrics(
                 result.epochs_run,
                 result.best_epoch,
                 PHASES[name],
@@ -337,42 +356,49 @@ def retrain(
             test = evaluate_model(ZeroFilled(), splits["test"], info.task, config)
             report.results[ZERO_FILLED] = TrainResult([], test, 0, {}, 0, 0.0, config={})
             report.macs[ZERO_FILLED] = 0
-            store.log_metrics(0, 0, PHASES[ZERO_FILLED], {f"test_{k}": v for k, v in test.items()})
+            store.stage_metrics(
+                0, 0, PHASES[ZERO_FILLED], {f"test_{k}": v for k, v in test.items()}
+            )
         if THRESHOLD in wanted:
             report.results[THRESHOLD] = threshold_result(splits, info, config)
             report.macs[THRESHOLD] = 0
-            store.log_metrics(
+            store.stage_metrics(
                 0,
                 0,
                 PHASES[THRESHOLD],
                 {f"test_{k}": v for k, v in report.results[THRESHOLD].test.items()},
             )
-        store.log_event("retrain_finished", report.summary())
+        with store.batch():  # the new curves and the end that vouches for them, at once
+            store.publish_staged(PHASES.values())
+            store.log_event("retrain_finished", report.summary())
     return report
 
 
 @contextlib.contextmanager
 def _replacing_curves(store: Any, run_dir: Path) -> Iterator[int]:
-    """Discard the earlier retrain's curves for this one's (yielding how many rows went),
-    and give them back when this one does not finish (Ctrl-C, an error).
+    """Hold this retrain's curves apart until it finishes (yielding how many rows of the
+    earlier retrain they will replace); drop them when it does not finish (Ctrl-C, an error).
 
     A run keeps the curves of its latest finished retrain (each one's summary stays in its
     retrain_finished event): rows of two retrains would otherwise mix under the same
-    epochs, and an interrupted retrain would leave its partial curves next to the earlier
-    retrain's table in the report.
+    epochs, and an unfinished retrain's partial curves would stand next to the earlier
+    retrain's table in the report. So every row is staged (``RunStore.stage_metrics``) and
+    replaces the earlier ones only in the transaction that logs ``retrain_finished``; the
+    earlier rows are never touched before, so a kill that no handler sees (SIGKILL, the
+    out-of-memory killer) leaves them, and the staged rows it leaves are cleared here.
     """
     from nasbench.runs import load
 
-    history = load(run_dir).history
-    earlier = history[history["phase"].isin(set(PHASES.values()))]
-    replaced = store.discard_phases(PHASES.values())
+    with load(run_dir) as run:
+        replaced = int(run.history["phase"].isin(set(PHASES.values())).sum())
+    store.clear_staged()  # a killed retrain's rows: it published none of them
     try:
         yield replaced
     except BaseException:
-        with store.batch():  # all or nothing: never some of each retrain's rows
-            store.discard_phases(PHASES.values())
-            for row in earlier.itertuples(index=False):
-                store.log_metrics(row.step, row.epoch, row.phase, {row.name: row.value})
+        # Tidiness only (no reader reads them, the next retrain clears them): a failure
+        # here must not hide the error that ended the retrain.
+        with contextlib.suppress(Exception):
+            store.clear_staged()
         raise
 
 
@@ -802,7 +828,7 @@ def _seeded(seed: int, factory: Callable[..., nn.Module], *args: Any) -> nn.Modu
 def _recorder(
     store: Any, phase: str, name: str, on_epoch: ProgressCallback | None
 ) -> ProgressCallback:
-    """Log each epoch to the store (step = epochs done), then pass it on."""
+    """Stage each epoch in the store (step = epochs done), then pass it on."""
 
     def record(epoch_record: dict[str, Any]) -> Any:
         epoch = int(epoch_record["epoch"])
@@ -811,7 +837,7 @@ def _recorder(
             for k, v in epoch_record.items()
             if k not in ("epoch", "epochs") and isinstance(v, (int, float))
         }
-        store.log_metrics(epoch + 1, epoch, phase, metrics)
+        store.stage_metrics(epoch + 1, epoch, phase, metrics)
         if on_epoch is not None:
             return on_epoch({**epoch_record, "model": name})
         return None

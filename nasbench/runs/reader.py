@@ -249,6 +249,7 @@ class Run:
             # Statuses first: a resume among them moves the elapsed time of the rows after it.
             statuses = self._fetch_status(db)
             self._add_pauses(db, statuses, discarded)
+            read_before = self._cursors["metrics"]
             new = {
                 "history": self._fetch_history(db),
                 "alphas": self._fetch_alphas(db),
@@ -256,6 +257,8 @@ class Run:
                 "candidates": self._fetch_candidates(db),
                 "events": self._fetch_events(db),
             }
+            if (new["events"]["kind"] == "retrain_finished").any():
+                self._drop_replaced_retrain_rows(db, read_before)
             self._progress_row = db.execute(
                 "SELECT time, step, total_steps, epoch, total_epochs, start_time, start_step "
                 "FROM progress WHERE id = 1"
@@ -412,11 +415,30 @@ class Run:
             rows, columns=["id", "step", "epoch", "phase", "name", "value", "time"]
         )
         self._advance("metrics", frame, after_step)
+        return self._history_frame(frame)
+
+    def _history_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         # NULL (NaN logged) -> NaN; so is a value a hand edit left as text, rather than
         # every view of the run failing on one row.
         frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
         frame["elapsed"] = self._active(frame["time"])
         return _typed(frame, _HISTORY)
+
+    def _drop_replaced_retrain_rows(self, db: sqlite3.Connection, before: int) -> None:
+        """A retrain that finished replaced the earlier retrain's rows in the store in one
+        transaction (its own arrive as new rows): keep, of the rows read before
+        (``id <= before``), the retrain rows still there, as a reader opened now reads."""
+        phases = ", ".join("?" * len(RETRAIN_PHASES))
+        rows = db.execute(
+            "SELECT id, step, epoch, phase, name, value, time FROM metrics "
+            f"WHERE id <= ? AND phase IN ({phases}) ORDER BY id",
+            (before, *RETRAIN_PHASES),
+        ).fetchall()
+        still = pd.DataFrame(
+            rows, columns=["id", "step", "epoch", "phase", "name", "value", "time"]
+        )
+        others = self.history[~self.history["phase"].isin(RETRAIN_PHASES).to_numpy(dtype=bool)]
+        self.history = _append(others.reset_index(drop=True), self._history_frame(still))
 
     def _fetch_alphas(self, db: sqlite3.Connection, after_step: int | None = None) -> pd.DataFrame:
         where, args = self._where("alpha_snapshots", after_step)
@@ -549,6 +571,8 @@ class Run:
             for name in ("history", "alphas", "genotypes", "events"):
                 frame = getattr(self, name)
                 keep = ~(frame["step"] > after_step).fillna(False).to_numpy(dtype=bool)
+                if name == "history":  # as the store: a retrain's rows count its own epochs
+                    keep |= frame["phase"].isin(RETRAIN_PHASES).to_numpy(dtype=bool)
                 if not keep.all():
                     setattr(self, name, frame[keep].reset_index(drop=True))
                     dropped = True

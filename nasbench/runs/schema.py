@@ -1,10 +1,12 @@
 """The SQL schema of a run store and its version.
 
-A run's database is append-only with one exception. Every table except
-``meta``, ``progress`` and ``stop_requests`` only gains rows (AUTOINCREMENT ids
-are never reused), so a reader fetches "what is new" by id. The exception is a
-resume, which deletes the rows logged after the checkpoint it resumes from and
-records that in ``discards`` so that live readers drop those rows too.
+A run's database is append-only with two exceptions. Every table except
+``meta``, ``progress``, ``stop_requests`` and ``staged_metrics`` only gains rows
+(AUTOINCREMENT ids are never reused), so a reader fetches "what is new" by id. The
+exceptions: a resume deletes the rows logged after the checkpoint it resumes from and
+records that in ``discards`` so that live readers drop those rows too; and a finished
+retrain replaces the earlier retrain's metric rows with its own, which it held in
+``staged_metrics`` (no reader reads that table) until it finished.
 
 An alpha snapshot is one row holding its [edges x ops] matrices as float64
 blobs: a whole snapshot is written and read at once (never half of one), and
@@ -38,10 +40,11 @@ STATUSES = ("created", "running", "stopping", "stopped", "finished", "failed")
 
 # Tables a reader fetches incrementally: name -> rowid column.
 APPEND_ONLY_TABLES = ("metrics", "alpha_snapshots", "genotypes", "candidates", "events", "status")
-# Tables with a step column whose rows a resume discards past its checkpoint.
 # Metric phases a retrain writes (nasbench.evaluation.final_evaluation's PHASES): epochs of
-# another training, not steps of the search, so views of the search leave them out.
+# another training, not steps of the search, so views of the search leave them out and a
+# resume's discard keeps them.
 RETRAIN_PHASES = ("retrain", "baseline", "threshold", "cnn", "zero-filled", "varnet")
+# Tables with a step column whose rows a resume discards past its checkpoint.
 STEP_TABLES = ("metrics", "alpha_snapshots", "genotypes", "events")
 VIRTUAL_TABLE = re.compile(r"\s*CREATE\s+VIRTUAL\s", re.IGNORECASE)
 
@@ -133,6 +136,20 @@ CREATE TABLE IF NOT EXISTS stop_requests (
     handled  REAL  -- time the writer honoured or cleared it; NULL while pending
 );
 """
+# A retrain's metric rows until it finishes (RunStore.stage_metrics), laid out as
+# ``metrics``. Readers never read it, so a killed retrain's partial curves are never taken
+# for the run's; runs made before it existed gain it when a retrain stages its first row.
+STAGED_METRICS = """
+CREATE TABLE IF NOT EXISTS staged_metrics (
+    id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    step  INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    name  TEXT NOT NULL,
+    value REAL,
+    time  REAL NOT NULL
+)"""
+SCHEMA += STAGED_METRICS + ";\n"
 
 # from_version -> statements that bring a run to from_version + 1.
 MIGRATIONS: dict[int, tuple[str, ...]] = {}

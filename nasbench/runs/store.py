@@ -38,6 +38,8 @@ from nasbench.runs.schema import (
     CHECKPOINT_DIR,
     DB_NAME,
     LOCK_NAME,
+    RETRAIN_PHASES,
+    STAGED_METRICS,
     STATUSES,
     STEP_TABLES,
     apply_schema,
@@ -325,6 +327,36 @@ def withdraw_writer() -> None:
     _release_lock(held[2])
     with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def announcing(run_dir: str | Path, command: str) -> Iterator[float | None]:
+    """:func:`announce_writer` for a block of code: a ``retrain`` called from Python reads
+    as retraining from its first moment, as the CLI's does.
+
+    On leaving, it withdraws only an announcement it made: one this process held already
+    for the same run and command (the CLI announces before it calls the code) stays.
+
+    Args:
+        run_dir: the run folder.
+        command: ``"resume"`` or ``"retrain"``.
+
+    Returns:
+        A context manager giving what :func:`announce_writer` returned.
+
+    Example:
+        >>> with announcing("runs/nowhere", "retrain") as since:
+        ...     since is None
+        True
+    """
+    held = _ANNOUNCED.get("run")
+    already = held is not None and held[:2] == (run_folder(run_dir).resolve(), command)
+    since = announce_writer(run_dir, command)
+    try:
+        yield since
+    finally:
+        if since is not None and not already:
+            withdraw_writer()
 
 
 def announced_writer(run_dir: str | Path) -> str | None:
@@ -646,6 +678,76 @@ class RunStore:
                 rows,
             )
 
+    def stage_metrics(
+        self, step: int, epoch: int, phase: str, metrics: Mapping[str, float]
+    ) -> None:
+        """Hold metric rows apart, as :meth:`log_metrics` would log them, until
+        :meth:`publish_staged`: no reader sees them before, so a retrain killed on the way
+        (SIGKILL, the out-of-memory killer) never shows its partial curves as the run's.
+
+        Args:
+            step: the step (a retrain: epochs done).
+            epoch: epoch index.
+            phase: e.g. "retrain", "baseline".
+            metrics: name -> number (NaN is kept, as missing).
+
+        Returns:
+            None.
+
+        Example:
+            >>> store.stage_metrics(1, 0, "retrain", {"val_loss": 0.5})  # doctest: +SKIP
+        """
+        now = time.time()
+        rows = [
+            (int(step), int(epoch), str(phase), str(name), _number(value, name), now)
+            for name, value in metrics.items()
+        ]
+        with self._transaction() as db:
+            db.execute(STAGED_METRICS)  # a run made before the table existed gains it
+            db.executemany(
+                "INSERT INTO staged_metrics (step, epoch, phase, name, value, time) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def clear_staged(self) -> None:
+        """Drop the staged metric rows (:meth:`stage_metrics`) no retrain will publish:
+        an interrupted one's, or a killed one's that the next retrain finds.
+
+        Example:
+            >>> store.clear_staged()  # doctest: +SKIP
+        """
+        with self._transaction() as db:
+            db.execute(STAGED_METRICS)
+            db.execute("DELETE FROM staged_metrics")
+
+    def publish_staged(self, phases: Iterable[str]) -> int:
+        """Replace the metric rows of ``phases`` (the earlier retrain's) with the staged
+        rows, in one transaction: readers see the earlier rows or the new ones, never some
+        of each. Call it in the :meth:`batch` that logs the retrain's end.
+
+        Args:
+            phases: the metric phases the staged rows replace, e.g. ``("retrain",)``.
+
+        Returns:
+            How many earlier rows went.
+
+        Example:
+            >>> with store.batch():  # doctest: +SKIP
+            ...     store.publish_staged(["retrain", "baseline"])
+            ...     store.log_event("retrain_finished", summary)
+        """
+        with self.batch():
+            replaced = self.discard_phases(phases)
+            db = self._db
+            db.execute(STAGED_METRICS)
+            db.execute(
+                "INSERT INTO metrics (step, epoch, phase, name, value, time) "
+                "SELECT step, epoch, phase, name, value, time FROM staged_metrics ORDER BY id"
+            )
+            db.execute("DELETE FROM staged_metrics")
+        return replaced
+
     def log_alphas(
         self,
         step: int,
@@ -907,6 +1009,8 @@ class RunStore:
         search logs them again, so the old ones go. Metrics, alpha snapshots,
         genotypes and events with a larger step are deleted (events without a step
         and candidates stay), and a marker row tells live readers to drop them too.
+        A retrain's metric rows (:data:`~nasbench.runs.schema.RETRAIN_PHASES`) stay:
+        their steps count its own epochs, and a run retrained while stopped keeps them.
 
         Args:
             step: the step of the checkpoint being resumed.
@@ -919,8 +1023,11 @@ class RunStore:
         """
         with self._transaction() as db:
             db.execute("INSERT INTO discards (time, after_step) VALUES (?, ?)", (time.time(), step))
+            retrain = ", ".join("?" * len(RETRAIN_PHASES))
             for table in STEP_TABLES:
-                db.execute(f"DELETE FROM {table} WHERE step > ?", (int(step),))
+                kept = f" AND phase NOT IN ({retrain})" if table == "metrics" else ""
+                args = (int(step), *RETRAIN_PHASES) if kept else (int(step),)
+                db.execute(f"DELETE FROM {table} WHERE step > ?{kept}", args)
 
     def request_stop(self) -> None:
         """Write a stop request (same as the module-level :func:`request_stop`)."""

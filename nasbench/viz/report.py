@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import glob
 import html
 import json
 import os
+import re
 import shlex
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -55,6 +58,10 @@ from nasbench.viz.timeline import plot_genotype_timeline
 
 REPORT_NAME = "report.html"
 REPORT_MODE = 0o644
+# A write's temporary file: ``.<name>.<pid>.<8 random>.tmp`` (earlier versions: no pid).
+_TEMP_TAIL = re.compile(r"(?:(\d+)\.)?[a-z0-9_]{8}\.tmp")
+# One without a pid older than this was left by a killed write (a write takes seconds).
+STALE_TEMP_SECONDS = 600
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -104,11 +111,13 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
         run.close()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(target)
+        # The pid in its name tells a later write whether the writer still lives.
         handle = tempfile.NamedTemporaryFile(
             "w",
             encoding="utf-8",
             dir=target.parent,
-            prefix=f".{target.name}.",
+            prefix=f".{target.name}.{os.getpid()}.",
             suffix=".tmp",
             delete=False,
         )
@@ -133,6 +142,39 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
         Path(handle.name).unlink(missing_ok=True)
         raise
     return target
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Remove the temporary files that writes of ``target`` killed mid-write (SIGKILL, the
+    out-of-memory killer) left: a dead writer's, or one without a pid (earlier versions)
+    older than ``STALE_TEMP_SECONDS``. A live writer's file is kept."""
+    prefix = f".{target.name}."
+    for tmp in target.parent.glob(glob.escape(prefix) + "*.tmp"):
+        found = _TEMP_TAIL.fullmatch(tmp.name[len(prefix) :])
+        if found is None:  # another file's temporary (``.<name>.x.html...``)
+            continue
+        try:
+            if found.group(1) is None:
+                stale = time.time() - tmp.stat().st_mtime > STALE_TEMP_SECONDS
+            else:
+                stale = _process_gone(int(found.group(1)))
+            if stale:
+                tmp.unlink()
+        except OSError:  # gone already, or not ours to remove: the write goes on
+            pass
+
+
+def _process_gone(pid: int) -> bool:
+    """True when no process ``pid`` runs; False where that cannot be told."""
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process
+        return False
+    return False
 
 
 def _refuse_to_overwrite(target: Path, run_dir: Path) -> None:
@@ -652,7 +694,8 @@ def _retrain_block(run: Any) -> str:
     searched = [p for p in payloads if _retrained_source(p, run) == "searched"]
     blocks = []
     if searched:
-        blocks.append(_retrain_table(searched[-1], "searched cell", len(searched), run))
+        table = _retrain_table(searched[-1], "searched cell", len(searched), run)
+        blocks.append(_not_returned_note(searched[-1], run) + table)
     if _retrained_source(payloads[-1], run) == "given":
         given = [p for p in payloads if _retrained_source(p, run) == "given"]
         table = _retrain_table(payloads[-1], "given genotype", len(given), run)
@@ -663,6 +706,34 @@ def _retrain_block(run: Any) -> str:
         )
         blocks.append(note + "\n" + table)
     return "\n".join(blocks)
+
+
+def _not_returned_note(payload: dict, run: Any) -> str:
+    """A note when the searched cell a retrain trained is not the one the search returns
+    now (it was retrained while the search was stopped, and the search went on since);
+    nothing when they are the same or either is unknown. Retrains recorded before
+    ``genotype_source`` are left alone: they trained the last row, which an early stop
+    need not return, and :func:`_retrained_source` tells those apart already."""
+    from nasbench.runs.returned import returned_genotype_row
+
+    returned = returned_genotype_row(run.genotypes, run.events)
+    recorded = payload.get("genotype_source") == "searched"
+    if returned is None or not recorded or not isinstance(payload.get("genotype"), dict):
+        return ""
+    try:
+        same = payload["genotype"] == json.loads(str(returned["genotype_json"]))
+    except ValueError:
+        return ""  # an unreadable record cannot tell
+    if same:
+        return ""
+    return (
+        _note(
+            "The retrained cell is not the cell this search returns (the search changed its "
+            "answer after this retrain, e.g. it was resumed), so these figures are not the "
+            "returned cell's; retrain the run again for them."
+        )
+        + "\n"
+    )
 
 
 def _retrained_source(payload: dict, run: Any) -> str:

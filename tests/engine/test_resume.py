@@ -144,3 +144,36 @@ def test_reader_follows_a_search_in_another_process(tiny, tmp_path):
     assert len(set(seen_steps)) > 1, "the reader should see the search progress"
     run.refresh()
     assert run.status == "finished"
+
+
+def test_a_retrain_of_the_stopped_search_keeps_all_its_rows_through_the_resume(
+    tiny, tmp_path, monkeypatch
+):
+    from nasbench.runs import RunStore
+
+    # Stopped at its checkpoint after step 2 of 4 (stop asked for as step 2 is logged).
+    config = tiny("darts", checkpoint_every=1, device="cpu")
+    log_metrics = RunStore.log_metrics
+
+    def stop_at_two(self, step, epoch, phase, metrics):
+        log_metrics(self, step, epoch, phase, metrics)
+        if step == 2 and phase == "train":
+            self.request_stop()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunStore, "log_metrics", stop_at_two)
+        assert search(config, tmp_path / "run").status == "stopped"
+    # What `nasbench retrain` records on the stopped run: its steps are its 10 epochs.
+    with RunStore.open(tmp_path / "run") as store:
+        for epoch in range(10):
+            store.log_metrics(epoch + 1, epoch, "retrain", {"val_acc": 0.1 * epoch})
+        store.log_metrics(10, 9, "retrain", {"test_acc": 0.5})
+        store.log_event("retrain_finished", {})
+    live = load(tmp_path / "run")  # a notebook's Run, open across the resume
+    assert resume(tmp_path / "run").status == "finished"
+    live.refresh()
+    for history in (load(tmp_path / "run").history, live.history):
+        curve = history[history["phase"] == "retrain"]
+        assert list(curve["step"]) == [*range(1, 11), 10]
+        assert curve["name"].iloc[-1] == "test_acc"
+        assert not history[history["phase"] == "train"].duplicated(["step", "name"]).any()

@@ -481,3 +481,116 @@ def test_an_interrupted_retrain_leaves_the_earlier_retrains_curves(run_dir, tmp_
     with pytest.raises(KeyboardInterrupt):
         retrain(copy, dataclasses.replace(QUICK, epochs=2, seed=1), on_epoch=interrupt)
     assert rows() == before
+
+
+def _retrain_rows(run_dir):
+    history = load(run_dir).history
+    kept = history[history["phase"].isin(["retrain", "baseline", "cnn"])]
+    values = kept["value"].fillna(-1)
+    return sorted(zip(kept["step"], kept["phase"], kept["name"], values, strict=True))
+
+
+def test_a_retrain_killed_outright_leaves_the_earlier_finished_retrains_curves(run_dir, tmp_path):
+    import dataclasses
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    from nasbench.viz.history import plot_history
+    from nasbench.viz.report import write_report
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    retrain(copy, QUICK, baseline=False)
+    before = _retrain_rows(copy)
+    # SIGKILL (the out-of-memory killer) after two epochs were recorded: no handler runs.
+    script = textwrap.dedent(f"""
+        import os
+        from nasbench.evaluation.final_evaluation import retrain
+        from nasbench.evaluation.train_loop import TrainConfig
+
+        def killed(record):
+            if record["epoch"] == 1:
+                os._exit(9)
+
+        config = TrainConfig(epochs=3, batch_size=8, limit=16, test_limit=16, device="cpu")
+        retrain({str(copy)!r}, config, baseline="cnn", on_epoch=killed)
+    """)
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE", PYTHONPATH=root)
+    done = subprocess.run([sys.executable, "-c", script], env=env, timeout=300)
+    assert done.returncode == 9
+    run = load(copy)
+    kinds = run.events["kind"].tolist()
+    assert kinds[-2:] == ["retrain_finished", "retrain_started"]  # it did start
+    assert _retrain_rows(copy) == before  # the finished retrain's curves, and only those
+    figure = plot_history(run, metrics=("val_loss",), phases=("retrain",))
+    assert [list(trace.x) for trace in figure.data] == [[1]]  # the finished retrain's epoch
+    text = write_report(copy, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<td>cnn</td>" not in text
+
+    retrain(copy, dataclasses.replace(QUICK, epochs=2), baseline=False)  # the next one
+    rows = _retrain_rows(copy)
+    assert sorted({step for step, phase, *_ in rows if phase == "retrain"}) == [1, 2]
+    assert not [row for row in rows if row[1] == "cnn"]  # the killed one's rows are gone
+    assert len({row[:3] for row in rows}) == len(rows)  # one row per step and metric
+
+
+def test_a_retrain_from_python_reads_as_retraining_from_its_first_moment(
+    run_dir, tmp_path, monkeypatch
+):
+    import shutil
+
+    from nasbench.evaluation import final_evaluation
+    from nasbench.runs.store import announce_writer, announced_writer, withdraw_writer
+    from nasbench.runs.summary import retraining, run_summaries
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    seen = []
+    real = final_evaluation._load_splits
+
+    def loading(*args, **kwargs):  # the store is open; retrain_started is not logged yet
+        seen.append((retraining(copy), run_summaries(tmp_path)[0]["status"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(final_evaluation, "_load_splits", loading)
+    retrain(copy, QUICK, baseline=False)
+    assert seen == [(True, "retraining")]
+    assert announced_writer(copy) is None  # withdrawn once it returned
+    assert run_summaries(tmp_path)[0]["status"] == "finished"
+
+    # The CLI announces before it calls retrain: its announcement outlives the call.
+    announce_writer(copy, "retrain")
+    try:
+        retrain(copy, QUICK, baseline=False)
+        assert announced_writer(copy) == "retrain"
+    finally:
+        withdraw_writer()
+    assert announced_writer(copy) is None
+
+
+def test_a_run_open_across_a_retrain_reads_its_curves_as_one_opened_after(run_dir, tmp_path):
+    import dataclasses
+    import shutil
+
+    import pandas as pd
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    retrain(copy, dataclasses.replace(QUICK, epochs=2), baseline=False)
+    live = load(copy)  # a notebook's Run, refreshed as a monitor does
+    retrain(copy, QUICK, baseline=False)  # one epoch: it replaces the two above
+    live.refresh()
+    columns = ["step", "epoch", "phase", "name", "value"]
+
+    def retrained(history):
+        rows = history[history["phase"] == "retrain"][columns]
+        return rows.sort_values(columns).reset_index(drop=True)
+
+    fresh = retrained(load(copy).history)
+    assert sorted(set(fresh["step"])) == [1]
+    pd.testing.assert_frame_equal(retrained(live.history), fresh)

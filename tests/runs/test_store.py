@@ -335,3 +335,61 @@ def test_the_run_list_reads_validation_rows_by_index_not_every_step(tmp_path):
     )
     conn.close()
     assert "metrics_phase" in plan and "metrics_name" in plan and "SCAN metrics" not in plan
+
+
+def _phase_rows(run_dir: Path, phase: str) -> list[tuple[int, str, float]]:
+    history = load(run_dir).history
+    rows = history[history["phase"] == phase]
+    return sorted(zip(rows["step"], rows["name"], rows["value"], strict=True))
+
+
+def test_a_resume_discards_the_search_steps_past_its_checkpoint_but_no_retrain_rows(tmp_path):
+    # A run stopped after step 10 and retrained for 10 epochs (its rows' steps are epochs),
+    # then resumed from its checkpoint at step 3.
+    with new_store(tmp_path) as store:
+        for step in range(1, 11):
+            store.log_metrics(step, 0, "train", {"loss": 1.0 / step})
+            store.log_metrics(step, step - 1, "retrain", {"val_loss": 2.0 / step})
+            store.log_metrics(step, step - 1, "baseline", {"val_loss": 3.0 / step})
+        store.log_metrics(10, 9, "retrain", {"test_acc": 0.75})
+        store.discard_after(3)
+    assert [step for step, _, _ in _phase_rows(tmp_path / "run", "train")] == [1, 2, 3]
+    retrain = _phase_rows(tmp_path / "run", "retrain")
+    assert len(retrain) == 11 and (10, "test_acc", 0.75) in retrain
+    assert len(_phase_rows(tmp_path / "run", "baseline")) == 10
+
+
+def test_staged_metrics_are_read_by_no_reader_until_published_in_one_transaction(tmp_path):
+    run_dir = tmp_path / "run"
+    with new_store(tmp_path) as store:
+        store.log_metrics(1, 0, "retrain", {"val_loss": 0.9})  # an earlier, finished retrain
+        store.stage_metrics(1, 0, "retrain", {"val_loss": 0.5})
+        store.stage_metrics(2, 1, "retrain", {"val_loss": 0.4})
+        store.stage_metrics(1, 0, "cnn", {"val_loss": 0.6})
+        assert _phase_rows(run_dir, "retrain") == [(1, "val_loss", 0.9)]
+        assert _phase_rows(run_dir, "cnn") == []
+        with store.batch():
+            assert store.publish_staged(["retrain", "cnn", "baseline"]) == 1
+            store.log_event("retrain_finished", {})
+        assert _phase_rows(run_dir, "retrain") == [(1, "val_loss", 0.5), (2, "val_loss", 0.4)]
+        assert _phase_rows(run_dir, "cnn") == [(1, "val_loss", 0.6)]
+        store.stage_metrics(1, 0, "retrain", {"val_loss": 0.1})  # a retrain that was killed
+        store.clear_staged()
+        with store.batch():
+            store.publish_staged(["retrain", "cnn"])  # the next one, with nothing staged
+    assert _phase_rows(run_dir, "retrain") == []
+    with sqlite3.connect(run_dir / "run.sqlite") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM staged_metrics").fetchone() == (0,)
+
+
+def test_a_run_made_before_the_staging_table_stages_and_publishes(tmp_path):
+    run_dir = tmp_path / "run"
+    new_store(tmp_path).close()
+    with sqlite3.connect(run_dir / "run.sqlite") as conn:  # as an earlier version made it
+        conn.execute("DROP TABLE staged_metrics")
+    with RunStore.open(run_dir) as store:
+        store.clear_staged()
+        store.stage_metrics(1, 0, "retrain", {"val_loss": 0.5})
+        with store.batch():
+            store.publish_staged(["retrain"])
+    assert _phase_rows(run_dir, "retrain") == [(1, "val_loss", 0.5)]

@@ -411,3 +411,62 @@ def test_a_localisation_search_reports_its_search_curves_and_agents(tmp_path):
     assert "agent0_reward" not in search  # the agents have their own figure
     agents = page[page.index("<h2>Per-agent reward") :].split("</section>")[0]
     assert "search round" in agents and "plotly" in agents
+
+
+def test_a_retrain_of_a_cell_the_resumed_search_moved_on_from_says_so(tmp_path):
+    # Retrained while stopped (epoch 0's cell), then resumed: the search returns another.
+    run_dir = make_run(tmp_path / "run", eigen=False)  # its early stop returns epoch 0
+    model = {"searched": {"params": 7, "test": {"acc": 0.5}, "epochs_run": 1}}
+    told = "The retrained cell is not the cell this search returns"
+    with RunStore.open(run_dir) as store:
+        store.log_event("retrain_finished", {"dataset": "breastmnist", "models": model,
+                                             "genotype": zoo["PC-DARTS"].to_dict(),
+                                             "genotype_source": "searched"})  # fmt: skip
+    assert told not in write_report(run_dir).read_text(encoding="utf-8")  # the returned cell
+    with RunStore.open(run_dir) as store:  # the resumed search's own early stop, on a new cell
+        store.log_genotype(2, 12, zoo["DARTS_V2"].to_json(), {})
+        store.log_event("early_stop", {"epoch": 2, "return_epoch": 2}, epoch=2)
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    section = text[text.index("<h2>Retrained from scratch") : text.index("<h2>Final alphas")]
+    assert section.count(told) == 1
+    assert "<td>searched cell</td>" in section and "given genotype" not in section
+
+
+def test_a_report_write_killed_mid_way_leaves_a_temp_file_the_next_write_removes(
+    tmp_path, monkeypatch
+):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    run_dir = make_run(tmp_path / "run", eigen=False)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid no process has now: a writer the OOM killer ended
+    live = os.getpid()
+    names = {
+        "killed": f".report.html.{dead.pid}.abcd1234.tmp",
+        "live": f".report.html.{live}.efgh5678.tmp",
+        "old_stale": ".report.html.k3j2l1xy.tmp",  # earlier versions: no pid
+        "old_recent": ".report.html.q9w8e7rt.tmp",
+        "other_target": f".other.html.{dead.pid}.abcd1234.tmp",
+    }
+    for name in names.values():
+        (run_dir / name).write_text("torn")
+    hour_ago = time.time() - 3600
+    os.utime(run_dir / names["old_stale"], (hour_ago, hour_ago))
+    write_report(run_dir)
+    left = {key for key, name in names.items() if (run_dir / name).exists()}
+    assert left == {"live", "old_recent", "other_target"}
+
+    # This write's own temp file names its writer, so a later write can tell it is dead.
+    seen = []
+
+    def killed(src, dst):
+        seen.append(os.path.basename(src))
+        raise SystemExit(9)  # stands for the kill: the file is not moved into place
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(SystemExit):
+        write_report(run_dir)
+    assert re.fullmatch(rf"\.report\.html\.{live}\.[a-z0-9_]{{8}}\.tmp", seen[0])
