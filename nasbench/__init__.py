@@ -35,7 +35,7 @@ __version__ = "0.1.0"
 # ``__init__`` is this module, which imports only errors and loads its exports by name.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
-    ("__init__", "registry", "options", "protocols", "device", "metric_names"),
+    ("__init__", "registry", "options", "protocols", "device", "metric_names", "tempfiles"),
     ("data", "spaces"),
     ("runs",),
     ("models", "bench"),

@@ -22,12 +22,9 @@ from tables of earlier versions) travel in the Parquet schema metadata under the
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import re
 import tempfile
-import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -38,6 +35,7 @@ import pandas as pd
 
 from nasbench.errors import ConfigError, SpaceError, closest_name
 from nasbench.protocols import Genotype, Space
+from nasbench.tempfiles import remove_stale_temps, temp_prefix
 
 ID_COLUMNS = ("key", "genotype_json", "seed", "epoch")
 METRIC_COLUMNS = ("train_loss", "val_acc", "val_auc", "test_acc", "test_auc")
@@ -49,10 +47,6 @@ FORMAT_VERSION = 1
 LOWER_IS_BETTER = frozenset(
     {"train_loss", "params", "macs", "latency_ms", "train_seconds_per_epoch"}
 )
-# A save's temp file: ``.<name>.<pid>.<8 random>.tmp`` (earlier versions: no pid).
-_TEMP_TAIL = re.compile(r"(?:(\d+)\.)?[a-z0-9_]{8}\.tmp")
-# A temp file without a pid older than this was left by a killed save (a save takes seconds).
-STALE_TEMP_SECONDS = 600
 
 
 def genotype_key(genotype: Genotype, space: Space = None) -> str:
@@ -423,11 +417,9 @@ class BenchmarkTable:
         meta = dict(arrow.schema.metadata or {})
         meta[METADATA_KEY] = json.dumps(self.metadata(), sort_keys=True).encode()
         arrow = arrow.replace_schema_metadata(meta)
-        _remove_stale_temps(path)
+        remove_stale_temps(path)
         # The pid in the name tells a later save whether the writer still runs.
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
-        )
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
         os.close(fd)
         try:
             pq.write_table(arrow, tmp)
@@ -486,36 +478,3 @@ class BenchmarkTable:
             note=meta.get("note", ""),
             planned=meta.get("planned"),
         )
-
-
-def _remove_stale_temps(path: Path) -> None:
-    """Remove the temp files that saves of ``path`` killed mid-write (SIGKILL, the
-    out-of-memory killer) left: a dead writer's, or one without a pid (earlier versions)
-    older than ``STALE_TEMP_SECONDS``. A live writer's file is kept."""
-    prefix = f".{path.name}."
-    for tmp in path.parent.glob(glob.escape(prefix) + "*.tmp"):
-        found = _TEMP_TAIL.fullmatch(tmp.name[len(prefix) :])
-        if found is None:  # another target's temp file (``.<name>.x.parquet...``)
-            continue
-        try:
-            if found.group(1) is None:
-                stale = time.time() - tmp.stat().st_mtime > STALE_TEMP_SECONDS
-            else:
-                stale = _process_gone(int(found.group(1)))
-            if stale:
-                tmp.unlink()
-        except OSError:  # gone already, or not ours to remove: the save goes on
-            pass
-
-
-def _process_gone(pid: int) -> bool:
-    """True when no process ``pid`` runs; False where that cannot be told."""
-    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # another user's process
-        return False
-    return False

@@ -30,6 +30,7 @@ from nasbench.data import registry
 from nasbench.data.image_files import quiet_reader_setup
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError, DatasetNotFoundError
+from nasbench.tempfiles import process_gone
 
 # MONAI's section names for our base splits.
 _SECTIONS = {"train": "training", "val": "validation", "test": "test"}
@@ -195,21 +196,8 @@ def _remove_stale_extractions(folder: Path) -> None:
         if found is None or work in _EXTRACTING:
             continue
         pid = int(found.group(1))
-        if pid == os.getpid() or _process_gone(pid):
+        if pid == os.getpid() or process_gone(pid):
             shutil.rmtree(work, ignore_errors=True)
-
-
-def _process_gone(pid: int) -> bool:
-    """True when no process ``pid`` runs; False where that cannot be told."""
-    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # another user's process
-        return False
-    return False
 
 
 def _download_archive(info: DatasetInfo, folder: Path, archive: Path, url: str, md5: str) -> None:

@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import glob
 import html
 import json
 import os
-import re
 import shlex
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +39,7 @@ from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import run_folder, shown_epoch
 from nasbench.runs.summary import KILLED, LIVE_STATUSES, retraining, shown_status
+from nasbench.tempfiles import remove_stale_temps, temp_prefix
 from nasbench.viz.alphas import (
     SCHEDULE_KINDS,
     plot_alpha_animation,
@@ -58,10 +56,6 @@ from nasbench.viz.timeline import plot_genotype_timeline
 
 REPORT_NAME = "report.html"
 REPORT_MODE = 0o644
-# A write's temporary file: ``.<name>.<pid>.<8 random>.tmp`` (earlier versions: no pid).
-_TEMP_TAIL = re.compile(r"(?:(\d+)\.)?[a-z0-9_]{8}\.tmp")
-# One without a pid older than this was left by a killed write (a write takes seconds).
-STALE_TEMP_SECONDS = 600
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -111,13 +105,13 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
         run.close()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temps(target)
+        remove_stale_temps(target)
         # The pid in its name tells a later write whether the writer still lives.
         handle = tempfile.NamedTemporaryFile(
             "w",
             encoding="utf-8",
             dir=target.parent,
-            prefix=f".{target.name}.{os.getpid()}.",
+            prefix=temp_prefix(target),
             suffix=".tmp",
             delete=False,
         )
@@ -142,39 +136,6 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
         Path(handle.name).unlink(missing_ok=True)
         raise
     return target
-
-
-def _remove_stale_temps(target: Path) -> None:
-    """Remove the temporary files that writes of ``target`` killed mid-write (SIGKILL, the
-    out-of-memory killer) left: a dead writer's, or one without a pid (earlier versions)
-    older than ``STALE_TEMP_SECONDS``. A live writer's file is kept."""
-    prefix = f".{target.name}."
-    for tmp in target.parent.glob(glob.escape(prefix) + "*.tmp"):
-        found = _TEMP_TAIL.fullmatch(tmp.name[len(prefix) :])
-        if found is None:  # another file's temporary (``.<name>.x.html...``)
-            continue
-        try:
-            if found.group(1) is None:
-                stale = time.time() - tmp.stat().st_mtime > STALE_TEMP_SECONDS
-            else:
-                stale = _process_gone(int(found.group(1)))
-            if stale:
-                tmp.unlink()
-        except OSError:  # gone already, or not ours to remove: the write goes on
-            pass
-
-
-def _process_gone(pid: int) -> bool:
-    """True when no process ``pid`` runs; False where that cannot be told."""
-    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # another user's process
-        return False
-    return False
 
 
 def _refuse_to_overwrite(target: Path, run_dir: Path) -> None:
