@@ -252,6 +252,7 @@ class DatasetPicker(widgets.VBox):
         self.message.add_class("nasbench-dataset-message")
         self._thread: threading.Thread | None = None
         self._downloading = ""  # the dataset the running download fetches
+        self._closed = False  # a download that ends after close() shows nothing
 
         self.task.observe(self._filter, "value")
         self.dims.observe(self._filter, "value")
@@ -353,6 +354,8 @@ class DatasetPicker(widgets.VBox):
 
     # -------------------------------------------------------------- download
     def _report(self, done: int, total: int | None) -> None:
+        if self._closed:
+            return
         if total:
             self.progress.value = min(100, int(100 * done / total))
         self.progress.description = f"{done / 1e6:.1f} MB"
@@ -372,31 +375,32 @@ class DatasetPicker(widgets.VBox):
         if info.source == "medmnist":
             # MedMNIST's loader takes an opener; ours counts bytes for the progress bar.
             options = {"opener": self._opener, "progress": False}
-        done = False
+        done, said = False, ""
         try:
             data.load(info.name, "train", root=self.root, size=self.size, download=True, **options)
             done = True
         except NasbenchError as err:
-            self.message.value = message_html(str(err), "error")
+            said = message_html(str(err), "error")
         except OSError as err:  # the data folder cannot be made (a file by that name, no rights)
             where = f" ({err.filename})" if err.filename else ""
-            self.message.value = message_html(
+            said = message_html(
                 f"cannot write the data folder{where}: {err.strerror or err}; choose a data "
                 "folder you can write to (NASBENCH_DATA or root=).",
                 "error",
             )
         except Exception as err:  # noqa: BLE001 - a thread must say why it ended, not die
-            self.message.value = message_html(
-                f"download failed: {type(err).__name__}: {err}", "error"
-            )
-        else:
-            self.progress.value = 100
-            self.message.value = message_html(f"{info.name} is on disk.", "info")
+            said = message_html(f"download failed: {type(err).__name__}: {err}", "error")
         finally:
-            # This download's outcome: the picker may show another dataset by now.
-            self.progress.bar_style = "" if done else "danger"
             self._downloading = ""
-            self.refresh()
+        if self._closed:
+            return  # closed meanwhile: the files it fetched stay, its widgets are gone
+        if done:
+            self.progress.value = 100
+            said = message_html(f"{info.name} is on disk.", "info")
+        self.message.value = said
+        # This download's outcome: the picker may show another dataset by now.
+        self.progress.bar_style = "" if done else "danger"
+        self.refresh()
 
     def download(self, block: bool = False) -> None:
         """Fetch the chosen dataset's files; errors (offline) show as a one-line message.
@@ -428,3 +432,19 @@ class DatasetPicker(widgets.VBox):
         """Wait for a background download to end."""
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def close(self) -> None:
+        """Close every widget of the picker (idempotent). A download still running goes on
+        in its thread (the files it fetches are kept) but shows nothing any more.
+
+        Example:
+            >>> DatasetPicker(show_samples=False).close()
+        """
+        if self.comm is None:
+            return  # closed already (ipywidgets' __del__ calls close again)
+        try:
+            from widgets._figures import close_widgets  # plotly: imported with the first figure
+        except ImportError:  # Python exits (this is ipywidgets' __del__): nothing to free
+            return
+        self._closed = True
+        close_widgets(self)

@@ -43,8 +43,10 @@ from widgets._tasks import Poller
 from widgets.alpha_explorer import relabel_scale, weight_quantity
 from widgets.launcher import CONFIG_NAME, STDERR_NAME, dead_search_process
 
-# "killed": the store says running but no process writes it (nasbench.runs.summary.KILLED).
-TERMINAL = ("finished", "stopped", "failed", KILLED)
+# "killed": the store says running but no process writes it (nasbench.runs.summary.KILLED);
+# "deleted": the run's store was deleted while shown (a new one there is opened afresh).
+DELETED = "deleted"
+TERMINAL = ("finished", "stopped", "failed", KILLED, DELETED)
 DB_NAME = "run.sqlite"
 # A run that is over is still watched for a resume started elsewhere (another tab, the
 # command line): every IDLE_POLL_S seconds two stat() calls (~10 us) on its store files;
@@ -255,7 +257,8 @@ class RunMonitor(widgets.VBox):
         interval: seconds between polls in Jupyter.
 
     Attributes:
-        status: the run's status (a traitlet: "", "starting", "running", "finished", ...).
+        status: the run's status (a traitlet: "", "starting", "running", "finished", ...;
+            "deleted" once its store was deleted while shown).
         run: the :class:`nasbench.runs.Run` once the store exists.
 
     Example:
@@ -280,6 +283,10 @@ class RunMonitor(widgets.VBox):
         self._poller = Poller(self._poll_and_continue, interval)
         self._idle_poller = Poller(self._check_idle, max(interval, IDLE_POLL_S))
         self._store_seen: tuple | None = None  # the store files' stat when it went idle
+        # The (device, inode) of the store file self.run reads: another file at run.sqlite
+        # is another run (the open connection keeps the old inode from being reused).
+        self._store_id: tuple[int, int] | None = None
+        self._deleted = False  # the store self.run read was deleted; its connection closed
         self._stop_pending = False  # Stop pressed before the search created its store
         # When this monitor's process was first seen to have exited with an error: the
         # store's status rows and whether a writer was alive (_another_writer_took_over).
@@ -441,17 +448,32 @@ class RunMonitor(widgets.VBox):
                 'pass e.g. monitor.watch("runs/darts-1").'
             )
         self.stop_polling()
-        if self.run is not None:
-            self.run.close()
-        self.run = None
-        self.process = process
-        self._stop_pending = False
-        self._exit_seen, self._taken_over = None, False
+        self._forget_run(process)
         # A process started on a folder that already holds a run is resuming it; until it
         # takes the store over, the store still says how the last process left it.
         self._booting = "resuming" if (Path(run_dir) / DB_NAME).is_file() else "starting"
         if not self.process_alive:
             self._booting = ""
+        self._clear_view()
+        self.run_dir = os.fspath(run_dir)  # a Run gives its folder
+        self.title.value = f"<b>run</b>: {html.escape(os.fspath(run_dir))}"
+        self.status = "starting"
+        self._poll_and_continue()
+        self.start()
+
+    def _forget_run(self, process: subprocess.Popen | None) -> None:
+        """Close the run read so far and drop what was known of it and its process."""
+        if self.run is not None:
+            self.run.close()
+        self.run = None
+        self._store_id, self._deleted = None, False
+        self.process = process
+        self._stop_pending = False
+        self._exit_seen, self._taken_over = None, False
+        self._booting = ""
+
+    def _clear_view(self) -> None:
+        """Empty every figure and message, as a freshly built monitor shows them."""
         self._reset_buffers()
         # A new run starts from empty figures: no curves and no subplots of the last one.
         self.alpha_figure.data = ()
@@ -483,11 +505,6 @@ class RunMonitor(widgets.VBox):
         # Nothing of the last run's state may linger if this folder cannot be read.
         self.status_text.value = ""
         self.progress.max, self.progress.value, self.progress.bar_style = 1, 0, ""
-        self.run_dir = os.fspath(run_dir)  # a Run gives its folder
-        self.title.value = f"<b>run</b>: {html.escape(os.fspath(run_dir))}"
-        self.status = "starting"
-        self._poll_and_continue()
-        self.start()
 
     def start(self) -> bool:
         """Poll in the background on the running loop (Jupyter); False when there is none.
@@ -606,7 +623,7 @@ class RunMonitor(widgets.VBox):
         if self._closed:
             return False
         seen = self._store_signature()
-        if seen == self._store_seen or seen[0] is None:  # unchanged, or the store is gone
+        if seen == self._store_seen:  # unchanged (a store deleted since: poll_once says so)
             return True
         self._store_seen = seen
         status = self._safe_poll()
@@ -628,6 +645,8 @@ class RunMonitor(widgets.VBox):
         if not self.run_dir:
             return ""
         if self._closed:
+            return self.status
+        if (self.run is not None or self._deleted) and not self._same_store():
             return self.status
         if self.run is None and not self._open_store():
             return self.status
@@ -671,17 +690,66 @@ class RunMonitor(widgets.VBox):
         self._show_state(alive)
         return self.status
 
+    def _store_identity(self) -> tuple[int, int] | None:
+        """The (device, inode) of the folder's run store file; None when there is none."""
+        try:
+            stat = os.stat(Path(self.run_dir) / DB_NAME)
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def _same_store(self) -> bool:
+        """Whether the run read so far is still the folder's store. A deleted one is closed
+        and said so (False); a new store in its place (the folder deleted and a search
+        started there again) is read from scratch, as a fresh monitor would (True)."""
+        identity = self._store_identity()
+        if identity is None:
+            if not self._deleted:
+                self._lose_store()
+            return False
+        if identity != self._store_id or self._deleted:
+            # The process held wrote the deleted run, not this one.
+            self._forget_run(None)
+            self._clear_view()
+            self.title.value = f"<b>run</b>: {html.escape(self.run_dir)}"
+            self.status = "starting"  # so a view following this status sees the new run end
+        return True
+
+    def _lose_store(self) -> None:
+        """The store was deleted: close its connection (its disk space is freed) and say
+        so; the figures stay as the last view of it."""
+        self.run.close()
+        self.run = None
+        self._deleted = True
+        folder = Path(self.run_dir)
+        what = "run folder" if not folder.exists() else f"run store ({DB_NAME}) of"
+        self.error.value = message_html(
+            f"the {what} {folder} was deleted; the figures show it as last read. A search "
+            "started again in this folder is shown here.",
+            "warning",
+        )
+        self.title.value = f"<b>run</b>: {html.escape(self.run_dir)} (deleted)"
+        self.status_text.value = f"<b>{DELETED}</b>"
+        self.progress.bar_style = ""
+        self.report_message.value = ""
+        self.stop_button.disabled = self.report_button.disabled = True
+        self._stop_pending = False
+        self.status = DELETED
+
     def _open_store(self) -> bool:
         from nasbench.runs import load
 
         problem = f"{self.run_dir} holds no run store ({DB_NAME}); open a run folder."
-        if (Path(self.run_dir) / DB_NAME).is_file():
+        # Taken before load: a store replaced in between is another file at the next poll.
+        identity = self._store_identity()
+        if identity is not None:
             try:
                 self.run = load(self.run_dir)
             except NasbenchError as err:
                 self.run = None  # damaged, or (with a live process) still being created
                 problem = str(err)
             else:
+                self._store_id = identity
                 self.error.value = ""  # what the missing (or half-made) store said is over
                 # load() read every row so far; later refresh() calls return newer ones only.
                 self._generation = self.run.generation

@@ -23,7 +23,7 @@ import traitlets
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.reader import Run
 from nasbench.runs.schema import RETRAIN_PHASES
-from widgets._figures import LivePlot
+from widgets._figures import LivePlot, close_widgets
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
 from widgets.launcher import CONFIG_NAME
@@ -240,6 +240,18 @@ class RunBrowser(widgets.VBox):
     def figure(self) -> go.Figure:
         """The comparison figure (edit it, then ``plot.push()``)."""
         return self.plot.figure
+
+    def close(self) -> None:
+        """Close every widget of the browser, the comparison figure's channel too, and drop
+        the runs' rows kept for comparing (idempotent).
+
+        Example:
+            >>> RunBrowser("runs").close()  # doctest: +SKIP
+        """
+        if self.comm is None:
+            return  # closed already (ipywidgets' __del__ calls close again)
+        self._curves = {}
+        close_widgets(self)
 
     def refresh(self) -> pd.DataFrame:
         """Re-read the folder and redraw the table and the run list."""

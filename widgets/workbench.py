@@ -260,12 +260,14 @@ class Workbench(widgets.Tab):
         self.selected_index = TITLES.index("Monitor")
 
     def _on_status(self, change: dict) -> None:
-        from widgets.monitor import TERMINAL  # built already: it sent this change
+        from widgets.monitor import DELETED, TERMINAL  # built already: it sent this change
 
         if change["new"] not in TERMINAL:
             return
         if "launcher" in self._views and self.monitor.run_dir == self.launcher.run_dir:
             self.launcher.check_process()  # its own watch catches a process still exiting
+            if change["new"] == DELETED:
+                self.launcher.adopt(self.monitor.run_dir)  # no store left: no Resume
         self.show_run(self.monitor.run_dir, monitor=False)
 
     def _on_open(self, change: dict) -> None:
@@ -343,9 +345,11 @@ class Workbench(widgets.Tab):
         return None
 
     def _unreadable(self, run_dir: str) -> bool:
-        """True when the monitor gave up on ``run_dir`` (missing or damaged store): the
-        other views must then say so too, not keep showing the last run."""
-        gave_up = self.monitor.run_dir == run_dir and self.monitor.status == "failed"
+        """True when the monitor gave up on ``run_dir`` (missing, damaged or deleted store):
+        the other views must then say so too, not keep showing the last run."""
+        from widgets.monitor import DELETED
+
+        gave_up = self.monitor.run_dir == run_dir and self.monitor.status in ("failed", DELETED)
         return gave_up and self._run(run_dir) is None
 
     def _show_in_viewer(self, run_dir: str) -> None:

@@ -181,3 +181,42 @@ def test_card_names_the_split_a_persons_file_lacks(tmp_path):
     (tmp_path / "breastmnist.npz").write_bytes(b"garbage")
     picker.refresh()
     assert "unknown until loaded (breastmnist.npz cannot be read)" in picker.card.value
+
+
+def test_close_closes_every_widget_and_a_download_ending_later_shows_nothing(
+    tmp_path, shared_medmnist, widget_registry
+):
+    import threading
+
+    source = shared_medmnist / "breastmnist.npz"
+    release = threading.Event()
+
+    class SlowResponse:
+        headers = {"Content-Length": str(source.stat().st_size)}
+
+        def __init__(self):
+            self._file = open(source, "rb")
+
+        def read(self, n=-1):
+            release.wait(30)  # held until the view is closed
+            return self._file.read(n)
+
+        def close(self):
+            self._file.close()
+
+    before = set(widget_registry())
+    picker = DatasetPicker(
+        root=tmp_path, value="breastmnist", opener=lambda url, timeout: SlowResponse()
+    )
+    picker.download()
+    picker.close()
+    picker.close()  # idempotent
+    assert set(widget_registry()) - before == set()
+    shown = (picker.message.value, picker.progress.value, picker.progress.description,
+             picker.progress.bar_style, picker.card.value, picker.samples.value)  # fmt: skip
+    release.set()
+    picker.wait(60)
+    assert (tmp_path / "breastmnist.npz").is_file()  # the download itself finished...
+    assert (picker.message.value, picker.progress.value, picker.progress.description,
+            picker.progress.bar_style, picker.card.value,
+            picker.samples.value) == shown  # ...and touched no closed widget  # fmt: skip

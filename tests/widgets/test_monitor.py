@@ -999,3 +999,95 @@ def test_a_launcher_folder_reads_failed_once_its_search_process_is_gone(tmp_path
     assert unstarted_reason(run_dir) == gone
     (run_dir / PROCESS_NAME).write_text(json.dumps({**record, "pid": os.getpid()}))
     assert unstarted_reason(run_dir) == ""
+
+
+def _rewrite_run(run_dir, steps: int, status: str) -> None:
+    """Delete ``run_dir`` and write another run there (another strategy, no alphas or
+    genotype), as ``rm -rf`` and a new ``nasbench search --run-dir`` would."""
+    import shutil
+
+    from nasbench.runs import RunStore
+
+    shutil.rmtree(run_dir, ignore_errors=True)
+    with RunStore.create(run_dir, {"strategy": "gdas"}, environment={}) as store:
+        store.set_status("running")
+        for step in range(steps):
+            store.log_metrics(step, 0, "train", {"arch_loss": 2.0 - step / steps})
+            store.set_progress(step, steps, 0, 1)
+        store.set_status(status)
+
+
+def _shown(monitor: RunMonitor) -> tuple:
+    """What a monitor shows: status line, progress, curves, alphas, genotype, messages."""
+    curves = [(t.name, list(t.x)) for t in monitor.history_figure.data]
+    return (monitor.status, monitor.status_text.value, monitor.progress.max,
+            monitor.progress.value, curves, len(monitor.alpha_figure.data),
+            monitor.genotype_title.value, monitor.genotype.value, monitor.warnings.value,
+            monitor.error.value, monitor.title.value)  # fmt: skip
+
+
+def test_a_run_deleted_and_searched_again_in_its_folder_is_read_afresh(fake_run, fds_to):
+    monitor = RunMonitor(fake_run)
+    assert monitor.run.config["strategy"] == "darts" and monitor.alpha_figure.data
+    seen = []
+    monitor.observe(lambda change: seen.append(change["new"]), "status")
+    _rewrite_run(fake_run, steps=5, status="stopped")
+    assert monitor.poll_once() == "stopped"
+    assert monitor.run.config["strategy"] == "gdas"
+    assert _shown(monitor) == _shown(RunMonitor(fake_run))  # nothing of the deleted run left
+    assert [name for name, _ in _shown(monitor)[4]] == ["train arch_loss"]
+    # A view following the status (the workbench) sees the new run end, even with the
+    # same status as the deleted one.
+    assert seen == ["starting", "stopped"]
+    assert not [fd for fd in fds_to(fake_run) or [] if fd.endswith("(deleted)")]
+
+
+def test_a_deleted_run_is_closed_and_said_deleted_until_a_new_one_is_written_there(
+    fake_run, fds_to
+):
+    import shutil
+
+    monitor = RunMonitor(fake_run)
+    drawn = [len(t.x) for t in monitor.history_figure.data]
+    shutil.rmtree(fake_run)
+    for _ in range(2):  # said once, and still said by the next polls
+        assert monitor.poll_once() == "deleted" and monitor.status == "deleted"
+        assert monitor.run is None and fds_to(fake_run) in (None, [])  # disk space freed
+        assert f"run folder {fake_run} was deleted" in monitor.error.value
+        assert "holds no run store" not in monitor.error.value
+        assert "finished" not in monitor.status_text.value and "deleted" in monitor.title.value
+        assert monitor.stop_button.disabled and monitor.report_button.disabled
+    assert monitor.write_report() is None
+    assert [len(t.x) for t in monitor.history_figure.data] == drawn  # the last view stays
+    _rewrite_run(fake_run, steps=3, status="failed")
+    assert monitor.poll_once() == "failed" and monitor.run.config["strategy"] == "gdas"
+    assert _shown(monitor) == _shown(RunMonitor(fake_run))
+
+
+def test_the_slow_poll_of_an_ended_run_notices_it_deleted_then_searched_again(
+    fake_run, monkeypatch, fds_to
+):
+    import asyncio
+    import shutil
+
+    from widgets import monitor as monitor_module
+
+    monkeypatch.setattr(monitor_module, "IDLE_POLL_S", 0.02)
+
+    async def main() -> list:
+        monitor = RunMonitor(fake_run, interval=0.01)
+        seen = [(monitor.status, monitor._idle_poller.active)]
+        shutil.rmtree(fake_run)
+        await _wait_for(monitor, "deleted")
+        seen.append((monitor.status, monitor._idle_poller.active, fds_to(fake_run) or []))
+        _rewrite_run(fake_run, steps=4, status="stopped")
+        await _wait_for(monitor, "stopped")
+        seen.append((monitor.status, monitor.run.config["strategy"], monitor.progress.max))
+        monitor.close()
+        return seen
+
+    assert asyncio.run(main()) == [
+        ("finished", True),
+        ("deleted", True, []),  # closed, and still watched for a new run in its folder
+        ("stopped", "gdas", 4),
+    ]

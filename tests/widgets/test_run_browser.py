@@ -150,3 +150,16 @@ def test_a_discrete_run_keeps_each_candidates_evaluation_number(tmp_path):
     browser.metric.value = "val_acc"
     (trace,) = browser.figure.data
     assert list(trace.x) == [1, 3, 5] and list(trace.y) == [0.5, 0.7, 0.6]
+
+
+def test_close_closes_every_widget_of_the_browser(fake_run, widget_registry):
+    from widgets._figures import PlotlyLibrary
+
+    before = set(widget_registry())
+    browser = RunBrowser(fake_run.parent)
+    assert browser.figure.data  # the comparison figure (and its channel) is drawn
+    browser.close()
+    browser.close()  # idempotent
+    left = [widget_registry()[key] for key in set(widget_registry()) - before]
+    assert all(isinstance(model, PlotlyLibrary) for model in left), left  # shared, stays
+    assert browser.plot.channel.comm is None and browser._curves == {}

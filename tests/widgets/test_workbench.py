@@ -244,3 +244,35 @@ def test_the_launched_search_ending_while_another_run_is_shown_refreshes_the_run
     assert bench.monitor.run_dir == str(fake_run)
     assert bench.browser.frame.set_index("run_dir").loc[launched, "status"] == "finished"
     assert (f"{launched.rsplit('/', 1)[1]} · finished", launched) in bench.browser.select.options
+
+
+def test_a_run_searched_again_or_deleted_in_its_folder_reaches_the_other_tabs(
+    tmp_path, fake_run, snapshot_writer
+):
+    import shutil
+
+    from nasbench.runs import RunStore
+
+    def search_again(step: int) -> None:  # rm -rf, then a new search in the same folder
+        shutil.rmtree(fake_run, ignore_errors=True)
+        with RunStore.create(fake_run, {"strategy": "gdas"}, environment={}) as store:
+            snapshot_writer(store, step, 2.0)
+            store.set_status("finished")
+
+    bench = _workbench(tmp_path)
+    bench.browser.folder = fake_run.parent
+    bench.browser.refresh()
+    bench.browser.select.value = (str(fake_run),)
+    bench.browser.open_button.click()  # the launcher's Resume now acts on it
+    assert list(bench.explorer.steps) == [0, 1, 2] and not bench.launcher.resume_button.disabled
+    search_again(step=5)
+    assert bench.monitor.poll_once() == "finished"  # as before: the new run is still shown
+    assert list(bench.explorer.steps) == [5] and bench.viewer.drawing_a.value == ""
+    shutil.rmtree(fake_run)
+    assert bench.monitor.poll_once() == "deleted"
+    assert str(fake_run) not in bench.browser.run_dirs()
+    assert str(fake_run) in bench.explorer.title.value and bench.explorer.message.value
+    assert bench.explorer.heatmap_plot.layout.display == "none"
+    assert bench.launcher.resume_button.disabled  # nothing left to resume
+    search_again(step=7)
+    assert bench.monitor.poll_once() == "finished" and list(bench.explorer.steps) == [7]
