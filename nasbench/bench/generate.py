@@ -230,8 +230,11 @@ def generate_table(
             members = [members[int(i)] for i in sorted(picks[: min(sample, len(members))])]
     done = set(zip(table.frame["key"], table.frame["seed"], strict=True))
     # What the table should hold once finished, so a stopped run's table says it is not.
-    outdated = out_path is not None and out_path.exists() and table.planned != len(members)
-    table.planned = len(members)
+    plan = (len(members), [int(s) for s in seeds])
+    outdated = (
+        out_path is not None and out_path.exists() and (table.planned, table.planned_seeds) != plan
+    )
+    table.planned, table.planned_seeds = plan
 
     train, val, test, info = load_evaluation_data(
         DataSpec(dataset, size, recipe.limit, root), seed=0

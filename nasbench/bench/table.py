@@ -85,8 +85,10 @@ class BenchmarkTable:
         recipe: the training recipe (JSON-ready dict).
         seeds: training seeds.
         note: free text, e.g. "SYNTHETIC: not trained".
-        planned: architectures its generation intends (None: unknown); a table with fewer
-            says it is incomplete.
+        planned: architectures its latest generation intends (None: unknown); a table with
+            fewer trained under each of ``planned_seeds`` says it is incomplete.
+        planned_seeds: the seeds that generation trains each architecture with (None:
+            ``seeds``).
 
     Example:
         >>> from nasbench.bench import synthetic_nb201_table
@@ -106,6 +108,7 @@ class BenchmarkTable:
         seeds: Sequence[int] = (0,),
         note: str = "",
         planned: int | None = None,
+        planned_seeds: Sequence[int] | None = None,
     ) -> None:
         from nasbench.spaces import space_from_dict
 
@@ -139,6 +142,7 @@ class BenchmarkTable:
         self.seeds = [int(s) for s in seeds]
         self.note = str(note)
         self.planned = None if planned is None else int(planned)
+        self.planned_seeds = None if planned_seeds is None else [int(s) for s in planned_seeds]
         self._warned_incomplete = False
         self._index: dict[str, tuple[int, int]] | None = None
         self._mean_frame: pd.DataFrame | None = None
@@ -154,6 +158,7 @@ class BenchmarkTable:
             "seeds": self.seeds,
             "note": self.note,
             "planned": self.planned,
+            "planned_seeds": self.planned_seeds,
         }
 
     def __len__(self) -> int:
@@ -169,10 +174,13 @@ class BenchmarkTable:
 
     @property
     def covered(self) -> int:
-        """Architectures trained with every one of the table's seeds."""
+        """Architectures trained with every seed the latest generation trains with
+        (``planned_seeds``; the table's seeds where unknown): an earlier generation's extra
+        seeds do not leave a finished table short."""
+        seeds = set(self.seeds if self.planned_seeds is None else self.planned_seeds)
         pairs = self.frame[["key", "seed"]].drop_duplicates()
-        per_key = pairs[pairs["seed"].isin(self.seeds)].groupby("key").size()
-        return int((per_key >= len(set(self.seeds))).sum())
+        per_key = pairs[pairs["seed"].isin(seeds)].groupby("key").size()
+        return int((per_key >= len(seeds)).sum())
 
     @property
     def complete(self) -> bool:
@@ -185,9 +193,10 @@ class BenchmarkTable:
             return
         self._warned_incomplete = True
         warnings.warn(
-            f"this benchmark table covers {self.covered} of the {self.planned} architectures "
-            "its generation intends (it was stopped); the best and the regret are over those "
-            "only. Run the same `nasbench bench generate` command again to finish it.",
+            f"this benchmark table holds {self.covered} of the {self.planned} architectures its "
+            "generation intends (it was stopped before the end); the best and the regret rank "
+            "the ones it holds. Run the same `nasbench bench generate` command again to finish "
+            "it.",
             UserWarning,
             stacklevel=3,
         )
@@ -390,7 +399,14 @@ class BenchmarkTable:
         added = extra["seed"].dropna().astype(int).tolist() if "seed" in extra.columns else []
         seeds = list(dict.fromkeys([*self.seeds, *added]))
         return BenchmarkTable(
-            frame, self.space, self.dataset, self.recipe, seeds, self.note, self.planned
+            frame,
+            self.space,
+            self.dataset,
+            self.recipe,
+            seeds,
+            self.note,
+            self.planned,
+            self.planned_seeds,
         )
 
     # ---- files ----------------------------------------------------------------------------
@@ -477,4 +493,5 @@ class BenchmarkTable:
             seeds=meta.get("seeds", (0,)),
             note=meta.get("note", ""),
             planned=meta.get("planned"),
+            planned_seeds=meta.get("planned_seeds"),
         )

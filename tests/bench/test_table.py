@@ -161,7 +161,7 @@ def test_a_table_short_of_its_planned_architectures_says_so_and_warns_once(tmp_p
     loaded = BenchmarkTable.load(part.save(tmp_path / "part.parquet"))
     assert loaded.planned == len(keys) and loaded.covered == 2 and not loaded.complete
     assert f"incomplete: 2 of {len(keys)}" in repr(loaded)
-    with pytest.warns(UserWarning, match=f"covers 2 of the {len(keys)} architectures") as caught:
+    with pytest.warns(UserWarning, match=f"holds 2 of the {len(keys)} architectures") as caught:
         best = loaded.best("val_acc")
         assert loaded.regret(best["genotype_json"], "val_acc") == 0.0
     assert len(caught) == 1 and "bench generate` command again" in str(caught[0].message)
@@ -170,6 +170,21 @@ def test_a_table_short_of_its_planned_architectures_says_so_and_warns_once(tmp_p
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         done.best("val_acc")
+
+
+def test_seeds_an_earlier_generation_added_leave_a_finished_table_complete(tmp_path):
+    full = synthetic_nb201_table(seed=0, epochs=1, space=NB201Space(ops=["none", "skip_connect"]))
+    keys = full.keys()
+    again = full.frame[full.frame["key"].isin(keys[:2])].assign(seed=1)  # seed 1 on two
+    table = full.with_rows(again)
+    assert table.seeds == [0, 1]
+    # The latest generation: seed 0 on every architecture, all trained.
+    table.planned, table.planned_seeds = len(keys), [0]
+    loaded = BenchmarkTable.load(table.save(tmp_path / "t.parquet"))
+    assert loaded.planned_seeds == [0] and loaded.covered == len(keys) and loaded.complete
+    assert "incomplete" not in repr(loaded)
+    loaded.planned_seeds = [0, 1]  # had it asked for both seeds on all: two are short
+    assert loaded.covered == 2 and not loaded.complete
 
 
 def test_a_table_of_an_earlier_version_without_a_plan_loads_as_complete(tmp_path):
