@@ -3,22 +3,65 @@
 A file that must never be seen half-written (a report, a benchmark table, an extracted
 dataset folder) is written under a hidden temporary name in its own folder, then renamed
 into place. A writer killed outright (SIGKILL, the out-of-memory killer) runs no cleanup,
-so the temporary name carries the writer's pid: a later write of the same target removes
-the temporaries of writers that no longer run, and never a live writer's.
+so the temporary name carries a writer tag, the writer's pid and a digest of its machine's
+name: a later write of the same target removes the temporaries of this machine's writers
+that no longer run, never a live writer's. Another machine's (a folder shared over NFS,
+another container's process namespace), or where processes cannot be probed (Windows),
+goes only once older than a write could take.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import re
+import socket
 import time
 from pathlib import Path
 
-# A temporary's tail after ``.<name>.``: ``<pid>.<8 random>.tmp`` (earlier versions: no pid).
-_TEMP_TAIL = re.compile(r"(?:(\d+)\.)?[a-z0-9_]{8}\.tmp")
-# A temporary without a pid older than this was left by a killed write (a write takes seconds).
+# A writer tag: ``<pid>-<8 hex of the machine's name>``.
+WRITER_TAG = r"\d+-[0-9a-f]{8}"
+# A temporary's tail after ``.<name>.``: ``<tag>.<8 random>.tmp`` (earlier versions: no tag).
+_TEMP_TAIL = re.compile(rf"(?:({WRITER_TAG})\.)?[a-z0-9_]{{8}}\.tmp")
+# A temporary whose writer cannot be probed, older than this, was left by a killed write
+# (a write takes seconds).
 STALE_TEMP_SECONDS = 600
+
+
+def writer_tag() -> str:
+    """This process's tag in temporary names: its pid and a digest of its machine's name
+    (a pid means nothing on another machine or in another container).
+
+    Returns:
+        ``<pid>-<8 hex>``.
+
+    Example:
+        >>> writer_tag().startswith(f"{os.getpid()}-")
+        True
+    """
+    host = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+    return f"{os.getpid()}-{host}"
+
+
+def writer_gone(tag: str) -> bool | None:
+    """Whether the writer a :func:`writer_tag` names no longer runs.
+
+    Args:
+        tag: a writer tag.
+
+    Returns:
+        True when it was this machine's and has ended; False while it runs; None where
+        that cannot be told (another machine's, not a tag, or no way to probe).
+
+    Example:
+        >>> writer_gone(writer_tag())
+        False
+    """
+    pid, _, host = tag.partition("-")
+    if not pid.isdigit() or host != writer_tag().partition("-")[2]:
+        return None
+    return process_gone(int(pid))
 
 
 def temp_prefix(target: str | os.PathLike) -> str:
@@ -29,18 +72,19 @@ def temp_prefix(target: str | os.PathLike) -> str:
         target: the file the write will rename its temporary to.
 
     Returns:
-        ``.<name>.<pid>.``
+        ``.<name>.<writer tag>.``
 
     Example:
         >>> temp_prefix("runs/x/report.html").startswith(".report.html.")
         True
     """
-    return f".{Path(target).name}.{os.getpid()}."
+    return f".{Path(target).name}.{writer_tag()}."
 
 
 def remove_stale_temps(target: str | os.PathLike) -> None:
-    """Remove the temporaries that killed writes of ``target`` left: a gone writer's, or
-    one without a pid (earlier versions) older than :data:`STALE_TEMP_SECONDS`. A live
+    """Remove the temporaries that killed writes of ``target`` left: a gone writer's of
+    this machine, or, older than :data:`STALE_TEMP_SECONDS`, one whose writer cannot be
+    probed (another machine's, an earlier version's without a tag, Windows). A live
     writer's and other targets' temporaries are kept; one that cannot be removed stays.
 
     Args:
@@ -56,32 +100,31 @@ def remove_stale_temps(target: str | os.PathLike) -> None:
         if found is None:  # another target's temporary (``.<name>.x.html...``)
             continue
         try:
-            if found.group(1) is None:
-                stale = time.time() - tmp.stat().st_mtime > STALE_TEMP_SECONDS
-            else:
-                stale = process_gone(int(found.group(1)))
-            if stale:
+            gone = None if found.group(1) is None else writer_gone(found.group(1))
+            if gone is None:
+                gone = time.time() - tmp.stat().st_mtime > STALE_TEMP_SECONDS
+            if gone:
                 tmp.unlink()
         except OSError:  # gone already, or not ours to remove: the write goes on
             pass
 
 
-def process_gone(pid: int) -> bool:
+def process_gone(pid: int) -> bool | None:
     """Whether no process ``pid`` runs on this machine.
 
     Args:
         pid: a process id.
 
     Returns:
-        True when none runs; False while one does or where that cannot be told (Windows,
-        where ``os.kill(pid, 0)`` would end the process rather than probe it).
+        True when none runs; False while one does; None where that cannot be told
+        (Windows, where ``os.kill(pid, 0)`` would end the process rather than probe it).
 
     Example:
         >>> process_gone(os.getpid())
         False
     """
     if os.name != "posix":
-        return False
+        return None
     try:
         os.kill(pid, 0)  # signal 0: only whether the pid exists
     except ProcessLookupError:

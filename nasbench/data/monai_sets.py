@@ -14,11 +14,13 @@ Layout expected under the data folder (what MONAI's archives extract to):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from nasbench.data import registry
 from nasbench.data.image_files import quiet_reader_setup
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError, DatasetNotFoundError
-from nasbench.tempfiles import process_gone
+from nasbench.tempfiles import WRITER_TAG, writer_gone, writer_tag
 
 # MONAI's section names for our base splits.
 _SECTIONS = {"train": "training", "val": "validation", "test": "test"}
@@ -133,8 +135,9 @@ def _extract_placed(info: DatasetInfo, folder: Path, archive: Path, md5: str) ->
     Its MD5 is checked first, so a partial download is named, not half-extracted. The
     archive is extracted into a hidden sibling folder that takes ``folder``'s name only
     once every file is out: an extraction cut short (Ctrl-C, a full disk, a kill) never
-    leaves a folder that would load with fewer images. What such a cut left is removed on
-    the next attempt.
+    leaves a folder that would load with fewer images. What such a cut on this machine left
+    is removed on the next attempt (another machine's, or where processes cannot be probed,
+    such as Windows, once a day old).
     """
     if archive.is_file():
         _remove_stale_extractions(folder)
@@ -183,20 +186,30 @@ def _extract_placed(info: DatasetInfo, folder: Path, archive: Path, md5: str) ->
 _EXTRACTING: set[Path] = set()
 
 
+# An extraction whose writer cannot be probed, older than this, was cut short: a large
+# archive takes minutes to extract, never a day.
+STALE_EXTRACTION_SECONDS = 24 * 3600
+
+
 def _extracting_prefix(folder: Path) -> str:
-    return f".{folder.name}.extracting-{os.getpid()}-"
+    return f".{folder.name}.extracting-{writer_tag()}-"
 
 
 def _remove_stale_extractions(folder: Path) -> None:
     """Remove the hidden folders of extractions of ``folder`` whose process has ended
-    (SIGKILL, a crash) or, in this process, that no thread is still writing."""
-    pattern = re.escape(f".{folder.name}.extracting-") + r"(\d+)-[a-z0-9_]+"
+    (SIGKILL, a crash) or, in this process, that no thread is still writing; one whose
+    process cannot be probed (another machine's, Windows) once a day old."""
+    pattern = re.escape(f".{folder.name}.extracting-") + rf"({WRITER_TAG})-[a-z0-9_]+"
     for work in folder.parent.glob(f".{folder.name}.extracting-*"):
         found = re.fullmatch(pattern, work.name)
         if found is None or work in _EXTRACTING:
             continue
-        pid = int(found.group(1))
-        if pid == os.getpid() or process_gone(pid):
+        tag = found.group(1)
+        gone = True if tag == writer_tag() else writer_gone(tag)
+        if gone is None:
+            with contextlib.suppress(OSError):
+                gone = time.time() - work.stat().st_mtime > STALE_EXTRACTION_SECONDS
+        if gone:
             shutil.rmtree(work, ignore_errors=True)
 
 

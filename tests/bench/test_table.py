@@ -132,14 +132,17 @@ def _dead_pid() -> int:
 def test_a_save_removes_the_temp_files_of_killed_saves_but_not_a_live_writers(tmp_path):
     import time
 
+    from nasbench.tempfiles import writer_tag
+
     table = synthetic_nb201_table(seed=0, epochs=1, space=NB201Space(ops=["none", "skip_connect"]))
+    host = writer_tag().partition("-")[2]  # this machine's writers
     dead, live = _dead_pid(), os.getppid()
     names = {
-        "killed": f".bench.parquet.{dead}.abcd1234.tmp",
-        "live": f".bench.parquet.{live}.efgh5678.tmp",
+        "killed": f".bench.parquet.{dead}-{host}.abcd1234.tmp",
+        "live": f".bench.parquet.{live}-{host}.efgh5678.tmp",
         "old_stale": ".bench.parquet.k3j2l1xy.tmp",  # earlier versions: no pid
         "old_recent": ".bench.parquet.q9w8e7rt.tmp",
-        "other_target": f".other.parquet.{dead}.abcd1234.tmp",
+        "other_target": f".other.parquet.{dead}-{host}.abcd1234.tmp",
     }
     for name in names.values():
         (tmp_path / name).write_bytes(b"PAR1 cut short")

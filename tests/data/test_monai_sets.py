@@ -327,15 +327,26 @@ def test_a_killed_extractions_leftover_is_removed_but_a_live_ones_is_not(mednist
     import os
     import subprocess
     import sys
+    import time
+
+    from nasbench.tempfiles import writer_tag
 
     _placed_archive(mednist_root, monkeypatch)
+
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()  # its pid names a process that no longer runs
-    dead = mednist_root / f".MedNIST.extracting-{ended.pid}-abcd1234"
-    live = mednist_root / f".MedNIST.extracting-{os.getppid()}-efgh5678"
-    for work in (dead, live):
+    host = writer_tag().partition("-")[2]
+    dead = mednist_root / f".MedNIST.extracting-{ended.pid}-{host}-abcd1234"
+    live = mednist_root / f".MedNIST.extracting-{os.getppid()}-{host}-efgh5678"
+    # Another machine's (a root shared over NFS, another container): its pid means nothing
+    # here, so it stays until a day old.
+    foreign = mednist_root / f".MedNIST.extracting-{ended.pid}-00000000-ijkl9012"
+    aged = mednist_root / f".MedNIST.extracting-{ended.pid}-00000000-mnop3456"
+    for work in (dead, live, foreign, aged):
         (work / "MedNIST" / "CXR").mkdir(parents=True)
         (work / "MedNIST" / "CXR" / "000000.jpeg").write_bytes(b"cut short")
+    day_old = time.time() - 25 * 3600
+    os.utime(aged, (day_old, day_old))
     assert len(_load("mednist", "test", mednist_root, 28)) == 3
-    assert not dead.exists() and live.is_dir()
+    assert not dead.exists() and live.is_dir() and foreign.is_dir() and not aged.exists()
     assert len(list((mednist_root / "MedNIST").rglob("*.jpeg"))) == 30
