@@ -578,3 +578,142 @@ def test_a_cli_retrain_reads_as_retraining_from_its_start(capsys, tmp_path):
     assert [s for s, _ in seen] == ["finished", "retraining", "finished"][-len(seen) :]
     assert dict(seen)["retraining"] is False  # retraining before it opened the store
     assert list(run_dir.glob("run.*.lock")) == []
+
+
+def test_an_announcement_names_the_writer_whatever_the_log_says(capsys, tmp_path):
+    """The command announced is the process that holds (or is about to hold) the run: a
+    resume after a killed retrain (its retrain_started has no end) reads as resuming and
+    `stop` asks it to stop; a retrain of a killed search (its status still says running)
+    reads as retraining and `stop` refuses it, before and after it holds the writer lock.
+    A command started while a search writes the run announces nothing."""
+    from nasbench.runs import RunStore
+    from nasbench.runs.store import announce_writer, withdraw_writer
+    from nasbench.runs.summary import retraining
+
+    runs = tmp_path / "runs"
+    stopped, killed = runs / "a", runs / "b"
+    with RunStore.create(stopped, {"strategy": "darts"}, {}) as store:
+        store.set_status("stopped", "stop_requested")
+        store.log_event("retrain_started", {})  # a retrain, SIGKILLed: no retrain_finished
+    with RunStore.create(killed, {"strategy": "darts"}, {}) as store:
+        store.set_status("running")  # a search, SIGKILLed
+
+    def shown(run_dir):
+        code, out, _ = run(capsys, "runs", str(runs))
+        assert code == 0
+        return next(line.split()[1] for line in out.splitlines() if line.startswith(f"{run_dir} "))
+
+    try:
+        assert announce_writer(stopped, "resume") is not None
+        with RunStore.open(stopped):  # the resume holds the run, before its first status
+            assert shown(stopped) == "resuming" and not retraining(stopped)
+            code, out, err = run(capsys, "stop", str(run_dir := stopped))
+            assert code == 0 and err == "" and "is starting (resuming)" in out, err
+    finally:
+        withdraw_writer()
+    assert shown(run_dir) == "stopped"
+
+    try:
+        assert announce_writer(killed, "retrain") is not None
+        assert shown(killed) == "retraining" and retraining(killed)  # loading torch
+        with RunStore.open(killed):  # it holds the run, before it logs retrain_started
+            assert shown(killed) == "retraining" and retraining(killed)
+            code, out, err = run(capsys, "stop", str(killed))
+            assert code == 2 and out == "" and "is being retrained, not searched" in err
+    finally:
+        withdraw_writer()
+    assert shown(killed) == "killed"
+
+    with RunStore.open(killed) as search:  # a live search: a retrain would fail at its lock
+        search.set_status("running")
+        assert announce_writer(killed, "retrain") is None
+        assert announce_writer(killed, "resume") is None
+        assert shown(killed) == "running"
+        code, out, _ = run(capsys, "stop", str(killed))
+        assert code == 0 and "stops after its current step" in out
+    assert list(runs.glob("*/run.*.lock")) == []
+
+
+def test_an_announcement_outlasts_a_probe_of_it(tmp_path):
+    """A reader probing the announcement (`nasbench runs`, a Monitor) holds its lock for a
+    moment; a resume announcing then still announces, while a second announcer of the
+    same run is refused."""
+    import threading
+    import time
+
+    pytest.importorskip("fcntl")
+    from nasbench.runs import RunStore
+    from nasbench.runs.store import announce_writer, announced_writer, withdraw_writer
+
+    run_dir = tmp_path / "run"
+    with RunStore.create(run_dir, {"strategy": "darts"}, {}) as store:
+        store.set_status("stopped")
+    lock = run_dir / "run.resume.lock"
+    lock.touch()
+    probing, done = threading.Event(), threading.Event()
+
+    def probe() -> None:  # as store._lock_held does, held a little longer
+        import fcntl
+
+        with open(lock) as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            probing.set()
+            time.sleep(0.05)
+        done.set()
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    assert probing.wait(5)
+    try:
+        assert announce_writer(run_dir, "resume") is not None and done.is_set()
+        assert announced_writer(run_dir) == "resume"
+    finally:
+        prober.join()
+        withdraw_writer()
+    assert announced_writer(run_dir) is None
+
+
+def test_a_resume_stopped_before_its_first_step_shows_where_its_rows_end(
+    capsys, tmp_path, monkeypatch
+):
+    """A killed search's progress row may be past its checkpoint; a resume discards the
+    rows after the checkpoint and sets the progress row back to that step (and the epoch
+    that step recorded), so a stop before its first step leaves rows, checkpoint and
+    progress agreeing. Without a checkpoint it starts again from step 0."""
+    import shutil
+
+    from nasbench.engine import commands
+    from nasbench.runs import RunStore, load, request_stop
+
+    config, config_path = _tiny_search_config(tmp_path)
+    config.epochs = 2  # two steps an epoch
+    config.save(config_path)
+    run_dir = tmp_path / "run"
+    code, out, _ = run(capsys, "search", "--config", str(config_path), "--run-dir", str(run_dir))
+    assert code == 0 and "finished after 4 steps" in out
+    checkpoints = run_dir / "checkpoints"
+    # As if killed in its second epoch: the checkpoint is the first epoch's end (step 2).
+    (checkpoints / "prev.pt").replace(checkpoints / "last.pt")
+    with RunStore.open(run_dir) as store:
+        store.set_status("running")
+    with load(run_dir) as before:
+        assert (before.progress["step"], before.progress["epoch"]) == (4, 1)
+    monkeypatch.setattr(commands, "process_started", lambda: 0.0)  # keep the stop below
+    request_stop(run_dir)
+    code, out, _ = run(capsys, "resume", str(run_dir))
+    assert code == 0 and "stopped after 2 steps" in out
+    with load(run_dir) as after:
+        assert after.status == "stopped" and int(after.history["step"].max()) == 2
+        train = after.history[after.history["phase"] == "train"]
+        last_epoch = int(train.loc[train["step"] == 2, "epoch"].iloc[0])
+        assert (after.progress["step"], after.progress["epoch"]) == (2, last_epoch) == (2, 0)
+        assert after.progress["total_steps"] == 4
+
+    shutil.rmtree(checkpoints)  # killed before its first checkpoint: it starts again
+    with RunStore.open(run_dir) as store:
+        store.set_status("running")
+    request_stop(run_dir)
+    code, out, _ = run(capsys, "resume", str(run_dir))
+    assert code == 0 and "stopped after 0 steps" in out
+    with load(run_dir) as after:
+        assert after.progress["step"] == 0 and after.history.empty

@@ -907,6 +907,7 @@ def _holds_store(run_dir: str | None) -> bool:
 def _unresumable(folder: Path) -> str:
     """Why ``folder`` holds no run a resume could read (a one-line reason), or ""."""
     from nasbench.runs import load
+    from nasbench.runs.store import announced_writer
 
     try:
         with load(folder) as run:  # the folder exists, holds a run store, and that store reads
@@ -914,6 +915,13 @@ def _unresumable(folder: Path) -> str:
                 return (
                     f"{folder} is being written by another live process; stop it first, or "
                     "watch it in the Monitor tab."
+                )
+            # One loading torch before it writes: a second resume would fail at its lock.
+            starting = announced_writer(folder)
+            if starting:
+                return (
+                    f"a `nasbench {starting}` is starting on {folder}; wait for it (watch it "
+                    "in the Monitor tab), or stop it first."
                 )
             return ""
     except NasbenchError as err:

@@ -35,6 +35,7 @@ from nasbench.runs.alpha_summary import (
     undecided_path_probability,
 )
 from nasbench.runs.schema import RETRAIN_PHASES
+from nasbench.runs.store import announced_writer
 from nasbench.runs.summary import KILLED, RETRAINING, retraining, shown_status
 from widgets._figures import LivePlot, close_widgets
 from widgets._layout import wrapping_row
@@ -49,7 +50,8 @@ DELETED = "deleted"
 TERMINAL = ("finished", "stopped", "failed", KILLED, DELETED)
 DB_NAME = "run.sqlite"
 # A run that is over is still watched for a resume started elsewhere (another tab, the
-# command line): every IDLE_POLL_S seconds two stat() calls (~10 us) on its store files;
+# command line): every IDLE_POLL_S seconds two stat() calls (~10 us) on its store files
+# and a probe of its announcement lock (announced_writer, ~60 us);
 # it is read again only when they changed.
 IDLE_POLL_S = 2.0
 STOP_PENDING = " · <i>stop requested (sent once the search has created its run store)</i>"
@@ -230,6 +232,12 @@ def _tick_counts(fig: go.Figure, xs: list[Any], columns: int = 1) -> None:
     ticks = integer_ticks(ends, max(3, MOST_TICKS // columns))
     if (fig.layout.xaxis.tickmode, fig.layout.xaxis.dtick) != (ticks["tickmode"], ticks["dtick"]):
         fig.update_xaxes(**ticks)
+
+
+def _emptied(fig: go.Figure) -> None:
+    """Remove the figure's curves and the ticks they set, as a figure not yet drawn has."""
+    fig.data = ()
+    fig.update_xaxes(tickmode=None, tick0=None, dtick=None, tickformat=None)
 
 
 def metric_label(phase: str, name: str) -> str:
@@ -478,8 +486,8 @@ class RunMonitor(widgets.VBox):
         # A new run starts from empty figures: no curves and no subplots of the last one.
         self.alpha_figure.data = ()
         self.alpha_figure.layout = _waiting_alpha_figure().layout
-        self.history_figure.data = ()
-        self.agent_figure.data = ()
+        _emptied(self.history_figure)
+        _emptied(self.agent_figure)
         for trace in self.candidate_figure.data:
             trace.x, trace.y = [], []
         self.hp_figure.data = ()
@@ -601,8 +609,10 @@ class RunMonitor(widgets.VBox):
         return False
 
     def _store_signature(self) -> tuple:
-        """The store files' (mtime, size): any write changes them, a read does not."""
-        seen = []
+        """The store files' (mtime, size): any write changes them, a read does not; and
+        the command announced to take the run over (a resume or retrain loading torch
+        writes nothing for seconds, yet is no longer a run that is over)."""
+        seen: list[Any] = [announced_writer(self.run_dir)]
         for name in (DB_NAME, f"{DB_NAME}-wal"):
             try:
                 stat = os.stat(Path(self.run_dir) / name)
@@ -655,6 +665,7 @@ class RunMonitor(widgets.VBox):
         # so a status read after finding no writer is final (read before, the running of a
         # search that has just finished would be taken as killed).
         alive = run.writer_alive()
+        starting = announced_writer(self.run_dir)  # a resume or retrain taking the run over
         new = run.refresh()
         discarded = run.generation != self._generation
         if discarded:
@@ -665,8 +676,8 @@ class RunMonitor(widgets.VBox):
             self._generation = run.generation
             new = {"history": run.history, "alphas": run.alphas, "candidates": run.candidates,
                    "events": run.events}  # fmt: skip
-            self.history_figure.data = ()
-            self.agent_figure.data = ()
+            _emptied(self.history_figure)
+            _emptied(self.agent_figure)
             self.agent_plot.layout.display = "none"  # shown again by an agent's rows
         if self._curves_final == alive:
             # The writer came or went: the curves gain (or lose) their last point.
@@ -687,7 +698,7 @@ class RunMonitor(widgets.VBox):
             # Sent even where no curve is left to draw (a draw pushes only what it drew).
             self.history_plot.push()
             self.agent_plot.push()
-        self._show_state(alive)
+        self._show_state(alive, starting)
         return self.status
 
     def _store_identity(self) -> tuple[int, int] | None:
@@ -1284,11 +1295,21 @@ class RunMonitor(widgets.VBox):
                 self._taken_over = True  # for good: that writer may die without a row
         return self._taken_over
 
-    def _show_state(self, alive: bool | None) -> None:
-        """Show the run's status; ``alive`` is whether a process wrote it when the rows
-        were read (probed before them)."""
+    def _show_state(self, alive: bool | None, starting: str | None = None) -> None:
+        """Show the run's status; ``alive`` is whether a process wrote it and ``starting``
+        the command a process announced it takes it over with, both read before the rows:
+        the status `nasbench runs` shows (:func:`shown_status`), so Stop is enabled where
+        `nasbench stop` would ask a search to stop."""
         run = self.run
-        status, error = run.status, ""
+        # The log's word on a retrain counts only with a live writer and no announcement;
+        # read (one more query) only when the run has ever been retrained.
+        retrain = (
+            bool(alive)
+            and starting is None
+            and bool((run.events["kind"] == "retrain_started").any())
+            and retraining(self.run_dir)
+        )
+        status, error = shown_status(run.status, alive, retrain, starting), ""
         code = None if self.process is None else self.process.poll()
         # Once another writer (a resume from the CLI or another tab) took the run after
         # this monitor's process failed, that process's exit says nothing about the run.
@@ -1300,17 +1321,18 @@ class RunMonitor(widgets.VBox):
             # it. One interrupted (130) or killed by a signal (< 0) left it as it was.
             left = KILLED if run.status == "running" and not alive else run.status
             # A live writer (whose busy lock failed it) goes on: the store's word for that.
-            status = status if alive else "failed"
+            status = status if alive or starting else "failed"
             error = (
                 f"the search process exited with code {code} before it took over the run "
                 f"(still {left}, as the last process left it){_last_error(self.run_dir)}"
             )
-        elif status == "running" and alive is False and not self.process_alive:
-            status = KILLED  # as list_runs, the run browser and the report call it
+        elif status == KILLED and self.process_alive:
+            status = run.status  # this monitor's own process lives: it takes the run over
+        elif status == KILLED:  # as `nasbench runs` calls it
             error = (
                 "the search process is gone (killed?); Resume continues from the last checkpoint."
             )
-        elif status == "failed" and not alive:
+        elif status == "failed":
             error = run.message or "the search failed."
         elif code not in (None, 0) and status not in TERMINAL:
             status = "failed"
@@ -1327,10 +1349,6 @@ class RunMonitor(widgets.VBox):
         if self._booting:
             status = self._booting
             self.error.value = ""
-        elif status in TERMINAL and alive:
-            # A resume (started elsewhere) that has not reached its first step, or a retrain
-            # (read only then: a rare case, and one more read per poll): not over.
-            status = shown_status(status, alive, retraining(self.run_dir))
         progress = run.progress
         total = progress["total_steps"]
         self.progress.max = max(1, int(total or 1))

@@ -463,8 +463,10 @@ class _Loop:
         logged = self.store.last_step("train")
         state = load_for_resume(self.run_dir, logged, map_location=self.parts.device)
         if state is None:
-            # Killed before the first checkpoint: start again, without the rows logged so far.
+            # Killed before the first checkpoint: start again, without the rows logged so far
+            # (and where they got to: a stop before the first step leaves it at 0).
             self.store.discard_after(-1)
+            self.store.set_progress(0, self.total_steps, 0, self.epochs)
             return False
         require_keys(state, RESTORED_KEYS, self.run_dir)
         p = self.parts
@@ -484,6 +486,11 @@ class _Loop:
             # The plan the first process made, not a new measurement: the same rows follow.
             self._apply_plan(BudgetPlan.from_dict(state["budget_plan"]))
         self.store.discard_after(self.step)
+        # Where the rows now end, as that step recorded it (an epoch's end checkpoints the
+        # next epoch's start): a stop before the first step would otherwise leave the
+        # killed search's later step in the progress row that the Monitor and report show.
+        epoch = self.epoch - 1 if self.batch == 0 and self.step else self.epoch
+        self.store.set_progress(self.step, self.total_steps, epoch, self.epochs)
         return True
 
     def _launch_estimate(self) -> dict[str, Any]:

@@ -61,6 +61,7 @@ except ImportError:  # pragma: no cover - POSIX has no msvcrt
 BUSY_TIMEOUT_MS = 10_000
 TERMINAL_STATUSES = ("stopped", "finished", "failed")
 _LOCK_WAIT_S = 2.0
+_ANNOUNCE_WAIT_S = 0.2  # outlasts a probe of the announcement; not another announcer's
 # The commands that take an existing run over and announce it first (announce_writer).
 ANNOUNCING = ("resume", "retrain")
 _ANNOUNCED: dict[str, tuple[Path, str, Any, float]] = {}  # "run": folder, command, lock, time
@@ -282,8 +283,10 @@ def announce_writer(run_dir: str | Path, command: str) -> float | None:
     Returns:
         When this process announced it (``time.time()``; the first time, when called
         again for the same run and command), or None where nothing was announced: no
-        run there, a folder it cannot write, another process announced the same, or no
-        file locks on this system.
+        run there, a folder it cannot write, another process announced the same, a
+        process writes the run already (a search: this command fails at its writer
+        lock, and the run reads as that search's meanwhile), or no file locks on this
+        system.
 
     Example:
         >>> announce_writer("runs/nowhere", "resume") is None
@@ -296,20 +299,28 @@ def announce_writer(run_dir: str | Path, command: str) -> float | None:
     withdraw_writer()
     if command not in ANNOUNCING or (fcntl is None and msvcrt is None):
         return None
-    if not (folder / DB_NAME).is_file():
+    if not (folder / DB_NAME).is_file() or _lock_held(folder / LOCK_NAME):
         return None
     try:
         handle = open(folder / _announce_name(command), "a+")  # noqa: SIM115 - held till withdrawn
     except OSError:  # a read-only folder: the command says what is wrong with it
         return None
-    try:
-        if fcntl is None:
-            _lock_windows(handle, msvcrt.LK_NBLCK)
-        else:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # another process announced it; its own open of the run refuses this one
-        handle.close()
-        return None
+    deadline = time.monotonic() + _ANNOUNCE_WAIT_S
+    while True:
+        try:
+            if fcntl is None:
+                _lock_windows(handle, msvcrt.LK_NBLCK)
+            else:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError:
+            # A reader probing it (announced_writer) holds it for microseconds; another
+            # process that announced it, till its command ends (its open of the run
+            # refuses this one).
+            if time.monotonic() > deadline:
+                handle.close()
+                return None
+            time.sleep(0.005)
     _ANNOUNCED["run"] = (folder.resolve(), command, handle, time.time())
     return _ANNOUNCED["run"][3]
 

@@ -117,11 +117,14 @@ def shown_status(
         status: the latest stored status.
         alive: True while a process holds the writer lock, False when none does, None
             where that cannot be known.
-        retrain: whether the run's log says a retrain is under way (:func:`retraining`).
+        retrain: whether the run's log says a retrain is under way (:func:`retraining`);
+            read only where nothing is announced.
         starting: the command a live process announced it takes the run over with
-            (:func:`nasbench.runs.store.announced_writer`): from its first moment, before
-            it loads torch or holds the writer lock, a resume reads as resuming and a
-            retrain as retraining. A search writing the run keeps its own status.
+            (:func:`nasbench.runs.store.announced_writer`). It names the writer, whatever
+            the log says: from its first moment, before it loads torch or holds the writer
+            lock, a retrain reads as retraining (a killed one's status and events
+            notwithstanding) and a resume as resuming until its first status (running)
+            is stored. Nothing is announced while a search writes the run.
 
     Returns:
         ``status``, or "killed" for a live status no process writes, "retraining" for a
@@ -133,17 +136,19 @@ def shown_status(
         ('killed', 'resuming')
         >>> shown_status("stopped", True, retrain=True)
         'retraining'
-        >>> shown_status("finished", False, starting="retrain")
+        >>> shown_status("running", True, starting="retrain")  # a killed run's retrain
         'retraining'
+        >>> shown_status("stopped", True, retrain=True, starting="resume")
+        'resuming'
     """
+    if starting == "retrain":
+        return RETRAINING
+    if starting == "resume":
+        # The resume stores running as it starts its loop: from then on it is a search.
+        return status if alive and status in LIVE_STATUSES else RESUMING
+    # Nothing announced (a search, an older CLI): the log's word, with a live writer.
     if alive and retrain:
         return RETRAINING
-    # A search writes it (the announcing command fails at its writer lock): the search's.
-    searching = bool(alive) and status in LIVE_STATUSES
-    if starting == "retrain" and not searching:
-        return RETRAINING
-    if starting == "resume" and not searching:
-        return RESUMING
     if status in LIVE_STATUSES and alive is False:
         return KILLED  # says running, but no process writes it
     if status in ("stopped", "failed") and alive:
@@ -154,9 +159,10 @@ def shown_status(
 def retraining(run_dir: str | Path) -> bool:
     """Whether a ``nasbench retrain`` of the run is under way: a live one announced it
     takes the run over (:func:`nasbench.runs.store.announced_writer`, from its first
-    moment), or the run's log says so: its latest ``retrain_started`` event came after
-    its last status and has no ``retrain_finished`` after it. Only a live writer makes
-    the log's word true (:func:`writer_alive`): a retrain that was interrupted logs no end.
+    moment), or, where nothing is announced, the run's log says so: its latest
+    ``retrain_started`` event came after its last status and has no ``retrain_finished``
+    after it. Only a live writer makes the log's word true (:func:`writer_alive`): a
+    retrain that was killed logs no end, and a resume announced since is no retrain.
 
     Args:
         run_dir: the run folder.
@@ -174,7 +180,8 @@ def retraining(run_dir: str | Path) -> bool:
     try:
         last = conn.execute("SELECT status FROM status ORDER BY id DESC LIMIT 1").fetchone()
         status = last[0] if last else "created"
-        return _retraining(conn) or shown_status(status, alive, starting=starting) == RETRAINING
+        retrain = bool(alive) and _retraining(conn)
+        return shown_status(status, alive, retrain, starting) == RETRAINING
     except sqlite3.DatabaseError as err:
         raise damaged_database(path, err) from None
     finally:

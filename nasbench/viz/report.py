@@ -38,6 +38,7 @@ from nasbench.errors import ConfigError, NasbenchError
 from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import run_folder, shown_epoch
+from nasbench.runs.store import announced_writer
 from nasbench.runs.summary import KILLED, LIVE_STATUSES, retraining, shown_status
 from nasbench.tempfiles import remove_stale_temps, temp_prefix
 from nasbench.viz.alphas import (
@@ -359,13 +360,15 @@ def _note(text: str) -> str:
 
 
 def _overview(run: Any) -> str:
-    alive = run.writer_alive()
+    alive, starting = run.writer_alive(), announced_writer(run.run_dir)
     if run.status in LIVE_STATUSES and alive is False:
         # Read before the probe, the status may be the running of a search that has ended
         # since; its writer stored its last status before letting go: read that one.
         with contextlib.suppress(NasbenchError):  # a closed Run keeps what it read
             run.refresh()
-    status = shown_status(run.status, alive, bool(alive) and retraining(run.run_dir))
+    # A resume or retrain announced but not yet writing reads as resuming or retraining.
+    retrain = bool(alive) and starting is None and retraining(run.run_dir)
+    status = shown_status(run.status, alive, retrain, starting)
     progress = run.progress
     killed = status == KILLED
     rows = [("status", f'<b class="status-{html.escape(status)}">{html.escape(status)}</b>')]

@@ -397,3 +397,21 @@ def test_the_overlap_refusal_holds_for_a_folder_named_relative_and_stored_absolu
     assert stored.dataset.name == f"folder:{tmp_path / 'scans'}"
     with pytest.raises(ConfigError, match="meta-train and meta-test classes overlap"):
         stored.validate()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="kills a forked search")
+def test_a_resume_stopped_before_its_first_step_shows_where_its_rows_end(tmp_path):
+    """A killed meta-search's progress row is past its checkpoint; the resume sets it back
+    to the checkpoint's step (and the epoch that step recorded), as the supernet loop does."""
+    run_dir = tmp_path / "run"
+    killed_at("step", 3, run_dir)  # after step 3; the checkpoint is the first epoch's end
+    with nasbench.runs.load(run_dir) as before:
+        assert before.progress["step"] == 3
+    nasbench.runs.request_stop(run_dir)
+    result = resume(run_dir, started=0.0)  # keeps the request written before it
+    assert result.status == "stopped"
+    with nasbench.runs.load(run_dir) as after:
+        train = after.history[after.history["phase"] == "train"]
+        last = int(train["step"].max())
+        epoch = int(train.loc[train["step"] == last, "epoch"].iloc[0])
+        assert (after.progress["step"], after.progress["epoch"]) == (last, epoch) == (2, 0)

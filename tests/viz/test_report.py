@@ -196,6 +196,27 @@ def test_a_killed_run_reads_killed_in_the_report_and_in_list_runs(tmp_path):
     assert list_runs(tmp_path / "runs")["status"].tolist() == ["killed"]
 
 
+def test_a_resume_or_retrain_announced_reads_so_in_the_report_before_it_writes(tmp_path):
+    """A `nasbench resume` or `retrain` loading torch (announced, no writer lock yet): the
+    report says resuming or retraining, as `nasbench runs` does, not stopped or killed."""
+    from nasbench.runs.store import announce_writer, withdraw_writer
+
+    stopped, killed = tmp_path / "runs" / "a", tmp_path / "runs" / "b"
+    for run_dir, status in ((stopped, "stopped"), (killed, "running")):
+        with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+            store.set_status(status)
+    for run_dir, command, shown in ((stopped, "resume", "resuming"),
+                                    (killed, "retrain", "retraining")):  # fmt: skip
+        try:
+            assert announce_writer(run_dir, command) is not None
+            text = write_report(run_dir).read_text(encoding="utf-8")
+            assert f'<b class="status-{shown}">{shown}</b>' in text
+            assert "it was killed" not in text
+        finally:
+            withdraw_writer()
+    assert '<b class="status-killed">killed</b>' in write_report(killed).read_text()
+
+
 def test_a_discrete_search_report_shows_its_candidates_not_empty_alpha_notes(tmp_path):
     from nasbench import search
     from nasbench.config import SearchConfig
@@ -440,16 +461,19 @@ def test_a_report_write_killed_mid_way_leaves_a_temp_file_the_next_write_removes
     import sys
     import time
 
+    from nasbench.tempfiles import writer_tag
+
     run_dir = make_run(tmp_path / "run", eigen=False)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a pid no process has now: a writer the OOM killer ended
-    live = os.getpid()
+    live = writer_tag()  # this process, on this machine
+    host = live.partition("-")[2]
     names = {
-        "killed": f".report.html.{dead.pid}.abcd1234.tmp",
+        "killed": f".report.html.{dead.pid}-{host}.abcd1234.tmp",
         "live": f".report.html.{live}.efgh5678.tmp",
         "old_stale": ".report.html.k3j2l1xy.tmp",  # earlier versions: no pid
         "old_recent": ".report.html.q9w8e7rt.tmp",
-        "other_target": f".other.html.{dead.pid}.abcd1234.tmp",
+        "other_target": f".other.html.{dead.pid}-{host}.abcd1234.tmp",
     }
     for name in names.values():
         (run_dir / name).write_text("torn")

@@ -272,3 +272,26 @@ def test_start_process_records_which_process_runs_the_search(tmp_path):
         process.kill()
         process.wait()
     assert dead_search_process(tmp_path) == process.pid
+
+
+def test_resume_of_a_run_a_cli_resume_or_retrain_announced_starts_nothing(
+    tmp_path, fake_run, started
+):
+    """A `nasbench resume` or `retrain` loading torch has announced the run but holds no
+    writer lock yet: Resume refuses in one line, naming it, instead of a second process."""
+    from nasbench.runs import RunStore
+    from nasbench.runs.store import announce_writer, withdraw_writer
+
+    with RunStore.open(fake_run) as store:
+        store.set_status("stopped")
+    launcher = SearchLauncher(tmp_path / "runs", space_config=TINY_SPACE)
+    for command in ("resume", "retrain"):
+        try:
+            assert announce_writer(fake_run, command) is not None
+            assert not launcher.resume(fake_run)
+            said = launcher.message.value
+            assert f"cannot resume: a `nasbench {command}` is starting on {fake_run}" in said
+            assert "wait for it" in said and started == []
+        finally:
+            withdraw_writer()
+    assert launcher.resume(fake_run) and len(started) == 1  # once it is gone

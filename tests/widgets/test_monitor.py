@@ -1091,3 +1091,98 @@ def test_the_slow_poll_of_an_ended_run_notices_it_deleted_then_searched_again(
         ("deleted", True, []),  # closed, and still watched for a new run in its folder
         ("stopped", "gdas", 4),
     ]
+
+
+def _status_run(folder, name: str, status: str, retrain_killed: bool = False):
+    """A run whose last status is ``status``, 2 of 40 steps done at a measured pace (so a
+    Monitor could show an ETA); ``retrain_killed``: a retrain of it began and logged no end."""
+    from nasbench.runs import RunStore
+
+    run_dir = folder / name
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}) as store:
+        store.set_status("running")
+        store.set_progress(1, 40, 0, 4)
+        time.sleep(0.02)
+        store.set_progress(2, 40, 0, 4)
+        if status != "running":
+            store.set_status(status)
+        if retrain_killed:
+            store.log_event("retrain_started", {})
+    return run_dir
+
+
+@pytest.mark.parametrize(
+    ("stored", "retrain_killed", "announced", "writer", "shown"),
+    [
+        ("running", False, "retrain", False, "retraining"),  # a killed run's retrain loading
+        ("running", False, "retrain", True, "retraining"),  # ... holding it, before its event
+        ("stopped", True, "resume", True, "resuming"),  # a resume after a killed retrain
+        ("stopped", False, "resume", False, "resuming"),  # a resume loading torch
+        ("finished", False, "retrain", False, "retraining"),
+        ("running", False, None, False, "killed"),
+        ("running", False, None, True, "running"),  # a live search
+        ("stopped", True, None, True, "retraining"),  # a retrain that announces nothing
+        ("stopped", False, None, False, "stopped"),
+    ],
+)
+def test_monitor_report_runs_and_stop_agree_on_a_runs_status(
+    tmp_path, capsys, stored, retrain_killed, announced, writer, shown
+):
+    """The Monitor shows what `nasbench runs` and the report show, from the stored status,
+    the writer lock and the announcement alike; Stop is enabled exactly where `nasbench
+    stop` asks a search to stop, and only a search shows an ETA."""
+    from nasbench.cli import main
+    from nasbench.runs import RunStore
+    from nasbench.runs.store import announce_writer, withdraw_writer
+    from nasbench.runs.summary import run_summaries
+    from nasbench.viz.report import write_report
+
+    run_dir = _status_run(tmp_path / "runs", "r", stored, retrain_killed)
+    held = None
+    try:
+        if announced:
+            assert announce_writer(run_dir, announced) is not None
+        if writer:
+            held = RunStore.open(run_dir)
+        monitor = RunMonitor(run_dir)
+        try:
+            text = re.sub("<[^>]+>", "", monitor.status_text.value)
+            assert monitor.status == shown and text.startswith(shown), text
+            assert ("ETA" in text) == (shown == "running")
+            stop_enabled = not monitor.stop_button.disabled
+        finally:
+            monitor.close()
+        assert run_summaries(tmp_path / "runs")[0]["status"] == shown
+        page = write_report(run_dir, tmp_path / "r.html").read_text(encoding="utf-8")
+        assert f'<b class="status-{shown}">{shown}</b>' in page
+        capsys.readouterr()
+        assert (main(["stop", str(run_dir)]) == 0) == stop_enabled, capsys.readouterr()
+    finally:
+        if held is not None:
+            held.close()
+        withdraw_writer()
+
+
+def test_an_idle_monitor_notices_a_resume_or_retrain_announced_before_it_writes(tmp_path):
+    """A Monitor on a run that is over polls slowly, only when its store files change; a
+    resume or retrain loading torch writes nothing for seconds, yet its announcement is
+    noticed at the next slow poll: resuming with Stop enabled, or retraining without."""
+    from nasbench.runs.store import announce_writer, withdraw_writer
+
+    run_dir = _status_run(tmp_path / "runs", "r", "stopped")
+    monitor = RunMonitor(run_dir)
+    try:
+        assert monitor.status == "stopped" and monitor.stop_button.disabled
+        assert monitor._check_idle() and monitor.status == "stopped"  # nothing changed
+        for command, shown in (("resume", "resuming"), ("retrain", "retraining")):
+            try:
+                assert announce_writer(run_dir, command) is not None
+                monitor._check_idle()
+                assert monitor.status == shown
+                assert monitor.stop_button.disabled is (shown == "retraining")
+            finally:
+                withdraw_writer()
+            monitor._check_idle()
+            assert monitor.status == "stopped" and monitor.stop_button.disabled
+    finally:
+        monitor.close()

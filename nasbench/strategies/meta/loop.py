@@ -146,6 +146,7 @@ class MetaLoop:
         state = load_for_resume(self.run_dir, self.store.last_step("train"))
         if state is None:
             self.store.discard_after(-1)
+            self.store.set_progress(0, self.total_steps, 0, self.config.epochs)
             return False
         require_keys(state, ("nets", "epoch", "batch"), self.run_dir)
         with restoring(self.run_dir):
@@ -153,6 +154,11 @@ class MetaLoop:
                 net.load_state_dict(state["nets"][name])
         self.step, self.epoch, self.batch = state["step"], state["epoch"], state["batch"]
         self.store.discard_after(self.step)
+        # Where the rows now end, as that step recorded it (an epoch's end checkpoints the
+        # next epoch's start), as the supernet loop does: a stop before the first step
+        # would otherwise leave the killed run's later step in the progress row.
+        epoch = self.epoch - 1 if self.batch == 0 and self.step else self.epoch
+        self.store.set_progress(self.step, self.total_steps, epoch, self.config.epochs)
         return True
 
     # ---- the loop ---------------------------------------------------------------------------
