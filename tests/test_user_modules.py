@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 from pathlib import Path
 
 import pytest
@@ -172,7 +173,12 @@ def test_the_launcher_imports_user_modules_and_refuses_notebook_code(
 
     # The subprocess finds the module where this kernel found it.
     seen = {}
-    monkeypatch.setattr("subprocess.Popen", lambda argv, **kw: seen.update(kw, argv=argv))
+
+    def popen(argv, **kw):  # records how the search would start, and stands for it
+        seen.update(kw, argv=argv)
+        return types.SimpleNamespace(pid=os.getpid())
+
+    monkeypatch.setattr("subprocess.Popen", popen)
     start_process(["--import", "launchplug", "runs"], tmp_path / "logs")
     assert seen["argv"][3:5] == ["--import", "launchplug"]
     assert seen["env"]["PYTHONPATH"].split(os.pathsep)[1] == str(tmp_path.resolve())
