@@ -1,11 +1,24 @@
-"""Allow ``python -m nasbench``."""
+"""Allow ``python -m nasbench``; :func:`main` is also the ``nasbench`` command's entry."""
 
 import sys
 
-try:
-    from nasbench.cli import main
-except KeyboardInterrupt:  # Ctrl-C while the command line loads: one line, as main() says it
-    print("nasbench: interrupted", file=sys.stderr)
-    raise SystemExit(130) from None
 
-raise SystemExit(main())
+def main() -> int:
+    """Run the command line, saying in one line when a Ctrl-C comes while it loads.
+
+    Returns:
+        The exit code (130 for such a Ctrl-C).
+
+    Example:
+        >>> main()  # doctest: +SKIP
+    """
+    try:
+        from nasbench.cli import main as command_line
+    except KeyboardInterrupt:  # as nasbench.cli.main says it once loaded
+        print("nasbench: interrupted", file=sys.stderr)
+        return 130
+    return command_line()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -390,13 +390,19 @@ class DatasetPicker(widgets.VBox):
             )
         except Exception as err:  # noqa: BLE001 - a thread must say why it ended, not die
             said = message_html(f"download failed: {type(err).__name__}: {err}", "error")
-        finally:
+        finally:  # a Ctrl-C (download(block=True)) too: it says so, then goes on up
             self._downloading = ""
-        if self._closed:
-            return  # closed meanwhile: the files it fetched stay, its widgets are gone
+            if not self._closed:  # closed meanwhile: the files stay, its widgets are gone
+                self._show_outcome(info.name, done, said)
+
+    def _show_outcome(self, name: str, done: bool, said: str) -> None:
         if done:
             self.progress.value = 100
-            said = message_html(f"{info.name} is on disk.", "info")
+            said = message_html(f"{name} is on disk.", "info")
+        elif not said:
+            said = message_html(
+                f"the download of {name} was interrupted; download again.", "warning"
+            )
         self.message.value = said
         # This download's outcome: the picker may show another dataset by now.
         self.progress.bar_style = "" if done else "danger"

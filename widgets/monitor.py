@@ -300,6 +300,7 @@ class RunMonitor(widgets.VBox):
         # store's status rows and whether a writer was alive (_another_writer_took_over).
         self._exit_seen: tuple[int, bool] | None = None
         self._taken_over = False  # another writer took the run after that process exited
+        self._folder = Path()  # the watched run's folder, absolute (set by watch)
         self.title = widgets.HTML("<i>no run open</i>")
         self.title.add_class("nasbench-monitor-title")
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
@@ -464,6 +465,9 @@ class RunMonitor(widgets.VBox):
             self._booting = ""
         self._clear_view()
         self.run_dir = os.fspath(run_dir)  # a Run gives its folder
+        # Where the run's files are, whatever folder the kernel is in later (%cd): a
+        # relative run_dir read after a chdir would say the run was deleted.
+        self._folder = Path(os.path.abspath(self.run_dir))
         self.title.value = f"<b>run</b>: {html.escape(os.fspath(run_dir))}"
         self.status = "starting"
         self._poll_and_continue()
@@ -612,10 +616,10 @@ class RunMonitor(widgets.VBox):
         """The store files' (mtime, size): any write changes them, a read does not; and
         the command announced to take the run over (a resume or retrain loading torch
         writes nothing for seconds, yet is no longer a run that is over)."""
-        seen: list[Any] = [announced_writer(self.run_dir)]
+        seen: list[Any] = [announced_writer(self._folder)]
         for name in (DB_NAME, f"{DB_NAME}-wal"):
             try:
-                stat = os.stat(Path(self.run_dir) / name)
+                stat = os.stat(self._folder / name)
             except OSError:
                 seen.append(None)
             else:
@@ -665,7 +669,7 @@ class RunMonitor(widgets.VBox):
         # so a status read after finding no writer is final (read before, the running of a
         # search that has just finished would be taken as killed).
         alive = run.writer_alive()
-        starting = announced_writer(self.run_dir)  # a resume or retrain taking the run over
+        starting = announced_writer(self._folder)  # a resume or retrain taking the run over
         new = run.refresh()
         discarded = run.generation != self._generation
         if discarded:
@@ -704,7 +708,7 @@ class RunMonitor(widgets.VBox):
     def _store_identity(self) -> tuple[int, int] | None:
         """The (device, inode) of the folder's run store file; None when there is none."""
         try:
-            stat = os.stat(Path(self.run_dir) / DB_NAME)
+            stat = os.stat(self._folder / DB_NAME)
         except OSError:
             return None
         return stat.st_dev, stat.st_ino

@@ -304,11 +304,15 @@ def _input_channels_changed(text: str) -> tuple[int, int] | None:
     return then[1], now[1]
 
 
+# The fewest characters of a word cut short worth showing (a key's leading names).
+MIN_CUT_WORD = 12
+
+
 def _whole_entries(text: str, budget: int = 200) -> str:
     """torch's error on one line: its heading and the whole entries that fit in ``budget``
     characters, saying how many were left out (it can list thousands of keys); an entry
-    too long alone keeps its first whole words, then "…" (a first word too long alone,
-    such as one long key, keeps what fits of it)."""
+    too long alone keeps its first whole words, then what fits of the next one (a long
+    key, say), then "…"."""
     entries = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
     heading = entries.pop(0) if entries and entries[0].endswith(":") else ""
     kept: list[str] = []
@@ -318,13 +322,15 @@ def _whole_entries(text: str, budget: int = 200) -> str:
         kept.append(entry)
     if entries and not kept:
         words: list[str] = []
+        cut = ""
         for word in entries[0].split(" "):
-            if len(" ".join([heading, *words, word])) > budget - 2:
+            if len(" ".join([heading, *words, word, "…"])) > budget:
+                # The word that does not fit: what fits of it, where that says something.
+                room = budget - len(" ".join([heading, *words, "…"])) - 1
+                cut = word[:room] if room >= MIN_CUT_WORD else ""
                 break
             words.append(word)
-        # No whole word fits: the first is cut where the budget ends.
-        cut = " ".join(words) if words else entries[0][: max(0, budget - len(heading) - 2)]
-        kept = [cut + (" …" if words else "…")]
+        kept = [" ".join([*words, cut]) + "…" if cut else " ".join([*words, "…"])]
     said = " ".join(part for part in (heading, " ".join(kept)) if part)
     left = len(entries) - len(kept)
     return (said + (f" (and {left} more)" if left else "")) or "no message"

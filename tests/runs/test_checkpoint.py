@@ -311,10 +311,18 @@ def test_another_misfit_keeps_whole_entries_and_names_changed_code():
 def test_a_key_longer_than_the_budget_keeps_what_fits_of_it():
     from nasbench.runs.checkpoint import _whole_entries
 
-    key = '"' + "cells." * 60 + 'weight"'  # one word of 368 characters
-    said = _whole_entries(f"Error(s) in loading state_dict:\n\tMissing key(s): {key}")
-    assert said.startswith("Error(s) in loading state_dict: Missing key(s): ")
-    assert len(said) <= 200 and said.endswith("…")
+    deep = torch.nn.Module()  # a key of 40 nested names: longer than the message's budget
+    inner = deep
+    for _ in range(40):
+        inner.add_module("cells_stage_block", torch.nn.Module())
+        inner = inner.cells_stage_block
+    inner.add_module("lin", torch.nn.Linear(2, 2))
+    with pytest.raises(RuntimeError) as err:
+        deep.load_state_dict({})  # torch's own message
+    said = _whole_entries(str(err.value))
+    start = 'Error(s) in loading state_dict for Module: Missing key(s) in state_dict: "cells_stage'
+    assert said.startswith(start) and said.endswith("…") and len(said) <= 200
+    key = '"' + "cells." * 60 + 'weight"'  # the key alone, a word with nothing before it
     said = _whole_entries(f"Error(s) in loading state_dict:\n\t{key}")
     assert said.startswith('Error(s) in loading state_dict: "cells.cells.') and said.endswith("…")
     assert len(said) <= 200

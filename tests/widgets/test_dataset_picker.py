@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import urllib.error
 
+import pytest
+
 from nasbench import data
 from widgets.dataset_picker import DatasetPicker, dataset_options
 
@@ -220,3 +222,15 @@ def test_close_closes_every_widget_and_a_download_ending_later_shows_nothing(
     assert (picker.message.value, picker.progress.value, picker.progress.description,
             picker.progress.bar_style, picker.card.value,
             picker.samples.value) == shown  # ...and touched no closed widget  # fmt: skip
+
+
+def test_a_ctrl_c_during_a_blocking_download_shows_it_ended_and_goes_on_up(tmp_path):
+    def interrupted(url, timeout=30.0):
+        raise KeyboardInterrupt  # the kernel's interrupt while download(block=True) waits
+
+    picker = DatasetPicker(root=tmp_path, value="breastmnist", opener=interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        picker.download(block=True)
+    assert picker.progress.bar_style == "danger"
+    assert "breastmnist was interrupted" in picker.message.value
+    assert not picker.download_button.disabled and not picker.is_cached()

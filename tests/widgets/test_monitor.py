@@ -1186,3 +1186,20 @@ def test_an_idle_monitor_notices_a_resume_or_retrain_announced_before_it_writes(
             assert monitor.status == "stopped" and monitor.stop_button.disabled
     finally:
         monitor.close()
+
+
+def test_a_monitor_on_a_relative_folder_keeps_its_run_after_the_kernel_changes_folder(
+    tmp_path, monkeypatch
+):
+    from nasbench.runs import RunStore
+
+    with RunStore.create(tmp_path / "runs" / "r", {"strategy": "darts"}, environment={}) as store:
+        store.log_metrics(1, 0, "train", {"loss": 0.5})
+        store.set_status("finished")
+    monkeypatch.chdir(tmp_path)
+    monitor = RunMonitor("runs/r")  # as the workbench names runs: relative to the notebook
+    assert monitor.status == "finished"
+    monkeypatch.chdir(tmp_path / "runs")  # %cd in the notebook
+    assert monitor.poll_once() == "finished" and monitor.run is not None
+    assert monitor.error.value == ""
+    monitor.close()
