@@ -11,8 +11,6 @@ import dataclasses
 import functools
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from nasbench.options import MAX_INT, Budget, plain_numbers
 from nasbench.protocols import Space
 from nasbench.runs.alpha_summary import COLLAPSE_FACTOR, COLLAPSE_START_EPOCH, COLLAPSE_WINDOW
 from nasbench.runs.checkpoint_schedule import AUTO
+from nasbench.tempfiles import write_atomically
 
 DEVICES = ("auto", "cpu", "cuda")
 # Strategy kinds whose search trains a supernet in the bilevel loop.
@@ -355,18 +354,7 @@ class SearchConfig:
         Example:
             >>> SearchConfig().save(tmp_path / "search.json")  # doctest: +SKIP
         """
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.to_json() + "\n")
-            umask = os.umask(0)  # mkstemp makes rw-------; a config is rw-r--r-- (umask)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, lambda handle: handle.write(self.to_json() + "\n"), text=True)
 
     def validate(self) -> SearchConfig:
         """Check every value; raise a one-line ConfigError on the first bad one.

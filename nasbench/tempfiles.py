@@ -17,8 +17,11 @@ import hashlib
 import os
 import re
 import socket
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 # A writer tag: ``<pid>-<8 hex of the machine's name>``.
 WRITER_TAG = r"\d+-[0-9a-f]{8}"
@@ -79,6 +82,41 @@ def temp_prefix(target: str | os.PathLike) -> str:
         True
     """
     return f".{Path(target).name}.{writer_tag()}."
+
+
+def write_atomically(
+    target: str | os.PathLike, write: Callable[[IO[Any]], Any], *, text: bool = False
+) -> Path:
+    """Write ``target`` whole or not at all: ``write`` fills a temporary in its folder,
+    which takes the target's name once closed (a kill mid-write leaves the previous file
+    whole), rw-r--r-- under the umask, as a plainly written file. Killed writes'
+    temporaries of the target are removed first (:func:`remove_stale_temps`).
+
+    Args:
+        target: the file to write; its folder must exist.
+        write: called with the open temporary (binary, or UTF-8 text with ``text``).
+        text: open it as text.
+
+    Returns:
+        ``target``, as a Path.
+
+    Example:
+        >>> write_atomically("runs/x/a.json", lambda f: f.write("{}"), text=True)  # doctest: +SKIP
+    """
+    target = Path(target)
+    remove_stale_temps(target)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".tmp", dir=target.parent)
+    try:
+        with open(fd, "w" if text else "wb", encoding="utf-8" if text else None) as handle:
+            write(handle)
+        umask = os.umask(0)  # mkstemp makes rw-------
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
 
 
 def remove_stale_temps(target: str | os.PathLike) -> None:

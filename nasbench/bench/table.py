@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -35,7 +34,7 @@ import pandas as pd
 
 from nasbench.errors import ConfigError, SpaceError, closest_name
 from nasbench.protocols import Genotype, Space
-from nasbench.tempfiles import remove_stale_temps, temp_prefix
+from nasbench.tempfiles import write_atomically
 
 ID_COLUMNS = ("key", "genotype_json", "seed", "epoch")
 METRIC_COLUMNS = ("train_loss", "val_acc", "val_auc", "test_acc", "test_auc")
@@ -433,22 +432,7 @@ class BenchmarkTable:
         meta = dict(arrow.schema.metadata or {})
         meta[METADATA_KEY] = json.dumps(self.metadata(), sort_keys=True).encode()
         arrow = arrow.replace_schema_metadata(meta)
-        remove_stale_temps(path)
-        # The pid in the name tells a later save whether the writer still runs.
-        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            pq.write_table(arrow, tmp)
-            # A table is for sharing: rw-r--r-- under the umask, as a plainly written file
-            # (mkstemp makes rw-------).
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomically(path, lambda handle: pq.write_table(arrow, handle))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BenchmarkTable:

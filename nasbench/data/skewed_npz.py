@@ -13,8 +13,6 @@ Used by ``benchmarks/volumes.py`` and the 3D retrain tests.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import numpy as np
 from nasbench.data.medmnist import file_name
 from nasbench.data.synthetic import _classification
 from nasbench.errors import DatasetError
+from nasbench.tempfiles import write_atomically
 
 DEFAULT_SPLITS = {"train": 400, "val": 100, "test": 200}
 # Lesions larger and brighter than synthetic3d's faintest: the classes differ by a
@@ -105,20 +104,9 @@ def write_skewed_npz(
         arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
     path = Path(root) / file_name(name, size)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A temp file that takes the official name once whole: a kill mid-write must not leave
-    # a truncated file the loader would take as the cached set.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        umask = os.umask(0)  # mkstemp makes rw-------; a data file is rw-r--r-- (umask)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    # Whole or not at all: a kill mid-write must not leave a truncated file the loader
+    # would take as the cached set.
+    return write_atomically(path, lambda handle: np.savez_compressed(handle, **arrays))
 
 
 def _check_stand_in(name: str, size: int) -> None:

@@ -305,22 +305,11 @@ def announce_writer(run_dir: str | Path, command: str) -> float | None:
         handle = open(folder / _announce_name(command), "a+")  # noqa: SIM115 - held till withdrawn
     except OSError:  # a read-only folder: the command says what is wrong with it
         return None
-    deadline = time.monotonic() + _ANNOUNCE_WAIT_S
-    while True:
-        try:
-            if fcntl is None:
-                _lock_windows(handle, msvcrt.LK_NBLCK)
-            else:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except OSError:
-            # A reader probing it (announced_writer) holds it for microseconds; another
-            # process that announced it, till its command ends (its open of the run
-            # refuses this one).
-            if time.monotonic() > deadline:
-                handle.close()
-                return None
-            time.sleep(0.005)
+    # A reader probing it (announced_writer) holds it for microseconds; another process
+    # that announced it, till its command ends (its open of the run refuses this one).
+    if not _lock_within(handle, _ANNOUNCE_WAIT_S, pause=0.005):
+        handle.close()
+        return None
     _ANNOUNCED["run"] = (folder.resolve(), command, handle, time.time())
     return _ANNOUNCED["run"][3]
 
@@ -1254,24 +1243,32 @@ def _acquire_writer_lock(folder: Path) -> Any:
     if fcntl is None and msvcrt is None:  # pragma: no cover
         return None
     handle = open(folder / LOCK_NAME, "a+")  # noqa: SIM115 - held for the writer's lifetime
-    deadline = time.monotonic() + _LOCK_WAIT_S
+    # A reader probing liveness holds the lock for microseconds; a writer for hours.
+    if _lock_within(handle, _LOCK_WAIT_S, pause=0.05):
+        return handle
+    handle.close()
+    raise ConfigError(
+        f"'{folder}' is being written by another live process (another search or retrain "
+        "is writing it); wait for it to end (or stop a search with `nasbench stop`), or use "
+        "a new run folder."
+    )
+
+
+def _lock_within(handle: Any, seconds: float, pause: float) -> bool:
+    """Take ``handle``'s file lock for good, trying every ``pause`` seconds for up to
+    ``seconds``; False when another process still holds it then."""
+    deadline = time.monotonic() + seconds
     while True:
         try:
             if fcntl is None:
                 _lock_windows(handle, msvcrt.LK_NBLCK)
             else:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return handle
+            return True
         except OSError:
-            # A reader probing liveness holds the lock for microseconds; a writer for hours.
             if time.monotonic() > deadline:
-                handle.close()
-                raise ConfigError(
-                    f"'{folder}' is being written by another live process (another search "
-                    "or retrain is writing it); wait for it to end (or stop a search with "
-                    "`nasbench stop`), or use a new run folder."
-                ) from None
-            time.sleep(0.05)
+                return False
+            time.sleep(pause)
 
 
 def _release_lock(handle: Any) -> None:
