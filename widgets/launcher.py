@@ -268,7 +268,9 @@ def dead_search_process(run_dir: str | os.PathLike) -> int | None:
         return None
     now = _process_start(pid)
     # A start that differs from the recorded one: the pid was given to another process.
-    if now is None or (started and now and now != started):
+    # (Marks of two kinds, /proc's and psutil's, are not comparable: only liveness counts.)
+    comparable = bool(started and now) and now.split(":")[0] == str(started).split(":")[0]
+    if now is None or (comparable and now != started):
         return pid
     return None
 

@@ -1203,3 +1203,26 @@ def test_a_monitor_on_a_relative_folder_keeps_its_run_after_the_kernel_changes_f
     assert monitor.poll_once() == "finished" and monitor.run is not None
     assert monitor.error.value == ""
     monitor.close()
+
+
+def test_a_live_search_recorded_with_another_kind_of_start_mark_reads_starting(
+    tmp_path, monkeypatch
+):
+    import json
+    import os
+    import socket
+
+    from widgets import launcher as launcher_module
+    from widgets.launcher import CONFIG_NAME, PROCESS_NAME
+    from widgets.monitor import unstarted_reason
+
+    run_dir = tmp_path / "darts-1"
+    run_dir.mkdir()
+    (run_dir / CONFIG_NAME).write_text('{"strategy": "darts"}')
+    record = {"pid": os.getpid(), "started": "linux:12345", "host": socket.gethostname()}
+    (run_dir / PROCESS_NAME).write_text(json.dumps(record))
+    # Read back where psutil gives the mark (no /proc): a live pid, a mark of another kind.
+    monkeypatch.setattr(launcher_module, "_process_start", lambda pid: "psutil:1700000000.0")
+    assert unstarted_reason(run_dir) == ""
+    monkeypatch.setattr(launcher_module, "_process_start", lambda pid: "linux:99999")
+    assert f"(pid {os.getpid()}) ended" in unstarted_reason(run_dir)  # the pid was reused
