@@ -34,6 +34,7 @@ from nasbench.config import DatasetConfig, SearchConfig, default_space
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.schema import DB_NAME
 from nasbench.runs.store import run_folder
+from nasbench.tempfiles import process_gone
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
 from widgets._tasks import Debouncer, Poller
@@ -206,15 +207,8 @@ def _process_start(pid: int) -> str | None:
             return None
         except psutil.Error:
             return ""
-    if os.name != "posix":
-        return ""  # Windows: os.kill(pid, 0) would end the process, not probe it
-    try:
-        os.kill(pid, 0)  # signal 0: only whether the pid exists
-    except ProcessLookupError:
-        return None
-    except OSError:  # it exists, under another user
-        return ""
-    return ""
+    # Whether the pid runs, with no start to tell a reused one by (None: cannot be told).
+    return None if process_gone(pid) else ""
 
 
 def record_process(process: subprocess.Popen, run_dir: Path) -> None:
