@@ -12,11 +12,18 @@ it runs as the undilated stride-1 conv of those pixels. The weight gradient and 
 other case (other strides, CUDA, 3x3 undilated) stay PyTorch's own. Same numbers up to
 float rounding, same parameters and state dict as ``nn.Conv2d``.
 :class:`DepthwiseConv3d` does the same in 3D, where PyTorch's CPU backward is slow for
-every kernel, 3x3x3 included.
+every kernel, 3x3x3 included. Its stride-1 forward (and so that input gradient) is slow
+too: oneDNN's channels-first 3D depthwise kernels are up to 5x slower than its
+channels-last-3d ones, and its dilated kernels are slow in either format (up to 50x in
+channels-last-3d). So on the CPU an undilated kernel runs channels-last-3d, and a dilated
+one with "same" padding never runs dilated: as its zero-inserted undilated kernel, or as
+one undilated conv of the ``d^3`` sub-grids of voxels it reads (:func:`conv3d_plan`);
+the output is laid out as the input, as PyTorch's own conv lays it.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -25,7 +32,13 @@ from torch import nn
 
 from nasbench.device import memory_format_of
 
-__all__ = ["DepthwiseConv2d", "DepthwiseConv3d", "every_nth", "flipped_input_gradient"]
+__all__ = [
+    "DepthwiseConv2d",
+    "DepthwiseConv3d",
+    "conv3d_plan",
+    "every_nth",
+    "flipped_input_gradient",
+]
 
 
 class _OwnBackward:
@@ -136,8 +149,121 @@ class DepthwiseConv3d(_OwnBackward, nn.Conv3d):
 
 
 def _conv(x: torch.Tensor, weight: torch.Tensor, padding: Any, dilation: Any) -> torch.Tensor:
+    if weight.dim() == 5 and x.device.type == "cpu":
+        return _conv3d_on_cpu(x, weight, padding, dilation)
     conv = F.conv2d if weight.dim() == 4 else F.conv3d
     return conv(x, weight, padding=padding, dilation=dilation, groups=weight.shape[0])
+
+
+def conv3d_plan(x: torch.Tensor, weight: torch.Tensor, padding: Any, dilation: Any) -> str:
+    """How a stride-1 3D depthwise conv runs on the CPU (forward and flipped input gradient).
+
+    oneDNN's channels-first 3D depthwise conv is up to 5x slower than its channels-last-3d
+    one for undilated kernels, and its dilated kernels are slow in the default format and
+    slower still (up to 50x) in channels-last-3d (``benchmarks/depthwise.py --forward``),
+    so a dilated kernel never runs dilated here.
+
+    Args:
+        x: ``(N, C, D, H, W)`` input.
+        weight: ``(C, 1, kd, kh, kw)`` depthwise kernel.
+        padding: zero padding per spatial dim.
+        dilation: dilation per spatial dim.
+
+    Returns:
+        ``"channels_last"``: an undilated kernel, run in channels-last-3d (a channels-first
+        input copied there and the output back), except a channels-first input of a few
+        large volumes (``N * C < 64`` and over 1000 voxels), where the copies cost what
+        the format saves: ``"pytorch"``;
+        for a dilated kernel with "same" padding, where its zero-inserted (undilated)
+        kernel has at most 125 taps inside the volume, or at most 5x those of the
+        sub-grid conv: ``"zero_inserted"``, that kernel in channels-last-3d; else
+        ``"residues"``: the ``d^3`` sub-grids ``x[..., a::d, b::d, c::d]`` stacked along
+        the batch of one undilated channels-last-3d conv (an output voxel reads only
+        its own residue class);
+        ``"pytorch"``: anything else (CUDA; a dilated kernel with other padding).
+
+    Example:
+        >>> w = torch.zeros(4, 1, 5, 5, 5)
+        >>> conv3d_plan(torch.zeros(2, 4, 16, 16, 16), w, (4, 4, 4), (2, 2, 2))
+        'residues'
+    """
+    if x.device.type != "cpu":
+        return "pytorch"
+    kernel, size = weight.shape[2:], x.shape[2:]
+    if all(d == 1 for d in dilation):
+        few_large = x.shape[0] * x.shape[1] < 64 and math.prod(size) > 1000
+        if few_large and memory_format_of(x) != torch.channels_last_3d:
+            return "pytorch"
+        return "channels_last"
+    dims = list(zip(kernel, dilation, padding, size, strict=True))
+    if not all(k % 2 == 1 and 2 * p == d * (k - 1) for k, d, p, _ in dims):
+        return "pytorch"
+    # Taps that can land inside the volume: the zero-inserted kernel's reach is cut by
+    # the volume's size, the sub-grid kernel's by the sub-grid's (measured: 5^3 and 9^3
+    # volumes, 3x3x3 at dilation 2 -> zero-inserted; 5x5x5 or dilation 3 -> residues).
+    inserted = math.prod(min(d * (k - 1) + 1, n) for k, d, _, n in dims)
+    sub_grid = math.prod(min(k, -(-n // d)) for k, d, _, n in dims)
+    return "zero_inserted" if inserted <= max(125, 5 * sub_grid) else "residues"
+
+
+def _conv3d_on_cpu(
+    x: torch.Tensor, weight: torch.Tensor, padding: Any, dilation: Any
+) -> torch.Tensor:
+    """:func:`conv3d_plan`'s way of running the conv; the output laid out as ``x``."""
+    plan, groups = conv3d_plan(x, weight, padding, dilation), weight.shape[0]
+    if plan == "pytorch":
+        return F.conv3d(x, weight, padding=padding, dilation=dilation, groups=groups)
+    fmt = memory_format_of(x)
+    if plan == "residues":
+        return _conv_by_residues(x, weight, tuple(dilation)).contiguous(memory_format=fmt)
+    if plan == "zero_inserted":
+        weight = _zero_inserted(weight, tuple(dilation))
+    x = x.contiguous(memory_format=torch.channels_last_3d)
+    return F.conv3d(x, weight, padding=padding, groups=groups).contiguous(memory_format=fmt)
+
+
+def _zero_inserted(weight: torch.Tensor, dilation: tuple) -> torch.Tensor:
+    """The undilated kernel of a dilated one: ``d - 1`` zeros between its taps (a slice
+    assignment, differentiable in ``weight``)."""
+    c, one, *kernel = weight.shape
+    span = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
+    inserted = weight.new_zeros(c, one, *span)
+    inserted[(slice(None), slice(None), *(slice(None, None, d) for d in dilation))] = weight
+    return inserted
+
+
+def _conv_by_residues(x: torch.Tensor, weight: torch.Tensor, dilation: tuple) -> torch.Tensor:
+    """A dilated 3D depthwise conv with "same" zero padding as one undilated conv.
+
+    With dilation ``d`` and padding ``d * (k - 1) / 2`` the output at ``i`` reads
+    ``x[i + d * t]``, ``|t| <= (k - 1) / 2``: only voxels of ``i``'s residue class mod
+    ``d``. So each sub-grid ``x[..., a::d, b::d, c::d]`` is conv'd undilated with
+    padding ``(k - 1) / 2`` and the results interleaved back. The ``d^3`` sub-grids go
+    along the batch of one channels-last-3d conv (zeros appended to make each size a
+    multiple of ``d`` act as the padding would: their outputs are cut off). Plain
+    differentiable ops, so autograd (and double backward) see through it.
+
+    Returns:
+        The conv's output, channels-last-3d.
+    """
+    n, c, *size = x.shape
+    blocks = [-(-s // d) for s, d in zip(size, dilation, strict=True)]
+    pad = [0, 0]  # F.pad takes the last dims first: channels last, then W, H, D
+    for s, d, b in reversed(list(zip(size, dilation, blocks, strict=True))):
+        pad += [0, b * d - s]
+    # (N, D, H, W, C), zero-padded to multiples of d, as (N, B0, d0, B1, d1, B2, d2, C)
+    grid = F.pad(x.permute(0, 2, 3, 4, 1), pad)
+    interleaved = [m for b, d in zip(blocks, dilation, strict=True) for m in (b, d)]
+    grid = grid.reshape(n, *interleaved, c)
+    # -> (d0, d1, d2, N, B0, B1, B2, C): the sub-grids, each dense and channels-last
+    stacked = grid.permute(2, 4, 6, 0, 1, 3, 5, 7).reshape(-1, *blocks, c)
+    half = tuple((k - 1) // 2 for k in weight.shape[2:])
+    out = F.conv3d(stacked.permute(0, 4, 1, 2, 3), weight, padding=half, groups=c)
+    out = out.permute(0, 2, 3, 4, 1).reshape(*dilation, n, *blocks, c)
+    # back to (N, B0, d0, B1, d1, B2, d2, C) -> (N, D, H, W, C), the padding cut off
+    padded = [b * d for b, d in zip(blocks, dilation, strict=True)]
+    out = out.permute(3, 4, 0, 5, 1, 6, 2, 7).reshape(n, *padded, c)
+    return out[:, : size[0], : size[1], : size[2]].permute(0, 4, 1, 2, 3)
 
 
 def _slow_backward(kernel_size: tuple, dilation: tuple, padding: tuple) -> bool:

@@ -12,7 +12,12 @@ from torch import nn
 
 from nasbench.device import memory_format_of
 from nasbench.spaces.blocks import DilConv, SepConv, depthwise_conv
-from nasbench.spaces.depthwise import DepthwiseConv2d, DepthwiseConv3d, flipped_input_gradient
+from nasbench.spaces.depthwise import (
+    DepthwiseConv2d,
+    DepthwiseConv3d,
+    conv3d_plan,
+    flipped_input_gradient,
+)
 
 CASES = list(
     itertools.product((3, 5), (1, 2), (1, 2), (7, 8), (False, True))
@@ -196,3 +201,109 @@ def test_a_kernel_wider_than_the_image_takes_the_channels_first_weight_gradient(
     monkeypatch.setattr(torch.ops.aten, "convolution_backward", spy)
     _assert_same_as_pytorch(conv, x, gen)
     assert layouts[0] == [outreaches] * 3
+
+
+def _spy_conv3d(monkeypatch) -> list[tuple]:
+    """Record (batch, dilation, channels-last-3d input) of every F.conv3d call."""
+    calls, conv3d = [], F.conv3d
+
+    def spy(x, weight, *args, **kwargs):
+        dilation = kwargs.get("dilation", args[3] if len(args) > 3 else 1)
+        dilation = tuple(dilation) if isinstance(dilation, tuple | list) else (dilation,) * 3
+        channels_last = memory_format_of(x) == torch.channels_last_3d
+        calls.append((x.shape[0], dilation, channels_last))
+        return conv3d(x, weight, *args, **kwargs)
+
+    monkeypatch.setattr(F, "conv3d", spy)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "kernel,dilation,size,channels_last",
+    list(itertools.product((3, 5), (1, 2, 3), (2, 5, 8), (False, True))),
+)
+def test_3d_forward_paths_equal_pytorchs_conv_and_are_taken(
+    monkeypatch, kernel, dilation, size, channels_last
+):
+    """Channels-last-3d for undilated kernels, the d^3 sub-grids as one undilated conv
+    for dilated ones: output (and its format), input and weight gradients as nn.Conv3d's,
+    batch 1, odd and even sizes, volumes smaller than the dilated kernel (size 2, 5)."""
+    gen = torch.Generator().manual_seed(kernel * 100 + dilation * 10 + size)
+    padding = dilation * (kernel - 1) // 2
+    conv = DepthwiseConv3d(3, kernel, 1, padding, dilation).double()
+    x = torch.randn(1, 3, size, size + 1, size, generator=gen, dtype=torch.float64)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last_3d)
+    plan = conv3d_plan(x, conv.weight, conv.padding, conv.dilation)
+    assert plan == "channels_last" if dilation == 1 else plan in ("zero_inserted", "residues")
+    calls = _spy_conv3d(monkeypatch)
+    _assert_same_as_pytorch(conv, x, gen)
+    assert memory_format_of(conv(x)) == memory_format_of(x)  # as PyTorch's own conv
+    # ours (forward, then the flipped input gradient) around the reference's forward
+    batch = dilation**3 if plan == "residues" else 1  # the sub-grids along the batch
+    assert calls[0] == calls[2] == (batch, (1, 1, 1), True)
+    assert calls[1] == (1, (dilation,) * 3, channels_last)
+
+
+def test_3d_plan_picks_the_measured_fastest_way():
+    def plan(shape, kernel, dilation, channels_last=False):
+        x = torch.zeros(shape)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last_3d)
+        weight = torch.zeros(shape[1], 1, kernel, kernel, kernel)
+        return conv3d_plan(x, weight, (dilation * (kernel - 1) // 2,) * 3, (dilation,) * 3)
+
+    # lesson 13's supernet (marl-gdas, patch 9): 9^3 patches and 5^3 after a reduction
+    assert plan((24, 3, 9, 9, 9), 3, 2) == "zero_inserted"
+    assert plan((24, 3, 9, 9, 9), 5, 2) == "residues"
+    assert plan((24, 3, 9, 9, 9), 3, 3) == "residues"
+    assert plan((8, 12, 5, 5, 5), 5, 2) == "zero_inserted"
+    assert plan((8, 12, 5, 5, 5), 3, 1) == "channels_last"
+    # 3D searches on whole volumes: few large channels-first volumes keep PyTorch's
+    # conv when undilated (the copies cost what channels-last saves)
+    assert plan((2, 8, 16, 16, 16), 3, 1) == "pytorch"
+    assert plan((2, 8, 16, 16, 16), 3, 1, channels_last=True) == "channels_last"
+    assert plan((2, 8, 16, 16, 16), 5, 2) == "residues"
+    assert plan((2, 8, 16, 16, 16), 3, 2) == "zero_inserted"
+
+
+def test_3d_plan_keeps_pytorchs_conv_where_the_rewrite_does_not_apply(monkeypatch):
+    weight = torch.zeros(4, 1, 3, 3, 3)
+    volume = torch.zeros(1, 4, 6, 6, 6)
+    assert conv3d_plan(volume, weight, (2, 2, 2), (2, 2, 2)) == "zero_inserted"
+    assert conv3d_plan(volume, weight, (1, 1, 1), (2, 2, 2)) == "pytorch"  # not "same"
+    assert conv3d_plan(volume.to("meta"), weight, (1, 1, 1), (1, 1, 1)) == "pytorch"  # no CPU
+    # per-dim dilations: "same" padding per dim is all it takes
+    assert conv3d_plan(volume, weight, (1, 2, 3), (1, 2, 3)) != "pytorch"
+    calls = _spy_conv3d(monkeypatch)
+    conv = DepthwiseConv3d(4, 3, 1, 1, 2).double()  # dilated, padding 1: PyTorch's conv
+    x = torch.randn(2, 4, 7, 6, 7, dtype=torch.float64)
+    torch.testing.assert_close(conv(x), _reference(conv)(x), rtol=0, atol=1e-12)
+    assert calls[0] == (2, (2, 2, 2), False)
+
+
+def test_3d_per_dim_dilations_take_each_dims_own_sub_grids(monkeypatch):
+    gen = torch.Generator().manual_seed(3)
+    conv = DepthwiseConv3d(2, (3, 5, 5), 1, (2, 4, 6), (2, 2, 3)).double()
+    x = torch.randn(2, 2, 6, 9, 14, generator=gen, dtype=torch.float64)
+    assert conv3d_plan(x, conv.weight, conv.padding, conv.dilation) == "residues"
+    calls = _spy_conv3d(monkeypatch)
+    _assert_same_as_pytorch(conv, x, gen)
+    assert calls[0] == calls[2] == (2 * 2 * 2 * 3, (1, 1, 1), True)
+
+
+@pytest.mark.parametrize("kernel,dilation", [(3, 1), (5, 2), (3, 3)])
+def test_3d_double_backward_gives_pytorchs_hessian_vector_product(kernel, dilation):
+    gen = torch.Generator().manual_seed(kernel + dilation)
+    conv = DepthwiseConv3d(3, kernel, 1, dilation * (kernel - 1) // 2, dilation).double()
+    ref = _reference(conv)
+    x = torch.randn(2, 3, 5, 6, 7, generator=gen, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(3, 1, kernel, kernel, kernel, generator=gen, dtype=torch.float64)
+
+    def hvp(module: nn.Module) -> tuple:
+        loss = (torch.tanh(module(x)) ** 2).sum()
+        g_w, g_x = torch.autograd.grad(loss, (module.weight, x), create_graph=True)
+        return torch.autograd.grad((g_w * v).sum() + g_x.square().sum(), (module.weight, x))
+
+    for got, want in zip(hvp(conv), hvp(ref), strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-11)
