@@ -49,3 +49,33 @@ def test_the_checker_sees_lazy_upward_imports(arch, tmp_path):
     graph = arch.unit_graph(edges, layers)
     assert arch.cycles(graph) == [["models", "spaces"]]
     assert arch.mutual_pairs(graph) == [("models", "spaces")]
+
+
+def widget_imports(modules) -> list[str]:
+    """``module:line`` of each import of ``widgets`` or ``ipywidgets`` (lazy ones too)."""
+    import ast
+
+    found = []
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [node.module]
+            else:
+                continue
+            if any(t.split(".")[0] in ("widgets", "ipywidgets") for t in targets):
+                found.append(f"{name}:{node.lineno}")
+    return found
+
+
+def test_the_engine_never_imports_the_widgets(arch, tmp_path):
+    """`widgets` sits on top: what the Runs tab and the CLI both read (a Launcher's folder
+    before its store, nasbench.runs.launched) lives in the engine, never the other way."""
+    assert widget_imports(arch.package_modules()) == []
+    pkg = tmp_path / "nasbench"
+    (pkg / "runs").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "runs" / "__init__.py").write_text("")
+    (pkg / "runs" / "peek.py").write_text("def f():\n    from widgets.monitor import x\n")
+    assert widget_imports(arch.package_modules(pkg)) == ["nasbench.runs.peek:2"]

@@ -13,12 +13,9 @@ process, so such a strategy is not offered and a config naming one is refused.
 
 from __future__ import annotations
 
-import contextlib
 import html
-import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -32,26 +29,29 @@ import traitlets
 
 from nasbench.config import DatasetConfig, SearchConfig, default_space
 from nasbench.errors import ConfigError, NasbenchError
+from nasbench.runs import launched
+from nasbench.runs.launched import (  # the folder's files, named where the CLI reads them
+    CONFIG_NAME,
+    PROC,
+    PROCESS_NAME,  # noqa: F401 - code and tests name it from here
+    STDERR_NAME,
+    STDOUT_NAME,
+    process_start,
+    record_process,
+)
 from nasbench.runs.schema import DB_NAME
 from nasbench.runs.store import run_folder
-from nasbench.tempfiles import process_gone
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
 from widgets._tasks import Debouncer, Poller
 from widgets.forms import ConfigForm
 
-CONFIG_NAME = "search_config.json"
 # Seconds between looks at the search process (Run comes back this soon after it exits).
 PROCESS_WATCH_S = 0.5
 # Quiet seconds after an edit of the form or budget before Run is checked again: a
 # check validates the whole config (a few ms), once per burst of typing, not per key.
 RECHECK_S = 0.25
-STDOUT_NAME = "stdout.log"
-STDERR_NAME = "stderr.log"
-# Which process start_process started on the folder (pid, start mark, host): a folder with
-# no run store yet reads "starting" only while that process runs (monitor.unstarted_reason).
-PROCESS_NAME = "search_process.json"
-_PROC = Path("/proc")  # Linux: each process's start time, in clock ticks since boot
+_PROC = PROC  # where _process_start reads process starts (a test points it elsewhere)
 # Strategy kinds a search runs, in the order the dropdown lists them.
 RUNNABLE_KINDS = (
     "differentiable",
@@ -182,91 +182,26 @@ def search_env(folders: Sequence[str] = ()) -> dict[str, str]:
 
 
 def _process_start(pid: int) -> str | None:
-    """When process ``pid`` started, as a mark another process given the same pid later
-    will not share; None when no such process runs (a zombie has ended too), "" when one
-    runs (or may) but its start cannot be read."""
-    if (_PROC / "self" / "stat").is_file():
-        try:  # the state and start time follow the command name, which may hold ")"
-            fields = (_PROC / str(pid) / "stat").read_bytes().rsplit(b")", 1)[1].split()
-            return None if fields[0] in (b"Z", b"X") else f"linux:{int(fields[19])}"
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, IndexError):
-            return ""
-    try:
-        import psutil
-    except ImportError:
-        psutil = None
-    if psutil is not None:
-        try:
-            process = psutil.Process(pid)
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return None
-            return f"psutil:{process.create_time()}"
-        except psutil.NoSuchProcess:
-            return None
-        except psutil.Error:
-            return ""
-    # Whether the pid runs, with no start to tell a reused one by (None: cannot be told).
-    return None if process_gone(pid) else ""
-
-
-def record_process(process: subprocess.Popen, run_dir: Path) -> None:
-    """Write which process runs the search of ``run_dir`` (:data:`PROCESS_NAME`): its pid,
-    its start (so that a later process given the same pid is not taken for it) and this
-    machine's name (a pid says nothing on another one). A kernel restarted since, or
-    another one, tells from it whether that search still runs.
-
-    Args:
-        process: the search subprocess.
-        run_dir: its run folder.
-
-    Example:
-        >>> record_process(subprocess.Popen(["true"]), Path("runs/x"))  # doctest: +SKIP
-        >>> dead_search_process("runs/x")  # doctest: +SKIP
-        1234
-    """
-    record = {"pid": process.pid, "started": _process_start(process.pid),
-              "host": socket.gethostname()}  # fmt: skip
-    tmp = run_dir / f".{PROCESS_NAME}.tmp"
-    # Unwritten, the search runs all the same: its folder reads as one of an older version.
-    with contextlib.suppress(OSError):
-        tmp.write_text(json.dumps(record))
-        os.replace(tmp, run_dir / PROCESS_NAME)
+    """:func:`nasbench.runs.launched.process_start` from :data:`_PROC`."""
+    return process_start(pid, _PROC)
 
 
 def dead_search_process(run_dir: str | os.PathLike) -> int | None:
-    """The pid of the search process :func:`record_process` recorded for ``run_dir`` when
-    that process no longer runs.
+    """The pid of the search process recorded for ``run_dir`` (:func:`record_process`)
+    when that process no longer runs: :func:`nasbench.runs.launched.dead_search_process`,
+    which ``nasbench runs`` uses too, reading process starts with :func:`_process_start`.
 
     Args:
         run_dir: a run folder.
 
     Returns:
-        The pid, or None while the process runs, or where that cannot be told: no record
-        (a folder of an older version, a search started from the command line) or one
-        made on another machine.
+        The pid, or None while the process runs or where that cannot be told.
 
     Example:
         >>> dead_search_process("runs/darts-1")  # doctest: +SKIP
         4242
     """
-    try:
-        record = json.loads((Path(run_dir) / PROCESS_NAME).read_text())
-        pid, started, host = record["pid"], record.get("started"), record.get("host")
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return None
-    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
-        return None
-    if host != socket.gethostname():
-        return None
-    now = _process_start(pid)
-    # A start that differs from the recorded one: the pid was given to another process.
-    # (Marks of two kinds, /proc's and psutil's, are not comparable: only liveness counts.)
-    comparable = bool(started and now) and now.split(":")[0] == str(started).split(":")[0]
-    if now is None or (comparable and now != started):
-        return pid
-    return None
+    return launched.dead_search_process(run_dir, _process_start)
 
 
 def start_process(args: list[str], run_dir: Path) -> subprocess.Popen:

@@ -28,12 +28,14 @@ import traitlets
 from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError, NasbenchError
+from nasbench.runs import launched
 from nasbench.runs.alpha_summary import (
     collapse_warnings,
     edge_targets,
     is_path_probability,
     undecided_path_probability,
 )
+from nasbench.runs.launched import stderr_tail
 from nasbench.runs.schema import RETRAIN_PHASES
 from nasbench.runs.store import announced_writer
 from nasbench.runs.summary import KILLED, RETRAINING, retraining, shown_status
@@ -42,7 +44,7 @@ from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Poller
 from widgets.alpha_explorer import relabel_scale, weight_quantity
-from widgets.launcher import CONFIG_NAME, STDERR_NAME, dead_search_process
+from widgets.launcher import dead_search_process
 
 # "killed": the store says running but no process writes it (nasbench.runs.summary.KILLED);
 # "deleted": the run's store was deleted while shown (a new one there is opened afresh).
@@ -55,15 +57,6 @@ DB_NAME = "run.sqlite"
 # it is read again only when they changed.
 IDLE_POLL_S = 2.0
 STOP_PENDING = " · <i>stop requested (sent once the search has created its run store)</i>"
-STDERR_TAIL_LINES = 25
-# A terminal's control sequences (cursor moves, colours) and one tqdm progress bar, from
-# its description to its closing bracket: "epoch 0:  25%|██▌ | 1/4 [00:00<00:01, 1.9it/s]"
-# or, with no total, "12it [00:01, 3.2it/s]".
-_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_PROGRESS_BAR = re.compile(
-    r"^[^\r\n]*?(?:\d+%\|[^|\n]*\| *\S+/\S+|\d[\d.]*[kMGT]?[A-Za-z/]*) "
-    r"\[(?:\d+:)?\d+:\d+(?:<[^\],]*)?(?:,[^\]]*)?\]"
-)
 LOSS_NAMES = ("loss", "arch_loss", "val_loss", "td_loss")  # td_loss: a Q-learning search
 AGENT_METRIC = re.compile(r"^agent(\d+)_(reward|dist_vox)$")  # a localisation search's agents
 # Scores on a 0-1 scale, so they share one axis: classification, segmentation,
@@ -72,48 +65,10 @@ METRIC_SUFFIXES = ("acc", "auc", "dice", "f1", "iou", "ssim", "nmse", "map", "ap
 METRIC_NAMES = ("reward",)  # a localisation search's mean reward (agents' own: agent_plot)
 
 
-def stderr_tail(run_dir: str | os.PathLike, lines: int = STDERR_TAIL_LINES) -> str:
-    """The last ``lines`` lines of the run's ``stderr.log``: what the process logged, its
-    progress bars and terminal escape codes dropped.
-
-    Args:
-        run_dir: the run folder.
-        lines: how many lines.
-
-    Returns:
-        The text, or "" when there is no log.
-
-    Example:
-        >>> print(stderr_tail("runs/darts-1", 1))  # doctest: +SKIP
-        nasbench: error: checkpoint damaged; delete it.
-    """
-    path = Path(run_dir) / STDERR_NAME
-    if not path.is_file():
-        return ""
-    with open(path, "rb") as handle:
-        handle.seek(max(0, path.stat().st_size - 64_000))
-        text = handle.read().decode("utf-8", errors="replace")
-    # tqdm's nested bars (leave=False) move the cursor up (ESC[A) after each redraw.
-    text = _ESCAPE.sub("", text)
-    # A process killed mid-redraw leaves its bar unended, so the next process's own line
-    # (its one-line error) starts on the same line: split it off.
-    text = re.sub(r"(?<!^)(?<!\n)(nasbench: (?:error|interrupted))", r"\n\1", text)
-    # tqdm redraws with carriage returns: a line shows what it ended with, less the bar (a
-    # line logged while a bar was shown follows that bar on the same line).
-    # (splitlines would split at each carriage return too, keeping every redraw.)
-    ended = [line.rsplit("\r", 1)[-1] for line in text.replace("\r\n", "\n").split("\n")]
-    kept = [_PROGRESS_BAR.sub("", line, count=1) for line in ended]
-    return "\n".join([line for line in kept if line.strip()][-lines:])
-
-
 def unstarted_reason(run_dir: str | os.PathLike) -> str | None:
-    """Why a launcher's run folder has no run store yet, as the Runs tab tells it.
-
-    The launcher writes the config and the logs before the search process checks them: a
-    folder with the config and no store is a search still loading, one that failed its
-    checks (its stderr.log then holds the CLI's one-line error), or one whose process
-    ended with no word (killed, out of memory; the launcher records which process it
-    started, see ``widgets.launcher.record_process``).
+    """Why a launcher's run folder has no run store yet, as the Runs tab (and ``nasbench
+    runs``) tells it: :func:`nasbench.runs.launched.unstarted_reason`, with the launcher's
+    look at its search process (:func:`widgets.launcher.dead_search_process`).
 
     Args:
         run_dir: the run folder.
@@ -127,21 +82,7 @@ def unstarted_reason(run_dir: str | os.PathLike) -> str | None:
         >>> unstarted_reason("runs/darts-1")  # doctest: +SKIP
         ''
     """
-    folder = Path(run_dir)
-    if not (folder / CONFIG_NAME).is_file() or (folder / DB_NAME).exists():
-        return None
-    errors = [line for line in stderr_tail(folder).splitlines() if "nasbench: error:" in line]
-    if errors:
-        return errors[-1].split("nasbench: error:", 1)[1].strip()
-    pid = dead_search_process(folder)
-    if pid is None:
-        return ""
-    if (folder / DB_NAME).exists():
-        return None  # it created its store and ended since the look above
-    return (
-        f"its process (pid {pid}) ended with no error logged (killed? out of memory?); "
-        f"see {STDERR_NAME} in {folder}."
-    )
+    return launched.unstarted_reason(run_dir, dead_search_process)
 
 
 def format_eta(seconds: float | None) -> str:

@@ -8,7 +8,6 @@ that is reused, not re-created; the newest run is selected until a person picks 
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 from pathlib import Path
@@ -21,15 +20,21 @@ import plotly.graph_objects as go
 import traitlets
 
 from nasbench.errors import ConfigError, NasbenchError
+from nasbench.runs.launched import launched_summaries
 from nasbench.runs.reader import Run
 from nasbench.runs.schema import RETRAIN_PHASES
 from widgets._figures import LivePlot, close_widgets
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
-from widgets.launcher import CONFIG_NAME
-from widgets.monitor import thinned, unstarted_reason
+from widgets.launcher import dead_search_process
+from widgets.monitor import thinned
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
+# list_runs' columns, which unstarted_runs' rows take to join its frame.
+UNSTARTED_COLUMNS = [
+    "run_dir", "name", "status", "message", "dataset", "strategy", "created",
+    "best_metric_name", "best_metric",
+]  # fmt: skip
 
 
 def runs_table(frame: pd.DataFrame) -> str:
@@ -77,45 +82,27 @@ def unstarted_runs(folder: str | os.PathLike) -> pd.DataFrame:
 
     The launcher writes the config and the logs before the search process checks them, so
     a search that fails its checks leaves such a folder: listed as failed, with the error
-    line its stderr.log ends with, it is not taken for an empty folder.
+    line its stderr.log ends with, it is not taken for an empty folder. ``nasbench runs``
+    lists the same rows (:func:`nasbench.runs.launched.launched_summaries`).
 
     Args:
         folder: a folder of run folders.
 
     Returns:
         One row per such folder, in ``list_runs``' columns: status "failed" with the
-        reason when stderr.log holds the search's error, else "starting" (its process
-        may still be loading).
+        reason when stderr.log holds the search's error or its process ended, else
+        "starting" (its process may still be loading).
 
     Example:
         >>> unstarted_runs("runs")[["name", "status", "message"]]  # doctest: +SKIP
     """
-    rows = []
-    for child in sorted(Path(folder).iterdir()):
-        reason = unstarted_reason(child)  # the Monitor tells such a folder the same way
-        if reason is None:
-            continue
-        config = child / CONFIG_NAME
-        try:
-            written = json.loads(config.read_text())
-        except (OSError, ValueError):
-            written = {}
-        written = written if isinstance(written, dict) else {}
-        dataset = written.get("dataset")
-        rows.append(
-            {
-                "run_dir": str(child),
-                "name": child.name,
-                "status": "failed" if reason else "starting",
-                "message": reason or "no run store yet (see stderr.log if it does not start)",
-                "dataset": dataset.get("name") if isinstance(dataset, dict) else dataset,
-                "strategy": written.get("strategy"),
-                "created": pd.Timestamp(config.stat().st_mtime, unit="s", tz="UTC"),
-                "best_metric_name": None,
-                "best_metric": math.nan,
-            }
-        )
-    return pd.DataFrame(rows)
+    # The Monitor tells such a folder the same way (the launcher's look at the process).
+    rows = launched_summaries(folder, dead_search_process)
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows, columns=UNSTARTED_COLUMNS)
+    frame["created"] = pd.to_datetime(frame["created"].astype("float64"), unit="s", utc=True)
+    return frame
 
 
 def _candidate_scores(

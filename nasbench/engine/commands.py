@@ -313,6 +313,7 @@ def run_stop_command(args: argparse.Namespace) -> int:
     from nasbench.runs.store import announced_writer, request_stop, run_status, writer_alive
     from nasbench.runs.summary import KILLED, RESUMING, RETRAINING, retraining, shown_status
 
+    _refuse_launched_without_store(args.run_dir)
     # First: a writer that let go (or a command that withdrew) wrote its last status.
     alive, starting = writer_alive(args.run_dir), announced_writer(args.run_dir)
     status = run_status(args.run_dir)
@@ -363,6 +364,39 @@ def run_stop_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_launched_without_store(run_dir: str) -> None:
+    """Refuse ``nasbench stop`` on a launcher's run folder whose search has not created
+    its run store: a stop request is a row in that store, and the search reads none
+    before it has one, so there is nowhere to put it yet.
+
+    Raises:
+        ConfigError: one line, saying what to do instead: for a search still starting,
+            stop it again once it runs (or end its recorded process now); for one that
+            failed before its store, why (``nasbench runs`` shows it too).
+    """
+    from nasbench.runs.launched import FAILED, launched_summary, recorded_process
+    from nasbench.runs.schema import run_folder
+
+    folder = run_folder(run_dir)
+    row = launched_summary(folder)
+    if row is None:
+        return
+    if row["status"] == FAILED:
+        raise ConfigError(
+            f"run '{run_dir}' failed before its search created a run store, so there is "
+            f"nothing to stop: {row['message']}"
+        )
+    recorded = recorded_process(folder)
+    # Nothing to lose yet (no store, no checkpoint): ending the process is safe.
+    end_now = f", or end it now with `kill {recorded[0]}`" if recorded else ""
+    raise ConfigError(
+        f"run '{run_dir}' is starting: its search has not created its run store yet, so "
+        f"there is nowhere to send a stop request; run `nasbench stop {shlex.quote(run_dir)}` "
+        f"again once `nasbench runs {shlex.quote(str(folder.parent))}` lists it as "
+        f"running{end_now}."
+    )
+
+
 def configure_report(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``nasbench report``."""
     parser.add_argument("run_dir", help="a run folder")
@@ -383,17 +417,20 @@ def configure_runs(parser: argparse.ArgumentParser) -> None:
 
 
 def run_runs_command(args: argparse.Namespace) -> int:
-    """``nasbench runs``: list the runs in a folder."""
+    """``nasbench runs``: list the runs in a folder, and the launcher's run folders whose
+    search has not created its run store (starting, or failed before it), as the Runs tab
+    lists them."""
+    from nasbench.runs.launched import launched_summary
     from nasbench.runs.schema import DB_NAME
-    from nasbench.runs.summary import run_summaries
+    from nasbench.runs.summary import folder_summaries
 
     if not Path(args.folder).is_dir():
         problem = "is a file" if Path(args.folder).exists() else "does not exist"
         raise ConfigError(f"folder {args.folder} {problem}; pass the folder holding runs.")
     # Newest first, as nasbench.runs.list_runs orders them (without importing pandas).
-    rows = sorted(run_summaries(args.folder), key=_created, reverse=True)
+    rows = sorted(folder_summaries(args.folder), key=_created, reverse=True)
     if not rows:
-        if (Path(args.folder) / DB_NAME).is_file():
+        if (Path(args.folder) / DB_NAME).is_file() or launched_summary(args.folder):
             raise ConfigError(
                 f"{args.folder} is a run folder, not a folder of runs; list it with its "
                 f"neighbours: `nasbench runs {Path(args.folder).resolve().parent}`."
@@ -408,9 +445,10 @@ def run_runs_command(args: argparse.Namespace) -> int:
     for row in rows:
         if row["status"] == "unreadable":
             print(f"{row['run_dir']}: {row['message']}")
-        elif row["status"] == "failed" and row.get("message"):
-            # The one line the search ended with: what `nasbench stop` points failed runs to.
-            print(f"{row['run_dir']}: failed: {row['message']}")
+        elif row["status"] in ("failed", "starting") and row.get("message"):
+            # The one line the search ended with (what `nasbench stop` points failed runs
+            # to), or, for a launched search with no store yet, what the Runs tab says.
+            print(f"{row['run_dir']}: {row['status']}: {row['message']}")
         elif row["status"] == "killed":
             resume = f"continue it with `{run_command('resume', row['run_dir'])}`"
             print(f"{row['run_dir']}: killed; {resume_refused(row['run_dir']) or resume}")

@@ -1,7 +1,9 @@
 """One-line summaries of the runs in a folder, read without pandas or torch.
 
-The CLI's ``nasbench runs`` prints them as they are; :func:`nasbench.runs.list_runs`
-turns them into a DataFrame for the run browser.
+The CLI's ``nasbench runs`` prints :func:`folder_summaries` as they are (the runs, and the
+launcher's folders whose search has not created its store yet, as the Runs tab lists
+them); :func:`nasbench.runs.list_runs` turns :func:`run_summaries` into a DataFrame for the
+run browser.
 
 Example:
     >>> run_summaries("runs")[0]["status"]  # doctest: +SKIP
@@ -18,6 +20,7 @@ from typing import Any
 
 from nasbench.errors import NasbenchError
 from nasbench.metric_names import better
+from nasbench.runs.launched import launched_summary
 from nasbench.runs.schema import DB_NAME, damaged_database, require_run
 from nasbench.runs.store import announced_writer, open_read_only, writer_alive
 
@@ -66,6 +69,38 @@ def run_summaries(folder: str | Path) -> list[dict[str, Any]]:
         for child in sorted(Path(folder).iterdir())
         if child.is_dir() and (child / DB_NAME).is_file()
     ]
+
+
+def folder_summaries(folder: str | Path) -> list[dict[str, Any]]:
+    """Summarise each run folder directly inside ``folder``, in name order: the runs, as
+    :func:`run_summaries` does, and the launcher's folders whose search has not created
+    its run store (:func:`nasbench.runs.launched.launched_summary`), which the Runs tab
+    lists too.
+
+    Args:
+        folder: an existing folder of run folders.
+
+    Returns:
+        One dict per folder, in :func:`run_summaries`' keys; a launcher's folder without
+        a store has status "starting" (its search loads) or "failed", with the reason as
+        its message, in the Runs tab's words.
+
+    Example:
+        >>> [r["status"] for r in folder_summaries("runs")]  # doctest: +SKIP
+        ['finished', 'starting']
+    """
+    rows = []
+    for child in sorted(Path(folder).iterdir()):
+        if not child.is_dir():
+            continue
+        # One look per folder, so one whose search creates its store meanwhile is listed
+        # once: as a launcher's folder before, as a run after.
+        row = None if (child / DB_NAME).is_file() else launched_summary(child)
+        if row is None and (child / DB_NAME).is_file():
+            row = _summary(child)
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def _summary(run_dir: Path) -> dict[str, Any]:
