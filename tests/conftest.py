@@ -12,6 +12,26 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MEDMNIST = REPO_ROOT.parent / "shared" / "data" / "medmnist"
 
 
+# pytest-xdist hands tests to its workers in collection order. A lesson that runs for
+# minutes, collected late, leaves one worker running it alone while the other idles, so
+# the longest groups go first and the many short tests fill in behind them.
+COST_RANKS = {"notebooks": 0, "browser": 1}  # folders under tests/ whose tests take minutes
+SLOW_RANK, QUICK_RANK = 2, 3
+
+
+def cost_rank(item: pytest.Item) -> int:
+    """Where ``item`` goes in the run: lessons, then browser tests, then the other tests
+    marked slow, then the rest (lower first)."""
+    folder = item.path.relative_to(REPO_ROOT / "tests").parts[0]
+    if folder in COST_RANKS and ("slow" in item.keywords or "browser" in item.keywords):
+        return COST_RANKS[folder]
+    return SLOW_RANK if "slow" in item.keywords else QUICK_RANK
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=cost_rank)  # stable: the files' own order holds within a rank
+
+
 @pytest.fixture
 def shared_medmnist() -> Path:
     """Folder holding the official breastmnist.npz and pneumoniamnist.npz."""

@@ -239,6 +239,7 @@ def _first_use(monai: bool, block_monai: bool = False) -> list:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_preload_imports_what_a_first_step_and_search_would_import_later():
     """A Ctrl-C during a first import mid-cell breaks the kernel: after preload() a first
     Adam step, strategy, search and k-space mask import none of those modules late."""

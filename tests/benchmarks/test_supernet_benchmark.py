@@ -20,6 +20,7 @@ def tiny(bench):
     return bench.BenchConfig("tiny", n_cells=3, channels=4, size=8, batch=4)
 
 
+@pytest.mark.slow
 def test_isolated_table_has_finite_ratios(bench, tiny):
     rows = bench.run_benchmark(tiny, ["darts-1st", "pcdarts+cl+ckpt"], steps=1, warmup=0)
     assert [r["variant"] for r in rows] == ["textbook", "darts-1st", "pcdarts+cl+ckpt"]
@@ -397,6 +398,7 @@ class Architect:
 """
 
 
+@pytest.mark.slow
 def test_the_original_code_is_a_row_and_our_rows_of_its_method_are_compared_with_it(
     bench, tiny, tmp_path
 ):

@@ -49,6 +49,7 @@ def _imports_monai(transform: str) -> bool:
     return out.stdout.strip() == "True"
 
 
+@pytest.mark.slow
 def test_a_plain_search_dataset_does_not_import_monai_and_augmentation_does():
     assert not _imports_monai("default")
     assert _imports_monai("augment")  # its flips and turns are MONAI's

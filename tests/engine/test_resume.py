@@ -59,6 +59,7 @@ def _history(run_dir: Path):
     return history.sort_values(["step", "phase", "name"])[["step", "phase", "name", "value"]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["darts", "gdas"])
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tiny, tmp_path, strategy):
     # Nine steps, killed after the second: a fast step (GDAS on a tiny net) must not let
@@ -103,6 +104,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tiny, tmp_path, strate
     )
 
 
+@pytest.mark.slow
 def test_stop_request_checkpoints_and_resume_finishes(tiny, tmp_path):
     # 32 GDAS steps on a tiny net, each with its checkpoint: long enough that the request,
     # made once step 2 is seen, finds the search still running.
@@ -121,6 +123,7 @@ def test_stop_request_checkpoints_and_resume_finishes(tiny, tmp_path):
     assert load(run_dir).status == "finished"
 
 
+@pytest.mark.slow
 def test_reader_follows_a_search_in_another_process(tiny, tmp_path):
     # Long enough that the reader, which starts after step 1, sees steps go by: 32 GDAS
     # steps on a tiny net, each with its checkpoint (checkpoint_every="auto" would skip

@@ -85,6 +85,7 @@ def test_a_config_edited_after_its_checkpoint_is_refused_by_name(tmp_path, edit,
     assert (len(after.history), len(after.status_history)) == (rows, statuses)
 
 
+@pytest.mark.slow
 def test_a_config_rewritten_without_a_change_and_an_old_checkpoint_still_resume(tmp_path):
     run_dir = tmp_path / "run"
     search(tiny_config(device="cpu"), run_dir)
@@ -105,6 +106,7 @@ def _other_machine(env):
     env["device"] = "cuda:0"
 
 
+@pytest.mark.slow
 def test_a_resume_on_other_software_or_device_warns_and_logs_a_resumed_event(tmp_path):
     run_dir = tmp_path / "run"
     search(tiny_config(device="cpu"), run_dir)

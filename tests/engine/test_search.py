@@ -87,6 +87,7 @@ def test_arch_warmup_keeps_one_search_step_and_is_validated(tiny, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_records_metrics_the_issue_asks_for(tiny, tmp_path):
     search(tiny("darts", eigen_every=1), tmp_path / "run")
     run = load(tmp_path / "run")
@@ -159,6 +160,7 @@ def test_search_on_real_breastmnist(tiny, tmp_path, shared_medmnist, strategy):
     assert not np.allclose(first, last), "the alphas must move on real images too"
 
 
+@pytest.mark.slow
 def test_early_stop_returns_the_cell_of_the_epoch_before_the_rise(tiny, tmp_path, monkeypatch):
     from nasbench.strategies.differentiable import hessian
 

@@ -60,6 +60,7 @@ def test_regression_task_scores_the_squared_error():
         task_score({"dice": 0.5})
 
 
+@pytest.mark.slow
 def test_sample_cells_are_distinct_and_seeded():
     space = create_space("darts", n_nodes=2)
     cells = sample_cells(space, 6, seed=4)

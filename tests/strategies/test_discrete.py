@@ -89,6 +89,7 @@ def test_genetic_algorithm_beats_random(toy, random_mean):
     assert np.mean(qs) < 0.3 * random_mean, (qs, random_mean)
 
 
+@pytest.mark.slow
 def test_reinforce_beats_random(toy, random_mean):
     # Cached repeats are free but cost controller updates: cap the asks to bound the time.
     qs = [queries_to_optimum(toy, "reinforce", {}, seed, RANDOM_CAP, 600) for seed in range(5)]

@@ -37,6 +37,7 @@ def search(evaluator, executor, seed):
     return [(t.genotype, t.result.score, t.cached) for t in out.history], out
 
 
+@pytest.mark.slow
 def test_process_pool_matches_sequential(table_evaluator):
     expected, _ = search(table_evaluator, SequentialExecutor(), 3)
     got, out = search(table_evaluator, ProcessPoolExecutor(workers=2), 3)
@@ -45,6 +46,7 @@ def test_process_pool_matches_sequential(table_evaluator):
     assert workers and all(w.startswith("pid-") for w in workers)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     importlib.util.find_spec("ray") is None,
     reason='ray is not installed (pip install "ray>=2.10")',
@@ -56,6 +58,7 @@ def test_ray_matches_sequential(table_evaluator):
     assert all(":pid-" in t.worker for t in out.history if not t.cached)
 
 
+@pytest.mark.slow
 def test_a_search_config_finds_the_same_on_either_executor_with_the_same_workers(tmp_path):
     from nasbench import search as run_search
     from nasbench.config import SearchConfig

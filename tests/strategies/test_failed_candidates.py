@@ -91,6 +91,7 @@ def test_any_other_error_still_ends_the_search_at_once(table, error):
     assert evaluator.calls == 3
 
 
+@pytest.mark.slow
 def test_a_process_pool_records_the_same_failed_candidates_as_sequential(tmp_path, flaky, table):
     def table_of(name, executor):
         strategy = create_strategy(

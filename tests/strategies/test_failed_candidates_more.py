@@ -182,6 +182,7 @@ def test_a_race_whose_every_candidate_diverges_ends_in_one_line(
     assert list(load(tmp_path / "run").candidates.status) == ["failed"] * 3
 
 
+@pytest.mark.slow
 def test_a_process_pool_races_to_the_same_failed_rows_as_sequential(tmp_path, flaky, table):
     def rows_of(label, executor):
         race = create_strategy("hyperband", HYPERBAND, space=NB201Space(), seed=2)

@@ -80,6 +80,7 @@ def test_a_race_records_every_rung_and_promotes_the_best(
         assert by_id.setdefault(r["id"], r["genotype"]) == r["genotype"]
 
 
+@pytest.mark.slow
 def test_a_process_pool_races_to_the_sequential_result(tmp_path):
     from nasbench import search
 

@@ -289,6 +289,7 @@ def _sequence(run_dir) -> list[tuple]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "strategy, strategy_config, overrides",
     [

@@ -54,6 +54,7 @@ def _poll_until(monitor: RunMonitor, done, timeout: float = TIMEOUT_S) -> str:
     return status
 
 
+@pytest.mark.slow
 def test_monitor_follows_a_subprocess_search(searches):
     launcher, _ = searches
     monitor = RunMonitor(launcher.run_dir, launcher.process)
