@@ -4,7 +4,6 @@ the zoo."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -20,11 +19,8 @@ STEM = "02_search_spaces"
 
 @pytest.mark.slow
 def test_spaces_lesson_counts_draws_and_compares(run_lesson):
-    started = time.perf_counter()
     nb = run_lesson(STEM)
-    seconds = time.perf_counter() - started
     text = checked_text(nb, STEM)
-    assert seconds < 180, f"QUICK mode took {seconds:.0f} s; a lesson must run in under 3 min"
     assert "one cell: 1,037,664,180" in text
     assert "15,625 cells, 6,466 unique" in text
     assert "264 choices per layer" in text

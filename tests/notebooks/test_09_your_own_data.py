@@ -3,7 +3,6 @@ small CNN, the published rows, and the honest comparison."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,10 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "medmnist"
 def test_own_data_lesson_on_a_stand_in_runs_offline(run_lesson, tmp_path):
     import nasbench
 
-    started = time.monotonic()
     nb = run_lesson(STEM, MEDMNIST_ROOT=str(tmp_path / "empty"))
-    elapsed = time.monotonic() - started
     text = checked_text(nb, STEM)
     assert "STAND-IN" in text  # offline and no file: it says the images are generated
     assert "s per step" in text and "MiB per step" in text
-    assert elapsed < 180, f"QUICK mode took {elapsed:.0f} s"
 
     (run_dir,) = sorted((tmp_path / "runs" / "09_your_own_data").glob("darts-*"))
     with nasbench.runs.load(run_dir) as run:
