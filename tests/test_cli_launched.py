@@ -148,3 +148,42 @@ def test_the_runs_tab_and_the_cli_say_the_same_of_each_folder(capsys, folders):
         assert monitor.status == "starting" and monitor.error.value == ""
     finally:
         monitor.close()
+
+
+def test_stop_from_inside_a_starting_folder_names_the_folder_that_lists_it(
+    capsys, folders, monkeypatch
+):
+    runs, _, _, (starting, _) = folders
+    monkeypatch.chdir(starting)
+    code, _, err = run(capsys, "stop", ".")
+    assert code == 2 and f"once `nasbench runs {runs.resolve()}` lists it as running" in err
+    code, out, _ = run(capsys, "runs", str(runs.resolve()))  # the advice works
+    assert code == 0 and str(starting.resolve()) in out
+
+
+def test_an_unreadable_log_hides_no_other_run(capsys, folders, monkeypatch):
+    from nasbench.runs import launched
+
+    runs, finished, (dead, dead_pid), (starting, _) = folders
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(launched, "open", refused, raising=False)  # every stderr.log
+    code, out, _ = run(capsys, "runs", str(runs))
+    rows = listed(out)
+    assert code == 0 and rows[str(finished)][0] == "finished"
+    assert rows[str(dead)][0] == "failed" and f"its process (pid {dead_pid}) ended" in out
+    assert rows[str(starting)][0] == "starting"
+
+
+def test_a_damaged_config_keeps_the_time_it_was_written(tmp_path):
+    import os
+
+    from nasbench.runs.summary import folder_summaries
+
+    folder = launcher_folder(tmp_path / "runs" / "damaged")
+    (folder / CONFIG_NAME).write_text("{")
+    os.utime(folder / CONFIG_NAME, (1_700_000_000, 1_700_000_000))
+    (row,) = folder_summaries(tmp_path / "runs")
+    assert (row["name"], row["status"], row["created"]) == ("damaged", "starting", 1.7e9)

@@ -392,7 +392,7 @@ def _refuse_launched_without_store(run_dir: str) -> None:
     raise ConfigError(
         f"run '{run_dir}' is starting: its search has not created its run store yet, so "
         f"there is nowhere to send a stop request; run `nasbench stop {shlex.quote(run_dir)}` "
-        f"again once `nasbench runs {shlex.quote(str(folder.parent))}` lists it as "
+        f"again once `nasbench runs {shlex.quote(str(folder.resolve().parent))}` lists it as "
         f"running{end_now}."
     )
 

@@ -72,9 +72,12 @@ def stderr_tail(run_dir: str | os.PathLike, lines: int = STDERR_TAIL_LINES) -> s
     path = Path(run_dir) / STDERR_NAME
     if not path.is_file():
         return ""
-    with open(path, "rb") as handle:
-        handle.seek(max(0, path.stat().st_size - 64_000))
-        text = handle.read().decode("utf-8", errors="replace")
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 64_000))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:  # no log yet, or one this user cannot read: nothing it says is known
+        return ""
     # tqdm's nested bars (leave=False) move the cursor up (ESC[A) after each redraw.
     text = _ESCAPE.sub("", text)
     # A process killed mid-redraw leaves its bar unended, so the next process's own line
@@ -283,11 +286,14 @@ def launched_summary(
     if reason is None:
         return None
     config = folder / CONFIG_NAME
+    try:  # apart from the parse: a damaged config was written when it was all the same
+        created = config.stat().st_mtime
+    except OSError:  # removed since: listed all the same
+        created = math.nan
     try:
         written = json.loads(config.read_text())
-        created = config.stat().st_mtime
     except (OSError, ValueError):  # hand-edited, or removed since: listed all the same
-        written, created = {}, math.nan
+        written = {}
     written = written if isinstance(written, dict) else {}
     return {
         "run_dir": str(folder),
