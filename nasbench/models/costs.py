@@ -82,7 +82,7 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
         except Exception:  # noqa: BLE001 - an op without a meta kernel: count for real
             pass
     counter = FlopCounterMode(display=False)
-    with _eval_mode(model), torch.no_grad(), counter:
+    with _eval_mode(model), _native_convs(model), torch.no_grad(), counter:
         _forward(model, x, input_shape)
     return counter.get_total_flops() // 2
 
@@ -233,6 +233,22 @@ def _eval_mode(model: nn.Module) -> Iterator[None]:
     finally:
         for m, mode in modes:
             m.training = mode
+
+
+@contextmanager
+def _native_convs(model: nn.Module) -> Iterator[None]:
+    """PyTorch's own conv in every depthwise conv inside (``fast_backward`` off), restored
+    afterwards. On the CPU a dilated 3D one otherwise runs as its zero-inserted kernel or
+    its sub-grids (nasbench.spaces.depthwise): the same numbers, other MACs. The count is
+    the architecture's, as on the meta device, not the CPU path's."""
+    modes = [(m, m.fast_backward) for m in model.modules() if hasattr(m, "fast_backward")]
+    for m, _ in modes:
+        m.fast_backward = False
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.fast_backward = mode
 
 
 def _model_device(model: nn.Module) -> torch.device:
