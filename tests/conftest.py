@@ -12,24 +12,22 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MEDMNIST = REPO_ROOT.parent / "shared" / "data" / "medmnist"
 
 
-# pytest-xdist hands tests to its workers in collection order. A lesson that runs for
-# minutes, collected late, leaves one worker running it alone while the other idles, so
-# the longest groups go first and the many short tests fill in behind them.
-COST_RANKS = {"notebooks": 0, "browser": 1}  # folders under tests/ whose tests take minutes
-SLOW_RANK, QUICK_RANK = 2, 3
+# pytest-xdist's "worksteal" scheduler (pyproject's addopts) hands each worker a
+# contiguous share of the tests in collection order and, once one runs dry, moves half of
+# the other's unstarted share to it. A lesson that runs for minutes, collected late,
+# would start last and leave one worker running it alone; so the lessons and the browser
+# tests go first, and the short tests behind them are what moves between the workers.
+LONG_FOLDERS = ("notebooks", "browser")  # folders under tests/ whose tests take minutes
 
 
-def cost_rank(item: pytest.Item) -> int:
-    """Where ``item`` goes in the run: lessons, then browser tests, then the other tests
-    marked slow, then the rest (lower first)."""
+def runs_for_minutes(item: pytest.Item) -> bool:
+    """Whether ``item`` is a lesson or a browser test (collected first)."""
     folder = item.path.relative_to(REPO_ROOT / "tests").parts[0]
-    if folder in COST_RANKS and ("slow" in item.keywords or "browser" in item.keywords):
-        return COST_RANKS[folder]
-    return SLOW_RANK if "slow" in item.keywords else QUICK_RANK
+    return folder in LONG_FOLDERS and ("slow" in item.keywords or "browser" in item.keywords)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=cost_rank)  # stable: the files' own order holds within a rank
+    items.sort(key=lambda item: not runs_for_minutes(item))  # stable: files keep their order
 
 
 @pytest.fixture
