@@ -143,12 +143,17 @@ def test_cpu_peak_memory_window_restarts_on_linux():
 
     if not Path("/proc/self/clear_refs").exists():
         pytest.skip("the peak can only be reset on Linux")
+    import mmap
+
     cpu = torch.device("cpu")
     reset_peak_memory(cpu)
-    block = torch.ones(64 * 2**20 // 4)  # 64 MiB, touched
-    block.add_(1.0)
+    # 64 MiB mapped and touched by hand, then unmapped: a freed tensor's pages may stay
+    # with the allocator (resident), and the window would rightly restart at that level.
+    block = mmap.mmap(-1, 64 * 2**20)
+    for page in range(0, len(block), mmap.PAGESIZE):
+        block[page] = 1
     during = peak_memory_mb(cpu)
-    del block
+    block.close()
     reset_peak_memory(cpu)
     assert peak_memory_mb(cpu) < during - 32  # an epoch reports its own peak
 
