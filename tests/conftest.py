@@ -22,7 +22,10 @@ LONG_FOLDERS = ("notebooks", "browser")  # folders under tests/ whose tests take
 
 def runs_for_minutes(item: pytest.Item) -> bool:
     """Whether ``item`` is a lesson or a browser test (collected first)."""
-    folder = item.path.relative_to(REPO_ROOT / "tests").parts[0]
+    tests = REPO_ROOT / "tests"
+    if not item.path.is_relative_to(tests):  # e.g. doctests collected from nasbench/
+        return False
+    folder = item.path.relative_to(tests).parts[0]
     return folder in LONG_FOLDERS and ("slow" in item.keywords or "browser" in item.keywords)
 
 
