@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MEDMNIST = REPO_ROOT.parent / "shared" / "data" / "medmnist"
 
 
-# pytest-xdist's "worksteal" scheduler (pyproject's addopts) hands each worker a
+# pytest-xdist's "worksteal" scheduler (see pytest_configure) hands each worker a
 # contiguous share of the tests in collection order and, once one runs dry, moves half of
 # the other's unstarted share to it. A lesson that runs for minutes, collected late,
 # would start last and leave one worker running it alone; so the lessons and the browser
@@ -27,6 +28,16 @@ def runs_for_minutes(item: pytest.Item) -> bool:
         return False
     folder = item.path.relative_to(tests).parts[0]
     return folder in LONG_FOLDERS and ("slow" in item.keywords or "browser" in item.keywords)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # `-n 2` alone picks xdist's "load" scheduler, which fixes each worker's share up
+    # front; switched here rather than by `--dist worksteal` in pyproject's addopts, so
+    # that a run without xdist (`-p no:xdist`) still starts. An explicit --dist is kept.
+    given = [*config.invocation_params.args, *os.environ.get("PYTEST_ADDOPTS", "").split()]
+    explicit = any(arg.startswith("--dist") for arg in given)
+    if getattr(config.option, "dist", "no") == "load" and not explicit:
+        config.option.dist = "worksteal"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -6,7 +6,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 import yaml
 
 if sys.version_info >= (3, 11):
@@ -114,3 +116,32 @@ def test_the_source_archive_leaves_the_tests_to_the_clone():
     assert "prune tests" in (REPO_ROOT / "MANIFEST.in").read_text().splitlines()
     license_files = _pyproject()["project"]["license-files"]
     assert all((REPO_ROOT / name).is_file() for name in license_files)
+
+
+def test_pytest_options_leave_a_run_without_xdist_possible():
+    # `pytest -p no:xdist` must start: an xdist-only option in addopts would stop it.
+    addopts = _pyproject()["tool"]["pytest"]["ini_options"]["addopts"]
+    assert "--dist" not in addopts and "-n" not in addopts.split()
+
+
+@pytest.mark.parametrize(
+    ("dist", "args", "addopts", "expected"),
+    [
+        ("load", ("-n", "2"), "", "worksteal"),  # README's command
+        ("load", ("-n", "2", "--dist", "load"), "", "load"),  # asked for: kept
+        ("load", ("-n", "2", "--dist=load"), "", "load"),
+        ("load", ("-n", "2"), "--dist load", "load"),
+        ("loadfile", ("-n", "2", "--dist", "loadfile"), "", "loadfile"),
+        ("no", (), "", "no"),  # no workers: nothing to schedule
+    ],
+)
+def test_the_suite_runs_under_the_work_stealing_scheduler_unless_told_otherwise(
+    monkeypatch, dist, args, addopts, expected
+):
+    from tests.conftest import pytest_configure
+
+    monkeypatch.setenv("PYTEST_ADDOPTS", addopts)
+    config = SimpleNamespace(option=SimpleNamespace(dist=dist),
+                             invocation_params=SimpleNamespace(args=args))  # fmt: skip
+    pytest_configure(config)
+    assert config.option.dist == expected
