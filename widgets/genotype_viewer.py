@@ -3,6 +3,8 @@
 Each side picks its source: the zoo, a run's derived genotypes, or pasted text
 (canonical JSON, the DARTS ``Genotype(...)`` notation or an NB201 string, read
 by ``nasbench.spaces.parse_genotype``; a bad text shows its one-line error).
+A multi-agent run (marl-gdas) also offers each agent's own cell at an epoch: its
+``agent_genotypes`` events name every part's cell, the genotype rows only the shared one.
 Both cells are drawn, with the network's parameters and MACs in the chosen
 skeleton; in compare mode the edges that differ are drawn thick and red
 (``nasbench.viz.diff_edges``).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +29,16 @@ from widgets._tasks import Debouncer
 from widgets.space_builder import too_large_text, too_large_to_build
 
 SOURCES = (("zoo", "zoo"), ("run", "run"), ("pasted text", "text"))
+# The part whose cell a run's genotype rows hold; a multi-agent run's events name the others.
+SHARED_PART = "shared"
+AGENT_EVENT = "agent_genotypes"
 
 
 class GenotypeSource(widgets.VBox):
     """Where one genotype comes from: the zoo, a run, or pasted text.
+
+    A run whose events hold ``agent_genotypes`` (a marl-gdas search) gets a ``part``
+    dropdown beside ``epoch``: "shared" (the run's genotype rows) or one agent's own cell.
 
     Attributes:
         genotype_json: canonical JSON of the chosen genotype ("" when none or invalid).
@@ -55,12 +64,19 @@ class GenotypeSource(widgets.VBox):
         # built and costed in them (None: the config names none that can be rebuilt).
         self.run_frame: tuple[Any, Any, int | None] | None = None
         self._run_error = ""  # why the chosen run could not be read
+        # (epoch, step) of each epoch option, and the run's agent_genotypes payloads by
+        # (epoch, step): an agent's cell is looked up at the chosen option's round.
+        self._epoch_keys: list[tuple[int, int]] = []
+        self._agent_payloads: dict[tuple[int, int | None], Any] = {}
+        self._has_parts = False  # the run logged agent_genotypes events
+        self._reading_run = False  # the part is reset with the run: no update in between
         self.kind = widgets.Dropdown(options=SOURCES, value="zoo", description=label)
         self.zoo = widgets.Dropdown(options=sorted(zoo), value=zoo_name, description="zoo")
         self.run = widgets.Dropdown(
             options=[], description="run", layout=widgets.Layout(width="420px", max_width="100%")
         )
         self.epoch = widgets.Dropdown(options=[], description="epoch")
+        self.part = widgets.Dropdown(options=[SHARED_PART], value=SHARED_PART, description="part")
         self.text = widgets.Textarea(
             placeholder="Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=range(2, 6), "
             "reduce=[...], reduce_concat=range(2, 6))",
@@ -74,8 +90,16 @@ class GenotypeSource(widgets.VBox):
         self.run.observe(self._on_run, "value")
         for control in (self.zoo, self.epoch, self.text):
             control.observe(lambda _: self._update(), "value")
+        self.part.observe(self._on_part, "value")
         super().__init__(
-            children=[self.kind, self.zoo, self.run, self.epoch, self.text, self.message]
+            children=[
+                self.kind,
+                self.zoo,
+                self.run,
+                wrapping_row([self.epoch, self.part]),
+                self.text,
+                self.message,
+            ]
         )
         self._on_kind()
 
@@ -101,8 +125,18 @@ class GenotypeSource(widgets.VBox):
         self.zoo.layout.display = None if kind == "zoo" else "none"
         for control in (self.run, self.epoch):
             control.layout.display = None if kind == "run" else "none"
+        self._show_part()
         self.text.layout.display = None if kind == "text" else "none"
         self._update()
+
+    def _show_part(self) -> None:
+        # Only a run with agents has parts to choose: the others look as they always did.
+        shown = self.kind.value == "run" and self._has_parts
+        self.part.layout.display = None if shown else "none"
+
+    def _on_part(self, _: Any = None) -> None:
+        if not self._reading_run:
+            self._update()
 
     def _on_run(self, _: Any = None) -> None:
         from nasbench.runs import load
@@ -114,7 +148,11 @@ class GenotypeSource(widgets.VBox):
         self.run_dataset = None
         self.run_frame = None
         self._run_error = ""
+        self._epoch_keys = []
+        self._agent_payloads = {}
+        self._has_parts = False
         options: list[tuple[str, int]] = []
+        events = None
         if self.run.value:
             try:
                 with load(self.run.value) as run:
@@ -133,10 +171,26 @@ class GenotypeSource(widgets.VBox):
                 # last one), as the monitor, the report and retraining take it.
                 row = returned_genotype_row(frame, events)
                 self._returned_index = 0 if row is None else frame.index.get_loc(row.name)
-                options = [
-                    (f"epoch {int(e) + 1} (step {int(s)})", i)  # from 1, as the monitor
-                    for i, (e, s) in enumerate(zip(frame["epoch"], frame["step"], strict=True))
+                self._epoch_keys = [
+                    (int(e), int(s)) for e, s in zip(frame["epoch"], frame["step"], strict=True)
                 ]
+                options = [
+                    (f"epoch {e + 1} (step {s})", i)  # from 1, as the monitor
+                    for i, (e, s) in enumerate(self._epoch_keys)
+                ]
+        agents: list[str] = []
+        if events is not None and not self._run_error:
+            self._agent_payloads, agents = _agent_payloads(events)
+            self._has_parts = bool(self._agent_payloads)
+        # Another run starts at its shared cell (the part is reset before the epochs, so
+        # no agent of the old run is looked up in the new run's rounds).
+        self._reading_run = True
+        try:
+            self.part.options = [SHARED_PART, *agents]
+            self.part.value = SHARED_PART
+        finally:
+            self._reading_run = False
+        self._show_part()
         self.epoch.options = options
         if options:
             self.epoch.value = self._returned_index
@@ -155,16 +209,22 @@ class GenotypeSource(widgets.VBox):
             )
         elif kind == "run":
             index = self.epoch.value
-            if index is not None and index < len(self._genotypes):
+            chosen = index is not None and index < len(self._genotypes)
+            problem: tuple[str, str] | tuple[()] = ()  # why the epoch and part show no cell
+            if chosen and self.part.value != SHARED_PART:
+                genotype, problem = self._agent_cell(self.part.value, index)
+            elif chosen:
                 genotype = self._genotypes[index]
+                if genotype is None:
+                    # The row exists but its text no longer parses (a store edited by hand).
+                    problem = (
+                        "this epoch's genotype cannot be read (its stored text does not "
+                        "parse); pick another epoch.", "error",
+                    )  # fmt: skip
             if self._run_error:
                 self.message.value = message_html(self._run_error, "error")
-            elif genotype is None and index is not None and index < len(self._genotypes):
-                # The row exists but its text no longer parses (a store edited by hand).
-                self.message.value = message_html(
-                    "this epoch's genotype cannot be read (its stored text does not parse); "
-                    "pick another epoch.", "error",
-                )  # fmt: skip
+            elif problem:
+                self.message.value = message_html(*problem)
             elif genotype is None:
                 self.message.value = message_html("pick a run with derived genotypes.", "info")
             else:
@@ -179,6 +239,71 @@ class GenotypeSource(widgets.VBox):
             self.message.value = message_html(error, "error") if error else ""
         self.error = error
         self.genotype_json = genotype.to_json() if genotype is not None else ""
+
+    def _agent_cell(self, part: str, index: int) -> tuple[Any, tuple[str, str] | tuple[()]]:
+        """``part``'s cell at epoch option ``index`` from the run's agent_genotypes events,
+        and ``(text, level)`` saying why there is none (empty when there is one)."""
+        from nasbench.spaces import genotype_from_dict
+
+        epoch, step = self._epoch_keys[index]
+        payload = self._agent_payloads.get((epoch, step), self._agent_payloads.get((epoch, None)))
+        where = f"epoch {epoch + 1} (step {step})"
+        if payload is None:
+            return None, (
+                f"{part}'s cell is not stored for {where} (the run logged no "
+                f"{AGENT_EVENT} event then); pick another epoch, or the part shared.", "info",
+            )  # fmt: skip
+        cell = payload.get(part) if isinstance(payload, dict) else None
+        if cell is None:
+            return None, (
+                f"{part}'s cell at {where} cannot be read (its {AGENT_EVENT} event names "
+                "no cell for it: the event is damaged); pick another epoch.", "error",
+            )  # fmt: skip
+        try:
+            return genotype_from_dict(cell), ()
+        except Exception:  # noqa: BLE001 - a damaged row is named, never a traceback
+            return None, (
+                f"{part}'s cell at {where} cannot be read (its stored genotype does not "
+                "parse); pick another epoch.", "error",
+            )  # fmt: skip
+
+
+def _agent_payloads(events: Any) -> tuple[dict[tuple[int, int | None], Any], list[str]]:
+    """A run's ``agent_genotypes`` payloads by (epoch, step), and the agents they name.
+
+    Args:
+        events: ``run.events`` (columns ``kind``, ``epoch``, ``step``, ``payload``).
+
+    Returns:
+        ``(payloads, agents)``: the payload of each round (a later event of the same round,
+        e.g. after a resume, wins; step None where the event has none; events without an
+        epoch cannot be placed and are left out) and the parts other than "shared" in
+        order (``agent2`` before ``agent10``).
+
+    Example:
+        >>> import pandas as pd
+        >>> events = pd.DataFrame({"kind": ["agent_genotypes"], "epoch": [0], "step": [2],
+        ...                        "payload": [{"shared": {}, "agent10": {}, "agent2": {}}]})
+        >>> _agent_payloads(events)[1]
+        ['agent2', 'agent10']
+    """
+    import pandas as pd
+
+    rows = events[events["kind"] == AGENT_EVENT]
+    payloads: dict[tuple[int, int | None], Any] = {}
+    names: dict[str, None] = {}  # insertion-ordered set
+    for epoch, step, payload in zip(rows["epoch"], rows["step"], rows["payload"], strict=True):
+        if pd.isna(epoch):
+            continue
+        payloads[(int(epoch), None if pd.isna(step) else int(step))] = payload
+        if isinstance(payload, dict):
+            names.update(dict.fromkeys(k for k in payload if k != SHARED_PART))
+    return payloads, sorted(names, key=_natural_key)
+
+
+def _natural_key(name: str) -> list[Any]:
+    """Sort key that orders the numbers in a name by value (agent2 before agent10)."""
+    return [int(piece) if piece.isdigit() else piece for piece in re.split(r"(\d+)", name)]
 
 
 def _skeleton(
