@@ -481,13 +481,27 @@ config = SearchConfig(strategy="marl-gdas", epochs=2, max_steps_per_epoch=2, see
                       dataset={"name": "synthetic-landmarks3d", "size": 16, "limit": 4},
                       strategy_config=agents)
 print(nasbench.search(config, "marl-run").status)"""
+MARL_AGENT_CELL = """\
+import json
+from widgets.genotype_viewer import GenotypeViewer
+
+viewer = GenotypeViewer()
+viewer.show_run('marl-run')
+viewer.source_a.part.value = 'agent1'
+normal = json.loads(viewer.source_a.genotype_json)['normal']
+print('agent1 ops:', ' '.join(op for op, _ in normal))
+viewer"""
 
 
 def test_localisation_monitor_draws_every_agents_curves(lab_server, page, artifacts) -> None:
     write_notebook(
         lab_server,
         "marl_monitor.ipynb",
-        [MARL_SEARCH, "from widgets.monitor import RunMonitor\n\nRunMonitor('marl-run')"],
+        [
+            MARL_SEARCH,
+            "from widgets.monitor import RunMonitor\n\nRunMonitor('marl-run')",
+            MARL_AGENT_CELL,
+        ],
     )
     open_and_run_all(page, lab_server, "marl_monitor.ipynb")
     wait_for(page, ".jp-OutputArea-output:has-text('finished')", 240_000, "the tiny search")
@@ -504,6 +518,20 @@ def test_localisation_monitor_draws_every_agents_curves(lab_server, page, artifa
     assert legend == ["agent0", "agent1", "agent2"]
     toggle = page.locator(".widget-toggle-buttons button").all_inner_texts()
     assert {"shared_normal", "agent0_normal", "agent2_normal"} <= set(toggle)
+
+    # The Genotypes tab's view of the same run, showing agent1's own cell.
+    drawing = wait_for(page, ".nasbench-genotype-a svg", 120_000, "agent1's cell drawing")
+    drawing.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "marl-agent-cell.png"), full_page=True)
+    part = page.locator(".nasbench-genotype-viewer .widget-dropdown").filter(
+        has=page.locator("label", has_text=re.compile(r"^part$"))
+    )
+    assert part.count() == 2  # one per side; shown since the run has agents
+    chosen = part.first.locator("select").evaluate("s => s.options[s.selectedIndex].text")
+    assert chosen == "agent1"
+    printed = page.locator(".jp-OutputArea-output", has_text="agent1 ops:").first.inner_text()
+    ops = printed.split("agent1 ops:")[1].split()
+    assert ops and all(op in drawing.text_content() for op in ops), (ops, printed)
     assert not console_errors(page), console_errors(page)
 
 
