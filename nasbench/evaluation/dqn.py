@@ -238,14 +238,21 @@ def _act(
     generator: torch.Generator,
     modes: _Modes | None = None,
 ) -> torch.Tensor:
-    modes = modes or _Modes(net)
-    was_training = net.training
-    modes.set(False)
-    with torch.no_grad():
-        actions = greedy_actions(net(obs))
-    modes.set(was_training)
-    explore = torch.rand(actions.shape, generator=generator) < epsilon
-    random = torch.randint(0, N_ACTIONS, actions.shape, generator=generator)
+    shape = obs[1].shape[:2]  # (E, K): the states' leading dims
+    if epsilon >= 1.0:
+        # Every action is random (a uniform draw in [0, 1) is always below 1): the greedy
+        # forward would be thrown away, a twelfth of a QUICK search's forwards. The
+        # eval-mode forward draws no random numbers, so the generator's stream is as before.
+        actions = torch.zeros(shape, dtype=torch.long)
+    else:
+        modes = modes or _Modes(net)
+        was_training = net.training
+        modes.set(False)
+        with torch.no_grad():
+            actions = greedy_actions(net(obs))
+        modes.set(was_training)
+    explore = torch.rand(shape, generator=generator) < epsilon
+    random = torch.randint(0, N_ACTIONS, shape, generator=generator)
     return torch.where(explore, random, actions)
 
 
