@@ -412,14 +412,23 @@ def test_expected_cost_share_is_the_mean_row_share_and_leaves_none_out():
     assert torch.allclose(grad[1], torch.zeros(4))  # equal costs: nothing to prefer
 
 
-@pytest.mark.parametrize(
-    "method,config",
-    [("darts", None), ("darts", {"order": 2}), ("gdas", None), ("pcdarts", {"k": 2})],
-)
-def test_cost_weight_steers_the_derived_cell_to_parameter_free_ops(method, config):
-    from nasbench.spaces.ops import is_parameter_free
+HEAVY_COST_METHODS = [("darts", None), ("darts", {"order": 2}), ("gdas", None),
+                      ("pcdarts", {"k": 2})]  # fmt: skip
 
-    heavy = {**(config or {}), "cost_weight": 50.0, "arch_lr": 0.05}
+
+@pytest.fixture(
+    scope="module",
+    params=HEAVY_COST_METHODS,
+    ids=["darts-None", "darts-config1", "gdas-None", "pcdarts-config3"],
+)
+def cost_collapsed(request):
+    """``(method, config, net, shares)``: 30 architecture steps under a heavy cost term.
+
+    Trained once per method for the two tests below: ``min_parametric_ops`` acts at
+    derivation only, so the floored and the plain config train the very same alphas
+    (the second-order DARTS run alone took ~20 s; each test paid for it)."""
+    method, config = request.param
+    heavy = {**(config or {}), "cost_weight": 50.0, "arch_lr": 0.05, "min_parametric_ops": 2}
     net = build_supernet(tiny_space(), method, heavy, seed=0)
     opt = torch.optim.SGD(net.weight_parameters(), lr=0.1)
     train, val = batches()
@@ -428,7 +437,26 @@ def test_cost_weight_steers_the_derived_cell_to_parameter_free_ops(method, confi
         net.method.on_epoch_start(step, 30)
         metrics = net.method.arch_step(net, train, val, F.cross_entropy, 0.1, opt)
         shares.append(metrics["arch_cost_share"])
+    return method, config, net, shares
+
+
+def _with_alphas_of(trained, method, config):
+    """A fresh supernet of ``config`` (no floor) carrying ``trained``'s alphas."""
+    heavy = {**(config or {}), "cost_weight": 50.0, "arch_lr": 0.05}
+    net = build_supernet(tiny_space(), method, heavy, seed=0)
+    with torch.no_grad():
+        for mine, theirs in zip(net.arch_parameters(), trained.arch_parameters(), strict=True):
+            mine.copy_(theirs)
+    net.method.on_epoch_start(29, 30)  # where the training left the method (GDAS: tau)
+    return net
+
+
+def test_cost_weight_steers_the_derived_cell_to_parameter_free_ops(cost_collapsed):
+    from nasbench.spaces.ops import is_parameter_free
+
+    method, config, trained, shares = cost_collapsed
     assert shares[-1] < 0.25 * shares[0]
+    net = _with_alphas_of(trained, method, config)  # the plain config derives, no floor
     genotype = net.method.derive_genotype(net)
     assert all(is_parameter_free(op) for op, _ in genotype.normal)
 
@@ -488,20 +516,10 @@ def test_min_parametric_swaps_the_kept_edges_closest_to_a_parametric_op():
     )
 
 
-@pytest.mark.parametrize(
-    "method,config",
-    [("darts", None), ("darts", {"order": 2}), ("gdas", None), ("pcdarts", {"k": 2})],
-)
-def test_min_parametric_holds_the_normal_cell_against_a_collapse(method, config):
+def test_min_parametric_holds_the_normal_cell_against_a_collapse(cost_collapsed):
     from nasbench.spaces.ops import is_parameter_free
 
-    heavy = {**(config or {}), "cost_weight": 50.0, "arch_lr": 0.05, "min_parametric_ops": 2}
-    net = build_supernet(tiny_space(), method, heavy, seed=0)
-    opt = torch.optim.SGD(net.weight_parameters(), lr=0.1)
-    train, val = batches()
-    for step in range(30):
-        net.method.on_epoch_start(step, 30)
-        net.method.arch_step(net, train, val, F.cross_entropy, 0.1, opt)
+    _, _, net, _ = cost_collapsed  # trained with min_parametric_ops = 2
     floored = net.method.derive_genotype(net)
     scores = {ct: net.method.edge_scores(net, ct).numpy() for ct in net.cell_types}
     plain = net.derive(scores)
