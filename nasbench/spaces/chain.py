@@ -106,6 +106,18 @@ class ChainSpace(Space):
 
     def layer_choices(self) -> list[ChainLayer]:
         """Return every layer one position can hold, in a fixed order."""
+        # Built once per alphabet (the key notices a field changed since): sampling asks
+        # for it on every draw, and building and checking a few hundred layers cost ~1 ms.
+        key = tuple(
+            tuple(field)
+            for field in (self.layer_types, self.kernels, self.pool_kernels, self.strides,
+                          self.filters)
+        )  # fmt: skip
+        if getattr(self, "_layer_choices", (None,))[0] != key:
+            self._layer_choices = (key, self._build_layer_choices())
+        return list(self._layer_choices[1])
+
+    def _build_layer_choices(self) -> list[ChainLayer]:
         out = []
         for t in self.layer_types:
             if t in POOL_TYPES:

@@ -115,3 +115,10 @@ def test_score_cell_keeps_pretext_images_unaugmented():
     cell = sample_cells(space, 1, seed=0)[0]
     with pytest.raises(ConfigError, match="augment flips and crops the pretext images"):
         score_cell(cell, space, splits, TrainConfig(epochs=1, augment=True))
+
+
+def test_asking_more_cells_than_the_space_holds_is_refused_before_drawing():
+    # The space's size says so at once: no 1000 draws per cell asked for (50: ~20 s).
+    space = create_space("darts", n_nodes=2, ops=["skip_connect"])  # 9 cells
+    with pytest.raises(ConfigError, match=r"fewer than 50 distinct cells \(9\)"):
+        sample_cells(space, 50)

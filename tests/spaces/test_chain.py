@@ -128,3 +128,15 @@ def test_bad_settings_and_json_round_trip():
     space = ChainSpace(layer_types=["conv"], max_depth=3)
     again = space_from_dict(json.loads(json.dumps(space.to_dict())))
     assert again == space and again.layer_types == ("conv",)
+
+
+def test_layer_choices_follow_a_changed_field_and_a_callers_edit_stays_its_own():
+    space = ChainSpace()
+    first = space.layer_choices()
+    first.clear()  # the caller's list: the space's alphabet is untouched
+    assert len(space.layer_choices()) == 264
+    space.filters = (16,)  # the alphabet built before must not be served again
+    assert len(space.layer_choices()) == 2 * 4 * 4 * 2 * 1 + 2 * 2 * 2
+    assert {layer.filters for layer in space.layer_choices()} == {16, 0}
+    rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
+    assert space.sample(rng_a) == ChainSpace(filters=(16,)).sample(rng_b)
