@@ -26,6 +26,8 @@ The landscape (all random draws from one seeded generator):
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 
 import numpy as np
@@ -123,6 +125,22 @@ def synthetic_nb201_table(
     space = space if space is not None else NB201Space()
     if not isinstance(space, NB201Space):
         raise ConfigError("synthetic_nb201_table needs an NB201Space.")
+    frame = _synthetic_frame(seed, epochs, noise, json.dumps(space.to_dict(), sort_keys=True))
+    recipe = {"kind": "synthetic", "seed": int(seed), "epochs": epochs, "noise": noise}
+    return BenchmarkTable(
+        frame, space, dataset="synthetic-landscape", recipe=recipe, seeds=(seed,), note=NOTE
+    )
+
+
+# The same table is asked for again and again (each table evaluator, each resume, each
+# lesson cell); building one walks all 15,625 cells (~2 s), while BenchmarkTable copies a
+# built frame in ~0.1 s, so every caller still gets a table of its own.
+@functools.lru_cache(maxsize=4)
+def _synthetic_frame(seed: int, epochs: int, noise: float, space_json: str) -> pd.DataFrame:
+    """The frame of :func:`synthetic_nb201_table` (arguments checked), for one space."""
+    from nasbench.spaces import space_from_dict
+
+    space = space_from_dict(json.loads(space_json))
     rng = np.random.default_rng(seed)
     ops, n_edges = list(space.ops), len(space.edges)
     importance = rng.uniform(0.6, 1.4, size=n_edges)
@@ -185,7 +203,4 @@ def synthetic_nb201_table(
             "train_seconds_per_epoch": np.repeat(1.0 + macs / 1e7, epochs),
         }
     )
-    recipe = {"kind": "synthetic", "seed": int(seed), "epochs": epochs, "noise": noise}
-    return BenchmarkTable(
-        frame, space, dataset="synthetic-landscape", recipe=recipe, seeds=(seed,), note=NOTE
-    )
+    return frame  # shared by the callers: BenchmarkTable copies it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -304,7 +305,10 @@ def test_a_stopped_discrete_search_resumes_to_the_uninterrupted_result(
     from nasbench import resume, search
 
     config = _table_search(strategy, strategy_config, **overrides)
-    reference = search(config, tmp_path / "reference")
+    # The uninterrupted reference runs in-process: "sequential" with the pool's workers
+    # asks the same batches and finds what the pool finds (test_executors checks it), and
+    # spares a third pool of spawned workers importing torch (most of reinforce's time).
+    reference = search(replace(config, executor="sequential"), tmp_path / "reference")
 
     # The store (the loop's single writer, whatever the executor) asks for a stop as
     # it records the tenth candidate; the loop honours it after that batch.
