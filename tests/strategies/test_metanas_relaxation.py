@@ -170,6 +170,4 @@ def test_baselines_are_never_pruned_and_a_threshold_that_prunes_fresh_edges_is_r
 
 def test_meta_validation_refuses_more_ways_than_the_search_set_has_classes():
     with pytest.raises(ConfigError, match="fewer than n_way = 9"):
-        config(
-            meta_test_dataset="synthetic-multiclass", meta_test_split="val", n_way=9
-        ).validate()
+        config(meta_test_dataset="synthetic-multiclass", meta_test_split="val", n_way=9).validate()

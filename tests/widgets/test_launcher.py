@@ -194,9 +194,7 @@ def test_a_search_of_fixed_length_hides_the_time_budget_and_keeps_none(tmp_path,
     assert launcher.max_seconds.layout.display is None
 
 
-def test_a_discrete_search_hides_the_batch_size_and_writes_no_supernet_settings(
-    tmp_path, started
-):
+def test_a_discrete_search_hides_the_batch_size_and_writes_no_supernet_settings(tmp_path, started):
     launcher = SearchLauncher(tmp_path / "runs", space_config={"name": "nb201"})
     launcher.batch_size.value, launcher.epochs.value = 8, 5
     launcher.strategy.value = "random"
