@@ -69,6 +69,7 @@ class GenotypeSource(widgets.VBox):
         self._epoch_keys: list[tuple[int, int]] = []
         self._agent_payloads: dict[tuple[int, int | None], Any] = {}
         self._has_parts = False  # the run logged agent_genotypes events
+        self._missing_cells: dict[str, str] = {}  # part -> the kind of cell it does not own
         self._reading_run = False  # the part is reset with the run: no update in between
         self.kind = widgets.Dropdown(options=SOURCES, value="zoo", description=label)
         self.zoo = widgets.Dropdown(options=sorted(zoo), value=zoo_name, description="zoo")
@@ -151,8 +152,9 @@ class GenotypeSource(widgets.VBox):
         self._epoch_keys = []
         self._agent_payloads = {}
         self._has_parts = False
+        self._missing_cells = {}
         options: list[tuple[str, int]] = []
-        events = None
+        events, config = None, {}
         if self.run.value:
             try:
                 with load(self.run.value) as run:
@@ -163,6 +165,7 @@ class GenotypeSource(widgets.VBox):
                     self.run_skeleton = dict(skeleton) if isinstance(skeleton, dict) else {}
                     self.run_dataset = _run_dataset(run.config)
                     self.run_frame = _run_frame(run.config, not run.candidates.empty)
+                    config = run.config
             except NasbenchError as err:
                 self._run_error = str(err)  # kept: _update() must not hide why
             else:
@@ -182,6 +185,8 @@ class GenotypeSource(widgets.VBox):
         if events is not None and not self._run_error:
             self._agent_payloads, agents = _agent_payloads(events)
             self._has_parts = bool(self._agent_payloads)
+            if self._has_parts:
+                self._missing_cells = _cells_not_owned(config, [SHARED_PART, *agents])
         # Another run starts at its shared cell (the part is reset before the epochs, so
         # no agent of the old run is looked up in the new run's rounds).
         self._reading_run = True
@@ -227,6 +232,17 @@ class GenotypeSource(widgets.VBox):
                 self.message.value = message_html(*problem)
             elif genotype is None:
                 self.message.value = message_html("pick a run with derived genotypes.", "info")
+            elif self._has_parts and self.part.value in self._missing_cells:
+                # Its genotype repeats its one kind of cell in the other's place (the
+                # derivation fills both): the drawing must not pass for a cell it owns.
+                part, kind = self.part.value, self._missing_cells[self.part.value]
+                owned = "normal" if kind == "reduction" else "reduction"
+                prefix = "shared" if part == SHARED_PART else "agent"
+                setting = f"{prefix}_{'reduce' if kind == 'reduction' else 'normal'}"
+                self.message.value = message_html(
+                    f"{part} owns no {kind} cell ({setting} = 0): the {kind} cell drawn "
+                    f"repeats its {owned} cell.", "info",
+                )  # fmt: skip
             else:
                 self.message.value = ""
         else:
@@ -299,6 +315,34 @@ def _agent_payloads(events: Any) -> tuple[dict[tuple[int, int | None], Any], lis
         if isinstance(payload, dict):
             names.update(dict.fromkeys(k for k in payload if k != SHARED_PART))
     return payloads, sorted(names, key=_natural_key)
+
+
+def _cells_not_owned(config: Any, parts: list[str]) -> dict[str, str]:
+    """The kind of cell ("normal" or "reduction") each part of a multi-agent run does not
+    own, read from its strategy settings (``shared_reduce``, ``agent_reduce``, ...; the
+    marl-gdas defaults where a setting is not stored); parts owning both are left out.
+
+    Example:
+        >>> _cells_not_owned({"strategy_config": {"agent_reduce": 0}}, ["shared", "agent0"])
+        {'agent0': 'reduction'}
+    """
+    from nasbench.strategies.differentiable.marl_gdas import MarlGdasConfig
+
+    defaults = MarlGdasConfig()
+    given = config.get("strategy_config") if isinstance(config, dict) else None
+    given = given if isinstance(given, dict) else {}
+
+    def count(setting: str) -> int:
+        value = given.get(setting, getattr(defaults, setting))
+        return value if isinstance(value, int) else getattr(defaults, setting)
+
+    missing = {}
+    for part in parts:
+        prefix = "shared" if part == SHARED_PART else "agent"
+        for kind, setting in (("normal", "normal"), ("reduction", "reduce")):
+            if count(f"{prefix}_{setting}") == 0:
+                missing[part] = kind
+    return missing
 
 
 def _natural_key(name: str) -> list[Any]:

@@ -53,10 +53,16 @@ def test_a_marl_run_offers_each_agents_cell_at_each_epoch(marl_run):
         source.epoch.value = index
         source.part.value = "shared"
         assert source.genotype_json == rows["genotype"].iloc[index].to_json()
+        assert source.message.value == ""
         for agent in AGENTS:
             source.part.value = agent
             assert source.genotype_json == cells[index][agent], (index, agent)
-            assert source.message.value == ""
+            # tiny_marl's agents own a normal cell only: the drawing's second cell is
+            # said to repeat it, the shared part (1 + 1 cells) has nothing to say.
+            assert html.unescape(source.message.value).endswith(
+                f"{agent} owns no reduction cell (agent_reduce = 0): the reduction cell "
+                "drawn repeats its normal cell.</div>"
+            )
             assert "<svg" in viewer.drawing_a.value and viewer.costs_a["params"] > 0
             for op, _ in source.genotype.normal:  # the agent's own ops are drawn
                 assert op in viewer.drawing_a.value
@@ -197,3 +203,19 @@ def test_an_event_payload_that_is_not_a_dict_is_named_not_raised(tmp_path):
         assert f"agent10's cell at epoch {index + 1} " in text and "cannot be read" in text
     source.epoch.value = 0
     assert source.genotype_json == cells["agent10"] and source.message.value == ""
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, {}),  # marl-gdas's defaults: 5 + 3 shared, 3 + 1 own cells
+        ({"agent_reduce": 0}, {"agent0": "reduction", "agent1": "reduction"}),
+        ({"shared_normal": 0}, {"shared": "normal"}),
+        ({"agent_reduce": "1"}, {}),  # not a count: the default stands
+    ],
+)
+def test_the_cells_a_part_does_not_own_come_from_the_runs_settings(settings, expected):
+    from widgets.genotype_viewer import _cells_not_owned
+
+    config = {"strategy": "marl-gdas", "strategy_config": settings}
+    assert _cells_not_owned(config, ["shared", "agent0", "agent1"]) == expected
