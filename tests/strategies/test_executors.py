@@ -292,18 +292,14 @@ class Sleepy:
 """
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
-def test_an_interrupt_ends_the_running_evaluations_of_a_process_pool(tmp_path, monkeypatch):
-    import importlib
-    import multiprocessing
+def _interrupt_a_busy_pool(tmp_path, monkeypatch) -> float:
+    """Search on a 2-worker pool of 30 s evaluations and send SIGINT (a Ctrl-C) once one
+    evaluates; returns the seconds from the signal to the KeyboardInterrupt."""
     import os
     import signal
     import threading
     import time
 
-    # Children of earlier tests in this worker (a view's measuring process, say) are not
-    # this pool's: only the processes this search starts must be gone.
-    earlier = {child.pid for child in multiprocessing.active_children()}
     (tmp_path / "sleepy_evaluator.py").write_text(SLEEPY)
     monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get this sys.path too
     started = tmp_path / "started"
@@ -312,7 +308,7 @@ def test_an_interrupt_ends_the_running_evaluations_of_a_process_pool(tmp_path, m
     strategy = create_strategy("random", {}, space=NB201Space(), seed=0)
     done, sent = threading.Event(), []
 
-    def interrupt_once_evaluating() -> None:  # Ctrl-C, once the workers are busy
+    def interrupt_once_evaluating() -> None:
         deadline = time.monotonic() + 120
         while not done.is_set() and time.monotonic() < deadline:
             if any(started.iterdir()):
@@ -331,8 +327,53 @@ def test_an_interrupt_ends_the_running_evaluations_of_a_process_pool(tmp_path, m
     finally:
         done.set()
         thread.join()
-    assert sent and surfaced - sent[0] < 8  # not after the 30 s evaluations
+    assert sent
+    return surfaced - sent[0]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_an_interrupt_ends_the_running_evaluations_of_a_process_pool(tmp_path, monkeypatch):
+    import multiprocessing
+
+    # Children of earlier tests in this worker (a view's measuring process, say) are not
+    # this pool's: only the processes this search starts must be gone.
+    earlier = {child.pid for child in multiprocessing.active_children()}
+    assert _interrupt_a_busy_pool(tmp_path, monkeypatch) < 8  # not after the evaluations
     assert [c for c in multiprocessing.active_children() if c.pid not in earlier] == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_an_interrupted_pool_s_workers_show_ended_though_its_own_thread_reaped_them(
+    tmp_path, monkeypatch
+):
+    """The pool's manager thread waits for its workers too. Where it reaps one first (a
+    busy machine), this process's waitpid fails as if the worker ran on, until that
+    thread records the exit code: the interrupt must not return before it has."""
+    import multiprocessing
+    import os
+    import threading
+    import time
+
+    earlier = {child.pid for child in multiprocessing.active_children()}
+    waitpid = os.waitpid
+
+    def reaped_slowly_off_the_main_thread(pid, options):
+        if threading.current_thread() is threading.main_thread():
+            return waitpid(pid, options)
+        reaped = waitpid(pid, options)
+        if reaped[0]:  # a descheduled thread: the exit code is recorded only later
+            time.sleep(1.5)
+        return reaped
+
+    def main_waits_last(pid, options):  # the main thread's waitpid loses the race
+        if threading.current_thread() is threading.main_thread() and options == 0:
+            time.sleep(0.3)
+        return reaped_slowly_off_the_main_thread(pid, options)
+
+    monkeypatch.setattr(os, "waitpid", main_waits_last)
+    assert _interrupt_a_busy_pool(tmp_path, monkeypatch) < 8
+    running = [c for c in multiprocessing.active_children() if c.pid not in earlier]
+    assert running == []
 
 
 def test_an_interrupt_as_a_worker_starts_ends_that_worker_too(tmp_path, monkeypatch):

@@ -354,17 +354,36 @@ class ProcessPoolExecutor(Executor):
         if pool is None or self._context is None:
             return
         processes = [process for process in self._context.processes if process.pid is not None]
+        manager = getattr(pool, "_executor_manager_thread", None)
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
         # A worker still starting (importing torch from a busy disk) can outlive a short
-        # join; one that ignores SIGTERM is killed rather than left behind.
-        deadline = time.monotonic() + 10
-        for process in processes:
-            process.join(timeout=max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.kill()
-                process.join(timeout=5)
+        # wait; one that ignores SIGTERM is killed rather than left behind. Whether a
+        # worker is gone is read from its sentinel, not from waitpid: the manager thread
+        # reaps the workers too, and a waitpid racing it fails as if the worker lived.
+        survivors = _still_running(processes, timeout=10)
+        for process in survivors:
+            process.kill()
+        _still_running(survivors, timeout=5)
+        if manager is not None:
+            # It reaps the pool's workers and records their exit codes; until it has,
+            # they show as running in multiprocessing.active_children().
+            manager.join(timeout=5)
+        for process in processes:  # reaps those the pool never recorded
+            process.join(timeout=0.5)
+
+
+def _still_running(processes: Sequence[Any], timeout: float) -> list[Any]:
+    """The ``processes`` still running after waiting up to ``timeout`` s for them to end."""
+    from multiprocessing.connection import wait
+
+    deadline = time.monotonic() + timeout
+    running = list(processes)
+    while running and time.monotonic() < deadline:
+        ended = wait([process.sentinel for process in running], deadline - time.monotonic())
+        running = [process for process in running if process.sentinel not in ended]
+    return running
 
 
 class _RecordingContext:
