@@ -69,7 +69,8 @@ class GenotypeSource(widgets.VBox):
         self._epoch_keys: list[tuple[int, int]] = []
         self._agent_payloads: dict[tuple[int, int | None], Any] = {}
         self._has_parts = False  # the run logged agent_genotypes events
-        self._missing_cells: dict[str, str] = {}  # part -> the kind of cell it does not own
+        # part -> the kind of cell it does not own, and the setting that says so
+        self._missing_cells: dict[str, tuple[str, str]] = {}
         self._reading_run = False  # the part is reset with the run: no update in between
         self.kind = widgets.Dropdown(options=SOURCES, value="zoo", description=label)
         self.zoo = widgets.Dropdown(options=sorted(zoo), value=zoo_name, description="zoo")
@@ -235,10 +236,9 @@ class GenotypeSource(widgets.VBox):
             elif self._has_parts and self.part.value in self._missing_cells:
                 # Its genotype repeats its one kind of cell in the other's place (the
                 # derivation fills both): the drawing must not pass for a cell it owns.
-                part, kind = self.part.value, self._missing_cells[self.part.value]
+                part = self.part.value
+                kind, setting = self._missing_cells[part]
                 owned = "normal" if kind == "reduction" else "reduction"
-                prefix = "shared" if part == SHARED_PART else "agent"
-                setting = f"{prefix}_{'reduce' if kind == 'reduction' else 'normal'}"
                 self.message.value = message_html(
                     f"{part} owns no {kind} cell ({setting} = 0): the {kind} cell drawn "
                     f"repeats its {owned} cell.", "info",
@@ -317,14 +317,15 @@ def _agent_payloads(events: Any) -> tuple[dict[tuple[int, int | None], Any], lis
     return payloads, sorted(names, key=_natural_key)
 
 
-def _cells_not_owned(config: Any, parts: list[str]) -> dict[str, str]:
+def _cells_not_owned(config: Any, parts: list[str]) -> dict[str, tuple[str, str]]:
     """The kind of cell ("normal" or "reduction") each part of a multi-agent run does not
-    own, read from its strategy settings (``shared_reduce``, ``agent_reduce``, ...; the
-    marl-gdas defaults where a setting is not stored); parts owning both are left out.
+    own, and the strategy setting that gives it none (``shared_reduce``, ``agent_reduce``,
+    ...; the marl-gdas defaults where a setting is not stored); parts owning both are
+    left out.
 
     Example:
         >>> _cells_not_owned({"strategy_config": {"agent_reduce": 0}}, ["shared", "agent0"])
-        {'agent0': 'reduction'}
+        {'agent0': ('reduction', 'agent_reduce')}
     """
     from nasbench.strategies.differentiable.marl_gdas import MarlGdasConfig
 
@@ -339,9 +340,10 @@ def _cells_not_owned(config: Any, parts: list[str]) -> dict[str, str]:
     missing = {}
     for part in parts:
         prefix = "shared" if part == SHARED_PART else "agent"
-        for kind, setting in (("normal", "normal"), ("reduction", "reduce")):
-            if count(f"{prefix}_{setting}") == 0:
-                missing[part] = kind
+        for kind, suffix in (("normal", "normal"), ("reduction", "reduce")):
+            setting = f"{prefix}_{suffix}"
+            if count(setting) == 0:
+                missing[part] = (kind, setting)
     return missing
 
 

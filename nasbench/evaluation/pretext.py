@@ -212,10 +212,9 @@ def sample_cells(space: Space, n: int, seed: int = 0) -> list[Genotype]:
         >>> len(sample_cells(create_space("darts"), 3, seed=0))
         3
     """
-    if space.size() < n:  # known at once; the draws below would take 1000 * n tries
-        raise ConfigError(
-            f"the space has fewer than {n} distinct cells ({space.size()}); sample fewer."
-        )
+    size = space.size()
+    if size < n:  # known at once; the draws below would take 1000 * n tries
+        raise ConfigError(f"the space has fewer than {n} distinct cells ({size}); sample fewer.")
     rng = np.random.default_rng(seed)
     # Spaces with isomorphic cells (NB-101, NB-201) say which are one; genotypes hash.
     canonical = getattr(space, "canonical", lambda g: g)

@@ -209,8 +209,11 @@ def test_an_event_payload_that_is_not_a_dict_is_named_not_raised(tmp_path):
     ("settings", "expected"),
     [
         ({}, {}),  # marl-gdas's defaults: 5 + 3 shared, 3 + 1 own cells
-        ({"agent_reduce": 0}, {"agent0": "reduction", "agent1": "reduction"}),
-        ({"shared_normal": 0}, {"shared": "normal"}),
+        (
+            {"agent_reduce": 0},
+            {"agent0": ("reduction", "agent_reduce"), "agent1": ("reduction", "agent_reduce")},
+        ),
+        ({"shared_normal": 0}, {"shared": ("normal", "shared_normal")}),
         ({"agent_reduce": "1"}, {}),  # not a count: the default stands
     ],
 )
