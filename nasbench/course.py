@@ -25,9 +25,9 @@ __all__ = ["check", "preload"]
 # initialised module in sys.modules, and every rerun then fails ("module 'sympy' has no
 # attribute 'core'") until the kernel restarts. torch.optim's foreach step (any Adam)
 # imports torch._dynamo and sympy with it; the registries import their built-in modules
-# (scipy, pandas with them); the first AUC imports scikit-learn (kept out of import time:
+# (scipy, pandas with them); the first AUC imports scipy.stats (kept out of import time:
 # figures need none of it); monai's first use imports nearly all of monai.
-PRELOAD_MODULES = ("torch._dynamo", "sklearn.metrics")
+PRELOAD_MODULES = ("torch._dynamo", "scipy.stats")
 PRELOAD_REGISTRIES = (
     "dataset",
     "op",

@@ -256,7 +256,7 @@ def test_preload_goes_on_without_monai_and_loads_every_registry():
 
     assert set(course.PRELOAD_REGISTRIES) == set(registry._REGISTRIES)
     names, missing, late = _first_use(True, block_monai=True)
-    assert names == ["torch._dynamo", "sklearn.metrics"] and missing == []
+    assert names == ["torch._dynamo", "scipy.stats"] and missing == []
     assert late == []  # scikit-learn too, which monai would otherwise have imported
 
 

@@ -557,7 +557,8 @@ class _Loop:
         x_train, y_train = (t.to(p.device) for t in p.train.batch(self.epoch, self.batch))
         x_val, y_val = (t.to(p.device) for t in p.val.batch(self.epoch, self.batch))
         lr = p.w_optimizer.param_groups[0]["lr"]
-        p.supernet.train()
+        if not p.supernet.training:  # train() walks every module: ~5,000 in DARTS's supernet
+            p.supernet.train()
         arch: dict[str, float] = {}
         moves = arch_step_due(self.step, self._warmup_steps(), self._arch_every())
 

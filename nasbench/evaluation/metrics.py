@@ -178,15 +178,38 @@ def training_loss(
     return nn.CrossEntropyLoss(weight=weight, label_smoothing=float(label_smoothing))
 
 
-def _safe_auc(truth: np.ndarray, score: np.ndarray) -> float:
-    # A class absent from a small evaluation batch has no AUC; skip it rather than fail.
-    if len(np.unique(truth)) < 2:
-        return float("nan")
-    # Imported at first use: scikit-learn takes ~0.8 s to import, which every figure module
-    # (through nasbench.viz.detection) and the Monitor's first poll would otherwise pay.
-    from sklearn.metrics import roc_auc_score
+def _one_vs_rest_aucs(positive: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """The ROC AUC of each column of ``score`` at ranking that column's positives first.
 
-    return float(roc_auc_score(truth, score))
+    The Mann-Whitney form of the area: the chance that a positive scores above a
+    negative, a tie counting half, which is the trapezoid area under the ROC curve that
+    ``sklearn.metrics.roc_auc_score`` gives. One ranking serves every column: a search
+    scores each training batch, and one scikit-learn call per class cost 4-5 ms (45 ms a
+    batch for 11 classes), more than a GPU takes for the step itself at 28x28.
+
+    Args:
+        positive: ``(N, K)`` booleans, the positive rows of each column.
+        score: ``(N, K)`` scores, higher meaning more likely positive (no NaN).
+
+    Returns:
+        ``(K,)`` float64 AUCs; NaN for a column without both a positive and a negative
+        (a class absent from a small batch has no AUC: it is skipped rather than fatal).
+
+    Example:
+        >>> _one_vs_rest_aucs(np.array([[True], [False], [True]]), np.array([[0.9], [0.5], [0.5]]))
+        array([0.75])
+    """
+    # Imported at first use: scipy.stats takes a few tenths of a second to import, which
+    # every figure module and the Monitor's first poll would otherwise pay.
+    from scipy.stats import rankdata
+
+    ranks = rankdata(score, axis=0)  # tied scores share their mean rank: a tie counts half
+    positives = positive.sum(axis=0).astype(np.float64)
+    negatives = len(positive) - positives
+    above = (ranks * positive).sum(axis=0) - positives * (positives + 1) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        aucs = above / (positives * negatives)
+    return np.where((positives > 0) & (negatives > 0), aucs, np.nan)
 
 
 def classification_metrics(logits: torch.Tensor, targets: torch.Tensor, task: str) -> dict:
@@ -252,15 +275,15 @@ def classification_metrics(logits: torch.Tensor, targets: torch.Tensor, task: st
         )
     if task == "multi-label":
         acc = float(((prob > 0.5) == (truth > 0.5)).mean())
-        aucs = [_safe_auc(truth[:, k], prob[:, k]) for k in range(prob.shape[1])]
+        aucs = _one_vs_rest_aucs(truth > 0.5, prob)
     else:
         acc = float((prob.argmax(axis=1) == truth).mean())
-        if prob.shape[1] == 2:
-            aucs = [_safe_auc(truth, prob[:, 1])]
+        if prob.shape[1] == 2:  # one AUC: class 1 against class 0
+            aucs = _one_vs_rest_aucs((truth == 1)[:, None], prob[:, 1:])
         else:
-            aucs = [_safe_auc(truth == k, prob[:, k]) for k in range(prob.shape[1])]
-    finite = [a for a in aucs if not np.isnan(a)]
-    return {"acc": acc, "auc": float(np.mean(finite)) if finite else float("nan")}
+            aucs = _one_vs_rest_aucs(truth[:, None] == np.arange(prob.shape[1]), prob)
+    finite = aucs[~np.isnan(aucs)]
+    return {"acc": acc, "auc": float(finite.mean()) if finite.size else float("nan")}
 
 
 def classes_without_auc(targets: torch.Tensor, num_outputs: int, task: str) -> list[int]:
