@@ -101,6 +101,14 @@ def load(
     item_transform = make_transform(transform, info, seed)
     base_split = "train" if split in SEARCH_SPLITS else split
     base = entry.loader(info, base_split, data_root(root), size, download, **options)
+    if len(base) == 0:
+        # An interrupted unpacking (class folders with no image), a dataset.json that
+        # lists too few cases: caught here, not as an IndexError at the first batch.
+        raise DatasetError(
+            f"{info.name}'s {base_split} split holds no images: its files (under "
+            f"{data_root(root)} unless the dataset names its own folder) are incomplete; "
+            "delete them and fetch them again, or add images to that split."
+        )
     targets = getattr(base, "targets", None)
     targets = None if targets is None else np.asarray(targets)
     indices = None

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch
 from torch.utils.data import Dataset
 
+from nasbench.errors import DatasetError
+
 # Beyond this many bytes the images are read from the dataset per batch instead of
 # being held in memory; small search subsets (the common case) fit easily.
 _CACHE_LIMIT_BYTES = 1 << 30
@@ -45,6 +47,10 @@ class EpochBatches:
         stream: int,
         augment: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None,
     ) -> None:
+        if len(dataset) == 0:
+            raise DatasetError(
+                "a split to draw batches from holds no images; give each split at least one."
+            )
         self.dataset = dataset
         self.augment = augment
         self.batch_size = min(int(batch_size), len(dataset))

@@ -98,14 +98,10 @@ def _check_upright(path: Path, file_name: str, where: str) -> None:
     COCO boxes count the stored pixels: which of the two frames its boxes follow is
     not known, so neither guess is made.
     """
-    from PIL import Image
+    from nasbench.data.image_files import exif_orientation
 
-    try:
-        with Image.open(path) as image:
-            orientation = image.getexif().get(0x0112, 1)  # the EXIF orientation tag
-    except Exception:  # not a PIL image (DICOM, NIfTI): no EXIF, read_image names faults
-        return
-    if orientation in (2, 3, 4, 5, 6, 7, 8):  # the values read_image turns by
+    orientation = exif_orientation(path)
+    if orientation != 1:
         raise DatasetError(
             f"{where}: image {file_name!r} carries EXIF orientation {orientation}, so viewers "
             "show it turned while its boxes count its stored pixels; strip the orientation "

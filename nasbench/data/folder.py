@@ -34,6 +34,7 @@ from nasbench.data.image_files import (
     _suffix,
     _to_unit,
     _unreadable,
+    exif_orientation,
     file_key,
     read_image,
     read_mask,
@@ -103,6 +104,8 @@ class FolderDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         path, target = self._items[int(index)]
+        if self.info.task == "segmentation":
+            _refuse_turned_image(path, target)
         image = self._image(path)
         if self.info.task == "detection":
             return self._detection_item(path, image, *target)
@@ -174,6 +177,19 @@ def _read_nifti_grid(path: str, stamp: Stamp, size: int) -> dict[str, np.ndarray
         if matrix is not None:
             matrix.setflags(write=False)
     return grid
+
+
+def _refuse_turned_image(image: Path, mask: Path) -> None:
+    """Refuse an image that an EXIF orientation turns or mirrors: it is read as a viewer
+    shows it, its mask (class indices, read as stored) is not, and which of the two
+    frames the mask was drawn in is not known, so neither guess is made."""
+    orientation = exif_orientation(image)
+    if orientation != 1:
+        raise DatasetError(
+            f"image {image} carries EXIF orientation {orientation}, so viewers show it "
+            f"turned while its mask {mask.name} is read as stored; strip the orientation "
+            "tag, or re-export the image upright together with its mask."
+        )
 
 
 def _check_same_grid(image: Path, mask: Path) -> None:

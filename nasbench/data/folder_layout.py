@@ -75,6 +75,8 @@ _MASK_NAME = re.compile(r"(.+?)[ _-]?(?:mask|seg|segmentation|label)(?:[ _-]?\d+
 # Label tables beside the image folders, which are not read.
 _LABEL_TABLES = (".csv", ".tsv")
 SPLIT_FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}
+# Folder names that mean a data split, other than the train/, val/, test/ read as splits.
+_SPLIT_WORDS = {"train", "training", "val", "valid", "validation", "test", "testing"}
 
 
 # --------------------------------------------------------------------------- layout
@@ -92,6 +94,11 @@ def _image_files(folder: Path, recursive: bool = False) -> list[Path]:
         entry = kinds.get(p.name)
         if p.name.startswith(".") or entry is None:  # None: made since the directory read
             continue
+        if _is_broken_link(entry):
+            raise DatasetError(
+                f"{p} is a symbolic link to {os.readlink(p)}, which does not exist or links "
+                "back to itself; restore its target, or remove the link."
+            )
         if entry.is_file():
             kind = _format(p)
             if kind in UNREAD_SUFFIXES:
@@ -101,6 +108,62 @@ def _image_files(folder: Path, recursive: bool = False) -> list[Path]:
         elif recursive and entry.is_dir() and not entry.is_symlink():  # a linked folder may loop
             found += _image_files(p, recursive=True)
     return found
+
+
+def _is_broken_link(entry: os.DirEntry) -> bool:
+    """A symbolic link whose target is missing (an unmounted store) or loops: read as
+    neither file nor folder, its image would go missing without a word."""
+    if not entry.is_symlink():
+        return False
+    try:
+        os.stat(entry.path)
+    except OSError:
+        return True
+    return False
+
+
+def _refuse_one_name_twice(root: Path, files: list[Path], what: str) -> None:
+    """Refuse two files of one folder under one name in two formats (``x0.png`` beside
+    ``x0.tif``, ``case.nii`` beside ``case.nii.gz``): for a mask, which one pairs with its
+    image is a guess; for an image, the same picture exported twice lands in two splits."""
+    seen: dict[tuple[Path, str], Path] = {}
+    for f in files:
+        other = seen.setdefault((f.parent, _nfc(_stem(f))), f)
+        if other != f:
+            raise DatasetError(
+                f"{what} {other.relative_to(root)} and {f.relative_to(root)} in {root} have "
+                "one name in two formats; keep one of them (move the other out of the folder)."
+            )
+
+
+def _refuse_names_apart_by_case(folder: Path, names: list[str], what: str) -> None:
+    """Refuse two names that differ only in letter case or spaces at their ends
+    (``normal/`` and ``Normal/`` after merging two sources): read apart they would be two
+    classes that mean one."""
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(_nfc(name).strip().casefold(), name)
+        if other != name:
+            raise DatasetError(
+                f"{what} '{other}' and '{name}' in {folder} differ only in letter case or "
+                "spaces, so they would be two classes; merge them into one folder (or rename "
+                "one, if they are different classes)."
+            )
+
+
+def _refuse_split_folders_as_classes(path: Path) -> None:
+    """Refuse split folders named other than ``train/``, ``val/``, ``test/`` (Kaggle's
+    ``Training/`` + ``Testing/``, ``Train/``): read as classes, the network would learn to
+    tell the splits apart, its real classes taken for patients."""
+    named = [d.name for d in _subfolders(path) if d.name.strip().casefold() in _SPLIT_WORDS]
+    if named:
+        listed = ", ".join(f"{name}/" for name in named)
+        raise DatasetError(
+            f"{path} has {listed}, named as data splits, which would be read as classes; "
+            "name the split folders train/, val/ and test/ (all three, each with the same "
+            "class subfolders), or move their class folders up into one folder to split "
+            "70/10/20 automatically."
+        )
 
 
 def _refuse_unread_format(path: Path, suffix: str) -> None:
@@ -260,6 +323,7 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
         raise DatasetError(f"{folder} is empty; add class subfolders of {', '.join(SUFFIXES)}.")
     _refuse_image_folders(folder, classes)
     _refuse_two_forms(folder, [c.name for c in classes], "class folders")
+    _refuse_names_apart_by_case(folder, [c.name for c in classes], "class folders")
     # Ordered by the NFC name, so class indices do not depend on the form on disk.
     classes = sorted(classes, key=lambda c: _nfc(c.name))
     names = tuple(_nfc(c.name) for c in classes)
@@ -290,6 +354,7 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
                 f"class folder {sub} has no images ({', '.join(SUFFIXES)}); add some or remove it."
             )
         _refuse_masks_among_images(sub, files)
+        _refuse_one_name_twice(sub, files, "images")
         items += [(f, label) for f in files]
     return names, items
 
@@ -324,6 +389,7 @@ def _segmentation_items(folder: Path) -> list[tuple[Path, Path]]:
         for name in sorted(shared):
             files += _image_files(subfolders[root][name], recursive=True)
         _refuse_two_forms(root, sorted({_raw_pairing_name(p, root) for p in files}), "files")
+        _refuse_one_name_twice(root, files, "files")
         found.update({_pairing_name(p, root): p for p in files})
     if not images:
         raise DatasetError(f"{folder / 'images'} is empty; add images ({', '.join(SUFFIXES)}).")
@@ -521,6 +587,7 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
                                                                      [f for f, _ in items[s]]))
                                      for s in items})  # fmt: skip
     else:
+        _refuse_split_folders_as_classes(path)
         class_names, everything = _classification_items(path, None)
         labels = np.array([label for _, label in everything])
         counts = np.bincount(labels, minlength=len(class_names))

@@ -134,6 +134,33 @@ def is_dicom_file(path: str | os.PathLike) -> bool:
     return _format(path if isinstance(path, Path) else Path(path)) == ".dcm"
 
 
+def exif_orientation(path: str | os.PathLike) -> int:
+    """The EXIF orientation tag of a picture: 1 for upright, 2-8 for the turns and
+    mirrors a viewer (and :func:`read_image`) applies; 1 for a file PIL does not read
+    (DICOM, NIfTI, or a fault that :func:`read_image` names in its own words).
+
+    Args:
+        path: an image file.
+
+    Returns:
+        The tag's value, 1 to 8.
+
+    Example:
+        >>> exif_orientation("scan.png")  # doctest: +SKIP
+        6
+    """
+    from PIL import Image
+
+    if _suffix(Path(path)) not in PICTURE_SUFFIXES:
+        return 1
+    try:
+        with Image.open(path) as image:  # the header only: no pixel is decoded
+            orientation = image.getexif().get(0x0112, 1)
+    except Exception:
+        return 1
+    return orientation if orientation in range(2, 9) else 1
+
+
 def _as_seen(image: Any) -> Any:
     """A PIL image as a viewer shows it: grey (``L``, ``I``, ``F``) or ``RGB``.
 

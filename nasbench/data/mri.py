@@ -331,8 +331,16 @@ def folder_slices(path: str | os.PathLike, size: int, seed: int = 0) -> dict[str
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder; give a folder of MR images.")
+    # Hidden files and whatever hidden folders hold (.ipynb_checkpoints/ keeps copies of
+    # slices) are skipped, as the class and segmentation folders skip them: a copy of a
+    # test slice would otherwise train.
     files = sorted(
-        (p for p in folder.rglob("*") if not p.name.startswith(".") and is_image_file(p)),
+        (
+            p
+            for p in folder.rglob("*")
+            if not any(part.startswith(".") for part in p.relative_to(folder).parts)
+            and is_image_file(p)
+        ),
         key=path_order,
     )
     if not files:
