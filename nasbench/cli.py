@@ -161,6 +161,7 @@ def import_user_modules(modules: Sequence[str]) -> None:
         >>> import_user_modules(["my_strategies"])  # doctest: +SKIP
     """
     for module in modules:
+        _refuse_a_file_name(module)
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as err:
@@ -175,8 +176,27 @@ def import_user_modules(modules: Sequence[str]) -> None:
             raise ConfigError(f"importing {module} failed: {err}") from None
         except Exception as err:  # the user's code: any error, said in one line
             raise ConfigError(f"importing {module} failed: {type(err).__name__}: {err}") from None
+        except SystemExit as err:  # the module ran as a script would: nasbench would just end
+            raise ConfigError(
+                f"importing {module} failed: it called sys.exit({err.code!r}); keep script code "
+                'under `if __name__ == "__main__":`.'
+            ) from None
         if module not in _imported_modules():
             _imported_modules().append(module)
+
+
+def _refuse_a_file_name(module: str) -> None:
+    """Refuse a file name or path where a module name goes (``my_ops.py``, ``../my_ops``):
+    Python would import ``my_ops`` and then fail on ``.py``, or take ``..`` for a relative
+    import, and neither error says what to type instead."""
+    path = Path(module)
+    if module.endswith(".py") or "/" in module or "\\" in module or module.startswith("."):
+        name = path.stem if path.suffix == ".py" else path.name
+        folder = str(path.parent) if str(path.parent) not in ("", ".") else "."
+        raise ConfigError(
+            f"--import {module}: give a module name, not a file: --import {name}, with the "
+            f"folder that holds it on the Python path (e.g. PYTHONPATH={folder})."
+        )
 
 
 def _imported_modules() -> list[str]:
@@ -234,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NasbenchError as exc:
         return _fail(str(exc))
     except (OSError, sqlite3.Error) as exc:
+        damaged = _damaged_run_database(exc, args)
+        if damaged is not None:
+            return _fail(str(damaged))
         # Disk full, a read-only folder, a vanished file: say which and what to do.
         return _fail(f"{_describe_os_error(exc)}; free some space, fix the permissions or "
                      "choose another folder, then run the command again.")  # fmt: skip
@@ -349,6 +372,27 @@ def _one_line_warnings() -> Iterator[None]:
 def _fail(message: str) -> int:
     print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
     return 2
+
+
+# What sqlite says of a run database whose tables were dropped or altered (by hand, by
+# another program): no disk or permission fault, so that advice would mislead.
+_ALTERED_DATABASE = ("no such table", "no such column", "has no column", "malformed",
+                     "not a database")  # fmt: skip
+
+
+def _damaged_run_database(
+    exc: OSError | sqlite3.Error, args: argparse.Namespace | None
+) -> Exception | None:
+    """The damaged-run-database error for an sqlite error that means the run's tables are
+    not what a run writes; None for any other fault (a full disk, a read-only folder)."""
+    from nasbench.runs.schema import DB_NAME, damaged_database
+
+    run_dir = getattr(args, "run_dir", None)
+    if not isinstance(exc, sqlite3.DatabaseError) or not run_dir:
+        return None
+    if not any(words in str(exc) for words in _ALTERED_DATABASE):
+        return None
+    return damaged_database(Path(run_dir).expanduser() / DB_NAME, exc)
 
 
 def _describe_os_error(exc: OSError | sqlite3.Error) -> str:

@@ -322,6 +322,12 @@ class SearchConfig:
             raise ConfigError(
                 "config is nested too deeply to read (brackets within brackets); fix the file."
             ) from None
+        except ConfigError:
+            raise  # a key given twice (_object_without_repeats), named there
+        except ValueError:  # an integer of thousands of digits, which Python won't convert
+            raise ConfigError(
+                "config holds a number too long to read (thousands of digits); fix the file."
+            ) from None
         return cls.from_dict(data)
 
     @classmethod

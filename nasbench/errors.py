@@ -74,9 +74,13 @@ def closest_name(name: str, choices: list[str] | tuple[str, ...]) -> str:
     Example:
         >>> closest_name("breastmnst", ["breastmnist", "pathmnist"])
         " Did you mean 'breastmnist'?"
+        >>> closest_name(3, ["breastmnist"])
+        ''
     """
     import difflib
 
+    if not isinstance(name, str):  # a number or a list where a name goes: no near name
+        return ""
     match = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1, cutoff=0.5)
     if not match:
         return ""

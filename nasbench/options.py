@@ -121,6 +121,8 @@ class MethodConfig:
                 raise ConfigError(f"{where} must be a number, got {value!r}.")
             if f.type in ("bool", bool) and not isinstance(value, bool):
                 raise ConfigError(f"{where} must be true or false, got {value!r}.")
+            if f.type in ("str", str) and not isinstance(value, str):
+                raise ConfigError(f"{where} must be text, got {value!r}.")
             if str(f.type).split("|")[0].strip() == "dict" and not isinstance(value, dict):
                 if value is not None or "None" not in str(f.type):
                     raise ConfigError(f"{where} must be a JSON object, got {value!r}.")

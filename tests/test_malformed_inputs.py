@@ -159,6 +159,7 @@ RAW_CONFIGS = [
     ("repeated-key", '{"epochs": 1, "epochs": 2}', "'epochs' twice (1 and 2)"),
     ("repeated-nested-key", '{"dataset": {"name": "synthetic", "limit": 16, "limit": 8}}',
      "'limit' twice"),
+    ("number-of-5000-digits", '{"epochs": 1' + "0" * 5000 + "}", "a number too long to read"),
     ("nested-too-deep", '{"epochs": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
 ]  # fmt: skip
 
@@ -279,6 +280,11 @@ def run_dir_cases() -> list[Case]:
         Case("retrain-epochs-huge", ["retrain", "{tmp}/run", "--epochs", str(10**20)],
              str(10**20), existing_run),
         Case("retrain-not-a-run", ["retrain", "{tmp}"], "not a run folder"),
+        # Batch norm of one image: torch raised from inside the auxiliary head.
+        Case("retrain-batch-of-one", ["retrain", "{tmp}/run", "--batch-size", "1"],
+             "batches of 1 image", existing_run),
+        Case("retrain-limit-of-one", ["retrain", "{tmp}/run", "--limit", "1"],
+             "batches of 1 image", existing_run),
         Case("runs-a-file", ["runs", "{tmp}/afile"], "afile is a file", file_at("afile")),
         Case("stop-a-finished-run", ["stop", "{tmp}/run"], "is finished", existing_run),
         Case("report-out-a-folder", ["report", "{tmp}/run", "--out", "{tmp}/run/checkpoints"],
@@ -289,6 +295,14 @@ def run_dir_cases() -> list[Case]:
              "run is a folder", existing_run),
         Case("bench-out-inside-a-file", ["bench", "generate", "--out", "{tmp}/afile/t.parquet"],
              "afile is a file", file_at("afile")),
+        # A space of another task: built with a classifier's skeleton, trained on labels.
+        Case("bench-segmentation-space", ["bench", "generate", "--out", "{tmp}/t.parquet",
+                                          "--space", "nasunet"], "nasunet is a segmentation"),
+        Case("bench-segmentation-space-json", ["bench", "generate", "--out", "{tmp}/t.parquet",
+                                               "--space", '{"name": "dints"}'],
+             "dints is a segmentation"),
+        Case("bench-reconstruction-space", ["bench", "generate", "--out", "{tmp}/t.parquet",
+                                            "--space", "unrolled"], "unrolled is a reconstruction"),
         Case("bench-seed-huge", ["bench", "generate", "--out", "{tmp}/t.parquet", "--seeds",
                                  str(10**20)], str(10**20)),
         Case("report-a-finished-run-out-in-a-file",
@@ -478,6 +492,27 @@ def database_case(kind: str, command: str) -> Case:
     return Case(f"database-{kind}-{command}", argv, "run.sqlite", setup)
 
 
+# A run database edited by hand or by another program: readable, but not as a run wrote it.
+DATABASE_EDITS = {
+    "config-a-list": "UPDATE meta SET value = '[1, 2]' WHERE key = 'config'",
+    "metrics-dropped": "DROP TABLE metrics",
+}
+
+
+def edited_database_case(kind: str, command: str) -> Case:
+    def setup(tmp: Path) -> None:
+        shutil.copytree(FINISHED_RUN, tmp / "run")
+        conn = sqlite3.connect(tmp / "run" / "run.sqlite")
+        conn.execute(DATABASE_EDITS[kind])
+        conn.commit()
+        conn.close()
+        for side in ("run.sqlite-wal", "run.sqlite-shm"):
+            (tmp / "run" / side).unlink(missing_ok=True)
+
+    return Case(f"edited-database-{kind}-{command}", [command, "{tmp}/run"],
+                "is damaged or not a run database", setup)  # fmt: skip
+
+
 # ---- the newer systems: localisation, detection, reconstruction, meta and joint search ----
 
 MARL = {
@@ -545,6 +580,21 @@ NEWER_CONFIGS = [
      "synthetic-recon"),
     ("alb-unknown-setting", {**BASE, "dataset": LESIONS, "space": {**ALB, "head_wdth": 8}},
      "'head_wdth'"),
+    # Non-text where a path or an op name goes; a depth that built lists of 3 * depth paths.
+    ("table-path-a-number", {**DISCRETE, "space": {"name": "nb201"}, "evaluator": "table",
+                             "evaluator_config": {"path": 5}}, "TableEvalConfig.path must be text"),
+    ("c2fnas-proxy-op-a-number",
+     {**BASE, "dataset": {"name": "synthetic-seg3d", "limit": 8},
+      "space": {"name": "c2fnas", "proxy_op": 3}}, "op 3 is not in"),
+    ("dints-depth-huge",
+     {**BASE, "dataset": {"name": "synthetic-seg3d", "limit": 8},
+      "space": {"name": "dints", "skeleton": {"depth": 100_000_000}}}, "depth 100000000 is past"),
+    ("c2fnas-depth-huge",
+     {**BASE, "dataset": {"name": "synthetic-seg3d", "limit": 8},
+      "space": {"name": "c2fnas", "skeleton": {"depth": 100_000_000}}}, "depth 100000000 is past"),
+    ("trellis-depth-huge",
+     {**BASE, "dataset": {"name": "synthetic-seg", "limit": 8},
+      "space": {"name": "trellis", "skeleton": {"depth": 10**20}}}, "is past 16"),
     ("metanas-shots-over-images", {
         "dataset": {"name": "synthetic-multiclass", "limit": 5}, "strategy": "metanas",
         "space": {"name": "darts", "n_nodes": 1, "skeleton": {"n_cells": 2, "channels": 2}},
@@ -626,6 +676,8 @@ def all_cli_cases() -> list[Case]:
     cases += [checkpoint_case(kind) for kind in CHECKPOINT_DAMAGE]
     cases += [database_case(kind, cmd) for kind in DATABASE_DAMAGE
               for cmd in ("resume", "report", "stop")]  # fmt: skip
+    cases += [edited_database_case(kind, cmd) for kind in DATABASE_EDITS
+              for cmd in ("report", "retrain")]  # fmt: skip
     cases += newer_cases()
     return cases
 
@@ -707,6 +759,22 @@ def test_malformed_cli_input(case: Case, tmp_path, capsys):
     else:
         assert snapshot(tmp_path) == before, "the command wrote files"
         assert not (tmp_path / "run").exists() or (tmp_path / "run").exists() == ("run" in before)
+
+
+@pytest.mark.parametrize("kind", DATABASE_EDITS)
+def test_resume_of_an_edited_database_says_damaged_and_changes_no_row(kind, tmp_path, capsys):
+    """Resume opens the file to write (its mtime moves as SQLite folds its log back in),
+    so here the rows are compared, not the file's stamp."""
+    edited_database_case(kind, "resume").setup(tmp_path)
+    db = tmp_path / "run" / "run.sqlite"
+    conn = sqlite3.connect(db)
+    before = list(conn.iterdump())
+    conn.close()
+    code = main(["resume", str(tmp_path / "run")])
+    assert_one_error_line(code, capsys.readouterr().err, "is damaged or not a run database")
+    conn = sqlite3.connect(db)
+    assert list(conn.iterdump()) == before
+    conn.close()
 
 
 # ---- API arguments --------------------------------------------------------------------------

@@ -101,6 +101,7 @@ def test_import_names_what_is_wrong_in_one_line(tmp_path, capsys, monkeypatch, o
     monkeypatch.setattr(run_setup, "IMPORTED_MODULES", [])  # this process's --import list
     (tmp_path / "broken_plug.py").write_text("raise RuntimeError('boom')\n")
     (tmp_path / "needs_other.py").write_text("import no_such_dependency_xyz\n")
+    (tmp_path / "exits_plug.py").write_text("import sys\nsys.exit(3)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     for argv, said in (
         (["--import", "no_such_plug_xyz", "runs"], "no module named 'no_such_plug_xyz' on the "
@@ -109,6 +110,14 @@ def test_import_names_what_is_wrong_in_one_line(tmp_path, capsys, monkeypatch, o
         (["--import=needs_other", "runs"], "importing needs_other failed: No module named "
          "'no_such_dependency_xyz'"),
         (["runs", str(tmp_path), "--import", "x"], "--import goes before the command"),
+        # A file name where the module name goes: Python would import then fail on ".py".
+        (["--import", "broken_plug.py", "runs"], "--import broken_plug.py: give a module name, "
+         "not a file: --import broken_plug, with the folder that holds it on the Python path "
+         "(e.g. PYTHONPATH=.)"),
+        (["--import", "../plugs/my_ops", "runs"], "--import my_ops, with the folder that holds "
+         "it on the Python path (e.g. PYTHONPATH=../plugs)"),
+        (["--import", "exits_plug", "runs"], "importing exits_plug failed: it called "
+         "sys.exit(3); keep script code under `if __name__ == \"__main__\":`"),
     ):  # fmt: skip
         assert main(argv) == 2
         err = capsys.readouterr().err

@@ -38,7 +38,7 @@ import pandas as pd
 import torch
 
 from nasbench.bench.table import BenchmarkTable
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.options import MAX_INT, plain_numbers
 from nasbench.protocols import Space
 from nasbench.spaces.base import ENUMERATE_LIMIT
@@ -162,6 +162,7 @@ def generate_table(
         raise ConfigError(
             f"space must be a search space such as NB201Space(), got {type(space).__name__}."
         )
+    _refuse_a_space_of_another_task(space.name, space.task)
     recipe = TrainConfig() if recipe is None else recipe
     if not isinstance(recipe, TrainConfig):
         raise ConfigError(f"recipe must be a TrainConfig, got {type(recipe).__name__}.")
@@ -358,13 +359,46 @@ def space_from_cli(args: argparse.Namespace) -> Any:
     text = str(args.space).strip()
     if text.startswith("{"):
         try:
-            return space_from_dict(json.loads(text))
+            described = json.loads(text)
         except json.JSONDecodeError as err:
             raise ConfigError(f"--space is not valid JSON ({err.msg}).") from None
+        if isinstance(described, dict) and isinstance(described.get("name"), str):
+            _refuse_a_named_space_of_another_task(described["name"])
+        return space_from_dict(described)
+    _refuse_a_named_space_of_another_task(text)
     kwargs: dict[str, Any] = {"skeleton": Skeleton(n_cells=args.n_cells, channels=args.channels)}
     if args.ops:
         kwargs["ops"] = [op.strip() for op in args.ops.split(",") if op.strip()]
     return create_space(text, **kwargs)
+
+
+def _refuse_a_named_space_of_another_task(name: str) -> None:
+    """:func:`_refuse_a_space_of_another_task` by the space's registered name, before it
+    is built with a classifier's skeleton (its own error would name the skeleton)."""
+    from nasbench import registry
+
+    try:
+        task = registry.get("space", name).obj.task
+    except NasbenchError:
+        return  # an unknown name: create_space says so, with the names it knows
+    _refuse_a_space_of_another_task(name, task)
+
+
+def _refuse_a_space_of_another_task(name: str, task: str) -> None:
+    """Refuse a space whose networks do not classify (NAS-Unet's, DiNTS's, an unrolled
+    reconstruction's): a table trains classifiers, and training one of its networks on
+    class labels fails inside torch."""
+    from nasbench import registry
+
+    if task == "classification":
+        return
+    classifying = sorted(
+        n for n in registry.names("space") if registry.get("space", n).obj.task == "classification"
+    )
+    raise ConfigError(
+        f"space {name}: a benchmark table trains classifiers, and {name} is a {task} space; "
+        f"use a classification space: {', '.join(classifying)}."
+    )
 
 
 def _check_writable(path: Path) -> None:

@@ -52,7 +52,13 @@ from nasbench.evaluation.baselines import IntensityThresholds, resnet18, small_c
 from nasbench.evaluation.detection_baselines import RESNET_DETECTOR, matched_resnet_detector
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
 from nasbench.evaluation.recon_baselines import VARNET, ZERO_FILLED
-from nasbench.evaluation.train_loop import TrainConfig, TrainResult, evaluate_model, train_model
+from nasbench.evaluation.train_loop import (
+    TrainConfig,
+    TrainResult,
+    evaluate_model,
+    refuse_batches_of_one,
+    train_model,
+)
 from nasbench.options import add_no_download_flag
 from nasbench.protocols import Genotype
 
@@ -274,9 +280,13 @@ def _retrain(
 
     with fits():  # a network too large to allocate is refused before the run records anything
         if info.task == "detection":
-            _seeded(config.seed, space.build, genotype, skeleton)
+            probe = _seeded(config.seed, space.build, genotype, skeleton)
         else:
-            build(genotype, skeleton, seed=config.seed)
+            probe = build(genotype, skeleton, seed=config.seed)
+    # Batches of one image, refused before the run records anything (train_model checks
+    # again against the split as loaded).
+    refuse_batches_of_one(probe, min(config.batch_size, config.limit or config.batch_size))
+    del probe
 
     # Before loading: a folder that gained a class may fail to load as the search's task.
     fingerprint = _data_fingerprint(run_dir, data, environment, info)

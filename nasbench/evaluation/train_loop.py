@@ -278,6 +278,31 @@ class TrainResult:
         return len(self.history)
 
 
+def refuse_batches_of_one(model: nn.Module, batch: int) -> None:
+    """Refuse training batches of one image for a network with batch normalisation: its
+    statistics of one image are undefined where a feature map is 1x1 (torch raises from
+    inside the network, an auxiliary head's first), and are noise elsewhere.
+
+    Args:
+        model: the network to train.
+        batch: images in a training batch (the batch size, or fewer training images).
+
+    Raises:
+        ConfigError: ``batch`` is 1 and ``model`` holds a batch-norm layer.
+
+    Example:
+        >>> refuse_batches_of_one(nn.Sequential(nn.Linear(2, 2)), 1)  # no batch norm: fine
+    """
+    if batch >= 2 or not any(
+        isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()
+    ):
+        return
+    raise ConfigError(
+        "training batches of 1 image: the network's batch normalisation needs at least 2 a "
+        "batch; use a batch size of 2 or more (and a limit that leaves 2 training images)."
+    )
+
+
 def train_model(
     model: nn.Module,
     train_ds: Dataset,
@@ -327,6 +352,7 @@ def train_model(
     for name, ds in (("train", train_ds), ("val", val_ds), ("test", test_ds)):
         if len(ds) == 0:
             raise ConfigError(f"the {name} split is empty; give it at least one image.")
+    refuse_batches_of_one(model, min(config.batch_size, len(train_ds)))
     device = resolve_device(config.device)
     weighting = _class_weight(task, train_ds, config)
     train_loss = _training_loss(task, train_ds, config, weighting[0]).to(device)

@@ -145,6 +145,13 @@ class Run:
         except (sqlite3.DatabaseError, json.JSONDecodeError) as err:
             self.close()
             raise damaged_database(path, err) from None
+        # A hand-edited meta row ('[1, 2]'): every reader of .config would fail its own way.
+        for key in ("config", "environment"):
+            value = getattr(self, key)
+            if not isinstance(value, dict):
+                self.close()
+                reason = f"its {key} is {type(value).__name__}, not a JSON object"
+                raise damaged_database(path, reason)
 
     def _read_all(self) -> None:
         self._cursors = dict.fromkeys((*APPEND_ONLY_TABLES, "discards"), 0)

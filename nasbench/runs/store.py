@@ -48,6 +48,7 @@ from nasbench.runs.schema import (
     require_run,
     run_folder,
 )
+from nasbench.tempfiles import STALE_TEMP_SECONDS, writer_gone, writer_tag
 
 try:  # POSIX advisory locks keep a second writer off a live run.
     import fcntl
@@ -1128,11 +1129,17 @@ def _genotype_text(genotype: Genotype) -> str:
     )
 
 
+_SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
 def _create_database(path: Path, meta: Mapping[str, str]) -> None:
     # Build the database under a temporary name and link it into place, so a crash
     # never leaves a run.sqlite without its config, and two creators cannot both win.
-    tmp = path.with_name(f".{DB_NAME}.tmp-{os.getpid()}")
-    leftovers = [tmp, *(Path(f"{tmp}{suffix}") for suffix in ("-journal", "-wal", "-shm"))]
+    # The name carries the writer's tag (pid and machine), so a later creation can tell a
+    # killed creation's leftovers from a live one's.
+    _remove_killed_creations(path.parent)
+    tmp = path.with_name(f".{DB_NAME}.tmp-{writer_tag()}")
+    leftovers = [tmp, *(Path(f"{tmp}{suffix}") for suffix in _SQLITE_SIDE_FILES)]
     for stale in leftovers:
         stale.unlink(missing_ok=True)
     try:
@@ -1160,6 +1167,27 @@ def _create_database(path: Path, meta: Mapping[str, str]) -> None:
     finally:
         for leftover in leftovers:
             leftover.unlink(missing_ok=True)
+
+
+def _remove_killed_creations(folder: Path) -> None:
+    """Remove the temporary databases that creations killed outright (SIGKILL runs no
+    cleanup) left in ``folder``: a gone writer's of this machine, or any older than
+    :data:`~nasbench.tempfiles.STALE_TEMP_SECONDS` (another machine's, an earlier
+    version's named by pid alone; a creation takes milliseconds). A live one's stays."""
+    prefix = f".{DB_NAME}.tmp-"
+    for tmp in folder.glob(f"{prefix}*"):
+        tag = tmp.name[len(prefix) :]
+        for suffix in _SQLITE_SIDE_FILES:
+            tag = tag.removesuffix(suffix)
+        gone = writer_gone(tag)
+        if gone is None:
+            try:
+                gone = time.time() - tmp.stat().st_mtime > STALE_TEMP_SECONDS
+            except OSError:  # removed meanwhile
+                continue
+        if gone:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def check_new_run_dir(run_dir: str | Path) -> None:

@@ -17,6 +17,9 @@ from nasbench.options import plain_numbers
 
 # More cells than any published cell network stacks (DARTS: 8 searched, 20 retrained).
 MAX_CELLS = 100
+# Levels below the input past any image: each halves it, so 16 asks for 65,536-pixel edges
+# (U-Nets use 3-5; DiNTS's path list and C2FNAS's size rule grow with the depth).
+MAX_DEPTH = 16
 
 
 def skeleton_overrides(space: Mapping[str, Any]) -> dict[str, Any]:
@@ -210,6 +213,12 @@ class UNetSkeleton:
         store_plain_numbers(self)
         for name in ("depth", "channels", "in_channels", "stem_kernel", "stem_convs"):
             _positive_int(name, getattr(self, name), kind="UNetSkeleton")
+        if self.depth > MAX_DEPTH:
+            raise SpaceError(
+                f"UNetSkeleton.depth {self.depth} is past {MAX_DEPTH}: each level halves the "
+                f"image, so its edge would need 2**{self.depth} pixels; U-Nets use 3 to 5 levels, "
+                "so give a depth up to that order."
+            )
         if self.stem_kernel % 2 == 0:
             raise SpaceError(
                 f"UNetSkeleton.stem_kernel must be odd (1, 3, 5, ...) to keep the image size, "

@@ -188,3 +188,14 @@ def test_the_cli_stopped_by_ctrl_c_says_what_it_kept_and_how_to_go_on(
     assert f"{kept}; run the same command again to continue." in err
     assert err.strip().splitlines()[-1] == "nasbench: interrupted"
     assert len(BenchmarkTable.load(out)) == 1
+
+
+def test_a_space_that_does_not_classify_is_refused_before_training(tmp_path):
+    from nasbench.spaces import create_space
+
+    out, recipe = tmp_path / "t.parquet", TrainConfig(epochs=1, limit=8)
+    with pytest.raises(ConfigError, match=r"space nasunet: a benchmark table trains classifiers, "
+                                          r"and nasunet is a segmentation space; use a "
+                                          r"classification space: .*darts"):  # fmt: skip
+        generate_table(create_space("nasunet"), "synthetic", recipe, out=out)
+    assert not out.exists()

@@ -393,3 +393,32 @@ def test_a_run_made_before_the_staging_table_stages_and_publishes(tmp_path):
         with store.batch():
             store.publish_staged(["retrain"])
     assert _phase_rows(run_dir, "retrain") == [(1, "val_loss", 0.5)]
+
+
+def test_a_creation_removes_what_killed_creations_left_but_not_a_live_ones(tmp_path):
+    """SIGKILL mid-creation leaves the temporary database; the next run made in that
+    folder removes a gone writer's (and any that is old), never a live writer's."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from nasbench.tempfiles import writer_tag
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    host = writer_tag().partition("-")[2]
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    killed = [run_dir / f".run.sqlite.tmp-{ended.stdout.strip()}-{host}{suffix}"
+              for suffix in ("", "-journal")]  # fmt: skip
+    live = run_dir / f".run.sqlite.tmp-{os.getppid()}-{host}"  # a running process (pytest's parent)
+    old_untagged, new_untagged = run_dir / ".run.sqlite.tmp-1", run_dir / ".run.sqlite.tmp-2"
+    for path in (*killed, live, old_untagged, new_untagged):
+        path.write_bytes(b"torn")
+    an_hour_ago = time.time() - 3600
+    os.utime(old_untagged, (an_hour_ago, an_hour_ago))
+    with RunStore.create(run_dir, {"strategy": "darts"}, environment={}):
+        pass
+    left = sorted(p.name for p in run_dir.glob(".run.sqlite.tmp-*"))
+    assert left == sorted([live.name, new_untagged.name])
