@@ -583,6 +583,8 @@ NEWER_CONFIGS = [
     # Non-text where a path or an op name goes; a depth that built lists of 3 * depth paths.
     ("table-path-a-number", {**DISCRETE, "space": {"name": "nb201"}, "evaluator": "table",
                              "evaluator_config": {"path": 5}}, "TableEvalConfig.path must be text"),
+    ("table-path-a-folder", {**DISCRETE, "space": {"name": "nb201"}, "evaluator": "table",
+                             "evaluator_config": {"path": "/"}}, "'/' is a folder, not a table"),
     ("c2fnas-proxy-op-a-number",
      {**BASE, "dataset": {"name": "synthetic-seg3d", "limit": 8},
       "space": {"name": "c2fnas", "proxy_op": 3}}, "op 3 is not in"),

@@ -451,9 +451,11 @@ class BenchmarkTable:
 
         path = Path(path)
         if not path.is_file():
+            problem = "is a folder, not a table file" if path.is_dir() else "does not exist"
             raise ConfigError(
-                f"benchmark table {str(path)!r} does not exist; build one with "
-                "`nasbench bench generate` or import one with nasbench.bench.import_nb201."
+                f"benchmark table {str(path)!r} {problem}; name a table's .parquet file, build "
+                "one with `nasbench bench generate`, or import one with "
+                "nasbench.bench.import_nb201."
             )
         try:
             arrow = pq.read_table(path)
