@@ -113,10 +113,11 @@ class MetaNasConfig(MethodConfig):
     )
 
     def validate(self) -> None:
-        """Range checks, plus the dataset name's type."""
-        super().validate()
+        """The dataset name's type (before the base's generic "must be text", which would
+        not say what the text names), then the range checks."""
         if not isinstance(self.meta_test_dataset, str):
             raise ConfigError(
                 f"MetaNasConfig.meta_test_dataset must be a dataset name or empty, got "
                 f"{self.meta_test_dataset!r}."
             )
+        super().validate()
