@@ -26,15 +26,18 @@ os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 import argparse  # noqa: E402
 import math  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
+import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from functools import partial  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from nasbench.evaluation.metrics import classification_metrics  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from checkpoint import median_seconds  # noqa: E402
 
 SETS = (("binary", 2), ("multi-class", 11), ("multi-label", 14))
 
@@ -113,13 +116,7 @@ def median_ms(action: Callable[[], object], repeats: int) -> float:
         >>> median_ms(lambda: None, 3) >= 0
         True
     """
-    action()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1e3
+    return median_seconds(action, repeats, warmup=1) * 1e3
 
 
 def main(argv: list[str] | None = None) -> None:
