@@ -292,6 +292,7 @@ def clear_file_caches() -> None:
     for cached in (
         image_files._read_preamble,
         image_files._picture_header,
+        image_files._read_orientation,
         image_files._dicom_samples,
         image_files._decoded_channels_differ,
         patients._dicom_patient,

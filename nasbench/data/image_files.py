@@ -149,15 +149,22 @@ def exif_orientation(path: str | os.PathLike) -> int:
         >>> exif_orientation("scan.png")  # doctest: +SKIP
         6
     """
-    from PIL import Image
-
     if _suffix(Path(path)) not in PICTURE_SUFFIXES:
         return 1
     try:
-        with Image.open(path) as image:  # the header only: no pixel is decoded
-            orientation = image.getexif().get(0x0112, 1)
+        return _read_orientation(*file_key(path))
     except Exception:
         return 1
+
+
+# A segmentation item asks for its image's orientation at every read, and PIL decodes a
+# PNG to find an EXIF block stored after the pixels: the answer is kept per file.
+@functools.lru_cache(maxsize=_FILES_CACHED)
+def _read_orientation(path: str, stamp: Stamp, size: int) -> int:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        orientation = image.getexif().get(0x0112, 1)
     return orientation if orientation in range(2, 9) else 1
 
 

@@ -171,3 +171,46 @@ def test_suffixless_dicom_preambles_are_read_once_per_file(tmp_path, monkeypatch
     assert sorted(opened.items()) == [(f"{c}/IM{i:04d}", 1) for c in "ab" for i in range(3)]
     assert _with(first.items["train"]) == _with(again.items["train"])
     assert sum(len(v) for v in first.items.values()) == 6
+
+
+def test_a_segmentation_image_orientation_is_read_once_across_epochs(tmp_path, monkeypatch):
+    # Each item read checks the image's EXIF orientation (a turned image would not match its
+    # mask); PIL decodes a whole PNG to find it, so it is kept per file.
+    root = tmp_path / "seg"
+    for sub in ("images", "labels"):
+        (root / sub).mkdir(parents=True)
+    for i in range(6):
+        Image.fromarray(np.full((16, 16), 30 * i, np.uint8)).save(root / "images" / f"c{i}.png")
+        Image.fromarray(np.eye(16, dtype=np.uint8)).save(root / "labels" / f"c{i}.png")
+    shutil.copy(root / "images" / "c0.png", tmp_path / "alone.png")
+    opened: Counter = Counter()
+    open_picture = Image.open
+
+    def counted_open(path, *args, **kwargs):
+        opened[_key(Path(path))] += 1
+        return open_picture(path, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", counted_open)
+    folder.register_folder(root, name="costs_seg_pngs")
+    train = nasbench.data.load("costs_seg_pngs", "train", size=32, transform=None)
+    image_files.read_image(tmp_path / "alone.png")  # its header is read and cached here
+    opened.clear()
+    image_files.read_image(tmp_path / "alone.png")
+    per_read = opened[_key(tmp_path / "alone.png")]
+    opened.clear()
+    for _ in range(3):
+        masks = [train[i][1] for i in range(len(train))]
+    images = [f"images/{Path(p).name}" for p in train.base.files]
+    # Three reads of each image, and one look at its orientation.
+    assert len(images) >= 3 and per_read >= 1
+    assert {opened[name] for name in images} == {3 * per_read + 1}
+    assert all(int(mask.max()) == 1 for mask in masks)
+    # An image saved over with an orientation tag is looked at again, and refused.
+    turned = root / "images" / Path(train.base.files[0]).name
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    open_picture(turned).copy().save(turned, exif=exif.tobytes())
+    stat = turned.stat()
+    os.utime(turned, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    with pytest.raises(nasbench.data.DatasetError, match="carries EXIF orientation 6"):
+        train[0]
