@@ -109,6 +109,8 @@ def _format(path: Path) -> str:
     suffix = _suffix(path)
     if suffix in SUFFIXES or suffix in UNREAD_SUFFIXES:
         return suffix
+    if path.name.upper() == "DICOMDIR":  # a DICOM disc's index of its files, no image
+        return suffix
     return ".dcm" if _has_dicom_preamble(path) else suffix
 
 

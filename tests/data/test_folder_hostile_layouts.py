@@ -172,3 +172,34 @@ def test_batches_of_an_empty_split_are_refused_in_one_line():
     batches = EpochBatches([(torch.zeros(1, 2, 2), torch.tensor(0))], batch_size=4, seed=0,
                            stream=0)  # fmt: skip
     assert len(batches) == 1  # one image still makes one batch
+
+
+def _dicomdir(path: Path) -> None:
+    """A DICOM disc's index file: a DICOM file (preamble and all) that holds no image."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"  # Media Storage Directory Storage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    index = Dataset()
+    index.file_meta = meta
+    index.FileSetID = "DISC"
+    index.DirectoryRecordSequence = []
+    index.save_as(path, enforce_file_format=True)
+
+
+def test_a_dicom_disc_index_is_skipped_not_read_as_an_image(tmp_path):
+    pytest.importorskip("pydicom")
+    from tests.data.test_folder import _dicom
+
+    for label in ("normal", "pneumonia"):
+        for i in range(4):
+            _dicom(tmp_path / label / f"IM{i:04d}", np.full((8, 8), 10 * i + (label > "o")))
+    _dicomdir(tmp_path / "normal" / "DICOMDIR")
+    _dicomdir(tmp_path / "DICOMDIR")
+    layout = scan_folder(tmp_path, seed=0)
+    names = [path.name for items in layout.items.values() for path, _ in items]
+    assert sorted(names) == sorted([f"IM{i:04d}" for i in range(4)] * 2)
+    assert folder.folder_info(tmp_path)[0].class_names == ("normal", "pneumonia")
