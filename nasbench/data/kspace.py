@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 MASK_KINDS = ("random", "equispaced")
 # fastMRI's pairs: 8% of the centre lines at 4x, 4% at 8x.
 CENTER_FRACTIONS = {4: 0.08, 8: 0.04}
+_MASK_SEEDS = 2**32  # numpy's RandomState, which MONAI's masks draw from, takes 32 bits
 
 
 def fft2c(image: torch.Tensor) -> torch.Tensor:
@@ -119,10 +120,12 @@ def draw_mask(
         columns: k-space columns (the image width).
         acceleration: keep about ``1 / acceleration`` of the columns (4 or 8 as fastMRI).
         center_fraction: the fully sampled centre, a fraction of the columns
-            (default: 0.08 at 4x, 0.04 at 8x, else ``0.32 / acceleration``).
+            (default: 0.08 at 4x, 0.04 at 8x, else ``0.32 / acceleration``; at least
+            one column). It must keep at least one centre column; one that keeps all
+            of them gives a fully sampled mask.
         kind: ``"random"`` (MONAI ``RandomKspaceMask``) or ``"equispaced"``
             (``EquispacedKspaceMask``).
-        seed: seeds the mask (same seed, same mask).
+        seed: seeds the mask (same seed, same mask), an integer in ``[0, 2**32)``.
 
     Returns:
         A float tensor ``(columns,)`` of 0 and 1.
@@ -145,25 +148,44 @@ def draw_mask(
     ):
         raise DatasetError(f"acceleration must be an integer >= 1, got {acceleration!r}.")
     columns, acceleration = int(columns), int(acceleration)  # numpy integers too
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, numbers.Integral)
+        or not 0 <= seed < _MASK_SEEDS
+    ):
+        raise DatasetError(f"a mask's seed must be an integer in [0, 2**32), got {seed!r}.")
     if center_fraction is None:
         center_fraction = CENTER_FRACTIONS.get(acceleration, min(1.0, 0.32 / acceleration))
-    number = isinstance(center_fraction, (int, float)) and not isinstance(center_fraction, bool)
+        # At a high acceleration of a narrow image the default would round to no centre
+        # column: keep one, the k-space centre that carries the image's contrast.
+        center_fraction = max(center_fraction, 1.0 / columns)
+    number = isinstance(center_fraction, numbers.Real) and not isinstance(center_fraction, bool)
     if not number or not 0.0 <= center_fraction <= 1.0:
         raise DatasetError(f"center_fraction must be in [0, 1], got {center_fraction!r}.")
-    if acceleration == 1:
+    centre = round(columns * center_fraction)  # as MONAI's masks count their centre
+    if centre == 0:
+        # Without its centre a random mask may sample no column at all for some seeds,
+        # and every mask loses the contrast a reconstruction is judged by.
+        raise DatasetError(
+            f"center_fraction {center_fraction:g} keeps none of the {columns} k-space "
+            f"columns fully sampled; pass at least {1 / columns:.3g} (one column), or "
+            "leave it to the default."
+        )
+    if acceleration == 1 or centre >= columns:  # every column measured
         return torch.ones(columns)
+    if centre * acceleration >= columns:
+        # The centre alone spends the 1/acceleration budget. MONAI's formulas for the
+        # columns outside it divide by zero here (equispaced) or ask a negative share of
+        # them (random): the mask is its centre, placed as MONAI places it.
+        mask = torch.zeros(columns)
+        start = (columns - centre + 1) // 2
+        mask[start : start + centre] = 1.0
+        return mask
     cls = RandomKspaceMask if kind == "random" else EquispacedKspaceMask
     transform = cls(center_fractions=[center_fraction], accelerations=[acceleration])
-    transform.set_random_state(seed)
+    transform.set_random_state(int(seed))
     transform(torch.zeros(1, 2, columns, 2))  # draws transform.mask for this shape
-    mask = torch.as_tensor(transform.mask).reshape(-1).float()
-    if mask.sum() == 0:
-        raise DatasetError(
-            f"the {kind} mask at {acceleration}x with center_fraction {center_fraction} "
-            f"samples none of the {columns} k-space columns; raise center_fraction or lower "
-            "the acceleration."
-        )
-    return mask
+    return torch.as_tensor(transform.mask).reshape(-1).float()  # its centre: never empty
 
 
 def sample_channels(coils: int) -> int:

@@ -40,6 +40,31 @@ def test_masks_keep_the_centre_and_the_rate(kind, acceleration):
     assert torch.equal(mask, draw_mask(64, acceleration, kind=kind, seed=3))
 
 
+@pytest.mark.parametrize("kind", ["random", "equispaced"])
+@pytest.mark.parametrize("columns", [16, 32, 33, 64])
+def test_every_acceleration_samples_the_centre_column_for_every_seed(kind, columns):
+    # Up to one column in `columns`: the default centre never rounds to nothing, and the
+    # centre alone may spend the whole budget (MONAI's own formulas divide by zero there).
+    middle = columns // 2  # in every centre, as MONAI places it: from (columns - c + 1) // 2
+    for acceleration in (2, 3, 5, 8, columns // 2, columns - 1, columns, 2 * columns):
+        for seed in range(8):
+            mask = draw_mask(columns, acceleration, kind=kind, seed=seed)
+            assert mask[middle] == 1, (acceleration, seed)
+            assert 1 <= mask.sum() <= max(1, round(columns / acceleration * 1.6) + 1)
+
+
+@pytest.mark.parametrize("kind", ["random", "equispaced"])
+def test_a_centre_of_every_column_is_a_fully_sampled_mask(kind):
+    assert torch.equal(draw_mask(64, 4, 1.0, kind=kind), torch.ones(64))
+    assert torch.equal(draw_mask(32, 8, 0.99, kind=kind), torch.ones(32))  # rounds to 32
+
+
+def test_a_centre_that_spends_the_budget_is_the_whole_mask():
+    for kind in ("random", "equispaced"):
+        mask = draw_mask(32, 8, 0.125, kind=kind)  # 4 centre columns = 32 / 8
+        assert mask.nonzero().flatten().tolist() == [14, 15, 16, 17]
+
+
 def test_random_masks_differ_by_seed():
     assert not torch.equal(draw_mask(64, 4, seed=0), draw_mask(64, 4, seed=1))
 
@@ -63,7 +88,11 @@ def test_sample_layout_round_trips_the_measured_kspace():
 def test_bad_input_is_a_one_line_error():
     image = torch.rand(16, 16)
     cases = [
-        (lambda: draw_mask(8, 64, 0.0, seed=0), "samples none"),
+        (lambda: draw_mask(8, 64, 0.0, seed=0), "keeps none of the 8 k-space columns"),
+        (lambda: draw_mask(64, 4, 0.001), r"pass at least 0.0156 \(one column\)"),
+        (lambda: draw_mask(64, 4, seed=-1), r"seed must be an integer in \[0, 2\*\*32\)"),
+        (lambda: draw_mask(64, 4, seed=2**70), "seed must be an integer"),
+        (lambda: draw_mask(64, 4, seed=1.5), "got 1.5"),
         (lambda: undersample(image, torch.zeros(16)), "sample at least one"),
         (lambda: undersample(torch.rand(15, 16), torch.ones(16)), "odd edge"),
         (lambda: undersample(image.to(torch.complex64), torch.ones(16)), "complex values"),
