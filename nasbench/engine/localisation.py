@@ -327,12 +327,13 @@ class _Search:
             "own": self.own,
             "patch": m.patch,
             "seed": seed,
+            "n_agents": targets.shape[1],  # agents with no cell of their own have no genotype
         }
         arms = {"searched": MarlNetwork(genotypes, **layout)}
         if random_cells is not None:
             arms["random"] = MarlNetwork(random_cells, **layout)
         if m.baselines:
-            arms["hand"] = MarlNetwork.hand_designed(targets.shape[1], n_nodes=m.n_nodes, **layout)
+            arms["hand"] = MarlNetwork.hand_designed(n_nodes=m.n_nodes, **layout)
         for arm, net in arms.items():
             started = time.perf_counter()
             history = train_dqn(net, volumes, targets, retrain, seed=seed + 2, validate=validate)

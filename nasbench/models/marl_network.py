@@ -302,9 +302,12 @@ class MarlNetwork(nn.Module):
 
     Args:
         genotypes: ``{"shared": g, "agent0": g0, ...}`` (what :meth:`MarlSupernet.derive`
-            returns).
+            returns: a part with no cell, such as the agents' when ``own`` is ``(0, 0)``,
+            has no genotype).
         channels, shared, own, patch: as :class:`MarlSupernet`.
         seed: weight initialisation.
+        n_agents: agents (targets); None counts the ``agent<k>`` genotypes, which only
+            works when each agent has cells of its own.
     """
 
     def __init__(
@@ -315,12 +318,13 @@ class MarlNetwork(nn.Module):
         own: tuple[int, int] = (3, 1),
         patch: int = 11,
         seed: int = 0,
+        n_agents: int | None = None,
     ) -> None:
         super().__init__()
-        n_agents = sum(1 for part in genotypes if part.startswith("agent"))
-        missing = [
-            p for p in ["shared", *(f"agent{k}" for k in range(n_agents))] if p not in genotypes
-        ]
+        if n_agents is None:
+            n_agents = sum(1 for part in genotypes if part.startswith("agent"))
+        agents = [f"agent{k}" for k in range(n_agents)] if sum(own) else []
+        missing = [p for p in ["shared"] * bool(sum(shared)) + agents if p not in genotypes]
         if missing:
             raise ConfigError(f"genotypes lack the part(s) {', '.join(missing)}.")
         self.genotypes = dict(genotypes)
@@ -347,7 +351,8 @@ class MarlNetwork(nn.Module):
     def hand_designed(cls, n_agents: int, n_nodes: int = 2, **kwargs: Any) -> MarlNetwork:
         """The baseline: every cell the hand-designed 3x3-conv cell (:func:`hand_genotype`)."""
         g = hand_genotype(n_nodes)
-        return cls({"shared": g, **{f"agent{k}": g for k in range(n_agents)}}, **kwargs)
+        parts = {"shared": g, **{f"agent{k}": g for k in range(n_agents)}}
+        return cls(parts, n_agents=n_agents, **kwargs)
 
     def forward(self, obs: Sequence[torch.Tensor]) -> torch.Tensor:
         """Q-values ``(B, K, 6)`` of ``(patches, states)``."""

@@ -267,3 +267,19 @@ def test_test_volumes_are_measured_in_their_own_millimetres(tmp_path):
     test_case = nasbench.data.load(info.name, "test", size=16).base
     np.testing.assert_allclose(payload["spacing"], test_case.spacings)
     assert not np.allclose(payload["spacing"][0], [1.0 * 20 / 16] * 3)  # not the first train case
+
+
+def test_agents_that_share_every_cell_search_and_retrain(tmp_path):
+    # agent_normal = agent_reduce = 0 passes validation (min 0): the agents differ by their
+    # heads only, so the derived genotypes have no agent part and the retrain arms are
+    # built for the set's three agents all the same.
+    config = tiny_marl(epochs=1)
+    config.strategy_config = {**TINY_AGENTS, "agent_normal": 0, "regressor_epochs": 1}
+    result = nasbench.search(config, tmp_path / "run")
+    run = load(tmp_path / "run")
+    assert result.status == run.status == "finished"
+    assert not any(str(c).startswith("agent") for c in set(run.alphas["cell_type"]))
+    agents = run.events[run.events["kind"] == "agent_genotypes"]
+    assert set(agents.iloc[-1]["payload"]) == {"shared"}
+    for arm in ("searched", "random", "hand"):
+        assert 0.0 <= result.metrics[f"{arm}_dist_vox_landmark2"] < 16 * 3**0.5 * 1.2

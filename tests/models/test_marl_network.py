@@ -115,6 +115,21 @@ def test_derived_genotypes_build_a_fixed_network_and_the_hand_baseline():
         MarlNetwork({"agent0": genotypes["agent0"]}, **FIXED)
 
 
+def test_agents_with_no_cell_of_their_own_build_from_the_shared_genotype():
+    # own=(0, 0): the search derives the shared part only, and the agents differ by their
+    # heads; the network is told how many agents there are.
+    layout = {**TINY, "own": (0, 0)}
+    net = MarlSupernet(2, create_strategy("marl-gdas", seed=0), seed=0, **layout)
+    genotypes = net.genotype()
+    assert set(genotypes) == {"shared"}
+    fixed = {k: v for k, v in layout.items() if k != "n_nodes"}
+    searched = MarlNetwork(genotypes, n_agents=2, **fixed)
+    hand = MarlNetwork.hand_designed(2, **TINY | {"own": (0, 0)})
+    assert searched(_obs()).shape == hand(_obs()).shape == (3, 2, 6)
+    with pytest.raises(ConfigError, match="lack the part"):  # cells of its own need one
+        MarlNetwork(genotypes, n_agents=2, **FIXED)
+
+
 def test_same_seed_same_weights_and_alphas():
     a, b, c = _supernet(seed=1), _supernet(seed=1), _supernet(seed=2)
     assert all(
