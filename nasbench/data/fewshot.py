@@ -85,16 +85,21 @@ class EpisodeSampler:
         root: str | os.PathLike | None = None,
         **load_options: Any,
     ) -> None:
-        for label, value in (("n_way", n_way), ("k_shot", k_shot), ("episodes", episodes)):
+        if not _is_int(n_way) or n_way < 2:
+            # One class is one answer: every query is right whatever the network learned.
+            raise DatasetError(f"n_way must be at least 2 (an integer), got {n_way!r}.")
+        for label, value in (("k_shot", k_shot), ("episodes", episodes)):
             if not _is_int(value) or value < 1:
                 raise DatasetError(f"{label} must be at least 1 (an integer), got {value!r}.")
         if not _is_int(n_query) or n_query < 0:
             raise DatasetError(f"n_query must be 0 or more (an integer), got {n_query!r}.")
+        if not _is_int(seed) or seed < 0:
+            raise DatasetError(f"seed must be a non-negative integer, got {seed!r}.")
         self.n_way, self.k_shot, self.n_query = int(n_way), int(k_shot), int(n_query)
         self.seed, self.episodes = int(seed), int(episodes)
-        self.datasets = [
-            _as_dataset(d, split, size, root, load_options) for d in _as_list(datasets_or_names)
-        ]
+        given = _as_list(datasets_or_names)
+        _refuse_listed_twice(given)
+        self.datasets = [_as_dataset(d, split, size, root, load_options) for d in given]
         self.names = [_name(d, i) for i, d in enumerate(self.datasets)]
         all_targets = [_targets(d, name) for d, name in zip(self.datasets, self.names, strict=True)]
         self._check_shapes()
@@ -227,6 +232,19 @@ def _as_list(value: Any) -> list[Any]:
     if not value:
         raise DatasetError("no datasets given; pass a dataset, a name, or a list of them.")
     return list(value)
+
+
+def _refuse_listed_twice(given: list[Any]) -> None:
+    """Refuse a dataset (or name) listed twice: its classes would be pooled twice, under two
+    labels, and one episode could draw the same images as support of one and query of the
+    other."""
+    for i, value in enumerate(given):
+        for j, earlier in enumerate(given[:i]):
+            if value is earlier or (isinstance(value, str) and value == earlier):
+                shown = repr(value) if isinstance(value, str) else _name(value, i)
+                raise DatasetError(
+                    f"{shown} is listed twice (positions {j} and {i}); list each dataset once."
+                )
 
 
 def _as_dataset(value: Any, split: str, size: int, root: Any, options: dict) -> Any:

@@ -108,6 +108,33 @@ def test_errors():
         EpisodeSampler(segmentation, n_way=2, k_shot=1, n_query=1)
 
 
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda t: EpisodeSampler(t, n_way=1, k_shot=1, n_query=1), "n_way must be at least 2"),
+        (lambda t: EpisodeSampler(t, 2, 1, 1, seed=-1), "seed must be a non-negative integer"),
+        (lambda t: EpisodeSampler(t, 2, 1, 1, seed=1.5), "got 1.5"),
+        (lambda t: EpisodeSampler(t, 2, 1, 1, seed="a"), "got 'a'"),
+        (lambda t: EpisodeSampler([t, t], 2, 1, 1), r"a is listed twice \(positions 0 and 1\)"),
+        (
+            lambda t: EpisodeSampler(["synthetic-multiclass"] * 2, 2, 1, 1),
+            "'synthetic-multiclass' is listed twice",
+        ),
+    ],
+)
+def test_samplers_that_would_leak_or_mislead_are_refused(call, message):
+    # A dataset listed twice pools its classes twice under two labels: an episode could
+    # then draw one image as support of one class and query of the other.
+    with pytest.raises(DatasetError, match=message) as err:
+        call(_toy())
+    assert "\n" not in str(err.value)
+
+
+def test_seeds_past_64_bits_give_episodes():
+    sampler = EpisodeSampler(_toy(), n_way=2, k_shot=1, n_query=1, seed=2**70)
+    assert sampler.episode(0).classes == sampler.episode(0).classes
+
+
 def test_registry_names():
     pytest.importorskip("nasbench.data")
     sampler = EpisodeSampler("synthetic-multiclass", n_way=4, k_shot=1, n_query=2, seed=0)
