@@ -2,7 +2,8 @@
 
 - :func:`coco_map`: mAP@[.5:.95] and AP50 by pycocotools' ``COCOeval`` (the reference
   implementation behind torchmetrics' ``MeanAveragePrecision``, which itself needs
-  torchvision, whose compiled ops do not load beside this CPU torch).
+  torchvision, whose compiled ops do not load beside this CPU torch), scoring every
+  detection given rather than COCO's best 100 per image.
 - :func:`froc`: the free-response ROC of lesion detection (LUNA16, DeepLesion): the
   sensitivity reached at 0.5, 1, 2 and 4 false positives per image, a detection being a
   hit when its IoU with a not-yet-found lesion reaches ``iou_threshold``.
@@ -34,6 +35,11 @@ from nasbench.models.boxes import box_iou
 from nasbench.models.detector import FcosLoss, decode_detections
 
 FP_RATES = (0.5, 1.0, 2.0, 4.0)
+COCO_MAX_DETECTIONS = 100  # COCOeval's default cap per image, raised to the most given
+# Detections kept per image when a split is scored: the decoder's default, or as many as the
+# split's targets have rows (its most lesions in one image), so that none goes unfound
+# for want of room.
+KEPT_DETECTIONS = 20
 
 Detections = list[dict[str, torch.Tensor]]
 
@@ -94,6 +100,14 @@ def check_detections(
                     f"{what}[{i}] has box {box} with x2 < x1 or y2 < y1; boxes are corners "
                     "(x1, y1, x2, y2), not (x, y, width, height) or swapped."
                 )
+            if what == "truths":
+                flat = (boxes[:, 2] == boxes[:, 0]) | (boxes[:, 3] == boxes[:, 1])
+                if flat.any():
+                    box = [round(float(v), 3) for v in boxes[int(flat.nonzero()[0, 0])]]
+                    raise NasbenchError(
+                        f"truths[{i}] has box {box} of zero width or height, which no "
+                        "detection can overlap (IoU 0); drop it or give it its lesion's extent."
+                    )
             out = {"boxes": boxes}
             for key in keys[1:]:
                 if key not in item:  # labels, when not required: the one class 0
@@ -297,11 +311,23 @@ def coco_map(
         coco_gt.createIndex()
         coco_dt = coco_gt.loadRes(results)
         evaluator = COCOeval(coco_gt, coco_dt, "bbox")
+        # COCO scores the best 100 detections of an image: a slide or scan with more lesions
+        # than that would have the rest counted as missed. Every detection is scored here.
+        most = max(len(det["boxes"]) for det in detections)
+        evaluator.params.maxDets = [1, 10, max(COCO_MAX_DETECTIONS, most)]
         evaluator.evaluate()
         evaluator.accumulate()
-        evaluator.summarize()
-    stats = evaluator.stats
-    return {"map": max(float(stats[0]), 0.0), "ap50": max(float(stats[1]), 0.0)}
+    # As COCOeval.summarize averages them (its first two stats), at the raised cap, which
+    # summarize's first stat would not look up: IoU x recall x class, all areas.
+    precision = evaluator.eval["precision"][:, :, :, 0, -1]
+    at_half = precision[np.isclose(evaluator.params.iouThrs, 0.5)]
+    return {"map": _mean_precision(precision), "ap50": _mean_precision(at_half)}
+
+
+def _mean_precision(precision: np.ndarray) -> float:
+    """The mean of COCOeval's precisions that exist (-1 marks a class with no truth), or 0."""
+    present = precision[precision > -1]
+    return float(present.mean()) if present.size else 0.0
 
 
 def truths_of(target: torch.Tensor) -> Detections:
@@ -323,6 +349,17 @@ def truths_of(target: torch.Tensor) -> Detections:
         keep = t[:, 4] >= 0
         out.append({"boxes": t[keep, :4].float(), "labels": t[keep, 4].long()})
     return out
+
+
+def kept_detections(target: torch.Tensor) -> int:
+    """Detections to keep per image of a batch of padded targets ``(N, boxes, 5)``: at
+    least :data:`KEPT_DETECTIONS`, and one per target row.
+
+    Example:
+        >>> kept_detections(torch.zeros(2, 64, 5))
+        64
+    """
+    return max(KEPT_DETECTIONS, int(torch.as_tensor(target).shape[1]))
 
 
 def image_size_of(out: torch.Tensor) -> tuple[int, int]:
@@ -359,7 +396,9 @@ class DetectionMeter:
         """Add a batch of detector outputs ``(N, L, K + 8)`` and padded targets."""
         out, target = out.detach().float().cpu(), target.detach().cpu()
         self.image_size = image_size_of(out)
-        self.detections += decode_detections(out, image_size=self.image_size)
+        self.detections += decode_detections(
+            out, image_size=self.image_size, max_detections=kept_detections(target)
+        )
         self.truths += truths_of(target)
         if self.loss_fn is not None:
             self._losses.append(float(self.loss_fn(out, target)))
@@ -404,7 +443,9 @@ class DetectionTask:
         out, y = out.detach().float().cpu(), y.detach().cpu()
         # Clipped to the image: a diverging box regression (exp of a large output) then
         # scores as a wrong box, not as a non-finite one the checks refuse.
-        found = decode_detections(out, image_size=image_size_of(out))
+        found = decode_detections(
+            out, image_size=image_size_of(out), max_detections=kept_detections(y)
+        )
         return {"froc": froc(found, truths_of(y))["froc"]}
 
     def infer(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -445,5 +486,7 @@ def predict_split(
     with torch.no_grad():
         for start in range(0, n, batch_size):
             out = model(images[start : start + batch_size])
-            detections += decode_detections(out, image_size=size)
+            detections += decode_detections(
+                out, image_size=size, max_detections=kept_detections(targets)
+            )
     return images, detections, truths_of(targets)

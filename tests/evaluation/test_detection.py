@@ -132,6 +132,51 @@ def test_coco_map_is_one_for_perfect_boxes_and_ap50_only_for_loose_ones():
     assert coco_map([_det([], []), _det([], [])], truths, (32, 32)) == {"map": 0.0, "ap50": 0.0}
 
 
+def test_coco_map_scores_every_detection_of_an_image_past_cocos_100():
+    # 200 disjoint lesions, all found: COCOeval's default cap (100 per image) scored 0.5.
+    boxes = [[10.0 * (i % 20), 10.0 * (i // 20), 10.0 * (i % 20) + 6, 10.0 * (i // 20) + 6]
+             for i in range(200)]  # fmt: skip
+    found = _det(boxes, torch.linspace(1.0, 0.5, 200).tolist())
+    assert coco_map([found], [_truth(boxes)], (256, 256)) == pytest.approx(
+        {"map": 1.0, "ap50": 1.0}
+    )
+    # Half of them found: half the recall, at every IoU threshold.
+    half = coco_map([_det(boxes[:100], [0.9] * 100)], [_truth(boxes)], (256, 256))
+    assert half["ap50"] == pytest.approx(0.5, abs=0.01)
+
+
+def test_a_truth_box_of_no_area_is_refused_in_one_line():
+    for flat in ([5, 5, 5, 10], [5, 5, 9, 5], [5, 5, 5, 5]):
+        with pytest.raises(NasbenchError, match=r"truths\[0\] has box .* zero width or height"):
+            coco_map([_det([flat], [0.9])], [_truth([flat])], (32, 32))
+    # A detection of no area is only a miss.
+    assert coco_map([_det([[5, 5, 5, 9]], [0.9])], [_truth([[4, 4, 9, 9]])], (32, 32)) == {
+        "map": 0.0,
+        "ap50": 0.0,
+    }
+
+
+def test_a_split_keeps_a_detection_for_each_lesion_past_the_decoders_twenty():
+    # 30 small lesions on a 32x32 image, each encoded at its own location of a stride-2
+    # grid: the meter keeps all 30 (the decoder's default would keep 20), so all are found.
+    out = DetectionHead(4, 1, 4)(torch.zeros(1, 4, 16, 16), stride=2).detach().clone()
+    out[0, :, 0] = -20.0  # no lesion anywhere else
+    target = torch.full((1, 30, 5), -1.0)
+    for k, (gx, gy) in enumerate(
+        [(gx, gy) for gy in range(0, 16, 2) for gx in range(0, 16, 2)][:30]
+    ):
+        row = gy * 16 + gx
+        cx, cy = out[0, row, -3:-1].tolist()
+        out[0, row, 0], out[0, row, 5] = 10.0, 10.0
+        out[0, row, 1:5] = torch.log(torch.tensor([1.0, 1.0, 1.0, 1.0]) / 2)
+        target[0, k] = torch.tensor([cx - 1, cy - 1, cx + 1, cy + 1, 0.0])
+    meter = DetectionMeter()
+    meter.update(out, target)
+    assert len(meter.detections[0]["boxes"]) == 30
+    assert meter.result()["ap50"] == pytest.approx(1.0)
+    assert len(decode_detections(out)[0]["boxes"]) == 20  # the decoder's own default
+
+
 def test_assignment_takes_the_smaller_box_and_leaves_far_locations_background():
     points = torch.tensor([[5.0, 5.0], [3.0, 3.0], [30.0, 30.0]])
     boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [2.0, 2.0, 8.0, 8.0]])
