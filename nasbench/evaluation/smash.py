@@ -318,7 +318,9 @@ class SmashConfig(MethodConfig):
     batch_size: int = option(32, "images per hypernetwork step", min=2)
     lr: float = option(1e-3, "Adam learning rate of the hypernetwork", min=0.0)
     weight_decay: float = option(1e-5, "L2 penalty", min=0.0)
-    hidden: int = option(64, "width of the hypernetwork's MLP", min=1)
+    # Each weight head is hidden x (its op's weights): the chain's conv head is 13 M
+    # parameters at 64 and 210 M at 1024, which with Adam's moments is GBs already.
+    hidden: int = option(64, "width of the hypernetwork's MLP", min=1, max=1024)
     embedding: int = option(16, "size of each op slot's learned embedding", min=1)
     encoding: str = option("onehot", "architecture code from the space", choices=("onehot", "path"))
     size: int = option(28, "image edge length", min=1)

@@ -70,6 +70,15 @@ def test_smash_trains_once_scores_by_validation_loss_and_is_reproducible():
     )
 
 
+def test_a_hypernetwork_too_wide_to_hold_is_refused_with_the_config():
+    from nasbench.evaluation.smash import SmashConfig
+
+    # hidden=10**9 asked for 184 GB at the first weight head.
+    with pytest.raises(ConfigError, match="SmashConfig.hidden must be <= 1024, got 1000000000"):
+        SmashConfig(hidden=10**9).validate()
+    SmashConfig(hidden=1024).validate()
+
+
 def test_smash_refuses_spaces_and_ops_it_cannot_generate_weights_for():
     with pytest.raises(SpaceError, match="supports the 'nb201', 'darts' and 'chain' spaces, not"):
         _smash(NasUnetSpace())

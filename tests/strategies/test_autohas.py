@@ -48,6 +48,7 @@ def test_a_fixed_architecture_searches_hyper_parameters_only():
         ({"lr": [0.1, 0.1]}, "lr lists a value twice"),
         ({"augment": [0.5, 2.0]}, "augment choices must be in range"),
         ({"batch_size": [16.5]}, "batch_size choices must be integers"),
+        ({"lr": [0.0, 0.1]}, r"lr choices must be above 0, got \[0.0, 0.1\]"),
         ({"reward": "auc"}, "reward must be one of"),
     ],
 )

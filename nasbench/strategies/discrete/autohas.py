@@ -126,6 +126,10 @@ class AutoHasConfig(DiscreteConfig):
                 raise ConfigError(f"AutoHasConfig.{name} choices must be in range, got {values}.")
         if any(int(v) != v or v < 1 for v in self.batch_size):
             raise ConfigError("AutoHasConfig.batch_size choices must be integers >= 1.")
+        if min(self.lr) <= 0:  # a step of size 0 trains nothing: its reward is the start's
+            raise ConfigError(
+                f"AutoHasConfig.lr choices must be above 0, got {list(self.lr)}; drop the 0."
+            )
 
     def check_space(self, space: Any) -> None:
         """A fixed ``architecture`` must be a cell of ``space``: checked with the config,
