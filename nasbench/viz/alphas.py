@@ -67,6 +67,64 @@ def frame_of(
     return frame
 
 
+def empty_hint(run_or_frame: Any, logs: str, not_yet: str, ended: str | None = None) -> str:
+    """Why a run has no ``logs``: not yet, never (a discrete search), or it ended first.
+
+    Args:
+        run_or_frame: a :class:`nasbench.runs.Run` or a frame (a frame says nothing of
+            its run: ``not_yet``).
+        logs: what the figure draws, e.g. ``"alpha snapshots"``.
+        not_yet: the message for a run still on its way to its first row.
+        ended: the message for a run that ended without one (default: it ended before
+            its first step).
+
+    Returns:
+        A one-line message for :func:`frame_of`'s ``empty_hint``.
+
+    Example:
+        >>> empty_hint(pd.DataFrame(), "alpha snapshots", "none yet.")
+        'none yet.'
+    """
+    candidates = getattr(run_or_frame, "candidates", None)
+    if isinstance(candidates, pd.DataFrame) and len(candidates):
+        return (
+            f"this run is a discrete search: it logs no {logs}, only its evaluated "
+            "candidates; plot them with plot_best_so_far or plot_pareto."
+        )
+    if getattr(run_or_frame, "status", None) in ("finished", "stopped", "failed"):
+        return ended or f"this run logged no {logs}: it ended before its first step."
+    return not_yet
+
+
+def names_of(value: Any, what: str, example: str) -> tuple[str, ...]:
+    """``value`` as a tuple of names: one text is one name (not its letters).
+
+    Args:
+        value: a name, or a list (any iterable) of names.
+        what: the argument's name, for the message.
+        example: a valid value, shown in the message.
+
+    Returns:
+        The names.
+
+    Example:
+        >>> names_of("loss", "metrics", "('loss', 'acc')")
+        ('loss',)
+    """
+    if isinstance(value, str):
+        return (value,)
+    try:
+        names = tuple(value)
+    except TypeError:
+        raise ConfigError(
+            f"{what} must be a name or a list of names, e.g. {example}, got {value!r}."
+        ) from None
+    wrong = [name for name in names if not isinstance(name, str)]
+    if wrong:
+        raise ConfigError(f"{what} must be names (text), e.g. {example}, got {wrong[0]!r}.")
+    return names
+
+
 def select_alphas(
     run_or_frame: Any, cell_type: str | None, kind: str, value: str = "weight"
 ) -> pd.DataFrame:
@@ -88,8 +146,14 @@ def select_alphas(
         run_or_frame,
         "alphas",
         ALPHA_COLUMNS,
-        "this run has no alpha snapshots yet; wait for the search to log some "
-        "(or check that it is a differentiable search).",
+        empty_hint(
+            run_or_frame,
+            "alpha snapshots",
+            "this run has no alpha snapshots yet; wait for the search to log some "
+            "(or check that it is a differentiable search).",
+            "this run logged no alpha snapshots: it ended before its first one, or it is "
+            "no differentiable search.",
+        ),
     )
     if value not in VALUES:
         raise ConfigError(f"value must be 'weight' or 'raw', got '{value}'.")

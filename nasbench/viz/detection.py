@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -22,6 +23,7 @@ from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.evaluation.detection import FP_RATES, check_detections, froc, froc_curve
+from nasbench.viz.alphas import whole_number
 from nasbench.viz.comparison import COLORS as CURVE_COLORS
 from nasbench.viz.palette import FAMILY_COLORS
 
@@ -45,6 +47,19 @@ def _get_detections_info(
     images: Any, detections: Sequence[Mapping], truths: Sequence[Mapping] | None,
     score_threshold: float, max_images: int,
 ) -> DetectionsInfo:  # fmt: skip
+    _check_list(detections, "detections", "boxes and scores")
+    if truths is not None:
+        _check_list(truths, "truths", "boxes")
+    max_images = whole_number("max_images", max_images, 1)
+    if (
+        isinstance(score_threshold, bool)
+        or not isinstance(score_threshold, numbers.Real)
+        or not math.isfinite(score_threshold)
+    ):
+        raise ConfigError(
+            f"score_threshold must be a number (predictions scoring less are left out), got "
+            f"{score_threshold!r}."
+        )
     images = _image_batch(images)
     if len(detections) != len(images) or truths is not None and len(truths) != len(images):
         given = "" if truths is None else f" and {len(truths)} truth lists"
@@ -108,6 +123,18 @@ def _image_batch(images: Any) -> Any:
     return images
 
 
+def _check_list(entries: Any, what: str, keys: str) -> None:
+    """A one-line ConfigError unless ``entries`` is a list (one dict per image): one dict
+    alone would be counted by its keys, a generator has no length."""
+    if isinstance(entries, Sequence) and not isinstance(entries, str):
+        return
+    hint = f"; for one image pass [{what}]" if isinstance(entries, Mapping) else ""
+    raise ConfigError(
+        f"{what} must be a list with one dict per image ({keys}), got "
+        f"{type(entries).__name__}{hint}."
+    )
+
+
 def _check_keys(entries: Sequence[Any], keys: tuple[str, ...], what: str) -> None:
     """One line naming the image whose entry is no dict of ``keys`` (not a KeyError)."""
     for i, entry in enumerate(entries):
@@ -161,7 +188,7 @@ def plot_detections(
     """
     info = _get_detections_info(images, detections, truths, score_threshold, max_images)
     n = len(info.images)
-    cols = max(1, min(cols, n))
+    cols = min(whole_number("cols", cols, 1), n)
     rows = math.ceil(n / cols)
     fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.02, vertical_spacing=0.04)
     for i in range(n):

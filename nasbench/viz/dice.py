@@ -15,7 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from nasbench.errors import ConfigError
-from nasbench.viz.alphas import frame_of
+from nasbench.viz.alphas import empty_hint, frame_of
 from nasbench.viz.history import HISTORY_COLUMNS
 from nasbench.viz.overlay import CLASS_COLORS
 
@@ -31,12 +31,22 @@ def plot_dice_per_class(run_or_frame: Any, phase: str = "val") -> go.Figure:
 
     Returns:
         A figure with one trace per class (named after it) and one named ``mean``.
+
+    Example:
+        >>> rows = [(0, 0, "val", "val_dice", 0.5), (0, 0, "val", "val_dice_lesion", 0.4)]
+        >>> frame = pd.DataFrame(rows, columns=["step", "epoch", "phase", "name", "value"])
+        >>> [t.name for t in plot_dice_per_class(frame).data]
+        ['lesion', 'mean']
     """
     frame = frame_of(
         run_or_frame,
         "history",
         HISTORY_COLUMNS,
-        "this run has no metrics yet; wait for the first epoch to end.",
+        empty_hint(
+            run_or_frame,
+            "Dice curves",
+            "this run has no metrics yet; wait for the first epoch to end.",
+        ),
     )
     prefix = f"{phase}_dice"
     rows = frame[(frame["phase"] == phase) & frame["name"].astype(str).str.startswith(prefix)]

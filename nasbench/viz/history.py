@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 from nasbench.errors import ConfigError, closest_name
 from nasbench.runs.alpha_summary import collapse_rule, collapse_threshold
 from nasbench.runs.schema import shown_epoch
-from nasbench.viz.alphas import frame_of, whole_number
+from nasbench.viz.alphas import empty_hint, frame_of, names_of, whole_number
 from nasbench.viz.palette import HIGHLIGHT_COLOR
 
 HISTORY_COLUMNS = ("step", "epoch", "phase", "name", "value")
@@ -81,20 +81,13 @@ def integer_ticks(values: Any, most: int = MOST_TICKS) -> dict[str, Any]:
 
 
 def _history(run_or_frame: Any) -> pd.DataFrame:
-    return frame_of(run_or_frame, "history", HISTORY_COLUMNS, _empty_hint(run_or_frame))
-
-
-def _empty_hint(run_or_frame: Any) -> str:
-    """Why a run has no metrics: not yet, never (a discrete search), or it ended first."""
-    candidates = getattr(run_or_frame, "candidates", None)
-    if isinstance(candidates, pd.DataFrame) and len(candidates):
-        return (
-            "this run is a discrete search: it logs no training curves, only its evaluated "
-            "candidates; plot them with plot_best_so_far or plot_pareto."
-        )
-    if getattr(run_or_frame, "status", None) in ("finished", "stopped", "failed"):
-        return "this run logged no metrics: it ended before its first step."
-    return _EMPTY
+    hint = empty_hint(
+        run_or_frame,
+        "training curves",
+        _EMPTY,
+        "this run logged no metrics: it ended before its first step.",
+    )
+    return frame_of(run_or_frame, "history", HISTORY_COLUMNS, hint)
 
 
 def _series(frame: pd.DataFrame, phase: str, metric: str) -> pd.DataFrame:
@@ -119,10 +112,9 @@ def _get_history_info(
     run_or_frame: Any, metrics: Sequence[str] | None, phases: Sequence[str]
 ) -> _HistoryInfo:
     """The rows of every (metric, phase) curve the run has; asked-for metrics must exist."""
-    if isinstance(metrics, str):  # one name, not its letters
-        metrics = (metrics,)
-    if isinstance(phases, str):
-        phases = (phases,)
+    if metrics is not None:
+        metrics = names_of(metrics, "metrics", "('loss', 'acc')")
+    phases = names_of(phases, "phases", "('train', 'val')")
     if metrics is not None and not len(metrics):
         raise ConfigError("metrics is empty; pass metric names, or None for the default ones.")
     if not len(phases):
@@ -136,16 +128,22 @@ def _get_history_info(
             f"this run has no phase {unknown[0]!r}; pass phases from {', '.join(logged)}."
             + closest_name(str(unknown[0]), logged)
         )
-    frame = frame[frame["value"].notna()]
+    logged_rows = frame
+    frame = frame[np.isfinite(frame["value"].to_numpy(dtype=float))]
     found = {
         metric: {p: part for p in phases if not (part := _series(frame, p, metric)).empty}
         for metric in (DEFAULT_METRICS if metrics is None else metrics)
     }
-    if metrics is not None:
-        missing = [m for m, curves in found.items() if not curves]
-        if missing:
-            raise ConfigError(_missing_metric(frame, missing[0], phases, logged))
+    missing = [m for m, curves in found.items() if not curves]
+    # A diverged run logs its loss as NaN: logged, yet nothing to draw.
+    not_finite = [m for m in missing if _logged(logged_rows, m, phases)]
+    if metrics is not None and missing:
+        if missing[0] in not_finite:
+            raise ConfigError(_not_finite_message(logged_rows, missing[:1], phases))
+        raise ConfigError(_missing_metric(frame, missing[0], phases, logged))
     curves = {m: parts for m, parts in found.items() if parts}
+    if not curves and not_finite:
+        raise ConfigError(_not_finite_message(logged_rows, not_finite, phases))
     if not curves:
         others = [p for p in logged if p not in phases]
         raise ConfigError(
@@ -155,6 +153,22 @@ def _get_history_info(
             + "."
         )
     return _HistoryInfo(curves=curves)
+
+
+def _logged(frame: pd.DataFrame, metric: str, phases: Sequence[str]) -> list[str]:
+    """The phases of ``phases`` that have rows of ``metric``."""
+    return [phase for phase in phases if not _series(frame, phase, metric).empty]
+
+
+def _not_finite_message(frame: pd.DataFrame, metrics: list[str], phases: Sequence[str]) -> str:
+    """Why metrics that are logged have no curve: every value is NaN or infinite."""
+    where = list(dict.fromkeys(p for m in metrics for p in _logged(frame, m, phases)))
+    return (
+        f"this run's {', '.join(metrics)} in phase{'s' * (len(where) > 1)} "
+        f"{', '.join(where)} {'are' if len(metrics) > 1 else 'is'} NaN or infinite at every "
+        "step, so there is nothing finite to draw: the search diverged (run.message says "
+        "how it ended)."
+    )
 
 
 def _missing_metric(

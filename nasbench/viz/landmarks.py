@@ -46,15 +46,17 @@ class LandmarkInfo(NamedTuple):
 
 
 def _estimates_payload(run: Any) -> dict[str, Any]:
-    events = getattr(run, "events", None)
-    rows = (
-        None if events is None or events.empty else events[events["kind"] == "landmark_estimates"]
+    from nasbench.viz.alphas import frame_of
+
+    none = (
+        "this run has no landmark_estimates event; pass a finished marl-gdas run "
+        "(it records every arm's test estimates at its end)."
     )
-    if rows is None or rows.empty:
-        raise ConfigError(
-            "this run has no landmark_estimates event; pass a finished marl-gdas run "
-            "(it records every arm's test estimates at its end)."
-        )
+    # A path or None is named as what it is, with the call that opens a run.
+    events = frame_of(run, "events", ("kind", "payload"), none)
+    rows = events[events["kind"] == "landmark_estimates"]
+    if rows.empty:
+        raise ConfigError(none)
     return rows.iloc[-1]["payload"]
 
 

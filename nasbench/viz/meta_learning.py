@@ -24,7 +24,7 @@ from plotly.subplots import make_subplots
 from nasbench.errors import ConfigError
 from nasbench.strategies.meta import LEARNERS, mean_ci95
 from nasbench.strategies.meta.results import adaptation_curves
-from nasbench.viz.alphas import frame_of
+from nasbench.viz.alphas import empty_hint, frame_of
 from nasbench.viz.history import HISTORY_COLUMNS
 
 # Okabe-Ito hues, one per learner and the same in both figures; a learner the loop gains
@@ -74,7 +74,11 @@ def _get_learner_curves(run_or_frame: Any) -> _LearnerCurves:
         run_or_frame,
         "history",
         HISTORY_COLUMNS,
-        "this run has no metrics yet; wait for its first meta-step.",
+        empty_hint(
+            run_or_frame,
+            "learner curves",
+            "this run has no metrics yet; wait for its first meta-step.",
+        ),
     )
     frame = frame[frame["value"].notna()]
     curves: dict[tuple[str, str, str], pd.DataFrame] = {}

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -175,12 +176,66 @@ def genotype_text(row: pd.Series) -> str:
     return str(row.get("genotype_json", row.get("key", "")))
 
 
+def _budgets(frame: pd.DataFrame) -> np.ndarray | None:
+    """Each row's training budget in epochs, or None where the frame records none.
+
+    A successive-halving or Hyperband race records the rung's budget in ``info``
+    (``HalvingReport.to_frame`` as a column); other evaluators report the epochs they
+    trained as the cost ``epochs``.
+    """
+    for column in ("budget", "info.budget"):
+        if column in frame.columns:
+            return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    if "info" in frame.columns:
+        found = [i.get("budget") if isinstance(i, Mapping) else None for i in frame["info"]]
+        if any(b is not None for b in found):
+            return pd.to_numeric(pd.Series(found, dtype=object), errors="coerce").to_numpy(float)
+    for column in ("cost.epochs", "epochs"):
+        if column in frame.columns:
+            return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    return None
+
+
+def _evaluated_architectures(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """One row per architecture, at its largest budget, and those rows' budgets.
+
+    A race re-evaluates each rung's survivors at a larger budget: those rows are one
+    architecture, and its lower-budget scores are superseded. A cache hit repeats a row
+    already there, and a failed evaluation has no score: neither is a point.
+    """
+    if "status" in frame.columns:
+        frame = frame[frame["status"] != "cached"]
+    key = next((c for c in ("genotype_json", "candidate_id") if c in frame.columns), None)
+    budgets = _budgets(frame)
+    if key is not None and len(frame):
+        rows = np.arange(len(frame))
+        # A row without a genotype or id is an architecture of its own.
+        keys = np.where(frame[key].isna(), rows.astype(str), "=" + frame[key].astype(str))
+        order = pd.DataFrame(
+            {
+                "key": keys,
+                "budget": budgets if budgets is not None else np.zeros(len(frame)),
+                "row": rows,
+            }
+        )
+        # Ties at the largest budget: the latest evaluation stands.
+        order = order.sort_values(["budget", "row"], kind="stable", na_position="first")
+        kept = np.sort(order.drop_duplicates("key", keep="last")["row"].to_numpy())
+        frame = frame.iloc[kept]
+        budgets = budgets[kept] if budgets is not None else None
+    if "status" in frame.columns:
+        scored = (frame["status"] != "failed").to_numpy()
+        frame = frame[scored]
+        budgets = budgets[scored] if budgets is not None else None
+    return frame, budgets
+
+
 class _ParetoInfo(NamedTuple):
     """The points plot_pareto draws (its data step)."""
 
-    xs: np.ndarray  # candidates with both objectives finite
+    xs: np.ndarray  # architectures (at their largest budget) with both objectives finite
     ys: np.ndarray
-    texts: list[str]  # hover text (genotype) per candidate
+    texts: list[str]  # hover text (genotype, and budget where budgets differ) per point
     front: np.ndarray  # indices of the non-dominated candidates, sorted by x
     minimize_x: bool
     maximize_y: bool
@@ -189,21 +244,27 @@ class _ParetoInfo(NamedTuple):
 def _get_pareto_info(
     run_or_frame: Any, x: str, y: str, minimize_x: bool | None, maximize_y: bool | None
 ) -> _ParetoInfo:
-    """Both objectives of every candidate that has them, and which are on the front."""
+    """Both objectives of every architecture that has them (each at its largest budget;
+    cache hits and failed evaluations left out), and which are on the front."""
     frame = frame_of(run_or_frame, "candidates", (), "this run has no evaluated candidates yet.")
     xcol, ycol = resolve_column(frame, x), resolve_column(frame, y)
     minimize_x = minimised(x) if minimize_x is None else minimize_x
     maximize_y = not minimised(y) if maximize_y is None else maximize_y
+    frame, budgets = _evaluated_architectures(frame)
     both = np.isfinite(numeric_values(frame, xcol, x)) & np.isfinite(numeric_values(frame, ycol, y))
     rows = frame[both]
     if rows.empty:
         raise ConfigError(f"no candidate has both '{x}' and '{y}' recorded; pick other objectives.")
     xs, ys = rows[xcol].to_numpy(dtype=float), rows[ycol].to_numpy(dtype=float)
     front = np.flatnonzero(pareto_mask(xs, ys, minimize_x, maximize_y))
+    texts = [genotype_text(row) for _, row in rows.iterrows()]
+    if budgets is not None and len(np.unique(budgets[np.isfinite(budgets)])) > 1:
+        # Hyperband's brackets end at different budgets: a point says which it was scored at.
+        texts = [f"{t}<br>budget {b:g} epochs" for t, b in zip(texts, budgets[both], strict=True)]
     return _ParetoInfo(
         xs=xs,
         ys=ys,
-        texts=[genotype_text(row) for _, row in rows.iterrows()],
+        texts=texts,
         front=front[np.argsort(xs[front], kind="stable")],
         minimize_x=minimize_x,
         maximize_y=maximize_y,
@@ -217,7 +278,12 @@ def plot_pareto(
     minimize_x: bool | None = None,
     maximize_y: bool | None = None,
 ) -> go.Figure:
-    """Every candidate on two objectives, with the Pareto front drawn as a staircase.
+    """Every architecture on two objectives, with the Pareto front drawn as a staircase.
+
+    An architecture evaluated more than once (a successive-halving or Hyperband race
+    re-evaluates each rung's survivors at a larger budget) is one point, its evaluation at
+    the largest budget (``info["budget"]``, else the cost ``epochs``); cache hits and failed
+    evaluations are no points.
 
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``candidates`` frame (any frame
@@ -229,7 +295,8 @@ def plot_pareto(
         maximize_y: None: the opposite of :func:`minimised` for ``y``.
 
     Returns:
-        A figure with traces ``"candidates"`` (every point; hover: genotype, x, y) and
+        A figure with traces ``"candidates"`` (every point; hover: genotype, x, y, and
+        the budget where budgets differ) and
         ``"Pareto front"`` (the non-dominated points, sorted by x); axes titled by
         :func:`objective_label` (``"parameters"``, ``"validation accuracy"``).
 
@@ -271,7 +338,7 @@ def plot_pareto(
     )
     fig.update_layout(
         title=f"Pareto front: {y} ({'max' if info.maximize_y else 'min'}) vs {x} "
-        f"({'min' if info.minimize_x else 'max'}), {len(front)} of {len(xs)} candidates",
+        f"({'min' if info.minimize_x else 'max'}), {len(front)} of {len(xs)} architectures",
         xaxis_title=xlabel,
         yaxis_title=ylabel,
         hovermode="closest",

@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError
 from nasbench.evaluation.pretext import rank_correlation
+from nasbench.viz.alphas import names_of
 
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
 
@@ -42,7 +43,7 @@ def _get_pretext_correlation_info(
 ) -> PretextCorrelationInfo:
     if not isinstance(frame, pd.DataFrame):
         frame = pd.DataFrame(frame)
-    pretexts = tuple(pretexts)
+    pretexts = names_of(pretexts, "pretexts", "['rotation', 'jigsaw']")
     if not pretexts:
         raise ConfigError("name at least one pretext column to plot.")
     for column in (*pretexts, target):
@@ -69,7 +70,8 @@ def plot_pretext_correlation(
     Args:
         frame: a DataFrame (or list of dicts), one row per architecture, one
             higher-is-better score column per pretext task and one for the target.
-        pretexts: the pretext columns, e.g. ``["rotation", "jigsaw", "inpainting"]``.
+        pretexts: the pretext columns, e.g. ``["rotation", "jigsaw", "inpainting"]``, or
+            one column's name.
         target: the labelled task's column.
         target_label: the y-axis title (default: the column name).
 

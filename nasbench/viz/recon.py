@@ -23,6 +23,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError, DatasetError, SpaceError
+from nasbench.viz.alphas import whole_number
 from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, _draw_cell, _highlight_set
 from nasbench.viz.palette import INPUT_FILL, NODE_FILL, OUTPUT_FILL
 from nasbench.viz.render import NasDigraph
@@ -33,9 +34,23 @@ SUBPLOT_TITLE_SIZE = 14  # px: the smallest that the package's figures use for t
 
 
 def _batch(x: Any, name: str, channels: int | None) -> torch.Tensor:
-    x = torch.as_tensor(x).detach().float().cpu()
+    shape = f"(N, {channels}, H, W)" if channels else "(N, channels, H, W)"
+    if isinstance(x, list | tuple):
+        sizes = list(dict.fromkeys(tuple(np.shape(item)) for item in x))
+        if len(sizes) > 1:
+            raise ConfigError(
+                f"{name} holds images of different sizes {', '.join(map(str, sizes))}; pass "
+                f"one batch {shape} of equal-sized images (crop or resize them first)."
+            )
+    try:
+        if isinstance(x, list | tuple) and x:  # as_tensor reads a list of tensors item by item
+            x = torch.stack([torch.as_tensor(item) for item in x])
+        x = torch.as_tensor(x).detach().float().cpu()
+    except (TypeError, ValueError, RuntimeError):
+        raise ConfigError(
+            f"{name} must be a batch {shape} (a tensor or array), got {type(x).__name__}."
+        ) from None
     if x.ndim != 4 or channels is not None and x.shape[1] != channels:
-        shape = f"(N, {channels}, H, W)" if channels else "(N, channels, H, W)"
         raise ConfigError(f"{name} must be a batch {shape}, got {tuple(x.shape)}.")
     return x
 
@@ -58,6 +73,7 @@ def _get_reconstruction_info(
     from nasbench.data.kspace import unpack
     from nasbench.evaluation.reconstruction import per_image_scores
 
+    max_images = whole_number("max_images", max_images, 1)
     target = _batch(target, "target", 1)
     inputs = _batch(inputs, "inputs", None)
     output = _batch(reconstruction, "reconstruction", 1)
@@ -66,6 +82,8 @@ def _get_reconstruction_info(
             f"target {tuple(target.shape)}, inputs {tuple(inputs.shape)} and reconstruction "
             f"{tuple(output.shape)} must hold the same images."
         )
+    if len(target) == 0:  # torch's FFT fails on an empty batch, in MKL's words
+        raise ConfigError("no images to show; pass a batch of at least one sample.")
     try:
         acquired = unpack(inputs)
     except DatasetError as err:  # a figure's bad argument, not bad data
@@ -78,7 +96,7 @@ def _get_reconstruction_info(
         "zero-filled": per_image_scores(zero_filled, target),
         "reconstruction": per_image_scores(output, target),
     }
-    rows = max(1, min(int(max_images), len(target)))
+    rows = min(max_images, len(target))
     images, row_scores = [], []
     for i in range(rows):
         error = (output[i, 0] - target[i, 0]).abs() * ERROR_GAIN
@@ -99,7 +117,8 @@ def plot_reconstructions(
     """Ground truth, zero-filled, reconstruction, error map and mask of a few samples.
 
     Args:
-        target: fully sampled magnitudes ``(N, 1, H, W)``.
+        target: fully sampled magnitudes ``(N, 1, H, W)`` (each argument may also be a
+            list of images of one size).
         inputs: the samples ``(N, 3, H, W)``, or ``(N, 4C + 1, H, W)`` with ``C`` coils
             (:mod:`nasbench.data.kspace`); they give the zero-filled image and the mask.
         reconstruction: the network's output ``(N, 1, H, W)``.

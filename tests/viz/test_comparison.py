@@ -297,3 +297,36 @@ def test_a_failed_candidate_keeps_its_evaluation_number_and_the_best_carries_acr
         t for t in plot_best_so_far({"random": [frame]}, x="wall_time").data if t.mode == "lines"
     )
     assert line.x[-1] == 6.0 and line.y[-1] == 0.9 and line.x[0] == pytest.approx(2.0, abs=0.04)
+
+
+def test_pareto_of_a_halving_race_is_one_point_per_architecture_at_its_largest_budget(tmp_path):
+    """A race logs each rung's survivors again at a larger budget (same id, info budget);
+    a cache hit and a failed evaluation are no points."""
+    cells = [NB201Space().sample(np.random.default_rng(seed)) for seed in range(5)]
+    race = [  # (id, budget, score, status)
+        (0, 1, 0.50, "done"), (1, 1, 0.55, "done"), (2, 1, 0.60, "done"), (3, 1, 0.40, "done"),
+        (1, 3, 0.70, "done"), (2, 3, 0.75, "done"),
+        (2, 9, 0.90, "done"),
+        (0, 1, 0.50, "cached"),
+        (4, 1, 0.99, "failed"),
+    ]  # fmt: skip
+    with RunStore.create(tmp_path / "race", {"strategy": "successive_halving"}) as store:
+        for cid, budget, score, status in race:
+            store.log_candidate(
+                cid, cells[cid], {"score": score}, {"params": 1e5 * (cid + 1), "epochs": budget},
+                status=status, info={"bracket": 0, "rung": [1, 3, 9].index(budget),
+                                     "budget": budget},
+            )  # fmt: skip
+    run = load(tmp_path / "race")
+    info = _get_pareto_info(run, "params", "score", None, None)
+    # Architectures 0..3 (the failed 4 left out), each scored at its largest budget.
+    points = dict(zip(info.xs, info.ys, strict=True))
+    assert points == {1e5: 0.50, 2e5: 0.70, 3e5: 0.90, 4e5: 0.40}
+    assert info.texts[list(info.xs).index(3e5)].endswith("<br>budget 9 epochs")
+    assert sorted(info.xs[info.front]) == [1e5, 2e5, 3e5]
+    fig = plot_pareto(run, x="params", y="score")
+    assert fig.layout.title.text.endswith("3 of 4 architectures")
+    # Without recorded budgets, the costs' epochs tell the rungs apart.
+    frame = run.candidates.drop(columns=["info"])
+    by_epochs = _get_pareto_info(frame, "params", "score", None, None)
+    assert dict(zip(by_epochs.xs, by_epochs.ys, strict=True)) == points
