@@ -183,6 +183,26 @@ def test_a_default_population_shrinks_to_fit_a_small_budget(tmp_path):
     assert chosen.strategy_budget_changes() == {}  # a population the user chose stays
 
 
+def test_nsga2s_default_population_shrinks_to_fit_a_small_budget_too(tmp_path):
+    from nasbench import search
+
+    # Its default of 20 used to refuse a budget of 12 outright, where evolution shrinks.
+    config = SearchConfig(
+        strategy="nsga2", evaluator="table", space={"name": "nb201"}, max_evaluations=12
+    )
+    assert config.strategy_budget_changes() == {"population_size": 3}
+    result = search(config, tmp_path / "run")
+    assert result.status == "finished" and result.steps == 12
+    events = load(tmp_path / "run").events
+    assert events[events.kind == "strategy_fitted"].iloc[0].payload["changes"] == {
+        "population_size": 3
+    }
+    chosen = SearchConfig(strategy="nsga2", evaluator="table", space={"name": "nb201"},
+                          strategy_config={"population_size": 20}, max_evaluations=12)  # fmt: skip
+    with pytest.raises(ConfigError, match="population_size 20 is larger than the budget of 12"):
+        chosen.validate()  # a population the user chose is kept, and checked
+
+
 @pytest.mark.parametrize(
     "changes, message",
     [

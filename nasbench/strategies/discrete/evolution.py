@@ -33,10 +33,25 @@ from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, 
 POPULATION_SHARE = 0.25
 
 
-def _fitted_population(
-    config: Any, max_evaluations: int | None, given: Iterable[str], tournament: str
+def fitted_population(
+    config: Any, max_evaluations: int | None, given: Iterable[str], tournament: str | None
 ) -> dict[str, Any]:
-    """A smaller default population (and tournament) for a budget the default would eat."""
+    """A smaller default population (and tournament) for a budget the default would eat.
+
+    Args:
+        config: a config with ``population_size`` (and the ``tournament`` field).
+        max_evaluations: the search's budget; None: no change.
+        given: the settings the user chose, which are kept.
+        tournament: the field of the members drawn per tournament, kept at most the
+            population; None for a strategy whose tournament is fixed (binary).
+
+    Returns:
+        Setting name -> value, empty when nothing changes.
+
+    Example:
+        >>> fitted_population(EvolutionConfig(), 30, (), "sample_size")
+        {'population_size': 7}
+    """
     given = set(given)
     if max_evaluations is None or "population_size" in given:
         return {}
@@ -44,7 +59,7 @@ def _fitted_population(
     if size >= config.population_size:
         return {}
     changes: dict[str, Any] = {"population_size": size}
-    if tournament not in given and getattr(config, tournament) > size:
+    if tournament and tournament not in given and getattr(config, tournament) > size:
         changes[tournament] = size
     return changes
 
@@ -85,7 +100,7 @@ class EvolutionConfig(DiscreteConfig):
             >>> EvolutionConfig().fit_to_budget(30, given=["population_size"])
             {}
         """
-        return _fitted_population(self, max_evaluations, given, "sample_size")
+        return fitted_population(self, max_evaluations, given, "sample_size")
 
 
 @register_strategy("evolution", EvolutionConfig, kind="discrete")
@@ -155,7 +170,7 @@ class GeneticConfig(DiscreteConfig):
         self, max_evaluations: int | None, given: Iterable[str] = ()
     ) -> dict[str, Any]:
         """Unless chosen, a generation of at most a quarter of ``max_evaluations``."""
-        return _fitted_population(self, max_evaluations, given, "tournament_size")
+        return fitted_population(self, max_evaluations, given, "tournament_size")
 
 
 @register_strategy("genetic", GeneticConfig, kind="discrete")

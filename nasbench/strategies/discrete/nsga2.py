@@ -13,6 +13,7 @@ other result dominates it, and it is never on the front.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ from nasbench.strategies.discrete.base import (
     genotype_key,
     option,
 )
-from nasbench.strategies.discrete.evolution import crossover
+from nasbench.strategies.discrete.evolution import crossover, fitted_population
 from nasbench.strategies.discrete.executors import failure
 
 __all__ = ["NSGA2", "NSGA2Config"]
@@ -80,6 +81,18 @@ class NSGA2Config(DiscreteConfig):
                 f"population_size {self.population_size} is larger than the budget of "
                 f"{max_evaluations} evaluations; lower population_size or raise max_evaluations."
             )
+
+    def fit_to_budget(
+        self, max_evaluations: int | None, given: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Unless chosen, a population of at most a quarter of ``max_evaluations``, as
+        evolution's: the rest of the budget goes to generations of children.
+
+        Example:
+            >>> NSGA2Config().fit_to_budget(12)
+            {'population_size': 3}
+        """
+        return fitted_population(self, max_evaluations, given, None)
 
 
 @dataclass
