@@ -698,7 +698,10 @@ def list_runs(folder: str | Path) -> pd.DataFrame:
 def _tidy_alphas(rows: list[tuple]) -> pd.DataFrame:
     # Built from integer codes with numpy and returned with categorical name columns:
     # a run of thousands of snapshots (~1M rows) loads in about a second and takes
-    # tens of MB, where object strings would take hundreds.
+    # tens of MB, where object strings would take hundreds. Rows come in id order, and a
+    # snapshot's values in its matrix's order, so one layout (every snapshot of a DARTS
+    # run) needs no sort; nothing is made per value that the frame does not keep, so a
+    # run of 100k snapshots opens in a few times its frame's memory, not tens.
     if not rows:
         return _empty(_ALPHAS)
     edge_names: dict[str, int] = {}
@@ -721,42 +724,54 @@ def _tidy_alphas(rows: list[tuple]) -> pd.DataFrame:
         edges = np.asarray([edge_names.setdefault(e, len(edge_names)) for e in layout[0]])
         ops = np.asarray([op_names.setdefault(o, len(op_names)) for o in layout[1]])
         count = len(group)
+
+        def each_value(values: list, dtype: Any, size: int = size) -> np.ndarray:
+            return np.repeat(np.asarray(values, dtype=dtype), size)
+
         parts.append(
             {
-                "index": np.repeat(np.asarray([r[0] for r in group], dtype=np.int64), size),
-                "position": np.tile(np.arange(size), count),
-                "step": np.repeat(np.asarray([r[1] for r in group], dtype=np.int64), size),
-                "epoch": np.repeat(np.asarray([r[2] for r in group], dtype=np.int64), size),
-                "cell_type": np.repeat(
-                    [cell_names.setdefault(r[3], len(cell_names)) for r in group], size
+                "id": each_value([r[0] for r in group], np.int64),
+                "step": each_value([r[1] for r in group], np.int64),
+                "epoch": each_value([r[2] for r in group], np.int64),
+                "cell_type": each_value(
+                    [cell_names.setdefault(r[3], len(cell_names)) for r in group], np.int32
                 ),
-                "kind": np.repeat(
-                    [kind_names.setdefault(r[4], len(kind_names)) for r in group], size
+                "kind": each_value(
+                    [kind_names.setdefault(r[4], len(kind_names)) for r in group], np.int32
                 ),
-                "edge": np.tile(np.repeat(edges, len(ops)), count),
-                "op": np.tile(ops, len(edges) * count),
+                "edge": np.tile(np.repeat(edges.astype(np.int32), len(ops)), count),
+                "op": np.tile(ops.astype(np.int32), len(edges) * count),
                 "raw": np.frombuffer(b"".join(r[7] for r in group), dtype="<f8"),
                 "weight": np.frombuffer(b"".join(r[8] for r in group), dtype="<f8"),
             }
         )
     if not parts:
         return _empty(_ALPHAS)
-    columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
-    order = np.lexsort((columns["position"], columns["index"]))
-    order = order[~np.isnan(columns["raw"][order])]  # NaN marks holes of ragged matrices
-    frame = pd.DataFrame(
+    if len(parts) == 1:
+        columns, order = parts.pop(), None
+    else:  # layouts interleaved (a network of several cell shapes): back to id order
+        columns = {key: np.concatenate([part.pop(key) for part in parts]) for key in list(parts[0])}
+        order = np.argsort(columns["id"], kind="stable")  # stable: values keep their order
+    holes = np.isnan(columns["raw"])  # NaN marks holes of ragged matrices
+    if holes.any():
+        order = np.flatnonzero(~holes) if order is None else order[~holes[order]]
+
+    def ordered(name: str) -> np.ndarray:
+        values = columns.pop(name)  # dropped as the frame takes it: one copy at a time
+        return values if order is None else values[order]
+
+    return pd.DataFrame(
         {
-            "step": columns["step"][order],
-            "epoch": columns["epoch"][order],
-            "cell_type": _categorical(columns["cell_type"][order], cell_names),
-            "edge": _categorical(columns["edge"][order], edge_names),
-            "op": _categorical(columns["op"][order], op_names),
-            "weight": columns["weight"][order],
-            "raw": columns["raw"][order],
-            "kind": _categorical(columns["kind"][order], kind_names),
+            "step": ordered("step"),
+            "epoch": ordered("epoch"),
+            "cell_type": _categorical(ordered("cell_type"), cell_names),
+            "edge": _categorical(ordered("edge"), edge_names),
+            "op": _categorical(ordered("op"), op_names),
+            "weight": ordered("weight"),
+            "raw": ordered("raw"),
+            "kind": _categorical(ordered("kind"), kind_names),
         }
     )
-    return frame
 
 
 def _categorical(codes: np.ndarray, names: dict[str, int]) -> pd.Categorical:

@@ -132,6 +132,32 @@ def test_alphas_other_kinds_explicit_weights_and_ragged(store):
     np.testing.assert_array_equal(gate.to_numpy(), gates)
 
 
+def test_alphas_of_interleaved_layouts_come_in_logging_order(store):
+    # Two cell shapes logged in turn (a network of several cells), one ragged: the frame
+    # follows the order they were logged in, each matrix's values in their own order.
+    for step in (1, 2):
+        store.log_alphas(step, 0, "normal", np.full((2, 3), float(step)), OPS, EDGES)
+        ragged = np.array([[step, np.nan], [step + 0.5, step + 0.25]])
+        store.log_alphas(step, 0, "down", ragged, ["a", "b"], ["e0", "e1"], kind="beta")
+    alphas = load(store.run_dir).alphas
+    assert alphas["cell_type"].tolist() == (["normal"] * 6 + ["down"] * 3) * 2
+    assert alphas["raw"].tolist() == [1.0] * 6 + [1.0, 1.5, 1.25] + [2.0] * 6 + [2.0, 2.5, 2.25]
+    assert alphas["op"].tolist() == (OPS * 2 + ["a", "a", "b"]) * 2
+    assert alphas["step"].tolist() == [1] * 9 + [2] * 9
+
+
+def test_a_ragged_matrix_of_one_layout_keeps_its_values_in_order(store):
+    for step in (1, 2):
+        betas = np.array([[float(step), np.nan, 0.5], [1.0, 2.0, 3.0]])
+        store.log_alphas(step, 0, "normal", betas, OPS, EDGES, kind="beta")
+    alphas = load(store.run_dir).alphas
+    assert alphas["raw"].tolist() == [1.0, 0.5, 1.0, 2.0, 3.0, 2.0, 0.5, 1.0, 2.0, 3.0]
+    assert alphas["op"].tolist() == [OPS[0], OPS[2], *OPS] * 2
+    assert (
+        alphas["edge"].tolist() == [EDGES[0]] * 2 + [EDGES[1]] * 3 + [EDGES[0]] * 2 + [EDGES[1]] * 3
+    )
+
+
 def test_alpha_matrix_picks_the_latest_snapshot_at_or_before_a_step(store):
     for step in (10, 20, 30):
         store.log_alphas(step, 0, "normal", np.full((2, 3), float(step)), OPS, EDGES)
