@@ -48,6 +48,21 @@ def _count_picture_headers(monkeypatch) -> Counter:
     return seen
 
 
+def _count_opens(monkeypatch, owner, name: str, real=None) -> Counter:
+    """Count the calls of ``owner.name`` (a file opener such as ``nib.load``) per file:
+    the wrapper calls ``real`` (default: ``owner.name`` itself) and counts its first
+    argument's last two path parts."""
+    opened: Counter = Counter()
+    real = real or getattr(owner, name)
+
+    def counted(path, *args, **kwargs):
+        opened[_key(Path(path))] += 1
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted, raising=False)
+    return opened
+
+
 def _key(path: Path) -> str:
     return "/".join(path.parts[-2:])
 
@@ -135,14 +150,7 @@ def _volumes(root: Path, n: int = 8) -> None:
 def test_a_nifti_header_is_parsed_once_beside_each_read_of_its_voxels(tmp_path, monkeypatch):
     _volumes(tmp_path / "seg")
     folder.register_folder(tmp_path / "seg", name="costs_nifti")
-    parsed: Counter = Counter()
-    load = nib.load
-
-    def counted(filename, *args, **kwargs):
-        parsed[_key(Path(filename))] += 1
-        return load(filename, *args, **kwargs)
-
-    monkeypatch.setattr(nib, "load", counted)
+    parsed = _count_opens(monkeypatch, nib, "load")
     splits = {s: nasbench.data.load("costs_nifti", s, size=28) for s in ("train", "val", "test")}
     # Registering read the grids of the train pairs; loading the splits reads no header.
     assert sum(parsed.values()) == 0
@@ -159,13 +167,7 @@ def test_suffixless_dicom_preambles_are_read_once_per_file(tmp_path, monkeypatch
     for label in ("a", "b"):
         for i in range(3):
             _dicom(tmp_path / label / f"IM{i:04d}", np.full((4, 4), i))
-    opened: Counter = Counter()
-
-    def counted_open(path, *args, **kwargs):
-        opened[_key(Path(path))] += 1
-        return open(path, *args, **kwargs)
-
-    monkeypatch.setattr(image_files, "open", counted_open, raising=False)
+    opened = _count_opens(monkeypatch, image_files, "open", real=open)  # the builtin
     first = folder_layout.scan_folder(tmp_path)
     again = folder_layout.scan_folder(tmp_path)
     assert sorted(opened.items()) == [(f"{c}/IM{i:04d}", 1) for c in "ab" for i in range(3)]
@@ -183,14 +185,8 @@ def test_a_segmentation_image_orientation_is_read_once_across_epochs(tmp_path, m
         Image.fromarray(np.full((16, 16), 30 * i, np.uint8)).save(root / "images" / f"c{i}.png")
         Image.fromarray(np.eye(16, dtype=np.uint8)).save(root / "labels" / f"c{i}.png")
     shutil.copy(root / "images" / "c0.png", tmp_path / "alone.png")
-    opened: Counter = Counter()
     open_picture = Image.open
-
-    def counted_open(path, *args, **kwargs):
-        opened[_key(Path(path))] += 1
-        return open_picture(path, *args, **kwargs)
-
-    monkeypatch.setattr(Image, "open", counted_open)
+    opened = _count_opens(monkeypatch, Image, "open")
     folder.register_folder(root, name="costs_seg_pngs")
     train = nasbench.data.load("costs_seg_pngs", "train", size=32, transform=None)
     image_files.read_image(tmp_path / "alone.png")  # its header is read and cached here
