@@ -700,8 +700,9 @@ def _tidy_alphas(rows: list[tuple]) -> pd.DataFrame:
     # a run of thousands of snapshots (~1M rows) loads in about a second and takes
     # tens of MB, where object strings would take hundreds. Rows come in id order, and a
     # snapshot's values in its matrix's order, so one layout (every snapshot of a DARTS
-    # run) needs no sort; nothing is made per value that the frame does not keep, so a
-    # run of 100k snapshots opens in a few times its frame's memory, not tens.
+    # run) needs no sort, and each working array is dropped as the frame takes its
+    # column: a run of 50,000 snapshots peaks at about 3x its frame's memory, not 7x
+    # (benchmarks/run_loading.py).
     if not rows:
         return _empty(_ALPHAS)
     edge_names: dict[str, int] = {}
