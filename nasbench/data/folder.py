@@ -124,7 +124,7 @@ class FolderDataset(Dataset):
             raise DatasetError(
                 f"mask {target} has label {int(mask.max())} but {self.info.name} has "
                 f"{self.info.num_classes} classes; pass num_classes= when registering."
-                + _labels_hint(mask)
+                + labels_hint(mask)
             )
         image = _resize(image, self.size, "area").astype(np.float32)
         # "nearest-exact" samples at the pixel centres the image's resize uses; torch's older
@@ -240,8 +240,22 @@ def _check_same_grid(image: Path, mask: Path) -> None:
     )
 
 
-def _labels_hint(mask: np.ndarray) -> str:
-    """Why a mask may hold a label past the class count: edges drawn or resized smoothly."""
+def labels_hint(mask: np.ndarray) -> str:
+    """Why a mask may hold a label past the class count: edges drawn or resized smoothly.
+
+    Shared by the loader and the overlay figure, so both give the same advice.
+
+    Args:
+        mask: class indices as read (any shape).
+
+    Returns:
+        A sentence to append to an error (with a leading space), or "" when the mask
+        does not look like a smoothed 0/white one.
+
+    Example:
+        >>> labels_hint(np.array([0, 128, 255])) != "", labels_hint(np.array([0, 1]))
+        (True, '')
+    """
     if int(mask.max()) in (255, 65535) and len(np.unique(mask)) > 2:
         return (
             " Its values between 0 and white look like anti-aliased or smoothly resized "
@@ -324,7 +338,7 @@ def _probed_class_count(masks: list[Path]) -> int:
             f"mask {where} has label {largest}, which would make {largest + 1} classes; masks "
             "hold class indices 0, 1, 2, ... If that many classes is right, pass "
             f"num_classes={largest + 1}; otherwise fix the masks."
-            + (_labels_hint(read_mask(where)) or " Map each class to its index.")
+            + (labels_hint(read_mask(where)) or " Map each class to its index.")
         )
     return max(2, largest + 1)
 

@@ -71,13 +71,13 @@ def _labels(x: Any, name: str) -> np.ndarray:
         return _checked_labels(whole.astype(int), name)
     if x.min() >= 0.0 and x.max() <= 1.0:
         return (x >= PROBABILITY_THRESHOLD).astype(int)
-    from nasbench.data.folder import _labels_hint  # the loader's words; only on this path
+    from nasbench.data.folder import labels_hint  # the loader's words; only on this path
 
     raise ConfigError(
         f"{name} has one channel of values from {x.min():.3g} to {x.max():.3g}, neither class "
         "indices nor probabilities in [0, 1]; pass index masks, a sigmoid's probabilities "
         "(not its logits: apply torch.sigmoid), or one channel of scores per class."
-        + _labels_hint(whole)
+        + labels_hint(whole)
     )
 
 
@@ -87,14 +87,14 @@ def _checked_labels(labels: np.ndarray, name: str) -> np.ndarray:
         raise ConfigError(f"{name} has label {labels.min()}; masks hold class indices 0, 1, 2, ...")
     top = int(labels.max()) if labels.size else 0
     if top in WHITE_LABELS:
-        from nasbench.data.folder import _labels_hint
+        from nasbench.data.folder import labels_hint
 
         # The loader reads a 0/255 mask file as 0/1; an array handed to a figure is not
         # read, so a 255 here would draw 255 legend classes.
         raise ConfigError(
             f"{name} has label {top}, as a mask saved as 0/{top} (white foreground) has; "
             "masks hold class indices 0, 1, 2, ..."
-            + (_labels_hint(labels) or f" Map white to 1 (divide the mask by {top}).")
+            + (labels_hint(labels) or f" Map white to 1 (divide the mask by {top}).")
         )
     return labels
 

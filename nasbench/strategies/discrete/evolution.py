@@ -64,7 +64,12 @@ def fitted_population(
     return changes
 
 
-def _check_population(population_size: int, max_evaluations: int | None) -> None:
+def check_population(population_size: int, max_evaluations: int | None) -> None:
+    """Refuse a first (random) population larger than the budget, in one line.
+
+    Example:
+        >>> check_population(4, 12)  # fits: nothing raised
+    """
     if max_evaluations is not None and population_size > max_evaluations:
         raise ConfigError(
             f"population_size {population_size} is larger than the budget of "
@@ -87,7 +92,7 @@ class EvolutionConfig(DiscreteConfig):
                 f"sample_size {self.sample_size} exceeds population_size "
                 f"{self.population_size}; lower sample_size."
             )
-        _check_population(self.population_size, max_evaluations)
+        check_population(self.population_size, max_evaluations)
 
     def fit_to_budget(
         self, max_evaluations: int | None, given: Iterable[str] = ()
@@ -164,7 +169,7 @@ class GeneticConfig(DiscreteConfig):
                 f"tournament_size {self.tournament_size} exceeds population_size "
                 f"{self.population_size}; lower tournament_size."
             )
-        _check_population(self.population_size, max_evaluations)
+        check_population(self.population_size, max_evaluations)
 
     def fit_to_budget(
         self, max_evaluations: int | None, given: Iterable[str] = ()

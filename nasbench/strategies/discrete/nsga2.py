@@ -37,7 +37,11 @@ from nasbench.strategies.discrete.base import (
     genotype_key,
     option,
 )
-from nasbench.strategies.discrete.evolution import crossover, fitted_population
+from nasbench.strategies.discrete.evolution import (
+    check_population,
+    crossover,
+    fitted_population,
+)
 from nasbench.strategies.discrete.executors import failure
 
 __all__ = ["NSGA2", "NSGA2Config"]
@@ -76,11 +80,7 @@ class NSGA2Config(DiscreteConfig):
 
     def check_budget(self, max_evaluations: int | None) -> None:
         """The first (random) population must fit in the budget."""
-        if max_evaluations is not None and self.population_size > max_evaluations:
-            raise ConfigError(
-                f"population_size {self.population_size} is larger than the budget of "
-                f"{max_evaluations} evaluations; lower population_size or raise max_evaluations."
-            )
+        check_population(self.population_size, max_evaluations)
 
     def fit_to_budget(
         self, max_evaluations: int | None, given: Iterable[str] = ()
