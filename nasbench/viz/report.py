@@ -561,9 +561,18 @@ def _topology_ranking(run: Any) -> str:
         lines.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
     body = "\n".join(lines)
     chosen = "-".join(map(str, payload.get("topology", [])))
+    requested = payload.get("requested")
+    fewer = ""
+    if isinstance(requested, int) and requested > len(candidates):
+        # The space had fewer U-shaped topologies than asked: say so, or the table looks cut.
+        fewer = (
+            f" The space has only {len(candidates)} U-shaped topolog"
+            f"{'y' if len(candidates) == 1 else 'ies'}, so all were scored "
+            f"({requested} candidates were asked for)."
+        )
     return (
         f"<p>Stage 2 searched the convs of topology <b>{html.escape(chosen)}</b>, the lowest "
-        "validation loss after the proxy training.</p>\n<table>\n<tr>"
+        f"validation loss after the proxy training.{fewer}</p>\n<table>\n<tr>"
         + "".join(f"<th>{html.escape(h)}</th>" for h in head)
         + f"</tr>\n{body}\n</table>"
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pandas as pd
 import pytest
 
 from nasbench.data import get_info, load
@@ -9,6 +12,7 @@ from nasbench.data.batches import EpochBatches
 from nasbench.evaluation.tasks import task_of_info
 from nasbench.spaces import C2fnasSpace
 from nasbench.strategies.topology import c2fnas as macro
+from nasbench.viz.report import _topology_ranking
 
 SPACE = {"num_cells": 4, "candidates": 3, "skeleton": {"depth": 1, "channels": 4}}
 
@@ -40,6 +44,27 @@ def test_ranking_is_by_validation_loss_and_picks_the_lowest(monkeypatch):
     assert [c["val_loss"] for c in result.candidates] == [0.2, 0.5, 0.7]
     assert [c["rank"] for c in result.candidates] == [0, 1, 2]
     assert result.to_dict()["topology"] == [0, 1, 0, 0]
+
+
+def test_a_space_with_fewer_topologies_scores_all_and_the_report_says_so(monkeypatch):
+    # 3 cells at depth 2 make one U-shaped topology; the run asked for 4 candidates.
+    def fake(space, levels, *args):
+        return {"topology": list(levels), "val_loss": 0.5}
+
+    monkeypatch.setattr(macro, "score_topology", fake)
+    space = _space(num_cells=3, candidates=4, skeleton={"depth": 2, "channels": 4})
+    result = macro.macro_search(space, None, None, None, None, "cpu", seed=0)
+    payload = result.to_dict()
+    assert payload["requested"] == 4 and [c["topology"] for c in payload["candidates"]] == [
+        [0, 1, 0]
+    ]
+    events = pd.DataFrame([{"kind": "c2fnas_topologies", "payload": payload}])
+    page = _topology_ranking(SimpleNamespace(events=events))
+    assert "only 1 U-shaped topology, so all were scored (4 candidates were asked for)" in page
+    # as many as asked: no such sentence
+    payload_full = {**payload, "requested": 1}
+    events = pd.DataFrame([{"kind": "c2fnas_topologies", "payload": payload_full}])
+    assert "were asked for" not in _topology_ranking(SimpleNamespace(events=events))
 
 
 @pytest.mark.slow

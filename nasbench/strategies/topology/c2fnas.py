@@ -42,14 +42,21 @@ class MacroResult:
         topology: the chosen levels (the best-ranked candidate).
         candidates: per candidate, best first: ``topology``, ``rank`` (0 = best),
             ``val_loss``, the task's ``val_*`` scores, ``params`` and ``seconds``.
+        requested: the space's ``candidates``; more than ``len(candidates)`` when the
+            space has fewer U-shaped topologies than that (all of them were scored).
     """
 
     topology: tuple[int, ...]
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    requested: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready payload of the ``c2fnas_topologies`` event."""
-        return {"topology": list(self.topology), "candidates": self.candidates}
+        return {
+            "topology": list(self.topology),
+            "candidates": self.candidates,
+            "requested": self.requested,
+        }
 
 
 def score_topology(
@@ -132,4 +139,4 @@ def macro_search(
     rows.sort(key=lambda r: r["val_loss"])
     for rank, row in enumerate(rows):
         row["rank"] = rank
-    return MacroResult(tuple(rows[0]["topology"]), rows)
+    return MacroResult(tuple(rows[0]["topology"]), rows, requested=space.candidates)
