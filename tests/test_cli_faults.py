@@ -207,6 +207,89 @@ def test_resume_never_replaces_a_finished_runs_results(tmp_path, capsys):
     conn.close()
 
 
+def _row_counts(run_dir: Path) -> tuple:
+    conn = sqlite3.connect(run_dir / "run.sqlite")
+    try:
+        return tuple(
+            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("metrics", "status", "discards")
+        )
+    finally:
+        conn.close()
+
+
+def test_a_finished_run_whose_checkpoints_are_damaged_stays_finished(tmp_path, capsys):
+    # The loader's own advice (remove the checkpoints) would lead to a restart from step 0
+    # over complete results; the refusal comes before anything is written.
+    run_dir = tiny_run(tmp_path, checkpoint_every=1)
+    before = _row_counts(run_dir)
+    for name in ("last.pt", "prev.pt"):
+        (run_dir / "checkpoints" / name).write_bytes(b"PK\x03\x04 not a checkpoint")
+    code, _, err = run(capsys, "resume", str(run_dir))
+    line = one_line(err)
+    assert code == 2 and "finished, but its checkpoint does not load" in line
+    assert "results are complete" in line and "remove" not in line
+    assert last_status(run_dir) == ("finished", "") and _row_counts(run_dir) == before
+
+
+def test_a_finished_run_marked_failed_by_an_earlier_resume_is_not_restarted(tmp_path, capsys):
+    # What an older version left: a resume that failed at the checkpoint wrote "failed"
+    # after "finished"; with the checkpoints then removed, a resume would start over.
+    run_dir = tiny_run(tmp_path)
+    conn = sqlite3.connect(run_dir / "run.sqlite")
+    conn.execute(
+        "INSERT INTO status (time, status, message, pid) VALUES (?, 'running', '', 1), "
+        "(?, 'failed', 'checkpoint damaged', 1)",
+        (time.time(), time.time()),
+    )
+    conn.commit()
+    conn.close()
+    for path in (run_dir / "checkpoints").glob("*.pt"):
+        path.unlink()
+    before = _row_counts(run_dir)
+    code, _, err = run(capsys, "resume", str(run_dir))
+    assert code == 2 and "replace its results" in one_line(err)
+    assert _row_counts(run_dir) == before
+
+
+def test_a_run_folder_that_is_a_link_to_nothing_is_named(tmp_path, capsys):
+    (tmp_path / "runs").symlink_to(tmp_path / "gone")
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(TINY))
+    for run_dir in (tmp_path / "runs", tmp_path / "runs" / "x"):
+        code, _, err = run(capsys, "search", "--config", str(config), "--run-dir", str(run_dir))
+        line = one_line(err)
+        assert code == 2 and f"'{tmp_path / 'runs'}' is a link to" in line, line
+        assert "does not exist" in line and "free some space" not in line
+    assert not (tmp_path / "gone").exists()
+
+
+def test_a_checkpoints_file_is_named_before_a_search_or_resume(tmp_path, capsys):
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "checkpoints").write_text("notes")
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(TINY))
+    code, _, err = run(
+        capsys, "search", "--config", str(config), "--run-dir", str(tmp_path / "new")
+    )
+    assert code == 2 and "is a file where a search keeps its checkpoints" in one_line(err)
+    assert not (tmp_path / "new" / "run.sqlite").exists()
+
+    run_dir = tiny_run(tmp_path, checkpoint_every=1)
+    before = _row_counts(run_dir)
+    (run_dir / "checkpoints" / "last.pt").unlink()
+    (run_dir / "checkpoints" / "last.pt").mkdir()
+    code, _, err = run(capsys, "resume", str(run_dir))
+    assert code == 2 and "last.pt' is a folder, where the run keeps a checkpoint" in one_line(err)
+    for path in (run_dir / "checkpoints").iterdir():
+        path.rmdir() if path.is_dir() else path.unlink()
+    (run_dir / "checkpoints").rmdir()
+    (run_dir / "checkpoints").write_text("x")
+    code, _, err = run(capsys, "resume", str(run_dir))
+    assert code == 2 and "checkpoints' is a file, where the run keeps its" in one_line(err)
+    assert last_status(run_dir) == ("finished", "") and _row_counts(run_dir) == before
+
+
 def test_search_will_not_overwrite_a_foreign_checkpoints_folder(tmp_path, capsys):
     (tmp_path / "proj" / "checkpoints").mkdir(parents=True)
     mine = tmp_path / "proj" / "checkpoints" / "last.pt"

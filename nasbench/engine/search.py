@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 
 from nasbench.config import SearchConfig
 from nasbench.engine.bilevel import run_search
 from nasbench.engine.result import SearchResult
 from nasbench.engine.run_setup import with_dataset_skeleton
-from nasbench.errors import ConfigError
+from nasbench.errors import CheckpointError, ConfigError
 
 __all__ = ["resume", "search"]
 
@@ -77,24 +78,45 @@ def search(
     return run_search(config, run_dir, progress=progress)
 
 
-def _refuse_resume_that_would_restart(run_dir: str | Path, status: str, message: str) -> None:
+def _refuse_resume_that_would_restart(
+    run_dir: str | Path, status: str, message: str, finished: bool
+) -> None:
     """Refuse a resume that would silently start over and drop recorded results.
 
     Without a checkpoint a resume starts again from step 0 (right for a search killed
-    before its first one). A finished run would lose its results that way, and a run
+    before its first one). A run that finished would lose its results that way, and a run
     stopped on request always wrote a checkpoint, so a missing one was deleted or not
-    copied along.
+    copied along. A finished run whose checkpoint does not load is refused here, before
+    anything is written: the loader's advice (remove the checkpoints) would lead to the
+    restart, and the failed attempt would mark complete results ``failed``.
     """
-    from nasbench.runs.checkpoint import LAST, PREVIOUS, checkpoint_dir
+    from nasbench.runs.checkpoint import LAST, PREVIOUS, checkpoint_dir, load_checkpoint
 
     folder = checkpoint_dir(run_dir)
+    for path in (folder / LAST, folder / PREVIOUS):
+        if path.is_dir():  # found here, or the first checkpoint write fails as "File exists"
+            raise ConfigError(
+                f"'{path}' is a folder, where the run keeps a checkpoint file; move it away "
+                "to resume."
+            )
+    complete = "its results are complete (nasbench report), so start a new run to search again"
     if (folder / LAST).is_file() or (folder / PREVIOUS).is_file():
+        if finished:
+            try:
+                with warnings.catch_warnings():  # a fallback to prev.pt is warned by the resume
+                    warnings.simplefilter("ignore")
+                    load_checkpoint(run_dir)
+            except CheckpointError as err:
+                what = getattr(err, "what", None) or str(err).rsplit("; ", 1)[0]
+                raise ConfigError(
+                    f"run '{run_dir}' finished, but its checkpoint does not load ({what}); "
+                    f"{complete}."
+                ) from None
         return
-    if status == "finished":
+    if finished:
         raise ConfigError(
             f"run '{run_dir}' finished and has no checkpoint left, so resuming would start it "
-            "again from step 0 and replace its results; its results are complete (nasbench "
-            "report), so start a new run to search again."
+            f"again from step 0 and replace its results; {complete}."
         )
     if status == "stopped" and message != "interrupted":
         raise ConfigError(
@@ -145,13 +167,13 @@ def resume(
     # that clears stop requests: the loop's own, below, keeps those written since.
     store = open_for_resume(run_dir, keep_stops_since=started)
     strategy = store.config.get("strategy", "darts")
-    status, message = store.status, store.status_message
+    status, message, finished = store.status, store.status_message, store.ever_finished
     store.close()
     refusal = resume_refusal(strategy)
     if refusal is not None:
         raise ConfigError(f"{refusal}; start a new run.")
     if get_strategy(strategy).kind != "discrete":  # the kinds that checkpoint
-        _refuse_resume_that_would_restart(run_dir, status, message)
+        _refuse_resume_that_would_restart(run_dir, status, message, finished)
     if get_strategy(strategy).kind == "meta":
         from nasbench.engine.meta import run_meta_search
 

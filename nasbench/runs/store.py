@@ -542,8 +542,15 @@ class RunStore:
                 raise damaged_database(path, err) from None
             raise
         store = cls(folder, conn, lock_file)
-        (folder / CHECKPOINT_DIR).mkdir(exist_ok=True)
-        _remove_temporary_files(folder / CHECKPOINT_DIR)
+        kept = folder / CHECKPOINT_DIR
+        if kept.exists() and not kept.is_dir():  # else mkdir's bare "File exists"
+            store.close()
+            raise ConfigError(
+                f"'{kept}' is a file, where the run keeps its checkpoints; move it away and "
+                "run the command again."
+            )
+        kept.mkdir(exist_ok=True)
+        _remove_temporary_files(kept)
         store._clear_stop_requests(keep_stops_since)
         return store
 
@@ -600,6 +607,13 @@ class RunStore:
         """The latest status."""
         row = self._db.execute("SELECT status FROM status ORDER BY id DESC LIMIT 1").fetchone()
         return row[0] if row else "created"
+
+    @property
+    def ever_finished(self) -> bool:
+        """Whether the run finished at some point: its results are complete even when a
+        later status (a resume that failed before its first step) says otherwise."""
+        row = self._db.execute("SELECT 1 FROM status WHERE status = 'finished' LIMIT 1")
+        return row.fetchone() is not None
 
     @property
     def status_message(self) -> str:
@@ -1206,11 +1220,25 @@ def check_new_run_dir(run_dir: str | Path) -> None:
         raise ConfigError(
             f"run folder '{folder}' is a file, not a folder; choose a new run folder."
         )
+    # A link to nothing: exists() is False, yet mkdir fails with "File exists".
+    dangling = next(
+        (p for p in (folder, *folder.parents) if p.is_symlink() and not p.exists()), None
+    )
+    if dangling is not None:
+        raise ConfigError(
+            f"'{dangling}' is a link to '{os.readlink(dangling)}', which does not exist; "
+            "make that folder, or choose another run folder."
+        )
     if (folder / DB_NAME).exists():
         raise ConfigError(
             f"'{folder}' already holds a run; choose a new run folder or resume this one."
         )
     kept = folder / CHECKPOINT_DIR
+    if kept.exists() and not kept.is_dir():
+        raise ConfigError(
+            f"'{kept}' is a file where a search keeps its checkpoints; choose a new run "
+            "folder, or move that file away."
+        )
     if kept.is_dir() and any(kept.iterdir()):
         # Not a run's (it has no run.sqlite): checkpoint rotation would overwrite its files.
         names = ", ".join(sorted(p.name for p in kept.iterdir())[:3])
