@@ -335,10 +335,20 @@ class DatasetPicker(widgets.VBox):
         """Redraw the info card, the download button and the samples for the current choice."""
         info = self.info
         cached = self.is_cached()
+        # A person's own folder is never downloaded: missing, it was moved or deleted.
+        gone = not cached and info.source == "folder"
         self.card.value = info_card(info, cached, self.root, self.size)
-        self.download_button.disabled = cached
-        self.download_button.description = "On disk" if cached else "Download"
-        if not self.samples_toggle.value:
+        self.download_button.disabled = cached or gone
+        self.download_button.description = (
+            "On disk" if cached else "Missing" if gone else "Download"
+        )
+        if gone:
+            self.samples.value = message_html(
+                f"the folder {info.name.removeprefix('folder:')} is gone (moved or deleted): "
+                "put it back, or choose another dataset.",
+                "warning",
+            )
+        elif not self.samples_toggle.value:
             self.samples.value = ""
         elif not cached:
             self.samples.value = message_html(

@@ -137,8 +137,10 @@ class ConfigForm(widgets.VBox):
             if isinstance(control, widgets.Text):
                 try:
                     value = json.loads(value)
-                except json.JSONDecodeError:
-                    pass  # a plain string field
+                except (json.JSONDecodeError, RecursionError):
+                    # A plain string field; or brackets nested past Python's recursion limit
+                    # (a bad paste), kept as text for the config's own one-line check.
+                    pass
             out[name] = value
         return out
 

@@ -725,22 +725,31 @@ class RunMonitor(widgets.VBox):
             self.status_text.value = ("<b>starting…</b> (no run store yet; see stderr.log "
                                       "if it does not start)")  # fmt: skip
         elif reason:
-            self.status = "failed"
-            self._show_error(f"the search failed before it created its run store: {reason}")
+            self._failed_without_store(
+                f"the search failed before it created its run store: {reason}"
+            )
         elif self.process is None:
             # Opened from the Runs tab: no process of ours will create or mend the store.
-            self.status = "failed"
-            self._show_error(problem)
+            self._failed_without_store(problem)
         elif self.process.poll() is not None:
-            self.status = "failed"
-            self._show_error(f"the search process exited with code {self.process.returncode} "
-                             "before it created the run store.")  # fmt: skip
+            self._failed_without_store(f"the search process exited with code "
+                                       f"{self.process.returncode} before it created the run "
+                                       "store.")  # fmt: skip
         else:
             self.status = "starting"
             self.status_text.value = "<b>starting…</b> (the search process is loading)" + (
                 STOP_PENDING if self._stop_pending else ""
             )
         return False
+
+    def _failed_without_store(self, headline: str) -> None:
+        """Show a run that ended before it had a store: the status line and bar say so too,
+        or the "starting…" of an earlier poll stays on screen under the error."""
+        self.status = "failed"
+        self.status_text.value = "<b>failed</b>"
+        self.progress.bar_style = "danger"
+        self.stop_button.disabled = True
+        self._show_error(headline)
 
     # ----------------------------------------------------------------- alphas
     def _ingest_alphas(self, frame: pd.DataFrame) -> None:

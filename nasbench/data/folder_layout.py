@@ -551,6 +551,10 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
             "a loader of their own: ARCHITECTURE.md, '… a dataset')."
         )
     path = Path(path).expanduser()
+    if path.is_file():
+        raise DatasetError(
+            f"{path} is a file, not a folder; give the path of the folder that holds it."
+        )
     if not path.is_dir():
         raise DatasetError(f"folder {path} does not exist; give the path of your image folder.")
     if not any(p for p in path.iterdir() if not p.name.startswith(".")):

@@ -624,8 +624,8 @@ def genotype_from_dict(d: Mapping[str, Any]) -> AnyGenotype:
             "(or be a NAS-Bench-101 spec: exactly 'matrix' and 'ops')."
         )
     kind = d["kind"]
-    if kind not in GENOTYPE_KINDS:
-        hint = closest_name(str(kind), list(GENOTYPE_KINDS))
+    if not isinstance(kind, str) or kind not in GENOTYPE_KINDS:  # a list is unhashable
+        hint = closest_name(kind, list(GENOTYPE_KINDS)) if isinstance(kind, str) else ""
         raise SpaceError(
             f"unknown genotype kind {kind!r}; expected one of {', '.join(GENOTYPE_KINDS)}.{hint}"
         )

@@ -351,6 +351,14 @@ def test_missing_kind_lists_every_registered_kind():
         assert repr(kind) in message
 
 
+@pytest.mark.parametrize("kind", [["darts"], {"a": 1}, 3, None])
+def test_a_kind_that_is_not_text_is_one_line(kind):
+    # A list or dict kind is unhashable: it must not reach the kind table's lookup.
+    text = json.dumps({"kind": kind, "normal": []})
+    message = one_line_error(parse_genotype, text, match="unknown genotype kind")
+    assert "Did you mean" not in message
+
+
 @pytest.mark.parametrize("arch", [5, ["x"], None, {"a": 1}])
 def test_nb201_arch_that_is_not_text_is_a_space_error(arch):
     text = json.dumps({"kind": "nb201", "arch": arch})

@@ -118,6 +118,29 @@ def test_an_unknown_start_value_is_a_one_line_error_not_another_dataset(tmp_path
     assert "'breastmnst'" in message and "nasbench datasets" in message
     with pytest.raises(DatasetError, match="does not exist"):
         DatasetPicker(value=f"folder:{tmp_path / 'missing'}", show_samples=False)
+    (tmp_path / "scan.png").write_bytes(b"")
+    with pytest.raises(DatasetError, match="scan.png is a file, not a folder"):
+        DatasetPicker(value=f"folder:{tmp_path / 'scan.png'}", show_samples=False)
+
+
+def test_a_folder_deleted_while_shown_is_gone_not_downloadable(tmp_path):
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path / "scans"
+    for label in ("benign", "malignant"):
+        (folder / label).mkdir(parents=True)
+        for k in range(3):
+            Image.fromarray(np.full((16, 16), 60 * k, np.uint8)).save(folder / label / f"{k}.png")
+    picker = DatasetPicker(value=f"folder:{folder}")
+    assert picker.download_button.disabled and "<img" in picker.samples.value
+    shutil.rmtree(folder)
+    picker.refresh()
+    assert picker.download_button.disabled and picker.download_button.description == "Missing"
+    assert f"the folder {folder} is gone (moved or deleted)" in picker.samples.value
+    assert "Download" not in picker.samples.value
 
 
 def test_a_folder_start_value_is_registered_and_shown(tmp_path):

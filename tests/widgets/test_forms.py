@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets
+import pytest
 
+from nasbench.errors import NasbenchError
 from nasbench.strategies import get_strategy, make_config
 from widgets.forms import ConfigForm
 
@@ -49,3 +51,13 @@ def test_strategy_form_round_trips_through_make_config():
     form.controls["arch_lr"].value = 1e-3
     config = make_config("darts", form.values())
     assert config.order == 2 and config.arch_lr == 1e-3
+
+
+def test_brackets_nested_past_the_recursion_limit_stay_text_and_are_refused_in_one_line():
+    # A bad paste into a list field: json.loads raises RecursionError, not a decode error.
+    form = ConfigForm(get_strategy("nsga2").config_cls)
+    form.controls["objectives"].value = "[" * 3000
+    assert form.values()["objectives"] == "[" * 3000
+    with pytest.raises(NasbenchError) as refused:
+        make_config("nsga2", form.values())
+    assert "\n" not in str(refused.value) and "unknown objective" in str(refused.value)

@@ -660,6 +660,29 @@ def _exited(code: int) -> subprocess.Popen:
     return process
 
 
+class _Loading:
+    """A search process still loading (no run store yet) until its returncode is set."""
+
+    pid, returncode = 999_999, None
+
+    def poll(self):
+        return self.returncode
+
+
+def test_a_search_that_dies_before_its_store_shows_failed_in_the_status_line(tmp_path):
+    run_dir = tmp_path / "runs" / "darts-1"
+    run_dir.mkdir(parents=True)
+    process = _Loading()
+    monitor = RunMonitor(run_dir, process)
+    assert monitor.status == "starting" and "starting…" in monitor.status_text.value
+    process.returncode = 2  # it failed its checks before it created run.sqlite
+    assert monitor.poll_once() == "failed"
+    assert "starting" not in monitor.status_text.value
+    assert "failed" in monitor.status_text.value and monitor.progress.bar_style == "danger"
+    assert monitor.stop_button.disabled
+    assert "exited with code 2 before it created the run store" in monitor.error.value
+
+
 def test_a_resume_that_fails_before_taking_the_store_over_shows_its_error(fake_run):
     from nasbench.runs import RunStore
 
