@@ -294,6 +294,9 @@ class SearchLauncher(widgets.VBox):
         # The folder self.process writes: run_dir may name a run adopted since it exited.
         self._process_dir = ""
         self._ended: subprocess.Popen | None = None  # the process ``ends`` last counted
+        # Stop pressed while the search still loads (no run store to write the request to):
+        # written by check_process as soon as the store opens.
+        self._stop_pending = False
         # Watches the search process on the kernel loop: Run comes back however it ends.
         self._process_watch = Poller(self.check_process, PROCESS_WATCH_S)
         style = {"description_width": "160px"}
@@ -678,6 +681,7 @@ class SearchLauncher(widgets.VBox):
         self.run_button.disabled = True
         self.run_dir = str(run_dir)
         self.launches += 1
+        self._stop_pending = False
         self._process_watch.start()
         return run_dir
 
@@ -694,11 +698,16 @@ class SearchLauncher(widgets.VBox):
         try:
             request_stop(self.run_dir)
         except NasbenchError:
+            if not self.running:
+                return False
+            # Still loading: remembered, and written once the store opens (check_process).
+            self._stop_pending = True
             self.message.value = message_html(
-                "the search has not opened its run store yet; press Stop again in a moment.",
-                "warning",
+                "stop requested: the search is still loading, and stops at its first step.",
+                "info",
             )
             return False
+        self._stop_pending = False
         # Resume comes back once the process has exited (process_ended), not before.
         self.message.value = message_html(f"stop requested for {self.run_dir}", "info")
         return True
@@ -745,6 +754,7 @@ class SearchLauncher(widgets.VBox):
         self.resume_button.disabled = True
         self.run_button.disabled = True
         self.launches += 1
+        self._stop_pending = False
         self._process_watch.start()
         return True
 
@@ -794,7 +804,10 @@ class SearchLauncher(widgets.VBox):
             True while the process is still running.
         """
         if self.running:
+            if self._stop_pending:
+                self.stop()  # the store may have opened since Stop was pressed
             return True
+        self._stop_pending = False
         if self.process is not None:
             self.process_ended()
         if self._refusal and self.message.value == self._refusal:

@@ -171,6 +171,32 @@ def test_run_comes_back_however_the_process_ends(tmp_path, monkeypatch):
         assert (f"code {code}" in launcher.message.value) == (code != 0)
 
 
+def test_stop_pressed_while_the_search_loads_is_written_once_its_store_opens(tmp_path, monkeypatch):
+    from nasbench.runs import RunStore
+
+    class Loading:  # a search process still importing torch: no run store yet
+        pid, returncode = 4321, None
+
+        def poll(self):
+            return self.returncode
+
+    process = Loading()
+    monkeypatch.setattr(launcher_module, "start_process", lambda args, run_dir: process)
+    launcher = SearchLauncher(tmp_path / "runs")
+    launcher.set_space(TINY_SPACE)
+    run_dir = launcher.run()
+    assert launcher.stop() is False  # nothing to write the request to yet
+    assert "stops at its first step" in launcher.message.value
+    assert launcher.check_process() is True  # still loading: still remembered
+    store = RunStore.create(run_dir, {"strategy": "darts"}, environment={})
+    assert not store.stop_requested()
+    assert launcher.check_process() is True
+    assert store.stop_requested() and "stop requested for" in launcher.message.value
+    store.close()
+    process.returncode = 0
+    assert launcher.check_process() is False and launcher._stop_pending is False
+
+
 def test_the_evaluator_form_leaves_size_limit_and_device_to_the_launcher(tmp_path, started):
     launcher = SearchLauncher(tmp_path / "runs", dataset={"name": "synthetic", "size": 64},
                               space_config={"name": "nb201"})  # fmt: skip
