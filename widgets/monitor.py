@@ -729,8 +729,9 @@ class RunMonitor(widgets.VBox):
                 f"the search failed before it created its run store: {reason}"
             )
         elif self.process is None:
-            # Opened from the Runs tab: no process of ours will create or mend the store.
-            self._failed_without_store(problem)
+            # Opened from the Runs tab: no process of ours will create or mend the store. A
+            # folder that is no run ends no search: the status line stays blank.
+            self._failed_without_store(problem, status_line=False)
         elif self.process.poll() is not None:
             self._failed_without_store(f"the search process exited with code "
                                        f"{self.process.returncode} before it created the run "
@@ -742,12 +743,13 @@ class RunMonitor(widgets.VBox):
             )
         return False
 
-    def _failed_without_store(self, headline: str) -> None:
-        """Show a run that ended before it had a store: the status line and bar say so too,
-        or the "starting…" of an earlier poll stays on screen under the error."""
+    def _failed_without_store(self, headline: str, status_line: bool = True) -> None:
+        """Show a search that ended before it had a store: the status line and bar say so
+        too (or blank them, ``status_line=False``), so no "starting…" of an earlier poll
+        stays on screen above the error."""
         self.status = "failed"
-        self.status_text.value = "<b>failed</b>"
-        self.progress.bar_style = "danger"
+        self.status_text.value = "<b>failed</b>" if status_line else ""
+        self.progress.bar_style = "danger" if status_line else ""
         self.stop_button.disabled = True
         self._show_error(headline)
 
