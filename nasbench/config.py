@@ -896,6 +896,10 @@ UNREAD_MACRO = {
     "nb201": (("stem_multiplier",), "its stem outputs `channels` channels, as NAS-Bench-201's"),
     "nb101": (("stem_multiplier",), "its stem outputs `channels` channels, as NAS-Bench-101's"),
 }
+# The U-Net skeleton's stem fields shape NAS-Unet's stems only; the other U-shaped spaces
+# build stems of their own.
+_NASUNET_STEM = (("stem_kernel", "stem_convs"), "only the nasunet space's stems read them")
+UNREAD_MACRO.update({name: _NASUNET_STEM for name in ("vnas", "trellis", "dints", "c2fnas")})
 
 
 def _refuse_unread_macro(space_name: Any, skeleton: Any, where: str = "space.skeleton") -> None:
@@ -904,7 +908,10 @@ def _refuse_unread_macro(space_name: Any, skeleton: Any, where: str = "space.ske
     from nasbench.spaces.skeleton import Skeleton
 
     names, why = UNREAD_MACRO.get(space_name, ((), ""))
-    default = Skeleton()
+    if not names:
+        return
+    # Each skeleton class's own defaults: a U-Net skeleton's stem fields are no Skeleton's.
+    default = type(skeleton)() if dataclasses.is_dataclass(skeleton) else Skeleton()
     changed = [
         f"{where}.{name} {getattr(skeleton, name)!r}"
         for name in names

@@ -1273,6 +1273,36 @@ def test_skeleton_fields_a_space_never_reads_are_refused(space, said):
     SearchConfig(strategy="random", evaluator="proxy", space=plain).validate()
 
 
+@pytest.mark.parametrize(
+    "name, dataset, strategy",
+    [
+        ("vnas", "synthetic-seg3d", "darts"),
+        ("c2fnas", "synthetic-seg3d", "darts"),
+        ("dints", "synthetic-seg3d", "dints"),
+        ("trellis", "synthetic-seg", "darts"),
+    ],
+)
+def test_nasunet_stem_fields_are_refused_by_the_u_shaped_spaces_that_build_their_own(
+    name, dataset, strategy
+):
+    from nasbench.config import DatasetConfig, SearchConfig
+    from nasbench.errors import ConfigError
+
+    def config(**stem):
+        skeleton = {"depth": 2, "channels": 4, **stem}
+        return SearchConfig(
+            dataset=DatasetConfig(name=dataset, size=64 if name == "trellis" else 32),
+            space={"name": name, "skeleton": skeleton},
+            strategy=strategy,
+        )
+
+    with pytest.raises(ConfigError, match=f"stem_convs 3 would be ignored by the {name} space"):
+        config(stem_convs=3).validate()
+    with pytest.raises(ConfigError, match="stem_kernel 5 and .*stem_convs 2 would be ignored"):
+        config(stem_kernel=5, stem_convs=2).validate()
+    config(stem_kernel=1, stem_convs=1).validate()  # the defaults change nothing: accepted
+
+
 def test_a_run_stored_with_skeleton_fields_its_space_never_read_still_resumes_its_config():
     from nasbench.config import SearchConfig
 
