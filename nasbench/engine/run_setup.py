@@ -26,7 +26,7 @@ from nasbench.config import SearchConfig
 from nasbench.data.fingerprint import DATA_FINGERPRINT
 from nasbench.device import resolve_device
 from nasbench.errors import ConfigError, NasbenchError, status_reason
-from nasbench.models.memory import must_fit_in_memory
+from nasbench.models.memory import must_fit_in_memory, one_value_per_channel
 from nasbench.runs import RunStore
 from nasbench.runs.checkpoint import check_config_unchanged, resume_step
 from nasbench.runs.environment import capture_environment, environment_changes
@@ -558,11 +558,28 @@ def network_must_fit(config: SearchConfig, estimate_hint: bool = True) -> Any:
     """  # noqa: E501
     skeleton = (config.space or {}).get("skeleton", "the default")
     hint = ", and check with `nasbench search --estimate`" if estimate_hint else ""
-    return must_fit_in_memory(
-        "the search's network",
-        f"lower space.skeleton {skeleton!r} (channels, cells) or dataset.batch_size "
-        f"{config.dataset.batch_size}{hint}",
+    return _network_must_fit(
+        config.dataset.batch_size,
+        must_fit_in_memory(
+            "the search's network",
+            f"lower space.skeleton {skeleton!r} (channels, cells) or dataset.batch_size "
+            f"{config.dataset.batch_size}{hint}",
+        ),
     )
+
+
+@contextlib.contextmanager
+def _network_must_fit(batch_size: int, memory: Any) -> Iterator[None]:
+    """``memory`` (an allocation guard), and torch's "one value per channel" BatchNorm
+    failure of a probing forward as one line (:func:`one_value_per_channel`)."""
+    try:
+        with memory:
+            yield
+    except ValueError as err:
+        known = one_value_per_channel(err, batch_size)
+        if known is None:
+            raise
+        raise known from None
 
 
 @contextlib.contextmanager
@@ -594,7 +611,13 @@ def recording_status(store: RunStore) -> Iterator[None]:
         store.set_status("stopped", "interrupted")
         raise
     except Exception as err:
-        store.set_status("failed", status_reason(err))
+        # A network whose deepest map is one pixel at batch 1 fails its first training step
+        # inside torch: recorded and raised as the one line that says what to change.
+        batch = (store.config.get("dataset") or {}).get("batch_size")
+        known = one_value_per_channel(err, batch) if isinstance(batch, int) else None
+        store.set_status("failed", status_reason(known or err))
+        if known is not None:
+            raise known from None
         raise
 
 

@@ -122,6 +122,36 @@ def supernet_memory(
     return out
 
 
+# torch's words (nn.functional._verify_batch_size) for a training BatchNorm whose batch
+# holds one value per channel: one image whose feature map has shrunk to a single pixel.
+ONE_VALUE_PER_CHANNEL = "Expected more than 1 value per channel when training"
+
+
+def one_value_per_channel(err: BaseException, batch_size: int) -> ConfigError | None:
+    """The one-line error for torch's "one value per channel" BatchNorm failure, or None
+    when ``err`` is another error.
+
+    Args:
+        err: an error a network's training forward raised.
+        batch_size: the images per batch the search was given.
+
+    Returns:
+        A :class:`ConfigError` saying what to raise or lower, or None.
+
+    Example:
+        >>> err = ValueError(ONE_VALUE_PER_CHANNEL + ", got input size torch.Size([1, 32, 1, 1])")
+        >>> one_value_per_channel(err, 1) is not None
+        True
+    """
+    if not isinstance(err, ValueError) or ONE_VALUE_PER_CHANNEL not in str(err):
+        return None
+    return ConfigError(
+        f"batch norm sees one value per channel: the network's deepest feature map is one "
+        f"pixel and dataset.batch_size is {batch_size}; set dataset.batch_size to 2 or more, "
+        "a larger dataset.size, or fewer downsampling levels (space.skeleton depth or cells)."
+    )
+
+
 @contextlib.contextmanager
 def must_fit_in_memory(what: str, advice: str) -> Iterator[None]:
     """Turn an allocation failure inside the block into a one-line error that says how
