@@ -26,7 +26,7 @@ from typing import Any
 from nasbench import registry
 from nasbench.errors import SpaceError
 from nasbench.options import plain_numbers
-from nasbench.spaces.base import register_space
+from nasbench.spaces.base import check_at_most, register_space
 from nasbench.spaces.cell import CellSpace
 from nasbench.spaces.skeleton import Skeleton
 
@@ -37,6 +37,9 @@ DEFAULT_SKELETON = {
     "stem_multiplier": 2,
     "num_classes": 1,
 }
+# Neck and head channels: FCOS's head is 256 wide. Its three width x width 3x3 convs hold
+# 27 * width**2 weights, ~28 M at 1024 (4x FCOS's), while 10**9 could never be allocated.
+MAX_HEAD_WIDTH = 1024
 
 
 @register_space("alb")
@@ -71,6 +74,8 @@ class AlbSpace(CellSpace):
         head_width = plain_numbers(head_width)
         if isinstance(head_width, bool) or not isinstance(head_width, int) or head_width < 4:
             raise SpaceError(f"AlbSpace head_width must be an integer >= 4, got {head_width!r}.")
+        check_at_most("AlbSpace", "head_width", head_width, MAX_HEAD_WIDTH,
+                      "neck and head hold 27 * head_width**2 weights; FCOS uses 256")  # fmt: skip
         self.head_width = head_width
 
     def build(self, genotype: Any, skeleton: Any = None) -> Any:

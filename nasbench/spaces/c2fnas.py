@@ -177,6 +177,13 @@ class C2fnasGenotype:
 # Cells of a C2FNAS chain: the space lists every U-shaped topology, whose number grows
 # about fourfold per cell (0.2 s at 32 cells, 9 s at 60).
 MAX_C2FNAS_CELLS = 32
+# Stage 1 trains every candidate from scratch, so candidates x proxy_steps steps run before
+# stage 2 starts. A proxy is a short training: 10,000 steps is a whole training of these
+# small networks (and the workbench's widget stops there); 1,000 candidates of it are 10**7 steps.
+MAX_PROXY_STEPS = 10_000
+# Candidates past the number of U-shaped topologies are clamped to it, but with many cells
+# and levels there are millions of those; 1,000 proxy trainings are already a long stage 1.
+MAX_CANDIDATES = 1_000
 
 
 def _levels(values: Any) -> tuple[int, ...] | None:
@@ -234,7 +241,11 @@ class C2fnasSpace(Space):
         check_at_most("C2fnasSpace", "num_cells", num_cells, MAX_C2FNAS_CELLS,
                       "its U-shaped topologies are all listed; C2FNAS used 12")  # fmt: skip
         self.candidates = _positive_int(candidates, "candidates")
+        check_at_most("C2fnasSpace", "candidates", self.candidates, MAX_CANDIDATES,
+                      "stage 1 trains each one from scratch before stage 2 starts")  # fmt: skip
         self.proxy_steps = _positive_int(proxy_steps, "proxy_steps")  # 0 would rank untrained nets
+        check_at_most("C2fnasSpace", "proxy_steps", self.proxy_steps, MAX_PROXY_STEPS,
+                      "every candidate trains this many steps; a proxy is short")  # fmt: skip
         proxy_lr = plain_numbers(proxy_lr)
         if (
             isinstance(proxy_lr, bool)

@@ -27,12 +27,23 @@ import numpy as np
 
 from nasbench.errors import ConfigError, SpaceError
 from nasbench.options import plain_numbers
-from nasbench.spaces.base import Space, register_space, size_advice
+from nasbench.spaces.base import Space, check_at_most, register_space, size_advice
 from nasbench.spaces.genotype import parse_genotype
 from nasbench.spaces.seg_genotypes import DintsGenotype
 from nasbench.spaces.skeleton import UNetSkeleton
 
 Pattern = tuple[int, ...]
+
+# Blocks of the topology: the DiNTS paper searches 12 (MONAI's TopologySearch defaults to
+# 6); 32 leaves room past both, while 100,000 hangs the build. At the deepest
+# allowed depth (5), 32 blocks build (space, size, sample, supernet) in ~5 s on one
+# CPU thread (OMP_NUM_THREADS=1).
+MAX_DINTS_BLOCKS = 32
+# Levels: the space lists 2 ** (3 * depth - 2) path patterns and MONAI's TopologySearch
+# builds its transfer matrices over them, so time grows ~10x per level. Space, size(),
+# sample() and supernet together (4 blocks, one CPU thread) took 0.1 s at depth 3
+# (MONAI's default num_depths), 0.4 s at 4, 3.2 s at 5 and 40 s at 6.
+MAX_DINTS_DEPTH = 5
 
 
 def cell_op_names(spatial_dims: int) -> tuple[str, ...]:
@@ -92,12 +103,17 @@ class DintsSpace(Space):
         num_blocks = plain_numbers(num_blocks)
         if isinstance(num_blocks, bool) or not isinstance(num_blocks, int) or num_blocks < 1:
             raise SpaceError(f"DintsSpace num_blocks must be an integer >= 1, got {num_blocks!r}.")
+        check_at_most("DintsSpace", "num_blocks", num_blocks, MAX_DINTS_BLOCKS,
+                      "each builds a cell per path; the DiNTS paper uses 12")  # fmt: skip
         if not isinstance(use_downsample, bool):
             raise SpaceError(
                 f"DintsSpace use_downsample must be true or false, got {use_downsample!r}."
             )
         self.num_blocks, self.use_downsample = num_blocks, use_downsample
         self.skeleton = UNetSkeleton.coerce(skeleton, spatial_dims=3, depth=3)
+        check_at_most("DintsSpace", "skeleton depth", self.skeleton.depth, MAX_DINTS_DEPTH,
+                      "its path patterns grow 8x a level, so depth 6 builds for ~40 s; "
+                      "MONAI's default is 3")  # fmt: skip
         self.op_names = cell_op_names(self.skeleton.spatial_dims)
         self.ends = path_ends(self.skeleton.depth)
         self.n_paths = len(self.ends)
@@ -219,7 +235,10 @@ class DintsSpace(Space):
                 for pattern, read, out, ways in self._patterns
                 if written is None or read == written
             ]
-            weights = np.array([w for _, _, w in options], dtype=float)
+            # Counts of many blocks pass a float's 2**1024; drop the bits below the largest
+            # count's top ~1000 (no change for smaller spaces) so the odds stay exact enough.
+            shift = max(0, max(w for _, _, w in options).bit_length() - 1000)
+            weights = np.array([w >> shift for _, _, w in options], dtype=float)
             pattern, written, _ = options[int(rng.choice(len(options), p=weights / weights.sum()))]
             patterns.append(pattern)
             ops.append([int(rng.integers(len(self.op_names))) if on else 0 for on in pattern])

@@ -48,9 +48,12 @@ from nasbench.spaces.genotype import (
     parse_genotype,
     register_genotype_kind,
 )
-from nasbench.spaces.skeleton import store_plain_numbers
+from nasbench.spaces.skeleton import MAX_CELLS, store_plain_numbers
 
 DATA_CONSISTENCY = ("hard", "learned")
+# Cascades of an unrolled network: published ones use 5 to 15 (Schlemper et al.'s cascade
+# 5, MoDL 10, VarNet 12); 32 leaves room past them, where 1,000,000 hangs the build.
+MAX_CASCADES = 32
 CELL_TYPES = ("normal",)
 
 
@@ -178,6 +181,16 @@ class ReconSkeleton:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SpaceError(f"ReconSkeleton.{name} must be an integer >= 1, got {value!r}.")
+        if self.cascades > MAX_CASCADES:  # would build for minutes before any memory error
+            raise SpaceError(
+                f"ReconSkeleton.cascades {self.cascades} is past {MAX_CASCADES}; unrolled "
+                "reconstruction networks use 5 to 15 cascades, so give a count up to that order."
+            )
+        if self.n_cells > MAX_CELLS:  # the cap of any cell stack (Skeleton.n_cells)
+            raise SpaceError(
+                f"ReconSkeleton.cells {self.cells} per cascade makes {self.n_cells} cells over "
+                f"{self.cascades} cascades, past {MAX_CELLS}; give cells * cascades <= {MAX_CELLS}."
+            )
         if self.data_consistency not in DATA_CONSISTENCY:
             raise SpaceError(
                 f"ReconSkeleton.data_consistency must be one of {', '.join(DATA_CONSISTENCY)}, "

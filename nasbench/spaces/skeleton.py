@@ -20,6 +20,9 @@ MAX_CELLS = 100
 # Levels below the input past any image: each halves it, so 16 asks for 65,536-pixel edges
 # (U-Nets use 3-5; DiNTS's path list and C2FNAS's size rule grow with the depth).
 MAX_DEPTH = 16
+# Convs per NAS-Unet stem: NAS-Unet has 1 and 2-3 make the stems non-linear; every extra
+# one runs at full resolution, so 16 is already a deep stem and 1,000,000 hangs the build.
+MAX_STEM_CONVS = 16
 
 
 def skeleton_overrides(space: Mapping[str, Any]) -> dict[str, Any]:
@@ -218,6 +221,12 @@ class UNetSkeleton:
                 f"UNetSkeleton.depth {self.depth} is past {MAX_DEPTH}: each level halves the "
                 f"image, so its edge would need 2**{self.depth} pixels; U-Nets use 3 to 5 levels, "
                 "so give a depth up to that order."
+            )
+        if self.stem_convs > MAX_STEM_CONVS:
+            raise SpaceError(
+                f"UNetSkeleton.stem_convs {self.stem_convs} is past {MAX_STEM_CONVS}: each runs "
+                "at full resolution; NAS-Unet's stems have 1 conv and 2 or 3 make them "
+                "non-linear, so give a count up to that order."
             )
         if self.stem_kernel % 2 == 0:
             raise SpaceError(

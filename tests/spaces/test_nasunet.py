@@ -7,6 +7,7 @@ import pytest
 
 from nasbench.errors import SpaceError
 from nasbench.spaces import NasUnetGenotype, NasUnetSpace, parse_genotype, space_from_dict
+from nasbench.spaces.skeleton import MAX_STEM_CONVS, UNetSkeleton
 
 SMALL = {"down_ops": ["max_pool", "down_conv"], "up_ops": ["up_conv"], "normal_ops": ["conv"]}
 
@@ -111,3 +112,10 @@ def test_the_normal_op_set_keeps_its_five_ops():
     # Stored NAS-Unet runs have five alpha columns per normal edge; shuffle_conv stays out.
     assert NasUnetSpace().role_ops["normal"] == ("identity", "cweight", "dil_conv", "dep_conv",
                                                  "conv")  # fmt: skip
+
+
+def test_stem_convs_past_the_cap_are_refused_at_once():
+    with pytest.raises(SpaceError, match="UNetSkeleton.stem_convs 1000000 is past 16") as err:
+        NasUnetSpace(skeleton={"depth": 2, "channels": 4, "stem_convs": 1_000_000})
+    assert "\n" not in str(err.value)
+    assert UNetSkeleton(stem_convs=MAX_STEM_CONVS).stem_convs == 16

@@ -69,6 +69,22 @@ def test_space_serialises_and_rejects_bad_settings():
         space.validate(zoo["DARTS_V2"])
 
 
+@pytest.mark.parametrize(
+    "skeleton, message",
+    [
+        ({"cascades": 1_000_000}, "ReconSkeleton.cascades 1000000 is past 32;"),
+        ({"cascades": 33}, "ReconSkeleton.cascades 33 is past 32;"),
+        ({"cascades": 1, "cells": 1_000_000}, "ReconSkeleton.cells 1000000 per cascade"),
+        ({"cascades": 32, "cells": 4}, r"makes 128 cells .* give cells \* cascades <= 100"),
+    ],
+)
+def test_cascades_and_cells_past_their_caps_are_refused_at_once(skeleton, message):
+    with pytest.raises(SpaceError, match=message) as err:
+        create_space("unrolled", n_nodes=1, skeleton=skeleton)
+    assert "\n" not in str(err.value)
+    assert ReconSkeleton(cascades=32, cells=3).n_cells == 96  # under both caps: accepted
+
+
 def test_search_configs_pair_reconstruction_data_with_the_unrolled_space():
     recon_space = {"name": "unrolled", "n_nodes": 2}
     with pytest.raises(ConfigError, match="unrolled"):

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from nasbench.errors import ConfigError, SpaceError
-from nasbench.spaces.c2fnas import C2fnasSpace
+from nasbench.spaces import create_space
+from nasbench.spaces.alb import MAX_HEAD_WIDTH, AlbSpace
+from nasbench.spaces.c2fnas import MAX_CANDIDATES, MAX_PROXY_STEPS, C2fnasSpace
 from nasbench.spaces.chain import ChainSpace
-from nasbench.spaces.dints import DintsSpace
+from nasbench.spaces.dints import MAX_DINTS_BLOCKS, MAX_DINTS_DEPTH, DintsSpace
 from nasbench.spaces.nb101 import NB101Space
 from nasbench.spaces.trellis import TrellisSpace
 from nasbench.spaces.vnas import VnasSpace
@@ -24,12 +26,33 @@ from nasbench.spaces.vnas import VnasSpace
         (lambda: VnasSpace(blocks_per_level=100_000), "blocks_per_level 100000 is too many"),
         (lambda: C2fnasSpace(num_cells=60), "C2fnasSpace num_cells 60 is too many"),
         (lambda: TrellisSpace(num_layers=100_000), "TrellisSpace num_layers 100000 is too many"),
+        (lambda: DintsSpace(num_blocks=100_000), "DintsSpace num_blocks 100000 is too many"),
+        (lambda: create_space("dints", num_blocks=10**9), "num_blocks 1000000000 is too many"),
+        (lambda: DintsSpace(skeleton={"depth": 6}), "DintsSpace skeleton depth 6 is too many"),
+        (lambda: C2fnasSpace(candidates=10**6), "C2fnasSpace candidates 1000000 is too many"),
+        (lambda: C2fnasSpace(proxy_steps=10**9), "proxy_steps 1000000000 is too many"),
+        (lambda: AlbSpace(head_width=10**9), "AlbSpace head_width 1000000000 is too many"),
     ],
 )
 def test_sizes_past_the_cap_are_refused_at_once(make, said):
     with pytest.raises(SpaceError, match=f"{said}.*use at most") as err:
         make()
     assert "\n" not in str(err.value)
+
+
+def test_the_caps_themselves_are_accepted():
+    assert C2fnasSpace(candidates=MAX_CANDIDATES, proxy_steps=MAX_PROXY_STEPS).candidates == 1000
+    assert AlbSpace(head_width=MAX_HEAD_WIDTH).head_width == MAX_HEAD_WIDTH
+    # A clamped candidate count stays legal: 3 topologies exist, so 3 are drawn.
+    few = C2fnasSpace(num_cells=4, candidates=10, skeleton={"depth": 1})
+    assert len(few.sample_topologies(0)) == 3
+
+
+def test_the_largest_dints_space_counts_and_samples_despite_a_count_past_floats():
+    space = DintsSpace(num_blocks=MAX_DINTS_BLOCKS, skeleton={"depth": MAX_DINTS_DEPTH})
+    assert space.size().bit_length() > 1024  # as a float it would overflow
+    g = space.sample(np.random.default_rng(0))
+    assert space.validate(g) == g and len(g.arch_code_a) == MAX_DINTS_BLOCKS
 
 
 def test_a_deep_chain_samples_without_overflow_and_by_the_number_of_members():
