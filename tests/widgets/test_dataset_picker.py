@@ -126,14 +126,9 @@ def test_an_unknown_start_value_is_a_one_line_error_not_another_dataset(tmp_path
 def test_a_folder_deleted_while_shown_is_gone_not_downloadable(tmp_path):
     import shutil
 
-    import numpy as np
-    from PIL import Image
+    from tests.conftest import two_class_png_folder
 
-    folder = tmp_path / "scans"
-    for label in ("benign", "malignant"):
-        (folder / label).mkdir(parents=True)
-        for k in range(3):
-            Image.fromarray(np.full((16, 16), 60 * k, np.uint8)).save(folder / label / f"{k}.png")
+    folder = two_class_png_folder(tmp_path / "scans", per_class=3)
     picker = DatasetPicker(value=f"folder:{folder}")
     assert picker.download_button.disabled and "<img" in picker.samples.value
     shutil.rmtree(folder)
