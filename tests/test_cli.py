@@ -681,7 +681,9 @@ def test_a_resume_stopped_before_its_first_step_shows_where_its_rows_end(
     rows after the checkpoint and sets the progress row back to that step (and the epoch
     that step recorded), so a stop before its first step leaves rows, checkpoint and
     progress agreeing. Without a checkpoint it starts again from step 0."""
+    import contextlib
     import shutil
+    import sqlite3
 
     from nasbench.engine import commands
     from nasbench.runs import RunStore, load, request_stop
@@ -696,8 +698,11 @@ def test_a_resume_stopped_before_its_first_step_shows_where_its_rows_end(
     code, out, _ = run(capsys, "search", "--config", str(config_path), "--run-dir", str(run_dir))
     assert code == 0 and "finished after 4 steps" in out
     checkpoints = run_dir / "checkpoints"
-    # As if killed in its second epoch: the checkpoint is the first epoch's end (step 2).
+    # As if killed in its second epoch: the checkpoint is the first epoch's end (step 2),
+    # and the run never finished (a resume never restarts a finished run over its results).
     (checkpoints / "prev.pt").replace(checkpoints / "last.pt")
+    with contextlib.closing(sqlite3.connect(run_dir / "run.sqlite")) as db, db:
+        db.execute("DELETE FROM status WHERE status = 'finished'")
     with RunStore.open(run_dir) as store:
         store.set_status("running")
     with load(run_dir) as before:
