@@ -10,9 +10,11 @@ saying what to look at; a right one says so. A lesson's setup cell calls
 
 from __future__ import annotations
 
+import collections.abc
 import importlib
 import importlib.util
 import math
+import numbers
 import sys
 from typing import Any
 
@@ -91,8 +93,11 @@ def check(
     if answer is Ellipsis:
         print(f"… {name}: not answered yet. Replace the ... in the cell above. Hint: {hint}")
         return False
-    plain = _plain(answer)
-    right = _same(plain, _plain(expected), rel_tol, abs_tol)
+    try:
+        plain = _as_expected(_plain(answer), answer, expected)
+        right = _same(plain, _plain(expected), rel_tol, abs_tol)
+    except RecursionError:  # a list that holds itself, or one nested thousands deep
+        plain, right = answer, False
     previous = _last_graded["name"]
     stale = not right and answer is _last_graded["answer"] and previous not in (None, name)
     if stale and not _shared_by_value(answer):
@@ -173,8 +178,8 @@ def _installed(module: str) -> bool:
 
 def _plain(value: Any) -> Any:
     """Numpy, torch and pandas values as Python ones (``.tolist()``: a scalar for a 0-d
-    array or a tensor of one value, nested lists otherwise), so a right answer is right
-    in any of the forms a lesson's code hands back."""
+    array or tensor, nested lists otherwise; a namedtuple as a tuple), so a right answer
+    is right in any of the forms a lesson's code hands back."""
     if isinstance(value, (str, bytes)):
         return value
     to_list = getattr(value, "tolist", None)
@@ -186,24 +191,47 @@ def _plain(value: Any) -> Any:
             return value
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):  # a namedtuple's constructor takes its fields one by one
+        return tuple(_plain(v) for v in value)
     return value
+
+
+def _as_expected(plain: Any, answer: Any, expected: Any) -> Any:
+    """An array or tensor of one value where a number is expected, as that number (a
+    ``(1,)`` tensor a loss or score often is); anything else as it is."""
+    if isinstance(answer, type):  # a class (torch.Tensor) has no values to count
+        return plain
+    size = getattr(answer, "size", None)
+    try:
+        size = answer.numel() if callable(getattr(answer, "numel", None)) else size
+    except Exception:  # noqa: BLE001 - a numel that is something else: not an array
+        return plain
+    if size != 1 or not isinstance(plain, list) or _category(expected) != "number":
+        return plain
+    while isinstance(plain, list) and len(plain) == 1:
+        plain = plain[0]
+    return plain
 
 
 def _same(answer: Any, expected: Any, rel_tol: float, abs_tol: float) -> bool:
     if isinstance(answer, bool) or isinstance(expected, bool):
         return isinstance(answer, bool) and answer is expected
-    numbers = (int, float)
-    if isinstance(answer, numbers) and isinstance(expected, numbers):
-        if isinstance(expected, float) and math.isnan(expected):
+    if isinstance(answer, numbers.Real) and isinstance(expected, numbers.Real):
+        if isinstance(answer, numbers.Integral) and isinstance(expected, numbers.Integral):
+            return answer == expected  # a count is exact (and may pass a float's range)
+        if expected != expected:  # NaN (math.isnan would overflow on a huge int)
             # An undefined result (a rank correlation of tied scores) is answered by NaN.
-            return isinstance(answer, float) and math.isnan(answer)
-        return math.isclose(answer, expected, rel_tol=rel_tol, abs_tol=abs_tol)
+            return answer != answer
+        try:
+            return math.isclose(answer, expected, rel_tol=rel_tol, abs_tol=abs_tol)
+        except OverflowError:  # an int past a float's range: equal only when exactly so
+            return answer == expected
     if isinstance(expected, (set, frozenset)):
-        # A set's order is free, so a list of distinct members is as right as a set; a
-        # dict (its keys) or a repeated member is not.
-        if not isinstance(answer, (set, frozenset, list, tuple)):
+        # A set's order is free, so a list of distinct members (or a dict's keys) is as
+        # right as a set; a dict itself or a repeated member is not.
+        if not isinstance(answer, (collections.abc.Set, list, tuple)):
             return False
         try:
             members = set(answer)
@@ -225,7 +253,9 @@ def _same(answer: Any, expected: Any, rel_tol: float, abs_tol: float) -> bool:
             for part in ("columns", "index", "values")
         )
     try:
-        return (answer == expected) is True
+        equal = answer == expected
+        # A numpy scalar's == gives numpy.True_; an array's or a frame's, no single truth.
+        return equal is True or (type(equal).__name__ == "bool_" and bool(equal))
     except Exception:  # an object that cannot be compared is not the answer
         return False
 
@@ -237,10 +267,13 @@ def _is_frame(value: Any) -> bool:
 
 def _category(value: Any) -> str:
     """Which kind of answer a value is, numbers counting as one kind."""
-    value = _plain(value)
+    try:
+        value = _plain(value)
+    except RecursionError:  # a list that holds itself
+        return type(value).__name__
     if isinstance(value, bool):
         return "bool"
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Real):
         return "number"
     if isinstance(value, (list, tuple)):
         return "sequence"
@@ -251,15 +284,20 @@ def _category(value: Any) -> str:
 
 def _kind(value: Any) -> str:
     """A value's kind in words: "a list of 3 ints", "a numpy array of shape (2, 3)"."""
-    shape = getattr(value, "shape", None)
-    if shape is not None and not isinstance(value, (int, float)):
-        module = type(value).__module__.split(".")[0]
-        return f"a {module} {type(value).__name__} of shape {tuple(shape)}"
+    if isinstance(value, type):  # the class itself (pd.DataFrame), not one of its values
+        return f"the class {value.__name__}"
     name = type(value).__name__
-    if isinstance(value, (list, tuple, set, frozenset, dict)):
-        kinds = sorted({type(v).__name__ for v in value})
-        of = f" of {len(value)} {'/'.join(kinds)}s" if value else ", empty"
-        return f"a {name}{of}"
+    try:
+        shape = getattr(value, "shape", None)
+        if shape is not None and not isinstance(value, (int, float)):
+            module = type(value).__module__.split(".")[0]
+            return f"a {module} {name} of shape {tuple(shape)}"
+        if isinstance(value, (list, tuple, set, frozenset, dict)):
+            kinds = sorted({type(v).__name__ for v in value})
+            of = f" of {len(value)} {'/'.join(kinds)}s" if value else ", empty"
+            return f"a {name}{of}"
+    except Exception:  # noqa: BLE001 - a shape or len that raises (or is no sequence)
+        pass
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 

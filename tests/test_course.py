@@ -291,3 +291,73 @@ def test_preload_refuses_a_monai_that_is_no_bool_before_loading_anything():
 
     with pytest.raises(ConfigError, match="monai must be True or False, got 'no'"):
         course.preload(monai="no")
+
+
+def test_a_namedtuple_answer_is_graded_as_the_tuple_it_is():
+    import collections
+
+    Pair = collections.namedtuple("Pair", "stop returned")
+    assert check("pair", Pair(19, 14), (19, 14), "h")
+    assert check("pair", (19, 14), Pair(19, 14), "h")
+    with pytest.raises(AssertionError, match=r"Pair\(stop=19, returned=15\) \(a Pair of 2 ints\)"):
+        check("pair", Pair(19, 15), (19, 14), "h")
+
+
+def test_counts_are_exact_and_any_size_of_int_is_graded_not_crashed():
+    assert check("count", 10**400, 10**400, "h")
+    assert check("count as float", 1_000_000.0, 1_000_000, "h")  # a float keeps rel_tol
+    for answer, expected in [(1_000_001, 1_000_000), (2**2000, 15625), (1e300, 10**400),
+                             (10**400, float("nan"))]:  # fmt: skip
+        with pytest.raises(AssertionError, match="is not right"):
+            check("count", answer, expected, "h")
+
+
+def _nested(depth):
+    outer = inner = []
+    for _ in range(depth):
+        inner.append([])
+        inner = inner[0]
+    return outer
+
+
+def _holding_itself(kind):
+    value = [] if kind == "list" else {}
+    if kind == "list":
+        value.append(value)
+    else:
+        value["x"] = value
+    return value
+
+
+@pytest.mark.parametrize("make", [lambda: _holding_itself("list"), lambda: _holding_itself("dict"),
+                                  lambda: _nested(5000)])  # fmt: skip
+def test_a_list_that_holds_itself_or_nests_deep_is_not_right_in_one_line(make):
+    with pytest.raises(AssertionError, match="is not right") as err:
+        check("x", make(), [1], "look again")
+    assert "\n" not in str(err.value)
+
+
+def test_a_class_or_module_given_as_the_answer_is_named_not_crashed():
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    for answer, said in [(pd.DataFrame, "the class DataFrame"), (torch.Tensor, "the class Tensor"),
+                         (np, "a module")]:  # fmt: skip
+        with pytest.raises(AssertionError, match=f"\\({said}, where the answer is an int\\)"):
+            check("x", answer, 3, "h")
+
+
+def test_one_value_in_an_array_or_tensor_is_that_number_and_numpy_scalars_compare():
+    import numpy as np
+    import torch
+
+    assert check("loss", torch.tensor([0.5]), 0.5, "h")
+    assert check("loss", np.array([[0.5]]), 0.5, "h")
+    assert check("losses", torch.tensor([0.5]), [0.5], "h")  # a list of one stays a list
+    assert check("half", np.longdouble(0.5), 0.5, "h")
+    assert check("names", {"a": 1, "b": 2}.keys(), {"a", "b"}, "h")
+    with pytest.raises(AssertionError, match="a list of 1 floats, where the answer is a float"):
+        check("loss", [0.5], 0.5, "h")  # a Python list is a list
+    with pytest.raises(AssertionError, match="is not right"):
+        check("loss", torch.tensor([0.5, 0.5]), 0.5, "h")
