@@ -28,12 +28,24 @@ def _stand_in_breastmnist(folder) -> None:
     np.savez(folder / "breastmnist.npz", **arrays)
 
 
+def _left_by_an_earlier_run(folder) -> None:
+    """PNGs an earlier run with more images per class left in the lesson's folder: the
+    lesson writes it afresh, so its split check counts this run's images only."""
+    from PIL import Image
+
+    for name in ("lesion", "no_lesion"):
+        (folder / name).mkdir(parents=True)
+        for index in range(9000, 9020):
+            Image.new("L", (28, 28), 128).save(folder / name / f"scan_{index}.png")
+
+
 @pytest.mark.slow
 def test_datasets_lesson_runs_offline_and_registers_a_folder(run_lesson, tmp_path):
     from nasbench import data
 
     medmnist_root = tmp_path / "medmnist"
     _stand_in_breastmnist(medmnist_root)
+    _left_by_an_earlier_run(tmp_path / "runs" / STEM / "my_scans")
     nb = run_lesson(STEM, MEDMNIST_ROOT=str(medmnist_root))
     text = checked_text(nb, STEM)
     # The offline messages name the file, the folder and where to fetch it.
