@@ -18,7 +18,7 @@ from typing import Any
 
 from nasbench.errors import ConfigError
 
-# Work a view runs in a worker thread (a supernet built to measure its costs). Building a
+# Work a view runs in a worker thread (a network built to count its costs). Building a
 # network seeds and restores torch's global generator (fork_rng, manual_seed), which the
 # notebook's own code shares: a cell that drew random numbers meanwhile would get others.
 # So a cell waits for these to finish before it runs (an IPython pre_run_cell hook).
@@ -42,11 +42,32 @@ def off_loop(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any
     Returns:
         An ``asyncio.Future`` on ``loop``.
     """
+    return asyncio.wrap_future(submit_work(fn, *args), loop=loop)
+
+
+def submit_work(fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
+    """Run ``fn(*args)`` in the views' worker thread; a ``concurrent.futures.Future``.
+
+    What :func:`off_loop` wraps for the loop. A view that must hand a result to code
+    running on the loop's own thread (a property a notebook cell reads) keeps this future
+    and waits on it there, as the loop cannot deliver its callback while the cell runs.
+
+    Args:
+        fn: the work.
+        *args: its arguments.
+
+    Returns:
+        The future of its result; the next notebook cell waits for it.
+
+    Example:
+        >>> submit_work(sum, [1, 2]).result()
+        3
+    """
     _hook_cells()
     future = _WORKER.submit(fn, *args)
     _IN_FLIGHT.add(future)
     future.add_done_callback(_IN_FLIGHT.discard)
-    return asyncio.wrap_future(future, loop=loop)
+    return future
 
 
 def wait_for_workers(*_: Any) -> None:

@@ -6,12 +6,15 @@ by ``nasbench.spaces.parse_genotype``; a bad text shows its one-line error).
 A multi-agent run (marl-gdas) also offers each agent's own cell at an epoch: its
 ``agent_genotypes`` events name every part's cell, the genotype rows only the shared one.
 Both cells are drawn, with the network's parameters and MACs in the chosen
-skeleton; in compare mode the edges that differ are drawn thick and red
+skeleton (counted in the views' worker thread in Jupyter, so a large network does
+not freeze the kernel); in compare mode the edges that differ are drawn thick and red
 (``nasbench.viz.diff_edges``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import html
 import os
 import re
@@ -25,7 +28,7 @@ from nasbench.errors import ConfigError, NasbenchError, status_reason
 from nasbench.spaces import parse_genotype, zoo, zoo_info
 from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
-from widgets._tasks import Debouncer
+from widgets._tasks import CELL_WAIT_S, Debouncer, running_loop, submit_work
 from widgets.space_builder import too_large_text, too_large_to_build
 
 SOURCES = (("zoo", "zoo"), ("run", "run"), ("pasted text", "text"))
@@ -497,6 +500,60 @@ def genotype_costs(genotype: Any, skeleton: Any, image_size: int) -> dict[str, f
     return network_costs(genotype, skeleton, image_size, repeats=0)
 
 
+def costs_line(
+    genotype: Any, skeleton: Any, image_size: int, space: Any = None, whose: str = ""
+) -> tuple[dict[str, float], str]:
+    """The costs of ``genotype`` in ``skeleton`` and the viewer's costs line (HTML).
+
+    Args:
+        genotype: the genotype shown.
+        skeleton: the frame it is built in.
+        image_size: the image's (a volume's) side in pixels.
+        space: the run's space, which builds its own genotypes (an ALB run's detector);
+            None: :func:`nasbench.models.build` builds it.
+        whose: what the line adds about the frame (", as the run searched").
+
+    Returns:
+        ``(costs, line)``: params and MACs (empty when the network is too large to build
+        or fails to build) and the line that says them, or why they are missing.
+
+    Example:
+        >>> from nasbench.spaces import Skeleton, zoo
+        >>> costs, line = costs_line(zoo("DARTS_V2"), Skeleton(n_cells=5, channels=8), 28)
+        >>> round(costs["params"]) > 0 and "parameters" in line
+        True
+    """
+    try:
+        counted = _too_large(genotype, skeleton, image_size, space)
+        if counted is not None:  # building it could exhaust the kernel's memory
+            advice = (
+                "lower the cells, channels or image size."
+                if counted["params"] is not None and space is None  # the controls apply
+                else "measure it in a cell: nasbench.models.network_costs(genotype, "
+                "skeleton, image_size, repeats=0)."
+            )
+            return {}, message_html(too_large_text("costs", counted, advice), "info")
+        if space is not None:
+            costs = _run_costs(space, genotype, skeleton, image_size)
+        else:
+            costs = genotype_costs(genotype, skeleton, image_size)
+    except Exception as err:  # noqa: BLE001 - one line here; the other views go on
+        return {}, message_html(f"costs: not computed ({status_reason(err)})", "error")
+    depth = getattr(skeleton, "depth", None)
+    frame_text = f"depth {depth}" if depth is not None else f"{skeleton.n_cells} cells"
+    frame_text += f", C={skeleton.channels}"
+    if getattr(skeleton, "spatial_dims", 2) == 3:  # the size is a volume's side then
+        frame_text += ", 3D"
+    if getattr(genotype, "kind", "") == "morph":  # its layers fix depth and widths
+        frame_text = f"{len(genotype.layers)} layers as searched"
+    line = (
+        f"<b>{costs['params'] / 1e6:.3f} M</b> parameters, "
+        f"<b>{costs['macs'] / 1e6:.1f} M</b> MACs per image "
+        f"({frame_text}, {image_size}px{whose})"
+    )
+    return costs, line
+
+
 def _too_large(genotype: Any, skeleton: Any, image_size: int, space: Any = None) -> dict | None:
     """The meta-device counts of a network too large to build for the costs line (params
     None: it could not be counted, so it is not built either), else None (see
@@ -582,6 +639,10 @@ class GenotypeViewer(widgets.VBox):
         self._highlight_b: set = set()
         self._costs_a: dict[str, float] = {}
         self._costs_b: dict[str, float] = {}
+        # Costs a worker computes in Jupyter, per side: (ticket, future, label); shown only
+        # when the ticket is still the viewer's (no update since).
+        self._cost_ticket = 0
+        self._cost_jobs: dict[str, tuple[int, Any, widgets.HTML]] = {}
         self.source_a = GenotypeSource("genotype A")
         self.source_b = GenotypeSource("genotype B", zoo_name="DARTS_V1")
         self.compare = widgets.Checkbox(value=False, description="compare with B")
@@ -679,9 +740,13 @@ class GenotypeViewer(widgets.VBox):
 
         self.update_soon.fn = lambda: None
         self.update_soon.flush()  # cancels the waiting call, running the no-op instead
+        self._cost_ticket += 1  # a worker's costs, when they come, are shown nowhere
+        for _, job, _ in self._cost_jobs.values():
+            job.cancel()  # not started yet: nothing to build for a closed view
+        self._cost_jobs.clear()
         close_widgets(self)
 
-    def _side(self, genotype: Any, drawing: widgets.HTML, label: widgets.HTML,
+    def _side(self, side: str, genotype: Any, drawing: widgets.HTML, label: widgets.HTML,
               highlight: set, source: GenotypeSource) -> dict[str, float]:  # fmt: skip
         from nasbench.viz.genotype_graph import draw_run_genotype
 
@@ -713,36 +778,49 @@ class GenotypeViewer(widgets.VBox):
                 skeleton = _skeleton(
                     genotype, self.n_cells.value, self.channels.value, dataset, frame
                 )
-            counted = _too_large(genotype, skeleton, size, space)
-            if counted is not None:  # building it could exhaust the kernel's memory
-                advice = (
-                    "lower the cells, channels or image size."
-                    if counted["params"] is not None and space is None  # the controls apply
-                    else "measure it in a cell: nasbench.models.network_costs(genotype, "
-                    "skeleton, image_size, repeats=0)."
-                )
-                label.value = message_html(too_large_text("costs", counted, advice), "info")
-                return {}
-            if space is not None:
-                costs = _run_costs(space, genotype, skeleton, size)
-            else:
-                costs = genotype_costs(genotype, skeleton, size)
         except Exception as err:  # noqa: BLE001 - one line here; the other views go on
             label.value = message_html(f"costs: not computed ({status_reason(err)})", "error")
             return {}
-        depth = getattr(skeleton, "depth", None)
-        frame_text = f"depth {depth}" if depth is not None else f"{skeleton.n_cells} cells"
-        frame_text += f", C={skeleton.channels}"
-        if getattr(skeleton, "spatial_dims", 2) == 3:  # the size is a volume's side then
-            frame_text += ", 3D"
-        if kind == "morph":  # its layers fix depth and widths; cells and C do not apply
-            frame_text = f"{len(genotype.layers)} layers as searched"
-        label.value = (
-            f"<b>{costs['params'] / 1e6:.3f} M</b> parameters, "
-            f"<b>{costs['macs'] / 1e6:.1f} M</b> MACs per image "
-            f"({frame_text}, {size}px{whose})"
-        )
-        return costs
+        args = (genotype, skeleton, size, space, whose)
+        loop = running_loop()
+        if loop is None:  # plain Python, tests: at once
+            costs, label.value = costs_line(*args)
+            return costs
+        # In Jupyter: built and counted in the views' worker thread, so a large network
+        # does not freeze the kernel (and its other views) while it is built.
+        label.value = "<i>costs: computing…</i>"
+        job = submit_work(costs_line, *args)
+        self._cost_jobs[side] = (self._cost_ticket, job, label)
+        asyncio.wrap_future(job, loop=loop).add_done_callback(lambda _: self._show_costs(side))
+        return {}
+
+    def _show_costs(self, side: str) -> None:
+        """Show ``side``'s costs once its worker has them, unless an update since made them
+        out of date (each update starts new ones)."""
+        ticket, job, label = self._cost_jobs.get(side) or (None, None, None)
+        if job is None or ticket != self._cost_ticket or not job.done():
+            return
+        del self._cost_jobs[side]
+        if job.cancelled():
+            return
+        error = job.exception()
+        if error is not None:  # costs_line turns what it foresees into the line itself
+            costs, line = {}, message_html(f"costs: not computed ({status_reason(error)})",
+                                           "error")  # fmt: skip
+        else:
+            costs, line = job.result()
+        label.value = line
+        setattr(self, f"_costs_{side}", costs)
+
+    def _costs_ready(self) -> None:
+        """Wait for the costs a worker is still computing and show them: a notebook cell
+        reading them runs on the loop's thread, which cannot deliver the worker's result
+        until the cell ends."""
+        self.update_soon.flush()
+        for side in list(self._cost_jobs):
+            _, job, _ = self._cost_jobs[side]
+            concurrent.futures.wait([job], timeout=CELL_WAIT_S)
+            self._show_costs(side)
 
     # What a notebook reads is current: a redraw still waiting for its quiet time runs first
     # (a lesson reads the counts in the cell that changed the genotypes).
@@ -761,13 +839,13 @@ class GenotypeViewer(widgets.VBox):
     @property
     def costs_a(self) -> dict[str, float]:
         """Parameters and MACs of A in the chosen skeleton."""
-        self.update_soon.flush()
+        self._costs_ready()
         return self._costs_a
 
     @property
     def costs_b(self) -> dict[str, float]:
         """Parameters and MACs of B (empty unless comparing)."""
-        self.update_soon.flush()
+        self._costs_ready()
         return self._costs_b
 
     def update(self) -> None:
@@ -791,9 +869,11 @@ class GenotypeViewer(widgets.VBox):
                 self.diff_label.value = message_html(
                     "edge differences are drawn for two DARTS/NASNet genotypes.", "info"
                 )
+        self._cost_ticket += 1  # costs a worker still computes are of genotypes no longer shown
+        self._cost_jobs.clear()
         self._costs_a = self._side(
-            a, self.drawing_a, self.costs_label_a, self._highlight_a, self.source_a
+            "a", a, self.drawing_a, self.costs_label_a, self._highlight_a, self.source_a
         )
         self._costs_b = self._side(
-            b, self.drawing_b, self.costs_label_b, self._highlight_b, self.source_b
+            "b", b, self.drawing_b, self.costs_label_b, self._highlight_b, self.source_b
         )

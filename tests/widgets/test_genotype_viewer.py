@@ -244,3 +244,68 @@ def test_a_network_that_cannot_be_counted_ahead_is_not_built_for_its_costs(monke
     assert "size cannot be checked ahead" in text and "without a meta kernel" in text
     assert "network_costs(" in text
     assert "<svg" in viewer.drawing_a.value  # the cell is drawn all the same
+
+
+def _costs_held_until(monkeypatch, gates):
+    """Make the viewer's costs wait, in its worker, for ``gates[name]`` of the genotype's
+    zoo name (a threading.Event) before they are computed."""
+    from widgets import genotype_viewer
+
+    real = genotype_viewer.costs_line
+    names = {zoo[name]: name for name in gates}
+
+    def held(genotype, *args):
+        gates[names[genotype]].wait(10)
+        return real(genotype, *args)
+
+    monkeypatch.setattr(genotype_viewer, "costs_line", held)
+
+
+def test_costs_are_computed_in_a_worker_so_the_kernel_stays_free(monkeypatch):
+    """In Jupyter a large network's costs do not freeze the kernel: the cell is drawn at
+    once, the costs line says it is computing, and the counts follow."""
+    import threading
+
+    gate = threading.Event()
+    _costs_held_until(monkeypatch, {"DARTS_V2": gate})
+
+    async def session():
+        viewer = GenotypeViewer()
+        await asyncio.sleep(0.3)  # past the debounce: drawn, its costs held in the worker
+        drawn, meanwhile = "<svg" in viewer.drawing_a.value, viewer.costs_label_a.value
+        gate.set()
+        for _ in range(250):  # the worker's result reaches the loop as a callback
+            await asyncio.sleep(0.02)
+            if "parameters" in viewer.costs_label_a.value:
+                break
+        return drawn, meanwhile, viewer.costs_label_a.value, viewer._costs_a
+
+    drawn, meanwhile, line, costs = asyncio.run(session())
+    assert drawn and "computing" in meanwhile
+    expected = GenotypeViewer().costs_a  # no loop: computed at once
+    assert (costs["params"], costs["macs"]) == (expected["params"], expected["macs"])
+    assert f"{expected['params'] / 1e6:.3f} M</b> parameters" in line
+
+
+def test_costs_of_a_genotype_no_longer_shown_are_dropped(monkeypatch):
+    import threading
+
+    first, second = threading.Event(), threading.Event()
+    _costs_held_until(monkeypatch, {"DARTS_V2": first, "DARTS_V1": second})
+
+    async def session():
+        viewer = GenotypeViewer()
+        await asyncio.sleep(0.3)  # DARTS_V2's costs held in the worker
+        viewer.source_a.zoo.value = "DARTS_V1"
+        await asyncio.sleep(0.3)  # redrawn: DARTS_V1's costs queued behind
+        first.set()
+        await asyncio.sleep(0.5)  # DARTS_V2's arrive, for a genotype no longer shown
+        stale = viewer.costs_label_a.value, dict(viewer._costs_a)
+        second.set()
+        return stale, viewer.costs_a  # the read waits for the worker
+
+    (stale_line, stale_costs), costs = asyncio.run(session())
+    assert "computing" in stale_line and stale_costs == {}
+    viewer = GenotypeViewer()
+    viewer.source_a.zoo.value = "DARTS_V1"
+    assert costs["params"] == viewer.costs_a["params"] != GenotypeViewer().costs_a["params"]
