@@ -130,12 +130,15 @@ def sqlite_uri(path: PurePath, mode: str) -> str:
     return f"file://{quote(text, safe='/:', errors='surrogateescape')}?mode={mode}"
 
 
-def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
+def connect(path: Path, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:
     """Open a run database with the settings every run connection shares.
 
     Args:
         path: the ``run.sqlite`` file.
         read_only: open through a ``mode=ro`` URI so the connection can never write.
+        immutable: with ``read_only``, read the file as one nothing can change (SQLite's
+            ``immutable=1``: no locks, no ``-wal``/``-shm`` files), for a run on read-only
+            media (:func:`open_read_only`).
 
     Returns:
         An autocommit connection (``isolation_level=None``); transactions are explicit.
@@ -144,8 +147,9 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
         >>> conn = connect(Path(run_dir) / "run.sqlite", read_only=True)  # doctest: +SKIP
     """
     mode = "ro" if read_only else "rw"
+    uri = sqlite_uri(path.resolve(), mode) + ("&immutable=1" if read_only and immutable else "")
     conn = sqlite3.connect(
-        sqlite_uri(path.resolve(), mode),
+        uri,
         uri=True,
         isolation_level=None,
         timeout=BUSY_TIMEOUT_MS / 1000,
@@ -171,7 +175,8 @@ def open_read_only(path: Path) -> sqlite3.Connection:
         A read-only connection.
 
     Raises:
-        RunStoreError: the file is damaged, empty or not a run database.
+        RunStoreError: the file is damaged, empty or not a run database; or it lies in a
+            read-only folder beside a write-ahead log SQLite cannot read there.
     """
     # SQLite makes -wal/-shm files even to read; a file that is no run must not gain them.
     sidecars = [p for p in (Path(f"{path}-wal"), Path(f"{path}-shm")) if not p.exists()]
@@ -183,12 +188,40 @@ def open_read_only(path: Path) -> sqlite3.Connection:
         if conn is not None:
             conn.close()
         for made in sidecars:
-            made.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only folder: SQLite made none
+                made.unlink(missing_ok=True)
+        if not os.access(path.parent, os.W_OK):
+            return _open_archived(path, err)
         if isinstance(err, RunStoreError):
             raise
         raise damaged_database(path, err) from None
     if Path(f"{path}-wal") in sidecars:  # no writer had it open: close removes what we made
         conn.made_sidecars = path
+    return conn
+
+
+def _open_archived(path: Path, err: Exception) -> sqlite3.Connection:
+    """Open a run database in a folder this process cannot write (a read-only mount, an
+    archive), where SQLite cannot make the ``-shm`` file a WAL database needs to be read.
+    Nothing can write the run there, so it is read as immutable; a ``-wal`` file beside
+    it holds commits that reading it so would miss, and is refused instead."""
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise RunStoreError(
+            f"{path} lies in a folder this process cannot write, beside a write-ahead log "
+            f"({wal.name}) SQLite cannot read there ({status_reason(err)}); copy the run "
+            "folder somewhere writable and use the copy."
+        )
+    conn = None
+    try:
+        conn = connect(path, read_only=True, immutable=True)
+        check_run_database(conn, path)
+    except (sqlite3.DatabaseError, RunStoreError) as again:
+        if conn is not None:
+            conn.close()
+        if isinstance(again, RunStoreError):
+            raise
+        raise damaged_database(path, again) from None
     return conn
 
 
