@@ -47,7 +47,7 @@ from torch import nn
 
 from nasbench.data.fingerprint import DATA_FINGERPRINT
 from nasbench.device import seeded
-from nasbench.errors import ConfigError, closest_name
+from nasbench.errors import ConfigError, NasbenchError, closest_name
 from nasbench.evaluation.baselines import IntensityThresholds, resnet18, small_cnn, unet
 from nasbench.evaluation.detection_baselines import RESNET_DETECTOR, matched_resnet_detector
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
@@ -686,12 +686,12 @@ def _data_fingerprint(
     return now
 
 
-def _final_genotype(run_dir: Path, returned: pd.Series | None) -> Any:
+def _final_genotype(
+    run_dir: Path, returned: pd.Series | None, run_config: Mapping[str, Any]
+) -> Any:
     if returned is None:
-        raise ConfigError(
-            f"run '{run_dir}' has no derived genotype yet; let the search finish an epoch, "
-            "or give one (genotype= in Python, --genotype on the command line)."
-        )
+        raise ConfigError(f"{_no_genotype_yet(run_dir, run_config)}, or give one (genotype= "
+                          "in Python, --genotype on the command line).")  # fmt: skip
     if returned["genotype"] is not None:
         return returned["genotype"]
     return _parse(returned["genotype_json"])
@@ -706,7 +706,7 @@ def _genotype_to_train(
     from nasbench.spaces import space_from_dict
 
     if given is None:
-        return _final_genotype(run_dir, returned)
+        return _final_genotype(run_dir, returned, run_config)
     genotype = _parse(given)
     space = space_from_dict(run_config.get("space") or {"name": "darts"})
     searched_kind = getattr(space.sample(np.random.default_rng(0)), "kind", None)
@@ -1056,18 +1056,61 @@ def cli_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _note_unfinished(run_dir: str) -> None:
-    """Say so when the cell to retrain comes from a search that did not finish."""
+def _search_state(run_dir: str | Path) -> str:
+    """The run's status as a retrain sees it: ``killed`` for a search whose process is
+    gone without a last word."""
     from nasbench.runs.store import run_status, writer_alive
 
     status = run_status(run_dir)
     if status in ("created", "running", "stopping") and writer_alive(run_dir) is False:
-        status = "killed"
-    if status in ("stopped", "failed", "killed"):
-        print(
-            f"note: run '{run_dir}' is {status}, not finished; retraining the last cell its "
-            "search derived (at the end of an epoch)."
+        return "killed"
+    return status
+
+
+def _discrete(run_config: Mapping[str, Any]) -> bool:
+    """True for a run of a discrete search (its cell is its best candidate, not one
+    derived at the end of an epoch)."""
+    from nasbench.strategies import get_strategy
+
+    try:
+        return get_strategy(str(run_config.get("strategy", "darts"))).kind == "discrete"
+    except NasbenchError:  # a strategy its module registers, not imported here
+        return False
+
+
+def _no_genotype_yet(run_dir: str | Path, run_config: Mapping[str, Any]) -> str:
+    """Why a run has no cell to retrain, and how it could get one (the start of the
+    one-line error): a search still running can derive one, a stopped one once resumed;
+    a failed or killed one that derived none never will."""
+    unit = "evaluate a candidate" if _discrete(run_config) else "finish an epoch"
+    status = _search_state(run_dir)
+    if status == "stopped":
+        how = f"resume it (nasbench resume {run_dir}) to let it {unit}"
+    elif status in ("failed", "killed"):
+        how = f"its search ended before it could {unit}; start a new search"
+    else:
+        how = f"let the search {unit}"
+    return f"run '{run_dir}' is {status} and has no derived genotype yet; {how}"
+
+
+def _note_unfinished(run_dir: str) -> None:
+    """Say so when the cell to retrain comes from a search that did not finish (and
+    derived one: without, the retrain's own one-line error says what to do)."""
+    from nasbench.runs import load
+    from nasbench.runs.returned import returned_genotype_row
+
+    status = _search_state(run_dir)
+    if status not in ("stopped", "failed", "killed"):
+        return
+    with load(run_dir) as run:
+        if returned_genotype_row(run.genotypes, run.events) is None:
+            return
+        which = (
+            "the best candidate its search evaluated"
+            if _discrete(run.config)
+            else "the last cell its search derived (at the end of an epoch)"
         )
+    print(f"note: run '{run_dir}' is {status}, not finished; retraining {which}.")
 
 
 def _channels_within(args: argparse.Namespace, config: TrainConfig) -> int:

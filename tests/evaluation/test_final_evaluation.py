@@ -301,13 +301,16 @@ def test_retraining_a_run_that_did_not_finish_says_so(tmp_path, capsys):
     from nasbench.evaluation.final_evaluation import _note_unfinished
     from nasbench.runs import RunStore
 
+    cell = zoo["DARTS_V2"].to_json()  # each derived one: without, the refusal says it all
     for status in ("stopped", "failed", "finished"):
         with RunStore.create(tmp_path / status, {"strategy": "darts"}, environment={}) as s:
             s.set_status("running")
+            s.log_genotype(0, 1, cell, {})
             s.set_status(status)
         _note_unfinished(str(tmp_path / status))
     killed = RunStore.create(tmp_path / "killed", {"strategy": "darts"}, environment={})
     killed.set_status("running")
+    killed.log_genotype(0, 1, cell, {})
     killed.close()
     _note_unfinished(str(tmp_path / "killed"))
     notes = capsys.readouterr().out.splitlines()
@@ -594,3 +597,51 @@ def test_a_run_open_across_a_retrain_reads_its_curves_as_one_opened_after(run_di
     fresh = retrained(load(copy).history)
     assert sorted(set(fresh["step"])) == [1]
     pd.testing.assert_frame_equal(retrained(live.history), fresh)
+
+
+def _ended_run(folder, status, strategy="darts", genotype=None):
+    config = {"strategy": strategy, "dataset": {"name": "synthetic"}, "space": TINY_SPACE}
+    with RunStore.create(folder, config, environment={}) as store:
+        if genotype is not None:
+            store.log_genotype(0, 1, genotype.to_json(), {})
+        store.set_status(status, "stopped on request" if status == "stopped" else "")
+    return str(folder)
+
+
+@pytest.mark.parametrize(
+    "status, strategy, said",
+    [
+        ("stopped", "darts", "is stopped and has no derived genotype yet; resume it (nasbench "
+                             "resume {run}) to let it finish an epoch, or give one"),
+        ("failed", "darts", "is failed and has no derived genotype yet; its search ended "
+                            "before it could finish an epoch; start a new search, or give one"),
+        ("failed", "random", "before it could evaluate a candidate; start a new search"),
+    ],
+)  # fmt: skip
+def test_a_run_without_a_cell_is_refused_in_one_line_that_fits_its_state(
+    tmp_path, capsys, status, strategy, said
+):
+    from nasbench.cli import main
+
+    run = _ended_run(tmp_path / "run", status, strategy)
+    assert main(["retrain", run, "--epochs", "1", "--baselines", "none"]) == 2
+    out, err = capsys.readouterr()
+    assert "note:" not in out  # no "retraining the last cell" before the refusal
+    assert said.format(run=run) in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_note_on_an_unfinished_run_names_what_is_retrained(tmp_path, capsys):
+    from nasbench.evaluation.final_evaluation import _note_unfinished
+
+    _note_unfinished(_ended_run(tmp_path / "a", "stopped", genotype=zoo["DARTS_V2"]))
+    assert "is stopped, not finished; retraining the last cell its search derived" in (
+        capsys.readouterr().out
+    )
+    space = space_from_dict({"name": "nb201"})
+    cell = space.sample(np.random.default_rng(0))
+    _note_unfinished(_ended_run(tmp_path / "b", "failed", "random", genotype=cell))
+    assert "is failed, not finished; retraining the best candidate its search evaluated" in (
+        capsys.readouterr().out
+    )
+    _note_unfinished(_ended_run(tmp_path / "c", "failed"))  # no cell: the refusal says it all
+    assert capsys.readouterr().out == ""
