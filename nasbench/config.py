@@ -595,6 +595,21 @@ class SearchConfig:
                 f"({discrete})."
             )
 
+    def _refuse_evaluator_a_strategy_replaces(self) -> None:
+        """NASH, ENAS and AutoHAS score candidates with networks they keep between them,
+        trained by their own strategy_config: an evaluator or its settings would be
+        ignored without a word, so a changed one is refused."""
+        changed = [f"evaluator {self.evaluator!r}"] if self.evaluator != "train" else []
+        if self.evaluator_config:
+            changed.append(f"evaluator_config {self.evaluator_config!r}")
+        if changed:
+            raise ConfigError(
+                f"{' and '.join(changed)} would be ignored: strategy {self.strategy!r} trains "
+                "and scores its candidates itself (their weights carry over from one to the "
+                f"next); remove {'it' if len(changed) == 1 else 'them'}, and set its training "
+                "in strategy_config."
+            )
+
     def _validate_localisation(self, info: Any) -> None:
         """A multi-agent localisation search (``marl-gdas``): its data and settings."""
         if info.task != "localisation":
@@ -720,6 +735,10 @@ class SearchConfig:
             override = type(space_from_dict(self.space).default_skeleton()).from_dict(skeleton)
             _refuse_unread_skeleton(override, "discrete", "evaluator_config.skeleton")
             _refuse_unread_macro(self.space.get("name"), override, "evaluator_config.skeleton")
+        if self.evaluator == "train" and "metric" in self.evaluator_config:
+            from nasbench.evaluation.train_evaluator import check_score_metric
+
+            check_score_metric(evaluator_config.metric, info)
         evaluator_cls = registry.get("evaluator", self.evaluator).cls
         check_space = getattr(evaluator_cls, "check_space", None)
         if check_space is not None:  # an evaluator for some spaces only (e.g. "smash")
@@ -734,8 +753,10 @@ class SearchConfig:
         if callable(getattr(strategy_cls, "race", None)):
             _check_race(self.strategy, strategy_config, self.evaluator, evaluator_config)
         _check_choice("executor", self.executor, registry.names("executor"))
-        # A strategy with ``bind`` (NASH, ENAS) evaluates its own candidates.
+        # A strategy with ``bind`` (NASH, ENAS, AutoHAS) evaluates its own candidates.
         self_evaluating = callable(getattr(strategy_cls, "bind", None))
+        if self_evaluating:
+            self._refuse_evaluator_a_strategy_replaces()
         if self_evaluating and self.executor != "sequential":
             raise ConfigError(
                 f"strategy {self.strategy!r} trains networks it keeps between candidates, so "

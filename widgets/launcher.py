@@ -443,6 +443,14 @@ class SearchLauncher(widgets.VBox):
 
         return get_strategy(self.strategy.value).kind == "discrete"
 
+    @property
+    def self_evaluating(self) -> bool:
+        """True when the chosen strategy scores its candidates itself (NASH, ENAS,
+        AutoHAS: networks kept between candidates), so no evaluator applies."""
+        from nasbench.strategies import get_strategy
+
+        return callable(getattr(get_strategy(self.strategy.value).cls, "bind", None))
+
     def _on_strategy(self, _: Any) -> None:
         self.form = ConfigForm(self._config_cls())
         self.form_box.children = [self.form]
@@ -492,6 +500,9 @@ class SearchLauncher(widgets.VBox):
         if fixed:
             self.max_seconds.value = 0.0
         self.discrete_budget.layout.display = None if discrete else "none"
+        # NASH, ENAS and AutoHAS train and score their own candidates: no evaluator to pick.
+        own = "none" if discrete and self.self_evaluating else None
+        self.evaluator.layout.display = self.evaluator_form_box.layout.display = own
         parallel = self.executor.value != "sequential"
         self.workers.layout.display = None if parallel else "none"
 
@@ -611,9 +622,10 @@ class SearchLauncher(widgets.VBox):
         if not discrete:
             config.epochs = self.epochs.value
             config.max_steps_per_epoch = self.max_steps.value or None
-        if discrete:
+        if discrete and not self.self_evaluating:  # the others refuse an evaluator
             config.evaluator = self.evaluator.value
             config.evaluator_config = self.evaluator_form.values()
+        if discrete:
             config.max_evaluations = self.max_evaluations.value or None
             config.executor = self.executor.value
             parallel = self.executor.value != "sequential"

@@ -25,6 +25,39 @@ from nasbench.options import MethodConfig, option
 from nasbench.protocols import Genotype, Space
 
 SCORE_METRICS = ("val_acc", "val_auc", "val_psnr", "val_ssim")
+# The scores each task's training reports; the default (val_auc) falls back to the task's
+# own selection metric where it has no AUC, but a metric asked for by name must exist.
+CLASSIFICATION_TASKS = ("binary", "multi-class", "ordinal", "multi-label")
+TASK_SCORE_METRICS = {
+    **dict.fromkeys(CLASSIFICATION_TASKS, ("val_acc", "val_auc")),
+    "reconstruction": ("val_psnr", "val_ssim"),
+}
+
+
+def check_score_metric(metric: str, info: Any) -> None:
+    """Refuse, in one line, a score metric the dataset's task does not report.
+
+    Args:
+        metric: ``evaluator_config["metric"]`` as given.
+        info: the dataset's :class:`~nasbench.data.DatasetInfo`.
+
+    Raises:
+        ConfigError: the task reports no such metric (the candidates would be scored by
+            another one without a word).
+
+    Example:
+        >>> from nasbench.data import get_info
+        >>> check_score_metric("val_psnr", get_info("synthetic"))
+        Traceback (most recent call last):
+        ...
+        nasbench.errors.ConfigError: evaluator_config metric 'val_psnr' is not reported for binary data (dataset synthetic); use one of val_acc, val_auc.
+    """  # noqa: E501
+    known = TASK_SCORE_METRICS.get(info.task)
+    if known is not None and metric not in known:
+        raise ConfigError(
+            f"evaluator_config metric {metric!r} is not reported for {info.task} data "
+            f"(dataset {info.name}); use one of {', '.join(known)}."
+        )
 
 
 # ---- data and networks shared by the evaluators ----------------------------------------------

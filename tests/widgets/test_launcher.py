@@ -319,3 +319,22 @@ def test_resume_of_a_run_a_cli_resume_or_retrain_announced_starts_nothing(
         finally:
             withdraw_writer()
     assert launcher.resume(fake_run) and len(started) == 1  # once it is gone
+
+
+def test_a_strategy_that_scores_its_own_candidates_hides_the_evaluator_and_writes_none(
+    tmp_path, started
+):
+    launcher = SearchLauncher(tmp_path / "runs", space_config={"name": "nb201"})
+    launcher.strategy.value = "random"
+    launcher.evaluator.value = "proxy"
+    assert launcher.evaluator.layout.display is None
+    launcher.strategy.value = "autohas"  # trains its supernet's candidates itself
+    assert launcher.discrete_budget.layout.display is None  # its budget stays
+    assert launcher.evaluator.layout.display == "none"
+    assert launcher.evaluator_form_box.layout.display == "none"
+    launcher.max_evaluations.value = 4
+    config = launcher.build_config()  # validated: an evaluator would be refused
+    assert (config.evaluator, config.evaluator_config) == ("train", {})
+    launcher.strategy.value = "random"
+    assert launcher.evaluator.layout.display is None
+    assert launcher.build_config().evaluator == "proxy"

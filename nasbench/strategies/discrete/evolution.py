@@ -171,6 +171,11 @@ class GeneticConfig(DiscreteConfig):
             )
         check_population(self.population_size, max_evaluations)
 
+    def check_space(self, space: Space) -> None:
+        """Crossover must be defined for the space's genotypes (unless it is off)."""
+        if self.crossover_rate > 0:
+            check_crossover(space, "genetic", "crossover_rate")
+
     def fit_to_budget(
         self, max_evaluations: int | None, given: Iterable[str] = ()
     ) -> dict[str, Any]:
@@ -242,6 +247,36 @@ class GeneticAlgorithm(DiscreteStrategy):
             self.best, self.stale = best, 0
         else:
             self.stale += 1
+
+
+# The genotype kinds :func:`crossover` combines; others (a reconstruction cascade, a
+# U-Net's cells) have no crossover, so a search that would need one is refused up front.
+CROSSOVER_KINDS = (NB201Genotype, Genotype, NB101Genotype, ChainGenotype)
+
+
+def check_crossover(space: Space, strategy: str, setting: str) -> None:
+    """Refuse, before the run exists, a crossover search of a space whose genotypes have
+    no crossover (it would fail at its first child, after training a generation).
+
+    Args:
+        space: the space searched.
+        strategy: the strategy's name, for the message.
+        setting: the strategy_config key that turns crossover off, for the message.
+
+    Raises:
+        ConfigError: the space's genotypes have no crossover.
+
+    Example:
+        >>> check_crossover(NB201Space(), "genetic", "crossover_rate")  # doctest: +SKIP
+    """
+    member = space.sample(np.random.default_rng(0))
+    if not isinstance(member, CROSSOVER_KINDS):
+        raise ConfigError(
+            f"strategy {strategy!r} crosses parents over, and no crossover is defined for "
+            f"the {getattr(space, 'name', type(space).__name__)!r} space's "
+            f"{type(member).__name__} genotypes; use regularized evolution ('evolution'), "
+            f"or set strategy_config {setting} to 0."
+        )
 
 
 def crossover(space: Space, a: Any, b: Any, rng: np.random.Generator) -> Any:

@@ -80,6 +80,17 @@ class NashConfig(DiscreteConfig):
     weight_decay: float = option(5e-4, "SGD weight decay", min=0.0)
     batch_size: int = option(64, "images per training step", min=1)
 
+    def check_space(self, space: Any) -> None:
+        """NASH grows classifiers (:class:`~nasbench.models.morphism.MorphNet`): a space of
+        another task would have them trained on targets they cannot predict."""
+        task = getattr(space, "task", "classification")
+        if task != "classification":
+            raise ConfigError(
+                f"NASH grows classifiers by network morphisms and cannot search "
+                f"{task}; use a classification dataset, or search this one with 'random' "
+                "or 'evolution'."
+            )
+
     def check_budget(self, max_evaluations: int | None) -> None:
         """One evaluation trains the start network; each step then needs ``n_children``."""
         if max_evaluations is not None and max_evaluations < 1 + self.n_children:

@@ -38,6 +38,7 @@ from nasbench.strategies.discrete.base import (
     option,
 )
 from nasbench.strategies.discrete.evolution import (
+    check_crossover,
     check_population,
     crossover,
     fitted_population,
@@ -64,6 +65,11 @@ class NSGA2Config(DiscreteConfig):
     max_params: float = option(
         0.0, "parameter limit (0: none); over it a result is infeasible", min=0.0
     )
+
+    def check_space(self, space: Any) -> None:
+        """Crossover must be defined for the space's genotypes (unless it is off)."""
+        if self.crossover_prob > 0:
+            check_crossover(space, "nsga2", "crossover_prob")
 
     def validate(self) -> None:
         """Range checks, then the objective specs."""
