@@ -302,12 +302,25 @@ def _refuse_empty_arguments(parser: argparse.ArgumentParser, args: argparse.Name
     Taken as given, an empty run folder is the current folder and an empty config file is
     no config at all, so the command would do something nobody asked for.
     """
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for action in sub.choices[args.command]._actions:
+    for action in _actions_of_chosen_commands(parser, args):
         value = getattr(args, action.dest, None)
         if isinstance(value, str) and not value.strip():
             name = action.option_strings[-1] if action.option_strings else action.dest
             raise UsageError(f"{name} is empty; give it a value (is a shell variable unset?).")
+
+
+def _actions_of_chosen_commands(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> Iterator[argparse.Action]:
+    """The arguments of the subcommand ``args`` chose, and of the action it chose in turn
+    (``bench generate``'s own options belong to the nested ``generate`` parser, not to
+    ``bench``), however deep the commands nest."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None))
+            if chosen is not None:
+                yield from chosen._actions
+                yield from _actions_of_chosen_commands(chosen, args)
 
 
 @contextlib.contextmanager

@@ -210,7 +210,7 @@ def generate_table(
     recipe_dict = {k: v for k, v in recipe.to_dict().items() if k not in ("seed", "device")}
     recipe_dict["size"] = size
 
-    out_path = Path(out) if out is not None else None
+    out_path = _output_path(out)
     if out_path is not None:
         _check_writable(out_path)
     table = BenchmarkTable(
@@ -399,6 +399,17 @@ def _refuse_a_space_of_another_task(name: str, task: str) -> None:
         f"space {name}: a benchmark table trains classifiers, and {name} is a {task} space; "
         f"use a classification space: {', '.join(classifying)}."
     )
+
+
+def _output_path(out: str | os.PathLike | None) -> Path | None:
+    """``out`` as a path, refusing empty or blank text: ``Path("")`` is the current folder
+    and ``Path(" ")`` a file without a suffix, so either would be refused for what it is
+    not, with a nonsense suggestion, when what went wrong is an unset value."""
+    if isinstance(out, str) and not out.strip():
+        raise ConfigError(
+            "--out is empty; give it a value such as bench.parquet (is a shell variable unset?)."
+        )
+    return None if out is None else Path(out)
 
 
 def _check_writable(path: Path) -> None:

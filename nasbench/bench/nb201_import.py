@@ -34,6 +34,7 @@ import pandas as pd
 
 from nasbench.bench.table import COLUMNS, COST_COLUMNS, METRIC_COLUMNS, BenchmarkTable
 from nasbench.errors import ConfigError, closest_name
+from nasbench.options import MAX_INT, plain_numbers
 from nasbench.protocols import Space
 
 SETTINGS = ("full", "less")
@@ -43,6 +44,11 @@ EVAL_KEY = re.compile(r"^(?P<name>.+)@(?P<epoch>\d+)$")
 def _load_pth(path: Path) -> Mapping[str, Any]:
     import torch
 
+    if path.is_dir():
+        raise ConfigError(
+            f"NAS-Bench-201 file {str(path)!r} is a folder, not a file; pass the .pth file "
+            "in it (e.g. NAS-Bench-201-v1_1-096897.pth), not the folder."
+        )
     if not path.is_file():
         raise ConfigError(
             f"NAS-Bench-201 file {str(path)!r} does not exist; download "
@@ -61,7 +67,35 @@ def _load_pth(path: Path) -> Mapping[str, Any]:
             f"{str(path)!r} has no 'meta_archs'/'arch2infos'; it is not a NAS-Bench-201 "
             "v1_0/v1_1 results file."
         )
+    _refuse_other_layout(data, path)
     return data
+
+
+def _refuse_other_layout(data: Mapping[str, Any], path: Path) -> None:
+    """Refuse a file whose ``meta_archs`` is no list of arch strings or whose
+    ``arch2infos`` is no dict of sortable indices: the import would stop on a bare
+    TypeError, where an entry of the wrong shape is named (see :func:`import_nb201`)."""
+    archs, infos = data["meta_archs"], data["arch2infos"]
+    if isinstance(archs, (str, bytes)) or not isinstance(archs, (list, tuple)):
+        wrong = f"'meta_archs' is of type {type(archs).__name__}, not a list of arch strings"
+    elif not isinstance(infos, Mapping):
+        wrong = f"'arch2infos' is of type {type(infos).__name__}, not a dict of arch indices"
+    elif not _sortable(infos):
+        wrong = "'arch2infos' has keys of several types, not arch indices"
+    else:
+        return
+    raise ConfigError(
+        f"{str(path)!r} is not in the NAS-Bench-201 layout ({wrong}); pass the official "
+        "v1_0/v1_1 file."
+    )
+
+
+def _sortable(keys: Any) -> bool:
+    try:
+        sorted(keys)
+    except TypeError:  # e.g. 0 and "1" side by side: the import reads indices in order
+        return False
+    return True
 
 
 def _state(obj: Any) -> Mapping[str, Any]:
@@ -136,6 +170,7 @@ def import_nb201(
 
     if setting not in SETTINGS:
         raise ConfigError(f"setting must be 'full' or 'less', got {setting!r}.")
+    limit = _checked_limit(limit)
     data = _load_pth(Path(path))
     space = NB201Space()
     archs = list(data["meta_archs"])
@@ -182,6 +217,18 @@ def import_nb201(
         seeds=sorted(seeds),
         note=f"imported from NAS-Bench-201 ({Path(path).name}, {setting})",
     )
+
+
+def _checked_limit(limit: Any) -> int | None:
+    """``limit`` as None or a whole number >= 1: 0 or -1 would import nothing (or all but
+    the last index) and end in a misleading "no results for dataset" line."""
+    limit = plain_numbers(limit)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(
+            f"limit must be None (every architecture) or a whole number >= 1 of "
+            f"architectures to import, got {limit!r}."
+        )
+    return limit
 
 
 def import_records(
@@ -257,7 +304,8 @@ def _read_records(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
         return source.copy()
     path = Path(source)
     if not path.is_file():
-        raise ConfigError(f"records file {str(path)!r} does not exist.")
+        problem = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise ConfigError(f"records file {str(path)!r} {problem}; pass a .csv or .json file.")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
         raise ConfigError(f"records must be a .csv or .json file, got {path.name!r}.")
@@ -304,6 +352,15 @@ def _checked_records(frame: pd.DataFrame, source: Any) -> pd.DataFrame:
             f"{where}: row {row} has epoch {frame.at[row, 'epoch']:g}; epochs count the "
             "epochs trained, from 1."
         )
+    # The table stores epochs and seeds as 64-bit integers: 1e30 would wrap to a negative.
+    for col in (c for c in ("epoch", "seed") if c in frame.columns):
+        high = frame[col] >= MAX_INT
+        if high.any():
+            row = int(high.idxmax())
+            raise ConfigError(
+                f"{where}: row {row} has {col} {frame.at[row, col]:g}, above the largest "
+                f"{col} a table holds ({MAX_INT - 1}); fix that row."
+            )
     for col in (c for c in ACCURACY_COLUMNS if c in frame.columns):
         values = frame[col]
         out = (values < 0) | (values > 100)

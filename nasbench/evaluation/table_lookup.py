@@ -10,6 +10,7 @@ network had been trained; ``lookup_s`` is the real time of the lookup.
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -114,8 +115,16 @@ class TableEvaluator:
     def check_search(config: TableEvalConfig, dataset: str, space: Mapping[str, Any]) -> None:
         """Refuse, before a run starts, a table whose scores are not of this search: another
         dataset's results, images of another size than ``config.size`` (the search's
-        ``dataset.size``), or cells of another space (the synthetic table, without
-        ``path``, is a made-up NB201 landscape, so only a synthetic set may claim it).
+        ``dataset.size``), cells of another space (the synthetic table, without ``path``, is
+        a made-up NB201 landscape, so only a synthetic set may claim it), ops or nodes the
+        table's cells lack, or a table that holds only some of the space's architectures
+        (sampled, or its generation stopped): a search would propose a cell the table
+        cannot score and fail after its run folder was made.
+
+        Args:
+            config: the evaluator's settings (``path`` names the table; empty: synthetic).
+            dataset: the search's dataset name.
+            space: the search's space dict (``SearchConfig.space``).
 
         Raises:
             ConfigError: one line naming the mismatch and the fix.
@@ -123,6 +132,7 @@ class TableEvaluator:
         Example:
             >>> TableEvaluator.check_search(TableEvalConfig(), "synthetic", {"name": "nb201"})
         """
+        table = None
         if config.path:
             from nasbench.bench.table import BenchmarkTable
 
@@ -152,6 +162,16 @@ class TableEvaluator:
                 f"{where} holds {space_name} cells, not cells of space {space.get('name')!r}; "
                 f"search space {space_name!r}, or give a table of that space."
             )
+        if space_name is None:
+            return  # a table that records no space: its keys are the cells' JSON, unchecked
+        from nasbench.spaces import NB201Space, space_from_dict
+
+        searched = space_from_dict(space)
+        # The synthetic table holds every cell of the full NB201 space.
+        held_space = table.space if table is not None else NB201Space()
+        _refuse_cells_the_table_lacks(held_space, searched, where)
+        if table is not None:
+            _refuse_a_table_short_of_the_space(table, searched, where)
 
     @property
     def max_budget(self) -> int:
@@ -221,6 +241,79 @@ def _refuse_other_size(table: Any, size: int, where: str, setting: str) -> None:
             f"{setting} to {held}, or build the table at {size} (`nasbench bench generate "
             f"--size {size}`)."
         )
+
+
+def _refuse_cells_the_table_lacks(held: Space, searched: Space, where: str) -> None:
+    """Refuse a search space whose cells the table's space cannot hold: an op it lacks
+    (the lookup would call it outside "this space's op list", the table's, not the
+    search's) or another number of nodes. A narrower op list is accepted: every one of its
+    cells is a cell of the table's space."""
+    held_ops, searched_ops = getattr(held, "ops", None), getattr(searched, "ops", None)
+    if held_ops is not None and searched_ops is not None:
+        lacking = [op for op in searched_ops if op not in held_ops]
+        if lacking:
+            raise ConfigError(
+                f"{where} holds cells of ops {', '.join(held_ops)}, but the search's space has "
+                f"ops {', '.join(searched_ops)} ({', '.join(lacking)} not in the table); set "
+                f"space.ops to {list(held_ops)}, or generate a table for this space "
+                f"(`nasbench bench generate --ops {','.join(searched_ops)}`)."
+            )
+    held_nodes, searched_nodes = getattr(held, "n_nodes", None), getattr(searched, "n_nodes", None)
+    if held_nodes is not None and searched_nodes is not None and held_nodes != searched_nodes:
+        raise ConfigError(
+            f"{where} holds cells of {held_nodes} nodes, not of space.n_nodes "
+            f"{searched_nodes}; set space.n_nodes to {held_nodes}, or generate a table for "
+            "this space."
+        )
+
+
+# Cells drawn to test a space too large to list: a sampled table misses nearly all of them.
+COVERAGE_DRAWS = 200
+
+
+def _refuse_a_table_short_of_the_space(table: Any, searched: Space, where: str) -> None:
+    """Refuse a table that lacks some architecture (canonical class) of the search's space:
+    sampled (``--sample``) or stopped before the end, it leaves cells a search will propose
+    unscored. A table of every class (isomorphic cells share one row) is accepted."""
+    from nasbench.spaces.base import ENUMERATE_LIMIT
+
+    held = table._positions()
+    if searched.size() <= ENUMERATE_LIMIT:
+        wanted = _architectures_of(_space_json(searched), _space_json(table.space))
+        count = f"{sum(key in held for key in wanted)} of the {len(wanted):,} architectures"
+        short = not wanted <= held.keys()
+    else:  # too many to list: a random draw of cells finds a sampled table's gaps
+        rng = np.random.default_rng(0)
+        drawn = (table.key_of(searched.sample(rng)) for _ in range(COVERAGE_DRAWS))
+        count = f"{len(table):,} architectures, of the {searched.size():.3e} genotypes"
+        short = any(key not in held for key in drawn)
+    if not short:
+        return
+    how = "its generation was stopped" if not table.complete else "it was sampled"
+    raise ConfigError(
+        f"{where} holds {count} of space {searched.name!r} ({how}), so the "
+        "search would propose cells it cannot score; generate the whole space (`nasbench "
+        "bench generate` without --sample, or the same command again to finish it), or "
+        "narrow space.ops to a space the table holds whole."
+    )
+
+
+def _space_json(space: Space) -> str:
+    """The space's ``to_dict()`` as text without its skeleton (the network the cells are
+    stacked in does not change which cells exist or their keys), for the cache below."""
+    described = {k: v for k, v in space.to_dict().items() if k != "skeleton"}
+    return json.dumps(described, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _architectures_of(searched_json: str, held_json: str) -> frozenset[str]:
+    """Keys, in the table's space, of every architecture of the searched space: listing
+    all 15,625 NB201 cells takes a second, and a search checks its config more than once."""
+    from nasbench.bench.table import genotype_key
+    from nasbench.spaces import space_from_dict
+
+    searched, held = (space_from_dict(json.loads(text)) for text in (searched_json, held_json))
+    return frozenset(genotype_key(g, held) for g in searched.enumerate())
 
 
 def own_costs(

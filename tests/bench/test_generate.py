@@ -199,3 +199,34 @@ def test_a_space_that_does_not_classify_is_refused_before_training(tmp_path):
                                           r"classification space: .*darts"):  # fmt: skip
         generate_table(create_space("nasunet"), "synthetic", recipe, out=out)
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--ops", ""), ("--out", ""), ("--out", " "), ("--dataset", " "), ("--seeds", "")],
+)
+def test_an_empty_generate_argument_is_refused_not_defaulted(
+    tmp_path, capsys, monkeypatch, count_trainings, flag, value
+):
+    # `--ops "$OPS"` with OPS unset trained every NB201 op: the nested `generate` parser's
+    # options went unchecked.
+    from nasbench.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    given = {"--out": "t.parquet", "--ops": "none,skip_connect", "--dataset": "synthetic",
+             "--seeds": "0", flag: value}  # fmt: skip
+    argv = ["bench", "generate", "--epochs", "1", "--limit", "32", "--n-cells", "2",
+            "--channels", "4", "--sample", "1", "--device", "cpu"]  # fmt: skip
+    capsys.readouterr()
+    code = main([*argv, *(word for pair in given.items() for word in pair)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "Traceback" not in err
+    assert err == f"nasbench: error: {flag} is empty; give it a value (is a shell variable unset?)."
+    assert not count_trainings and list(tmp_path.iterdir()) == []  # nothing trained or written
+
+
+@pytest.mark.parametrize("out", ["", "  "])
+def test_generate_table_refuses_an_empty_out_as_unset_not_as_a_folder(space, tmp_path, out):
+    with pytest.raises(ConfigError, match="--out is empty; give it a value") as err:
+        generate_table(space, "synthetic", RECIPE, sample=1, out=out)
+    assert "folder" not in str(err.value) and "bare name" not in str(err.value)

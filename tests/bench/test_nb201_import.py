@@ -178,3 +178,43 @@ def test_an_nb201_file_of_another_layout_names_the_entry(fake_pth, tmp_path):
     torch.save(data, tmp_path / "short.pth")
     with pytest.raises(ConfigError, match="arch2infos entry 1 .* not in the NAS-Bench-201 layout"):
         import_nb201(tmp_path / "short.pth")
+
+
+@pytest.mark.parametrize("column", ["epoch", "seed"])
+def test_records_with_an_epoch_or_seed_past_what_a_table_holds_are_refused(column):
+    # 1e30 once wrapped to a negative epoch in the table's 64-bit column.
+    records = {"arch": [CONV], "epoch": [1], "accuracy": [0.5], "seed": [0], column: [1e30]}
+    with pytest.raises(ConfigError, match=f"row 0 has {column} 1e\\+30, above the largest") as err:
+        import_records(pd.DataFrame(records))
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"meta_archs": "x", "arch2infos": 5}, "'meta_archs' is of type str, not a list"),
+        ({"meta_archs": [CONV], "arch2infos": 5}, "'arch2infos' is of type int, not a dict"),
+        ({"meta_archs": [CONV], "arch2infos": {0: {}, "1": {}}}, "'arch2infos' has keys of"),
+    ],
+)
+def test_an_nb201_file_whose_entries_have_other_types_is_one_line(tmp_path, data, named):
+    torch.save(data, tmp_path / "odd.pth")
+    with pytest.raises(ConfigError, match="is not in the NAS-Bench-201 layout") as err:
+        import_nb201(tmp_path / "odd.pth")
+    assert named in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("limit", [0, -1, True, 1.5, "2"])
+def test_an_import_limit_below_one_or_not_a_count_is_refused(fake_pth, limit):
+    with pytest.raises(ConfigError, match="limit must be None .* or a whole number >= 1") as err:
+        import_nb201(fake_pth, limit=limit)
+    assert "no 'full' results" not in str(err.value)
+    assert len(import_nb201(fake_pth, limit=1)) == 1  # the smallest limit still imports
+
+
+def test_an_nb201_path_that_is_a_folder_says_so(tmp_path):
+    with pytest.raises(ConfigError, match="is a folder, not a file; pass the .pth file") as err:
+        import_nb201(tmp_path)
+    assert "does not exist" not in str(err.value)
+    with pytest.raises(ConfigError, match="records file .* is a folder, not a file"):
+        import_records(tmp_path)

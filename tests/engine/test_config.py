@@ -316,7 +316,7 @@ def test_a_table_file_names_the_dataset_it_was_built_on(tmp_path):
     from nasbench.bench.table import BenchmarkTable
 
     landscape = synthetic_nb201_table(seed=0)
-    table = BenchmarkTable(landscape.frame.head(200), landscape.space, dataset="breastmnist")
+    table = BenchmarkTable(landscape.frame, landscape.space, dataset="breastmnist")
     table.save(tmp_path / "t.parquet")
     path = {"path": str(tmp_path / "t.parquet")}
     on_breast = SearchConfig(**{**NB201_SEARCH, "evaluator": "table", "evaluator_config": path,
@@ -332,7 +332,7 @@ def test_a_table_file_serves_only_a_search_at_the_image_size_it_was_trained_at(t
     from nasbench.evaluation.table_lookup import TableEvalConfig, TableEvaluator
 
     landscape = synthetic_nb201_table(seed=0)
-    frame, space = landscape.frame.head(200), landscape.space
+    frame, space = landscape.frame, landscape.space
     BenchmarkTable(frame, space, dataset="breastmnist", recipe={"size": 64}).save(
         tmp_path / "t.parquet"
     )
@@ -363,7 +363,7 @@ def test_a_table_built_on_a_relative_folder_serves_the_search_that_stores_it_abs
 
     monkeypatch.chdir(tmp_path)
     landscape = synthetic_nb201_table(seed=0)
-    held = BenchmarkTable(landscape.frame.head(200), landscape.space, dataset="folder:scans")
+    held = BenchmarkTable(landscape.frame, landscape.space, dataset="folder:scans")
     held.save(tmp_path / "t.parquet")
     config = SearchConfig(**{**NB201_SEARCH, "evaluator": "table",
                              "evaluator_config": {"path": "t.parquet"},

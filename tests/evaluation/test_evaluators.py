@@ -247,3 +247,68 @@ def test_a_table_evaluator_refuses_a_test_metric_as_the_search_score(small_table
     with pytest.raises(ConfigError, match="use the validation metric"):
         config.validate()
     assert create_evaluator("table", {"metric": "val_auc"}, table=small_table)
+
+
+def _saved_table(table, path, keys=None, planned=None):
+    """``table`` (or its rows of ``keys``) saved as a Parquet table on the synthetic set."""
+    from nasbench.bench import BenchmarkTable
+
+    frame = table.frame if keys is None else table.frame[table.frame["key"].isin(keys)]
+    BenchmarkTable(frame, table.space, dataset="synthetic", planned=planned).save(path)
+    return str(path)
+
+
+def _refused_before_its_run_folder(config, run_dir) -> str:
+    import nasbench
+
+    with pytest.raises(ConfigError) as err:
+        nasbench.search(config, run_dir)
+    assert "\n" not in str(err.value) and not run_dir.exists()
+    return str(err.value)
+
+
+def test_a_table_search_refuses_ops_the_table_lacks_before_its_run_folder(small_table, tmp_path):
+    import nasbench
+
+    path = _saved_table(small_table, tmp_path / "t.parquet")
+    table_ops = list(small_table.space.ops)
+
+    def config(space):
+        return nasbench.SearchConfig(
+            strategy="random", evaluator="table", evaluator_config={"path": path},
+            space=space, max_evaluations=3, device="cpu",
+        )  # fmt: skip
+
+    said = _refused_before_its_run_folder(config({"name": "nb201"}), tmp_path / "run")
+    assert f"holds cells of ops {', '.join(table_ops)}, but the search's space has ops" in said
+    assert "skip_connect, avg_pool_3x3 not in the table); set space.ops to" in said
+    assert "or generate a table for this space" in said
+    assert "this space's op list" not in said  # the old message blamed the search's space
+    # The table's own ops, or fewer of them: every cell the search proposes is in the table.
+    for ops in (table_ops, table_ops[:2]):
+        assert config({"name": "nb201", "ops": ops}).validate()
+
+
+@pytest.mark.parametrize(
+    ("planned", "how"), [(10, "it was sampled"), (None, "it was sampled"),
+                         ("all", "its generation was stopped")]
+)  # fmt: skip
+def test_a_table_search_refuses_a_table_of_some_of_the_space_before_its_run_folder(
+    small_table, tmp_path, planned, how
+):
+    import nasbench
+
+    whole = len(small_table)  # every canonical class of the space
+    planned = whole if planned == "all" else planned
+    path = _saved_table(small_table, tmp_path / "t.parquet", small_table.keys()[:10], planned)
+    config = nasbench.SearchConfig(
+        strategy="evolution", evaluator="table", evaluator_config={"path": path},
+        space={"name": "nb201", "ops": list(small_table.space.ops)}, max_evaluations=30,
+        device="cpu",
+    )  # fmt: skip
+    said = _refused_before_its_run_folder(config, tmp_path / "run")
+    assert f"holds 10 of the {whole:,} architectures of space 'nb201' ({how})" in said
+    assert "generate the whole space" in said and "narrow space.ops" in said
+    # The whole table (one row per class of isomorphic cells) serves the same search.
+    config.evaluator_config = {"path": _saved_table(small_table, tmp_path / "all.parquet")}
+    assert config.validate() is config

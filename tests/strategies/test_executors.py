@@ -507,7 +507,7 @@ def test_a_table_search_may_use_a_folder_registered_in_process(tmp_path):
             Image.fromarray(image).save(tmp_path / "scans" / label / f"{i}.png")
     register_folder(tmp_path / "scans", name="inprocess-scans")
     landscape = synthetic_nb201_table(seed=0)
-    table = BenchmarkTable(landscape.frame.head(200), landscape.space, dataset="inprocess-scans")
+    table = BenchmarkTable(landscape.frame, landscape.space, dataset="inprocess-scans")
     table.save(tmp_path / "t.parquet")
     config = SearchConfig(strategy="random", evaluator="table", executor="process",
                           evaluator_config={"path": str(tmp_path / "t.parquet")},
