@@ -135,7 +135,37 @@ def test_a_wall_time_budget_ends_the_race_between_batches():
 
     out = run_discrete(race, Slow(), Budget(max_seconds=0.12))
     assert out.stop_reason == "max_seconds" and 1 <= out.evaluations < race.planned_evaluations()
-    assert out.best_result is None  # no bracket finished
+    # No bracket finished: the answer is the best at the largest budget reached, not none.
+    furthest = max(t.result.cost["epochs"] for t in out.history)
+    assert out.best_result is not None and out.best_result.score == furthest
+    first = next(t for t in out.history if t.result.cost["epochs"] == furthest)
+    assert out.best_genotype == first.genotype  # ties keep the earlier candidate
+
+
+def test_a_race_cut_short_by_time_records_its_best_candidate_in_the_run(tmp_path, monkeypatch):
+    """The run's event, its genotype row (what retrain and the report read) and the
+    candidates agree on the best of a race the time budget ended before any winner."""
+    import time as time_module
+
+    from nasbench import search
+    from nasbench.evaluation.table_lookup import TableEvaluator
+
+    real = TableEvaluator.evaluate
+
+    def slow(self, genotype, budget=None):
+        time_module.sleep(0.3)
+        return real(self, genotype, budget)
+
+    monkeypatch.setattr(TableEvaluator, "evaluate", slow)
+    result = search(_config("successive_halving", HALVING, max_seconds=2.0), tmp_path / "run")
+    run = load(tmp_path / "run")
+    ended = run.events.query("kind == 'discrete_search_ended'")["payload"].iloc[-1]
+    assert ended["reason"] == "max_seconds" and ended["evaluations"] < 22
+    rows = _rows(tmp_path / "run")
+    furthest = max(row["budget"] for row in rows)
+    best = max(row["score"] for row in rows if row["budget"] == furthest)
+    assert ended["best_score"] == best
+    assert run.genotypes["genotype"].iloc[-1] == result.genotype is not None
 
 
 def test_bad_races_fail_before_a_run_folder_exists(tmp_path):

@@ -568,7 +568,8 @@ class _Race(DiscreteStrategy):
 
         Returns:
             A :class:`DiscreteResult`: the best candidate at the largest budget of any
-            bracket that finished, every evaluation, and why the race ended.
+            bracket that finished (of a race cut short before one did: the best at the
+            largest budget it reached), every evaluation, and why the race ended.
         """
         size = executor.workers if batch_size is None else batch_size
         replay = replay or []
@@ -587,6 +588,7 @@ class _Race(DiscreteStrategy):
                 if scored is None:
                     if state.result.stop_reason != "stop_requested":  # may resume to success
                         state.check_failures(ended=True)
+                    state.keep_furthest_if_no_winner()
                     return state.result
                 # Best first; ties keep the earlier candidate, so races are deterministic.
                 ids = [cid for _, _, cid in sorted(scored, key=lambda s: (-s[0], s[1]))]
@@ -624,6 +626,9 @@ class _RaceState:
         self.stop = False
         self.failed = 0  # evaluations that diverged
         self.first_failure: str | None = None
+        # The best candidate at the largest budget trained so far: the race's answer when
+        # it is cut short (time, a stop) before any bracket has a winner.
+        self.furthest: tuple[float, float, Genotype, Result] | None = None
 
     # The loop's rule, on the same counters: give up when every evaluation so far diverged
     # and enough of them did (or the race ended).
@@ -711,6 +716,11 @@ class _RaceState:
                 warnings.warn(
                     f"candidate {job.candidate_id} failed: {failed}", UserWarning, stacklevel=2
                 )
+        if failed is None and math.isfinite(result.score):
+            # Larger budget first, then a higher score; ties keep the earlier candidate.
+            key = (float(info["budget"]), result.score)
+            if self.furthest is None or key > self.furthest[:2]:
+                self.furthest = (*key, job.genotype, result)
         if self.store is not None and not replayed:  # a replayed row is in the store already
             self.store.log_candidate(
                 job.candidate_id,
@@ -723,6 +733,14 @@ class _RaceState:
             )
         if self.on_result is not None and self.on_result(trial):
             self.stop = True
+
+    def keep_furthest_if_no_winner(self) -> None:
+        """A race cut short before any bracket finished returns the best candidate of the
+        largest budget it reached (scores at one budget compare; across budgets, more
+        epochs would win by themselves), not "nothing trained"."""
+        if self.result.best_result is None and self.furthest is not None:
+            _, _, genotype, result = self.furthest
+            self.result.best_genotype, self.result.best_result = genotype, result
 
     def finish_bracket(self, genotype: Genotype, result: Result) -> None:
         """Keep the bracket's winner when it beats the winners of earlier brackets (a
