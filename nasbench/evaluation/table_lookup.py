@@ -150,8 +150,11 @@ class TableEvaluator:
                 )
             _refuse_other_size(table, config.size, where, "dataset.size")
         else:
+            from nasbench.data import get_info
+
             space_name, where = "nb201", "the table evaluator without a path"
-            if not dataset.startswith("synthetic"):
+            # A made-up landscape of 2D images: a synthetic set of volumes cannot claim it.
+            if not dataset.startswith("synthetic") or get_info(dataset).spatial_dims != 2:
                 raise ConfigError(
                     f"{where} reads the SYNTHETIC NB201 landscape, whose scores say nothing "
                     f"about dataset {dataset}; give evaluator_config.path a table built on "

@@ -304,6 +304,9 @@ def test_a_null_skeleton_means_the_default_and_a_text_one_is_named():
          "breastmnist"),
         ({"space": {"name": "darts", "n_nodes": 2}},
          "holds nb201 cells, not cells of space 'darts'"),
+        ({"dataset": DatasetConfig(name="synthetic3d"),  # a synthetic set, but of volumes
+          "space": {"name": "nb201", "skeleton": {"spatial_dims": 3}}},
+         "whose scores say nothing about dataset synthetic3d"),
     ],
 )  # fmt: skip
 def test_the_table_evaluator_refuses_data_or_a_space_it_holds_no_results_for(changes, named):
