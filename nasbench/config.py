@@ -735,11 +735,10 @@ class SearchConfig:
             override = type(space_from_dict(self.space).default_skeleton()).from_dict(skeleton)
             _refuse_unread_skeleton(override, "discrete", "evaluator_config.skeleton")
             _refuse_unread_macro(self.space.get("name"), override, "evaluator_config.skeleton")
-        if self.evaluator == "train" and "metric" in self.evaluator_config:
-            from nasbench.evaluation.train_evaluator import check_score_metric
-
-            check_score_metric(evaluator_config.metric, info)
         evaluator_cls = registry.get("evaluator", self.evaluator).cls
+        check_given = getattr(evaluator_cls, "check_given", None)
+        if check_given is not None:  # settings named in evaluator_config (a score metric)
+            check_given(evaluator_config, self.evaluator_config, info)
         check_space = getattr(evaluator_cls, "check_space", None)
         if check_space is not None:  # an evaluator for some spaces only (e.g. "smash")
             check_space(space_from_dict(self.space))

@@ -1070,10 +1070,10 @@ def _search_state(run_dir: str | Path) -> str:
 def _discrete(run_config: Mapping[str, Any]) -> bool:
     """True for a run of a discrete search (its cell is its best candidate, not one
     derived at the end of an epoch)."""
-    from nasbench.strategies import get_strategy
+    from nasbench import registry
 
     try:
-        return get_strategy(str(run_config.get("strategy", "darts"))).kind == "discrete"
+        return registry.get("strategy", str(run_config.get("strategy", "darts"))).kind == "discrete"
     except NasbenchError:  # a strategy its module registers, not imported here
         return False
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,6 +211,23 @@ class TrainEvaluator:
         >>> ev.evaluate(g, budget=1).cost["epochs"]  # doctest: +SKIP
         1
     """
+
+    @staticmethod
+    def check_given(config: TrainEvalConfig, given: Mapping[str, Any], info: Any) -> None:
+        """Refuse, before a search starts, a ``metric`` named in ``evaluator_config`` that
+        the dataset's task does not report (see :func:`check_score_metric`); the default
+        falls back to the task's own score.
+
+        Args:
+            config: the evaluator's settings.
+            given: ``evaluator_config`` as written (which settings were named).
+            info: the dataset's :class:`~nasbench.data.DatasetInfo`.
+
+        Example:
+            >>> TrainEvaluator.check_given(TrainEvalConfig(), {}, None)  # nothing named
+        """
+        if "metric" in given:
+            check_score_metric(config.metric, info)
 
     def __init__(
         self,
