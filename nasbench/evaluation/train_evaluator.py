@@ -21,6 +21,7 @@ import numpy as np
 
 from nasbench.errors import ConfigError, DivergenceError
 from nasbench.evaluation.base import Result
+from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
 from nasbench.evaluation.registry import register_evaluator
 from nasbench.options import MethodConfig, option
 from nasbench.protocols import Genotype, Space
@@ -28,7 +29,6 @@ from nasbench.protocols import Genotype, Space
 SCORE_METRICS = ("val_acc", "val_auc", "val_psnr", "val_ssim")
 # The scores each task's training reports; the default (val_auc) falls back to the task's
 # own selection metric where it has no AUC, but a metric asked for by name must exist.
-CLASSIFICATION_TASKS = ("binary", "multi-class", "ordinal", "multi-label")
 TASK_SCORE_METRICS = {
     **dict.fromkeys(CLASSIFICATION_TASKS, ("val_acc", "val_auc")),
     "reconstruction": ("val_psnr", "val_ssim"),
