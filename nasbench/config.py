@@ -578,11 +578,7 @@ class SearchConfig:
         """Only a discrete strategy scores candidates with an evaluator; any other would
         silently ignore ``evaluator``/``evaluator_config``, ``max_evaluations`` and the
         executor, so a changed one is refused."""
-        changed = []
-        if self.evaluator != "train":
-            changed.append(f"evaluator {self.evaluator!r}")
-        if self.evaluator_config:
-            changed.append(f"evaluator_config {self.evaluator_config!r}")
+        changed = self._evaluator_changes()
         changed += _changed_fields(self, ("max_evaluations", "executor"))
         if self.executor_config:
             changed.append(f"executor_config {self.executor_config!r}")
@@ -595,13 +591,19 @@ class SearchConfig:
                 f"({discrete})."
             )
 
+    def _evaluator_changes(self) -> list[str]:
+        """The evaluator and its settings, where changed from the defaults, as named in a
+        refusal ("evaluator 'smash'", "evaluator_config {...}")."""
+        changed = [f"evaluator {self.evaluator!r}"] if self.evaluator != "train" else []
+        if self.evaluator_config:
+            changed.append(f"evaluator_config {self.evaluator_config!r}")
+        return changed
+
     def _refuse_evaluator_a_strategy_replaces(self) -> None:
         """NASH, ENAS and AutoHAS score candidates with networks they keep between them,
         trained by their own strategy_config: an evaluator or its settings would be
         ignored without a word, so a changed one is refused."""
-        changed = [f"evaluator {self.evaluator!r}"] if self.evaluator != "train" else []
-        if self.evaluator_config:
-            changed.append(f"evaluator_config {self.evaluator_config!r}")
+        changed = self._evaluator_changes()
         if changed:
             raise ConfigError(
                 f"{' and '.join(changed)} would be ignored: strategy {self.strategy!r} trains "
