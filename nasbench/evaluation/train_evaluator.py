@@ -215,8 +215,9 @@ class TrainEvaluator:
     @staticmethod
     def check_given(config: TrainEvalConfig, given: Mapping[str, Any], info: Any) -> None:
         """Refuse, before a search starts, a ``metric`` named in ``evaluator_config`` that
-        the dataset's task does not report (see :func:`check_score_metric`); the default
-        falls back to the task's own score.
+        the dataset's task does not report (see :func:`check_score_metric`). The default,
+        ``val_auc``, stands for the task's own score where it has no AUC, even when named
+        (the launcher's form names every setting).
 
         Args:
             config: the evaluator's settings.
@@ -226,7 +227,7 @@ class TrainEvaluator:
         Example:
             >>> TrainEvaluator.check_given(TrainEvalConfig(), {}, None)  # nothing named
         """
-        if "metric" in given:
+        if "metric" in given and config.metric != TrainEvalConfig().metric:
             check_score_metric(config.metric, info)
 
     def __init__(

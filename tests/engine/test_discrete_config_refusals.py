@@ -62,9 +62,11 @@ def test_a_score_metric_the_task_does_not_report_is_refused(dataset, metric, kno
                      evaluator_config={"metric": metric, "epochs": 1})  # fmt: skip
     with pytest.raises(ConfigError, match=f"metric '{metric}' is not reported .* {known}"):
         config.validate()
-    # Left out, the default (val_auc) is the task's own score where it has no AUC.
-    _config(dataset=dataset, space=space, strategy="random", max_evaluations=2,
-            evaluator_config={"epochs": 1}).validate()  # fmt: skip
+    # The default (val_auc), left out or named (as the launcher's form names every
+    # setting), is the task's own score where it has no AUC.
+    for settings in ({"epochs": 1}, {"epochs": 1, "metric": "val_auc"}):
+        _config(dataset=dataset, space=space, strategy="random", max_evaluations=2,
+                evaluator_config=settings).validate()  # fmt: skip
 
 
 def test_the_cli_refuses_them_before_the_run_folder_exists(tmp_path, capsys):

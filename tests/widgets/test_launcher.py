@@ -338,3 +338,17 @@ def test_a_strategy_that_scores_its_own_candidates_hides_the_evaluator_and_write
     launcher.strategy.value = "random"
     assert launcher.evaluator.layout.display is None
     assert launcher.build_config().evaluator == "proxy"
+
+
+def test_a_discrete_search_of_reconstruction_data_launches_with_the_evaluator_form_as_is(
+    tmp_path, started
+):
+    launcher = SearchLauncher(tmp_path / "runs", dataset={"name": "synthetic-recon", "size": 28},
+                              space_config={"name": "unrolled"})  # fmt: skip
+    launcher.strategy.value = "random"
+    launcher.max_evaluations.value = 2
+    config = launcher.build_config()  # the form's default metric is the task's own score
+    assert config.evaluator == "train" and config.evaluator_config["metric"] == "val_auc"
+    launcher.evaluator_form.controls["metric"].value = "val_acc"
+    assert launcher.run() is None and started == []
+    assert "is not reported for reconstruction data" in launcher.message.value
