@@ -519,7 +519,7 @@ def costs_line(
 
     Example:
         >>> from nasbench.spaces import Skeleton, zoo
-        >>> costs, line = costs_line(zoo("DARTS_V2"), Skeleton(n_cells=5, channels=8), 28)
+        >>> costs, line = costs_line(zoo["DARTS_V2"], Skeleton(n_cells=5, channels=8), 28)
         >>> round(costs["params"]) > 0 and "parameters" in line
         True
     """
