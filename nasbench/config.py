@@ -18,7 +18,7 @@ from typing import Any
 from nasbench import registry
 from nasbench.errors import ConfigError, NasbenchError, closest_name
 from nasbench.options import MAX_INT, Budget, plain_numbers
-from nasbench.protocols import Space
+from nasbench.protocols import Space, carries_weights
 from nasbench.runs.alpha_summary import COLLAPSE_FACTOR, COLLAPSE_START_EPOCH, COLLAPSE_WINDOW
 from nasbench.runs.checkpoint_schedule import AUTO
 from nasbench.tempfiles import write_atomically
@@ -567,7 +567,7 @@ class SearchConfig:
         if (
             self.dataset.augment
             and "augment" not in evaluator_fields
-            and not callable(getattr(strategy_cls, "bind", None))
+            and not carries_weights(strategy_cls)
         ):
             raise ConfigError(
                 f"dataset.augment would be ignored: the {self.evaluator!r} evaluator trains "
@@ -754,8 +754,7 @@ class SearchConfig:
         if callable(getattr(strategy_cls, "race", None)):
             _check_race(self.strategy, strategy_config, self.evaluator, evaluator_config)
         _check_choice("executor", self.executor, registry.names("executor"))
-        # A strategy with ``bind`` (NASH, ENAS, AutoHAS) evaluates its own candidates.
-        self_evaluating = callable(getattr(strategy_cls, "bind", None))
+        self_evaluating = carries_weights(strategy_cls)  # NASH, ENAS, AutoHAS
         if self_evaluating:
             self._refuse_evaluator_a_strategy_replaces()
         if self_evaluating and self.executor != "sequential":

@@ -9,7 +9,9 @@ signature is ``Any`` here. The concrete types (the genotypes of
 
 The small value types a supernet and a method exchange sit here too, so that the
 models layer and the strategies layer both take them from below: :class:`ArchGroup`
-(the rows and columns of one architecture matrix), :data:`MODES` and :data:`ZERO_OP`.
+(the rows and columns of one architecture matrix), :data:`MODES` and :data:`ZERO_OP`;
+so does :func:`carries_weights`, the one test of a discrete strategy that scores its own
+candidates, which the config, the engine and the launcher all ask.
 
 Example:
     >>> from nasbench.spaces import create_space, zoo
@@ -155,6 +157,27 @@ class Run(Protocol):
     def close(self) -> None: ...
 
 
+def carries_weights(strategy: Any) -> bool:
+    """Whether a discrete strategy (class or instance) scores its own candidates.
+
+    Such a strategy (NASH, ENAS, AutoHAS) has a ``bind(train, val, ...)`` that gives it
+    the data: it trains networks it keeps between candidates, so no evaluator, executor
+    or cache applies, and no checkpoint holds what it has learned.
+
+    Args:
+        strategy: a strategy class or instance.
+
+    Returns:
+        True when it has a callable ``bind``.
+
+    Example:
+        >>> from nasbench.strategies import get_strategy
+        >>> carries_weights(get_strategy("enas").cls), carries_weights(get_strategy("random").cls)
+        (True, False)
+    """
+    return callable(getattr(strategy, "bind", None))
+
+
 __all__ = [
     "MODES",
     "ZERO_OP",
@@ -164,4 +187,5 @@ __all__ = [
     "Run",
     "Space",
     "Supernet",
+    "carries_weights",
 ]

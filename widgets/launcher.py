@@ -447,9 +447,10 @@ class SearchLauncher(widgets.VBox):
     def self_evaluating(self) -> bool:
         """True when the chosen strategy scores its candidates itself (NASH, ENAS,
         AutoHAS: networks kept between candidates), so no evaluator applies."""
+        from nasbench.protocols import carries_weights
         from nasbench.strategies import get_strategy
 
-        return callable(getattr(get_strategy(self.strategy.value).cls, "bind", None))
+        return carries_weights(get_strategy(self.strategy.value).cls)
 
     def _on_strategy(self, _: Any) -> None:
         self.form = ConfigForm(self._config_cls())

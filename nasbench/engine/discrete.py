@@ -20,6 +20,7 @@ from nasbench.engine.run_setup import (
     search_settings,
 )
 from nasbench.errors import ConfigError
+from nasbench.protocols import carries_weights
 from nasbench.runs import RunStore
 from nasbench.runs.store import check_new_run_dir
 
@@ -150,7 +151,7 @@ class _Parts:
             space=space,
             seed=config.seed,
         )
-        self.carries_weights = callable(getattr(self.strategy, "bind", None))
+        self.carries_weights = carries_weights(self.strategy)
         self.cache = "canonical"
         if self.carries_weights:
             # NASH and ENAS carry network weights between candidates, so they evaluate

@@ -27,6 +27,7 @@ from nasbench.data.fingerprint import DATA_FINGERPRINT
 from nasbench.device import resolve_device
 from nasbench.errors import ConfigError, NasbenchError, status_reason
 from nasbench.models.memory import must_fit_in_memory, one_value_per_channel
+from nasbench.protocols import carries_weights
 from nasbench.runs import RunStore
 from nasbench.runs.checkpoint import check_config_unchanged, resume_step
 from nasbench.runs.environment import capture_environment, environment_changes
@@ -158,8 +159,7 @@ def resume_refusal(strategy: str) -> str | None:
     which = f"a search with strategy {strategy!r} cannot be resumed"
     if entry.kind == "multi-agent":
         return f"{which}: its agents' replay buffer is not checkpointed"
-    # A discrete strategy with ``bind`` (NASH, ENAS, AutoHAS) trains its own networks.
-    if entry.kind == "discrete" and callable(getattr(entry.obj, "bind", None)):
+    if entry.kind == "discrete" and carries_weights(entry.obj):  # NASH, ENAS, AutoHAS
         return f"{which}: it trains networks it keeps between candidates, which no store holds"
     return None
 
