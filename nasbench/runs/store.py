@@ -180,13 +180,9 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     """
     # SQLite makes -wal/-shm files even to read; a file that is no run must not gain them.
     sidecars = [p for p in (Path(f"{path}-wal"), Path(f"{path}-shm")) if not p.exists()]
-    conn = None
     try:
-        conn = connect(path, read_only=True)
-        check_run_database(conn, path)
+        conn = _connect_checked(path, immutable=False)
     except (sqlite3.DatabaseError, RunStoreError) as err:
-        if conn is not None:
-            conn.close()
         for made in sidecars:
             with contextlib.suppress(OSError):  # a read-only folder: SQLite made none
                 made.unlink(missing_ok=True)
@@ -212,16 +208,21 @@ def _open_archived(path: Path, err: Exception) -> sqlite3.Connection:
             f"({wal.name}) SQLite cannot read there ({status_reason(err)}); copy the run "
             "folder somewhere writable and use the copy."
         )
-    conn = None
     try:
-        conn = connect(path, read_only=True, immutable=True)
-        check_run_database(conn, path)
-    except (sqlite3.DatabaseError, RunStoreError) as again:
-        if conn is not None:
-            conn.close()
-        if isinstance(again, RunStoreError):
-            raise
+        return _connect_checked(path, immutable=True)
+    except sqlite3.DatabaseError as again:
         raise damaged_database(path, again) from None
+
+
+def _connect_checked(path: Path, immutable: bool) -> sqlite3.Connection:
+    """A read-only connection to ``path``, checked to be a run database; closed again
+    when the check raises (``sqlite3.DatabaseError`` or :class:`RunStoreError`)."""
+    conn = connect(path, read_only=True, immutable=immutable)
+    try:
+        check_run_database(conn, path)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
