@@ -280,11 +280,11 @@ def _refuse_a_table_short_of_the_space(table: Any, searched: Space, where: str) 
     unscored. A table of every class (isomorphic cells share one row) is accepted."""
     from nasbench.spaces.base import ENUMERATE_LIMIT
 
-    held = table._positions()
+    held = table.held_keys()
     if searched.size() <= ENUMERATE_LIMIT:
         wanted = _architectures_of(_space_json(searched), _space_json(table.space))
         count = f"{sum(key in held for key in wanted)} of the {len(wanted):,} architectures"
-        short = not wanted <= held.keys()
+        short = not wanted <= held
     else:  # too many to list: a random draw of cells finds a sampled table's gaps
         rng = np.random.default_rng(0)
         drawn = (table.key_of(searched.sample(rng)) for _ in range(COVERAGE_DRAWS))
