@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,10 @@ class Run:
         self.run_dir = run_folder(run_dir)
         path = require_run(self.run_dir)
         self._conn: sqlite3.Connection | None = open_read_only(path)
+        # A notebook seldom closes a run it loaded: closing the connection when the Run is
+        # collected, or at the latest when Python exits, removes the -wal/-shm files the
+        # reading made beside a finished run (only close() did before).
+        self._closer = weakref.finalize(self, self._conn.close)
         try:
             self._read_all()
         except (sqlite3.DatabaseError, json.JSONDecodeError) as err:
@@ -384,9 +389,8 @@ class Run:
 
     def close(self) -> None:
         """Close the read-only connection (idempotent)."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._closer()  # runs once: closes the connection
+        self._conn = None
 
     def __enter__(self) -> Run:
         return self

@@ -241,6 +241,30 @@ def test_reading_a_finished_run_leaves_its_folder_as_it_was(tmp_path):
     assert listing(tmp_path / "run") == before
 
 
+def test_a_run_dropped_or_left_open_at_exit_leaves_its_folder_as_it_was(tmp_path):
+    """A notebook seldom closes what it loads: a Run collected, or still open when Python
+    exits, closes its connection and removes the sidecars its reading made."""
+    import gc
+    import subprocess
+    import sys
+
+    with new_store(tmp_path) as store:
+        store.log_metrics(1, 0, "train", {"loss": 0.5})
+    before = listing(tmp_path / "run")
+    run = load(tmp_path / "run")
+    assert "run.sqlite-wal" in os.listdir(tmp_path / "run")
+    del run
+    gc.collect()
+    assert listing(tmp_path / "run") == before
+    script = (
+        "import sys, nasbench.runs as runs\n"
+        "run = runs.load(sys.argv[1])\n"
+        "assert len(run.history) == 1\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "run")], check=True, timeout=120)
+    assert listing(tmp_path / "run") == before
+
+
 def test_a_reader_closing_beside_a_writer_keeps_the_writers_wal(tmp_path):
     """The reader opened first (it made the sidecars) and closes while a writer has the
     database: SQLite's last-close rule keeps the WAL, and every commit stays readable."""
