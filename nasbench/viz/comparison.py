@@ -10,7 +10,7 @@ Input forms, all reduced to one long frame (``strategy``, ``seed``, ``evaluation
 
 - a mapping ``{strategy: [run or candidates frame, ...]}`` (one item per seed; a run's
   seed is its ``run.config`` seed, a frame's its ``seed`` column, else its position);
-- a list of :class:`nasbench.runs.Run` (strategy and seed from ``run.config``);
+- a list of :class:`nasbench.runs.Run`, or one (strategy and seed from ``run.config``);
 - one long DataFrame with ``strategy``, ``seed`` and a score column, rows in
   evaluation order per (strategy, seed).
 
@@ -152,8 +152,14 @@ def _one(
     """
     frame = item if isinstance(item, pd.DataFrame) else getattr(item, "candidates", None)
     if not isinstance(frame, pd.DataFrame):
+        load_it = (
+            f" ({str(item)!r}); load the run first: nasbench.runs.load(path)"
+            if isinstance(item, str | Path)
+            else ""
+        )
         raise ConfigError(
-            f"expected a nasbench Run or a candidates DataFrame, got {type(item).__name__}."
+            f"expected a nasbench Run or a candidates DataFrame, got {type(item).__name__}"
+            f"{load_it}."
         )
     if strategy is None:
         strategy = _run_label(item, "strategy")
@@ -227,6 +233,8 @@ def tidy_runs(runs_or_frames: Any, metric: str | None = None) -> pd.DataFrame:
         [1, 2]
     """
     parts: list[pd.DataFrame] = []
+    if not isinstance(runs_or_frames, pd.DataFrame) and hasattr(runs_or_frames, "candidates"):
+        runs_or_frames = [runs_or_frames]  # one Run: a list of one
     if isinstance(runs_or_frames, pd.DataFrame):
         frame = runs_or_frames
         missing = [c for c in ("strategy", "seed") if c not in frame.columns]
@@ -380,7 +388,7 @@ def plot_best_so_far(
 
     Args:
         runs_or_frames: ``{strategy: [Run or candidates frame per seed]}``, a list of Runs,
-            or one long frame with ``strategy`` and ``seed`` columns.
+            one Run, or one long frame with ``strategy`` and ``seed`` columns.
         x: ``"evaluations"`` (cache hits excluded, failed candidates counted) or
             ``"wall_time"`` (seconds: on a tabular benchmark the table's simulated
             training time, so titled).

@@ -253,6 +253,18 @@ def test_the_seed_of_a_run_is_its_config_seed(tmp_path):
         plot_best_so_far(twice)
 
 
+def test_one_run_is_a_list_of_one_and_a_path_is_told_to_load(tmp_path):
+    """The figures of a discrete run send a user here with that run: one Run is a list of
+    one; a run's path (not loaded) is named with the call that loads it."""
+    run = _stored(tmp_path, "r3", seed=3)
+    fig = plot_best_so_far(run)
+    assert [t.name for t in fig.data] == ["random ± std", "random (1 seed)"]
+    assert list(fig.data[1].y) == list(plot_best_so_far([run]).data[1].y) == [0.5, 0.7, 0.7]
+    for given in (str(tmp_path / "r3"), tmp_path / "r3"):
+        with pytest.raises(NasbenchError, match=r"got \w+ \('.*r3'\); load the run first"):
+            plot_best_so_far([given])
+
+
 def test_wall_time_on_a_table_is_the_simulated_training_time(tmp_path):
     runs = [_stored(tmp_path, "r0", seed=0), _stored(tmp_path, "r1", seed=1, costs=(5, 5, 5))]
     tidy = tidy_runs(runs)
