@@ -22,7 +22,7 @@ import traitlets
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs.launched import launched_summaries
 from nasbench.runs.reader import Run
-from nasbench.runs.schema import RETRAIN_PHASES
+from nasbench.runs.schema import DB_NAME, RETRAIN_PHASES
 from widgets._figures import LivePlot, close_widgets
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
@@ -244,7 +244,8 @@ class RunBrowser(widgets.VBox):
         """Re-read the folder and redraw the table and the run list."""
         from nasbench.runs import list_runs
 
-        if self.folder.is_dir():
+        one_run = (self.folder / DB_NAME).is_file()  # list_runs refuses it; said below
+        if self.folder.is_dir() and not one_run:
             frame = list_runs(self.folder)
             unstarted = unstarted_runs(self.folder)
             if not unstarted.empty:  # a search that failed before its store: say why
@@ -259,6 +260,10 @@ class RunBrowser(widgets.VBox):
         if self.folder.exists() and not self.folder.is_dir():
             self.table.value = (f"<i>{folder} is a file, not a folder of runs; open the folder "
                                 "that holds the run folders.</i>")  # fmt: skip
+        elif one_run:
+            parent = html.escape(str(self.folder.parent))
+            self.table.value = (f"<i>{folder} is one run, not a folder of runs; open the "
+                                f"folder that holds it ({parent}).</i>")  # fmt: skip
         elif not self.folder.exists():
             self.table.value = f"<i>no runs yet: {folder} does not exist (a search creates it).</i>"
         selected = set(self.select.value)

@@ -28,6 +28,7 @@ import pandas as pd
 from nasbench.errors import ConfigError
 from nasbench.runs.schema import (
     APPEND_ONLY_TABLES,
+    DB_NAME,
     RETRAIN_PHASES,
     damaged_database,
     require_run,
@@ -687,6 +688,11 @@ def list_runs(folder: str | Path) -> pd.DataFrame:
     if not root.is_dir():
         raise ConfigError(
             f"runs folder '{root}' does not exist; pass the folder holding run folders."
+        )
+    if (root / DB_NAME).is_file():  # a run: listing what is inside it would find nothing
+        raise ConfigError(
+            f"'{root}' is a run folder, not a folder of runs; pass '{root.parent}' (its "
+            f"parent folder), or read the run with nasbench.runs.load('{root}')."
         )
     rows = run_summaries(root)
     columns = [

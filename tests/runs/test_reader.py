@@ -439,6 +439,9 @@ def test_list_runs(tmp_path):
     with pytest.raises(ConfigError) as err:
         list_runs(tmp_path / "nope")
     assert "nope" in one_line(err)
+    with pytest.raises(ConfigError, match="is a run folder, not a folder of runs") as err:
+        list_runs(str(tmp_path / "b"))  # a run's own folder: its parent lists it
+    assert f"pass '{tmp_path}' (its parent folder)" in one_line(err)
 
 
 CONTINUOUS_WRITER = textwrap.dedent(

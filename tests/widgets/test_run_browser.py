@@ -33,6 +33,13 @@ def test_missing_folder_is_an_empty_table(tmp_path):
     assert "is a file, not a folder of runs" in RunBrowser(tmp_path / "a-file").table.value
 
 
+def test_a_run_folder_opened_as_the_runs_folder_points_to_its_parent(fake_run):
+    browser = RunBrowser(fake_run)
+    assert "is one run, not a folder of runs" in browser.table.value
+    assert f"open the folder that holds it ({fake_run.parent})" in browser.table.value
+    assert browser.select.options == ()
+
+
 def test_a_discrete_run_is_compared_by_its_candidates(autohas_run, fake_run):
     from nasbench.runs import RunStore
 
