@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError, closest_name
 from nasbench.runs.alpha_summary import weight_name
+from nasbench.runs.summary import LIVE_STATUSES
 from nasbench.viz.palette import op_line
 
 ALPHA_COLUMNS = ("step", "edge", "op", "weight")
@@ -68,7 +69,8 @@ def frame_of(
 
 
 def empty_hint(run_or_frame: Any, logs: str, not_yet: str, ended: str | None = None) -> str:
-    """Why a run has no ``logs``: not yet, never (a discrete search), or it ended first.
+    """Why a run has no ``logs``: not yet, never (a discrete search), or it ended first
+    (finished, stopped, failed, or killed: no process writes it).
 
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or a frame (a frame says nothing of
@@ -91,8 +93,17 @@ def empty_hint(run_or_frame: Any, logs: str, not_yet: str, ended: str | None = N
             f"this run is a discrete search: it logs no {logs}, only its evaluated "
             "candidates; plot them with plot_best_so_far or plot_pareto."
         )
-    if getattr(run_or_frame, "status", None) in ("finished", "stopped", "failed"):
+    status = getattr(run_or_frame, "status", None)
+    if status in ("finished", "stopped", "failed"):
         return ended or f"this run logged no {logs}: it ended before its first step."
+    writer_alive = getattr(run_or_frame, "writer_alive", None)
+    if status in LIVE_STATUSES and callable(writer_alive) and writer_alive() is False:
+        # Says it runs, but no process writes it: waiting would never end.
+        return (
+            f"this run logged no {logs}: its search process is gone (killed, or out of "
+            f"memory) and logged none before it ended; resume it (nasbench resume "
+            f"{run_or_frame.run_dir}) or start a new search."
+        )
     return not_yet
 
 

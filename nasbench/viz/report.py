@@ -38,7 +38,7 @@ from nasbench.errors import ConfigError, NasbenchError
 from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
 from nasbench.runs.schema import run_folder, shown_epoch
-from nasbench.runs.store import announced_writer
+from nasbench.runs.store import TERMINAL_STATUSES, announced_writer
 from nasbench.runs.summary import KILLED, LIVE_STATUSES, retraining, shown_status
 from nasbench.tempfiles import remove_stale_temps, temp_prefix
 from nasbench.viz.alphas import (
@@ -480,9 +480,17 @@ def _config_table(config: Mapping[str, Any]) -> str:
 def _genotype_block(run: Any) -> str:
     genotypes = run.genotypes
     if genotypes.empty:
+        ended = run.status in TERMINAL_STATUSES or (
+            run.status in LIVE_STATUSES and run.writer_alive() is False  # killed
+        )
+        state = (
+            "derived no genotype: its search ended before it derived one"
+            if ended
+            else "has no derived genotype yet"
+        )
         return _note(
-            "this run has no derived genotype yet; a differentiable search logs one per "
-            "epoch, a discrete search its best candidate when it ends."
+            f"this run {state}; a differentiable search logs one per epoch, a discrete "
+            "search its best candidate when it ends."
         )
     from nasbench.runs.returned import returned_genotype_row
 

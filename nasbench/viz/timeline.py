@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError
-from nasbench.viz.alphas import frame_of
+from nasbench.viz.alphas import empty_hint, frame_of
 from nasbench.viz.palette import HIGHLIGHT_COLOR, op_color, op_symbol
 
 NOT_CHOSEN = "—"
@@ -101,7 +101,12 @@ def genotype_changes(run_or_frame: Any) -> pd.DataFrame:
         run_or_frame,
         "genotypes",
         ("epoch",),
-        "this run has no derived genotypes yet; a search logs one at the end of each epoch.",
+        empty_hint(
+            run_or_frame,
+            "derived genotypes",
+            "this run has no derived genotypes yet; a search logs one at the end of each epoch.",
+            "this run derived no genotype: it ended before the end of its first epoch.",
+        ),
     )
     if "genotype" not in frame.columns and "genotype_json" not in frame.columns:
         raise ConfigError("the genotypes frame needs a 'genotype' or 'genotype_json' column.")

@@ -15,6 +15,7 @@ from nasbench.viz import (
     plot_alphas,
     plot_detections,
     plot_dice_per_class,
+    plot_genotype_timeline,
     plot_history,
     plot_landmark_estimates,
     plot_learner_history,
@@ -193,9 +194,26 @@ def test_a_finished_discrete_run_is_named_as_one_not_told_to_wait(tmp_path, plot
 
 
 def test_a_run_still_starting_is_still_told_to_wait(tmp_path):
-    run = load(RunStore.create(tmp_path / "new", {}, environment={}).run_dir)
-    refused(lambda: plot_alphas(run), "no alpha snapshots yet; wait")
-    refused(lambda: plot_dice_per_class(run), "no metrics yet; wait for the first epoch")
+    with RunStore.create(tmp_path / "new", {}, environment={}) as store:  # its writer lives
+        run = load(store.run_dir)
+        refused(lambda: plot_alphas(run), "no alpha snapshots yet; wait")
+        refused(lambda: plot_dice_per_class(run), "no metrics yet; wait for the first epoch")
+
+
+def test_a_run_killed_before_its_first_step_is_not_told_to_wait(tmp_path):
+    """It says it runs, but no process writes it: waiting would never end."""
+    with RunStore.create(tmp_path / "gone", {}, environment={}) as store:
+        store.set_status("running")
+    run = load(tmp_path / "gone")
+    assert run.status == "running" and run.writer_alive() is False
+    for call, logs in [
+        (plot_history, "training curves"),
+        (plot_alphas, "alpha snapshots"),
+        (plot_genotype_timeline, "derived genotypes"),
+    ]:
+        said = refused(lambda call=call: call(run), f"this run logged no {logs}: its search")
+        assert "process is gone (killed" in said and "wait" not in said
+        assert f"nasbench resume {tmp_path / 'gone'}" in said
 
 
 @pytest.mark.parametrize("given", ["runs/x", None])

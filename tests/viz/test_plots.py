@@ -116,9 +116,10 @@ def test_plot_alphas_errors_are_one_line(run, tmp_path):
         plot_alphas(run, cell_type="normall")
     with pytest.raises(NasbenchError, match="kind 'tau'"):
         plot_alphas(run, kind="tau")
-    empty = load(RunStore.create(tmp_path / "empty", {}, environment={}).run_dir)
-    with pytest.raises(NasbenchError, match="no alpha snapshots yet") as err:
-        plot_alphas(empty)
+    with RunStore.create(tmp_path / "empty", {}, environment={}) as store:  # still starting
+        empty = load(store.run_dir)
+        with pytest.raises(NasbenchError, match="no alpha snapshots yet") as err:
+            plot_alphas(empty)
     assert "\n" not in str(err.value)
     with pytest.raises(NasbenchError, match="lacks column"):
         plot_alphas(pd.DataFrame({"step": [1]}))

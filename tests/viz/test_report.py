@@ -98,11 +98,16 @@ def test_report_without_eigenvalues_leaves_the_collapse_watch_out(tmp_path):
 
 
 def test_empty_run_gives_a_readable_page_without_plotly(tmp_path):
-    RunStore.create(tmp_path / "empty", {}, environment={}).close()
-    text = write_report(tmp_path / "empty").read_text(encoding="utf-8")
+    with RunStore.create(tmp_path / "empty", {}, environment={}):  # still starting
+        text = write_report(tmp_path / "empty").read_text(encoding="utf-8")
     assert "no alpha snapshots yet" in text and "no derived genotype yet" in text
     assert "no metrics yet" in text
     assert BUNDLE_HEAD not in text and "<svg" not in text
+    # Its process gone before a first step: the page says it ended, not "yet".
+    text = write_report(tmp_path / "empty").read_text(encoding="utf-8")
+    assert "no alpha snapshots yet" not in text and "no derived genotype yet" not in text
+    assert "this run derived no genotype: its search ended before it derived one" in text
+    assert "its search process is gone (killed" in text
 
 
 def test_missing_run_is_a_one_line_error(tmp_path):
