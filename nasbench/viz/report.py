@@ -74,6 +74,10 @@ pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; 
 """
 
 
+# Where a report path is given: write_report's argument, or report's flag.
+WHERE_TO = "(path= in Python, --out on the command line)"
+
+
 def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
     """Write the HTML report of a run, atomically (a temporary file, then ``os.replace``).
 
@@ -96,7 +100,7 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
     if target.is_dir():
         raise ConfigError(
             f"report path {target} is a folder; give a file name such as "
-            f"{target / REPORT_NAME} (--out)."
+            f"{target / REPORT_NAME} {WHERE_TO}."
         )
     _refuse_to_overwrite(target, run_dir)
     run = load(run_dir)
@@ -123,7 +127,7 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
             reason = f"{blocker} is a file, not a folder"
         raise ConfigError(
             f"cannot write the report to {target} ({reason}); give a path in a folder you can "
-            "write (--out)."
+            f"write {WHERE_TO}."
         ) from None
     try:
         with handle:
@@ -147,7 +151,7 @@ def _refuse_to_overwrite(target: Path, run_dir: Path) -> None:
     """
     if target.exists() and not target.is_file():
         raise ConfigError(
-            f"report path {target} is not a regular file; give an .html file name (--out)."
+            f"report path {target} is not a regular file; give an .html file name {WHERE_TO}."
         )
     resolved, run = target.resolve(), run_dir.resolve()
     if resolved.parent == run and resolved.name != REPORT_NAME and resolved.suffix != ".html":
@@ -163,7 +167,7 @@ def _refuse_to_overwrite(target: Path, run_dir: Path) -> None:
     if target.exists() and target.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(
             f"report path {target} exists and is no .html file; give an .html file name "
-            "(--out), or remove that file first."
+            f"{WHERE_TO}, or remove that file first."
         )
 
 
