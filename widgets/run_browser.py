@@ -308,7 +308,7 @@ class RunBrowser(widgets.VBox):
             try:
                 history, candidates = self._rows(run_dir)
             except NasbenchError as err:
-                missing.append(f"{name}: {err}")
+                missing.append(f"{name}: {str(err).rstrip('.')}")  # joined with "; " below
                 continue
             part = history[history["name"] == metric]
             if not part.empty:

@@ -170,3 +170,15 @@ def test_close_closes_every_widget_of_the_browser(fake_run, widget_registry):
     left = [widget_registry()[key] for key in set(widget_registry()) - before]
     assert all(isinstance(model, PlotlyLibrary) for model in left), left  # shared, stays
     assert browser.plot.channel.comm is None and browser._curves == {}
+
+
+def test_runs_that_cannot_be_compared_are_listed_in_one_sentence(fake_run):
+    for name in ("broken-a", "broken-b"):
+        (fake_run.parent / name).mkdir()
+        (fake_run.parent / name / "run.sqlite").write_bytes(b"garbage" * 100)
+    browser = RunBrowser(fake_run.parent)
+    browser.select.value = tuple(str(fake_run.parent / n) for n in ("broken-a", "broken-b"))
+    browser.compare()
+    said = browser.message.value
+    assert "broken-a: " in said and "; broken-b: " in said
+    assert ".;" not in said  # each reason's full stop would end the sentence mid-way
