@@ -390,12 +390,22 @@ class RunMonitor(widgets.VBox):
             process: the search subprocess writing it, if known.
 
         Raises:
-            ConfigError: ``run_dir`` is not a path (nothing shown is cleared).
+            ConfigError: ``run_dir`` is not a path, is empty or is a file (nothing shown is
+                cleared).
         """
         if not isinstance(run_dir, (str, os.PathLike)):
             raise ConfigError(
                 f"watch needs a run folder (or a loaded Run), got {type(run_dir).__name__}; "
                 'pass e.g. monitor.watch("runs/darts-1").'
+            )
+        if not os.fspath(run_dir).strip():
+            raise ConfigError(
+                'watch needs a run folder, got an empty path; pass e.g. "runs/darts-1".'
+            )
+        if Path(run_dir).is_file():  # e.g. the run's run.sqlite
+            raise ConfigError(
+                f"{os.fspath(run_dir)} is a file, not a run folder; pass the folder that holds "
+                f"it ({Path(run_dir).parent})."
             )
         self.stop_polling()
         self._forget_run(process)

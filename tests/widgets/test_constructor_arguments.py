@@ -168,6 +168,26 @@ def test_watching_no_folder_is_one_line_and_keeps_what_is_shown():
     assert monitor.title.value == before
 
 
+@pytest.mark.parametrize("given", ["", "  ", "run.sqlite"])
+def test_watching_an_empty_path_or_a_file_is_one_line_and_keeps_what_is_shown(tmp_path, given):
+    from nasbench.runs import RunStore
+    from widgets.monitor import RunMonitor
+
+    with RunStore.create(tmp_path / "r1", {"strategy": "darts"}, {}):
+        pass
+    path = str(tmp_path / "r1" / given) if given == "run.sqlite" else given
+    said = "is a file, not a run folder" if given == "run.sqlite" else "got an empty path"
+    monitor = RunMonitor()
+    before = monitor.title.value
+    with pytest.raises(ConfigError, match=said) as err:
+        monitor.watch(path)
+    assert monitor.title.value == before and "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match=said):
+        RunMonitor(path)
+    if given == "run.sqlite":
+        assert f"pass the folder that holds it ({tmp_path / 'r1'})" in str(err.value)
+
+
 def test_the_space_builder_offers_no_proxy_steps_the_c2fnas_space_refuses():
     from nasbench.spaces import C2fnasSpace
     from widgets.space_builder import SpaceBuilder
