@@ -38,7 +38,7 @@ from nasbench.runs.alpha_summary import (
 from nasbench.runs.launched import stderr_tail
 from nasbench.runs.schema import RETRAIN_PHASES
 from nasbench.runs.store import announced_writer
-from nasbench.runs.summary import KILLED, RETRAINING, retraining, shown_status
+from nasbench.runs.summary import END_REASONS, KILLED, RETRAINING, retraining, shown_status
 from widgets._figures import LivePlot, close_widgets
 from widgets._layout import wrapping_row
 from widgets._svg import message_html, show_drawing
@@ -1331,6 +1331,10 @@ class RunMonitor(widgets.VBox):
             parts.append(f"ETA {format_eta(progress['eta_s'])}")
         if status == "running" and run.stop_pending:
             parts.append("<i>stop requested</i>")
+        if status == "finished" and total and progress["step"] < total:
+            # A budget (time, a strategy with nothing left) ended it short of its steps: a
+            # part-filled green bar alone would read as a search that missed its end.
+            parts.append(html.escape(END_REASONS.get(run.message, "ended early")))
         self.status_text.value = " · ".join(parts)
         self.stop_button.disabled = status in TERMINAL or status == RETRAINING  # reads no stop
         self.report_button.disabled = False

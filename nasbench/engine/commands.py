@@ -20,18 +20,9 @@ from typing import Any
 
 from nasbench.config import DatasetConfig, SearchConfig
 from nasbench.errors import ConfigError, NasbenchError
+from nasbench.runs.summary import END_REASONS
 
 QUICKSTART_RUN_DIR = "runs/quickstart"
-# Why a discrete search ended (the store's status message), said in words.
-END_REASONS = {
-    "max_evaluations": "its max_evaluations budget is spent",
-    "max_seconds": "its max_seconds budget is spent",
-    "finished": "the strategy had nothing left to propose",
-    "exhausted": "every architecture of the space has been evaluated",
-    "duplicates": "ended early: the strategy kept proposing architectures it had already "
-    "evaluated, so the budget could not be spent; check that it draws new ones",
-    "callback": "a callback asked it to stop",
-}
 
 
 def recorded_environment(run_dir: str | Path) -> dict[str, Any]:

@@ -35,6 +35,16 @@ RESUMING = "resuming"
 # is its latest record, with no retrain_finished after it): not over, but no search, so
 # no stop request reaches it.
 RETRAINING = "retraining"
+# Why a discrete search ended (the store's status message), said in words.
+END_REASONS = {
+    "max_evaluations": "its max_evaluations budget is spent",
+    "max_seconds": "its max_seconds budget is spent",
+    "finished": "the strategy had nothing left to propose",
+    "exhausted": "every architecture of the space has been evaluated",
+    "duplicates": "ended early: the strategy kept proposing architectures it had already "
+    "evaluated, so the budget could not be spent; check that it draws new ones",
+    "callback": "a callback asked it to stop",
+}
 # A localisation search's validation distance of the searched arm (voxels, smaller is
 # better); it is recorded with the arms' test rows, but it is what the arm was picked by.
 LOCALISATION_VAL = "searched_val_dist_vox"

@@ -283,6 +283,29 @@ def test_a_discrete_search_shows_its_candidates_and_best_cell(tmp_path):
     assert best.y[-1] == evaluated.y[-1]
 
 
+@pytest.mark.parametrize(
+    "message, said",
+    [("max_seconds", "its max_seconds budget is spent"), ("", "ended early"),
+     ("exhausted", "every architecture of the space has been evaluated")],
+)  # fmt: skip
+def test_a_search_finished_short_of_its_steps_says_what_ended_it(tmp_path, message, said):
+    """A race cut short by max_seconds ends at step 1 of 39: a part-filled green bar
+    alone reads as a search that missed its end."""
+    from nasbench.runs import RunStore
+
+    with RunStore.create(tmp_path / "run", {"strategy": "hyperband"}, {}) as store:
+        store.set_status("running")
+        store.set_progress(1, 39, 0, None)
+        store.set_status("finished", message)
+    monitor = RunMonitor(tmp_path / "run")
+    assert monitor.status == "finished" and monitor.progress.bar_style == "success"
+    assert monitor.status_text.value == f"<b>finished</b> · step 1/39 · {said}"
+    with RunStore.open(tmp_path / "run") as store:  # a search that took all its steps
+        store.set_progress(39, 39, 0, None)
+    monitor.poll_once()
+    assert monitor.status_text.value == "<b>finished</b> · step 39/39"
+
+
 def test_a_resumed_run_reads_resuming_until_its_process_takes_the_store_over(fake_run):
     import sys
 
