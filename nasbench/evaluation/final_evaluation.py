@@ -47,7 +47,7 @@ from torch import nn
 
 from nasbench.data.fingerprint import DATA_FINGERPRINT
 from nasbench.device import seeded
-from nasbench.errors import ConfigError, NasbenchError, closest_name
+from nasbench.errors import ConfigError, NasbenchError, closest_name, status_reason
 from nasbench.evaluation.baselines import IntensityThresholds, resnet18, small_cnn, unet
 from nasbench.evaluation.detection_baselines import RESNET_DETECTOR, matched_resnet_detector
 from nasbench.evaluation.metrics import CLASSIFICATION_TASKS
@@ -290,7 +290,12 @@ def _retrain(
 
     # Before loading: a folder that gained a class may fail to load as the search's task.
     fingerprint = _data_fingerprint(run_dir, data, environment, info)
-    with RunStore.open(run_dir) as store, fits(), _replacing_curves(store, run_dir) as replaced:
+    with (
+        RunStore.open(run_dir) as store,
+        _retrain_events(store) as log_start,  # outside fits(): logs the error it words
+        fits(),
+        _replacing_curves(store, run_dir) as replaced,
+    ):
         splits = _load_splits(data, config)
         if fingerprint is None and environment.get(DATA_FINGERPRINT) is not None:
             # Not there before loading: the load may have downloaded the same files.
@@ -298,8 +303,7 @@ def _retrain(
         report = RetrainReport(run_dir, info.name, genotype, skeleton, config, given=given)
         report.data_fingerprint = fingerprint
         report.splits = {name: len(ds) for name, ds in splits.items()}
-        store.log_event(
-            "retrain_started",
+        log_start(
             {
                 "replaced_rows": replaced,
                 "genotype": report.summary()["genotype"],
@@ -382,6 +386,33 @@ def _retrain(
             store.publish_staged(PHASES.values())
             store.log_event("retrain_finished", report.summary())
     return report
+
+
+@contextlib.contextmanager
+def _retrain_events(store: Any) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """Yield the call that logs ``retrain_started``; once it has, a retrain that ends
+    without finishing (an error, Ctrl-C) logs ``retrain_failed`` with why, in one line.
+
+    Its curves are dropped (:func:`_replacing_curves`), so without that event the report
+    would show the retrain before it as the latest. A kill no handler sees (SIGKILL, the
+    out-of-memory killer) logs nothing.
+    """
+    started = False
+
+    def log_start(payload: dict[str, Any]) -> None:
+        nonlocal started
+        store.log_event("retrain_started", payload)
+        started = True
+
+    try:
+        yield log_start
+    except BaseException as err:
+        if started:
+            interrupted = isinstance(err, KeyboardInterrupt)
+            reason = "interrupted (Ctrl-C)" if interrupted else status_reason(err)
+            with contextlib.suppress(Exception):  # the store may be what failed: keep `err`
+                store.log_event("retrain_failed", {"error": reason})
+        raise
 
 
 @contextlib.contextmanager

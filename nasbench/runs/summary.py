@@ -206,8 +206,9 @@ def retraining(run_dir: str | Path) -> bool:
     takes the run over (:func:`nasbench.runs.store.announced_writer`, from its first
     moment), or, where nothing is announced, the run's log says so: its latest
     ``retrain_started`` event came after its last status and has no ``retrain_finished``
-    after it. Only a live writer makes the log's word true (:func:`writer_alive`): a
-    retrain that was killed logs no end, and a resume announced since is no retrain.
+    (or ``retrain_failed``) after it. Only a live writer makes the log's word true
+    (:func:`writer_alive`): a retrain that was killed logs no end, and a resume announced
+    since is no retrain.
 
     Args:
         run_dir: the run folder.
@@ -235,7 +236,8 @@ def retraining(run_dir: str | Path) -> bool:
 
 def _retraining(conn: sqlite3.Connection) -> bool:
     event = conn.execute(
-        "SELECT kind, time FROM events WHERE kind IN ('retrain_started', 'retrain_finished') "
+        "SELECT kind, time FROM events WHERE kind IN "
+        "('retrain_started', 'retrain_finished', 'retrain_failed') "
         "ORDER BY id DESC LIMIT 1"
     ).fetchone()
     if event is None or event[0] != "retrain_started":

@@ -673,11 +673,19 @@ def _retrain_block(run: Any) -> str:
     none ran."""
     events = run.events
     done = events[events.kind == "retrain_finished"] if not events.empty else events
+    failed = _latest_retrain_failed(events)
     if done.empty:
-        return ""
+        return _note(f"The retrain did not finish ({failed}); no retrain has.") if failed else ""
     payloads = list(done["payload"])
     searched = [p for p in payloads if _retrained_source(p, run) == "searched"]
     blocks = []
+    if failed:
+        blocks.append(
+            _note(
+                f"The latest retrain did not finish ({failed}); the tables below are of the "
+                "last one that did."
+            )
+        )
     if searched:
         table = _retrain_table(searched[-1], "searched cell", len(searched), run)
         blocks.append(_not_returned_note(searched[-1], run) + table)
@@ -691,6 +699,19 @@ def _retrain_block(run: Any) -> str:
         )
         blocks.append(note + "\n" + table)
     return "\n".join(blocks)
+
+
+def _latest_retrain_failed(events: pd.DataFrame) -> str | None:
+    """Why the latest retrain ended without finishing (its ``retrain_failed`` event), or
+    None when it finished, runs now, or none ran."""
+    if events.empty:
+        return None
+    ends = events[events.kind.isin(["retrain_finished", "retrain_failed"])]
+    if ends.empty or ends["kind"].iloc[-1] != "retrain_failed":
+        return None
+    payload = ends["payload"].iloc[-1]
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return str(error or "no reason recorded")
 
 
 def _not_returned_note(payload: dict, run: Any) -> str:

@@ -464,6 +464,8 @@ def test_an_interrupted_retrain_leaves_the_earlier_retrains_curves(run_dir, tmp_
     import dataclasses
     import shutil
 
+    from nasbench.viz.report import write_report
+
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy)
     retrain(copy, QUICK, baseline=False)
@@ -484,6 +486,24 @@ def test_an_interrupted_retrain_leaves_the_earlier_retrains_curves(run_dir, tmp_
     with pytest.raises(KeyboardInterrupt):
         retrain(copy, dataclasses.replace(QUICK, epochs=2, seed=1), on_epoch=interrupt)
     assert rows() == before
+    # The log says the latest retrain did not finish, and why; so does the report.
+    events = load(copy).events
+    assert list(events["kind"].iloc[-3:]) == [
+        "retrain_finished", "retrain_started", "retrain_failed",
+    ]  # fmt: skip
+    assert events["payload"].iloc[-1] == {"error": "interrupted (Ctrl-C)"}
+
+    def broken(record):
+        raise RuntimeError("the disk\nis gone")
+
+    with pytest.raises(RuntimeError):
+        retrain(copy, dataclasses.replace(QUICK, epochs=2, seed=1), on_epoch=broken)
+    assert load(copy).events["payload"].iloc[-1] == {"error": "RuntimeError: the disk is gone"}
+    text = write_report(copy, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert (
+        "The latest retrain did not finish (RuntimeError: the disk is gone); the tables "
+        "below are of the last one that did." in text
+    )
 
 
 def _retrain_rows(run_dir):

@@ -162,6 +162,30 @@ def test_the_report_shows_the_last_retrain_next_to_its_baselines(tmp_path):
     assert "72498" not in section[: section.index("given genotype")]
 
 
+def test_a_retrain_that_did_not_finish_is_named_above_the_last_that_did(tmp_path):
+    run_dir = make_run(tmp_path / "run", eigen=False)
+    with RunStore.open(run_dir) as store:
+        store.log_event("retrain_started", {})
+        store.log_event("retrain_failed", {"error": "ConfigError: <no> data"})
+    section = write_report(run_dir).read_text(encoding="utf-8")
+    section = section[
+        section.index("<h2>Retrained from scratch") : section.index("<h2>Final alphas")
+    ]
+    assert "The retrain did not finish (ConfigError: &lt;no&gt; data); no retrain has." in section
+    models = {"searched": {"params": 38, "test": {"acc": 0.8}, "epochs_run": 1}}
+    with RunStore.open(run_dir) as store:
+        store.log_event("retrain_started", {})
+        store.log_event("retrain_finished", {"dataset": "breastmnist", "models": models})
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    assert "did not finish" not in text and "<td>searched cell</td><td>0.8</td>" in text
+    with RunStore.open(run_dir) as store:
+        store.log_event("retrain_started", {})
+        store.log_event("retrain_failed", {"error": "interrupted (Ctrl-C)"})
+    text = write_report(run_dir).read_text(encoding="utf-8")
+    told = "The latest retrain did not finish (interrupted (Ctrl-C)); the tables below are"
+    assert told in text and text.index(told) < text.index("<td>searched cell</td><td>0.8</td>")
+
+
 def test_an_older_retrain_is_told_apart_by_its_genotype(tmp_path):
     run_dir = make_run(tmp_path / "run", eigen=False)
     model = {"searched": {"params": 7, "test": {"acc": 0.5}, "epochs_run": 1}}
