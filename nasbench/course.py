@@ -96,8 +96,11 @@ def check(
     try:
         plain = _as_expected(_plain(answer), answer, expected)
         right = _same(plain, _plain(expected), rel_tol, abs_tol)
+        # A Series' values are compared as a list above: its labels are compared here.
+        differ = _labels_differ(answer, expected, rel_tol, abs_tol)
+        right = right and not differ
     except RecursionError:  # a list that holds itself, or one nested thousands deep
-        plain, right = answer, False
+        plain, right, differ = answer, False, ""
     previous = _last_graded["name"]
     stale = not right and answer is _last_graded["answer"] and previous not in (None, name)
     if stale and not _shared_by_value(answer):
@@ -118,7 +121,10 @@ def check(
             if stale
             else ""
         )
-        raise AssertionError(f"{name}: {_shown(answer)} ({shape}) is not right.{skipped} {hint}")
+        differ = f" {differ}." if differ else ""
+        raise AssertionError(
+            f"{name}: {_shown(answer)} ({shape}) is not right.{differ}{skipped} {hint}"
+        )
     print(f"✓ {name}: correct.")
     return True
 
@@ -263,6 +269,64 @@ def _same(answer: Any, expected: Any, rel_tol: float, abs_tol: float) -> bool:
 def _is_frame(value: Any) -> bool:
     pandas = sys.modules.get("pandas")  # not imported: no DataFrame exists
     return pandas is not None and isinstance(value, pandas.DataFrame)
+
+
+def _is_series(value: Any) -> bool:
+    pandas = sys.modules.get("pandas")  # not imported: no Series exists
+    return pandas is not None and isinstance(value, pandas.Series)
+
+
+def _labels_differ(answer: Any, expected: Any, rel_tol: float, abs_tol: float) -> str:
+    """The first labels that differ between two DataFrames (the columns, then the index)
+    or two Series (the index), in one sentence; "" where they agree, or where the answer
+    and the expected value are not two frames or two Series (a list is as right as a
+    Series of its values)."""
+    if _is_frame(answer) and _is_frame(expected):
+        parts = ("columns", "index")
+    elif _is_series(answer) and _is_series(expected):
+        parts = ("index",)
+    else:
+        return ""
+    for part in parts:
+        got, want = _plain(getattr(answer, part)), _plain(getattr(expected, part))
+        if _same(got, want, rel_tol, abs_tol):
+            continue
+        what = "The columns differ" if part == "columns" else "The index differs"
+        missing = _not_in(want, got) if part == "columns" else []
+        unexpected = _not_in(got, want) if part == "columns" else []
+        if missing or unexpected:
+            said = [f"missing {_listed(missing)}"] if missing else []
+            said += [f"unexpected {_listed(unexpected)}"] if unexpected else []
+            return f"{what}: {', '.join(said)}"
+        shown_want, shown_got = _listed(want), _listed(got)
+        if " ..." not in shown_want + shown_got:
+            said = f"{what}: expected {shown_want}, got {shown_got}"
+        elif len(got) != len(want):  # too long to show whole: how many there are
+            return f"{what}: expected {len(want)} labels, got {len(got)}"
+        else:  # too long to show whole: the first place they part
+            at = next(i for i, w in enumerate(want) if not _same(got[i], w, rel_tol, abs_tol))
+            said = f"{what} at position {at}: expected {_listed(want[at])}, got {_listed(got[at])}"
+        try:
+            reordered = collections.Counter(got) == collections.Counter(want)
+        except TypeError:  # an unhashable label
+            reordered = False
+        return said + (" (the same labels in another order)" if reordered else "")
+    return ""
+
+
+def _not_in(labels: list, others: list) -> list:
+    """The labels that ``others`` lacks, in their order."""
+    try:
+        others = set(others)  # a long index: no scan of the list per label
+    except TypeError:  # an unhashable label
+        pass
+    return [label for label in labels if label not in others]
+
+
+def _listed(labels: Any, width: int = 60) -> str:
+    """Labels (or one label) as written in Python, on one line, shortened to ``width``."""
+    text = " ".join(repr(labels).split())
+    return text if len(text) <= width else text[: width - 4] + " ..."
 
 
 def _category(value: Any) -> str:

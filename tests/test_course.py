@@ -361,3 +361,62 @@ def test_one_value_in_an_array_or_tensor_is_that_number_and_numpy_scalars_compar
         check("loss", [0.5], 0.5, "h")  # a Python list is a list
     with pytest.raises(AssertionError, match="is not right"):
         check("loss", torch.tensor([0.5, 0.5]), 0.5, "h")
+
+
+def _wrong(answer, expected):
+    """check's message for a wrong answer, asserted to be one line."""
+    with pytest.raises(AssertionError) as err:
+        check("x", answer, expected, "look again")
+    message = str(err.value)
+    assert "\n" not in message and message.endswith("look again")
+    return message
+
+
+def test_a_series_with_the_right_values_under_other_labels_is_not_right(fresh_course):
+    import pandas as pd
+
+    expected = pd.Series([0.9, 0.7], index=["a", "b"])
+    assert check("x", expected.copy(), expected, "h") is True
+    assert check("x", [0.9, 0.7], expected, "h") is True  # a list has no labels to differ
+    assert check("x", pd.Series([0.9, 0.7]), (0.9, 0.7), "h") is True
+    message = _wrong(pd.Series([0.9, 0.7]), expected)
+    assert "(a pandas Series of shape (2,)) is not right. " in message
+    assert "The index differs: expected ['a', 'b'], got [0, 1]. look again" in message
+    message = _wrong(pd.Series([0.9, 0.7], index=["b", "a"]), expected)
+    assert (
+        "The index differs: expected ['a', 'b'], got ['b', 'a'] "
+        "(the same labels in another order). look again" in message
+    )
+    # The right labels with wrong values: no sentence on the labels.
+    message = _wrong(pd.Series([0.7, 0.9], index=["a", "b"]), expected)
+    assert "differs" not in message and message.endswith("is not right. look again")
+
+
+def test_a_long_index_that_differs_says_where_or_how_many_labels(fresh_course):
+    import pandas as pd
+
+    expected = pd.Series(range(200), index=[f"n{i}" for i in range(200)])
+    message = _wrong(expected.rename(index={"n150": "x"}), expected)
+    assert "The index differs at position 150: expected 'n150', got 'x'. look again" in message
+    message = _wrong(expected.iloc[:199], expected)
+    assert "The index differs: expected 200 labels, got 199. look again" in message
+
+
+def test_a_dataframe_with_other_columns_names_the_missing_and_unexpected_ones(fresh_course):
+    import pandas as pd
+
+    frame = pd.DataFrame({"op": ["skip", "conv"], "acc": [0.25, 0.75]})
+    for wrong, said in [
+        (frame.rename(columns={"acc": "accuracy"}), "missing ['acc'], unexpected ['accuracy']"),
+        (frame.drop(columns="acc"), "missing ['acc']"),
+        (frame.assign(extra=1), "unexpected ['extra']"),
+        (
+            frame[["acc", "op"]],
+            "expected ['op', 'acc'], got ['acc', 'op'] (the same labels in another order)",
+        ),
+    ]:
+        assert f"is not right. The columns differ: {said}. look again" in _wrong(wrong, frame)
+    message = _wrong(frame.set_axis([5, 6]), frame)
+    assert "is not right. The index differs: expected [0, 1], got [5, 6]. look again" in message
+    message = _wrong(frame.assign(acc=[0.5, 0.5]), frame)  # the labels agree: no sentence on them
+    assert "differ" not in message and message.endswith("is not right. look again")
