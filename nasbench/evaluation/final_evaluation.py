@@ -576,7 +576,8 @@ def _baselines(baseline: bool | str | Sequence[str] | None, task: str) -> tuple[
     if baseline is False or baseline is None:
         return ()
     names = baseline.split(",") if isinstance(baseline, str) else list(baseline)
-    names = [str(name).strip() for name in names if str(name).strip()]
+    # Names are lower case: "NONE" or "ResNet18" mean none and resnet18.
+    names = [str(name).strip().lower() for name in names if str(name).strip()]
     if names == ["none"]:
         return ()
     if "none" in names:

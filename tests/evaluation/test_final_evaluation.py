@@ -194,6 +194,8 @@ def test_unet_baseline_fits_the_image_size():
         ("cnn,resnet18", "multi-class", ("cnn", "resnet18")),
         (["resnet18", "cnn", "resnet18"], "binary", ("resnet18", "cnn")),
         ("none", "binary", ()),
+        ("NONE", "binary", ()),
+        (" ResNet18,CNN", "binary", ("resnet18", "cnn")),
         (False, "segmentation", ()),
         (True, "segmentation", ("unet", "threshold")),
         ("threshold", "segmentation", ("threshold",)),
