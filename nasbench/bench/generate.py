@@ -447,7 +447,7 @@ def cli_main(args: argparse.Namespace) -> int:
     Returns:
         The exit status (0).
     """
-    from nasbench.evaluation.train_loop import TrainConfig
+    from nasbench.evaluation.train_loop import TrainConfig, validated_as_flags
 
     try:
         seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]
@@ -455,8 +455,8 @@ def cli_main(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--seeds must be comma-separated integers, got {args.seeds!r}."
         ) from None
-    recipe = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, limit=args.limit
+    recipe = validated_as_flags(
+        TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, limit=args.limit)
     )
 
     def report(done: int, total: int, key: str) -> None:

@@ -58,6 +58,7 @@ from nasbench.evaluation.train_loop import (
     evaluate_model,
     refuse_batches_of_one,
     train_model,
+    validated_as_flags,
 )
 from nasbench.options import add_no_download_flag
 from nasbench.protocols import Genotype
@@ -1043,22 +1044,24 @@ def cli_main(args: argparse.Namespace) -> int:
         >>> cli_main(p.parse_args(["runs/x", "--epochs", "1"]))  # doctest: +SKIP
         0
     """
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        optimizer=args.optimizer,
-        limit=args.limit,
-        test_limit=args.test_limit,
-        augment=not args.no_augment,
-        device=args.device,
-        precision=args.precision,
-        seed=args.seed,
-        class_weight=args.class_weight,
-        label_smoothing=args.label_smoothing,
-        seg_loss=args.seg_loss,
-        ema_decay=args.ema_decay,
-        tta_flip=args.tta_flip,
+    config = validated_as_flags(
+        TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            optimizer=args.optimizer,
+            limit=args.limit,
+            test_limit=args.test_limit,
+            augment=not args.no_augment,
+            device=args.device,
+            precision=args.precision,
+            seed=args.seed,
+            class_weight=args.class_weight,
+            label_smoothing=args.label_smoothing,
+            seg_loss=args.seg_loss,
+            ema_decay=args.ema_decay,
+            tta_flip=args.tta_flip,
+        )
     )
     channels = args.channels
     if args.max_params is not None:

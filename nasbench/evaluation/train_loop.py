@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -486,6 +487,34 @@ def _task(task: str | Task, dataset: Any, config: TrainConfig) -> Task:
     if info is not None and info.task == task:
         return task_of_info(info, roi_size=config.roi_size)
     return task_for(task, roi_size=config.roi_size)
+
+
+def validated_as_flags(config: TrainConfig) -> TrainConfig:
+    """``config.validate()`` for a recipe made of command-line flags (``nasbench retrain``,
+    ``nasbench bench generate``): a bad value is named by its flag, as typed.
+
+    Args:
+        config: a recipe whose every field the command's flags set, one flag per field
+            (``batch_size`` is ``--batch-size``).
+
+    Returns:
+        ``config``, validated.
+
+    Raises:
+        ConfigError: the first bad value, named ``--batch-size`` rather than
+            ``TrainConfig.batch_size``.
+
+    Example:
+        >>> validated_as_flags(TrainConfig(limit=0))
+        Traceback (most recent call last):
+        nasbench.errors.ConfigError: --limit must be >= 1 (or left out), got 0.
+    """
+    try:
+        return config.validate()
+    except ConfigError as err:
+        said = str(err).replace("must be None or >= 1", "must be >= 1 (or left out)")
+        said = re.sub(r"\bTrainConfig\.(\w+)", lambda m: f"--{m[1].replace('_', '-')}", said)
+        raise ConfigError(said) from None
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:

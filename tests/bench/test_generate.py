@@ -225,6 +225,15 @@ def test_an_empty_generate_argument_is_refused_not_defaulted(
     assert not count_trainings and list(tmp_path.iterdir()) == []  # nothing trained or written
 
 
+def test_a_bad_generate_recipe_value_is_named_by_its_flag(tmp_path, capsys, count_trainings):
+    from nasbench.cli import main
+
+    out = tmp_path / "t.parquet"
+    code = main(["bench", "generate", "--out", str(out), "--epochs", "0", "--device", "cpu"])
+    assert code == 2 and not count_trainings and not out.exists()
+    assert capsys.readouterr().err == "nasbench: error: --epochs must be an integer >= 1, got 0.\n"
+
+
 @pytest.mark.parametrize("out", ["", "  "])
 def test_generate_table_refuses_an_empty_out_as_unset_not_as_a_folder(space, tmp_path, out):
     with pytest.raises(ConfigError, match="--out is empty; give it a value") as err:

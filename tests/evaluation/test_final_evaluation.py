@@ -299,6 +299,21 @@ def test_the_retrain_command_refuses_contradicting_baseline_flags(run_dir, capsy
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [(["--limit", "0"], "--limit must be >= 1 (or left out), got 0."),
+     (["--batch-size", "0"], "--batch-size must be an integer >= 1, got 0."),
+     (["--label-smoothing", "2"], "--label-smoothing must be a number in [0, 1), got 2.0.")],
+)  # fmt: skip
+def test_the_retrain_command_names_a_bad_value_by_its_flag(run_dir, capsys, flags, said):
+    from nasbench.cli import main
+
+    before = len(load(run_dir).events)
+    assert main(["retrain", str(run_dir), *flags]) == 2
+    assert capsys.readouterr().err == f"nasbench: error: {said}\n"
+    assert len(load(run_dir).events) == before
+
+
 def test_retraining_a_run_that_did_not_finish_says_so(tmp_path, capsys):
     from nasbench.evaluation.final_evaluation import _note_unfinished
     from nasbench.runs import RunStore
