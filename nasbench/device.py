@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,6 +72,22 @@ def resolve_precision(
     if precision == "auto" and (_launch_bound(input_pixels) or not _native_bf16()):
         return "fp32"
     return "bf16"
+
+
+def warn_if_bf16_falls_back(device: torch.device, precision: str) -> None:
+    """Warn, once per caller, that ``precision="bf16"`` runs in fp32 on this device: the
+    run records bf16 as asked, and its speed and numbers would otherwise read as bf16's.
+
+    Example:
+        >>> warn_if_bf16_falls_back(torch.device("cpu"), "fp32")  # nothing to say
+    """
+    if precision == "bf16" and device.type != "cuda":
+        warnings.warn(
+            f"precision bf16 runs in fp32 on the {device.type.upper()} (bf16 is slower than "
+            "fp32 there for these small convolutions); bf16 applies on a CUDA GPU.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 @contextlib.contextmanager

@@ -43,6 +43,7 @@ from nasbench.device import (
     resolve_precision,
     to_channels_last,
     wants_channels_last,
+    warn_if_bf16_falls_back,
 )
 from nasbench.engine.budget import PROBE_STEPS, BudgetPlan, fit_budget
 from nasbench.engine.progress import transient_bar
@@ -135,6 +136,7 @@ def _build(config: SearchConfig) -> _Parts:
     ).to(device)
     input_pixels = math.prod(train_batches.batch(0, 0)[0].shape[2:])
     precision = resolve_precision(device, config.precision, input_pixels)
+    warn_if_bf16_falls_back(device, config.precision)
     if wants_channels_last(device, supernet.channels_last, input_pixels):
         # Inputs (Supernet.forward) and weights both, or the convs convert every call.
         supernet.channels_last = True

@@ -42,7 +42,7 @@ from nasbench.config import MAX_INT
 from nasbench.data.batches import EpochBatches
 from nasbench.data.box_augment import augment_detection_batch
 from nasbench.data.transforms import BatchAugment
-from nasbench.device import autocast, resolve_device, seeded
+from nasbench.device import autocast, resolve_device, seeded, warn_if_bf16_falls_back
 from nasbench.errors import ConfigError, DivergenceError, closest_name
 from nasbench.evaluation.metrics import AUTO, CLASS_WEIGHTS, resolve_class_weight, training_loss
 from nasbench.evaluation.segmentation import segmentation_loss
@@ -355,6 +355,7 @@ def train_model(
             raise ConfigError(f"the {name} split is empty; give it at least one image.")
     refuse_batches_of_one(model, min(config.batch_size, len(train_ds)))
     device = resolve_device(config.device)
+    warn_if_bf16_falls_back(device, config.precision)
     weighting = _class_weight(task, train_ds, config)
     train_loss = _training_loss(task, train_ds, config, weighting[0]).to(device)
     start = time.perf_counter()

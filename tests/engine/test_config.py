@@ -98,6 +98,29 @@ def test_precision_auto_is_fp32_on_the_cpu_and_unknown_is_refused():
     with pytest.raises(ConfigError, match="precision must be"):
         resolve_precision(cpu, "fp16")
     assert SearchConfig().precision == "auto"
+
+
+def test_bf16_asked_on_the_cpu_is_said_to_run_in_fp32():
+    import warnings
+
+    import torch
+    from torch import nn
+
+    from nasbench.data import load
+    from nasbench.device import warn_if_bf16_falls_back
+    from nasbench.evaluation.train_loop import TrainConfig, train_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for precision in ("auto", "fp32"):  # nothing asked that the CPU does not do
+            warn_if_bf16_falls_back(torch.device("cpu"), precision)
+    with pytest.warns(UserWarning, match="precision bf16 runs in fp32 on the CPU"):
+        warn_if_bf16_falls_back(torch.device("cpu"), "bf16")
+    ds = load("synthetic", "train", limit=8)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 2))
+    recipe = TrainConfig(epochs=1, batch_size=4, precision="bf16", device="cpu", augment=False)
+    with pytest.warns(UserWarning, match="bf16 applies on a CUDA GPU"):
+        train_model(net, ds, ds, ds, "binary", recipe)
     with pytest.raises(ConfigError, match="precision"):
         SearchConfig(precision="fp16").validate()
 
