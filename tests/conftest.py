@@ -102,6 +102,12 @@ def load_benchmark():
     a script look their module up there.
     """
     loaded: dict[str, object] = {}
+    # A script imports its siblings (benchmarks/_script.py) as `python benchmarks/x.py`
+    # finds them: its folder first on the path.
+    folder = str(REPO_ROOT / "benchmarks")
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
 
     def load(name: str):
         if name not in loaded:
@@ -117,6 +123,8 @@ def load_benchmark():
     yield load
     for name in loaded:
         sys.modules.pop(f"nasbench_bench_{name}", None)
+    if added:
+        sys.path.remove(folder)
 
 
 @pytest.fixture(scope="session")
