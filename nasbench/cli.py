@@ -438,6 +438,7 @@ def run_datasets(args: argparse.Namespace) -> int:
         raise ConfigError(f"--root {args.root} is a file; give the folder that holds the data.")
     if args.name is not None:
         infos = [data.get_info(args.name)]
+        _refuse_filters_the_dataset_fails(infos[0], args.task, args.dims)
     else:
         infos = data.list_datasets(task=args.task, spatial_dims=args.dims)
     rows = [
@@ -454,6 +455,23 @@ def run_datasets(args: argparse.Namespace) -> int:
     else:
         print(_table(rows))
     return 0
+
+
+def _refuse_filters_the_dataset_fails(info: object, task: str | None, dims: int | None) -> None:
+    """``datasets NAME --task/--dims`` shows one dataset: a filter it fails is refused,
+    not silently ignored (the details shown would not be of such a dataset)."""
+    wrong = []
+    if task is not None and info.task != task:
+        wrong.append(f"--task {task}")
+    if dims is not None and info.spatial_dims != dims:
+        wrong.append(f"--dims {dims}")
+    if wrong:
+        raise ConfigError(
+            f"{info.name} is a {info.spatial_dims}D {info.task} dataset, so {' and '.join(wrong)} "
+            f"leave{'s' if len(wrong) == 1 else ''} nothing to show; drop "
+            f"{'it' if len(wrong) == 1 else 'them'}, or list the datasets that fit "
+            f"(`{PROG} datasets {' '.join(wrong)}`)."
+        )
 
 
 def _table(rows: list[dict]) -> str:

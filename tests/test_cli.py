@@ -68,6 +68,19 @@ def test_datasets_details_of_one_entry(capsys, tmp_path):
     )
 
 
+def test_datasets_details_refuse_a_filter_the_dataset_fails(capsys):
+    code, out, err = run(capsys, "datasets", "breastmnist", "--dims", "3")
+    assert code == 2 and out == ""
+    assert err == (
+        "nasbench: error: breastmnist is a 2D binary dataset, so --dims 3 leaves nothing to "
+        "show; drop it, or list the datasets that fit (`nasbench datasets --dims 3`).\n"
+    )
+    code, _, err = run(capsys, "datasets", "breastmnist", "--task", "segmentation", "--dims", "3")
+    assert code == 2 and "--task segmentation and --dims 3 leave nothing to show" in err
+    code, out, _ = run(capsys, "datasets", "breastmnist", "--task", "binary", "--dims", "2")
+    assert code == 0 and "name:      breastmnist" in out  # filters it meets: shown
+
+
 def test_datasets_details_count_a_persons_own_medmnist_file(capsys, tmp_path):
     import numpy as np
 
