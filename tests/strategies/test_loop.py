@@ -183,6 +183,28 @@ def test_a_default_population_shrinks_to_fit_a_small_budget(tmp_path):
     assert chosen.strategy_budget_changes() == {}  # a population the user chose stays
 
 
+def test_bayesopts_random_start_shrinks_to_leave_the_gp_some_of_a_small_budget(tmp_path):
+    from nasbench import search
+
+    # The default 10 random proposals made a budget of 8 plain random search, unsaid.
+    config = SearchConfig(strategy="bayesopt", evaluator="table", space={"name": "nb201"},
+                          strategy_config={"pool_size": 20}, max_evaluations=8)  # fmt: skip
+    assert config.strategy_budget_changes() == {"n_initial": 2}
+    result = search(config, tmp_path / "run")
+    assert result.status == "finished" and result.steps == 8
+    events = load(tmp_path / "run").events
+    assert events[events.kind == "strategy_fitted"].iloc[0].payload["changes"] == {"n_initial": 2}
+    chosen = SearchConfig(strategy="bayesopt", evaluator="table", space={"name": "nb201"},
+                          strategy_config={"n_initial": 10}, max_evaluations=8)  # fmt: skip
+    with pytest.raises(ConfigError, match="n_initial 10 random proposals take the whole budget "
+                       "of 8 evaluations, so the GP would propose none"):  # fmt: skip
+        chosen.validate()  # a random start the user chose is kept, and checked
+    for budget, fitted in ((1, {"n_initial": 1}), (2, {"n_initial": 1}), (100, {})):
+        one = SearchConfig(strategy="bayesopt", evaluator="table", space={"name": "nb201"},
+                           max_evaluations=budget)  # fmt: skip
+        assert one.validate().strategy_budget_changes() == fitted
+
+
 def test_nsga2s_default_population_shrinks_to_fit_a_small_budget_too(tmp_path):
     from nasbench import search
 

@@ -14,12 +14,14 @@ in its targets; the asks stay random until ``n_initial`` candidates have a finit
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.stats import norm
 
+from nasbench.errors import ConfigError
 from nasbench.evaluation.base import Result
 from nasbench.protocols import Genotype, Space
 from nasbench.spaces.base import ENCODINGS
@@ -30,6 +32,10 @@ from nasbench.strategies.discrete.base import (
     genotype_key,
     option,
 )
+
+# The share of a small budget spent on random proposals before the GP (as evolution's
+# first population: nasbench.strategies.discrete.evolution.POPULATION_SHARE).
+INITIAL_SHARE = 0.25
 
 
 @dataclass
@@ -43,6 +49,32 @@ class BayesOptConfig(DiscreteConfig):
     n_parents: int = option(5, "best genotypes whose mutations join the pool", min=1)
     xi: float = option(0.01, "exploration margin of expected improvement", min=0.0)
     nu: float = option(2.5, "Matern smoothness", choices=(0.5, 1.5, 2.5))
+
+    def fit_to_budget(
+        self, max_evaluations: int | None, given: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Unless chosen, at most a quarter of ``max_evaluations`` random proposals (2,
+        the fewest a GP fits a scale to, where the budget leaves the GP one more): the
+        default 10 would spend a small budget on random search.
+
+        Example:
+            >>> [BayesOptConfig().fit_to_budget(n) for n in (2, 12, 100)]
+            [{'n_initial': 1}, {'n_initial': 3}, {}]
+        """
+        if max_evaluations is None or "n_initial" in set(given):
+            return {}
+        n_initial = max(1, min(max(2, int(max_evaluations * INITIAL_SHARE)), max_evaluations - 1))
+        return {"n_initial": n_initial} if n_initial < self.n_initial else {}
+
+    def check_budget(self, max_evaluations: int | None) -> None:
+        """Some proposals must be left to the GP once the random ones are scored (a
+        budget of one evaluation is one random proposal, whatever the strategy)."""
+        if max_evaluations is not None and self.n_initial >= max_evaluations > 1:
+            raise ConfigError(
+                f"bayesopt's n_initial {self.n_initial} random proposals take the whole budget "
+                f"of {max_evaluations} evaluations, so the GP would propose none (it is random "
+                "search); lower n_initial or raise max_evaluations."
+            )
 
 
 @register_strategy("bayesopt", BayesOptConfig, kind="discrete")
