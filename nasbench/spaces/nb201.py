@@ -73,6 +73,11 @@ class NB201Space(Space):
             raise SpaceError(f"NB201Space n_nodes must be an integer >= 2, got {n_nodes!r}.")
         check_n_nodes("NB201Space", n_nodes)
         self.op_set, self.ops = resolve_ops(ops, "nb201")
+        if all(op == ZERO_OP for op in self.ops):
+            raise SpaceError(
+                "NB201Space needs at least one op other than 'none' (with 'none' alone every "
+                "cell outputs zeros)."
+            )
         self.n_nodes = n_nodes
         if isinstance(skeleton, Mapping):
             skeleton = Skeleton.from_dict(skeleton)

@@ -138,3 +138,10 @@ def test_a_custom_op_lists_cells_round_trip_through_their_text():
         assert space.validate(g.to_string()) == g == parse_genotype(g.to_string())
     typo = "|sep_cnv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"
     one_line_error(space.validate, typo, match="'sep_cnv_3x3' is not a known op.*'sep_conv_3x3'")
+
+
+def test_a_space_of_none_alone_is_refused():
+    with pytest.raises(SpaceError, match="at least one op other than 'none'") as err:
+        NB201Space(ops=["none"])
+    assert "\n" not in str(err.value)
+    assert NB201Space(ops=["none", "skip_connect"]).size() == 2**6
