@@ -352,6 +352,14 @@ def _checked_records(frame: pd.DataFrame, source: Any) -> pd.DataFrame:
             f"{where}: row {row} has epoch {frame.at[row, 'epoch']:g}; epochs count the "
             "epochs trained, from 1."
         )
+    # Seeds are in [0, 2**31), as a generated table's are (a search could not train one).
+    negative = frame["seed"] < 0 if "seed" in frame.columns else pd.Series(False, frame.index)
+    if negative.any():
+        row = int(negative.idxmax())
+        raise ConfigError(
+            f"{where}: row {row} has seed {frame.at[row, 'seed']:g}; seeds are whole numbers "
+            "from 0; fix that row."
+        )
     # The table stores epochs and seeds as 64-bit integers: 1e30 would wrap to a negative.
     for col in (c for c in ("epoch", "seed") if c in frame.columns):
         high = frame[col] >= MAX_INT

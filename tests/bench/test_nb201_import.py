@@ -189,6 +189,13 @@ def test_records_with_an_epoch_or_seed_past_what_a_table_holds_are_refused(colum
     assert "\n" not in str(err.value)
 
 
+def test_records_with_a_negative_seed_are_refused():
+    records = {"arch": [CONV, CONV], "epoch": [1, 1], "accuracy": [0.5, 0.6], "seed": [0, -3]}
+    with pytest.raises(ConfigError, match="row 1 has seed -3; seeds are whole numbers from 0"):
+        import_records(pd.DataFrame(records))
+    assert import_records(pd.DataFrame({**records, "seed": [0, 3]})).seeds == [0, 3]
+
+
 @pytest.mark.parametrize(
     ("data", "named"),
     [
