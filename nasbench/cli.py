@@ -21,6 +21,7 @@ import contextlib
 import importlib
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import sys
@@ -244,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _termination_as_interrupt(), _one_line_warnings():
             return COMMANDS[args.command].run(args)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted{_interrupt_hint(args)}", file=sys.stderr)
+        print(f"{PROG}: interrupted{_interrupt_hint(args, argv)}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # `nasbench runs | head -1`: the reader left; nothing is wrong, so say nothing.
@@ -345,9 +346,10 @@ def _termination_as_interrupt() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _interrupt_hint(args: argparse.Namespace | None) -> str:
+def _interrupt_hint(args: argparse.Namespace | None, argv: Sequence[str] = ()) -> str:
     """What to do after Ctrl-C: resume a search that made its run folder (the store has
-    recorded it as stopped, "interrupted"), or run a retrain again; nothing otherwise."""
+    recorded it as stopped, "interrupted"), or run a retrain again (the command as typed,
+    ``argv``, so its recipe flags are kept); nothing otherwise."""
     from nasbench.engine.commands import resume_refused, run_command
     from nasbench.runs.schema import DB_NAME
 
@@ -361,7 +363,7 @@ def _interrupt_hint(args: argparse.Namespace | None) -> str:
             return f"; {refused}"
         return f"; continue it with `{run_command('resume', run_dir)}`"
     if command == "retrain":
-        again = run_command("retrain", run_dir)
+        again = shlex.join([PROG, *argv]) if argv else run_command("retrain", run_dir)
         return f"; the search in {run_dir} is unchanged: run `{again}` again"
     return ""
 

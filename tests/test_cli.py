@@ -295,6 +295,13 @@ def test_an_interrupt_hints_only_at_what_can_be_done(tmp_path):
     assert hint("retrain", str(made)) == (
         f"; the search in {made} is unchanged: run `nasbench retrain '{made}'` again"
     )
+    # From the command line: the command as typed, its recipe flags kept.
+    typed = ["retrain", str(made), "--epochs", "50", "--baselines", "cnn,resnet18"]
+    retrain = argparse.Namespace(command="retrain", run_dir=str(made))
+    assert _interrupt_hint(retrain, typed) == (
+        f"; the search in {made} is unchanged: run `nasbench retrain '{made}' --epochs 50 "
+        "--baselines cnn,resnet18` again"
+    )
     # Interrupted before the run folder was made: no resume to suggest.
     assert hint("search", str(tmp_path / "not yet")) == ""
     assert hint("search", None) == "" and _interrupt_hint(None) == ""
