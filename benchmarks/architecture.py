@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import re
 import shutil
 import subprocess
@@ -34,6 +33,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from _script import output_file, run_main, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "nasbench"
@@ -267,7 +268,7 @@ def measure() -> dict:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--json", type=output_file, help="also write the figures to this file")
     args = parser.parse_args(argv)
     figures = measure()
     print(f"modules {figures['modules']}, lines {figures['lines']}")
@@ -289,8 +290,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"repeated blocks (duplicates --most 200, nasbench/): {figures['repeated_blocks']}")
     print(f"parameters typed Any, by noun: {figures['any_core_nouns']}")
     if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+        write_json(args.json, figures)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_main(main))

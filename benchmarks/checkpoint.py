@@ -37,6 +37,7 @@ from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import torch  # noqa: E402
+from _script import count, run_main  # noqa: E402
 
 from nasbench.config import DatasetConfig, SearchConfig  # noqa: E402
 from nasbench.engine.bilevel import _build, _Loop  # noqa: E402
@@ -84,12 +85,12 @@ def scheduled_run(loop: _Loop, every: int | str, steps: int) -> tuple[int, float
     return writes, writing_s, time.perf_counter() - started
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=SIZES, default="quickstart", help="the search")
-    parser.add_argument("--steps", type=int, default=10, help="timed steps and checkpoints")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed ones before")
-    args = parser.parse_args()
+    parser.add_argument("--steps", type=count(1), default=10, help="timed steps and checkpoints")
+    parser.add_argument("--warmup", type=count(0), default=2, help="untimed ones before")
+    args = parser.parse_args(argv)
     config = search_config(args.size)
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "run"
@@ -113,4 +114,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_main(main))

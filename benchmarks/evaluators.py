@@ -29,7 +29,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -39,7 +38,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _script import count, output_file, run_main, write_json, write_text
 
+# A rank correlation needs at least 3 candidates (nasbench.viz.proxies.MIN_POINTS):
+# fewer give NaN for every evaluator.
+MIN_CANDIDATES = 3
 PROXY_NAMES = ("naswot", "synflow", "grad_norm", "snip", "jacob_cov")
 
 
@@ -203,15 +206,21 @@ def main(argv: list[str] | None = None) -> int:
     defaults = BenchSettings()
     parser.add_argument("--dataset", default=defaults.dataset)
     parser.add_argument("--root", default=None, help="folder of the dataset's .npz (offline)")
-    ints = ("n", "seed", "channels", "n_cells", "limit", "train_epochs", "truth_seeds")
-    for name in (*ints, "short_epochs"):
+    least = {"n": MIN_CANDIDATES, "seed": None}  # every other size: at least 1
+    names = ("n", "seed", "channels", "n_cells", "limit", "train_epochs", "truth_seeds")
+    for name in (*names, "short_epochs", "smash_epochs", "ws_epochs"):
+        minimum = least.get(name, 1)
         parser.add_argument(
-            f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name)
+            f"--{name.replace('_', '-')}",
+            type=int if minimum is None else count(minimum),
+            default=getattr(defaults, name),
         )
-    parser.add_argument("--smash-epochs", type=int, default=defaults.smash_epochs)
-    parser.add_argument("--ws-epochs", type=int, default=defaults.ws_epochs)
-    parser.add_argument("--json", default=None, help="write the table and scores here")
-    parser.add_argument("--html", default=None, help="write the correlation figure here")
+    parser.add_argument(
+        "--json", type=output_file, default=None, help="write the table and scores here"
+    )
+    parser.add_argument(
+        "--html", type=output_file, default=None, help="write the correlation figure here"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
@@ -228,14 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if args.json:
         payload = {"table": table.to_dict("records"), "scores": scores.to_dict("records")}
-        with open(args.json, "w") as handle:
-            json.dump(payload, handle, indent=1)
+        write_json(args.json, payload)
     if args.html:
         from nasbench.viz import plot_evaluator_correlations
 
-        plot_evaluator_correlations(table).write_html(args.html, include_plotlyjs="cdn")
+        figure = plot_evaluator_correlations(table)
+        write_text(args.html, figure.to_html(include_plotlyjs="cdn"))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -40,10 +40,14 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _script import count, run_main  # noqa: E402
 
 import nasbench.data  # noqa: E402
 from nasbench.data import folder, image_files  # noqa: E402
 from nasbench.data.folder_layout import scan_folder  # noqa: E402
+
+# The automatic 70/10/20 split needs 3 images per class (two classes) and 3 volumes.
+MIN_IMAGES, MIN_VOLUMES = 6, 3
 
 
 def write_pngs(root: Path, count: int, size: int) -> None:
@@ -101,13 +105,13 @@ def best_seconds(action: Callable[[], object], repeats: int, cold: bool) -> tupl
     return best, headers
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--images", type=int, default=2000)
-    p.add_argument("--size", type=int, default=32)
-    p.add_argument("--volumes", type=int, default=50)
-    p.add_argument("--repeats", type=int, default=5)
-    args = p.parse_args()
+    p.add_argument("--images", type=count(MIN_IMAGES), default=2000, help="PNGs, two classes")
+    p.add_argument("--size", type=count(1), default=32, help="the PNGs' side in pixels")
+    p.add_argument("--volumes", type=count(MIN_VOLUMES), default=50, help="NIfTI pairs")
+    p.add_argument("--repeats", type=count(1), default=5, help="the best of this many")
+    args = p.parse_args(argv)
     torch.set_num_threads(1)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), load average "
@@ -156,4 +160,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_main(main))

@@ -12,9 +12,13 @@ The search is the DARTS paper's (first order, C=16, 8 cells, batch 64) on Pneumo
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+
+from _script import run_main
 
 from nasbench.config import DatasetConfig, SearchConfig
 from nasbench.runs import load
@@ -77,13 +81,66 @@ USAGE = (
     "(benchmarks/gpu.sh calls it)"
 )
 
+
+class _Refused(Exception):
+    """A bad argument: said in one line as ``gpu_search.py: error: ...``, status 2."""
+
+
+def _epochs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise _Refused(f"EPOCHS must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise _Refused(f"EPOCHS must be a whole number >= 1, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise _Refused(f"WALL_S must be seconds (a number >= 0), got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise _Refused(f"WALL_S must be seconds (a finite number >= 0), got {text}")
+    return value
+
+
+def _out_folder(text: str) -> Path:
+    """OUT for ``config``: made when missing; refused when it cannot be."""
+    out = Path(text)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _Refused(f"cannot make the folder OUT {out} ({err.strerror})") from None
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The two verbs (see the module's docstring); returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        print(__doc__)
+        return 0
+    sizes = {"config": 4, "report": 4}
+    if len(args) < 2 or (args[0] in sizes and len(args) != sizes[args[0]]):
+        print(USAGE, file=sys.stderr)
+        return 1
+    verb = args[0]
+    try:
+        if verb == "config":
+            epochs = _epochs(args[3])
+            print(write_config(_out_folder(args[1]), args[2], epochs))
+        elif verb == "report":
+            report(Path(args[1]), _epochs(args[2]), _seconds(args[3]))
+        else:
+            raise _Refused(f"unknown verb {verb!r}; use 'config' or 'report'.")
+    except _Refused as err:
+        print(f"gpu_search.py: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] in ("-h", "--help"):
-        raise SystemExit(USAGE)
-    verb, out = sys.argv[1], Path(sys.argv[2])
-    if verb == "config":
-        print(write_config(out, sys.argv[3], int(sys.argv[4])))
-    elif verb == "report":
-        report(out, int(sys.argv[3]), float(sys.argv[4]))
-    else:
-        raise SystemExit(f"gpu_search.py: unknown verb {verb!r}; use 'config' or 'report'.")
+    raise SystemExit(run_main(main))

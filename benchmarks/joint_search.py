@@ -36,8 +36,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from _script import count, output_file, run_main, write_text
 
 DEFAULT_HPS = {"lr": 0.05, "weight_decay": 3e-4, "augment": 0.0, "batch_size": 32}
+
+
+# two_stage spends budget // 2 on its architecture stage and the rest on its HP stage;
+# each is a search of at least one candidate.
+MIN_BUDGET = 2
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,8 @@ def _bayesopt_hps(cell: Any, images: float, settings: JointSettings, spec, net, 
     space = HPSpace({name: getattr(AutoHasConfig(), name) for name in HP_NAMES})
     evaluator = RecipeEvaluator(cell, settings.hp_epochs, spec, net, seed, train_size)
     trials = max(1, round(images / evaluator.images_per_setting))
-    config = {"n_initial": min(3, trials), "pool_size": 50, "n_mutations": 20}
+    # Random proposals first, at least one setting left to the GP (bayesopt refuses less).
+    config = {"n_initial": max(1, min(3, trials - 1)), "pool_size": 50, "n_mutations": 20}
     strategy = create_strategy("bayesopt", config, space=space, seed=seed)
     out = run_discrete(strategy, evaluator, Budget(max_evaluations=trials))
     return out.best_genotype.as_dict(), out.evaluations * evaluator.images_per_setting
@@ -213,10 +220,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default=None, help="folder of the dataset's .npz (offline)")
     for name in ("seeds", "budget", "epochs", "n_cells", "channels", "limit", "hp_epochs"):
         parser.add_argument(
-            f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name)
+            f"--{name.replace('_', '-')}", type=count(1), default=getattr(defaults, name)
         )
-    parser.add_argument("--csv", default=None, help="write the per-seed rows here")
+    parser.add_argument(
+        "--csv", type=output_file, default=None, help="write the per-seed rows here"
+    )
     args = parser.parse_args(argv)
+    if args.budget < MIN_BUDGET:
+        parser.error(
+            f"argument --budget: must be at least {MIN_BUDGET}, got {args.budget}: two_stage "
+            "splits it into an architecture stage of budget // 2 searches and an HP stage "
+            "of the rest, each at least 1"
+        )
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
@@ -232,9 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         print(summarise(frame).to_string(float_format="{:.3f}".format))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if args.csv:
-        frame.to_csv(args.csv, index=False)
+        write_text(args.csv, frame.to_csv(index=False))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -37,9 +37,11 @@ import torch  # noqa: E402
 from nasbench.evaluation.metrics import classification_metrics  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _script import count, run_main  # noqa: E402
 from checkpoint import median_seconds  # noqa: E402
 
 SETS = (("binary", 2), ("multi-class", 11), ("multi-label", 14))
+MIN_IMAGES = 2  # the least --batch or --split: an AUC needs both cases
 
 
 def sklearn_metrics(logits: torch.Tensor, targets: torch.Tensor, task: str) -> dict:
@@ -121,9 +123,14 @@ def median_ms(action: Callable[[], object], repeats: int) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20, help="timed calls per row")
-    parser.add_argument("--batch", type=int, default=64, help="a search batch's images")
-    parser.add_argument("--split", type=int, default=2000, help="a validation split's images")
+    parser.add_argument("--repeats", type=count(1), default=20, help="timed calls per row")
+    # An AUC needs both cases among the images: fewer than MIN_IMAGES rank nothing.
+    parser.add_argument(
+        "--batch", type=count(MIN_IMAGES), default=64, help="a search batch's images"
+    )
+    parser.add_argument(
+        "--split", type=count(MIN_IMAGES), default=2000, help="a validation split's images"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     print(f"load average {os.getloadavg()[0]:.2f}, torch threads {torch.get_num_threads()}")
@@ -143,4 +150,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_main(main))

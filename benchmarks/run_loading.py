@@ -38,6 +38,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _script import count, run_main  # noqa: E402
 
 OPS = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
        "dil_conv_3x3", "dil_conv_5x5")  # fmt: skip
@@ -120,16 +121,45 @@ def measured_in_a_fresh_process(run_dir: Path) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def runs_folder(text: str) -> Path:
+    """An argparse ``type`` for ``--folder``: a folder, or one that can be made, and
+    written (refused at parse time, before any run is written).
+
+    Example:
+        >>> runs_folder("/tmp/nasbench-runs").name
+        'nasbench-runs'
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give a folder")
+    path = Path(text).expanduser()
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir():
+        where = f"{existing} is a file, not a folder" if existing is not None else "no such folder"
+        raise argparse.ArgumentTypeError(f"cannot write runs in {path} ({where})")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(
+            f"cannot write runs in {path} ({existing} is not writable)"
+        )
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, nargs="+", default=[1000, 5000, 25000],
+    parser.add_argument("--steps", type=count(1), nargs="+", default=[1000, 5000, 25000],
                         help="steps (snapshots per cell type) of each run written")  # fmt: skip
-    parser.add_argument("--folder", help="where to write the runs (default: a temporary one)")
+    parser.add_argument(
+        "--folder", type=runs_folder, help="where to write the runs (default: a temporary one)"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # the child process's job
     args = parser.parse_args(argv)
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return
+    if args.folder is not None:  # made now, not after the first run is measured
+        try:
+            args.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            parser.error(f"argument --folder: cannot make {args.folder} ({err.strerror})")
     print(f"load average {os.getloadavg()[0]:.2f}, one process per load")
     print(f"{'snapshots':>10} {'values':>11} {'fetch s':>8} {'load s':>7} {'ratio':>6} "
           f"{'frame MB':>9} {'peak MB':>8} {'peak / frame':>13}")  # fmt: skip
@@ -147,4 +177,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_main(main))

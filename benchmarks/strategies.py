@@ -23,9 +23,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,9 +31,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _script import count, output_file, run_main, write_text
 
 DEFAULT_STRATEGIES = ("random", "evolution", "reinforce", "bayesopt", "hill_climbing")
 DEFAULT_QUERIES = (25, 50, 100, 200)
+# The figure's default place: next to this script, wherever it is run from.
+DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "strategies.html"
 # Budget-sized settings: the registry defaults target longer runs. REINFORCE with its
 # defaults (lr 0.05, one result per update) collapses onto a few cells within ~20
 # queries on the synthetic table and then only repeats cached ones.
@@ -109,24 +110,16 @@ def format_table(
 
 
 def write_html(fig: Any, out: Path) -> Path:
-    """Write the figure atomically (temp file + rename), plotly.js embedded (works offline)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".html.tmp")
-    os.close(fd)
-    try:
-        fig.write_html(tmp, include_plotlyjs=True, full_html=True)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return out
+    """Write the figure whole or not at all (temp file + rename, readable by others under
+    the umask), plotly.js embedded (works offline)."""
+    return write_text(out, fig.to_html(include_plotlyjs=True, full_html=True))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the comparison; print the regret table; write the figure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default=None, help="Parquet table (default: synthetic NB201)")
-    parser.add_argument("--seeds", type=int, default=5, help="seeds per strategy (>= 1)")
+    parser.add_argument("--seeds", type=count(1), default=5, help="seeds per strategy (>= 1)")
     parser.add_argument(
         "--queries",
         default=",".join(map(str, DEFAULT_QUERIES)),
@@ -134,42 +127,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--strategies", default=",".join(DEFAULT_STRATEGIES))
     parser.add_argument("--metric", default="val_acc", help="table column maximised")
-    parser.add_argument("--out", default="benchmarks/out/strategies.html", help="figure (HTML)")
+    parser.add_argument(
+        "--out",
+        type=output_file,
+        default=DEFAULT_OUT,
+        help="figure (HTML; default: out/strategies.html next to this script)",
+    )
     parser.add_argument("--table-seed", type=int, default=0, help="seed of the synthetic table")
     args = parser.parse_args(argv)
 
-    from nasbench.errors import NasbenchError
+    import nasbench.strategies.discrete.hill_climbing  # noqa: F401 - registers "hill_climbing"
     from nasbench.spaces import NB201Space
+    from nasbench.strategies import make_config
     from nasbench.viz import plot_best_so_far
 
     try:
         queries = sorted({int(q) for q in args.queries.split(",") if q.strip()})
     except ValueError:
         parser.error(f"--queries must be comma-separated integers, got {args.queries!r}")
-    if not queries or queries[0] < 1 or args.seeds < 1:
-        parser.error("--queries must be positive integers and --seeds >= 1")
+    if not queries or queries[0] < 1:
+        parser.error("--queries must be positive integers")
     names = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    try:
-        table = load_table(args.table, args.table_seed)
-        space = table.space if table.space is not None else NB201Space()
-        best = float(table.best(args.metric)[args.metric])
-        print(f"table: {table!r}\nbest {args.metric}: {best:.4f}; strategies: {', '.join(names)}")
-        regrets: dict[str, np.ndarray] = {}
-        frames: dict[str, list[pd.DataFrame]] = {}
-        for name in names:
-            start = time.perf_counter()
-            runs = [
-                run_one(name, table, space, seed, queries[-1], args.metric)
-                for seed in range(args.seeds)
-            ]
-            frames[name] = runs
-            regrets[name] = np.array(
-                [regret_after(r["score"].to_numpy(), best, queries) for r in runs]
-            )
-            print(f"  {name}: {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    except NasbenchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if not names:
+        parser.error(f"--strategies is empty; give some of {', '.join(DEFAULT_STRATEGIES)}")
+    for name in names:  # an unknown name or a bad setting, before the first search
+        make_config(name, STRATEGY_CONFIGS.get(name))
+    table = load_table(args.table, args.table_seed)
+    space = table.space if table.space is not None else NB201Space()
+    best = float(table.best(args.metric)[args.metric])
+    print(f"table: {table!r}\nbest {args.metric}: {best:.4f}; strategies: {', '.join(names)}")
+    regrets: dict[str, np.ndarray] = {}
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for name in names:
+        start = time.perf_counter()
+        runs = [
+            run_one(name, table, space, seed, queries[-1], args.metric)
+            for seed in range(args.seeds)
+        ]
+        frames[name] = runs
+        regrets[name] = np.array([regret_after(r["score"].to_numpy(), best, queries) for r in runs])
+        print(f"  {name}: {time.perf_counter() - start:.1f} s", file=sys.stderr)
     evaluations = {name: [len(r) for r in runs] for name, runs in frames.items()}
     print(format_table(regrets, queries, args.seeds, evaluations))
     print(f"settings: {STRATEGY_CONFIGS} (others: registry defaults)")
@@ -183,4 +180,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

@@ -49,6 +49,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import torch  # noqa: E402
+from _script import count, output_file, run_main, write_json  # noqa: E402
 from torch import nn  # noqa: E402
 
 from nasbench.device import autocast, resolve_precision  # noqa: E402
@@ -1096,7 +1097,8 @@ def format_sweep(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def _parse_ranges(specs: Sequence[str]) -> dict[str, tuple[int, ...]]:
-    """The axes given (``AXIS=N,N,...`` each), or every default range when none is."""
+    """The axes given (``AXIS=N,N,...`` each), or every default range when none is;
+    every value a whole number >= 1, every axis a :class:`BenchConfig` size."""
     ranges: dict[str, tuple[int, ...]] = {} if specs else dict(SWEEP_RANGES)
     for spec in specs:
         axis, _, values = spec.partition("=")
@@ -1104,6 +1106,11 @@ def _parse_ranges(specs: Sequence[str]) -> dict[str, tuple[int, ...]]:
             ranges[axis.strip()] = tuple(int(v) for v in values.split(",") if v.strip())
         except ValueError:
             raise SystemExit(f"--sweep-range {spec!r}: write AXIS=N,N,... (integers).") from None
+        if not ranges[axis.strip()]:
+            raise SystemExit(f"--sweep-range {spec!r}: no values; write AXIS=N,N,... (integers).")
+        if min(ranges[axis.strip()]) < 1:
+            raise SystemExit(f"--sweep-range {spec!r}: every value must be at least 1.")
+    sweep_configs(CONFIGS["small"], ranges)  # an unknown axis, before anything is measured
     return ranges
 
 
@@ -1112,11 +1119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark from the command line; print the tables; optionally write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", choices=(*CONFIGS, "both"), default="small")
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per variant")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed steps per variant")
+    parser.add_argument("--steps", type=count(1), default=3, help="timed steps per variant")
+    parser.add_argument("--warmup", type=count(0), default=1, help="untimed steps per variant")
     parser.add_argument(
         "--rounds",
-        type=int,
+        type=count(1),
         default=1,
         help="measure every row this many times, the rows in turn; report medians (each "
         "round's ratios against that round's baseline)",
@@ -1137,7 +1144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="wall",
         help="s/step in wall seconds, or in the process's CPU seconds (a shared CPU, 1 thread)",
     )
-    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument("--json", type=output_file, default=None, help="also write the rows here")
     parser.add_argument(
         "--sweep",
         action="store_true",
@@ -1178,11 +1185,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result), flush=True)
         return 0
 
-    if args.steps < 1 or args.warmup < 0 or args.rounds < 1:
-        parser.error("--steps and --rounds must be >= 1 and --warmup >= 0")
     variants = [v.strip() for v in args.methods.split(",") if v.strip()]
+    if not variants:
+        parser.error(f"--methods is empty; give comma-separated variants: {', '.join(VARIANTS)}")
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        parser.error(
+            f"unknown variant(s) {unknown} in --methods; choose from {', '.join(VARIANTS)}"
+        )
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device here; use --device cpu or auto.")
+    if args.precision == "bf16" and _device(args.device).type != "cuda":
+        parser.error(
+            "--precision bf16 is CUDA only and this run is on the CPU; use --precision fp32"
+            + (" or --device cuda" if torch.cuda.is_available() else "")
+            + "."
+        )
     if args.sweep:
+        try:
+            args.sweep_range = _parse_ranges(args.sweep_range)
+        except SystemExit as err:  # a bad AXIS=N,N,...: a usage error, before any measurement
+            parser.error(str(err.code))
         return _main_sweep(args, variants)
+    if args.sweep_range:
+        parser.error("--sweep-range is for --sweep; add --sweep or drop it.")
     originals = [
         original_variant(name, folder)
         for name in ORIGINAL_CODE
@@ -1252,16 +1278,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _write_json(path: Path | None, out: dict[str, Any]) -> None:
     if path is not None:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(out, indent=2))
-        os.replace(tmp, path)
+        write_json(path, out)  # whole or not at all; NaN as null (strict JSON)
 
 
 def _main_sweep(args: argparse.Namespace, variants: list[str]) -> int:
     if args.methods == ",".join(VARIANTS):  # not given: the exact low-memory DARTS
         variants = ["darts-1st+cl+recompute"]
     base = CONFIGS["small" if args.config == "both" else args.config]
-    ranges = _parse_ranges(args.sweep_range)
+    ranges = args.sweep_range  # parsed and checked by main
     print(
         f"torch {torch.__version__}, device {_device(args.device)}, torch threads "
         f"{torch.get_num_threads()}, load average {_load_average()}; base {asdict(base)}; "
@@ -1289,4 +1313,4 @@ def _main_sweep(args: argparse.Namespace, variants: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

@@ -7,6 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from nasbench.engine.bilevel import _build, _Loop
 from nasbench.runs import RunStore, checkpoint_schedule, load_checkpoint
 
@@ -37,3 +39,22 @@ def test_the_script_prints_both_schedules(load_benchmark, monkeypatch, capsys):
     assert "search: tiny" in out and "0.26 MiB" in out
     assert re.search(r"checkpoint_every=1 +2 writes in 2 steps", out)
     assert re.search(r"checkpoint_every='auto' +[12] writes in 2 steps", out)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--steps", "0"], "argument --steps: must be at least 1, got 0"),
+        (["--steps", "-3"], "argument --steps: must be at least 1, got -3"),
+        (["--warmup", "-1"], "argument --warmup: must be at least 0, got -1"),
+    ],
+)
+def test_counts_below_their_least_are_refused_in_one_line(
+    load_benchmark, monkeypatch, capsys, argv, message
+):
+    bench = load_benchmark("checkpoint")
+    monkeypatch.setattr(sys, "argv", ["checkpoint.py", *argv])
+    with pytest.raises(SystemExit) as exc:
+        bench.main()
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"checkpoint.py: error: {message}"

@@ -102,3 +102,51 @@ def test_gpu_search_without_arguments_prints_its_usage():
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 1 and done.stderr.startswith("usage: gpu_search.py config")
+
+
+def test_gpu_search_help_prints_its_usage_and_succeeds():
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "gpu_search.py"), "--help"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith("usage: gpu_search.py config")
+    assert done.stderr == ""
+
+
+WALL_S_MUST = "WALL_S must be seconds (a finite number >= 0),"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["config", "{out}", "data", "ten"], "EPOCHS must be a whole number >= 1, got 'ten'"),
+        (["config", "{out}", "data", "-5"], "EPOCHS must be a whole number >= 1, got -5"),
+        (["config", "{out}", "data", "0"], "EPOCHS must be a whole number >= 1, got 0"),
+        (["report", "{out}", "x", "60"], "EPOCHS must be a whole number >= 1, got 'x'"),
+        (["report", "{out}", "50", "nan"], f"{WALL_S_MUST} got nan"),
+        (["report", "{out}", "50", "-1"], f"{WALL_S_MUST} got -1"),
+        (["fetch", "{out}"], "unknown verb 'fetch'; use 'config' or 'report'."),
+    ],
+)
+def test_gpu_search_refuses_a_bad_argument_in_one_line(
+    load_benchmark, capsys, tmp_path, argv, message
+):
+    bench = load_benchmark("gpu_search")
+    out = tmp_path / "out"
+    assert bench.main([a.format(out=out) for a in argv]) == 2
+    assert capsys.readouterr().err == f"gpu_search.py: error: {message}\n"
+    assert not out.exists()
+
+
+def test_gpu_search_config_makes_its_out_folder_or_says_why_not(load_benchmark, capsys, tmp_path):
+    bench = load_benchmark("gpu_search")
+    out = tmp_path / "new" / "out"
+    assert bench.main(["config", str(out), "data", "2"]) == 0
+    assert (out / "search.json").is_file()
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    capsys.readouterr()
+    assert bench.main(["config", str(a_file / "out"), "data", "2"]) == 2
+    assert capsys.readouterr().err == (
+        f"gpu_search.py: error: cannot make the folder OUT {a_file / 'out'} (Not a directory)\n"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 import torch
@@ -46,3 +47,23 @@ def test_the_baseline_is_the_mean_auc_over_the_classes(load_benchmark):
     expected = sum(pairwise_auc(targets == k, prob[:, k]) for k in range(4)) / 4
     assert result["auc"] == pytest.approx(expected, abs=1e-12)
     assert result["acc"] == float((prob.argmax(1) == targets).double().mean())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--repeats", "0"], "argument --repeats: must be at least 1, got 0"),
+        (["--batch", "0"], "argument --batch: must be at least 2, got 0"),
+        (["--batch", "1"], "argument --batch: must be at least 2, got 1"),
+        (["--split", "-5"], "argument --split: must be at least 2, got -5"),
+    ],
+)
+def test_sizes_that_rank_nothing_are_refused_in_one_line(
+    load_benchmark, monkeypatch, capsys, argv, message
+):
+    bench = load_benchmark("metrics")
+    monkeypatch.setattr(sys, "argv", ["metrics.py"])
+    with pytest.raises(SystemExit) as exc:
+        bench.main(argv)
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"metrics.py: error: {message}"

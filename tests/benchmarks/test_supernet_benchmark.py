@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 
@@ -483,3 +484,71 @@ def test_combined_rounds_keep_each_rounds_ratio_against_the_original(bench):
             [[{"variant": "gdas", "speedup": 9.0, "speedup_vs_original": math.nan}]]
         )[0]
     )
+
+
+def supernet_refusal(bench, argv, monkeypatch, capsys) -> str:
+    """The one line ``main(argv)`` exits with (status 2), nothing measured."""
+    monkeypatch.setattr(sys, "argv", ["supernet.py"])
+    for name in ("run_benchmark", "run_sweep", "measure", "measure_isolated"):
+        monkeypatch.setattr(bench, name, lambda *_, **__: pytest.fail("measured"))
+    with pytest.raises(SystemExit) as exc:
+        bench.main(argv)
+    assert exc.value.code == 2
+    return capsys.readouterr().err.splitlines()[-1]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal without a GPU")
+def test_bf16_on_the_cpu_is_refused_as_cuda_without_a_gpu_is(bench, monkeypatch, capsys):
+    line = supernet_refusal(bench, ["--precision", "bf16"], monkeypatch, capsys)
+    assert line == (
+        "supernet.py: error: --precision bf16 is CUDA only and this run is on the CPU; "
+        "use --precision fp32."
+    )
+    line = supernet_refusal(bench, ["--sweep", "--precision", "bf16"], monkeypatch, capsys)
+    assert "--precision bf16 is CUDA only" in line
+    line = supernet_refusal(bench, ["--device", "cuda"], monkeypatch, capsys)
+    assert line.endswith("error: --device cuda: no CUDA device here; use --device cpu or auto.")
+
+
+@pytest.mark.parametrize("methods", ["", ",", " , "])
+def test_an_empty_method_list_is_refused(bench, monkeypatch, capsys, methods):
+    line = supernet_refusal(bench, ["--methods", methods], monkeypatch, capsys)
+    assert line.startswith("supernet.py: error: --methods is empty; give comma-separated variants")
+
+
+def test_an_unknown_method_is_refused_before_anything_is_measured(bench, monkeypatch, capsys):
+    line = supernet_refusal(bench, ["--methods", "gdas,dartz"], monkeypatch, capsys)
+    assert line.startswith("supernet.py: error: unknown variant(s) ['dartz'] in --methods")
+
+
+@pytest.mark.parametrize(
+    ("ranges", "message"),
+    [
+        (["batch=0"], "--sweep-range 'batch=0': every value must be at least 1."),
+        (["batch=8,-4"], "--sweep-range 'batch=8,-4': every value must be at least 1."),
+        (["size=28", "batch="], "--sweep-range 'batch=': no values; write AXIS=N,N,... "
+                                "(integers)."),
+        (["size=big"], "--sweep-range 'size=big': write AXIS=N,N,... (integers)."),
+        (["depth=2"], "Unknown sweep axis 'depth'; use one of batch, channels, in_channels, "
+                      "n_cells, num_classes, size."),
+    ],
+)  # fmt: skip
+def test_every_sweep_value_is_checked_before_the_first_measurement(
+    bench, monkeypatch, capsys, ranges, message
+):
+    argv = ["--sweep", *(a for r in ranges for a in ("--sweep-range", r))]
+    assert supernet_refusal(bench, argv, monkeypatch, capsys) == f"supernet.py: error: {message}"
+
+
+def test_a_json_folder_is_refused_up_front_and_the_json_is_strict(
+    bench, monkeypatch, capsys, tmp_path
+):
+    line = supernet_refusal(bench, ["--json", str(tmp_path)], monkeypatch, capsys)
+    assert line == (
+        f"supernet.py: error: argument --json: {tmp_path} is a folder; give a file name in it"
+    )
+    assert list(tmp_path.iterdir()) == []
+    path = tmp_path / "new" / "rows.json"
+    bench._write_json(path, {"rows": [{"speedup": math.nan}]})
+    assert json.loads(path.read_text()) == {"rows": [{"speedup": None}]}
+    assert [p.name for p in path.parent.iterdir()] == ["rows.json"]
