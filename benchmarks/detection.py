@@ -25,7 +25,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -33,6 +32,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from _script import count, output_file, positive_number, run_main, write_json
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,30 +43,59 @@ SEARCHED, FIXED = "ALB (searched)", "ResNet backbone (fixed)"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The benchmark's options (``--quick`` shrinks every size to a smoke test's)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--size", type=int, default=64, help="image edge (32, 64 or 96)")
-    p.add_argument("--search-limit", type=int, default=32, help="images the search sees")
-    p.add_argument("--limit", type=int, default=64, help="images per retraining split")
+    p.add_argument("--size", type=count(1), default=64, help="image edge (32, 64 or 96)")
+    p.add_argument("--search-limit", type=count(1), default=32, help="images the search sees")
+    p.add_argument("--limit", type=count(1), default=64, help="images per retraining split")
     p.add_argument("--strategy", default="darts", help="darts or gdas")
-    p.add_argument("--search-epochs", type=int, default=2)
-    p.add_argument("--train-epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=0.002, help="Adam learning rate (both nets)")
-    p.add_argument("--channels", type=int, default=8, help="ALB cell channels")
+    p.add_argument("--search-epochs", type=count(1), default=2)
+    p.add_argument("--train-epochs", type=count(1), default=5)
+    p.add_argument("--batch-size", type=count(1), default=8)
+    p.add_argument(
+        "--lr", type=positive_number, default=0.002, help="Adam learning rate (both nets)"
+    )
+    p.add_argument("--channels", type=count(1), default=8, help="ALB cell channels")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument(
         "--augment",
         action="store_true",
         help="box-aware flips, turns, zoom/shift and intensity jitter while retraining",
     )
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--quick", action="store_true", help="tiny sizes, one seed (tests)")
-    p.add_argument("--json", default=None, help="also write the table here")
+    p.add_argument("--json", type=output_file, default=None, help="also write the table here")
     args = p.parse_args(argv)
     if args.quick:
+        # The sizes --quick sets itself: one given beside it is refused, not replaced.
+        for flag in ("size", "search_limit", "limit", "search_epochs", "train_epochs", "channels"):
+            if getattr(args, flag) != p.get_default(flag):
+                p.error(f"--quick sets --{flag.replace('_', '-')} itself; drop one")
         args.size, args.search_limit, args.limit = 32, 16, 16
         args.search_epochs, args.train_epochs, args.channels = 1, 1, 4
         args.seeds = args.seeds[:1]
+    refuse_bad_names(p, args, "synthetic-lesions")
     return args
+
+
+def refuse_bad_names(p: argparse.ArgumentParser, args: argparse.Namespace, dataset: str) -> None:
+    """A one-line usage error for an unknown --strategy or --device, or a --size the
+    dataset does not offer, before any search."""
+    from nasbench.data import get_info
+    from nasbench.device import resolve_device
+    from nasbench.errors import NasbenchError
+    from nasbench.strategies import get_strategy
+
+    checks = (
+        ("--strategy", lambda: get_strategy(args.strategy)),
+        ("--device", lambda: resolve_device(args.device)),
+    )
+    for flag, check in checks:
+        try:
+            check()
+        except NasbenchError as err:
+            p.error(f"{flag}: {' '.join(str(err).split())}")
+    sizes = get_info(dataset).sizes
+    if args.size not in sizes:
+        p.error(f"--size {args.size} is not offered by {dataset}; use one of {list(sizes)}")
 
 
 def run_seed(args: argparse.Namespace, seed: int) -> list[dict]:
@@ -174,9 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     print(summary.to_string(float_format=fmt))
     print("\n".join(verdicts))
     if args.json:
-        Path(args.json).write_text(json.dumps(table.to_dict("records"), indent=2) + "\n")
+        write_json(args.json, table.to_dict("records"))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

@@ -27,6 +27,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 import time
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _script import count, run_main
 
 # A small DARTS cell (five ops, two nodes, two cells of four channels) keeps a 28 px
 # 2-way 5-shot task learner at tens of milliseconds per step on one CPU core.
@@ -159,16 +161,41 @@ def report(s: FewShotSettings, out: dict[str, Any]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def number_in(low: float, high: float | None = None):
+    """An argparse ``type`` for a finite number in ``[low, high]`` (``high`` None: no top).
+
+    Example:
+        >>> number_in(0.0, 1.0)("0.5")
+        0.5
+    """
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        top = math.inf if high is None else high
+        if not (math.isfinite(value) and low <= value <= top):
+            where = f"at least {low:g}" if high is None else f"in [{low:g}, {high:g}]"
+            raise argparse.ArgumentTypeError(f"must be a finite number {where}, got {text}")
+        return value
+
+    return convert
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (its defaults: :class:`FewShotSettings`'s)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny synthetic run (tests)")
     parser.add_argument("--root", default=None, help="folder of the MedMNIST .npz files")
     parser.add_argument("--meta-train", default=FewShotSettings.meta_train)
     parser.add_argument("--meta-test", default=FewShotSettings.meta_test)
-    parser.add_argument("--k-shot", type=int, default=FewShotSettings.k_shot, help="1 or 5")
-    parser.add_argument("--episodes", type=int, default=FewShotSettings.test_episodes)
-    parser.add_argument("--epochs", type=int, default=FewShotSettings.epochs)
-    parser.add_argument("--inner-arch-lr", type=float, default=FewShotSettings.inner_arch_lr)
+    parser.add_argument("--k-shot", type=count(1), default=FewShotSettings.k_shot, help="1 or 5")
+    parser.add_argument("--episodes", type=count(1), default=FewShotSettings.test_episodes)
+    parser.add_argument("--epochs", type=count(1), default=FewShotSettings.epochs)
+    parser.add_argument(
+        "--inner-arch-lr", type=number_in(0.0), default=FewShotSettings.inner_arch_lr
+    )
     parser.add_argument(
         "--inner-arch-optimizer",
         default=FewShotSettings.inner_arch_optimizer,
@@ -177,15 +204,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--test-arch-lr-scale",
-        type=float,
+        type=number_in(0.0, 1.0),
         default=FewShotSettings.test_arch_lr_scale,
         help="alpha lr at the meta-test adaptation over --inner-arch-lr (0: alphas fixed)",
     )
-    parser.add_argument("--meta-steps", type=int, default=FewShotSettings.meta_steps)
-    parser.add_argument("--meta-arch-lr", type=float, default=FewShotSettings.meta_arch_lr)
-    parser.add_argument("--temperature-min", type=float, default=FewShotSettings.temperature_min)
-    parser.add_argument("--prune-below", type=float, default=FewShotSettings.prune_below)
-    parser.add_argument("--warmup-fraction", type=float, default=FewShotSettings.warmup_fraction)
+    parser.add_argument("--meta-steps", type=count(1), default=FewShotSettings.meta_steps)
+    parser.add_argument("--meta-arch-lr", type=number_in(0.0), default=FewShotSettings.meta_arch_lr)
+    parser.add_argument(
+        "--temperature-min", type=number_in(1e-3, 1.0), default=FewShotSettings.temperature_min
+    )
+    parser.add_argument(
+        "--prune-below", type=number_in(0.0, 1.0), default=FewShotSettings.prune_below
+    )
+    parser.add_argument(
+        "--warmup-fraction", type=number_in(0.0, 1.0), default=FewShotSettings.warmup_fraction
+    )
     parser.add_argument(
         "--split",
         default="test",
@@ -197,8 +230,22 @@ def main(argv: list[str] | None = None) -> int:
         "--no-pooled", action="store_true", help="leave out pooled DARTS (a third cheaper)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def parse_settings(argv: list[str] | None = None) -> FewShotSettings:
+    """The settings of a command line; a bad value, or a flag beside ``--quick`` (which
+    sets every size itself), is a one-line usage error (exit 2) before anything runs."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.quick:
+        given = [
+            action.option_strings[0]
+            for action in parser._actions
+            if action.dest not in ("help", "quick") and getattr(args, action.dest) != action.default
+        ]
+        if given:
+            parser.error(f"--quick sets {given[0]} itself; drop one")
         settings = QUICK
     else:
         settings = FewShotSettings(
@@ -220,6 +267,35 @@ def main(argv: list[str] | None = None) -> int:
             pooled=not args.no_pooled,
             seed=args.seed,
         )
+    refuse_bad_data(parser, settings)
+    return settings
+
+
+def refuse_bad_data(parser: argparse.ArgumentParser, s: FewShotSettings) -> None:
+    """A usage error unless both sets are known and, under ``--root``, their files are
+    there, and the settings validate (as the search would, minutes later)."""
+    from nasbench.data import get_info
+    from nasbench.errors import NasbenchError
+
+    for flag, name in (("--meta-train", s.meta_train), ("--meta-test", s.meta_test)):
+        if not name:
+            continue  # meta-test "": the meta-train set's held-out classes
+        try:
+            info = get_info(name)
+        except NasbenchError as err:
+            parser.error(f"{flag} {name}: {' '.join(str(err).split())}")
+        if s.root is not None and info.source == "medmnist":
+            if not (Path(s.root).expanduser() / f"{name}.npz").is_file():
+                parser.error(f"{flag} {name}: no {name}.npz in {s.root}; pass --root "
+                             "<folder holding it>")  # fmt: skip
+    try:
+        search_config(s).validate()
+    except NasbenchError as err:
+        parser.error(" ".join(str(err).split()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = parse_settings(argv)
     with tempfile.TemporaryDirectory() as folder:
         out = compare(settings, Path(folder) / "metanas")
     print("\n".join(report(settings, out)))
@@ -227,4 +303,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

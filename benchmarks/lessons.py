@@ -28,7 +28,9 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch starts its threads
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import datetime  # noqa: E402
+import signal  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -39,11 +41,17 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _script import positive_number, run_main  # noqa: E402
+
 from tests.notebooks.conftest import (  # noqa: E402
     NOTEBOOKS,
     execute_lesson,
     reference_answers,
 )
+
+# The signal that stopped the run (Ctrl-C or SIGTERM), None while it runs: nbclient turns
+# the KeyboardInterrupt raised in it into an error of the lesson, which is then no failure.
+STOPPED: dict[str, int | None] = {"signal": None}
 
 PROMISE_S = 180.0  # the course's promise: a lesson's QUICK mode runs in under 3 minutes
 INJECTED_TAG = "injected-parameters"  # the harness's cell, not part of the lesson file
@@ -194,6 +202,8 @@ def run_lesson(path: Path, folder: Path) -> LessonResult:
     try:
         nb = execute_lesson(path, folder, answers=reference_answers(path.stem))
     except Exception as err:  # noqa: BLE001 - a failed lesson is reported, the others still run
+        if STOPPED["signal"] is not None:  # interrupted, not failed: stop the whole run
+            raise KeyboardInterrupt from err
         name = getattr(err, "ename", "") or type(err).__name__
         message = getattr(err, "evalue", "") or str(err)
         first = next((line for line in message.splitlines() if line.strip()), "")
@@ -249,13 +259,40 @@ def choose_lessons(prefixes: Sequence[str] | None, folder: Path = NOTEBOOKS) -> 
     return [path for path in lessons if any(path.stem.startswith(p) for p in prefixes)]
 
 
+def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C and SIGTERM: remember the signal and stop (KeyboardInterrupt) at once."""
+    STOPPED["signal"] = signum
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stopping_on_signals():
+    """Within: SIGINT and SIGTERM raise KeyboardInterrupt, recorded in :data:`STOPPED`
+    (a lesson interrupted is not reported as failed); the old handlers come back after."""
+    STOPPED["signal"] = None
+    signals = (signal.SIGINT, signal.SIGTERM)
+    try:
+        old = {sig: signal.signal(sig, _stop) for sig in signals}
+    except ValueError:  # not the main thread: signals are not ours to take
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--lessons", nargs="+", metavar="NN", help="lesson numbers (name prefixes); default all"
     )
     parser.add_argument(
-        "--promise", type=float, default=PROMISE_S, help="promised wall seconds per lesson"
+        "--promise",
+        type=positive_number,
+        default=PROMISE_S,
+        help="promised wall seconds per lesson",
     )
     parser.add_argument(
         "--baseline-repeats", type=int, default=5, help="timings of the baseline at each end"
@@ -264,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--notebooks", type=Path, default=NOTEBOOKS, help="folder of the lessons (notebooks/)"
     )
     args = parser.parse_args(argv)
+    if args.lessons is not None and not all(prefix.strip() for prefix in args.lessons):
+        parser.error("--lessons names an empty lesson number; give numbers such as 04 13")
     if args.baseline_repeats < 1:
         parser.error(f"--baseline-repeats must be at least 1, not {args.baseline_repeats}.")
     try:
@@ -278,6 +317,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} "
         f"CPU(s), load average {load} (1, 5, 15 min); promise {args.promise:g} s a lesson"
     )
+    with stopping_on_signals():
+        return _run(args, lessons)
+
+
+def _run(args: argparse.Namespace, lessons: list[Path]) -> int:
+    """Time the baseline, every lesson, the baseline again; print the report."""
     before = baseline_seconds(args.baseline_repeats)
     print(f"baseline (fixed torch workload) at the start: {before:.4f} s")
     results = []
@@ -310,4 +355,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -44,13 +44,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+from _script import count, output_file, positive_number, run_main, write_json
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -64,6 +64,11 @@ QUICK = {
               "batch_size": 4, "buffer_size": 64, "regressor_epochs": 2, "random_cell": True},
 }  # fmt: skip
 
+# The flags --quick sets itself (QUICK above; one given beside it is refused).
+QUICK_SETS = ("size", "limit", "rounds", "updates", "patch", "episode_steps", "channels",
+              "nodes", "envs", "batch_size", "regressor_epochs", "shared", "own",
+              "retrain_rounds", "curriculum", "lr", "single_scale")  # fmt: skip
+
 OLD_ARCH = {"arch_lr": 3e-3, "arch_beta1": 0.5, "arch_weight_decay": 1e-3, "arch_warmup": 0.0}
 
 
@@ -72,32 +77,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="the test's tiny size (seconds)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument("--size", type=int, default=32, help="volume edge: 16, 24, 32 or 48")
+    p.add_argument("--size", type=count(1), default=32, help="volume edge: 16, 24, 32 or 48")
     p.add_argument(
         "--limit",
-        type=int,
+        type=count(1),
         default=48,
         help="volumes per split at most (48: every training volume; the test split has 12)",
     )
-    p.add_argument("--rounds", type=int, default=8, help="episode batches of the search")
+    p.add_argument("--rounds", type=count(1), default=8, help="episode batches of the search")
     p.add_argument(
         "--retrain-rounds",
-        type=int,
+        type=count(0),
         default=14,
         help="episode batches of the searched and hand-designed agents' training (0: --rounds)",
     )
     p.add_argument(
         "--curriculum",
-        type=float,
+        type=fraction,
         default=0.0,
         help="fraction of the rounds whose episodes start near the landmarks (0: off)",
     )
-    p.add_argument("--updates", type=int, default=32, help="Q-learning updates per round")
-    p.add_argument("--batch-size", type=int, default=16, help="transitions per update")
-    p.add_argument("--envs", type=int, default=16, help="volumes per batch of episodes")
+    p.add_argument("--updates", type=count(1), default=32, help="Q-learning updates per round")
+    p.add_argument("--batch-size", type=count(1), default=16, help="transitions per update")
+    p.add_argument("--envs", type=count(1), default=16, help="volumes per batch of episodes")
     p.add_argument(
         "--shared",
-        type=int,
+        type=count(0),
         nargs=2,
         default=(1, 1),
         metavar=("NORMAL", "REDUCE"),
@@ -105,7 +110,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--own",
-        type=int,
+        type=count(0),
         nargs=2,
         default=(1, 0),
         metavar=("NORMAL", "REDUCE"),
@@ -121,7 +126,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="agents keep their last round's weights (default: the best on validation)",
     )
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of the agents")
+    p.add_argument(
+        "--lr", type=positive_number, default=1e-3, help="Adam learning rate of the agents"
+    )
     p.add_argument(
         "--no-random",
         action="store_true",
@@ -133,13 +140,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the architecture step before issue 22's fix: Adam lr 3e-3, beta1 0.5, weight "
         "decay 1e-3, no warm-up",
     )
-    p.add_argument("--patch", type=int, default=11, help="patch edge each agent sees")
-    p.add_argument("--episode-steps", type=int, default=24)
-    p.add_argument("--channels", type=int, default=4)
-    p.add_argument("--nodes", type=int, default=2, help="intermediate nodes per cell")
-    p.add_argument("--regressor-epochs", type=int, default=60)
-    p.add_argument("--json", type=Path, default=None, help="also write the rows here")
-    return p.parse_args(argv)
+    p.add_argument("--patch", type=count(1), default=11, help="patch edge each agent sees")
+    p.add_argument("--episode-steps", type=count(1), default=24)
+    p.add_argument("--channels", type=count(1), default=4)
+    p.add_argument("--nodes", type=count(1), default=2, help="intermediate nodes per cell")
+    p.add_argument("--regressor-epochs", type=count(1), default=60)
+    p.add_argument("--json", type=output_file, default=None, help="also write the rows here")
+    args = p.parse_args(argv)
+    if args.quick:
+        # The sizes --quick sets itself: one given beside it is refused, not ignored.
+        for flag in QUICK_SETS:
+            if getattr(args, flag) != p.get_default(flag):
+                p.error(f"--quick sets --{flag.replace('_', '-')} itself; drop one")
+    from nasbench.data import get_info
+
+    sizes = get_info("synthetic-landmarks3d").sizes
+    if args.size not in sizes:
+        p.error(f"--size {args.size} is not offered by synthetic-landmarks3d; use one of "
+                f"{list(sizes)}")  # fmt: skip
+    return args
+
+
+def fraction(text: str) -> float:
+    """An argparse ``type`` for a number in [0, 1] (``--curriculum``).
+
+    Example:
+        >>> fraction("0.5")
+        0.5
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text}")
+    return value
 
 
 def config_for(args: argparse.Namespace, seed: int):
@@ -271,9 +306,14 @@ def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
     for line in lines:
         print(line)
     if args.json is not None:
-        args.json.write_text(json.dumps(rows, indent=1))
+        write_json(args.json, rows)
     return summary, lines
 
 
-if __name__ == "__main__":
+def _cli() -> int:
     main()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_main(_cli))

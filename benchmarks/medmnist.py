@@ -25,12 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
+from _script import count, positive_number, run_main
 
 from nasbench.evaluation.published import METHODS, published  # noqa: F401 (tests read both)
 
@@ -53,6 +53,11 @@ PROTOCOL_OPTIONS = {"cost_weight": "cost_weight", "min_parametric_ops": "min_par
 # A discrete search's candidates are trained at DARTS's width before the winner's width
 # is fitted to the parameter budget (every candidate fitted first would cost a build each).
 CANDIDATE_WIDTH = 16
+
+# The flags --quick sets itself (one given beside it is refused, not silently replaced).
+QUICK_SETS = ("search_seconds", "search_epochs", "max_steps", "search_steps", "retrain_epochs",
+              "nodes", "cells", "channels", "retrain_cells", "retrain_channels", "batch_size",
+              "limit", "test_limit")  # fmt: skip
 
 MODELS = {
     "searched": "searched cell",
@@ -439,15 +444,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="a discrete strategy's train evaluator settings as JSON "
                              "(default: 5 epochs in the retrained network, ranked by "
                              "validation AUC)")  # fmt: skip
-    parser.add_argument("--max-evaluations", type=int, default=12,
+    parser.add_argument("--max-evaluations", type=count(1), default=12,
                         help="a discrete strategy's candidates")  # fmt: skip
-    parser.add_argument("--search-seconds", type=float, default=600.0, help="search budget")
-    parser.add_argument("--search-epochs", type=int, default=10, help="the most epochs")
-    parser.add_argument("--search-steps", type=int, default=0,
+    parser.add_argument(
+        "--search-seconds", type=positive_number, default=600.0, help="search budget"
+    )
+    parser.add_argument("--search-epochs", type=count(1), default=10, help="the most epochs")
+    parser.add_argument("--search-steps", type=count(0), default=0,
                         help="search steps, spread over epochs to suit the set's size (sets "
                              "--search-epochs and --max-steps; 0: use those)")  # fmt: skip
-    parser.add_argument("--max-steps", type=int, default=None, help="steps per epoch cap")
-    parser.add_argument("--retrain-epochs", type=int, default=30)
+    parser.add_argument("--max-steps", type=count(1), default=None, help="steps per epoch cap")
+    parser.add_argument("--retrain-epochs", type=count(1), default=30)
     parser.add_argument("--class-weight", default="none", choices=("none", "balanced"))
     parser.add_argument("--label-smoothing", type=float, default=0.0)
     parser.add_argument("--ema-decay", type=float, default=0.99,
@@ -456,10 +463,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tta-flip", action=argparse.BooleanOptionalAction, default=True,
                         help="retrain: score images with their mirror too, every model "
                              "alike")  # fmt: skip
-    parser.add_argument("--nodes", type=int, default=4)
-    parser.add_argument("--cells", type=int, default=5)
-    parser.add_argument("--channels", type=int, default=8)
-    parser.add_argument("--retrain-cells", type=int, default=8,
+    parser.add_argument("--nodes", type=count(1), default=4)
+    parser.add_argument("--cells", type=count(1), default=5)
+    parser.add_argument("--channels", type=count(1), default=8)
+    parser.add_argument("--retrain-cells", type=count(0), default=8,
                         help="cells of the retrained network (0: as searched)")  # fmt: skip
     parser.add_argument("--retrain-channels", type=int, default=-1,
                         help="channels of the retrained network (0: as searched; -1: the "
@@ -476,14 +483,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="draw the random cell with as many parametric ops per cell as "
                              "the searched one, so it differs in where and which ops only "
                              "(--no-random-match: uniform over the space)")  # fmt: skip
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--limit", type=int, default=None, help="train/val images (all)")
-    parser.add_argument("--test-limit", type=int, default=None, help="test images (all)")
+    parser.add_argument("--batch-size", type=count(1), default=32)
+    parser.add_argument("--limit", type=count(1), default=None, help="train/val images (all)")
+    parser.add_argument("--test-limit", type=count(1), default=None, help="test images (all)")
     parser.add_argument("--runs", default=None, help="keep run folders here (default: temp)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny budgets on a tiny set: checks the plumbing")  # fmt: skip
     args = parser.parse_args(argv)
     if args.quick:
+        # --quick sets these itself: one given too would be silently replaced.
+        given = [flag for flag in QUICK_SETS
+                 if getattr(args, flag) != parser.get_default(flag)]  # fmt: skip
+        if given:
+            parser.error(f"--quick sets --{given[0].replace('_', '-')} itself; drop one")
         args.seeds = args.seeds[:2] if len(args.seeds) > 1 else args.seeds
         args.search_seconds, args.search_epochs, args.max_steps = None, 1, 2
         args.search_steps = 0
@@ -494,9 +506,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if not isinstance(getattr(args, flag), dict):
             parser.error(f"--{flag.replace('_', '-')} takes a JSON object ({{...}}), "
                          f"got {getattr(args, flag)!r}")  # fmt: skip
-    for option, flag in PROTOCOL_OPTIONS.items():
-        from nasbench.strategies import get_strategy
+    from nasbench.errors import NasbenchError
+    from nasbench.evaluation.final_evaluation import _baselines
+    from nasbench.strategies import get_strategy, make_config
 
+    try:
+        get_strategy(args.strategy)
+    except NasbenchError as err:
+        parser.error(f"--strategy: {' '.join(str(err).split())}")
+    for option, flag in PROTOCOL_OPTIONS.items():
         if getattr(args, flag) is None:
             continue
         name = "--" + flag.replace("_", "-")
@@ -505,11 +523,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          f"{args.strategy}; leave it out")  # fmt: skip
         if getattr(args, flag) < 0:
             parser.error(f"{name} takes 0 (off) or more, got {getattr(args, flag)}")
+    if not 0 <= args.label_smoothing < 1:
+        parser.error(f"--label-smoothing takes a number in [0, 1), got {args.label_smoothing}")
+    runs = Path(args.runs).expanduser() if args.runs is not None else None
+    if runs is not None and (not str(args.runs).strip() or (runs.exists() and not runs.is_dir())):
+        parser.error(f"--runs {args.runs!r} is not a folder; give a folder for the runs")
+    try:
+        _baselines(args.baselines, "classification")
+    except NasbenchError as err:
+        parser.error(f"--baselines: {' '.join(str(err).split())}")
     if not (args.ema_decay == 0 or 0 < args.ema_decay < 1):
         parser.error(f"--ema-decay takes 0 (off) or a number in (0, 1), got {args.ema_decay}")
     if args.retrain_channels < -1 or args.max_params < 1:
         parser.error("--retrain-channels takes -1 (fit), 0 (as searched) or a width; "
                      "--max-params a positive count")  # fmt: skip
+    try:
+        make_config(args.strategy, strategy_settings(args))
+    except NasbenchError as err:
+        parser.error(f"--strategy-config: {' '.join(str(err).split())}")
     refuse_unsupported_dataset(parser, args.dataset)
     root = Path(args.root)
     if not (root / f"{args.dataset}.npz").is_file():
@@ -548,4 +579,4 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    sys.exit(0 if main() is not None else 1)
+    raise SystemExit(run_main(lambda: 0 if main() is not None else 1))

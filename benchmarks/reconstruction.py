@@ -26,7 +26,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -34,6 +33,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from _script import count, output_file, positive_number, run_main, write_json
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -48,20 +48,47 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--dataset", default="mni152-recon", help="mni152-recon (4x), -8x or -4coil (4 coils, 4x)"
     )
-    p.add_argument("--size", type=int, default=32, help="slice edge: 32, 64 or 128")
-    p.add_argument("--search-limit", type=int, default=96, help="slices searched (halved)")
-    p.add_argument("--limit", type=int, default=None, help="slices per split when retraining")
-    p.add_argument("--search-epochs", type=int, default=2)
-    p.add_argument("--train-epochs", type=int, default=8)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (all networks)")
-    p.add_argument("--nodes", type=int, default=2, help="intermediate nodes of the cell")
-    p.add_argument("--cascades", type=int, default=3)
-    p.add_argument("--channels", type=int, default=8)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--size", type=count(1), default=32, help="slice edge: 32, 64 or 128")
+    p.add_argument("--search-limit", type=count(1), default=96, help="slices searched (halved)")
+    p.add_argument("--limit", type=count(1), default=None, help="slices per split when retraining")
+    p.add_argument("--search-epochs", type=count(1), default=2)
+    p.add_argument("--train-epochs", type=count(1), default=8)
+    p.add_argument("--batch-size", type=count(1), default=8)
+    p.add_argument(
+        "--lr", type=positive_number, default=2e-3, help="Adam learning rate (all networks)"
+    )
+    p.add_argument("--nodes", type=count(1), default=2, help="intermediate nodes of the cell")
+    p.add_argument("--cascades", type=count(1), default=3)
+    p.add_argument("--channels", type=count(1), default=8)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--json", default=None, help="also write the per-seed rows here")
-    return p.parse_args(argv)
+    p.add_argument(
+        "--json", type=output_file, default=None, help="also write the per-seed rows here"
+    )
+    args = p.parse_args(argv)
+    refuse_bad_names(p, args, args.dataset)
+    return args
+
+
+def refuse_bad_names(p: argparse.ArgumentParser, args: argparse.Namespace, dataset: str) -> None:
+    """A one-line usage error for an unknown --dataset or --device, or a --size the
+    dataset does not offer, before any search."""
+    from nasbench.data import get_info
+    from nasbench.device import resolve_device
+    from nasbench.errors import NasbenchError
+
+    checks = (
+        ("--dataset", lambda: get_info(args.dataset)),
+        ("--device", lambda: resolve_device(args.device)),
+    )
+    for flag, check in checks:
+        try:
+            check()
+        except NasbenchError as err:
+            p.error(f"{flag}: {' '.join(str(err).split())}")
+    sizes = get_info(dataset).sizes
+    if args.size not in sizes:
+        p.error(f"--size {args.size} is not offered by {dataset}; use one of {list(sizes)}")
 
 
 def run_seed(args: argparse.Namespace, seed: int) -> pd.DataFrame:
@@ -168,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(verdicts))
     print(f"total {time.perf_counter() - start:.0f}s, load average {os.getloadavg()[0]:.1f}")
     if args.json:
-        Path(args.json).write_text(json.dumps(table.to_dict("records"), indent=2) + "\n")
+        write_json(args.json, table.to_dict("records"))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

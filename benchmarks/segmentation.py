@@ -41,7 +41,6 @@ benchmarks/README.md has what each measured.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -49,6 +48,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from _script import count, output_file, positive_number, run_main, write_json
 
 # Search small, retrain larger (as benchmarks/medmnist.py): the derived NAS-Unet is
 # retrained at this depth (the U-Net's three levels) and, by default, the widest width whose
@@ -71,29 +71,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dims", type=int, choices=(2, 3), default=2)
     p.add_argument(
-        "--size", type=int, default=64,
+        "--size", type=count(1), default=64,
         help="image edge (2D: 28, 64 or 128, default 64; 3D: 28, 32 or 64, e.g. 32)",
     )  # fmt: skip
-    p.add_argument("--limit", type=int, default=160, help="images per split")
+    p.add_argument("--limit", type=count(1), default=160, help="images per split")
     p.add_argument("--strategy", default="proxyless", help="darts, gdas or proxyless")
-    p.add_argument("--search-epochs", type=int, default=3)
-    p.add_argument("--train-epochs", type=int, default=12)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=0.005, help="Adam learning rate (both nets)")
+    p.add_argument("--search-epochs", type=count(1), default=3)
+    p.add_argument("--train-epochs", type=count(1), default=12)
+    p.add_argument("--batch-size", type=count(1), default=8)
+    p.add_argument(
+        "--lr", type=positive_number, default=0.005, help="Adam learning rate (both nets)"
+    )
     p.add_argument(
         "--seg-loss", default="dicece", choices=("dicece", "dicece_batch"),
         help="training loss of every retrained network (dicece_batch: Dice over the batch)",
     )  # fmt: skip
-    p.add_argument("--nodes", type=int, default=2, help="NAS-Unet nodes per cell")
-    p.add_argument("--depth", type=int, default=2, help="DownSC cells (U-Net levels)")
-    p.add_argument("--channels", type=int, default=8)
+    p.add_argument("--nodes", type=count(1), default=2, help="NAS-Unet nodes per cell")
+    p.add_argument("--depth", type=count(1), default=2, help="DownSC cells (U-Net levels)")
+    p.add_argument("--channels", type=count(1), default=8)
     p.add_argument(
-        "--stem-kernel", type=int, default=STEM_KERNEL,
+        "--stem-kernel", type=count(1), default=STEM_KERNEL,
         help="kernel of the NAS-Unet's full-resolution stem, searched and retrained (1: as "
         "NAS-Unet; 3: sees each pixel's neighbourhood)",
     )  # fmt: skip
     p.add_argument(
-        "--stem-convs", type=int, default=STEM_CONVS,
+        "--stem-convs", type=count(1), default=STEM_CONVS,
         help="convolutions per NAS-Unet stem, searched and retrained (1: as NAS-Unet)",
     )  # fmt: skip
     p.add_argument(
@@ -106,20 +108,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="DownSC cells of the retrained NAS-Unet (0: as searched)",
     )  # fmt: skip
     p.add_argument(
-        "--trellis-layers", type=int, default=4, help="trellis row's layers (0: no trellis row)"
+        "--trellis-layers",
+        type=count(0),
+        default=4,
+        help="trellis row's layers (0: no trellis row)",
     )
     p.add_argument("--c2fnas", action="store_true", help="3D: add a C2FNAS row (two stages)")
-    p.add_argument("--c2fnas-cells", type=int, default=5, help="C2FNAS cells")
-    p.add_argument("--c2fnas-candidates", type=int, default=4, help="C2FNAS stage-1 topologies")
+    p.add_argument("--c2fnas-cells", type=count(1), default=5, help="C2FNAS cells")
+    p.add_argument(
+        "--c2fnas-candidates", type=count(1), default=4, help="C2FNAS stage-1 topologies"
+    )
     p.add_argument("--vnas", action="store_true", help="3D: add a V-NAS row (2D/3D/P3D per layer)")
     p.add_argument("--dints", action="store_true", help="3D: add a DiNTS row (MONAI's DiNTS)")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="the seed when --seeds is not given")
     p.add_argument(
         "--seeds", type=int, nargs="+", default=None,
         help="run once per seed and print mean ± std per row (default: --seed only)",
     )  # fmt: skip
-    p.add_argument("--json", default=None, help="also write the table here")
+    p.add_argument("--json", type=output_file, default=None, help="also write the table here")
     args = p.parse_args(argv)
     if args.retrain_channels < -1:
         p.error(f"--retrain-channels must be -1 (fit the U-Net), 0 or positive, got "
@@ -129,7 +136,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.seeds = list(args.seeds) if args.seeds else [args.seed]
     if len(set(args.seeds)) != len(args.seeds):
         p.error(f"--seeds must differ, got {args.seeds}.")
+    refuse_bad_names(p, args)
     return args
+
+
+def refuse_bad_names(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A one-line usage error for an unknown --strategy or --device, before any search
+    (a --size the dataset does not offer: :func:`main`)."""
+    from nasbench.device import resolve_device
+    from nasbench.errors import NasbenchError
+    from nasbench.strategies import get_strategy
+
+    for flag, check in (("--strategy", lambda: get_strategy(args.strategy)),
+                        ("--device", lambda: resolve_device(args.device))):  # fmt: skip
+        try:
+            check()
+        except NasbenchError as err:
+            p.error(f"{flag}: {' '.join(str(err).split())}")
 
 
 def run(args: argparse.Namespace) -> pd.DataFrame:
@@ -522,10 +545,9 @@ def main(argv: list[str] | None = None) -> int:
     print(verdict(summary))
     if args.json:
         records = pd.concat(tables, ignore_index=True).to_dict("records")
-        text = json.dumps({"runs": records, "summary": summary.to_dict("records")}, indent=2)
-        Path(args.json).write_text(text + "\n")
+        write_json(args.json, {"runs": records, "summary": summary.to_dict("records")})
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

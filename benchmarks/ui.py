@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _script import count, run_main
+
 REPO = Path(__file__).resolve().parents[1]
 TEST = "tests/browser/test_workbench_browser.py"
 DELAYS = ("first figure after Run", "first alpha", "first loss", "final rows",
@@ -66,12 +68,17 @@ def summary(values: list[float]) -> str:
     return f"{statistics.median(values):6.2f} / {max(values):6.2f}"
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options, checked before the browser starts (a session takes over a minute)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--searches", type=int, default=3, help="searches per browser session")
-    parser.add_argument("--repeats", type=int, default=1, help="browser sessions")
-    parser.add_argument("--load", type=int, default=0, help="busy-loop processes beside it")
-    args = parser.parse_args()
+    parser.add_argument("--searches", type=count(1), default=3, help="searches per browser session")
+    parser.add_argument("--repeats", type=count(1), default=1, help="browser sessions")
+    parser.add_argument("--load", type=count(0), default=0, help="busy-loop processes beside it")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     loops = busy_loops(args.load)
     sessions = []
     try:
@@ -99,7 +106,12 @@ def main() -> None:
         print(f"{name:42s} {summary([s[name] for s in searches if name in s])}")
 
 
-if __name__ == "__main__":
+def _cli() -> int:
     started = time.monotonic()
     main()
     print(f"benchmark took {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_main(_cli))

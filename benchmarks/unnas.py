@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _script import count, output_file, positive_number, run_main, write_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -300,8 +301,7 @@ def write_figure(
             f"{len(frame)} sampled cells (last panel: a second seed, the ceiling)"
         )
         out = path if len(datasets) == 1 else path.with_name(f"{path.stem}-{dataset}.html")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.write_html(out, include_plotlyjs="cdn")
+        write_text(out, fig.to_html(include_plotlyjs="cdn"))
         written.append(out)
     return written
 
@@ -453,20 +453,20 @@ def _optional_int(text: str) -> int | None:
 
 # CLI flag -> (settings field, argparse type)
 SIZE_FLAGS = {
-    "archs": int,
-    "seeds": int,
+    "archs": count(1),
+    "seeds": count(1),
     "limit": _optional_int,
     "val_limit": _optional_int,
     "test_limit": _optional_int,
     "pretext_limit": _optional_int,
-    "epochs": int,
-    "pretext_epochs": int,
-    "lr": float,
-    "channels": int,
-    "n_cells": int,
-    "batch_size": int,
-    "search_epochs": int,
-    "search_steps": int,
+    "epochs": count(1),
+    "pretext_epochs": count(1),
+    "lr": positive_number,
+    "channels": count(1),
+    "n_cells": count(1),
+    "batch_size": count(1),
+    "search_epochs": count(1),
+    "search_steps": count(1),
 }
 
 
@@ -499,16 +499,24 @@ def parse_settings(argv: list[str] | None = None) -> tuple[UnnasSettings, argpar
     parser.add_argument("--target", choices=TARGETS, default=argparse.SUPPRESS)
     parser.add_argument("--csv", default=None, help="write the tables to <prefix>_*.csv")
     parser.add_argument(
-        "--figure", default=None, help="write part (a)'s scatter plots to this .html file"
+        "--figure",
+        type=output_file,
+        default=None,
+        help="write part (a)'s scatter plots to this .html file",
     )
     args = parser.parse_args(argv)
-    if args.figure and not args.figure.lower().endswith(".html"):
+    if args.figure and not args.figure.name.lower().endswith(".html"):
         parser.error(
             f"--figure {args.figure}: the figure is written as HTML (plotly); "
             "end the name with .html"
         )
     if set(args.parts) - {"a", "b"} or not args.parts:
         parser.error(f"--parts {args.parts}: use a, b or ab")
+    if args.csv is not None:
+        try:  # every table is <prefix>_<name>.csv: one of them stands for all
+            output_file(f"{args.csv}_scores.csv")
+        except argparse.ArgumentTypeError as err:
+            parser.error(f"argument --csv: {err}")
     base: dict[str, Any] = {}
     if args.old_budget:
         base.update(OLD_BUDGET)
@@ -520,7 +528,29 @@ def parse_settings(argv: list[str] | None = None) -> tuple[UnnasSettings, argpar
     for name in (*SIZE_FLAGS, "class_weight", "select", "target"):
         if hasattr(args, name):
             changes[name] = getattr(args, name)
-    return dataclasses.replace(UnnasSettings(**base), **changes), args
+    settings = dataclasses.replace(UnnasSettings(**base), **changes)
+    refuse_bad_data(parser, settings)
+    return settings, args
+
+
+def refuse_bad_data(parser: argparse.ArgumentParser, settings: UnnasSettings) -> None:
+    """A one-line usage error for no dataset, an unknown one, or (under ``--root``) a
+    MedMNIST set whose file is not there, before anything is trained."""
+    from nasbench.data import get_info
+    from nasbench.errors import NasbenchError
+
+    if not settings.datasets:
+        parser.error("--datasets names no dataset; give comma-separated names")
+    for name in settings.datasets:
+        try:
+            info = get_info(name)
+        except NasbenchError as err:
+            parser.error(f"--datasets {name}: {' '.join(str(err).split())}")
+        root = settings.root
+        if root is not None and info.source == "medmnist":
+            if not (Path(root).expanduser() / f"{name}.npz").is_file():
+                parser.error(f"--datasets {name}: no {name}.npz in {root}; pass --root "
+                             "<folder holding it>")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -549,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.csv:
         for name, frame in tables.items():
             if len(frame):
-                frame.to_csv(f"{args.csv}_{name}.csv", index=False)
+                write_text(f"{args.csv}_{name}.csv", frame.to_csv(index=False))
     if args.figure and "a" in args.parts:
         # The target metric at the given path, the other one beside it (<stem>-<metric>).
         for metric in (settings.target, *(m for m in TARGETS if m != settings.target)):
@@ -562,4 +592,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _script import count, run_main
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = "nodulemnist3d"
@@ -208,18 +209,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--strategy", default="gdas", help="the searching strategy")
-    parser.add_argument("--search-steps", type=int, default=8, help="search steps (1 epoch)")
-    parser.add_argument("--retrain-epochs", type=int, default=6)
+    parser.add_argument("--search-steps", type=count(1), default=8, help="search steps (1 epoch)")
+    parser.add_argument("--retrain-epochs", type=count(1), default=6)
     parser.add_argument("--class-weight", default="auto", choices=("auto", "none", "balanced"))
-    parser.add_argument("--train", type=int, default=240, help="training volumes")
-    parser.add_argument("--val", type=int, default=60, help="validation volumes")
-    parser.add_argument("--test", type=int, default=120, help="test volumes")
-    parser.add_argument("--positive", type=float, default=0.25, help="share of label 1")
+    parser.add_argument("--train", type=count(1), default=240, help="training volumes")
+    parser.add_argument("--val", type=count(1), default=60, help="validation volumes")
+    parser.add_argument("--test", type=count(1), default=120, help="test volumes")
+    parser.add_argument("--positive", type=share, default=0.25, help="share of label 1")
     parser.add_argument("--data-seed", type=int, default=0)
-    parser.add_argument("--nodes", type=int, default=2)
-    parser.add_argument("--cells", type=int, default=3)
-    parser.add_argument("--channels", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--nodes", type=count(1), default=2)
+    parser.add_argument("--cells", type=count(1), default=3)
+    parser.add_argument("--channels", type=count(1), default=4)
+    parser.add_argument("--batch-size", type=count(1), default=16)
     parser.add_argument(
         "--step-strategies", nargs="*", default=["gdas", "darts", "pcdarts"],
         help="strategies whose step time is probed (none: skip)",
@@ -228,11 +229,49 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the plumbing")
     args = parser.parse_args(argv)
     if args.quick:
+        # The sizes --quick sets itself: one given beside it is refused, not replaced.
+        for flag in ("search_steps", "retrain_epochs", "train", "val", "test"):
+            if getattr(args, flag) != parser.get_default(flag):
+                parser.error(f"--quick sets --{flag.replace('_', '-')} itself; drop one")
         args.seeds, args.search_steps, args.retrain_epochs = args.seeds[:1], 2, 1
         args.train, args.val, args.test = 32, 16, 16
         # One strategy's step probe: the three at 28^3 and batch 16 take minutes on a CPU.
         args.step_strategies = args.step_strategies[:1]
+    refuse_bad_names(parser, args)
     return args
+
+
+def share(text: str) -> float:
+    """An argparse ``type`` for a share strictly between 0 and 1 (``--positive``).
+
+    Example:
+        >>> share("0.25")
+        0.25
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text}")
+    return value
+
+
+def refuse_bad_names(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A one-line usage error for an unknown --strategy or --step-strategies name, or a
+    --runs that is not a folder, before any data is written."""
+    from nasbench.errors import NasbenchError
+    from nasbench.strategies import get_strategy
+
+    named = [("--strategy", args.strategy)]
+    named += [("--step-strategies", name) for name in args.step_strategies]
+    for flag, name in named:
+        try:
+            get_strategy(name)
+        except NasbenchError as err:
+            parser.error(f"{flag}: {' '.join(str(err).split())}")
+    if args.runs is not None and (not args.runs.strip() or Path(args.runs).is_file()):
+        parser.error(f"--runs {args.runs!r} is not a folder; give a folder for the runs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,4 +311,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
-    raise SystemExit(main())
+    raise SystemExit(run_main(main))

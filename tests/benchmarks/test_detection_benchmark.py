@@ -48,3 +48,84 @@ def test_quick_run_prints_both_models_and_verdicts(bench, capsys):
     assert bench.main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert bench.SEARCHED in out and bench.FIXED in out and "AP50: searched" in out
+
+
+def _usage_error(capsys, call) -> str:
+    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
+    with pytest.raises(SystemExit) as stop:
+        call()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--strategy", "bogus"], "error: --strategy: Unknown strategy 'bogus'"),
+        (["--device", "gpu"], "error: --device: device must be \"auto\", \"cpu\" or \"cuda\""),
+        (["--limit", "0"], "error: argument --limit: must be at least 1, got 0"),
+        (["--size", "33"], "--size 33 is not offered by synthetic-lesions; use one of [32, 64,"),
+        (["--quick", "--size", "33"], "error: --quick sets --size itself; drop one"),
+        (["--batch-size", "0"], "error: argument --batch-size: must be at least 1, got 0"),
+    ],
+)  # fmt: skip
+def test_bad_names_and_sizes_are_one_line_before_any_search(load_benchmark, capsys, argv, says):
+    bench = load_benchmark("detection")
+    assert says in _usage_error(capsys, lambda: bench.parse_args(argv))
+
+
+def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys, tmp_path):
+    bench = load_benchmark("detection")
+    err = _usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
+    assert err.endswith(f"argument --json: {tmp_path} is a folder; give a file name in it")
+    (tmp_path / "file").write_text("")
+    err = _usage_error(
+        capsys, lambda: bench.parse_args(["--json", str(tmp_path / "file" / "t.json")])
+    )
+    assert "argument --json: cannot write" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing else written
+
+
+def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
+    """The __main__ block: a NasbenchError from the search is `detection.py: error: ...`."""
+    import importlib
+    import runpy
+    import sys
+    from pathlib import Path
+
+    from nasbench.errors import DatasetError
+
+    def fail(*args, **kwargs):
+        raise DatasetError("the data went missing\n  mid-run")
+
+    monkeypatch.setattr(importlib.import_module("nasbench.engine.search"), "search", fail)
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "detection.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick"])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(script), run_name="__main__")
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "detection.py: error: the data went missing mid-run"
+    )
+
+
+def test_json_is_strict_and_written_whole(bench, monkeypatch, tmp_path, capsys):
+    import json
+
+    def rows(args, seed):
+        found = _rows(seed, 0.6, 0.5, 0.7, 0.8)
+        found[0]["test_map"] = float("nan")  # a NaN score is null in the file, not NaN
+        return found
+
+    monkeypatch.setattr(bench, "run_seed", rows)
+    out = tmp_path / "sub" / "det.json"
+    assert bench.main(["--seeds", "0", "1", "--device", "cpu", "--json", str(out)]) == 0
+
+    def refuse(token):
+        raise AssertionError(f"not strict JSON: {token}")
+
+    saved = json.loads(out.read_text(), parse_constant=refuse)
+    assert len(saved) == 4 and saved[0]["test_map"] is None
+    assert [p.name for p in out.parent.iterdir()] == ["det.json"]  # no temporary left

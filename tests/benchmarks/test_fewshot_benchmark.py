@@ -41,3 +41,77 @@ def test_the_alpha_step_settings_reach_the_validated_strategy_config(load_benchm
     assert config.strategy_config["test_arch_lr_scale"] == 0.0
     default = bench.search_config(bench.FewShotSettings()).strategy_config
     assert default["inner_arch_optimizer"] == "sgd" and default["test_arch_lr_scale"] == 1.0
+
+
+def _usage_error(capsys, call) -> str:
+    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
+    with pytest.raises(SystemExit) as stop:
+        call()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--quick", "--k-shot", "1"], "--quick sets --k-shot itself; drop one"),
+        (["--quick", "--episodes", "50"], "--quick sets --episodes itself; drop one"),
+        (["--quick", "--epochs", "2"], "--quick sets --epochs itself; drop one"),
+        (["--quick", "--temperature-min", "0.05"],
+         "--quick sets --temperature-min itself; drop one"),
+        (["--quick", "--prune-below", "0.01"], "--quick sets --prune-below itself; drop one"),
+        (["--k-shot", "0"], "argument --k-shot: must be at least 1, got 0"),
+        (["--episodes", "0"], "argument --episodes: must be at least 1, got 0"),
+        (["--meta-steps", "-1"], "argument --meta-steps: must be at least 1, got -1"),
+        (["--temperature-min", "nan"],
+         "argument --temperature-min: must be a finite number in [0.001, 1], got nan"),
+        (["--warmup-fraction", "5"],
+         "argument --warmup-fraction: must be a finite number in [0, 1], got 5"),
+    ],
+)  # fmt: skip
+def test_bad_values_and_quick_overrides_are_one_line(load_benchmark, capsys, argv, says):
+    bench = load_benchmark("fewshot")
+    assert _usage_error(capsys, lambda: bench.parse_settings(argv)).endswith(says)
+
+
+def test_an_unknown_set_or_missing_data_is_one_line(load_benchmark, capsys, tmp_path):
+    bench = load_benchmark("fewshot")
+    err = _usage_error(capsys, lambda: bench.parse_settings(["--meta-test", "bogus"]))
+    assert "error: --meta-test bogus: Unknown dataset 'bogus'" in err
+    err = _usage_error(capsys, lambda: bench.parse_settings(["--root", str(tmp_path)]))
+    assert err.endswith(f"--meta-train pneumoniamnist: no pneumoniamnist.npz in {tmp_path}; "
+                        "pass --root <folder holding it>")  # fmt: skip
+
+
+def test_quick_alone_and_the_documented_flags_parse(load_benchmark, tmp_path):
+    bench = load_benchmark("fewshot")
+    assert bench.parse_settings(["--quick"]) == bench.QUICK
+    for name in ("pneumoniamnist", "breastmnist"):
+        (tmp_path / f"{name}.npz").touch()
+    settings = bench.parse_settings(["--root", str(tmp_path), "--temperature-min", "0.05",
+                                     "--prune-below", "0.01", "--meta-arch-lr", "0.6",
+                                     "--warmup-fraction", "0.5"])  # fmt: skip
+    assert (settings.temperature_min, settings.warmup_fraction) == (0.05, 0.5)
+
+
+def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
+    """The __main__ block: a NasbenchError from the search is `fewshot.py: error: ...`."""
+    import runpy
+    import sys
+    from pathlib import Path
+
+    import nasbench
+    from nasbench.errors import DatasetError
+
+    def fail(*args, **kwargs):
+        raise DatasetError("the data went missing\n  mid-run")
+
+    monkeypatch.setattr(nasbench, "search", fail)
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "fewshot.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick"])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(script), run_name="__main__")
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip() == "fewshot.py: error: the data went missing mid-run"

@@ -128,3 +128,45 @@ def test_bad_arguments_exit_with_a_one_line_message(bench, tmp_path, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--baseline-repeats", "0"])
     assert "--baseline-repeats must be at least 1, not 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_run_at_once_and_fails_no_lesson(
+    bench, tmp_path, capsys, monkeypatch, signum
+):
+    """Ctrl-C or SIGTERM in a lesson: nbclient turns the KeyboardInterrupt into an empty
+    AssertionError; the run stops there (exit 130), the lesson is not FAILED, no next one."""
+    import os
+    import signal
+
+    _lesson(tmp_path, "00_first", "x = 1")
+    _lesson(tmp_path, "01_second", "x = 2")
+    ran = []
+
+    def execute(path, folder, answers=None):
+        ran.append(path.stem)
+        try:
+            os.kill(os.getpid(), getattr(signal, signum))
+        except KeyboardInterrupt:
+            raise AssertionError() from None  # as nbclient does
+
+    monkeypatch.setattr(bench, "execute_lesson", execute)
+    monkeypatch.setattr(bench, "baseline_seconds", lambda repeats: 0.1)
+    before = signal.getsignal(signal.SIGTERM)
+    argv = ["--notebooks", str(tmp_path), "--baseline-repeats", "1"]
+    assert bench.run_main(lambda: bench.main(argv)) == 130
+    captured = capsys.readouterr()
+    assert ran == ["00_first"]
+    assert "FAILED" not in captured.out and "ran 00_first" not in captured.out
+    assert captured.err.strip().endswith("interrupted")
+    assert signal.getsignal(signal.SIGTERM) is before  # the handlers are given back
+
+
+def test_an_empty_lesson_list_is_refused(bench, tmp_path, capsys):
+    _lesson(tmp_path, "00_first", "x = 1")
+    for lessons in ([""], ["00", " "]):
+        with pytest.raises(SystemExit) as stop:
+            bench.main(["--notebooks", str(tmp_path), "--lessons", *lessons])
+        assert stop.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert err.endswith("--lessons names an empty lesson number; give numbers such as 04 13")

@@ -90,3 +90,77 @@ def test_step_timer_builds_both_layouts(load_benchmark):
 def test_step_timer_reports_positive_seconds(load_benchmark):
     out = load_benchmark("localisation_step").main(["--size", "16", "--updates", "1"])
     assert out["episodes_s"] > 0 and set(out) == {"episodes_s", "update_s"}
+
+
+def _usage_error(capsys, call) -> str:
+    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
+    with pytest.raises(SystemExit) as stop:
+        call()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--size", "33"],
+         "error: --size 33 is not offered by synthetic-landmarks3d; use one of [16, 24, 32, 48]"),
+        (["--limit", "0"], "error: argument --limit: must be at least 1, got 0"),
+        (["--rounds", "0"], "error: argument --rounds: must be at least 1, got 0"),
+        (["--batch-size", "0"], "error: argument --batch-size: must be at least 1, got 0"),
+        (["--shared", "1", "-1"], "error: argument --shared: must be at least 0, got -1"),
+        (["--curriculum", "nan"], "error: argument --curriculum: must be a number in [0, 1]"),
+        (["--lr", "0"], "error: argument --lr: must be a finite number above 0, got 0"),
+        (["--quick", "--size", "48"], "error: --quick sets --size itself; drop one"),
+        (["--quick", "--limit", "-5"], "error: argument --limit: must be at least 1, got -5"),
+    ],
+)  # fmt: skip
+def test_bad_sizes_and_quick_overrides_are_one_line(bench, capsys, argv, says):
+    assert says in _usage_error(capsys, lambda: bench.parse_args(argv))
+
+
+def test_an_unwritable_json_is_refused_and_the_rows_are_strict_json(
+    bench, capsys, tmp_path, monkeypatch
+):
+    import json
+
+    err = _usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
+    assert err.endswith(f"argument --json: {tmp_path} is a folder; give a file name in it")
+    rows = [{"seed": 0, "arm": "searched", "dist_mm": float("nan")}]
+    monkeypatch.setattr(bench, "run_seed", lambda args, seed, folder: rows)
+    monkeypatch.setattr(bench, "summarise", lambda table: (pd.DataFrame(), []))
+    out = tmp_path / "sub" / "rows.json"
+    bench.main(["--quick", "--json", str(out)])
+
+    def refuse(token):
+        raise AssertionError(f"not strict JSON: {token}")
+
+    assert json.loads(out.read_text(), parse_constant=refuse) == [
+        {"seed": 0, "arm": "searched", "dist_mm": None}
+    ]
+    assert [p.name for p in out.parent.iterdir()] == ["rows.json"]  # no temporary left
+
+
+def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
+    """The __main__ block: a NasbenchError from the search is `localisation.py: error: ...`."""
+    import runpy
+    import sys
+    from pathlib import Path
+
+    import nasbench
+    from nasbench.errors import DatasetError
+
+    def fail(*args, **kwargs):
+        raise DatasetError("the data went missing\n  mid-run")
+
+    monkeypatch.setattr(nasbench, "search", fail)
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "localisation.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick"])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(script), run_name="__main__")
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        "localisation.py: error: the data went missing mid-run"
+    )

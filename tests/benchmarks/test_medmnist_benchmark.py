@@ -254,3 +254,83 @@ def test_cost_weight_reaches_the_strategies_that_have_it(tmp_path, load_benchmar
         bench.parse_args(["--root", str(tmp_path), "--min-parametric", "-1"])
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.endswith("--min-parametric takes 0 (off) or more, got -1")
+
+
+def _usage_error(capsys, call) -> str:
+    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
+    with pytest.raises(SystemExit) as stop:
+        call()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--quick", "--limit", "16"], "--quick sets --limit itself; drop one"),
+        (["--quick", "--batch-size", "4"], "--quick sets --batch-size itself; drop one"),
+        (["--quick", "--limit", "-5"], "argument --limit: must be at least 1, got -5"),
+        (["--limit", "0"], "argument --limit: must be at least 1, got 0"),
+        (["--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+        (["--search-seconds", "-1"],
+         "argument --search-seconds: must be a finite number above 0, got -1"),
+        (["--retrain-epochs", "0"], "argument --retrain-epochs: must be at least 1, got 0"),
+        (["--label-smoothing", "nan"], "--label-smoothing takes a number in [0, 1), got nan"),
+    ],
+)  # fmt: skip
+def test_bad_sizes_and_quick_overrides_are_one_line(tmp_path, load_benchmark, capsys, argv, says):
+    write_medmnist(tmp_path)
+    bench = load_benchmark("medmnist")
+    err = _usage_error(capsys, lambda: bench.parse_args(["--root", str(tmp_path), *argv]))
+    assert err.endswith(says)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--strategy", "bogus"], "error: --strategy: "),
+        (["--strategy-config", '{"bogus": 1}'], "error: --strategy-config: "),
+        (["--baselines", "bogus"], "error: --baselines: "),
+    ],
+)
+def test_bad_names_are_one_line_before_any_search(tmp_path, load_benchmark, capsys, argv, says):
+    write_medmnist(tmp_path)
+    bench = load_benchmark("medmnist")
+    err = _usage_error(capsys, lambda: bench.parse_args(["--root", str(tmp_path), *argv]))
+    assert says in err and "bogus" in err
+
+
+def test_runs_that_is_a_file_is_one_line(tmp_path, load_benchmark, capsys):
+    write_medmnist(tmp_path)
+    (tmp_path / "runs").write_text("")
+    bench = load_benchmark("medmnist")
+    argv = ["--root", str(tmp_path), "--runs", str(tmp_path / "runs")]
+    err = _usage_error(capsys, lambda: bench.parse_args(argv))
+    assert err.endswith("is not a folder; give a folder for the runs")
+
+
+def test_a_project_error_while_running_is_one_line(tmp_path, monkeypatch, capsys):
+    """The __main__ block: a NasbenchError from the search is `medmnist.py: error: ...`."""
+    import runpy
+    import sys
+    from pathlib import Path
+
+    import nasbench
+    from nasbench.errors import DatasetError
+
+    write_medmnist(tmp_path)
+
+    def fail(*args, **kwargs):
+        raise DatasetError("the data went missing\n  mid-run")
+
+    monkeypatch.setattr(nasbench, "search", fail)
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "medmnist.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--seeds", "0", "--root",
+                                      str(tmp_path), "--runs", str(tmp_path / "runs")])  # fmt: skip
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(script), run_name="__main__")
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "medmnist.py: error: the data went missing mid-run"

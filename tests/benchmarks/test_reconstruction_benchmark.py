@@ -33,3 +33,98 @@ def test_verdicts_take_the_mean_over_seeds(bench):
     assert "+0.0050" in verdicts[1] and "NOT" not in verdicts[1]
     _, verdicts = bench.summarise(pd.DataFrame(_rows(0, 20.0, 18.0, 0.7, 0.6)))
     assert "NOT met" in verdicts[0] and "NOT met" in verdicts[1]
+
+
+def _usage_error(capsys, call) -> str:
+    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
+    with pytest.raises(SystemExit) as stop:
+        call()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--dataset", "bogus"], "error: --dataset: Unknown dataset 'bogus'"),
+        (["--device", "gpu"], "error: --device: device must be \"auto\", \"cpu\" or \"cuda\""),
+        (["--limit", "0"], "error: argument --limit: must be at least 1, got 0"),
+        (["--size", "33"], "--size 33 is not offered by mni152-recon; use one of [32, 64, 128]"),
+        (["--batch-size", "0"], "error: argument --batch-size: must be at least 1, got 0"),
+        (["--search-epochs", "0"], "error: argument --search-epochs: must be at least 1, got 0"),
+    ],
+)  # fmt: skip
+def test_bad_names_and_sizes_are_one_line_before_any_search(load_benchmark, capsys, argv, says):
+    bench = load_benchmark("reconstruction")
+    assert says in _usage_error(capsys, lambda: bench.parse_args(argv))
+
+
+def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys, tmp_path):
+    bench = load_benchmark("reconstruction")
+    err = _usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
+    assert err.endswith(f"argument --json: {tmp_path} is a folder; give a file name in it")
+    (tmp_path / "file").write_text("")
+    err = _usage_error(
+        capsys, lambda: bench.parse_args(["--json", str(tmp_path / "file" / "t.json")])
+    )
+    assert "argument --json: cannot write" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing else written
+
+
+def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
+    """The __main__ block: a NasbenchError from the search is `reconstruction.py: error: ...`."""
+    import importlib
+    import runpy
+    import sys
+    from pathlib import Path
+
+    from nasbench.errors import DatasetError
+
+    def fail(*args, **kwargs):
+        raise DatasetError("the data went missing\n  mid-run")
+
+    monkeypatch.setattr(importlib.import_module("nasbench.engine.search"), "search", fail)
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "reconstruction.py"
+    argv = [
+        "--search-limit",
+        "4",
+        "--limit",
+        "4",
+        "--search-epochs",
+        "1",
+        "--train-epochs",
+        "1",
+        "--seeds",
+        "0",
+        "--device",
+        "cpu",
+    ]
+    monkeypatch.setattr(sys, "argv", [str(script), *argv])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(script), run_name="__main__")
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "reconstruction.py: error: the data went missing mid-run"
+    )
+
+
+def test_json_is_strict_and_written_whole(bench, monkeypatch, tmp_path, capsys):
+    import json
+
+    def rows(args, seed):
+        found = _rows(seed, 23.0, 18.0, 0.70, 0.72)
+        found[0]["test_nmse"] = float("nan")  # a NaN score is null in the file, not NaN
+        return pd.DataFrame(found)
+
+    monkeypatch.setattr(bench, "run_seed", rows)
+    out = tmp_path / "sub" / "recon.json"
+    assert bench.main(["--seeds", "0", "1", "--device", "cpu", "--json", str(out)]) == 0
+
+    def refuse(token):
+        raise AssertionError(f"not strict JSON: {token}")
+
+    saved = json.loads(out.read_text(), parse_constant=refuse)
+    assert len(saved) == 8 and saved[0]["test_nmse"] is None
+    assert [p.name for p in out.parent.iterdir()] == ["recon.json"]  # no temporary left

@@ -158,3 +158,84 @@ def test_two_seeds_print_the_mean_table_the_params_check_and_the_verdict(
     ratios = [r["dice_vs_unet"] for r in ours]
     assert summary["NAS-Unet (searched)"]["ratio_mean"] == pytest.approx(np.mean(ratios))
     assert summary["NAS-Unet (searched)"]["seeds"] == 2
+
+
+def _usage_error(capsys, call) -> str:
+    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
+    with pytest.raises(SystemExit) as stop:
+        call()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--strategy", "bogus"], "error: --strategy: Unknown strategy 'bogus'"),
+        (["--device", "gpu"], "error: --device: device must be \"auto\", \"cpu\" or \"cuda\""),
+        (["--limit", "0"], "error: argument --limit: must be at least 1, got 0"),
+        (["--batch-size", "0"], "error: argument --batch-size: must be at least 1, got 0"),
+        (["--train-epochs", "-1"], "error: argument --train-epochs: must be at least 1, got -1"),
+        (["--lr", "nan"], "error: argument --lr: must be a finite number above 0, got nan"),
+    ],
+)  # fmt: skip
+def test_bad_names_and_sizes_are_one_line_before_any_search(load_benchmark, capsys, argv, says):
+    bench = load_benchmark("segmentation")
+    assert says in _usage_error(capsys, lambda: bench.parse_args(argv))
+
+
+def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys, tmp_path):
+    bench = load_benchmark("segmentation")
+    err = _usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
+    assert err.endswith(f"argument --json: {tmp_path} is a folder; give a file name in it")
+    (tmp_path / "file").write_text("")
+    err = _usage_error(
+        capsys, lambda: bench.parse_args(["--json", str(tmp_path / "file" / "t.json")])
+    )
+    assert "argument --json: cannot write" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing else written
+
+
+def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
+    """The __main__ block: a NasbenchError from the search is `segmentation.py: error: ...`."""
+    import importlib
+    import runpy
+    import sys
+    from pathlib import Path
+
+    from nasbench.errors import DatasetError
+
+    def fail(*args, **kwargs):
+        raise DatasetError("the data went missing\n  mid-run")
+
+    monkeypatch.setattr(importlib.import_module("nasbench.engine.search"), "search", fail)
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "segmentation.py"
+    argv = [
+        "--size",
+        "28",
+        "--limit",
+        "4",
+        "--search-epochs",
+        "1",
+        "--train-epochs",
+        "1",
+        "--batch-size",
+        "2",
+        "--channels",
+        "2",
+        "--depth",
+        "1",
+        "--trellis-layers",
+        "0",
+        "--device",
+        "cpu",
+    ]
+    monkeypatch.setattr(sys, "argv", [str(script), *argv])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(script), run_name="__main__")
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "segmentation.py: error: the data went missing mid-run"
+    )

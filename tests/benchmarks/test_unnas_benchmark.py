@@ -129,3 +129,95 @@ def test_figure_has_one_panel_per_task_and_one_file_per_dataset(load_benchmark, 
     html = written[0].read_text()
     # rotation rises with the target (rho 1), the second seed falls with it (rho -1).
     assert "rotation: ρ = 1.00" in html and "seed 1: ρ = -1.00" in html
+
+
+def _usage_error(capsys, call) -> str:
+    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
+    with pytest.raises(SystemExit) as stop:
+        call()
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--datasets", "bogus"], "error: --datasets bogus: Unknown dataset 'bogus'"),
+        (["--datasets", ","], "error: --datasets names no dataset; give comma-separated names"),
+        (["--archs", "0"], "error: argument --archs: must be at least 1, got 0"),
+        (["--seeds", "0"], "error: argument --seeds: must be at least 1, got 0"),
+        (["--epochs", "-1"], "error: argument --epochs: must be at least 1, got -1"),
+        (["--batch-size", "0"], "error: argument --batch-size: must be at least 1, got 0"),
+        (["--lr", "nan"], "error: argument --lr: must be a finite number above 0, got nan"),
+    ],
+)  # fmt: skip
+def test_bad_names_and_counts_are_one_line(load_benchmark, capsys, argv, says):
+    bench = load_benchmark("unnas")
+    assert says in _usage_error(capsys, lambda: bench.parse_settings(argv))
+
+
+def test_missing_data_under_root_is_one_line(load_benchmark, capsys, tmp_path):
+    bench = load_benchmark("unnas")
+    argv = ["--root", str(tmp_path), "--datasets", "breastmnist"]
+    err = _usage_error(capsys, lambda: bench.parse_settings(argv))
+    assert err.endswith(f"--datasets breastmnist: no breastmnist.npz in {tmp_path}; pass --root "
+                        "<folder holding it>")  # fmt: skip
+
+
+def test_unwritable_outputs_are_refused_before_any_training(load_benchmark, capsys, tmp_path):
+    bench = load_benchmark("unnas")
+    (tmp_path / "file").write_text("")
+    err = _usage_error(capsys, lambda: bench.parse_settings(["--figure", str(tmp_path)]))
+    assert err.endswith(f"argument --figure: {tmp_path} is a folder; give a file name in it")
+    prefix = str(tmp_path / "file" / "run")
+    err = _usage_error(capsys, lambda: bench.parse_settings(["--csv", prefix]))
+    assert "argument --csv: cannot write" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+def test_tables_and_figure_are_written_whole(load_benchmark, monkeypatch, tmp_path, capsys):
+    bench = load_benchmark("unnas")
+    scores = pd.DataFrame(
+        {"dataset": "synthetic", "rotation": [0.5, 0.6, 0.7], "jigsaw": [0.1, 0.2, 0.3],
+         "inpainting": [-1.0, -0.5, -0.2], "target_auc": [0.6, 0.7, 0.8],
+         "target_auc_seed1": [0.6, 0.8, 0.7], "target_acc": [0.5, 0.6, 0.7],
+         "target_acc_seed1": [0.5, 0.7, 0.6], "majority": [False, False, True]}
+    )  # fmt: skip
+    tables = {"scores": scores, "correlations": pd.DataFrame(columns=bench.CORRELATION_COLUMNS),
+              "summary": pd.DataFrame()}  # fmt: skip
+    monkeypatch.setattr(bench, "run", lambda settings, parts: tables)
+    monkeypatch.setattr(bench, "_format", lambda frame: "")
+    folder = tmp_path / "out"
+    argv = ["--quick", "--parts", "a", "--csv", str(folder / "run"), "--figure",
+            str(folder / "fig.html")]  # fmt: skip
+    assert bench.main(argv) == 0
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "fig-acc.html", "fig.html", "run_scores.csv"
+    ]  # fmt: skip
+    assert pd.read_csv(folder / "run_scores.csv").rotation.tolist() == [0.5, 0.6, 0.7]
+    assert "plotly" in (folder / "fig.html").read_text()
+
+
+def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
+    """The __main__ block: a NasbenchError from a run is `unnas.py: error: ...`."""
+    import runpy
+    import sys
+    from pathlib import Path
+
+    import nasbench.data
+    from nasbench.errors import DatasetError
+
+    def fail(*args, **kwargs):
+        raise DatasetError("the data went missing\n  mid-run")
+
+    monkeypatch.setattr(nasbench.data, "load", fail)
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "unnas.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick"])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(script), run_name="__main__")
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "unnas.py: error: the data went missing mid-run"
+    )
