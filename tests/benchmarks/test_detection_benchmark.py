@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.benchmarks.conftest import main_block_error, usage_error
+
 
 @pytest.fixture(scope="module")
 def bench(load_benchmark):
@@ -50,16 +52,6 @@ def test_quick_run_prints_both_models_and_verdicts(bench, capsys):
     assert bench.SEARCHED in out and bench.FIXED in out and "AP50: searched" in out
 
 
-def _usage_error(capsys, call) -> str:
-    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
-    with pytest.raises(SystemExit) as stop:
-        call()
-    assert stop.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "Traceback" not in "\n".join(err)
-    return err[-1]
-
-
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
@@ -73,15 +65,15 @@ def _usage_error(capsys, call) -> str:
 )  # fmt: skip
 def test_bad_names_and_sizes_are_one_line_before_any_search(load_benchmark, capsys, argv, says):
     bench = load_benchmark("detection")
-    assert says in _usage_error(capsys, lambda: bench.parse_args(argv))
+    assert says in usage_error(capsys, lambda: bench.parse_args(argv))
 
 
 def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("detection")
-    err = _usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
+    err = usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
     assert err.endswith(f"argument --json: {tmp_path} is a folder; give a file name in it")
     (tmp_path / "file").write_text("")
-    err = _usage_error(
+    err = usage_error(
         capsys, lambda: bench.parse_args(["--json", str(tmp_path / "file" / "t.json")])
     )
     assert "argument --json: cannot write" in err
@@ -90,25 +82,10 @@ def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys,
 
 def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
     """The __main__ block: a NasbenchError from the search is `detection.py: error: ...`."""
-    import importlib
-    import runpy
-    import sys
-    from pathlib import Path
-
-    from nasbench.errors import DatasetError
-
-    def fail(*args, **kwargs):
-        raise DatasetError("the data went missing\n  mid-run")
-
-    monkeypatch.setattr(importlib.import_module("nasbench.engine.search"), "search", fail)
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "detection.py"
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick"])
-    with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(script), run_name="__main__")
-    assert stop.value.code == 2
-    assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "detection.py: error: the data went missing mid-run"
+    err = main_block_error(
+        monkeypatch, capsys, "detection.py", ["--quick"], "nasbench.engine.search.search"
     )
+    assert err.splitlines()[-1] == ("detection.py: error: the data went missing mid-run")
 
 
 def test_json_is_strict_and_written_whole(bench, monkeypatch, tmp_path, capsys):

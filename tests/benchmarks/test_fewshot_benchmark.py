@@ -7,6 +7,8 @@ from dataclasses import replace
 
 import pytest
 
+from tests.benchmarks.conftest import main_block_error, usage_error
+
 
 @pytest.mark.slow
 def test_quick_comparison_gives_three_learners_and_the_paired_difference(load_benchmark, tmp_path):
@@ -43,16 +45,6 @@ def test_the_alpha_step_settings_reach_the_validated_strategy_config(load_benchm
     assert default["inner_arch_optimizer"] == "sgd" and default["test_arch_lr_scale"] == 1.0
 
 
-def _usage_error(capsys, call) -> str:
-    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
-    with pytest.raises(SystemExit) as stop:
-        call()
-    assert stop.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "Traceback" not in "\n".join(err)
-    return err[-1]
-
-
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
@@ -73,14 +65,14 @@ def _usage_error(capsys, call) -> str:
 )  # fmt: skip
 def test_bad_values_and_quick_overrides_are_one_line(load_benchmark, capsys, argv, says):
     bench = load_benchmark("fewshot")
-    assert _usage_error(capsys, lambda: bench.parse_settings(argv)).endswith(says)
+    assert usage_error(capsys, lambda: bench.parse_settings(argv)).endswith(says)
 
 
 def test_an_unknown_set_or_missing_data_is_one_line(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("fewshot")
-    err = _usage_error(capsys, lambda: bench.parse_settings(["--meta-test", "bogus"]))
+    err = usage_error(capsys, lambda: bench.parse_settings(["--meta-test", "bogus"]))
     assert "error: --meta-test bogus: Unknown dataset 'bogus'" in err
-    err = _usage_error(capsys, lambda: bench.parse_settings(["--root", str(tmp_path)]))
+    err = usage_error(capsys, lambda: bench.parse_settings(["--root", str(tmp_path)]))
     assert err.endswith(f"--meta-train pneumoniamnist: no pneumoniamnist.npz in {tmp_path}; "
                         "pass --root <folder holding it>")  # fmt: skip
 
@@ -98,20 +90,5 @@ def test_quick_alone_and_the_documented_flags_parse(load_benchmark, tmp_path):
 
 def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
     """The __main__ block: a NasbenchError from the search is `fewshot.py: error: ...`."""
-    import runpy
-    import sys
-    from pathlib import Path
-
-    import nasbench
-    from nasbench.errors import DatasetError
-
-    def fail(*args, **kwargs):
-        raise DatasetError("the data went missing\n  mid-run")
-
-    monkeypatch.setattr(nasbench, "search", fail)
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "fewshot.py"
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick"])
-    with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(script), run_name="__main__")
-    assert stop.value.code == 2
-    assert capsys.readouterr().err.strip() == "fewshot.py: error: the data went missing mid-run"
+    err = main_block_error(monkeypatch, capsys, "fewshot.py", ["--quick"])
+    assert err == "fewshot.py: error: the data went missing mid-run"

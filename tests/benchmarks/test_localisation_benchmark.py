@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.benchmarks.conftest import main_block_error, usage_error
+
 
 @pytest.fixture(scope="module")
 def bench(load_benchmark):
@@ -92,16 +94,6 @@ def test_step_timer_reports_positive_seconds(load_benchmark):
     assert out["episodes_s"] > 0 and set(out) == {"episodes_s", "update_s"}
 
 
-def _usage_error(capsys, call) -> str:
-    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
-    with pytest.raises(SystemExit) as stop:
-        call()
-    assert stop.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "Traceback" not in "\n".join(err)
-    return err[-1]
-
-
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
@@ -118,7 +110,7 @@ def _usage_error(capsys, call) -> str:
     ],
 )  # fmt: skip
 def test_bad_sizes_and_quick_overrides_are_one_line(bench, capsys, argv, says):
-    assert says in _usage_error(capsys, lambda: bench.parse_args(argv))
+    assert says in usage_error(capsys, lambda: bench.parse_args(argv))
 
 
 def test_an_unwritable_json_is_refused_and_the_rows_are_strict_json(
@@ -126,7 +118,7 @@ def test_an_unwritable_json_is_refused_and_the_rows_are_strict_json(
 ):
     import json
 
-    err = _usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
+    err = usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
     assert err.endswith(f"argument --json: {tmp_path} is a folder; give a file name in it")
     rows = [{"seed": 0, "arm": "searched", "dist_mm": float("nan")}]
     monkeypatch.setattr(bench, "run_seed", lambda args, seed, folder: rows)
@@ -145,22 +137,5 @@ def test_an_unwritable_json_is_refused_and_the_rows_are_strict_json(
 
 def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
     """The __main__ block: a NasbenchError from the search is `localisation.py: error: ...`."""
-    import runpy
-    import sys
-    from pathlib import Path
-
-    import nasbench
-    from nasbench.errors import DatasetError
-
-    def fail(*args, **kwargs):
-        raise DatasetError("the data went missing\n  mid-run")
-
-    monkeypatch.setattr(nasbench, "search", fail)
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "localisation.py"
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick"])
-    with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(script), run_name="__main__")
-    assert stop.value.code == 2
-    assert capsys.readouterr().err.strip() == (
-        "localisation.py: error: the data went missing mid-run"
-    )
+    err = main_block_error(monkeypatch, capsys, "localisation.py", ["--quick"])
+    assert err == ("localisation.py: error: the data went missing mid-run")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.benchmarks.conftest import main_block_error, usage_error
+
 
 def write_medmnist(folder, name: str = "breastmnist", seed: int = 0) -> None:
     """A small file in the official layout (uint8 images, (N, 1) labels), learnable."""
@@ -256,16 +258,6 @@ def test_cost_weight_reaches_the_strategies_that_have_it(tmp_path, load_benchmar
     assert err.endswith("--min-parametric takes 0 (off) or more, got -1")
 
 
-def _usage_error(capsys, call) -> str:
-    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
-    with pytest.raises(SystemExit) as stop:
-        call()
-    assert stop.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "Traceback" not in "\n".join(err)
-    return err[-1]
-
-
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
@@ -283,7 +275,7 @@ def _usage_error(capsys, call) -> str:
 def test_bad_sizes_and_quick_overrides_are_one_line(tmp_path, load_benchmark, capsys, argv, says):
     write_medmnist(tmp_path)
     bench = load_benchmark("medmnist")
-    err = _usage_error(capsys, lambda: bench.parse_args(["--root", str(tmp_path), *argv]))
+    err = usage_error(capsys, lambda: bench.parse_args(["--root", str(tmp_path), *argv]))
     assert err.endswith(says)
 
 
@@ -298,7 +290,7 @@ def test_bad_sizes_and_quick_overrides_are_one_line(tmp_path, load_benchmark, ca
 def test_bad_names_are_one_line_before_any_search(tmp_path, load_benchmark, capsys, argv, says):
     write_medmnist(tmp_path)
     bench = load_benchmark("medmnist")
-    err = _usage_error(capsys, lambda: bench.parse_args(["--root", str(tmp_path), *argv]))
+    err = usage_error(capsys, lambda: bench.parse_args(["--root", str(tmp_path), *argv]))
     assert says in err and "bogus" in err
 
 
@@ -307,30 +299,17 @@ def test_runs_that_is_a_file_is_one_line(tmp_path, load_benchmark, capsys):
     (tmp_path / "runs").write_text("")
     bench = load_benchmark("medmnist")
     argv = ["--root", str(tmp_path), "--runs", str(tmp_path / "runs")]
-    err = _usage_error(capsys, lambda: bench.parse_args(argv))
+    err = usage_error(capsys, lambda: bench.parse_args(argv))
     assert err.endswith("is not a folder; give a folder for the runs")
 
 
 def test_a_project_error_while_running_is_one_line(tmp_path, monkeypatch, capsys):
     """The __main__ block: a NasbenchError from the search is `medmnist.py: error: ...`."""
-    import runpy
-    import sys
-    from pathlib import Path
-
-    import nasbench
-    from nasbench.errors import DatasetError
-
     write_medmnist(tmp_path)
-
-    def fail(*args, **kwargs):
-        raise DatasetError("the data went missing\n  mid-run")
-
-    monkeypatch.setattr(nasbench, "search", fail)
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "medmnist.py"
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--seeds", "0", "--root",
-                                      str(tmp_path), "--runs", str(tmp_path / "runs")])  # fmt: skip
-    with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(script), run_name="__main__")
-    assert stop.value.code == 2
-    err = capsys.readouterr().err
-    assert err.strip() == "medmnist.py: error: the data went missing mid-run"
+    err = main_block_error(
+        monkeypatch,
+        capsys,
+        "medmnist.py",
+        ["--quick", "--seeds", "0", "--root", str(tmp_path), "--runs", str(tmp_path / "runs")],
+    )
+    assert err == "medmnist.py: error: the data went missing mid-run"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.benchmarks.conftest import main_block_error, usage_error
+
 
 @pytest.fixture(scope="module")
 def bench(load_benchmark):
@@ -35,16 +37,6 @@ def test_verdicts_take_the_mean_over_seeds(bench):
     assert "NOT met" in verdicts[0] and "NOT met" in verdicts[1]
 
 
-def _usage_error(capsys, call) -> str:
-    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
-    with pytest.raises(SystemExit) as stop:
-        call()
-    assert stop.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "Traceback" not in "\n".join(err)
-    return err[-1]
-
-
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
@@ -58,15 +50,15 @@ def _usage_error(capsys, call) -> str:
 )  # fmt: skip
 def test_bad_names_and_sizes_are_one_line_before_any_search(load_benchmark, capsys, argv, says):
     bench = load_benchmark("reconstruction")
-    assert says in _usage_error(capsys, lambda: bench.parse_args(argv))
+    assert says in usage_error(capsys, lambda: bench.parse_args(argv))
 
 
 def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("reconstruction")
-    err = _usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
+    err = usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
     assert err.endswith(f"argument --json: {tmp_path} is a folder; give a file name in it")
     (tmp_path / "file").write_text("")
-    err = _usage_error(
+    err = usage_error(
         capsys, lambda: bench.parse_args(["--json", str(tmp_path / "file" / "t.json")])
     )
     assert "argument --json: cannot write" in err
@@ -75,18 +67,6 @@ def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys,
 
 def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
     """The __main__ block: a NasbenchError from the search is `reconstruction.py: error: ...`."""
-    import importlib
-    import runpy
-    import sys
-    from pathlib import Path
-
-    from nasbench.errors import DatasetError
-
-    def fail(*args, **kwargs):
-        raise DatasetError("the data went missing\n  mid-run")
-
-    monkeypatch.setattr(importlib.import_module("nasbench.engine.search"), "search", fail)
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "reconstruction.py"
     argv = [
         "--search-limit",
         "4",
@@ -101,13 +81,10 @@ def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
         "--device",
         "cpu",
     ]
-    monkeypatch.setattr(sys, "argv", [str(script), *argv])
-    with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(script), run_name="__main__")
-    assert stop.value.code == 2
-    assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "reconstruction.py: error: the data went missing mid-run"
+    err = main_block_error(
+        monkeypatch, capsys, "reconstruction.py", [*argv], "nasbench.engine.search.search"
     )
+    assert err.splitlines()[-1] == ("reconstruction.py: error: the data went missing mid-run")
 
 
 def test_json_is_strict_and_written_whole(bench, monkeypatch, tmp_path, capsys):

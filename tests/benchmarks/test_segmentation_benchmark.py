@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.benchmarks.conftest import main_block_error, usage_error
+
 
 def test_volume_rows_refuse_2d_in_one_line(load_benchmark):
     bench = load_benchmark("segmentation")
@@ -160,16 +162,6 @@ def test_two_seeds_print_the_mean_table_the_params_check_and_the_verdict(
     assert summary["NAS-Unet (searched)"]["seeds"] == 2
 
 
-def _usage_error(capsys, call) -> str:
-    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
-    with pytest.raises(SystemExit) as stop:
-        call()
-    assert stop.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "Traceback" not in "\n".join(err)
-    return err[-1]
-
-
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
@@ -183,15 +175,15 @@ def _usage_error(capsys, call) -> str:
 )  # fmt: skip
 def test_bad_names_and_sizes_are_one_line_before_any_search(load_benchmark, capsys, argv, says):
     bench = load_benchmark("segmentation")
-    assert says in _usage_error(capsys, lambda: bench.parse_args(argv))
+    assert says in usage_error(capsys, lambda: bench.parse_args(argv))
 
 
 def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("segmentation")
-    err = _usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
+    err = usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
     assert err.endswith(f"argument --json: {tmp_path} is a folder; give a file name in it")
     (tmp_path / "file").write_text("")
-    err = _usage_error(
+    err = usage_error(
         capsys, lambda: bench.parse_args(["--json", str(tmp_path / "file" / "t.json")])
     )
     assert "argument --json: cannot write" in err
@@ -200,18 +192,6 @@ def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys,
 
 def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
     """The __main__ block: a NasbenchError from the search is `segmentation.py: error: ...`."""
-    import importlib
-    import runpy
-    import sys
-    from pathlib import Path
-
-    from nasbench.errors import DatasetError
-
-    def fail(*args, **kwargs):
-        raise DatasetError("the data went missing\n  mid-run")
-
-    monkeypatch.setattr(importlib.import_module("nasbench.engine.search"), "search", fail)
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "segmentation.py"
     argv = [
         "--size",
         "28",
@@ -232,10 +212,7 @@ def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
         "--device",
         "cpu",
     ]
-    monkeypatch.setattr(sys, "argv", [str(script), *argv])
-    with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(script), run_name="__main__")
-    assert stop.value.code == 2
-    assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "segmentation.py: error: the data went missing mid-run"
+    err = main_block_error(
+        monkeypatch, capsys, "segmentation.py", [*argv], "nasbench.engine.search.search"
     )
+    assert err.splitlines()[-1] == ("segmentation.py: error: the data went missing mid-run")

@@ -8,6 +8,8 @@ import math
 import pandas as pd
 import pytest
 
+from tests.benchmarks.conftest import main_block_error, usage_error
+
 
 def test_default_budget_trains_on_every_labelled_image_with_balanced_loss(load_benchmark):
     bench = load_benchmark("unnas")
@@ -131,16 +133,6 @@ def test_figure_has_one_panel_per_task_and_one_file_per_dataset(load_benchmark, 
     assert "rotation: ρ = 1.00" in html and "seed 1: ρ = -1.00" in html
 
 
-def _usage_error(capsys, call) -> str:
-    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
-    with pytest.raises(SystemExit) as stop:
-        call()
-    assert stop.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "Traceback" not in "\n".join(err)
-    return err[-1]
-
-
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
@@ -155,13 +147,13 @@ def _usage_error(capsys, call) -> str:
 )  # fmt: skip
 def test_bad_names_and_counts_are_one_line(load_benchmark, capsys, argv, says):
     bench = load_benchmark("unnas")
-    assert says in _usage_error(capsys, lambda: bench.parse_settings(argv))
+    assert says in usage_error(capsys, lambda: bench.parse_settings(argv))
 
 
 def test_missing_data_under_root_is_one_line(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("unnas")
     argv = ["--root", str(tmp_path), "--datasets", "breastmnist"]
-    err = _usage_error(capsys, lambda: bench.parse_settings(argv))
+    err = usage_error(capsys, lambda: bench.parse_settings(argv))
     assert err.endswith(f"--datasets breastmnist: no breastmnist.npz in {tmp_path}; pass --root "
                         "<folder holding it>")  # fmt: skip
 
@@ -169,10 +161,10 @@ def test_missing_data_under_root_is_one_line(load_benchmark, capsys, tmp_path):
 def test_unwritable_outputs_are_refused_before_any_training(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("unnas")
     (tmp_path / "file").write_text("")
-    err = _usage_error(capsys, lambda: bench.parse_settings(["--figure", str(tmp_path)]))
+    err = usage_error(capsys, lambda: bench.parse_settings(["--figure", str(tmp_path)]))
     assert err.endswith(f"argument --figure: {tmp_path} is a folder; give a file name in it")
     prefix = str(tmp_path / "file" / "run")
-    err = _usage_error(capsys, lambda: bench.parse_settings(["--csv", prefix]))
+    err = usage_error(capsys, lambda: bench.parse_settings(["--csv", prefix]))
     assert "argument --csv: cannot write" in err
     assert [p.name for p in tmp_path.iterdir()] == ["file"]
 
@@ -202,22 +194,5 @@ def test_tables_and_figure_are_written_whole(load_benchmark, monkeypatch, tmp_pa
 
 def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
     """The __main__ block: a NasbenchError from a run is `unnas.py: error: ...`."""
-    import runpy
-    import sys
-    from pathlib import Path
-
-    import nasbench.data
-    from nasbench.errors import DatasetError
-
-    def fail(*args, **kwargs):
-        raise DatasetError("the data went missing\n  mid-run")
-
-    monkeypatch.setattr(nasbench.data, "load", fail)
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "unnas.py"
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick"])
-    with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(script), run_name="__main__")
-    assert stop.value.code == 2
-    assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "unnas.py: error: the data went missing mid-run"
-    )
+    err = main_block_error(monkeypatch, capsys, "unnas.py", ["--quick"], "nasbench.data.load")
+    assert err.splitlines()[-1] == ("unnas.py: error: the data went missing mid-run")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.benchmarks.conftest import main_block_error, usage_error
+
 
 def _rows(searched_acc: float, searched_auc: float, cnn_auc: float) -> list[dict]:
     common = {"seed": 0, "majority_acc": 0.75, "params": 10, "search_s": 0.0, "train_s": 1.0,
@@ -34,18 +36,6 @@ def test_summary_keeps_one_row_per_model_with_the_majority_rate(load_benchmark):
     assert (args.train, args.retrain_epochs, args.class_weight) == (32, 1, "auto")
 
 
-def _usage_error(capsys, call) -> str:
-    """Run ``call``, expect a usage error (exit 2), return its one stderr line."""
-    import pytest
-
-    with pytest.raises(SystemExit) as stop:
-        call()
-    assert stop.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "Traceback" not in "\n".join(err)
-    return err[-1]
-
-
 def test_bad_names_sizes_and_quick_overrides_are_one_line(load_benchmark, capsys, tmp_path):
     bench = load_benchmark("volumes")
     (tmp_path / "file").write_text("")
@@ -59,27 +49,10 @@ def test_bad_names_sizes_and_quick_overrides_are_one_line(load_benchmark, capsys
         (["--quick", "--train", "64"], "error: --quick sets --train itself; drop one"),
         (["--runs", str(tmp_path / "file")], "is not a folder; give a folder for the runs"),
     ):
-        assert says in _usage_error(capsys, lambda a=argv: bench.parse_args(a)), argv
+        assert says in usage_error(capsys, lambda a=argv: bench.parse_args(a)), argv
 
 
 def test_a_project_error_while_running_is_one_line(monkeypatch, capsys, tmp_path):
     """The __main__ block: a NasbenchError from the search is `volumes.py: error: ...`."""
-    import runpy
-    import sys
-    from pathlib import Path
-
-    import pytest
-
-    import nasbench
-    from nasbench.errors import DatasetError
-
-    def fail(*args, **kwargs):
-        raise DatasetError("the data went missing\n  mid-run")
-
-    monkeypatch.setattr(nasbench, "search", fail)
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "volumes.py"
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--runs", str(tmp_path)])
-    with pytest.raises(SystemExit) as stop:
-        runpy.run_path(str(script), run_name="__main__")
-    assert stop.value.code == 2
-    assert capsys.readouterr().err.strip() == "volumes.py: error: the data went missing mid-run"
+    err = main_block_error(monkeypatch, capsys, "volumes.py", ["--quick", "--runs", str(tmp_path)])
+    assert err == "volumes.py: error: the data went missing mid-run"
