@@ -74,10 +74,21 @@ def stderr_text(page) -> str:
     return "\n".join(page.locator(STDERR_OUTPUT).all_inner_texts())[-3000:]
 
 
+# anywidget gives each model 2 s to load its module and then logs this, even when the module
+# loads later and its views draw. Only LivePlots are anywidget models on the workbench's and
+# the lessons' pages, and nothing is sent to a LivePlot's own model once it is open (its views
+# draw from its channel; tests/widgets/test_figures.py checks both), so on a busy page the line
+# is harmless there; the tests still check that every figure drew. A plotly FigureWidget that
+# missed the deadline would drop its updates, but the pages show none.
+LATE_LIVE_PLOT = "[anywidget] Failed to initialize model."
+
+
 def console_errors(page) -> str:
     """The page's console errors and uncaught exceptions (widget models log theirs there)."""
     lines = [
-        m for m in getattr(page, "console_messages", []) if m.startswith(("error", "pageerror"))
+        m
+        for m in getattr(page, "console_messages", [])
+        if m.startswith(("error", "pageerror")) and LATE_LIVE_PLOT not in m
     ]
     return "\n".join(lines)[-3000:]
 
