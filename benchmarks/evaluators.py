@@ -74,7 +74,19 @@ class BenchSettings:
 
 
 def sample_architectures(space: Any, n: int, seed: int) -> list[Any]:
-    """``n`` distinct cells (by canonical form), sampled uniformly with ``seed``."""
+    """``n`` distinct cells (by canonical form), sampled uniformly with ``seed``.
+
+    Raises:
+        SpaceError: ``n`` is more than the space's distinct cells (sampling would not end).
+    """
+    from nasbench.errors import SpaceError
+
+    distinct = len({space.canonical(g) for g in space.enumerate()})  # < 1 s for NB201
+    if n > distinct:
+        raise SpaceError(
+            f"--n {n} is more than the {distinct:,} distinct cells of the space; "
+            f"ask for at most {distinct:,}."
+        )
     rng = np.random.default_rng(seed)
     seen, out = set(), []
     while len(out) < n:

@@ -110,3 +110,14 @@ def test_the_evaluator_json_is_strict_and_written_whole(
     assert payload["scores"][0]["scratch_test_acc"] is None
     assert "<html>" in html.read_text()
     assert sorted(p.name for p in out.parent.iterdir()) == ["e.html", "e.json"]
+
+
+def test_more_candidates_than_the_space_has_distinct_cells_are_refused(load_benchmark):
+    from nasbench.errors import SpaceError
+    from nasbench.spaces import NB201Space
+
+    bench = load_benchmark("evaluators")
+    # 6,466 distinct cells (the NAS-Bench-201 API's count); sampling one more never ended.
+    with pytest.raises(SpaceError, match=r"^--n 6467 is more than the 6,466 distinct cells"):
+        bench.sample_architectures(NB201Space(), 6_467, seed=0)
+    assert len(bench.sample_architectures(NB201Space(), 5, seed=0)) == 5
