@@ -32,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import unicodedata
@@ -305,6 +306,28 @@ def _warn_label_tables(path: Path, class_names: tuple[str, ...]) -> None:
         )
 
 
+def _refuse_class_folders_that_overlap(folder: Path, classes: list[Path]) -> None:
+    """Refuse class folders (links) that are, hold or lie in another class folder or the
+    dataset's own folder: their images would be read twice, under two labels."""
+    real = {sub.name: sub.resolve() for sub in classes}
+    home = folder.resolve()
+    for name, path in real.items():
+        if path == home or path in home.parents:
+            raise DatasetError(
+                f"class folder {name!r} in {folder} links to "
+                f"{'that folder itself' if path == home else 'a folder above it'}, so every "
+                "image would be read twice under two labels; remove the link, or point it "
+                "at its own images."
+            )
+    for (first, a), (second, b) in itertools.combinations(sorted(real.items()), 2):
+        if a == b or a in b.parents or b in a.parents:
+            relation = "are the same folder" if a == b else "overlap (one lies in the other)"
+            raise DatasetError(
+                f"class folders {first!r} and {second!r} in {folder} {relation}: a link "
+                "makes images count twice; remove the link, or point it at its own images."
+            )
+
+
 def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> tuple:
     classes = _subfolders(folder)
     if not classes:
@@ -327,14 +350,7 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
     # Ordered by the NFC name, so class indices do not depend on the form on disk.
     classes = sorted(classes, key=lambda c: _nfc(c.name))
     names = tuple(_nfc(c.name) for c in classes)
-    seen: dict[Path, str] = {}
-    for sub in classes:  # a link to another class folder would count its images twice
-        other = seen.setdefault(sub.resolve(), sub.name)
-        if other != sub.name:
-            raise DatasetError(
-                f"class folders {other!r} and {sub.name!r} in {folder} are the same folder "
-                "(one links to the other); remove the link, or point it at its own images."
-            )
+    _refuse_class_folders_that_overlap(folder, classes)
     if len(names) < 2:
         # One class gives nothing to tell apart: every loss is 0 and AUC is undefined.
         raise DatasetError(

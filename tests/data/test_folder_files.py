@@ -481,6 +481,27 @@ def test_a_linked_class_folder_counts_unless_it_is_another_class(tmp_path):
     assert "'pneumonia' and 'pneumonia_copy'" in _one_line(e) and "same folder" in str(e.value)
 
 
+@pytest.mark.parametrize(
+    ("link", "target", "message"),
+    [
+        ("zz", ".", "class folder 'zz' in {root} links to that folder itself"),
+        ("zz", "..", "class folder 'zz' in {root} links to a folder above it"),
+        ("zz", "normal/p1", "class folders 'normal' and 'zz' in {root} overlap"),
+    ],
+)
+def test_a_class_folder_linking_to_images_read_under_another_label_is_refused(
+    tmp_path, link, target, message
+):
+    root = _classes(tmp_path / "mine", {"normal": 0, "pneumonia": 4})
+    (root / "normal" / "p1").mkdir()
+    for i in range(4):  # a patient's subfolder in the normal class
+        Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(root / "normal" / "p1" / f"{i}.png")
+    (root / link).symlink_to(target)
+    with pytest.raises(DatasetError) as e:
+        folder.folder_info(root)
+    assert message.format(root=root) in _one_line(e) and "remove the link" in str(e.value)
+
+
 def test_a_resized_mask_stays_on_its_image(tmp_path):
     root = tmp_path / "s"
     for d in ("images", "labels"):
