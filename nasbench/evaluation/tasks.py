@@ -78,7 +78,7 @@ class ClassificationMeter:
         unscored = classes_without_auc(targets, logits.shape[1], self.task)
         total = logits.shape[1]
         if unscored and len(unscored) < total:
-            names = ", ".join(map(str, unscored))
+            names = _first_few(unscored)
             plural = "es" if len(unscored) > 1 else ""
             missing = (
                 f"label{'s' if plural else ''} {names} (of {total}) positive in all or none "
@@ -98,6 +98,14 @@ class ClassificationMeter:
         if self.loss_fn is not None:
             out["loss"] = float(self.loss_fn(logits, targets))
         return out
+
+
+def _first_few(classes: list[int], shown: int = 8) -> str:
+    """``classes`` joined with commas, cut to the first ``shown`` with a count of the rest
+    (a 200-class set with a small ``limit`` leaves most classes out of a split)."""
+    head = ", ".join(map(str, classes[:shown]))
+    rest = len(classes) - shown
+    return head if rest <= 0 else f"{head} and {rest} more"
 
 
 class ClassificationTask:

@@ -229,6 +229,11 @@ def test_a_split_without_some_class_warns_that_its_auc_leaves_it_out():
     with pytest.warns(UserWarning, match=r"no image of class 2 \(of 4\): its AUC is the mean "
                       r"over the other 3"):  # fmt: skip
         assert meter.result()["auc"] == 1.0
+    many = ClassificationMeter("multi-class")  # 200 classes, 3 in the split
+    many.update(torch.zeros(3, 200), torch.tensor([0, 1, 3]))
+    with pytest.warns(UserWarning, match=r"no image of classes 2, 4, 5, 6, 7, 8, 9, 10 and 189 "
+                      r"more \(of 200\): its AUC is the mean over the other 3"):  # fmt: skip
+        many.result()
     labels = ClassificationMeter("multi-label")
     labels.update(torch.zeros(2, 3), torch.tensor([[1, 1, 0], [0, 1, 1]]))
     with pytest.warns(UserWarning, match=r"label 1 \(of 3\) positive in all or none"):
