@@ -5,7 +5,8 @@ and the next cell calls :func:`check`. An unanswered exercise prints what to do 
 lets "Run All" go on; so does one whose answer cell was skipped, where ``answer``
 still holds the previous exercise's answer; a wrong answer stops there with a hint
 saying what to look at; a right one says so. A lesson's setup cell calls
-:func:`preload`, so that an interrupted long cell cannot break the kernel mid-import.
+:func:`preload`, so that an interrupted long cell cannot break the kernel mid-import,
+and :func:`lesson_folder`, so that a folder it cannot write to is found before any work.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import importlib
 import importlib.util
 import math
 import numbers
+import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from nasbench.errors import ConfigError
 
-__all__ = ["check", "preload"]
+__all__ = ["check", "lesson_folder", "preload"]
 
 # What a lesson's long cells would otherwise import several seconds into their first run
 # (measured with sys.modules before/after): a Ctrl-C during a first import leaves a half-
@@ -172,6 +176,46 @@ def preload(monai: bool = False) -> tuple[str, ...]:
     for module in modules:
         importlib.import_module(module)
     return tuple(modules)
+
+
+def lesson_folder(run_root: str | os.PathLike, *parts: str) -> Path:
+    """Make the folder a lesson writes to (``RUN_ROOT`` or a subfolder) and return it.
+
+    A course opened from a read-only place (a shared or mounted course folder) cannot hold
+    the lesson's runs; the setup cell finds that out here, in one line that names the
+    variable to change, instead of from a search's first write.
+
+    Args:
+        run_root: the lesson's ``RUN_ROOT``.
+        *parts: subfolders under it (a lesson's own folder).
+
+    Returns:
+        The folder, made (with its parents) when missing, and writable.
+
+    Raises:
+        ConfigError: the folder cannot be made or written to.
+
+    Example:
+        >>> import tempfile
+        >>> lesson_folder(tempfile.mkdtemp(), "01_medical_datasets").is_dir()
+        True
+    """
+    folder = Path(run_root).joinpath(*parts)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # mkdir says nothing of an existing folder one cannot write to (os.access says
+        # yes to root even on a read-only mount): a file made and dropped tells.
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        is_file = folder.exists() and not folder.is_dir()
+        why = "a file has that name" if is_file else (exc.strerror or type(exc).__name__)
+        example = str(Path.home() / "nasbench-runs")
+        raise ConfigError(
+            f"the lesson cannot write to {str(folder)!r} ({why}); set RUN_ROOT in the "
+            f"lesson's first cell to a folder you can write to, e.g. RUN_ROOT = {example!r}."
+        ) from None
+    return folder
 
 
 def _installed(module: str) -> bool:

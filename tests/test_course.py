@@ -420,3 +420,40 @@ def test_a_dataframe_with_other_columns_names_the_missing_and_unexpected_ones(fr
     assert "is not right. The index differs: expected [0, 1], got [5, 6]. look again" in message
     message = _wrong(frame.assign(acc=[0.5, 0.5]), frame)  # the labels agree: no sentence on them
     assert "differ" not in message and message.endswith("is not right. look again")
+
+
+def test_lesson_folder_makes_the_folder_and_its_parents(tmp_path):
+    from nasbench.course import lesson_folder
+
+    folder = lesson_folder(str(tmp_path / "runs"), "01_medical_datasets")
+    assert folder == tmp_path / "runs" / "01_medical_datasets" and folder.is_dir()
+    assert list(folder.iterdir()) == []  # the write probe leaves nothing behind
+    assert lesson_folder(tmp_path / "runs") == tmp_path / "runs"  # an existing one is fine
+
+
+def test_a_lesson_folder_that_cannot_be_written_names_run_root_in_one_line(
+    tmp_path, monkeypatch
+):
+    import errno
+    import tempfile
+
+    from nasbench.course import lesson_folder
+    from nasbench.errors import ConfigError
+
+    blocker = tmp_path / "runs"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(ConfigError) as err:
+        lesson_folder(str(blocker))
+    assert str(err.value).startswith(f"the lesson cannot write to {str(blocker)!r} (a file has")
+    assert "set RUN_ROOT in the lesson's first cell to a folder you can write to" in str(err.value)
+    with pytest.raises(ConfigError, match=r"\(Not a directory\); set RUN_ROOT"):
+        lesson_folder(str(blocker / "inside"))
+
+    def read_only(*args, **kwargs):  # a read-only mount: mkdir of an existing folder passes
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    with pytest.raises(ConfigError) as err:
+        lesson_folder(str(tmp_path))
+    assert "(Read-only file system); set RUN_ROOT" in str(err.value)
+    assert "\n" not in str(err.value) and err.value.__cause__ is None

@@ -60,3 +60,17 @@ def test_every_exercise_has_a_reference_answer_and_a_check(path):
         assert "..." in nb.cells[index].source, "an unanswered exercise holds ..."
         later = "".join(c.source for c in nb.cells[index + 1 : index + 3])
         assert "check(" in later, f"exercise {exercise} needs a check cell right after it"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_a_lesson_that_writes_makes_its_folder_in_its_setup_cell(path):
+    """A read-only course folder is found by the setup cell, naming RUN_ROOT, not mid-search."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    index = next(i for i, c in enumerate(code) if "parameters" in _tags(c))
+    parameters, setup = code[index].source, code[index + 1].source
+    writes = "RUN_ROOT" in "".join(c.source for c in code[index + 1 :])
+    if "not used" in parameters or "not written" in parameters:
+        assert "lesson_folder" not in setup
+    else:
+        assert writes and "lesson_folder(RUN_ROOT" in setup, "call lesson_folder(RUN_ROOT)"
