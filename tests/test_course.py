@@ -431,9 +431,7 @@ def test_lesson_folder_makes_the_folder_and_its_parents(tmp_path):
     assert lesson_folder(tmp_path / "runs") == tmp_path / "runs"  # an existing one is fine
 
 
-def test_a_lesson_folder_that_cannot_be_written_names_run_root_in_one_line(
-    tmp_path, monkeypatch
-):
+def test_a_lesson_folder_that_cannot_be_written_names_run_root_in_one_line(tmp_path, monkeypatch):
     import errno
     import tempfile
 
