@@ -465,7 +465,7 @@ class SearchConfig:
         _refuse_unread_macro(space.name, space.skeleton)
         check_size = getattr(space, "check_input_size", None)
         if check_size is not None:
-            check_size(self.dataset.size)
+            check_size(self.dataset.size, offered=info.sizes)
         _check_strategy(space, entry)
         _check_supernet(space, entry)
         # A strategy's own demands on the space (ENAS: a cell supernet; PC-DARTS: channels

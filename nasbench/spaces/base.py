@@ -52,7 +52,13 @@ def check_at_most(space: str, label: str, value: int, most: int, why: str) -> No
         raise SpaceError(f"{space} {label} {value} is too many ({why}); use at most {most}.")
 
 
-def size_advice(size: int, multiple: int, depth: int, extra_halvings: int = 0) -> str:
+def size_advice(
+    size: int,
+    multiple: int,
+    depth: int,
+    extra_halvings: int = 0,
+    offered: Sequence[int] | None = None,
+) -> str:
     """What to change when a U-shaped network's image size is not a multiple of its
     ``multiple`` (``2 ** (depth + extra_halvings)``): the nearest sizes that are, and the
     deepest depth this size allows.
@@ -62,6 +68,8 @@ def size_advice(size: int, multiple: int, depth: int, extra_halvings: int = 0) -
         multiple: what the edge must be a multiple of.
         depth: the skeleton's depth.
         extra_halvings: halvings besides the depth (a strided stem).
+        offered: the sizes the dataset comes in, when it has a fixed set: the advice
+            then names those that fit, not sizes it cannot give.
 
     Returns:
         Advice such as ``"use an image size of 96 or 128, or depth 2"``.
@@ -69,14 +77,27 @@ def size_advice(size: int, multiple: int, depth: int, extra_halvings: int = 0) -
     Example:
         >>> size_advice(28, 16, depth=4)
         'use an image size of 16 or 32, or depth 2'
+        >>> size_advice(28, 16, depth=4, offered=(28, 64, 128))
+        'use an image size of 64 or 128, or depth 2'
     """
-    below, above = (size // multiple) * multiple, (size // multiple + 1) * multiple
-    sizes = " or ".join(str(s) for s in (below, above) if s > 0)
+    if offered is None:
+        below, above = (size // multiple) * multiple, (size // multiple + 1) * multiple
+        fitting = [s for s in (below, above) if s > 0]
+    else:
+        fitting = sorted(s for s in offered if s % multiple == 0)
     fits = 0  # the largest depth whose halvings divide the size
     while fits < depth and size % 2 ** (fits + 1 + extra_halvings) == 0:
         fits += 1
-    deeper = f", or depth {fits}" if fits >= 1 else ""
-    return f"use an image size of {sizes}{deeper}"
+    deeper = f"depth {fits}" if fits >= 1 else ""
+    if not fitting:
+        sizes = ", ".join(map(str, offered or ()))
+        return (
+            f"use {deeper} (none of the dataset's sizes, {sizes}, is a multiple of {multiple})"
+            if deeper
+            else f"pick a dataset with an image size that is a multiple of {multiple}"
+        )
+    sizes = " or ".join(map(str, fitting))
+    return f"use an image size of {sizes}" + (f", or {deeper}" if deeper else "")
 
 
 def check_n_nodes(space: str, n_nodes: int) -> None:

@@ -321,13 +321,16 @@ class C2fnasSpace(Space):
         """Volume edges must be multiples of this: ``2 ** (depth + 1)`` (a strided stem)."""
         return 2 ** (self.skeleton.depth + 1)
 
-    def check_input_size(self, size: int) -> None:
-        """Raise a one-line ConfigError unless C2FNAS can run on ``size``-edged volumes."""
+    def check_input_size(self, size: int, offered: Sequence[int] | None = None) -> None:
+        """Raise a one-line ConfigError unless C2FNAS can run on ``size``-edged volumes.
+
+        ``offered``: the sizes the dataset comes in; the advice names those that fit.
+        """
         if size % self.multiple():
             raise ConfigError(
                 f"C2FNAS with depth {self.skeleton.depth} needs a volume edge that is a multiple "
                 f"of {self.multiple()}; {size} is not, so "
-                f"{size_advice(size, self.multiple(), self.skeleton.depth, 1)}."
+                f"{size_advice(size, self.multiple(), self.skeleton.depth, 1, offered)}."
             )
 
     # -- membership -------------------------------------------------------------------------

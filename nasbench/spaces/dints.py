@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -124,11 +124,14 @@ class DintsSpace(Space):
         """Image sizes must be multiples of this: ``2 ** (depth + use_downsample)``."""
         return 2 ** (self.skeleton.depth + int(self.use_downsample))
 
-    def check_input_size(self, size: int) -> None:
-        """Raise a one-line ConfigError unless DiNTS can run on ``size``-edged images."""
+    def check_input_size(self, size: int, offered: Sequence[int] | None = None) -> None:
+        """Raise a one-line ConfigError unless DiNTS can run on ``size``-edged images.
+
+        ``offered``: the sizes the dataset comes in; the advice names those that fit.
+        """
         if size % self.multiple():
             depth = self.skeleton.depth
-            advice = size_advice(size, self.multiple(), depth, int(self.use_downsample))
+            advice = size_advice(size, self.multiple(), depth, int(self.use_downsample), offered)
             raise ConfigError(
                 f"DiNTS with depth {depth} needs an image size that is a multiple "
                 f"of {self.multiple()}; {size} is not, so {advice}."

@@ -333,14 +333,17 @@ class TrellisSpace(Space):
 
     # -- sizes --------------------------------------------------------------------------------
 
-    def check_input_size(self, size: int) -> None:
-        """Raise a one-line ConfigError unless every scale divides ``size``-edged images."""
+    def check_input_size(self, size: int, offered: Sequence[int] | None = None) -> None:
+        """Raise a one-line ConfigError unless every scale divides ``size``-edged images.
+
+        ``offered``: the sizes the dataset comes in; the advice names those that fit.
+        """
         multiple = 2**self.skeleton.depth
         if size % multiple:
             raise ConfigError(
                 f"the trellis with depth {self.skeleton.depth} needs an image size that is a "
                 f"multiple of {multiple}; {size} is not, so "
-                f"{size_advice(size, multiple, self.skeleton.depth)}."
+                f"{size_advice(size, multiple, self.skeleton.depth, offered=offered)}."
             )
 
     def _path_counts(self) -> list[list[int]]:

@@ -89,3 +89,38 @@ def test_an_image_size_that_does_not_fit_is_told_sizes_and_a_depth_that_do(make,
         make().check_input_size(int(suggested))
     if found.group(2):
         make(depth=int(found.group(2))).check_input_size(size)
+
+
+@pytest.mark.parametrize(
+    "make, size, offered, advice",
+    [
+        # synthetic-seg comes in 28, 64 and 128: 24 and 32 are not on offer
+        (lambda: DintsSpace(skeleton={"depth": 2}), 28, (28, 64, 128), "64 or 128, or depth 1"),
+        (lambda: TrellisSpace(skeleton={"depth": 3}), 28, (28, 64), "64, or depth 2"),
+        (lambda: C2fnasSpace(skeleton={"depth": 2}), 28, (28, 64), "64, or depth 1"),
+    ],
+)
+def test_a_size_that_does_not_fit_is_told_the_datasets_sizes_that_do(make, size, offered, advice):
+    with pytest.raises(ConfigError, match=rf"so use an image size of {advice}\.$"):
+        make().check_input_size(size, offered=offered)
+
+
+def test_a_dataset_none_of_whose_sizes_fit_is_told_the_depth_or_to_pick_another():
+    with pytest.raises(ConfigError, match=r"so use depth 1 \(none of the dataset's sizes, 28, is "
+                       r"a multiple of 32\)\.$"):  # fmt: skip
+        DintsSpace(skeleton={"depth": 4}).check_input_size(28, offered=(28,))
+    with pytest.raises(ConfigError, match=r"pick a dataset with an image size that is a multiple "
+                       r"of 16\.$"):  # fmt: skip
+        TrellisSpace(skeleton={"depth": 4}).check_input_size(7, offered=(7,))
+
+
+def test_the_config_check_names_the_datasets_sizes():
+    from nasbench import SearchConfig
+
+    config = SearchConfig(
+        dataset={"name": "synthetic-seg", "size": 28},
+        space={"name": "dints", "skeleton": {"depth": 2, "spatial_dims": 2}},
+        strategy="dints",
+    )
+    with pytest.raises(ConfigError, match=r"use an image size of 64 or 128, or depth 1\.$"):
+        config.validate()
