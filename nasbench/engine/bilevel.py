@@ -453,6 +453,7 @@ class _Loop:
         }
 
     def _checkpoint(self) -> None:
+        self.store.check_in_place()  # else a moved folder's checkpoint lands in a new run's
         with self.checkpoints.writing():
             save_checkpoint(self.run_dir, self._state(), step=self.step)
         self._checkpoint_step = self.step

@@ -589,7 +589,9 @@ def recording_status(store: RunStore) -> Iterator[None]:
     A :class:`~nasbench.errors.NasbenchError` is recorded as its message (written for a
     person); any other error keeps its type's name. The error is raised again. A search
     whose strategy cannot be resumed (:func:`resume_refusal`) logs why in a
-    :data:`NOT_RESUMABLE` event as it starts.
+    :data:`NOT_RESUMABLE` event as it starts. A block that ends while the run folder no
+    longer holds the store (moved, deleted or replaced) fails with
+    :meth:`RunStore.check_in_place`'s error.
 
     Example:
         >>> import tempfile
@@ -607,6 +609,9 @@ def recording_status(store: RunStore) -> Iterator[None]:
             store.log_event(NOT_RESUMABLE, {"message": refusal})
     try:
         yield
+        # Writes since a move went to the moved file (or to nothing): the search must not
+        # report the folder as holding its run. Recorded as failed; a resume completes it.
+        store.check_in_place()
     except KeyboardInterrupt:
         store.set_status("stopped", "interrupted")
         raise

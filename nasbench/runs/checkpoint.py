@@ -88,7 +88,9 @@ def save_checkpoint(
     """
     folder = checkpoint_dir(run_dir)
     if not Path(run_dir).is_dir():
-        raise ConfigError(f"run folder '{run_dir}' does not exist; create the run before saving.")
+        raise ConfigError(
+            f"run folder '{run_dir}' does not exist (moved or deleted?); save into a run folder."
+        )
     folder.mkdir(exist_ok=True)
     payload = {**state, "step": int(step), FORMAT_KEY: CHECKPOINT_FORMAT}
     meta = _run_meta(run_dir)

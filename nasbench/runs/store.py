@@ -22,6 +22,7 @@ import contextlib
 import json
 import math
 import os
+import shlex
 import sqlite3
 import threading
 import time
@@ -472,6 +473,9 @@ class RunStore:
     def __init__(self, run_dir: Path, conn: sqlite3.Connection, lock_file: Any) -> None:
         self.run_dir = run_dir
         self._conn: sqlite3.Connection | None = conn
+        # The database file this writer opened: a folder moved, deleted or replaced under
+        # a live search keeps taking its writes without an error (see check_in_place).
+        self._file_identity = _file_identity(run_dir / DB_NAME)
         self._lock_file = lock_file
         self._mutex = threading.RLock()  # executor callbacks may log from other threads
         self._batch_depth = 0
@@ -1078,6 +1082,29 @@ class RunStore:
                 args = (int(step), *RETRAIN_PHASES) if kept else (int(step),)
                 db.execute(f"DELETE FROM {table} WHERE step > ?{kept}", args)
 
+    def check_in_place(self) -> None:
+        """Raise a one-line error when the run folder no longer holds this writer's database.
+
+        A folder moved or deleted while its search runs, or deleted and made again by
+        another search, raises no error at the database's next write: the writes go to
+        the moved file, to nothing, or beside another run's files. Searches call this
+        before they write their checkpoints and once they end.
+
+        Raises:
+            RunStoreError: the folder was moved, deleted or replaced.
+
+        Example:
+            >>> store.check_in_place()  # doctest: +SKIP
+        """
+        if _file_identity(self.run_dir / DB_NAME) == self._file_identity:
+            return
+        folder = shlex.quote(str(self.run_dir))
+        raise RunStoreError(
+            f"run folder {folder} was moved, deleted or replaced while this search ran, so "
+            "what it writes is not in that folder; if you moved it, continue with "
+            "`nasbench resume <its new place>` (a run made there since is left alone)."
+        )
+
     def request_stop(self) -> None:
         """Write a stop request (same as the module-level :func:`request_stop`)."""
         with self._transaction() as db:
@@ -1207,9 +1234,7 @@ def _create_database(path: Path, meta: Mapping[str, str]) -> None:
         try:
             os.link(tmp, path)
         except FileExistsError:
-            raise ConfigError(
-                f"'{path.parent}' already holds a run; choose a new run folder or resume this one."
-            ) from None
+            raise _holds_a_run(path.parent) from None
         except OSError:  # file systems without hard links
             os.replace(tmp, path)
     finally:
@@ -1264,9 +1289,7 @@ def check_new_run_dir(run_dir: str | Path) -> None:
             "make that folder, or choose another run folder."
         )
     if (folder / DB_NAME).exists():
-        raise ConfigError(
-            f"'{folder}' already holds a run; choose a new run folder or resume this one."
-        )
+        raise _holds_a_run(folder)
     kept = folder / CHECKPOINT_DIR
     if kept.exists() and not kept.is_dir():
         raise ConfigError(
@@ -1292,6 +1315,28 @@ def check_new_run_dir(run_dir: str | Path) -> None:
         raise ConfigError(
             f"cannot write in '{existing}' (permission denied); choose a writable run folder."
         )
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """The ``(st_dev, st_ino)`` of ``path``, which names one file wherever it is moved;
+    None when nothing is there."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _holds_a_run(folder: Path) -> ConfigError:
+    """The refusal of a new run in a folder that holds one: a live one is not resumable."""
+    if writer_alive(folder):
+        return ConfigError(
+            f"'{folder}' holds a run that is still running; choose a new run folder, or stop "
+            f"that search first (nasbench stop {shlex.quote(str(folder))})."
+        )
+    return ConfigError(
+        f"'{folder}' already holds a run; choose a new run folder or resume this one."
+    )
 
 
 def _missing_folders(folder: Path) -> list[Path]:

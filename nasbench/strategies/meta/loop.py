@@ -139,6 +139,7 @@ class MetaLoop:
             "epoch": self.epoch,
             "batch": self.batch,
         }
+        self.store.check_in_place()  # else a moved folder's checkpoint lands in a new run's
         with self.checkpoints.writing():
             save_checkpoint(self.run_dir, state, step=self.step)
 
