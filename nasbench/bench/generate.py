@@ -24,6 +24,7 @@ CLI (wired into ``nasbench`` as ``bench generate``)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -213,106 +214,119 @@ def generate_table(
     out_path = _output_path(out)
     if out_path is not None:
         _check_writable(out_path)
-    table = BenchmarkTable(
-        pd.DataFrame(columns=["key", "genotype_json", "epoch"]), space, dataset, recipe_dict, seeds
-    )
-    if out_path is not None and out_path.exists():
-        table = BenchmarkTable.load(out_path)
-        _check_resume(table, space, dataset, recipe_dict, out_path)
-    # The table's first seed draws a sample, so a run adding seeds to an existing table
-    # trains the same architectures again, not a new draw.
-    draw = table.seeds[0] if len(table.frame) else seeds[0]
-    if not listable:  # too many to list: distinct members drawn from the space itself
-        members = _drawn_members(space, sample, draw)
-    else:
-        members = _unique_members(space)
-        if sample is not None:
-            picks = np.random.default_rng(draw).permutation(len(members))
-            members = [members[int(i)] for i in sorted(picks[: min(sample, len(members))])]
-    done = set(zip(table.frame["key"], table.frame["seed"], strict=True))
-    # What the table should hold once finished, so a stopped run's table says it is not.
-    plan = (len(members), [int(s) for s in seeds])
-    outdated = (
-        out_path is not None and out_path.exists() and (table.planned, table.planned_seeds) != plan
-    )
-    table.planned, table.planned_seeds = plan
+    # One process at a time: each saves the table it loaded plus its own rows, so a
+    # second one writing beside it would drop the first one's rows when it saves.
+    with _table_lock(out_path):
+        table = BenchmarkTable(
+            pd.DataFrame(columns=["key", "genotype_json", "epoch"]),
+            space,
+            dataset,
+            recipe_dict,
+            seeds,
+        )
+        if out_path is not None and out_path.exists():
+            table = BenchmarkTable.load(out_path)
+            _check_resume(table, space, dataset, recipe_dict, out_path)
+        # The table's first seed draws a sample, so a run adding seeds to an existing table
+        # trains the same architectures again, not a new draw.
+        draw = table.seeds[0] if len(table.frame) else seeds[0]
+        if not listable:  # too many to list: distinct members drawn from the space itself
+            members = _drawn_members(space, sample, draw)
+        else:
+            members = _unique_members(space)
+            if sample is not None:
+                picks = np.random.default_rng(draw).permutation(len(members))
+                members = [members[int(i)] for i in sorted(picks[: min(sample, len(members))])]
+        done = set(zip(table.frame["key"], table.frame["seed"], strict=True))
+        # What the table should hold once finished, so a stopped run's table says it is not.
+        plan = (len(members), [int(s) for s in seeds])
+        outdated = (
+            out_path is not None
+            and out_path.exists()
+            and (table.planned, table.planned_seeds) != plan
+        )
+        table.planned, table.planned_seeds = plan
 
-    train, val, test, info = load_evaluation_data(
-        DataSpec(dataset, size, recipe.limit, root), seed=0
-    )
-    test_x, test_y = _stack(test, info.task)
-    skeleton = skeleton_for(space, info)
-    shape = (1, info.in_channels, *(size,) * info.spatial_dims)
-    pending: list[dict[str, Any]] = []
+        train, val, test, info = load_evaluation_data(
+            DataSpec(dataset, size, recipe.limit, root), seed=0
+        )
+        test_x, test_y = _stack(test, info.task)
+        skeleton = skeleton_for(space, info)
+        shape = (1, info.in_channels, *(size,) * info.spatial_dims)
+        pending: list[dict[str, Any]] = []
 
-    def flush() -> None:
-        nonlocal table, pending
-        if pending:
-            table, pending = table.with_rows(pending), []
-        if out_path is not None:
-            table.save(out_path)
+        def flush() -> None:
+            nonlocal table, pending
+            if pending:
+                table, pending = table.with_rows(pending), []
+            if out_path is not None:
+                table.save(out_path)
 
-    try:
-        for count, g in enumerate(members, start=1):
-            key = genotype_key(g, space)
-            for seed in seeds:
-                if (key, seed) in done:
-                    continue
-                model = build(g, skeleton, seed=seed)
-                run = dataclasses.replace(
-                    recipe,
-                    seed=seed,
-                    device=str(dev),
-                    batch_size=min(recipe.batch_size, len(train)),
-                )
-                tests: list[dict[str, float]] = []
+        try:
+            for count, g in enumerate(members, start=1):
+                key = genotype_key(g, space)
+                for seed in seeds:
+                    if (key, seed) in done:
+                        continue
+                    model = build(g, skeleton, seed=seed)
+                    run = dataclasses.replace(
+                        recipe,
+                        seed=seed,
+                        device=str(dev),
+                        batch_size=min(recipe.batch_size, len(train)),
+                    )
+                    tests: list[dict[str, float]] = []
 
-                def record_test(
-                    _record: dict[str, Any], m: torch.nn.Module = model, out: list = tests
-                ) -> None:
-                    out.append(_metrics(m, test_x, test_y, info.task))
+                    def record_test(
+                        _record: dict[str, Any], m: torch.nn.Module = model, out: list = tests
+                    ) -> None:
+                        out.append(_metrics(m, test_x, test_y, info.task))
 
-                history = train_model(
-                    model, train, val, test, info.task, run, on_epoch=record_test
-                ).history
-                # train_model keeps the best epoch's weights at the end; costs do not
-                # depend on them.
-                cpu_model = model.cpu()
-                params, macs = count_parameters(cpu_model), count_macs(cpu_model, shape)
-                latency = float("nan")
-                if latency_repeats > 0:
-                    timed = measure_latency(cpu_model, shape, repeats=latency_repeats, device=dev)
-                    latency = timed["median_ms"]
-                pending += [
-                    {
-                        "key": key,
-                        "genotype_json": g.to_json(),
-                        "seed": seed,
-                        "epoch": rec["epoch"] + 1,
-                        "train_loss": rec["train_loss"],
-                        "val_acc": rec["val_acc"],
-                        "val_auc": rec["val_auc"],
-                        "test_acc": t["acc"],
-                        "test_auc": t["auc"],
-                        "params": float(params),
-                        "macs": float(macs),
-                        "latency_ms": latency,
-                        "train_seconds_per_epoch": float(np.mean([r["seconds"] for r in history])),
-                    }
-                    for rec, t in zip(history, tests, strict=True)
-                ]
-            if progress is not None:
-                progress(count, len(members), key)
-            if pending and (count % every == 0 or count == len(members)):
+                    history = train_model(
+                        model, train, val, test, info.task, run, on_epoch=record_test
+                    ).history
+                    # train_model keeps the best epoch's weights at the end; costs do not
+                    # depend on them.
+                    cpu_model = model.cpu()
+                    params, macs = count_parameters(cpu_model), count_macs(cpu_model, shape)
+                    latency = float("nan")
+                    if latency_repeats > 0:
+                        timed = measure_latency(
+                            cpu_model, shape, repeats=latency_repeats, device=dev
+                        )
+                        latency = timed["median_ms"]
+                    pending += [
+                        {
+                            "key": key,
+                            "genotype_json": g.to_json(),
+                            "seed": seed,
+                            "epoch": rec["epoch"] + 1,
+                            "train_loss": rec["train_loss"],
+                            "val_acc": rec["val_acc"],
+                            "val_auc": rec["val_auc"],
+                            "test_acc": t["acc"],
+                            "test_auc": t["auc"],
+                            "params": float(params),
+                            "macs": float(macs),
+                            "latency_ms": latency,
+                            "train_seconds_per_epoch": float(
+                                np.mean([r["seconds"] for r in history])
+                            ),
+                        }
+                        for rec, t in zip(history, tests, strict=True)
+                    ]
+                if progress is not None:
+                    progress(count, len(members), key)
+                if pending and (count % every == 0 or count == len(members)):
+                    flush()
+        except BaseException:
+            # Ctrl-C (or a kill the CLI turns into one), an error: keep what was trained.
+            if pending:
                 flush()
-    except BaseException:
-        # Ctrl-C (or a kill the CLI turns into one), an error: keep what was trained.
-        if pending:
+            raise
+        if pending or outdated:
             flush()
-        raise
-    if pending or outdated:
-        flush()
-    return table
+        return table
 
 
 # ---- command line ----------------------------------------------------------------------------
@@ -410,6 +424,19 @@ def _output_path(out: str | os.PathLike | None) -> Path | None:
             "--out is empty; give it a value such as bench.parquet (is a shell variable unset?)."
         )
     return None if out is None else Path(out)
+
+
+def _table_lock(out: Path | None) -> Any:
+    """The lock held while a table is generated into ``out`` (none without a file)."""
+    if out is None:
+        return contextlib.nullcontext()
+    from nasbench.runs.store import exclusive_lock
+
+    return exclusive_lock(
+        out.with_name(f".{out.name}.lock"),
+        f"{out} is being written by another live process (a bench generate into the same "
+        "file); wait for it to end, or give another --out.",
+    )
 
 
 def _check_writable(path: Path) -> None:

@@ -1374,6 +1374,37 @@ def _remove_temporary_files(folder: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def exclusive_lock(lock: Path, busy: str) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (made when missing) for the block, as a
+    run's writer holds ``run.lock``; the lock goes with the process however it ends.
+
+    Args:
+        lock: the lock file; it stays after the block (removing it would race a process
+            that has opened it and waits for the lock).
+        busy: the one-line error when another live process holds the lock.
+
+    Raises:
+        ConfigError: ``busy``, after a short wait for a process probing the lock.
+
+    Example:
+        >>> import tempfile
+        >>> with exclusive_lock(Path(tempfile.mkdtemp()) / ".table.lock", "in use"):
+        ...     pass
+    """
+    if fcntl is None and msvcrt is None:  # pragma: no cover
+        yield
+        return
+    handle = open(lock, "a+")  # noqa: SIM115 - held for the block
+    if not _lock_within(handle, _LOCK_WAIT_S, pause=0.05):
+        handle.close()
+        raise ConfigError(busy)
+    try:
+        yield
+    finally:
+        _release_lock(handle)
+
+
 def _acquire_writer_lock(folder: Path) -> Any:
     if fcntl is None and msvcrt is None:  # pragma: no cover
         return None

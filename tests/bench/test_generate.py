@@ -239,3 +239,23 @@ def test_generate_table_refuses_an_empty_out_as_unset_not_as_a_folder(space, tmp
     with pytest.raises(ConfigError, match="--out is empty; give it a value") as err:
         generate_table(space, "synthetic", RECIPE, sample=1, out=out)
     assert "folder" not in str(err.value) and "bare name" not in str(err.value)
+
+
+def test_a_second_generation_into_a_table_being_written_is_refused(
+    space, tmp_path, count_trainings
+):
+    from nasbench.runs.store import exclusive_lock
+
+    out = tmp_path / "tiny.parquet"
+    # Each process saves the table it loaded plus its own rows: two at once lost one's rows.
+    with exclusive_lock(tmp_path / ".tiny.parquet.lock", "held by the test"):
+        with pytest.raises(ConfigError) as err:
+            generate_table(space, "synthetic", RECIPE, sample=1, out=out, device="cpu")
+    assert str(err.value) == (
+        f"{out} is being written by another live process (a bench generate into the same "
+        "file); wait for it to end, or give another --out."
+    )
+    assert count_trainings == [] and not out.exists()
+    table = generate_table(space, "synthetic", RECIPE, sample=1, out=out, device="cpu",
+                           latency_repeats=0)  # fmt: skip
+    assert len(table) == 1 and out.exists()  # the lock went with the block
