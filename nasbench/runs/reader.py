@@ -186,7 +186,12 @@ class Run:
     # -------------------------------------------------------------- state
     @property
     def status(self) -> str:
-        """The latest status: created, running, stopping, stopped, finished or failed."""
+        """The latest status stored: created, running, stopping, stopped, finished or failed.
+
+        A search killed outright (SIGKILL, out of memory, a restart) stores no end, so its
+        run still says running here; :meth:`writer_alive` is then False, and ``list_runs``
+        and ``nasbench runs`` show it as killed.
+        """
         if self.status_history.empty:
             return "created"
         return str(self.status_history["status"].iloc[-1])
