@@ -91,9 +91,7 @@ def download(
     created = _make_folder(folder)
     tmp_name = None
     try:
-        with tempfile.NamedTemporaryFile(
-            dir=folder, prefix=f".{dest.name}.", suffix=".part", delete=False
-        ) as tmp:
+        with _part_file(dest) as tmp:
             tmp_name = tmp.name
             digest = _fetch(url, tmp, dest, progress, timeout, opener or urllib.request.urlopen)
         if md5 is not None and digest != md5.lower():
@@ -112,6 +110,24 @@ def download(
         _remove_if_empty(created)
         raise
     return dest
+
+
+def _part_file(dest: Path) -> Any:
+    """Open the hidden temporary file a download streams into, beside ``dest``.
+
+    A folder that exists but cannot be written (read-only, another user's) fails here; the
+    message names the folder, not the temporary file's random name.
+    """
+    try:
+        return tempfile.NamedTemporaryFile(
+            dir=dest.parent, prefix=f".{dest.name}.", suffix=".part", delete=False
+        )
+    except OSError as exc:
+        raise DatasetError(
+            f"cannot write {dest.name} into the data folder {dest.parent} "
+            f"({exc.strerror or exc}); set dataset.root (--root, or root= in Python) to a "
+            "folder you can write to."
+        ) from exc
 
 
 def _fetch(url: str, out: Any, dest: Path, progress: bool, timeout: float, opener: Opener) -> str:

@@ -83,9 +83,24 @@ _SPLIT_WORDS = {"train", "training", "val", "valid", "validation", "test", "test
 # --------------------------------------------------------------------------- layout
 
 
-def _image_files(folder: Path, recursive: bool = False) -> list[Path]:
+def list_image_files(folder: Path, recursive: bool = False) -> list[Path]:
     """The image files in ``folder`` (and, when ``recursive``, its non-hidden subfolders:
-    a class folder of per-patient folders, as torchvision's ``ImageFolder`` reads them)."""
+    a class folder of per-patient folders, as torchvision's ``ImageFolder`` reads them).
+
+    Hidden files and files of other kinds (notes) are skipped; a broken link, or a picture
+    in a format not read here, is refused, naming it.
+
+    Args:
+        folder: the folder to list.
+        recursive: also list its non-hidden subfolders.
+
+    Returns:
+        The files, in a stable order (:func:`path_order`).
+
+    Example:
+        >>> list_image_files(Path("my_xrays/normal"))  # doctest: +SKIP
+        [PosixPath('my_xrays/normal/0001.png'), ...]
+    """
     # One directory read tells files from folders, where Path.is_file would stat every file
     # (a round trip each on a network share).
     with os.scandir(folder) as entries:
@@ -107,7 +122,7 @@ def _image_files(folder: Path, recursive: bool = False) -> list[Path]:
             if kind in SUFFIXES:
                 found.append(p)
         elif recursive and entry.is_dir() and not entry.is_symlink():  # a linked folder may loop
-            found += _image_files(p, recursive=True)
+            found += list_image_files(p, recursive=True)
     return found
 
 
@@ -331,7 +346,7 @@ def _refuse_class_folders_that_overlap(folder: Path, classes: list[Path]) -> Non
 def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> tuple:
     classes = _subfolders(folder)
     if not classes:
-        volumes = _image_files(folder)
+        volumes = list_image_files(folder)
         if any(p.with_name(_stem(p) + ".json").is_file() for p in volumes):
             raise DatasetError(
                 f"{folder} holds volumes with landmark JSON files: a landmark folder, which "
@@ -364,7 +379,7 @@ def _classification_items(folder: Path, class_names: tuple[str, ...] | None) -> 
         )
     items = []
     for label, sub in enumerate(classes):
-        files = _image_files(sub, recursive=True)
+        files = list_image_files(sub, recursive=True)
         if not files:
             raise DatasetError(
                 f"class folder {sub} has no images ({', '.join(SUFFIXES)}); add some or remove it."
@@ -401,9 +416,9 @@ def _segmentation_items(folder: Path) -> list[tuple[Path, Path]]:
     shared = subfolders[images_root].keys() & subfolders[labels_root].keys()
     images, labels = {}, {}
     for root, found in ((images_root, images), (labels_root, labels)):
-        files = _image_files(root)
+        files = list_image_files(root)
         for name in sorted(shared):
-            files += _image_files(subfolders[root][name], recursive=True)
+            files += list_image_files(subfolders[root][name], recursive=True)
         _refuse_two_forms(root, sorted({_raw_pairing_name(p, root) for p in files}), "files")
         _refuse_one_name_twice(root, files, "files")
         found.update({_pairing_name(p, root): p for p in files})

@@ -170,13 +170,24 @@ def _read_orientation(path: str, stamp: Stamp, size: int) -> int:
     return orientation if orientation in range(2, 9) else 1
 
 
-def _as_seen(image: Any) -> Any:
+def as_viewer_shows(image: Any) -> Any:
     """A PIL image as a viewer shows it: grey (``L``, ``I``, ``F``) or ``RGB``.
 
     Applied to images, never to masks (a palette mask's indices are its labels). EXIF
     rotation is applied (a phone photo of a film is stored sideways); a palette becomes
     its colours, grey when every colour is grey; alpha is dropped; CMYK, YCbCr and LAB
     are converted, not read channel by channel.
+
+    Args:
+        image: a PIL image.
+
+    Returns:
+        The image in mode ``L``, ``I``, ``F`` or ``RGB``.
+
+    Example:
+        >>> from PIL import Image
+        >>> as_viewer_shows(Image.new("CMYK", (2, 2))).mode
+        'RGB'
     """
     from PIL import ImageOps
 
@@ -202,7 +213,7 @@ def _loader(suffix: str, as_seen: bool = True) -> Any:
 
     Building a ``LoadImage`` constructs every reader MONAI knows (one of them logs a
     warning when nvImageCodec is missing), so one per image would spam the log and
-    slow every read. ``as_seen`` converts pictures with :func:`_as_seen` (images);
+    slow every read. ``as_seen`` converts pictures with :func:`as_viewer_shows` (images);
     without it a picture's stored values are kept (masks).
     """
     from monai.data import NibabelReader, PILReader, PydicomReader
@@ -210,7 +221,7 @@ def _loader(suffix: str, as_seen: bool = True) -> Any:
 
     # Both flags keep array rows = image rows (MONAI transposes PIL and DICOM by default).
     if suffix in PICTURE_SUFFIXES:
-        reader = PILReader(reverse_indexing=False, converter=_as_seen if as_seen else None)
+        reader = PILReader(reverse_indexing=False, converter=as_viewer_shows if as_seen else None)
     elif suffix == ".dcm":
         reader = PydicomReader(swap_ij=False)
     else:
@@ -492,7 +503,7 @@ def _decoded_channels_differ(name: str, stamp: Stamp, size: int) -> bool:
             with Image.open(path) as image:
                 # At least 1 x 1: PIL's JPEG draft divides by the size asked for.
                 image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
-                pixels = np.asarray(_as_seen(image), dtype=np.int16)
+                pixels = np.asarray(as_viewer_shows(image), dtype=np.int16)
         except Exception as error:
             raise _unreadable(path, error) from error
     else:

@@ -65,6 +65,8 @@ MODALITIES = {
     "vesselmnist3d": "shape from brain MRA",
     "synapsemnist3d": "electron microscope",
 }
+# Bytes of a file that is not a zip archive shown in the message, to say what it is.
+FILE_HEAD_BYTES = 40
 KEYS = tuple(
     f"{split}_{kind}" for split in ("train", "val", "test") for kind in ("images", "labels")
 )
@@ -187,16 +189,67 @@ def load_split(
     reject_unknown_options(info.name, unknown, ("opener", "progress", "verify"))
     path = Path(root) / file_name(info.name, size)
     url, md5 = file_source(info.name, size)
+    refuse_broken_link(path)
     if not path.exists() and not download:
         raise DatasetNotFoundError(
             f"{path.name} is not in {path.parent} and download=False (--no-download). Place "
             f"the file in that folder (fetch it from {url}), or allow downloads."
+            + other_sizes_hint(info, Path(root), size)
         )
     fetch(url, path, md5, progress=progress, opener=opener, verify=verify)
     images, labels = read_npz(path, split, url, layout(info, size))
-    check_arrays(info, size, images, labels, path)
+    check_arrays(info, size, images, labels, path, split)
     check_split(info, split, labels, path)
     return MedMNISTDataset(info, split, images, labels, path)
+
+
+def refuse_broken_link(path: Path) -> None:
+    """Refuse a symbolic link whose target is missing (an unmounted shared store).
+
+    Such a link reads as no file at all: "not in the folder" would hide the link, and a
+    download would replace it with a copy of its own.
+
+    Args:
+        path: the ``.npz`` file's place.
+
+    Returns:
+        None.
+
+    Raises:
+        DatasetNotFoundError: ``path`` is a link to nothing.
+    """
+    if path.is_symlink() and not path.exists():
+        raise DatasetNotFoundError(
+            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist or links "
+            "back to itself; restore its target (mount the store it points to), or remove the "
+            "link and load again to download the file."
+        )
+
+
+def other_sizes_hint(info: DatasetInfo, root: Path, size: int) -> str:
+    """Name the files of ``info`` at other sizes in ``root``, for a "not found" message.
+
+    A person who downloaded only ``breastmnist_64.npz`` and loads at the default size 28
+    is better told to pass the size they have than to download another file.
+
+    Args:
+        info: the subset's info.
+        root: the folder searched.
+        size: the size that was asked for and is missing.
+
+    Returns:
+        A sentence with a leading space, or ``""`` when no other size is there.
+
+    Example:
+        >>> other_sizes_hint(make_info("breastmnist"), Path("empty"), 28)
+        ''
+    """
+    found = [s for s in info.sizes if s != size and is_cached(info, root, s)]
+    if not found:
+        return ""
+    files = ", ".join(file_name(info.name, s) for s in found)
+    sizes = " or ".join(str(s) for s in found)
+    return f" The folder holds {files}: set dataset.size (size= in Python) to {sizes}."
 
 
 def layout(info: DatasetInfo, size: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -238,6 +291,7 @@ def read_npz(
     """
     fix = f"delete it and load again to re-download it from {url}"
     try:
+        refuse_non_zip(path, fix)
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in KEYS if k not in npz.files]
             if missing:
@@ -257,6 +311,17 @@ def read_npz(
             return npz[keys[0]], npz[keys[1]]
     except DatasetError:
         raise
+    except PermissionError as exc:
+        # The file may be whole (a shared folder of another user's): never advise deleting it.
+        raise DatasetError(
+            f"{path} cannot be opened: permission denied ({exc.strerror or exc}); fix its "
+            "permissions (or ask its owner to), then load again."
+        ) from exc
+    except IsADirectoryError as exc:
+        raise DatasetError(
+            f"{path} is a folder, not a .npz file: a folder has the file's name; rename or "
+            "move that folder, then load again."
+        ) from exc
     except (
         OSError,
         MemoryError,  # a member that truly holds more than this machine's memory
@@ -272,6 +337,36 @@ def read_npz(
             f"{path} cannot be read as a .npz file ({type(exc).__name__}: {exc}); it is probably "
             f"truncated or corrupt: {fix}."
         ) from exc
+
+
+def refuse_non_zip(path: Path, fix: str) -> None:
+    """Refuse a file that is not a zip archive at all, such as a proxy's error page saved
+    under the ``.npz`` name, saying what it starts with (numpy would suggest unpickling it).
+
+    A file that starts as a zip but is cut short passes: reading it names the truncation.
+
+    Args:
+        path: the ``.npz`` file.
+        fix: what to do about a damaged file (delete and re-download).
+
+    Returns:
+        None.
+
+    Raises:
+        DatasetError: the file is empty or not a zip archive.
+        OSError: the file cannot be opened (the caller names why).
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(FILE_HEAD_BYTES)
+    if head.startswith(b"PK") or zipfile.is_zipfile(path):
+        return
+    if not head:
+        raise DatasetError(f"{path} is empty (0 bytes), as a download cut short leaves it; {fix}.")
+    shown = "".join(c if c.isprintable() and c.isascii() else "." for c in head.decode("latin-1"))
+    page = " (a web page, such as a proxy's error or login page)" if shown.startswith("<") else ""
+    raise DatasetError(
+        f"{path} is not a .npz file (a zip archive): it starts with {shown!r}{page}; {fix}."
+    )
 
 
 def check_member_size(archive: zipfile.ZipFile, member: str, path: Path, fix: str) -> None:
@@ -290,7 +385,8 @@ def check_member_size(archive: zipfile.ZipFile, member: str, path: Path, fix: st
         None.
 
     Raises:
-        DatasetError: the header claims more data than the member holds.
+        DatasetError: the member holds Python objects, or its header claims more data than
+            the member holds.
 
     Example:
         >>> with zipfile.ZipFile("data/breastmnist.npz") as z:  # doctest: +SKIP
@@ -298,6 +394,11 @@ def check_member_size(archive: zipfile.ZipFile, member: str, path: Path, fix: st
     """
     size = archive.getinfo(member).file_size  # uncompressed, header included
     shape, dtype = member_header(archive, member)
+    if dtype.hasobject:  # pickled Python objects: their size says nothing of a truncation
+        raise DatasetError(
+            f"{path}: {member} holds Python objects (dtype {dtype}), not numbers; save images "
+            f"as uint8 and labels as integers (np.asarray(x, dtype=np.int64)), or {fix}."
+        )
     claimed = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if claimed > size:
         raise DatasetError(
@@ -320,12 +421,23 @@ def member_header(archive: zipfile.ZipFile, member: str) -> tuple[tuple[int, ...
 
 
 def check_arrays(
-    info: DatasetInfo, size: int, images: np.ndarray, labels: np.ndarray, path: Path
+    info: DatasetInfo, size: int, images: np.ndarray, labels: np.ndarray, path: Path, split: str
 ) -> None:
     """Raise a one-line :class:`DatasetError` unless the arrays fit ``info`` and ``size``.
 
     The file may be an official download or one a person wrote in MedMNIST's layout, so
     each message says what the layout needs before offering the re-download.
+
+    Args:
+        info: the subset's info.
+        size: image edge length.
+        images: the split's images.
+        labels: the split's labels.
+        path: the file they came from.
+        split: ``"train"``, ``"val"`` or ``"test"``, naming the arrays in messages.
+
+    Returns:
+        None.
     """
     expected, (_, columns) = layout(info, size)
     fix = "delete the file and load again to re-download it"
@@ -338,6 +450,12 @@ def check_arrays(
         raise DatasetError(
             f"{path}: images are {images.dtype}, expected uint8 (0-255); convert them, e.g. "
             f"(x * 255).round().astype(np.uint8) for floats in [0, 1], or {fix}."
+        )
+    if labels.ndim and len(labels) != len(images):
+        raise DatasetError(
+            f"{path}: {split}_labels has {len(labels)} rows but {split}_images has "
+            f"{len(images)}; the file is damaged or its arrays are mismatched: write one "
+            f"label row per image, or {fix}."
         )
     if labels.shape != (len(images), columns):
         reshape = (

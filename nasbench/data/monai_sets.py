@@ -2,9 +2,12 @@
 
 Archives are downloaded by :mod:`nasbench.data.download` (a timeout on every read, the
 MD5 of MONAI's release checked before the file takes its name) into ``data_root(root)``
-and extracted here; this module builds MONAI's dataset objects without caching
-(``cache_rate=0``), so items are read lazily, and converts each item into the
-``(image, target)`` pair every nasbench dataset yields.
+and extracted here. This module lists each split's files itself, partitioned exactly as
+MONAI's ``MedNISTDataset`` and ``DecathlonDataset`` partition them (MONAI's own listing
+takes a note or a hidden folder for an image or a class, and demands descriptive keys of
+``dataset.json`` that nothing reads); items are read lazily through MONAI's readers and
+transforms, without caching, and converted into the ``(image, target)`` pair every
+nasbench dataset yields.
 
 Layout expected under the data folder (what MONAI's archives extract to):
     ``MedNIST/<class>/<image>.jpeg`` for MedNIST;
@@ -29,18 +32,24 @@ import torch
 from torch.utils.data import Dataset
 
 from nasbench.data import registry
-from nasbench.data.image_files import quiet_reader_setup
+from nasbench.data.folder_layout import list_image_files
+from nasbench.data.image_files import as_viewer_shows, quiet_reader_setup
 from nasbench.data.registry import BASE_SPLITS, DatasetInfo
 from nasbench.errors import DatasetError, DatasetNotFoundError
 from nasbench.tempfiles import WRITER_TAG, writer_gone, writer_tag
 
-# MONAI's section names for our base splits.
-_SECTIONS = {"train": "training", "val": "validation", "test": "test"}
 # MONAI splits MedNIST (and we split Decathlon cases) with this seed; changing it
 # would change every published split size and member.
 SPLIT_SEED = 0
 
+# Sorted as MONAI sorts the class folders: a class's label is its index here.
 MEDNIST_CLASSES = ("AbdomenCT", "BreastMRI", "CXR", "ChestCT", "Hand", "HeadCT")
+# MONAI's MedNISTDataset defaults.
+MEDNIST_TEST_FRACTION = 0.1
+MEDNIST_VAL_FRACTION = 0.1
+# Folders that archivers and notebook servers leave beside the class folders (macOS's
+# resource forks, Jupyter's checkpoints); never classes. Dot-names are skipped as well.
+LEFTOVER_FOLDERS = ("__MACOSX",)
 MEDNIST_URL = (
     "https://github.com/Project-MONAI/MONAI-extra-test-data/releases/download/0.8.1/MedNIST.tar.gz"
 )
@@ -102,6 +111,28 @@ def _monai_split_sizes(n: int, test_fraction: float, val_fraction: float) -> dic
     return {"train": n - test - val, "val": val, "test": test}
 
 
+def _monai_shuffled(items: list[dict]) -> list[dict]:
+    """``items`` in the order MONAI's datasets shuffle them with seed ``SPLIT_SEED``
+    (``np.random.RandomState(seed).shuffle`` of their indices)."""
+    indices = np.arange(len(items))
+    np.random.RandomState(SPLIT_SEED).shuffle(indices)
+    return [items[i] for i in indices]
+
+
+def _monai_cut(
+    shuffled: list[dict], split: str, test_fraction: float, val_fraction: float
+) -> list[dict]:
+    """Cut a shuffled list into test, val, train (in that order, as MONAI cuts MedNIST)."""
+    sizes = _monai_split_sizes(len(shuffled), test_fraction, val_fraction)
+    bounds = {
+        "test": (0, sizes["test"]),
+        "val": (sizes["test"], sizes["test"] + sizes["val"]),
+        "train": (sizes["test"] + sizes["val"], len(shuffled)),
+    }
+    start, stop = bounds[split]
+    return shuffled[start:stop]
+
+
 def _check_split(info: DatasetInfo, split: str) -> None:
     if split not in BASE_SPLITS:
         raise DatasetError(f"{info.name}: split {split!r} is not one of {', '.join(BASE_SPLITS)}.")
@@ -115,7 +146,8 @@ def _as_tensor(x: Any, dtype: torch.dtype) -> torch.Tensor:
 
 
 def _build(info: DatasetInfo, folder: Path, url: str, make: Any) -> Any:
-    """Build a MONAI dataset over an extracted folder; one-line errors otherwise."""
+    """Call ``make``, which lists an extracted folder's files (and builds a MONAI dataset
+    over them); one-line errors otherwise."""
     try:
         with quiet_reader_setup():  # MONAI's datasets build image loaders of their own
             return make()
@@ -143,9 +175,9 @@ def _extract_placed(info: DatasetInfo, folder: Path, archive: Path, md5: str) ->
         _remove_stale_extractions(folder)
     if folder.is_dir() or not archive.is_file():
         return
-    from monai.apps.utils import check_hash, extractall
+    from monai.apps.utils import extractall
 
-    if not check_hash(archive, md5, "md5"):
+    if _md5_of(info, archive) != md5.lower():
         raise DatasetError(
             f"{info.name}: {archive} is incomplete or damaged (its MD5 is not {md5}); delete "
             "it and download it again."
@@ -159,7 +191,7 @@ def _extract_placed(info: DatasetInfo, folder: Path, archive: Path, md5: str) ->
         ) from error
     _EXTRACTING.add(work)
     try:
-        extractall(archive, work, md5, "md5")
+        extractall(archive, work, hash_val=None)  # checked above; a second read of GBs
         if not (work / folder.name).is_dir():
             raise DatasetError(
                 f"{info.name}: {archive} does not hold a {folder.name}/ folder; delete it and "
@@ -180,6 +212,20 @@ def _extract_placed(info: DatasetInfo, folder: Path, archive: Path, md5: str) ->
     finally:
         shutil.rmtree(work, ignore_errors=True)
         _EXTRACTING.discard(work)
+
+
+def _md5_of(info: DatasetInfo, archive: Path) -> str:
+    """The archive's MD5, read by nasbench (MONAI's check logs its own error line above the
+    one-line message)."""
+    from nasbench.data.download import file_md5
+
+    try:
+        return file_md5(archive)
+    except OSError as error:
+        raise DatasetError(
+            f"{info.name}: cannot read {archive} ({error.strerror or error}); fix its "
+            "permissions, then try again."
+        ) from error
 
 
 # Extraction folders this process is writing now (another thread's are not stale).
@@ -284,18 +330,72 @@ def _root_reason(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def _as_grey(image: Any) -> Any:
+    """A PIL image as one grey channel, as a viewer shows it (palette, alpha and CMYK
+    resolved by :func:`~nasbench.data.image_files.as_viewer_shows`): a colour JPEG among MedNIST's
+    grey ones would otherwise give a 3-channel item that no batch can stack."""
+    return as_viewer_shows(image).convert("L")
+
+
 def _mednist_transform(size: int) -> Any:
     from monai.data import PILReader
     from monai.transforms import Compose, LoadImaged, Resized, ScaleIntensityRanged
 
-    steps = [
-        # reverse_indexing=False keeps rows as rows (MONAI's default transposes PIL images).
-        LoadImaged("image", reader=PILReader(reverse_indexing=False), ensure_channel_first=True),
-        ScaleIntensityRanged("image", a_min=0.0, a_max=255.0, b_min=0.0, b_max=1.0, clip=True),
+    return Compose(
+        [
+            # reverse_indexing=False keeps rows as rows (MONAI's default transposes PIL images).
+            LoadImaged(
+                "image",
+                reader=PILReader(reverse_indexing=False, converter=_as_grey),
+                ensure_channel_first=True,
+            ),
+            ScaleIntensityRanged("image", a_min=0.0, a_max=255.0, b_min=0.0, b_max=1.0, clip=True),
+            # Also at the native 64: an image of another size (one replaced by hand) must
+            # still stack with the others.
+            Resized("image", spatial_size=(size, size), mode="area"),
+        ]
+    )
+
+
+def _mednist_class_folders(info: DatasetInfo, folder: Path) -> list[Path]:
+    """The six class folders of ``MedNIST/``, sorted (a class's label is its index); hidden
+    and archiver folders are skipped, any other folder is refused."""
+    found = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and p.name not in LEFTOVER_FOLDERS
+    )
+    if [p.name for p in found] != sorted(MEDNIST_CLASSES):
+        raise DatasetError(
+            f"{info.name}: {folder} holds class folders {[p.name for p in found]}; expected "
+            f"{sorted(MEDNIST_CLASSES)}. Remove it and download again."
+        )
+    return found
+
+
+def _mednist_images(info: DatasetInfo, class_folder: Path) -> list[str]:
+    """A class folder's images as the own-folder reader picks them (hidden files and files
+    of other kinds, such as notes, skipped), in MONAI's directory order, which the seeded
+    shuffle partitions: a whole download splits exactly as ``MedNISTDataset`` splits it."""
+    images = {p.name for p in list_image_files(class_folder)}
+    found = [str(class_folder / name) for name in os.listdir(class_folder) if name in images]
+    if not found:
+        raise DatasetError(
+            f"{info.name}: class folder {class_folder.name}/ in {class_folder.parent} holds no "
+            "image, as an extraction or copy that stopped early leaves it; remove the partial "
+            f"folder {class_folder.parent} and load again to extract or download MedNIST afresh."
+        )
+    return found
+
+
+def _mednist_split(info: DatasetInfo, folder: Path, split: str) -> list[dict]:
+    """MedNIST's items of ``split``, partitioned as MONAI's ``MedNISTDataset`` does."""
+    items = [
+        {"image": image, "label": label, "class_name": class_folder.name}
+        for label, class_folder in enumerate(_mednist_class_folders(info, folder))
+        for image in _mednist_images(info, class_folder)
     ]
-    if size != 64:
-        steps.append(Resized("image", spatial_size=(size, size), mode="area"))
-    return Compose(steps)
+    return _monai_cut(_monai_shuffled(items), split, MEDNIST_TEST_FRACTION, MEDNIST_VAL_FRACTION)
 
 
 def load_mednist(
@@ -304,7 +404,9 @@ def load_mednist(
     """Registry loader for MedNIST (six classes of 64x64 grey images).
 
     MONAI's ``MedNISTDataset`` shuffles the whole set with ``SPLIT_SEED`` and
-    takes 10% for test and 10% for validation; we keep that partition.
+    takes 10% for test and 10% for validation; we keep that partition. Hidden files and
+    files that are not images (notes, ``.DS_Store``) are skipped; every item is one grey
+    channel at ``size`` x ``size``, whatever the file's colour mode and size.
 
     Args:
         info: the registry entry.
@@ -324,34 +426,21 @@ def load_mednist(
     """
     registry.reject_unknown_options(info.name, options, ())
     from monai.apps import MedNISTDataset
+    from monai.data import Dataset as MonaiDataset
 
     _check_split(info, split)
     root = Path(root)
     folder, archive = root / "MedNIST", root / "MedNIST.tar.gz"
     _extract_placed(info, folder, archive, MedNISTDataset.md5)
-    fetch = not folder.is_dir() and download
-    if not folder.is_dir() and not fetch:
-        raise _missing(info, folder, archive, MEDNIST_URL)
-    if folder.is_dir():
-        found = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
-        if found != tuple(sorted(MEDNIST_CLASSES)):
-            raise DatasetError(
-                f"{info.name}: {folder} holds class folders {list(found)}; expected "
-                f"{sorted(MEDNIST_CLASSES)}. Remove it and download again."
-            )
-    if fetch:
+    if not folder.is_dir():
+        if not download:
+            raise _missing(info, folder, archive, MEDNIST_URL)
         _download_archive(info, folder, archive, MEDNIST_URL, MedNISTDataset.md5)
 
     def make() -> Any:
-        return MedNISTDataset(
-            root_dir=root,
-            section=_SECTIONS[split],
-            transform=_mednist_transform(size),
-            download=False,
-            seed=SPLIT_SEED,
-            cache_rate=0.0,
-            progress=False,
-        )
+        # The file list is ours (MONAI's lists every file and hidden folder as an image or
+        # a class); the items are read lazily by MONAI's Dataset, without caching.
+        return MonaiDataset(_mednist_split(info, folder, split), _mednist_transform(size))
 
     return MonaiClassification(info, split, _build(info, folder, MEDNIST_URL, make))
 
@@ -488,16 +577,20 @@ def _decathlon_transform(size: int) -> Any:
     )
 
 
-def _decathlon_split(data: list[dict], split: str) -> list[dict]:
-    """Cut MONAI's seeded shuffle of the labelled cases into test, val, train (in that order)."""
-    sizes = _monai_split_sizes(len(data), MSD_TEST_FRACTION, MSD_VAL_FRACTION)
-    bounds = {
-        "test": (0, sizes["test"]),
-        "val": (sizes["test"], sizes["test"] + sizes["val"]),
-        "train": (sizes["test"] + sizes["val"], len(data)),
-    }
-    start, stop = bounds[split]
-    return data[start:stop]
+def _decathlon_split(folder: Path, split: str) -> list[dict]:
+    """The labelled cases of ``split``: MONAI's data list of ``dataset.json``'s
+    ``training`` section (paths made absolute), in the order ``DecathlonDataset`` shuffles
+    it (seed ``SPLIT_SEED``), cut into test, val, train (in that order).
+
+    Only ``training`` is read: ``DecathlonDataset`` also demands the descriptive keys
+    (``description``, ``reference``, ``licence``...), which a task's own ``dataset.json``
+    written by hand may leave out and nothing here uses (labels and modalities come from
+    :data:`MSD_TASKS`).
+    """
+    from monai.data import load_decathlon_datalist
+
+    cases = load_decathlon_datalist(folder / "dataset.json", True, "training")
+    return _monai_cut(_monai_shuffled(cases), split, MSD_TEST_FRACTION, MSD_VAL_FRACTION)
 
 
 def load_decathlon(
@@ -506,8 +599,9 @@ def load_decathlon(
     """Registry loader for one Medical Segmentation Decathlon task.
 
     The official test cases have no public labels, so the labelled training cases
-    are shuffled by MONAI's ``DecathlonDataset`` (seed ``SPLIT_SEED``) and cut into
-    test (20%), val (10%) and train (the rest).
+    are shuffled as MONAI's ``DecathlonDataset`` shuffles them (seed ``SPLIT_SEED``) and
+    cut into test (20%), val (10%) and train (the rest). Of ``dataset.json`` only the
+    ``training`` list is needed.
 
     Args:
         info: the registry entry (``info.homepage`` holds the archive URL).
@@ -543,22 +637,7 @@ def load_decathlon(
         _download_archive(info, folder, archive, url, DecathlonDataset.md5[task])
         _check_task_json(info, folder / "dataset.json")
 
-    def make() -> Any:
-        # val_frac=0: MONAI returns every labelled case in its seeded order; we cut it.
-        return DecathlonDataset(
-            root_dir=root,
-            task=task,
-            section="training",
-            transform=(),
-            download=False,
-            seed=SPLIT_SEED,
-            val_frac=0.0,
-            cache_rate=0.0,
-            progress=False,
-        )
-
-    monai_ds = _build(info, folder, url, make)
-    data = _decathlon_split(list(monai_ds.data), split)
+    data = _build(info, folder, url, lambda: _decathlon_split(folder, split))
     with quiet_reader_setup():
         transform = _decathlon_transform(size)
     return MonaiSegmentation(info, split, data, transform)
@@ -576,7 +655,7 @@ MEDNIST_INFO = DatasetInfo(
     in_channels=1,
     num_classes=6,
     class_names=MEDNIST_CLASSES,
-    splits=_monai_split_sizes(58954, 0.1, 0.1),
+    splits=_monai_split_sizes(58954, MEDNIST_TEST_FRACTION, MEDNIST_VAL_FRACTION),
     sizes=(28, 64),
     licence="CC BY-SA 4.0",
     citation=(

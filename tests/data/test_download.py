@@ -170,3 +170,34 @@ def test_timeout_is_passed_to_the_opener(tmp_path, served):
         (served / "blob.npz").as_uri(), tmp_path / "b.npz", None, False, opener=opener, timeout=4.5
     )
     assert seen == {"timeout": 4.5}
+
+
+@pytest.mark.parametrize("made_here", [False, True])
+def test_a_folder_that_cannot_be_written_is_named_not_the_temporary_file(
+    tmp_path, monkeypatch, made_here
+):
+    # Tests may run as root, for whom a read-only folder is writable: the refusal is staged.
+    import tempfile
+
+    folder = tmp_path / ("new" if made_here else "ro")
+    if not made_here:
+        folder.mkdir()
+
+    def read_only(*args, dir=None, prefix="", suffix="", **kwargs):
+        raise PermissionError(13, "Permission denied", f"{dir}/{prefix}xgajqvyn{suffix}")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", read_only)
+
+    def no_network(url, timeout):
+        raise AssertionError("nothing is fetched before the file can be written")
+
+    with pytest.raises(DatasetError) as err:
+        download("https://example.org/blob.npz", folder / "blob.npz", PAYLOAD_MD5,
+                 progress=False, opener=no_network)  # fmt: skip
+    message = str(err.value)
+    assert "\n" not in message and ".part" not in message and "xgajqvyn" not in message
+    assert f"data folder {folder} (Permission denied)" in message
+    assert "to a folder you can write to" in message
+    # A folder made for the download goes again; one that was there stays, empty.
+    assert leftovers(tmp_path) == ([] if made_here else ["ro"])
+    assert leftovers(folder) == []

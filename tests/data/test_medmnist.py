@@ -127,7 +127,7 @@ def test_truncated_file_asks_to_delete_and_redownload(tmp_path, shared_medmnist)
 
 def test_garbage_file_is_reported_not_crashing(tmp_path):
     (tmp_path / "breastmnist.npz").write_bytes(b"not a zip file at all")
-    with pytest.raises(DatasetError, match="cannot be read"):
+    with pytest.raises(DatasetError, match="is not a .npz file .* starts with 'not a zip file"):
         load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
 
 
@@ -205,3 +205,105 @@ def test_corrupt_member_is_reported(tmp_path, shared_medmnist):
     (tmp_path / "breastmnist.npz").write_bytes(bytes(data))
     with pytest.raises(DatasetError, match="breastmnist.npz"):
         load_split(get_info("breastmnist"), "test", tmp_path, 28, download=False)
+
+
+def test_a_file_that_cannot_be_opened_is_not_called_corrupt(tmp_path, monkeypatch):
+    # Tests may run as root, who reads a chmod-000 file: the denial is staged at open().
+    import builtins
+
+    path = write_npz(tmp_path, "breastmnist", (28, 28), classes=2)
+    real_open = builtins.open
+
+    def denied(file, *args, **kwargs):
+        if Path(file) == path:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", denied)
+    with pytest.raises(DatasetError) as err:
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "breastmnist.npz cannot be opened: permission denied" in message
+    assert "fix its permissions" in message
+    assert "delete" not in message and "corrupt" not in message
+    assert path.is_file()
+
+
+def test_a_folder_under_the_files_name_is_named(tmp_path):
+    (tmp_path / "breastmnist.npz").mkdir()
+    with pytest.raises(DatasetError) as err:
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+    message = str(err.value)
+    assert "breastmnist.npz is a folder" in message and "a folder has the file's name" in message
+    assert "delete" not in message and "corrupt" not in message
+
+
+def test_a_web_page_saved_as_the_file_says_what_it_starts_with(tmp_path):
+    page = b"<!DOCTYPE html>\n<html><body>Proxy authentication required</body></html>\n"
+    (tmp_path / "breastmnist.npz").write_bytes(page)
+    with pytest.raises(DatasetError) as err:
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "breastmnist.npz is not a .npz file (a zip archive)" in message
+    assert "it starts with '<!DOCTYPE html>.<html><body>Proxy auth" in message
+    assert "web page" in message and "delete it and load again" in message
+    assert "pickle" not in message
+
+
+def test_labels_with_another_row_count_than_the_images_are_named_as_such(tmp_path):
+    write_npz(tmp_path, "breastmnist", (28, 28), classes=2,
+              val_labels=np.zeros((10, 1), dtype=np.uint8))  # fmt: skip
+    with pytest.raises(DatasetError) as err:
+        load_split(get_info("breastmnist"), "val", tmp_path, 28, download=False)
+    message = str(err.value)
+    assert "val_labels has 10 rows but val_images has 6" in message
+    assert "damaged or its arrays are mismatched" in message and "reshape" not in message
+    # One label per image in one dimension is a shape to fix, and the advice says how.
+    write_npz(tmp_path, "breastmnist", (28, 28), classes=2,
+              val_labels=np.zeros(6, dtype=np.uint8))  # fmt: skip
+    with pytest.raises(DatasetError, match=r"reshape them \(labels.reshape\(-1, 1\)\)"):
+        load_split(get_info("breastmnist"), "val", tmp_path, 28, download=False)
+
+
+def test_labels_of_python_objects_are_named_by_their_dtype(tmp_path):
+    labels = np.empty((6, 1), dtype=object)
+    labels[:, 0] = [0, 1, "x", 0, 1, 0]
+    path = tmp_path / "breastmnist.npz"
+    arrays = {f"{s}_images": np.zeros((6, 28, 28), np.uint8) for s in ("train", "val", "test")}
+    arrays |= {f"{s}_labels": labels for s in ("train", "val", "test")}
+    np.savez(path, **arrays)
+    with pytest.raises(DatasetError) as err:
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+    message = str(err.value)
+    assert "train_labels.npy holds Python objects (dtype object), not numbers" in message
+    assert "truncated" not in message
+
+
+def test_a_broken_link_under_the_files_name_is_named_and_kept(tmp_path):
+    link = tmp_path / "breastmnist.npz"
+    link.symlink_to(tmp_path / "unmounted" / "breastmnist.npz")
+
+    def no_network(url, timeout):
+        raise AssertionError("a download would replace the link")
+
+    for download in (False, True):
+        with pytest.raises(DatasetNotFoundError) as err:
+            load_split(get_info("breastmnist"), "train", tmp_path, 28, download=download,
+                       opener=no_network)  # fmt: skip
+        message = str(err.value)
+        assert f"{link} is a symbolic link to {tmp_path / 'unmounted'}" in message
+        assert "restore its target" in message and "is not in" not in message
+    assert link.is_symlink()
+
+
+def test_a_missing_size_names_the_sizes_the_folder_holds(tmp_path):
+    write_npz(tmp_path, "breastmnist_64", (64, 64), classes=2)
+    with pytest.raises(DatasetNotFoundError) as err:
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+    message = str(err.value)
+    assert "breastmnist.npz is not in" in message and "\n" not in message
+    assert "The folder holds breastmnist_64.npz: set dataset.size" in message
+    assert message.endswith("to 64.")
+    assert len(load_split(get_info("breastmnist"), "train", tmp_path, 64, download=False)) == 6

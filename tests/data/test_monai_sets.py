@@ -190,6 +190,38 @@ def test_decathlon_damaged_dataset_json_is_named_not_called_a_download(spleen_ro
     assert "\n" not in str(err.value)
 
 
+def test_decathlon_needs_only_the_training_list_of_dataset_json(spleen_root):
+    path = spleen_root / "Task09_Spleen" / "dataset.json"
+    # A task's own dataset.json, written by hand, with none of MONAI's descriptive keys.
+    path.write_text(json.dumps({"training": json.loads(path.read_text())["training"]}))
+    sizes = {s: len(_load("msd-spleen", s, spleen_root, 16)) for s in ("train", "val", "test")}
+    assert sizes == {"train": 7, "val": 1, "test": 2}
+    image, mask = _load("msd-spleen", "val", spleen_root, 16)[0]
+    assert tuple(image.shape) == tuple(mask.shape) == (1, 16, 16, 16)
+
+
+def test_decathlon_splits_as_monai_shuffles_the_cases(spleen_root):
+    from monai.apps import DecathlonDataset
+
+    from nasbench.data.image_files import quiet_reader_setup
+
+    with quiet_reader_setup():
+        monai = DecathlonDataset(
+            spleen_root,
+            "Task09_Spleen",
+            "training",
+            transform=(),
+            seed=monai_sets.SPLIT_SEED,
+            val_frac=0.0,
+            cache_rate=0.0,
+            progress=False,
+        )
+    ours = [
+        f for s in ("test", "val", "train") for f in _load("msd-spleen", s, spleen_root, 16).files
+    ]
+    assert ours == [(d["image"], d["label"]) for d in monai.data]
+
+
 def test_a_placed_archive_is_checked_and_extracted_without_the_network(mednist_root, monkeypatch):
     import hashlib
     import shutil
@@ -247,12 +279,98 @@ def _no_monai_download(*args, **kwargs):
     raise AssertionError("the archive is fetched by nasbench.data.download, not MONAI")
 
 
-def test_a_stray_file_in_mednist_is_named_in_one_line(mednist_root):
-    (mednist_root / "MedNIST" / "CXR" / "README.txt").write_text("notes")
+def test_a_damaged_image_in_mednist_is_named_in_one_line(mednist_root):
+    (mednist_root / "MedNIST" / "CXR" / "000003.jpeg").write_bytes(b"")
     splits = [_load("mednist", split, mednist_root, 28) for split in ("train", "val", "test")]
-    with pytest.raises(DatasetError, match="cannot read CXR/README.txt") as err:
+    with pytest.raises(DatasetError, match="cannot read CXR/000003.jpeg") as err:
         [ds[i] for ds in splits for i in range(len(ds))]
     assert "\n" not in str(err.value) and "remove that file" in str(err.value)
+
+
+def _every_item(root: Path, size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    splits = [_load("mednist", split, root, size) for split in ("train", "val", "test")]
+    return [ds[i] for ds in splits for i in range(len(ds))]
+
+
+@pytest.mark.parametrize("size", [28, 64])
+def test_mednist_items_are_one_grey_channel_at_size_whatever_the_file(mednist_root, size):
+    cxr = mednist_root / "MedNIST" / "CXR"
+    Image.fromarray(np.full((64, 64, 3), (200, 40, 40), np.uint8)).save(cxr / "000001.jpeg")
+    Image.fromarray(np.full((80, 50), 90, np.uint8)).save(cxr / "000002.jpeg")
+    Image.new("CMYK", (64, 64), (0, 0, 0, 100)).save(cxr / "000003.jpeg")
+    items = _every_item(mednist_root, size)
+    assert len(items) == 30
+    assert {tuple(image.shape) for image, _ in items} == {(1, size, size)}
+    batch = torch.stack([image for image, _ in items])  # what a search's batches do
+    assert tuple(batch.shape) == (30, 1, size, size)
+    assert 0.0 <= float(batch.min()) and float(batch.max()) <= 1.0
+
+
+def test_mednist_leftovers_of_archivers_and_notebooks_are_skipped(mednist_root):
+    folder = mednist_root / "MedNIST"
+    hand = folder / "Hand"
+    (hand / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (hand / "._000000.jpeg").write_bytes(b"\0\5\26\7")
+    (hand / "notes.txt").write_text("checked by hand")
+    (folder / ".ipynb_checkpoints").mkdir()
+    (folder / "__MACOSX" / "Hand").mkdir(parents=True)
+    (folder / "__MACOSX" / "Hand" / "._000000.jpeg").write_bytes(b"\0\5\26\7")
+    (folder / "README.txt").write_text("MedNIST")
+    items = _every_item(mednist_root, 28)
+    assert len(items) == 30  # the five images of each of the six classes, nothing else
+    assert sorted(int(label) for _, label in items) == sorted(list(range(6)) * 5)
+
+
+def test_mednist_splits_as_monai_splits_a_whole_download(mednist_root):
+    from monai.apps import MedNISTDataset
+
+    from nasbench.data.image_files import quiet_reader_setup
+
+    for split, section in (("train", "training"), ("val", "validation"), ("test", "test")):
+        with quiet_reader_setup():
+            monai = MedNISTDataset(
+                mednist_root,
+                section,
+                download=False,
+                seed=monai_sets.SPLIT_SEED,
+                cache_rate=0.0,
+                progress=False,
+            )
+        ours = _load("mednist", split, mednist_root, 28).monai_dataset.data
+        assert [(d["image"], d["label"]) for d in ours] == [
+            (d["image"], d["label"]) for d in monai.data
+        ]
+
+
+def test_an_empty_mednist_class_folder_is_refused_naming_it(mednist_root):
+    for image in (mednist_root / "MedNIST" / "Hand").iterdir():
+        image.unlink()
+    (mednist_root / "MedNIST" / "Hand" / ".DS_Store").write_bytes(b"\0")
+    with pytest.raises(DatasetError) as err:
+        _load("mednist", "train", mednist_root, 28)
+    message = str(err.value)
+    assert "\n" not in message
+    assert f"class folder Hand/ in {mednist_root / 'MedNIST'} holds no image" in message
+    assert "stopped early" in message and "remove the partial folder" in message
+
+
+def test_a_damaged_archive_logs_nothing_above_the_one_line_error(mednist_root, monkeypatch):
+    import logging
+
+    archive = _placed_archive(mednist_root, monkeypatch)
+    archive.write_bytes(archive.read_bytes()[:200])
+    # MONAI's own handler prints its records to stdout ("ERROR - check_hash failed ...").
+    records = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    monai_log = logging.getLogger("monai.apps")
+    monai_log.addHandler(handler)
+    try:
+        with pytest.raises(DatasetError, match="MedNIST.tar.gz is incomplete or damaged"):
+            _load("mednist", "test", mednist_root, 28)
+    finally:
+        monai_log.removeHandler(handler)
+    assert [r.getMessage() for r in records if r.levelno >= logging.WARNING] == []
 
 
 @pytest.mark.parametrize(
