@@ -20,8 +20,9 @@ import numpy as np
 import traitlets
 
 from nasbench import data
+from nasbench.data.folder import GENERIC_INFO
 from nasbench.data.medmnist import split_sizes
-from nasbench.errors import NasbenchError
+from nasbench.errors import DatasetError, NasbenchError
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
 
@@ -40,14 +41,19 @@ def dataset_options(task: str = ALL, dims: str | int = ALL) -> list[tuple[str, s
 
     Returns:
         Options sorted by (task, dims, name); labels read ``"binary · 2D · breastmnist"``.
+        Not the path-less ``folder`` entry: it has no images until a folder is named
+        (``folder:<path>``), and the picker has no box to name one.
 
     Example:
         >>> ("binary · 2D · synthetic", "synthetic") in dataset_options("binary", 2)
         True
+        >>> "folder" in [name for _, name in dataset_options()]
+        False
     """
     infos = data.list_datasets(
         task=None if task == ALL else task, spatial_dims=None if dims == ALL else int(dims)
     )
+    infos = [i for i in infos if i.name != GENERIC_INFO.name]
     order = {t: i for i, t in enumerate(data.TASKS)}
     infos.sort(key=lambda i: (order.get(i.task, 99), i.spatial_dims, i.name))
     return [(f"{i.task} · {i.spatial_dims}D · {i.name}", i.name) for i in infos]
@@ -276,6 +282,11 @@ class DatasetPicker(widgets.VBox):
             # An unknown name raises the registry's one-line error rather than showing
             # another dataset; a new "folder:<path>" is registered here, so list it.
             value = data.get_info(value).name
+            if value == GENERIC_INFO.name:  # registered, but not offered: no folder named
+                raise DatasetError(
+                    f"dataset {value!r} needs the folder of your images; pass "
+                    "value='folder:your/folder', or pick a dataset from the list."
+                )
             self.dropdown.options = dataset_options()
         self.dropdown.value = value
         self._on_name()

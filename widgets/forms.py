@@ -15,6 +15,9 @@ import typing
 from typing import Any
 
 import ipywidgets as widgets
+import traitlets
+
+from nasbench.errors import NasbenchError
 
 # Bounds used when the metadata gives none; BoundedIntText/FloatText need finite ones.
 INT_LIMIT = 2**31 - 1
@@ -157,3 +160,53 @@ class ConfigForm(widgets.VBox):
     def config(self) -> Any:
         """Return an instance of the dataclass built from the form's values."""
         return self.config_cls(**self.values())
+
+    def edited(self) -> dict[str, Any]:
+        """The values changed from the dataclass's defaults, by field name.
+
+        Example:
+            >>> form = ConfigForm(get_strategy("darts").config_cls)  # doctest: +SKIP
+            >>> form.controls["order"].value = 2  # doctest: +SKIP
+            >>> form.edited()  # doctest: +SKIP
+            {'order': 2}
+        """
+        defaults = {f.name: _default(f) for f in dataclasses.fields(self.config_cls)}
+        return {name: v for name, v in self.values().items() if v != defaults.get(name)}
+
+    def carry(self, values: dict[str, Any]) -> list[str]:
+        """Take over another form's values (:meth:`edited`) for the fields this one shares.
+
+        A value is taken only as given: one this form's control would clamp or does not
+        offer, or one the dataclass refuses here (its ``validate()``), keeps the default.
+
+        Args:
+            values: field name -> value.
+
+        Returns:
+            The names of the values taken.
+        """
+        taken = []
+        for name, value in values.items():
+            control = self.controls.get(name)
+            if control is None:
+                continue
+            before = control.value
+            try:
+                self.set_values({name: value})
+            except traitlets.TraitError:  # a choice this field does not offer
+                continue
+            if self.values()[name] == value and self._valid():
+                taken.append(name)
+            else:
+                control.value = before
+        return taken
+
+    def _valid(self) -> bool:
+        try:
+            config = self.config()
+            validate = getattr(config, "validate", None)
+            if validate is not None:
+                validate()
+        except (NasbenchError, TypeError, ValueError):
+            return False
+        return True

@@ -13,9 +13,11 @@ process, so such a strategy is not offered and a config naming one is refused.
 
 from __future__ import annotations
 
+import errno
 import html
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -27,7 +29,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from nasbench.config import DatasetConfig, SearchConfig, default_space
+from nasbench.config import IGNORED_BY_KIND, DatasetConfig, SearchConfig, default_space
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.runs import launched
 from nasbench.runs.launched import (  # the folder's files, named where the CLI reads them
@@ -63,6 +65,12 @@ RUNNABLE_KINDS = (
 )
 # Evaluator settings the launcher's own controls hold for the whole search.
 SEARCH_OWNED_FIELDS = ("size", "limit", "device")
+# METANAS and MARL-GDAS run a fixed count of meta-steps or rounds: no time budget.
+FIXED_LENGTH_KINDS = ("meta", "multi-agent")
+# Why a run folder cannot be made where "pass another runs_folder" is the fix: no rights,
+# a file in the way, a read-only disk, a place no folder can be made in (/proc); not a
+# full disk or a machine out of memory, which another folder would not cure.
+RUNS_FOLDER_ERRNOS = (errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EROFS, errno.ENOENT)
 
 
 def available_devices() -> list[str]:
@@ -231,11 +239,36 @@ def start_process(args: list[str], run_dir: Path) -> subprocess.Popen:
             env=search_env(folders),
             start_new_session=True,
         )
-    record_process(process, run_dir)
+    try:
+        record_process(process, run_dir)
+    except OSError:
+        # Unrecorded, no view could find or stop it, and Run removes the folder it writes.
+        process.kill()
+        process.wait()
+        raise
     return process
 
 
-RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
+RUN_NAME_MAX = 100  # characters: the folder name adds a time stamp, and file systems cap it
+RUN_NAME = re.compile(rf"[A-Za-z0-9_][A-Za-z0-9._-]{{0,{RUN_NAME_MAX - 1}}}")
+
+
+def run_name_problem(name: str) -> str:
+    """Why ``name`` cannot name a run folder (a one-line reason), or "".
+
+    Example:
+        >>> run_name_problem("x" * 101)
+        'run name is 101 characters long; shorten it to at most 100.'
+    """
+    if len(name) > RUN_NAME_MAX:
+        return f"run name is {len(name)} characters long; shorten it to at most {RUN_NAME_MAX}."
+    if not RUN_NAME.fullmatch(name):
+        # The name becomes a folder name: '../x' or '/tmp/x' would write outside runs_folder.
+        return (
+            f"run name {name!r} may hold only ASCII letters (a-z, A-Z), digits, '.', '_' "
+            "and '-' (not starting with '.' or '-'); rename it."
+        )
+    return ""
 
 
 def new_run_dir(folder: Path, name: str) -> Path:
@@ -297,6 +330,8 @@ class SearchLauncher(widgets.VBox):
         # Stop pressed while the search still loads (no run store to write the request to):
         # written by check_process as soon as the store opens.
         self._stop_pending = False
+        # Stop pressed for the running process: Run and Resume say it is stopping.
+        self._stop_requested = False
         # Watches the search process on the kernel loop: Run comes back however it ends.
         self._process_watch = Poller(self.check_process, PROCESS_WATCH_S)
         style = {"description_width": "160px"}
@@ -306,6 +341,7 @@ class SearchLauncher(widgets.VBox):
         self.strategy.add_class("nasbench-strategy")
         self.form_box = widgets.VBox()
         self.form: ConfigForm = ConfigForm(self._config_cls())
+        self._typed: dict[str, Any] = {}  # strategy settings typed, kept across strategies
         self.form_box.children = [self.form]
         self.epochs = widgets.BoundedIntText(value=2, min=1, max=10_000, description="epochs",
                                              style=style)  # fmt: skip
@@ -437,11 +473,26 @@ class SearchLauncher(widgets.VBox):
         return ConfigForm(self._evaluator_config_cls(), exclude=SEARCH_OWNED_FIELDS)
 
     @property
-    def discrete(self) -> bool:
-        """True when the chosen strategy is discrete (ask/tell with an evaluator)."""
+    def kind(self) -> str:
+        """The chosen strategy's kind (``differentiable``, ``discrete``, ``meta``, ...)."""
         from nasbench.strategies import get_strategy
 
-        return get_strategy(self.strategy.value).kind == "discrete"
+        return get_strategy(self.strategy.value).kind
+
+    @property
+    def discrete(self) -> bool:
+        """True when the chosen strategy is discrete (ask/tell with an evaluator)."""
+        return self.kind == "discrete"
+
+    def _reads(self, setting: str) -> bool:
+        """Whether the chosen kind of search reads this SearchConfig setting: the config
+        refuses a changed one it would ignore (``IGNORED_BY_KIND``), so the form neither
+        shows nor sends it."""
+        if setting == "batch_size":  # refused changed for every kind listed there
+            return self.kind not in IGNORED_BY_KIND
+        if setting == "max_seconds":
+            return self.kind not in FIXED_LENGTH_KINDS
+        return setting not in IGNORED_BY_KIND.get(self.kind, ())
 
     @property
     def self_evaluating(self) -> bool:
@@ -453,7 +504,15 @@ class SearchLauncher(widgets.VBox):
         return carries_weights(get_strategy(self.strategy.value).cls)
 
     def _on_strategy(self, _: Any) -> None:
+        # What was typed into any strategy's form so far (a field set back to its default
+        # no longer counts): a strategy with a field of that name starts from it, so
+        # darts -> metanas -> darts keeps arch_lr.
+        edited = self.form.edited()
+        for name in self.form.controls:
+            self._typed.pop(name, None)
+        self._typed.update(edited)
         self.form = ConfigForm(self._config_cls())
+        self.form.carry(self._typed)
         self.form_box.children = [self.form]
         self._watch(self.form.controls.values())
         self._show_budget()
@@ -491,15 +550,17 @@ class SearchLauncher(widgets.VBox):
         discrete one (workers only when the executor has more than one)."""
         discrete = self.discrete
         self.bilevel_budget.layout.display = "none" if discrete else None
-        # A discrete search's candidates train in the evaluator's batches (its form).
-        self.batch_size.layout.display = "none" if discrete else None
-        # METANAS and MARL-GDAS run a fixed count of meta-steps or rounds: no time budget.
-        from nasbench.strategies import get_strategy
-
-        fixed = get_strategy(self.strategy.value).kind in ("meta", "multi-agent")
-        self.max_seconds.layout.display = "none" if fixed else None
-        if fixed:
-            self.max_seconds.value = 0.0
+        # A discrete search's candidates train in the evaluator's batches (its form);
+        # METANAS and MARL-GDAS take their batches and steps from their own form, and run
+        # a fixed count of meta-steps or rounds. Hidden values are kept, not sent.
+        shown = {
+            self.epochs: "epochs",
+            self.max_steps: "max_steps_per_epoch",
+            self.batch_size: "batch_size",
+            self.max_seconds: "max_seconds",
+        }
+        for control, setting in shown.items():
+            control.layout.display = None if self._reads(setting) else "none"
         self.discrete_budget.layout.display = None if discrete else "none"
         # NASH, ENAS and AutoHAS train and score their own candidates: no evaluator to pick.
         own = "none" if discrete and self.self_evaluating else None
@@ -555,6 +616,9 @@ class SearchLauncher(widgets.VBox):
         config's one-line error (a space the strategy cannot search, a bad value)."""
         if self.space_error:
             return f"search space: {self.space_error}"
+        classless = _classless(self.dataset.name)
+        if classless:
+            return classless
         try:
             subprocess_imports(self.build_config())
         except NasbenchError as err:
@@ -562,7 +626,7 @@ class SearchLauncher(widgets.VBox):
         return ""
 
     def _refresh_summary(self) -> None:
-        space = self.space_config
+        space = self._searched_space()
         skeleton = space.get("skeleton", {})
         details = [
             f"ops {space['ops']}" if "ops" in space else "",
@@ -605,23 +669,24 @@ class SearchLauncher(widgets.VBox):
             NasbenchError: a value is out of range (one line naming it).
         """
         discrete = self.discrete
-        # A discrete search never reads the supernet's epochs, steps and batches (the
-        # config refuses them changed), so it keeps their defaults.
-        batch = DatasetConfig.batch_size if discrete else self.batch_size.value
+        # A setting this kind of search never reads (the config refuses it changed) keeps
+        # its default, whatever its hidden control holds.
+        batch = self.batch_size.value if self._reads("batch_size") else DatasetConfig.batch_size
         dataset = DatasetConfig(
             **{**self.dataset.__dict__, "batch_size": batch, "limit": self.limit.value or None}
         )
         config = SearchConfig(
             dataset=dataset,
-            space=dict(self.space_config),
+            space=self._searched_space(),
             strategy=self.strategy.value,
             strategy_config=self.form.values(),
             device=self.device.value,
             seed=self.seed.value,
-            max_seconds=self.max_seconds.value or None,
+            max_seconds=(self.max_seconds.value or None) if self._reads("max_seconds") else None,
         )
-        if not discrete:
+        if self._reads("epochs"):
             config.epochs = self.epochs.value
+        if self._reads("max_steps_per_epoch"):
             config.max_steps_per_epoch = self.max_steps.value or None
         if discrete and not self.self_evaluating:  # the others refuse an evaluator
             config.evaluator = self.evaluator.value
@@ -633,6 +698,20 @@ class SearchLauncher(widgets.VBox):
             key = "num_cpus" if self.executor.value == "ray" else "workers"
             config.executor_config = {key: self.workers.value} if parallel else {}
         return config.validate()
+
+    def _searched_space(self) -> dict[str, Any]:
+        """The space as the chosen strategy searches it: without the skeleton settings a
+        strategy builds from its own form (AutoHAS's cells and channels), which the Space
+        tab always sends and the config refuses as ignored."""
+        owned = getattr(self._config_cls(), "OWN_SKELETON_FIELDS", ())
+        space = dict(self.space_config)
+        skeleton = space.get("skeleton")
+        if owned and isinstance(skeleton, dict):
+            kept = {k: v for k, v in skeleton.items() if k not in owned}
+            space = {k: v for k, v in space.items() if k != "skeleton"}
+            if kept:
+                space["skeleton"] = kept
+        return space
 
     # ---------------------------------------------------------------- actions
     @property
@@ -651,7 +730,13 @@ class SearchLauncher(widgets.VBox):
             self.message.value = message_html(blocker, "error")
             return None
         if self.running:
-            self.message.value = message_html("a search is already running; stop it first.")
+            busy = (
+                "the search is still stopping (it saves a checkpoint first); Run once it has "
+                "stopped."
+                if self._stop_requested
+                else "a search is already running; stop it first."
+            )
+            self.message.value = message_html(busy)
             return None
         try:
             config, imports = subprocess_imports(self.build_config())
@@ -659,17 +744,15 @@ class SearchLauncher(widgets.VBox):
             self.message.value = message_html(str(err), "error")
             return None
         name = self.run_name.value.strip() or config.strategy
-        if not RUN_NAME.fullmatch(name):
-            # The name becomes a folder name: '../x' or '/tmp/x' would write outside runs_folder.
-            self.message.value = message_html(
-                f"run name {name!r} may hold only ASCII letters (a-z, A-Z), digits, '.', '_' "
-                "and '-' (not starting with '.' or '-'); rename it.",
-                "error",
-            )
+        problem = run_name_problem(name)
+        if problem:
+            self.message.value = message_html(problem, "error")
             return None
+        made = False  # whether this click made run_dir: only then is it removed on failure
         try:
             run_dir = new_run_dir(self.runs_folder, name)
             run_dir.mkdir(parents=True)
+            made = True
             tmp = run_dir / f".{CONFIG_NAME}.tmp"
             config.save(tmp)
             os.replace(tmp, run_dir / CONFIG_NAME)
@@ -678,14 +761,10 @@ class SearchLauncher(widgets.VBox):
                  str(run_dir)],
                 run_dir,
             )  # fmt: skip
-        except (NasbenchError, OSError) as err:  # a runs folder that is a file, no rights
-            reason = str(err) if isinstance(err, NasbenchError) else (err.strerror or str(err))
-            where = f" ({err.filename})" if getattr(err, "filename", None) else ""
-            self.message.value = message_html(
-                f"cannot start a run in {self.runs_folder}{where}: {reason}; pass runs_folder= "
-                "a folder you can write to.",
-                "error",
-            )
+        except (NasbenchError, OSError) as err:
+            if made:  # no search runs in it: a folder left would be listed as starting forever
+                shutil.rmtree(run_dir, ignore_errors=True)
+            self.message.value = message_html(self._start_failure(err), "error")
             return None
         self._process_dir = str(run_dir)
         self.message.value = message_html(f"started {run_dir} (pid {self.process.pid})", "info")
@@ -694,9 +773,19 @@ class SearchLauncher(widgets.VBox):
         self.run_button.disabled = True
         self.run_dir = str(run_dir)
         self.launches += 1
-        self._stop_pending = False
+        self._stop_pending = self._stop_requested = False
         self._process_watch.start()
         return run_dir
+
+    def _start_failure(self, err: NasbenchError | OSError) -> str:
+        """The one line a Run that could not start shows: why, and the runs_folder advice
+        only where another folder is the fix (no rights, a file in the way, read-only)."""
+        reason = str(err) if isinstance(err, NasbenchError) else (err.strerror or str(err))
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        said = f"cannot start a run in {self.runs_folder}{where}: {reason}"
+        if isinstance(err, OSError) and err.errno in RUNS_FOLDER_ERRNOS:
+            return f"{said}; pass runs_folder= a folder you can write to."
+        return f"{said}; nothing was kept, so click Run again once that is resolved."
 
     def stop(self) -> bool:
         """Ask the current search to stop (it checkpoints first).
@@ -708,6 +797,7 @@ class SearchLauncher(widgets.VBox):
 
         if not self.run_dir:
             return False
+        self._stop_requested = self.running
         try:
             request_stop(self.run_dir)
         except NasbenchError:
@@ -767,7 +857,7 @@ class SearchLauncher(widgets.VBox):
         self.resume_button.disabled = True
         self.run_button.disabled = True
         self.launches += 1
-        self._stop_pending = False
+        self._stop_pending = self._stop_requested = False
         self._process_watch.start()
         return True
 
@@ -854,6 +944,24 @@ class SearchLauncher(widgets.VBox):
         if self.process is not None and self._ended is not self.process:
             self._ended = self.process
             self.ends += 1
+
+
+def _classless(name: str) -> str:
+    """Why dataset ``name`` cannot be searched for lack of classes (one line), or "": the
+    path-less ``folder`` entry has none until a folder is named, and a search would fail
+    on it after making its run folder. Reconstruction sets have none by design."""
+    from nasbench import data
+
+    try:
+        info = data.get_info(name)
+    except NasbenchError:
+        return ""  # an unknown name: the config's own check says so
+    if info.num_classes >= 1 or info.task == "reconstruction":
+        return ""
+    return (
+        f"dataset {name!r} has no classes (no image folder is named); pick another dataset, "
+        "or give your image folder as the dataset 'folder:<path>'."
+    )
 
 
 def _holds_store(run_dir: str | None) -> bool:

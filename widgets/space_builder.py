@@ -152,6 +152,10 @@ def cost_text(params: float, macs: float) -> str:
 # 65 M 1.8 GB and 9 s, 1,008 M 10 GB and 48 s): past 50 M a value the controls accept could
 # exhaust an 8 GB laptop and kill the kernel. Larger networks are counted on the meta device.
 LIVE_MAX_PARAMS = 50_000_000
+# Past this many times LIVE_MAX_PARAMS a too-large network's MACs are not counted: on the
+# meta device every op dispatches slowly (a 43,000 M-parameter DARTS supernet took 90 s),
+# and the next notebook cell waits for the count. Its parameter count says enough.
+COUNT_MACS_FACTOR = 10
 
 
 @contextlib.contextmanager
@@ -197,8 +201,9 @@ def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> 
     Returns:
         None when it has at most :data:`LIVE_MAX_PARAMS` parameters: build it for real.
         Else ``{"params": int, "macs": int | None}`` (MACs None where an op has no meta
-        kernel or only the weights were on meta), or ``{"params": None, "macs": None,
-        "reason": str}`` when it could not be counted: do not build it either.
+        kernel, only the weights were on meta, or past :data:`COUNT_MACS_FACTOR` times the
+        limit), or ``{"params": None, "macs": None, "reason": str}`` when it could not be
+        counted: do not build it either.
 
     Raises:
         NasbenchError, ValueError: the build refuses its settings (as it would for real).
@@ -233,7 +238,7 @@ def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> 
     macs = None
     # Not with real tensors among meta weights: its forward would fail, maybe after
     # computing on real inputs.
-    if all_on_meta:
+    if all_on_meta and params <= COUNT_MACS_FACTOR * LIVE_MAX_PARAMS:
         try:
             # Only here: on the meta device each op is slow to dispatch (a 40-cell supernet
             # takes ~20 s), though it allocates nothing.
@@ -378,6 +383,8 @@ class SpaceBuilder(widgets.VBox):
             )
         self.spatial_dims = int(spatial_dims)
         self.image_size = int(image_size)
+        # The sizes the dataset comes in (None: any), named when the size does not fit.
+        self.offered_sizes: tuple[int, ...] | None = None
         self.in_channels = 1
         self.num_classes = 2
         self.live_costs = live_costs
@@ -641,6 +648,7 @@ class SpaceBuilder(widgets.VBox):
         self.in_channels = info.in_channels
         self.num_classes = max(1, info.num_classes)
         self.image_size = size
+        self.offered_sizes = tuple(info.sizes)  # what a size error may suggest
         with self.hold_updates():
             if dims_changed:
                 self._build_palette()
@@ -669,6 +677,11 @@ class SpaceBuilder(widgets.VBox):
         """
         from nasbench.spaces import space_from_dict
 
+        if not isinstance(space, Mapping):  # dict() of a name or None fails unreadably
+            raise ValueError(
+                f"set_space takes a space dict such as {{'name': 'darts'}}, got {space!r}; "
+                "pick a space type in the form, or pass space.to_dict()."
+            )
         try:
             wanted = space_from_dict(dict(space))
         except NasbenchError as err:
@@ -851,7 +864,7 @@ class SpaceBuilder(widgets.VBox):
         (a U-Net of depth 3 on 28-pixel images): a search would refuse it at launch."""
         check_size = getattr(space, "check_input_size", None)
         if check_size is not None and self.image_size:
-            check_size(self.image_size)
+            check_size(self.image_size, offered=self.offered_sizes)
         return space
 
     def _check_palette(self, kind: str) -> None:
@@ -1030,7 +1043,7 @@ class SpaceBuilder(widgets.VBox):
         try:
             check_size = getattr(space, "check_input_size", None)
             if check_size is not None:
-                check_size(self.image_size)
+                check_size(self.image_size, offered=self.offered_sizes)
             if not build_large:
                 # Counted first on the meta device (~as long as building it): a supernet the
                 # controls allow may need GBs of RAM to build and measure.

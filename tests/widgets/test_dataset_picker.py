@@ -14,7 +14,8 @@ def test_options_are_grouped_by_task_then_dims():
     options = dataset_options()
     tasks = [label.split(" · ")[0] for label, _ in options]
     order = [data.TASKS.index(t) for t in tasks]
-    assert order == sorted(order) and len(options) == len(data.list_datasets())
+    # Every dataset but the "folder" entry, which needs a path the picker cannot take.
+    assert order == sorted(order) and len(options) == len(data.list_datasets()) - 1
     assert all(" · 3D · " in label for label, _ in dataset_options(dims=3))
     picker = DatasetPicker(show_samples=False)
     picker.task.value = "segmentation"
@@ -252,3 +253,19 @@ def test_a_ctrl_c_during_a_blocking_download_shows_it_ended_and_goes_on_up(tmp_p
     assert picker.progress.bar_style == "danger"
     assert "breastmnist was interrupted" in picker.message.value
     assert not picker.download_button.disabled and not picker.is_cached()
+
+
+def test_the_folder_entry_without_a_path_is_not_offered_nor_taken_as_a_start_value(tmp_path):
+    import pytest
+
+    from nasbench.errors import DatasetError
+    from tests.conftest import two_class_png_folder
+
+    picker = DatasetPicker(show_samples=False)
+    assert "folder" not in [name for _, name in picker.dropdown.options]
+    with pytest.raises(DatasetError) as err:
+        DatasetPicker(value="folder", show_samples=False)
+    assert "\n" not in str(err.value) and "value='folder:your/folder'" in str(err.value)
+    folder = two_class_png_folder(tmp_path / "scans", per_class=3)
+    named = DatasetPicker(value=f"folder:{folder}", show_samples=False)
+    assert named.dataset == f"folder:{folder}" and named.info.num_classes == 2

@@ -61,3 +61,28 @@ def test_brackets_nested_past_the_recursion_limit_stay_text_and_are_refused_in_o
     with pytest.raises(NasbenchError) as refused:
         make_config("nsga2", form.values())
     assert "\n" not in str(refused.value) and "unknown objective" in str(refused.value)
+
+
+def test_carry_takes_shared_values_the_form_holds_as_given_and_keeps_defaults_else():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Old:
+        lr: float = 0.1
+        depth: int = 3
+        mode: str = dataclasses.field(default="a", metadata={"choices": ("a", "b")})
+        only_old: int = 1
+
+    @dataclasses.dataclass
+    class New:
+        lr: float = 0.5
+        depth: int = dataclasses.field(default=2, metadata={"min": 1, "max": 4})
+        mode: str = dataclasses.field(default="a", metadata={"choices": ("a", "c")})
+
+    old = ConfigForm(Old)
+    old.set_values({"lr": 0.01, "depth": 9, "mode": "b", "only_old": 5})
+    assert old.edited() == {"lr": 0.01, "depth": 9, "mode": "b", "only_old": 5}
+    new = ConfigForm(New)
+    # depth 9 would be clamped to 4 and "b" is not offered: both keep New's defaults.
+    assert new.carry(old.edited()) == ["lr"]
+    assert new.values() == {"lr": 0.01, "depth": 2, "mode": "a"}

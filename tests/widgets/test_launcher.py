@@ -212,12 +212,131 @@ def test_the_evaluator_form_leaves_size_limit_and_device_to_the_launcher(tmp_pat
 
 
 def test_a_search_of_fixed_length_hides_the_time_budget_and_keeps_none(tmp_path, started):
-    launcher = SearchLauncher(tmp_path / "runs", space_config=TINY_SPACE)
+    launcher = SearchLauncher(tmp_path / "runs", dataset="synthetic-multiclass",
+                              space_config=TINY_SPACE)  # fmt: skip
     launcher.max_seconds.value = 60.0
     launcher.strategy.value = "metanas"
-    assert launcher.max_seconds.layout.display == "none" and launcher.max_seconds.value == 0.0
+    assert launcher.max_seconds.layout.display == "none"
+    assert launcher.build_config().max_seconds is None
     launcher.strategy.value = "darts"
-    assert launcher.max_seconds.layout.display is None
+    # The budget typed before is still there (0 would mean no limit).
+    assert launcher.max_seconds.layout.display is None and launcher.max_seconds.value == 60.0
+    assert launcher.build_config().max_seconds == 60.0
+
+
+def test_switching_strategy_keeps_the_settings_the_forms_share(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", space_config=TINY_SPACE)
+    launcher.form.controls["arch_lr"].value = 0.001
+    launcher.strategy.value = "metanas"  # no arch_lr of its own
+    launcher.strategy.value = "darts"
+    assert launcher.form.controls["arch_lr"].value == 0.001
+    launcher.strategy.value = "gdas"
+    assert launcher.form.controls["arch_lr"].value == 0.001
+    assert launcher.build_config().strategy_config["arch_lr"] == 0.001
+    # Defaults are not carried: each strategy keeps its own.
+    from nasbench.strategies import get_strategy
+
+    launcher.form.controls["arch_lr"].value = get_strategy("gdas").config_cls().arch_lr
+    launcher.strategy.value = "darts"
+    assert launcher.form.controls["arch_lr"].value == get_strategy("darts").config_cls().arch_lr
+
+
+def test_meta_and_multi_agent_searches_hide_the_batch_size_and_steps_they_never_read(
+    tmp_path, started
+):
+    launcher = SearchLauncher(tmp_path / "runs", dataset="synthetic-multiclass",
+                              space_config=TINY_SPACE)  # fmt: skip
+    launcher.batch_size.value, launcher.max_steps.value = 8, 5
+    launcher.strategy.value = "metanas"
+    assert launcher.batch_size.layout.display == "none"
+    assert launcher.max_steps.layout.display == "none"
+    assert launcher.epochs.layout.display is None
+    assert not launcher.run_button.disabled, launcher.message.value
+    config = launcher.build_config()
+    assert (config.dataset.batch_size, config.max_steps_per_epoch) == (16, None)
+    launcher.strategy.value = "darts"  # the values typed come back with the controls
+    assert launcher.batch_size.layout.display is None and launcher.batch_size.value == 8
+    assert launcher.build_config().dataset.batch_size == 8
+
+    launcher.set_dataset({"name": "synthetic-landmarks3d", "size": 16})
+    launcher.strategy.value = "marl-gdas"
+    assert launcher.batch_size.layout.display == "none"
+    assert launcher.build_config().dataset.batch_size == 16
+
+
+def test_a_run_name_past_the_length_limit_is_refused_naming_the_limit(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", space_config=TINY_SPACE)
+    launcher.run_name.value = "x" * 101
+    assert launcher.run() is None and started == []
+    assert "101 characters long; shorten it to at most 100" in launcher.message.value
+    assert "ASCII" not in launcher.message.value
+    launcher.run_name.value = "x" * 100
+    assert launcher.run() is not None
+
+
+def test_run_pressed_while_the_search_stops_says_it_is_stopping(tmp_path, monkeypatch):
+    class Stopping:  # a search that has not exited yet
+        pid, returncode = 4321, None
+
+        def poll(self):
+            return self.returncode
+
+    monkeypatch.setattr(launcher_module, "start_process", lambda args, run_dir: Stopping())
+    launcher = SearchLauncher(tmp_path / "runs", space_config=TINY_SPACE)
+    launcher.run()
+    assert launcher.run() is None and "already running; stop it first" in launcher.message.value
+    launcher.stop()
+    assert launcher.run() is None
+    assert "still stopping" in launcher.message.value
+    assert "stop it first" not in launcher.message.value
+
+
+def test_a_run_that_cannot_start_leaves_no_folder_and_gives_advice_that_fits(tmp_path, monkeypatch):
+    import errno
+
+    from nasbench.config import SearchConfig
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    launcher = SearchLauncher(runs, space_config=TINY_SPACE)
+
+    def out_of_memory(*args, **kwargs):
+        raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+    monkeypatch.setattr(launcher_module.subprocess, "Popen", out_of_memory)
+    assert launcher.run() is None
+    assert "Cannot allocate memory" in launcher.message.value
+    assert "runs_folder=" not in launcher.message.value
+    assert list(runs.iterdir()) == []  # no folder listed as "starting" forever
+
+    def disk_full(self, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(SearchConfig, "save", disk_full)
+    for _ in range(2):
+        assert launcher.run() is None
+    assert "No space left on device" in launcher.message.value
+    assert list(runs.iterdir()) == []
+
+    def no_rights(self, path):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(SearchConfig, "save", no_rights)
+    assert launcher.run() is None
+    assert "pass runs_folder= a folder you can write to" in launcher.message.value
+    assert list(runs.iterdir()) == []
+
+
+def test_a_dataset_without_classes_disables_run(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", dataset="folder", space_config=TINY_SPACE)
+    assert launcher.run_button.disabled
+    assert "has no classes" in launcher.message.value and "folder:&lt;path&gt;" in (
+        launcher.message.value
+    )
+    launcher.run_button.click()
+    assert started == [] and not (tmp_path / "runs").exists()
+    launcher.set_dataset("synthetic-recon")  # none by design: not refused for that
+    assert "has no classes" not in launcher.message.value
 
 
 def test_a_discrete_search_hides_the_batch_size_and_writes_no_supernet_settings(tmp_path, started):

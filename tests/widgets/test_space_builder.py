@@ -327,6 +327,8 @@ def test_an_image_size_the_engine_refuses_makes_the_builder_invalid():
     builder.depth.value = 3
     assert not builder.valid and builder.space_config == {}
     assert "multiple of" in builder.error
+    # The sizes suggested are the dataset's own (28, 64, 128), not 24 or 32.
+    assert builder.error.endswith("so use an image size of 64 or 128, or depth 2.")
     builder.depth.value = 2
     assert builder.valid and builder.error == ""
 
@@ -626,3 +628,41 @@ def test_a_network_that_cannot_be_counted_ahead_is_not_built(monkeypatch):
     assert "update_costs(build_large=True)" in text
     monkeypatch.undo()
     assert builder.update_costs(build_large=True)["params"] > 0  # what it says measures it
+
+
+def test_set_space_of_something_not_a_dict_is_a_one_line_value_error():
+    import pytest
+
+    builder = SpaceBuilder(live_costs=False)
+    before = builder.space_config
+    for wrong in (None, "darts", 3):
+        with pytest.raises(ValueError) as err:
+            builder.set_space(wrong)
+        assert "\n" not in str(err.value) and "takes a space dict" in str(err.value)
+    assert builder.space_config == before
+
+
+def test_a_space_far_past_the_live_limit_is_not_counted_for_macs(monkeypatch):
+    # Counting MACs on the meta device took 90 s for a 43,000 M-parameter supernet, and the
+    # next notebook cell waits for it: past 10x the limit the parameter count is said alone.
+    from nasbench.models import costs
+    from widgets import space_builder
+
+    counted = []
+    real_count = costs.count_macs
+    monkeypatch.setattr(
+        costs, "count_macs", lambda *a, **k: counted.append(1) or real_count(*a, **k)
+    )
+    builder = SpaceBuilder(live_costs=False)
+    assert builder.update_costs()["params"] > 0 and counted  # a normal space: its estimate
+    params = builder.costs["params"]
+
+    counted.clear()
+    monkeypatch.setattr(space_builder, "LIVE_MAX_PARAMS", params // 20)  # 20x past it
+    assert builder.update_costs() == {} and counted == []
+    assert "too large to build for a live preview" in builder.cost_label.value
+    assert "MACs" not in builder.cost_label.value
+
+    monkeypatch.setattr(space_builder, "LIVE_MAX_PARAMS", params // 2)  # a little past it
+    assert builder.update_costs() == {} and counted == [1]
+    assert "M MACs" in builder.cost_label.value

@@ -279,3 +279,22 @@ def test_a_run_searched_again_or_deleted_in_its_folder_reaches_the_other_tabs(
     assert bench.launcher.resume_button.disabled  # nothing left to resume
     search_again(step=7)
     assert bench.monitor.poll_once() == "finished" and list(bench.explorer.steps) == [7]
+
+
+def test_autohas_runs_on_the_space_tab_s_space_without_the_cells_it_builds_itself(
+    tmp_path, started
+):
+    # The Space tab always sends cells and channels; AutoHAS takes them from its own form.
+    bench = _workbench(tmp_path)
+    bench.builder.space_type.value = "nb201"
+    bench.launcher.strategy.value = "autohas"
+    assert not bench.launcher.run_button.disabled, bench.launcher.message.value
+    skeleton = bench.launcher.build_config().space.get("skeleton", {})
+    assert not {"n_cells", "channels"} & set(skeleton)
+    bench.launcher.run_button.click()
+    assert len(started) == 1
+    bench.launcher.strategy.value = "random"  # a strategy that reads them gets them
+    assert (
+        bench.launcher.build_config().space["skeleton"]["n_cells"]
+        == (bench.builder.space_config["skeleton"]["n_cells"])
+    )
