@@ -9,11 +9,13 @@ uint8 and are turned into float tensors one item at a time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import zipfile
 import zlib
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -200,7 +202,46 @@ def load_split(
     images, labels = read_npz(path, split, url, layout(info, size))
     check_arrays(info, size, images, labels, path, split)
     check_split(info, split, labels, path)
+    if split == "train":
+        # A search reads train only: a damaged val or test would surface when the result
+        # is retrained or tested, hours later.
+        check_other_splits(info, size, path, url)
     return MedMNISTDataset(info, split, images, labels, path)
+
+
+class _Declared:
+    """An ``.npy`` member's shape and dtype, as its header declares them (no data read),
+    standing in for the array in :func:`check_arrays`."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.shape, self.dtype, self.ndim = tuple(shape), dtype, len(shape)
+
+    def __len__(self) -> int:
+        return self.shape[0] if self.shape else 0
+
+
+def check_other_splits(info: DatasetInfo, size: int, path: Path, url: str) -> None:
+    """Check the val and test splits of a MedMNIST-format file as loading them would, from
+    their images' headers and their labels, reading no image.
+
+    Args:
+        info: the subset's info.
+        size: image edge length.
+        path: the ``.npz`` file (its train split already loaded).
+        url: the official file's address, for the re-download advice.
+
+    Raises:
+        DatasetError: a split's images or labels do not fit (one line naming them).
+    """
+    fix = f"delete it and load again to re-download it from {url}"
+    with npz_errors(path, fix), np.load(path, allow_pickle=False) as npz:
+        for split in ("val", "test"):
+            for kind in ("images", "labels"):
+                check_member_size(npz.zip, f"{split}_{kind}.npy", path, fix)
+            images = _Declared(*member_header(npz.zip, f"{split}_images.npy"))
+            labels = npz[f"{split}_labels"]
+            check_arrays(info, size, images, labels, path, split)
+            check_split(info, split, labels, path)
 
 
 def refuse_broken_link(path: Path) -> None:
@@ -290,7 +331,7 @@ def read_npz(
         DatasetError: keys are missing, or the file is not a readable ``.npz``.
     """
     fix = f"delete it and load again to re-download it from {url}"
-    try:
+    with npz_errors(path, fix):
         refuse_non_zip(path, fix)
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in KEYS if k not in npz.files]
@@ -309,6 +350,20 @@ def read_npz(
             for key in keys:
                 check_member_size(npz.zip, f"{key}.npy", path, fix)
             return npz[keys[0]], npz[keys[1]]
+
+
+@contextlib.contextmanager
+def npz_errors(path: Path, fix: str) -> Iterator[None]:
+    """Turn what reading a ``.npz`` file raises into one-line :class:`DatasetError`s: a
+    permission error or a folder under the name is named as such (the file may be whole),
+    anything else as a truncated or corrupt file, with ``fix`` (the re-download advice).
+
+    Example:
+        >>> with npz_errors(Path("x.npz"), "delete it"):  # doctest: +SKIP
+        ...     np.load("x.npz")
+    """
+    try:
+        yield
     except DatasetError:
         raise
     except PermissionError as exc:

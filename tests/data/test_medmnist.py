@@ -307,3 +307,37 @@ def test_a_missing_size_names_the_sizes_the_folder_holds(tmp_path):
     assert "The folder holds breastmnist_64.npz: set dataset.size" in message
     assert message.endswith("to 64.")
     assert len(load_split(get_info("breastmnist"), "train", tmp_path, 64, download=False)) == 6
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ({"val_labels": np.zeros((2, 1), np.uint8)},
+         "val_labels has 2 rows but val_images has 6"),
+        ({"test_labels": np.full((6, 1), 5, np.uint8)},
+         "labels range from 5 to 5, expected 0 to 1"),
+        ({"test_images": np.zeros((6, 32, 32), np.uint8)},
+         "images have shape (6, 32, 32), expected ('N', 28, 28)"),
+        ({"val_images": np.zeros((0, 28, 28), np.uint8), "val_labels": np.zeros((0, 1), np.uint8)},
+         "val_images is empty"),
+    ],
+)  # fmt: skip
+def test_loading_train_checks_val_and_test_too(tmp_path, damage, message):
+    # A search reads train only: a damaged val or test surfaced at the retrain, hours later.
+    write_npz(tmp_path, "breastmnist", (28, 28), classes=2, **damage)
+    with pytest.raises(DatasetError) as err:
+        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_other_splits_are_checked_without_reading_their_images(tmp_path, monkeypatch):
+    from nasbench.data import medmnist
+
+    write_npz(tmp_path, "breastmnist", (28, 28), classes=2)
+    read = []
+    real = np.lib.npyio.NpzFile.__getitem__
+    monkeypatch.setattr(
+        np.lib.npyio.NpzFile, "__getitem__", lambda self, key: read.append(key) or real(self, key)
+    )
+    assert len(medmnist.load_split(get_info("breastmnist"), "train", tmp_path, 28, False)) == 6
+    assert read == ["train_images", "train_labels", "val_labels", "test_labels"]
