@@ -934,9 +934,15 @@ class SearchLauncher(widgets.VBox):
             # The Monitor may show another run by now (one opened from the Runs tab): name
             # this process's run, and where its own log says why.
             folder = Path(self._process_dir or self.run_dir)
+            # The CLI's one line (a dataset not on disk, offline) is said here; anything
+            # else (a traceback) is in the log.
+            error = launched.last_error(folder)
+            said = f"the search process of {folder} exited with code {code}"
             self.message.value = message_html(
-                f"the search process of {folder} exited with code {code}; read why in "
-                f"{folder / STDERR_NAME}, or open the run from the Runs tab.",
+                f"{said}: {error}"
+                if error
+                else f"{said}; read why in {folder / STDERR_NAME}, or open the run from the "
+                "Runs tab.",
                 "warning",
             )
         # Last, so an observer's adopt() is not undone above. check_process calls this on

@@ -35,7 +35,7 @@ from nasbench.runs.alpha_summary import (
     is_path_probability,
     undecided_path_probability,
 )
-from nasbench.runs.launched import stderr_tail
+from nasbench.runs.launched import last_error, stderr_tail
 from nasbench.runs.schema import RETRAIN_PHASES
 from nasbench.runs.store import announced_writer
 from nasbench.runs.summary import END_REASONS, KILLED, RETRAINING, retraining, shown_status
@@ -1350,11 +1350,8 @@ class RunMonitor(widgets.VBox):
 def _last_error(run_dir: str | os.PathLike) -> str:
     """``": <the error>"`` when the run's stderr ends with the CLI's one-line error, else
     ``"."``: the line that says why the last process exited."""
-    lines = stderr_tail(run_dir, 1).splitlines()
-    prefix = "nasbench: error: "
-    if lines and lines[-1].startswith(prefix):
-        return f": {lines[-1].removeprefix(prefix)}"
-    return "."
+    error = last_error(run_dir)
+    return f": {error}" if error else "."
 
 
 def _one_line(err: BaseException) -> str:

@@ -54,6 +54,26 @@ _PROGRESS_BAR = re.compile(
 _ERROR_MARK = "nasbench: error:"
 
 
+def last_error(run_dir: str | os.PathLike) -> str:
+    """The CLI's one-line error that the run's ``stderr.log`` ends with, without its
+    ``nasbench: error:`` prefix; "" when the log ends otherwise (a traceback, nothing).
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        The error's text, or "".
+
+    Example:
+        >>> last_error("runs/darts-1")  # doctest: +SKIP
+        'checkpoint damaged; delete it.'
+    """
+    lines = stderr_tail(run_dir, 1).splitlines()
+    if lines and lines[-1].startswith(_ERROR_MARK):
+        return lines[-1].removeprefix(_ERROR_MARK).strip()
+    return ""
+
+
 def stderr_tail(run_dir: str | os.PathLike, lines: int = STDERR_TAIL_LINES) -> str:
     """The last ``lines`` lines of the run's ``stderr.log``: what the process logged, its
     progress bars and terminal escape codes dropped.

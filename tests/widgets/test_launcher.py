@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 from nasbench.config import SearchConfig
@@ -471,3 +472,27 @@ def test_a_discrete_search_of_reconstruction_data_launches_with_the_evaluator_fo
     launcher.evaluator_form.controls["metric"].value = "val_acc"
     assert launcher.run() is None and started == []
     assert "is not reported for reconstruction data" in launcher.message.value
+
+
+def test_a_search_that_ends_with_the_clis_one_line_error_shows_it_in_the_form(
+    tmp_path, monkeypatch
+):
+    import subprocess
+    import sys
+
+    reason = "chestmnist.npz is not in /data and download=False (--no-download)."
+
+    def start_refused(args, run_dir):
+        (run_dir / "stderr.log").write_text(f"loading...\nnasbench: error: {reason}\n")
+        return subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(2)"])
+
+    monkeypatch.setattr(launcher_module, "start_process", start_refused)
+    launcher = SearchLauncher(tmp_path / "runs", space_config=TINY_SPACE)
+    launched = launcher.run()
+    launcher.process.wait(timeout=30)
+    assert launcher.check_process() is False
+    # Not only "read why in stderr.log": the reason a person acts on, in the form.
+    assert f"the search process of {launched} exited with code 2: {reason}" in (
+        html.unescape(launcher.message.value)
+    )
+    launcher.close()
