@@ -125,8 +125,7 @@ def _part_file(dest: Path) -> Any:
     except OSError as exc:
         raise DatasetError(
             f"cannot write {dest.name} into the data folder {dest.parent} "
-            f"({exc.strerror or exc}); set dataset.root (--root, or root= in Python) to a "
-            "folder you can write to."
+            f"({exc.strerror or exc}); {_root_advice(dest.parent)}."
         ) from exc
 
 
@@ -152,7 +151,14 @@ def _fetch(url: str, out: Any, dest: Path, progress: bool, timeout: float, opene
                     raise _unreachable(url, dest, exc) from exc
                 if not chunk:
                     break
-                out.write(chunk)
+                try:
+                    out.write(chunk)
+                except OSError as exc:  # a full disk, a quota
+                    raise DatasetError(
+                        f"cannot write {dest.name} into the data folder {dest.parent} "
+                        f"({exc.strerror or exc}); free some space there, or "
+                        f"{_root_advice(dest.parent)}."
+                    ) from exc
                 digest.update(chunk)
                 bar.update(len(chunk))
     return digest.hexdigest()
@@ -177,12 +183,28 @@ def _content_length(response: Any) -> int | None:
 
 
 def _check_existing(path: Path, md5: str, url: str) -> None:
-    actual = file_md5(path)
+    try:
+        actual = file_md5(path)
+    except OSError as exc:  # permissions, a folder under the name: the file may be whole
+        raise DatasetError(
+            f"cannot read {path} to check its MD5 ({exc.strerror or exc}); fix its "
+            "permissions, or move what has its name, then load again."
+        ) from exc
     if actual != md5.lower():
         raise DatasetError(
             f"{path} has MD5 {actual}, expected {md5}; delete it and load again to "
             f"re-download it from {url}."
         )
+
+
+def _root_advice(folder: Path) -> str:
+    """What to change so that data goes to another folder: dataset.root, or the environment
+    variable when that is what named ``folder``."""
+    advice = "set dataset.root (--root, or root= in Python) to a folder you can write to"
+    named = os.environ.get("NASBENCH_DATA")
+    if named and (Path(named).expanduser() == folder or Path(named).expanduser() in folder.parents):
+        advice += f", or change $NASBENCH_DATA (now {named!r})"
+    return advice
 
 
 def _make_folder(folder: Path) -> list[Path]:
@@ -199,8 +221,7 @@ def _make_folder(folder: Path) -> list[Path]:
     except OSError as exc:
         what = "a file has that name" if folder.exists() else (exc.strerror or str(exc))
         raise DatasetError(
-            f"cannot create the data folder {folder} ({what}); set dataset.root (--root, or "
-            "root= in Python) to a folder you can write to."
+            f"cannot create the data folder {folder} ({what}); {_root_advice(folder)}."
         ) from exc
     return made
 

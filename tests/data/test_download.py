@@ -201,3 +201,53 @@ def test_a_folder_that_cannot_be_written_is_named_not_the_temporary_file(
     # A folder made for the download goes again; one that was there stays, empty.
     assert leftovers(tmp_path) == ([] if made_here else ["ro"])
     assert leftovers(folder) == []
+
+
+def test_a_full_disk_mid_download_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    import tempfile
+
+    real = tempfile.NamedTemporaryFile
+
+    class FullDisk:
+        def __init__(self, handle):
+            self.handle, self.name = handle, handle.name
+
+        def write(self, chunk):
+            raise OSError(28, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", lambda **kw: FullDisk(real(**kw)))
+    with pytest.raises(DatasetError) as err:
+        download("https://example.org/blob.npz", tmp_path / "blob.npz", PAYLOAD_MD5,
+                 progress=False, opener=lambda url, timeout: io.BytesIO(PAYLOAD))  # fmt: skip
+    assert str(err.value) == (
+        f"cannot write blob.npz into the data folder {tmp_path} (No space left on device); "
+        "free some space there, or set dataset.root (--root, or root= in Python) to a folder "
+        "you can write to."
+    )
+    assert leftovers(tmp_path) == []
+
+
+def test_a_data_folder_named_by_the_environment_says_so(tmp_path, monkeypatch):
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("NASBENCH_DATA", str(blocker))
+    with pytest.raises(DatasetError) as err:
+        download("https://example.org/x.npz", blocker / "x.npz", None, progress=False,
+                 opener=lambda url, timeout: io.BytesIO(b""))  # fmt: skip
+    assert str(err.value).endswith(f", or change $NASBENCH_DATA (now {str(blocker)!r}).")
+
+
+def test_verifying_a_file_that_cannot_be_read_is_not_called_damaged(tmp_path):
+    folder = tmp_path / "blob.npz"
+    folder.mkdir()  # a folder under the file's name: reading it fails
+    with pytest.raises(DatasetError) as err:
+        download("https://example.org/blob.npz", folder, PAYLOAD_MD5, verify=True,
+                 opener=lambda url, timeout: io.BytesIO(PAYLOAD))  # fmt: skip
+    assert str(err.value).startswith(f"cannot read {folder} to check its MD5 (")
+    assert "fix its permissions, or move what has its name" in str(err.value)
