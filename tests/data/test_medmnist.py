@@ -37,6 +37,15 @@ def write_npz(folder: Path, name: str, shape: tuple[int, ...], classes: int, n: 
     return path
 
 
+def load_refused(folder: Path, split: str = "train") -> str:
+    """Load breastmnist's ``split`` from ``folder``, expect a DatasetError; its one line."""
+    with pytest.raises(DatasetError) as err:
+        load_split(get_info("breastmnist"), split, folder, 28, download=False)
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
 def test_registry_holds_all_18_subsets_with_official_metadata():
     medmnist = {i.name: i for i in list_datasets() if i.source == "medmnist"}
     assert sorted(medmnist) == sorted(NAMES_2D + NAMES_3D)
@@ -174,10 +183,7 @@ def test_a_header_claiming_more_than_its_member_holds_is_refused_before_reading(
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
             zf.writestr(name, data)
-    with pytest.raises(DatasetError) as err:
-        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
-    message = str(err.value)
-    assert "\n" not in message
+    message = load_refused(tmp_path)
     assert "breastmnist.npz" in message and "train_images.npy claims shape" in message
     assert "delete it and load again" in message
     # The other splits' members are whole and still read.
@@ -220,10 +226,7 @@ def test_a_file_that_cannot_be_opened_is_not_called_corrupt(tmp_path, monkeypatc
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", denied)
-    with pytest.raises(DatasetError) as err:
-        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
-    message = str(err.value)
-    assert "\n" not in message
+    message = load_refused(tmp_path)
     assert "breastmnist.npz cannot be opened: permission denied" in message
     assert "fix its permissions" in message
     assert "delete" not in message and "corrupt" not in message
@@ -232,9 +235,7 @@ def test_a_file_that_cannot_be_opened_is_not_called_corrupt(tmp_path, monkeypatc
 
 def test_a_folder_under_the_files_name_is_named(tmp_path):
     (tmp_path / "breastmnist.npz").mkdir()
-    with pytest.raises(DatasetError) as err:
-        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
-    message = str(err.value)
+    message = load_refused(tmp_path)
     assert "breastmnist.npz is a folder" in message and "a folder has the file's name" in message
     assert "delete" not in message and "corrupt" not in message
 
@@ -242,10 +243,7 @@ def test_a_folder_under_the_files_name_is_named(tmp_path):
 def test_a_web_page_saved_as_the_file_says_what_it_starts_with(tmp_path):
     page = b"<!DOCTYPE html>\n<html><body>Proxy authentication required</body></html>\n"
     (tmp_path / "breastmnist.npz").write_bytes(page)
-    with pytest.raises(DatasetError) as err:
-        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
-    message = str(err.value)
-    assert "\n" not in message
+    message = load_refused(tmp_path)
     assert "breastmnist.npz is not a .npz file (a zip archive)" in message
     assert "it starts with '<!DOCTYPE html>.<html><body>Proxy auth" in message
     assert "web page" in message and "delete it and load again" in message
@@ -255,9 +253,7 @@ def test_a_web_page_saved_as_the_file_says_what_it_starts_with(tmp_path):
 def test_labels_with_another_row_count_than_the_images_are_named_as_such(tmp_path):
     write_npz(tmp_path, "breastmnist", (28, 28), classes=2,
               val_labels=np.zeros((10, 1), dtype=np.uint8))  # fmt: skip
-    with pytest.raises(DatasetError) as err:
-        load_split(get_info("breastmnist"), "val", tmp_path, 28, download=False)
-    message = str(err.value)
+    message = load_refused(tmp_path, "val")
     assert "val_labels has 10 rows but val_images has 6" in message
     assert "damaged or its arrays are mismatched" in message and "reshape" not in message
     # One label per image in one dimension is a shape to fix, and the advice says how.
@@ -274,9 +270,7 @@ def test_labels_of_python_objects_are_named_by_their_dtype(tmp_path):
     arrays = {f"{s}_images": np.zeros((6, 28, 28), np.uint8) for s in ("train", "val", "test")}
     arrays |= {f"{s}_labels": labels for s in ("train", "val", "test")}
     np.savez(path, **arrays)
-    with pytest.raises(DatasetError) as err:
-        load_split(get_info("breastmnist"), "train", tmp_path, 28, download=False)
-    message = str(err.value)
+    message = load_refused(tmp_path)
     assert "train_labels.npy holds Python objects (dtype object), not numbers" in message
     assert "truncated" not in message
 
