@@ -432,6 +432,7 @@ def _table_lock(out: Path | None) -> Any:
         return contextlib.nullcontext()
     from nasbench.runs.store import exclusive_lock
 
+    out.parent.mkdir(parents=True, exist_ok=True)  # as saving the table would
     return exclusive_lock(
         out.with_name(f".{out.name}.lock"),
         f"{out} is being written by another live process (a bench generate into the same "

@@ -259,3 +259,10 @@ def test_a_second_generation_into_a_table_being_written_is_refused(
     table = generate_table(space, "synthetic", RECIPE, sample=1, out=out, device="cpu",
                            latency_repeats=0)  # fmt: skip
     assert len(table) == 1 and out.exists()  # the lock went with the block
+
+
+def test_a_table_in_a_folder_not_made_yet_is_written_there(space, tmp_path):
+    out = tmp_path / "results" / "new" / "tiny.parquet"
+    table = generate_table(space, "synthetic", RECIPE, sample=1, out=out, device="cpu",
+                           latency_repeats=0)  # fmt: skip
+    assert len(table) == 1 and BenchmarkTable.load(out).keys() == table.keys()
