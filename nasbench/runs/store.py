@@ -475,7 +475,9 @@ class RunStore:
         self._conn: sqlite3.Connection | None = conn
         # The database file this writer opened: a folder moved, deleted or replaced under
         # a live search keeps taking its writes without an error (see check_in_place).
-        self._file_identity = _file_identity(run_dir / DB_NAME)
+        # Absolute: a later chdir must not read as a move.
+        self._db_path = Path(os.path.abspath(run_dir / DB_NAME))
+        self._file_identity = _file_identity(self._db_path)
         self._lock_file = lock_file
         self._mutex = threading.RLock()  # executor callbacks may log from other threads
         self._batch_depth = 0
@@ -1096,7 +1098,7 @@ class RunStore:
         Example:
             >>> store.check_in_place()  # doctest: +SKIP
         """
-        if _file_identity(self.run_dir / DB_NAME) == self._file_identity:
+        if _file_identity(self._db_path) == self._file_identity:
             return
         folder = shlex.quote(str(self.run_dir))
         raise RunStoreError(

@@ -94,3 +94,11 @@ def test_a_new_search_in_a_folder_whose_search_still_runs_is_told_to_stop_it(tmp
     )
     with pytest.raises(ConfigError, match="already holds a run; choose a new run folder or resume"):
         check_new_run_dir(folder)  # its writer is gone: resuming it is the other way
+
+
+def test_a_writer_opened_by_a_relative_path_is_in_place_after_a_chdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = RunStore.create("runs/a", {"strategy": "darts"}, environment={})
+    monkeypatch.chdir(tmp_path / "runs")  # a notebook cell changed the working folder
+    store.check_in_place()
+    store.close()
