@@ -190,7 +190,8 @@ def lesson_folder(run_root: str | os.PathLike, *parts: str) -> Path:
         *parts: subfolders under it (a lesson's own folder).
 
     Returns:
-        The folder, made (with its parents) when missing, and writable.
+        The folder (``~`` expanded, as a search reads it), made with its parents when
+        missing, and writable.
 
     Raises:
         ConfigError: the folder cannot be made or written to.
@@ -200,7 +201,7 @@ def lesson_folder(run_root: str | os.PathLike, *parts: str) -> Path:
         >>> lesson_folder(tempfile.mkdtemp(), "01_medical_datasets").is_dir()
         True
     """
-    folder = Path(run_root).joinpath(*parts)
+    folder = Path(run_root).expanduser().joinpath(*parts)  # "~/runs", as searches read it
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # mkdir says nothing of an existing folder one cannot write to (os.access says

@@ -455,3 +455,13 @@ def test_a_lesson_folder_that_cannot_be_written_names_run_root_in_one_line(tmp_p
         lesson_folder(str(tmp_path))
     assert "(Read-only file system); set RUN_ROOT" in str(err.value)
     assert "\n" not in str(err.value) and err.value.__cause__ is None
+
+
+def test_lesson_folder_reads_a_home_folder_as_searches_do(tmp_path, monkeypatch):
+    from nasbench.course import lesson_folder
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    folder = lesson_folder("~/nasbench-runs", "04_darts")
+    assert folder == tmp_path / "home" / "nasbench-runs" / "04_darts" and folder.is_dir()
+    assert not (tmp_path / "~").exists()  # no stray folder named "~" where the lesson runs
