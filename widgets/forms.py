@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from typing import Any
 
@@ -171,7 +172,11 @@ class ConfigForm(widgets.VBox):
             {'order': 2}
         """
         defaults = {f.name: _default(f) for f in dataclasses.fields(self.config_cls)}
-        return {name: v for name, v in self.values().items() if v != defaults.get(name)}
+        return {
+            name: value
+            for name, value in self.values().items()
+            if not _same_value(value, defaults.get(name))
+        }
 
     def carry(self, values: dict[str, Any]) -> list[str]:
         """Take over another form's values (:meth:`edited`) for the fields this one shares.
@@ -210,3 +215,19 @@ class ConfigForm(widgets.VBox):
         except (NasbenchError, TypeError, ValueError):
             return False
         return True
+
+
+def _same_value(value: Any, default: Any) -> bool:
+    """Whether a control's value is the field's default as the form would show it: a text
+    box gives a tuple default back as a list, and NaN equals itself here."""
+    if isinstance(value, float) and isinstance(default, float):
+        return value == default or (math.isnan(value) and math.isnan(default))
+    return _as_json(value) == _as_json(default)
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as a JSON text box gives it back (tuples as lists, at any depth)."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):  # not JSON: compared as it is
+        return value

@@ -342,6 +342,7 @@ class SearchLauncher(widgets.VBox):
         self.form_box = widgets.VBox()
         self.form: ConfigForm = ConfigForm(self._config_cls())
         self._typed: dict[str, Any] = {}  # strategy settings typed, kept across strategies
+        self._carried: list[str] = []  # the typed settings the current form took
         self.form_box.children = [self.form]
         self.epochs = widgets.BoundedIntText(value=2, min=1, max=10_000, description="epochs",
                                              style=style)  # fmt: skip
@@ -508,11 +509,14 @@ class SearchLauncher(widgets.VBox):
         # no longer counts): a strategy with a field of that name starts from it, so
         # darts -> metanas -> darts keeps arch_lr.
         edited = self.form.edited()
-        for name in self.form.controls:
-            self._typed.pop(name, None)
+        for name in self._carried:  # carried here, then set back to its default
+            if name not in edited:
+                self._typed.pop(name, None)
         self._typed.update(edited)
         self.form = ConfigForm(self._config_cls())
-        self.form.carry(self._typed)
+        # Only what this form took counts as seen: a field of the same name and another
+        # kind (AutoHAS's lr choices against REINFORCE's lr) leaves the typed value alone.
+        self._carried = self.form.carry(self._typed)
         self.form_box.children = [self.form]
         self._watch(self.form.controls.values())
         self._show_budget()

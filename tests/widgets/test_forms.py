@@ -86,3 +86,19 @@ def test_carry_takes_shared_values_the_form_holds_as_given_and_keeps_defaults_el
     # depth 9 would be clamped to 4 and "b" is not offered: both keep New's defaults.
     assert new.carry(old.edited()) == ["lr"]
     assert new.values() == {"lr": 0.01, "depth": 2, "mode": "a"}
+
+
+def test_an_untouched_form_of_list_and_nan_defaults_reports_nothing_edited():
+    import dataclasses
+    import math
+
+    @dataclasses.dataclass
+    class Choices:
+        lr: tuple[float, ...] = (0.01, 0.05)  # a text box gives it back as a list
+        pairs: tuple[tuple[int, int], ...] = ((1, 2),)
+        floor: float = math.nan
+
+    form = ConfigForm(Choices)
+    assert form.edited() == {}
+    form.set_values({"lr": [0.01, 0.1]})
+    assert form.edited() == {"lr": [0.01, 0.1]}

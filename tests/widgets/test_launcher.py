@@ -242,6 +242,16 @@ def test_switching_strategy_keeps_the_settings_the_forms_share(tmp_path, started
     assert launcher.form.controls["arch_lr"].value == get_strategy("darts").config_cls().arch_lr
 
 
+
+def test_a_typed_setting_survives_a_strategy_whose_untouched_defaults_are_lists(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", space_config={"name": "nb201"})
+    launcher.strategy.value = "reinforce"
+    launcher.form.controls["lr"].value = 0.1
+    launcher.strategy.value = "autohas"  # its own lr is a list of choices, left untouched
+    launcher.strategy.value = "reinforce"
+    assert launcher.form.controls["lr"].value == 0.1
+
+
 def test_meta_and_multi_agent_searches_hide_the_batch_size_and_steps_they_never_read(
     tmp_path, started
 ):
