@@ -498,13 +498,13 @@ def check_arrays(
     fix = "delete the file and load again to re-download it"
     if images.ndim != len(expected) or tuple(images.shape[1:]) != expected[1:]:
         raise DatasetError(
-            f"{path}: images have shape {images.shape}, expected {expected} for "
+            f"{path}: {split}_images have shape {images.shape}, expected {expected} for "
             f"{info.name} at size {size}; write them in that shape, or {fix}."
         )
     if images.dtype != np.uint8:
         raise DatasetError(
-            f"{path}: images are {images.dtype}, expected uint8 (0-255); convert them, e.g. "
-            f"(x * 255).round().astype(np.uint8) for floats in [0, 1], or {fix}."
+            f"{path}: {split}_images are {images.dtype}, expected uint8 (0-255); convert them, "
+            f"e.g. (x * 255).round().astype(np.uint8) for floats in [0, 1], or {fix}."
         )
     if labels.ndim and len(labels) != len(images):
         raise DatasetError(
@@ -517,13 +517,13 @@ def check_arrays(
             " (labels.reshape(-1, 1))" if columns == 1 and labels.shape == (len(images),) else ""
         )
         raise DatasetError(
-            f"{path}: labels have shape {labels.shape}, expected ({len(images)}, {columns}); "
-            f"reshape them{reshape}, or {fix}."
+            f"{path}: {split}_labels have shape {labels.shape}, expected "
+            f"({len(images)}, {columns}); reshape them{reshape}, or {fix}."
         )
     if not np.issubdtype(labels.dtype, np.integer):
         raise DatasetError(
-            f"{path}: labels are {labels.dtype}, expected integers; store class indices with "
-            f"labels.astype(np.int64), or {fix}."
+            f"{path}: {split}_labels are {labels.dtype}, expected integers; store class indices "
+            f"with labels.astype(np.int64), or {fix}."
         )
     high = 1 if info.task == "multi-label" else info.num_classes - 1
     what = (
@@ -533,8 +533,8 @@ def check_arrays(
     )
     if labels.size and (labels.min() < 0 or labels.max() > high):
         raise DatasetError(
-            f"{path}: labels range from {labels.min()} to {labels.max()}, expected 0 to {high} "
-            f"for {info.name}; {what}, or {fix}."
+            f"{path}: {split}_labels range from {labels.min()} to {labels.max()}, expected 0 to "
+            f"{high} for {info.name}; {what}, or {fix}."
         )
 
 

@@ -2,10 +2,12 @@
 
 Archives are downloaded by :mod:`nasbench.data.download` (a timeout on every read, the
 MD5 of MONAI's release checked before the file takes its name) into ``data_root(root)``
-and extracted here. This module lists each split's files itself, partitioned exactly as
-MONAI's ``MedNISTDataset`` and ``DecathlonDataset`` partition them (MONAI's own listing
-takes a note or a hidden folder for an image or a class, and demands descriptive keys of
-``dataset.json`` that nothing reads); items are read lazily through MONAI's readers and
+and extracted here. This module lists each split's files itself and partitions them as
+MONAI's ``MedNISTDataset`` and ``DecathlonDataset`` do, with their seed and split sizes
+(MONAI's own listing takes a note or a hidden folder for an image or a class, follows the
+file system's directory order, which differs between machines, and demands descriptive
+keys of ``dataset.json`` that nothing reads); MedNIST's files are sorted by name first, so
+its split is the same on every machine. Items are read lazily through MONAI's readers and
 transforms, without caching, and converted into the ``(image, target)`` pair every
 nasbench dataset yields.
 
@@ -375,10 +377,11 @@ def _mednist_class_folders(info: DatasetInfo, folder: Path) -> list[Path]:
 
 def _mednist_images(info: DatasetInfo, class_folder: Path) -> list[str]:
     """A class folder's images as the own-folder reader picks them (hidden files and files
-    of other kinds, such as notes, skipped), in MONAI's directory order, which the seeded
-    shuffle partitions: a whole download splits exactly as ``MedNISTDataset`` splits it."""
-    images = {p.name for p in list_image_files(class_folder)}
-    found = [str(class_folder / name) for name in os.listdir(class_folder) if name in images]
+    of other kinds, such as notes, skipped), sorted by name. MONAI's ``MedNISTDataset``
+    takes the directory's own order, which differs between file systems (ext4 hashes
+    names per volume), so its seeded split differed between two copies of the set; sorted,
+    the same files give the same split on every machine."""
+    found = sorted(str(class_folder / p.name) for p in list_image_files(class_folder))
     if not found:
         raise DatasetError(
             f"{info.name}: class folder {class_folder.name}/ in {class_folder.parent} holds no "
@@ -389,7 +392,8 @@ def _mednist_images(info: DatasetInfo, class_folder: Path) -> list[str]:
 
 
 def _mednist_split(info: DatasetInfo, folder: Path, split: str) -> list[dict]:
-    """MedNIST's items of ``split``, partitioned as MONAI's ``MedNISTDataset`` does."""
+    """MedNIST's items of ``split``: shuffled with ``SPLIT_SEED`` and cut as MONAI's
+    ``MedNISTDataset`` cuts them (its split sizes), from the files sorted by name."""
     items = [
         {"image": image, "label": label, "class_name": class_folder.name}
         for label, class_folder in enumerate(_mednist_class_folders(info, folder))

@@ -321,25 +321,38 @@ def test_mednist_leftovers_of_archivers_and_notebooks_are_skipped(mednist_root):
     assert sorted(int(label) for _, label in items) == sorted(list(range(6)) * 5)
 
 
-def test_mednist_splits_as_monai_splits_a_whole_download(mednist_root):
-    from monai.apps import MedNISTDataset
+def test_mednist_splits_alike_whatever_order_the_file_system_lists_files(mednist_root, monkeypatch):
+    # MONAI's MedNISTDataset takes os.listdir's order, which differs between file systems
+    # (ext4 hashes names per volume): two copies of the set split differently. Not here.
+    import os
 
-    from nasbench.data.image_files import quiet_reader_setup
+    def splits() -> dict[str, list]:
+        return {
+            split: [(d["image"], d["label"]) for d in _load("mednist", split, mednist_root, 28)
+                    .monai_dataset.data]
+            for split in ("train", "val", "test")
+        }  # fmt: skip
 
-    for split, section in (("train", "training"), ("val", "validation"), ("test", "test")):
-        with quiet_reader_setup():
-            monai = MedNISTDataset(
-                mednist_root,
-                section,
-                download=False,
-                seed=monai_sets.SPLIT_SEED,
-                cache_rate=0.0,
-                progress=False,
-            )
-        ours = _load("mednist", split, mednist_root, 28).monai_dataset.data
-        assert [(d["image"], d["label"]) for d in ours] == [
-            (d["image"], d["label"]) for d in monai.data
-        ]
+    listed = splits()
+    real = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path=".": list(reversed(real(path))))
+    monkeypatch.setattr(os, "scandir", _reversed_scandir(os.scandir))
+    assert splits() == listed
+    everything = sum(listed.values(), [])
+    assert len(everything) == len(set(everything))  # a partition: no image in two splits
+    sizes = monai_sets._monai_split_sizes(len(everything), 0.1, 0.1)  # MONAI's split sizes
+    assert {k: len(v) for k, v in listed.items()} == sizes
+
+
+def _reversed_scandir(scandir):
+    import contextlib
+
+    @contextlib.contextmanager
+    def reversed_entries(path="."):
+        with scandir(path) as entries:
+            yield iter(list(entries)[::-1])
+
+    return reversed_entries
 
 
 def test_an_empty_mednist_class_folder_is_refused_naming_it(mednist_root):
