@@ -33,6 +33,8 @@ from plotly.io.json import to_json_plotly
 
 # Trace types whose growth is sent as new points; any other change sends the whole figure.
 EXTENDABLE = ("scatter", "scattergl")
+# Every view's CSS class, beside the caller's: a page can tell its live figures apart.
+LIVE_PLOT_CLASS = "nasbench-live-plot"
 # Keeps a person's zoom, pan and legend toggles across redraws (plotly's uirevision).
 UI_REVISION = "nasbench"
 
@@ -217,7 +219,7 @@ class LivePlot(anywidget.AnyWidget):
 
     Args:
         figure: the starting figure (anything ``go.Figure`` takes).
-        classes: CSS classes of the view.
+        classes: CSS classes of the view (besides :data:`LIVE_PLOT_CLASS`).
 
     Example:
         >>> plot = LivePlot(go.Figure(go.Scatter(x=[0], y=[1.0])), classes=("alphas",))
@@ -243,7 +245,9 @@ class LivePlot(anywidget.AnyWidget):
         # Everything this model will ever hold is set before its comm opens: a model whose
         # module started late ignores later changes (anywidget's 2 s deadline).
         super().__init__(
-            channel=channel, library=PlotlyLibrary.shared(), _dom_classes=tuple(classes)
+            channel=channel,
+            library=PlotlyLibrary.shared(),
+            _dom_classes=(LIVE_PLOT_CLASS, *classes),
         )
         self.push()
 

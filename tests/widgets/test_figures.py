@@ -26,7 +26,7 @@ def test_the_channel_opens_with_the_whole_figure_and_the_view_refers_to_it():
     assert trace["x"] == [0, 1] and trace["name"] == "skip"
     assert plot.channel.figure["layout"]["uirevision"] == "nasbench"  # zoom survives redraws
     assert plot.channel.revision == plot.revision == 1
-    assert plot._dom_classes == ("nasbench-x",)
+    assert plot._dom_classes == ("nasbench-live-plot", "nasbench-x")
     # The view's module is small: plotly.js travels once, in the shared library.
     assert len(plot._esm) < 10_000
 
