@@ -88,8 +88,8 @@ class VnasSpace(Space):
         self.skeleton = UNetSkeleton.coerce(skeleton, spatial_dims=3)
         if self.skeleton.spatial_dims != 3:
             raise SpaceError(
-                "V-NAS chooses between 2D, 3D and pseudo-3D convs of volumes; "
-                "set skeleton spatial_dims = 3 (and use 3D data)."
+                "V-NAS chooses between 2D, 3D and pseudo-3D convs of volumes, so it needs "
+                "3D data: pick a 3D dataset (its skeleton's spatial_dims is then 3)."
             )
 
     def rows(self) -> dict[str, tuple[str, ...]]:

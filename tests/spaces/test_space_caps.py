@@ -124,3 +124,13 @@ def test_the_config_check_names_the_datasets_sizes():
     )
     with pytest.raises(ConfigError, match=r"use an image size of 64 or 128, or depth 1\.$"):
         config.validate()
+
+
+@pytest.mark.parametrize("name", ["vnas", "c2fnas"])
+def test_a_volume_space_on_2d_data_says_to_pick_3d_data(name):
+    from nasbench.errors import SpaceError
+    from nasbench.spaces import create_space
+
+    # The workbench has no spatial_dims control: the dataset sets it.
+    with pytest.raises(SpaceError, match=r"so it needs 3D data: pick a 3D dataset \(its "):
+        create_space(name, skeleton={"spatial_dims": 2})
