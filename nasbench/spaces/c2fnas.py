@@ -267,7 +267,7 @@ class C2fnasSpace(Space):
         if self.skeleton.spatial_dims != 3:
             raise SpaceError(
                 "C2FNAS chooses between 2D, 3D and pseudo-3D convs of volumes, so it needs "
-                "3D data: pick a 3D dataset (its skeleton's spatial_dims is then 3)."
+                "3D data: pick a 3D dataset (skeleton spatial_dims = 3)."
             )
         if not all_topologies(self.num_cells, self.skeleton.depth):
             raise SpaceError(

@@ -89,7 +89,7 @@ class VnasSpace(Space):
         if self.skeleton.spatial_dims != 3:
             raise SpaceError(
                 "V-NAS chooses between 2D, 3D and pseudo-3D convs of volumes, so it needs "
-                "3D data: pick a 3D dataset (its skeleton's spatial_dims is then 3)."
+                "3D data: pick a 3D dataset (skeleton spatial_dims = 3)."
             )
 
     def rows(self) -> dict[str, tuple[str, ...]]:

@@ -132,5 +132,5 @@ def test_a_volume_space_on_2d_data_says_to_pick_3d_data(name):
     from nasbench.spaces import create_space
 
     # The workbench has no spatial_dims control: the dataset sets it.
-    with pytest.raises(SpaceError, match=r"so it needs 3D data: pick a 3D dataset \(its "):
+    with pytest.raises(SpaceError, match=r"so it needs 3D data: pick a 3D dataset \(skeleton "):
         create_space(name, skeleton={"spatial_dims": 2})
