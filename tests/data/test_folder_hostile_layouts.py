@@ -160,8 +160,9 @@ def test_a_mednist_folder_of_empty_class_folders_is_refused_at_load(tmp_path):
     pytest.importorskip("monai")
     for name in monai_sets.MEDNIST_CLASSES:  # an unpacking stopped before its first file
         (tmp_path / "MedNIST" / name).mkdir(parents=True)
-    with pytest.raises(DatasetError, match=r"mednist: class folder AbdomenCT/ in .* holds no "
-                                           r"image, as an extraction or copy that stopped early"):  # fmt: skip
+    with pytest.raises(DatasetError, match=r"mednist: class folder AbdomenCT/ in .* holds "
+                                           r"no image, as an extraction or copy that stopped "
+                                           "early"):  # fmt: skip
         nasbench.data.load("mednist", "train", root=tmp_path, download=False, size=64)
 
 

@@ -242,7 +242,6 @@ def test_switching_strategy_keeps_the_settings_the_forms_share(tmp_path, started
     assert launcher.form.controls["arch_lr"].value == get_strategy("darts").config_cls().arch_lr
 
 
-
 def test_a_typed_setting_survives_a_strategy_whose_untouched_defaults_are_lists(tmp_path, started):
     launcher = SearchLauncher(tmp_path / "runs", space_config={"name": "nb201"})
     launcher.strategy.value = "reinforce"
