@@ -28,7 +28,7 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,45 @@ def count(least: int = 1) -> Callable[[str], int]:
         return value
 
     return convert
+
+
+def refuse_failing(
+    parser: argparse.ArgumentParser, checks: Iterable[tuple[str, Callable[[], Any]]]
+) -> None:
+    """Run each ``(flag, check)``; the first whose check raises the project's error is a
+    usage error, ``<flag>: <its one line>`` (an unknown strategy, dataset or device named
+    before any search starts).
+
+    Args:
+        parser: the script's parser (its ``error`` exits with status 2).
+        checks: flag names and the calls that look their values up.
+
+    Example:
+        >>> refuse_failing(argparse.ArgumentParser(), [("--n", lambda: 1)])
+    """
+    for flag, check in checks:
+        try:
+            check()
+        except NasbenchError as err:
+            parser.error(f"{flag}: {' '.join(str(err).split())}")
+
+
+def refuse_unoffered_size(parser: argparse.ArgumentParser, dataset: str, size: int) -> None:
+    """A usage error for a ``--size`` that ``dataset`` does not come in.
+
+    Args:
+        parser: the script's parser.
+        dataset: the registry name.
+        size: the size asked for.
+
+    Example:
+        >>> refuse_unoffered_size(argparse.ArgumentParser(), "synthetic", 28)
+    """
+    from nasbench.data import get_info
+
+    sizes = get_info(dataset).sizes
+    if size not in sizes:
+        parser.error(f"--size {size} is not offered by {dataset}; use one of {list(sizes)}")
 
 
 def positive_number(text: str) -> float:

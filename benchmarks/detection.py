@@ -32,7 +32,15 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from _script import count, output_file, positive_number, run_main, write_json
+from _script import (
+    count,
+    output_file,
+    positive_number,
+    refuse_failing,
+    refuse_unoffered_size,
+    run_main,
+    write_json,
+)
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -79,23 +87,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def refuse_bad_names(p: argparse.ArgumentParser, args: argparse.Namespace, dataset: str) -> None:
     """A one-line usage error for an unknown --strategy or --device, or a --size the
     dataset does not offer, before any search."""
-    from nasbench.data import get_info
     from nasbench.device import resolve_device
-    from nasbench.errors import NasbenchError
     from nasbench.strategies import get_strategy
 
-    checks = (
-        ("--strategy", lambda: get_strategy(args.strategy)),
-        ("--device", lambda: resolve_device(args.device)),
-    )
-    for flag, check in checks:
-        try:
-            check()
-        except NasbenchError as err:
-            p.error(f"{flag}: {' '.join(str(err).split())}")
-    sizes = get_info(dataset).sizes
-    if args.size not in sizes:
-        p.error(f"--size {args.size} is not offered by {dataset}; use one of {list(sizes)}")
+    refuse_failing(p, [("--strategy", lambda: get_strategy(args.strategy)),
+                       ("--device", lambda: resolve_device(args.device))])  # fmt: skip
+    refuse_unoffered_size(p, dataset, args.size)
 
 
 def run_seed(args: argparse.Namespace, seed: int) -> list[dict]:

@@ -50,7 +50,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from _script import count, output_file, positive_number, run_main, write_json
+from _script import count, output_file, positive_number, refuse_unoffered_size, run_main, write_json
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -152,12 +152,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         for flag in QUICK_SETS:
             if getattr(args, flag) != p.get_default(flag):
                 p.error(f"--quick sets --{flag.replace('_', '-')} itself; drop one")
-    from nasbench.data import get_info
-
-    sizes = get_info("synthetic-landmarks3d").sizes
-    if args.size not in sizes:
-        p.error(f"--size {args.size} is not offered by synthetic-landmarks3d; use one of "
-                f"{list(sizes)}")  # fmt: skip
+    refuse_unoffered_size(p, "synthetic-landmarks3d", args.size)
     return args
 
 

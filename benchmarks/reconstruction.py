@@ -33,7 +33,15 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from _script import count, output_file, positive_number, run_main, write_json
+from _script import (
+    count,
+    output_file,
+    positive_number,
+    refuse_failing,
+    refuse_unoffered_size,
+    run_main,
+    write_json,
+)
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -75,20 +83,10 @@ def refuse_bad_names(p: argparse.ArgumentParser, args: argparse.Namespace, datas
     dataset does not offer, before any search."""
     from nasbench.data import get_info
     from nasbench.device import resolve_device
-    from nasbench.errors import NasbenchError
 
-    checks = (
-        ("--dataset", lambda: get_info(args.dataset)),
-        ("--device", lambda: resolve_device(args.device)),
-    )
-    for flag, check in checks:
-        try:
-            check()
-        except NasbenchError as err:
-            p.error(f"{flag}: {' '.join(str(err).split())}")
-    sizes = get_info(dataset).sizes
-    if args.size not in sizes:
-        p.error(f"--size {args.size} is not offered by {dataset}; use one of {list(sizes)}")
+    refuse_failing(p, [("--dataset", lambda: get_info(args.dataset)),
+                       ("--device", lambda: resolve_device(args.device))])  # fmt: skip
+    refuse_unoffered_size(p, dataset, args.size)
 
 
 def run_seed(args: argparse.Namespace, seed: int) -> pd.DataFrame:

@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from _script import count, output_file, positive_number, run_main, write_json
+from _script import count, output_file, positive_number, refuse_failing, run_main, write_json
 
 # Search small, retrain larger (as benchmarks/medmnist.py): the derived NAS-Unet is
 # retrained at this depth (the U-Net's three levels) and, by default, the widest width whose
@@ -144,15 +144,10 @@ def refuse_bad_names(p: argparse.ArgumentParser, args: argparse.Namespace) -> No
     """A one-line usage error for an unknown --strategy or --device, before any search
     (a --size the dataset does not offer: :func:`main`)."""
     from nasbench.device import resolve_device
-    from nasbench.errors import NasbenchError
     from nasbench.strategies import get_strategy
 
-    for flag, check in (("--strategy", lambda: get_strategy(args.strategy)),
-                        ("--device", lambda: resolve_device(args.device))):  # fmt: skip
-        try:
-            check()
-        except NasbenchError as err:
-            p.error(f"{flag}: {' '.join(str(err).split())}")
+    refuse_failing(p, [("--strategy", lambda: get_strategy(args.strategy)),
+                       ("--device", lambda: resolve_device(args.device))])  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> pd.DataFrame:

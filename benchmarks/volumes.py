@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _script import count, run_main
+from _script import count, refuse_failing, run_main
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = "nodulemnist3d"
@@ -260,16 +260,11 @@ def share(text: str) -> float:
 def refuse_bad_names(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """A one-line usage error for an unknown --strategy or --step-strategies name, or a
     --runs that is not a folder, before any data is written."""
-    from nasbench.errors import NasbenchError
     from nasbench.strategies import get_strategy
 
     named = [("--strategy", args.strategy)]
     named += [("--step-strategies", name) for name in args.step_strategies]
-    for flag, name in named:
-        try:
-            get_strategy(name)
-        except NasbenchError as err:
-            parser.error(f"{flag}: {' '.join(str(err).split())}")
+    refuse_failing(parser, [(flag, lambda name=name: get_strategy(name)) for flag, name in named])
     if args.runs is not None and (not args.runs.strip() or Path(args.runs).is_file()):
         parser.error(f"--runs {args.runs!r} is not a folder; give a folder for the runs")
 
