@@ -53,18 +53,6 @@ def test_bad_names_and_sizes_are_one_line_before_any_search(load_benchmark, caps
     assert says in usage_error(capsys, lambda: bench.parse_args(argv))
 
 
-def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys, tmp_path):
-    bench = load_benchmark("reconstruction")
-    err = usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
-    assert err.endswith(f"argument --json: {tmp_path} is a folder; give a file name in it")
-    (tmp_path / "file").write_text("")
-    err = usage_error(
-        capsys, lambda: bench.parse_args(["--json", str(tmp_path / "file" / "t.json")])
-    )
-    assert "argument --json: cannot write" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing else written
-
-
 def test_a_project_error_while_running_is_one_line(monkeypatch, capsys):
     """The __main__ block: a NasbenchError from the search is `reconstruction.py: error: ...`."""
     argv = [

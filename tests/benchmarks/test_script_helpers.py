@@ -10,6 +10,7 @@ import os
 import pytest
 
 from nasbench.errors import ConfigError
+from tests.benchmarks.conftest import usage_error
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +89,16 @@ def test_the_projects_errors_are_one_line_and_status_two(script, capsys, monkeyp
     assert script.run_main(lambda: None) == 0 and script.run_main(lambda: 1) == 1
     with pytest.raises(ValueError):  # a bug in a script stays a traceback
         script.run_main(lambda: int("x"))
+
+
+@pytest.mark.parametrize("script", ["detection", "reconstruction", "segmentation"])
+def test_an_unwritable_json_is_refused_before_any_search(load_benchmark, capsys, tmp_path, script):
+    bench = load_benchmark(script)
+    err = usage_error(capsys, lambda: bench.parse_args(["--json", str(tmp_path)]))
+    assert err.endswith(f"argument --json: {tmp_path} is a folder; give a file name in it")
+    (tmp_path / "file").write_text("")
+    err = usage_error(
+        capsys, lambda: bench.parse_args(["--json", str(tmp_path / "file" / "t.json")])
+    )
+    assert "argument --json: cannot write" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing else written
