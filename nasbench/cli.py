@@ -436,8 +436,11 @@ def run_datasets(args: argparse.Namespace) -> int:
     from nasbench import data
     from nasbench.data.medmnist import split_sizes
 
-    if args.root is not None and Path(args.root).exists() and not Path(args.root).is_dir():
-        raise ConfigError(f"--root {args.root} is a file; give the folder that holds the data.")
+    root = data.data_root(args.root)
+    if root.exists() and not root.is_dir():
+        # Else every dataset would read "cached: no", as if a download were all it took.
+        named = f"--root {args.root}" if args.root is not None else f"$NASBENCH_DATA ({root})"
+        raise ConfigError(f"{named} is a file; give the folder that holds the data.")
     if args.name is not None:
         infos = [data.get_info(args.name)]
         _refuse_filters_the_dataset_fails(infos[0], args.task, args.dims)

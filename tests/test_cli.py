@@ -332,6 +332,19 @@ def test_quickstart_names_its_run_folder_only_once_it_can_be_made(tmp_path, caps
     assert "run store in" not in out and "already holds a run" in err
 
 
+def test_datasets_refuses_a_data_folder_variable_that_names_a_file(tmp_path, capsys, monkeypatch):
+    a_file = tmp_path / "data"
+    a_file.write_text("x")
+    monkeypatch.setenv("NASBENCH_DATA", str(a_file))
+    assert main(["datasets"]) == 2  # not a table reading "cached: no" for every set
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.strip().endswith(
+        f"$NASBENCH_DATA ({a_file}) is a file; give the folder that holds the data."
+    )
+    assert main(["datasets", "--root", str(tmp_path)]) == 0  # --root wins over the variable
+
+
 def test_small_usage_mistakes_are_named_with_the_subcommands_help(tmp_path, capsys):
     assert main(["runs", str(tmp_path), "extra"]) == 2
     assert "unrecognized arguments: extra (see `nasbench runs --help`)" in capsys.readouterr().err

@@ -282,6 +282,15 @@ def new_run_dir(folder: Path, name: str) -> Path:
     return candidate
 
 
+# The config's words for "none" and where to fix a value, and the form's (0 in a box
+# means no limit; the fix is in the form, not a config file).
+_FORM_WORDS = (
+    ("; fix it in the config.", "."),
+    (" (or null)", ""),
+    ("use null for no limit", "use 0 for no limit"),
+)
+
+
 class SearchLauncher(widgets.VBox):
     """Configure and start searches.
 
@@ -376,7 +385,8 @@ class SearchLauncher(widgets.VBox):
         self.evaluator_form_box.children = [self.evaluator_form]
         self.max_evaluations = widgets.BoundedIntText(
             value=100, min=0, max=10**9, description="max evaluations", style=style,
-            tooltip="evaluator calls allowed (cache hits are free); 0: no limit",
+            tooltip="evaluator calls allowed (cache hits are free); 0: no limit (then set "
+            "max seconds)",
         )  # fmt: skip
         self.max_seconds = widgets.BoundedFloatText(
             value=0.0, min=0.0, max=1e9, description="max seconds", style=style,
@@ -626,8 +636,41 @@ class SearchLauncher(widgets.VBox):
         try:
             subprocess_imports(self.build_config())
         except NasbenchError as err:
-            return str(err)
+            return self._in_form_words(str(err))
         return ""
+
+    def _in_form_words(self, message: str) -> str:
+        """``message`` (the config's one line) with the settings named as this form shows
+        them: the config speaks of a config file (``max_seconds``, ``DartsConfig.arch_lr``,
+        "use null"), while the person at the form sees labels and boxes where 0 means none.
+
+        Example:
+            >>> launcher = SearchLauncher("runs")
+            >>> launcher._in_form_words("a budget needs max_evaluations or max_seconds.")
+            "a budget needs 'max evaluations' or 'max seconds'."
+        """
+        labels = {
+            "max_evaluations": self.max_evaluations,
+            "max_seconds": self.max_seconds,
+            "max_steps_per_epoch": self.max_steps,
+            "dataset.batch_size": self.batch_size,
+            "dataset.limit": self.limit,
+            "epochs": self.epochs,
+            "seed": self.seed,
+        }
+        for setting, control in labels.items():
+            # Not inside a dotted name: DartsConfig.epochs is the strategy form's own field.
+            message = re.sub(
+                rf"(?<![\w.]){re.escape(setting)}\b", f"'{control.description}'", message
+            )
+        # The strategy's and the evaluator's forms label each field by its name.
+        message = re.sub(rf"\b{self._config_cls().__name__}\.(\w+)", r"'\1'", message)
+        if self.discrete and not self.self_evaluating:
+            evaluator = self._evaluator_config_cls().__name__
+            message = re.sub(rf"\b{evaluator}\.(\w+)", r"evaluator '\1'", message)
+        for config_words, form_words in _FORM_WORDS:
+            message = message.replace(config_words, form_words)
+        return message
 
     def _refresh_summary(self) -> None:
         space = self._searched_space()

@@ -705,7 +705,12 @@ class RunMonitor(widgets.VBox):
     def _open_store(self) -> bool:
         from nasbench.runs import load
 
-        problem = f"{self.run_dir} holds no run store ({DB_NAME}); open a run folder."
+        problem = (
+            f"{self.run_dir} holds no run store ({DB_NAME}); open a run folder."
+            if Path(self.run_dir).exists()
+            else f"{self.run_dir} does not exist (not made yet, moved or deleted); open a run "
+            "folder."
+        )
         # Taken before load: a store replaced in between is another file at the next poll.
         identity = self._store_identity()
         if identity is not None:

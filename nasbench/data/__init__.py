@@ -104,11 +104,7 @@ def load(
     if len(base) == 0:
         # An interrupted unpacking (class folders with no image), a dataset.json that
         # lists too few cases: caught here, not as an IndexError at the first batch.
-        raise DatasetError(
-            f"{info.name}'s {base_split} split holds no images: its files (under "
-            f"{data_root(root)} unless the dataset names its own folder) are incomplete; "
-            "delete them and fetch them again, or add images to that split."
-        )
+        raise DatasetError(_empty_split_message(entry, base_split, root, size, options))
     targets = getattr(base, "targets", None)
     targets = None if targets is None else np.asarray(targets)
     indices = None
@@ -122,6 +118,31 @@ def load(
         chosen = stratified_limit(targets, limit, seed, n=n)
         indices = chosen if indices is None else indices[chosen]
     return DatasetView(base, indices, item_transform, split=split)
+
+
+def _empty_split_message(
+    entry: Any, split: str, root: str | os.PathLike | None, size: int, options: dict
+) -> str:
+    """Why ``split`` holds no images: a set whose train split has some is too small to
+    share its images out (2 Decathlon cases make no val or test case), not damaged."""
+    if split != "train":
+        try:
+            in_train = len(
+                entry.loader(entry.info, "train", data_root(root), size, False, **options)
+            )
+        except DatasetError:
+            in_train = 0
+        if in_train:
+            return (
+                f"{entry.info.name}'s {split} split holds no images, its train split "
+                f"{in_train}: the dataset is too small to share out into train, val and "
+                "test; add images (or cases) to it."
+            )
+    return (
+        f"{entry.info.name}'s {split} split holds no images: its files (under "
+        f"{data_root(root)} unless the dataset names its own folder) are incomplete; "
+        "delete them and fetch them again, or add images to that split."
+    )
 
 
 def _register_sources() -> None:

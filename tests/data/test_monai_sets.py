@@ -200,6 +200,23 @@ def test_decathlon_needs_only_the_training_list_of_dataset_json(spleen_root):
     assert tuple(image.shape) == tuple(mask.shape) == (1, 16, 16, 16)
 
 
+def test_decathlon_of_too_few_cases_for_a_test_split_says_so_not_that_files_are_damaged(
+    spleen_root,
+):
+    path = spleen_root / "Task09_Spleen" / "dataset.json"
+    path.write_text(json.dumps({"training": json.loads(path.read_text())["training"][:2]}))
+    from nasbench.data import load
+
+    assert len(load("msd-spleen", "train", spleen_root, size=28, download=False)) == 2
+    for split in ("val", "test"):
+        with pytest.raises(DatasetError) as err:
+            load("msd-spleen", split, spleen_root, size=28, download=False)
+        assert str(err.value) == (
+            f"msd-spleen's {split} split holds no images, its train split 2: the dataset is "
+            "too small to share out into train, val and test; add images (or cases) to it."
+        )
+
+
 def test_decathlon_splits_as_monai_shuffles_the_cases(spleen_root):
     from monai.apps import DecathlonDataset
 

@@ -83,6 +83,28 @@ def test_bad_value_shows_the_config_error(tmp_path, started):
     assert "sizes" in launcher.message.value
 
 
+def test_config_errors_name_the_forms_labels_not_config_keys(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", space_config={"name": "nb201"})
+    launcher.strategy.value = "random"
+    launcher.max_evaluations.value = 0  # and max seconds 0: no budget at all
+    assert launcher.run() is None and started == []
+    text = html.unescape(launcher.message.value)
+    assert "needs 'max evaluations' or 'max seconds'" in text and "max_seconds" not in text
+    launcher.max_evaluations.value = 5
+    launcher.max_seconds.value = float("nan")  # a script can set it; the box shows it
+    assert launcher.run() is None
+    text = html.unescape(launcher.message.value)
+    assert "'max seconds' must be a finite number, got nan." in text
+    assert "config" not in text and "null" not in text
+    launcher.max_seconds.value = 0.0
+    launcher.set_space(TINY_SPACE)
+    launcher.strategy.value = "darts"
+    launcher.form.controls["arch_lr"].value = 0.0
+    assert launcher.run() is None and started == []
+    text = html.unescape(launcher.message.value)
+    assert "'arch_lr' must be > 0.0, got 0.0." in text and "DartsConfig" not in text
+
+
 def test_devices_and_strategies():
     import torch
 

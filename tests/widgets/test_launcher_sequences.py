@@ -51,7 +51,7 @@ def test_an_autohas_architecture_that_is_no_cell_is_refused_before_a_folder(tmp_
     for text, said in (("garbage", "cannot read 'garbage'"), ("-1", "got -1")):
         launcher.form.controls["architecture"].value = text
         assert launcher.run_button.disabled
-        assert "AutoHasConfig.architecture" in launcher.message.value
+        assert "&#x27;architecture&#x27;" in launcher.message.value  # the form's label
         assert said in launcher.message.value.replace("&#x27;", "'")
         assert launcher.run() is None
     assert started == [] and not runs.exists()

@@ -361,6 +361,12 @@ def test_watching_another_folder_keeps_nothing_of_the_last_run(fake_run, tmp_pat
     monitor = RunMonitor(fake_run)
     assert monitor.status == "finished" and monitor.progress.value > 0
     monitor.watch(tmp_path / "never-written")
+    assert (
+        monitor.status == "failed"
+        and "never-written does not exist (not made yet, moved or deleted)" in monitor.error.value
+    )
+    (tmp_path / "empty").mkdir()
+    monitor.watch(tmp_path / "empty")
     assert monitor.status == "failed" and "holds no run store" in monitor.error.value
     assert monitor.status_text.value == "" and monitor.progress.value == 0
     assert monitor.progress.bar_style == ""
@@ -909,7 +915,7 @@ def test_the_missing_store_error_is_cleared_once_the_store_opens(tmp_path):
     from nasbench.runs import RunStore
 
     monitor = RunMonitor(tmp_path / "plain")  # no search config: not a launcher's folder
-    assert monitor.status == "failed" and "holds no run store" in monitor.error.value
+    assert monitor.status == "failed" and "plain does not exist" in monitor.error.value
     with RunStore.create(tmp_path / "plain", {"strategy": "darts"}, environment={}) as store:
         store.set_status("stopped")  # e.g. a search started there from the command line
     assert monitor.poll_once() == "stopped" and monitor.error.value == ""

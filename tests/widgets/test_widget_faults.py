@@ -72,7 +72,8 @@ def test_a_damaged_run_says_why_instead_of_starting_forever(tmp_path, fake_run, 
     monitor.watch(fake_run)
     assert monitor.status == "failed"
     assert "starting" not in monitor.status_text.value
-    assert "run.sqlite" in monitor.error.value or "run store" in monitor.error.value
+    said = "does not exist" if damage == "missing" else "run store"
+    assert "run.sqlite" in monitor.error.value or said in monitor.error.value
 
 
 def test_resume_acts_on_the_killed_run_opened_from_the_runs_tab(tmp_path, fake_run, started):
