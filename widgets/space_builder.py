@@ -152,9 +152,10 @@ def cost_text(params: float, macs: float) -> str:
 # 65 M 1.8 GB and 9 s, 1,008 M 10 GB and 48 s): past 50 M a value the controls accept could
 # exhaust an 8 GB laptop and kill the kernel. Larger networks are counted on the meta device.
 LIVE_MAX_PARAMS = 50_000_000
-# Past this many times LIVE_MAX_PARAMS a too-large network's MACs are not counted: on the
-# meta device every op dispatches slowly (a 43,000 M-parameter DARTS supernet took 90 s),
-# and the next notebook cell waits for the count. Its parameter count says enough.
+# Past this many times LIVE_MAX_PARAMS a too-large network is neither counted to the end nor
+# its MACs: on the meta device every op dispatches slowly (a 43,000 M-parameter DARTS
+# supernet took 30 s to build and 90 s to count MACs), and the next notebook cell waits.
+# "Over 500 M parameters" says enough.
 COUNT_MACS_FACTOR = 10
 
 
@@ -184,6 +185,43 @@ def _weights_on_meta() -> Iterator[None]:
         yield
 
 
+class _PastBound(Exception):
+    """A build stopped by :func:`_stop_past`: its parameters passed the bound."""
+
+
+@contextlib.contextmanager
+def _stop_past(bound: int) -> Iterator[None]:
+    """Stop a build (raise :class:`_PastBound`) once the parameters it has registered in
+    this thread pass ``bound``: building a huge network even on the meta device takes tens
+    of seconds, all of it spent after the answer (too large) is known.
+
+    torch's registration hook is global: parameters registered in other threads (a search
+    or another preview running beside this one) are neither counted nor stopped.
+    """
+    import threading
+
+    from torch.nn.modules.module import register_module_parameter_registration_hook
+
+    owner = threading.get_ident()
+    seen: set[int] = set()  # a parameter registered on two modules counts once
+    total = 0
+
+    def tally(module: Any, name: str, param: Any) -> None:
+        nonlocal total
+        if param is None or threading.get_ident() != owner or id(param) in seen:
+            return
+        seen.add(id(param))
+        total += param.numel()
+        if total > bound:
+            raise _PastBound
+
+    handle = register_module_parameter_registration_hook(tally)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
 def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> dict | None:
     """Count the network ``build()`` makes on torch's meta device (shapes only: no weights
     or activations in memory, whatever its size) and tell whether a live preview may build it.
@@ -201,9 +239,11 @@ def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> 
     Returns:
         None when it has at most :data:`LIVE_MAX_PARAMS` parameters: build it for real.
         Else ``{"params": int, "macs": int | None}`` (MACs None where an op has no meta
-        kernel, only the weights were on meta, or past :data:`COUNT_MACS_FACTOR` times the
-        limit), or ``{"params": None, "macs": None, "reason": str}`` when it could not be
-        counted: do not build it either.
+        kernel or only the weights were on meta), or, past :data:`COUNT_MACS_FACTOR` times
+        the limit, ``{"params": that bound, "macs": None, "past": True}``: the build
+        stopped there, as finishing it only to count takes long (a 43,000 M-parameter DARTS
+        supernet, 30 s). ``{"params": None, "macs": None, "reason": str}`` when it could
+        not be counted: do not build it either.
 
     Raises:
         NasbenchError, ValueError: the build refuses its settings (as it would for real).
@@ -214,20 +254,27 @@ def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> 
         True
         >>> too_large_to_build(lambda: torch.nn.Linear(10_000, 10_000), (1, 10_000))
         {'params': 100010000, 'macs': 100000000}
+        >>> too_large_to_build(lambda: torch.nn.Linear(10**5, 10**4), (1, 10**5))
+        {'params': 500000000, 'macs': None, 'past': True}
     """
     import torch
 
     from nasbench.models.costs import count_macs, count_parameters
 
+    bound = COUNT_MACS_FACTOR * LIVE_MAX_PARAMS
     all_on_meta = True
     try:
-        with torch.device("meta"), torch.random.fork_rng(devices=[]):
+        with _stop_past(bound), torch.device("meta"), torch.random.fork_rng(devices=[]):
             net = build()
+    except _PastBound:
+        return {"params": bound, "macs": None, "past": True}
     except Exception:  # noqa: BLE001 - e.g. a build that reads a tensor's value
         all_on_meta = False
         try:
-            with _weights_on_meta(), torch.random.fork_rng(devices=[]):
+            with _stop_past(bound), _weights_on_meta(), torch.random.fork_rng(devices=[]):
                 net = build()
+        except _PastBound:
+            return {"params": bound, "macs": None, "past": True}
         except (NasbenchError, ValueError):
             raise  # the settings are refused (as a real build would refuse them): say why
         except Exception as err:  # noqa: BLE001 - unknown size: the caller does not build it
@@ -238,7 +285,7 @@ def too_large_to_build(build: Callable[[], Any], input_shape: Sequence[int]) -> 
     macs = None
     # Not with real tensors among meta weights: its forward would fail, maybe after
     # computing on real inputs.
-    if all_on_meta and params <= COUNT_MACS_FACTOR * LIVE_MAX_PARAMS:
+    if all_on_meta:
         try:
             # Only here: on the meta device each op is slow to dispatch (a 40-cell supernet
             # takes ~20 s), though it allocates nothing.
@@ -266,8 +313,9 @@ def too_large_text(what: str, counted: Mapping[str, Any], advice: str) -> str:
             f"could need GBs of RAM); {advice}"
         )
     macs = "" if counted.get("macs") is None else f", ~{counted['macs'] / 1e6:,.0f} M MACs"
+    about = "over " if counted.get("past") else "~"
     return (
-        f"{what}: ~{counted['params'] / 1e6:,.0f} M parameters{macs}: too large to build for "
+        f"{what}: {about}{counted['params'] / 1e6:,.0f} M parameters{macs}: too large to build for "
         f"a live preview (more than {LIVE_MAX_PARAMS / 1e6:,.0f} M); {advice}"
     )
 

@@ -575,7 +575,8 @@ def test_the_dints_count_with_weights_on_meta_is_the_real_builds(monkeypatch):
     from nasbench.spaces import create_space
     from widgets import space_builder
 
-    monkeypatch.setattr(space_builder, "LIVE_MAX_PARAMS", 0)  # report every count
+    monkeypatch.setattr(space_builder, "LIVE_MAX_PARAMS", 1)  # report every count ...
+    monkeypatch.setattr(space_builder, "COUNT_MACS_FACTOR", 10**12)  # ... to its end
     for blocks, depth, channels in ((2, 2, 4), (3, 3, 8)):
         space = create_space(
             "dints", num_blocks=blocks, skeleton={"depth": depth, "channels": channels}
@@ -660,9 +661,56 @@ def test_a_space_far_past_the_live_limit_is_not_counted_for_macs(monkeypatch):
     counted.clear()
     monkeypatch.setattr(space_builder, "LIVE_MAX_PARAMS", params // 20)  # 20x past it
     assert builder.update_costs() == {} and counted == []
-    assert "too large to build for a live preview" in builder.cost_label.value
+    bound = space_builder.COUNT_MACS_FACTOR * (params // 20)
+    said = f"over {bound / 1e6:,.0f} M parameters: too large to build for a live preview"
+    assert said in builder.cost_label.value
     assert "MACs" not in builder.cost_label.value
 
     monkeypatch.setattr(space_builder, "LIVE_MAX_PARAMS", params // 2)  # a little past it
     assert builder.update_costs() == {} and counted == [1]
     assert "M MACs" in builder.cost_label.value
+
+
+def test_counting_stops_the_build_once_past_the_bound_and_only_in_its_own_thread(monkeypatch):
+    # A 40-cell, 512-channel DARTS supernet took 30 s to build on the meta device only to
+    # be called too large; the build now stops once its parameters pass the bound.
+    import threading
+
+    import torch
+
+    from widgets import space_builder
+
+    monkeypatch.setattr(space_builder, "LIVE_MAX_PARAMS", 1_000)  # bound: 10,000
+    built = []
+
+    def build():
+        layers = []
+        for _ in range(100):  # 110 parameters each: 11,000 in all
+            layers.append(torch.nn.Linear(10, 10))
+            built.append(1)
+        return torch.nn.Sequential(*layers)
+
+    counted = space_builder.too_large_to_build(build, (1, 10))
+    assert counted == {"params": 10_000, "macs": None, "past": True}
+    assert len(built) == 90  # the 91st layer's bias passed 10,000: stopped inside it
+
+    # Another thread's modules, made while a count runs, are neither counted nor stopped.
+    made_beside = []
+    started, go_on = threading.Event(), threading.Event()
+
+    def slow_build():
+        started.set()
+        go_on.wait(10)
+        return torch.nn.Linear(10, 10)
+
+    def beside():
+        started.wait(10)
+        made_beside.append(torch.nn.Sequential(*(torch.nn.Linear(10, 10) for _ in range(200))))
+        go_on.set()
+
+    thread = threading.Thread(target=beside)
+    thread.start()
+    assert space_builder.too_large_to_build(slow_build, (1, 10)) is None  # 110: small
+    thread.join()
+    assert len(made_beside[0]) == 200
+    assert torch.nn.Linear(10, 10).weight.shape == (10, 10)  # the hook is gone afterwards
