@@ -423,6 +423,10 @@ class SearchLauncher(widgets.VBox):
         self.summary.add_class("nasbench-launcher-summary")
         self.message = widgets.HTML()
         self.message.add_class("nasbench-launcher-message")
+        # Why Run is disabled, also at the top: a long strategy form pushes the message
+        # under Run below the fold, and the edit that disabled Run was made up here.
+        self.blocker_note = widgets.HTML()
+        self.blocker_note.add_class("nasbench-launcher-blocker")
 
         # Run follows every edit that can make the config valid or invalid, not only a
         # strategy, dataset or space change.
@@ -445,6 +449,7 @@ class SearchLauncher(widgets.VBox):
             children=[
                 self.summary,
                 self.strategy,
+                self.blocker_note,
                 widgets.HTML("<b>strategy hyperparameters</b>"),
                 self.form_box,
                 widgets.HTML("<b>budget</b>"),
@@ -557,7 +562,15 @@ class SearchLauncher(widgets.VBox):
             self.message.value = message_html(blocker, "error")
         elif self.message.value == self._shown_blocker:
             self.message.value = self._unlisted()
+        self._show_blocker(blocker)
+
+    def _show_blocker(self, blocker: str) -> None:
+        """Remember the blocker shown under Run (an edit that clears it clears the message),
+        and show it at the top of the form too."""
         self._shown_blocker = message_html(blocker, "error") if blocker else ""
+        self.blocker_note.value = (
+            message_html(f"Run is disabled: {blocker}", "error") if blocker else ""
+        )
 
     def _show_budget(self) -> None:
         """Epochs and steps for a bilevel search; evaluator, evaluations, executor for a
@@ -668,6 +681,10 @@ class SearchLauncher(widgets.VBox):
         if self.discrete and not self.self_evaluating:
             evaluator = self._evaluator_config_cls().__name__
             message = re.sub(rf"\b{evaluator}\.(\w+)", r"evaluator '\1'", message)
+        # Settings of the strategy's own form, and the space the Space tab picks.
+        message = re.sub(r"\bstrategy_config[. ](\w+)", r"'\1'", message)
+        message = message.replace("strategy_config", "the strategy hyperparameters")
+        message = re.sub(r'set space\["name"\] = "(\w+)"', r"pick the '\1' space", message)
         for config_words, form_words in _FORM_WORDS:
             message = message.replace(config_words, form_words)
         return message
@@ -695,7 +712,7 @@ class SearchLauncher(widgets.VBox):
         blocker = self._blocker()
         self.run_button.disabled = bool(blocker) or self.running
         self.message.value = message_html(blocker, "error") if blocker else self._unlisted()
-        self._shown_blocker = message_html(blocker, "error") if blocker else ""
+        self._show_blocker(blocker)
 
     def _unlisted(self) -> str:
         """Why a strategy the notebook registered is not in the list ('' when none is)."""

@@ -897,15 +897,32 @@ class SpaceBuilder(widgets.VBox):
                 raise ValueError(
                     f"a {kind} cell needs at least {minimum} node(s); got {self.n_nodes.value}."
                 )
+        if kind != "chain":  # cell stacks: the only ones with reduction cells
+            self._check_reduction_at()
+        return self._fits_image(space_from_dict(self.space_dict()))
+
+    def _check_reduction_at(self) -> None:
+        """Raise a one-line ValueError, in the box's own words, unless 'reduction at' names
+        distinct cells of the network (the engine's message names Skeleton.reduction_at)."""
+        typed = self.reduction_at.value.strip()
+        shown = typed if len(typed) <= 24 else f"{typed[:20]}…"  # a pasted essay: its start
         try:
-            positions = parse_positions(self.reduction_at.value)
+            positions = parse_positions(typed) or ()
         except ValueError:
             raise ValueError(
-                f"reduction positions {self.reduction_at.value!r}: write cell indices like "
-                "'1, 3', or 'auto'."
+                f"'reduction at' {shown!r}: write cell indices like '1, 3', or 'auto'."
             ) from None
-        del positions
-        return self._fits_image(space_from_dict(self.space_dict()))
+        last = self.n_cells.value - 1
+        outside = [at for at in positions if not 0 <= at <= last]
+        if outside:
+            at = str(outside[0])
+            at = at if len(at) <= 24 else f"{at[:20]}…"
+            raise ValueError(
+                f"'reduction at' has {at}, outside the cells 0..{last}; write indices in that "
+                "range, or 'auto'."
+            )
+        if len(set(positions)) != len(positions):
+            raise ValueError(f"'reduction at' {shown!r} names a cell twice; name each once.")
 
     def _fits_image(self, space: Any) -> Any:
         """The space, or the engine's one-line error when the image size does not fit it

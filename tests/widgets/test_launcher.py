@@ -105,6 +105,25 @@ def test_config_errors_name_the_forms_labels_not_config_keys(tmp_path, started):
     assert "'arch_lr' must be > 0.0, got 0.0." in text and "DartsConfig" not in text
 
 
+def test_why_run_is_disabled_shows_beside_the_strategy_in_the_forms_words(tmp_path, started):
+    # A long strategy form pushes the message under Run below the fold: the reason is
+    # shown under the strategy dropdown too, with the fix as the form offers it.
+    launcher = SearchLauncher(tmp_path / "runs", space_config=TINY_SPACE)
+    children = list(launcher.children)
+    assert children.index(launcher.blocker_note) == children.index(launcher.strategy) + 1
+    assert launcher.blocker_note.value == ""
+    launcher.strategy.value = "dints"
+    note = html.unescape(launcher.blocker_note.value)
+    assert launcher.run_button.disabled and "Run is disabled: strategy 'dints'" in note
+    assert note.endswith("searches the dints space, not 'darts'; pick the 'dints' space.</div>")
+    assert 'space["name"]' not in html.unescape(launcher.message.value)
+    launcher.strategy.value = "metanas"  # the synthetic set has too few classes
+    note = html.unescape(launcher.blocker_note.value)
+    assert "name another set in 'meta_test_dataset'." in note and "strategy_config" not in note
+    launcher.strategy.value = "darts"
+    assert launcher.blocker_note.value == "" and not launcher.run_button.disabled
+
+
 def test_devices_and_strategies():
     import torch
 

@@ -46,9 +46,25 @@ def test_invalid_choices_show_a_message():
     assert not builder.valid and "at least 1 node" in builder.error
     builder.n_nodes.value = 2
     builder.reduction_at.value = "one"
-    assert not builder.valid and "reduction positions" in builder.error
-    builder.reduction_at.value = "9"
-    assert not builder.valid and "reduction_at" in builder.error
+    assert not builder.valid and "'reduction at' 'one': write cell indices like" in builder.error
+    builder.reduction_at.value = "9"  # the box's label and the cells there are, in one line
+    assert not builder.valid and builder.error == (
+        "'reduction at' has 9, outside the cells 0..4; write indices in that range, or 'auto'."
+    )
+    builder.reduction_at.value = "-1"
+    assert not builder.valid and "'reduction at' has -1, outside" in builder.error
+    builder.reduction_at.value = "9" * 400  # pasted: echoed by its start only
+    assert not builder.valid and f"has {'9' * 20}…, outside" in builder.error
+    assert len(builder.error) < 120
+    builder.reduction_at.value = "x" * 400
+    assert not builder.valid and f"'reduction at' '{'x' * 20}…': write" in builder.error
+    builder.reduction_at.value = "1, 3, 1"
+    assert not builder.valid and "names a cell twice" in builder.error
+    builder.reduction_at.value = "1, 3"
+    assert builder.valid
+    builder.space_type.value = "chain"  # no reduction cells: the hidden box is not read
+    builder.reduction_at.value = "one"
+    assert builder.valid
 
 
 def test_other_space_types():
