@@ -17,7 +17,24 @@ def main() -> int:
     except KeyboardInterrupt:  # as nasbench.cli.main says it once loaded
         print("nasbench: interrupted", file=sys.stderr)
         return 130
-    return command_line()
+    code = command_line()
+    _ignore_late_interrupts()
+    return code
+
+
+def _ignore_late_interrupts() -> None:
+    """Let a Ctrl-C that comes once the command has ended (its result recorded and printed)
+    change nothing. The interpreter's teardown still runs (threads joined, modules freed),
+    and there Python's own handler printed a traceback, or, once it resets its handlers to
+    the default, the signal killed the process: a finished search exited 130, which a
+    script's ``&&`` reads as failed. An ignored signal stays ignored through teardown."""
+    import signal
+    import threading
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

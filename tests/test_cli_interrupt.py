@@ -48,3 +48,35 @@ def test_ctrl_c_while_the_cli_loads_prints_one_line_and_exits_130(tmp_path, how)
     )
     assert done.stderr == "nasbench: interrupted\n"  # no traceback
     assert done.returncode == 130 and done.stdout == ""
+
+
+# A thread the interpreter waits for at exit sends a Ctrl-C: at once, or once the main
+# thread has ended (the command returned, the interpreter tears down).
+LATE_CTRL_C = """
+import os, signal, threading, time
+
+def late():
+    if os.environ["CTRL_C_AT"] == "exit":
+        while threading.main_thread().is_alive():
+            time.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.5)
+
+threading.Thread(target=late).start()
+"""
+
+
+@pytest.mark.parametrize("how", ["module", "command"])
+def test_ctrl_c_after_the_command_has_ended_changes_nothing(tmp_path, how):
+    # A search that had printed its result exited 130 when Ctrl-C came in the teardown.
+    (tmp_path / "late_ctrl_c.py").write_text(LATE_CTRL_C)
+    paths = [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), OMP_NUM_THREADS="1")
+    start = ["-m", "nasbench"] if how == "module" else ["-c", CONSOLE_SCRIPT]
+    command = [sys.executable, *start, "--import", "late_ctrl_c", "datasets", "--dims", "3"]
+    for at, code in (("start", 130), ("exit", 0)):  # while it runs, it still stops it
+        done = subprocess.run(
+            command, capture_output=True, text=True, env={**env, "CTRL_C_AT": at}, timeout=120
+        )
+        assert done.returncode == code
+    assert done.stderr == "" and "adrenalmnist3d" in done.stdout  # no traceback, all output
