@@ -7,6 +7,8 @@ still holds the previous exercise's answer; a wrong answer stops there with a hi
 saying what to look at; a right one says so. A lesson's setup cell calls
 :func:`preload`, so that an interrupted long cell cannot break the kernel mid-import,
 and :func:`lesson_folder`, so that a folder it cannot write to is found before any work.
+A lesson's list of names to run (strategies, proxies) goes through :func:`checked_names`,
+so that a name it cannot run, or one a later cell reads, is found where the list is set.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, closest_name
 
-__all__ = ["check", "lesson_folder", "preload"]
+__all__ = ["check", "checked_names", "lesson_folder", "preload"]
 
 # What a lesson's long cells would otherwise import several seconds into their first run
 # (measured with sys.modules before/after): a Ctrl-C during a first import leaves a half-
@@ -217,6 +219,58 @@ def lesson_folder(run_root: str | os.PathLike, *parts: str) -> Path:
             f"lesson's first cell to a folder you can write to, e.g. RUN_ROOT = {example!r}."
         ) from None
     return folder
+
+
+def checked_names(
+    parameter: str,
+    names: Any,
+    offered: collections.abc.Sequence[str],
+    required: collections.abc.Mapping[str, str] | None = None,
+    offered_as: str = "",
+) -> tuple[str, ...]:
+    """A lesson's list of names (``STRATEGIES``, ``PROXIES``), checked where it is set.
+
+    A name the lesson cannot run would fail minutes later deep in the engine, and a name a
+    later cell reads (the baseline every strategy is compared with) left out would fail
+    there with a bare KeyError; both are found here, in one line that names the variable.
+
+    Args:
+        parameter: the variable's name in the lesson, for the message.
+        names: what the learner wrote: a list (or tuple) of names.
+        offered: the names the lesson can run, in the order the message lists them.
+        required: name -> why the lesson needs it ("it is the baseline"), for the names
+            later cells read.
+        offered_as: what the offered names are, in words ("the zero-cost proxies"), said
+            before the list.
+
+    Returns:
+        The names, as a tuple in the learner's order.
+
+    Raises:
+        ConfigError: ``names`` is no list of texts, holds a name not offered (the message
+            lists the offered ones and the closest), or lacks a required one.
+
+    Example:
+        >>> checked_names("PROXIES", ["synflow", "snip"], ("grad_norm", "snip", "synflow"))
+        ('synflow', 'snip')
+    """
+    example = f"{parameter} = {list(offered[:2])!r}"
+    # A text is no list: "random" would be read as the names r, a, n, d, o, m.
+    if isinstance(names, str) or not isinstance(names, collections.abc.Iterable):
+        raise ConfigError(f"{parameter} must be a list of names, e.g. {example}; got {names!r}.")
+    names = tuple(names)
+    for name in names:
+        if name not in offered:
+            listed = ", ".join(map(repr, offered))
+            choices = f"{offered_as}: {listed}" if offered_as else listed
+            raise ConfigError(
+                f"{parameter} holds {name!r}, which this lesson cannot run; pick one of "
+                f"{choices}.{closest_name(name, list(offered))}"
+            )
+    for name, why in (required or {}).items():
+        if name not in names:
+            raise ConfigError(f"keep {name!r} in {parameter}: {why}.")
+    return names
 
 
 def _installed(module: str) -> bool:

@@ -254,7 +254,9 @@ def test_preload_imports_what_a_first_step_and_search_would_import_later():
 def test_preload_goes_on_without_monai_and_loads_every_registry():
     from nasbench import course, registry
 
-    assert set(course.PRELOAD_REGISTRIES) == set(registry._REGISTRIES)
+    # The built-in registries: a doctest run earlier in this process may declare its own.
+    builtin = {name for name, reg in registry._REGISTRIES.items() if reg.builtins}
+    assert set(course.PRELOAD_REGISTRIES) == builtin
     names, missing, late = _first_use(True, block_monai=True)
     assert names == ["torch._dynamo", "scipy.stats"] and missing == []
     assert late == []  # scikit-learn too, which monai would otherwise have imported
@@ -465,3 +467,41 @@ def test_lesson_folder_reads_a_home_folder_as_searches_do(tmp_path, monkeypatch)
     folder = lesson_folder("~/nasbench-runs", "04_darts")
     assert folder == tmp_path / "home" / "nasbench-runs" / "04_darts" and folder.is_dir()
     assert not (tmp_path / "~").exists()  # no stray folder named "~" where the lesson runs
+
+
+def test_checked_names_keep_the_learners_order_and_refuse_a_name_not_offered_in_one_line():
+    from nasbench.course import checked_names
+    from nasbench.errors import ConfigError
+
+    offered = ("random", "grid", "evolution")
+    assert checked_names("STRATEGIES", ["evolution", "random"], offered) == ("evolution", "random")
+    with pytest.raises(ConfigError) as err:
+        checked_names("STRATEGIES", ["random", "evolutoin"], offered, offered_as="the strategies")
+    assert str(err.value) == (
+        "STRATEGIES holds 'evolutoin', which this lesson cannot run; pick one of the "
+        "strategies: 'random', 'grid', 'evolution'. Did you mean 'evolution'?"
+    )
+
+
+def test_checked_names_say_why_a_required_name_stays():
+    from nasbench.course import checked_names
+    from nasbench.errors import ConfigError
+
+    baseline = {"random": "it is the baseline the others are compared with"}
+    with pytest.raises(ConfigError) as err:
+        checked_names("STRATEGIES", ["evolution"], ("random", "evolution"), baseline)
+    assert str(err.value) == (
+        "keep 'random' in STRATEGIES: it is the baseline the others are compared with."
+    )
+
+
+@pytest.mark.parametrize("names", ["random", None, 3])
+def test_checked_names_refuse_a_text_or_no_list_rather_than_read_its_letters(names):
+    from nasbench.course import checked_names
+    from nasbench.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        checked_names("STRATEGIES", names, ("random", "grid"))
+    assert str(err.value) == (
+        f"STRATEGIES must be a list of names, e.g. STRATEGIES = ['random', 'grid']; got {names!r}."
+    )

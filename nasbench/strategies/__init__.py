@@ -184,12 +184,44 @@ def create_strategy(name: str, config: Any = None, **kwargs: Any) -> Any:
         config: None, a dict, or an instance of the strategy's config class.
         **kwargs: passed to the class (differentiable methods take ``seed``).
 
+    Raises:
+        ConfigError: an unknown name or config field, or a keyword the strategy does not
+            take; one that strategies of another kind take (``space``, which only discrete
+            strategies get) names the strategy's kind.
+
     Example:
         >>> method = create_strategy("gdas", {"tau_max": 5.0}, seed=1)
         >>> method.config.tau_max
         5.0
     """
+    entry = get_strategy(name)
+    known = _keywords(entry.obj)
+    for key in kwargs:
+        # A keyword the engine passes to other kinds only: the kinds are mixed up (a
+        # differentiable strategy in a list of discrete ones), which registry.create's bare
+        # "takes no keyword" would not say.
+        elsewhere = [kind for kind, keys in CALLS.items() if key in keys and kind != entry.kind]
+        if known is not None and key not in known and elsewhere:
+            listing = f"its keywords: {', '.join(known)}" if known else "it takes none"
+            kinds = " and ".join(filter(None, (", ".join(elsewhere[:-1]), elsewhere[-1])))
+            raise ConfigError(
+                f"'{entry.name}' is a {entry.kind} strategy; it takes no {key!r} keyword "
+                f"({kinds} strategies do); {listing}."
+            )
     return registry.create("strategy", name, config, **kwargs)
+
+
+def _keywords(cls: Any) -> list[str] | None:
+    """The keywords ``cls(config, ...)`` takes after its config; None when it takes any
+    (``**kwargs``) or has no signature to read."""
+    try:
+        params = list(inspect.signature(cls).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in params if p.kind in named]
 
 
 __all__ = [

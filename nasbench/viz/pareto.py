@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from nasbench.errors import ConfigError, closest_name
 from nasbench.metric_names import better
-from nasbench.viz.alphas import frame_of
+from nasbench.viz.alphas import empty_hint, frame_of
 
 FRONT_COLOR = "#D55E00"
 POINT_COLOR = "#0072B2"
@@ -241,12 +241,29 @@ class _ParetoInfo(NamedTuple):
     maximize_y: bool
 
 
+def _empty_hint(run_or_frame: Any) -> str:
+    """Why there is nothing to plot: a frame given empty (a filter such as "params <= limit"
+    that kept no row), or a run that has evaluated nothing yet or ended without."""
+    if isinstance(run_or_frame, pd.DataFrame):
+        return (
+            "the candidates given have no rows (did a filter keep none?); pass a frame "
+            "with rows, or the run itself."
+        )
+    return empty_hint(
+        run_or_frame,
+        "evaluated candidates",
+        "this run has no evaluated candidates yet.",
+        "this run ended without evaluating a candidate (a differentiable search evaluates "
+        "none: plot_alphas draws it).",
+    )
+
+
 def _get_pareto_info(
     run_or_frame: Any, x: str, y: str, minimize_x: bool | None, maximize_y: bool | None
 ) -> _ParetoInfo:
     """Both objectives of every architecture that has them (each at its largest budget;
     cache hits and failed evaluations left out), and which are on the front."""
-    frame = frame_of(run_or_frame, "candidates", (), "this run has no evaluated candidates yet.")
+    frame = frame_of(run_or_frame, "candidates", (), _empty_hint(run_or_frame))
     xcol, ycol = resolve_column(frame, x), resolve_column(frame, y)
     minimize_x = minimised(x) if minimize_x is None else minimize_x
     maximize_y = not minimised(y) if maximize_y is None else maximize_y

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.notebooks.conftest import (
@@ -20,7 +22,10 @@ def test_quickstart_searches_and_shows_the_cell_and_the_alphas(run_lesson, tmp_p
     import nasbench
 
     nb = run_lesson(STEM)
-    checked_text(nb, STEM)
+    text = checked_text(nb, STEM)
+    # Run(...)'s snapshots= counts both cells' snapshots; the line under it says each cell's.
+    (shown,) = re.findall(r"Run\(.*snapshots=(\d+)", text)
+    per_cell = {c: int(n) for n, c in re.findall(r"(\d+) alpha snapshots of the (\w+) cell", text)}
 
     (run_dir,) = sorted((tmp_path / "runs").glob("quickstart-*"))
     with nasbench.runs.load(run_dir) as run:
@@ -28,6 +33,8 @@ def test_quickstart_searches_and_shows_the_cell_and_the_alphas(run_lesson, tmp_p
         assert run.config["strategy"] == "darts"
         assert run.alphas["step"].nunique() >= 3  # the initial snapshot and one per step
         assert set(run.alphas["cell_type"]) == {"normal", "reduce"}
+        assert per_cell == run.alphas.groupby("cell_type")["step"].nunique().to_dict()
+        assert sum(per_cell.values()) == int(shown)
         assert len(run.genotypes) == run.config["epochs"]
     report = run_dir / "report.html"  # the lesson writes the run's report
     assert report.is_file() and "<h2>Final genotype</h2>" in report.read_text(encoding="utf-8")

@@ -52,6 +52,7 @@ def test_datasets_lesson_runs_offline_and_registers_a_folder(run_lesson, tmp_pat
     assert "breastmnist.npz is not in" in text and "download=False" in text
     assert "could not be downloaded" in text and "zenodo.org/records/10519652" in text
     assert "Task02_Heart" in text
+    assert f"files are read from MEDMNIST_ROOT, {medmnist_root}" in text  # not the cache's
     # The user folder was written and registered (in the kernel; here the PNGs remain).
     pngs = list((tmp_path / "runs" / STEM / "my_scans").rglob("*.png"))
     assert len(pngs) == 60
@@ -61,3 +62,16 @@ def test_datasets_lesson_runs_offline_and_registers_a_folder(run_lesson, tmp_pat
     assert count_mime(nb, PLOTLY_MIME) >= 2  # the 3D slices and the class balance
     assert count_mime(nb, WIDGET_MIME) >= 1  # the dataset picker
     assert data.is_cached("breastmnist", medmnist_root)
+
+
+@pytest.mark.slow
+def test_a_medmnist_root_that_does_not_exist_is_named_as_the_problem(run_lesson, tmp_path):
+    """A typo in MEDMNIST_ROOT: the lesson says that folder does not exist, not to set it."""
+    folder = tmp_path / "medmnst"
+    text = checked_text(run_lesson(STEM, MEDMNIST_ROOT=str(folder)), STEM)
+    assert f"files are read from MEDMNIST_ROOT, {folder}" in text
+    assert (
+        f"BreastMNIST is not on disk in {folder}: that folder (MEDMNIST_ROOT) does not exist; "
+        "check the path in the parameters cell."
+    ) in text
+    assert "(or MEDMNIST_ROOT)" not in text

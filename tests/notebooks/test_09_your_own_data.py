@@ -17,7 +17,7 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "medmnist"
 def test_own_data_lesson_on_a_stand_in_runs_offline(run_lesson, tmp_path):
     import nasbench
 
-    nb = run_lesson(STEM, MEDMNIST_ROOT=str(tmp_path / "empty"))
+    nb = run_lesson(STEM)  # MEDMNIST_ROOT None, and the cache (NASBENCH_DATA) holds nothing
     text = checked_text(nb, STEM)
     assert "STAND-IN" in text  # offline and no file: it says the images are generated
     assert "s per step" in text and "MiB per step" in text
@@ -36,3 +36,25 @@ def test_own_data_lesson_reads_the_real_file(run_lesson):
     text = checked_text(nb, STEM)
     assert "STAND-IN" not in text and f"reading breastmnist from {SHARED}" in text
     assert "Google AutoML Vision (published)" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("made", [False, True], ids=["no such folder", "a folder without it"])
+def test_a_medmnist_root_without_the_file_stops_rather_than_run_on_a_stand_in(
+    run_lesson, tmp_path, made
+):
+    """A typo in MEDMNIST_ROOT used to fall back to generated images without a word."""
+    from nbclient.exceptions import CellExecutionError
+
+    folder = tmp_path / "medmnst"
+    if made:
+        folder.mkdir()
+    with pytest.raises(CellExecutionError) as err:
+        run_lesson(STEM, MEDMNIST_ROOT=str(folder))
+    missing = "" if made else " (the folder does not exist)"
+    assert (err.value.ename, err.value.evalue) == (
+        "ConfigError",
+        f"MEDMNIST_ROOT = {str(folder)!r} holds no breastmnist.npz{missing}; put the file there, "
+        "or set MEDMNIST_ROOT = None to use the workbench's cache folder.",
+    )
+    assert not (tmp_path / "runs" / STEM / "stand-in").exists()
