@@ -416,25 +416,37 @@ def _refuse_a_space_of_another_task(name: str, task: str) -> None:
 
 
 def _output_path(out: str | os.PathLike | None) -> Path | None:
-    """``out`` as a path, refusing empty or blank text: ``Path("")`` is the current folder
-    and ``Path(" ")`` a file without a suffix, so either would be refused for what it is
-    not, with a nonsense suggestion, when what went wrong is an unset value."""
+    """``out`` as the path of the file it names, refusing empty or blank text: ``Path("")``
+    is the current folder and ``Path(" ")`` a file without a suffix, so either would be
+    refused for what it is not, with a nonsense suggestion, when what went wrong is an
+    unset value. A link is followed: a generation through it takes the lock of the file it
+    names (a second one, through the link or not, is refused) and writes that file, keeping
+    the link."""
     if isinstance(out, str) and not out.strip():
         raise ConfigError(
             "--out is empty; give it a value such as bench.parquet (is a shell variable unset?)."
         )
-    return None if out is None else Path(out)
+    if out is None:
+        return None
+    try:
+        return Path(out).resolve()
+    except (RuntimeError, OSError):  # a link loop (RuntimeError before Python 3.13)
+        raise ConfigError(
+            f"--out {out} is a symbolic link that loops (it leads back to itself); remove "
+            "the link, or give another --out."
+        ) from None
 
 
 def _table_lock(out: Path | None) -> Any:
     """The lock held while a table is generated into ``out`` (none without a file)."""
     if out is None:
         return contextlib.nullcontext()
+    from nasbench.bench.table import generation_lock
     from nasbench.runs.store import exclusive_lock
 
     out.parent.mkdir(parents=True, exist_ok=True)  # as saving the table would
     return exclusive_lock(
-        out.with_name(f".{out.name}.lock"),
+        generation_lock(out),
         f"{out} is being written by another live process (a bench generate into the same "
         "file); wait for it to end, or give another --out.",
     )

@@ -22,6 +22,7 @@ from tables of earlier versions) travel in the Parquet schema metadata under the
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import warnings
@@ -71,6 +72,89 @@ def genotype_key(genotype: Genotype, space: Space = None) -> str:
         canonical = getattr(space, "canonical", None)
         return canonical(g) if callable(canonical) else g.to_json()
     return parse_genotype(genotype).to_json()
+
+
+def generation_lock(path: str | os.PathLike) -> Path:
+    """The lock file ``nasbench bench generate`` holds while it writes the table at ``path``:
+    beside the file the path resolves to, so a link to a table and the table share one.
+
+    Args:
+        path: the table's file, or a link to it.
+
+    Returns:
+        The lock file's path (it may not exist).
+
+    Example:
+        >>> generation_lock("/tables/nb201.parquet").name
+        '.nb201.parquet.lock'
+    """
+    target = Path(path).resolve()
+    return target.with_name(f".{target.name}.lock")
+
+
+def being_generated(path: str | os.PathLike) -> bool:
+    """Whether a live ``nasbench bench generate`` is writing the table at ``path`` now.
+
+    Probed without waiting: the lock is tried shared and let go at once.
+
+    Args:
+        path: the table's file, or a link to it.
+
+    Returns:
+        True while a generation holds the table's lock.
+
+    Example:
+        >>> being_generated("/tables/nb201.parquet")
+        False
+    """
+    # The run store's probe of its writer lock, which the generation lock is taken like.
+    from nasbench.runs.store import _lock_held
+
+    return _lock_held(generation_lock(path))
+
+
+class _DamagedFrame(ConfigError):
+    """A frame no table can be built from; ``problem`` says what is wrong with it, for
+    :meth:`BenchmarkTable.load` to name together with the file."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"benchmark frame {problem}; correct those rows.")
+        self.problem = problem
+
+
+def _one_row_per_run(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` checked to hold whole ``epoch`` and ``seed`` numbers and one row per run
+    (key, seed, epoch). A row repeating another exactly is dropped (it would count as a
+    second seed in ``n_seeds``); of isomorphic cells trained apart (a records file lists
+    each under its own arch), the first listed stands for the key, as
+    :func:`~nasbench.bench.nb201_import.import_nb201` keeps the first; rows giving one
+    cell's run different values are refused, since averaging them as seeds would make up
+    a result no training gave."""
+    for column in ("epoch", "seed"):
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values != np.round(values))
+        if bad.any():
+            raise _DamagedFrame(
+                f"column {column!r} holds {int(bad.sum())} missing or non-whole value(s), "
+                f"e.g. {frame[column].to_numpy()[bad][0]}"
+            )
+    run = ["key", "seed", "epoch"]
+    if not frame.duplicated(run).any():  # the usual case, without comparing every column
+        return frame
+    # Every column but the representative cell, which isomorphic members may differ in.
+    frame = frame.drop_duplicates([c for c in COLUMNS if c != "genotype_json"])
+    first_cell = frame.groupby(run, sort=False)["genotype_json"].transform("first")
+    frame = frame[frame["genotype_json"] == first_cell]
+    clashing = frame[frame.duplicated(run, keep=False)]
+    if clashing.empty:
+        return frame
+    key, seed, epoch = clashing.iloc[0][run]
+    same = clashing[run].eq([key, seed, epoch]).all(axis=1)
+    raise _DamagedFrame(
+        f"holds {int(same.sum())} rows with different values for key {key!r}, seed "
+        f"{int(seed)}, epoch {int(epoch)} ({len(clashing)} such rows in all; a table holds one "
+        "row per architecture, seed and epoch)"
+    )
 
 
 class BenchmarkTable:
@@ -127,7 +211,7 @@ class BenchmarkTable:
             if col not in frame.columns:
                 frame[col] = np.nan
         extra = [c for c in frame.columns if c not in COLUMNS]
-        frame = frame[list(COLUMNS) + extra]
+        frame = _one_row_per_run(frame[list(COLUMNS) + extra])
         frame["epoch"] = frame["epoch"].astype("int64")
         frame["seed"] = frame["seed"].astype("int64")
         if isinstance(space, Mapping):
@@ -266,7 +350,10 @@ class BenchmarkTable:
     def _positions(self) -> dict[str, tuple[int, int]]:
         if self._index is None:
             keys = self._means()["key"].to_numpy()
-            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else []
+            if not len(keys):  # an empty table holds no key
+                self._index = {}
+                return self._index
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
             stops = list(starts[1:]) + [len(keys)]
             self._index = {keys[a]: (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
         return self._index
@@ -333,12 +420,52 @@ class BenchmarkTable:
         return out.reset_index(drop=True)
 
     def _check_metric(self, metric: str) -> None:
-        if metric not in self.metric_names:
-            names = list(self.metric_names)
+        names = list(self.metric_names)
+        column = self.frame.get(metric)
+        if column is not None and not pd.api.types.is_numeric_dtype(column):
+            # Text where numbers belong (a column written as strings): not a typo of a name.
+            shown = column.dropna()
+            example = f" such as {shown.iloc[0]!r}" if len(shown) else ""
+            raise ConfigError(
+                f"column {metric!r} of this table is not numeric (it holds {column.dtype} "
+                f"values{example}); rebuild the table, or use a numeric column: "
+                f"{', '.join(names)}."
+            )
+        if metric not in names:
             raise ConfigError(
                 f"unknown metric {metric!r}; the table has {', '.join(names)}."
                 f"{closest_name(str(metric), names)}"
             )
+
+    def _check_recorded(self, metric: str, values: np.ndarray) -> None:
+        if np.isfinite(values).any():
+            return
+        recorded = [
+            m for m in self.metric_names if np.isfinite(self.frame[m].to_numpy(float)).any()
+        ]
+        others = f" (it records {', '.join(recorded)})" if recorded else ""
+        raise ConfigError(
+            f"metric {metric!r} has no recorded value in this table (the column is missing, "
+            f"or NaN or infinite in every row); use a metric the table records{others}, or "
+            "rebuild the table with `nasbench bench generate`."
+        )
+
+    def check_score(self, metric: str) -> None:
+        """Refuse ``metric`` as the score a search is ranked by: not a numeric column of the
+        table, or one without a single finite value (absent from the file, so filled with
+        NaN, or NaN or infinite in every row), which would rank every candidate alike.
+
+        Args:
+            metric: a metric column, e.g. ``"val_acc"``.
+
+        Raises:
+            ConfigError: one line naming the column and what to do.
+
+        Example:
+            >>> table.check_score("val_acc")  # doctest: +SKIP
+        """
+        self._check_metric(metric)
+        self._check_recorded(metric, self.frame[metric].to_numpy(dtype=float))
 
     def best(self, metric: str = "val_acc", epoch: int | None = None) -> dict:
         """Return the row of the best architecture by ``metric`` (seed-averaged).
@@ -358,8 +485,10 @@ class BenchmarkTable:
         self._warn_incomplete()
         rows = self.final(epoch)
         values = rows[metric].to_numpy(dtype=float)
-        if not np.isfinite(values).any():
-            raise ConfigError(f"metric {metric!r} has no recorded value in this table.")
+        self._check_recorded(metric, values)
+        # An infinite value is no measurement: it is skipped like a missing one, as a
+        # search never keeps a candidate without a finite score as its best.
+        values = np.where(np.isfinite(values), values, np.nan)
         pick = np.nanargmin(values) if metric in LOWER_IS_BETTER else np.nanargmax(values)
         row = rows.iloc[int(pick)].to_dict()
         row["epoch"], row["n_seeds"] = int(row["epoch"]), int(row["n_seeds"])
@@ -461,10 +590,9 @@ class BenchmarkTable:
 
         path = Path(path)
         if not path.is_file():
-            problem = "is a folder, not a table file" if path.is_dir() else "does not exist"
             raise ConfigError(
-                f"benchmark table {str(path)!r} {problem}; name a table's .parquet file, build "
-                "one with `nasbench bench generate`, or import one with "
+                f"benchmark table {str(path)!r} {_why_no_file(path)}; name a table's .parquet "
+                "file, build one with `nasbench bench generate`, or import one with "
                 "nasbench.bench.import_nb201."
             )
         try:
@@ -480,14 +608,80 @@ class BenchmarkTable:
                 f"{str(path)!r} is Parquet but not a nasbench benchmark table (no metadata); "
                 "name a table `nasbench bench generate` wrote."
             )
+        meta, problem = _read_metadata(raw)
+        _refuse_a_newer_format(meta, path)
+        if problem is None and arrow.num_rows == 0:
+            problem = "it holds no rows"
+        if problem is not None:
+            raise ConfigError(_unreadable(path, problem))
+        try:
+            return cls(
+                arrow.to_pandas(),
+                space=meta.get("space"),
+                dataset=meta.get("dataset", ""),
+                recipe=meta.get("recipe"),
+                seeds=meta.get("seeds", (0,)),
+                note=meta.get("note", ""),
+                planned=meta.get("planned"),
+                planned_seeds=meta.get("planned_seeds"),
+            )
+        except _DamagedFrame as err:
+            raise ConfigError(_unreadable(path, err.problem)) from None
+
+
+def _unreadable(path: Path, problem: str) -> str:
+    """The one line :meth:`BenchmarkTable.load` refuses a damaged table file with."""
+    return (
+        f"{str(path)!r} is not a readable nasbench benchmark table: {problem}; rebuild it with "
+        "`nasbench bench generate`, or name another file."
+    )
+
+
+def _why_no_file(path: Path) -> str:
+    """Why ``path`` is no file to read: a folder, a link that loops or names nothing, or
+    nothing at all."""
+    if path.is_dir():
+        return "is a folder, not a table file"
+    if path.is_symlink():
+        try:
+            os.stat(path)  # follows the link: ELOOP for a loop, not found for a dangling one
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                return "is a symbolic link that loops (it leads back to itself)"
+        return f"is a link to {os.readlink(path)}, which does not exist"
+    return "does not exist"
+
+
+def _read_metadata(raw: bytes) -> tuple[dict[str, Any], str | None]:
+    """The table's metadata, and what is wrong with it (None when nothing is): a hand-edited
+    file can hold text that is not JSON, or values :class:`BenchmarkTable` cannot take."""
+    try:
         meta = json.loads(raw)
-        return cls(
-            arrow.to_pandas(),
-            space=meta.get("space"),
-            dataset=meta.get("dataset", ""),
-            recipe=meta.get("recipe"),
-            seeds=meta.get("seeds", (0,)),
-            note=meta.get("note", ""),
-            planned=meta.get("planned"),
-            planned_seeds=meta.get("planned_seeds"),
+    except ValueError as err:  # JSONDecodeError, or bytes that are not UTF-8
+        return {}, f"its nasbench metadata is not JSON ({err})"
+    if not isinstance(meta, dict):
+        return {}, f"its nasbench metadata is a JSON {type(meta).__name__}, not an object"
+    seeds, planned_seeds = meta.get("seeds", [0]), meta.get("planned_seeds")
+    for name, value in (("seeds", seeds), ("planned_seeds", planned_seeds)):
+        listed = isinstance(value, list) and all(map(_whole, value))
+        if not listed and not (name == "planned_seeds" and value is None):
+            return meta, f"metadata {name!r} is {value!r}, not a list of whole numbers"
+    planned = meta.get("planned")
+    if planned is not None and not _whole(planned):
+        return meta, f"metadata 'planned' is {planned!r}, not a whole number"
+    return meta, None
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _refuse_a_newer_format(meta: Mapping[str, Any], path: Path) -> None:
+    """Refuse a table a newer nasbench wrote, as the run store refuses a newer schema:
+    its columns or metadata may mean what this version would misread."""
+    version = meta.get("format_version", FORMAT_VERSION)
+    if _whole(version) and version > FORMAT_VERSION:
+        raise ConfigError(
+            f"{str(path)!r} is a benchmark table of format version {version}, newer than "
+            f"this nasbench reads ({FORMAT_VERSION}); upgrade nasbench to read it."
         )

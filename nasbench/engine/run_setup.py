@@ -39,6 +39,8 @@ Parts = TypeVar("Parts")
 # ops its space resolved to.
 USER_CODE = "user_code"
 SPACE_OPS = "space_ops"
+# The run environment's key of the fingerprint of the table evaluator's table file.
+TABLE_FINGERPRINT = "table_fingerprint"
 
 # Modules the command line imported with ``--import`` (nasbench.cli): a run records them
 # too, since an op set of built-in ops records no module of its own.
@@ -233,6 +235,9 @@ def run_environment(config: SearchConfig, device: Any) -> dict[str, Any]:
     fingerprint = _data_fingerprint(config)
     if fingerprint is not None:
         environment[DATA_FINGERPRINT] = fingerprint
+    table = _table_fingerprint(config)
+    if table is not None:
+        environment[TABLE_FINGERPRINT] = table
     from nasbench.data.folder_reading import FOLDER_READING, folder_reading
 
     # What this reader made of a folder: set, for a resume or retrain to compare.
@@ -448,6 +453,31 @@ def _data_fingerprint(config: SearchConfig) -> str | None:
     return data_fingerprint(data.name, data.size, data.root)
 
 
+def _table_path(config: SearchConfig) -> str | None:
+    """The benchmark table file the table evaluator reads its scores from (None for
+    another evaluator, or the synthetic table, which is generated, not read)."""
+    if config.evaluator != "table":
+        return None
+    settings = config.evaluator_config
+    path = settings.get("path") if isinstance(settings, Mapping) else getattr(settings, "path", "")
+    return str(path) if path else None
+
+
+def _table_fingerprint(config: SearchConfig) -> str | None:
+    """A digest of the table file's size and bytes, hashed as a dataset file is
+    (:mod:`nasbench.data.fingerprint`: whole up to 4 MiB, beyond that its first and last
+    MiB); None without a table file, or when it cannot be read (the evaluator says why)."""
+    from nasbench.data.fingerprint import _digest
+
+    path = _table_path(config)
+    if path is None:
+        return None
+    try:
+        return _digest([Path(path)])
+    except OSError:
+        return None
+
+
 def record_resume(
     config: SearchConfig,
     store: RunStore,
@@ -456,9 +486,10 @@ def record_resume(
     step: int | None = None,
 ) -> None:
     """Warn about, and log as events, what a resume runs on that differs from what the run
-    started on: its data files (a ``data_changed`` event) and torch, nasbench or the device
-    type (a ``resumed`` event with the environment now), so the report and ``nasbench runs``
-    show a run that was not one uninterrupted search. Nothing differs: nothing is logged.
+    started on: its data files or benchmark table (a ``data_changed`` event each) and
+    torch, nasbench or the device type (a ``resumed`` event with the environment now), so
+    the report and ``nasbench runs`` show a run that was not one uninterrupted search.
+    Nothing differs: nothing is logged.
 
     Args:
         config: the run's stored config.
@@ -474,6 +505,9 @@ def record_resume(
     data = warn_if_data_changed(config, store.environment, run_dir)
     if data is not None:
         store.log_event("data_changed", {**data, "step": step}, step=step)
+    table = warn_if_table_changed(config, store.environment, run_dir)
+    if table is not None:
+        store.log_event("data_changed", {**table, "step": step}, step=step)
     try:
         device = device or resolve_device(config.device)
     except NasbenchError:
@@ -531,6 +565,46 @@ def warn_if_data_changed(
     )
     return {
         "dataset": config.dataset.name,
+        "files": "changed",
+        "fingerprint_at_start": recorded,
+        "fingerprint_now": now,
+    }
+
+
+def warn_if_table_changed(
+    config: SearchConfig, environment: Mapping[str, Any], run_dir: str | Path
+) -> dict[str, Any] | None:
+    """Warn when the benchmark table a run's table evaluator reads changed since the run
+    started (regenerated, replaced or edited): the resumed search would rank candidates
+    scored by two tables.
+
+    Args:
+        config: the run's stored config.
+        environment: the run's recorded environment.
+        run_dir: the run folder, for the message.
+
+    Returns:
+        None when nothing changed, nothing was recorded, or the file is gone (the
+        evaluator then names it); else the details for a ``data_changed`` event: the
+        table and the fingerprints then and now.
+
+    Example:
+        >>> warn_if_table_changed(SearchConfig(), {}, "runs/x")  # nothing recorded: no check
+    """
+    recorded = environment.get(TABLE_FINGERPRINT)
+    now = _table_fingerprint(config)
+    if recorded is None or now is None or now == recorded:
+        return None
+    table = _table_path(config)
+    warnings.warn(
+        f"the benchmark table {table} of run '{run_dir}' changed since the run started, so "
+        "the resumed search ranks candidates scored by two tables and will not end as an "
+        "uninterrupted run would; start a new run for the new table.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return {
+        "table": table,
         "files": "changed",
         "fingerprint_at_start": recorded,
         "fingerprint_now": now,

@@ -100,7 +100,7 @@ class TableEvaluator:
                 table = synthetic_nb201_table(seed=self.config.table_seed)
         if not isinstance(table, BenchmarkTable):
             raise ConfigError(f"table must be a BenchmarkTable, got {type(table).__name__}.")
-        table._check_metric(self.config.metric)
+        table.check_score(self.config.metric)
         _refuse_other_size(table, self.config.size, "the table", "TableEvalConfig.size")
         self.table = table
         self.space = space
@@ -117,9 +117,10 @@ class TableEvaluator:
         dataset's results, images of another size than ``config.size`` (the search's
         ``dataset.size``), cells of another space (the synthetic table, without ``path``, is
         a made-up NB201 landscape, so only a synthetic set may claim it), ops or nodes the
-        table's cells lack, or a table that holds only some of the space's architectures
-        (sampled, or its generation stopped): a search would propose a cell the table
-        cannot score and fail after its run folder was made.
+        table's cells lack, a table that holds only some of the space's architectures
+        (sampled, its generation stopped or still running, or keyed by cells of no recorded
+        space), or a score column without a finite value: a search would propose a cell the
+        table cannot score, or rank them all alike, after its run folder was made.
 
         Args:
             config: the evaluator's settings (``path`` names the table; empty: synthetic).
@@ -137,6 +138,7 @@ class TableEvaluator:
             from nasbench.bench.table import BenchmarkTable
 
             table = BenchmarkTable.load(config.path)
+            table.check_score(config.metric)
             from nasbench.data.registry import dataset_key
 
             held, space_name = table.dataset, getattr(table.space, "name", None)
@@ -165,16 +167,15 @@ class TableEvaluator:
                 f"{where} holds {space_name} cells, not cells of space {space.get('name')!r}; "
                 f"search space {space_name!r}, or give a table of that space."
             )
-        if space_name is None:
-            return  # a table that records no space: its keys are the cells' JSON, unchecked
         from nasbench.spaces import NB201Space, space_from_dict
 
         searched = space_from_dict(space)
         # The synthetic table holds every cell of the full NB201 space.
         held_space = table.space if table is not None else NB201Space()
-        _refuse_cells_the_table_lacks(held_space, searched, where)
+        if held_space is not None:  # a table that records no space has no ops to compare
+            _refuse_cells_the_table_lacks(held_space, searched, where)
         if table is not None:
-            _refuse_a_table_short_of_the_space(table, searched, where)
+            _refuse_a_table_short_of_the_space(table, searched, where, config.path)
 
     @property
     def max_budget(self) -> int:
@@ -274,10 +275,13 @@ def _refuse_cells_the_table_lacks(held: Space, searched: Space, where: str) -> N
 COVERAGE_DRAWS = 200
 
 
-def _refuse_a_table_short_of_the_space(table: Any, searched: Space, where: str) -> None:
+def _refuse_a_table_short_of_the_space(table: Any, searched: Space, where: str, path: str) -> None:
     """Refuse a table that lacks some architecture (canonical class) of the search's space:
-    sampled (``--sample``) or stopped before the end, it leaves cells a search will propose
-    unscored. A table of every class (isomorphic cells share one row) is accepted."""
+    sampled (``--sample``), stopped before the end or still being generated, it leaves
+    cells a search will propose unscored; a table that records no space is keyed by the
+    cells' JSON, so it must hold those of the searched space. A table of every class
+    (isomorphic cells share one row) is accepted."""
+    from nasbench.bench.table import being_generated
     from nasbench.spaces.base import ENUMERATE_LIMIT
 
     held = table.held_keys()
@@ -292,7 +296,15 @@ def _refuse_a_table_short_of_the_space(table: Any, searched: Space, where: str) 
         short = any(key not in held for key in drawn)
     if not short:
         return
-    how = "its generation was stopped" if not table.complete else "it was sampled"
+    if being_generated(path):  # the lock a generation holds: "run it again" would be refused
+        raise ConfigError(
+            f"{where} holds {count} of space {searched.name!r} so far: `nasbench bench "
+            "generate` is writing it now; wait for it to end, then search."
+        )
+    if table.space is None:
+        how = "it records no space, so cells are looked up by their JSON"
+    else:
+        how = "its generation was stopped" if not table.complete else "it was sampled"
     raise ConfigError(
         f"{where} holds {count} of space {searched.name!r} ({how}), so the "
         "search would propose cells it cannot score; generate the whole space (`nasbench "
@@ -303,7 +315,10 @@ def _refuse_a_table_short_of_the_space(table: Any, searched: Space, where: str) 
 
 def _space_json(space: Space) -> str:
     """The space's ``to_dict()`` as text without its skeleton (the network the cells are
-    stacked in does not change which cells exist or their keys), for the cache below."""
+    stacked in does not change which cells exist or their keys), for the cache below;
+    ``null`` for no space (a table that records none)."""
+    if space is None:
+        return "null"
     described = {k: v for k, v in space.to_dict().items() if k != "skeleton"}
     return json.dumps(described, sort_keys=True)
 
@@ -315,7 +330,8 @@ def _architectures_of(searched_json: str, held_json: str) -> frozenset[str]:
     from nasbench.bench.table import genotype_key
     from nasbench.spaces import space_from_dict
 
-    searched, held = (space_from_dict(json.loads(text)) for text in (searched_json, held_json))
+    searched = space_from_dict(json.loads(searched_json))
+    held = None if held_json == "null" else space_from_dict(json.loads(held_json))
     return frozenset(genotype_key(g, held) for g in searched.enumerate())
 
 

@@ -75,6 +75,8 @@ from nasbench.strategies.discrete.loop import (
     Trial,
     _recordable,
     _Run,
+    improves_on,
+    ranked_score,
 )
 
 
@@ -306,7 +308,7 @@ class SuccessiveHalving:
                 result = failures.evaluate(evaluator, g, budget, where)
                 spent += float(result.cost.get("epochs", budget))
                 evaluations.append(Evaluation(bracket, rung, budget, g, result))
-                scored.append((_score(result), order, (index, g), result))
+                scored.append((ranked_score(result), order, (index, g), result))
             # Best first; ties keep the earlier candidate so runs are deterministic.
             scored.sort(key=lambda s: (-s[0], s[1]))
             # A diverged candidate is never trained again at a larger budget: the next
@@ -316,14 +318,9 @@ class SuccessiveHalving:
                 break
         _, _, (_, best), best_result = scored[0]
         planned = self.planned_budget(len(candidates))
-        if failure(best_result) is not None:  # every finalist diverged: no winner
+        if ranked_score(best_result) == -math.inf:  # every finalist diverged or has no score
             return HalvingReport(None, None, evaluations, planned, spent)
         return HalvingReport(best, best_result, evaluations, planned, spent)
-
-
-def _score(result: Result) -> float:
-    value = result.score
-    return value if math.isfinite(value) else -math.inf
 
 
 class Hyperband:
@@ -417,12 +414,12 @@ class Hyperband:
             start += n
             evaluations += report.evaluations
             spent += report.spent_budget
-            if report.best_result is not None and (
-                best is None or _score(report.best_result) > _score(best.best_result)
+            if report.best_result is not None and improves_on(
+                report.best_result, None if best is None else best.best_result
             ):
                 best = report
         failures.check(ended=True)
-        if best is None:  # every bracket's finalists diverged
+        if best is None:  # every bracket's finalists diverged or have no score
             return HalvingReport(None, None, evaluations, self.planned_budget(), spent)
         return HalvingReport(best.best, best.best_result, evaluations, self.planned_budget(), spent)
 
@@ -662,9 +659,7 @@ class _RaceState:
             ):
                 info = {"bracket": bracket, "rung": rung, "budget": epochs}
                 self.record(job, outcome, info)
-                value = outcome.result.score
-                value = value if math.isfinite(value) else -math.inf
-                scored.append((value, at + order, job.candidate_id))
+                scored.append((ranked_score(outcome.result), at + order, job.candidate_id))
             if self.store is not None:
                 self.store.set_progress(self.result.evaluations, self.planned, 0, None)
             self.check_failures(ended=False)
@@ -746,9 +741,7 @@ class _RaceState:
         """Keep the bracket's winner when it beats the winners of earlier brackets (a
         winner that diverged, every candidate of its last rung having failed, never does)."""
         r = self.result
-        if failure(result) is not None:
-            return
-        if r.best_result is None or result.score > r.best_result.score:
+        if improves_on(result, r.best_result):  # a failed winner's -inf never does
             r.best_genotype, r.best_result = genotype, result
 
 

@@ -20,6 +20,7 @@ from nasbench.evaluation.base import Result
 from nasbench.protocols import Genotype, Space
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, genotype_key, option
+from nasbench.strategies.discrete.loop import ranked_score
 
 
 @dataclass
@@ -97,9 +98,11 @@ class HillClimbing(DiscreteStrategy):
 
     def _observe(self, genotype: Genotype, result: Result) -> None:
         # With batched asks a result may come from an older neighbourhood; any better
-        # genotype is still a valid uphill move.
-        if self.current is None or result.score > self.current[1]:
-            self._move_to(genotype, result.score)
+        # genotype is still a valid uphill move. A score that is not a finite number ranks
+        # as -inf: a NaN kept as the current score would never be beaten.
+        score = ranked_score(result)
+        if self.current is None or score > self.current[1]:
+            self._move_to(genotype, score)
 
     def state_dict(self) -> dict[str, Any]:
         """Base state plus the climb (genotypes as JSON)."""

@@ -58,6 +58,46 @@ MAX_DUPLICATE_STREAK = 1000
 FAILED_BEFORE_GIVING_UP = 3
 
 
+def ranked_score(result: Result) -> float:
+    """The score a search ranks ``result`` by: its score, or ``-inf`` when that is not a
+    finite number (a failed candidate's ``-inf``, a NaN a metric or a table row left
+    unrecorded, an ``inf`` no real metric reaches), so such a result ranks last.
+
+    Args:
+        result: a candidate's result.
+
+    Returns:
+        The score, or ``-inf``.
+
+    Example:
+        >>> ranked_score(Result({"score": 0.5})), ranked_score(Result({"score": math.nan}))
+        (0.5, -inf)
+    """
+    value = result.score
+    return value if math.isfinite(value) else -math.inf
+
+
+def improves_on(result: Result, best: Result | None) -> bool:
+    """Whether ``result`` becomes a search's best instead of ``best``: the one rule every
+    discrete search keeps its best by. A score that is not a finite number never does
+    (NaN compares false either way, so a NaN kept first would stay the best for good).
+
+    Args:
+        result: the new candidate's result.
+        best: the best result so far; None when there is none yet.
+
+    Returns:
+        True when ``result`` has a finite score above ``best``'s (ties keep the earlier).
+
+    Example:
+        >>> improves_on(Result({"score": math.nan}), None)
+        False
+        >>> improves_on(Result({"score": 0.6}), Result({"score": math.nan}))
+        True
+    """
+    return math.isfinite(result.score) and (best is None or result.score > ranked_score(best))
+
+
 @dataclass
 class Trial:
     """One answered ask.
@@ -86,7 +126,8 @@ class DiscreteResult:
     """What :func:`run_discrete` returns.
 
     Attributes:
-        best_genotype: the best genotype found (earliest on ties; never a failed one).
+        best_genotype: the best genotype found (earliest on ties; never a failed one, nor
+            one whose score is not a finite number: see :func:`improves_on`).
         best_result: its result.
         history: every answered ask, in order.
         evaluations: evaluator calls made.
@@ -237,7 +278,7 @@ class _Run:
         )
         r.history.append(trial)
         self.strategy.tell(genotype, result)
-        if failed is None and (r.best_result is None or result.score > r.best_result.score):
+        if improves_on(result, r.best_result):  # a failed candidate's -inf never does
             r.best_genotype, r.best_result = genotype, result
         if self.store is not None and not replayed:  # a replayed row is in the store already
             cost = {} if cached else dict(result.cost)
