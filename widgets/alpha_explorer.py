@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import os
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -99,6 +100,11 @@ def relabel_scale(toggle: widgets.ToggleButtons, quantity: tuple[str, str, str])
     return True
 
 
+def _folder(run: str | os.PathLike) -> Path:
+    """The folder a run folder or a Run names, as a Run names it (``~`` expanded)."""
+    return Path(os.fspath(run)).expanduser()
+
+
 def _read_run(run: Any) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
     """``run``'s folder, alpha snapshots and candidates; a one-line error when unreadable."""
     from nasbench.runs import Run, load
@@ -146,16 +152,15 @@ class AlphaExplorer(widgets.VBox):
             options=["normal", "reduce"], value="normal", description="cell"
         )
         self.kind = widgets.Dropdown(options=["alpha"], value="alpha", description="matrices")
-        self.slider = widgets.IntSlider(value=0, min=0, max=0, description="snapshot",
-                                        continuous_update=True)  # fmt: skip
-        self.slider.add_class("nasbench-alpha-slider")
+        self._run_dir: Path | None = None  # the folder shown (or asked for, when unreadable)
+        self.slider = self._snapshot_slider(0, 0)
         # Its buttons are icons only: the tooltip (the view's title) says what they do.
         self.play = widgets.Play(
             value=0, min=0, max=0, interval=300, description="play",
             tooltip="play the snapshots in order (pause, stop, repeat)",
         )  # fmt: skip
         self.play.add_class("nasbench-alpha-play")
-        widgets.jslink((self.play, "value"), (self.slider, "value"))
+        self._play_link = widgets.jslink((self.play, "value"), (self.slider, "value"))
         self.step_label = widgets.HTML()
         self.edge = widgets.Dropdown(options=[], description="edge")
         self.mode = widgets.ToggleButtons(
@@ -196,7 +201,6 @@ class AlphaExplorer(widgets.VBox):
         self.hp_plot = LivePlot(go.Figure(), classes=("nasbench-hp-policy",))
         self.hp_plot.layout.display = "none"
         self.message = widgets.HTML()
-        self.slider.observe(lambda _: self.show_step(), "value")
         self.cell_type.observe(lambda _: self._on_cell_type(), "value")
         self.kind.observe(lambda _: self._load_cell(), "value")
         self.edge.observe(lambda _: self._draw_lines(), "value")
@@ -238,26 +242,76 @@ class AlphaExplorer(widgets.VBox):
         Example:
             >>> AlphaExplorer().set_run("/no/such/run")  # the view says why; no raise
         """
+        read = self._read_or_show_problem(run)
+        if read is not None:
+            self._show_run(*read)
+
+    def follow(self, run: Any, keep_slider: bool = False) -> None:
+        """Show the snapshots ``run`` recorded since it was shown (a running search's),
+        keeping the cell, matrices, view and edge chosen, and the snapshot unless it was
+        the last one, which follows to the new last; another run is shown afresh.
+
+        Args:
+            run: the run shown: a :class:`nasbench.runs.Run` (e.g. the Monitor's, whose
+                rows are read already) or its folder.
+            keep_slider: grow the slider shown (a person may be dragging it) rather than
+                put a new one in its place (see :meth:`_replace_slider`).
+
+        Raises:
+            ConfigError: ``run`` is neither a folder nor a Run.
+
+        Example:
+            >>> explorer = AlphaExplorer("runs/darts-1")  # doctest: +SKIP
+            >>> explorer.follow("runs/darts-1")  # new snapshots, view kept  # doctest: +SKIP
+        """
+        if not isinstance(run, (str, os.PathLike)) or _folder(run) != self._run_dir:
+            self.set_run(run)
+            return
+        read = self._read_or_show_problem(run)
+        if read is None:
+            return
+        followed = self.slider.value == self.slider.max  # the last snapshot: stay on the last
+        snapshot = None if followed else self.slider.value
+        self._take_run(*read)
+        cells = self._cell_types()
+        if list(self.cell_type.options) != cells:  # a cell type recorded since
+            current = self.cell_type.value
+            self.cell_type.options = cells
+            self.cell_type.value = current if current in cells else cells[0]
+        self._offer_kinds()
+        self._load_cell(snapshot, keep_slider)
+
+    def _read_or_show_problem(self, run: Any) -> tuple[Any, pd.DataFrame, pd.DataFrame] | None:
+        """:func:`_read_run`, or None with the reason shown when the folder cannot be read."""
+        from widgets.monitor import unreadable_run_text  # the monitor imports this module
+
         try:
-            read = _read_run(run)
+            return _read_run(run)
         except NasbenchError as err:
             if not isinstance(run, (str, os.PathLike)):
                 raise
-            self.show_problem(run, str(err))
-            return
-        self._show_run(*read)
+            self.show_problem(run, unreadable_run_text(run, err, "alpha snapshots"))
+            return None
 
-    def _show_run(self, run_dir: Any, alphas: pd.DataFrame, candidates: pd.DataFrame) -> None:
+    def _take_run(self, run_dir: Any, alphas: pd.DataFrame, candidates: pd.DataFrame) -> None:
+        """Hold ``run_dir``'s alphas and draw its hyper-parameter policy."""
         from nasbench.viz import hp_distribution
+        from nasbench.viz.alphas import SCHEDULE_KINDS
 
+        self._run_dir = _folder(run_dir)
         self.alphas = alphas
         self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
         self._draw_hp_policy(hp_distribution(candidates))
-        from nasbench.viz.alphas import SCHEDULE_KINDS
-
         # GDAS's temperature (the "global" cell's tau) is a schedule, not weights over ops.
         self.alphas = self.alphas[~self.alphas["kind"].isin(SCHEDULE_KINDS)]
-        cells = [str(c) for c in dict.fromkeys(self.alphas["cell_type"])] or ["normal"]
+
+    def _cell_types(self) -> list[str]:
+        """The cell types the run's alphas record, in order ("normal" when none)."""
+        return [str(c) for c in dict.fromkeys(self.alphas["cell_type"])] or ["normal"]
+
+    def _show_run(self, run_dir: Any, alphas: pd.DataFrame, candidates: pd.DataFrame) -> None:
+        self._take_run(run_dir, alphas, candidates)
+        cells = self._cell_types()
         with self.hold_trait_notifications():
             self.cell_type.options = cells
             self.cell_type.value = cells[0]
@@ -272,6 +326,7 @@ class AlphaExplorer(widgets.VBox):
             run_dir: the folder that was asked for.
             problem: the one-line reason (e.g. the run store is damaged).
         """
+        self._run_dir = _folder(run_dir)
         self.alphas = self.alphas.iloc[0:0]
         self.title.value = f"<b>run</b>: {html.escape(str(run_dir))}"
         self._draw_hp_policy(pd.DataFrame())  # hides every alpha view: there are no alphas
@@ -343,7 +398,43 @@ class AlphaExplorer(widgets.VBox):
         if not hide:
             self._show_mode()
 
-    def _load_cell(self) -> None:
+    def _snapshot_slider(self, value: int, last: int) -> widgets.IntSlider:
+        """A snapshot slider over ``0..last`` at ``value`` that shows the snapshot picked."""
+        slider = widgets.IntSlider(value=value, min=0, max=last, description="snapshot",
+                                   continuous_update=True)  # fmt: skip
+        slider.add_class("nasbench-alpha-slider")
+        slider.observe(lambda _: self.show_step(), "value")
+        return slider
+
+    def _fit_slider(self, last: int, value: int, keep: bool) -> None:
+        """Give the slider the range ``0..last`` (at ``value`` when replaced)."""
+        if last == self.slider.max:
+            return
+        if keep:
+            self.slider.max = last
+        else:
+            self._replace_slider(last, value)
+
+    def _replace_slider(self, last: int, value: int) -> None:
+        """Put a new slider over ``0..last`` at ``value`` in the old one's place, linked to
+        Play as it was.
+
+        ipywidgets 8.1.9's slider keeps the range it was first drawn with for its End key:
+        one whose max changed after (another run, another cell) would jump to the end of
+        what was shown before.
+        """
+        old = self.slider
+        self._play_link.close()  # first: Play's new value must not reach the old slider
+        self.play.value = value  # the new link starts the slider at Play's value
+        self.slider = self._snapshot_slider(value, last)
+        self._play_link = widgets.jslink((self.play, "value"), (self.slider, "value"))
+        row = self.alpha_controls[1]
+        row.children = tuple(self.slider if child is old else child for child in row.children)
+        close_widgets(old)
+
+    def _load_cell(self, snapshot: int | None = None, keep_slider: bool = False) -> None:
+        """Show the chosen cell's matrices at ``snapshot`` (the last when None or past the
+        end); ``keep_slider``: see :meth:`follow`."""
         if self.alphas.empty:
             note = (
                 "this run has no alpha snapshots; below: its hyper-parameter policy."
@@ -370,10 +461,11 @@ class AlphaExplorer(widgets.VBox):
             else self.cube
         )
         last = max(len(self.steps) - 1, 0)
+        shown = last if snapshot is None else min(snapshot, last)
         # The slider's range first: a new edge list resets the edge picker, whose observer
         # draws the lines at the slider's step, which must be one of this run's.
         self.play.max = last
-        self.slider.max = last
+        self._fit_slider(last, shown, keep_slider)
         # DiNTS's path probabilities are no distribution over a block's paths: no entropy.
         self.message.value = (
             message_html(
@@ -421,8 +513,8 @@ class AlphaExplorer(widgets.VBox):
             self.entropy.layout.title.text = ENTROPY_TITLE
             self.entropy.layout.xaxis.title.text = "edge"
         self.entropy.layout.yaxis.range = [0, np.log(max(most, 2)) * 1.05]
-        if self.slider.value != last:
-            self.slider.value = last  # observer shows it
+        if self.slider.value != shown:
+            self.slider.value = shown  # observer shows it
         else:
             self.show_step()
         self._draw_lines()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import html
 import os
 import re
@@ -143,7 +144,28 @@ class GenotypeSource(widgets.VBox):
         if not self._reading_run:
             self._update()
 
-    def _on_run(self, _: Any = None) -> None:
+    def follow(self, run: Any) -> None:
+        """Read ``run`` again when it is this source's run (a running search derives a
+        genotype each epoch), keeping the epoch and part chosen, unless the epoch was the
+        one the search returns so far, which follows to the new one.
+
+        Args:
+            run: a loaded :class:`nasbench.runs.Run` (e.g. the Monitor's, whose rows are
+                read already).
+        """
+        if not self.run.value or Path(self.run.value).expanduser() != run.run_dir:
+            return
+        epoch, part = self.epoch.value, self.part.value
+        followed = epoch is None or epoch == self._returned_index
+        self._on_run(run=run)
+        if not followed and epoch < len(self.epoch.options):
+            self.epoch.value = epoch
+        if part in self.part.options:
+            self.part.value = part
+
+    def _on_run(self, _: Any = None, run: Any = None) -> None:
+        """Read the chosen run (from ``run`` when given: a Run of that folder, read
+        already) and offer its epochs, at the genotype its search returned."""
         from nasbench.runs import load
         from nasbench.runs.returned import returned_genotype_row
 
@@ -161,7 +183,9 @@ class GenotypeSource(widgets.VBox):
         events, config = None, {}
         if self.run.value:
             try:
-                with load(self.run.value) as run:
+                # A Run handed in stays open: its owner (the Monitor) reads it again.
+                reading = contextlib.nullcontext(run) if run is not None else load(self.run.value)
+                with reading as run:
                     frame = run.genotypes
                     events = run.events
                     space = run.config.get("space")
@@ -171,7 +195,10 @@ class GenotypeSource(widgets.VBox):
                     self.run_frame = _run_frame(run.config, not run.candidates.empty)
                     config = run.config
             except NasbenchError as err:
-                self._run_error = str(err)  # kept: _update() must not hide why
+                from widgets.monitor import unreadable_run_text  # with plotly: only when needed
+
+                # Kept: _update() must not hide why.
+                self._run_error = unreadable_run_text(self.run.value, err, "genotype")
             else:
                 self._genotypes = list(frame["genotype"])
                 # The genotype the search returned (an early stop's, not the collapsing
@@ -693,6 +720,21 @@ class GenotypeViewer(widgets.VBox):
         """Offer these run folders as genotype sources on both sides."""
         self.source_a.set_runs(run_dirs)
         self.source_b.set_runs(run_dirs)
+
+    def follow(self, run: Any) -> None:
+        """Show what ``run`` derived since it was shown (a running search's new epochs) on
+        each side that shows it, keeping the epoch and part chosen there (see
+        :meth:`GenotypeSource.follow`).
+
+        Args:
+            run: a loaded :class:`nasbench.runs.Run` (e.g. the Monitor's).
+
+        Example:
+            >>> from nasbench.runs import load  # doctest: +SKIP
+            >>> GenotypeViewer("runs/darts-1").follow(load("runs/darts-1"))  # doctest: +SKIP
+        """
+        self.source_a.follow(run)
+        self.source_b.follow(run)
 
     def show_run(self, run_dir: str | os.PathLike) -> None:
         """Show the genotype ``run_dir``'s search returned as genotype A.

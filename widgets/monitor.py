@@ -85,6 +85,40 @@ def unstarted_reason(run_dir: str | os.PathLike) -> str | None:
     return launched.unstarted_reason(run_dir, dead_search_process)
 
 
+def unreadable_run_text(run_dir: str | os.PathLike, err: Exception, has_none: str) -> str:
+    """A person's one line for a run folder a view cannot read, in the workbench's words:
+    a folder that is gone was moved or deleted, and a launch that failed before its run
+    store has the search's own reason (not the reader's "not a run folder").
+
+    Args:
+        run_dir: the run folder asked for.
+        err: what reading it raised (said as it is for any other problem).
+        has_none: what the view shows that such a run has none of ("alpha snapshots").
+
+    Returns:
+        The line.
+
+    Example:
+        >>> unreadable_run_text("/no/such/run", OSError(), "alpha snapshots")  # doctest: +SKIP
+        'run folder /no/such/run is gone (moved or deleted); Refresh in the Runs tab ...'
+    """
+    folder = Path(run_dir)
+    if not folder.exists():
+        return (
+            f"run folder {folder} is gone (moved or deleted); Refresh in the Runs tab lists "
+            "the runs still there."
+        )
+    reason = unstarted_reason(folder)
+    if reason:
+        return f"the search failed before it started, so it has no {has_none}: {reason}"
+    if reason == "":
+        return (
+            f"the search is still starting (no run store yet), so it has no {has_none} yet; "
+            "open the run again once the Monitor shows it running."
+        )
+    return str(err)
+
+
 def format_eta(seconds: float | None) -> str:
     """``"1 h 02 min"``, ``"3 min 05 s"``, ``"12 s"``; "" when unknown."""
     if seconds is None or not np.isfinite(seconds):
@@ -208,6 +242,8 @@ class RunMonitor(widgets.VBox):
     Attributes:
         status: the run's status (a traitlet: "", "starting", "running", "finished", ...;
             "deleted" once its store was deleted while shown).
+        rows_read: how many alpha, genotype and candidate rows of the run have been read
+            (a traitlet; (0, 0, 0) before its store is open).
         run: the :class:`nasbench.runs.Run` once the store exists.
 
     Example:
@@ -218,6 +254,10 @@ class RunMonitor(widgets.VBox):
 
     status = traitlets.Unicode("")
     run_dir = traitlets.Unicode("")
+    # How many alpha, genotype and candidate rows of the run have been read: views showing
+    # the same run (the workbench's Alphas and Genotypes tabs) follow a search by it
+    # rather than poll the store themselves.
+    rows_read = traitlets.Tuple((0, 0, 0))
 
     def __init__(
         self,
@@ -452,10 +492,8 @@ class RunMonitor(widgets.VBox):
         self.candidate_plot.layout.display = "none"
         self.agent_plot.layout.display = "none"
         self.hp_plot.layout.display = "none"
-        self.alpha_plot.layout.display = None
-        self.history_plot.layout.display = None
         self.history_note.value = ""
-        self.cell_type.layout.display = None
+        self._show_run_figures(True)
         self.genotype.value = ""
         self.genotype_title.value = ""
         self.stages.value = ""
@@ -468,6 +506,15 @@ class RunMonitor(widgets.VBox):
         # Nothing of the last run's state may linger if this folder cannot be read.
         self.status_text.value = ""
         self.progress.max, self.progress.value, self.progress.bar_style = 1, 0, ""
+        self.rows_read = (0, 0, 0)
+
+    def _show_run_figures(self, shown: bool) -> None:
+        """Show the alpha and curve figures with their toggles, or hide them where the
+        folder has no run to draw (a search that failed before its store, a folder that is
+        gone): empty axes titled "waiting for the first snapshot" would promise data, and
+        the browser keeps the ranges of the run shown before on them."""
+        for view in (self.alpha_plot, self.history_plot, self.cell_type, self.alpha_scale):
+            view.layout.display = None if shown else "none"
 
     def start(self) -> bool:
         """Poll in the background on the running loop (Jupyter); False when there is none.
@@ -654,6 +701,7 @@ class RunMonitor(widgets.VBox):
             self.history_plot.push()
             self.agent_plot.push()
         self._show_state(alive, starting)
+        self.rows_read = (len(run.alphas), len(run.genotypes), len(run.candidates))
         return self.status
 
     def _store_identity(self) -> tuple[int, int] | None:
@@ -689,12 +737,13 @@ class RunMonitor(widgets.VBox):
         self._deleted = True
         folder = Path(self.run_dir)
         what = "run folder" if not folder.exists() else f"run store ({DB_NAME}) of"
+        # A folder renamed while shown is gone from here just the same: it may live on.
         self.error.value = message_html(
-            f"the {what} {folder} was deleted; the figures show it as last read. A search "
-            "started again in this folder is shown here.",
+            f"the {what} {folder} was moved or deleted; the figures show it as last read. A "
+            "search started again in this folder is shown here.",
             "warning",
         )
-        self.title.value = f"<b>run</b>: {html.escape(self.run_dir)} (deleted)"
+        self.title.value = f"<b>run</b>: {html.escape(self.run_dir)} (moved or deleted)"
         self.status_text.value = f"<b>{DELETED}</b>"
         self.progress.bar_style = ""
         self.report_message.value = ""
@@ -722,6 +771,7 @@ class RunMonitor(widgets.VBox):
             else:
                 self._store_id = identity
                 self.error.value = ""  # what the missing (or half-made) store said is over
+                self._show_run_figures(True)  # hidden while the folder had no run
                 # load() read every row so far; later refresh() calls return newer ones only.
                 self._generation = self.run.generation
                 self._ingest_alphas(self.run.alphas)
@@ -766,6 +816,7 @@ class RunMonitor(widgets.VBox):
         self.status_text.value = "<b>failed</b>" if status_line else ""
         self.progress.bar_style = "danger" if status_line else ""
         self.stop_button.disabled = True
+        self._show_run_figures(False)
         self._show_error(headline)
 
     # ----------------------------------------------------------------- alphas

@@ -27,9 +27,13 @@ from widgets._figures import LivePlot, close_widgets
 from widgets._layout import wrapping_row
 from widgets._svg import message_html
 from widgets.launcher import dead_search_process
-from widgets.monitor import thinned
+from widgets.monitor import thinned, unreadable_run_text
 
 METRICS = ("val_acc", "val_auc", "val_loss", "loss")
+# The table scrolls inside this height: a folder of 160 runs would otherwise push the run
+# picker and Open thousands of pixels down, and leave the page scrolled there after Open.
+TABLE_HEIGHT = "320px"
+REFRESH_NOTE = "Refresh re-reads the folder: runs started elsewhere, runs deleted since."
 # list_runs' columns, which unstarted_runs' rows take to join its frame.
 UNSTARTED_COLUMNS = [
     "run_dir", "name", "status", "message", "dataset", "strategy", "created",
@@ -174,9 +178,10 @@ class RunBrowser(widgets.VBox):
             )
         self.folder = Path(folder)
         self.frame = pd.DataFrame()
-        self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh",
+                                             tooltip=REFRESH_NOTE)  # fmt: skip
         self.refresh_button.add_class("nasbench-runs-refresh")
-        self.table = widgets.HTML()
+        self.table = widgets.HTML(layout=widgets.Layout(max_height=TABLE_HEIGHT, overflow="auto"))
         self.table.add_class("nasbench-run-table")
         self.select = widgets.SelectMultiple(
             options=[],
@@ -208,15 +213,17 @@ class RunBrowser(widgets.VBox):
         # metric, then reads only the runs that are new or changed, not every one again.
         self._curves: dict[str, tuple[tuple[Any, ...], pd.DataFrame, pd.DataFrame]] = {}
         self.select.observe(self._on_pick, "value")
+        folder_line = (f"<b>{html.escape(str(folder))}</b> "
+                       f"<small style='color:var(--jp-ui-font-color2, #666)'>{REFRESH_NOTE}"
+                       "</small>")  # fmt: skip
+        # The picker and its buttons above the table, which scrolls on its own.
         super().__init__(
             children=[
-                wrapping_row(
-                    [self.refresh_button, widgets.HTML(f"<b>{html.escape(str(folder))}</b>")]
-                ),
-                self.table,
+                wrapping_row([self.refresh_button, widgets.HTML(folder_line)]),
                 self.select,
                 wrapping_row([self.metric, self.compare_button, self.open_button]),
                 self.message,
+                self.table,
                 self.plot,
             ]
         )
@@ -293,6 +300,9 @@ class RunBrowser(widgets.VBox):
     def open_selected(self) -> None:
         """Ask the workbench to show the first selected run."""
         if self.select.value:
+            # Opening it makes it the person's pick, even where it was refresh()'s: opening
+            # the Runs tab refreshes it, which must not move the selection to a newer run.
+            self._chosen = True
             # A trait notifies only on change: opening the run opened last (after another
             # was shown) must still show it, so clear first.
             self.opened = ""
@@ -308,7 +318,8 @@ class RunBrowser(widgets.VBox):
             try:
                 history, candidates = self._rows(run_dir)
             except NasbenchError as err:
-                missing.append(f"{name}: {str(err).rstrip('.')}")  # joined with "; " below
+                why = unreadable_run_text(run_dir, err, f"{metric} curve")
+                missing.append(f"{name}: {why.rstrip('.')}")  # joined with "; " below
                 continue
             part = history[history["name"] == metric]
             if not part.empty:

@@ -11,6 +11,10 @@ Wiring (views hold view state; every action calls nasbench):
   viewer and the alpha explorer show it (the explorer: its alphas, or the
   hyper-parameter policy of an AutoHAS search); Open in the browser does the same for
   any run, and makes it the run Resume continues;
+- while the run shown runs, the genotype viewer and the alpha explorer follow what the
+  monitor reads of it (no poll of their own): each time its tab is opened, and as the
+  monitor reads new snapshots or genotypes while that tab is the one shown, keeping what
+  the person chose there; opening the Runs tab re-reads the runs folder;
 - when the launcher's search ends while the monitor shows another run, only the run
   browser refreshes (it lists how that search ended; the other views keep the run
   shown), and a run opened from the Runs tab while that search ran becomes the run
@@ -115,6 +119,9 @@ class Workbench(widgets.Tab):
         self._live_costs = live_costs
         self._views: dict[str, widgets.Widget] = {}
         self._shown_run: str | None = None  # the last run shown, for views built later
+        # The run each of the viewer and the explorer was last handed: a run opened while
+        # still starting reaches them once it runs (_follow_shown_run).
+        self._handed: dict[str, str] = {}
         # A run opened from the Runs tab while the launcher's search ran: Resume acts on it
         # once that search ends (the launcher keeps its running search until then).
         self._resume_later: str | None = None
@@ -193,8 +200,50 @@ class Workbench(widgets.Tab):
             return picker
 
     def _on_tab(self, _: Any = None) -> None:
-        if self.selected_index is not None and not self._closed:
-            self.view(list(VIEWS)[self.selected_index])
+        if self.selected_index is None or self._closed:
+            return
+        attribute = list(VIEWS)[self.selected_index]
+        if attribute not in self._views:
+            self.view(attribute)  # built now: it reads what it shows
+        elif attribute == "browser":
+            self.browser.refresh()  # runs started elsewhere meanwhile (~0.3 s for 160 runs)
+        else:
+            self._follow_shown_run(attribute)
+
+    @property
+    def _tab_shown(self) -> str | None:
+        """The attribute of the view whose tab is selected."""
+        return None if self.selected_index is None else list(VIEWS)[self.selected_index]
+
+    def _follow_shown_run(self, attribute: str, live: bool = False) -> None:
+        """Bring the viewer or the explorer (``attribute``) up to what the monitor has read
+        of the run shown, while that run runs; ``live``: the monitor just read it while the
+        tab is open (the explorer keeps the slider a person may be dragging)."""
+        if attribute not in ("viewer", "explorer"):
+            return
+        run = self._running_shown_run()
+        if run is None:
+            return
+        if self._handed.get(attribute) != self._shown_run:
+            getattr(self, f"_show_in_{attribute}")(self._shown_run)
+        elif attribute == "viewer":
+            self.viewer.follow(run)
+        else:
+            self.explorer.follow(run, keep_slider=live)
+
+    def _running_shown_run(self) -> Any:
+        """The monitor's loaded run when it is the run shown and not over (else None)."""
+        from widgets.monitor import TERMINAL
+
+        if self._shown_run is None or "monitor" not in self._views:
+            return None
+        if self.monitor.status in TERMINAL:
+            return None  # its end shows it everywhere (_on_status)
+        return self._run(self._shown_run)
+
+    def _on_rows_read(self, _: Any = None) -> None:
+        if self._tab_shown in ("viewer", "explorer") and self._tab_shown in self._views:
+            self._follow_shown_run(self._tab_shown, live=True)
 
     # ----------------------------------------------------------------- wiring
     def _wire_picker(self, picker: Any) -> None:
@@ -213,6 +262,7 @@ class Workbench(widgets.Tab):
 
     def _wire_monitor(self, monitor: Any) -> None:
         monitor.observe(self._on_status, "status")
+        monitor.observe(self._on_rows_read, "rows_read")
 
     def _wire_viewer(self, viewer: Any) -> None:
         viewer.set_dataset(self.picker.info, self.picker.size)
@@ -357,6 +407,7 @@ class Workbench(widgets.Tab):
         # says so rather than keep showing the last run's cell; an unreadable one, why.
         if self._run(run_dir) is not None or self._unreadable(run_dir):
             self.viewer.show_run(run_dir)
+            self._handed["viewer"] = run_dir
 
     def _show_in_explorer(self, run_dir: str) -> None:
         run = self._run(run_dir)
@@ -364,3 +415,6 @@ class Workbench(widgets.Tab):
             self.explorer.set_run(run)
         elif self._unreadable(run_dir):
             self.explorer.set_run(run_dir)  # shows the one-line reason, and no old figures
+        else:
+            return  # still starting: it follows once it runs (_follow_shown_run)
+        self._handed["explorer"] = run_dir

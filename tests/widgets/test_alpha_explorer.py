@@ -293,3 +293,43 @@ def test_a_run_without_alphas_keeps_no_matrix_of_the_run_before(tmp_path):
     heatmap = explorer.heatmap.data[0]
     assert len(heatmap.z) == len(heatmap.y) == 0 and explorer.heatmap.layout.title.text is None
     assert len(explorer.entropy.data[0].y) == 0 and explorer.lines.data == ()
+
+
+def test_each_run_gets_a_new_slider_with_its_range_and_play_linked_to_it(
+    fake_run, tmp_path, snapshot_writer
+):
+    from nasbench.runs import RunStore
+
+    longer = tmp_path / "longer"
+    with RunStore.create(longer, {"strategy": "darts"}, environment={}) as store:
+        for step in range(6):
+            snapshot_writer(store, step, float(step))
+        store.set_status("finished")
+    explorer = AlphaExplorer(fake_run)
+    old = explorer.slider
+    explorer.set_run(longer)
+    # ipywidgets 8.1.9's slider keeps the max it was drawn with for its End key: a slider
+    # grown after display would end at the last run's last snapshot.
+    slider = explorer.slider
+    assert slider is not old and old.comm is None  # the old one is closed
+    assert (slider.max, slider.value) == (5, 5) and explorer.play.max == 5
+    row = explorer.alpha_controls[1].children
+    assert slider in row and old not in row
+    assert explorer._play_link.target == (slider, "value")
+    assert explorer._play_link.source == (explorer.play, "value")
+    slider.value = 0  # its observer shows the snapshot picked
+    assert "(1/6)" in explorer.step_label.value and "step 0" in explorer.heatmap.layout.title.text
+
+
+def test_a_launch_that_failed_before_its_store_is_named_with_its_reason(tmp_path):
+    from widgets.launcher import CONFIG_NAME
+
+    failed = tmp_path / "failed_launch"
+    failed.mkdir()
+    (failed / CONFIG_NAME).write_text('{"strategy": "darts"}')
+    (failed / "stderr.log").write_text("nasbench: error: no dataset x; pick another.\n")
+    explorer = AlphaExplorer()
+    explorer.set_run(failed)
+    assert "failed before it started, so it has no alpha snapshots: no dataset x" in (
+        explorer.message.value
+    )

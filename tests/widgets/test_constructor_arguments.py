@@ -123,7 +123,7 @@ def test_an_alpha_explorer_of_a_missing_run_raises_but_set_run_says_it(tmp_path,
     # The workbench calls set_run on the kernel loop, where a raise is lost: a message.
     explorer = AlphaExplorer(fake_run)
     explorer.set_run(missing)
-    assert "does not exist" in explorer.message.value
+    assert "is gone (moved or deleted)" in explorer.message.value
     assert "missing" in explorer.title.value
 
 

@@ -1106,7 +1106,7 @@ def test_a_deleted_run_is_closed_and_said_deleted_until_a_new_one_is_written_the
     for _ in range(2):  # said once, and still said by the next polls
         assert monitor.poll_once() == "deleted" and monitor.status == "deleted"
         assert monitor.run is None and fds_to(fake_run) in (None, [])  # disk space freed
-        assert f"run folder {fake_run} was deleted" in monitor.error.value
+        assert f"run folder {fake_run} was moved or deleted" in monitor.error.value
         assert "holds no run store" not in monitor.error.value
         assert "finished" not in monitor.status_text.value and "deleted" in monitor.title.value
         assert monitor.stop_button.disabled and monitor.report_button.disabled
@@ -1279,3 +1279,29 @@ def test_a_live_search_recorded_with_another_kind_of_start_mark_reads_starting(
     assert unstarted_reason(run_dir) == ""
     monkeypatch.setattr(launcher_module, "_process_start", lambda pid: "linux:99999")
     assert f"(pid {os.getpid()}) ended" in unstarted_reason(run_dir)  # the pid was reused
+
+
+def test_a_folder_with_no_run_to_draw_shows_no_figures_that_promise_one(tmp_path, fake_run):
+    from widgets.launcher import CONFIG_NAME
+
+    failed = tmp_path / "failed_launch"  # a launch that failed its checks: no store
+    failed.mkdir()
+    (failed / CONFIG_NAME).write_text('{"strategy": "darts"}')
+    (failed / "stderr.log").write_text("nasbench: error: no dataset x; pick another.\n")
+    monitor = RunMonitor(fake_run)
+    figures = (monitor.alpha_plot, monitor.history_plot, monitor.cell_type, monitor.alpha_scale)
+    for folder in (failed, tmp_path / "gone"):  # ...and a folder deleted since it was listed
+        monitor.watch(folder)
+        assert monitor.status == "failed"
+        assert [view.layout.display for view in figures] == ["none"] * 4, folder.name
+    monitor.watch(fake_run)  # a run again: its figures are shown
+    assert [view.layout.display for view in figures] == [None] * 4
+    assert monitor.alpha_figure.data
+
+
+def test_a_run_folder_renamed_while_shown_is_said_moved_or_deleted(fake_run):
+    monitor = RunMonitor(fake_run)
+    fake_run.rename(fake_run.with_name("renamed"))
+    assert monitor.poll_once() == "deleted"
+    assert f"run folder {fake_run} was moved or deleted" in monitor.error.value
+    assert "(moved or deleted)" in monitor.title.value

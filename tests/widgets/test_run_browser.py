@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +183,26 @@ def test_runs_that_cannot_be_compared_are_listed_in_one_sentence(fake_run):
     said = browser.message.value
     assert "broken-a: " in said and "; broken-b: " in said
     assert ".;" not in said  # each reason's full stop would end the sentence mid-way
+
+
+def test_a_long_table_scrolls_on_its_own_below_the_picker_and_its_buttons(fake_run):
+    browser = RunBrowser(fake_run.parent)
+    assert browser.table.layout.max_height and browser.table.layout.overflow == "auto"
+    order = list(browser.children)
+    buttons = next(row for row in order if browser.open_button in getattr(row, "children", ()))
+    assert order.index(browser.select) < order.index(browser.table)
+    assert order.index(buttons) < order.index(browser.table)
+    # The tab says what Refresh is for.
+    assert "Refresh re-reads the folder" in browser.children[0].children[1].value
+
+
+def test_comparing_a_run_deleted_since_the_list_was_read_says_so_in_the_tab_s_words(fake_run):
+    import shutil
+
+    browser = RunBrowser(fake_run.parent)
+    browser.select.value = ()
+    shutil.rmtree(fake_run)
+    browser.select.value = (str(fake_run),)  # listed before it was deleted
+    message = html.unescape(browser.message.value)
+    assert "fake-1: run folder" in message and "is gone (moved or deleted)" in message
+    assert "Refresh" in message and "pass the folder" not in message

@@ -329,7 +329,7 @@ def test_a_deleted_run_stays_chosen_in_the_genotypes_tab_and_says_it_is_gone(tmp
     bench.browser.refresh_button.click()
     source = bench.viewer.source_a
     assert source.run.value == str(fake_run)  # not the other run's genotype in its place
-    assert "does not exist" in source.message.value
+    assert "is gone (moved or deleted)" in source.message.value
     bench.viewer.update_soon.flush()
     assert not bench.viewer.drawing_a.value
     source.run.value = str(other)  # the person picks another: the gone one is dropped next

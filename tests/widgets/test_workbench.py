@@ -146,7 +146,7 @@ def test_an_unreadable_run_leaves_nothing_of_the_last_one_in_the_other_tabs(tmp_
     bench.show_run(missing)
     assert bench.monitor.status == "failed"
     assert str(missing) in bench.explorer.title.value
-    assert "does not exist" in bench.explorer.message.value
+    assert "is gone (moved or deleted)" in bench.explorer.message.value
     assert bench.explorer.heatmap_plot.layout.display == "none"
     assert bench.viewer.drawing_a.value == ""  # the viewer says why instead of the old cell
 
@@ -298,3 +298,100 @@ def test_autohas_runs_on_the_space_tab_s_space_without_the_cells_it_builds_itsel
         bench.launcher.build_config().space["skeleton"]["n_cells"]
         == (bench.builder.space_config["skeleton"]["n_cells"])
     )
+
+
+def _open_from_the_runs_tab(bench: Workbench, run_dir) -> None:
+    bench.browser.folder = run_dir.parent
+    bench.browser.refresh()
+    bench.browser.select.value = (str(run_dir),)
+    bench.browser.open_button.click()
+
+
+def test_the_alphas_and_genotypes_tabs_follow_a_running_search_keeping_the_choices(
+    tmp_path, snapshot_writer
+):
+    from nasbench.runs import RunStore
+    from nasbench.spaces import parse_genotype
+    from tests.widgets.conftest import GENOTYPE
+    from widgets.workbench import TITLES
+
+    bench = _workbench(tmp_path)
+    genotype = parse_genotype(GENOTYPE).to_json()
+    run_dir = tmp_path / "runs" / "live"
+    config = {"dataset": {"name": "synthetic"}, "strategy": "darts"}
+    with RunStore.create(run_dir, config, environment={}) as store:  # open: a live writer
+        store.set_status("running")
+        for step in range(3):
+            snapshot_writer(store, step, float(step))
+        store.log_genotype(0, 2, genotype, {"val_acc": 0.6})
+        _open_from_the_runs_tab(bench, run_dir)
+        assert bench.monitor.status == "running" and list(bench.explorer.steps) == [0, 1, 2]
+        bench.selected_index = TITLES.index("Alphas")
+        bench.explorer.cell_type.value = "reduce"  # what the person chose stays
+        bench.explorer.slider.value = 1
+        slider = bench.explorer.slider
+        for step in (3, 4):
+            snapshot_writer(store, step, float(step))
+        store.log_genotype(1, 4, genotype, {"val_acc": 0.7})
+        bench.monitor.poll_once()  # the Alphas tab is the one shown: it follows the read
+        assert list(bench.explorer.steps) == [0, 1, 2, 3, 4]
+        assert bench.explorer.cell_type.value == "reduce"
+        assert bench.explorer.slider.value == 1 and bench.explorer.slider.max == 4
+        assert bench.explorer.slider is slider  # grown in place: a drag is not cut short
+        assert "(2/5)" in bench.explorer.step_label.value
+        # The Genotypes tab was not shown: it catches up when opened, at the newest epoch.
+        assert len(bench.viewer.source_a.epoch.options) == 1
+        bench.selected_index = TITLES.index("Genotypes")
+        assert len(bench.viewer.source_a.epoch.options) == 2
+        assert bench.viewer.source_a.epoch.value == 1
+        bench.viewer.source_a.epoch.value = 0  # an earlier epoch picked stays picked
+        store.log_genotype(2, 6, genotype, {"val_acc": 0.8})
+        bench.monitor.poll_once()
+        assert len(bench.viewer.source_a.epoch.options) == 3
+        assert bench.viewer.source_a.epoch.value == 0
+        # A slider on the last snapshot follows to the new last.
+        bench.selected_index = TITLES.index("Alphas")
+        bench.explorer.slider.value = 4
+        snapshot_writer(store, 5, 5.0)
+        bench.monitor.poll_once()
+        assert bench.explorer.slider.value == 5 and "(6/6)" in bench.explorer.step_label.value
+
+
+def test_a_launch_that_failed_before_its_store_is_said_so_in_the_alphas_and_genotypes_tabs(
+    tmp_path, fake_run
+):
+    from widgets.launcher import CONFIG_NAME
+
+    bench = _workbench(tmp_path)
+    bench.show_run(fake_run)
+    failed = fake_run.parent / "failed_launch"  # what the workbench's own failed Run leaves
+    failed.mkdir()
+    (failed / CONFIG_NAME).write_text('{"strategy": "darts"}')
+    reason = 'dataset "breastmnistt" is not in the registry; run nasbench datasets'
+    (failed / "stderr.log").write_text(f"nasbench: error: {reason}\n")
+    _open_from_the_runs_tab(bench, failed)
+    assert bench.monitor.status == "failed"
+    said = {
+        "Alphas": html.unescape(bench.explorer.message.value),
+        "Genotypes": html.unescape(bench.viewer.source_a.message.value),
+    }
+    for tab, has_none in (("Alphas", "alpha snapshots"), ("Genotypes", "genotype")):
+        assert f"failed before it started, so it has no {has_none}: {reason}" in said[tab], tab
+        assert "not a run folder" not in said[tab] and "nasbench search" not in said[tab], tab
+    assert bench.explorer.heatmap_plot.layout.display == "none"  # nothing of fake-1 stays
+    assert bench.viewer.drawing_a.value == ""
+
+
+def test_opening_the_runs_tab_lists_runs_started_elsewhere(tmp_path, fake_run):
+    import shutil
+
+    from widgets.workbench import TITLES
+
+    bench = _workbench(tmp_path)
+    bench.browser.folder = fake_run.parent
+    bench.browser.refresh()
+    bench.selected_index = TITLES.index("Monitor")
+    shutil.copytree(fake_run, fake_run.parent / "from-the-cli")  # a search run elsewhere
+    assert str(fake_run.parent / "from-the-cli") not in bench.browser.run_dirs()
+    bench.selected_index = TITLES.index("Runs")
+    assert str(fake_run.parent / "from-the-cli") in bench.browser.run_dirs()
