@@ -18,23 +18,34 @@ def main() -> int:
         print("nasbench: interrupted", file=sys.stderr)
         return 130
     code = command_line()
-    _ignore_late_interrupts()
+    _keep_the_exit_status(code)
     return code
 
 
-def _ignore_late_interrupts() -> None:
+def _keep_the_exit_status(code: int) -> None:
     """Let a Ctrl-C that comes once the command has ended (its result recorded and printed)
-    change nothing. The interpreter's teardown still runs (threads joined, modules freed),
-    and there Python's own handler printed a traceback, or, once it resets its handlers to
-    the default, the signal killed the process: a finished search exited 130, which a
-    script's ``&&`` reads as failed. An ignored signal stays ignored through teardown."""
+    end the process at once with the command's own status, and no traceback. Teardown
+    still runs (threads joined, modules freed): there Python's handler printed a traceback,
+    or, once Python had reset its handlers to the default, the signal killed the process,
+    so a finished search exited 130, which a script's ``&&`` reads as failed.
+
+    Args:
+        code: the command's exit status.
+    """
+    import atexit
+    import os
     import signal
     import threading
 
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread
     sys.stdout.flush()
     sys.stderr.flush()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # While threads are joined (a stuck one must not make Ctrl-C useless): end now.
+    signal.signal(signal.SIGINT, lambda *_: os._exit(code))
+    # After them (exit callbacks run once threads are joined): ignored, since an ignored
+    # signal stays ignored when Python resets its handlers; what is left is short.
+    atexit.register(signal.signal, signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

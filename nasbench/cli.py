@@ -439,7 +439,12 @@ def run_datasets(args: argparse.Namespace) -> int:
     root = data.data_root(args.root)
     if root.exists() and not root.is_dir():
         # Else every dataset would read "cached: no", as if a download were all it took.
-        named = f"--root {args.root}" if args.root is not None else f"$NASBENCH_DATA ({root})"
+        if args.root is not None:
+            named = f"--root {args.root}"
+        elif os.environ.get("NASBENCH_DATA"):
+            named = f"$NASBENCH_DATA ({root})"
+        else:
+            named = f"the default data folder {root}"
         raise ConfigError(f"{named} is a file; give the folder that holds the data.")
     if args.name is not None:
         infos = [data.get_info(args.name)]

@@ -343,6 +343,16 @@ def test_datasets_refuses_a_data_folder_variable_that_names_a_file(tmp_path, cap
         f"$NASBENCH_DATA ({a_file}) is a file; give the folder that holds the data."
     )
     assert main(["datasets", "--root", str(tmp_path)]) == 0  # --root wins over the variable
+    capsys.readouterr()
+    monkeypatch.delenv("NASBENCH_DATA")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "nasbench").write_text("x")  # the default folder, unset variable
+    assert main(["datasets"]) == 2
+    default = tmp_path / ".cache" / "nasbench"
+    said = capsys.readouterr().err.strip()
+    assert said.endswith(f"the default data folder {default} is a file; give the folder that "
+                         "holds the data.")  # fmt: skip
 
 
 def test_small_usage_mistakes_are_named_with_the_subcommands_help(tmp_path, capsys):

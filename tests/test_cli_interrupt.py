@@ -51,7 +51,7 @@ def test_ctrl_c_while_the_cli_loads_prints_one_line_and_exits_130(tmp_path, how)
 
 
 # A thread the interpreter waits for at exit sends a Ctrl-C: at once, or once the main
-# thread has ended (the command returned, the interpreter tears down).
+# thread has ended (the command returned, the interpreter tears down); then it hangs on.
 LATE_CTRL_C = """
 import os, signal, threading, time
 
@@ -60,23 +60,33 @@ def late():
         while threading.main_thread().is_alive():
             time.sleep(0.05)
     os.kill(os.getpid(), signal.SIGINT)
-    time.sleep(0.5)
+    time.sleep(float(os.environ["HANG_S"]))
 
 threading.Thread(target=late).start()
 """
 
 
 @pytest.mark.parametrize("how", ["module", "command"])
-def test_ctrl_c_after_the_command_has_ended_changes_nothing(tmp_path, how):
-    # A search that had printed its result exited 130 when Ctrl-C came in the teardown.
+def test_ctrl_c_after_the_command_has_ended_keeps_its_status_and_still_ends_it(tmp_path, how):
+    # A search that had printed its result exited 130 when Ctrl-C came in the teardown; and
+    # a Ctrl-C must still end a teardown stuck on a thread.
+    import time
+
     (tmp_path / "late_ctrl_c.py").write_text(LATE_CTRL_C)
     paths = [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), OMP_NUM_THREADS="1")
     start = ["-m", "nasbench"] if how == "module" else ["-c", CONSOLE_SCRIPT]
     command = [sys.executable, *start, "--import", "late_ctrl_c", "datasets", "--dims", "3"]
-    for at, code in (("start", 130), ("exit", 0)):  # while it runs, it still stops it
+    for at, hang, code in (("start", 0.5, 130), ("exit", 0.5, 0), ("exit", 60, 0)):
+        began = time.monotonic()
         done = subprocess.run(
-            command, capture_output=True, text=True, env={**env, "CTRL_C_AT": at}, timeout=120
+            command,
+            capture_output=True,
+            text=True,
+            env={**env, "CTRL_C_AT": at, "HANG_S": str(hang)},
+            timeout=120,
         )
-        assert done.returncode == code
-    assert done.stderr == "" and "adrenalmnist3d" in done.stdout  # no traceback, all output
+        assert done.returncode == code  # while it runs, it still stops it
+        if at == "exit":
+            assert done.stderr == "" and "adrenalmnist3d" in done.stdout  # all its output
+    assert time.monotonic() - began < 45  # not the thread's 60 s: the Ctrl-C ended it

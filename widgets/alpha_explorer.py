@@ -255,7 +255,8 @@ class AlphaExplorer(widgets.VBox):
             run: the run shown: a :class:`nasbench.runs.Run` (e.g. the Monitor's, whose
                 rows are read already) or its folder.
             keep_slider: grow the slider shown (a person may be dragging it) rather than
-                put a new one in its place (see :meth:`_replace_slider`).
+                put a new one in its place (see :meth:`_replace_slider`), unless it is on
+                the last snapshot: following then, it is replaced.
 
         Raises:
             ConfigError: ``run`` is neither a folder nor a Run.
@@ -279,7 +280,9 @@ class AlphaExplorer(widgets.VBox):
             self.cell_type.options = cells
             self.cell_type.value = current if current in cells else cells[0]
         self._offer_kinds()
-        self._load_cell(snapshot, keep_slider)
+        # A slider on the last snapshot is following, not being dragged: a new one, so its
+        # End key reaches the new last (a grown one would end where it was first drawn).
+        self._load_cell(snapshot, keep_slider and not followed)
 
     def _read_or_show_problem(self, run: Any) -> tuple[Any, pd.DataFrame, pd.DataFrame] | None:
         """:func:`_read_run`, or None with the reason shown when the folder cannot be read."""

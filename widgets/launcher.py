@@ -291,6 +291,18 @@ _FORM_WORDS = (
 )
 
 
+def _as_a_word(name: str) -> str:
+    """A pattern of ``name`` (itself a pattern) where it stands as a word of the message's
+    prose, not inside a path or a quoted value (``/data/max_seconds/x``, ``'max_seconds'``):
+    after a space or "(" and before a space, punctuation or the end.
+
+    Example:
+        >>> re.sub(_as_a_word("max_seconds"), "X", "max_seconds. /a/max_seconds/b (max_seconds)")
+        'X. /a/max_seconds/b (X)'
+    """
+    return rf"(?<![^\s(]){name}(?=[\s,;:)]|\.(?:\s|$)|$)"
+
+
 class SearchLauncher(widgets.VBox):
     """Configure and start searches.
 
@@ -662,28 +674,27 @@ class SearchLauncher(widgets.VBox):
             >>> launcher._in_form_words("a budget needs max_evaluations or max_seconds.")
             "a budget needs 'max evaluations' or 'max seconds'."
         """
+        # Settings whose label differs from their name (epochs and seed read the same).
         labels = {
             "max_evaluations": self.max_evaluations,
             "max_seconds": self.max_seconds,
             "max_steps_per_epoch": self.max_steps,
             "dataset.batch_size": self.batch_size,
             "dataset.limit": self.limit,
-            "epochs": self.epochs,
-            "seed": self.seed,
         }
         for setting, control in labels.items():
-            # Not inside a dotted name: DartsConfig.epochs is the strategy form's own field.
-            message = re.sub(
-                rf"(?<![\w.]){re.escape(setting)}\b", f"'{control.description}'", message
-            )
+            message = re.sub(_as_a_word(setting), f"'{control.description}'", message)
         # The strategy's and the evaluator's forms label each field by its name.
-        message = re.sub(rf"\b{self._config_cls().__name__}\.(\w+)", r"'\1'", message)
+        message = re.sub(rf"(?<![\w.]){self._config_cls().__name__}\.(\w+)", r"'\1'", message)
         if self.discrete and not self.self_evaluating:
             evaluator = self._evaluator_config_cls().__name__
-            message = re.sub(rf"\b{evaluator}\.(\w+)", r"evaluator '\1'", message)
-        # Settings of the strategy's own form, and the space the Space tab picks.
-        message = re.sub(r"\bstrategy_config[. ](\w+)", r"'\1'", message)
-        message = message.replace("strategy_config", "the strategy hyperparameters")
+            message = re.sub(rf"(?<![\w.]){evaluator}\.(\w+)", r"evaluator '\1'", message)
+        # Fields of the strategy's own form, then the form itself; and the space the Space
+        # tab picks.
+        for field in self.form.controls:
+            message = re.sub(_as_a_word(f"strategy_config[. ]{field}"), f"'{field}'", message)
+        message = re.sub(r"(?<![^\s(])strategy_config's", "the strategy hyperparameters'", message)
+        message = re.sub(_as_a_word("strategy_config"), "the strategy hyperparameters", message)
         message = re.sub(r'set space\["name"\] = "(\w+)"', r"pick the '\1' space", message)
         for config_words, form_words in _FORM_WORDS:
             message = message.replace(config_words, form_words)

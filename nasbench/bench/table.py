@@ -143,8 +143,12 @@ def _one_row_per_run(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     # Every column but the representative cell, which isomorphic members may differ in.
     frame = frame.drop_duplicates([c for c in COLUMNS if c != "genotype_json"])
-    first_cell = frame.groupby(run, sort=False)["genotype_json"].transform("first")
-    frame = frame[frame["genotype_json"] == first_cell]
+    # The cell listed first for a key stands for it at every seed and epoch (not the first
+    # of each run, which would stitch one curve from two trainings). A row missing its cell
+    # names no other training: it stays (NaN equals nothing, so it was dropped unsaid).
+    cells = frame["genotype_json"]
+    first_cell = cells.groupby(frame["key"], sort=False).transform("first")
+    frame = frame[cells.isna() | (cells == first_cell)]
     clashing = frame[frame.duplicated(run, keep=False)]
     if clashing.empty:
         return frame
@@ -421,7 +425,8 @@ class BenchmarkTable:
 
     def _check_metric(self, metric: str) -> None:
         names = list(self.metric_names)
-        column = self.frame.get(metric)
+        # An id column ("key", "seed") is no metric, numeric or not: its name is the mistake.
+        column = None if metric in ID_COLUMNS else self.frame.get(metric)
         if column is not None and not pd.api.types.is_numeric_dtype(column):
             # Text where numbers belong (a column written as strings): not a typo of a name.
             shown = column.dropna()

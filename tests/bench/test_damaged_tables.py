@@ -169,3 +169,36 @@ def test_isomorphic_cells_trained_apart_keep_the_first_not_an_average():
     records = pd.DataFrame({"arch": [first, second], "epoch": [1, 1], "accuracy": [91.2, 80.0]})
     row = import_records(records).query(second)
     assert row["val_acc"] == pytest.approx(0.912) and row["n_seeds"] == 1
+
+
+def test_the_first_cell_listed_stands_for_its_key_at_every_epoch():
+    # Not the first of each (seed, epoch): a curve stitched from two trainings.
+    from nasbench.bench import import_records
+
+    first = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    second = "|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|none~0|none~1|none~2|"
+    records = pd.DataFrame(
+        {
+            "arch": [first, first, second, second, second],
+            "epoch": [1, 2, 1, 2, 3],
+            "accuracy": [50.0, 60.0, 55.0, 65.0, 70.0],
+        }
+    )
+    frame = import_records(records).frame
+    assert frame["epoch"].tolist() == [1, 2] and frame["val_acc"].tolist() == [0.5, 0.6]
+    assert frame["genotype_json"].nunique() == 1
+
+
+def test_a_repeated_row_drops_no_architecture_whose_cell_is_missing(small):
+    frame = small.frame.copy()
+    frame.loc[5, "genotype_json"] = None  # a row without its representative cell
+    repeated = BenchmarkTable(pd.concat([frame, frame.iloc[[0]]], ignore_index=True), small.space)
+    assert len(repeated.frame) == len(frame)  # only the exact repeat went
+    assert set(repeated.frame["key"]) == set(frame["key"])
+
+
+@pytest.mark.parametrize("column", ["key", "genotype_json", "seed"])
+def test_an_id_column_asked_for_as_a_metric_is_an_unknown_metric(small, column):
+    with pytest.raises(ConfigError) as err:
+        small.check_score(column)
+    assert str(err.value).startswith(f"unknown metric {column!r}; the table has train_loss,")

@@ -105,6 +105,19 @@ def test_config_errors_name_the_forms_labels_not_config_keys(tmp_path, started):
     assert "'arch_lr' must be > 0.0, got 0.0." in text and "DartsConfig" not in text
 
 
+def test_config_words_inside_a_path_or_a_quoted_name_are_left_as_they_are(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs")
+    for name in ("data/max_seconds/epochs", "data/dataset.limit x", "my max_seconds"):
+        launcher.set_dataset(str(tmp_path / name))
+        assert launcher.run() is None
+        assert f"Unknown dataset '{tmp_path / name}'" in html.unescape(launcher.message.value)
+    launcher.set_dataset("synthetic")
+    launcher.strategy.value = "metanas"
+    launcher.form.controls["n_way"].value = 5  # past the synthetic set's 2 classes
+    text = html.unescape(launcher.message.value)
+    assert "strategy_config" not in text and "'meta_test_dataset'" in text
+
+
 def test_why_run_is_disabled_shows_beside_the_strategy_in_the_forms_words(tmp_path, started):
     # A long strategy form pushes the message under Run below the fold: the reason is
     # shown under the strategy dropdown too, with the fix as the form offers it.

@@ -352,9 +352,12 @@ def test_the_alphas_and_genotypes_tabs_follow_a_running_search_keeping_the_choic
         # A slider on the last snapshot follows to the new last.
         bench.selected_index = TITLES.index("Alphas")
         bench.explorer.slider.value = 4
+        following = bench.explorer.slider
         snapshot_writer(store, 5, 5.0)
         bench.monitor.poll_once()
         assert bench.explorer.slider.value == 5 and "(6/6)" in bench.explorer.step_label.value
+        # A new slider: a grown one's End key would stop where it was first drawn.
+        assert bench.explorer.slider is not following and bench.explorer.slider.max == 5
 
 
 def test_a_launch_that_failed_before_its_store_is_said_so_in_the_alphas_and_genotypes_tabs(
