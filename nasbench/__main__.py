@@ -4,7 +4,10 @@ import sys
 
 
 def main() -> int:
-    """Run the command line, saying in one line when a Ctrl-C comes while it loads.
+    """Run the command line, saying in one line when a Ctrl-C comes while it loads: the
+    ``nasbench`` command's process entry. It also sets how the process's teardown takes a
+    Ctrl-C (:func:`_keep_the_exit_status`), so call :func:`nasbench.cli.main` instead in a
+    Python process that goes on (a notebook, a script).
 
     Returns:
         The exit code (130 for such a Ctrl-C).
@@ -41,8 +44,17 @@ def _keep_the_exit_status(code: int) -> None:
         return  # signal handlers can only be set from the main thread
     sys.stdout.flush()
     sys.stderr.flush()
-    # While threads are joined (a stuck one must not make Ctrl-C useless): end now.
-    signal.signal(signal.SIGINT, lambda *_: os._exit(code))
+    def end_now(*_: object) -> None:
+        # While threads are joined (a stuck one must not make Ctrl-C useless); what they
+        # printed since is kept (os._exit skips Python's flush).
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a reader gone, a stream closed: nothing to keep
+                pass
+        os._exit(code)
+
+    signal.signal(signal.SIGINT, end_now)
     # After them (exit callbacks run once threads are joined): ignored, since an ignored
     # signal stays ignored when Python resets its handlers; what is left is short.
     atexit.register(signal.signal, signal.SIGINT, signal.SIG_IGN)

@@ -59,6 +59,7 @@ def late():
     if os.environ["CTRL_C_AT"] == "exit":
         while threading.main_thread().is_alive():
             time.sleep(0.05)
+        print("printed in the teardown")  # buffered: stdout is a pipe
     os.kill(os.getpid(), signal.SIGINT)
     time.sleep(float(os.environ["HANG_S"]))
 
@@ -75,6 +76,7 @@ def test_ctrl_c_after_the_command_has_ended_keeps_its_status_and_still_ends_it(t
     (tmp_path / "late_ctrl_c.py").write_text(LATE_CTRL_C)
     paths = [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), OMP_NUM_THREADS="1")
+    env.pop("PYTHONUNBUFFERED", None)  # output a process still holds is kept when it ends
     start = ["-m", "nasbench"] if how == "module" else ["-c", CONSOLE_SCRIPT]
     command = [sys.executable, *start, "--import", "late_ctrl_c", "datasets", "--dims", "3"]
     for at, hang, code in (("start", 0.5, 130), ("exit", 0.5, 0), ("exit", 60, 0)):
@@ -89,4 +91,5 @@ def test_ctrl_c_after_the_command_has_ended_keeps_its_status_and_still_ends_it(t
         assert done.returncode == code  # while it runs, it still stops it
         if at == "exit":
             assert done.stderr == "" and "adrenalmnist3d" in done.stdout  # all its output
+            assert done.stdout.endswith("printed in the teardown\n")
     assert time.monotonic() - began < 45  # not the thread's 60 s: the Ctrl-C ended it

@@ -674,6 +674,14 @@ class SearchLauncher(widgets.VBox):
             >>> launcher._in_form_words("a budget needs max_evaluations or max_seconds.")
             "a budget needs 'max evaluations' or 'max seconds'."
         """
+        # A quoted value (a dataset path, a name) is the person's own text: left as it is.
+        parts = re.split(r"((?<!\w)'[^']*'(?!\w))", message)
+        return "".join(
+            part if index % 2 else self._form_words(part) for index, part in enumerate(parts)
+        )
+
+    def _form_words(self, message: str) -> str:
+        """:meth:`_in_form_words` of a part of a message outside quotes."""
         # Settings whose label differs from their name (epochs and seed read the same).
         labels = {
             "max_evaluations": self.max_evaluations,

@@ -306,6 +306,8 @@ class Workbench(widgets.Tab):
 
     def _on_launch(self, _: Any = None) -> None:
         self._resume_later = None  # the monitor now shows the new process's run
+        # The run shown now: the Alphas and Genotypes tabs follow it once it runs.
+        self._shown_run = str(self.launcher.run_dir)
         self.monitor.watch(self.launcher.run_dir, self.launcher.process)
         self.selected_index = TITLES.index("Monitor")
 

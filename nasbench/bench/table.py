@@ -138,17 +138,18 @@ def _one_row_per_run(frame: pd.DataFrame) -> pd.DataFrame:
                 f"column {column!r} holds {int(bad.sum())} missing or non-whole value(s), "
                 f"e.g. {frame[column].to_numpy()[bad][0]}"
             )
-    run = ["key", "seed", "epoch"]
-    if not frame.duplicated(run).any():  # the usual case, without comparing every column
-        return frame
-    # Every column but the representative cell, which isomorphic members may differ in.
-    frame = frame.drop_duplicates([c for c in COLUMNS if c != "genotype_json"])
-    # The cell listed first for a key stands for it at every seed and epoch (not the first
-    # of each run, which would stitch one curve from two trainings). A row missing its cell
-    # names no other training: it stays (NaN equals nothing, so it was dropped unsaid).
+    # The cell listed first for a key stands for it at every seed and epoch, duplicates or
+    # not (else isomorphic cells trained at other seeds would be averaged as seeds, or a
+    # curve stitched from two trainings). A row missing its cell names no other training:
+    # it stays (NaN equals nothing, so it would be dropped unsaid).
     cells = frame["genotype_json"]
     first_cell = cells.groupby(frame["key"], sort=False).transform("first")
     frame = frame[cells.isna() | (cells == first_cell)]
+    run = ["key", "seed", "epoch"]
+    if not frame.duplicated(run).any():  # the usual case, without comparing every column
+        return frame
+    # Every column but the representative cell, which may be missing in some rows.
+    frame = frame.drop_duplicates([c for c in COLUMNS if c != "genotype_json"])
     clashing = frame[frame.duplicated(run, keep=False)]
     if clashing.empty:
         return frame

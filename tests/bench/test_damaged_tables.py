@@ -202,3 +202,21 @@ def test_an_id_column_asked_for_as_a_metric_is_an_unknown_metric(small, column):
     with pytest.raises(ConfigError) as err:
         small.check_score(column)
     assert str(err.value).startswith(f"unknown metric {column!r}; the table has train_loss,")
+
+
+def test_isomorphic_cells_at_other_seeds_are_not_averaged_whatever_else_the_table_holds():
+    # The rule held only when some other row was duplicated: an unrelated repeat changed
+    # one key's result.
+    from nasbench.bench import import_records
+
+    first = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+    second = "|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+    other = "|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|"
+    records = pd.DataFrame(
+        {"arch": [first, second, other], "epoch": 1, "seed": [0, 1, 0], "accuracy": [50.0, 70, 40]}
+    )
+    table = import_records(records)
+    repeated = BenchmarkTable(pd.concat([table.frame, table.frame.iloc[[-1]]]), table.space)
+    for each in (table, repeated):
+        row = each.query(second)
+        assert row["val_acc"] == pytest.approx(0.5) and row["n_seeds"] == 1

@@ -107,7 +107,8 @@ def test_config_errors_name_the_forms_labels_not_config_keys(tmp_path, started):
 
 def test_config_words_inside_a_path_or_a_quoted_name_are_left_as_they_are(tmp_path, started):
     launcher = SearchLauncher(tmp_path / "runs")
-    for name in ("data/max_seconds/epochs", "data/dataset.limit x", "my max_seconds"):
+    names = ("data/max_seconds/epochs", "a dataset.limit b", "my max_seconds", "my max_seconds run")
+    for name in names:
         launcher.set_dataset(str(tmp_path / name))
         assert launcher.run() is None
         assert f"Unknown dataset '{tmp_path / name}'" in html.unescape(launcher.message.value)

@@ -398,3 +398,42 @@ def test_opening_the_runs_tab_lists_runs_started_elsewhere(tmp_path, fake_run):
     assert str(fake_run.parent / "from-the-cli") not in bench.browser.run_dirs()
     bench.selected_index = TITLES.index("Runs")
     assert str(fake_run.parent / "from-the-cli") in bench.browser.run_dirs()
+
+
+def test_the_alphas_tab_follows_a_search_started_with_run(tmp_path, monkeypatch, snapshot_writer):
+    # Run, then watch the alphas: the launched run is the one shown, not the run opened
+    # before it.
+    import shutil
+
+    from nasbench.runs import RunStore
+    from widgets import launcher as launcher_module
+    from widgets.workbench import TITLES
+
+    class _Running:
+        pid, returncode = 1, None
+
+        def poll(self):
+            return None
+
+    started = []
+    monkeypatch.setattr(
+        launcher_module,
+        "start_process",
+        lambda args, run_dir: started.append(run_dir) or _Running(),
+    )
+    bench = _workbench(tmp_path)
+    bench.launcher.run_button.click()
+    (run_dir,) = started
+    shutil.rmtree(run_dir)  # the search process makes its store
+    config = {"dataset": {"name": "synthetic"}, "strategy": "darts"}
+    with RunStore.create(run_dir, config, environment={}) as store:
+        store.set_status("running")
+        for step in range(3):
+            snapshot_writer(store, step, float(step))
+        bench.monitor.poll_once()
+        bench.selected_index = TITLES.index("Alphas")
+        assert str(run_dir) in bench.explorer.title.value
+        assert list(bench.explorer.steps) == [0, 1, 2]
+        snapshot_writer(store, 3, 3.0)
+        bench.monitor.poll_once()
+        assert list(bench.explorer.steps) == [0, 1, 2, 3]
