@@ -281,9 +281,13 @@ def _measure_in_a_worker_while(edit, measure=None) -> SpaceBuilder:
         builder._live_costs()  # the debounced call, now
         edit(builder)
         release.set()
-        for _ in range(200):  # the worker's result reaches the loop as a callback
+        # Until the newest measurement is done (up to 30 s on a loaded machine: waiting on
+        # the cost line's text broke off at once, as it never reads "computing"), then its
+        # result reaches the loop as a callback.
+        for _ in range(1500):
             await asyncio.sleep(0.02)
-            if builder.costs or "computing" not in builder.cost_label.value:
+            future = builder._cost_future
+            if future is None or future.done():
                 break
         await asyncio.sleep(0.1)
 
