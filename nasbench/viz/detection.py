@@ -25,6 +25,7 @@ from nasbench.errors import ConfigError, NasbenchError
 from nasbench.evaluation.detection import FP_RATES, check_detections, froc, froc_curve
 from nasbench.viz.alphas import whole_number
 from nasbench.viz.comparison import COLORS as CURVE_COLORS
+from nasbench.viz.image_panels import keep_pixels_square
 from nasbench.viz.palette import FAMILY_COLORS
 
 # The package's Okabe-Ito hues (sky blue, vermillion), and a dash on the detections:
@@ -222,10 +223,12 @@ def plot_detections(
                 row=row,
                 col=col,
             )  # fmt: skip
-    fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
+    keep_pixels_square(fig, autorange="reversed", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
+    # No dashed box at all would read as a drawing that failed: say none scored enough.
+    none = "" if any(len(b) for b in info.boxes) else f": none scores {score_threshold:g} or more"
     fig.update_layout(
-        title=f"Detections (score >= {score_threshold:g}) and lesions",
+        title=f"Detections (score >= {score_threshold:g}) and lesions{none}",
         height=260 * rows,
         width=260 * cols,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},

@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from nasbench.errors import ConfigError
 from nasbench.viz.alphas import names_of, whole_number
+from nasbench.viz.image_panels import keep_pixels_square
 from nasbench.viz.palette import FAMILY_COLORS
 
 # Class 0 is transparent; the rest take the palette's hues in a fixed order.
@@ -292,7 +293,7 @@ def plot_overlays(
             )
         )  # fmt: skip
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    keep_pixels_square(fig, visible=False, autorange="reversed")
     fig.update_layout(
         title="Segmentation: image, ground truth, prediction",
         height=220 * rows + 80,

@@ -25,6 +25,7 @@ from plotly.subplots import make_subplots
 from nasbench.errors import ConfigError, DatasetError, SpaceError
 from nasbench.viz.alphas import whole_number
 from nasbench.viz.genotype_graph import EDGE_ATTR, NODE_ATTR, _draw_cell, _highlight_set
+from nasbench.viz.image_panels import keep_pixels_square
 from nasbench.viz.palette import INPUT_FILL, NODE_FILL, OUTPUT_FILL
 from nasbench.viz.render import NasDigraph
 
@@ -161,7 +162,7 @@ def plot_reconstructions(
                 col=col,
             )
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
+    keep_pixels_square(fig, visible=False, constrain="domain")
     fig.update_annotations(font_size=SUBPLOT_TITLE_SIZE)
     fig.update_layout(
         title=title or "Reconstruction: ground truth, zero-filled, network, error, mask",
