@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import sysconfig
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import graphviz
 
@@ -216,6 +218,23 @@ def save(digraph: graphviz.Digraph | graphviz.Source | str, path: str | os.PathL
     return path
 
 
+def fit_to_width(svg: str) -> str:
+    """``svg`` that keeps its natural size where it fits and shrinks, in proportion, to the
+    width it is shown in where it does not (its viewBox keeps the drawing's proportions).
+
+    Args:
+        svg: an SVG document (graphviz writes a ``viewBox``).
+
+    Returns:
+        The same document, its root element styled ``max-width: 100%; height: auto``.
+
+    Example:
+        >>> fit_to_width('<svg width="900pt" viewBox="0 0 900 90"></svg>')
+        '<svg style="max-width: 100%; height: auto" width="900pt" viewBox="0 0 900 90"></svg>'
+    """
+    return re.sub(r"<svg\b", '<svg style="max-width: 100%; height: auto"', svg, count=1)
+
+
 class NasDigraph(graphviz.Digraph):
     """A ``graphviz.Digraph`` that draws through :func:`render`.
 
@@ -257,6 +276,27 @@ class NasDigraph(graphviz.Digraph):
         """
         data = render(self, format or self.format or "svg")
         return data.decode(encoding) if encoding is not None else data
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """graphviz's inline output, with an SVG that shrinks to the notebook's width: at
+        its natural size a two-cell genotype (2,000 px) ran past the output area, its
+        reduction cell out of sight.
+
+        Args:
+            include: mimetypes to return (graphviz's meaning).
+            exclude: mimetypes to leave out.
+            **kwargs: passed on to graphviz.
+
+        Returns:
+            The mimebundle.
+        """
+        bundle = super()._repr_mimebundle_(include, exclude, **kwargs)
+        svg = bundle.get("image/svg+xml")
+        if isinstance(svg, str):
+            bundle["image/svg+xml"] = fit_to_width(svg)
+        return bundle
 
     def render(  # type: ignore[override]
         self,

@@ -373,3 +373,23 @@ def test_graph_drawings_use_the_cell_drawings_font_sizes(darts_v2):
     for name, graph in drawings.items():
         sizes = [float(s) for s in re.findall(r'fontsize="?([\d.]+)', graph.source)]
         assert sizes and min(sizes) >= 20, (name, sizes)
+
+
+def test_a_drawing_shown_inline_shrinks_to_the_notebooks_width_and_stays_valid_svg():
+    # At its natural size a two-cell genotype (about 2,000 px) ran past the output area.
+    import xml.dom.minidom
+
+    import numpy as np
+
+    from nasbench.spaces import create_space
+    from nasbench.viz import draw_genotype
+
+    space = create_space("darts", n_nodes=4)
+    bundle = draw_genotype(space.sample(np.random.default_rng(0)))._repr_mimebundle_()
+    svg = bundle["image/svg+xml"]
+    root = xml.dom.minidom.parseString(svg.encode()).documentElement
+    assert root.getAttribute("style") == "max-width: 100%; height: auto"
+    assert root.getAttribute("viewBox") and root.getAttribute("width").endswith("pt")
+    assert draw_genotype(space.sample(np.random.default_rng(0)))._repr_mimebundle_(
+        include=["image/png"]
+    ).keys() <= {"image/png"}
