@@ -44,6 +44,7 @@ def _keep_the_exit_status(code: int) -> None:
         return  # signal handlers can only be set from the main thread
     sys.stdout.flush()
     sys.stderr.flush()
+
     def end_now(*_: object) -> None:
         # While threads are joined (a stuck one must not make Ctrl-C useless); what they
         # printed since is kept (os._exit skips Python's flush).

@@ -85,5 +85,7 @@ def plot_hypernet_curve(run_or_frame: Any) -> go.Figure:
     fig.update_layout(title="SMASH hypernetwork training (a random architecture per batch)")
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text="train loss", secondary_y=False)
-    fig.update_yaxes(title_text="train accuracy", secondary_y=True)
+    # train_acc is a fraction of correct predictions: a fixed [0, 1] axis, so a flat curve
+    # is not auto-ranged into a band that reads like a drop or a rise.
+    fig.update_yaxes(title_text="train accuracy", range=[0, 1], secondary_y=True)
     return fig
