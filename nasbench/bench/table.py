@@ -108,9 +108,9 @@ def being_generated(path: str | os.PathLike) -> bool:
         False
     """
     # The run store's probe of its writer lock, which the generation lock is taken like.
-    from nasbench.runs.store import _lock_held
+    from nasbench.runs.store import lock_held
 
-    return _lock_held(generation_lock(path))
+    return lock_held(generation_lock(path))
 
 
 class _DamagedFrame(ConfigError):

@@ -102,12 +102,29 @@ def data_fingerprint(
         True
     """
     try:
-        return _digest(dataset_files(name, size, root, every_file))
+        return files_digest(dataset_files(name, size, root, every_file))
     except OSError:  # a file gone or unreadable meanwhile: loading will say so itself
         return None
 
 
-def _digest(files: list[Path]) -> str | None:
+def files_digest(files: list[Path]) -> str | None:
+    """A hex digest of the files' names (relative to their common folder), sizes and bytes:
+    a file up to 4 MiB is hashed whole, a larger one by its first and last MiB, so that a
+    fingerprint of gigabytes stays quick to take.
+
+    Args:
+        files: the files, in the order they are hashed.
+
+    Returns:
+        The SHA-256 hex digest, or None for no files.
+
+    Raises:
+        OSError: a file is missing or unreadable.
+
+    Example:
+        >>> files_digest([]) is None
+        True
+    """
     if not files:
         return None
     base = files[0].parent if len(files) == 1 else Path(os.path.commonpath(files))

@@ -467,13 +467,13 @@ def _table_fingerprint(config: SearchConfig) -> str | None:
     """A digest of the table file's size and bytes, hashed as a dataset file is
     (:mod:`nasbench.data.fingerprint`: whole up to 4 MiB, beyond that its first and last
     MiB); None without a table file, or when it cannot be read (the evaluator says why)."""
-    from nasbench.data.fingerprint import _digest
+    from nasbench.data.fingerprint import files_digest
 
     path = _table_path(config)
     if path is None:
         return None
     try:
-        return _digest([Path(path)])
+        return files_digest([Path(path)])
     except OSError:
         return None
 

@@ -299,7 +299,7 @@ def writer_alive(run_dir: str | Path) -> bool | None:
     """
     if fcntl is None and msvcrt is None:  # pragma: no cover
         return None
-    return _lock_held(run_folder(run_dir) / LOCK_NAME)
+    return lock_held(run_folder(run_dir) / LOCK_NAME)
 
 
 def announce_writer(run_dir: str | Path, command: str) -> float | None:
@@ -335,7 +335,7 @@ def announce_writer(run_dir: str | Path, command: str) -> float | None:
     withdraw_writer()
     if command not in ANNOUNCING or (fcntl is None and msvcrt is None):
         return None
-    if not (folder / DB_NAME).is_file() or _lock_held(folder / LOCK_NAME):
+    if not (folder / DB_NAME).is_file() or lock_held(folder / LOCK_NAME):
         return None
     try:
         handle = open(folder / _announce_name(command), "a+")  # noqa: SIM115 - held till withdrawn
@@ -413,15 +413,29 @@ def announced_writer(run_dir: str | Path) -> str | None:
     if fcntl is None and msvcrt is None:  # pragma: no cover
         return None
     folder = run_folder(run_dir)
-    return next((c for c in ANNOUNCING if _lock_held(folder / _announce_name(c))), None)
+    return next((c for c in ANNOUNCING if lock_held(folder / _announce_name(c))), None)
 
 
 def _announce_name(command: str) -> str:
     return f"run.{command}.lock"
 
 
-def _lock_held(lock: Path) -> bool:
-    """Whether a live process holds the lock file ``lock`` (fcntl or msvcrt present)."""
+def lock_held(lock: str | Path) -> bool:
+    """Whether a live process holds the lock file ``lock``, probed without waiting: the
+    lock is tried and let go at once (always False where neither fcntl nor msvcrt exists).
+
+    Args:
+        lock: the lock file.
+
+    Returns:
+        True while another process holds it; False when it is free or not there.
+
+    Example:
+        >>> lock_held("runs/nowhere/run.lock")
+        False
+    """
+    if fcntl is None and msvcrt is None:  # pragma: no cover
+        return False
     try:
         handle = open(lock)  # noqa: SIM115 - closed below
     except OSError:  # not there (or unreadable): nobody announced anything through it
