@@ -1,10 +1,11 @@
 """A form generated from a config dataclass (a strategy's hyperparameters).
 
-Each field becomes one control: ``int`` -> ``BoundedIntText`` and ``float`` ->
-``BoundedFloatText`` with the field's ``min``/``max`` metadata as bounds,
-``bool`` -> ``Checkbox``, a field with ``choices`` metadata -> ``Dropdown``,
+Each field becomes one control: ``int`` and ``float`` -> a
+:class:`~widgets._number_box.NumberBox` with the field's ``min``/``max`` metadata as its
+range, ``bool`` -> ``Checkbox``, a field with ``choices`` metadata -> ``Dropdown``,
 anything else -> ``Text`` (JSON for lists). The ``help`` metadata becomes the
-control's tooltip. The form holds values only; the config class validates them.
+control's tooltip. The form holds values only, as typed (a number past the range is not
+clamped); the config class validates them.
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ import ipywidgets as widgets
 import traitlets
 
 from nasbench.errors import NasbenchError
+from widgets._number_box import NumberBox
 
-# Bounds used when the metadata gives none; BoundedIntText/FloatText need finite ones.
-INT_LIMIT = 2**31 - 1
-FLOAT_LIMIT = 1e12
 _DESCRIPTION_STYLE = {"description_width": "160px"}
 
 
@@ -61,6 +60,8 @@ def control_for(config_cls: type, field: dataclasses.Field, value: Any = None) -
         >>> order = [f for f in dataclasses.fields(cls) if f.name == "order"][0]
         >>> control_for(cls, order).max
         2
+        >>> control_for(cls, order).read()
+        1
     """
     meta = field.metadata
     value = _default(field) if value is None else value
@@ -71,7 +72,7 @@ def control_for(config_cls: type, field: dataclasses.Field, value: Any = None) -
         "style": _DESCRIPTION_STYLE,
         "layout": widgets.Layout(width="360px", max_width="100%"),
     }
-    # An exclusive bound (above/below) bounds the control too; the config refuses it.
+    # An exclusive bound (above/below) is shown as the range too; the config refuses it.
     lo = meta.get("min") if meta.get("min") is not None else meta.get("above")
     hi = meta.get("max") if meta.get("max") is not None else meta.get("below")
     if meta.get("choices") is not None:
@@ -82,18 +83,11 @@ def control_for(config_cls: type, field: dataclasses.Field, value: Any = None) -
     if kind is bool:
         return widgets.Checkbox(value=bool(value), indent=False, **common)
     if kind is int:
-        return widgets.BoundedIntText(
-            value=int(value),
-            min=int(lo) if lo is not None else -INT_LIMIT,
-            max=int(hi) if hi is not None else INT_LIMIT,
-            **common,
-        )
+        return NumberBox(int(value), min=lo, max=hi, whole=True, **common)
     if kind is float:
-        low = float(lo) if lo is not None else -FLOAT_LIMIT
-        high = float(hi) if hi is not None else FLOAT_LIMIT
         # A step of 0.1 would make the arrows useless for learning rates like 3e-4.
         step = abs(float(value)) / 10 if value else 0.1
-        return widgets.BoundedFloatText(value=float(value), min=low, max=high, step=step, **common)
+        return NumberBox(float(value), min=lo, max=hi, step=step, **common)
     text = value if isinstance(value, str) else json.dumps(value)
     return widgets.Text(value=text, **common)
 
@@ -138,6 +132,8 @@ class ConfigForm(widgets.VBox):
         out: dict[str, Any] = {}
         for name, control in self.controls.items():
             value = control.value
+            if isinstance(control, NumberBox) and control.whole and float(value).is_integer():
+                value = int(value)  # the box holds a float; 3.7 stays, for the config to refuse
             if isinstance(control, widgets.Text):
                 try:
                     value = json.loads(value)
@@ -181,8 +177,9 @@ class ConfigForm(widgets.VBox):
     def carry(self, values: dict[str, Any]) -> list[str]:
         """Take over another form's values (:meth:`edited`) for the fields this one shares.
 
-        A value is taken only as given: one this form's control would clamp or does not
-        offer, or one the dataclass refuses here (its ``validate()``), keeps the default.
+        A value is taken only as given: one this form's control does not offer or holds
+        out of its range, or one the dataclass refuses here (its ``validate()``), keeps the
+        default.
 
         Args:
             values: field name -> value.
@@ -200,7 +197,8 @@ class ConfigForm(widgets.VBox):
                 self.set_values({name: value})
             except traitlets.TraitError:  # a choice this field does not offer
                 continue
-            if self.values()[name] == value and self._valid():
+            out_of_range = isinstance(control, NumberBox) and control.problem()
+            if self.values()[name] == value and not out_of_range and self._valid():
                 taken.append(name)
             else:
                 control.value = before

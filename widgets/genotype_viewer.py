@@ -28,6 +28,7 @@ import traitlets
 from nasbench.errors import ConfigError, NasbenchError, status_reason
 from nasbench.spaces import parse_genotype, zoo, zoo_info
 from widgets._layout import wrapping_row
+from widgets._number_box import NumberBox
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import CELL_WAIT_S, Debouncer, running_loop, submit_work
 from widgets.space_builder import too_large_text, too_large_to_build
@@ -675,12 +676,12 @@ class GenotypeViewer(widgets.VBox):
         self.compare = widgets.Checkbox(value=False, description="compare with B")
         self.compare.add_class("nasbench-genotype-compare")
         style = {"description_width": "90px"}
-        self.n_cells = widgets.BoundedIntText(value=8, min=1, max=40, description="cells",
-                                              style=style)  # fmt: skip
-        self.channels = widgets.BoundedIntText(value=16, min=1, max=512, description="channels",
-                                               style=style)  # fmt: skip
-        self.image_size = widgets.BoundedIntText(
-            value=28, min=8, max=512, description="image size", style=style
+        self.n_cells = NumberBox(8, min=1, max=40, whole=True, description="cells",
+                                 style=style)  # fmt: skip
+        self.channels = NumberBox(16, min=1, max=512, whole=True, description="channels",
+                                  style=style)  # fmt: skip
+        self.image_size = NumberBox(
+            28, min=8, max=512, whole=True, description="image size", style=style
         )
         self.drawing_a = widgets.HTML()
         self.drawing_a.add_class("nasbench-genotype-a")
@@ -811,14 +812,15 @@ class GenotypeViewer(widgets.VBox):
         )  # fmt: skip
         # A run's genotype is costed as the run searched it: its space builds it (an ALB
         # run's detector) in its skeleton, at its image size; the controls frame the others.
-        space, size, whose = None, self.image_size.value, ""
+        space, searched, whose = None, None, ""
         if from_run:
             space, skeleton, searched, whose = _run_space(genotype, source.run_frame)
-            size = searched or size
         try:
+            # The boxes are read only where they frame the genotype: a box typed wrong says so.
+            size = searched or self.image_size.read()
             if space is None:
                 skeleton = _skeleton(
-                    genotype, self.n_cells.value, self.channels.value, dataset, frame
+                    genotype, self.n_cells.read(), self.channels.read(), dataset, frame
                 )
         except Exception as err:  # noqa: BLE001 - one line here; the other views go on
             label.value = message_html(f"costs: not computed ({status_reason(err)})", "error")

@@ -44,6 +44,7 @@ from nasbench.runs.launched import (  # the folder's files, named where the CLI 
 from nasbench.runs.schema import DB_NAME
 from nasbench.runs.store import run_folder
 from widgets._layout import wrapping_row
+from widgets._number_box import NumberBox
 from widgets._svg import message_html
 from widgets._tasks import Debouncer, Poller
 from widgets.forms import ConfigForm
@@ -365,24 +366,26 @@ class SearchLauncher(widgets.VBox):
         self._typed: dict[str, Any] = {}  # strategy settings typed, kept across strategies
         self._carried: list[str] = []  # the typed settings the current form took
         self.form_box.children = [self.form]
-        self.epochs = widgets.BoundedIntText(value=2, min=1, max=10_000, description="epochs",
-                                             style=style)  # fmt: skip
-        self.max_steps = widgets.BoundedIntText(
-            value=0, min=0, max=10**9, description="max steps / epoch", style=style,
+        # Number boxes check their range when read: an ipywidgets int box would edit what
+        # was typed (1e9 -> 19) and a bounded one clamp it, both without a word.
+        self.epochs = NumberBox(2, min=1, max=10_000, whole=True, description="epochs",
+                                style=style)  # fmt: skip
+        self.max_steps = NumberBox(
+            0, min=0, max=10**9, whole=True, description="max steps / epoch", style=style,
             tooltip="0: the whole search half each epoch",
         )  # fmt: skip
-        self.limit = widgets.BoundedIntText(
-            value=0, min=0, max=10**9, description="image limit", style=style,
+        self.limit = NumberBox(
+            0, min=0, max=10**9, whole=True, description="image limit", style=style,
             tooltip="stratified subsample of the training split; 0: all images",
         )  # fmt: skip
-        self.batch_size = widgets.BoundedIntText(
-            value=16, min=1, max=4096, description="batch size", style=style
+        self.batch_size = NumberBox(
+            16, min=1, max=4096, whole=True, description="batch size", style=style
         )
         self.device = widgets.Dropdown(
             options=available_devices(), value="auto", description="device", style=style
         )
-        self.seed = widgets.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed",
-                                           style=style)  # fmt: skip
+        self.seed = NumberBox(0, min=0, max=2**31 - 1, whole=True, description="seed",
+                              style=style)  # fmt: skip
         # Discrete strategies: the evaluator (an evaluation strategy of its own), the
         # budget in evaluations and wall time, and where the evaluations run.
         from nasbench.evaluation import evaluator_names
@@ -395,21 +398,21 @@ class SearchLauncher(widgets.VBox):
         self.evaluator_form_box = widgets.VBox()
         self.evaluator_form: ConfigForm = self._evaluator_form()
         self.evaluator_form_box.children = [self.evaluator_form]
-        self.max_evaluations = widgets.BoundedIntText(
-            value=100, min=0, max=10**9, description="max evaluations", style=style,
+        self.max_evaluations = NumberBox(
+            100, min=0, max=10**9, whole=True, description="max evaluations", style=style,
             tooltip="evaluator calls allowed (cache hits are free); 0: no limit (then set "
             "max seconds)",
         )  # fmt: skip
-        self.max_seconds = widgets.BoundedFloatText(
-            value=0.0, min=0.0, max=1e9, description="max seconds", style=style,
+        self.max_seconds = NumberBox(
+            0.0, min=0.0, max=1e9, description="max seconds", style=style,
             tooltip="wall time allowed (a differentiable search fits its epochs to it after "
             "probing a few steps); 0: no limit",
         )  # fmt: skip
         self.executor = widgets.Dropdown(
             options=list(EXECUTORS), value="sequential", description="executor", style=style
         )
-        self.workers = widgets.BoundedIntText(
-            value=2, min=1, max=1024, description="workers", style=style,
+        self.workers = NumberBox(
+            2, min=1, max=1024, whole=True, description="workers", style=style,
             tooltip="processes (or Ray CPUs) evaluating at once",
         )  # fmt: skip
         self.bilevel_budget = widgets.VBox([self.epochs, self.max_steps])
@@ -754,9 +757,9 @@ class SearchLauncher(widgets.VBox):
         discrete = self.discrete
         # A setting this kind of search never reads (the config refuses it changed) keeps
         # its default, whatever its hidden control holds.
-        batch = self.batch_size.value if self._reads("batch_size") else DatasetConfig.batch_size
+        batch = self.batch_size.read() if self._reads("batch_size") else DatasetConfig.batch_size
         dataset = DatasetConfig(
-            **{**self.dataset.__dict__, "batch_size": batch, "limit": self.limit.value or None}
+            **{**self.dataset.__dict__, "batch_size": batch, "limit": self.limit.read() or None}
         )
         config = SearchConfig(
             dataset=dataset,
@@ -764,22 +767,22 @@ class SearchLauncher(widgets.VBox):
             strategy=self.strategy.value,
             strategy_config=self.form.values(),
             device=self.device.value,
-            seed=self.seed.value,
-            max_seconds=(self.max_seconds.value or None) if self._reads("max_seconds") else None,
+            seed=self.seed.read(),
+            max_seconds=(self.max_seconds.read() or None) if self._reads("max_seconds") else None,
         )
         if self._reads("epochs"):
-            config.epochs = self.epochs.value
+            config.epochs = self.epochs.read()
         if self._reads("max_steps_per_epoch"):
-            config.max_steps_per_epoch = self.max_steps.value or None
+            config.max_steps_per_epoch = self.max_steps.read() or None
         if discrete and not self.self_evaluating:  # the others refuse an evaluator
             config.evaluator = self.evaluator.value
             config.evaluator_config = self.evaluator_form.values()
         if discrete:
-            config.max_evaluations = self.max_evaluations.value or None
+            config.max_evaluations = self.max_evaluations.read() or None
             config.executor = self.executor.value
             parallel = self.executor.value != "sequential"
             key = "num_cpus" if self.executor.value == "ray" else "workers"
-            config.executor_config = {key: self.workers.value} if parallel else {}
+            config.executor_config = {key: self.workers.read()} if parallel else {}
         return config.validate()
 
     def _searched_space(self) -> dict[str, Any]:

@@ -34,12 +34,13 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from nasbench.errors import NasbenchError, SpaceError, closest_name, status_reason
+from nasbench.errors import ConfigError, NasbenchError, SpaceError, closest_name, status_reason
 from nasbench.models.memory import estimate_memory, saved_activation_bytes
 from nasbench.spaces import OP_SETS, op_family, op_spatial_dims, space_from_dict
 from nasbench.spaces.c2fnas import all_topologies
 from nasbench.spaces.nb101 import UNIQUE_CELLS_NB101
 from widgets._layout import wrapping_row
+from widgets._number_box import NumberBox
 from widgets._svg import message_html, show_drawing
 from widgets._tasks import Debouncer, off_loop, running_loop
 
@@ -458,14 +459,14 @@ class SpaceBuilder(widgets.VBox):
             )
             for t in CHAIN_LAYER_TYPES
         }
-        self.n_nodes = widgets.BoundedIntText(value=4, min=0, max=12, description="nodes",
+        self.n_nodes = NumberBox(4, whole=True, min=0, max=12, description="nodes",
                                               style=style)  # fmt: skip
         self.inputs_per_node = widgets.Dropdown(
             options=[1, 2], value=2, description="inputs per node", style=style
         )
-        self.max_depth = widgets.BoundedIntText(value=6, min=1, max=30, description="max depth",
+        self.max_depth = NumberBox(6, whole=True, min=1, max=30, description="max depth",
                                                 style=style)  # fmt: skip
-        self.n_cells = widgets.BoundedIntText(value=5, min=1, max=40, description="cells",
+        self.n_cells = NumberBox(5, whole=True, min=1, max=40, description="cells",
                                               style=style)  # fmt: skip
         self.reduction_at = widgets.Text(
             value="auto",
@@ -473,26 +474,26 @@ class SpaceBuilder(widgets.VBox):
             style=style,
             tooltip="cell indices, e.g. 1, 3; auto: n/3 and 2n/3",
         )
-        self.channels = widgets.BoundedIntText(value=8, min=1, max=512, description="channels",
+        self.channels = NumberBox(8, whole=True, min=1, max=512, description="channels",
                                                style=style)  # fmt: skip
-        self.depth = widgets.BoundedIntText(
-            value=2, min=1, max=6, description="depth", style=style,
+        self.depth = NumberBox(
+            2, whole=True, min=1, max=6, description="depth", style=style,
             tooltip="resolution levels below the input",
         )  # fmt: skip
-        self.blocks = widgets.BoundedIntText(
-            value=3, min=1, max=16, description="blocks", style=style,
+        self.blocks = NumberBox(
+            3, whole=True, min=1, max=16, description="blocks", style=style,
             tooltip="DiNTS topology blocks",
         )  # fmt: skip
-        self.layers = widgets.BoundedIntText(
-            value=4, min=1, max=24, description="layers", style=style,
+        self.layers = NumberBox(
+            4, whole=True, min=1, max=24, description="layers", style=style,
             tooltip="trellis layers (Auto-DeepLab: 12)",
         )  # fmt: skip
-        self.candidates = widgets.BoundedIntText(
-            value=4, min=1, max=256, description="stage-1 candidates", style=style,
+        self.candidates = NumberBox(
+            4, whole=True, min=1, max=256, description="stage-1 candidates", style=style,
             tooltip="U-shaped topologies C2FNAS's stage 1 trains briefly and ranks",
         )  # fmt: skip
-        self.proxy_steps = widgets.BoundedIntText(
-            value=4, min=1, max=10_000, description="proxy steps", style=style,
+        self.proxy_steps = NumberBox(
+            4, whole=True, min=1, max=10_000, description="proxy steps", style=style,
             tooltip="training steps of each stage-1 candidate",
         )  # fmt: skip
         self.topology = widgets.Text(
@@ -500,17 +501,17 @@ class SpaceBuilder(widgets.VBox):
             tooltip="auto: stage 1 searches it; or a level per cell, e.g. 0, 1, 1, 0",
         )  # fmt: skip
         self.c2fnas_box = widgets.VBox([self.candidates, self.proxy_steps, self.topology])
-        self.vertices = widgets.BoundedIntText(
-            value=7, min=2, max=9, description="vertices", style=style,
+        self.vertices = NumberBox(
+            7, whole=True, min=2, max=9, description="vertices", style=style,
             tooltip="NAS-Bench-101: 7, input and output included",
         )  # fmt: skip
-        self.max_edges = widgets.BoundedIntText(
-            value=9, min=1, max=36, description="max edges", style=style,
+        self.max_edges = NumberBox(
+            9, whole=True, min=1, max=36, description="max edges", style=style,
             tooltip="NAS-Bench-101: 9",
         )  # fmt: skip
         self.nb101_box = widgets.VBox([self.vertices, self.max_edges])
-        self.batch_size = widgets.BoundedIntText(
-            value=16, min=1, max=4096, description="batch size", style=style
+        self.batch_size = NumberBox(
+            16, whole=True, min=1, max=4096, description="batch size", style=style
         )
         self.message = widgets.HTML()
         self.message.add_class("nasbench-space-message")
@@ -666,7 +667,12 @@ class SpaceBuilder(widgets.VBox):
                 self.reduction_at.value = "auto"
             elif kind in ("darts", "trellis") and self.op_set.value == "nb201":
                 self.op_set.value = "darts"
-        shown = {
+        for control, visible in self._shown(kind).items():
+            control.layout.display = None if visible else "none"
+
+    def _shown(self, kind: str) -> dict[widgets.Widget, bool]:
+        """Which of the controls (or their boxes) a ``kind`` of space shows: those it reads."""
+        return {
             self.cell_box: kind in ("darts", "nb201", "nasunet", "trellis"),
             self.inputs_per_node: kind in ("darts", "trellis"),
             self.chain_box: kind == "chain",
@@ -681,8 +687,19 @@ class SpaceBuilder(widgets.VBox):
             self.c2fnas_box: kind == "c2fnas",
             self.nb101_box: kind == "nb101",
         }
-        for control, visible in shown.items():
-            control.layout.display = None if visible else "none"
+
+    def _read_numbers(self, kind: str) -> None:
+        """Raise the first problem of a number box this kind of space shows (3.7 nodes, 100
+        cells), in the box's own words, before any check that reads its value."""
+        shown = self._shown(kind)
+        inside = {self.n_nodes: self.cell_box, self.max_depth: self.chain_box,
+                  self.candidates: self.c2fnas_box, self.proxy_steps: self.c2fnas_box,
+                  self.vertices: self.nb101_box, self.max_edges: self.nb101_box}  # fmt: skip
+        for box in (self.n_nodes, self.max_depth, self.layers, self.candidates,
+                    self.proxy_steps, self.vertices, self.max_edges, self.n_cells,
+                    self.depth, self.blocks, self.channels):  # fmt: skip
+            if shown[inside.get(box, box)]:
+                box.read()
 
     def set_dataset(self, info: Any, size: int) -> None:
         """Follow a dataset: its dims, channels, classes and image size.
@@ -749,6 +766,10 @@ class SpaceBuilder(widgets.VBox):
         with self.hold_updates():
             self._show(wanted.to_dict())
         problem = self.error
+        try:
+            self._read_numbers(self.space_type.value)
+        except ConfigError:  # a setting past a box's range (20 nodes): the box names it
+            problem = f"the builder cannot show this space: {problem} Edit it as a dict instead."
         if not problem:
             differences = _differences(
                 _comparable(wanted.to_dict()), _comparable(self.space_config)
@@ -819,13 +840,16 @@ class SpaceBuilder(widgets.VBox):
     def space_dict(self) -> dict[str, Any]:
         """The space as a dict from the controls (not yet validated)."""
         kind = self.space_type.value
+        # A box is read only by the kinds that show it: one hidden holds what it held.
         skeleton: dict[str, Any] = {
-            "n_cells": self.n_cells.value,
-            "channels": self.channels.value,
             "spatial_dims": self.spatial_dims,
             "in_channels": self.in_channels,
             "num_classes": self.num_classes,
         }
+        if kind != "chain":
+            skeleton = {"channels": self.channels.read(), **skeleton}
+        if kind in ("darts", "nb201", "nb101"):
+            skeleton = {"n_cells": self.n_cells.read(), **skeleton}
         # Only cell stacks have reduction cells (the control is hidden for the others).
         positions = (
             parse_positions(self.reduction_at.value)
@@ -837,30 +861,30 @@ class SpaceBuilder(widgets.VBox):
         ops: Any = self.op_set.value if self.op_set.value != CUSTOM else self.selected_ops()
         if kind in SEGMENTATION_TYPES:
             unet = {k: skeleton[k] for k in ("channels", "spatial_dims", "in_channels")}
-            unet.update({"depth": self.depth.value, "num_classes": max(2, self.num_classes)})
+            unet.update({"depth": self.depth.read(), "num_classes": max(2, self.num_classes)})
             out: dict[str, Any] = {"name": kind, "skeleton": unet}
             if kind == "nasunet":
-                out["n_nodes"] = self.n_nodes.value
+                out["n_nodes"] = self.n_nodes.read()
             if kind == "dints":
-                out["num_blocks"] = self.blocks.value
+                out["num_blocks"] = self.blocks.read()
             if kind == "trellis":
-                out.update(num_layers=self.layers.value, ops=ops, n_nodes=self.n_nodes.value,
+                out.update(num_layers=self.layers.read(), ops=ops, n_nodes=self.n_nodes.read(),
                            inputs_per_node=self.inputs_per_node.value)  # fmt: skip
             if kind == "c2fnas":
                 levels = parse_positions(self.topology.value)
-                out.update(num_cells=self.n_cells.value, candidates=self.candidates.value,
-                           proxy_steps=self.proxy_steps.value,
+                out.update(num_cells=self.n_cells.read(), candidates=self.candidates.read(),
+                           proxy_steps=self.proxy_steps.read(),
                            topology=None if levels is None else list(levels))  # fmt: skip
             return out
         if kind == "nb101":
-            return {"name": "nb101", "ops": "nb101", "n_vertices": self.vertices.value,
-                    "max_edges": self.max_edges.value, "skeleton": skeleton}  # fmt: skip
+            return {"name": "nb101", "ops": "nb101", "n_vertices": self.vertices.read(),
+                    "max_edges": self.max_edges.read(), "skeleton": skeleton}  # fmt: skip
         if kind == "chain":
             layer_types = [t for t, b in self.layer_types.items() if b.value]
-            return {"name": "chain", "layer_types": layer_types, "max_depth": self.max_depth.value,
+            return {"name": "chain", "layer_types": layer_types, "max_depth": self.max_depth.read(),
                     "skeleton": {k: skeleton[k] for k in
                                  ("spatial_dims", "in_channels", "num_classes")}}  # fmt: skip
-        out = {"name": kind, "ops": ops, "n_nodes": self.n_nodes.value, "skeleton": skeleton}
+        out = {"name": kind, "ops": ops, "n_nodes": self.n_nodes.read(), "skeleton": skeleton}
         if kind == "darts":
             out["inputs_per_node"] = self.inputs_per_node.value
         return out
@@ -868,15 +892,16 @@ class SpaceBuilder(widgets.VBox):
     def _check(self) -> Any:
         """Build the space or raise a one-line error (ValueError or NasbenchError)."""
         kind = self.space_type.value
+        self._read_numbers(kind)
         if kind in SEGMENTATION_TYPES:
-            if kind in ("nasunet", "trellis") and self.n_nodes.value < 1:
-                raise ValueError(f"a {kind} cell needs at least 1 node; got {self.n_nodes.value}.")
+            if kind in ("nasunet", "trellis") and self.n_nodes.read() < 1:
+                raise ValueError(f"a {kind} cell needs at least 1 node; got {self.n_nodes.read()}.")
             if kind == "trellis":
                 self._check_palette(kind)
             if kind == "c2fnas":
-                if self.n_cells.value > C2FNAS_MAX_CELLS:
+                if self.n_cells.read() > C2FNAS_MAX_CELLS:
                     raise ValueError(
-                        f"C2FNAS with {self.n_cells.value} cells has too many topologies to list "
+                        f"C2FNAS with {self.n_cells.read()} cells has too many topologies to list "
                         f"here; use at most {C2FNAS_MAX_CELLS} (C2FNAS used 12)."
                     )
                 try:
@@ -893,9 +918,9 @@ class SpaceBuilder(widgets.VBox):
         elif kind != "nb101":  # NAS-Bench-101 cells have their own three vertex ops
             self._check_palette(kind)
             minimum = 2 if kind == "nb201" else 1
-            if self.n_nodes.value < minimum:
+            if self.n_nodes.read() < minimum:
                 raise ValueError(
-                    f"a {kind} cell needs at least {minimum} node(s); got {self.n_nodes.value}."
+                    f"a {kind} cell needs at least {minimum} node(s); got {self.n_nodes.read()}."
                 )
         if kind != "chain":  # cell stacks: the only ones with reduction cells
             self._check_reduction_at()
@@ -912,7 +937,7 @@ class SpaceBuilder(widgets.VBox):
             raise ValueError(
                 f"'reduction at' {shown!r}: write cell indices like '1, 3', or 'auto'."
             ) from None
-        last = self.n_cells.value - 1
+        last = self.n_cells.read() - 1
         outside = [at for at in positions if not 0 <= at <= last]
         if outside:
             at = str(outside[0])
@@ -1050,7 +1075,10 @@ class SpaceBuilder(widgets.VBox):
         # cell waits for it: off_loop). Only the newest measurement is shown: the ticket
         # changes with every edit of the space.
         self._cost_ticket += 1
-        ticket, space, batch = self._cost_ticket, self._last_space, self.batch_size.value
+        batch = self._costed_batch()
+        if batch is None:
+            return
+        ticket, space = self._cost_ticket, self._last_space
         if self._cost_future is not None:
             self._cost_future.cancel()  # not started yet: an edit made it out of date
         future = self._cost_future = off_loop(loop, self._measure, space, batch)
@@ -1088,8 +1116,20 @@ class SpaceBuilder(widgets.VBox):
         if self._last_space is None:
             return {}
         self._cost_ticket += 1  # this measurement is newer than any still in a worker
-        batch = self.batch_size.value
+        batch = self._costed_batch()
+        if batch is None:
+            return {}
         return self._show_costs(self._measure(self._last_space, batch, build_large), batch)
+
+    def _costed_batch(self) -> int | None:
+        """The batch size costs are measured at; None, with the box's problem as the cost
+        line, when the box holds no batch size it takes."""
+        try:
+            return self.batch_size.read()
+        except ConfigError as err:
+            self.costs = {}
+            self.cost_label.value = message_html(f"supernet cost: not measured; {err}", "error")
+            return None
 
     def _measure(self, space: Any, batch: int, build_large: bool = False) -> dict[str, Any] | str:
         """The costs of ``space``'s supernet, or the one-line reason there are none."""

@@ -289,9 +289,11 @@ class Workbench(widgets.Tab):
         if "builder" in self._views:
             self.builder.set_dataset(info, size)
         if "launcher" in self._views:
-            self.launcher.set_dataset(
-                {**self.picker.dataset_config(), "batch_size": self.builder.batch_size.value}
-            )
+            dataset = self.picker.dataset_config()
+            batch = self.builder.batch_size
+            if not batch.problem():  # a batch size typed wrong is left for Run to name
+                dataset["batch_size"] = batch.read()
+            self.launcher.set_dataset(dataset)
         if "viewer" in self._views:
             self.viewer.set_dataset(info, size)
 

@@ -604,3 +604,44 @@ def test_every_control_stays_in_view_in_a_narrow_window(lab_server, page, artifa
             families = page.evaluate(CUT_LABELS, ".nasbench-space-builder .widget-label")
     assert all(not c for c in clipped.values()), f"controls cut off at 760 px: {clipped}"
     assert families == [], f"op family names cut short at 760 px: {families}"
+
+
+def test_numbers_typed_key_by_key_reach_the_kernel_as_typed(lab_server, page, artifacts) -> None:
+    # ipywidgets' int boxes strip 'e', '.' and spaces on each key press (3.7 -> 37, 1e3 ->
+    # 13) and bounded boxes clamp; the launcher's boxes keep the text and Run names it.
+    write_notebook(
+        lab_server,
+        "numbers.ipynb",
+        ["from widgets.launcher import SearchLauncher\nSearchLauncher('runs')"],
+    )
+    open_and_run_all(page, lab_server, "numbers.ipynb")
+    launcher = ".nasbench-launcher"
+    wait_for(page, f"{launcher} .nasbench-run", 120_000, "the launcher's Run button")
+
+    def type_into(label: str, text: str) -> None:
+        row = page.locator(f"{launcher} .widget-inline-hbox").filter(
+            has=page.locator("label.widget-label", has_text=re.compile(rf"^{re.escape(label)}$"))
+        )
+        field = row.locator("input").first
+        field.fill("")
+        field.press_sequentially(text, delay=30)  # key by key, as a person types
+        field.press("Tab")
+
+    type_into("epochs", "3.7")
+    message = page.locator(f"{launcher} .nasbench-launcher-message")
+    expect_text(message, "'epochs' must be a whole number from 1 to 10,000, not 3.7.")
+    page.screenshot(path=str(artifacts / "numbers-fraction.png"), full_page=True)
+    from playwright.sync_api import expect
+
+    expect(page.locator(f"{launcher} .nasbench-run")).to_be_disabled()
+    type_into("epochs", "20000")
+    expect_text(message, "not 20,000.")
+    type_into("epochs", "1e5")  # an int box would have sent 15
+    expect_text(message, "not 100,000.")
+    type_into("epochs", "3")
+    type_into("image limit", "1e3")
+    expect_enabled(page.locator(f"{launcher} .nasbench-run"))
+    field = page.locator(f"{launcher} .widget-inline-hbox").filter(
+        has=page.locator("label.widget-label", has_text=re.compile(r"^image limit$"))
+    )
+    assert field.locator("input").first.input_value() in ("1e3", "1000")

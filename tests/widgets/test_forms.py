@@ -9,6 +9,7 @@ import pytest
 
 from nasbench.errors import NasbenchError
 from nasbench.strategies import get_strategy, make_config
+from widgets._number_box import NumberBox
 from widgets.forms import ConfigForm
 
 
@@ -24,9 +25,9 @@ class _Config:
 def test_controls_follow_types_and_metadata():
     form = ConfigForm(_Config)
     c = form.controls
-    assert isinstance(c["steps"], widgets.BoundedIntText)
+    assert isinstance(c["steps"], NumberBox) and c["steps"].whole
     assert (c["steps"].min, c["steps"].max) == (1, 5)
-    assert isinstance(c["rate"], widgets.BoundedFloatText)
+    assert isinstance(c["rate"], NumberBox) and not c["rate"].whole
     assert (c["rate"].min, c["rate"].max) == (0.0, 1.0)
     assert isinstance(c["flag"], widgets.Checkbox)
     assert isinstance(c["mode"], widgets.Dropdown) and list(c["mode"].options) == ["a", "b"]
@@ -34,14 +35,27 @@ def test_controls_follow_types_and_metadata():
     assert c["steps"].tooltip == "how many"
 
 
-def test_bounds_clamp_values_out_of_range():
+def test_values_out_of_range_are_kept_as_typed_not_clamped():
+    # A bounded ipywidgets box would turn 50 into 5 without a word; the config refuses it.
     form = ConfigForm(_Config)
     form.controls["steps"].value = 50
     form.controls["rate"].value = -3.0
-    assert form.values()["steps"] == 5
-    assert form.values()["rate"] == 0.0
-    form.set_values({"steps": 2, "mode": "b", "name": "y", "unknown": 1})
+    assert form.values()["steps"] == 50 and isinstance(form.values()["steps"], int)
+    assert form.values()["rate"] == -3.0
+    assert form.controls["steps"].problem() == "'steps' must be a whole number from 1 to 5, not 50."
+    form.set_values({"steps": 2, "rate": 0.0, "mode": "b", "name": "y", "unknown": 1})
     assert form.config() == _Config(steps=2, rate=0.0, mode="b", name="y")
+
+
+def test_a_fraction_in_a_whole_number_field_reaches_the_config_as_typed():
+    # An ipywidgets int box strips '.' as it is typed (3.7 -> 37); the form keeps 3.7.
+    form = ConfigForm(get_strategy("darts").config_cls)
+    form.controls["order"].value = 1.5
+    assert form.values()["order"] == 1.5
+    with pytest.raises(NasbenchError, match=r"order must be an integer, got 1\.5"):
+        make_config("darts", form.values())
+    form.controls["order"].value = 2.0
+    assert form.values()["order"] == 2 and isinstance(form.values()["order"], int)
 
 
 def test_strategy_form_round_trips_through_make_config():
@@ -83,7 +97,7 @@ def test_carry_takes_shared_values_the_form_holds_as_given_and_keeps_defaults_el
     old.set_values({"lr": 0.01, "depth": 9, "mode": "b", "only_old": 5})
     assert old.edited() == {"lr": 0.01, "depth": 9, "mode": "b", "only_old": 5}
     new = ConfigForm(New)
-    # depth 9 would be clamped to 4 and "b" is not offered: both keep New's defaults.
+    # depth 9 is past New's range and "b" is not offered: both keep New's defaults.
     assert new.carry(old.edited()) == ["lr"]
     assert new.values() == {"lr": 0.01, "depth": 2, "mode": "a"}
 

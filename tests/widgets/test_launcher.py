@@ -94,7 +94,7 @@ def test_config_errors_name_the_forms_labels_not_config_keys(tmp_path, started):
     launcher.max_seconds.value = float("nan")  # a script can set it; the box shows it
     assert launcher.run() is None
     text = html.unescape(launcher.message.value)
-    assert "'max seconds' must be a finite number, got nan." in text
+    assert "'max seconds' must be a number from 0 to 1,000,000,000, not nan." in text
     assert "config" not in text and "null" not in text
     launcher.max_seconds.value = 0.0
     launcher.set_space(TINY_SPACE)

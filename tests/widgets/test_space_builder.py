@@ -395,7 +395,10 @@ def test_a_space_the_builder_cannot_show_is_named_and_the_builder_is_left_as_it_
     builder.set_space({"name": "nb201", "n_nodes": 3})
     before = dict(builder.space_config)
     for given, said in (
-        ({"name": "darts", "n_nodes": 20}, "cannot show n_nodes 20"),
+        (
+            {"name": "darts", "n_nodes": 20},
+            "cannot show this space: 'nodes' must be a whole number from 0 to 12, not 20",
+        ),
         ({"name": "chain", "kernels": [3]}, "cannot show kernels \\[3\\]"),
         ({"name": "darts", "skeleton": {"stem_multiplier": 2}}, "skeleton.stem_multiplier 2"),
         ({"name": "vnas", "skeleton": {"spatial_dims": 3}}, "3D but the dataset is 2D"),
