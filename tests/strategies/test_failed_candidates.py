@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from nasbench.config import SearchConfig
 from nasbench.errors import ConfigError, DivergenceError
+from nasbench.evaluation.base import Result
 from nasbench.runs import RunStore, load
 from nasbench.spaces import NB201Space
 from nasbench.strategies import create_strategy
@@ -205,3 +207,34 @@ def test_a_search_stopped_before_any_candidate_trained_prints_no_genotype(capsys
     out = capsys.readouterr().out
     assert "genotype: none yet (no candidate has trained)" in out
     assert "continue it with `nasbench resume" in out
+
+
+@pytest.mark.parametrize("name", ["evolution", "genetic"])
+def test_a_nan_score_ranks_last_in_the_population_not_first(name):
+    # A table cell left unrecorded scores NaN; max() and sorted() keep a NaN met first, so
+    # a NaN-scored member won every tournament it entered (and the genetic elite).
+    config = {"population_size": 4, "sample_size": 4} if name == "evolution" else {
+        "population_size": 4, "elitism": 1}  # fmt: skip
+    strategy = create_strategy(name, config, space=NB201Space(), seed=0)
+    members = [strategy.ask() for _ in range(4)]
+    scores = [math.nan, 0.9, 0.1, 0.2]
+    for genotype, score in zip(members, scores, strict=True):
+        strategy.tell(genotype, Result({"score": score}))
+    if name == "evolution":
+        strategy.space.mutate = lambda genotype, rng: genotype  # the child is its parent
+
+        class InOrder:  # the tournament draws the members in order: the NaN one first
+            def __init__(self, rng):
+                self.rng = rng
+
+            def choice(self, n, size, replace):
+                return np.arange(size)
+
+            def __getattr__(self, name):
+                return getattr(self.rng, name)
+
+        strategy.rng = InOrder(strategy.rng)
+        assert strategy.ask() == members[1]
+    else:  # the generation's best, which decides when the search is stale
+        assert strategy.best == 0.9
+        assert all(not math.isnan(m[1]) for m in strategy.population)

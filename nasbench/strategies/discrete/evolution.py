@@ -27,6 +27,7 @@ from nasbench.spaces.genotype import ChainGenotype, Genotype, NB201Genotype
 from nasbench.spaces.nb101 import NB101Genotype
 from nasbench.strategies import register_strategy
 from nasbench.strategies.discrete.base import DiscreteConfig, DiscreteStrategy, option
+from nasbench.strategies.discrete.loop import ranked_score
 
 # At most this share of a small budget goes to the random initial population, so most
 # evaluations are still children of the fittest (Real et al.: 100 of 20,000).
@@ -138,7 +139,8 @@ class RegularizedEvolution(DiscreteStrategy):
         return child
 
     def _observe(self, genotype: protocols.Genotype, result: Result) -> None:
-        self.population.append((genotype, result.score))
+        # NaN (a table cell left unrecorded) as -inf: max() would keep a NaN met first.
+        self.population.append((genotype, ranked_score(result)))
         if len(self.population) > self.config.population_size:
             self.population.popleft()  # aging: the oldest dies, not the worst
 
@@ -232,7 +234,7 @@ class GeneticAlgorithm(DiscreteStrategy):
         return child
 
     def _observe(self, genotype: protocols.Genotype, result: Result) -> None:
-        self.children.append((genotype, result.score))
+        self.children.append((genotype, ranked_score(result)))  # NaN sorts anywhere
         size = self.config.population_size
         if len(self.children) < size:
             return
