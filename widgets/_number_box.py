@@ -49,6 +49,8 @@ class NumberBox(widgets.FloatText):
     ) -> None:
         # Kept here, not sent to the page: the page's bounded boxes clamp silently.
         self.min, self.max, self.whole = min, max, whole
+        if whole:
+            kwargs.setdefault("step", 1)  # the arrows and arrow keys count in ones
         super().__init__(value=value, **kwargs)
 
     def problem(self) -> str:
