@@ -241,9 +241,17 @@ class Workbench(widgets.Tab):
             return None  # its end shows it everywhere (_on_status)
         return self._run(self._shown_run)
 
-    def _on_rows_read(self, _: Any = None) -> None:
-        if self._tab_shown in ("viewer", "explorer") and self._tab_shown in self._views:
-            self._follow_shown_run(self._tab_shown, live=True)
+    def _on_rows_read(self, change: Any = None) -> None:
+        tab = self._tab_shown
+        if tab not in ("viewer", "explorer") or tab not in self._views:
+            return
+        if change is not None:
+            # (alphas, genotypes, candidates) read: the Alphas tab draws the first, the
+            # Genotypes tab the others; a tab whose rows did not change is not redrawn.
+            old, new = change["old"], change["new"]
+            if (old[0] == new[0]) if tab == "explorer" else (old[1:] == new[1:]):
+                return
+        self._follow_shown_run(tab, live=True)
 
     # ----------------------------------------------------------------- wiring
     def _wire_picker(self, picker: Any) -> None:

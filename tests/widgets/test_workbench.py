@@ -437,3 +437,39 @@ def test_the_alphas_tab_follows_a_search_started_with_run(tmp_path, monkeypatch,
         snapshot_writer(store, 3, 3.0)
         bench.monitor.poll_once()
         assert list(bench.explorer.steps) == [0, 1, 2, 3]
+
+
+def test_a_shown_tab_is_redrawn_only_when_its_own_rows_arrive(tmp_path, snapshot_writer):
+    from nasbench.runs import RunStore
+    from nasbench.spaces import parse_genotype
+    from tests.widgets.conftest import GENOTYPE
+    from widgets.workbench import TITLES
+
+    bench = _workbench(tmp_path)
+    genotype = parse_genotype(GENOTYPE).to_json()
+    run_dir = tmp_path / "runs" / "live"
+    config = {"dataset": {"name": "synthetic"}, "strategy": "darts"}
+    with RunStore.create(run_dir, config, environment={}) as store:
+        store.set_status("running")
+        snapshot_writer(store, 0, 0.0)
+        store.log_genotype(0, 0, genotype, {"val_acc": 0.6})
+        _open_from_the_runs_tab(bench, run_dir)
+        followed = []
+        bench.explorer.follow = lambda run, **_: followed.append("alphas")
+        bench.viewer.follow = lambda run: followed.append("genotypes")
+        bench.selected_index = TITLES.index("Alphas")  # opening a tab follows the run once
+        followed.clear()
+        store.log_genotype(1, 1, genotype, {"val_acc": 0.7})  # no new snapshot
+        bench.monitor.poll_once()
+        assert followed == []
+        snapshot_writer(store, 1, 1.0)
+        bench.monitor.poll_once()
+        assert followed == ["alphas"]
+        bench.selected_index = TITLES.index("Genotypes")
+        followed.clear()
+        snapshot_writer(store, 2, 2.0)  # no new genotype
+        bench.monitor.poll_once()
+        assert followed == []
+        store.log_genotype(2, 2, genotype, {"val_acc": 0.8})
+        bench.monitor.poll_once()
+        assert followed == ["genotypes"]
