@@ -460,14 +460,14 @@ class SpaceBuilder(widgets.VBox):
             for t in CHAIN_LAYER_TYPES
         }
         self.n_nodes = NumberBox(4, whole=True, min=0, max=12, description="nodes",
-                                              style=style)  # fmt: skip
+                                 style=style)  # fmt: skip
         self.inputs_per_node = widgets.Dropdown(
             options=[1, 2], value=2, description="inputs per node", style=style
         )
         self.max_depth = NumberBox(6, whole=True, min=1, max=30, description="max depth",
-                                                style=style)  # fmt: skip
+                                   style=style)  # fmt: skip
         self.n_cells = NumberBox(5, whole=True, min=1, max=40, description="cells",
-                                              style=style)  # fmt: skip
+                                 style=style)  # fmt: skip
         self.reduction_at = widgets.Text(
             value="auto",
             description="reduction at",
@@ -475,7 +475,7 @@ class SpaceBuilder(widgets.VBox):
             tooltip="cell indices, e.g. 1, 3; auto: n/3 and 2n/3",
         )
         self.channels = NumberBox(8, whole=True, min=1, max=512, description="channels",
-                                               style=style)  # fmt: skip
+                                  style=style)  # fmt: skip
         self.depth = NumberBox(
             2, whole=True, min=1, max=6, description="depth", style=style,
             tooltip="resolution levels below the input",
