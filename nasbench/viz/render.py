@@ -284,6 +284,11 @@ class NasDigraph(graphviz.Digraph):
         its natural size a two-cell genotype (2,000 px) ran past the output area, its
         reduction cell out of sight.
 
+        The SVG is also given as ``text/html``, which JupyterLab prefers: it shows an
+        ``image/svg+xml`` output as an ``<img>``, which its style sheet leaves at the
+        drawing's natural width (its ``max-width`` rule is for inline SVG), while the same
+        SVG inline in HTML shrinks.
+
         Args:
             include: mimetypes to return (graphviz's meaning).
             exclude: mimetypes to leave out.
@@ -295,7 +300,10 @@ class NasDigraph(graphviz.Digraph):
         bundle = super()._repr_mimebundle_(include, exclude, **kwargs)
         svg = bundle.get("image/svg+xml")
         if isinstance(svg, str):
-            bundle["image/svg+xml"] = fit_to_width(svg)
+            svg = bundle["image/svg+xml"] = fit_to_width(svg)
+            wanted = include is None or "text/html" in include
+            if wanted and not (exclude and "text/html" in exclude):
+                bundle["text/html"] = svg[svg.find("<svg") :]  # no XML prologue inside HTML
         return bundle
 
     def render(  # type: ignore[override]

@@ -37,7 +37,14 @@ CELL_OUTPUTS = """() => [...document.querySelectorAll('.jp-CodeCell')].map((cell
     .filter(p => p.getBoundingClientRect().height > 0)
     .map(p => (p.data ? p.data.length : -1)),
   drawings: [...cell.querySelectorAll('.jp-RenderedSVG img, .jp-RenderedImage img')]
-    .filter(img => img.complete && img.naturalWidth > 0).length,
+    .filter(img => img.complete && img.naturalWidth > 0).length
+    + cell.querySelectorAll('.jp-RenderedHTMLCommon > svg').length,
+  // Drawings wider than their output area: what passes its right edge is out of sight.
+  too_wide: [...cell.querySelectorAll(
+      '.jp-RenderedSVG img, .jp-RenderedImage img, .jp-RenderedHTMLCommon > svg')]
+    .filter(d => d.getBoundingClientRect().width
+      > d.closest('.jp-OutputArea-output').getBoundingClientRect().width + 1)
+    .map(d => Math.round(d.getBoundingClientRect().width)),
   problems: [...cell.querySelectorAll('.jp-OutputArea-output')].map(o => o.textContent)
     .filter(t => /Traceback|Error displaying widget|Failed to (load|create)/.test(t))
     .map(t => t.slice(0, 400)),
@@ -71,4 +78,6 @@ def test_lesson_shows_every_figure_in_the_browser(lab_server, page, artifacts, s
     figures, drawings = LESSONS[stem]
     assert sum(len(c["traces"]) for c in cells) >= figures, f"fewer than {figures} figures"
     assert sum(c["drawings"] for c in cells) >= drawings, f"fewer than {drawings} drawn cells"
+    too_wide = [(c["index"], c["too_wide"]) for c in cells if c["too_wide"]]
+    assert not too_wide, f"drawings wider than their output area (cell, px): {too_wide}"
     assert not widget_errors(page), widget_errors(page)

@@ -70,8 +70,13 @@ def test_darts_v2_renders_svg_without_system_graphviz(no_system_dot, darts_v2):
 
 def test_notebook_display_uses_our_engine(no_system_dot, darts_v2):
     bundle = draw_genotype(darts_v2, cell="normal")._repr_mimebundle_()
-    assert list(bundle) == ["image/svg+xml"]
+    assert sorted(bundle) == ["image/svg+xml", "text/html"]
     assert "sep_conv_3x3" in bundle["image/svg+xml"]
+    # JupyterLab shows the HTML: the same SVG inline, where its max-width rule applies.
+    assert bundle["text/html"].startswith('<svg style="max-width: 100%; height: auto"')
+    assert bundle["image/svg+xml"].endswith(bundle["text/html"])
+    only_svg = draw_genotype(darts_v2, cell="normal")._repr_mimebundle_(include=["image/svg+xml"])
+    assert list(only_svg) == ["image/svg+xml"]
 
 
 @pytest.mark.parametrize("cell", ["normal", "reduce", "both"])
