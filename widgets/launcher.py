@@ -455,7 +455,7 @@ class SearchLauncher(widgets.VBox):
         self.executor.observe(lambda _: self._show_budget(), "value")
         self._watch([self.epochs, self.max_steps, self.limit, self.batch_size, self.device])
         self._watch([self.seed, self.max_evaluations, self.max_seconds, self.executor])
-        self._watch([self.workers, *self.form.controls.values()])
+        self._watch([self.workers, self.run_name, *self.form.controls.values()])
         self._watch(self.evaluator_form.controls.values())
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
@@ -614,7 +614,8 @@ class SearchLauncher(widgets.VBox):
         """Search this dataset: a registry name, a DatasetConfig or its dict (name, size, ...).
 
         Args:
-            dataset: e.g. ``"breastmnist"`` or ``{"name": "breastmnist", "size": 64}``.
+            dataset: e.g. ``"breastmnist"`` or ``{"name": "breastmnist", "size": 64}``; a
+                dict without ``batch_size`` leaves the batch size box as it is.
 
         Raises:
             ConfigError: a dict key DatasetConfig does not have (with the closest one), or
@@ -626,6 +627,7 @@ class SearchLauncher(widgets.VBox):
             >>> launcher.dataset.name, launcher.dataset.size
             ('breastmnist', 28)
         """
+        given_dict = dataset if isinstance(dataset, dict) else None
         if isinstance(dataset, (str, dict)):
             # Read as a search config reads its dataset: a name, or a dict whose misspelt
             # key is refused with the closest field (a search run later would refuse it).
@@ -636,7 +638,8 @@ class SearchLauncher(widgets.VBox):
                 'pass e.g. dataset="synthetic".'
             )
         self.dataset = dataset
-        self.batch_size.value = dataset.batch_size if dataset.batch_size else 16
+        if given_dict is None or "batch_size" in given_dict:
+            self.batch_size.value = dataset.batch_size if dataset.batch_size else 16
         if dataset.limit:
             self.limit.value = dataset.limit
         self._refresh_summary()
@@ -665,7 +668,7 @@ class SearchLauncher(widgets.VBox):
             subprocess_imports(self.build_config())
         except NasbenchError as err:
             return self._in_form_words(str(err))
-        return ""
+        return run_name_problem(self.run_name.value.strip()) if self.run_name.value.strip() else ""
 
     def _in_form_words(self, message: str) -> str:
         """``message`` (the config's one line) with the settings named as this form shows
@@ -752,9 +755,11 @@ class SearchLauncher(widgets.VBox):
         """The validated SearchConfig the controls describe.
 
         Raises:
-            NasbenchError: a value is out of range (one line naming it).
+            NasbenchError: a value is out of range, or a ``folder:`` dataset's folder is
+                gone (one line naming it).
         """
         discrete = self.discrete
+        _check_folder(self.dataset.name)
         # A setting this kind of search never reads (the config refuses it changed) keeps
         # its default, whatever its hidden control holds.
         batch = self.batch_size.read() if self._reads("batch_size") else DatasetConfig.batch_size
@@ -1054,6 +1059,17 @@ def _classless(name: str) -> str:
         f"dataset {name!r} has no classes (no image folder is named); pick another dataset, "
         "or give your image folder as the dataset 'folder:<path>'."
     )
+
+
+def _check_folder(name: str) -> None:
+    """Raise the one-line DatasetError a search would end with when dataset ``name`` is
+    ``folder:<path>`` and that path is gone or a file (moved or deleted since it was
+    picked), before Run makes a run folder for it."""
+    from nasbench.data.folder_layout import check_folder_path
+    from nasbench.data.registry import FOLDER_PREFIX
+
+    if name.startswith(FOLDER_PREFIX) and len(name) > len(FOLDER_PREFIX):
+        check_folder_path(name[len(FOLDER_PREFIX) :])
 
 
 def _holds_store(run_dir: str | None) -> bool:

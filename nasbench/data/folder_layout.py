@@ -557,6 +557,36 @@ def _too_few_to_split(path: Path, what: str, count: int) -> DatasetError:
     )
 
 
+def check_folder_path(path: str | os.PathLike) -> Path:
+    """``path`` (``~`` expanded) when it names a folder; a one-line error when it names a
+    file or nothing, before any image is read.
+
+    Args:
+        path: the image folder.
+
+    Returns:
+        The folder's path.
+
+    Raises:
+        DatasetError: ``path`` is a file, or does not exist.
+
+    Example:
+        >>> try:
+        ...     check_folder_path("no/such/folder")
+        ... except DatasetError as err:
+        ...     print(err)
+        folder no/such/folder does not exist; give the path of your image folder.
+    """
+    path = Path(path).expanduser()
+    if path.is_file():
+        raise DatasetError(
+            f"{path} is a file, not a folder; give the path of the folder that holds it."
+        )
+    if not path.is_dir():
+        raise DatasetError(f"folder {path} does not exist; give the path of your image folder.")
+    return path
+
+
 def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0) -> FolderLayout:
     """Find the task, classes and split files of a user folder (no image is read).
 
@@ -581,13 +611,7 @@ def scan_folder(path: str | os.PathLike, task: str | None = None, seed: int = 0)
             "subfolders give one class per image (multi-label and reconstruction sets need "
             "a loader of their own: ARCHITECTURE.md, '… a dataset')."
         )
-    path = Path(path).expanduser()
-    if path.is_file():
-        raise DatasetError(
-            f"{path} is a file, not a folder; give the path of the folder that holds it."
-        )
-    if not path.is_dir():
-        raise DatasetError(f"folder {path} does not exist; give the path of your image folder.")
+    path = check_folder_path(path)
     if not any(p for p in path.iterdir() if not p.name.startswith(".")):
         raise DatasetError(f"{path} is empty; add class subfolders or images/ + labels/.")
     splits = _split_dirs(path)

@@ -560,3 +560,35 @@ def test_a_search_that_ends_with_the_clis_one_line_error_shows_it_in_the_form(
         html.unescape(launcher.message.value)
     )
     launcher.close()
+
+
+def test_a_picked_folder_deleted_since_blocks_run_without_making_a_run_folder(tmp_path, started):
+    import shutil
+
+    from tests.conftest import two_class_png_folder
+
+    folder = two_class_png_folder(tmp_path / "scans", per_class=6)
+    launcher = SearchLauncher(tmp_path / "runs", dataset=f"folder:{folder}",
+                              space_config=TINY_SPACE)  # fmt: skip
+    assert not launcher.run_button.disabled, launcher.message.value
+    shutil.rmtree(folder)  # moved or deleted after it was picked: no edit in the form
+    assert launcher.run() is None and started == []
+    said = f"folder {folder} does not exist; give the path of your image folder."
+    assert said in html.unescape(launcher.message.value)
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    launcher.seed.value = 1  # the next edit disables Run, naming the folder
+    launcher._recheck.flush()
+    assert launcher.run_button.disabled and said in html.unescape(launcher.message.value)
+
+
+def test_a_run_name_typed_wrong_disables_run_as_it_is_typed(tmp_path, started):
+    launcher = SearchLauncher(tmp_path / "runs", space_config=TINY_SPACE)
+    launcher.run_name.value = "breast tiny run"
+    launcher._recheck.flush()
+    assert launcher.run_button.disabled
+    assert "run name 'breast tiny run' may hold only ASCII letters" in html.unescape(
+        launcher.message.value
+    )
+    launcher.run_name.value = "breast-tiny-run"
+    launcher._recheck.flush()
+    assert not launcher.run_button.disabled and launcher.message.value == ""
