@@ -696,7 +696,7 @@ def test_an_announcement_outlasts_a_probe_of_it(tmp_path):
     lock.touch()
     probing, done = threading.Event(), threading.Event()
 
-    def probe() -> None:  # as store._lock_held does, held a little longer
+    def probe() -> None:  # as store.lock_held does, held a little longer
         import fcntl
 
         with open(lock) as handle:

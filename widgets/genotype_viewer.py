@@ -19,6 +19,7 @@ import contextlib
 import html
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -385,7 +386,7 @@ def _natural_key(name: str) -> list[Any]:
 
 def _skeleton(
     genotype: Any,
-    n_cells: int,
+    n_cells: Callable[[], int],
     channels: int,
     dataset: dict[str, int],
     run_skeleton: dict[str, Any] | None = None,
@@ -395,7 +396,8 @@ def _skeleton(
     unrolled reconstruction genotype its cascades. A run's genotype is framed by the run
     itself (:func:`_run_frame`); where that cannot be rebuilt, ``run_skeleton`` (the
     run's recorded depth or cascades, channels, dims) overrules the controls, as the
-    drawing shows it."""
+    drawing shows it. ``n_cells`` reads the cell count, called for a cell stack only: a
+    box typed wrong that the genotype does not use does not stop its costs."""
     from nasbench.spaces import Skeleton, UNetSkeleton
     from nasbench.spaces.recon import ReconSkeleton
 
@@ -422,7 +424,7 @@ def _skeleton(
                             **{**_unet_dataset(dataset), "spatial_dims": 3})  # fmt: skip
     if kind == "nasunet":
         return UNetSkeleton(channels=channels, **_unet_dataset(dataset))
-    return Skeleton(n_cells=n_cells, channels=channels, **dataset)
+    return Skeleton(n_cells=n_cells(), channels=channels, **dataset)
 
 
 def _run_dataset(config: Any) -> dict[str, int] | None:
@@ -820,7 +822,7 @@ class GenotypeViewer(widgets.VBox):
             size = searched or self.image_size.read()
             if space is None:
                 skeleton = _skeleton(
-                    genotype, self.n_cells.read(), self.channels.read(), dataset, frame
+                    genotype, self.n_cells.read, self.channels.read(), dataset, frame
                 )
         except Exception as err:  # noqa: BLE001 - one line here; the other views go on
             label.value = message_html(f"costs: not computed ({status_reason(err)})", "error")

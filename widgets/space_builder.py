@@ -541,7 +541,7 @@ class SpaceBuilder(widgets.VBox):
             *self.layer_types.values(),
         ):  # fmt: skip
             control.observe(self._changed, "value")
-        self.batch_size.observe(lambda _: self._schedule_costs(), "value")
+        self.batch_size.observe(self._on_batch, "value")
         self.space_type.observe(self._on_type, "value")
         self.op_set.observe(self._on_op_set, "value")
         super().__init__(
@@ -658,6 +658,14 @@ class SpaceBuilder(widgets.VBox):
         if not self._held:
             self.update()
 
+    def _on_batch(self, _: Any = None) -> None:
+        # A batch size typed wrong is the tab's message (and one put right clears it);
+        # otherwise only the costs change, not the space.
+        if self.batch_size.problem() or not self.valid:
+            self._changed()
+        else:
+            self._schedule_costs()
+
     def _on_type(self, _: Any = None) -> None:
         kind = self.space_type.value
         with self.hold_updates():
@@ -688,9 +696,10 @@ class SpaceBuilder(widgets.VBox):
             self.nb101_box: kind == "nb101",
         }
 
-    def _read_numbers(self, kind: str) -> None:
+    def _read_numbers(self, kind: str, batch: bool = True) -> None:
         """Raise the first problem of a number box this kind of space shows (3.7 nodes, 100
-        cells), in the box's own words, before any check that reads its value."""
+        cells), in the box's own words, before any check that reads its value; the batch
+        size (every kind shows it, for the costs) last, unless ``batch`` is False."""
         shown = self._shown(kind)
         inside = {self.n_nodes: self.cell_box, self.max_depth: self.chain_box,
                   self.candidates: self.c2fnas_box, self.proxy_steps: self.c2fnas_box,
@@ -700,6 +709,8 @@ class SpaceBuilder(widgets.VBox):
                     self.depth, self.blocks, self.channels):  # fmt: skip
             if shown[inside.get(box, box)]:
                 box.read()
+        if batch:
+            self.batch_size.read()
 
     def set_dataset(self, info: Any, size: int) -> None:
         """Follow a dataset: its dims, channels, classes and image size.
@@ -767,7 +778,7 @@ class SpaceBuilder(widgets.VBox):
             self._show(wanted.to_dict())
         problem = self.error
         try:
-            self._read_numbers(self.space_type.value)
+            self._read_numbers(self.space_type.value, batch=False)
         except ConfigError:  # a setting past a box's range (20 nodes): the box names it
             problem = f"the builder cannot show this space: {problem} Edit it as a dict instead."
         if not problem:
@@ -1075,10 +1086,8 @@ class SpaceBuilder(widgets.VBox):
         # cell waits for it: off_loop). Only the newest measurement is shown: the ticket
         # changes with every edit of the space.
         self._cost_ticket += 1
-        batch = self._costed_batch()
-        if batch is None:
-            return
-        ticket, space = self._cost_ticket, self._last_space
+        # A space is shown only while the batch size box holds one it takes (_read_numbers).
+        ticket, space, batch = self._cost_ticket, self._last_space, self.batch_size.read()
         if self._cost_future is not None:
             self._cost_future.cancel()  # not started yet: an edit made it out of date
         future = self._cost_future = off_loop(loop, self._measure, space, batch)
@@ -1116,20 +1125,8 @@ class SpaceBuilder(widgets.VBox):
         if self._last_space is None:
             return {}
         self._cost_ticket += 1  # this measurement is newer than any still in a worker
-        batch = self._costed_batch()
-        if batch is None:
-            return {}
+        batch = self.batch_size.read()
         return self._show_costs(self._measure(self._last_space, batch, build_large), batch)
-
-    def _costed_batch(self) -> int | None:
-        """The batch size costs are measured at; None, with the box's problem as the cost
-        line, when the box holds no batch size it takes."""
-        try:
-            return self.batch_size.read()
-        except ConfigError as err:
-            self.costs = {}
-            self.cost_label.value = message_html(f"supernet cost: not measured; {err}", "error")
-            return None
 
     def _measure(self, space: Any, batch: int, build_large: bool = False) -> dict[str, Any] | str:
         """The costs of ``space``'s supernet, or the one-line reason there are none."""

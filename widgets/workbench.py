@@ -246,10 +246,11 @@ class Workbench(widgets.Tab):
         if tab not in ("viewer", "explorer") or tab not in self._views:
             return
         if change is not None:
-            # (alphas, genotypes, candidates) read: the Alphas tab draws the first, the
-            # Genotypes tab the others; a tab whose rows did not change is not redrawn.
+            # (alphas, genotypes, candidates) read: the Alphas tab draws alphas and an
+            # AutoHAS run's hyperparameter policy (its candidates), the Genotypes tab
+            # genotypes and candidates; a tab none of whose rows changed is not redrawn.
             old, new = change["old"], change["new"]
-            if (old[0] == new[0]) if tab == "explorer" else (old[1:] == new[1:]):
+            if (old[0::2] == new[0::2]) if tab == "explorer" else (old[1:] == new[1:]):
                 return
         self._follow_shown_run(tab, live=True)
 
@@ -297,11 +298,9 @@ class Workbench(widgets.Tab):
         if "builder" in self._views:
             self.builder.set_dataset(info, size)
         if "launcher" in self._views:
-            dataset = self.picker.dataset_config()
-            batch = self.builder.batch_size
-            if not batch.problem():  # a batch size typed wrong is left for Run to name
-                dataset["batch_size"] = batch.read()
-            self.launcher.set_dataset(dataset)
+            # Without a batch size: the launcher keeps its box (linked to the Space tab's),
+            # a value typed wrong included, for Run to name.
+            self.launcher.set_dataset(self.picker.dataset_config())
         if "viewer" in self._views:
             self.viewer.set_dataset(info, size)
 

@@ -104,16 +104,44 @@ def test_the_space_builder_names_a_shown_box_and_skips_a_hidden_one():
     assert isinstance(builder.space_config["skeleton"]["n_cells"], int)
 
 
-def test_a_batch_size_typed_wrong_is_the_cost_line():
+def test_a_batch_size_typed_wrong_is_the_space_tabs_message():
     builder = SpaceBuilder(live_costs=False)
     builder.n_nodes.value, builder.n_cells.value, builder.channels.value = 1, 2, 2
     builder.batch_size.value = 0
-    assert builder.update_costs() == {}
-    assert "'batch size' must be a whole number from 1 to 4,096, not 0." in html.unescape(
-        builder.cost_label.value
-    )
+    assert not builder.valid and builder.update_costs() == {}
+    assert builder.error == "'batch size' must be a whole number from 1 to 4,096, not 0."
     builder.batch_size.value = 2
+    assert builder.valid and builder.error == ""
     assert builder.update_costs()["params"] > 0
+
+
+def test_a_new_dataset_keeps_a_batch_size_typed_wrong_for_run_to_name(tmp_path):
+    from widgets import Workbench
+
+    bench = Workbench(runs_folder=tmp_path / "runs", live_costs=False)
+    bench.builder.batch_size.value = 3.7
+    assert bench.launcher.batch_size.value == 3.7  # the two tabs' boxes are linked
+    bench.picker.dropdown.value = "synthetic-multiclass"
+    assert bench.launcher.dataset.name == "synthetic-multiclass"
+    assert bench.builder.batch_size.value == bench.launcher.batch_size.value == 3.7
+    bench.launcher._recheck.flush()
+    assert bench.launcher.run_button.disabled
+    assert "'batch size' must be a whole number" in html.unescape(bench.launcher.message.value)
+
+
+def test_a_box_a_genotype_is_not_framed_by_does_not_stop_its_costs():
+    import numpy as np
+
+    from nasbench.spaces import create_space
+
+    viewer = GenotypeViewer()
+    source = viewer.source_a
+    source.kind.value = "text"
+    source.text.value = create_space("nasunet").sample(np.random.default_rng(0)).to_json()
+    viewer.n_cells.value = 2.5  # a U-Net has no cell count
+    assert viewer.costs_a["params"] > 0, viewer.costs_label_a.value
+    viewer.channels.value = 2.5  # its channels do frame it
+    assert "'channels' must be a whole number" in html.unescape(viewer.costs_label_a.value)
 
 
 def test_the_genotype_viewer_names_a_box_typed_wrong_in_its_costs_line():

@@ -465,6 +465,10 @@ def test_a_shown_tab_is_redrawn_only_when_its_own_rows_arrive(tmp_path, snapshot
         snapshot_writer(store, 1, 1.0)
         bench.monitor.poll_once()
         assert followed == ["alphas"]
+        # A candidate: the Alphas tab draws an AutoHAS run's hyperparameter policy from them.
+        store.log_candidate(0, genotype, {"val_acc": 0.5}, {"params": 1})
+        bench.monitor.poll_once()
+        assert followed == ["alphas", "alphas"]
         bench.selected_index = TITLES.index("Genotypes")
         followed.clear()
         snapshot_writer(store, 2, 2.0)  # no new genotype

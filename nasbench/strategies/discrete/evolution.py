@@ -234,7 +234,7 @@ class GeneticAlgorithm(DiscreteStrategy):
         return child
 
     def _observe(self, genotype: protocols.Genotype, result: Result) -> None:
-        self.children.append((genotype, ranked_score(result)))  # NaN sorts anywhere
+        self.children.append((genotype, ranked_score(result)))  # NaN as -inf: it sorts last
         size = self.config.population_size
         if len(self.children) < size:
             return
