@@ -77,6 +77,8 @@ def info_card(
     Example:
         >>> "<th" in info_card(data.get_info("synthetic"), cached=True)
         True
+        >>> "classes</th><td>-</td>" in info_card(data.get_info("synthetic-recon"), cached=True)
+        True
     """
     splits = split_sizes(info, cached, root, size)
     names = info.class_names
@@ -84,15 +86,17 @@ def info_card(
     classes = "; ".join(names[: CLASS_NAMES_SHOWN if left_out > 0 else None]) + (
         f" … and {left_out} more" if left_out > 0 else ""
     )
+    # A person's own folder is never downloaded: not on disk, it was moved or deleted.
+    missing = "no (the folder is missing)" if info.source == "folder" else "no (download it below)"
     rows = [
         ("task", info.task),
         ("modality", info.modality),
         ("images", f"{info.spatial_dims}D, {info.in_channels} channel(s), sizes "
          + ", ".join(map(str, info.sizes))),
-        ("classes", f"{info.num_classes}: {classes}"),
+        ("classes", f"{info.num_classes}: {classes}" if info.num_classes else "-"),
         ("splits", splits),
         ("licence", info.licence or "-"),
-        ("cached", "yes" if cached else "no (download it below)"),
+        ("cached", "yes" if cached else missing),
         ("citation", info.citation or "-"),
         ("about", info.description or "-"),
     ]  # fmt: skip
@@ -104,13 +108,18 @@ def info_card(
     return f"<table class='nasbench-info-table'>{body}</table>"
 
 
-def _png_data_uri(image: np.ndarray, scale: int = 2) -> str:
-    """An image (C,H,W) or (C,D,H,W) in [0, 1] as a PNG data URI (middle slice for 3D)."""
+def _png_data_uri(image: np.ndarray) -> str:
+    """An image (C,H,W) or (C,D,H,W) in [0, 1] as a PNG data URI (middle slice for 3D).
+
+    Images up to 64 px are drawn at twice their size so that a 28 px one can be read;
+    larger ones at their own size (six 224 px images at twice it make a 2,700 px row).
+    """
     from PIL import Image
 
     array = np.asarray(image, dtype=np.float32)
     if array.ndim == 4:  # 3D volume: show the middle axial slice
         array = array[:, array.shape[1] // 2]
+    scale = 2 if max(array.shape[1:]) <= 64 else 1
     array = array[:3] if array.shape[0] >= 3 else array[:1]
     lo, hi = float(array.min()), float(array.max())
     array = (array - lo) / (hi - lo) if hi > lo else np.zeros_like(array)
@@ -134,7 +143,9 @@ def sample_grid(name: str, size: int, per_class: int = 6, root: Any = None, seed
         seed: picks the samples.
 
     Returns:
-        HTML text with inline PNG images.
+        HTML text with inline PNG images. A reconstruction set shows its targets (the
+        fully sampled magnitude images), not its inputs: their channels (real, imaginary,
+        mask or k-space) would read as one false-colour picture.
 
     Raises:
         NasbenchError: the files are missing (``load(..., download=False)``).
@@ -147,6 +158,8 @@ def sample_grid(name: str, size: int, per_class: int = 6, root: Any = None, seed
     )  # fmt: skip
     # Only a classifier's targets are class indices (a detection set's are box counts).
     targets = ds.targets if info.task in ("binary", "multi-class", "ordinal") else None
+    recon = info.task == "reconstruction"
+    shown = 1 if recon else 0  # which item of a sample is drawn: (input, target)
     rows: dict[str, list[int]] = {}
     for index in range(len(ds)):
         if targets is not None and np.ndim(targets) == 1:
@@ -154,7 +167,7 @@ def sample_grid(name: str, size: int, per_class: int = 6, root: Any = None, seed
             named = 0 <= target < len(info.class_names)
             label = info.class_names[target] if named else f"class {target}"
         else:
-            label = "samples"
+            label = "targets (fully sampled magnitude images)" if recon else "samples"
         slot = rows.setdefault(label, [])
         if len(slot) < per_class:
             slot.append(index)
@@ -163,7 +176,7 @@ def sample_grid(name: str, size: int, per_class: int = 6, root: Any = None, seed
     parts = []
     for label, indices in rows.items():
         images = "".join(
-            f"<img src='{_png_data_uri(ds[i][0].numpy())}' style='margin:1px' "
+            f"<img src='{_png_data_uri(ds[i][shown].numpy())}' style='margin:1px' "
             f"title='{html.escape(label)} #{i}'/>"
             for i in indices
         )
@@ -245,6 +258,8 @@ class DatasetPicker(widgets.VBox):
         )
         self.dropdown.add_class("nasbench-dataset")
         self.size_picker = widgets.Dropdown(options=[28], value=28, description="size")
+        self.filter_note = widgets.HTML()  # says when the filters match no dataset
+        self.filter_note.add_class("nasbench-dataset-filter-note")
         self.card = widgets.HTML()
         self.card.add_class("nasbench-dataset-card")
         self.samples_toggle = widgets.Checkbox(value=show_samples, description="show samples")
@@ -258,6 +273,7 @@ class DatasetPicker(widgets.VBox):
         self.message.add_class("nasbench-dataset-message")
         self._thread: threading.Thread | None = None
         self._downloading = ""  # the dataset the running download fetches
+        self._failed: tuple[str, int] | None = None  # (name, size) whose download failed
         self._closed = False  # a download that ends after close() shows nothing
 
         self.task.observe(self._filter, "value")
@@ -270,6 +286,7 @@ class DatasetPicker(widgets.VBox):
             children=[
                 wrapping_row([self.task, self.dims]),
                 wrapping_row([self.dropdown, self.size_picker]),
+                self.filter_note,
                 self.card,
                 wrapping_row([self.download_button, self.progress]),
                 self.message,
@@ -310,7 +327,7 @@ class DatasetPicker(widgets.VBox):
 
     # ---------------------------------------------------------------- events
     def _filter(self, _: Any = None) -> None:
-        current = self.dropdown.value
+        current = self.dataset  # the dropdown is empty while a filter matches nothing
         options = dataset_options(self.task.value, self.dims.value)
         self.dropdown.options = options
         names = [v for _, v in options]
@@ -318,6 +335,14 @@ class DatasetPicker(widgets.VBox):
             self.dropdown.value = current
         elif names:
             self.dropdown.value = names[0]
+        if names:
+            self.filter_note.value = ""
+            return
+        self.filter_note.value = message_html(
+            f"no dataset matches task {self.task.label} and dims {self.dims.label}; change "
+            f"a filter. {current} stays chosen (shown below).",
+            "warning",
+        )
 
     def _on_name(self, _: Any = None) -> None:
         if self.dropdown.value is None:
@@ -335,6 +360,7 @@ class DatasetPicker(widgets.VBox):
         finally:
             self._switching = False
         self.message.value = ""
+        self._failed = None  # its message is gone with it
         self.refresh()
 
     def _on_size(self, change: dict) -> None:
@@ -361,6 +387,13 @@ class DatasetPicker(widgets.VBox):
             )
         elif not self.samples_toggle.value:
             self.samples.value = ""
+        elif not cached and self._failed == (info.name, self.size):
+            self.samples.value = message_html(
+                f"{info.name} ({self.size}px) is still not on disk: the download failed. "
+                "Fetch the file by hand as the message above says (or fix what it names and "
+                "click Download again), then the sample images appear here.",
+                "info",
+            )
         elif not cached:
             self.samples.value = message_html(
                 f"{info.name} ({self.size}px) is not on disk yet: click Download to fetch it, "
@@ -391,14 +424,14 @@ class DatasetPicker(widgets.VBox):
         return _CountingResponse(response, self._report)
 
     def _download(self) -> None:
-        info = self.info
+        info, size = self.info, self.size
         options: dict[str, Any] = {}
         if info.source == "medmnist":
             # MedMNIST's loader takes an opener; ours counts bytes for the progress bar.
             options = {"opener": self._opener, "progress": False}
         done, said = False, ""
         try:
-            data.load(info.name, "train", root=self.root, size=self.size, download=True, **options)
+            data.load(info.name, "train", root=self.root, size=size, download=True, **options)
             done = True
         except NasbenchError as err:
             said = message_html(str(err), "error")
@@ -414,9 +447,11 @@ class DatasetPicker(widgets.VBox):
         finally:  # a Ctrl-C (download(block=True)) too: it says so, then goes on up
             self._downloading = ""
             if not self._closed:  # closed meanwhile: the files stay, its widgets are gone
-                self._show_outcome(info.name, done, said)
+                self._show_outcome(info.name, size, done, said)
 
-    def _show_outcome(self, name: str, done: bool, said: str) -> None:
+    def _show_outcome(self, name: str, size: int, done: bool, said: str) -> None:
+        # A failure says why; an interrupted download (Ctrl-C) says nothing and is just retried.
+        self._failed = (name, size) if said else None
         if done:
             self.progress.value = 100
             said = message_html(f"{name} is on disk.", "info")
@@ -427,6 +462,8 @@ class DatasetPicker(widgets.VBox):
         self.message.value = said
         # This download's outcome: the picker may show another dataset by now.
         self.progress.bar_style = "" if done else "danger"
+        # A failed download's bar (empty, or stopped part way) says nothing the message does not.
+        self.progress.layout.visibility = "visible" if done else "hidden"
         self.refresh()
 
     def download(self, block: bool = False) -> None:
@@ -446,6 +483,9 @@ class DatasetPicker(widgets.VBox):
             )
             return
         self._downloading = self.dataset
+        if self._failed is not None:  # trying again: the samples line no longer says it failed
+            self._failed = None
+            self.refresh()
         self.progress.layout.visibility = "visible"
         self.progress.value = 0
         self.message.value = message_html(f"downloading {self.dataset} …", "info")
