@@ -670,11 +670,12 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
     by the GDAS code: per-node nested pairs, ``connectN=None, connects=None``, and
     (op, input, weight) triples whose weight is dropped), NAS-Bench-201 strings and
     the other registered kinds' JSON and text (a NAS-Bench-101 spec ``{"matrix": ...,
-    "ops": [...]}`` needs no kind). The DARTS text is read with :mod:`ast`, never
-    evaluated.
+    "ops": [...]}`` needs no kind, and may be given as a dict or as Python prints one),
+    and any kind as Python prints it (``NB101Genotype(matrix=(...), ops=(...))``). The
+    Python text is read with :mod:`ast`, never evaluated.
 
     Args:
-        text: the text, or a genotype (returned unchanged).
+        text: the text, a genotype (returned unchanged) or a genotype's dict.
 
     Returns:
         The genotype.
@@ -685,6 +686,8 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
     """
     if isinstance(text, tuple(GENOTYPE_KINDS.values())):
         return text
+    if isinstance(text, Mapping):
+        return genotype_from_dict(text)
     if not isinstance(text, str):
         raise SpaceError(f"parse_genotype needs text, got {type(text).__name__}.")
     stripped = text.strip()
@@ -692,10 +695,18 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
         try:
             d = json.loads(stripped)
         except json.JSONDecodeError as err:
-            raise SpaceError(f"genotype JSON is malformed: {err.msg} at char {err.pos}.") from None
+            d = _python_dict(stripped)  # a dict as Python prints it: single quotes, tuples
+            if d is None:
+                raise SpaceError(
+                    f"genotype JSON is malformed: {err.msg} at char {err.pos}."
+                ) from None
         except RecursionError:
             raise SpaceError("genotype JSON is nested too deeply to be a genotype.") from None
         return genotype_from_dict(d)
+    printed = re.match(r"(\w+)\s*\(", stripped)
+    by_class = {cls.__name__: kind for kind, cls in GENOTYPE_KINDS.items()}
+    if printed and printed.group(1) != "Genotype" and printed.group(1) in by_class:
+        return _parse_printed(stripped, by_class[printed.group(1)])
     for cls in GENOTYPE_KINDS.values():
         # A kind with its own text notation names the prefix that marks it.
         prefix = getattr(cls, "TEXT_PREFIX", "")
@@ -713,6 +724,60 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
         f"cannot read {stripped[:40]!r} as a genotype; give JSON, DARTS "
         "'Genotype(normal=[...], ...)' text or an NB201 '|op~0|+|...|' string."
     )
+
+
+def _python_dict(text: str) -> dict | None:
+    """``text`` read as a Python dict literal (what printing a NAS-Bench-101 spec gives),
+    or None when it is not one."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _parse_printed(text: str, kind: str) -> Any:
+    """A genotype of ``kind`` as Python prints it (``NB101Genotype(matrix=((0, 1), ...),
+    ops=(...))``): its fields read as literals with :mod:`ast`, never evaluated, then built
+    as its dict would be (:func:`genotype_from_dict` checks them)."""
+    name = GENOTYPE_KINDS[kind].__name__
+    try:
+        call = ast.parse(text, mode="eval").body
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        raise SpaceError(
+            f"{name}(...) text is not valid Python syntax (cut short?); paste all of it, or "
+            "the genotype's JSON (genotype.to_json())."
+        ) from None
+    if not isinstance(call, ast.Call) or call.args or any(kw.arg is None for kw in call.keywords):
+        raise SpaceError(
+            f"{name}(...) text must be one call of field=value arguments, as Python prints "
+            "a genotype; or paste the genotype's JSON (genotype.to_json())."
+        )
+    try:
+        fields = {kw.arg: _printed_value(kw.value) for kw in call.keywords}
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        raise SpaceError(
+            f"{name}(...) text holds a value that is not a plain literal; paste the "
+            "genotype's JSON (genotype.to_json()) instead."
+        ) from None
+    return genotype_from_dict({**fields, "kind": kind})
+
+
+# Parts a genotype prints as calls of their own (a chain's layers): read as their dicts.
+_PRINTED_PARTS = ("ChainLayer",)
+
+
+def _printed_value(node: ast.expr) -> Any:
+    """A field's value as Python printed it: a literal, or tuples of them holding printed
+    parts (``ChainLayer(layer_type='conv', ...)``), those read as dicts of their fields."""
+    if isinstance(node, ast.Call):
+        name = getattr(node.func, "id", None)
+        if name not in _PRINTED_PARTS or node.args or any(k.arg is None for k in node.keywords):
+            raise ValueError(f"not a printed part: {name}")
+        return {kw.arg: _printed_value(kw.value) for kw in node.keywords}
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [_printed_value(item) for item in node.elts]
+    return ast.literal_eval(node)
 
 
 _DARTS_FIELDS = ("normal", "normal_concat", "reduce", "reduce_concat")

@@ -417,3 +417,44 @@ def test_a_huge_handed_cell_is_refused_at_once():
     # 2000 nodes used to pass and then build a network for 40 s before failing.
     one_line_error(parse_genotype, darts_text(2000), match="2,000 intermediate nodes")
     one_line_error(genotype_from_dict, json.loads(darts_json(2000)), match="2,000 intermediate")
+
+
+@pytest.mark.parametrize(
+    "space",
+    ["darts", "nb201", "nb101", "nasunet", "unrolled", "chain", "alb", "trellis", "dints",
+     "c2fnas", "vnas"],
+)  # fmt: skip
+def test_a_genotype_as_python_prints_it_pastes_back_in(space):
+    # What a notebook shows for print(result.genotype): NB101Genotype(matrix=..., ops=...).
+    import numpy as np
+
+    from nasbench.spaces import create_space
+
+    genotype = create_space(space).sample(np.random.default_rng(0))
+    assert parse_genotype(repr(genotype)) == genotype
+    assert parse_genotype(str(genotype)) == genotype
+
+
+def test_a_nb101_spec_pastes_in_as_a_dict_or_as_python_prints_one():
+    spec = {
+        "matrix": [[0, 1, 1], [0, 0, 1], [0, 0, 0]],
+        "ops": ["input", "conv3x3-bn-relu", "output"],
+    }
+    assert parse_genotype(spec).kind == "nb101"
+    assert parse_genotype(str(spec)) == parse_genotype(spec)  # single quotes: not JSON
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("NB101Genotype(matrix=(", r"NB101Genotype\(\.\.\.\) text is not valid Python syntax"),
+        ("NB201Genotype(nodes=x)", r"holds a value that is not a plain literal; paste the "),
+        ("ChainGenotype(layers=(Other(a=1),))", r"not a plain literal"),
+        ("NB101Genotype(((0,),))", r"one call of field=value arguments"),
+        ("{'matrix': [[0]]", r"genotype JSON is malformed"),
+    ],
+)
+def test_printed_text_that_does_not_read_is_named_in_one_line(text, said):
+    with pytest.raises(SpaceError, match=said) as err:
+        parse_genotype(text)
+    assert "\n" not in str(err.value) and "DARTS" not in str(err.value)
