@@ -301,15 +301,21 @@ def _refuse_a_table_short_of_the_space(table: Any, searched: Space, where: str, 
             f"{where} holds {count} of space {searched.name!r} so far: `nasbench bench "
             "generate` is writing it now; wait for it to end, then search."
         )
+    # The way to a whole table depends on why it is not: running a sampled table's
+    # command again only re-reads its sample.
     if table.space is None:
         how = "it records no space, so cells are looked up by their JSON"
+        fix = "generate the whole space (`nasbench bench generate` without --sample)"
+    elif not table.complete:
+        how = "its generation was stopped"
+        fix = "finish it (the same `nasbench bench generate` command again)"
     else:
-        how = "its generation was stopped" if not table.complete else "it was sampled"
+        how = "it was sampled"
+        fix = "generate the whole space (`bench generate` without --sample, to a new --out)"
     raise ConfigError(
         f"{where} holds {count} of space {searched.name!r} ({how}), so the "
-        "search would propose cells it cannot score; generate the whole space (`nasbench "
-        "bench generate` without --sample, or the same command again to finish it), or "
-        "narrow space.ops to a space the table holds whole."
+        f"search would propose cells it cannot score; {fix}, or narrow space.ops to a space "
+        "the table holds whole."
     )
 
 
