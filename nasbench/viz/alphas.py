@@ -407,7 +407,7 @@ def plot_alphas(
     fig.update_layout(
         title=title,
         height=max(300, 230 * rows),
-        legend_title_text="op",
+        legend_title_text=None if schedule else "op",  # a schedule's one line is no op
         hovermode="closest",
         margin={"t": 90},
     )

@@ -456,8 +456,10 @@ def plot_best_so_far(
         label = "simulated training time (s)" if info.simulated else "wall time (s)"
     seeds = max(c.n_seeds for c in curves.values())
     spread = f"mean ± std over up to {seeds} seeds" if seeds > 1 else "one seed"
+    # Name the dashed line only where it is drawn: one run of another strategy has none.
+    dashed = f"; dashed: {baseline} baseline" if baseline in curves else ""
     fig.update_layout(
-        title=f"Best so far ({spread}; dashed: {baseline} baseline)",
+        title=f"Best so far ({spread}{dashed})",
         xaxis_title=label,
         yaxis_title=f"best {metric or 'score'} so far",
         hovermode="x unified",

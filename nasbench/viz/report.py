@@ -48,7 +48,7 @@ from nasbench.viz.alphas import (
     plot_alphas,
 )
 from nasbench.viz.comparison import plot_best_so_far
-from nasbench.viz.history import EIGENVALUE, plot_eigenvalues, plot_history
+from nasbench.viz.history import EIGENVALUE, PARAMETER_FREE, plot_eigenvalues, plot_history
 from nasbench.viz.hp_distribution import hp_distribution, plot_hp_distribution
 from nasbench.viz.landmarks import AGENT_METRIC, plot_agent_rewards
 from nasbench.viz.meta_learning import plot_adaptation, plot_learner_history
@@ -57,6 +57,7 @@ from nasbench.viz.timeline import plot_genotype_timeline
 
 REPORT_NAME = "report.html"
 REPORT_MODE = 0o644
+REPORT_SUFFIXES = (".html", ".htm")
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -144,7 +145,8 @@ def write_report(run_dir: str | Path, path: str | Path | None = None) -> Path:
 
 
 def _refuse_to_overwrite(target: Path, run_dir: Path) -> None:
-    """Refuse a report path that would replace something that is not a report.
+    """Refuse a report path that would replace something that is not a report, or that
+    names no HTML file.
 
     ``os.replace`` swaps any file for the report: the run's own database or checkpoint
     (the run would be lost), a device such as ``/dev/null``, or a file of another kind.
@@ -164,10 +166,12 @@ def _refuse_to_overwrite(target: Path, run_dir: Path) -> None:
             f"report path {target} is inside the run's {resolved.relative_to(run).parts[0]}/ "
             f"folder; write to {run_dir / REPORT_NAME} or to an .html file elsewhere."
         )
-    if target.exists() and target.suffix.lower() not in (".html", ".htm"):
+    if target.suffix.lower() not in REPORT_SUFFIXES:
+        # A report is an HTML page: under another name (last.pt, run.sqlite, notes.txt) it
+        # would pass for a file of that kind, or replace one.
         raise ConfigError(
-            f"report path {target} exists and is no .html file; give an .html file name "
-            f"{WHERE_TO}, or remove that file first."
+            f"report path {target} does not end in .html or .htm; give an .html file name "
+            f"{WHERE_TO}."
         )
 
 
@@ -295,7 +299,11 @@ def _history_sections(run: Any) -> Iterator[tuple[str, list[go.Figure | str]]]:
     # A localisation search logs no train/val rows (its test rows are the arms' results,
     # tabled above): a "Training history" would only say it has none.
     if not curves or phases & {"train", "val"}:
-        yield "Training history", [_try(plot_history, run)]
+        figure = _try(plot_history, run)
+        pretext = _pretext_task(run)
+        if pretext is not None and isinstance(figure, go.Figure):
+            figure = _pretext_labels(figure, pretext[0])
+        yield "Training history", [figure]
     if curves:
         yield "Search history", [_try(plot_history, run, metrics=curves, phases=("search",))]
     if agents:
@@ -377,13 +385,13 @@ def _overview(run: Any) -> str:
     killed = status == KILLED
     rows = [("status", f'<b class="status-{html.escape(status)}">{html.escape(status)}</b>')]
     if killed:
-        rows.append((
-            "note",
-            "no process writes this run: it was killed (a kill, the out-of-memory killer, a "
-            "restart); continue it with <code>nasbench resume "
-            f"{html.escape(shlex.quote(str(run.run_dir)))}"
-            "</code>",
-        ))  # fmt: skip
+        why = (
+            "no process writes this run: it was killed (a kill, the out-of-memory killer, "
+            "a restart)"
+        )
+        rows.append(("note", _resume_note(run, why)))
+    elif status == "stopped":
+        rows.append(("note", _resume_note(run, "the search was stopped before its end")))
     if run.message:
         rows.append(("message", html.escape(run.message)))
     config = run.config
@@ -415,7 +423,58 @@ def _overview(run: Any) -> str:
     rows.extend(_headline_metrics(run.history))
     rows.append(("run folder", html.escape(str(run.run_dir))))
     body = "\n".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return _section("Run", f"<table>\n{body}\n</table>")
+    pretext = _pretext_task(run)
+    note = "" if pretext is None else "\n" + _note(_pretext_note(*pretext))
+    return _section("Run", f"<table>\n{body}\n</table>{note}")
+
+
+def _resume_note(run: Any, why: str) -> str:
+    """``why`` a run ended early, then the command that continues it (HTML), or why no
+    command can (a strategy whose state no checkpoint holds, as its search recorded)."""
+    events = run.events
+    # The kind is engine.run_setup.NOT_RESUMABLE; run_setup loads torch, which a report skips.
+    refusals = events[events["kind"] == "not_resumable"] if not events.empty else events
+    payload = refusals["payload"].iloc[-1] if not refusals.empty else None
+    refused = payload.get("message") if isinstance(payload, dict) else None
+    if isinstance(refused, str) and refused:
+        return html.escape(f"{why}; {refused}.")
+    command = html.escape(f"nasbench resume {shlex.quote(str(run.run_dir))}")
+    return f"{html.escape(why)}; continue it with <code>{command}</code>"
+
+
+def _pretext_task(run: Any) -> tuple[str, Mapping[str, Any]] | None:
+    """The pretext task an UnNAS run searched on, with its settings; None for other runs."""
+    if _strategy(run) != "unnas":
+        return None
+    from nasbench.strategies.selfsupervised.unnas import UnnasConfig
+
+    settings = run.config.get("strategy_config")
+    settings = settings if isinstance(settings, Mapping) else {}
+    return str(settings.get("pretext", UnnasConfig.pretext)), settings
+
+
+def _pretext_note(pretext: str, settings: Mapping[str, Any]) -> str:
+    """What an UnNAS run's metrics measure: the pretext task's, not the labelled task's."""
+    from nasbench.data.pretext import ROTATIONS
+    from nasbench.strategies.selfsupervised.unnas import UnnasConfig
+
+    n = {"rotation": ROTATIONS}.get(pretext)
+    if pretext == "jigsaw":
+        n = int(settings.get("jigsaw_permutations", UnnasConfig.jigsaw_permutations))
+    task = f"{n} classes, chance accuracy {1 / n:.4g}" if n else "a regression"
+    return (
+        f"UnNAS searched without labels: its losses and scores (val_acc, val_loss, ...) are "
+        f"the {pretext} pretext task's ({task}), not the labelled task's."
+    )
+
+
+def _pretext_labels(fig: go.Figure, pretext: str) -> go.Figure:
+    """Name the pretext task in a history figure's title and its panels' titles."""
+    fig.update_layout(title=f"Training history on the {pretext} pretext task (no labels)")
+    for annotation in fig.layout.annotations:  # the subplot titles: one per metric
+        if annotation.text != PARAMETER_FREE:  # a count of the cell's ops, not a score
+            annotation.text = f"{annotation.text} ({pretext} pretext)"
+    return fig
 
 
 def _test_results(history: pd.DataFrame) -> str:
@@ -438,16 +497,23 @@ def _test_results(history: pd.DataFrame) -> str:
     return f"<table>\n{body}\n</table>"
 
 
+# Words of the metrics that measure the machine's run, not the cell (peak_memory_mb,
+# epoch wall seconds): the lowest of them is no "best".
+MEASURED_WORDS = frozenset({"memory", "mb", "wall", "seconds"})
+
+
 def _headline_metrics(history: pd.DataFrame) -> list[tuple[str, str]]:
     """Last and best value of each validation metric (best: the lowest of a loss, NMSE,
-    HD95, distance...; no best where the name does not say which way is better)."""
+    HD95, distance...; no best where the name does not say which way is better, nor for
+    memory and time, which measure the run, not the cell)."""
     rows = []
     if history.empty:
         return rows
     val = history[(history["phase"] == "val") & history["value"].notna()]
     for name, part in val.groupby("name", sort=False):
         values = part.sort_values("step")["value"]
-        best = best_of(str(name), values.tolist())
+        measured = MEASURED_WORDS & set(str(name).lower().split("_"))
+        best = None if measured else best_of(str(name), values.tolist())
         shown = f"<b>{values.iloc[-1]:.4g}</b>"
         rows.append(
             (html.escape(str(name)), shown + ("" if best is None else f" (best {best:.4g})"))

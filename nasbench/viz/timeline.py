@@ -13,13 +13,14 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, NasbenchError
 from nasbench.viz.alphas import empty_hint, frame_of
 from nasbench.viz.palette import HIGHLIGHT_COLOR, op_color, op_symbol
 
@@ -138,13 +139,31 @@ class _TimelineInfo(NamedTuple):
 
     table: pd.DataFrame  # genotype_changes of every cell
     cells: list[str]  # the cells shown, one panel each
-    space_ops: list[str]  # ops seen in any cell, sorted: fixes each op's marker symbol
+    space_ops: list[str]  # the space's ops (and any other op seen): fixes each op's marker
     n_changes: int  # changes in the shown cells
     n_rows: int  # edges over the shown panels
     n_epochs: int
 
 
-def _get_timeline_info(run_or_frame: Any, cell_type: str) -> _TimelineInfo:
+def _run_space_ops(run_or_frame: Any) -> list[str]:
+    """Every op of a run's search space, from its configuration; [] for a frame, or a
+    configuration whose space cannot say (an op's marker then ranks it among those seen)."""
+    config = getattr(run_or_frame, "config", None)
+    space = config.get("space") if isinstance(config, Mapping) else None
+    if not isinstance(space, Mapping):
+        return []
+    from nasbench.spaces import space_from_dict
+
+    try:
+        ops = getattr(space_from_dict(dict(space)), "ops", None)
+    except (NasbenchError, TypeError, ValueError):
+        return []
+    return [str(op) for op in ops] if isinstance(ops, (list, tuple)) else []
+
+
+def _get_timeline_info(
+    run_or_frame: Any, cell_type: str, ops: Sequence[str] | None = None
+) -> _TimelineInfo:
     """The per-epoch choices table, the cells to show and the counts the layout needs."""
     table = genotype_changes(run_or_frame)
     cells = list(dict.fromkeys(table["cell_type"]))
@@ -158,20 +177,30 @@ def _get_timeline_info(run_or_frame: Any, cell_type: str) -> _TimelineInfo:
     return _TimelineInfo(
         table=table,
         cells=cells,
-        space_ops=sorted({first_op(op) for op in table["op"] if op != NOT_CHOSEN}),
+        # The space's ops, not only those this run chose: an op's marker is then the same
+        # in every run of the space (op_symbol ranks an op within its family among ``ops``).
+        space_ops=sorted(
+            {first_op(op) for op in table["op"] if op != NOT_CHOSEN}
+            | set(_run_space_ops(run_or_frame) if ops is None else ops)
+        ),
         n_changes=int(table.loc[table["cell_type"].isin(cells), "changed"].sum()),
         n_rows=sum(table.loc[table["cell_type"] == c, "edge"].nunique() for c in cells),
         n_epochs=table["epoch"].nunique(),
     )
 
 
-def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Figure:
+def plot_genotype_timeline(
+    run_or_frame: Any, cell_type: str = "both", ops: Sequence[str] | None = None
+) -> go.Figure:
     """Which op each edge held at every epoch, with each change ringed in red.
 
     Args:
         run_or_frame: a :class:`nasbench.runs.Run` or its ``genotypes`` frame.
         cell_type: "both" (one panel per cell), or one cell ("normal", "reduce"; "cell" for
             NAS-Bench-201).
+        ops: every op of the search space, which fixes each op's marker symbol so that an
+            op has one marker in every run of the space; None reads them from a Run's
+            configuration (a bare frame: the ops its genotypes chose).
 
     Returns:
         A figure with one marker trace per op (legend = ops), a ``"not chosen"`` trace and a
@@ -182,7 +211,7 @@ def plot_genotype_timeline(run_or_frame: Any, cell_type: str = "both") -> go.Fig
         >>> [t.name for t in fig.data][-1]  # doctest: +SKIP
         'changed'
     """
-    info = _get_timeline_info(run_or_frame, cell_type)
+    info = _get_timeline_info(run_or_frame, cell_type, ops)
     table, cells, space_ops = info.table, info.cells, info.space_ops
     fig = make_subplots(
         rows=len(cells),

@@ -262,8 +262,10 @@ class MetaLoop:
         return curve, records
 
     def _log_curve(
-        self, name: str, phase: str, index: int, curve: Curve, step: int, epoch: int
+        self, name: str, phase: str, index: int, curve: Curve, step: int, epoch: int | None
     ) -> None:
+        """Log one learner's adaptation curve on episode ``index``, at meta-epoch ``epoch``
+        (None for the meta-test, which follows every meta-epoch)."""
         self.store.log_event(
             "adaptation_curve",
             {
@@ -337,7 +339,9 @@ class MetaLoop:
             with self.store.batch():
                 self.store.log_metrics(step, index, "test", row)
                 for name, curve in curves:
-                    self._log_curve(name, "meta-test", index, curve, step, index)
+                    # The payload names the episode; the event's epoch is the run's, and
+                    # the meta-test belongs to none (as its fewshot_test event).
+                    self._log_curve(name, "meta-test", index, curve, step, None)
         for name, values in accs.items():
             mean, ci = mean_ci95(values)
             self.summary[name] = {"acc_mean": mean, "acc_ci95": ci, "episodes": len(values)}
