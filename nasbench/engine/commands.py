@@ -85,11 +85,9 @@ def run_command(command: str, run_dir: str | Path) -> str:
         >>> run_command("resume", "runs/my run")
         "nasbench resume 'runs/my run'"
     """
-    environment, options = recorded_environment(run_dir), []
-    if "user_code" in environment:  # run_setup.USER_CODE; run_setup loads torch, which
-        from nasbench.engine.run_setup import import_options  # `stop` and `runs` skip
+    from nasbench.runs.environment import import_options  # no torch: `stop`, `runs` skip it
 
-        options = import_options(environment)
+    options = import_options(recorded_environment(run_dir))
     words = ["nasbench", *options, command, str(run_dir)]
     return " ".join(shlex.quote(word) for word in words)
 

@@ -30,14 +30,18 @@ from nasbench.models.memory import must_fit_in_memory, one_value_per_channel
 from nasbench.protocols import carries_weights
 from nasbench.runs import RunStore
 from nasbench.runs.checkpoint import check_config_unchanged, resume_step
-from nasbench.runs.environment import capture_environment, environment_changes
+from nasbench.runs.environment import (  # import_options: re-exported where it was
+    USER_CODE,
+    capture_environment,
+    environment_changes,
+    import_options,
+)
 from nasbench.runs.store import check_new_run_dir
 
 Parts = TypeVar("Parts")
 
-# Keys of a run's environment record: the code outside nasbench a search runs, and the
-# ops its space resolved to.
-USER_CODE = "user_code"
+# Keys of a run's environment record: the ops its space resolved to (USER_CODE, the code
+# outside nasbench a search runs, is nasbench.runs.environment's).
 SPACE_OPS = "space_ops"
 # The run environment's key of the fingerprint of the table evaluator's table file.
 TABLE_FINGERPRINT = "table_fingerprint"
@@ -251,28 +255,6 @@ def run_environment(config: SearchConfig, device: Any) -> dict[str, Any]:
     if ops is not None:
         environment[SPACE_OPS] = ops
     return environment
-
-
-def import_options(environment: Mapping[str, Any]) -> list[str]:
-    """The ``--import MODULE`` options a process needs to resume or retrain a run: the
-    modules its environment record names (none for a run of built-in parts only, or one
-    recorded before runs recorded them).
-
-    Args:
-        environment: the run's recorded environment.
-
-    Returns:
-        ``["--import", "mymod", ...]``.
-
-    Example:
-        >>> import_options({"user_code": {"modules": ["myext"]}})
-        ['--import', 'myext']
-    """
-    record = environment.get(USER_CODE) if isinstance(environment, Mapping) else None
-    modules = record.get("modules") if isinstance(record, Mapping) else None
-    if not isinstance(modules, list):
-        return []
-    return [word for m in modules if isinstance(m, str) for word in ("--import", m)]
 
 
 def user_code(config: SearchConfig) -> dict[str, Any]:

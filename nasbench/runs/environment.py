@@ -17,6 +17,7 @@ import platform
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -255,3 +256,29 @@ def _version(distribution: str) -> str | None:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
         return None
+
+
+# The environment record's key of the code outside nasbench a search runs (its modules).
+USER_CODE = "user_code"
+
+
+def import_options(environment: Mapping[str, Any]) -> list[str]:
+    """The ``--import MODULE`` options a process needs to resume or retrain a run: the
+    modules its environment record names (none for a run of built-in parts only, or one
+    recorded before runs recorded them).
+
+    Args:
+        environment: the run's recorded environment.
+
+    Returns:
+        ``["--import", "mymod", ...]``.
+
+    Example:
+        >>> import_options({"user_code": {"modules": ["myext"]}})
+        ['--import', 'myext']
+    """
+    record = environment.get(USER_CODE) if isinstance(environment, Mapping) else None
+    modules = record.get("modules") if isinstance(record, Mapping) else None
+    if not isinstance(modules, list):
+        return []
+    return [word for m in modules if isinstance(m, str) for word in ("--import", m)]

@@ -37,6 +37,7 @@ from plotly.offline import get_plotlyjs
 from nasbench.errors import ConfigError, NasbenchError
 from nasbench.metric_names import best_of
 from nasbench.runs.alpha_summary import collapse_warnings
+from nasbench.runs.environment import import_options
 from nasbench.runs.schema import run_folder, shown_epoch
 from nasbench.runs.store import TERMINAL_STATUSES, announced_writer
 from nasbench.runs.summary import KILLED, LIVE_STATUSES, retraining, shown_status
@@ -156,7 +157,8 @@ def _refuse_to_overwrite(target: Path, run_dir: Path) -> None:
             f"report path {target} is not a regular file; give an .html file name {WHERE_TO}."
         )
     resolved, run = target.resolve(), run_dir.resolve()
-    if resolved.parent == run and resolved.name != REPORT_NAME and resolved.suffix != ".html":
+    inside = resolved.parent == run and resolved.name != REPORT_NAME
+    if inside and resolved.suffix.lower() not in REPORT_SUFFIXES:
         raise ConfigError(
             f"report path {target} is inside the run folder and would replace its "
             f"{resolved.name}; write to {run_dir / REPORT_NAME} or to an .html file elsewhere."
@@ -438,7 +440,9 @@ def _resume_note(run: Any, why: str) -> str:
     refused = payload.get("message") if isinstance(payload, dict) else None
     if isinstance(refused, str) and refused:
         return html.escape(f"{why}; {refused}.")
-    command = html.escape(f"nasbench resume {shlex.quote(str(run.run_dir))}")
+    # The --import options of the modules it needs, as `nasbench stop` and `runs` say it.
+    words = ["nasbench", *import_options(run.environment), "resume", str(run.run_dir)]
+    command = html.escape(" ".join(shlex.quote(word) for word in words))
     return f"{html.escape(why)}; continue it with <code>{command}</code>"
 
 
@@ -463,8 +467,8 @@ def _pretext_note(pretext: str, settings: Mapping[str, Any]) -> str:
         n = int(settings.get("jigsaw_permutations", UnnasConfig.jigsaw_permutations))
     task = f"{n} classes, chance accuracy {1 / n:.4g}" if n else "a regression"
     return (
-        f"UnNAS searched without labels: its losses and scores (val_acc, val_loss, ...) are "
-        f"the {pretext} pretext task's ({task}), not the labelled task's."
+        f"UnNAS searched without labels: its losses and scores are the {pretext} pretext "
+        f"task's ({task}), not the labelled task's."
     )
 
 

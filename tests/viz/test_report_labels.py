@@ -114,6 +114,24 @@ def test_a_stopped_run_gets_the_resume_line_a_killed_one_has(tmp_path):
     assert f"continue it with <code>nasbench resume &#x27;{run_dir}&#x27;</code>" in text
 
 
+def test_the_resume_line_imports_the_modules_the_run_needs(tmp_path):
+    # As `nasbench stop` and `runs` give it: without --import the run's own strategy is unknown.
+    from nasbench.engine.commands import run_command
+
+    environment = {"user_code": {"modules": ["myext"]}}
+    with RunStore.create(tmp_path / "run", {"strategy": "walk"}, environment=environment) as s:
+        s.set_status("stopped")
+    text = write_report(tmp_path / "run").read_text(encoding="utf-8")
+    assert f"<code>{run_command('resume', tmp_path / 'run')}</code>" in text
+    assert "nasbench --import myext resume" in text
+
+
+def test_an_html_name_in_any_case_inside_the_run_folder_is_a_report(tmp_path):
+    run_dir = _stopped_run(tmp_path / "run", "darts")
+    for name in ("REPORT.HTML", "page.htm"):
+        assert write_report(run_dir, run_dir / name).read_text().startswith("<!DOCTYPE")
+
+
 def test_a_stopped_run_that_cannot_be_resumed_says_why_and_no_command(tmp_path):
     refusal = "a search with strategy 'nash' cannot be resumed: it trains networks it keeps"
     text = write_report(_stopped_run(tmp_path / "nash", "nash", refusal)).read_text()
