@@ -303,20 +303,30 @@ def _refuse_a_table_short_of_the_space(table: Any, searched: Space, where: str, 
         )
     # The way to a whole table depends on why it is not: running a sampled table's
     # command again only re-reads its sample.
+    whole = "generate the whole space (`nasbench bench generate` without --sample)"
     if table.space is None:
-        how = "it records no space, so cells are looked up by their JSON"
-        fix = "generate the whole space (`nasbench bench generate` without --sample)"
-    elif not table.complete:
+        how, fix = "it records no space, so cells are looked up by their JSON", whole
+    elif not table.complete and not _sampled(table):
         how = "its generation was stopped"
         fix = "finish it (the same `nasbench bench generate` command again)"
     else:
-        how = "it was sampled"
-        fix = "generate the whole space (`bench generate` without --sample, to a new --out)"
+        how, fix = "it was sampled", whole
     raise ConfigError(
         f"{where} holds {count} of space {searched.name!r} ({how}), so the "
         f"search would propose cells it cannot score; {fix}, or narrow space.ops to a space "
         "the table holds whole."
     )
+
+
+def _sampled(table: Any) -> bool:
+    """Whether ``table``'s generation planned fewer architectures than its space has (a
+    ``--sample``, stopped or not); False where that cannot be told."""
+    from nasbench.spaces.base import ENUMERATE_LIMIT
+
+    if table.planned is None or table.space.size() > ENUMERATE_LIMIT:
+        return False
+    every = _space_json(table.space)
+    return table.planned < len(_architectures_of(every, every))
 
 
 def _space_json(space: Space) -> str:

@@ -703,7 +703,7 @@ def parse_genotype(text: str | AnyGenotype) -> AnyGenotype:
         except RecursionError:
             raise SpaceError("genotype JSON is nested too deeply to be a genotype.") from None
         return genotype_from_dict(d)
-    printed = re.match(r"(\w+)\s*\(", stripped)
+    printed = re.match(r"(?:#[^\n]*\n\s*)*(?:\w+\s*=\s*)?(\w+)\s*\(", stripped)
     by_class = {cls.__name__: kind for kind, cls in GENOTYPE_KINDS.items()}
     if printed and printed.group(1) != "Genotype" and printed.group(1) in by_class:
         return _parse_printed(stripped, by_class[printed.group(1)])
@@ -733,7 +733,17 @@ def _python_dict(text: str) -> dict | None:
         value = ast.literal_eval(text)
     except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         return None
-    return value if isinstance(value, dict) else None
+    # Only what JSON can hold: a set's order (or a tuple key) would differ between runs.
+    return value if isinstance(value, dict) and _json_like(value) else None
+
+
+def _json_like(value: Any) -> bool:
+    """Whether ``value`` holds only what JSON can (tuples read as lists)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_like(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_json_like(item) for item in value)
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def _parse_printed(text: str, kind: str) -> Any:
@@ -742,13 +752,22 @@ def _parse_printed(text: str, kind: str) -> Any:
     as its dict would be (:func:`genotype_from_dict` checks them)."""
     name = GENOTYPE_KINDS[kind].__name__
     try:
-        call = ast.parse(text, mode="eval").body
+        tree = ast.parse(text, mode="exec")
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         raise SpaceError(
             f"{name}(...) text is not valid Python syntax (cut short?); paste all of it, or "
             "the genotype's JSON (genotype.to_json())."
         ) from None
-    if not isinstance(call, ast.Call) or call.args or any(kw.arg is None for kw in call.keywords):
+    # One expression, or "NAME = ..." as pasted from a module (comments are no statements).
+    stmt = tree.body[0] if len(tree.body) == 1 else None
+    call = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
+    names = [kw.arg for kw in getattr(call, "keywords", ())]
+    if (
+        not isinstance(call, ast.Call)
+        or call.args
+        or None in names
+        or len(set(names)) != len(names)  # a field given twice: which one was meant?
+    ):
         raise SpaceError(
             f"{name}(...) text must be one call of field=value arguments, as Python prints "
             "a genotype; or paste the genotype's JSON (genotype.to_json())."
@@ -777,6 +796,8 @@ def _printed_value(node: ast.expr) -> Any:
         return {kw.arg: _printed_value(kw.value) for kw in node.keywords}
     if isinstance(node, (ast.Tuple, ast.List)):
         return [_printed_value(item) for item in node.elts]
+    if isinstance(node, (ast.Set, ast.Dict)):  # no genotype prints one; its order is hashing's
+        raise ValueError("a set or dict in a printed genotype")
     return ast.literal_eval(node)
 
 

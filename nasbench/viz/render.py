@@ -297,9 +297,12 @@ class NasDigraph(graphviz.Digraph):
         Returns:
             The mimebundle.
         """
+        # Read twice below (graphviz's and ours): an iterator would be used up by the first.
+        include = None if include is None else set(include)
+        exclude = None if exclude is None else set(exclude)
         bundle = super()._repr_mimebundle_(include, exclude, **kwargs)
         svg = bundle.get("image/svg+xml")
-        if isinstance(svg, str):
+        if isinstance(svg, str) and "<svg" in svg:
             svg = bundle["image/svg+xml"] = fit_to_width(svg)
             wanted = include is None or "text/html" in include
             if wanted and not (exclude and "text/html" in exclude):

@@ -291,7 +291,8 @@ def test_a_table_search_refuses_ops_the_table_lacks_before_its_run_folder(small_
 
 @pytest.mark.parametrize(
     ("planned", "how"), [(10, "it was sampled"), (None, "it was sampled"),
-                         ("all", "its generation was stopped")]
+                         ("all", "its generation was stopped"),
+                         (20, "it was sampled")]  # a sample stopped half-way: still a sample
 )  # fmt: skip
 def test_a_table_search_refuses_a_table_of_some_of_the_space_before_its_run_folder(
     small_table, tmp_path, planned, how

@@ -433,6 +433,7 @@ def test_a_genotype_as_python_prints_it_pastes_back_in(space):
     genotype = create_space(space).sample(np.random.default_rng(0))
     assert parse_genotype(repr(genotype)) == genotype
     assert parse_genotype(str(genotype)) == genotype
+    assert parse_genotype(f"# from a notebook\nBEST = {genotype!r}") == genotype
 
 
 def test_a_nb101_spec_pastes_in_as_a_dict_or_as_python_prints_one():
@@ -452,6 +453,10 @@ def test_a_nb101_spec_pastes_in_as_a_dict_or_as_python_prints_one():
         ("ChainGenotype(layers=(Other(a=1),))", r"not a plain literal"),
         ("NB101Genotype(((0,),))", r"one call of field=value arguments"),
         ("{'matrix': [[0]]", r"genotype JSON is malformed"),
+        # A set's order is hashing's: a different cell in each process.
+        ("NB101Genotype(matrix=((0,),), ops={'input'})", r"not a plain literal"),
+        ("{'matrix': {(0, 1)}, 'ops': ['input']}", r"genotype JSON is malformed"),
+        ("NB101Genotype(matrix=((0,),), matrix=((0,),), ops=('input',))", r"field=value"),
     ],
 )
 def test_printed_text_that_does_not_read_is_named_in_one_line(text, said):
